@@ -1,0 +1,294 @@
+"""The review corpus: one table of (user, item, rating, text, time) records plus item metadata.
+
+Readers (``readers.py``) turn files into :class:`RawRecord` objects; :func:`build_corpus`
+validates them and keeps the good ones. Every record remembers ``position``, its 0-based
+place in the source file (the line of a JSON-lines file, the data row of a CSV), because the
+benchmark split files of the PETER format index records by that position.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable, Literal
+
+import numpy as np
+import pandas as pd
+
+from whyrec.errors import DataError, UnknownIdError
+
+DuplicatePolicy = Literal["keep-last", "keep-first", "keep-all", "error"]
+COLUMNS = ("user", "item", "rating", "text", "time", "summary", "position")
+
+
+@dataclass
+class RawRecord:
+    """One record as a reader found it, before validation."""
+
+    user: object
+    item: object
+    rating: object
+    text: object
+    position: int
+    line: int | None = None  # 1-based line (or row) in the file, for error messages
+    time: object = None
+    summary: object = None
+
+
+@dataclass
+class ValidationReport:
+    """What happened to the records of one source while building a corpus."""
+
+    source: str
+    read: int = 0
+    kept: int = 0
+    skipped: Counter = field(default_factory=Counter)  # reason -> count
+    duplicates_dropped: int = 0
+    truncated: bool = False
+    # every user/item id seen in a record, valid or not: what a file "has"
+    users_seen: set = field(default_factory=set, repr=False)
+    items_seen: set = field(default_factory=set, repr=False)
+
+    def summary(self) -> str:
+        parts = [f"{self.read:,} records read", f"{self.kept:,} kept"]
+        for reason, count in sorted(self.skipped.items()):
+            parts.append(f"{count:,} skipped ({reason})")
+        if self.duplicates_dropped:
+            parts.append(f"{self.duplicates_dropped:,} duplicate (user, item) pairs dropped")
+        if self.truncated:
+            parts.append("file truncated")
+        return f"{self.source}: " + ", ".join(parts)
+
+    def to_dict(self) -> dict:
+        return {
+            "source": self.source,
+            "read": self.read,
+            "kept": self.kept,
+            "skipped": dict(self.skipped),
+            "duplicates_dropped": self.duplicates_dropped,
+            "truncated": self.truncated,
+            "users_seen": len(self.users_seen),
+            "items_seen": len(self.items_seen),
+        }
+
+
+class IdMap:
+    """A fixed, ordered list of string ids with a lookup from id to 0-based index."""
+
+    def __init__(self, ids: Iterable[str]) -> None:
+        self.ids: list[str] = list(ids)
+        self._index = {key: i for i, key in enumerate(self.ids)}
+        if len(self._index) != len(self.ids):
+            raise ValueError("IdMap ids must be unique")
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._index
+
+    def index(self, key: str, kind: str = "id") -> int:
+        try:
+            return self._index[key]
+        except KeyError:
+            raise UnknownIdError(f"unknown {kind} '{key}'") from None
+
+    def lookup(self, keys: Iterable[str]) -> np.ndarray:
+        """Indices of ``keys``; -1 marks an unknown id (callers decide how to fall back)."""
+        get = self._index.get
+        return np.fromiter((get(k, -1) for k in keys), dtype=np.int64)
+
+
+class Corpus:
+    """A table of reviews with a declared rating scale and optional item metadata.
+
+    ``reviews`` has the columns ``user, item, rating, text, time, summary, position``;
+    users and items are string ids. Subsets (``take``) share the metadata and the scale.
+    """
+
+    def __init__(
+        self,
+        reviews: pd.DataFrame,
+        *,
+        rating_scale: tuple[float, float] = (1.0, 5.0),
+        item_meta: dict[str, dict] | None = None,
+        report: ValidationReport | None = None,
+        name: str = "corpus",
+        features: pd.DataFrame | None = None,
+    ) -> None:
+        missing = [c for c in COLUMNS if c not in reviews.columns]
+        if missing:
+            raise ValueError(f"reviews table lacks columns {missing}")
+        self.reviews = reviews.reset_index(drop=True)
+        self.rating_scale = (float(rating_scale[0]), float(rating_scale[1]))
+        self.item_meta = item_meta or {}
+        self.report = report
+        self.name = name
+        # (position, feature, opinion, sentence, sentiment) rows; see whyrec.data.features
+        self.features = features
+
+    # --- basic views -------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.reviews)
+
+    @property
+    def users(self) -> np.ndarray:
+        return self.reviews["user"].to_numpy(dtype=object)
+
+    @property
+    def items(self) -> np.ndarray:
+        return self.reviews["item"].to_numpy(dtype=object)
+
+    @property
+    def ratings(self) -> np.ndarray:
+        return self.reviews["rating"].to_numpy(dtype=np.float64)
+
+    @property
+    def texts(self) -> list[str]:
+        return self.reviews["text"].tolist()
+
+    @property
+    def positions(self) -> np.ndarray:
+        return self.reviews["position"].to_numpy(dtype=np.int64)
+
+    def user_ids(self) -> list[str]:
+        return sorted(set(self.reviews["user"]))
+
+    def item_ids(self) -> list[str]:
+        return sorted(set(self.reviews["item"]))
+
+    def take(self, rows: Iterable[int] | np.ndarray, name: str | None = None) -> "Corpus":
+        """A new corpus holding the given rows (0-based row numbers of this corpus)."""
+        rows = np.asarray(list(rows) if not isinstance(rows, np.ndarray) else rows, dtype=np.int64)
+        reviews = self.reviews.iloc[rows].copy()
+        features = None
+        if self.features is not None:
+            keep = self.features["position"].isin(set(reviews["position"].tolist()))
+            features = self.features[keep].reset_index(drop=True)
+        return Corpus(
+            reviews,
+            rating_scale=self.rating_scale,
+            item_meta=self.item_meta,
+            report=self.report,
+            name=name or self.name,
+            features=features,
+        )
+
+    def item_title(self, item: str) -> str | None:
+        meta = self.item_meta.get(item)
+        return meta.get("title") if meta else None
+
+    def stats(self) -> dict:
+        """Counts a person wants first: records, users, items, density, rating histogram."""
+        n, n_users, n_items = len(self), self.reviews["user"].nunique(), self.reviews["item"].nunique()
+        hist = self.reviews["rating"].value_counts().sort_index()
+        words = self.reviews["text"].str.split().str.len()
+        return {
+            "reviews": int(n),
+            "users": int(n_users),
+            "items": int(n_items),
+            "density": float(n / (n_users * n_items)) if n_users and n_items else 0.0,
+            "mean_rating": float(self.reviews["rating"].mean()) if n else math.nan,
+            "ratings": {str(k): int(v) for k, v in hist.items()},
+            "mean_words_per_review": float(words.mean()) if n else 0.0,
+            "items_with_metadata": int(sum(1 for i in set(self.reviews["item"]) if i in self.item_meta)),
+        }
+
+
+def _clean_id(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _clean_rating(value: object) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        rating = float(value)  # accepts 5, 5.0, "5", "5.0"
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(rating) else rating
+
+
+def _clean_time(value: object) -> float:
+    try:
+        return float(value) if value is not None and value != "" else math.nan
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def build_corpus(
+    records: Iterable[RawRecord],
+    *,
+    source: str,
+    rating_scale: tuple[float, float] = (1.0, 5.0),
+    strict: bool = False,
+    duplicates: DuplicatePolicy = "keep-last",
+    item_meta: dict[str, dict] | None = None,
+    report: ValidationReport | None = None,
+    name: str | None = None,
+) -> Corpus:
+    """Validate raw records into a :class:`Corpus`.
+
+    A record needs a user, an item, a rating inside ``rating_scale`` and non-empty text.
+    In strict mode the first bad record raises :class:`DataError` naming the file, line and
+    field; otherwise (the default) it is skipped and counted in the report.
+
+    Duplicate (user, item) pairs follow ``duplicates``: ``keep-last`` (default; a later
+    review replaces an earlier one, as a user editing a review would), ``keep-first``,
+    ``keep-all`` or ``error``.
+    """
+    low, high = rating_scale
+    report = report or ValidationReport(source=source)
+    rows: list[tuple] = []
+    for rec in records:
+        report.read += 1
+        problem = None
+        user, item = _clean_id(rec.user), _clean_id(rec.item)
+        if user is not None:
+            report.users_seen.add(user)
+        if item is not None:
+            report.items_seen.add(item)
+        rating = _clean_rating(rec.rating)
+        text = rec.text.strip() if isinstance(rec.text, str) else ""
+        if user is None:
+            problem = ("user", "missing user id", "missing user")
+        elif item is None:
+            problem = ("item", "missing item id", "missing item")
+        elif rating is None:
+            problem = ("rating", f"rating {rec.rating!r} is not a number", "bad rating")
+        elif not low <= rating <= high:
+            problem = ("rating", f"rating {rating:g} is outside the scale {low:g}..{high:g}", "rating out of scale")
+        elif not text:
+            problem = ("text", "review text is empty", "empty text")
+        if problem is not None:
+            field_name, message, reason = problem
+            if strict:
+                raise DataError(message, path=source, line=rec.line, field=field_name)
+            report.skipped[reason] += 1
+            continue
+        summary = rec.summary.strip() if isinstance(rec.summary, str) else ""
+        rows.append((user, item, rating, text, _clean_time(rec.time), summary, rec.position, rec.line))
+
+    frame = pd.DataFrame(rows, columns=[*COLUMNS, "line"])
+    frame = frame.astype({"user": object, "item": object, "rating": float, "text": object,
+                          "time": float, "summary": object, "position": np.int64})
+    if duplicates != "keep-all" and len(frame):
+        dup_mask = frame.duplicated(["user", "item"], keep=False)
+        if dup_mask.any():
+            if duplicates == "error":
+                first = frame[dup_mask].iloc[0]
+                raise DataError(
+                    f"duplicate (user, item) pair ({first['user']}, {first['item']})",
+                    path=source, line=int(first["line"]) if first["line"] is not None else None, field="item",
+                )
+            keep = "last" if duplicates == "keep-last" else "first"
+            before = len(frame)
+            frame = frame.drop_duplicates(["user", "item"], keep=keep)
+            report.duplicates_dropped += before - len(frame)
+    frame = frame.drop(columns=["line"])
+    report.kept = len(frame)
+    return Corpus(frame, rating_scale=rating_scale, item_meta=item_meta, report=report, name=name or source)

@@ -1,0 +1,412 @@
+"""Readers: one function per file format, all producing :class:`RawRecord` streams.
+
+Formats (``FORMATS``): Amazon 2014/2018 JSON lines (plain or gzip), CSV/TSV with a column
+mapping, Parquet, Yelp academic-dataset review JSON, the Yelp ``.ss`` format (user, product,
+rating, text separated by double tabs), the PETER benchmark ``reviews.pickle`` and Amazon
+item metadata. :func:`detect_format` chooses by content; :func:`load_corpus` is the entry.
+"""
+
+from __future__ import annotations
+
+import ast
+import gzip
+import html
+import io
+import json
+import pickle
+import re
+import warnings
+import zlib
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import pandas as pd
+
+from whyrec.data.corpus import Corpus, DuplicatePolicy, RawRecord, ValidationReport, build_corpus
+from whyrec.errors import DataError, UnsafePickleError
+
+FORMATS = ("amazon-json", "yelp-json", "yelp-ss", "csv", "tsv", "parquet", "peter-pickle")
+
+
+class DataWarning(UserWarning):
+    """Something in the input was wrong but reading went on (e.g. a truncated gzip)."""
+
+
+# Known names of each field across the formats whyrec reads, tried in order.
+FIELD_ALIASES: dict[str, tuple[str, ...]] = {
+    "user": ("user", "user_id", "userId", "reviewerID", "reviewer_id"),
+    "item": ("item", "item_id", "itemId", "asin", "business_id", "product", "product_id"),
+    "rating": ("rating", "overall", "stars", "score"),
+    "text": ("text", "reviewText", "review", "review_text"),
+    "time": ("time", "unixReviewTime", "timestamp", "date"),
+    "summary": ("summary", "title"),
+}
+REQUIRED_FIELDS = ("user", "item", "rating", "text")
+
+
+# --- opening files ------------------------------------------------------------------------
+def _is_gzip(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(2) == b"\x1f\x8b"
+
+
+def iter_lines(path: Path, report: ValidationReport | None = None) -> Iterator[tuple[int, str]]:
+    """Yield (0-based line number, line) of a text file, gzip or plain.
+
+    A gzip that was cut short yields the complete lines read so far, then warns with the
+    count instead of failing: nothing already read is lost.
+    """
+    opener = gzip.open if _is_gzip(path) else open
+    count = 0
+    pending = None
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
+            for number, line in enumerate(handle):
+                if pending is not None:
+                    yield pending
+                pending = (number, line)
+                count += 1
+        if pending is not None:
+            yield pending
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        # the last line may be incomplete; drop it rather than parse half a record
+        if report is not None:
+            report.truncated = True
+        kept = max(count - 1, 0)
+        warnings.warn(
+            DataWarning(f"{path}: compressed file is truncated ({exc.__class__.__name__}); "
+                        f"using the {kept:,} complete lines read before the break"),
+            stacklevel=2,
+        )
+
+
+def _json_lines(path: Path, report: ValidationReport, strict: bool) -> Iterator[tuple[int, dict]]:
+    for number, line in iter_lines(path, report):
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            try:  # the original 2014 metadata files are Python literals, not JSON
+                obj = ast.literal_eval(line)
+            except (ValueError, SyntaxError):
+                obj = None
+        if not isinstance(obj, dict):
+            if strict:
+                raise DataError("line is not a JSON object", path=path, line=number + 1)
+            report.read += 1
+            report.skipped["malformed line"] += 1
+            continue
+        yield number, obj
+
+
+def _pick(obj: dict, field_name: str):
+    for key in FIELD_ALIASES[field_name]:
+        if key in obj:
+            return obj[key]
+    return None
+
+
+# --- review formats -------------------------------------------------------------------------
+def read_amazon_json(path: Path, report: ValidationReport, strict: bool = False) -> Iterator[RawRecord]:
+    """Amazon 2014 and 2018 review dumps: reviewerID, asin, overall, reviewText, summary, unixReviewTime."""
+    for number, obj in _json_lines(path, report, strict):
+        yield RawRecord(user=_pick(obj, "user"), item=_pick(obj, "item"), rating=_pick(obj, "rating"),
+                        text=_pick(obj, "text"), time=_pick(obj, "time"), summary=obj.get("summary"),
+                        position=number, line=number + 1)
+
+
+def read_yelp_json(path: Path, report: ValidationReport, strict: bool = False) -> Iterator[RawRecord]:
+    """Yelp academic dataset reviews: user_id, business_id, stars, text, date."""
+    for number, obj in _json_lines(path, report, strict):
+        date = obj.get("date")
+        when = pd.Timestamp(date).timestamp() if isinstance(date, str) and date else None
+        yield RawRecord(user=obj.get("user_id"), item=obj.get("business_id"), rating=obj.get("stars"),
+                        text=obj.get("text"), time=when, position=number, line=number + 1)
+
+
+def read_yelp_ss(path: Path, report: ValidationReport, strict: bool = False) -> Iterator[RawRecord]:
+    """Tang et al. (2015) Yelp 2013/2014 ``.ss`` files: ``user\\t\\tproduct\\t\\trating\\t\\ttext``."""
+    for number, line in iter_lines(path, report):
+        line = line.rstrip("\n")
+        if not line.strip():
+            continue
+        parts = line.split("\t\t")
+        if len(parts) < 4:
+            if strict:
+                raise DataError(f"expected 4 fields separated by double tabs, found {len(parts)}",
+                                path=path, line=number + 1)
+            report.read += 1
+            report.skipped["malformed line"] += 1
+            continue
+        # the .ss texts mark sentence ends with <sssss>
+        text = "\t\t".join(parts[3:]).replace("<sssss>", " ")
+        yield RawRecord(user=parts[0], item=parts[1], rating=parts[2], text=text, position=number, line=number + 1)
+
+
+def resolve_columns(available: list[str], mapping: dict[str, str] | None, path: Path) -> dict[str, str]:
+    """Map whyrec fields to table columns: explicit ``mapping`` first, then known aliases."""
+    mapping = dict(mapping or {})
+    unknown = set(mapping) - set(FIELD_ALIASES)
+    if unknown:
+        raise DataError(f"unknown field(s) in column mapping: {sorted(unknown)}; "
+                        f"fields are {list(FIELD_ALIASES)}", path=path)
+    resolved: dict[str, str] = {}
+    for field_name, aliases in FIELD_ALIASES.items():
+        if field_name in mapping:
+            if mapping[field_name] not in available:
+                raise DataError(f"column '{mapping[field_name]}' for field '{field_name}' not found; "
+                                f"columns are {available}", path=path)
+            resolved[field_name] = mapping[field_name]
+            continue
+        found = next((a for a in aliases if a in available), None)
+        if found is not None:
+            resolved[field_name] = found
+        elif field_name in REQUIRED_FIELDS:
+            raise DataError(f"no column for '{field_name}' (looked for {', '.join(aliases)}); "
+                            f"columns are {available}; map one with --column {field_name}=NAME", path=path)
+    return resolved
+
+
+def _table_records(frame: pd.DataFrame, columns: dict[str, str], line_offset: int) -> Iterator[RawRecord]:
+    get = {f: frame[c].tolist() for f, c in columns.items()}
+    empty = [None] * len(frame)
+    for row in range(len(frame)):
+        yield RawRecord(user=get["user"][row], item=get["item"][row], rating=get["rating"][row],
+                        text=get["text"][row], time=get.get("time", empty)[row],
+                        summary=get.get("summary", empty)[row], position=row, line=row + line_offset)
+
+
+def read_csv(path: Path, report: ValidationReport, strict: bool = False, *, sep: str | None = None,
+             columns: dict[str, str] | None = None) -> Iterator[RawRecord]:
+    """CSV or TSV with a header row. ``line`` in messages counts the header as line 1."""
+    if sep is None:
+        sep = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
+    try:
+        frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False,
+                            compression="gzip" if _is_gzip(path) else None)
+    except (pd.errors.ParserError, UnicodeDecodeError, EOFError, zlib.error) as exc:
+        raise DataError(f"cannot parse as {'TSV' if sep == chr(9) else 'CSV'}: {str(exc).splitlines()[0]}",
+                        path=path) from None
+    except pd.errors.EmptyDataError:
+        raise DataError("file is empty", path=path) from None
+    frame = frame.replace({"": None})
+    return _table_records(frame, resolve_columns(list(frame.columns), columns, path), line_offset=2)
+
+
+def read_parquet(path: Path, report: ValidationReport, strict: bool = False, *,
+                 columns: dict[str, str] | None = None) -> Iterator[RawRecord]:
+    """A Parquet table with one review per row (column names as for CSV)."""
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+        raise DataError(f"cannot read as Parquet: {exc}", path=path) from None
+    return _table_records(frame, resolve_columns(list(frame.columns), columns, path), line_offset=1)
+
+
+# --- the PETER benchmark pickle -------------------------------------------------------------------
+class PlainDataUnpickler(pickle.Unpickler):
+    """An unpickler that builds only plain containers and scalars.
+
+    Lists, dicts, tuples, strings, numbers, booleans and None are built by pickle opcodes
+    and never reach :meth:`find_class`; sets and frozensets are allowed by name. Any other
+    global (``os.system``, a class to instantiate, ...) is refused, so loading a hostile
+    file cannot run code.
+    """
+
+    ALLOWED = {("builtins", "set"), ("builtins", "frozenset")}
+
+    def __init__(self, file, path: Path) -> None:
+        super().__init__(file)
+        self.path = path
+
+    def find_class(self, module: str, name: str):
+        if (module, name) in self.ALLOWED:
+            return super().find_class(module, name)
+        raise UnsafePickleError(
+            f"pickle refers to {module}.{name}; only plain containers and scalars are allowed",
+            path=self.path,
+        )
+
+
+def load_plain_pickle(path: Path):
+    """Read a pickle that holds only plain data (see :class:`PlainDataUnpickler`)."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    try:
+        return PlainDataUnpickler(io.BytesIO(data), path).load()
+    except UnsafePickleError:
+        raise
+    except Exception as exc:
+        raise DataError(f"not a readable pickle: {exc}", path=path) from None
+
+
+def read_peter_pickle(path: Path, report: ValidationReport, strict: bool = False) -> Iterator[RawRecord]:
+    """PETER/PEPLER ``reviews.pickle``: a list of dicts with user, item, rating, template.
+
+    ``template`` is (feature, adjective, sentence, sentiment); the sentence becomes the
+    record's text and the quadruple is kept by :func:`peter_features`.
+    """
+    records = load_plain_pickle(path)
+    if not isinstance(records, list):
+        raise DataError(f"expected a list of records, found {type(records).__name__}", path=path)
+    for number, obj in enumerate(records):
+        if not isinstance(obj, dict):
+            if strict:
+                raise DataError("record is not a dict", path=path, line=number + 1)
+            report.read += 1
+            report.skipped["malformed record"] += 1
+            continue
+        template = obj.get("template")
+        sentence = template[2] if isinstance(template, (tuple, list)) and len(template) >= 3 else obj.get("text")
+        yield RawRecord(user=obj.get("user"), item=obj.get("item"), rating=obj.get("rating"), text=sentence,
+                        time=obj.get("time"), position=number, line=number + 1)
+
+
+def peter_features(path: Path) -> pd.DataFrame:
+    """The (feature, opinion, sentence, sentiment) quadruples of a PETER pickle, by position."""
+    rows = []
+    for number, obj in enumerate(load_plain_pickle(path)):
+        template = obj.get("template") if isinstance(obj, dict) else None
+        if isinstance(template, (tuple, list)) and len(template) >= 4:
+            fea, adj, sentence, score = template[:4]
+            rows.append((number, str(fea), str(adj), str(sentence), int(score)))
+    return pd.DataFrame(rows, columns=["position", "feature", "opinion", "sentence", "sentiment"])
+
+
+# --- item metadata -----------------------------------------------------------------------------------
+_TAG = re.compile(r"<[^>]+>")
+
+
+def clean_html(text: object) -> str:
+    """Strip tags and unescape entities (meta titles and descriptions contain HTML)."""
+    if isinstance(text, list):
+        text = " ".join(str(t) for t in text)
+    if not isinstance(text, str):
+        return ""
+    return re.sub(r"\s+", " ", html.unescape(_TAG.sub(" ", text))).strip()
+
+
+def read_item_metadata(path: str | Path) -> dict[str, dict]:
+    """Amazon item metadata JSON lines → {asin: {title, category, description, brand}}."""
+    path = Path(path)
+    report = ValidationReport(source=str(path))
+    meta: dict[str, dict] = {}
+    for _, obj in _json_lines(path, report, strict=False):
+        asin = obj.get("asin")
+        if not asin:
+            continue
+        categories = obj.get("category") or obj.get("categories") or []
+        if categories and isinstance(categories[0], list):  # 2014: list of category paths
+            categories = categories[0]
+        meta[str(asin)] = {
+            "title": clean_html(obj.get("title")),
+            "category": [clean_html(c) for c in categories if clean_html(c)],
+            "description": clean_html(obj.get("description")),
+            "brand": clean_html(obj.get("brand")),
+        }
+    return meta
+
+
+# --- detection and the entry point --------------------------------------------------------------------
+def _peek_text(path: Path, size: int = 65536) -> str:
+    try:
+        if _is_gzip(path):
+            with gzip.open(path, "rb") as handle:
+                raw = handle.read(size)
+        else:
+            with open(path, "rb") as handle:
+                raw = handle.read(size)
+    except (EOFError, zlib.error, gzip.BadGzipFile, OSError):
+        raw = b""
+        try:  # a truncated gzip still has a readable head
+            with gzip.open(path, "rb") as handle:
+                raw = handle.read1(size) if hasattr(handle, "read1") else b""
+        except Exception:
+            pass
+    return raw.decode("utf-8", errors="replace")
+
+
+def detect_format(path: str | Path) -> str:
+    """Choose a reader by the file's content (magic bytes, then the first record)."""
+    path = Path(path)
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    if head == b"PAR1":
+        return "parquet"
+    if head[:1] == b"\x80":
+        return "peter-pickle"
+    text = _peek_text(path)
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    if first.lstrip().startswith("{"):
+        try:
+            obj = json.loads(first)
+        except json.JSONDecodeError:
+            obj = {}
+        if "business_id" in obj:
+            return "yelp-json"
+        return "amazon-json"
+    if first.count("\t\t") >= 3:
+        return "yelp-ss"
+    if "\t" in first:
+        return "tsv"
+    if "," in first:
+        return "csv"
+    raise DataError("cannot tell the file format from its content; pass --format "
+                    f"(one of {', '.join(FORMATS)})", path=path)
+
+
+def load_corpus(
+    path: str | Path,
+    *,
+    format: str | None = None,
+    columns: dict[str, str] | None = None,
+    rating_scale: tuple[float, float] = (1.0, 5.0),
+    strict: bool = False,
+    duplicates: DuplicatePolicy = "keep-last",
+    meta_path: str | Path | None = None,
+) -> Corpus:
+    """Read a review file into a validated :class:`Corpus`.
+
+    ``format`` is detected from the content when not given. Item metadata is read from
+    ``meta_path``, or from a ``meta.json``/``meta.json.gz`` beside the file when present.
+    A PETER pickle's (feature, opinion, sentence, sentiment) quadruples are attached as
+    ``corpus.features``.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError("no such file", path=path)
+    if path.is_dir():
+        candidates = [p for p in ("reviews.json.gz", "reviews.json", "reviews.csv", "reviews.pickle")
+                      if (path / p).exists()]
+        if not candidates:
+            raise DataError("folder holds no reviews.{json.gz,json,csv,pickle}", path=path)
+        path = path / candidates[0]
+    fmt = format or detect_format(path)
+    if fmt not in FORMATS:
+        raise DataError(f"unknown format '{fmt}'; known formats are {', '.join(FORMATS)}", path=path)
+    report = ValidationReport(source=str(path))
+    readers = {
+        "amazon-json": lambda: read_amazon_json(path, report, strict),
+        "yelp-json": lambda: read_yelp_json(path, report, strict),
+        "yelp-ss": lambda: read_yelp_ss(path, report, strict),
+        "csv": lambda: read_csv(path, report, strict, sep=",", columns=columns),
+        "tsv": lambda: read_csv(path, report, strict, sep="\t", columns=columns),
+        "parquet": lambda: read_parquet(path, report, strict, columns=columns),
+        "peter-pickle": lambda: read_peter_pickle(path, report, strict),
+    }
+    records: Iterable[RawRecord] = readers[fmt]()
+    if meta_path is None:
+        meta_path = next((path.parent / m for m in ("meta.json.gz", "meta.json") if (path.parent / m).exists()), None)
+    item_meta = read_item_metadata(meta_path) if meta_path else {}
+    corpus = build_corpus(records, source=str(path), rating_scale=rating_scale, strict=strict,
+                          duplicates=duplicates, item_meta=item_meta, report=report,
+                          name=path.parent.name if path.stem == "reviews" else path.stem)
+    if fmt == "peter-pickle":
+        feats = peter_features(path)
+        corpus.features = feats[feats["position"].isin(set(corpus.positions))].reset_index(drop=True)
+    skipped = sum(report.skipped.values())
+    if skipped:
+        warnings.warn(DataWarning(report.summary()), stacklevel=2)
+    return corpus

@@ -1,0 +1,150 @@
+"""Train/validation/test splits, all deterministic given a seed.
+
+* :func:`fixed_index_split`: the PETER benchmark folders (``<k>/{train,validation,test}.index``,
+  one line of 0-based record positions each).
+* :func:`ratio_split`: random 80/10/10 (or any ratios) with warm-start repair.
+* :func:`kfold_splits`: k-fold cross-validation (the MT paper used 10 folds).
+* :func:`leave_last_out`: per user, the latest record is test, the one before validation.
+
+*Warm-start repair* moves every validation/test record whose user or item does not occur in
+train into train, so that evaluated users and items are known to every model — the rule the
+shared benchmark splits were built with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from whyrec.data.corpus import Corpus
+from whyrec.errors import DataError
+
+
+@dataclass
+class Split:
+    """Three disjoint corpora over one source; ``valid`` may be empty."""
+
+    train: Corpus
+    valid: Corpus
+    test: Corpus
+    name: str = "split"
+
+    def sizes(self) -> dict[str, int]:
+        return {"train": len(self.train), "valid": len(self.valid), "test": len(self.test)}
+
+
+def _make_split(corpus: Corpus, train: np.ndarray, valid: np.ndarray, test: np.ndarray, name: str) -> Split:
+    return Split(corpus.take(np.sort(train), name=f"{corpus.name}/train"),
+                 corpus.take(np.sort(valid), name=f"{corpus.name}/valid"),
+                 corpus.take(np.sort(test), name=f"{corpus.name}/test"), name=name)
+
+
+def warm_start_repair(corpus: Corpus, train: np.ndarray, others: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Move rows of ``others`` whose user or item is absent from ``train`` into train.
+
+    One pass suffices: moving rows only adds users and items to train, so a row kept
+    out of train stays valid.
+    """
+    users, items = corpus.users, corpus.items
+    train_users, train_items = set(users[train]), set(items[train])
+    kept, moved = [], []
+    for rows in others:
+        ok = np.array([users[r] in train_users and items[r] in train_items for r in rows], dtype=bool)
+        kept.append(rows[ok])
+        moved.append(rows[~ok])
+    return np.concatenate([train, *moved]).astype(np.int64), kept
+
+
+def read_index_file(path: Path) -> np.ndarray:
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise DataError("split index file not found", path=path) from None
+    try:
+        return np.array([int(tok) for tok in text.split()], dtype=np.int64)
+    except ValueError as exc:
+        raise DataError(f"index files hold space-separated integers: {exc}", path=path) from None
+
+
+def fixed_index_split(corpus: Corpus, folder: str | Path) -> Split:
+    """The split stored in ``folder`` as ``train.index``, ``validation.index``, ``test.index``.
+
+    Indices are record positions in the source file. Positions of records that validation
+    dropped (empty text, duplicates) are ignored and counted in ``split.dropped``; an index
+    beyond the file is an error.
+    """
+    folder = Path(folder)
+    row_of = {int(p): r for r, p in enumerate(corpus.positions)}
+    max_pos = int(corpus.report.read) if corpus.report is not None else None
+    parts, dropped = [], 0
+    for part in ("train", "validation", "test"):
+        path = folder / f"{part}.index"
+        positions = read_index_file(path)
+        if max_pos is not None and len(positions) and (positions.max() >= max_pos or positions.min() < 0):
+            raise DataError(f"index {int(positions.max())} is outside the {max_pos:,} records of "
+                            f"{corpus.report.source}", path=path)
+        rows = [row_of[p] for p in positions.tolist() if p in row_of]
+        dropped += len(positions) - len(rows)
+        parts.append(np.array(rows, dtype=np.int64))
+    split = _make_split(corpus, *parts, name=f"{corpus.name}/{folder.name}")
+    split.dropped = dropped  # type: ignore[attr-defined]
+    return split
+
+
+def ratio_split(corpus: Corpus, ratios: tuple[float, float, float] = (0.8, 0.1, 0.1), seed: int = 0,
+                warm_start: bool = True) -> Split:
+    """Shuffle records with ``seed`` and cut them by ``ratios`` (normalised to sum 1)."""
+    weights = np.asarray(ratios, dtype=float)
+    if weights.shape != (3,) or (weights < 0).any() or weights.sum() <= 0:
+        raise ValueError("ratios must be three non-negative numbers")
+    weights = weights / weights.sum()
+    order = np.random.default_rng(seed).permutation(len(corpus))
+    n_train = int(round(weights[0] * len(corpus)))
+    n_valid = int(round(weights[1] * len(corpus)))
+    train, valid, test = order[:n_train], order[n_train:n_train + n_valid], order[n_train + n_valid:]
+    if warm_start:
+        train, (valid, test) = warm_start_repair(corpus, train, [valid, test])
+    return _make_split(corpus, train, valid, test, name=f"{corpus.name}/ratio-{seed}")
+
+
+def kfold_splits(corpus: Corpus, k: int = 10, seed: int = 0, valid_share: float = 0.0,
+                 warm_start: bool = True) -> list[Split]:
+    """``k`` splits whose test parts partition the corpus.
+
+    With ``valid_share`` > 0 that share of each fold's training records becomes validation.
+    """
+    if k < 2 or k > len(corpus):
+        raise ValueError(f"k must be between 2 and the number of records ({len(corpus)})")
+    rng = np.random.default_rng(seed)
+    folds = np.array_split(rng.permutation(len(corpus)), k)
+    splits = []
+    for f in range(k):
+        test = folds[f]
+        rest = np.concatenate([folds[g] for g in range(k) if g != f])
+        n_valid = int(round(valid_share * len(rest)))
+        rest = rng.permutation(rest)
+        valid, train = rest[:n_valid], rest[n_valid:]
+        if warm_start:
+            train, (valid, test) = warm_start_repair(corpus, train, [valid, test])
+        splits.append(_make_split(corpus, train, valid, test, name=f"{corpus.name}/fold-{f + 1}of{k}"))
+    return splits
+
+
+def leave_last_out(corpus: Corpus) -> Split:
+    """Per user, ordered by time (then file position): last record → test, the one before → validation.
+
+    Users with one record keep it in train; with two, the last goes to test. Items that only
+    occur in a user's last records are *not* repaired here: sequential tasks want the true
+    next item, and rating models fall back to biases for unknown items.
+    """
+    frame = corpus.reviews.assign(_row=np.arange(len(corpus)))
+    frame = frame.sort_values(["user", "time", "position"], na_position="first", kind="mergesort")
+    rank_from_end = frame.groupby("user").cumcount(ascending=False).to_numpy()
+    count = frame.groupby("user")["user"].transform("size").to_numpy()
+    rows = frame["_row"].to_numpy()
+    test = rows[(rank_from_end == 0) & (count >= 2)]
+    valid = rows[(rank_from_end == 1) & (count >= 3)]
+    train = rows[~np.isin(rows, np.concatenate([test, valid]))]
+    return _make_split(corpus, train, valid, test, name=f"{corpus.name}/leave-last-out")

@@ -1,0 +1,127 @@
+"""Text processing: tokenizer, sentence splitter, vocabulary and review documents.
+
+The tokenizer reproduces the normalisation of the PETER/PEPLER benchmark data (which
+follows Kim's CNN-sentence preprocessing): HTML entities unescaped (Amazon texts hold ``&quot;``); lower-case; characters other than letters,
+digits and ``( ) , ! ? ' `` ` `` become spaces; the clitics ``'s 've n't 're 'd 'll`` and the
+marks ``, ! ( ) ?`` are split off as tokens. So ``"It isn't bad, really!"`` becomes
+``it is n't bad , really !``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from whyrec.data.corpus import Corpus
+from whyrec.errors import DataError
+
+_NOT_KEPT = re.compile(r"[^a-z0-9(),!?'`]")
+_CLITICS = re.compile(r"(n't|'s|'ve|'re|'d|'ll)\b")
+_MARKS = re.compile(r"([,!()?])")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[.!?])(?=[A-Z])|\n+")
+
+BOS, EOS, PAD, UNK = "<bos>", "<eos>", "<pad>", "<unk>"
+SPECIALS = (BOS, EOS, PAD, UNK)
+
+
+def normalize(text: str) -> str:
+    """The benchmark normalisation as one space-separated string (see module docstring)."""
+    text = _NOT_KEPT.sub(" ", html.unescape(text).lower())
+    text = _CLITICS.sub(r" \1", text)
+    text = _MARKS.sub(r" \1 ", text)
+    return " ".join(text.split())
+
+
+def tokenize(text: str) -> list[str]:
+    """Tokens of ``text`` after :func:`normalize`; quotes left alone are dropped."""
+    return [tok for tok in normalize(text).split() if tok.strip("'`")]
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of raw review text: cut after . ! ? (also when the next sentence starts
+    without a space, as Amazon texts often do: ``"well.It's"``) and at line breaks."""
+    parts = (p.strip() for p in _SENTENCE_END.split(text))
+    return [p for p in parts if p]
+
+
+class Vocabulary:
+    """Word ↔ id map: the specials ``<bos> <eos> <pad> <unk>`` first, then words by frequency."""
+
+    def __init__(self, words: Sequence[str]) -> None:
+        self.words = list(SPECIALS) + [w for w in words if w not in SPECIALS]
+        self._ids = {w: i for i, w in enumerate(self.words)}
+        self.bos, self.eos, self.pad, self.unk = (self._ids[s] for s in SPECIALS)
+
+    @classmethod
+    def build(cls, texts: Iterable[Sequence[str]], max_size: int = 20000, min_count: int = 1) -> "Vocabulary":
+        """Keep the ``max_size`` most frequent tokens (ties broken alphabetically, so the
+        result does not depend on input order) that occur at least ``min_count`` times."""
+        counts = Counter(tok for tokens in texts for tok in tokens)
+        ranked = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
+        return cls(ranked[: max(0, max_size - len(SPECIALS))])
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def __contains__(self, word: object) -> bool:
+        return word in self._ids
+
+    def id(self, word: str) -> int:
+        return self._ids.get(word, self.unk)
+
+    def encode(self, tokens: Sequence[str], max_len: int | None = None, add_bos: bool = False,
+               add_eos: bool = False) -> list[int]:
+        ids = [self.id(t) for t in tokens]
+        if max_len is not None:
+            ids = ids[:max_len]
+        return ([self.bos] if add_bos else []) + ids + ([self.eos] if add_eos else [])
+
+    def decode(self, ids: Iterable[int], stop_at_eos: bool = True) -> list[str]:
+        out = []
+        for i in ids:
+            if stop_at_eos and i == self.eos:
+                break
+            if i in (self.bos, self.pad):
+                continue
+            out.append(self.words[i] if 0 <= i < len(self.words) else UNK)
+        return out
+
+    def to_dict(self) -> dict:
+        return {"format": "whyrec-vocabulary", "version": 1, "words": self.words}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Vocabulary":
+        if data.get("format") != "whyrec-vocabulary" or not isinstance(data.get("words"), list):
+            raise DataError("not a whyrec vocabulary")
+        return cls(data["words"])
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), ensure_ascii=False))
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Vocabulary":
+        try:
+            return cls.from_dict(json.loads(Path(path).read_text()))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise DataError(f"cannot read vocabulary: {exc}", path=path) from None
+
+
+def review_documents(corpus: Corpus, by: str = "user", max_reviews: int | None = None) -> dict[str, list[list[str]]]:
+    """The review document of each user (``by="user"``) or item: its reviews, tokenized.
+
+    Built from the corpus given (pass the *train* part, so that test reviews never leak
+    into a model's input). With ``max_reviews`` the latest reviews are kept.
+    """
+    if by not in ("user", "item"):
+        raise ValueError("by must be 'user' or 'item'")
+    frame = corpus.reviews.sort_values(["time", "position"], na_position="first", kind="mergesort")
+    docs: dict[str, list[list[str]]] = {}
+    for key, text in zip(frame[by].tolist(), frame["text"].tolist()):
+        docs.setdefault(key, []).append(tokenize(text))
+    if max_reviews is not None:
+        docs = {k: v[-max_reviews:] for k, v in docs.items()}
+    return docs

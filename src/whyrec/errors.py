@@ -1,0 +1,61 @@
+"""Exceptions that are part of whyrec's interface.
+
+Every error a user can cause (a malformed file, an unknown id, a bad setting) is one of
+these, and its message is a single line that names where the problem is: the file, the
+line or row, and the field. The command line prints the message without a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class WhyrecError(Exception):
+    """Base class: the message is meant for the person running whyrec."""
+
+
+class DataError(WhyrecError):
+    """Input data is malformed or invalid.
+
+    The message is built as ``<path>:<line>: field '<field>': <problem>`` from whichever of
+    the parts are known, so that the person can open the file at the right place.
+    """
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.problem = problem
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.field = field
+        where = ""
+        if self.path is not None:
+            where = self.path + (f":{line}" if line is not None else "") + ": "
+        elif line is not None:
+            where = f"line {line}: "
+        what = f"field '{field}': " if field else ""
+        super().__init__(f"{where}{what}{problem}")
+
+
+class UnsafePickleError(DataError):
+    """A pickle file tried to build an object other than plain containers and scalars."""
+
+
+class UnknownIdError(WhyrecError, KeyError):
+    """A user or item id that the model or corpus has never seen."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class ConfigError(WhyrecError):
+    """A setting is unknown, has the wrong type, or is out of range."""
+
+
+class BundleError(WhyrecError):
+    """A saved model folder is missing, incomplete or of an unknown kind."""

@@ -1,0 +1,9 @@
+"""Rating models: one shape (``fit``/``predict``), registered by name."""
+
+from whyrec.rating.als import PMF, ContextAwareALS, TextPriors
+from whyrec.rating.base import RATING_MODELS, NotFittedError, RatingModel, make_model
+from whyrec.rating.baselines import BiasBaseline, GlobalAverage
+from whyrec.rating.mf import BiasedMF
+
+__all__ = ["PMF", "ContextAwareALS", "TextPriors", "RATING_MODELS", "NotFittedError", "RatingModel", "make_model",
+           "BiasBaseline", "GlobalAverage", "BiasedMF"]
