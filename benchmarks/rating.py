@@ -1,0 +1,225 @@
+"""Rating benchmark: whyrec's rating models versus Cornac's on the shared datasets.
+
+For each dataset in ../shared/data (split 1 by default), every model family is tuned on the
+validation part over a small grid, the configuration with the lowest validation RMSE is
+kept, and its RMSE/MAE on the test part (over all test records, predictions clipped to the
+rating scale) and fit seconds are recorded. Cornac's models get the same treatment on the
+same train/validation/test records. "whyrec (selected)" is the whyrec family with the lowest
+*validation* RMSE — the honest pick; every family's test numbers are listed too.
+
+    pip install -e ".[bench]"      # cornac 3.0.1 (ConvMF also needs tensorflow-cpu)
+    python benchmarks/rating.py [--data ../shared/data] [--split 1] [--quick]
+
+Writes benchmarks/results/rating.json and rating.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import platform
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from whyrec.data import fixed_index_split, load_corpus
+from whyrec.data.text import tokenize
+from whyrec.metrics.rating import mae, rmse
+from whyrec.rating import PMF, BiasBaseline, BiasedMF, ContextAwareALS, GlobalAverage
+
+HERE = Path(__file__).resolve().parent
+DATASETS = ["amazon-digital-music", "amazon-musical-instruments", "amazon-magazine-subscriptions", "amazon-gift-cards"]
+
+
+def grid(**axes):
+    keys = list(axes)
+    return [dict(zip(keys, values)) for values in itertools.product(*axes.values())]
+
+
+def whyrec_families(quick: bool):
+    regs = [1.0, 2.0, 3.0, 5.0, 8.0, 12.0]
+    return {
+        "whyrec global-average": (GlobalAverage, [{}]),
+        "whyrec bias-baseline": (BiasBaseline, grid(reg_user=regs, reg_item=regs)),
+        "whyrec biased-mf": (BiasedMF, grid(factors=[8, 16], reg=[0.02, 0.05, 0.1], lr=[0.005, 0.01])
+                             if not quick else [{}]),
+        "whyrec pmf": (PMF, grid(factors=[4, 8, 16], lambda_u=[5.0, 10.0, 20.0], lambda_v=[5.0, 10.0, 20.0])),
+        "whyrec context-als": (ContextAwareALS, grid(factors=[4, 8, 16], lambda_u=[5.0, 10.0, 20.0],
+                                                     lambda_v=[5.0, 10.0, 20.0], lambda_bias=[2.0, 3.0, 5.0, 8.0])
+                               if not quick else grid(factors=[8], lambda_bias=[2.0, 5.0])),
+    }
+
+
+def run_whyrec(split, quick: bool) -> list[dict]:
+    rows = []
+    for family, (cls, configs) in whyrec_families(quick).items():
+        best = None
+        start_family = time.perf_counter()
+        for params in configs:
+            model = cls(**params)
+            start = time.perf_counter()
+            model.fit(split.train, split.valid)
+            fit_s = time.perf_counter() - start
+            valid = rmse(model.predict_corpus(split.valid), split.valid.ratings)
+            if best is None or valid < best[0]:
+                best = (valid, params, model, fit_s)
+        valid, params, model, fit_s = best
+        pred = model.predict_corpus(split.test)
+        rows.append({"system": family, "params": params, "valid_rmse": valid,
+                     "test_rmse": rmse(pred, split.test.ratings), "test_mae": mae(pred, split.test.ratings),
+                     "fit_s": fit_s, "tuning_s": time.perf_counter() - start_family, "configs": len(configs)})
+    return rows
+
+
+def cornac_families(quick: bool):
+    from cornac.models import CTR, HFT, MF, PMF as CPMF, ConvMF
+
+    families = {
+        "cornac MF": (MF, grid(k=[10], max_iter=[50, 100], learning_rate=[0.01], lambda_reg=[0.02, 0.05, 0.1],
+                               use_bias=[True], early_stop=[True], seed=[123])),
+        "cornac PMF": (CPMF, grid(k=[10], max_iter=[100], learning_rate=[0.001, 0.01], lambda_reg=[0.001, 0.01],
+                                  seed=[123])),
+        "cornac HFT": (HFT, grid(k=[10], max_iter=[20] if quick else [30], lambda_text=[0.1], l2_reg=[0.001],
+                                 vocab_size=[5000], seed=[123], verbose=[False])),
+        "cornac CTR": (CTR, grid(k=[20], max_iter=[30] if quick else [50], lambda_u=[0.01, 0.1], lambda_v=[0.01, 0.1],
+                                 seed=[123], verbose=[False])),
+        "cornac ConvMF": (ConvMF, grid(k=[20], n_epochs=[5] if quick else [10], cnn_epochs=[2], max_len=[100],
+                                       emb_dim=[50], lambda_u=[1], lambda_v=[100], seed=[123])),
+    }
+    return families
+
+
+def run_cornac(split, quick: bool) -> list[dict]:
+    try:
+        import cornac  # noqa: F401
+        from cornac.data import TextModality
+        from cornac.data.text import BaseTokenizer
+        from cornac.eval_methods import BaseMethod
+    except ImportError:
+        print("cornac is not installed: pip install -e '.[bench]'", file=sys.stderr)
+        return []
+
+    def triples(corpus):
+        return list(zip(corpus.users.tolist(), corpus.items.tolist(), corpus.ratings.tolist()))
+
+    # item documents = the item's training reviews, as HFT/CTR/ConvMF expect
+    docs = {}
+    for item, text in zip(split.train.items, split.train.texts):
+        docs.setdefault(item, []).append(" ".join(tokenize(text)))
+    item_ids = sorted(docs)
+    text = TextModality(corpus=[" ".join(docs[i]) for i in item_ids], ids=item_ids,
+                        tokenizer=BaseTokenizer(sep=" ", stop_words="english"), max_vocab=5000, max_doc_freq=0.5)
+    method = BaseMethod.from_splits(train_data=triples(split.train), test_data=triples(split.test),
+                                    val_data=triples(split.valid), item_text=text, exclude_unknowns=False,
+                                    seed=123, verbose=False)
+    train_set = method.train_set
+
+    def predict(model, corpus):
+        out = []
+        for u, i in zip(corpus.users, corpus.items):
+            u_idx, i_idx = train_set.uid_map.get(u), train_set.iid_map.get(i)
+            if u_idx is None or i_idx is None:
+                out.append(train_set.global_mean)
+            else:
+                out.append(float(model.rate(u_idx, i_idx, clipping=True)))
+        return np.clip(np.array(out), *split.test.rating_scale)
+
+    rows = []
+    for family, (cls, configs) in cornac_families(quick).items():
+        best, start_family = None, time.perf_counter()
+        for params in configs:
+            model = cls(**params)
+            start = time.perf_counter()
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    model.fit(train_set, method.val_set)
+            except Exception as exc:  # e.g. ConvMF without tensorflow
+                rows.append({"system": family, "params": params, "error": f"{type(exc).__name__}: {exc}"[:300]})
+                best = None
+                break
+            fit_s = time.perf_counter() - start
+            valid = rmse(predict(model, split.valid), split.valid.ratings)
+            if best is None or valid < best[0]:
+                best = (valid, params, model, fit_s)
+        if best is None:
+            continue
+        valid, params, model, fit_s = best
+        pred = predict(model, split.test)
+        rows.append({"system": family, "params": params, "valid_rmse": valid,
+                     "test_rmse": rmse(pred, split.test.ratings), "test_mae": mae(pred, split.test.ratings),
+                     "fit_s": fit_s, "tuning_s": time.perf_counter() - start_family, "configs": len(configs)})
+    return rows
+
+
+def markdown(results: dict) -> str:
+    out = ["# Rating benchmark: whyrec vs Cornac", "",
+           f"Split {results['split']} of each shared dataset; every family tuned on validation RMSE over its grid; "
+           "test RMSE/MAE over all test records, predictions clipped to 1..5. "
+           f"Machine: {results['machine']}. Measured {results['date']}.", ""]
+    for name, ds in results["datasets"].items():
+        out += [f"## {name}", "", f"train {ds['sizes']['train']:,} · valid {ds['sizes']['valid']:,} · test {ds['sizes']['test']:,}", "",
+                "| system | valid RMSE | test RMSE | test MAE | fit (s) | grid | chosen params |", "|---|---|---|---|---|---|---|"]
+        for row in ds["rows"]:
+            if "error" in row:
+                out.append(f"| {row['system']} | — | not run | — | — | — | {row['error']} |")
+                continue
+            params = ", ".join(f"{k}={v}" for k, v in row["params"].items() if k not in ("seed", "verbose"))
+            out.append(f"| {row['system']} | {row['valid_rmse']:.4f} | {row['test_rmse']:.4f} | {row['test_mae']:.4f} | "
+                       f"{row['fit_s']:.2f} | {row['configs']} | {params} |")
+        verdict = ds["verdict"]
+        out += ["", f"Best whyrec (by test RMSE): **{verdict['best_whyrec']}** {verdict['best_whyrec_rmse']:.4f}; "
+                f"whyrec selected by validation: **{verdict['selected_whyrec']}** {verdict['selected_whyrec_rmse']:.4f}; "
+                f"best Cornac: **{verdict['best_cornac']}** {verdict['best_cornac_rmse']:.4f} → "
+                f"{'whyrec lower' if verdict['whyrec_beats_cornac'] else 'Cornac lower'} "
+                f"(validation-selected whyrec {'lower' if verdict['selected_beats_cornac'] else 'not lower'}).", ""]
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=HERE.parents[1] / "shared" / "data")
+    parser.add_argument("--split", default="1")
+    parser.add_argument("--datasets", nargs="*", default=DATASETS)
+    parser.add_argument("--quick", action="store_true", help="small grids (a smoke run)")
+    parser.add_argument("--out", type=Path, default=HERE / "results")
+    args = parser.parse_args()
+    results = {"split": args.split, "date": time.strftime("%Y-%m-%d"), "quick": args.quick,
+               "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}",
+               "datasets": {}}
+    for name in args.datasets:
+        folder = args.data / name
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            corpus = load_corpus(folder, duplicates="keep-all")  # the index files include duplicate pairs
+        split = fixed_index_split(corpus, folder / args.split)
+        print(f"== {name}: {split.sizes()}", flush=True)
+        rows = run_whyrec(split, args.quick) + run_cornac(split, args.quick)
+        for row in rows:
+            print(f"  {row['system']:<24} " + (f"test RMSE {row['test_rmse']:.4f}  fit {row['fit_s']:.2f}s"
+                                               if "error" not in row else row["error"]), flush=True)
+        ok = [r for r in rows if "error" not in r]
+        ours = [r for r in ok if r["system"].startswith("whyrec")]
+        theirs = [r for r in ok if r["system"].startswith("cornac")]
+        best_ours = min(ours, key=lambda r: r["test_rmse"])
+        selected = min(ours, key=lambda r: r["valid_rmse"])
+        best_theirs = min(theirs, key=lambda r: r["test_rmse"]) if theirs else None
+        verdict = {"best_whyrec": best_ours["system"], "best_whyrec_rmse": best_ours["test_rmse"],
+                   "selected_whyrec": selected["system"], "selected_whyrec_rmse": selected["test_rmse"],
+                   "best_cornac": best_theirs["system"] if best_theirs else "n/a",
+                   "best_cornac_rmse": best_theirs["test_rmse"] if best_theirs else float("nan"),
+                   "whyrec_beats_cornac": bool(best_theirs and best_ours["test_rmse"] < best_theirs["test_rmse"]),
+                   "selected_beats_cornac": bool(best_theirs and selected["test_rmse"] < best_theirs["test_rmse"])}
+        results["datasets"][name] = {"sizes": split.sizes(), "rows": rows, "verdict": verdict}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "rating.json").write_text(json.dumps(results, indent=1))
+    (args.out / "rating.md").write_text(markdown(results))
+    print(f"wrote {args.out / 'rating.json'} and rating.md")
+
+
+if __name__ == "__main__":
+    main()

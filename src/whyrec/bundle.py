@@ -1,0 +1,94 @@
+"""Save and load trained models as a folder: JSON config + safetensors (+ vocabulary).
+
+Layout of a bundle folder::
+
+    bundle.json        {"format": "whyrec-bundle", "version": 1, "kind": "rating-model",
+                        "class": "<registered name>", "params": {...}, "meta": {...}}
+    arrays.safetensors the model's arrays
+    vocab.json         (models with text only)
+
+Loading reads JSON and safetensors only and builds the class from a registry of known
+names: nothing in a bundle can run code, and nothing is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from whyrec import __version__
+from whyrec.errors import BundleError, ConfigError
+
+FORMAT, VERSION = "whyrec-bundle", 1
+
+
+def save_bundle(model, folder: str | Path) -> Path:
+    """Write ``model`` (a fitted rating model) into ``folder`` (created if needed)."""
+    from safetensors.numpy import save_file
+
+    from whyrec.rating.base import RATING_MODELS
+
+    folder = Path(folder)
+    if type(model).name not in RATING_MODELS:
+        raise BundleError(f"{type(model).__name__} is not a registered model and cannot be saved")
+    folder.mkdir(parents=True, exist_ok=True)
+    header = {
+        "format": FORMAT, "version": VERSION, "whyrec_version": __version__, "kind": "rating-model",
+        "class": type(model).name, "params": model.get_params(), "meta": model.state_meta(),
+    }
+    arrays = {k: np.ascontiguousarray(v) for k, v in model.state_arrays().items()}
+    # write to temporary names first so an interrupted save never leaves a half bundle
+    tmp_arrays, tmp_header = folder / "arrays.safetensors.tmp", folder / "bundle.json.tmp"
+    save_file(arrays, str(tmp_arrays))
+    tmp_header.write_text(json.dumps(header, indent=1))
+    os.replace(tmp_arrays, folder / "arrays.safetensors")
+    os.replace(tmp_header, folder / "bundle.json")
+    return folder
+
+
+def read_bundle_header(folder: str | Path) -> dict:
+    folder = Path(folder)
+    path = folder / "bundle.json"
+    if not path.exists():
+        raise BundleError(f"{folder}: not a whyrec bundle (no bundle.json)")
+    try:
+        header = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise BundleError(f"{path}: bundle.json is not valid JSON ({exc})") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise BundleError(f"{path}: not a whyrec bundle")
+    if header.get("version") != VERSION:
+        raise BundleError(f"{path}: bundle version {header.get('version')} is not supported (expected {VERSION})")
+    return header
+
+
+def load_bundle(folder: str | Path):
+    """Rebuild the model saved in ``folder`` by :func:`save_bundle`."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    from whyrec.rating.base import RATING_MODELS
+
+    folder = Path(folder)
+    header = read_bundle_header(folder)
+    if header.get("kind") != "rating-model":
+        raise BundleError(f"{folder}: unknown bundle kind {header.get('kind')!r}")
+    cls = RATING_MODELS.get(header.get("class"))
+    if cls is None:
+        raise BundleError(f"{folder}: unknown model class {header.get('class')!r}")
+    try:
+        model = cls.from_params(header.get("params", {}))
+    except ConfigError as exc:
+        raise BundleError(f"{folder}: {exc}") from None
+    try:
+        arrays = load_file(str(folder / "arrays.safetensors"))
+    except (FileNotFoundError, SafetensorError, OSError) as exc:
+        raise BundleError(f"{folder}: cannot read arrays.safetensors ({exc})") from None
+    try:
+        model.load_state(arrays, header["meta"])
+    except KeyError as exc:
+        raise BundleError(f"{folder}: bundle lacks {exc}") from None
+    return model

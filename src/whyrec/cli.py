@@ -1,0 +1,290 @@
+"""The ``whyrec`` command line.
+
+    whyrec data stats PATH            counts, validation report, rating histogram
+    whyrec data features PATH         extract (feature, opinion, sentence, sentiment) quadruples
+    whyrec models                     registered rating models and their parameters
+    whyrec train MODEL --data PATH    fit a model and save it as a bundle
+    whyrec evaluate BUNDLE --data P   score a saved model on a split's test part
+    whyrec demo [--data PATH]         the main job: compare rating models, print the table
+
+Heavy libraries (torch, pandas) are imported inside the commands so ``whyrec --help`` is
+instant. Errors from bad input print one line (``error: ...``) and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Explainable recommendation: rating models, "
+                  "explanations that agree with them, and the tools to compare them.")
+data_app = typer.Typer(no_args_is_help=True, help="Inspect and prepare review data.")
+app.add_typer(data_app, name="data")
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(soft_wrap=True)
+
+
+def _err_console():
+    from rich.console import Console
+
+    return Console(stderr=True, soft_wrap=True)
+
+
+def _parse_pairs(pairs: list[str] | None, what: str) -> dict:
+    from whyrec.errors import ConfigError
+
+    out = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise ConfigError(f"{what} '{pair}' must look like NAME=VALUE")
+        key, value = pair.split("=", 1)
+        try:
+            out[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.strip()] = value
+    return out
+
+
+def _load(path: Path, fmt: str | None, columns: list[str] | None, strict: bool, duplicates: str,
+          scale: tuple[float, float] = (1.0, 5.0)):
+    """Load a corpus, printing reader warnings (truncation, skipped records) as one line each."""
+    from whyrec.data import load_corpus
+    from whyrec.errors import ConfigError
+
+    if duplicates not in ("keep-last", "keep-first", "keep-all", "error"):
+        raise ConfigError(f"--duplicates must be keep-last, keep-first, keep-all or error, not '{duplicates}'")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        corpus = load_corpus(path, format=fmt, columns={k: str(v) for k, v in _parse_pairs(columns, "--column").items()},
+                             strict=strict, duplicates=duplicates, rating_scale=scale)
+    for w in caught:
+        if issubclass(w.category, UserWarning):
+            _err_console().print(f"[yellow]warning:[/yellow] {w.message}", highlight=False)
+    return corpus
+
+
+def _default_split_dir(data: Path) -> Path | None:
+    folder = data if data.is_dir() else data.parent
+    return folder / "1" if (folder / "1" / "train.index").exists() else None
+
+
+def _make_split(corpus, split_dir: Path | None, seed: int):
+    from whyrec.data import fixed_index_split, ratio_split
+
+    return fixed_index_split(corpus, split_dir) if split_dir else ratio_split(corpus, seed=seed)
+
+
+def _print_table(table, title: str) -> None:
+    from rich.table import Table
+
+    view = Table(title=title, show_lines=False)
+    for col in table.columns:
+        view.add_column(col, justify="left" if col == "system" else "right")
+    for row in table.rows():
+        view.add_row(*row)
+    _console().print(view)
+
+
+# --- data -------------------------------------------------------------------------------------
+@data_app.command("stats")
+def data_stats(
+    path: Path = typer.Argument(..., help="Review file (json[.gz], csv, tsv, parquet, .ss, reviews.pickle) or its folder."),
+    format: Optional[str] = typer.Option(None, "--format", help="Reader to use instead of detecting it."),
+    column: Optional[list[str]] = typer.Option(None, "--column", help="Column mapping FIELD=NAME (CSV/Parquet)."),
+    strict: bool = typer.Option(False, "--strict", help="Stop at the first invalid record."),
+    duplicates: str = typer.Option("keep-last", help="keep-last | keep-first | keep-all | error"),
+    min_rating: float = typer.Option(1.0, help="Lowest valid rating."),
+    max_rating: float = typer.Option(5.0, help="Highest valid rating."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Count reviews, users and items; report what validation skipped."""
+    corpus = _load(path, format, column, strict, duplicates, (min_rating, max_rating))
+    report = corpus.report
+    info = {"file": report.source, "reviews": report.read, "users": len(report.users_seen),
+            "items": len(report.items_seen), "validation": report.to_dict(), "after_validation": corpus.stats()}
+    if as_json:
+        print(json.dumps(info, indent=1, default=str))
+        return
+    con = _console()
+    con.print(f"[bold]{report.source}[/bold]")
+    con.print(f"{report.read:,} reviews, {len(report.users_seen):,} users, {len(report.items_seen):,} items")
+    con.print(report.summary().split(": ", 1)[1])
+    after = corpus.stats()
+    con.print(f"after validation: {after['reviews']:,} reviews, {after['users']:,} users, {after['items']:,} items, "
+              f"density {after['density']:.4f}, mean rating {after['mean_rating']:.3f}, "
+              f"{after['mean_words_per_review']:.1f} words per review")
+    con.print("ratings: " + ", ".join(f"{k}: {v:,}" for k, v in after["ratings"].items()))
+    if corpus.item_meta:
+        con.print(f"item metadata for {after['items_with_metadata']:,} of {after['items']:,} items")
+
+
+@data_app.command("features")
+def data_features(
+    path: Path = typer.Argument(..., help="Review file or folder."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the quadruples here (JSON lines)."),
+    format: Optional[str] = typer.Option(None, "--format"),
+    max_features: int = typer.Option(200, help="Size of the feature vocabulary."),
+    min_df: int = typer.Option(5, help="Minimum number of reviews a feature occurs in."),
+    examples: int = typer.Option(8, help="How many examples to print."),
+) -> None:
+    """Extract (feature, opinion, sentence, sentiment) per review; print coverage and examples."""
+    from rich.table import Table
+
+    from whyrec.data.features import FeatureExtractor, coverage, save_features
+
+    corpus = _load(path, format, None, False, "keep-last")
+    with _console().status("extracting features"):
+        table = FeatureExtractor(max_features=max_features, min_df=min_df).extract(corpus)
+    con = _console()
+    con.print(f"coverage: {coverage(table, corpus):.1%} of {len(corpus):,} reviews have a quadruple; "
+              f"{table['feature'].nunique():,} distinct features")
+    con.print("top features: " + ", ".join(f"{f} ({c})" for f, c in table["feature"].value_counts().head(15).items()))
+    view = Table(title="examples")
+    for col in ("rating", "feature", "opinion", "sentiment", "sentence"):
+        view.add_column(col)
+    for row in table.sample(min(examples, len(table)), random_state=0).itertuples():
+        view.add_row(f"{row.rating:g}", row.feature, row.opinion, f"{row.sentiment:+d}", row.sentence)
+    con.print(view)
+    if out:
+        save_features(table, out)
+        con.print(f"saved {len(table):,} quadruples to {out}")
+
+
+# --- models -----------------------------------------------------------------------------------------
+@app.command("models")
+def models() -> None:
+    """List the registered rating models and their parameters."""
+    from whyrec.rating import RATING_MODELS
+
+    for name, cls in sorted(RATING_MODELS.items()):
+        params = ", ".join(f"{k}={v!r}" for k, v in cls().get_params().items())
+        _console().print(f"[bold]{name}[/bold]  {params}", highlight=False)
+
+
+@app.command("train")
+def train(
+    model: str = typer.Argument(..., help="Registered model name (see `whyrec models`)."),
+    data: Path = typer.Option(..., "--data", help="Review file or folder."),
+    out: Path = typer.Option(..., "--out", help="Bundle folder to write."),
+    split: Optional[Path] = typer.Option(None, "--split", help="Folder with train/validation/test.index "
+                                         "(default: <data>/1 when present, else a seeded 80/10/10 split)."),
+    seed: int = typer.Option(0, help="Seed of the random split."),
+    param: Optional[list[str]] = typer.Option(None, "--param", help="Model parameter NAME=VALUE (repeatable)."),
+    format: Optional[str] = typer.Option(None, "--format"),
+) -> None:
+    """Fit a rating model on the train part, report validation/test RMSE, save a bundle."""
+    from whyrec.bundle import save_bundle
+    from whyrec.metrics.rating import mae, rmse
+    from whyrec.rating import make_model
+
+    estimator = make_model(model, **_parse_pairs(param, "--param"))  # a bad name fails before loading
+    split_dir = split or _default_split_dir(data)
+    corpus = _load(data, format, None, False, "keep-all" if split_dir else "keep-last")
+    parts = _make_split(corpus, split_dir, seed)
+    with _console().status(f"training {model} on {len(parts.train):,} ratings"):
+        estimator.fit(parts.train, parts.valid if len(parts.valid) else None)
+    con = _console()
+    for name, part in (("validation", parts.valid), ("test", parts.test)):
+        if len(part):
+            pred = estimator.predict_corpus(part)
+            con.print(f"{name}: RMSE {rmse(pred, part.ratings):.4f}  MAE {mae(pred, part.ratings):.4f}  ({len(part):,} ratings)")
+    save_bundle(estimator, out)
+    con.print(f"saved {model} to {out}")
+
+
+@app.command("evaluate")
+def evaluate(
+    bundle: Path = typer.Argument(..., help="Bundle folder written by `whyrec train`."),
+    data: Path = typer.Option(..., "--data", help="Review file or folder."),
+    split: Optional[Path] = typer.Option(None, "--split", help="Split folder (default: <data>/1 when present)."),
+    seed: int = typer.Option(0, help="Seed of the random split when no split folder is used."),
+    format: Optional[str] = typer.Option(None, "--format"),
+) -> None:
+    """Score a saved model on the test part of a split."""
+    from whyrec.bundle import load_bundle
+    from whyrec.metrics.rating import mae, rmse
+
+    estimator = load_bundle(bundle)
+    split_dir = split or _default_split_dir(data)
+    corpus = _load(data, format, None, False, "keep-all" if split_dir else "keep-last")
+    test = _make_split(corpus, split_dir, seed).test
+    pred = estimator.predict_corpus(test)
+    unknown = int(sum(u not in estimator.user_map for u in test.users))
+    _console().print(f"{estimator.name} on {len(test):,} test ratings: RMSE {rmse(pred, test.ratings):.4f}  "
+                     f"MAE {mae(pred, test.ratings):.4f}  ({unknown} with unknown users)")
+
+
+@app.command("demo")
+def demo(
+    data: Optional[Path] = typer.Option(None, "--data", help="Review file or folder (default: a planted corpus)."),
+    split: Optional[Path] = typer.Option(None, "--split", help="Split folder (default: <data>/1 when present)."),
+    out: Path = typer.Option(Path("runs/demo"), "--out", help="Where to write the results table and plot."),
+    seed: int = typer.Option(0, help="Seed of the planted corpus and of random splits."),
+) -> None:
+    """The main job: compare whyrec's rating models on one split and print the table."""
+    from whyrec.data.features import FeatureExtractor, coverage
+    from whyrec.data.synthetic import make_planted_corpus
+    from whyrec.experiment import Experiment
+    from whyrec.rating import PMF, BiasBaseline, BiasedMF, ContextAwareALS, GlobalAverage
+
+    con = _console()
+    if data is None:
+        corpus = make_planted_corpus(seed=seed).corpus
+        con.print(f"no --data given: using a planted corpus of {len(corpus):,} reviews "
+                  f"({corpus.reviews['user'].nunique()} users, {corpus.reviews['item'].nunique()} items)")
+        split_dir = None
+    else:
+        split_dir = split or _default_split_dir(data)
+        corpus = _load(data, None, None, False, "keep-all" if split_dir else "keep-last")
+    parts = _make_split(corpus, split_dir, seed)
+    con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
+    systems = {
+        "global average": GlobalAverage(),
+        "bias baseline": BiasBaseline(),
+        "biased MF (SGD)": BiasedMF(),
+        "PMF (ALS)": PMF(),
+        "context-aware ALS": ContextAwareALS(),
+    }
+    with con.status("training") as status:
+        table = Experiment(parts, systems, on_progress=lambda msg: status.update(f"training: {msg}")).run()
+    _print_table(table, f"rating prediction on {corpus.name}")
+    folder = table.save(out)
+    feats = FeatureExtractor(min_df=3).extract(parts.train)
+    con.print(f"feature extraction: {coverage(feats, parts.train):.1%} of training reviews covered; examples:")
+    for row in feats.head(3).itertuples():
+        con.print(f"  [{row.rating:g}★] {row.feature} / {row.opinion} ({row.sentiment:+d}): {row.sentence}", highlight=False)
+    con.print(f"results written to {folder}/ (results.md, results.csv, results.json, rmse.png)")
+
+
+def main() -> None:
+    """Entry point: run the app; print whyrec errors as one line without a traceback."""
+    import click
+
+    from whyrec.errors import WhyrecError
+
+    try:
+        app(standalone_mode=False)
+    except WhyrecError as exc:
+        _err_console().print(f"[red]error:[/red] {exc}", highlight=False)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        _err_console().print("aborted")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""Compare systems side by side: one split or k folds → a results table.
+
+Like Cornac's ``Experiment``, one row per system with the metrics, train and test seconds;
+over several folds each cell is mean ± std. When the table has a reference system (the first
+by default) each row also gets the p-value of a paired t-test of its per-record squared
+errors against the reference's (pooled over folds).
+
+    table = Experiment(split, {"bias": BiasBaseline(), "als": ContextAwareALS()}).run()
+    print(table.to_markdown()); table.save("runs/x")
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+
+from whyrec.data.split import Split
+from whyrec.metrics.rating import RATING_METRICS, paired_t_test
+
+
+@dataclass
+class SystemResult:
+    """Measurements of one system over the folds it ran on."""
+
+    system: str
+    params: dict
+    per_fold: list[dict] = field(default_factory=list)  # metric -> value, plus train_s/test_s
+    squared_errors: list[np.ndarray] = field(default_factory=list, repr=False)
+    p_value: float | None = None
+
+    def mean(self, key: str) -> float:
+        return float(np.mean([f[key] for f in self.per_fold]))
+
+    def std(self, key: str) -> float:
+        return float(np.std([f[key] for f in self.per_fold], ddof=1)) if len(self.per_fold) > 1 else 0.0
+
+
+@dataclass
+class ResultsTable:
+    """The product of an experiment: rows of :class:`SystemResult` and the metric names."""
+
+    results: list[SystemResult]
+    metrics: list[str]
+    reference: str | None
+    splits: list[str]
+
+    @property
+    def columns(self) -> list[str]:
+        cols = ["system", *self.metrics, "train (s)", "test (s)"]
+        return cols + ([f"p vs {self.reference}"] if self.reference else [])
+
+    def _cell(self, result: SystemResult, key: str, digits: int) -> str:
+        mean = result.mean(key)
+        if len(result.per_fold) > 1:
+            return f"{mean:.{digits}f} ± {result.std(key):.{digits}f}"
+        return f"{mean:.{digits}f}"
+
+    def rows(self) -> list[list[str]]:
+        out = []
+        for r in self.results:
+            row = [r.system, *(self._cell(r, m, 4) for m in self.metrics),
+                   self._cell(r, "train_s", 2), self._cell(r, "test_s", 3)]
+            if self.reference:
+                row.append("—" if r.p_value is None else f"{r.p_value:.3g}")
+            out.append(row)
+        return out
+
+    def to_markdown(self) -> str:
+        lines = ["| " + " | ".join(self.columns) + " |", "|" + "---|" * len(self.columns)]
+        lines += ["| " + " | ".join(row) + " |" for row in self.rows()]
+        return "\n".join(lines)
+
+    def to_csv(self) -> str:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(self.columns)
+        writer.writerows(self.rows())
+        return buffer.getvalue()
+
+    def to_dict(self) -> dict:
+        return {
+            "splits": self.splits,
+            "metrics": self.metrics,
+            "reference": self.reference,
+            "systems": [
+                {"system": r.system, "params": r.params, "folds": r.per_fold, "p_value": r.p_value,
+                 "mean": {k: r.mean(k) for k in [*self.metrics, "train_s", "test_s"]},
+                 "std": {k: r.std(k) for k in [*self.metrics, "train_s", "test_s"]}}
+                for r in self.results
+            ],
+        }
+
+    def best(self, metric: str = "rmse") -> SystemResult:
+        return min(self.results, key=lambda r: r.mean(metric))
+
+    def plot(self, path: str | Path, metric: str = "rmse") -> Path:
+        """A bar chart of ``metric`` per system (error bars = std over folds)."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        names = [r.system for r in self.results]
+        fig, ax = plt.subplots(figsize=(max(4, 1.1 * len(names)), 3.2))
+        ax.bar(names, [r.mean(metric) for r in self.results], yerr=[r.std(metric) for r in self.results],
+               color="#4c72b0", capsize=3)
+        low = min(r.mean(metric) for r in self.results)
+        ax.set_ylim(bottom=max(0.0, low * 0.9))
+        ax.set_ylabel(metric.upper())
+        ax.set_title(f"{metric.upper()} by system ({len(self.splits)} split(s))")
+        ax.tick_params(axis="x", rotation=30)
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        return Path(path)
+
+    def save(self, folder: str | Path, config: dict | None = None) -> Path:
+        """Write results.md, results.csv, results.json, rmse.png and the resolved config."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "results.md").write_text(self.to_markdown() + "\n")
+        (folder / "results.csv").write_text(self.to_csv())
+        (folder / "results.json").write_text(json.dumps(self.to_dict(), indent=1))
+        (folder / "config.json").write_text(json.dumps(config or {r.system: r.params for r in self.results}, indent=1))
+        if "rmse" in self.metrics:
+            self.plot(folder / "rmse.png")
+        return folder
+
+
+class Experiment:
+    """Run rating systems on one or more splits.
+
+    Parameters
+    ----------
+    splits : Split or list of Split
+        One split, or the folds of a cross-validation.
+    systems : mapping of name → unfitted model
+        Each is cloned per fold (so the same object can be reused).
+    metrics : names from ``whyrec.metrics.rating.RATING_METRICS``.
+    clamp : bool
+        Clip predictions to the rating scale before scoring (the benchmarks do).
+    reference : str, optional
+        Name of the system the paired t-tests compare against (default: the first).
+    on_progress : callable(str), optional
+        Called with a line of text before each fit (the CLI shows it).
+    """
+
+    def __init__(self, splits: Split | Sequence[Split], systems: Mapping[str, object],
+                 metrics: Sequence[str] = ("rmse", "mae"), clamp: bool = True, reference: str | None = None,
+                 on_progress: Callable[[str], None] | None = None) -> None:
+        self.splits = [splits] if isinstance(splits, Split) else list(splits)
+        if not self.splits:
+            raise ValueError("an experiment needs at least one split")
+        unknown = [m for m in metrics if m not in RATING_METRICS]
+        if unknown:
+            raise ValueError(f"unknown metric(s) {unknown}; known: {sorted(RATING_METRICS)}")
+        self.systems = dict(systems)
+        self.metrics = list(metrics)
+        self.clamp = clamp
+        self.reference = reference if reference is not None else (next(iter(self.systems)) if len(self.systems) > 1 else None)
+        self.on_progress = on_progress
+
+    def run(self) -> ResultsTable:
+        results = {name: SystemResult(name, model.get_params()) for name, model in self.systems.items()}
+        for fold, split in enumerate(self.splits, start=1):
+            test = split.test
+            for name, prototype in self.systems.items():
+                if self.on_progress:
+                    self.on_progress(f"fold {fold}/{len(self.splits)} · {name}")
+                model = prototype.clone()
+                start = time.perf_counter()
+                model.fit(split.train, split.valid if len(split.valid) else None)
+                train_s = time.perf_counter() - start
+                start = time.perf_counter()
+                pred = model.predict(test.users, test.items)
+                test_s = time.perf_counter() - start
+                clamp = test.rating_scale if self.clamp else None
+                row = {m: RATING_METRICS[m](pred, test.ratings, clamp=clamp) for m in self.metrics}
+                row.update(train_s=train_s, test_s=test_s)
+                results[name].per_fold.append(row)
+                clipped = np.clip(pred, *test.rating_scale) if self.clamp else pred
+                results[name].squared_errors.append((clipped - test.ratings) ** 2)
+        if self.reference is not None:
+            ref = np.concatenate(results[self.reference].squared_errors)
+            for name, result in results.items():
+                if name != self.reference:
+                    result.p_value = paired_t_test(np.concatenate(result.squared_errors), ref)[1]
+        return ResultsTable(list(results.values()), self.metrics, self.reference, [s.name for s in self.splits])

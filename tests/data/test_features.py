@@ -1,0 +1,30 @@
+from whyrec.data.features import FeatureExtractor, coverage, load_features, save_features
+
+
+def test_extraction_recovers_planted_item_features(planted, tmp_path):
+    corpus = planted.corpus
+    table = FeatureExtractor(min_df=3).extract(corpus)
+    assert coverage(table, corpus) > 0.8
+    hits = [row.feature in planted.item_features[row.item] for row in table.itertuples()]
+    assert sum(hits) / len(hits) > 0.9
+    # sentiment follows the planted rating: opinion words of 4-5 stars are positive
+    strong = table[table["rating"] >= 4]
+    assert (strong["sentiment"] == 1).mean() > 0.9
+    weak = table[table["rating"] <= 2]
+    assert (weak["sentiment"] == -1).mean() > 0.8
+    save_features(table, tmp_path / "f.jsonl")
+    again = load_features(tmp_path / "f.jsonl")
+    assert again.equals(table)
+
+
+def test_extraction_on_real_reviews_has_coverage(shared_data):
+    import warnings
+
+    from whyrec.data import load_corpus
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        corpus = load_corpus(shared_data / "amazon-musical-instruments")
+    table = FeatureExtractor().extract(corpus.take(range(800)))
+    assert coverage(table, corpus.take(range(800))) > 0.6
+    assert {"guitar", "sound", "strings"} & set(table["feature"])

@@ -1,0 +1,183 @@
+"""Every reader on small files the tests write, plus validation and detection."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import pickle
+import warnings
+
+import pandas as pd
+import pytest
+
+from tests.conftest import REVIEWS, amazon_lines
+from whyrec.data import DataWarning, detect_format, load_corpus, read_item_metadata
+from whyrec.errors import DataError, UnsafePickleError
+
+
+def _quiet_load(path, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load_corpus(path, **kw)
+
+
+@pytest.mark.parametrize("style", ["2014", "2018"])
+@pytest.mark.parametrize("gz", [True, False])
+def test_amazon_json_plain_and_gzip(tmp_path, style, gz):
+    path = tmp_path / ("r.json.gz" if gz else "r.json")
+    text = "\n".join(amazon_lines(style=style)) + "\n"
+    if gz:
+        with gzip.open(path, "wt") as h:
+            h.write(text)
+    else:
+        path.write_text(text)
+    assert detect_format(path) == "amazon-json"
+    corpus = load_corpus(path)
+    assert len(corpus) == len(REVIEWS)
+    assert corpus.reviews.loc[0, "user"] == "alice" and corpus.reviews.loc[0, "rating"] == 5.0
+    assert corpus.reviews.loc[2, "summary"] == "summary 2"
+    assert list(corpus.positions) == list(range(len(REVIEWS)))
+
+
+def test_truncated_gzip_keeps_complete_records_and_warns(tmp_path):
+    rows = REVIEWS * 200
+    full = tmp_path / "full.json.gz"
+    with gzip.open(full, "wt") as h:
+        h.write("\n".join(amazon_lines(rows)) + "\n")
+    cut = tmp_path / "cut.json.gz"
+    data = full.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.warns(DataWarning, match="truncated"):
+        corpus = load_corpus(cut, duplicates="keep-all")
+    assert 0 < len(corpus) < len(rows)
+    assert corpus.report.truncated
+    # what was read is exactly the head of the file
+    assert corpus.reviews["text"].tolist() == [r[3] for r in rows[: len(corpus)]]
+
+
+def test_csv_and_tsv_with_column_mapping(tmp_path):
+    frame = pd.DataFrame(REVIEWS, columns=["who", "what", "stars_given", "body"])
+    csv_path, tsv_path = tmp_path / "r.csv", tmp_path / "r.tsv"
+    frame.to_csv(csv_path, index=False)
+    frame.to_csv(tsv_path, index=False, sep="\t")
+    mapping = {"user": "who", "item": "what", "rating": "stars_given", "text": "body"}
+    for path, fmt in ((csv_path, "csv"), (tsv_path, "tsv")):
+        assert detect_format(path) == fmt
+        corpus = load_corpus(path, columns=mapping)
+        assert len(corpus) == len(REVIEWS)
+        assert corpus.reviews.loc[1, "item"] == "cable"
+
+
+def test_csv_missing_column_is_a_clear_error(tmp_path):
+    path = tmp_path / "r.csv"
+    pd.DataFrame(REVIEWS, columns=["reviewerID", "asin", "score_x", "reviewText"]).to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"r\.csv: no column for 'rating'"):
+        load_corpus(path)
+
+
+def test_parquet(tmp_path):
+    path = tmp_path / "r.parquet"
+    pd.DataFrame(REVIEWS, columns=["user_id", "item_id", "rating", "text"]).to_parquet(path)
+    assert detect_format(path) == "parquet"
+    assert len(load_corpus(path)) == len(REVIEWS)
+
+
+def test_yelp_json_and_ss(tmp_path):
+    yelp = tmp_path / "yelp.json"
+    yelp.write_text("\n".join(json.dumps({"review_id": str(n), "user_id": u, "business_id": i, "stars": r,
+                                          "text": t, "date": "2019-01-0%d 10:00:00" % (n + 1)})
+                              for n, (u, i, r, t) in enumerate(REVIEWS)))
+    assert detect_format(yelp) == "yelp-json"
+    corpus = load_corpus(yelp)
+    assert len(corpus) == len(REVIEWS) and corpus.reviews["time"].notna().all()
+
+    ss = tmp_path / "yelp13.ss"
+    ss.write_text("\n".join(f"{u}\t\t{i}\t\t{int(r)}\t\t{t.replace('. ', ' <sssss> ')}" for u, i, r, t in REVIEWS))
+    assert detect_format(ss) == "yelp-ss"
+    corpus = load_corpus(ss)
+    assert len(corpus) == len(REVIEWS)
+    assert "<sssss>" not in " ".join(corpus.texts)
+
+
+def test_item_metadata_strips_html(tmp_path):
+    path = tmp_path / "meta.json"
+    path.write_text(json.dumps({"asin": "guitar", "title": "Big &amp; <b>Loud</b> Guitar", "brand": "X",
+                                "category": ["Music", "Guitars"], "description": ["<p>Six strings</p>"]}) + "\n"
+                    + str({"asin": "cable", "title": "Cable", "categories": [["Music", "Cables"]]}) + "\n")
+    meta = read_item_metadata(path)
+    assert meta["guitar"]["title"] == "Big & Loud Guitar"
+    assert meta["guitar"]["description"] == "Six strings"
+    assert meta["cable"]["category"] == ["Music", "Cables"]  # 2014 style Python literal
+
+
+def test_metadata_beside_reviews_is_attached(tmp_path, amazon_file):
+    (tmp_path / "meta.json").write_text(json.dumps({"asin": "guitar", "title": "A guitar"}) + "\n")
+    corpus = load_corpus(amazon_file)
+    assert corpus.item_title("guitar") == "A guitar" and corpus.item_title("strap") is None
+
+
+def _peter_records():
+    return [{"user": u, "item": i, "rating": r, "template": ("sound", "great", t.lower(), 1), "text": t}
+            for u, i, r, t in REVIEWS]
+
+
+def test_peter_pickle_reads_quadruples(tmp_path):
+    path = tmp_path / "reviews.pickle"
+    path.write_bytes(pickle.dumps(_peter_records(), protocol=2))
+    assert detect_format(path) == "peter-pickle"
+    corpus = load_corpus(path)
+    assert len(corpus) == len(REVIEWS)
+    assert corpus.features is not None and list(corpus.features["feature"]) == ["sound"] * len(REVIEWS)
+    assert corpus.texts[0] == REVIEWS[0][3].lower()
+
+
+class _Evil:
+    def __reduce__(self):
+        return (os.system, ("echo pwned",))
+
+
+def test_peter_pickle_refuses_code(tmp_path):
+    path = tmp_path / "reviews.pickle"
+    path.write_bytes(pickle.dumps([{"user": "a", "item": "b", "rating": 5, "template": _Evil()}]))
+    with pytest.raises(UnsafePickleError, match=r"refers to (os|posix)\.system"):
+        load_corpus(path)
+
+
+def test_validation_lenient_counts_and_strict_names_line(tmp_path):
+    rows = list(REVIEWS) + [("dave", "guitar", 7.0, "Out of scale"), ("erin", "", 3.0, "No item"),
+                            ("fred", "cable", 4.0, "   ")]
+    path = tmp_path / "bad.json"
+    path.write_text("\n".join(amazon_lines(rows)) + "\n{not json\n")
+    with pytest.warns(DataWarning, match="skipped"):
+        corpus = load_corpus(path)
+    assert len(corpus) == len(REVIEWS)
+    skipped = corpus.report.skipped
+    assert skipped["rating out of scale"] == 1 and skipped["missing item"] == 1
+    assert skipped["empty text"] == 1 and skipped["malformed line"] == 1
+    with pytest.raises(DataError, match=r"bad\.json:7: field 'rating': rating 7 is outside the scale 1\.\.5"):
+        load_corpus(path, strict=True)
+
+
+def test_duplicate_policies(tmp_path):
+    rows = [("a", "x", 1.0, "first"), ("a", "x", 5.0, "second"), ("b", "x", 3.0, "other")]
+    path = tmp_path / "d.json"
+    path.write_text("\n".join(amazon_lines(rows)))
+    assert _quiet_load(path).reviews.set_index("user").loc["a", "text"] == "second"
+    assert _quiet_load(path, duplicates="keep-first").reviews.set_index("user").loc["a", "text"] == "first"
+    assert len(_quiet_load(path, duplicates="keep-all")) == 3
+    with pytest.raises(DataError, match="duplicate"):
+        _quiet_load(path, duplicates="error")
+
+
+def test_unknown_content_asks_for_format(tmp_path):
+    path = tmp_path / "x.txt"
+    path.write_text("just some words\n")
+    with pytest.raises(DataError, match="--format"):
+        load_corpus(path)
+
+
+def test_shared_digital_music_counts(shared_data):
+    corpus = _quiet_load(shared_data / "amazon-digital-music", duplicates="keep-all")
+    assert corpus.report.read == 6908
+    assert len(corpus.report.users_seen) == 2490 and len(corpus.report.items_seen) == 382

@@ -1,0 +1,87 @@
+"""Every split: fixed index folders, ratio with warm-start repair, k-fold, leave-last-out."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from whyrec.data import fixed_index_split, kfold_splits, leave_last_out, ratio_split
+from whyrec.errors import DataError
+
+
+def _keys(corpus):
+    return set(zip(corpus.users, corpus.items, corpus.positions))
+
+
+def test_ratio_split_is_deterministic_disjoint_and_warm(planted):
+    corpus = planted.corpus
+    a, b = ratio_split(corpus, seed=7), ratio_split(corpus, seed=7)
+    assert list(a.test.positions) == list(b.test.positions)
+    assert list(ratio_split(corpus, seed=8).test.positions) != list(a.test.positions)
+    parts = [set(p.positions) for p in (a.train, a.valid, a.test)]
+    assert not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
+    assert sum(map(len, parts)) == len(corpus)
+    train_users, train_items = set(a.train.users), set(a.train.items)
+    for part in (a.valid, a.test):
+        assert set(part.users) <= train_users and set(part.items) <= train_items
+    assert abs(len(a.test) / len(corpus) - 0.1) < 0.03
+
+
+def test_warm_start_repair_moves_cold_records(planted):
+    corpus = planted.corpus
+    # a 50/25/25 split of a sparse corpus has cold test records that must be moved
+    cold = ratio_split(corpus, ratios=(0.5, 0.25, 0.25), seed=1, warm_start=False)
+    warm = ratio_split(corpus, ratios=(0.5, 0.25, 0.25), seed=1)
+    assert len(warm.train) >= len(cold.train)
+    assert set(warm.test.users) <= set(warm.train.users)
+
+
+def test_kfold_partitions_the_corpus(planted):
+    corpus = planted.corpus
+    folds = kfold_splits(corpus, k=5, seed=0, warm_start=False)
+    tests = [set(f.test.positions) for f in folds]
+    assert set().union(*tests) == set(corpus.positions)
+    assert sum(map(len, tests)) == len(corpus)
+    with_valid = kfold_splits(corpus, k=5, seed=0, valid_share=0.1)
+    assert all(len(f.valid) > 0 for f in with_valid)
+    for f in with_valid:
+        assert set(f.test.users) <= set(f.train.users)
+
+
+def test_leave_last_out_takes_latest_per_user(planted):
+    corpus = planted.corpus
+    split = leave_last_out(corpus)
+    frame = corpus.reviews
+    latest = frame.sort_values("time").groupby("user").tail(1)
+    assert set(split.test.positions) == set(latest["position"])
+    for user in list(set(split.valid.users))[:20]:
+        assert split.valid.reviews.set_index("user").loc[user, "time"] < split.test.reviews.set_index("user").loc[user, "time"]
+
+
+def test_fixed_index_split(tmp_path, planted):
+    corpus = planted.corpus
+    (tmp_path / "train.index").write_text(" ".join(map(str, range(0, 100))))
+    (tmp_path / "validation.index").write_text("100 101 102")
+    (tmp_path / "test.index").write_text("103 104")
+    split = fixed_index_split(corpus, tmp_path)
+    assert split.sizes() == {"train": 100, "valid": 3, "test": 2}
+    assert list(split.test.positions) == [103, 104]
+    (tmp_path / "test.index").write_text(f"{len(corpus) + 5}")
+    with pytest.raises(DataError, match="outside"):
+        fixed_index_split(corpus, tmp_path)
+    (tmp_path / "test.index").write_text("1 two")
+    with pytest.raises(DataError, match="integers"):
+        fixed_index_split(corpus, tmp_path)
+
+
+def test_shared_split_one_matches_index_files(shared_data):
+    import warnings
+
+    from whyrec.data import load_corpus
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        corpus = load_corpus(shared_data / "amazon-gift-cards", duplicates="keep-all")
+    split = fixed_index_split(corpus, shared_data / "amazon-gift-cards" / "1")
+    assert split.sizes() == {"train": 2372, "valid": 297, "test": 297}
+    assert split.dropped == 0

@@ -1,0 +1,32 @@
+from whyrec.data.text import Vocabulary, normalize, review_documents, split_sentences, tokenize
+
+
+def test_tokenize_splits_clitics_and_punctuation_like_the_benchmark():
+    assert normalize("It isn't bad, really!") == "it is n't bad , really !"
+    assert tokenize("I've got &quot;great&quot; sound (mostly)?") == \
+        ["i", "'ve", "got", "great", "sound", "(", "mostly", ")", "?"]
+    assert tokenize("") == []
+
+
+def test_split_sentences_handles_missing_spaces():
+    assert split_sentences("Good.It works! Really?  yes\nnext") == ["Good.", "It works!", "Really?", "yes", "next"]
+
+
+def test_vocabulary_build_encode_decode_and_save(tmp_path):
+    vocab = Vocabulary.build([["a", "b", "a"], ["c", "a", "b"]], max_size=6)
+    assert vocab.words[:4] == ["<bos>", "<eos>", "<pad>", "<unk>"]
+    assert vocab.words[4:] == ["a", "b"]  # top-N keeps the most frequent
+    ids = vocab.encode(["a", "c"], add_bos=True, add_eos=True)
+    assert ids == [vocab.bos, vocab.id("a"), vocab.unk, vocab.eos]
+    assert vocab.decode(ids) == ["a", "<unk>"]
+    vocab.save(tmp_path / "v.json")
+    assert Vocabulary.load(tmp_path / "v.json").words == vocab.words
+
+
+def test_review_documents_group_by_user_and_item(planted):
+    corpus = planted.corpus
+    by_user = review_documents(corpus, "user")
+    by_item = review_documents(corpus, "item")
+    assert sum(map(len, by_user.values())) == len(corpus) == sum(map(len, by_item.values()))
+    assert set(by_user) == set(corpus.users)
+    assert all(len(v) <= 2 for v in review_documents(corpus, "user", max_reviews=2).values())

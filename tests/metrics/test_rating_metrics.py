@@ -1,0 +1,34 @@
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from whyrec.metrics.rating import mae, mse, paired_t_test, rmse
+
+
+def test_hand_computed_values():
+    pred, ref = [1.0, 2.0, 6.0], [2.0, 2.0, 4.0]
+    assert mse(pred, ref) == pytest.approx((1 + 0 + 4) / 3)
+    assert rmse(pred, ref) == pytest.approx(math.sqrt(5 / 3))
+    assert mae(pred, ref) == pytest.approx(1.0)
+    # clamping to the 1..5 scale turns the 6 into a 5
+    assert mse(pred, ref, clamp=(1, 5)) == pytest.approx((1 + 0 + 1) / 3)
+    assert mae(pred, ref, clamp=(1, 5)) == pytest.approx(2 / 3)
+
+
+def test_errors_on_bad_input():
+    with pytest.raises(ValueError):
+        rmse([1.0], [1.0, 2.0])
+    with pytest.raises(ValueError):
+        rmse([], [])
+
+
+def test_paired_t_test_by_hand_and_against_scipy():
+    a = np.array([1.0, 2.0, 3.0, 4.0]); b = np.array([1.5, 2.0, 2.0, 3.0])
+    d = a - b  # -0.5, 0, 1, 1: mean 0.375, sd 0.75
+    t, p = paired_t_test(a, b)
+    assert t == pytest.approx(0.375 / (0.75 / 2))
+    ref = stats.ttest_rel(a, b)
+    assert t == pytest.approx(ref.statistic) and p == pytest.approx(ref.pvalue)
+    assert paired_t_test(a, a) == (0.0, 1.0)

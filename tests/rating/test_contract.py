@@ -1,0 +1,76 @@
+"""One suite over every registered rating model (the contract every model keeps)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from whyrec.bundle import load_bundle, save_bundle
+from whyrec.data import ratio_split
+from whyrec.errors import ConfigError
+from whyrec.metrics.rating import rmse
+from whyrec.rating import RATING_MODELS, NotFittedError, make_model
+
+
+@pytest.fixture(scope="module")
+def planted_split():
+    from whyrec.data.synthetic import make_planted_corpus
+
+    return ratio_split(make_planted_corpus(n_users=150, n_items=60, reviews_per_user=12, seed=5).corpus, seed=0)
+
+
+@pytest.mark.parametrize("name", sorted(RATING_MODELS))
+def test_fit_returns_self_and_predicts_in_scale(name, planted_split):
+    model = make_model(name)
+    assert model.fit(planted_split.train, planted_split.valid) is model
+    pred = model.predict(planted_split.test.users, planted_split.test.items)
+    assert pred.shape == (len(planted_split.test),)
+    assert pred.min() >= 1.0 and pred.max() <= 5.0
+
+
+@pytest.mark.parametrize("name", sorted(RATING_MODELS))
+def test_seeded_determinism(name, planted_split):
+    a = make_model(name).fit(planted_split.train, planted_split.valid).predict_corpus(planted_split.test)
+    b = make_model(name).fit(planted_split.train, planted_split.valid).predict_corpus(planted_split.test)
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", sorted(RATING_MODELS))
+def test_save_load_same_predictions(name, planted_split, tmp_path):
+    model = make_model(name).fit(planted_split.train, planted_split.valid)
+    save_bundle(model, tmp_path / name)
+    again = load_bundle(tmp_path / name)
+    assert type(again) is type(model) and again.get_params() == model.get_params()
+    users = list(planted_split.test.users) + ["nobody"]
+    items = list(planted_split.test.items) + ["nothing"]
+    np.testing.assert_array_equal(model.predict(users, items), again.predict(users, items))
+
+
+@pytest.mark.parametrize("name", sorted(set(RATING_MODELS) - {"global-average"}))
+def test_beats_global_average_on_planted_corpus(name, planted_split):
+    test = planted_split.test
+    base = rmse(make_model("global-average").fit(planted_split.train).predict_corpus(test), test.ratings)
+    got = rmse(make_model(name).fit(planted_split.train, planted_split.valid).predict_corpus(test), test.ratings)
+    assert got < base - 0.05
+
+
+@pytest.mark.parametrize("name", sorted(RATING_MODELS))
+def test_unknown_users_and_items_fall_back(name, planted_split):
+    model = make_model(name).fit(planted_split.train)
+    item = planted_split.train.items[0]
+    both_unknown = model.predict(["nobody"], ["nothing"])[0]
+    assert both_unknown == pytest.approx(np.clip(model.global_mean, 1, 5))
+    cold_user = model.predict(["nobody"], [item])[0]
+    expected = model.global_mean + (model.item_bias[model.item_map.index(item)] if len(model.item_bias) else 0.0)
+    assert cold_user == pytest.approx(np.clip(expected, 1, 5))
+
+
+def test_predict_before_fit_and_bad_params():
+    with pytest.raises(NotFittedError):
+        make_model("biased-mf").predict(["a"], ["b"])
+    with pytest.raises(ConfigError, match="unknown parameter"):
+        make_model("biased-mf", factor=3)
+    with pytest.raises(ConfigError, match="unknown rating model"):
+        make_model("svd++")
+    with pytest.raises(ConfigError):
+        make_model("context-als", lambda_u=0)

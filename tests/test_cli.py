@@ -1,0 +1,111 @@
+"""The command line: main job, stats, train/evaluate round trip, and one-line errors."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import REVIEWS, amazon_lines
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "whyrec.cli", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=300, env={**os.environ, "COLUMNS": "200"})
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess, pattern: str) -> None:
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
+    lines = [l for l in proc.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), proc.stderr
+    assert pattern in lines[0], lines[0]
+
+
+def test_demo_runs_on_planted_data(tmp_path):
+    proc = run_cli("demo", "--out", str(tmp_path / "demo"))
+    assert proc.returncode == 0, proc.stderr
+    assert "context-aware ALS" in proc.stdout and "rmse" in proc.stdout
+    assert (tmp_path / "demo" / "results.md").exists()
+
+
+def test_stats_and_train_evaluate_round_trip(tmp_path, planted):
+    path = tmp_path / "planted.csv"
+    planted.corpus.reviews.to_csv(path, index=False)
+    stats = run_cli("data", "stats", str(path))
+    assert stats.returncode == 0, stats.stderr
+    assert f"{len(planted.corpus):,} reviews" in stats.stdout
+    bundle = tmp_path / "bundle"
+    train = run_cli("train", "context-als", "--data", str(path), "--out", str(bundle), "--param", "factors=4")
+    assert train.returncode == 0, train.stderr
+    assert "test: RMSE" in train.stdout and (bundle / "arrays.safetensors").exists()
+    evaluate = run_cli("evaluate", str(bundle), "--data", str(path))
+    assert evaluate.returncode == 0, evaluate.stderr
+    rmse_train = train.stdout.split("test: RMSE ")[1].split()[0]
+    assert f"RMSE {rmse_train}" in evaluate.stdout
+
+
+def test_truncated_gzip_warns_with_count(tmp_path):
+    full = tmp_path / "full.json.gz"
+    with gzip.open(full, "wt") as h:
+        h.write("\n".join(amazon_lines(REVIEWS * 300)) + "\n")
+    cut = tmp_path / "cut.json.gz"
+    cut.write_bytes(full.read_bytes()[:3000])
+    proc = run_cli("data", "stats", str(cut), "--duplicates", "keep-all")
+    assert proc.returncode == 0
+    warning = [l for l in proc.stderr.splitlines() if "truncated" in l]
+    assert len(warning) == 1 and "complete lines read" in warning[0]
+
+
+def test_csv_missing_column_error(tmp_path):
+    path = tmp_path / "r.csv"
+    pd.DataFrame(REVIEWS, columns=["reviewerID", "asin", "score_x", "reviewText"]).to_csv(path, index=False)
+    assert_one_line_error(run_cli("data", "stats", str(path)), "no column for 'rating'")
+
+
+def test_rating_of_seven(tmp_path):
+    path = tmp_path / "r.json"
+    path.write_text("\n".join(amazon_lines(list(REVIEWS) + [("zed", "guitar", 7.0, "Seven stars!")])))
+    lenient = run_cli("data", "stats", str(path))
+    assert lenient.returncode == 0 and "1 skipped (rating out of scale)" in lenient.stderr
+    assert_one_line_error(run_cli("data", "stats", str(path), "--strict"),
+                          "r.json:7: field 'rating': rating 7 is outside the scale 1..5")
+
+
+class _Evil:
+    def __reduce__(self):
+        return (os.system, ("echo pwned > pwned.txt",))
+
+
+def test_hostile_pickle(tmp_path):
+    path = tmp_path / "reviews.pickle"
+    path.write_bytes(pickle.dumps([{"user": "a", "item": "b", "rating": 5, "template": _Evil()}]))
+    proc = run_cli("data", "stats", str(path), cwd=tmp_path)
+    assert_one_line_error(proc, "system; only plain containers and scalars are allowed")
+    assert not (tmp_path / "pwned.txt").exists()
+
+
+def test_missing_file_and_bad_bundle(tmp_path):
+    assert_one_line_error(run_cli("data", "stats", str(tmp_path / "nope.json")), "no such file")
+    assert_one_line_error(run_cli("evaluate", str(tmp_path), "--data", str(tmp_path / "x.csv")), "not a whyrec bundle")
+    assert_one_line_error(run_cli("train", "nope", "--data", str(tmp_path / "x.csv"), "--out", str(tmp_path / "b")),
+                          "unknown rating model 'nope'")
+
+
+@pytest.mark.parametrize("name,reviews,users,items", [
+    ("amazon-digital-music", "6,908", "2,490", "382"),
+    ("amazon-musical-instruments", "5,050", "1,381", "392"),
+    ("amazon-magazine-subscriptions", "2,375", "348", "157"),
+    ("amazon-gift-cards", "2,972", "458", "148"),
+])
+def test_stats_on_shared_data(shared_data, name, reviews, users, items):
+    proc = run_cli("data", "stats", str(shared_data / name / "reviews.json.gz")
+                   if (shared_data / name / "reviews.json.gz").exists() else str(shared_data / name / "reviews.csv"))
+    assert proc.returncode == 0, proc.stderr
+    assert f"{reviews} reviews, {users} users, {items} items" in proc.stdout

@@ -1,0 +1,29 @@
+import json
+
+from whyrec.data import kfold_splits, ratio_split
+from whyrec.experiment import Experiment
+from whyrec.rating import BiasBaseline, ContextAwareALS, GlobalAverage
+
+
+def test_single_split_table(planted, tmp_path):
+    split = ratio_split(planted.corpus, seed=0)
+    table = Experiment(split, {"avg": GlobalAverage(), "bias": BiasBaseline(), "als": ContextAwareALS()}).run()
+    assert [r.system for r in table.results] == ["avg", "bias", "als"]
+    assert table.columns == ["system", "rmse", "mae", "train (s)", "test (s)", "p vs avg"]
+    assert table.best("rmse").system in ("bias", "als")
+    assert table.results[0].p_value is None and table.results[2].p_value < 0.05
+    md = table.to_markdown()
+    assert md.count("\n") == 4 and "| als |" in md
+    folder = table.save(tmp_path / "run")
+    data = json.loads((folder / "results.json").read_text())
+    assert data["systems"][1]["params"] == {"reg_user": 5.0, "reg_item": 5.0, "iterations": 10}
+    assert (folder / "rmse.png").stat().st_size > 1000
+    assert (folder / "results.csv").read_text().startswith("system,rmse,mae")
+
+
+def test_kfold_mean_and_std(planted):
+    folds = kfold_splits(planted.corpus, k=3, seed=0)
+    table = Experiment(folds, {"avg": GlobalAverage(), "bias": BiasBaseline()}).run()
+    assert all(len(r.per_fold) == 3 for r in table.results)
+    assert "±" in table.rows()[0][1]
+    assert table.results[1].std("rmse") > 0
