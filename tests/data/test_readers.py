@@ -181,3 +181,16 @@ def test_shared_digital_music_counts(shared_data):
     corpus = _quiet_load(shared_data / "amazon-digital-music", duplicates="keep-all")
     assert corpus.report.read == 6908
     assert len(corpus.report.users_seen) == 2490 and len(corpus.report.items_seen) == 382
+
+
+def test_tiny_truncated_gzip_is_still_detected(tmp_path):
+    full = tmp_path / "small.json.gz"
+    with gzip.open(full, "wt") as h:
+        h.write("\n".join(amazon_lines(REVIEWS)) + "\n")
+    data = full.read_bytes()
+    cut = tmp_path / "cut.json.gz"
+    cut.write_bytes(data[: len(data) - 30])
+    assert detect_format(cut) == "amazon-json"
+    with pytest.warns(DataWarning, match="truncated"):
+        corpus = load_corpus(cut, duplicates="keep-all")
+    assert len(corpus) >= 1

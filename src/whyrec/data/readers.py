@@ -311,20 +311,15 @@ def read_item_metadata(path: str | Path) -> dict[str, dict]:
 
 # --- detection and the entry point --------------------------------------------------------------------
 def _peek_text(path: Path, size: int = 65536) -> str:
-    try:
-        if _is_gzip(path):
-            with gzip.open(path, "rb") as handle:
-                raw = handle.read(size)
-        else:
-            with open(path, "rb") as handle:
-                raw = handle.read(size)
-    except (EOFError, zlib.error, gzip.BadGzipFile, OSError):
-        raw = b""
-        try:  # a truncated gzip still has a readable head
-            with gzip.open(path, "rb") as handle:
-                raw = handle.read1(size) if hasattr(handle, "read1") else b""
-        except Exception:
-            pass
+    """The first ``size`` bytes of the (decompressed) file; a truncated gzip still has a head."""
+    with open(path, "rb") as handle:
+        raw = handle.read(size)
+    if raw[:2] == b"\x1f\x8b":
+        # a decompressor object accepts partial input, so a cut-short file still yields its head
+        try:
+            raw = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw, size)
+        except zlib.error:
+            raw = b""
     return raw.decode("utf-8", errors="replace")
 
 
