@@ -44,6 +44,9 @@ def save_bundle(model, folder: str | Path) -> Path:
     tmp_arrays, tmp_header = folder / "arrays.safetensors.tmp", folder / "bundle.json.tmp"
     save_file(arrays, str(tmp_arrays))
     tmp_header.write_text(json.dumps(header, indent=1))
+    vocab = getattr(model, "vocab", None)
+    if vocab is not None:
+        vocab.save(folder / "vocab.json")
     os.replace(tmp_arrays, folder / "arrays.safetensors")
     os.replace(tmp_header, folder / "bundle.json")
     return folder
@@ -91,4 +94,8 @@ def load_bundle(folder: str | Path):
         model.load_state(arrays, header["meta"])
     except KeyError as exc:
         raise BundleError(f"{folder}: bundle lacks {exc}") from None
+    if (folder / "vocab.json").exists():
+        from whyrec.data.text import Vocabulary
+
+        model.vocab = Vocabulary.load(folder / "vocab.json")
     return model

@@ -1,0 +1,99 @@
+"""Text metrics pinned to hand-computed values (definitions of the PETER benchmark / MT paper)."""
+
+import math
+import random
+import time
+
+import pytest
+
+from whyrec.metrics.text import (corpus_bleu, detect_features, feature_coverage_ratio, feature_diversity,
+                                 feature_matching_ratio, perplexity, rouge, rouge_l, rouge_n, tfidf_similarity,
+                                 unique_sentence_ratio)
+
+
+def test_bleu_hand_computed():
+    ref = ["the", "sound", "is", "great"]
+    hyp = ["the", "sound", "is", "good"]
+    # unigrams 3/4; bigrams 2/3; trigrams 1/2; 4-grams 0/1 → BLEU-4 = 0, BLEU-1 = 75
+    assert corpus_bleu([ref], [hyp], max_order=1) == pytest.approx(75.0)
+    assert corpus_bleu([ref], [hyp], max_order=4) == 0.0
+    # BLEU-2 = sqrt(3/4 · 2/3) = sqrt(0.5), lengths equal → BP = 1
+    assert corpus_bleu([ref], [hyp], max_order=2) == pytest.approx(100 * math.sqrt(0.5))
+    # brevity penalty: hypothesis of 2 against reference of 4 → exp(1 − 4/2)
+    assert corpus_bleu([ref], [["the", "sound"]], max_order=1) == pytest.approx(100 * math.exp(-1))
+    # clipping: "the the the" against "the sound" matches one "the"
+    assert corpus_bleu([["the", "sound"]], [["the", "the", "the"]], max_order=1) == pytest.approx(100 / 3)
+    # corpus level: counts pooled before dividing
+    assert corpus_bleu([ref, ref], [ref, hyp], max_order=1) == pytest.approx(100 * 7 / 8)
+
+
+def test_rouge_n_uses_sets():
+    ref = ["good", "good", "sound"]
+    hyp = ["good", "sound", "sound", "bad"]
+    f, p, r = rouge_n(ref, hyp, 1)
+    # sets: hyp {good, sound, bad}, ref {good, sound} → P = 2/3, R = 1
+    assert (p, r) == (pytest.approx(2 / 3), pytest.approx(1.0))
+    assert f == pytest.approx(2 * (2 / 3) / (2 / 3 + 1 + 1e-8))
+    assert rouge_n(["a"], ["a"], 2) == (0.0, 0.0, 0.0)
+
+
+def test_rouge_l_and_average():
+    ref = ["the", "guitar", "sound", "is", "warm"]
+    hyp = ["guitar", "is", "warm", "and", "loud"]
+    f, p, r = rouge_l(ref, hyp)
+    # LCS = guitar is warm = 3 → R = 3/5, P = 3/5, β = 1 → F = 0.6
+    assert (p, r) == (pytest.approx(0.6), pytest.approx(0.6))
+    assert f == pytest.approx(0.6, abs=1e-9)
+    scores = rouge([ref, ["x"]], [hyp, ["y"]])
+    assert scores["rouge_l/f_score"] == pytest.approx(100 * 0.6 / 2, abs=1e-6)
+    assert set(scores) == {f"rouge_{n}/{k}_score" for n in ("1", "2", "l") for k in "fpr"}
+
+
+def test_usr_fmr_fcr():
+    hyps = [["great", "sound"], ["great", "sound"], ["cheap", "price"], ["nice"]]
+    assert unique_sentence_ratio(hyps) == pytest.approx(3 / 4)
+    features = {"sound", "price", "strap"}
+    detected = detect_features(hyps, features)
+    assert detected == [{"sound"}, {"sound"}, {"price"}, set()]
+    assert feature_matching_ratio(detected, ["sound", "price", "price", "strap"]) == pytest.approx(2 / 4)
+    assert feature_coverage_ratio(detected, features) == pytest.approx(2 / 3)
+
+
+def _naive_div(detected):
+    n, total = len(detected), 0
+    for i in range(n):
+        for j in range(i + 1, n):
+            total += len(detected[i] & detected[j])
+    return total / (n * (n - 1) / 2)
+
+
+def test_div_hand_computed_and_matches_naive_loop():
+    detected = [{"a", "b"}, {"a"}, {"b", "c"}, set()]
+    # pairs sharing: (0,1) a; (0,2) b → 2 over 6 pairs
+    assert feature_diversity(detected) == pytest.approx(2 / 6)
+    rng = random.Random(0)
+    vocab = [f"f{k}" for k in range(40)]
+    big = [set(rng.sample(vocab, rng.randint(0, 3))) for _ in range(1500)]
+    assert feature_diversity(big) == pytest.approx(_naive_div(big))
+    # and it scales: 32k explanations in well under a second
+    huge = [set(rng.sample(vocab, rng.randint(0, 3))) for _ in range(32000)]
+    start = time.perf_counter()
+    feature_diversity(huge)
+    assert time.perf_counter() - start < 1.0
+
+
+def test_perplexity():
+    assert perplexity([[math.log(0.5), math.log(0.5)], [math.log(0.25)]]) == pytest.approx(
+        math.exp(-(2 * math.log(0.5) + math.log(0.25)) / 3))
+    assert perplexity([[0.0, 0.0]]) == pytest.approx(1.0)
+    with pytest.raises(ValueError):
+        perplexity([[]])
+
+
+def test_tfidf_similarity_hand_computed():
+    refs = [["good", "sound"], ["bad", "price"], ["good", "price", "price"]]
+    hyps = [["good", "sound"], ["good", "strap"], ["price"]]
+    # identical → 1; no shared weighted term → 0; third: ref vector (good: log(3/2), price: (1+log 2)·log(3/2))
+    # hyp vector (price: log(3/2)) → cos = (1+log2) / sqrt(1 + (1+log2)^2)
+    expected3 = (1 + math.log(2)) / math.sqrt(1 + (1 + math.log(2)) ** 2)
+    assert tfidf_similarity(refs, hyps) == pytest.approx((1.0 + 0.0 + expected3) / 3)

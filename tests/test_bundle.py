@@ -1,0 +1,47 @@
+import json
+
+import numpy as np
+import pytest
+
+from whyrec.bundle import load_bundle, save_bundle
+from whyrec.data import ratio_split
+from whyrec.data.text import Vocabulary
+from whyrec.errors import BundleError
+from whyrec.rating import ContextAwareALS
+
+
+@pytest.fixture
+def fitted(planted):
+    split = ratio_split(planted.corpus, seed=0)
+    return ContextAwareALS(factors=4).fit(split.train), split
+
+
+def test_bundle_is_json_and_safetensors_only(fitted, tmp_path):
+    model, split = fitted
+    model.vocab = Vocabulary(["good", "bad"])
+    folder = save_bundle(model, tmp_path / "b")
+    assert sorted(p.name for p in folder.iterdir()) == ["arrays.safetensors", "bundle.json", "vocab.json"]
+    header = json.loads((folder / "bundle.json").read_text())
+    assert header["class"] == "context-als" and header["params"]["factors"] == 4
+    again = load_bundle(folder)
+    assert again.vocab.words == model.vocab.words
+    np.testing.assert_array_equal(again.predict_corpus(split.test), model.predict_corpus(split.test))
+
+
+def test_broken_bundles_give_clear_errors(fitted, tmp_path):
+    model, _ = fitted
+    folder = save_bundle(model, tmp_path / "b")
+    header = json.loads((folder / "bundle.json").read_text())
+    (folder / "bundle.json").write_text(json.dumps({**header, "class": "os.system"}))
+    with pytest.raises(BundleError, match="unknown model class"):
+        load_bundle(folder)
+    (folder / "bundle.json").write_text(json.dumps({**header, "params": {"factors": 4, "evil": 1}}))
+    with pytest.raises(BundleError, match="unknown parameter"):
+        load_bundle(folder)
+    (folder / "bundle.json").write_text(json.dumps(header))
+    (folder / "arrays.safetensors").write_bytes(b"garbage")
+    with pytest.raises(BundleError, match="cannot read arrays"):
+        load_bundle(folder)
+    (folder / "bundle.json").write_text("{")
+    with pytest.raises(BundleError, match="not valid JSON"):
+        load_bundle(folder)
