@@ -175,6 +175,13 @@ class Corpus:
             features=features,
         )
 
+    @classmethod
+    def concat(cls, parts: list["Corpus"], name: str | None = None) -> "Corpus":
+        """One corpus holding the rows of ``parts`` (e.g. the three parts of a split)."""
+        first = parts[0]
+        return cls(pd.concat([p.reviews for p in parts], ignore_index=True), rating_scale=first.rating_scale,
+                   item_meta=first.item_meta, report=first.report, name=name or first.name)
+
     def item_title(self, item: str) -> str | None:
         meta = self.item_meta.get(item)
         return meta.get("title") if meta else None

@@ -1,0 +1,1 @@
+"""Alignment objectives: adversarial training (discriminator, REINFORCE, rollouts)."""

@@ -1,0 +1,96 @@
+"""Training checkpoints without pickle: tensors in safetensors, everything else in JSON.
+
+A checkpoint is a folder ``<root>/epoch-NNNN/`` holding ``tensors.safetensors`` and
+``state.json``. It is written as ``epoch-NNNN.tmp`` and renamed when complete, so a run killed
+at any moment (SIGKILL included) leaves either the new checkpoint or none — never half of one;
+:func:`latest_checkpoint` only sees complete folders. Optimizer states are flattened into
+named tensors plus JSON for their hyper-parameters.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import torch
+
+_EPOCH_DIR = re.compile(r"^epoch-(\d{4,})$")
+
+
+def module_state(prefix: str, module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {f"{prefix}.{k}": v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
+
+
+def load_module_state(prefix: str, module: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> None:
+    own = {k[len(prefix) + 1:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+    module.load_state_dict(own)
+
+
+def optimizer_state(prefix: str, optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
+    """Flatten an optimizer's state dict: tensors by name, the rest as JSON-ready data."""
+    sd = optimizer.state_dict()
+    tensors, scalars = {}, {}
+    for pid, values in sd["state"].items():
+        for key, value in values.items():
+            if torch.is_tensor(value):
+                tensors[f"{prefix}.{pid}.{key}"] = value.detach().cpu().contiguous()
+            else:
+                scalars[f"{pid}.{key}"] = value
+    return tensors, {"param_groups": sd["param_groups"], "scalars": scalars}
+
+
+def load_optimizer_state(prefix: str, optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], meta: dict) -> None:
+    state: dict[int, dict] = {}
+    for name, value in tensors.items():
+        if name.startswith(prefix + "."):
+            pid, key = name[len(prefix) + 1:].split(".", 1)
+            state.setdefault(int(pid), {})[key] = value
+    for name, value in meta.get("scalars", {}).items():
+        pid, key = name.split(".", 1)
+        state.setdefault(int(pid), {})[key] = value
+    optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+
+
+def save_checkpoint(root: str | Path, epoch: int, tensors: dict[str, torch.Tensor], state: dict, keep: int = 1) -> Path:
+    """Write checkpoint ``epoch`` under ``root`` atomically; keep the newest ``keep`` ones."""
+    from safetensors.torch import save_file
+
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    final = root / f"epoch-{epoch:04d}"
+    tmp = root / f"epoch-{epoch:04d}.tmp"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp / "tensors.safetensors"))
+    (tmp / "state.json").write_text(json.dumps({**state, "epoch": epoch}))
+    with open(tmp / "state.json", "rb") as handle:
+        os.fsync(handle.fileno())
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(tmp, final)
+    for old in sorted(complete_checkpoints(root))[:-keep]:
+        shutil.rmtree(root / f"epoch-{old:04d}", ignore_errors=True)
+    return final
+
+
+def complete_checkpoints(root: str | Path) -> list[int]:
+    root = Path(root)
+    if not root.exists():
+        return []
+    return sorted(int(m.group(1)) for p in root.iterdir() if p.is_dir() and (m := _EPOCH_DIR.match(p.name))
+                  and (p / "state.json").exists() and (p / "tensors.safetensors").exists())
+
+
+def latest_checkpoint(root: str | Path) -> tuple[dict[str, torch.Tensor], dict] | None:
+    """(tensors, state) of the newest complete checkpoint under ``root``, or None."""
+    from safetensors.torch import load_file
+
+    epochs = complete_checkpoints(root)
+    if not epochs:
+        return None
+    folder = Path(root) / f"epoch-{epochs[-1]:04d}"
+    return load_file(str(folder / "tensors.safetensors")), json.loads((folder / "state.json").read_text())

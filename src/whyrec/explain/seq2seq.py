@@ -1,0 +1,189 @@
+"""GRU encoder–decoder over review documents ("Why I like it", Lu, Dong & Smyth 2018, §3.1–3.2).
+
+* :class:`ReviewDocumentEncoder` — each review of a user's (item's) document goes through a
+  bidirectional GRU; the last forward and last backward states are concatenated,
+  ``h_T = [→h_T; ←h_T]``; the document vector is the mean over its reviews, projected to the
+  matrix-factorisation dimension K: that is Ũ_i (Ṽ_j).
+* :class:`ContextGRUDecoder` — a GRU language model whose input at every step is the previous
+  word's embedding concatenated with a context vector, ``x'_t = [x_{t−1}; c]`` (c = Ũ_i for
+  MT-U, Ṽ_j for MT-I, [Ũ_i; Ṽ_j] for MT-P), ``h_0 = 0``, softmax output over the vocabulary
+  (Eq. 1).
+* Decoding (:func:`sample`, :func:`beam_search`) is incremental — one GRU step per token with
+  the hidden state carried, never re-running the prefix — and batched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.nn.utils.rnn import pack_padded_sequence
+
+
+class ReviewDocumentEncoder(nn.Module):
+    """BiGRU review encoder + mean over a document + projection to ``out_dim``."""
+
+    def __init__(self, embedding: nn.Embedding, hidden: int, out_dim: int, dropout: float = 0.2) -> None:
+        super().__init__()
+        self.embedding = embedding
+        self.gru = nn.GRU(embedding.embedding_dim, hidden, batch_first=True, bidirectional=True)
+        self.dropout = nn.Dropout(dropout)
+        self.project = nn.Linear(2 * hidden, out_dim)
+
+    def encode_reviews(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """(R, L) padded reviews → (R, 2H) = [last forward state; last backward state]."""
+        emb = self.dropout(self.embedding(tokens))
+        packed = pack_padded_sequence(emb, lengths.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False)
+        _, h_n = self.gru(packed)  # (2, R, H): final forward state and final backward state
+        return torch.cat([h_n[0], h_n[1]], dim=1)
+
+    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor, owner: torch.Tensor, n_owners: int) -> torch.Tensor:
+        """Document vectors of ``n_owners`` owners; ``owner[r]`` says whose document review r is in."""
+        vectors = self.encode_reviews(tokens, lengths)
+        total = torch.zeros(n_owners, vectors.shape[1], device=vectors.device, dtype=vectors.dtype)
+        total.index_add_(0, owner, vectors)
+        count = torch.bincount(owner, minlength=n_owners).clamp(min=1).to(vectors.dtype)
+        return self.project(self.dropout(total / count[:, None]))
+
+
+class ContextGRUDecoder(nn.Module):
+    """GRU decoder fed ``[previous word embedding; context]`` at every step (h_0 = 0)."""
+
+    def __init__(self, embedding: nn.Embedding, context_dim: int, hidden: int, dropout: float = 0.2) -> None:
+        super().__init__()
+        self.embedding = embedding
+        self.context_dim = context_dim
+        self.gru = nn.GRU(embedding.embedding_dim + context_dim, hidden, batch_first=True)
+        self.dropout = nn.Dropout(dropout)
+        self.out = nn.Linear(hidden, embedding.num_embeddings)
+
+    def forward(self, context: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
+        """Teacher forcing: (B, C) context and (B, T) input ids (``<bos> w_1 … w_{T−1}``) → (B, T, V) logits."""
+        emb = self.dropout(self.embedding(inputs))
+        ctx = context[:, None, :].expand(-1, inputs.shape[1], -1)
+        output, _ = self.gru(torch.cat([emb, ctx], dim=2))
+        return self.out(self.dropout(output))
+
+    def step(self, context: torch.Tensor, token: torch.Tensor, hidden: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """One incremental step: (B,) previous tokens → (B, V) logits and the new (1, B, H) state."""
+        x = torch.cat([self.embedding(token), context], dim=1)[:, None, :]
+        output, hidden = self.gru(x, hidden)
+        return self.out(output[:, 0]), hidden
+
+
+def sequence_nll(logits: torch.Tensor, targets: torch.Tensor, pad: int) -> torch.Tensor:
+    """Mean negative log-likelihood per non-pad target token: ``−(1/T) Σ log p(w_t | w_<t, c)``."""
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=pad)
+
+
+def token_log_probs(logits: torch.Tensor, targets: torch.Tensor, pad: int) -> torch.Tensor:
+    """(B, T) log-probabilities of the targets (0 at pad positions)."""
+    logp = torch.log_softmax(logits, dim=-1).gather(2, targets[:, :, None])[:, :, 0]
+    return logp.masked_fill(targets == pad, 0.0)
+
+
+@dataclass
+class Samples:
+    """A batch of decoded sequences.
+
+    ``tokens`` (B, T) ends each sequence with ``<eos>`` when it stopped and pads after;
+    ``log_probs`` (B, T) are the policy's log-probabilities of those tokens (0 on padding);
+    ``lengths`` count tokens including the ``<eos>``; ``hidden`` (B, T, H) the decoder state
+    after each token (what Monte-Carlo rollouts continue from).
+    """
+
+    tokens: torch.Tensor
+    log_probs: torch.Tensor
+    lengths: torch.Tensor
+    hidden: torch.Tensor | None = None
+
+
+def _never_emit(logits: torch.Tensor, bos: int, pad: int) -> torch.Tensor:
+    """Decoders must not produce ``<bos>`` or ``<pad>``: mask them out."""
+    logits = logits.clone()
+    logits[:, [bos, pad]] = float("-inf")
+    return logits
+
+
+def sample(decoder: ContextGRUDecoder, context: torch.Tensor, bos: int, eos: int, pad: int, max_len: int,
+           greedy: bool = False, temperature: float = 1.0, generator: torch.Generator | None = None,
+           prefix: torch.Tensor | None = None, prefix_hidden: torch.Tensor | None = None,
+           keep_hidden: bool = False) -> Samples:
+    """Decode up to ``max_len`` tokens per row, one GRU step per token.
+
+    Continues from ``prefix`` (B, t) with its final state ``prefix_hidden`` (1, B, H) when
+    given — the Monte-Carlo rollout case; the returned tensors then hold the full sequence.
+    """
+    batch = context.shape[0]
+    device = context.device
+    if prefix is None:
+        tokens = torch.empty(batch, 0, dtype=torch.long, device=device)
+        hidden = None
+        last = torch.full((batch,), bos, dtype=torch.long, device=device)
+    else:
+        tokens, hidden, last = prefix, prefix_hidden, prefix[:, -1]
+    log_probs = torch.zeros(batch, tokens.shape[1], device=device)
+    done = (tokens == eos).any(dim=1) if tokens.shape[1] else torch.zeros(batch, dtype=torch.bool, device=device)
+    out_tokens, out_logp, states = [tokens], [log_probs], []
+    for _ in range(max_len - tokens.shape[1]):
+        if bool(done.all()):
+            break
+        logits, hidden = decoder.step(context, last, hidden)
+        logp = torch.log_softmax(_never_emit(logits, bos, pad) / temperature, dim=-1)
+        if greedy:
+            nxt = logp.argmax(dim=-1)
+        else:
+            nxt = torch.multinomial(logp.exp(), 1, generator=generator)[:, 0]
+        chosen = logp.gather(1, nxt[:, None])[:, 0]
+        nxt = torch.where(done, torch.full_like(nxt, pad), nxt)
+        chosen = torch.where(done, torch.zeros_like(chosen), chosen)
+        out_tokens.append(nxt[:, None])
+        out_logp.append(chosen[:, None])
+        if keep_hidden:
+            states.append(hidden[0][:, None, :])
+        done = done | (nxt == eos)
+        last = nxt
+    tokens = torch.cat(out_tokens, dim=1)
+    lengths = (tokens != pad).sum(1)  # pad is never emitted, so it only follows <eos>
+    return Samples(tokens, torch.cat(out_logp, dim=1), lengths, torch.cat(states, dim=1) if states else None)
+
+
+def beam_search(decoder: ContextGRUDecoder, context: torch.Tensor, bos: int, eos: int, pad: int, max_len: int,
+                beam: int = 4, length_penalty: float = 0.0) -> torch.Tensor:
+    """Batched beam search; returns the best (B, ≤max_len) token rows, padded after ``<eos>``.
+
+    Scores are summed log-probabilities divided by ``length ** length_penalty`` (0 = none).
+    Each step runs the GRU once on all B·beam live hypotheses with their carried states.
+    """
+    batch, device = context.shape[0], context.device
+    ctx = context.repeat_interleave(beam, dim=0)
+    scores = torch.full((batch, beam), float("-inf"), device=device)
+    scores[:, 0] = 0.0  # start from a single live hypothesis per row
+    tokens = torch.empty(batch * beam, 0, dtype=torch.long, device=device)
+    finished = torch.zeros(batch * beam, dtype=torch.bool, device=device)
+    last = torch.full((batch * beam,), bos, dtype=torch.long, device=device)
+    hidden = None
+    for _ in range(max_len):
+        logits, hidden = decoder.step(ctx, last, hidden)
+        logp = torch.log_softmax(_never_emit(logits, bos, pad), dim=-1)
+        vocab = logp.shape[1]
+        # a finished hypothesis may only extend with pad at no cost
+        frozen = torch.full_like(logp, float("-inf"))
+        frozen[:, pad] = 0.0
+        logp = torch.where(finished[:, None], frozen, logp)
+        total = (scores.reshape(-1, 1) + logp).reshape(batch, beam * vocab)
+        top, idx = total.topk(beam, dim=1)
+        origin = idx // vocab + torch.arange(batch, device=device)[:, None] * beam
+        nxt = (idx % vocab).reshape(-1)
+        origin = origin.reshape(-1)
+        tokens = torch.cat([tokens[origin], nxt[:, None]], dim=1)
+        hidden = hidden[:, origin]
+        finished = finished[origin] | (nxt == eos)
+        scores, last = top, nxt
+        if bool(finished.all()):
+            break
+    lengths = (tokens != pad).sum(1).clamp(min=1).float().reshape(batch, beam)
+    best = (scores / lengths ** length_penalty).argmax(dim=1)
+    return tokens.reshape(batch, beam, -1)[torch.arange(batch, device=device), best]

@@ -1,0 +1,1 @@
+"""Systems: recipes wiring a rating model, an explainer and an alignment objective."""

@@ -1,0 +1,508 @@
+"""MT: multi-task context-aware MF + adversarial GRU seq2seq explanations (Lu, Dong & Smyth, RecSys 2018).
+
+The recipe (§3 and Algorithm 1 of "Why I like it"):
+
+* **rating** — context-aware PMF (:class:`whyrec.rating.ContextAwareALS`, Eq. 10–12) whose
+  priors Ũ, Ṽ are the document encoders' outputs;
+* **text** — review-document encoders (BiGRU, mean over the document, projected to K) and GRU
+  decoders conditioned on Ũ_i (MT-U), Ṽ_j (MT-I) or [Ũ_i; Ṽ_j] (MT-P), each with a CNN
+  discriminator of "human-written and by this owner";
+* **coupling** — the generator loss ``L(θ) = −J(θ) + λ‖U − Ũ‖² (+ λ‖V − Ṽ‖²)`` ties the text
+  features to the MF factors, and the ALS priors tie the factors to the text features;
+* **Algorithm 1**, per epoch: ALS updates of U and V with the current Ũ, Ṽ; T teacher-forcing
+  steps; G policy-gradient steps (REINFORCE with Monte-Carlo rollouts, the discriminator's
+  probability as reward, each followed by a teacher-forcing step as in Li et al. 2017); D
+  discriminator steps on K real vs K generated reviews.
+
+Choices the paper leaves open (all constructor arguments, see :class:`MTConfig`): the target
+text is the review's extracted explanation sentence (or its first sentence), cut to
+``max_words``; a record's own review is left out of its user's/item's document while training
+(otherwise the decoder learns to copy, and test documents never contain the test review); the
+coupling uses the squared norm (the ALS prior does too); adversarial steps start after
+``adversarial_from − 1`` epochs of maximum-likelihood warm-up, as in SeqGAN; the discriminator
+also sees real reviews paired with a wrong owner as negatives (``mismatch_negatives``), which
+is what "written by *this* user" asks of it. Ablations: ``encoder="embedding"`` (MT−encoder: a
+lookup table instead of the document encoder) and ``decoder=False`` (MT−decoder: encoders
+trained by the coupling loss only).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from whyrec.align.adversarial import ReviewDiscriminator, discriminator_loss, reinforce_loss, rollout_rewards
+from whyrec.checkpoint import (latest_checkpoint, load_module_state, load_optimizer_state, module_state,
+                               optimizer_state, save_checkpoint)
+from whyrec.data.corpus import Corpus, IdMap
+from whyrec.data.text import Vocabulary, tokenize
+from whyrec.errors import ConfigError, WhyrecError
+from whyrec.explain.embeddings import init_word_vectors
+from whyrec.explain.seq2seq import (ContextGRUDecoder, ReviewDocumentEncoder, beam_search, sample, sequence_nll,
+                                    token_log_probs)
+from whyrec.explain.targets import explanation_targets, pad_batch, teacher_forcing_batch
+from whyrec.rating.als import ContextAwareALS, TextPriors
+from whyrec.rating.base import validation_rmse
+
+VARIANTS = ("user", "item", "pair")
+
+
+@dataclass
+class MTConfig:
+    """Hyper-parameters of MT. The paper gives none; these defaults suit the shared data on a CPU."""
+
+    # rating: context-aware ALS (Eq. 10–12)
+    factors: int = 16
+    lambda_u: float = 10.0
+    lambda_v: float = 10.0
+    lambda_bias: float = 3.0
+    als_sweeps: int = 5
+    coupling: float = 5.0  # λ of ‖U − Ũ‖² in the generator loss
+    # text
+    vocab_size: int = 5000
+    max_words: int = 20
+    doc_words: int = 40
+    doc_reviews: int = 8
+    word_dim: int = 50
+    word_vectors: str = "auto"  # "auto" (GloVe 50-d when installed), "glove", "random"
+    encoder_hidden: int = 64
+    decoder_hidden: int = 128
+    dropout: float = 0.2
+    variants: tuple = VARIANTS
+    encoder: str = "document"  # "embedding" = the MT−encoder ablation
+    decoder: bool = True  # False = the MT−decoder ablation
+    # schedule (Algorithm 1)
+    epochs: int = 8
+    teacher_steps: int = 0  # per epoch; 0 = one pass over the training records
+    pg_steps: int = 4
+    d_steps: int = 4
+    adversarial_from: int = 3
+    batch_size: int = 64
+    pg_batch: int = 32
+    rollouts: int = 4
+    d_samples: int = 32
+    mismatch_negatives: bool = True
+    lr: float = 2e-3
+    d_lr: float = 1e-3
+    d_filters: int = 32
+    d_widths: tuple = (1, 2, 3, 4, 5)
+    seed: int = 0
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        self.variants = tuple(self.variants)
+        self.d_widths = tuple(self.d_widths)
+        if not set(self.variants) <= set(VARIANTS) or not self.variants:
+            raise ConfigError(f"variants must be a non-empty subset of {VARIANTS}")
+        if self.encoder not in ("document", "embedding"):
+            raise ConfigError("encoder must be 'document' or 'embedding'")
+        if self.factors < 1 or self.epochs < 1 or self.batch_size < 1 or self.max_words < 1:
+            raise ConfigError("factors, epochs, batch_size and max_words must be positive")
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "MTConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ConfigError(f"MT: unknown setting(s) {sorted(unknown)}; known: {', '.join(sorted(known))}")
+        return cls(**data)
+
+    def to_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+
+@dataclass
+class _TextData:
+    """Tensors of the training text, built once from the train corpus."""
+
+    rec_user: np.ndarray
+    rec_item: np.ndarray
+    targets: list[list[str]]
+    doc_tokens: torch.Tensor  # (R, doc_words) ids of each training review
+    doc_lengths: torch.Tensor
+    user_rows: list[list[int]] = field(default_factory=list)  # per user: rows of their latest reviews
+    item_rows: list[list[int]] = field(default_factory=list)
+
+
+class MultiTask:
+    """The MT system: ``fit(train, valid)``, ``predict(users, items)``, ``explain(users, items)``."""
+
+    def __init__(self, config: MTConfig | None = None, **overrides) -> None:
+        base = config.to_dict() if config else {}
+        self.config = MTConfig.from_dict({**base, **overrides})
+        self.history: list[dict] = []
+        self.word_vector_info: dict = {}
+        self.vocab: Vocabulary | None = None
+        self.als: ContextAwareALS | None = None
+
+    # --- building ---------------------------------------------------------------------------------
+    def _prepare(self, train: Corpus, features: pd.DataFrame | None) -> None:
+        cfg = self.config
+        self.user_map, self.item_map = IdMap(train.user_ids()), IdMap(train.item_ids())
+        targets = explanation_targets(train, features, cfg.max_words)
+        doc_token_lists = [tokenize(t)[: cfg.doc_words] for t in train.texts]
+        self.vocab = Vocabulary.build(targets + doc_token_lists, max_size=cfg.vocab_size)
+        rec_user, rec_item = self.user_map.lookup(train.users), self.item_map.lookup(train.items)
+        doc_ids = [self.vocab.encode(t) or [self.vocab.unk] for t in doc_token_lists]
+        order = np.lexsort((train.positions, np.nan_to_num(train.reviews["time"].to_numpy(), nan=-1.0)))
+        user_rows = [[] for _ in range(len(self.user_map))]
+        item_rows = [[] for _ in range(len(self.item_map))]
+        for row in order.tolist():  # oldest first, so the tail is the latest reviews
+            user_rows[rec_user[row]].append(row)
+            item_rows[rec_item[row]].append(row)
+        self.data = _TextData(rec_user, rec_item, targets, pad_batch(doc_ids, self.vocab.pad).to(cfg.device),
+                              torch.tensor([len(d) for d in doc_ids]),
+                              [r[-cfg.doc_reviews:] for r in user_rows], [r[-cfg.doc_reviews:] for r in item_rows])
+
+    def _build_modules(self) -> None:
+        cfg, n_words = self.config, len(self.vocab)
+        torch.manual_seed(cfg.seed)
+        vectors, self.word_vector_info = init_word_vectors(self.vocab, cfg.word_dim, cfg.word_vectors, cfg.seed)
+        self.embedding = nn.Embedding(n_words, cfg.word_dim, padding_idx=self.vocab.pad)
+        self.embedding.weight.data.copy_(torch.as_tensor(vectors))
+        k = cfg.factors
+        modules = {"embedding": self.embedding}
+        if cfg.encoder == "document":
+            modules["user_encoder"] = ReviewDocumentEncoder(self.embedding, cfg.encoder_hidden, k, cfg.dropout)
+            modules["item_encoder"] = ReviewDocumentEncoder(self.embedding, cfg.encoder_hidden, k, cfg.dropout)
+        else:
+            modules["user_encoder"] = nn.Embedding(len(self.user_map), k)
+            modules["item_encoder"] = nn.Embedding(len(self.item_map), k)
+            nn.init.normal_(modules["user_encoder"].weight, 0, 0.1)
+            nn.init.normal_(modules["item_encoder"].weight, 0, 0.1)
+        if cfg.decoder:
+            for v in cfg.variants:
+                ctx_dim = 2 * k if v == "pair" else k
+                modules[f"decoder_{v}"] = ContextGRUDecoder(self.embedding, ctx_dim, cfg.decoder_hidden, cfg.dropout)
+        self.generator = nn.ModuleDict(modules).to(cfg.device)
+        owner_sizes = {"user": [len(self.user_map)], "item": [len(self.item_map)],
+                       "pair": [len(self.user_map), len(self.item_map)]}
+        self.discriminators = nn.ModuleDict({
+            v: ReviewDiscriminator(n_words, owner_sizes[v], word_dim=cfg.word_dim, filters=cfg.d_filters,
+                                   widths=cfg.d_widths, pad=self.vocab.pad)
+            for v in (cfg.variants if cfg.decoder else ())
+        }).to(cfg.device)
+        for disc in self.discriminators.values():
+            disc.words.weight.data.copy_(torch.as_tensor(vectors))
+        self.g_opt = torch.optim.Adam(self.generator.parameters(), lr=cfg.lr)
+        self.d_opt = torch.optim.Adam(self.discriminators.parameters(), lr=cfg.d_lr) if len(self.discriminators) else None
+        self._gen = torch.Generator().manual_seed(cfg.seed)
+
+    # --- contexts: Ũ and Ṽ -----------------------------------------------------------------------------
+    def _encode(self, side: str, owners: np.ndarray, exclude: np.ndarray | None = None) -> torch.Tensor:
+        """Ũ (side="user") or Ṽ rows for ``owners`` (−1 = unknown, gets an empty document)."""
+        encoder = self.generator[f"{side}_encoder"]
+        device = self.config.device
+        if isinstance(encoder, nn.Embedding):
+            idx = torch.as_tensor(np.maximum(owners, 0), device=device)
+            return encoder(idx) * torch.as_tensor(owners >= 0, device=device, dtype=torch.float32)[:, None]
+        rows_of = self.data.user_rows if side == "user" else self.data.item_rows
+        flat, owner_of = [], []
+        for b, o in enumerate(owners.tolist()):
+            rows = rows_of[o] if o >= 0 else []
+            if exclude is not None:
+                rows = [r for r in rows if r != exclude[b]]
+            flat.extend(rows)
+            owner_of.extend([b] * len(rows))
+        if not flat:  # nobody has a document: the projection of the zero vector
+            return encoder.project(torch.zeros(len(owners), encoder.project.in_features, device=device))
+        flat_t = torch.as_tensor(flat, device=device)
+        return encoder(self.data.doc_tokens[flat_t], self.data.doc_lengths[flat_t.cpu()],
+                       torch.as_tensor(owner_of, device=device), len(owners))
+
+    @staticmethod
+    def _variant_context(variant: str, cu: torch.Tensor, cv: torch.Tensor) -> torch.Tensor:
+        if variant == "user":
+            return cu
+        if variant == "item":
+            return cv
+        return torch.cat([cu, cv], dim=1)
+
+    @torch.no_grad()
+    def _all_priors(self) -> tuple[TextPriors, TextPriors]:
+        self.generator.eval()
+        out = []
+        for side, id_map in (("user", self.user_map), ("item", self.item_map)):
+            chunks = [self._encode(side, np.arange(s, min(s + 256, len(id_map)))).cpu().numpy()
+                      for s in range(0, len(id_map), 256)]
+            out.append(TextPriors(id_map.ids, np.concatenate(chunks).astype(np.float64)))
+        self.generator.train()
+        return out[0], out[1]
+
+    def _owners(self, variant: str, users: np.ndarray, items: np.ndarray) -> torch.Tensor:
+        cols = {"user": [users], "item": [items], "pair": [users, items]}[variant]
+        return torch.as_tensor(np.stack(cols, axis=1), device=self.config.device)
+
+    # --- one step of each kind ----------------------------------------------------------------------------
+    def _coupling(self, cu: torch.Tensor, cv: torch.Tensor, users: np.ndarray, items: np.ndarray) -> torch.Tensor:
+        """‖U − Ũ‖² + ‖V − Ṽ‖² per row, averaged over the batch (U, V fixed: the ALS solution)."""
+        U = torch.as_tensor(self.als.user_factors[users], dtype=torch.float32, device=cu.device)
+        V = torch.as_tensor(self.als.item_factors[items], dtype=torch.float32, device=cv.device)
+        return ((cu - U) ** 2).sum(1).mean() + ((cv - V) ** 2).sum(1).mean()
+
+    def _teacher_step(self, rows: np.ndarray) -> dict:
+        cfg = self.config
+        users, items = self.data.rec_user[rows], self.data.rec_item[rows]
+        cu, cv = self._encode("user", users, rows), self._encode("item", items, rows)
+        coupling = self._coupling(cu, cv, users, items)
+        loss, stats = cfg.coupling * coupling, {"coupling": coupling.item()}
+        if cfg.decoder:
+            inputs, targets = teacher_forcing_batch([self.data.targets[r] for r in rows], self.vocab)
+            inputs, targets = inputs.to(cfg.device), targets.to(cfg.device)
+            for v in cfg.variants:
+                nll = sequence_nll(self.generator[f"decoder_{v}"](self._variant_context(v, cu, cv), inputs), targets, self.vocab.pad)
+                loss = loss + nll
+                stats[f"nll_{v}"] = nll.item()
+        self.g_opt.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(self.generator.parameters(), 5.0)
+        self.g_opt.step()
+        return stats
+
+    def _generate(self, variant: str, ctx: torch.Tensor, keep_hidden: bool = False):
+        decoder = self.generator[f"decoder_{variant}"]
+        v = self.vocab
+        return sample(decoder, ctx, v.bos, v.eos, v.pad, self.config.max_words + 1, generator=self._gen,
+                      keep_hidden=keep_hidden)
+
+    def _policy_gradient_step(self, variant: str, rows: np.ndarray) -> dict:
+        """REINFORCE with Monte-Carlo rollouts and the discriminator's probability as reward."""
+        cfg, v = self.config, self.vocab
+        decoder, disc = self.generator[f"decoder_{variant}"], self.discriminators[variant]
+        users, items = self.data.rec_user[rows], self.data.rec_item[rows]
+        cu, cv = self._encode("user", users, rows), self._encode("item", items, rows)
+        ctx = self._variant_context(variant, cu, cv)
+        owners = self._owners(variant, users, items)
+        decoder.eval()
+        disc.eval()
+        with torch.no_grad():
+            samples = self._generate(variant, ctx.detach(), keep_hidden=True)
+            rewards = rollout_rewards(decoder, disc, ctx.detach(), owners, samples, cfg.rollouts, v.bos, v.eos, v.pad,
+                                      generator=self._gen)
+        inputs = torch.cat([torch.full_like(samples.tokens[:, :1], v.bos), samples.tokens[:, :-1]], dim=1)
+        logp = token_log_probs(decoder(ctx, inputs), samples.tokens, v.pad)
+        loss = reinforce_loss(logp, rewards, samples.lengths) + cfg.coupling * self._coupling(cu, cv, users, items)
+        self.g_opt.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(self.generator.parameters(), 5.0)
+        self.g_opt.step()
+        decoder.train()
+        disc.train()
+        final = rewards[torch.arange(len(rows)), (samples.lengths - 1).clamp(min=0)]
+        return {f"reward_{variant}": float(final.mean())}
+
+    def _discriminator_batch(self, variant: str, rows: np.ndarray):
+        """(real tokens, real owners, negative tokens, negative owners) for one D step."""
+        v = self.vocab
+        users, items = self.data.rec_user[rows], self.data.rec_item[rows]
+        owners = self._owners(variant, users, items)
+        real = pad_batch([v.encode(self.data.targets[r]) + [v.eos] for r in rows], v.pad).to(self.config.device)
+        self.generator.eval()
+        with torch.no_grad():
+            cu, cv = self._encode("user", users, rows), self._encode("item", items, rows)
+            fake = self._generate(variant, self._variant_context(variant, cu, cv)).tokens
+        self.generator.train()
+        neg_tokens, neg_owners = [fake], [owners]
+        if self.config.mismatch_negatives and len(rows) > 1:
+            # the same real reviews credited to another owner ("not written by this user")
+            shift = torch.roll(torch.arange(len(rows)), 1)
+            width = max(real.shape[1], fake.shape[1])
+            neg_tokens = [F.pad(fake, (0, width - fake.shape[1]), value=v.pad),
+                          F.pad(real, (0, width - real.shape[1]), value=v.pad)]
+            neg_owners = [owners, owners[shift]]
+        return real, owners, torch.cat(neg_tokens), torch.cat(neg_owners)
+
+    def _discriminator_step(self, variant: str, rows: np.ndarray) -> dict:
+        real, real_owners, fake, fake_owners = self._discriminator_batch(variant, rows)
+        loss, acc = discriminator_loss(self.discriminators[variant], real, real_owners, fake, fake_owners)
+        self.d_opt.zero_grad()
+        loss.backward()
+        self.d_opt.step()
+        return {f"d_acc_{variant}": acc, f"d_loss_{variant}": float(loss)}
+
+    # --- training ------------------------------------------------------------------------------------------
+    def _rows(self, n: int) -> np.ndarray:
+        return torch.randint(0, len(self.data.targets), (n,), generator=self._gen).numpy()
+
+    def fit(self, train: Corpus, valid: Corpus | None = None, features: pd.DataFrame | None = None,
+            checkpoint_dir: str | None = None, on_epoch: Callable[[dict], None] | None = None) -> "MultiTask":
+        """Algorithm 1. With ``checkpoint_dir``, state is saved after every epoch and a rerun
+        with the same directory resumes after the last completed epoch."""
+        cfg = self.config
+        if len(train) == 0:
+            raise WhyrecError("MT: the training data is empty")
+        self._prepare(train, features)
+        self._build_modules()
+        self.als = ContextAwareALS(factors=cfg.factors, lambda_u=cfg.lambda_u, lambda_v=cfg.lambda_v,
+                                   lambda_bias=cfg.lambda_bias, iterations=cfg.als_sweeps, seed=cfg.seed)
+        self.als.fit(train, valid)  # epoch 0: plain ALS, the encoders know nothing yet
+        self._best_als = (float("inf"), None)
+        self.history, start = [], 1
+        if checkpoint_dir:
+            start = self._resume(checkpoint_dir) + 1
+        valid_text = self._valid_text(valid, features)
+        n_teacher = cfg.teacher_steps or max(1, len(self.data.targets) // cfg.batch_size)
+        for epoch in range(start, cfg.epochs + 1):
+            began = time.perf_counter()
+            if epoch > 1:
+                self.als.set_priors(*self._all_priors())
+                for _ in range(cfg.als_sweeps):
+                    self.als.sweep()
+            stats: dict = {}
+            order = torch.randperm(len(self.data.targets), generator=self._gen).numpy()
+            for step in range(n_teacher):
+                rows = order[(step * cfg.batch_size) % len(order):][: cfg.batch_size]
+                stats = _running(stats, self._teacher_step(rows if len(rows) else self._rows(cfg.batch_size)))
+            adversarial = cfg.decoder and epoch >= cfg.adversarial_from
+            for _ in range(cfg.pg_steps if adversarial else 0):
+                for v in cfg.variants:
+                    stats = _running(stats, self._policy_gradient_step(v, self._rows(cfg.pg_batch)))
+                stats = _running(stats, self._teacher_step(self._rows(cfg.batch_size)))
+            for _ in range(cfg.d_steps if cfg.decoder and epoch >= cfg.adversarial_from - 1 else 0):
+                for v in cfg.variants:
+                    stats = _running(stats, self._discriminator_step(v, self._rows(cfg.d_samples)))
+            record = {"epoch": epoch, "seconds": time.perf_counter() - began, **{k: float(np.mean(x)) for k, x in stats.items()}}
+            record["valid_rmse"] = validation_rmse(self.als, valid)
+            if valid_text is not None and cfg.decoder:
+                for v in cfg.variants:
+                    record[f"valid_nll_{v}"] = self._mean_nll(v, *valid_text)
+            if record["valid_rmse"] is not None and record["valid_rmse"] < self._best_als[0]:
+                self._best_als = (record["valid_rmse"], self._als_arrays())
+            self.history.append(record)
+            if checkpoint_dir:
+                self._save_checkpoint(checkpoint_dir, epoch)
+            if on_epoch:
+                on_epoch(record)
+        if self._best_als[1] is not None:  # the rating model at its best validation epoch
+            self._restore_als(self._best_als[1])
+        self.generator.eval()
+        return self
+
+    def _valid_text(self, valid: Corpus | None, features: pd.DataFrame | None):
+        if valid is None or len(valid) == 0:
+            return None
+        users, items = self.user_map.lookup(valid.users), self.item_map.lookup(valid.items)
+        known = (users >= 0) & (items >= 0)
+        targets = [t for t, k in zip(explanation_targets(valid, features, self.config.max_words), known) if k]
+        return targets[:512], users[known][:512], items[known][:512]
+
+    # --- ALS state ---------------------------------------------------------------------------------------
+    def _als_arrays(self) -> dict[str, torch.Tensor]:
+        return {k: getattr(self.als, k).clone() for k in ("_U", "_V", "_bu", "_bi", "_prior_u", "_prior_v")}
+
+    def _restore_als(self, arrays: dict[str, torch.Tensor]) -> None:
+        for k, value in arrays.items():
+            setattr(self.als, k, value.to(torch.float64))
+        self.als.user_factors, self.als.item_factors = self.als._U.numpy(), self.als._V.numpy()
+        self.als.user_bias, self.als.item_bias = self.als._bu.numpy(), self.als._bi.numpy()
+
+    # --- checkpoints (no pickle) -----------------------------------------------------------------------------
+    def _save_checkpoint(self, root: str, epoch: int) -> None:
+        tensors = {**module_state("generator", self.generator), **module_state("discriminators", self.discriminators)}
+        tensors.update({f"als.{k}": v for k, v in self._als_arrays().items()})
+        if self._best_als[1] is not None:
+            tensors.update({f"best_als.{k}": v for k, v in self._best_als[1].items()})
+        g_tensors, g_meta = optimizer_state("g_opt", self.g_opt)
+        tensors.update(g_tensors)
+        d_meta = None
+        if self.d_opt is not None:
+            d_tensors, d_meta = optimizer_state("d_opt", self.d_opt)
+            tensors.update(d_tensors)
+        tensors["rng.torch"] = torch.get_rng_state()
+        tensors["rng.gen"] = self._gen.get_state()
+        state = {"config": self.config.to_dict(), "history": self.history, "g_opt": g_meta, "d_opt": d_meta,
+                 "best_als_rmse": self._best_als[0] if self._best_als[1] is not None else None,
+                 "vocab": self.vocab.words}
+        save_checkpoint(root, epoch, tensors, state)
+
+    def _resume(self, root: str) -> int:
+        found = latest_checkpoint(root)
+        if found is None:
+            return 0
+        tensors, state = found
+        if state["config"] != self.config.to_dict() or state["vocab"] != self.vocab.words:
+            raise WhyrecError(f"{root}: the checkpoint was written with other settings or data; "
+                              "use a new checkpoint folder")
+        load_module_state("generator", self.generator, tensors)
+        load_module_state("discriminators", self.discriminators, tensors)
+        self._restore_als({k[4:]: v for k, v in tensors.items() if k.startswith("als.")})
+        best = {k[9:]: v for k, v in tensors.items() if k.startswith("best_als.")}
+        self._best_als = (state["best_als_rmse"], best) if best else (float("inf"), None)
+        load_optimizer_state("g_opt", self.g_opt, tensors, state["g_opt"])
+        if self.d_opt is not None and state["d_opt"]:
+            load_optimizer_state("d_opt", self.d_opt, tensors, state["d_opt"])
+        torch.set_rng_state(tensors["rng.torch"])
+        self._gen.set_state(tensors["rng.gen"])
+        self.history = state["history"]
+        return int(state["epoch"])
+
+    # --- using the trained system ---------------------------------------------------------------------------
+    def predict(self, users: Sequence[str], items: Sequence[str]) -> np.ndarray:
+        """Ratings from the context-aware MF (clipped to the scale; unknown ids fall back to biases)."""
+        if self.als is None:
+            raise WhyrecError("MT: call fit() before predict()")
+        return self.als.predict(users, items)
+
+    def predict_corpus(self, corpus: Corpus) -> np.ndarray:
+        return self.predict(corpus.users, corpus.items)
+
+    @torch.no_grad()
+    def _contexts_for(self, variant: str, users: Sequence[str], items: Sequence[str]) -> torch.Tensor:
+        self.generator.eval()
+        u, i = self.user_map.lookup(users), self.item_map.lookup(items)
+        return self._variant_context(variant, self._encode("user", u), self._encode("item", i))
+
+    @torch.no_grad()
+    def explain(self, users: Sequence[str], items: Sequence[str], variant: str = "pair", method: str = "greedy",
+                beam: int = 4, batch_size: int = 256) -> list[str]:
+        """Explanations for (user, item) pairs: MT-U/I/P by ``variant``; greedy, sample or beam."""
+        if not self.config.decoder or variant not in self.config.variants:
+            raise WhyrecError(f"MT: no '{variant}' decoder was trained (variants: {self.config.variants}, "
+                              f"decoder={self.config.decoder})")
+        users, items, v = list(users), list(items), self.vocab
+        out: list[str] = []
+        decoder = self.generator[f"decoder_{variant}"]
+        for s in range(0, len(users), batch_size):
+            ctx = self._contexts_for(variant, users[s:s + batch_size], items[s:s + batch_size])
+            if method == "beam":
+                tokens = beam_search(decoder, ctx, v.bos, v.eos, v.pad, self.config.max_words + 1, beam=beam)
+            elif method in ("greedy", "sample"):
+                tokens = sample(decoder, ctx, v.bos, v.eos, v.pad, self.config.max_words + 1,
+                                greedy=method == "greedy", generator=self._gen).tokens
+            else:
+                raise WhyrecError(f"unknown decoding method '{method}' (greedy, sample, beam)")
+            out.extend(" ".join(v.decode(row.tolist())) for row in tokens)
+        return out
+
+    @torch.no_grad()
+    def token_log_probs(self, variant: str, targets: list[list[str]], users: np.ndarray, items: np.ndarray,
+                        batch_size: int = 256) -> list[np.ndarray]:
+        """Teacher-forced log-probabilities of each target token (and ``<eos>``), for perplexity."""
+        self.generator.eval()
+        decoder, out = self.generator[f"decoder_{variant}"], []
+        for s in range(0, len(targets), batch_size):
+            inputs, tgt = teacher_forcing_batch(targets[s:s + batch_size], self.vocab)
+            ctx = self._variant_context(variant, self._encode("user", users[s:s + batch_size]),
+                                        self._encode("item", items[s:s + batch_size]))
+            logp = token_log_probs(decoder(ctx, inputs.to(ctx.device)), tgt.to(ctx.device), self.vocab.pad).cpu()
+            out.extend(row[t != self.vocab.pad].numpy() for row, t in zip(logp, tgt))
+        self.generator.train()
+        return out
+
+    def _mean_nll(self, variant: str, targets, users, items) -> float:
+        return float(-np.concatenate(self.token_log_probs(variant, targets, users, items)).mean())
+
+
+def _running(stats: dict, new: dict) -> dict:
+    for k, v in new.items():
+        stats.setdefault(k, []).append(v)
+    return stats

@@ -1,0 +1,283 @@
+"""The MT paper's comparison on one split (§4.1–4.3): rating, explanation text, discriminator.
+
+* **Rating** (Table 2): test MSE/RMSE of PMF, plain ALS (the foundation's context-aware ALS
+  with no text features — the same λ and K as MT's), MT−encoder, MT−decoder and MT, each
+  with a paired t-test of its squared errors against MT's.
+* **Text** (Tables 3–4): perplexity of the test explanations under the interpolated n-gram
+  LM, an LSTM LM, GCN-U/I/P and MT-U/I/P, and the tf-idf cosine similarity (and BLEU-1, ROUGE-L)
+  of their greedy outputs to the ground truth (the n-gram and LSTM LMs are unconditional,
+  so their "generation" is the same sentence for every pair).
+* **Discriminator** (§4.3): the learning curve of a fresh discriminator trained against the
+  trained generator (accuracy on held-out real vs generated reviews after each step), and
+  the shuffled-label test: half the test reviews get a wrong user (item, pair), and the
+  trained discriminator must tell which labels are original.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from whyrec.align.adversarial import ReviewDiscriminator, discriminator_loss
+from whyrec.data.corpus import Corpus
+from whyrec.data.features import FeatureExtractor
+from whyrec.data.split import Split
+from whyrec.explain.ngram import InterpolatedNgramLM
+from whyrec.explain.recurrent_lm import RecurrentLanguageModel
+from whyrec.explain.targets import explanation_targets, pad_batch
+from whyrec.metrics.rating import mse, paired_t_test, rmse
+from whyrec.metrics.text import corpus_bleu, perplexity, rouge, tfidf_similarity
+from whyrec.rating.als import PMF, ContextAwareALS
+from whyrec.systems.mt import VARIANTS, MTConfig, MultiTask
+
+
+def _known(model: MultiTask, corpus: Corpus) -> np.ndarray:
+    return (model.user_map.lookup(corpus.users) >= 0) & (model.item_map.lookup(corpus.items) >= 0)
+
+
+def rating_table(split: Split, models: dict[str, object], reference: str = "MT") -> list[dict]:
+    test = split.test
+    errors = {name: (m.predict_corpus(test) - test.ratings) ** 2 for name, m in models.items()}
+    rows = []
+    for name, err in errors.items():
+        p = None if name == reference else paired_t_test(err, errors[reference])[1]
+        rows.append({"system": name, "mse": float(err.mean()), "rmse": float(np.sqrt(err.mean())), "p_vs_mt": p})
+    return rows
+
+
+@torch.no_grad()
+def shuffled_label_accuracy(model: MultiTask, corpus: Corpus, variant: str, seed: int = 0) -> float:
+    """§4.3: half of the (known) test reviews get a wrong owner; accuracy of D's
+    "is this the original owner" decision (P > 0.5) over all of them."""
+    disc = model.discriminators[variant]
+    disc.eval()
+    rng = np.random.default_rng(seed)
+    known = _known(model, corpus)
+    users = model.user_map.lookup(corpus.users)[known]
+    items = model.item_map.lookup(corpus.items)[known]
+    targets = [t for t, k in zip(explanation_targets(corpus, None, model.config.max_words), known) if k]
+    v = model.vocab
+    tokens = pad_batch([v.encode(t) + [v.eos] for t in targets], v.pad)
+    flip = rng.random(len(targets)) < 0.5
+    wrong_u, wrong_i = users.copy(), items.copy()
+    if variant in ("user", "pair"):
+        wrong_u[flip] = (users[flip] + rng.integers(1, len(model.user_map), flip.sum())) % len(model.user_map)
+    if variant in ("item", "pair"):
+        wrong_i[flip] = (items[flip] + rng.integers(1, len(model.item_map), flip.sum())) % len(model.item_map)
+    owners = model._owners(variant, wrong_u, wrong_i)
+    says_original = disc.prob(tokens, owners).numpy() > 0.5
+    return float((says_original == ~flip).mean())
+
+
+def discriminator_learning_curve(model: MultiTask, variant: str, steps: int = 60, held_out: int = 128,
+                                 seed: int = 0) -> list[float]:
+    """Accuracy of a *fresh* discriminator on held-out real vs generated reviews after each
+    training step against the trained generator (§4.3, Figure 3)."""
+    torch.manual_seed(seed)
+    cfg = model.config
+    owner_sizes = {"user": [len(model.user_map)], "item": [len(model.item_map)],
+                   "pair": [len(model.user_map), len(model.item_map)]}[variant]
+    disc = ReviewDiscriminator(len(model.vocab), owner_sizes, word_dim=cfg.word_dim, filters=cfg.d_filters,
+                               widths=cfg.d_widths, pad=model.vocab.pad)
+    opt = torch.optim.Adam(disc.parameters(), lr=cfg.d_lr)
+    rng = np.random.default_rng(seed)
+    all_rows = rng.permutation(len(model.data.targets))
+    test_rows, train_rows = all_rows[:held_out], all_rows[held_out:]
+    saved = model.config.mismatch_negatives
+    model.config.mismatch_negatives = False  # the curve is about real vs generated only
+    try:
+        held = model._discriminator_batch(variant, test_rows)
+        curve = []
+        for _ in range(steps):
+            batch = model._discriminator_batch(variant, rng.choice(train_rows, cfg.d_samples))
+            loss, _ = discriminator_loss(disc, *batch)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            disc.eval()
+            with torch.no_grad():
+                _, acc = discriminator_loss(disc, *held)
+            disc.train()
+            curve.append(acc)
+    finally:
+        model.config.mismatch_negatives = saved
+    return curve
+
+
+def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = None, lm_epochs: int = 8,
+                      checkpoint_dir: str | Path | None = None, log: Callable[[str], None] = print,
+                      curve_steps: int = 60) -> dict:
+    """Train everything on ``split``, write tables/plots into ``out``, return the results dict."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    config = config or MTConfig()
+    timings: dict[str, float] = {}
+    began = time.perf_counter()
+
+    log("extracting features for the explanation targets")
+    # targets of every part come from one extraction (as the benchmarks' Sentires run covers all data)
+    features = FeatureExtractor(min_df=3).extract(Corpus.concat([split.train, split.valid, split.test]))
+
+    def timed(name, fn):
+        start = time.perf_counter()
+        result = fn()
+        timings[name] = time.perf_counter() - start
+        log(f"{name}: {timings[name]:.1f}s")
+        return result
+
+    def epoch_log(name):
+        return lambda r: log(f"  {name} epoch {r['epoch']}: valid RMSE {r['valid_rmse']:.4f}"
+                             + (f", valid NLL(pair) {r['valid_nll_pair']:.3f}" if "valid_nll_pair" in r else "")
+                             + (f", D acc {r['d_acc_pair']:.2f}" if "d_acc_pair" in r else "")
+                             + f" ({r['seconds']:.0f}s)")
+
+    base = config.to_dict()
+    mt = timed("MT", lambda: MultiTask(config).fit(split.train, split.valid, features,
+                                                   checkpoint_dir=str(checkpoint_dir) if checkpoint_dir else None,
+                                                   on_epoch=epoch_log("MT")))
+    mt_enc = timed("MT-encoder", lambda: MultiTask(MTConfig.from_dict({**base, "encoder": "embedding"})).fit(
+        split.train, split.valid, features, on_epoch=epoch_log("MT-encoder")))
+    mt_dec = timed("MT-decoder", lambda: MultiTask(MTConfig.from_dict({**base, "decoder": False})).fit(
+        split.train, split.valid, features, on_epoch=epoch_log("MT-decoder")))
+    als_args = dict(factors=config.factors, lambda_u=config.lambda_u, lambda_v=config.lambda_v, seed=config.seed)
+    pmf = timed("PMF", lambda: PMF(iterations=config.als_sweeps * (config.epochs + 1), **als_args).fit(split.train))
+    plain = timed("plain ALS", lambda: ContextAwareALS(lambda_bias=config.lambda_bias,
+                                                       iterations=config.als_sweeps * (config.epochs + 1),
+                                                       **als_args).fit(split.train))
+    rating = rating_table(split, {"PMF": pmf, "plain ALS": plain, "MT-encoder": mt_enc, "MT-decoder": mt_dec, "MT": mt})
+
+    # --- text ---------------------------------------------------------------------------------------
+    test = split.test
+    known = _known(mt, test)
+    test_targets = [t for t, k in zip(explanation_targets(test, features, config.max_words), known) if k]
+    train_targets = explanation_targets(split.train, features, config.max_words)
+    valid_targets = explanation_targets(split.valid, features, config.max_words)
+    users = mt.user_map.lookup(test.users)[known]
+    items = mt.item_map.lookup(test.items)[known]
+    owners = {"user": users[:, None], "item": items[:, None], "pair": np.stack([users, items], 1)}
+    tr_u, tr_i = mt.user_map.lookup(split.train.users), mt.item_map.lookup(split.train.items)
+    tr_owners = {"user": tr_u[:, None], "item": tr_i[:, None], "pair": np.stack([tr_u, tr_i], 1)}
+    v_known = (mt.user_map.lookup(split.valid.users) >= 0) & (mt.item_map.lookup(split.valid.items) >= 0)
+    va_u, va_i = mt.user_map.lookup(split.valid.users)[v_known], mt.item_map.lookup(split.valid.items)[v_known]
+    va_owners = {"user": va_u[:, None], "item": va_i[:, None], "pair": np.stack([va_u, va_i], 1)}
+    va_targets = [t for t, k in zip(valid_targets, v_known) if k]
+    sizes = {"user": [len(mt.user_map)], "item": [len(mt.item_map)], "pair": [len(mt.user_map), len(mt.item_map)]}
+
+    text_rows = []
+
+    def add_text(name, logps, generations):
+        row = {"system": name, "perplexity": perplexity(logps)}
+        if generations is not None:
+            hyp = [g.split() for g in generations]
+            row.update(tfidf=tfidf_similarity(test_targets, hyp, idf_corpus=train_targets),
+                       bleu1=corpus_bleu(test_targets, hyp, 1), rouge_l=rouge(test_targets, hyp)["rouge_l/f_score"])
+        text_rows.append(row)
+
+    ngram = timed("n-gram", lambda: InterpolatedNgramLM(mt.vocab).fit(train_targets, valid_targets))
+    add_text("N-gram", [ngram.token_log_probs(t) for t in test_targets], None)
+    lstm = timed("LSTM LM", lambda: RecurrentLanguageModel(mt.vocab, word_dim=config.word_dim, hidden=config.decoder_hidden)
+                 .fit(train_targets, None, va_targets, None, epochs=lm_epochs, seed=config.seed))
+    add_text("LSTM", lstm.token_log_probs(test_targets), None)
+    for variant in VARIANTS:
+        gcn = timed(f"GCN-{variant[0].upper()}", lambda: RecurrentLanguageModel(
+            mt.vocab, word_dim=config.word_dim, hidden=config.decoder_hidden, owner_sizes=sizes[variant])
+            .fit(train_targets, tr_owners[variant], va_targets, va_owners[variant], epochs=lm_epochs, seed=config.seed))
+        add_text(f"GCN-{variant[0].upper()}", gcn.token_log_probs(test_targets, owners[variant]), None)
+    test_users = [u for u, k in zip(test.users, known) if k]
+    test_items = [i for i, k in zip(test.items, known) if k]
+    for variant in config.variants:
+        add_text(f"MT-{variant[0].upper()}", mt.token_log_probs(variant, test_targets, users, items),
+                 mt.explain(test_users, test_items, variant=variant))
+
+    # --- discriminator ----------------------------------------------------------------------------------
+    disc = {}
+    for variant in config.variants:
+        curve = discriminator_learning_curve(mt, variant, steps=curve_steps, seed=config.seed)
+        disc[variant] = {"shuffled_label_accuracy": shuffled_label_accuracy(mt, test, variant, seed=config.seed),
+                         "learning_curve": curve}
+
+    examples = [{"user": u, "item": i, "rating": float(r), "predicted": float(p), "truth": " ".join(t), "mt_p": e}
+                for u, i, r, p, t, e in zip(test_users[:8], test_items[:8], test.ratings[known][:8],
+                                              mt.predict(test_users[:8], test_items[:8]), test_targets[:8],
+                                              mt.explain(test_users[:8], test_items[:8]))]
+    results = {"split": split.name, "sizes": split.sizes(), "config": config.to_dict(),
+               "word_vectors": mt.word_vector_info, "rating": rating, "text": text_rows,
+               "discriminator": disc, "history": {"MT": mt.history, "MT-encoder": mt_enc.history,
+                                                   "MT-decoder": mt_dec.history},
+               "examples": examples, "seconds": timings, "wall_seconds": time.perf_counter() - began,
+               "test_records_scored_for_text": len(test_targets)}
+    (out / "mt.json").write_text(json.dumps(results, indent=1))
+    (out / "mt.md").write_text(markdown(results))
+    plot_discriminator(results, out / "discriminator_curve.png")
+    plot_training(results, out / "training.png")
+    return results
+
+
+def markdown(results: dict) -> str:
+    lines = [f"# MT on {results['split']}", "",
+             f"train {results['sizes']['train']:,} · valid {results['sizes']['valid']:,} · test {results['sizes']['test']:,}; "
+             f"word vectors: {results['word_vectors'].get('source')}; wall time {results['wall_seconds']:.0f}s", "",
+             "## Rating (test)", "", "| system | MSE | RMSE | p vs MT |", "|---|---|---|---|"]
+    for r in results["rating"]:
+        p = "—" if r["p_vs_mt"] is None else f"{r['p_vs_mt']:.3g}"
+        lines.append(f"| {r['system']} | {r['mse']:.4f} | {r['rmse']:.4f} | {p} |")
+    lines += ["", f"## Explanations (test, {results['test_records_scored_for_text']:,} records)", "",
+              "| system | perplexity | tf-idf | BLEU-1 | ROUGE-L F |", "|---|---|---|---|---|"]
+    for r in results["text"]:
+        extra = (f"{r['tfidf']:.4f} | {r['bleu1']:.2f} | {r['rouge_l']:.2f}" if "tfidf" in r else "— | — | —")
+        lines.append(f"| {r['system']} | {r['perplexity']:.2f} | {extra} |")
+    lines += ["", "## Discriminator", "", "| variant | shuffled-label accuracy | fresh-D accuracy after 1 / last step |",
+              "|---|---|---|"]
+    for v, d in results["discriminator"].items():
+        lines.append(f"| {v} | {d['shuffled_label_accuracy']:.3f} | {d['learning_curve'][0]:.3f} / {d['learning_curve'][-1]:.3f} |")
+    lines += ["", "## Examples (MT-P, greedy)", ""]
+    for e in results["examples"][:5]:
+        lines.append(f"- {e['user']} → {e['item']}: predicted {e['predicted']:.2f} (true {e['rating']:g}): "
+                     f"“{e['mt_p']}” — truth: “{e['truth']}”")
+    return "\n".join(lines) + "\n"
+
+
+def plot_discriminator(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    for v, d in results["discriminator"].items():
+        ax.plot(range(1, len(d["learning_curve"]) + 1), d["learning_curve"], label=f"MT-{v[0].upper()}")
+    ax.axhline(0.5, color="grey", lw=0.8, ls="--")
+    ax.set_xlabel("discriminator step")
+    ax.set_ylabel("held-out accuracy")
+    ax.set_title("fresh discriminator vs trained generator")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_training(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    for name, hist in results["history"].items():
+        epochs = [h["epoch"] for h in hist]
+        axes[0].plot(epochs, [h["valid_rmse"] for h in hist], marker="o", label=name)
+        if hist and "valid_nll_pair" in hist[0]:
+            axes[1].plot(epochs, [h["valid_nll_pair"] for h in hist], marker="o", label=name)
+    axes[0].set_title("validation RMSE")
+    axes[1].set_title("validation NLL (MT-P)")
+    for ax in axes:
+        ax.set_xlabel("epoch")
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
