@@ -21,7 +21,16 @@ _EPOCH_DIR = re.compile(r"^epoch-(\d{4,})$")
 
 
 def module_state(prefix: str, module: torch.nn.Module) -> dict[str, torch.Tensor]:
-    return {f"{prefix}.{k}": v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
+    """Named tensors of a module; tensors shared between submodules (tied embeddings) are
+    copied so each name owns its storage — safetensors refuses aliases, and loading writes
+    the same values into the shared parameter from every name."""
+    out, seen = {}, set()
+    for key, value in module.state_dict().items():
+        tensor = value.detach().cpu()
+        ptr = tensor.untyped_storage().data_ptr()
+        out[f"{prefix}.{key}"] = tensor.clone() if ptr in seen else tensor.contiguous()
+        seen.add(ptr)
+    return out
 
 
 def load_module_state(prefix: str, module: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> None:

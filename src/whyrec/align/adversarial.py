@@ -5,7 +5,7 @@
   convolutions of several widths, max-pooling over time, a projection and a sigmoid give
   ``D(Y, owner)`` = P(the review is human-written *and* by this owner).
 * :func:`discriminator_loss` — the objective of Eq. 2 as binary cross-entropy:
-  ``−[log D(Y_real) + log(1 − D(Y_fake))]`` averaged over K real and K generated reviews.
+  ``−½[mean log D(Y_real) + mean log(1 − D(Y_fake))]`` over K real and K generated reviews.
 * :func:`rollout_rewards` — Monte-Carlo search: the reward of the partial sequence
   ``y_1..y_t`` is the mean of D over ``n_rollouts`` completions sampled from the generator
   (the full sequence's reward is D itself).
@@ -60,14 +60,20 @@ class ReviewDiscriminator(nn.Module):
 
 def discriminator_loss(disc: ReviewDiscriminator, real: torch.Tensor, real_owners: torch.Tensor,
                        fake: torch.Tensor, fake_owners: torch.Tensor) -> tuple[torch.Tensor, float]:
-    """Eq. 2 as BCE over real (label 1) and fake (label 0) reviews; returns (loss, accuracy)."""
+    """Eq. 2 as binary cross-entropy, ``−½[mean log D(real) + mean log(1 − D(fake))]``.
+
+    The two classes get equal weight whatever their counts (a batch may hold more negatives,
+    e.g. generated *and* mismatched reviews), so D(·) = 0.5 stays the undecided point.
+    Returns (loss, balanced accuracy).
+    """
     width = max(real.shape[1], fake.shape[1])
     real = F.pad(real, (0, width - real.shape[1]), value=disc.pad)
     fake = F.pad(fake, (0, width - fake.shape[1]), value=disc.pad)
     logits = disc(torch.cat([real, fake]), torch.cat([real_owners, fake_owners]))
-    labels = torch.cat([torch.ones(len(real)), torch.zeros(len(fake))]).to(logits.device)
-    loss = F.binary_cross_entropy_with_logits(logits, labels)
-    accuracy = float(((logits > 0).float() == labels).float().mean())
+    real_logits, fake_logits = logits[: len(real)], logits[len(real):]
+    loss = 0.5 * (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+                  + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+    accuracy = 0.5 * (float((real_logits > 0).float().mean()) + float((fake_logits <= 0).float().mean()))
     return loss, accuracy
 
 

@@ -16,6 +16,7 @@ from typing import Sequence
 import numpy as np
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from whyrec.data.text import Vocabulary
 from whyrec.explain.seq2seq import sequence_nll, token_log_probs
@@ -37,7 +38,9 @@ class RecurrentLanguageModel(nn.Module):
         rnn = {"lstm": nn.LSTM, "gru": nn.GRU}[cell]
         self.rnn = rnn(word_dim + owner_dim * len(owner_sizes), hidden, batch_first=True)
         self.dropout = nn.Dropout(dropout)
-        self.out = nn.Linear(hidden, len(vocab))
+        # tied output layer, as in whyrec's GRU decoder, so that the comparison is like for like
+        self.to_embedding = nn.Linear(hidden, word_dim)
+        self.out_bias = nn.Parameter(torch.zeros(len(vocab)))
 
     def forward(self, inputs: torch.Tensor, owners: torch.Tensor | None = None) -> torch.Tensor:
         x = self.dropout(self.embedding(inputs))
@@ -45,7 +48,7 @@ class RecurrentLanguageModel(nn.Module):
             vec = torch.cat([t(owners[:, k]) for k, t in enumerate(self.owners)], dim=1)
             x = torch.cat([x, vec[:, None, :].expand(-1, inputs.shape[1], -1)], dim=2)
         out, _ = self.rnn(x)
-        return self.out(self.dropout(out))
+        return F.linear(self.to_embedding(self.dropout(out)), self.embedding.weight, self.out_bias)
 
     # --- training and scoring on token lists -----------------------------------------------------
     def _batches(self, texts, owners, batch_size, shuffle, gen):

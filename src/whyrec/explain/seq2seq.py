@@ -7,7 +7,7 @@
 * :class:`ContextGRUDecoder` — a GRU language model whose input at every step is the previous
   word's embedding concatenated with a context vector, ``x'_t = [x_{t−1}; c]`` (c = Ũ_i for
   MT-U, Ṽ_j for MT-I, [Ũ_i; Ṽ_j] for MT-P), ``h_0 = 0``, softmax output over the vocabulary
-  (Eq. 1).
+  (Eq. 1); the output layer is tied to the word embeddings.
 * Decoding (:func:`sample`, :func:`beam_search`) is incremental — one GRU step per token with
   the hidden state carried, never re-running the prefix — and batched.
 """
@@ -39,9 +39,17 @@ class ReviewDocumentEncoder(nn.Module):
         _, h_n = self.gru(packed)  # (2, R, H): final forward state and final backward state
         return torch.cat([h_n[0], h_n[1]], dim=1)
 
-    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor, owner: torch.Tensor, n_owners: int) -> torch.Tensor:
-        """Document vectors of ``n_owners`` owners; ``owner[r]`` says whose document review r is in."""
+    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor, owner: torch.Tensor, n_owners: int,
+                review_of: torch.Tensor | None = None) -> torch.Tensor:
+        """Document vectors of ``n_owners`` owners.
+
+        ``tokens``/``lengths`` hold distinct reviews; entry k of a document is review
+        ``review_of[k]`` (default: k) and belongs to owner ``owner[k]``. Shared reviews (an
+        item's reviews appear in many documents of a batch) are encoded once.
+        """
         vectors = self.encode_reviews(tokens, lengths)
+        if review_of is not None:
+            vectors = vectors[review_of]
         total = torch.zeros(n_owners, vectors.shape[1], device=vectors.device, dtype=vectors.dtype)
         total.index_add_(0, owner, vectors)
         count = torch.bincount(owner, minlength=n_owners).clamp(min=1).to(vectors.dtype)
@@ -51,26 +59,51 @@ class ReviewDocumentEncoder(nn.Module):
 class ContextGRUDecoder(nn.Module):
     """GRU decoder fed ``[previous word embedding; context]`` at every step (h_0 = 0)."""
 
-    def __init__(self, embedding: nn.Embedding, context_dim: int, hidden: int, dropout: float = 0.2) -> None:
+    def __init__(self, embedding: nn.Embedding, context_dim: int, hidden: int, dropout: float = 0.2,
+                 never_emit: tuple[int, ...] = ()) -> None:
         super().__init__()
         self.embedding = embedding
         self.context_dim = context_dim
+        # tokens the decoder must give zero probability (``<bos>``, ``<pad>``): masked in every
+        # path (teacher forcing, incremental steps), so sampled and scored log-probs agree
+        mask = torch.zeros(embedding.num_embeddings)
+        mask[list(never_emit)] = float("-inf")
+        self.register_buffer("emit_mask", mask, persistent=False)
         self.gru = nn.GRU(embedding.embedding_dim + context_dim, hidden, batch_first=True)
         self.dropout = nn.Dropout(dropout)
-        self.out = nn.Linear(hidden, embedding.num_embeddings)
+        # output layer tied to the word embeddings (Press & Wolf 2017): far fewer parameters,
+        # which small review corpora need
+        self.to_embedding = nn.Linear(hidden, embedding.embedding_dim)
+        self.out_bias = nn.Parameter(torch.zeros(embedding.num_embeddings))
 
-    def forward(self, context: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
-        """Teacher forcing: (B, C) context and (B, T) input ids (``<bos> w_1 … w_{T−1}``) → (B, T, V) logits."""
+    def logits(self, states: torch.Tensor) -> torch.Tensor:
+        return F.linear(self.to_embedding(states), self.embedding.weight, self.out_bias) + self.emit_mask
+
+    def states(self, context: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
+        """Teacher forcing: (B, C) context and (B, T) input ids (``<bos> w_1 … w_{T−1}``) → (B, T, H) states."""
         emb = self.dropout(self.embedding(inputs))
         ctx = context[:, None, :].expand(-1, inputs.shape[1], -1)
         output, _ = self.gru(torch.cat([emb, ctx], dim=2))
-        return self.out(self.dropout(output))
+        return self.dropout(output)
+
+    def forward(self, context: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
+        """(B, T, V) logits under teacher forcing."""
+        return self.logits(self.states(context, inputs))
+
+    def target_log_probs(self, context: torch.Tensor, inputs: torch.Tensor, targets: torch.Tensor, pad: int) -> torch.Tensor:
+        """(B, T) log-probabilities of ``targets`` (0 at pad), projecting only non-pad positions
+        onto the vocabulary — the output layer is most of the cost, and padding is often half."""
+        states = self.states(context, inputs)
+        mask = targets != pad
+        logp = torch.zeros(targets.shape, device=states.device, dtype=states.dtype)
+        picked = torch.log_softmax(self.logits(states[mask]), dim=-1).gather(1, targets[mask][:, None])[:, 0]
+        return logp.masked_scatter(mask, picked)
 
     def step(self, context: torch.Tensor, token: torch.Tensor, hidden: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         """One incremental step: (B,) previous tokens → (B, V) logits and the new (1, B, H) state."""
         x = torch.cat([self.embedding(token), context], dim=1)[:, None, :]
         output, hidden = self.gru(x, hidden)
-        return self.out(output[:, 0]), hidden
+        return self.logits(output[:, 0]), hidden
 
 
 def sequence_nll(logits: torch.Tensor, targets: torch.Tensor, pad: int) -> torch.Tensor:

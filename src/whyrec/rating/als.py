@@ -17,7 +17,8 @@ whyrec solves all users (then all items) at once: the K×K Gram matrices of ever
 accumulated with one scatter-add over the observed ratings (in chunks, to bound memory) and
 solved by one batched ``torch.linalg.solve`` — no Python loop over users.
 
-Options beyond the paper, each off when it would change Eq. 11–12:
+Options beyond the paper, each off when it would change Eq. 11–12 (priors may then also give
+the bias coordinate a prior mean, see :meth:`ContextAwareALS.set_priors`):
 ``use_biases`` appends a bias to each side (the user solve unknowns become ``[U_i; b_i]``
 with item features ``[V_j; 1]``), ``center`` subtracts the global mean first, and
 ``weighted_reg`` scales λ by the row's rating count (ALS-WR, Zhou et al. 2008).
@@ -136,11 +137,11 @@ class ContextAwareALS(RatingModel):
         coords = [lam] * self.factors + ([self.lambda_bias] if self.use_biases else [])
         return scale * self._tensor(coords)[None, :]
 
-    def _solve_side(self, rows, cols, resid, n_rows, other_factors, other_bias, own_prior, counts, lam) -> tuple[torch.Tensor, torch.Tensor]:
+    def _solve_side(self, rows, cols, resid, n_rows, other_factors, other_bias, own_prior, own_prior_bias, counts, lam) -> tuple[torch.Tensor, torch.Tensor]:
         """Update one side; returns (factors, biases) of that side."""
         if self.use_biases:
             other = torch.cat([other_factors, torch.ones(len(other_factors), 1, dtype=torch.float64, device=other_factors.device)], 1)
-            prior = torch.cat([own_prior, torch.zeros(n_rows, 1, dtype=torch.float64, device=own_prior.device)], 1)
+            prior = torch.cat([own_prior, own_prior_bias[:, None]], 1)
             targets = resid - other_bias[cols]
         else:
             other, prior, targets = other_factors, own_prior, resid
@@ -168,19 +169,35 @@ class ContextAwareALS(RatingModel):
                                  "valid_rmse": validation_rmse(self, valid)})
 
     def set_priors(self, user_priors: TextPriors | None, item_priors: TextPriors | None) -> None:
-        """Replace Ũ and Ṽ (the MT loop calls this after each encoder update)."""
+        """Replace Ũ and Ṽ (the MT loop calls this after each encoder update).
+
+        Priors have K columns (factors only) or, with ``use_biases``, K + 1: the last column
+        is then the prior mean of the bias coordinate (0 otherwise).
+        """
         self.user_priors, self.item_priors = user_priors, item_priors
-        zeros_u, zeros_i = np.zeros((len(self.user_map), self.factors)), np.zeros((len(self.item_map), self.factors))
-        self._prior_u = self._tensor(user_priors.aligned(self.user_map, self.factors) if user_priors else zeros_u)
-        self._prior_v = self._tensor(item_priors.aligned(self.item_map, self.factors) if item_priors else zeros_i)
+        self._prior_u, self._prior_bu = self._split_prior(user_priors, self.user_map)
+        self._prior_v, self._prior_bi = self._split_prior(item_priors, self.item_map)
+
+    def _split_prior(self, priors: TextPriors | None, id_map: IdMap) -> tuple[torch.Tensor, torch.Tensor]:
+        k, n = self.factors, len(id_map)
+        if priors is None or not len(priors.ids):
+            return self._tensor(np.zeros((n, k))), self._tensor(np.zeros(n))
+        dim = priors.vectors.shape[1]
+        if dim == k:
+            return self._tensor(priors.aligned(id_map, k)), self._tensor(np.zeros(n))
+        if dim == k + 1 and self.use_biases:
+            full = priors.aligned(id_map, k + 1)
+            return self._tensor(full[:, :k]), self._tensor(full[:, k])
+        raise ValueError(f"text features have dimension {dim}, the model has {k} factors"
+                         + (" (or K + 1 with a bias prior)" if self.use_biases else ""))
 
     def sweep(self) -> None:
         """One ALS iteration: Eq. 11 for every user, then Eq. 12 for every item."""
         n_users, n_items = len(self.user_map), len(self.item_map)
         self._U, self._bu = self._solve_side(self._u, self._i, self._resid, n_users, self._V, self._bi,
-                                             self._prior_u, self._n_u, self.lambda_u)
+                                             self._prior_u, self._prior_bu, self._n_u, self.lambda_u)
         self._V, self._bi = self._solve_side(self._i, self._u, self._resid, n_items, self._U, self._bu,
-                                             self._prior_v, self._n_i, self.lambda_v)
+                                             self._prior_v, self._prior_bi, self._n_i, self.lambda_v)
         self.user_factors, self.item_factors = self._U.cpu().numpy(), self._V.cpu().numpy()
         self.user_bias = self._bu.cpu().numpy() if self.use_biases else np.zeros(0)
         self.item_bias = self._bi.cpu().numpy() if self.use_biases else np.zeros(0)
@@ -196,7 +213,8 @@ class ContextAwareALS(RatingModel):
         loss = loss + self.lambda_u / 2 * torch.sum((self._U - self._prior_u) ** 2)
         loss = loss + self.lambda_v / 2 * torch.sum((self._V - self._prior_v) ** 2)
         if self.use_biases:
-            loss = loss + self.lambda_bias / 2 * (torch.sum(self._bu ** 2) + torch.sum(self._bi ** 2))
+            loss = loss + self.lambda_bias / 2 * (torch.sum((self._bu - self._prior_bu) ** 2)
+                                                  + torch.sum((self._bi - self._prior_bi) ** 2))
         return float(loss)
 
 

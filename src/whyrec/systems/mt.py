@@ -21,7 +21,8 @@ text is the review's extracted explanation sentence (or its first sentence), cut
 coupling uses the squared norm (the ALS prior does too); adversarial steps start after
 ``adversarial_from − 1`` epochs of maximum-likelihood warm-up, as in SeqGAN; the discriminator
 also sees real reviews paired with a wrong owner as negatives (``mismatch_negatives``), which
-is what "written by *this* user" asks of it. Ablations: ``encoder="embedding"`` (MT−encoder: a
+is what "written by *this* user" asks of it; the rating model is kept at its best validation
+RMSE epoch and the generators at their best validation NLL epoch. Ablations: ``encoder="embedding"`` (MT−encoder: a
 lookup table instead of the document encoder) and ``decoder=False`` (MT−decoder: encoders
 trained by the coupling loss only).
 """
@@ -47,8 +48,7 @@ from whyrec.data.corpus import Corpus, IdMap
 from whyrec.data.text import Vocabulary, tokenize
 from whyrec.errors import ConfigError, WhyrecError
 from whyrec.explain.embeddings import init_word_vectors
-from whyrec.explain.seq2seq import (ContextGRUDecoder, ReviewDocumentEncoder, beam_search, sample, sequence_nll,
-                                    token_log_probs)
+from whyrec.explain.seq2seq import ContextGRUDecoder, ReviewDocumentEncoder, beam_search, sample
 from whyrec.explain.targets import explanation_targets, pad_batch, teacher_forcing_batch
 from whyrec.rating.als import ContextAwareALS, TextPriors
 from whyrec.rating.base import validation_rmse
@@ -67,11 +67,12 @@ class MTConfig:
     lambda_bias: float = 3.0
     als_sweeps: int = 5
     coupling: float = 5.0  # λ of ‖U − Ũ‖² in the generator loss
+    bias_priors: bool = True  # encoders also predict the bias coordinate: Ũ_i = [ũ_i; b̃_i]
     # text
-    vocab_size: int = 5000
+    vocab_size: int = 4000
     max_words: int = 20
-    doc_words: int = 40
-    doc_reviews: int = 8
+    doc_words: int = 30
+    doc_reviews: int = 5
     word_dim: int = 50
     word_vectors: str = "auto"  # "auto" (GloVe 50-d when installed), "glove", "random"
     encoder_hidden: int = 64
@@ -81,17 +82,17 @@ class MTConfig:
     encoder: str = "document"  # "embedding" = the MT−encoder ablation
     decoder: bool = True  # False = the MT−decoder ablation
     # schedule (Algorithm 1)
-    epochs: int = 8
+    epochs: int = 12
     teacher_steps: int = 0  # per epoch; 0 = one pass over the training records
     pg_steps: int = 4
-    d_steps: int = 4
+    d_steps: int = 8
     adversarial_from: int = 3
     batch_size: int = 64
-    pg_batch: int = 32
-    rollouts: int = 4
+    pg_batch: int = 16
+    rollouts: int = 3
     d_samples: int = 32
     mismatch_negatives: bool = True
-    lr: float = 2e-3
+    lr: float = 3e-3
     d_lr: float = 1e-3
     d_filters: int = 32
     d_widths: tuple = (1, 2, 3, 4, 5)
@@ -143,6 +144,7 @@ class MultiTask:
         self.word_vector_info: dict = {}
         self.vocab: Vocabulary | None = None
         self.als: ContextAwareALS | None = None
+        self.resumed_from = 0  # the epoch a fit resumed after (0: started afresh)
 
     # --- building ---------------------------------------------------------------------------------
     def _prepare(self, train: Corpus, features: pd.DataFrame | None) -> None:
@@ -169,7 +171,7 @@ class MultiTask:
         vectors, self.word_vector_info = init_word_vectors(self.vocab, cfg.word_dim, cfg.word_vectors, cfg.seed)
         self.embedding = nn.Embedding(n_words, cfg.word_dim, padding_idx=self.vocab.pad)
         self.embedding.weight.data.copy_(torch.as_tensor(vectors))
-        k = cfg.factors
+        k = self.context_dim
         modules = {"embedding": self.embedding}
         if cfg.encoder == "document":
             modules["user_encoder"] = ReviewDocumentEncoder(self.embedding, cfg.encoder_hidden, k, cfg.dropout)
@@ -182,7 +184,8 @@ class MultiTask:
         if cfg.decoder:
             for v in cfg.variants:
                 ctx_dim = 2 * k if v == "pair" else k
-                modules[f"decoder_{v}"] = ContextGRUDecoder(self.embedding, ctx_dim, cfg.decoder_hidden, cfg.dropout)
+                modules[f"decoder_{v}"] = ContextGRUDecoder(self.embedding, ctx_dim, cfg.decoder_hidden, cfg.dropout,
+                                                            never_emit=(self.vocab.bos, self.vocab.pad))
         self.generator = nn.ModuleDict(modules).to(cfg.device)
         owner_sizes = {"user": [len(self.user_map)], "item": [len(self.item_map)],
                        "pair": [len(self.user_map), len(self.item_map)]}
@@ -196,6 +199,11 @@ class MultiTask:
         self.g_opt = torch.optim.Adam(self.generator.parameters(), lr=cfg.lr)
         self.d_opt = torch.optim.Adam(self.discriminators.parameters(), lr=cfg.d_lr) if len(self.discriminators) else None
         self._gen = torch.Generator().manual_seed(cfg.seed)
+
+    @property
+    def context_dim(self) -> int:
+        """Dimension of Ũ_i and Ṽ_j: K, plus one when they also carry a bias prior."""
+        return self.config.factors + (1 if self.config.bias_priors else 0)
 
     # --- contexts: Ũ and Ṽ -----------------------------------------------------------------------------
     def _encode(self, side: str, owners: np.ndarray, exclude: np.ndarray | None = None) -> torch.Tensor:
@@ -215,9 +223,11 @@ class MultiTask:
             owner_of.extend([b] * len(rows))
         if not flat:  # nobody has a document: the projection of the zero vector
             return encoder.project(torch.zeros(len(owners), encoder.project.in_features, device=device))
-        flat_t = torch.as_tensor(flat, device=device)
-        return encoder(self.data.doc_tokens[flat_t], self.data.doc_lengths[flat_t.cpu()],
-                       torch.as_tensor(owner_of, device=device), len(owners))
+        unique, review_of = np.unique(np.asarray(flat), return_inverse=True)
+        unique_t = torch.as_tensor(unique, device=device)
+        return encoder(self.data.doc_tokens[unique_t], self.data.doc_lengths[unique_t.cpu()],
+                       torch.as_tensor(owner_of, device=device), len(owners),
+                       review_of=torch.as_tensor(review_of, device=device))
 
     @staticmethod
     def _variant_context(variant: str, cu: torch.Tensor, cv: torch.Tensor) -> torch.Tensor:
@@ -244,9 +254,14 @@ class MultiTask:
 
     # --- one step of each kind ----------------------------------------------------------------------------
     def _coupling(self, cu: torch.Tensor, cv: torch.Tensor, users: np.ndarray, items: np.ndarray) -> torch.Tensor:
-        """‖U − Ũ‖² + ‖V − Ṽ‖² per row, averaged over the batch (U, V fixed: the ALS solution)."""
-        U = torch.as_tensor(self.als.user_factors[users], dtype=torch.float32, device=cu.device)
-        V = torch.as_tensor(self.als.item_factors[items], dtype=torch.float32, device=cv.device)
+        """‖U − Ũ‖² + ‖V − Ṽ‖² per row, averaged over the batch (U, V fixed: the ALS solution;
+        with ``bias_priors`` the rows are [factors; bias])."""
+        U, V = self.als.user_factors[users], self.als.item_factors[items]
+        if self.config.bias_priors:
+            U = np.concatenate([U, self.als.user_bias[users][:, None]], axis=1)
+            V = np.concatenate([V, self.als.item_bias[items][:, None]], axis=1)
+        U = torch.as_tensor(U, dtype=torch.float32, device=cu.device)
+        V = torch.as_tensor(V, dtype=torch.float32, device=cv.device)
         return ((cu - U) ** 2).sum(1).mean() + ((cv - V) ** 2).sum(1).mean()
 
     def _teacher_step(self, rows: np.ndarray) -> dict:
@@ -258,8 +273,11 @@ class MultiTask:
         if cfg.decoder:
             inputs, targets = teacher_forcing_batch([self.data.targets[r] for r in rows], self.vocab)
             inputs, targets = inputs.to(cfg.device), targets.to(cfg.device)
+            n_tokens = (targets != self.vocab.pad).sum()
             for v in cfg.variants:
-                nll = sequence_nll(self.generator[f"decoder_{v}"](self._variant_context(v, cu, cv), inputs), targets, self.vocab.pad)
+                logp = self.generator[f"decoder_{v}"].target_log_probs(self._variant_context(v, cu, cv), inputs,
+                                                                        targets, self.vocab.pad)
+                nll = -logp.sum() / n_tokens
                 loss = loss + nll
                 stats[f"nll_{v}"] = nll.item()
         self.g_opt.zero_grad()
@@ -289,7 +307,7 @@ class MultiTask:
             rewards = rollout_rewards(decoder, disc, ctx.detach(), owners, samples, cfg.rollouts, v.bos, v.eos, v.pad,
                                       generator=self._gen)
         inputs = torch.cat([torch.full_like(samples.tokens[:, :1], v.bos), samples.tokens[:, :-1]], dim=1)
-        logp = token_log_probs(decoder(ctx, inputs), samples.tokens, v.pad)
+        logp = decoder.target_log_probs(ctx, inputs, samples.tokens, v.pad)
         loss = reinforce_loss(logp, rewards, samples.lengths) + cfg.coupling * self._coupling(cu, cv, users, items)
         self.g_opt.zero_grad()
         loss.backward()
@@ -327,7 +345,7 @@ class MultiTask:
         self.d_opt.zero_grad()
         loss.backward()
         self.d_opt.step()
-        return {f"d_acc_{variant}": acc, f"d_loss_{variant}": float(loss)}
+        return {f"d_acc_{variant}": acc, f"d_loss_{variant}": loss.item()}
 
     # --- training ------------------------------------------------------------------------------------------
     def _rows(self, n: int) -> np.ndarray:
@@ -346,6 +364,7 @@ class MultiTask:
                                    lambda_bias=cfg.lambda_bias, iterations=cfg.als_sweeps, seed=cfg.seed)
         self.als.fit(train, valid)  # epoch 0: plain ALS, the encoders know nothing yet
         self._best_als = (float("inf"), None)
+        self._best_text = (float("inf"), None)
         self.history, start = [], 1
         if checkpoint_dir:
             start = self._resume(checkpoint_dir) + 1
@@ -377,6 +396,9 @@ class MultiTask:
                     record[f"valid_nll_{v}"] = self._mean_nll(v, *valid_text)
             if record["valid_rmse"] is not None and record["valid_rmse"] < self._best_als[0]:
                 self._best_als = (record["valid_rmse"], self._als_arrays())
+            text_nll = [record[f"valid_nll_{v}"] for v in cfg.variants if f"valid_nll_{v}" in record]
+            if text_nll and float(np.mean(text_nll)) < self._best_text[0]:
+                self._best_text = (float(np.mean(text_nll)), copy.deepcopy(self.generator.state_dict()))
             self.history.append(record)
             if checkpoint_dir:
                 self._save_checkpoint(checkpoint_dir, epoch)
@@ -384,6 +406,8 @@ class MultiTask:
                 on_epoch(record)
         if self._best_als[1] is not None:  # the rating model at its best validation epoch
             self._restore_als(self._best_als[1])
+        if self._best_text[1] is not None:  # the generators at their best validation NLL
+            self.generator.load_state_dict(self._best_text[1])
         self.generator.eval()
         return self
 
@@ -397,7 +421,8 @@ class MultiTask:
 
     # --- ALS state ---------------------------------------------------------------------------------------
     def _als_arrays(self) -> dict[str, torch.Tensor]:
-        return {k: getattr(self.als, k).clone() for k in ("_U", "_V", "_bu", "_bi", "_prior_u", "_prior_v")}
+        keys = ("_U", "_V", "_bu", "_bi", "_prior_u", "_prior_v", "_prior_bu", "_prior_bi")
+        return {k: getattr(self.als, k).clone() for k in keys}
 
     def _restore_als(self, arrays: dict[str, torch.Tensor]) -> None:
         for k, value in arrays.items():
@@ -411,6 +436,8 @@ class MultiTask:
         tensors.update({f"als.{k}": v for k, v in self._als_arrays().items()})
         if self._best_als[1] is not None:
             tensors.update({f"best_als.{k}": v for k, v in self._best_als[1].items()})
+        if self._best_text[1] is not None:
+            tensors.update({f"best_gen.{k}": v.detach().cpu().clone() for k, v in self._best_text[1].items()})
         g_tensors, g_meta = optimizer_state("g_opt", self.g_opt)
         tensors.update(g_tensors)
         d_meta = None
@@ -421,6 +448,7 @@ class MultiTask:
         tensors["rng.gen"] = self._gen.get_state()
         state = {"config": self.config.to_dict(), "history": self.history, "g_opt": g_meta, "d_opt": d_meta,
                  "best_als_rmse": self._best_als[0] if self._best_als[1] is not None else None,
+                 "best_text_nll": self._best_text[0] if self._best_text[1] is not None else None,
                  "vocab": self.vocab.words}
         save_checkpoint(root, epoch, tensors, state)
 
@@ -429,7 +457,9 @@ class MultiTask:
         if found is None:
             return 0
         tensors, state = found
-        if state["config"] != self.config.to_dict() or state["vocab"] != self.vocab.words:
+        same = {k: v for k, v in state["config"].items() if k != "epochs"} == \
+            {k: v for k, v in self.config.to_dict().items() if k != "epochs"}
+        if not same or state["vocab"] != self.vocab.words:
             raise WhyrecError(f"{root}: the checkpoint was written with other settings or data; "
                               "use a new checkpoint folder")
         load_module_state("generator", self.generator, tensors)
@@ -437,13 +467,16 @@ class MultiTask:
         self._restore_als({k[4:]: v for k, v in tensors.items() if k.startswith("als.")})
         best = {k[9:]: v for k, v in tensors.items() if k.startswith("best_als.")}
         self._best_als = (state["best_als_rmse"], best) if best else (float("inf"), None)
+        best_gen = {k[9:]: v for k, v in tensors.items() if k.startswith("best_gen.")}
+        self._best_text = (state["best_text_nll"], best_gen) if best_gen else (float("inf"), None)
         load_optimizer_state("g_opt", self.g_opt, tensors, state["g_opt"])
         if self.d_opt is not None and state["d_opt"]:
             load_optimizer_state("d_opt", self.d_opt, tensors, state["d_opt"])
         torch.set_rng_state(tensors["rng.torch"])
         self._gen.set_state(tensors["rng.gen"])
         self.history = state["history"]
-        return int(state["epoch"])
+        self.resumed_from = int(state["epoch"])
+        return self.resumed_from
 
     # --- using the trained system ---------------------------------------------------------------------------
     def predict(self, users: Sequence[str], items: Sequence[str]) -> np.ndarray:
@@ -493,7 +526,7 @@ class MultiTask:
             inputs, tgt = teacher_forcing_batch(targets[s:s + batch_size], self.vocab)
             ctx = self._variant_context(variant, self._encode("user", users[s:s + batch_size]),
                                         self._encode("item", items[s:s + batch_size]))
-            logp = token_log_probs(decoder(ctx, inputs.to(ctx.device)), tgt.to(ctx.device), self.vocab.pad).cpu()
+            logp = decoder.target_log_probs(ctx, inputs.to(ctx.device), tgt.to(ctx.device), self.vocab.pad).cpu()
             out.extend(row[t != self.vocab.pad].numpy() for row, t in zip(logp, tgt))
         self.generator.train()
         return out

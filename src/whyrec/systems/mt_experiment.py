@@ -109,7 +109,7 @@ def discriminator_learning_curve(model: MultiTask, variant: str, steps: int = 60
     return curve
 
 
-def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = None, lm_epochs: int = 8,
+def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = None, lm_epochs: int = 30,
                       checkpoint_dir: str | Path | None = None, log: Callable[[str], None] = print,
                       curve_steps: int = 60) -> dict:
     """Train everything on ``split``, write tables/plots into ``out``, return the results dict."""
@@ -150,6 +150,9 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
                                                        iterations=config.als_sweeps * (config.epochs + 1),
                                                        **als_args).fit(split.train))
     rating = rating_table(split, {"PMF": pmf, "plain ALS": plain, "MT-encoder": mt_enc, "MT-decoder": mt_dec, "MT": mt})
+    err_mt = (mt.predict_corpus(split.test) - split.test.ratings) ** 2
+    err_plain = (plain.predict_corpus(split.test) - split.test.ratings) ** 2
+    p_mt_vs_plain = paired_t_test(err_mt, err_plain)[1]
 
     # --- text ---------------------------------------------------------------------------------------
     test = split.test
@@ -178,15 +181,20 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
                        bleu1=corpus_bleu(test_targets, hyp, 1), rouge_l=rouge(test_targets, hyp)["rouge_l/f_score"])
         text_rows.append(row)
 
+    from whyrec.explain.embeddings import init_word_vectors
+
+    vectors, _ = init_word_vectors(mt.vocab, config.word_dim, config.word_vectors, config.seed)  # same start as MT
     ngram = timed("n-gram", lambda: InterpolatedNgramLM(mt.vocab).fit(train_targets, valid_targets))
     add_text("N-gram", [ngram.token_log_probs(t) for t in test_targets], None)
-    lstm = timed("LSTM LM", lambda: RecurrentLanguageModel(mt.vocab, word_dim=config.word_dim, hidden=config.decoder_hidden)
-                 .fit(train_targets, None, va_targets, None, epochs=lm_epochs, seed=config.seed))
+    lstm = timed("LSTM LM", lambda: RecurrentLanguageModel(mt.vocab, word_dim=config.word_dim, hidden=config.decoder_hidden,
+                                                           word_vectors=vectors)
+                 .fit(train_targets, None, va_targets, None, epochs=lm_epochs, seed=config.seed, patience=3))
     add_text("LSTM", lstm.token_log_probs(test_targets), None)
     for variant in VARIANTS:
         gcn = timed(f"GCN-{variant[0].upper()}", lambda: RecurrentLanguageModel(
-            mt.vocab, word_dim=config.word_dim, hidden=config.decoder_hidden, owner_sizes=sizes[variant])
-            .fit(train_targets, tr_owners[variant], va_targets, va_owners[variant], epochs=lm_epochs, seed=config.seed))
+            mt.vocab, word_dim=config.word_dim, hidden=config.decoder_hidden, owner_sizes=sizes[variant],
+            word_vectors=vectors).fit(train_targets, tr_owners[variant], va_targets, va_owners[variant],
+                                      epochs=lm_epochs, seed=config.seed, patience=3))
         add_text(f"GCN-{variant[0].upper()}", gcn.token_log_probs(test_targets, owners[variant]), None)
     test_users = [u for u, k in zip(test.users, known) if k]
     test_items = [i for i, k in zip(test.items, known) if k]
@@ -205,7 +213,7 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
                 for u, i, r, p, t, e in zip(test_users[:8], test_items[:8], test.ratings[known][:8],
                                               mt.predict(test_users[:8], test_items[:8]), test_targets[:8],
                                               mt.explain(test_users[:8], test_items[:8]))]
-    results = {"split": split.name, "sizes": split.sizes(), "config": config.to_dict(),
+    results = {"split": split.name, "sizes": split.sizes(), "config": config.to_dict(), "p_mt_vs_plain_als": p_mt_vs_plain,
                "word_vectors": mt.word_vector_info, "rating": rating, "text": text_rows,
                "discriminator": disc, "history": {"MT": mt.history, "MT-encoder": mt_enc.history,
                                                    "MT-decoder": mt_dec.history},

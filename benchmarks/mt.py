@@ -1,0 +1,103 @@
+"""MT benchmark: the "Why I like it" comparison on split 1 of the four shared datasets.
+
+For each dataset, ``whyrec.systems.mt_experiment.run_mt_experiment`` trains MT, its ablations
+(MT−encoder, MT−decoder), PMF and plain ALS (rating), the n-gram/LSTM/GCN language models
+(text) and runs the discriminator studies; per-dataset tables and plots go to
+benchmarks/results/mt/<dataset>/, the summary to benchmarks/results/mt.{json,md}.
+
+    python benchmarks/mt.py [--data ../shared/data] [--epochs 12] [--threads 2] [--datasets ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+import warnings
+from pathlib import Path
+
+import torch
+
+from whyrec.data import fixed_index_split, load_corpus
+from whyrec.systems.mt import MTConfig
+from whyrec.systems.mt_experiment import run_mt_experiment
+
+HERE = Path(__file__).resolve().parent
+DATASETS = ["amazon-digital-music", "amazon-musical-instruments", "amazon-magazine-subscriptions", "amazon-gift-cards"]
+
+
+def summary_markdown(summary: dict) -> str:
+    lines = ["# MT benchmark (\"Why I like it\" comparison)", "",
+             f"Split {summary['split']} of each shared dataset, MT settings {json.dumps(summary['config_overrides'])}, "
+             f"{summary['threads']} torch thread(s), {summary['machine']}. Measured {summary['date']}. "
+             "Per-dataset tables, training curves and the discriminator learning curve: `results/mt/<dataset>/`.", "",
+             "| dataset | PMF RMSE | plain ALS RMSE | MT−encoder | MT−decoder | MT RMSE (p vs plain ALS) | "
+             "n-gram ppl | LSTM ppl | GCN-P ppl | MT-P ppl | MT-P tf-idf | shuffled-label acc (U / I / P) | wall (s) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, r in summary["datasets"].items():
+        rating = {row["system"]: row for row in r["rating"]}
+        text = {row["system"]: row for row in r["text"]}
+        disc = r["discriminator"]
+        acc = " / ".join(f"{disc[v]['shuffled_label_accuracy']:.3f}" for v in ("user", "item", "pair") if v in disc)
+        lines.append(
+            f"| {name} | {rating['PMF']['rmse']:.4f} | {rating['plain ALS']['rmse']:.4f} | "
+            f"{rating['MT-encoder']['rmse']:.4f} | {rating['MT-decoder']['rmse']:.4f} | "
+            f"{rating['MT']['rmse']:.4f} ({r['p_mt_vs_plain_als']:.3g}) | {text['N-gram']['perplexity']:.2f} | "
+            f"{text['LSTM']['perplexity']:.2f} | {text['GCN-P']['perplexity']:.2f} | {text['MT-P']['perplexity']:.2f} | "
+            f"{text['MT-P']['tfidf']:.4f} | {acc} | {r['wall_seconds']:.0f} |")
+    lines += ["", "## Checks of the issue's targets", ""]
+    for name, checks in summary["checks"].items():
+        lines.append(f"- {name}: " + ", ".join(f"{k}: {'yes' if v else 'NO'}" for k, v in checks.items()))
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=HERE.parents[1] / "shared" / "data")
+    parser.add_argument("--split", default="1")
+    parser.add_argument("--datasets", nargs="*", default=DATASETS)
+    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=HERE / "results")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    overrides = {"epochs": args.epochs}
+    summary = {"split": args.split, "date": time.strftime("%Y-%m-%d"), "threads": args.threads,
+               "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}",
+               "config_overrides": overrides, "datasets": {}, "checks": {}}
+    if (args.out / "mt.json").exists():  # keep datasets measured by an earlier run of this script
+        previous = json.loads((args.out / "mt.json").read_text())
+        summary["datasets"] = {k: v for k, v in previous.get("datasets", {}).items() if k not in args.datasets}
+    for name in args.datasets:
+        folder = args.data / name
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            corpus = load_corpus(folder, duplicates="keep-all")
+        split = fixed_index_split(corpus, folder / args.split)
+        print(f"== {name}: {split.sizes()}", flush=True)
+        result = run_mt_experiment(split, args.out / "mt" / name, MTConfig(**overrides),
+                                   log=lambda msg: print(msg, flush=True))
+        summary["datasets"][name] = {k: result[k] for k in ("rating", "text", "discriminator", "wall_seconds", "seconds",
+                                                             "word_vectors", "sizes")}
+        for d in summary["datasets"][name]["discriminator"].values():
+            d.pop("learning_curve", None)  # in the per-dataset JSON
+        summary["datasets"][name]["p_mt_vs_plain_als"] = result["p_mt_vs_plain_als"]
+    for name, r in summary["datasets"].items():
+        rating = {row["system"]: row["rmse"] for row in r["rating"]}
+        text = {row["system"]: row["perplexity"] for row in r["text"]}
+        summary["checks"][name] = {
+            "MT RMSE < PMF": rating["MT"] < rating["PMF"],
+            "MT RMSE < plain ALS": rating["MT"] < rating["plain ALS"],
+            "MT-P ppl < LSTM": text["MT-P"] < text["LSTM"],
+            "MT-P ppl < n-gram": text["MT-P"] < text["N-gram"],
+            "a shuffled-label accuracy > 0.5": any(d["shuffled_label_accuracy"] > 0.5 for d in r["discriminator"].values()),
+        }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "mt.json").write_text(json.dumps(summary, indent=1))
+    (args.out / "mt.md").write_text(summary_markdown(summary))
+    print(summary_markdown(summary))
+
+
+if __name__ == "__main__":
+    main()

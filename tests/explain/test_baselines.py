@@ -1,0 +1,41 @@
+import math
+
+import numpy as np
+import pytest
+
+from whyrec.data.text import Vocabulary
+from whyrec.explain.ngram import InterpolatedNgramLM
+from whyrec.explain.recurrent_lm import RecurrentLanguageModel
+
+TEXTS = [["great", "sound"], ["great", "price"], ["bad", "sound"], ["great", "sound"]]
+
+
+def test_ngram_probabilities_are_normalised_and_hand_computed():
+    vocab = Vocabulary.build(TEXTS)
+    lm = InterpolatedNgramLM(vocab).fit(TEXTS)
+    lm.weights = (0.5, 0.3, 0.19, 0.01)
+    total = sum(lm.prob("<bos>", "great", w) for w in vocab.words)
+    assert total == pytest.approx(1.0)
+    # P(sound | <bos>, great) = .5·(2/3) + .3·(2/3) + .19·(3/12) + .01/|V|
+    expected = 0.5 * 2 / 3 + 0.3 * 2 / 3 + 0.19 * 3 / 12 + 0.01 / len(vocab)
+    assert lm.prob("<bos>", "great", "sound") == pytest.approx(expected)
+    logps = lm.token_log_probs(["great", "sound"])
+    assert len(logps) == 3 and all(lp < 0 for lp in logps)  # two words and <eos>
+    tuned = InterpolatedNgramLM(vocab).fit(TEXTS, valid=[["great", "sound"]])
+    assert sum(tuned.token_log_probs(["great", "sound"])) >= sum(lm.token_log_probs(["great", "sound"])) - 1e-9
+
+
+def test_recurrent_lm_and_gcn_learn():
+    texts = [["good", "x", str(i % 3)] for i in range(60)] + [["bad", "y", str(i % 3)] for i in range(60)]
+    owners = np.array([[0]] * 60 + [[1]] * 60)
+    vocab = Vocabulary.build(texts)
+    lstm = RecurrentLanguageModel(vocab, word_dim=8, hidden=16)
+    before = lstm.mean_nll(texts)
+    lstm.fit(texts, epochs=15, lr=1e-2)
+    assert lstm.mean_nll(texts) < before - 0.5
+    gcn = RecurrentLanguageModel(vocab, word_dim=8, hidden=16, owner_sizes=[2]).fit(texts, owners, epochs=25, lr=1e-2)
+    # the owner tells good from bad: the conditioned model is sure of the first word, the LM cannot be
+    first_gcn = gcn.token_log_probs([texts[0], texts[-1]], owners[[0, -1]])
+    first_lm = lstm.token_log_probs([texts[0], texts[-1]])
+    assert all(g[0] > math.log(0.8) for g in first_gcn)
+    assert all(l[0] < math.log(0.7) for l in first_lm)

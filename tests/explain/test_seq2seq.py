@@ -1,0 +1,117 @@
+"""Encoder, decoder and decoding: shapes, the document mean, incremental = full re-run."""
+
+import torch
+import torch.nn as nn
+
+from whyrec.explain.seq2seq import (ContextGRUDecoder, ReviewDocumentEncoder, beam_search, sample, sequence_nll,
+                                    token_log_probs)
+
+BOS, EOS, PAD = 0, 1, 2
+
+
+def _decoder(vocab=12, ctx=3, seed=0):
+    torch.manual_seed(seed)
+    emb = nn.Embedding(vocab, 5, padding_idx=PAD)
+    return ContextGRUDecoder(emb, ctx, hidden=7, dropout=0.0, never_emit=(BOS, PAD)).eval()
+
+
+def test_document_vector_is_mean_of_review_vectors():
+    torch.manual_seed(0)
+    enc = ReviewDocumentEncoder(nn.Embedding(20, 4), hidden=3, out_dim=2, dropout=0.0).eval()
+    tokens = torch.randint(3, 20, (5, 6))
+    lengths = torch.tensor([6, 3, 4, 6, 1])
+    owner = torch.tensor([0, 0, 1, 1, 1])
+    out = enc(tokens, lengths, owner, n_owners=3)
+    reviews = enc.encode_reviews(tokens, lengths)
+    assert reviews.shape == (5, 6)
+    # packed sequences: a review's vector ignores its padding
+    again = enc.encode_reviews(tokens[1:2, :3], lengths[1:2])
+    torch.testing.assert_close(reviews[1:2], again)
+    torch.testing.assert_close(out[0], enc.project(reviews[:2].mean(0)))
+    torch.testing.assert_close(out[1], enc.project(reviews[2:].mean(0)))
+    torch.testing.assert_close(out[2], enc.project(torch.zeros(6)))  # empty document
+    # shared reviews encoded once give the same vectors
+    dedup = enc(tokens[[0, 1]], lengths[[0, 1]], torch.tensor([0, 1, 1]), 2, review_of=torch.tensor([0, 1, 0]))
+    torch.testing.assert_close(dedup[1], enc.project(reviews[[1, 0]].mean(0)))
+
+
+def test_teacher_forcing_matches_incremental_steps():
+    dec = _decoder()
+    ctx = torch.randn(4, 3)
+    inputs = torch.randint(3, 12, (4, 5))
+    inputs[:, 0] = BOS
+    full = torch.log_softmax(dec(ctx, inputs), -1)
+    hidden = None
+    for t in range(5):
+        logits, hidden = dec.step(ctx, inputs[:, t], hidden)
+        torch.testing.assert_close(torch.log_softmax(logits, -1), full[:, t], atol=1e-5, rtol=1e-5)
+    targets = torch.randint(3, 12, (4, 5))
+    targets[0, 3:] = PAD
+    assert torch.isinf(full[:, :, [BOS, PAD]]).all()  # never emitted
+    torch.testing.assert_close(dec.target_log_probs(ctx, inputs, targets, PAD),
+                               token_log_probs(dec(ctx, inputs), targets, PAD), atol=1e-5, rtol=1e-5)
+    nll = sequence_nll(dec(ctx, inputs), targets, PAD)
+    lp = token_log_probs(dec(ctx, inputs), targets, PAD)
+    torch.testing.assert_close(nll, -lp.sum() / (targets != PAD).sum())
+
+
+def _greedy_by_rerunning(dec, ctx, max_len):
+    """Reference decoder that re-runs the whole prefix at every step (what caching avoids)."""
+    seq = torch.full((ctx.shape[0], 1), BOS)
+    done = torch.zeros(ctx.shape[0], dtype=torch.bool)
+    out = []
+    for _ in range(max_len):
+        logits = dec(ctx, seq)[:, -1]
+        logits[:, [BOS, PAD]] = float("-inf")
+        nxt = logits.argmax(-1)
+        nxt = torch.where(done, torch.full_like(nxt, PAD), nxt)
+        out.append(nxt)
+        done |= nxt == EOS
+        seq = torch.cat([seq, nxt[:, None]], 1)
+        if done.all():
+            break
+    return torch.stack(out, 1)
+
+
+def test_incremental_greedy_equals_rerunning_prefix_and_beam_one():
+    dec = _decoder(seed=3)
+    ctx = torch.randn(6, 3)
+    got = sample(dec, ctx, BOS, EOS, PAD, max_len=8, greedy=True)
+    ref = _greedy_by_rerunning(dec, ctx, 8)
+    assert torch.equal(got.tokens, ref)
+    assert torch.equal(beam_search(dec, ctx, BOS, EOS, PAD, max_len=8, beam=1), ref)
+    wide = beam_search(dec, ctx, BOS, EOS, PAD, max_len=8, beam=4)
+    assert wide.shape[0] == 6 and (wide != BOS).all()
+
+
+def test_beam_finds_sequences_at_least_as_likely_as_greedy():
+    dec = _decoder(seed=5)
+    ctx = torch.randn(8, 3)
+
+    def score(tokens):
+        inputs = torch.cat([torch.full((tokens.shape[0], 1), BOS), tokens[:, :-1]], 1)
+        return token_log_probs(dec(ctx, inputs), tokens, PAD).sum(1)
+
+    greedy = sample(dec, ctx, BOS, EOS, PAD, max_len=6, greedy=True).tokens
+    beam = beam_search(dec, ctx, BOS, EOS, PAD, max_len=6, beam=5)
+    assert (score(beam) >= score(greedy) - 1e-5).all()
+
+
+def test_sampling_lengths_eos_and_log_probs():
+    dec = _decoder(seed=1)
+    ctx = torch.randn(16, 3)
+    gen = torch.Generator().manual_seed(0)
+    s = sample(dec, ctx, BOS, EOS, PAD, max_len=10, generator=gen, keep_hidden=True)
+    assert s.tokens.shape == s.log_probs.shape and s.hidden.shape[:2] == s.tokens.shape
+    assert not ((s.tokens == BOS) | ((s.tokens == PAD) & (torch.arange(s.tokens.shape[1]) < s.lengths[:, None]))).any()
+    for row, n in zip(s.tokens, s.lengths):
+        if (row == EOS).any():
+            assert int((row == EOS).nonzero()[0]) == n - 1
+        assert (row[n:] == PAD).all()
+    # the recorded log-probs are those of teacher forcing on the sampled tokens
+    inputs = torch.cat([torch.full((16, 1), BOS), s.tokens[:, :-1]], 1)
+    torch.testing.assert_close(token_log_probs(dec(ctx, inputs), s.tokens, PAD), s.log_probs, atol=1e-5, rtol=1e-5)
+    # rollouts continue a prefix from its state and keep it
+    cont = sample(dec, ctx, BOS, EOS, PAD, max_len=10, prefix=s.tokens[:, :2], prefix_hidden=s.hidden[:, 1][None],
+                  generator=gen)
+    assert torch.equal(cont.tokens[:, :2], s.tokens[:, :2])

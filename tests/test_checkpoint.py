@@ -1,0 +1,37 @@
+import torch
+
+from whyrec.checkpoint import (complete_checkpoints, latest_checkpoint, load_module_state, load_optimizer_state,
+                               module_state, optimizer_state, save_checkpoint)
+
+
+def test_module_and_optimizer_round_trip_without_pickle(tmp_path):
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 2)
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    for _ in range(3):
+        loss = model(torch.randn(4, 3)).pow(2).sum()
+        opt.zero_grad(); loss.backward(); opt.step()
+    tensors = module_state("m", model)
+    opt_tensors, opt_meta = optimizer_state("opt", opt)
+    save_checkpoint(tmp_path, 1, {**tensors, **opt_tensors}, {"opt": opt_meta, "note": "x"})
+    save_checkpoint(tmp_path, 2, {**tensors, **opt_tensors}, {"opt": opt_meta, "note": "y"})
+    assert complete_checkpoints(tmp_path) == [2]  # older ones are pruned
+    assert not list(tmp_path.glob("*.tmp"))
+    loaded, state = latest_checkpoint(tmp_path)
+    assert state["note"] == "y" and state["epoch"] == 2
+    other = torch.nn.Linear(3, 2)
+    other_opt = torch.optim.Adam(other.parameters(), lr=0.5)
+    load_module_state("m", other, loaded)
+    load_optimizer_state("opt", other_opt, loaded, state["opt"])
+    torch.testing.assert_close(other.weight, model.weight)
+    # the optimizers continue identically
+    x = torch.randn(4, 3)
+    for m, o in ((model, opt), (other, other_opt)):
+        o.zero_grad(); m(x).pow(2).sum().backward(); o.step()
+    torch.testing.assert_close(other.weight, model.weight)
+
+
+def test_incomplete_checkpoint_is_ignored(tmp_path):
+    (tmp_path / "epoch-0003.tmp").mkdir()
+    (tmp_path / "epoch-0004").mkdir()  # no files: an interrupted copy
+    assert latest_checkpoint(tmp_path) is None
