@@ -109,3 +109,19 @@ def test_stats_on_shared_data(shared_data, name, reviews, users, items):
                    if (shared_data / name / "reviews.json.gz").exists() else str(shared_data / name / "reviews.csv"))
     assert proc.returncode == 0, proc.stderr
     assert f"{reviews} reviews, {users} users, {items} items" in proc.stdout
+
+
+def test_experiment_mt_command(tmp_path, planted):
+    path = tmp_path / "planted.csv"
+    planted.corpus.reviews.to_csv(path, index=False)
+    settings = ["factors=3", "vocab_size=300", "max_words=8", "doc_words=12", "doc_reviews=3", "word_dim=16",
+                "word_vectors=random", "encoder_hidden=12", "decoder_hidden=24", "pg_batch=8", "rollouts=2",
+                "d_samples=8", "pg_steps=1", "d_steps=1", "adversarial_from=2", "d_filters=4"]
+    args = ["experiment", "mt", "--data", str(path), "--out", str(tmp_path / "mt"), "--epochs", "2"]
+    for s in settings:
+        args += ["--set", s]
+    proc = run_cli(*args)
+    assert proc.returncode == 0, proc.stderr
+    assert "| MT-P |" in proc.stdout and (tmp_path / "mt" / "mt.json").exists()
+    bad = run_cli("experiment", "mt", "--data", str(path), "--set", "epoch=3")
+    assert_one_line_error(bad, "unknown setting(s) ['epoch']")

@@ -66,6 +66,6 @@ def test_discriminator_learns_a_separable_task():
     first = None
     for _ in range(30):
         loss, acc = discriminator_loss(d, real, owners, fake, owners)
-        first = first if first is not None else float(loss)
+        first = first if first is not None else loss.item()
         opt.zero_grad(); loss.backward(); opt.step()
-    assert float(loss) < first / 2 and acc > 0.95
+    assert loss.item() < first / 2 and acc > 0.95
