@@ -1,5 +1,8 @@
 """Save and load trained models as a folder: JSON config + safetensors (+ vocabulary).
 
+Rating models are written by :func:`save_bundle`; the MT system by ``MultiTask.save``
+(``whyrec.systems.mt_bundle``); :func:`load_bundle` reads both, by the ``kind`` in bundle.json.
+
 Layout of a bundle folder::
 
     bundle.json        {"format": "whyrec-bundle", "version": 1, "kind": "rating-model",
@@ -77,6 +80,10 @@ def load_bundle(folder: str | Path):
 
     folder = Path(folder)
     header = read_bundle_header(folder)
+    if header.get("kind") == "mt":
+        from whyrec.systems.mt_bundle import load_mt
+
+        return load_mt(folder, header)
     if header.get("kind") != "rating-model":
         raise BundleError(f"{folder}: unknown bundle kind {header.get('kind')!r}")
     cls = RATING_MODELS.get(header.get("class"))

@@ -5,6 +5,7 @@
     whyrec models                     registered rating models and their parameters
     whyrec train MODEL --data PATH    fit a model and save it as a bundle
     whyrec evaluate BUNDLE --data P   score a saved model on a split's test part
+    whyrec serve BUNDLE...            HTTP API + web page
     whyrec experiment mt --data PATH  the MT paper's comparison (rating, text, discriminator)
     whyrec demo [--data PATH]         the main job: compare rating models, train MT, show explanations
 
@@ -184,23 +185,49 @@ def train(
     param: Optional[list[str]] = typer.Option(None, "--param", help="Model parameter NAME=VALUE (repeatable)."),
     format: Optional[str] = typer.Option(None, "--format"),
 ) -> None:
-    """Fit a rating model on the train part, report validation/test RMSE, save a bundle."""
+    """Fit a model on the train part, report validation/test RMSE, save a bundle.
+
+    MODEL is a rating model (`whyrec models`) or `mt` (the MT system; --param sets any MTConfig field).
+    """
     from whyrec.bundle import save_bundle
     from whyrec.metrics.rating import mae, rmse
     from whyrec.rating import make_model
 
-    estimator = make_model(model, **_parse_pairs(param, "--param"))  # a bad name fails before loading
+    params = _parse_pairs(param, "--param")
+    if model == "mt":
+        from whyrec.systems.mt import MTConfig, MultiTask
+
+        estimator = MultiTask(MTConfig.from_dict(params))
+    else:
+        estimator = make_model(model, **params)  # a bad name fails before loading
     split_dir = split or _default_split_dir(data)
     corpus = _load(data, format, None, False, "keep-all" if split_dir else "keep-last")
     parts = _make_split(corpus, split_dir, seed)
-    with _console().status(f"training {model} on {len(parts.train):,} ratings"):
-        estimator.fit(parts.train, parts.valid if len(parts.valid) else None)
     con = _console()
+    valid = parts.valid if len(parts.valid) else None
+    if model == "mt":
+        from whyrec.data.corpus import Corpus
+        from whyrec.data.features import FeatureExtractor
+
+        with con.status("extracting features") as status:
+            features = FeatureExtractor(min_df=3).extract(Corpus.concat([parts.train, parts.valid, parts.test]))
+            status.update("training MT")
+            estimator.fit(parts.train, valid, features, on_epoch=lambda r: status.update(
+                f"training MT: epoch {r['epoch']}/{estimator.config.epochs}, valid RMSE {r['valid_rmse']:.4f}"))
+    else:
+        with con.status(f"training {model} on {len(parts.train):,} ratings"):
+            estimator.fit(parts.train, valid)
     for name, part in (("validation", parts.valid), ("test", parts.test)):
         if len(part):
             pred = estimator.predict_corpus(part)
             con.print(f"{name}: RMSE {rmse(pred, part.ratings):.4f}  MAE {mae(pred, part.ratings):.4f}  ({len(part):,} ratings)")
-    save_bundle(estimator, out)
+    if model == "mt":
+        estimator.save(out)
+        for user, item, text in zip(parts.test.users[:3], parts.test.items[:3],
+                                    estimator.explain(parts.test.users[:3], parts.test.items[:3])):
+            con.print(f"  {user} → {item}: {text}", highlight=False)
+    else:
+        save_bundle(estimator, out)
     con.print(f"saved {model} to {out}")
 
 
@@ -253,6 +280,32 @@ def experiment_mt(
     run_mt_experiment(parts, out, config, checkpoint_dir=checkpoint, log=lambda m: con.print(m, highlight=False))
     con.print((out / "mt.md").read_text(), highlight=False)
     con.print(f"written to {out}/ (mt.md, mt.json, training.png, discriminator_curve.png)")
+
+
+@app.command("serve")
+def serve(
+    bundles: list[Path] = typer.Argument(..., help="Bundle folder(s) written by `whyrec train` (the first is the default)."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port."),
+    cache: int = typer.Option(20000, help="Explanations kept in the LRU cache per bundle (0: none)."),
+    threads: int = typer.Option(1, help="torch CPU threads."),
+) -> None:
+    """Serve recommendations with explanations over HTTP, and the web page at /."""
+    import torch
+    import uvicorn
+
+    from whyrec.serve.app import create_app
+    from whyrec.serve.systems import ServedSystem
+
+    torch.set_num_threads(threads)
+    systems = [ServedSystem.from_folder(b, cache) for b in bundles]
+    names = [s.name for s in systems]
+    if len(set(names)) != len(names):
+        from whyrec.errors import ConfigError
+
+        raise ConfigError(f"two bundles share a name ({names}); rename a folder")
+    _console().print(f"serving {', '.join(names)} on http://{host}:{port}/ (API docs at /docs)")
+    uvicorn.run(create_app(systems), host=host, port=port, log_level="warning")
 
 
 @app.command("demo")

@@ -118,3 +118,16 @@ def test_resume_after_sigkill(tmp_path):
     resumed_epochs = [int(l.split()[1]) for l in done.stdout.splitlines() if l.startswith("epoch")]
     assert resumed_epochs[0] == int(out["resumed_from"]) + 1
     assert float(out["rmse"]) < 2.0
+
+
+def test_bundle_round_trip_gives_same_predictions_and_explanations(trained, tiny_split, tmp_path):
+    from whyrec.bundle import load_bundle
+
+    trained.save(tmp_path / "mt")
+    assert sorted(p.name for p in (tmp_path / "mt").iterdir()) == ["arrays.safetensors", "bundle.json"]
+    again = load_bundle(tmp_path / "mt")
+    test = tiny_split.test
+    np.testing.assert_array_equal(again.predict_corpus(test), trained.predict_corpus(test))
+    for variant in ("user", "item", "pair"):
+        assert again.explain(test.users[:5], test.items[:5], variant=variant) == \
+            trained.explain(test.users[:5], test.items[:5], variant=variant)

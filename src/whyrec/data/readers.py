@@ -397,7 +397,7 @@ def load_corpus(
     item_meta = read_item_metadata(meta_path) if meta_path else {}
     corpus = build_corpus(records, source=str(path), rating_scale=rating_scale, strict=strict,
                           duplicates=duplicates, item_meta=item_meta, report=report,
-                          name=path.parent.name if path.stem == "reviews" else path.stem)
+                          name=path.parent.name if path.name.split(".")[0] == "reviews" else path.name.split(".")[0])
     if fmt == "peter-pickle":
         feats = peter_features(path)
         corpus.features = feats[feats["position"].isin(set(corpus.positions))].reset_index(drop=True)

@@ -145,6 +145,10 @@ class MultiTask:
         self.vocab: Vocabulary | None = None
         self.als: ContextAwareALS | None = None
         self.resumed_from = 0  # the epoch a fit resumed after (0: started afresh)
+        self.name = "mt"
+        self.item_titles: dict[str, str] = {}
+        self.feature_words: list[str] = []
+        self.train_ratings = np.zeros(0)
 
     # --- building ---------------------------------------------------------------------------------
     def _prepare(self, train: Corpus, features: pd.DataFrame | None) -> None:
@@ -360,6 +364,10 @@ class MultiTask:
             raise WhyrecError("MT: the training data is empty")
         self._prepare(train, features)
         self._build_modules()
+        self.name = train.name.split("/")[0]
+        self.train_ratings = train.ratings
+        self.item_titles = {i: train.item_meta[i].get("title", "") for i in self.item_map.ids if i in train.item_meta}
+        self.feature_words = sorted(set(features["feature"])) if features is not None and len(features) else []
         self.als = ContextAwareALS(factors=cfg.factors, lambda_u=cfg.lambda_u, lambda_v=cfg.lambda_v,
                                    lambda_bias=cfg.lambda_bias, iterations=cfg.als_sweeps, seed=cfg.seed)
         self.als.fit(train, valid)  # epoch 0: plain ALS, the encoders know nothing yet
@@ -477,6 +485,13 @@ class MultiTask:
         self.history = state["history"]
         self.resumed_from = int(state["epoch"])
         return self.resumed_from
+
+    # --- saving --------------------------------------------------------------------------------------------
+    def save(self, folder) -> None:
+        """Write a bundle (see :mod:`whyrec.systems.mt_bundle`); ``whyrec.bundle.load_bundle`` reads it."""
+        from whyrec.systems.mt_bundle import save_mt
+
+        save_mt(self, folder)
 
     # --- using the trained system ---------------------------------------------------------------------------
     def predict(self, users: Sequence[str], items: Sequence[str]) -> np.ndarray:

@@ -1,0 +1,1 @@
+"""HTTP service: a FastAPI app answering recommendations with explanations, and a web page."""

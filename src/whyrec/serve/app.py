@@ -1,0 +1,207 @@
+"""The FastAPI application: recommendations with explanations, a metrics endpoint and the web page.
+
+Routes (OpenAPI docs at ``/docs``):
+
+* ``GET /users/{user}/recommendations?k=10&explainer=pair&bundle=NAME`` — top-k unseen items,
+  predicted rating, explanation (``explainer=all``: every explainer side by side), the item
+  features the explanation mentions, the item title; an unknown user gets popular items with
+  item-side explanations (``cold_start: true``);
+* ``POST /explain`` ``{"user", "item", "explainer"?, "bundle"?}`` — rating + explanation + features;
+* ``GET /users/{user}/history``, ``GET /api/bundles``, ``GET /api/bundles/{name}/users?query=``;
+* ``GET /health``, ``GET /metrics`` (request counts and latency percentiles per route);
+* ``GET /`` — the web page (plain HTML/JS/CSS shipped in the package, no CDN).
+
+Every error is JSON ``{"error": message}``: unknown item 404, unknown bundle/explainer 404,
+bad parameters 422, bodies over ``max_body_bytes`` 413.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict, deque
+from pathlib import Path
+import numpy as np
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from whyrec import __version__
+from whyrec.errors import UnknownIdError, WhyrecError
+from whyrec.serve.systems import EXPLAINER_LABELS, ServedSystem
+
+STATIC = Path(__file__).parent / "static"
+MAX_ID = 200  # characters of a user or item id
+MAX_K = 100
+
+
+class ExplainRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    user: str = Field(min_length=1, max_length=MAX_ID)
+    item: str = Field(min_length=1, max_length=MAX_ID)
+    explainer: str | None = Field(default=None, max_length=16)
+    bundle: str | None = Field(default=None, max_length=MAX_ID)
+
+
+class LatencyLog:
+    """Request counts and recent latencies per route (the last 10,000 per route)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = defaultdict(int)
+        self.errors: dict[str, int] = defaultdict(int)
+        self.latencies: dict[str, deque] = defaultdict(lambda: deque(maxlen=10000))
+        self.lock = threading.Lock()
+
+    def record(self, route: str, seconds: float, status: int) -> None:
+        with self.lock:
+            self.counts[route] += 1
+            self.latencies[route].append(seconds)
+            if status >= 400:
+                self.errors[route] += 1
+
+    def summary(self) -> dict:
+        with self.lock:
+            out = {}
+            for route, count in self.counts.items():
+                lat = np.array(self.latencies[route]) * 1000
+                out[route] = {"requests": count, "errors": self.errors[route],
+                              "latency_ms": {f"p{q}": float(np.percentile(lat, q)) for q in (50, 95, 99)}}
+            return out
+
+
+def _error(status: int, message: str, **extra) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": message, **extra})
+
+
+def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> FastAPI:
+    """Build the app around already loaded systems (the first is the default bundle)."""
+    if not systems:
+        raise WhyrecError("serve needs at least one bundle")
+    by_name = {s.name: s for s in systems}
+    default = systems[0].name
+    log = LatencyLog()
+    app = FastAPI(title="whyrec", version=__version__,
+                  description="Recommendations with explanations that agree with the predicted rating.")
+
+    @app.middleware("http")
+    async def guard_and_time(request: Request, call_next):
+        start = time.perf_counter()
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > max_body_bytes):
+            response = _error(413, f"request body over {max_body_bytes} bytes")
+        else:
+            try:
+                response = await call_next(request)
+            except Exception:  # the handlers below cover expected errors; this is the last net
+                response = _error(500, "internal error")
+        route = request.scope.get("route")
+        name = getattr(route, "path", None) or ("static" if request.url.path.startswith("/static") else "other")
+        log.record(f"{request.method} {name}", time.perf_counter() - start, response.status_code)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        problems = [f"{'.'.join(str(p) for p in e.get('loc', []))}: {e.get('msg')}" for e in exc.errors()]
+        return _error(422, "invalid request: " + "; ".join(problems)[:500])
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 404 and exc.detail == "Not Found":  # no such route
+            return _error(404, f"no route {request.method} {request.url.path[:100]}")
+        return _error(exc.status_code, str(exc.detail))
+
+    def system(name: str | None) -> ServedSystem:
+        key = name or default
+        if key not in by_name:
+            raise HTTPException(404, f"unknown bundle '{key[:MAX_ID]}'; loaded: {', '.join(by_name)}")
+        return by_name[key]
+
+    def explainers_for(s: ServedSystem, explainer: str | None, cold: bool) -> list[str]:
+        if not s.explainers:
+            return []
+        if explainer == "all":
+            return list(s.explainers)
+        if explainer is None:
+            explainer = "item" if cold and "item" in s.explainers else ("pair" if "pair" in s.explainers else s.explainers[0])
+        if explainer not in s.explainers:
+            raise HTTPException(404, f"unknown explainer '{explainer}'; available: {', '.join(s.explainers)} or all")
+        return [explainer]
+
+    @app.get("/health")
+    def health() -> dict:
+        return {"status": "ok", "version": __version__, "bundles": list(by_name)}
+
+    @app.get("/metrics")
+    def metrics() -> dict:
+        return {"routes": log.summary(),
+                "explanation_cache": {s.name: {"hits": s.cache.hits, "misses": s.cache.misses} for s in systems}}
+
+    @app.get("/api/bundles")
+    def bundles() -> list[dict]:
+        return [s.describe() for s in systems]
+
+    @app.get("/api/bundles/{name}/users")
+    def users(name: str, query: str = Query("", max_length=MAX_ID), limit: int = Query(30, ge=1, le=200)) -> list[dict]:
+        return system(name).search_users(query, limit)
+
+    @app.get("/users/{user}/history")
+    def history(user: str, bundle: str | None = Query(None, max_length=MAX_ID)) -> dict:
+        s = system(bundle)
+        if len(user) > MAX_ID:
+            raise HTTPException(422, f"user id longer than {MAX_ID} characters")
+        if user not in s.rating.user_map:
+            return {"user": user, "known": False, "history": []}
+        return {"user": user, "known": True, "history": s.history(user)}
+
+    @app.get("/users/{user}/recommendations")
+    def recommendations(user: str, k: int = Query(10, ge=1, le=MAX_K),
+                        explainer: str | None = Query(None, max_length=16),
+                        bundle: str | None = Query(None, max_length=MAX_ID)) -> dict:
+        s = system(bundle)
+        if len(user) > MAX_ID:
+            raise HTTPException(422, f"user id longer than {MAX_ID} characters")
+        items, scores, cold = s.recommend(user, k)
+        chosen = explainers_for(s, explainer, cold)
+        texts = {e: s.explain(e, [user] * len(items), items) for e in chosen}
+        out = []
+        for n, (item, score) in enumerate(zip(items, scores.tolist())):
+            entry = {"item": item, "title": s.titles.get(item), "predicted_rating": round(float(score), 4)}
+            if chosen:
+                entry["explanations"] = [{"explainer": e, "label": EXPLAINER_LABELS[e], "text": texts[e][n],
+                                          "features": s.mentioned_features(texts[e][n])} for e in chosen]
+                entry["explanation"] = entry["explanations"][0]["text"]
+                entry["features"] = entry["explanations"][0]["features"]
+            out.append(entry)
+        return {"user": user, "bundle": s.name, "cold_start": cold, "k": k, "items": out}
+
+    @app.post("/explain")
+    def explain(request: ExplainRequest) -> dict:
+        s = system(request.bundle)
+        try:
+            s.check_item(request.item)
+        except UnknownIdError:
+            raise HTTPException(404, f"unknown item '{request.item}'") from None
+        cold = request.user not in s.rating.user_map
+        chosen = explainers_for(s, request.explainer, cold)
+        rating = float(s.rating.predict([request.user], [request.item])[0])
+        out = {"user": request.user, "item": request.item, "bundle": s.name, "cold_start": cold,
+               "predicted_rating": round(rating, 4), "title": s.titles.get(request.item)}
+        if chosen:
+            text = s.explain(chosen[0], [request.user], [request.item])[0]
+            out.update(explainer=chosen[0], explanation=text, features=s.mentioned_features(text))
+        return out
+
+    @app.get("/", include_in_schema=False)
+    def page():
+        return FileResponse(STATIC / "index.html")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app
+
+
+def app_from_bundles(folders: list[str | Path], cache_size: int = 20000) -> FastAPI:
+    return create_app([ServedSystem.from_folder(f, cache_size) for f in folders])
+

@@ -1,0 +1,99 @@
+// whyrec web page: plain JavaScript, no external resources (works offline).
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const state = { bundle: null, bundles: [], user: null, request: 0 };
+
+async function getJSON(url) {
+  const response = await fetch(url);
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.error || response.statusText);
+  return body;
+}
+
+function stars(rating) {
+  const full = Math.round(rating);
+  return "★".repeat(full) + "☆".repeat(Math.max(0, 5 - full));
+}
+
+function escapeHtml(text) {
+  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+}
+
+function highlight(text, features) {
+  const wanted = new Set(features);
+  return text.split(" ").map((w) => (wanted.has(w) ? `<mark>${escapeHtml(w)}</mark>` : escapeHtml(w))).join(" ");
+}
+
+async function loadBundles() {
+  state.bundles = await getJSON("/api/bundles");
+  $("bundle").innerHTML = state.bundles.map((b) => `<option value="${escapeHtml(b.name)}">${escapeHtml(b.name)} (${b.users} users, ${b.items} items)</option>`).join("");
+  await selectBundle(state.bundles[0].name);
+}
+
+async function selectBundle(name) {
+  state.bundle = state.bundles.find((b) => b.name === name);
+  const options = state.bundle.explainers.map((e) => `<option value="${e.id}">${e.label}</option>`);
+  if (state.bundle.explainers.length > 1) options.unshift('<option value="all">all, side by side</option>');
+  $("explainer").innerHTML = options.join("") || '<option value="">(ratings only)</option>';
+  await searchUsers();
+}
+
+async function searchUsers() {
+  const query = encodeURIComponent($("user-search").value.trim());
+  const users = await getJSON(`/api/bundles/${encodeURIComponent(state.bundle.name)}/users?query=${query}&limit=50`);
+  $("users").innerHTML = users.map((u) => `<li data-user="${escapeHtml(u.user)}"><span>${escapeHtml(u.user)}</span><span class="count">${u.reviews}</span></li>`).join("");
+}
+
+async function showUser(user) {
+  state.user = user;
+  const request = ++state.request; // answers to older requests are dropped
+  document.querySelectorAll("#users li").forEach((li) => li.classList.toggle("active", li.dataset.user === user));
+  $("status").textContent = `Loading recommendations for ${user}…`;
+  const bundle = encodeURIComponent(state.bundle.name);
+  const explainer = $("explainer").value;
+  const query = `bundle=${bundle}&k=9` + (explainer ? `&explainer=${explainer}` : "");
+  try {
+    const [history, recs] = await Promise.all([
+      getJSON(`/users/${encodeURIComponent(user)}/history?bundle=${bundle}`),
+      getJSON(`/users/${encodeURIComponent(user)}/recommendations?${query}`),
+    ]);
+    if (request !== state.request) return;
+    renderHistory(history);
+    renderCards(recs);
+    $("status").innerHTML = recs.cold_start
+      ? `<span class="cold">${escapeHtml(user)} is new here: popular items with item-side explanations.</span>`
+      : `${recs.items.length} recommendations for ${escapeHtml(user)}.`;
+  } catch (error) {
+    if (request === state.request) $("status").textContent = `Error: ${error.message}`;
+  }
+}
+
+function renderHistory(history) {
+  $("history-title").hidden = history.history.length === 0;
+  $("history").innerHTML = history.history.map((h) => `<li>${escapeHtml(h.title || h.item)} · ${h.rating}★</li>`).join("");
+}
+
+function renderCards(recs) {
+  $("recs-title").hidden = false;
+  $("cards").innerHTML = recs.items.map((item) => {
+    const explanations = item.explanations || [];
+    const blocks = explanations.map((e) => `<div class="explanation"><span class="who">${e.label}</span>${highlight(e.text, e.features)}</div>`).join("");
+    const layout = explanations.length > 1 ? "explanations side-by-side" : "explanations";
+    return `<article class="card">
+      <h3>${escapeHtml(item.title || item.item)}</h3>
+      <div class="item-id">${escapeHtml(item.item)}</div>
+      <div class="stars" title="predicted rating">${stars(item.predicted_rating)}<span class="value">${item.predicted_rating.toFixed(2)}</span></div>
+      <div class="${layout}">${blocks}</div>
+    </article>`;
+  }).join("");
+}
+
+$("bundle").addEventListener("change", (event) => selectBundle(event.target.value));
+$("user-search").addEventListener("input", () => searchUsers());
+$("explainer").addEventListener("change", () => state.user && showUser(state.user));
+$("users").addEventListener("click", (event) => {
+  const li = event.target.closest("li");
+  if (li) showUser(li.dataset.user);
+});
+loadBundles().catch((error) => { $("status").textContent = `Error: ${error.message}`; });

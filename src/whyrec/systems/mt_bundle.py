@@ -1,0 +1,115 @@
+"""Save and load a trained MT system as a whyrec bundle (JSON + safetensors, no pickle).
+
+Besides the model (generator weights, ALS arrays) a bundle keeps what serving needs: the
+training review documents (token ids per review, each user's and item's latest reviews) so
+that Ũ and Ṽ can be encoded at request time, each user's rating history, item titles and
+the feature vocabulary (to show which item features an explanation mentions). The
+discriminators are training-only and are not saved.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from whyrec import __version__
+from whyrec.bundle import FORMAT, VERSION
+from whyrec.data.corpus import IdMap
+from whyrec.data.text import Vocabulary
+from whyrec.errors import BundleError
+from whyrec.rating.als import ContextAwareALS
+
+KIND = "mt"
+
+
+def _flatten(rows: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([len(r) for r in rows])
+    flat = np.array([x for r in rows for x in r], dtype=np.int64)
+    return flat, offsets
+
+
+def _unflatten(flat: np.ndarray, offsets: np.ndarray) -> list[list[int]]:
+    return [flat[offsets[k]:offsets[k + 1]].tolist() for k in range(len(offsets) - 1)]
+
+
+def save_mt(model, folder: str | Path) -> Path:
+    """Write a fitted :class:`~whyrec.systems.mt.MultiTask` into ``folder``."""
+    from safetensors.torch import save_file
+
+    from whyrec.checkpoint import module_state
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    data = model.data
+    user_flat, user_off = _flatten(data.user_rows)
+    item_flat, item_off = _flatten(data.item_rows)
+    tensors = module_state("generator", model.generator)
+    tensors.update({f"als.{k}": torch.as_tensor(np.ascontiguousarray(v)) for k, v in model.als.state_arrays().items()})
+    tensors.update({
+        "docs.tokens": data.doc_tokens.cpu().contiguous(), "docs.lengths": data.doc_lengths.contiguous(),
+        "docs.user_rows": torch.as_tensor(user_flat), "docs.user_offsets": torch.as_tensor(user_off),
+        "docs.item_rows": torch.as_tensor(item_flat), "docs.item_offsets": torch.as_tensor(item_off),
+        "records.user": torch.as_tensor(data.rec_user), "records.item": torch.as_tensor(data.rec_item),
+        "records.rating": torch.as_tensor(np.array(model.train_ratings, dtype=np.float64)),
+    })
+    header = {
+        "format": FORMAT, "version": VERSION, "whyrec_version": __version__, "kind": KIND, "class": "mt",
+        "config": model.config.to_dict(), "vocab": model.vocab.words, "user_ids": model.user_map.ids,
+        "item_ids": model.item_map.ids, "als_meta": model.als.state_meta(), "word_vectors": model.word_vector_info,
+        "history": model.history, "item_titles": model.item_titles, "feature_words": model.feature_words,
+        "name": model.name,
+    }
+    tmp = folder / "arrays.safetensors.tmp"
+    save_file(tensors, str(tmp))
+    (folder / "bundle.json.tmp").write_text(json.dumps(header))
+    os.replace(tmp, folder / "arrays.safetensors")
+    os.replace(folder / "bundle.json.tmp", folder / "bundle.json")
+    return folder
+
+
+def load_mt(folder: str | Path, header: dict):
+    """Rebuild the MT system saved by :func:`save_mt` (``header`` = its bundle.json)."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    from whyrec.checkpoint import load_module_state
+    from whyrec.systems.mt import MTConfig, MultiTask, _TextData
+
+    folder = Path(folder)
+    try:
+        tensors = load_file(str(folder / "arrays.safetensors"))
+    except (FileNotFoundError, SafetensorError, OSError) as exc:
+        raise BundleError(f"{folder}: cannot read arrays.safetensors ({exc})") from None
+    try:
+        config = MTConfig.from_dict({**header["config"], "device": "cpu"})
+        model = MultiTask(config)
+        model.vocab = Vocabulary(header["vocab"])
+        model.user_map, model.item_map = IdMap(header["user_ids"]), IdMap(header["item_ids"])
+        model.data = _TextData(
+            tensors["records.user"].numpy(), tensors["records.item"].numpy(), [],
+            tensors["docs.tokens"], tensors["docs.lengths"],
+            _unflatten(tensors["docs.user_rows"].numpy(), tensors["docs.user_offsets"].numpy()),
+            _unflatten(tensors["docs.item_rows"].numpy(), tensors["docs.item_offsets"].numpy()))
+        model.train_ratings = tensors["records.rating"].numpy()
+        # build the modules without reading pretrained vectors: the saved weights replace them
+        model.config.word_vectors = "random"
+        model._build_modules()
+        model.config.word_vectors = header["config"]["word_vectors"]
+        load_module_state("generator", model.generator, tensors)
+        model.generator.eval()
+        model.als = ContextAwareALS(factors=config.factors, lambda_u=config.lambda_u, lambda_v=config.lambda_v,
+                                    lambda_bias=config.lambda_bias, iterations=config.als_sweeps, seed=config.seed)
+        model.als.load_state({k[4:]: v.numpy() for k, v in tensors.items() if k.startswith("als.")}, header["als_meta"])
+        model.word_vector_info = header.get("word_vectors", {})
+        model.history = header.get("history", [])
+        model.item_titles = header.get("item_titles", {})
+        model.feature_words = header.get("feature_words", [])
+        model.name = header.get("name", "mt")
+    except KeyError as exc:
+        raise BundleError(f"{folder}: bundle lacks {exc}") from None
+    return model

@@ -1,0 +1,24 @@
+"""A tiny trained MT bundle and a rating-model bundle shared by the serving tests."""
+
+import pytest
+
+from tests.systems.test_mt import TINY
+
+
+@pytest.fixture(scope="session")
+def served_bundles(tmp_path_factory):
+    from whyrec.bundle import save_bundle
+    from whyrec.data import ratio_split
+    from whyrec.data.features import FeatureExtractor
+    from whyrec.data.synthetic import make_planted_corpus
+    from whyrec.rating import BiasBaseline
+    from whyrec.systems.mt import MultiTask
+
+    corpus = make_planted_corpus(n_users=40, n_items=20, reviews_per_user=8, seed=2).corpus
+    split = ratio_split(corpus, seed=0)
+    features = FeatureExtractor(min_df=2).extract(corpus)
+    root = tmp_path_factory.mktemp("bundles")
+    mt = MultiTask(epochs=2, **TINY).fit(split.train, split.valid, features)
+    mt.save(root / "planted")
+    save_bundle(BiasBaseline().fit(split.train), root / "planted-bias")
+    return root / "planted", root / "planted-bias", split

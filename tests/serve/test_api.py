@@ -1,0 +1,91 @@
+"""The HTTP API with FastAPI's test client: answers, cold start, and JSON errors for bad input."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+from whyrec.serve.app import create_app
+from whyrec.serve.systems import ServedSystem
+
+
+@pytest.fixture(scope="module")
+def client(served_bundles):
+    mt_folder, bias_folder, split = served_bundles
+    app = create_app([ServedSystem.from_folder(mt_folder), ServedSystem.from_folder(bias_folder)])
+    return TestClient(app), split
+
+
+def test_health_bundles_and_page(client):
+    c, _ = client
+    assert c.get("/health").json()["bundles"] == ["planted", "planted-bias"]
+    bundles = c.get("/api/bundles").json()
+    assert [e["id"] for e in bundles[0]["explainers"]] == ["user", "item", "pair"]
+    assert bundles[1]["explainers"] == []
+    page = c.get("/")
+    assert page.status_code == 200 and "whyrec" in page.text and "/static/app.js" in page.text
+    assert c.get("/static/app.js").status_code == 200
+    assert c.get("/docs").status_code == 200
+
+
+def test_recommendations_exclude_history_and_carry_explanations(client):
+    c, split = client
+    user = split.train.users[0]
+    body = c.get(f"/users/{user}/recommendations", params={"k": 5}).json()
+    assert body["cold_start"] is False and len(body["items"]) == 5
+    seen = {h["item"] for h in c.get(f"/users/{user}/history").json()["history"]}
+    assert seen and not seen & {i["item"] for i in body["items"]}
+    ratings = [i["predicted_rating"] for i in body["items"]]
+    assert ratings == sorted(ratings, reverse=True) and all(1 <= r <= 5 for r in ratings)
+    for item in body["items"]:
+        assert item["explanation"] and item["title"].startswith("Planted item")
+        assert set(item["features"]) <= set(item["explanation"].split())
+    both = c.get(f"/users/{user}/recommendations", params={"k": 3, "explainer": "all"}).json()
+    assert [e["label"] for e in both["items"][0]["explanations"]] == ["MT-U", "MT-I", "MT-P"]
+
+
+def test_cold_start_and_rating_only_bundle(client):
+    c, _ = client
+    body = c.get("/users/somebody-new/recommendations", params={"k": 4}).json()
+    assert body["cold_start"] is True and len(body["items"]) == 4
+    assert body["items"][0]["explanations"][0]["explainer"] == "item"
+    plain = c.get("/users/somebody-new/recommendations", params={"bundle": "planted-bias"}).json()
+    assert "explanation" not in plain["items"][0]
+
+
+def test_explain_endpoint(client):
+    c, split = client
+    user, item = split.test.users[0], split.test.items[0]
+    body = c.post("/explain", json={"user": user, "item": item, "explainer": "pair"}).json()
+    assert body["explainer"] == "pair" and 1 <= body["predicted_rating"] <= 5 and body["explanation"]
+    again = c.post("/explain", json={"user": user, "item": item, "explainer": "pair"}).json()
+    assert again["explanation"] == body["explanation"]  # served from the cache the second time
+    assert c.get("/metrics").json()["explanation_cache"]["planted"]["hits"] >= 1
+
+
+@pytest.mark.parametrize("method,url,kwargs,status,fragment", [
+    ("post", "/explain", {"json": {"user": "u1", "item": "no-such-item"}}, 404, "unknown item"),
+    ("get", "/users/u1/recommendations", {"params": {"k": 10 ** 6}}, 422, "k"),
+    ("get", "/users/u1/recommendations", {"params": {"k": 0}}, 422, "k"),
+    ("post", "/explain", {"content": b"not json", "headers": {"content-type": "application/json"}}, 422, "invalid"),
+    ("post", "/explain", {"json": {"user": "u1"}}, 422, "item"),
+    ("post", "/explain", {"json": {"user": "u" * 300, "item": "i1"}}, 422, "user"),
+    ("post", "/explain", {"content": b"x" * (1 << 20), "headers": {"content-type": "application/json"}}, 413, "bytes"),
+    ("get", "/users/" + "u" * 300 + "/recommendations", {}, 422, "longer"),
+    ("get", "/users/u1/recommendations", {"params": {"explainer": "poetry"}}, 404, "unknown explainer"),
+    ("get", "/users/u1/recommendations", {"params": {"bundle": "nope"}}, 404, "unknown bundle"),
+    ("get", "/no/such/route", {}, 404, "no route"),
+])
+def test_bad_requests_get_json_errors_and_server_keeps_serving(client, method, url, kwargs, status, fragment):
+    c, _ = client
+    response = getattr(c, method)(url, **kwargs)
+    assert response.status_code == status
+    assert fragment in response.json()["error"]
+    assert c.get("/health").status_code == 200
+
+
+def test_metrics_report_counts_and_percentiles(client):
+    c, _ = client
+    for _ in range(3):
+        c.get("/health")
+    routes = c.get("/metrics").json()["routes"]
+    health = routes["GET /health"]
+    assert health["requests"] >= 3 and set(health["latency_ms"]) == {"p50", "p95", "p99"}

@@ -1,0 +1,84 @@
+"""End to end: the real server on 127.0.0.1, driven in headless Chromium with Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(served_bundles):
+    import uvicorn
+
+    from whyrec.serve.app import create_app
+    from whyrec.serve.systems import ServedSystem
+
+    mt_folder, bias_folder, split = served_bundles
+    app = create_app([ServedSystem.from_folder(mt_folder), ServedSystem.from_folder(bias_folder)])
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert srv.started, "server did not start"
+    yield f"http://127.0.0.1:{port}", split
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_page_shows_explanation_cards(server):
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("CI must install Debian's chromium (see .ci/run)")
+        pytest.skip("Debian chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    url, split = server
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.goto(url + "/")
+            page.wait_for_selector("#users li", timeout=15000)
+            # search narrows the list, then a click shows that user's recommendations
+            user = split.train.users[0]
+            page.fill("#user-search", user)
+            page.wait_for_selector(f'#users li[data-user="{user}"]', timeout=10000)
+            page.click(f'#users li[data-user="{user}"]')
+            page.wait_for_selector(".card .explanation", timeout=20000)
+            cards = page.locator(".card")
+            assert cards.count() >= 3
+            assert page.locator(".card .explanation").first.inner_text().strip()
+            assert page.locator("#history li").count() >= 1
+            assert "★" in page.locator(".card .stars").first.inner_text()
+            # every explainer side by side
+            page.select_option("#explainer", "all")
+            page.wait_for_function("document.querySelectorAll('.card .explanations.side-by-side').length > 0",
+                                   timeout=20000)
+            assert page.locator(".card").first.locator(".explanation").count() == 3
+            page.wait_for_function("document.getElementById('status').textContent.includes('recommendations for')",
+                                   timeout=20000)
+            page.screenshot(path=str(ARTIFACTS / "serve-page.png"), full_page=True)
+        finally:
+            browser.close()
+    assert (ARTIFACTS / "serve-page.png").stat().st_size > 10000
