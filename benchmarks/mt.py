@@ -3,7 +3,8 @@
 For each dataset, ``whyrec.systems.mt_experiment.run_mt_experiment`` trains MT, its ablations
 (MT−encoder, MT−decoder), PMF and plain ALS (rating), the n-gram/LSTM/GCN language models
 (text) and runs the discriminator studies; per-dataset tables and plots go to
-benchmarks/results/mt/<dataset>/, the summary to benchmarks/results/mt.{json,md}.
+benchmarks/results/mt/<dataset>/, the summary to benchmarks/results/mt.{json,md}, and the
+trained MT bundles to benchmarks/.cache/<dataset>/ (for `whyrec serve` and benchmarks/serve.py).
 
     python benchmarks/mt.py [--data ../shared/data] [--epochs 12] [--threads 2] [--datasets ...]
 """
@@ -77,7 +78,7 @@ def main() -> None:
         split = fixed_index_split(corpus, folder / args.split)
         print(f"== {name}: {split.sizes()}", flush=True)
         result = run_mt_experiment(split, args.out / "mt" / name, MTConfig(**overrides),
-                                   log=lambda msg: print(msg, flush=True))
+                                   log=lambda msg: print(msg, flush=True), bundle_dir=HERE / ".cache" / name)
         summary["datasets"][name] = {k: result[k] for k in ("rating", "text", "discriminator", "wall_seconds", "seconds",
                                                              "word_vectors", "sizes")}
         for d in summary["datasets"][name]["discriminator"].values():

@@ -1,0 +1,162 @@
+"""Load benchmark of `whyrec serve`: bounded, loopback only.
+
+Starts `whyrec serve BUNDLE` on 127.0.0.1 in a child process, then for ``--seconds`` (60 by
+default) ``--clients`` (16) client threads each send ``GET /users/{u}/recommendations?k=10``
+back to back over a keep-alive connection, ``u`` drawn at random from the bundle's users. It
+records throughput, latency percentiles and errors, once with the explanation cache on
+(the default) and once with it off, into benchmarks/results/serve.{json,md}.
+
+    python benchmarks/serve.py [--bundle benchmarks/.cache/amazon-magazine-subscriptions]
+
+Without ``--bundle`` it trains an MT bundle on amazon-magazine-subscriptions first
+(`whyrec train mt ... --param epochs=10`), kept in benchmarks/.cache/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_BUNDLE = HERE / ".cache" / "amazon-magazine-subscriptions"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(port: int, timeout: float = 120.0) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/health")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("server did not become ready")
+
+
+def run_load(port: int, users: list[str], seconds: float, clients: int, k: int, seed: int) -> dict:
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop_at = time.perf_counter() + seconds
+
+    def client(n: int) -> None:
+        rng = random.Random(seed + n)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine, bad = [], 0
+        while time.perf_counter() < stop_at:
+            user = rng.choice(users)
+            start = time.perf_counter()
+            try:
+                conn.request("GET", f"/users/{user}/recommendations?k={k}")
+                response = conn.getresponse()
+                body = response.read()
+                ok = response.status == 200 and b'"items"' in body
+            except (OSError, http.client.HTTPException):
+                ok = False
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            mine.append(time.perf_counter() - start)
+            bad += 0 if ok else 1
+        with lock:
+            latencies.extend(mine)
+            errors[0] += bad
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    began = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - began
+    ms = np.array(latencies) * 1000
+    return {"requests": len(latencies), "errors": errors[0], "seconds": wall, "throughput_rps": len(latencies) / wall,
+            "latency_ms": {"p50": float(np.percentile(ms, 50)), "p95": float(np.percentile(ms, 95)),
+                           "p99": float(np.percentile(ms, 99)), "max": float(ms.max())}}
+
+
+def serve_and_load(bundle: Path, cache: int, args) -> dict:
+    port = free_port()
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "whyrec.cli", "serve", str(bundle), "--port", str(port),
+                             "--cache", str(cache), "--threads", "1"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_ready(port)
+        conn = http.client.HTTPConnection("127.0.0.1", port)
+        conn.request("GET", "/api/bundles")
+        name = json.loads(conn.getresponse().read())[0]["name"]
+        conn.request("GET", f"/api/bundles/{name}/users?limit=200")
+        users = [u["user"] for u in json.loads(conn.getresponse().read())]
+        users += [f"new-user-{n}" for n in range(10)]  # a few cold-start requests too
+        result = run_load(port, users, args.seconds, args.clients, args.k, args.seed)
+        conn.request("GET", "/metrics")
+        result["server_metrics"] = json.loads(conn.getresponse().read())
+        result["cache"] = cache
+        result["distinct_users"] = len(users)
+        return result
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bundle", type=Path, default=None)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=HERE / "results")
+    args = parser.parse_args()
+    if args.seconds > 600 or args.clients > 64:
+        parser.error("the load is bounded: at most 600 s and 64 clients")
+    bundle = args.bundle or DEFAULT_BUNDLE
+    if not (bundle / "bundle.json").exists():
+        data = HERE.parents[1] / "shared" / "data" / "amazon-magazine-subscriptions"
+        subprocess.run([sys.executable, "-m", "whyrec.cli", "train", "mt", "--data", str(data), "--out", str(bundle),
+                        "--param", "epochs=10"], check=True)
+    header = json.loads((bundle / "bundle.json").read_text())
+    runs = {"cache on": serve_and_load(bundle, 20000, args), "cache off": serve_and_load(bundle, 0, args)}
+    results = {"date": time.strftime("%Y-%m-%d"), "bundle": str(bundle.name), "kind": header.get("kind"),
+               "explainer": "MT-P (GRU)", "clients": args.clients, "seconds": args.seconds, "k": args.k,
+               "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+               "runs": runs}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "serve.json").write_text(json.dumps(results, indent=1))
+    lines = ["# Serving load benchmark", "",
+             f"`GET /users/{{u}}/recommendations?k={args.k}` against `whyrec serve` ({results['bundle']}, MT bundle, "
+             f"explanations by the MT-P GRU decoder), {args.clients} concurrent keep-alive clients for {args.seconds:.0f} s "
+             f"each run, loopback only, one uvicorn worker, 1 torch thread; users drawn from 200 known + 10 unknown ids. "
+             f"{results['machine']}. Measured {results['date']}. Target: p99 < 100 ms and no errors.", "",
+             "| run | requests | errors | throughput (req/s) | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, r in runs.items():
+        lat = r["latency_ms"]
+        lines.append(f"| {name} | {r['requests']:,} | {r['errors']} | {r['throughput_rps']:.1f} | {lat['p50']:.1f} | "
+                     f"{lat['p95']:.1f} | {lat['p99']:.1f} | {lat['max']:.1f} |")
+    lines += ["", "PETER is not measured: that explainer does not exist yet (issue 4)."]
+    (args.out / "serve.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
