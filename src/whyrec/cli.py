@@ -294,7 +294,7 @@ def serve(
     import torch
     import uvicorn
 
-    from whyrec.serve.app import create_app
+    from whyrec.serve.app import create_app, server_config
     from whyrec.serve.systems import ServedSystem
 
     torch.set_num_threads(threads)
@@ -305,7 +305,7 @@ def serve(
 
         raise ConfigError(f"two bundles share a name ({names}); rename a folder")
     _console().print(f"serving {', '.join(names)} on http://{host}:{port}/ (API docs at /docs)")
-    uvicorn.run(create_app(systems), host=host, port=port, log_level="warning")
+    uvicorn.Server(server_config(create_app(systems), host, port)).run()
 
 
 @app.command("demo")

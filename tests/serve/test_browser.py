@@ -25,13 +25,13 @@ def _free_port() -> int:
 def server(served_bundles):
     import uvicorn
 
-    from whyrec.serve.app import create_app
+    from whyrec.serve.app import create_app, server_config
     from whyrec.serve.systems import ServedSystem
 
     mt_folder, bias_folder, split = served_bundles
     app = create_app([ServedSystem.from_folder(mt_folder), ServedSystem.from_folder(bias_folder)])
     port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    srv = uvicorn.Server(server_config(app, "127.0.0.1", port))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     deadline = time.time() + 30
@@ -41,6 +41,36 @@ def server(served_bundles):
     yield f"http://127.0.0.1:{port}", split
     srv.should_exit = True
     thread.join(timeout=10)
+
+
+def _request(url: str, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+    import http.client
+    import json
+    from urllib.parse import urlparse
+
+    conn = http.client.HTTPConnection(urlparse(url).hostname, urlparse(url).port, timeout=30)
+    conn.request(method, path, body=body, headers=headers or {})
+    response = conn.getresponse()
+    return response.status, json.loads(response.read() or b"{}")
+
+
+def test_live_server_answers_malformed_requests_with_json(server):
+    url, _ = server
+    huge = "u" * (1 << 20)
+    cases = [
+        ("GET", f"/users/{huge}/recommendations", None, {}, 422),
+        ("GET", "/users/u1/recommendations?k=1000000", None, {}, 422),
+        ("POST", "/explain", b"{not json", {"content-type": "application/json"}, 422),
+        ("POST", "/explain", ("{\"user\": \"" + huge + "\", \"item\": \"i1\"}").encode(),
+         {"content-type": "application/json"}, 413),
+        ("GET", "/users/nobody/recommendations", None, {}, 200),
+    ]
+    for method, path, body, headers, status in cases:
+        got, payload = _request(url, method, path, body, headers)
+        assert got == status, (path[:40], got, payload)
+        if status >= 400:
+            assert "error" in payload
+    assert _request(url, "GET", "/health")[0] == 200
 
 
 def test_page_shows_explanation_cards(server):

@@ -205,3 +205,11 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
 def app_from_bundles(folders: list[str | Path], cache_size: int = 20000) -> FastAPI:
     return create_app([ServedSystem.from_folder(f, cache_size) for f in folders])
 
+
+def server_config(app: FastAPI, host: str = "127.0.0.1", port: int = 8000):
+    """uvicorn settings for whyrec: one worker, and a request line/header limit of 2 MB so that
+    an oversized id reaches the app and gets a JSON 422 instead of the HTTP parser's plain 400."""
+    import uvicorn
+
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", h11_max_incomplete_event_size=2 * 1024 * 1024)
+
