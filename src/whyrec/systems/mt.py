@@ -83,8 +83,9 @@ class MTConfig:
     decoder: bool = True  # False = the MT−decoder ablation
     # schedule (Algorithm 1)
     epochs: int = 12
-    teacher_steps: int = 0  # per epoch; 0 = one pass over the training records
-    pg_steps: int = 4
+    teacher_steps: int = 0  # per epoch; 0 = ``teacher_passes`` passes over the training records
+    teacher_passes: float = 2.0
+    pg_steps: int = 2
     d_steps: int = 8
     adversarial_from: int = 3
     batch_size: int = 64
@@ -377,7 +378,7 @@ class MultiTask:
         if checkpoint_dir:
             start = self._resume(checkpoint_dir) + 1
         valid_text = self._valid_text(valid, features)
-        n_teacher = cfg.teacher_steps or max(1, len(self.data.targets) // cfg.batch_size)
+        n_teacher = cfg.teacher_steps or max(1, int(cfg.teacher_passes * len(self.data.targets) / cfg.batch_size))
         for epoch in range(start, cfg.epochs + 1):
             began = time.perf_counter()
             if epoch > 1:
