@@ -98,7 +98,7 @@ def serve_and_load(bundle: Path, cache: int, args) -> dict:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "whyrec.cli", "serve", str(bundle), "--port", str(port),
                              "--cache", str(cache), "--threads", "1"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_ready(port)
         conn = http.client.HTTPConnection("127.0.0.1", port)
@@ -107,7 +107,9 @@ def serve_and_load(bundle: Path, cache: int, args) -> dict:
         conn.request("GET", f"/api/bundles/{name}/users?limit=200")
         users = [u["user"] for u in json.loads(conn.getresponse().read())]
         users += [f"new-user-{n}" for n in range(10)]  # a few cold-start requests too
+        conn.close()
         result = run_load(port, users, args.seconds, args.clients, args.k, args.seed)
+        conn = http.client.HTTPConnection("127.0.0.1", port)  # the first one idled past the keep-alive timeout
         conn.request("GET", "/metrics")
         result["server_metrics"] = json.loads(conn.getresponse().read())
         result["cache"] = cache

@@ -79,6 +79,8 @@ def test_incremental_greedy_equals_rerunning_prefix_and_beam_one():
     got = sample(dec, ctx, BOS, EOS, PAD, max_len=8, greedy=True)
     ref = _greedy_by_rerunning(dec, ctx, 8)
     assert torch.equal(got.tokens, ref)
+    inputs = torch.cat([torch.full((6, 1), BOS), got.tokens[:, :-1]], 1)  # greedy log-probs are exact too
+    torch.testing.assert_close(token_log_probs(dec(ctx, inputs), got.tokens, PAD), got.log_probs, atol=1e-5, rtol=1e-5)
     assert torch.equal(beam_search(dec, ctx, BOS, EOS, PAD, max_len=8, beam=1), ref)
     wide = beam_search(dec, ctx, BOS, EOS, PAD, max_len=8, beam=4)
     assert wide.shape[0] == 6 and (wide != BOS).all()

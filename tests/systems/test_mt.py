@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from whyrec.data import ratio_split
 from whyrec.data.synthetic import make_planted_corpus
@@ -57,6 +58,16 @@ def test_predict_and_explain(trained, tiny_split):
     assert len(trained.explain(["nobody"], [test.items[0]])) == 1
     with pytest.raises(WhyrecError, match="decoding method"):
         trained.explain(test.users[:1], test.items[:1], method="magic")
+
+
+def test_inference_context_table_equals_encoding_on_the_fly(trained, tiny_split):
+    """explain() looks Ũ/Ṽ up in a table built once; it must equal running the encoders."""
+    users, items = list(tiny_split.test.users[:5]) + ["nobody"], list(tiny_split.test.items[:5]) + ["nothing"]
+    looked_up = trained._contexts_for("pair", users, items)
+    u, i = trained.user_map.lookup(users), trained.item_map.lookup(items)
+    direct = trained._variant_context("pair", trained._encode("user", u), trained._encode("item", i))
+    assert u[-1] == -1 and i[-1] == -1
+    assert torch.allclose(looked_up, direct, atol=1e-5)
 
 
 def test_coupling_pulls_text_features_to_factors(tiny_split):

@@ -135,9 +135,7 @@ class Samples:
 
 def _never_emit(logits: torch.Tensor, bos: int, pad: int) -> torch.Tensor:
     """Decoders must not produce ``<bos>`` or ``<pad>``: mask them out."""
-    logits = logits.clone()
-    logits[:, [bos, pad]] = float("-inf")
-    return logits
+    return logits.index_fill(1, torch.tensor([bos, pad], device=logits.device), float("-inf"))
 
 
 def sample(decoder: ContextGRUDecoder, context: torch.Tensor, bos: int, eos: int, pad: int, max_len: int,
@@ -148,39 +146,53 @@ def sample(decoder: ContextGRUDecoder, context: torch.Tensor, bos: int, eos: int
 
     Continues from ``prefix`` (B, t) with its final state ``prefix_hidden`` (1, B, H) when
     given — the Monte-Carlo rollout case; the returned tensors then hold the full sequence.
+    Rows leave the batch as soon as they emit ``<eos>``, so the cost follows the number of
+    tokens generated, not batch size × longest sequence. With ``keep_hidden`` the states of
+    finished rows are zero after their ``<eos>`` (nothing continues from there).
     """
     batch = context.shape[0]
     device = context.device
     if prefix is None:
-        tokens = torch.empty(batch, 0, dtype=torch.long, device=device)
-        hidden = None
+        prefix = torch.empty(batch, 0, dtype=torch.long, device=device)
         last = torch.full((batch,), bos, dtype=torch.long, device=device)
     else:
-        tokens, hidden, last = prefix, prefix_hidden, prefix[:, -1]
-    log_probs = torch.zeros(batch, tokens.shape[1], device=device)
-    done = (tokens == eos).any(dim=1) if tokens.shape[1] else torch.zeros(batch, dtype=torch.bool, device=device)
-    out_tokens, out_logp, states = [tokens], [log_probs], []
-    for _ in range(max_len - tokens.shape[1]):
-        if bool(done.all()):
+        last = prefix[:, -1]
+    steps = max_len - prefix.shape[1]
+    tokens = torch.full((batch, max(steps, 0)), pad, dtype=torch.long, device=device)
+    log_probs = torch.zeros(batch, max(steps, 0), device=device)
+    states = torch.zeros(batch, max(steps, 0), decoder.gru.hidden_size, device=device) if keep_hidden else None
+    active = torch.arange(batch, device=device)
+    if prefix.shape[1]:
+        live = ~(prefix == eos).any(dim=1)
+        active, last = active[live], last[live]
+        prefix_hidden = prefix_hidden[:, live] if prefix_hidden is not None else None
+    ctx, hidden = context[active], prefix_hidden
+    ran = 0
+    for t in range(max(steps, 0)):
+        if active.numel() == 0:
             break
-        logits, hidden = decoder.step(context, last, hidden)
-        logp = torch.log_softmax(_never_emit(logits, bos, pad) / temperature, dim=-1)
+        logits, hidden = decoder.step(ctx, last, hidden)
+        logits = _never_emit(logits, bos, pad)
         if greedy:
-            nxt = logp.argmax(dim=-1)
+            nxt = logits.argmax(dim=-1)
+            chosen = logits.gather(1, nxt[:, None])[:, 0] - torch.logsumexp(logits, dim=-1)
         else:
+            logp = torch.log_softmax(logits / temperature, dim=-1)
             nxt = torch.multinomial(logp.exp(), 1, generator=generator)[:, 0]
-        chosen = logp.gather(1, nxt[:, None])[:, 0]
-        nxt = torch.where(done, torch.full_like(nxt, pad), nxt)
-        chosen = torch.where(done, torch.zeros_like(chosen), chosen)
-        out_tokens.append(nxt[:, None])
-        out_logp.append(chosen[:, None])
+            chosen = logp.gather(1, nxt[:, None])[:, 0]
+        tokens[active, t] = nxt
+        log_probs[active, t] = chosen
         if keep_hidden:
-            states.append(hidden[0][:, None, :])
-        done = done | (nxt == eos)
+            states[active, t] = hidden[0]
+        ran = t + 1
+        going = nxt != eos
+        if not bool(going.all()):
+            active, ctx, hidden, nxt = active[going], ctx[going], hidden[:, going], nxt[going]
         last = nxt
-    tokens = torch.cat(out_tokens, dim=1)
+    tokens = torch.cat([prefix, tokens[:, :ran]], dim=1)
+    log_probs = torch.cat([torch.zeros(batch, prefix.shape[1], device=device), log_probs[:, :ran]], dim=1)
     lengths = (tokens != pad).sum(1)  # pad is never emitted, so it only follows <eos>
-    return Samples(tokens, torch.cat(out_logp, dim=1), lengths, torch.cat(states, dim=1) if states else None)
+    return Samples(tokens, log_probs, lengths, states[:, :ran] if keep_hidden and ran else None)
 
 
 def beam_search(decoder: ContextGRUDecoder, context: torch.Tensor, bos: int, eos: int, pad: int, max_len: int,

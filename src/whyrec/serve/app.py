@@ -137,7 +137,9 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
     @app.get("/metrics")
     def metrics() -> dict:
         return {"routes": log.summary(),
-                "explanation_cache": {s.name: {"hits": s.cache.hits, "misses": s.cache.misses} for s in systems}}
+                "explanation_cache": {s.name: {"hits": s.cache.hits, "misses": s.cache.misses} for s in systems},
+                "explanation_batches": {s.name: {"batches": s.batcher.batches, "requests": s.batcher.jobs}
+                                        for s in systems}}
 
     @app.get("/api/bundles")
     def bundles() -> list[dict]:

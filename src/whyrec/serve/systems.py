@@ -47,6 +47,69 @@ class ExplanationCache:
                 self._data.popitem(last=False)
 
 
+class _Job:
+    """One request's missing explanations, waiting to be generated."""
+
+    __slots__ = ("explainer", "users", "items", "texts", "error")
+
+    def __init__(self, explainer: str, users: list[str], items: list[str]) -> None:
+        self.explainer, self.users, self.items = explainer, users, items
+        self.texts: list[str] | None = None
+        self.error: BaseException | None = None
+
+
+class BatchingExplainer:
+    """Generates the explanations of concurrent requests in shared batches.
+
+    A request queues its job and waits for the model lock. Whoever gets the lock takes *every*
+    queued job (its own and those that arrived meanwhile), decodes them grouped by explainer in
+    one batched call each, and hands the results out; a request whose job was taken by another
+    thread finds it done when it gets the lock. Under load, one decoding pass of the GRU then
+    serves many requests instead of one, and no request waits for more than one pass it is
+    not part of. ``generate(explainer, users, items) -> texts`` is the model call.
+    """
+
+    def __init__(self, generate) -> None:
+        self.generate = generate
+        self._queue: list[_Job] = []
+        self._queue_lock = threading.Lock()
+        self._model_lock = threading.Lock()
+        self.batches = self.jobs = 0
+
+    def __call__(self, explainer: str, users: list[str], items: list[str]) -> list[str]:
+        job = _Job(explainer, users, items)
+        with self._queue_lock:
+            self._queue.append(job)
+        with self._model_lock:
+            if job.texts is None and job.error is None:
+                with self._queue_lock:
+                    taken, self._queue = self._queue, []
+                self._run(taken)
+        if job.error is not None:
+            raise job.error
+        return job.texts
+
+    def _run(self, jobs: list[_Job]) -> None:
+        by_explainer: dict[str, list[_Job]] = {}
+        for job in jobs:
+            by_explainer.setdefault(job.explainer, []).append(job)
+        for explainer, group in by_explainer.items():
+            users = [u for job in group for u in job.users]
+            items = [i for job in group for i in job.items]
+            try:
+                texts = self.generate(explainer, users, items)
+            except BaseException as error:  # handed to every waiting request, re-raised there
+                for job in group:
+                    job.error = error
+                continue
+            start = 0
+            for job in group:
+                job.texts = texts[start:start + len(job.users)]
+                start += len(job.users)
+            self.batches += 1
+            self.jobs += len(group)
+
+
 class ServedSystem:
     """One loaded bundle and the operations the API needs."""
 
@@ -54,7 +117,7 @@ class ServedSystem:
         self.name = name
         self.model = model
         self.cache = ExplanationCache(cache_size)
-        self.lock = threading.Lock()  # torch modules are not re-entrant for our small batches
+        self.batcher = BatchingExplainer(lambda explainer, users, items: model.explain(users, items, variant=explainer))
         self.is_mt = hasattr(model, "explain") and hasattr(model, "generator")
         if self.is_mt:
             self.rating = model.als
@@ -124,8 +187,7 @@ class ServedSystem:
         out = [self.cache.get(key) for key in keys]
         missing = [n for n, text in enumerate(out) if text is None]
         if missing:
-            with self.lock:
-                texts = self.model.explain([users[n] for n in missing], [items[n] for n in missing], variant=explainer)
+            texts = self.batcher(explainer, [users[n] for n in missing], [items[n] for n in missing])
             for n, text in zip(missing, texts):
                 out[n] = text
                 self.cache.put(keys[n], text)

@@ -150,6 +150,9 @@ class MultiTask:
         self.item_titles: dict[str, str] = {}
         self.feature_words: list[str] = []
         self.train_ratings = np.zeros(0)
+        # inference-time Ũ/Ṽ of every user and item (+ a last row for unknown ids), computed once
+        # on the first explain() after training: the document encoders are frozen then
+        self._context_tables: dict[str, torch.Tensor] | None = None
 
     # --- building ---------------------------------------------------------------------------------
     def _prepare(self, train: Corpus, features: pd.DataFrame | None) -> None:
@@ -363,6 +366,7 @@ class MultiTask:
         cfg = self.config
         if len(train) == 0:
             raise WhyrecError("MT: the training data is empty")
+        self._context_tables = None
         self._prepare(train, features)
         self._build_modules()
         self.name = train.name.split("/")[0]
@@ -381,6 +385,7 @@ class MultiTask:
         n_teacher = cfg.teacher_steps or max(1, int(cfg.teacher_passes * len(self.data.targets) / cfg.batch_size))
         for epoch in range(start, cfg.epochs + 1):
             began = time.perf_counter()
+            self._context_tables = None  # the encoders change this epoch
             if epoch > 1:
                 self.als.set_priors(*self._all_priors())
                 for _ in range(cfg.als_sweeps):
@@ -418,6 +423,7 @@ class MultiTask:
         if self._best_text[1] is not None:  # the generators at their best validation NLL
             self.generator.load_state_dict(self._best_text[1])
         self.generator.eval()
+        self._context_tables = None
         return self
 
     def _valid_text(self, valid: Corpus | None, features: pd.DataFrame | None):
@@ -505,10 +511,26 @@ class MultiTask:
         return self.predict(corpus.users, corpus.items)
 
     @torch.no_grad()
+    def _context_table(self, side: str) -> torch.Tensor:
+        """(n + 1, d) eval-mode encodings of all users (items); row n is the unknown-id encoding.
+
+        Built on first use and kept, so serving a request costs a lookup, not a pass of the
+        bidirectional GRU over the owners' review documents. ``fit`` clears it."""
+        if self._context_tables is None:
+            self.generator.eval()
+            tables = {}
+            for name, id_map in (("user", self.user_map), ("item", self.item_map)):
+                owners = np.append(np.arange(len(id_map)), -1)
+                tables[name] = torch.cat([self._encode(name, owners[s:s + 256]) for s in range(0, len(owners), 256)])
+            self._context_tables = tables
+        return self._context_tables[side]
+
     def _contexts_for(self, variant: str, users: Sequence[str], items: Sequence[str]) -> torch.Tensor:
-        self.generator.eval()
-        u, i = self.user_map.lookup(users), self.item_map.lookup(items)
-        return self._variant_context(variant, self._encode("user", u), self._encode("item", i))
+        u, i = self.user_map.lookup(users), self.item_map.lookup(items)  # −1 → the last (unknown) row
+        users_t, items_t = self._context_table("user"), self._context_table("item")
+        cu = users_t[torch.as_tensor(u, device=users_t.device)]
+        cv = items_t[torch.as_tensor(i, device=items_t.device)]
+        return self._variant_context(variant, cu, cv)
 
     @torch.no_grad()
     def explain(self, users: Sequence[str], items: Sequence[str], variant: str = "pair", method: str = "greedy",
