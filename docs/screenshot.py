@@ -46,7 +46,7 @@ def main() -> None:
         page.wait_for_selector(f'#users li[data-user="{user}"]')
         page.select_option("#explainer", "all")
         page.click(f'#users li[data-user="{user}"]')
-        page.wait_for_function("document.getElementById('status').textContent.includes('recommendations for')")
+        page.wait_for_selector("article.card .explanation")
         page.screenshot(path=str(args.out), full_page=False)
         browser.close()
     server.should_exit = True

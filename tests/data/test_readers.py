@@ -194,3 +194,13 @@ def test_tiny_truncated_gzip_is_still_detected(tmp_path):
     with pytest.warns(DataWarning, match="truncated"):
         corpus = load_corpus(cut, duplicates="keep-all")
     assert len(corpus) >= 1
+
+
+def test_clean_html_drops_whole_and_cut_off_tags_but_keeps_comparisons():
+    from whyrec.data.readers import clean_html
+
+    assert clean_html('<span class="a-size-medium a-color-secondary"') == ""  # a real title in the 2018 metadata
+    assert clean_html("<b>Wired</b> &amp; Co") == "Wired & Co"
+    assert clean_html("Ages < 5 and <i>up") == "Ages < 5 and up"
+    assert clean_html(["Books", None]) == "Books None"
+    assert clean_html(None) == ""

@@ -117,3 +117,19 @@ def test_sampling_lengths_eos_and_log_probs():
     cont = sample(dec, ctx, BOS, EOS, PAD, max_len=10, prefix=s.tokens[:, :2], prefix_hidden=s.hidden[:, 1][None],
                   generator=gen)
     assert torch.equal(cont.tokens[:, :2], s.tokens[:, :2])
+
+
+def test_no_repeat_blocks_immediate_repeats_and_repeated_bigrams():
+    dec = _decoder(seed=7)
+    with torch.no_grad():  # make every context love word 5 so plain greedy loops on it
+        dec.out_bias.zero_()
+        dec.out_bias[5] = 50.0
+    ctx = torch.randn(4, 3)
+    plain = sample(dec, ctx, BOS, EOS, PAD, max_len=8, greedy=True).tokens
+    assert (plain == 5).all()
+    blocked = sample(dec, ctx, BOS, EOS, PAD, max_len=8, greedy=True, no_repeat=True)
+    for row, n in zip(blocked.tokens.tolist(), blocked.lengths.tolist()):
+        words = row[:n]
+        assert all(a != b for a, b in zip(words, words[1:]))
+        bigrams = list(zip(words, words[1:]))
+        assert len(bigrams) == len(set(bigrams))

@@ -276,7 +276,7 @@ def peter_features(path: Path) -> pd.DataFrame:
 
 
 # --- item metadata -----------------------------------------------------------------------------------
-_TAG = re.compile(r"<[^>]+>")
+_TAG = re.compile(r"<[a-zA-Z/!][^<>]*(?:>|$)")  # whole tags, and a tag cut off at the end of the string
 
 
 def clean_html(text: object) -> str:

@@ -138,11 +138,27 @@ def _never_emit(logits: torch.Tensor, bos: int, pad: int) -> torch.Tensor:
     return logits.index_fill(1, torch.tensor([bos, pad], device=logits.device), float("-inf"))
 
 
+def _block_repeats(logits: torch.Tensor, seq: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
+    """Set −inf on ``last`` itself and on every w with (last, w) already in ``seq`` (B, t)."""
+    banned = torch.zeros_like(logits)
+    banned.scatter_(1, last[:, None], 1.0)
+    if seq.shape[1] >= 2:
+        seen_after_last = (seq[:, :-1] == last[:, None]).to(logits.dtype)
+        banned.scatter_add_(1, seq[:, 1:], seen_after_last)
+    blocked = logits.masked_fill(banned > 0, float("-inf"))
+    # never block everything: a row with no allowed token keeps its original logits
+    return torch.where(torch.isinf(blocked).all(dim=1, keepdim=True), logits, blocked)
+
+
 def sample(decoder: ContextGRUDecoder, context: torch.Tensor, bos: int, eos: int, pad: int, max_len: int,
            greedy: bool = False, temperature: float = 1.0, generator: torch.Generator | None = None,
            prefix: torch.Tensor | None = None, prefix_hidden: torch.Tensor | None = None,
-           keep_hidden: bool = False) -> Samples:
+           keep_hidden: bool = False, no_repeat: bool = False) -> Samples:
     """Decode up to ``max_len`` tokens per row, one GRU step per token.
+
+    ``no_repeat`` forbids a token right after itself and any bigram already in the row (the
+    "n't n't n't" loops small greedy decoders fall into); the log-probabilities are then those
+    of the renormalised, blocked distribution.
 
     Continues from ``prefix`` (B, t) with its final state ``prefix_hidden`` (1, B, H) when
     given — the Monte-Carlo rollout case; the returned tensors then hold the full sequence.
@@ -173,6 +189,8 @@ def sample(decoder: ContextGRUDecoder, context: torch.Tensor, bos: int, eos: int
             break
         logits, hidden = decoder.step(ctx, last, hidden)
         logits = _never_emit(logits, bos, pad)
+        if no_repeat:
+            logits = _block_repeats(logits, torch.cat([prefix[active], tokens[active, :t]], dim=1), last)
         if greedy:
             nxt = logits.argmax(dim=-1)
             chosen = logits.gather(1, nxt[:, None])[:, 0] - torch.logsumexp(logits, dim=-1)

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from whyrec.bundle import load_bundle
+from whyrec.data.readers import clean_html
 from whyrec.errors import UnknownIdError
 
 EXPLAINER_LABELS = {"user": "MT-U", "item": "MT-I", "pair": "MT-P"}
@@ -117,7 +118,8 @@ class ServedSystem:
         self.name = name
         self.model = model
         self.cache = ExplanationCache(cache_size)
-        self.batcher = BatchingExplainer(lambda explainer, users, items: model.explain(users, items, variant=explainer))
+        self.batcher = BatchingExplainer(lambda explainer, users, items: model.explain(users, items, variant=explainer,
+                                                                                    no_repeat=True))
         self.is_mt = hasattr(model, "explain") and hasattr(model, "generator")
         if self.is_mt:
             self.rating = model.als
@@ -126,7 +128,8 @@ class ServedSystem:
             self.history_items = [data.rec_item[data.rec_user == u] for u in range(len(model.user_map))]
             self.history_ratings = [model.train_ratings[data.rec_user == u] for u in range(len(model.user_map))]
             self.popularity = np.bincount(data.rec_item, minlength=len(model.item_map))
-            self.titles = model.item_titles
+            # cleaned again: bundles written before the reader dropped cut-off tags carry them
+            self.titles = {item: title for item, raw in model.item_titles.items() if (title := clean_html(raw))}
             self.features = set(model.feature_words)
         else:
             self.rating = model

@@ -534,8 +534,11 @@ class MultiTask:
 
     @torch.no_grad()
     def explain(self, users: Sequence[str], items: Sequence[str], variant: str = "pair", method: str = "greedy",
-                beam: int = 4, batch_size: int = 256) -> list[str]:
-        """Explanations for (user, item) pairs: MT-U/I/P by ``variant``; greedy, sample or beam."""
+                beam: int = 4, batch_size: int = 256, no_repeat: bool = False) -> list[str]:
+        """Explanations for (user, item) pairs: MT-U/I/P by ``variant``; greedy, sample or beam.
+
+        ``no_repeat`` (greedy and sample) blocks immediate word repeats and repeated bigrams;
+        the service turns it on, the experiments leave it off (the paper's plain decoding)."""
         if not self.config.decoder or variant not in self.config.variants:
             raise WhyrecError(f"MT: no '{variant}' decoder was trained (variants: {self.config.variants}, "
                               f"decoder={self.config.decoder})")
@@ -548,7 +551,7 @@ class MultiTask:
                 tokens = beam_search(decoder, ctx, v.bos, v.eos, v.pad, self.config.max_words + 1, beam=beam)
             elif method in ("greedy", "sample"):
                 tokens = sample(decoder, ctx, v.bos, v.eos, v.pad, self.config.max_words + 1,
-                                greedy=method == "greedy", generator=self._gen).tokens
+                                greedy=method == "greedy", generator=self._gen, no_repeat=no_repeat).tokens
             else:
                 raise WhyrecError(f"unknown decoding method '{method}' (greedy, sample, beam)")
             out.extend(" ".join(v.decode(row.tolist())) for row in tokens)

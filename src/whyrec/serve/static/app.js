@@ -82,7 +82,7 @@ function renderCards(recs) {
     const layout = explanations.length > 1 ? "explanations side-by-side" : "explanations";
     return `<article class="card">
       <h3>${escapeHtml(item.title || item.item)}</h3>
-      <div class="item-id">${escapeHtml(item.item)}</div>
+      ${item.title ? `<div class="item-id">${escapeHtml(item.item)}</div>` : ""}
       <div class="stars" title="predicted rating">${stars(item.predicted_rating)}<span class="value">${item.predicted_rating.toFixed(2)}</span></div>
       <div class="${layout}">${blocks}</div>
     </article>`;
