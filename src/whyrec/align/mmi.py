@@ -1,0 +1,238 @@
+"""MMI: fine-tune any explainer to maximise the mutual information between its explanations and
+the predicted rating (and/or the item feature). Zhao et al., CIKM 2024; METHODS.md §A.
+
+Per batch of B inputs, K explanations e_ik are sampled from the policy π_φ and embedded by a
+frozen sentence encoder (x_ik). With y_i the target (one-hot of the *predicted* rating,
+detached — or the observed one — and/or the feature word's embedding) and π one batch
+permutation held fixed across the K samples:
+
+    r_MI(e_ik) = T(x_ik, y_i) − T(x_ik, y_π(i))                       (MINE reward, §A.4)
+    r_joint    = (1 − ε)·r_MI^R + ε·r_MI^F                             (§A.8, ε = 0.2)
+    r_KL(e)    = log π_φ(e) − log π_ref(e)     (π_ref: frozen copy, its own state; §A.4)
+    r_H(e)     = −log π_φ(e)                                            (entropy bonus)
+
+and, each with its own mean-over-K baseline (ApRef2Seq variant, §A.5),
+
+    L_MI = −mean[(r_MI − r̄_MI)·log π_φ(e)],  L_KL = +mean[(r_KL − r̄_KL)·log π_φ(e)],
+    L_H  = −mean[(r_H − r̄_H)·log π_φ(e)]
+    L    = λ_MI·L_MI + λ_KL·c_KL·L_KL + λ_H·c_H·L_H + w_b·L_backbone
+
+λ from Dynamic Weight Average over the epoch means of (−r_MI, r_KL, −r_H) (or fixed at 1),
+c_KL = 0.16 and c_H = 0.0005 the MMI code's constants, L_backbone the explainer's own
+teacher-forced loss (kept, §A.7; ``backbone_weight=0`` drops it). Odd epochs train the
+generator with the estimators frozen, even epochs train the estimators on greedy outputs of
+the current generator (§A.5); the generator state with the best validation MI is kept, and
+training stops after ``patience`` generator epochs without improvement.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from whyrec.align.dwa import DynamicWeightAverage
+from whyrec.align.mine import MINE, MINEConfig, one_hot_ratings
+from whyrec.errors import ConfigError
+
+TARGETS = ("rating", "feature", "joint")
+
+
+@dataclass
+class MMIConfig:
+    target: str = "rating"  # rating | feature | joint
+    epsilon: float = 0.2  # weight of the feature reward in the joint reward
+    samples: int = 5  # K explanations per input
+    epochs: int = 8  # generator and estimator epochs, alternating (odd: generator)
+    batch_size: int = 64
+    lr: float = 1e-4
+    kl_weight: float = 0.16  # c_KL
+    entropy_weight: float = 0.0005  # c_H
+    backbone_weight: float = 1.0
+    dwa: bool = True
+    dwa_temperature: float = 2.0
+    patience: int = 2
+    max_batches_per_epoch: int = 0  # 0: the whole training set
+    mine_hidden: int = 100
+    mine_lr: float = 1e-4
+    mine_batch_size: int = 1024
+    mine_pretrain_epochs: int = 50
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.target not in TARGETS:
+            raise ConfigError(f"MMI: target must be one of {TARGETS}, got '{self.target}'")
+        if self.samples < 2:
+            raise ConfigError("MMI: at least 2 samples per input are needed for the mean-over-K baseline")
+        if not 0 <= self.epsilon <= 1:
+            raise ConfigError(f"MMI: epsilon must be in [0, 1], got {self.epsilon}")
+
+
+@dataclass
+class MMIData:
+    """Inputs and targets: ``ratings`` are what the rating reward aligns to (predicted, by default)."""
+
+    users: list[str]
+    items: list[str]
+    ratings: np.ndarray
+    references: list[list[str]]  # tokenised reference explanations, for the backbone loss
+    features: list[str] | None = None  # the feature word per record ("" when none)
+
+    def __len__(self) -> int:
+        return len(self.users)
+
+    def take(self, idx: np.ndarray) -> "MMIData":
+        return MMIData([self.users[i] for i in idx], [self.items[i] for i in idx], self.ratings[idx],
+                       [self.references[i] for i in idx],
+                       [self.features[i] for i in idx] if self.features is not None else None)
+
+
+def policy_gradient_loss(reward: torch.Tensor, log_prob: torch.Tensor, k: int) -> torch.Tensor:
+    """−mean[(r − r̄)·log π(e)], r̄ the mean reward of the same input's K samples (rows input-major)."""
+    r = reward.detach().reshape(-1, k)
+    advantage = (r - r.mean(dim=1, keepdim=True)).reshape(-1)
+    return -(advantage * log_prob).mean()
+
+
+class MMITrainer:
+    """Fine-tunes ``explainer`` (see :mod:`whyrec.explain.interface`) with MINE rewards."""
+
+    def __init__(self, explainer, encoder, config: MMIConfig | None = None, **overrides) -> None:
+        self.config = MMIConfig(**{**(asdict(config) if config else {}), **overrides})
+        self.explainer, self.encoder = explainer, encoder
+        self.reference = explainer.frozen_copy()
+        self.optimizer = torch.optim.Adam([p for p in explainer.parameters() if p.requires_grad], lr=self.config.lr)
+        self.dwa = DynamicWeightAverage(["mi", "kl", "entropy"], self.config.dwa_temperature, fixed=not self.config.dwa)
+        self.rng = np.random.default_rng(self.config.seed)
+        self.perm_gen = torch.Generator().manual_seed(self.config.seed)
+        mine_cfg = MINEConfig(hidden=self.config.mine_hidden, lr=self.config.mine_lr,
+                              batch_size=self.config.mine_batch_size, epochs=self.config.mine_pretrain_epochs,
+                              seed=self.config.seed)
+        self.estimators: dict[str, MINE] = {}
+        if self.config.target in ("rating", "joint"):
+            self.estimators["rating"] = MINE(encoder.dim, 5, mine_cfg)
+        if self.config.target in ("feature", "joint"):
+            self.estimators["feature"] = MINE(encoder.dim, encoder.dim, mine_cfg)
+        self.history: list[dict] = []
+
+    # --- targets ------------------------------------------------------------------------------------
+    def _targets(self, data: MMIData) -> dict[str, torch.Tensor]:
+        out = {}
+        if "rating" in self.estimators:
+            out["rating"] = torch.as_tensor(one_hot_ratings(data.ratings))
+        if "feature" in self.estimators:
+            if data.features is None:
+                raise ConfigError("MMI: feature alignment needs a feature word per record")
+            out["feature"] = self.encoder.encode(list(data.features))
+        return out
+
+    def pretrain(self, texts: list[str], data: MMIData) -> None:
+        """Pre-train each estimator on (reference review/explanation text, target) pairs (§A.3)."""
+        x = self.encoder.encode(texts)
+        for name, y in self._targets(data).items():
+            self.estimators[name].fit(x, y)
+
+    # --- one generator step ----------------------------------------------------------------------------
+    def _generator_step(self, batch: MMIData, weights: dict[str, float]) -> dict[str, float]:
+        cfg, k = self.config, self.config.samples
+        ctx = self.explainer.contexts(batch.users, batch.items)
+        rep = self.explainer.repeat(ctx, k)
+        samples = self.explainer.sample(rep)
+        x = self.encoder.encode(self.explainer.texts(samples.tokens))
+        perm = torch.randperm(len(batch), generator=self.perm_gen)
+        rewards = {}
+        for name, y in self._targets(batch).items():
+            y_rep, y_shuffled = y.repeat_interleave(k, dim=0), y[perm].repeat_interleave(k, dim=0)
+            est = self.estimators[name]
+            rewards[name] = est.network(x, y_rep).detach() - est.network(x, y_shuffled).detach()
+        if cfg.target == "joint":
+            r_mi = (1 - cfg.epsilon) * rewards["rating"] + cfg.epsilon * rewards["feature"]
+        else:
+            r_mi = rewards[cfg.target]
+        log_prob = self.explainer.log_prob(rep, samples.tokens)
+        with torch.no_grad():
+            ref_log_prob = self.reference.log_prob(self.reference.repeat(self.reference.contexts(batch.users, batch.items), k),
+                                                   samples.tokens)
+        r_kl = (log_prob - ref_log_prob).detach()
+        r_h = -log_prob.detach()
+        loss_mi = policy_gradient_loss(r_mi, log_prob, k)
+        loss_kl = -policy_gradient_loss(r_kl, log_prob, k)
+        loss_h = policy_gradient_loss(r_h, log_prob, k)
+        loss = (weights["mi"] * loss_mi + weights["kl"] * cfg.kl_weight * loss_kl
+                + weights["entropy"] * cfg.entropy_weight * loss_h)
+        backbone = torch.zeros(())
+        if cfg.backbone_weight > 0:
+            backbone = self.explainer.nll(ctx, batch.references)
+            loss = loss + cfg.backbone_weight * backbone
+        self.optimizer.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_([p for p in self.explainer.parameters() if p.requires_grad], 5.0)
+        self.optimizer.step()
+        return {"reward_mi": float(r_mi.mean()), "kl": float(r_kl.mean()), "entropy": float(r_h.mean()),
+                "backbone": float(backbone.detach())}
+
+    def _batches(self, n: int):
+        order = self.rng.permutation(n)
+        batches = [order[s:s + self.config.batch_size] for s in range(0, n, self.config.batch_size)]
+        batches = [b for b in batches if len(b) >= 2]
+        return batches[: self.config.max_batches_per_epoch] if self.config.max_batches_per_epoch else batches
+
+    # --- evaluation -------------------------------------------------------------------------------------
+    def greedy_texts(self, data: MMIData, batch_size: int = 256) -> list[str]:
+        out: list[str] = []
+        for s in range(0, len(data), batch_size):
+            ctx = self.explainer.contexts(data.users[s:s + batch_size], data.items[s:s + batch_size])
+            out.extend(self.explainer.texts(self.explainer.sample(ctx, greedy=True).tokens))
+        return out
+
+    def mutual_information(self, data: MMIData, texts: list[str] | None = None) -> dict[str, float]:
+        """I_θ between the (greedy) explanations and each target, by the current estimators (nats)."""
+        x = self.encoder.encode(texts if texts is not None else self.greedy_texts(data))
+        return {name: self.estimators[name].estimate(x, y) for name, y in self._targets(data).items()}
+
+    def _score(self, mi: dict[str, float]) -> float:
+        if self.config.target == "joint":
+            return (1 - self.config.epsilon) * mi["rating"] + self.config.epsilon * mi["feature"]
+        return mi[self.config.target]
+
+    # --- the loop ----------------------------------------------------------------------------------------
+    def fit(self, train: MMIData, valid: MMIData | None = None, log=None) -> "MMITrainer":
+        valid = valid if valid is not None else train
+        best = (self._score(self.mutual_information(valid)), [p.detach().clone() for p in self.explainer.parameters()])
+        waited = 0
+        for epoch in range(1, self.config.epochs + 1):
+            began = time.perf_counter()
+            record: dict = {"epoch": epoch}
+            if epoch % 2 == 1:  # generator epoch, estimators frozen
+                weights = self.dwa.weights()
+                steps = [self._generator_step(train.take(b), weights) for b in self._batches(len(train))]
+                means = {key: float(np.mean([s[key] for s in steps])) for key in steps[0]}
+                self.dwa.record_epoch({"mi": -means["reward_mi"], "kl": means["kl"], "entropy": -means["entropy"]})
+                record.update(phase="generator", weights=weights, **means)
+                mi = self.mutual_information(valid)
+                record["valid_mi"] = mi
+                score = self._score(mi)
+                if score > best[0]:
+                    best, waited = (score, [p.detach().clone() for p in self.explainer.parameters()]), 0
+                else:
+                    waited += 1
+            else:  # estimator epoch on greedy outputs of the current generator (§A.3, online re-training)
+                texts = self.greedy_texts(train)
+                x = self.encoder.encode(texts)
+                for name, y in self._targets(train).items():
+                    self.estimators[name].fit(x, y, epochs=1)
+                record.update(phase="estimator")
+            record["seconds"] = time.perf_counter() - began
+            self.history.append(record)
+            if log:
+                log(record)
+            if waited >= self.config.patience:
+                break
+        with torch.no_grad():
+            for p, saved in zip(self.explainer.parameters(), best[1]):
+                p.copy_(saved)
+        self.best_valid_score = best[0]
+        return self

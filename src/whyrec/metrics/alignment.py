@@ -1,0 +1,140 @@
+"""Does the explanation agree with the rating? Alignment metrics of MMI (Zhao et al., CIKM 2024;
+METHODS.md §A.9).
+
+* **Sentiment accuracy**: a frozen *sentiment judge* — a classifier from text to the 1–5
+  rating, trained on the train split's reviews — reads each generated explanation; accuracy is
+  the share of explanations whose judged class equals the (predicted) rating rounded to a
+  class, over 5 classes, and over 3 (1–2 negative, 3 neutral, 4–5 positive). MMI used a
+  fine-tuned BERT as judge; whyrec's judge is a multinomial logistic regression on
+  (1 + log tf)·idf unigram+bigram features — deliberately *not* the sentence encoder the MMI
+  reward uses, so a policy cannot score by exploiting the reward's own representation.
+* **I(R;E)/H(R)**: a fresh MINE estimator trained on (explanation embedding, one-hot rating)
+  pairs of the evaluated set, its Donsker–Varadhan estimate divided by the rating entropy.
+* **I(F;E)**: the same with the feature word's embedding as the target.
+* FMR is in :mod:`whyrec.metrics.text`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from whyrec.align.mine import MINE, MINEConfig, one_hot_ratings, rating_entropy
+from whyrec.data.text import tokenize
+from whyrec.errors import BundleError
+
+THREE_CLASS = np.array([0, 0, 1, 2, 2])  # rating class 1..5 → negative / neutral / positive
+
+
+def _grams(tokens: Sequence[str]) -> list[str]:
+    return list(tokens) + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
+
+
+class SentimentJudge:
+    """Text → rating class 1..5: softmax regression on (1 + log tf)·log(N/df) uni+bigram features,
+    L2-normalised per text, trained with Adam and weight decay (full batch)."""
+
+    def __init__(self, max_features: int = 20000, epochs: int = 300, lr: float = 0.05, weight_decay: float = 1e-5,
+                 seed: int = 0) -> None:
+        self.max_features, self.epochs, self.lr, self.weight_decay, self.seed = max_features, epochs, lr, weight_decay, seed
+        self.index: dict[str, int] = {}
+        self.idf = torch.zeros(0)
+        self.linear: torch.nn.Linear | None = None
+
+    def _features(self, texts: Sequence[str]) -> torch.Tensor:
+        """A sparse (N, F) matrix of L2-normalised (1 + log tf)·idf values."""
+        rows, cols, vals = [], [], []
+        for n, text in enumerate(texts):
+            counts = Counter(g for g in _grams(tokenize(text)) if g in self.index)
+            for gram, tf in counts.items():
+                rows.append(n)
+                cols.append(self.index[gram])
+                vals.append((1.0 + math.log(tf)) * float(self.idf[self.index[gram]]))
+        rows_t, vals_t = torch.tensor(rows, dtype=torch.long), torch.tensor(vals, dtype=torch.float32)
+        norms = torch.zeros(len(texts)).index_add_(0, rows_t, vals_t ** 2).sqrt().clamp(min=1e-12)
+        indices = torch.stack([rows_t, torch.tensor(cols, dtype=torch.long)])
+        return torch.sparse_coo_tensor(indices, vals_t / norms[rows_t], (len(texts), len(self.index)),
+                                       check_invariants=True).coalesce()
+
+    def _logits(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sparse.mm(x, self.linear.weight.t()) + self.linear.bias
+
+    def fit(self, texts: Sequence[str], ratings: Sequence[float]) -> "SentimentJudge":
+        docs = [set(_grams(tokenize(t))) for t in texts]
+        df = Counter(g for d in docs for g in d)
+        kept = [g for g, c in sorted(df.items(), key=lambda kv: (-kv[1], kv[0])) if c >= 2][: self.max_features]
+        self.index = {g: i for i, g in enumerate(kept)}
+        self.idf = torch.tensor([math.log(len(texts) / df[g]) for g in kept], dtype=torch.float32)
+        x = self._features(texts)
+        y = torch.as_tensor(one_hot_ratings(ratings).argmax(1))
+        torch.manual_seed(self.seed)
+        self.linear = torch.nn.Linear(x.shape[1], 5)
+        opt = torch.optim.Adam(self.linear.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        for _ in range(self.epochs):
+            loss = torch.nn.functional.cross_entropy(self._logits(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return self
+
+    @torch.no_grad()
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        """Judged rating classes 1..5."""
+        if self.linear is None:
+            raise BundleError("the sentiment judge is not trained")
+        return self._logits(self._features(texts)).argmax(1).numpy() + 1
+
+    def save(self, folder: str | Path) -> None:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "judge.json").write_text(json.dumps({"grams": list(self.index), "seed": self.seed}))
+        save_file({"idf": self.idf, "weight": self.linear.weight.detach().contiguous(),
+                   "bias": self.linear.bias.detach().contiguous()}, str(folder / "judge.safetensors"))
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "SentimentJudge":
+        folder = Path(folder)
+        meta = json.loads((folder / "judge.json").read_text())
+        tensors = load_file(str(folder / "judge.safetensors"))
+        judge = cls(seed=meta["seed"])
+        judge.index = {g: i for i, g in enumerate(meta["grams"])}
+        judge.idf = tensors["idf"]
+        judge.linear = torch.nn.Linear(len(judge.index), 5)
+        judge.linear.load_state_dict({"weight": tensors["weight"], "bias": tensors["bias"]})
+        return judge
+
+
+def sentiment_accuracy(judged: Sequence[int], ratings: Sequence[float]) -> dict[str, float]:
+    """Share of explanations whose judged class equals the rating's class: 5-class and 3-class (%)."""
+    judged = np.asarray(judged, dtype=int) - 1
+    target = one_hot_ratings(ratings).argmax(1)
+    if len(judged) != len(target):
+        raise ValueError(f"{len(judged)} judged classes for {len(target)} ratings")
+    if len(target) == 0:
+        raise ValueError("no explanations to judge")
+    return {"acc5": 100.0 * float((judged == target).mean()),
+            "acc3": 100.0 * float((THREE_CLASS[judged] == THREE_CLASS[target]).mean())}
+
+
+def normalised_rating_mi(embeddings: torch.Tensor, ratings: Sequence[float], config: MINEConfig | None = None) -> float:
+    """I(R;E)/H(R): a fresh MINE trained on (explanation embedding, one-hot rating) pairs, over H(R)."""
+    entropy = rating_entropy(ratings)
+    if entropy == 0:
+        return 0.0
+    y = one_hot_ratings(ratings)
+    mine = MINE(embeddings.shape[1], 5, config or MINEConfig(hidden=100, lr=1e-3, batch_size=256, epochs=100))
+    return mine.fit(embeddings, y).estimate(embeddings, y) / entropy
+
+
+def feature_mi(embeddings: torch.Tensor, feature_embeddings: torch.Tensor, config: MINEConfig | None = None) -> float:
+    """I(F;E) in nats: a fresh MINE on (explanation embedding, feature embedding) pairs."""
+    mine = MINE(embeddings.shape[1], feature_embeddings.shape[1],
+                config or MINEConfig(hidden=256, lr=1e-3, batch_size=256, epochs=100))
+    return mine.fit(embeddings, feature_embeddings).estimate(embeddings, feature_embeddings)

@@ -1,0 +1,98 @@
+"""MMI on the planted corpus: rewards follow sentiment, the fine-tuning loop runs and is sound."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from whyrec.align.mine import one_hot_ratings
+from whyrec.align.mmi import MMIConfig, MMIData, MMITrainer, policy_gradient_loss
+from whyrec.data import ratio_split
+from whyrec.data.synthetic import make_planted_corpus
+from whyrec.data.text import Vocabulary, tokenize
+from whyrec.errors import ConfigError
+from whyrec.explain.interface import GRUExplainer
+from whyrec.explain.sentence import MeanWordVectorEncoder
+from whyrec.explain.targets import explanation_targets
+from whyrec.systems.mt import MultiTask
+
+TINY_MT = dict(factors=3, vocab_size=300, max_words=8, doc_words=12, doc_reviews=3, word_dim=16, word_vectors="random",
+               encoder_hidden=12, decoder_hidden=24, batch_size=32, pg_batch=8, rollouts=2, d_samples=8,
+               pg_steps=1, d_steps=2, adversarial_from=2, d_filters=4, d_widths=(1, 2, 3), lr=1e-2)
+
+
+@pytest.fixture(scope="module")
+def planted():
+    return make_planted_corpus(n_users=60, n_items=20, reviews_per_user=10, seed=4).corpus
+
+
+@pytest.fixture(scope="module")
+def encoder(planted):
+    vocab = Vocabulary.build([tokenize(t) for t in planted.texts], max_size=500)
+    vectors = np.random.default_rng(0).standard_normal((len(vocab), 24)).astype(np.float32)
+    return MeanWordVectorEncoder(vocab, vectors)
+
+
+def _data(corpus, ratings=None) -> MMIData:
+    refs = explanation_targets(corpus, None, 8)
+    return MMIData(list(corpus.users), list(corpus.items), np.asarray(ratings if ratings is not None else corpus.ratings),
+                   refs)
+
+
+def test_policy_gradient_loss_uses_a_mean_over_k_baseline():
+    reward = torch.tensor([1.0, 3.0, 5.0, 5.0])  # input 0: advantages −1, +1; input 1: 0, 0
+    log_prob = torch.tensor([-2.0, -4.0, -1.0, -7.0], requires_grad=True)
+    loss = policy_gradient_loss(reward, log_prob, k=2)
+    assert float(loss.detach()) == pytest.approx(-((-1) * -2 + 1 * -4) / 4)
+    loss.backward()
+    assert log_prob.grad.tolist() == pytest.approx([0.25, -0.25, 0.0, 0.0])
+
+
+def test_an_explanation_naming_the_right_sentiment_gets_a_higher_reward(planted, encoder):
+    from whyrec.align.mine import MINE, MINEConfig
+
+    mine = MINE(encoder.dim, 5, MINEConfig(hidden=64, lr=3e-3, batch_size=256, epochs=60, seed=0))
+    mine.fit(encoder.encode(list(planted.texts)), one_hot_ratings(planted.ratings))
+    texts = ["I found the strap excellent. Really amazing strap.", "Honestly the strap was horrible for me."]
+    x = encoder.encode(texts)
+    five, one = torch.as_tensor(one_hot_ratings([5, 5])), torch.as_tensor(one_hot_ratings([1, 1]))
+    # the reward against a shuffled target that is a 1-star rating: T(x, 5) − T(x, 1)
+    with torch.no_grad():
+        reward = mine.network(x, five) - mine.network(x, one)
+    assert float(reward[0]) > float(reward[1]) + 0.5
+
+
+def test_mmi_fine_tuning_runs_alternates_and_keeps_the_best_state(planted, encoder):
+    split = ratio_split(planted, seed=0)
+    mt = MultiTask(epochs=2, **TINY_MT).fit(split.train, split.valid)
+    explainer = GRUExplainer.from_mt(mt, "pair")
+    train = _data(split.train, mt.predict_corpus(split.train))  # predicted ratings, the default target
+    valid = _data(split.valid, mt.predict_corpus(split.valid))
+    before = [p.detach().clone() for p in explainer.parameters()]
+    trainer = MMITrainer(explainer, encoder, MMIConfig(samples=3, epochs=4, batch_size=32, lr=3e-3, mine_hidden=32,
+                                                       mine_lr=3e-3, mine_batch_size=128, mine_pretrain_epochs=20,
+                                                       max_batches_per_epoch=6))
+    trainer.pretrain(list(split.train.texts), train)
+    start = trainer.mutual_information(valid)["rating"]
+    trainer.fit(train, valid)
+    phases = [h["phase"] for h in trainer.history]
+    assert phases[:2] == ["generator", "estimator"]
+    gen = [h for h in trainer.history if h["phase"] == "generator"]
+    assert all(set(h["weights"]) == {"mi", "kl", "entropy"} for h in gen)
+    assert all(np.isfinite([h["reward_mi"], h["kl"], h["entropy"], h["backbone"]]).all() for h in gen)
+    assert gen[0]["entropy"] > 0
+    assert trainer.best_valid_score >= start - 1e-6  # the kept state is at least the starting one
+    changed = any(not torch.equal(a, b) for a, b in zip(before, explainer.parameters()))
+    assert changed == (trainer.best_valid_score > start)
+    # the reference copy is frozen and untouched
+    assert all(not p.requires_grad for p in trainer.reference.parameters())
+    assert all(torch.equal(a, b) for a, b in zip(before, trainer.reference.parameters()))
+    assert len(explainer.explain(split.test.users[:3], split.test.items[:3])) == 3
+
+
+def test_config_errors():
+    with pytest.raises(ConfigError, match="target"):
+        MMIConfig(target="style")
+    with pytest.raises(ConfigError, match="2 samples"):
+        MMIConfig(samples=1)

@@ -1,0 +1,49 @@
+"""Alignment metrics: the sentiment judge, sentiment accuracy by hand, normalised MI."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from whyrec.align.mine import MINEConfig
+from whyrec.data.synthetic import make_planted_corpus
+from whyrec.metrics.alignment import SentimentJudge, feature_mi, normalised_rating_mi, sentiment_accuracy
+
+
+def test_sentiment_accuracy_by_hand():
+    # ratings 5, 4, 2, 3 ; judged 5, 5, 1, 4 → exact: 1/4; 3-class: pos=pos, pos=pos, neg=neg, neu≠pos → 3/4
+    assert sentiment_accuracy([5, 5, 1, 4], [5.0, 4.2, 1.6, 3.0]) == {"acc5": 25.0, "acc3": 75.0}
+    with pytest.raises(ValueError, match="no explanations"):
+        sentiment_accuracy([], [])
+
+
+def test_judge_learns_planted_sentiment_and_round_trips(tmp_path):
+    corpus = make_planted_corpus(n_users=80, n_items=20, reviews_per_user=10, seed=5).corpus
+    texts, ratings = list(corpus.texts), corpus.ratings
+    judge = SentimentJudge(epochs=150).fit(texts[:600], ratings[:600])
+    held = sentiment_accuracy(judge.predict(texts[600:]), ratings[600:])
+    majority = 100.0 * np.mean(np.rint(ratings[600:]) == np.bincount(np.rint(ratings[:600]).astype(int)).argmax())
+    assert held["acc5"] > majority + 10 and held["acc3"] > held["acc5"]
+    assert list(judge.predict(["really amazing strap , excellent", "horrible design , awful"])) [0] > 3
+    judge.save(tmp_path / "judge")
+    again = SentimentJudge.load(tmp_path / "judge")
+    assert np.array_equal(again.predict(texts[600:]), judge.predict(texts[600:]))
+
+
+def test_normalised_mi_is_high_for_informative_and_low_for_random_embeddings():
+    rng = np.random.default_rng(0)
+    ratings = rng.integers(1, 6, size=3000).astype(float)
+    informative = torch.tensor(np.eye(5)[ratings.astype(int) - 1] + 0.1 * rng.standard_normal((3000, 5)),
+                               dtype=torch.float32)
+    noise = torch.randn(3000, 5)
+    cfg = MINEConfig(hidden=32, lr=3e-3, batch_size=300, epochs=40)
+    high = normalised_rating_mi(informative, ratings, cfg)
+    low = normalised_rating_mi(noise, ratings, cfg)
+    assert high > 0.8 and high < 1.1  # I(R;E) ≤ H(R) when E determines R: close to 1
+    assert low < 0.1
+    assert normalised_rating_mi(noise, np.full(3000, 4.0), cfg) == 0.0  # H(R) = 0
+    f = torch.tensor(np.eye(4)[rng.integers(0, 4, 3000)], dtype=torch.float32)
+    assert feature_mi(f + 0.05 * torch.randn_like(f), f, cfg) == pytest.approx(math.log(4), abs=0.25)
