@@ -1,14 +1,14 @@
-"""Alignment benchmark: MMI(rating) fine-tuning of MT's GRU explainer (MT-P) on split 1.
+"""Alignment benchmark: MMI(rating) fine-tuning of PETER, PETER+ and MT's GRU explainer, split 1.
 
-For each shared dataset with an MT bundle in benchmarks/.cache/<dataset>/ (written by
-benchmarks/mt.py), this evaluates MT-P's greedy explanations on the test split, fine-tunes the
-decoder with MMI (rating target = MT's predicted rating, K samples, KL to the frozen MT-P,
-entropy bonus, DWA, teacher-forced NLL kept), and evaluates again: RMSE/MAE, BLEU-1/4,
-ROUGE-1/2/L, USR, FMR, FCR, DIV, sentiment accuracy (5- and 3-class, judge = tf-idf logistic
-regression trained on the train reviews), I(R;E)/H(R) and wall time, into
-benchmarks/results/alignment.{json,md} plus a plot of reward, KL and entropy over training.
-
-PETER/PETER+ and the feature/joint rewards are not measured yet (see issue 4's notes).
+For each shared dataset: PETER and PETER+ are trained here; MT-P comes from the MT bundle in
+benchmarks/.cache/<dataset>/ (written by benchmarks/mt.py; skipped when absent). Each backbone's
+greedy test explanations are evaluated, the backbone is fine-tuned with MMI (rating target =
+the backbone's own predicted rating, detached; K samples, KL to a frozen copy, entropy bonus,
+DWA, the backbone's loss kept), and evaluated again: RMSE/MAE, BLEU-1/4, ROUGE-1/2/L, USR, FMR,
+FCR, DIV, sentiment accuracy (5- and 3-class; judge = tf-idf logistic regression trained on
+the train reviews), I(R;E)/H(R), wall time; plus PETER's greedy decoding time with and without
+the key/value cache. Results go to benchmarks/results/alignment.{json,md} with a plot of
+reward, KL and entropy over training. MMI(feature) and the joint reward are not run here yet.
 
     python benchmarks/alignment.py [--datasets ...] [--threads 2] [--encoder minilm|glove]
 """
@@ -23,7 +23,6 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from whyrec.align.mine import MINEConfig
@@ -31,18 +30,18 @@ from whyrec.align.mmi import MMIConfig, MMIData, MMITrainer
 from whyrec.bundle import load_bundle
 from whyrec.data import Corpus, fixed_index_split, load_corpus
 from whyrec.data.features import FeatureExtractor
-from whyrec.data.text import tokenize
 from whyrec.explain.interface import GRUExplainer
 from whyrec.explain.targets import explanation_targets
 from whyrec.metrics import text as tm
 from whyrec.metrics.alignment import SentimentJudge, normalised_rating_mi, sentiment_accuracy
 from whyrec.metrics.rating import mae, rmse
+from whyrec.systems.peter import Peter, PeterExplainer
 
 HERE = Path(__file__).resolve().parent
 DATASETS = ["amazon-digital-music", "amazon-musical-instruments", "amazon-magazine-subscriptions", "amazon-gift-cards"]
 
 
-def make_encoder(kind: str, mt):
+def make_encoder(kind: str, vocab):
     if kind == "minilm":
         from whyrec.explain.sentence import MiniLMEncoder
 
@@ -50,14 +49,14 @@ def make_encoder(kind: str, mt):
     from whyrec.explain.embeddings import init_word_vectors
     from whyrec.explain.sentence import MeanWordVectorEncoder
 
-    vectors, _ = init_word_vectors(mt.vocab, 50, "auto")
-    return MeanWordVectorEncoder(mt.vocab, vectors)
+    vectors, _ = init_word_vectors(vocab, 50, "auto")
+    return MeanWordVectorEncoder(vocab, vectors)
 
 
-def evaluate(explainer, mt, test: Corpus, references, feature_of, feature_set, judge, encoder, seed=0) -> dict:
+def evaluate(explainer, model, test: Corpus, references, feature_of, feature_set, judge, encoder, seed=0) -> dict:
     began = time.perf_counter()
-    texts = explainer.explain(list(test.users), list(test.items))
-    predicted = mt.predict_corpus(test)
+    texts = explainer.explain(list(test.users), list(test.items), features=feature_of)
+    predicted = model.predict_corpus(test)
     hyps = [t.split() for t in texts]
     detected = tm.detect_features(hyps, feature_set)
     r = tm.rouge(references, hyps)
@@ -76,58 +75,93 @@ def evaluate(explainer, mt, test: Corpus, references, feature_of, feature_set, j
     return out
 
 
-def run_dataset(name: str, args) -> dict | None:
-    bundle = HERE / ".cache" / name
-    if not (bundle / "bundle.json").exists():
-        print(f"== {name}: no MT bundle in {bundle} (run benchmarks/mt.py first); skipped", flush=True)
-        return None
+def decoding_speed(peter: Peter, test: Corpus, feature_of: list[str], repeats: int = 3) -> dict:
+    """Seconds to greedy-decode the test set with and without PETER's key/value cache."""
+    u = torch.as_tensor(peter.user_map.lookup(test.users))
+    i = torch.as_tensor(peter.item_map.lookup(test.items))
+    f = torch.as_tensor([peter.vocab.id(w) for w in feature_of])
+    out = {}
+    for cached in (True, False):
+        best = float("inf")
+        for _ in range(repeats):
+            began = time.perf_counter()
+            for s in range(0, len(u), 256):
+                peter.generate(u[s:s + 256], i[s:s + 256], f[s:s + 256], use_cache=cached)
+            best = min(best, time.perf_counter() - began)
+        out["cached" if cached else "uncached"] = best
+    same = torch.equal(peter.generate(u[:256], i[:256], f[:256]).tokens,
+                       peter.generate(u[:256], i[:256], f[:256], use_cache=False).tokens)
+    return {**out, "speedup": out["uncached"] / out["cached"], "identical_outputs": same}
+
+
+def run_dataset(name: str, args) -> dict:
     began = time.perf_counter()
     folder = args.data / name
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         corpus = load_corpus(folder, duplicates="keep-all")
     split = fixed_index_split(corpus, folder / args.split)
-    mt = load_bundle(bundle)
     features = FeatureExtractor(min_df=3).extract(Corpus.concat([split.train, split.valid, split.test]))
     feature_at = dict(zip(features["position"].tolist(), features["feature"].tolist()))
     feature_set = set(features["feature"])
-    max_words = mt.config.max_words
     test = split.test
-    references = explanation_targets(test, features, max_words)
+    references = explanation_targets(test, features, args.max_words)
     feature_of = [feature_at.get(p, "") for p in test.positions.tolist()]
     judge = SentimentJudge().fit(list(split.train.texts), split.train.ratings)
     judge_on_reviews = sentiment_accuracy(judge.predict(list(test.texts)), test.ratings)
-    encoder = make_encoder(args.encoder, mt)
-    explainer = GRUExplainer.from_mt(mt, "pair")
     print(f"== {name}: judge accuracy on test reviews {judge_on_reviews}", flush=True)
-    before = evaluate(explainer, mt, test, references, feature_of, feature_set, judge, encoder)
-    print(f"   MT-P: {json.dumps({k: round(v, 4) for k, v in before.items() if isinstance(v, float)})}", flush=True)
 
-    def data(part: Corpus) -> MMIData:
-        return MMIData(list(part.users), list(part.items), mt.predict_corpus(part),
-                       explanation_targets(part, features, max_words))
+    backbones = {}
+    for label, use_feature in (("PETER", False), ("PETER+", True)):
+        t0 = time.perf_counter()
+        peter = Peter(use_feature=use_feature, max_words=args.max_words, epochs=args.peter_epochs).fit(
+            split.train, split.valid, features)
+        print(f"   {label} trained in {time.perf_counter() - t0:.0f}s ({len(peter.history)} epochs)", flush=True)
+        backbones[label] = (peter, PeterExplainer(peter), peter.vocab, time.perf_counter() - t0)
+    bundle = HERE / ".cache" / name
+    if (bundle / "bundle.json").exists():
+        mt = load_bundle(bundle)
+        backbones["MT-P"] = (mt, GRUExplainer.from_mt(mt, "pair"), mt.vocab, None)
+    else:
+        print(f"   no MT bundle in {bundle} (run benchmarks/mt.py first): MT-P skipped", flush=True)
+    encoder = make_encoder(args.encoder, backbones["PETER"][2])
+    speed = decoding_speed(backbones["PETER"][0], test, feature_of)
+    print(f"   PETER greedy decoding of the test set: {speed}", flush=True)
 
-    config = MMIConfig(target="rating", samples=args.samples, epochs=args.epochs, batch_size=64, lr=args.lr,
-                       max_batches_per_epoch=args.max_batches, mine_lr=1e-3, mine_batch_size=512,
-                       mine_pretrain_epochs=30, dwa=True, dwa_temperature=2.0, seed=0)
-    trainer = MMITrainer(explainer, encoder, config)
-    started = time.perf_counter()
-    train = data(split.train)
-    pretrain = MMIData(train.users, train.items, split.train.ratings, train.references)  # (review, observed rating)
-    trainer.pretrain(list(split.train.texts), pretrain)
-    trainer.fit(train, data(split.valid),
-                log=lambda r: print(f"   MMI epoch {r['epoch']} ({r['phase']}): "
-                                    + ", ".join(f"{k} {v:.3f}" for k, v in r.items()
-                                                if isinstance(v, float) and k != "seconds")
-                                    + (f", valid MI {r['valid_mi']['rating']:.3f}" if "valid_mi" in r else ""),
-                                    flush=True))
-    mmi_seconds = time.perf_counter() - started
-    after = evaluate(explainer, mt, test, references, feature_of, feature_set, judge, encoder)
-    print(f"   MT-P + MMI(rating): {json.dumps({k: round(v, 4) for k, v in after.items() if isinstance(v, float)})}",
-          flush=True)
+    rows, histories, seconds = {}, {}, {}
+    for label, (model, explainer, _, train_seconds) in backbones.items():
+        before = evaluate(explainer, model, test, references, feature_of, feature_set, judge, encoder)
+        before["train_seconds"] = train_seconds
+        rows[label] = before
+        print(f"   {label}: {json.dumps({k: round(v, 4) for k, v in before.items() if isinstance(v, float)})}", flush=True)
+
+        def data(part: Corpus) -> MMIData:
+            fw = [feature_at.get(p, "") for p in part.positions.tolist()]
+            return MMIData(list(part.users), list(part.items), model.predict_corpus(part),
+                           explanation_targets(part, features, args.max_words), fw)
+
+        config = MMIConfig(target="rating", samples=args.samples, epochs=args.epochs, batch_size=64, lr=args.lr,
+                           max_batches_per_epoch=args.max_batches, mine_lr=1e-3, mine_batch_size=512,
+                           mine_pretrain_epochs=30, dwa=True, dwa_temperature=2.0, seed=0)
+        trainer = MMITrainer(explainer, encoder, config)
+        started = time.perf_counter()
+        train = data(split.train)
+        pretrain = MMIData(train.users, train.items, split.train.ratings, train.references, train.features)
+        trainer.pretrain(list(split.train.texts), pretrain)  # (train review, observed rating) pairs
+        trainer.fit(train, data(split.valid), log=lambda r, label=label: print(
+            f"   {label} MMI epoch {r['epoch']} ({r['phase']}): "
+            + ", ".join(f"{k} {v:.3f}" for k, v in r.items() if isinstance(v, float) and k != "seconds")
+            + (f", valid MI {r['valid_mi']['rating']:.3f}" if "valid_mi" in r else ""), flush=True))
+        seconds[label] = time.perf_counter() - started
+        after = evaluate(explainer, model, test, references, feature_of, feature_set, judge, encoder)
+        after["mmi_seconds"] = seconds[label]
+        rows[f"{label} + MMI(rating)"] = after
+        histories[label] = trainer.history
+        print(f"   {label} + MMI(rating): {json.dumps({k: round(v, 4) for k, v in after.items() if isinstance(v, float)})}",
+              flush=True)
     return {"sizes": split.sizes(), "judge_on_test_reviews": judge_on_reviews, "encoder": args.encoder,
-            "config": config.__dict__, "rows": {"MT-P": before, "MT-P + MMI(rating)": after},
-            "history": trainer.history, "mmi_seconds": mmi_seconds, "wall_seconds": time.perf_counter() - began}
+            "mmi_config": config.__dict__, "rows": rows, "history": histories, "decoding": speed,
+            "wall_seconds": time.perf_counter() - began}
 
 
 COLUMNS = [("rmse", "RMSE", 4), ("mae", "MAE", 4), ("bleu1", "BLEU-1", 2), ("bleu4", "BLEU-4", 2),
@@ -137,28 +171,38 @@ COLUMNS = [("rmse", "RMSE", 4), ("mae", "MAE", 4), ("bleu1", "BLEU-1", 2), ("ble
 
 
 def markdown(results: dict) -> str:
-    lines = ["# Alignment benchmark (MMI on MT's GRU explainer)", "",
+    lines = ["# Alignment benchmark (MMI on PETER, PETER+ and MT's GRU explainer)", "",
              f"Split {results['split']}, {results['threads']} torch thread(s), {results['machine']}, sentence encoder "
-             f"`{results['encoder']}`. Measured {results['date']}. Sentiment accuracy: % of greedy test explanations "
-             "whose class by the judge (tf-idf logistic regression trained on the train reviews) equals MT's "
-             "predicted rating rounded; I(R;E)/H(R) by a fresh MINE on (explanation, predicted rating) test pairs. "
-             "MMI changes the decoder only, so RMSE/MAE are MT's and cannot move.", "",
-             "| dataset | system | " + " | ".join(c[1] for c in COLUMNS) + " | MMI seconds |",
+             f"`{results['encoder']}`, MMI settings {json.dumps(results['settings'])}. Measured {results['date']}. "
+             "Sentiment accuracy: % of greedy test explanations whose class by the judge (tf-idf logistic regression "
+             "trained on the train reviews) equals the system's predicted rating rounded; I(R;E)/H(R) by a fresh MINE "
+             "on (explanation, predicted rating) test pairs. MMI on MT-P changes the decoder only, so MT's RMSE/MAE "
+             "cannot move; PETER's rating shares the transformer and can.", "",
+             "| dataset | system | " + " | ".join(c[1] for c in COLUMNS) + " | train / MMI s |",
              "|---|---|" + "---|" * (len(COLUMNS) + 1)]
     for name, r in results["datasets"].items():
         for system, row in r["rows"].items():
             cells = " | ".join(f"{row[key]:.{digits}f}" for key, _, digits in COLUMNS)
-            extra = f"{r['mmi_seconds']:.0f}" if "MMI" in system else ""
-            lines.append(f"| {name} | {system} | {cells} | {extra} |")
-    lines += ["", "Judge accuracy on the test *reviews* (observed ratings), for scale:", ""]
+            secs = row.get("mmi_seconds", row.get("train_seconds"))
+            lines.append(f"| {name} | {system} | {cells} | {f'{secs:.0f}' if secs else ''} |")
+    lines += ["", "Judge accuracy on the test *reviews* (observed ratings), for scale; PETER's greedy decoding of the "
+              "test set with and without the key/value cache:", ""]
     for name, r in results["datasets"].items():
-        j = r["judge_on_test_reviews"]
-        lines.append(f"- {name}: 5-class {j['acc5']:.1f}%, 3-class {j['acc3']:.1f}%")
-    lines += ["", "## Issue 4 target: MMI(rating) raises 5-class sentiment accuracy by ≥ 10 points (GRU explainer)", ""]
+        j, d = r["judge_on_test_reviews"], r["decoding"]
+        lines.append(f"- {name}: judge 5-class {j['acc5']:.1f}%, 3-class {j['acc3']:.1f}%; decoding {d['cached']:.2f}s "
+                     f"cached vs {d['uncached']:.2f}s uncached (×{d['speedup']:.1f}, identical outputs: "
+                     f"{d['identical_outputs']})")
+    lines += ["", "## Issue 4 targets", "",
+              "MMI(rating) raises 5-class sentiment accuracy by ≥ 10 points with RMSE within 2% of its backbone:", ""]
     for name, r in results["datasets"].items():
-        gain = r["rows"]["MT-P + MMI(rating)"]["acc5"] - r["rows"]["MT-P"]["acc5"]
-        lines.append(f"- {name}: {gain:+.1f} points — {'met' if gain >= 10 else 'NOT met'}")
-    lines += ["", "PETER / PETER+ and MMI(feature) / joint are not measured yet.", ""]
+        for backbone in ("PETER", "MT-P"):
+            if backbone not in r["rows"]:
+                continue
+            a, b = r["rows"][backbone], r["rows"][f"{backbone} + MMI(rating)"]
+            gain, drift = b["acc5"] - a["acc5"], 100 * (b["rmse"] - a["rmse"]) / a["rmse"]
+            lines.append(f"- {name}, {backbone}: {gain:+.1f} points, RMSE {drift:+.2f}% — "
+                         f"{'met' if gain >= 10 and drift <= 2 else 'NOT met'}")
+    lines += ["", "MMI(feature) and the joint reward over PETER+ are not measured yet.", ""]
     return "\n".join(lines)
 
 
@@ -168,16 +212,16 @@ def plot(results: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
     for name, r in results["datasets"].items():
-        gen = [h for h in r["history"] if h["phase"] == "generator"]
-        epochs = [h["epoch"] for h in gen]
-        for ax, key in zip(axes, ("reward_mi", "kl", "entropy")):
-            ax.plot(epochs, [h[key] for h in gen], marker="o", label=name)
-            ax.set_title({"reward_mi": "MI reward (mean)", "kl": "KL to MT-P (per sequence)",
-                          "entropy": "entropy −log π(e)"}[key])
-            ax.set_xlabel("epoch")
-    axes[0].legend(fontsize=7)
+        for backbone, history in r["history"].items():
+            gen = [h for h in history if h["phase"] == "generator"]
+            for ax, key in zip(axes, ("reward_mi", "kl", "entropy")):
+                ax.plot([h["epoch"] for h in gen], [h[key] for h in gen], marker="o", label=f"{name} · {backbone}")
+    for ax, title in zip(axes, ("MI reward (mean)", "KL to the frozen backbone (per sequence)", "entropy −log π(e)")):
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("epoch")
+    axes[0].legend(fontsize=6)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -194,16 +238,21 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=5)
     parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument("--max-batches", type=int, default=30)
+    parser.add_argument("--max-words", type=int, default=15)
+    parser.add_argument("--peter-epochs", type=int, default=25)
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     results = {"split": args.split, "date": time.strftime("%Y-%m-%d"), "threads": args.threads, "encoder": args.encoder,
                "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+               "settings": {"epochs": args.epochs, "samples": args.samples, "lr": args.lr,
+                            "max_batches_per_epoch": args.max_batches, "peter_epochs": args.peter_epochs},
                "datasets": {}}
+    if (args.out / "alignment.json").exists():  # keep datasets measured by an earlier run of this script
+        previous = json.loads((args.out / "alignment.json").read_text()).get("datasets", {})
+        results["datasets"] = {k: v for k, v in previous.items() if k not in args.datasets}
     for name in args.datasets:
-        r = run_dataset(name, args)
-        if r is not None:
-            results["datasets"][name] = r
+        results["datasets"][name] = run_dataset(name, args)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "alignment.json").write_text(json.dumps(results, indent=1, default=float))
     (args.out / "alignment.md").write_text(markdown(results))

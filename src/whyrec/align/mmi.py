@@ -138,7 +138,7 @@ class MMITrainer:
     # --- one generator step ----------------------------------------------------------------------------
     def _generator_step(self, batch: MMIData, weights: dict[str, float]) -> dict[str, float]:
         cfg, k = self.config, self.config.samples
-        ctx = self.explainer.contexts(batch.users, batch.items)
+        ctx = self.explainer.contexts(batch.users, batch.items, batch.features)
         rep = self.explainer.repeat(ctx, k)
         samples = self.explainer.sample(rep)
         x = self.encoder.encode(self.explainer.texts(samples.tokens))
@@ -154,8 +154,8 @@ class MMITrainer:
             r_mi = rewards[cfg.target]
         log_prob = self.explainer.log_prob(rep, samples.tokens)
         with torch.no_grad():
-            ref_log_prob = self.reference.log_prob(self.reference.repeat(self.reference.contexts(batch.users, batch.items), k),
-                                                   samples.tokens)
+            ref_ctx = self.reference.contexts(batch.users, batch.items, batch.features)
+            ref_log_prob = self.reference.log_prob(self.reference.repeat(ref_ctx, k), samples.tokens)
         r_kl = (log_prob - ref_log_prob).detach()
         r_h = -log_prob.detach()
         loss_mi = policy_gradient_loss(r_mi, log_prob, k)
@@ -184,7 +184,8 @@ class MMITrainer:
     def greedy_texts(self, data: MMIData, batch_size: int = 256) -> list[str]:
         out: list[str] = []
         for s in range(0, len(data), batch_size):
-            ctx = self.explainer.contexts(data.users[s:s + batch_size], data.items[s:s + batch_size])
+            features = data.features[s:s + batch_size] if data.features is not None else None
+            ctx = self.explainer.contexts(data.users[s:s + batch_size], data.items[s:s + batch_size], features)
             out.extend(self.explainer.texts(self.explainer.sample(ctx, greedy=True).tokens))
         return out
 

@@ -3,7 +3,8 @@
 An explainer turns (user, item) pairs into a *context* it understands, samples explanations
 from it, scores given explanations, and has a teacher-forced loss of its own:
 
-* ``contexts(users, items)`` → an opaque batch context (B rows);
+* ``contexts(users, items, features=None)`` → an opaque batch context (B rows; explainers
+  fed a feature word, like PETER+, use ``features``);
 * ``repeat(ctx, k)`` → the context with every row repeated k times (row-major: input 0's k
   copies first);
 * ``sample(ctx, greedy=False)`` → :class:`~whyrec.explain.seq2seq.Samples` (token ids,
@@ -30,7 +31,7 @@ from whyrec.explain.targets import teacher_forcing_batch
 
 
 class Explainer(Protocol):
-    def contexts(self, users: Sequence[str], items: Sequence[str]): ...
+    def contexts(self, users: Sequence[str], items: Sequence[str], features: Sequence[str] | None = None): ...
 
     def repeat(self, ctx, k: int): ...
 
@@ -42,7 +43,8 @@ class Explainer(Protocol):
 
     def texts(self, tokens: torch.Tensor) -> list[str]: ...
 
-    def explain(self, users: Sequence[str], items: Sequence[str], method: str = "greedy") -> list[str]: ...
+    def explain(self, users: Sequence[str], items: Sequence[str], method: str = "greedy",
+                features: Sequence[str] | None = None) -> list[str]: ...
 
     def parameters(self): ...
 
@@ -63,8 +65,8 @@ class GRUExplainer:
         return cls(mt.generator[f"decoder_{variant}"], mt.vocab,
                    lambda users, items: mt._contexts_for(variant, users, items).detach(), mt.config.max_words + 1)
 
-    def contexts(self, users, items) -> torch.Tensor:
-        return self.context_fn(list(users), list(items))
+    def contexts(self, users, items, features=None) -> torch.Tensor:
+        return self.context_fn(list(users), list(items))  # MT's decoders take no feature
 
     def repeat(self, ctx: torch.Tensor, k: int) -> torch.Tensor:
         return ctx.repeat_interleave(k, dim=0)
@@ -93,8 +95,8 @@ class GRUExplainer:
         return [" ".join(self.vocab.decode(row.tolist())) for row in tokens]
 
     @torch.no_grad()
-    def explain(self, users, items, method: str = "greedy") -> list[str]:
-        ctx = self.contexts(users, items)
+    def explain(self, users, items, method: str = "greedy", features=None) -> list[str]:
+        ctx = self.contexts(users, items, features)
         if method == "beam":
             v = self.vocab
             self.decoder.eval()

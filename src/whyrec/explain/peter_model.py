@@ -1,0 +1,167 @@
+"""The PETER transformer (Li, Zhang & Chen, "Personalized Transformer for Explainable
+Recommendation", ACL 2021; METHODS.md §P.2), with key/value-cached decoding.
+
+One small post-LN transformer reads ``[u, i, (f), <bos>, w_1, …]`` under the PETER mask
+(causal, except that the user position may also see the item). Three heads share one
+output projection: the rating from the user position (an MLP), a bag-of-words "context"
+distribution from the item position, and the next word from every position from ``<bos>`` on.
+PETER+ puts the feature word after u, i.
+
+The reference code re-runs the whole prefix at every decoding step; here each layer keeps its
+keys and values, so a step costs one position (``generate`` ≡ re-running, as a test checks).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+@dataclass
+class PeterShape:
+    n_users: int
+    n_items: int
+    n_tokens: int
+    emsize: int = 128
+    heads: int = 2
+    ffn: int = 512
+    layers: int = 2
+    dropout: float = 0.2
+    use_feature: bool = False
+    max_positions: int = 64
+
+
+class CachedSelfAttention(nn.Module):
+    """Multi-head self-attention that can append new positions to a key/value cache."""
+
+    def __init__(self, dim: int, heads: int, dropout: float) -> None:
+        super().__init__()
+        self.heads, self.head_dim = heads, dim // heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.out = nn.Linear(dim, dim)
+        self.dropout = dropout
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None, cache: dict | None = None) -> torch.Tensor:
+        """x (B, T, D); ``mask`` (B or 1, 1, T, S) True = may attend, S = cached + T positions."""
+        b, t, d = x.shape
+        q, k, v = self.qkv(x).split(d, dim=2)
+        q, k, v = (z.view(b, t, self.heads, self.head_dim).transpose(1, 2) for z in (q, k, v))
+        if cache is not None:
+            if "k" in cache:
+                k, v = torch.cat([cache["k"], k], dim=2), torch.cat([cache["v"], v], dim=2)
+            cache["k"], cache["v"] = k, v
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0)
+        return self.out(y.transpose(1, 2).reshape(b, t, d))
+
+
+class PostNormLayer(nn.Module):
+    """x ← LN(x + Attn(x)); x ← LN(x + FFN(x)), as ``nn.TransformerEncoderLayer`` (ReLU, post-LN)."""
+
+    def __init__(self, dim: int, heads: int, ffn: int, dropout: float) -> None:
+        super().__init__()
+        self.attn = CachedSelfAttention(dim, heads, dropout)
+        self.ff = nn.Sequential(nn.Linear(dim, ffn), nn.ReLU(), nn.Dropout(dropout), nn.Linear(ffn, dim))
+        self.norm1, self.norm2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
+        self.drop1, self.drop2 = nn.Dropout(dropout), nn.Dropout(dropout)
+
+    def forward(self, x, mask, cache=None):
+        x = self.norm1(x + self.drop1(self.attn(x, mask, cache)))
+        return self.norm2(x + self.drop2(self.ff(x)))
+
+
+def sinusoidal_positions(n: int, dim: int) -> torch.Tensor:
+    """PE(p, 2k) = sin(p / 10000^{2k/d}), PE(p, 2k+1) = cos(…) (Vaswani et al. 2017)."""
+    position = torch.arange(n, dtype=torch.float32)[:, None]
+    freq = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32) * (-math.log(10000.0) / dim))
+    pe = torch.zeros(n, dim)
+    pe[:, 0::2] = torch.sin(position * freq)
+    pe[:, 1::2] = torch.cos(position * freq)
+    return pe
+
+
+def peter_mask(src_len: int, total: int) -> torch.Tensor:
+    """(total, total) boolean, True = may attend: causal, plus user (0) → item (1)."""
+    allowed = torch.ones(total, total, dtype=torch.bool).tril()
+    allowed[0, 1] = True
+    return allowed
+
+
+class PeterModel(nn.Module):
+    def __init__(self, shape: PeterShape, pad: int, never_emit: tuple[int, ...] = ()) -> None:
+        super().__init__()
+        self.shape, self.pad = shape, pad
+        # words the explanation head must give zero probability (<bos>, <pad>), in teacher
+        # forcing and in decoding alike, so scored and sampled log-probabilities agree
+        emit = torch.zeros(shape.n_tokens)
+        emit[list(never_emit)] = float("-inf")
+        self.register_buffer("emit_mask", emit, persistent=False)
+        d = shape.emsize
+        self.users, self.items = nn.Embedding(shape.n_users, d), nn.Embedding(shape.n_items, d)
+        self.words = nn.Embedding(shape.n_tokens, d)
+        self.layers = nn.ModuleList(PostNormLayer(d, shape.heads, shape.ffn, shape.dropout) for _ in range(shape.layers))
+        self.drop = nn.Dropout(shape.dropout)
+        self.to_token = nn.Linear(d, shape.n_tokens)
+        self.rating_mlp = nn.Sequential(nn.Linear(d, d), nn.Sigmoid(), nn.Linear(d, 1))
+        self.register_buffer("positions", sinusoidal_positions(shape.max_positions, d), persistent=False)
+        for table in (self.users, self.items, self.words):
+            nn.init.uniform_(table.weight, -0.1, 0.1)
+        nn.init.uniform_(self.to_token.weight, -0.1, 0.1)
+        nn.init.zeros_(self.to_token.bias)
+
+    @property
+    def src_len(self) -> int:
+        return 3 if self.shape.use_feature else 2
+
+    def _embed(self, parts: list[torch.Tensor], start: int) -> torch.Tensor:
+        x = torch.cat(parts, dim=1) * math.sqrt(self.shape.emsize)
+        return self.drop(x + self.positions[start:start + x.shape[1]])
+
+    def _prefix(self, user, item, feature) -> list[torch.Tensor]:
+        parts = [self.users(user)[:, None], self.items(item)[:, None]]
+        if self.shape.use_feature:
+            parts.append(self.words(feature)[:, None])
+        return parts
+
+    def forward(self, user, item, text, feature=None):
+        """Teacher forcing. ``text`` (B, T) = ``<bos> w_1 … `` (inputs). Returns the rating (B,),
+        context log-probs (B, V) and word log-probs (B, T, V) for the next token at each text position."""
+        x = self._embed(self._prefix(user, item, feature) + [self.words(text)], 0)
+        total = x.shape[1]
+        allowed = peter_mask(self.src_len, total).to(x.device)[None, None]
+        keep = torch.cat([torch.zeros(text.shape[0], self.src_len, dtype=torch.bool, device=x.device),
+                          text == self.pad], dim=1)  # padded keys are blocked
+        mask = allowed & ~keep[:, None, None, :]
+        for layer in self.layers:
+            x = layer(x, mask)
+        rating = self.rating_mlp(x[:, 0])[:, 0]
+        context = torch.log_softmax(self.to_token(x[:, 1]), dim=-1)
+        words = torch.log_softmax(self.to_token(x[:, self.src_len:]) + self.emit_mask, dim=-1)
+        return rating, context, words
+
+    # --- incremental decoding ------------------------------------------------------------------------
+    def start(self, user, item, bos: int, feature=None) -> tuple[torch.Tensor, torch.Tensor, list[dict]]:
+        """Run the prefix ``[u, i, (f), <bos>]`` once: (rating, next-word log-probs, caches)."""
+        b = user.shape[0]
+        first = torch.full((b, 1), bos, dtype=torch.long, device=user.device)
+        x = self._embed(self._prefix(user, item, feature) + [self.words(first)], 0)
+        mask = peter_mask(self.src_len, x.shape[1]).to(x.device)[None, None]
+        caches = [dict() for _ in self.layers]
+        for layer, cache in zip(self.layers, caches):
+            x = layer(x, mask, cache)
+        return self.rating_mlp(x[:, 0])[:, 0], torch.log_softmax(self.to_token(x[:, -1]) + self.emit_mask, dim=-1), caches
+
+    def step(self, token: torch.Tensor, position: int, caches: list[dict]) -> torch.Tensor:
+        """Feed one token per row at sequence ``position``; returns next-word log-probs (B, V)."""
+        x = self._embed([self.words(token[:, None])], position)
+        for layer, cache in zip(self.layers, caches):
+            x = layer(x, None, cache)  # the new position may see every cached one
+        return torch.log_softmax(self.to_token(x[:, -1]) + self.emit_mask, dim=-1)
+
+
+def select_rows(caches: list[dict], keep: torch.Tensor) -> list[dict]:
+    """Caches restricted to the rows in ``keep`` (finished rows leave the batch)."""
+    return [{"k": c["k"][keep], "v": c["v"][keep]} for c in caches]

@@ -1,0 +1,298 @@
+"""PETER and PETER+ as a whyrec system: ``fit(train, valid, features)``, ``predict``, ``explain``.
+
+Training follows the reference code (METHODS.md §P.2): loss = text NLL + context NLL +
+0.1 · rating MSE, SGD with lr 1.0 and gradient clipping at 1.0, the learning rate multiplied
+by 0.25 whenever the validation loss (text NLL + rating MSE) does not improve, early stop after
+``patience`` such epochs, and the best validation state kept. Explanation targets are the
+extracted (feature, sentence) pairs of :mod:`whyrec.data.features`; PETER+ is fed the record's
+feature word (at test time the ground-truth one, as the reference does). Sizes default smaller
+than the paper's (emsize 512, FFN 2048) so that CPU training takes minutes.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import asdict, dataclass, fields
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from whyrec.data.corpus import Corpus, IdMap
+from whyrec.data.text import UNK, Vocabulary, tokenize
+from whyrec.errors import ConfigError, WhyrecError
+from whyrec.explain.peter_model import PeterModel, PeterShape, select_rows
+from whyrec.explain.seq2seq import Samples
+from whyrec.explain.targets import explanation_targets, pad_batch
+
+
+@dataclass
+class PeterConfig:
+    use_feature: bool = False  # PETER+ when True
+    emsize: int = 128
+    heads: int = 2
+    ffn: int = 512
+    layers: int = 2
+    dropout: float = 0.2
+    max_words: int = 15
+    vocab_size: int = 20000
+    batch_size: int = 128
+    epochs: int = 30
+    lr: float = 1.0
+    clip: float = 1.0
+    anneal: float = 0.25
+    patience: int = 5
+    text_reg: float = 1.0
+    context_reg: float = 1.0
+    rating_reg: float = 0.1
+    seed: int = 1111
+    device: str = "cpu"
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "PeterConfig":
+        unknown = set(values) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ConfigError(f"PETER: unknown setting(s) {sorted(unknown)}")
+        return cls(**values)
+
+
+class Peter:
+    """PETER (``use_feature=False``) or PETER+ (``use_feature=True``)."""
+
+    def __init__(self, config: PeterConfig | None = None, **overrides) -> None:
+        self.config = PeterConfig.from_dict({**(asdict(config) if config else {}), **overrides})
+        self.model: PeterModel | None = None
+        self.history: list[dict] = []
+
+    # --- data -------------------------------------------------------------------------------------
+    def _tensors(self, corpus: Corpus, features: pd.DataFrame | None):
+        targets = explanation_targets(corpus, features, self.config.max_words)
+        ids = [self.vocab.encode(t) for t in targets]
+        text = pad_batch([[self.vocab.bos] + s + [self.vocab.eos] for s in ids], self.vocab.pad)
+        feat = self._feature_ids(corpus, features)
+        return (torch.as_tensor(self.user_map.lookup(corpus.users)), torch.as_tensor(self.item_map.lookup(corpus.items)),
+                torch.as_tensor(np.array(corpus.ratings, dtype=np.float32)), text, feat)
+
+    def _feature_ids(self, corpus: Corpus, features: pd.DataFrame | None) -> torch.Tensor:
+        feature_at = dict(zip(features["position"], features["feature"])) if features is not None and len(features) else {}
+        return torch.as_tensor([self.vocab.id(feature_at.get(p, UNK)) for p in corpus.positions.tolist()])
+
+    def fit(self, train: Corpus, valid: Corpus | None = None, features: pd.DataFrame | None = None,
+            log=None) -> "Peter":
+        cfg = self.config
+        if len(train) == 0:
+            raise WhyrecError("PETER: the training data is empty")
+        torch.manual_seed(cfg.seed)
+        self.user_map, self.item_map = IdMap(train.user_ids()), IdMap(train.item_ids())
+        targets = explanation_targets(train, features, cfg.max_words)
+        feature_words = [[f] for f in features["feature"]] if features is not None and len(features) else []
+        self.vocab = Vocabulary.build(targets + feature_words, max_size=cfg.vocab_size)
+        self.feature_words = sorted(set(features["feature"])) if features is not None and len(features) else []
+        self.rating_range = (float(train.ratings.min()), float(train.ratings.max()))
+        self.global_mean = float(train.ratings.mean())
+        self.train_ratings = {(u, i): float(r) for u, i, r in zip(train.users, train.items, train.ratings)}
+        shape = PeterShape(len(self.user_map), len(self.item_map), len(self.vocab), cfg.emsize, cfg.heads, cfg.ffn,
+                           cfg.layers, cfg.dropout, cfg.use_feature, max_positions=cfg.max_words + 8)
+        self.model = PeterModel(shape, self.vocab.pad, never_emit=(self.vocab.bos, self.vocab.pad)).to(cfg.device)
+        data = self._tensors(train, features)
+        valid_data = self._tensors(valid, features) if valid is not None and len(valid) else None
+        opt = torch.optim.SGD(self.model.parameters(), lr=cfg.lr)
+        gen = torch.Generator().manual_seed(cfg.seed)
+        best, best_state, waited = float("inf"), None, 0
+        for epoch in range(1, cfg.epochs + 1):
+            began = time.perf_counter()
+            self.model.train()
+            order = torch.randperm(len(data[0]), generator=gen)
+            sums = np.zeros(3)
+            for idx in order.split(cfg.batch_size):
+                t, c, r = self.losses(*(x[idx] for x in data))
+                loss = cfg.text_reg * t + cfg.context_reg * c + cfg.rating_reg * r
+                opt.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip)
+                opt.step()
+                sums += np.array([t.item(), c.item(), r.item()]) * len(idx)
+            record = {"epoch": epoch, "text_nll": float(sums[0] / len(order)),
+                      "context_nll": float(sums[1] / len(order)), "rating_mse": float(sums[2] / len(order)),
+                      "lr": opt.param_groups[0]["lr"]}
+            if valid_data is not None:
+                with torch.no_grad():
+                    self.model.eval()
+                    t, _, r = self.losses(*valid_data)
+                record.update(valid_text_nll=t.item(), valid_rating_mse=r.item())
+                score = t.item() + (r.item() if cfg.rating_reg > 0 else 0.0)
+                if score < best:
+                    best, best_state, waited = score, copy.deepcopy(self.model.state_dict()), 0
+                else:
+                    waited += 1
+                    for group in opt.param_groups:
+                        group["lr"] *= cfg.anneal
+            record["seconds"] = time.perf_counter() - began
+            self.history.append(record)
+            if log:
+                log(record)
+            if waited >= cfg.patience:
+                break
+        if best_state is not None:
+            self.model.load_state_dict(best_state)
+        self.model.eval()
+        return self
+
+    def losses(self, user, item, rating, text, feature):
+        """(text NLL, context NLL, rating MSE) of a batch; the MSE skips NaN ratings (pairs
+        without an observed rating). Unknown ids (−1) are not allowed here."""
+        dev = self.config.device
+        user, item, rating, text, feature = (x.to(dev) for x in (user, item, rating, text, feature))
+        pred, context, words = self.model(user, item, text[:, :-1], feature)
+        target = text[:, 1:]
+        t = F.nll_loss(words.reshape(-1, words.shape[-1]), target.reshape(-1), ignore_index=self.vocab.pad)
+        # the context position predicts every word of the explanation, order-free (PETER's c_loss)
+        bag = target.masked_fill(target == self.vocab.eos, self.vocab.pad)
+        c = F.nll_loss(context[:, None, :].expand(-1, bag.shape[1], -1).reshape(-1, context.shape[-1]),
+                       bag.reshape(-1), ignore_index=self.vocab.pad)
+        known = ~torch.isnan(rating)
+        r = F.mse_loss(pred[known], rating[known]) if bool(known.any()) else pred.sum() * 0.0
+        return t, c, r
+
+    # --- inference --------------------------------------------------------------------------------
+    def _ids(self, users: Sequence[str], items: Sequence[str], features: Sequence[str] | None):
+        u, i = self.user_map.lookup(users), self.item_map.lookup(items)
+        f = [self.vocab.id(w) for w in features] if features is not None else [self.vocab.unk] * len(u)
+        return u, i, torch.as_tensor(f)
+
+    @torch.no_grad()
+    def predict(self, users: Sequence[str], items: Sequence[str]) -> np.ndarray:
+        """Ratings from the user position, clipped to the train range; the train mean for unknown ids."""
+        u, i, f = self._ids(users, items, None)
+        known = (u >= 0) & (i >= 0)
+        out = np.full(len(u), self.global_mean)
+        if known.any():
+            self.model.eval()
+            dev = self.config.device
+            rating, _, _ = self.model.start(torch.as_tensor(u[known], device=dev), torch.as_tensor(i[known], device=dev),
+                                            self.vocab.bos, f[torch.as_tensor(known)].to(dev))
+            out[known] = rating.cpu().numpy()
+        return np.clip(out, *self.rating_range)
+
+    def predict_corpus(self, corpus: Corpus) -> np.ndarray:
+        return self.predict(corpus.users, corpus.items)
+
+    @torch.no_grad()
+    def generate(self, user: torch.Tensor, item: torch.Tensor, feature: torch.Tensor | None = None,
+                 greedy: bool = True, use_cache: bool = True, generator: torch.Generator | None = None) -> Samples:
+        """Decode up to ``max_words + 1`` tokens per row (greedy or sampled). ``use_cache=False``
+        re-runs the whole prefix every step, as the reference code does (for comparison only)."""
+        self.model.eval()
+        v, steps = self.vocab, self.config.max_words + 1
+        b, dev = user.shape[0], user.device
+        tokens = torch.full((b, steps), v.pad, dtype=torch.long, device=dev)
+        logps = torch.zeros(b, steps, device=dev)
+        active = torch.arange(b, device=dev)
+        if use_cache:
+            _, logp, caches = self.model.start(user, item, v.bos, feature)
+        ran = 0
+        for t in range(steps):
+            if active.numel() == 0:
+                break
+            if not use_cache:
+                prefix = torch.cat([torch.full((len(active), 1), v.bos, device=dev, dtype=torch.long),
+                                    tokens[active, :t]], dim=1)
+                _, _, words = self.model(user[active], item[active], prefix,
+                                         feature[active] if feature is not None else None)
+                logp = words[:, -1]
+            nxt = logp.argmax(-1) if greedy else torch.multinomial(logp.exp(), 1, generator=generator)[:, 0]
+            tokens[active, t] = nxt
+            logps[active, t] = logp.gather(1, nxt[:, None])[:, 0]
+            ran = t + 1
+            going = nxt != v.eos
+            active, nxt = active[going], nxt[going]
+            if use_cache:
+                if not bool(going.all()):
+                    caches = select_rows(caches, going)
+                if active.numel() and t + 1 < steps:
+                    logp = self.model.step(nxt, self.model.src_len + 1 + t, caches)
+        tokens, logps = tokens[:, :ran], logps[:, :ran]
+        return Samples(tokens, logps, (tokens != v.pad).sum(1))
+
+    def explain(self, users: Sequence[str], items: Sequence[str], features: Sequence[str] | None = None,
+                method: str = "greedy", batch_size: int = 256) -> list[str]:
+        """Explanations; PETER+ takes each record's feature word (``<unk>`` when not given)."""
+        if method not in ("greedy", "sample"):
+            raise WhyrecError(f"PETER: unknown decoding method '{method}' (greedy, sample)")
+        u, i, f = self._ids(users, items, features)
+        if (u < 0).any() or (i < 0).any():
+            raise WhyrecError("PETER: cannot explain unknown users or items (it has no embedding for them)")
+        dev, out = self.config.device, []
+        for s in range(0, len(u), batch_size):
+            sl = slice(s, s + batch_size)
+            samples = self.generate(torch.as_tensor(u[sl], device=dev), torch.as_tensor(i[sl], device=dev),
+                                    f[sl].to(dev), greedy=method == "greedy")
+            out.extend(" ".join(self.vocab.decode(row.tolist())) for row in samples.tokens.cpu())
+        return out
+
+
+class PeterExplainer:
+    """A trained :class:`Peter` through the explainer interface of :mod:`whyrec.explain.interface`.
+
+    A context holds the user, item and feature ids and the observed train rating of the pair
+    (NaN when there is none), so that ``nll`` is PETER's whole multi-task loss — text +
+    context + 0.1 · rating on the pairs with a rating — which MMI keeps beside its reward
+    (METHODS.md §A.7). The model stays in eval mode (no dropout), so the log-probabilities
+    that are scored are those of the policy that sampled.
+    """
+
+    def __init__(self, peter: Peter, generator: torch.Generator | None = None) -> None:
+        self.peter = peter
+        self.generator = generator or torch.Generator().manual_seed(0)
+
+    def contexts(self, users, items, features=None) -> dict:
+        p = self.peter
+        u, i, f = p._ids(users, items, features if p.config.use_feature else None)
+        if (u < 0).any() or (i < 0).any():
+            raise WhyrecError("PETER: cannot explain unknown users or items")
+        rating = [p.train_ratings.get((a, b), float("nan")) for a, b in zip(users, items)]
+        dev = p.config.device
+        return {"user": torch.as_tensor(u, device=dev), "item": torch.as_tensor(i, device=dev), "feature": f.to(dev),
+                "rating": torch.tensor(rating, dtype=torch.float32, device=dev)}
+
+    def repeat(self, ctx: dict, k: int) -> dict:
+        return {key: value.repeat_interleave(k, dim=0) for key, value in ctx.items()}
+
+    def sample(self, ctx: dict, greedy: bool = False) -> Samples:
+        return self.peter.generate(ctx["user"], ctx["item"], ctx["feature"], greedy=greedy, generator=self.generator)
+
+    def _word_log_probs(self, ctx: dict, tokens: torch.Tensor):
+        v = self.peter.vocab
+        inputs = torch.cat([torch.full_like(tokens[:, :1], v.bos), tokens[:, :-1]], dim=1)
+        inputs = inputs.masked_fill(inputs == v.pad, v.eos)  # after <eos>: never scored
+        return self.peter.model(ctx["user"], ctx["item"], inputs, ctx["feature"])
+
+    def log_prob(self, ctx: dict, tokens: torch.Tensor) -> torch.Tensor:
+        _, _, words = self._word_log_probs(ctx, tokens)
+        picked = words.gather(2, tokens[:, :, None])[:, :, 0]
+        return picked.masked_fill(tokens == self.peter.vocab.pad, 0.0).sum(dim=1)
+
+    def nll(self, ctx: dict, targets: list[list[str]]) -> torch.Tensor:
+        p, v = self.peter, self.peter.vocab
+        text = pad_batch([[v.bos] + v.encode(t[: p.config.max_words]) + [v.eos] for t in targets], v.pad)
+        t, c, r = p.losses(ctx["user"], ctx["item"], ctx["rating"], text, ctx["feature"])
+        return p.config.text_reg * t + p.config.context_reg * c + p.config.rating_reg * r
+
+    def texts(self, tokens: torch.Tensor) -> list[str]:
+        return [" ".join(self.peter.vocab.decode(row.tolist())) for row in tokens.cpu()]
+
+    def explain(self, users, items, method: str = "greedy", features=None) -> list[str]:
+        return self.peter.explain(users, items, features, method=method)
+
+    def parameters(self):
+        return self.peter.model.parameters()
+
+    def frozen_copy(self) -> "PeterExplainer":
+        ref = copy.copy(self.peter)
+        ref.model = copy.deepcopy(self.peter.model).eval()
+        for param in ref.model.parameters():
+            param.requires_grad_(False)
+        return PeterExplainer(ref, self.generator)
