@@ -8,7 +8,8 @@ DWA, the backbone's loss kept), and evaluated again: RMSE/MAE, BLEU-1/4, ROUGE-1
 FCR, DIV, sentiment accuracy (5- and 3-class; judge = tf-idf logistic regression trained on
 the train reviews), I(R;E)/H(R), wall time; plus PETER's greedy decoding time with and without
 the key/value cache. Results go to benchmarks/results/alignment.{json,md} with a plot of
-reward, KL and entropy over training. MMI(feature) and the joint reward are not run here yet.
+reward, KL and entropy over training. PETER+ is also tuned with MMI(feature) and the joint
+reward (1 − ε)·I(R;E) + ε·I(F;E), ε = 0.2, on the records with an extracted feature.
 
     python benchmarks/alignment.py [--datasets ...] [--threads 2] [--encoder minilm|glove]
 """
@@ -16,6 +17,7 @@ reward, KL and entropy over training. MMI(feature) and the joint reward are not 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import platform
@@ -23,6 +25,7 @@ import time
 import warnings
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from whyrec.align.mine import MINEConfig
@@ -33,7 +36,7 @@ from whyrec.data.features import FeatureExtractor
 from whyrec.explain.interface import GRUExplainer
 from whyrec.explain.targets import explanation_targets
 from whyrec.metrics import text as tm
-from whyrec.metrics.alignment import SentimentJudge, normalised_rating_mi, sentiment_accuracy
+from whyrec.metrics.alignment import SentimentJudge, feature_mi, normalised_rating_mi, sentiment_accuracy
 from whyrec.metrics.rating import mae, rmse
 from whyrec.systems.peter import Peter, PeterExplainer
 
@@ -67,8 +70,12 @@ def evaluate(explainer, model, test: Corpus, references, feature_of, feature_set
            "fcr": tm.feature_coverage_ratio(detected, feature_set), "div": tm.feature_diversity(detected)}
     out.update(sentiment_accuracy(judge.predict(texts), predicted))
     torch.manual_seed(seed)
-    out["mi_over_h"] = normalised_rating_mi(encoder.encode(texts), predicted,
+    embedded = encoder.encode(texts)
+    out["mi_over_h"] = normalised_rating_mi(embedded, predicted,
                                             MINEConfig(hidden=100, lr=1e-3, batch_size=256, epochs=100, seed=seed))
+    has = [n for n, f in enumerate(feature_of) if f]
+    out["mi_feature"] = feature_mi(embedded[has], encoder.encode([feature_of[n] for n in has]),
+                                   MINEConfig(hidden=256, lr=1e-3, batch_size=256, epochs=100, seed=seed))
     out["eval_seconds"] = time.perf_counter() - began
     out["examples"] = [{"user": u, "item": i, "predicted": round(float(p), 2), "text": t}
                        for u, i, p, t in list(zip(test.users, test.items, predicted, texts))[:5]]
@@ -129,36 +136,48 @@ def run_dataset(name: str, args) -> dict:
     print(f"   PETER greedy decoding of the test set: {speed}", flush=True)
 
     rows, histories, seconds = {}, {}, {}
+    def data(model, part: Corpus, with_feature: bool) -> MMIData:
+        fw = [feature_at.get(p, "") for p in part.positions.tolist()]
+        out = MMIData(list(part.users), list(part.items), model.predict_corpus(part),
+                      explanation_targets(part, features, args.max_words), fw)
+        return out.take(np.flatnonzero([bool(f) for f in fw])) if with_feature else out
+
+    config = None
     for label, (model, explainer, _, train_seconds) in backbones.items():
         before = evaluate(explainer, model, test, references, feature_of, feature_set, judge, encoder)
         before["train_seconds"] = train_seconds
         rows[label] = before
         print(f"   {label}: {json.dumps({k: round(v, 4) for k, v in before.items() if isinstance(v, float)})}", flush=True)
-
-        def data(part: Corpus) -> MMIData:
-            fw = [feature_at.get(p, "") for p in part.positions.tolist()]
-            return MMIData(list(part.users), list(part.items), model.predict_corpus(part),
-                           explanation_targets(part, features, args.max_words), fw)
-
-        config = MMIConfig(target="rating", samples=args.samples, epochs=args.epochs, batch_size=64, lr=args.lr,
-                           max_batches_per_epoch=args.max_batches, mine_lr=1e-3, mine_batch_size=512,
-                           mine_pretrain_epochs=30, dwa=True, dwa_temperature=2.0, seed=0)
-        trainer = MMITrainer(explainer, encoder, config)
-        started = time.perf_counter()
-        train = data(split.train)
-        pretrain = MMIData(train.users, train.items, split.train.ratings, train.references, train.features)
-        trainer.pretrain(list(split.train.texts), pretrain)  # (train review, observed rating) pairs
-        trainer.fit(train, data(split.valid), log=lambda r, label=label: print(
-            f"   {label} MMI epoch {r['epoch']} ({r['phase']}): "
-            + ", ".join(f"{k} {v:.3f}" for k, v in r.items() if isinstance(v, float) and k != "seconds")
-            + (f", valid MI {r['valid_mi']['rating']:.3f}" if "valid_mi" in r else ""), flush=True))
-        seconds[label] = time.perf_counter() - started
-        after = evaluate(explainer, model, test, references, feature_of, feature_set, judge, encoder)
-        after["mmi_seconds"] = seconds[label]
-        rows[f"{label} + MMI(rating)"] = after
-        histories[label] = trainer.history
-        print(f"   {label} + MMI(rating): {json.dumps({k: round(v, 4) for k, v in after.items() if isinstance(v, float)})}",
-              flush=True)
+        targets = ["rating"] + (["feature", "joint"] if label == "PETER+" and args.feature_runs else [])
+        for target in targets:
+            # every run starts from the same trained backbone
+            tuned = copy.deepcopy(model)
+            tuned_explainer = PeterExplainer(tuned) if isinstance(tuned, Peter) else GRUExplainer.from_mt(tuned, "pair")
+            with_feature = target != "rating"
+            config = MMIConfig(target=target, samples=args.samples, epochs=args.epochs, batch_size=64, lr=args.lr,
+                               max_batches_per_epoch=args.max_batches, mine_lr=1e-3, mine_batch_size=512,
+                               mine_pretrain_epochs=30, dwa=True, dwa_temperature=2.0, seed=0)
+            trainer = MMITrainer(tuned_explainer, encoder, config)
+            started = time.perf_counter()
+            train = data(tuned, split.train, with_feature)
+            fw = [feature_at.get(p, "") for p in split.train.positions.tolist()]
+            keep = np.flatnonzero([bool(f) for f in fw]) if with_feature else np.arange(len(split.train))
+            pretrain = MMIData(train.users, train.items, np.asarray(split.train.ratings)[keep], train.references,
+                               train.features)
+            review_texts = [split.train.texts[k] for k in keep]
+            trainer.pretrain(review_texts, pretrain)  # (train review, observed rating / its feature) pairs
+            run = f"{label} + MMI({target})"
+            trainer.fit(train, data(tuned, split.valid, with_feature), log=lambda r, run=run: print(
+                f"   {run} epoch {r['epoch']} ({r['phase']}): "
+                + ", ".join(f"{k} {v:.3f}" for k, v in r.items() if isinstance(v, float) and k != "seconds")
+                + (f", valid MI {json.dumps({k: round(v, 3) for k, v in r['valid_mi'].items()})}" if "valid_mi" in r
+                   else ""), flush=True))
+            after = evaluate(tuned_explainer, tuned, test, references, feature_of, feature_set, judge, encoder)
+            after["mmi_seconds"] = time.perf_counter() - started
+            rows[run] = after
+            histories[run] = trainer.history
+            print(f"   {run}: {json.dumps({k: round(v, 4) for k, v in after.items() if isinstance(v, float)})}",
+                  flush=True)
     return {"sizes": split.sizes(), "judge_on_test_reviews": judge_on_reviews, "encoder": args.encoder,
             "mmi_config": config.__dict__, "rows": rows, "history": histories, "decoding": speed,
             "wall_seconds": time.perf_counter() - began}
@@ -167,7 +186,7 @@ def run_dataset(name: str, args) -> dict:
 COLUMNS = [("rmse", "RMSE", 4), ("mae", "MAE", 4), ("bleu1", "BLEU-1", 2), ("bleu4", "BLEU-4", 2),
            ("rouge1", "R-1", 2), ("rouge2", "R-2", 2), ("rougeL", "R-L", 2), ("usr", "USR", 3), ("fmr", "FMR", 3),
            ("fcr", "FCR", 3), ("div", "DIV", 3), ("acc5", "sent. acc 5", 2), ("acc3", "sent. acc 3", 2),
-           ("mi_over_h", "I(R;E)/H(R)", 3)]
+           ("mi_over_h", "I(R;E)/H(R)", 3), ("mi_feature", "I(F;E)", 3)]
 
 
 def markdown(results: dict) -> str:
@@ -202,7 +221,12 @@ def markdown(results: dict) -> str:
             gain, drift = b["acc5"] - a["acc5"], 100 * (b["rmse"] - a["rmse"]) / a["rmse"]
             lines.append(f"- {name}, {backbone}: {gain:+.1f} points, RMSE {drift:+.2f}% — "
                          f"{'met' if gain >= 10 and drift <= 2 else 'NOT met'}")
-    lines += ["", "MMI(feature) and the joint reward over PETER+ are not measured yet.", ""]
+    lines += ["", "MMI(feature) raises FMR over PETER+:", ""]
+    for name, r in results["datasets"].items():
+        if "PETER+ + MMI(feature)" in r["rows"]:
+            a, b = r["rows"]["PETER+"]["fmr"], r["rows"]["PETER+ + MMI(feature)"]["fmr"]
+            lines.append(f"- {name}: FMR {a:.3f} → {b:.3f} — {'met' if b > a else 'NOT met'}")
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -240,6 +264,8 @@ def main() -> None:
     parser.add_argument("--max-batches", type=int, default=30)
     parser.add_argument("--max-words", type=int, default=15)
     parser.add_argument("--peter-epochs", type=int, default=25)
+    parser.add_argument("--no-feature-runs", dest="feature_runs", action="store_false",
+                        help="skip PETER+ + MMI(feature) and + joint")
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -248,11 +274,11 @@ def main() -> None:
                "settings": {"epochs": args.epochs, "samples": args.samples, "lr": args.lr,
                             "max_batches_per_epoch": args.max_batches, "peter_epochs": args.peter_epochs},
                "datasets": {}}
-    if (args.out / "alignment.json").exists():  # keep datasets measured by an earlier run of this script
+    measured = {name: run_dataset(name, args) for name in args.datasets}
+    if (args.out / "alignment.json").exists():  # keep datasets measured by other runs of this script
         previous = json.loads((args.out / "alignment.json").read_text()).get("datasets", {})
-        results["datasets"] = {k: v for k, v in previous.items() if k not in args.datasets}
-    for name in args.datasets:
-        results["datasets"][name] = run_dataset(name, args)
+        results["datasets"] = {k: v for k, v in previous.items() if k not in measured}
+    results["datasets"].update(measured)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "alignment.json").write_text(json.dumps(results, indent=1, default=float))
     (args.out / "alignment.md").write_text(markdown(results))

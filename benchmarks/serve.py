@@ -6,10 +6,11 @@ back to back over a keep-alive connection, ``u`` drawn at random from the bundle
 records throughput, latency percentiles and errors, once with the explanation cache on
 (the default) and once with it off, into benchmarks/results/serve.{json,md}.
 
-    python benchmarks/serve.py [--bundle benchmarks/.cache/amazon-magazine-subscriptions]
+    python benchmarks/serve.py [--bundle FOLDER ...]
 
-Without ``--bundle`` it trains an MT bundle on amazon-magazine-subscriptions first
-(`whyrec train mt ... --param epochs=10`), kept in benchmarks/.cache/.
+Without ``--bundle`` it measures two bundles of amazon-magazine-subscriptions, kept in
+benchmarks/.cache/: the MT system (MT-P GRU explanations; trained with `whyrec train mt ...
+--param epochs=10` when benchmarks/mt.py has not left one) and PETER+ (`whyrec train peter+`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_BUNDLE = HERE / ".cache" / "amazon-magazine-subscriptions"
+DATA = HERE.parents[1] / "shared" / "data" / "amazon-magazine-subscriptions"
+DEFAULT_BUNDLES = {"mt": HERE / ".cache" / "amazon-magazine-subscriptions",
+                   "peter+": HERE / ".cache" / "amazon-magazine-subscriptions-peter"}
+EXPLAINER_OF = {"mt": "MT-P (GRU)", "peter": "PETER (transformer, KV cache)"}
 
 
 def free_port() -> int:
@@ -122,7 +126,7 @@ def serve_and_load(bundle: Path, cache: int, args) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--bundle", type=Path, default=None)
+    parser.add_argument("--bundle", type=Path, nargs="*", default=None)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--k", type=int, default=10)
@@ -131,31 +135,38 @@ def main() -> None:
     args = parser.parse_args()
     if args.seconds > 600 or args.clients > 64:
         parser.error("the load is bounded: at most 600 s and 64 clients")
-    bundle = args.bundle or DEFAULT_BUNDLE
-    if not (bundle / "bundle.json").exists():
-        data = HERE.parents[1] / "shared" / "data" / "amazon-magazine-subscriptions"
-        subprocess.run([sys.executable, "-m", "whyrec.cli", "train", "mt", "--data", str(data), "--out", str(bundle),
-                        "--param", "epochs=10"], check=True)
-    header = json.loads((bundle / "bundle.json").read_text())
-    runs = {"cache on": serve_and_load(bundle, 20000, args), "cache off": serve_and_load(bundle, 0, args)}
-    results = {"date": time.strftime("%Y-%m-%d"), "bundle": str(bundle.name), "kind": header.get("kind"),
-               "explainer": "MT-P (GRU)", "clients": args.clients, "seconds": args.seconds, "k": args.k,
+    bundles = args.bundle or []
+    if not bundles:
+        for model, folder in DEFAULT_BUNDLES.items():
+            if not (folder / "bundle.json").exists():
+                extra = ["--param", "epochs=10"] if model == "mt" else []
+                subprocess.run([sys.executable, "-m", "whyrec.cli", "train", model, "--data", str(DATA), "--out",
+                                str(folder), *extra], check=True)
+            bundles.append(folder)
+    runs = {}
+    for bundle in bundles:
+        kind = json.loads((bundle / "bundle.json").read_text()).get("kind")
+        label = f"{bundle.name} ({EXPLAINER_OF.get(kind, kind)})"
+        runs[f"{label}, cache on"] = serve_and_load(bundle, 20000, args)
+        runs[f"{label}, cache off"] = serve_and_load(bundle, 0, args)
+    results = {"date": time.strftime("%Y-%m-%d"), "bundles": [b.name for b in bundles], "clients": args.clients,
+               "seconds": args.seconds, "k": args.k,
                "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
                "runs": runs}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "serve.json").write_text(json.dumps(results, indent=1))
     lines = ["# Serving load benchmark", "",
-             f"`GET /users/{{u}}/recommendations?k={args.k}` against `whyrec serve` ({results['bundle']}, MT bundle, "
-             f"explanations by the MT-P GRU decoder), {args.clients} concurrent keep-alive clients for {args.seconds:.0f} s "
-             f"each run, loopback only, one uvicorn worker, 1 torch thread; users drawn from 200 known + 10 unknown ids. "
-             f"{results['machine']}. Measured {results['date']}. Target: p99 < 100 ms and no errors.", "",
+             f"`GET /users/{{u}}/recommendations?k={args.k}` against `whyrec serve`, one bundle per server, "
+             f"{args.clients} concurrent keep-alive clients for {args.seconds:.0f} s each run, loopback only, one "
+             f"uvicorn worker, 1 torch thread; users drawn from 200 known + 10 unknown ids (PETER answers unknown "
+             f"users without explanations). The load generator runs on the same 2 cores. {results['machine']}. "
+             f"Measured {results['date']}. Target: p99 < 100 ms and no errors.", "",
              "| run | requests | errors | throughput (req/s) | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) |",
              "|---|---|---|---|---|---|---|---|"]
     for name, r in runs.items():
         lat = r["latency_ms"]
         lines.append(f"| {name} | {r['requests']:,} | {r['errors']} | {r['throughput_rps']:.1f} | {lat['p50']:.1f} | "
                      f"{lat['p95']:.1f} | {lat['p99']:.1f} | {lat['max']:.1f} |")
-    lines += ["", "PETER is not measured: that explainer does not exist yet (issue 4)."]
     (args.out / "serve.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

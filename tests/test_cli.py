@@ -51,6 +51,21 @@ def test_stats_and_train_evaluate_round_trip(tmp_path, planted):
     assert f"RMSE {rmse_train}" in evaluate.stdout
 
 
+def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, planted):
+    path = tmp_path / "planted.csv"
+    planted.corpus.reviews.to_csv(path, index=False)
+    bundle = tmp_path / "peter"
+    train = run_cli("train", "peter+", "--data", str(path), "--out", str(bundle), "--param", "emsize=32",
+                    "--param", "ffn=64", "--param", "epochs=2")
+    assert train.returncode == 0, train.stderr
+    assert "test: RMSE" in train.stdout and (bundle / "bundle.json").exists() and "→" in train.stdout
+    evaluate = run_cli("evaluate", str(bundle), "--data", str(path))
+    assert evaluate.returncode == 0, evaluate.stderr
+    assert f"RMSE {train.stdout.split('test: RMSE ')[1].split()[0]}" in evaluate.stdout
+    assert_one_line_error(run_cli("train", "peter", "--data", str(path), "--out", str(bundle), "--param", "layerz=3"),
+                          "unknown setting")
+
+
 def test_truncated_gzip_warns_with_count(tmp_path):
     full = tmp_path / "full.json.gz"
     with gzip.open(full, "wt") as h:

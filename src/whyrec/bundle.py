@@ -1,7 +1,8 @@
 """Save and load trained models as a folder: JSON config + safetensors (+ vocabulary).
 
 Rating models are written by :func:`save_bundle`; the MT system by ``MultiTask.save``
-(``whyrec.systems.mt_bundle``); :func:`load_bundle` reads both, by the ``kind`` in bundle.json.
+(``whyrec.systems.mt_bundle``) and PETER by ``Peter.save`` (``whyrec.systems.peter_bundle``);
+:func:`load_bundle` reads all three, by the ``kind`` in bundle.json.
 
 Layout of a bundle folder::
 
@@ -84,6 +85,10 @@ def load_bundle(folder: str | Path):
         from whyrec.systems.mt_bundle import load_mt
 
         return load_mt(folder, header)
+    if header.get("kind") == "peter":
+        from whyrec.systems.peter_bundle import load_peter
+
+        return load_peter(folder, header)
     if header.get("kind") != "rating-model":
         raise BundleError(f"{folder}: unknown bundle kind {header.get('kind')!r}")
     cls = RATING_MODELS.get(header.get("class"))

@@ -187,7 +187,8 @@ def train(
 ) -> None:
     """Fit a model on the train part, report validation/test RMSE, save a bundle.
 
-    MODEL is a rating model (`whyrec models`) or `mt` (the MT system; --param sets any MTConfig field).
+    MODEL is a rating model (`whyrec models`), `mt` (the MT system; --param sets any MTConfig
+    field), or `peter` / `peter+` (PETER without / with the feature word; --param sets PeterConfig).
     """
     from whyrec.bundle import save_bundle
     from whyrec.metrics.rating import mae, rmse
@@ -198,22 +199,33 @@ def train(
         from whyrec.systems.mt import MTConfig, MultiTask
 
         estimator = MultiTask(MTConfig.from_dict(params))
+    elif model in ("peter", "peter+"):
+        from whyrec.systems.peter import Peter, PeterConfig
+
+        estimator = Peter(PeterConfig.from_dict({**params, "use_feature": model == "peter+"}))
     else:
         estimator = make_model(model, **params)  # a bad name fails before loading
+    text_system = model in ("mt", "peter", "peter+")
     split_dir = split or _default_split_dir(data)
     corpus = _load(data, format, None, False, "keep-all" if split_dir else "keep-last")
     parts = _make_split(corpus, split_dir, seed)
     con = _console()
     valid = parts.valid if len(parts.valid) else None
-    if model == "mt":
+    if text_system:
         from whyrec.data.corpus import Corpus
         from whyrec.data.features import FeatureExtractor
 
         with con.status("extracting features") as status:
             features = FeatureExtractor(min_df=3).extract(Corpus.concat([parts.train, parts.valid, parts.test]))
-            status.update("training MT")
-            estimator.fit(parts.train, valid, features, on_epoch=lambda r: status.update(
-                f"training MT: epoch {r['epoch']}/{estimator.config.epochs}, valid RMSE {r['valid_rmse']:.4f}"))
+            if model == "mt":
+                status.update("training MT")
+                estimator.fit(parts.train, valid, features, on_epoch=lambda r: status.update(
+                    f"training MT: epoch {r['epoch']}/{estimator.config.epochs}, valid RMSE {r['valid_rmse']:.4f}"))
+            else:
+                status.update(f"training {model.upper()}")
+                estimator.fit(parts.train, valid, features, log=lambda r: status.update(
+                    f"training {model.upper()}: epoch {r['epoch']}/{estimator.config.epochs}, "
+                    f"train text NLL {r['text_nll']:.3f}"))
     else:
         with con.status(f"training {model} on {len(parts.train):,} ratings"):
             estimator.fit(parts.train, valid)
@@ -221,10 +233,14 @@ def train(
         if len(part):
             pred = estimator.predict_corpus(part)
             con.print(f"{name}: RMSE {rmse(pred, part.ratings):.4f}  MAE {mae(pred, part.ratings):.4f}  ({len(part):,} ratings)")
-    if model == "mt":
+    if text_system:
         estimator.save(out)
-        for user, item, text in zip(parts.test.users[:3], parts.test.items[:3],
-                                    estimator.explain(parts.test.users[:3], parts.test.items[:3])):
+        users, items = parts.test.users[:3], parts.test.items[:3]
+        known = [u in estimator.user_map and i in estimator.item_map for u, i in zip(users, items)]
+        users, items = [u for u, k in zip(users, known) if k], [i for i, k in zip(items, known) if k]
+        texts = estimator.explain(users, items) if model == "mt" else estimator.explain(
+            users, items, [estimator.item_feature.get(i, "<unk>") for i in items])
+        for user, item, text in zip(users, items, texts):
             con.print(f"  {user} → {item}: {text}", highlight=False)
     else:
         save_bundle(estimator, out)

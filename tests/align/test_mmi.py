@@ -91,7 +91,16 @@ def test_mmi_fine_tuning_runs_alternates_and_keeps_the_best_state(planted, encod
     assert len(explainer.explain(split.test.users[:3], split.test.items[:3])) == 3
 
 
-def test_config_errors():
+def test_config_errors(encoder):
+    class Stub:
+        def frozen_copy(self):
+            return self
+
+        def parameters(self):
+            return [torch.nn.Parameter(torch.zeros(1))]
+
+    with pytest.raises(ConfigError, match="at least 2 training records"):
+        MMITrainer(Stub(), encoder).fit(MMIData(["u"], ["i"], np.array([4.0]), [["good"]]))
     with pytest.raises(ConfigError, match="target"):
         MMIConfig(target="style")
     with pytest.raises(ConfigError, match="2 samples"):

@@ -22,3 +22,16 @@ def served_bundles(tmp_path_factory):
     mt.save(root / "planted")
     save_bundle(BiasBaseline().fit(split.train), root / "planted-bias")
     return root / "planted", root / "planted-bias", split
+
+
+@pytest.fixture(scope="session")
+def peter_bundle(served_bundles, tmp_path_factory):
+    """A tiny PETER+ trained on the same split."""
+    from whyrec.data.features import FeatureExtractor
+    from whyrec.systems.peter import Peter
+
+    _, _, split = served_bundles
+    features = FeatureExtractor(min_df=2).extract(split.train)
+    folder = tmp_path_factory.mktemp("peter") / "planted-peter"
+    Peter(use_feature=True, emsize=32, ffn=64, max_words=8, epochs=3).fit(split.train, split.valid, features).save(folder)
+    return folder

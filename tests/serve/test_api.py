@@ -89,3 +89,23 @@ def test_metrics_report_counts_and_percentiles(client):
     routes = c.get("/metrics").json()["routes"]
     health = routes["GET /health"]
     assert health["requests"] >= 3 and set(health["latency_ms"]) == {"p50", "p95", "p99"}
+
+
+def test_a_peter_bundle_is_served_beside_mt(served_bundles, peter_bundle):
+    mt_folder, _, split = served_bundles
+    peter = ServedSystem.from_folder(peter_bundle)
+    c = TestClient(create_app([ServedSystem.from_folder(mt_folder), peter]))
+    described = {b["name"]: b for b in c.get("/api/bundles").json()}
+    assert described["planted-peter"]["kind"] == "peter"
+    assert [e["label"] for e in described["planted-peter"]["explainers"]] == ["PETER+"]
+    user = split.train.users[0]
+    body = c.get(f"/users/{user}/recommendations", params={"k": 4, "bundle": "planted-peter"}).json()
+    assert len(body["items"]) == 4 and all(item["explanation"] for item in body["items"])
+    assert body["items"][0]["explanations"][0]["label"] == "PETER+"
+    seen = {h["item"] for h in c.get(f"/users/{user}/history", params={"bundle": "planted-peter"}).json()["history"]}
+    assert seen and not seen & {i["item"] for i in body["items"]}
+    # PETER cannot explain a user it has never seen: popular items, ratings, no explanation
+    cold = c.get("/users/someone-new/recommendations", params={"k": 3, "bundle": "planted-peter"}).json()
+    assert cold["cold_start"] and len(cold["items"]) == 3 and "explanation" not in cold["items"][0]
+    one = c.post("/explain", json={"user": user, "item": split.train.items[1], "bundle": "planted-peter"}).json()
+    assert one["explainer"] == "peter+" and one["explanation"]

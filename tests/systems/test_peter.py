@@ -107,3 +107,17 @@ def test_explainer_interface_and_mmi_keep_the_backbone_loss(trained, planted):
     mmi.fit(data, data)
     assert [h["phase"] for h in mmi.history] == ["generator", "estimator"]
     assert np.isfinite(trained.predict_corpus(split.test)).all() and len(before) == len(split.test)
+
+
+def test_bundle_round_trip_gives_same_predictions_and_explanations(trained, planted, tmp_path):
+    from whyrec.bundle import load_bundle
+
+    split, _ = planted
+    trained.save(tmp_path / "peter")
+    again = load_bundle(tmp_path / "peter")
+    users, items = split.test.users[:6], split.test.items[:6]
+    assert np.allclose(again.predict(users, items), trained.predict(users, items))
+    feats = [trained.item_feature.get(i, "<unk>") for i in items]
+    assert again.explain(users, items, feats) == trained.explain(users, items, feats)
+    assert again.train_ratings == trained.train_ratings and again.item_feature == trained.item_feature
+    assert not any(p.suffix == ".pkl" for p in (tmp_path / "peter").iterdir())

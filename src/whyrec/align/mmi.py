@@ -201,6 +201,8 @@ class MMITrainer:
 
     # --- the loop ----------------------------------------------------------------------------------------
     def fit(self, train: MMIData, valid: MMIData | None = None, log=None) -> "MMITrainer":
+        if len(train) < 2:
+            raise ConfigError(f"MMI: at least 2 training records are needed, got {len(train)}")
         valid = valid if valid is not None else train
         best = (self._score(self.mutual_information(valid)), [p.detach().clone() for p in self.explainer.parameters()])
         waited = 0

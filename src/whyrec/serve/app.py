@@ -120,8 +120,8 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
         return by_name[key]
 
     def explainers_for(s: ServedSystem, explainer: str | None, cold: bool) -> list[str]:
-        if not s.explainers:
-            return []
+        if not s.explainers or (cold and not s.explains_unknown_users):
+            return []  # e.g. PETER has no embedding for a user it has never seen
         if explainer == "all":
             return list(s.explainers)
         if explainer is None:

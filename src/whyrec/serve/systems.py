@@ -17,7 +17,7 @@ from whyrec.bundle import load_bundle
 from whyrec.data.readers import clean_html
 from whyrec.errors import UnknownIdError
 
-EXPLAINER_LABELS = {"user": "MT-U", "item": "MT-I", "pair": "MT-P"}
+EXPLAINER_LABELS = {"user": "MT-U", "item": "MT-I", "pair": "MT-P", "peter": "PETER", "peter+": "PETER+"}
 
 
 class ExplanationCache:
@@ -118,18 +118,25 @@ class ServedSystem:
         self.name = name
         self.model = model
         self.cache = ExplanationCache(cache_size)
-        self.batcher = BatchingExplainer(lambda explainer, users, items: model.explain(users, items, variant=explainer,
-                                                                                    no_repeat=True))
         self.is_mt = hasattr(model, "explain") and hasattr(model, "generator")
+        self.is_peter = type(model).__name__ == "Peter"
+        # whether explanations can be written for users the model has never seen (PETER cannot)
+        self.explains_unknown_users = self.is_mt
         if self.is_mt:
             self.rating = model.als
             self.explainers = list(model.config.variants) if model.config.decoder else []
             data = model.data
-            self.history_items = [data.rec_item[data.rec_user == u] for u in range(len(model.user_map))]
-            self.history_ratings = [model.train_ratings[data.rec_user == u] for u in range(len(model.user_map))]
-            self.popularity = np.bincount(data.rec_item, minlength=len(model.item_map))
-            # cleaned again: bundles written before the reader dropped cut-off tags carry them
-            self.titles = {item: title for item, raw in model.item_titles.items() if (title := clean_html(raw))}
+            self._set_history(data.rec_user, data.rec_item, model.train_ratings, len(model.user_map), len(model.item_map))
+            raw_titles = model.item_titles
+            self.features = set(model.feature_words)
+        elif self.is_peter:
+            self.rating = model
+            self.explainers = ["peter+" if model.config.use_feature else "peter"]
+            pairs = list(model.train_ratings.items())
+            self._set_history(model.user_map.lookup([u for (u, _), _ in pairs]),
+                              model.item_map.lookup([i for (_, i), _ in pairs]), np.array([r for _, r in pairs]),
+                              len(model.user_map), len(model.item_map))
+            raw_titles = model.item_titles
             self.features = set(model.feature_words)
         else:
             self.rating = model
@@ -137,9 +144,26 @@ class ServedSystem:
             self.history_items = [np.zeros(0, dtype=np.int64) for _ in model.user_map.ids]
             self.history_ratings = [np.zeros(0) for _ in model.user_map.ids]
             self.popularity = np.zeros(len(model.item_map.ids))
-            self.titles, self.features = {}, set()
+            raw_titles, self.features = {}, set()
+        # cleaned again: bundles written before the reader dropped cut-off tags carry them
+        self.titles = {item: title for item, raw in raw_titles.items() if (title := clean_html(raw))}
+        self.batcher = BatchingExplainer(self._generate)
         self.user_ids = self.rating.user_map.ids
         self.item_ids = self.rating.item_map.ids
+
+    def _set_history(self, rec_user, rec_item, ratings, n_users: int, n_items: int) -> None:
+        rec_user, rec_item, ratings = np.asarray(rec_user), np.asarray(rec_item), np.asarray(ratings)
+        order = np.argsort(rec_user, kind="stable")
+        bounds = np.searchsorted(rec_user[order], np.arange(n_users + 1))
+        self.history_items = [rec_item[order[bounds[u]:bounds[u + 1]]] for u in range(n_users)]
+        self.history_ratings = [ratings[order[bounds[u]:bounds[u + 1]]] for u in range(n_users)]
+        self.popularity = np.bincount(rec_item, minlength=n_items)
+
+    def _generate(self, explainer: str, users: list[str], items: list[str]) -> list[str]:
+        if self.is_peter:  # PETER+ is fed each item's most frequent training feature
+            features = [self.model.item_feature.get(i, "<unk>") for i in items]
+            return self.model.explain(users, items, features)
+        return self.model.explain(users, items, variant=explainer, no_repeat=True)
 
     @classmethod
     def from_folder(cls, folder: str | Path, cache_size: int = 20000) -> "ServedSystem":
@@ -150,7 +174,7 @@ class ServedSystem:
     def describe(self) -> dict:
         return {"name": self.name, "users": len(self.user_ids), "items": len(self.item_ids),
                 "explainers": [{"id": e, "label": EXPLAINER_LABELS[e]} for e in self.explainers],
-                "kind": "mt" if self.is_mt else type(self.model).__name__}
+                "kind": "mt" if self.is_mt else ("peter" if self.is_peter else type(self.model).__name__)}
 
     def search_users(self, query: str, limit: int) -> list[dict]:
         q = query.lower()

@@ -66,6 +66,9 @@ class Peter:
         self.config = PeterConfig.from_dict({**(asdict(config) if config else {}), **overrides})
         self.model: PeterModel | None = None
         self.history: list[dict] = []
+        self.name = "peter+" if self.config.use_feature else "peter"
+        self.item_titles: dict[str, str] = {}
+        self.item_feature: dict[str, str] = {}  # each item's most frequent training feature (PETER+ serving)
 
     # --- data -------------------------------------------------------------------------------------
     def _tensors(self, corpus: Corpus, features: pd.DataFrame | None):
@@ -94,6 +97,13 @@ class Peter:
         self.rating_range = (float(train.ratings.min()), float(train.ratings.max()))
         self.global_mean = float(train.ratings.mean())
         self.train_ratings = {(u, i): float(r) for u, i, r in zip(train.users, train.items, train.ratings)}
+        self.name = train.name.split("/")[0] or self.name
+        self.item_titles = {i: train.item_meta[i].get("title", "") for i in self.item_map.ids if i in train.item_meta}
+        if features is not None and len(features):
+            in_train = features[features["position"].isin(set(train.positions.tolist()))]
+            items_of = dict(zip(train.positions.tolist(), train.items))
+            counts = in_train.assign(item=in_train["position"].map(items_of)).groupby(["item", "feature"]).size()
+            self.item_feature = {item: str(group.idxmax()[1]) for item, group in counts.groupby(level=0)}
         shape = PeterShape(len(self.user_map), len(self.item_map), len(self.vocab), cfg.emsize, cfg.heads, cfg.ffn,
                            cfg.layers, cfg.dropout, cfg.use_feature, max_positions=cfg.max_words + 8)
         self.model = PeterModel(shape, self.vocab.pad, never_emit=(self.vocab.bos, self.vocab.pad)).to(cfg.device)
@@ -179,6 +189,12 @@ class Peter:
 
     def predict_corpus(self, corpus: Corpus) -> np.ndarray:
         return self.predict(corpus.users, corpus.items)
+
+    def save(self, folder) -> None:
+        """Write a bundle (see :mod:`whyrec.systems.peter_bundle`); ``whyrec.bundle.load_bundle`` reads it."""
+        from whyrec.systems.peter_bundle import save_peter
+
+        save_peter(self, folder)
 
     @torch.no_grad()
     def generate(self, user: torch.Tensor, item: torch.Tensor, feature: torch.Tensor | None = None,

@@ -1,0 +1,85 @@
+"""Save and load a trained PETER / PETER+ as a whyrec bundle (JSON + safetensors, no pickle).
+
+Besides the transformer's weights the bundle keeps what serving needs: the training records
+(user, item, rating: histories and popularity), item titles, the feature vocabulary and,
+for PETER+, each item's most frequent training feature — the feature word fed when a pair has
+no ground-truth feature (any recommendation of an unseen item).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from whyrec import __version__
+from whyrec.bundle import FORMAT, VERSION
+from whyrec.data.corpus import IdMap
+from whyrec.data.text import Vocabulary
+from whyrec.errors import BundleError
+
+KIND = "peter"
+
+
+def save_peter(model, folder: str | Path) -> Path:
+    """Write a fitted :class:`~whyrec.systems.peter.Peter` into ``folder``."""
+    from safetensors.torch import save_file
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.model.state_dict().items()}
+    users, items, ratings = zip(*[(u, i, r) for (u, i), r in model.train_ratings.items()]) if model.train_ratings \
+        else ((), (), ())
+    tensors.update({"records.user": torch.as_tensor(model.user_map.lookup(list(users)), dtype=torch.long),
+                    "records.item": torch.as_tensor(model.item_map.lookup(list(items)), dtype=torch.long),
+                    "records.rating": torch.as_tensor(np.array(ratings, dtype=np.float64))})
+    header = {"format": FORMAT, "version": VERSION, "whyrec_version": __version__, "kind": KIND, "class": "peter",
+              "config": model.config.__dict__, "vocab": model.vocab.words, "user_ids": model.user_map.ids,
+              "item_ids": model.item_map.ids, "rating_range": list(model.rating_range),
+              "global_mean": model.global_mean, "feature_words": model.feature_words,
+              "item_feature": model.item_feature, "item_titles": model.item_titles, "history": model.history,
+              "name": model.name}
+    tmp = folder / "arrays.safetensors.tmp"
+    save_file(tensors, str(tmp))
+    (folder / "bundle.json.tmp").write_text(json.dumps(header))
+    os.replace(tmp, folder / "arrays.safetensors")
+    os.replace(folder / "bundle.json.tmp", folder / "bundle.json")
+    return folder
+
+
+def load_peter(folder: str | Path, header: dict):
+    """Rebuild the PETER saved by :func:`save_peter` (``header`` = its bundle.json)."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    from whyrec.explain.peter_model import PeterModel, PeterShape
+    from whyrec.systems.peter import Peter, PeterConfig
+
+    folder = Path(folder)
+    try:
+        tensors = load_file(str(folder / "arrays.safetensors"))
+        model = Peter(PeterConfig.from_dict(header["config"]))
+        model.vocab = Vocabulary(header["vocab"])
+        model.user_map, model.item_map = IdMap(header["user_ids"]), IdMap(header["item_ids"])
+        cfg = model.config
+        shape = PeterShape(len(model.user_map), len(model.item_map), len(model.vocab), cfg.emsize, cfg.heads, cfg.ffn,
+                           cfg.layers, cfg.dropout, cfg.use_feature, max_positions=cfg.max_words + 8)
+        model.model = PeterModel(shape, model.vocab.pad, never_emit=(model.vocab.bos, model.vocab.pad)).to(cfg.device)
+        model.model.load_state_dict({k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")})
+        model.model.eval()
+        model.rating_range = tuple(header["rating_range"])
+        model.global_mean = header["global_mean"]
+        model.feature_words = header["feature_words"]
+        model.item_feature = header["item_feature"]
+        model.item_titles = header["item_titles"]
+        model.history = header["history"]
+        model.name = header["name"]
+        users, items = tensors["records.user"].tolist(), tensors["records.item"].tolist()
+        model.train_ratings = {(model.user_map.ids[u], model.item_map.ids[i]): float(r)
+                               for u, i, r in zip(users, items, tensors["records.rating"].tolist())}
+    except (KeyError, FileNotFoundError, SafetensorError, OSError, RuntimeError) as exc:
+        raise BundleError(f"{folder}: broken PETER bundle ({exc})") from None
+    return model
