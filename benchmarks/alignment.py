@@ -179,6 +179,8 @@ def run_dataset(name: str, args) -> dict:
             print(f"   {run}: {json.dumps({k: round(v, 4) for k, v in after.items() if isinstance(v, float)})}",
                   flush=True)
     return {"sizes": split.sizes(), "judge_on_test_reviews": judge_on_reviews, "encoder": args.encoder,
+            "settings": {"epochs": args.epochs, "samples": args.samples, "lr": args.lr,
+                         "max_batches_per_epoch": args.max_batches, "peter_epochs": args.peter_epochs},
             "mmi_config": config.__dict__, "rows": rows, "history": histories, "decoding": speed,
             "wall_seconds": time.perf_counter() - began}
 
@@ -192,7 +194,7 @@ COLUMNS = [("rmse", "RMSE", 4), ("mae", "MAE", 4), ("bleu1", "BLEU-1", 2), ("ble
 def markdown(results: dict) -> str:
     lines = ["# Alignment benchmark (MMI on PETER, PETER+ and MT's GRU explainer)", "",
              f"Split {results['split']}, {results['threads']} torch thread(s), {results['machine']}, sentence encoder "
-             f"`{results['encoder']}`, MMI settings {json.dumps(results['settings'])}. Measured {results['date']}. "
+             f"`{results['encoder']}`. Measured {results['date']}; MMI settings per dataset below. "
              "Sentiment accuracy: % of greedy test explanations whose class by the judge (tf-idf logistic regression "
              "trained on the train reviews) equals the system's predicted rating rounded; I(R;E)/H(R) by a fresh MINE "
              "on (explanation, predicted rating) test pairs. MMI on MT-P changes the decoder only, so MT's RMSE/MAE "
@@ -211,6 +213,13 @@ def markdown(results: dict) -> str:
         lines.append(f"- {name}: judge 5-class {j['acc5']:.1f}%, 3-class {j['acc3']:.1f}%; decoding {d['cached']:.2f}s "
                      f"cached vs {d['uncached']:.2f}s uncached (×{d['speedup']:.1f}, identical outputs: "
                      f"{d['identical_outputs']})")
+    lines += ["", "MMI settings per dataset (generator + estimator epochs, samples K, lr, batches of 64 per epoch; "
+              "PETER epochs at most):", ""]
+    for name, r in results["datasets"].items():
+        c = r["mmi_config"]
+        peter_epochs = r.get("settings", {}).get("peter_epochs", "?")
+        lines.append(f"- {name}: {c['epochs']} epochs, K = {c['samples']}, lr {c['lr']}, "
+                     f"{c['max_batches_per_epoch']} batches, PETER ≤ {peter_epochs} epochs")
     lines += ["", "## Issue 4 targets", "",
               "MMI(rating) raises 5-class sentiment accuracy by ≥ 10 points with RMSE within 2% of its backbone:", ""]
     for name, r in results["datasets"].items():
@@ -267,7 +276,14 @@ def main() -> None:
     parser.add_argument("--no-feature-runs", dest="feature_runs", action="store_false",
                         help="skip PETER+ + MMI(feature) and + joint")
     parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--report-only", action="store_true", help="rewrite the markdown and plot from the JSON")
     args = parser.parse_args()
+    if args.report_only:
+        results = json.loads((args.out / "alignment.json").read_text())
+        (args.out / "alignment.md").write_text(markdown(results))
+        plot(results, args.out / "alignment_training.png")
+        print(markdown(results))
+        return
     torch.set_num_threads(args.threads)
     results = {"split": args.split, "date": time.strftime("%Y-%m-%d"), "threads": args.threads, "encoder": args.encoder,
                "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
