@@ -135,7 +135,7 @@ def run_dataset(name: str, args) -> dict:
     speed = decoding_speed(backbones["PETER"][0], test, feature_of)
     print(f"   PETER greedy decoding of the test set: {speed}", flush=True)
 
-    rows, histories, seconds = {}, {}, {}
+    rows, histories = {}, {}
     def data(model, part: Corpus, with_feature: bool) -> MMIData:
         fw = [feature_at.get(p, "") for p in part.positions.tolist()]
         out = MMIData(list(part.users), list(part.items), model.predict_corpus(part),
@@ -290,15 +290,14 @@ def main() -> None:
                "settings": {"epochs": args.epochs, "samples": args.samples, "lr": args.lr,
                             "max_batches_per_epoch": args.max_batches, "peter_epochs": args.peter_epochs},
                "datasets": {}}
-    measured = {name: run_dataset(name, args) for name in args.datasets}
-    if (args.out / "alignment.json").exists():  # keep datasets measured by other runs of this script
-        previous = json.loads((args.out / "alignment.json").read_text()).get("datasets", {})
-        results["datasets"] = {k: v for k, v in previous.items() if k not in measured}
-    results["datasets"].update(measured)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "alignment.json").write_text(json.dumps(results, indent=1, default=float))
-    (args.out / "alignment.md").write_text(markdown(results))
-    if results["datasets"]:
+    for name in args.datasets:  # written after every dataset, so an interrupted run keeps what it measured
+        measured = run_dataset(name, args)
+        if (args.out / "alignment.json").exists():  # keep datasets measured by other runs of this script
+            results["datasets"] = json.loads((args.out / "alignment.json").read_text()).get("datasets", {})
+        results["datasets"][name] = measured
+        (args.out / "alignment.json").write_text(json.dumps(results, indent=1, default=float))
+        (args.out / "alignment.md").write_text(markdown(results))
         plot(results, args.out / "alignment_training.png")
     print(markdown(results))
 

@@ -70,6 +70,10 @@ def main() -> None:
     if (args.out / "mt.json").exists():  # keep datasets measured by an earlier run of this script
         previous = json.loads((args.out / "mt.json").read_text())
         summary["datasets"] = {k: v for k, v in previous.get("datasets", {}).items() if k not in args.datasets}
+    for name in DATASETS:  # or from the per-dataset results an interrupted run of this script left behind
+        per_dataset = args.out / "mt" / name / "mt.json"
+        if name not in args.datasets and name not in summary["datasets"] and per_dataset.exists():
+            summary["datasets"][name] = json.loads(per_dataset.read_text())
     for name in args.datasets:
         folder = args.data / name
         with warnings.catch_warnings():
@@ -84,6 +88,11 @@ def main() -> None:
         for d in summary["datasets"][name]["discriminator"].values():
             d.pop("learning_curve", None)  # in the per-dataset JSON
         summary["datasets"][name]["p_mt_vs_plain_als"] = result["p_mt_vs_plain_als"]
+    for r in summary["datasets"].values():
+        for key in ("config", "history", "examples", "split", "test_records_scored_for_text"):
+            r.pop(key, None)  # kept in the per-dataset JSON only
+        for d in r["discriminator"].values():
+            d.pop("learning_curve", None)
     for name, r in summary["datasets"].items():
         rating = {row["system"]: row["rmse"] for row in r["rating"]}
         text = {row["system"]: row["perplexity"] for row in r["text"]}

@@ -56,6 +56,35 @@ def save_bundle(model, folder: str | Path) -> Path:
     return folder
 
 
+def write_torch_bundle(folder: Path, tensors: dict, header: dict) -> Path:
+    """Write torch ``tensors`` and the JSON ``header`` into ``folder`` atomically.
+
+    Both files are written under temporary names and renamed at the end, so an interrupted
+    save leaves the previous bundle (or none) rather than half of a new one. Used by the
+    systems whose bundles hold torch modules (MT, PETER).
+    """
+    from safetensors.torch import save_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp_arrays, tmp_header = folder / "arrays.safetensors.tmp", folder / "bundle.json.tmp"
+    save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp_arrays))
+    tmp_header.write_text(json.dumps(header))
+    os.replace(tmp_arrays, folder / "arrays.safetensors")
+    os.replace(tmp_header, folder / "bundle.json")
+    return folder
+
+
+def read_torch_arrays(folder: Path) -> dict:
+    """The torch tensors of ``folder/arrays.safetensors``; a clear :class:`BundleError` if unreadable."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        return load_file(str(folder / "arrays.safetensors"))
+    except (FileNotFoundError, SafetensorError, OSError) as exc:
+        raise BundleError(f"{folder}: cannot read arrays.safetensors ({exc})") from None
+
+
 def read_bundle_header(folder: str | Path) -> dict:
     folder = Path(folder)
     path = folder / "bundle.json"

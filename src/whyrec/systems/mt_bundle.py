@@ -9,15 +9,13 @@ discriminators are training-only and are not saved.
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from whyrec import __version__
-from whyrec.bundle import FORMAT, VERSION
+from whyrec.bundle import FORMAT, VERSION, read_torch_arrays, write_torch_bundle
 from whyrec.data.corpus import IdMap
 from whyrec.data.text import Vocabulary
 from whyrec.errors import BundleError
@@ -39,8 +37,6 @@ def _unflatten(flat: np.ndarray, offsets: np.ndarray) -> list[list[int]]:
 
 def save_mt(model, folder: str | Path) -> Path:
     """Write a fitted :class:`~whyrec.systems.mt.MultiTask` into ``folder``."""
-    from safetensors.torch import save_file
-
     from whyrec.checkpoint import module_state
 
     folder = Path(folder)
@@ -64,27 +60,16 @@ def save_mt(model, folder: str | Path) -> Path:
         "history": model.history, "item_titles": model.item_titles, "feature_words": model.feature_words,
         "name": model.name,
     }
-    tmp = folder / "arrays.safetensors.tmp"
-    save_file(tensors, str(tmp))
-    (folder / "bundle.json.tmp").write_text(json.dumps(header))
-    os.replace(tmp, folder / "arrays.safetensors")
-    os.replace(folder / "bundle.json.tmp", folder / "bundle.json")
-    return folder
+    return write_torch_bundle(folder, tensors, header)
 
 
 def load_mt(folder: str | Path, header: dict):
     """Rebuild the MT system saved by :func:`save_mt` (``header`` = its bundle.json)."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
     from whyrec.checkpoint import load_module_state
     from whyrec.systems.mt import MTConfig, MultiTask, _TextData
 
     folder = Path(folder)
-    try:
-        tensors = load_file(str(folder / "arrays.safetensors"))
-    except (FileNotFoundError, SafetensorError, OSError) as exc:
-        raise BundleError(f"{folder}: cannot read arrays.safetensors ({exc})") from None
+    tensors = read_torch_arrays(folder)
     try:
         config = MTConfig.from_dict({**header["config"], "device": "cpu"})
         model = MultiTask(config)

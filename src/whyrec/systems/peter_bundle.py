@@ -8,15 +8,13 @@ no ground-truth feature (any recommendation of an unseen item).
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from whyrec import __version__
-from whyrec.bundle import FORMAT, VERSION
+from whyrec.bundle import FORMAT, VERSION, read_torch_arrays, write_torch_bundle
 from whyrec.data.corpus import IdMap
 from whyrec.data.text import Vocabulary
 from whyrec.errors import BundleError
@@ -26,10 +24,7 @@ KIND = "peter"
 
 def save_peter(model, folder: str | Path) -> Path:
     """Write a fitted :class:`~whyrec.systems.peter.Peter` into ``folder``."""
-    from safetensors.torch import save_file
-
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.model.state_dict().items()}
     users, items, ratings = zip(*[(u, i, r) for (u, i), r in model.train_ratings.items()]) if model.train_ratings \
         else ((), (), ())
@@ -42,25 +37,19 @@ def save_peter(model, folder: str | Path) -> Path:
               "global_mean": model.global_mean, "feature_words": model.feature_words,
               "item_feature": model.item_feature, "item_titles": model.item_titles, "history": model.history,
               "name": model.name}
-    tmp = folder / "arrays.safetensors.tmp"
-    save_file(tensors, str(tmp))
-    (folder / "bundle.json.tmp").write_text(json.dumps(header))
-    os.replace(tmp, folder / "arrays.safetensors")
-    os.replace(folder / "bundle.json.tmp", folder / "bundle.json")
-    return folder
+    return write_torch_bundle(folder, tensors, header)
 
 
 def load_peter(folder: str | Path, header: dict):
     """Rebuild the PETER saved by :func:`save_peter` (``header`` = its bundle.json)."""
     from safetensors import SafetensorError
-    from safetensors.torch import load_file
 
     from whyrec.explain.peter_model import PeterModel, PeterShape
     from whyrec.systems.peter import Peter, PeterConfig
 
     folder = Path(folder)
+    tensors = read_torch_arrays(folder)
     try:
-        tensors = load_file(str(folder / "arrays.safetensors"))
         model = Peter(PeterConfig.from_dict(header["config"]))
         model.vocab = Vocabulary(header["vocab"])
         model.user_map, model.item_map = IdMap(header["user_ids"]), IdMap(header["item_ids"])
