@@ -267,7 +267,11 @@ def markdown(results: dict) -> str:
                  for b, m in used.items()]
         lines.append(f"- {name}: " + "; ".join(parts) + f"; PETER ≤ {settings.get('peter_epochs', '?')} epochs")
     lines += ["", "## Issue 4 targets", "",
-              "MMI(rating) raises 5-class sentiment accuracy by ≥ 10 points with RMSE within 2% of its backbone:", ""]
+              "MMI(rating) raises 5-class sentiment accuracy by ≥ 10 points with RMSE within 2% of its backbone. "
+              "Sentiment accuracy compares the judge's class of the explanation with the *system's* predicted "
+              "rating, so it can rise because the explanations changed or because PETER's rating head (which "
+              "MMI's kept backbone loss keeps training) moved; runs that recorded it also show the new explanations "
+              "scored against the untuned backbone's ratings, which isolates the first:", ""]
     for name, r in results["datasets"].items():
         for backbone in ("PETER", "MT-P"):
             if backbone not in r["rows"]:
@@ -275,14 +279,18 @@ def markdown(results: dict) -> str:
             a, b = r["rows"][backbone], r["rows"][f"{backbone} + MMI(rating)"]
             gain, drift = b["acc5"] - a["acc5"], 100 * (b["rmse"] - a["rmse"]) / a["rmse"]
             changed = explanations_changed(a, b)
+            verdict = "met" if gain >= 10 and drift <= 2 and changed else "NOT met"
             if "acc5_backbone_rating" in b:
-                detail = (f"; {100 * b['changed']:.0f}% of explanations changed, "
-                          f"{b['acc5_backbone_rating'] - a['acc5']:+.1f} points against the backbone's own ratings")
+                own = b["acc5_backbone_rating"] - a["acc5"]
+                share = 100 * b["changed"]
+                detail = (f"; {share:.1f}% of explanations changed; the new explanations against the "
+                          f"backbone's own (untuned) ratings: {own:+.1f} points")
+                if verdict == "met" and own < 10:
+                    verdict = (f"met as stated, but the explanations themselves account for only {own:+.1f} points; "
+                               "the rest is the rating head moving")
             else:
                 detail = "" if changed else "; explanations unchanged (identical text metrics): the gain is the rating head's"
-            met = gain >= 10 and drift <= 2 and changed
-            lines.append(f"- {name}, {backbone}: {gain:+.1f} points, RMSE {drift:+.2f}%{detail} — "
-                         f"{'met' if met else 'NOT met'}")
+            lines.append(f"- {name}, {backbone}: {gain:+.1f} points, RMSE {drift:+.2f}%{detail} — {verdict}")
     lines += ["", "MMI(feature) raises FMR over PETER+:", ""]
     for name, r in results["datasets"].items():
         if "PETER+ + MMI(feature)" in r["rows"]:
