@@ -303,7 +303,7 @@ def serve(
     bundles: list[Path] = typer.Argument(..., help="Bundle folder(s) written by `whyrec train` (the first is the default)."),
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port."),
-    cache: int = typer.Option(20000, help="Explanations kept in the LRU cache per bundle (0: none)."),
+    cache: int = typer.Option(20000, help="Explanations (and users' item scores) kept in LRU caches per bundle (0: none)."),
     threads: int = typer.Option(1, help="torch CPU threads."),
 ) -> None:
     """Serve recommendations with explanations over HTTP, and the web page at /."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from whyrec.data import fixed_index_split, kfold_splits, leave_last_out, ratio_split

@@ -26,7 +26,7 @@ def test_errors_on_bad_input():
 
 def test_paired_t_test_by_hand_and_against_scipy():
     a = np.array([1.0, 2.0, 3.0, 4.0]); b = np.array([1.5, 2.0, 2.0, 3.0])
-    d = a - b  # -0.5, 0, 1, 1: mean 0.375, sd 0.75
+    # differences a − b = −0.5, 0, 1, 1: mean 0.375, sd 0.75
     t, p = paired_t_test(a, b)
     assert t == pytest.approx(0.375 / (0.75 / 2))
     ref = stats.ttest_rel(a, b)

@@ -46,3 +46,19 @@ def test_explainers_are_batched_separately_and_errors_reach_the_caller():
     with pytest.raises(ValueError, match="decoder failed"):
         batcher("broken", ["a"], ["x"])
     assert batcher("item", ["a"], ["x"]) == ["item"]  # still serving after a failure
+
+
+@pytest.mark.parametrize("cache_size", [20000, 0])
+def test_item_scores_are_cached_per_user_unless_caching_is_off(peter_bundle, cache_size):
+    from whyrec.serve.systems import ServedSystem
+
+    system = ServedSystem.from_folder(peter_bundle, cache_size)
+    user = system.user_ids[0]
+    first = system.recommend(user, 5)
+    again = system.recommend(user, 5)
+    assert first[0] == again[0] and (first[1] == again[1]).all() and not first[2]
+    expected = system.rating.predict([user] * len(first[0]), first[0])
+    assert abs(first[1] - expected).max() < 1e-5  # cached float32 scores are the model's own
+    assert system.score_cache.hits == (1 if cache_size else 0)
+    system.recommend(system.user_ids[1], 5)
+    assert system.score_cache.misses == (2 if cache_size else 3)

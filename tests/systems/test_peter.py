@@ -72,6 +72,18 @@ def test_teacher_forcing_matches_incremental_steps():
     torch.testing.assert_close(torch.stack(steps, 1), words, atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.parametrize("use_feature", [False, True])
+def test_rating_alone_equals_the_full_forward(use_feature):
+    torch.manual_seed(0)
+    model = PeterModel(PeterShape(5, 4, 20, emsize=16, heads=2, ffn=32, layers=2, dropout=0.0,
+                                  use_feature=use_feature), pad=2).eval()
+    user, item, feature = torch.tensor([1, 3, 0]), torch.tensor([0, 2, 2]), torch.tensor([7, 9, 4])
+    text = torch.tensor([[0, 5, 6, 8], [0, 11, 4, 13], [0, 2, 2, 2]])
+    full, _, _ = model(user, item, text, feature if use_feature else None)
+    torch.testing.assert_close(model.rate(user, item), full, atol=1e-5, rtol=1e-5)
+    assert not torch.allclose(model.rate(user, item.flip(0)), full)  # it does depend on the item
+
+
 def test_config_is_strict():
     with pytest.raises(ConfigError, match="unknown setting"):
         Peter(layerz=3)
@@ -79,7 +91,6 @@ def test_config_is_strict():
 
 def test_explainer_interface_and_mmi_keep_the_backbone_loss(trained, planted):
     from whyrec.align.mmi import MMIConfig, MMIData, MMITrainer
-    from whyrec.data.text import Vocabulary
     from whyrec.explain.sentence import MeanWordVectorEncoder
     from whyrec.explain.targets import explanation_targets
     from whyrec.systems.peter import PeterExplainer

@@ -142,6 +142,16 @@ class PeterModel(nn.Module):
         words = torch.log_softmax(self.to_token(x[:, self.src_len:]) + self.emit_mask, dim=-1)
         return rating, context, words
 
+    def rate(self, user, item) -> torch.Tensor:
+        """The rating alone (B,). Under the PETER mask the user position sees only itself and the
+        item, so running ``[u, i]`` gives exactly the rating of the full sequence, without the
+        vocabulary-sized projections (scoring every item for a user is this one call)."""
+        x = self._embed([self.users(user)[:, None], self.items(item)[:, None]], 0)
+        mask = peter_mask(2, 2).to(x.device)[None, None]
+        for layer in self.layers:
+            x = layer(x, mask)
+        return self.rating_mlp(x[:, 0])[:, 0]
+
     # --- incremental decoding ------------------------------------------------------------------------
     def start(self, user, item, bos: int, feature=None) -> tuple[torch.Tensor, torch.Tensor, list[dict]]:
         """Run the prefix ``[u, i, (f), <bos>]`` once: (rating, next-word log-probs, caches)."""

@@ -138,6 +138,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
     def metrics() -> dict:
         return {"routes": log.summary(),
                 "explanation_cache": {s.name: {"hits": s.cache.hits, "misses": s.cache.misses} for s in systems},
+                "score_cache": {s.name: {"hits": s.score_cache.hits, "misses": s.score_cache.misses} for s in systems},
                 "explanation_batches": {s.name: {"batches": s.batcher.batches, "requests": s.batcher.jobs}
                                         for s in systems}}
 

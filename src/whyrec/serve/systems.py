@@ -1,8 +1,9 @@
 """What the service holds per loaded bundle, and the recommend/explain logic behind the routes.
 
-A :class:`ServedSystem` wraps one bundle — an MT system (ratings + MT-U/I/P explanations) or a
+A :class:`ServedSystem` wraps one bundle — an MT system (ratings + MT-U/I/P explanations), PETER/PETER+, or a
 plain rating model (ratings only) — with its training history, item popularity, titles and
-feature words, and an LRU cache of generated explanations.
+feature words, and LRU caches of generated explanations and of each user's item scores (a
+bundle is read-only while served, so both stay valid; ``--cache 0`` turns both off).
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from whyrec.bundle import load_bundle
 from whyrec.data.readers import clean_html
 from whyrec.errors import UnknownIdError
 
+SCORE_CACHE_BYTES = 256 * 2**20
 EXPLAINER_LABELS = {"user": "MT-U", "item": "MT-I", "pair": "MT-P", "peter": "PETER", "peter+": "PETER+"}
 
 
 class ExplanationCache:
-    """A small thread-safe LRU cache of (explainer, user, item) → text."""
+    """A small thread-safe LRU cache: (explainer, user, item) → text, or user → item scores."""
 
     def __init__(self, size: int = 20000) -> None:
         self.size = size
@@ -150,6 +152,10 @@ class ServedSystem:
         self.batcher = BatchingExplainer(self._generate)
         self.user_ids = self.rating.user_map.ids
         self.item_ids = self.rating.item_map.ids
+        # one float32 score per item and user, within SCORE_CACHE_BYTES (a transformer's scores are
+        # not cheap: PETER runs [u, i] through every layer for each item)
+        per_user = 4 * max(len(self.item_ids), 1)
+        self.score_cache = ExplanationCache(max(0, min(cache_size, SCORE_CACHE_BYTES // per_user)))
 
     def _set_history(self, rec_user, rec_item, ratings, n_users: int, n_items: int) -> None:
         rec_user, rec_item, ratings = np.asarray(rec_user), np.asarray(rec_item), np.asarray(ratings)
@@ -198,8 +204,11 @@ class ServedSystem:
         """Top-k unseen items by predicted rating (one batched call); cold start: popular items."""
         if user in self.rating.user_map:
             u = self.rating.user_map.index(user)
-            scores = self.rating.predict([user] * len(self.item_ids), self.item_ids)
-            scores = scores.copy()
+            cached = self.score_cache.get(user)
+            if cached is None:
+                cached = np.asarray(self.rating.predict([user] * len(self.item_ids), self.item_ids), dtype=np.float32)
+                self.score_cache.put(user, cached)
+            scores = cached.astype(np.float64)  # a copy: the cached array is never written to
             scores[self.history_items[u]] = -np.inf
             order = np.argsort(-scores, kind="stable")[:k]
             order = order[np.isfinite(scores[order])]

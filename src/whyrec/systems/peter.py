@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from whyrec.data.corpus import Corpus, IdMap
-from whyrec.data.text import UNK, Vocabulary, tokenize
+from whyrec.data.text import UNK, Vocabulary
 from whyrec.errors import ConfigError, WhyrecError
 from whyrec.explain.peter_model import PeterModel, PeterShape, select_rows
 from whyrec.explain.seq2seq import Samples
@@ -176,14 +176,13 @@ class Peter:
     @torch.no_grad()
     def predict(self, users: Sequence[str], items: Sequence[str]) -> np.ndarray:
         """Ratings from the user position, clipped to the train range; the train mean for unknown ids."""
-        u, i, f = self._ids(users, items, None)
+        u, i, _ = self._ids(users, items, None)
         known = (u >= 0) & (i >= 0)
         out = np.full(len(u), self.global_mean)
         if known.any():
             self.model.eval()
             dev = self.config.device
-            rating, _, _ = self.model.start(torch.as_tensor(u[known], device=dev), torch.as_tensor(i[known], device=dev),
-                                            self.vocab.bos, f[torch.as_tensor(known)].to(dev))
+            rating = self.model.rate(torch.as_tensor(u[known], device=dev), torch.as_tensor(i[known], device=dev))
             out[known] = rating.cpu().numpy()
         return np.clip(out, *self.rating_range)
 
