@@ -84,6 +84,18 @@ def test_ablation_and_config_errors(tiny_split):
         MultiTask(epoch=3)
     with pytest.raises(ConfigError):
         MTConfig(variants=("users",))
+    with pytest.raises(ConfigError, match="learning rates"):
+        MTConfig(decoder_lr=0.0)
+
+
+def test_decoder_learning_rate_applies_to_the_decoders_own_weights(tiny_split):
+    mt = MultiTask(epochs=1, decoder_lr=5e-4, **TINY).fit(tiny_split.train, tiny_split.valid)
+    shared, decoder = mt.g_opt.param_groups
+    assert shared["lr"] == TINY["lr"] and decoder["lr"] == 5e-4
+    owned = {id(p) for name, m in mt.generator.items() if name.startswith("decoder_") for p in m.parameters()}
+    assert {id(p) for p in decoder["params"]} < owned  # the shared word embedding stays with the encoders' rate
+    assert any(p is mt.embedding.weight for p in shared["params"])
+    assert len(shared["params"]) + len(decoder["params"]) == len(list(mt.generator.parameters()))
 
 
 RESUME_SCRIPT = """

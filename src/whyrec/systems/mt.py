@@ -94,6 +94,7 @@ class MTConfig:
     d_samples: int = 32
     mismatch_negatives: bool = True
     lr: float = 3e-3
+    decoder_lr: float | None = None  # the GRU decoders' own weights (None: ``lr``); encoders and embeddings use ``lr``
     d_lr: float = 1e-3
     d_filters: int = 32
     d_widths: tuple = (1, 2, 3, 4, 5)
@@ -109,6 +110,8 @@ class MTConfig:
             raise ConfigError("encoder must be 'document' or 'embedding'")
         if self.factors < 1 or self.epochs < 1 or self.batch_size < 1 or self.max_words < 1:
             raise ConfigError("factors, epochs, batch_size and max_words must be positive")
+        if self.lr <= 0 or self.d_lr <= 0 or (self.decoder_lr is not None and self.decoder_lr <= 0):
+            raise ConfigError("learning rates must be positive")
 
     @classmethod
     def from_dict(cls, data: dict) -> "MTConfig":
@@ -204,7 +207,14 @@ class MultiTask:
         }).to(cfg.device)
         for disc in self.discriminators.values():
             disc.words.weight.data.copy_(torch.as_tensor(vectors))
-        self.g_opt = torch.optim.Adam(self.generator.parameters(), lr=cfg.lr)
+        shared = {id(p) for p in self.embedding.parameters()}
+        decoder_own = [p for name, m in self.generator.items() if name.startswith("decoder_")
+                       for p in m.parameters() if id(p) not in shared]
+        own_ids = {id(p) for p in decoder_own}
+        groups = [{"params": [p for p in self.generator.parameters() if id(p) not in own_ids], "lr": cfg.lr}]
+        if decoder_own:
+            groups.append({"params": decoder_own, "lr": cfg.decoder_lr if cfg.decoder_lr is not None else cfg.lr})
+        self.g_opt = torch.optim.Adam(groups)
         self.d_opt = torch.optim.Adam(self.discriminators.parameters(), lr=cfg.d_lr) if len(self.discriminators) else None
         self._gen = torch.Generator().manual_seed(cfg.seed)
 
