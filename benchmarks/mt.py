@@ -32,10 +32,13 @@ def summary_markdown(summary: dict) -> str:
     lines = ["# MT benchmark (\"Why I like it\" comparison)", "",
              f"Split {summary['split']} of each shared dataset, MT settings {json.dumps(summary['config_overrides'])}, "
              f"{summary['threads']} torch thread(s), {summary['machine']}. Measured {summary['date']}. "
-             "Per-dataset tables, training curves and the discriminator learning curve: `results/mt/<dataset>/`.", "",
+             "Per-dataset tables, training curves and the discriminator learning curve: `results/mt/<dataset>/`. "
+             "The last column is the learning rate of the GRU decoders' own weights (`decoder_lr`; before it existed "
+             "they shared the encoders' `lr` of 0.003): rows measured with different values are not like for like.", "",
              "| dataset | PMF RMSE | plain ALS RMSE | MT−encoder | MT−decoder | MT RMSE (p vs plain ALS) | "
-             "n-gram ppl | LSTM ppl | GCN-P ppl | MT-P ppl | MT-P tf-idf | shuffled-label acc (U / I / P) | wall (s) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "n-gram ppl | LSTM ppl | GCN-P ppl | MT-P ppl | MT-P tf-idf | shuffled-label acc (U / I / P) | wall (s) "
+             "| MT decoder lr |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in summary["datasets"].items():
         rating = {row["system"]: row for row in r["rating"]}
         text = {row["system"]: row for row in r["text"]}
@@ -46,7 +49,7 @@ def summary_markdown(summary: dict) -> str:
             f"{rating['MT-encoder']['rmse']:.4f} | {rating['MT-decoder']['rmse']:.4f} | "
             f"{rating['MT']['rmse']:.4f} ({r['p_mt_vs_plain_als']:.3g}) | {text['N-gram']['perplexity']:.2f} | "
             f"{text['LSTM']['perplexity']:.2f} | {text['GCN-P']['perplexity']:.2f} | {text['MT-P']['perplexity']:.2f} | "
-            f"{text['MT-P']['tfidf']:.4f} | {acc} | {r['wall_seconds']:.0f} |")
+            f"{text['MT-P']['tfidf']:.4f} | {acc} | {r['wall_seconds']:.0f} | {r.get('decoder_lr', '?')} |")
     lines += ["", "## Checks of the issue's targets", ""]
     for name, checks in summary["checks"].items():
         rating = {row["system"]: row["rmse"] for row in summary["datasets"][name]["rating"]}
@@ -72,6 +75,16 @@ def target_checks(r: dict) -> dict:
     }
 
 
+def finish_summary(summary: dict, out: Path) -> None:
+    """Add each row's decoder learning rate (from its per-dataset config) and the target checks."""
+    for name, r in summary["datasets"].items():
+        per_dataset = out / "mt" / name / "mt.json"
+        if per_dataset.exists():
+            config = json.loads(per_dataset.read_text())["config"]
+            r["decoder_lr"] = config.get("decoder_lr") or config["lr"]
+    summary["checks"] = {name: target_checks(r) for name, r in summary["datasets"].items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=HERE.parents[1] / "shared" / "data")
@@ -84,7 +97,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.report_only:
         summary = json.loads((args.out / "mt.json").read_text())
-        summary["checks"] = {name: target_checks(r) for name, r in summary["datasets"].items()}
+        finish_summary(summary, args.out)
         (args.out / "mt.json").write_text(json.dumps(summary, indent=1))
         (args.out / "mt.md").write_text(summary_markdown(summary))
         print(summary_markdown(summary))
@@ -120,7 +133,7 @@ def main() -> None:
             r.pop(key, None)  # kept in the per-dataset JSON only
         for d in r["discriminator"].values():
             d.pop("learning_curve", None)
-    summary["checks"] = {name: target_checks(r) for name, r in summary["datasets"].items()}
+    finish_summary(summary, args.out)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "mt.json").write_text(json.dumps(summary, indent=1))
     (args.out / "mt.md").write_text(summary_markdown(summary))
