@@ -21,7 +21,7 @@ from whyrec.systems.mt import MTConfig, MultiTask
 
 TINY = dict(factors=3, vocab_size=300, max_words=8, doc_words=12, doc_reviews=3, word_dim=16, word_vectors="random",
             encoder_hidden=12, decoder_hidden=24, batch_size=32, pg_batch=8, rollouts=2, d_samples=8,
-            pg_steps=1, d_steps=2, adversarial_from=2, d_filters=4, d_widths=(1, 2, 3), lr=1e-2)
+            pg_steps=1, d_steps=2, adversarial_from=2, d_filters=4, d_widths=(1, 2, 3), lr=1e-2, decoder_lr=1e-2)
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +89,7 @@ def test_ablation_and_config_errors(tiny_split):
 
 
 def test_decoder_learning_rate_applies_to_the_decoders_own_weights(tiny_split):
-    mt = MultiTask(epochs=1, decoder_lr=5e-4, **TINY).fit(tiny_split.train, tiny_split.valid)
+    mt = MultiTask(epochs=1, **{**TINY, "decoder_lr": 5e-4}).fit(tiny_split.train, tiny_split.valid)
     shared, decoder = mt.g_opt.param_groups
     assert shared["lr"] == TINY["lr"] and decoder["lr"] == 5e-4
     owned = {id(p) for name, m in mt.generator.items() if name.startswith("decoder_") for p in m.parameters()}
