@@ -139,13 +139,12 @@ def run_dataset(name: str, args) -> dict:
         print(f"   {label} trained in {time.perf_counter() - t0:.0f}s ({len(peter.history)} epochs)", flush=True)
         backbones[label] = (peter, PeterExplainer(peter), peter.vocab, time.perf_counter() - t0)
     bundle = HERE / ".cache" / name
-    if "MT-P" not in args.backbones:
-        pass
-    elif (bundle / "bundle.json").exists():
-        mt = load_bundle(bundle)
-        backbones["MT-P"] = (mt, GRUExplainer.from_mt(mt, "pair"), mt.vocab, None)
-    else:
-        print(f"   no MT bundle in {bundle} (run benchmarks/mt.py first): MT-P skipped", flush=True)
+    if "MT-P" in args.backbones:
+        if (bundle / "bundle.json").exists():
+            mt = load_bundle(bundle)
+            backbones["MT-P"] = (mt, GRUExplainer.from_mt(mt, "pair"), mt.vocab, None)
+        else:
+            print(f"   no MT bundle in {bundle} (run benchmarks/mt.py first): MT-P skipped", flush=True)
     if not backbones:
         raise SystemExit(f"{name}: none of the backbones {args.backbones} is available")
     encoder = make_encoder(args.encoder, next(iter(backbones.values()))[2])
@@ -219,6 +218,11 @@ COLUMNS = [("rmse", "RMSE", 4), ("mae", "MAE", 4), ("bleu1", "BLEU-1", 2), ("ble
            ("mi_over_h", "I(R;E)/H(R)", 3), ("mi_feature", "I(F;E)", 3)]
 
 
+def backbone_of(system: str) -> str:
+    """"PETER+ + MMI(feature)" → "PETER+"."""
+    return system.split(" + ")[0]
+
+
 def explanations_changed(before: dict, after: dict) -> bool:
     """Did tuning change the explanations? Measured directly when the run recorded it; for runs
     that did not, identical BLEU-1, ROUGE-L, USR and DIV are taken to mean unchanged."""
@@ -262,7 +266,7 @@ def markdown(results: dict) -> str:
             if m is None and " + MMI" in system:
                 m = {"epochs": c["epochs"], "lr": c["lr"], "batches": c["max_batches_per_epoch"], "samples": c["samples"]}
             if m is not None:
-                used.setdefault(system.split(" + ")[0], m)
+                used.setdefault(backbone_of(system), m)
         parts = [f"{b}: {m['epochs']} epochs, K = {m['samples']}, lr {m['lr']}, {m['batches']} batches"
                  for b, m in used.items()]
         lines.append(f"- {name}: " + "; ".join(parts) + f"; PETER ≤ {settings.get('peter_epochs', '?')} epochs")
@@ -325,14 +329,12 @@ def merge_backbones(previous: dict | None, measured: dict, backbones: list[str])
     """``measured`` for the backbones just run, plus the other backbones' rows of an earlier run."""
     if previous is None or set(backbones) == set(BACKBONES):
         return measured
-    def owner(system: str) -> str:
-        return system.split(" + ")[0]
     merged = {**previous, **{k: v for k, v in measured.items() if k not in ("rows", "history", "decoding")}}
     merged["decoding"] = measured["decoding"] or previous.get("decoding")
     for key in ("rows", "history"):
-        rows = {s: v for s, v in previous.get(key, {}).items() if owner(s) not in backbones}
+        rows = {s: v for s, v in previous.get(key, {}).items() if backbone_of(s) not in backbones}
         rows.update(measured[key])
-        merged[key] = dict(sorted(rows.items(), key=lambda kv: BACKBONES.index(owner(kv[0]))))
+        merged[key] = dict(sorted(rows.items(), key=lambda kv: BACKBONES.index(backbone_of(kv[0]))))
     return merged
 
 

@@ -22,7 +22,7 @@ SCORE_CACHE_BYTES = 256 * 2**20
 EXPLAINER_LABELS = {"user": "MT-U", "item": "MT-I", "pair": "MT-P", "peter": "PETER", "peter+": "PETER+"}
 
 
-class ExplanationCache:
+class LRUCache:
     """A small thread-safe LRU cache: (explainer, user, item) → text, or user → item scores."""
 
     def __init__(self, size: int = 20000) -> None:
@@ -119,7 +119,7 @@ class ServedSystem:
     def __init__(self, name: str, model, cache_size: int = 20000) -> None:
         self.name = name
         self.model = model
-        self.cache = ExplanationCache(cache_size)
+        self.cache = LRUCache(cache_size)
         self.is_mt = hasattr(model, "explain") and hasattr(model, "generator")
         self.is_peter = type(model).__name__ == "Peter"
         # whether explanations can be written for users the model has never seen (PETER cannot)
@@ -155,7 +155,7 @@ class ServedSystem:
         # one float32 score per item and user, within SCORE_CACHE_BYTES (a transformer's scores are
         # not cheap: PETER runs [u, i] through every layer for each item)
         per_user = 4 * max(len(self.item_ids), 1)
-        self.score_cache = ExplanationCache(max(0, min(cache_size, SCORE_CACHE_BYTES // per_user)))
+        self.score_cache = LRUCache(max(0, min(cache_size, SCORE_CACHE_BYTES // per_user)))
 
     def _set_history(self, rec_user, rec_item, ratings, n_users: int, n_items: int) -> None:
         rec_user, rec_item, ratings = np.asarray(rec_user), np.asarray(rec_item), np.asarray(ratings)

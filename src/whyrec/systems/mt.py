@@ -209,13 +209,13 @@ class MultiTask:
         }).to(cfg.device)
         for disc in self.discriminators.values():
             disc.words.weight.data.copy_(torch.as_tensor(vectors))
-        shared = {id(p) for p in self.embedding.parameters()}
-        decoder_own = [p for name, m in self.generator.items() if name.startswith("decoder_")
-                       for p in m.parameters() if id(p) not in shared]
-        own_ids = {id(p) for p in decoder_own}
-        groups = [{"params": [p for p in self.generator.parameters() if id(p) not in own_ids], "lr": cfg.lr}]
+        # the decoders' own weights get ``decoder_lr``; everything else, the shared word embedding included, ``lr``
+        decoder_own = {id(p) for name, m in self.generator.items() if name.startswith("decoder_")
+                       for p in m.parameters() if p is not self.embedding.weight}
+        groups = [{"params": [p for p in self.generator.parameters() if id(p) not in decoder_own], "lr": cfg.lr}]
         if decoder_own:
-            groups.append({"params": decoder_own, "lr": cfg.decoder_lr if cfg.decoder_lr is not None else cfg.lr})
+            groups.append({"params": [p for p in self.generator.parameters() if id(p) in decoder_own],
+                           "lr": cfg.decoder_lr if cfg.decoder_lr is not None else cfg.lr})
         self.g_opt = torch.optim.Adam(groups)
         self.d_opt = torch.optim.Adam(self.discriminators.parameters(), lr=cfg.d_lr) if len(self.discriminators) else None
         self._gen = torch.Generator().manual_seed(cfg.seed)
