@@ -33,12 +33,14 @@ def summary_markdown(summary: dict) -> str:
              f"Split {summary['split']} of each shared dataset, MT settings {json.dumps(summary['config_overrides'])}, "
              f"{summary['threads']} torch thread(s), {summary['machine']}. Measured {summary['date']}. "
              "Per-dataset tables, training curves and the discriminator learning curve: `results/mt/<dataset>/`. "
-             "The last column is the learning rate of the GRU decoders' own weights (`decoder_lr`; before it existed "
-             "they shared the encoders' `lr` of 0.003): rows measured with different values are not like for like.", "",
+             "The last two columns are the learning rate of the GRU decoders' own weights (`decoder_lr`; before it "
+             "existed they shared the encoders' `lr` of 0.003) and the number of folds of MT's cross-fitted ALS priors "
+             "(`prior_folds`; 1 = the paper's loop, where an owner's prior comes from an encoder fitted to that owner's "
+             "own factors, with a fixed prior scale): rows measured with different values are not like for like.", "",
              "| dataset | PMF RMSE | plain ALS RMSE | MT−encoder | MT−decoder | MT RMSE (p vs plain ALS) | "
              "n-gram ppl | LSTM ppl | GCN-P ppl | MT-P ppl | MT-P tf-idf | shuffled-label acc (U / I / P) | wall (s) "
-             "| MT decoder lr |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| MT decoder lr | MT prior folds |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in summary["datasets"].items():
         rating = {row["system"]: row for row in r["rating"]}
         text = {row["system"]: row for row in r["text"]}
@@ -49,7 +51,8 @@ def summary_markdown(summary: dict) -> str:
             f"{rating['MT-encoder']['rmse']:.4f} | {rating['MT-decoder']['rmse']:.4f} | "
             f"{rating['MT']['rmse']:.4f} ({r['p_mt_vs_plain_als']:.3g}) | {text['N-gram']['perplexity']:.2f} | "
             f"{text['LSTM']['perplexity']:.2f} | {text['GCN-P']['perplexity']:.2f} | {text['MT-P']['perplexity']:.2f} | "
-            f"{text['MT-P']['tfidf']:.4f} | {acc} | {r['wall_seconds']:.0f} | {r.get('decoder_lr', '?')} |")
+            f"{text['MT-P']['tfidf']:.4f} | {acc} | {r['wall_seconds']:.0f} | {r.get('decoder_lr', '?')} | "
+            f"{r.get('prior_folds', '?')} |")
     lines += ["", "## Checks of the issue's targets", ""]
     for name, checks in summary["checks"].items():
         rating = {row["system"]: row["rmse"] for row in summary["datasets"][name]["rating"]}
@@ -82,6 +85,7 @@ def finish_summary(summary: dict, out: Path) -> None:
         if per_dataset.exists():
             config = json.loads(per_dataset.read_text())["config"]
             r["decoder_lr"] = config.get("decoder_lr") or config["lr"]
+            r["prior_folds"] = config.get("prior_folds", 1)
     summary["checks"] = {name: target_checks(r) for name, r in summary["datasets"].items()}
 
 

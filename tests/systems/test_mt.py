@@ -17,7 +17,7 @@ from whyrec.data import ratio_split
 from whyrec.data.synthetic import make_planted_corpus
 from whyrec.errors import ConfigError, WhyrecError
 from whyrec.metrics.rating import rmse
-from whyrec.systems.mt import MTConfig, MultiTask
+from whyrec.systems.mt import MTConfig, MultiTask, owner_folds
 
 TINY = dict(factors=3, vocab_size=300, max_words=8, doc_words=12, doc_reviews=3, word_dim=16, word_vectors="random",
             encoder_hidden=12, decoder_hidden=24, batch_size=32, pg_batch=8, rollouts=2, d_samples=8,
@@ -86,6 +86,53 @@ def test_ablation_and_config_errors(tiny_split):
         MTConfig(variants=("users",))
     with pytest.raises(ConfigError, match="learning rates"):
         MTConfig(decoder_lr=0.0)
+
+
+def test_owner_folds_are_seeded_and_balanced():
+    folds = owner_folds(101, 2, seed=4)
+    assert np.array_equal(folds, owner_folds(101, 2, seed=4))
+    assert abs(int((folds == 0).sum()) - int((folds == 1).sum())) <= 1
+    assert not np.array_equal(folds, owner_folds(101, 2, seed=5))
+    assert set(owner_folds(10, 1, seed=0).tolist()) == {0}
+
+
+def test_als_priors_come_from_an_encoder_that_never_saw_the_owner(trained):
+    """Cross-fitting: an owner's prior is the other fold's encoding, whatever its own fold's encoder says."""
+    assert trained.n_folds == 2 and "user_encoder_1" in trained.generator
+    users = np.arange(len(trained.user_map))
+    own, out = trained._encode("user", users), trained._encode("user", users, out_of_fold=True)
+    fold0 = trained.folds["user"] == 0
+    assert fold0.any() and (~fold0).any()
+    with torch.no_grad():  # only an owner's own encoder changes its in-fold code, never its prior
+        for p in trained.generator["user_encoder"].project.parameters():
+            p.add_(1.0)
+        own2, out2 = trained._encode("user", users), trained._encode("user", users, out_of_fold=True)
+        for p in trained.generator["user_encoder"].project.parameters():
+            p.sub_(1.0)
+    fold0_t = torch.as_tensor(fold0)
+    assert not torch.allclose(own2[fold0_t], own[fold0_t]) and torch.allclose(own2[~fold0_t], own[~fold0_t])
+    assert torch.allclose(out2[fold0_t], out[fold0_t]) and not torch.allclose(out2[~fold0_t], out[~fold0_t])
+
+
+def test_prior_scale_is_the_grid_point_with_the_best_validation_rmse(tiny_split):
+    from whyrec.rating.base import validation_rmse
+
+    mt = MultiTask(epochs=2, decoder=False, prior_scales=(0.0, 1.0), bias_prior_scales=(0.0, 2.0), **TINY)
+    mt.fit(tiny_split.train, tiny_split.valid)
+    assert mt.history[1]["prior_scale"] in (0.0, 1.0) and mt.history[1]["bias_prior_scale"] in (0.0, 2.0)
+    start = mt._als_arrays()
+    chosen = mt._als_update(tiny_split.valid)
+    picked = validation_rmse(mt.als, tiny_split.valid)
+    scores = {}
+    for s in (0.0, 1.0):
+        for sb in (0.0, 2.0):
+            mt._restore_als(start)
+            mt.config.prior_scales, mt.config.bias_prior_scales = (s,), (sb,)
+            single = mt._als_update(tiny_split.valid)
+            assert single == {"prior_scale": s, "bias_prior_scale": sb}
+            scores[(s, sb)] = validation_rmse(mt.als, tiny_split.valid)
+    assert picked == pytest.approx(min(scores.values()))
+    assert scores[(chosen["prior_scale"], chosen["bias_prior_scale"])] == pytest.approx(picked)
 
 
 def test_decoder_learning_rate_applies_to_the_decoders_own_weights(tiny_split):

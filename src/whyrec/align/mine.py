@@ -124,11 +124,16 @@ class MINE:
 
     @torch.no_grad()
     def estimate(self, x, y, repeats: int = 10) -> float:
-        """I_θ on all pairs, averaged over ``repeats`` shuffles for the marginal term (nats)."""
+        """I_θ on all pairs, averaged over ``repeats`` shuffles for the marginal term (nats).
+
+        The shuffles come from a generator seeded afresh on every call, so the estimate is a
+        function of the network and the data alone: scores of successive validation passes
+        (early stopping, keeping the best state) differ only where the model did."""
         x, y = self._tensors(x, y)
         self.network.eval()
         joint = self.network(x, y)
-        values = [float(donsker_varadhan(joint, self.network(x, shuffled(y, self.generator)))) for _ in range(repeats)]
+        fixed = torch.Generator().manual_seed(self.config.seed)
+        values = [float(donsker_varadhan(joint, self.network(x, shuffled(y, fixed)))) for _ in range(repeats)]
         return float(np.mean(values))
 
     @torch.no_grad()

@@ -52,6 +52,7 @@ def save_mt(model, folder: str | Path) -> Path:
         "docs.item_rows": torch.as_tensor(item_flat), "docs.item_offsets": torch.as_tensor(item_off),
         "records.user": torch.as_tensor(data.rec_user), "records.item": torch.as_tensor(data.rec_item),
         "records.rating": torch.as_tensor(np.array(model.train_ratings, dtype=np.float64)),
+        "folds.user": torch.as_tensor(model.folds["user"]), "folds.item": torch.as_tensor(model.folds["item"]),
     })
     header = {
         "format": FORMAT, "version": VERSION, "whyrec_version": __version__, "kind": KIND, "class": "mt",
@@ -71,7 +72,8 @@ def load_mt(folder: str | Path, header: dict):
     folder = Path(folder)
     tensors = read_torch_arrays(folder)
     try:
-        config = MTConfig.from_dict({**header["config"], "device": "cpu"})
+        # bundles written before cross-fitted priors had one encoder per side
+        config = MTConfig.from_dict({"prior_folds": 1, **header["config"], "device": "cpu"})
         model = MultiTask(config)
         model.vocab = Vocabulary(header["vocab"])
         model.user_map, model.item_map = IdMap(header["user_ids"]), IdMap(header["item_ids"])
@@ -81,6 +83,9 @@ def load_mt(folder: str | Path, header: dict):
             _unflatten(tensors["docs.user_rows"].numpy(), tensors["docs.user_offsets"].numpy()),
             _unflatten(tensors["docs.item_rows"].numpy(), tensors["docs.item_offsets"].numpy()))
         model.train_ratings = tensors["records.rating"].numpy()
+        n_users, n_items = len(model.user_map), len(model.item_map)
+        model.folds = {"user": tensors["folds.user"].numpy() if "folds.user" in tensors else np.zeros(n_users, dtype=np.int64),
+                       "item": tensors["folds.item"].numpy() if "folds.item" in tensors else np.zeros(n_items, dtype=np.int64)}
         # build the modules without reading pretrained vectors: the saved weights replace them
         model.config.word_vectors = "random"
         model._build_modules()
