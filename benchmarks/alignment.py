@@ -129,7 +129,7 @@ def run_dataset(name: str, args) -> dict:
     judge_on_reviews = sentiment_accuracy(judge.predict(list(test.texts)), test.ratings)
     print(f"== {name}: judge accuracy on test reviews {judge_on_reviews}", flush=True)
 
-    backbones = {}
+    backbones, trained_for = {}, {}
     for label, use_feature in (("PETER", False), ("PETER+", True)):
         if label not in args.backbones:
             continue
@@ -138,11 +138,14 @@ def run_dataset(name: str, args) -> dict:
             split.train, split.valid, features)
         print(f"   {label} trained in {time.perf_counter() - t0:.0f}s ({len(peter.history)} epochs)", flush=True)
         backbones[label] = (peter, PeterExplainer(peter), peter.vocab, time.perf_counter() - t0)
+        trained_for[label] = {"peter_epochs": args.peter_epochs, "epochs_trained": len(peter.history)}
     bundle = HERE / ".cache" / name
     if "MT-P" in args.backbones:
         if (bundle / "bundle.json").exists():
             mt = load_bundle(bundle)
             backbones["MT-P"] = (mt, GRUExplainer.from_mt(mt, "pair"), mt.vocab, None)
+            trained_for["MT-P"] = {"mt_config": {k: mt.config.to_dict()[k] for k in ("epochs", "decoder_lr", "prior_folds")},
+                                   "epochs_trained": len(mt.history)}
         else:
             print(f"   no MT bundle in {bundle} (run benchmarks/mt.py first): MT-P skipped", flush=True)
     if not backbones:
@@ -165,6 +168,7 @@ def run_dataset(name: str, args) -> dict:
         before = evaluate(explainer, model, test, references, feature_of, feature_set, judge, encoder)
         untuned = before.pop("_outputs")
         before["train_seconds"] = train_seconds
+        before.update(trained_for.get(label, {}))
         rows[label] = before
         print(f"   {label}: {json.dumps({k: round(v, 4) for k, v in before.items() if isinstance(v, float)})}", flush=True)
         targets = ["rating"] + (["feature", "joint"] if label == "PETER+" and args.feature_runs else [])
@@ -269,7 +273,14 @@ def markdown(results: dict) -> str:
                 used.setdefault(backbone_of(system), m)
         parts = [f"{b}: {m['epochs']} epochs, K = {m['samples']}, lr {m['lr']}, {m['batches']} batches"
                  for b, m in used.items()]
-        lines.append(f"- {name}: " + "; ".join(parts) + f"; PETER ≤ {settings.get('peter_epochs', '?')} epochs")
+        trained = [f"{b} ≤ {r['rows'][b]['peter_epochs']} epochs ({r['rows'][b]['epochs_trained']} run)"
+                   for b in ("PETER", "PETER+") if "peter_epochs" in r["rows"].get(b, {})]
+        if "mt_config" in r["rows"].get("MT-P", {}):
+            m = r["rows"]["MT-P"]["mt_config"]
+            trained.append(f"MT bundle: decoder lr {m['decoder_lr']}, {m['prior_folds']} prior fold(s)")
+        if not trained:  # rows from runs that did not record it per backbone
+            trained = [f"PETER ≤ {settings.get('peter_epochs', '?')} epochs"]
+        lines.append(f"- {name}: " + "; ".join(parts + trained))
     lines += ["", "## Issue 4 targets", "",
               "MMI(rating) raises 5-class sentiment accuracy by ≥ 10 points with RMSE within 2% of its backbone. "
               "Sentiment accuracy compares the judge's class of the explanation with the *system's* predicted "

@@ -82,6 +82,23 @@ def test_bad_requests_get_json_errors_and_server_keeps_serving(client, method, u
     assert c.get("/health").status_code == 200
 
 
+def test_a_chunked_body_without_a_length_is_capped_too(client):
+    c, split = client
+
+    def chunks():  # a streamed body: no content-length header, transfer-encoding chunked
+        yield b'{"user": "' + split.test.users[0].encode() + b'", "item": "'
+        for _ in range(64):
+            yield b"x" * 1024
+        yield b'"}'
+
+    response = c.post("/explain", content=chunks(), headers={"content-type": "application/json"})
+    assert response.status_code == 413 and "bytes" in response.json()["error"]
+    small = c.post("/explain", content=iter([b'{"user": "', split.test.users[0].encode(), b'", "item": "',
+                                             split.test.items[0].encode(), b'"}']),
+                   headers={"content-type": "application/json"})
+    assert small.status_code == 200 and small.json()["explanation"]
+
+
 def test_metrics_report_counts_and_percentiles(client):
     c, _ = client
     for _ in range(3):

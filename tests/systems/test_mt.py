@@ -190,6 +190,24 @@ def test_resume_after_sigkill(tmp_path):
     assert float(out["rmse"]) < 2.0
 
 
+def test_bundle_written_before_cross_fitting_loads_with_one_encoder_per_side(tiny_split, tmp_path):
+    import json
+
+    from whyrec.bundle import load_bundle
+
+    single = MultiTask(epochs=1, prior_folds=1, **TINY).fit(tiny_split.train, tiny_split.valid)
+    assert "user_encoder_1" not in single.generator
+    single.save(tmp_path / "old")
+    header_file = tmp_path / "old" / "bundle.json"
+    header = json.loads(header_file.read_text())
+    del header["config"]["prior_folds"]  # as written by whyrec before the setting existed
+    header_file.write_text(json.dumps(header))
+    again = load_bundle(tmp_path / "old")
+    assert again.config.prior_folds == 1
+    test = tiny_split.test
+    assert again.explain(test.users[:4], test.items[:4]) == single.explain(test.users[:4], test.items[:4])
+
+
 def test_bundle_round_trip_gives_same_predictions_and_explanations(trained, tiny_split, tmp_path):
     from whyrec.bundle import load_bundle
 

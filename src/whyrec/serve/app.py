@@ -76,6 +76,43 @@ def _error(status: int, message: str, **extra) -> JSONResponse:
     return JSONResponse(status_code=status, content={"error": message, **extra})
 
 
+class BodySizeLimit:
+    """ASGI middleware that reads a request body, at most ``max_bytes`` of it, before the app runs.
+
+    A chunked body declares no content-length, so only counting the bytes as they arrive can
+    bound it: past ``max_bytes`` the client gets the JSON 413 and the route never runs. Bodies
+    within the limit are handed to the app unchanged (one message)."""
+
+    def __init__(self, app, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away while sending
+                return
+            size += len(message.get("body", b""))
+            if size > self.max_bytes:
+                await _error(413, f"request body over {self.max_bytes} bytes")(scope, receive, send)
+                return
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body, delivered = b"".join(chunks), False
+
+        async def replay():
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()  # after the body: wait for the disconnect, as the server would
+
+        await self.app(scope, replay, send)
+
+
 def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> FastAPI:
     """Build the app around already loaded systems (the first is the default bundle)."""
     if not systems:
@@ -85,6 +122,9 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
     log = LatencyLog()
     app = FastAPI(title="whyrec", version=__version__,
                   description="Recommendations with explanations that agree with the predicted rating.")
+    # inside the timing middleware below (added later, so outermost), which refuses a declared
+    # oversized body before anything is read; this one caps bodies that declare no length
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
 
     @app.middleware("http")
     async def guard_and_time(request: Request, call_next):
