@@ -86,6 +86,12 @@ def test_ablation_and_config_errors(tiny_split):
         MTConfig(variants=("users",))
     with pytest.raises(ConfigError, match="learning rates"):
         MTConfig(decoder_lr=0.0)
+    assert MTConfig(prior_scales=1, bias_prior_scales=[0, 0.5]).prior_scales == (1.0,)
+    for bad in ("high", [], [-1.0], ["x"]):
+        with pytest.raises(ConfigError, match="scale"):
+            MTConfig(prior_scales=bad)
+    with pytest.raises(ConfigError, match="prior_folds"):
+        MTConfig(prior_folds=0)
 
 
 def test_owner_folds_are_seeded_and_balanced():

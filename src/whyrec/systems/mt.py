@@ -128,7 +128,7 @@ class MTConfig:
     def __post_init__(self) -> None:
         self.variants = tuple(self.variants)
         self.d_widths = tuple(self.d_widths)
-        self.prior_scales, self.bias_prior_scales = tuple(self.prior_scales), tuple(self.bias_prior_scales)
+        self.prior_scales, self.bias_prior_scales = _grid(self.prior_scales), _grid(self.bias_prior_scales)
         if not self.prior_scales or not self.bias_prior_scales or min(self.prior_scales + self.bias_prior_scales) < 0:
             raise ConfigError("prior_scales and bias_prior_scales must be non-empty lists of scales ≥ 0")
         if not set(self.variants) <= set(VARIANTS) or not self.variants:
@@ -664,6 +664,15 @@ class MultiTask:
 
     def _mean_nll(self, variant: str, targets, users, items) -> float:
         return float(-np.concatenate(self.token_log_probs(variant, targets, users, items)).mean())
+
+
+def _grid(value) -> tuple:
+    """A scale grid from a list, or from one number (``--param prior_scales=1.0``)."""
+    values = (value,) if isinstance(value, (int, float)) else value
+    try:
+        return tuple(float(v) for v in values)
+    except (TypeError, ValueError):
+        raise ConfigError(f"a prior scale grid must be a number or a list of numbers, not {value!r}") from None
 
 
 def _scaled(priors: TextPriors, scale: float, bias_scale: float, has_bias: bool) -> TextPriors:
