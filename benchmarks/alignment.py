@@ -273,8 +273,9 @@ def markdown(results: dict) -> str:
                 used.setdefault(backbone_of(system), m)
         parts = [f"{b}: {m['epochs']} epochs, K = {m['samples']}, lr {m['lr']}, {m['batches']} batches"
                  for b, m in used.items()]
-        trained = [f"{b} ≤ {r['rows'][b]['peter_epochs']} epochs ({r['rows'][b]['epochs_trained']} run)"
-                   for b in ("PETER", "PETER+") if "peter_epochs" in r["rows"].get(b, {})]
+        trained = [f"{b} ≤ {row['peter_epochs']} epochs"
+                   + (f" ({row['epochs_trained']} run)" if "epochs_trained" in row else "")
+                   for b, row in r["rows"].items() if b in ("PETER", "PETER+") and "peter_epochs" in row]
         if "mt_config" in r["rows"].get("MT-P", {}):
             m = r["rows"]["MT-P"]["mt_config"]
             trained.append(f"MT bundle: decoder lr {m['decoder_lr']}, {m['prior_folds']} prior fold(s)")
