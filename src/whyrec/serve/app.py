@@ -77,17 +77,21 @@ def _error(status: int, message: str, **extra) -> JSONResponse:
 
 
 class BodySizeLimit:
-    """ASGI middleware that reads a request body, at most ``max_bytes`` of it, before the app runs.
+    """ASGI middleware that reads a chunked request body, at most ``max_bytes`` of it, before the app runs.
 
     A chunked body declares no content-length, so only counting the bytes as they arrive can
     bound it: past ``max_bytes`` the client gets the JSON 413 and the route never runs. Bodies
-    within the limit are handed to the app unchanged (one message)."""
+    within the limit are handed to the app unchanged (one message). Requests without a chunked
+    body pass straight through."""
 
     def __init__(self, app, max_bytes: int) -> None:
         self.app, self.max_bytes = app, max_bytes
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
+        names = {name.lower() for name, _ in scope.get("headers", ())} if scope["type"] == "http" else set()
+        if b"transfer-encoding" not in names or b"content-length" in names:
+            # no body (a GET) or a declared length, which the timing middleware checks: reading the
+            # body up front here would only cost time (it tripled p99 under load)
             await self.app(scope, receive, send)
             return
         chunks, size, more = [], 0, True
