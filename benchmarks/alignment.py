@@ -144,7 +144,8 @@ def run_dataset(name: str, args) -> dict:
         if (bundle / "bundle.json").exists():
             mt = load_bundle(bundle)
             backbones["MT-P"] = (mt, GRUExplainer.from_mt(mt, "pair"), mt.vocab, None)
-            trained_for["MT-P"] = {"mt_config": {k: mt.config.to_dict()[k] for k in ("epochs", "decoder_lr", "prior_folds")},
+            mt_config = mt.config.to_dict()
+            trained_for["MT-P"] = {"mt_config": {k: mt_config[k] for k in ("epochs", "decoder_lr", "prior_folds")},
                                    "epochs_trained": len(mt.history)}
         else:
             print(f"   no MT bundle in {bundle} (run benchmarks/mt.py first): MT-P skipped", flush=True)

@@ -77,21 +77,29 @@ def _error(status: int, message: str, **extra) -> JSONResponse:
 
 
 class BodySizeLimit:
-    """ASGI middleware that reads a chunked request body, at most ``max_bytes`` of it, before the app runs.
+    """ASGI middleware bounding request bodies at ``max_bytes``, with the JSON 413 past it.
 
-    A chunked body declares no content-length, so only counting the bytes as they arrive can
-    bound it: past ``max_bytes`` the client gets the JSON 413 and the route never runs. Bodies
-    within the limit are handed to the app unchanged (one message). Requests without a chunked
-    body pass straight through."""
+    A declared content-length is checked before anything is read. A chunked body declares no
+    length, so it is read here, counting bytes as they arrive, and handed to the app as one
+    message only if it stays within the limit. Requests without a body (a GET) pass straight
+    through: reading every request up front tripled p99 under load."""
 
     def __init__(self, app, max_bytes: int) -> None:
         self.app, self.max_bytes = app, max_bytes
 
+    def _too_large(self) -> JSONResponse:
+        return _error(413, f"request body over {self.max_bytes} bytes")
+
     async def __call__(self, scope, receive, send) -> None:
-        names = {name.lower() for name, _ in scope.get("headers", ())} if scope["type"] == "http" else set()
-        if b"transfer-encoding" not in names or b"content-length" in names:
-            # no body (a GET) or a declared length, which the timing middleware checks: reading the
-            # body up front here would only cost time (it tripled p99 under load)
+        headers = {name.lower(): value for name, value in scope.get("headers", ())} if scope["type"] == "http" else {}
+        length = headers.get(b"content-length")
+        if length is not None:
+            if not length.isdigit() or int(length) > self.max_bytes:
+                await self._too_large()(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
+            return
+        if b"transfer-encoding" not in headers:
             await self.app(scope, receive, send)
             return
         chunks, size, more = [], 0, True
@@ -101,7 +109,7 @@ class BodySizeLimit:
                 return
             size += len(message.get("body", b""))
             if size > self.max_bytes:
-                await _error(413, f"request body over {self.max_bytes} bytes")(scope, receive, send)
+                await self._too_large()(scope, receive, send)
                 return
             chunks.append(message.get("body", b""))
             more = message.get("more_body", False)
@@ -126,21 +134,16 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
     log = LatencyLog()
     app = FastAPI(title="whyrec", version=__version__,
                   description="Recommendations with explanations that agree with the predicted rating.")
-    # inside the timing middleware below (added later, so outermost), which refuses a declared
-    # oversized body before anything is read; this one caps bodies that declare no length
+    # inside the timing middleware below (added later, so outermost): refused bodies are logged too
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
 
     @app.middleware("http")
     async def guard_and_time(request: Request, call_next):
         start = time.perf_counter()
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > max_body_bytes):
-            response = _error(413, f"request body over {max_body_bytes} bytes")
-        else:
-            try:
-                response = await call_next(request)
-            except Exception:  # the handlers below cover expected errors; this is the last net
-                response = _error(500, "internal error")
+        try:
+            response = await call_next(request)
+        except Exception:  # the handlers below cover expected errors; this is the last net
+            response = _error(500, "internal error")
         route = request.scope.get("route")
         name = getattr(route, "path", None) or ("static" if request.url.path.startswith("/static") else "other")
         log.record(f"{request.method} {name}", time.perf_counter() - start, response.status_code)

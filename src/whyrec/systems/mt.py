@@ -129,8 +129,6 @@ class MTConfig:
         self.variants = tuple(self.variants)
         self.d_widths = tuple(self.d_widths)
         self.prior_scales, self.bias_prior_scales = _grid(self.prior_scales), _grid(self.bias_prior_scales)
-        if not self.prior_scales or not self.bias_prior_scales or min(self.prior_scales + self.bias_prior_scales) < 0:
-            raise ConfigError("prior_scales and bias_prior_scales must be non-empty lists of scales ≥ 0")
         if not set(self.variants) <= set(VARIANTS) or not self.variants:
             raise ConfigError(f"variants must be a non-empty subset of {VARIANTS}")
         if self.encoder not in ("document", "embedding"):
@@ -667,12 +665,15 @@ class MultiTask:
 
 
 def _grid(value) -> tuple:
-    """A scale grid from a list, or from one number (``--param prior_scales=1.0``)."""
+    """A scale grid (non-empty, scales ≥ 0) from a list, or from one number (``--param prior_scales=1.0``)."""
     values = (value,) if isinstance(value, (int, float)) else value
     try:
-        return tuple(float(v) for v in values)
+        grid = tuple(float(v) for v in values)
     except (TypeError, ValueError):
-        raise ConfigError(f"a prior scale grid must be a number or a list of numbers, not {value!r}") from None
+        grid = ()
+    if not grid or min(grid) < 0:
+        raise ConfigError(f"a prior scale grid must be a number ≥ 0 or a non-empty list of them, not {value!r}")
+    return grid
 
 
 def _scaled(priors: TextPriors, scale: float, bias_scale: float, has_bias: bool) -> TextPriors:
