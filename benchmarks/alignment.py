@@ -34,6 +34,7 @@ from whyrec.bundle import load_bundle
 from whyrec.data import Corpus, fixed_index_split, load_corpus
 from whyrec.data.features import FeatureExtractor
 from whyrec.explain.interface import GRUExplainer
+from whyrec.explain.sentence import RatingTunedEncoder
 from whyrec.explain.targets import explanation_targets
 from whyrec.metrics import text as tm
 from whyrec.metrics.alignment import SentimentJudge, feature_mi, normalised_rating_mi, sentiment_accuracy
@@ -45,16 +46,42 @@ BACKBONES = ("PETER", "PETER+", "MT-P")
 DATASETS = ["amazon-digital-music", "amazon-musical-instruments", "amazon-magazine-subscriptions", "amazon-gift-cards"]
 
 
+class RememberingEncoder:
+    """A frozen encoder that encodes each distinct text once: the train reviews are embedded for
+    the tuned layer and again for every MINE pre-training, and frozen means the same vectors."""
+
+    def __init__(self, encoder) -> None:
+        self.encoder, self.dim, self.seen = encoder, encoder.dim, {}
+
+    def encode(self, texts: list[str]) -> torch.Tensor:
+        new = list(dict.fromkeys(t for t in texts if t not in self.seen))
+        if new:
+            self.seen.update(zip(new, self.encoder.encode(new)))
+        return torch.stack([self.seen[t] for t in texts]) if texts else torch.zeros(0, self.dim)
+
+
 def make_encoder(kind: str, vocab):
     if kind == "minilm":
         from whyrec.explain.sentence import MiniLMEncoder
 
-        return MiniLMEncoder()
+        return RememberingEncoder(MiniLMEncoder())
     from whyrec.explain.embeddings import init_word_vectors
     from whyrec.explain.sentence import MeanWordVectorEncoder
 
     vectors, _ = init_word_vectors(vocab, 50, "auto")
     return MeanWordVectorEncoder(vocab, vectors)
+
+
+def reward_encoders(kind: str, encoder, train: Corpus, test: Corpus) -> tuple[dict, dict | None]:
+    """The encoders MMI's rewards read, per target, and (when tuned) the tuned classifier's accuracy
+    on the test reviews. ``generic``: ``encoder`` for both targets. ``rating-tuned``: for the rating,
+    a layer trained on the train reviews' ratings over ``encoder`` (MMI's fine-tuned BERT, §A.3);
+    the feature target keeps ``encoder``. The metrics always use ``encoder`` and the tf-idf judge."""
+    if kind == "generic":
+        return {"rating": encoder, "feature": encoder}, None
+    texts = list(train.texts)
+    tuned = RatingTunedEncoder(encoder).fit(texts, train.ratings, embedded=encoder.encode(texts))
+    return {"rating": tuned, "feature": encoder}, sentiment_accuracy(tuned.predict(list(test.texts)), test.ratings)
 
 
 def evaluate(explainer, model, test: Corpus, references, feature_of, feature_set, judge, encoder, seed=0,
@@ -127,6 +154,8 @@ def run_dataset(name: str, args) -> dict:
     feature_of = [feature_at.get(p, "") for p in test.positions.tolist()]
     judge = SentimentJudge().fit(list(split.train.texts), split.train.ratings)
     judge_on_reviews = sentiment_accuracy(judge.predict(list(test.texts)), test.ratings)
+    # the ground-truth explanation sentences are short, like generated ones: the judge's reach on them
+    judge_on_references = sentiment_accuracy(judge.predict([" ".join(r) for r in references]), test.ratings)
     print(f"== {name}: judge accuracy on test reviews {judge_on_reviews}", flush=True)
 
     backbones, trained_for = {}, {}
@@ -152,6 +181,9 @@ def run_dataset(name: str, args) -> dict:
     if not backbones:
         raise SystemExit(f"{name}: none of the backbones {args.backbones} is available")
     encoder = make_encoder(args.encoder, next(iter(backbones.values()))[2])
+    rewards_read, tuned_on_reviews = reward_encoders(args.reward_encoder, encoder, split.train, test)
+    if tuned_on_reviews:
+        print(f"   rating-tuned reward encoder on test reviews: {tuned_on_reviews}", flush=True)
     speed = None
     if "PETER" in backbones:
         speed = decoding_speed(backbones["PETER"][0], test, feature_of)
@@ -184,7 +216,7 @@ def run_dataset(name: str, args) -> dict:
                                max_batches_per_epoch=args.gru_batches if gru else args.max_batches,
                                mine_lr=1e-3, mine_batch_size=512,
                                mine_pretrain_epochs=30, dwa=True, dwa_temperature=2.0, seed=0)
-            trainer = MMITrainer(tuned_explainer, encoder, config)
+            trainer = MMITrainer(tuned_explainer, rewards_read, config)
             started = time.perf_counter()
             train = data(tuned, split.train, with_feature)
             fw = [feature_at.get(p, "") for p in split.train.positions.tolist()]
@@ -204,12 +236,15 @@ def run_dataset(name: str, args) -> dict:
             after.pop("_outputs")
             after["mmi_seconds"] = time.perf_counter() - started
             after["mmi"] = {"epochs": config.epochs, "lr": config.lr, "batches": config.max_batches_per_epoch,
-                            "samples": config.samples}
+                            "samples": config.samples, "reward_encoder": args.reward_encoder,
+                            "selection": trainer.selection}
             rows[run] = after
             histories[run] = trainer.history
             print(f"   {run}: {json.dumps({k: round(v, 4) for k, v in after.items() if isinstance(v, float)})}",
                   flush=True)
-    return {"sizes": split.sizes(), "judge_on_test_reviews": judge_on_reviews, "encoder": args.encoder,
+    return {"sizes": split.sizes(), "judge_on_test_reviews": judge_on_reviews,
+            "judge_on_test_explanations": judge_on_references, "encoder": args.encoder,
+            "reward_encoder_on_test_reviews": tuned_on_reviews,
             "settings": {"epochs": args.epochs, "samples": args.samples, "lr": args.lr,
                          "max_batches_per_epoch": args.max_batches, "peter_epochs": args.peter_epochs,
                          "gru_epochs": args.gru_epochs, "gru_lr": args.gru_lr, "gru_batches": args.gru_batches},
@@ -243,7 +278,10 @@ def markdown(results: dict) -> str:
              "Sentiment accuracy: % of greedy test explanations whose class by the judge (tf-idf logistic regression "
              "trained on the train reviews) equals the system's predicted rating rounded; I(R;E)/H(R) by a fresh MINE "
              "on (explanation, predicted rating) test pairs. MMI on MT-P changes the decoder only, so MT's RMSE/MAE "
-             "cannot move; PETER's rating shares the transformer and can.", "",
+             "cannot move; PETER's rating shares the transformer and can. MMI's rating reward reads either the "
+             "sentence encoder itself (*generic*) or a layer over it trained to classify the train reviews' ratings "
+             "(*rating-tuned*, standing in for MMI's BERT fine-tuned on the dataset's reviews); the metrics always "
+             "use the generic encoder and the tf-idf judge, which the reward never sees.", "",
              "| dataset | system | " + " | ".join(c[1] for c in COLUMNS) + " | train / MMI s |",
              "|---|---|" + "---|" * (len(COLUMNS) + 1)]
     for name, r in results["datasets"].items():
@@ -251,14 +289,20 @@ def markdown(results: dict) -> str:
             cells = " | ".join(f"{row[key]:.{digits}f}" for key, _, digits in COLUMNS)
             secs = row.get("mmi_seconds", row.get("train_seconds"))
             lines.append(f"| {name} | {system} | {cells} | {f'{secs:.0f}' if secs else ''} |")
-    lines += ["", "Judge accuracy on the test *reviews* (observed ratings), for scale; PETER's greedy decoding of the "
+    lines += ["", "Judge accuracy on the test *reviews* and on their extracted explanation sentences (observed "
+              "ratings), for scale (and the rating-tuned reward "
+              "encoder's own classifier, trained with balanced class weights); PETER's greedy decoding of the "
               "test set with and without the key/value cache:", ""]
     for name, r in results["datasets"].items():
-        j, d = r["judge_on_test_reviews"], r.get("decoding")
+        j, d, t = r["judge_on_test_reviews"], r.get("decoding"), r.get("reward_encoder_on_test_reviews")
+        e = r.get("judge_on_test_explanations")
+        judged = f"judge 5-class {j['acc5']:.1f}%, 3-class {j['acc3']:.1f}%" + (
+            f"; on the reference explanation sentences {e['acc5']:.1f}%, {e['acc3']:.1f}%" if e else "") + (
+            f" (rating-tuned reward encoder {t['acc5']:.1f}%, {t['acc3']:.1f}%)" if t else "")
         if not d:
-            lines.append(f"- {name}: judge 5-class {j['acc5']:.1f}%, 3-class {j['acc3']:.1f}%")
+            lines.append(f"- {name}: {judged}")
             continue
-        lines.append(f"- {name}: judge 5-class {j['acc5']:.1f}%, 3-class {j['acc3']:.1f}%; decoding {d['cached']:.2f}s "
+        lines.append(f"- {name}: {judged}; decoding {d['cached']:.2f}s "
                      f"cached vs {d['uncached']:.2f}s uncached (×{d['speedup']:.1f}, identical outputs: "
                      f"{d['identical_outputs']})")
     lines += ["", "MMI settings (generator + estimator epochs, samples K, lr, batches of 64 per generator epoch; "
@@ -272,8 +316,11 @@ def markdown(results: dict) -> str:
                 m = {"epochs": c["epochs"], "lr": c["lr"], "batches": c["max_batches_per_epoch"], "samples": c["samples"]}
             if m is not None:
                 used.setdefault(backbone_of(system), m)
-        parts = [f"{b}: {m['epochs']} epochs, K = {m['samples']}, lr {m['lr']}, {m['batches']} batches"
-                 for b, m in used.items()]
+        parts = [f"{b}: {m['epochs']} epochs, K = {m['samples']}, lr {m['lr']}, {m['batches']} batches, "
+                 f"rating reward read by the {m.get('reward_encoder', 'generic')} encoder, "
+                 + (f"kept generator epoch {m['selection']['kept_epoch']} of {m['selection']['epochs']} "
+                    f"(chosen by the {m['selection']['rule']} estimators)" if "selection" in m
+                    else "kept state chosen by the running estimators") for b, m in used.items()]
         trained = [f"{b} ≤ {row['peter_epochs']} epochs"
                    + (f" ({row['epochs_trained']} run)" if "epochs_trained" in row else "")
                    for b, row in r["rows"].items() if b in ("PETER", "PETER+") and "peter_epochs" in row]
@@ -358,6 +405,9 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="*", default=DATASETS)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--encoder", choices=["minilm", "glove"], default="minilm")
+    parser.add_argument("--reward-encoder", choices=["rating-tuned", "generic"], default="rating-tuned",
+                        help="what MMI's rating reward reads: a layer tuned on the train reviews' ratings over "
+                             "--encoder (as MMI's fine-tuned BERT), or --encoder itself")
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--samples", type=int, default=5)
     parser.add_argument("--lr", type=float, default=3e-4)

@@ -82,9 +82,15 @@ def test_mmi_fine_tuning_runs_alternates_and_keeps_the_best_state(planted, encod
     assert all(set(h["weights"]) == {"mi", "kl", "entropy"} for h in gen)
     assert all(np.isfinite([h["reward_mi"], h["kl"], h["entropy"], h["backbone"]]).all() for h in gen)
     assert gen[0]["entropy"] > 0
-    assert trainer.best_valid_score >= start - 1e-6  # the kept state is at least the starting one
+    chosen = trainer.selection
+    assert chosen["rule"] == "final" and chosen["epochs"][0] == 0 and chosen["running_scores"][0] == start
+    assert len(chosen["scores"]) == len(chosen["epochs"]) == 1 + len(gen)
+    # the kept state is the candidate the final estimators score highest, the starting state included
+    assert trainer.best_valid_score == max(chosen["scores"])
+    assert chosen["kept_epoch"] == chosen["epochs"][int(np.argmax(chosen["scores"]))]
+    assert trainer.mutual_information(valid)["rating"] == pytest.approx(trainer.best_valid_score)
     changed = any(not torch.equal(a, b) for a, b in zip(before, explainer.parameters()))
-    assert changed == (trainer.best_valid_score > start)
+    assert changed == (chosen["kept_epoch"] != 0)
     # the reference copy is frozen and untouched
     assert all(not p.requires_grad for p in trainer.reference.parameters())
     assert all(torch.equal(a, b) for a, b in zip(before, trainer.reference.parameters()))
@@ -105,3 +111,53 @@ def test_config_errors(encoder):
         MMIConfig(target="style")
     with pytest.raises(ConfigError, match="2 samples"):
         MMIConfig(samples=1)
+    with pytest.raises(ConfigError, match="selection"):
+        MMIConfig(selection="best")
+
+
+def test_the_running_rule_keeps_the_state_its_own_epoch_scored_best(planted, encoder):
+    split = ratio_split(planted, seed=0)
+    mt = MultiTask(epochs=1, **TINY_MT).fit(split.train, split.valid)
+    explainer = GRUExplainer.from_mt(mt, "pair")
+    train, valid = _data(split.train, mt.predict_corpus(split.train)), _data(split.valid, mt.predict_corpus(split.valid))
+    trainer = MMITrainer(explainer, encoder, MMIConfig(samples=2, epochs=3, batch_size=32, lr=3e-2, mine_hidden=16,
+                                                       mine_pretrain_epochs=5, max_batches_per_epoch=3,
+                                                       selection="running", patience=5))
+    trainer.pretrain(list(split.train.texts), train)
+    trainer.fit(train, valid)
+    chosen = trainer.selection
+    assert chosen["scores"] == chosen["running_scores"] and chosen["epochs"] == [0, 1, 3]
+    assert chosen["kept_epoch"] == chosen["epochs"][int(np.argmax(chosen["running_scores"]))]
+
+
+def test_each_target_can_read_its_own_encoder(planted, encoder):
+    from whyrec.explain.sentence import RatingTunedEncoder
+
+    split = ratio_split(planted, seed=0)
+    mt = MultiTask(epochs=1, **TINY_MT).fit(split.train, split.valid)
+    explainer = GRUExplainer.from_mt(mt, "pair")
+    tuned = RatingTunedEncoder(encoder, hidden=8, epochs=50).fit(list(split.train.texts), split.train.ratings)
+    calls = []
+
+    class Counting:  # the generic encoder, counting what it is asked to embed
+        dim = encoder.dim
+
+        def encode(self, texts):
+            calls.append(len(texts))
+            return encoder.encode(texts)
+
+    features = ["strap"] * len(split.train)
+    data = MMIData(list(split.train.users), list(split.train.items), np.asarray(split.train.ratings),
+                   explanation_targets(split.train, None, 8), features)
+    trainer = MMITrainer(explainer, {"rating": tuned, "feature": Counting()},
+                         MMIConfig(target="joint", samples=2, epochs=1, batch_size=32, mine_hidden=8,
+                                   mine_pretrain_epochs=2, max_batches_per_epoch=1))
+    assert (trainer.estimators["rating"].x_dim, trainer.estimators["feature"].x_dim) == (8, encoder.dim)
+    assert trainer.estimators["feature"].y_dim == encoder.dim
+    trainer.pretrain(list(split.train.texts), data)
+    calls.clear()
+    trainer.fit(data)
+    assert calls  # the feature estimator read the generic encoder, the rating one the tuned layer
+    assert set(trainer.mutual_information(data)) == {"rating", "feature"}
+    with pytest.raises(ConfigError, match="no sentence encoder for the feature target"):
+        MMITrainer(explainer, {"rating": tuned}, MMIConfig(target="feature"))

@@ -2,9 +2,10 @@
 the predicted rating (and/or the item feature). Zhao et al., CIKM 2024; METHODS.md §A.
 
 Per batch of B inputs, K explanations e_ik are sampled from the policy π_φ and embedded by a
-frozen sentence encoder (x_ik). With y_i the target (one-hot of the *predicted* rating,
-detached — or the observed one — and/or the feature word's embedding) and π one batch
-permutation held fixed across the K samples:
+frozen sentence encoder (x_ik; one encoder for all targets, or one per target, e.g. a
+rating-tuned encoder for the rating and a generic one for the feature word). With y_i the
+target (one-hot of the *predicted* rating, detached — or the observed one — and/or the
+feature word's embedding) and π one batch permutation held fixed across the K samples:
 
     r_MI(e_ik) = T(x_ik, y_i) − T(x_ik, y_π(i))                       (MINE reward, §A.4)
     r_joint    = (1 − ε)·r_MI^R + ε·r_MI^F                             (§A.8, ε = 0.2)
@@ -21,8 +22,9 @@ and, each with its own mean-over-K baseline (ApRef2Seq variant, §A.5),
 c_KL = 0.16 and c_H = 0.0005 the MMI code's constants, L_backbone the explainer's own
 teacher-forced loss (kept, §A.7; ``backbone_weight=0`` drops it). Odd epochs train the
 generator with the estimators frozen, even epochs train the estimators on greedy outputs of
-the current generator (§A.5); the generator state with the best validation MI is kept, and
-training stops after ``patience`` generator epochs without improvement.
+the current generator (§A.5); training stops after ``patience`` generator epochs without a
+better validation MI, and the generator state with the best validation MI is kept — by default
+with every candidate state re-scored by the final estimators (``selection``).
 """
 
 from __future__ import annotations
@@ -55,6 +57,11 @@ class MMIConfig:
     dwa: bool = True
     dwa_temperature: float = 2.0
     patience: int = 2
+    # which generator state is kept: "final" scores the starting state and every generator epoch's
+    # greedy validation explanations with the *last* estimators, so all are judged by one yardstick;
+    # "running" compares each epoch's score by the estimators of its time (the MMI code's rule), a
+    # comparison across estimators that online re-training keeps changing
+    selection: str = "final"
     max_batches_per_epoch: int = 0  # 0: the whole training set
     mine_hidden: int = 100
     mine_lr: float = 1e-4
@@ -63,6 +70,8 @@ class MMIConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        if self.selection not in ("final", "running"):
+            raise ConfigError(f"MMI: selection must be 'final' or 'running', got '{self.selection}'")
         if self.target not in TARGETS:
             raise ConfigError(f"MMI: target must be one of {TARGETS}, got '{self.target}'")
         if self.samples < 2:
@@ -102,7 +111,9 @@ class MMITrainer:
 
     def __init__(self, explainer, encoder, config: MMIConfig | None = None, **overrides) -> None:
         self.config = MMIConfig(**{**(asdict(config) if config else {}), **overrides})
-        self.explainer, self.encoder = explainer, encoder
+        self.explainer = explainer
+        # one encoder for every target, or one per target ({"rating": ..., "feature": ...})
+        self.encoders = dict(encoder) if isinstance(encoder, dict) else {t: encoder for t in ("rating", "feature")}
         self.reference = explainer.frozen_copy()
         self.optimizer = torch.optim.Adam([p for p in explainer.parameters() if p.requires_grad], lr=self.config.lr)
         self.dwa = DynamicWeightAverage(["mi", "kl", "entropy"], self.config.dwa_temperature, fixed=not self.config.dwa)
@@ -112,10 +123,15 @@ class MMITrainer:
                               batch_size=self.config.mine_batch_size, epochs=self.config.mine_pretrain_epochs,
                               seed=self.config.seed)
         self.estimators: dict[str, MINE] = {}
-        if self.config.target in ("rating", "joint"):
-            self.estimators["rating"] = MINE(encoder.dim, 5, mine_cfg)
-        if self.config.target in ("feature", "joint"):
-            self.estimators["feature"] = MINE(encoder.dim, encoder.dim, mine_cfg)
+        names = {"rating": ["rating"], "feature": ["feature"], "joint": ["rating", "feature"]}[self.config.target]
+        missing = [n for n in names if n not in self.encoders]
+        if missing:
+            raise ConfigError(f"MMI: no sentence encoder for the {', '.join(missing)} target")
+        if "rating" in names:
+            self.estimators["rating"] = MINE(self.encoders["rating"].dim, 5, mine_cfg)
+        if "feature" in names:
+            dim = self.encoders["feature"].dim
+            self.estimators["feature"] = MINE(dim, dim, mine_cfg)
         self.history: list[dict] = []
 
     # --- targets ------------------------------------------------------------------------------------
@@ -126,14 +142,23 @@ class MMITrainer:
         if "feature" in self.estimators:
             if data.features is None:
                 raise ConfigError("MMI: feature alignment needs a feature word per record")
-            out["feature"] = self.encoder.encode(list(data.features))
+            out["feature"] = self.encoders["feature"].encode(list(data.features))
         return out
+
+    def _embed(self, texts: list[str]) -> dict[str, torch.Tensor]:
+        """Each estimator's view of ``texts``: its target's encoder, each distinct encoder run once."""
+        done: dict[int, torch.Tensor] = {}
+        for name in self.estimators:
+            encoder = self.encoders[name]
+            if id(encoder) not in done:
+                done[id(encoder)] = encoder.encode(texts)
+        return {name: done[id(self.encoders[name])] for name in self.estimators}
 
     def pretrain(self, texts: list[str], data: MMIData) -> None:
         """Pre-train each estimator on (reference review/explanation text, target) pairs (§A.3)."""
-        x = self.encoder.encode(texts)
+        x = self._embed(texts)
         for name, y in self._targets(data).items():
-            self.estimators[name].fit(x, y)
+            self.estimators[name].fit(x[name], y)
 
     # --- one generator step ----------------------------------------------------------------------------
     def _generator_step(self, batch: MMIData, weights: dict[str, float]) -> dict[str, float]:
@@ -141,13 +166,13 @@ class MMITrainer:
         ctx = self.explainer.contexts(batch.users, batch.items, batch.features)
         rep = self.explainer.repeat(ctx, k)
         samples = self.explainer.sample(rep)
-        x = self.encoder.encode(self.explainer.texts(samples.tokens))
+        x = self._embed(self.explainer.texts(samples.tokens))
         perm = torch.randperm(len(batch), generator=self.perm_gen)
         rewards = {}
         for name, y in self._targets(batch).items():
             y_rep, y_shuffled = y.repeat_interleave(k, dim=0), y[perm].repeat_interleave(k, dim=0)
             est = self.estimators[name]
-            rewards[name] = est.network(x, y_rep).detach() - est.network(x, y_shuffled).detach()
+            rewards[name] = est.network(x[name], y_rep).detach() - est.network(x[name], y_shuffled).detach()
         if cfg.target == "joint":
             r_mi = (1 - cfg.epsilon) * rewards["rating"] + cfg.epsilon * rewards["feature"]
         else:
@@ -191,8 +216,8 @@ class MMITrainer:
 
     def mutual_information(self, data: MMIData, texts: list[str] | None = None) -> dict[str, float]:
         """I_θ between the (greedy) explanations and each target, by the current estimators (nats)."""
-        x = self.encoder.encode(texts if texts is not None else self.greedy_texts(data))
-        return {name: self.estimators[name].estimate(x, y) for name, y in self._targets(data).items()}
+        x = self._embed(texts if texts is not None else self.greedy_texts(data))
+        return {name: self.estimators[name].estimate(x[name], y) for name, y in self._targets(data).items()}
 
     def _score(self, mi: dict[str, float]) -> float:
         if self.config.target == "joint":
@@ -201,10 +226,14 @@ class MMITrainer:
 
     # --- the loop ----------------------------------------------------------------------------------------
     def fit(self, train: MMIData, valid: MMIData | None = None, log=None) -> "MMITrainer":
+        """Alternate generator and estimator epochs; keep the best generator state (see ``selection``)."""
         if len(train) < 2:
             raise ConfigError(f"MMI: at least 2 training records are needed, got {len(train)}")
         valid = valid if valid is not None else train
-        best = (self._score(self.mutual_information(valid)), [p.detach().clone() for p in self.explainer.parameters()])
+        texts = self.greedy_texts(valid)
+        # (epoch, parameters, greedy validation texts) of the starting state and each generator epoch
+        candidates = [(0, [p.detach().clone() for p in self.explainer.parameters()], texts)]
+        running = [self._score(self.mutual_information(valid, texts))]
         waited = 0
         for epoch in range(1, self.config.epochs + 1):
             began = time.perf_counter()
@@ -215,18 +244,16 @@ class MMITrainer:
                 means = {key: float(np.mean([s[key] for s in steps])) for key in steps[0]}
                 self.dwa.record_epoch({"mi": -means["reward_mi"], "kl": means["kl"], "entropy": -means["entropy"]})
                 record.update(phase="generator", weights=weights, **means)
-                mi = self.mutual_information(valid)
-                record["valid_mi"] = mi
-                score = self._score(mi)
-                if score > best[0]:
-                    best, waited = (score, [p.detach().clone() for p in self.explainer.parameters()]), 0
-                else:
-                    waited += 1
+                texts = self.greedy_texts(valid)
+                record["valid_mi"] = self.mutual_information(valid, texts)
+                score = self._score(record["valid_mi"])
+                waited = 0 if score > max(running) else waited + 1
+                running.append(score)
+                candidates.append((epoch, [p.detach().clone() for p in self.explainer.parameters()], texts))
             else:  # estimator epoch on greedy outputs of the current generator (§A.3, online re-training)
-                texts = self.greedy_texts(train)
-                x = self.encoder.encode(texts)
+                x = self._embed(self.greedy_texts(train))
                 for name, y in self._targets(train).items():
-                    self.estimators[name].fit(x, y, epochs=1)
+                    self.estimators[name].fit(x[name], y, epochs=1)
                 record.update(phase="estimator")
             record["seconds"] = time.perf_counter() - began
             self.history.append(record)
@@ -234,8 +261,15 @@ class MMITrainer:
                 log(record)
             if waited >= self.config.patience:
                 break
+        if self.config.selection == "final":  # every candidate scored by the same, last estimators
+            scores = [self._score(self.mutual_information(valid, texts)) for _, _, texts in candidates]
+        else:
+            scores = running
+        kept = int(np.argmax(scores))
         with torch.no_grad():
-            for p, saved in zip(self.explainer.parameters(), best[1]):
+            for p, saved in zip(self.explainer.parameters(), candidates[kept][1]):
                 p.copy_(saved)
-        self.best_valid_score = best[0]
+        self.selection = {"rule": self.config.selection, "epochs": [c[0] for c in candidates], "scores": scores,
+                          "running_scores": running, "kept_epoch": candidates[kept][0]}
+        self.best_valid_score = scores[kept]
         return self

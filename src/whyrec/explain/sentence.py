@@ -8,11 +8,18 @@ MMI embeds explanations with a frozen BERT (METHODS.md §A.3); here any encoder 
   user with a hub passes (``whyrec[mmi]`` installs what it needs);
 * :class:`MeanWordVectorEncoder` — the mean of (GloVe or seeded random) word vectors of the
   tokens: crude, but dependency-free and fast, for tests and quick runs.
+
+:class:`RatingTunedEncoder` wraps either with a layer trained to tell ratings apart. MMI's
+reward embeds text with a BERT *fine-tuned on the dataset's reviews* (§A.3), so its
+representation is organised by sentiment; a generic encoder is organised by topic, and a MINE
+reward on it pays for topic as readily as for sentiment. Fine-tuning MiniLM itself is slow on
+CPU, so the tuned layer sits on top of the frozen encoder.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 from typing import Protocol
 
@@ -90,3 +97,93 @@ class MeanWordVectorEncoder:
             if ids:
                 out[n] = self.vectors[ids].mean(0)
         return out
+
+
+class RatingTunedEncoder:
+    """x(s) = tanh(W e(s) + b): the hidden layer of a rating classifier p(r | s) = softmax(V x(s) + c)
+    over a frozen base encoder e, trained by cross-entropy on (review, rating class) pairs.
+
+    With ``balanced`` the classes are weighted by N / (5·N_r) (N_r reviews of class r), so the
+    rare low ratings shape the representation as much as the common 5s. The classifier's own
+    prediction is :meth:`predict`; ``encode`` returns x, the representation MINE reads.
+    """
+
+    def __init__(self, base: SentenceEncoder, hidden: int = 64, epochs: int = 300, lr: float = 1e-2,
+                 weight_decay: float = 1e-4, balanced: bool = True, seed: int = 0) -> None:
+        if hidden < 1 or epochs < 1:
+            raise ConfigError(f"rating-tuned encoder: hidden and epochs must be positive, got {hidden}, {epochs}")
+        self.base, self.dim = base, hidden
+        self.epochs, self.lr, self.weight_decay, self.balanced, self.seed = epochs, lr, weight_decay, balanced, seed
+        torch.manual_seed(seed)
+        self.hidden_layer = torch.nn.Linear(base.dim, hidden)
+        self.output_layer = torch.nn.Linear(hidden, 5)
+        self.trained = False
+
+    def _hidden(self, embedded: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.hidden_layer(embedded))
+
+    def fit(self, texts: list[str], ratings, embedded: torch.Tensor | None = None) -> "RatingTunedEncoder":
+        """Train on (text, rating) pairs; ``embedded`` = the base encoder's vectors of ``texts`` if
+        already computed (they are the expensive part)."""
+        from whyrec.align.mine import one_hot_ratings
+
+        if len(texts) == 0 or len(texts) != len(ratings):
+            raise ConfigError(f"rating-tuned encoder: {len(texts)} texts for {len(ratings)} ratings")
+        x = embedded if embedded is not None else self.base.encode(list(texts))
+        y = torch.as_tensor(one_hot_ratings(ratings).argmax(1))
+        counts = torch.bincount(y, minlength=5).float()
+        weight = (len(y) / (5 * counts.clamp(min=1))) if self.balanced else torch.ones(5)
+        params = list(self.hidden_layer.parameters()) + list(self.output_layer.parameters())
+        optimizer = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
+        for _ in range(self.epochs):  # full batch: the inputs are a few thousand short vectors
+            loss = torch.nn.functional.cross_entropy(self.output_layer(self._hidden(x)), y, weight=weight)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        self.trained = True
+        return self
+
+    def _check(self) -> None:
+        if not self.trained:
+            raise ConfigError("the rating-tuned encoder is not trained: call fit(texts, ratings) first")
+
+    @torch.no_grad()
+    def encode(self, texts: list[str]) -> torch.Tensor:
+        self._check()
+        return self._hidden(self.base.encode(texts))
+
+    @torch.no_grad()
+    def predict(self, texts: list[str]) -> np.ndarray:
+        """The tuned classifier's rating classes 1..5."""
+        self._check()
+        return self.output_layer(self.encode(texts)).argmax(1).numpy() + 1
+
+    def save(self, folder: str | Path) -> None:
+        """The tuned layers (safetensors) and settings (JSON); the base encoder is not copied."""
+        from safetensors.torch import save_file
+
+        self._check()
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        settings = {"hidden": self.dim, "epochs": self.epochs, "lr": self.lr, "weight_decay": self.weight_decay,
+                    "balanced": self.balanced, "seed": self.seed, "base_dim": self.base.dim}
+        (folder / "rating_tuned_encoder.json").write_text(json.dumps(settings, indent=1))
+        tensors = {f"hidden.{k}": v for k, v in self.hidden_layer.state_dict().items()}
+        tensors.update({f"output.{k}": v for k, v in self.output_layer.state_dict().items()})
+        save_file({k: v.contiguous() for k, v in tensors.items()}, str(folder / "rating_tuned_encoder.safetensors"))
+
+    @classmethod
+    def load(cls, folder: str | Path, base: SentenceEncoder) -> "RatingTunedEncoder":
+        from safetensors.torch import load_file
+
+        folder = Path(folder)
+        settings = json.loads((folder / "rating_tuned_encoder.json").read_text())
+        base_dim = settings.pop("base_dim")
+        if base_dim != base.dim:
+            raise ConfigError(f"{folder}: the tuned layer expects a {base_dim}-d base encoder, got {base.dim}-d")
+        encoder = cls(base, **settings)
+        tensors = load_file(str(folder / "rating_tuned_encoder.safetensors"))
+        encoder.hidden_layer.load_state_dict({k[len("hidden."):]: v for k, v in tensors.items() if k.startswith("hidden.")})
+        encoder.output_layer.load_state_dict({k[len("output."):]: v for k, v in tensors.items() if k.startswith("output.")})
+        encoder.trained = True
+        return encoder
