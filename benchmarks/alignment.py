@@ -308,15 +308,14 @@ def markdown(results: dict) -> str:
     lines += ["", "MMI settings (generator + estimator epochs, samples K, lr, batches of 64 per generator epoch; "
               "PETER trained for at most the given epochs):", ""]
     for name, r in results["datasets"].items():
-        c, settings = r["mmi_config"], r.get("settings", {})
+        settings = r.get("settings", {})
         used = {}
         for system, row in r["rows"].items():
-            m = row.get("mmi")
-            if m is None and " + MMI" in system:
-                m = {"epochs": c["epochs"], "lr": c["lr"], "batches": c["max_batches_per_epoch"], "samples": c["samples"]}
-            if m is not None:
-                used.setdefault(backbone_of(system), m)
-        parts = [f"{b}: {m['epochs']} epochs, K = {m['samples']}, lr {m['lr']}, {m['batches']} batches, "
+            if " + MMI" in system:  # runs from before per-row records have no "mmi": not guessed
+                used.setdefault(backbone_of(system), row.get("mmi"))
+        parts = [f"{b}: settings not recorded per row (an earlier run; generic encoder, running selection)"
+                 if m is None else
+                 f"{b}: {m['epochs']} epochs, K = {m['samples']}, lr {m['lr']}, {m['batches']} batches, "
                  f"rating reward read by the {m.get('reward_encoder', 'generic')} encoder, "
                  + (f"kept generator epoch {m['selection']['kept_epoch']} of {m['selection']['epochs']} "
                     f"(chosen by the {m['selection']['rule']} estimators)" if "selection" in m
