@@ -216,8 +216,10 @@ class MMITrainer:
 
     def mutual_information(self, data: MMIData, texts: list[str] | None = None) -> dict[str, float]:
         """I_θ between the (greedy) explanations and each target, by the current estimators (nats)."""
-        x = self._embed(texts if texts is not None else self.greedy_texts(data))
-        return {name: self.estimators[name].estimate(x[name], y) for name, y in self._targets(data).items()}
+        return self._estimate(self._embed(texts if texts is not None else self.greedy_texts(data)), self._targets(data))
+
+    def _estimate(self, x: dict[str, torch.Tensor], targets: dict[str, torch.Tensor]) -> dict[str, float]:
+        return {name: self.estimators[name].estimate(x[name], y) for name, y in targets.items()}
 
     def _score(self, mi: dict[str, float]) -> float:
         if self.config.target == "joint":
@@ -230,10 +232,11 @@ class MMITrainer:
         if len(train) < 2:
             raise ConfigError(f"MMI: at least 2 training records are needed, got {len(train)}")
         valid = valid if valid is not None else train
-        texts = self.greedy_texts(valid)
-        # (epoch, parameters, greedy validation texts) of the starting state and each generator epoch
-        candidates = [(0, [p.detach().clone() for p in self.explainer.parameters()], texts)]
-        running = [self._score(self.mutual_information(valid, texts))]
+        valid_targets = self._targets(valid)
+        x = self._embed(self.greedy_texts(valid))
+        # (epoch, parameters, embedded greedy validation texts) of the starting state and each generator epoch
+        candidates = [(0, [p.detach().clone() for p in self.explainer.parameters()], x)]
+        running = [self._score(self._estimate(x, valid_targets))]
         waited = 0
         for epoch in range(1, self.config.epochs + 1):
             began = time.perf_counter()
@@ -244,12 +247,12 @@ class MMITrainer:
                 means = {key: float(np.mean([s[key] for s in steps])) for key in steps[0]}
                 self.dwa.record_epoch({"mi": -means["reward_mi"], "kl": means["kl"], "entropy": -means["entropy"]})
                 record.update(phase="generator", weights=weights, **means)
-                texts = self.greedy_texts(valid)
-                record["valid_mi"] = self.mutual_information(valid, texts)
+                x = self._embed(self.greedy_texts(valid))
+                record["valid_mi"] = self._estimate(x, valid_targets)
                 score = self._score(record["valid_mi"])
                 waited = 0 if score > max(running) else waited + 1
                 running.append(score)
-                candidates.append((epoch, [p.detach().clone() for p in self.explainer.parameters()], texts))
+                candidates.append((epoch, [p.detach().clone() for p in self.explainer.parameters()], x))
             else:  # estimator epoch on greedy outputs of the current generator (§A.3, online re-training)
                 x = self._embed(self.greedy_texts(train))
                 for name, y in self._targets(train).items():
@@ -262,7 +265,7 @@ class MMITrainer:
             if waited >= self.config.patience:
                 break
         if self.config.selection == "final":  # every candidate scored by the same, last estimators
-            scores = [self._score(self.mutual_information(valid, texts)) for _, _, texts in candidates]
+            scores = [self._score(self._estimate(x, valid_targets)) for _, _, x in candidates]
         else:
             scores = running
         kept = int(np.argmax(scores))

@@ -115,12 +115,12 @@ class RatingTunedEncoder:
         self.base, self.dim = base, hidden
         self.epochs, self.lr, self.weight_decay, self.balanced, self.seed = epochs, lr, weight_decay, balanced, seed
         torch.manual_seed(seed)
-        self.hidden_layer = torch.nn.Linear(base.dim, hidden)
-        self.output_layer = torch.nn.Linear(hidden, 5)
+        self.layers = torch.nn.ModuleDict({"hidden": torch.nn.Linear(base.dim, hidden),
+                                           "output": torch.nn.Linear(hidden, 5)})
         self.trained = False
 
     def _hidden(self, embedded: torch.Tensor) -> torch.Tensor:
-        return torch.tanh(self.hidden_layer(embedded))
+        return torch.tanh(self.layers["hidden"](embedded))
 
     def fit(self, texts: list[str], ratings, embedded: torch.Tensor | None = None) -> "RatingTunedEncoder":
         """Train on (text, rating) pairs; ``embedded`` = the base encoder's vectors of ``texts`` if
@@ -133,10 +133,9 @@ class RatingTunedEncoder:
         y = torch.as_tensor(one_hot_ratings(ratings).argmax(1))
         counts = torch.bincount(y, minlength=5).float()
         weight = (len(y) / (5 * counts.clamp(min=1))) if self.balanced else torch.ones(5)
-        params = list(self.hidden_layer.parameters()) + list(self.output_layer.parameters())
-        optimizer = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
+        optimizer = torch.optim.Adam(self.layers.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         for _ in range(self.epochs):  # full batch: the inputs are a few thousand short vectors
-            loss = torch.nn.functional.cross_entropy(self.output_layer(self._hidden(x)), y, weight=weight)
+            loss = torch.nn.functional.cross_entropy(self.layers["output"](self._hidden(x)), y, weight=weight)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -156,7 +155,7 @@ class RatingTunedEncoder:
     def predict(self, texts: list[str]) -> np.ndarray:
         """The tuned classifier's rating classes 1..5."""
         self._check()
-        return self.output_layer(self.encode(texts)).argmax(1).numpy() + 1
+        return self.layers["output"](self.encode(texts)).argmax(1).numpy() + 1
 
     def save(self, folder: str | Path) -> None:
         """The tuned layers (safetensors) and settings (JSON); the base encoder is not copied."""
@@ -168,9 +167,8 @@ class RatingTunedEncoder:
         settings = {"hidden": self.dim, "epochs": self.epochs, "lr": self.lr, "weight_decay": self.weight_decay,
                     "balanced": self.balanced, "seed": self.seed, "base_dim": self.base.dim}
         (folder / "rating_tuned_encoder.json").write_text(json.dumps(settings, indent=1))
-        tensors = {f"hidden.{k}": v for k, v in self.hidden_layer.state_dict().items()}
-        tensors.update({f"output.{k}": v for k, v in self.output_layer.state_dict().items()})
-        save_file({k: v.contiguous() for k, v in tensors.items()}, str(folder / "rating_tuned_encoder.safetensors"))
+        save_file({k: v.contiguous() for k, v in self.layers.state_dict().items()},
+                  str(folder / "rating_tuned_encoder.safetensors"))
 
     @classmethod
     def load(cls, folder: str | Path, base: SentenceEncoder) -> "RatingTunedEncoder":
@@ -182,8 +180,6 @@ class RatingTunedEncoder:
         if base_dim != base.dim:
             raise ConfigError(f"{folder}: the tuned layer expects a {base_dim}-d base encoder, got {base.dim}-d")
         encoder = cls(base, **settings)
-        tensors = load_file(str(folder / "rating_tuned_encoder.safetensors"))
-        encoder.hidden_layer.load_state_dict({k[len("hidden."):]: v for k, v in tensors.items() if k.startswith("hidden.")})
-        encoder.output_layer.load_state_dict({k[len("output."):]: v for k, v in tensors.items() if k.startswith("output.")})
+        encoder.layers.load_state_dict(load_file(str(folder / "rating_tuned_encoder.safetensors")))
         encoder.trained = True
         return encoder
