@@ -204,13 +204,18 @@ def run_dataset(name: str, args) -> dict:
         before.update(trained_for.get(label, {}))
         rows[label] = before
         print(f"   {label}: {json.dumps({k: round(v, 4) for k, v in before.items() if isinstance(v, float)})}", flush=True)
-        targets = ["rating"] + (["feature", "joint"] if label == "PETER+" and args.feature_runs else [])
-        for target in targets:
+        gru = label == "MT-P"  # the GRU decoder needs a larger step than the transformers (see --gru-lr)
+        runs = [(t, False) for t in ["rating"] + (["feature", "joint"] if label == "PETER+" and args.feature_runs
+                                                 else [])]
+        if label in ("PETER", "MT-P"):  # as trained, and/or fed the predicted rating through a zero-initialised input
+            runs = {"off": [("rating", False)], "on": [("rating", True)],
+                    "both": [("rating", False), ("rating", True)]}[args.rating_input]
+        for target, rating_input in runs:
             # every run starts from the same trained backbone
             tuned = copy.deepcopy(model)
-            tuned_explainer = PeterExplainer(tuned) if isinstance(tuned, Peter) else GRUExplainer.from_mt(tuned, "pair")
+            tuned_explainer = (PeterExplainer(tuned, rating_input=rating_input) if isinstance(tuned, Peter)
+                               else GRUExplainer.from_mt(tuned, "pair", rating_input=rating_input))
             with_feature = target != "rating"
-            gru = label == "MT-P"  # the GRU decoder needs a larger step than the transformers (see --gru-lr)
             config = MMIConfig(target=target, samples=args.samples, epochs=args.gru_epochs if gru else args.epochs,
                                batch_size=64, lr=args.gru_lr if gru else args.lr, patience=args.gru_epochs,
                                max_batches_per_epoch=args.gru_batches if gru else args.max_batches,
@@ -225,7 +230,7 @@ def run_dataset(name: str, args) -> dict:
                                train.features)
             review_texts = [split.train.texts[k] for k in keep]
             trainer.pretrain(review_texts, pretrain)  # (train review, observed rating / its feature) pairs
-            run = f"{label} + MMI({target})"
+            run = f"{label} + MMI({target})" + (" with rating input" if rating_input else "")
             trainer.fit(train, data(tuned, split.valid, with_feature), log=lambda r, run=run: print(
                 f"   {run} epoch {r['epoch']} ({r['phase']}): "
                 + ", ".join(f"{k} {v:.3f}" for k, v in r.items() if isinstance(v, float) and k != "seconds")
@@ -237,6 +242,7 @@ def run_dataset(name: str, args) -> dict:
             after["mmi_seconds"] = time.perf_counter() - started
             after["mmi"] = {"epochs": config.epochs, "lr": config.lr, "batches": config.max_batches_per_epoch,
                             "samples": config.samples, "reward_encoder": args.reward_encoder,
+                            "rating_input": rating_input,
                             "selection": trainer.selection}
             rows[run] = after
             histories[run] = trainer.history
@@ -278,7 +284,10 @@ def markdown(results: dict) -> str:
              "Sentiment accuracy: % of greedy test explanations whose class by the judge (tf-idf logistic regression "
              "trained on the train reviews) equals the system's predicted rating rounded; I(R;E)/H(R) by a fresh MINE "
              "on (explanation, predicted rating) test pairs. MMI on MT-P changes the decoder only, so MT's RMSE/MAE "
-             "cannot move; PETER's rating shares the transformer and can. MMI's rating reward reads either the "
+             "cannot move; PETER's rating shares the transformer and can. MT-P's decoder was trained without "
+             "the rating, and PETER's words see it only through attention; *with rating input*, MMI also learns a "
+             "shift per predicted-rating class (of MT-P's context, of PETER's word embeddings) that starts at zero, "
+             "so the run starts from the same explanations. MMI's rating reward reads either the "
              "sentence encoder itself (*generic*) or a layer over it trained to classify the train reviews' ratings "
              "(*rating-tuned*, standing in for MMI's BERT fine-tuned on the dataset's reviews); the metrics always "
              "use the generic encoder and the tf-idf judge, which the reward never sees.", "",
@@ -312,7 +321,8 @@ def markdown(results: dict) -> str:
         used = {}
         for system, row in r["rows"].items():
             if " + MMI" in system:  # runs from before per-row records have no "mmi": not guessed
-                used.setdefault(backbone_of(system), row.get("mmi"))
+                m = row.get("mmi")
+                used.setdefault(backbone_of(system) + (" with rating input" if m and m.get("rating_input") else ""), m)
         parts = [f"{b}: settings not recorded per row (an earlier run; generic encoder, running selection)"
                  if m is None else
                  f"{b}: {m['epochs']} epochs, K = {m['samples']}, lr {m['lr']}, {m['batches']} batches, "
@@ -336,10 +346,11 @@ def markdown(results: dict) -> str:
               "MMI's kept backbone loss keeps training) moved; runs that recorded it also show the new explanations "
               "scored against the untuned backbone's ratings, which isolates the first:", ""]
     for name, r in results["datasets"].items():
-        for backbone in ("PETER", "MT-P"):
-            if backbone not in r["rows"]:
-                continue
-            a, b = r["rows"][backbone], r["rows"][f"{backbone} + MMI(rating)"]
+        tuned = [(s, row) for s, row in r["rows"].items() if s.startswith(tuple(f"{b} + MMI(rating)" for b in
+                                                                                ("PETER", "MT-P")))]
+        for system, b in tuned:
+            backbone = backbone_of(system)
+            a = r["rows"][backbone]
             gain, drift = b["acc5"] - a["acc5"], 100 * (b["rmse"] - a["rmse"]) / a["rmse"]
             changed = explanations_changed(a, b)
             verdict = "met" if gain >= 10 and drift <= 2 and changed else "NOT met"
@@ -353,7 +364,7 @@ def markdown(results: dict) -> str:
                                "the rest is the rating head moving")
             else:
                 detail = "" if changed else "; explanations unchanged (identical text metrics): the gain is the rating head's"
-            lines.append(f"- {name}, {backbone}: {gain:+.1f} points, RMSE {drift:+.2f}%{detail} — {verdict}")
+            lines.append(f"- {name}, {system}: {gain:+.1f} points, RMSE {drift:+.2f}%{detail} — {verdict}")
     lines += ["", "MMI(feature) raises FMR over PETER+:", ""]
     for name, r in results["datasets"].items():
         if "PETER+ + MMI(feature)" in r["rows"]:
@@ -416,6 +427,10 @@ def main() -> None:
     parser.add_argument("--gru-lr", type=float, default=2e-3, help="MMI learning rate for MT-P's GRU decoder")
     parser.add_argument("--gru-epochs", type=int, default=6)
     parser.add_argument("--gru-batches", type=int, default=20)
+    parser.add_argument("--rating-input", choices=["off", "on", "both"], default="both",
+                        help="MMI(rating) on PETER and MT-P as trained (off), with the system's predicted rating fed "
+                             "to the explainer through a zero-initialised shift (on, as Att2Seq+MMI feeds the "
+                             "rating), or both runs")
     parser.add_argument("--backbones", nargs="*", default=list(BACKBONES), choices=BACKBONES,
                         help="measure only these; rows of the others already in alignment.json are kept")
     parser.add_argument("--no-feature-runs", dest="feature_runs", action="store_false",

@@ -7,7 +7,9 @@ import torch
 
 from whyrec.data import ratio_split
 from whyrec.data.synthetic import make_planted_corpus
-from whyrec.explain.interface import GRUExplainer
+import numpy as np
+
+from whyrec.explain.interface import GRUExplainer, RatingInput
 from whyrec.systems.mt import MultiTask
 
 TINY = dict(factors=3, vocab_size=200, max_words=6, doc_words=10, doc_reviews=3, word_dim=12, word_vectors="random",
@@ -35,3 +37,35 @@ def test_sample_log_prob_and_reference_agree(mt_and_split):
     assert explainer.explain(users, items) == mt.explain(users, items)  # greedy, as MT decodes
     nll = explainer.nll(explainer.contexts(users, items), [["great", "strap"], ["bad"], [], ["the", "screen"]])
     assert nll.requires_grad and float(nll.detach()) > 0
+
+
+def test_rating_input_starts_as_the_trained_explainer_and_learns_a_shift_per_class(mt_and_split):
+    mt, split = mt_and_split
+    plain, adapted = GRUExplainer.from_mt(mt, "pair"), GRUExplainer.from_mt(mt, "pair", rating_input=True)
+    users, items = list(split.test.users[:6]), list(split.test.items[:6])
+    assert torch.equal(adapted.contexts(users, items), plain.contexts(users, items))  # zero shift at the start
+    assert adapted.explain(users, items) == plain.explain(users, items)
+    n_plain = sum(p.numel() for p in plain.parameters())
+    assert sum(p.numel() for p in adapted.parameters()) == n_plain + 5 * adapted.decoder.context_dim
+    # a gradient step moves the shift of the classes present only, and the reference stays put
+    reference = adapted.frozen_copy()
+    ctx = adapted.contexts(users, items)
+    samples = adapted.sample(ctx)
+    adapted.log_prob(ctx, samples.tokens).sum().backward()
+    grad = adapted.rating_input.shift.weight.grad
+    present = set(np.clip(np.rint(mt.predict(users, items)), 1, 5).astype(int) - 1)
+    for c in range(5):
+        assert (grad[c].abs().sum() > 0) == (c in present)
+    with torch.no_grad():
+        adapted.rating_input.shift.weight += 1.0
+    assert not torch.equal(adapted.contexts(users, items), reference.contexts(users, items))
+    assert torch.equal(reference.contexts(users, items), plain.contexts(users, items))
+
+
+def test_rating_input_maps_ratings_to_rounded_clipped_classes():
+    adapter = RatingInput(2)
+    with torch.no_grad():
+        adapter.shift.weight.copy_(torch.arange(10.0).reshape(5, 2))
+    shifted = adapter(torch.zeros(5, 2), np.array([0.2, 1.6, 3.49, 4.5, 7.0]))
+    # classes 1, 2, 3, 4 (4.5 rounds half to even), 5
+    torch.testing.assert_close(shifted[:, 0], torch.tensor([0.0, 2.0, 4.0, 6.0, 8.0]))

@@ -84,6 +84,46 @@ def test_rating_alone_equals_the_full_forward(use_feature):
     assert not torch.allclose(model.rate(user, item.flip(0)), full)  # it does depend on the item
 
 
+def test_a_word_shift_leaves_the_rating_and_keeps_cached_and_teacher_forced_decoding_equal():
+    torch.manual_seed(0)
+    model = PeterModel(PeterShape(5, 4, 20, emsize=16, heads=2, ffn=32, layers=2, dropout=0.0), pad=2).eval()
+    user, item = torch.tensor([1, 3]), torch.tensor([0, 2])
+    text = torch.tensor([[0, 5, 6, 8], [0, 11, 4, 13]])
+    shift = torch.randn(2, 16)
+    rating, _, words = model(user, item, text, None, shift)
+    torch.testing.assert_close(rating, model.rate(user, item))  # the PETER mask keeps words out of the rating
+    assert not torch.allclose(words, model(user, item, text)[2])
+    _, first, caches = model.start(user, item, 0, None, shift)
+    steps = [first] + [model.step(text[:, t], model.src_len + t, caches, shift) for t in range(1, 4)]
+    torch.testing.assert_close(torch.stack(steps, 1), words, atol=1e-5, rtol=1e-5)
+
+
+def test_explainer_rating_input_starts_unchanged_and_feeds_the_predicted_rating(trained, planted):
+    from whyrec.systems.peter import PeterExplainer
+
+    split, _ = planted
+    plain, adapted = PeterExplainer(trained), PeterExplainer(trained, rating_input=True)
+    users, items = list(split.test.users[:10]), list(split.test.items[:10])
+    features = ["strap"] * 10
+    assert adapted.explain(users, items, features=features) == plain.explain(users, items, features=features)
+    ctx = adapted.contexts(users, items, features)
+    torch.testing.assert_close(ctx["predicted"], trained.model.rate(ctx["user"], ctx["item"]))
+    samples = adapted.sample(ctx)
+    adapted.log_prob(ctx, samples.tokens).sum().backward()
+    assert adapted.rating_input.shift.weight.grad.abs().sum() > 0
+    with torch.no_grad():
+        adapted.rating_input.shift.weight.normal_()
+    u, i = ctx["user"], ctx["item"]
+    f = ctx["feature"]
+    shift = adapted.rating_input.offsets(ctx["predicted"].numpy())
+    cached = trained.generate(u, i, f, use_cache=True, word_shift=shift)
+    assert torch.equal(cached.tokens, trained.generate(u, i, f, use_cache=False, word_shift=shift).tokens)
+    assert adapted.texts(cached.tokens) == adapted.explain(users, items, features=features)
+    reference = adapted.frozen_copy()  # a copy of the adapter too, frozen
+    assert all(not p.requires_grad for p in reference.parameters())
+    assert torch.equal(reference.rating_input.shift.weight, adapted.rating_input.shift.weight)
+
+
 def test_config_is_strict():
     with pytest.raises(ConfigError, match="unknown setting"):
         Peter(layerz=3)

@@ -17,6 +17,13 @@ from it, scores given explanations, and has a teacher-forced loss of its own:
 :class:`GRUExplainer` adapts the MT system's GRU decoders (MT-U/I/P). The contexts Ũ/Ṽ come
 from MT's frozen document encoders, so fine-tuning changes the decoder only and MT's rating
 model is untouched.
+
+MT's decoders never see the rating they should agree with: their context is the user's and
+item's review documents. Att2Seq+MMI feeds the rating to its encoder as an input attribute
+(METHODS.md §A.2); :class:`RatingInput` is the same idea as an adapter for an explainer that was
+trained without it: a learned context shift per *predicted* rating class, zero at the start,
+so the adapted explainer begins exactly where the trained one ends and only fine-tuning (MMI's
+reward, the kept NLL) teaches it to use the rating.
 """
 
 from __future__ import annotations
@@ -24,8 +31,13 @@ from __future__ import annotations
 import copy
 from typing import Protocol, Sequence
 
-import torch
+import itertools
 
+import numpy as np
+import torch
+from torch import nn
+
+from whyrec.align.mine import one_hot_ratings
 from whyrec.explain.seq2seq import ContextGRUDecoder, Samples, beam_search, sample
 from whyrec.explain.targets import teacher_forcing_batch
 
@@ -51,22 +63,53 @@ class Explainer(Protocol):
     def frozen_copy(self) -> "Explainer": ...
 
 
+class RatingInput(nn.Module):
+    """``c' = c + S[class(r̂)]``: a context shift per rounded rating class (1–5), S = 0 at the start."""
+
+    def __init__(self, context_dim: int, classes: int = 5) -> None:
+        super().__init__()
+        self.shift = nn.Embedding(classes, context_dim)
+        nn.init.zeros_(self.shift.weight)
+
+    def offsets(self, ratings, device=None) -> torch.Tensor:
+        """(B, d) rows S[class(r̂)], the class r̂ rounded and clipped to 1–5."""
+        classes = one_hot_ratings(ratings, 1, self.shift.num_embeddings).argmax(axis=1)
+        return self.shift(torch.as_tensor(classes, device=device or self.shift.weight.device))
+
+    def forward(self, context: torch.Tensor, ratings) -> torch.Tensor:
+        return context + self.offsets(ratings, context.device)
+
+
 class GRUExplainer:
-    """A :class:`ContextGRUDecoder` with a context function, seen through the explainer interface."""
+    """A :class:`ContextGRUDecoder` with a context function, seen through the explainer interface.
+
+    With ``rating_input`` (a :class:`RatingInput`) and ``rating_fn`` ((users, items) → predicted
+    ratings), the context is shifted by the predicted rating's class."""
 
     def __init__(self, decoder: ContextGRUDecoder, vocab, context_fn, max_len: int,
-                 generator: torch.Generator | None = None) -> None:
+                 generator: torch.Generator | None = None, rating_input: RatingInput | None = None,
+                 rating_fn=None) -> None:
+        if (rating_input is None) != (rating_fn is None):
+            raise ValueError("rating_input and rating_fn go together")
         self.decoder, self.vocab, self.context_fn, self.max_len = decoder, vocab, context_fn, max_len
         self.generator = generator or torch.Generator().manual_seed(0)
+        self.rating_input, self.rating_fn = rating_input, rating_fn
 
     @classmethod
-    def from_mt(cls, mt, variant: str = "pair") -> "GRUExplainer":
-        """The MT-U/I/P decoder of a trained :class:`~whyrec.systems.mt.MultiTask`."""
-        return cls(mt.generator[f"decoder_{variant}"], mt.vocab,
-                   lambda users, items: mt._contexts_for(variant, users, items).detach(), mt.config.max_words + 1)
+    def from_mt(cls, mt, variant: str = "pair", rating_input: bool = False) -> "GRUExplainer":
+        """The MT-U/I/P decoder of a trained :class:`~whyrec.systems.mt.MultiTask`; with
+        ``rating_input``, also fed MT's predicted rating through a new :class:`RatingInput`."""
+        decoder = mt.generator[f"decoder_{variant}"]
+        adapter = RatingInput(decoder.context_dim).to(decoder.out_bias.device) if rating_input else None
+        return cls(decoder, mt.vocab, lambda users, items: mt._contexts_for(variant, users, items).detach(),
+                   mt.config.max_words + 1, rating_input=adapter, rating_fn=mt.predict if rating_input else None)
 
     def contexts(self, users, items, features=None) -> torch.Tensor:
-        return self.context_fn(list(users), list(items))  # MT's decoders take no feature
+        users, items = list(users), list(items)
+        ctx = self.context_fn(users, items)  # MT's decoders take no feature
+        if self.rating_input is not None:
+            ctx = self.rating_input(ctx, np.asarray(self.rating_fn(users, items)))
+        return ctx
 
     def repeat(self, ctx: torch.Tensor, k: int) -> torch.Tensor:
         return ctx.repeat_interleave(k, dim=0)
@@ -104,11 +147,14 @@ class GRUExplainer:
         return self.texts(self.sample(ctx, greedy=method == "greedy").tokens)
 
     def parameters(self):
-        return self.decoder.parameters()
+        modules = [self.decoder] + ([self.rating_input] if self.rating_input is not None else [])
+        return itertools.chain.from_iterable(m.parameters() for m in modules)
 
     def frozen_copy(self) -> "GRUExplainer":
-        """π_ref: a deep copy of the decoder, in eval mode, without gradients."""
+        """π_ref: a deep copy of the decoder (and rating input), in eval mode, without gradients."""
         decoder = copy.deepcopy(self.decoder).eval()
-        for p in decoder.parameters():
+        adapter = copy.deepcopy(self.rating_input) if self.rating_input is not None else None
+        for p in itertools.chain(decoder.parameters(), adapter.parameters() if adapter is not None else ()):
             p.requires_grad_(False)
-        return GRUExplainer(decoder, self.vocab, self.context_fn, self.max_len, self.generator)
+        return GRUExplainer(decoder, self.vocab, self.context_fn, self.max_len, self.generator,
+                            rating_input=adapter, rating_fn=self.rating_fn)

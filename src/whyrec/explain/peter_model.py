@@ -126,10 +126,17 @@ class PeterModel(nn.Module):
             parts.append(self.words(feature)[:, None])
         return parts
 
-    def forward(self, user, item, text, feature=None):
+    def _words(self, tokens: torch.Tensor, word_shift: torch.Tensor | None) -> torch.Tensor:
+        """(B, T, d) word embeddings, plus a per-row (B, d) ``word_shift`` when given (an adapter's
+        input, e.g. :class:`~whyrec.explain.interface.RatingInput`); user and item positions never
+        see word positions under the PETER mask, so a shift leaves the rating unchanged."""
+        x = self.words(tokens)
+        return x if word_shift is None else x + word_shift[:, None, :]
+
+    def forward(self, user, item, text, feature=None, word_shift=None):
         """Teacher forcing. ``text`` (B, T) = ``<bos> w_1 … `` (inputs). Returns the rating (B,),
         context log-probs (B, V) and word log-probs (B, T, V) for the next token at each text position."""
-        x = self._embed(self._prefix(user, item, feature) + [self.words(text)], 0)
+        x = self._embed(self._prefix(user, item, feature) + [self._words(text, word_shift)], 0)
         total = x.shape[1]
         allowed = peter_mask(self.src_len, total).to(x.device)[None, None]
         keep = torch.cat([torch.zeros(text.shape[0], self.src_len, dtype=torch.bool, device=x.device),
@@ -153,20 +160,20 @@ class PeterModel(nn.Module):
         return self.rating_mlp(x[:, 0])[:, 0]
 
     # --- incremental decoding ------------------------------------------------------------------------
-    def start(self, user, item, bos: int, feature=None) -> tuple[torch.Tensor, torch.Tensor, list[dict]]:
+    def start(self, user, item, bos: int, feature=None, word_shift=None) -> tuple[torch.Tensor, torch.Tensor, list[dict]]:
         """Run the prefix ``[u, i, (f), <bos>]`` once: (rating, next-word log-probs, caches)."""
         b = user.shape[0]
         first = torch.full((b, 1), bos, dtype=torch.long, device=user.device)
-        x = self._embed(self._prefix(user, item, feature) + [self.words(first)], 0)
+        x = self._embed(self._prefix(user, item, feature) + [self._words(first, word_shift)], 0)
         mask = peter_mask(self.src_len, x.shape[1]).to(x.device)[None, None]
         caches = [dict() for _ in self.layers]
         for layer, cache in zip(self.layers, caches):
             x = layer(x, mask, cache)
         return self.rating_mlp(x[:, 0])[:, 0], torch.log_softmax(self.to_token(x[:, -1]) + self.emit_mask, dim=-1), caches
 
-    def step(self, token: torch.Tensor, position: int, caches: list[dict]) -> torch.Tensor:
+    def step(self, token: torch.Tensor, position: int, caches: list[dict], word_shift=None) -> torch.Tensor:
         """Feed one token per row at sequence ``position``; returns next-word log-probs (B, V)."""
-        x = self._embed([self.words(token[:, None])], position)
+        x = self._embed([self._words(token[:, None], word_shift)], position)
         for layer, cache in zip(self.layers, caches):
             x = layer(x, None, cache)  # the new position may see every cached one
         return torch.log_softmax(self.to_token(x[:, -1]) + self.emit_mask, dim=-1)

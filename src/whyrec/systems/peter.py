@@ -12,6 +12,7 @@ than the paper's (emsize 512, FFN 2048) so that CPU training takes minutes.
 from __future__ import annotations
 
 import copy
+import itertools
 import time
 from dataclasses import asdict, dataclass, fields
 from typing import Sequence
@@ -24,6 +25,7 @@ import torch.nn.functional as F
 from whyrec.data.corpus import Corpus, IdMap
 from whyrec.data.text import UNK, Vocabulary
 from whyrec.errors import ConfigError, WhyrecError
+from whyrec.explain.interface import RatingInput
 from whyrec.explain.peter_model import PeterModel, PeterShape, select_rows
 from whyrec.explain.seq2seq import Samples
 from whyrec.explain.targets import explanation_targets, pad_batch
@@ -151,12 +153,12 @@ class Peter:
         self.model.eval()
         return self
 
-    def losses(self, user, item, rating, text, feature):
+    def losses(self, user, item, rating, text, feature, word_shift=None):
         """(text NLL, context NLL, rating MSE) of a batch; the MSE skips NaN ratings (pairs
         without an observed rating). Unknown ids (−1) are not allowed here."""
         dev = self.config.device
         user, item, rating, text, feature = (x.to(dev) for x in (user, item, rating, text, feature))
-        pred, context, words = self.model(user, item, text[:, :-1], feature)
+        pred, context, words = self.model(user, item, text[:, :-1], feature, word_shift)
         target = text[:, 1:]
         t = F.nll_loss(words.reshape(-1, words.shape[-1]), target.reshape(-1), ignore_index=self.vocab.pad)
         # the context position predicts every word of the explanation, order-free (PETER's c_loss)
@@ -197,9 +199,11 @@ class Peter:
 
     @torch.no_grad()
     def generate(self, user: torch.Tensor, item: torch.Tensor, feature: torch.Tensor | None = None,
-                 greedy: bool = True, use_cache: bool = True, generator: torch.Generator | None = None) -> Samples:
+                 greedy: bool = True, use_cache: bool = True, generator: torch.Generator | None = None,
+                 word_shift: torch.Tensor | None = None) -> Samples:
         """Decode up to ``max_words + 1`` tokens per row (greedy or sampled). ``use_cache=False``
-        re-runs the whole prefix every step, as the reference code does (for comparison only)."""
+        re-runs the whole prefix every step, as the reference code does (for comparison only).
+        ``word_shift`` (B, d) is added to every word embedding of its row (see ``PeterModel._words``)."""
         self.model.eval()
         v, steps = self.vocab, self.config.max_words + 1
         b, dev = user.shape[0], user.device
@@ -207,7 +211,7 @@ class Peter:
         logps = torch.zeros(b, steps, device=dev)
         active = torch.arange(b, device=dev)
         if use_cache:
-            _, logp, caches = self.model.start(user, item, v.bos, feature)
+            _, logp, caches = self.model.start(user, item, v.bos, feature, word_shift)
         ran = 0
         for t in range(steps):
             if active.numel() == 0:
@@ -216,7 +220,8 @@ class Peter:
                 prefix = torch.cat([torch.full((len(active), 1), v.bos, device=dev, dtype=torch.long),
                                     tokens[active, :t]], dim=1)
                 _, _, words = self.model(user[active], item[active], prefix,
-                                         feature[active] if feature is not None else None)
+                                         feature[active] if feature is not None else None,
+                                         word_shift[active] if word_shift is not None else None)
                 logp = words[:, -1]
             nxt = logp.argmax(-1) if greedy else torch.multinomial(logp.exp(), 1, generator=generator)[:, 0]
             tokens[active, t] = nxt
@@ -228,7 +233,8 @@ class Peter:
                 if not bool(going.all()):
                     caches = select_rows(caches, going)
                 if active.numel() and t + 1 < steps:
-                    logp = self.model.step(nxt, self.model.src_len + 1 + t, caches)
+                    logp = self.model.step(nxt, self.model.src_len + 1 + t, caches,
+                                           word_shift[active] if word_shift is not None else None)
         tokens, logps = tokens[:, :ran], logps[:, :ran]
         return Samples(tokens, logps, (tokens != v.pad).sum(1))
 
@@ -257,11 +263,19 @@ class PeterExplainer:
     context + 0.1 · rating on the pairs with a rating — which MMI keeps beside its reward
     (METHODS.md §A.7). The model stays in eval mode (no dropout), so the log-probabilities
     that are scored are those of the policy that sampled.
+
+    With ``rating_input`` (True, or a :class:`~whyrec.explain.interface.RatingInput` of width
+    ``emsize``), every word position is also fed PETER's own predicted rating (detached) as a
+    learned shift per rating class that starts at zero; the rating itself cannot change with it.
     """
 
-    def __init__(self, peter: Peter, generator: torch.Generator | None = None) -> None:
+    def __init__(self, peter: Peter, generator: torch.Generator | None = None,
+                 rating_input: bool | RatingInput = False) -> None:
         self.peter = peter
         self.generator = generator or torch.Generator().manual_seed(0)
+        if rating_input is True:
+            rating_input = RatingInput(peter.config.emsize).to(peter.config.device)
+        self.rating_input = rating_input or None
 
     def contexts(self, users, items, features=None) -> dict:
         p = self.peter
@@ -270,20 +284,30 @@ class PeterExplainer:
             raise WhyrecError("PETER: cannot explain unknown users or items")
         rating = [p.train_ratings.get((a, b), float("nan")) for a, b in zip(users, items)]
         dev = p.config.device
-        return {"user": torch.as_tensor(u, device=dev), "item": torch.as_tensor(i, device=dev), "feature": f.to(dev),
-                "rating": torch.tensor(rating, dtype=torch.float32, device=dev)}
+        ctx = {"user": torch.as_tensor(u, device=dev), "item": torch.as_tensor(i, device=dev), "feature": f.to(dev),
+               "rating": torch.tensor(rating, dtype=torch.float32, device=dev)}
+        if self.rating_input is not None:
+            with torch.no_grad():
+                ctx["predicted"] = p.model.rate(ctx["user"], ctx["item"])
+        return ctx
+
+    def _shift(self, ctx: dict) -> torch.Tensor | None:
+        if self.rating_input is None:
+            return None
+        return self.rating_input.offsets(ctx["predicted"].cpu().numpy(), ctx["predicted"].device)
 
     def repeat(self, ctx: dict, k: int) -> dict:
         return {key: value.repeat_interleave(k, dim=0) for key, value in ctx.items()}
 
     def sample(self, ctx: dict, greedy: bool = False) -> Samples:
-        return self.peter.generate(ctx["user"], ctx["item"], ctx["feature"], greedy=greedy, generator=self.generator)
+        return self.peter.generate(ctx["user"], ctx["item"], ctx["feature"], greedy=greedy, generator=self.generator,
+                                   word_shift=self._shift(ctx))
 
     def _word_log_probs(self, ctx: dict, tokens: torch.Tensor):
         v = self.peter.vocab
         inputs = torch.cat([torch.full_like(tokens[:, :1], v.bos), tokens[:, :-1]], dim=1)
         inputs = inputs.masked_fill(inputs == v.pad, v.eos)  # after <eos>: never scored
-        return self.peter.model(ctx["user"], ctx["item"], inputs, ctx["feature"])
+        return self.peter.model(ctx["user"], ctx["item"], inputs, ctx["feature"], self._shift(ctx))
 
     def log_prob(self, ctx: dict, tokens: torch.Tensor) -> torch.Tensor:
         _, _, words = self._word_log_probs(ctx, tokens)
@@ -293,21 +317,33 @@ class PeterExplainer:
     def nll(self, ctx: dict, targets: list[list[str]]) -> torch.Tensor:
         p, v = self.peter, self.peter.vocab
         text = pad_batch([[v.bos] + v.encode(t[: p.config.max_words]) + [v.eos] for t in targets], v.pad)
-        t, c, r = p.losses(ctx["user"], ctx["item"], ctx["rating"], text, ctx["feature"])
+        t, c, r = p.losses(ctx["user"], ctx["item"], ctx["rating"], text, ctx["feature"], self._shift(ctx))
         return p.config.text_reg * t + p.config.context_reg * c + p.config.rating_reg * r
 
     def texts(self, tokens: torch.Tensor) -> list[str]:
         return [" ".join(self.peter.vocab.decode(row.tolist())) for row in tokens.cpu()]
 
-    def explain(self, users, items, method: str = "greedy", features=None) -> list[str]:
-        return self.peter.explain(users, items, features, method=method)
+    def explain(self, users, items, method: str = "greedy", features=None, batch_size: int = 256) -> list[str]:
+        if self.rating_input is None:
+            return self.peter.explain(users, items, features, method=method)
+        if method not in ("greedy", "sample"):
+            raise WhyrecError(f"PETER: unknown decoding method '{method}' (greedy, sample)")
+        users, items, out = list(users), list(items), []
+        for s in range(0, len(users), batch_size):
+            part = list(features[s:s + batch_size]) if features is not None else None
+            ctx = self.contexts(users[s:s + batch_size], items[s:s + batch_size], part)
+            with torch.no_grad():
+                out.extend(self.texts(self.sample(ctx, greedy=method == "greedy").tokens))
+        return out
 
     def parameters(self):
-        return self.peter.model.parameters()
+        modules = [self.peter.model] + ([self.rating_input] if self.rating_input is not None else [])
+        return itertools.chain.from_iterable(m.parameters() for m in modules)
 
     def frozen_copy(self) -> "PeterExplainer":
         ref = copy.copy(self.peter)
         ref.model = copy.deepcopy(self.peter.model).eval()
-        for param in ref.model.parameters():
+        adapter = copy.deepcopy(self.rating_input) if self.rating_input is not None else None
+        for param in itertools.chain(ref.model.parameters(), adapter.parameters() if adapter is not None else ()):
             param.requires_grad_(False)
-        return PeterExplainer(ref, self.generator)
+        return PeterExplainer(ref, self.generator, rating_input=adapter or False)
