@@ -205,11 +205,10 @@ def run_dataset(name: str, args) -> dict:
         rows[label] = before
         print(f"   {label}: {json.dumps({k: round(v, 4) for k, v in before.items() if isinstance(v, float)})}", flush=True)
         gru = label == "MT-P"  # the GRU decoder needs a larger step than the transformers (see --gru-lr)
-        runs = [(t, False) for t in ["rating"] + (["feature", "joint"] if label == "PETER+" and args.feature_runs
-                                                 else [])]
-        if label in ("PETER", "MT-P"):  # as trained, and/or fed the predicted rating through a zero-initialised input
-            runs = {"off": [("rating", False)], "on": [("rating", True)],
-                    "both": [("rating", False), ("rating", True)]}[args.rating_input]
+        if label == "PETER+":
+            runs = [("rating", False)] + ([("feature", False), ("joint", False)] if args.feature_runs else [])
+        else:  # as trained, and/or fed the predicted rating through a zero-initialised input
+            runs = [("rating", fed) for fed in RATING_INPUT_RUNS[args.rating_input]]
         for target, rating_input in runs:
             # every run starts from the same trained backbone
             tuned = copy.deepcopy(model)
@@ -262,6 +261,10 @@ COLUMNS = [("rmse", "RMSE", 4), ("mae", "MAE", 4), ("bleu1", "BLEU-1", 2), ("ble
            ("rouge1", "R-1", 2), ("rouge2", "R-2", 2), ("rougeL", "R-L", 2), ("usr", "USR", 3), ("fmr", "FMR", 3),
            ("fcr", "FCR", 3), ("div", "DIV", 3), ("acc5", "sent. acc 5", 2), ("acc3", "sent. acc 3", 2),
            ("mi_over_h", "I(R;E)/H(R)", 3), ("mi_feature", "I(F;E)", 3)]
+
+
+# --rating-input: MMI(rating) runs of PETER and MT-P without (False) and/or with (True) the rating input
+RATING_INPUT_RUNS = {"off": (False,), "on": (True,), "both": (False, True)}
 
 
 def backbone_of(system: str) -> str:
@@ -346,8 +349,8 @@ def markdown(results: dict) -> str:
               "MMI's kept backbone loss keeps training) moved; runs that recorded it also show the new explanations "
               "scored against the untuned backbone's ratings, which isolates the first:", ""]
     for name, r in results["datasets"].items():
-        tuned = [(s, row) for s, row in r["rows"].items() if s.startswith(tuple(f"{b} + MMI(rating)" for b in
-                                                                                ("PETER", "MT-P")))]
+        tuned = [(s, row) for s, row in r["rows"].items()
+                 if backbone_of(s) in ("PETER", "MT-P") and "MMI(rating)" in s]
         for system, b in tuned:
             backbone = backbone_of(system)
             a = r["rows"][backbone]
@@ -427,7 +430,7 @@ def main() -> None:
     parser.add_argument("--gru-lr", type=float, default=2e-3, help="MMI learning rate for MT-P's GRU decoder")
     parser.add_argument("--gru-epochs", type=int, default=6)
     parser.add_argument("--gru-batches", type=int, default=20)
-    parser.add_argument("--rating-input", choices=["off", "on", "both"], default="both",
+    parser.add_argument("--rating-input", choices=list(RATING_INPUT_RUNS), default="both",
                         help="MMI(rating) on PETER and MT-P as trained (off), with the system's predicted rating fed "
                              "to the explainer through a zero-initialised shift (on, as Att2Seq+MMI feeds the "
                              "rating), or both runs")

@@ -29,9 +29,8 @@ reward, the kept NLL) teaches it to use the rating.
 from __future__ import annotations
 
 import copy
-from typing import Protocol, Sequence
-
 import itertools
+from typing import Protocol, Sequence
 
 import numpy as np
 import torch

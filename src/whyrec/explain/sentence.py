@@ -26,6 +26,7 @@ from typing import Protocol
 import numpy as np
 import torch
 
+from whyrec.align.mine import one_hot_ratings
 from whyrec.data.text import Vocabulary, tokenize
 from whyrec.errors import ConfigError
 
@@ -125,8 +126,6 @@ class RatingTunedEncoder:
     def fit(self, texts: list[str], ratings, embedded: torch.Tensor | None = None) -> "RatingTunedEncoder":
         """Train on (text, rating) pairs; ``embedded`` = the base encoder's vectors of ``texts`` if
         already computed (they are the expensive part)."""
-        from whyrec.align.mine import one_hot_ratings
-
         if len(texts) == 0 or len(texts) != len(ratings):
             raise ConfigError(f"rating-tuned encoder: {len(texts)} texts for {len(ratings)} ratings")
         x = embedded if embedded is not None else self.base.encode(list(texts))
