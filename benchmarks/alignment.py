@@ -29,12 +29,12 @@ import numpy as np
 import torch
 
 from whyrec.align.mine import MINEConfig
-from whyrec.align.mmi import MMIConfig, MMIData, MMITrainer
+from whyrec.align.mmi import MMIConfig
+from whyrec.align.pipeline import align, feature_words, reward_encoders, sentence_encoder
 from whyrec.bundle import load_bundle
 from whyrec.data import Corpus, fixed_index_split, load_corpus
 from whyrec.data.features import FeatureExtractor
 from whyrec.explain.interface import GRUExplainer
-from whyrec.explain.sentence import RatingTunedEncoder
 from whyrec.explain.targets import explanation_targets
 from whyrec.metrics import text as tm
 from whyrec.metrics.alignment import SentimentJudge, feature_mi, normalised_rating_mi, sentiment_accuracy
@@ -46,42 +46,19 @@ BACKBONES = ("PETER", "PETER+", "MT-P")
 DATASETS = ["amazon-digital-music", "amazon-musical-instruments", "amazon-magazine-subscriptions", "amazon-gift-cards"]
 
 
-class RememberingEncoder:
-    """A frozen encoder that encodes each distinct text once: the train reviews are embedded for
-    the tuned layer and again for every MINE pre-training, and frozen means the same vectors."""
-
-    def __init__(self, encoder) -> None:
-        self.encoder, self.dim, self.seen = encoder, encoder.dim, {}
-
-    def encode(self, texts: list[str]) -> torch.Tensor:
-        new = list(dict.fromkeys(t for t in texts if t not in self.seen))
-        if new:
-            self.seen.update(zip(new, self.encoder.encode(new)))
-        return torch.stack([self.seen[t] for t in texts]) if texts else torch.zeros(0, self.dim)
-
-
 def make_encoder(kind: str, vocab):
-    if kind == "minilm":
-        from whyrec.explain.sentence import MiniLMEncoder
-
-        return RememberingEncoder(MiniLMEncoder())
-    from whyrec.explain.embeddings import init_word_vectors
-    from whyrec.explain.sentence import MeanWordVectorEncoder
-
-    vectors, _ = init_word_vectors(vocab, 50, "auto")
-    return MeanWordVectorEncoder(vocab, vectors)
+    """``--encoder``: minilm, or glove (mean word vectors, :func:`whyrec.align.pipeline.sentence_encoder`)."""
+    return sentence_encoder("words" if kind == "glove" else kind, vocab)
 
 
-def reward_encoders(kind: str, encoder, train: Corpus, test: Corpus) -> tuple[dict, dict | None]:
-    """The encoders MMI's rewards read, per target, and (when tuned) the tuned classifier's accuracy
-    on the test reviews. ``generic``: ``encoder`` for both targets. ``rating-tuned``: for the rating,
-    a layer trained on the train reviews' ratings over ``encoder`` (MMI's fine-tuned BERT, §A.3);
-    the feature target keeps ``encoder``. The metrics always use ``encoder`` and the tf-idf judge."""
+def reward_encoders_with_accuracy(kind: str, encoder, train: Corpus, test: Corpus) -> tuple[dict, dict | None]:
+    """The encoders MMI's rewards read (:func:`whyrec.align.pipeline.reward_encoders`) and, when
+    the rating one is tuned, its classifier's accuracy on the test reviews. The metrics always use
+    ``encoder`` and the tf-idf judge."""
+    encoders = reward_encoders(kind, encoder, train)
     if kind == "generic":
-        return {"rating": encoder, "feature": encoder}, None
-    texts = list(train.texts)
-    tuned = RatingTunedEncoder(encoder).fit(texts, train.ratings, embedded=encoder.encode(texts))
-    return {"rating": tuned, "feature": encoder}, sentiment_accuracy(tuned.predict(list(test.texts)), test.ratings)
+        return encoders, None
+    return encoders, sentiment_accuracy(encoders["rating"].predict(list(test.texts)), test.ratings)
 
 
 def evaluate(explainer, model, test: Corpus, references, feature_of, feature_set, judge, encoder, seed=0,
@@ -147,11 +124,10 @@ def run_dataset(name: str, args) -> dict:
         corpus = load_corpus(folder, duplicates="keep-all")
     split = fixed_index_split(corpus, folder / args.split)
     features = FeatureExtractor(min_df=3).extract(Corpus.concat([split.train, split.valid, split.test]))
-    feature_at = dict(zip(features["position"].tolist(), features["feature"].tolist()))
     feature_set = set(features["feature"])
     test = split.test
     references = explanation_targets(test, features, args.max_words)
-    feature_of = [feature_at.get(p, "") for p in test.positions.tolist()]
+    feature_of = feature_words(test, features)
     judge = SentimentJudge().fit(list(split.train.texts), split.train.ratings)
     judge_on_reviews = sentiment_accuracy(judge.predict(list(test.texts)), test.ratings)
     # the ground-truth explanation sentences are short, like generated ones: the judge's reach on them
@@ -181,7 +157,7 @@ def run_dataset(name: str, args) -> dict:
     if not backbones:
         raise SystemExit(f"{name}: none of the backbones {args.backbones} is available")
     encoder = make_encoder(args.encoder, next(iter(backbones.values()))[2])
-    rewards_read, tuned_on_reviews = reward_encoders(args.reward_encoder, encoder, split.train, test)
+    rewards_read, tuned_on_reviews = reward_encoders_with_accuracy(args.reward_encoder, encoder, split.train, test)
     if tuned_on_reviews:
         print(f"   rating-tuned reward encoder on test reviews: {tuned_on_reviews}", flush=True)
     speed = None
@@ -190,12 +166,6 @@ def run_dataset(name: str, args) -> dict:
         print(f"   PETER greedy decoding of the test set: {speed}", flush=True)
 
     rows, histories = {}, {}
-    def data(model, part: Corpus, with_feature: bool) -> MMIData:
-        fw = [feature_at.get(p, "") for p in part.positions.tolist()]
-        out = MMIData(list(part.users), list(part.items), model.predict_corpus(part),
-                      explanation_targets(part, features, args.max_words), fw)
-        return out.take(np.flatnonzero([bool(f) for f in fw])) if with_feature else out
-
     config = None
     for label, (model, explainer, _, train_seconds) in backbones.items():
         before = evaluate(explainer, model, test, references, feature_of, feature_set, judge, encoder)
@@ -212,36 +182,30 @@ def run_dataset(name: str, args) -> dict:
         for target, rating_input in runs:
             # every run starts from the same trained backbone
             tuned = copy.deepcopy(model)
-            tuned_explainer = (PeterExplainer(tuned, rating_input=rating_input) if isinstance(tuned, Peter)
-                               else GRUExplainer.from_mt(tuned, "pair", rating_input=rating_input))
-            with_feature = target != "rating"
             config = MMIConfig(target=target, samples=args.samples, epochs=args.gru_epochs if gru else args.epochs,
                                batch_size=64, lr=args.gru_lr if gru else args.lr, patience=args.gru_epochs,
                                max_batches_per_epoch=args.gru_batches if gru else args.max_batches,
                                mine_lr=1e-3, mine_batch_size=512,
-                               mine_pretrain_epochs=30, dwa=True, dwa_temperature=2.0, seed=0)
-            trainer = MMITrainer(tuned_explainer, rewards_read, config)
+                               mine_pretrain_epochs=30, dwa=True, dwa_temperature=2.0, seed=0,
+                               adapter_lr=args.adapter_lr, estimator_replay=args.estimator_replay,
+                               kl_weight=args.kl_weight)
+            run = f"{label} + MMI({target})" + run_variant(rating_input, config.estimator_replay, config.kl_weight)
             started = time.perf_counter()
-            train = data(tuned, split.train, with_feature)
-            fw = [feature_at.get(p, "") for p in split.train.positions.tolist()]
-            keep = np.flatnonzero([bool(f) for f in fw]) if with_feature else np.arange(len(split.train))
-            pretrain = MMIData(train.users, train.items, np.asarray(split.train.ratings)[keep], train.references,
-                               train.features)
-            review_texts = [split.train.texts[k] for k in keep]
-            trainer.pretrain(review_texts, pretrain)  # (train review, observed rating / its feature) pairs
-            run = f"{label} + MMI({target})" + (" with rating input" if rating_input else "")
-            trainer.fit(train, data(tuned, split.valid, with_feature), log=lambda r, run=run: print(
-                f"   {run} epoch {r['epoch']} ({r['phase']}): "
-                + ", ".join(f"{k} {v:.3f}" for k, v in r.items() if isinstance(v, float) and k != "seconds")
-                + (f", valid MI {json.dumps({k: round(v, 3) for k, v in r['valid_mi'].items()})}" if "valid_mi" in r
-                   else ""), flush=True))
-            after = evaluate(tuned_explainer, tuned, test, references, feature_of, feature_set, judge, encoder,
+            trainer = align(tuned, split.train, split.valid, features, rewards_read, config, variant="pair",
+                            rating_input=rating_input, max_words=args.max_words, log=lambda r, run=run: print(
+                                f"   {run} epoch {r['epoch']} ({r['phase']}): "
+                                + ", ".join(f"{k} {v:.3f}" for k, v in r.items()
+                                            if isinstance(v, float) and k != "seconds")
+                                + (f", valid MI {json.dumps({k: round(v, 3) for k, v in r['valid_mi'].items()})}"
+                                   if "valid_mi" in r else ""), flush=True))
+            after = evaluate(trainer.explainer, tuned, test, references, feature_of, feature_set, judge, encoder,
                              backbone=untuned)
             after.pop("_outputs")
             after["mmi_seconds"] = time.perf_counter() - started
             after["mmi"] = {"epochs": config.epochs, "lr": config.lr, "batches": config.max_batches_per_epoch,
                             "samples": config.samples, "reward_encoder": args.reward_encoder,
-                            "rating_input": rating_input,
+                            "rating_input": rating_input, "adapter_lr": config.adapter_lr if rating_input else None,
+                            "estimator_replay": config.estimator_replay, "kl_weight": config.kl_weight,
                             "selection": trainer.selection}
             rows[run] = after
             histories[run] = trainer.history
@@ -267,6 +231,15 @@ COLUMNS = [("rmse", "RMSE", 4), ("mae", "MAE", 4), ("bleu1", "BLEU-1", 2), ("ble
 RATING_INPUT_RUNS = {"off": (False,), "on": (True,), "both": (False, True)}
 
 
+def run_variant(rating_input: bool, estimator_replay: float | None, kl_weight: float | None = None) -> str:
+    """The part of a run's name that tells how MMI ran: "", " with rating input", " with estimator
+    replay", ..., " and c_KL 0.5" when the KL weight is not the MMI code's."""
+    parts = (["rating input"] if rating_input else []) + (["estimator replay"] if estimator_replay else [])
+    if kl_weight is not None and kl_weight != MMIConfig.kl_weight:
+        parts.append(f"c_KL {kl_weight:g}")
+    return " with " + " and ".join(parts) if parts else ""
+
+
 def backbone_of(system: str) -> str:
     """"PETER+ + MMI(feature)" → "PETER+"."""
     return system.split(" + ")[0]
@@ -290,7 +263,10 @@ def markdown(results: dict) -> str:
              "cannot move; PETER's rating shares the transformer and can. MT-P's decoder was trained without "
              "the rating, and PETER's words see it only through attention; *with rating input*, MMI also learns a "
              "shift per predicted-rating class (of MT-P's context, of PETER's word embeddings) that starts at zero, "
-             "so the run starts from the same explanations. MMI's rating reward reads either the "
+             "so the run starts from the same explanations. *With estimator replay*, each online estimator epoch "
+             "also re-reads as many (train review, observed rating) pairs as there are generated explanations, "
+             "so the reward keeps the reviews' sense of which text goes with which rating instead of following "
+             "whatever separates the generator's current outputs. MMI's rating reward reads either the "
              "sentence encoder itself (*generic*) or a layer over it trained to classify the train reviews' ratings "
              "(*rating-tuned*, standing in for MMI's BERT fine-tuned on the dataset's reviews); the metrics always "
              "use the generic encoder and the tf-idf judge, which the reward never sees.", "",
@@ -325,11 +301,15 @@ def markdown(results: dict) -> str:
         for system, row in r["rows"].items():
             if " + MMI" in system:  # runs from before per-row records have no "mmi": not guessed
                 m = row.get("mmi")
-                used.setdefault(backbone_of(system) + (" with rating input" if m and m.get("rating_input") else ""), m)
+                used.setdefault(backbone_of(system) + (run_variant(m.get("rating_input"), m.get("estimator_replay"),
+                                                                   m.get("kl_weight")) if m else ""), m)
         parts = [f"{b}: settings not recorded per row (an earlier run; generic encoder, running selection)"
                  if m is None else
                  f"{b}: {m['epochs']} epochs, K = {m['samples']}, lr {m['lr']}, {m['batches']} batches, "
                  f"rating reward read by the {m.get('reward_encoder', 'generic')} encoder, "
+                 + (f"adapter lr {m['adapter_lr']}, " if m.get("adapter_lr") else "")
+                 + (f"estimator replay {m['estimator_replay']}, " if m.get("estimator_replay") else "")
+                 + (f"c_KL {m['kl_weight']}, " if m.get("kl_weight", MMIConfig.kl_weight) != MMIConfig.kl_weight else "")
                  + (f"kept generator epoch {m['selection']['kept_epoch']} of {m['selection']['epochs']} "
                     f"(chosen by the {m['selection']['rule']} estimators)" if "selection" in m
                     else "kept state chosen by the running estimators") for b, m in used.items()]
@@ -367,6 +347,7 @@ def markdown(results: dict) -> str:
                                "the rest is the rating head moving")
             else:
                 detail = "" if changed else "; explanations unchanged (identical text metrics): the gain is the rating head's"
+            detail += f"; BLEU-1 {a['bleu1']:.2f} → {b['bleu1']:.2f}, FMR {a['fmr']:.3f} → {b['fmr']:.3f}"
             lines.append(f"- {name}, {system}: {gain:+.1f} points, RMSE {drift:+.2f}%{detail} — {verdict}")
     lines += ["", "MMI(feature) raises FMR over PETER+:", ""]
     for name, r in results["datasets"].items():
@@ -404,10 +385,16 @@ def merge_backbones(previous: dict | None, measured: dict, backbones: list[str])
         return measured
     merged = {**previous, **{k: v for k, v in measured.items() if k not in ("rows", "history", "decoding")}}
     merged["decoding"] = measured["decoding"] or previous.get("decoding")
+    # a re-measured backbone's earlier MMI rows stay (unless re-measured) when the backbone itself
+    # reproduced its earlier numbers exactly: they were tuned from the same starting model
+    same = {b for b in backbones if b in previous.get("rows", {}) and b in measured["rows"]
+            and all(previous["rows"][b].get(k) == measured["rows"][b].get(k) for k, _, _ in COLUMNS)}
     for key in ("rows", "history"):
-        rows = {s: v for s, v in previous.get(key, {}).items() if backbone_of(s) not in backbones}
+        rows = {s: v for s, v in previous.get(key, {}).items()
+                if backbone_of(s) not in backbones or (backbone_of(s) in same and s not in measured[key])}
         rows.update(measured[key])
-        merged[key] = dict(sorted(rows.items(), key=lambda kv: BACKBONES.index(backbone_of(kv[0]))))
+        merged[key] = dict(sorted(rows.items(), key=lambda kv: (BACKBONES.index(backbone_of(kv[0])),
+                                                              kv[0] != backbone_of(kv[0]))))
     return merged
 
 
@@ -434,6 +421,13 @@ def main() -> None:
                         help="MMI(rating) on PETER and MT-P as trained (off), with the system's predicted rating fed "
                              "to the explainer through a zero-initialised shift (on, as Att2Seq+MMI feeds the "
                              "rating), or both runs")
+    parser.add_argument("--adapter-lr", type=float, default=None,
+                        help="learning rate of the rating-input adapter (default: the explainer's MMI lr)")
+    parser.add_argument("--kl-weight", type=float, default=MMIConfig.kl_weight,
+                        help="c_KL, the weight of the KL-to-reference penalty (the MMI code's 0.16)")
+    parser.add_argument("--estimator-replay", type=float, default=0.0,
+                        help="pre-training (review, rating) pairs mixed into each online estimator epoch, per "
+                             "generated explanation (0: generated explanations only, as the MMI code)")
     parser.add_argument("--backbones", nargs="*", default=list(BACKBONES), choices=BACKBONES,
                         help="measure only these; rows of the others already in alignment.json are kept")
     parser.add_argument("--no-feature-runs", dest="feature_runs", action="store_false",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import pickle
 import subprocess
@@ -49,6 +50,8 @@ def test_stats_and_train_evaluate_round_trip(tmp_path, planted):
     assert evaluate.returncode == 0, evaluate.stderr
     rmse_train = train.stdout.split("test: RMSE ")[1].split()[0]
     assert f"RMSE {rmse_train}" in evaluate.stdout
+    assert_one_line_error(run_cli("align", str(bundle), "--data", str(path), "--out", str(tmp_path / "x")),
+                          "MMI aligns an explanation generator")
 
 
 def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, planted):
@@ -64,6 +67,21 @@ def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, plant
     assert f"RMSE {train.stdout.split('test: RMSE ')[1].split()[0]}" in evaluate.stdout
     assert_one_line_error(run_cli("train", "peter", "--data", str(path), "--out", str(bundle), "--param", "layerz=3"),
                           "unknown setting")
+    # MMI on the saved PETER+, with a rating input; the aligned bundle is new, the input untouched
+    aligned = tmp_path / "aligned"
+    before_files = sorted((p.name, p.stat().st_mtime_ns) for p in bundle.iterdir())
+    proc = run_cli("align", str(bundle), "--data", str(path), "--out", str(aligned), "--encoder", "words",
+                   "--rating-input", "--epochs", "2", "--samples", "2", "--batches", "2",
+                   "--set", "mine_pretrain_epochs=3", "--set", "mine_hidden=8")
+    assert proc.returncode == 0, proc.stderr
+    assert "before: test RMSE" in proc.stdout and "after: test RMSE" in proc.stdout and "⇒" in proc.stdout
+    assert json.loads((aligned / "bundle.json").read_text())["rating_input"] is True
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in bundle.iterdir()) == before_files
+    assert run_cli("evaluate", str(aligned), "--data", str(path)).returncode == 0
+    assert_one_line_error(run_cli("align", str(bundle), "--data", str(path), "--out", str(aligned),
+                                  "--encoder", "words", "--target", "style"), "target must be one of")
+    assert_one_line_error(run_cli("align", str(bundle), "--data", str(path), "--out", str(bundle)),
+                          "--out must be a new folder")
 
 
 def test_truncated_gzip_warns_with_count(tmp_path):

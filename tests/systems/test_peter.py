@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -102,7 +104,9 @@ def test_explainer_rating_input_starts_unchanged_and_feeds_the_predicted_rating(
     from whyrec.systems.peter import PeterExplainer
 
     split, _ = planted
-    plain, adapted = PeterExplainer(trained), PeterExplainer(trained, rating_input=True)
+    plain = PeterExplainer(trained)
+    adapted = PeterExplainer(copy.deepcopy(trained), rating_input=True)  # the adapter becomes the copy's
+    assert trained.rating_input is None and adapted.rating_input is adapted.peter.rating_input
     users, items = list(split.test.users[:10]), list(split.test.items[:10])
     features = ["strap"] * 10
     assert adapted.explain(users, items, features=features) == plain.explain(users, items, features=features)
@@ -119,6 +123,7 @@ def test_explainer_rating_input_starts_unchanged_and_feeds_the_predicted_rating(
     cached = trained.generate(u, i, f, use_cache=True, word_shift=shift)
     assert torch.equal(cached.tokens, trained.generate(u, i, f, use_cache=False, word_shift=shift).tokens)
     assert adapted.texts(cached.tokens) == adapted.explain(users, items, features=features)
+    assert adapted.peter.explain(users, items, features) == adapted.explain(users, items, features=features)
     reference = adapted.frozen_copy()  # a copy of the adapter too, frozen
     assert all(not p.requires_grad for p in reference.parameters())
     assert torch.equal(reference.rating_input.shift.weight, adapted.rating_input.shift.weight)
@@ -172,3 +177,23 @@ def test_bundle_round_trip_gives_same_predictions_and_explanations(trained, plan
     assert again.explain(users, items, feats) == trained.explain(users, items, feats)
     assert again.train_ratings == trained.train_ratings and again.item_feature == trained.item_feature
     assert not any(p.suffix == ".pkl" for p in (tmp_path / "peter").iterdir())
+
+
+def test_an_aligned_rating_input_is_saved_and_used_after_loading(trained, planted, tmp_path):
+    from whyrec.bundle import load_bundle
+    from whyrec.systems.peter import PeterExplainer
+
+    split, _ = planted
+    aligned = copy.deepcopy(trained)
+    adapted = PeterExplainer(aligned, rating_input=True)
+    with torch.no_grad():  # as if MMI had tuned it
+        adapted.rating_input.shift.weight.copy_(torch.randn(5, aligned.config.emsize))
+    users, items = list(split.test.users[:12]), list(split.test.items[:12])
+    feats = [trained.item_feature.get(i, "<unk>") for i in items]
+    assert aligned.explain(users, items, feats) != trained.explain(users, items, feats)
+    aligned.save(tmp_path / "aligned")
+    again = load_bundle(tmp_path / "aligned")
+    assert torch.equal(again.rating_input.shift.weight, aligned.rating_input.shift.weight)
+    assert again.explain(users, items, feats) == aligned.explain(users, items, feats)
+    assert PeterExplainer(again).explain(users, items, features=feats) == aligned.explain(users, items, feats)
+    assert np.allclose(again.predict(users, items), trained.predict(users, items))  # the rating never sees it

@@ -22,7 +22,9 @@ and, each with its own mean-over-K baseline (ApRef2Seq variant, §A.5),
 c_KL = 0.16 and c_H = 0.0005 the MMI code's constants, L_backbone the explainer's own
 teacher-forced loss (kept, §A.7; ``backbone_weight=0`` drops it). Odd epochs train the
 generator with the estimators frozen, even epochs train the estimators on greedy outputs of
-the current generator (§A.5); training stops after ``patience`` generator epochs without a
+the current generator (§A.5) — optionally mixed with replayed pre-training pairs
+(``estimator_replay``), which keeps the estimator's reading of the target anchored to human
+reviews rather than to whatever separates the generator's current outputs; training stops after ``patience`` generator epochs without a
 better validation MI, and the generator state with the best validation MI is kept — by default
 with every candidate state re-scored by the final estimators (``selection``).
 """
@@ -67,6 +69,13 @@ class MMIConfig:
     mine_lr: float = 1e-4
     mine_batch_size: int = 1024
     mine_pretrain_epochs: int = 50
+    # learning rate of an explainer's rating-input adapter (``explainer.rating_input``); None: ``lr``.
+    # A zero-initialised shift trained at a transformer's small lr hardly moves in a few epochs.
+    adapter_lr: float | None = None
+    # estimator epochs mix in this many pre-training (review, target) pairs per generated pair, drawn
+    # afresh each epoch, so the estimator keeps the reviews' notion of what agrees with a target while
+    # it follows the generator; 0 re-trains on generated explanations only (the MMI code)
+    estimator_replay: float = 0.0
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -78,6 +87,10 @@ class MMIConfig:
             raise ConfigError("MMI: at least 2 samples per input are needed for the mean-over-K baseline")
         if not 0 <= self.epsilon <= 1:
             raise ConfigError(f"MMI: epsilon must be in [0, 1], got {self.epsilon}")
+        if self.estimator_replay < 0:
+            raise ConfigError(f"MMI: estimator_replay must be >= 0, got {self.estimator_replay}")
+        if self.adapter_lr is not None and self.adapter_lr <= 0:
+            raise ConfigError(f"MMI: adapter_lr must be > 0, got {self.adapter_lr}")
 
 
 @dataclass
@@ -115,7 +128,7 @@ class MMITrainer:
         # one encoder for every target, or one per target ({"rating": ..., "feature": ...})
         self.encoders = dict(encoder) if isinstance(encoder, dict) else {t: encoder for t in ("rating", "feature")}
         self.reference = explainer.frozen_copy()
-        self.optimizer = torch.optim.Adam([p for p in explainer.parameters() if p.requires_grad], lr=self.config.lr)
+        self.optimizer = torch.optim.Adam(self._parameter_groups(explainer), lr=self.config.lr)
         self.dwa = DynamicWeightAverage(["mi", "kl", "entropy"], self.config.dwa_temperature, fixed=not self.config.dwa)
         self.rng = np.random.default_rng(self.config.seed)
         self.perm_gen = torch.Generator().manual_seed(self.config.seed)
@@ -133,6 +146,17 @@ class MMITrainer:
             dim = self.encoders["feature"].dim
             self.estimators["feature"] = MINE(dim, dim, mine_cfg)
         self.history: list[dict] = []
+        self._replay: tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]] | None = None
+
+    def _parameter_groups(self, explainer) -> list[dict]:
+        """The explainer's trainable parameters; its rating-input adapter apart when ``adapter_lr`` is set."""
+        adapter = getattr(explainer, "rating_input", None)
+        apart = {id(p) for p in adapter.parameters()} if adapter is not None and self.config.adapter_lr else set()
+        groups = [{"params": [p for p in explainer.parameters() if p.requires_grad and id(p) not in apart]}]
+        if apart:
+            groups.append({"params": [p for p in adapter.parameters() if p.requires_grad],
+                           "lr": self.config.adapter_lr})
+        return [g for g in groups if g["params"]]
 
     # --- targets ------------------------------------------------------------------------------------
     def _targets(self, data: MMIData) -> dict[str, torch.Tensor]:
@@ -156,9 +180,19 @@ class MMITrainer:
 
     def pretrain(self, texts: list[str], data: MMIData) -> None:
         """Pre-train each estimator on (reference review/explanation text, target) pairs (§A.3)."""
-        x = self._embed(texts)
-        for name, y in self._targets(data).items():
+        x, targets = self._embed(texts), self._targets(data)
+        for name, y in targets.items():
             self.estimators[name].fit(x[name], y)
+        self._replay = (x, targets)
+
+    def _with_replay(self, x: torch.Tensor, y: torch.Tensor, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """Generated pairs plus ``estimator_replay``·N pre-training pairs drawn without replacement."""
+        if not self.config.estimator_replay or self._replay is None:
+            return x, y
+        real_x, real_y = self._replay[0][name], self._replay[1][name]
+        n = min(len(real_x), int(round(self.config.estimator_replay * len(x))))
+        pick = torch.as_tensor(self.rng.choice(len(real_x), size=n, replace=False))
+        return torch.cat([x, real_x[pick].to(x)]), torch.cat([y, real_y[pick].to(y)])
 
     # --- one generator step ----------------------------------------------------------------------------
     def _generator_step(self, batch: MMIData, weights: dict[str, float]) -> dict[str, float]:
@@ -256,7 +290,7 @@ class MMITrainer:
             else:  # estimator epoch on greedy outputs of the current generator (§A.3, online re-training)
                 x = self._embed(self.greedy_texts(train))
                 for name, y in self._targets(train).items():
-                    self.estimators[name].fit(x[name], y, epochs=1)
+                    self.estimators[name].fit(*self._with_replay(x[name], y, name), epochs=1)
                 record.update(phase="estimator")
             record["seconds"] = time.perf_counter() - began
             self.history.append(record)

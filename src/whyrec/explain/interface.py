@@ -96,12 +96,18 @@ class GRUExplainer:
 
     @classmethod
     def from_mt(cls, mt, variant: str = "pair", rating_input: bool = False) -> "GRUExplainer":
-        """The MT-U/I/P decoder of a trained :class:`~whyrec.systems.mt.MultiTask`; with
-        ``rating_input``, also fed MT's predicted rating through a new :class:`RatingInput`."""
+        """The MT-U/I/P decoder of a trained :class:`~whyrec.systems.mt.MultiTask`, fine-tuned in place.
+
+        With ``rating_input``, the decoder is also fed MT's predicted rating through a new
+        :class:`RatingInput`, registered in ``mt.rating_inputs`` so that ``mt.explain`` and MT's
+        bundle keep it. A variant that already has one (aligned before, or loaded from a bundle)
+        always uses it: its decoder was tuned with it."""
         decoder = mt.generator[f"decoder_{variant}"]
-        adapter = RatingInput(decoder.context_dim).to(decoder.out_bias.device) if rating_input else None
+        if rating_input and variant not in mt.rating_inputs:
+            mt.rating_inputs[variant] = RatingInput(decoder.context_dim).to(decoder.out_bias.device)
+        adapter = mt.rating_inputs[variant] if variant in mt.rating_inputs else None
         return cls(decoder, mt.vocab, lambda users, items: mt._contexts_for(variant, users, items).detach(),
-                   mt.config.max_words + 1, rating_input=adapter, rating_fn=mt.predict if rating_input else None)
+                   mt.config.max_words + 1, rating_input=adapter, rating_fn=mt.predict if adapter is not None else None)
 
     def contexts(self, users, items, features=None) -> torch.Tensor:
         users, items = list(users), list(items)

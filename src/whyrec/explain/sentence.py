@@ -47,6 +47,20 @@ def minilm_folder() -> Path | None:
     return folder if (folder / "config.json").exists() else None
 
 
+class MemoizedEncoder:
+    """A frozen encoder that encodes each distinct text once: the train reviews are embedded for
+    the tuned layer and again for every MINE pre-training, and frozen means the same vectors."""
+
+    def __init__(self, encoder: SentenceEncoder) -> None:
+        self.encoder, self.dim, self.seen = encoder, encoder.dim, {}
+
+    def encode(self, texts: list[str]) -> torch.Tensor:
+        new = list(dict.fromkeys(t for t in texts if t not in self.seen))
+        if new:
+            self.seen.update(zip(new, self.encoder.encode(new)))
+        return torch.stack([self.seen[t] for t in texts]) if texts else torch.zeros(0, self.dim)
+
+
 class MiniLMEncoder:
     """Mean-pooled, L2-normalised token states of a BERT-style encoder (all-MiniLM-L6-v2 by default)."""
 

@@ -183,6 +183,9 @@ class MultiTask:
         # inference-time Ũ/Ṽ of every user and item (+ a last row for unknown ids), computed once
         # on the first explain() after training: the document encoders are frozen then
         self._context_tables: dict[str, torch.Tensor] | None = None
+        # per variant, the rating input an alignment fine-tuning added to its decoder (see
+        # GRUExplainer.from_mt); explain() and token_log_probs() then feed it the predicted rating
+        self.rating_inputs = nn.ModuleDict()
 
     # --- building ---------------------------------------------------------------------------------
     def _prepare(self, train: Corpus, features: pd.DataFrame | None) -> None:
@@ -433,6 +436,7 @@ class MultiTask:
         if len(train) == 0:
             raise WhyrecError("MT: the training data is empty")
         self._context_tables = None
+        self.rating_inputs = nn.ModuleDict()  # new decoders: an earlier alignment no longer applies
         self._prepare(train, features)
         self._build_modules()
         self.name = train.name.split("/")[0]
@@ -620,6 +624,13 @@ class MultiTask:
         cv = items_t[torch.as_tensor(i, device=items_t.device)]
         return self._variant_context(variant, cu, cv)
 
+    def _with_rating_input(self, variant: str, ctx: torch.Tensor, users: Sequence[str],
+                           items: Sequence[str]) -> torch.Tensor:
+        """The decoder's context, shifted by the predicted rating's class when ``variant`` was aligned with one."""
+        if variant not in self.rating_inputs:
+            return ctx
+        return self.rating_inputs[variant](ctx, self.predict(users, items))
+
     @torch.no_grad()
     def explain(self, users: Sequence[str], items: Sequence[str], variant: str = "pair", method: str = "greedy",
                 beam: int = 4, batch_size: int = 256, no_repeat: bool = False) -> list[str]:
@@ -634,7 +645,8 @@ class MultiTask:
         out: list[str] = []
         decoder = self.generator[f"decoder_{variant}"]
         for s in range(0, len(users), batch_size):
-            ctx = self._contexts_for(variant, users[s:s + batch_size], items[s:s + batch_size])
+            part_u, part_i = users[s:s + batch_size], items[s:s + batch_size]
+            ctx = self._with_rating_input(variant, self._contexts_for(variant, part_u, part_i), part_u, part_i)
             if method == "beam":
                 tokens = beam_search(decoder, ctx, v.bos, v.eos, v.pad, self.config.max_words + 1, beam=beam)
             elif method in ("greedy", "sample"):
@@ -653,8 +665,11 @@ class MultiTask:
         decoder, out = self.generator[f"decoder_{variant}"], []
         for s in range(0, len(targets), batch_size):
             inputs, tgt = teacher_forcing_batch(targets[s:s + batch_size], self.vocab)
-            ctx = self._variant_context(variant, self._encode("user", users[s:s + batch_size]),
-                                        self._encode("item", items[s:s + batch_size]))
+            u, i = users[s:s + batch_size], items[s:s + batch_size]
+            ctx = self._variant_context(variant, self._encode("user", u), self._encode("item", i))
+            if variant in self.rating_inputs:  # indices −1 (unknown) become an id no map holds
+                ctx = self._with_rating_input(variant, ctx, [self.user_map.ids[k] if k >= 0 else "" for k in u],
+                                              [self.item_map.ids[k] if k >= 0 else "" for k in i])
             logp = decoder.target_log_probs(ctx, inputs.to(ctx.device), tgt.to(ctx.device), self.vocab.pad).cpu()
             out.extend(row[t != self.vocab.pad].numpy() for row, t in zip(logp, tgt))
         self.generator.train()

@@ -45,6 +45,7 @@ def save_mt(model, folder: str | Path) -> Path:
     user_flat, user_off = _flatten(data.user_rows)
     item_flat, item_off = _flatten(data.item_rows)
     tensors = module_state("generator", model.generator)
+    tensors.update(module_state("rating_input", model.rating_inputs))
     tensors.update({f"als.{k}": torch.as_tensor(np.ascontiguousarray(v)) for k, v in model.als.state_arrays().items()})
     tensors.update({
         "docs.tokens": data.doc_tokens.cpu().contiguous(), "docs.lengths": data.doc_lengths.contiguous(),
@@ -59,7 +60,7 @@ def save_mt(model, folder: str | Path) -> Path:
         "config": model.config.to_dict(), "vocab": model.vocab.words, "user_ids": model.user_map.ids,
         "item_ids": model.item_map.ids, "als_meta": model.als.state_meta(), "word_vectors": model.word_vector_info,
         "history": model.history, "item_titles": model.item_titles, "feature_words": model.feature_words,
-        "name": model.name,
+        "name": model.name, "rating_inputs": sorted(model.rating_inputs),
     }
     return write_torch_bundle(folder, tensors, header)
 
@@ -67,6 +68,7 @@ def save_mt(model, folder: str | Path) -> Path:
 def load_mt(folder: str | Path, header: dict):
     """Rebuild the MT system saved by :func:`save_mt` (``header`` = its bundle.json)."""
     from whyrec.checkpoint import load_module_state
+    from whyrec.explain.interface import RatingInput
     from whyrec.systems.mt import MTConfig, MultiTask, _TextData
 
     folder = Path(folder)
@@ -91,6 +93,9 @@ def load_mt(folder: str | Path, header: dict):
         model._build_modules()
         model.config.word_vectors = header["config"]["word_vectors"]
         load_module_state("generator", model.generator, tensors)
+        for variant in header.get("rating_inputs", []):  # decoders aligned with a rating input
+            model.rating_inputs[variant] = RatingInput(model.generator[f"decoder_{variant}"].context_dim)
+        load_module_state("rating_input", model.rating_inputs, tensors)
         model.generator.eval()
         model.als = ContextAwareALS(factors=config.factors, lambda_u=config.lambda_u, lambda_v=config.lambda_v,
                                     lambda_bias=config.lambda_bias, iterations=config.als_sweeps, seed=config.seed)

@@ -71,6 +71,8 @@ class Peter:
         self.name = "peter+" if self.config.use_feature else "peter"
         self.item_titles: dict[str, str] = {}
         self.item_feature: dict[str, str] = {}  # each item's most frequent training feature (PETER+ serving)
+        # the rating input an alignment fine-tuning added (see PeterExplainer); explain() feeds it
+        self.rating_input: RatingInput | None = None
 
     # --- data -------------------------------------------------------------------------------------
     def _tensors(self, corpus: Corpus, features: pd.DataFrame | None):
@@ -109,6 +111,7 @@ class Peter:
         shape = PeterShape(len(self.user_map), len(self.item_map), len(self.vocab), cfg.emsize, cfg.heads, cfg.ffn,
                            cfg.layers, cfg.dropout, cfg.use_feature, max_positions=cfg.max_words + 8)
         self.model = PeterModel(shape, self.vocab.pad, never_emit=(self.vocab.bos, self.vocab.pad)).to(cfg.device)
+        self.rating_input = None  # a new transformer: an earlier alignment no longer applies
         data = self._tensors(train, features)
         valid_data = self._tensors(valid, features) if valid is not None and len(valid) else None
         opt = torch.optim.SGD(self.model.parameters(), lr=cfg.lr)
@@ -249,10 +252,19 @@ class Peter:
         dev, out = self.config.device, []
         for s in range(0, len(u), batch_size):
             sl = slice(s, s + batch_size)
-            samples = self.generate(torch.as_tensor(u[sl], device=dev), torch.as_tensor(i[sl], device=dev),
-                                    f[sl].to(dev), greedy=method == "greedy")
+            user, item = torch.as_tensor(u[sl], device=dev), torch.as_tensor(i[sl], device=dev)
+            samples = self.generate(user, item, f[sl].to(dev), greedy=method == "greedy",
+                                    word_shift=self.rating_shift(user, item))
             out.extend(" ".join(self.vocab.decode(row.tolist())) for row in samples.tokens.cpu())
         return out
+
+    @torch.no_grad()
+    def rating_shift(self, user: torch.Tensor, item: torch.Tensor) -> torch.Tensor | None:
+        """The word shift of each row's predicted-rating class (None without a rating input)."""
+        if self.rating_input is None:
+            return None
+        predicted = self.model.rate(user, item)
+        return self.rating_input.offsets(predicted.cpu().numpy(), predicted.device)
 
 
 class PeterExplainer:
@@ -264,18 +276,22 @@ class PeterExplainer:
     (METHODS.md §A.7). The model stays in eval mode (no dropout), so the log-probabilities
     that are scored are those of the policy that sampled.
 
-    With ``rating_input`` (True, or a :class:`~whyrec.explain.interface.RatingInput` of width
-    ``emsize``), every word position is also fed PETER's own predicted rating (detached) as a
-    learned shift per rating class that starts at zero; the rating itself cannot change with it.
+    With ``rating_input``, every word position is also fed PETER's own predicted rating
+    (detached) as a learned shift per rating class that starts at zero (a
+    :class:`~whyrec.explain.interface.RatingInput`, set as ``peter.rating_input`` so that
+    ``peter.explain`` and PETER's bundle keep it); the rating itself cannot change with it. A
+    PETER that already has one (aligned before, or loaded from a bundle) always uses it.
     """
 
-    def __init__(self, peter: Peter, generator: torch.Generator | None = None,
-                 rating_input: bool | RatingInput = False) -> None:
+    def __init__(self, peter: Peter, generator: torch.Generator | None = None, rating_input: bool = False) -> None:
         self.peter = peter
         self.generator = generator or torch.Generator().manual_seed(0)
-        if rating_input is True:
-            rating_input = RatingInput(peter.config.emsize).to(peter.config.device)
-        self.rating_input = rating_input or None
+        if rating_input and peter.rating_input is None:
+            peter.rating_input = RatingInput(peter.config.emsize).to(peter.config.device)
+
+    @property
+    def rating_input(self) -> RatingInput | None:
+        return self.peter.rating_input
 
     def contexts(self, users, items, features=None) -> dict:
         p = self.peter
@@ -324,17 +340,7 @@ class PeterExplainer:
         return [" ".join(self.peter.vocab.decode(row.tolist())) for row in tokens.cpu()]
 
     def explain(self, users, items, method: str = "greedy", features=None, batch_size: int = 256) -> list[str]:
-        if self.rating_input is None:
-            return self.peter.explain(users, items, features, method=method)
-        if method not in ("greedy", "sample"):
-            raise WhyrecError(f"PETER: unknown decoding method '{method}' (greedy, sample)")
-        users, items, out = list(users), list(items), []
-        for s in range(0, len(users), batch_size):
-            part = list(features[s:s + batch_size]) if features is not None else None
-            ctx = self.contexts(users[s:s + batch_size], items[s:s + batch_size], part)
-            with torch.no_grad():
-                out.extend(self.texts(self.sample(ctx, greedy=method == "greedy").tokens))
-        return out
+        return self.peter.explain(users, items, features, method=method, batch_size=batch_size)
 
     def parameters(self):
         modules = [self.peter.model] + ([self.rating_input] if self.rating_input is not None else [])
@@ -343,7 +349,8 @@ class PeterExplainer:
     def frozen_copy(self) -> "PeterExplainer":
         ref = copy.copy(self.peter)
         ref.model = copy.deepcopy(self.peter.model).eval()
-        adapter = copy.deepcopy(self.rating_input) if self.rating_input is not None else None
-        for param in itertools.chain(ref.model.parameters(), adapter.parameters() if adapter is not None else ()):
+        ref.rating_input = copy.deepcopy(self.rating_input) if self.rating_input is not None else None
+        adapter_params = ref.rating_input.parameters() if ref.rating_input is not None else ()
+        for param in itertools.chain(ref.model.parameters(), adapter_params):
             param.requires_grad_(False)
-        return PeterExplainer(ref, self.generator, rating_input=adapter or False)
+        return PeterExplainer(ref, self.generator)

@@ -26,6 +26,9 @@ def save_peter(model, folder: str | Path) -> Path:
     """Write a fitted :class:`~whyrec.systems.peter.Peter` into ``folder``."""
     folder = Path(folder)
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.model.state_dict().items()}
+    if model.rating_input is not None:  # aligned with a rating input (PeterExplainer)
+        tensors.update({f"rating_input.{k}": v.detach().cpu().contiguous()
+                        for k, v in model.rating_input.state_dict().items()})
     users, items, ratings = zip(*[(u, i, r) for (u, i), r in model.train_ratings.items()]) if model.train_ratings \
         else ((), (), ())
     tensors.update({"records.user": torch.as_tensor(model.user_map.lookup(list(users)), dtype=torch.long),
@@ -36,7 +39,7 @@ def save_peter(model, folder: str | Path) -> Path:
               "item_ids": model.item_map.ids, "rating_range": list(model.rating_range),
               "global_mean": model.global_mean, "feature_words": model.feature_words,
               "item_feature": model.item_feature, "item_titles": model.item_titles, "history": model.history,
-              "name": model.name}
+              "name": model.name, "rating_input": model.rating_input is not None}
     return write_torch_bundle(folder, tensors, header)
 
 
@@ -44,6 +47,7 @@ def load_peter(folder: str | Path, header: dict):
     """Rebuild the PETER saved by :func:`save_peter` (``header`` = its bundle.json)."""
     from safetensors import SafetensorError
 
+    from whyrec.explain.interface import RatingInput
     from whyrec.explain.peter_model import PeterModel, PeterShape
     from whyrec.systems.peter import Peter, PeterConfig
 
@@ -59,6 +63,10 @@ def load_peter(folder: str | Path, header: dict):
         model.model = PeterModel(shape, model.vocab.pad, never_emit=(model.vocab.bos, model.vocab.pad)).to(cfg.device)
         model.model.load_state_dict({k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")})
         model.model.eval()
+        if header.get("rating_input"):
+            model.rating_input = RatingInput(cfg.emsize).to(cfg.device)
+            model.rating_input.load_state_dict({k[len("rating_input."):]: v for k, v in tensors.items()
+                                                if k.startswith("rating_input.")})
         model.rating_range = tuple(header["rating_range"])
         model.global_mean = header["global_mean"]
         model.feature_words = header["feature_words"]

@@ -1,0 +1,88 @@
+"""MMI alignment end to end on a trained system (what `whyrec align` runs)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from whyrec.align import pipeline
+from whyrec.align.mmi import MMIConfig
+from whyrec.bundle import load_bundle
+from whyrec.data import Corpus, ratio_split
+from whyrec.data.features import FeatureExtractor
+from whyrec.data.synthetic import make_planted_corpus
+from whyrec.data.text import Vocabulary, tokenize
+from whyrec.errors import ConfigError
+from whyrec.explain.sentence import MeanWordVectorEncoder
+from whyrec.rating.als import ContextAwareALS
+from whyrec.systems.mt import MultiTask
+
+TINY_MT = dict(factors=3, vocab_size=300, max_words=8, doc_words=12, doc_reviews=3, word_dim=16, word_vectors="random",
+               encoder_hidden=12, decoder_hidden=24, batch_size=32, pg_batch=8, rollouts=2, d_samples=8,
+               pg_steps=1, d_steps=2, adversarial_from=9, d_filters=4, d_widths=(1, 2), lr=1e-2, decoder_lr=1e-2,
+               epochs=1, variants=("item", "pair"))
+SMALL_MMI = dict(samples=2, epochs=2, batch_size=32, mine_hidden=8, mine_pretrain_epochs=3, max_batches_per_epoch=2)
+
+
+@pytest.fixture(scope="module")
+def setting():
+    split = ratio_split(make_planted_corpus(n_users=40, n_items=15, reviews_per_user=8, seed=2).corpus, seed=0)
+    features = FeatureExtractor(min_df=2).extract(Corpus.concat([split.train, split.valid, split.test]))
+    vocab = Vocabulary.build([tokenize(t) for t in split.train.texts], max_size=400)
+    encoder = MeanWordVectorEncoder(vocab, np.random.default_rng(0).standard_normal((len(vocab), 16)).astype(np.float32))
+    return split, features, encoder
+
+
+def test_mmi_data_uses_predicted_ratings_and_keeps_featured_records_for_the_feature_target(setting):
+    split, features, _ = setting
+    mt = MultiTask(**TINY_MT).fit(split.train, split.valid, features)
+    data = pipeline.mmi_data(mt, split.train, features, 8)
+    assert len(data) == len(split.train) and np.allclose(data.ratings, mt.predict_corpus(split.train))
+    featured = pipeline.mmi_data(mt, split.train, features, 8, with_feature=True)
+    words = pipeline.feature_words(split.train, features)
+    assert len(featured) == sum(bool(w) for w in words) > 0 and all(featured.features)
+    assert pipeline.feature_words(split.train, None) == [""] * len(split.train)
+
+
+def test_align_tunes_the_chosen_mt_decoder_in_place_and_keeps_its_rating_input(setting, tmp_path):
+    split, features, encoder = setting
+    mt = MultiTask(**TINY_MT).fit(split.train, split.valid, features)
+    item_decoder = {k: v.clone() for k, v in mt.generator["decoder_item"].state_dict().items()}
+    encoders = pipeline.reward_encoders("generic", encoder, split.train)
+    trainer = pipeline.align(mt, split.train, split.valid, features, encoders, MMIConfig(**SMALL_MMI),
+                             variant="pair", rating_input=True)
+    assert [h["phase"] for h in trainer.history] == ["generator", "estimator"]
+    assert list(mt.rating_inputs) == ["pair"] and trainer.explainer.rating_input is mt.rating_inputs["pair"]
+    # the other decoder is untouched
+    assert all(np.array_equal(v.numpy(), item_decoder[k].numpy())
+               for k, v in mt.generator["decoder_item"].state_dict().items())
+    assert pipeline.explain_records(mt, split.test, features, "item") == mt.explain(
+        split.test.users, split.test.items, variant="item")
+    mt.save(tmp_path / "aligned")
+    assert load_bundle(tmp_path / "aligned").explain(split.test.users, split.test.items) == \
+        mt.explain(split.test.users, split.test.items)
+
+
+def test_reward_encoders_and_what_cannot_be_aligned(setting):
+    split, features, encoder = setting
+    tuned = pipeline.reward_encoders("rating-tuned", encoder, split.train)
+    assert tuned["feature"] is encoder and tuned["rating"] is not encoder
+    with pytest.raises(ConfigError, match="rating-tuned"):
+        pipeline.reward_encoders("bert", encoder, split.train)
+    words = pipeline.sentence_encoder("words", encoder.vocab)
+    assert words.encode(["great strap"]).shape == (1, 50)
+    with pytest.raises(ConfigError, match="'minilm' or 'words'"):
+        pipeline.sentence_encoder("bert")
+    with pytest.raises(ConfigError, match="explanation generator"):
+        pipeline.check_alignable(ContextAwareALS(factors=2).fit(split.train))
+    mt = MultiTask(**{**TINY_MT, "variants": ("pair",)})
+    with pytest.raises(ConfigError, match="no 'user' decoder"):
+        pipeline.check_alignable(mt, "user")
+    # a system that never saw one user: that user's records are left out, the rest kept
+    absent = split.train.users[0]
+    seen = split.train.take(np.flatnonzero(split.train.users != absent))
+    mt_fit = MultiTask(**TINY_MT).fit(seen, split.valid, features)
+    kept = pipeline.known_records(mt_fit, split.train)
+    assert absent not in set(kept.users) and 0 < len(kept) < len(split.train)
+    assert all(u in mt_fit.user_map and i in mt_fit.item_map for u, i in zip(kept.users, kept.items))
+    assert pipeline.known_records(mt_fit, seen) is seen
