@@ -266,7 +266,8 @@ def markdown(results: dict) -> str:
              "so the run starts from the same explanations. *With estimator replay*, each online estimator epoch "
              "also re-reads as many (train review, observed rating) pairs as there are generated explanations, "
              "so the reward keeps the reviews' sense of which text goes with which rating instead of following "
-             "whatever separates the generator's current outputs. MMI's rating reward reads either the "
+             "whatever separates the generator's current outputs. *c_KL* is the weight of the KL penalty: the "
+             "MMI code's 0.16 unless the row's name gives another. MMI's rating reward reads either the "
              "sentence encoder itself (*generic*) or a layer over it trained to classify the train reviews' ratings "
              "(*rating-tuned*, standing in for MMI's BERT fine-tuned on the dataset's reviews); the metrics always "
              "use the generic encoder and the tf-idf judge, which the reward never sees.", "",

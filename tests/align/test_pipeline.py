@@ -58,6 +58,8 @@ def test_align_tunes_the_chosen_mt_decoder_in_place_and_keeps_its_rating_input(s
                for k, v in mt.generator["decoder_item"].state_dict().items())
     assert pipeline.explain_records(mt, split.test, features, "item") == mt.explain(
         split.test.users, split.test.items, variant="item")
+    with pytest.raises(ConfigError, match="0 usable training records .records need an extracted feature word"):
+        pipeline.align(mt, split.train, split.valid, None, encoders, MMIConfig(target="feature", **SMALL_MMI))
     mt.save(tmp_path / "aligned")
     assert load_bundle(tmp_path / "aligned").explain(split.test.users, split.test.items) == \
         mt.explain(split.test.users, split.test.items)

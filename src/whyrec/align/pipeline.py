@@ -125,12 +125,12 @@ def align(system, train: Corpus, valid: Corpus | None, features: pd.DataFrame | 
     (its ``history`` and ``selection`` tell what happened)."""
     max_words = max_words or system.config.max_words
     with_feature = config.target != "rating"
-    explainer = explainer_for(system, variant, rating_input)
-    trainer = MMITrainer(explainer, encoders, config)
+    check_alignable(system, variant)
     data = mmi_data(system, train, features, max_words, with_feature)
     if len(data) < 2:
         raise ConfigError(f"MMI({config.target}): {len(data)} usable training records"
                           + (" (records need an extracted feature word)" if with_feature else ""))
+    trainer = MMITrainer(explainer_for(system, variant, rating_input), encoders, config)
     keep = np.flatnonzero([bool(w) for w in feature_words(train, features)]) if with_feature else np.arange(len(train))
     # the estimators learn from human reviews first: (review, its observed rating / feature word)
     observed = MMIData(data.users, data.items, np.asarray(train.ratings)[keep], data.references, data.features)
