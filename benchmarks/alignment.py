@@ -12,6 +12,14 @@ reward, KL and entropy over training. PETER+ is also tuned with MMI(feature) and
 reward (1 − ε)·I(R;E) + ε·I(F;E), ε = 0.2, on the records with an extracted feature.
 
     python benchmarks/alignment.py [--datasets ...] [--threads 2] [--encoder minilm|glove]
+
+A run with --backbones keeps the other backbones' rows, and the earlier MMI rows of a backbone
+it re-measures when that backbone reproduces its numbers exactly. The recorded results are:
+
+    python benchmarks/alignment.py        # every backbone; MMI(rating) without and with rating input
+    python benchmarks/alignment.py --backbones MT-P --rating-input on --estimator-replay 1
+    python benchmarks/alignment.py --backbones MT-P --rating-input on --estimator-replay 1 --kl-weight 0.5
+    python benchmarks/alignment.py --backbones PETER --rating-input on --estimator-replay 1 --adapter-lr 0.01
 """
 
 from __future__ import annotations

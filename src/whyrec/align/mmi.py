@@ -22,11 +22,15 @@ and, each with its own mean-over-K baseline (ApRef2Seq variant, §A.5),
 c_KL = 0.16 and c_H = 0.0005 the MMI code's constants, L_backbone the explainer's own
 teacher-forced loss (kept, §A.7; ``backbone_weight=0`` drops it). Odd epochs train the
 generator with the estimators frozen, even epochs train the estimators on greedy outputs of
-the current generator (§A.5) — optionally mixed with replayed pre-training pairs
-(``estimator_replay``), which keeps the estimator's reading of the target anchored to human
-reviews rather than to whatever separates the generator's current outputs; training stops after ``patience`` generator epochs without a
+the current generator (§A.5). Training stops after ``patience`` generator epochs without a
 better validation MI, and the generator state with the best validation MI is kept — by default
 with every candidate state re-scored by the final estimators (``selection``).
+
+Two additions of whyrec's, both off by default: ``estimator_replay`` mixes pre-training
+(review, target) pairs back into every estimator epoch, which keeps the estimator's reading of
+"agrees with the target" anchored to how people write rather than to whatever separates the
+generator's current outputs; ``adapter_lr`` trains an explainer's rating input
+(:class:`~whyrec.explain.interface.RatingInput`) at a learning rate of its own.
 """
 
 from __future__ import annotations
