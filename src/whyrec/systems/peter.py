@@ -259,11 +259,13 @@ class Peter:
         return out
 
     @torch.no_grad()
-    def rating_shift(self, user: torch.Tensor, item: torch.Tensor) -> torch.Tensor | None:
-        """The word shift of each row's predicted-rating class (None without a rating input)."""
+    def rating_shift(self, user: torch.Tensor, item: torch.Tensor,
+                     predicted: torch.Tensor | None = None) -> torch.Tensor | None:
+        """The word shift of each row's predicted-rating class (None without a rating input);
+        ``predicted``: the rows' ratings when already computed."""
         if self.rating_input is None:
             return None
-        predicted = self.model.rate(user, item)
+        predicted = self.model.rate(user, item) if predicted is None else predicted
         return self.rating_input.offsets(predicted.cpu().numpy(), predicted.device)
 
 
@@ -308,9 +310,7 @@ class PeterExplainer:
         return ctx
 
     def _shift(self, ctx: dict) -> torch.Tensor | None:
-        if self.rating_input is None:
-            return None
-        return self.rating_input.offsets(ctx["predicted"].cpu().numpy(), ctx["predicted"].device)
+        return self.peter.rating_shift(ctx["user"], ctx["item"], ctx.get("predicted"))
 
     def repeat(self, ctx: dict, k: int) -> dict:
         return {key: value.repeat_interleave(k, dim=0) for key, value in ctx.items()}

@@ -24,11 +24,12 @@ KIND = "peter"
 
 def save_peter(model, folder: str | Path) -> Path:
     """Write a fitted :class:`~whyrec.systems.peter.Peter` into ``folder``."""
+    from whyrec.checkpoint import module_state
+
     folder = Path(folder)
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.model.state_dict().items()}
     if model.rating_input is not None:  # aligned with a rating input (PeterExplainer)
-        tensors.update({f"rating_input.{k}": v.detach().cpu().contiguous()
-                        for k, v in model.rating_input.state_dict().items()})
+        tensors.update(module_state("rating_input", model.rating_input))
     users, items, ratings = zip(*[(u, i, r) for (u, i), r in model.train_ratings.items()]) if model.train_ratings \
         else ((), (), ())
     tensors.update({"records.user": torch.as_tensor(model.user_map.lookup(list(users)), dtype=torch.long),
@@ -47,6 +48,7 @@ def load_peter(folder: str | Path, header: dict):
     """Rebuild the PETER saved by :func:`save_peter` (``header`` = its bundle.json)."""
     from safetensors import SafetensorError
 
+    from whyrec.checkpoint import load_module_state
     from whyrec.explain.interface import RatingInput
     from whyrec.explain.peter_model import PeterModel, PeterShape
     from whyrec.systems.peter import Peter, PeterConfig
@@ -65,8 +67,7 @@ def load_peter(folder: str | Path, header: dict):
         model.model.eval()
         if header.get("rating_input"):
             model.rating_input = RatingInput(cfg.emsize).to(cfg.device)
-            model.rating_input.load_state_dict({k[len("rating_input."):]: v for k, v in tensors.items()
-                                                if k.startswith("rating_input.")})
+            load_module_state("rating_input", model.rating_input, tensors)
         model.rating_range = tuple(header["rating_range"])
         model.global_mean = header["global_mean"]
         model.feature_words = header["feature_words"]
