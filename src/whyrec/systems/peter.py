@@ -258,14 +258,16 @@ class Peter:
             out.extend(" ".join(self.vocab.decode(row.tolist())) for row in samples.tokens.cpu())
         return out
 
-    @torch.no_grad()
     def rating_shift(self, user: torch.Tensor, item: torch.Tensor,
                      predicted: torch.Tensor | None = None) -> torch.Tensor | None:
         """The word shift of each row's predicted-rating class (None without a rating input);
-        ``predicted``: the rows' ratings when already computed."""
+        ``predicted``: the rows' ratings when already computed. The rating is detached; the
+        shift keeps its gradient, which is how MMI trains the rating input."""
         if self.rating_input is None:
             return None
-        predicted = self.model.rate(user, item) if predicted is None else predicted
+        if predicted is None:
+            with torch.no_grad():
+                predicted = self.model.rate(user, item)
         return self.rating_input.offsets(predicted.cpu().numpy(), predicted.device)
 
 
