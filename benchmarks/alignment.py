@@ -158,7 +158,7 @@ def run_dataset(name: str, args) -> dict:
             mt = load_bundle(bundle)
             backbones["MT-P"] = (mt, GRUExplainer.from_mt(mt, "pair"), mt.vocab, None)
             mt_config = mt.config.to_dict()
-            trained_for["MT-P"] = {"mt_config": {k: mt_config[k] for k in ("epochs", "decoder_lr", "prior_folds")},
+            trained_for["MT-P"] = {"mt_config": {k: mt_config[k] for k in ("epochs", "decoder_lr", "prior_folds", "coupling")},
                                    "epochs_trained": len(mt.history)}
         else:
             print(f"   no MT bundle in {bundle} (run benchmarks/mt.py first): MT-P skipped", flush=True)
@@ -327,7 +327,9 @@ def markdown(results: dict) -> str:
                    for b, row in r["rows"].items() if b in ("PETER", "PETER+") and "peter_epochs" in row]
         if "mt_config" in r["rows"].get("MT-P", {}):
             m = r["rows"]["MT-P"]["mt_config"]
-            trained.append(f"MT bundle: decoder lr {m['decoder_lr']}, {m['prior_folds']} prior fold(s)")
+            # rows recorded before the coupling was logged came from bundles trained with λ = 5.0
+            trained.append(f"MT bundle: decoder lr {m['decoder_lr']}, {m['prior_folds']} prior fold(s), "
+                           f"coupling λ {m.get('coupling', 5.0)}")
         if not trained:  # rows from runs that did not record it per backbone
             trained = [f"PETER ≤ {settings.get('peter_epochs', '?')} epochs"]
         lines.append(f"- {name}: " + "; ".join(parts + trained))

@@ -7,6 +7,10 @@ benchmarks/results/mt/<dataset>/, the summary to benchmarks/results/mt.{json,md}
 trained MT bundles to benchmarks/.cache/<dataset>/ (for `whyrec serve` and benchmarks/serve.py).
 
     python benchmarks/mt.py [--data ../shared/data] [--epochs 12] [--threads 2] [--datasets ...]
+
+Datasets may run in separate processes (``--threads 1 --datasets X`` each, as the recorded run
+did: digital music in one, the other three in another); ``--report-only`` then rebuilds the
+summary from the per-dataset JSON files, whichever process wrote ``mt.json`` last.
 """
 
 from __future__ import annotations
@@ -33,14 +37,15 @@ def summary_markdown(summary: dict) -> str:
              f"Split {summary['split']} of each shared dataset, MT settings {json.dumps(summary['config_overrides'])}, "
              f"{summary['threads']} torch thread(s), {summary['machine']}. Measured {summary['date']}. "
              "Per-dataset tables, training curves and the discriminator learning curve: `results/mt/<dataset>/`. "
-             "The last two columns are the learning rate of the GRU decoders' own weights (`decoder_lr`; before it "
-             "existed they shared the encoders' `lr` of 0.003) and the number of folds of MT's cross-fitted ALS priors "
+             "The last three columns are the learning rate of the GRU decoders' own weights (`decoder_lr`; before it "
+             "existed they shared the encoders' `lr` of 0.003), the number of folds of MT's cross-fitted ALS priors "
              "(`prior_folds`; 1 = the paper's loop, where an owner's prior comes from an encoder fitted to that owner's "
-             "own factors, with a fixed prior scale): rows measured with different values are not like for like.", "",
+             "own factors, with a fixed prior scale) and the weight λ of the coupling ‖U − Ũ‖² in the generator loss "
+             "(5.0 before it was lowered): rows measured with different values are not like for like.", "",
              "| dataset | PMF RMSE | plain ALS RMSE | MT−encoder | MT−decoder | MT RMSE (p vs plain ALS) | "
              "n-gram ppl | LSTM ppl | GCN-P ppl | MT-P ppl | MT-P tf-idf | shuffled-label acc (U / I / P) | wall (s) "
-             "| MT decoder lr | MT prior folds |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| MT decoder lr | MT prior folds | MT coupling λ |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in summary["datasets"].items():
         rating = {row["system"]: row for row in r["rating"]}
         text = {row["system"]: row for row in r["text"]}
@@ -52,7 +57,7 @@ def summary_markdown(summary: dict) -> str:
             f"{rating['MT']['rmse']:.4f} ({r['p_mt_vs_plain_als']:.3g}) | {text['N-gram']['perplexity']:.2f} | "
             f"{text['LSTM']['perplexity']:.2f} | {text['GCN-P']['perplexity']:.2f} | {text['MT-P']['perplexity']:.2f} | "
             f"{text['MT-P']['tfidf']:.4f} | {acc} | {r['wall_seconds']:.0f} | {r.get('decoder_lr', '?')} | "
-            f"{r.get('prior_folds', '?')} |")
+            f"{r.get('prior_folds', '?')} | {r.get('coupling', '?')} |")
     lines += ["", "## Checks of the issue's targets", ""]
     for name, checks in summary["checks"].items():
         rating = {row["system"]: row["rmse"] for row in summary["datasets"][name]["rating"]}
@@ -79,14 +84,24 @@ def target_checks(r: dict) -> dict:
 
 
 def finish_summary(summary: dict, out: Path) -> None:
-    """Add each row's decoder learning rate (from its per-dataset config) and the target checks."""
+    """Add each row's settings that changed between runs (from its per-dataset config) and the target checks."""
     for name, r in summary["datasets"].items():
         per_dataset = out / "mt" / name / "mt.json"
         if per_dataset.exists():
             config = json.loads(per_dataset.read_text())["config"]
             r["decoder_lr"] = config.get("decoder_lr") or config["lr"]
             r["prior_folds"] = config.get("prior_folds", 1)
+            r["coupling"] = config["coupling"]
     summary["checks"] = {name: target_checks(r) for name, r in summary["datasets"].items()}
+
+
+def summary_row(result: dict) -> dict:
+    """The part of one dataset's results (``run_mt_experiment``'s dict) the summary keeps."""
+    row = {k: result[k] for k in ("rating", "text", "discriminator", "wall_seconds", "seconds", "word_vectors",
+                                  "sizes", "p_mt_vs_plain_als")}
+    row["discriminator"] = {v: {k: x for k, x in d.items() if k != "learning_curve"}  # in the per-dataset JSON
+                            for v, d in row["discriminator"].items()}
+    return row
 
 
 def main() -> None:
@@ -97,10 +112,15 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=HERE / "results")
-    parser.add_argument("--report-only", action="store_true", help="rewrite the checks and markdown from the JSON")
+    parser.add_argument("--report-only", action="store_true",
+                        help="rebuild the summary, checks and markdown from the per-dataset JSON files")
     args = parser.parse_args()
     if args.report_only:
         summary = json.loads((args.out / "mt.json").read_text())
+        for name in DATASETS:  # the per-dataset results are the record (runs on other datasets may be newer)
+            per_dataset = args.out / "mt" / name / "mt.json"
+            if per_dataset.exists():
+                summary["datasets"][name] = summary_row(json.loads(per_dataset.read_text()))
         finish_summary(summary, args.out)
         (args.out / "mt.json").write_text(json.dumps(summary, indent=1))
         (args.out / "mt.md").write_text(summary_markdown(summary))
@@ -117,7 +137,7 @@ def main() -> None:
     for name in DATASETS:  # or from the per-dataset results an interrupted run of this script left behind
         per_dataset = args.out / "mt" / name / "mt.json"
         if name not in args.datasets and name not in summary["datasets"] and per_dataset.exists():
-            summary["datasets"][name] = json.loads(per_dataset.read_text())
+            summary["datasets"][name] = summary_row(json.loads(per_dataset.read_text()))
     for name in args.datasets:
         folder = args.data / name
         with warnings.catch_warnings():
@@ -127,16 +147,7 @@ def main() -> None:
         print(f"== {name}: {split.sizes()}", flush=True)
         result = run_mt_experiment(split, args.out / "mt" / name, MTConfig(**overrides),
                                    log=lambda msg: print(msg, flush=True), bundle_dir=HERE / ".cache" / name)
-        summary["datasets"][name] = {k: result[k] for k in ("rating", "text", "discriminator", "wall_seconds", "seconds",
-                                                             "word_vectors", "sizes")}
-        for d in summary["datasets"][name]["discriminator"].values():
-            d.pop("learning_curve", None)  # in the per-dataset JSON
-        summary["datasets"][name]["p_mt_vs_plain_als"] = result["p_mt_vs_plain_als"]
-    for r in summary["datasets"].values():
-        for key in ("config", "history", "examples", "split", "test_records_scored_for_text"):
-            r.pop(key, None)  # kept in the per-dataset JSON only
-        for d in r["discriminator"].values():
-            d.pop("learning_curve", None)
+        summary["datasets"][name] = summary_row(result)
     finish_summary(summary, args.out)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "mt.json").write_text(json.dumps(summary, indent=1))
