@@ -158,8 +158,8 @@ def run_dataset(name: str, args) -> dict:
             mt = load_bundle(bundle)
             backbones["MT-P"] = (mt, GRUExplainer.from_mt(mt, "pair"), mt.vocab, None)
             mt_config = mt.config.to_dict()
-            trained_for["MT-P"] = {"mt_config": {k: mt_config[k] for k in ("epochs", "decoder_lr", "prior_folds", "coupling")},
-                                   "epochs_trained": len(mt.history)}
+            recorded = ("epochs", "decoder_lr", "prior_folds", "coupling")
+            trained_for["MT-P"] = {"mt_config": {k: mt_config[k] for k in recorded}, "epochs_trained": len(mt.history)}
         else:
             print(f"   no MT bundle in {bundle} (run benchmarks/mt.py first): MT-P skipped", flush=True)
     if not backbones:

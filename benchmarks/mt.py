@@ -83,25 +83,27 @@ def target_checks(r: dict) -> dict:
     }
 
 
-def finish_summary(summary: dict, out: Path) -> None:
-    """Add each row's settings that changed between runs (from its per-dataset config) and the target checks."""
-    for name, r in summary["datasets"].items():
-        per_dataset = out / "mt" / name / "mt.json"
-        if per_dataset.exists():
-            config = json.loads(per_dataset.read_text())["config"]
-            r["decoder_lr"] = config.get("decoder_lr") or config["lr"]
-            r["prior_folds"] = config.get("prior_folds", 1)
-            r["coupling"] = config["coupling"]
-    summary["checks"] = {name: target_checks(r) for name, r in summary["datasets"].items()}
-
-
 def summary_row(result: dict) -> dict:
-    """The part of one dataset's results (``run_mt_experiment``'s dict) the summary keeps."""
+    """The part of one dataset's results (``run_mt_experiment``'s dict) the summary keeps, with the
+    MT settings that changed between runs."""
     row = {k: result[k] for k in ("rating", "text", "discriminator", "wall_seconds", "seconds", "word_vectors",
                                   "sizes", "p_mt_vs_plain_als")}
     row["discriminator"] = {v: {k: x for k, x in d.items() if k != "learning_curve"}  # in the per-dataset JSON
                             for v, d in row["discriminator"].items()}
+    config = result["config"]
+    row.update(decoder_lr=config.get("decoder_lr") or config["lr"], prior_folds=config.get("prior_folds", 1),
+               coupling=config["coupling"])
     return row
+
+
+def per_dataset_rows(out: Path) -> dict:
+    """Summary rows rebuilt from the per-dataset JSON files under ``out/mt/`` (the record of each dataset)."""
+    files = {name: out / "mt" / name / "mt.json" for name in DATASETS}
+    return {name: summary_row(json.loads(f.read_text())) for name, f in files.items() if f.exists()}
+
+
+def finish_summary(summary: dict) -> None:
+    summary["checks"] = {name: target_checks(r) for name, r in summary["datasets"].items()}
 
 
 def main() -> None:
@@ -117,11 +119,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.report_only:
         summary = json.loads((args.out / "mt.json").read_text())
-        for name in DATASETS:  # the per-dataset results are the record (runs on other datasets may be newer)
-            per_dataset = args.out / "mt" / name / "mt.json"
-            if per_dataset.exists():
-                summary["datasets"][name] = summary_row(json.loads(per_dataset.read_text()))
-        finish_summary(summary, args.out)
+        summary["datasets"].update(per_dataset_rows(args.out))  # runs on other datasets may be newer
+        finish_summary(summary)
         (args.out / "mt.json").write_text(json.dumps(summary, indent=1))
         (args.out / "mt.md").write_text(summary_markdown(summary))
         print(summary_markdown(summary))
@@ -131,13 +130,8 @@ def main() -> None:
     summary = {"split": args.split, "date": time.strftime("%Y-%m-%d"), "threads": args.threads,
                "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}",
                "config_overrides": overrides, "datasets": {}, "checks": {}}
-    if (args.out / "mt.json").exists():  # keep datasets measured by an earlier run of this script
-        previous = json.loads((args.out / "mt.json").read_text())
-        summary["datasets"] = {k: v for k, v in previous.get("datasets", {}).items() if k not in args.datasets}
-    for name in DATASETS:  # or from the per-dataset results an interrupted run of this script left behind
-        per_dataset = args.out / "mt" / name / "mt.json"
-        if name not in args.datasets and name not in summary["datasets"] and per_dataset.exists():
-            summary["datasets"][name] = summary_row(json.loads(per_dataset.read_text()))
+    # keep datasets measured by an earlier (or interrupted) run of this script
+    summary["datasets"] = {k: v for k, v in per_dataset_rows(args.out).items() if k not in args.datasets}
     for name in args.datasets:
         folder = args.data / name
         with warnings.catch_warnings():
@@ -148,7 +142,7 @@ def main() -> None:
         result = run_mt_experiment(split, args.out / "mt" / name, MTConfig(**overrides),
                                    log=lambda msg: print(msg, flush=True), bundle_dir=HERE / ".cache" / name)
         summary["datasets"][name] = summary_row(result)
-    finish_summary(summary, args.out)
+    finish_summary(summary)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "mt.json").write_text(json.dumps(summary, indent=1))
     (args.out / "mt.md").write_text(summary_markdown(summary))

@@ -21,8 +21,8 @@ from whyrec.systems.mt import MultiTask
 
 # coupling 5.0: the weight these MMI tests were calibrated with (MT's default became 0.5 later; with it
 # the rating-input test's tiny decoder still gave one sentence after its 7 MMI epochs)
-TINY_MT = dict(coupling=5.0, factors=3, vocab_size=300, max_words=8, doc_words=12, doc_reviews=3, word_dim=16, word_vectors="random",
-               encoder_hidden=12, decoder_hidden=24, batch_size=32, pg_batch=8, rollouts=2, d_samples=8,
+TINY_MT = dict(coupling=5.0, factors=3, vocab_size=300, max_words=8, doc_words=12, doc_reviews=3, word_dim=16,
+               word_vectors="random", encoder_hidden=12, decoder_hidden=24, batch_size=32, pg_batch=8, rollouts=2, d_samples=8,
                pg_steps=1, d_steps=2, adversarial_from=2, d_filters=4, d_widths=(1, 2, 3), lr=1e-2, decoder_lr=1e-2)
 
 

@@ -79,9 +79,10 @@ class MTConfig:
     lambda_bias: float = 3.0
     als_sweeps: int = 5
     # λ of ‖U − Ũ‖² in the generator loss. Our NLL is a mean per token, the paper's J a sum over the
-    # sequence (~11 tokens with <eos> on magazines), so the same λ weighs the coupling ~11× more. At 5.0 the context
-    # was pinned to the MF factors: on magazines (MT-P alone) λ = 0.5 gave validation perplexity
-    # 96 instead of 105 (test 115 vs 123) at the same RMSE; 0.1 no better text, a worse RMSE
+    # sequence (~11 tokens with <eos> on magazines), so the same λ weighs the coupling ~11× more.
+    # At 5.0 the context was pinned to the MF factors: on magazines (MT-P alone) λ = 0.5 gave
+    # validation perplexity 96 instead of 105 (test 115 vs 123) at the same RMSE; 0.1 no better text,
+    # a worse RMSE
     coupling: float = 0.5
     bias_priors: bool = True  # encoders also predict the bias coordinate: Ũ_i = [ũ_i; b̃_i]
     # cross-fitted priors: owners are split into this many folds, each with its own document
