@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 
 from tests.conftest import REVIEWS, amazon_lines
 
@@ -72,7 +73,7 @@ def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, plant
     before_files = sorted((p.name, p.stat().st_mtime_ns) for p in bundle.iterdir())
     proc = run_cli("align", str(bundle), "--data", str(path), "--out", str(aligned), "--encoder", "words",
                    "--rating-input", "--epochs", "2", "--samples", "2", "--batches", "2",
-                   "--set", "mine_pretrain_epochs=3", "--set", "mine_hidden=8")
+                   "--set", "mine_pretrain_epochs=3", "--set", "mine_hidden=8", "--device", "cpu")
     assert proc.returncode == 0, proc.stderr
     assert "before: test RMSE" in proc.stdout and "after: test RMSE" in proc.stdout and "⇒" in proc.stdout
     assert json.loads((aligned / "bundle.json").read_text())["rating_input"] is True
@@ -82,6 +83,11 @@ def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, plant
                                   "--encoder", "words", "--target", "style"), "target must be one of")
     assert_one_line_error(run_cli("align", str(bundle), "--data", str(path), "--out", str(bundle)),
                           "--out must be a new folder")
+    assert_one_line_error(run_cli("align", str(bundle), "--data", str(path), "--out", str(tmp_path / "y"),
+                                  "--device", "banana"), "unknown device 'banana'")
+    if not torch.cuda.is_available():  # a device the machine lacks fails before any data is read
+        assert_one_line_error(run_cli("train", "peter", "--data", str(tmp_path / "absent.csv"), "--out",
+                                      str(tmp_path / "z"), "--device", "cuda"), "no CUDA GPU")
 
 
 def test_truncated_gzip_warns_with_count(tmp_path):

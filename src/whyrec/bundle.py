@@ -101,8 +101,10 @@ def read_bundle_header(folder: str | Path) -> dict:
     return header
 
 
-def load_bundle(folder: str | Path):
-    """Rebuild the model saved in ``folder`` by :func:`save_bundle`."""
+def load_bundle(folder: str | Path, device: str = "cpu"):
+    """Rebuild the model saved in ``folder`` by :func:`save_bundle`; a neural system (MT, PETER)
+    is rebuilt on the CPU and moved to ``device`` (see :mod:`whyrec.devices`), so a bundle trained
+    on a GPU loads on a machine without one. Rating models run on numpy and ignore ``device``."""
     from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
@@ -113,11 +115,11 @@ def load_bundle(folder: str | Path):
     if header.get("kind") == "mt":
         from whyrec.systems.mt_bundle import load_mt
 
-        return load_mt(folder, header)
+        return load_mt(folder, header).to(device)
     if header.get("kind") == "peter":
         from whyrec.systems.peter_bundle import load_peter
 
-        return load_peter(folder, header)
+        return load_peter(folder, header).to(device)
     if header.get("kind") != "rating-model":
         raise BundleError(f"{folder}: unknown bundle kind {header.get('kind')!r}")
     cls = RATING_MODELS.get(header.get("class"))

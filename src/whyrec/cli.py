@@ -185,6 +185,7 @@ def train(
     seed: int = typer.Option(0, help="Seed of the random split."),
     param: Optional[list[str]] = typer.Option(None, "--param", help="Model parameter NAME=VALUE (repeatable)."),
     format: Optional[str] = typer.Option(None, "--format"),
+    device: str = typer.Option("cpu", "--device", help="torch device of MT / PETER: cpu, cuda, cuda:N, mps, auto."),
 ) -> None:
     """Fit a model on the train part, report validation/test RMSE, save a bundle.
 
@@ -196,14 +197,18 @@ def train(
     from whyrec.rating import make_model
 
     params = _parse_pairs(param, "--param")
+    if model in ("mt", "peter", "peter+"):
+        from whyrec.devices import resolve_device
+
+        device = resolve_device(device)  # a device this machine lacks fails before the data is read
     if model == "mt":
         from whyrec.systems.mt import MTConfig, MultiTask
 
-        estimator = MultiTask(MTConfig.from_dict(params))
+        estimator = MultiTask(MTConfig.from_dict({"device": device, **params}))
     elif model in ("peter", "peter+"):
         from whyrec.systems.peter import Peter, PeterConfig
 
-        estimator = Peter(PeterConfig.from_dict({**params, "use_feature": model == "peter+"}))
+        estimator = Peter(PeterConfig.from_dict({"device": device, **params, "use_feature": model == "peter+"}))
     else:
         estimator = make_model(model, **params)  # a bad name fails before loading
     text_system = model in ("mt", "peter", "peter+")
@@ -280,15 +285,18 @@ def experiment_mt(
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Checkpoint folder: MT resumes from it."),
     threads: int = typer.Option(1, help="torch CPU threads."),
     seed: int = typer.Option(0, help="Seed of the random split when no split folder is used."),
+    device: str = typer.Option("cpu", "--device", help="torch device of MT and its ablations: cpu, cuda, cuda:N, "
+                               "mps, auto."),
 ) -> None:
     """Train MT, its ablations and the baselines; write the paper's tables and plots."""
     import torch
 
+    from whyrec.devices import resolve_device
     from whyrec.systems.mt import MTConfig
     from whyrec.systems.mt_experiment import run_mt_experiment
 
     torch.set_num_threads(threads)
-    config = MTConfig.from_dict({"epochs": epochs, **_parse_pairs(setting, "--set")})
+    config = MTConfig.from_dict({"epochs": epochs, "device": resolve_device(device), **_parse_pairs(setting, "--set")})
     split_dir = split or _default_split_dir(data)
     corpus = _load(data, None, None, False, "keep-all" if split_dir else "keep-last")
     parts = _make_split(corpus, split_dir, seed)
@@ -323,6 +331,8 @@ def align(
                                            "generated explanation (0: generated only, as the MMI code)."),
     setting: Optional[list[str]] = typer.Option(None, "--set", help="Any other MMIConfig setting NAME=VALUE."),
     threads: int = typer.Option(1, help="torch CPU threads."),
+    device: str = typer.Option("cpu", "--device", help="torch device of the explainer and the MI estimators: "
+                               "cpu, cuda, cuda:N, mps, auto."),
 ) -> None:
     """Fine-tune a saved system's explanations with MMI so that they agree with its predicted
     ratings (and/or the item features); report the change and save the aligned bundle."""
@@ -333,6 +343,7 @@ def align(
     from whyrec.bundle import load_bundle
     from whyrec.data.corpus import Corpus
     from whyrec.data.features import FeatureExtractor
+    from whyrec.devices import resolve_device
     from whyrec.errors import ConfigError
     from whyrec.metrics.alignment import SentimentJudge, sentiment_accuracy
     from whyrec.metrics.rating import rmse
@@ -341,7 +352,7 @@ def align(
     torch.set_num_threads(threads)
     if out.resolve() == bundle.resolve():
         raise ConfigError("--out must be a new folder: the input bundle is kept as it is")
-    system = load_bundle(bundle)
+    system = load_bundle(bundle, resolve_device(device))
     pipeline.check_alignable(system, variant)
     is_mt = not isinstance(system, Peter)
     config = MMIConfig(**{"target": target, "epochs": epochs, "samples": samples, "max_batches_per_epoch": batches,
@@ -387,16 +398,19 @@ def serve(
     port: int = typer.Option(8000, help="Port."),
     cache: int = typer.Option(20000, help="Explanations (and users' item scores) kept in LRU caches per bundle (0: none)."),
     threads: int = typer.Option(1, help="torch CPU threads."),
+    device: str = typer.Option("cpu", "--device", help="torch device of the MT / PETER bundles: cpu, cuda, cuda:N, "
+                               "mps, auto."),
 ) -> None:
     """Serve recommendations with explanations over HTTP, and the web page at /."""
     import torch
     import uvicorn
 
+    from whyrec.devices import resolve_device
     from whyrec.serve.app import create_app, server_config
     from whyrec.serve.systems import ServedSystem
 
     torch.set_num_threads(threads)
-    systems = [ServedSystem.from_folder(b, cache) for b in bundles]
+    systems = [ServedSystem.from_folder(b, cache, resolve_device(device)) for b in bundles]
     names = [s.name for s in systems]
     if len(set(names)) != len(names):
         from whyrec.errors import ConfigError

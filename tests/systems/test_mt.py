@@ -214,6 +214,23 @@ def test_bundle_written_before_cross_fitting_loads_with_one_encoder_per_side(tin
     assert again.explain(test.users[:4], test.items[:4]) == single.explain(test.users[:4], test.items[:4])
 
 
+def test_a_trained_mt_moves_between_devices_and_refuses_one_it_lacks(trained, tiny_split):
+    import copy
+
+    from whyrec.errors import WhyrecError
+
+    with pytest.raises(WhyrecError, match="before moving"):
+        MultiTask(**TINY).to("cpu")
+    moved = copy.deepcopy(trained).to("cpu")
+    test = tiny_split.test
+    assert moved.explain(test.users[:4], test.items[:4]) == trained.explain(test.users[:4], test.items[:4])
+    if not torch.cuda.is_available():
+        with pytest.raises(WhyrecError, match="no CUDA GPU"):
+            copy.deepcopy(trained).to("cuda")
+        with pytest.raises(WhyrecError, match="no CUDA GPU"):
+            MultiTask(epochs=1, device="cuda", **TINY).fit(tiny_split.train, tiny_split.valid)
+
+
 def test_bundle_round_trip_gives_same_predictions_and_explanations(trained, tiny_split, tmp_path):
     from whyrec.bundle import load_bundle
 

@@ -179,6 +179,32 @@ def test_bundle_round_trip_gives_same_predictions_and_explanations(trained, plan
     assert not any(p.suffix == ".pkl" for p in (tmp_path / "peter").iterdir())
 
 
+def test_a_bundle_trained_on_a_gpu_loads_on_the_cpu(trained, planted, tmp_path):
+    import json
+
+    from whyrec.bundle import load_bundle
+
+    split, _ = planted
+    trained.save(tmp_path / "peter")
+    header_file = tmp_path / "peter" / "bundle.json"
+    header = json.loads(header_file.read_text())
+    header["config"]["device"] = "cuda"  # as written on a GPU machine
+    header_file.write_text(json.dumps(header))
+    again = load_bundle(tmp_path / "peter")
+    assert again.config.device == "cpu" and next(again.model.parameters()).device.type == "cpu"
+    users, items = split.test.users[:6], split.test.items[:6]
+    assert np.allclose(again.predict(users, items), trained.predict(users, items))
+
+
+def test_moving_needs_a_trained_model_and_a_device_this_machine_has(trained):
+    with pytest.raises(WhyrecError, match="before moving"):
+        Peter(**TINY).to("cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(WhyrecError, match="no CUDA GPU"):
+            copy.deepcopy(trained).to("cuda")
+    assert copy.deepcopy(trained).to("cpu").config.device == "cpu"
+
+
 def test_an_aligned_rating_input_is_saved_and_used_after_loading(trained, planted, tmp_path):
     from whyrec.bundle import load_bundle
     from whyrec.systems.peter import PeterExplainer

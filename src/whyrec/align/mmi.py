@@ -132,13 +132,17 @@ class MMITrainer:
         # one encoder for every target, or one per target ({"rating": ..., "feature": ...})
         self.encoders = dict(encoder) if isinstance(encoder, dict) else {t: encoder for t in ("rating", "feature")}
         self.reference = explainer.frozen_copy()
+        # the estimators, the encoded texts and the targets live where the explainer does; the
+        # sentence encoders stay on the CPU
+        first = next(iter(explainer.parameters()), None)
+        self.device = first.device if first is not None else torch.device("cpu")
         self.optimizer = torch.optim.Adam(self._parameter_groups(explainer), lr=self.config.lr)
         self.dwa = DynamicWeightAverage(["mi", "kl", "entropy"], self.config.dwa_temperature, fixed=not self.config.dwa)
         self.rng = np.random.default_rng(self.config.seed)
         self.perm_gen = torch.Generator().manual_seed(self.config.seed)
         mine_cfg = MINEConfig(hidden=self.config.mine_hidden, lr=self.config.mine_lr,
                               batch_size=self.config.mine_batch_size, epochs=self.config.mine_pretrain_epochs,
-                              seed=self.config.seed)
+                              seed=self.config.seed, device=str(self.device))
         self.estimators: dict[str, MINE] = {}
         names = {"rating": ["rating"], "feature": ["feature"], "joint": ["rating", "feature"]}[self.config.target]
         missing = [n for n in names if n not in self.encoders]
@@ -171,7 +175,7 @@ class MMITrainer:
             if data.features is None:
                 raise ConfigError("MMI: feature alignment needs a feature word per record")
             out["feature"] = self.encoders["feature"].encode(list(data.features))
-        return out
+        return {name: y.to(self.device) for name, y in out.items()}
 
     def _embed(self, texts: list[str]) -> dict[str, torch.Tensor]:
         """Each estimator's view of ``texts``: its target's encoder, each distinct encoder run once."""
@@ -179,7 +183,7 @@ class MMITrainer:
         for name in self.estimators:
             encoder = self.encoders[name]
             if id(encoder) not in done:
-                done[id(encoder)] = encoder.encode(texts)
+                done[id(encoder)] = encoder.encode(texts).to(self.device)
         return {name: done[id(self.encoders[name])] for name in self.estimators}
 
     def pretrain(self, texts: list[str], data: MMIData) -> None:

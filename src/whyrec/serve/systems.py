@@ -172,9 +172,9 @@ class ServedSystem:
         return self.model.explain(users, items, variant=explainer, no_repeat=True)
 
     @classmethod
-    def from_folder(cls, folder: str | Path, cache_size: int = 20000) -> "ServedSystem":
-        """Load a bundle; it is served under its folder's name."""
-        return cls(Path(folder).resolve().name, load_bundle(folder), cache_size)
+    def from_folder(cls, folder: str | Path, cache_size: int = 20000, device: str = "cpu") -> "ServedSystem":
+        """Load a bundle (a neural one onto ``device``); it is served under its folder's name."""
+        return cls(Path(folder).resolve().name, load_bundle(folder, device), cache_size)
 
     # --- queries ---------------------------------------------------------------------------------
     def describe(self) -> dict:

@@ -58,6 +58,7 @@ from whyrec.checkpoint import (latest_checkpoint, load_module_state, load_optimi
                                optimizer_state, save_checkpoint)
 from whyrec.data.corpus import Corpus, IdMap
 from whyrec.data.text import Vocabulary, tokenize
+from whyrec.devices import resolve_device
 from whyrec.errors import ConfigError, WhyrecError
 from whyrec.explain.embeddings import init_word_vectors
 from whyrec.explain.seq2seq import ContextGRUDecoder, ReviewDocumentEncoder, beam_search, sample
@@ -191,6 +192,18 @@ class MultiTask:
         # per variant, the rating input an alignment fine-tuning added to its decoder (see
         # GRUExplainer.from_mt); explain() and token_log_probs() then feed it the predicted rating
         self.rating_inputs = nn.ModuleDict()
+
+    def to(self, device: str) -> "MultiTask":
+        """Move the trained networks, and the training documents the encoders read, to ``device``."""
+        if self.vocab is None:
+            raise WhyrecError("MT: train or load the model before moving it")
+        self.config.device = resolve_device(device)
+        for modules in (self.generator, getattr(self, "discriminators", None), self.rating_inputs):
+            if modules is not None:
+                modules.to(self.config.device)
+        self.data.doc_tokens = self.data.doc_tokens.to(self.config.device)
+        self._context_tables = None
+        return self
 
     # --- building ---------------------------------------------------------------------------------
     def _prepare(self, train: Corpus, features: pd.DataFrame | None) -> None:
@@ -440,6 +453,7 @@ class MultiTask:
         cfg = self.config
         if len(train) == 0:
             raise WhyrecError("MT: the training data is empty")
+        cfg.device = resolve_device(cfg.device)
         self._context_tables = None
         self.rating_inputs = nn.ModuleDict()  # new decoders: an earlier alignment no longer applies
         self._prepare(train, features)

@@ -24,6 +24,7 @@ import torch.nn.functional as F
 
 from whyrec.data.corpus import Corpus, IdMap
 from whyrec.data.text import UNK, Vocabulary
+from whyrec.devices import resolve_device
 from whyrec.errors import ConfigError, WhyrecError
 from whyrec.explain.interface import RatingInput
 from whyrec.explain.peter_model import PeterModel, PeterShape, select_rows
@@ -74,6 +75,16 @@ class Peter:
         # the rating input an alignment fine-tuning added (see PeterExplainer); explain() feeds it
         self.rating_input: RatingInput | None = None
 
+    def to(self, device: str) -> "Peter":
+        """Move the trained transformer (and its rating input, if aligned) to ``device``."""
+        if self.model is None:
+            raise WhyrecError("PETER: train or load the model before moving it")
+        self.config.device = resolve_device(device)
+        self.model.to(self.config.device)
+        if self.rating_input is not None:
+            self.rating_input.to(self.config.device)
+        return self
+
     # --- data -------------------------------------------------------------------------------------
     def _tensors(self, corpus: Corpus, features: pd.DataFrame | None):
         targets = explanation_targets(corpus, features, self.config.max_words)
@@ -92,6 +103,7 @@ class Peter:
         cfg = self.config
         if len(train) == 0:
             raise WhyrecError("PETER: the training data is empty")
+        cfg.device = resolve_device(cfg.device)
         torch.manual_seed(cfg.seed)
         self.user_map, self.item_map = IdMap(train.user_ids()), IdMap(train.item_ids())
         targets = explanation_targets(train, features, cfg.max_words)

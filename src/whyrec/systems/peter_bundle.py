@@ -56,7 +56,8 @@ def load_peter(folder: str | Path, header: dict):
     folder = Path(folder)
     tensors = read_torch_arrays(folder)
     try:
-        model = Peter(PeterConfig.from_dict(header["config"]))
+        # rebuilt on the CPU whatever device it was trained on; load_bundle moves it where asked
+        model = Peter(PeterConfig.from_dict({**header["config"], "device": "cpu"}))
         model.vocab = Vocabulary(header["vocab"])
         model.user_map, model.item_map = IdMap(header["user_ids"]), IdMap(header["item_ids"])
         cfg = model.config
