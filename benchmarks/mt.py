@@ -26,7 +26,7 @@ import torch
 
 from whyrec.data import fixed_index_split, load_corpus
 from whyrec.systems.mt import MTConfig
-from whyrec.systems.mt_experiment import run_mt_experiment
+from whyrec.systems.mt_experiment import epochs_cell, run_mt_experiment
 
 HERE = Path(__file__).resolve().parent
 DATASETS = ["amazon-digital-music", "amazon-musical-instruments", "amazon-magazine-subscriptions", "amazon-gift-cards"]
@@ -41,11 +41,13 @@ def summary_markdown(summary: dict) -> str:
              "existed they shared the encoders' `lr` of 0.003), the number of folds of MT's cross-fitted ALS priors "
              "(`prior_folds`; 1 = the paper's loop, where an owner's prior comes from an encoder fitted to that owner's "
              "own factors, with a fixed prior scale) and the weight λ of the coupling ‖U − Ũ‖² in the generator loss "
-             "(5.0 before it was lowered): rows measured with different values are not like for like.", "",
+             "(5.0 before it was lowered): rows measured with different values are not like for like. The LSTM and "
+             "MT-P epochs columns say how their training ended: epochs run / the epoch kept (lowest validation NLL) "
+             "(the cap); \"still improving\" marks a model the cap stopped (\"?\": not recorded by that run).", "",
              "| dataset | PMF RMSE | plain ALS RMSE | MT−encoder | MT−decoder | MT RMSE (p vs plain ALS) | "
              "n-gram ppl | LSTM ppl | GCN-P ppl | MT-P ppl | MT-P tf-idf | shuffled-label acc (U / I / P) | wall (s) "
-             "| MT decoder lr | MT prior folds | MT coupling λ |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| MT decoder lr | MT prior folds | MT coupling λ | LSTM epochs | MT-P epochs |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in summary["datasets"].items():
         rating = {row["system"]: row for row in r["rating"]}
         text = {row["system"]: row for row in r["text"]}
@@ -57,7 +59,8 @@ def summary_markdown(summary: dict) -> str:
             f"{rating['MT']['rmse']:.4f} ({r['p_mt_vs_plain_als']:.3g}) | {text['N-gram']['perplexity']:.2f} | "
             f"{text['LSTM']['perplexity']:.2f} | {text['GCN-P']['perplexity']:.2f} | {text['MT-P']['perplexity']:.2f} | "
             f"{text['MT-P']['tfidf']:.4f} | {acc} | {r['wall_seconds']:.0f} | {r.get('decoder_lr', '?')} | "
-            f"{r.get('prior_folds', '?')} | {r.get('coupling', '?')} |")
+            f"{r.get('prior_folds', '?')} | {r.get('coupling', '?')} | {epochs_of(text['LSTM'])} | "
+            f"{epochs_of(text['MT-P'])} |")
     lines += ["", "## Checks of the issue's targets", ""]
     for name, checks in summary["checks"].items():
         rating = {row["system"]: row["rmse"] for row in summary["datasets"][name]["rating"]}
@@ -66,6 +69,10 @@ def summary_markdown(summary: dict) -> str:
                      + f" (MT − plain ALS = {delta:+.5f} RMSE, paired t-test p = "
                      f"{summary['datasets'][name]['p_mt_vs_plain_als']:.3g})")
     return "\n".join(lines) + "\n"
+
+
+def epochs_of(row: dict) -> str:
+    return epochs_cell(row["training"]) if "training" in row else "?"
 
 
 def target_checks(r: dict) -> dict:

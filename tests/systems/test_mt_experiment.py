@@ -8,7 +8,7 @@ from tests.systems.test_mt import TINY
 from whyrec.data import ratio_split
 from whyrec.data.synthetic import make_planted_corpus
 from whyrec.systems.mt import MTConfig, MultiTask
-from whyrec.systems.mt_experiment import run_mt_experiment, shuffled_label_accuracy
+from whyrec.systems.mt_experiment import epochs_cell, run_mt_experiment, shuffled_label_accuracy, training_end
 
 
 def test_run_mt_experiment_writes_tables_and_plots(tmp_path):
@@ -18,6 +18,9 @@ def test_run_mt_experiment_writes_tables_and_plots(tmp_path):
     assert [r["system"] for r in results["rating"]] == ["PMF", "plain ALS", "MT-encoder", "MT-decoder", "MT"]
     assert {r["system"] for r in results["text"]} == {"N-gram", "LSTM", "GCN-U", "GCN-I", "GCN-P", "MT-U", "MT-I", "MT-P"}
     assert all(r["perplexity"] > 1 for r in results["text"])
+    training = {r["system"]: r["training"] for r in results["text"]}
+    assert training["N-gram"] is None and training["MT-P"]["cap"] == 2 and training["LSTM"]["cap"] == 2
+    assert all(1 <= t["best_epoch"] <= t["epochs"] <= 2 for name, t in training.items() if t)
     for variant in ("user", "item", "pair"):
         d = results["discriminator"][variant]
         assert 0 <= d["shuffled_label_accuracy"] <= 1 and len(d["learning_curve"]) == 3
@@ -25,6 +28,15 @@ def test_run_mt_experiment_writes_tables_and_plots(tmp_path):
         assert (tmp_path / name).stat().st_size > 100
     assert json.loads((tmp_path / "mt.json").read_text())["config"]["epochs"] == 2
     assert "| MT-P |" in (tmp_path / "mt.md").read_text()
+
+
+def test_training_end_says_which_epoch_was_kept_and_flags_a_model_the_cap_stopped_improving():
+    stopped = training_end([5.0, 4.0, 4.2, 4.3, 4.1], cap=30)
+    assert stopped == {"epochs": 5, "best_epoch": 2, "cap": 30}
+    assert epochs_cell(stopped) == "5 / 2 (30)"
+    capped = training_end([5.0, 4.0, 3.9], cap=3)
+    assert epochs_cell(capped) == "3 / 3 (3) still improving"
+    assert epochs_cell(None) == "—"
 
 
 class _Oracle(torch.nn.Module):

@@ -110,10 +110,21 @@ def discriminator_learning_curve(model: MultiTask, variant: str, steps: int = 60
     return curve
 
 
-def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = None, lm_epochs: int = 30,
+def training_end(valid_nll: list[float], cap: int) -> dict:
+    """How a text model's training ended: epochs run, the epoch whose state was kept (lowest
+    validation NLL) and the cap on epochs. ``best_epoch == epochs == cap`` means the validation
+    NLL was still falling when the cap stopped it."""
+    return {"epochs": len(valid_nll), "best_epoch": int(np.argmin(valid_nll)) + 1 if valid_nll else 0, "cap": cap}
+
+
+def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = None, lm_epochs: int = 60,
                       checkpoint_dir: str | Path | None = None, log: Callable[[str], None] = print,
                       curve_steps: int = 60, bundle_dir: str | Path | None = None) -> dict:
-    """Train everything on ``split``, write tables/plots into ``out``, return the results dict."""
+    """Train everything on ``split``, write tables/plots into ``out``, return the results dict.
+
+    The LSTM and GCN language models stop when their validation NLL has not improved for 3
+    epochs, or at ``lm_epochs``; MT runs ``config.epochs``. Each text row records how its
+    training ended (:func:`training_end`)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     config = config or MTConfig()
@@ -178,8 +189,8 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
 
     text_rows = []
 
-    def add_text(name, logps, generations):
-        row = {"system": name, "perplexity": perplexity(logps)}
+    def add_text(name, logps, generations, training):
+        row = {"system": name, "perplexity": perplexity(logps), "training": training}
         if generations is not None:
             hyp = [g.split() for g in generations]
             row.update(tfidf=tfidf_similarity(test_targets, hyp, idf_corpus=train_targets),
@@ -190,22 +201,27 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
 
     vectors, _ = init_word_vectors(mt.vocab, config.word_dim, config.word_vectors, config.seed)  # same start as MT
     ngram = timed("n-gram", lambda: InterpolatedNgramLM(mt.vocab).fit(train_targets, valid_targets))
-    add_text("N-gram", [ngram.token_log_probs(t) for t in test_targets], None)
+    add_text("N-gram", [ngram.token_log_probs(t) for t in test_targets], None, None)
     lstm = timed("LSTM LM", lambda: RecurrentLanguageModel(mt.vocab, word_dim=config.word_dim, hidden=config.decoder_hidden,
                                                            word_vectors=vectors)
                  .fit(train_targets, None, va_targets, None, epochs=lm_epochs, seed=config.seed, patience=3))
-    add_text("LSTM", lstm.token_log_probs(test_targets), None)
+    add_text("LSTM", lstm.token_log_probs(test_targets), None,
+             training_end([h["valid_nll"] for h in lstm.history], lm_epochs))
     for variant in VARIANTS:
         gcn = timed(f"GCN-{variant[0].upper()}", lambda: RecurrentLanguageModel(
             mt.vocab, word_dim=config.word_dim, hidden=config.decoder_hidden, owner_sizes=sizes[variant],
             word_vectors=vectors).fit(train_targets, tr_owners[variant], va_targets, va_owners[variant],
                                       epochs=lm_epochs, seed=config.seed, patience=3))
-        add_text(f"GCN-{variant[0].upper()}", gcn.token_log_probs(test_targets, owners[variant]), None)
+        add_text(f"GCN-{variant[0].upper()}", gcn.token_log_probs(test_targets, owners[variant]), None,
+                 training_end([h["valid_nll"] for h in gcn.history], lm_epochs))
     test_users = [u for u, k in zip(test.users, known) if k]
     test_items = [i for i, k in zip(test.items, known) if k]
+    # MT keeps the generators of the epoch with the lowest validation NLL averaged over its variants
+    mt_nll = [float(np.mean([h[f"valid_nll_{v}"] for v in config.variants])) for h in mt.history
+              if all(f"valid_nll_{v}" in h for v in config.variants)]
     for variant in config.variants:
         add_text(f"MT-{variant[0].upper()}", mt.token_log_probs(variant, test_targets, users, items),
-                 mt.explain(test_users, test_items, variant=variant))
+                 mt.explain(test_users, test_items, variant=variant), training_end(mt_nll, config.epochs))
 
     # --- discriminator ----------------------------------------------------------------------------------
     disc = {}
@@ -240,10 +256,10 @@ def markdown(results: dict) -> str:
         p = "—" if r["p_vs_mt"] is None else f"{r['p_vs_mt']:.3g}"
         lines.append(f"| {r['system']} | {r['mse']:.4f} | {r['rmse']:.4f} | {p} |")
     lines += ["", f"## Explanations (test, {results['test_records_scored_for_text']:,} records)", "",
-              "| system | perplexity | tf-idf | BLEU-1 | ROUGE-L F |", "|---|---|---|---|---|"]
+              "| system | perplexity | tf-idf | BLEU-1 | ROUGE-L F | epochs run / kept (cap) |", "|---|---|---|---|---|---|"]
     for r in results["text"]:
         extra = (f"{r['tfidf']:.4f} | {r['bleu1']:.2f} | {r['rouge_l']:.2f}" if "tfidf" in r else "— | — | —")
-        lines.append(f"| {r['system']} | {r['perplexity']:.2f} | {extra} |")
+        lines.append(f"| {r['system']} | {r['perplexity']:.2f} | {extra} | {epochs_cell(r.get('training'))} |")
     lines += ["", "## Discriminator", "", "| variant | shuffled-label accuracy | fresh-D accuracy after 1 / last step |",
               "|---|---|---|"]
     for v, d in results["discriminator"].items():
@@ -253,6 +269,15 @@ def markdown(results: dict) -> str:
         lines.append(f"- {e['user']} → {e['item']}: predicted {e['predicted']:.2f} (true {e['rating']:g}): "
                      f"“{e['mt_p']}” — truth: “{e['truth']}”")
     return "\n".join(lines) + "\n"
+
+
+def epochs_cell(training: dict | None) -> str:
+    """``run / kept (cap)`` of a text row's training, flagged when the cap stopped a model still improving."""
+    if not training:
+        return "—"
+    still_improving = training["best_epoch"] == training["epochs"] == training["cap"]
+    return (f"{training['epochs']} / {training['best_epoch']} ({training['cap']})"
+            + (" still improving" if still_improving else ""))
 
 
 def plot_discriminator(results: dict, path: Path) -> None:
