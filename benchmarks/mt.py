@@ -6,7 +6,7 @@ For each dataset, ``whyrec.systems.mt_experiment.run_mt_experiment`` trains MT, 
 benchmarks/results/mt/<dataset>/, the summary to benchmarks/results/mt.{json,md}, and the
 trained MT bundles to benchmarks/.cache/<dataset>/ (for `whyrec serve` and benchmarks/serve.py).
 
-    python benchmarks/mt.py [--data ../shared/data] [--epochs 12] [--threads 2] [--datasets ...]
+    python benchmarks/mt.py [--data ../shared/data] [--epochs 30] [--threads 2] [--datasets ...]
 
 Datasets may run in separate processes (``--threads 1 --datasets X`` each, as the recorded run
 did: digital music in one, the other three in another); ``--report-only`` then rebuilds the
@@ -103,6 +103,10 @@ def summary_row(result: dict) -> dict:
     return row
 
 
+def dataset_order(name: str) -> int:
+    return DATASETS.index(name) if name in DATASETS else len(DATASETS)
+
+
 def per_dataset_rows(out: Path) -> dict:
     """Summary rows rebuilt from the per-dataset JSON files under ``out/mt/`` (the record of each dataset)."""
     files = {name: out / "mt" / name / "mt.json" for name in DATASETS}
@@ -118,7 +122,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=HERE.parents[1] / "shared" / "data")
     parser.add_argument("--split", default="1")
     parser.add_argument("--datasets", nargs="*", default=DATASETS)
-    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--epochs", type=int, default=30,
+                        help="MT's cap on epochs; its early stopping (patience 3) usually ends it sooner")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=HERE / "results")
     parser.add_argument("--report-only", action="store_true",
@@ -126,7 +131,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.report_only:
         summary = json.loads((args.out / "mt.json").read_text())
-        summary["datasets"].update(per_dataset_rows(args.out))  # runs on other datasets may be newer
+        rows = {**summary["datasets"], **per_dataset_rows(args.out)}  # runs on other datasets may be newer
+        summary["datasets"] = {name: rows[name] for name in sorted(rows, key=dataset_order)}
         finish_summary(summary)
         (args.out / "mt.json").write_text(json.dumps(summary, indent=1))
         (args.out / "mt.md").write_text(summary_markdown(summary))

@@ -280,7 +280,8 @@ def experiment_mt(
     data: Path = typer.Option(..., "--data", help="Review file or folder."),
     split: Optional[Path] = typer.Option(None, "--split", help="Split folder (default: <data>/1 when present)."),
     out: Path = typer.Option(Path("runs/mt"), "--out", help="Folder for mt.md, mt.json and the plots."),
-    epochs: int = typer.Option(12, help="MT epochs (Algorithm 1 iterations)."),
+    epochs: int = typer.Option(30, help="At most this many MT epochs (Algorithm 1 iterations); MT stops sooner "
+                               "once 3 epochs improve neither validation RMSE nor NLL (--set patience=N, 0: off)."),
     setting: Optional[list[str]] = typer.Option(None, "--set", help="Any MT setting NAME=VALUE (see MTConfig)."),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Checkpoint folder: MT resumes from it."),
     threads: int = typer.Option(1, help="torch CPU threads."),

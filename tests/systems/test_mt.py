@@ -17,7 +17,7 @@ from whyrec.data import ratio_split
 from whyrec.data.synthetic import make_planted_corpus
 from whyrec.errors import ConfigError, WhyrecError
 from whyrec.metrics.rating import rmse
-from whyrec.systems.mt import MTConfig, MultiTask, owner_folds
+from whyrec.systems.mt import MTConfig, MultiTask, epochs_without_improvement, owner_folds
 
 TINY = dict(factors=3, vocab_size=300, max_words=8, doc_words=12, doc_reviews=3, word_dim=16, word_vectors="random",
             encoder_hidden=12, decoder_hidden=24, batch_size=32, pg_batch=8, rollouts=2, d_samples=8,
@@ -92,6 +92,24 @@ def test_ablation_and_config_errors(tiny_split):
             MTConfig(prior_scales=bad)
     with pytest.raises(ConfigError, match="prior_folds"):
         MTConfig(prior_folds=0)
+
+
+def test_epochs_without_improvement_counts_from_the_more_recent_best_of_rating_and_text():
+    rmse_nll = [(1.0, 5.0), (0.9, 4.0), (0.95, 4.1), (0.9, 3.9), (0.96, 4.0)]
+    history = [{"valid_rmse": r, "valid_nll_pair": n} for r, n in rmse_nll]
+    assert epochs_without_improvement(history, ("pair",)) == 1  # text best at epoch 4
+    assert epochs_without_improvement(history, ()) == 3  # a tie is no improvement: RMSE best at epoch 2
+    assert epochs_without_improvement([{"valid_rmse": None}], ()) is None  # no validation data
+    assert epochs_without_improvement([], ("pair",)) is None
+
+
+def test_training_stops_once_patience_epochs_brought_no_improvement(tiny_split):
+    mt = MultiTask(epochs=12, patience=1, decoder=False, **TINY).fit(tiny_split.train, tiny_split.valid)
+    n = len(mt.history)
+    assert n < 12 and epochs_without_improvement(mt.history, ()) >= 1
+    assert all(epochs_without_improvement(mt.history[:k], ()) < 1 for k in range(1, n))
+    with pytest.raises(ConfigError, match="patience"):
+        MTConfig(patience=-1)
 
 
 def test_owner_folds_are_seeded_and_balanced():

@@ -109,8 +109,11 @@ class MTConfig:
     variants: tuple = VARIANTS
     encoder: str = "document"  # "embedding" = the MT−encoder ablation
     decoder: bool = True  # False = the MT−decoder ablation
-    # schedule (Algorithm 1)
+    # schedule (Algorithm 1, which loops "until convergence"): at most ``epochs``, and training stops
+    # once ``patience`` epochs in a row have lowered neither the validation RMSE nor the decoders'
+    # mean validation NLL (0: always run ``epochs``; without validation data it never stops early)
     epochs: int = 12
+    patience: int = 3
     teacher_steps: int = 0  # per epoch; 0 = ``teacher_passes`` passes over the training records
     teacher_passes: float = 2.0
     pg_steps: int = 2
@@ -143,6 +146,8 @@ class MTConfig:
             raise ConfigError("factors, epochs, batch_size and max_words must be positive")
         if self.prior_folds < 1:
             raise ConfigError("prior_folds must be at least 1")
+        if self.patience < 0:
+            raise ConfigError("patience must be 0 (off) or positive")
         if self.lr <= 0 or self.d_lr <= 0 or (self.decoder_lr is not None and self.decoder_lr <= 0):
             raise ConfigError("learning rates must be positive")
 
@@ -473,6 +478,9 @@ class MultiTask:
         valid_text = self._valid_text(valid, features)
         n_teacher = cfg.teacher_steps or max(1, int(cfg.teacher_passes * len(self.data.targets) / cfg.batch_size))
         for epoch in range(start, cfg.epochs + 1):
+            since = epochs_without_improvement(self.history, cfg.variants if cfg.decoder else ())
+            if cfg.patience and since is not None and since >= cfg.patience:
+                break  # converged (checked first, so a resumed run that had converged stops too)
             began = time.perf_counter()
             self._context_tables = None  # the encoders change this epoch
             stats: dict = {}
@@ -583,8 +591,9 @@ class MultiTask:
         if found is None:
             return 0
         tensors, state = found
-        same = {k: v for k, v in state["config"].items() if k != "epochs"} == \
-            {k: v for k, v in self.config.to_dict().items() if k != "epochs"}
+        schedule = ("epochs", "patience")  # a resumed run may be given more epochs or patience
+        same = {k: v for k, v in state["config"].items() if k not in schedule} == \
+            {k: v for k, v in self.config.to_dict().items() if k not in schedule}
         if not same or state["vocab"] != self.vocab.words:
             raise WhyrecError(f"{root}: the checkpoint was written with other settings or data; "
                               "use a new checkpoint folder")
@@ -732,3 +741,17 @@ def _running(stats: dict, new: dict) -> dict:
     for k, v in new.items():
         stats.setdefault(k, []).append(v)
     return stats
+
+
+def epochs_without_improvement(history: list[dict], variants: Sequence[str]) -> int | None:
+    """Epochs since the last one that lowered the validation RMSE or the decoders' mean validation
+    NLL (over ``variants``), whichever is more recent; None without validation scores. The best
+    epoch of a series is its first minimum, as the kept states are chosen by strict improvement."""
+    nll = [float(np.mean([h[f"valid_nll_{v}"] for v in variants]))
+           if variants and all(f"valid_nll_{v}" in h for v in variants) else None for h in history]
+    since = []
+    for series in ([h.get("valid_rmse") for h in history], nll):
+        scored = [(value, k) for k, value in enumerate(series) if value is not None]
+        if scored:
+            since.append(len(series) - 1 - min(scored)[1])
+    return min(since) if since else None
