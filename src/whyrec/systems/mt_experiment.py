@@ -160,11 +160,11 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
         split.train, split.valid, features, on_epoch=epoch_log("MT-encoder")))
     mt_dec = timed("MT-decoder", lambda: MultiTask(MTConfig.from_dict({**ablation, "decoder": False})).fit(
         split.train, split.valid, features, on_epoch=epoch_log("MT-decoder")))
-    als_args = dict(factors=config.factors, lambda_u=config.lambda_u, lambda_v=config.lambda_v, seed=config.seed)
-    pmf = timed("PMF", lambda: PMF(iterations=config.als_sweeps * (config.epochs + 1), **als_args).fit(split.train))
-    plain = timed("plain ALS", lambda: ContextAwareALS(lambda_bias=config.lambda_bias,
-                                                       iterations=config.als_sweeps * (config.epochs + 1),
-                                                       **als_args).fit(split.train))
+    # PMF and plain ALS get as many sweeps as MT's ALS made (its first fit, then one round per epoch run)
+    als_args = dict(factors=config.factors, lambda_u=config.lambda_u, lambda_v=config.lambda_v, seed=config.seed,
+                    iterations=config.als_sweeps * (len(mt.history) + 1))
+    pmf = timed("PMF", lambda: PMF(**als_args).fit(split.train))
+    plain = timed("plain ALS", lambda: ContextAwareALS(lambda_bias=config.lambda_bias, **als_args).fit(split.train))
     rating = rating_table(split, {"PMF": pmf, "plain ALS": plain, "MT-encoder": mt_enc, "MT-decoder": mt_dec, "MT": mt})
     err_mt = (mt.predict_corpus(split.test) - split.test.ratings) ** 2
     err_plain = (plain.predict_corpus(split.test) - split.test.ratings) ** 2
