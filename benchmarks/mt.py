@@ -37,7 +37,7 @@ def summary_markdown(summary: dict) -> str:
              f"Split {summary['split']} of each shared dataset, MT settings {json.dumps(summary['config_overrides'])}, "
              f"{summary['threads']} torch thread(s), {summary['machine']}. Measured {summary['date']}. "
              "Per-dataset tables, training curves and the discriminator learning curve: `results/mt/<dataset>/`. "
-             "The last three columns are the learning rate of the GRU decoders' own weights (`decoder_lr`; before it "
+             "The MT decoder lr, prior folds and coupling λ columns are the learning rate of the GRU decoders' own weights (`decoder_lr`; before it "
              "existed they shared the encoders' `lr` of 0.003), the number of folds of MT's cross-fitted ALS priors "
              "(`prior_folds`; 1 = the paper's loop, where an owner's prior comes from an encoder fitted to that owner's "
              "own factors, with a fixed prior scale) and the weight λ of the coupling ‖U − Ũ‖² in the generator loss "
