@@ -22,9 +22,10 @@ coupling uses the squared norm (the ALS prior does too); adversarial steps start
 ``adversarial_from − 1`` epochs of maximum-likelihood warm-up, as in SeqGAN; the discriminator
 also sees real reviews paired with a wrong owner as negatives (``mismatch_negatives``), which
 is what "written by *this* user" asks of it; the rating model is kept at its best validation
-RMSE epoch and the generators at their best validation NLL epoch. Ablations: ``encoder="embedding"`` (MT−encoder: a
-lookup table instead of the document encoder) and ``decoder=False`` (MT−decoder: encoders
-trained by the coupling loss only).
+RMSE epoch and the generators at their best validation NLL epoch, and the loop ("until
+convergence") stops once ``patience`` epochs have improved neither. Ablations:
+``encoder="embedding"`` (MT−encoder: a lookup table instead of the document encoder) and
+``decoder=False`` (MT−decoder: encoders trained by the coupling loss only).
 
 Two departures from the paper, both switchable back (``prior_folds=1``, ``prior_scales=(1.0,)``,
 ``bias_prior_scales=(1.0,)``). Measured on the shared data, the paper's loop lets validation RMSE

@@ -123,8 +123,8 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
     """Train everything on ``split``, write tables/plots into ``out``, return the results dict.
 
     The LSTM and GCN language models stop when their validation NLL has not improved for 3
-    epochs, or at ``lm_epochs``; MT runs ``config.epochs``. Each text row records how its
-    training ended (:func:`training_end`)."""
+    epochs, or at ``lm_epochs``; MT and its ablations stop by their own rule (``config.patience``)
+    or at ``config.epochs``. Each text row records how its training ended (:func:`training_end`)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     config = config or MTConfig()
