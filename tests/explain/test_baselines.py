@@ -2,6 +2,7 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
 from whyrec.data.text import Vocabulary
 from whyrec.explain.ngram import InterpolatedNgramLM
@@ -39,3 +40,17 @@ def test_recurrent_lm_and_gcn_learn():
     first_lm = lstm.token_log_probs([texts[0], texts[-1]])
     assert all(g[0] > math.log(0.8) for g in first_gcn)
     assert all(l[0] < math.log(0.7) for l in first_lm)
+
+
+def test_recurrent_lm_initial_weights_come_from_its_seed_alone():
+    vocab = Vocabulary.build([["good", "sound"], ["bad", "sound"]])
+    first = RecurrentLanguageModel(vocab, word_dim=8, hidden=16, owner_sizes=[3], seed=4)
+    torch.rand(100)  # whatever the process draws in between
+    state = torch.get_rng_state()
+    again = RecurrentLanguageModel(vocab, word_dim=8, hidden=16, owner_sizes=[3], seed=4)
+    assert torch.equal(torch.get_rng_state(), state)  # the caller's random state is untouched
+    other = RecurrentLanguageModel(vocab, word_dim=8, hidden=16, owner_sizes=[3], seed=5)
+    for (name, a), b, c in zip(first.named_parameters(), again.parameters(), other.parameters()):
+        assert torch.equal(a, b), name
+        if name != "out_bias":  # zeros whatever the seed
+            assert not torch.equal(a, c), name

@@ -24,12 +24,19 @@ from whyrec.explain.targets import teacher_forcing_batch
 
 
 class RecurrentLanguageModel(nn.Module):
-    """LSTM/GRU LM; with ``owner_sizes`` it is a GCN conditioned on those owner vectors."""
+    """LSTM/GRU LM; with ``owner_sizes`` it is a GCN conditioned on those owner vectors. The initial
+    weights come from ``seed`` alone (not from whatever the process drew before), so a baseline's
+    score is a function of its seeds and data."""
 
     def __init__(self, vocab: Vocabulary, word_dim: int = 50, hidden: int = 128, owner_sizes: Sequence[int] = (),
                  owner_dim: int = 32, cell: str = "lstm", dropout: float = 0.2,
-                 word_vectors: np.ndarray | None = None) -> None:
+                 word_vectors: np.ndarray | None = None, seed: int = 0) -> None:
         super().__init__()
+        with torch.random.fork_rng(devices=[]):  # the caller's random state is left as it was
+            torch.manual_seed(seed)
+            self._build(vocab, word_dim, hidden, owner_sizes, owner_dim, cell, dropout, word_vectors)
+
+    def _build(self, vocab, word_dim, hidden, owner_sizes, owner_dim, cell, dropout, word_vectors) -> None:
         self.vocab = vocab
         self.embedding = nn.Embedding(len(vocab), word_dim, padding_idx=vocab.pad)
         if word_vectors is not None:

@@ -203,14 +203,14 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
     ngram = timed("n-gram", lambda: InterpolatedNgramLM(mt.vocab).fit(train_targets, valid_targets))
     add_text("N-gram", [ngram.token_log_probs(t) for t in test_targets], None, None)
     lstm = timed("LSTM LM", lambda: RecurrentLanguageModel(mt.vocab, word_dim=config.word_dim, hidden=config.decoder_hidden,
-                                                           word_vectors=vectors)
+                                                           word_vectors=vectors, seed=config.seed)
                  .fit(train_targets, None, va_targets, None, epochs=lm_epochs, seed=config.seed, patience=3))
     add_text("LSTM", lstm.token_log_probs(test_targets), None,
              training_end([h["valid_nll"] for h in lstm.history], lm_epochs))
     for variant in VARIANTS:
         gcn = timed(f"GCN-{variant[0].upper()}", lambda: RecurrentLanguageModel(
             mt.vocab, word_dim=config.word_dim, hidden=config.decoder_hidden, owner_sizes=sizes[variant],
-            word_vectors=vectors).fit(train_targets, tr_owners[variant], va_targets, va_owners[variant],
+            word_vectors=vectors, seed=config.seed).fit(train_targets, tr_owners[variant], va_targets, va_owners[variant],
                                       epochs=lm_epochs, seed=config.seed, patience=3))
         add_text(f"GCN-{variant[0].upper()}", gcn.token_log_probs(test_targets, owners[variant]), None,
                  training_end([h["valid_nll"] for h in gcn.history], lm_epochs))
