@@ -204,9 +204,8 @@ class MultiTask:
         if self.vocab is None:
             raise WhyrecError("MT: train or load the model before moving it")
         self.config.device = resolve_device(device)
-        for modules in (self.generator, getattr(self, "discriminators", None), self.rating_inputs):
-            if modules is not None:
-                modules.to(self.config.device)
+        for modules in (self.generator, self.discriminators, self.rating_inputs):
+            modules.to(self.config.device)
         self.data.doc_tokens = self.data.doc_tokens.to(self.config.device)
         self._context_tables = None
         return self
@@ -506,9 +505,9 @@ class MultiTask:
                     record[f"valid_nll_{v}"] = self._mean_nll(v, *valid_text)
             if record["valid_rmse"] is not None and record["valid_rmse"] < self._best_als[0]:
                 self._best_als = (record["valid_rmse"], self._als_arrays())
-            text_nll = [record[f"valid_nll_{v}"] for v in cfg.variants if f"valid_nll_{v}" in record]
-            if text_nll and float(np.mean(text_nll)) < self._best_text[0]:
-                self._best_text = (float(np.mean(text_nll)), copy.deepcopy(self.generator.state_dict()))
+            text_nll = mean_valid_nll(record, cfg.variants if cfg.decoder else ())
+            if text_nll is not None and text_nll < self._best_text[0]:
+                self._best_text = (text_nll, copy.deepcopy(self.generator.state_dict()))
             self.history.append(record)
             if checkpoint_dir:
                 self._save_checkpoint(checkpoint_dir, epoch)
@@ -744,14 +743,20 @@ def _running(stats: dict, new: dict) -> dict:
     return stats
 
 
+def mean_valid_nll(record: dict, variants: Sequence[str]) -> float | None:
+    """An epoch record's validation NLL averaged over the decoders ``variants`` (None when it has
+    none): the score that picks the kept generators and decides early stopping."""
+    if not variants or not all(f"valid_nll_{v}" in record for v in variants):
+        return None
+    return float(np.mean([record[f"valid_nll_{v}"] for v in variants]))
+
+
 def epochs_without_improvement(history: list[dict], variants: Sequence[str]) -> int | None:
     """Epochs since the last one that lowered the validation RMSE or the decoders' mean validation
     NLL (over ``variants``), whichever is more recent; None without validation scores. The best
     epoch of a series is its first minimum, as the kept states are chosen by strict improvement."""
-    nll = [float(np.mean([h[f"valid_nll_{v}"] for v in variants]))
-           if variants and all(f"valid_nll_{v}" in h for v in variants) else None for h in history]
     since = []
-    for series in ([h.get("valid_rmse") for h in history], nll):
+    for series in ([h.get("valid_rmse") for h in history], [mean_valid_nll(h, variants) for h in history]):
         scored = [(value, k) for k, value in enumerate(series) if value is not None]
         if scored:
             since.append(len(series) - 1 - min(scored)[1])

@@ -34,7 +34,7 @@ from whyrec.explain.targets import explanation_targets, pad_batch
 from whyrec.metrics.rating import paired_t_test
 from whyrec.metrics.text import corpus_bleu, perplexity, rouge, tfidf_similarity
 from whyrec.rating.als import PMF, ContextAwareALS
-from whyrec.systems.mt import VARIANTS, MTConfig, MultiTask
+from whyrec.systems.mt import VARIANTS, MTConfig, MultiTask, mean_valid_nll
 
 
 def _known(model: MultiTask, corpus: Corpus) -> np.ndarray:
@@ -217,8 +217,7 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
     test_users = [u for u, k in zip(test.users, known) if k]
     test_items = [i for i, k in zip(test.items, known) if k]
     # MT keeps the generators of the epoch with the lowest validation NLL averaged over its variants
-    mt_nll = [float(np.mean([h[f"valid_nll_{v}"] for v in config.variants])) for h in mt.history
-              if all(f"valid_nll_{v}" in h for v in config.variants)]
+    mt_nll = [n for n in (mean_valid_nll(h, config.variants) for h in mt.history) if n is not None]
     for variant in config.variants:
         add_text(f"MT-{variant[0].upper()}", mt.token_log_probs(variant, test_targets, users, items),
                  mt.explain(test_users, test_items, variant=variant), training_end(mt_nll, config.epochs))
