@@ -26,7 +26,7 @@ import torch
 
 from whyrec.data import fixed_index_split, load_corpus
 from whyrec.systems.mt import MTConfig
-from whyrec.systems.mt_experiment import epochs_cell, run_mt_experiment
+from whyrec.systems.mt_experiment import epochs_cell, perplexity_cell, run_mt_experiment
 
 HERE = Path(__file__).resolve().parent
 DATASETS = ["amazon-digital-music", "amazon-musical-instruments", "amazon-magazine-subscriptions", "amazon-gift-cards"]
@@ -43,11 +43,13 @@ def summary_markdown(summary: dict) -> str:
              "own factors, with a fixed prior scale) and the weight λ of the coupling ‖U − Ũ‖² in the generator loss "
              "(5.0 before it was lowered): rows measured with different values are not like for like. The LSTM and "
              "MT-P epochs columns say how their training ended: epochs run / the epoch kept (lowest validation NLL) "
-             "(the cap); \"still improving\" marks a model the cap stopped (\"?\": not recorded by that run).", "",
+             "(the cap); \"still improving\" marks a model the cap stopped (\"?\": not recorded by that run). The LSTM "
+             "and GRU LMs (unconditional; the GRU LM is MT's decoder cell without a context) are trained with several "
+             "seeds: mean ± sd (runs: lowest–highest); the targets compare MT-P's single run with the mean.", "",
              "| dataset | PMF RMSE | plain ALS RMSE | MT−encoder | MT−decoder | MT RMSE (p vs plain ALS) | "
-             "n-gram ppl | LSTM ppl | GCN-P ppl | MT-P ppl | MT-P tf-idf | shuffled-label acc (U / I / P) | wall (s) "
+             "n-gram ppl | LSTM ppl | GRU LM ppl | GCN-P ppl | MT-P ppl | MT-P tf-idf | shuffled-label acc (U / I / P) | wall (s) "
              "| MT decoder lr | MT prior folds | MT coupling λ | LSTM epochs | MT-P epochs |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in summary["datasets"].items():
         rating = {row["system"]: row for row in r["rating"]}
         text = {row["system"]: row for row in r["text"]}
@@ -57,7 +59,8 @@ def summary_markdown(summary: dict) -> str:
             f"| {name} | {rating['PMF']['rmse']:.4f} | {rating['plain ALS']['rmse']:.4f} | "
             f"{rating['MT-encoder']['rmse']:.4f} | {rating['MT-decoder']['rmse']:.4f} | "
             f"{rating['MT']['rmse']:.4f} ({r['p_mt_vs_plain_als']:.3g}) | {text['N-gram']['perplexity']:.2f} | "
-            f"{text['LSTM']['perplexity']:.2f} | {text['GCN-P']['perplexity']:.2f} | {text['MT-P']['perplexity']:.2f} | "
+            f"{perplexity_cell(text['LSTM'])} | {perplexity_cell(text['GRU LM']) if 'GRU LM' in text else '?'} | "
+            f"{text['GCN-P']['perplexity']:.2f} | {text['MT-P']['perplexity']:.2f} | "
             f"{text['MT-P']['tfidf']:.4f} | {acc} | {r['wall_seconds']:.0f} | {r.get('decoder_lr', '?')} | "
             f"{r.get('prior_folds', '?')} | {r.get('coupling', '?')} | {epochs_of(text['LSTM'])} | "
             f"{epochs_of(text['MT-P'])} |")
@@ -124,6 +127,8 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="*", default=DATASETS)
     parser.add_argument("--epochs", type=int, default=30,
                         help="MT's cap on epochs; its early stopping (patience 3) usually ends it sooner")
+    parser.add_argument("--lm-seeds", type=int, default=3,
+                        help="training runs (seeds) of the unconditional LSTM and GRU LMs; their rows give the mean")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=HERE / "results")
     parser.add_argument("--report-only", action="store_true",
@@ -142,7 +147,7 @@ def main() -> None:
     overrides = {"epochs": args.epochs}
     summary = {"split": args.split, "date": time.strftime("%Y-%m-%d"), "threads": args.threads,
                "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}",
-               "config_overrides": overrides, "datasets": {}, "checks": {}}
+               "config_overrides": overrides, "lm_seeds": args.lm_seeds, "datasets": {}, "checks": {}}
     # keep datasets measured by an earlier (or interrupted) run of this script
     summary["datasets"] = {k: v for k, v in per_dataset_rows(args.out).items() if k not in args.datasets}
     for name in args.datasets:
@@ -152,7 +157,7 @@ def main() -> None:
             corpus = load_corpus(folder, duplicates="keep-all")
         split = fixed_index_split(corpus, folder / args.split)
         print(f"== {name}: {split.sizes()}", flush=True)
-        result = run_mt_experiment(split, args.out / "mt" / name, MTConfig(**overrides),
+        result = run_mt_experiment(split, args.out / "mt" / name, MTConfig(**overrides), lm_seeds=args.lm_seeds,
                                    log=lambda msg: print(msg, flush=True), bundle_dir=HERE / ".cache" / name)
         summary["datasets"][name] = summary_row(result)
     finish_summary(summary)

@@ -156,11 +156,13 @@ def test_experiment_mt_command(tmp_path, planted):
     settings = ["factors=3", "vocab_size=300", "max_words=8", "doc_words=12", "doc_reviews=3", "word_dim=16",
                 "word_vectors=random", "encoder_hidden=12", "decoder_hidden=24", "pg_batch=8", "rollouts=2",
                 "d_samples=8", "pg_steps=1", "d_steps=1", "adversarial_from=2", "d_filters=4"]
-    args = ["experiment", "mt", "--data", str(path), "--out", str(tmp_path / "mt"), "--epochs", "2"]
+    args = ["experiment", "mt", "--data", str(path), "--out", str(tmp_path / "mt"), "--epochs", "2",
+            "--lm-seeds", "2"]
     for s in settings:
         args += ["--set", s]
     proc = run_cli(*args)
     assert proc.returncode == 0, proc.stderr
     assert "| MT-P |" in proc.stdout and (tmp_path / "mt" / "mt.json").exists()
+    assert "| GRU LM | " in proc.stdout and "(2 runs: " in proc.stdout
     bad = run_cli("experiment", "mt", "--data", str(path), "--set", "epoch=3")
     assert_one_line_error(bad, "unknown setting(s) ['epoch']")

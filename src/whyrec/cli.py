@@ -284,6 +284,8 @@ def experiment_mt(
                                "once 3 epochs improve neither validation RMSE nor NLL (--set patience=N, 0: off)."),
     setting: Optional[list[str]] = typer.Option(None, "--set", help="Any MT setting NAME=VALUE (see MTConfig)."),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Checkpoint folder: MT resumes from it."),
+    lm_seeds: int = typer.Option(1, "--lm-seeds", help="Training runs (seeds) of the unconditional LSTM and GRU "
+                                 "LM baselines; their rows give the mean perplexity."),
     threads: int = typer.Option(1, help="torch CPU threads."),
     seed: int = typer.Option(0, help="Seed of the random split when no split folder is used."),
     device: str = typer.Option("cpu", "--device", help="torch device of MT and its ablations: cpu, cuda, cuda:N, "
@@ -303,7 +305,7 @@ def experiment_mt(
     parts = _make_split(corpus, split_dir, seed)
     con = _console()
     con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
-    run_mt_experiment(parts, out, config, checkpoint_dir=checkpoint, log=lambda m: con.print(m, highlight=False))
+    run_mt_experiment(parts, out, config, lm_seeds=lm_seeds, checkpoint_dir=checkpoint, log=lambda m: con.print(m, highlight=False))
     con.print((out / "mt.md").read_text(), highlight=False)
     con.print(f"written to {out}/ (mt.md, mt.json, training.png, discriminator_curve.png)")
 

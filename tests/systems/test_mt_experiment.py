@@ -8,26 +8,34 @@ from tests.systems.test_mt import TINY
 from whyrec.data import ratio_split
 from whyrec.data.synthetic import make_planted_corpus
 from whyrec.systems.mt import MTConfig, MultiTask
-from whyrec.systems.mt_experiment import epochs_cell, run_mt_experiment, shuffled_label_accuracy, training_end
+from whyrec.systems.mt_experiment import (epochs_cell, perplexity_cell, run_mt_experiment, seeded_row,
+                                          shuffled_label_accuracy, training_end)
 
 
 def test_run_mt_experiment_writes_tables_and_plots(tmp_path):
     split = ratio_split(make_planted_corpus(n_users=40, n_items=20, reviews_per_user=8, seed=2).corpus, seed=0)
-    results = run_mt_experiment(split, tmp_path, MTConfig(epochs=2, **TINY), lm_epochs=2, curve_steps=3,
+    results = run_mt_experiment(split, tmp_path, MTConfig(epochs=2, **TINY), lm_epochs=2, lm_seeds=2, curve_steps=3,
                                 log=lambda m: None)
     assert [r["system"] for r in results["rating"]] == ["PMF", "plain ALS", "MT-encoder", "MT-decoder", "MT"]
-    assert {r["system"] for r in results["text"]} == {"N-gram", "LSTM", "GCN-U", "GCN-I", "GCN-P", "MT-U", "MT-I", "MT-P"}
+    assert {r["system"] for r in results["text"]} == {"N-gram", "LSTM", "GRU LM", "GCN-U", "GCN-I", "GCN-P",
+                                                      "MT-U", "MT-I", "MT-P"}
     assert all(r["perplexity"] > 1 for r in results["text"])
     training = {r["system"]: r["training"] for r in results["text"]}
     assert training["N-gram"] is None and training["MT-P"]["cap"] == 2 and training["LSTM"]["cap"] == 2
     assert all(1 <= t["best_epoch"] <= t["epochs"] <= 2 for name, t in training.items() if t)
+    lm = {r["system"]: r for r in results["text"] if "runs" in r}
+    assert set(lm) == {"LSTM", "GRU LM"}
+    for row in lm.values():  # two seeds, two different runs, the row their mean
+        values = [run["perplexity"] for run in row["runs"]]
+        assert [run["seed"] for run in row["runs"]] == [0, 1] and values[0] != values[1]
+        assert abs(row["perplexity"] - sum(values) / 2) < 1e-9 and row["perplexity_sd"] > 0
     for variant in ("user", "item", "pair"):
         d = results["discriminator"][variant]
         assert 0 <= d["shuffled_label_accuracy"] <= 1 and len(d["learning_curve"]) == 3
     for name in ("mt.md", "mt.json", "training.png", "discriminator_curve.png"):
         assert (tmp_path / name).stat().st_size > 100
     assert json.loads((tmp_path / "mt.json").read_text())["config"]["epochs"] == 2
-    assert "| MT-P |" in (tmp_path / "mt.md").read_text()
+    assert "| MT-P |" in (tmp_path / "mt.md").read_text() and "(2 runs: " in (tmp_path / "mt.md").read_text()
 
 
 def test_training_end_says_which_epoch_was_kept_and_flags_a_model_the_cap_stopped_improving():
@@ -65,3 +73,14 @@ def test_shuffled_label_accuracy_of_a_perfect_and_a_blind_discriminator():
     mt.discriminators["user"] = blind
     acc = shuffled_label_accuracy(mt, test, "user")
     assert 0.3 < acc < 0.7  # = the share of flipped labels
+
+
+def test_seeded_row_is_the_mean_of_its_runs_with_their_spread():
+    runs = [{"seed": 0, "perplexity": 90.0, "training": {"epochs": 5, "best_epoch": 2, "cap": 9}},
+            {"seed": 1, "perplexity": 94.0, "training": None}]
+    row = seeded_row("LSTM", runs)
+    assert row["perplexity"] == 92.0 and abs(row["perplexity_sd"] - 8 ** 0.5) < 1e-12
+    assert row["training"]["best_epoch"] == 2 and row["runs"] == runs
+    assert perplexity_cell(row) == "92.00 ± 2.83 (2 runs: 90.00–94.00)"
+    single = seeded_row("LSTM", runs[:1])
+    assert single["perplexity_sd"] == 0.0 and perplexity_cell(single) == "90.00"

@@ -5,8 +5,9 @@
   with a paired t-test of its squared errors against MT's. (The ablations train only the
   MT-P decoder, which keeps their cost down; MT trains MT-U, MT-I and MT-P.)
 * **Text** (Tables 3–4): perplexity of the test explanations under the interpolated n-gram
-  LM, an LSTM LM, GCN-U/I/P and MT-U/I/P, and the tf-idf cosine similarity (and BLEU-1, ROUGE-L)
-  of their greedy outputs to the ground truth (the n-gram and LSTM LMs are unconditional,
+  LM, an LSTM LM, a GRU LM (MT's decoder cell with no context: the like-for-like reference
+  for what the context adds), GCN-U/I/P and MT-U/I/P, and the tf-idf cosine similarity (and BLEU-1, ROUGE-L)
+  of their greedy outputs to the ground truth (the n-gram, LSTM and GRU LMs are unconditional,
   so their "generation" is the same sentence for every pair).
 * **Discriminator** (§4.3): the learning curve of a fresh discriminator trained against the
   trained generator (accuracy on held-out real vs generated reviews after each step), and
@@ -30,6 +31,7 @@ from whyrec.data.features import FeatureExtractor
 from whyrec.data.split import Split
 from whyrec.explain.ngram import InterpolatedNgramLM
 from whyrec.explain.recurrent_lm import RecurrentLanguageModel
+from whyrec.errors import ConfigError
 from whyrec.explain.targets import explanation_targets, pad_batch
 from whyrec.metrics.rating import paired_t_test
 from whyrec.metrics.text import corpus_bleu, perplexity, rouge, tfidf_similarity
@@ -110,6 +112,15 @@ def discriminator_learning_curve(model: MultiTask, variant: str, steps: int = 60
     return curve
 
 
+def seeded_row(name: str, runs: list[dict]) -> dict:
+    """A text row from several training runs of one model: the mean perplexity, its sample standard
+    deviation (0 for one run), each run, and the first run's ``training``."""
+    values = np.array([r["perplexity"] for r in runs])
+    return {"system": name, "perplexity": float(values.mean()),
+            "perplexity_sd": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
+            "training": runs[0]["training"], "runs": runs}
+
+
 def training_end(valid_nll: list[float], cap: int) -> dict:
     """How a text model's training ended: epochs run, the epoch whose state was kept (lowest
     validation NLL) and the cap on epochs. ``best_epoch == epochs == cap`` means the validation
@@ -118,13 +129,17 @@ def training_end(valid_nll: list[float], cap: int) -> dict:
 
 
 def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = None, lm_epochs: int = 60,
-                      checkpoint_dir: str | Path | None = None, log: Callable[[str], None] = print,
+                      lm_seeds: int = 1, checkpoint_dir: str | Path | None = None, log: Callable[[str], None] = print,
                       curve_steps: int = 60, bundle_dir: str | Path | None = None) -> dict:
     """Train everything on ``split``, write tables/plots into ``out``, return the results dict.
 
-    The LSTM and GCN language models stop when their validation NLL has not improved for 3
+    The LSTM, GRU and GCN language models stop when their validation NLL has not improved for 3
     epochs, or at ``lm_epochs``; MT and its ablations stop by their own rule (``config.patience``)
-    or at ``config.epochs``. Each text row records how its training ended (:func:`training_end`)."""
+    or at ``config.epochs``. Each text row records how its training ended (:func:`training_end`).
+    The unconditional LMs (LSTM, and the GRU LM: MT's decoder cell without a context) are trained
+    with ``lm_seeds`` seeds from ``config.seed`` on, and their rows give the mean perplexity."""
+    if lm_seeds < 1:
+        raise ConfigError("lm_seeds must be at least 1")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     config = config or MTConfig()
@@ -202,11 +217,16 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
     vectors, _ = init_word_vectors(mt.vocab, config.word_dim, config.word_vectors, config.seed)  # same start as MT
     ngram = timed("n-gram", lambda: InterpolatedNgramLM(mt.vocab).fit(train_targets, valid_targets))
     add_text("N-gram", [ngram.token_log_probs(t) for t in test_targets], None, None)
-    lstm = timed("LSTM LM", lambda: RecurrentLanguageModel(mt.vocab, word_dim=config.word_dim, hidden=config.decoder_hidden,
-                                                           word_vectors=vectors, seed=config.seed)
-                 .fit(train_targets, None, va_targets, None, epochs=lm_epochs, seed=config.seed, patience=3))
-    add_text("LSTM", lstm.token_log_probs(test_targets), None,
-             training_end([h["valid_nll"] for h in lstm.history], lm_epochs))
+    for name, cell in (("LSTM", "lstm"), ("GRU LM", "gru")):
+        # the unconditional LMs are cheap, so they run ``lm_seeds`` times: the row is the mean, "runs" each run
+        runs = []
+        for seed in range(config.seed, config.seed + lm_seeds):
+            lm = timed(f"{name} (seed {seed})", lambda: RecurrentLanguageModel(
+                mt.vocab, word_dim=config.word_dim, hidden=config.decoder_hidden, cell=cell, word_vectors=vectors,
+                seed=seed).fit(train_targets, None, va_targets, None, epochs=lm_epochs, seed=seed, patience=3))
+            runs.append({"seed": seed, "perplexity": perplexity(lm.token_log_probs(test_targets)),
+                         "training": training_end([h["valid_nll"] for h in lm.history], lm_epochs)})
+        text_rows.append(seeded_row(name, runs))
     for variant in VARIANTS:
         gcn = timed(f"GCN-{variant[0].upper()}", lambda: RecurrentLanguageModel(
             mt.vocab, word_dim=config.word_dim, hidden=config.decoder_hidden, owner_sizes=sizes[variant],
@@ -255,10 +275,10 @@ def markdown(results: dict) -> str:
         p = "—" if r["p_vs_mt"] is None else f"{r['p_vs_mt']:.3g}"
         lines.append(f"| {r['system']} | {r['mse']:.4f} | {r['rmse']:.4f} | {p} |")
     lines += ["", f"## Explanations (test, {results['test_records_scored_for_text']:,} records)", "",
-              "| system | perplexity | tf-idf | BLEU-1 | ROUGE-L F | epochs run / kept (cap) |", "|---|---|---|---|---|---|"]
+              "| system | perplexity | tf-idf | BLEU-1 | ROUGE-L F | epochs run / kept (cap; first run) |", "|---|---|---|---|---|---|"]
     for r in results["text"]:
         extra = (f"{r['tfidf']:.4f} | {r['bleu1']:.2f} | {r['rouge_l']:.2f}" if "tfidf" in r else "— | — | —")
-        lines.append(f"| {r['system']} | {r['perplexity']:.2f} | {extra} | {epochs_cell(r.get('training'))} |")
+        lines.append(f"| {r['system']} | {perplexity_cell(r)} | {extra} | {epochs_cell(r.get('training'))} |")
     lines += ["", "## Discriminator", "", "| variant | shuffled-label accuracy | fresh-D accuracy after 1 / last step |",
               "|---|---|---|"]
     for v, d in results["discriminator"].items():
@@ -268,6 +288,15 @@ def markdown(results: dict) -> str:
         lines.append(f"- {e['user']} → {e['item']}: predicted {e['predicted']:.2f} (true {e['rating']:g}): "
                      f"“{e['mt_p']}” — truth: “{e['truth']}”")
     return "\n".join(lines) + "\n"
+
+
+def perplexity_cell(row: dict) -> str:
+    """A text row's perplexity; for a row over several runs, ``mean ± sd (n runs: a–b)``."""
+    runs = row.get("runs", [])
+    if len(runs) < 2:
+        return f"{row['perplexity']:.2f}"
+    values = [r["perplexity"] for r in runs]
+    return f"{row['perplexity']:.2f} ± {row['perplexity_sd']:.2f} ({len(runs)} runs: {min(values):.2f}–{max(values):.2f})"
 
 
 def epochs_cell(training: dict | None) -> str:
