@@ -43,7 +43,6 @@ uninformative text prior is so shrunk away instead of pulling the factors toward
 from __future__ import annotations
 
 import copy
-import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -55,113 +54,19 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from whyrec.align.adversarial import ReviewDiscriminator, discriminator_loss, reinforce_loss, rollout_rewards
-from whyrec.checkpoint import (latest_checkpoint, load_module_state, load_optimizer_state, module_state,
-                               optimizer_state, save_checkpoint)
 from whyrec.data.corpus import Corpus, IdMap
 from whyrec.data.text import Vocabulary, tokenize
 from whyrec.devices import resolve_device
-from whyrec.errors import ConfigError, WhyrecError
+from whyrec.errors import WhyrecError
 from whyrec.explain.embeddings import init_word_vectors
 from whyrec.explain.seq2seq import ContextGRUDecoder, ReviewDocumentEncoder, beam_search, sample
 from whyrec.explain.targets import explanation_targets, pad_batch, teacher_forcing_batch
 from whyrec.rating.als import ContextAwareALS, TextPriors
 from whyrec.rating.base import validation_rmse
+from whyrec.systems.mt_checkpoint import resume_training_state, save_training_state
+from whyrec.systems.mt_config import VARIANTS, MTConfig
 
-VARIANTS = ("user", "item", "pair")
-
-
-@dataclass
-class MTConfig:
-    """Hyper-parameters of MT. The paper gives none; these defaults suit the shared data on a CPU."""
-
-    # rating: context-aware ALS (Eq. 10–12)
-    factors: int = 16
-    lambda_u: float = 10.0
-    lambda_v: float = 10.0
-    lambda_bias: float = 3.0
-    als_sweeps: int = 5
-    # λ of ‖U − Ũ‖² in the generator loss. Our NLL is a mean per token, the paper's J a sum over the
-    # sequence (~11 tokens with <eos> on magazines), so the same λ weighs the coupling ~11× more.
-    # At 5.0 the context was pinned to the MF factors: on magazines (MT-P alone) λ = 0.5 gave
-    # validation perplexity 96 instead of 105 (test 115 vs 123) at the same RMSE; 0.1 no better text,
-    # a worse RMSE
-    coupling: float = 0.5
-    bias_priors: bool = True  # encoders also predict the bias coordinate: Ũ_i = [ũ_i; b̃_i]
-    # cross-fitted priors: owners are split into this many folds, each with its own document
-    # encoder trained on that fold's owners; the ALS prior of an owner comes from another fold's
-    # encoder, one that never fitted this owner's factors. 1 = the paper (one encoder per side).
-    # The embedding ablation ignores it (an owner's row outside its fold is never trained)
-    prior_folds: int = 2
-    # each epoch the ALS priors are scaled, Ũ ← s·Ũ (factors) and b̃ ← s_b·b̃ (bias), with (s, s_b) the
-    # pair of these grids whose ALS solution has the lowest validation RMSE (without validation data:
-    # the largest). 0 is regularisation towards zero (plain ALS); (1.0,) and (1.0,) = the paper
-    prior_scales: tuple = (0.0, 0.25, 0.5, 0.75, 1.0)
-    bias_prior_scales: tuple = (0.0, 0.25, 0.5, 0.75, 1.0)
-    # text
-    vocab_size: int = 4000
-    max_words: int = 20
-    doc_words: int = 30
-    doc_reviews: int = 5
-    word_dim: int = 50
-    word_vectors: str = "auto"  # "auto" (GloVe 50-d when installed), "glove", "random"
-    encoder_hidden: int = 64
-    decoder_hidden: int = 128
-    dropout: float = 0.2
-    variants: tuple = VARIANTS
-    encoder: str = "document"  # "embedding" = the MT−encoder ablation
-    decoder: bool = True  # False = the MT−decoder ablation
-    # schedule (Algorithm 1, which loops "until convergence"): at most ``epochs``, and training stops
-    # once ``patience`` epochs in a row have lowered neither the validation RMSE nor the decoders'
-    # mean validation NLL (0: always run ``epochs``; without validation data it never stops early)
-    epochs: int = 12
-    patience: int = 3
-    teacher_steps: int = 0  # per epoch; 0 = ``teacher_passes`` passes over the training records
-    teacher_passes: float = 2.0
-    pg_steps: int = 2
-    d_steps: int = 8
-    adversarial_from: int = 3
-    batch_size: int = 64
-    pg_batch: int = 16
-    rollouts: int = 3
-    d_samples: int = 32
-    mismatch_negatives: bool = True
-    lr: float = 3e-3
-    # the GRU decoders' own weights (None: ``lr``); encoders and word embeddings use ``lr``. 2e-3, the
-    # LM baselines' rate, gave MT-P 2–3.5 lower test perplexity than 3e-3 on two shared datasets
-    decoder_lr: float | None = 2e-3
-    d_lr: float = 1e-3
-    d_filters: int = 32
-    d_widths: tuple = (1, 2, 3, 4, 5)
-    seed: int = 0
-    device: str = "cpu"
-
-    def __post_init__(self) -> None:
-        self.variants = tuple(self.variants)
-        self.d_widths = tuple(self.d_widths)
-        self.prior_scales, self.bias_prior_scales = _grid(self.prior_scales), _grid(self.bias_prior_scales)
-        if not set(self.variants) <= set(VARIANTS) or not self.variants:
-            raise ConfigError(f"variants must be a non-empty subset of {VARIANTS}")
-        if self.encoder not in ("document", "embedding"):
-            raise ConfigError("encoder must be 'document' or 'embedding'")
-        if self.factors < 1 or self.epochs < 1 or self.batch_size < 1 or self.max_words < 1:
-            raise ConfigError("factors, epochs, batch_size and max_words must be positive")
-        if self.prior_folds < 1:
-            raise ConfigError("prior_folds must be at least 1")
-        if self.patience < 0:
-            raise ConfigError("patience must be 0 (off) or positive")
-        if self.lr <= 0 or self.d_lr <= 0 or (self.decoder_lr is not None and self.decoder_lr <= 0):
-            raise ConfigError("learning rates must be positive")
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "MTConfig":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ConfigError(f"MT: unknown setting(s) {sorted(unknown)}; known: {', '.join(sorted(known))}")
-        return cls(**data)
-
-    def to_dict(self) -> dict:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+__all__ = ["VARIANTS", "MTConfig", "MultiTask", "mean_valid_nll", "epochs_without_improvement", "owner_folds"]
 
 
 @dataclass
@@ -474,7 +379,7 @@ class MultiTask:
         self._best_text = (float("inf"), None)
         self.history, start = [], 1
         if checkpoint_dir:
-            start = self._resume(checkpoint_dir) + 1
+            start = resume_training_state(self, checkpoint_dir) + 1
         valid_text = self._valid_text(valid, features)
         n_teacher = cfg.teacher_steps or max(1, int(cfg.teacher_passes * len(self.data.targets) / cfg.batch_size))
         for epoch in range(start, cfg.epochs + 1):
@@ -510,7 +415,7 @@ class MultiTask:
                 self._best_text = (text_nll, copy.deepcopy(self.generator.state_dict()))
             self.history.append(record)
             if checkpoint_dir:
-                self._save_checkpoint(checkpoint_dir, epoch)
+                save_training_state(self, checkpoint_dir, epoch)
             if on_epoch:
                 on_epoch(record)
         if self._best_als[1] is not None:  # the rating model at its best validation epoch
@@ -563,55 +468,6 @@ class MultiTask:
             setattr(self.als, k, value.to(torch.float64))
         self.als.user_factors, self.als.item_factors = self.als._U.numpy(), self.als._V.numpy()
         self.als.user_bias, self.als.item_bias = self.als._bu.numpy(), self.als._bi.numpy()
-
-    # --- checkpoints (no pickle) -----------------------------------------------------------------------------
-    def _save_checkpoint(self, root: str, epoch: int) -> None:
-        tensors = {**module_state("generator", self.generator), **module_state("discriminators", self.discriminators)}
-        tensors.update({f"als.{k}": v for k, v in self._als_arrays().items()})
-        if self._best_als[1] is not None:
-            tensors.update({f"best_als.{k}": v for k, v in self._best_als[1].items()})
-        if self._best_text[1] is not None:
-            tensors.update({f"best_gen.{k}": v.detach().cpu().clone() for k, v in self._best_text[1].items()})
-        g_tensors, g_meta = optimizer_state("g_opt", self.g_opt)
-        tensors.update(g_tensors)
-        d_meta = None
-        if self.d_opt is not None:
-            d_tensors, d_meta = optimizer_state("d_opt", self.d_opt)
-            tensors.update(d_tensors)
-        tensors["rng.torch"] = torch.get_rng_state()
-        tensors["rng.gen"] = self._gen.get_state()
-        state = {"config": self.config.to_dict(), "history": self.history, "g_opt": g_meta, "d_opt": d_meta,
-                 "best_als_rmse": self._best_als[0] if self._best_als[1] is not None else None,
-                 "best_text_nll": self._best_text[0] if self._best_text[1] is not None else None,
-                 "vocab": self.vocab.words}
-        save_checkpoint(root, epoch, tensors, state)
-
-    def _resume(self, root: str) -> int:
-        found = latest_checkpoint(root)
-        if found is None:
-            return 0
-        tensors, state = found
-        schedule = ("epochs", "patience")  # a resumed run may be given more epochs or patience
-        same = {k: v for k, v in state["config"].items() if k not in schedule} == \
-            {k: v for k, v in self.config.to_dict().items() if k not in schedule}
-        if not same or state["vocab"] != self.vocab.words:
-            raise WhyrecError(f"{root}: the checkpoint was written with other settings or data; "
-                              "use a new checkpoint folder")
-        load_module_state("generator", self.generator, tensors)
-        load_module_state("discriminators", self.discriminators, tensors)
-        self._restore_als({k[4:]: v for k, v in tensors.items() if k.startswith("als.")})
-        best = {k[9:]: v for k, v in tensors.items() if k.startswith("best_als.")}
-        self._best_als = (state["best_als_rmse"], best) if best else (float("inf"), None)
-        best_gen = {k[9:]: v for k, v in tensors.items() if k.startswith("best_gen.")}
-        self._best_text = (state["best_text_nll"], best_gen) if best_gen else (float("inf"), None)
-        load_optimizer_state("g_opt", self.g_opt, tensors, state["g_opt"])
-        if self.d_opt is not None and state["d_opt"]:
-            load_optimizer_state("d_opt", self.d_opt, tensors, state["d_opt"])
-        torch.set_rng_state(tensors["rng.torch"])
-        self._gen.set_state(tensors["rng.gen"])
-        self.history = state["history"]
-        self.resumed_from = int(state["epoch"])
-        return self.resumed_from
 
     # --- saving --------------------------------------------------------------------------------------------
     def save(self, folder) -> None:
@@ -705,18 +561,6 @@ class MultiTask:
 
     def _mean_nll(self, variant: str, targets, users, items) -> float:
         return float(-np.concatenate(self.token_log_probs(variant, targets, users, items)).mean())
-
-
-def _grid(value) -> tuple:
-    """A scale grid (non-empty, scales ≥ 0) from a list, or from one number (``--param prior_scales=1.0``)."""
-    values = (value,) if isinstance(value, (int, float)) else value
-    try:
-        grid = tuple(float(v) for v in values)
-    except (TypeError, ValueError):
-        grid = ()
-    if not grid or min(grid) < 0:
-        raise ConfigError(f"a prior scale grid must be a number ≥ 0 or a non-empty list of them, not {value!r}")
-    return grid
 
 
 def _scaled(priors: TextPriors, scale: float, bias_scale: float, has_bias: bool) -> TextPriors:

@@ -1,0 +1,72 @@
+"""Resumable MT training: the state after each epoch, written and read without pickle.
+
+A checkpoint holds everything the next epoch needs — generator and discriminator weights, the
+ALS arrays, the kept best rating/text states, both optimisers, the random states and the epoch
+history — so a run killed at any point resumes after its last completed epoch."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+
+from whyrec.checkpoint import (latest_checkpoint, load_module_state, load_optimizer_state, module_state,
+                               optimizer_state, save_checkpoint)
+from whyrec.errors import WhyrecError
+
+if TYPE_CHECKING:
+    from whyrec.systems.mt import MultiTask
+
+
+def save_training_state(model: "MultiTask", root: str, epoch: int) -> None:
+    """Write ``model``'s state after ``epoch`` (networks, ALS arrays, the kept best states, optimisers,
+    random states, history) as checkpoint ``epoch`` under ``root``."""
+    tensors = {**module_state("generator", model.generator), **module_state("discriminators", model.discriminators)}
+    tensors.update({f"als.{k}": v for k, v in model._als_arrays().items()})
+    if model._best_als[1] is not None:
+        tensors.update({f"best_als.{k}": v for k, v in model._best_als[1].items()})
+    if model._best_text[1] is not None:
+        tensors.update({f"best_gen.{k}": v.detach().cpu().clone() for k, v in model._best_text[1].items()})
+    g_tensors, g_meta = optimizer_state("g_opt", model.g_opt)
+    tensors.update(g_tensors)
+    d_meta = None
+    if model.d_opt is not None:
+        d_tensors, d_meta = optimizer_state("d_opt", model.d_opt)
+        tensors.update(d_tensors)
+    tensors["rng.torch"] = torch.get_rng_state()
+    tensors["rng.gen"] = model._gen.get_state()
+    state = {"config": model.config.to_dict(), "history": model.history, "g_opt": g_meta, "d_opt": d_meta,
+             "best_als_rmse": model._best_als[0] if model._best_als[1] is not None else None,
+             "best_text_nll": model._best_text[0] if model._best_text[1] is not None else None,
+             "vocab": model.vocab.words}
+    save_checkpoint(root, epoch, tensors, state)
+
+def resume_training_state(model: "MultiTask", root: str) -> int:
+    """Load the latest checkpoint under ``root`` into a freshly built ``model``; return its epoch
+    (0 when there is none). Refuses one written with other settings or data (``epochs`` and
+    ``patience`` may differ: a resumed run may be given more of either)."""
+    found = latest_checkpoint(root)
+    if found is None:
+        return 0
+    tensors, state = found
+    schedule = ("epochs", "patience")  # a resumed run may be given more epochs or patience
+    same = {k: v for k, v in state["config"].items() if k not in schedule} == \
+        {k: v for k, v in model.config.to_dict().items() if k not in schedule}
+    if not same or state["vocab"] != model.vocab.words:
+        raise WhyrecError(f"{root}: the checkpoint was written with other settings or data; "
+                          "use a new checkpoint folder")
+    load_module_state("generator", model.generator, tensors)
+    load_module_state("discriminators", model.discriminators, tensors)
+    model._restore_als({k[4:]: v for k, v in tensors.items() if k.startswith("als.")})
+    best = {k[9:]: v for k, v in tensors.items() if k.startswith("best_als.")}
+    model._best_als = (state["best_als_rmse"], best) if best else (float("inf"), None)
+    best_gen = {k[9:]: v for k, v in tensors.items() if k.startswith("best_gen.")}
+    model._best_text = (state["best_text_nll"], best_gen) if best_gen else (float("inf"), None)
+    load_optimizer_state("g_opt", model.g_opt, tensors, state["g_opt"])
+    if model.d_opt is not None and state["d_opt"]:
+        load_optimizer_state("d_opt", model.d_opt, tensors, state["d_opt"])
+    torch.set_rng_state(tensors["rng.torch"])
+    model._gen.set_state(tensors["rng.gen"])
+    model.history = state["history"]
+    model.resumed_from = int(state["epoch"])
+    return model.resumed_from

