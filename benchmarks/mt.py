@@ -1,12 +1,12 @@
 """MT benchmark: the "Why I like it" comparison on split 1 of the four shared datasets.
 
 For each dataset, ``whyrec.systems.mt_experiment.run_mt_experiment`` trains MT, its ablations
-(MT−encoder, MT−decoder), PMF and plain ALS (rating), the n-gram/LSTM/GCN language models
+(MT−encoder, MT−decoder), PMF and plain ALS (rating), the n-gram/LSTM/GRU/GCN language models
 (text) and runs the discriminator studies; per-dataset tables and plots go to
 benchmarks/results/mt/<dataset>/, the summary to benchmarks/results/mt.{json,md}, and the
 trained MT bundles to benchmarks/.cache/<dataset>/ (for `whyrec serve` and benchmarks/serve.py).
 
-    python benchmarks/mt.py [--data ../shared/data] [--epochs 30] [--threads 2] [--datasets ...]
+    python benchmarks/mt.py [--data ../shared/data] [--epochs 30] [--lm-seeds 3] [--threads 2] [--datasets ...]
 
 Datasets may run in separate processes (``--threads 1 --datasets X`` each, as the recorded run
 did: digital music in one, the other three in another); ``--report-only`` then rebuilds the
