@@ -305,7 +305,8 @@ def experiment_mt(
     parts = _make_split(corpus, split_dir, seed)
     con = _console()
     con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
-    run_mt_experiment(parts, out, config, lm_seeds=lm_seeds, checkpoint_dir=checkpoint, log=lambda m: con.print(m, highlight=False))
+    run_mt_experiment(parts, out, config, lm_seeds=lm_seeds, checkpoint_dir=checkpoint,
+                      log=lambda m: con.print(m, highlight=False))
     con.print((out / "mt.md").read_text(), highlight=False)
     con.print(f"written to {out}/ (mt.md, mt.json, training.png, discriminator_curve.png)")
 

@@ -2,11 +2,13 @@
 
 import json
 
+import pytest
 import torch
 
 from tests.systems.test_mt import TINY
 from whyrec.data import ratio_split
 from whyrec.data.synthetic import make_planted_corpus
+from whyrec.errors import ConfigError
 from whyrec.systems.mt import MTConfig, MultiTask
 from whyrec.systems.mt_experiment import (epochs_cell, perplexity_cell, run_mt_experiment, seeded_row,
                                           shuffled_label_accuracy, training_end)
@@ -73,6 +75,13 @@ def test_shuffled_label_accuracy_of_a_perfect_and_a_blind_discriminator():
     mt.discriminators["user"] = blind
     acc = shuffled_label_accuracy(mt, test, "user")
     assert 0.3 < acc < 0.7  # = the share of flipped labels
+
+
+def test_no_lm_seeds_is_refused_before_anything_trains(tmp_path):
+    split = ratio_split(make_planted_corpus(n_users=10, n_items=6, reviews_per_user=4, seed=2).corpus, seed=0)
+    with pytest.raises(ConfigError, match="lm_seeds"):
+        run_mt_experiment(split, tmp_path, MTConfig(epochs=1, **TINY), lm_seeds=0, log=lambda m: None)
+    assert not list(tmp_path.iterdir())
 
 
 def test_seeded_row_is_the_mean_of_its_runs_with_their_spread():

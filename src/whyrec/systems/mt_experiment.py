@@ -6,8 +6,8 @@
   MT-P decoder, which keeps their cost down; MT trains MT-U, MT-I and MT-P.)
 * **Text** (Tables 3–4): perplexity of the test explanations under the interpolated n-gram
   LM, an LSTM LM, a GRU LM (MT's decoder cell with no context: the like-for-like reference
-  for what the context adds), GCN-U/I/P and MT-U/I/P, and the tf-idf cosine similarity (and BLEU-1, ROUGE-L)
-  of their greedy outputs to the ground truth (the n-gram, LSTM and GRU LMs are unconditional,
+  for what the context adds), GCN-U/I/P and MT-U/I/P, and the tf-idf cosine similarity (and
+  BLEU-1, ROUGE-L) of their greedy outputs to the ground truth (the n-gram, LSTM and GRU LMs are unconditional,
   so their "generation" is the same sentence for every pair).
 * **Discriminator** (§4.3): the learning curve of a fresh discriminator trained against the
   trained generator (accuracy on held-out real vs generated reviews after each step), and
@@ -29,9 +29,9 @@ from whyrec.align.adversarial import ReviewDiscriminator, discriminator_loss
 from whyrec.data.corpus import Corpus
 from whyrec.data.features import FeatureExtractor
 from whyrec.data.split import Split
+from whyrec.errors import ConfigError
 from whyrec.explain.ngram import InterpolatedNgramLM
 from whyrec.explain.recurrent_lm import RecurrentLanguageModel
-from whyrec.errors import ConfigError
 from whyrec.explain.targets import explanation_targets, pad_batch
 from whyrec.metrics.rating import paired_t_test
 from whyrec.metrics.text import corpus_bleu, perplexity, rouge, tfidf_similarity
