@@ -1,0 +1,156 @@
+"""MT over several training seeds: is MT's margin over plain ALS (and MT-P's over the LSTM) more
+than the spread between runs of MT itself?
+
+``benchmarks/mt.py`` trains MT once per dataset (seed 0). This script trains the full MT (all three
+decoders, the benchmark's settings) with other seeds on split 1, and records per seed the test
+RMSE of MT and of plain ALS (the same λ, K and number of sweeps) and the test perplexity of
+MT-U/I/P. Seed 0 is read from ``results/mt/<dataset>/mt.json`` when it is there (MT is
+reproducible: the same seed and code give the same numbers), so only new seeds are trained.
+Writes ``results/mt_seeds.{json,md}``.
+
+    python benchmarks/mt_seeds.py [--seeds 0 1 2] [--datasets ...] [--threads 1]
+
+Datasets may run in separate processes; ``--report-only`` rebuilds the summary from the
+per-dataset files ``results/mt_seeds/<dataset>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from whyrec.data import fixed_index_split, load_corpus
+from whyrec.data.corpus import Corpus
+from whyrec.data.features import FeatureExtractor
+from whyrec.explain.targets import explanation_targets
+from whyrec.metrics.text import perplexity
+from whyrec.rating.als import ContextAwareALS
+from whyrec.systems.mt import MTConfig, MultiTask
+
+HERE = Path(__file__).resolve().parent
+DATASETS = ["amazon-digital-music", "amazon-musical-instruments", "amazon-magazine-subscriptions", "amazon-gift-cards"]
+
+
+def test_rmse(model, corpus: Corpus) -> float:
+    return float(np.sqrt(((model.predict_corpus(corpus) - corpus.ratings) ** 2).mean()))
+
+
+def run_seed(split, features, seed: int, epochs: int) -> dict:
+    """One full MT training with ``seed``: test RMSE of MT and plain ALS, MT-U/I/P perplexity."""
+    start = time.perf_counter()
+    config = MTConfig(epochs=epochs, seed=seed)
+    mt = MultiTask(config).fit(split.train, split.valid, features)
+    plain = ContextAwareALS(factors=config.factors, lambda_u=config.lambda_u, lambda_v=config.lambda_v,
+                            lambda_bias=config.lambda_bias, seed=seed,
+                            iterations=config.als_sweeps * (len(mt.history) + 1)).fit(split.train)
+    test = split.test
+    known = (mt.user_map.lookup(test.users) >= 0) & (mt.item_map.lookup(test.items) >= 0)
+    targets = [t for t, k in zip(explanation_targets(test, features, config.max_words), known) if k]
+    users, items = mt.user_map.lookup(test.users)[known], mt.item_map.lookup(test.items)[known]
+    ppl = {f"MT-{v[0].upper()}": perplexity(mt.token_log_probs(v, targets, users, items)) for v in config.variants}
+    return {"seed": seed, "MT": test_rmse(mt, test), "plain ALS": test_rmse(plain, test), "perplexity": ppl,
+            "epochs": len(mt.history), "seconds": time.perf_counter() - start}
+
+
+def seed_zero_from_benchmark(out: Path, name: str) -> dict | None:
+    """Seed 0's numbers from the MT benchmark's per-dataset results, when they are there."""
+    path = out / "mt" / name / "mt.json"
+    if not path.exists():
+        return None
+    result = json.loads(path.read_text())
+    if result["config"].get("seed", 0) != 0:
+        return None
+    rmse = {row["system"]: row["rmse"] for row in result["rating"]}
+    text = {row["system"]: row for row in result["text"]}
+    return {"seed": 0, "MT": rmse["MT"], "plain ALS": rmse["plain ALS"],
+            "perplexity": {k: text[k]["perplexity"] for k in ("MT-U", "MT-I", "MT-P") if k in text},
+            "epochs": len(result["history"]["MT"]), "seconds": result["seconds"]["MT"], "from": "results/mt"}
+
+
+def dataset_summary(name: str, runs: list[dict], lstm: float | None) -> dict:
+    mt, plain = np.array([r["MT"] for r in runs]), np.array([r["plain ALS"] for r in runs])
+    mtp = np.array([r["perplexity"]["MT-P"] for r in runs])
+    return {"dataset": name, "runs": runs, "mt_rmse_mean": float(mt.mean()), "mt_rmse_sd": float(mt.std(ddof=1)),
+            "plain_als_rmse_mean": float(plain.mean()), "mt_below_plain_als": int((mt < plain).sum()),
+            "mt_p_ppl_mean": float(mtp.mean()), "mt_p_ppl_sd": float(mtp.std(ddof=1)), "lstm_ppl_mean": lstm}
+
+
+def markdown(summary: dict) -> str:
+    lines = ["# MT over training seeds", "",
+             f"Split 1, MT with the benchmark's settings (at most {summary['epochs']} epochs, early stopping), seeds "
+             f"{summary['seeds']}, 1 torch thread per process, {summary['machine']}. Measured {summary['date']}. "
+             + ("Seed 0 was read from `results/mt` (the same code and seed give the same numbers). "
+                if any(r.get("from") for d in summary["datasets"].values() for r in d["runs"]) else "")
+             + "Plain ALS does not depend on the seed. The LSTM column is the MT benchmark's mean over its seeds.", "",
+             "| dataset | plain ALS RMSE | MT RMSE per seed | MT mean ± sd | seeds with MT < plain ALS "
+             "| MT-P ppl per seed | MT-P mean ± sd | LSTM ppl (mean) |", "|---|---|---|---|---|---|---|---|"]
+    for d in summary["datasets"].values():
+        runs = d["runs"]
+        lstm = f"{d['lstm_ppl_mean']:.2f}" if d["lstm_ppl_mean"] is not None else "?"
+        lines.append(f"| {d['dataset']} | {d['plain_als_rmse_mean']:.4f} | "
+                     + " / ".join(f"{r['MT']:.4f}" for r in runs)
+                     + f" | {d['mt_rmse_mean']:.4f} ± {d['mt_rmse_sd']:.4f} | {d['mt_below_plain_als']} of {len(runs)} | "
+                     + " / ".join(f"{r['perplexity']['MT-P']:.2f}" for r in runs)
+                     + f" | {d['mt_p_ppl_mean']:.2f} ± {d['mt_p_ppl_sd']:.2f} | {lstm} |")
+    return "\n".join(lines) + "\n"
+
+
+def lstm_mean(out: Path, name: str) -> float | None:
+    path = out / "mt" / name / "mt.json"
+    if not path.exists():
+        return None
+    rows = {row["system"]: row for row in json.loads(path.read_text())["text"]}
+    return rows["LSTM"]["perplexity"] if "LSTM" in rows else None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=HERE.parents[1] / "shared" / "data")
+    parser.add_argument("--datasets", nargs="*", default=DATASETS)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--report-only", action="store_true")
+    args = parser.parse_args()
+    if len(args.seeds) < 2:
+        parser.error("give at least two seeds")
+    per_dataset = args.out / "mt_seeds"
+    per_dataset.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(args.threads)
+    if not args.report_only:
+        for name in args.datasets:
+            folder = args.data / name
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                corpus = load_corpus(folder, duplicates="keep-all")
+            split = fixed_index_split(corpus, folder / "1")
+            features = FeatureExtractor(min_df=3).extract(Corpus.concat([split.train, split.valid, split.test]))
+            runs = []
+            for seed in args.seeds:
+                known = seed_zero_from_benchmark(args.out, name) if seed == 0 else None
+                runs.append(known or run_seed(split, features, seed, args.epochs))
+                print(name, json.dumps(runs[-1]), flush=True)
+            (per_dataset / f"{name}.json").write_text(json.dumps(runs, indent=1))
+    datasets = {}
+    for name in DATASETS:
+        path = per_dataset / f"{name}.json"
+        if path.exists():
+            datasets[name] = dataset_summary(name, json.loads(path.read_text()), lstm_mean(args.out, name))
+    summary = {"date": time.strftime("%Y-%m-%d"), "seeds": args.seeds, "epochs": args.epochs,
+               "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}",
+               "datasets": datasets}
+    (args.out / "mt_seeds.json").write_text(json.dumps(summary, indent=1))
+    (args.out / "mt_seeds.md").write_text(markdown(summary))
+    print(markdown(summary))
+
+
+if __name__ == "__main__":
+    main()
