@@ -38,7 +38,7 @@ HERE = Path(__file__).resolve().parent
 DATASETS = ["amazon-digital-music", "amazon-musical-instruments", "amazon-magazine-subscriptions", "amazon-gift-cards"]
 
 
-def test_rmse(model, corpus: Corpus) -> float:
+def rmse_on(model, corpus: Corpus) -> float:
     return float(np.sqrt(((model.predict_corpus(corpus) - corpus.ratings) ** 2).mean()))
 
 
@@ -55,7 +55,7 @@ def run_seed(split, features, seed: int, epochs: int) -> dict:
     targets = [t for t, k in zip(explanation_targets(test, features, config.max_words), known) if k]
     users, items = mt.user_map.lookup(test.users)[known], mt.item_map.lookup(test.items)[known]
     ppl = {f"MT-{v[0].upper()}": perplexity(mt.token_log_probs(v, targets, users, items)) for v in config.variants}
-    return {"seed": seed, "MT": test_rmse(mt, test), "plain ALS": test_rmse(plain, test), "perplexity": ppl,
+    return {"seed": seed, "MT": rmse_on(mt, test), "plain ALS": rmse_on(plain, test), "perplexity": ppl,
             "epochs": len(mt.history), "seconds": time.perf_counter() - start}
 
 
