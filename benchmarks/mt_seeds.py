@@ -29,49 +29,48 @@ import torch
 from whyrec.data import fixed_index_split, load_corpus
 from whyrec.data.corpus import Corpus
 from whyrec.data.features import FeatureExtractor
-from whyrec.explain.targets import explanation_targets
+from whyrec.metrics.rating import rmse
 from whyrec.metrics.text import perplexity
-from whyrec.rating.als import ContextAwareALS
 from whyrec.systems.mt import MTConfig, MultiTask
+from whyrec.systems.mt_experiment import known_texts, plain_als_like
 
 HERE = Path(__file__).resolve().parent
 DATASETS = ["amazon-digital-music", "amazon-musical-instruments", "amazon-magazine-subscriptions", "amazon-gift-cards"]
 
 
-def rmse_on(model, corpus: Corpus) -> float:
-    return float(np.sqrt(((model.predict_corpus(corpus) - corpus.ratings) ** 2).mean()))
-
-
 def run_seed(split, features, seed: int, epochs: int) -> dict:
     """One full MT training with ``seed``: test RMSE of MT and plain ALS, MT-U/I/P perplexity."""
     start = time.perf_counter()
-    config = MTConfig(epochs=epochs, seed=seed)
-    mt = MultiTask(config).fit(split.train, split.valid, features)
-    plain = ContextAwareALS(factors=config.factors, lambda_u=config.lambda_u, lambda_v=config.lambda_v,
-                            lambda_bias=config.lambda_bias, seed=seed,
-                            iterations=config.als_sweeps * (len(mt.history) + 1)).fit(split.train)
-    test = split.test
-    known = (mt.user_map.lookup(test.users) >= 0) & (mt.item_map.lookup(test.items) >= 0)
-    targets = [t for t, k in zip(explanation_targets(test, features, config.max_words), known) if k]
-    users, items = mt.user_map.lookup(test.users)[known], mt.item_map.lookup(test.items)[known]
-    ppl = {f"MT-{v[0].upper()}": perplexity(mt.token_log_probs(v, targets, users, items)) for v in config.variants}
-    return {"seed": seed, "MT": rmse_on(mt, test), "plain ALS": rmse_on(plain, test), "perplexity": ppl,
+    mt = MultiTask(MTConfig(epochs=epochs, seed=seed)).fit(split.train, split.valid, features)
+    plain = plain_als_like(mt).fit(split.train)
+    targets, users, items = known_texts(mt, split.test, features)
+    ppl = {f"MT-{v[0].upper()}": perplexity(mt.token_log_probs(v, targets, users, items)) for v in mt.config.variants}
+    return {"seed": seed, "MT": rmse(mt.predict_corpus(split.test), split.test.ratings),
+            "plain ALS": rmse(plain.predict_corpus(split.test), split.test.ratings), "perplexity": ppl,
             "epochs": len(mt.history), "seconds": time.perf_counter() - start}
 
 
-def seed_zero_from_benchmark(out: Path, name: str) -> dict | None:
-    """Seed 0's numbers from the MT benchmark's per-dataset results, when they are there."""
+def benchmark_result(out: Path, name: str) -> dict | None:
+    """The MT benchmark's per-dataset results (``results/mt/<dataset>/mt.json``), when they are there."""
     path = out / "mt" / name / "mt.json"
-    if not path.exists():
-        return None
-    result = json.loads(path.read_text())
-    if result["config"].get("seed", 0) != 0:
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def seed_zero_from(result: dict | None) -> dict | None:
+    """Seed 0's numbers from the MT benchmark's results of a dataset, when they are of seed 0."""
+    if result is None or result["config"].get("seed", 0) != 0:
         return None
     rmse = {row["system"]: row["rmse"] for row in result["rating"]}
     text = {row["system"]: row for row in result["text"]}
     return {"seed": 0, "MT": rmse["MT"], "plain ALS": rmse["plain ALS"],
             "perplexity": {k: text[k]["perplexity"] for k in ("MT-U", "MT-I", "MT-P") if k in text},
             "epochs": len(result["history"]["MT"]), "seconds": result["seconds"]["MT"], "from": "results/mt"}
+
+
+def lstm_mean(result: dict | None) -> float | None:
+    """The MT benchmark's LSTM perplexity (its mean over seeds) for a dataset."""
+    rows = {row["system"]: row for row in result["text"]} if result else {}
+    return rows["LSTM"]["perplexity"] if "LSTM" in rows else None
 
 
 def dataset_summary(name: str, runs: list[dict], lstm: float | None) -> dict:
@@ -102,14 +101,6 @@ def markdown(summary: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def lstm_mean(out: Path, name: str) -> float | None:
-    path = out / "mt" / name / "mt.json"
-    if not path.exists():
-        return None
-    rows = {row["system"]: row for row in json.loads(path.read_text())["text"]}
-    return rows["LSTM"]["perplexity"] if "LSTM" in rows else None
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=HERE.parents[1] / "shared" / "data")
@@ -135,7 +126,7 @@ def main() -> None:
             features = FeatureExtractor(min_df=3).extract(Corpus.concat([split.train, split.valid, split.test]))
             runs = []
             for seed in args.seeds:
-                known = seed_zero_from_benchmark(args.out, name) if seed == 0 else None
+                known = seed_zero_from(benchmark_result(args.out, name)) if seed == 0 else None
                 runs.append(known or run_seed(split, features, seed, args.epochs))
                 print(name, json.dumps(runs[-1]), flush=True)
             (per_dataset / f"{name}.json").write_text(json.dumps(runs, indent=1))
@@ -143,7 +134,7 @@ def main() -> None:
     for name in DATASETS:
         path = per_dataset / f"{name}.json"
         if path.exists():
-            datasets[name] = dataset_summary(name, json.loads(path.read_text()), lstm_mean(args.out, name))
+            datasets[name] = dataset_summary(name, json.loads(path.read_text()), lstm_mean(benchmark_result(args.out, name)))
     summary = {"date": time.strftime("%Y-%m-%d"), "seeds": args.seeds, "epochs": args.epochs,
                "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}",
                "datasets": datasets}

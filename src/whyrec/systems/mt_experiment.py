@@ -7,8 +7,8 @@
 * **Text** (Tables 3–4): perplexity of the test explanations under the interpolated n-gram
   LM, an LSTM LM, a GRU LM (MT's decoder cell with no context: the like-for-like reference
   for what the context adds), GCN-U/I/P and MT-U/I/P, and the tf-idf cosine similarity (and
-  BLEU-1, ROUGE-L) of their greedy outputs to the ground truth (the n-gram, LSTM and GRU LMs are unconditional,
-  so their "generation" is the same sentence for every pair).
+  BLEU-1, ROUGE-L) of their greedy outputs to the ground truth (the n-gram, LSTM and GRU LMs
+  are unconditional, so their "generation" is the same sentence for every pair).
 * **Discriminator** (§4.3): the learning curve of a fresh discriminator trained against the
   trained generator (accuracy on held-out real vs generated reviews after each step), and
   the shuffled-label test: half the test reviews get a wrong user (item, pair), and the
@@ -41,6 +41,27 @@ from whyrec.systems.mt import VARIANTS, MTConfig, MultiTask, mean_valid_nll
 
 def _known(model: MultiTask, corpus: Corpus) -> np.ndarray:
     return (model.user_map.lookup(corpus.users) >= 0) & (model.item_map.lookup(corpus.items) >= 0)
+
+
+def known_texts(model: MultiTask, corpus: Corpus, features) -> tuple[list[list[str]], np.ndarray, np.ndarray]:
+    """The explanation targets of ``corpus``'s records whose user and item MT knows, with their
+    user and item indices: what the text rows are scored on."""
+    known = _known(model, corpus)
+    targets = [t for t, k in zip(explanation_targets(corpus, features, model.config.max_words), known) if k]
+    return targets, model.user_map.lookup(corpus.users)[known], model.item_map.lookup(corpus.items)[known]
+
+
+def baseline_als_settings(model: MultiTask) -> dict:
+    """PMF's and plain ALS's settings next to a trained MT: its K, λ_U, λ_V and seed, and as many
+    sweeps as MT's ALS made (its first fit, then one round per epoch run)."""
+    c = model.config
+    return dict(factors=c.factors, lambda_u=c.lambda_u, lambda_v=c.lambda_v, seed=c.seed,
+                iterations=c.als_sweeps * (len(model.history) + 1))
+
+
+def plain_als_like(model: MultiTask) -> ContextAwareALS:
+    """Plain ALS (no text priors) with a trained MT's settings (:func:`baseline_als_settings`), unfitted."""
+    return ContextAwareALS(lambda_bias=model.config.lambda_bias, **baseline_als_settings(model))
 
 
 def rating_table(split: Split, models: dict[str, object], reference: str = "MT") -> list[dict]:
@@ -175,11 +196,8 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
         split.train, split.valid, features, on_epoch=epoch_log("MT-encoder")))
     mt_dec = timed("MT-decoder", lambda: MultiTask(MTConfig.from_dict({**ablation, "decoder": False})).fit(
         split.train, split.valid, features, on_epoch=epoch_log("MT-decoder")))
-    # PMF and plain ALS get as many sweeps as MT's ALS made (its first fit, then one round per epoch run)
-    als_args = dict(factors=config.factors, lambda_u=config.lambda_u, lambda_v=config.lambda_v, seed=config.seed,
-                    iterations=config.als_sweeps * (len(mt.history) + 1))
-    pmf = timed("PMF", lambda: PMF(**als_args).fit(split.train))
-    plain = timed("plain ALS", lambda: ContextAwareALS(lambda_bias=config.lambda_bias, **als_args).fit(split.train))
+    pmf = timed("PMF", lambda: PMF(**baseline_als_settings(mt)).fit(split.train))
+    plain = timed("plain ALS", lambda: plain_als_like(mt).fit(split.train))
     rating = rating_table(split, {"PMF": pmf, "plain ALS": plain, "MT-encoder": mt_enc, "MT-decoder": mt_dec, "MT": mt})
     err_mt = (mt.predict_corpus(split.test) - split.test.ratings) ** 2
     err_plain = (plain.predict_corpus(split.test) - split.test.ratings) ** 2
@@ -188,11 +206,9 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
     # --- text ---------------------------------------------------------------------------------------
     test = split.test
     known = _known(mt, test)
-    test_targets = [t for t, k in zip(explanation_targets(test, features, config.max_words), known) if k]
+    test_targets, users, items = known_texts(mt, test, features)
     train_targets = explanation_targets(split.train, features, config.max_words)
     valid_targets = explanation_targets(split.valid, features, config.max_words)
-    users = mt.user_map.lookup(test.users)[known]
-    items = mt.item_map.lookup(test.items)[known]
     owners = {"user": users[:, None], "item": items[:, None], "pair": np.stack([users, items], 1)}
     tr_u, tr_i = mt.user_map.lookup(split.train.users), mt.item_map.lookup(split.train.items)
     tr_owners = {"user": tr_u[:, None], "item": tr_i[:, None], "pair": np.stack([tr_u, tr_i], 1)}
