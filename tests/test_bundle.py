@@ -45,3 +45,20 @@ def test_broken_bundles_give_clear_errors(fitted, tmp_path):
     (folder / "bundle.json").write_text("{")
     with pytest.raises(BundleError, match="not valid JSON"):
         load_bundle(folder)
+
+
+def test_arrays_that_do_not_fit_the_id_lists_are_refused(fitted, tmp_path):
+    from safetensors.numpy import load_file, save_file
+
+    model, _ = fitted
+    folder = save_bundle(model, tmp_path / "b")
+    header = json.loads((folder / "bundle.json").read_text())
+    (folder / "bundle.json").write_text(json.dumps({**header, "params": 5}))
+    with pytest.raises(BundleError, match="'params' must be an object"):
+        load_bundle(folder)
+    (folder / "bundle.json").write_text(json.dumps(header))
+    arrays = load_file(str(folder / "arrays.safetensors"))
+    arrays["user_factors"] = arrays["user_factors"][:-1]
+    save_file(arrays, str(folder / "arrays.safetensors"))
+    with pytest.raises(BundleError, match="saved arrays do not match the saved id lists"):
+        load_bundle(folder)

@@ -35,3 +35,17 @@ def test_incomplete_checkpoint_is_ignored(tmp_path):
     (tmp_path / "epoch-0003.tmp").mkdir()
     (tmp_path / "epoch-0004").mkdir()  # no files: an interrupted copy
     assert latest_checkpoint(tmp_path) is None
+
+
+def test_an_unreadable_checkpoint_is_reported_not_raised_raw(tmp_path):
+    import pytest
+
+    from whyrec.errors import WhyrecError
+
+    save_checkpoint(tmp_path / "run", 1, {"w": torch.zeros(2)}, {"note": "x"})
+    (tmp_path / "run" / "epoch-0001" / "tensors.safetensors").write_bytes(b"not safetensors")
+    with pytest.raises(WhyrecError, match="unreadable checkpoint"):
+        latest_checkpoint(tmp_path / "run")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(WhyrecError, match="this is a file"):
+        latest_checkpoint(tmp_path / "file")

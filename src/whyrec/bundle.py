@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from whyrec import __version__
-from whyrec.errors import BundleError, ConfigError
+from whyrec.errors import BundleError, WhyrecError, one_line
 
 FORMAT, VERSION = "whyrec-bundle", 1
 
@@ -101,34 +101,55 @@ def read_bundle_header(folder: str | Path) -> dict:
     return header
 
 
+# what a damaged or hand-edited bundle makes the rebuilding code raise (a missing array, a
+# tensor of the wrong shape, a setting of the wrong type): reported as one BundleError
+_BROKEN = (KeyError, TypeError, ValueError, IndexError, RuntimeError, AttributeError)
+
+
 def load_bundle(folder: str | Path, device: str = "cpu"):
     """Rebuild the model saved in ``folder`` by :func:`save_bundle`; a neural system (MT, PETER)
     is rebuilt on the CPU and moved to ``device`` (see :mod:`whyrec.devices`), so a bundle trained
-    on a GPU loads on a machine without one. Rating models run on numpy and ignore ``device``."""
+    on a GPU loads on a machine without one. Rating models run on numpy and ignore ``device``.
+
+    Whatever is wrong with the folder (a missing file or array, arrays that do not fit the id
+    lists or the settings, a setting of the wrong type) is a :class:`BundleError` naming it."""
+    folder = Path(folder)
+    header = read_bundle_header(folder)
+    try:
+        model = _rebuild(folder, header)
+    except BundleError:
+        raise
+    except WhyrecError as exc:
+        raise BundleError(f"{folder}: {exc}") from None
+    except _BROKEN as exc:
+        raise BundleError(f"{folder}: broken bundle ({type(exc).__name__}: {one_line(exc)})") from None
+    return model if header["kind"] == "rating-model" else model.to(device)
+
+
+def _rebuild(folder: Path, header: dict):
+    """The model of ``folder``, built on the CPU from its ``header`` (bundle.json) and arrays."""
     from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
     from whyrec.rating.base import RATING_MODELS
 
-    folder = Path(folder)
-    header = read_bundle_header(folder)
     if header.get("kind") == "mt":
         from whyrec.systems.mt_bundle import load_mt
 
-        return load_mt(folder, header).to(device)
+        return load_mt(folder, header)
     if header.get("kind") == "peter":
         from whyrec.systems.peter_bundle import load_peter
 
-        return load_peter(folder, header).to(device)
+        return load_peter(folder, header)
     if header.get("kind") != "rating-model":
         raise BundleError(f"{folder}: unknown bundle kind {header.get('kind')!r}")
     cls = RATING_MODELS.get(header.get("class"))
     if cls is None:
         raise BundleError(f"{folder}: unknown model class {header.get('class')!r}")
-    try:
-        model = cls.from_params(header.get("params", {}))
-    except ConfigError as exc:
-        raise BundleError(f"{folder}: {exc}") from None
+    params = header.get("params", {})
+    if not isinstance(params, dict):
+        raise BundleError(f"{folder}: bundle.json 'params' must be an object, not {type(params).__name__}")
+    model = cls.from_params(params)
     try:
         arrays = load_file(str(folder / "arrays.safetensors"))
     except (FileNotFoundError, SafetensorError, OSError) as exc:

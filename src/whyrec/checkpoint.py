@@ -17,6 +17,8 @@ from pathlib import Path
 
 import torch
 
+from whyrec.errors import WhyrecError
+
 _EPOCH_DIR = re.compile(r"^epoch-(\d{4,})$")
 
 
@@ -90,16 +92,26 @@ def complete_checkpoints(root: str | Path) -> list[int]:
     root = Path(root)
     if not root.exists():
         return []
+    if not root.is_dir():
+        raise WhyrecError(f"{root}: a checkpoint folder was asked for, but this is a file")
     return sorted(int(m.group(1)) for p in root.iterdir() if p.is_dir() and (m := _EPOCH_DIR.match(p.name))
                   and (p / "state.json").exists() and (p / "tensors.safetensors").exists())
 
 
 def latest_checkpoint(root: str | Path) -> tuple[dict[str, torch.Tensor], dict] | None:
     """(tensors, state) of the newest complete checkpoint under ``root``, or None."""
+    from safetensors import SafetensorError
     from safetensors.torch import load_file
 
     epochs = complete_checkpoints(root)
     if not epochs:
         return None
     folder = Path(root) / f"epoch-{epochs[-1]:04d}"
-    return load_file(str(folder / "tensors.safetensors")), json.loads((folder / "state.json").read_text())
+    try:
+        tensors, state = load_file(str(folder / "tensors.safetensors")), json.loads((folder / "state.json").read_text())
+    except (SafetensorError, json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
+        raise WhyrecError(f"{folder}: unreadable checkpoint ({' '.join(str(exc).split())}); "
+                          "delete it to start over, or use a new checkpoint folder") from None
+    if not isinstance(state, dict):
+        raise WhyrecError(f"{folder}: unreadable checkpoint (state.json is not an object)")
+    return tensors, state

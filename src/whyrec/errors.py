@@ -59,3 +59,9 @@ class ConfigError(WhyrecError):
 
 class BundleError(WhyrecError):
     """A saved model folder is missing, incomplete or of an unknown kind."""
+
+
+def one_line(exc: Exception, limit: int = 300) -> str:
+    """``exc``'s message on one line (torch's load errors span several), cut at ``limit`` characters."""
+    text = " ".join(str(exc).split()) or "no detail"
+    return text if len(text) <= limit else text[:limit - 1] + "…"

@@ -198,3 +198,49 @@ def test_bundle_round_trip_gives_same_predictions_and_explanations(trained, tiny
     for variant in ("user", "item", "pair"):
         assert again.explain(test.users[:5], test.items[:5], variant=variant) == \
             trained.explain(test.users[:5], test.items[:5], variant=variant)
+
+
+def _edit_bundle(folder, header_edit=None, array_edit=None):
+    import json
+
+    from safetensors.torch import load_file, save_file
+
+    if header_edit is not None:
+        header = json.loads((folder / "bundle.json").read_text())
+        header_edit(header)
+        (folder / "bundle.json").write_text(json.dumps(header))
+    if array_edit is not None:
+        tensors = load_file(str(folder / "arrays.safetensors"))
+        array_edit(tensors)
+        save_file(tensors, str(folder / "arrays.safetensors"))
+
+
+def _shorten(key, n):
+    return lambda header: header.__setitem__(key, header[key][:n])
+
+
+def _truncate_array(name):
+    return lambda tensors: tensors.__setitem__(name, tensors[name].flatten()[:-1].contiguous())
+
+
+@pytest.mark.parametrize("header_edit, array_edit, message", [
+    # fewer user ids than the documents and records: would hand users each other's documents
+    (_shorten("user_ids", 5), None, "do not fit the bundle's id lists"),
+    (None, lambda t: t.__setitem__("docs.item_offsets", t["docs.item_offsets"][:-2].contiguous()), "item documents for"),
+    (None, lambda t: t.__setitem__("records.item", t["records.item"] + 1000), "records refer to items outside"),
+    (_shorten("vocab", 10), None, "size mismatch for embedding.weight"),
+    (None, _truncate_array("generator.decoder_pair.to_embedding.weight"), "size mismatch"),
+    (lambda h: h["config"].__setitem__("factors", "many"), None, "broken bundle"),
+    (lambda h: h.__setitem__("config", 5), None, "broken bundle"),
+    (None, lambda t: t.pop("docs.lengths"), "lacks 'docs.lengths'"),
+], ids=["fewer-users", "item-documents", "record-ids", "vocabulary", "weight-shape", "setting-type", "config-type",
+        "missing-array"])
+def test_a_damaged_bundle_is_refused_in_one_line(trained, tmp_path, header_edit, array_edit, message):
+    from whyrec.bundle import load_bundle
+    from whyrec.errors import BundleError
+
+    trained.save(tmp_path / "mt")
+    _edit_bundle(tmp_path / "mt", header_edit, array_edit)
+    with pytest.raises(BundleError, match=message) as caught:
+        load_bundle(tmp_path / "mt")
+    assert "\n" not in str(caught.value) and str(tmp_path / "mt") in str(caught.value)

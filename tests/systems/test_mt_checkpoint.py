@@ -78,3 +78,15 @@ def test_a_checkpoint_of_other_settings_is_refused_and_more_epochs_continue_it(t
     more = MultiTask(epochs=2, patience=2, **TINY).fit(tiny_split.train, tiny_split.valid, checkpoint_dir=ckpt)
     assert more.resumed_from == 1 and [h["epoch"] for h in more.history] == [1, 2]
     assert more.history[0] == first.history[0]  # the first epoch is the checkpoint's, not re-run
+
+
+def test_a_damaged_checkpoint_is_refused(tiny_split, tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    MultiTask(epochs=1, **TINY).fit(tiny_split.train, tiny_split.valid, checkpoint_dir=str(tmp_path))
+    tensors_file = tmp_path / "epoch-0001" / "tensors.safetensors"
+    tensors = load_file(str(tensors_file))
+    del tensors["rng.gen"]
+    save_file(tensors, str(tensors_file))
+    with pytest.raises(WhyrecError, match="checkpoint is damaged"):
+        MultiTask(epochs=2, **TINY).fit(tiny_split.train, tiny_split.valid, checkpoint_dir=str(tmp_path))

@@ -223,3 +223,19 @@ def test_an_aligned_rating_input_is_saved_and_used_after_loading(trained, plante
     assert again.explain(users, items, feats) == aligned.explain(users, items, feats)
     assert PeterExplainer(again).explain(users, items, features=feats) == aligned.explain(users, items, feats)
     assert np.allclose(again.predict(users, items), trained.predict(users, items))  # the rating never sees it
+
+
+def test_a_damaged_bundle_is_refused_in_one_line(trained, tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    from whyrec.bundle import load_bundle
+    from whyrec.errors import BundleError
+
+    trained.save(tmp_path / "peter")
+    arrays = tmp_path / "peter" / "arrays.safetensors"
+    tensors = load_file(str(arrays))
+    tensors["model.users.weight"] = tensors["model.users.weight"][:-1].contiguous()  # one user short
+    save_file(tensors, str(arrays))
+    with pytest.raises(BundleError, match="size mismatch for users.weight") as caught:
+        load_bundle(tmp_path / "peter")
+    assert "\n" not in str(caught.value)

@@ -86,6 +86,7 @@ def load_mt(folder: str | Path, header: dict):
             _unflatten(tensors["docs.item_rows"].numpy(), tensors["docs.item_offsets"].numpy()))
         model.train_ratings = tensors["records.rating"].numpy()
         n_users, n_items = len(model.user_map), len(model.item_map)
+        _check_fits(folder, header, tensors, n_users, n_items)
         model.folds = {"user": tensors["folds.user"].numpy() if "folds.user" in tensors else np.zeros(n_users, dtype=np.int64),
                        "item": tensors["folds.item"].numpy() if "folds.item" in tensors else np.zeros(n_items, dtype=np.int64)}
         # build the modules without reading pretrained vectors: the saved weights replace them
@@ -108,3 +109,30 @@ def load_mt(folder: str | Path, header: dict):
     except KeyError as exc:
         raise BundleError(f"{folder}: bundle lacks {exc}") from None
     return model
+
+
+def _check_fits(folder: Path, header: dict, tensors: dict, n_users: int, n_items: int) -> None:
+    """Refuse a bundle whose id lists do not fit its arrays. The generator's weights are checked
+    by ``load_state_dict``; these are the arrays indexed by user and item, where a mismatch
+    would not fail but silently give one user's documents and history to another."""
+    problems = []
+    for side, n in (("user", n_users), ("item", n_items)):
+        if header["als_meta"][f"{side}_ids"] != header[f"{side}_ids"]:
+            problems.append(f"the rating model's {side} ids differ from the bundle's")
+        if len(tensors[f"docs.{side}_offsets"]) != n + 1:
+            problems.append(f"{len(tensors[f'docs.{side}_offsets']) - 1} {side} documents for {n} {side}s")
+        if f"folds.{side}" in tensors and len(tensors[f"folds.{side}"]) != n:
+            problems.append(f"{len(tensors[f'folds.{side}'])} {side} folds for {n} {side}s")
+        owners = tensors[f"records.{side}"]
+        if len(owners) and not 0 <= int(owners.min()) <= int(owners.max()) < n:
+            problems.append(f"training records refer to {side}s outside the id list")
+    n_records = {len(tensors[f"records.{k}"]) for k in ("user", "item", "rating")}
+    if len(n_records) != 1:
+        problems.append("the training records' user, item and rating arrays differ in length")
+    n_docs = len(tensors["docs.lengths"])
+    for side in ("user", "item"):
+        rows = tensors[f"docs.{side}_rows"]
+        if len(rows) and not 0 <= int(rows.min()) <= int(rows.max()) < n_docs:
+            problems.append(f"{side} documents refer to reviews outside the saved reviews")
+    if problems:
+        raise BundleError(f"{folder}: arrays do not fit the bundle's id lists: " + "; ".join(problems))

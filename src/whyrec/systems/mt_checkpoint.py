@@ -12,7 +12,7 @@ import torch
 
 from whyrec.checkpoint import (latest_checkpoint, load_module_state, load_optimizer_state, module_state,
                                optimizer_state, save_checkpoint)
-from whyrec.errors import WhyrecError
+from whyrec.errors import WhyrecError, one_line
 
 if TYPE_CHECKING:
     from whyrec.systems.mt import MultiTask
@@ -41,6 +41,7 @@ def save_training_state(model: "MultiTask", root: str, epoch: int) -> None:
              "vocab": model.vocab.words}
     save_checkpoint(root, epoch, tensors, state)
 
+
 def resume_training_state(model: "MultiTask", root: str) -> int:
     """Load the latest checkpoint under ``root`` into a freshly built ``model``; return its epoch
     (0 when there is none). Refuses one written with other settings or data (``epochs`` and
@@ -49,6 +50,16 @@ def resume_training_state(model: "MultiTask", root: str) -> int:
     if found is None:
         return 0
     tensors, state = found
+    try:
+        return _restore(model, root, tensors, state)
+    except WhyrecError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, RuntimeError) as exc:
+        raise WhyrecError(f"{root}: the checkpoint is damaged or from another version of whyrec "
+                          f"({type(exc).__name__}: {one_line(exc)}); use a new checkpoint folder") from None
+
+
+def _restore(model: "MultiTask", root: str, tensors: dict, state: dict) -> int:
     schedule = ("epochs", "patience")  # a resumed run may be given more epochs or patience
     same = {k: v for k, v in state["config"].items() if k not in schedule} == \
         {k: v for k, v in model.config.to_dict().items() if k not in schedule}

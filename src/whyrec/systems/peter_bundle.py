@@ -17,7 +17,7 @@ from whyrec import __version__
 from whyrec.bundle import FORMAT, VERSION, read_torch_arrays, write_torch_bundle
 from whyrec.data.corpus import IdMap
 from whyrec.data.text import Vocabulary
-from whyrec.errors import BundleError
+from whyrec.errors import BundleError, one_line
 
 KIND = "peter"
 
@@ -80,5 +80,5 @@ def load_peter(folder: str | Path, header: dict):
         model.train_ratings = {(model.user_map.ids[u], model.item_map.ids[i]): float(r)
                                for u, i, r in zip(users, items, tensors["records.rating"].tolist())}
     except (KeyError, FileNotFoundError, SafetensorError, OSError, RuntimeError) as exc:
-        raise BundleError(f"{folder}: broken PETER bundle ({exc})") from None
+        raise BundleError(f"{folder}: broken PETER bundle ({one_line(exc)})") from None
     return model
