@@ -17,6 +17,7 @@ instant. Errors from bad input print one line (``error: ...``) and exit with sta
 from __future__ import annotations
 
 import json
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -32,10 +33,10 @@ experiment_app = typer.Typer(no_args_is_help=True, help="Run a paper's compariso
 app.add_typer(experiment_app, name="experiment")
 
 
-def _console():
+def _console(quiet: bool = False):
     from rich.console import Console
 
-    return Console(soft_wrap=True)
+    return Console(soft_wrap=True, quiet=quiet)
 
 
 def _err_console():
@@ -71,8 +72,9 @@ def _load(path: Path, fmt: str | None, columns: list[str] | None, strict: bool, 
         warnings.simplefilter("always")
         corpus = load_corpus(path, format=fmt, columns={k: str(v) for k, v in _parse_pairs(columns, "--column").items()},
                              strict=strict, duplicates=duplicates, rating_scale=scale)
+    main_process = os.environ.get("RANK", "0") == "0"  # under torchrun, one process warns for all
     for w in caught:
-        if issubclass(w.category, UserWarning):
+        if issubclass(w.category, UserWarning) and main_process:
             _err_console().print(f"[yellow]warning:[/yellow] {w.message}", highlight=False)
     return corpus
 
@@ -196,11 +198,19 @@ def train(
     from whyrec.metrics.rating import mae, rmse
     from whyrec.rating import make_model
 
+    from whyrec.distributed import Cluster, join, launched_world
+    from whyrec.errors import ConfigError
+
     params = _parse_pairs(param, "--param")
-    if model in ("mt", "peter", "peter+"):
+    text_system = model in ("mt", "peter", "peter+")
+    cluster = Cluster()
+    if text_system:
         from whyrec.devices import resolve_device
 
         device = resolve_device(device)  # a device this machine lacks fails before the data is read
+        cluster = join(device)  # under torchrun: this process's place among the launched ones
+    elif launched_world() > 1:
+        raise ConfigError(f"{model} trains in one process; under torchrun train mt, peter or peter+")
     if model == "mt":
         from whyrec.systems.mt import MTConfig, MultiTask
 
@@ -211,11 +221,10 @@ def train(
         estimator = Peter(PeterConfig.from_dict({"device": device, **params, "use_feature": model == "peter+"}))
     else:
         estimator = make_model(model, **params)  # a bad name fails before loading
-    text_system = model in ("mt", "peter", "peter+")
     split_dir = split or _default_split_dir(data)
     corpus = _load(data, format, None, False, "keep-all" if split_dir else "keep-last")
     parts = _make_split(corpus, split_dir, seed)
-    con = _console()
+    con = _console(quiet=not cluster.is_main)  # the main process reports and saves for all
     valid = parts.valid if len(parts.valid) else None
     if text_system:
         from whyrec.data.corpus import Corpus
@@ -239,6 +248,8 @@ def train(
         if len(part):
             pred = estimator.predict_corpus(part)
             con.print(f"{name}: RMSE {rmse(pred, part.ratings):.4f}  MAE {mae(pred, part.ratings):.4f}  ({len(part):,} ratings)")
+    if not cluster.is_main:
+        return
     if text_system:
         estimator.save(out)
         users, items = parts.test.users[:3], parts.test.items[:3]
@@ -501,7 +512,11 @@ def main() -> None:
 
     from whyrec.errors import WhyrecError
 
+    from whyrec.distributed import launched_world, leave
+
     try:
+        if launched_world() > 1:
+            _refuse_under_torchrun(sys.argv[1:])
         app(standalone_mode=False)
     except WhyrecError as exc:
         _err_console().print(f"[red]error:[/red] {exc}", highlight=False)
@@ -514,6 +529,19 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    finally:
+        leave()
+
+
+def _refuse_under_torchrun(args: list[str]) -> None:
+    """Only ``whyrec train`` splits its work between the processes torchrun starts; any other
+    command would run once per process, each writing the same files."""
+    from whyrec.errors import ConfigError
+
+    command = next((a for a in args if not a.startswith("-")), None)
+    if command not in (None, "train"):
+        raise ConfigError(f"`whyrec {command}` runs in one process; under torchrun only `whyrec train` "
+                          "(mt, peter, peter+) shares the work between processes")
 
 
 if __name__ == "__main__":

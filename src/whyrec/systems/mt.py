@@ -57,6 +57,7 @@ from whyrec.align.adversarial import ReviewDiscriminator, discriminator_loss, re
 from whyrec.data.corpus import Corpus, IdMap
 from whyrec.data.text import Vocabulary, tokenize
 from whyrec.devices import resolve_device
+from whyrec.distributed import Cluster, join, process_device
 from whyrec.errors import WhyrecError
 from whyrec.explain.embeddings import init_word_vectors
 from whyrec.explain.seq2seq import ContextGRUDecoder, ReviewDocumentEncoder, beam_search, sample
@@ -103,6 +104,7 @@ class MultiTask:
         # per variant, the rating input an alignment fine-tuning added to its decoder (see
         # GRUExplainer.from_mt); explain() and token_log_probs() then feed it the predicted rating
         self.rating_inputs = nn.ModuleDict()
+        self._cluster = Cluster()  # the processes of the running fit (see whyrec.distributed)
 
     def to(self, device: str) -> "MultiTask":
         """Move the trained networks, and the training documents the encoders read, to ``device``."""
@@ -179,6 +181,7 @@ class MultiTask:
         self.g_opt = torch.optim.Adam(groups)
         self.d_opt = torch.optim.Adam(self.discriminators.parameters(), lr=cfg.d_lr) if len(self.discriminators) else None
         self._gen = torch.Generator().manual_seed(cfg.seed)
+        self._sample_gen = self._gen  # fit() gives each process of a distributed run its own
 
     @property
     def n_folds(self) -> int:
@@ -287,6 +290,7 @@ class MultiTask:
                 stats[f"nll_{v}"] = nll.item()
         self.g_opt.zero_grad()
         loss.backward()
+        self._cluster.average_gradients(self.generator.parameters())
         nn.utils.clip_grad_norm_(self.generator.parameters(), 5.0)
         self.g_opt.step()
         return stats
@@ -294,7 +298,7 @@ class MultiTask:
     def _generate(self, variant: str, ctx: torch.Tensor, keep_hidden: bool = False):
         decoder = self.generator[f"decoder_{variant}"]
         v = self.vocab
-        return sample(decoder, ctx, v.bos, v.eos, v.pad, self.config.max_words + 1, generator=self._gen,
+        return sample(decoder, ctx, v.bos, v.eos, v.pad, self.config.max_words + 1, generator=self._sample_gen,
                       keep_hidden=keep_hidden)
 
     def _policy_gradient_step(self, variant: str, rows: np.ndarray) -> dict:
@@ -310,12 +314,13 @@ class MultiTask:
         with torch.no_grad():
             samples = self._generate(variant, ctx.detach(), keep_hidden=True)
             rewards = rollout_rewards(decoder, disc, ctx.detach(), owners, samples, cfg.rollouts, v.bos, v.eos, v.pad,
-                                      generator=self._gen)
+                                      generator=self._sample_gen)
         inputs = torch.cat([torch.full_like(samples.tokens[:, :1], v.bos), samples.tokens[:, :-1]], dim=1)
         logp = decoder.target_log_probs(ctx, inputs, samples.tokens, v.pad)
         loss = reinforce_loss(logp, rewards, samples.lengths) + cfg.coupling * self._coupling(cu, cv, users, items)
         self.g_opt.zero_grad()
         loss.backward()
+        self._cluster.average_gradients(self.generator.parameters())
         nn.utils.clip_grad_norm_(self.generator.parameters(), 5.0)
         self.g_opt.step()
         decoder.train()
@@ -349,6 +354,7 @@ class MultiTask:
         loss, acc = discriminator_loss(self.discriminators[variant], real, real_owners, fake, fake_owners)
         self.d_opt.zero_grad()
         loss.backward()
+        self._cluster.average_gradients(self.discriminators[variant].parameters())
         self.d_opt.step()
         return {f"d_acc_{variant}": acc, f"d_loss_{variant}": loss.item()}
 
@@ -363,11 +369,18 @@ class MultiTask:
         cfg = self.config
         if len(train) == 0:
             raise WhyrecError("MT: the training data is empty")
-        cfg.device = resolve_device(cfg.device)
+        cfg.device = process_device(resolve_device(cfg.device))
+        cluster = self._cluster = join(cfg.device)
         self._context_tables = None
         self.rating_inputs = nn.ModuleDict()  # new decoders: an earlier alignment no longer applies
         self._prepare(train, features)
         self._build_modules()
+        cluster.broadcast_module(self.generator)
+        cluster.broadcast_module(self.discriminators)
+        # mini-batches are drawn from ``_gen``, alike in every process; what a process samples from
+        # its own slice (policy-gradient sequences, rollouts, fake reviews) from a generator of its own
+        if cluster.distributed:
+            self._sample_gen = torch.Generator().manual_seed(cfg.seed + 1 + cluster.rank)
         self.name = train.name.split("/")[0]
         self.train_ratings = train.ratings
         self.item_titles = {i: train.item_meta[i].get("title", "") for i in self.item_map.ids if i in train.item_meta}
@@ -394,16 +407,18 @@ class MultiTask:
             order = torch.randperm(len(self.data.targets), generator=self._gen).numpy()
             for step in range(n_teacher):
                 rows = order[(step * cfg.batch_size) % len(order):][: cfg.batch_size]
-                stats = _running(stats, self._teacher_step(rows if len(rows) else self._rows(cfg.batch_size)))
+                rows = rows if len(rows) else self._rows(cfg.batch_size)
+                stats = _running(stats, self._teacher_step(cluster.shard(rows)))
             adversarial = cfg.decoder and epoch >= cfg.adversarial_from
             for _ in range(cfg.pg_steps if adversarial else 0):
                 for v in cfg.variants:
-                    stats = _running(stats, self._policy_gradient_step(v, self._rows(cfg.pg_batch)))
-                stats = _running(stats, self._teacher_step(self._rows(cfg.batch_size)))
+                    stats = _running(stats, self._policy_gradient_step(v, cluster.shard(self._rows(cfg.pg_batch))))
+                stats = _running(stats, self._teacher_step(cluster.shard(self._rows(cfg.batch_size))))
             for _ in range(cfg.d_steps if cfg.decoder and epoch >= cfg.adversarial_from - 1 else 0):
                 for v in cfg.variants:
-                    stats = _running(stats, self._discriminator_step(v, self._rows(cfg.d_samples)))
-            record = {"epoch": epoch, "seconds": time.perf_counter() - began, **{k: float(np.mean(x)) for k, x in stats.items()}}
+                    stats = _running(stats, self._discriminator_step(v, cluster.shard(self._rows(cfg.d_samples))))
+            means = cluster.mean_of({k: float(np.mean(x)) for k, x in stats.items()})
+            record = {"epoch": epoch, "seconds": time.perf_counter() - began, **means}
             record["valid_rmse"] = validation_rmse(self.als, valid)
             if valid_text is not None and cfg.decoder:
                 for v in cfg.variants:
@@ -414,9 +429,9 @@ class MultiTask:
             if text_nll is not None and text_nll < self._best_text[0]:
                 self._best_text = (text_nll, copy.deepcopy(self.generator.state_dict()))
             self.history.append(record)
-            if checkpoint_dir:
+            if checkpoint_dir and cluster.is_main:
                 save_training_state(self, checkpoint_dir, epoch)
-            if on_epoch:
+            if on_epoch and cluster.is_main:
                 on_epoch(record)
         if self._best_als[1] is not None:  # the rating model at its best validation epoch
             self._restore_als(self._best_als[1])

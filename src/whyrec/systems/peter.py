@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from whyrec.data.corpus import Corpus, IdMap
 from whyrec.data.text import UNK, Vocabulary
 from whyrec.devices import resolve_device
+from whyrec.distributed import join, process_device
 from whyrec.errors import ConfigError, WhyrecError
 from whyrec.explain.interface import RatingInput
 from whyrec.explain.peter_model import PeterModel, PeterShape, select_rows
@@ -103,7 +104,8 @@ class Peter:
         cfg = self.config
         if len(train) == 0:
             raise WhyrecError("PETER: the training data is empty")
-        cfg.device = resolve_device(cfg.device)
+        cfg.device = process_device(resolve_device(cfg.device))
+        cluster = join(cfg.device)  # several processes under torchrun: see whyrec.distributed
         torch.manual_seed(cfg.seed)
         self.user_map, self.item_map = IdMap(train.user_ids()), IdMap(train.item_ids())
         targets = explanation_targets(train, features, cfg.max_words)
@@ -123,6 +125,7 @@ class Peter:
         shape = PeterShape(len(self.user_map), len(self.item_map), len(self.vocab), cfg.emsize, cfg.heads, cfg.ffn,
                            cfg.layers, cfg.dropout, cfg.use_feature, max_positions=cfg.max_words + 8)
         self.model = PeterModel(shape, self.vocab.pad, never_emit=(self.vocab.bos, self.vocab.pad)).to(cfg.device)
+        cluster.broadcast_module(self.model)
         self.rating_input = None  # a new transformer: an earlier alignment no longer applies
         data = self._tensors(train, features)
         valid_data = self._tensors(valid, features) if valid is not None and len(valid) else None
@@ -133,18 +136,20 @@ class Peter:
             began = time.perf_counter()
             self.model.train()
             order = torch.randperm(len(data[0]), generator=gen)
-            sums = np.zeros(3)
+            sums, seen = np.zeros(3), 0
             for idx in order.split(cfg.batch_size):
+                idx = cluster.shard(idx)  # every process draws the same batch and takes its slice
                 t, c, r = self.losses(*(x[idx] for x in data))
                 loss = cfg.text_reg * t + cfg.context_reg * c + cfg.rating_reg * r
                 opt.zero_grad()
                 loss.backward()
+                cluster.average_gradients(self.model.parameters())
                 torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip)
                 opt.step()
                 sums += np.array([t.item(), c.item(), r.item()]) * len(idx)
-            record = {"epoch": epoch, "text_nll": float(sums[0] / len(order)),
-                      "context_nll": float(sums[1] / len(order)), "rating_mse": float(sums[2] / len(order)),
-                      "lr": opt.param_groups[0]["lr"]}
+                seen += len(idx)
+            means = cluster.mean_of(dict(zip(("text_nll", "context_nll", "rating_mse"), (sums / seen).tolist())))
+            record = {"epoch": epoch, **means, "lr": opt.param_groups[0]["lr"]}
             if valid_data is not None:
                 with torch.no_grad():
                     self.model.eval()
@@ -159,7 +164,7 @@ class Peter:
                         group["lr"] *= cfg.anneal
             record["seconds"] = time.perf_counter() - began
             self.history.append(record)
-            if log:
+            if log and cluster.is_main:
                 log(record)
             if waited >= cfg.patience:
                 break

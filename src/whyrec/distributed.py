@@ -1,0 +1,137 @@
+"""Data-parallel training under ``torchrun``: the same command on one process or many.
+
+``torchrun --nproc_per_node N -m whyrec.cli train mt ...`` starts N copies of a command; each
+reads the launcher's environment (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR``...)
+and :func:`join` connects them (gloo on the CPU, nccl on CUDA GPUs). A training step then runs
+as in ``DistributedDataParallel``: every process draws the same mini-batch, works on its own
+slice of it (:meth:`Cluster.shard`), and the gradients are averaged over the processes
+(:meth:`Cluster.average_gradients`) before the optimiser step, so the weights stay identical
+everywhere. Only the main process writes checkpoints, bundles and progress.
+
+whyrec's systems call several sub-networks per step (MT's encoders, three decoders and the
+discriminators), which ``DistributedDataParallel``'s wrapper, built around one ``forward``,
+does not fit; averaging the gradients explicitly is what it does underneath. Without
+``torchrun`` (``WORLD_SIZE`` unset or 1) the cluster is a single process and nothing changes:
+no slice is taken and no communication happens.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Iterable
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from whyrec.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """The processes training one model together: this one is ``rank`` of ``world``."""
+
+    rank: int = 0
+    world: int = 1
+
+    @property
+    def is_main(self) -> bool:
+        """The process that writes files and prints."""
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.world > 1
+
+    def shard(self, rows):
+        """This process's slice of a mini-batch every process drew alike (every ``world``-th row).
+        A batch smaller than the cluster is repeated first, so that no process is left without rows."""
+        if not self.distributed:
+            return rows
+        if len(rows) < self.world:
+            rows = rows.repeat(self.world)[:self.world] if torch.is_tensor(rows) else np.resize(rows, self.world)
+        return rows[self.rank::self.world]
+
+    def average_gradients(self, parameters: Iterable[torch.nn.Parameter]) -> None:
+        """Replace every gradient by its mean over the processes (one all-reduce).
+
+        A parameter that got no gradient here (an encoder this slice did not use) counts as
+        zero; it keeps no gradient only if no process gave it one, so the optimiser then
+        skips it everywhere alike."""
+        if not self.distributed:
+            return
+        params = [p for p in parameters if p.requires_grad]
+        if not params:
+            return
+        device = params[0].device
+        has = torch.tensor([p.grad is not None for p in params], dtype=torch.float32, device=device)
+        flat = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) for p in params])
+        dist.all_reduce(flat)
+        dist.all_reduce(has)
+        offset = 0
+        for p, present in zip(params, has.tolist()):
+            n = p.numel()
+            if present:
+                p.grad = (flat[offset:offset + n] / self.world).view_as(p).clone()
+            offset += n
+
+    def broadcast_module(self, module: torch.nn.Module) -> None:
+        """Give every process the main process's weights and buffers (done once, before training)."""
+        if not self.distributed:
+            return
+        for tensor in list(module.parameters()) + list(module.buffers()):
+            dist.broadcast(tensor.data, src=0)
+
+    def mean_of(self, values: dict[str, float]) -> dict[str, float]:
+        """``values`` (the same keys on every process) averaged over the processes."""
+        if not self.distributed or not values:
+            return values
+        keys = list(values)  # every process built ``values`` by the same code, in the same order
+        vector = torch.tensor([float(values[k]) for k in keys], dtype=torch.float64)
+        if dist.get_backend() == "nccl":
+            vector = vector.cuda()
+        dist.all_reduce(vector)
+        return {k: float(v) / self.world for k, v in zip(keys, vector.tolist())}
+
+    def barrier(self) -> None:
+        if self.distributed:
+            dist.barrier()
+
+
+def launched_world() -> int:
+    """How many processes the launcher started (``WORLD_SIZE``; 1 without ``torchrun``)."""
+    try:
+        return int(os.environ.get("WORLD_SIZE", "1"))
+    except ValueError:
+        raise ConfigError(f"WORLD_SIZE={os.environ['WORLD_SIZE']!r} is not a number") from None
+
+
+def join(device: str = "cpu") -> Cluster:
+    """The cluster this process belongs to, joining the process group on first use.
+
+    Under ``torchrun`` the group uses nccl when ``device`` is a CUDA device and gloo otherwise;
+    each process's CUDA device is then ``cuda:LOCAL_RANK`` (see :func:`process_device`)."""
+    world = launched_world()
+    if world <= 1:
+        return Cluster()
+    if not dist.is_initialized():
+        backend = "nccl" if device.startswith("cuda") else "gloo"
+        if backend == "nccl":
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+        dist.init_process_group(backend=backend)
+    return Cluster(rank=dist.get_rank(), world=dist.get_world_size())
+
+
+def process_device(device: str) -> str:
+    """``device`` for this process: under ``torchrun`` a bare ``cuda`` becomes ``cuda:LOCAL_RANK``,
+    one GPU per process; anything else is kept."""
+    if device == "cuda" and launched_world() > 1:
+        return f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
+    return device
+
+
+def leave() -> None:
+    """Leave the process group (at the end of a command run under ``torchrun``)."""
+    if dist.is_initialized():
+        dist.destroy_process_group()

@@ -1,0 +1,164 @@
+"""Data-parallel training: the cluster's collective steps in two real gloo processes, and MT and
+PETER trained by two processes under torchrun ending with the same weights in both."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.multiprocessing as mp
+
+from whyrec.distributed import Cluster, launched_world, process_device
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_one_process_is_left_alone():
+    one = Cluster()
+    rows = np.arange(5)
+    assert one.shard(rows) is rows and one.is_main and not one.distributed
+    assert one.mean_of({"a": 1.5}) == {"a": 1.5}
+    layer = torch.nn.Linear(2, 1)
+    layer(torch.ones(1, 2)).sum().backward()
+    before = layer.weight.grad.clone()
+    one.average_gradients(layer.parameters())
+    assert torch.equal(layer.weight.grad, before)
+
+
+def test_shards_split_a_batch_and_never_leave_a_process_empty():
+    first, second = Cluster(rank=0, world=2), Cluster(rank=1, world=2)
+    rows = np.arange(5)
+    assert first.shard(rows).tolist() == [0, 2, 4] and second.shard(rows).tolist() == [1, 3]
+    assert first.shard(np.array([7])).tolist() == [7] and second.shard(np.array([7])).tolist() == [7]
+    assert second.shard(torch.tensor([3])).tolist() == [3]
+    assert not second.is_main
+
+
+def test_the_launchers_environment_is_read(monkeypatch):
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    assert launched_world() == 1 and process_device("cuda") == "cuda"
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    assert launched_world() == 2 and process_device("cuda") == "cuda:1" and process_device("cpu") == "cpu"
+    monkeypatch.setenv("WORLD_SIZE", "two")
+    from whyrec.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="WORLD_SIZE"):
+        launched_world()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _collectives(rank: int, port: int, results) -> None:
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE="2", RANK=str(rank))
+    from whyrec.distributed import join, leave
+
+    cluster = join("cpu")
+    torch.manual_seed(rank)  # different initial weights in each process
+    net = torch.nn.ModuleDict({"used": torch.nn.Linear(2, 1, bias=False), "sometimes": torch.nn.Linear(2, 1, bias=False),
+                               "never": torch.nn.Linear(2, 1, bias=False)})
+    cluster.broadcast_module(net)
+    weights = net["used"].weight.detach().clone()
+    loss = net["used"](torch.full((1, 2), float(rank + 1))).sum()  # gradient (r+1, r+1)
+    if rank == 0:
+        loss = loss + net["sometimes"](torch.ones(1, 2)).sum()  # only process 0 uses it
+    loss.backward()
+    cluster.average_gradients(net.parameters())
+    means = cluster.mean_of({"x": float(rank), "y": 10.0})
+    results[rank] = (weights.tolist(), net["used"].weight.grad.tolist(), net["sometimes"].weight.grad.tolist(),
+                     net["never"].weight.grad is None, means)
+    leave()
+
+
+def test_collectives_in_two_gloo_processes():
+    results = mp.Manager().dict()
+    mp.spawn(_collectives, args=(_free_port(), results), nprocs=2, join=True)
+    (w0, used0, some0, never0, means0), (w1, used1, some1, never1, means1) = results[0], results[1]
+    assert w0 == w1  # the main process's weights everywhere
+    assert used0 == used1 == [[1.5, 1.5]]  # mean of (1, 1) and (2, 2)
+    assert some0 == some1 == [[0.5, 0.5]]  # (1, 1) from process 0, zero from process 1
+    assert never0 and never1  # no process gave it a gradient: the optimiser skips it everywhere
+    assert means0 == means1 == {"x": 0.5, "y": 10.0}
+
+
+TRAIN_BOTH = """
+import hashlib, os, sys
+sys.path.insert(0, {root!r})
+from tests.systems.test_mt import TINY
+from tests.systems.test_peter import TINY as PETER_TINY
+from whyrec.data import ratio_split
+from whyrec.data.synthetic import make_planted_corpus
+from whyrec.systems.mt import MultiTask
+from whyrec.systems.peter import Peter
+
+def digest(*modules):
+    h = hashlib.sha256()
+    for module in modules:
+        for _, v in sorted(module.state_dict().items()):
+            h.update(v.detach().numpy().tobytes())
+    return h.hexdigest()
+
+split = ratio_split(make_planted_corpus(n_users=40, n_items=20, reviews_per_user=8, seed=2).corpus, seed=0)
+mt = MultiTask(epochs=3, **TINY).fit(split.train, split.valid)
+peter = Peter(**{{**PETER_TINY, "epochs": 3}}).fit(split.train, split.valid)
+fields = ["mt", digest(mt.generator, mt.discriminators), hashlib.sha256(mt.als.user_factors.tobytes()).hexdigest(),
+          "peter", digest(peter.model), "nll", mt.history[0]["valid_nll_pair"], mt.history[-1]["valid_nll_pair"],
+          "peter_nll", peter.history[0]["text_nll"], peter.history[-1]["text_nll"]]
+with open(f"rank-{{os.environ['RANK']}}.txt", "w") as out:  # one file each: printed lines would interleave
+    out.write(" ".join(map(str, fields)))
+"""
+
+
+def _torchrun(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                           *args], capture_output=True, text=True, cwd=cwd, timeout=600, env=env)
+
+
+def test_mt_and_peter_trained_by_two_processes_agree_and_learn(tmp_path):
+    script = tmp_path / "train_both.py"
+    script.write_text(TRAIN_BOTH.format(root=str(ROOT)))
+    proc = _torchrun(str(script), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = [(tmp_path / f"rank-{rank}.txt").read_text().split() for rank in (0, 1)]
+    assert lines[0][:5] == lines[1][:5]  # the same MT weights, ALS factors and PETER weights in both
+    for line in lines:
+        nll_first, nll_last, peter_first, peter_last = map(float, (line[6], line[7], line[9], line[10]))
+        assert nll_last < nll_first and peter_last < peter_first
+
+
+def test_whyrec_train_under_torchrun_saves_one_bundle(tmp_path, planted):
+    from whyrec.bundle import load_bundle
+
+    data = tmp_path / "planted.csv"
+    planted.corpus.reviews.to_csv(data, index=False)
+    out = tmp_path / "bundle"
+    proc = _torchrun("-m", "whyrec.cli", "train", "mt", "--data", str(data), "--out", str(out),
+                     "--param", "epochs=2", "--param", "decoder_hidden=32", "--param", "vocab_size=500", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.count("saved mt to") == 1 and proc.stdout.count("test: RMSE") == 1
+    mt = load_bundle(out)
+    assert [r["epoch"] for r in mt.history] == [1, 2]
+    assert all(isinstance(t, str) for t in mt.explain(planted.corpus.users[:2], planted.corpus.items[:2]))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["evaluate", "bundle", "--data", "x.csv"], "`whyrec evaluate` runs in one process"),
+    (["train", "bias", "--data", "x.csv", "--out", "b"], "bias trains in one process"),
+])
+def test_commands_that_cannot_share_work_are_refused_under_torchrun(tmp_path, args, message):
+    env = {**os.environ, "WORLD_SIZE": "2", "RANK": "0", "COLUMNS": "200"}
+    proc = subprocess.run([sys.executable, "-m", "whyrec.cli", *args], capture_output=True, text=True, cwd=tmp_path,
+                          timeout=120, env=env)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("error:") and message in proc.stderr
