@@ -64,13 +64,13 @@ class Cluster:
         params = [p for p in parameters if p.requires_grad]
         if not params:
             return
-        device = params[0].device
-        has = torch.tensor([p.grad is not None for p in params], dtype=torch.float32, device=device)
-        flat = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) for p in params])
+        # one message: every gradient (zeros where there is none), then a 0/1 flag per parameter
+        grads = [(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) for p in params]
+        flags = torch.tensor([p.grad is not None for p in params], dtype=grads[0].dtype, device=grads[0].device)
+        flat = torch.cat(grads + [flags])
         dist.all_reduce(flat)
-        dist.all_reduce(has)
-        offset = 0
-        for p, present in zip(params, has.tolist()):
+        offset, given = 0, flat[-len(params):].tolist()
+        for p, present in zip(params, given):
             n = p.numel()
             if present:
                 p.grad = (flat[offset:offset + n] / self.world).view_as(p).clone()
