@@ -9,7 +9,7 @@ number of epochs (no early stopping), so the epochs compared hold the same work;
 run is a different run of the same training (each process samples its own sequences), so its
 scores are reported next to the one-process ones rather than expected to equal them.
 
-    python benchmarks/distributed.py [--datasets ...] [--epochs 3] [--systems mt peter+]
+    python benchmarks/distributed.py [--datasets ...] [--epochs 3] [--systems mt peter+] [--report-only]
 
 Writes ``results/distributed.{json,md}``. Each configuration is a fresh ``torchrun`` launch of
 this script with ``--worker``; rank 0 of it writes the run's numbers.
@@ -103,10 +103,11 @@ def report(results: list[dict], epochs: int) -> str:
         "",
         f"Split 1, {epochs} epochs per run (no early stopping), {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}. Measured {time.strftime('%Y-%m-%d')}. Seconds per epoch are the "
-        "mean over the run's epochs as each model records them (MT: ALS update, teacher forcing, policy-gradient and "
-        "discriminator steps, not validation; PETER+: the whole epoch); speed-up is against one process with one thread. The two-process run "
-        "is another run of the same training (each process samples its own sequences), so its scores differ "
-        "by run-to-run noise.",
+        "mean over the run's epochs as each model records them (MT: ALS update, teacher forcing, policy-gradient "
+        "and discriminator steps, not validation; PETER+: the whole epoch); speed-up is against one process with "
+        "one thread. The two-process run is another run of the same training (each process samples its own "
+        "sequences), and a different thread count changes the order of floating-point sums, so scores differ "
+        "between layouts by run-to-run noise; after a few epochs the models are far from converged.",
         "",
         "| dataset | system | layout | s / epoch | speed-up | test RMSE | MT-P test ppl | valid NLL |",
         "|---|---|---|---|---|---|---|---|",
@@ -126,11 +127,16 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="+", default=["amazon-magazine-subscriptions", "amazon-digital-music"])
     parser.add_argument("--systems", nargs="+", default=["mt", "peter+"], choices=["mt", "peter+"])
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--report-only", action="store_true", help="Rewrite distributed.md from distributed.json.")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args()
     if args.worker:
         worker(args.systems[0], args.datasets[0], args.epochs, args.out)
+        return
+    if args.report_only:
+        saved = json.loads((args.out / "distributed.json").read_text())
+        (args.out / "distributed.md").write_text(report(saved["runs"], saved["epochs"]))
         return
     results = []
     for dataset in args.datasets:

@@ -29,3 +29,22 @@ def test_a_missing_gpu_is_a_clear_error():
 def test_a_gpu_beyond_the_count_is_refused():
     with pytest.raises(ConfigError, match="CUDA GPU"):
         resolve_device(f"cuda:{torch.cuda.device_count()}")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_mt_and_peter_train_and_sample_on_a_gpu():
+    """Adversarial MT training and sampled explanations draw with CPU generators from GPU tensors."""
+    from tests.systems.test_mt import TINY
+    from tests.systems.test_peter import TINY as PETER_TINY
+    from whyrec.data import ratio_split
+    from whyrec.data.synthetic import make_planted_corpus
+    from whyrec.systems.mt import MultiTask
+    from whyrec.systems.peter import Peter
+
+    split = ratio_split(make_planted_corpus(n_users=40, n_items=20, reviews_per_user=8, seed=2).corpus, seed=0)
+    users, items = split.test.users[:4], split.test.items[:4]
+    mt = MultiTask(epochs=3, device="cuda", **TINY).fit(split.train, split.valid)
+    assert "reward_pair" in mt.history[-1]  # the policy-gradient steps ran
+    assert len(mt.explain(users, items, method="sample")) == 4
+    peter = Peter(**{**PETER_TINY, "epochs": 2, "device": "cuda"}).fit(split.train, split.valid)
+    assert len(peter.explain(users, items, method="sample")) == 4

@@ -65,8 +65,7 @@ def _collectives(rank: int, port: int, results) -> None:
 
     cluster = join("cpu")
     torch.manual_seed(rank)  # different initial weights in each process
-    net = torch.nn.ModuleDict({"used": torch.nn.Linear(2, 1, bias=False), "sometimes": torch.nn.Linear(2, 1, bias=False),
-                               "never": torch.nn.Linear(2, 1, bias=False)})
+    net = torch.nn.ModuleDict({name: torch.nn.Linear(2, 1, bias=False) for name in ("used", "sometimes", "never")})
     cluster.broadcast_module(net)
     weights = net["used"].weight.detach().clone()
     loss = net["used"](torch.full((1, 2), float(rank + 1))).sum()  # gradient (r+1, r+1)

@@ -121,6 +121,10 @@ def test_config_errors(encoder):
         MMIConfig(estimator_replay=-0.5)
     with pytest.raises(ConfigError, match="adapter_lr"):
         MMIConfig(adapter_lr=0.0)
+    with pytest.raises(ConfigError, match="kl_weight must be at least 0"):
+        MMIConfig(kl_weight=-0.1)
+    with pytest.raises(ConfigError, match="epochs must be a whole number"):
+        MMIConfig(epochs="6")
 
 
 def test_the_rating_input_adapter_gets_its_own_learning_rate(planted, encoder):

@@ -3,7 +3,7 @@
 import torch
 import torch.nn as nn
 
-from whyrec.explain.seq2seq import (ContextGRUDecoder, ReviewDocumentEncoder, beam_search, sample, sequence_nll,
+from whyrec.explain.seq2seq import (ContextGRUDecoder, ReviewDocumentEncoder, beam_search, draw, sample, sequence_nll,
                                     token_log_probs)
 
 BOS, EOS, PAD = 0, 1, 2
@@ -133,3 +133,10 @@ def test_no_repeat_blocks_immediate_repeats_and_repeated_bigrams():
         assert all(a != b for a, b in zip(words, words[1:]))
         bigrams = list(zip(words, words[1:]))
         assert len(bigrams) == len(set(bigrams))
+
+
+def test_draw_is_torch_multinomial_on_the_cpu():
+    probs = torch.softmax(torch.randn(6, 9), dim=1)
+    ours = draw(probs, torch.Generator().manual_seed(4))
+    theirs = torch.multinomial(probs, 1, generator=torch.Generator().manual_seed(4))[:, 0]
+    assert torch.equal(ours, theirs) and ours.shape == (6,)

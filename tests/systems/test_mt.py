@@ -230,7 +230,7 @@ def _truncate_array(name):
     (None, lambda t: t.__setitem__("records.item", t["records.item"] + 1000), "records refer to items outside"),
     (_shorten("vocab", 10), None, "size mismatch for embedding.weight"),
     (None, _truncate_array("generator.decoder_pair.to_embedding.weight"), "size mismatch"),
-    (lambda h: h["config"].__setitem__("factors", "many"), None, "broken bundle"),
+    (lambda h: h["config"].__setitem__("factors", "many"), None, "factors must be a whole number"),
     (lambda h: h.__setitem__("config", 5), None, "broken bundle"),
     (None, lambda t: t.pop("docs.lengths"), "lacks 'docs.lengths'"),
 ], ids=["fewer-users", "item-documents", "record-ids", "vocabulary", "weight-shape", "setting-type", "config-type",

@@ -11,7 +11,7 @@ def test_bad_settings_are_refused():
         MTConfig.from_dict({"epoch": 3})
     with pytest.raises(ConfigError):
         MTConfig(variants=("users",))
-    with pytest.raises(ConfigError, match="learning rates"):
+    with pytest.raises(ConfigError, match="decoder_lr must be greater than 0"):
         MTConfig(decoder_lr=0.0)
     with pytest.raises(ConfigError, match="prior_folds"):
         MTConfig(prior_folds=0)
@@ -32,3 +32,27 @@ def test_a_config_round_trips_through_a_dict_with_lists_for_tuples():
     data = config.to_dict()
     assert data["variants"] == ["pair"] and data["d_widths"] == [2, 3]
     assert MTConfig.from_dict(data) == config
+
+
+@pytest.mark.parametrize("setting, value, message", [
+    ("dropout", 1.5, "dropout must be in"),
+    ("coupling", -1.0, "coupling must be at least 0"),  # would push the priors away from the factors
+    ("lambda_u", 0.0, "lambda_u must be greater than 0"),
+    ("d_widths", [], "d_widths must be a non-empty list"),
+    ("d_widths", [2, "3"], "d_widths must be a non-empty list"),
+    ("word_vectors", "fasttext", "one of 'auto', 'glove', 'random'"),
+    ("variants", ["pair", "pair"], "distinct"),
+    ("factors", "many", "factors must be a whole number"),  # as `--param factors=many` arrives
+    ("epochs", 2.5, "epochs must be a whole number"),
+    ("decoder", 1, "decoder must be true or false"),
+    ("vocab_size", 4, "vocab_size must be at least 5"),
+])
+def test_each_setting_is_checked_by_type_and_range(setting, value, message):
+    with pytest.raises(ConfigError, match=message):
+        MTConfig.from_dict({setting: value})
+
+
+def test_numbers_are_normalised_and_none_is_kept_where_allowed():
+    config = MTConfig(coupling=1, teacher_passes=3, decoder_lr=None, d_widths=[2, 3])
+    assert config.coupling == 1.0 and isinstance(config.coupling, float) and config.decoder_lr is None
+    assert config.d_widths == (2, 3)

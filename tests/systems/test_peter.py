@@ -239,3 +239,17 @@ def test_a_damaged_bundle_is_refused_in_one_line(trained, tmp_path):
     with pytest.raises(BundleError, match="size mismatch for users.weight") as caught:
         load_bundle(tmp_path / "peter")
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("setting, value, message", [
+    ("heads", 3, "multiple of heads"),
+    ("dropout", 1.0, "dropout must be in"),
+    ("patience", 0, "patience must be at least 1"),
+    ("anneal", 0.0, "anneal must be in"),
+    ("lr", "high", "lr must be a number"),
+])
+def test_bad_settings_are_refused_by_name(setting, value, message):
+    from whyrec.systems.peter import PeterConfig
+
+    with pytest.raises(ConfigError, match=message):
+        PeterConfig.from_dict({setting: value})

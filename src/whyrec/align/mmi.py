@@ -45,6 +45,7 @@ import torch.nn as nn
 from whyrec.align.dwa import DynamicWeightAverage
 from whyrec.align.mine import MINE, MINEConfig, one_hot_ratings
 from whyrec.errors import ConfigError
+from whyrec.settings import above, at_least, check_settings
 
 TARGETS = ("rating", "feature", "joint")
 
@@ -83,6 +84,7 @@ class MMIConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        check_settings(self, "MMI", _MMI_RULES)
         if self.selection not in ("final", "running"):
             raise ConfigError(f"MMI: selection must be 'final' or 'running', got '{self.selection}'")
         if self.target not in TARGETS:
@@ -95,6 +97,14 @@ class MMIConfig:
             raise ConfigError(f"MMI: estimator_replay must be >= 0, got {self.estimator_replay}")
         if self.adapter_lr is not None and self.adapter_lr <= 0:
             raise ConfigError(f"MMI: adapter_lr must be > 0, got {self.adapter_lr}")
+
+
+_MMI_RULES = {
+    **{name: at_least(1) for name in ("epochs", "batch_size", "patience", "mine_hidden", "mine_batch_size")},
+    **{name: at_least(0) for name in ("kl_weight", "entropy_weight", "backbone_weight", "max_batches_per_epoch",
+                                      "mine_pretrain_epochs")},
+    **{name: above(0) for name in ("lr", "mine_lr", "dwa_temperature")},
+}
 
 
 @dataclass

@@ -133,6 +133,17 @@ class Samples:
     hidden: torch.Tensor | None = None
 
 
+def draw(probs: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """One index per row of ``probs`` (B, V), drawn with ``generator``.
+
+    whyrec's random streams are CPU generators, so that a seed gives the same draws on any
+    machine; torch refuses a CPU generator for a draw on a GPU, so there the probabilities are
+    brought to the CPU for the draw. On the CPU this is ``torch.multinomial`` itself."""
+    if generator is not None and generator.device != probs.device:
+        return torch.multinomial(probs.cpu(), 1, generator=generator)[:, 0].to(probs.device)
+    return torch.multinomial(probs, 1, generator=generator)[:, 0]
+
+
 def _never_emit(logits: torch.Tensor, bos: int, pad: int) -> torch.Tensor:
     """Decoders must not produce ``<bos>`` or ``<pad>``: mask them out."""
     return logits.index_fill(1, torch.tensor([bos, pad], device=logits.device), float("-inf"))
@@ -196,7 +207,7 @@ def sample(decoder: ContextGRUDecoder, context: torch.Tensor, bos: int, eos: int
             chosen = logits.gather(1, nxt[:, None])[:, 0] - torch.logsumexp(logits, dim=-1)
         else:
             logp = torch.log_softmax(logits / temperature, dim=-1)
-            nxt = torch.multinomial(logp.exp(), 1, generator=generator)[:, 0]
+            nxt = draw(logp.exp(), generator)
             chosen = logp.gather(1, nxt[:, None])[:, 0]
         tokens[active, t] = nxt
         log_probs[active, t] = chosen

@@ -8,6 +8,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from whyrec.errors import ConfigError
+from whyrec.settings import Rule, above, at_least, check_settings, fraction, one_of
 
 VARIANTS = ("user", "item", "pair")
 
@@ -78,21 +79,10 @@ class MTConfig:
     device: str = "cpu"
 
     def __post_init__(self) -> None:
-        self.variants = tuple(self.variants)
-        self.d_widths = tuple(self.d_widths)
         self.prior_scales, self.bias_prior_scales = _grid(self.prior_scales), _grid(self.bias_prior_scales)
-        if not set(self.variants) <= set(VARIANTS) or not self.variants:
-            raise ConfigError(f"variants must be a non-empty subset of {VARIANTS}")
-        if self.encoder not in ("document", "embedding"):
-            raise ConfigError("encoder must be 'document' or 'embedding'")
-        if self.factors < 1 or self.epochs < 1 or self.batch_size < 1 or self.max_words < 1:
-            raise ConfigError("factors, epochs, batch_size and max_words must be positive")
-        if self.prior_folds < 1:
-            raise ConfigError("prior_folds must be at least 1")
-        if self.patience < 0:
-            raise ConfigError("patience must be 0 (off) or positive")
-        if self.lr <= 0 or self.d_lr <= 0 or (self.decoder_lr is not None and self.decoder_lr <= 0):
-            raise ConfigError("learning rates must be positive")
+        check_settings(self, "MT", _RULES)
+        if not set(self.variants) <= set(VARIANTS) or not self.variants or len(set(self.variants)) != len(self.variants):
+            raise ConfigError(f"MT: variants must be distinct names among {VARIANTS}, got {list(self.variants)}")
 
     @classmethod
     def from_dict(cls, data: dict) -> "MTConfig":
@@ -105,6 +95,23 @@ class MTConfig:
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
 
+
+_POSITIVE_INTS = ("factors", "als_sweeps", "max_words", "doc_words", "doc_reviews", "word_dim", "encoder_hidden",
+                  "decoder_hidden", "epochs", "batch_size", "pg_batch", "d_samples", "d_filters", "adversarial_from",
+                  "prior_folds")
+_RULES = {
+    **{name: at_least(1) for name in _POSITIVE_INTS},
+    # patience 0 = never stop early; 0 rollouts = only finished sequences are rewarded
+    **{name: at_least(0) for name in ("patience", "teacher_steps", "pg_steps", "d_steps", "rollouts", "coupling",
+                                      "lambda_bias")},
+    **{name: above(0) for name in ("lambda_u", "lambda_v", "teacher_passes", "lr", "decoder_lr", "d_lr")},
+    "vocab_size": at_least(5),  # four special tokens and a word
+    "dropout": fraction(),
+    "word_vectors": one_of("auto", "glove", "random"),
+    "encoder": one_of("document", "embedding"),
+    "d_widths": Rule(lambda v: len(v) > 0 and all(isinstance(w, int) and not isinstance(w, bool) and w >= 1 for w in v),
+                     "a non-empty list of whole numbers, each at least 1"),
+}
 
 
 def _grid(value) -> tuple:

@@ -29,8 +29,9 @@ from whyrec.distributed import join, process_device
 from whyrec.errors import ConfigError, WhyrecError
 from whyrec.explain.interface import RatingInput
 from whyrec.explain.peter_model import PeterModel, PeterShape, select_rows
-from whyrec.explain.seq2seq import Samples
+from whyrec.explain.seq2seq import Samples, draw
 from whyrec.explain.targets import explanation_targets, pad_batch
+from whyrec.settings import Rule, above, at_least, check_settings, fraction
 
 
 @dataclass
@@ -55,12 +56,28 @@ class PeterConfig:
     seed: int = 1111
     device: str = "cpu"
 
+    def __post_init__(self) -> None:
+        check_settings(self, "PETER", _PETER_RULES)
+        if self.emsize % self.heads:
+            raise ConfigError(f"PETER: emsize ({self.emsize}) must be a multiple of heads ({self.heads})")
+
     @classmethod
     def from_dict(cls, values: dict) -> "PeterConfig":
         unknown = set(values) - {f.name for f in fields(cls)}
         if unknown:
             raise ConfigError(f"PETER: unknown setting(s) {sorted(unknown)}")
         return cls(**values)
+
+
+_PETER_RULES = {
+    **{name: at_least(1) for name in ("emsize", "heads", "ffn", "layers", "max_words", "batch_size", "epochs",
+                                      "patience")},  # patience: validation epochs without improvement before stopping
+    **{name: at_least(0) for name in ("text_reg", "context_reg", "rating_reg")},
+    **{name: above(0) for name in ("lr", "clip")},
+    "anneal": Rule(lambda v: 0 < v <= 1, "in (0, 1]"),
+    "vocab_size": at_least(5),  # four special tokens and a word
+    "dropout": fraction(),
+}
 
 
 class Peter:
@@ -243,7 +260,7 @@ class Peter:
                                          feature[active] if feature is not None else None,
                                          word_shift[active] if word_shift is not None else None)
                 logp = words[:, -1]
-            nxt = logp.argmax(-1) if greedy else torch.multinomial(logp.exp(), 1, generator=generator)[:, 0]
+            nxt = logp.argmax(-1) if greedy else draw(logp.exp(), generator)
             tokens[active, t] = nxt
             logps[active, t] = logp.gather(1, nxt[:, None])[:, 0]
             ran = t + 1

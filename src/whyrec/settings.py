@@ -1,0 +1,103 @@
+"""Checking a system's settings (the dataclass configs of MT, PETER and MMI) when they are made.
+
+A setting read from the command line (``--param dropout=1.5``) or a hand-edited bundle reaches
+a config unchecked; without these checks a wrong one surfaces as a traceback deep in torch, or
+trains silently wrong (a negative coupling weight pushes the text priors *away* from the
+factors). :func:`check_settings` gives one :class:`~whyrec.errors.ConfigError` naming the
+setting instead:
+
+* types follow each field's default: an int field takes an int (not a bool); a float field
+  takes an int or a float (stored as float); a str field a str; a tuple field a list or tuple
+  (stored as tuple); a field annotated ``... | None`` also takes None;
+* ranges come from the config's table of :class:`Rule` objects.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from whyrec.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A range a setting must lie in: ``test(value)`` and what it says when it fails."""
+
+    test: Callable[[Any], bool]
+    wanted: str
+
+
+def at_least(low: float) -> Rule:
+    return Rule(lambda v: v >= low, f"at least {low}")
+
+
+def above(low: float) -> Rule:
+    return Rule(lambda v: v > low, f"greater than {low}")
+
+
+def fraction(closed_top: bool = False) -> Rule:
+    """In [0, 1) (a dropout probability), or [0, 1] with ``closed_top``."""
+    if closed_top:
+        return Rule(lambda v: 0 <= v <= 1, "in [0, 1]")
+    return Rule(lambda v: 0 <= v < 1, "in [0, 1)")
+
+
+def one_of(*choices: str) -> Rule:
+    return Rule(lambda v: v in choices, "one of " + ", ".join(repr(c) for c in choices))
+
+
+def each(rule: Rule) -> Rule:
+    """A non-empty tuple whose every element obeys ``rule``."""
+    return Rule(lambda v: len(v) > 0 and all(rule.test(x) for x in v), f"a non-empty list, each {rule.wanted}")
+
+
+def check_settings(config, system: str, rules: dict[str, Rule]) -> None:
+    """Check (and normalise in place: int → float, list → tuple) every field of the dataclass
+    ``config``; raise a :class:`ConfigError` naming ``system`` and the first bad setting."""
+    for f in dataclasses.fields(config):
+        value = _typed(getattr(config, f.name), f, system)
+        object.__setattr__(config, f.name, value)
+        rule = rules.get(f.name)
+        if rule is not None and value is not None and not _obeys(rule, value):
+            raise ConfigError(f"{system}: {f.name} must be {rule.wanted}, got {value!r}")
+
+
+def _obeys(rule: Rule, value) -> bool:
+    try:
+        return bool(rule.test(value))
+    except TypeError:  # a list element of the wrong type ("3" among numbers)
+        return False
+
+
+def _typed(value, f: dataclasses.Field, system: str):
+    default = f.default if f.default is not dataclasses.MISSING else None
+    if value is None and "None" in str(f.type):
+        return None
+    kind = type(default)
+
+    def wrong() -> ConfigError:
+        return ConfigError(f"{system}: {f.name} must be {_names.get(kind, kind.__name__)}, got {value!r}")
+
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise wrong()
+    elif kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise wrong()
+    elif kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise wrong()
+        return float(value)
+    elif kind is str:
+        if not isinstance(value, str):
+            raise wrong()
+    elif kind is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise wrong()
+        return tuple(value)
+    return value
+
+
+_names = {bool: "true or false", int: "a whole number", float: "a number", str: "a string", tuple: "a list"}

@@ -1,0 +1,50 @@
+"""Settings checks shared by the systems' configs: types follow the defaults, ranges a table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from whyrec.errors import ConfigError
+from whyrec.settings import above, at_least, check_settings, each, fraction, one_of
+
+
+@dataclass
+class Toy:
+    count: int = 3
+    rate: float = 0.1
+    limit: float | None = None
+    mode: str = "a"
+    sizes: tuple = (1, 2)
+    flag: bool = True
+
+    def __post_init__(self) -> None:
+        check_settings(self, "Toy", {"count": at_least(1), "rate": above(0), "limit": fraction(closed_top=True),
+                                     "mode": one_of("a", "b"), "sizes": each(at_least(1))})
+
+
+def test_good_settings_are_normalised():
+    toy = Toy(count=2, rate=1, limit=None, sizes=[3])
+    assert toy.rate == 1.0 and isinstance(toy.rate, float) and toy.sizes == (3,) and toy.limit is None
+    assert Toy(limit=1).limit == 1.0
+
+
+@pytest.mark.parametrize("setting, value, message", [
+    ("count", 0, "Toy: count must be at least 1, got 0"),
+    ("count", True, "count must be a whole number"),
+    ("count", 2.0, "count must be a whole number"),
+    ("rate", 0, "rate must be greater than 0"),
+    ("rate", "1", "rate must be a number"),
+    ("limit", 1.5, r"limit must be in \[0, 1\]"),
+    ("mode", "c", "mode must be one of 'a', 'b'"),
+    ("mode", 1, "mode must be a string"),
+    ("sizes", [], "sizes must be a non-empty list"),
+    ("sizes", [0], "each at least 1"),
+    ("sizes", ["x"], "each at least 1"),
+    ("sizes", 3, "sizes must be a list"),
+    ("flag", "yes", "flag must be true or false"),
+])
+def test_bad_settings_name_the_setting(setting, value, message):
+    with pytest.raises(ConfigError, match=message):
+        Toy(**{setting: value})
