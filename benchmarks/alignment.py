@@ -30,7 +30,6 @@ import json
 import os
 import platform
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -40,8 +39,7 @@ from whyrec.align.mine import MINEConfig
 from whyrec.align.mmi import MMIConfig
 from whyrec.align.pipeline import align, feature_words, reward_encoders, sentence_encoder
 from whyrec.bundle import load_bundle
-from whyrec.data import Corpus, fixed_index_split, load_corpus
-from whyrec.data.features import FeatureExtractor
+from whyrec.data import Corpus
 from whyrec.explain.interface import GRUExplainer
 from whyrec.explain.targets import explanation_targets
 from whyrec.metrics import text as tm
@@ -49,9 +47,10 @@ from whyrec.metrics.alignment import SentimentJudge, feature_mi, normalised_rati
 from whyrec.metrics.rating import mae, rmse
 from whyrec.systems.peter import Peter, PeterExplainer
 
+from shared_data import DATA, DATASETS, load_split, split_features
+
 HERE = Path(__file__).resolve().parent
 BACKBONES = ("PETER", "PETER+", "MT-P")
-DATASETS = ["amazon-digital-music", "amazon-musical-instruments", "amazon-magazine-subscriptions", "amazon-gift-cards"]
 
 
 def make_encoder(kind: str, vocab):
@@ -127,11 +126,8 @@ def decoding_speed(peter: Peter, test: Corpus, feature_of: list[str], repeats: i
 def run_dataset(name: str, args) -> dict:
     began = time.perf_counter()
     folder = args.data / name
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        corpus = load_corpus(folder, duplicates="keep-all")
-    split = fixed_index_split(corpus, folder / args.split)
-    features = FeatureExtractor(min_df=3).extract(Corpus.concat([split.train, split.valid, split.test]))
+    split = load_split(folder, args.split)
+    features = split_features(split)
     feature_set = set(features["feature"])
     test = split.test
     references = explanation_targets(test, features, args.max_words)
@@ -412,7 +408,7 @@ def merge_backbones(previous: dict | None, measured: dict, backbones: list[str])
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=HERE.parents[1] / "shared" / "data")
+    parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--split", default="1")
     parser.add_argument("--datasets", nargs="*", default=DATASETS)
     parser.add_argument("--threads", type=int, default=2)

@@ -25,11 +25,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
+from shared_data import DATA, load_split, split_features
+
 HERE = Path(__file__).resolve().parent
-DATA = HERE.parent.parent / "shared" / "data"
 LAYOUTS = [  # (label, processes, torch threads per process)
     ("1 process × 1 thread", 1, 1),
     ("1 process × 2 threads", 1, 2),
@@ -43,18 +43,12 @@ def worker(system: str, dataset: str, epochs: int, out: Path) -> None:
     import numpy as np
     import torch
 
-    from whyrec.data import fixed_index_split, load_corpus
-    from whyrec.data.corpus import Corpus
-    from whyrec.data.features import FeatureExtractor
     from whyrec.metrics.rating import rmse
     from whyrec.metrics.text import perplexity
 
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        corpus = load_corpus(DATA / dataset, duplicates="keep-all")
-    split = fixed_index_split(corpus, DATA / dataset / "1")
-    features = FeatureExtractor(min_df=3).extract(Corpus.concat([split.train, split.valid, split.test]))
+    split = load_split(DATA / dataset)
+    features = split_features(split)
     began = time.perf_counter()
     if system == "mt":
         from whyrec.systems.mt import MTConfig, MultiTask

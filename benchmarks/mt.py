@@ -19,17 +19,16 @@ import argparse
 import json
 import platform
 import time
-import warnings
 from pathlib import Path
 
 import torch
 
-from whyrec.data import fixed_index_split, load_corpus
 from whyrec.systems.mt import MTConfig
 from whyrec.systems.mt_experiment import epochs_cell, perplexity_cell, run_mt_experiment
 
+from shared_data import DATA, DATASETS, load_split
+
 HERE = Path(__file__).resolve().parent
-DATASETS = ["amazon-digital-music", "amazon-musical-instruments", "amazon-magazine-subscriptions", "amazon-gift-cards"]
 
 
 def summary_markdown(summary: dict) -> str:
@@ -122,7 +121,7 @@ def finish_summary(summary: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=HERE.parents[1] / "shared" / "data")
+    parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--split", default="1")
     parser.add_argument("--datasets", nargs="*", default=DATASETS)
     parser.add_argument("--epochs", type=int, default=30,
@@ -152,10 +151,7 @@ def main() -> None:
     summary["datasets"] = {k: v for k, v in per_dataset_rows(args.out).items() if k not in args.datasets}
     for name in args.datasets:
         folder = args.data / name
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            corpus = load_corpus(folder, duplicates="keep-all")
-        split = fixed_index_split(corpus, folder / args.split)
+        split = load_split(folder, args.split)
         print(f"== {name}: {split.sizes()}", flush=True)
         result = run_mt_experiment(split, args.out / "mt" / name, MTConfig(**overrides), lm_seeds=args.lm_seeds,
                                    log=lambda msg: print(msg, flush=True), bundle_dir=HERE / ".cache" / name)

@@ -20,22 +20,19 @@ import argparse
 import json
 import platform
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from whyrec.data import fixed_index_split, load_corpus
-from whyrec.data.corpus import Corpus
-from whyrec.data.features import FeatureExtractor
 from whyrec.metrics.rating import rmse
 from whyrec.metrics.text import perplexity
 from whyrec.systems.mt import MTConfig, MultiTask
 from whyrec.systems.mt_experiment import known_texts, plain_als_like
 
+from shared_data import DATA, DATASETS, load_split, split_features
+
 HERE = Path(__file__).resolve().parent
-DATASETS = ["amazon-digital-music", "amazon-musical-instruments", "amazon-magazine-subscriptions", "amazon-gift-cards"]
 
 
 def run_seed(split, features, seed: int, epochs: int) -> dict:
@@ -103,7 +100,7 @@ def markdown(summary: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=HERE.parents[1] / "shared" / "data")
+    parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--datasets", nargs="*", default=DATASETS)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=30)
@@ -119,11 +116,8 @@ def main() -> None:
     if not args.report_only:
         for name in args.datasets:
             folder = args.data / name
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                corpus = load_corpus(folder, duplicates="keep-all")
-            split = fixed_index_split(corpus, folder / "1")
-            features = FeatureExtractor(min_df=3).extract(Corpus.concat([split.train, split.valid, split.test]))
+            split = load_split(folder)
+            features = split_features(split)
             runs = []
             for seed in args.seeds:
                 known = seed_zero_from(benchmark_result(args.out, name)) if seed == 0 else None

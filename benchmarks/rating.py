@@ -26,13 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
-from whyrec.data import fixed_index_split, load_corpus
 from whyrec.data.text import tokenize
 from whyrec.metrics.rating import mae, rmse
 from whyrec.rating import PMF, BiasBaseline, BiasedMF, ContextAwareALS, GlobalAverage
 
+from shared_data import DATA, DATASETS, load_split
+
 HERE = Path(__file__).resolve().parent
-DATASETS = ["amazon-digital-music", "amazon-musical-instruments", "amazon-magazine-subscriptions", "amazon-gift-cards"]
 
 
 def grid(**axes):
@@ -182,7 +182,7 @@ def markdown(results: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=HERE.parents[1] / "shared" / "data")
+    parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--split", default="1")
     parser.add_argument("--datasets", nargs="*", default=DATASETS)
     parser.add_argument("--quick", action="store_true", help="small grids (a smoke run)")
@@ -193,10 +193,7 @@ def main() -> None:
                "datasets": {}}
     for name in args.datasets:
         folder = args.data / name
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            corpus = load_corpus(folder, duplicates="keep-all")  # the index files include duplicate pairs
-        split = fixed_index_split(corpus, folder / args.split)
+        split = load_split(folder, args.split)  # keeps repeated pairs: the index files count them
         print(f"== {name}: {split.sizes()}", flush=True)
         rows = run_whyrec(split, args.quick) + run_cornac(split, args.quick)
         for row in rows:

@@ -31,8 +31,10 @@ from pathlib import Path
 
 import numpy as np
 
+from shared_data import DATA
+
 HERE = Path(__file__).resolve().parent
-DATA = HERE.parents[1] / "shared" / "data" / "amazon-magazine-subscriptions"
+MAGAZINES = DATA / "amazon-magazine-subscriptions"
 DEFAULT_BUNDLES = {"mt": HERE / ".cache" / "amazon-magazine-subscriptions",
                    "peter+": HERE / ".cache" / "amazon-magazine-subscriptions-peter"}
 EXPLAINER_OF = {"mt": "MT-P (GRU)", "peter": "PETER (transformer, KV cache)"}
@@ -152,7 +154,7 @@ def main() -> None:
         for model, folder in DEFAULT_BUNDLES.items():
             if not (folder / "bundle.json").exists():
                 extra = ["--param", "epochs=10"] if model == "mt" else []
-                subprocess.run([sys.executable, "-m", "whyrec.cli", "train", model, "--data", str(DATA), "--out",
+                subprocess.run([sys.executable, "-m", "whyrec.cli", "train", model, "--data", str(MAGAZINES), "--out",
                                 str(folder), *extra], check=True)
             bundles.append(folder)
     runs = {}
