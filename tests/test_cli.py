@@ -60,9 +60,16 @@ def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, plant
     planted.corpus.reviews.to_csv(path, index=False)
     bundle = tmp_path / "peter"
     train = run_cli("train", "peter+", "--data", str(path), "--out", str(bundle), "--param", "emsize=32",
-                    "--param", "ffn=64", "--param", "epochs=2")
+                    "--param", "ffn=64", "--param", "epochs=2", "--checkpoint", str(tmp_path / "ckpt"))
     assert train.returncode == 0, train.stderr
     assert "test: RMSE" in train.stdout and (bundle / "bundle.json").exists() and "→" in train.stdout
+    assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == ["epoch-0002"]
+    assert_one_line_error(run_cli("train", "peter+", "--data", str(path), "--out", str(bundle), "--param",
+                                  "emsize=16", "--checkpoint", str(tmp_path / "ckpt")), "other settings")
+    assert_one_line_error(run_cli("train", "bias-baseline", "--data", str(path), "--out", str(tmp_path / "b"),
+                                  "--checkpoint", str(tmp_path / "ckpt")), "--checkpoint is for mt, peter")
+    assert_one_line_error(run_cli("train", "peter+", "--data", str(path), "--out", str(bundle), "--param",
+                                  "dropout=1.5"), "PETER: dropout must be in [0, 1), got 1.5")
     evaluate = run_cli("evaluate", str(bundle), "--data", str(path))
     assert evaluate.returncode == 0, evaluate.stderr
     assert f"RMSE {train.stdout.split('test: RMSE ')[1].split()[0]}" in evaluate.stdout

@@ -188,6 +188,8 @@ def train(
     param: Optional[list[str]] = typer.Option(None, "--param", help="Model parameter NAME=VALUE (repeatable)."),
     format: Optional[str] = typer.Option(None, "--format"),
     device: str = typer.Option("cpu", "--device", help="torch device of MT / PETER: cpu, cuda, cuda:N, mps, auto."),
+    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="MT / PETER: save the training state here "
+                                              "after every epoch; rerun with the same folder to resume."),
 ) -> None:
     """Fit a model on the train part, report validation/test RMSE, save a bundle.
 
@@ -211,6 +213,8 @@ def train(
         cluster = join(device)  # under torchrun: this process's place among the launched ones
     elif launched_world() > 1:
         raise ConfigError(f"{model} trains in one process; under torchrun train mt, peter or peter+")
+    if checkpoint is not None and not text_system:
+        raise ConfigError(f"--checkpoint is for mt, peter and peter+; {model} trains in one go")
     if model == "mt":
         from whyrec.systems.mt import MTConfig, MultiTask
 
@@ -234,11 +238,12 @@ def train(
             features = FeatureExtractor(min_df=3).extract(Corpus.concat([parts.train, parts.valid, parts.test]))
             if model == "mt":
                 status.update("training MT")
-                estimator.fit(parts.train, valid, features, on_epoch=lambda r: status.update(
-                    f"training MT: epoch {r['epoch']}/{estimator.config.epochs}, valid RMSE {r['valid_rmse']:.4f}"))
+                estimator.fit(parts.train, valid, features, checkpoint_dir=checkpoint,
+                              on_epoch=lambda r: status.update(f"training MT: epoch {r['epoch']}/"
+                                                               f"{estimator.config.epochs}, valid RMSE {r['valid_rmse']:.4f}"))
             else:
                 status.update(f"training {model.upper()}")
-                estimator.fit(parts.train, valid, features, log=lambda r: status.update(
+                estimator.fit(parts.train, valid, features, checkpoint_dir=checkpoint, log=lambda r: status.update(
                     f"training {model.upper()}: epoch {r['epoch']}/{estimator.config.epochs}, "
                     f"train text NLL {r['text_nll']:.3f}"))
     else:

@@ -253,3 +253,31 @@ def test_bad_settings_are_refused_by_name(setting, value, message):
 
     with pytest.raises(ConfigError, match=message):
         PeterConfig.from_dict({setting: value})
+
+
+def test_a_resumed_run_ends_as_the_uninterrupted_one(planted, tmp_path):
+    """Killed after epoch 4 of 6 (here: a run given 4 epochs), the rerun with the same folder
+    continues from the checkpoint (weights, best state, annealed rate, random states) and ends with
+    the weights and history of a run that was never interrupted."""
+    split, features = planted
+    settings = {**TINY, "epochs": 6, "patience": 6, "use_feature": True}
+    whole = Peter(**settings).fit(split.train, split.valid, features)
+    first = Peter(**{**settings, "epochs": 4}).fit(split.train, split.valid, features, checkpoint_dir=str(tmp_path))
+    assert len(first.history) == 4 and sorted(p.name for p in tmp_path.iterdir()) == ["epoch-0004"]
+    resumed = Peter(**settings).fit(split.train, split.valid, features, checkpoint_dir=str(tmp_path))
+    def without_time(history):
+        return [{k: v for k, v in r.items() if k != "seconds"} for r in history]
+    assert without_time(resumed.history) == without_time(whole.history)
+    assert whole.history[4]["lr"] < whole.config.lr  # the first resumed epoch runs at the annealed rate
+    for key, value in whole.model.state_dict().items():
+        assert torch.equal(resumed.model.state_dict()[key], value), key
+    with pytest.raises(WhyrecError, match="other settings"):
+        Peter(**{**settings, "emsize": 16}).fit(split.train, split.valid, features, checkpoint_dir=str(tmp_path))
+
+
+def test_training_again_starts_a_new_history(planted):
+    split, features = planted
+    peter = Peter(**{**TINY, "epochs": 2, "patience": 3})
+    peter.fit(split.train, split.valid, features)
+    peter.fit(split.train, split.valid, features)
+    assert [r["epoch"] for r in peter.history] == [1, 2]

@@ -32,6 +32,7 @@ from whyrec.explain.peter_model import PeterModel, PeterShape, select_rows
 from whyrec.explain.seq2seq import Samples, draw
 from whyrec.explain.targets import explanation_targets, pad_batch
 from whyrec.settings import Rule, above, at_least, check_settings, fraction
+from whyrec.systems.peter_checkpoint import TrainingState, resume_training_state, save_training_state
 
 
 @dataclass
@@ -117,7 +118,11 @@ class Peter:
         return torch.as_tensor([self.vocab.id(feature_at.get(p, UNK)) for p in corpus.positions.tolist()])
 
     def fit(self, train: Corpus, valid: Corpus | None = None, features: pd.DataFrame | None = None,
-            log=None) -> "Peter":
+            log=None, checkpoint_dir: str | None = None) -> "Peter":
+        """Train on ``train``, keeping the epoch with the best validation score (text NLL, plus rating
+        MSE when ``rating_reg`` > 0) and annealing the learning rate when it does not improve. With
+        ``checkpoint_dir`` the state is saved after every epoch, and a rerun with the same folder
+        resumes after the last completed epoch."""
         cfg = self.config
         if len(train) == 0:
             raise WhyrecError("PETER: the training data is empty")
@@ -147,12 +152,17 @@ class Peter:
         data = self._tensors(train, features)
         valid_data = self._tensors(valid, features) if valid is not None and len(valid) else None
         opt = torch.optim.SGD(self.model.parameters(), lr=cfg.lr)
-        gen = torch.Generator().manual_seed(cfg.seed)
-        best, best_state, waited = float("inf"), None, 0
-        for epoch in range(1, cfg.epochs + 1):
+        run = TrainingState(torch.Generator().manual_seed(cfg.seed), lr=cfg.lr)
+        start = resume_training_state(self, run, checkpoint_dir) + 1 if checkpoint_dir else 1
+        for group in opt.param_groups:
+            group["lr"] = run.lr
+        self.history = run.history
+        for epoch in range(start, cfg.epochs + 1):
+            if run.waited >= cfg.patience:
+                break  # checked first, so a resumed run that had stopped stays stopped
             began = time.perf_counter()
             self.model.train()
-            order = torch.randperm(len(data[0]), generator=gen)
+            order = torch.randperm(len(data[0]), generator=run.generator)
             sums, seen = np.zeros(3), 0
             for idx in order.split(cfg.batch_size):
                 idx = cluster.shard(idx)  # every process draws the same batch and takes its slice
@@ -173,20 +183,21 @@ class Peter:
                     t, _, r = self.losses(*valid_data)
                 record.update(valid_text_nll=t.item(), valid_rating_mse=r.item())
                 score = t.item() + (r.item() if cfg.rating_reg > 0 else 0.0)
-                if score < best:
-                    best, best_state, waited = score, copy.deepcopy(self.model.state_dict()), 0
+                if score < run.best:
+                    run.best, run.best_state, run.waited = score, copy.deepcopy(self.model.state_dict()), 0
                 else:
-                    waited += 1
+                    run.waited += 1
                     for group in opt.param_groups:
                         group["lr"] *= cfg.anneal
+            run.lr = opt.param_groups[0]["lr"]
             record["seconds"] = time.perf_counter() - began
             self.history.append(record)
+            if checkpoint_dir and cluster.is_main:
+                save_training_state(self, run, checkpoint_dir, epoch)
             if log and cluster.is_main:
                 log(record)
-            if waited >= cfg.patience:
-                break
-        if best_state is not None:
-            self.model.load_state_dict(best_state)
+        if run.best_state is not None:
+            self.model.load_state_dict(run.best_state)
         self.model.eval()
         return self
 

@@ -1,0 +1,80 @@
+"""Resumable PETER training: the state after each epoch, written and read without pickle.
+
+A checkpoint holds what the next epoch needs — the transformer's weights, the kept best state
+and its validation score, the epochs waited without improvement, the annealed learning rate,
+both random states and the history — so a run killed at any point resumes after its last
+completed epoch and continues as the uninterrupted run would have (same weights, bit for bit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import torch
+
+from whyrec.checkpoint import latest_checkpoint, load_module_state, module_state, save_checkpoint
+from whyrec.errors import WhyrecError, one_line
+
+if TYPE_CHECKING:
+    from whyrec.systems.peter import Peter
+
+# a resumed run may be given more epochs or more patience; every other setting must match
+_SCHEDULE = ("epochs", "patience", "device")
+
+
+@dataclass
+class TrainingState:
+    """What PETER's epoch loop carries from one epoch to the next, besides the weights."""
+
+    generator: torch.Generator  # draws each epoch's order of the training records
+    best: float = float("inf")  # the best validation score so far (text NLL + rating MSE)
+    best_state: dict | None = None  # the weights that scored it
+    waited: int = 0  # epochs since it improved
+    lr: float = 0.0  # the learning rate after annealing
+    history: list = field(default_factory=list)
+
+
+def save_training_state(model: "Peter", state: TrainingState, root: str, epoch: int) -> None:
+    """Write checkpoint ``epoch`` of ``model`` (being trained) and its loop ``state`` under ``root``."""
+    tensors = module_state("model", model.model)
+    if state.best_state is not None:
+        tensors.update({f"best.{k}": v.detach().cpu().clone() for k, v in state.best_state.items()})
+    tensors["rng.torch"] = torch.get_rng_state()
+    tensors["rng.order"] = state.generator.get_state()
+    meta = {"config": _comparable(model.config), "vocab": model.vocab.words, "n_users": len(model.user_map),
+            "n_items": len(model.item_map), "best": state.best if state.best_state is not None else None,
+            "waited": state.waited, "lr": state.lr, "history": state.history}
+    save_checkpoint(root, epoch, tensors, meta)
+
+
+def resume_training_state(model: "Peter", state: TrainingState, root: str) -> int:
+    """Load the latest checkpoint under ``root`` into ``model`` (freshly built for the same data and
+    settings) and ``state``; return its epoch (0 when there is none)."""
+    found = latest_checkpoint(root)
+    if found is None:
+        return 0
+    tensors, meta = found
+    try:
+        same = (meta["config"] == _comparable(model.config) and meta["vocab"] == model.vocab.words
+                and meta["n_users"] == len(model.user_map) and meta["n_items"] == len(model.item_map))
+        if not same:
+            raise WhyrecError(f"{root}: the checkpoint was written with other settings or data; "
+                              "use a new checkpoint folder")
+        load_module_state("model", model.model, tensors)
+        best = {k[len("best."):]: v for k, v in tensors.items() if k.startswith("best.")}
+        state.best_state = best or None
+        state.best = meta["best"] if best else float("inf")
+        state.waited, state.lr, state.history = int(meta["waited"]), float(meta["lr"]), meta["history"]
+        torch.set_rng_state(tensors["rng.torch"])
+        state.generator.set_state(tensors["rng.order"])
+        return int(meta["epoch"])
+    except WhyrecError:
+        raise
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise WhyrecError(f"{root}: the checkpoint is damaged or from another version of whyrec "
+                          f"({type(exc).__name__}: {one_line(exc)}); use a new checkpoint folder") from None
+
+
+def _comparable(config) -> dict:
+    return {k: v for k, v in vars(config).items() if k not in _SCHEDULE}
