@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 from tests.systems.test_mt import TINY
 from whyrec.data import ratio_split
@@ -75,9 +76,14 @@ def test_a_checkpoint_of_other_settings_is_refused_and_more_epochs_continue_it(t
     with pytest.raises(WhyrecError, match="other settings"):
         MultiTask(epochs=2, patience=0, **{**TINY, "factors": 4}).fit(tiny_split.train, tiny_split.valid,
                                                                        checkpoint_dir=ckpt)
-    more = MultiTask(epochs=2, patience=2, **TINY).fit(tiny_split.train, tiny_split.valid, checkpoint_dir=ckpt)
-    assert more.resumed_from == 1 and [h["epoch"] for h in more.history] == [1, 2]
+    more = MultiTask(epochs=3, patience=0, **TINY).fit(tiny_split.train, tiny_split.valid, checkpoint_dir=ckpt)
+    assert more.resumed_from == 1 and [h["epoch"] for h in more.history] == [1, 2, 3]
     assert more.history[0] == first.history[0]  # the first epoch is the checkpoint's, not re-run
+    # and the resumed run ends where a run never interrupted ends, bit for bit
+    whole = MultiTask(epochs=3, patience=0, **TINY).fit(tiny_split.train, tiny_split.valid)
+    for key, value in whole.generator.state_dict().items():
+        assert torch.equal(more.generator.state_dict()[key], value), key
+    assert (more.als.user_factors == whole.als.user_factors).all()
 
 
 def test_a_damaged_checkpoint_is_refused(tiny_split, tmp_path):
