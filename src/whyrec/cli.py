@@ -411,6 +411,73 @@ def align(
     con.print(f"saved the aligned {system.name} to {out}")
 
 
+@app.command("explain")
+def explain(
+    bundle: Path = typer.Argument(..., help="MT or PETER/PETER+ bundle written by `whyrec train` (or `align`)."),
+    user: Optional[list[str]] = typer.Option(None, "--user", help="User id (repeatable, paired with --item)."),
+    item: Optional[list[str]] = typer.Option(None, "--item", help="Item id (repeatable, paired with --user)."),
+    pairs: Optional[Path] = typer.Option(None, "--pairs", help="CSV/TSV file with 'user' and 'item' columns."),
+    explainer: Optional[str] = typer.Option(None, "--explainer", help="MT: user, item, pair or all (default: pair; "
+                                            "item for a user the model has never seen)."),
+    method: str = typer.Option("greedy", help="Decoding: greedy, sample, or beam (MT)."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per pair instead of text."),
+    device: str = typer.Option("cpu", "--device", help="torch device: cpu, cuda, cuda:N, mps, auto."),
+) -> None:
+    """Predicted ratings and explanations for (user, item) pairs."""
+    from whyrec.bundle import load_bundle
+    from whyrec.devices import resolve_device
+    from whyrec.errors import ConfigError
+    from whyrec.explanations import explain_pairs
+
+    device = resolve_device(device)
+    if pairs is not None:
+        if user or item:
+            raise ConfigError("give pairs either with --pairs or with --user/--item, not both")
+        users, items = _read_pairs(pairs)
+    else:
+        users, items = list(user or []), list(item or [])
+        if not users or len(users) != len(items):
+            raise ConfigError(f"give as many --user as --item (got {len(users)} and {len(items)}), or --pairs FILE")
+    rows = explain_pairs(load_bundle(bundle, device), users, items, explainer, method)
+    con = _console()
+    for row in rows:
+        if as_json:
+            print(json.dumps(row))
+            continue
+        cold = " (new user)" if row["cold_start"] else ""
+        con.print(f"{row['user']}{cold} → {row['item']}: {row['predicted_rating']:.2f}★", highlight=False)
+        for name, text in row["explanations"].items():
+            con.print(f"  {name}: {text}", highlight=False)
+
+
+def _read_pairs(path: Path) -> tuple[list[str], list[str]]:
+    """(users, items) of a CSV/TSV file with 'user' and 'item' columns; a bad file or row is a
+    one-line DataError naming the file and line."""
+    import csv
+
+    from whyrec.errors import DataError
+
+    users, items = [], []
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle, delimiter="\t" if path.suffix.lower() in (".tsv", ".tab") else ",")
+            if not {"user", "item"} <= set(reader.fieldnames or []):
+                raise DataError("needs a header row with 'user' and 'item' columns", path=path, line=1)
+            for row in reader:
+                for field in ("user", "item"):
+                    if not (row.get(field) or "").strip():
+                        raise DataError(f"missing {field} id", path=path, line=reader.line_num, field=field)
+                users.append(row["user"].strip())
+                items.append(row["item"].strip())
+    except FileNotFoundError:
+        raise DataError("no such file", path=path) from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(f"cannot read as CSV: {exc}", path=path) from None
+    if not users:
+        raise DataError("no (user, item) rows", path=path)
+    return users, items
+
+
 @app.command("serve")
 def serve(
     bundles: list[Path] = typer.Argument(..., help="Bundle folder(s) written by `whyrec train` (the first is the default)."),

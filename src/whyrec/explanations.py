@@ -1,0 +1,82 @@
+"""Predicted ratings with their explanations for given (user, item) pairs, from any trained
+system that writes explanations (MT, PETER/PETER+): what ``whyrec explain`` prints.
+
+MT explains a user it has never seen from the item side (its default explainer for such a user
+is MT-I); PETER has no embedding for an unseen user and refuses one. An unknown item is refused
+by both. Greedy and sampled MT explanations block repeated words and bigrams, as the service does.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from whyrec.errors import ConfigError, UnknownIdError, WhyrecError
+
+METHODS = ("greedy", "sample", "beam")
+
+
+def explainers_of(model) -> list[str]:
+    """The explainer names a trained system offers: MT's decoders (``user``, ``item``, ``pair``)
+    or PETER's own (``peter`` / ``peter+``); none for a rating model."""
+    if hasattr(model, "generator") and hasattr(model, "config"):  # MT
+        return list(model.config.variants) if model.config.decoder else []
+    if type(model).__name__ == "Peter":
+        return ["peter+" if model.config.use_feature else "peter"]
+    return []
+
+
+def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: str | None = None,
+                  method: str = "greedy") -> list[dict]:
+    """One row per pair: ``user``, ``item``, ``predicted_rating``, ``cold_start`` (the user is
+    unknown to the model) and ``explanations`` (explainer → text).
+
+    ``explainer`` is one of :func:`explainers_of`, ``"all"``, or None (MT-P; MT-I for an unseen
+    user; PETER's own). ``method`` is greedy, sample or beam (beam: MT only)."""
+    users, items = list(users), list(items)
+    names = explainers_of(model)
+    if not names:
+        raise ConfigError(f"{type(model).__name__} predicts ratings only; explanations need an MT or PETER bundle")
+    if len(users) != len(items):
+        raise WhyrecError(f"as many users as items are needed ({len(users)} != {len(items)})")
+    if method not in METHODS:
+        raise ConfigError(f"unknown decoding method '{method}': use {', '.join(METHODS)}")
+    if explainer not in (None, "all", *names):
+        raise ConfigError(f"unknown explainer '{explainer}'; this system has {', '.join(names)} (or all)")
+    is_mt = "pair" in names or "user" in names or "item" in names
+    if not is_mt and method == "beam":
+        raise ConfigError("PETER decodes greedy or sample, not beam")
+    id_maps = (model.als if is_mt else model).user_map, (model.als if is_mt else model).item_map
+    for item in items:
+        if item not in id_maps[1]:
+            raise UnknownIdError(f"unknown item '{item}'")
+    cold = [user not in id_maps[0] for user in users]
+    if not is_mt and any(cold):
+        first = users[cold.index(True)]
+        raise UnknownIdError(f"unknown user '{first}': PETER has no embedding for a user it has never seen")
+    ratings = model.predict(users, items)
+    rows = [{"user": u, "item": i, "predicted_rating": float(r), "cold_start": c, "explanations": {}}
+            for u, i, r, c in zip(users, items, ratings, cold)]
+    for name in names:
+        wanted = [n for n, c in enumerate(cold) if _chosen(name, explainer, names, c)]
+        if not wanted:
+            continue
+        texts = _generate(model, is_mt, name, [users[n] for n in wanted], [items[n] for n in wanted], method)
+        for n, text in zip(wanted, texts):
+            rows[n]["explanations"][name] = text
+    return rows
+
+
+def _chosen(name: str, explainer: str | None, names: list[str], cold: bool) -> bool:
+    if explainer == "all":
+        return True
+    if explainer is not None:
+        return name == explainer
+    default = "item" if cold and "item" in names else ("pair" if "pair" in names else names[0])
+    return name == default
+
+
+def _generate(model, is_mt: bool, name: str, users: list[str], items: list[str], method: str) -> list[str]:
+    if is_mt:
+        return model.explain(users, items, variant=name, method=method, no_repeat=method != "beam")
+    features = [model.item_feature.get(i, "<unk>") for i in items]  # PETER+: the item's most frequent feature
+    return model.explain(users, items, features, method=method)

@@ -1,0 +1,90 @@
+"""Ratings with explanations for given pairs (`whyrec explain`): MT's explainers and cold-start
+default, PETER's refusal of unseen users, unknown items, and the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.systems.test_mt import TINY
+from whyrec.data import ratio_split
+from whyrec.data.synthetic import make_planted_corpus
+from whyrec.errors import ConfigError, UnknownIdError
+from whyrec.explanations import explain_pairs, explainers_of
+from whyrec.rating import BiasBaseline
+from whyrec.systems.mt import MultiTask
+from whyrec.systems.peter import Peter
+
+
+@pytest.fixture(scope="module")
+def split():
+    return ratio_split(make_planted_corpus(n_users=40, n_items=20, reviews_per_user=8, seed=2).corpus, seed=0)
+
+
+@pytest.fixture(scope="module")
+def mt(split):
+    return MultiTask(epochs=2, **TINY).fit(split.train, split.valid)
+
+
+def test_mt_gives_the_pair_explanation_and_the_item_side_to_a_new_user(mt, split):
+    user, item = split.train.users[0], split.train.items[0]
+    rows = explain_pairs(mt, [user, "someone-new"], [item, item])
+    assert list(rows[0]["explanations"]) == ["pair"] and list(rows[1]["explanations"]) == ["item"]
+    assert rows[1]["cold_start"] and not rows[0]["cold_start"]
+    assert rows[0]["predicted_rating"] == pytest.approx(float(mt.predict([user], [item])[0]))
+    assert rows[0]["explanations"]["pair"] == mt.explain([user], [item], no_repeat=True)[0]
+    every = explain_pairs(mt, [user], [item], explainer="all", method="beam")[0]["explanations"]
+    assert sorted(every) == ["item", "pair", "user"]
+    assert every["user"] == mt.explain([user], [item], variant="user", method="beam")[0]
+
+
+def test_bad_requests_are_refused_by_name(mt, split):
+    user = split.train.users[0]
+    with pytest.raises(UnknownIdError, match="unknown item 'nothing'"):
+        explain_pairs(mt, [user], ["nothing"])
+    with pytest.raises(ConfigError, match="unknown explainer 'peter'"):
+        explain_pairs(mt, [user], [split.train.items[0]], explainer="peter")
+    with pytest.raises(ConfigError, match="unknown decoding method"):
+        explain_pairs(mt, [user], [split.train.items[0]], method="top-k")
+    with pytest.raises(ConfigError, match="predicts ratings only"):
+        explain_pairs(BiasBaseline().fit(split.train), [user], [split.train.items[0]])
+    assert explainers_of(BiasBaseline()) == []
+
+
+def test_peter_refuses_a_user_it_has_never_seen(split):
+    peter = Peter(emsize=16, heads=2, ffn=32, layers=1, max_words=8, epochs=1).fit(split.train, split.valid)
+    user, item = split.train.users[0], split.train.items[0]
+    row = explain_pairs(peter, [user], [item])[0]
+    assert list(row["explanations"]) == ["peter"] and isinstance(row["explanations"]["peter"], str)
+    with pytest.raises(UnknownIdError, match="never seen"):
+        explain_pairs(peter, ["someone-new"], [item])
+    with pytest.raises(ConfigError, match="not beam"):
+        explain_pairs(peter, [user], [item], method="beam")
+
+
+def _cli(*args: str, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "whyrec.cli", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=300, env={**os.environ, "COLUMNS": "200"})
+
+
+def test_the_command_reads_pairs_from_options_or_a_file(mt, split, tmp_path):
+    mt.save(tmp_path / "mt")
+    user, item = split.train.users[0], split.train.items[0]
+    proc = _cli("explain", str(tmp_path / "mt"), "--user", user, "--item", item, "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    row = json.loads(proc.stdout.splitlines()[0])
+    assert row["user"] == user and row["explanations"]["pair"] == mt.explain([user], [item], no_repeat=True)[0]
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text(f"user,item\n{user},{item}\nnew-user,{item}\n")
+    proc = _cli("explain", str(tmp_path / "mt"), "--pairs", str(pairs), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert f"{user} → {item}" in proc.stdout and "new-user (new user)" in proc.stdout and "  item: " in proc.stdout
+    pairs.write_text(f"user,item\n{user},{item}\n,{item}\n")
+    proc = _cli("explain", str(tmp_path / "mt"), "--pairs", str(pairs), cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stderr.startswith("error:") and ":3: field 'user': missing user id" in proc.stderr
+    proc = _cli("explain", str(tmp_path / "mt"), "--user", user, "--item", "nothing", cwd=tmp_path)
+    assert proc.returncode == 2 and "unknown item 'nothing'" in proc.stderr and "Traceback" not in proc.stderr
