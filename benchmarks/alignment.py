@@ -78,13 +78,8 @@ def evaluate(explainer, model, test: Corpus, references, feature_of, feature_set
     texts = explainer.explain(list(test.users), list(test.items), features=feature_of)
     predicted = model.predict_corpus(test)
     hyps = [t.split() for t in texts]
-    detected = tm.detect_features(hyps, feature_set)
-    r = tm.rouge(references, hyps)
     out = {"rmse": rmse(predicted, test.ratings), "mae": mae(predicted, test.ratings),
-           "bleu1": tm.corpus_bleu(references, hyps, 1), "bleu4": tm.corpus_bleu(references, hyps, 4),
-           "rouge1": r["rouge_1/f_score"], "rouge2": r["rouge_2/f_score"], "rougeL": r["rouge_l/f_score"],
-           "usr": tm.unique_sentence_ratio(hyps), "fmr": tm.feature_matching_ratio(detected, feature_of),
-           "fcr": tm.feature_coverage_ratio(detected, feature_set), "div": tm.feature_diversity(detected)}
+           **tm.explanation_quality(references, hyps, feature_of, feature_set)}
     judged = judge.predict(texts)
     out.update(sentiment_accuracy(judged, predicted))
     if backbone is not None:

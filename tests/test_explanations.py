@@ -88,3 +88,22 @@ def test_the_command_reads_pairs_from_options_or_a_file(mt, split, tmp_path):
     assert proc.returncode == 2 and proc.stderr.startswith("error:") and ":3: field 'user': missing user id" in proc.stderr
     proc = _cli("explain", str(tmp_path / "mt"), "--user", user, "--item", "nothing", cwd=tmp_path)
     assert proc.returncode == 2 and "unknown item 'nothing'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_test_explanations_are_scored_per_explainer(mt, split):
+    from whyrec.data.features import FeatureExtractor
+    from whyrec.explain.targets import explanation_targets
+    from whyrec.explanations import score_explanations
+    from whyrec.metrics.text import explanation_quality
+
+    features = FeatureExtractor(min_df=2).extract(split.train)
+    scored, scores = score_explanations(mt, split.test, features)
+    known = [n for n, (u, i) in enumerate(zip(split.test.users, split.test.items))
+             if u in mt.user_map and i in mt.item_map]
+    assert scored == len(known) > 0 and sorted(scores) == ["item", "pair", "user"]
+    part = split.test.take(known)
+    at = dict(zip(features["position"], features["feature"]))
+    expected = explanation_quality(explanation_targets(part, features, mt.config.max_words),
+                                   [t.split() for t in mt.explain(part.users, part.items, variant="user")],
+                                   [at.get(p, "") for p in part.positions.tolist()], set(features["feature"]))
+    assert scores["user"] == pytest.approx(expected, nan_ok=True)

@@ -276,19 +276,49 @@ def evaluate(
     split: Optional[Path] = typer.Option(None, "--split", help="Split folder (default: <data>/1 when present)."),
     seed: int = typer.Option(0, help="Seed of the random split when no split folder is used."),
     format: Optional[str] = typer.Option(None, "--format"),
+    as_json: bool = typer.Option(False, "--json", help="Print the scores as JSON."),
 ) -> None:
-    """Score a saved model on the test part of a split."""
+    """Score a saved model on the test part of a split: RMSE and MAE; for MT and PETER also the
+    explanation metrics of each explainer (BLEU-1/4, ROUGE-1/2/L, USR, FMR, FCR, DIV)."""
     from whyrec.bundle import load_bundle
+    from whyrec.explanations import EXPLAINER_LABELS, explainers_of, score_explanations
     from whyrec.metrics.rating import mae, rmse
 
     estimator = load_bundle(bundle)
     split_dir = split or _default_split_dir(data)
     corpus = _load(data, format, None, False, "keep-all" if split_dir else "keep-last")
-    test = _make_split(corpus, split_dir, seed).test
+    parts = _make_split(corpus, split_dir, seed)
+    test = parts.test
     pred = estimator.predict_corpus(test)
     unknown = int(sum(u not in estimator.user_map for u in test.users))
-    _console().print(f"{estimator.name} on {len(test):,} test ratings: RMSE {rmse(pred, test.ratings):.4f}  "
-                     f"MAE {mae(pred, test.ratings):.4f}  ({unknown} with unknown users)")
+    report = {"system": estimator.name, "test_ratings": len(test), "rmse": rmse(pred, test.ratings),
+              "mae": mae(pred, test.ratings), "unknown_users": unknown}
+    if explainers_of(estimator):
+        from whyrec.data.corpus import Corpus
+        from whyrec.data.features import FeatureExtractor
+
+        with _console().status("extracting features and explaining the test records"):
+            features = FeatureExtractor(min_df=3).extract(Corpus.concat([parts.train, parts.valid, parts.test]))
+            report["explained_records"], report["explanations"] = score_explanations(estimator, test, features)
+    if as_json:  # NaN (a metric without features) is null: JSON has no NaN
+        print(json.dumps(_nan_to_none(report), indent=1, allow_nan=False))
+        return
+    con = _console()
+    con.print(f"{estimator.name} on {len(test):,} test ratings: RMSE {report['rmse']:.4f}  "
+              f"MAE {report['mae']:.4f}  ({unknown} with unknown users)")
+    for name, sc in report.get("explanations", {}).items():
+        con.print(f"  {EXPLAINER_LABELS[name]} on {report['explained_records']:,} records with a known user and item: "
+                  f"BLEU-1 {sc['bleu1']:.2f}  BLEU-4 {sc['bleu4']:.2f}  ROUGE-1/2/L {sc['rouge1']:.2f}/"
+                  f"{sc['rouge2']:.2f}/{sc['rougeL']:.2f}  USR {sc['usr']:.3f}  FMR {sc['fmr']:.3f}  "
+                  f"FCR {sc['fcr']:.3f}  DIV {sc['div']:.3f}", highlight=False)
+
+
+def _nan_to_none(value):
+    if isinstance(value, dict):
+        return {k: _nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, float) and value != value:
+        return None
+    return value
 
 
 @experiment_app.command("mt")

@@ -1,5 +1,6 @@
 """Predicted ratings with their explanations for given (user, item) pairs, from any trained
-system that writes explanations (MT, PETER/PETER+): what ``whyrec explain`` prints.
+system that writes explanations (MT, PETER/PETER+): what ``whyrec explain`` prints; and the
+explanation metrics of such a system on a test set (what ``whyrec evaluate`` adds for it).
 
 MT explains a user it has never seen from the item side (its default explainer for such a user
 is MT-I); PETER has no embedding for an unseen user and refuses one. An unknown item is refused
@@ -11,8 +12,10 @@ from __future__ import annotations
 from typing import Sequence
 
 from whyrec.errors import ConfigError, UnknownIdError, WhyrecError
+from whyrec.metrics.text import explanation_quality
 
 METHODS = ("greedy", "sample", "beam")
+EXPLAINER_LABELS = {"user": "MT-U", "item": "MT-I", "pair": "MT-P", "peter": "PETER", "peter+": "PETER+"}
 
 
 def explainers_of(model) -> list[str]:
@@ -80,3 +83,28 @@ def _generate(model, is_mt: bool, name: str, users: list[str], items: list[str],
         return model.explain(users, items, variant=name, method=method, no_repeat=method != "beam")
     features = [model.item_feature.get(i, "<unk>") for i in items]  # PETER+: the item's most frequent feature
     return model.explain(users, items, features, method=method)
+
+
+def score_explanations(model, test, features) -> tuple[int, dict[str, dict[str, float]]]:
+    """(records scored, {explainer: scores}): greedy explanations of the ``test`` records whose
+    user and item the system knows, scored by :func:`whyrec.metrics.text.explanation_quality`
+    against each record's extracted explanation sentence (``features``: the extracted quadruples;
+    PETER+ is fed each record's extracted feature word, as in the PETER benchmark)."""
+    from whyrec.align.pipeline import explain_records, feature_words, known_records
+    from whyrec.explain.targets import explanation_targets
+
+    names = explainers_of(model)
+    if not names:
+        raise ConfigError(f"{type(model).__name__} writes no explanations")
+    known = known_records(model.als if hasattr(model, "generator") else model, test)
+    if len(known) == 0:
+        return 0, {}
+    references = explanation_targets(known, features, model.config.max_words)
+    true_features = feature_words(known, features)
+    feature_set = set(features["feature"]) if features is not None and len(features) else set()
+    scores = {}
+    for name in names:
+        variant = name if name in ("user", "item", "pair") else "pair"
+        hypotheses = [t.split() for t in explain_records(model, known, features, variant)]
+        scores[name] = explanation_quality(references, hypotheses, true_features, feature_set)
+    return len(known), scores

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from whyrec.metrics.text import (corpus_bleu, detect_features, feature_coverage_ratio, feature_diversity,
-                                 feature_matching_ratio, perplexity, rouge, rouge_l, rouge_n, tfidf_similarity,
-                                 unique_sentence_ratio)
+from whyrec.metrics.text import (corpus_bleu, detect_features, explanation_quality, feature_coverage_ratio,
+                                 feature_diversity, feature_matching_ratio, perplexity, rouge, rouge_l, rouge_n,
+                                 tfidf_similarity, unique_sentence_ratio)
 
 
 def test_bleu_hand_computed():
@@ -97,3 +97,19 @@ def test_tfidf_similarity_hand_computed():
     # hyp vector (price: log(3/2)) → cos = (1+log2) / sqrt(1 + (1+log2)^2)
     expected3 = (1 + math.log(2)) / math.sqrt(1 + (1 + math.log(2)) ** 2)
     assert tfidf_similarity(refs, hyps) == pytest.approx((1.0 + 0.0 + expected3) / 3)
+
+
+def test_explanation_quality_is_the_benchmark_table_of_the_single_metrics():
+    refs = [["great", "sound", "and", "price"], ["the", "strap", "broke"], ["nice", "sound"]]
+    hyps = [["great", "sound"], ["the", "strap", "is", "nice"], ["great", "sound"]]
+    features = {"sound", "price", "strap"}
+    table = explanation_quality(refs, hyps, ["sound", "strap", "price"], features)
+    r = rouge(refs, hyps)
+    detected = detect_features(hyps, features)
+    assert table == pytest.approx({
+        "bleu1": corpus_bleu(refs, hyps, 1), "bleu4": corpus_bleu(refs, hyps, 4), "rouge1": r["rouge_1/f_score"],
+        "rouge2": r["rouge_2/f_score"], "rougeL": r["rouge_l/f_score"], "usr": 2 / 3, "fmr": 2 / 3,
+        "fcr": 2 / 3, "div": feature_diversity(detected)})
+    assert table["div"] == pytest.approx(1 / 3)  # only samples 1 and 3 share a feature ("sound")
+    without = explanation_quality(refs, hyps, ["", "", ""], set())
+    assert all(math.isnan(without[k]) for k in ("fmr", "fcr", "div")) and without["usr"] == pytest.approx(2 / 3)

@@ -167,6 +167,26 @@ def feature_diversity(detected: Sequence[set[str]]) -> float:
     return float((counts * (counts - 1) / 2).sum() / (n * (n - 1) / 2))
 
 
+def explanation_quality(references: Sequence[Tokens], hypotheses: Sequence[Tokens], true_features: Sequence[str],
+                        feature_set: set[str]) -> dict[str, float]:
+    """The PETER benchmark's table of explanation metrics for one system's test explanations
+    (METHODS.md §P.4): ``bleu1``, ``bleu4`` (:func:`corpus_bleu`), ``rouge1``, ``rouge2``,
+    ``rougeL`` (F-scores, :func:`rouge`), ``usr``, and over the features found in the
+    hypotheses ``fmr`` (against each sample's ground-truth feature, "" for none), ``fcr`` and
+    ``div`` (:func:`feature_diversity`). The three feature metrics are NaN without a feature set,
+    DIV also with fewer than two samples."""
+    r = rouge(references, hypotheses)
+    out = {"bleu1": corpus_bleu(references, hypotheses, 1), "bleu4": corpus_bleu(references, hypotheses, 4),
+           "rouge1": r["rouge_1/f_score"], "rouge2": r["rouge_2/f_score"], "rougeL": r["rouge_l/f_score"],
+           "usr": unique_sentence_ratio(hypotheses), "fmr": math.nan, "fcr": math.nan, "div": math.nan}
+    if feature_set:
+        detected = detect_features(hypotheses, feature_set)
+        out.update(fmr=feature_matching_ratio(detected, true_features),
+                   fcr=feature_coverage_ratio(detected, feature_set),
+                   div=feature_diversity(detected) if len(detected) >= 2 else math.nan)
+    return out
+
+
 # --- language-model quality ----------------------------------------------------------------------
 def perplexity(token_log_probs: Iterable[Sequence[float]]) -> float:
     """``exp(−(1/T) Σ_t log p(w_t | w_<t))`` over all T scored tokens of all texts (natural log)

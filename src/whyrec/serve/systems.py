@@ -17,11 +17,9 @@ import numpy as np
 from whyrec.bundle import load_bundle
 from whyrec.data.readers import clean_html
 from whyrec.errors import UnknownIdError
+from whyrec.explanations import EXPLAINER_LABELS
 
 SCORE_CACHE_BYTES = 256 * 2**20
-EXPLAINER_LABELS = {"user": "MT-U", "item": "MT-I", "pair": "MT-P", "peter": "PETER", "peter+": "PETER+"}
-
-
 class LRUCache:
     """A small thread-safe LRU cache: (explainer, user, item) → text, or user → item scores."""
 
