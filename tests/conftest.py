@@ -60,3 +60,17 @@ def shared_data() -> Path:
     if not (SHARED_DATA / "amazon-digital-music" / "reviews.json.gz").exists():
         pytest.skip("../shared/data is not available")
     return SHARED_DATA
+
+
+def tiny_planted_split():
+    """The small planted split the MT and PETER unit tests train on (40 users, 20 items, 8 reviews
+    each): a few seconds per model on one core."""
+    from whyrec.data import ratio_split
+    from whyrec.data.synthetic import make_planted_corpus
+
+    return ratio_split(make_planted_corpus(n_users=40, n_items=20, reviews_per_user=8, seed=2).corpus, seed=0)
+
+
+@pytest.fixture(scope="session")
+def tiny_split():
+    return tiny_planted_split()

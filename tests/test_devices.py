@@ -34,14 +34,13 @@ def test_a_gpu_beyond_the_count_is_refused():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_mt_and_peter_train_and_sample_on_a_gpu():
     """Adversarial MT training and sampled explanations draw with CPU generators from GPU tensors."""
+    from tests.conftest import tiny_planted_split
     from tests.systems.test_mt import TINY
     from tests.systems.test_peter import TINY as PETER_TINY
-    from whyrec.data import ratio_split
-    from whyrec.data.synthetic import make_planted_corpus
     from whyrec.systems.mt import MultiTask
     from whyrec.systems.peter import Peter
 
-    split = ratio_split(make_planted_corpus(n_users=40, n_items=20, reviews_per_user=8, seed=2).corpus, seed=0)
+    split = tiny_planted_split()
     users, items = split.test.users[:4], split.test.items[:4]
     mt = MultiTask(epochs=3, device="cuda", **TINY).fit(split.train, split.valid)
     assert "reward_pair" in mt.history[-1]  # the policy-gradient steps ran

@@ -11,8 +11,6 @@ import sys
 import pytest
 
 from tests.systems.test_mt import TINY
-from whyrec.data import ratio_split
-from whyrec.data.synthetic import make_planted_corpus
 from whyrec.errors import ConfigError, UnknownIdError
 from whyrec.explanations import explain_pairs, explainers_of
 from whyrec.rating import BiasBaseline
@@ -21,8 +19,8 @@ from whyrec.systems.peter import Peter
 
 
 @pytest.fixture(scope="module")
-def split():
-    return ratio_split(make_planted_corpus(n_users=40, n_items=20, reviews_per_user=8, seed=2).corpus, seed=0)
+def split(tiny_split):
+    return tiny_split
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,6 @@ import numpy as np
 import pytest
 import torch
 
-from whyrec.data import ratio_split
-from whyrec.data.synthetic import make_planted_corpus
 from whyrec.errors import ConfigError, WhyrecError
 from whyrec.metrics.rating import rmse
 from whyrec.systems.mt import MTConfig, MultiTask, epochs_without_improvement, owner_folds
@@ -15,11 +13,6 @@ from whyrec.systems.mt import MTConfig, MultiTask, epochs_without_improvement, o
 TINY = dict(factors=3, vocab_size=300, max_words=8, doc_words=12, doc_reviews=3, word_dim=16, word_vectors="random",
             encoder_hidden=12, decoder_hidden=24, batch_size=32, pg_batch=8, rollouts=2, d_samples=8,
             pg_steps=1, d_steps=2, adversarial_from=2, d_filters=4, d_widths=(1, 2, 3), lr=1e-2, decoder_lr=1e-2)
-
-
-@pytest.fixture(scope="module")
-def tiny_split():
-    return ratio_split(make_planted_corpus(n_users=40, n_items=20, reviews_per_user=8, seed=2).corpus, seed=0)
 
 
 @pytest.fixture(scope="module")

@@ -14,15 +14,8 @@ import pytest
 import torch
 
 from tests.systems.test_mt import TINY
-from whyrec.data import ratio_split
-from whyrec.data.synthetic import make_planted_corpus
 from whyrec.errors import WhyrecError
 from whyrec.systems.mt import MultiTask
-
-
-@pytest.fixture(scope="module")
-def tiny_split():
-    return ratio_split(make_planted_corpus(n_users=40, n_items=20, reviews_per_user=8, seed=2).corpus, seed=0)
 
 RESUME_SCRIPT = """
 import sys, json

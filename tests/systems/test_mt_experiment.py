@@ -5,6 +5,7 @@ import json
 import pytest
 import torch
 
+from tests.conftest import tiny_planted_split
 from tests.systems.test_mt import TINY
 from whyrec.data import ratio_split
 from whyrec.data.synthetic import make_planted_corpus
@@ -15,7 +16,7 @@ from whyrec.systems.mt_experiment import (epochs_cell, perplexity_cell, run_mt_e
 
 
 def test_run_mt_experiment_writes_tables_and_plots(tmp_path):
-    split = ratio_split(make_planted_corpus(n_users=40, n_items=20, reviews_per_user=8, seed=2).corpus, seed=0)
+    split = tiny_planted_split()
     results = run_mt_experiment(split, tmp_path, MTConfig(epochs=2, **TINY), lm_epochs=2, lm_seeds=2, curve_steps=3,
                                 log=lambda m: None)
     assert [r["system"] for r in results["rating"]] == ["PMF", "plain ALS", "MT-encoder", "MT-decoder", "MT"]
