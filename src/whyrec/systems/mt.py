@@ -64,7 +64,7 @@ from whyrec.explain.seq2seq import ContextGRUDecoder, ReviewDocumentEncoder, bea
 from whyrec.explain.targets import explanation_targets, pad_batch, teacher_forcing_batch
 from whyrec.rating.als import ContextAwareALS, TextPriors
 from whyrec.rating.base import validation_rmse
-from whyrec.systems.mt_checkpoint import resume_training_state, save_training_state
+from whyrec.systems.mt_checkpoint import TrainingState, resume_training_state, save_training_state
 from whyrec.systems.mt_config import VARIANTS, MTConfig
 
 __all__ = ["VARIANTS", "MTConfig", "MultiTask", "mean_valid_nll", "epochs_without_improvement", "owner_folds"]
@@ -388,11 +388,10 @@ class MultiTask:
         self.als = ContextAwareALS(factors=cfg.factors, lambda_u=cfg.lambda_u, lambda_v=cfg.lambda_v,
                                    lambda_bias=cfg.lambda_bias, iterations=cfg.als_sweeps, seed=cfg.seed)
         self.als.fit(train, valid)  # epoch 0: plain ALS, the encoders know nothing yet
-        self._best_als = (float("inf"), None)
-        self._best_text = (float("inf"), None)
+        run = TrainingState()
         self.history, start = [], 1
         if checkpoint_dir:
-            start = resume_training_state(self, checkpoint_dir) + 1
+            start = resume_training_state(self, run, checkpoint_dir) + 1
         valid_text = self._valid_text(valid, features)
         n_teacher = cfg.teacher_steps or max(1, int(cfg.teacher_passes * len(self.data.targets) / cfg.batch_size))
         for epoch in range(start, cfg.epochs + 1):
@@ -423,20 +422,20 @@ class MultiTask:
             if valid_text is not None and cfg.decoder:
                 for v in cfg.variants:
                     record[f"valid_nll_{v}"] = self._mean_nll(v, *valid_text)
-            if record["valid_rmse"] is not None and record["valid_rmse"] < self._best_als[0]:
-                self._best_als = (record["valid_rmse"], self._als_arrays())
+            if record["valid_rmse"] is not None and record["valid_rmse"] < run.best_rmse:
+                run.best_rmse, run.best_als = record["valid_rmse"], self._als_arrays()
             text_nll = mean_valid_nll(record, cfg.variants if cfg.decoder else ())
-            if text_nll is not None and text_nll < self._best_text[0]:
-                self._best_text = (text_nll, copy.deepcopy(self.generator.state_dict()))
+            if text_nll is not None and text_nll < run.best_nll:
+                run.best_nll, run.best_generator = text_nll, copy.deepcopy(self.generator.state_dict())
             self.history.append(record)
             if checkpoint_dir and cluster.is_main:
-                save_training_state(self, checkpoint_dir, epoch)
+                save_training_state(self, run, checkpoint_dir, epoch)
             if on_epoch and cluster.is_main:
                 on_epoch(record)
-        if self._best_als[1] is not None:  # the rating model at its best validation epoch
-            self._restore_als(self._best_als[1])
-        if self._best_text[1] is not None:  # the generators at their best validation NLL
-            self.generator.load_state_dict(self._best_text[1])
+        if run.best_als is not None:  # the rating model at its best validation epoch
+            self._restore_als(run.best_als)
+        if run.best_generator is not None:  # the generators at their best validation NLL
+            self.generator.load_state_dict(run.best_generator)
         self.generator.eval()
         self._context_tables = None
         return self

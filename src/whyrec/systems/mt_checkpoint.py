@@ -6,6 +6,7 @@ history — so a run killed at any point resumes after its last completed epoch.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import torch
@@ -18,15 +19,27 @@ if TYPE_CHECKING:
     from whyrec.systems.mt import MultiTask
 
 
-def save_training_state(model: "MultiTask", root: str, epoch: int) -> None:
-    """Write ``model``'s state after ``epoch`` (networks, ALS arrays, the kept best states, optimisers,
-    random states, history) as checkpoint ``epoch`` under ``root``."""
+@dataclass
+class TrainingState:
+    """What MT's epoch loop keeps besides the networks: the best validation states so far (the
+    ALS arrays at the lowest validation RMSE, the generator at the lowest mean validation NLL),
+    which the fit restores at its end."""
+
+    best_rmse: float = float("inf")
+    best_als: dict | None = None
+    best_nll: float = float("inf")
+    best_generator: dict | None = None
+
+
+def save_training_state(model: "MultiTask", run: TrainingState, root: str, epoch: int) -> None:
+    """Write ``model``'s state after ``epoch`` (networks, ALS arrays, the kept best states of ``run``,
+    optimisers, random states, history) as checkpoint ``epoch`` under ``root``."""
     tensors = {**module_state("generator", model.generator), **module_state("discriminators", model.discriminators)}
     tensors.update({f"als.{k}": v for k, v in model._als_arrays().items()})
-    if model._best_als[1] is not None:
-        tensors.update({f"best_als.{k}": v for k, v in model._best_als[1].items()})
-    if model._best_text[1] is not None:
-        tensors.update({f"best_gen.{k}": v.detach().cpu().clone() for k, v in model._best_text[1].items()})
+    if run.best_als is not None:
+        tensors.update({f"best_als.{k}": v for k, v in run.best_als.items()})
+    if run.best_generator is not None:
+        tensors.update({f"best_gen.{k}": v.detach().cpu().clone() for k, v in run.best_generator.items()})
     g_tensors, g_meta = optimizer_state("g_opt", model.g_opt)
     tensors.update(g_tensors)
     d_meta = None
@@ -36,14 +49,14 @@ def save_training_state(model: "MultiTask", root: str, epoch: int) -> None:
     tensors["rng.torch"] = torch.get_rng_state()
     tensors["rng.gen"] = model._gen.get_state()
     state = {"config": model.config.to_dict(), "history": model.history, "g_opt": g_meta, "d_opt": d_meta,
-             "best_als_rmse": model._best_als[0] if model._best_als[1] is not None else None,
-             "best_text_nll": model._best_text[0] if model._best_text[1] is not None else None,
+             "best_als_rmse": run.best_rmse if run.best_als is not None else None,
+             "best_text_nll": run.best_nll if run.best_generator is not None else None,
              "vocab": model.vocab.words}
     save_checkpoint(root, epoch, tensors, state)
 
 
-def resume_training_state(model: "MultiTask", root: str) -> int:
-    """Load the latest checkpoint under ``root`` into a freshly built ``model``; return its epoch
+def resume_training_state(model: "MultiTask", run: TrainingState, root: str) -> int:
+    """Load the latest checkpoint under ``root`` into a freshly built ``model`` and ``run``; return its epoch
     (0 when there is none). Refuses one written with other settings or data (``epochs`` and
     ``patience`` may differ: a resumed run may be given more of either)."""
     found = latest_checkpoint(root)
@@ -51,7 +64,7 @@ def resume_training_state(model: "MultiTask", root: str) -> int:
         return 0
     tensors, state = found
     try:
-        return _restore(model, root, tensors, state)
+        return _restore(model, run, root, tensors, state)
     except WhyrecError:
         raise
     except (KeyError, TypeError, ValueError, IndexError, RuntimeError) as exc:
@@ -59,7 +72,7 @@ def resume_training_state(model: "MultiTask", root: str) -> int:
                           f"({type(exc).__name__}: {one_line(exc)}); use a new checkpoint folder") from None
 
 
-def _restore(model: "MultiTask", root: str, tensors: dict, state: dict) -> int:
+def _restore(model: "MultiTask", run: TrainingState, root: str, tensors: dict, state: dict) -> int:
     schedule = ("epochs", "patience")  # a resumed run may be given more epochs or patience
     same = {k: v for k, v in state["config"].items() if k not in schedule} == \
         {k: v for k, v in model.config.to_dict().items() if k not in schedule}
@@ -70,9 +83,11 @@ def _restore(model: "MultiTask", root: str, tensors: dict, state: dict) -> int:
     load_module_state("discriminators", model.discriminators, tensors)
     model._restore_als({k[4:]: v for k, v in tensors.items() if k.startswith("als.")})
     best = {k[9:]: v for k, v in tensors.items() if k.startswith("best_als.")}
-    model._best_als = (state["best_als_rmse"], best) if best else (float("inf"), None)
+    if best:
+        run.best_rmse, run.best_als = state["best_als_rmse"], best
     best_gen = {k[9:]: v for k, v in tensors.items() if k.startswith("best_gen.")}
-    model._best_text = (state["best_text_nll"], best_gen) if best_gen else (float("inf"), None)
+    if best_gen:
+        run.best_nll, run.best_generator = state["best_text_nll"], best_gen
     load_optimizer_state("g_opt", model.g_opt, tensors, state["g_opt"])
     if model.d_opt is not None and state["d_opt"]:
         load_optimizer_state("d_opt", model.d_opt, tensors, state["d_opt"])
