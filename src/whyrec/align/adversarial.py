@@ -87,7 +87,7 @@ def rollout_rewards(decoder: ContextGRUDecoder, disc: ReviewDiscriminator, conte
     batch, steps = tokens.shape
     rewards = torch.zeros(batch, steps, device=tokens.device)
     final = disc.prob(tokens, owners)
-    rewards[torch.arange(batch), (lengths - 1).clamp(min=0)] = final
+    rewards[torch.arange(batch, device=tokens.device), (lengths - 1).clamp(min=0)] = final
     if n_rollouts > 0 and samples.hidden is not None:
         ctx = context.repeat_interleave(n_rollouts, dim=0)
         own = owners.repeat_interleave(n_rollouts, dim=0)

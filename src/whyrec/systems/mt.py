@@ -325,7 +325,7 @@ class MultiTask:
         self.g_opt.step()
         decoder.train()
         disc.train()
-        final = rewards[torch.arange(len(rows)), (samples.lengths - 1).clamp(min=0)]
+        final = rewards[torch.arange(len(rows), device=rewards.device), (samples.lengths - 1).clamp(min=0)]
         return {f"reward_{variant}": float(final.mean())}
 
     def _discriminator_batch(self, variant: str, rows: np.ndarray):
@@ -342,7 +342,7 @@ class MultiTask:
         neg_tokens, neg_owners = [fake], [owners]
         if self.config.mismatch_negatives and len(rows) > 1:
             # the same real reviews credited to another owner ("not written by this user")
-            shift = torch.roll(torch.arange(len(rows)), 1)
+            shift = torch.roll(torch.arange(len(rows), device=owners.device), 1)
             width = max(real.shape[1], fake.shape[1])
             neg_tokens = [F.pad(fake, (0, width - fake.shape[1]), value=v.pad),
                           F.pad(real, (0, width - real.shape[1]), value=v.pad)]
