@@ -80,7 +80,7 @@ def test_the_command_reads_pairs_from_options_or_a_file(mt, split, tmp_path):
     pairs.write_text(f"user,item\n{user},{item}\nnew-user,{item}\n")
     proc = _cli("explain", str(tmp_path / "mt"), "--pairs", str(pairs), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert f"{user} → {item}" in proc.stdout and "new-user (new user)" in proc.stdout and "  item: " in proc.stdout
+    assert f"{user} → {item}" in proc.stdout and "new-user (new user)" in proc.stdout and "  MT-I: " in proc.stdout
     pairs.write_text(f"user,item\n{user},{item}\n,{item}\n")
     proc = _cli("explain", str(tmp_path / "mt"), "--pairs", str(pairs), cwd=tmp_path)
     assert proc.returncode == 2 and proc.stderr.startswith("error:") and ":3: field 'user': missing user id" in proc.stderr

@@ -198,10 +198,9 @@ def train(
     """
     from whyrec.bundle import save_bundle
     from whyrec.metrics.rating import mae, rmse
-    from whyrec.rating import make_model
-
     from whyrec.distributed import Cluster, join, launched_world
     from whyrec.errors import ConfigError
+    from whyrec.rating import make_model
 
     params = _parse_pairs(param, "--param")
     text_system = model in ("mt", "peter", "peter+")
@@ -457,7 +456,7 @@ def explain(
     from whyrec.bundle import load_bundle
     from whyrec.devices import resolve_device
     from whyrec.errors import ConfigError
-    from whyrec.explanations import explain_pairs
+    from whyrec.explanations import EXPLAINER_LABELS, explain_pairs
 
     device = resolve_device(device)
     if pairs is not None:
@@ -477,7 +476,7 @@ def explain(
         cold = " (new user)" if row["cold_start"] else ""
         con.print(f"{row['user']}{cold} → {row['item']}: {row['predicted_rating']:.2f}★", highlight=False)
         for name, text in row["explanations"].items():
-            con.print(f"  {name}: {text}", highlight=False)
+            con.print(f"  {EXPLAINER_LABELS[name]}: {text}", highlight=False)
 
 
 def _read_pairs(path: Path) -> tuple[list[str], list[str]]:
@@ -612,9 +611,8 @@ def main() -> None:
     """Entry point: run the app; print whyrec errors as one line without a traceback."""
     import click
 
-    from whyrec.errors import WhyrecError
-
     from whyrec.distributed import launched_world, leave
+    from whyrec.errors import WhyrecError
 
     try:
         if launched_world() > 1:
