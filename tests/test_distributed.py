@@ -46,9 +46,14 @@ def test_the_launchers_environment_is_read(monkeypatch):
     monkeypatch.setenv("WORLD_SIZE", "2")
     monkeypatch.setenv("LOCAL_RANK", "1")
     assert launched_world() == 2 and process_device("cuda") == "cuda:1" and process_device("cpu") == "cpu"
-    monkeypatch.setenv("WORLD_SIZE", "two")
+    from whyrec.distributed import join
     from whyrec.errors import ConfigError
 
+    for name in ("RANK", "MASTER_ADDR", "MASTER_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ConfigError, match="MASTER_ADDR, MASTER_PORT not set: start the command with torchrun"):
+        join("cpu")  # WORLD_SIZE alone, without the launcher's rendezvous
+    monkeypatch.setenv("WORLD_SIZE", "two")
     with pytest.raises(ConfigError, match="WORLD_SIZE"):
         launched_world()
 

@@ -119,6 +119,10 @@ def join(device: str = "cpu") -> Cluster:
         backend = "nccl" if device.startswith("cuda") else "gloo"
         if backend == "nccl":
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+        missing = [v for v in ("RANK", "MASTER_ADDR", "MASTER_PORT") if v not in os.environ]
+        if missing:  # WORLD_SIZE set by hand, or left over from another launcher
+            raise ConfigError(f"WORLD_SIZE={world} but {', '.join(missing)} not set: start the command with "
+                              "torchrun (or unset WORLD_SIZE to train in one process)")
         dist.init_process_group(backend=backend)
     return Cluster(rank=dist.get_rank(), world=dist.get_world_size())
 
