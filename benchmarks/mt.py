@@ -70,6 +70,13 @@ def summary_markdown(summary: dict) -> str:
         lines.append(f"- {name}: " + ", ".join(f"{k}: {'yes' if v else 'NO'}" for k, v in checks.items())
                      + f" (MT − plain ALS = {delta:+.5f} RMSE, paired t-test p = "
                      f"{summary['datasets'][name]['p_mt_vs_plain_als']:.3g})")
+    seeds = summary.get("seed_checks")
+    if seeds:
+        lines += ["", f"## The same targets over training seeds {seeds['seeds']} (`mt_seeds.md`, measured "
+                  f"{seeds['date']})", ""]
+        for name, checks in seeds["datasets"].items():
+            lines.append(f"- {name}: " + ", ".join(f"{k}: {v if isinstance(v, str) else ('yes' if v else 'NO')}"
+                                                   for k, v in checks.items()))
     return "\n".join(lines) + "\n"
 
 
@@ -115,8 +122,25 @@ def per_dataset_rows(out: Path) -> dict:
     return {name: summary_row(json.loads(f.read_text())) for name, f in files.items() if f.exists()}
 
 
-def finish_summary(summary: dict) -> None:
+def finish_summary(summary: dict, out: Path) -> None:
     summary["checks"] = {name: target_checks(r) for name, r in summary["datasets"].items()}
+    summary["seed_checks"] = seed_checks(out / "mt_seeds.json")
+
+
+def seed_checks(path: Path) -> dict | None:
+    """The targets judged over MT's training seeds (``benchmarks/mt_seeds.py``'s results), when
+    they are there: the mean and every seed's run against plain ALS, MT-P's mean against the LSTM's."""
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text())
+    checks = {}
+    for name, d in data["datasets"].items():
+        n = len(d["runs"])
+        checks[name] = {"MT mean RMSE < plain ALS": d["mt_rmse_mean"] < d["plain_als_rmse_mean"],
+                        "MT RMSE < plain ALS on every seed": d["mt_below_plain_als"] == n,
+                        "seeds with MT < plain ALS": f"{d['mt_below_plain_als']} of {n}",
+                        "MT-P mean ppl < LSTM mean": d["mt_p_ppl_mean"] < d["lstm_ppl_mean"]}
+    return {"seeds": data["seeds"], "date": data["date"], "datasets": checks}
 
 
 def main() -> None:
@@ -137,7 +161,7 @@ def main() -> None:
         summary = json.loads((args.out / "mt.json").read_text())
         rows = {**summary["datasets"], **per_dataset_rows(args.out)}  # runs on other datasets may be newer
         summary["datasets"] = {name: rows[name] for name in sorted(rows, key=dataset_order)}
-        finish_summary(summary)
+        finish_summary(summary, args.out)
         (args.out / "mt.json").write_text(json.dumps(summary, indent=1))
         (args.out / "mt.md").write_text(summary_markdown(summary))
         print(summary_markdown(summary))
@@ -156,7 +180,7 @@ def main() -> None:
         result = run_mt_experiment(split, args.out / "mt" / name, MTConfig(**overrides), lm_seeds=args.lm_seeds,
                                    log=lambda msg: print(msg, flush=True), bundle_dir=HERE / ".cache" / name)
         summary["datasets"][name] = summary_row(result)
-    finish_summary(summary)
+    finish_summary(summary, args.out)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "mt.json").write_text(json.dumps(summary, indent=1))
     (args.out / "mt.md").write_text(summary_markdown(summary))
