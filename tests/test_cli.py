@@ -177,3 +177,20 @@ def test_experiment_mt_command(tmp_path, planted):
     assert "| GRU LM | " in proc.stdout and "(2 runs: " in proc.stdout
     bad = run_cli("experiment", "mt", "--data", str(path), "--set", "epoch=3")
     assert_one_line_error(bad, "unknown setting(s) ['epoch']")
+
+
+def test_training_progress_says_the_epoch_and_the_time_left_at_most():
+    from whyrec.cli import _duration, _EpochProgress
+
+    assert (_duration(5), _duration(125), _duration(3725)) == ("5s", "2m05s", "1h02m")
+    lines = []
+
+    class Status:
+        def update(self, message):
+            lines.append(message)
+
+    progress = _EpochProgress(Status(), "MT", 10)
+    ticks = iter([100.0, 130.0])  # started at 100 s; epoch 4 (resumed after 3) ends at 130 s
+    progress.started, progress.clock = next(ticks), lambda: next(ticks)
+    progress({"epoch": 4}, "valid RMSE 0.9000")
+    assert lines == ["training MT: epoch 4/10, valid RMSE 0.9000, at most 3m00s left"]

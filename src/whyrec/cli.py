@@ -235,16 +235,14 @@ def train(
 
         with con.status("extracting features") as status:
             features = FeatureExtractor(min_df=3).extract(Corpus.concat([parts.train, parts.valid, parts.test]))
+            progress = _EpochProgress(status, model.upper(), estimator.config.epochs)
+            status.update(f"training {model.upper()}")
             if model == "mt":
-                status.update("training MT")
                 estimator.fit(parts.train, valid, features, checkpoint_dir=checkpoint,
-                              on_epoch=lambda r: status.update(f"training MT: epoch {r['epoch']}/"
-                                                               f"{estimator.config.epochs}, valid RMSE {r['valid_rmse']:.4f}"))
+                              on_epoch=lambda r: progress(r, f"valid RMSE {r['valid_rmse']:.4f}"))
             else:
-                status.update(f"training {model.upper()}")
-                estimator.fit(parts.train, valid, features, checkpoint_dir=checkpoint, log=lambda r: status.update(
-                    f"training {model.upper()}: epoch {r['epoch']}/{estimator.config.epochs}, "
-                    f"train text NLL {r['text_nll']:.3f}"))
+                estimator.fit(parts.train, valid, features, checkpoint_dir=checkpoint,
+                              log=lambda r: progress(r, f"train text NLL {r['text_nll']:.3f}"))
     else:
         with con.status(f"training {model} on {len(parts.train):,} ratings"):
             estimator.fit(parts.train, valid)
@@ -266,6 +264,30 @@ def train(
     else:
         save_bundle(estimator, out)
     con.print(f"saved {model} to {out}")
+
+
+class _EpochProgress:
+    """The status line of a training run: epoch, a score, and the time left if every remaining
+    epoch runs (early stopping may end it sooner)."""
+
+    def __init__(self, status, label: str, epochs: int) -> None:
+        import time
+
+        self.status, self.label, self.epochs = status, label, epochs
+        self.started, self.clock, self.ran = time.perf_counter(), time.perf_counter, 0
+
+    def __call__(self, record: dict, score: str) -> None:
+        done, self.ran = record["epoch"], self.ran + 1  # a resumed run starts past epoch 1
+        per_epoch = (self.clock() - self.started) / self.ran
+        left = max(self.epochs - done, 0) * per_epoch
+        self.status.update(f"training {self.label}: epoch {done}/{self.epochs}, {score}, "
+                           f"at most {_duration(left)} left")
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else (f"{minutes}m{secs:02d}s" if minutes else f"{secs}s")
 
 
 @app.command("evaluate")
