@@ -89,3 +89,15 @@ def test_a_damaged_checkpoint_is_refused(tiny_split, tmp_path):
     save_file(tensors, str(tensors_file))
     with pytest.raises(WhyrecError, match="checkpoint is damaged"):
         MultiTask(epochs=2, **TINY).fit(tiny_split.train, tiny_split.valid, checkpoint_dir=str(tmp_path))
+
+
+def test_a_checkpoint_written_on_another_device_resumes_here(tiny_split, tmp_path):
+    import json
+
+    MultiTask(epochs=1, patience=0, **TINY).fit(tiny_split.train, tiny_split.valid, checkpoint_dir=str(tmp_path))
+    state_file = tmp_path / "epoch-0001" / "state.json"
+    state = json.loads(state_file.read_text())
+    state["config"]["device"] = "cuda:0"  # as a run on a GPU writes it (tensors are always saved on the CPU)
+    state_file.write_text(json.dumps(state))
+    more = MultiTask(epochs=2, patience=0, **TINY).fit(tiny_split.train, tiny_split.valid, checkpoint_dir=str(tmp_path))
+    assert more.resumed_from == 1 and [h["epoch"] for h in more.history] == [1, 2]

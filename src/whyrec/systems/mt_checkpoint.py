@@ -58,7 +58,8 @@ def save_training_state(model: "MultiTask", run: TrainingState, root: str, epoch
 def resume_training_state(model: "MultiTask", run: TrainingState, root: str) -> int:
     """Load the latest checkpoint under ``root`` into a freshly built ``model`` and ``run``; return its epoch
     (0 when there is none). Refuses one written with other settings or data (``epochs`` and
-    ``patience`` may differ: a resumed run may be given more of either)."""
+    ``patience`` may differ: a resumed run may be given more of either; so may ``device``: the
+    state is saved on the CPU, so a run begun on a GPU may go on without one)."""
     found = latest_checkpoint(root)
     if found is None:
         return 0
@@ -73,7 +74,7 @@ def resume_training_state(model: "MultiTask", run: TrainingState, root: str) -> 
 
 
 def _restore(model: "MultiTask", run: TrainingState, root: str, tensors: dict, state: dict) -> int:
-    schedule = ("epochs", "patience")  # a resumed run may be given more epochs or patience
+    schedule = ("epochs", "patience", "device")  # a resumed run may get more epochs or patience, another device
     same = {k: v for k, v in state["config"].items() if k not in schedule} == \
         {k: v for k, v in model.config.to_dict().items() if k not in schedule}
     if not same or state["vocab"] != model.vocab.words:
