@@ -194,3 +194,12 @@ def test_training_progress_says_the_epoch_and_the_time_left_at_most():
     progress.started, progress.clock = next(ticks), lambda: next(ticks)
     progress({"epoch": 4}, "valid RMSE 0.9000")
     assert lines == ["training MT: epoch 4/10, valid RMSE 0.9000, at most 3m00s left"]
+
+
+def test_help_answers_without_importing_torch():
+    """Heavy imports happen inside the commands that need them (torch alone takes about a second)."""
+    code = ("import sys\nsys.argv = ['whyrec', '--help']\nfrom whyrec.cli import main\ntry:\n    main()\n"
+            "except SystemExit:\n    pass\nprint('torch imported:', 'torch' in sys.modules, file=sys.stderr)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "WORLD_SIZE": "1"})
+    assert "train" in proc.stdout and "torch imported: False" in proc.stderr

@@ -18,14 +18,19 @@ no slice is taken and no communication happens.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
-import torch
-import torch.distributed as dist
 
 from whyrec.errors import ConfigError
+
+if TYPE_CHECKING:
+    import torch
+
+# torch is imported by the functions that talk to other processes, not here: the command line
+# reads WORLD_SIZE (launched_world) before every command, and `whyrec --help` must stay instant
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,7 @@ class Cluster:
         if not self.distributed:
             return rows
         if len(rows) < self.world:
-            rows = rows.repeat(self.world)[:self.world] if torch.is_tensor(rows) else np.resize(rows, self.world)
+            rows = np.resize(rows, self.world) if isinstance(rows, np.ndarray) else rows.repeat(self.world)[:self.world]
         return rows[self.rank::self.world]
 
     def average_gradients(self, parameters: Iterable[torch.nn.Parameter]) -> None:
@@ -61,6 +66,9 @@ class Cluster:
         skips it everywhere alike."""
         if not self.distributed:
             return
+        import torch
+        import torch.distributed as dist
+
         params = [p for p in parameters if p.requires_grad]
         if not params:
             return
@@ -80,6 +88,8 @@ class Cluster:
         """Give every process the main process's weights and buffers (done once, before training)."""
         if not self.distributed:
             return
+        import torch.distributed as dist
+
         for tensor in list(module.parameters()) + list(module.buffers()):
             dist.broadcast(tensor.data, src=0)
 
@@ -87,6 +97,9 @@ class Cluster:
         """``values`` (the same keys on every process) averaged over the processes."""
         if not self.distributed or not values:
             return values
+        import torch
+        import torch.distributed as dist
+
         keys = list(values)  # every process built ``values`` by the same code, in the same order
         vector = torch.tensor([float(values[k]) for k in keys], dtype=torch.float64)
         if dist.get_backend() == "nccl":
@@ -96,6 +109,8 @@ class Cluster:
 
     def barrier(self) -> None:
         if self.distributed:
+            import torch.distributed as dist
+
             dist.barrier()
 
 
@@ -115,6 +130,9 @@ def join(device: str = "cpu") -> Cluster:
     world = launched_world()
     if world <= 1:
         return Cluster()
+    import torch
+    import torch.distributed as dist
+
     if not dist.is_initialized():
         backend = "nccl" if device.startswith("cuda") else "gloo"
         if backend == "nccl":
@@ -136,6 +154,10 @@ def process_device(device: str) -> str:
 
 
 def leave() -> None:
-    """Leave the process group (at the end of a command run under ``torchrun``)."""
+    """Leave the process group (at the end of a command run under ``torchrun``), if one was joined."""
+    if "torch.distributed" not in sys.modules:
+        return  # nothing imported torch's distributed package, so no group was joined
+    import torch.distributed as dist
+
     if dist.is_initialized():
         dist.destroy_process_group()
