@@ -62,6 +62,8 @@ def test_peter_refuses_a_user_it_has_never_seen(split):
         explain_pairs(peter, ["someone-new"], [item])
     with pytest.raises(ConfigError, match="not beam"):
         explain_pairs(peter, [user], [item], method="beam")
+    with pytest.raises(ConfigError, match="rating split is of MT"):
+        explain_pairs(peter, [user], [item], why=True)
 
 
 def _cli(*args: str, cwd) -> subprocess.CompletedProcess:
@@ -84,6 +86,8 @@ def test_the_command_reads_pairs_from_options_or_a_file(mt, split, tmp_path):
     pairs.write_text(f"user,item\n{user},{item}\n,{item}\n")
     proc = _cli("explain", str(tmp_path / "mt"), "--pairs", str(pairs), cwd=tmp_path)
     assert proc.returncode == 2 and proc.stderr.startswith("error:") and ":3: field 'user': missing user id" in proc.stderr
+    proc = _cli("explain", str(tmp_path / "mt"), "--user", user, "--item", item, "--why", cwd=tmp_path)
+    assert proc.returncode == 0 and "= item baseline" in proc.stdout and "rest (other ratings, text prior)" in proc.stdout
     proc = _cli("explain", str(tmp_path / "mt"), "--user", user, "--item", "nothing", cwd=tmp_path)
     assert proc.returncode == 2 and "unknown item 'nothing'" in proc.stderr and "Traceback" not in proc.stderr
 
@@ -105,3 +109,17 @@ def test_test_explanations_are_scored_per_explainer(mt, split):
                                    [t.split() for t in mt.explain(part.users, part.items, variant="user")],
                                    [at.get(p, "") for p in part.positions.tolist()], set(features["feature"]))
     assert scores["user"] == pytest.approx(expected, nan_ok=True)
+
+
+def test_why_splits_mt_ratings_over_the_users_past_ratings(mt, split):
+    user, item = split.train.users[0], split.train.items[-1]
+    known, new = explain_pairs(mt, [user, "someone-new"], [item, item], why=True)
+    parts = known["rating_split"]
+    assert parts["baseline"] + sum(b["contribution"] for b in parts["because"]) + parts["rest"] == \
+        pytest.approx(parts["score"])
+    low, high = mt.als.rating_scale
+    assert min(max(parts["score"], low), high) == pytest.approx(known["predicted_rating"])
+    past = {i for u, i in zip(split.train.users, split.train.items) if u == user}
+    assert {b["item"] for b in parts["because"]} <= past and len(parts["because"]) == min(3, len(past))
+    assert new["rating_split"] is None  # a new user has no past ratings
+    assert "rating_split" not in explain_pairs(mt, [user], [item])[0]

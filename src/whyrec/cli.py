@@ -471,6 +471,8 @@ def explain(
     explainer: Optional[str] = typer.Option(None, "--explainer", help="MT: user, item, pair or all (default: pair; "
                                             "item for a user the model has never seen)."),
     method: str = typer.Option("greedy", help="Decoding: greedy, sample, or beam (MT)."),
+    why: bool = typer.Option(False, "--why", help="MT: also split the predicted rating into the item's baseline "
+                             "and the contributions of the user's past ratings."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per pair instead of text."),
     device: str = typer.Option("cpu", "--device", help="torch device: cpu, cuda, cuda:N, mps, auto."),
 ) -> None:
@@ -489,7 +491,7 @@ def explain(
         users, items = list(user or []), list(item or [])
         if not users or len(users) != len(items):
             raise ConfigError(f"give as many --user as --item (got {len(users)} and {len(items)}), or --pairs FILE")
-    rows = explain_pairs(load_bundle(bundle, device), users, items, explainer, method)
+    rows = explain_pairs(load_bundle(bundle, device), users, items, explainer, method, why=why)
     con = _console()
     for row in rows:
         if as_json:
@@ -499,6 +501,16 @@ def explain(
         con.print(f"{row['user']}{cold} → {row['item']}: {row['predicted_rating']:.2f}★", highlight=False)
         for name, text in row["explanations"].items():
             con.print(f"  {EXPLAINER_LABELS[name]}: {text}", highlight=False)
+        if row.get("rating_split"):
+            split = row["rating_split"]
+            because = ", ".join(f"{_short(b['title'] or b['item'])} {b['rating']:g}★ ({b['contribution']:+.2f})"
+                                for b in split["because"])
+            con.print(f"  rating {split['score']:.2f} = item baseline {split['baseline']:.2f}; your ratings of "
+                      f"{because}; rest (other ratings, text prior) {split['rest']:+.2f}", highlight=False)
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _read_pairs(path: Path) -> tuple[list[str], list[str]]:

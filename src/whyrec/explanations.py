@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
+
 from whyrec.errors import ConfigError, UnknownIdError, WhyrecError
 from whyrec.metrics.text import explanation_quality
 
@@ -29,12 +31,14 @@ def explainers_of(model) -> list[str]:
 
 
 def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: str | None = None,
-                  method: str = "greedy") -> list[dict]:
+                  method: str = "greedy", why: bool = False) -> list[dict]:
     """One row per pair: ``user``, ``item``, ``predicted_rating``, ``cold_start`` (the user is
     unknown to the model) and ``explanations`` (explainer → text).
 
     ``explainer`` is one of :func:`explainers_of`, ``"all"``, or None (MT-P; MT-I for an unseen
-    user; PETER's own). ``method`` is greedy, sample or beam (beam: MT only)."""
+    user; PETER's own). ``method`` is greedy, sample or beam (beam: MT only). With ``why`` (MT),
+    ``rating_split`` gives the predicted rating as the item's baseline plus the contributions of
+    the user's past ratings (:mod:`whyrec.rating.attribution`; None for a new user)."""
     users, items = list(users), list(items)
     names = explainers_of(model)
     if not names:
@@ -48,6 +52,8 @@ def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: 
     is_mt = "pair" in names or "user" in names or "item" in names
     if not is_mt and method == "beam":
         raise ConfigError("PETER decodes greedy or sample, not beam")
+    if not is_mt and why:
+        raise ConfigError("the rating split is of MT's ALS ratings; PETER rates with its transformer")
     id_maps = (model.als if is_mt else model).user_map, (model.als if is_mt else model).item_map
     for item in items:
         if item not in id_maps[1]:
@@ -66,7 +72,29 @@ def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: 
         texts = _generate(model, is_mt, name, [users[n] for n in wanted], [items[n] for n in wanted], method)
         for n, text in zip(wanted, texts):
             rows[n]["explanations"][name] = text
+    if why:
+        for row in rows:
+            row["rating_split"] = None if row["cold_start"] else rating_split(model, row["user"], row["item"])
     return rows
+
+
+def rating_split(mt, user: str, item: str, top: int = 3) -> dict:
+    """MT's predicted rating of (``user``, ``item``) before clipping (``score``) as ``baseline``
+    (μ + b_i) plus the ``top`` largest contributions of the user's training ratings (``because``)
+    and ``rest`` (the other past ratings, the text prior, the solver's lag); see
+    :func:`whyrec.rating.attribution.attribute_rating`."""
+    from whyrec.rating.attribution import attribute_rating
+
+    u = mt.user_map.index(user)
+    mine = np.flatnonzero(mt.data.rec_user == u)
+    rated = [mt.item_map.ids[i] for i in mt.data.rec_item[mine].tolist()]
+    split = attribute_rating(mt.als, user, item, rated, np.asarray(mt.train_ratings)[mine])
+    shown = split.top(top)
+    others = sum(c for _, _, c in split.contributions[top:])
+    titles = getattr(mt, "item_titles", {}) or {}
+    because = [{"item": i, "title": titles.get(i) or None, "rating": r, "contribution": c} for i, r, c in shown]
+    return {"baseline": split.baseline, "because": because,
+            "rest": split.rest + others, "score": split.predicted}
 
 
 def _chosen(name: str, explainer: str | None, names: list[str], cold: bool) -> bool:

@@ -1,0 +1,63 @@
+"""A predicted ALS rating split over the user's past ratings: exact when the user side is solved
+against the final item side, and always adding up to the prediction."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from whyrec.data import ratio_split
+from whyrec.errors import UnknownIdError
+from whyrec.rating import PMF, ContextAwareALS
+from whyrec.rating.attribution import attribute_rating
+
+
+def _resolve_users(model) -> None:
+    """One more user solve against the final items, as the attribution's formula assumes."""
+    model._U, model._bu = model._solve_side(model._u, model._i, model._resid, len(model.user_map), model._V,
+                                            model._bi, model._prior_u, model._prior_bu, model._n_u, model.lambda_u)
+    model.user_factors = model._U.numpy()
+    model.user_bias = model._bu.numpy() if model.use_biases else np.zeros(0)
+
+
+def _history(corpus, user):
+    rows = [n for n, u in enumerate(corpus.users) if u == user]
+    return [corpus.items[n] for n in rows], corpus.ratings[rows]
+
+
+@pytest.mark.parametrize("model", [ContextAwareALS(factors=4, iterations=3),
+                                   ContextAwareALS(factors=3, iterations=2, weighted_reg=True, lambda_u=0.5),
+                                   PMF(factors=4, iterations=3)], ids=["biases", "weighted", "pmf"])
+def test_past_ratings_account_for_the_whole_prediction_without_priors(planted, model):
+    train = ratio_split(planted.corpus, seed=0).train
+    model.fit(train)
+    _resolve_users(model)
+    for user in train.users[:5]:
+        items, ratings = _history(train, user)
+        for item in (items[0], train.items[-1]):
+            a = attribute_rating(model, user, item, items, ratings)
+            assert a.predicted == pytest.approx(float(model._score(model.user_map.lookup([user]),
+                                                                   model.item_map.lookup([item]))[0]))
+            assert a.rest == pytest.approx(0.0, abs=1e-9)  # nothing left over: the ratings explain it all
+            assert a.baseline + sum(c for _, _, c in a.contributions) == pytest.approx(a.predicted)
+            sizes = [abs(c) for _, _, c in a.contributions]
+            assert sizes == sorted(sizes, reverse=True) and len(a.top(2)) == min(2, len(items))
+
+
+def test_a_text_prior_shows_as_the_rest_and_bad_ids_are_refused(planted):
+    from whyrec.rating.als import TextPriors
+
+    train = ratio_split(planted.corpus, seed=0).train
+    users = train.user_ids()
+    prior = TextPriors(users, np.full((len(users), 4), 0.3))
+    model = ContextAwareALS(factors=4, iterations=3).fit(train, user_priors=prior)
+    _resolve_users(model)
+    user = train.users[0]
+    items, ratings = _history(train, user)
+    a = attribute_rating(model, user, train.items[-1], items, ratings)
+    assert abs(a.rest) > 1e-6  # the prior's pull is not a past rating's
+    assert a.baseline + sum(c for _, _, c in a.contributions) + a.rest == pytest.approx(a.predicted)
+    with pytest.raises(UnknownIdError, match="unknown item"):
+        attribute_rating(model, user, "nothing", items, ratings)
+    with pytest.raises(UnknownIdError, match="new user"):
+        attribute_rating(model, "someone-new", items[0], items, ratings)
