@@ -31,6 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from whyrec import __version__
 from whyrec.errors import UnknownIdError, WhyrecError
+from whyrec.explanations import rating_split
 from whyrec.serve.systems import EXPLAINER_LABELS, ServedSystem
 
 STATIC = Path(__file__).parent / "static"
@@ -242,6 +243,8 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
         if chosen:
             text = s.explain(chosen[0], [request.user], [request.item])[0]
             out.update(explainer=chosen[0], explanation=text, features=s.mentioned_features(text))
+        if s.is_mt and not cold:  # the predicted rating itself, split over the user's past ratings
+            out["rating_split"] = rating_split(s.model, request.user, request.item)
         return out
 
     @app.get("/", include_in_schema=False)
