@@ -65,6 +65,8 @@ def test_explain_endpoint(client):
     assert min(max(parts["score"], 1.0), 5.0) == pytest.approx(body["predicted_rating"], abs=1e-4)
     cold = c.post("/explain", json={"user": "somebody-new", "item": item}).json()
     assert cold["cold_start"] and "rating_split" not in cold
+    listed = c.get(f"/users/{user}/recommendations", params={"k": 2}).json()["items"]
+    assert all(len(entry["rating_split"]["because"]) <= 2 for entry in listed)
 
 
 @pytest.mark.parametrize("method,url,kwargs,status,fragment", [

@@ -100,6 +100,7 @@ def test_page_shows_explanation_cards(server):
             assert page.locator(".card .explanation").first.inner_text().strip()
             assert page.locator("#history li").count() >= 1
             assert "★" in page.locator(".card .stars").first.inner_text()
+            assert page.locator(".card .why").first.inner_text().startswith("baseline ")  # the rating's own split
             # every explainer side by side
             page.select_option("#explainer", "all")
             page.wait_for_function("document.querySelectorAll('.card .explanations.side-by-side').length > 0",

@@ -225,6 +225,8 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
                                           "features": s.mentioned_features(texts[e][n])} for e in chosen]
                 entry["explanation"] = entry["explanations"][0]["text"]
                 entry["features"] = entry["explanations"][0]["features"]
+            if s.is_mt and not cold:
+                entry["rating_split"] = rating_split(s.model, user, item, top=2)
             out.append(entry)
         return {"user": user, "bundle": s.name, "cold_start": cold, "k": k, "items": out}
 

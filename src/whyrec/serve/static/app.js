@@ -74,6 +74,14 @@ function renderHistory(history) {
   $("history").innerHTML = history.history.map((h) => `<li>${escapeHtml(h.title || h.item)} · ${h.rating}★</li>`).join("");
 }
 
+// the predicted rating itself: the item's baseline plus what the user's own past ratings add
+function whyRating(split) {
+  if (!split) return "";
+  const signed = (x) => `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(2)}`;
+  const parts = split.because.map((b) => `${escapeHtml(b.title || b.item)} ${b.rating}★ ${signed(b.contribution)}`);
+  return `<div class="why" title="the predicted rating split over your past ratings">baseline ${split.baseline.toFixed(2)} · ${parts.join(" · ")} · rest ${signed(split.rest)}</div>`;
+}
+
 function renderCards(recs) {
   $("recs-title").hidden = false;
   $("cards").innerHTML = recs.items.map((item) => {
@@ -84,6 +92,7 @@ function renderCards(recs) {
       <h3>${escapeHtml(item.title || item.item)}</h3>
       ${item.title ? `<div class="item-id">${escapeHtml(item.item)}</div>` : ""}
       <div class="stars" title="predicted rating">${stars(item.predicted_rating)}<span class="value">${item.predicted_rating.toFixed(2)}</span></div>
+      ${whyRating(item.rating_split)}
       <div class="${layout}">${blocks}</div>
     </article>`;
   }).join("");
