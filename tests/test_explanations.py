@@ -87,7 +87,7 @@ def test_the_command_reads_pairs_from_options_or_a_file(mt, split, tmp_path):
     proc = _cli("explain", str(tmp_path / "mt"), "--pairs", str(pairs), cwd=tmp_path)
     assert proc.returncode == 2 and proc.stderr.startswith("error:") and ":3: field 'user': missing user id" in proc.stderr
     proc = _cli("explain", str(tmp_path / "mt"), "--user", user, "--item", item, "--why", cwd=tmp_path)
-    assert proc.returncode == 0 and "= item baseline" in proc.stdout and "rest (other ratings, text prior)" in proc.stdout
+    assert proc.returncode == 0 and "= item baseline" in proc.stdout and "text prior and rest" in proc.stdout
     proc = _cli("explain", str(tmp_path / "mt"), "--user", user, "--item", "nothing", cwd=tmp_path)
     assert proc.returncode == 2 and "unknown item 'nothing'" in proc.stderr and "Traceback" not in proc.stderr
 
@@ -115,11 +115,12 @@ def test_why_splits_mt_ratings_over_the_users_past_ratings(mt, split):
     user, item = split.train.users[0], split.train.items[-1]
     known, new = explain_pairs(mt, [user, "someone-new"], [item, item], why=True)
     parts = known["rating_split"]
-    assert parts["baseline"] + sum(b["contribution"] for b in parts["because"]) + parts["rest"] == \
-        pytest.approx(parts["score"])
+    assert parts["baseline"] + sum(b["contribution"] for b in parts["because"]) + parts["other_ratings"] + \
+        parts["rest"] == pytest.approx(parts["score"])
     low, high = mt.als.rating_scale
     assert min(max(parts["score"], low), high) == pytest.approx(known["predicted_rating"])
     past = {i for u, i in zip(split.train.users, split.train.items) if u == user}
     assert {b["item"] for b in parts["because"]} <= past and len(parts["because"]) == min(3, len(past))
+    assert parts["n_other"] == sum(u == user for u in split.train.users) - len(parts["because"])
     assert new["rating_split"] is None  # a new user has no past ratings
     assert "rating_split" not in explain_pairs(mt, [user], [item])[0]

@@ -505,8 +505,9 @@ def explain(
             split = row["rating_split"]
             because = ", ".join(f"{_short(b['title'] or b['item'])} {b['rating']:g}★ ({b['contribution']:+.2f})"
                                 for b in split["because"])
+            others = f"; your {split['n_other']} other ratings {split['other_ratings']:+.2f}" if split["n_other"] else ""
             con.print(f"  rating {split['score']:.2f} = item baseline {split['baseline']:.2f}; your ratings of "
-                      f"{because}; rest (other ratings, text prior) {split['rest']:+.2f}", highlight=False)
+                      f"{because}{others}; text prior and rest {split['rest']:+.2f}", highlight=False)
 
 
 def _short(text: str, limit: int = 40) -> str:

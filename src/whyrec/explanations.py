@@ -80,21 +80,20 @@ def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: 
 
 def rating_split(mt, user: str, item: str, top: int = 3) -> dict:
     """MT's predicted rating of (``user``, ``item``) before clipping (``score``) as ``baseline``
-    (μ + b_i) plus the ``top`` largest contributions of the user's training ratings (``because``)
-    and ``rest`` (the other past ratings, the text prior, the solver's lag); see
-    :func:`whyrec.rating.attribution.attribute_rating`."""
+    (μ + b_i), plus the ``top`` largest contributions of the user's training ratings
+    (``because``), the sum of the others (``other_ratings``, over ``n_other`` ratings) and ``rest``
+    (the text prior's pull and the solver's lag); see :func:`whyrec.rating.attribution.attribute_rating`."""
     from whyrec.rating.attribution import attribute_rating
 
     u = mt.user_map.index(user)
     mine = np.flatnonzero(mt.data.rec_user == u)
     rated = [mt.item_map.ids[i] for i in mt.data.rec_item[mine].tolist()]
     split = attribute_rating(mt.als, user, item, rated, np.asarray(mt.train_ratings)[mine])
-    shown = split.top(top)
-    others = sum(c for _, _, c in split.contributions[top:])
     titles = getattr(mt, "item_titles", {}) or {}
-    because = [{"item": i, "title": titles.get(i) or None, "rating": r, "contribution": c} for i, r, c in shown]
-    return {"baseline": split.baseline, "because": because,
-            "rest": split.rest + others, "score": split.predicted}
+    because = [{"item": i, "title": titles.get(i) or None, "rating": r, "contribution": c} for i, r, c in split.top(top)]
+    others = split.contributions[top:]
+    return {"baseline": split.baseline, "because": because, "other_ratings": sum(c for _, _, c in others),
+            "n_other": len(others), "rest": split.rest, "score": split.predicted}
 
 
 def _chosen(name: str, explainer: str | None, names: list[str], cold: bool) -> bool:

@@ -60,8 +60,8 @@ def test_explain_endpoint(client):
     assert again["explanation"] == body["explanation"]  # served from the cache the second time
     assert c.get("/metrics").json()["explanation_cache"]["planted"]["hits"] >= 1
     parts = body["rating_split"]  # the predicted rating over the user's past ratings
-    assert parts["baseline"] + sum(b["contribution"] for b in parts["because"]) + parts["rest"] == \
-        pytest.approx(parts["score"])
+    assert parts["baseline"] + sum(b["contribution"] for b in parts["because"]) + parts["other_ratings"] + \
+        parts["rest"] == pytest.approx(parts["score"])
     assert min(max(parts["score"], 1.0), 5.0) == pytest.approx(body["predicted_rating"], abs=1e-4)
     cold = c.post("/explain", json={"user": "somebody-new", "item": item}).json()
     assert cold["cold_start"] and "rating_split" not in cold
