@@ -83,17 +83,25 @@ def rating_split(mt, user: str, item: str, top: int = 3) -> dict:
     (μ + b_i), plus the ``top`` largest contributions of the user's training ratings
     (``because``), the sum of the others (``other_ratings``, over ``n_other`` ratings) and ``rest``
     (the text prior's pull and the solver's lag); see :func:`whyrec.rating.attribution.attribute_rating`."""
-    from whyrec.rating.attribution import attribute_rating
+    return rating_splits(mt, user, [item], top)[0]
+
+
+def rating_splits(mt, user: str, items: Sequence[str], top: int = 3) -> list[dict]:
+    """:func:`rating_split` for several items of one user at once."""
+    from whyrec.rating.attribution import attribute_ratings
 
     u = mt.user_map.index(user)
     mine = np.flatnonzero(mt.data.rec_user == u)
     rated = [mt.item_map.ids[i] for i in mt.data.rec_item[mine].tolist()]
-    split = attribute_rating(mt.als, user, item, rated, np.asarray(mt.train_ratings)[mine])
     titles = getattr(mt, "item_titles", {}) or {}
-    because = [{"item": i, "title": titles.get(i) or None, "rating": r, "contribution": c} for i, r, c in split.top(top)]
-    others = split.contributions[top:]
-    return {"baseline": split.baseline, "because": because, "other_ratings": sum(c for _, _, c in others),
-            "n_other": len(others), "rest": split.rest, "score": split.predicted}
+    out = []
+    for split in attribute_ratings(mt.als, user, items, rated, np.asarray(mt.train_ratings)[mine]):
+        because = [{"item": i, "title": titles.get(i) or None, "rating": r, "contribution": c}
+                   for i, r, c in split.top(top)]
+        others = split.contributions[top:]
+        out.append({"baseline": split.baseline, "because": because, "other_ratings": sum(c for _, _, c in others),
+                    "n_other": len(others), "rest": split.rest, "score": split.predicted})
+    return out
 
 
 def _chosen(name: str, explainer: str | None, names: list[str], cold: bool) -> bool:

@@ -46,9 +46,16 @@ def attribute_rating(model, user: str, item: str, rated_items: Sequence[str], ra
     """Split ``model``'s predicted rating of (``user``, ``item``) over the user's training ratings
     (``rated_items``, ``ratings``: the records the model was fitted on). ``model`` is a fitted
     :class:`~whyrec.rating.als.ContextAwareALS` (MT's rating model is one)."""
-    u, i = model.user_map.lookup([user])[0], model.item_map.lookup([item])[0]
-    if i < 0:
-        raise UnknownIdError(f"unknown item '{item}'")
+    return attribute_ratings(model, user, [item], rated_items, ratings)[0]
+
+
+def attribute_ratings(model, user: str, items: Sequence[str], rated_items: Sequence[str],
+                      ratings: Sequence[float]) -> list[RatingAttribution]:
+    """:func:`attribute_rating` for several items of one user, with one solve of ``A_u``."""
+    u = model.user_map.lookup([user])[0]
+    targets = model.item_map.lookup(list(items))
+    if (targets < 0).any():
+        raise UnknownIdError(f"unknown item '{list(items)[int(np.flatnonzero(targets < 0)[0])]}'")
     if u < 0:
         raise UnknownIdError(f"unknown user '{user}': a rating of a new user has no past ratings to split over")
     if len(rated_items) != len(ratings) or not len(rated_items):
@@ -63,11 +70,15 @@ def attribute_rating(model, user: str, item: str, rated_items: Sequence[str], ra
     reg = [model.lambda_u] * model.factors + ([model.lambda_bias] if model.use_biases else [])
     scale = len(js) if model.weighted_reg else 1.0
     A = z[js].T @ z[js] + np.diag(np.asarray(reg) * scale)
-    weights = z[js] @ np.linalg.solve(A, z[i])  # w_ij = z_jᵀ A⁻¹ z_i (A is symmetric)
-    residuals = np.asarray(ratings, dtype=np.float64) - mu - b_item[js]
-    parts = weights * residuals
-    predicted = float(model._score(np.array([u]), np.array([i]))[0])
-    baseline = mu + float(b_item[i])
-    order = np.argsort(-np.abs(parts), kind="stable")
-    contributions = [(str(rated_items[n]), float(ratings[n]), float(parts[n])) for n in order]
-    return RatingAttribution(user, item, predicted, baseline, contributions, predicted - baseline - float(parts.sum()))
+    weights = z[js] @ np.linalg.solve(A, z[targets].T)  # w_ji = z_jᵀ A⁻¹ z_i (A is symmetric): (past, items)
+    parts = weights * (np.asarray(ratings, dtype=np.float64) - mu - b_item[js])[:, None]
+    scores = model._score(np.full(len(targets), u), targets)
+    out = []
+    for n, (item, i) in enumerate(zip(items, targets.tolist())):
+        col = parts[:, n]
+        order = np.argsort(-np.abs(col), kind="stable")
+        contributions = [(str(rated_items[k]), float(ratings[k]), float(col[k])) for k in order]
+        baseline = mu + float(b_item[i])
+        out.append(RatingAttribution(user, str(item), float(scores[n]), baseline, contributions,
+                                     float(scores[n]) - baseline - float(col.sum())))
+    return out

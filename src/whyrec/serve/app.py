@@ -31,7 +31,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from whyrec import __version__
 from whyrec.errors import UnknownIdError, WhyrecError
-from whyrec.explanations import rating_split
 from whyrec.serve.systems import EXPLAINER_LABELS, ServedSystem
 
 STATIC = Path(__file__).parent / "static"
@@ -217,6 +216,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
         items, scores, cold = s.recommend(user, k)
         chosen = explainers_for(s, explainer, cold)
         texts = {e: s.explain(e, [user] * len(items), items) for e in chosen}
+        splits = s.rating_splits(user, items) if s.is_mt and not cold and items else None
         out = []
         for n, (item, score) in enumerate(zip(items, scores.tolist())):
             entry = {"item": item, "title": s.titles.get(item), "predicted_rating": round(float(score), 4)}
@@ -225,8 +225,8 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
                                           "features": s.mentioned_features(texts[e][n])} for e in chosen]
                 entry["explanation"] = entry["explanations"][0]["text"]
                 entry["features"] = entry["explanations"][0]["features"]
-            if s.is_mt and not cold:
-                entry["rating_split"] = rating_split(s.model, user, item, top=2)
+            if splits is not None:
+                entry["rating_split"] = splits[n]
             out.append(entry)
         return {"user": user, "bundle": s.name, "cold_start": cold, "k": k, "items": out}
 
@@ -246,7 +246,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
             text = s.explain(chosen[0], [request.user], [request.item])[0]
             out.update(explainer=chosen[0], explanation=text, features=s.mentioned_features(text))
         if s.is_mt and not cold:  # the predicted rating itself, split over the user's past ratings
-            out["rating_split"] = rating_split(s.model, request.user, request.item)
+            out["rating_split"] = s.rating_splits(request.user, [request.item], top=3)[0]
         return out
 
     @app.get("/", include_in_schema=False)

@@ -17,7 +17,7 @@ import numpy as np
 from whyrec.bundle import load_bundle
 from whyrec.data.readers import clean_html
 from whyrec.errors import UnknownIdError
-from whyrec.explanations import EXPLAINER_LABELS
+from whyrec.explanations import EXPLAINER_LABELS, rating_splits
 
 SCORE_CACHE_BYTES = 256 * 2**20
 class LRUCache:
@@ -225,6 +225,18 @@ class ServedSystem:
             for n, text in zip(missing, texts):
                 out[n] = text
                 self.cache.put(keys[n], text)
+        return out
+
+    def rating_splits(self, user: str, items: list[str], top: int = 2) -> list[dict]:
+        """MT: each predicted rating split over ``user``'s past ratings
+        (:func:`whyrec.explanations.rating_splits`), cached with the explanations."""
+        keys = [("rating-split", top, user, i) for i in items]
+        out = [self.cache.get(key) for key in keys]
+        missing = [n for n, split in enumerate(out) if split is None]
+        if missing:
+            for n, split in zip(missing, rating_splits(self.model, user, [items[n] for n in missing], top)):
+                out[n] = split
+                self.cache.put(keys[n], split)
         return out
 
     def mentioned_features(self, text: str) -> list[str]:
