@@ -29,8 +29,7 @@ def load_split(folder: Path, split: str = "1"):
 
 def split_features(split):
     """(feature, opinion, sentence, sentiment) quadruples of every record of ``split``, as
-    ``whyrec train`` extracts them (a feature must occur in at least 3 reviews)."""
-    from whyrec.data import Corpus
-    from whyrec.data.features import FeatureExtractor
+    ``whyrec train`` extracts them (:func:`whyrec.data.features.split_features`)."""
+    from whyrec.data.features import split_features as extract
 
-    return FeatureExtractor(min_df=3).extract(Corpus.concat([split.train, split.valid, split.test]))
+    return extract(split)

@@ -13,11 +13,13 @@ import json
 import os
 import re
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import torch
 
-from whyrec.errors import WhyrecError
+from whyrec.errors import WhyrecError, one_line
 
 _EPOCH_DIR = re.compile(r"^epoch-(\d{4,})$")
 
@@ -115,3 +117,16 @@ def latest_checkpoint(root: str | Path) -> tuple[dict[str, torch.Tensor], dict] 
     if not isinstance(state, dict):
         raise WhyrecError(f"{folder}: unreadable checkpoint (state.json is not an object)")
     return tensors, state
+
+
+@contextmanager
+def restoring(root) -> Iterator[None]:
+    """Around code that puts a checkpoint's state back into a model: what a damaged checkpoint (or
+    one of another whyrec version) makes it raise becomes one :class:`WhyrecError` naming ``root``."""
+    try:
+        yield
+    except WhyrecError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, RuntimeError) as exc:
+        raise WhyrecError(f"{root}: the checkpoint is damaged or from another version of whyrec "
+                          f"({type(exc).__name__}: {one_line(exc)}); use a new checkpoint folder") from None

@@ -230,11 +230,10 @@ def train(
     con = _console(quiet=not cluster.is_main)  # the main process reports and saves for all
     valid = parts.valid if len(parts.valid) else None
     if text_system:
-        from whyrec.data.corpus import Corpus
-        from whyrec.data.features import FeatureExtractor
+        from whyrec.data.features import split_features
 
         with con.status("extracting features") as status:
-            features = FeatureExtractor(min_df=3).extract(Corpus.concat([parts.train, parts.valid, parts.test]))
+            features = split_features(parts)
             progress = _EpochProgress(status, model.upper(), estimator.config.epochs)
             status.update(f"training {model.upper()}")
             if model == "mt":
@@ -315,11 +314,10 @@ def evaluate(
     report = {"system": estimator.name, "test_ratings": len(test), "rmse": rmse(pred, test.ratings),
               "mae": mae(pred, test.ratings), "unknown_users": unknown}
     if explainers_of(estimator):
-        from whyrec.data.corpus import Corpus
-        from whyrec.data.features import FeatureExtractor
+        from whyrec.data.features import split_features
 
         with _console().status("extracting features and explaining the test records"):
-            features = FeatureExtractor(min_df=3).extract(Corpus.concat([parts.train, parts.valid, parts.test]))
+            features = split_features(parts)
             report["explained_records"], report["explanations"] = score_explanations(estimator, test, features)
     if as_json:  # NaN (a metric without features) is null: JSON has no NaN
         print(json.dumps(_nan_to_none(report), indent=1, allow_nan=False))
@@ -412,8 +410,7 @@ def align(
     from whyrec.align import pipeline
     from whyrec.align.mmi import MMIConfig
     from whyrec.bundle import load_bundle
-    from whyrec.data.corpus import Corpus
-    from whyrec.data.features import FeatureExtractor
+    from whyrec.data.features import split_features
     from whyrec.devices import resolve_device
     from whyrec.errors import ConfigError
     from whyrec.metrics.alignment import SentimentJudge, sentiment_accuracy
@@ -436,7 +433,7 @@ def align(
     train, valid, test = (pipeline.known_records(system, p) for p in (parts.train, parts.valid, parts.test))
     con = _console()
     with con.status("extracting features") as status:
-        features = FeatureExtractor(min_df=3).extract(Corpus.concat([parts.train, parts.valid, parts.test]))
+        features = split_features(parts)
         status.update("training the sentiment judge and the reward encoders")
         judge = SentimentJudge().fit(list(train.texts), train.ratings)
         encoders = pipeline.reward_encoders(reward_encoder, pipeline.sentence_encoder(encoder, system.vocab), train)

@@ -107,12 +107,6 @@ class Cluster:
         dist.all_reduce(vector)
         return {k: float(v) / self.world for k, v in zip(keys, vector.tolist())}
 
-    def barrier(self) -> None:
-        if self.distributed:
-            import torch.distributed as dist
-
-            dist.barrier()
-
 
 def launched_world() -> int:
     """How many processes the launcher started (``WORLD_SIZE``; 1 without ``torchrun``)."""

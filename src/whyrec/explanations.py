@@ -20,10 +20,15 @@ METHODS = ("greedy", "sample", "beam")
 EXPLAINER_LABELS = {"user": "MT-U", "item": "MT-I", "pair": "MT-P", "peter": "PETER", "peter+": "PETER+"}
 
 
+def is_mt(model) -> bool:
+    """Whether ``model`` is the MT system (its GRU generators and ALS), by its shape."""
+    return hasattr(model, "generator") and hasattr(model, "als")
+
+
 def explainers_of(model) -> list[str]:
     """The explainer names a trained system offers: MT's decoders (``user``, ``item``, ``pair``)
     or PETER's own (``peter`` / ``peter+``); none for a rating model."""
-    if hasattr(model, "generator") and hasattr(model, "config"):  # MT
+    if is_mt(model):
         return list(model.config.variants) if model.config.decoder else []
     if type(model).__name__ == "Peter":
         return ["peter+" if model.config.use_feature else "peter"]
@@ -49,17 +54,16 @@ def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: 
         raise ConfigError(f"unknown decoding method '{method}': use {', '.join(METHODS)}")
     if explainer not in (None, "all", *names):
         raise ConfigError(f"unknown explainer '{explainer}'; this system has {', '.join(names)} (or all)")
-    is_mt = "pair" in names or "user" in names or "item" in names
-    if not is_mt and method == "beam":
+    mt = is_mt(model)
+    if not mt and method == "beam":
         raise ConfigError("PETER decodes greedy or sample, not beam")
-    if not is_mt and why:
+    if not mt and why:
         raise ConfigError("the rating split is of MT's ALS ratings; PETER rates with its transformer")
-    id_maps = (model.als if is_mt else model).user_map, (model.als if is_mt else model).item_map
     for item in items:
-        if item not in id_maps[1]:
+        if item not in model.item_map:
             raise UnknownIdError(f"unknown item '{item}'")
-    cold = [user not in id_maps[0] for user in users]
-    if not is_mt and any(cold):
+    cold = [user not in model.user_map for user in users]
+    if not mt and any(cold):
         first = users[cold.index(True)]
         raise UnknownIdError(f"unknown user '{first}': PETER has no embedding for a user it has never seen")
     ratings = model.predict(users, items)
@@ -69,7 +73,7 @@ def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: 
         wanted = [n for n, c in enumerate(cold) if _chosen(name, explainer, names, c)]
         if not wanted:
             continue
-        texts = _generate(model, is_mt, name, [users[n] for n in wanted], [items[n] for n in wanted], method)
+        texts = generate(model, name, [users[n] for n in wanted], [items[n] for n in wanted], method)
         for n, text in zip(wanted, texts):
             rows[n]["explanations"][name] = text
     if why:
@@ -113,10 +117,13 @@ def _chosen(name: str, explainer: str | None, names: list[str], cold: bool) -> b
     return name == default
 
 
-def _generate(model, is_mt: bool, name: str, users: list[str], items: list[str], method: str) -> list[str]:
-    if is_mt:
-        return model.explain(users, items, variant=name, method=method, no_repeat=method != "beam")
-    features = [model.item_feature.get(i, "<unk>") for i in items]  # PETER+: the item's most frequent feature
+def generate(model, explainer: str, users: list[str], items: list[str], method: str = "greedy") -> list[str]:
+    """Explanations of (user, item) pairs as whyrec shows them (the CLI and the service): MT's
+    ``explainer`` decoder with repeated words and bigrams blocked (beam: as decoded); PETER+ fed
+    each item's most frequent training feature, since a recommendation has no review to take one from."""
+    if is_mt(model):
+        return model.explain(users, items, variant=explainer, method=method, no_repeat=method != "beam")
+    features = [model.item_feature.get(i, "<unk>") for i in items]
     return model.explain(users, items, features, method=method)
 
 
@@ -131,7 +138,7 @@ def score_explanations(model, test, features) -> tuple[int, dict[str, dict[str, 
     names = explainers_of(model)
     if not names:
         raise ConfigError(f"{type(model).__name__} writes no explanations")
-    known = known_records(model.als if hasattr(model, "generator") else model, test)
+    known = known_records(model, test)
     if len(known) == 0:
         return 0, {}
     references = explanation_targets(known, features, model.config.max_words)

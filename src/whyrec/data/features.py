@@ -141,6 +141,13 @@ class FeatureExtractor:
         return None if best is None else (best[1], best[2])
 
 
+def split_features(split) -> pd.DataFrame:
+    """The quadruples of every record of ``split`` (train, validation and test: feature words are
+    found in all reviews, as the PETER benchmark does), a feature needing at least 3 reviews: what
+    ``whyrec train``, ``evaluate``, ``align``, the MT experiment and the benchmarks use."""
+    return FeatureExtractor(min_df=3).extract(Corpus.concat([split.train, split.valid, split.test]))
+
+
 def coverage(features: pd.DataFrame, corpus: Corpus) -> float:
     """Share of the corpus's reviews that received a quadruple."""
     return len(set(features["position"]) & set(corpus.positions.tolist())) / max(len(corpus), 1)

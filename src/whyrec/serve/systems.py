@@ -17,7 +17,7 @@ import numpy as np
 from whyrec.bundle import load_bundle
 from whyrec.data.readers import clean_html
 from whyrec.errors import UnknownIdError
-from whyrec.explanations import EXPLAINER_LABELS, rating_splits
+from whyrec.explanations import EXPLAINER_LABELS, explainers_of, generate, is_mt, rating_splits
 
 SCORE_CACHE_BYTES = 256 * 2**20
 class LRUCache:
@@ -118,20 +118,19 @@ class ServedSystem:
         self.name = name
         self.model = model
         self.cache = LRUCache(cache_size)
-        self.is_mt = hasattr(model, "explain") and hasattr(model, "generator")
+        self.is_mt = is_mt(model)
         self.is_peter = type(model).__name__ == "Peter"
+        self.explainers = explainers_of(model)
         # whether explanations can be written for users the model has never seen (PETER cannot)
         self.explains_unknown_users = self.is_mt
         if self.is_mt:
             self.rating = model.als
-            self.explainers = list(model.config.variants) if model.config.decoder else []
             data = model.data
             self._set_history(data.rec_user, data.rec_item, model.train_ratings, len(model.user_map), len(model.item_map))
             raw_titles = model.item_titles
             self.features = set(model.feature_words)
         elif self.is_peter:
             self.rating = model
-            self.explainers = ["peter+" if model.config.use_feature else "peter"]
             pairs = list(model.train_ratings.items())
             self._set_history(model.user_map.lookup([u for (u, _), _ in pairs]),
                               model.item_map.lookup([i for (_, i), _ in pairs]), np.array([r for _, r in pairs]),
@@ -140,7 +139,6 @@ class ServedSystem:
             self.features = set(model.feature_words)
         else:
             self.rating = model
-            self.explainers = []
             self.history_items = [np.zeros(0, dtype=np.int64) for _ in model.user_map.ids]
             self.history_ratings = [np.zeros(0) for _ in model.user_map.ids]
             self.popularity = np.zeros(len(model.item_map.ids))
@@ -164,10 +162,7 @@ class ServedSystem:
         self.popularity = np.bincount(rec_item, minlength=n_items)
 
     def _generate(self, explainer: str, users: list[str], items: list[str]) -> list[str]:
-        if self.is_peter:  # PETER+ is fed each item's most frequent training feature
-            features = [self.model.item_feature.get(i, "<unk>") for i in items]
-            return self.model.explain(users, items, features)
-        return self.model.explain(users, items, variant=explainer, no_repeat=True)
+        return generate(self.model, explainer, users, items)
 
     @classmethod
     def from_folder(cls, folder: str | Path, cache_size: int = 20000, device: str = "cpu") -> "ServedSystem":

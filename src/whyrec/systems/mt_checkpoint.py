@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 import torch
 
 from whyrec.checkpoint import (latest_checkpoint, load_module_state, load_optimizer_state, module_state,
-                               optimizer_state, save_checkpoint)
-from whyrec.errors import WhyrecError, one_line
+                               optimizer_state, restoring, save_checkpoint)
+from whyrec.errors import WhyrecError
 
 if TYPE_CHECKING:
     from whyrec.systems.mt import MultiTask
@@ -64,13 +64,8 @@ def resume_training_state(model: "MultiTask", run: TrainingState, root: str) -> 
     if found is None:
         return 0
     tensors, state = found
-    try:
+    with restoring(root):
         return _restore(model, run, root, tensors, state)
-    except WhyrecError:
-        raise
-    except (KeyError, TypeError, ValueError, IndexError, RuntimeError) as exc:
-        raise WhyrecError(f"{root}: the checkpoint is damaged or from another version of whyrec "
-                          f"({type(exc).__name__}: {one_line(exc)}); use a new checkpoint folder") from None
 
 
 def _restore(model: "MultiTask", run: TrainingState, root: str, tensors: dict, state: dict) -> int:

@@ -27,7 +27,7 @@ import torch
 
 from whyrec.align.adversarial import ReviewDiscriminator, discriminator_loss
 from whyrec.data.corpus import Corpus
-from whyrec.data.features import FeatureExtractor
+from whyrec.data.features import split_features
 from whyrec.data.split import Split
 from whyrec.errors import ConfigError
 from whyrec.explain.ngram import InterpolatedNgramLM
@@ -169,7 +169,7 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
 
     log("extracting features for the explanation targets")
     # targets of every part come from one extraction (as the benchmarks' Sentires run covers all data)
-    features = FeatureExtractor(min_df=3).extract(Corpus.concat([split.train, split.valid, split.test]))
+    features = split_features(split)
 
     def timed(name, fn):
         start = time.perf_counter()

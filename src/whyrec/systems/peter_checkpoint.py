@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from whyrec.checkpoint import latest_checkpoint, load_module_state, module_state, save_checkpoint
-from whyrec.errors import WhyrecError, one_line
+from whyrec.checkpoint import latest_checkpoint, load_module_state, module_state, restoring, save_checkpoint
+from whyrec.errors import WhyrecError
 
 if TYPE_CHECKING:
     from whyrec.systems.peter import Peter
@@ -55,7 +55,7 @@ def resume_training_state(model: "Peter", state: TrainingState, root: str) -> in
     if found is None:
         return 0
     tensors, meta = found
-    try:
+    with restoring(root):
         same = (meta["config"] == _comparable(model.config) and meta["vocab"] == model.vocab.words
                 and meta["n_users"] == len(model.user_map) and meta["n_items"] == len(model.item_map))
         if not same:
@@ -69,11 +69,6 @@ def resume_training_state(model: "Peter", state: TrainingState, root: str) -> in
         torch.set_rng_state(tensors["rng.torch"])
         state.generator.set_state(tensors["rng.order"])
         return int(meta["epoch"])
-    except WhyrecError:
-        raise
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        raise WhyrecError(f"{root}: the checkpoint is damaged or from another version of whyrec "
-                          f"({type(exc).__name__}: {one_line(exc)}); use a new checkpoint folder") from None
 
 
 def _comparable(config) -> dict:
