@@ -76,6 +76,62 @@ def test_csv_missing_column_is_a_clear_error(tmp_path):
         load_corpus(path)
 
 
+def _csv(tmp_path, *rows, name="r.csv"):
+    path = tmp_path / name
+    path.write_text("\n".join(("user,item,rating,text",) + rows) + "\n")
+    return path
+
+
+def test_csv_text_with_line_breaks_is_one_review_and_lines_stay_physical(tmp_path):
+    path = _csv(tmp_path, 'u1,i1,5,"great guitar,\nloud and ""bright"""', "u2,i2,4,fine", "u3,i3,9,too high")
+    corpus = _quiet_load(path)
+    assert corpus.reviews["text"].tolist() == ['great guitar,\nloud and "bright"', "fine"]
+    with pytest.raises(DataError, match=r"r\.csv:5\b.*rating"):  # the header is line 1, the text spans 2-3
+        load_corpus(path, strict=True)
+
+
+def test_csv_row_with_a_wrong_field_count_is_skipped_not_shifted(tmp_path):
+    # pandas used such a row's first field as an index and shifted the others one column left
+    path = _csv(tmp_path, "u1,i1,5,good", "u2,i2,4,fine,extra", "u3,i3", "u4,i4,3,ok")
+    corpus = _quiet_load(path)
+    assert corpus.reviews[["user", "item"]].values.tolist() == [["u1", "i1"], ["u4", "i4"]]
+    assert corpus.report.skipped["malformed row"] == 2
+    with pytest.raises(DataError, match=r"r\.csv:3: malformed row: 5 fields where the header has 4"):
+        load_corpus(path, strict=True)
+
+
+def test_csv_unbalanced_quote_that_swallows_reviews_is_an_error(tmp_path):
+    path = _csv(tmp_path, 'u1,i1,5,"great product', "u2,i2,4,fine thing", 'u3,i3,3,"ok, really" ok"', "u4,i4,2,bad")
+    with pytest.raises(DataError, match=r"r\.csv:2: a quote opened on this line closes only on line 4, "
+                                        r"and line 3 between them reads as a review"):
+        load_corpus(path)
+    never_closed = _csv(tmp_path, "u1,i1,5,good", 'u2,i2,4,"fine thing', "u3,i3,3,ok", name="open.csv")
+    with pytest.raises(DataError, match=r"open\.csv:3: a quote opened on this line is never closed"):
+        load_corpus(never_closed)
+
+
+def test_csv_text_after_a_closing_quote_is_a_malformed_row(tmp_path):
+    path = _csv(tmp_path, 'u1,i1,5,"best" guitar', "u2,i2,4,fine")
+    corpus = _quiet_load(path)
+    assert corpus.reviews["user"].tolist() == ["u2"] and corpus.report.skipped["malformed row"] == 1
+    with pytest.raises(DataError, match=r"r\.csv:2: malformed row: broken quoting"):
+        load_corpus(path, strict=True)
+
+
+def test_csv_header_with_byte_order_mark_repeated_column_and_gzip(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_text("\ufeffuser,item,rating,text\nu1,i1,5,good\n", encoding="utf-8")
+    assert _quiet_load(path).reviews.loc[0, "user"] == "u1"
+    repeated = tmp_path / "twice.csv"
+    repeated.write_text("user,item,rating,text,text\nu1,i1,5,good,bad\n")
+    with pytest.raises(DataError, match=r"twice\.csv:1: column\(s\) \['text'\] appear more than once"):
+        load_corpus(repeated)
+    packed = tmp_path / "r.csv.gz"
+    with gzip.open(packed, "wt") as handle:
+        handle.write("user,item,rating,text\nu1,i1,5,\"good,\nreally\"\n")
+    assert _quiet_load(packed, format="csv").reviews.loc[0, "text"] == "good,\nreally"
+
+
 def test_parquet(tmp_path):
     path = tmp_path / "r.parquet"
     pd.DataFrame(REVIEWS, columns=["user_id", "item_id", "rating", "text"]).to_parquet(path)

@@ -9,6 +9,7 @@ item metadata. :func:`detect_format` chooses by content; :func:`load_corpus` is 
 from __future__ import annotations
 
 import ast
+import csv
 import gzip
 import html
 import io
@@ -178,21 +179,108 @@ def _table_records(frame: pd.DataFrame, columns: dict[str, str], line_offset: in
                         summary=get.get("summary", empty)[row], position=row, line=row + line_offset)
 
 
+class _LineFeed:
+    """The lines of a file handed to :mod:`csv` one at a time, remembering those of the current row."""
+
+    def __init__(self, lines: Iterator[tuple[int, str]]) -> None:
+        self._lines = lines
+        self.row_lines: list[str] = []
+        self.next_line = 1  # 1-based number of the next physical line
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        _, line = next(self._lines)
+        self.row_lines.append(line)
+        self.next_line += 1
+        return line
+
+    def start_row(self) -> int:
+        """Forget the previous row's lines; return the physical line the next row starts on."""
+        self.row_lines = []
+        return self.next_line
+
+
+def _reads_as_a_review(line: str, sep: str, width: int, rating_column: int) -> bool:
+    """Whether one physical line would be a complete row on its own, with a numeric rating."""
+    try:
+        fields = next(csv.reader([line], delimiter=sep))
+        float(fields[rating_column])
+    except (csv.Error, StopIteration, ValueError, IndexError):
+        return False
+    return len(fields) == width
+
+
 def read_csv(path: Path, report: ValidationReport, strict: bool = False, *, sep: str | None = None,
              columns: dict[str, str] | None = None) -> Iterator[RawRecord]:
-    """CSV or TSV with a header row. ``line`` in messages counts the header as line 1."""
+    """CSV or TSV with a header row, quoted as RFC 4180 says (``""`` is a quote inside a quoted field).
+
+    ``line`` is the physical line a row starts on, the header being line 1: a quoted text
+    may hold line breaks. A row whose field count differs from the header's, or whose
+    quoting is broken (text after a closing quote), is skipped and counted as "malformed
+    row" (with ``strict``, it is an error naming its line).
+
+    An unbalanced quote swallows the rows after it into one text, and a CSV parser cannot
+    tell that from a text with line breaks. Reading therefore stops with an error naming
+    both lines when a line inside a multi-line row would be a complete review on its own
+    (the header's number of fields, a numeric rating), and when a quote is never closed:
+    skipping would silently lose every swallowed review.
+    """
     if sep is None:
         sep = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
+    kind = "TSV" if sep == "\t" else "CSV"
+    feed = _LineFeed(iter_lines(path, report))
+    rows = csv.reader(feed, delimiter=sep, strict=True)
     try:
-        frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False,
-                            compression="gzip" if _is_gzip(path) else None)
-    except (pd.errors.ParserError, UnicodeDecodeError, EOFError, zlib.error) as exc:
-        raise DataError(f"cannot parse as {'TSV' if sep == chr(9) else 'CSV'}: {str(exc).splitlines()[0]}",
-                        path=path) from None
-    except pd.errors.EmptyDataError:
+        header = next(rows)
+    except StopIteration:
         raise DataError("file is empty", path=path) from None
-    frame = frame.replace({"": None})
-    return _table_records(frame, resolve_columns(list(frame.columns), columns, path), line_offset=2)
+    except csv.Error as exc:
+        raise DataError(f"cannot parse the {kind} header: {exc}", path=path, line=1) from None
+    header = [name.removeprefix("\ufeff") if n == 0 else name for n, name in enumerate(header)]
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise DataError(f"column(s) {repeated} appear more than once in the header", path=path, line=1)
+    resolved = resolve_columns(header, columns, path)
+    where = {f: header.index(c) for f, c in resolved.items()}
+    return _csv_records(rows, feed, path, report, strict, sep, kind, len(header), where)
+
+
+def _csv_records(rows, feed: _LineFeed, path: Path, report: ValidationReport, strict: bool, sep: str,
+                 kind: str, width: int, where: dict[str, int]) -> Iterator[RawRecord]:
+    position = 0
+    while True:
+        start = feed.start_row()
+        try:
+            fields = next(rows)
+            problem = None if len(fields) in (width, 0) or not "".join(fields).strip() else \
+                f"{len(fields)} fields where the header has {width}"
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                raise DataError(f"a quote opened on this line is never closed; nothing after it can be read "
+                                f"as {kind}", path=path, line=start) from None
+            fields, problem = [], f"broken quoting ({exc})"
+        swallowed = next((start + k for k, line in enumerate(feed.row_lines[1:], 1)
+                          if _reads_as_a_review(line, sep, width, where["rating"])), None)
+        if swallowed is not None:
+            raise DataError(f"a quote opened on this line closes only on line {feed.next_line - 1}, and line "
+                            f"{swallowed} between them reads as a review of its own: close the quote, or "
+                            f"write a quote inside a quoted text as \"\"", path=path, line=start)
+        if problem is not None:
+            if strict:
+                raise DataError(f"malformed row: {problem}", path=path, line=start)
+            report.read += 1
+            report.skipped["malformed row"] += 1
+            continue
+        if not "".join(fields).strip():  # a blank line
+            continue
+        value = {f: (fields[k] if fields[k] != "" else None) for f, k in where.items()}
+        yield RawRecord(user=value["user"], item=value["item"], rating=value["rating"], text=value["text"],
+                        time=value.get("time"), summary=value.get("summary"), position=position, line=start)
+        position += 1
 
 
 def read_parquet(path: Path, report: ValidationReport, strict: bool = False, *,
