@@ -158,7 +158,7 @@ def test_stats_on_shared_data(shared_data, name, reviews, users, items):
     proc = run_cli("data", "stats", str(shared_data / name / "reviews.json.gz")
                    if (shared_data / name / "reviews.json.gz").exists() else str(shared_data / name / "reviews.csv"))
     assert proc.returncode == 0, proc.stderr
-    assert f"{reviews} reviews, {users} users, {items} items" in proc.stdout
+    assert f"in the file: {reviews} records, {users} users, {items} items" in proc.stdout
 
 
 def test_experiment_mt_command(tmp_path, planted):

@@ -116,14 +116,14 @@ def data_stats(
     """Count reviews, users and items; report what validation skipped."""
     corpus = _load(path, format, column, strict, duplicates, (min_rating, max_rating))
     report = corpus.report
-    info = {"file": report.source, "reviews": report.read, "users": len(report.users_seen),
+    info = {"file": report.source, "records": report.read, "users": len(report.users_seen),
             "items": len(report.items_seen), "validation": report.to_dict(), "after_validation": corpus.stats()}
     if as_json:
         print(json.dumps(info, indent=1, default=str))
         return
     con = _console()
     con.print(f"[bold]{report.source}[/bold]")
-    con.print(f"{report.read:,} reviews, {len(report.users_seen):,} users, {len(report.items_seen):,} items")
+    con.print(f"in the file: {report.read:,} records, {len(report.users_seen):,} users, {len(report.items_seen):,} items")
     con.print(report.summary().split(": ", 1)[1])
     after = corpus.stats()
     con.print(f"after validation: {after['reviews']:,} reviews, {after['users']:,} users, {after['items']:,} items, "
