@@ -75,8 +75,10 @@ def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, plant
     assert f"RMSE {train.stdout.split('test: RMSE ')[1].split()[0]}" in evaluate.stdout
     assert "PETER+ on" in evaluate.stdout and "BLEU-4" in evaluate.stdout and "DIV" in evaluate.stdout
     scores = json.loads(run_cli("evaluate", str(bundle), "--data", str(path), "--json").stdout)
-    assert set(scores["explanations"]["peter+"]) == {"bleu1", "bleu4", "rouge1", "rouge2", "rougeL", "usr", "fmr",
-                                                      "fcr", "div"}
+    peter_scores = scores["explanations"]["peter+"]
+    assert set(peter_scores) == {"bleu1", "bleu4", "rouge1", "rouge2", "rougeL", "usr", "fmr", "fcr", "div", "ppl",
+                                 "acc5", "acc3"}
+    assert 1.0 < peter_scores["ppl"] and 0.0 <= peter_scores["acc3"] <= 100.0 and "perplexity" in evaluate.stdout
     assert_one_line_error(run_cli("train", "peter", "--data", str(path), "--out", str(bundle), "--param", "layerz=3"),
                           "unknown setting")
     # MMI on the saved PETER+, with a rating input; the aligned bundle is new, the input untouched

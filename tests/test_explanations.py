@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from tests.systems.test_mt import TINY
@@ -98,17 +99,28 @@ def test_test_explanations_are_scored_per_explainer(mt, split):
     from whyrec.explanations import score_explanations
     from whyrec.metrics.text import explanation_quality
 
+    from whyrec.metrics.alignment import SentimentJudge, sentiment_accuracy
+
     features = FeatureExtractor(min_df=2).extract(split.train)
-    scored, scores = score_explanations(mt, split.test, features)
+    scored, scores = score_explanations(mt, split.test, features, split.train)
     known = [n for n, (u, i) in enumerate(zip(split.test.users, split.test.items))
              if u in mt.user_map and i in mt.item_map]
     assert scored == len(known) > 0 and sorted(scores) == ["item", "pair", "user"]
     part = split.test.take(known)
     at = dict(zip(features["position"], features["feature"]))
-    expected = explanation_quality(explanation_targets(part, features, mt.config.max_words),
-                                   [t.split() for t in mt.explain(part.users, part.items, variant="user")],
+    references = explanation_targets(part, features, mt.config.max_words)
+    texts = mt.explain(part.users, part.items, variant="user")
+    expected = explanation_quality(references, [t.split() for t in texts],
                                    [at.get(p, "") for p in part.positions.tolist()], set(features["feature"]))
-    assert scores["user"] == pytest.approx(expected, nan_ok=True)
+    assert {k: scores["user"][k] for k in expected} == pytest.approx(expected, nan_ok=True)
+    # perplexity: exp of the explainer's own mean teacher-forced NLL of the reference sentences
+    nll = mt._mean_nll("user", references, mt.user_map.lookup(part.users), mt.item_map.lookup(part.items))
+    assert scores["user"]["ppl"] == pytest.approx(np.exp(nll))
+    assert scores["user"]["ppl"] != pytest.approx(scores["pair"]["ppl"])
+    judged = SentimentJudge().fit(list(split.train.texts), split.train.ratings).predict(texts)
+    accuracy = sentiment_accuracy(judged, mt.predict(part.users, part.items))
+    assert (scores["user"]["acc5"], scores["user"]["acc3"]) == pytest.approx((accuracy["acc5"], accuracy["acc3"]))
+    assert "acc5" not in score_explanations(mt, split.test, features)[1]["user"]  # no train part, no judge
 
 
 def test_why_splits_mt_ratings_over_the_users_past_ratings(mt, split):

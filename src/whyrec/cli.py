@@ -299,7 +299,9 @@ def evaluate(
     as_json: bool = typer.Option(False, "--json", help="Print the scores as JSON."),
 ) -> None:
     """Score a saved model on the test part of a split: RMSE and MAE; for MT and PETER also the
-    explanation metrics of each explainer (BLEU-1/4, ROUGE-1/2/L, USR, FMR, FCR, DIV)."""
+    explanation metrics of each explainer (BLEU-1/4, ROUGE-1/2/L, USR, FMR, FCR, DIV, perplexity)
+    and its alignment: how often a sentiment judge trained on the train reviews reads an
+    explanation as the predicted rating (5 and 3 classes)."""
     from whyrec.bundle import load_bundle
     from whyrec.explanations import EXPLAINER_LABELS, explainers_of, score_explanations
     from whyrec.metrics.rating import mae, rmse
@@ -318,7 +320,8 @@ def evaluate(
 
         with _console().status("extracting features and explaining the test records"):
             features = split_features(parts)
-            report["explained_records"], report["explanations"] = score_explanations(estimator, test, features)
+            report["explained_records"], report["explanations"] = score_explanations(estimator, test, features,
+                                                                                     parts.train)
     if as_json:  # NaN (a metric without features) is null: JSON has no NaN
         print(json.dumps(_nan_to_none(report), indent=1, allow_nan=False))
         return
@@ -329,7 +332,8 @@ def evaluate(
         con.print(f"  {EXPLAINER_LABELS[name]} on {report['explained_records']:,} records with a known user and item: "
                   f"BLEU-1 {sc['bleu1']:.2f}  BLEU-4 {sc['bleu4']:.2f}  ROUGE-1/2/L {sc['rouge1']:.2f}/"
                   f"{sc['rouge2']:.2f}/{sc['rougeL']:.2f}  USR {sc['usr']:.3f}  FMR {sc['fmr']:.3f}  "
-                  f"FCR {sc['fcr']:.3f}  DIV {sc['div']:.3f}", highlight=False)
+                  f"FCR {sc['fcr']:.3f}  DIV {sc['div']:.3f}  perplexity {sc['ppl']:.2f}  sentiment "
+                  f"accuracy {sc['acc5']:.1f}% / {sc['acc3']:.1f}% (5 / 3 classes)", highlight=False)
 
 
 def _nan_to_none(value):

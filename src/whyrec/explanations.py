@@ -127,13 +127,23 @@ def generate(model, explainer: str, users: list[str], items: list[str], method: 
     return model.explain(users, items, features, method=method)
 
 
-def score_explanations(model, test, features) -> tuple[int, dict[str, dict[str, float]]]:
-    """(records scored, {explainer: scores}): greedy explanations of the ``test`` records whose
-    user and item the system knows, scored by :func:`whyrec.metrics.text.explanation_quality`
-    against each record's extracted explanation sentence (``features``: the extracted quadruples;
-    PETER+ is fed each record's extracted feature word, as in the PETER benchmark)."""
+def score_explanations(model, test, features, train=None) -> tuple[int, dict[str, dict[str, float]]]:
+    """(records scored, {explainer: scores}) on the ``test`` records whose user and item the
+    system knows, against each record's extracted explanation sentence (``features``: the
+    extracted quadruples; PETER+ is fed each record's extracted feature word, as in the PETER
+    benchmark):
+
+    * the greedy explanations' :func:`whyrec.metrics.text.explanation_quality` (BLEU, ROUGE, USR,
+      FMR, FCR, DIV);
+    * ``ppl``: the perplexity of the reference sentences under the explainer, teacher-forced
+      (:func:`whyrec.metrics.text.perplexity`; ``<eos>`` counted, as PETER does);
+    * with ``train`` (a Corpus), ``acc5`` / ``acc3``: how often a sentiment judge trained on the
+      train reviews reads the explanation as the system's own predicted rating
+      (:func:`whyrec.metrics.alignment.sentiment_accuracy`, the alignment measure of MMI).
+    """
     from whyrec.align.pipeline import explain_records, feature_words, known_records
     from whyrec.explain.targets import explanation_targets
+    from whyrec.metrics.text import perplexity
 
     names = explainers_of(model)
     if not names:
@@ -144,9 +154,29 @@ def score_explanations(model, test, features) -> tuple[int, dict[str, dict[str, 
     references = explanation_targets(known, features, model.config.max_words)
     true_features = feature_words(known, features)
     feature_set = set(features["feature"]) if features is not None and len(features) else set()
+    judge, predicted = None, model.predict_corpus(known)
+    if train is not None and len(train):
+        from whyrec.metrics.alignment import SentimentJudge
+
+        judge = SentimentJudge().fit(list(train.texts), train.ratings)
     scores = {}
     for name in names:
         variant = name if name in ("user", "item", "pair") else "pair"
-        hypotheses = [t.split() for t in explain_records(model, known, features, variant)]
-        scores[name] = explanation_quality(references, hypotheses, true_features, feature_set)
+        texts = explain_records(model, known, features, variant)
+        scores[name] = explanation_quality(references, [t.split() for t in texts], true_features, feature_set)
+        scores[name]["ppl"] = perplexity(_reference_log_probs(model, variant, known, references, true_features))
+        if judge is not None:
+            from whyrec.metrics.alignment import sentiment_accuracy
+
+            accuracy = sentiment_accuracy(judge.predict(texts), predicted)
+            scores[name].update(acc5=accuracy["acc5"], acc3=accuracy["acc3"])
     return len(known), scores
+
+
+def _reference_log_probs(model, variant: str, known, references, true_features) -> list[np.ndarray]:
+    """Teacher-forced token log-probabilities of the reference sentences under one explainer."""
+    if is_mt(model):
+        return model.token_log_probs(variant, references, model.user_map.lookup(known.users),
+                                     model.item_map.lookup(known.items))
+    fed = true_features if model.config.use_feature else None  # as explain_records feeds PETER+
+    return model.token_log_probs(list(known.users), list(known.items), references, fed)

@@ -281,3 +281,20 @@ def test_training_again_starts_a_new_history(planted):
     peter.fit(split.train, split.valid, features)
     peter.fit(split.train, split.valid, features)
     assert [r["epoch"] for r in peter.history] == [1, 2]
+
+
+def test_token_log_probs_average_to_the_training_text_loss(trained, planted):
+    from whyrec.align.pipeline import feature_words
+    from whyrec.explain.targets import explanation_targets
+
+    split, features = planted
+    part = split.test.take(np.flatnonzero([u in trained.user_map and i in trained.item_map
+                                           for u, i in zip(split.test.users, split.test.items)]))
+    words = feature_words(part, features) if trained.config.use_feature else None
+    logps = trained.token_log_probs(part.users, part.items, explanation_targets(part, features, TINY["max_words"]), words)
+    assert len(logps) == len(part) and all(len(row) >= 1 and (row <= 0).all() for row in logps)
+    with torch.no_grad():
+        text_nll, _, _ = trained.losses(*trained._tensors(part, features))
+    assert -np.concatenate(logps).mean() == pytest.approx(float(text_nll), rel=1e-5)
+    with pytest.raises(WhyrecError, match="unknown users or items"):
+        trained.token_log_probs(["nobody"], [part.items[0]], [["good"]])

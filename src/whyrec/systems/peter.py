@@ -303,6 +303,34 @@ class Peter:
             out.extend(" ".join(self.vocab.decode(row.tolist())) for row in samples.tokens.cpu())
         return out
 
+    def word_log_probs(self, user: torch.Tensor, item: torch.Tensor, tokens: torch.Tensor,
+                       feature: torch.Tensor | None, word_shift: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, T, V) teacher-forced word log-probabilities at each position of ``tokens`` (B, T:
+        explanations ending in ``<eos>``, then ``<pad>``), with gradients."""
+        v = self.vocab
+        inputs = torch.cat([torch.full_like(tokens[:, :1], v.bos), tokens[:, :-1]], dim=1)
+        inputs = inputs.masked_fill(inputs == v.pad, v.eos)  # after <eos>: never scored
+        return self.model(user, item, inputs, feature, word_shift)[2]
+
+    @torch.no_grad()
+    def token_log_probs(self, users: Sequence[str], items: Sequence[str], targets: list[list[str]],
+                        features: Sequence[str] | None = None, batch_size: int = 256) -> list[np.ndarray]:
+        """Teacher-forced log-probabilities of each word of each target explanation (cut to
+        ``max_words``) and of its ``<eos>``, for perplexity; PETER+ is fed ``features``."""
+        u, i, f = self._ids(users, items, features)
+        if (u < 0).any() or (i < 0).any():
+            raise WhyrecError("PETER: cannot score explanations of unknown users or items")
+        self.model.eval()
+        v, dev, out = self.vocab, self.config.device, []
+        for s in range(0, len(u), batch_size):
+            sl = slice(s, s + batch_size)
+            user, item = torch.as_tensor(u[sl], device=dev), torch.as_tensor(i[sl], device=dev)
+            tokens = pad_batch([v.encode(t[: self.config.max_words]) + [v.eos] for t in targets[sl]], v.pad).to(dev)
+            words = self.word_log_probs(user, item, tokens, f[sl].to(dev), self.rating_shift(user, item))
+            picked = words.gather(2, tokens[:, :, None])[:, :, 0].cpu()
+            out.extend(row[t != v.pad].numpy() for row, t in zip(picked, tokens.cpu()))
+        return out
+
     def rating_shift(self, user: torch.Tensor, item: torch.Tensor,
                      predicted: torch.Tensor | None = None) -> torch.Tensor | None:
         """The word shift of each row's predicted-rating class (None without a rating input);
@@ -366,14 +394,8 @@ class PeterExplainer:
         return self.peter.generate(ctx["user"], ctx["item"], ctx["feature"], greedy=greedy, generator=self.generator,
                                    word_shift=self._shift(ctx))
 
-    def _word_log_probs(self, ctx: dict, tokens: torch.Tensor):
-        v = self.peter.vocab
-        inputs = torch.cat([torch.full_like(tokens[:, :1], v.bos), tokens[:, :-1]], dim=1)
-        inputs = inputs.masked_fill(inputs == v.pad, v.eos)  # after <eos>: never scored
-        return self.peter.model(ctx["user"], ctx["item"], inputs, ctx["feature"], self._shift(ctx))
-
     def log_prob(self, ctx: dict, tokens: torch.Tensor) -> torch.Tensor:
-        _, _, words = self._word_log_probs(ctx, tokens)
+        words = self.peter.word_log_probs(ctx["user"], ctx["item"], tokens, ctx["feature"], self._shift(ctx))
         picked = words.gather(2, tokens[:, :, None])[:, :, 0]
         return picked.masked_fill(tokens == self.peter.vocab.pad, 0.0).sum(dim=1)
 
