@@ -47,3 +47,24 @@ def test_mt_and_peter_train_and_sample_on_a_gpu():
     assert len(mt.explain(users, items, method="sample")) == 4
     peter = Peter(**{**PETER_TINY, "epochs": 2, "device": "cuda"}).fit(split.train, split.valid)
     assert len(peter.explain(users, items, method="sample")) == 4
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_a_run_resumed_on_a_gpu_ends_as_the_uninterrupted_one(tmp_path):
+    """The checkpoint keeps the CUDA random state too (dropout on the GPU draws from it)."""
+    from tests.conftest import tiny_planted_split
+    from tests.systems.test_peter import TINY as PETER_TINY
+    from whyrec.systems.peter import Peter
+
+    split = tiny_planted_split()
+
+    def weights(epochs, folder=None):
+        config = {**PETER_TINY, "epochs": epochs, "patience": 9, "device": "cuda"}
+        peter = Peter(**config).fit(split.train, split.valid, checkpoint_dir=folder)
+        return [v.cpu() for _, v in sorted(peter.model.state_dict().items())]
+
+    whole = weights(3)
+    weights(2, str(tmp_path))
+    # close, not equal: some CUDA backward kernels add in a nondeterministic order; other dropout
+    # masks would move the weights far more than that
+    assert all(torch.allclose(a, b, atol=1e-4) for a, b in zip(weights(3, str(tmp_path)), whole))

@@ -79,20 +79,22 @@ def _collectives(rank: int, port: int, results) -> None:
     loss.backward()
     cluster.average_gradients(net.parameters())
     means = cluster.mean_of({"x": float(rank), "y": 10.0})
+    gathered = [t.tolist() for t in cluster.gather(torch.tensor([rank, 7], dtype=torch.uint8))]
     results[rank] = (weights.tolist(), net["used"].weight.grad.tolist(), net["sometimes"].weight.grad.tolist(),
-                     net["never"].weight.grad is None, means)
+                     net["never"].weight.grad is None, means, gathered)
     leave()
 
 
 def test_collectives_in_two_gloo_processes():
     results = mp.Manager().dict()
     mp.spawn(_collectives, args=(_free_port(), results), nprocs=2, join=True)
-    (w0, used0, some0, never0, means0), (w1, used1, some1, never1, means1) = results[0], results[1]
+    (w0, used0, some0, never0, means0, gathered0), (w1, used1, some1, never1, means1, gathered1) = results[0], results[1]
     assert w0 == w1  # the main process's weights everywhere
     assert used0 == used1 == [[1.5, 1.5]]  # mean of (1, 1) and (2, 2)
     assert some0 == some1 == [[0.5, 0.5]]  # (1, 1) from process 0, zero from process 1
     assert never0 and never1  # no process gave it a gradient: the optimiser skips it everywhere
     assert means0 == means1 == {"x": 0.5, "y": 10.0}
+    assert gathered0 == gathered1 == [[0, 7], [1, 7]]  # every process's tensor, in rank order
 
 
 TRAIN_BOTH = """
@@ -121,6 +123,50 @@ fields = ["mt", digest(mt.generator, mt.discriminators), hashlib.sha256(mt.als.u
 with open(f"rank-{{os.environ['RANK']}}.txt", "w") as out:  # one file each: printed lines would interleave
     out.write(" ".join(map(str, fields)))
 """
+
+
+RESUME_BOTH = """
+import hashlib, os, sys
+sys.path.insert(0, {root!r})
+from tests.systems.test_mt import TINY
+from tests.systems.test_peter import TINY as PETER_TINY
+from whyrec.data import ratio_split
+from whyrec.data.synthetic import make_planted_corpus
+from whyrec.systems.mt import MultiTask
+from whyrec.systems.peter import Peter
+
+def digest(*modules):
+    h = hashlib.sha256()
+    for module in modules:
+        for _, v in sorted(module.state_dict().items()):
+            h.update(v.detach().numpy().tobytes())
+    return h.hexdigest()
+
+epochs, tag = int(sys.argv[1]), sys.argv[2]
+folder = None if tag == "whole" else "ckpt"
+split = ratio_split(make_planted_corpus(n_users=40, n_items=20, reviews_per_user=8, seed=2).corpus, seed=0)
+mt = MultiTask(epochs=epochs, patience=0, **TINY).fit(split.train, split.valid,
+                                                      checkpoint_dir=folder and folder + "/mt")
+peter = Peter(**{{**PETER_TINY, "epochs": epochs, "patience": 9}}).fit(split.train, split.valid,
+                                                                      checkpoint_dir=folder and folder + "/peter")
+fields = [digest(mt.generator, mt.discriminators), hashlib.sha256(mt.als.user_factors.tobytes()).hexdigest(),
+          digest(peter.model), len(mt.history), len(peter.history)]
+with open(f"{{tag}}-rank-{{os.environ['RANK']}}.txt", "w") as out:
+    out.write(" ".join(map(str, fields)))
+"""
+
+
+def test_a_run_of_two_processes_resumed_from_its_checkpoint_ends_as_the_uninterrupted_one(tmp_path):
+    # each process samples (MT's policy-gradient sequences, rollouts, fake reviews) and draws dropout
+    # masks with generators of its own: the checkpoint keeps every process's random states
+    script = tmp_path / "resume_both.py"
+    script.write_text(RESUME_BOTH.format(root=str(ROOT)))
+    for epochs, tag in ((3, "whole"), (2, "stopped"), (3, "resumed")):
+        proc = _torchrun(str(script), str(epochs), tag, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    for rank in (0, 1):
+        whole, resumed = ((tmp_path / f"{tag}-rank-{rank}.txt").read_text().split() for tag in ("whole", "resumed"))
+        assert resumed == whole and whole[3:] == ["3", "3"]
 
 
 def _torchrun(*args: str, cwd: Path) -> subprocess.CompletedProcess:

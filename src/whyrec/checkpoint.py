@@ -19,6 +19,7 @@ from typing import Iterator
 
 import torch
 
+from whyrec.distributed import Cluster
 from whyrec.errors import WhyrecError, one_line
 
 _EPOCH_DIR = re.compile(r"^epoch-(\d{4,})$")
@@ -117,6 +118,39 @@ def latest_checkpoint(root: str | Path) -> tuple[dict[str, torch.Tensor], dict] 
     if not isinstance(state, dict):
         raise WhyrecError(f"{folder}: unreadable checkpoint (state.json is not an object)")
     return tensors, state
+
+
+def random_states(cluster: Cluster, device: str, **generators: torch.Generator) -> dict[str, torch.Tensor]:
+    """What a resumed run needs to draw what the uninterrupted one would have: torch's global CPU
+    state (dropout on the CPU), the CUDA device's when ``device`` is one (dropout there) and each
+    named generator's, as ``rng.<name>``. Under ``torchrun`` each process draws its own dropout
+    masks and samples, so every process's states are kept too, as ``rng.<name>.rank<k>``: a
+    collective, which every process must call."""
+    states = {"torch": torch.get_rng_state()}
+    if torch.device(device).type == "cuda":
+        states["cuda"] = torch.cuda.get_rng_state(device)
+    states.update({name: generator.get_state() for name, generator in generators.items()})
+    out = {f"rng.{name}": state for name, state in states.items()}
+    if cluster.distributed:
+        for name, state in states.items():
+            out.update({f"rng.{name}.rank{k}": each for k, each in enumerate(cluster.gather(state))})
+    return out
+
+
+def restore_random_states(tensors: dict[str, torch.Tensor], cluster: Cluster, device: str,
+                          **generators: torch.Generator) -> None:
+    """Set what :func:`random_states` saved: this process's own states when the checkpoint was
+    written by as many processes, the main process's otherwise. A missing state is a KeyError
+    (a damaged checkpoint), except the CUDA one of a run that was on the CPU."""
+    def saved(name: str) -> torch.Tensor:
+        own = tensors.get(f"rng.{name}.rank{cluster.rank}") if cluster.distributed else None
+        return own if own is not None else tensors[f"rng.{name}"]
+
+    torch.set_rng_state(saved("torch"))
+    if torch.device(device).type == "cuda" and "rng.cuda" in tensors:
+        torch.cuda.set_rng_state(saved("cuda"), device)
+    for name, generator in generators.items():
+        generator.set_state(saved(name))
 
 
 @contextmanager

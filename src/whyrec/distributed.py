@@ -93,6 +93,18 @@ class Cluster:
         for tensor in list(module.parameters()) + list(module.buffers()):
             dist.broadcast(tensor.data, src=0)
 
+    def gather(self, tensor: torch.Tensor) -> list[torch.Tensor]:
+        """Every process's copy of ``tensor`` (same shape and type everywhere), in rank order, on the CPU."""
+        if not self.distributed:
+            return [tensor]
+        import torch
+        import torch.distributed as dist
+
+        mine = tensor.cuda() if dist.get_backend() == "nccl" else tensor
+        parts = [torch.empty_like(mine) for _ in range(self.world)]
+        dist.all_gather(parts, mine)
+        return [part.cpu() for part in parts]
+
     def mean_of(self, values: dict[str, float]) -> dict[str, float]:
         """``values`` (the same keys on every process) averaged over the processes."""
         if not self.distributed or not values:

@@ -428,7 +428,7 @@ class MultiTask:
             if text_nll is not None and text_nll < run.best_nll:
                 run.best_nll, run.best_generator = text_nll, copy.deepcopy(self.generator.state_dict())
             self.history.append(record)
-            if checkpoint_dir and cluster.is_main:
+            if checkpoint_dir:  # every process: their random states are gathered
                 save_training_state(self, run, checkpoint_dir, epoch)
             if on_epoch and cluster.is_main:
                 on_epoch(record)

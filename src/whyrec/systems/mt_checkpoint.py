@@ -9,10 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import torch
-
 from whyrec.checkpoint import (latest_checkpoint, load_module_state, load_optimizer_state, module_state,
-                               optimizer_state, restoring, save_checkpoint)
+                               optimizer_state, random_states, restore_random_states, restoring, save_checkpoint)
 from whyrec.errors import WhyrecError
 
 if TYPE_CHECKING:
@@ -33,7 +31,11 @@ class TrainingState:
 
 def save_training_state(model: "MultiTask", run: TrainingState, root: str, epoch: int) -> None:
     """Write ``model``'s state after ``epoch`` (networks, ALS arrays, the kept best states of ``run``,
-    optimisers, random states, history) as checkpoint ``epoch`` under ``root``."""
+    optimisers, random states, history) as checkpoint ``epoch`` under ``root``. Under ``torchrun``
+    every process calls it (each one's random states are gathered) and the main process writes."""
+    states = random_states(model._cluster, model.config.device, **_generators(model))
+    if not model._cluster.is_main:
+        return
     tensors = {**module_state("generator", model.generator), **module_state("discriminators", model.discriminators)}
     tensors.update({f"als.{k}": v for k, v in model._als_arrays().items()})
     if run.best_als is not None:
@@ -46,8 +48,7 @@ def save_training_state(model: "MultiTask", run: TrainingState, root: str, epoch
     if model.d_opt is not None:
         d_tensors, d_meta = optimizer_state("d_opt", model.d_opt)
         tensors.update(d_tensors)
-    tensors["rng.torch"] = torch.get_rng_state()
-    tensors["rng.gen"] = model._gen.get_state()
+    tensors.update(states)
     state = {"config": model.config.to_dict(), "history": model.history, "g_opt": g_meta, "d_opt": d_meta,
              "best_als_rmse": run.best_rmse if run.best_als is not None else None,
              "best_text_nll": run.best_nll if run.best_generator is not None else None,
@@ -87,8 +88,17 @@ def _restore(model: "MultiTask", run: TrainingState, root: str, tensors: dict, s
     load_optimizer_state("g_opt", model.g_opt, tensors, state["g_opt"])
     if model.d_opt is not None and state["d_opt"]:
         load_optimizer_state("d_opt", model.d_opt, tensors, state["d_opt"])
-    torch.set_rng_state(tensors["rng.torch"])
-    model._gen.set_state(tensors["rng.gen"])
+    generators = _generators(model)
+    if "rng.sample" not in tensors:  # written by one process: each process samples afresh from its seed
+        generators.pop("sample", None)
+    restore_random_states(tensors, model._cluster, model.config.device, **generators)
     model.history = state["history"]
     model.resumed_from = int(state["epoch"])
     return model.resumed_from
+
+
+def _generators(model: "MultiTask") -> dict:
+    """MT's random generators: ``gen`` draws the mini-batches (alike in every process); under
+    ``torchrun``, ``sample`` draws what each process samples from its own slice."""
+    own = {"sample": model._sample_gen} if model._cluster.distributed else {}
+    return {"gen": model._gen, **own}

@@ -153,7 +153,7 @@ class Peter:
         valid_data = self._tensors(valid, features) if valid is not None and len(valid) else None
         opt = torch.optim.SGD(self.model.parameters(), lr=cfg.lr)
         run = TrainingState(torch.Generator().manual_seed(cfg.seed), lr=cfg.lr)
-        start = resume_training_state(self, run, checkpoint_dir) + 1 if checkpoint_dir else 1
+        start = resume_training_state(self, run, checkpoint_dir, cluster) + 1 if checkpoint_dir else 1
         for group in opt.param_groups:
             group["lr"] = run.lr
         self.history = run.history
@@ -192,8 +192,8 @@ class Peter:
             run.lr = opt.param_groups[0]["lr"]
             record["seconds"] = time.perf_counter() - began
             self.history.append(record)
-            if checkpoint_dir and cluster.is_main:
-                save_training_state(self, run, checkpoint_dir, epoch)
+            if checkpoint_dir:  # every process: their random states are gathered
+                save_training_state(self, run, checkpoint_dir, epoch, cluster)
             if log and cluster.is_main:
                 log(record)
         if run.best_state is not None:

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from whyrec.checkpoint import latest_checkpoint, load_module_state, module_state, restoring, save_checkpoint
+from whyrec.checkpoint import (latest_checkpoint, load_module_state, module_state, random_states,
+                               restore_random_states, restoring, save_checkpoint)
+from whyrec.distributed import Cluster
 from whyrec.errors import WhyrecError
 
 if TYPE_CHECKING:
@@ -35,20 +37,24 @@ class TrainingState:
     history: list = field(default_factory=list)
 
 
-def save_training_state(model: "Peter", state: TrainingState, root: str, epoch: int) -> None:
-    """Write checkpoint ``epoch`` of ``model`` (being trained) and its loop ``state`` under ``root``."""
+def save_training_state(model: "Peter", state: TrainingState, root: str, epoch: int, cluster: Cluster) -> None:
+    """Write checkpoint ``epoch`` of ``model`` (being trained) and its loop ``state`` under ``root``.
+    Under ``torchrun`` every process calls it (each one's random states are gathered) and the
+    main process writes."""
+    states = random_states(cluster, model.config.device, order=state.generator)
+    if not cluster.is_main:
+        return
     tensors = module_state("model", model.model)
     if state.best_state is not None:
         tensors.update({f"best.{k}": v.detach().cpu().clone() for k, v in state.best_state.items()})
-    tensors["rng.torch"] = torch.get_rng_state()
-    tensors["rng.order"] = state.generator.get_state()
+    tensors.update(states)
     meta = {"config": _comparable(model.config), "vocab": model.vocab.words, "n_users": len(model.user_map),
             "n_items": len(model.item_map), "best": state.best if state.best_state is not None else None,
             "waited": state.waited, "lr": state.lr, "history": state.history}
     save_checkpoint(root, epoch, tensors, meta)
 
 
-def resume_training_state(model: "Peter", state: TrainingState, root: str) -> int:
+def resume_training_state(model: "Peter", state: TrainingState, root: str, cluster: Cluster) -> int:
     """Load the latest checkpoint under ``root`` into ``model`` (freshly built for the same data and
     settings) and ``state``; return its epoch (0 when there is none)."""
     found = latest_checkpoint(root)
@@ -66,8 +72,7 @@ def resume_training_state(model: "Peter", state: TrainingState, root: str) -> in
         state.best_state = best or None
         state.best = meta["best"] if best else float("inf")
         state.waited, state.lr, state.history = int(meta["waited"]), float(meta["lr"]), meta["history"]
-        torch.set_rng_state(tensors["rng.torch"])
-        state.generator.set_state(tensors["rng.order"])
+        restore_random_states(tensors, cluster, model.config.device, order=state.generator)
         return int(meta["epoch"])
 
 
