@@ -17,6 +17,7 @@ no slice is taken and no communication happens.
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 from dataclasses import dataclass
@@ -148,6 +149,9 @@ def join(device: str = "cpu") -> Cluster:
             raise ConfigError(f"WORLD_SIZE={world} but {', '.join(missing)} not set: start the command with "
                               "torchrun (or unset WORLD_SIZE to train in one process)")
         dist.init_process_group(backend=backend)
+        # a process that exits with the group still open can abort in gloo's teardown
+        # ("terminate called without an active exception"): leave it first, also in users' own scripts
+        atexit.register(leave)
     return Cluster(rank=dist.get_rank(), world=dist.get_world_size())
 
 
