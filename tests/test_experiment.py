@@ -27,3 +27,21 @@ def test_kfold_mean_and_std(planted):
     assert all(len(r.per_fold) == 3 for r in table.results)
     assert "±" in table.rows()[0][1]
     assert table.results[1].std("rmse") > 0
+
+
+def test_models_from_specs_reads_names_and_parameters():
+    import pytest
+
+    from whyrec.errors import ConfigError
+    from whyrec.experiment import models_from_specs
+
+    models = models_from_specs(["pmf", "context-als:factors=4, lambda_bias=2.5,use_biases=false"])
+    assert list(models) == ["pmf", "context-als:factors=4, lambda_bias=2.5,use_biases=false"]
+    als = models["context-als:factors=4, lambda_bias=2.5,use_biases=false"]
+    assert (als.factors, als.lambda_bias, als.use_biases) == (4, 2.5, False)
+    assert list(models_from_specs([]))[:2] == ["global-average", "bias-baseline"]
+    for specs, message in ((["nope"], "unknown rating model 'nope'"), (["pmf:rank=3"], "unknown parameter"),
+                           (["pmf:factors"], "'factors' must look like NAME=VALUE"),
+                           (["pmf", "pmf"], "given twice")):
+        with pytest.raises(ConfigError, match=message):
+            models_from_specs(specs)

@@ -380,6 +380,51 @@ def experiment_mt(
     con.print(f"written to {out}/ (mt.md, mt.json, training.png, discriminator_curve.png)")
 
 
+@experiment_app.command("rating")
+def experiment_rating(
+    data: Path = typer.Option(..., "--data", help="Review file or folder."),
+    model: Optional[list[str]] = typer.Option(None, "--model", help="A rating model, optionally with parameters: "
+                                              "pmf, context-als:factors=8,lambda_bias=3 (repeatable; default: "
+                                              "every model in `whyrec models`, with its defaults)."),
+    splits: str = typer.Option("all", "--splits", help="The data folder's fixed splits to run on: all, or names "
+                               "such as 1,2,3."),
+    kfold: int = typer.Option(0, "--kfold", help="Without fixed splits: K random folds (10% of each fold's "
+                              "training records validate); 0: one random 80/10/10 split."),
+    seed: int = typer.Option(0, help="Seed of random splits."),
+    reference: Optional[str] = typer.Option(None, "--reference", help="The model the paired t-tests compare with "
+                                            "(default: the first)."),
+    out: Path = typer.Option(Path("runs/rating"), "--out", help="Folder for results.md/csv/json and rmse.png."),
+    format: Optional[str] = typer.Option(None, "--format"),
+) -> None:
+    """Compare rating models over the fixed splits of a dataset (or random folds): RMSE and MAE,
+    mean ± sd over splits, paired t-tests against a reference model."""
+    from whyrec.data import fixed_index_split, kfold_splits, ratio_split, split_folders
+    from whyrec.errors import ConfigError
+    from whyrec.experiment import Experiment, models_from_specs
+
+    systems = models_from_specs(model or [])  # a bad model fails before the data is read
+    if reference is not None and reference not in systems:
+        raise ConfigError(f"--reference '{reference}' is not one of the models: {', '.join(systems)}")
+    folders = split_folders(data if data.is_dir() else data.parent, splits)
+    if splits != "all" and kfold:
+        raise ConfigError("give either --splits or --kfold")
+    corpus = _load(data, format, None, False, "keep-all" if folders and not kfold else "keep-last")
+    if folders and not kfold:
+        parts = [fixed_index_split(corpus, folder) for folder in folders]
+    elif kfold:
+        parts = kfold_splits(corpus, kfold, seed=seed, valid_share=0.1)
+    else:
+        parts = [ratio_split(corpus, seed=seed)]
+    con = _console()
+    with con.status("training") as status:
+        table = Experiment(parts, systems, reference=reference,
+                           on_progress=lambda msg: status.update(f"training: {msg}")).run()
+    _print_table(table, f"rating prediction on {corpus.name}, {len(parts)} split(s): "
+                        + ", ".join(p.name.split("/")[-1] for p in parts))
+    folder = table.save(out)
+    con.print(f"written to {folder}/ (results.md, results.csv, results.json, rmse.png)")
+
+
 @app.command("align")
 def align(
     bundle: Path = typer.Argument(..., help="MT or PETER/PETER+ bundle written by `whyrec train`."),

@@ -193,3 +193,36 @@ class Experiment:
                 if name != self.reference:
                     result.p_value = paired_t_test(np.concatenate(result.squared_errors), ref)[1]
         return ResultsTable(list(results.values()), self.metrics, self.reference, [s.name for s in self.splits])
+
+
+DEFAULT_LADDER = ("global-average", "bias-baseline", "biased-mf", "pmf", "context-als")
+
+
+def models_from_specs(specs: Sequence[str]) -> dict[str, object]:
+    """Unfitted rating models by the names the results table shows, from specs such as ``pmf`` or
+    ``context-als:factors=8,lambda_bias=3`` (a registered model's name, then its parameters as
+    ``key=value`` pairs, values read as JSON where they parse). Every registered model with its
+    defaults when ``specs`` is empty. An unknown model or parameter, a malformed pair or a repeated
+    spec is a :class:`~whyrec.errors.ConfigError`."""
+    from whyrec.errors import ConfigError
+    from whyrec.rating import RATING_MODELS, make_model
+
+    if not specs:  # from the simplest up, as the demo lists them; the first is the t-tests' reference
+        ladder = [n for n in DEFAULT_LADDER if n in RATING_MODELS]
+        return {name: make_model(name) for name in ladder + sorted(set(RATING_MODELS) - set(ladder))}
+    models: dict[str, object] = {}
+    for spec in specs:
+        name, _, given = spec.partition(":")
+        params = {}
+        for pair in filter(None, (p.strip() for p in given.split(","))):
+            key, sep, value = pair.partition("=")
+            if not sep or not key.strip():
+                raise ConfigError(f"model '{spec}': '{pair}' must look like NAME=VALUE")
+            try:
+                params[key.strip()] = json.loads(value)
+            except json.JSONDecodeError:
+                params[key.strip()] = value.strip()
+        if spec in models:
+            raise ConfigError(f"model '{spec}' is given twice")
+        models[spec] = make_model(name.strip(), **params)
+    return models

@@ -73,12 +73,18 @@ def _obeys(rule: Rule, value) -> bool:
 
 def _typed(value, f: dataclasses.Field, system: str):
     default = f.default if f.default is not dataclasses.MISSING else None
-    if value is None and "None" in str(f.type):
+    return typed_value(system, f.name, value, default, str(f.type))
+
+
+def typed_value(system: str, name: str, value, default, annotation: str = ""):
+    """``value`` of setting ``name`` checked against the type of its ``default`` (the rules of the
+    module docstring; ``annotation`` mentioning None also allows None), normalised."""
+    if value is None and "None" in annotation:
         return None
     kind = type(default)
 
     def wrong() -> ConfigError:
-        return ConfigError(f"{system}: {f.name} must be {_names.get(kind, kind.__name__)}, got {value!r}")
+        return ConfigError(f"{system}: {name} must be {_names.get(kind, kind.__name__)}, got {value!r}")
 
     if kind is bool:
         if not isinstance(value, bool):

@@ -84,3 +84,17 @@ def test_shared_split_one_matches_index_files(shared_data):
     split = fixed_index_split(corpus, shared_data / "amazon-gift-cards" / "1")
     assert split.sizes() == {"train": 2372, "valid": 297, "test": 297}
     assert split.dropped == 0
+
+
+def test_split_folders_are_found_in_numeric_order_and_chosen_by_name(tmp_path):
+    from whyrec.data import split_folders
+
+    for name in ("10", "2", "1", "extra"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "train.index").write_text("0 1")
+    (tmp_path / "3").mkdir()  # no index files: not a split
+    assert [p.name for p in split_folders(tmp_path)] == ["1", "2", "10", "extra"]
+    assert [p.name for p in split_folders(tmp_path, "10,1")] == ["10", "1"]
+    with pytest.raises(DataError, match=r"no split folder 3, 4 with a train.index; found: 1, 2, 10, extra"):
+        split_folders(tmp_path, "1,3,4")
+    assert split_folders(tmp_path / "1" / "train.index") == []  # a file holds no split folders

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from whyrec.bundle import load_bundle, save_bundle
 from whyrec.data import ratio_split
@@ -74,3 +75,15 @@ def test_predict_before_fit_and_bad_params():
         make_model("svd++")
     with pytest.raises(ConfigError):
         make_model("context-als", lambda_u=0)
+    with pytest.raises(ConfigError, match="pmf: factors must be a whole number, got 'x'"):
+        make_model("pmf", factors="x")
+    with pytest.raises(ConfigError, match="context-als: use_biases must be true or false, got 1"):
+        make_model("context-als", use_biases=1)
+    assert make_model("pmf", lambda_u=3).lambda_u == 3.0  # an int where a float is wanted is fine
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
+def test_a_gpu_the_machine_lacks_is_refused_when_fitting(planted_split):
+    model = make_model("context-als", device="cuda")  # a bundle trained on a GPU still loads
+    with pytest.raises(ConfigError, match="sees no CUDA GPU"):
+        model.fit(planted_split.train)

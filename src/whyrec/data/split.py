@@ -68,6 +68,25 @@ def read_index_file(path: Path) -> np.ndarray:
         raise DataError(f"index files hold space-separated integers: {exc}", path=path) from None
 
 
+def split_folders(folder: str | Path, wanted: str = "all") -> list[Path]:
+    """The fixed splits stored under a dataset ``folder``: its sub-folders holding ``train.index``
+    (``1`` … ``5`` in the shared data), in numeric order; ``wanted`` is ``all`` or a comma list of
+    their names (``1,3``). A name without such a folder is a :class:`DataError` listing those found."""
+    folder = Path(folder)
+    found = sorted((p for p in folder.iterdir() if p.is_dir() and (p / "train.index").exists()),
+                   key=lambda p: (not p.name.isdigit(), int(p.name) if p.name.isdigit() else 0, p.name)) \
+        if folder.is_dir() else []
+    if wanted == "all":
+        return found
+    by_name = {p.name: p for p in found}
+    names = [n.strip() for n in wanted.split(",") if n.strip()]
+    missing = [n for n in names if n not in by_name]
+    if missing or not names:
+        raise DataError(f"no split folder {', '.join(missing) or repr(wanted)} with a train.index; found: "
+                        f"{', '.join(by_name) or 'none'}", path=folder)
+    return [by_name[n] for n in dict.fromkeys(names)]
+
+
 def fixed_index_split(corpus: Corpus, folder: str | Path) -> Split:
     """The split stored in ``folder`` as ``train.index``, ``validation.index``, ``test.index``.
 

@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 from whyrec.data.corpus import Corpus, IdMap
+from whyrec.devices import resolve_device
 from whyrec.rating.base import RatingModel, register, validation_rmse
 
 
@@ -123,6 +124,7 @@ class ContextAwareALS(RatingModel):
     def fit(self, train: Corpus, valid: Corpus | None = None, *, user_priors: TextPriors | None = None,
             item_priors: TextPriors | None = None) -> "ContextAwareALS":
         """Fit on ``train``; ``user_priors``/``item_priors`` are Ũ and Ṽ (default: none, i.e. 0)."""
+        resolve_device(self.device)  # a GPU this machine lacks: one clear error before any work
         self.user_priors, self.item_priors = user_priors, item_priors
         return super().fit(train, valid)  # type: ignore[return-value]
 

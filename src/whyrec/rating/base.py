@@ -21,6 +21,7 @@ import numpy as np
 
 from whyrec.data.corpus import Corpus, IdMap
 from whyrec.errors import ConfigError, WhyrecError
+from whyrec.settings import typed_value
 
 RATING_MODELS: dict[str, type["RatingModel"]] = {}
 
@@ -76,6 +77,9 @@ class RatingModel:
         if unknown:
             raise ConfigError(f"{cls.name}: unknown parameter(s) {sorted(unknown)}; "
                               f"known: {', '.join(cls.param_names())}")
+        signature = inspect.signature(cls.__init__).parameters
+        params = {k: typed_value(cls.name, k, v, signature[k].default, str(signature[k].annotation))
+                  for k, v in params.items()}  # "factors=x" is refused here, not deep in numpy
         try:
             return cls(**params)
         except (TypeError, ValueError) as exc:
