@@ -96,6 +96,7 @@ def test_csv_row_with_a_wrong_field_count_is_skipped_not_shifted(tmp_path):
     corpus = _quiet_load(path)
     assert corpus.reviews[["user", "item"]].values.tolist() == [["u1", "i1"], ["u4", "i4"]]
     assert corpus.report.skipped["malformed row"] == 2
+    assert list(corpus.positions) == [0, 3]  # data rows after the header, as split index files count them
     with pytest.raises(DataError, match=r"r\.csv:3: malformed row: 5 fields where the header has 4"):
         load_corpus(path, strict=True)
 

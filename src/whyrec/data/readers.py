@@ -217,7 +217,8 @@ def read_csv(path: Path, report: ValidationReport, strict: bool = False, *, sep:
     """CSV or TSV with a header row, quoted as RFC 4180 says (``""`` is a quote inside a quoted field).
 
     ``line`` is the physical line a row starts on, the header being line 1: a quoted text
-    may hold line breaks. A row whose field count differs from the header's, or whose
+    may hold line breaks. ``position`` counts data rows, malformed ones included and blank
+    lines not, as split index files do. A row whose field count differs from the header's, or whose
     quoting is broken (text after a closing quote), is skipped and counted as "malformed
     row" (with ``strict``, it is an error naming its line).
 
@@ -274,6 +275,7 @@ def _csv_records(rows, feed: _LineFeed, path: Path, report: ValidationReport, st
                 raise DataError(f"malformed row: {problem}", path=path, line=start)
             report.read += 1
             report.skipped["malformed row"] += 1
+            position += 1  # still a data row: split index files count it
             continue
         if not "".join(fields).strip():  # a blank line
             continue
