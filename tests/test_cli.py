@@ -254,3 +254,22 @@ def test_experiment_rating_over_fixed_splits_and_random_folds(tmp_path, planted)
                           "pmf")
     assert_one_line_error(run_cli("experiment", "rating", "--data", str(data), "--model", "pmf",
                                   "--reference", "als"), "--reference 'als' is not one of the models: pmf")
+
+
+def test_data_split_writes_folders_the_commands_then_use(tmp_path, planted):
+    from whyrec.data import fixed_index_split, load_corpus, ratio_split
+
+    data = tmp_path / "reviews.csv"
+    planted.corpus.reviews.to_csv(data, index=False)
+    proc = run_cli("data", "split", str(data), "--count", "2", "--seed", "7")
+    assert proc.returncode == 0, proc.stderr
+    corpus = load_corpus(data)
+    for k in (1, 2):  # split k is the random split of seed 7 + k − 1, as index files
+        written, expected = fixed_index_split(corpus, tmp_path / str(k)), ratio_split(corpus, seed=6 + k)
+        assert written.test.reviews.equals(expected.test.reviews) and len(written.train) == len(expected.train)
+    assert_one_line_error(run_cli("data", "split", str(data), "--count", "3"), "already holds a split")
+    assert not (tmp_path / "3").exists()  # refused before anything was written
+    folds = run_cli("data", "split", str(data), "--kfold", "3", "--out", str(tmp_path / "folds"))
+    assert folds.returncode == 0, folds.stderr
+    tests = [set((tmp_path / "folds" / str(k) / "test.index").read_text().split()) for k in (1, 2, 3)]
+    assert not (tests[0] & tests[1]) and not (tests[1] & tests[2])

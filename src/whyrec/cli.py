@@ -166,6 +166,38 @@ def data_features(
         con.print(f"saved {len(table):,} quadruples to {out}")
 
 
+@data_app.command("split")
+def data_split(
+    path: Path = typer.Argument(..., help="Review file or folder."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder for the split folders 1..K (default: the "
+                                       "data's folder, where the commands look for them)."),
+    count: int = typer.Option(5, "--count", help="Independent random 80/10/10 splits (seeds seed … seed+K−1)."),
+    kfold: int = typer.Option(0, "--kfold", help="Instead: K folds whose test parts partition the data (10% "
+                              "of each fold's training records validate)."),
+    seed: int = typer.Option(0, help="Seed of the first split."),
+    format: Optional[str] = typer.Option(None, "--format"),
+    duplicates: str = typer.Option("keep-last", help="keep-last | keep-first | keep-all | error"),
+) -> None:
+    """Write fixed splits (``<out>/<k>/{train,validation,test}.index``, the PETER benchmark's
+    format) with warm-start repair, so that every later run and other tools use the same records."""
+    from whyrec.data import kfold_splits, ratio_split, write_index_split
+    from whyrec.errors import ConfigError
+
+    if count < 1 or kfold == 1 or kfold < 0:
+        raise ConfigError("--count must be at least 1 and --kfold at least 2 (or 0)")
+    folder = out or (path if path.is_dir() else path.parent)
+    corpus = _load(path, format, None, False, duplicates)
+    splits = kfold_splits(corpus, kfold, seed=seed, valid_share=0.1) if kfold else \
+        [ratio_split(corpus, seed=seed + k) for k in range(count)]
+    taken = [folder / str(k) for k in range(1, len(splits) + 1) if (folder / str(k) / "train.index").exists()]
+    if taken:  # checked for all before any is written
+        raise ConfigError(f"{taken[0]} already holds a split; choose another --out")
+    con = _console()
+    for k, split in enumerate(splits, start=1):
+        write_index_split(split, folder / str(k))
+        con.print(f"{folder / str(k)}: " + ", ".join(f"{n} {v:,}" for n, v in split.sizes().items()))
+
+
 # --- models -----------------------------------------------------------------------------------------
 @app.command("models")
 def models() -> None:

@@ -98,3 +98,15 @@ def test_split_folders_are_found_in_numeric_order_and_chosen_by_name(tmp_path):
     with pytest.raises(DataError, match=r"no split folder 3, 4 with a train.index; found: 1, 2, 10, extra"):
         split_folders(tmp_path, "1,3,4")
     assert split_folders(tmp_path / "1" / "train.index") == []  # a file holds no split folders
+
+
+def test_a_written_split_reads_back_as_the_same_records(planted, tmp_path):
+    from whyrec.data import write_index_split
+
+    split = ratio_split(planted.corpus, seed=4)
+    write_index_split(split, tmp_path / "1")
+    again = fixed_index_split(planted.corpus, tmp_path / "1")
+    for a, b in ((split.train, again.train), (split.valid, again.valid), (split.test, again.test)):
+        assert a.reviews.equals(b.reviews)
+    with pytest.raises(DataError, match="already holds a split"):
+        write_index_split(split, tmp_path / "1")

@@ -1,7 +1,8 @@
 """Train/validation/test splits, all deterministic given a seed.
 
 * :func:`fixed_index_split`: the PETER benchmark folders (``<k>/{train,validation,test}.index``,
-  one line of 0-based record positions each).
+  one line of 0-based record positions each); :func:`write_index_split` writes one,
+  :func:`split_folders` lists those of a dataset folder.
 * :func:`ratio_split`: random 80/10/10 (or any ratios) with warm-start repair.
 * :func:`kfold_splits`: k-fold cross-validation (the MT paper used 10 folds).
 * :func:`leave_last_out`: per user, the latest record is test, the one before validation.
@@ -85,6 +86,19 @@ def split_folders(folder: str | Path, wanted: str = "all") -> list[Path]:
         raise DataError(f"no split folder {', '.join(missing) or repr(wanted)} with a train.index; found: "
                         f"{', '.join(by_name) or 'none'}", path=folder)
     return [by_name[n] for n in dict.fromkeys(names)]
+
+
+def write_index_split(split: Split, folder: str | Path) -> Path:
+    """Store ``split`` in ``folder`` as :func:`fixed_index_split` reads it: ``train``, ``validation``
+    and ``test.index``, each one line of the records' 0-based positions in the source file. A
+    folder that already holds a split is refused (nothing is overwritten)."""
+    folder = Path(folder)
+    if any((folder / f"{part}.index").exists() for part in ("train", "validation", "test")):
+        raise DataError("already holds a split; choose another folder", path=folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for part, records in (("train", split.train), ("validation", split.valid), ("test", split.test)):
+        (folder / f"{part}.index").write_text(" ".join(map(str, records.positions.tolist())) + "\n")
+    return folder
 
 
 def fixed_index_split(corpus: Corpus, folder: str | Path) -> Split:
