@@ -183,7 +183,7 @@ def test_experiment_mt_command(tmp_path, planted):
 
 
 def test_training_progress_says_the_epoch_and_the_time_left_at_most():
-    from whyrec.cli import _duration, _EpochProgress
+    from whyrec.cli.training import _duration, _EpochProgress
 
     assert (_duration(5), _duration(125), _duration(3725)) == ("5s", "2m05s", "1h02m")
     lines = []

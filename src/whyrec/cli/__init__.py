@@ -1,0 +1,68 @@
+"""The ``whyrec`` command line.
+
+    whyrec data stats PATH            counts, validation report, rating histogram
+    whyrec data features PATH         extract (feature, opinion, sentence, sentiment) quadruples
+    whyrec data split PATH            write fixed splits (index files) beside the data
+    whyrec models                     registered rating models and their parameters
+    whyrec train MODEL --data PATH    fit a model and save it as a bundle
+    whyrec evaluate BUNDLE --data P   score a saved model on a split's test part
+    whyrec explain BUNDLE --user U --item I   predicted ratings and explanations of pairs
+    whyrec align BUNDLE --data P --out B  MMI: explanations that agree with the predicted rating
+    whyrec serve BUNDLE...            HTTP API + web page
+    whyrec experiment mt --data PATH  the MT paper's comparison (rating, text, discriminator)
+    whyrec experiment rating --data P rating models over a dataset's fixed splits
+    whyrec demo [--data PATH]         the main job: compare rating models, train MT, show explanations
+
+One module per group of commands (``data_commands``, ``training``, ``experiments``,
+``explaining``, ``serving``), sharing ``common``. Heavy libraries (torch, pandas) are imported
+inside the commands so ``whyrec --help`` is instant. Errors from bad input print one line (``error: ...``) and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+
+# importing the command modules registers their commands, in the order `whyrec --help` lists them
+from whyrec.cli import training  # isort: skip
+from whyrec.cli import explaining, serving  # isort: skip
+from whyrec.cli import data_commands, experiments  # isort: skip
+from whyrec.cli.common import app, err_console
+
+__all__ = ["app", "main", "data_commands", "experiments", "explaining", "serving", "training"]
+
+
+def main() -> None:
+    """Entry point: run the app; print whyrec errors as one line without a traceback."""
+    import click
+
+    from whyrec.distributed import launched_world, leave
+    from whyrec.errors import WhyrecError
+
+    try:
+        if launched_world() > 1:
+            _refuse_under_torchrun(sys.argv[1:])
+        app(standalone_mode=False)
+    except WhyrecError as exc:
+        err_console().print(f"[red]error:[/red] {exc}", highlight=False)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        err_console().print("aborted")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    finally:
+        leave()
+
+
+def _refuse_under_torchrun(args: list[str]) -> None:
+    """Only ``whyrec train`` splits its work between the processes torchrun starts; any other
+    command would run once per process, each writing the same files."""
+    from whyrec.errors import ConfigError
+
+    command = next((a for a in args if not a.startswith("-")), None)
+    if command not in (None, "train"):
+        raise ConfigError(f"`whyrec {command}` runs in one process; under torchrun only `whyrec train` "
+                          "(mt, peter, peter+) shares the work between processes")

@@ -1,0 +1,85 @@
+"""What every ``whyrec`` command shares: the Typer apps, consoles, reading data and splits."""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Explainable recommendation: rating models, "
+                  "explanations that agree with them, and the tools to compare them.")
+data_app = typer.Typer(no_args_is_help=True, help="Inspect and prepare review data.")
+app.add_typer(data_app, name="data")
+experiment_app = typer.Typer(no_args_is_help=True, help="Run a paper's comparison on a dataset.")
+app.add_typer(experiment_app, name="experiment")
+
+
+def console(quiet: bool = False):
+    from rich.console import Console
+
+    return Console(soft_wrap=True, quiet=quiet)
+
+
+def err_console():
+    from rich.console import Console
+
+    return Console(stderr=True, soft_wrap=True)
+
+
+def parse_pairs(pairs: list[str] | None, what: str) -> dict:
+    from whyrec.errors import ConfigError
+
+    out = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise ConfigError(f"{what} '{pair}' must look like NAME=VALUE")
+        key, value = pair.split("=", 1)
+        try:
+            out[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.strip()] = value
+    return out
+
+
+def load_reviews(path: Path, fmt: str | None, columns: list[str] | None, strict: bool, duplicates: str,
+          scale: tuple[float, float] = (1.0, 5.0)):
+    """Load a corpus, printing reader warnings (truncation, skipped records) as one line each."""
+    from whyrec.data import load_corpus
+    from whyrec.errors import ConfigError
+
+    if duplicates not in ("keep-last", "keep-first", "keep-all", "error"):
+        raise ConfigError(f"--duplicates must be keep-last, keep-first, keep-all or error, not '{duplicates}'")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        corpus = load_corpus(path, format=fmt, columns={k: str(v) for k, v in parse_pairs(columns, "--column").items()},
+                             strict=strict, duplicates=duplicates, rating_scale=scale)
+    main_process = os.environ.get("RANK", "0") == "0"  # under torchrun, one process warns for all
+    for w in caught:
+        if issubclass(w.category, UserWarning) and main_process:
+            err_console().print(f"[yellow]warning:[/yellow] {w.message}", highlight=False)
+    return corpus
+
+
+def default_split_dir(data: Path) -> Path | None:
+    folder = data if data.is_dir() else data.parent
+    return folder / "1" if (folder / "1" / "train.index").exists() else None
+
+
+def make_split(corpus, split_dir: Path | None, seed: int):
+    from whyrec.data import fixed_index_split, ratio_split
+
+    return fixed_index_split(corpus, split_dir) if split_dir else ratio_split(corpus, seed=seed)
+
+
+def print_table(table, title: str) -> None:
+    from rich.table import Table
+
+    view = Table(title=title, show_lines=False)
+    for col in table.columns:
+        view.add_column(col, justify="left" if col == "system" else "right")
+    for row in table.rows():
+        view.add_row(*row)
+    console().print(view)

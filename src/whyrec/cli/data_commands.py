@@ -1,0 +1,107 @@
+"""``whyrec data stats | features | split``: inspect and prepare review data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from whyrec.cli.common import console, data_app, load_reviews
+
+
+@data_app.command("stats")
+def data_stats(
+    path: Path = typer.Argument(..., help="Review file (json[.gz], csv, tsv, parquet, .ss, reviews.pickle) or its folder."),
+    format: Optional[str] = typer.Option(None, "--format", help="Reader to use instead of detecting it."),
+    column: Optional[list[str]] = typer.Option(None, "--column", help="Column mapping FIELD=NAME (CSV/Parquet)."),
+    strict: bool = typer.Option(False, "--strict", help="Stop at the first invalid record."),
+    duplicates: str = typer.Option("keep-last", help="keep-last | keep-first | keep-all | error"),
+    min_rating: float = typer.Option(1.0, help="Lowest valid rating."),
+    max_rating: float = typer.Option(5.0, help="Highest valid rating."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Count reviews, users and items; report what validation skipped."""
+    corpus = load_reviews(path, format, column, strict, duplicates, (min_rating, max_rating))
+    report = corpus.report
+    info = {"file": report.source, "records": report.read, "users": len(report.users_seen),
+            "items": len(report.items_seen), "validation": report.to_dict(), "after_validation": corpus.stats()}
+    if as_json:
+        print(json.dumps(info, indent=1, default=str))
+        return
+    con = console()
+    con.print(f"[bold]{report.source}[/bold]")
+    con.print(f"in the file: {report.read:,} records, {len(report.users_seen):,} users, {len(report.items_seen):,} items")
+    con.print(report.summary().split(": ", 1)[1])
+    after = corpus.stats()
+    con.print(f"after validation: {after['reviews']:,} reviews, {after['users']:,} users, {after['items']:,} items, "
+              f"density {after['density']:.4f}, mean rating {after['mean_rating']:.3f}, "
+              f"{after['mean_words_per_review']:.1f} words per review")
+    con.print("ratings: " + ", ".join(f"{k}: {v:,}" for k, v in after["ratings"].items()))
+    if corpus.item_meta:
+        con.print(f"item metadata for {after['items_with_metadata']:,} of {after['items']:,} items")
+
+
+@data_app.command("features")
+def data_features(
+    path: Path = typer.Argument(..., help="Review file or folder."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the quadruples here (JSON lines)."),
+    format: Optional[str] = typer.Option(None, "--format"),
+    max_features: int = typer.Option(200, help="Size of the feature vocabulary."),
+    min_df: int = typer.Option(5, help="Minimum number of reviews a feature occurs in."),
+    examples: int = typer.Option(8, help="How many examples to print."),
+) -> None:
+    """Extract (feature, opinion, sentence, sentiment) per review; print coverage and examples."""
+    from rich.table import Table
+
+    from whyrec.data.features import FeatureExtractor, coverage, save_features
+
+    corpus = load_reviews(path, format, None, False, "keep-last")
+    with console().status("extracting features"):
+        table = FeatureExtractor(max_features=max_features, min_df=min_df).extract(corpus)
+    con = console()
+    con.print(f"coverage: {coverage(table, corpus):.1%} of {len(corpus):,} reviews have a quadruple; "
+              f"{table['feature'].nunique():,} distinct features")
+    con.print("top features: " + ", ".join(f"{f} ({c})" for f, c in table["feature"].value_counts().head(15).items()))
+    view = Table(title="examples")
+    for col in ("rating", "feature", "opinion", "sentiment", "sentence"):
+        view.add_column(col)
+    for row in table.sample(min(examples, len(table)), random_state=0).itertuples():
+        view.add_row(f"{row.rating:g}", row.feature, row.opinion, f"{row.sentiment:+d}", row.sentence)
+    con.print(view)
+    if out:
+        save_features(table, out)
+        con.print(f"saved {len(table):,} quadruples to {out}")
+
+
+@data_app.command("split")
+def data_split(
+    path: Path = typer.Argument(..., help="Review file or folder."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder for the split folders 1..K (default: the "
+                                       "data's folder, where the commands look for them)."),
+    count: int = typer.Option(5, "--count", help="Independent random 80/10/10 splits (seeds seed … seed+K−1)."),
+    kfold: int = typer.Option(0, "--kfold", help="Instead: K folds whose test parts partition the data (10% "
+                              "of each fold's training records validate)."),
+    seed: int = typer.Option(0, help="Seed of the first split."),
+    format: Optional[str] = typer.Option(None, "--format"),
+    duplicates: str = typer.Option("keep-last", help="keep-last | keep-first | keep-all | error"),
+) -> None:
+    """Write fixed splits (``<out>/<k>/{train,validation,test}.index``, the PETER benchmark's
+    format) with warm-start repair, so that every later run and other tools use the same records."""
+    from whyrec.data import kfold_splits, ratio_split, write_index_split
+    from whyrec.errors import ConfigError
+
+    if count < 1 or kfold == 1 or kfold < 0:
+        raise ConfigError("--count must be at least 1 and --kfold at least 2 (or 0)")
+    folder = out or (path if path.is_dir() else path.parent)
+    corpus = load_reviews(path, format, None, False, duplicates)
+    splits = kfold_splits(corpus, kfold, seed=seed, valid_share=0.1) if kfold else \
+        [ratio_split(corpus, seed=seed + k) for k in range(count)]
+    taken = [folder / str(k) for k in range(1, len(splits) + 1) if (folder / str(k) / "train.index").exists()]
+    if taken:  # checked for all before any is written
+        raise ConfigError(f"{taken[0]} already holds a split; choose another --out")
+    con = console()
+    for k, split in enumerate(splits, start=1):
+        write_index_split(split, folder / str(k))
+        con.print(f"{folder / str(k)}: " + ", ".join(f"{n} {v:,}" for n, v in split.sizes().items()))

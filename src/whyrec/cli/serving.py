@@ -1,0 +1,110 @@
+"""``whyrec serve`` (HTTP API and web page) and ``whyrec demo`` (the main job)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from whyrec.cli.common import app, console, default_split_dir, load_reviews, make_split, print_table
+
+
+@app.command("serve")
+def serve(
+    bundles: list[Path] = typer.Argument(..., help="Bundle folder(s) written by `whyrec train` (the first is the default)."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port."),
+    cache: int = typer.Option(20000, help="Explanations (and users' item scores) kept in LRU caches per bundle (0: none)."),
+    threads: int = typer.Option(1, help="torch CPU threads."),
+    device: str = typer.Option("cpu", "--device", help="torch device of the MT / PETER bundles: cpu, cuda, cuda:N, "
+                               "mps, auto."),
+) -> None:
+    """Serve recommendations with explanations over HTTP, and the web page at /."""
+    import torch
+    import uvicorn
+
+    from whyrec.devices import resolve_device
+    from whyrec.serve.app import create_app, server_config
+    from whyrec.serve.systems import ServedSystem
+
+    torch.set_num_threads(threads)
+    systems = [ServedSystem.from_folder(b, cache, resolve_device(device)) for b in bundles]
+    names = [s.name for s in systems]
+    if len(set(names)) != len(names):
+        from whyrec.errors import ConfigError
+
+        raise ConfigError(f"two bundles share a name ({names}); rename a folder")
+    console().print(f"serving {', '.join(names)} on http://{host}:{port}/ (API docs at /docs)")
+    uvicorn.Server(server_config(create_app(systems), host, port)).run()
+
+
+@app.command("demo")
+def demo(
+    data: Optional[Path] = typer.Option(None, "--data", help="Review file or folder (default: a planted corpus)."),
+    split: Optional[Path] = typer.Option(None, "--split", help="Split folder (default: <data>/1 when present)."),
+    out: Path = typer.Option(Path("runs/demo"), "--out", help="Where to write the results table and plot."),
+    seed: int = typer.Option(0, help="Seed of the planted corpus and of random splits."),
+    skip_mt: bool = typer.Option(False, "--skip-mt", help="Only the rating comparison."),
+) -> None:
+    """The main job: compare the rating models, train a small MT, print explanations."""
+    from whyrec.data.features import FeatureExtractor, coverage
+    from whyrec.data.synthetic import make_planted_corpus
+    from whyrec.experiment import Experiment
+    from whyrec.rating import PMF, BiasBaseline, BiasedMF, ContextAwareALS, GlobalAverage
+
+    con = console()
+    if data is None:
+        corpus = make_planted_corpus(seed=seed).corpus
+        con.print(f"no --data given: using a planted corpus of {len(corpus):,} reviews "
+                  f"({corpus.reviews['user'].nunique()} users, {corpus.reviews['item'].nunique()} items)")
+        split_dir = None
+    else:
+        split_dir = split or default_split_dir(data)
+        corpus = load_reviews(data, None, None, False, "keep-all" if split_dir else "keep-last")
+    parts = make_split(corpus, split_dir, seed)
+    con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
+    systems = {
+        "global average": GlobalAverage(),
+        "bias baseline": BiasBaseline(),
+        "biased MF (SGD)": BiasedMF(),
+        "PMF (ALS)": PMF(),
+        "context-aware ALS": ContextAwareALS(),
+    }
+    with con.status("training") as status:
+        table = Experiment(parts, systems, on_progress=lambda msg: status.update(f"training: {msg}")).run()
+    print_table(table, f"rating prediction on {corpus.name}")
+    folder = table.save(out)
+    feats = FeatureExtractor(min_df=3).extract(parts.train)
+    con.print(f"feature extraction: {coverage(feats, parts.train):.1%} of training reviews covered; examples:")
+    for row in feats.head(3).itertuples():
+        con.print(f"  [{row.rating:g}★] {row.feature} / {row.opinion} ({row.sentiment:+d}): {row.sentence}", highlight=False)
+    con.print(f"results written to {folder}/ (results.md, results.csv, results.json, rmse.png)")
+    if not skip_mt:
+        _demo_mt(parts, feats if data is None else None, con)
+
+
+def _demo_mt(parts, features, con) -> None:
+    """Train a small MT and show its explanations next to its predicted ratings."""
+    import torch
+
+    from whyrec.metrics.rating import rmse
+    from whyrec.systems.mt import MultiTask
+
+    torch.set_num_threads(1)
+    mt = MultiTask(epochs=4, adversarial_from=3, factors=8, vocab_size=2000, encoder_hidden=32, decoder_hidden=64,
+                   pg_steps=2, d_steps=4)
+    with con.status("training MT (context-aware ALS + adversarial GRU explanations)") as status:
+        mt.fit(parts.train, parts.valid if len(parts.valid) else None, features,
+               on_epoch=lambda r: status.update(f"training MT: epoch {r['epoch']}/4, valid RMSE {r['valid_rmse']:.3f}"))
+    test = parts.test
+    con.print(f"MT test RMSE {rmse(mt.predict_corpus(test), test.ratings):.4f} "
+              f"(word vectors: {mt.word_vector_info.get('source')})")
+    users, items = list(test.users[:6]), list(test.items[:6])
+    predicted = mt.predict(users, items)
+    for variant, label in (("pair", "MT-P"), ("user", "MT-U"), ("item", "MT-I")):
+        texts = mt.explain(users[:2] if variant != "pair" else users, items[:2] if variant != "pair" else items,
+                           variant=variant)
+        for k, text in enumerate(texts):
+            con.print(f"  {label} {users[k]} → {items[k]}: predicted {predicted[k]:.2f}★ "
+                      f"(true {test.ratings[k]:g}★) “{text}”", highlight=False)

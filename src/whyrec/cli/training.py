@@ -1,0 +1,189 @@
+"""``whyrec models``, ``whyrec train`` and ``whyrec evaluate``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from whyrec.cli.common import app, console, default_split_dir, load_reviews, make_split, parse_pairs
+
+
+@app.command("models")
+def models() -> None:
+    """List the registered rating models and their parameters."""
+    from whyrec.rating import RATING_MODELS
+
+    for name, cls in sorted(RATING_MODELS.items()):
+        params = ", ".join(f"{k}={v!r}" for k, v in cls().get_params().items())
+        console().print(f"[bold]{name}[/bold]  {params}", highlight=False)
+
+
+@app.command("train")
+def train(
+    model: str = typer.Argument(..., help="Registered model name (see `whyrec models`)."),
+    data: Path = typer.Option(..., "--data", help="Review file or folder."),
+    out: Path = typer.Option(..., "--out", help="Bundle folder to write."),
+    split: Optional[Path] = typer.Option(None, "--split", help="Folder with train/validation/test.index "
+                                         "(default: <data>/1 when present, else a seeded 80/10/10 split)."),
+    seed: int = typer.Option(0, help="Seed of the random split."),
+    param: Optional[list[str]] = typer.Option(None, "--param", help="Model parameter NAME=VALUE (repeatable)."),
+    format: Optional[str] = typer.Option(None, "--format"),
+    device: str = typer.Option("cpu", "--device", help="torch device of MT / PETER: cpu, cuda, cuda:N, mps, auto."),
+    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="MT / PETER: save the training state here "
+                                              "after every epoch; rerun with the same folder to resume."),
+) -> None:
+    """Fit a model on the train part, report validation/test RMSE, save a bundle.
+
+    MODEL is a rating model (`whyrec models`), `mt` (the MT system; --param sets any MTConfig
+    field), or `peter` / `peter+` (PETER without / with the feature word; --param sets PeterConfig).
+    """
+    from whyrec.bundle import save_bundle
+    from whyrec.metrics.rating import mae, rmse
+    from whyrec.distributed import Cluster, join, launched_world
+    from whyrec.errors import ConfigError
+    from whyrec.rating import make_model
+
+    params = parse_pairs(param, "--param")
+    text_system = model in ("mt", "peter", "peter+")
+    cluster = Cluster()
+    if text_system:
+        from whyrec.devices import resolve_device
+
+        device = resolve_device(device)  # a device this machine lacks fails before the data is read
+        cluster = join(device)  # under torchrun: this process's place among the launched ones
+    elif launched_world() > 1:
+        raise ConfigError(f"{model} trains in one process; under torchrun train mt, peter or peter+")
+    if checkpoint is not None and not text_system:
+        raise ConfigError(f"--checkpoint is for mt, peter and peter+; {model} trains in one go")
+    if model == "mt":
+        from whyrec.systems.mt import MTConfig, MultiTask
+
+        estimator = MultiTask(MTConfig.from_dict({"device": device, **params}))
+    elif model in ("peter", "peter+"):
+        from whyrec.systems.peter import Peter, PeterConfig
+
+        estimator = Peter(PeterConfig.from_dict({"device": device, **params, "use_feature": model == "peter+"}))
+    else:
+        estimator = make_model(model, **params)  # a bad name fails before loading
+    split_dir = split or default_split_dir(data)
+    corpus = load_reviews(data, format, None, False, "keep-all" if split_dir else "keep-last")
+    parts = make_split(corpus, split_dir, seed)
+    con = console(quiet=not cluster.is_main)  # the main process reports and saves for all
+    valid = parts.valid if len(parts.valid) else None
+    if text_system:
+        from whyrec.data.features import split_features
+
+        with con.status("extracting features") as status:
+            features = split_features(parts)
+            progress = _EpochProgress(status, model.upper(), estimator.config.epochs)
+            status.update(f"training {model.upper()}")
+            if model == "mt":
+                estimator.fit(parts.train, valid, features, checkpoint_dir=checkpoint,
+                              on_epoch=lambda r: progress(r, f"valid RMSE {r['valid_rmse']:.4f}"))
+            else:
+                estimator.fit(parts.train, valid, features, checkpoint_dir=checkpoint,
+                              log=lambda r: progress(r, f"train text NLL {r['text_nll']:.3f}"))
+    else:
+        with con.status(f"training {model} on {len(parts.train):,} ratings"):
+            estimator.fit(parts.train, valid)
+    for name, part in (("validation", parts.valid), ("test", parts.test)):
+        if len(part):
+            pred = estimator.predict_corpus(part)
+            con.print(f"{name}: RMSE {rmse(pred, part.ratings):.4f}  MAE {mae(pred, part.ratings):.4f}  ({len(part):,} ratings)")
+    if not cluster.is_main:
+        return
+    if text_system:
+        estimator.save(out)
+        users, items = parts.test.users[:3], parts.test.items[:3]
+        known = [u in estimator.user_map and i in estimator.item_map for u, i in zip(users, items)]
+        users, items = [u for u, k in zip(users, known) if k], [i for i, k in zip(items, known) if k]
+        texts = estimator.explain(users, items) if model == "mt" else estimator.explain(
+            users, items, [estimator.item_feature.get(i, "<unk>") for i in items])
+        for user, item, text in zip(users, items, texts):
+            con.print(f"  {user} → {item}: {text}", highlight=False)
+    else:
+        save_bundle(estimator, out)
+    con.print(f"saved {model} to {out}")
+
+
+class _EpochProgress:
+    """The status line of a training run: epoch, a score, and the time left if every remaining
+    epoch runs (early stopping may end it sooner)."""
+
+    def __init__(self, status, label: str, epochs: int) -> None:
+        import time
+
+        self.status, self.label, self.epochs = status, label, epochs
+        self.started, self.clock, self.ran = time.perf_counter(), time.perf_counter, 0
+
+    def __call__(self, record: dict, score: str) -> None:
+        done, self.ran = record["epoch"], self.ran + 1  # a resumed run starts past epoch 1
+        per_epoch = (self.clock() - self.started) / self.ran
+        left = max(self.epochs - done, 0) * per_epoch
+        self.status.update(f"training {self.label}: epoch {done}/{self.epochs}, {score}, "
+                           f"at most {_duration(left)} left")
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else (f"{minutes}m{secs:02d}s" if minutes else f"{secs}s")
+
+
+@app.command("evaluate")
+def evaluate(
+    bundle: Path = typer.Argument(..., help="Bundle folder written by `whyrec train`."),
+    data: Path = typer.Option(..., "--data", help="Review file or folder."),
+    split: Optional[Path] = typer.Option(None, "--split", help="Split folder (default: <data>/1 when present)."),
+    seed: int = typer.Option(0, help="Seed of the random split when no split folder is used."),
+    format: Optional[str] = typer.Option(None, "--format"),
+    as_json: bool = typer.Option(False, "--json", help="Print the scores as JSON."),
+) -> None:
+    """Score a saved model on a split's test part: ratings, and explanations with their alignment.
+
+    RMSE and MAE; for MT and PETER also each explainer's BLEU-1/4, ROUGE-1/2/L, USR, FMR, FCR,
+    DIV and perplexity, and its alignment: how often a sentiment judge trained on the train
+    reviews reads an explanation as the predicted rating (5 and 3 classes)."""
+    from whyrec.bundle import load_bundle
+    from whyrec.explanations import EXPLAINER_LABELS, explainers_of, score_explanations
+    from whyrec.metrics.rating import mae, rmse
+
+    estimator = load_bundle(bundle)
+    split_dir = split or default_split_dir(data)
+    corpus = load_reviews(data, format, None, False, "keep-all" if split_dir else "keep-last")
+    parts = make_split(corpus, split_dir, seed)
+    test = parts.test
+    pred = estimator.predict_corpus(test)
+    unknown = int(sum(u not in estimator.user_map for u in test.users))
+    report = {"system": estimator.name, "test_ratings": len(test), "rmse": rmse(pred, test.ratings),
+              "mae": mae(pred, test.ratings), "unknown_users": unknown}
+    if explainers_of(estimator):
+        from whyrec.data.features import split_features
+
+        with console().status("extracting features and explaining the test records"):
+            features = split_features(parts)
+            report["explained_records"], report["explanations"] = score_explanations(estimator, test, features,
+                                                                                     parts.train)
+    if as_json:  # NaN (a metric without features) is null: JSON has no NaN
+        print(json.dumps(_nan_to_none(report), indent=1, allow_nan=False))
+        return
+    con = console()
+    con.print(f"{estimator.name} on {len(test):,} test ratings: RMSE {report['rmse']:.4f}  "
+              f"MAE {report['mae']:.4f}  ({unknown} with unknown users)")
+    for name, sc in report.get("explanations", {}).items():
+        con.print(f"  {EXPLAINER_LABELS[name]} on {report['explained_records']:,} records with a known user and item: "
+                  f"BLEU-1 {sc['bleu1']:.2f}  BLEU-4 {sc['bleu4']:.2f}  ROUGE-1/2/L {sc['rouge1']:.2f}/"
+                  f"{sc['rouge2']:.2f}/{sc['rougeL']:.2f}  USR {sc['usr']:.3f}  FMR {sc['fmr']:.3f}  "
+                  f"FCR {sc['fcr']:.3f}  DIV {sc['div']:.3f}  perplexity {sc['ppl']:.2f}  sentiment "
+                  f"accuracy {sc['acc5']:.1f}% / {sc['acc3']:.1f}% (5 / 3 classes)", highlight=False)
+
+
+def _nan_to_none(value):
+    if isinstance(value, dict):
+        return {k: _nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, float) and value != value:
+        return None
+    return value
