@@ -1,0 +1,40 @@
+"""``whyrec data stats`` and ``whyrec data split``."""
+
+from __future__ import annotations
+
+
+import pytest
+
+from tests.cli.invoke import assert_one_line_error, run_cli
+
+
+@pytest.mark.parametrize("name,reviews,users,items", [
+    ("amazon-digital-music", "6,908", "2,490", "382"),
+    ("amazon-musical-instruments", "5,050", "1,381", "392"),
+    ("amazon-magazine-subscriptions", "2,375", "348", "157"),
+    ("amazon-gift-cards", "2,972", "458", "148"),
+])
+def test_stats_on_shared_data(shared_data, name, reviews, users, items):
+    proc = run_cli("data", "stats", str(shared_data / name / "reviews.json.gz")
+                   if (shared_data / name / "reviews.json.gz").exists() else str(shared_data / name / "reviews.csv"))
+    assert proc.returncode == 0, proc.stderr
+    assert f"in the file: {reviews} records, {users} users, {items} items" in proc.stdout
+
+
+def test_data_split_writes_folders_the_commands_then_use(tmp_path, planted):
+    from whyrec.data import fixed_index_split, load_corpus, ratio_split
+
+    data = tmp_path / "reviews.csv"
+    planted.corpus.reviews.to_csv(data, index=False)
+    proc = run_cli("data", "split", str(data), "--count", "2", "--seed", "7")
+    assert proc.returncode == 0, proc.stderr
+    corpus = load_corpus(data)
+    for k in (1, 2):  # split k is the random split of seed 7 + k − 1, as index files
+        written, expected = fixed_index_split(corpus, tmp_path / str(k)), ratio_split(corpus, seed=6 + k)
+        assert written.test.reviews.equals(expected.test.reviews) and len(written.train) == len(expected.train)
+    assert_one_line_error(run_cli("data", "split", str(data), "--count", "3"), "already holds a split")
+    assert not (tmp_path / "3").exists()  # refused before anything was written
+    folds = run_cli("data", "split", str(data), "--kfold", "3", "--out", str(tmp_path / "folds"))
+    assert folds.returncode == 0, folds.stderr
+    tests = [set((tmp_path / "folds" / str(k) / "test.index").read_text().split()) for k in (1, 2, 3)]
+    assert not (tests[0] & tests[1]) and not (tests[1] & tests[2])

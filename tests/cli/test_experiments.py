@@ -1,0 +1,76 @@
+"""``whyrec experiment mt`` and ``whyrec experiment rating``."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from tests.cli.invoke import assert_one_line_error, run_cli
+
+
+def test_experiment_mt_command(tmp_path, planted):
+    path = tmp_path / "planted.csv"
+    planted.corpus.reviews.to_csv(path, index=False)
+    settings = ["factors=3", "vocab_size=300", "max_words=8", "doc_words=12", "doc_reviews=3", "word_dim=16",
+                "word_vectors=random", "encoder_hidden=12", "decoder_hidden=24", "pg_batch=8", "rollouts=2",
+                "d_samples=8", "pg_steps=1", "d_steps=1", "adversarial_from=2", "d_filters=4"]
+    args = ["experiment", "mt", "--data", str(path), "--out", str(tmp_path / "mt"), "--epochs", "2",
+            "--lm-seeds", "2"]
+    for s in settings:
+        args += ["--set", s]
+    proc = run_cli(*args)
+    assert proc.returncode == 0, proc.stderr
+    assert "| MT-P |" in proc.stdout and (tmp_path / "mt" / "mt.json").exists()
+    assert "| GRU LM | " in proc.stdout and "(2 runs: " in proc.stdout
+    bad = run_cli("experiment", "mt", "--data", str(path), "--set", "epoch=3")
+    assert_one_line_error(bad, "unknown setting(s) ['epoch']")
+
+
+def test_experiment_rating_over_fixed_splits_and_random_folds(tmp_path, planted):
+    from whyrec.data import fixed_index_split, load_corpus
+    from whyrec.metrics.rating import rmse
+    from whyrec.rating import make_model
+
+    data = tmp_path / "data"
+    data.mkdir()
+    planted.corpus.reviews.to_csv(data / "reviews.csv", index=False)
+    n = len(planted.corpus)
+    for name, shift in (("1", 0), ("2", 1)):  # two fixed splits: every 10th record (from shift) tests
+        (data / name).mkdir()
+        rows = np.arange(n)
+        test, valid = rows[(rows - shift) % 10 == 0], rows[(rows - shift) % 10 == 5]
+        for part, index in (("train", np.setdiff1d(rows, np.union1d(test, valid))), ("validation", valid),
+                            ("test", test)):
+            (data / name / f"{part}.index").write_text(" ".join(map(str, index)))
+    out = tmp_path / "run"
+    proc = run_cli("experiment", "rating", "--data", str(data), "--model", "bias-baseline:reg_user=2,reg_item=2",
+                   "--model", "pmf:factors=4", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads((out / "results.json").read_text())
+    assert [s["system"] for s in result["systems"]] == ["bias-baseline:reg_user=2,reg_item=2", "pmf:factors=4"]
+    assert [name.split("/")[-1] for name in result["splits"]] == ["1", "2"]
+    corpus = load_corpus(data / "reviews.csv", duplicates="keep-all")
+    for k, folder in enumerate(("1", "2")):  # each fold's RMSE is that of the model fitted on that split
+        split = fixed_index_split(corpus, data / folder)
+        model = make_model("pmf", factors=4).fit(split.train, split.valid)
+        expected = rmse(np.clip(model.predict_corpus(split.test), 1, 5), split.test.ratings)
+        assert result["systems"][1]["folds"][k]["rmse"] == pytest.approx(expected)
+    assert result["systems"][1]["p_value"] is not None and "p vs bias-baseline" in proc.stdout
+
+    folds = run_cli("experiment", "rating", "--data", str(data / "reviews.csv"), "--model", "global-average",
+                    "--model", "bias-baseline", "--splits", "2", "--out", str(tmp_path / "one"))
+    assert folds.returncode == 0 and len(json.loads((tmp_path / "one" / "results.json").read_text())["splits"]) == 1
+    flat = tmp_path / "flat.csv"
+    planted.corpus.reviews.to_csv(flat, index=False)
+    folds = run_cli("experiment", "rating", "--data", str(flat), "--model", "bias-baseline", "--kfold", "3",
+                    "--out", str(tmp_path / "k"))
+    assert folds.returncode == 0, folds.stderr
+    assert len(json.loads((tmp_path / "k" / "results.json").read_text())["systems"][0]["folds"]) == 3
+    assert_one_line_error(run_cli("experiment", "rating", "--data", str(data), "--splits", "7"),
+                          "no split folder 7 with a train.index; found: 1, 2")
+    assert_one_line_error(run_cli("experiment", "rating", "--data", str(data), "--model", "pmf:factors=x"),
+                          "pmf")
+    assert_one_line_error(run_cli("experiment", "rating", "--data", str(data), "--model", "pmf",
+                                  "--reference", "als"), "--reference 'als' is not one of the models: pmf")

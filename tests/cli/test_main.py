@@ -1,0 +1,77 @@
+"""The command line as a whole: the main job, --help without torch, and bad input as one line."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import pickle
+import subprocess
+import sys
+
+import pandas as pd
+
+from tests.cli.invoke import assert_one_line_error, run_cli
+from tests.conftest import REVIEWS, amazon_lines
+
+
+def test_demo_runs_on_planted_data(tmp_path):
+    proc = run_cli("demo", "--out", str(tmp_path / "demo"))
+    assert proc.returncode == 0, proc.stderr
+    assert "context-aware ALS" in proc.stdout and "rmse" in proc.stdout
+    assert (tmp_path / "demo" / "results.md").exists()
+
+
+def test_help_answers_without_importing_torch():
+    """Heavy imports happen inside the commands that need them (torch alone takes about a second)."""
+    code = ("import sys\nsys.argv = ['whyrec', '--help']\nfrom whyrec.cli import main\ntry:\n    main()\n"
+            "except SystemExit:\n    pass\nprint('torch imported:', 'torch' in sys.modules, file=sys.stderr)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "WORLD_SIZE": "1"})
+    assert "train" in proc.stdout and "torch imported: False" in proc.stderr
+
+
+def test_truncated_gzip_warns_with_count(tmp_path):
+    full = tmp_path / "full.json.gz"
+    with gzip.open(full, "wt") as h:
+        h.write("\n".join(amazon_lines(REVIEWS * 300)) + "\n")
+    cut = tmp_path / "cut.json.gz"
+    cut.write_bytes(full.read_bytes()[:3000])
+    proc = run_cli("data", "stats", str(cut), "--duplicates", "keep-all")
+    assert proc.returncode == 0
+    warning = [l for l in proc.stderr.splitlines() if "truncated" in l]
+    assert len(warning) == 1 and "complete lines read" in warning[0]
+
+
+def test_csv_missing_column_error(tmp_path):
+    path = tmp_path / "r.csv"
+    pd.DataFrame(REVIEWS, columns=["reviewerID", "asin", "score_x", "reviewText"]).to_csv(path, index=False)
+    assert_one_line_error(run_cli("data", "stats", str(path)), "no column for 'rating'")
+
+
+def test_rating_of_seven(tmp_path):
+    path = tmp_path / "r.json"
+    path.write_text("\n".join(amazon_lines(list(REVIEWS) + [("zed", "guitar", 7.0, "Seven stars!")])))
+    lenient = run_cli("data", "stats", str(path))
+    assert lenient.returncode == 0 and "1 skipped (rating out of scale)" in lenient.stderr
+    assert_one_line_error(run_cli("data", "stats", str(path), "--strict"),
+                          "r.json:7: field 'rating': rating 7 is outside the scale 1..5")
+
+
+class _Evil:
+    def __reduce__(self):
+        return (os.system, ("echo pwned > pwned.txt",))
+
+
+def test_hostile_pickle(tmp_path):
+    path = tmp_path / "reviews.pickle"
+    path.write_bytes(pickle.dumps([{"user": "a", "item": "b", "rating": 5, "template": _Evil()}]))
+    proc = run_cli("data", "stats", str(path), cwd=tmp_path)
+    assert_one_line_error(proc, "system; only plain containers and scalars are allowed")
+    assert not (tmp_path / "pwned.txt").exists()
+
+
+def test_missing_file_and_bad_bundle(tmp_path):
+    assert_one_line_error(run_cli("data", "stats", str(tmp_path / "nope.json")), "no such file")
+    assert_one_line_error(run_cli("evaluate", str(tmp_path), "--data", str(tmp_path / "x.csv")), "not a whyrec bundle")
+    assert_one_line_error(run_cli("train", "nope", "--data", str(tmp_path / "x.csv"), "--out", str(tmp_path / "b")),
+                          "unknown rating model 'nope'")

@@ -1,0 +1,92 @@
+"""``whyrec train`` / ``evaluate`` round trips (rating models, PETER+ with MMI ``align``), and the progress line."""
+
+from __future__ import annotations
+
+import json
+
+import torch
+
+from tests.cli.invoke import assert_one_line_error, run_cli
+
+
+def test_stats_and_train_evaluate_round_trip(tmp_path, planted):
+    path = tmp_path / "planted.csv"
+    planted.corpus.reviews.to_csv(path, index=False)
+    stats = run_cli("data", "stats", str(path))
+    assert stats.returncode == 0, stats.stderr
+    assert f"{len(planted.corpus):,} reviews" in stats.stdout
+    bundle = tmp_path / "bundle"
+    train = run_cli("train", "context-als", "--data", str(path), "--out", str(bundle), "--param", "factors=4")
+    assert train.returncode == 0, train.stderr
+    assert "test: RMSE" in train.stdout and (bundle / "arrays.safetensors").exists()
+    evaluate = run_cli("evaluate", str(bundle), "--data", str(path))
+    assert evaluate.returncode == 0, evaluate.stderr
+    rmse_train = train.stdout.split("test: RMSE ")[1].split()[0]
+    assert f"RMSE {rmse_train}" in evaluate.stdout
+    assert_one_line_error(run_cli("align", str(bundle), "--data", str(path), "--out", str(tmp_path / "x")),
+                          "MMI aligns an explanation generator")
+
+
+def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, planted):
+    path = tmp_path / "planted.csv"
+    planted.corpus.reviews.to_csv(path, index=False)
+    bundle = tmp_path / "peter"
+    train = run_cli("train", "peter+", "--data", str(path), "--out", str(bundle), "--param", "emsize=32",
+                    "--param", "ffn=64", "--param", "epochs=2", "--checkpoint", str(tmp_path / "ckpt"))
+    assert train.returncode == 0, train.stderr
+    assert "test: RMSE" in train.stdout and (bundle / "bundle.json").exists() and "→" in train.stdout
+    assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == ["epoch-0002"]
+    assert_one_line_error(run_cli("train", "peter+", "--data", str(path), "--out", str(bundle), "--param",
+                                  "emsize=16", "--checkpoint", str(tmp_path / "ckpt")), "other settings")
+    assert_one_line_error(run_cli("train", "bias-baseline", "--data", str(path), "--out", str(tmp_path / "b"),
+                                  "--checkpoint", str(tmp_path / "ckpt")), "--checkpoint is for mt, peter")
+    assert_one_line_error(run_cli("train", "peter+", "--data", str(path), "--out", str(bundle), "--param",
+                                  "dropout=1.5"), "PETER: dropout must be in [0, 1), got 1.5")
+    evaluate = run_cli("evaluate", str(bundle), "--data", str(path))
+    assert evaluate.returncode == 0, evaluate.stderr
+    assert f"RMSE {train.stdout.split('test: RMSE ')[1].split()[0]}" in evaluate.stdout
+    assert "PETER+ on" in evaluate.stdout and "BLEU-4" in evaluate.stdout and "DIV" in evaluate.stdout
+    scores = json.loads(run_cli("evaluate", str(bundle), "--data", str(path), "--json").stdout)
+    peter_scores = scores["explanations"]["peter+"]
+    assert set(peter_scores) == {"bleu1", "bleu4", "rouge1", "rouge2", "rougeL", "usr", "fmr", "fcr", "div", "ppl",
+                                 "acc5", "acc3"}
+    assert 1.0 < peter_scores["ppl"] and 0.0 <= peter_scores["acc3"] <= 100.0 and "perplexity" in evaluate.stdout
+    assert_one_line_error(run_cli("train", "peter", "--data", str(path), "--out", str(bundle), "--param", "layerz=3"),
+                          "unknown setting")
+    # MMI on the saved PETER+, with a rating input; the aligned bundle is new, the input untouched
+    aligned = tmp_path / "aligned"
+    before_files = sorted((p.name, p.stat().st_mtime_ns) for p in bundle.iterdir())
+    proc = run_cli("align", str(bundle), "--data", str(path), "--out", str(aligned), "--encoder", "words",
+                   "--rating-input", "--epochs", "2", "--samples", "2", "--batches", "2",
+                   "--set", "mine_pretrain_epochs=3", "--set", "mine_hidden=8", "--device", "cpu")
+    assert proc.returncode == 0, proc.stderr
+    assert "before: test RMSE" in proc.stdout and "after: test RMSE" in proc.stdout and "⇒" in proc.stdout
+    assert json.loads((aligned / "bundle.json").read_text())["rating_input"] is True
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in bundle.iterdir()) == before_files
+    assert run_cli("evaluate", str(aligned), "--data", str(path)).returncode == 0
+    assert_one_line_error(run_cli("align", str(bundle), "--data", str(path), "--out", str(aligned),
+                                  "--encoder", "words", "--target", "style"), "target must be one of")
+    assert_one_line_error(run_cli("align", str(bundle), "--data", str(path), "--out", str(bundle)),
+                          "--out must be a new folder")
+    assert_one_line_error(run_cli("align", str(bundle), "--data", str(path), "--out", str(tmp_path / "y"),
+                                  "--device", "banana"), "unknown device 'banana'")
+    if not torch.cuda.is_available():  # a device the machine lacks fails before any data is read
+        assert_one_line_error(run_cli("train", "peter", "--data", str(tmp_path / "absent.csv"), "--out",
+                                      str(tmp_path / "z"), "--device", "cuda"), "no CUDA GPU")
+
+
+def test_training_progress_says_the_epoch_and_the_time_left_at_most():
+    from whyrec.cli.training import _duration, _EpochProgress
+
+    assert (_duration(5), _duration(125), _duration(3725)) == ("5s", "2m05s", "1h02m")
+    lines = []
+
+    class Status:
+        def update(self, message):
+            lines.append(message)
+
+    progress = _EpochProgress(Status(), "MT", 10)
+    ticks = iter([100.0, 130.0])  # started at 100 s; epoch 4 (resumed after 3) ends at 130 s
+    progress.started, progress.clock = next(ticks), lambda: next(ticks)
+    progress({"epoch": 4}, "valid RMSE 0.9000")
+    assert lines == ["training MT: epoch 4/10, valid RMSE 0.9000, at most 3m00s left"]
