@@ -22,6 +22,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from whyrec.data.split import Split
+from whyrec.errors import DataError
 from whyrec.metrics.rating import RATING_METRICS, paired_t_test
 
 
@@ -168,6 +169,9 @@ class Experiment:
         self.on_progress = on_progress
 
     def run(self) -> ResultsTable:
+        empty = [s.name for s in self.splits if len(s.test) == 0]
+        if empty:  # checked before any fitting: nothing to score on that split
+            raise DataError(f"split {empty[0]} has no test records (the data may be too small to split)")
         results = {name: SystemResult(name, model.get_params()) for name, model in self.systems.items()}
         for fold, split in enumerate(self.splits, start=1):
             test = split.test

@@ -90,3 +90,23 @@ def test_training_progress_says_the_epoch_and_the_time_left_at_most():
     progress.started, progress.clock = next(ticks), lambda: next(ticks)
     progress({"epoch": 4}, "valid RMSE 0.9000")
     assert lines == ["training MT: epoch 4/10, valid RMSE 0.9000, at most 3m00s left"]
+
+
+def test_a_split_without_validation_or_test_records(tmp_path, planted):
+    data = tmp_path / "data"
+    (data / "1").mkdir(parents=True)
+    planted.corpus.reviews.to_csv(data / "reviews.csv", index=False)
+    n = len(planted.corpus)
+    (data / "1" / "train.index").write_text(" ".join(map(str, range(n - 20))))
+    (data / "1" / "validation.index").write_text("")
+    (data / "1" / "test.index").write_text(" ".join(map(str, range(n - 20, n))))
+    proc = run_cli("train", "mt", "--data", str(data), "--out", str(tmp_path / "mt"), "--param", "epochs=1",
+                   "--param", "decoder_hidden=16", "--param", "vocab_size=300", "--param", "adversarial_from=5")
+    assert proc.returncode == 0, proc.stderr  # the status line had formatted a missing validation RMSE
+    (data / "1" / "test.index").write_text("")
+    assert_one_line_error(run_cli("evaluate", str(tmp_path / "mt"), "--data", str(data)),
+                          "split data/1 has no test records to score")
+    assert_one_line_error(run_cli("experiment", "rating", "--data", str(data), "--model", "pmf"),
+                          "split data/1 has no test records")
+    assert_one_line_error(run_cli("data", "split", str(data / "reviews.csv"), "--kfold", str(n + 1), "--out",
+                                  str(tmp_path / "folds")), f"k must be between 2 and the number of records ({n})")

@@ -261,3 +261,10 @@ def test_clean_html_drops_whole_and_cut_off_tags_but_keeps_comparisons():
     assert clean_html("Ages < 5 and <i>up") == "Ages < 5 and up"
     assert clean_html(["Books", None]) == "Books None"
     assert clean_html(None) == ""
+
+
+def test_an_empty_file_says_so(tmp_path):
+    for name, content in (("empty.csv", ""), ("blank.json", "\n\n  \n")):
+        (tmp_path / name).write_text(content)
+        with pytest.raises(DataError, match=rf"{name}: file is empty"):
+            load_corpus(tmp_path / name)

@@ -82,7 +82,7 @@ def train(
             status.update(f"training {model.upper()}")
             if model == "mt":
                 estimator.fit(parts.train, valid, features, checkpoint_dir=checkpoint,
-                              on_epoch=lambda r: progress(r, f"valid RMSE {r['valid_rmse']:.4f}"))
+                              on_epoch=lambda r: progress(r, _valid_rmse(r)))
             else:
                 estimator.fit(parts.train, valid, features, checkpoint_dir=checkpoint,
                               log=lambda r: progress(r, f"train text NLL {r['text_nll']:.3f}"))
@@ -127,6 +127,12 @@ class _EpochProgress:
                            f"at most {_duration(left)} left")
 
 
+def _valid_rmse(record: dict) -> str:
+    """An MT epoch's validation RMSE for the status line (a split may have no validation part)."""
+    value = record.get("valid_rmse")
+    return "no validation part" if value is None else f"valid RMSE {value:.4f}"
+
+
 def _duration(seconds: float) -> str:
     minutes, secs = divmod(int(round(seconds)), 60)
     hours, minutes = divmod(minutes, 60)
@@ -156,6 +162,10 @@ def evaluate(
     corpus = load_reviews(data, format, None, False, "keep-all" if split_dir else "keep-last")
     parts = make_split(corpus, split_dir, seed)
     test = parts.test
+    if len(test) == 0:
+        from whyrec.errors import DataError
+
+        raise DataError(f"split {parts.name} has no test records to score (the data may be too small to split)")
     pred = estimator.predict_corpus(test)
     unknown = int(sum(u not in estimator.user_map for u in test.users))
     report = {"system": estimator.name, "test_ratings": len(test), "rmse": rmse(pred, test.ratings),

@@ -438,6 +438,8 @@ def detect_format(path: str | Path) -> str:
         return "tsv"
     if "," in first:
         return "csv"
+    if not first:
+        raise DataError("file is empty (or holds only blank lines)", path=path)
     raise DataError("cannot tell the file format from its content; pass --format "
                     f"(one of {', '.join(FORMATS)})", path=path)
 

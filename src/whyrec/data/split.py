@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from whyrec.data.corpus import Corpus
-from whyrec.errors import DataError
+from whyrec.errors import ConfigError, DataError
 
 
 @dataclass
@@ -131,7 +131,7 @@ def ratio_split(corpus: Corpus, ratios: tuple[float, float, float] = (0.8, 0.1, 
     """Shuffle records with ``seed`` and cut them by ``ratios`` (normalised to sum 1)."""
     weights = np.asarray(ratios, dtype=float)
     if weights.shape != (3,) or (weights < 0).any() or weights.sum() <= 0:
-        raise ValueError("ratios must be three non-negative numbers")
+        raise ConfigError(f"ratios must be three non-negative numbers, not {ratios}")
     weights = weights / weights.sum()
     order = np.random.default_rng(seed).permutation(len(corpus))
     n_train = int(round(weights[0] * len(corpus)))
@@ -149,7 +149,7 @@ def kfold_splits(corpus: Corpus, k: int = 10, seed: int = 0, valid_share: float 
     With ``valid_share`` > 0 that share of each fold's training records becomes validation.
     """
     if k < 2 or k > len(corpus):
-        raise ValueError(f"k must be between 2 and the number of records ({len(corpus)})")
+        raise ConfigError(f"k-fold: k must be between 2 and the number of records ({len(corpus)}), not {k}")
     rng = np.random.default_rng(seed)
     folds = np.array_split(rng.permutation(len(corpus)), k)
     splits = []
