@@ -183,6 +183,9 @@ def evaluate(
     con = console()
     con.print(f"{estimator.name} on {len(test):,} test ratings: RMSE {report['rmse']:.4f}  "
               f"MAE {report['mae']:.4f}  ({unknown} with unknown users)")
+    if "explanations" in report and not report["explained_records"]:
+        con.print("  explanations not scored: no test record has a user and an item the system knows "
+                  "(is this the data it was trained on?)")
     for name, sc in report.get("explanations", {}).items():
         con.print(f"  {EXPLAINER_LABELS[name]} on {report['explained_records']:,} records with a known user and item: "
                   f"BLEU-1 {sc['bleu1']:.2f}  BLEU-4 {sc['bleu4']:.2f}  ROUGE-1/2/L {sc['rouge1']:.2f}/"
