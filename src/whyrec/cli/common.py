@@ -83,3 +83,9 @@ def print_table(table, title: str) -> None:
     for row in table.rows():
         view.add_row(*row)
     console().print(view)
+
+
+def valid_rmse_text(record: dict) -> str:
+    """An MT epoch's validation RMSE for a status line (a split may have no validation part)."""
+    value = record.get("valid_rmse")
+    return "no validation part" if value is None else f"valid RMSE {value:.4f}"

@@ -7,7 +7,8 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import app, console, default_split_dir, load_reviews, make_split, print_table
+from whyrec.cli.common import (app, console, default_split_dir, load_reviews, make_split, print_table,
+                               valid_rmse_text)
 
 
 @app.command("serve")
@@ -81,25 +82,29 @@ def demo(
         con.print(f"  [{row.rating:g}★] {row.feature} / {row.opinion} ({row.sentiment:+d}): {row.sentence}", highlight=False)
     con.print(f"results written to {folder}/ (results.md, results.csv, results.json, rmse.png)")
     if not skip_mt:
-        _demo_mt(parts, feats if data is None else None, con)
+        als = next(r for r in table.results if r.system == "context-aware ALS")
+        _demo_mt(parts, feats if data is None else None, con, als.params, als.mean("rmse"))
 
 
-def _demo_mt(parts, features, con) -> None:
-    """Train a small MT and show its explanations next to its predicted ratings."""
+def _demo_mt(parts, features, con, als_params: dict, als_rmse: float) -> None:
+    """Train a small MT, with the rating settings of the table's context-aware ALS (so the two
+    RMSEs differ by what the review text adds), and show its explanations next to its ratings."""
     import torch
 
     from whyrec.metrics.rating import rmse
     from whyrec.systems.mt import MultiTask
 
     torch.set_num_threads(1)
-    mt = MultiTask(epochs=4, adversarial_from=3, factors=8, vocab_size=2000, encoder_hidden=32, decoder_hidden=64,
-                   pg_steps=2, d_steps=4)
+    rating = {"factors": als_params["factors"], "lambda_u": als_params["lambda_u"], "lambda_v": als_params["lambda_v"],
+              "lambda_bias": als_params["lambda_bias"], "als_sweeps": als_params["iterations"]}
+    mt = MultiTask(epochs=4, adversarial_from=3, vocab_size=2000, encoder_hidden=32, decoder_hidden=64,
+                   pg_steps=2, d_steps=4, **rating)
     with con.status("training MT (context-aware ALS + adversarial GRU explanations)") as status:
         mt.fit(parts.train, parts.valid if len(parts.valid) else None, features,
-               on_epoch=lambda r: status.update(f"training MT: epoch {r['epoch']}/4, valid RMSE {r['valid_rmse']:.3f}"))
+               on_epoch=lambda r: status.update(f"training MT: epoch {r['epoch']}/4, {valid_rmse_text(r)}"))
     test = parts.test
-    con.print(f"MT test RMSE {rmse(mt.predict_corpus(test), test.ratings):.4f} "
-              f"(word vectors: {mt.word_vector_info.get('source')})")
+    con.print(f"MT test RMSE {rmse(mt.predict_corpus(test), test.ratings):.4f}, context-aware ALS with the same "
+              f"settings and no text {als_rmse:.4f} (word vectors: {mt.word_vector_info.get('source')})")
     users, items = list(test.users[:6]), list(test.items[:6])
     predicted = mt.predict(users, items)
     for variant, label in (("pair", "MT-P"), ("user", "MT-U"), ("item", "MT-I")):

@@ -8,7 +8,8 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import app, console, default_split_dir, load_reviews, make_split, parse_pairs
+from whyrec.cli.common import (app, console, default_split_dir, load_reviews, make_split, parse_pairs,
+                               valid_rmse_text)
 
 
 @app.command("models")
@@ -82,7 +83,7 @@ def train(
             status.update(f"training {model.upper()}")
             if model == "mt":
                 estimator.fit(parts.train, valid, features, checkpoint_dir=checkpoint,
-                              on_epoch=lambda r: progress(r, _valid_rmse(r)))
+                              on_epoch=lambda r: progress(r, valid_rmse_text(r)))
             else:
                 estimator.fit(parts.train, valid, features, checkpoint_dir=checkpoint,
                               log=lambda r: progress(r, f"train text NLL {r['text_nll']:.3f}"))
@@ -125,12 +126,6 @@ class _EpochProgress:
         left = max(self.epochs - done, 0) * per_epoch
         self.status.update(f"training {self.label}: epoch {done}/{self.epochs}, {score}, "
                            f"at most {_duration(left)} left")
-
-
-def _valid_rmse(record: dict) -> str:
-    """An MT epoch's validation RMSE for the status line (a split may have no validation part)."""
-    value = record.get("valid_rmse")
-    return "no validation part" if value is None else f"valid RMSE {value:.4f}"
 
 
 def _duration(seconds: float) -> str:
