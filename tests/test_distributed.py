@@ -97,7 +97,8 @@ def test_collectives_in_two_gloo_processes():
     assert gathered0 == gathered1 == [[0, 7], [1, 7]]  # every process's tensor, in rank order
 
 
-TRAIN_BOTH = """
+# what both scripts below start with: the tiny settings, a weight digest and a planted split
+SCRIPT_HEAD = """
 import hashlib, os, sys
 sys.path.insert(0, {root!r})
 from tests.systems.test_mt import TINY
@@ -115,6 +116,9 @@ def digest(*modules):
     return h.hexdigest()
 
 split = ratio_split(make_planted_corpus(n_users=40, n_items=20, reviews_per_user=8, seed=2).corpus, seed=0)
+"""
+
+TRAIN_BOTH = SCRIPT_HEAD + """
 mt = MultiTask(epochs=3, **TINY).fit(split.train, split.valid)
 peter = Peter(**{{**PETER_TINY, "epochs": 3}}).fit(split.train, split.valid)
 fields = ["mt", digest(mt.generator, mt.discriminators), hashlib.sha256(mt.als.user_factors.tobytes()).hexdigest(),
@@ -125,26 +129,9 @@ with open(f"rank-{{os.environ['RANK']}}.txt", "w") as out:  # one file each: pri
 """
 
 
-RESUME_BOTH = """
-import hashlib, os, sys
-sys.path.insert(0, {root!r})
-from tests.systems.test_mt import TINY
-from tests.systems.test_peter import TINY as PETER_TINY
-from whyrec.data import ratio_split
-from whyrec.data.synthetic import make_planted_corpus
-from whyrec.systems.mt import MultiTask
-from whyrec.systems.peter import Peter
-
-def digest(*modules):
-    h = hashlib.sha256()
-    for module in modules:
-        for _, v in sorted(module.state_dict().items()):
-            h.update(v.detach().numpy().tobytes())
-    return h.hexdigest()
-
+RESUME_BOTH = SCRIPT_HEAD + """
 epochs, tag = int(sys.argv[1]), sys.argv[2]
 folder = None if tag == "whole" else "ckpt"
-split = ratio_split(make_planted_corpus(n_users=40, n_items=20, reviews_per_user=8, seed=2).corpus, seed=0)
 mt = MultiTask(epochs=epochs, patience=0, **TINY).fit(split.train, split.valid,
                                                       checkpoint_dir=folder and folder + "/mt")
 peter = Peter(**{{**PETER_TINY, "epochs": epochs, "patience": 9}}).fit(split.train, split.valid,

@@ -74,6 +74,15 @@ def make_split(corpus, split_dir: Path | None, seed: int):
     return fixed_index_split(corpus, split_dir) if split_dir else ratio_split(corpus, seed=seed)
 
 
+def split_of(data: Path, split: Path | None, seed: int, fmt: str | None = None):
+    """The split a command works on: the ``--split`` folder, else ``<data>/1`` when it exists (with
+    duplicate pairs kept, as the index files count them), else a seeded 80/10/10 split of the
+    reviews with duplicate pairs dropped."""
+    split_dir = split or default_split_dir(data)
+    corpus = load_reviews(data, fmt, None, False, "keep-all" if split_dir else "keep-last")
+    return make_split(corpus, split_dir, seed)
+
+
 def print_table(table, title: str) -> None:
     from rich.table import Table
 

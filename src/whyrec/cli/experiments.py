@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (console, default_split_dir, experiment_app, load_reviews, make_split, parse_pairs, print_table)
+from whyrec.cli.common import console, experiment_app, load_reviews, parse_pairs, print_table, split_of
 
 
 @experiment_app.command("mt")
@@ -35,9 +35,7 @@ def experiment_mt(
 
     torch.set_num_threads(threads)
     config = MTConfig.from_dict({"epochs": epochs, "device": resolve_device(device), **parse_pairs(setting, "--set")})
-    split_dir = split or default_split_dir(data)
-    corpus = load_reviews(data, None, None, False, "keep-all" if split_dir else "keep-last")
-    parts = make_split(corpus, split_dir, seed)
+    parts = split_of(data, split, seed)
     con = console()
     con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
     run_mt_experiment(parts, out, config, lm_seeds=lm_seeds, checkpoint_dir=checkpoint,

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import app, console, default_split_dir, load_reviews, make_split, parse_pairs
+from whyrec.cli.common import app, console, parse_pairs, split_of
 
 
 @app.command("align")
@@ -63,9 +63,7 @@ def align(
                           "lr": lr or (2e-3 if is_mt else 3e-4), "patience": epochs, "estimator_replay": estimator_replay,
                           "mine_lr": 1e-3, "mine_batch_size": 512, "mine_pretrain_epochs": 30,
                           **parse_pairs(setting, "--set")})
-    split_dir = split or default_split_dir(data)
-    corpus = load_reviews(data, format, None, False, "keep-all" if split_dir else "keep-last")
-    parts = make_split(corpus, split_dir, seed)
+    parts = split_of(data, split, seed, format)
     train, valid, test = (pipeline.known_records(system, p) for p in (parts.train, parts.valid, parts.test))
     con = console()
     with con.status("extracting features") as status:

@@ -8,8 +8,7 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (app, console, default_split_dir, load_reviews, make_split, parse_pairs,
-                               valid_rmse_text)
+from whyrec.cli.common import app, console, parse_pairs, split_of, valid_rmse_text
 
 
 @app.command("models")
@@ -69,9 +68,7 @@ def train(
         estimator = Peter(PeterConfig.from_dict({"device": device, **params, "use_feature": model == "peter+"}))
     else:
         estimator = make_model(model, **params)  # a bad name fails before loading
-    split_dir = split or default_split_dir(data)
-    corpus = load_reviews(data, format, None, False, "keep-all" if split_dir else "keep-last")
-    parts = make_split(corpus, split_dir, seed)
+    parts = split_of(data, split, seed, format)
     con = console(quiet=not cluster.is_main)  # the main process reports and saves for all
     valid = parts.valid if len(parts.valid) else None
     if text_system:
@@ -153,9 +150,7 @@ def evaluate(
     from whyrec.metrics.rating import mae, rmse
 
     estimator = load_bundle(bundle)
-    split_dir = split or default_split_dir(data)
-    corpus = load_reviews(data, format, None, False, "keep-all" if split_dir else "keep-last")
-    parts = make_split(corpus, split_dir, seed)
+    parts = split_of(data, split, seed, format)
     test = parts.test
     if len(test) == 0:
         from whyrec.errors import DataError
