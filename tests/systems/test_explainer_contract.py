@@ -1,0 +1,105 @@
+"""One contract for every system that writes explanations (MT, PETER, PETER+), as
+``tests/rating/test_contract.py`` is for the rating models: ``fit`` returns the system, a seed
+fixes everything, a bundle gives back the same ratings and explanations, ratings beat the
+global mean, explanations are bounded text, and the explainer interface scores what it samples
+and what perplexity scores alike."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from tests.conftest import tiny_planted_split
+from tests.systems.test_mt import TINY as MT_TINY
+from tests.systems.test_peter import TINY as PETER_TINY
+from whyrec.align.pipeline import explainer_for, feature_words
+from whyrec.bundle import load_bundle
+from whyrec.data import Corpus
+from whyrec.data.features import FeatureExtractor
+from whyrec.errors import UnknownIdError
+from whyrec.explain.targets import explanation_targets, pad_batch
+from whyrec.explanations import explain_pairs, generate
+from whyrec.metrics.rating import rmse
+from whyrec.systems.mt import MultiTask
+from whyrec.systems.peter import Peter
+
+SYSTEMS = {
+    "mt": lambda: MultiTask(epochs=3, **MT_TINY),
+    "peter": lambda: Peter(**{**PETER_TINY, "epochs": 4}),
+    "peter+": lambda: Peter(**{**PETER_TINY, "epochs": 4, "use_feature": True}),
+}
+EXPLAINER = {"mt": "pair", "peter": "peter", "peter+": "peter+"}
+
+
+@pytest.fixture(scope="module")
+def data():
+    split = tiny_planted_split()
+    features = FeatureExtractor(min_df=2).extract(Corpus.concat([split.train, split.valid, split.test]))
+    keep = [u in set(split.train.users) and i in set(split.train.items) for u, i in zip(split.test.users, split.test.items)]
+    return split, features, split.test.take(np.flatnonzero(keep))
+
+
+@pytest.fixture(scope="module", params=list(SYSTEMS))
+def trained(request, data):
+    split, features, _ = data
+    system = SYSTEMS[request.param]()
+    assert system.fit(split.train, split.valid, features) is system
+    return request.param, system
+
+
+def _explanations(name, system, known):
+    return generate(system, EXPLAINER[name], list(known.users), list(known.items))
+
+
+def test_a_seed_fixes_ratings_and_explanations(trained, data):
+    name, system = trained
+    split, features, known = data
+    again = SYSTEMS[name]().fit(split.train, split.valid, features)
+    assert np.array_equal(again.predict_corpus(known), system.predict_corpus(known))
+    assert _explanations(name, again, known) == _explanations(name, system, known)
+
+
+def test_a_bundle_gives_back_the_same_ratings_and_explanations(trained, data, tmp_path):
+    name, system = trained
+    _, _, known = data
+    system.save(tmp_path / name)
+    loaded = load_bundle(tmp_path / name)
+    assert np.allclose(loaded.predict_corpus(known), system.predict_corpus(known))
+    assert _explanations(name, loaded, known) == _explanations(name, system, known)
+
+
+def test_ratings_beat_the_global_mean_and_explanations_are_bounded_text(trained, data):
+    name, system = trained
+    split, _, known = data
+    predicted = system.predict_corpus(split.test)
+    assert rmse(predicted, split.test.ratings) < rmse(np.full(len(predicted), split.train.ratings.mean()),
+                                                       split.test.ratings)
+    texts = _explanations(name, system, known)
+    assert len(texts) == len(known) and all(isinstance(t, str) for t in texts)
+    assert max(len(t.split()) for t in texts) <= system.config.max_words + 1
+    assert sum(bool(t.strip()) for t in texts) > len(texts) // 2
+    with pytest.raises(UnknownIdError, match="no-such-item"):  # what the CLI and the service explain
+        explain_pairs(system, [known.users[0]], ["no-such-item"])
+
+
+def test_the_explainer_scores_its_samples_and_the_references_as_perplexity_does(trained, data):
+    name, system = trained
+    _, features, known = data
+    words = feature_words(known, features) if name == "peter+" else None
+    explainer = explainer_for(system, "pair")
+    ctx = explainer.contexts(list(known.users), list(known.items), words)
+    samples = explainer.sample(ctx)
+    with torch.no_grad():
+        scored = explainer.log_prob(ctx, samples.tokens)
+    assert torch.allclose(scored, samples.log_probs.sum(dim=1), atol=1e-4)
+    references = explanation_targets(known, features, system.config.max_words)
+    tokens = pad_batch([system.vocab.encode(t) + [system.vocab.eos] for t in references], system.vocab.pad)
+    with torch.no_grad():
+        whole = explainer.log_prob(ctx, tokens)
+    if name == "mt":
+        per_token = system.token_log_probs("pair", references, system.user_map.lookup(known.users),
+                                           system.item_map.lookup(known.items))
+    else:
+        per_token = system.token_log_probs(list(known.users), list(known.items), references, words)
+    assert np.allclose([row.sum() for row in per_token], whole.numpy(), atol=1e-4)
