@@ -4,14 +4,13 @@ default, PETER's refusal of unseen users, unknown items, and the command line.""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
+from tests.cli.invoke import assert_one_line_error, run_cli
 from tests.systems.test_mt import TINY
+from whyrec.data import Corpus
 from whyrec.errors import ConfigError, UnknownIdError
 from whyrec.explanations import explain_pairs, explainers_of
 from whyrec.rating import BiasBaseline
@@ -67,29 +66,24 @@ def test_peter_refuses_a_user_it_has_never_seen(split):
         explain_pairs(peter, [user], [item], why=True)
 
 
-def _cli(*args: str, cwd) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "whyrec.cli", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=300, env={**os.environ, "COLUMNS": "200"})
-
-
 def test_the_command_reads_pairs_from_options_or_a_file(mt, split, tmp_path):
     mt.save(tmp_path / "mt")
     user, item = split.train.users[0], split.train.items[0]
-    proc = _cli("explain", str(tmp_path / "mt"), "--user", user, "--item", item, "--json", cwd=tmp_path)
+    proc = run_cli("explain", str(tmp_path / "mt"), "--user", user, "--item", item, "--json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     row = json.loads(proc.stdout.splitlines()[0])
     assert row["user"] == user and row["explanations"]["pair"] == mt.explain([user], [item], no_repeat=True)[0]
     pairs = tmp_path / "pairs.csv"
     pairs.write_text(f"user,item\n{user},{item}\nnew-user,{item}\n")
-    proc = _cli("explain", str(tmp_path / "mt"), "--pairs", str(pairs), cwd=tmp_path)
+    proc = run_cli("explain", str(tmp_path / "mt"), "--pairs", str(pairs), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert f"{user} → {item}" in proc.stdout and "new-user (new user)" in proc.stdout and "  MT-I: " in proc.stdout
     pairs.write_text(f"user,item\n{user},{item}\n,{item}\n")
-    proc = _cli("explain", str(tmp_path / "mt"), "--pairs", str(pairs), cwd=tmp_path)
+    proc = run_cli("explain", str(tmp_path / "mt"), "--pairs", str(pairs), cwd=tmp_path)
     assert proc.returncode == 2 and proc.stderr.startswith("error:") and ":3: field 'user': missing user id" in proc.stderr
-    proc = _cli("explain", str(tmp_path / "mt"), "--user", user, "--item", item, "--why", cwd=tmp_path)
+    proc = run_cli("explain", str(tmp_path / "mt"), "--user", user, "--item", item, "--why", cwd=tmp_path)
     assert proc.returncode == 0 and "= item baseline" in proc.stdout and "text prior and rest" in proc.stdout
-    proc = _cli("explain", str(tmp_path / "mt"), "--user", user, "--item", "nothing", cwd=tmp_path)
+    proc = run_cli("explain", str(tmp_path / "mt"), "--user", user, "--item", "nothing", cwd=tmp_path)
     assert proc.returncode == 2 and "unknown item 'nothing'" in proc.stderr and "Traceback" not in proc.stderr
 
 
@@ -136,3 +130,46 @@ def test_why_splits_mt_ratings_over_the_users_past_ratings(mt, split):
     assert parts["n_other"] == sum(u == user for u in split.train.users) - len(parts["because"])
     assert new["rating_split"] is None  # a new user has no past ratings
     assert "rating_split" not in explain_pairs(mt, [user], [item])[0]
+
+
+@pytest.mark.parametrize("name", ["context-als", "pmf"])
+def test_why_splits_an_als_rating_models_ratings_over_the_given_history(split, name):
+    from whyrec.errors import WhyrecError
+    from whyrec.rating import make_model
+
+    model = make_model(name, factors=4).fit(split.train)
+    user, item = split.train.users[0], split.train.items[-1]
+    row, = explain_pairs(model, [user], [item], why=True, history=split.train)
+    parts = row["rating_split"]
+    assert row["explanations"] == {} and row["predicted_rating"] == pytest.approx(model.predict([user], [item])[0])
+    assert parts["baseline"] + sum(b["contribution"] for b in parts["because"]) + parts["other_ratings"] + \
+        parts["rest"] == pytest.approx(parts["score"])
+    past = {i for u, i in zip(split.train.users, split.train.items) if u == user}
+    assert {b["item"] for b in parts["because"]} <= past
+    assert abs(parts["rest"]) < 0.05 * (1 + abs(parts["score"]))  # no text prior: only ALS's last-sweep lag
+    with pytest.raises(ConfigError, match="keeps no training data"):
+        explain_pairs(model, [user], [item], why=True)
+    with pytest.raises(ConfigError, match="predicts ratings only"):
+        explain_pairs(model, [user], [item])
+    with pytest.raises(WhyrecError, match="has no ratings in the data given"):
+        explain_pairs(model, [user], [item], why=True, history=split.test.take([]))
+
+
+def test_why_refuses_rating_models_that_are_not_als(split):
+    from whyrec.rating import make_model
+
+    model = make_model("bias-baseline").fit(split.train)
+    with pytest.raises(ConfigError, match="of ALS models"):
+        explain_pairs(model, [split.train.users[0]], [split.train.items[0]], why=True, history=split.train)
+
+
+def test_the_command_splits_an_als_models_ratings_given_its_data(split, tmp_path):
+    data = tmp_path / "reviews.csv"
+    Corpus.concat([split.train, split.valid, split.test]).reviews.to_csv(data, index=False)
+    assert run_cli("train", "context-als", "--data", str(data), "--out", str(tmp_path / "als")).returncode == 0
+    user, item = split.train.users[0], split.train.items[-1]
+    proc = run_cli("explain", str(tmp_path / "als"), "--user", user, "--item", item, "--why", "--data", str(data))
+    assert proc.returncode == 0, proc.stderr
+    assert "= item baseline" in proc.stdout and "; rest " in proc.stdout and "text prior" not in proc.stdout
+    assert_one_line_error(run_cli("explain", str(tmp_path / "als"), "--user", user, "--item", item, "--why"),
+                          "keeps no training data")

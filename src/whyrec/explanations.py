@@ -36,18 +36,21 @@ def explainers_of(model) -> list[str]:
 
 
 def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: str | None = None,
-                  method: str = "greedy", why: bool = False) -> list[dict]:
+                  method: str = "greedy", why: bool = False, history=None) -> list[dict]:
     """One row per pair: ``user``, ``item``, ``predicted_rating``, ``cold_start`` (the user is
     unknown to the model) and ``explanations`` (explainer → text).
 
     ``explainer`` is one of :func:`explainers_of`, ``"all"``, or None (MT-P; MT-I for an unseen
     user; PETER's own). ``method`` is greedy, sample or beam (beam: MT only). With ``why`` (MT),
     ``rating_split`` gives the predicted rating as the item's baseline plus the contributions of
-    the user's past ratings (:mod:`whyrec.rating.attribution`; None for a new user)."""
+    the user's past ratings (:mod:`whyrec.rating.attribution`; None for a new user).
+
+    A rating model writes no text; an ALS one (``context-als``, ``pmf``) still explains its
+    ratings with ``why``, given ``history``: the Corpus it was trained on (:func:`splits_of_als`)."""
     users, items = list(users), list(items)
     names = explainers_of(model)
     if not names:
-        raise ConfigError(f"{type(model).__name__} predicts ratings only; explanations need an MT or PETER bundle")
+        return _rated_pairs(model, users, items, why, history)
     if len(users) != len(items):
         raise WhyrecError(f"as many users as items are needed ({len(users)} != {len(items)})")
     if method not in METHODS:
@@ -82,6 +85,29 @@ def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: 
     return rows
 
 
+def _rated_pairs(model, users: list[str], items: list[str], why: bool, history) -> list[dict]:
+    """:func:`explain_pairs` for a rating model: its ratings, split over past ratings with ``why``."""
+    name = type(model).__name__
+    if not why:
+        raise ConfigError(f"{name} predicts ratings only; explanations need an MT or PETER bundle (an ALS "
+                          "model's ratings can be split over the user's past ratings: --why with --data)")
+    if history is None:
+        raise ConfigError(f"{name} keeps no training data: give the data it was trained on (--data) to split "
+                          "its ratings over the user's past ratings")
+    if len(users) != len(items):
+        raise WhyrecError(f"as many users as items are needed ({len(users)} != {len(items)})")
+    for item in items:
+        if item not in model.item_map:
+            raise UnknownIdError(f"unknown item '{item}'")
+    ratings = model.predict(users, items)
+    rows = []
+    for user, item, rating in zip(users, items, ratings):
+        cold = user not in model.user_map
+        rows.append({"user": user, "item": item, "predicted_rating": float(rating), "cold_start": cold,
+                     "explanations": {}, "rating_split": None if cold else splits_of_als(model, history, user, [item])[0]})
+    return rows
+
+
 def rating_split(mt, user: str, item: str, top: int = 3) -> dict:
     """MT's predicted rating of (``user``, ``item``) before clipping (``score``) as ``baseline``
     (μ + b_i), plus the ``top`` largest contributions of the user's training ratings
@@ -92,14 +118,37 @@ def rating_split(mt, user: str, item: str, top: int = 3) -> dict:
 
 def rating_splits(mt, user: str, items: Sequence[str], top: int = 3) -> list[dict]:
     """:func:`rating_split` for several items of one user at once."""
-    from whyrec.rating.attribution import attribute_ratings
-
     u = mt.user_map.index(user)
     mine = np.flatnonzero(mt.data.rec_user == u)
     rated = [mt.item_map.ids[i] for i in mt.data.rec_item[mine].tolist()]
-    titles = getattr(mt, "item_titles", {}) or {}
+    return _splits(mt.als, user, items, rated, np.asarray(mt.train_ratings)[mine], getattr(mt, "item_titles", {}), top)
+
+
+def splits_of_als(model, history, user: str, items: Sequence[str], top: int = 3) -> list[dict]:
+    """:func:`rating_splits` for a fitted ALS rating model (``context-als``, ``pmf``), which keeps
+    no training data: ``history`` is the Corpus it was fitted on, where the user's past ratings
+    are read (implicit's ``explain`` takes the user's items from its caller the same way)."""
+    from whyrec.rating import ContextAwareALS
+
+    if not isinstance(model, ContextAwareALS):
+        raise ConfigError(f"the rating split is of ALS models (context-als, pmf, MT), not {type(model).__name__}")
+    if user not in model.user_map:
+        raise UnknownIdError(f"unknown user '{user}': a rating of a new user has no past ratings to split over")
+    mine = np.flatnonzero(np.asarray(history.users) == user)
+    if not len(mine):
+        raise WhyrecError(f"'{user}' has no ratings in the data given as the model's training data; "
+                          "pass the data (and split) it was trained on")
+    rated = [history.items[k] for k in mine.tolist()]
+    titles = {i: history.item_title(i) for i in set(rated)}
+    return _splits(model, user, items, rated, np.asarray(history.ratings)[mine], titles, top)
+
+
+def _splits(als, user: str, items: Sequence[str], rated: list[str], ratings, titles: dict, top: int) -> list[dict]:
+    from whyrec.rating.attribution import attribute_ratings
+
+    titles = titles or {}
     out = []
-    for split in attribute_ratings(mt.als, user, items, rated, np.asarray(mt.train_ratings)[mine]):
+    for split in attribute_ratings(als, user, items, rated, ratings):
         because = [{"item": i, "title": titles.get(i) or None, "rating": r, "contribution": c}
                    for i, r, c in split.top(top)]
         others = split.contributions[top:]

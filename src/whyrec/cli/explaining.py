@@ -95,15 +95,21 @@ def align(
 
 @app.command("explain")
 def explain(
-    bundle: Path = typer.Argument(..., help="MT or PETER/PETER+ bundle written by `whyrec train` (or `align`)."),
+    bundle: Path = typer.Argument(..., help="MT or PETER/PETER+ bundle written by `whyrec train` (or `align`); "
+                                  "or an ALS rating model's (context-als, pmf) with --why and --data."),
     user: Optional[list[str]] = typer.Option(None, "--user", help="User id (repeatable, paired with --item)."),
     item: Optional[list[str]] = typer.Option(None, "--item", help="Item id (repeatable, paired with --user)."),
     pairs: Optional[Path] = typer.Option(None, "--pairs", help="CSV/TSV file with 'user' and 'item' columns."),
     explainer: Optional[str] = typer.Option(None, "--explainer", help="MT: user, item, pair or all (default: pair; "
                                             "item for a user the model has never seen)."),
     method: str = typer.Option("greedy", help="Decoding: greedy, sample, or beam (MT)."),
-    why: bool = typer.Option(False, "--why", help="MT: also split the predicted rating into the item's baseline "
-                             "and the contributions of the user's past ratings."),
+    why: bool = typer.Option(False, "--why", help="MT or an ALS rating model: also split the predicted rating into "
+                             "the item's baseline and the contributions of the user's past ratings."),
+    data: Optional[Path] = typer.Option(None, "--data", help="ALS rating models with --why: the data the model was "
+                                        "trained on, where the users' past ratings are read (its train part)."),
+    split: Optional[Path] = typer.Option(None, "--split", help="With --data: split folder (default: <data>/1 when "
+                                         "present)."),
+    seed: int = typer.Option(0, help="With --data: seed of the random split when no split folder is used."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per pair instead of text."),
     device: str = typer.Option("cpu", "--device", help="torch device: cpu, cuda, cuda:N, mps, auto."),
 ) -> None:
@@ -122,7 +128,8 @@ def explain(
         users, items = list(user or []), list(item or [])
         if not users or len(users) != len(items):
             raise ConfigError(f"give as many --user as --item (got {len(users)} and {len(items)}), or --pairs FILE")
-    rows = explain_pairs(load_bundle(bundle, device), users, items, explainer, method, why=why)
+    history = split_of(data, split, seed).train if data is not None else None
+    rows = explain_pairs(load_bundle(bundle, device), users, items, explainer, method, why=why, history=history)
     con = console()
     for row in rows:
         if as_json:
@@ -133,12 +140,13 @@ def explain(
         for name, text in row["explanations"].items():
             con.print(f"  {EXPLAINER_LABELS[name]}: {text}", highlight=False)
         if row.get("rating_split"):
-            split = row["rating_split"]
+            account = row["rating_split"]
             because = ", ".join(f"{_short(b['title'] or b['item'])} {b['rating']:g}★ ({b['contribution']:+.2f})"
-                                for b in split["because"])
-            others = f"; your {split['n_other']} other ratings {split['other_ratings']:+.2f}" if split["n_other"] else ""
-            con.print(f"  rating {split['score']:.2f} = item baseline {split['baseline']:.2f}; your ratings of "
-                      f"{because}{others}; text prior and rest {split['rest']:+.2f}", highlight=False)
+                                for b in account["because"])
+            others = f"; your {account['n_other']} other ratings {account['other_ratings']:+.2f}" if account["n_other"] else ""
+            rest = "text prior and rest" if row["explanations"] else "rest"
+            con.print(f"  rating {account['score']:.2f} = item baseline {account['baseline']:.2f}; your ratings of "
+                      f"{because}{others}; {rest} {account['rest']:+.2f}", highlight=False)
 
 
 def _short(text: str, limit: int = 40) -> str:
