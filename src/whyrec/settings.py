@@ -44,6 +44,11 @@ def fraction(closed_top: bool = False) -> Rule:
     return Rule(lambda v: 0 <= v < 1, "in [0, 1)")
 
 
+def whole_number(low: int) -> Rule:
+    """An int (not a bool) of at least ``low``: for list elements, which the type check does not see."""
+    return Rule(lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= low, f"a whole number ≥ {low}")
+
+
 def one_of(*choices: str) -> Rule:
     return Rule(lambda v: v in choices, "one of " + ", ".join(repr(c) for c in choices))
 

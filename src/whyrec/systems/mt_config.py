@@ -8,7 +8,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from whyrec.errors import ConfigError
-from whyrec.settings import Rule, above, at_least, check_settings, fraction, one_of
+from whyrec.settings import above, at_least, check_settings, each, fraction, one_of, whole_number
 
 VARIANTS = ("user", "item", "pair")
 
@@ -109,8 +109,7 @@ _RULES = {
     "dropout": fraction(),
     "word_vectors": one_of("auto", "glove", "random"),
     "encoder": one_of("document", "embedding"),
-    "d_widths": Rule(lambda v: len(v) > 0 and all(isinstance(w, int) and not isinstance(w, bool) and w >= 1 for w in v),
-                     "a non-empty list of whole numbers, each at least 1"),
+    "d_widths": each(whole_number(1)),
 }
 
 
