@@ -134,3 +134,40 @@ def test_a_peter_bundle_is_served_beside_mt(served_bundles, peter_bundle):
     assert cold["cold_start"] and len(cold["items"]) == 3 and "explanation" not in cold["items"][0]
     one = c.post("/explain", json={"user": user, "item": split.train.items[1], "bundle": "planted-peter"}).json()
     assert one["explainer"] == "peter+" and one["explanation"]
+
+
+def test_a_rating_bundle_served_with_and_without_its_training_data(served_bundles, tmp_path):
+    import numpy as np
+
+    from whyrec.bundle import save_bundle
+    from whyrec.rating import ContextAwareALS
+
+    _, bias_folder, split = served_bundles
+    save_bundle(ContextAwareALS(factors=4).fit(split.train), tmp_path / "planted-als")
+    bare = TestClient(create_app([ServedSystem.from_folder(tmp_path / "planted-als")]))
+    told = TestClient(create_app([ServedSystem.from_folder(tmp_path / "planted-als", history=split.train)]))
+    assert bare.get("/api/bundles").json()[0]["history"] is False
+    user = split.train.users[0]
+    seen = {i for u, i in zip(split.train.users, split.train.items) if u == user}
+    everything = bare.get(f"/users/{user}/recommendations", params={"k": 20}).json()["items"]
+    assert seen & {i["item"] for i in everything}  # without the data its past items come back
+    assert "rating_split" not in everything[0]
+    body = told.get(f"/users/{user}/recommendations", params={"k": 5}).json()
+    assert not seen & {i["item"] for i in body["items"]}
+    for entry in body["items"]:
+        split_ = entry["rating_split"]
+        assert {b["item"] for b in split_["because"]} <= seen
+        assert split_["baseline"] + sum(b["contribution"] for b in split_["because"]) + split_["other_ratings"] + \
+            split_["rest"] == pytest.approx(split_["score"])
+    assert {h["item"] for h in told.get(f"/users/{user}/history").json()["history"]} == seen
+    one = told.post("/explain", json={"user": user, "item": body["items"][0]["item"]}).json()
+    assert one["rating_split"]["score"] == pytest.approx(body["items"][0]["rating_split"]["score"])
+    # cold start: the best items on average without the data, the most rated ones with it
+    cold_body = bare.get("/users/someone-new/recommendations", params={"k": 5}).json()
+    assert cold_body["cold_start_items"] == "highest predicted rating"
+    cold = cold_body["items"]
+    ratings = [i["predicted_rating"] for i in cold]
+    assert ratings == sorted(ratings, reverse=True)
+    counts = {i: n for i, n in zip(*np.unique(split.train.items, return_counts=True))}
+    popular = [i["item"] for i in told.get("/users/someone-new/recommendations", params={"k": 5}).json()["items"]]
+    assert [counts[i] for i in popular] == sorted(counts.values(), reverse=True)[:5]

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (app, console, default_split_dir, load_reviews, make_split, print_table,
+from whyrec.cli.common import (app, console, default_split_dir, load_reviews, make_split, print_table, split_of,
                                valid_rmse_text)
 
 
@@ -20,6 +20,12 @@ def serve(
     threads: int = typer.Option(1, help="torch CPU threads."),
     device: str = typer.Option("cpu", "--device", help="torch device of the MT / PETER bundles: cpu, cuda, cuda:N, "
                                "mps, auto."),
+    data: Optional[Path] = typer.Option(None, "--data", help="For rating-model bundles, which keep no training data: "
+                                        "the data they were trained on (its train part), so that users' past items "
+                                        "are not recommended again and ALS ratings are split over them."),
+    split: Optional[Path] = typer.Option(None, "--split", help="With --data: split folder (default: <data>/1 when "
+                                         "present)."),
+    seed: int = typer.Option(0, help="With --data: seed of the random split when no split folder is used."),
 ) -> None:
     """Serve recommendations with explanations over HTTP, and the web page at /."""
     import torch
@@ -30,7 +36,8 @@ def serve(
     from whyrec.serve.systems import ServedSystem
 
     torch.set_num_threads(threads)
-    systems = [ServedSystem.from_folder(b, cache, resolve_device(device)) for b in bundles]
+    history = split_of(data, split, seed).train if data is not None else None
+    systems = [ServedSystem.from_folder(b, cache, resolve_device(device), history) for b in bundles]
     names = [s.name for s in systems]
     if len(set(names)) != len(names):
         from whyrec.errors import ConfigError

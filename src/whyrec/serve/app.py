@@ -216,7 +216,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
         items, scores, cold = s.recommend(user, k)
         chosen = explainers_for(s, explainer, cold)
         texts = {e: s.explain(e, [user] * len(items), items) for e in chosen}
-        splits = s.rating_splits(user, items) if s.is_mt and not cold and items else None
+        splits = s.rating_splits(user, items) if s.splits_ratings and not cold and items else None
         out = []
         for n, (item, score) in enumerate(zip(items, scores.tolist())):
             entry = {"item": item, "title": s.titles.get(item), "predicted_rating": round(float(score), 4)}
@@ -228,7 +228,10 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
             if splits is not None:
                 entry["rating_split"] = splits[n]
             out.append(entry)
-        return {"user": user, "bundle": s.name, "cold_start": cold, "k": k, "items": out}
+        body = {"user": user, "bundle": s.name, "cold_start": cold, "k": k, "items": out}
+        if cold:  # what a user without a past is shown
+            body["cold_start_items"] = "most rated" if s.has_history else "highest predicted rating"
+        return body
 
     @app.post("/explain")
     def explain(request: ExplainRequest) -> dict:
@@ -245,7 +248,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
         if chosen:
             text = s.explain(chosen[0], [request.user], [request.item])[0]
             out.update(explainer=chosen[0], explanation=text, features=s.mentioned_features(text))
-        if s.is_mt and not cold:  # the predicted rating itself, split over the user's past ratings
+        if s.splits_ratings and not cold:  # the predicted rating itself, split over the user's past ratings
             out["rating_split"] = s.rating_splits(request.user, [request.item], top=3)[0]
         return out
 

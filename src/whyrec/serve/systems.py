@@ -17,7 +17,8 @@ import numpy as np
 from whyrec.bundle import load_bundle
 from whyrec.data.readers import clean_html
 from whyrec.errors import UnknownIdError
-from whyrec.explanations import EXPLAINER_LABELS, explainers_of, generate, is_mt, rating_splits
+from whyrec.explanations import EXPLAINER_LABELS, explainers_of, generate, is_mt, rating_splits, splits_of_als
+from whyrec.rating import ContextAwareALS
 
 SCORE_CACHE_BYTES = 256 * 2**20
 class LRUCache:
@@ -114,9 +115,15 @@ class BatchingExplainer:
 class ServedSystem:
     """One loaded bundle and the operations the API needs."""
 
-    def __init__(self, name: str, model, cache_size: int = 20000) -> None:
+    def __init__(self, name: str, model, cache_size: int = 20000, history=None) -> None:
+        """``history``: for a rating model, which keeps no training data, the Corpus it was trained
+        on — its users' past items are then left out of their recommendations, cold starts get the
+        most rated items, and an ALS model's ratings are split over the past ratings. Without it
+        a rating model's users have no known past and cold starts get the best items on average
+        (μ + b_i). MT and PETER carry their own."""
         self.name = name
         self.model = model
+        self.has_history = True
         self.cache = LRUCache(cache_size)
         self.is_mt = is_mt(model)
         self.is_peter = type(model).__name__ == "Peter"
@@ -138,11 +145,22 @@ class ServedSystem:
             raw_titles = model.item_titles
             self.features = set(model.feature_words)
         else:
-            self.rating = model
-            self.history_items = [np.zeros(0, dtype=np.int64) for _ in model.user_map.ids]
-            self.history_ratings = [np.zeros(0) for _ in model.user_map.ids]
-            self.popularity = np.zeros(len(model.item_map.ids))
-            raw_titles, self.features = {}, set()
+            self.rating, self.features, raw_titles = model, set(), {}
+            if history is not None:
+                u, i = model.user_map.lookup(history.users), model.item_map.lookup(history.items)
+                known = (u >= 0) & (i >= 0)  # records of other data, or dropped before fitting, are not its past
+                self._set_history(u[known], i[known], np.asarray(history.ratings)[known], len(model.user_map),
+                                  len(model.item_map))
+                raw_titles = {item: title for item in model.item_map.ids if (title := history.item_title(item))}
+            else:
+                self.has_history = False
+                self.history_items = [np.zeros(0, dtype=np.int64) for _ in model.user_map.ids]
+                self.history_ratings = [np.zeros(0) for _ in model.user_map.ids]
+                # what the model predicts for a user it has never seen (the empty id is no user's)
+                self.popularity = np.asarray(model.predict([""] * len(model.item_map), model.item_map.ids))
+        # the predicted rating split over the user's past ratings (whyrec.rating.attribution)
+        self.splits_ratings = self.is_mt or (self.has_history and isinstance(model, ContextAwareALS))
+        self._history_corpus = history
         # cleaned again: bundles written before the reader dropped cut-off tags carry them
         self.titles = {item: title for item, raw in raw_titles.items() if (title := clean_html(raw))}
         self.batcher = BatchingExplainer(self._generate)
@@ -165,15 +183,18 @@ class ServedSystem:
         return generate(self.model, explainer, users, items)
 
     @classmethod
-    def from_folder(cls, folder: str | Path, cache_size: int = 20000, device: str = "cpu") -> "ServedSystem":
-        """Load a bundle (a neural one onto ``device``); it is served under its folder's name."""
-        return cls(Path(folder).resolve().name, load_bundle(folder, device), cache_size)
+    def from_folder(cls, folder: str | Path, cache_size: int = 20000, device: str = "cpu",
+                    history=None) -> "ServedSystem":
+        """Load a bundle (a neural one onto ``device``); it is served under its folder's name.
+        ``history`` is used by rating models only (see the constructor)."""
+        return cls(Path(folder).resolve().name, load_bundle(folder, device), cache_size, history)
 
     # --- queries ---------------------------------------------------------------------------------
     def describe(self) -> dict:
         return {"name": self.name, "users": len(self.user_ids), "items": len(self.item_ids),
                 "explainers": [{"id": e, "label": EXPLAINER_LABELS[e]} for e in self.explainers],
-                "kind": "mt" if self.is_mt else ("peter" if self.is_peter else type(self.model).__name__)}
+                "kind": "mt" if self.is_mt else ("peter" if self.is_peter else type(self.model).__name__),
+                "history": self.has_history}
 
     def search_users(self, query: str, limit: int) -> list[dict]:
         q = query.lower()
@@ -223,13 +244,18 @@ class ServedSystem:
         return out
 
     def rating_splits(self, user: str, items: list[str], top: int = 2) -> list[dict]:
-        """MT: each predicted rating split over ``user``'s past ratings
-        (:func:`whyrec.explanations.rating_splits`), cached with the explanations."""
+        """MT, or an ALS rating model served with its history: each predicted rating split over
+        ``user``'s past ratings (:func:`whyrec.explanations.rating_splits`), cached with the explanations."""
         keys = [("rating-split", top, user, i) for i in items]
         out = [self.cache.get(key) for key in keys]
         missing = [n for n, split in enumerate(out) if split is None]
+        if missing and not self.is_mt and not len(self.history_items[self.rating.user_map.index(user)]):
+            return [None] * len(items)  # no past ratings in the history given: nothing to split over
         if missing:
-            for n, split in zip(missing, rating_splits(self.model, user, [items[n] for n in missing], top)):
+            wanted = [items[n] for n in missing]
+            splits = rating_splits(self.model, user, wanted, top) if self.is_mt else \
+                splits_of_als(self.model, self._history_corpus, user, wanted, top)
+            for n, split in zip(missing, splits):
                 out[n] = split
                 self.cache.put(keys[n], split)
         return out

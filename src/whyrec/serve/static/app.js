@@ -61,8 +61,10 @@ async function showUser(user) {
     if (request !== state.request) return;
     renderHistory(history);
     renderCards(recs);
+    const explained = recs.items.some((item) => (item.explanations || []).length);
     $("status").innerHTML = recs.cold_start
-      ? `<span class="cold">${escapeHtml(user)} is new here: popular items with item-side explanations.</span>`
+      ? `<span class="cold">${escapeHtml(user)} is new here: the ${recs.cold_start_items} items` +
+        `${explained ? ", with item-side explanations" : ""}.</span>`
       : `${recs.items.length} recommendations for ${escapeHtml(user)}.`;
   } catch (error) {
     if (request === state.request) $("status").textContent = `Error: ${error.message}`;
