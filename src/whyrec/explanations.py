@@ -1,6 +1,8 @@
 """Predicted ratings with their explanations for given (user, item) pairs, from any trained
 system that writes explanations (MT, PETER/PETER+): what ``whyrec explain`` prints; and the
 explanation metrics of such a system on a test set (what ``whyrec evaluate`` adds for it).
+MT's ratings, and those of an ALS rating model given the data it was trained on, are also
+split over the user's past ratings (:mod:`whyrec.rating.attribution`).
 
 MT explains a user it has never seen from the item side (its default explainer for such a user
 is MT-I); PETER has no embedding for an unseen user and refuses one. An unknown item is refused
