@@ -178,7 +178,7 @@ def generate(model, explainer: str, users: list[str], items: list[str], method: 
     return model.explain(users, items, features, method=method)
 
 
-def score_explanations(model, test, features, train=None) -> tuple[int, dict[str, dict[str, float]]]:
+def score_explanations(model, test, features, train=None, judge=None) -> tuple[int, dict[str, dict[str, float]]]:
     """(records scored, {explainer: scores}) on the ``test`` records whose user and item the
     system knows, against each record's extracted explanation sentence (``features``: the
     extracted quadruples; PETER+ is fed each record's extracted feature word, as in the PETER
@@ -190,7 +190,8 @@ def score_explanations(model, test, features, train=None) -> tuple[int, dict[str
       (:func:`whyrec.metrics.text.perplexity`; ``<eos>`` counted, as PETER does);
     * with ``train`` (a Corpus), ``acc5`` / ``acc3``: how often a sentiment judge trained on the
       train reviews reads the explanation as the system's own predicted rating
-      (:func:`whyrec.metrics.alignment.sentiment_accuracy`, the alignment measure of MMI).
+      (:func:`whyrec.metrics.alignment.sentiment_accuracy`, the alignment measure of MMI); or
+      give the trained ``judge`` (a :class:`~whyrec.metrics.alignment.SentimentJudge`) itself.
     """
     from whyrec.align.pipeline import explain_records, feature_words, known_records
     from whyrec.explain.targets import explanation_targets
@@ -205,8 +206,8 @@ def score_explanations(model, test, features, train=None) -> tuple[int, dict[str
     references = explanation_targets(known, features, model.config.max_words)
     true_features = feature_words(known, features)
     feature_set = set(features["feature"]) if features is not None and len(features) else set()
-    judge, predicted = None, model.predict_corpus(known)
-    if train is not None and len(train):
+    predicted = model.predict_corpus(known)
+    if judge is None and train is not None and len(train):
         from whyrec.metrics.alignment import SentimentJudge
 
         judge = SentimentJudge().fit(list(train.texts), train.ratings)

@@ -87,3 +87,53 @@ def experiment_rating(
                         + ", ".join(p.name.split("/")[-1] for p in parts))
     folder = table.save(out)
     con.print(f"written to {folder}/ (results.md, results.csv, results.json, rmse.png)")
+
+
+@experiment_app.command("explain")
+def experiment_explain(
+    data: Path = typer.Option(..., "--data", help="Review file or folder."),
+    system: Optional[list[str]] = typer.Option(None, "--system", help="mt, peter or peter+ (repeatable; default: "
+                                               "all three)."),
+    mt: Optional[list[str]] = typer.Option(None, "--mt", help="An MT setting NAME=VALUE (see MTConfig)."),
+    peter: Optional[list[str]] = typer.Option(None, "--peter", help="A PETER setting NAME=VALUE (PeterConfig), for "
+                                              "peter and peter+."),
+    split: Optional[Path] = typer.Option(None, "--split", help="Split folder (default: <data>/1 when present)."),
+    seed: int = typer.Option(0, help="Seed of the random split when no split folder is used."),
+    out: Path = typer.Option(Path("runs/explain"), "--out", help="Folder for results.md/csv/json and rmse.png."),
+    threads: int = typer.Option(1, help="torch CPU threads."),
+    device: str = typer.Option("cpu", "--device", help="torch device: cpu, cuda, cuda:N, mps, auto."),
+) -> None:
+    """Compare explanation systems (MT-U/I/P, PETER, PETER+) on one split: ratings, text, alignment."""
+    import torch
+
+    from whyrec.data.features import split_features
+    from whyrec.devices import resolve_device
+    from whyrec.errors import ConfigError
+    from whyrec.explainer_experiment import compare_explainers
+    from whyrec.systems.mt import MTConfig, MultiTask
+    from whyrec.systems.peter import Peter, PeterConfig
+
+    torch.set_num_threads(threads)
+    device = resolve_device(device)
+    chosen = list(dict.fromkeys(system or ["mt", "peter", "peter+"]))
+    unknown = [s for s in chosen if s not in ("mt", "peter", "peter+")]
+    if unknown:
+        raise ConfigError(f"unknown system(s) {unknown}: use mt, peter or peter+")
+    mt_settings, peter_settings = parse_pairs(mt, "--mt"), parse_pairs(peter, "--peter")
+    built = {}  # settings are checked before any data is read
+    for name in chosen:
+        if name == "mt":
+            built["MT"] = MultiTask(MTConfig.from_dict({"device": device, **mt_settings}))
+        else:
+            use_feature = name == "peter+"
+            config = PeterConfig.from_dict({"device": device, **peter_settings, "use_feature": use_feature})
+            built["PETER+" if use_feature else "PETER"] = Peter(config)
+    parts = split_of(data, split, seed)
+    con = console()
+    con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
+    with con.status("extracting features") as status:
+        features = split_features(parts)
+        table = compare_explainers(parts, built, features, on_progress=lambda m: status.update(m))
+    con.print(f"explanation systems on {parts.name}\n{table.to_markdown()}", highlight=False)  # too wide for a box table
+    folder = table.save(out)
+    con.print(f"written to {folder}/ (results.md, results.csv, results.json, rmse.png)")

@@ -1,0 +1,77 @@
+"""Explanation systems side by side on one split: their ratings and their explanations, one row
+per explainer (MT-U, MT-I, MT-P, PETER, PETER+).
+
+    table = compare_explainers(split, {"MT": MultiTask(epochs=10), "PETER+": Peter(use_feature=True)},
+                               features)
+    print(table.to_markdown()); table.save("runs/explain")
+
+Each system is fitted on ``split.train`` (with ``split.valid`` for its model selection) and the
+extracted features, then scored on ``split.test``: RMSE and MAE of its ratings over every test
+record (clipped to the rating scale), and for each of its explainers the metrics of
+:func:`whyrec.explanations.score_explanations` on the test records whose user and item it knows
+— BLEU-1/4, ROUGE-1/2/L, USR, FMR, FCR, DIV, perplexity, and sentiment accuracy against the
+system's own predicted rating, read by one judge trained once on the train reviews. The rows
+form a :class:`whyrec.experiment.ResultsTable` (markdown, CSV, JSON, RMSE plot); its p-values
+are paired t-tests of each row's squared rating errors against the first row's. MT's three
+explainers share one rating model, so their rating columns are equal.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, Mapping
+
+import numpy as np
+
+from whyrec.data.split import Split
+from whyrec.errors import DataError
+from whyrec.experiment import ResultsTable, SystemResult
+from whyrec.metrics.rating import mae, paired_t_test, rmse
+
+EXPLANATION_METRICS = ["bleu1", "bleu4", "rouge1", "rouge2", "rougeL", "usr", "fmr", "fcr", "div", "ppl", "acc5",
+                       "acc3"]
+
+
+def compare_explainers(split: Split, systems: Mapping[str, object], features=None,
+                       on_progress: Callable[[str], None] | None = None) -> ResultsTable:
+    """Fit every system of ``systems`` (name → unfitted MT or PETER) on ``split`` and score it
+    (see the module docstring); ``features``: the extracted quadruples of the split's records."""
+    from whyrec.explanations import EXPLAINER_LABELS, explainers_of, score_explanations
+    from whyrec.metrics.alignment import SentimentJudge
+
+    if len(split.test) == 0:
+        raise DataError(f"split {split.name} has no test records to score")
+    if on_progress:
+        on_progress("training the sentiment judge on the train reviews")
+    judge = SentimentJudge().fit(list(split.train.texts), split.train.ratings)
+    test, low_high = split.test, split.test.rating_scale
+    rows: list[SystemResult] = []
+    for name, system in systems.items():
+        if on_progress:
+            on_progress(f"training {name}")
+        began = time.perf_counter()
+        system.fit(split.train, split.valid if len(split.valid) else None, features)
+        train_s = time.perf_counter() - began
+        if on_progress:
+            on_progress(f"scoring {name}")
+        began = time.perf_counter()
+        predicted = np.clip(system.predict_corpus(test), *low_high)
+        _, scores = score_explanations(system, test, features, judge=judge)
+        test_s = time.perf_counter() - began
+        rating = {"rmse": rmse(predicted, test.ratings), "mae": mae(predicted, test.ratings)}
+        names = explainers_of(system)
+        for explainer in names:
+            label = name if len(names) == 1 else (
+                EXPLAINER_LABELS[explainer] if name == "MT" else f"{name} {EXPLAINER_LABELS[explainer]}")
+            measured = {**rating, **{m: scores.get(explainer, {}).get(m, float("nan")) for m in EXPLANATION_METRICS},
+                        "train_s": train_s, "test_s": test_s}
+            rows.append(SystemResult(label, _settings(system), [measured], [(predicted - test.ratings) ** 2]))
+    reference = rows[0].system if len(rows) > 1 else None
+    for row in rows[1:]:
+        row.p_value = paired_t_test(row.squared_errors[0], rows[0].squared_errors[0])[1]
+    return ResultsTable(rows, ["rmse", "mae", *EXPLANATION_METRICS], reference, [split.name])
+
+
+def _settings(system) -> dict:
+    config = system.config
+    return config.to_dict() if hasattr(config, "to_dict") else dict(vars(config))

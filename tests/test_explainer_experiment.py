@@ -1,0 +1,50 @@
+"""Explanation systems side by side: one row per explainer, the scores of score_explanations."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from tests.cli.invoke import assert_one_line_error, run_cli
+from tests.systems.test_mt import TINY as MT_TINY
+from tests.systems.test_peter import TINY as PETER_TINY
+from whyrec.data import Corpus
+from whyrec.data.features import FeatureExtractor
+from whyrec.explainer_experiment import EXPLANATION_METRICS, compare_explainers
+from whyrec.explanations import score_explanations
+from whyrec.metrics.rating import rmse
+from whyrec.systems.mt import MultiTask
+from whyrec.systems.peter import Peter
+
+
+def test_one_row_per_explainer_with_the_scores_of_each(tiny_split, tmp_path):
+    split = tiny_split
+    features = FeatureExtractor(min_df=2).extract(Corpus.concat([split.train, split.valid, split.test]))
+    systems = {"MT": MultiTask(epochs=2, **MT_TINY), "PETER+": Peter(**{**PETER_TINY, "epochs": 3, "use_feature": True})}
+    table = compare_explainers(split, systems, features)
+    rows = {r.system: r.per_fold[0] for r in table.results}
+    assert list(rows) == ["MT-U", "MT-I", "MT-P", "PETER+"] and table.reference == "MT-U"
+    assert rows["MT-U"]["rmse"] == rows["MT-P"]["rmse"] != rows["PETER+"]["rmse"]  # one rating model per system
+    expected_rmse = rmse(np.clip(systems["PETER+"].predict_corpus(split.test), 1, 5), split.test.ratings)
+    assert rows["PETER+"]["rmse"] == pytest.approx(expected_rmse)
+    _, scores = score_explanations(systems["MT"], split.test, features, train=split.train)
+    assert {m: rows["MT-P"][m] for m in EXPLANATION_METRICS} == pytest.approx(scores["pair"], nan_ok=True)
+    assert table.results[1].p_value == pytest.approx(1.0) and table.results[3].p_value < 1.0
+    saved = json.loads((table.save(tmp_path / "run") / "results.json").read_text())
+    assert [s["system"] for s in saved["systems"]] == list(rows) and saved["systems"][0]["params"]["epochs"] == 2
+
+
+def test_the_command_compares_the_systems_it_is_given(tmp_path, tiny_split):
+    data = tmp_path / "reviews.csv"
+    Corpus.concat([tiny_split.train, tiny_split.valid, tiny_split.test]).reviews.to_csv(data, index=False)
+    mt = [f"--mt={k}={v}" for k, v in {**MT_TINY, "epochs": 1}.items() if k != "d_widths"]  # tuples are not JSON
+    proc = run_cli("experiment", "explain", "--data", str(data), "--system", "mt", "--system", "peter",
+                   *mt, "--peter", "epochs=1", "--peter", "emsize=16", "--peter", "ffn=32", "--out", str(tmp_path / "x"))
+    assert proc.returncode == 0, proc.stderr
+    assert "| MT-P |" in proc.stdout and "| PETER |" in proc.stdout and (tmp_path / "x" / "results.md").exists()
+    assert_one_line_error(run_cli("experiment", "explain", "--data", str(data), "--system", "gpt"),
+                          "unknown system(s) ['gpt']")
+    assert_one_line_error(run_cli("experiment", "explain", "--data", str(tmp_path / "absent.csv"), "--peter",
+                                  "dropout=2"), "PETER: dropout must be in [0, 1), got 2")
