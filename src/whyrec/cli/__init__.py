@@ -11,6 +11,7 @@
     whyrec serve BUNDLE...            HTTP API + web page
     whyrec experiment mt --data PATH  the MT paper's comparison (rating, text, discriminator)
     whyrec experiment rating --data P rating models over a dataset's fixed splits
+    whyrec experiment explain --data P explanation systems side by side on one split
     whyrec demo [--data PATH]         the main job: compare rating models, train MT, show explanations
 
 One module per group of commands (``data_commands``, ``training``, ``experiments``,
