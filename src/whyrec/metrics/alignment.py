@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections import Counter
 from pathlib import Path
 from typing import Sequence
@@ -77,10 +78,16 @@ class SentimentJudge:
         torch.manual_seed(self.seed)
         self.linear = torch.nn.Linear(x.shape[1], 5)
         opt = torch.optim.Adam(self.linear.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        # the cross-entropy gradient by hand: d/dlogits = (softmax − one-hot) / N, so dW = (Xᵀ G)ᵀ;
+        # with X and Xᵀ in CSR that is ~30× faster than autograd through a COO product
+        rows, rows_t = _csr(x), _csr(x.t().coalesce())
+        target = torch.nn.functional.one_hot(y, 5).to(torch.float32)
+        weight, bias = self.linear.weight, self.linear.bias
         for _ in range(self.epochs):
-            loss = torch.nn.functional.cross_entropy(self._logits(x), y)
-            opt.zero_grad()
-            loss.backward()
+            with torch.no_grad():
+                logits = torch.sparse.mm(rows, weight.t()) + bias
+                grad = (torch.softmax(logits, dim=1) - target) / len(y)
+                weight.grad, bias.grad = torch.sparse.mm(rows_t, grad).t().contiguous(), grad.sum(dim=0)
             opt.step()
         return self
 
@@ -109,6 +116,12 @@ class SentimentJudge:
         judge.linear = torch.nn.Linear(len(judge.index), 5)
         judge.linear.load_state_dict({"weight": tensors["weight"], "bias": tensors["bias"]})
         return judge
+
+
+def _csr(x: torch.Tensor) -> torch.Tensor:
+    with warnings.catch_warnings():  # "sparse CSR support is in beta": the product used here is not
+        warnings.simplefilter("ignore", UserWarning)
+        return x.to_sparse_csr()
 
 
 def sentiment_accuracy(judged: Sequence[int], ratings: Sequence[float]) -> dict[str, float]:
