@@ -106,6 +106,11 @@ def test_csv_unbalanced_quote_that_swallows_reviews_is_an_error(tmp_path):
     with pytest.raises(DataError, match=r"r\.csv:2: a quote opened on this line closes only on line 4, "
                                         r"and line 3 between them reads as a review"):
         load_corpus(path)
+    long = _csv(tmp_path, 'u0,i0,5,"starts here', *(f"u{k},i{k},4,fine {'x' * 60}" for k in range(1, 3000)),
+                'u9,i9,3,"closed" late', name="long.csv")
+    with pytest.raises(DataError, match=r"long\.csv:2: a quote opened on this line is still open on line \d+, where "
+                                        r"the text outgrew the csv module's field limit, and line 3"):
+        load_corpus(long)
     never_closed = _csv(tmp_path, "u1,i1,5,good", 'u2,i2,4,"fine thing', "u3,i3,3,ok", name="open.csv")
     with pytest.raises(DataError, match=r"open\.csv:3: a quote opened on this line is never closed"):
         load_corpus(never_closed)

@@ -267,9 +267,12 @@ def _csv_records(rows, feed: _LineFeed, path: Path, report: ValidationReport, st
         swallowed = next((start + k for k, line in enumerate(feed.row_lines[1:], 1)
                           if _reads_as_a_review(line, sep, width, where["rating"])), None)
         if swallowed is not None:
-            raise DataError(f"a quote opened on this line closes only on line {feed.next_line - 1}, and line "
-                            f"{swallowed} between them reads as a review of its own: close the quote, or "
-                            f"write a quote inside a quoted text as \"\"", path=path, line=start)
+            until = (f"is still open on line {feed.next_line - 1}, where the text outgrew the csv module's "
+                     "field limit," if problem and "field limit" in problem else
+                     f"closes only on line {feed.next_line - 1},")
+            raise DataError(f"a quote opened on this line {until} and line {swallowed} between them reads as a "
+                            f"review of its own: close the quote, or write a quote inside a quoted text as \"\"",
+                            path=path, line=start)
         if problem is not None:
             if strict:
                 raise DataError(f"malformed row: {problem}", path=path, line=start)
