@@ -173,3 +173,22 @@ def test_the_command_splits_an_als_models_ratings_given_its_data(split, tmp_path
     assert "= item baseline" in proc.stdout and "; rest " in proc.stdout and "text prior" not in proc.stdout
     assert_one_line_error(run_cli("explain", str(tmp_path / "als"), "--user", user, "--item", item, "--why"),
                           "keeps no training data")
+
+
+def test_mutual_information_of_the_explanations_with_the_rating_and_the_feature(mt, split):
+    from whyrec.align.mine import MINEConfig
+    from whyrec.align.pipeline import sentence_encoder
+    from whyrec.data.features import FeatureExtractor
+    from whyrec.explanations import score_explanations
+    from whyrec.metrics.alignment import normalised_rating_mi
+
+    features = FeatureExtractor(min_df=2).extract(Corpus.concat([split.train, split.valid, split.test]))
+    encoder = sentence_encoder("words", mt.vocab)
+    _, scores = score_explanations(mt, split.test, features, encoder=encoder)
+    known = split.test.take([n for n, (u, i) in enumerate(zip(split.test.users, split.test.items))
+                             if u in mt.user_map and i in mt.item_map])
+    texts = mt.explain(known.users, known.items, variant="pair")
+    expected = normalised_rating_mi(encoder.encode(texts), mt.predict_corpus(known),
+                                    MINEConfig(hidden=100, lr=1e-3, batch_size=256, epochs=100))
+    assert scores["pair"]["mi_rating"] == pytest.approx(expected)
+    assert np.isfinite(scores["pair"]["mi_feature"]) and "acc5" not in scores["pair"]

