@@ -44,6 +44,10 @@ def test_the_command_compares_the_systems_it_is_given(tmp_path, tiny_split):
                    *mt, "--peter", "epochs=1", "--peter", "emsize=16", "--peter", "ffn=32", "--out", str(tmp_path / "x"))
     assert proc.returncode == 0, proc.stderr
     assert "| MT-P |" in proc.stdout and "| PETER |" in proc.stdout and (tmp_path / "x" / "results.md").exists()
+    assert "mi_rating" not in proc.stdout
+    with_mi = run_cli("experiment", "explain", "--data", str(data), "--system", "peter", "--peter", "epochs=1",
+                      "--mi", "--encoder", "words", "--out", str(tmp_path / "y"))
+    assert with_mi.returncode == 0 and "| mi_rating | mi_feature |" in with_mi.stdout, with_mi.stderr
     assert_one_line_error(run_cli("experiment", "explain", "--data", str(data), "--system", "gpt"),
                           "unknown system(s) ['gpt']")
     assert_one_line_error(run_cli("experiment", "explain", "--data", str(tmp_path / "absent.csv"), "--peter",

@@ -32,10 +32,11 @@ EXPLANATION_METRICS = ["bleu1", "bleu4", "rouge1", "rouge2", "rougeL", "usr", "f
                        "acc3"]
 
 
-def compare_explainers(split: Split, systems: Mapping[str, object], features=None,
+def compare_explainers(split: Split, systems: Mapping[str, object], features=None, encoder=None,
                        on_progress: Callable[[str], None] | None = None) -> ResultsTable:
     """Fit every system of ``systems`` (name → unfitted MT or PETER) on ``split`` and score it
-    (see the module docstring); ``features``: the extracted quadruples of the split's records."""
+    (see the module docstring); ``features``: the extracted quadruples of the split's records.
+    With a sentence ``encoder``, the table also has MMI's ``mi_rating`` and ``mi_feature``."""
     from whyrec.explanations import EXPLAINER_LABELS, explainers_of, score_explanations
     from whyrec.metrics.alignment import SentimentJudge
 
@@ -45,6 +46,7 @@ def compare_explainers(split: Split, systems: Mapping[str, object], features=Non
         on_progress("training the sentiment judge on the train reviews")
     judge = SentimentJudge().fit(list(split.train.texts), split.train.ratings)
     test, low_high = split.test, split.test.rating_scale
+    metrics = EXPLANATION_METRICS + (["mi_rating", "mi_feature"] if encoder is not None else [])
     rows: list[SystemResult] = []
     for name, system in systems.items():
         if on_progress:
@@ -56,20 +58,20 @@ def compare_explainers(split: Split, systems: Mapping[str, object], features=Non
             on_progress(f"scoring {name}")
         began = time.perf_counter()
         predicted = np.clip(system.predict_corpus(test), *low_high)
-        _, scores = score_explanations(system, test, features, judge=judge)
+        _, scores = score_explanations(system, test, features, judge=judge, encoder=encoder)
         test_s = time.perf_counter() - began
         rating = {"rmse": rmse(predicted, test.ratings), "mae": mae(predicted, test.ratings)}
         names = explainers_of(system)
         for explainer in names:
             label = name if len(names) == 1 else (
                 EXPLAINER_LABELS[explainer] if name == "MT" else f"{name} {EXPLAINER_LABELS[explainer]}")
-            measured = {**rating, **{m: scores.get(explainer, {}).get(m, float("nan")) for m in EXPLANATION_METRICS},
+            measured = {**rating, **{m: scores.get(explainer, {}).get(m, float("nan")) for m in metrics},
                         "train_s": train_s, "test_s": test_s}
             rows.append(SystemResult(label, _settings(system), [measured], [(predicted - test.ratings) ** 2]))
     reference = rows[0].system if len(rows) > 1 else None
     for row in rows[1:]:
         row.p_value = paired_t_test(row.squared_errors[0], rows[0].squared_errors[0])[1]
-    return ResultsTable(rows, ["rmse", "mae", *EXPLANATION_METRICS], reference, [split.name])
+    return ResultsTable(rows, ["rmse", "mae", *metrics], reference, [split.name])
 
 
 def _settings(system) -> dict:

