@@ -45,3 +45,28 @@ def test_models_from_specs_reads_names_and_parameters():
                            (["pmf", "pmf"], "given twice")):
         with pytest.raises(ConfigError, match=message):
             models_from_specs(specs)
+
+
+def test_ranking_columns_score_the_top_k_of_unrated_items(planted):
+    import pytest
+
+    from whyrec.experiment import top_k_lists
+    from whyrec.metrics.ranking import ndcg_at_k, recall_at_k
+    from whyrec.rating import PMF
+
+    split = ratio_split(planted.corpus, seed=0)
+    table = Experiment(split, {"avg": GlobalAverage(), "pmf": PMF(factors=4)}, top_k=5).run()
+    assert table.metrics == ["rmse", "mae", "precision@5", "recall@5", "hr@5", "mrr@5", "ndcg@5"]
+    model = PMF(factors=4).fit(split.train, split.valid)
+    users, ranked, relevant = top_k_lists(model, split, 5)
+    row = table.results[1].per_fold[0]
+    assert row["ndcg@5"] == pytest.approx(ndcg_at_k(ranked, relevant, 5))
+    assert row["recall@5"] == pytest.approx(recall_at_k(ranked, relevant, 5))
+    seen = {(u, i) for u, i in zip(split.train.users, split.train.items)}
+    assert sorted(users) == sorted({u for u, r in zip(split.test.users, split.test.ratings) if r >= 4})
+    assert all(len(top) == 5 for top in ranked)
+    assert all(rel == {i for u, i, r in zip(split.test.users, split.test.items, split.test.ratings) if u == user and r >= 4}
+               for user, rel in zip(users, relevant))
+    assert not any((u, i) in seen for u, top in zip(users, ranked) for i in top)  # train items are never ranked
+    scores = model.predict([users[0]] * 5, ranked[0])
+    assert list(scores) == sorted(scores, reverse=True)

@@ -22,7 +22,8 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from whyrec.data.split import Split
-from whyrec.errors import DataError
+from whyrec.errors import ConfigError, DataError
+from whyrec.metrics.ranking import RANKING_METRICS
 from whyrec.metrics.rating import RATING_METRICS, paired_t_test
 
 
@@ -149,12 +150,17 @@ class Experiment:
         Clip predictions to the rating scale before scoring (the benchmarks do).
     reference : str, optional
         Name of the system the paired t-tests compare against (default: the first).
+    top_k : int, optional
+        Also rank, for every test user with a relevant test item (rated at least ``relevant_at``),
+        all the items the user did not rate in train by predicted rating, and score the top k
+        with :data:`whyrec.metrics.ranking.RANKING_METRICS` (columns ``ndcg@k``, ...).
     on_progress : callable(str), optional
         Called with a line of text before each fit (the CLI shows it).
     """
 
     def __init__(self, splits: Split | Sequence[Split], systems: Mapping[str, object],
                  metrics: Sequence[str] = ("rmse", "mae"), clamp: bool = True, reference: str | None = None,
+                 top_k: int | None = None, relevant_at: float = 4.0,
                  on_progress: Callable[[str], None] | None = None) -> None:
         self.splits = [splits] if isinstance(splits, Split) else list(splits)
         if not self.splits:
@@ -162,8 +168,12 @@ class Experiment:
         unknown = [m for m in metrics if m not in RATING_METRICS]
         if unknown:
             raise ValueError(f"unknown metric(s) {unknown}; known: {sorted(RATING_METRICS)}")
+        if top_k is not None and top_k < 1:
+            raise ConfigError(f"top_k must be at least 1, not {top_k}")
         self.systems = dict(systems)
-        self.metrics = list(metrics)
+        self.rating_metrics = list(metrics)
+        self.top_k, self.relevant_at = top_k, relevant_at
+        self.metrics = self.rating_metrics + ([f"{name}@{top_k}" for name in RANKING_METRICS] if top_k else [])
         self.clamp = clamp
         self.reference = reference if reference is not None else (next(iter(self.systems)) if len(self.systems) > 1 else None)
         self.on_progress = on_progress
@@ -186,7 +196,11 @@ class Experiment:
                 pred = model.predict(test.users, test.items)
                 test_s = time.perf_counter() - start
                 clamp = test.rating_scale if self.clamp else None
-                row = {m: RATING_METRICS[m](pred, test.ratings, clamp=clamp) for m in self.metrics}
+                row = {m: RATING_METRICS[m](pred, test.ratings, clamp=clamp) for m in self.rating_metrics}
+                if self.top_k:
+                    _, ranked, relevant = top_k_lists(model, split, self.top_k, self.relevant_at)
+                    row.update({f"{name}@{self.top_k}": metric(ranked, relevant, self.top_k)
+                                for name, metric in RANKING_METRICS.items()})
                 row.update(train_s=train_s, test_s=test_s)
                 results[name].per_fold.append(row)
                 clipped = np.clip(pred, *test.rating_scale) if self.clamp else pred
@@ -197,6 +211,31 @@ class Experiment:
                 if name != self.reference:
                     result.p_value = paired_t_test(np.concatenate(result.squared_errors), ref)[1]
         return ResultsTable(list(results.values()), self.metrics, self.reference, [s.name for s in self.splits])
+
+
+def top_k_lists(model, split: Split, k: int, relevant_at: float = 4.0) -> tuple[list[str], list[list[str]], list[set]]:
+    """(users, ranked, relevant) for the ranking metrics: for every test user with a test item rated at
+    least ``relevant_at``, the k items with the highest predicted rating among those the model
+    knows and the user did not rate in train (ties in item order), and the set of those test
+    items. Users without such an item are left out; none at all is a :class:`DataError`."""
+    test, train = split.test, split.train
+    relevant: dict[str, set] = {}
+    for user, item, rating in zip(test.users, test.items, test.ratings):
+        if rating >= relevant_at:
+            relevant.setdefault(user, set()).add(item)
+    if not relevant:
+        raise DataError(f"split {split.name}: no test rating reaches {relevant_at:g}, so nothing is relevant")
+    seen: dict[str, set] = {}
+    for user, item in zip(train.users, train.items):
+        seen.setdefault(user, set()).add(item)
+    items = np.asarray(model.item_map.ids, dtype=object)
+    ranked = []
+    for user in relevant:
+        scores = np.asarray(model.predict([user] * len(items), items), dtype=np.float64)
+        scores[[n for n, item in enumerate(items) if item in seen.get(user, ())]] = -np.inf
+        order = np.argsort(-scores, kind="stable")[:k]
+        ranked.append([items[n] for n in order if np.isfinite(scores[n])])
+    return list(relevant), ranked, list(relevant.values())
 
 
 DEFAULT_LADDER = ("global-average", "bias-baseline", "biased-mf", "pmf", "context-als")

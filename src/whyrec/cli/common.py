@@ -84,8 +84,13 @@ def split_of(data: Path, split: Path | None, seed: int, fmt: str | None = None):
 
 
 def print_table(table, title: str) -> None:
+    """A results table: boxed on a terminal; as markdown into a pipe or a file, where no width
+    squeezes the columns and the text can be pasted on."""
     from rich.table import Table
 
+    if not console().is_terminal:
+        console().print(f"{title}\n{table.to_markdown()}", highlight=False)
+        return
     view = Table(title=title, show_lines=False)
     for col in table.columns:
         view.add_column(col, justify="left" if col == "system" else "right")

@@ -57,11 +57,17 @@ def experiment_rating(
     seed: int = typer.Option(0, help="Seed of random splits."),
     reference: Optional[str] = typer.Option(None, "--reference", help="The model the paired t-tests compare with "
                                             "(default: the first)."),
+    top_k: Optional[int] = typer.Option(None, "--top-k", help="Also rank the items each test user did not rate "
+                                        "and report precision, recall, HR, MRR and nDCG at k."),
+    relevant_at: float = typer.Option(4.0, "--relevant-at", help="With --top-k: the rating from which a test "
+                                      "item counts as relevant."),
     out: Path = typer.Option(Path("runs/rating"), "--out", help="Folder for results.md/csv/json and rmse.png."),
     format: Optional[str] = typer.Option(None, "--format"),
 ) -> None:
-    """Compare rating models over the fixed splits of a dataset (or random folds): RMSE and MAE,
-    mean ± sd over splits, paired t-tests against a reference model."""
+    """Compare rating models over the fixed splits of a dataset (or random folds).
+
+    RMSE and MAE (with --top-k also ranking metrics), mean ± sd over splits, paired t-tests of
+    the squared errors against a reference model."""
     from whyrec.data import fixed_index_split, kfold_splits, ratio_split, split_folders
     from whyrec.errors import ConfigError
     from whyrec.experiment import Experiment, models_from_specs
@@ -81,7 +87,7 @@ def experiment_rating(
         parts = [ratio_split(corpus, seed=seed)]
     con = console()
     with con.status("training") as status:
-        table = Experiment(parts, systems, reference=reference,
+        table = Experiment(parts, systems, reference=reference, top_k=top_k, relevant_at=relevant_at,
                            on_progress=lambda msg: status.update(f"training: {msg}")).run()
     print_table(table, f"rating prediction on {corpus.name}, {len(parts)} split(s): "
                         + ", ".join(p.name.split("/")[-1] for p in parts))
@@ -146,6 +152,6 @@ def experiment_explain(
             vocab = Vocabulary.build(tokenize(t) for t in parts.train.texts) if encoder == "words" else None
             sentences = sentence_encoder(encoder, vocab)
         table = compare_explainers(parts, built, features, sentences, on_progress=lambda m: status.update(m))
-    con.print(f"explanation systems on {parts.name}\n{table.to_markdown()}", highlight=False)  # too wide for a box table
+    print_table(table, f"explanation systems on {parts.name}")
     folder = table.save(out)
     con.print(f"written to {folder}/ (results.md, results.csv, results.json, rmse.png)")
