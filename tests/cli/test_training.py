@@ -23,6 +23,8 @@ def test_stats_and_train_evaluate_round_trip(tmp_path, planted):
     assert evaluate.returncode == 0, evaluate.stderr
     rmse_train = train.stdout.split("test: RMSE ")[1].split()[0]
     assert f"RMSE {rmse_train}" in evaluate.stdout
+    ranked = json.loads(run_cli("evaluate", str(bundle), "--data", str(path), "--top-k", "5", "--json").stdout)
+    assert ranked["ranking"]["k"] == 5 and ranked["ranking"]["users"] > 0 and 0 <= ranked["ranking"]["ndcg"] <= 1
     assert_one_line_error(run_cli("align", str(bundle), "--data", str(path), "--out", str(tmp_path / "x")),
                           "MMI aligns an explanation generator")
 

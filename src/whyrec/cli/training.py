@@ -143,6 +143,10 @@ def evaluate(
                             "estimators over sentence embeddings (--encoder)."),
     encoder: str = typer.Option("minilm", "--encoder", help="With --mi: minilm (needs the mmi extra) or words "
                                 "(mean word vectors)."),
+    top_k: Optional[int] = typer.Option(None, "--top-k", help="Also rank the items each test user did not rate "
+                                        "and report precision, recall, HR, MRR and nDCG at k."),
+    relevant_at: float = typer.Option(4.0, "--relevant-at", help="With --top-k: the rating from which a test "
+                                      "item counts as relevant."),
 ) -> None:
     """Score a saved model on a split's test part: ratings, and explanations with their alignment.
 
@@ -164,6 +168,16 @@ def evaluate(
     unknown = int(sum(u not in estimator.user_map for u in test.users))
     report = {"system": estimator.name, "test_ratings": len(test), "rmse": rmse(pred, test.ratings),
               "mae": mae(pred, test.ratings), "unknown_users": unknown}
+    if top_k is not None:
+        from whyrec.errors import ConfigError
+        from whyrec.experiment import top_k_lists
+        from whyrec.metrics.ranking import RANKING_METRICS
+
+        if top_k < 1:
+            raise ConfigError(f"--top-k must be at least 1, not {top_k}")
+        users, ranked, relevant = top_k_lists(estimator, parts, top_k, relevant_at)
+        report["ranking"] = {"k": top_k, "relevant_at": relevant_at, "users": len(users),
+                             **{name: metric(ranked, relevant, top_k) for name, metric in RANKING_METRICS.items()}}
     if explainers_of(estimator):
         from whyrec.data.features import split_features
 
@@ -182,6 +196,11 @@ def evaluate(
     con = console()
     con.print(f"{estimator.name} on {len(test):,} test ratings: RMSE {report['rmse']:.4f}  "
               f"MAE {report['mae']:.4f}  ({unknown} with unknown users)")
+    if "ranking" in report:
+        r = report["ranking"]
+        con.print(f"  top {r['k']} of each test user's unrated items ({r['users']:,} users with a test item rated "
+                  f"≥ {r['relevant_at']:g}): " + "  ".join(f"{name} {r[name]:.4f}" for name in
+                                                          ("precision", "recall", "hr", "mrr", "ndcg")))
     if "explanations" in report and not report["explained_records"]:
         con.print("  explanations not scored: no test record has a user and an item the system knows "
                   "(is this the data it was trained on?)")
