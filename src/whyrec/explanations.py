@@ -123,7 +123,8 @@ def rating_splits(mt, user: str, items: Sequence[str], top: int = 3) -> list[dic
     u = mt.user_map.index(user)
     mine = np.flatnonzero(mt.data.rec_user == u)
     rated = [mt.item_map.ids[i] for i in mt.data.rec_item[mine].tolist()]
-    return _splits(mt.als, user, items, rated, np.asarray(mt.train_ratings)[mine], getattr(mt, "item_titles", {}), top)
+    return splits_over(mt.als, user, items, rated, np.asarray(mt.train_ratings)[mine], getattr(mt, "item_titles", {}),
+                       top)
 
 
 def splits_of_als(model, history, user: str, items: Sequence[str], top: int = 3) -> list[dict]:
@@ -142,10 +143,13 @@ def splits_of_als(model, history, user: str, items: Sequence[str], top: int = 3)
                           "pass the data (and split) it was trained on")
     rated = [history.items[k] for k in mine.tolist()]
     titles = {i: history.item_title(i) for i in set(rated)}
-    return _splits(model, user, items, rated, np.asarray(history.ratings)[mine], titles, top)
+    return splits_over(model, user, items, rated, np.asarray(history.ratings)[mine], titles, top)
 
 
-def _splits(als, user: str, items: Sequence[str], rated: list[str], ratings, titles: dict, top: int) -> list[dict]:
+def splits_over(als, user: str, items: Sequence[str], rated: list[str], ratings, titles: dict | None = None,
+                top: int = 3) -> list[dict]:
+    """The rating splits of ``items`` for ``user`` given the user's past ``rated`` items and their
+    ``ratings`` (see :func:`rating_split`); ``als`` is a fitted ALS model."""
     from whyrec.rating.attribution import attribute_ratings
 
     titles = titles or {}

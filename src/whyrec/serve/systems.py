@@ -17,7 +17,7 @@ import numpy as np
 from whyrec.bundle import load_bundle
 from whyrec.data.readers import clean_html
 from whyrec.errors import UnknownIdError
-from whyrec.explanations import EXPLAINER_LABELS, explainers_of, generate, is_mt, rating_splits, splits_of_als
+from whyrec.explanations import EXPLAINER_LABELS, explainers_of, generate, is_mt, rating_splits, splits_over
 from whyrec.rating import ContextAwareALS
 
 SCORE_CACHE_BYTES = 256 * 2**20
@@ -160,7 +160,6 @@ class ServedSystem:
                 self.popularity = np.asarray(model.predict([""] * len(model.item_map), model.item_map.ids))
         # the predicted rating split over the user's past ratings (whyrec.rating.attribution)
         self.splits_ratings = self.is_mt or (self.has_history and isinstance(model, ContextAwareALS))
-        self._history_corpus = history
         # cleaned again: bundles written before the reader dropped cut-off tags carry them
         self.titles = {item: title for item, raw in raw_titles.items() if (title := clean_html(raw))}
         self.batcher = BatchingExplainer(self._generate)
@@ -253,8 +252,12 @@ class ServedSystem:
             return [None] * len(items)  # no past ratings in the history given: nothing to split over
         if missing:
             wanted = [items[n] for n in missing]
-            splits = rating_splits(self.model, user, wanted, top) if self.is_mt else \
-                splits_of_als(self.model, self._history_corpus, user, wanted, top)
+            if self.is_mt:
+                splits = rating_splits(self.model, user, wanted, top)
+            else:  # the history is indexed by user already: no scan of the records
+                u = self.rating.user_map.index(user)
+                rated = [self.item_ids[i] for i in self.history_items[u].tolist()]
+                splits = splits_over(self.model, user, wanted, rated, self.history_ratings[u], self.titles, top)
             for n, split in zip(missing, splits):
                 out[n] = split
                 self.cache.put(keys[n], split)
