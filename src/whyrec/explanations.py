@@ -102,11 +102,15 @@ def _rated_pairs(model, users: list[str], items: list[str], why: bool, history) 
         if item not in model.item_map:
             raise UnknownIdError(f"unknown item '{item}'")
     ratings = model.predict(users, items)
-    rows = []
-    for user, item, rating in zip(users, items, ratings):
-        cold = user not in model.user_map
-        rows.append({"user": user, "item": item, "predicted_rating": float(rating), "cold_start": cold,
-                     "explanations": {}, "rating_split": None if cold else splits_of_als(model, history, user, [item])[0]})
+    rows = [{"user": user, "item": item, "predicted_rating": float(rating), "cold_start": user not in model.user_map,
+             "explanations": {}, "rating_split": None} for user, item, rating in zip(users, items, ratings)]
+    by_user: dict[str, list[int]] = {}
+    for n, row in enumerate(rows):
+        if not row["cold_start"]:
+            by_user.setdefault(row["user"], []).append(n)
+    for user, wanted in by_user.items():  # one pass over the history per user
+        for n, split in zip(wanted, splits_of_als(model, history, user, [items[n] for n in wanted])):
+            rows[n]["rating_split"] = split
     return rows
 
 
