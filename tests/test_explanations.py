@@ -147,6 +147,10 @@ def test_why_splits_an_als_rating_models_ratings_over_the_given_history(split, n
     past = {i for u, i in zip(split.train.users, split.train.items) if u == user}
     assert {b["item"] for b in parts["because"]} <= past
     assert abs(parts["rest"]) < 0.05 * (1 + abs(parts["score"]))  # no text prior: only ALS's last-sweep lag
+    other = split.train.items[0]
+    both = explain_pairs(model, [user, "someone-new", user], [item, item, other], why=True, history=split.train)
+    assert both[0]["rating_split"] == parts and both[1]["rating_split"] is None and both[1]["cold_start"]
+    assert both[2]["rating_split"] == explain_pairs(model, [user], [other], why=True, history=split.train)[0]["rating_split"]
     with pytest.raises(ConfigError, match="keeps no training data"):
         explain_pairs(model, [user], [item], why=True)
     with pytest.raises(ConfigError, match="predicts ratings only"):
