@@ -70,3 +70,4 @@ def test_ranking_columns_score_the_top_k_of_unrated_items(planted):
     assert not any((u, i) in seen for u, top in zip(users, ranked) for i in top)  # train items are never ranked
     scores = model.predict([users[0]] * 5, ranked[0])
     assert list(scores) == sorted(scores, reverse=True)
+    assert top_k_lists(model, split, 5, pairs_per_call=1) == (users, ranked, relevant)  # one user per call

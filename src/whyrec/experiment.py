@@ -213,11 +213,13 @@ class Experiment:
         return ResultsTable(list(results.values()), self.metrics, self.reference, [s.name for s in self.splits])
 
 
-def top_k_lists(model, split: Split, k: int, relevant_at: float = 4.0) -> tuple[list[str], list[list[str]], list[set]]:
+def top_k_lists(model, split: Split, k: int, relevant_at: float = 4.0,
+                pairs_per_call: int = 2_000_000) -> tuple[list[str], list[list[str]], list[set]]:
     """(users, ranked, relevant) for the ranking metrics: for every test user with a test item rated at
     least ``relevant_at``, the k items with the highest predicted rating among those the model
     knows and the user did not rate in train (ties in item order), and the set of those test
-    items. Users without such an item are left out; none at all is a :class:`DataError`."""
+    items. Users without such an item are left out; none at all is a :class:`DataError`. The
+    model's ``predict`` scores about ``pairs_per_call`` (user, item) pairs at a time."""
     test, train = split.test, split.train
     relevant: dict[str, set] = {}
     for user, item, rating in zip(test.users, test.items, test.ratings):
@@ -228,14 +230,19 @@ def top_k_lists(model, split: Split, k: int, relevant_at: float = 4.0) -> tuple[
     seen: dict[str, set] = {}
     for user, item in zip(train.users, train.items):
         seen.setdefault(user, set()).add(item)
-    items = np.asarray(model.item_map.ids, dtype=object)
-    ranked = []
-    for user in relevant:
-        scores = np.asarray(model.predict([user] * len(items), items), dtype=np.float64)
-        scores[[n for n, item in enumerate(items) if item in seen.get(user, ())]] = -np.inf
-        order = np.argsort(-scores, kind="stable")[:k]
-        ranked.append([items[n] for n in order if np.isfinite(scores[n])])
-    return list(relevant), ranked, list(relevant.values())
+    items = list(model.item_map.ids)
+    column = {item: n for n, item in enumerate(items)}
+    users, ranked = list(relevant), []
+    per_call = max(1, pairs_per_call // max(len(items), 1))  # users scored per predict call
+    for start in range(0, len(users), per_call):
+        chunk = users[start:start + per_call]
+        scores = np.asarray(model.predict(np.repeat(chunk, len(items)).tolist(), items * len(chunk)),
+                            dtype=np.float64).reshape(len(chunk), len(items))
+        for row, user in zip(scores, chunk):
+            row[[column[i] for i in seen.get(user, ()) if i in column]] = -np.inf
+            order = np.argsort(-row, kind="stable")[:k]
+            ranked.append([items[n] for n in order if np.isfinite(row[n])])
+    return users, ranked, list(relevant.values())
 
 
 DEFAULT_LADDER = ("global-average", "bias-baseline", "biased-mf", "pmf", "context-als")
