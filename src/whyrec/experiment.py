@@ -254,8 +254,8 @@ def models_from_specs(specs: Sequence[str]) -> dict[str, object]:
     ``key=value`` pairs, values read as JSON where they parse). Every registered model with its
     defaults when ``specs`` is empty. An unknown model or parameter, a malformed pair or a repeated
     spec is a :class:`~whyrec.errors.ConfigError`."""
-    from whyrec.errors import ConfigError
     from whyrec.rating import RATING_MODELS, make_model
+    from whyrec.settings import parse_assignment
 
     if not specs:  # from the simplest up, as the demo lists them; the first is the t-tests' reference
         ladder = [n for n in DEFAULT_LADDER if n in RATING_MODELS]
@@ -263,15 +263,8 @@ def models_from_specs(specs: Sequence[str]) -> dict[str, object]:
     models: dict[str, object] = {}
     for spec in specs:
         name, _, given = spec.partition(":")
-        params = {}
-        for pair in filter(None, (p.strip() for p in given.split(","))):
-            key, sep, value = pair.partition("=")
-            if not sep or not key.strip():
-                raise ConfigError(f"model '{spec}': '{pair}' must look like NAME=VALUE")
-            try:
-                params[key.strip()] = json.loads(value)
-            except json.JSONDecodeError:
-                params[key.strip()] = value.strip()
+        params = dict(parse_assignment(pair, f"model '{spec}':")
+                      for pair in filter(None, (p.strip() for p in given.split(","))))
         if spec in models:
             raise ConfigError(f"model '{spec}' is given twice")
         models[spec] = make_model(name.strip(), **params)

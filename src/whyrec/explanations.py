@@ -50,11 +50,11 @@ def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: 
     A rating model writes no text; an ALS one (``context-als``, ``pmf``) still explains its
     ratings with ``why``, given ``history``: the Corpus it was trained on (:func:`splits_of_als`)."""
     users, items = list(users), list(items)
+    if len(users) != len(items):
+        raise WhyrecError(f"as many users as items are needed ({len(users)} != {len(items)})")
     names = explainers_of(model)
     if not names:
         return _rated_pairs(model, users, items, why, history)
-    if len(users) != len(items):
-        raise WhyrecError(f"as many users as items are needed ({len(users)} != {len(items)})")
     if method not in METHODS:
         raise ConfigError(f"unknown decoding method '{method}': use {', '.join(METHODS)}")
     if explainer not in (None, "all", *names):
@@ -64,9 +64,7 @@ def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: 
         raise ConfigError("PETER decodes greedy or sample, not beam")
     if not mt and why:
         raise ConfigError("the rating split is of MT's ALS ratings; PETER rates with its transformer")
-    for item in items:
-        if item not in model.item_map:
-            raise UnknownIdError(f"unknown item '{item}'")
+    _check_items(model, items)
     cold = [user not in model.user_map for user in users]
     if not mt and any(cold):
         first = users[cold.index(True)]
@@ -96,11 +94,7 @@ def _rated_pairs(model, users: list[str], items: list[str], why: bool, history) 
     if history is None:
         raise ConfigError(f"{name} keeps no training data: give the data it was trained on (--data) to split "
                           "its ratings over the user's past ratings")
-    if len(users) != len(items):
-        raise WhyrecError(f"as many users as items are needed ({len(users)} != {len(items)})")
-    for item in items:
-        if item not in model.item_map:
-            raise UnknownIdError(f"unknown item '{item}'")
+    _check_items(model, items)
     ratings = model.predict(users, items)
     rows = [{"user": user, "item": item, "predicted_rating": float(rating), "cold_start": user not in model.user_map,
              "explanations": {}, "rating_split": None} for user, item, rating in zip(users, items, ratings)]
@@ -112,6 +106,12 @@ def _rated_pairs(model, users: list[str], items: list[str], why: bool, history) 
         for n, split in zip(wanted, splits_of_als(model, history, user, [items[n] for n in wanted])):
             rows[n]["rating_split"] = split
     return rows
+
+
+def _check_items(model, items: list[str]) -> None:
+    for item in items:
+        if item not in model.item_map:
+            raise UnknownIdError(f"unknown item '{item}'")
 
 
 def rating_split(mt, user: str, item: str, top: int = 3) -> dict:
@@ -220,9 +220,9 @@ def score_explanations(model, test, features, train=None, judge=None,
     true_features = feature_words(known, features)
     feature_set = set(features["feature"]) if features is not None and len(features) else set()
     predicted = model.predict_corpus(known)
-    if judge is None and train is not None and len(train):
-        from whyrec.metrics.alignment import SentimentJudge
+    from whyrec.metrics.alignment import SentimentJudge, sentiment_accuracy
 
+    if judge is None and train is not None and len(train):
         judge = SentimentJudge().fit(list(train.texts), train.ratings)
     scores = {}
     for name in names:
@@ -231,8 +231,6 @@ def score_explanations(model, test, features, train=None, judge=None,
         scores[name] = explanation_quality(references, [t.split() for t in texts], true_features, feature_set)
         scores[name]["ppl"] = perplexity(_reference_log_probs(model, variant, known, references, true_features))
         if judge is not None:
-            from whyrec.metrics.alignment import sentiment_accuracy
-
             accuracy = sentiment_accuracy(judge.predict(texts), predicted)
             scores[name].update(acc5=accuracy["acc5"], acc3=accuracy["acc3"])
         if encoder is not None:
@@ -241,18 +239,15 @@ def score_explanations(model, test, features, train=None, judge=None,
 
 
 def _mutual_information(encoder, texts: list[str], predicted, words: list[str]) -> dict[str, float]:
-    """MMI's I(R;E)/H(R) and I(F;E) of explanations (seeded MINEs, the alignment benchmark's settings)."""
-    from whyrec.align.mine import MINEConfig
+    """MMI's I(R;E)/H(R) and I(F;E) of explanations, by the metrics' own seeded MINE settings
+    (those of the alignment benchmark)."""
     from whyrec.metrics.alignment import feature_mi, normalised_rating_mi
 
     embedded = encoder.encode(texts)
-    out = {"mi_rating": normalised_rating_mi(embedded, predicted,
-                                             MINEConfig(hidden=100, lr=1e-3, batch_size=256, epochs=100))}
     has = [n for n, word in enumerate(words) if word]
-    out["mi_feature"] = feature_mi(embedded[has], encoder.encode([words[n] for n in has]),
-                                   MINEConfig(hidden=256, lr=1e-3, batch_size=256, epochs=100)) \
-        if len(has) >= 2 else float("nan")
-    return out
+    return {"mi_rating": normalised_rating_mi(embedded, predicted),
+            "mi_feature": feature_mi(embedded[has], encoder.encode([words[n] for n in has]))
+            if len(has) >= 2 else float("nan")}
 
 
 def _reference_log_probs(model, variant: str, known, references, true_features) -> list[np.ndarray]:

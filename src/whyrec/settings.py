@@ -112,3 +112,18 @@ def typed_value(system: str, name: str, value, default, annotation: str = ""):
 
 
 _names = {bool: "true or false", int: "a whole number", float: "a number", str: "a string", tuple: "a list"}
+
+
+def parse_assignment(pair: str, what: str) -> tuple[str, object]:
+    """``NAME=VALUE`` as given on the command line → (name, value), the value read as JSON where it
+    parses (``3``, ``0.5``, ``true``, ``[1, 2]``) and kept as text otherwise; ``what`` names where
+    it came from in the :class:`ConfigError` for a malformed pair."""
+    import json
+
+    key, sep, value = pair.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"{what} '{pair}' must look like NAME=VALUE")
+    try:
+        return key.strip(), json.loads(value)
+    except json.JSONDecodeError:
+        return key.strip(), value.strip()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from pathlib import Path
@@ -30,18 +29,10 @@ def err_console():
 
 
 def parse_pairs(pairs: list[str] | None, what: str) -> dict:
-    from whyrec.errors import ConfigError
+    """Repeated ``--param NAME=VALUE`` options as a dict (:func:`whyrec.settings.parse_assignment`)."""
+    from whyrec.settings import parse_assignment
 
-    out = {}
-    for pair in pairs or []:
-        if "=" not in pair:
-            raise ConfigError(f"{what} '{pair}' must look like NAME=VALUE")
-        key, value = pair.split("=", 1)
-        try:
-            out[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key.strip()] = value
-    return out
+    return dict(parse_assignment(pair, what) for pair in pairs or [])
 
 
 def load_reviews(path: Path, fmt: str | None, columns: list[str] | None, strict: bool, duplicates: str,

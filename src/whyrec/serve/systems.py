@@ -17,10 +17,12 @@ import numpy as np
 from whyrec.bundle import load_bundle
 from whyrec.data.readers import clean_html
 from whyrec.errors import UnknownIdError
-from whyrec.explanations import EXPLAINER_LABELS, explainers_of, generate, is_mt, rating_splits, splits_over
+from whyrec.explanations import EXPLAINER_LABELS, explainers_of, generate, is_mt, splits_over
 from whyrec.rating import ContextAwareALS
 
 SCORE_CACHE_BYTES = 256 * 2**20
+
+
 class LRUCache:
     """A small thread-safe LRU cache: (explainer, user, item) → text, or user → item scores."""
 
@@ -244,23 +246,22 @@ class ServedSystem:
 
     def rating_splits(self, user: str, items: list[str], top: int = 2) -> list[dict]:
         """MT, or an ALS rating model served with its history: each predicted rating split over
-        ``user``'s past ratings (:func:`whyrec.explanations.rating_splits`), cached with the explanations."""
+        ``user``'s past ratings (:func:`whyrec.explanations.splits_over`), cached with the explanations."""
         keys = [("rating-split", top, user, i) for i in items]
         out = [self.cache.get(key) for key in keys]
         missing = [n for n, split in enumerate(out) if split is None]
-        if missing and not self.is_mt and not len(self.history_items[self.rating.user_map.index(user)]):
+        if not missing:
+            return out
+        u = self.rating.user_map.index(user)
+        if not len(self.history_items[u]):
             return [None] * len(items)  # no past ratings in the history given: nothing to split over
-        if missing:
-            wanted = [items[n] for n in missing]
-            if self.is_mt:
-                splits = rating_splits(self.model, user, wanted, top)
-            else:  # the history is indexed by user already: no scan of the records
-                u = self.rating.user_map.index(user)
-                rated = [self.item_ids[i] for i in self.history_items[u].tolist()]
-                splits = splits_over(self.model, user, wanted, rated, self.history_ratings[u], self.titles, top)
-            for n, split in zip(missing, splits):
-                out[n] = split
-                self.cache.put(keys[n], split)
+        # the user's past ratings from the served history index (MT's own, or the rating model's --data)
+        rated = [self.item_ids[i] for i in self.history_items[u].tolist()]
+        splits = splits_over(self.rating, user, [items[n] for n in missing], rated, self.history_ratings[u],
+                             self.titles, top)
+        for n, split in zip(missing, splits):
+            out[n] = split
+            self.cache.put(keys[n], split)
         return out
 
     def mentioned_features(self, text: str) -> list[str]:
