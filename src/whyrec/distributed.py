@@ -151,7 +151,7 @@ def join(device: str = "cpu") -> Cluster:
         dist.init_process_group(backend=backend)
         # a process that exits with the group still open can abort in gloo's teardown
         # ("terminate called without an active exception"): leave it first, also in users' own scripts
-        atexit.register(leave)
+        atexit.register(_leave_at_exit)
     return Cluster(rank=dist.get_rank(), world=dist.get_world_size())
 
 
@@ -163,11 +163,23 @@ def process_device(device: str) -> str:
     return device
 
 
-def leave() -> None:
-    """Leave the process group (at the end of a command run under ``torchrun``), if one was joined."""
+def leave(finished: bool = True) -> None:
+    """Leave the process group (at the end of a command run under ``torchrun``), if one was joined.
+
+    After a normal end (``finished``) every process first waits at a barrier: a process that tears
+    the group down while another's gloo worker still has a message in flight can abort at exit
+    ("terminate called without an active exception"). After an error there is no barrier: the
+    others may be inside a collective that the barrier would hang or corrupt."""
     if "torch.distributed" not in sys.modules:
         return  # nothing imported torch's distributed package, so no group was joined
     import torch.distributed as dist
 
     if dist.is_initialized():
+        if finished and dist.get_world_size() > 1:
+            dist.barrier()
         dist.destroy_process_group()
+
+
+def _leave_at_exit() -> None:
+    # sys.last_value is set when the script ended with an uncaught exception
+    leave(finished=getattr(sys, "last_value", None) is None)

@@ -39,10 +39,12 @@ def main() -> None:
     from whyrec.distributed import launched_world, leave
     from whyrec.errors import WhyrecError
 
+    finished = False
     try:
         if launched_world() > 1:
             _refuse_under_torchrun(sys.argv[1:])
         app(standalone_mode=False)
+        finished = True
     except WhyrecError as exc:
         err_console().print(f"[red]error:[/red] {exc}", highlight=False)
         sys.exit(2)
@@ -55,7 +57,7 @@ def main() -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     finally:
-        leave()
+        leave(finished)  # after an error, without waiting for the other processes
 
 
 def _refuse_under_torchrun(args: list[str]) -> None:
