@@ -44,11 +44,13 @@ def summary_markdown(summary: dict) -> str:
              "MT-P epochs columns say how their training ended: epochs run / the epoch kept (lowest validation NLL) "
              "(the cap); \"still improving\" marks a model the cap stopped (\"?\": not recorded by that run). The LSTM "
              "and GRU LMs (unconditional; the GRU LM is MT's decoder cell without a context) are trained with several "
-             "seeds: mean ± sd (runs: lowest–highest); the targets compare MT-P's single run with the mean.", "",
+             "seeds: mean ± sd (runs: lowest–highest); the targets compare MT-P's single run with the mean. The MT "
+             "adversarial epochs column gives the epochs with policy-gradient steps: since `adversarial_from=0` (the "
+             "default) they begin once the validation NLL stops falling; runs before it started them at epoch 3.", "",
              "| dataset | PMF RMSE | plain ALS RMSE | MT−encoder | MT−decoder | MT RMSE (p vs plain ALS) | "
              "n-gram ppl | LSTM ppl | GRU LM ppl | GCN-P ppl | MT-P ppl | MT-P tf-idf | shuffled-label acc (U / I / P) | wall (s) "
-             "| MT decoder lr | MT prior folds | MT coupling λ | LSTM epochs | MT-P epochs |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| MT decoder lr | MT prior folds | MT coupling λ | LSTM epochs | MT-P epochs | MT adversarial epochs |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in summary["datasets"].items():
         rating = {row["system"]: row for row in r["rating"]}
         text = {row["system"]: row for row in r["text"]}
@@ -62,7 +64,7 @@ def summary_markdown(summary: dict) -> str:
             f"{text['GCN-P']['perplexity']:.2f} | {text['MT-P']['perplexity']:.2f} | "
             f"{text['MT-P']['tfidf']:.4f} | {acc} | {r['wall_seconds']:.0f} | {r.get('decoder_lr', '?')} | "
             f"{r.get('prior_folds', '?')} | {r.get('coupling', '?')} | {epochs_of(text['LSTM'])} | "
-            f"{epochs_of(text['MT-P'])} |")
+            f"{epochs_of(text['MT-P'])} | {adversarial_cell(r)} |")
     lines += ["", "## Checks of the issue's targets", ""]
     for name, checks in summary["checks"].items():
         rating = {row["system"]: row["rmse"] for row in summary["datasets"][name]["rating"]}
@@ -78,6 +80,14 @@ def summary_markdown(summary: dict) -> str:
             lines.append(f"- {name}: " + ", ".join(f"{k}: {v if isinstance(v, str) else ('yes' if v else 'NO')}"
                                                    for k, v in checks.items()))
     return "\n".join(lines) + "\n"
+
+
+def adversarial_cell(r: dict) -> str:
+    """The epochs MT ran policy-gradient steps in, as a range ("?": not recorded by that run)."""
+    epochs = r.get("mt_adversarial_epochs")
+    if epochs is None:
+        return "?"
+    return f"{epochs[0]}–{epochs[-1]}" if epochs else "none"
 
 
 def epochs_of(row: dict) -> str:
@@ -104,6 +114,8 @@ def summary_row(result: dict) -> dict:
     MT settings that changed between runs."""
     row = {k: result[k] for k in ("rating", "text", "discriminator", "wall_seconds", "seconds", "word_vectors",
                                   "sizes", "p_mt_vs_plain_als")}
+    row["mt_adversarial_epochs"] = result.get("mt_adversarial_epochs")
+    row["adversarial_from"] = result["config"].get("adversarial_from", 3)
     row["discriminator"] = {v: {k: x for k, x in d.items() if k != "learning_curve"}  # in the per-dataset JSON
                             for v, d in row["discriminator"].items()}
     config = result["config"]

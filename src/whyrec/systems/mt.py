@@ -19,7 +19,9 @@ text is the review's extracted explanation sentence (or its first sentence), cut
 ``max_words``; a record's own review is left out of its user's/item's document while training
 (otherwise the decoder learns to copy, and test documents never contain the test review); the
 coupling uses the squared norm (the ALS prior does too); adversarial steps start after
-``adversarial_from − 1`` epochs of maximum-likelihood warm-up, as in SeqGAN; the discriminator
+maximum-likelihood training has converged (its validation NLL stopped falling), as in SeqGAN,
+or at a fixed epoch ``adversarial_from``, and ``patience`` counts no epoch before the adversarial
+phase has run that many; the discriminator
 also sees real reviews paired with a wrong owner as negatives (``mismatch_negatives``), which
 is what "written by *this* user" asks of it; the rating model is kept at its best validation
 RMSE epoch and the generators at their best validation NLL epoch, and the loop ("until
@@ -394,8 +396,13 @@ class MultiTask:
             start = resume_training_state(self, run, checkpoint_dir) + 1
         valid_text = self._valid_text(valid, features)
         n_teacher = cfg.teacher_steps or max(1, int(cfg.teacher_passes * len(self.data.targets) / cfg.batch_size))
+        adversarial_training = cfg.decoder and cfg.pg_steps > 0
         for epoch in range(start, cfg.epochs + 1):
+            # both read from the history alone, so a resumed run takes the same decisions
+            first_pg = adversarial_start(self.history, cfg.variants, cfg.adversarial_from)
             since = epochs_without_improvement(self.history, cfg.variants if cfg.decoder else ())
+            if adversarial_training:  # the adversarial phase gets ``patience`` epochs before a stop
+                since = min(since, max(0, epoch - first_pg)) if since is not None and first_pg else 0
             if cfg.patience and since is not None and since >= cfg.patience:
                 break  # converged (checked first, so a resumed run that had converged stops too)
             began = time.perf_counter()
@@ -408,16 +415,17 @@ class MultiTask:
                 rows = order[(step * cfg.batch_size) % len(order):][: cfg.batch_size]
                 rows = rows if len(rows) else self._rows(cfg.batch_size)
                 stats = _running(stats, self._teacher_step(cluster.shard(rows)))
-            adversarial = cfg.decoder and epoch >= cfg.adversarial_from
+            adversarial = cfg.decoder and first_pg is not None and epoch >= first_pg
+            if adversarial and cfg.adversarial_from == 0 and epoch == first_pg:
+                stats = self._discriminator_steps(stats)  # its warm-up, as the start was not known before
             for _ in range(cfg.pg_steps if adversarial else 0):
                 for v in cfg.variants:
                     stats = _running(stats, self._policy_gradient_step(v, cluster.shard(self._rows(cfg.pg_batch))))
                 stats = _running(stats, self._teacher_step(cluster.shard(self._rows(cfg.batch_size))))
-            for _ in range(cfg.d_steps if cfg.decoder and epoch >= cfg.adversarial_from - 1 else 0):
-                for v in cfg.variants:
-                    stats = _running(stats, self._discriminator_step(v, cluster.shard(self._rows(cfg.d_samples))))
+            if cfg.decoder and first_pg is not None and epoch >= first_pg - (1 if cfg.adversarial_from else 0):
+                stats = self._discriminator_steps(stats)
             means = cluster.mean_of({k: float(np.mean(x)) for k, x in stats.items()})
-            record = {"epoch": epoch, "seconds": time.perf_counter() - began, **means}
+            record = {"epoch": epoch, "seconds": time.perf_counter() - began, **means, "adversarial": int(adversarial)}
             record["valid_rmse"] = validation_rmse(self.als, valid)
             if valid_text is not None and cfg.decoder:
                 for v in cfg.variants:
@@ -439,6 +447,14 @@ class MultiTask:
         self.generator.eval()
         self._context_tables = None
         return self
+
+    def _discriminator_steps(self, stats: dict) -> dict:
+        """``d_steps`` steps of every variant's discriminator, their statistics added to ``stats``."""
+        for _ in range(self.config.d_steps):
+            for v in self.config.variants:
+                rows = self._cluster.shard(self._rows(self.config.d_samples))
+                stats = _running(stats, self._discriminator_step(v, rows))
+        return stats
 
     def _als_update(self, valid: Corpus | None) -> dict:
         """ALS sweeps with the current text priors, scaled by the (s, s_b) of the config's grids whose
@@ -607,6 +623,31 @@ def mean_valid_nll(record: dict, variants: Sequence[str]) -> float | None:
     if not variants or not all(f"valid_nll_{v}" in record for v in variants):
         return None
     return float(np.mean([record[f"valid_nll_{v}"] for v in variants]))
+
+
+# the first adversarial epoch of ``adversarial_from=0`` when there is no validation text to converge on
+ADVERSARIAL_FROM_WITHOUT_VALIDATION = 3
+
+
+def adversarial_start(history: list[dict], variants: Sequence[str], adversarial_from: int) -> int | None:
+    """The first epoch of policy-gradient steps, given the epochs run so far (``history``).
+
+    A fixed ``adversarial_from`` ≥ 1 is returned as is. With 0 the start follows SeqGAN's schedule
+    (Yu et al. 2017; METHODS.md D.4: maximum-likelihood pre-training until convergence, then
+    adversarial training): the epoch after the first one whose mean validation NLL over
+    ``variants`` was not below every earlier epoch's; None while it is still falling. Without
+    validation NLL in the history, :data:`ADVERSARIAL_FROM_WITHOUT_VALIDATION`."""
+    if adversarial_from:
+        return adversarial_from
+    best = float("inf")
+    for record in history:
+        nll = mean_valid_nll(record, variants)
+        if nll is None:
+            return ADVERSARIAL_FROM_WITHOUT_VALIDATION
+        if nll >= best:
+            return record["epoch"] + 1
+        best = nll
+    return None
 
 
 def epochs_without_improvement(history: list[dict], variants: Sequence[str]) -> int | None:

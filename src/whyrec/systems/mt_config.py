@@ -62,7 +62,12 @@ class MTConfig:
     teacher_passes: float = 2.0
     pg_steps: int = 2
     d_steps: int = 8
-    adversarial_from: int = 3
+    # first epoch of policy-gradient steps (the discriminator starts one epoch earlier). 0 = once
+    # maximum-likelihood training has converged, as SeqGAN pre-trains (METHODS.md D.4): the epoch
+    # after the first whose mean validation NLL did not improve (the discriminator is warmed up with
+    # ``d_steps`` steps at its start; without validation text: epoch 3). On digital music, split 1, a
+    # fixed start at 3 interrupted a still-falling validation NLL and cost MT-P 1.3 perplexity
+    adversarial_from: int = 0
     batch_size: int = 64
     pg_batch: int = 16
     rollouts: int = 3
@@ -97,13 +102,13 @@ class MTConfig:
 
 
 _POSITIVE_INTS = ("factors", "als_sweeps", "max_words", "doc_words", "doc_reviews", "word_dim", "encoder_hidden",
-                  "decoder_hidden", "epochs", "batch_size", "pg_batch", "d_samples", "d_filters", "adversarial_from",
-                  "prior_folds")
+                  "decoder_hidden", "epochs", "batch_size", "pg_batch", "d_samples", "d_filters", "prior_folds")
 _RULES = {
     **{name: at_least(1) for name in _POSITIVE_INTS},
     # patience 0 = never stop early; 0 rollouts = only finished sequences are rewarded
+    # adversarial_from 0 = when maximum-likelihood training converges
     **{name: at_least(0) for name in ("patience", "teacher_steps", "pg_steps", "d_steps", "rollouts", "coupling",
-                                      "lambda_bias")},
+                                      "lambda_bias", "adversarial_from")},
     **{name: above(0) for name in ("lambda_u", "lambda_v", "teacher_passes", "lr", "decoder_lr", "d_lr")},
     "vocab_size": at_least(5),  # four special tokens and a word
     "dropout": fraction(),

@@ -182,6 +182,7 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
         return lambda r: log(f"  {name} epoch {r['epoch']}: valid RMSE {r['valid_rmse']:.4f}"
                              + (f", valid NLL(pair) {r['valid_nll_pair']:.3f}" if "valid_nll_pair" in r else "")
                              + (f", D acc {r['d_acc_pair']:.2f}" if "d_acc_pair" in r else "")
+                             + (", adversarial" if r.get("adversarial") else "")
                              + f" ({r['seconds']:.0f}s)")
 
     base = config.to_dict()
@@ -270,6 +271,7 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
                                               mt.predict(test_users[:8], test_items[:8]), test_targets[:8],
                                               mt.explain(test_users[:8], test_items[:8]))]
     results = {"split": split.name, "sizes": split.sizes(), "config": config.to_dict(), "p_mt_vs_plain_als": p_mt_vs_plain,
+               "mt_adversarial_epochs": [h["epoch"] for h in mt.history if h.get("adversarial")],
                "word_vectors": mt.word_vector_info, "rating": rating, "text": text_rows,
                "discriminator": disc, "history": {"MT": mt.history, "MT-encoder": mt_enc.history,
                                                    "MT-decoder": mt_dec.history},
