@@ -8,7 +8,8 @@ import torch
 
 from whyrec.errors import ConfigError, WhyrecError
 from whyrec.metrics.rating import rmse
-from whyrec.systems.mt import MTConfig, MultiTask, epochs_without_improvement, owner_folds
+from whyrec.systems.mt import (ADVERSARIAL_FROM_WITHOUT_VALIDATION, MTConfig, MultiTask, adversarial_start,
+                               epochs_without_improvement, mean_valid_nll, owner_folds)
 
 TINY = dict(factors=3, vocab_size=300, max_words=8, doc_words=12, doc_reviews=3, word_dim=16, word_vectors="random",
             encoder_hidden=12, decoder_hidden=24, batch_size=32, pg_batch=8, rollouts=2, d_samples=8,
@@ -86,6 +87,48 @@ def test_training_stops_once_patience_epochs_brought_no_improvement(tiny_split):
     assert all(epochs_without_improvement(mt.history[:k], ()) < 1 for k in range(1, n))
     with pytest.raises(ConfigError, match="patience"):
         MTConfig(patience=-1)
+
+
+def test_adversarial_start_is_fixed_or_follows_validation_convergence():
+    def history(*nll):
+        return [{"epoch": e, "valid_rmse": 1.0, "valid_nll_pair": n} for e, n in enumerate(nll, 1)]
+
+    assert adversarial_start(history(5.0, 4.0, 4.5), ("pair",), 2) == 2  # a fixed start
+    assert adversarial_start(history(5.0, 4.0, 3.9), ("pair",), 0) is None  # still falling
+    assert adversarial_start(history(5.0, 4.0, 4.0, 3.0), ("pair",), 0) == 4  # a tie at epoch 3 ends pre-training
+    assert adversarial_start(history(5.0, 4.2, 4.5, 4.1, 4.6), ("pair",), 0) == 4  # the first rise decides
+    assert adversarial_start([], ("pair",), 0) is None
+    no_text = [{"epoch": 1, "valid_rmse": 0.9}]
+    assert adversarial_start(no_text, ("pair",), 0) == ADVERSARIAL_FROM_WITHOUT_VALIDATION
+    with pytest.raises(ConfigError, match="adversarial_from"):
+        MTConfig(adversarial_from=-1)
+
+
+def test_automatic_adversarial_start_waits_for_the_validation_nll_and_patience_waits_for_it(tiny_split):
+    settings = {**TINY, "adversarial_from": 0, "lr": 3e-2, "decoder_lr": 3e-2}
+    mt = MultiTask(epochs=12, patience=1, **settings).fit(tiny_split.train, tiny_split.valid)
+    h, variants = mt.history, mt.config.variants
+    flags = [r["adversarial"] for r in h]
+    first = flags.index(1) + 1  # the first adversarial epoch
+    assert 1 < first and flags == [0] * (first - 1) + [1] * (len(h) - first + 1)
+    # decided from the epochs before it: epoch first − 1 was the first not to lower the mean validation NLL
+    nll = [mean_valid_nll(r, variants) for r in h]
+    assert nll[first - 2] >= min(nll[: first - 2]) and all(b < a for a, b in zip(nll[: first - 2], nll[1: first - 2]))
+    assert all(adversarial_start(h[:k], variants, 0) in (None, k + 1) for k in range(first - 1))
+    # the discriminator trains from the first adversarial epoch on (then with its warm-up steps)
+    assert "d_acc_pair" not in h[first - 2] and "d_acc_pair" in h[first - 1]
+    # patience 1 would have stopped the run when pre-training converged; the adversarial phase ran first
+    assert epochs_without_improvement(h[: first - 1], variants) >= 1
+    assert len(h) >= first + mt.config.patience - 1
+
+
+def test_patience_stops_no_run_before_its_adversarial_phase(tiny_split):
+    stalled = dict(epochs=4, patience=1, **{**TINY, "adversarial_from": 9, "lr": 1.0, "decoder_lr": 1.0})  # diverges
+    mt = MultiTask(**stalled).fit(tiny_split.train, tiny_split.valid)
+    assert len(mt.history) == 4
+    # without adversarial steps to wait for, the same run stops at once
+    early = MultiTask(**{**stalled, "pg_steps": 0}).fit(tiny_split.train, tiny_split.valid)
+    assert len(early.history) < 4 and epochs_without_improvement(early.history, mt.config.variants) >= 1
 
 
 def test_owner_folds_are_seeded_and_balanced():

@@ -101,3 +101,19 @@ def test_a_checkpoint_written_on_another_device_resumes_here(tiny_split, tmp_pat
     state_file.write_text(json.dumps(state))
     more = MultiTask(epochs=2, patience=0, **TINY).fit(tiny_split.train, tiny_split.valid, checkpoint_dir=str(tmp_path))
     assert more.resumed_from == 1 and [h["epoch"] for h in more.history] == [1, 2]
+
+
+def test_a_resumed_run_starts_its_adversarial_phase_where_an_uninterrupted_one_does(tiny_split, tmp_path):
+    # adversarial_from=0 decides from the validation history, which the checkpoint holds; with these
+    # settings pre-training converges at epoch 8, so the resumed run takes the decision itself
+    settings = dict(patience=0, **{**TINY, "adversarial_from": 0, "lr": 3e-2, "decoder_lr": 3e-2})
+    ckpt = str(tmp_path / "ckpt")
+    MultiTask(epochs=8, **settings).fit(tiny_split.train, tiny_split.valid, checkpoint_dir=ckpt)
+    resumed = MultiTask(epochs=10, **settings).fit(tiny_split.train, tiny_split.valid, checkpoint_dir=ckpt)
+    whole = MultiTask(epochs=10, **settings).fit(tiny_split.train, tiny_split.valid)
+    assert resumed.resumed_from == 8
+    assert [h["adversarial"] for h in resumed.history] == [h["adversarial"] for h in whole.history] == [0] * 8 + [1] * 2
+    for key, value in whole.generator.state_dict().items():
+        assert torch.equal(resumed.generator.state_dict()[key], value), key
+    for key, value in whole.discriminators.state_dict().items():
+        assert torch.equal(resumed.discriminators.state_dict()[key], value), key
