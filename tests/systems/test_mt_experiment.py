@@ -20,6 +20,7 @@ def test_run_mt_experiment_writes_tables_and_plots(tmp_path):
     results = run_mt_experiment(split, tmp_path, MTConfig(epochs=2, **TINY), lm_epochs=2, lm_seeds=2, curve_steps=3,
                                 log=lambda m: None)
     assert [r["system"] for r in results["rating"]] == ["PMF", "plain ALS", "MT-encoder", "MT-decoder", "MT"]
+    assert results["mt_adversarial_epochs"] == [2]  # TINY starts policy-gradient steps at epoch 2
     assert {r["system"] for r in results["text"]} == {"N-gram", "LSTM", "GRU LM", "GCN-U", "GCN-I", "GCN-P",
                                                       "MT-U", "MT-I", "MT-P"}
     assert all(r["perplexity"] > 1 for r in results["text"])
