@@ -44,7 +44,8 @@ def run_seed(split, features, seed: int, epochs: int) -> dict:
     ppl = {f"MT-{v[0].upper()}": perplexity(mt.token_log_probs(v, targets, users, items)) for v in mt.config.variants}
     return {"seed": seed, "MT": rmse(mt.predict_corpus(split.test), split.test.ratings),
             "plain ALS": rmse(plain.predict_corpus(split.test), split.test.ratings), "perplexity": ppl,
-            "epochs": len(mt.history), "seconds": time.perf_counter() - start}
+            "epochs": len(mt.history), "adversarial_epochs": [h["epoch"] for h in mt.history if h.get("adversarial")],
+            "seconds": time.perf_counter() - start}
 
 
 def benchmark_result(out: Path, name: str) -> dict | None:
@@ -61,7 +62,8 @@ def seed_zero_from(result: dict | None) -> dict | None:
     text = {row["system"]: row for row in result["text"]}
     return {"seed": 0, "MT": rmse["MT"], "plain ALS": rmse["plain ALS"],
             "perplexity": {k: text[k]["perplexity"] for k in ("MT-U", "MT-I", "MT-P") if k in text},
-            "epochs": len(result["history"]["MT"]), "seconds": result["seconds"]["MT"], "from": "results/mt"}
+            "epochs": len(result["history"]["MT"]), "adversarial_epochs": result.get("mt_adversarial_epochs"),
+            "seconds": result["seconds"]["MT"], "from": "results/mt"}
 
 
 def lstm_mean(result: dict | None) -> float | None:
@@ -78,6 +80,13 @@ def dataset_summary(name: str, runs: list[dict], lstm: float | None) -> dict:
             "mt_p_ppl_mean": float(mtp.mean()), "mt_p_ppl_sd": float(mtp.std(ddof=1)), "lstm_ppl_mean": lstm}
 
 
+def adversarial_range(epochs: list[int] | None) -> str:
+    """The epochs with policy-gradient steps as "first–last" ("?" when the run did not record them)."""
+    if epochs is None:
+        return "?"
+    return f"{epochs[0]}–{epochs[-1]}" if epochs else "none"
+
+
 def markdown(summary: dict) -> str:
     lines = ["# MT over training seeds", "",
              f"Split 1, MT with the benchmark's settings (at most {summary['epochs']} epochs, early stopping), seeds "
@@ -86,7 +95,8 @@ def markdown(summary: dict) -> str:
                 if any(r.get("from") for d in summary["datasets"].values() for r in d["runs"]) else "")
              + "Plain ALS does not depend on the seed. The LSTM column is the MT benchmark's mean over its seeds.", "",
              "| dataset | plain ALS RMSE | MT RMSE per seed | MT mean ± sd | seeds with MT < plain ALS "
-             "| MT-P ppl per seed | MT-P mean ± sd | LSTM ppl (mean) |", "|---|---|---|---|---|---|---|---|"]
+             "| MT-P ppl per seed | MT-P mean ± sd | LSTM ppl (mean) | epochs run (adversarial) per seed |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for d in summary["datasets"].values():
         runs = d["runs"]
         lstm = f"{d['lstm_ppl_mean']:.2f}" if d["lstm_ppl_mean"] is not None else "?"
@@ -94,7 +104,8 @@ def markdown(summary: dict) -> str:
                      + " / ".join(f"{r['MT']:.4f}" for r in runs)
                      + f" | {d['mt_rmse_mean']:.4f} ± {d['mt_rmse_sd']:.4f} | {d['mt_below_plain_als']} of {len(runs)} | "
                      + " / ".join(f"{r['perplexity']['MT-P']:.2f}" for r in runs)
-                     + f" | {d['mt_p_ppl_mean']:.2f} ± {d['mt_p_ppl_sd']:.2f} | {lstm} |")
+                     + f" | {d['mt_p_ppl_mean']:.2f} ± {d['mt_p_ppl_sd']:.2f} | {lstm} | "
+                     + " / ".join(f"{r['epochs']} ({adversarial_range(r.get('adversarial_epochs'))})" for r in runs) + " |")
     return "\n".join(lines) + "\n"
 
 
