@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from whyrec.cli.common import (app, console, default_split_dir, load_reviews, make_split, print_table, split_of,
-                               valid_rmse_text)
+                               mt_epoch_text)
 
 
 @app.command("serve")
@@ -108,7 +108,7 @@ def _demo_mt(parts, features, con, als_params: dict, als_rmse: float) -> None:
                    pg_steps=2, d_steps=4, **rating)
     with con.status("training MT (context-aware ALS + adversarial GRU explanations)") as status:
         mt.fit(parts.train, parts.valid if len(parts.valid) else None, features,
-               on_epoch=lambda r: status.update(f"training MT: epoch {r['epoch']}/4, {valid_rmse_text(r)}"))
+               on_epoch=lambda r: status.update(f"training MT: epoch {r['epoch']}/4, {mt_epoch_text(r)}"))
     test = parts.test
     con.print(f"MT test RMSE {rmse(mt.predict_corpus(test), test.ratings):.4f}, context-aware ALS with the same "
               f"settings and no text {als_rmse:.4f} (word vectors: {mt.word_vector_info.get('source')})")

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import app, console, parse_pairs, split_of, valid_rmse_text
+from whyrec.cli.common import app, console, parse_pairs, split_of, mt_epoch_text
 
 
 @app.command("models")
@@ -80,7 +80,7 @@ def train(
             status.update(f"training {model.upper()}")
             if model == "mt":
                 estimator.fit(parts.train, valid, features, checkpoint_dir=checkpoint,
-                              on_epoch=lambda r: progress(r, valid_rmse_text(r)))
+                              on_epoch=lambda r: progress(r, mt_epoch_text(r)))
             else:
                 estimator.fit(parts.train, valid, features, checkpoint_dir=checkpoint,
                               log=lambda r: progress(r, f"train text NLL {r['text_nll']:.3f}"))

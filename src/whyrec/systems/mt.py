@@ -401,8 +401,8 @@ class MultiTask:
             # both read from the history alone, so a resumed run takes the same decisions
             first_pg = adversarial_start(self.history, cfg.variants, cfg.adversarial_from)
             since = epochs_without_improvement(self.history, cfg.variants if cfg.decoder else ())
-            if adversarial_training:  # the adversarial phase gets ``patience`` epochs before a stop
-                since = min(since, max(0, epoch - first_pg)) if since is not None and first_pg else 0
+            if adversarial_training and since is not None:  # the adversarial phase gets ``patience`` epochs
+                since = min(since, epoch - first_pg) if first_pg is not None and epoch > first_pg else 0
             if cfg.patience and since is not None and since >= cfg.patience:
                 break  # converged (checked first, so a resumed run that had converged stops too)
             began = time.perf_counter()
