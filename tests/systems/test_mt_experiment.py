@@ -40,6 +40,7 @@ def test_run_mt_experiment_writes_tables_and_plots(tmp_path):
         assert (tmp_path / name).stat().st_size > 100
     assert json.loads((tmp_path / "mt.json").read_text())["config"]["epochs"] == 2
     assert "| MT-P |" in (tmp_path / "mt.md").read_text() and "(2 runs: " in (tmp_path / "mt.md").read_text()
+    assert "adversarial (policy-gradient) epochs: 2–2" in (tmp_path / "mt.md").read_text()
 
 
 def test_training_end_says_which_epoch_was_kept_and_flags_a_model_the_cap_stopped_improving():

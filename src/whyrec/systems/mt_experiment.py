@@ -284,10 +284,20 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
     return results
 
 
+def adversarial_sentence(epochs: list[int] | None) -> str:
+    """What the tables' header says of MT's adversarial (policy-gradient) epochs."""
+    if epochs is None:
+        return ""
+    if not epochs:
+        return "; MT ran no adversarial epoch"
+    return f"; MT's adversarial (policy-gradient) epochs: {epochs[0]}–{epochs[-1]}"
+
+
 def markdown(results: dict) -> str:
     lines = [f"# MT on {results['split']}", "",
              f"train {results['sizes']['train']:,} · valid {results['sizes']['valid']:,} · test {results['sizes']['test']:,}; "
-             f"word vectors: {results['word_vectors'].get('source')}; wall time {results['wall_seconds']:.0f}s", "",
+             f"word vectors: {results['word_vectors'].get('source')}; wall time {results['wall_seconds']:.0f}s"
+             + adversarial_sentence(results.get("mt_adversarial_epochs")), "",
              "## Rating (test)", "", "| system | MSE | RMSE | p vs MT |", "|---|---|---|---|"]
     for r in results["rating"]:
         p = "—" if r["p_vs_mt"] is None else f"{r['p_vs_mt']:.3g}"
