@@ -7,8 +7,8 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (app, console, default_split_dir, load_reviews, make_split, print_table, split_of,
-                               mt_epoch_text)
+from whyrec.cli.common import (app, console, default_split_dir, load_reviews, make_split, mt_epoch_text, print_table,
+                               split_of)
 
 
 @app.command("serve")

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import app, console, parse_pairs, split_of, mt_epoch_text
+from whyrec.cli.common import app, console, mt_epoch_text, parse_pairs, split_of
 
 
 @app.command("models")
