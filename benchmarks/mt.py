@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 from whyrec.systems.mt import MTConfig
-from whyrec.systems.mt_experiment import epochs_cell, perplexity_cell, run_mt_experiment
+from whyrec.systems.mt_experiment import adversarial_span, epochs_cell, perplexity_cell, run_mt_experiment
 
 from shared_data import DATA, DATASETS, load_split
 
@@ -64,7 +64,7 @@ def summary_markdown(summary: dict) -> str:
             f"{text['GCN-P']['perplexity']:.2f} | {text['MT-P']['perplexity']:.2f} | "
             f"{text['MT-P']['tfidf']:.4f} | {acc} | {r['wall_seconds']:.0f} | {r.get('decoder_lr', '?')} | "
             f"{r.get('prior_folds', '?')} | {r.get('coupling', '?')} | {epochs_of(text['LSTM'])} | "
-            f"{epochs_of(text['MT-P'])} | {adversarial_cell(r)} |")
+            f"{epochs_of(text['MT-P'])} | {adversarial_span(r.get('mt_adversarial_epochs'))} |")
     lines += ["", "## Checks of the issue's targets", ""]
     for name, checks in summary["checks"].items():
         rating = {row["system"]: row["rmse"] for row in summary["datasets"][name]["rating"]}
@@ -80,14 +80,6 @@ def summary_markdown(summary: dict) -> str:
             lines.append(f"- {name}: " + ", ".join(f"{k}: {v if isinstance(v, str) else ('yes' if v else 'NO')}"
                                                    for k, v in checks.items()))
     return "\n".join(lines) + "\n"
-
-
-def adversarial_cell(r: dict) -> str:
-    """The epochs MT ran policy-gradient steps in, as a range ("?": not recorded by that run)."""
-    epochs = r.get("mt_adversarial_epochs")
-    if epochs is None:
-        return "?"
-    return f"{epochs[0]}–{epochs[-1]}" if epochs else "none"
 
 
 def epochs_of(row: dict) -> str:

@@ -27,8 +27,8 @@ import torch
 
 from whyrec.metrics.rating import rmse
 from whyrec.metrics.text import perplexity
-from whyrec.systems.mt import MTConfig, MultiTask
-from whyrec.systems.mt_experiment import known_texts, plain_als_like
+from whyrec.systems.mt import MTConfig, MultiTask, adversarial_epochs
+from whyrec.systems.mt_experiment import adversarial_span, known_texts, plain_als_like
 
 from shared_data import DATA, DATASETS, load_split, split_features
 
@@ -44,7 +44,7 @@ def run_seed(split, features, seed: int, epochs: int) -> dict:
     ppl = {f"MT-{v[0].upper()}": perplexity(mt.token_log_probs(v, targets, users, items)) for v in mt.config.variants}
     return {"seed": seed, "MT": rmse(mt.predict_corpus(split.test), split.test.ratings),
             "plain ALS": rmse(plain.predict_corpus(split.test), split.test.ratings), "perplexity": ppl,
-            "epochs": len(mt.history), "adversarial_epochs": [h["epoch"] for h in mt.history if h.get("adversarial")],
+            "epochs": len(mt.history), "adversarial_epochs": adversarial_epochs(mt.history),
             "seconds": time.perf_counter() - start}
 
 
@@ -80,13 +80,6 @@ def dataset_summary(name: str, runs: list[dict], lstm: float | None) -> dict:
             "mt_p_ppl_mean": float(mtp.mean()), "mt_p_ppl_sd": float(mtp.std(ddof=1)), "lstm_ppl_mean": lstm}
 
 
-def adversarial_range(epochs: list[int] | None) -> str:
-    """The epochs with policy-gradient steps as "first–last" ("?" when the run did not record them)."""
-    if epochs is None:
-        return "?"
-    return f"{epochs[0]}–{epochs[-1]}" if epochs else "none"
-
-
 def markdown(summary: dict) -> str:
     lines = ["# MT over training seeds", "",
              f"Split 1, MT with the benchmark's settings (at most {summary['epochs']} epochs, early stopping), seeds "
@@ -105,7 +98,7 @@ def markdown(summary: dict) -> str:
                      + f" | {d['mt_rmse_mean']:.4f} ± {d['mt_rmse_sd']:.4f} | {d['mt_below_plain_als']} of {len(runs)} | "
                      + " / ".join(f"{r['perplexity']['MT-P']:.2f}" for r in runs)
                      + f" | {d['mt_p_ppl_mean']:.2f} ± {d['mt_p_ppl_sd']:.2f} | {lstm} | "
-                     + " / ".join(f"{r['epochs']} ({adversarial_range(r.get('adversarial_epochs'))})" for r in runs) + " |")
+                     + " / ".join(f"{r['epochs']} ({adversarial_span(r.get('adversarial_epochs'))})" for r in runs) + " |")
     return "\n".join(lines) + "\n"
 
 

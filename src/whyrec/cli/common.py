@@ -109,5 +109,7 @@ def mt_epoch_text(record: dict) -> str:
 
 
 def _mean_over_decoders(record: dict, prefix: str) -> float | None:
-    values = [record[prefix + v] for v in ("user", "item", "pair") if prefix + v in record]
+    from whyrec.systems.mt_config import VARIANTS
+
+    values = [record[prefix + v] for v in VARIANTS if prefix + v in record]
     return sum(values) / len(values) if values else None

@@ -650,6 +650,11 @@ def adversarial_start(history: list[dict], variants: Sequence[str], adversarial_
     return None
 
 
+def adversarial_epochs(history: list[dict]) -> list[int]:
+    """The epochs of a training ``history`` that ran policy-gradient steps."""
+    return [record["epoch"] for record in history if record.get("adversarial")]
+
+
 def epochs_without_improvement(history: list[dict], variants: Sequence[str]) -> int | None:
     """Epochs since the last one that lowered the validation RMSE or the decoders' mean validation
     NLL (over ``variants``), whichever is more recent; None without validation scores. The best

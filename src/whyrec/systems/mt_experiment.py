@@ -36,7 +36,7 @@ from whyrec.explain.targets import explanation_targets, pad_batch
 from whyrec.metrics.rating import paired_t_test
 from whyrec.metrics.text import corpus_bleu, perplexity, rouge, tfidf_similarity
 from whyrec.rating.als import PMF, ContextAwareALS
-from whyrec.systems.mt import VARIANTS, MTConfig, MultiTask, mean_valid_nll
+from whyrec.systems.mt import VARIANTS, MTConfig, MultiTask, adversarial_epochs, mean_valid_nll
 
 
 def _known(model: MultiTask, corpus: Corpus) -> np.ndarray:
@@ -271,7 +271,7 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
                                               mt.predict(test_users[:8], test_items[:8]), test_targets[:8],
                                               mt.explain(test_users[:8], test_items[:8]))]
     results = {"split": split.name, "sizes": split.sizes(), "config": config.to_dict(), "p_mt_vs_plain_als": p_mt_vs_plain,
-               "mt_adversarial_epochs": [h["epoch"] for h in mt.history if h.get("adversarial")],
+               "mt_adversarial_epochs": adversarial_epochs(mt.history),
                "word_vectors": mt.word_vector_info, "rating": rating, "text": text_rows,
                "discriminator": disc, "history": {"MT": mt.history, "MT-encoder": mt_enc.history,
                                                    "MT-decoder": mt_dec.history},
@@ -284,13 +284,20 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
     return results
 
 
+def adversarial_span(epochs: list[int] | None) -> str:
+    """MT's adversarial epochs as "first–last" ("none"; "?" for a run that did not record them)."""
+    if epochs is None:
+        return "?"
+    return f"{epochs[0]}–{epochs[-1]}" if epochs else "none"
+
+
 def adversarial_sentence(epochs: list[int] | None) -> str:
     """What the tables' header says of MT's adversarial (policy-gradient) epochs."""
     if epochs is None:
         return ""
     if not epochs:
         return "; MT ran no adversarial epoch"
-    return f"; MT's adversarial (policy-gradient) epochs: {epochs[0]}–{epochs[-1]}"
+    return f"; MT's adversarial (policy-gradient) epochs: {adversarial_span(epochs)}"
 
 
 def markdown(results: dict) -> str:
