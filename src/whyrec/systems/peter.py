@@ -303,14 +303,15 @@ class Peter:
             out.extend(" ".join(self.vocab.decode(row.tolist())) for row in samples.tokens.cpu())
         return out
 
-    def word_log_probs(self, user: torch.Tensor, item: torch.Tensor, tokens: torch.Tensor,
-                       feature: torch.Tensor | None, word_shift: torch.Tensor | None = None) -> torch.Tensor:
-        """(B, T, V) teacher-forced word log-probabilities at each position of ``tokens`` (B, T:
-        explanations ending in ``<eos>``, then ``<pad>``), with gradients."""
+    def target_log_probs(self, user: torch.Tensor, item: torch.Tensor, tokens: torch.Tensor,
+                         feature: torch.Tensor | None, word_shift: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, T) teacher-forced log-probability of each token of ``tokens`` (B, T: explanations
+        ending in ``<eos>``, then ``<pad>``), 0 at the padding, with gradients."""
         v = self.vocab
         inputs = torch.cat([torch.full_like(tokens[:, :1], v.bos), tokens[:, :-1]], dim=1)
         inputs = inputs.masked_fill(inputs == v.pad, v.eos)  # after <eos>: never scored
-        return self.model(user, item, inputs, feature, word_shift)[2]
+        words = self.model(user, item, inputs, feature, word_shift)[2]
+        return words.gather(2, tokens[:, :, None])[:, :, 0].masked_fill(tokens == v.pad, 0.0)
 
     @torch.no_grad()
     def token_log_probs(self, users: Sequence[str], items: Sequence[str], targets: list[list[str]],
@@ -326,8 +327,7 @@ class Peter:
             sl = slice(s, s + batch_size)
             user, item = torch.as_tensor(u[sl], device=dev), torch.as_tensor(i[sl], device=dev)
             tokens = pad_batch([v.encode(t[: self.config.max_words]) + [v.eos] for t in targets[sl]], v.pad).to(dev)
-            words = self.word_log_probs(user, item, tokens, f[sl].to(dev), self.rating_shift(user, item))
-            picked = words.gather(2, tokens[:, :, None])[:, :, 0].cpu()
+            picked = self.target_log_probs(user, item, tokens, f[sl].to(dev), self.rating_shift(user, item)).cpu()
             out.extend(row[t != v.pad].numpy() for row, t in zip(picked, tokens.cpu()))
         return out
 
@@ -395,9 +395,7 @@ class PeterExplainer:
                                    word_shift=self._shift(ctx))
 
     def log_prob(self, ctx: dict, tokens: torch.Tensor) -> torch.Tensor:
-        words = self.peter.word_log_probs(ctx["user"], ctx["item"], tokens, ctx["feature"], self._shift(ctx))
-        picked = words.gather(2, tokens[:, :, None])[:, :, 0]
-        return picked.masked_fill(tokens == self.peter.vocab.pad, 0.0).sum(dim=1)
+        return self.peter.target_log_probs(ctx["user"], ctx["item"], tokens, ctx["feature"], self._shift(ctx)).sum(dim=1)
 
     def nll(self, ctx: dict, targets: list[list[str]]) -> torch.Tensor:
         p, v = self.peter, self.peter.vocab
