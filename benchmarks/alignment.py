@@ -27,8 +27,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import os
-import platform
 import time
 from pathlib import Path
 
@@ -47,7 +45,7 @@ from whyrec.metrics.alignment import SentimentJudge, feature_mi, normalised_rati
 from whyrec.metrics.rating import mae, rmse
 from whyrec.systems.peter import Peter, PeterExplainer
 
-from shared_data import DATA, DATASETS, load_split, split_features
+from shared_data import DATA, DATASETS, load_split, machine, split_features
 
 HERE = Path(__file__).resolve().parent
 BACKBONES = ("PETER", "PETER+", "MT-P")
@@ -446,7 +444,7 @@ def main() -> None:
         return
     torch.set_num_threads(args.threads)
     results = {"split": args.split, "date": time.strftime("%Y-%m-%d"), "threads": args.threads, "encoder": args.encoder,
-               "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+               "machine": machine(),
                "settings": {"epochs": args.epochs, "samples": args.samples, "lr": args.lr,
                             "max_batches_per_epoch": args.max_batches, "peter_epochs": args.peter_epochs},
                "datasets": {}}

@@ -20,14 +20,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from shared_data import DATA, load_split, split_features
+from shared_data import DATA, load_split, machine, split_features
 
 HERE = Path(__file__).resolve().parent
 LAYOUTS = [  # (label, processes, torch threads per process)
@@ -98,8 +97,7 @@ def report(results: list[dict], epochs: int) -> str:
     lines = [
         "# Training under torchrun",
         "",
-        f"Split 1, {epochs} epochs per run (no early stopping), {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}. Measured {time.strftime('%Y-%m-%d')}. Seconds per epoch are the "
+        f"Split 1, {epochs} epochs per run (no early stopping), {machine()}. Measured {time.strftime('%Y-%m-%d')}. Seconds per epoch are the "
         "mean over the run's epochs as each model records them (MT: ALS update, teacher forcing, policy-gradient "
         "and discriminator steps, not validation; PETER+: the whole epoch); speed-up is against one process with "
         "one thread. The two-process run is another run of the same training (each process samples its own "

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import time
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import torch
 from whyrec.systems.mt import MTConfig
 from whyrec.systems.mt_experiment import adversarial_span, epochs_cell, perplexity_cell, run_mt_experiment
 
-from shared_data import DATA, DATASETS, load_split
+from shared_data import DATA, DATASETS, load_split, machine
 
 HERE = Path(__file__).resolve().parent
 
@@ -173,7 +172,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     overrides = {"epochs": args.epochs}
     summary = {"split": args.split, "date": time.strftime("%Y-%m-%d"), "threads": args.threads,
-               "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}",
+               "machine": machine(),
                "config_overrides": overrides, "lm_seeds": args.lm_seeds, "datasets": {}, "checks": {}}
     # keep datasets measured by an earlier (or interrupted) run of this script
     summary["datasets"] = {k: v for k, v in per_dataset_rows(args.out).items() if k not in args.datasets}

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import time
 from pathlib import Path
 
@@ -26,9 +25,7 @@ import torch
 
 from whyrec.systems.mt import MTConfig, MultiTask, adversarial_epochs, mean_valid_nll
 
-from shared_data import DATA, DATASETS, load_split, split_features
-
-HERE = Path(__file__).resolve().parent
+from shared_data import DATASETS, load_split, machine, mt_rerun_arguments, split_features
 
 
 def run_rate(split, features, rate: float, epochs: int) -> dict:
@@ -103,13 +100,8 @@ def markdown(summary: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=DATA)
-    parser.add_argument("--datasets", nargs="*", default=DATASETS)
+    mt_rerun_arguments(parser, "mt_decoder_lr")
     parser.add_argument("--rates", nargs="+", type=float, default=[0.001, 0.002, 0.003])
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--out", type=Path, default=HERE / "results")
-    parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args()
     runs_dir = args.out / "mt_decoder_lr"
     runs_dir.mkdir(parents=True, exist_ok=True)
@@ -135,7 +127,7 @@ def main() -> None:
     if not datasets:
         raise SystemExit(f"no runs in {runs_dir}")
     summary = {"date": time.strftime("%Y-%m-%d"), "epochs": args.epochs,
-               "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}",
+               "machine": machine(),
                "datasets": datasets, "choice": choice(datasets)}
     (args.out / "mt_decoder_lr.json").write_text(json.dumps(summary, indent=1))
     (args.out / "mt_decoder_lr.md").write_text(markdown(summary))

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import time
 from pathlib import Path
 
@@ -30,9 +29,7 @@ from whyrec.metrics.text import perplexity
 from whyrec.systems.mt import MTConfig, MultiTask, adversarial_epochs
 from whyrec.systems.mt_experiment import adversarial_span, known_texts, plain_als_like
 
-from shared_data import DATA, DATASETS, load_split, split_features
-
-HERE = Path(__file__).resolve().parent
+from shared_data import DATASETS, load_split, machine, mt_rerun_arguments, split_features
 
 
 def run_seed(split, features, seed: int, epochs: int) -> dict:
@@ -104,13 +101,8 @@ def markdown(summary: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=DATA)
-    parser.add_argument("--datasets", nargs="*", default=DATASETS)
+    mt_rerun_arguments(parser, "mt_seeds")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--out", type=Path, default=HERE / "results")
-    parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args()
     if len(args.seeds) < 2:
         parser.error("give at least two seeds")
@@ -134,7 +126,7 @@ def main() -> None:
         if path.exists():
             datasets[name] = dataset_summary(name, json.loads(path.read_text()), lstm_mean(benchmark_result(args.out, name)))
     summary = {"date": time.strftime("%Y-%m-%d"), "seeds": args.seeds, "epochs": args.epochs,
-               "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}",
+               "machine": machine(),
                "datasets": datasets}
     (args.out / "mt_seeds.json").write_text(json.dumps(summary, indent=1))
     (args.out / "mt_seeds.md").write_text(markdown(summary))

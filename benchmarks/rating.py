@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import platform
 import sys
 import time
 import warnings
@@ -30,7 +29,7 @@ from whyrec.data.text import tokenize
 from whyrec.metrics.rating import mae, rmse
 from whyrec.rating import PMF, BiasBaseline, BiasedMF, ContextAwareALS, GlobalAverage
 
-from shared_data import DATA, DATASETS, load_split
+from shared_data import DATA, DATASETS, load_split, machine
 
 HERE = Path(__file__).resolve().parent
 
@@ -189,7 +188,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args()
     results = {"split": args.split, "date": time.strftime("%Y-%m-%d"), "quick": args.quick,
-               "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}",
+               "machine": machine(),
                "datasets": {}}
     for name in args.datasets:
         folder = args.data / name

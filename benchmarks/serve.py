@@ -20,7 +20,6 @@ import argparse
 import http.client
 import json
 import os
-import platform
 import random
 import socket
 import subprocess
@@ -31,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared_data import DATA
+from shared_data import DATA, machine
 
 HERE = Path(__file__).resolve().parent
 MAGAZINES = DATA / "amazon-magazine-subscriptions"
@@ -165,7 +164,7 @@ def main() -> None:
         runs[f"{label}, cache off"] = serve_and_load(bundle, 0, args)
     results = {"date": time.strftime("%Y-%m-%d"), "bundles": [b.name for b in bundles], "clients": args.clients,
                "seconds": args.seconds, "warmup_seconds": args.warmup, "k": args.k,
-               "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+               "machine": machine(),
                "runs": runs}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "serve.json").write_text(json.dumps(results, indent=1))

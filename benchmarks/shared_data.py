@@ -33,3 +33,25 @@ def split_features(split):
     from whyrec.data.features import split_features as extract
 
     return extract(split)
+
+
+def machine() -> str:
+    """The machine line of every benchmark report: architecture, cores, Python version."""
+    import os
+    import platform
+
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def mt_rerun_arguments(parser, per_dataset: str) -> None:
+    """The options of the scripts that retrain MT with the MT benchmark's settings on split 1
+    (``mt_seeds.py``, ``mt_decoder_lr.py``); ``per_dataset`` names the folder of their run files."""
+    from pathlib import Path
+
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--datasets", nargs="*", default=DATASETS)
+    parser.add_argument("--epochs", type=int, default=30, help="MT's cap on epochs, as in benchmarks/mt.py")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads of this process")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
+    parser.add_argument("--report-only", action="store_true",
+                        help=f"rebuild the summary from the run files under results/{per_dataset}/")
