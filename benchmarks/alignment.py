@@ -252,7 +252,7 @@ def explanations_changed(before: dict, after: dict) -> bool:
 
 def markdown(results: dict) -> str:
     lines = ["# Alignment benchmark (MMI on PETER, PETER+ and MT's GRU explainer)", "",
-             f"Split {results['split']}, {results['threads']} torch thread(s), {results['machine']}, sentence encoder "
+             f"Split {results['split']}, {results['machine']} (torch threads per process: the *threads* column), sentence encoder "
              f"`{results['encoder']}`. Measured {results['date']}; MMI settings per dataset below. "
              "Sentiment accuracy: % of greedy test explanations whose class by the judge (tf-idf logistic regression "
              "trained on the train reviews) equals the system's predicted rating rounded; I(R;E)/H(R) by a fresh MINE "
@@ -268,13 +268,13 @@ def markdown(results: dict) -> str:
              "sentence encoder itself (*generic*) or a layer over it trained to classify the train reviews' ratings "
              "(*rating-tuned*, standing in for MMI's BERT fine-tuned on the dataset's reviews); the metrics always "
              "use the generic encoder and the tf-idf judge, which the reward never sees.", "",
-             "| dataset | system | " + " | ".join(c[1] for c in COLUMNS) + " | train / MMI s |",
-             "|---|---|" + "---|" * (len(COLUMNS) + 1)]
+             "| dataset | system | " + " | ".join(c[1] for c in COLUMNS) + " | train / MMI s | threads |",
+             "|---|---|" + "---|" * (len(COLUMNS) + 2)]
     for name, r in results["datasets"].items():
         for system, row in r["rows"].items():
             cells = " | ".join(f"{row[key]:.{digits}f}" for key, _, digits in COLUMNS)
             secs = row.get("mmi_seconds", row.get("train_seconds"))
-            lines.append(f"| {name} | {system} | {cells} | {f'{secs:.0f}' if secs else ''} |")
+            lines.append(f"| {name} | {system} | {cells} | {f'{secs:.0f}' if secs else ''} | {row.get('threads', '?')} |")
     lines += ["", "Judge accuracy on the test *reviews* and on their extracted explanation sentences (observed "
               "ratings), for scale (and the rating-tuned reward "
               "encoder's own classifier, trained with balanced class weights); PETER's greedy decoding of the "
@@ -443,7 +443,7 @@ def main() -> None:
         print(markdown(results))
         return
     torch.set_num_threads(args.threads)
-    results = {"split": args.split, "date": time.strftime("%Y-%m-%d"), "threads": args.threads, "encoder": args.encoder,
+    results = {"split": args.split, "date": time.strftime("%Y-%m-%d"), "encoder": args.encoder,
                "machine": machine(),
                "settings": {"epochs": args.epochs, "samples": args.samples, "lr": args.lr,
                             "max_batches_per_epoch": args.max_batches, "peter_epochs": args.peter_epochs},
@@ -451,6 +451,8 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     for name in args.datasets:  # written after every dataset, so an interrupted run keeps what it measured
         measured = run_dataset(name, args)
+        for row in measured["rows"].values():  # rows of one file may come from runs with other thread counts
+            row["threads"] = args.threads
         if (args.out / "alignment.json").exists():  # keep datasets measured by other runs of this script
             results["datasets"] = json.loads((args.out / "alignment.json").read_text()).get("datasets", {})
         results["datasets"][name] = merge_backbones(results["datasets"].get(name), measured, args.backbones)
