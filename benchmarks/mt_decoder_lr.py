@@ -25,14 +25,15 @@ import torch
 
 from whyrec.systems.mt import MTConfig, MultiTask, adversarial_epochs, mean_valid_nll
 
-from shared_data import DATASETS, load_split, machine, mt_rerun_arguments, split_features
+from shared_data import DATASETS, load_split, machine, mt_rerun_arguments, recorded_threads, split_features, threads_text
 
 
 def run_rate(split, features, rate: float, epochs: int) -> dict:
     """One full MT training with ``decoder_lr=rate``: its per-epoch history (validation scores only)."""
     start = time.perf_counter()
     mt = MultiTask(MTConfig(epochs=epochs, decoder_lr=rate)).fit(split.train, split.valid, features)
-    return {"decoder_lr": rate, "history": mt.history, "seconds": time.perf_counter() - start}
+    return {"decoder_lr": rate, "history": mt.history, "seconds": time.perf_counter() - start,
+            "threads": torch.get_num_threads()}
 
 
 def benchmark_run(out: Path, name: str, rate: float, epochs: int) -> dict | None:
@@ -45,7 +46,7 @@ def benchmark_run(out: Path, name: str, rate: float, epochs: int) -> dict | None
     if config.get("decoder_lr") != rate or config["epochs"] != epochs or config.get("seed", 0) != 0:
         return None
     return {"decoder_lr": rate, "history": result["history"]["MT"], "seconds": result["seconds"]["MT"],
-            "from": "results/mt"}
+            "threads": recorded_threads(out), "from": "results/mt"}
 
 
 def run_summary(run: dict, variants=("user", "item", "pair")) -> dict:
@@ -58,7 +59,7 @@ def run_summary(run: dict, variants=("user", "item", "pair")) -> dict:
     return {"decoder_lr": run["decoder_lr"], "best_mean_valid_nll": best, "best_epoch": record["epoch"],
             "pair_valid_nll_at_best": record["valid_nll_pair"], "epochs": len(run["history"]),
             "adversarial_epochs": adversarial_epochs(run["history"]), "seconds": run["seconds"],
-            "from": run.get("from")}
+            "threads": run.get("threads"), "from": run.get("from")}
 
 
 def choice(rows: dict[str, list[dict]]) -> dict:
@@ -77,7 +78,8 @@ def markdown(summary: dict) -> str:
     rates = sorted({r["decoder_lr"] for runs in summary["datasets"].values() for r in runs})
     lines = ["# MT's decoder learning rate, chosen on validation NLL", "",
              f"Split 1, MT with the benchmark's settings (at most {summary['epochs']} epochs, early stopping) and "
-             f"`decoder_lr` in {rates}; 1 torch thread per process, {summary['machine']}. Measured {summary['date']}. "
+             f"`decoder_lr` in {rates}; {threads_text([r for runs in summary['datasets'].values() for r in runs])}, "
+             f"{summary['machine']}. Measured {summary['date']}. "
              "Score: MT's own model-selection criterion, the lowest mean validation NLL of MT-U/I/P over the epochs "
              "(in nats per token, on up to 512 validation records); no test record is scored. "
              + ("Runs marked * were read from `results/mt` (the benchmark's run at that rate). "
@@ -126,8 +128,7 @@ def main() -> None:
             datasets[name] = sorted(runs, key=lambda r: r["decoder_lr"])
     if not datasets:
         raise SystemExit(f"no runs in {runs_dir}")
-    summary = {"date": time.strftime("%Y-%m-%d"), "epochs": args.epochs,
-               "machine": machine(),
+    summary = {"date": time.strftime("%Y-%m-%d"), "epochs": args.epochs, "machine": machine(),
                "datasets": datasets, "choice": choice(datasets)}
     (args.out / "mt_decoder_lr.json").write_text(json.dumps(summary, indent=1))
     (args.out / "mt_decoder_lr.md").write_text(markdown(summary))

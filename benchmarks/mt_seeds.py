@@ -29,7 +29,7 @@ from whyrec.metrics.text import perplexity
 from whyrec.systems.mt import MTConfig, MultiTask, adversarial_epochs
 from whyrec.systems.mt_experiment import adversarial_span, known_texts, plain_als_like
 
-from shared_data import DATASETS, load_split, machine, mt_rerun_arguments, split_features
+from shared_data import DATASETS, load_split, machine, mt_rerun_arguments, recorded_threads, split_features, threads_text
 
 
 def run_seed(split, features, seed: int, epochs: int) -> dict:
@@ -42,7 +42,7 @@ def run_seed(split, features, seed: int, epochs: int) -> dict:
     return {"seed": seed, "MT": rmse(mt.predict_corpus(split.test), split.test.ratings),
             "plain ALS": rmse(plain.predict_corpus(split.test), split.test.ratings), "perplexity": ppl,
             "epochs": len(mt.history), "adversarial_epochs": adversarial_epochs(mt.history),
-            "seconds": time.perf_counter() - start}
+            "seconds": time.perf_counter() - start, "threads": torch.get_num_threads()}
 
 
 def benchmark_result(out: Path, name: str) -> dict | None:
@@ -51,8 +51,9 @@ def benchmark_result(out: Path, name: str) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def seed_zero_from(result: dict | None) -> dict | None:
-    """Seed 0's numbers from the MT benchmark's results of a dataset, when they are of seed 0."""
+def seed_zero_from(result: dict | None, threads: int | None) -> dict | None:
+    """Seed 0's numbers from the MT benchmark's results of a dataset, when they are of seed 0
+    (``threads``: the benchmark's torch threads)."""
     if result is None or result["config"].get("seed", 0) != 0:
         return None
     rmse = {row["system"]: row["rmse"] for row in result["rating"]}
@@ -60,7 +61,7 @@ def seed_zero_from(result: dict | None) -> dict | None:
     return {"seed": 0, "MT": rmse["MT"], "plain ALS": rmse["plain ALS"],
             "perplexity": {k: text[k]["perplexity"] for k in ("MT-U", "MT-I", "MT-P") if k in text},
             "epochs": len(result["history"]["MT"]), "adversarial_epochs": result.get("mt_adversarial_epochs"),
-            "seconds": result["seconds"]["MT"], "from": "results/mt"}
+            "seconds": result["seconds"]["MT"], "threads": threads, "from": "results/mt"}
 
 
 def lstm_mean(result: dict | None) -> float | None:
@@ -80,7 +81,8 @@ def dataset_summary(name: str, runs: list[dict], lstm: float | None) -> dict:
 def markdown(summary: dict) -> str:
     lines = ["# MT over training seeds", "",
              f"Split 1, MT with the benchmark's settings (at most {summary['epochs']} epochs, early stopping), seeds "
-             f"{summary['seeds']}, 1 torch thread per process, {summary['machine']}. Measured {summary['date']}. "
+             f"{summary['seeds']}, {threads_text([r for d in summary['datasets'].values() for r in d['runs']])}, "
+             f"{summary['machine']}. Measured {summary['date']}. "
              + ("Seed 0 was read from `results/mt` (the same code and seed give the same numbers). "
                 if any(r.get("from") for d in summary["datasets"].values() for r in d["runs"]) else "")
              + "Plain ALS does not depend on the seed. The LSTM column is the MT benchmark's mean over its seeds.", "",
@@ -116,7 +118,7 @@ def main() -> None:
             features = split_features(split)
             runs = []
             for seed in args.seeds:
-                known = seed_zero_from(benchmark_result(args.out, name)) if seed == 0 else None
+                known = seed_zero_from(benchmark_result(args.out, name), recorded_threads(args.out)) if seed == 0 else None
                 runs.append(known or run_seed(split, features, seed, args.epochs))
                 print(name, json.dumps(runs[-1]), flush=True)
             (per_dataset / f"{name}.json").write_text(json.dumps(runs, indent=1))

@@ -1,11 +1,15 @@
-"""What the benchmarks read: the shared datasets (``../shared/data``, read in place and never
-copied into the project), their fixed index splits, and the extracted item features.
+"""What the benchmarks share: the shared datasets (``../shared/data``, read in place and never
+copied into the project), their fixed index splits, the extracted item features, the machine
+line of the reports and the options of the scripts that retrain MT.
 
 The scripts run as ``python benchmarks/<name>.py``, so this file is importable beside them.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import platform
 import warnings
 from pathlib import Path
 
@@ -37,17 +41,25 @@ def split_features(split):
 
 def machine() -> str:
     """The machine line of every benchmark report: architecture, cores, Python version."""
-    import os
-    import platform
-
     return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def threads_text(runs: list[dict]) -> str:
+    """How many torch threads per process the runs had (each run records its ``threads``; "?" for
+    a run that did not)."""
+    counts = sorted({str(run.get("threads", "?")) for run in runs})
+    return f"{' or '.join(counts)} torch thread{'' if counts == ['1'] else 's'} per process"
+
+
+def recorded_threads(results: Path) -> int | None:
+    """The torch threads of the MT benchmark's recorded runs (``results/mt.json``), when it says."""
+    path = results / "mt.json"
+    return json.loads(path.read_text()).get("threads") if path.exists() else None
 
 
 def mt_rerun_arguments(parser, per_dataset: str) -> None:
     """The options of the scripts that retrain MT with the MT benchmark's settings on split 1
     (``mt_seeds.py``, ``mt_decoder_lr.py``); ``per_dataset`` names the folder of their run files."""
-    from pathlib import Path
-
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--datasets", nargs="*", default=DATASETS)
     parser.add_argument("--epochs", type=int, default=30, help="MT's cap on epochs, as in benchmarks/mt.py")
