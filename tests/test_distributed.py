@@ -156,10 +156,21 @@ def test_a_run_of_two_processes_resumed_from_its_checkpoint_ends_as_the_uninterr
         assert resumed == whole and whole[3:] == ["3", "3"]
 
 
-def _torchrun(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+# what a process prints when gloo aborts it at exit, after its work is done; whyrec.distributed.join
+# leaves the group at exit to avoid it, and it still happens in about one launch in thirty here
+GLOO_EXIT_ABORT = "terminate called without an active exception"
+
+
+def _torchrun(*args: str, cwd: Path, attempts: int = 3) -> subprocess.CompletedProcess:
+    """Launch two processes; a launch that only failed by gloo's exit abort is launched again (the
+    tests are about what training computes, not about that teardown bug)."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-                           *args], capture_output=True, text=True, cwd=cwd, timeout=600, env=env)
+    for _ in range(attempts):
+        proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                               *args], capture_output=True, text=True, cwd=cwd, timeout=600, env=env)
+        if proc.returncode == 0 or GLOO_EXIT_ABORT not in proc.stderr:
+            return proc
+    return proc
 
 
 def test_mt_and_peter_trained_by_two_processes_agree_and_learn(tmp_path):
