@@ -25,7 +25,7 @@ import torch
 
 from whyrec.systems.mt import MTConfig, MultiTask, adversarial_epochs, mean_valid_nll
 
-from shared_data import DATASETS, load_split, machine, mt_rerun_arguments, recorded_threads, split_features, threads_text
+from shared_data import DATASETS, load_split, machine, mt_rerun_setup, recorded_threads, split_features, threads_text
 
 
 def run_rate(split, features, rate: float, epochs: int) -> dict:
@@ -102,12 +102,8 @@ def markdown(summary: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    mt_rerun_arguments(parser, "mt_decoder_lr")
     parser.add_argument("--rates", nargs="+", type=float, default=[0.001, 0.002, 0.003])
-    args = parser.parse_args()
-    runs_dir = args.out / "mt_decoder_lr"
-    runs_dir.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(args.threads)
+    args, runs_dir = mt_rerun_setup(parser, "mt_decoder_lr")
     if not args.report_only:
         for name in args.datasets:
             data = None  # (split, features), read when a rate has to be trained

@@ -29,7 +29,7 @@ from whyrec.metrics.text import perplexity
 from whyrec.systems.mt import MTConfig, MultiTask, adversarial_epochs
 from whyrec.systems.mt_experiment import adversarial_span, known_texts, plain_als_like
 
-from shared_data import DATASETS, load_split, machine, mt_rerun_arguments, recorded_threads, split_features, threads_text
+from shared_data import DATASETS, load_split, machine, mt_rerun_setup, recorded_threads, split_features, threads_text
 
 
 def run_seed(split, features, seed: int, epochs: int) -> dict:
@@ -103,14 +103,10 @@ def markdown(summary: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    mt_rerun_arguments(parser, "mt_seeds")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    args = parser.parse_args()
+    args, per_dataset = mt_rerun_setup(parser, "mt_seeds")
     if len(args.seeds) < 2:
         parser.error("give at least two seeds")
-    per_dataset = args.out / "mt_seeds"
-    per_dataset.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(args.threads)
     if not args.report_only:
         for name in args.datasets:
             folder = args.data / name

@@ -27,7 +27,7 @@ from whyrec.metrics.text import perplexity
 from whyrec.systems.mt import MTConfig, MultiTask, adversarial_epochs
 from whyrec.systems.mt_experiment import adversarial_span, known_texts, plain_als_like
 
-from shared_data import DATASETS, load_split, machine, mt_rerun_arguments, recorded_threads, split_features, threads_text
+from shared_data import DATASETS, load_split, machine, mt_rerun_setup, recorded_threads, split_features, threads_text
 
 
 def run_split(split, epochs: int) -> dict:
@@ -98,12 +98,8 @@ def markdown(summary: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    mt_rerun_arguments(parser, "mt_splits")
     parser.add_argument("--splits", nargs="+", default=["1", "2", "3", "4", "5"])
-    args = parser.parse_args()
-    runs_dir = args.out / "mt_splits"
-    runs_dir.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(args.threads)
+    args, runs_dir = mt_rerun_setup(parser, "mt_splits")
     if not args.report_only:
         known = split_one_from(args.out)
         for name in args.datasets:

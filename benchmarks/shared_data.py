@@ -67,3 +67,16 @@ def mt_rerun_arguments(parser, per_dataset: str) -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
     parser.add_argument("--report-only", action="store_true",
                         help=f"rebuild the summary from the run files under results/{per_dataset}/")
+
+
+def mt_rerun_setup(parser, per_dataset: str):
+    """Parse the options (those of :func:`mt_rerun_arguments` added here), set torch's threads and
+    make the run folder ``results/<per_dataset>``; returns (args, that folder)."""
+    import torch
+
+    mt_rerun_arguments(parser, per_dataset)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    runs_dir = args.out / per_dataset
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    return args, runs_dir
