@@ -10,7 +10,7 @@ trained MT bundles to benchmarks/.cache/<dataset>/ (for `whyrec serve` and bench
 
 Datasets may run in separate processes (``--threads 1 --datasets X`` each, as the recorded run
 did: digital music in one, the other three in another); ``--report-only`` then rebuilds the
-summary from the per-dataset JSON files, whichever process wrote ``mt.json`` last.
+summary from the per-dataset JSON files (each records its torch threads).
 """
 
 from __future__ import annotations
@@ -33,7 +33,9 @@ HERE = Path(__file__).resolve().parent
 def summary_markdown(summary: dict) -> str:
     lines = ["# MT benchmark (\"Why I like it\" comparison)", "",
              f"Split {summary['split']} of each shared dataset, MT settings {json.dumps(summary['config_overrides'])}, "
-             f"{summary['threads']} torch thread(s), {summary['machine']}. Measured {summary['date']}. "
+             f"{summary['machine']}, torch threads per process: the *threads* column (rows recorded before runs kept "
+             f"their own: the `--threads` of the run that wrote `mt.json` last, {summary['threads']}). "
+             f"Measured {summary['date']}. "
              "Per-dataset tables, training curves and the discriminator learning curve: `results/mt/<dataset>/`. "
              "The MT decoder lr, prior folds and coupling λ columns are the learning rate of the GRU decoders' own weights (`decoder_lr`; before it "
              "existed they shared the encoders' `lr` of 0.003), the number of folds of MT's cross-fitted ALS priors "
@@ -48,8 +50,8 @@ def summary_markdown(summary: dict) -> str:
              "default) they begin once the validation NLL stops falling; runs before it started them at epoch 3.", "",
              "| dataset | PMF RMSE | plain ALS RMSE | MT−encoder | MT−decoder | MT RMSE (p vs plain ALS) | "
              "n-gram ppl | LSTM ppl | GRU LM ppl | GCN-P ppl | MT-P ppl | MT-P tf-idf | shuffled-label acc (U / I / P) | wall (s) "
-             "| MT decoder lr | MT prior folds | MT coupling λ | LSTM epochs | MT-P epochs | MT adversarial epochs |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| MT decoder lr | MT prior folds | MT coupling λ | LSTM epochs | MT-P epochs | MT adversarial epochs | threads |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in summary["datasets"].items():
         rating = {row["system"]: row for row in r["rating"]}
         text = {row["system"]: row for row in r["text"]}
@@ -63,7 +65,8 @@ def summary_markdown(summary: dict) -> str:
             f"{text['GCN-P']['perplexity']:.2f} | {text['MT-P']['perplexity']:.2f} | "
             f"{text['MT-P']['tfidf']:.4f} | {acc} | {r['wall_seconds']:.0f} | {r.get('decoder_lr', '?')} | "
             f"{r.get('prior_folds', '?')} | {r.get('coupling', '?')} | {epochs_of(text['LSTM'])} | "
-            f"{epochs_of(text['MT-P'])} | {adversarial_span(r.get('mt_adversarial_epochs'))} |")
+            f"{epochs_of(text['MT-P'])} | {adversarial_span(r.get('mt_adversarial_epochs'))} | "
+            f"{r.get('threads') or summary['threads']} |")
     lines += ["", "## Checks of the issue's targets", ""]
     for name, checks in summary["checks"].items():
         rating = {row["system"]: row["rmse"] for row in summary["datasets"][name]["rating"]}
@@ -107,6 +110,7 @@ def summary_row(result: dict) -> dict:
                                   "sizes", "p_mt_vs_plain_als")}
     row["mt_adversarial_epochs"] = result.get("mt_adversarial_epochs")
     row["adversarial_from"] = result["config"].get("adversarial_from", 3)
+    row["threads"] = result.get("torch_threads")  # None: a run from before it was recorded
     row["discriminator"] = {v: {k: x for k, x in d.items() if k != "learning_curve"}  # in the per-dataset JSON
                             for v, d in row["discriminator"].items()}
     config = result["config"]

@@ -276,7 +276,7 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
                "discriminator": disc, "history": {"MT": mt.history, "MT-encoder": mt_enc.history,
                                                    "MT-decoder": mt_dec.history},
                "examples": examples, "seconds": timings, "wall_seconds": time.perf_counter() - began,
-               "test_records_scored_for_text": len(test_targets)}
+               "test_records_scored_for_text": len(test_targets), "torch_threads": torch.get_num_threads()}
     (out / "mt.json").write_text(json.dumps(results, indent=1))
     (out / "mt.md").write_text(markdown(results))
     plot_discriminator(results, out / "discriminator_curve.png")
