@@ -18,8 +18,10 @@ no slice is taken and no communication happens.
 from __future__ import annotations
 
 import atexit
+import collections
 import os
 import sys
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable
 
@@ -32,6 +34,16 @@ if TYPE_CHECKING:
 
 # torch is imported by the functions that talk to other processes, not here: the command line
 # reads WORLD_SIZE (launched_world) before every command, and `whyrec --help` must stay instant
+
+# The tensors of the latest collectives, each one private to its collective (the caller gets
+# copies). gloo's worker thread lets go of a collective's tensors a moment *after* the caller
+# has its result. Were Python to drop a tensor first, that late release would free its Python
+# object from the worker thread, which must then take the GIL; during interpreter shutdown
+# that ends the thread, and the C++ runtime aborts the process: "terminate called without an
+# active exception" (seen, with a core dump, in ~1 of 85 launches: the worker was freeing an
+# all-gather's tensors, kept by the at-exit barrier, while Py_FinalizeEx ran). Holding them
+# here until the workers have let go (:func:`leave`) keeps every such release off the GIL.
+_IN_FLIGHT: collections.deque = collections.deque(maxlen=4)
 
 
 @dataclass(frozen=True)
@@ -77,6 +89,7 @@ class Cluster:
         grads = [(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) for p in params]
         flags = torch.tensor([p.grad is not None for p in params], dtype=grads[0].dtype, device=grads[0].device)
         flat = torch.cat(grads + [flags])
+        _IN_FLIGHT.append((flat,))
         dist.all_reduce(flat)
         offset, given = 0, flat[-len(params):].tolist()
         for p, present in zip(params, given):
@@ -92,7 +105,9 @@ class Cluster:
         import torch.distributed as dist
 
         for tensor in list(module.parameters()) + list(module.buffers()):
-            dist.broadcast(tensor.data, src=0)
+            data = tensor.data  # a tensor of its own (sharing the storage), kept until gloo lets go
+            _IN_FLIGHT.append((data,))
+            dist.broadcast(data, src=0)
 
     def gather(self, tensor: torch.Tensor) -> list[torch.Tensor]:
         """Every process's copy of ``tensor`` (same shape and type everywhere), in rank order, on the CPU."""
@@ -101,10 +116,11 @@ class Cluster:
         import torch
         import torch.distributed as dist
 
-        mine = tensor.cuda() if dist.get_backend() == "nccl" else tensor
+        mine = (tensor.cuda() if dist.get_backend() == "nccl" else tensor).clone()
         parts = [torch.empty_like(mine) for _ in range(self.world)]
+        _IN_FLIGHT.append((mine, *parts))
         dist.all_gather(parts, mine)
-        return [part.cpu() for part in parts]
+        return [part.cpu().clone() for part in parts]
 
     def mean_of(self, values: dict[str, float]) -> dict[str, float]:
         """``values`` (the same keys on every process) averaged over the processes."""
@@ -117,6 +133,7 @@ class Cluster:
         vector = torch.tensor([float(values[k]) for k in keys], dtype=torch.float64)
         if dist.get_backend() == "nccl":
             vector = vector.cuda()
+        _IN_FLIGHT.append((vector,))
         dist.all_reduce(vector)
         return {k: float(v) / self.world for k, v in zip(keys, vector.tolist())}
 
@@ -166,10 +183,10 @@ def process_device(device: str) -> str:
 def leave(finished: bool = True) -> None:
     """Leave the process group (at the end of a command run under ``torchrun``), if one was joined.
 
-    After a normal end (``finished``) every process first waits at a barrier: a process that tears
-    the group down while another's gloo worker still has a message in flight can abort at exit
-    ("terminate called without an active exception"). After an error there is no barrier: the
-    others may be inside a collective that the barrier would hang or corrupt."""
+    After a normal end (``finished``) every process first waits at a barrier, so that none tears the
+    group down while another still has a message in flight. After an error there is no barrier: the
+    others may be inside a collective that the barrier would hang or corrupt. Then the tensors of
+    the latest collectives are dropped once gloo's threads have let go of them (see ``_IN_FLIGHT``)."""
     if "torch.distributed" not in sys.modules:
         return  # nothing imported torch's distributed package, so no group was joined
     import torch.distributed as dist
@@ -177,7 +194,25 @@ def leave(finished: bool = True) -> None:
     if dist.is_initialized():
         if finished and dist.get_world_size() > 1:
             dist.barrier()
+        release_collective_tensors()
         dist.destroy_process_group()
+
+
+def release_collective_tensors(timeout: float = 2.0) -> bool:
+    """Wait (at most ``timeout`` seconds) until the communication threads hold none of the tensors of
+    the latest collectives, then drop them: whether they were all let go in time.
+
+    A tensor is let go when only this module's reference is left (a use count of 1). The polling
+    sleeps, so a worker that waits for the GIL gets it."""
+    deadline = time.monotonic() + timeout
+    tensors = [t for entry in _IN_FLIGHT for t in entry]
+    held = [t for t in tensors if t._use_count() > 1]
+    while held and time.monotonic() < deadline:
+        time.sleep(0.001)
+        held = [t for t in held if t._use_count() > 1]
+    del tensors
+    _IN_FLIGHT.clear()
+    return not held
 
 
 def _leave_at_exit() -> None:
