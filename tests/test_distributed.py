@@ -218,3 +218,15 @@ def test_commands_that_cannot_share_work_are_refused_under_torchrun(tmp_path, ar
                           timeout=120, env=env)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.startswith("error:") and message in proc.stderr
+
+
+def test_collective_tensors_still_held_elsewhere_are_waited_for_then_dropped():
+    from whyrec.distributed import _IN_FLIGHT, release_collective_tensors
+
+    free, held = torch.zeros(3), torch.zeros(2)
+    keeper = held.view(2)  # a view holds its base, as a communication thread would
+    _IN_FLIGHT.append((free,))
+    assert release_collective_tensors(timeout=0.5)  # nothing else holds it
+    _IN_FLIGHT.append((free, held))
+    assert not release_collective_tensors(timeout=0.05)  # waited, gave up, dropped all the same
+    assert len(_IN_FLIGHT) == 0 and keeper.shape == (2,)
