@@ -163,8 +163,8 @@ def test_a_run_of_two_processes_resumed_from_its_checkpoint_ends_as_the_uninterr
 
 
 # what a process prints when gloo aborts it at exit, after its work is done. whyrec.distributed keeps
-# the latest collectives' tensors until gloo's threads let go of them, which removed it (it hit about
-# one launch in 85 before); a launch that still ends so is launched again, with a warning that says so
+# the latest collectives' tensors until gloo's threads let go of them, which removed it (it hit 2 of
+# ~240 launches before); a launch that still ends so is launched again, with a warning that says so
 GLOO_EXIT_ABORT = "terminate called without an active exception"
 
 
