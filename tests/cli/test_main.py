@@ -30,6 +30,17 @@ def test_help_answers_without_importing_torch():
     assert "train" in proc.stdout and "torch imported: False" in proc.stderr
 
 
+def test_usage_errors_show_usage_not_a_traceback():
+    """A missing argument, a bad option value, an out-of-range option and an unknown command: typer's
+    usage message and status 2 (typer 0.29 raises exceptions of its own click, not the click package's)."""
+    for args, says in ((["evaluate"], "Missing argument"), (["evaluate", "b", "--seed", "abc"], "'--seed'"),
+                       (["evaluate", "b", "--data", "d", "--top-k", "0"], "'--top-k'"),
+                       (["no-such-command"], "No such command")):
+        proc = run_cli(*args)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert says in proc.stderr and "Usage:" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
 def test_truncated_gzip_warns_with_count(tmp_path):
     full = tmp_path / "full.json.gz"
     with gzip.open(full, "wt") as h:

@@ -33,8 +33,9 @@ __all__ = ["app", "main", "data_commands", "experiments", "explaining", "serving
 
 
 def main() -> None:
-    """Entry point: run the app; print whyrec errors as one line without a traceback."""
-    import click
+    """Entry point: run the app; print whyrec errors as one line without a traceback, and usage
+    errors (a missing argument, a bad option value, an unknown command) as typer shows them."""
+    import typer
 
     from whyrec.distributed import launched_world, leave
     from whyrec.errors import WhyrecError
@@ -48,16 +49,25 @@ def main() -> None:
     except WhyrecError as exc:
         err_console().print(f"[red]error:[/red] {exc}", highlight=False)
         sys.exit(2)
-    except click.exceptions.Abort:
+    except typer.Abort:
         err_console().print("aborted")
         sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
+    except _usage_error() as exc:
+        exc.show()
         sys.exit(exc.exit_code)
     finally:
         leave(finished)  # after an error, without waiting for the other processes
+
+
+def _usage_error() -> type:
+    """The base class of the usage errors typer raises. Typer 0.29 carries a click of its own,
+    whose exceptions are not the ``click`` package's, and older typer raises click's: either
+    way it is the ``ClickException`` above ``typer.BadParameter``, which both export."""
+    import typer
+
+    return next(kind for kind in typer.BadParameter.__mro__ if kind.__name__ == "ClickException")
 
 
 def _refuse_under_torchrun(args: list[str]) -> None:
