@@ -50,7 +50,8 @@ def test_models_from_specs_reads_names_and_parameters():
 def test_ranking_columns_score_the_top_k_of_unrated_items(planted):
     import pytest
 
-    from whyrec.experiment import top_k_lists
+    from whyrec.errors import ConfigError
+    from whyrec.experiment import ranking_scores, top_k_lists
     from whyrec.metrics.ranking import ndcg_at_k, recall_at_k
     from whyrec.rating import PMF
 
@@ -71,3 +72,8 @@ def test_ranking_columns_score_the_top_k_of_unrated_items(planted):
     scores = model.predict([users[0]] * 5, ranked[0])
     assert list(scores) == sorted(scores, reverse=True)
     assert top_k_lists(model, split, 5, pairs_per_call=1) == (users, ranked, relevant)  # one user per call
+    n_users, scores = ranking_scores(model, split, 5)
+    assert n_users == len(users) and scores["ndcg"] == pytest.approx(ndcg_at_k(ranked, relevant, 5))
+    for refused in (lambda: top_k_lists(model, split, 0), lambda: Experiment(split, {"avg": GlobalAverage()}, top_k=0)):
+        with pytest.raises(ConfigError, match="top_k must be at least 1"):
+            refused()

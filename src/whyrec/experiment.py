@@ -168,8 +168,8 @@ class Experiment:
         unknown = [m for m in metrics if m not in RATING_METRICS]
         if unknown:
             raise ValueError(f"unknown metric(s) {unknown}; known: {sorted(RATING_METRICS)}")
-        if top_k is not None and top_k < 1:
-            raise ConfigError(f"top_k must be at least 1, not {top_k}")
+        if top_k is not None:
+            _check_top_k(top_k)  # before any fitting
         self.systems = dict(systems)
         self.rating_metrics = list(metrics)
         self.top_k, self.relevant_at = top_k, relevant_at
@@ -198,9 +198,8 @@ class Experiment:
                 clamp = test.rating_scale if self.clamp else None
                 row = {m: RATING_METRICS[m](pred, test.ratings, clamp=clamp) for m in self.rating_metrics}
                 if self.top_k:
-                    _, ranked, relevant = top_k_lists(model, split, self.top_k, self.relevant_at)
-                    row.update({f"{name}@{self.top_k}": metric(ranked, relevant, self.top_k)
-                                for name, metric in RANKING_METRICS.items()})
+                    _, scores = ranking_scores(model, split, self.top_k, self.relevant_at)
+                    row.update({f"{name}@{self.top_k}": value for name, value in scores.items()})
                 row.update(train_s=train_s, test_s=test_s)
                 results[name].per_fold.append(row)
                 clipped = np.clip(pred, *test.rating_scale) if self.clamp else pred
@@ -220,6 +219,7 @@ def top_k_lists(model, split: Split, k: int, relevant_at: float = 4.0,
     knows and the user did not rate in train (ties in item order), and the set of those test
     items. Users without such an item are left out; none at all is a :class:`DataError`. The
     model's ``predict`` scores about ``pairs_per_call`` (user, item) pairs at a time."""
+    _check_top_k(k)
     test, train = split.test, split.train
     relevant: dict[str, set] = {}
     for user, item, rating in zip(test.users, test.items, test.ratings):
@@ -243,6 +243,18 @@ def top_k_lists(model, split: Split, k: int, relevant_at: float = 4.0,
             order = np.argsort(-row, kind="stable")[:k]
             ranked.append([items[n] for n in order if np.isfinite(row[n])])
     return users, ranked, list(relevant.values())
+
+
+def ranking_scores(model, split: Split, k: int, relevant_at: float = 4.0) -> tuple[int, dict[str, float]]:
+    """Every ranking metric of :mod:`whyrec.metrics.ranking` at ``k`` over the lists of
+    :func:`top_k_lists`: (the number of test users ranked, {metric name: value})."""
+    users, ranked, relevant = top_k_lists(model, split, k, relevant_at)
+    return len(users), {name: metric(ranked, relevant, k) for name, metric in RANKING_METRICS.items()}
+
+
+def _check_top_k(k: int) -> None:
+    if k < 1:
+        raise ConfigError(f"top_k must be at least 1, not {k}")
 
 
 DEFAULT_LADDER = ("global-average", "bias-baseline", "biased-mf", "pmf", "context-als")

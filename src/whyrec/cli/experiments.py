@@ -57,7 +57,7 @@ def experiment_rating(
     seed: int = typer.Option(0, help="Seed of random splits."),
     reference: Optional[str] = typer.Option(None, "--reference", help="The model the paired t-tests compare with "
                                             "(default: the first)."),
-    top_k: Optional[int] = typer.Option(None, "--top-k", help="Also rank the items each test user did not rate "
+    top_k: Optional[int] = typer.Option(None, "--top-k", min=1, help="Also rank the items each test user did not rate "
                                         "and report precision, recall, HR, MRR and nDCG at k."),
     relevant_at: float = typer.Option(4.0, "--relevant-at", help="With --top-k: the rating from which a test "
                                       "item counts as relevant."),

@@ -143,7 +143,7 @@ def evaluate(
                             "estimators over sentence embeddings (--encoder)."),
     encoder: str = typer.Option("minilm", "--encoder", help="With --mi: minilm (needs the mmi extra) or words "
                                 "(mean word vectors)."),
-    top_k: Optional[int] = typer.Option(None, "--top-k", help="Also rank the items each test user did not rate "
+    top_k: Optional[int] = typer.Option(None, "--top-k", min=1, help="Also rank the items each test user did not rate "
                                         "and report precision, recall, HR, MRR and nDCG at k."),
     relevant_at: float = typer.Option(4.0, "--relevant-at", help="With --top-k: the rating from which a test "
                                       "item counts as relevant."),
@@ -169,15 +169,10 @@ def evaluate(
     report = {"system": estimator.name, "test_ratings": len(test), "rmse": rmse(pred, test.ratings),
               "mae": mae(pred, test.ratings), "unknown_users": unknown}
     if top_k is not None:
-        from whyrec.errors import ConfigError
-        from whyrec.experiment import top_k_lists
-        from whyrec.metrics.ranking import RANKING_METRICS
+        from whyrec.experiment import ranking_scores
 
-        if top_k < 1:
-            raise ConfigError(f"--top-k must be at least 1, not {top_k}")
-        users, ranked, relevant = top_k_lists(estimator, parts, top_k, relevant_at)
-        report["ranking"] = {"k": top_k, "relevant_at": relevant_at, "users": len(users),
-                             **{name: metric(ranked, relevant, top_k) for name, metric in RANKING_METRICS.items()}}
+        users, scores = ranking_scores(estimator, parts, top_k, relevant_at)
+        report["ranking"] = {"k": top_k, "relevant_at": relevant_at, "users": users, **scores}
     if explainers_of(estimator):
         from whyrec.data.features import split_features
 
