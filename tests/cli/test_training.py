@@ -107,6 +107,7 @@ def test_a_split_without_validation_or_test_records(tmp_path, planted):
     proc = run_cli("train", "mt", "--data", str(data), "--out", str(tmp_path / "mt"), "--param", "epochs=1",
                    "--param", "decoder_hidden=16", "--param", "vocab_size=300", "--param", "adversarial_from=5")
     assert proc.returncode == 0, proc.stderr  # the status line had formatted a missing validation RMSE
+    assert "training MT: epoch 1/1, no validation part, train NLL" in proc.stderr  # a log gets the progress too
     other = planted.corpus.reviews.assign(user=lambda f: "x" + f["user"], item=lambda f: "y" + f["item"])
     other.to_csv(tmp_path / "other.csv", index=False)
     strangers = run_cli("evaluate", str(tmp_path / "mt"), "--data", str(tmp_path / "other.csv"))

@@ -28,6 +28,33 @@ def err_console():
     return Console(stderr=True, soft_wrap=True)
 
 
+def status(con, message: str):
+    """A status line for long work: rich's spinner line on a terminal, updated in place. When the
+    output is a log file, a pipe or torchrun's, the spinner would show nothing at all, so each
+    update is printed instead, as a line of its own on stderr (stdout keeps the results, such as
+    ``--json``). ``with status(con, "training") as line: line.update("epoch 1")``."""
+    return con.status(message) if con.is_terminal else _LoggedStatus(con.quiet, message)
+
+
+class _LoggedStatus:
+    """:func:`status` away from a terminal: every update is a line on stderr."""
+
+    def __init__(self, quiet: bool, message: str) -> None:
+        from rich.console import Console
+
+        self.console = Console(stderr=True, soft_wrap=True, quiet=quiet)
+        self.update(message)
+
+    def update(self, message: str) -> None:
+        self.console.print(message, highlight=False)
+
+    def __enter__(self) -> "_LoggedStatus":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
 def parse_pairs(pairs: list[str] | None, what: str) -> dict:
     """Repeated ``--param NAME=VALUE`` options as a dict (:func:`whyrec.settings.parse_assignment`)."""
     from whyrec.settings import parse_assignment

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import console, data_app, load_reviews
+from whyrec.cli.common import console, data_app, load_reviews, status
 
 
 @data_app.command("stats")
@@ -58,7 +58,7 @@ def data_features(
     from whyrec.data.features import FeatureExtractor, coverage, save_features
 
     corpus = load_reviews(path, format, None, False, "keep-last")
-    with console().status("extracting features"):
+    with status(console(), "extracting features"):
         table = FeatureExtractor(max_features=max_features, min_df=min_df).extract(corpus)
     con = console()
     con.print(f"coverage: {coverage(table, corpus):.1%} of {len(corpus):,} reviews have a quadruple; "

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import console, experiment_app, load_reviews, parse_pairs, print_table, split_of
+from whyrec.cli.common import console, experiment_app, load_reviews, parse_pairs, print_table, split_of, status
 
 
 @experiment_app.command("mt")
@@ -86,9 +86,9 @@ def experiment_rating(
     else:
         parts = [ratio_split(corpus, seed=seed)]
     con = console()
-    with con.status("training") as status:
+    with status(con, "training") as line:
         table = Experiment(parts, systems, reference=reference, top_k=top_k, relevant_at=relevant_at,
-                           on_progress=lambda msg: status.update(f"training: {msg}")).run()
+                           on_progress=lambda msg: line.update(f"training: {msg}")).run()
     print_table(table, f"rating prediction on {corpus.name}, {len(parts)} split(s): "
                         + ", ".join(p.name.split("/")[-1] for p in parts))
     folder = table.save(out)
@@ -141,7 +141,7 @@ def experiment_explain(
     parts = split_of(data, split, seed)
     con = console()
     con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
-    with con.status("extracting features") as status:
+    with status(con, "extracting features") as line:
         features = split_features(parts)
         sentences = None
         if mi:
@@ -151,7 +151,7 @@ def experiment_explain(
             # one encoder for every system: mean word vectors over the train reviews' vocabulary
             vocab = Vocabulary.build(tokenize(t) for t in parts.train.texts) if encoder == "words" else None
             sentences = sentence_encoder(encoder, vocab)
-        table = compare_explainers(parts, built, features, sentences, on_progress=lambda m: status.update(m))
+        table = compare_explainers(parts, built, features, sentences, on_progress=lambda m: line.update(m))
     print_table(table, f"explanation systems on {parts.name}")
     folder = table.save(out)
     con.print(f"written to {folder}/ (results.md, results.csv, results.json, rmse.png)")

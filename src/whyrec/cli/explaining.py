@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import app, console, parse_pairs, split_of
+from whyrec.cli.common import app, console, parse_pairs, split_of, status
 
 
 @app.command("align")
@@ -66,9 +66,9 @@ def align(
     parts = split_of(data, split, seed, format)
     train, valid, test = (pipeline.known_records(system, p) for p in (parts.train, parts.valid, parts.test))
     con = console()
-    with con.status("extracting features") as status:
+    with status(con, "extracting features") as line:
         features = split_features(parts)
-        status.update("training the sentiment judge and the reward encoders")
+        line.update("training the sentiment judge and the reward encoders")
         judge = SentimentJudge().fit(list(train.texts), train.ratings)
         encoders = pipeline.reward_encoders(reward_encoder, pipeline.sentence_encoder(encoder, system.vocab), train)
 
@@ -80,11 +80,11 @@ def align(
                       f"explanations of {len(texts):,}", highlight=False)
             return texts
 
-        status.update("explaining the test part")
+        line.update("explaining the test part")
         before = report("before")
-        status.update(f"MMI({target}) pre-training the estimators")
+        line.update(f"MMI({target}) pre-training the estimators")
         pipeline.align(system, train, valid, features, encoders, config, variant=variant, rating_input=rating_input,
-                       log=lambda r: status.update(f"MMI({target}) epoch {r['epoch']}/{epochs} ({r['phase']})"
+                       log=lambda r: line.update(f"MMI({target}) epoch {r['epoch']}/{epochs} ({r['phase']})"
                                                    + (f", validation MI {r['valid_mi']}" if "valid_mi" in r else "")))
     after = report("after")
     for user, item, old, new in list(zip(test.users, test.items, before, after))[:5]:

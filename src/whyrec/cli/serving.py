@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from whyrec.cli.common import (app, console, default_split_dir, load_reviews, make_split, mt_epoch_text, print_table,
-                               split_of)
+                               split_of, status)
 
 
 @app.command("serve")
@@ -79,8 +79,8 @@ def demo(
         "PMF (ALS)": PMF(),
         "context-aware ALS": ContextAwareALS(),
     }
-    with con.status("training") as status:
-        table = Experiment(parts, systems, on_progress=lambda msg: status.update(f"training: {msg}")).run()
+    with status(con, "training") as line:
+        table = Experiment(parts, systems, on_progress=lambda msg: line.update(f"training: {msg}")).run()
     print_table(table, f"rating prediction on {corpus.name}")
     folder = table.save(out)
     feats = FeatureExtractor(min_df=3).extract(parts.train)
@@ -106,9 +106,9 @@ def _demo_mt(parts, features, con, als_params: dict, als_rmse: float) -> None:
               "lambda_bias": als_params["lambda_bias"], "als_sweeps": als_params["iterations"]}
     mt = MultiTask(epochs=4, adversarial_from=3, vocab_size=2000, encoder_hidden=32, decoder_hidden=64,
                    pg_steps=2, d_steps=4, **rating)
-    with con.status("training MT (context-aware ALS + adversarial GRU explanations)") as status:
+    with status(con, "training MT (context-aware ALS + adversarial GRU explanations)") as line:
         mt.fit(parts.train, parts.valid if len(parts.valid) else None, features,
-               on_epoch=lambda r: status.update(f"training MT: epoch {r['epoch']}/4, {mt_epoch_text(r)}"))
+               on_epoch=lambda r: line.update(f"training MT: epoch {r['epoch']}/4, {mt_epoch_text(r)}"))
     test = parts.test
     con.print(f"MT test RMSE {rmse(mt.predict_corpus(test), test.ratings):.4f}, context-aware ALS with the same "
               f"settings and no text {als_rmse:.4f} (word vectors: {mt.word_vector_info.get('source')})")

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import app, console, mt_epoch_text, parse_pairs, split_of
+from whyrec.cli.common import app, console, mt_epoch_text, parse_pairs, split_of, status
 
 
 @app.command("models")
@@ -74,10 +74,10 @@ def train(
     if text_system:
         from whyrec.data.features import split_features
 
-        with con.status("extracting features") as status:
+        with status(con, "extracting features") as line:
             features = split_features(parts)
-            progress = _EpochProgress(status, model.upper(), estimator.config.epochs)
-            status.update(f"training {model.upper()}")
+            progress = _EpochProgress(line, model.upper(), estimator.config.epochs)
+            line.update(f"training {model.upper()}")
             if model == "mt":
                 estimator.fit(parts.train, valid, features, checkpoint_dir=checkpoint,
                               on_epoch=lambda r: progress(r, mt_epoch_text(r)))
@@ -85,7 +85,7 @@ def train(
                 estimator.fit(parts.train, valid, features, checkpoint_dir=checkpoint,
                               log=lambda r: progress(r, f"train text NLL {r['text_nll']:.3f}"))
     else:
-        with con.status(f"training {model} on {len(parts.train):,} ratings"):
+        with status(con, f"training {model} on {len(parts.train):,} ratings"):
             estimator.fit(parts.train, valid)
     for name, part in (("validation", parts.valid), ("test", parts.test)):
         if len(part):
@@ -176,7 +176,7 @@ def evaluate(
     if explainers_of(estimator):
         from whyrec.data.features import split_features
 
-        with console().status("extracting features and explaining the test records"):
+        with status(console(), "extracting features and explaining the test records"):
             features = split_features(parts)
             sentences = None
             if mi:
