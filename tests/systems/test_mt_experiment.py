@@ -11,8 +11,8 @@ from whyrec.data import ratio_split
 from whyrec.data.synthetic import make_planted_corpus
 from whyrec.errors import ConfigError
 from whyrec.systems.mt import MTConfig, MultiTask
-from whyrec.systems.mt_experiment import (epochs_cell, perplexity_cell, run_mt_experiment, seeded_row,
-                                          shuffled_label_accuracy, training_end)
+from whyrec.systems.mt_experiment import (epochs_cell, held_out_accuracy, perplexity_cell, real_and_generated,
+                                          run_mt_experiment, seeded_row, shuffled_label_accuracy, training_end)
 
 
 def test_run_mt_experiment_writes_tables_and_plots(tmp_path):
@@ -78,6 +78,32 @@ def test_shuffled_label_accuracy_of_a_perfect_and_a_blind_discriminator():
     mt.discriminators["user"] = blind
     acc = shuffled_label_accuracy(mt, test, "user")
     assert 0.3 < acc < 0.7  # = the share of flipped labels
+
+
+class _Fixed(torch.nn.Module):
+    """Logits ``+5`` for the first ``n_real`` rows (real), ``sign`` × 5 for the rest."""
+
+    def __init__(self, n_real, sign):
+        super().__init__()
+        self.n_real, self.sign, self.pad = n_real, sign, 2
+
+    def forward(self, tokens, owners):
+        logits = torch.full((len(tokens),), 5.0 * self.sign)
+        logits[: self.n_real] = 5.0
+        return logits
+
+
+def test_real_and_generated_pairs_each_record_with_a_sample_and_accuracy_is_balanced():
+    split = ratio_split(make_planted_corpus(n_users=30, n_items=15, reviews_per_user=8, seed=4).corpus, seed=0)
+    mt = MultiTask(epochs=1, **TINY).fit(split.train, split.valid)
+    assert mt.config.mismatch_negatives
+    real, real_owners, fake, fake_owners = real_and_generated(mt, "pair", torch.arange(6).numpy())
+    assert len(real) == len(fake) == 6 and torch.equal(real_owners, fake_owners)  # no mismatched negatives
+    assert mt.config.mismatch_negatives  # the setting is restored
+    batch = (real, real_owners, fake, fake_owners)
+    perfect, credulous = _Fixed(6, -1), _Fixed(6, +1)
+    assert held_out_accuracy(perfect, batch) == 1.0 and perfect.training  # back in training mode
+    assert held_out_accuracy(credulous, batch) == 0.5  # calls everything real: chance
 
 
 def test_no_lm_seeds_is_refused_before_anything_trains(tmp_path):

@@ -112,25 +112,36 @@ def discriminator_learning_curve(model: MultiTask, variant: str, steps: int = 60
     rng = np.random.default_rng(seed)
     all_rows = rng.permutation(len(model.data.targets))
     test_rows, train_rows = all_rows[:held_out], all_rows[held_out:]
+    held = real_and_generated(model, variant, test_rows)
+    curve = []
+    for _ in range(steps):
+        loss, _ = discriminator_loss(disc, *real_and_generated(model, variant, rng.choice(train_rows, cfg.d_samples)))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        curve.append(held_out_accuracy(disc, held))
+    return curve
+
+
+def real_and_generated(model: MultiTask, variant: str, rows: np.ndarray):
+    """(real tokens, owners, generated tokens, owners) of training records ``rows``: their
+    explanation sentences, and the trained generator's samples for the same owners (no
+    mismatched negatives: this is about real vs generated only)."""
     saved = model.config.mismatch_negatives
-    model.config.mismatch_negatives = False  # the curve is about real vs generated only
+    model.config.mismatch_negatives = False
     try:
-        held = model._discriminator_batch(variant, test_rows)
-        curve = []
-        for _ in range(steps):
-            batch = model._discriminator_batch(variant, rng.choice(train_rows, cfg.d_samples))
-            loss, _ = discriminator_loss(disc, *batch)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            disc.eval()
-            with torch.no_grad():
-                _, acc = discriminator_loss(disc, *held)
-            disc.train()
-            curve.append(acc)
+        return model._discriminator_batch(variant, rows)
     finally:
         model.config.mismatch_negatives = saved
-    return curve
+
+
+@torch.no_grad()
+def held_out_accuracy(disc: ReviewDiscriminator, batch) -> float:
+    """Balanced accuracy of ``disc`` (in eval mode) on a :func:`real_and_generated` batch."""
+    disc.eval()
+    _, accuracy = discriminator_loss(disc, *batch)
+    disc.train()
+    return accuracy
 
 
 def seeded_row(name: str, runs: list[dict]) -> dict:
