@@ -25,7 +25,8 @@ import torch
 
 from whyrec.systems.mt import MTConfig, MultiTask, adversarial_epochs, mean_valid_nll
 
-from shared_data import DATASETS, load_split, machine, mt_rerun_setup, recorded_threads, split_features, threads_text
+from shared_data import (DATASETS, load_split, machine, mt_benchmark_result, mt_rerun_setup, recorded_threads,
+                         split_features, threads_text)
 
 
 def run_rate(split, features, rate: float, epochs: int) -> dict:
@@ -38,10 +39,9 @@ def run_rate(split, features, rate: float, epochs: int) -> dict:
 
 def benchmark_run(out: Path, name: str, rate: float, epochs: int) -> dict | None:
     """The MT benchmark's run of a dataset, when it trained MT with ``rate`` and this cap on epochs."""
-    path = out / "mt" / name / "mt.json"
-    if not path.exists():
+    result = mt_benchmark_result(out, name)
+    if result is None:
         return None
-    result = json.loads(path.read_text())
     config = result["config"]
     if config.get("decoder_lr") != rate or config["epochs"] != epochs or config.get("seed", 0) != 0:
         return None

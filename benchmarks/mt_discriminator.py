@@ -23,6 +23,7 @@ No test record is used. Writes ``results/mt_discriminator.{json,md}``; each data
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 
@@ -30,16 +31,15 @@ import numpy as np
 import torch
 
 from whyrec.systems.mt import VARIANTS, MTConfig, MultiTask
-from whyrec.systems.mt_experiment import discriminator_learning_curve, held_out_accuracy, real_and_generated
+from whyrec.systems.mt_experiment import discriminator_accuracy, discriminator_learning_curve, real_and_generated
 
-from shared_data import DATASETS, load_split, machine, mt_rerun_setup, split_features, threads_text
+from shared_data import DATASETS, load_split, machine, mt_benchmark_result, mt_rerun_setup, split_features, threads_text
 
 CHECKPOINTS = (8, 60, 200, 400, 800)  # 8: the default d_steps, MT's warm-up; 60: mt.py's curve
 HELD_OUT = 256
 
 
-def run_dataset(name: str, data, epochs: int, steps: int) -> dict:
-    split, features = data
+def run_dataset(name: str, split, features, epochs: int, steps: int) -> dict:
     start = time.perf_counter()
     mt = MultiTask(MTConfig(epochs=epochs)).fit(split.train, split.valid, features)
     trained = time.perf_counter() - start
@@ -51,7 +51,7 @@ def run_dataset(name: str, data, epochs: int, steps: int) -> dict:
         curve = discriminator_learning_curve(mt, variant, steps=steps, held_out=HELD_OUT, seed=mt.config.seed)
         variants[variant] = {"during_training": float(np.mean(during)) if during else None,
                              "epochs_trained": len(during),
-                             "trained": held_out_accuracy(mt.discriminators[variant], held),
+                             "trained": discriminator_accuracy(mt.discriminators[variant], held),
                              "fresh_curve": curve}
     return {"dataset": name, "history_valid_rmse": [r["valid_rmse"] for r in mt.history], "variants": variants,
             "train_seconds": trained, "seconds": time.perf_counter() - start, "threads": torch.get_num_threads()}
@@ -59,17 +59,29 @@ def run_dataset(name: str, data, epochs: int, steps: int) -> dict:
 
 def same_as_benchmark(run: dict, out) -> bool | None:
     """Whether the run's validation RMSE matches ``mt.py``'s recorded MT run epoch by epoch."""
-    path = out / "mt" / run["dataset"] / "mt.json"
-    if not path.exists():
+    result = mt_benchmark_result(out, run["dataset"])
+    if result is None:
         return None
-    recorded = [r["valid_rmse"] for r in json.loads(path.read_text())["history"]["MT"]]
-    return recorded == run["history_valid_rmse"]
+    return [r["valid_rmse"] for r in result["history"]["MT"]] == run["history_valid_rmse"]
+
+
+def run_summary(run: dict, out) -> dict:
+    """A dataset's figures for the report: per variant the accuracies of the table (the fresh
+    discriminator's after each checkpoint it reached and over its last 50 steps); the curves stay
+    in the run file."""
+    variants = {}
+    for variant, v in run["variants"].items():
+        curve = v["fresh_curve"]
+        variants[variant] = {**{k: v[k] for k in ("during_training", "epochs_trained", "trained")},
+                             "fresh_after": {str(n): curve[n - 1] for n in CHECKPOINTS if n <= len(curve)},
+                             "fresh_last_50": float(np.mean(curve[-50:]))}
+    return {"same_as_benchmark": same_as_benchmark(run, out), "variants": variants, "threads": run["threads"],
+            "seconds": run["seconds"]}
 
 
 def markdown(summary: dict) -> str:
     runs = list(summary["datasets"].values())
-    steps = max(len(v["fresh_curve"]) for run in runs for v in run["variants"].values())
-    marks = [c for c in CHECKPOINTS if c <= steps]
+    marks = sorted({int(n) for run in runs for v in run["variants"].values() for n in v["fresh_after"]})
     lines = ["# How much MT's discriminators know", "",
              f"Split 1, MT with the benchmark's settings (at most {summary['epochs']} epochs, seed 0); "
              f"{threads_text(runs)}, {summary['machine']}. Measured {summary['date']}. Accuracies are balanced "
@@ -88,31 +100,27 @@ def markdown(summary: dict) -> str:
         same = {True: "yes", False: "no", None: "?"}[run.get("same_as_benchmark")]
         for variant, v in run["variants"].items():
             during = "—" if v["during_training"] is None else f"{v['during_training']:.3f}"
-            cells = [f"{v['fresh_curve'][m - 1]:.3f}" for m in marks]
+            cells = [f"{v['fresh_after'][str(m)]:.3f}" if str(m) in v["fresh_after"] else "—" for m in marks]
             lines.append(f"| {name} | {same} | {variant} | {v['epochs_trained']} | {during} | "
-                         f"{v['trained']:.3f} | " + " | ".join(cells) + f" | {np.mean(v['fresh_curve'][-50:]):.3f} |")
+                         f"{v['trained']:.3f} | " + " | ".join(cells) + f" | {v['fresh_last_50']:.3f} |")
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
-    import argparse
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=max(CHECKPOINTS), help="steps of the fresh discriminator")
     args, runs_dir = mt_rerun_setup(parser, "mt_discriminator")
     if not args.report_only:
         for name in args.datasets:
             split = load_split(args.data / name)
-            run = run_dataset(name, (split, split_features(split)), args.epochs, args.steps)
+            run = run_dataset(name, split, split_features(split), args.epochs, args.steps)
             (runs_dir / f"{name}.json").write_text(json.dumps(run, indent=1))
             print(name, f"{run['seconds']:.0f}s", flush=True)
     datasets = {}
     for name in DATASETS:
         path = runs_dir / f"{name}.json"
         if path.exists():
-            run = json.loads(path.read_text())
-            run["same_as_benchmark"] = same_as_benchmark(run, args.out)
-            datasets[name] = run
+            datasets[name] = run_summary(json.loads(path.read_text()), args.out)
     if not datasets:
         raise SystemExit(f"no runs in {runs_dir}")
     summary = {"date": time.strftime("%Y-%m-%d"), "epochs": args.epochs, "machine": machine(),

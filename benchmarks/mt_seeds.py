@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -29,7 +28,8 @@ from whyrec.metrics.text import perplexity
 from whyrec.systems.mt import MTConfig, MultiTask, adversarial_epochs
 from whyrec.systems.mt_experiment import adversarial_span, known_texts, plain_als_like
 
-from shared_data import DATASETS, load_split, machine, mt_rerun_setup, recorded_threads, split_features, threads_text
+from shared_data import (DATASETS, load_split, machine, mt_benchmark_result, mt_rerun_setup, recorded_threads,
+                         split_features, threads_text)
 
 
 def run_seed(split, features, seed: int, epochs: int) -> dict:
@@ -43,12 +43,6 @@ def run_seed(split, features, seed: int, epochs: int) -> dict:
             "plain ALS": rmse(plain.predict_corpus(split.test), split.test.ratings), "perplexity": ppl,
             "epochs": len(mt.history), "adversarial_epochs": adversarial_epochs(mt.history),
             "seconds": time.perf_counter() - start, "threads": torch.get_num_threads()}
-
-
-def benchmark_result(out: Path, name: str) -> dict | None:
-    """The MT benchmark's per-dataset results (``results/mt/<dataset>/mt.json``), when they are there."""
-    path = out / "mt" / name / "mt.json"
-    return json.loads(path.read_text()) if path.exists() else None
 
 
 def seed_zero_from(result: dict | None, threads: int | None) -> dict | None:
@@ -114,7 +108,7 @@ def main() -> None:
             features = split_features(split)
             runs = []
             for seed in args.seeds:
-                known = seed_zero_from(benchmark_result(args.out, name), recorded_threads(args.out)) if seed == 0 else None
+                known = seed_zero_from(mt_benchmark_result(args.out, name), recorded_threads(args.out)) if seed == 0 else None
                 runs.append(known or run_seed(split, features, seed, args.epochs))
                 print(name, json.dumps(runs[-1]), flush=True)
             (per_dataset / f"{name}.json").write_text(json.dumps(runs, indent=1))
@@ -122,7 +116,7 @@ def main() -> None:
     for name in DATASETS:
         path = per_dataset / f"{name}.json"
         if path.exists():
-            datasets[name] = dataset_summary(name, json.loads(path.read_text()), lstm_mean(benchmark_result(args.out, name)))
+            datasets[name] = dataset_summary(name, json.loads(path.read_text()), lstm_mean(mt_benchmark_result(args.out, name)))
     summary = {"date": time.strftime("%Y-%m-%d"), "seeds": args.seeds, "epochs": args.epochs,
                "machine": machine(),
                "datasets": datasets}

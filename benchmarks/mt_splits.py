@@ -27,7 +27,8 @@ from whyrec.metrics.text import perplexity
 from whyrec.systems.mt import MTConfig, MultiTask, adversarial_epochs
 from whyrec.systems.mt_experiment import adversarial_span, known_texts, plain_als_like
 
-from shared_data import DATASETS, load_split, machine, mt_rerun_setup, recorded_threads, split_features, threads_text
+from shared_data import (DATASETS, load_split, machine, mt_benchmark_result, mt_rerun_setup, recorded_threads,
+                         split_features, threads_text)
 
 
 def run_split(split, epochs: int) -> dict:
@@ -51,11 +52,8 @@ def split_one_from(out: Path) -> dict[str, dict]:
     """Split 1 of each dataset from the MT benchmark's per-dataset results, when they are of seed 0."""
     runs = {}
     for name in DATASETS:
-        path = out / "mt" / name / "mt.json"
-        if not path.exists():
-            continue
-        result = json.loads(path.read_text())
-        if result["config"].get("seed", 0) != 0 or result["split"].rsplit("/", 1)[-1] != "1":
+        result = mt_benchmark_result(out, name)
+        if result is None or result["config"].get("seed", 0) != 0 or result["split"].rsplit("/", 1)[-1] != "1":
             continue
         rating = {row["system"]: row["rmse"] for row in result["rating"]}
         text = {row["system"]: row["perplexity"] for row in result["text"]}

@@ -51,6 +51,12 @@ def threads_text(runs: list[dict]) -> str:
     return f"{' or '.join(counts)} torch thread{'' if counts == ['1'] else 's'} per process"
 
 
+def mt_benchmark_result(results: Path, name: str) -> dict | None:
+    """The MT benchmark's per-dataset results (``results/mt/<dataset>/mt.json``), when they are there."""
+    path = results / "mt" / name / "mt.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
 def recorded_threads(results: Path) -> int | None:
     """The torch threads of the MT benchmark's recorded runs (``results/mt.json``), when it says."""
     path = results / "mt.json"

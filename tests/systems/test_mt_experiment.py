@@ -11,7 +11,7 @@ from whyrec.data import ratio_split
 from whyrec.data.synthetic import make_planted_corpus
 from whyrec.errors import ConfigError
 from whyrec.systems.mt import MTConfig, MultiTask
-from whyrec.systems.mt_experiment import (epochs_cell, held_out_accuracy, perplexity_cell, real_and_generated,
+from whyrec.systems.mt_experiment import (epochs_cell, discriminator_accuracy, perplexity_cell, real_and_generated,
                                           run_mt_experiment, seeded_row, shuffled_label_accuracy, training_end)
 
 
@@ -102,8 +102,8 @@ def test_real_and_generated_pairs_each_record_with_a_sample_and_accuracy_is_bala
     assert mt.config.mismatch_negatives  # the setting is restored
     batch = (real, real_owners, fake, fake_owners)
     perfect, credulous = _Fixed(6, -1), _Fixed(6, +1)
-    assert held_out_accuracy(perfect, batch) == 1.0 and perfect.training  # back in training mode
-    assert held_out_accuracy(credulous, batch) == 0.5  # calls everything real: chance
+    assert discriminator_accuracy(perfect, batch) == 1.0 and perfect.training  # back in training mode
+    assert discriminator_accuracy(credulous, batch) == 0.5  # calls everything real: chance
 
 
 def test_no_lm_seeds_is_refused_before_anything_trains(tmp_path):

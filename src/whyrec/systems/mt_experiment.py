@@ -119,7 +119,7 @@ def discriminator_learning_curve(model: MultiTask, variant: str, steps: int = 60
         opt.zero_grad()
         loss.backward()
         opt.step()
-        curve.append(held_out_accuracy(disc, held))
+        curve.append(discriminator_accuracy(disc, held))
     return curve
 
 
@@ -136,8 +136,9 @@ def real_and_generated(model: MultiTask, variant: str, rows: np.ndarray):
 
 
 @torch.no_grad()
-def held_out_accuracy(disc: ReviewDiscriminator, batch) -> float:
-    """Balanced accuracy of ``disc`` (in eval mode) on a :func:`real_and_generated` batch."""
+def discriminator_accuracy(disc: ReviewDiscriminator, batch) -> float:
+    """Balanced accuracy of ``disc`` (in eval mode) on a :func:`real_and_generated` batch, the
+    mean of its accuracy on the real and on the generated reviews."""
     disc.eval()
     _, accuracy = discriminator_loss(disc, *batch)
     disc.train()
