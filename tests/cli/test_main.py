@@ -30,6 +30,29 @@ def test_help_answers_without_importing_torch():
     assert "train" in proc.stdout and "torch imported: False" in proc.stderr
 
 
+def _commands(app, prefix=()):
+    """(command words, callback) of every command of a typer app, its sub-apps' too."""
+    for command in app.registered_commands:
+        yield (*prefix, command.name or command.callback.__name__.replace("_", "-")), command.callback
+    for group in app.registered_groups:
+        yield from _commands(group.typer_instance, (*prefix, group.name))
+
+
+def test_help_texts_carry_no_sphinx_markup():
+    """A command's docstring and option help are what ``--help`` prints: no ``literal`` or :role:."""
+    import inspect
+
+    from whyrec.cli import app
+
+    shown = []
+    for words, callback in _commands(app):
+        texts = [inspect.getdoc(callback) or ""]
+        texts += [getattr(p.default, "help", None) or "" for p in inspect.signature(callback).parameters.values()]
+        shown += [(words, t) for t in texts if "``" in t or ":class:" in t or ":func:" in t]
+    assert len(list(_commands(app))) >= 12  # the listing reaches the data and experiment groups
+    assert not shown, shown
+
+
 def test_usage_errors_show_usage_not_a_traceback():
     """A missing argument, a bad option value, an out-of-range option and an unknown command: typer's
     usage message and status 2 (typer 0.29 raises exceptions of its own click, not the click package's)."""

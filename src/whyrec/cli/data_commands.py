@@ -87,8 +87,9 @@ def data_split(
     format: Optional[str] = typer.Option(None, "--format"),
     duplicates: str = typer.Option("keep-last", help="keep-last | keep-first | keep-all | error"),
 ) -> None:
-    """Write fixed splits (``<out>/<k>/{train,validation,test}.index``, the PETER benchmark's
-    format) with warm-start repair, so that every later run and other tools use the same records."""
+    """Write fixed splits with warm-start repair, so that every later run and other tools use the same records.
+
+    Each split k goes to OUT/k/ as train.index, validation.index and test.index (the PETER benchmark's format)."""
     from whyrec.data import kfold_splits, ratio_split, write_index_split
     from whyrec.errors import ConfigError
 

@@ -40,7 +40,7 @@ def align(
 ) -> None:
     """MMI: fine-tune a saved system's explanations to agree with its predicted ratings.
 
-    Or with the item features (``--target``); reports the change and saves the aligned bundle."""
+    Or with the item features (--target feature|joint); reports the change and saves the aligned bundle."""
     import torch
 
     from whyrec.align import pipeline
