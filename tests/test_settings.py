@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from whyrec.errors import ConfigError
-from whyrec.settings import above, at_least, check_settings, each, fraction, one_of
+from whyrec.settings import above, at_least, check_settings, config_from_dict, each, fraction, one_of
 
 
 @dataclass
@@ -48,3 +48,11 @@ def test_good_settings_are_normalised():
 def test_bad_settings_name_the_setting(setting, value, message):
     with pytest.raises(ConfigError, match=message):
         Toy(**{setting: value})
+
+
+def test_config_from_dict_names_unknown_settings_and_the_known_ones():
+    assert config_from_dict(Toy, "Toy", {"count": 5, "rate": 2}) == Toy(count=5, rate=2.0)
+    with pytest.raises(ConfigError, match=r"Toy: unknown setting\(s\) \['cuont', 'zeta'\]; known: count, flag, limit"):
+        config_from_dict(Toy, "Toy", {"cuont": 5, "zeta": 1, "rate": 2})
+    with pytest.raises(ConfigError, match="count must be at least 1"):  # known names still get their checks
+        config_from_dict(Toy, "Toy", {"count": 0})

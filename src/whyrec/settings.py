@@ -69,6 +69,16 @@ def check_settings(config, system: str, rules: dict[str, Rule]) -> None:
             raise ConfigError(f"{system}: {f.name} must be {rule.wanted}, got {value!r}")
 
 
+def config_from_dict(cls, system: str, values: dict):
+    """The dataclass config ``cls(**values)``, or one :class:`ConfigError` naming ``system``, the
+    unknown setting(s) and the known ones (where ``cls(**values)`` would raise a bare TypeError)."""
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(values) - known
+    if unknown:
+        raise ConfigError(f"{system}: unknown setting(s) {sorted(unknown)}; known: {', '.join(sorted(known))}")
+    return cls(**values)
+
+
 def _obeys(rule: Rule, value) -> bool:
     try:
         return bool(rule.test(value))

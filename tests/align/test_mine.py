@@ -51,6 +51,9 @@ def test_reward_prefers_the_true_pairing_and_state_round_trip():
     assert float(mine.reward(xt, yt, perm).mean()) > 0.5
     copy = MINE.from_state(*mine.state())
     torch.testing.assert_close(copy.reward(xt, yt, perm), mine.reward(xt, yt, perm))
+    meta, tensors = mine.state()
+    with pytest.raises(ConfigError, match=r"MINE: unknown setting\(s\) \['hiden'\]"):  # a hand-edited state
+        MINE.from_state({**meta, "config": {**meta["config"], "hiden": 8}}, tensors)
 
 
 def test_one_hot_ratings_entropy_and_shape_errors():

@@ -73,10 +73,24 @@ def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, plant
     assert_one_line_error(run_cli("align", str(bundle), "--data", str(path), "--out", str(bundle)),
                           "--out must be a new folder")
     assert_one_line_error(run_cli("align", str(bundle), "--data", str(path), "--out", str(tmp_path / "y"),
+                                  "--param", "bogus=1"), "bogus")
+    assert_one_line_error(run_cli("align", str(bundle), "--data", str(path), "--out", str(tmp_path / "y"),
                                   "--device", "banana"), "unknown device 'banana'")
     if not torch.cuda.is_available():  # a device the machine lacks fails before any data is read
         assert_one_line_error(run_cli("train", "peter", "--data", str(tmp_path / "absent.csv"), "--out",
                                       str(tmp_path / "z"), "--device", "cuda"), "no CUDA GPU")
+
+
+def test_settings_are_taken_as_param_or_set(tmp_path, planted):
+    """train, experiment mt and align read their NAME=VALUE settings under either spelling: the
+    setting reaches the config (which names the unknown one), not typer's "no such option"."""
+    path = tmp_path / "planted.csv"
+    planted.corpus.reviews.to_csv(path, index=False)
+    for command in (("train", "mt", "--out", str(tmp_path / "b")), ("experiment", "mt", "--out", str(tmp_path / "r"))):
+        for flag in ("--param", "--set"):
+            assert_one_line_error(run_cli(*command, "--data", str(path), flag, "bogus=1"),
+                                  "MT: unknown setting(s) ['bogus']")
+    assert not (tmp_path / "b").exists() and not (tmp_path / "r").exists()
 
 
 def test_training_progress_says_the_epoch_and_the_time_left_at_most():

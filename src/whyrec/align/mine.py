@@ -20,6 +20,7 @@ import torch
 import torch.nn as nn
 
 from whyrec.errors import ConfigError
+from whyrec.settings import config_from_dict
 
 
 class StatisticsNetwork(nn.Module):
@@ -150,7 +151,7 @@ class MINE:
 
     @classmethod
     def from_state(cls, meta: dict, tensors: dict[str, torch.Tensor]) -> "MINE":
-        model = cls(meta["x_dim"], meta["y_dim"], MINEConfig(**meta["config"]))
+        model = cls(meta["x_dim"], meta["y_dim"], config_from_dict(MINEConfig, "MINE", meta["config"]))
         model.network.load_state_dict({k[len("mine."):]: v for k, v in tensors.items() if k.startswith("mine.")})
         model.moving_average, model.history = meta["moving_average"], list(meta["history"])
         return model

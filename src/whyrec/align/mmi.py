@@ -45,7 +45,7 @@ import torch.nn as nn
 from whyrec.align.dwa import DynamicWeightAverage
 from whyrec.align.mine import MINE, MINEConfig, one_hot_ratings
 from whyrec.errors import ConfigError
-from whyrec.settings import above, at_least, check_settings
+from whyrec.settings import above, at_least, check_settings, config_from_dict
 
 TARGETS = ("rating", "feature", "joint")
 
@@ -98,6 +98,11 @@ class MMIConfig:
         if self.adapter_lr is not None and self.adapter_lr <= 0:
             raise ConfigError(f"MMI: adapter_lr must be > 0, got {self.adapter_lr}")
 
+    @classmethod
+    def from_dict(cls, values: dict) -> "MMIConfig":
+        """From settings by name (the command line's ``--set``): an unknown name is a ConfigError."""
+        return config_from_dict(cls, "MMI", values)
+
 
 _MMI_RULES = {
     **{name: at_least(1) for name in ("epochs", "batch_size", "patience", "mine_hidden", "mine_batch_size")},
@@ -137,7 +142,7 @@ class MMITrainer:
     """Fine-tunes ``explainer`` (see :mod:`whyrec.explain.interface`) with MINE rewards."""
 
     def __init__(self, explainer, encoder, config: MMIConfig | None = None, **overrides) -> None:
-        self.config = MMIConfig(**{**(asdict(config) if config else {}), **overrides})
+        self.config = MMIConfig.from_dict({**(asdict(config) if config else {}), **overrides})
         self.explainer = explainer
         # one encoder for every target, or one per target ({"rating": ..., "feature": ...})
         self.encoders = dict(encoder) if isinstance(encoder, dict) else {t: encoder for t in ("rating", "feature")}

@@ -56,7 +56,10 @@ class _LoggedStatus:
 
 
 def parse_pairs(pairs: list[str] | None, what: str) -> dict:
-    """Repeated ``--param NAME=VALUE`` options as a dict (:func:`whyrec.settings.parse_assignment`)."""
+    """Repeated ``--param NAME=VALUE`` options as a dict (:func:`whyrec.settings.parse_assignment`).
+
+    The commands that take settings (train, experiment mt, align) accept them as ``--param`` or
+    ``--set``, either spelling on each, so that one learnt on one command works on the others."""
     from whyrec.settings import parse_assignment
 
     return dict(parse_assignment(pair, what) for pair in pairs or [])

@@ -17,7 +17,8 @@ def experiment_mt(
     out: Path = typer.Option(Path("runs/mt"), "--out", help="Folder for mt.md, mt.json and the plots."),
     epochs: int = typer.Option(30, help="At most this many MT epochs (Algorithm 1 iterations); MT stops sooner "
                                "once 3 epochs improve neither validation RMSE nor NLL (--set patience=N, 0: off)."),
-    setting: Optional[list[str]] = typer.Option(None, "--set", help="Any MT setting NAME=VALUE (see MTConfig)."),
+    setting: Optional[list[str]] = typer.Option(None, "--set", "--param",
+                                                help="Any MT setting NAME=VALUE (see MTConfig; repeatable)."),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Checkpoint folder: MT resumes from it."),
     lm_seeds: int = typer.Option(1, "--lm-seeds", help="Training runs (seeds) of the unconditional LSTM and GRU "
                                  "LM baselines; their rows give the mean perplexity."),

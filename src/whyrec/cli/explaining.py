@@ -33,7 +33,8 @@ def align(
     batches: int = typer.Option(30, help="Batches of 64 per generator epoch (0: the whole train part)."),
     estimator_replay: float = typer.Option(0.0, help="Train reviews mixed into each estimator epoch, per "
                                            "generated explanation (0: generated only, as the MMI code)."),
-    setting: Optional[list[str]] = typer.Option(None, "--set", help="Any other MMIConfig setting NAME=VALUE."),
+    setting: Optional[list[str]] = typer.Option(None, "--set", "--param",
+                                                help="Any other MMIConfig setting NAME=VALUE (repeatable)."),
     threads: int = typer.Option(1, help="torch CPU threads."),
     device: str = typer.Option("cpu", "--device", help="torch device of the explainer and the MI estimators: "
                                "cpu, cuda, cuda:N, mps, auto."),
@@ -59,10 +60,10 @@ def align(
     system = load_bundle(bundle, resolve_device(device))
     pipeline.check_alignable(system, variant)
     is_mt = not isinstance(system, Peter)
-    config = MMIConfig(**{"target": target, "epochs": epochs, "samples": samples, "max_batches_per_epoch": batches,
-                          "lr": lr or (2e-3 if is_mt else 3e-4), "patience": epochs, "estimator_replay": estimator_replay,
-                          "mine_lr": 1e-3, "mine_batch_size": 512, "mine_pretrain_epochs": 30,
-                          **parse_pairs(setting, "--set")})
+    config = MMIConfig.from_dict({"target": target, "epochs": epochs, "samples": samples,
+                                  "max_batches_per_epoch": batches, "lr": lr or (2e-3 if is_mt else 3e-4),
+                                  "patience": epochs, "estimator_replay": estimator_replay, "mine_lr": 1e-3,
+                                  "mine_batch_size": 512, "mine_pretrain_epochs": 30, **parse_pairs(setting, "--set")})
     parts = split_of(data, split, seed, format)
     train, valid, test = (pipeline.known_records(system, p) for p in (parts.train, parts.valid, parts.test))
     con = console()

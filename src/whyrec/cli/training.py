@@ -29,7 +29,8 @@ def train(
     split: Optional[Path] = typer.Option(None, "--split", help="Folder with train/validation/test.index "
                                          "(default: <data>/1 when present, else a seeded 80/10/10 split)."),
     seed: int = typer.Option(0, help="Seed of the random split."),
-    param: Optional[list[str]] = typer.Option(None, "--param", help="Model parameter NAME=VALUE (repeatable)."),
+    param: Optional[list[str]] = typer.Option(None, "--param", "--set",
+                                              help="Model parameter NAME=VALUE (repeatable)."),
     format: Optional[str] = typer.Option(None, "--format"),
     device: str = typer.Option("cpu", "--device", help="torch device of MT / PETER: cpu, cuda, cuda:N, mps, auto."),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="MT / PETER: save the training state here "

@@ -8,7 +8,8 @@ import dataclasses
 from dataclasses import dataclass
 
 from whyrec.errors import ConfigError
-from whyrec.settings import above, at_least, check_settings, each, fraction, one_of, whole_number
+from whyrec.settings import (above, at_least, check_settings, config_from_dict, each, fraction, one_of,
+                             whole_number)
 
 VARIANTS = ("user", "item", "pair")
 
@@ -95,11 +96,7 @@ class MTConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "MTConfig":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ConfigError(f"MT: unknown setting(s) {sorted(unknown)}; known: {', '.join(sorted(known))}")
-        return cls(**data)
+        return config_from_dict(cls, "MT", data)
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import itertools
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Sequence
 
 import numpy as np
@@ -31,7 +31,7 @@ from whyrec.explain.interface import RatingInput
 from whyrec.explain.peter_model import PeterModel, PeterShape, select_rows
 from whyrec.explain.seq2seq import Samples, draw
 from whyrec.explain.targets import explanation_targets, pad_batch
-from whyrec.settings import Rule, above, at_least, check_settings, fraction
+from whyrec.settings import Rule, above, at_least, check_settings, config_from_dict, fraction
 from whyrec.systems.peter_checkpoint import TrainingState, resume_training_state, save_training_state
 
 
@@ -64,10 +64,7 @@ class PeterConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> "PeterConfig":
-        unknown = set(values) - {f.name for f in fields(cls)}
-        if unknown:
-            raise ConfigError(f"PETER: unknown setting(s) {sorted(unknown)}")
-        return cls(**values)
+        return config_from_dict(cls, "PETER", values)
 
 
 _PETER_RULES = {
