@@ -3,7 +3,8 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from whyrec.serve.app import create_app
+from whyrec.errors import ConfigError
+from whyrec.serve.app import check_can_listen, create_app
 from whyrec.serve.systems import ServedSystem
 
 
@@ -171,3 +172,17 @@ def test_a_rating_bundle_served_with_and_without_its_training_data(served_bundle
     counts = {i: n for i, n in zip(*np.unique(split.train.items, return_counts=True))}
     popular = [i["item"] for i in told.get("/users/someone-new/recommendations", params={"k": 5}).json()["items"]]
     assert [counts[i] for i in popular] == sorted(counts.values(), reverse=True)[:5]
+
+
+def test_an_address_the_server_cannot_listen_on_is_refused_before_loading():
+    import socket
+
+    check_can_listen("127.0.0.1", 0)  # any free port
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{port}: .*in use"):
+            check_can_listen("127.0.0.1", port)
+    with pytest.raises(ConfigError, match="--port must be in 0..65535, not 70000"):
+        check_can_listen("127.0.0.1", 70000)

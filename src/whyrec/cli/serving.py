@@ -32,9 +32,10 @@ def serve(
     import uvicorn
 
     from whyrec.devices import resolve_device
-    from whyrec.serve.app import create_app, server_config
+    from whyrec.serve.app import check_can_listen, create_app, server_config
     from whyrec.serve.systems import ServedSystem
 
+    check_can_listen(host, port)
     torch.set_num_threads(threads)
     history = split_of(data, split, seed).train if data is not None else None
     systems = [ServedSystem.from_folder(b, cache, resolve_device(device), history) for b in bundles]

@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from whyrec import __version__
-from whyrec.errors import UnknownIdError, WhyrecError
+from whyrec.errors import ConfigError, UnknownIdError, WhyrecError
 from whyrec.serve.systems import EXPLAINER_LABELS, ServedSystem
 
 STATIC = Path(__file__).parent / "static"
@@ -271,3 +271,25 @@ def server_config(app: FastAPI, host: str = "127.0.0.1", port: int = 8000):
 
     return uvicorn.Config(app, host=host, port=port, log_level="warning", h11_max_incomplete_event_size=2 * 1024 * 1024)
 
+
+
+def check_can_listen(host: str, port: int) -> None:
+    """Refuse, with one :class:`ConfigError`, an address the server could not listen on — a port
+    outside 0–65535, a host that does not resolve, an address in use or not this machine's —
+    before the bundles are loaded (uvicorn would find out only after, with a traceback for the
+    port range). The probe binds as uvicorn does, with SO_REUSEADDR."""
+    import socket
+
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"--port must be in 0..65535, not {port}")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
