@@ -77,3 +77,18 @@ def test_ranking_columns_score_the_top_k_of_unrated_items(planted):
     for refused in (lambda: top_k_lists(model, split, 0), lambda: Experiment(split, {"avg": GlobalAverage()}, top_k=0)):
         with pytest.raises(ConfigError, match="top_k must be at least 1"):
             refused()
+
+
+def test_a_metric_without_data_is_saved_as_null(tmp_path):
+    """FMR without a feature set is NaN; results.json stays JSON a strict parser reads."""
+    import math
+
+    import numpy as np
+
+    from whyrec.experiment import ResultsTable, SystemResult
+
+    row = SystemResult("MT-P", {}, [{"rmse": 0.9, "fmr": math.nan, "train_s": 1.0, "test_s": 0.1}], [np.ones(3)])
+    folder = ResultsTable([row], ["rmse", "fmr"], None, ["1"]).save(tmp_path / "run")
+    text = (folder / "results.json").read_text()
+    saved = json.loads(text, parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))
+    assert saved["systems"][0]["folds"][0]["fmr"] is None and saved["systems"][0]["mean"]["rmse"] == 0.9

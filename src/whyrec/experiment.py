@@ -25,6 +25,7 @@ from whyrec.data.split import Split
 from whyrec.errors import ConfigError, DataError
 from whyrec.metrics.ranking import RANKING_METRICS
 from whyrec.metrics.rating import RATING_METRICS, paired_t_test
+from whyrec.strict_json import strict_dumps
 
 
 @dataclass
@@ -129,7 +130,7 @@ class ResultsTable:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "results.md").write_text(self.to_markdown() + "\n")
         (folder / "results.csv").write_text(self.to_csv())
-        (folder / "results.json").write_text(json.dumps(self.to_dict(), indent=1))
+        (folder / "results.json").write_text(strict_dumps(self.to_dict(), indent=1))  # NaN (no features) → null
         (folder / "config.json").write_text(json.dumps(config or {r.system: r.params for r in self.results}, indent=1))
         if "rmse" in self.metrics:
             self.plot(folder / "rmse.png")

@@ -31,3 +31,4 @@ def test_a_status_line_away_from_a_terminal_prints_each_update_on_stderr(capsys)
     with status(Console(file=results, force_terminal=False, quiet=True), "a torchrun worker") as line:
         line.update("epoch 1")
     assert capsys.readouterr().err == ""
+

@@ -38,3 +38,17 @@ def test_data_split_writes_folders_the_commands_then_use(tmp_path, planted):
     assert folds.returncode == 0, folds.stderr
     tests = [set((tmp_path / "folds" / str(k) / "test.index").read_text().split()) for k in (1, 2, 3)]
     assert not (tests[0] & tests[1]) and not (tests[1] & tests[2])
+
+
+def test_stats_of_a_file_with_no_review_left(tmp_path):
+    """Nothing survives validation: counts of zero, a dash for the mean rating, and strict JSON."""
+    import json
+
+    path = tmp_path / "no_text.csv"
+    path.write_text("user,item,rating,text\nu1,i1,3,\nu2,i2,4,\n")
+    text = run_cli("data", "stats", str(path))
+    assert text.returncode == 0 and "0 reviews" in text.stdout and "mean rating —" in text.stdout
+    assert "nan" not in text.stdout and "ratings: none" in text.stdout
+    as_json = run_cli("data", "stats", str(path), "--json")
+    after = json.loads(as_json.stdout, parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))
+    assert after["after_validation"]["mean_rating"] is None and after["records"] == 2

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from whyrec.cli.common import console, data_app, load_reviews, status
+from whyrec.strict_json import strict_dumps
 
 
 @data_app.command("stats")
@@ -28,7 +28,7 @@ def data_stats(
     info = {"file": report.source, "records": report.read, "users": len(report.users_seen),
             "items": len(report.items_seen), "validation": report.to_dict(), "after_validation": corpus.stats()}
     if as_json:
-        print(json.dumps(info, indent=1, default=str))
+        print(strict_dumps(info, indent=1))
         return
     con = console()
     con.print(f"[bold]{report.source}[/bold]")
@@ -36,11 +36,16 @@ def data_stats(
     con.print(report.summary().split(": ", 1)[1])
     after = corpus.stats()
     con.print(f"after validation: {after['reviews']:,} reviews, {after['users']:,} users, {after['items']:,} items, "
-              f"density {after['density']:.4f}, mean rating {after['mean_rating']:.3f}, "
+              f"density {after['density']:.4f}, mean rating {_number(after['mean_rating'], '.3f')}, "
               f"{after['mean_words_per_review']:.1f} words per review")
-    con.print("ratings: " + ", ".join(f"{k}: {v:,}" for k, v in after["ratings"].items()))
+    con.print("ratings: " + (", ".join(f"{k}: {v:,}" for k, v in after["ratings"].items()) or "none"))
     if corpus.item_meta:
         con.print(f"item metadata for {after['items_with_metadata']:,} of {after['items']:,} items")
+
+
+def _number(value: float, spec: str) -> str:
+    """``value`` formatted, or a dash for NaN (the mean rating of no reviews)."""
+    return "—" if value != value else format(value, spec)
 
 
 @data_app.command("features")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from whyrec.cli.common import app, console, parse_pairs, split_of, status
+from whyrec.strict_json import strict_dumps
 
 
 @app.command("align")
@@ -134,7 +134,7 @@ def explain(
     con = console()
     for row in rows:
         if as_json:
-            print(json.dumps(row))
+            print(strict_dumps(row))
             continue
         cold = " (new user)" if row["cold_start"] else ""
         con.print(f"{row['user']}{cold} → {row['item']}: {row['predicted_rating']:.2f}★", highlight=False)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from whyrec.cli.common import app, console, mt_epoch_text, parse_pairs, split_of, status
+from whyrec.strict_json import strict_dumps
 
 
 @app.command("models")
@@ -187,7 +187,7 @@ def evaluate(
             report["explained_records"], report["explanations"] = score_explanations(
                 estimator, test, features, parts.train, encoder=sentences)
     if as_json:  # NaN (a metric without features) is null: JSON has no NaN
-        print(json.dumps(_nan_to_none(report), indent=1, allow_nan=False))
+        print(strict_dumps(report, indent=1))
         return
     con = console()
     con.print(f"{estimator.name} on {len(test):,} test ratings: RMSE {report['rmse']:.4f}  "
@@ -210,9 +210,3 @@ def evaluate(
                   highlight=False)
 
 
-def _nan_to_none(value):
-    if isinstance(value, dict):
-        return {k: _nan_to_none(v) for k, v in value.items()}
-    if isinstance(value, float) and value != value:
-        return None
-    return value

@@ -1,0 +1,28 @@
+"""JSON that every parser reads: what whyrec prints (``--json``) and writes (results files).
+
+Python's ``json`` writes NaN and ±inf as the bare words ``NaN`` and ``Infinity``, which are not
+JSON (RFC 8259 §6) and which strict parsers (a browser's ``JSON.parse``, jq) refuse. A metric
+with nothing to measure is NaN here (FMR without a feature set, the mean rating of no reviews),
+so such values are written as ``null``."""
+
+from __future__ import annotations
+
+import json
+import math
+
+
+def finite_or_none(value):
+    """``value`` with every non-finite float inside dicts, lists and tuples replaced by None."""
+    if isinstance(value, dict):
+        return {k: finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_or_none(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def strict_dumps(value, indent: int | None = None) -> str:
+    """``json.dumps`` of :func:`finite_or_none` (``value``), refusing NaN; other objects (paths,
+    numpy scalars) are written as their ``str``."""
+    return json.dumps(finite_or_none(value), indent=indent, allow_nan=False, default=str)
