@@ -85,6 +85,11 @@ def test_the_command_reads_pairs_from_options_or_a_file(mt, split, tmp_path):
     assert proc.returncode == 0 and "= item baseline" in proc.stdout and "text prior and rest" in proc.stdout
     proc = run_cli("explain", str(tmp_path / "mt"), "--user", user, "--item", "nothing", cwd=tmp_path)
     assert proc.returncode == 2 and "unknown item 'nothing'" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run_cli("explain", str(tmp_path / "mt"), "--user", " ", "--item", item, cwd=tmp_path)
+    assert proc.returncode == 2 and "a --user or --item id is empty" in proc.stderr  # not a "new user" named ""
+    pairs.write_bytes(f"\ufeffuser,item\n{user},{item}\n".encode())  # a spreadsheet's UTF-8 CSV starts with a BOM
+    proc = run_cli("explain", str(tmp_path / "mt"), "--pairs", str(pairs), cwd=tmp_path)
+    assert proc.returncode == 0 and f"{user} → {item}" in proc.stdout, proc.stderr
 
 
 def test_test_explanations_are_scored_per_explainer(mt, split):

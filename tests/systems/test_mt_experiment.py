@@ -8,8 +8,9 @@ import torch
 from tests.conftest import tiny_planted_split
 from tests.systems.test_mt import TINY
 from whyrec.data import ratio_split
+from whyrec.data.split import Split
 from whyrec.data.synthetic import make_planted_corpus
-from whyrec.errors import ConfigError
+from whyrec.errors import ConfigError, DataError
 from whyrec.systems.mt import MTConfig, MultiTask
 from whyrec.systems.mt_experiment import (epochs_cell, discriminator_accuracy, perplexity_cell, real_and_generated,
                                           run_mt_experiment, seeded_row, shuffled_label_accuracy, training_end)
@@ -110,6 +111,14 @@ def test_no_lm_seeds_is_refused_before_anything_trains(tmp_path):
     split = ratio_split(make_planted_corpus(n_users=10, n_items=6, reviews_per_user=4, seed=2).corpus, seed=0)
     with pytest.raises(ConfigError, match="lm_seeds"):
         run_mt_experiment(split, tmp_path, MTConfig(epochs=1, **TINY), lm_seeds=0, log=lambda m: None)
+    assert not list(tmp_path.iterdir())
+    # a split too small to have validation or test records: said before anything trains
+    no_test = Split(split.train, split.valid, split.test.take([]), "tiny")
+    with pytest.raises(DataError, match="split tiny has no test records"):
+        run_mt_experiment(no_test, tmp_path, MTConfig(epochs=1, **TINY), log=lambda m: None)
+    no_either = Split(split.train, no_test.test, no_test.test, "tiny")
+    with pytest.raises(DataError, match="no validation and no test records"):
+        run_mt_experiment(no_either, tmp_path, MTConfig(epochs=1, **TINY), log=lambda m: None)
     assert not list(tmp_path.iterdir())
 
 

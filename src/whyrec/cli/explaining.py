@@ -126,9 +126,11 @@ def explain(
             raise ConfigError("give pairs either with --pairs or with --user/--item, not both")
         users, items = _read_pairs(pairs)
     else:
-        users, items = list(user or []), list(item or [])
+        users, items = [u.strip() for u in user or []], [i.strip() for i in item or []]
         if not users or len(users) != len(items):
             raise ConfigError(f"give as many --user as --item (got {len(users)} and {len(items)}), or --pairs FILE")
+        if not all(users) or not all(items):
+            raise ConfigError("a --user or --item id is empty")
     history = split_of(data, split, seed).train if data is not None else None
     rows = explain_pairs(load_bundle(bundle, device), users, items, explainer, method, why=why, history=history)
     con = console()
@@ -163,7 +165,7 @@ def _read_pairs(path: Path) -> tuple[list[str], list[str]]:
 
     users, items = [], []
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
+        with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: a spreadsheet's byte-order mark
             reader = csv.DictReader(handle, delimiter="\t" if path.suffix.lower() in (".tsv", ".tab") else ",")
             if not {"user", "item"} <= set(reader.fieldnames or []):
                 raise DataError("needs a header row with 'user' and 'item' columns", path=path, line=1)

@@ -7,8 +7,9 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (app, console, default_split_dir, load_reviews, make_split, mt_epoch_text, print_table,
-                               split_of, status)
+from whyrec.cli.common import (app, console, default_split_dir, load_reviews, make_split, print_table, split_of,
+                               status)
+from whyrec.systems.mt_progress import mt_epoch_text
 
 
 @app.command("serve")

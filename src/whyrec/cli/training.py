@@ -7,8 +7,9 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import app, console, mt_epoch_text, parse_pairs, split_of, status
+from whyrec.cli.common import app, console, parse_pairs, split_of, status
 from whyrec.strict_json import strict_dumps
+from whyrec.systems.mt_progress import mt_epoch_text
 
 
 @app.command("models")

@@ -29,7 +29,7 @@ from whyrec.align.adversarial import ReviewDiscriminator, discriminator_loss
 from whyrec.data.corpus import Corpus
 from whyrec.data.features import split_features
 from whyrec.data.split import Split
-from whyrec.errors import ConfigError
+from whyrec.errors import ConfigError, DataError
 from whyrec.explain.ngram import InterpolatedNgramLM
 from whyrec.explain.recurrent_lm import RecurrentLanguageModel
 from whyrec.explain.targets import explanation_targets, pad_batch
@@ -37,6 +37,7 @@ from whyrec.metrics.rating import paired_t_test
 from whyrec.metrics.text import corpus_bleu, perplexity, rouge, tfidf_similarity
 from whyrec.rating.als import PMF, ContextAwareALS
 from whyrec.systems.mt import VARIANTS, MTConfig, MultiTask, adversarial_epochs, mean_valid_nll
+from whyrec.systems.mt_progress import mt_epoch_text
 
 
 def _known(model: MultiTask, corpus: Corpus) -> np.ndarray:
@@ -173,6 +174,11 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
     with ``lm_seeds`` seeds from ``config.seed`` on, and their rows give the mean perplexity."""
     if lm_seeds < 1:
         raise ConfigError("lm_seeds must be at least 1")
+    missing = [name for name, part in (("validation", split.valid), ("test", split.test)) if not len(part)]
+    if missing:
+        raise DataError(f"split {split.name} has no {' and no '.join(missing)} records: the MT comparison scores "
+                        "the models on the test part and stops their training on the validation part (the data "
+                        "may be too small to split)")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     config = config or MTConfig()
@@ -191,11 +197,7 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
         return result
 
     def epoch_log(name):
-        return lambda r: log(f"  {name} epoch {r['epoch']}: valid RMSE {r['valid_rmse']:.4f}"
-                             + (f", valid NLL(pair) {r['valid_nll_pair']:.3f}" if "valid_nll_pair" in r else "")
-                             + (f", D acc {r['d_acc_pair']:.2f}" if "d_acc_pair" in r else "")
-                             + (", adversarial" if r.get("adversarial") else "")
-                             + f" ({r['seconds']:.0f}s)")
+        return lambda r: log(f"  {name} epoch {r['epoch']}: {mt_epoch_text(r)} ({r['seconds']:.0f}s)")
 
     base = config.to_dict()
     mt = timed("MT", lambda: MultiTask(config).fit(split.train, split.valid, features,
