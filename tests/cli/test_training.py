@@ -133,3 +133,10 @@ def test_a_split_without_validation_or_test_records(tmp_path, planted):
                           "split data/1 has no test records")
     assert_one_line_error(run_cli("data", "split", str(data / "reviews.csv"), "--kfold", str(n + 1), "--out",
                                   str(tmp_path / "folds")), f"k must be between 2 and the number of records ({n})")
+
+
+def test_the_align_progress_line_gives_each_mi_in_nats():
+    from whyrec.cli.explaining import _mi_text
+
+    assert _mi_text({"rating": -5.4e-06, "feature": 0.04512}) == ", validation MI rating -0.000, feature 0.045 (nats)"
+    assert _mi_text(None) == "" and _mi_text({}) == ""

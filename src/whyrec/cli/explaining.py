@@ -86,7 +86,7 @@ def align(
         line.update(f"MMI({target}) pre-training the estimators")
         pipeline.align(system, train, valid, features, encoders, config, variant=variant, rating_input=rating_input,
                        log=lambda r: line.update(f"MMI({target}) epoch {r['epoch']}/{epochs} ({r['phase']})"
-                                                   + (f", validation MI {r['valid_mi']}" if "valid_mi" in r else "")))
+                                                   + _mi_text(r.get("valid_mi"))))
     after = report("after")
     for user, item, old, new in list(zip(test.users, test.items, before, after))[:5]:
         con.print(f"  {user} → {item}: {old}  ⇒  {new}", highlight=False)
@@ -154,6 +154,14 @@ def explain(
 
 def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _mi_text(valid_mi: dict | None) -> str:
+    """The estimators' validation MI for a progress line (``, validation MI rating 0.123 (nats)``),
+    or nothing before the first estimate."""
+    if not valid_mi:
+        return ""
+    return ", validation MI " + ", ".join(f"{name} {value:.3f}" for name, value in valid_mi.items()) + " (nats)"
 
 
 def _read_pairs(path: Path) -> tuple[list[str], list[str]]:
