@@ -273,3 +273,26 @@ def test_an_empty_file_says_so(tmp_path):
         (tmp_path / name).write_text(content)
         with pytest.raises(DataError, match=rf"{name}: file is empty"):
             load_corpus(tmp_path / name)
+
+
+def test_ids_that_are_lists_objects_or_booleans_are_bad_ids(tmp_path):
+    """JSON lets an id be anything; a string or number is an id (12 → "12"), a list is not one
+    (str(["x"]) would become the item "['x']")."""
+    path = tmp_path / "odd.json"
+    records = [{"reviewerID": "u1", "asin": "i1", "overall": 5, "reviewText": "good"},
+               {"reviewerID": 12, "asin": "i2", "overall": 4, "reviewText": "fine"},
+               {"reviewerID": "u3", "asin": ["x"], "overall": 3, "reviewText": "hm"},
+               {"reviewerID": True, "asin": "i1", "overall": 3, "reviewText": "so so"}]
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    corpus = _quiet_load(path)
+    assert list(corpus.reviews["user"]) == ["u1", "12"] and list(corpus.reviews["item"]) == ["i1", "i2"]
+    assert corpus.report.skipped["bad item id"] == 1 and corpus.report.skipped["bad user id"] == 1
+    with pytest.raises(DataError, match=r"odd\.json:3: field 'item': item id \['x'\] is not a string or number"):
+        load_corpus(path, strict=True)
+
+
+def test_a_json_array_file_is_named_as_such(tmp_path):
+    path = tmp_path / "reviews.json"
+    path.write_text(json.dumps([{"user": "u1", "item": "i1", "rating": 5, "text": "good"}]))
+    with pytest.raises(DataError, match="a JSON array; whyrec reads JSON Lines"):
+        load_corpus(path)

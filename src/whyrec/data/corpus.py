@@ -210,6 +210,12 @@ def _clean_id(value: object) -> str | None:
     return text or None
 
 
+def _is_id_value(value: object) -> bool:
+    """Whether ``value`` can be an id: a string or a number (JSON ``12`` reads as ``"12"``), or
+    missing; a list, an object or a boolean (JSON ``["x"]``, ``{}``, ``true``) cannot."""
+    return not isinstance(value, (list, tuple, dict, set, bool, np.bool_, np.ndarray))
+
+
 def _clean_rating(value: object) -> float | None:
     if value is None or isinstance(value, bool):
         return None
@@ -254,14 +260,19 @@ def build_corpus(
     for rec in records:
         report.read += 1
         problem = None
-        user, item = _clean_id(rec.user), _clean_id(rec.item)
+        user = _clean_id(rec.user) if _is_id_value(rec.user) else None
+        item = _clean_id(rec.item) if _is_id_value(rec.item) else None
         if user is not None:
             report.users_seen.add(user)
         if item is not None:
             report.items_seen.add(item)
         rating = _clean_rating(rec.rating)
         text = rec.text.strip() if isinstance(rec.text, str) else ""
-        if user is None:
+        if not _is_id_value(rec.user):
+            problem = ("user", f"user id {rec.user!r} is not a string or number", "bad user id")
+        elif not _is_id_value(rec.item):
+            problem = ("item", f"item id {rec.item!r} is not a string or number", "bad item id")
+        elif user is None:
             problem = ("user", "missing user id", "missing user")
         elif item is None:
             problem = ("item", "missing item id", "missing item")

@@ -435,6 +435,9 @@ def detect_format(path: str | Path) -> str:
         if "business_id" in obj:
             return "yelp-json"
         return "amazon-json"
+    if first.lstrip().startswith("["):  # one JSON document holding a list, not a record per line
+        raise DataError("a JSON array; whyrec reads JSON Lines, one review object per line "
+                        "(convert with: jq -c '.[]' FILE > FILE.jsonl)", path=path)
     if first.count("\t\t") >= 3:
         return "yelp-ss"
     if "\t" in first:
