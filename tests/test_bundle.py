@@ -62,3 +62,11 @@ def test_arrays_that_do_not_fit_the_id_lists_are_refused(fitted, tmp_path):
     save_file(arrays, str(folder / "arrays.safetensors"))
     with pytest.raises(BundleError, match="saved arrays do not match the saved id lists"):
         load_bundle(folder)
+
+
+def test_an_unfitted_model_is_refused_before_its_folder_is_made(tmp_path):
+    from whyrec.rating import NotFittedError, make_model
+
+    with pytest.raises(NotFittedError, match="context-als: call fit\\(\\) \\(or load a bundle\\) before saving"):
+        save_bundle(make_model("context-als"), tmp_path / "b")
+    assert not (tmp_path / "b").exists()

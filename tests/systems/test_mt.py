@@ -280,3 +280,15 @@ def test_a_damaged_bundle_is_refused_in_one_line(trained, tmp_path, header_edit,
     with pytest.raises(BundleError, match=message) as caught:
         load_bundle(tmp_path / "mt")
     assert "\n" not in str(caught.value) and str(tmp_path / "mt") in str(caught.value)
+
+
+def test_an_unfitted_system_says_fit_first(tmp_path):
+    from whyrec.rating import NotFittedError
+
+    mt = MultiTask(**TINY)
+    for action, call in (("predicting", lambda: mt.predict(["u"], ["i"])), ("explaining", lambda: mt.explain([], [])),
+                         ("scoring text", lambda: mt.token_log_probs("pair", [], np.array([]), np.array([]))),
+                         ("saving", lambda: mt.save(tmp_path / "b"))):
+        with pytest.raises(NotFittedError, match=f"MT: call fit\\(\\) \\(or load a bundle\\) before {action}"):
+            call()
+    assert not (tmp_path / "b").exists()

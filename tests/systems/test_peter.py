@@ -298,3 +298,16 @@ def test_token_log_probs_average_to_the_training_text_loss(trained, planted):
     assert -np.concatenate(logps).mean() == pytest.approx(float(text_nll), rel=1e-5)
     with pytest.raises(WhyrecError, match="unknown users or items"):
         trained.token_log_probs(["nobody"], [part.items[0]], [["good"]])
+
+
+def test_an_unfitted_peter_says_fit_first(tmp_path):
+    from whyrec.rating import NotFittedError
+
+    peter = Peter()
+    for call in (lambda: peter.predict(["u"], ["i"]), lambda: peter.explain(["u"], ["i"]),
+                 lambda: peter.token_log_probs(["u"], ["i"], [["good"]])):
+        with pytest.raises(NotFittedError, match="PETER: call fit\\(\\) \\(or load a bundle\\) before predicting"):
+            call()
+    with pytest.raises(NotFittedError, match="before saving"):
+        peter.save(tmp_path / "b")
+    assert not (tmp_path / "b").exists()

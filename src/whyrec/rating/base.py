@@ -113,9 +113,9 @@ class RatingModel:
     def is_fitted(self) -> bool:
         return self.user_map is not None
 
-    def _check_fitted(self) -> None:
+    def _check_fitted(self, action: str = "predicting") -> None:
         if not self.is_fitted:
-            raise NotFittedError(f"{self.name}: call fit() (or load a bundle) before predicting")
+            raise NotFittedError(f"{self.name}: call fit() (or load a bundle) before {action}")
 
     def _score(self, u: np.ndarray, i: np.ndarray) -> np.ndarray:
         """Unclipped ``μ + b_u + b_i + p_uᵀq_i`` for internal indices; -1 = unknown."""

@@ -65,7 +65,7 @@ from whyrec.explain.embeddings import init_word_vectors
 from whyrec.explain.seq2seq import ContextGRUDecoder, ReviewDocumentEncoder, beam_search, sample
 from whyrec.explain.targets import explanation_targets, pad_batch, teacher_forcing_batch
 from whyrec.rating.als import ContextAwareALS, TextPriors
-from whyrec.rating.base import validation_rmse
+from whyrec.rating.base import NotFittedError, validation_rmse
 from whyrec.systems.mt_checkpoint import TrainingState, resume_training_state, save_training_state
 from whyrec.systems.mt_config import VARIANTS, MTConfig
 
@@ -504,14 +504,18 @@ class MultiTask:
         """Write a bundle (see :mod:`whyrec.systems.mt_bundle`); ``whyrec.bundle.load_bundle`` reads it."""
         from whyrec.systems.mt_bundle import save_mt
 
+        self._require_fitted("saving")
         save_mt(self, folder)
 
     # --- using the trained system ---------------------------------------------------------------------------
     def predict(self, users: Sequence[str], items: Sequence[str]) -> np.ndarray:
         """Ratings from the context-aware MF (clipped to the scale; unknown ids fall back to biases)."""
-        if self.als is None:
-            raise WhyrecError("MT: call fit() before predict()")
+        self._require_fitted("predicting")
         return self.als.predict(users, items)
+
+    def _require_fitted(self, action: str) -> None:
+        if self.als is None:
+            raise NotFittedError(f"MT: call fit() (or load a bundle) before {action}")
 
     def predict_corpus(self, corpus: Corpus) -> np.ndarray:
         return self.predict(corpus.users, corpus.items)
@@ -552,6 +556,7 @@ class MultiTask:
 
         ``no_repeat`` (greedy and sample) blocks immediate word repeats and repeated bigrams;
         the service turns it on, the experiments leave it off (the paper's plain decoding)."""
+        self._require_fitted("explaining")
         if not self.config.decoder or variant not in self.config.variants:
             raise WhyrecError(f"MT: no '{variant}' decoder was trained (variants: {self.config.variants}, "
                               f"decoder={self.config.decoder})")
@@ -575,6 +580,7 @@ class MultiTask:
     def token_log_probs(self, variant: str, targets: list[list[str]], users: np.ndarray, items: np.ndarray,
                         batch_size: int = 256) -> list[np.ndarray]:
         """Teacher-forced log-probabilities of each target token (and ``<eos>``), for perplexity."""
+        self._require_fitted("scoring text")
         self.generator.eval()
         decoder, out = self.generator[f"decoder_{variant}"], []
         for s in range(0, len(targets), batch_size):

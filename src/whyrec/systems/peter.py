@@ -31,6 +31,7 @@ from whyrec.explain.interface import RatingInput
 from whyrec.explain.peter_model import PeterModel, PeterShape, select_rows
 from whyrec.explain.seq2seq import Samples, draw
 from whyrec.explain.targets import explanation_targets, pad_batch
+from whyrec.rating.base import NotFittedError
 from whyrec.settings import Rule, above, at_least, check_settings, config_from_dict, fraction
 from whyrec.systems.peter_checkpoint import TrainingState, resume_training_state, save_training_state
 
@@ -216,6 +217,7 @@ class Peter:
 
     # --- inference --------------------------------------------------------------------------------
     def _ids(self, users: Sequence[str], items: Sequence[str], features: Sequence[str] | None):
+        self._require_fitted("predicting or explaining")
         u, i = self.user_map.lookup(users), self.item_map.lookup(items)
         f = [self.vocab.id(w) for w in features] if features is not None else [self.vocab.unk] * len(u)
         return u, i, torch.as_tensor(f)
@@ -240,7 +242,12 @@ class Peter:
         """Write a bundle (see :mod:`whyrec.systems.peter_bundle`); ``whyrec.bundle.load_bundle`` reads it."""
         from whyrec.systems.peter_bundle import save_peter
 
+        self._require_fitted("saving")
         save_peter(self, folder)
+
+    def _require_fitted(self, action: str) -> None:
+        if self.model is None:
+            raise NotFittedError(f"PETER: call fit() (or load a bundle) before {action}")
 
     @torch.no_grad()
     def generate(self, user: torch.Tensor, item: torch.Tensor, feature: torch.Tensor | None = None,
