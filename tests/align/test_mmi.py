@@ -249,3 +249,14 @@ def test_an_explainer_blind_to_its_inputs_learns_to_follow_the_rating_through_th
         judge.predict(before), test.ratings)["acc5"]
     assert gain > 15
     assert float(trainer.reference.rating_input.shift.weight.abs().sum()) == 0.0  # π_ref keeps the zero shift
+
+
+def test_mmi_data_refuses_lists_of_different_lengths_and_missing_ratings():
+    with pytest.raises(ConfigError, match=r"one entry per record in each list, got \{'users': 2, 'items': 1"):
+        MMIData(["a", "b"], ["c"], np.array([4.0]), [["x"]])
+    with pytest.raises(ConfigError, match="'features': 2"):
+        MMIData(["a"], ["c"], np.array([4.0]), [["x"]], ["f", "g"])
+    with pytest.raises(ConfigError, match="a rating is NaN"):
+        MMIData(["a"], ["c"], np.array([np.nan]), [["x"]])
+    data = MMIData(["a", "b"], ["c", "d"], [4, 5], [["x"], ["y"]])
+    assert data.ratings.dtype == np.float64 and len(data.take(np.array([1]))) == 1

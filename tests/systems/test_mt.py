@@ -292,3 +292,12 @@ def test_an_unfitted_system_says_fit_first(tmp_path):
         with pytest.raises(NotFittedError, match=f"MT: call fit\\(\\) \\(or load a bundle\\) before {action}"):
             call()
     assert not (tmp_path / "b").exists()
+
+
+def test_a_decoder_that_was_not_trained_is_named(tiny_split):
+    from whyrec.explain.interface import GRUExplainer
+
+    mt = MultiTask(epochs=1, **{**TINY, "variants": ("pair",)}).fit(tiny_split.train)
+    for call in (lambda: mt.decoder("user"), lambda: GRUExplainer.from_mt(mt, "user"), lambda: mt.explain([], [], "user")):
+        with pytest.raises(WhyrecError, match="MT: no 'user' decoder was trained"):
+            call()

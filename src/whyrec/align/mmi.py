@@ -122,6 +122,17 @@ class MMIData:
     references: list[list[str]]  # tokenised reference explanations, for the backbone loss
     features: list[str] | None = None  # the feature word per record ("" when none)
 
+    def __post_init__(self) -> None:
+        self.ratings = np.asarray(self.ratings, dtype=np.float64)
+        sizes = {"users": len(self.users), "items": len(self.items), "ratings": len(self.ratings),
+                 "references": len(self.references)}
+        if self.features is not None:
+            sizes["features"] = len(self.features)
+        if len(set(sizes.values())) > 1:
+            raise ConfigError(f"MMI data: one entry per record in each list, got {sizes}")
+        if not np.isfinite(self.ratings).all():
+            raise ConfigError("MMI data: a rating is NaN or infinite (the rating reward needs a number per record)")
+
     def __len__(self) -> int:
         return len(self.users)
 

@@ -102,7 +102,7 @@ class GRUExplainer:
         :class:`RatingInput`, registered in ``mt.rating_inputs`` so that ``mt.explain`` and MT's
         bundle keep it. A variant that already has one (aligned before, or loaded from a bundle)
         always uses it: its decoder was tuned with it."""
-        decoder = mt.generator[f"decoder_{variant}"]
+        decoder = mt.decoder(variant)
         if rating_input and variant not in mt.rating_inputs:
             mt.rating_inputs[variant] = RatingInput(decoder.context_dim).to(decoder.out_bias.device)
         adapter = mt.rating_inputs[variant] if variant in mt.rating_inputs else None

@@ -513,6 +513,13 @@ class MultiTask:
         self._require_fitted("predicting")
         return self.als.predict(users, items)
 
+    def decoder(self, variant: str) -> ContextGRUDecoder:
+        """The trained GRU decoder of MT-U (``"user"``), MT-I (``"item"``) or MT-P (``"pair"``)."""
+        if not self.config.decoder or variant not in self.config.variants:
+            raise WhyrecError(f"MT: no '{variant}' decoder was trained (variants: {self.config.variants}, "
+                              f"decoder={self.config.decoder})")
+        return self.generator[f"decoder_{variant}"]
+
     def _require_fitted(self, action: str) -> None:
         if self.als is None:
             raise NotFittedError(f"MT: call fit() (or load a bundle) before {action}")
@@ -557,12 +564,9 @@ class MultiTask:
         ``no_repeat`` (greedy and sample) blocks immediate word repeats and repeated bigrams;
         the service turns it on, the experiments leave it off (the paper's plain decoding)."""
         self._require_fitted("explaining")
-        if not self.config.decoder or variant not in self.config.variants:
-            raise WhyrecError(f"MT: no '{variant}' decoder was trained (variants: {self.config.variants}, "
-                              f"decoder={self.config.decoder})")
+        decoder = self.decoder(variant)
         users, items, v = list(users), list(items), self.vocab
         out: list[str] = []
-        decoder = self.generator[f"decoder_{variant}"]
         for s in range(0, len(users), batch_size):
             part_u, part_i = users[s:s + batch_size], items[s:s + batch_size]
             ctx = self._with_rating_input(variant, self._contexts_for(variant, part_u, part_i), part_u, part_i)
@@ -582,7 +586,7 @@ class MultiTask:
         """Teacher-forced log-probabilities of each target token (and ``<eos>``), for perplexity."""
         self._require_fitted("scoring text")
         self.generator.eval()
-        decoder, out = self.generator[f"decoder_{variant}"], []
+        decoder, out = self.decoder(variant), []
         for s in range(0, len(targets), batch_size):
             inputs, tgt = teacher_forcing_batch(targets[s:s + batch_size], self.vocab)
             u, i = users[s:s + batch_size], items[s:s + batch_size]
