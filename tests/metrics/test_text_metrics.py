@@ -25,6 +25,11 @@ def test_bleu_hand_computed():
     assert corpus_bleu([["the", "sound"]], [["the", "the", "the"]], max_order=1) == pytest.approx(100 / 3)
     # corpus level: counts pooled before dividing
     assert corpus_bleu([ref, ref], [ref, hyp], max_order=1) == pytest.approx(100 * 7 / 8)
+    # nothing to score is an error, not a BLEU of 0; empty hypotheses are scored (0: no n-grams)
+    for refs, hyps in (([], []), ([ref], [])):
+        with pytest.raises(ValueError, match="one reference per hypothesis"):
+            corpus_bleu(refs, hyps)
+    assert corpus_bleu([ref], [[]], max_order=1) == 0.0
 
 
 def test_rouge_n_uses_sets():

@@ -38,9 +38,10 @@ def corpus_bleu(references: Sequence[Tokens], hypotheses: Sequence[Tokens], max_
     ``BLEU = BP · exp((1/N) Σ log p_n)``, 0 if any ``p_n`` is 0;
     ``BP = 1`` if the total hypothesis length ``c`` exceeds the reference length ``r``, else
     ``exp(1 − r/c)`` (0 when ``c = 0``). BLEU-1 is ``max_order=1``, BLEU-4 ``max_order=4``.
+    An empty corpus has no BLEU (ValueError), as it has no ROUGE.
     """
-    if len(references) != len(hypotheses):
-        raise ValueError("need one reference per hypothesis")
+    if len(references) != len(hypotheses) or not references:
+        raise ValueError("need one reference per hypothesis, and at least one")
     matches = [0] * max_order
     possible = [0] * max_order
     ref_len = hyp_len = 0
