@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import REVIEWS, amazon_lines
 from whyrec.data import DataWarning, detect_format, load_corpus, read_item_metadata
-from whyrec.errors import DataError, UnsafePickleError
+from whyrec.errors import ConfigError, DataError, UnsafePickleError
 
 
 def _quiet_load(path, **kw):
@@ -296,3 +296,12 @@ def test_a_json_array_file_is_named_as_such(tmp_path):
     path.write_text(json.dumps([{"user": "u1", "item": "i1", "rating": 5, "text": "good"}]))
     with pytest.raises(DataError, match="a JSON array; whyrec reads JSON Lines"):
         load_corpus(path)
+
+
+def test_an_inverted_rating_scale_or_unknown_duplicate_policy_is_refused(tmp_path):
+    path = tmp_path / "r.json"
+    path.write_text("\n".join(amazon_lines(REVIEWS)))
+    with pytest.raises(ConfigError, match="rating scale 5..1: the lowest rating must be below the highest"):
+        load_corpus(path, rating_scale=(5.0, 1.0))  # was: every review skipped as out of scale
+    with pytest.raises(ConfigError, match="duplicates must be one of keep-last, keep-first, keep-all, error"):
+        load_corpus(path, duplicates="newest")  # was: silently keep-first

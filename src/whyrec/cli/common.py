@@ -69,10 +69,11 @@ def load_reviews(path: Path, fmt: str | None, columns: list[str] | None, strict:
           scale: tuple[float, float] = (1.0, 5.0)):
     """Load a corpus, printing reader warnings (truncation, skipped records) as one line each."""
     from whyrec.data import load_corpus
+    from whyrec.data.corpus import DUPLICATE_POLICIES
     from whyrec.errors import ConfigError
 
-    if duplicates not in ("keep-last", "keep-first", "keep-all", "error"):
-        raise ConfigError(f"--duplicates must be keep-last, keep-first, keep-all or error, not '{duplicates}'")
+    if duplicates not in DUPLICATE_POLICIES:
+        raise ConfigError(f"--duplicates must be one of {', '.join(DUPLICATE_POLICIES)}, not '{duplicates}'")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         corpus = load_corpus(path, format=fmt, columns={k: str(v) for k, v in parse_pairs(columns, "--column").items()},

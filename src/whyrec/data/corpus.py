@@ -16,9 +16,10 @@ from typing import Iterable, Literal
 import numpy as np
 import pandas as pd
 
-from whyrec.errors import DataError, UnknownIdError
+from whyrec.errors import ConfigError, DataError, UnknownIdError
 
 DuplicatePolicy = Literal["keep-last", "keep-first", "keep-all", "error"]
+DUPLICATE_POLICIES = ("keep-last", "keep-first", "keep-all", "error")
 COLUMNS = ("user", "item", "rating", "text", "time", "summary", "position")
 
 
@@ -255,6 +256,10 @@ def build_corpus(
     ``keep-all`` or ``error``.
     """
     low, high = rating_scale
+    if not low < high:
+        raise ConfigError(f"rating scale {low:g}..{high:g}: the lowest rating must be below the highest")
+    if duplicates not in DUPLICATE_POLICIES:
+        raise ConfigError(f"duplicates must be one of {', '.join(DUPLICATE_POLICIES)}, not '{duplicates}'")
     report = report or ValidationReport(source=source)
     rows: list[tuple] = []
     for rec in records:
