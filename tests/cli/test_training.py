@@ -23,6 +23,11 @@ def test_stats_and_train_evaluate_round_trip(tmp_path, planted):
     assert evaluate.returncode == 0, evaluate.stderr
     rmse_train = train.stdout.split("test: RMSE ")[1].split()[0]
     assert f"RMSE {rmse_train}" in evaluate.stdout
+    assert "on split planted/ratio-0" in evaluate.stdout and "warning" not in evaluate.stdout
+    strangers = tmp_path / "strangers.csv"  # the same reviews by users the model never saw
+    planted.corpus.reviews.assign(user=lambda f: "new-" + f["user"]).to_csv(strangers, index=False)
+    elsewhere = run_cli("evaluate", str(bundle), "--data", str(strangers))
+    assert elsewhere.returncode == 0 and "knows none of these test users" in elsewhere.stdout, elsewhere.stderr
     ranked = json.loads(run_cli("evaluate", str(bundle), "--data", str(path), "--top-k", "5", "--json").stdout)
     assert ranked["ranking"]["k"] == 5 and ranked["ranking"]["users"] > 0 and 0 <= ranked["ranking"]["ndcg"] <= 1
     assert_one_line_error(run_cli("align", str(bundle), "--data", str(path), "--out", str(tmp_path / "x")),

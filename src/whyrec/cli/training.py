@@ -191,8 +191,11 @@ def evaluate(
         print(strict_dumps(report, indent=1))
         return
     con = console()
-    con.print(f"{estimator.name} on {len(test):,} test ratings: RMSE {report['rmse']:.4f}  "
-              f"MAE {report['mae']:.4f}  ({unknown} with unknown users)")
+    con.print(f"{estimator.name} on split {parts.name}, {len(test):,} test ratings: RMSE {report['rmse']:.4f}  "
+              f"MAE {report['mae']:.4f}  ({unknown:,} with unknown users)", highlight=False)
+    if unknown == len(test):
+        con.print("  warning: the system knows none of these test users: is this the data it was trained on?",
+                  highlight=False)
     if "ranking" in report:
         r = report["ranking"]
         con.print(f"  top {r['k']} of each test user's unrated items ({r['users']:,} users with a test item rated "
