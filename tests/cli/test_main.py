@@ -111,3 +111,25 @@ def test_missing_file_and_bad_bundle(tmp_path):
                           "unknown rating model 'nope'")
     # the listening address is checked before any bundle is read
     assert_one_line_error(run_cli("serve", str(tmp_path), "--port", "70000"), "--port must be in 0..65535")
+
+
+def test_ctrl_c_stops_a_command_with_status_130_and_the_checkpoint_kept(tmp_path, planted):
+    """Ctrl-C (SIGINT) mid-training: "interrupted" and the shell's 130, never a success status that
+    would let `whyrec train ... && whyrec serve ...` go on (typer 0.29 returns Ctrl-C as a code)."""
+    import signal
+
+    path = tmp_path / "planted.csv"
+    planted.corpus.reviews.to_csv(path, index=False)
+    proc = subprocess.Popen([sys.executable, "-m", "whyrec.cli", "train", "mt", "--data", str(path), "--out",
+                             str(tmp_path / "b"), "--checkpoint", str(tmp_path / "ck"), "--param", "epochs=200",
+                             "--param", "patience=0"], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    seen = []
+    for line in proc.stderr:  # progress lines: one per epoch away from a terminal
+        seen.append(line)
+        if "epoch 1/200" in line:
+            proc.send_signal(signal.SIGINT)
+            break
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=120) == 130, "".join(seen) + rest
+    assert rest.strip().splitlines()[-1] == "interrupted" and "Traceback" not in rest
+    assert not (tmp_path / "b").exists() and any((tmp_path / "ck").iterdir())  # no bundle; the epochs done are kept

@@ -31,6 +31,8 @@ from whyrec.cli.common import app, err_console
 
 __all__ = ["app", "main", "data_commands", "experiments", "explaining", "serving", "training"]
 
+INTERRUPTED = 130  # the shell's status for a command stopped by Ctrl-C (128 + SIGINT)
+
 
 def main() -> None:
     """Entry point: run the app; print whyrec errors as one line without a traceback, and usage
@@ -44,14 +46,20 @@ def main() -> None:
     try:
         if launched_world() > 1:
             _refuse_under_torchrun(sys.argv[1:])
-        app(standalone_mode=False)
+        # outside standalone mode typer 0.29 *returns* the code of an Exit, and turns Ctrl-C into
+        # Exit(130); the commands themselves return None
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code != 0:
+            if code == INTERRUPTED:
+                err_console().print("interrupted")
+            sys.exit(code)
         finished = True
     except WhyrecError as exc:
         err_console().print(f"[red]error:[/red] {exc}", highlight=False)
         sys.exit(2)
-    except typer.Abort:
-        err_console().print("aborted")
-        sys.exit(130)
+    except (typer.Abort, KeyboardInterrupt):  # older typer: click's Abort; or Ctrl-C outside the command
+        err_console().print("interrupted")
+        sys.exit(INTERRUPTED)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except _usage_error() as exc:
