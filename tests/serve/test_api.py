@@ -186,3 +186,19 @@ def test_an_address_the_server_cannot_listen_on_is_refused_before_loading():
             check_can_listen("127.0.0.1", port)
     with pytest.raises(ConfigError, match="--port must be in 0..65535, not 70000"):
         check_can_listen("127.0.0.1", 70000)
+
+
+def test_an_unexpected_error_is_a_json_500_and_its_traceback_is_logged(served_bundles, monkeypatch, caplog):
+    mt_folder, _, split = served_bundles
+    served = ServedSystem.from_folder(mt_folder)
+
+    def broken(user, k):
+        raise RuntimeError("a bug in recommend")
+
+    monkeypatch.setattr(served, "recommend", broken)
+    c = TestClient(create_app([served]))
+    with caplog.at_level("ERROR", logger="whyrec.serve"):
+        answer = c.get(f"/users/{split.train.users[0]}/recommendations")
+    assert answer.status_code == 500 and answer.json() == {"error": "internal error"}  # the page can read it
+    assert "a bug in recommend" in caplog.text and "/recommendations" in caplog.text  # the operator can fix it
+    assert c.get("/metrics").json()["routes"]["GET /users/{user}/recommendations"]["errors"] == 1

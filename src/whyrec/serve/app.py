@@ -17,6 +17,7 @@ bad parameters 422, bodies over ``max_body_bytes`` 413.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import defaultdict, deque
@@ -70,6 +71,9 @@ class LatencyLog:
                 out[route] = {"requests": count, "errors": self.errors[route],
                               "latency_ms": {f"p{q}": float(np.percentile(lat, q)) for q in (50, 95, 99)}}
             return out
+
+
+_LOG = logging.getLogger("whyrec.serve")  # an unexpected error's traceback goes to the server's log
 
 
 def _error(status: int, message: str, **extra) -> JSONResponse:
@@ -143,6 +147,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
         try:
             response = await call_next(request)
         except Exception:  # the handlers below cover expected errors; this is the last net
+            _LOG.exception("internal error on %s %s", request.method, request.url.path[:200])
             response = _error(500, "internal error")
         route = request.scope.get("route")
         name = getattr(route, "path", None) or ("static" if request.url.path.startswith("/static") else "other")
