@@ -133,3 +133,19 @@ def test_ctrl_c_stops_a_command_with_status_130_and_the_checkpoint_kept(tmp_path
     assert proc.wait(timeout=120) == 130, "".join(seen) + rest
     assert rest.strip().splitlines()[-1] == "interrupted" and "Traceback" not in rest
     assert not (tmp_path / "b").exists() and any((tmp_path / "ck").iterdir())  # no bundle; the epochs done are kept
+
+
+def test_an_out_that_would_overwrite_the_input_data_is_refused_before_any_work(tmp_path):
+    data = tmp_path / "reviews.csv"
+    data.write_text("user,item,rating,text\nu1,i1,4,good\n")
+    before = data.read_bytes()
+    assert_one_line_error(run_cli("data", "features", str(data), "--out", str(data)), "is the input data")
+    assert_one_line_error(run_cli("train", "pmf", "--data", str(data), "--out", str(data)), "is the input data")
+    (tmp_path / "1").mkdir()
+    assert_one_line_error(run_cli("experiment", "rating", "--data", str(tmp_path), "--out", str(tmp_path / "1")),
+                          "is part of the input data")  # a split folder of the data folder
+    assert data.read_bytes() == before  # was: `data features X --out X` replaced the reviews by the quadruples
+    other = tmp_path / "notes.txt"
+    other.write_text("keep me")
+    assert_one_line_error(run_cli("train", "pmf", "--data", str(data), "--out", str(other)),
+                          "is a file; the output is a folder")

@@ -85,6 +85,23 @@ def load_reviews(path: Path, fmt: str | None, columns: list[str] | None, strict:
     return corpus
 
 
+def check_out(out: Path, data: Path | None, folder: bool = True) -> None:
+    """Refuse, before any work, an ``--out`` that would overwrite or fill the input data: the data
+    file or folder itself, or anything directly inside the data folder (its reviews, metadata,
+    split folders); a folder output (a bundle, results) also refuses a path that is a file."""
+    from whyrec.errors import ConfigError
+
+    target = out.resolve()
+    if data is not None and data.exists():
+        source = data.resolve()
+        protected = {source} | ({p.resolve() for p in source.iterdir()} if source.is_dir() else set())
+        if target in protected:
+            raise ConfigError(f"--out {out} is {'part of ' if target != source else ''}the input data {data}; "
+                              "choose another path")
+    if folder and target.is_file():
+        raise ConfigError(f"--out {out} is a file; the output is a folder")
+
+
 def default_split_dir(data: Path) -> Path | None:
     folder = data if data.is_dir() else data.parent
     return folder / "1" if (folder / "1" / "train.index").exists() else None

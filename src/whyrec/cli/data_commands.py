@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import console, data_app, load_reviews, status
+from whyrec.cli.common import check_out, console, data_app, load_reviews, status
 from whyrec.strict_json import strict_dumps
 
 
@@ -58,6 +58,8 @@ def data_features(
     examples: int = typer.Option(8, help="How many examples to print."),
 ) -> None:
     """Extract (feature, opinion, sentence, sentiment) per review; print coverage and examples."""
+    if out is not None:
+        check_out(out, path, folder=False)
     from rich.table import Table
 
     from whyrec.data.features import FeatureExtractor, coverage, save_features

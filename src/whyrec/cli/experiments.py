@@ -7,7 +7,8 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import console, experiment_app, load_reviews, parse_pairs, print_table, split_of, status
+from whyrec.cli.common import (check_out, console, experiment_app, load_reviews, parse_pairs, print_table, split_of,
+                               status)
 
 
 @experiment_app.command("mt")
@@ -28,6 +29,7 @@ def experiment_mt(
                                "mps, auto."),
 ) -> None:
     """Train MT, its ablations and the baselines; write the paper's tables and plots."""
+    check_out(out, data)
     import torch
 
     from whyrec.devices import resolve_device
@@ -69,6 +71,7 @@ def experiment_rating(
 
     RMSE and MAE (with --top-k also ranking metrics), mean ± sd over splits, paired t-tests of
     the squared errors against a reference model."""
+    check_out(out, data)
     from whyrec.data import fixed_index_split, kfold_splits, ratio_split, split_folders
     from whyrec.errors import ConfigError
     from whyrec.experiment import Experiment, models_from_specs
@@ -115,6 +118,7 @@ def experiment_explain(
     device: str = typer.Option("cpu", "--device", help="torch device: cpu, cuda, cuda:N, mps, auto."),
 ) -> None:
     """Compare explanation systems (MT-U/I/P, PETER, PETER+) on one split: ratings, text, alignment."""
+    check_out(out, data)
     import torch
 
     from whyrec.data.features import split_features

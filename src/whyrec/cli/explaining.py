@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import app, console, parse_pairs, split_of, status
+from whyrec.cli.common import app, check_out, console, parse_pairs, split_of, status
 from whyrec.strict_json import strict_dumps
 
 
@@ -42,6 +42,7 @@ def align(
     """MMI: fine-tune a saved system's explanations to agree with its predicted ratings.
 
     Or with the item features (--target feature|joint); reports the change and saves the aligned bundle."""
+    check_out(out, data)
     import torch
 
     from whyrec.align import pipeline

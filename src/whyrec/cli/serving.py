@@ -7,8 +7,8 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (app, console, default_split_dir, load_reviews, make_split, print_table, split_of,
-                               status)
+from whyrec.cli.common import (app, check_out, console, default_split_dir, load_reviews, make_split, print_table,
+                               split_of, status)
 from whyrec.systems.mt_progress import mt_epoch_text
 
 
@@ -58,6 +58,7 @@ def demo(
     skip_mt: bool = typer.Option(False, "--skip-mt", help="Only the rating comparison."),
 ) -> None:
     """The main job: compare the rating models, train a small MT, print explanations."""
+    check_out(out, data)
     from whyrec.data.features import FeatureExtractor, coverage
     from whyrec.data.synthetic import make_planted_corpus
     from whyrec.experiment import Experiment

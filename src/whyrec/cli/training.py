@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import app, console, parse_pairs, split_of, status
+from whyrec.cli.common import app, check_out, console, parse_pairs, split_of, status
 from whyrec.strict_json import strict_dumps
 from whyrec.systems.mt_progress import mt_epoch_text
 
@@ -42,6 +42,7 @@ def train(
     MODEL is a rating model (`whyrec models`), `mt` (the MT system; --param sets any MTConfig
     field), or `peter` / `peter+` (PETER without / with the feature word; --param sets PeterConfig).
     """
+    check_out(out, data)
     from whyrec.bundle import save_bundle
     from whyrec.metrics.rating import mae, rmse
     from whyrec.distributed import Cluster, join, launched_world
