@@ -34,6 +34,7 @@ def test_data_split_writes_folders_the_commands_then_use(tmp_path, planted):
         assert written.test.reviews.equals(expected.test.reviews) and len(written.train) == len(expected.train)
     assert_one_line_error(run_cli("data", "split", str(data), "--count", "3"), "already holds a split")
     assert not (tmp_path / "3").exists()  # refused before anything was written
+    assert_one_line_error(run_cli("data", "split", str(data), "--out", str(data)), "is a file; the split folders")
     folds = run_cli("data", "split", str(data), "--kfold", "3", "--out", str(tmp_path / "folds"))
     assert folds.returncode == 0, folds.stderr
     tests = [set((tmp_path / "folds" / str(k) / "test.index").read_text().split()) for k in (1, 2, 3)]

@@ -103,6 +103,8 @@ def data_split(
     if count < 1 or kfold == 1 or kfold < 0:
         raise ConfigError("--count must be at least 1 and --kfold at least 2 (or 0)")
     folder = out or (path if path.is_dir() else path.parent)
+    if folder.is_file():
+        raise ConfigError(f"--out {folder} is a file; the split folders 1..K go in a folder")
     corpus = load_reviews(path, format, None, False, duplicates)
     splits = kfold_splits(corpus, kfold, seed=seed, valid_share=0.1) if kfold else \
         [ratio_split(corpus, seed=seed + k) for k in range(count)]
