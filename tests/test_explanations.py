@@ -87,6 +87,8 @@ def test_the_command_reads_pairs_from_options_or_a_file(mt, split, tmp_path):
     assert proc.returncode == 2 and "unknown item 'nothing'" in proc.stderr and "Traceback" not in proc.stderr
     proc = run_cli("explain", str(tmp_path / "mt"), "--user", " ", "--item", item, cwd=tmp_path)
     assert proc.returncode == 2 and "a --user or --item id is empty" in proc.stderr  # not a "new user" named ""
+    proc = run_cli("explain", str(tmp_path / "mt"), "--pairs", str(tmp_path), cwd=tmp_path)
+    assert proc.returncode == 2 and "is a folder; --pairs takes a CSV/TSV file" in proc.stderr
     pairs.write_bytes(f"\ufeffuser,item\n{user},{item}\n".encode())  # a spreadsheet's UTF-8 CSV starts with a BOM
     proc = run_cli("explain", str(tmp_path / "mt"), "--pairs", str(pairs), cwd=tmp_path)
     assert proc.returncode == 0 and f"{user} → {item}" in proc.stdout, proc.stderr

@@ -71,6 +71,12 @@ def test_fixed_index_split(tmp_path, planted):
     (tmp_path / "test.index").write_text("1 two")
     with pytest.raises(DataError, match="integers"):
         fixed_index_split(corpus, tmp_path)
+    with pytest.raises(DataError, match="a split is a folder of index files, not a file"):
+        fixed_index_split(corpus, tmp_path / "train.index")
+    (tmp_path / "test.index").unlink()
+    (tmp_path / "test.index").mkdir()
+    with pytest.raises(DataError, match=r"test\.index: cannot read the index file"):
+        fixed_index_split(corpus, tmp_path)
 
 
 def test_shared_split_one_matches_index_files(shared_data):

@@ -186,6 +186,8 @@ def _read_pairs(path: Path) -> tuple[list[str], list[str]]:
                 items.append(row["item"].strip())
     except FileNotFoundError:
         raise DataError("no such file", path=path) from None
+    except IsADirectoryError:
+        raise DataError("is a folder; --pairs takes a CSV/TSV file", path=path) from None
     except (UnicodeDecodeError, csv.Error) as exc:
         raise DataError(f"cannot read as CSV: {exc}", path=path) from None
     if not users:

@@ -63,6 +63,8 @@ def read_index_file(path: Path) -> np.ndarray:
         text = path.read_text()
     except FileNotFoundError:
         raise DataError("split index file not found", path=path) from None
+    except (OSError, UnicodeDecodeError) as exc:  # a folder of that name, no permission, binary
+        raise DataError(f"cannot read the index file: {getattr(exc, 'strerror', None) or exc}", path=path) from None
     try:
         return np.array([int(tok) for tok in text.split()], dtype=np.int64)
     except ValueError as exc:
@@ -109,6 +111,8 @@ def fixed_index_split(corpus: Corpus, folder: str | Path) -> Split:
     beyond the file is an error.
     """
     folder = Path(folder)
+    if folder.is_file():
+        raise DataError("a split is a folder of index files, not a file", path=folder)
     row_of = {int(p): r for r, p in enumerate(corpus.positions)}
     max_pos = int(corpus.report.read) if corpus.report is not None else None
     parts, dropped = [], 0
