@@ -305,3 +305,18 @@ def test_an_inverted_rating_scale_or_unknown_duplicate_policy_is_refused(tmp_pat
         load_corpus(path, rating_scale=(5.0, 1.0))  # was: every review skipped as out of scale
     with pytest.raises(ConfigError, match="duplicates must be one of keep-last, keep-first, keep-all, error"):
         load_corpus(path, duplicates="newest")  # was: silently keep-first
+
+
+def test_binary_content_is_named_as_such_and_text_in_any_encoding_is_not(tmp_path):
+    noise = bytes((n * 97 + 13) % 256 for n in range(4000))  # every byte value, control bytes included
+    path = tmp_path / "reviews.json.gz"
+    path.write_bytes(gzip.compress(noise))
+    with pytest.raises(DataError, match="binary content: not a review file whyrec reads"):
+        load_corpus(path)  # was: read as a CSV whose header is noise
+    latin = tmp_path / "latin.csv"  # not UTF-8, yet text
+    latin.write_bytes("user,item,rating,text\nu1,i1,5,très élégant café\n".encode("latin-1"))
+    assert len(_quiet_load(latin)) == 1
+    folder = tmp_path / "data"
+    (folder / "reviews.csv").mkdir(parents=True)  # a folder by the name of a review file is not one
+    with pytest.raises(DataError, match="folder holds no reviews"):
+        load_corpus(folder)

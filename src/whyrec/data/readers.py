@@ -426,6 +426,10 @@ def detect_format(path: str | Path) -> str:
     if head[:1] == b"\x80":
         return "peter-pickle"
     text = _peek_text(path)
+    controls = sum(1 for ch in text if ch < " " and ch not in "\t\n\r\f\v")
+    if controls > 0.01 * len(text):  # text files, in any encoding, hold next to no control characters
+        raise DataError("binary content: not a review file whyrec reads (JSON Lines, CSV/TSV, each maybe "
+                        "gzipped; Parquet; a PETER pickle)", path=path)
     first = next((line for line in text.splitlines() if line.strip()), "")
     if first.lstrip().startswith("{"):
         try:
@@ -472,7 +476,7 @@ def load_corpus(
         raise DataError("no such file", path=path)
     if path.is_dir():
         candidates = [p for p in ("reviews.json.gz", "reviews.json", "reviews.csv", "reviews.pickle")
-                      if (path / p).exists()]
+                      if (path / p).is_file()]
         if not candidates:
             raise DataError("folder holds no reviews.{json.gz,json,csv,pickle}", path=path)
         path = path / candidates[0]
