@@ -92,3 +92,15 @@ def test_a_metric_without_data_is_saved_as_null(tmp_path):
     text = (folder / "results.json").read_text()
     saved = json.loads(text, parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))
     assert saved["systems"][0]["folds"][0]["fmr"] is None and saved["systems"][0]["mean"]["rmse"] == 0.9
+
+
+def test_no_model_or_an_unknown_reference_is_refused_before_fitting(planted):
+    import pytest
+
+    from whyrec.errors import ConfigError
+
+    split = ratio_split(planted.corpus, seed=0)
+    with pytest.raises(ConfigError, match="needs at least one model"):
+        Experiment(split, {})  # was: an empty table, whose plot then failed
+    with pytest.raises(ConfigError, match="reference 'als' is not one of the models: avg, bias"):
+        Experiment(split, {"avg": GlobalAverage(), "bias": BiasBaseline()}, reference="als")  # was: KeyError at run

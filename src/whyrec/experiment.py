@@ -172,6 +172,10 @@ class Experiment:
         if top_k is not None:
             _check_top_k(top_k)  # before any fitting
         self.systems = dict(systems)
+        if not self.systems:
+            raise ConfigError("an experiment needs at least one model")
+        if reference is not None and reference not in self.systems:
+            raise ConfigError(f"reference '{reference}' is not one of the models: {', '.join(self.systems)}")
         self.rating_metrics = list(metrics)
         self.top_k, self.relevant_at = top_k, relevant_at
         self.metrics = self.rating_metrics + ([f"{name}@{top_k}" for name in RANKING_METRICS] if top_k else [])
