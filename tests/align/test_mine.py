@@ -60,6 +60,8 @@ def test_one_hot_ratings_entropy_and_shape_errors():
     assert one_hot_ratings([1, 4.6, 7]).argmax(1).tolist() == [0, 4, 4]
     assert rating_entropy([1, 2, 1, 2]) == pytest.approx(math.log(2))
     assert rating_entropy([5, 5, 5]) == 0.0
+    with pytest.raises(ValueError, match="no ratings"):
+        rating_entropy([])  # was: 0.0, a constant for no data
     with pytest.raises(ConfigError, match="expected x"):
         MINE(3, 5).fit(np.zeros((4, 3)), np.zeros((4, 4)))
     with pytest.raises(ConfigError, match="ma_rate"):

@@ -168,5 +168,7 @@ def one_hot_ratings(ratings, low: int = 1, high: int = 5) -> np.ndarray:
 def rating_entropy(ratings, low: int = 1, high: int = 5) -> float:
     """H(R) = −Σ_r p(r) log p(r) in nats over the rounded rating classes (the normaliser of I(R;E)/H(R))."""
     counts = one_hot_ratings(ratings, low, high).sum(0)
+    if counts.sum() == 0:
+        raise ValueError("no ratings: H(R) is undefined")
     p = counts[counts > 0] / counts.sum()
     return float(-(p * np.log(p)).sum())

@@ -137,10 +137,14 @@ def sentiment_accuracy(judged: Sequence[int], ratings: Sequence[float]) -> dict[
 
 
 def normalised_rating_mi(embeddings: torch.Tensor, ratings: Sequence[float], config: MINEConfig | None = None) -> float:
-    """I(R;E)/H(R): a fresh MINE trained on (explanation embedding, one-hot rating) pairs, over H(R)."""
+    """I(R;E)/H(R): a fresh MINE trained on (explanation embedding, one-hot rating) pairs, over H(R).
+
+    NaN when every rating falls in one class: H(R) = 0 and I(R;E) = 0, so the share of the
+    rating's information the explanations carry is 0/0 — undefined, not 0 (which would read as
+    "explanations that ignore the rating")."""
     entropy = rating_entropy(ratings)
     if entropy == 0:
-        return 0.0
+        return math.nan
     y = one_hot_ratings(ratings)
     mine = MINE(embeddings.shape[1], 5, config or MINEConfig(hidden=100, lr=1e-3, batch_size=256, epochs=100))
     return mine.fit(embeddings, y).estimate(embeddings, y) / entropy
