@@ -320,3 +320,14 @@ def test_binary_content_is_named_as_such_and_text_in_any_encoding_is_not(tmp_pat
     (folder / "reviews.csv").mkdir(parents=True)  # a folder by the name of a review file is not one
     with pytest.raises(DataError, match="folder holds no reviews"):
         load_corpus(folder)
+
+
+def test_a_csv_text_past_the_field_limit_is_counted_as_such(tmp_path):
+    import csv
+
+    path = tmp_path / "long.csv"
+    huge = "word " * (csv.field_size_limit() // 5 + 10)
+    path.write_text(f'user,item,rating,text\nu1,i1,5,"{huge}"\nu2,i2,4,fine\n')
+    corpus = _quiet_load(path)
+    assert list(corpus.reviews["user"]) == ["u2"]
+    assert corpus.report.skipped == {f"field over {csv.field_size_limit():,} characters": 1}  # not "malformed"

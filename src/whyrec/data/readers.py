@@ -277,7 +277,9 @@ def _csv_records(rows, feed: _LineFeed, path: Path, report: ValidationReport, st
             if strict:
                 raise DataError(f"malformed row: {problem}", path=path, line=start)
             report.read += 1
-            report.skipped["malformed row"] += 1
+            # a text past the csv module's field limit is long, not malformed: say so in the count
+            reason = f"field over {csv.field_size_limit():,} characters" if "field limit" in problem else "malformed row"
+            report.skipped[reason] += 1
             position += 1  # still a data row: split index files count it
             continue
         if not "".join(fields).strip():  # a blank line
