@@ -219,11 +219,11 @@ def score_explanations(model, test, features, train=None, judge=None,
     references = explanation_targets(known, features, model.config.max_words)
     true_features = feature_words(known, features)
     feature_set = set(features["feature"]) if features is not None and len(features) else set()
-    predicted = model.predict_corpus(known)
-    from whyrec.metrics.alignment import SentimentJudge, sentiment_accuracy
+    from whyrec.metrics.alignment import SentimentJudge, five_point, sentiment_accuracy
 
+    predicted = five_point(model.predict_corpus(known), known.rating_scale)  # the classes are 1–5
     if judge is None and train is not None and len(train):
-        judge = SentimentJudge().fit(list(train.texts), train.ratings)
+        judge = SentimentJudge().fit(list(train.texts), five_point(train.ratings, train.rating_scale))
     scores = {}
     for name in names:
         variant = name if name in ("user", "item", "pair") else "pair"

@@ -88,3 +88,24 @@ def test_reward_encoders_and_what_cannot_be_aligned(setting):
     assert absent not in set(kept.users) and 0 < len(kept) < len(split.train)
     assert all(u in mt_fit.user_map and i in mt_fit.item_map for u, i in zip(kept.users, kept.items))
     assert pipeline.known_records(mt_fit, seen) is seen
+
+
+def test_a_ten_point_scale_is_read_on_the_five_rating_classes(setting):
+    """Ratings on 0–10: MMI's targets are the predictions mapped onto 1..5 (the rating classes);
+    a rating input, which shifts by class 1–5, is refused."""
+    from whyrec.metrics.alignment import five_point
+
+    split, features, encoder = setting
+
+    def ten_point(part):
+        return Corpus(part.reviews.assign(rating=(part.reviews["rating"] - 1) * 2.5), rating_scale=(0.0, 10.0),
+                      name=part.name)
+
+    train, valid = ten_point(split.train), ten_point(split.valid)
+    mt = MultiTask(**TINY_MT).fit(train, valid, features)
+    data = pipeline.mmi_data(mt, train, features, 8)
+    assert np.allclose(data.ratings, five_point(mt.predict_corpus(train), (0.0, 10.0)))
+    assert data.ratings.min() >= 1.0 and data.ratings.max() <= 5.0 and mt.predict_corpus(train).max() > 5.0
+    with pytest.raises(ConfigError, match="rating class 1–5; this data's scale is 0–10"):
+        pipeline.align(mt, train, valid, features, {"rating": encoder, "feature": encoder},
+                       MMIConfig(**SMALL_MMI), rating_input=True)

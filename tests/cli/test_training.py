@@ -145,3 +145,24 @@ def test_the_align_progress_line_gives_each_mi_in_nats():
 
     assert _mi_text({"rating": -5.4e-06, "feature": 0.04512}) == ", validation MI rating -0.000, feature 0.045 (nats)"
     assert _mi_text(None) == "" and _mi_text({}) == ""
+
+
+def test_every_data_command_takes_the_rating_scale(tmp_path, planted):
+    """Ratings on 0–10 (twice the planted ones): read whole with --min/--max-rating, which train,
+    evaluate, explain, the experiments and the data commands all take; without them, skipped."""
+    path = tmp_path / "ten.csv"
+    planted.corpus.reviews.assign(rating=lambda f: 2 * f["rating"]).to_csv(path, index=False)
+    scale = ("--min-rating", "0", "--max-rating", "10")
+    bundle = tmp_path / "b"
+    train = run_cli("train", "context-als", "--data", str(path), "--out", str(bundle), *scale)
+    assert train.returncode == 0 and "skipped" not in train.stderr, train.stderr
+    evaluate = run_cli("evaluate", str(bundle), "--data", str(path), "--json", *scale)
+    scored = json.loads(evaluate.stdout)
+    assert scored["test_ratings"] > 0 and scored["rmse"] < 4.0  # on 0–10; clipped to 1–5 it could not be
+    unscaled = run_cli("train", "context-als", "--data", str(path), "--out", str(tmp_path / "c"))
+    assert "skipped (rating out of scale)" in unscaled.stderr
+    for command in (("experiment", "rating", "--model", "bias-baseline", "--out", str(tmp_path / "r")),
+                    ("data", "split", "--out", str(tmp_path / "s")), ("data", "features")):
+        proc = run_cli(*command[:2], *(["--data", str(path)] if command[0] == "experiment" else [str(path)]),
+                       *command[2:], *scale)
+        assert proc.returncode == 0 and "skipped" not in proc.stderr, (command, proc.stderr)

@@ -28,6 +28,7 @@ from whyrec.errors import ConfigError
 from whyrec.explain.interface import GRUExplainer
 from whyrec.explain.sentence import RatingTunedEncoder
 from whyrec.explain.targets import explanation_targets
+from whyrec.metrics.alignment import five_point
 
 
 def feature_words(part: Corpus, features: pd.DataFrame | None) -> list[str]:
@@ -44,7 +45,7 @@ def mmi_data(system, part: Corpus, features: pd.DataFrame | None, max_words: int
     explanation sentences as references; only the records with a feature word when
     ``with_feature`` (the feature and joint targets need one)."""
     words = feature_words(part, features)
-    data = MMIData(list(part.users), list(part.items), system.predict_corpus(part),
+    data = MMIData(list(part.users), list(part.items), five_point(system.predict_corpus(part), part.rating_scale),
                    explanation_targets(part, features, max_words), words)
     return data.take(np.flatnonzero([bool(w) for w in words])) if with_feature else data
 
@@ -74,7 +75,8 @@ def reward_encoders(kind: str, encoder, train: Corpus) -> dict:
     if kind != "rating-tuned":
         raise ConfigError(f"reward encoder must be 'rating-tuned' or 'generic', not '{kind}'")
     texts = list(train.texts)
-    tuned = RatingTunedEncoder(encoder).fit(texts, train.ratings, embedded=encoder.encode(texts))
+    tuned = RatingTunedEncoder(encoder).fit(texts, five_point(train.ratings, train.rating_scale),
+                                            embedded=encoder.encode(texts))
     return {"rating": tuned, "feature": encoder}
 
 
@@ -126,6 +128,9 @@ def align(system, train: Corpus, valid: Corpus | None, features: pd.DataFrame | 
     max_words = max_words or system.config.max_words
     with_feature = config.target != "rating"
     check_alignable(system, variant)
+    if rating_input and tuple(train.rating_scale) != (1.0, 5.0):
+        raise ConfigError(f"a rating input shifts the explainer by rating class 1–5; this data's scale is "
+                          f"{train.rating_scale[0]:g}–{train.rating_scale[1]:g} (align without --rating-input)")
     data = mmi_data(system, train, features, max_words, with_feature)
     if len(data) < 2:
         raise ConfigError(f"MMI({config.target}): {len(data)} usable training records"
@@ -133,7 +138,8 @@ def align(system, train: Corpus, valid: Corpus | None, features: pd.DataFrame | 
     trainer = MMITrainer(explainer_for(system, variant, rating_input), encoders, config)
     keep = np.flatnonzero([bool(w) for w in feature_words(train, features)]) if with_feature else np.arange(len(train))
     # the estimators learn from human reviews first: (review, its observed rating / feature word)
-    observed = MMIData(data.users, data.items, np.asarray(train.ratings)[keep], data.references, data.features)
+    observed = MMIData(data.users, data.items, five_point(train.ratings, train.rating_scale)[keep], data.references,
+                       data.features)
     trainer.pretrain([train.texts[k] for k in keep], observed)
     held_out = mmi_data(system, valid, features, max_words, with_feature) if valid is not None and len(valid) else None
     trainer.fit(data, held_out if held_out is not None and len(held_out) >= 2 else None, log=log)

@@ -5,8 +5,13 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
+from typing import Annotated
 
 import typer
+
+# every command that reads reviews takes the data's rating scale (records outside it are skipped)
+MinRating = Annotated[float, typer.Option("--min-rating", help="Lowest valid rating of the data's scale.")]
+MaxRating = Annotated[float, typer.Option("--max-rating", help="Highest valid rating of the data's scale.")]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Explainable recommendation: rating models, "
                   "explanations that agree with them, and the tools to compare them.")
@@ -113,12 +118,13 @@ def make_split(corpus, split_dir: Path | None, seed: int):
     return fixed_index_split(corpus, split_dir) if split_dir else ratio_split(corpus, seed=seed)
 
 
-def split_of(data: Path, split: Path | None, seed: int, fmt: str | None = None):
+def split_of(data: Path, split: Path | None, seed: int, fmt: str | None = None,
+             scale: tuple[float, float] = (1.0, 5.0)):
     """The split a command works on: the ``--split`` folder, else ``<data>/1`` when it exists (with
     duplicate pairs kept, as the index files count them), else a seeded 80/10/10 split of the
-    reviews with duplicate pairs dropped."""
+    reviews with duplicate pairs dropped; ``scale`` is the data's rating scale (--min/--max-rating)."""
     split_dir = split or default_split_dir(data)
-    corpus = load_reviews(data, fmt, None, False, "keep-all" if split_dir else "keep-last")
+    corpus = load_reviews(data, fmt, None, False, "keep-all" if split_dir else "keep-last", scale)
     return make_split(corpus, split_dir, seed)
 
 

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import check_out, console, data_app, load_reviews, status
+from whyrec.cli.common import MaxRating, MinRating, check_out, console, data_app, load_reviews, status
 from whyrec.strict_json import strict_dumps
 
 
@@ -18,8 +18,8 @@ def data_stats(
     column: Optional[list[str]] = typer.Option(None, "--column", help="Column mapping FIELD=NAME (CSV/Parquet)."),
     strict: bool = typer.Option(False, "--strict", help="Stop at the first invalid record."),
     duplicates: str = typer.Option("keep-last", help="keep-last | keep-first | keep-all | error"),
-    min_rating: float = typer.Option(1.0, help="Lowest valid rating."),
-    max_rating: float = typer.Option(5.0, help="Highest valid rating."),
+    min_rating: MinRating = 1.0,
+    max_rating: MaxRating = 5.0,
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Count reviews, users and items; report what validation skipped."""
@@ -56,6 +56,8 @@ def data_features(
     max_features: int = typer.Option(200, help="Size of the feature vocabulary."),
     min_df: int = typer.Option(5, help="Minimum number of reviews a feature occurs in."),
     examples: int = typer.Option(8, help="How many examples to print."),
+    min_rating: MinRating = 1.0,
+    max_rating: MaxRating = 5.0,
 ) -> None:
     """Extract (feature, opinion, sentence, sentiment) per review; print coverage and examples."""
     if out is not None:
@@ -64,7 +66,7 @@ def data_features(
 
     from whyrec.data.features import FeatureExtractor, coverage, save_features
 
-    corpus = load_reviews(path, format, None, False, "keep-last")
+    corpus = load_reviews(path, format, None, False, "keep-last", (min_rating, max_rating))
     with status(console(), "extracting features"):
         table = FeatureExtractor(max_features=max_features, min_df=min_df).extract(corpus)
     con = console()
@@ -93,6 +95,8 @@ def data_split(
     seed: int = typer.Option(0, help="Seed of the first split."),
     format: Optional[str] = typer.Option(None, "--format"),
     duplicates: str = typer.Option("keep-last", help="keep-last | keep-first | keep-all | error"),
+    min_rating: MinRating = 1.0,
+    max_rating: MaxRating = 5.0,
 ) -> None:
     """Write fixed splits with warm-start repair, so that every later run and other tools use the same records.
 
@@ -105,7 +109,7 @@ def data_split(
     folder = out or (path if path.is_dir() else path.parent)
     if folder.is_file():
         raise ConfigError(f"--out {folder} is a file; the split folders 1..K go in a folder")
-    corpus = load_reviews(path, format, None, False, duplicates)
+    corpus = load_reviews(path, format, None, False, duplicates, (min_rating, max_rating))
     splits = kfold_splits(corpus, kfold, seed=seed, valid_share=0.1) if kfold else \
         [ratio_split(corpus, seed=seed + k) for k in range(count)]
     taken = [folder / str(k) for k in range(1, len(splits) + 1) if (folder / str(k) / "train.index").exists()]

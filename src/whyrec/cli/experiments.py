@@ -7,8 +7,8 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (check_out, console, experiment_app, load_reviews, parse_pairs, print_table, split_of,
-                               status)
+from whyrec.cli.common import (MaxRating, MinRating, check_out, console, experiment_app, load_reviews, parse_pairs,
+                               print_table, split_of, status)
 
 
 @experiment_app.command("mt")
@@ -27,6 +27,8 @@ def experiment_mt(
     seed: int = typer.Option(0, help="Seed of the random split when no split folder is used."),
     device: str = typer.Option("cpu", "--device", help="torch device of MT and its ablations: cpu, cuda, cuda:N, "
                                "mps, auto."),
+    min_rating: MinRating = 1.0,
+    max_rating: MaxRating = 5.0,
 ) -> None:
     """Train MT, its ablations and the baselines; write the paper's tables and plots."""
     check_out(out, data)
@@ -38,7 +40,7 @@ def experiment_mt(
 
     torch.set_num_threads(threads)
     config = MTConfig.from_dict({"epochs": epochs, "device": resolve_device(device), **parse_pairs(setting, "--set")})
-    parts = split_of(data, split, seed)
+    parts = split_of(data, split, seed, scale=(min_rating, max_rating))
     con = console()
     con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
     run_mt_experiment(parts, out, config, lm_seeds=lm_seeds, checkpoint_dir=checkpoint,
@@ -66,6 +68,8 @@ def experiment_rating(
                                       "item counts as relevant."),
     out: Path = typer.Option(Path("runs/rating"), "--out", help="Folder for results.md/csv/json and rmse.png."),
     format: Optional[str] = typer.Option(None, "--format"),
+    min_rating: MinRating = 1.0,
+    max_rating: MaxRating = 5.0,
 ) -> None:
     """Compare rating models over the fixed splits of a dataset (or random folds).
 
@@ -82,7 +86,8 @@ def experiment_rating(
     folders = split_folders(data if data.is_dir() else data.parent, splits)
     if splits != "all" and kfold:
         raise ConfigError("give either --splits or --kfold")
-    corpus = load_reviews(data, format, None, False, "keep-all" if folders and not kfold else "keep-last")
+    corpus = load_reviews(data, format, None, False, "keep-all" if folders and not kfold else "keep-last",
+                          (min_rating, max_rating))
     if folders and not kfold:
         parts = [fixed_index_split(corpus, folder) for folder in folders]
     elif kfold:
@@ -116,6 +121,8 @@ def experiment_explain(
                                 "(mean word vectors)."),
     threads: int = typer.Option(1, help="torch CPU threads."),
     device: str = typer.Option("cpu", "--device", help="torch device: cpu, cuda, cuda:N, mps, auto."),
+    min_rating: MinRating = 1.0,
+    max_rating: MaxRating = 5.0,
 ) -> None:
     """Compare explanation systems (MT-U/I/P, PETER, PETER+) on one split: ratings, text, alignment."""
     check_out(out, data)
@@ -143,7 +150,7 @@ def experiment_explain(
             use_feature = name == "peter+"
             config = PeterConfig.from_dict({"device": device, **peter_settings, "use_feature": use_feature})
             built["PETER+" if use_feature else "PETER"] = Peter(config)
-    parts = split_of(data, split, seed)
+    parts = split_of(data, split, seed, scale=(min_rating, max_rating))
     con = console()
     con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
     with status(con, "extracting features") as line:

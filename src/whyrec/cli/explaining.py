@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import app, check_out, console, parse_pairs, split_of, status
+from whyrec.cli.common import MaxRating, MinRating, app, check_out, console, parse_pairs, split_of, status
 from whyrec.strict_json import strict_dumps
 
 
@@ -38,6 +38,8 @@ def align(
     threads: int = typer.Option(1, help="torch CPU threads."),
     device: str = typer.Option("cpu", "--device", help="torch device of the explainer and the MI estimators: "
                                "cpu, cuda, cuda:N, mps, auto."),
+    min_rating: MinRating = 1.0,
+    max_rating: MaxRating = 5.0,
 ) -> None:
     """MMI: fine-tune a saved system's explanations to agree with its predicted ratings.
 
@@ -51,7 +53,7 @@ def align(
     from whyrec.data.features import split_features
     from whyrec.devices import resolve_device
     from whyrec.errors import ConfigError
-    from whyrec.metrics.alignment import SentimentJudge, sentiment_accuracy
+    from whyrec.metrics.alignment import SentimentJudge, five_point, sentiment_accuracy
     from whyrec.metrics.rating import rmse
     from whyrec.systems.peter import Peter
 
@@ -65,18 +67,18 @@ def align(
                                   "max_batches_per_epoch": batches, "lr": lr or (2e-3 if is_mt else 3e-4),
                                   "patience": epochs, "estimator_replay": estimator_replay, "mine_lr": 1e-3,
                                   "mine_batch_size": 512, "mine_pretrain_epochs": 30, **parse_pairs(setting, "--set")})
-    parts = split_of(data, split, seed, format)
+    parts = split_of(data, split, seed, format, (min_rating, max_rating))
     train, valid, test = (pipeline.known_records(system, p) for p in (parts.train, parts.valid, parts.test))
     con = console()
     with status(con, "extracting features") as line:
         features = split_features(parts)
         line.update("training the sentiment judge and the reward encoders")
-        judge = SentimentJudge().fit(list(train.texts), train.ratings)
+        judge = SentimentJudge().fit(list(train.texts), five_point(train.ratings, train.rating_scale))
         encoders = pipeline.reward_encoders(reward_encoder, pipeline.sentence_encoder(encoder, system.vocab), train)
 
         def report(when: str) -> list[str]:
             texts, predicted = pipeline.explain_records(system, test, features, variant), system.predict_corpus(test)
-            acc = sentiment_accuracy(judge.predict(texts), predicted)
+            acc = sentiment_accuracy(judge.predict(texts), five_point(predicted, test.rating_scale))
             con.print(f"{when}: test RMSE {rmse(predicted, test.ratings):.4f}, sentiment accuracy "
                       f"{acc['acc5']:.1f}% (5-class) / {acc['acc3']:.1f}% (3-class), {len(set(texts))} distinct "
                       f"explanations of {len(texts):,}", highlight=False)
@@ -114,6 +116,8 @@ def explain(
     seed: int = typer.Option(0, help="With --data: seed of the random split when no split folder is used."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per pair instead of text."),
     device: str = typer.Option("cpu", "--device", help="torch device: cpu, cuda, cuda:N, mps, auto."),
+    min_rating: MinRating = 1.0,
+    max_rating: MaxRating = 5.0,
 ) -> None:
     """Predicted ratings and explanations for (user, item) pairs."""
     from whyrec.bundle import load_bundle
@@ -132,7 +136,7 @@ def explain(
             raise ConfigError(f"give as many --user as --item (got {len(users)} and {len(items)}), or --pairs FILE")
         if not all(users) or not all(items):
             raise ConfigError("a --user or --item id is empty")
-    history = split_of(data, split, seed).train if data is not None else None
+    history = split_of(data, split, seed, scale=(min_rating, max_rating)).train if data else None
     rows = explain_pairs(load_bundle(bundle, device), users, items, explainer, method, why=why, history=history)
     con = console()
     for row in rows:

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import app, check_out, console, parse_pairs, split_of, status
+from whyrec.cli.common import MaxRating, MinRating, app, check_out, console, parse_pairs, split_of, status
 from whyrec.strict_json import strict_dumps
 from whyrec.systems.mt_progress import mt_epoch_text
 
@@ -36,6 +36,8 @@ def train(
     device: str = typer.Option("cpu", "--device", help="torch device of MT / PETER: cpu, cuda, cuda:N, mps, auto."),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="MT / PETER: save the training state here "
                                               "after every epoch; rerun with the same folder to resume."),
+    min_rating: MinRating = 1.0,
+    max_rating: MaxRating = 5.0,
 ) -> None:
     """Fit a model on the train part, report validation/test RMSE, save a bundle.
 
@@ -71,7 +73,7 @@ def train(
         estimator = Peter(PeterConfig.from_dict({"device": device, **params, "use_feature": model == "peter+"}))
     else:
         estimator = make_model(model, **params)  # a bad name fails before loading
-    parts = split_of(data, split, seed, format)
+    parts = split_of(data, split, seed, format, (min_rating, max_rating))
     con = console(quiet=not cluster.is_main)  # the main process reports and saves for all
     valid = parts.valid if len(parts.valid) else None
     if text_system:
@@ -150,6 +152,8 @@ def evaluate(
                                         "and report precision, recall, HR, MRR and nDCG at k."),
     relevant_at: float = typer.Option(4.0, "--relevant-at", help="With --top-k: the rating from which a test "
                                       "item counts as relevant."),
+    min_rating: MinRating = 1.0,
+    max_rating: MaxRating = 5.0,
 ) -> None:
     """Score a saved model on a split's test part: ratings, and explanations with their alignment.
 
@@ -161,7 +165,7 @@ def evaluate(
     from whyrec.metrics.rating import mae, rmse
 
     estimator = load_bundle(bundle)
-    parts = split_of(data, split, seed, format)
+    parts = split_of(data, split, seed, format, (min_rating, max_rating))
     test = parts.test
     if len(test) == 0:
         from whyrec.errors import DataError
