@@ -202,3 +202,21 @@ def test_an_unexpected_error_is_a_json_500_and_its_traceback_is_logged(served_bu
     assert answer.status_code == 500 and answer.json() == {"error": "internal error"}  # the page can read it
     assert "a bug in recommend" in caplog.text and "/recommendations" in caplog.text  # the operator can fix it
     assert c.get("/metrics").json()["routes"]["GET /users/{user}/recommendations"]["errors"] == 1
+
+
+def test_an_id_with_a_slash_is_served(served_bundles, tmp_path):
+    """Ids are free text ("team/u1" in a CSV); sent URL-encoded, they reach the user routes."""
+    from whyrec.bundle import save_bundle
+    from whyrec.data import Corpus
+    from whyrec.rating import BiasBaseline
+
+    _, _, split = served_bundles
+    train = Corpus(split.train.reviews.assign(user="team/" + split.train.reviews["user"]), name="slashed")
+    save_bundle(BiasBaseline().fit(train), tmp_path / "slashed")
+    c = TestClient(create_app([ServedSystem.from_folder(tmp_path / "slashed", history=train)]))
+    user = train.users[0]
+    history = c.get(f"/users/{user.replace('/', '%2F')}/history")
+    assert history.status_code == 200 and history.json()["user"] == user and history.json()["known"] is True
+    recs = c.get(f"/users/{user.replace('/', '%2F')}/recommendations", params={"k": 2}).json()
+    assert recs["cold_start"] is False and len(recs["items"]) == 2
+    assert "GET /users/{user}/history" in c.get("/metrics").json()["routes"]  # the route's name, as before

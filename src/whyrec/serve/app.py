@@ -151,6 +151,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
             response = _error(500, "internal error")
         route = request.scope.get("route")
         name = getattr(route, "path", None) or ("static" if request.url.path.startswith("/static") else "other")
+        name = name.replace(":path}", "}")  # /users/{user:path}/... (an id may hold a "/") logs as /users/{user}/...
         log.record(f"{request.method} {name}", time.perf_counter() - start, response.status_code)
         return response
 
@@ -202,7 +203,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
     def users(name: str, query: str = Query("", max_length=MAX_ID), limit: int = Query(30, ge=1, le=200)) -> list[dict]:
         return system(name).search_users(query, limit)
 
-    @app.get("/users/{user}/history")
+    @app.get("/users/{user:path}/history")
     def history(user: str, bundle: str | None = Query(None, max_length=MAX_ID)) -> dict:
         s = system(bundle)
         if len(user) > MAX_ID:
@@ -211,7 +212,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
             return {"user": user, "known": False, "history": []}
         return {"user": user, "known": True, "history": s.history(user)}
 
-    @app.get("/users/{user}/recommendations")
+    @app.get("/users/{user:path}/recommendations")
     def recommendations(user: str, k: int = Query(10, ge=1, le=MAX_K),
                         explainer: str | None = Query(None, max_length=16),
                         bundle: str | None = Query(None, max_length=MAX_ID)) -> dict:
