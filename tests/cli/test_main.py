@@ -58,10 +58,32 @@ def test_usage_errors_show_usage_not_a_traceback():
     usage message and status 2 (typer 0.29 raises exceptions of its own click, not the click package's)."""
     for args, says in ((["evaluate"], "Missing argument"), (["evaluate", "b", "--seed", "abc"], "'--seed'"),
                        (["evaluate", "b", "--data", "d", "--top-k", "0"], "'--top-k'"),
-                       (["no-such-command"], "No such command")):
+                       (["serve", "b", "--threads", "0"], "'--threads'"), (["no-such-command"], "No such command")):
         proc = run_cli(*args)
         assert proc.returncode == 2, (args, proc.stderr)
         assert says in proc.stderr and "Usage:" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_counts_and_seeds_are_bounded_on_every_command():
+    """--threads 0 reached torch.set_num_threads (a RuntimeError traceback), --seed -1 numpy (a
+    ValueError traceback) and --cache -1 started a server: each is bounded where it is declared."""
+    import typer.main
+
+    from whyrec.cli import app
+
+    lowest = {"threads": 1, "seed": 0, "cache": 0, "top_k": 1}
+    checked = 0
+    stack = [typer.main.get_command(app)]
+    while stack:
+        command = stack.pop()
+        stack.extend(getattr(command, "commands", {}).values())
+        for param in getattr(command, "params", []):
+            if param.name in lowest:
+                bound = getattr(param, "min", None)  # typer 0.29's own option class
+                bound = getattr(getattr(param, "type", None), "min", None) if bound is None else bound  # click's
+                assert bound == lowest[param.name], (command.name, param.name)
+                checked += 1
+    assert checked >= 15
 
 
 def test_truncated_gzip_warns_with_count(tmp_path):

@@ -92,7 +92,7 @@ def data_split(
     count: int = typer.Option(5, "--count", help="Independent random 80/10/10 splits (seeds seed … seed+K−1)."),
     kfold: int = typer.Option(0, "--kfold", help="Instead: K folds whose test parts partition the data (10% "
                               "of each fold's training records validate)."),
-    seed: int = typer.Option(0, help="Seed of the first split."),
+    seed: int = typer.Option(0, min=0, help="Seed of the first split."),
     format: Optional[str] = typer.Option(None, "--format"),
     duplicates: str = typer.Option("keep-last", help="keep-last | keep-first | keep-all | error"),
     min_rating: MinRating = 1.0,

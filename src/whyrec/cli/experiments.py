@@ -23,8 +23,8 @@ def experiment_mt(
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Checkpoint folder: MT resumes from it."),
     lm_seeds: int = typer.Option(1, "--lm-seeds", help="Training runs (seeds) of the unconditional LSTM and GRU "
                                  "LM baselines; their rows give the mean perplexity."),
-    threads: int = typer.Option(1, help="torch CPU threads."),
-    seed: int = typer.Option(0, help="Seed of the random split when no split folder is used."),
+    threads: int = typer.Option(1, min=1, help="torch CPU threads."),
+    seed: int = typer.Option(0, min=0, help="Seed of the random split when no split folder is used."),
     device: str = typer.Option("cpu", "--device", help="torch device of MT and its ablations: cpu, cuda, cuda:N, "
                                "mps, auto."),
     min_rating: MinRating = 1.0,
@@ -59,7 +59,7 @@ def experiment_rating(
                                "such as 1,2,3."),
     kfold: int = typer.Option(0, "--kfold", help="Without fixed splits: K random folds (10% of each fold's "
                               "training records validate); 0: one random 80/10/10 split."),
-    seed: int = typer.Option(0, help="Seed of random splits."),
+    seed: int = typer.Option(0, min=0, help="Seed of random splits."),
     reference: Optional[str] = typer.Option(None, "--reference", help="The model the paired t-tests compare with "
                                             "(default: the first)."),
     top_k: Optional[int] = typer.Option(None, "--top-k", min=1, help="Also rank the items each test user did not rate "
@@ -113,13 +113,13 @@ def experiment_explain(
     peter: Optional[list[str]] = typer.Option(None, "--peter", help="A PETER setting NAME=VALUE (PeterConfig), for "
                                               "peter and peter+."),
     split: Optional[Path] = typer.Option(None, "--split", help="Split folder (default: <data>/1 when present)."),
-    seed: int = typer.Option(0, help="Seed of the random split when no split folder is used."),
+    seed: int = typer.Option(0, min=0, help="Seed of the random split when no split folder is used."),
     out: Path = typer.Option(Path("runs/explain"), "--out", help="Folder for results.md/csv/json and rmse.png."),
     mi: bool = typer.Option(False, "--mi", help="Also MMI's I(R;E)/H(R) and I(F;E) (fresh MINE estimators over "
                             "sentence embeddings, --encoder)."),
     encoder: str = typer.Option("minilm", "--encoder", help="With --mi: minilm (needs the mmi extra) or words "
                                 "(mean word vectors)."),
-    threads: int = typer.Option(1, help="torch CPU threads."),
+    threads: int = typer.Option(1, min=1, help="torch CPU threads."),
     device: str = typer.Option("cpu", "--device", help="torch device: cpu, cuda, cuda:N, mps, auto."),
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,

@@ -17,7 +17,7 @@ def align(
     data: Path = typer.Option(..., "--data", help="Review file or folder (the one the bundle was trained on)."),
     out: Path = typer.Option(..., "--out", help="Bundle folder for the aligned system (the input is not changed)."),
     split: Optional[Path] = typer.Option(None, "--split", help="Split folder (default: <data>/1 when present)."),
-    seed: int = typer.Option(0, help="Seed of the random split when no split folder is used."),
+    seed: int = typer.Option(0, min=0, help="Seed of the random split when no split folder is used."),
     format: Optional[str] = typer.Option(None, "--format"),
     target: str = typer.Option("rating", help="rating, feature, or joint: (1 − ε)·I(R;E) + ε·I(F;E)."),
     rating_input: bool = typer.Option(False, "--rating-input/--no-rating-input", help="Also feed the predicted "
@@ -35,7 +35,7 @@ def align(
                                            "generated explanation (0: generated only, as the MMI code)."),
     setting: Optional[list[str]] = typer.Option(None, "--set", "--param",
                                                 help="Any other MMIConfig setting NAME=VALUE (repeatable)."),
-    threads: int = typer.Option(1, help="torch CPU threads."),
+    threads: int = typer.Option(1, min=1, help="torch CPU threads."),
     device: str = typer.Option("cpu", "--device", help="torch device of the explainer and the MI estimators: "
                                "cpu, cuda, cuda:N, mps, auto."),
     min_rating: MinRating = 1.0,
@@ -113,7 +113,7 @@ def explain(
                                         "trained on, where the users' past ratings are read (its train part)."),
     split: Optional[Path] = typer.Option(None, "--split", help="With --data: split folder (default: <data>/1 when "
                                          "present)."),
-    seed: int = typer.Option(0, help="With --data: seed of the random split when no split folder is used."),
+    seed: int = typer.Option(0, min=0, help="With --data: seed of the random split when no split folder is used."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per pair instead of text."),
     device: str = typer.Option("cpu", "--device", help="torch device: cpu, cuda, cuda:N, mps, auto."),
     min_rating: MinRating = 1.0,

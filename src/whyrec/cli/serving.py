@@ -17,8 +17,9 @@ def serve(
     bundles: list[Path] = typer.Argument(..., help="Bundle folder(s) written by `whyrec train` (the first is the default)."),
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port."),
-    cache: int = typer.Option(20000, help="Explanations (and users' item scores) kept in LRU caches per bundle (0: none)."),
-    threads: int = typer.Option(1, help="torch CPU threads."),
+    cache: int = typer.Option(20000, min=0, help="Explanations (and users' item scores) kept in LRU caches per "
+                              "bundle (0: none)."),
+    threads: int = typer.Option(1, min=1, help="torch CPU threads."),
     device: str = typer.Option("cpu", "--device", help="torch device of the MT / PETER bundles: cpu, cuda, cuda:N, "
                                "mps, auto."),
     data: Optional[Path] = typer.Option(None, "--data", help="For rating-model bundles, which keep no training data: "
@@ -26,7 +27,7 @@ def serve(
                                         "are not recommended again and ALS ratings are split over them."),
     split: Optional[Path] = typer.Option(None, "--split", help="With --data: split folder (default: <data>/1 when "
                                          "present)."),
-    seed: int = typer.Option(0, help="With --data: seed of the random split when no split folder is used."),
+    seed: int = typer.Option(0, min=0, help="With --data: seed of the random split when no split folder is used."),
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,
 ) -> None:
@@ -56,7 +57,7 @@ def demo(
     data: Optional[Path] = typer.Option(None, "--data", help="Review file or folder (default: a planted corpus)."),
     split: Optional[Path] = typer.Option(None, "--split", help="Split folder (default: <data>/1 when present)."),
     out: Path = typer.Option(Path("runs/demo"), "--out", help="Where to write the results table and plot."),
-    seed: int = typer.Option(0, help="Seed of the planted corpus and of random splits."),
+    seed: int = typer.Option(0, min=0, help="Seed of the planted corpus and of random splits."),
     skip_mt: bool = typer.Option(False, "--skip-mt", help="Only the rating comparison."),
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,

@@ -29,7 +29,7 @@ def train(
     out: Path = typer.Option(..., "--out", help="Bundle folder to write."),
     split: Optional[Path] = typer.Option(None, "--split", help="Folder with train/validation/test.index "
                                          "(default: <data>/1 when present, else a seeded 80/10/10 split)."),
-    seed: int = typer.Option(0, help="Seed of the random split."),
+    seed: int = typer.Option(0, min=0, help="Seed of the random split."),
     param: Optional[list[str]] = typer.Option(None, "--param", "--set",
                                               help="Model parameter NAME=VALUE (repeatable)."),
     format: Optional[str] = typer.Option(None, "--format"),
@@ -141,7 +141,7 @@ def evaluate(
     bundle: Path = typer.Argument(..., help="Bundle folder written by `whyrec train`."),
     data: Path = typer.Option(..., "--data", help="Review file or folder."),
     split: Optional[Path] = typer.Option(None, "--split", help="Split folder (default: <data>/1 when present)."),
-    seed: int = typer.Option(0, help="Seed of the random split when no split folder is used."),
+    seed: int = typer.Option(0, min=0, help="Seed of the random split when no split folder is used."),
     format: Optional[str] = typer.Option(None, "--format"),
     as_json: bool = typer.Option(False, "--json", help="Print the scores as JSON."),
     mi: bool = typer.Option(False, "--mi", help="MT / PETER: also MMI's I(R;E)/H(R) and I(F;E), by fresh MINE "
