@@ -66,6 +66,9 @@ def test_explain_endpoint(client):
     assert min(max(parts["score"], 1.0), 5.0) == pytest.approx(body["predicted_rating"], abs=1e-4)
     cold = c.post("/explain", json={"user": "somebody-new", "item": item}).json()
     assert cold["cold_start"] and "rating_split" not in cold
+    every = c.post("/explain", json={"user": user, "item": item, "explainer": "all"}).json()  # was: the first only
+    assert [e["label"] for e in every["explanations"]] == ["MT-U", "MT-I", "MT-P"]
+    assert every["explanations"][2]["text"] == body["explanation"] and every["explainer"] == "user"
     listed = c.get(f"/users/{user}/recommendations", params={"k": 2}).json()["items"]
     assert all(len(entry["rating_split"]["because"]) <= 2 for entry in listed)
 

@@ -6,7 +6,7 @@ Routes (OpenAPI docs at ``/docs``):
   predicted rating, explanation (``explainer=all``: every explainer side by side), the item
   features the explanation mentions, the item title; an unknown user gets popular items with
   item-side explanations (``cold_start: true``);
-* ``POST /explain`` ``{"user", "item", "explainer"?, "bundle"?}`` — rating + explanation + features;
+* ``POST /explain`` ``{"user", "item", "explainer"?, "bundle"?}`` — rating + explanation + features (with ``"all"``, every explainer's under ``explanations``);
 * ``GET /users/{user}/history``, ``GET /api/bundles``, ``GET /api/bundles/{name}/users?query=``;
 * ``GET /health``, ``GET /metrics`` (request counts and latency percentiles per route);
 * ``GET /`` — the web page (plain HTML/JS/CSS shipped in the package, no CDN).
@@ -251,9 +251,11 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
         rating = float(s.rating.predict([request.user], [request.item])[0])
         out = {"user": request.user, "item": request.item, "bundle": s.name, "cold_start": cold,
                "predicted_rating": round(rating, 4), "title": s.titles.get(request.item)}
-        if chosen:
-            text = s.explain(chosen[0], [request.user], [request.item])[0]
-            out.update(explainer=chosen[0], explanation=text, features=s.mentioned_features(text))
+        if chosen:  # each chosen explainer ("all": every one), the first also at the top level
+            texts = {e: s.explain(e, [request.user], [request.item])[0] for e in chosen}
+            out["explanations"] = [{"explainer": e, "label": EXPLAINER_LABELS[e], "text": texts[e],
+                                    "features": s.mentioned_features(texts[e])} for e in chosen]
+            out.update(explainer=chosen[0], explanation=texts[chosen[0]], features=out["explanations"][0]["features"])
         if s.splits_ratings and not cold:  # the predicted rating itself, split over the user's past ratings
             out["rating_split"] = s.rating_splits(request.user, [request.item], top=3)[0]
         return out
