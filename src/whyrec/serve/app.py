@@ -6,7 +6,8 @@ Routes (OpenAPI docs at ``/docs``):
   predicted rating, explanation (``explainer=all``: every explainer side by side), the item
   features the explanation mentions, the item title; an unknown user gets popular items with
   item-side explanations (``cold_start: true``);
-* ``POST /explain`` ``{"user", "item", "explainer"?, "bundle"?}`` — rating + explanation + features (with ``"all"``, every explainer's under ``explanations``);
+* ``POST /explain`` ``{"user", "item", "explainer"?, "bundle"?}`` — rating + explanation + features
+  (with ``"all"``, every explainer's under ``explanations``);
 * ``GET /users/{user}/history``, ``GET /api/bundles``, ``GET /api/bundles/{name}/users?query=``;
 * ``GET /health``, ``GET /metrics`` (request counts and latency percentiles per route);
 * ``GET /`` — the web page (plain HTML/JS/CSS shipped in the package, no CDN).
