@@ -104,3 +104,10 @@ def test_no_model_or_an_unknown_reference_is_refused_before_fitting(planted):
         Experiment(split, {})  # was: an empty table, whose plot then failed
     with pytest.raises(ConfigError, match="reference 'als' is not one of the models: avg, bias"):
         Experiment(split, {"avg": GlobalAverage(), "bias": BiasBaseline()}, reference="als")  # was: KeyError at run
+
+
+def test_the_default_relevance_threshold_follows_the_scale():
+    from whyrec.experiment import relevance_threshold
+
+    assert relevance_threshold((1.0, 5.0)) == 4.0 and relevance_threshold((0.0, 10.0)) == 7.5
+    assert relevance_threshold((0.5, 5.0)) == 3.875

@@ -152,7 +152,8 @@ class Experiment:
     reference : str, optional
         Name of the system the paired t-tests compare against (default: the first).
     top_k : int, optional
-        Also rank, for every test user with a relevant test item (rated at least ``relevant_at``),
+        Also rank, for every test user with a relevant test item (rated at least ``relevant_at``;
+        default: :func:`relevance_threshold` of the split's scale, 4 on 1–5),
         all the items the user did not rate in train by predicted rating, and score the top k
         with :data:`whyrec.metrics.ranking.RANKING_METRICS` (columns ``ndcg@k``, ...).
     on_progress : callable(str), optional
@@ -161,7 +162,7 @@ class Experiment:
 
     def __init__(self, splits: Split | Sequence[Split], systems: Mapping[str, object],
                  metrics: Sequence[str] = ("rmse", "mae"), clamp: bool = True, reference: str | None = None,
-                 top_k: int | None = None, relevant_at: float = 4.0,
+                 top_k: int | None = None, relevant_at: float | None = None,
                  on_progress: Callable[[str], None] | None = None) -> None:
         self.splits = [splits] if isinstance(splits, Split) else list(splits)
         if not self.splits:
@@ -217,15 +218,18 @@ class Experiment:
         return ResultsTable(list(results.values()), self.metrics, self.reference, [s.name for s in self.splits])
 
 
-def top_k_lists(model, split: Split, k: int, relevant_at: float = 4.0,
+def top_k_lists(model, split: Split, k: int, relevant_at: float | None = None,
                 pairs_per_call: int = 2_000_000) -> tuple[list[str], list[list[str]], list[set]]:
     """(users, ranked, relevant) for the ranking metrics: for every test user with a test item rated at
     least ``relevant_at``, the k items with the highest predicted rating among those the model
     knows and the user did not rate in train (ties in item order), and the set of those test
     items. Users without such an item are left out; none at all is a :class:`DataError`. The
-    model's ``predict`` scores about ``pairs_per_call`` (user, item) pairs at a time."""
+    model's ``predict`` scores about ``pairs_per_call`` (user, item) pairs at a time.
+    ``relevant_at`` defaults to :func:`relevance_threshold` of the test part's scale (4 on 1–5)."""
     _check_top_k(k)
     test, train = split.test, split.train
+    if relevant_at is None:
+        relevant_at = relevance_threshold(test.rating_scale)
     relevant: dict[str, set] = {}
     for user, item, rating in zip(test.users, test.items, test.ratings):
         if rating >= relevant_at:
@@ -250,7 +254,14 @@ def top_k_lists(model, split: Split, k: int, relevant_at: float = 4.0,
     return users, ranked, list(relevant.values())
 
 
-def ranking_scores(model, split: Split, k: int, relevant_at: float = 4.0) -> tuple[int, dict[str, float]]:
+def relevance_threshold(scale: tuple[float, float]) -> float:
+    """The rating from which a test item counts as relevant by default: three quarters of the way
+    up the scale, ``low + 0.75·(high − low)`` — 4 on 1–5 (the usual "rated 4 or 5"), 7.5 on 0–10."""
+    low, high = scale
+    return low + 0.75 * (high - low)
+
+
+def ranking_scores(model, split: Split, k: int, relevant_at: float | None = None) -> tuple[int, dict[str, float]]:
     """Every ranking metric of :mod:`whyrec.metrics.ranking` at ``k`` over the lists of
     :func:`top_k_lists`: (the number of test users ranked, {metric name: value})."""
     users, ranked, relevant = top_k_lists(model, split, k, relevant_at)

@@ -156,9 +156,10 @@ def test_every_data_command_takes_the_rating_scale(tmp_path, planted):
     bundle = tmp_path / "b"
     train = run_cli("train", "context-als", "--data", str(path), "--out", str(bundle), *scale)
     assert train.returncode == 0 and "skipped" not in train.stderr, train.stderr
-    evaluate = run_cli("evaluate", str(bundle), "--data", str(path), "--json", *scale)
+    evaluate = run_cli("evaluate", str(bundle), "--data", str(path), "--json", "--top-k", "3", *scale)
     scored = json.loads(evaluate.stdout)
     assert scored["test_ratings"] > 0 and scored["rmse"] < 4.0  # on 0–10; clipped to 1–5 it could not be
+    assert scored["ranking"]["relevant_at"] == 7.5  # "4 or 5 of 5" is "7.5 or more of 10"
     unscaled = run_cli("train", "context-als", "--data", str(path), "--out", str(tmp_path / "c"))
     assert "skipped (rating out of scale)" in unscaled.stderr
     for command in (("experiment", "rating", "--model", "bias-baseline", "--out", str(tmp_path / "r")),

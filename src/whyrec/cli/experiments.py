@@ -64,8 +64,8 @@ def experiment_rating(
                                             "(default: the first)."),
     top_k: Optional[int] = typer.Option(None, "--top-k", min=1, help="Also rank the items each test user did not rate "
                                         "and report precision, recall, HR, MRR and nDCG at k."),
-    relevant_at: float = typer.Option(4.0, "--relevant-at", help="With --top-k: the rating from which a test "
-                                      "item counts as relevant."),
+    relevant_at: Optional[float] = typer.Option(None, "--relevant-at", help="With --top-k: the rating from which a "
+                                                "test item counts as relevant (default: 4 on 1–5, 7.5 on 0–10)."),
     out: Path = typer.Option(Path("runs/rating"), "--out", help="Folder for results.md/csv/json and rmse.png."),
     format: Optional[str] = typer.Option(None, "--format"),
     min_rating: MinRating = 1.0,

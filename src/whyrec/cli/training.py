@@ -150,8 +150,8 @@ def evaluate(
                                 "(mean word vectors)."),
     top_k: Optional[int] = typer.Option(None, "--top-k", min=1, help="Also rank the items each test user did not rate "
                                         "and report precision, recall, HR, MRR and nDCG at k."),
-    relevant_at: float = typer.Option(4.0, "--relevant-at", help="With --top-k: the rating from which a test "
-                                      "item counts as relevant."),
+    relevant_at: Optional[float] = typer.Option(None, "--relevant-at", help="With --top-k: the rating from which a "
+                                                "test item counts as relevant (default: 4 on 1–5, 7.5 on 0–10)."),
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,
 ) -> None:
@@ -176,8 +176,10 @@ def evaluate(
     report = {"system": estimator.name, "test_ratings": len(test), "rmse": rmse(pred, test.ratings),
               "mae": mae(pred, test.ratings), "unknown_users": unknown}
     if top_k is not None:
-        from whyrec.experiment import ranking_scores
+        from whyrec.experiment import ranking_scores, relevance_threshold
 
+        if relevant_at is None:
+            relevant_at = relevance_threshold(test.rating_scale)
         users, scores = ranking_scores(estimator, parts, top_k, relevant_at)
         report["ranking"] = {"k": top_k, "relevant_at": relevant_at, "users": users, **scores}
     if explainers_of(estimator):
