@@ -208,3 +208,21 @@ def test_mutual_information_of_the_explanations_with_the_rating_and_the_feature(
                                     MINEConfig(hidden=100, lr=1e-3, batch_size=256, epochs=100))
     assert scores["pair"]["mi_rating"] == pytest.approx(expected)
     assert np.isfinite(scores["pair"]["mi_feature"]) and "acc5" not in scores["pair"]
+
+
+def test_what_whyrec_shows_never_holds_unk_while_the_scored_decoding_is_plain(mt, split):
+    """The CLI and the service (``generate``) block ``<unk>``; the experiments' decoding, which the
+    metrics score, is the paper's plain one."""
+    import copy
+
+    import torch
+
+    from whyrec.explanations import generate
+
+    eager = copy.deepcopy(mt)
+    with torch.no_grad():
+        eager.decoder("pair").out_bias[eager.vocab.unk] = 50.0  # a decoder that would say <unk> every time
+    users, items = list(split.test.users[:4]), list(split.test.items[:4])
+    assert all("<unk>" in text for text in eager.explain(users, items))
+    for method in ("greedy", "sample", "beam"):
+        assert not any("<unk>" in text for text in generate(eager, "pair", users, items, method=method)), method

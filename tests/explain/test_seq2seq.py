@@ -140,3 +140,19 @@ def test_draw_is_torch_multinomial_on_the_cpu():
     ours = draw(probs, torch.Generator().manual_seed(4))
     theirs = torch.multinomial(probs, 1, generator=torch.Generator().manual_seed(4))[:, 0]
     assert torch.equal(ours, theirs) and ours.shape == (6,)
+
+
+def test_banned_tokens_are_never_decoded_and_the_rest_renormalised():
+    dec = _decoder()
+    with torch.no_grad():
+        dec.out_bias[5] = 50.0  # token 5 (say <unk>) would win every step
+    ctx = torch.randn(3, 3)
+    plain = sample(dec, ctx, BOS, EOS, PAD, max_len=6, greedy=True).tokens
+    assert (plain == 5).any()
+    for greedy in (True, False):
+        out = sample(dec, ctx, BOS, EOS, PAD, max_len=6, greedy=greedy, banned=(5,),
+                     generator=torch.Generator().manual_seed(0))
+        assert not (out.tokens == 5).any()
+        assert torch.all(out.log_probs <= 0) and torch.isfinite(out.log_probs).all()
+    assert not (beam_search(dec, ctx, BOS, EOS, PAD, max_len=6, beam=3, banned=(5,)) == 5).any()
+    assert (beam_search(dec, ctx, BOS, EOS, PAD, max_len=6, beam=3) == 5).any()

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import torch
 import torch.nn as nn
@@ -144,9 +145,9 @@ def draw(probs: torch.Tensor, generator: torch.Generator | None = None) -> torch
     return torch.multinomial(probs, 1, generator=generator)[:, 0]
 
 
-def _never_emit(logits: torch.Tensor, bos: int, pad: int) -> torch.Tensor:
-    """Decoders must not produce ``<bos>`` or ``<pad>``: mask them out."""
-    return logits.index_fill(1, torch.tensor([bos, pad], device=logits.device), float("-inf"))
+def _never_emit(logits: torch.Tensor, bos: int, pad: int, banned: Sequence[int] = ()) -> torch.Tensor:
+    """Decoders must not produce ``<bos>`` or ``<pad>``, nor any ``banned`` token: mask them out."""
+    return logits.index_fill(1, torch.tensor([bos, pad, *banned], device=logits.device), float("-inf"))
 
 
 def _block_repeats(logits: torch.Tensor, seq: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
@@ -164,8 +165,11 @@ def _block_repeats(logits: torch.Tensor, seq: torch.Tensor, last: torch.Tensor) 
 def sample(decoder: ContextGRUDecoder, context: torch.Tensor, bos: int, eos: int, pad: int, max_len: int,
            greedy: bool = False, temperature: float = 1.0, generator: torch.Generator | None = None,
            prefix: torch.Tensor | None = None, prefix_hidden: torch.Tensor | None = None,
-           keep_hidden: bool = False, no_repeat: bool = False) -> Samples:
+           keep_hidden: bool = False, no_repeat: bool = False, banned: Sequence[int] = ()) -> Samples:
     """Decode up to ``max_len`` tokens per row, one GRU step per token.
+
+    ``banned`` tokens are never emitted (what the service shows: no ``<unk>``); the
+    log-probabilities are then those of the renormalised distribution without them.
 
     ``no_repeat`` forbids a token right after itself and any bigram already in the row (the
     "n't n't n't" loops small greedy decoders fall into); the log-probabilities are then those
@@ -199,7 +203,7 @@ def sample(decoder: ContextGRUDecoder, context: torch.Tensor, bos: int, eos: int
         if active.numel() == 0:
             break
         logits, hidden = decoder.step(ctx, last, hidden)
-        logits = _never_emit(logits, bos, pad)
+        logits = _never_emit(logits, bos, pad, banned)
         if no_repeat:
             logits = _block_repeats(logits, torch.cat([prefix[active], tokens[active, :t]], dim=1), last)
         if greedy:
@@ -225,8 +229,9 @@ def sample(decoder: ContextGRUDecoder, context: torch.Tensor, bos: int, eos: int
 
 
 def beam_search(decoder: ContextGRUDecoder, context: torch.Tensor, bos: int, eos: int, pad: int, max_len: int,
-                beam: int = 4, length_penalty: float = 0.0) -> torch.Tensor:
-    """Batched beam search; returns the best (B, ≤max_len) token rows, padded after ``<eos>``.
+                beam: int = 4, length_penalty: float = 0.0, banned: Sequence[int] = ()) -> torch.Tensor:
+    """Batched beam search; returns the best (B, ≤max_len) token rows, padded after ``<eos>``;
+    ``banned`` tokens are never emitted.
 
     Scores are summed log-probabilities divided by ``length ** length_penalty`` (0 = none).
     Each step runs the GRU once on all B·beam live hypotheses with their carried states.
@@ -241,7 +246,7 @@ def beam_search(decoder: ContextGRUDecoder, context: torch.Tensor, bos: int, eos
     hidden = None
     for _ in range(max_len):
         logits, hidden = decoder.step(ctx, last, hidden)
-        logp = torch.log_softmax(_never_emit(logits, bos, pad), dim=-1)
+        logp = torch.log_softmax(_never_emit(logits, bos, pad, banned), dim=-1)
         vocab = logp.shape[1]
         # a finished hypothesis may only extend with pad at no cost
         frozen = torch.full_like(logp, float("-inf"))

@@ -558,23 +558,27 @@ class MultiTask:
 
     @torch.no_grad()
     def explain(self, users: Sequence[str], items: Sequence[str], variant: str = "pair", method: str = "greedy",
-                beam: int = 4, batch_size: int = 256, no_repeat: bool = False) -> list[str]:
+                beam: int = 4, batch_size: int = 256, no_repeat: bool = False, no_unk: bool = False) -> list[str]:
         """Explanations for (user, item) pairs: MT-U/I/P by ``variant``; greedy, sample or beam.
 
-        ``no_repeat`` (greedy and sample) blocks immediate word repeats and repeated bigrams;
-        the service turns it on, the experiments leave it off (the paper's plain decoding)."""
+        ``no_repeat`` (greedy and sample) blocks immediate word repeats and repeated bigrams, and
+        ``no_unk`` the out-of-vocabulary token ``<unk>``; the service turns both on, the
+        experiments leave them off (the paper's plain decoding, which the metrics score)."""
         self._require_fitted("explaining")
         decoder = self.decoder(variant)
         users, items, v = list(users), list(items), self.vocab
+        banned = (v.unk,) if no_unk else ()
         out: list[str] = []
         for s in range(0, len(users), batch_size):
             part_u, part_i = users[s:s + batch_size], items[s:s + batch_size]
             ctx = self._with_rating_input(variant, self._contexts_for(variant, part_u, part_i), part_u, part_i)
             if method == "beam":
-                tokens = beam_search(decoder, ctx, v.bos, v.eos, v.pad, self.config.max_words + 1, beam=beam)
+                tokens = beam_search(decoder, ctx, v.bos, v.eos, v.pad, self.config.max_words + 1, beam=beam,
+                                     banned=banned)
             elif method in ("greedy", "sample"):
                 tokens = sample(decoder, ctx, v.bos, v.eos, v.pad, self.config.max_words + 1,
-                                greedy=method == "greedy", generator=self._gen, no_repeat=no_repeat).tokens
+                                greedy=method == "greedy", generator=self._gen, no_repeat=no_repeat,
+                                banned=banned).tokens
             else:
                 raise WhyrecError(f"unknown decoding method '{method}' (greedy, sample, beam)")
             out.extend(" ".join(v.decode(row.tolist())) for row in tokens)
