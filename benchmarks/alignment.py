@@ -40,8 +40,9 @@ from whyrec.bundle import load_bundle
 from whyrec.data import Corpus
 from whyrec.explain.interface import GRUExplainer
 from whyrec.explain.targets import explanation_targets
+from whyrec.explanations import sentiment_judge
 from whyrec.metrics import text as tm
-from whyrec.metrics.alignment import SentimentJudge, feature_mi, normalised_rating_mi, sentiment_accuracy
+from whyrec.metrics.alignment import feature_mi, normalised_rating_mi, sentiment_accuracy
 from whyrec.metrics.rating import mae, rmse
 from whyrec.systems.peter import Peter, PeterExplainer
 
@@ -125,7 +126,7 @@ def run_dataset(name: str, args) -> dict:
     test = split.test
     references = explanation_targets(test, features, args.max_words)
     feature_of = feature_words(test, features)
-    judge = SentimentJudge().fit(list(split.train.texts), split.train.ratings)
+    judge = sentiment_judge(split.train)
     judge_on_reviews = sentiment_accuracy(judge.predict(list(test.texts)), test.ratings)
     # the ground-truth explanation sentences are short, like generated ones: the judge's reach on them
     judge_on_references = sentiment_accuracy(judge.predict([" ".join(r) for r in references]), test.ratings)

@@ -37,14 +37,13 @@ def compare_explainers(split: Split, systems: Mapping[str, object], features=Non
     """Fit every system of ``systems`` (name → unfitted MT or PETER) on ``split`` and score it
     (see the module docstring); ``features``: the extracted quadruples of the split's records.
     With a sentence ``encoder``, the table also has MMI's ``mi_rating`` and ``mi_feature``."""
-    from whyrec.explanations import EXPLAINER_LABELS, explainers_of, score_explanations
-    from whyrec.metrics.alignment import SentimentJudge, five_point
+    from whyrec.explanations import EXPLAINER_LABELS, explainers_of, score_explanations, sentiment_judge
 
     if len(split.test) == 0:
         raise DataError(f"split {split.name} has no test records to score")
     if on_progress:
         on_progress("training the sentiment judge on the train reviews")
-    judge = SentimentJudge().fit(list(split.train.texts), five_point(split.train.ratings, split.train.rating_scale))
+    judge = sentiment_judge(split.train)
     test, low_high = split.test, split.test.rating_scale
     metrics = EXPLANATION_METRICS + (["mi_rating", "mi_feature"] if encoder is not None else [])
     rows: list[SystemResult] = []

@@ -187,6 +187,14 @@ def generate(model, explainer: str, users: list[str], items: list[str], method: 
     return model.explain(users, items, features, method=method)
 
 
+def sentiment_judge(train):
+    """The alignment measure's judge: a :class:`~whyrec.metrics.alignment.SentimentJudge` trained
+    on ``train``'s reviews and their ratings, read on the judge's 1..5 classes (``five_point``)."""
+    from whyrec.metrics.alignment import SentimentJudge, five_point
+
+    return SentimentJudge().fit(list(train.texts), five_point(train.ratings, train.rating_scale))
+
+
 def score_explanations(model, test, features, train=None, judge=None,
                        encoder=None) -> tuple[int, dict[str, dict[str, float]]]:
     """(records scored, {explainer: scores}) on the ``test`` records whose user and item the
@@ -220,11 +228,11 @@ def score_explanations(model, test, features, train=None, judge=None,
     references = explanation_targets(known, features, model.config.max_words)
     true_features = feature_words(known, features)
     feature_set = set(features["feature"]) if features is not None and len(features) else set()
-    from whyrec.metrics.alignment import SentimentJudge, five_point, sentiment_accuracy
+    from whyrec.metrics.alignment import five_point, sentiment_accuracy
 
     predicted = five_point(model.predict_corpus(known), known.rating_scale)  # the classes are 1–5
     if judge is None and train is not None and len(train):
-        judge = SentimentJudge().fit(list(train.texts), five_point(train.ratings, train.rating_scale))
+        judge = sentiment_judge(train)
     scores = {}
     for name in names:
         variant = name if name in ("user", "item", "pair") else "pair"

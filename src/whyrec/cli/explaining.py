@@ -53,7 +53,8 @@ def align(
     from whyrec.data.features import split_features
     from whyrec.devices import resolve_device
     from whyrec.errors import ConfigError
-    from whyrec.metrics.alignment import SentimentJudge, five_point, sentiment_accuracy
+    from whyrec.explanations import sentiment_judge
+    from whyrec.metrics.alignment import five_point, sentiment_accuracy
     from whyrec.metrics.rating import rmse
     from whyrec.systems.peter import Peter
 
@@ -73,7 +74,7 @@ def align(
     with status(con, "extracting features") as line:
         features = split_features(parts)
         line.update("training the sentiment judge and the reward encoders")
-        judge = SentimentJudge().fit(list(train.texts), five_point(train.ratings, train.rating_scale))
+        judge = sentiment_judge(train)
         encoders = pipeline.reward_encoders(reward_encoder, pipeline.sentence_encoder(encoder, system.vocab), train)
 
         def report(when: str) -> list[str]:

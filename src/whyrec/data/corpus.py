@@ -265,17 +265,18 @@ def build_corpus(
     for rec in records:
         report.read += 1
         problem = None
-        user = _clean_id(rec.user) if _is_id_value(rec.user) else None
-        item = _clean_id(rec.item) if _is_id_value(rec.item) else None
+        user_ok, item_ok = _is_id_value(rec.user), _is_id_value(rec.item)
+        user = _clean_id(rec.user) if user_ok else None
+        item = _clean_id(rec.item) if item_ok else None
         if user is not None:
             report.users_seen.add(user)
         if item is not None:
             report.items_seen.add(item)
         rating = _clean_rating(rec.rating)
         text = rec.text.strip() if isinstance(rec.text, str) else ""
-        if not _is_id_value(rec.user):
+        if not user_ok:
             problem = ("user", f"user id {rec.user!r} is not a string or number", "bad user id")
-        elif not _is_id_value(rec.item):
+        elif not item_ok:
             problem = ("item", f"item id {rec.item!r} is not a string or number", "bad item id")
         elif user is None:
             problem = ("user", "missing user id", "missing user")
