@@ -38,7 +38,7 @@ def save_bundle(model, folder: str | Path) -> Path:
     folder = Path(folder)
     if type(model).name not in RATING_MODELS:
         raise BundleError(f"{type(model).__name__} is not a registered model and cannot be saved")
-    model._check_fitted("saving")  # before the folder exists: a refused save leaves nothing behind
+    model.require_fitted("saving")  # before the folder exists: a refused save leaves nothing behind
     folder.mkdir(parents=True, exist_ok=True)
     header = {
         "format": FORMAT, "version": VERSION, "whyrec_version": __version__, "kind": "rating-model",

@@ -61,6 +61,16 @@ class BundleError(WhyrecError):
     """A saved model folder is missing, incomplete or of an unknown kind."""
 
 
+class NotFittedError(WhyrecError):
+    """A model was used (predict, explain, save) before fit() or loading a bundle."""
+
+
+def require_fitted(fitted: bool, model: str, action: str) -> None:
+    """Raise :class:`NotFittedError` naming ``model`` and ``action`` unless ``fitted``."""
+    if not fitted:
+        raise NotFittedError(f"{model}: call fit() (or load a bundle) before {action}")
+
+
 def one_line(exc: Exception, limit: int = 300) -> str:
     """``exc``'s message on one line (torch's load errors span several), cut at ``limit`` characters."""
     text = " ".join(str(exc).split()) or "no detail"

@@ -20,7 +20,7 @@ from typing import ClassVar, Iterable, Sequence
 import numpy as np
 
 from whyrec.data.corpus import Corpus, IdMap
-from whyrec.errors import ConfigError, WhyrecError
+from whyrec.errors import ConfigError, WhyrecError, require_fitted
 from whyrec.settings import typed_value
 
 RATING_MODELS: dict[str, type["RatingModel"]] = {}
@@ -39,10 +39,6 @@ def make_model(name: str, **params) -> "RatingModel":
     except KeyError:
         raise ConfigError(f"unknown rating model '{name}'; known: {', '.join(sorted(RATING_MODELS))}") from None
     return cls.from_params(params)
-
-
-class NotFittedError(WhyrecError):
-    """predict() was called before fit()."""
 
 
 class RatingModel:
@@ -113,9 +109,9 @@ class RatingModel:
     def is_fitted(self) -> bool:
         return self.user_map is not None
 
-    def _check_fitted(self, action: str = "predicting") -> None:
-        if not self.is_fitted:
-            raise NotFittedError(f"{self.name}: call fit() (or load a bundle) before {action}")
+    def require_fitted(self, action: str = "predicting") -> None:
+        """Raise :class:`~whyrec.errors.NotFittedError` naming ``action`` before fit() or loading."""
+        require_fitted(self.is_fitted, self.name, action)
 
     def _score(self, u: np.ndarray, i: np.ndarray) -> np.ndarray:
         """Unclipped ``μ + b_u + b_i + p_uᵀq_i`` for internal indices; -1 = unknown."""
@@ -132,7 +128,7 @@ class RatingModel:
 
     def predict(self, users: Sequence[str] | Iterable[str], items: Sequence[str] | Iterable[str]) -> np.ndarray:
         """Predicted ratings of (user, item) pairs, clipped to the rating scale."""
-        self._check_fitted()
+        self.require_fitted()
         users, items = list(users), list(items)
         if len(users) != len(items):
             raise WhyrecError(f"predict needs as many users as items ({len(users)} != {len(items)})")
@@ -144,22 +140,22 @@ class RatingModel:
 
     def score_items(self, user: str, items: Sequence[str] | None = None) -> tuple[list[str], np.ndarray]:
         """Scores of all (or the given) items for one user, in one vectorised call."""
-        self._check_fitted()
+        self.require_fitted()
         items = list(items) if items is not None else self.item_map.ids
         return items, self.predict([user] * len(items), items)
 
     # --- embeddings, for explainers and surrogates --------------------------------------------
     def user_embeddings(self) -> np.ndarray:
-        self._check_fitted()
+        self.require_fitted()
         return self.user_factors
 
     def item_embeddings(self) -> np.ndarray:
-        self._check_fitted()
+        self.require_fitted()
         return self.item_factors
 
     # --- state for bundles ---------------------------------------------------------------------
     def state_arrays(self) -> dict[str, np.ndarray]:
-        self._check_fitted()
+        self.require_fitted()
         return {
             "global_mean": np.array([self.global_mean], dtype=np.float64),
             "user_bias": np.ascontiguousarray(self.user_bias, dtype=np.float64),
@@ -169,7 +165,7 @@ class RatingModel:
         }
 
     def state_meta(self) -> dict:
-        self._check_fitted()
+        self.require_fitted()
         return {"user_ids": self.user_map.ids, "item_ids": self.item_map.ids,
                 "rating_scale": list(self.rating_scale), "history": self.history}
 

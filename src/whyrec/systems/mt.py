@@ -60,12 +60,12 @@ from whyrec.data.corpus import Corpus, IdMap
 from whyrec.data.text import Vocabulary, tokenize
 from whyrec.devices import resolve_device
 from whyrec.distributed import Cluster, join, process_device
-from whyrec.errors import WhyrecError
+from whyrec.errors import WhyrecError, require_fitted
 from whyrec.explain.embeddings import init_word_vectors
 from whyrec.explain.seq2seq import ContextGRUDecoder, ReviewDocumentEncoder, beam_search, sample
 from whyrec.explain.targets import explanation_targets, pad_batch, teacher_forcing_batch
 from whyrec.rating.als import ContextAwareALS, TextPriors
-from whyrec.rating.base import NotFittedError, validation_rmse
+from whyrec.rating.base import validation_rmse
 from whyrec.systems.mt_checkpoint import TrainingState, resume_training_state, save_training_state
 from whyrec.systems.mt_config import VARIANTS, MTConfig
 
@@ -504,13 +504,13 @@ class MultiTask:
         """Write a bundle (see :mod:`whyrec.systems.mt_bundle`); ``whyrec.bundle.load_bundle`` reads it."""
         from whyrec.systems.mt_bundle import save_mt
 
-        self._require_fitted("saving")
+        self.require_fitted("saving")
         save_mt(self, folder)
 
     # --- using the trained system ---------------------------------------------------------------------------
     def predict(self, users: Sequence[str], items: Sequence[str]) -> np.ndarray:
         """Ratings from the context-aware MF (clipped to the scale; unknown ids fall back to biases)."""
-        self._require_fitted("predicting")
+        self.require_fitted("predicting")
         return self.als.predict(users, items)
 
     def decoder(self, variant: str) -> ContextGRUDecoder:
@@ -520,9 +520,9 @@ class MultiTask:
                               f"decoder={self.config.decoder})")
         return self.generator[f"decoder_{variant}"]
 
-    def _require_fitted(self, action: str) -> None:
-        if self.als is None:
-            raise NotFittedError(f"MT: call fit() (or load a bundle) before {action}")
+    def require_fitted(self, action: str) -> None:
+        """Raise :class:`~whyrec.errors.NotFittedError` naming ``action`` before fit() or loading a bundle."""
+        require_fitted(self.als is not None, "MT", action)
 
     def predict_corpus(self, corpus: Corpus) -> np.ndarray:
         return self.predict(corpus.users, corpus.items)
@@ -564,7 +564,7 @@ class MultiTask:
         ``no_repeat`` (greedy and sample) blocks immediate word repeats and repeated bigrams, and
         ``no_unk`` the out-of-vocabulary token ``<unk>``; the service turns both on, the
         experiments leave them off (the paper's plain decoding, which the metrics score)."""
-        self._require_fitted("explaining")
+        self.require_fitted("explaining")
         decoder = self.decoder(variant)
         users, items, v = list(users), list(items), self.vocab
         banned = (v.unk,) if no_unk else ()
@@ -588,7 +588,7 @@ class MultiTask:
     def token_log_probs(self, variant: str, targets: list[list[str]], users: np.ndarray, items: np.ndarray,
                         batch_size: int = 256) -> list[np.ndarray]:
         """Teacher-forced log-probabilities of each target token (and ``<eos>``), for perplexity."""
-        self._require_fitted("scoring text")
+        self.require_fitted("scoring text")
         self.generator.eval()
         decoder, out = self.decoder(variant), []
         for s in range(0, len(targets), batch_size):

@@ -26,12 +26,11 @@ from whyrec.data.corpus import Corpus, IdMap
 from whyrec.data.text import UNK, Vocabulary
 from whyrec.devices import resolve_device
 from whyrec.distributed import join, process_device
-from whyrec.errors import ConfigError, WhyrecError
+from whyrec.errors import ConfigError, WhyrecError, require_fitted
 from whyrec.explain.interface import RatingInput
 from whyrec.explain.peter_model import PeterModel, PeterShape, select_rows
 from whyrec.explain.seq2seq import Samples, draw
 from whyrec.explain.targets import explanation_targets, pad_batch
-from whyrec.rating.base import NotFittedError
 from whyrec.settings import Rule, above, at_least, check_settings, config_from_dict, fraction
 from whyrec.systems.peter_checkpoint import TrainingState, resume_training_state, save_training_state
 
@@ -217,7 +216,7 @@ class Peter:
 
     # --- inference --------------------------------------------------------------------------------
     def _ids(self, users: Sequence[str], items: Sequence[str], features: Sequence[str] | None):
-        self._require_fitted("predicting or explaining")
+        self.require_fitted("predicting or explaining")
         u, i = self.user_map.lookup(users), self.item_map.lookup(items)
         f = [self.vocab.id(w) for w in features] if features is not None else [self.vocab.unk] * len(u)
         return u, i, torch.as_tensor(f)
@@ -242,12 +241,12 @@ class Peter:
         """Write a bundle (see :mod:`whyrec.systems.peter_bundle`); ``whyrec.bundle.load_bundle`` reads it."""
         from whyrec.systems.peter_bundle import save_peter
 
-        self._require_fitted("saving")
+        self.require_fitted("saving")
         save_peter(self, folder)
 
-    def _require_fitted(self, action: str) -> None:
-        if self.model is None:
-            raise NotFittedError(f"PETER: call fit() (or load a bundle) before {action}")
+    def require_fitted(self, action: str) -> None:
+        """Raise :class:`~whyrec.errors.NotFittedError` naming ``action`` before fit() or loading a bundle."""
+        require_fitted(self.model is not None, "PETER", action)
 
     @torch.no_grad()
     def generate(self, user: torch.Tensor, item: torch.Tensor, feature: torch.Tensor | None = None,
