@@ -63,6 +63,25 @@ def test_cached_greedy_decoding_equals_rerunning_the_prefix(trained, planted):
     torch.testing.assert_close(cached.log_probs, plain.log_probs, atol=1e-4, rtol=1e-4)
 
 
+def test_no_unk_never_shows_the_unknown_word_even_when_it_is_the_likeliest(trained, planted):
+    split, _ = planted
+    peter = copy.copy(trained)
+    peter.model = copy.deepcopy(trained.model)
+    with torch.no_grad():
+        peter.model.to_token.bias[peter.vocab.unk] += 100.0  # <unk> now wins every step
+    users, items = split.test.users[:6], split.test.items[:6]
+    assert all("<unk>" in t for t in peter.explain(users, items))
+    for method in ("greedy", "sample"):
+        texts = peter.explain(users, items, method=method, no_unk=True)
+        assert not any("<unk>" in t.split() for t in texts)
+    u = torch.as_tensor(peter.user_map.lookup(users))
+    i = torch.as_tensor(peter.item_map.lookup(items))
+    f = torch.full((6,), peter.vocab.unk)
+    banned = [peter.generate(u, i, f, use_cache=c, banned=(peter.vocab.unk,)) for c in (True, False)]
+    assert torch.equal(banned[0].tokens, banned[1].tokens)
+    assert (banned[0].log_probs <= 0).all()  # renormalised without <unk>
+
+
 def test_teacher_forcing_matches_incremental_steps():
     torch.manual_seed(0)
     model = PeterModel(PeterShape(5, 4, 20, emsize=16, heads=2, ffn=32, layers=2, dropout=0.0, use_feature=True), pad=2).eval()

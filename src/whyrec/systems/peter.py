@@ -251,16 +251,19 @@ class Peter:
     @torch.no_grad()
     def generate(self, user: torch.Tensor, item: torch.Tensor, feature: torch.Tensor | None = None,
                  greedy: bool = True, use_cache: bool = True, generator: torch.Generator | None = None,
-                 word_shift: torch.Tensor | None = None) -> Samples:
+                 word_shift: torch.Tensor | None = None, banned: Sequence[int] = ()) -> Samples:
         """Decode up to ``max_words + 1`` tokens per row (greedy or sampled). ``use_cache=False``
         re-runs the whole prefix every step, as the reference code does (for comparison only).
-        ``word_shift`` (B, d) is added to every word embedding of its row (see ``PeterModel._words``)."""
+        ``word_shift`` (B, d) is added to every word embedding of its row (see ``PeterModel._words``).
+        ``banned`` tokens are never emitted (their probability is moved to the rest by
+        renormalising); by default nothing is banned, as in the reference decoding."""
         self.model.eval()
         v, steps = self.vocab, self.config.max_words + 1
         b, dev = user.shape[0], user.device
         tokens = torch.full((b, steps), v.pad, dtype=torch.long, device=dev)
         logps = torch.zeros(b, steps, device=dev)
         active = torch.arange(b, device=dev)
+        never = torch.tensor(list(banned), dtype=torch.long, device=dev)
         if use_cache:
             _, logp, caches = self.model.start(user, item, v.bos, feature, word_shift)
         ran = 0
@@ -274,6 +277,8 @@ class Peter:
                                          feature[active] if feature is not None else None,
                                          word_shift[active] if word_shift is not None else None)
                 logp = words[:, -1]
+            if never.numel():
+                logp = torch.log_softmax(logp.index_fill(1, never, float("-inf")), dim=-1)
             nxt = logp.argmax(-1) if greedy else draw(logp.exp(), generator)
             tokens[active, t] = nxt
             logps[active, t] = logp.gather(1, nxt[:, None])[:, 0]
@@ -290,8 +295,10 @@ class Peter:
         return Samples(tokens, logps, (tokens != v.pad).sum(1))
 
     def explain(self, users: Sequence[str], items: Sequence[str], features: Sequence[str] | None = None,
-                method: str = "greedy", batch_size: int = 256) -> list[str]:
-        """Explanations; PETER+ takes each record's feature word (``<unk>`` when not given)."""
+                method: str = "greedy", batch_size: int = 256, no_unk: bool = False) -> list[str]:
+        """Explanations; PETER+ takes each record's feature word (``<unk>`` when not given).
+        ``no_unk`` never emits the out-of-vocabulary token ``<unk>`` (what the CLI and the
+        service show); the experiments decode without it, as the reference does."""
         if method not in ("greedy", "sample"):
             raise WhyrecError(f"PETER: unknown decoding method '{method}' (greedy, sample)")
         u, i, f = self._ids(users, items, features)
@@ -302,7 +309,8 @@ class Peter:
             sl = slice(s, s + batch_size)
             user, item = torch.as_tensor(u[sl], device=dev), torch.as_tensor(i[sl], device=dev)
             samples = self.generate(user, item, f[sl].to(dev), greedy=method == "greedy",
-                                    word_shift=self.rating_shift(user, item))
+                                    word_shift=self.rating_shift(user, item),
+                                    banned=(self.vocab.unk,) if no_unk else ())
             out.extend(" ".join(self.vocab.decode(row.tolist())) for row in samples.tokens.cpu())
         return out
 
