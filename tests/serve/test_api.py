@@ -50,6 +50,8 @@ def test_cold_start_and_rating_only_bundle(client):
     assert body["items"][0]["explanations"][0]["explainer"] == "item"
     plain = c.get("/users/somebody-new/recommendations", params={"bundle": "planted-bias"}).json()
     assert "explanation" not in plain["items"][0]
+    assert "rating model only" in plain["no_explanation"]
+    assert "no_explanation" not in body
 
 
 def test_explain_endpoint(client):
@@ -136,6 +138,11 @@ def test_a_peter_bundle_is_served_beside_mt(served_bundles, peter_bundle):
     # PETER cannot explain a user it has never seen: popular items, ratings, no explanation
     cold = c.get("/users/someone-new/recommendations", params={"k": 3, "bundle": "planted-peter"}).json()
     assert cold["cold_start"] and len(cold["items"]) == 3 and "explanation" not in cold["items"][0]
+    assert "explains only users it was trained on" in cold["no_explanation"]
+    one_cold = c.post("/explain", json={"user": "someone-new", "item": split.train.items[1],
+                                        "bundle": "planted-peter"}).json()
+    assert "explanation" not in one_cold and "no embedding for a new user" in one_cold["no_explanation"]
+    assert "no_explanation" not in body  # a known user is explained
     one = c.post("/explain", json={"user": user, "item": split.train.items[1], "bundle": "planted-peter"}).json()
     assert one["explainer"] == "peter+" and one["explanation"]
 

@@ -109,6 +109,15 @@ def test_page_shows_explanation_cards(server):
             page.wait_for_function("document.getElementById('status').textContent.includes('recommendations for')",
                                    timeout=20000)
             page.screenshot(path=str(ARTIFACTS / "serve-page.png"), full_page=True)
+            # a bundle that writes no explanations says so instead of leaving the cards bare
+            page.select_option("#bundle", "planted-bias")
+            page.fill("#user-search", user)
+            page.wait_for_selector(f'#users li[data-user="{user}"]', timeout=10000)
+            page.click(f'#users li[data-user="{user}"]')
+            page.wait_for_function("document.getElementById('status').textContent.includes('No explanations')",
+                                   timeout=20000)
+            assert "rating model only" in page.locator("#status").inner_text()
+            assert page.locator(".card .explanation").count() == 0
         finally:
             browser.close()
     assert (ARTIFACTS / "serve-page.png").stat().st_size > 10000

@@ -5,7 +5,8 @@ Routes (OpenAPI docs at ``/docs``):
 * ``GET /users/{user}/recommendations?k=10&explainer=pair&bundle=NAME`` — top-k unseen items,
   predicted rating, explanation (``explainer=all``: every explainer side by side), the item
   features the explanation mentions, the item title; an unknown user gets popular items with
-  item-side explanations (``cold_start: true``);
+  item-side explanations (``cold_start: true``), or, when the bundle cannot explain a user it
+  has never seen (PETER), none and a ``no_explanation`` sentence saying why;
 * ``POST /explain`` ``{"user", "item", "explainer"?, "bundle"?}`` — rating + explanation + features
   (with ``"all"``, every explainer's under ``explanations``);
 * ``GET /users/{user}/history``, ``GET /api/bundles``, ``GET /api/bundles/{name}/users?query=``;
@@ -184,6 +185,15 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
             raise HTTPException(404, f"unknown explainer '{explainer}'; available: {', '.join(s.explainers)} or all")
         return [explainer]
 
+    def no_explanation(s: ServedSystem, cold: bool) -> str | None:
+        """Why a bundle's answer carries no explanation, in a sentence for the page (None: it does)."""
+        if not s.explainers:
+            return f"bundle '{s.name}' is a rating model only: it predicts ratings but writes no explanations"
+        if cold and not s.explains_unknown_users:
+            return (f"bundle '{s.name}' explains only users it was trained on "
+                    "(its explainer has no embedding for a new user)")
+        return None
+
     @app.get("/health")
     def health() -> dict:
         return {"status": "ok", "version": __version__, "bundles": list(by_name)}
@@ -236,6 +246,8 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
                 entry["rating_split"] = splits[n]
             out.append(entry)
         body = {"user": user, "bundle": s.name, "cold_start": cold, "k": k, "items": out}
+        if not chosen:
+            body["no_explanation"] = no_explanation(s, cold)
         if cold:  # what a user without a past is shown
             body["cold_start_items"] = "most rated" if s.has_history else "highest predicted rating"
         return body
@@ -257,6 +269,8 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
             out["explanations"] = [{"explainer": e, "label": EXPLAINER_LABELS[e], "text": texts[e],
                                     "features": s.mentioned_features(texts[e])} for e in chosen]
             out.update(explainer=chosen[0], explanation=texts[chosen[0]], features=out["explanations"][0]["features"])
+        else:
+            out["no_explanation"] = no_explanation(s, cold)
         if s.splits_ratings and not cold:  # the predicted rating itself, split over the user's past ratings
             out["rating_split"] = s.rating_splits(request.user, [request.item], top=3)[0]
         return out

@@ -62,10 +62,11 @@ async function showUser(user) {
     renderHistory(history);
     renderCards(recs);
     const explained = recs.items.some((item) => (item.explanations || []).length);
-    $("status").innerHTML = recs.cold_start
+    const why = recs.no_explanation ? ` No explanations: ${escapeHtml(recs.no_explanation)}.` : "";
+    $("status").innerHTML = (recs.cold_start
       ? `<span class="cold">${escapeHtml(user)} is new here: the ${recs.cold_start_items} items` +
         `${explained ? ", with item-side explanations" : ""}.</span>`
-      : `${recs.items.length} recommendations for ${escapeHtml(user)}.`;
+      : `${recs.items.length} recommendations for ${escapeHtml(user)}.`) + why;
   } catch (error) {
     if (request === state.request) $("status").textContent = `Error: ${error.message}`;
   }
