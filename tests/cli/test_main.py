@@ -86,6 +86,27 @@ def test_counts_and_seeds_are_bounded_on_every_command():
     assert checked >= 15
 
 
+def test_every_option_says_what_it_does():
+    """--format was listed bare on six commands; its help names every reader the data layer has."""
+    import typer.main
+
+    from whyrec.cli import app
+    from whyrec.data.readers import FORMATS
+
+    bare, formats = [], 0
+    stack = [typer.main.get_command(app)]
+    while stack:
+        command = stack.pop()
+        stack.extend(getattr(command, "commands", {}).values())
+        for param in getattr(command, "params", []):
+            if not (getattr(param, "help", None) or "").strip():
+                bare.append((command.name, param.name))
+            if param.name == "format":
+                assert all(f in param.help for f in FORMATS), (command.name, param.help)
+                formats += 1
+    assert not bare and formats >= 6, bare
+
+
 def test_truncated_gzip_warns_with_count(tmp_path):
     full = tmp_path / "full.json.gz"
     with gzip.open(full, "wt") as h:

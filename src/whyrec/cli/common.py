@@ -5,13 +5,17 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
 # every command that reads reviews takes the data's rating scale (records outside it are skipped)
 MinRating = Annotated[float, typer.Option("--min-rating", help="Lowest valid rating of the data's scale.")]
 MaxRating = Annotated[float, typer.Option("--max-rating", help="Highest valid rating of the data's scale.")]
+# ... and the reader, when the file's name and first bytes do not tell it
+ReaderFormat = Annotated[Optional[str], typer.Option(
+    "--format", help="Reader to use instead of detecting it: amazon-json, yelp-json, yelp-ss, csv, tsv, parquet "
+    "or peter-pickle.")]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Explainable recommendation: rating models, "
                   "explanations that agree with them, and the tools to compare them.")

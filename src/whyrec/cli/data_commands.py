@@ -7,14 +7,14 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import MaxRating, MinRating, check_out, console, data_app, load_reviews, status
+from whyrec.cli.common import MaxRating, MinRating, ReaderFormat, check_out, console, data_app, load_reviews, status
 from whyrec.strict_json import strict_dumps
 
 
 @data_app.command("stats")
 def data_stats(
     path: Path = typer.Argument(..., help="Review file (json[.gz], csv, tsv, parquet, .ss, reviews.pickle) or its folder."),
-    format: Optional[str] = typer.Option(None, "--format", help="Reader to use instead of detecting it."),
+    format: ReaderFormat = None,
     column: Optional[list[str]] = typer.Option(None, "--column", help="Column mapping FIELD=NAME (CSV/Parquet)."),
     strict: bool = typer.Option(False, "--strict", help="Stop at the first invalid record."),
     duplicates: str = typer.Option("keep-last", help="keep-last | keep-first | keep-all | error"),
@@ -52,7 +52,7 @@ def _number(value: float, spec: str) -> str:
 def data_features(
     path: Path = typer.Argument(..., help="Review file or folder."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the quadruples here (JSON lines)."),
-    format: Optional[str] = typer.Option(None, "--format"),
+    format: ReaderFormat = None,
     max_features: int = typer.Option(200, help="Size of the feature vocabulary."),
     min_df: int = typer.Option(5, help="Minimum number of reviews a feature occurs in."),
     examples: int = typer.Option(8, help="How many examples to print."),
@@ -93,7 +93,7 @@ def data_split(
     kfold: int = typer.Option(0, "--kfold", help="Instead: K folds whose test parts partition the data (10% "
                               "of each fold's training records validate)."),
     seed: int = typer.Option(0, min=0, help="Seed of the first split."),
-    format: Optional[str] = typer.Option(None, "--format"),
+    format: ReaderFormat = None,
     duplicates: str = typer.Option("keep-last", help="keep-last | keep-first | keep-all | error"),
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (MaxRating, MinRating, check_out, console, experiment_app, load_reviews, parse_pairs,
+from whyrec.cli.common import (MaxRating, MinRating, ReaderFormat, check_out, console, experiment_app, load_reviews, parse_pairs,
                                print_table, split_of, status)
 
 
@@ -67,7 +67,7 @@ def experiment_rating(
     relevant_at: Optional[float] = typer.Option(None, "--relevant-at", help="With --top-k: the rating from which a "
                                                 "test item counts as relevant (default: 4 on 1–5, 7.5 on 0–10)."),
     out: Path = typer.Option(Path("runs/rating"), "--out", help="Folder for results.md/csv/json and rmse.png."),
-    format: Optional[str] = typer.Option(None, "--format"),
+    format: ReaderFormat = None,
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,
 ) -> None:

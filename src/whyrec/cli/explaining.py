@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import MaxRating, MinRating, app, check_out, console, parse_pairs, split_of, status
+from whyrec.cli.common import MaxRating, MinRating, ReaderFormat, app, check_out, console, parse_pairs, split_of, status
 from whyrec.strict_json import strict_dumps
 
 
@@ -18,7 +18,7 @@ def align(
     out: Path = typer.Option(..., "--out", help="Bundle folder for the aligned system (the input is not changed)."),
     split: Optional[Path] = typer.Option(None, "--split", help="Split folder (default: <data>/1 when present)."),
     seed: int = typer.Option(0, min=0, help="Seed of the random split when no split folder is used."),
-    format: Optional[str] = typer.Option(None, "--format"),
+    format: ReaderFormat = None,
     target: str = typer.Option("rating", help="rating, feature, or joint: (1 − ε)·I(R;E) + ε·I(F;E)."),
     rating_input: bool = typer.Option(False, "--rating-input/--no-rating-input", help="Also feed the predicted "
                                       "rating to the explainer (a zero-initialised shift per rating class)."),

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import MaxRating, MinRating, app, check_out, console, parse_pairs, split_of, status
+from whyrec.cli.common import MaxRating, MinRating, ReaderFormat, app, check_out, console, parse_pairs, split_of, status
 from whyrec.strict_json import strict_dumps
 from whyrec.systems.mt_progress import mt_epoch_text
 
@@ -32,7 +32,7 @@ def train(
     seed: int = typer.Option(0, min=0, help="Seed of the random split."),
     param: Optional[list[str]] = typer.Option(None, "--param", "--set",
                                               help="Model parameter NAME=VALUE (repeatable)."),
-    format: Optional[str] = typer.Option(None, "--format"),
+    format: ReaderFormat = None,
     device: str = typer.Option("cpu", "--device", help="torch device of MT / PETER: cpu, cuda, cuda:N, mps, auto."),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="MT / PETER: save the training state here "
                                               "after every epoch; rerun with the same folder to resume."),
@@ -142,7 +142,7 @@ def evaluate(
     data: Path = typer.Option(..., "--data", help="Review file or folder."),
     split: Optional[Path] = typer.Option(None, "--split", help="Split folder (default: <data>/1 when present)."),
     seed: int = typer.Option(0, min=0, help="Seed of the random split when no split folder is used."),
-    format: Optional[str] = typer.Option(None, "--format"),
+    format: ReaderFormat = None,
     as_json: bool = typer.Option(False, "--json", help="Print the scores as JSON."),
     mi: bool = typer.Option(False, "--mi", help="MT / PETER: also MMI's I(R;E)/H(R) and I(F;E), by fresh MINE "
                             "estimators over sentence embeddings (--encoder)."),
