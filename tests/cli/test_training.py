@@ -81,6 +81,13 @@ def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, plant
                                   "--param", "bogus=1"), "bogus")
     assert_one_line_error(run_cli("align", str(bundle), "--data", str(path), "--out", str(tmp_path / "y"),
                                   "--device", "banana"), "unknown device 'banana'")
+    # settings are checked before the data is read (the data named here does not exist)
+    absent = str(tmp_path / "absent.csv")
+    for option, value, says in (("--variant", "user", "PETER has a single explainer"),
+                                ("--reward-encoder", "bert", "reward encoder must be"),
+                                ("--encoder", "bert", "'minilm' or 'words'")):
+        assert_one_line_error(run_cli("align", str(bundle), "--data", absent, "--out", str(tmp_path / "y"),
+                                      "--encoder", "words", option, value), says)
     if not torch.cuda.is_available():  # a device the machine lacks fails before any data is read
         assert_one_line_error(run_cli("train", "peter", "--data", str(tmp_path / "absent.csv"), "--out",
                                       str(tmp_path / "z"), "--device", "cuda"), "no CUDA GPU")

@@ -66,25 +66,36 @@ def sentence_encoder(kind: str, vocab=None):
     raise ConfigError(f"sentence encoder must be 'minilm' or 'words', not '{kind}'")
 
 
+REWARD_ENCODERS = ("rating-tuned", "generic")
+
+
+def check_reward_encoder(kind: str) -> None:
+    """Refuse an unknown reward-encoder kind (before the data is read and the judge trained)."""
+    if kind not in REWARD_ENCODERS:
+        raise ConfigError(f"reward encoder must be 'rating-tuned' or 'generic', not '{kind}'")
+
+
 def reward_encoders(kind: str, encoder, train: Corpus) -> dict:
     """The encoder each reward reads. ``generic``: ``encoder`` for both targets. ``rating-tuned``:
     for the rating, a layer over ``encoder`` trained on the train reviews' ratings; the feature
     target keeps ``encoder``."""
+    check_reward_encoder(kind)
     if kind == "generic":
         return {"rating": encoder, "feature": encoder}
-    if kind != "rating-tuned":
-        raise ConfigError(f"reward encoder must be 'rating-tuned' or 'generic', not '{kind}'")
     texts = list(train.texts)
     tuned = RatingTunedEncoder(encoder).fit(texts, five_point(train.ratings, train.rating_scale),
                                             embedded=encoder.encode(texts))
     return {"rating": tuned, "feature": encoder}
 
 
-def check_alignable(system, variant: str = "pair") -> None:
-    """Fail early, before any expensive step, on a system MMI cannot tune."""
+def check_alignable(system, variant: str | None = "pair") -> None:
+    """Fail early, before any expensive step, on a system MMI cannot tune. ``variant`` names MT's
+    decoder; for PETER, which has one explainer, it must be None (or the default ``"pair"``)."""
     from whyrec.systems.mt import MultiTask
     from whyrec.systems.peter import Peter
 
+    if isinstance(system, Peter) and variant not in (None, "pair"):
+        raise ConfigError(f"PETER has a single explainer: a variant ('{variant}') chooses among MT's decoders")
     if isinstance(system, MultiTask):
         if not system.config.decoder or variant not in system.config.variants:
             raise ConfigError(f"MT: no '{variant}' decoder to align (trained: {list(system.config.variants)}, "

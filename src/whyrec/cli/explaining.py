@@ -22,7 +22,7 @@ def align(
     target: str = typer.Option("rating", help="rating, feature, or joint: (1 − ε)·I(R;E) + ε·I(F;E)."),
     rating_input: bool = typer.Option(False, "--rating-input/--no-rating-input", help="Also feed the predicted "
                                       "rating to the explainer (a zero-initialised shift per rating class)."),
-    variant: str = typer.Option("pair", help="MT's decoder to align: user, item or pair."),
+    variant: Optional[str] = typer.Option(None, help="MT's decoder to align: user, item or pair (default: pair)."),
     encoder: str = typer.Option("minilm", help="Sentence encoder the rewards read: minilm (the mmi "
                                 "extra) or words (mean word vectors: GloVe when installed, else random)."),
     reward_encoder: str = typer.Option("rating-tuned", help="rating-tuned (a layer trained on the train reviews' "
@@ -62,7 +62,10 @@ def align(
     if out.resolve() == bundle.resolve():
         raise ConfigError("--out must be a new folder: the input bundle is kept as it is")
     system = load_bundle(bundle, resolve_device(device))
-    pipeline.check_alignable(system, variant)
+    pipeline.check_alignable(system, variant)  # every setting is checked before the data is read
+    variant = variant or "pair"
+    pipeline.check_reward_encoder(reward_encoder)
+    sentence = pipeline.sentence_encoder(encoder, system.vocab)
     is_mt = not isinstance(system, Peter)
     config = MMIConfig.from_dict({"target": target, "epochs": epochs, "samples": samples,
                                   "max_batches_per_epoch": batches, "lr": lr or (2e-3 if is_mt else 3e-4),
@@ -75,7 +78,7 @@ def align(
         features = split_features(parts)
         line.update("training the sentiment judge and the reward encoders")
         judge = sentiment_judge(train)
-        encoders = pipeline.reward_encoders(reward_encoder, pipeline.sentence_encoder(encoder, system.vocab), train)
+        encoders = pipeline.reward_encoders(reward_encoder, sentence, train)
 
         def report(when: str) -> list[str]:
             texts, predicted = pipeline.explain_records(system, test, features, variant), system.predict_corpus(test)
