@@ -331,3 +331,27 @@ def test_a_csv_text_past_the_field_limit_is_counted_as_such(tmp_path):
     corpus = _quiet_load(path)
     assert list(corpus.reviews["user"]) == ["u2"]
     assert corpus.report.skipped == {f"field over {csv.field_size_limit():,} characters": 1}  # not "malformed"
+
+
+def test_a_dataframe_is_validated_like_a_file():
+    """corpus_from_frame: CSV column names, bad rows skipped and counted (strict: the first names its
+    1-based row), the scale and duplicate policy applied, a missing column named with how to map it."""
+    from whyrec.data import corpus_from_frame
+
+    frame = pd.DataFrame({"user_id": ["a", "b", "c", None, "a"], "asin": ["x", "y", "x", "y", "x"],
+                          "stars": [5, 3, 7, 4, 2], "review": ["good", "ok", "bad", "fine", "worse"]})
+    with pytest.warns(DataWarning, match="5 records read, 2 kept.*missing user.*out of scale"):
+        corpus = corpus_from_frame(frame, name="mine")
+    assert corpus.name == "mine" and len(corpus) == 2
+    assert dict(zip(corpus.users, corpus.ratings)) == {"a": 2.0, "b": 3.0}  # keep-last: a's later review
+    with pytest.warns(DataWarning, match="4 kept"):
+        assert len(corpus_from_frame(frame, rating_scale=(1, 10), duplicates="keep-all")) == 4
+    with pytest.raises(DataError, match="<frame>:3: field 'rating': rating 7 is outside the scale 1..5"):
+        corpus_from_frame(frame, strict=True)
+    with pytest.raises(DataError, match=r"no column for 'text'.*columns=\{'text': NAME\}"):
+        corpus_from_frame(frame.drop(columns=["review"]))
+    with pytest.warns(DataWarning, match="1 duplicate"):
+        assert len(corpus_from_frame(frame.rename(columns={"review": "words"}), columns={"text": "words"},
+                                     rating_scale=(1, 10))) == 3
+    with pytest.raises(DataError, match="expected a pandas DataFrame, got list"):
+        corpus_from_frame([{"user": "a"}])

@@ -146,8 +146,10 @@ def read_yelp_ss(path: Path, report: ValidationReport, strict: bool = False) -> 
         yield RawRecord(user=parts[0], item=parts[1], rating=parts[2], text=text, position=number, line=number + 1)
 
 
-def resolve_columns(available: list[str], mapping: dict[str, str] | None, path: Path) -> dict[str, str]:
-    """Map whyrec fields to table columns: explicit ``mapping`` first, then known aliases."""
+def resolve_columns(available: list[str], mapping: dict[str, str] | None, path: str | Path,
+                    how_to_map: str = "--column {}=NAME") -> dict[str, str]:
+    """Map whyrec fields to table columns: explicit ``mapping`` first, then known aliases.
+    ``how_to_map`` tells, for a missing field, how to name its column."""
     mapping = dict(mapping or {})
     unknown = set(mapping) - set(FIELD_ALIASES)
     if unknown:
@@ -166,7 +168,7 @@ def resolve_columns(available: list[str], mapping: dict[str, str] | None, path: 
             resolved[field_name] = found
         elif field_name in REQUIRED_FIELDS:
             raise DataError(f"no column for '{field_name}' (looked for {', '.join(aliases)}); "
-                            f"columns are {available}; map one with --column {field_name}=NAME", path=path)
+                            f"columns are {available}; map one with {how_to_map.format(field_name)}", path=path)
     return resolved
 
 
@@ -505,7 +507,37 @@ def load_corpus(
     if fmt == "peter-pickle":
         feats = peter_features(path)
         corpus.features = feats[feats["position"].isin(set(corpus.positions))].reset_index(drop=True)
-    skipped = sum(report.skipped.values())
-    if skipped:
-        warnings.warn(DataWarning(report.summary()), stacklevel=2)
+    _warn_skipped(report)
     return corpus
+
+
+def corpus_from_frame(
+    frame: pd.DataFrame,
+    *,
+    columns: dict[str, str] | None = None,
+    rating_scale: tuple[float, float] = (1.0, 5.0),
+    strict: bool = False,
+    duplicates: DuplicatePolicy = "keep-last",
+    item_meta: dict[str, dict] | None = None,
+    name: str = "frame",
+) -> Corpus:
+    """Validate an in-memory table (one review per row) into a :class:`Corpus`, as :func:`load_corpus`
+    does a file: columns found by the same names as a CSV's (or mapped with ``columns``), bad rows
+    skipped and counted (or, ``strict``, the first raises :class:`DataError` naming its row, 1-based),
+    duplicates by ``duplicates``."""
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"expected a pandas DataFrame, got {type(frame).__name__}", path=f"<{name}>")
+    source = f"<{name}>"
+    report = ValidationReport(source=source)
+    found = resolve_columns([str(c) for c in frame.columns], columns, source, how_to_map="columns={{'{}': NAME}}")
+    records = _table_records(frame.set_axis([str(c) for c in frame.columns], axis=1), found, line_offset=1)
+    corpus = build_corpus(records, source=source, rating_scale=rating_scale, strict=strict,
+                          duplicates=duplicates, item_meta=item_meta, report=report, name=name)
+    _warn_skipped(report, stacklevel=3)
+    return corpus
+
+
+def _warn_skipped(report: ValidationReport, stacklevel: int = 3) -> None:
+    """One :class:`DataWarning` with the report's counts when any record was skipped."""
+    if sum(report.skipped.values()):
+        warnings.warn(DataWarning(report.summary()), stacklevel=stacklevel)
