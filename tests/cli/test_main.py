@@ -71,7 +71,8 @@ def test_counts_and_seeds_are_bounded_on_every_command():
 
     from whyrec.cli import app
 
-    lowest = {"threads": 1, "seed": 0, "cache": 0, "top_k": 1}
+    lowest = {"threads": 1, "seed": 0, "cache": 0, "top_k": 1, "lm_seeds": 1, "max_features": 1, "min_df": 1,
+              "examples": 0}
     checked = 0
     stack = [typer.main.get_command(app)]
     while stack:
@@ -83,7 +84,7 @@ def test_counts_and_seeds_are_bounded_on_every_command():
                 bound = getattr(getattr(param, "type", None), "min", None) if bound is None else bound  # click's
                 assert bound == lowest[param.name], (command.name, param.name)
                 checked += 1
-    assert checked >= 15
+    assert checked >= 19
 
 
 def test_every_option_says_what_it_does():

@@ -1,4 +1,7 @@
+import pytest
+
 from whyrec.data.features import FeatureExtractor, coverage, load_features, save_features
+from whyrec.errors import ConfigError
 
 
 def test_extraction_recovers_planted_item_features(planted, tmp_path):
@@ -28,3 +31,10 @@ def test_extraction_on_real_reviews_has_coverage(shared_data):
     table = FeatureExtractor().extract(corpus.take(range(800)))
     assert coverage(table, corpus.take(range(800))) > 0.6
     assert {"guitar", "sound", "strings"} & set(table["feature"])
+
+
+def test_settings_that_extract_nothing_are_refused():
+    """max_features=0 gave an empty table without a word; min_df=-1 counted every token."""
+    for bad in ({"max_features": 0}, {"min_df": -1}, {"window": 0}, {"min_df": 2.5}, {"min_words": 9, "max_words": 5}):
+        with pytest.raises(ConfigError, match="FeatureExtractor"):
+            FeatureExtractor(**bad)

@@ -53,9 +53,9 @@ def data_features(
     path: Path = typer.Argument(..., help="Review file or folder."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the quadruples here (JSON lines)."),
     format: ReaderFormat = None,
-    max_features: int = typer.Option(200, help="Size of the feature vocabulary."),
-    min_df: int = typer.Option(5, help="Minimum number of reviews a feature occurs in."),
-    examples: int = typer.Option(8, help="How many examples to print."),
+    max_features: int = typer.Option(200, min=1, help="Size of the feature vocabulary."),
+    min_df: int = typer.Option(5, min=1, help="Minimum number of reviews a feature occurs in."),
+    examples: int = typer.Option(8, min=0, help="How many examples to print."),
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,
 ) -> None:

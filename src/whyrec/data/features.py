@@ -32,7 +32,7 @@ import pandas as pd
 
 from whyrec.data.corpus import Corpus
 from whyrec.data.text import split_sentences, tokenize
-from whyrec.errors import DataError
+from whyrec.errors import ConfigError, DataError
 
 FEATURE_COLUMNS = ["position", "user", "item", "rating", "feature", "opinion", "sentence", "sentiment"]
 
@@ -69,6 +69,14 @@ class FeatureExtractor:
     min_words: int = 4
     max_words: int = 30
     use_spacy: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("max_features", "min_df", "window", "min_words"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"FeatureExtractor: {name} must be a whole number of at least 1, got {value!r}")
+        if self.max_words < self.min_words:
+            raise ConfigError(f"FeatureExtractor: max_words ({self.max_words}) is below min_words ({self.min_words})")
 
     def _lexicon(self) -> dict[str, float]:
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
