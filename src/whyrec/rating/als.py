@@ -113,8 +113,10 @@ class ContextAwareALS(RatingModel):
         super().__init__()
         if factors < 1 or iterations < 1:
             raise ValueError("factors and iterations must be positive")
-        if min(lambda_u, lambda_v, lambda_bias) <= 0:
+        if not all(w > 0 for w in (lambda_u, lambda_v, lambda_bias)):  # written so that NaN fails too
             raise ValueError("regularisation weights must be positive (the solves need them)")
+        if not init_std >= 0:
+            raise ValueError(f"init_std must be at least 0, got {init_std}")
         self.factors, self.lambda_u, self.lambda_v, self.lambda_bias = int(factors), float(lambda_u), float(lambda_v), float(lambda_bias)
         self.iterations, self.use_biases, self.center = int(iterations), bool(use_biases), bool(center)
         self.weighted_reg, self.init_std, self.seed, self.device = bool(weighted_reg), float(init_std), int(seed), str(device)

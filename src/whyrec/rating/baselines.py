@@ -40,8 +40,10 @@ class BiasBaseline(RatingModel):
 
     def __init__(self, reg_user: float = 5.0, reg_item: float = 5.0, iterations: int = 10) -> None:
         super().__init__()
-        if reg_user < 0 or reg_item < 0:
+        if not (reg_user >= 0 and reg_item >= 0):  # written so that NaN fails too
             raise ValueError("regularisation must be non-negative")
+        if iterations < 1:
+            raise ValueError(f"iterations must be at least 1, got {iterations}")
         self.reg_user, self.reg_item, self.iterations = float(reg_user), float(reg_item), int(iterations)
 
     def _fit(self, users, items, ratings, valid: Corpus | None) -> None:

@@ -46,6 +46,10 @@ class BiasedMF(RatingModel):
         super().__init__()
         if factors < 1 or epochs < 1 or batch_size < 1:
             raise ValueError("factors, epochs and batch_size must be positive")
+        if not lr > 0:  # written so that NaN fails too
+            raise ValueError(f"lr must be greater than 0, got {lr}")
+        if not (reg >= 0 and init_std >= 0 and patience >= 0):
+            raise ValueError(f"reg, init_std and patience must be at least 0, got {reg}, {init_std}, {patience}")
         self.factors, self.lr, self.reg, self.epochs = int(factors), float(lr), float(reg), int(epochs)
         self.batch_size, self.patience, self.init_std, self.seed = int(batch_size), int(patience), float(init_std), int(seed)
 
