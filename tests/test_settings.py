@@ -35,7 +35,11 @@ def test_good_settings_are_normalised():
     ("count", True, "count must be a whole number"),
     ("count", 2.0, "count must be a whole number"),
     ("rate", 0, "rate must be greater than 0"),
-    ("rate", "1", "rate must be a number"),
+    ("rate", "1", "rate must be a finite number"),
+    ("rate", float("nan"), "rate must be a finite number"),  # NaN compares false: no range rule catches it
+    ("rate", float("inf"), "rate must be a finite number"),
+    ("limit", float("nan"), r"limit must be in \[0, 1\]"),
+    ("sizes", [2, float("inf")], "each at least 1"),
     ("limit", 1.5, r"limit must be in \[0, 1\]"),
     ("mode", "c", "mode must be one of 'a', 'b'"),
     ("mode", 1, "mode must be a string"),

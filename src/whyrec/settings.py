@@ -7,7 +7,8 @@ factors). :func:`check_settings` gives one :class:`~whyrec.errors.ConfigError` n
 setting instead:
 
 * types follow each field's default: an int field takes an int (not a bool); a float field
-  takes an int or a float (stored as float); a str field a str; a tuple field a list or tuple
+  takes a finite int or float (stored as float; NaN and infinity would slip past every range
+  check, since they compare false or beyond everything); a str field a str; a tuple field a list or tuple
   (stored as tuple); a field annotated ``... | None`` also takes None;
 * ranges come from the config's table of :class:`Rule` objects.
 """
@@ -15,6 +16,7 @@ setting instead:
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -54,8 +56,13 @@ def one_of(*choices: str) -> Rule:
 
 
 def each(rule: Rule) -> Rule:
-    """A non-empty tuple whose every element obeys ``rule``."""
-    return Rule(lambda v: len(v) > 0 and all(rule.test(x) for x in v), f"a non-empty list, each {rule.wanted}")
+    """A non-empty tuple whose every element obeys ``rule`` (and, if a float, is finite)."""
+    return Rule(lambda v: len(v) > 0 and all(rule.test(x) and _finite(x) for x in v),
+                f"a non-empty list, each {rule.wanted}")
+
+
+def _finite(value) -> bool:
+    return not isinstance(value, float) or math.isfinite(value)
 
 
 def check_settings(config, system: str, rules: dict[str, Rule]) -> None:
@@ -108,7 +115,7 @@ def typed_value(system: str, name: str, value, default, annotation: str = ""):
         if isinstance(value, bool) or not isinstance(value, int):
             raise wrong()
     elif kind is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise wrong()
         return float(value)
     elif kind is str:
@@ -121,7 +128,7 @@ def typed_value(system: str, name: str, value, default, annotation: str = ""):
     return value
 
 
-_names = {bool: "true or false", int: "a whole number", float: "a number", str: "a string", tuple: "a list"}
+_names = {bool: "true or false", int: "a whole number", float: "a finite number", str: "a string", tuple: "a list"}
 
 
 def parse_assignment(pair: str, what: str) -> tuple[str, object]:

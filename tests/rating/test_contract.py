@@ -82,14 +82,19 @@ def test_predict_before_fit_and_bad_params():
     assert make_model("pmf", lambda_u=3).lambda_u == 3.0  # an int where a float is wanted is fine
     # settings that train nothing or diverge (biased-mf took lr=0 and reg=-1 and "trained")
     for name, bad, says in (("biased-mf", {"lr": 0}, "lr must be greater than 0"),
-                            ("biased-mf", {"lr": float("nan")}, "lr must be greater than 0"),
+                            ("biased-mf", {"lr": float("nan")}, "lr must be a finite number"),
                             ("biased-mf", {"reg": -1}, "reg, init_std and patience must be at least 0"),
-                            ("context-als", {"lambda_v": float("nan")}, "regularisation weights must be positive"),
+                            ("context-als", {"lambda_v": float("inf")}, "lambda_v must be a finite number"),
                             ("pmf", {"init_std": -0.1}, "init_std must be at least 0"),
-                            ("bias-baseline", {"reg_item": float("nan")}, "regularisation must be non-negative"),
+                            ("bias-baseline", {"reg_item": -2}, "regularisation must be non-negative"),
                             ("bias-baseline", {"iterations": 0}, "iterations must be at least 1")):
         with pytest.raises(ConfigError, match=f"{name}: {says}"):
             make_model(name, **bad)
+    for cls, bad in ((RATING_MODELS["context-als"], {"lambda_v": float("nan")}),  # built directly: no type check
+                     (RATING_MODELS["biased-mf"], {"reg": float("nan")}),
+                     (RATING_MODELS["bias-baseline"], {"reg_user": float("nan")})):
+        with pytest.raises(ValueError, match="regularisation|reg"):
+            cls(**bad)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")

@@ -265,7 +265,7 @@ def test_a_damaged_bundle_is_refused_in_one_line(trained, tmp_path):
     ("dropout", 1.0, "dropout must be in"),
     ("patience", 0, "patience must be at least 1"),
     ("anneal", 0.0, "anneal must be in"),
-    ("lr", "high", "lr must be a number"),
+    ("lr", "high", "lr must be a finite number"),
 ])
 def test_bad_settings_are_refused_by_name(setting, value, message):
     from whyrec.systems.peter import PeterConfig
