@@ -15,6 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
+from whyrec.data.corpus import paired_ids
 from whyrec.errors import ConfigError, UnknownIdError, WhyrecError
 from whyrec.metrics.text import explanation_quality
 
@@ -49,9 +50,7 @@ def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: 
 
     A rating model writes no text; an ALS one (``context-als``, ``pmf``) still explains its
     ratings with ``why``, given ``history``: the Corpus it was trained on (:func:`splits_of_als`)."""
-    users, items = list(users), list(items)
-    if len(users) != len(items):
-        raise WhyrecError(f"as many users as items are needed ({len(users)} != {len(items)})")
+    users, items = paired_ids(users, items, "explain_pairs")
     names = explainers_of(model)
     if not names:
         return _rated_pairs(model, users, items, why, history)

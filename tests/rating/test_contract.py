@@ -8,7 +8,7 @@ import torch
 
 from whyrec.bundle import load_bundle, save_bundle
 from whyrec.data import ratio_split
-from whyrec.errors import ConfigError
+from whyrec.errors import ConfigError, WhyrecError
 from whyrec.metrics.rating import rmse
 from whyrec.rating import RATING_MODELS, NotFittedError, make_model
 
@@ -64,6 +64,17 @@ def test_unknown_users_and_items_fall_back(name, planted_split):
     cold_user = model.predict(["nobody"], [item])[0]
     expected = model.global_mean + (model.item_bias[model.item_map.index(item)] if len(model.item_bias) else 0.0)
     assert cold_user == pytest.approx(np.clip(expected, 1, 5))
+
+
+@pytest.mark.parametrize("name", sorted(RATING_MODELS))
+def test_one_string_is_not_a_list_of_ids(name, planted_split):
+    model = make_model(name).fit(planted_split.train)
+    user, item = planted_split.train.users[0], planted_split.train.items[0]
+    with pytest.raises(WhyrecError, match=f"{name}: predict: users must be a list of ids, not one string"):
+        model.predict(user, [item])  # iterated, "u12" was three users: 'u', '1', '2'
+    with pytest.raises(WhyrecError, match=r"as many users as items \(2 != 1\)"):
+        model.predict([user, user], [item])
+    assert model.predict((u for u in [user]), iter([item])).shape == (1,)  # any iterable of ids is fine
 
 
 def test_predict_before_fit_and_bad_params():

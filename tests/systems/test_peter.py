@@ -319,6 +319,18 @@ def test_token_log_probs_average_to_the_training_text_loss(trained, planted):
         trained.token_log_probs(["nobody"], [part.items[0]], [["good"]])
 
 
+def test_pairs_must_pair_and_an_id_is_not_a_list_of_characters(trained, planted):
+    split, _ = planted
+    user, item = split.train.users[0], split.train.items[0]
+    for call in (trained.predict, trained.explain):
+        with pytest.raises(WhyrecError, match="items must be a list of ids, not one string"):
+            call([user], item)
+        with pytest.raises(WhyrecError, match=r"as many users as items \(2 != 1\)"):  # was an IndexError
+            call([user, user], [item])
+    with pytest.raises(WhyrecError, match="one feature word per"):
+        trained.explain([user, user], [item, item], features=["strap"])
+
+
 def test_an_unfitted_peter_says_fit_first(tmp_path):
     from whyrec.rating import NotFittedError
 

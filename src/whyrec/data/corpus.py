@@ -16,11 +16,23 @@ from typing import Iterable, Literal
 import numpy as np
 import pandas as pd
 
-from whyrec.errors import ConfigError, DataError, UnknownIdError
+from whyrec.errors import ConfigError, DataError, UnknownIdError, WhyrecError
 
 DuplicatePolicy = Literal["keep-last", "keep-first", "keep-all", "error"]
 DUPLICATE_POLICIES = ("keep-last", "keep-first", "keep-all", "error")
 COLUMNS = ("user", "item", "rating", "text", "time", "summary", "position")
+
+
+def paired_ids(users: Iterable[str], items: Iterable[str], who: str) -> tuple[list[str], list[str]]:
+    """``users`` and ``items`` as lists of ids of one (user, item) pair each, for ``who`` (named in
+    the error). One bare string is refused: iterated, it would be read as one id per character."""
+    for name, ids in (("users", users), ("items", items)):
+        if isinstance(ids, (str, bytes)):
+            raise WhyrecError(f"{who}: {name} must be a list of ids, not one string; wrap it: [{ids!r}]")
+    users, items = list(users), list(items)
+    if len(users) != len(items):
+        raise WhyrecError(f"{who} needs as many users as items ({len(users)} != {len(items)})")
+    return users, items
 
 
 @dataclass

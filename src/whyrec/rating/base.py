@@ -19,7 +19,7 @@ from typing import ClassVar, Iterable, Sequence
 
 import numpy as np
 
-from whyrec.data.corpus import Corpus, IdMap
+from whyrec.data.corpus import Corpus, IdMap, paired_ids
 from whyrec.errors import ConfigError, WhyrecError, require_fitted
 from whyrec.settings import typed_value
 
@@ -129,9 +129,7 @@ class RatingModel:
     def predict(self, users: Sequence[str] | Iterable[str], items: Sequence[str] | Iterable[str]) -> np.ndarray:
         """Predicted ratings of (user, item) pairs, clipped to the rating scale."""
         self.require_fitted()
-        users, items = list(users), list(items)
-        if len(users) != len(items):
-            raise WhyrecError(f"predict needs as many users as items ({len(users)} != {len(items)})")
+        users, items = paired_ids(users, items, f"{self.name}: predict")
         u, i = self.user_map.lookup(users), self.item_map.lookup(items)
         return np.clip(self._score(u, i), *self.rating_scale)
 

@@ -56,7 +56,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from whyrec.align.adversarial import ReviewDiscriminator, discriminator_loss, reinforce_loss, rollout_rewards
-from whyrec.data.corpus import Corpus, IdMap
+from whyrec.data.corpus import Corpus, IdMap, paired_ids
 from whyrec.data.text import Vocabulary, tokenize
 from whyrec.devices import resolve_device
 from whyrec.distributed import Cluster, join, process_device
@@ -566,7 +566,7 @@ class MultiTask:
         experiments leave them off (the paper's plain decoding, which the metrics score)."""
         self.require_fitted("explaining")
         decoder = self.decoder(variant)
-        users, items, v = list(users), list(items), self.vocab
+        (users, items), v = paired_ids(users, items, "MT: explain"), self.vocab
         banned = (v.unk,) if no_unk else ()
         out: list[str] = []
         for s in range(0, len(users), batch_size):

@@ -22,7 +22,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from whyrec.data.corpus import Corpus, IdMap
+from whyrec.data.corpus import Corpus, IdMap, paired_ids
 from whyrec.data.text import UNK, Vocabulary
 from whyrec.devices import resolve_device
 from whyrec.distributed import join, process_device
@@ -217,6 +217,9 @@ class Peter:
     # --- inference --------------------------------------------------------------------------------
     def _ids(self, users: Sequence[str], items: Sequence[str], features: Sequence[str] | None):
         self.require_fitted("predicting or explaining")
+        users, items = paired_ids(users, items, "PETER")
+        if features is not None and (isinstance(features, str) or len(features) != len(users)):
+            raise WhyrecError(f"PETER: give one feature word per (user, item) pair ({len(users)} pairs)")
         u, i = self.user_map.lookup(users), self.item_map.lookup(items)
         f = [self.vocab.id(w) for w in features] if features is not None else [self.vocab.unk] * len(u)
         return u, i, torch.as_tensor(f)
