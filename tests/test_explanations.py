@@ -226,3 +226,10 @@ def test_what_whyrec_shows_never_holds_unk_while_the_scored_decoding_is_plain(mt
     assert all("<unk>" in text for text in eager.explain(users, items))
     for method in ("greedy", "sample", "beam"):
         assert not any("<unk>" in text for text in generate(eager, "pair", users, items, method=method)), method
+
+
+def test_an_empty_explanation_is_said_to_be_empty():
+    from whyrec.explanations import EMPTY_SHOWN, shown
+
+    assert shown("great strap") == "great strap"
+    assert shown("") == shown("  ") == EMPTY_SHOWN and "no words" in EMPTY_SHOWN

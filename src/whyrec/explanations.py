@@ -175,6 +175,15 @@ def _chosen(name: str, explainer: str | None, names: list[str], cold: bool) -> b
     return name == default
 
 
+EMPTY_SHOWN = "(no words: the decoder ended the explanation at once)"
+
+
+def shown(text: str) -> str:
+    """An explanation as the command line prints it: an empty one (a decoder that emits ``<eos>``
+    first, as an undertrained one does) is said to be empty instead of printed as nothing."""
+    return text if text.strip() else EMPTY_SHOWN
+
+
 def generate(model, explainer: str, users: list[str], items: list[str], method: str = "greedy") -> list[str]:
     """Explanations of (user, item) pairs as whyrec shows them (the CLI and the service): MT's
     ``explainer`` decoder with repeated words and bigrams blocked (beam: as decoded); PETER+ fed

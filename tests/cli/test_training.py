@@ -122,6 +122,19 @@ def test_training_progress_says_the_epoch_and_the_time_left_at_most():
     assert lines == ["training MT: epoch 4/10, valid RMSE 0.9000, at most 3m00s left"]
 
 
+def test_train_shows_its_examples_as_explain_does(tmp_path, planted):
+    """The examples `train mt` prints are decoded as `whyrec explain` decodes: never <unk> (with 8
+    words in the vocabulary nearly every word is one), and an empty explanation is said to be empty."""
+    path = tmp_path / "planted.csv"
+    planted.corpus.reviews.to_csv(path, index=False)
+    proc = run_cli("train", "mt", "--data", str(path), "--out", str(tmp_path / "mt"), "--param", "epochs=1",
+                   "--param", "decoder_hidden=16", "--param", "vocab_size=8", "--param", "adversarial_from=5")
+    assert proc.returncode == 0, proc.stderr
+    examples = [line for line in proc.stdout.splitlines() if " → " in line]
+    assert len(examples) == 3 and not any("<unk>" in line for line in examples), proc.stdout
+    assert all(line.split(": ", 1)[1].strip() for line in examples)  # words, or the sentence for none
+
+
 def test_a_split_without_validation_or_test_records(tmp_path, planted):
     data = tmp_path / "data"
     (data / "1").mkdir(parents=True)

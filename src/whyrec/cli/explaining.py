@@ -53,7 +53,7 @@ def align(
     from whyrec.data.features import split_features
     from whyrec.devices import resolve_device
     from whyrec.errors import ConfigError
-    from whyrec.explanations import sentiment_judge
+    from whyrec.explanations import sentiment_judge, shown
     from whyrec.metrics.alignment import five_point, sentiment_accuracy
     from whyrec.metrics.rating import rmse
     from whyrec.systems.peter import Peter
@@ -96,7 +96,7 @@ def align(
                                                    + _mi_text(r.get("valid_mi"))))
     after = report("after")
     for user, item, old, new in list(zip(test.users, test.items, before, after))[:5]:
-        con.print(f"  {user} → {item}: {old}  ⇒  {new}", highlight=False)
+        con.print(f"  {user} → {item}: {shown(old)}  ⇒  {shown(new)}", highlight=False)
     system.save(out)
     con.print(f"saved the aligned {system.name} to {out}")
 
@@ -127,7 +127,7 @@ def explain(
     from whyrec.bundle import load_bundle
     from whyrec.devices import resolve_device
     from whyrec.errors import ConfigError
-    from whyrec.explanations import EXPLAINER_LABELS, explain_pairs
+    from whyrec.explanations import EXPLAINER_LABELS, explain_pairs, shown
 
     device = resolve_device(device)
     if pairs is not None:
@@ -150,7 +150,7 @@ def explain(
         cold = " (new user)" if row["cold_start"] else ""
         con.print(f"{row['user']}{cold} → {row['item']}: {row['predicted_rating']:.2f}★", highlight=False)
         for name, text in row["explanations"].items():
-            con.print(f"  {EXPLAINER_LABELS[name]}: {text}", highlight=False)
+            con.print(f"  {EXPLAINER_LABELS[name]}: {shown(text)}", highlight=False)
         if row.get("rating_split"):
             account = row["rating_split"]
             because = ", ".join(f"{_short(b['title'] or b['item'])} {b['rating']:g}★ ({b['contribution']:+.2f})"

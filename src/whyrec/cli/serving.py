@@ -107,6 +107,7 @@ def _demo_mt(parts, features, con, als_params: dict, als_rmse: float) -> None:
     RMSEs differ by what the review text adds), and show its explanations next to its ratings."""
     import torch
 
+    from whyrec.explanations import generate, shown
     from whyrec.metrics.rating import rmse
     from whyrec.systems.mt import MultiTask
 
@@ -124,8 +125,9 @@ def _demo_mt(parts, features, con, als_params: dict, als_rmse: float) -> None:
     users, items = list(test.users[:6]), list(test.items[:6])
     predicted = mt.predict(users, items)
     for variant, label in (("pair", "MT-P"), ("user", "MT-U"), ("item", "MT-I")):
-        texts = mt.explain(users[:2] if variant != "pair" else users, items[:2] if variant != "pair" else items,
-                           variant=variant)
+        texts = generate(mt, variant, users[:2] if variant != "pair" else users,
+                         items[:2] if variant != "pair" else items)  # as `whyrec explain` shows them
         for k, text in enumerate(texts):
+            quoted = f"“{text}”" if text.strip() else shown(text)
             con.print(f"  {label} {users[k]} → {items[k]}: predicted {predicted[k]:.2f}★ "
-                      f"(true {test.ratings[k]:g}★) “{text}”", highlight=False)
+                      f"(true {test.ratings[k]:g}★) {quoted}", highlight=False)

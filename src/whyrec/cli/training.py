@@ -49,6 +49,7 @@ def train(
     from whyrec.metrics.rating import mae, rmse
     from whyrec.distributed import Cluster, join, launched_world
     from whyrec.errors import ConfigError
+    from whyrec.explanations import explainers_of, generate, shown
     from whyrec.rating import make_model
 
     params = parse_pairs(param, "--param")
@@ -103,10 +104,11 @@ def train(
         users, items = parts.test.users[:3], parts.test.items[:3]
         known = [u in estimator.user_map and i in estimator.item_map for u, i in zip(users, items)]
         users, items = [u for u, k in zip(users, known) if k], [i for i, k in zip(items, known) if k]
-        texts = estimator.explain(users, items) if model == "mt" else estimator.explain(
-            users, items, [estimator.item_feature.get(i, "<unk>") for i in items])
-        for user, item, text in zip(users, items, texts):
-            con.print(f"  {user} → {item}: {text}", highlight=False)
+        names = explainers_of(estimator)  # none for MT without its decoder
+        if names and users:  # as `whyrec explain` shows them: MT-P (or the one trained), never <unk>
+            texts = generate(estimator, "pair" if "pair" in names else names[0], users, items)
+            for user, item, text in zip(users, items, texts):
+                con.print(f"  {user} → {item}: {shown(text)}", highlight=False)
     else:
         save_bundle(estimator, out)
     con.print(f"saved {model} to {out}")

@@ -21,6 +21,7 @@ function escapeHtml(text) {
 }
 
 function highlight(text, features) {
+  if (!text.trim()) return '<span class="empty">(no words: the decoder ended the explanation at once)</span>';
   const wanted = new Set(features);
   return text.split(" ").map((w) => (wanted.has(w) ? `<mark>${escapeHtml(w)}</mark>` : escapeHtml(w))).join(" ");
 }
