@@ -84,6 +84,9 @@ def test_explain_endpoint(client):
     ("post", "/explain", {"json": {"user": "u" * 300, "item": "i1"}}, 422, "user"),
     ("post", "/explain", {"content": b"x" * (1 << 20), "headers": {"content-type": "application/json"}}, 413, "bytes"),
     ("get", "/users/" + "u" * 300 + "/recommendations", {}, 422, "longer"),
+    ("get", "/users//recommendations", {}, 422, "user id is empty"),  # was a cold start for the user ""
+    ("get", "/users/%20/history", {}, 422, "user id is empty"),
+    ("post", "/explain", {"json": {"user": "  ", "item": "i1"}}, 422, "user"),
     ("get", "/users/u1/recommendations", {"params": {"explainer": "poetry"}}, 404, "unknown explainer"),
     ("get", "/users/u1/recommendations", {"params": {"bundle": "nope"}}, 404, "unknown bundle"),
     ("get", "/no/such/route", {}, 404, "no route"),
@@ -94,6 +97,16 @@ def test_bad_requests_get_json_errors_and_server_keeps_serving(client, method, u
     assert response.status_code == status
     assert fragment in response.json()["error"]
     assert c.get("/health").status_code == 200
+
+
+def test_ids_are_stripped_as_the_readers_strip_them(client):
+    """The readers strip ids, so " u1 " in a request is the known user u1, not a new one."""
+    c, split = client
+    user, item = split.test.users[0], split.test.items[0]
+    padded = c.post("/explain", json={"user": f" {user} ", "item": f"{item} "}).json()
+    assert padded["user"] == user and padded["cold_start"] is False
+    assert c.get(f"/users/%20{user}/recommendations", params={"k": 2}).json()["cold_start"] is False
+    assert c.get(f"/users/{user}%20/history").json()["known"] is True
 
 
 def test_a_chunked_body_without_a_length_is_capped_too(client):

@@ -42,7 +42,8 @@ MAX_K = 100
 
 
 class ExplainRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # ids are stripped, as the data readers strip them, so " u1" is the user "u1" and " " is empty
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     user: str = Field(min_length=1, max_length=MAX_ID)
     item: str = Field(min_length=1, max_length=MAX_ID)
     explainer: str | None = Field(default=None, max_length=16)
@@ -174,6 +175,15 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
             raise HTTPException(404, f"unknown bundle '{key[:MAX_ID]}'; loaded: {', '.join(by_name)}")
         return by_name[key]
 
+    def path_user(user: str) -> str:
+        """The user id of a route's path, stripped as the readers strip ids; empty or too long: 422."""
+        user = user.strip()
+        if not user:
+            raise HTTPException(422, "the user id is empty")
+        if len(user) > MAX_ID:
+            raise HTTPException(422, f"user id longer than {MAX_ID} characters")
+        return user
+
     def explainers_for(s: ServedSystem, explainer: str | None, cold: bool) -> list[str]:
         if not s.explainers or (cold and not s.explains_unknown_users):
             return []  # e.g. PETER has no embedding for a user it has never seen
@@ -216,9 +226,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
 
     @app.get("/users/{user:path}/history")
     def history(user: str, bundle: str | None = Query(None, max_length=MAX_ID)) -> dict:
-        s = system(bundle)
-        if len(user) > MAX_ID:
-            raise HTTPException(422, f"user id longer than {MAX_ID} characters")
+        s, user = system(bundle), path_user(user)
         if user not in s.rating.user_map:
             return {"user": user, "known": False, "history": []}
         return {"user": user, "known": True, "history": s.history(user)}
@@ -227,9 +235,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
     def recommendations(user: str, k: int = Query(10, ge=1, le=MAX_K),
                         explainer: str | None = Query(None, max_length=16),
                         bundle: str | None = Query(None, max_length=MAX_ID)) -> dict:
-        s = system(bundle)
-        if len(user) > MAX_ID:
-            raise HTTPException(422, f"user id longer than {MAX_ID} characters")
+        s, user = system(bundle), path_user(user)
         items, scores, cold = s.recommend(user, k)
         chosen = explainers_for(s, explainer, cold)
         texts = {e: s.explain(e, [user] * len(items), items) for e in chosen}
