@@ -49,3 +49,21 @@ def test_an_unreadable_checkpoint_is_reported_not_raised_raw(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(WhyrecError, match="this is a file"):
         latest_checkpoint(tmp_path / "file")
+
+
+def test_a_folder_holding_other_files_is_not_taken_for_a_checkpoint_folder(tmp_path):
+    """--checkpoint pointed at the data folder (or a bundle) wrote epoch-0001 among its files."""
+    import pytest
+
+    from whyrec.errors import WhyrecError
+
+    data = tmp_path / "data"
+    (data / "1").mkdir(parents=True)
+    (data / "reviews.json.gz").write_bytes(b"")
+    with pytest.raises(WhyrecError, match=r"not a checkpoint folder \(it holds 1, reviews.json.gz\)"):
+        latest_checkpoint(data)
+    run = tmp_path / "run"
+    save_checkpoint(run, 1, {"w": torch.zeros(2)}, {"note": "x"})
+    (run / "epoch-0002.tmp").mkdir()
+    (run / ".DS_Store").write_bytes(b"")  # hidden files a file browser leaves are fine
+    assert complete_checkpoints(run) == [1]

@@ -23,6 +23,7 @@ from whyrec.distributed import Cluster
 from whyrec.errors import WhyrecError, one_line
 
 _EPOCH_DIR = re.compile(r"^epoch-(\d{4,})$")
+_EPOCH_PART = re.compile(r"^epoch-\d{4,}(\.tmp)?$")  # what a checkpoint folder may hold
 
 
 def module_state(prefix: str, module: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -97,6 +98,11 @@ def complete_checkpoints(root: str | Path) -> list[int]:
         return []
     if not root.is_dir():
         raise WhyrecError(f"{root}: a checkpoint folder was asked for, but this is a file")
+    others = sorted(p.name for p in root.iterdir() if not _EPOCH_PART.match(p.name) and not p.name.startswith("."))
+    if others:  # e.g. the data folder or a bundle: saving would write epochs among those files
+        shown = ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
+        raise WhyrecError(f"{root}: not a checkpoint folder (it holds {shown}); a checkpoint folder holds only "
+                          "epoch-NNNN folders: use a new or empty one")
     return sorted(int(m.group(1)) for p in root.iterdir() if p.is_dir() and (m := _EPOCH_DIR.match(p.name))
                   and (p / "state.json").exists() and (p / "tensors.safetensors").exists())
 

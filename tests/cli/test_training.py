@@ -135,6 +135,18 @@ def test_train_shows_its_examples_as_explain_does(tmp_path, planted):
     assert all(line.split(": ", 1)[1].strip() for line in examples)  # words, or the sentence for none
 
 
+def test_a_checkpoint_folder_is_neither_the_data_nor_the_output(tmp_path, planted):
+    data = tmp_path / "data"
+    data.mkdir()
+    planted.corpus.reviews.to_csv(data / "reviews.csv", index=False)
+    for command in (("train", "peter"), ("experiment", "mt")):
+        assert_one_line_error(run_cli(*command, "--data", str(data), "--out", str(tmp_path / "o"),
+                                      "--checkpoint", str(tmp_path / "o")), "is the --out folder")
+    assert_one_line_error(run_cli("train", "peter", "--data", str(data), "--out", str(tmp_path / "o"),
+                                  "--checkpoint", str(data), "--param", "epochs=1"), "not a checkpoint folder")
+    assert sorted(p.name for p in data.iterdir()) == ["reviews.csv"]
+
+
 def test_a_split_without_validation_or_test_records(tmp_path, planted):
     data = tmp_path / "data"
     (data / "1").mkdir(parents=True)

@@ -111,6 +111,15 @@ def check_out(out: Path, data: Path | None, folder: bool = True) -> None:
         raise ConfigError(f"--out {out} is a file; the output is a folder")
 
 
+def check_checkpoint(checkpoint: Path | None, out: Path) -> None:
+    """Refuse a ``--checkpoint`` folder that is also the ``--out`` folder (the bundle or results
+    would be written among the epochs); what else it may hold is checked when training starts."""
+    from whyrec.errors import ConfigError
+
+    if checkpoint is not None and checkpoint.resolve() == out.resolve():
+        raise ConfigError(f"--checkpoint {checkpoint} is the --out folder; give the checkpoints a folder of their own")
+
+
 def default_split_dir(data: Path) -> Path | None:
     folder = data if data.is_dir() else data.parent
     return folder / "1" if (folder / "1" / "train.index").exists() else None

@@ -7,8 +7,8 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (MaxRating, MinRating, ReaderFormat, check_out, console, experiment_app, load_reviews, parse_pairs,
-                               print_table, split_of, status)
+from whyrec.cli.common import (MaxRating, MinRating, ReaderFormat, check_checkpoint, check_out, console,
+                               experiment_app, load_reviews, parse_pairs, print_table, split_of, status)
 
 
 @experiment_app.command("mt")
@@ -32,6 +32,7 @@ def experiment_mt(
 ) -> None:
     """Train MT, its ablations and the baselines; write the paper's tables and plots."""
     check_out(out, data)
+    check_checkpoint(checkpoint, out)
     import torch
 
     from whyrec.devices import resolve_device

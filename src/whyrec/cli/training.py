@@ -7,7 +7,8 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import MaxRating, MinRating, ReaderFormat, app, check_out, console, parse_pairs, split_of, status
+from whyrec.cli.common import (MaxRating, MinRating, ReaderFormat, app, check_checkpoint, check_out, console,
+                               parse_pairs, split_of, status)
 from whyrec.strict_json import strict_dumps
 from whyrec.systems.mt_progress import mt_epoch_text
 
@@ -45,6 +46,7 @@ def train(
     field), or `peter` / `peter+` (PETER without / with the feature word; --param sets PeterConfig).
     """
     check_out(out, data)
+    check_checkpoint(checkpoint, out)
     from whyrec.bundle import save_bundle
     from whyrec.metrics.rating import mae, rmse
     from whyrec.distributed import Cluster, join, launched_world
