@@ -22,6 +22,8 @@ def test_errors_on_bad_input():
         rmse([1.0], [1.0, 2.0])
     with pytest.raises(ValueError):
         rmse([], [])
+    with pytest.raises(ValueError, match="1 predictions and 0 references are NaN"):
+        rmse([float("nan"), 3.0], [4.0, 3.0])  # was NaN, silently
 
 
 def test_paired_t_test_by_hand_and_against_scipy():

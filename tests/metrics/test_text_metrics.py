@@ -93,6 +93,10 @@ def test_perplexity():
     assert perplexity([[0.0, 0.0]]) == pytest.approx(1.0)
     with pytest.raises(ValueError):
         perplexity([[]])
+    assert perplexity([[0.0, -math.inf]]) == math.inf  # a word given probability 0
+    for wrong in ([[0.7]], [[-0.5, math.nan]]):  # −log p (or p) passed by mistake read as a perplexity < 1
+        with pytest.raises(ValueError, match="log-probabilities must be at most 0"):
+            perplexity(wrong)
 
 
 def test_tfidf_similarity_hand_computed():

@@ -131,6 +131,9 @@ def five_point(ratings: Sequence[float], scale: tuple[float, float]) -> np.ndarr
     The identity on (1, 5)."""
     low, high = float(scale[0]), float(scale[1])
     ratings = np.asarray(ratings, dtype=np.float64)
+    outside = (ratings < low - 1e-9) | (ratings > high + 1e-9) | np.isnan(ratings)
+    if outside.any():  # it would land outside the classes 1..5
+        raise ValueError(f"rating {ratings[outside][0]:g} is outside the scale {low:g}..{high:g}")
     return ratings if (low, high) == (1.0, 5.0) else 1.0 + 4.0 * (ratings - low) / (high - low)
 
 

@@ -26,6 +26,8 @@ def _errors(predictions, references, clamp: tuple[float, float] | None) -> np.nd
         raise ValueError(f"predictions {pred.shape} and references {ref.shape} differ in shape")
     if pred.size == 0:
         raise ValueError("no predictions to score")
+    if np.isnan(pred).any() or np.isnan(ref).any():  # a NaN would make the score NaN without a word
+        raise ValueError(f"{int(np.isnan(pred).sum())} predictions and {int(np.isnan(ref).sum())} references are NaN")
     if clamp is not None:
         pred = np.clip(pred, clamp[0], clamp[1])
     return pred - ref

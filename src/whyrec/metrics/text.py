@@ -191,10 +191,17 @@ def explanation_quality(references: Sequence[Tokens], hypotheses: Sequence[Token
 # --- language-model quality ----------------------------------------------------------------------
 def perplexity(token_log_probs: Iterable[Sequence[float]]) -> float:
     """``exp(−(1/T) Σ_t log p(w_t | w_<t))`` over all T scored tokens of all texts (natural log)
-    — "the exponent of the average negative log-likelihood per word" (MT paper §4.2)."""
+    — "the exponent of the average negative log-likelihood per word" (MT paper §4.2).
+
+    Every value is a log-probability, so at most 0 (``-inf``, a word given probability 0, makes
+    the perplexity infinite); a positive value — a negative log-likelihood or a probability
+    passed by mistake — or NaN is refused rather than turned into a perplexity below 1."""
     total, count = 0.0, 0
     for seq in token_log_probs:
         arr = np.asarray(seq, dtype=np.float64)
+        if arr.size and (np.isnan(arr).any() or arr.max() > 1e-4):  # float32 log_softmax rounds to +1e-7
+            bad = arr[np.isnan(arr) | (arr > 1e-4)][0]
+            raise ValueError(f"log-probabilities must be at most 0, got {bad:g}: pass log p, not −log p or p")
         total += float(arr.sum())
         count += arr.size
     if count == 0:
