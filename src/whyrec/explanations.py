@@ -186,13 +186,13 @@ def shown(text: str) -> str:
 
 def generate(model, explainer: str, users: list[str], items: list[str], method: str = "greedy") -> list[str]:
     """Explanations of (user, item) pairs as whyrec shows them (the CLI and the service): MT's
-    ``explainer`` decoder with repeated words and bigrams blocked (beam: as decoded); PETER+ fed
-    each item's most frequent training feature, since a recommendation has no review to take one
-    from. Neither ever shows ``<unk>``."""
+    ``explainer`` decoder, or PETER, with repeated words and bigrams blocked (MT's beam: as
+    decoded); PETER+ fed each item's most frequent training feature, since a recommendation has
+    no review to take one from. Neither ever shows ``<unk>``."""
     if is_mt(model):
         return model.explain(users, items, variant=explainer, method=method, no_repeat=method != "beam", no_unk=True)
     features = [model.item_feature.get(i, "<unk>") for i in items]
-    return model.explain(users, items, features, method=method, no_unk=True)
+    return model.explain(users, items, features, method=method, no_unk=True, no_repeat=True)
 
 
 def sentiment_judge(train):

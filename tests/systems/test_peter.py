@@ -82,6 +82,22 @@ def test_no_unk_never_shows_the_unknown_word_even_when_it_is_the_likeliest(train
     assert (banned[0].log_probs <= 0).all()  # renormalised without <unk>
 
 
+def test_no_repeat_blocks_the_loops_a_small_decoder_falls_into(trained, planted):
+    split, _ = planted
+    peter = copy.copy(trained)
+    peter.model = copy.deepcopy(trained.model)
+    word = peter.vocab.id("strap")
+    with torch.no_grad():
+        peter.model.to_token.bias[word] += 100.0  # "strap strap strap …" without the block
+    users, items = split.test.users[:4], split.test.items[:4]
+    assert all(t.split().count("strap") > 2 for t in peter.explain(users, items))
+    for method in ("greedy", "sample"):
+        for text in peter.explain(users, items, method=method, no_repeat=True):
+            words = text.split()
+            bigrams = list(zip(words, words[1:]))
+            assert all(a != b for a, b in bigrams) and len(set(bigrams)) == len(bigrams), text
+
+
 def test_teacher_forcing_matches_incremental_steps():
     torch.manual_seed(0)
     model = PeterModel(PeterShape(5, 4, 20, emsize=16, heads=2, ffn=32, layers=2, dropout=0.0, use_feature=True), pad=2).eval()

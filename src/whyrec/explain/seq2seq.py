@@ -150,7 +150,7 @@ def _never_emit(logits: torch.Tensor, bos: int, pad: int, banned: Sequence[int] 
     return logits.index_fill(1, torch.tensor([bos, pad, *banned], device=logits.device), float("-inf"))
 
 
-def _block_repeats(logits: torch.Tensor, seq: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
+def block_repeats(logits: torch.Tensor, seq: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
     """Set −inf on ``last`` itself and on every w with (last, w) already in ``seq`` (B, t)."""
     banned = torch.zeros_like(logits)
     banned.scatter_(1, last[:, None], 1.0)
@@ -205,7 +205,7 @@ def sample(decoder: ContextGRUDecoder, context: torch.Tensor, bos: int, eos: int
         logits, hidden = decoder.step(ctx, last, hidden)
         logits = _never_emit(logits, bos, pad, banned)
         if no_repeat:
-            logits = _block_repeats(logits, torch.cat([prefix[active], tokens[active, :t]], dim=1), last)
+            logits = block_repeats(logits, torch.cat([prefix[active], tokens[active, :t]], dim=1), last)
         if greedy:
             nxt = logits.argmax(dim=-1)
             chosen = logits.gather(1, nxt[:, None])[:, 0] - torch.logsumexp(logits, dim=-1)

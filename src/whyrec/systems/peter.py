@@ -29,7 +29,7 @@ from whyrec.distributed import join, process_device
 from whyrec.errors import ConfigError, WhyrecError, require_fitted
 from whyrec.explain.interface import RatingInput
 from whyrec.explain.peter_model import PeterModel, PeterShape, select_rows
-from whyrec.explain.seq2seq import Samples, draw
+from whyrec.explain.seq2seq import Samples, block_repeats, draw
 from whyrec.explain.targets import explanation_targets, pad_batch
 from whyrec.settings import Rule, above, at_least, check_settings, config_from_dict, fraction
 from whyrec.systems.peter_checkpoint import TrainingState, resume_training_state, save_training_state
@@ -254,12 +254,14 @@ class Peter:
     @torch.no_grad()
     def generate(self, user: torch.Tensor, item: torch.Tensor, feature: torch.Tensor | None = None,
                  greedy: bool = True, use_cache: bool = True, generator: torch.Generator | None = None,
-                 word_shift: torch.Tensor | None = None, banned: Sequence[int] = ()) -> Samples:
+                 word_shift: torch.Tensor | None = None, banned: Sequence[int] = (),
+                 no_repeat: bool = False) -> Samples:
         """Decode up to ``max_words + 1`` tokens per row (greedy or sampled). ``use_cache=False``
         re-runs the whole prefix every step, as the reference code does (for comparison only).
         ``word_shift`` (B, d) is added to every word embedding of its row (see ``PeterModel._words``).
         ``banned`` tokens are never emitted (their probability is moved to the rest by
-        renormalising); by default nothing is banned, as in the reference decoding."""
+        renormalising); ``no_repeat`` forbids a word right after itself and any bigram already in
+        the row (as MT's decoding does for the service). By default neither, as in the reference."""
         self.model.eval()
         v, steps = self.vocab, self.config.max_words + 1
         b, dev = user.shape[0], user.device
@@ -282,6 +284,9 @@ class Peter:
                 logp = words[:, -1]
             if never.numel():
                 logp = torch.log_softmax(logp.index_fill(1, never, float("-inf")), dim=-1)
+            if no_repeat:
+                last = tokens[active, t - 1] if t else torch.full_like(active, v.bos)
+                logp = torch.log_softmax(block_repeats(logp, tokens[active, :t], last), dim=-1)
             nxt = logp.argmax(-1) if greedy else draw(logp.exp(), generator)
             tokens[active, t] = nxt
             logps[active, t] = logp.gather(1, nxt[:, None])[:, 0]
@@ -298,10 +303,12 @@ class Peter:
         return Samples(tokens, logps, (tokens != v.pad).sum(1))
 
     def explain(self, users: Sequence[str], items: Sequence[str], features: Sequence[str] | None = None,
-                method: str = "greedy", batch_size: int = 256, no_unk: bool = False) -> list[str]:
+                method: str = "greedy", batch_size: int = 256, no_unk: bool = False,
+                no_repeat: bool = False) -> list[str]:
         """Explanations; PETER+ takes each record's feature word (``<unk>`` when not given).
-        ``no_unk`` never emits the out-of-vocabulary token ``<unk>`` (what the CLI and the
-        service show); the experiments decode without it, as the reference does."""
+        ``no_unk`` never emits the out-of-vocabulary token ``<unk>`` and ``no_repeat`` blocks
+        repeated words and bigrams (what the CLI and the service show); the experiments decode
+        without them, as the reference does."""
         if method not in ("greedy", "sample"):
             raise WhyrecError(f"PETER: unknown decoding method '{method}' (greedy, sample)")
         u, i, f = self._ids(users, items, features)
@@ -313,7 +320,7 @@ class Peter:
             user, item = torch.as_tensor(u[sl], device=dev), torch.as_tensor(i[sl], device=dev)
             samples = self.generate(user, item, f[sl].to(dev), greedy=method == "greedy",
                                     word_shift=self.rating_shift(user, item),
-                                    banned=(self.vocab.unk,) if no_unk else ())
+                                    banned=(self.vocab.unk,) if no_unk else (), no_repeat=no_repeat)
             out.extend(" ".join(self.vocab.decode(row.tolist())) for row in samples.tokens.cpu())
         return out
 
