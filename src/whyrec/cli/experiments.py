@@ -21,8 +21,8 @@ def experiment_mt(
     setting: Optional[list[str]] = typer.Option(None, "--set", "--param",
                                                 help="Any MT setting NAME=VALUE (see MTConfig; repeatable)."),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Checkpoint folder: MT resumes from it."),
-    lm_seeds: int = typer.Option(1, "--lm-seeds", min=1, help="Training runs (seeds) of the unconditional LSTM and GRU "
-                                 "LM baselines; their rows give the mean perplexity."),
+    lm_seeds: int = typer.Option(1, "--lm-seeds", min=1, help="Training runs (seeds) of the unconditional LSTM "
+                                 "and GRU LM baselines; their rows give the mean perplexity."),
     threads: int = typer.Option(1, min=1, help="torch CPU threads."),
     seed: int = typer.Option(0, min=0, help="Seed of the random split when no split folder is used."),
     device: str = typer.Option("cpu", "--device", help="torch device of MT and its ablations: cpu, cuda, cuda:N, "
