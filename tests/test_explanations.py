@@ -189,6 +189,9 @@ def test_the_command_splits_an_als_models_ratings_given_its_data(split, tmp_path
     assert "= item baseline" in proc.stdout and "; rest " in proc.stdout and "text prior" not in proc.stdout
     assert_one_line_error(run_cli("explain", str(tmp_path / "als"), "--user", user, "--item", item, "--why"),
                           "keeps no training data")
+    # --format reaches the reader (explain had no --format; parquet here proves the CSV was read as told)
+    assert_one_line_error(run_cli("explain", str(tmp_path / "als"), "--user", user, "--item", item, "--why",
+                                  "--data", str(data), "--format", "parquet"), "cannot read as Parquet")
 
 
 def test_mutual_information_of_the_explanations_with_the_rating_and_the_feature(mt, split):

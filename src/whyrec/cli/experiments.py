@@ -25,6 +25,7 @@ def experiment_mt(
                                  "and GRU LM baselines; their rows give the mean perplexity."),
     threads: int = typer.Option(1, min=1, help="torch CPU threads."),
     seed: int = typer.Option(0, min=0, help="Seed of the random split when no split folder is used."),
+    format: ReaderFormat = None,
     device: str = typer.Option("cpu", "--device", help="torch device of MT and its ablations: cpu, cuda, cuda:N, "
                                "mps, auto."),
     min_rating: MinRating = 1.0,
@@ -41,7 +42,7 @@ def experiment_mt(
 
     torch.set_num_threads(threads)
     config = MTConfig.from_dict({"epochs": epochs, "device": resolve_device(device), **parse_pairs(setting, "--set")})
-    parts = split_of(data, split, seed, scale=(min_rating, max_rating))
+    parts = split_of(data, split, seed, format, (min_rating, max_rating))
     con = console()
     con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
     run_mt_experiment(parts, out, config, lm_seeds=lm_seeds, checkpoint_dir=checkpoint,
@@ -115,6 +116,7 @@ def experiment_explain(
                                               "peter and peter+."),
     split: Optional[Path] = typer.Option(None, "--split", help="Split folder (default: <data>/1 when present)."),
     seed: int = typer.Option(0, min=0, help="Seed of the random split when no split folder is used."),
+    format: ReaderFormat = None,
     out: Path = typer.Option(Path("runs/explain"), "--out", help="Folder for results.md/csv/json and rmse.png."),
     mi: bool = typer.Option(False, "--mi", help="Also MMI's I(R;E)/H(R) and I(F;E) (fresh MINE estimators over "
                             "sentence embeddings, --encoder)."),
@@ -151,7 +153,7 @@ def experiment_explain(
             use_feature = name == "peter+"
             config = PeterConfig.from_dict({"device": device, **peter_settings, "use_feature": use_feature})
             built["PETER+" if use_feature else "PETER"] = Peter(config)
-    parts = split_of(data, split, seed, scale=(min_rating, max_rating))
+    parts = split_of(data, split, seed, format, (min_rating, max_rating))
     con = console()
     con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
     with status(con, "extracting features") as line:

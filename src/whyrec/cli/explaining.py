@@ -118,6 +118,7 @@ def explain(
     split: Optional[Path] = typer.Option(None, "--split", help="With --data: split folder (default: <data>/1 when "
                                          "present)."),
     seed: int = typer.Option(0, min=0, help="With --data: seed of the random split when no split folder is used."),
+    format: ReaderFormat = None,
     as_json: bool = typer.Option(False, "--json", help="One JSON object per pair instead of text."),
     device: str = typer.Option("cpu", "--device", help="torch device: cpu, cuda, cuda:N, mps, auto."),
     min_rating: MinRating = 1.0,
@@ -140,7 +141,7 @@ def explain(
             raise ConfigError(f"give as many --user as --item (got {len(users)} and {len(items)}), or --pairs FILE")
         if not all(users) or not all(items):
             raise ConfigError("a --user or --item id is empty")
-    history = split_of(data, split, seed, scale=(min_rating, max_rating)).train if data else None
+    history = split_of(data, split, seed, format, (min_rating, max_rating)).train if data else None
     rows = explain_pairs(load_bundle(bundle, device), users, items, explainer, method, why=why, history=history)
     con = console()
     for row in rows:
