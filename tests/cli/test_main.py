@@ -102,7 +102,7 @@ def test_every_option_says_what_it_does():
         stack.extend(getattr(command, "commands", {}).values())
         names = {param.name for param in getattr(command, "params", [])}
         if names & {"data", "path"}:  # reads reviews
-            assert {"format", "min_rating", "max_rating"} <= names, command.name
+            assert {"format", "column", "min_rating", "max_rating"} <= names, command.name
         for param in getattr(command, "params", []):
             if not (getattr(param, "help", None) or "").strip():
                 bare.append((command.name, param.name))
@@ -110,6 +110,17 @@ def test_every_option_says_what_it_does():
                 assert all(f in param.help for f in FORMATS), (command.name, param.help)
                 formats += 1
     assert not bare and formats >= 12, bare
+
+
+def test_columns_with_other_names_are_mapped_on_the_commands_that_train(tmp_path, planted):
+    """The reader's error said "map one with --column user=NAME", an option only `data stats` had."""
+    path = tmp_path / "odd.csv"
+    planted.corpus.reviews.rename(columns={"user": "who", "item": "what"}).to_csv(path, index=False)
+    assert_one_line_error(run_cli("train", "pmf", "--data", str(path), "--out", str(tmp_path / "b")),
+                          "map one with --column user=NAME")
+    proc = run_cli("train", "pmf", "--data", str(path), "--out", str(tmp_path / "b"), "--column", "user=who",
+                   "--column", "item=what")
+    assert proc.returncode == 0 and "test: RMSE" in proc.stdout, proc.stderr
 
 
 def test_truncated_gzip_warns_with_count(tmp_path):

@@ -16,6 +16,10 @@ MaxRating = Annotated[float, typer.Option("--max-rating", help="Highest valid ra
 ReaderFormat = Annotated[Optional[str], typer.Option(
     "--format", help="Reader to use instead of detecting it: amazon-json, yelp-json, yelp-ss, csv, tsv, parquet "
     "or peter-pickle.")]
+# ... and which table columns hold a CSV/TSV/Parquet file's fields, when their names are not the usual ones
+ColumnMap = Annotated[Optional[list[str]], typer.Option(
+    "--column", help="Column of a CSV/TSV/Parquet field, FIELD=NAME (user, item, rating, text, time, summary; "
+    "repeatable), when the header does not use a usual name.")]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Explainable recommendation: rating models, "
                   "explanations that agree with them, and the tools to compare them.")
@@ -132,12 +136,12 @@ def make_split(corpus, split_dir: Path | None, seed: int):
 
 
 def split_of(data: Path, split: Path | None, seed: int, fmt: str | None = None,
-             scale: tuple[float, float] = (1.0, 5.0)):
+             scale: tuple[float, float] = (1.0, 5.0), columns: list[str] | None = None):
     """The split a command works on: the ``--split`` folder, else ``<data>/1`` when it exists (with
     duplicate pairs kept, as the index files count them), else a seeded 80/10/10 split of the
     reviews with duplicate pairs dropped; ``scale`` is the data's rating scale (--min/--max-rating)."""
     split_dir = split or default_split_dir(data)
-    corpus = load_reviews(data, fmt, None, False, "keep-all" if split_dir else "keep-last", scale)
+    corpus = load_reviews(data, fmt, columns, False, "keep-all" if split_dir else "keep-last", scale)
     return make_split(corpus, split_dir, seed)
 
 

@@ -7,7 +7,8 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import MaxRating, MinRating, ReaderFormat, check_out, console, data_app, load_reviews, status
+from whyrec.cli.common import (ColumnMap, MaxRating, MinRating, ReaderFormat, check_out, console, data_app,
+                               load_reviews, status)
 from whyrec.strict_json import strict_dumps
 
 
@@ -15,7 +16,7 @@ from whyrec.strict_json import strict_dumps
 def data_stats(
     path: Path = typer.Argument(..., help="Review file (json[.gz], csv, tsv, parquet, .ss, reviews.pickle) or its folder."),
     format: ReaderFormat = None,
-    column: Optional[list[str]] = typer.Option(None, "--column", help="Column mapping FIELD=NAME (CSV/Parquet)."),
+    column: ColumnMap = None,
     strict: bool = typer.Option(False, "--strict", help="Stop at the first invalid record."),
     duplicates: str = typer.Option("keep-last", help="keep-last | keep-first | keep-all | error"),
     min_rating: MinRating = 1.0,
@@ -53,6 +54,7 @@ def data_features(
     path: Path = typer.Argument(..., help="Review file or folder."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the quadruples here (JSON lines)."),
     format: ReaderFormat = None,
+    column: ColumnMap = None,
     max_features: int = typer.Option(200, min=1, help="Size of the feature vocabulary."),
     min_df: int = typer.Option(5, min=1, help="Minimum number of reviews a feature occurs in."),
     examples: int = typer.Option(8, min=0, help="How many examples to print."),
@@ -66,7 +68,7 @@ def data_features(
 
     from whyrec.data.features import FeatureExtractor, coverage, save_features
 
-    corpus = load_reviews(path, format, None, False, "keep-last", (min_rating, max_rating))
+    corpus = load_reviews(path, format, column, False, "keep-last", (min_rating, max_rating))
     with status(console(), "extracting features"):
         table = FeatureExtractor(max_features=max_features, min_df=min_df).extract(corpus)
     con = console()
@@ -94,6 +96,7 @@ def data_split(
                               "of each fold's training records validate)."),
     seed: int = typer.Option(0, min=0, help="Seed of the first split."),
     format: ReaderFormat = None,
+    column: ColumnMap = None,
     duplicates: str = typer.Option("keep-last", help="keep-last | keep-first | keep-all | error"),
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,
@@ -109,7 +112,7 @@ def data_split(
     folder = out or (path if path.is_dir() else path.parent)
     if folder.is_file():
         raise ConfigError(f"--out {folder} is a file; the split folders 1..K go in a folder")
-    corpus = load_reviews(path, format, None, False, duplicates, (min_rating, max_rating))
+    corpus = load_reviews(path, format, column, False, duplicates, (min_rating, max_rating))
     splits = kfold_splits(corpus, kfold, seed=seed, valid_share=0.1) if kfold else \
         [ratio_split(corpus, seed=seed + k) for k in range(count)]
     taken = [folder / str(k) for k in range(1, len(splits) + 1) if (folder / str(k) / "train.index").exists()]

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (MaxRating, MinRating, ReaderFormat, check_checkpoint, check_out, console,
+from whyrec.cli.common import (ColumnMap, MaxRating, MinRating, ReaderFormat, check_checkpoint, check_out, console,
                                experiment_app, load_reviews, parse_pairs, print_table, split_of, status)
 
 
@@ -26,6 +26,7 @@ def experiment_mt(
     threads: int = typer.Option(1, min=1, help="torch CPU threads."),
     seed: int = typer.Option(0, min=0, help="Seed of the random split when no split folder is used."),
     format: ReaderFormat = None,
+    column: ColumnMap = None,
     device: str = typer.Option("cpu", "--device", help="torch device of MT and its ablations: cpu, cuda, cuda:N, "
                                "mps, auto."),
     min_rating: MinRating = 1.0,
@@ -42,7 +43,7 @@ def experiment_mt(
 
     torch.set_num_threads(threads)
     config = MTConfig.from_dict({"epochs": epochs, "device": resolve_device(device), **parse_pairs(setting, "--set")})
-    parts = split_of(data, split, seed, format, (min_rating, max_rating))
+    parts = split_of(data, split, seed, format, (min_rating, max_rating), column)
     con = console()
     con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
     run_mt_experiment(parts, out, config, lm_seeds=lm_seeds, checkpoint_dir=checkpoint,
@@ -70,6 +71,7 @@ def experiment_rating(
                                                 "test item counts as relevant (default: 4 on 1–5, 7.5 on 0–10)."),
     out: Path = typer.Option(Path("runs/rating"), "--out", help="Folder for results.md/csv/json and rmse.png."),
     format: ReaderFormat = None,
+    column: ColumnMap = None,
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,
 ) -> None:
@@ -88,7 +90,7 @@ def experiment_rating(
     folders = split_folders(data if data.is_dir() else data.parent, splits)
     if splits != "all" and kfold:
         raise ConfigError("give either --splits or --kfold")
-    corpus = load_reviews(data, format, None, False, "keep-all" if folders and not kfold else "keep-last",
+    corpus = load_reviews(data, format, column, False, "keep-all" if folders and not kfold else "keep-last",
                           (min_rating, max_rating))
     if folders and not kfold:
         parts = [fixed_index_split(corpus, folder) for folder in folders]
@@ -117,6 +119,7 @@ def experiment_explain(
     split: Optional[Path] = typer.Option(None, "--split", help="Split folder (default: <data>/1 when present)."),
     seed: int = typer.Option(0, min=0, help="Seed of the random split when no split folder is used."),
     format: ReaderFormat = None,
+    column: ColumnMap = None,
     out: Path = typer.Option(Path("runs/explain"), "--out", help="Folder for results.md/csv/json and rmse.png."),
     mi: bool = typer.Option(False, "--mi", help="Also MMI's I(R;E)/H(R) and I(F;E) (fresh MINE estimators over "
                             "sentence embeddings, --encoder)."),
@@ -153,7 +156,7 @@ def experiment_explain(
             use_feature = name == "peter+"
             config = PeterConfig.from_dict({"device": device, **peter_settings, "use_feature": use_feature})
             built["PETER+" if use_feature else "PETER"] = Peter(config)
-    parts = split_of(data, split, seed, format, (min_rating, max_rating))
+    parts = split_of(data, split, seed, format, (min_rating, max_rating), column)
     con = console()
     con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
     with status(con, "extracting features") as line:

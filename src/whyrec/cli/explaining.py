@@ -7,7 +7,8 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import MaxRating, MinRating, ReaderFormat, app, check_out, console, parse_pairs, split_of, status
+from whyrec.cli.common import (ColumnMap, MaxRating, MinRating, ReaderFormat, app, check_out, console, parse_pairs,
+                               split_of, status)
 from whyrec.strict_json import strict_dumps
 
 
@@ -19,6 +20,7 @@ def align(
     split: Optional[Path] = typer.Option(None, "--split", help="Split folder (default: <data>/1 when present)."),
     seed: int = typer.Option(0, min=0, help="Seed of the random split when no split folder is used."),
     format: ReaderFormat = None,
+    column: ColumnMap = None,
     target: str = typer.Option("rating", help="rating, feature, or joint: (1 − ε)·I(R;E) + ε·I(F;E)."),
     rating_input: bool = typer.Option(False, "--rating-input/--no-rating-input", help="Also feed the predicted "
                                       "rating to the explainer (a zero-initialised shift per rating class)."),
@@ -71,7 +73,7 @@ def align(
                                   "max_batches_per_epoch": batches, "lr": lr or (2e-3 if is_mt else 3e-4),
                                   "patience": epochs, "estimator_replay": estimator_replay, "mine_lr": 1e-3,
                                   "mine_batch_size": 512, "mine_pretrain_epochs": 30, **parse_pairs(setting, "--set")})
-    parts = split_of(data, split, seed, format, (min_rating, max_rating))
+    parts = split_of(data, split, seed, format, (min_rating, max_rating), column)
     train, valid, test = (pipeline.known_records(system, p) for p in (parts.train, parts.valid, parts.test))
     con = console()
     with status(con, "extracting features") as line:
@@ -119,6 +121,7 @@ def explain(
                                          "present)."),
     seed: int = typer.Option(0, min=0, help="With --data: seed of the random split when no split folder is used."),
     format: ReaderFormat = None,
+    column: ColumnMap = None,
     as_json: bool = typer.Option(False, "--json", help="One JSON object per pair instead of text."),
     device: str = typer.Option("cpu", "--device", help="torch device: cpu, cuda, cuda:N, mps, auto."),
     min_rating: MinRating = 1.0,
@@ -141,7 +144,7 @@ def explain(
             raise ConfigError(f"give as many --user as --item (got {len(users)} and {len(items)}), or --pairs FILE")
         if not all(users) or not all(items):
             raise ConfigError("a --user or --item id is empty")
-    history = split_of(data, split, seed, format, (min_rating, max_rating)).train if data else None
+    history = split_of(data, split, seed, format, (min_rating, max_rating), column).train if data else None
     rows = explain_pairs(load_bundle(bundle, device), users, items, explainer, method, why=why, history=history)
     con = console()
     for row in rows:

@@ -7,8 +7,8 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (MaxRating, MinRating, ReaderFormat, app, check_out, console, default_split_dir, load_reviews,
-                               make_split, print_table, split_of, status)
+from whyrec.cli.common import (ColumnMap, MaxRating, MinRating, ReaderFormat, app, check_out, console,
+                               default_split_dir, load_reviews, make_split, print_table, split_of, status)
 from whyrec.systems.mt_progress import mt_epoch_text
 
 
@@ -29,6 +29,7 @@ def serve(
                                          "present)."),
     seed: int = typer.Option(0, min=0, help="With --data: seed of the random split when no split folder is used."),
     format: ReaderFormat = None,
+    column: ColumnMap = None,
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,
 ) -> None:
@@ -42,7 +43,7 @@ def serve(
 
     check_can_listen(host, port)
     torch.set_num_threads(threads)
-    history = split_of(data, split, seed, format, (min_rating, max_rating)).train if data else None
+    history = split_of(data, split, seed, format, (min_rating, max_rating), column).train if data else None
     systems = [ServedSystem.from_folder(b, cache, resolve_device(device), history) for b in bundles]
     names = [s.name for s in systems]
     if len(set(names)) != len(names):
@@ -60,6 +61,7 @@ def demo(
     out: Path = typer.Option(Path("runs/demo"), "--out", help="Where to write the results table and plot."),
     seed: int = typer.Option(0, min=0, help="Seed of the planted corpus and of random splits."),
     format: ReaderFormat = None,
+    column: ColumnMap = None,
     skip_mt: bool = typer.Option(False, "--skip-mt", help="Only the rating comparison."),
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,
@@ -79,7 +81,7 @@ def demo(
         split_dir = None
     else:
         split_dir = split or default_split_dir(data)
-        corpus = load_reviews(data, format, None, False, "keep-all" if split_dir else "keep-last",
+        corpus = load_reviews(data, format, column, False, "keep-all" if split_dir else "keep-last",
                               (min_rating, max_rating))
     parts = make_split(corpus, split_dir, seed)
     con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))

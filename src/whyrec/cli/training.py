@@ -7,8 +7,8 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (MaxRating, MinRating, ReaderFormat, app, check_checkpoint, check_out, console,
-                               parse_pairs, split_of, status)
+from whyrec.cli.common import (ColumnMap, MaxRating, MinRating, ReaderFormat, app, check_checkpoint, check_out,
+                               console, parse_pairs, split_of, status)
 from whyrec.strict_json import strict_dumps
 from whyrec.systems.mt_progress import mt_epoch_text
 
@@ -34,6 +34,7 @@ def train(
     param: Optional[list[str]] = typer.Option(None, "--param", "--set",
                                               help="Model parameter NAME=VALUE (repeatable)."),
     format: ReaderFormat = None,
+    column: ColumnMap = None,
     device: str = typer.Option("cpu", "--device", help="torch device of MT / PETER: cpu, cuda, cuda:N, mps, auto."),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="MT / PETER: save the training state here "
                                               "after every epoch; rerun with the same folder to resume."),
@@ -76,7 +77,7 @@ def train(
         estimator = Peter(PeterConfig.from_dict({"device": device, **params, "use_feature": model == "peter+"}))
     else:
         estimator = make_model(model, **params)  # a bad name fails before loading
-    parts = split_of(data, split, seed, format, (min_rating, max_rating))
+    parts = split_of(data, split, seed, format, (min_rating, max_rating), column)
     con = console(quiet=not cluster.is_main)  # the main process reports and saves for all
     valid = parts.valid if len(parts.valid) else None
     if text_system:
@@ -147,6 +148,7 @@ def evaluate(
     split: Optional[Path] = typer.Option(None, "--split", help="Split folder (default: <data>/1 when present)."),
     seed: int = typer.Option(0, min=0, help="Seed of the random split when no split folder is used."),
     format: ReaderFormat = None,
+    column: ColumnMap = None,
     as_json: bool = typer.Option(False, "--json", help="Print the scores as JSON."),
     mi: bool = typer.Option(False, "--mi", help="MT / PETER: also MMI's I(R;E)/H(R) and I(F;E), by fresh MINE "
                             "estimators over sentence embeddings (--encoder)."),
@@ -169,7 +171,7 @@ def evaluate(
     from whyrec.metrics.rating import mae, rmse
 
     estimator = load_bundle(bundle)
-    parts = split_of(data, split, seed, format, (min_rating, max_rating))
+    parts = split_of(data, split, seed, format, (min_rating, max_rating), column)
     test = parts.test
     if len(test) == 0:
         from whyrec.errors import DataError

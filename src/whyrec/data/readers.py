@@ -147,7 +147,7 @@ def read_yelp_ss(path: Path, report: ValidationReport, strict: bool = False) -> 
 
 
 def resolve_columns(available: list[str], mapping: dict[str, str] | None, path: str | Path,
-                    how_to_map: str = "--column {}=NAME") -> dict[str, str]:
+                    how_to_map: str = "--column {0}=NAME (load_corpus: columns={{'{0}': NAME}})") -> dict[str, str]:
     """Map whyrec fields to table columns: explicit ``mapping`` first, then known aliases.
     ``how_to_map`` tells, for a missing field, how to name its column."""
     mapping = dict(mapping or {})
