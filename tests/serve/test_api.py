@@ -164,6 +164,8 @@ def test_a_rating_bundle_served_with_and_without_its_training_data(served_bundle
     import numpy as np
 
     from whyrec.bundle import save_bundle
+    from whyrec.data import Corpus
+    from whyrec.errors import ConfigError
     from whyrec.rating import ContextAwareALS
 
     _, bias_folder, split = served_bundles
@@ -195,6 +197,10 @@ def test_a_rating_bundle_served_with_and_without_its_training_data(served_bundle
     counts = {i: n for i, n in zip(*np.unique(split.train.items, return_counts=True))}
     popular = [i["item"] for i in told.get("/users/someone-new/recommendations", params={"k": 5}).json()["items"]]
     assert [counts[i] for i in popular] == sorted(counts.values(), reverse=True)[:5]
+    # data of another dataset would have made arbitrary items the "most rated" ones
+    other = split.train.reviews.assign(user="x" + split.train.reviews["user"], item="y" + split.train.reviews["item"])
+    with pytest.raises(ConfigError, match="planted-als: the data given shares no user and item with the bundle"):
+        ServedSystem.from_folder(tmp_path / "planted-als", history=Corpus(other))
 
 
 def test_an_address_the_server_cannot_listen_on_is_refused_before_loading():

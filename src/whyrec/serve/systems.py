@@ -16,7 +16,7 @@ import numpy as np
 
 from whyrec.bundle import load_bundle
 from whyrec.data.readers import clean_html
-from whyrec.errors import UnknownIdError
+from whyrec.errors import ConfigError, UnknownIdError
 from whyrec.explanations import EXPLAINER_LABELS, explainers_of, generate, is_mt, splits_over
 from whyrec.rating import ContextAwareALS
 
@@ -151,6 +151,9 @@ class ServedSystem:
             if history is not None:
                 u, i = model.user_map.lookup(history.users), model.item_map.lookup(history.items)
                 known = (u >= 0) & (i >= 0)  # records of other data, or dropped before fitting, are not its past
+                if len(history) and not known.any():  # its "most rated" items would be arbitrary ones
+                    raise ConfigError(f"{name}: the data given shares no user and item with the bundle; "
+                                      "give the data it was trained on")
                 self._set_history(u[known], i[known], np.asarray(history.ratings)[known], len(model.user_map),
                                   len(model.item_map))
                 raw_titles = {item: title for item in model.item_map.ids if (title := history.item_title(item))}
