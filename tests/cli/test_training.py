@@ -199,3 +199,13 @@ def test_every_data_command_takes_the_rating_scale(tmp_path, planted):
         proc = run_cli(*command[:2], *(["--data", str(path)] if command[0] == "experiment" else [str(path)]),
                        *command[2:], *scale)
         assert proc.returncode == 0 and "skipped" not in proc.stderr, (command, proc.stderr)
+
+
+def test_the_mi_encoder_is_checked_before_the_data_is_read(tmp_path):
+    """evaluate --mi and experiment explain --mi named a bad --encoder only after reading, explaining
+    (and, for the experiment, extracting features); the data named here does not exist."""
+    absent = str(tmp_path / "absent.csv")
+    assert_one_line_error(run_cli("evaluate", str(tmp_path / "no-bundle"), "--data", absent, "--mi", "--encoder",
+                                  "bert"), "sentence encoder must be 'minilm' or 'words', not 'bert'")
+    assert_one_line_error(run_cli("experiment", "explain", "--data", absent, "--out", str(tmp_path / "o"), "--mi",
+                                  "--encoder", "bert"), "sentence encoder must be 'minilm' or 'words', not 'bert'")

@@ -50,6 +50,15 @@ def mmi_data(system, part: Corpus, features: pd.DataFrame | None, max_words: int
     return data.take(np.flatnonzero([bool(w) for w in words])) if with_feature else data
 
 
+SENTENCE_ENCODERS = ("minilm", "words")
+
+
+def check_sentence_encoder(kind: str) -> None:
+    """Refuse an unknown sentence-encoder kind (before any data is read or model trained)."""
+    if kind not in SENTENCE_ENCODERS:
+        raise ConfigError(f"sentence encoder must be 'minilm' or 'words', not '{kind}'")
+
+
 def sentence_encoder(kind: str, vocab=None):
     """The frozen sentence encoder the rewards read: ``minilm`` (all-MiniLM-L6-v2, ``whyrec[mmi]``)
     or ``words`` (mean word vectors over ``vocab``: GloVe 50-d when installed, else seeded random);
@@ -57,13 +66,12 @@ def sentence_encoder(kind: str, vocab=None):
     from whyrec.explain.embeddings import init_word_vectors
     from whyrec.explain.sentence import MeanWordVectorEncoder, MemoizedEncoder, MiniLMEncoder
 
+    check_sentence_encoder(kind)
     if kind == "minilm":
         return MemoizedEncoder(MiniLMEncoder())
-    if kind == "words":
-        if vocab is None:
-            raise ConfigError("the words encoder needs a vocabulary")
-        return MeanWordVectorEncoder(vocab, init_word_vectors(vocab, 50, "auto")[0])
-    raise ConfigError(f"sentence encoder must be 'minilm' or 'words', not '{kind}'")
+    if vocab is None:
+        raise ConfigError("the words encoder needs a vocabulary")
+    return MeanWordVectorEncoder(vocab, init_word_vectors(vocab, 50, "auto")[0])
 
 
 REWARD_ENCODERS = ("rating-tuned", "generic")

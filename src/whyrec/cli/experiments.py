@@ -156,6 +156,10 @@ def experiment_explain(
             use_feature = name == "peter+"
             config = PeterConfig.from_dict({"device": device, **peter_settings, "use_feature": use_feature})
             built["PETER+" if use_feature else "PETER"] = Peter(config)
+    if mi:
+        from whyrec.align.pipeline import check_sentence_encoder
+
+        check_sentence_encoder(encoder)
     parts = split_of(data, split, seed, format, (min_rating, max_rating), column)
     con = console()
     con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))

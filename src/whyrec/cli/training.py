@@ -170,6 +170,10 @@ def evaluate(
     from whyrec.explanations import EXPLAINER_LABELS, explainers_of, score_explanations
     from whyrec.metrics.rating import mae, rmse
 
+    if mi:  # checked before the data is read
+        from whyrec.align.pipeline import check_sentence_encoder
+
+        check_sentence_encoder(encoder)
     estimator = load_bundle(bundle)
     parts = split_of(data, split, seed, format, (min_rating, max_rating), column)
     test = parts.test
