@@ -42,7 +42,7 @@ def test_models_from_specs_reads_names_and_parameters():
     assert list(models_from_specs([]))[:2] == ["global-average", "bias-baseline"]
     for specs, message in ((["nope"], "unknown rating model 'nope'"), (["pmf:rank=3"], "unknown parameter"),
                            (["pmf:factors"], "'factors' must look like NAME=VALUE"),
-                           (["pmf", "pmf"], "given twice")):
+                           (["pmf", "pmf"], "given twice"), (["pmf:factors=4,factors=5"], "'factors' is given twice")):
         with pytest.raises(ConfigError, match=message):
             models_from_specs(specs)
 

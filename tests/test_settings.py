@@ -60,3 +60,11 @@ def test_config_from_dict_names_unknown_settings_and_the_known_ones():
         config_from_dict(Toy, "Toy", {"cuont": 5, "zeta": 1, "rate": 2})
     with pytest.raises(ConfigError, match="count must be at least 1"):  # known names still get their checks
         config_from_dict(Toy, "Toy", {"count": 0})
+
+
+def test_a_setting_given_twice_is_refused_not_overwritten():
+    from whyrec.settings import parse_assignments
+
+    assert parse_assignments(["a=1", "b=x"], "--param") == {"a": 1, "b": "x"}
+    with pytest.raises(ConfigError, match=r"--param 'a' is given twice \(1 and 2\)"):
+        parse_assignments(["a=1", "a=2"], "--param")

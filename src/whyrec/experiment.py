@@ -283,7 +283,7 @@ def models_from_specs(specs: Sequence[str]) -> dict[str, object]:
     defaults when ``specs`` is empty. An unknown model or parameter, a malformed pair or a repeated
     spec is a :class:`~whyrec.errors.ConfigError`."""
     from whyrec.rating import RATING_MODELS, make_model
-    from whyrec.settings import parse_assignment
+    from whyrec.settings import parse_assignments
 
     if not specs:  # from the simplest up, as the demo lists them; the first is the t-tests' reference
         ladder = [n for n in DEFAULT_LADDER if n in RATING_MODELS]
@@ -291,8 +291,7 @@ def models_from_specs(specs: Sequence[str]) -> dict[str, object]:
     models: dict[str, object] = {}
     for spec in specs:
         name, _, given = spec.partition(":")
-        params = dict(parse_assignment(pair, f"model '{spec}':")
-                      for pair in filter(None, (p.strip() for p in given.split(","))))
+        params = parse_assignments(filter(None, (p.strip() for p in given.split(","))), f"model '{spec}':")
         if spec in models:
             raise ConfigError(f"model '{spec}' is given twice")
         models[spec] = make_model(name.strip(), **params)

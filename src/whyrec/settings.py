@@ -144,3 +144,15 @@ def parse_assignment(pair: str, what: str) -> tuple[str, object]:
         return key.strip(), json.loads(value)
     except json.JSONDecodeError:
         return key.strip(), value.strip()
+
+
+def parse_assignments(pairs, what: str) -> dict:
+    """Several ``NAME=VALUE`` pairs (:func:`parse_assignment`) as a dict; a name given twice is a
+    :class:`ConfigError` (the later value would silently win)."""
+    out: dict = {}
+    for pair in pairs:
+        key, value = parse_assignment(pair, what)
+        if key in out:
+            raise ConfigError(f"{what} '{key}' is given twice ({out[key]!r} and {value!r})")
+        out[key] = value
+    return out

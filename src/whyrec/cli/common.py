@@ -73,9 +73,9 @@ def parse_pairs(pairs: list[str] | None, what: str) -> dict:
 
     The commands that take settings (train, experiment mt, align) accept them as ``--param`` or
     ``--set``, either spelling on each, so that one learnt on one command works on the others."""
-    from whyrec.settings import parse_assignment
+    from whyrec.settings import parse_assignments
 
-    return dict(parse_assignment(pair, what) for pair in pairs or [])
+    return parse_assignments(pairs or [], what)
 
 
 def load_reviews(path: Path, fmt: str | None, columns: list[str] | None, strict: bool, duplicates: str,
