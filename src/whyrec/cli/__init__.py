@@ -16,7 +16,9 @@
 
 One module per group of commands (``data_commands``, ``training``, ``experiments``,
 ``explaining``, ``serving``), sharing ``common``. Heavy libraries (torch, pandas) are imported
-inside the commands so ``whyrec --help`` is instant. Errors from bad input print one line (``error: ...``) and exit with status 2.
+inside the commands so ``whyrec --help`` is instant. Errors from bad input, and paths that
+cannot be read or written (no such folder, no permission, a full disk), print one line
+(``error: ...``) and exit with status 2.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ def main() -> None:
     import typer
 
     from whyrec.distributed import launched_world, leave
-    from whyrec.errors import WhyrecError
+    from whyrec.errors import WhyrecError, one_line
 
     finished = False
     try:
@@ -56,6 +58,12 @@ def main() -> None:
         finished = True
     except WhyrecError as exc:
         err_console().print(f"[red]error:[/red] {exc}", highlight=False)
+        sys.exit(2)
+    except BrokenPipeError:  # the output was piped into `head` and so on: nothing to report
+        raise
+    except OSError as exc:  # a path that cannot be written or read: a full disk, no permission, no such folder
+        where = f"{exc.filename}: " if exc.filename else ""
+        err_console().print(f"[red]error:[/red] {where}{exc.strerror or one_line(exc)}", highlight=False)
         sys.exit(2)
     except (typer.Abort, KeyboardInterrupt):  # older typer: click's Abort; or Ctrl-C outside the command
         err_console().print("interrupted")
