@@ -236,3 +236,22 @@ def test_an_empty_explanation_is_said_to_be_empty():
 
     assert shown("great strap") == "great strap"
     assert shown("") == shown("  ") == EMPTY_SHOWN and "no words" in EMPTY_SHOWN
+
+
+def test_data_on_another_rating_scale_than_the_model_is_refused(split, mt):
+    """A bundle trained on 0–10 evaluated on 1–5 data scored and judged on the wrong scale (and
+    five_point refused its predictions with a ValueError traceback)."""
+    from types import SimpleNamespace
+
+    from whyrec.explanations import check_rating_scale
+    from whyrec.rating import make_model
+
+    als = make_model("bias-baseline").fit(split.train)
+    for model in (als, mt):
+        check_rating_scale(model, (1, 5))
+        with pytest.raises(ConfigError, match="trained on ratings 1..5 and the data is read on 0..10"):
+            check_rating_scale(model, (0, 10))
+    peter_like = SimpleNamespace(rating_range=(2.0, 9.0))  # PETER keeps its train ratings' range
+    check_rating_scale(peter_like, (0, 10))
+    with pytest.raises(ConfigError, match="outside the scale 1..5"):
+        check_rating_scale(peter_like, (1, 5))

@@ -38,6 +38,21 @@ def explainers_of(model) -> list[str]:
     return []
 
 
+def check_rating_scale(model, scale: tuple[float, float]) -> None:
+    """Refuse data read on another rating scale than ``model`` was trained on (``--min-rating`` /
+    ``--max-rating``): its predictions would be scored, judged and mapped onto the rating classes
+    on the wrong scale. PETER keeps only its train ratings' range, which must lie on ``scale``."""
+    low, high = float(scale[0]), float(scale[1])
+    trained = model.als.rating_scale if is_mt(model) else getattr(model, "rating_scale", None)
+    if trained is not None and (float(trained[0]), float(trained[1])) != (low, high):
+        raise ConfigError(f"the model was trained on ratings {trained[0]:g}..{trained[1]:g} and the data is read on "
+                          f"{low:g}..{high:g}: give --min-rating {trained[0]:g} --max-rating {trained[1]:g}")
+    seen = getattr(model, "rating_range", None) if trained is None else None
+    if seen is not None and (seen[0] < low or seen[1] > high):
+        raise ConfigError(f"the model was trained on ratings up to {seen[0]:g}..{seen[1]:g}, outside the scale "
+                          f"{low:g}..{high:g} the data is read on: give the scale it was trained with")
+
+
 def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: str | None = None,
                   method: str = "greedy", why: bool = False, history=None) -> list[dict]:
     """One row per pair: ``user``, ``item``, ``predicted_rating``, ``cold_start`` (the user is

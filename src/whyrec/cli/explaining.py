@@ -55,7 +55,7 @@ def align(
     from whyrec.data.features import split_features
     from whyrec.devices import resolve_device
     from whyrec.errors import ConfigError
-    from whyrec.explanations import sentiment_judge, shown
+    from whyrec.explanations import check_rating_scale, sentiment_judge, shown
     from whyrec.metrics.alignment import five_point, sentiment_accuracy
     from whyrec.metrics.rating import rmse
     from whyrec.systems.peter import Peter
@@ -65,6 +65,7 @@ def align(
         raise ConfigError("--out must be a new folder: the input bundle is kept as it is")
     system = load_bundle(bundle, resolve_device(device))
     pipeline.check_alignable(system, variant)  # every setting is checked before the data is read
+    check_rating_scale(system, (min_rating, max_rating))
     variant = variant or "pair"
     pipeline.check_reward_encoder(reward_encoder)
     sentence = pipeline.sentence_encoder(encoder, system.vocab)

@@ -167,7 +167,7 @@ def evaluate(
     DIV and perplexity, and its alignment: how often a sentiment judge trained on the train
     reviews reads an explanation as the predicted rating (5 and 3 classes)."""
     from whyrec.bundle import load_bundle
-    from whyrec.explanations import EXPLAINER_LABELS, explainers_of, score_explanations
+    from whyrec.explanations import EXPLAINER_LABELS, check_rating_scale, explainers_of, score_explanations
     from whyrec.metrics.rating import mae, rmse
 
     if mi:  # checked before the data is read
@@ -175,6 +175,7 @@ def evaluate(
 
         check_sentence_encoder(encoder)
     estimator = load_bundle(bundle)
+    check_rating_scale(estimator, (min_rating, max_rating))
     parts = split_of(data, split, seed, format, (min_rating, max_rating), column)
     test = parts.test
     if len(test) == 0:
