@@ -157,13 +157,20 @@ def explain(
         for name, text in row["explanations"].items():
             con.print(f"  {EXPLAINER_LABELS[name]}: {shown(text)}", highlight=False)
         if row.get("rating_split"):
-            account = row["rating_split"]
-            because = ", ".join(f"{_short(b['title'] or b['item'])} {b['rating']:g}★ ({b['contribution']:+.2f})"
-                                for b in account["because"])
-            others = f"; your {account['n_other']} other ratings {account['other_ratings']:+.2f}" if account["n_other"] else ""
-            rest = "text prior and rest" if row["explanations"] else "rest"
-            con.print(f"  rating {account['score']:.2f} = item baseline {account['baseline']:.2f}; your ratings of "
-                      f"{because}{others}; {rest} {account['rest']:+.2f}", highlight=False)
+            con.print("  " + rating_split_text(row["rating_split"], bool(row["explanations"])), highlight=False)
+
+
+def rating_split_text(account: dict, has_text: bool) -> str:
+    """A predicted rating's split (:func:`whyrec.explanations.rating_split`) as one line: the
+    item's baseline, the user's past ratings that move it most, the others together, the rest
+    (with an MT system, its text prior is part of the rest)."""
+    because = ", ".join(f"{_short(b['title'] or b['item'])} {b['rating']:g}★ ({b['contribution']:+.2f})"
+                        for b in account["because"])
+    n = account["n_other"]
+    others = f"; your {n} other rating{'s' if n != 1 else ''} {account['other_ratings']:+.2f}" if n else ""
+    rest = "text prior and rest" if has_text else "rest"
+    return (f"rating {account['score']:.2f} = item baseline {account['baseline']:.2f}; your ratings of "
+            f"{because}{others}; {rest} {account['rest']:+.2f}")
 
 
 def _short(text: str, limit: int = 40) -> str:
