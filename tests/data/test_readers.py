@@ -355,3 +355,17 @@ def test_a_dataframe_is_validated_like_a_file():
                                      rating_scale=(1, 10))) == 3
     with pytest.raises(DataError, match="expected a pandas DataFrame, got list"):
         corpus_from_frame([{"user": "a"}])
+
+
+def test_a_text_that_is_not_a_string_is_a_bad_text_not_an_empty_one(tmp_path):
+    path = tmp_path / "reviews.json"
+    rows = [{"reviewerID": "a", "asin": "x", "overall": 5, "reviewText": 123},
+            {"reviewerID": "b", "asin": "x", "overall": 4, "reviewText": ["a", "list"]},
+            {"reviewerID": "c", "asin": "x", "overall": 4, "reviewText": "  "},
+            {"reviewerID": "d", "asin": "x", "overall": 4},
+            {"reviewerID": "e", "asin": "x", "overall": 4, "reviewText": "fine"}]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    with pytest.warns(DataWarning, match=r"1 kept, 2 skipped \(bad text\), 2 skipped \(empty text\)"):
+        assert len(load_corpus(path)) == 1
+    with pytest.raises(DataError, match=r"reviews.json:1: field 'text': review text 123 is not a string"):
+        load_corpus(path, strict=True)

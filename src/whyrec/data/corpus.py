@@ -223,6 +223,11 @@ def _clean_id(value: object) -> str | None:
     return text or None
 
 
+def _short_repr(value: object, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def _is_id_value(value: object) -> bool:
     """Whether ``value`` can be an id: a string or a number (JSON ``12`` reads as ``"12"``), or
     missing; a list, an object or a boolean (JSON ``["x"]``, ``{}``, ``true``) cannot."""
@@ -286,6 +291,7 @@ def build_corpus(
             report.items_seen.add(item)
         rating = _clean_rating(rec.rating)
         text = rec.text.strip() if isinstance(rec.text, str) else ""
+        missing_text = rec.text is None or (isinstance(rec.text, float) and math.isnan(rec.text))
         if not user_ok:
             problem = ("user", f"user id {rec.user!r} is not a string or number", "bad user id")
         elif not item_ok:
@@ -298,6 +304,8 @@ def build_corpus(
             problem = ("rating", f"rating {rec.rating!r} is not a number", "bad rating")
         elif not low <= rating <= high:
             problem = ("rating", f"rating {rating:g} is outside the scale {low:g}..{high:g}", "rating out of scale")
+        elif not isinstance(rec.text, str) and not missing_text:  # a number or a list: not a review
+            problem = ("text", f"review text {_short_repr(rec.text)} is not a string", "bad text")
         elif not text:
             problem = ("text", "review text is empty", "empty text")
         if problem is not None:
