@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
-from whyrec.data import fixed_index_split, kfold_splits, leave_last_out, ratio_split
+from whyrec.data import DataWarning, fixed_index_split, kfold_splits, leave_last_out, ratio_split
 from whyrec.errors import DataError
 
 
@@ -62,9 +64,23 @@ def test_fixed_index_split(tmp_path, planted):
     (tmp_path / "train.index").write_text(" ".join(map(str, range(0, 100))))
     (tmp_path / "validation.index").write_text("100 101 102")
     (tmp_path / "test.index").write_text("103 104")
-    split = fixed_index_split(corpus, tmp_path)
+    # 105 of the file's records: as another (smaller) dataset's split would fit this one
+    with pytest.warns(DataWarning, match=f"the split indexes 105 of the {len(corpus):,} records of planted; is it"):
+        split = fixed_index_split(corpus, tmp_path)
     assert split.sizes() == {"train": 100, "valid": 3, "test": 2}
     assert list(split.test.positions) == [103, 104]
+    (tmp_path / "train.index").write_text(" ".join(map(str, range(105, len(corpus)))))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a split of the whole file: no warning
+        fixed_index_split(corpus, tmp_path)
+    # a record in two parts (trained on and tested on) or twice in one is refused
+    (tmp_path / "train.index").write_text(" ".join(map(str, range(0, len(corpus) - 5))))
+    with pytest.raises(DataError, match=r"validation.index: record 100 is listed in train.index too"):
+        fixed_index_split(corpus, tmp_path)
+    (tmp_path / "train.index").write_text("1 2 2")
+    with pytest.raises(DataError, match=r"train.index: record 2 is listed twice"):
+        fixed_index_split(corpus, tmp_path)
+    (tmp_path / "train.index").write_text(" ".join(map(str, range(0, 100))))
     (tmp_path / "test.index").write_text(f"{len(corpus) + 5}")
     with pytest.raises(DataError, match="outside"):
         fixed_index_split(corpus, tmp_path)

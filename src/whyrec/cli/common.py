@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -87,15 +88,22 @@ def load_reviews(path: Path, fmt: str | None, columns: list[str] | None, strict:
 
     if duplicates not in DUPLICATE_POLICIES:
         raise ConfigError(f"--duplicates must be one of {', '.join(DUPLICATE_POLICIES)}, not '{duplicates}'")
+    with warnings_as_lines():
+        return load_corpus(path, format=fmt, columns={k: str(v) for k, v in parse_pairs(columns, "--column").items()},
+                           strict=strict, duplicates=duplicates, rating_scale=scale)
+
+
+@contextmanager
+def warnings_as_lines():
+    """Print the warnings raised inside (truncated files, skipped records, a doubtful split) as one
+    ``warning: ...`` line each, from one process under torchrun."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        corpus = load_corpus(path, format=fmt, columns={k: str(v) for k, v in parse_pairs(columns, "--column").items()},
-                             strict=strict, duplicates=duplicates, rating_scale=scale)
-    main_process = os.environ.get("RANK", "0") == "0"  # under torchrun, one process warns for all
+        yield
+    main_process = os.environ.get("RANK", "0") == "0"
     for w in caught:
         if issubclass(w.category, UserWarning) and main_process:
             err_console().print(f"[yellow]warning:[/yellow] {w.message}", highlight=False)
-    return corpus
 
 
 def check_out(out: Path, data: Path | None, folder: bool = True) -> None:
@@ -132,7 +140,8 @@ def default_split_dir(data: Path) -> Path | None:
 def make_split(corpus, split_dir: Path | None, seed: int):
     from whyrec.data import fixed_index_split, ratio_split
 
-    return fixed_index_split(corpus, split_dir) if split_dir else ratio_split(corpus, seed=seed)
+    with warnings_as_lines():
+        return fixed_index_split(corpus, split_dir) if split_dir else ratio_split(corpus, seed=seed)
 
 
 def split_of(data: Path, split: Path | None, seed: int, fmt: str | None = None,

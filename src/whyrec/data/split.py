@@ -14,13 +14,18 @@ shared benchmark splits were built with.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from whyrec.data.corpus import Corpus
+from whyrec.data.readers import DataWarning
 from whyrec.errors import ConfigError, DataError
+
+# a fixed split indexing fewer of the file's records than this share is probably another file's
+SPLIT_COVERAGE = 0.9
 
 
 @dataclass
@@ -108,7 +113,8 @@ def fixed_index_split(corpus: Corpus, folder: str | Path) -> Split:
 
     Indices are record positions in the source file. Positions of records that validation
     dropped (empty text, duplicates) are ignored and counted in ``split.dropped``; an index
-    beyond the file is an error.
+    beyond the file, or listed twice (in one part or two), is an error, and a split that indexes under ``SPLIT_COVERAGE`` of the
+    file's records (another dataset's split fits a bigger file) gives a :class:`DataWarning`.
     """
     folder = Path(folder)
     if folder.is_file():
@@ -116,15 +122,25 @@ def fixed_index_split(corpus: Corpus, folder: str | Path) -> Split:
     row_of = {int(p): r for r, p in enumerate(corpus.positions)}
     max_pos = int(corpus.report.read) if corpus.report is not None else None
     parts, dropped = [], 0
+    owner: dict[int, str] = {}  # position → the index file that lists it
     for part in ("train", "validation", "test"):
         path = folder / f"{part}.index"
         positions = read_index_file(path)
         if max_pos is not None and len(positions) and (positions.max() >= max_pos or positions.min() < 0):
             raise DataError(f"index {int(positions.max())} is outside the {max_pos:,} records of "
                             f"{corpus.report.source}", path=path)
+        for position in positions.tolist():  # a record in two parts would be trained on and tested on
+            if position in owner:
+                where = "twice" if owner[position] == path.name else f"in {owner[position]} too"
+                raise DataError(f"record {position} is listed {where}; the parts of a split are disjoint", path=path)
+            owner[position] = path.name
         rows = [row_of[p] for p in positions.tolist() if p in row_of]
         dropped += len(positions) - len(rows)
         parts.append(np.array(rows, dtype=np.int64))
+    indexed = sum(len(p) for p in parts) + dropped
+    if max_pos and indexed < SPLIT_COVERAGE * max_pos:  # e.g. another dataset's split: it still fits
+        warnings.warn(DataWarning(f"{folder}: the split indexes {indexed:,} of the {max_pos:,} records of "
+                                  f"{corpus.report.source}; is it a split of this data?"), stacklevel=2)
     split = _make_split(corpus, *parts, name=f"{corpus.name}/{folder.name}")
     split.dropped = dropped  # type: ignore[attr-defined]
     return split
