@@ -9,6 +9,7 @@ benchmark split files of the PETER format index records by that position.
 from __future__ import annotations
 
 import math
+from datetime import datetime, timezone
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Literal
@@ -58,6 +59,7 @@ class ValidationReport:
     kept: int = 0
     skipped: Counter = field(default_factory=Counter)  # reason -> count
     duplicates_dropped: int = 0
+    unreadable_times: int = 0  # valid records whose time could not be read (kept without one)
     truncated: bool = False
     # every user/item id seen in a record, valid or not: what a file "has"
     users_seen: set = field(default_factory=set, repr=False)
@@ -69,6 +71,9 @@ class ValidationReport:
             parts.append(f"{count:,} skipped ({reason})")
         if self.duplicates_dropped:
             parts.append(f"{self.duplicates_dropped:,} duplicate (user, item) pairs dropped")
+        if self.unreadable_times:
+            n = self.unreadable_times
+            parts.append(f"{n:,} unreadable time{'s' if n != 1 else ''} (records kept without one)")
         if self.truncated:
             parts.append("file truncated")
         return f"{self.source}: " + ", ".join(parts)
@@ -80,6 +85,7 @@ class ValidationReport:
             "kept": self.kept,
             "skipped": dict(self.skipped),
             "duplicates_dropped": self.duplicates_dropped,
+            "unreadable_times": self.unreadable_times,
             "truncated": self.truncated,
             "users_seen": len(self.users_seen),
             "items_seen": len(self.items_seen),
@@ -244,11 +250,30 @@ def _clean_rating(value: object) -> float | None:
     return None if math.isnan(rating) else rating
 
 
-def _clean_time(value: object) -> float:
-    try:
-        return float(value) if value is not None and value != "" else math.nan
-    except (TypeError, ValueError):
+def _clean_time(value: object) -> float | None:
+    """Seconds since 1970 of a review time: a number (Amazon's ``unixReviewTime``) or an ISO 8601
+    date or date-time (``2020-01-31``, ``2020-01-31 12:00:00``; UTC when it names no zone), as a
+    CSV's ``date`` column holds. NaN for no time; None for one that cannot be read."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return math.nan
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text:
+        return math.nan
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
 
 
 def build_corpus(
@@ -315,7 +340,11 @@ def build_corpus(
             report.skipped[reason] += 1
             continue
         summary = rec.summary.strip() if isinstance(rec.summary, str) else ""
-        rows.append((user, item, rating, text, _clean_time(rec.time), summary, rec.position, rec.line))
+        time = _clean_time(rec.time)
+        if time is None:  # the review is kept, without a time (ordering by time puts it first)
+            report.unreadable_times += 1
+            time = math.nan
+        rows.append((user, item, rating, text, time, summary, rec.position, rec.line))
 
     frame = pd.DataFrame(rows, columns=[*COLUMNS, "line"])
     frame = frame.astype({"user": object, "item": object, "rating": float, "text": object,

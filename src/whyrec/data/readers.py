@@ -538,6 +538,7 @@ def corpus_from_frame(
 
 
 def _warn_skipped(report: ValidationReport, stacklevel: int = 3) -> None:
-    """One :class:`DataWarning` with the report's counts when any record was skipped."""
-    if sum(report.skipped.values()):
+    """One :class:`DataWarning` with the report's counts when any record was skipped (or kept
+    without the time it gave)."""
+    if sum(report.skipped.values()) or report.unreadable_times:
         warnings.warn(DataWarning(report.summary()), stacklevel=stacklevel)
