@@ -111,3 +111,28 @@ def test_the_default_relevance_threshold_follows_the_scale():
 
     assert relevance_threshold((1.0, 5.0)) == 4.0 and relevance_threshold((0.0, 10.0)) == 7.5
     assert relevance_threshold((0.5, 5.0)) == 3.875
+
+
+def test_mt_and_peter_take_part_in_an_experiment_as_rating_models(tmp_path):
+    """Experiment needs fit, predict, clone and get_params; MultiTask and Peter lacked the last two
+    (an AttributeError after the first fold began), and an object without them is named up front."""
+    import pytest
+
+    from whyrec.data.synthetic import make_planted_corpus
+    from whyrec.errors import ConfigError
+    from whyrec.systems.mt import MultiTask
+    from whyrec.systems.peter import Peter
+
+    split = ratio_split(make_planted_corpus(n_users=40, n_items=20, reviews_per_user=6, seed=1).corpus, seed=0)
+    mt = MultiTask(epochs=1, factors=3, vocab_size=300, max_words=8, doc_words=12, doc_reviews=3, word_dim=16,
+                   word_vectors="random", encoder_hidden=12, decoder_hidden=24, adversarial_from=2)
+    peter = Peter(epochs=1, emsize=16, heads=2, ffn=16, layers=1)
+    assert mt.clone().get_params() == mt.get_params() and peter.clone().get_params() == peter.get_params()
+    table = Experiment(split, {"bias": BiasBaseline(), "mt": mt, "peter": peter}).run()
+    rows = {r.system: r for r in table.results}
+    assert set(rows) == {"bias", "mt", "peter"} and all(0 < r.mean("rmse") < 2 for r in rows.values())
+    assert mt.als is None and peter.model is None  # the prototypes stay unfitted: each fold fits a clone
+    table.save(tmp_path / "run")
+    assert "mt" in (tmp_path / "run" / "results.md").read_text()
+    with pytest.raises(ConfigError, match=r"model 'x' \(object\) has no fit, predict, clone, get_params"):
+        Experiment(split, {"x": object()})

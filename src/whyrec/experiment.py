@@ -175,6 +175,11 @@ class Experiment:
         self.systems = dict(systems)
         if not self.systems:
             raise ConfigError("an experiment needs at least one model")
+        for name, model in self.systems.items():  # checked before any fitting
+            lacking = [m for m in ("fit", "predict", "clone", "get_params") if not callable(getattr(model, m, None))]
+            if lacking:
+                raise ConfigError(f"model '{name}' ({type(model).__name__}) has no {', '.join(lacking)}: an "
+                                  "experiment fits rating models, MultiTask or Peter")
         if reference is not None and reference not in self.systems:
             raise ConfigError(f"reference '{reference}' is not one of the models: {', '.join(self.systems)}")
         self.rating_metrics = list(metrics)

@@ -520,6 +520,15 @@ class MultiTask:
                               f"decoder={self.config.decoder})")
         return self.generator[f"decoder_{variant}"]
 
+    def get_params(self) -> dict:
+        """The settings (the :class:`MTConfig` as a dict), as a rating model's ``get_params``."""
+        return self.config.to_dict()
+
+    def clone(self) -> "MultiTask":
+        """An unfitted system with the same settings: what :class:`~whyrec.experiment.Experiment`
+        fits on each split."""
+        return MultiTask(self.config)
+
     def require_fitted(self, action: str) -> None:
         """Raise :class:`~whyrec.errors.NotFittedError` naming ``action`` before fit() or loading a bundle."""
         require_fitted(self.als is not None, "MT", action)

@@ -247,6 +247,15 @@ class Peter:
         self.require_fitted("saving")
         save_peter(self, folder)
 
+    def get_params(self) -> dict:
+        """The settings (the :class:`PeterConfig` as a dict), as a rating model's ``get_params``."""
+        return asdict(self.config)
+
+    def clone(self) -> "Peter":
+        """An unfitted PETER with the same settings: what :class:`~whyrec.experiment.Experiment`
+        fits on each split."""
+        return Peter(self.config)
+
     def require_fitted(self, action: str) -> None:
         """Raise :class:`~whyrec.errors.NotFittedError` naming ``action`` before fit() or loading a bundle."""
         require_fitted(self.model is not None, "PETER", action)
