@@ -384,3 +384,20 @@ def test_times_are_read_as_numbers_or_iso_dates_and_unreadable_ones_counted(tmp_
     assert times[("b", "x")] == 1600000000.0 and times[("c", "x")] == 1577872800.0
     assert pd.isna(times[("a", "y")]) and pd.isna(times[("b", "y")])  # unreadable, and none given
     assert corpus.report.to_dict()["unreadable_times"] == 1
+
+
+@pytest.mark.parametrize("sep", [";", "|"])
+def test_a_semicolon_or_pipe_separated_export_is_read(tmp_path, sep):
+    """Spreadsheets in decimal-comma locales export ';'-separated "CSV": it was "cannot tell the
+    format", and with --format csv one column named 'user;item;rating;text'."""
+    path = tmp_path / "reviews.csv"
+    rows = ["user,item,rating,text".replace(",", sep), sep.join(["a", "x", "5", '"good; really, good"']),
+            sep.join(["b", "x", "3", "ok"])]
+    path.write_text("\n".join(rows) + "\n")
+    assert detect_format(path) == "csv"
+    corpus = load_corpus(path)
+    assert list(corpus.users) == ["a", "b"] and corpus.texts[0] == "good; really, good"
+    # a comma header keeps the comma, whatever the texts hold
+    comma = tmp_path / "comma.csv"
+    comma.write_text('user,item,rating,text\na,x,5,"semi; colons; here; too"\n')
+    assert _quiet_load(comma).texts[0] == "semi; colons; here; too"

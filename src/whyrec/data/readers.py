@@ -231,7 +231,7 @@ def read_csv(path: Path, report: ValidationReport, strict: bool = False, *, sep:
     skipping would silently lose every swallowed review.
     """
     if sep is None:
-        sep = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
+        sep = "\t" if path.suffix.lower() in (".tsv", ".tab") else csv_separator(path)
     kind = "TSV" if sep == "\t" else "CSV"
     feed = _LineFeed(iter_lines(path, report))
     rows = csv.reader(feed, delimiter=sep, strict=True)
@@ -248,6 +248,16 @@ def read_csv(path: Path, report: ValidationReport, strict: bool = False, *, sep:
     resolved = resolve_columns(header, columns, path)
     where = {f: header.index(c) for f, c in resolved.items()}
     return _csv_records(rows, feed, path, report, strict, sep, kind, len(header), where)
+
+
+def csv_separator(path: Path) -> str:
+    """The separator of a delimited file by its header line: ``,`` when the header holds one, else
+    ``;`` (the spreadsheet export of locales that write decimal commas) or ``|`` when it holds
+    that; a header holding none of them is read as a one-column CSV."""
+    header = next((line for line in _peek_text(path).splitlines() if line.strip()), "")
+    if "," in header:
+        return ","
+    return next((sep for sep in (";", "|") if sep in header), ",")
 
 
 def _csv_records(rows, feed: _LineFeed, path: Path, report: ValidationReport, strict: bool, sep: str,
@@ -450,7 +460,7 @@ def detect_format(path: str | Path) -> str:
         return "yelp-ss"
     if "\t" in first:
         return "tsv"
-    if "," in first:
+    if "," in first or first.count(";") >= 3 or first.count("|") >= 3:  # ; and |: see csv_separator
         return "csv"
     if not first:
         raise DataError("file is empty (or holds only blank lines)", path=path)
@@ -492,7 +502,7 @@ def load_corpus(
         "amazon-json": lambda: read_amazon_json(path, report, strict),
         "yelp-json": lambda: read_yelp_json(path, report, strict),
         "yelp-ss": lambda: read_yelp_ss(path, report, strict),
-        "csv": lambda: read_csv(path, report, strict, sep=",", columns=columns),
+        "csv": lambda: read_csv(path, report, strict, sep=csv_separator(path), columns=columns),
         "tsv": lambda: read_csv(path, report, strict, sep="\t", columns=columns),
         "parquet": lambda: read_parquet(path, report, strict, columns=columns),
         "peter-pickle": lambda: read_peter_pickle(path, report, strict),
