@@ -53,3 +53,12 @@ def test_stats_of_a_file_with_no_review_left(tmp_path):
     as_json = run_cli("data", "stats", str(path), "--json")
     after = json.loads(as_json.stdout, parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))
     assert after["after_validation"]["mean_rating"] is None and after["records"] == 2
+
+
+def test_stats_count_one_thing_in_the_singular(tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text("user,item,rating,text\na,x,5,good\n")
+    proc = run_cli("data", "stats", str(path))
+    assert proc.returncode == 0, proc.stderr
+    assert "in the file: 1 record, 1 user, 1 item" in proc.stdout and "1 record read, 1 kept" in proc.stdout
+    assert "after validation: 1 review, 1 user, 1 item," in proc.stdout

@@ -33,15 +33,22 @@ def data_stats(
         return
     con = console()
     con.print(f"[bold]{report.source}[/bold]")
-    con.print(f"in the file: {report.read:,} records, {len(report.users_seen):,} users, {len(report.items_seen):,} items")
+    con.print(f"in the file: {_count(report.read, 'record')}, {_count(len(report.users_seen), 'user')}, "
+              f"{_count(len(report.items_seen), 'item')}")
     con.print(report.summary().split(": ", 1)[1])
     after = corpus.stats()
-    con.print(f"after validation: {after['reviews']:,} reviews, {after['users']:,} users, {after['items']:,} items, "
+    con.print(f"after validation: {_count(after['reviews'], 'review')}, {_count(after['users'], 'user')}, "
+              f"{_count(after['items'], 'item')}, "
               f"density {after['density']:.4f}, mean rating {_number(after['mean_rating'], '.3f')}, "
               f"{after['mean_words_per_review']:.1f} words per review")
     con.print("ratings: " + (", ".join(f"{k}: {v:,}" for k, v in after["ratings"].items()) or "none"))
     if corpus.item_meta:
         con.print(f"item metadata for {after['items_with_metadata']:,} of {after['items']:,} items")
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 review``, ``2,959 reviews``."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _number(value: float, spec: str) -> str:

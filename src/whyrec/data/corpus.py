@@ -66,7 +66,7 @@ class ValidationReport:
     items_seen: set = field(default_factory=set, repr=False)
 
     def summary(self) -> str:
-        parts = [f"{self.read:,} records read", f"{self.kept:,} kept"]
+        parts = [f"{self.read:,} record{'' if self.read == 1 else 's'} read", f"{self.kept:,} kept"]
         for reason, count in sorted(self.skipped.items()):
             parts.append(f"{count:,} skipped ({reason})")
         if self.duplicates_dropped:
