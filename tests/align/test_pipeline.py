@@ -80,6 +80,7 @@ def test_reward_encoders_and_what_cannot_be_aligned(setting):
     mt = MultiTask(**{**TINY_MT, "variants": ("pair",)})
     with pytest.raises(ConfigError, match="no 'user' decoder"):
         pipeline.check_alignable(mt, "user")
+    pipeline.check_alignable(mt, None)  # no variant given: MT-P (`whyrec align` without --variant)
     # a system that never saw one user: that user's records are left out, the rest kept
     absent = split.train.users[0]
     seen = split.train.take(np.flatnonzero(split.train.users != absent))

@@ -209,3 +209,18 @@ def test_the_mi_encoder_is_checked_before_the_data_is_read(tmp_path):
                                   "bert"), "sentence encoder must be 'minilm' or 'words', not 'bert'")
     assert_one_line_error(run_cli("experiment", "explain", "--data", absent, "--out", str(tmp_path / "o"), "--mi",
                                   "--encoder", "bert"), "sentence encoder must be 'minilm' or 'words', not 'bert'")
+
+
+def test_align_an_mt_bundle_with_the_default_decoder(tmp_path, planted):
+    """Without --variant, align tunes MT-P (the option's default became None so that PETER can
+    refuse a variant, and MT then read it as a decoder named 'None')."""
+    path = tmp_path / "planted.csv"
+    planted.corpus.reviews.to_csv(path, index=False)
+    assert run_cli("train", "mt", "--data", str(path), "--out", str(tmp_path / "mt"), "--param", "epochs=1",
+                   "--param", "decoder_hidden=16", "--param", "vocab_size=300",
+                   "--param", "adversarial_from=5").returncode == 0
+    proc = run_cli("align", str(tmp_path / "mt"), "--data", str(path), "--out", str(tmp_path / "aligned"),
+                   "--encoder", "words", "--epochs", "1", "--batches", "1", "--samples", "2",
+                   "--set", "mine_pretrain_epochs=1")
+    assert proc.returncode == 0, proc.stderr
+    assert "saved the aligned" in proc.stdout and (tmp_path / "aligned" / "bundle.json").exists()

@@ -98,13 +98,14 @@ def reward_encoders(kind: str, encoder, train: Corpus) -> dict:
 
 def check_alignable(system, variant: str | None = "pair") -> None:
     """Fail early, before any expensive step, on a system MMI cannot tune. ``variant`` names MT's
-    decoder; for PETER, which has one explainer, it must be None (or the default ``"pair"``)."""
+    decoder (None: ``"pair"``); for PETER, which has one explainer, it must be None (or ``"pair"``)."""
     from whyrec.systems.mt import MultiTask
     from whyrec.systems.peter import Peter
 
     if isinstance(system, Peter) and variant not in (None, "pair"):
         raise ConfigError(f"PETER has a single explainer: a variant ('{variant}') chooses among MT's decoders")
     if isinstance(system, MultiTask):
+        variant = variant or "pair"  # None: the default decoder, MT-P
         if not system.config.decoder or variant not in system.config.variants:
             raise ConfigError(f"MT: no '{variant}' decoder to align (trained: {list(system.config.variants)}, "
                               f"decoder={system.config.decoder})")
