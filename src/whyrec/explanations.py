@@ -181,13 +181,16 @@ def splits_over(als, user: str, items: Sequence[str], rated: list[str], ratings,
     return out
 
 
+def default_explainer(names: list[str], cold: bool) -> str:
+    """The explainer used when none is asked for: MT-P, or MT-I for a user the system has never
+    seen (the item side needs no user); PETER's own otherwise."""
+    return "item" if cold and "item" in names else ("pair" if "pair" in names else names[0])
+
+
 def _chosen(name: str, explainer: str | None, names: list[str], cold: bool) -> bool:
     if explainer == "all":
         return True
-    if explainer is not None:
-        return name == explainer
-    default = "item" if cold and "item" in names else ("pair" if "pair" in names else names[0])
-    return name == default
+    return name == (explainer if explainer is not None else default_explainer(names, cold))
 
 
 EMPTY_SHOWN = "(no words: the decoder ended the explanation at once)"

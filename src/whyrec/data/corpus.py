@@ -12,7 +12,7 @@ import math
 from datetime import datetime, timezone
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Iterable, Literal
+from typing import Iterable, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -20,7 +20,7 @@ import pandas as pd
 from whyrec.errors import ConfigError, DataError, UnknownIdError, WhyrecError
 
 DuplicatePolicy = Literal["keep-last", "keep-first", "keep-all", "error"]
-DUPLICATE_POLICIES = ("keep-last", "keep-first", "keep-all", "error")
+DUPLICATE_POLICIES = get_args(DuplicatePolicy)
 COLUMNS = ("user", "item", "rating", "text", "time", "summary", "position")
 
 

@@ -539,8 +539,9 @@ def corpus_from_frame(
         raise DataError(f"expected a pandas DataFrame, got {type(frame).__name__}", path=f"<{name}>")
     source = f"<{name}>"
     report = ValidationReport(source=source)
-    found = resolve_columns([str(c) for c in frame.columns], columns, source, how_to_map="columns={{'{}': NAME}}")
-    records = _table_records(frame.set_axis([str(c) for c in frame.columns], axis=1), found, line_offset=1)
+    frame = frame.set_axis([str(c) for c in frame.columns], axis=1)  # column names as a file's header gives them
+    found = resolve_columns(list(frame.columns), columns, source, how_to_map="columns={{'{}': NAME}}")
+    records = _table_records(frame, found, line_offset=1)
     corpus = build_corpus(records, source=source, rating_scale=rating_scale, strict=strict,
                           duplicates=duplicates, item_meta=item_meta, report=report, name=name)
     _warn_skipped(report, stacklevel=3)

@@ -113,8 +113,9 @@ def fixed_index_split(corpus: Corpus, folder: str | Path) -> Split:
 
     Indices are record positions in the source file. Positions of records that validation
     dropped (empty text, duplicates) are ignored and counted in ``split.dropped``; an index
-    beyond the file, or listed twice (in one part or two), is an error, and a split that indexes under ``SPLIT_COVERAGE`` of the
-    file's records (another dataset's split fits a bigger file) gives a :class:`DataWarning`.
+    beyond the file, or listed twice (in one part or two), is an error, and a split that
+    indexes under ``SPLIT_COVERAGE`` of the file's records (another dataset's split fits a
+    bigger file) gives a :class:`DataWarning`.
     """
     folder = Path(folder)
     if folder.is_file():

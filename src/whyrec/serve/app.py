@@ -34,6 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from whyrec import __version__
 from whyrec.errors import ConfigError, UnknownIdError, WhyrecError
+from whyrec.explanations import default_explainer
 from whyrec.serve.systems import EXPLAINER_LABELS, ServedSystem
 
 STATIC = Path(__file__).parent / "static"
@@ -184,17 +185,6 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
             raise HTTPException(422, f"user id longer than {MAX_ID} characters")
         return user
 
-    def explainers_for(s: ServedSystem, explainer: str | None, cold: bool) -> list[str]:
-        if not s.explainers or (cold and not s.explains_unknown_users):
-            return []  # e.g. PETER has no embedding for a user it has never seen
-        if explainer == "all":
-            return list(s.explainers)
-        if explainer is None:
-            explainer = "item" if cold and "item" in s.explainers else ("pair" if "pair" in s.explainers else s.explainers[0])
-        if explainer not in s.explainers:
-            raise HTTPException(404, f"unknown explainer '{explainer}'; available: {', '.join(s.explainers)} or all")
-        return [explainer]
-
     def no_explanation(s: ServedSystem, cold: bool) -> str | None:
         """Why a bundle's answer carries no explanation, in a sentence for the page (None: it does)."""
         if not s.explainers:
@@ -203,6 +193,17 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
             return (f"bundle '{s.name}' explains only users it was trained on "
                     "(its explainer has no embedding for a new user)")
         return None
+
+    def explainers_for(s: ServedSystem, explainer: str | None, cold: bool) -> list[str]:
+        if no_explanation(s, cold):
+            return []  # a rating model; or PETER, which has no embedding for a user it has never seen
+        if explainer == "all":
+            return list(s.explainers)
+        if explainer is None:
+            explainer = default_explainer(s.explainers, cold)
+        if explainer not in s.explainers:
+            raise HTTPException(404, f"unknown explainer '{explainer}'; available: {', '.join(s.explainers)} or all")
+        return [explainer]
 
     @app.get("/health")
     def health() -> dict:
