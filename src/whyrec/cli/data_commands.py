@@ -10,6 +10,7 @@ import typer
 from whyrec.cli.common import (ColumnMap, MaxRating, MinRating, ReaderFormat, check_out, console, data_app,
                                load_reviews, status)
 from whyrec.strict_json import strict_dumps
+from whyrec.wording import counted
 
 
 @data_app.command("stats")
@@ -33,22 +34,17 @@ def data_stats(
         return
     con = console()
     con.print(f"[bold]{report.source}[/bold]")
-    con.print(f"in the file: {_count(report.read, 'record')}, {_count(len(report.users_seen), 'user')}, "
-              f"{_count(len(report.items_seen), 'item')}")
+    con.print(f"in the file: {counted(report.read, 'record')}, {counted(len(report.users_seen), 'user')}, "
+              f"{counted(len(report.items_seen), 'item')}")
     con.print(report.summary().split(": ", 1)[1])
     after = corpus.stats()
-    con.print(f"after validation: {_count(after['reviews'], 'review')}, {_count(after['users'], 'user')}, "
-              f"{_count(after['items'], 'item')}, "
+    con.print(f"after validation: {counted(after['reviews'], 'review')}, {counted(after['users'], 'user')}, "
+              f"{counted(after['items'], 'item')}, "
               f"density {after['density']:.4f}, mean rating {_number(after['mean_rating'], '.3f')}, "
               f"{after['mean_words_per_review']:.1f} words per review")
     con.print("ratings: " + (", ".join(f"{k}: {v:,}" for k, v in after["ratings"].items()) or "none"))
     if corpus.item_meta:
         con.print(f"item metadata for {after['items_with_metadata']:,} of {after['items']:,} items")
-
-
-def _count(n: int, noun: str) -> str:
-    """``1 review``, ``2,959 reviews``."""
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _number(value: float, spec: str) -> str:

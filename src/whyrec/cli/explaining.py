@@ -10,6 +10,7 @@ import typer
 from whyrec.cli.common import (ColumnMap, MaxRating, MinRating, ReaderFormat, app, check_out, console, parse_pairs,
                                split_of, status)
 from whyrec.strict_json import strict_dumps
+from whyrec.wording import counted, shortened
 
 
 @app.command("align")
@@ -164,17 +165,13 @@ def rating_split_text(account: dict, has_text: bool) -> str:
     """A predicted rating's split (:func:`whyrec.explanations.rating_split`) as one line: the
     item's baseline, the user's past ratings that move it most, the others together, the rest
     (with an MT system, its text prior is part of the rest)."""
-    because = ", ".join(f"{_short(b['title'] or b['item'])} {b['rating']:g}★ ({b['contribution']:+.2f})"
+    because = ", ".join(f"{shortened(b['title'] or b['item'])} {b['rating']:g}★ ({b['contribution']:+.2f})"
                         for b in account["because"])
     n = account["n_other"]
-    others = f"; your {n} other rating{'s' if n != 1 else ''} {account['other_ratings']:+.2f}" if n else ""
+    others = f"; your {counted(n, 'other rating')} {account['other_ratings']:+.2f}" if n else ""
     rest = "text prior and rest" if has_text else "rest"
     return (f"rating {account['score']:.2f} = item baseline {account['baseline']:.2f}; your ratings of "
             f"{because}{others}; {rest} {account['rest']:+.2f}")
-
-
-def _short(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _mi_text(valid_mi: dict | None) -> str:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from whyrec.errors import ConfigError, DataError, UnknownIdError, WhyrecError
+from whyrec.wording import counted, shortened
 
 DuplicatePolicy = Literal["keep-last", "keep-first", "keep-all", "error"]
 DUPLICATE_POLICIES = get_args(DuplicatePolicy)
@@ -66,14 +67,13 @@ class ValidationReport:
     items_seen: set = field(default_factory=set, repr=False)
 
     def summary(self) -> str:
-        parts = [f"{self.read:,} record{'' if self.read == 1 else 's'} read", f"{self.kept:,} kept"]
+        parts = [f"{counted(self.read, 'record')} read", f"{self.kept:,} kept"]
         for reason, count in sorted(self.skipped.items()):
             parts.append(f"{count:,} skipped ({reason})")
         if self.duplicates_dropped:
             parts.append(f"{self.duplicates_dropped:,} duplicate (user, item) pairs dropped")
         if self.unreadable_times:
-            n = self.unreadable_times
-            parts.append(f"{n:,} unreadable time{'s' if n != 1 else ''} (records kept without one)")
+            parts.append(f"{counted(self.unreadable_times, 'unreadable time')} (records kept without one)")
         if self.truncated:
             parts.append("file truncated")
         return f"{self.source}: " + ", ".join(parts)
@@ -229,11 +229,6 @@ def _clean_id(value: object) -> str | None:
     return text or None
 
 
-def _short_repr(value: object, limit: int = 40) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
 def _is_id_value(value: object) -> bool:
     """Whether ``value`` can be an id: a string or a number (JSON ``12`` reads as ``"12"``), or
     missing; a list, an object or a boolean (JSON ``["x"]``, ``{}``, ``true``) cannot."""
@@ -330,7 +325,7 @@ def build_corpus(
         elif not low <= rating <= high:
             problem = ("rating", f"rating {rating:g} is outside the scale {low:g}..{high:g}", "rating out of scale")
         elif not isinstance(rec.text, str) and not missing_text:  # a number or a list: not a review
-            problem = ("text", f"review text {_short_repr(rec.text)} is not a string", "bad text")
+            problem = ("text", f"review text {shortened(repr(rec.text))} is not a string", "bad text")
         elif not text:
             problem = ("text", "review text is empty", "empty text")
         if problem is not None:
