@@ -177,7 +177,7 @@ def test_missing_file_and_bad_bundle(tmp_path):
     assert_one_line_error(run_cli("data", "stats", str(tmp_path / "nope.json")), "no such file")
     assert_one_line_error(run_cli("evaluate", str(tmp_path), "--data", str(tmp_path / "x.csv")), "not a whyrec bundle")
     assert_one_line_error(run_cli("train", "nope", "--data", str(tmp_path / "x.csv"), "--out", str(tmp_path / "b")),
-                          "unknown rating model 'nope'")
+                          "unknown model 'nope'")
     # the listening address is checked before any bundle is read
     assert_one_line_error(run_cli("serve", str(tmp_path), "--port", "70000"), "--port must be in 0..65535")
 

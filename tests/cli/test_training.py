@@ -224,3 +224,39 @@ def test_align_an_mt_bundle_with_the_default_decoder(tmp_path, planted):
                    "--set", "mine_pretrain_epochs=1")
     assert proc.returncode == 0, proc.stderr
     assert "saved the aligned" in proc.stdout and (tmp_path / "aligned" / "bundle.json").exists()
+
+
+def test_models_lists_every_trainable_name_with_settings_that_set_takes_back():
+    from dataclasses import asdict
+
+    from whyrec.settings import parse_assignment
+    from whyrec.systems.mt import MTConfig
+
+    out = run_cli("models")
+    assert out.returncode == 0, out.stderr
+    lines = {line.split()[0].rstrip(","): line for line in out.stdout.splitlines() if line.startswith("  ")}
+    assert {"context-als", "pmf", "global-average", "mt", "peter"} <= set(lines)
+    assert "(no parameters)" in lines["global-average"]
+    mt = lines["mt"].split(None, 1)[1]
+    shown = dict(parse_assignment(pair, "--set") for pair in _top_level_pairs(mt))
+    expected = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(MTConfig()).items()}
+    assert shown == expected  # each value read back as --set reads it is the default
+
+
+def _top_level_pairs(text: str) -> list[str]:
+    """``a=1, b=[1, 2]`` → ``["a=1", "b=[1, 2]"]``: split at commas outside brackets."""
+    pairs, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += ch == "["
+        depth -= ch == "]"
+        if ch == "," and depth == 0:
+            pairs.append(text[start:i].strip())
+            start = i + 1
+    return pairs + [text[start:].strip()]
+
+
+def test_train_names_every_model_it_takes_when_the_name_is_unknown(tmp_path):
+    out = run_cli("train", "MT", "--data", str(tmp_path / "none.csv"), "--out", str(tmp_path / "b"))
+    assert_one_line_error(out, "unknown model 'MT'")
+    assert "mt, peter, peter+" in out.stderr and "context-als" in out.stderr and "Did you mean 'mt'?" in out.stderr
+    assert not (tmp_path / "b").exists()

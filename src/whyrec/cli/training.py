@@ -13,19 +13,56 @@ from whyrec.strict_json import strict_dumps
 from whyrec.systems.mt_progress import mt_epoch_text
 
 
+TEXT_SYSTEMS = ("mt", "peter", "peter+")
+
+
 @app.command("models")
 def models() -> None:
-    """List the registered rating models and their parameters."""
+    """List what `whyrec train` fits, with each parameter's default: the rating models, then the
+    explanation systems (mt: MTConfig; peter and peter+: PeterConfig, without / with the feature word)."""
+    from dataclasses import asdict
+
+    from whyrec.rating import RATING_MODELS
+    from whyrec.systems.mt import MTConfig
+    from whyrec.systems.peter import PeterConfig
+
+    con = console()
+    con.print("[bold]rating models[/bold]")
+    for name, cls in sorted(RATING_MODELS.items()):
+        con.print(f"  [bold]{name}[/bold]  {_as_typed(cls().get_params())}", highlight=False)
+    con.print("[bold]explanation systems[/bold] (they predict ratings too)")
+    peter = {k: v for k, v in asdict(PeterConfig()).items() if k != "use_feature"}  # set by the name
+    for name, settings in (("mt", asdict(MTConfig())), ("peter, peter+", peter)):
+        con.print(f"  [bold]{name}[/bold]  {_as_typed(settings)}", highlight=False)
+
+
+def _as_typed(settings: dict) -> str:
+    """Settings as ``--set`` takes them: ``NAME=VALUE`` with the value in JSON (``true``,
+    ``[1, 2]``), a string bare."""
+    import json
+
+    return ", ".join(f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in settings.items()) or "(no parameters)"
+
+
+def check_model_name(model: str) -> None:
+    """Refuse a name `whyrec train` does not know, naming every one it does (and the likely one)."""
+    import difflib
+
+    from whyrec.errors import ConfigError
     from whyrec.rating import RATING_MODELS
 
-    for name, cls in sorted(RATING_MODELS.items()):
-        params = ", ".join(f"{k}={v!r}" for k, v in cls().get_params().items())
-        console().print(f"[bold]{name}[/bold]  {params}", highlight=False)
+    known = sorted(RATING_MODELS) + list(TEXT_SYSTEMS)
+    if model in known:
+        return
+    close = difflib.get_close_matches(model.lower(), known, n=1, cutoff=0.6)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    raise ConfigError(f"unknown model '{model}'; train takes a rating model ({', '.join(sorted(RATING_MODELS))}) "
+                      f"or an explanation system ({', '.join(TEXT_SYSTEMS)}); see `whyrec models`.{hint}")
 
 
 @app.command("train")
 def train(
-    model: str = typer.Argument(..., help="Registered model name (see `whyrec models`)."),
+    model: str = typer.Argument(..., help="A rating model, mt, peter or peter+ (see `whyrec models`)."),
     data: Path = typer.Option(..., "--data", help="Review file or folder."),
     out: Path = typer.Option(..., "--out", help="Bundle folder to write."),
     split: Optional[Path] = typer.Option(None, "--split", help="Folder with train/validation/test.index "
@@ -46,6 +83,7 @@ def train(
     MODEL is a rating model (`whyrec models`), `mt` (the MT system; --param sets any MTConfig
     field), or `peter` / `peter+` (PETER without / with the feature word; --param sets PeterConfig).
     """
+    check_model_name(model)
     check_out(out, data)
     check_checkpoint(checkpoint, out)
     from whyrec.bundle import save_bundle
@@ -56,7 +94,7 @@ def train(
     from whyrec.rating import make_model
 
     params = parse_pairs(param, "--param")
-    text_system = model in ("mt", "peter", "peter+")
+    text_system = model in TEXT_SYSTEMS
     cluster = Cluster()
     if text_system:
         from whyrec.devices import resolve_device
@@ -76,7 +114,7 @@ def train(
 
         estimator = Peter(PeterConfig.from_dict({"device": device, **params, "use_feature": model == "peter+"}))
     else:
-        estimator = make_model(model, **params)  # a bad name fails before loading
+        estimator = make_model(model, **params)
     parts = split_of(data, split, seed, format, (min_rating, max_rating), column)
     con = console(quiet=not cluster.is_main)  # the main process reports and saves for all
     valid = parts.valid if len(parts.valid) else None
