@@ -1,5 +1,7 @@
 import json
 
+import numpy as np
+
 from whyrec.data import kfold_splits, ratio_split
 from whyrec.experiment import Experiment
 from whyrec.rating import BiasBaseline, ContextAwareALS, GlobalAverage
@@ -77,6 +79,21 @@ def test_ranking_columns_score_the_top_k_of_unrated_items(planted):
     for refused in (lambda: top_k_lists(model, split, 0), lambda: Experiment(split, {"avg": GlobalAverage()}, top_k=0)):
         with pytest.raises(ConfigError, match="top_k must be at least 1"):
             refused()
+
+
+def test_items_are_ranked_by_score_not_by_the_clipped_rating(planted):
+    """Items predicted past 5 tie once clipped; the ranking keeps the model's order of them."""
+    from whyrec.experiment import top_k_lists
+
+    split = ratio_split(planted.corpus, seed=0)
+    model = BiasBaseline().fit(split.train)
+    model.item_bias = np.zeros_like(model.item_bias)
+    model.item_bias[:3] = 8.0, 9.0, 10.0  # the first three items, all past 5, in reverse order
+    users, ranked, _ = top_k_lists(model, split, 3)
+    seen = {(u, i) for u, i in zip(split.train.users, split.train.items)}
+    for user, top in zip(users, ranked):
+        expected = [i for i in reversed(model.item_map.ids[:3]) if (user, i) not in seen]
+        assert top[:len(expected)] == expected
 
 
 def test_a_metric_without_data_is_saved_as_null(tmp_path):

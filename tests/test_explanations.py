@@ -255,3 +255,49 @@ def test_data_on_another_rating_scale_than_the_model_is_refused(split, mt):
     check_rating_scale(peter_like, (0, 10))
     with pytest.raises(ConfigError, match="outside the scale 1..5"):
         check_rating_scale(peter_like, (1, 5))
+
+
+def test_recommend_lists_a_users_unrated_items_with_their_explanations(mt, split, tmp_path):
+    mt.save(tmp_path / "mt")
+    user = split.train.users[0]
+    proc = run_cli("recommend", str(tmp_path / "mt"), "--user", user, "--user", "new-user", "-k", "4", "--json",
+                   cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    known, new = (json.loads(line) for line in proc.stdout.splitlines())
+    rated = {i for u, i in zip(split.train.users, split.train.items) if u == user}
+    items = [row["item"] for row in known["items"]]
+    assert len(items) == 4 and not set(items) & rated and not known["cold_start"]
+    unrated = [i for i in mt.item_map.ids if i not in rated]
+    best = np.argsort(-mt.score([user] * len(unrated), unrated), kind="stable")[:4]
+    assert items == [unrated[n] for n in best]  # the highest scores among the unrated items
+    for row in known["items"]:
+        assert row["predicted_rating"] == pytest.approx(float(mt.predict([user], [row["item"]])[0]))
+        assert row["explanations"]["pair"] == mt.explain([user], [row["item"]], no_repeat=True)[0]
+    assert new["cold_start"] and new["cold_start_items"] == "most rated"
+    assert all(list(row["explanations"]) == ["item"] for row in new["items"])
+    text = run_cli("recommend", str(tmp_path / "mt"), "--user", user, "-k", "2", "--why", cwd=tmp_path)
+    assert text.returncode == 0, text.stderr
+    assert "the 2 items they have not rated" in text.stdout and "  1. " in text.stdout and "MT-P: " in text.stdout
+    assert "= item baseline" in text.stdout
+    assert_one_line_error(run_cli("recommend", str(tmp_path / "mt"), "--user", user, "--explainer", "peter"),
+                          "unknown explainer 'peter'")
+    assert_one_line_error(run_cli("recommend", str(tmp_path / "mt"), "--user", " "), "a --user id is empty")
+
+
+def test_recommend_with_a_rating_bundle_says_it_writes_no_explanations(split, tmp_path):
+    data = tmp_path / "reviews.csv"
+    Corpus.concat([split.train, split.valid, split.test]).reviews.to_csv(data, index=False)
+    assert run_cli("train", "context-als", "--data", str(data), "--out", str(tmp_path / "als")).returncode == 0
+    user = split.train.users[0]
+    proc = run_cli("recommend", str(tmp_path / "als"), "--user", user, "-k", "3")
+    assert proc.returncode == 0, proc.stderr
+    assert "is a rating model only" in proc.stdout and "  3. " in proc.stdout and "= item baseline" not in proc.stdout
+    assert "items they rated are not left out" in proc.stdout  # no --data: the bundle knows no past ratings
+    assert_one_line_error(run_cli("recommend", str(tmp_path / "als"), "--user", user, "--why"),
+                          "--why splits the ratings of MT or of an ALS rating model")
+    why = run_cli("recommend", str(tmp_path / "als"), "--user", user, "-k", "3", "--why", "--data", str(data), "--json")
+    assert why.returncode == 0, why.stderr
+    answer = json.loads(why.stdout)
+    rated = {i for u, i in zip(split.train.users, split.train.items) if u == user}
+    assert all(row["rating_split"] for row in answer["items"]) and not {r["item"] for r in answer["items"]} & rated
+    assert answer["history"]

@@ -227,9 +227,11 @@ def top_k_lists(model, split: Split, k: int, relevant_at: float | None = None,
                 pairs_per_call: int = 2_000_000) -> tuple[list[str], list[list[str]], list[set]]:
     """(users, ranked, relevant) for the ranking metrics: for every test user with a test item rated at
     least ``relevant_at``, the k items with the highest predicted rating among those the model
-    knows and the user did not rate in train (ties in item order), and the set of those test
-    items. Users without such an item are left out; none at all is a :class:`DataError`. The
-    model's ``predict`` scores about ``pairs_per_call`` (user, item) pairs at a time.
+    knows and the user did not rate in train, and the set of those test items. Items are ranked
+    by the model's ``score`` (its rating before clipping, so that items predicted past the top of
+    the scale do not tie; ``predict`` for a model without one), ties in item order. Users without
+    such an item are left out; none at all is a :class:`DataError`. About ``pairs_per_call``
+    (user, item) pairs are scored at a time.
     ``relevant_at`` defaults to :func:`relevance_threshold` of the test part's scale (4 on 1–5)."""
     _check_top_k(k)
     test, train = split.test, split.train
@@ -246,11 +248,12 @@ def top_k_lists(model, split: Split, k: int, relevant_at: float | None = None,
         seen.setdefault(user, set()).add(item)
     items = list(model.item_map.ids)
     column = {item: n for n, item in enumerate(items)}
+    score = getattr(model, "score", model.predict)
     users, ranked = list(relevant), []
     per_call = max(1, pairs_per_call // max(len(items), 1))  # users scored per predict call
     for start in range(0, len(users), per_call):
         chunk = users[start:start + per_call]
-        scores = np.asarray(model.predict(np.repeat(chunk, len(items)).tolist(), items * len(chunk)),
+        scores = np.asarray(score(np.repeat(chunk, len(items)).tolist(), items * len(chunk)),
                             dtype=np.float64).reshape(len(chunk), len(items))
         for row, user in zip(scores, chunk):
             row[[column[i] for i in seen.get(user, ()) if i in column]] = -np.inf

@@ -113,3 +113,25 @@ def test_a_gpu_the_machine_lacks_is_refused_when_fitting(planted_split):
     model = make_model("context-als", device="cuda")  # a bundle trained on a GPU still loads
     with pytest.raises(ConfigError, match="sees no CUDA GPU"):
         model.fit(planted_split.train)
+
+
+@pytest.mark.parametrize("name", sorted(RATING_MODELS))
+def test_predict_is_the_score_clipped_to_the_scale(name, planted_split):
+    model = make_model(name)
+    with pytest.raises(NotFittedError):
+        model.score(["u"], ["i"])
+    model.fit(planted_split.train, planted_split.valid)
+    users = list(planted_split.test.users) + ["nobody"]
+    items = list(planted_split.test.items) + ["nothing"]
+    np.testing.assert_array_equal(model.predict(users, items), np.clip(model.score(users, items), 1.0, 5.0))
+
+
+def test_scores_past_the_scale_keep_their_order_where_predictions_tie(planted_split):
+    model = make_model("bias-baseline").fit(planted_split.train)
+    first, second = model.item_map.ids[:2]
+    model.item_bias = model.item_bias.copy()
+    model.item_bias[:2] = 10.0, 11.0  # both far past 5
+    user = model.user_map.ids[0]
+    assert list(model.predict([user, user], [first, second])) == [5.0, 5.0]
+    low, high = model.score([user, user], [first, second])
+    assert high - low == pytest.approx(1.0) and low > 5

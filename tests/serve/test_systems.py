@@ -62,3 +62,24 @@ def test_item_scores_are_cached_per_user_unless_caching_is_off(peter_bundle, cac
     assert system.score_cache.hits == (1 if cache_size else 0)
     system.recommend(system.user_ids[1], 5)
     assert system.score_cache.misses == (2 if cache_size else 3)
+
+
+def test_recommendations_rank_by_score_and_show_clipped_ratings(served_bundles, peter_bundle):
+    from whyrec.serve.systems import ServedSystem
+
+    _, bias_folder, split = served_bundles
+    system = ServedSystem.from_folder(bias_folder, history=split.train)
+    model = system.rating
+    model.item_bias = model.item_bias.copy()
+    model.item_bias[:] = 0.0
+    model.item_bias[:3] = 8.0, 9.0, 10.0  # three items past 5, the last the best
+    user = next(u for u in system.user_ids
+                if not set(system.history_items[model.user_map.index(u)].tolist()) & {0, 1, 2})
+    items, ratings, cold = system.recommend(user, 3)
+    assert items == list(reversed(model.item_map.ids[:3])) and not cold
+    assert list(ratings) == [5.0, 5.0, 5.0]  # shown as predict() gives them
+    peter = ServedSystem.from_folder(peter_bundle)
+    items, ratings, _ = peter.recommend(peter.user_ids[0], 5)
+    scores = peter.rating.score([peter.user_ids[0]] * 5, items)
+    assert list(scores) == sorted(scores, reverse=True)
+    assert list(ratings) == pytest.approx(list(peter.rating.predict([peter.user_ids[0]] * 5, items)), abs=1e-5)

@@ -1,4 +1,4 @@
-"""``whyrec align`` (MMI fine-tuning of a saved explainer) and ``whyrec explain``."""
+"""``whyrec align`` (MMI fine-tuning of a saved explainer), ``whyrec explain`` and ``whyrec recommend``."""
 
 from __future__ import annotations
 
@@ -158,19 +158,127 @@ def explain(
         for name, text in row["explanations"].items():
             con.print(f"  {EXPLAINER_LABELS[name]}: {shown(text)}", highlight=False)
         if row.get("rating_split"):
-            con.print("  " + rating_split_text(row["rating_split"], bool(row["explanations"])), highlight=False)
+            con.print("  " + rating_split_text(row["rating_split"], bool(row["explanations"]),
+                                                   row["predicted_rating"]), highlight=False)
 
 
-def rating_split_text(account: dict, has_text: bool) -> str:
+@app.command("recommend")
+def recommend(
+    bundle: Path = typer.Argument(..., help="Any bundle written by `whyrec train` or `align`."),
+    user: list[str] = typer.Option(..., "--user", help="User id (repeatable)."),
+    top_k: int = typer.Option(10, "--top-k", "-k", min=1, help="Items per user."),
+    explainer: Optional[str] = typer.Option(None, "--explainer", help="MT: user, item, pair or all (default: pair; "
+                                            "item for a user the model has never seen)."),
+    method: str = typer.Option("greedy", help="Decoding: greedy, sample, or beam (MT)."),
+    why: bool = typer.Option(False, "--why", help="MT or an ALS rating model (with --data): also split each "
+                             "predicted rating over the user's past ratings."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Rating models: the data the model was trained on "
+                                        "(its train part is each user's past: rated items are left out, a new "
+                                        "user gets the most rated ones)."),
+    split: Optional[Path] = typer.Option(None, "--split", help="With --data: split folder (default: <data>/1 when "
+                                         "present)."),
+    seed: int = typer.Option(0, min=0, help="With --data: seed of the random split when no split folder is used."),
+    format: ReaderFormat = None,
+    column: ColumnMap = None,
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per user instead of text."),
+    device: str = typer.Option("cpu", "--device", help="torch device: cpu, cuda, cuda:N, mps, auto."),
+    min_rating: MinRating = 1.0,
+    max_rating: MaxRating = 5.0,
+) -> None:
+    """A user's top-k items: those they have not rated, by predicted rating, each with its explanation.
+
+    What the service's /users/USER/recommendations answers. A user the model has never seen gets
+    the most rated items (MT explains them with MT-I; PETER cannot explain them)."""
+    from whyrec.bundle import load_bundle
+    from whyrec.devices import resolve_device
+    from whyrec.errors import ConfigError
+    from whyrec.serve.systems import ServedSystem
+
+    users = [u.strip() for u in user]
+    if not all(users):
+        raise ConfigError("a --user id is empty")
+    model = load_bundle(bundle, resolve_device(device))
+    history = split_of(data, split, seed, format, (min_rating, max_rating), column).train if data else None
+    served = ServedSystem(bundle.resolve().name, model, cache_size=0, history=history)
+    if served.explainers and explainer not in (None, "all", *served.explainers):
+        raise ConfigError(f"unknown explainer '{explainer}'; this system has {', '.join(served.explainers)} (or all)")
+    if why and not served.splits_ratings:
+        raise ConfigError("--why splits the ratings of MT or of an ALS rating model (context-als, pmf) given --data")
+    con = console()
+    for name in users:
+        answer = _recommendations(served, name, top_k, explainer, method, why, history)
+        if as_json:
+            print(strict_dumps(answer))
+        else:
+            _print_recommendations(con, answer)
+
+
+def _recommendations(served, user: str, k: int, explainer: str | None, method: str, why: bool, history) -> dict:
+    """One user's answer, shaped as the service's: the top-k rows of :func:`explain_pairs` (or,
+    where nothing explains them, the bare predicted ratings), with titles and, when no row has
+    an explanation, the sentence saying why."""
+    from whyrec.explanations import explain_pairs
+
+    items, scores, cold = served.recommend(user, k)
+    reason = served.no_explanation(cold)
+    if items and (reason is None or (why and not cold)):
+        rows = explain_pairs(served.model, [user] * len(items), items, explainer if reason is None else None,
+                             method, why=why, history=history)
+    else:
+        rows = [{"user": user, "item": item, "predicted_rating": float(score), "cold_start": cold,
+                 "explanations": {}} for item, score in zip(items, scores.tolist())]
+    for row in rows:
+        row["title"] = served.titles.get(row["item"])
+    answer = {"user": user, "bundle": served.name, "cold_start": cold, "k": k, "items": rows,
+              "history": served.has_history}  # False: a rating bundle without --data, past items not known
+    if reason:
+        answer["no_explanation"] = reason
+    if cold:
+        answer["cold_start_items"] = "most rated" if served.has_history else "highest predicted rating"
+    return answer
+
+
+def _print_recommendations(con, answer: dict) -> None:
+    from whyrec.explanations import EXPLAINER_LABELS, shown
+
+    rows = answer["items"]
+    if answer["cold_start"]:
+        head = f"{answer['user']} (new user): the {answer['cold_start_items']} items"
+    elif not answer["history"]:
+        head = (f"{answer['user']}: the {counted(len(rows), 'item')} with the highest predicted rating (items "
+                "they rated are not left out: the bundle keeps no ratings; give --data)")
+    elif rows:
+        head = f"{answer['user']}: the {counted(len(rows), 'item')} they have not rated with the highest predicted rating"
+    else:
+        head = f"{answer['user']}: no item left that they have not rated"
+    con.print(head, highlight=False)
+    if answer.get("no_explanation"):
+        con.print(f"  (no explanations: {answer['no_explanation']})", highlight=False)
+    for rank, row in enumerate(rows, 1):
+        title = f" {shortened(row['title'], 60)}" if row.get("title") else ""
+        con.print(f"  {rank}. {row['item']}{title}: {row['predicted_rating']:.2f}★", highlight=False)
+        for name, text in row["explanations"].items():
+            con.print(f"     {EXPLAINER_LABELS[name]}: {shown(text)}", highlight=False)
+        if row.get("rating_split"):
+            con.print("     " + rating_split_text(row["rating_split"], bool(row["explanations"]),
+                                                   row["predicted_rating"]), highlight=False)
+
+
+def rating_split_text(account: dict, has_text: bool, predicted: float | None = None) -> str:
     """A predicted rating's split (:func:`whyrec.explanations.rating_split`) as one line: the
     item's baseline, the user's past ratings that move it most, the others together, the rest
-    (with an MT system, its text prior is part of the rest)."""
+    (with an MT system, its text prior is part of the rest). The parts add up to the model's
+    score before clipping; when that is past the scale, ``predicted`` (the clipped rating
+    shown) is named beside it."""
     because = ", ".join(f"{shortened(b['title'] or b['item'])} {b['rating']:g}★ ({b['contribution']:+.2f})"
                         for b in account["because"])
     n = account["n_other"]
     others = f"; your {counted(n, 'other rating')} {account['other_ratings']:+.2f}" if n else ""
     rest = "text prior and rest" if has_text else "rest"
-    return (f"rating {account['score']:.2f} = item baseline {account['baseline']:.2f}; your ratings of "
+    score = f"rating {account['score']:.2f}"
+    if predicted is not None and f"{predicted:.2f}" != f"{account['score']:.2f}":
+        score = f"score {account['score']:.2f} (clipped to {predicted:.2f})"
+    return (f"{score} = item baseline {account['baseline']:.2f}; your ratings of "
             f"{because}{others}; {rest} {account['rest']:+.2f}")
 
 

@@ -128,10 +128,14 @@ class RatingModel:
 
     def predict(self, users: Sequence[str] | Iterable[str], items: Sequence[str] | Iterable[str]) -> np.ndarray:
         """Predicted ratings of (user, item) pairs, clipped to the rating scale."""
+        return np.clip(self.score(users, items), *self.rating_scale)
+
+    def score(self, users: Sequence[str] | Iterable[str], items: Sequence[str] | Iterable[str]) -> np.ndarray:
+        """The model's scores of (user, item) pairs before clipping: what ranks items. Clipped,
+        every item predicted above the top of the scale would tie with the others."""
         self.require_fitted()
         users, items = paired_ids(users, items, f"{self.name}: predict")
-        u, i = self.user_map.lookup(users), self.item_map.lookup(items)
-        return np.clip(self._score(u, i), *self.rating_scale)
+        return self._score(self.user_map.lookup(users), self.item_map.lookup(items))
 
     def predict_corpus(self, corpus: Corpus) -> np.ndarray:
         return self.predict(corpus.users, corpus.items)

@@ -185,17 +185,8 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
             raise HTTPException(422, f"user id longer than {MAX_ID} characters")
         return user
 
-    def no_explanation(s: ServedSystem, cold: bool) -> str | None:
-        """Why a bundle's answer carries no explanation, in a sentence for the page (None: it does)."""
-        if not s.explainers:
-            return f"bundle '{s.name}' is a rating model only: it predicts ratings but writes no explanations"
-        if cold and not s.explains_unknown_users:
-            return (f"bundle '{s.name}' explains only users it was trained on "
-                    "(its explainer has no embedding for a new user)")
-        return None
-
     def explainers_for(s: ServedSystem, explainer: str | None, cold: bool) -> list[str]:
-        if no_explanation(s, cold):
+        if s.no_explanation(cold):
             return []  # a rating model; or PETER, which has no embedding for a user it has never seen
         if explainer == "all":
             return list(s.explainers)
@@ -254,7 +245,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
             out.append(entry)
         body = {"user": user, "bundle": s.name, "cold_start": cold, "k": k, "items": out}
         if not chosen:
-            body["no_explanation"] = no_explanation(s, cold)
+            body["no_explanation"] = s.no_explanation(cold)
         if cold:  # what a user without a past is shown
             body["cold_start_items"] = "most rated" if s.has_history else "highest predicted rating"
         return body
@@ -277,7 +268,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
                                     "features": s.mentioned_features(texts[e])} for e in chosen]
             out.update(explainer=chosen[0], explanation=texts[chosen[0]], features=out["explanations"][0]["features"])
         else:
-            out["no_explanation"] = no_explanation(s, cold)
+            out["no_explanation"] = s.no_explanation(cold)
         if s.splits_ratings and not cold:  # the predicted rating itself, split over the user's past ratings
             out["rating_split"] = s.rating_splits(request.user, [request.item], top=3)[0]
         return out

@@ -161,8 +161,8 @@ class ServedSystem:
                 self.has_history = False
                 self.history_items = [np.zeros(0, dtype=np.int64) for _ in model.user_map.ids]
                 self.history_ratings = [np.zeros(0) for _ in model.user_map.ids]
-                # what the model predicts for a user it has never seen (the empty id is no user's)
-                self.popularity = np.asarray(model.predict([""] * len(model.item_map), model.item_map.ids))
+                # what the model scores for a user it has never seen (the empty id is no user's)
+                self.popularity = np.asarray(model.score([""] * len(model.item_map), model.item_map.ids))
         # the predicted rating split over the user's past ratings (whyrec.rating.attribution)
         self.splits_ratings = self.is_mt or (self.has_history and isinstance(model, ContextAwareALS))
         # cleaned again: bundles written before the reader dropped cut-off tags carry them
@@ -170,6 +170,8 @@ class ServedSystem:
         self.batcher = BatchingExplainer(self._generate)
         self.user_ids = self.rating.user_map.ids
         self.item_ids = self.rating.item_map.ids
+        # the range predict() clips to: PETER's is the train ratings', a rating model's its scale
+        self.bounds = self.rating.rating_range if self.is_peter else self.rating.rating_scale
         # one float32 score per item and user, within SCORE_CACHE_BYTES (a transformer's scores are
         # not cheap: PETER runs [u, i] through every layer for each item)
         per_user = 4 * max(len(self.item_ids), 1)
@@ -200,6 +202,16 @@ class ServedSystem:
                 "kind": "mt" if self.is_mt else ("peter" if self.is_peter else type(self.model).__name__),
                 "history": self.has_history}
 
+    def no_explanation(self, cold: bool) -> str | None:
+        """Why an answer for a new (``cold``) or known user carries no explanation, in a sentence
+        for the reader (None: it does)."""
+        if not self.explainers:
+            return f"bundle '{self.name}' is a rating model only: it predicts ratings but writes no explanations"
+        if cold and not self.explains_unknown_users:
+            return (f"bundle '{self.name}' explains only users it was trained on "
+                    "(its explainer has no embedding for a new user)")
+        return None
+
     def search_users(self, query: str, limit: int) -> list[dict]:
         q = query.lower()
         out = []
@@ -219,18 +231,20 @@ class ServedSystem:
         self.rating.item_map.index(item, "item")
 
     def recommend(self, user: str, k: int) -> tuple[list[str], np.ndarray, bool]:
-        """Top-k unseen items by predicted rating (one batched call); cold start: popular items."""
+        """Top-k unseen items and their predicted ratings (one batched call); cold start: popular
+        items. Items are ranked by the model's score before clipping (clipped, all those predicted
+        past the top of the scale would tie); the ratings returned are clipped, as ``predict``'s."""
         if user in self.rating.user_map:
             u = self.rating.user_map.index(user)
             cached = self.score_cache.get(user)
             if cached is None:
-                cached = np.asarray(self.rating.predict([user] * len(self.item_ids), self.item_ids), dtype=np.float32)
+                cached = np.asarray(self.rating.score([user] * len(self.item_ids), self.item_ids), dtype=np.float32)
                 self.score_cache.put(user, cached)
             scores = cached.astype(np.float64)  # a copy: the cached array is never written to
             scores[self.history_items[u]] = -np.inf
             order = np.argsort(-scores, kind="stable")[:k]
             order = order[np.isfinite(scores[order])]
-            return [self.item_ids[i] for i in order], scores[order], False
+            return [self.item_ids[i] for i in order], np.clip(scores[order], *self.bounds), False
         order = np.argsort(-self.popularity, kind="stable")[:k]
         items = [self.item_ids[i] for i in order]
         return items, self.rating.predict([user] * len(items), items), True

@@ -224,9 +224,13 @@ class Peter:
         f = [self.vocab.id(w) for w in features] if features is not None else [self.vocab.unk] * len(u)
         return u, i, torch.as_tensor(f)
 
-    @torch.no_grad()
     def predict(self, users: Sequence[str], items: Sequence[str]) -> np.ndarray:
         """Ratings from the user position, clipped to the train range; the train mean for unknown ids."""
+        return np.clip(self.score(users, items), *self.rating_range)
+
+    @torch.no_grad()
+    def score(self, users: Sequence[str], items: Sequence[str]) -> np.ndarray:
+        """:meth:`predict` before clipping: what ranks items (clipped ones would tie)."""
         u, i, _ = self._ids(users, items, None)
         known = (u >= 0) & (i >= 0)
         out = np.full(len(u), self.global_mean)
@@ -235,7 +239,7 @@ class Peter:
             dev = self.config.device
             rating = self.model.rate(torch.as_tensor(u[known], device=dev), torch.as_tensor(i[known], device=dev))
             out[known] = rating.cpu().numpy()
-        return np.clip(out, *self.rating_range)
+        return out
 
     def predict_corpus(self, corpus: Corpus) -> np.ndarray:
         return self.predict(corpus.users, corpus.items)
