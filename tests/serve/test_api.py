@@ -21,6 +21,7 @@ def test_health_bundles_and_page(client):
     bundles = c.get("/api/bundles").json()
     assert [e["id"] for e in bundles[0]["explainers"]] == ["user", "item", "pair"]
     assert bundles[1]["explainers"] == []
+    assert bundles[0]["rating_scale"] == bundles[1]["rating_scale"] == [1.0, 5.0]  # the page's stars are out of 5
     page = c.get("/")
     assert page.status_code == 200 and "whyrec" in page.text and "/static/app.js" in page.text
     assert c.get("/static/app.js").status_code == 200

@@ -100,6 +100,9 @@ def test_page_shows_explanation_cards(server):
             assert page.locator(".card .explanation").first.inner_text().strip()
             assert page.locator("#history li").count() >= 1
             assert "★" in page.locator(".card .stars").first.inner_text()
+            # five stars out of the top of the scale: 4 of 5 and 8 of 10 both fill four
+            assert page.evaluate("[stars(4), stars(8, 10), stars(12, 10), ratingText(4), ratingText(8, 10)]") == \
+                ["★★★★☆", "★★★★☆", "★★★★★", "4★", "8/10"]
             assert page.locator(".card .why").first.inner_text().startswith("baseline ")  # the rating's own split
             # every explainer side by side
             page.select_option("#explainer", "all")

@@ -212,6 +212,25 @@ def test_bundle_round_trip_gives_same_predictions_and_explanations(trained, plan
     assert again.explain(users, items, feats) == trained.explain(users, items, feats)
     assert again.train_ratings == trained.train_ratings and again.item_feature == trained.item_feature
     assert not any(p.suffix == ".pkl" for p in (tmp_path / "peter").iterdir())
+    assert again.rating_scale == trained.rating_scale == split.train.rating_scale  # the data's, not the train range
+
+
+def test_a_bundle_from_before_the_scale_was_kept_loads_without_one(trained, tmp_path):
+    import json
+
+    from whyrec.bundle import load_bundle
+    from whyrec.explanations import check_rating_scale
+
+    trained.save(tmp_path / "peter")
+    header_file = tmp_path / "peter" / "bundle.json"
+    header = json.loads(header_file.read_text())
+    del header["rating_scale"]
+    header_file.write_text(json.dumps(header))
+    old = load_bundle(tmp_path / "peter")
+    assert old.rating_scale is None and old.rating_range == trained.rating_range
+    check_rating_scale(old, (1, 5))  # judged by its train ratings' range alone, as before
+    with pytest.raises(ConfigError, match="give --min-rating 1 --max-rating 5"):
+        check_rating_scale(trained, (0, 10))
 
 
 def test_a_bundle_trained_on_a_gpu_loads_on_the_cpu(trained, planted, tmp_path):

@@ -172,6 +172,9 @@ class ServedSystem:
         self.item_ids = self.rating.item_map.ids
         # the range predict() clips to: PETER's is the train ratings', a rating model's its scale
         self.bounds = self.rating.rating_range if self.is_peter else self.rating.rating_scale
+        # the data's rating scale, out of whose top the page draws its stars (a PETER bundle
+        # written before PETER kept it: 1-5, unless its ratings went past that)
+        self.scale = getattr(self.rating, "rating_scale", None) or (min(1.0, self.bounds[0]), max(5.0, self.bounds[1]))
         # one float32 score per item and user, within SCORE_CACHE_BYTES (a transformer's scores are
         # not cheap: PETER runs [u, i] through every layer for each item)
         per_user = 4 * max(len(self.item_ids), 1)
@@ -200,7 +203,7 @@ class ServedSystem:
         return {"name": self.name, "users": len(self.user_ids), "items": len(self.item_ids),
                 "explainers": [{"id": e, "label": EXPLAINER_LABELS[e]} for e in self.explainers],
                 "kind": "mt" if self.is_mt else ("peter" if self.is_peter else type(self.model).__name__),
-                "history": self.has_history}
+                "history": self.has_history, "rating_scale": [float(b) for b in self.scale]}
 
     def no_explanation(self, cold: bool) -> str | None:
         """Why an answer for a new (``cold``) or known user carries no explanation, in a sentence

@@ -88,6 +88,9 @@ class Peter:
         self.name = "peter+" if self.config.use_feature else "peter"
         self.item_titles: dict[str, str] = {}
         self.item_feature: dict[str, str] = {}  # each item's most frequent training feature (PETER+ serving)
+        # the data's declared rating scale (None in bundles written before it was kept); predict()
+        # clips to rating_range, the train ratings' own, which lies within it
+        self.rating_scale: tuple[float, float] | None = None
         # the rating input an alignment fine-tuning added (see PeterExplainer); explain() feeds it
         self.rating_input: RatingInput | None = None
 
@@ -132,6 +135,7 @@ class Peter:
         self.vocab = Vocabulary.build(targets + feature_words, max_size=cfg.vocab_size)
         self.feature_words = sorted(set(features["feature"])) if features is not None and len(features) else []
         self.rating_range = (float(train.ratings.min()), float(train.ratings.max()))
+        self.rating_scale = tuple(float(b) for b in train.rating_scale)
         self.global_mean = float(train.ratings.mean())
         self.train_ratings = {(u, i): float(r) for u, i, r in zip(train.users, train.items, train.ratings)}
         self.name = train.name.split("/")[0] or self.name

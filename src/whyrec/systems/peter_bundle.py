@@ -38,6 +38,7 @@ def save_peter(model, folder: str | Path) -> Path:
     header = {"format": FORMAT, "version": VERSION, "whyrec_version": __version__, "kind": KIND, "class": "peter",
               "config": model.config.__dict__, "vocab": model.vocab.words, "user_ids": model.user_map.ids,
               "item_ids": model.item_map.ids, "rating_range": list(model.rating_range),
+              "rating_scale": list(model.rating_scale) if model.rating_scale else None,
               "global_mean": model.global_mean, "feature_words": model.feature_words,
               "item_feature": model.item_feature, "item_titles": model.item_titles, "history": model.history,
               "name": model.name, "rating_input": model.rating_input is not None}
@@ -70,6 +71,7 @@ def load_peter(folder: str | Path, header: dict):
             model.rating_input = RatingInput(cfg.emsize).to(cfg.device)
             load_module_state("rating_input", model.rating_input, tensors)
         model.rating_range = tuple(header["rating_range"])
+        model.rating_scale = tuple(header["rating_scale"]) if header.get("rating_scale") else None
         model.global_mean = header["global_mean"]
         model.feature_words = header["feature_words"]
         model.item_feature = header["item_feature"]

@@ -11,9 +11,19 @@ async function getJSON(url) {
   return body;
 }
 
-function stars(rating) {
-  const full = Math.round(rating);
-  return "★".repeat(full) + "☆".repeat(Math.max(0, 5 - full));
+// five stars out of the top of the bundle's rating scale (a 1–5 rating of 4 fills four; 8 of 10, four)
+function stars(rating, top = 5) {
+  const full = Math.min(5, Math.max(0, Math.round((5 * rating) / top)));
+  return "★".repeat(full) + "☆".repeat(5 - full);
+}
+
+// a rating as the page writes it: "4★" on a 1–5 scale, "8/10" on another
+function ratingText(rating, top = 5) {
+  return top === 5 ? `${rating}★` : `${rating}/${top}`;
+}
+
+function scaleTop() {
+  return state.bundle && state.bundle.rating_scale ? state.bundle.rating_scale[1] : 5;
 }
 
 function escapeHtml(text) {
@@ -75,7 +85,7 @@ async function showUser(user) {
 
 function renderHistory(history) {
   $("history-title").hidden = history.history.length === 0;
-  $("history").innerHTML = history.history.map((h) => `<li>${escapeHtml(h.title || h.item)} · ${h.rating}★</li>`).join("");
+  $("history").innerHTML = history.history.map((h) => `<li>${escapeHtml(h.title || h.item)} · ${ratingText(h.rating, scaleTop())}</li>`).join("");
 }
 
 // the predicted rating itself: the item's baseline plus what the user's own past ratings add
@@ -96,7 +106,7 @@ function renderCards(recs) {
     return `<article class="card">
       <h3>${escapeHtml(item.title || item.item)}</h3>
       ${item.title ? `<div class="item-id">${escapeHtml(item.item)}</div>` : ""}
-      <div class="stars" title="predicted rating">${stars(item.predicted_rating)}<span class="value">${item.predicted_rating.toFixed(2)}</span></div>
+      <div class="stars" title="predicted rating">${stars(item.predicted_rating, scaleTop())}<span class="value">${item.predicted_rating.toFixed(2)}${scaleTop() === 5 ? "" : ` / ${scaleTop()}`}</span></div>
       ${whyRating(item.rating_split)}
       <div class="${layout}">${blocks}</div>
     </article>`;
