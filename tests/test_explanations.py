@@ -169,6 +169,9 @@ def test_why_splits_an_als_rating_models_ratings_over_the_given_history(split, n
         explain_pairs(model, [user], [item])
     with pytest.raises(WhyrecError, match="has no ratings in the data given"):
         explain_pairs(model, [user], [item], why=True, history=split.test.take([]))
+    elsewhere = Corpus(split.train.reviews, rating_scale=(0, 10))  # the same ratings, read on another scale
+    with pytest.raises(ConfigError, match="trained on ratings 1..5 and the data is read on 0..10"):
+        explain_pairs(model, [user], [item], why=True, history=elsewhere)
 
 
 def test_why_refuses_rating_models_that_are_not_als(split):

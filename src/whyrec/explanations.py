@@ -108,6 +108,7 @@ def _rated_pairs(model, users: list[str], items: list[str], why: bool, history) 
     if history is None:
         raise ConfigError(f"{name} keeps no training data: give the data it was trained on (--data) to split "
                           "its ratings over the user's past ratings")
+    check_rating_scale(model, history.rating_scale)
     _check_items(model, items)
     ratings = model.predict(users, items)
     rows = [{"user": user, "item": item, "predicted_rating": float(rating), "cold_start": user not in model.user_map,

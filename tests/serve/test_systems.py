@@ -83,3 +83,13 @@ def test_recommendations_rank_by_score_and_show_clipped_ratings(served_bundles, 
     scores = peter.rating.score([peter.user_ids[0]] * 5, items)
     assert list(scores) == sorted(scores, reverse=True)
     assert list(ratings) == pytest.approx(list(peter.rating.predict([peter.user_ids[0]] * 5, items)), abs=1e-5)
+
+
+def test_a_rating_bundles_history_must_be_read_on_its_scale(served_bundles):
+    from whyrec.data import Corpus
+    from whyrec.errors import ConfigError
+    from whyrec.serve.systems import ServedSystem
+
+    _, bias_folder, split = served_bundles
+    with pytest.raises(ConfigError, match="give --min-rating 1 --max-rating 5"):
+        ServedSystem.from_folder(bias_folder, history=Corpus(split.train.reviews, rating_scale=(0, 10)))

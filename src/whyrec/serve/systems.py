@@ -17,7 +17,8 @@ import numpy as np
 from whyrec.bundle import load_bundle
 from whyrec.data.readers import clean_html
 from whyrec.errors import ConfigError, UnknownIdError
-from whyrec.explanations import EXPLAINER_LABELS, explainers_of, generate, is_mt, splits_over
+from whyrec.explanations import (EXPLAINER_LABELS, check_rating_scale, explainers_of, generate, is_mt,
+                                 splits_over)
 from whyrec.rating import ContextAwareALS
 
 SCORE_CACHE_BYTES = 256 * 2**20
@@ -149,6 +150,7 @@ class ServedSystem:
         else:
             self.rating, self.features, raw_titles = model, set(), {}
             if history is not None:
+                check_rating_scale(model, history.rating_scale)
                 u, i = model.user_map.lookup(history.users), model.item_map.lookup(history.items)
                 known = (u >= 0) & (i >= 0)  # records of other data, or dropped before fitting, are not its past
                 if len(history) and not known.any():  # its "most rated" items would be arbitrary ones
