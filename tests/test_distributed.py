@@ -210,7 +210,7 @@ def test_whyrec_train_under_torchrun_saves_one_bundle(tmp_path, planted):
 
 @pytest.mark.parametrize("args, message", [
     (["evaluate", "bundle", "--data", "x.csv"], "`whyrec evaluate` runs in one process"),
-    (["train", "bias", "--data", "x.csv", "--out", "b"], "bias trains in one process"),
+    (["train", "bias-baseline", "--data", "x.csv", "--out", "b"], "bias-baseline trains in one process"),
 ])
 def test_commands_that_cannot_share_work_are_refused_under_torchrun(tmp_path, args, message):
     env = {**os.environ, "WORLD_SIZE": "2", "RANK": "0", "COLUMNS": "200"}
