@@ -38,6 +38,10 @@ def test_broken_bundles_give_clear_errors(fitted, tmp_path):
     (folder / "bundle.json").write_text(json.dumps({**header, "params": {"factors": 4, "evil": 1}}))
     with pytest.raises(BundleError, match="unknown parameter"):
         load_bundle(folder)
+    for scale in ("ab", [5, 1], [1, float("inf")], [1, True], [1, 2, 3]):  # an edited scale: refused on loading
+        (folder / "bundle.json").write_text(json.dumps({**header, "meta": {**header["meta"], "rating_scale": scale}}))
+        with pytest.raises(BundleError, match="saved rating_scale must be two finite numbers, the lowest first"):
+            load_bundle(folder)
     (folder / "bundle.json").write_text(json.dumps(header))
     (folder / "arrays.safetensors").write_bytes(b"garbage")
     with pytest.raises(BundleError, match="cannot read arrays"):

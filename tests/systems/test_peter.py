@@ -231,6 +231,13 @@ def test_a_bundle_from_before_the_scale_was_kept_loads_without_one(trained, tmp_
     check_rating_scale(old, (1, 5))  # judged by its train ratings' range alone, as before
     with pytest.raises(ConfigError, match="give --min-rating 1 --max-rating 5"):
         check_rating_scale(trained, (0, 10))
+    header["rating_scale"], header["rating_range"] = [5, 1], [3, 3]  # an edited scale; a range may be one rating
+    header_file.write_text(json.dumps(header))
+    with pytest.raises(WhyrecError, match="PETER: saved rating_scale must be two finite numbers"):
+        load_bundle(tmp_path / "peter")
+    header["rating_scale"] = [1, 5]
+    header_file.write_text(json.dumps(header))
+    assert load_bundle(tmp_path / "peter").rating_range == (3.0, 3.0)
 
 
 def test_a_bundle_trained_on_a_gpu_loads_on_the_cpu(trained, planted, tmp_path):

@@ -37,6 +37,18 @@ def paired_ids(users: Iterable[str], items: Iterable[str], who: str) -> tuple[li
     return users, items
 
 
+def rating_bounds(value: object, what: str = "rating scale", allow_equal: bool = False) -> tuple[float, float]:
+    """``value`` as a (lowest, highest) pair of finite numbers, the lowest below the highest (or
+    equal, with ``allow_equal``: the range of train ratings that are all alike); anything else,
+    such as a saved bundle's edited scale, is a :class:`WhyrecError` naming ``what``."""
+    ok = isinstance(value, (list, tuple)) and len(value) == 2 and all(
+        isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and math.isfinite(v)
+        for v in value)
+    if ok and (value[0] < value[1] or (allow_equal and value[0] == value[1])):
+        return float(value[0]), float(value[1])
+    raise WhyrecError(f"{what} must be two finite numbers, the lowest first; got {shortened(repr(value))}")
+
+
 @dataclass
 class RawRecord:
     """One record as a reader found it, before validation."""

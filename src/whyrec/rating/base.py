@@ -19,7 +19,7 @@ from typing import ClassVar, Iterable, Sequence
 
 import numpy as np
 
-from whyrec.data.corpus import Corpus, IdMap, paired_ids
+from whyrec.data.corpus import Corpus, IdMap, paired_ids, rating_bounds
 from whyrec.errors import ConfigError, WhyrecError, require_fitted
 from whyrec.settings import typed_value
 
@@ -174,7 +174,7 @@ class RatingModel:
     def load_state(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
         self.user_map = IdMap(meta["user_ids"])
         self.item_map = IdMap(meta["item_ids"])
-        self.rating_scale = tuple(meta["rating_scale"])
+        self.rating_scale = rating_bounds(meta["rating_scale"], f"{self.name}: saved rating_scale")
         self.history = list(meta.get("history", []))
         self.global_mean = float(arrays["global_mean"][0])
         self.user_bias, self.item_bias = arrays["user_bias"], arrays["item_bias"]

@@ -15,7 +15,7 @@ import torch
 
 from whyrec import __version__
 from whyrec.bundle import FORMAT, VERSION, read_torch_arrays, write_torch_bundle
-from whyrec.data.corpus import IdMap
+from whyrec.data.corpus import IdMap, rating_bounds
 from whyrec.data.text import Vocabulary
 from whyrec.errors import BundleError, one_line
 
@@ -70,8 +70,9 @@ def load_peter(folder: str | Path, header: dict):
         if header.get("rating_input"):
             model.rating_input = RatingInput(cfg.emsize).to(cfg.device)
             load_module_state("rating_input", model.rating_input, tensors)
-        model.rating_range = tuple(header["rating_range"])
-        model.rating_scale = tuple(header["rating_scale"]) if header.get("rating_scale") else None
+        model.rating_range = rating_bounds(header["rating_range"], "PETER: saved rating_range", allow_equal=True)
+        scale = header.get("rating_scale")
+        model.rating_scale = rating_bounds(scale, "PETER: saved rating_scale") if scale is not None else None
         model.global_mean = header["global_mean"]
         model.feature_words = header["feature_words"]
         model.item_feature = header["item_feature"]
