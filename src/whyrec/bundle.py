@@ -107,6 +107,27 @@ def read_bundle_header(folder: str | Path) -> dict:
 _BROKEN = (KeyError, TypeError, ValueError, IndexError, RuntimeError, AttributeError)
 
 
+_JSON_KINDS = {dict: "an object", list: "a list", str: "a string"}
+_JSON_PLURALS = {dict: "objects", str: "strings"}
+
+
+def header_field(folder: Path, header: dict, key: str, default, of: type | None = None, required: bool = False):
+    """``header[key]`` (``default`` when absent, unless ``required``) checked to be of ``default``'s
+    JSON kind, and with every element (of a list) or value (of an object) of type ``of``: a
+    bundle.json edited by hand is refused here, naming the field, instead of failing in a later
+    request."""
+    if required and key not in header:
+        raise BundleError(f"{folder}: bundle lacks '{key}'")
+    value = header.get(key, default)
+    kind = type(default)
+    elements = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    if not isinstance(value, kind) or (of is not None and not all(isinstance(v, of) for v in elements)):
+        what = _JSON_KINDS[kind] + (f" of {_JSON_PLURALS[of]}" if of is not None else "")
+        raise BundleError(f"{folder}: bundle.json '{key}' must be {what}, not {type(value).__name__} "
+                          f"{one_line(repr(value))[:60]}")
+    return value
+
+
 def load_bundle(folder: str | Path, device: str = "cpu"):
     """Rebuild the model saved in ``folder`` by :func:`save_bundle`; a neural system (MT, PETER)
     is rebuilt on the CPU and moved to ``device`` (see :mod:`whyrec.devices`), so a bundle trained

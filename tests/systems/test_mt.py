@@ -269,8 +269,13 @@ def _truncate_array(name):
     (lambda h: h["config"].__setitem__("factors", "many"), None, "factors must be a whole number"),
     (lambda h: h.__setitem__("config", 5), None, "broken bundle"),
     (None, lambda t: t.pop("docs.lengths"), "lacks 'docs.lengths'"),
+    # fields serving reads later: refused on loading, not as a traceback in the first request
+    (lambda h: h.__setitem__("item_titles", []), None, "'item_titles' must be an object of strings"),
+    (lambda h: h.__setitem__("feature_words", 5), None, "'feature_words' must be a list of strings"),
+    (lambda h: h.__setitem__("history", {}), None, "'history' must be a list of objects"),
+    (lambda h: h.__setitem__("name", 5), None, "'name' must be a string"),
 ], ids=["fewer-users", "item-documents", "record-ids", "vocabulary", "weight-shape", "setting-type", "config-type",
-        "missing-array"])
+        "missing-array", "titles-type", "features-type", "history-type", "name-type"])
 def test_a_damaged_bundle_is_refused_in_one_line(trained, tmp_path, header_edit, array_edit, message):
     from whyrec.bundle import load_bundle
     from whyrec.errors import BundleError

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import numpy as np
 import pytest
@@ -216,8 +217,6 @@ def test_bundle_round_trip_gives_same_predictions_and_explanations(trained, plan
 
 
 def test_a_bundle_from_before_the_scale_was_kept_loads_without_one(trained, tmp_path):
-    import json
-
     from whyrec.bundle import load_bundle
     from whyrec.explanations import check_rating_scale
 
@@ -300,6 +299,18 @@ def test_a_damaged_bundle_is_refused_in_one_line(trained, tmp_path):
     with pytest.raises(BundleError, match="size mismatch for users.weight") as caught:
         load_bundle(tmp_path / "peter")
     assert "\n" not in str(caught.value)
+    trained.save(tmp_path / "edited")
+    header_file = tmp_path / "edited" / "bundle.json"
+    header = json.loads(header_file.read_text())
+    for key, value, message in (("item_feature", {"i": 3}, "'item_feature' must be an object of strings"),
+                                ("global_mean", "x", "'global_mean' must be a finite number"),
+                                ("name", None, "bundle lacks 'name'")):
+        edited = {k: v for k, v in header.items() if k != key or value is not None}
+        if value is not None:
+            edited[key] = value
+        header_file.write_text(json.dumps(edited))
+        with pytest.raises(BundleError, match=message):
+            load_bundle(tmp_path / "edited")
 
 
 @pytest.mark.parametrize("setting, value, message", [

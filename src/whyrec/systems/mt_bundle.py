@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from whyrec import __version__
-from whyrec.bundle import FORMAT, VERSION, read_torch_arrays, write_torch_bundle
+from whyrec.bundle import FORMAT, VERSION, header_field, read_torch_arrays, write_torch_bundle
 from whyrec.data.corpus import IdMap
 from whyrec.data.text import Vocabulary
 from whyrec.errors import BundleError
@@ -94,18 +94,18 @@ def load_mt(folder: str | Path, header: dict):
         model._build_modules()
         model.config.word_vectors = header["config"]["word_vectors"]
         load_module_state("generator", model.generator, tensors)
-        for variant in header.get("rating_inputs", []):  # decoders aligned with a rating input
+        for variant in header_field(folder, header, "rating_inputs", [], str):  # decoders aligned with a rating input
             model.rating_inputs[variant] = RatingInput(model.generator[f"decoder_{variant}"].context_dim)
         load_module_state("rating_input", model.rating_inputs, tensors)
         model.generator.eval()
         model.als = ContextAwareALS(factors=config.factors, lambda_u=config.lambda_u, lambda_v=config.lambda_v,
                                     lambda_bias=config.lambda_bias, iterations=config.als_sweeps, seed=config.seed)
         model.als.load_state({k[4:]: v.numpy() for k, v in tensors.items() if k.startswith("als.")}, header["als_meta"])
-        model.word_vector_info = header.get("word_vectors", {})
-        model.history = header.get("history", [])
-        model.item_titles = header.get("item_titles", {})
-        model.feature_words = header.get("feature_words", [])
-        model.name = header.get("name", "mt")
+        model.word_vector_info = header_field(folder, header, "word_vectors", {})
+        model.history = header_field(folder, header, "history", [], dict)
+        model.item_titles = header_field(folder, header, "item_titles", {}, str)
+        model.feature_words = header_field(folder, header, "feature_words", [], str)
+        model.name = header_field(folder, header, "name", "mt")
     except KeyError as exc:
         raise BundleError(f"{folder}: bundle lacks {exc}") from None
     return model

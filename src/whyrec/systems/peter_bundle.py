@@ -8,13 +8,14 @@ no ground-truth feature (any recommendation of an unseen item).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from whyrec import __version__
-from whyrec.bundle import FORMAT, VERSION, read_torch_arrays, write_torch_bundle
+from whyrec.bundle import FORMAT, VERSION, header_field, read_torch_arrays, write_torch_bundle
 from whyrec.data.corpus import IdMap, rating_bounds
 from whyrec.data.text import Vocabulary
 from whyrec.errors import BundleError, one_line
@@ -74,11 +75,14 @@ def load_peter(folder: str | Path, header: dict):
         scale = header.get("rating_scale")
         model.rating_scale = rating_bounds(scale, "PETER: saved rating_scale") if scale is not None else None
         model.global_mean = header["global_mean"]
-        model.feature_words = header["feature_words"]
-        model.item_feature = header["item_feature"]
-        model.item_titles = header["item_titles"]
-        model.history = header["history"]
-        model.name = header["name"]
+        if isinstance(model.global_mean, bool) or not isinstance(model.global_mean, (int, float)) \
+                or not math.isfinite(model.global_mean):
+            raise BundleError(f"{folder}: bundle.json 'global_mean' must be a finite number")
+        model.feature_words = header_field(folder, header, "feature_words", [], str, required=True)
+        model.item_feature = header_field(folder, header, "item_feature", {}, str, required=True)
+        model.item_titles = header_field(folder, header, "item_titles", {}, str, required=True)
+        model.history = header_field(folder, header, "history", [], dict, required=True)
+        model.name = header_field(folder, header, "name", "", required=True)
         users, items = tensors["records.user"].tolist(), tensors["records.item"].tolist()
         model.train_ratings = {(model.user_map.ids[u], model.item_map.ids[i]): float(r)
                                for u, i, r in zip(users, items, tensors["records.rating"].tolist())}
