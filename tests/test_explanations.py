@@ -271,7 +271,7 @@ def test_recommend_lists_a_users_unrated_items_with_their_explanations(mt, split
     items = [row["item"] for row in known["items"]]
     assert len(items) == 4 and not set(items) & rated and not known["cold_start"]
     unrated = [i for i in mt.item_map.ids if i not in rated]
-    best = np.argsort(-mt.score([user] * len(unrated), unrated), kind="stable")[:4]
+    best = np.argsort(-mt.predict_unclipped([user] * len(unrated), unrated), kind="stable")[:4]
     assert items == [unrated[n] for n in best]  # the highest scores among the unrated items
     for row in known["items"]:
         assert row["predicted_rating"] == pytest.approx(float(mt.predict([user], [row["item"]])[0]))

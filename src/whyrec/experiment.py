@@ -228,10 +228,10 @@ def top_k_lists(model, split: Split, k: int, relevant_at: float | None = None,
     """(users, ranked, relevant) for the ranking metrics: for every test user with a test item rated at
     least ``relevant_at``, the k items with the highest predicted rating among those the model
     knows and the user did not rate in train, and the set of those test items. Items are ranked
-    by the model's ``score`` (its rating before clipping, so that items predicted past the top of
-    the scale do not tie; ``predict`` for a model without one), ties in item order. Users without
-    such an item are left out; none at all is a :class:`DataError`. About ``pairs_per_call``
-    (user, item) pairs are scored at a time.
+    by the model's ``predict_unclipped`` (its rating before clipping, so that items predicted past
+    the top of the scale do not tie; ``predict`` for a model without one), ties in item order.
+    Users without such an item are left out; none at all is a :class:`DataError`. About
+    ``pairs_per_call`` (user, item) pairs are scored at a time.
     ``relevant_at`` defaults to :func:`relevance_threshold` of the test part's scale (4 on 1–5)."""
     _check_top_k(k)
     test, train = split.test, split.train
@@ -248,7 +248,7 @@ def top_k_lists(model, split: Split, k: int, relevant_at: float | None = None,
         seen.setdefault(user, set()).add(item)
     items = list(model.item_map.ids)
     column = {item: n for n, item in enumerate(items)}
-    score = getattr(model, "score", model.predict)
+    score = getattr(model, "predict_unclipped", model.predict)
     users, ranked = list(relevant), []
     per_call = max(1, pairs_per_call // max(len(items), 1))  # users scored per predict call
     for start in range(0, len(users), per_call):

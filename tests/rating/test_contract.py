@@ -119,11 +119,11 @@ def test_a_gpu_the_machine_lacks_is_refused_when_fitting(planted_split):
 def test_predict_is_the_score_clipped_to_the_scale(name, planted_split):
     model = make_model(name)
     with pytest.raises(NotFittedError):
-        model.score(["u"], ["i"])
+        model.predict_unclipped(["u"], ["i"])
     model.fit(planted_split.train, planted_split.valid)
     users = list(planted_split.test.users) + ["nobody"]
     items = list(planted_split.test.items) + ["nothing"]
-    np.testing.assert_array_equal(model.predict(users, items), np.clip(model.score(users, items), 1.0, 5.0))
+    np.testing.assert_array_equal(model.predict(users, items), np.clip(model.predict_unclipped(users, items), 1.0, 5.0))
 
 
 def test_scores_past_the_scale_keep_their_order_where_predictions_tie(planted_split):
@@ -133,5 +133,5 @@ def test_scores_past_the_scale_keep_their_order_where_predictions_tie(planted_sp
     model.item_bias[:2] = 10.0, 11.0  # both far past 5
     user = model.user_map.ids[0]
     assert list(model.predict([user, user], [first, second])) == [5.0, 5.0]
-    low, high = model.score([user, user], [first, second])
+    low, high = model.predict_unclipped([user, user], [first, second])
     assert high - low == pytest.approx(1.0) and low > 5

@@ -80,7 +80,7 @@ def test_recommendations_rank_by_score_and_show_clipped_ratings(served_bundles, 
     assert list(ratings) == [5.0, 5.0, 5.0]  # shown as predict() gives them
     peter = ServedSystem.from_folder(peter_bundle)
     items, ratings, _ = peter.recommend(peter.user_ids[0], 5)
-    scores = peter.rating.score([peter.user_ids[0]] * 5, items)
+    scores = peter.rating.predict_unclipped([peter.user_ids[0]] * 5, items)
     assert list(scores) == sorted(scores, reverse=True)
     assert list(ratings) == pytest.approx(list(peter.rating.predict([peter.user_ids[0]] * 5, items)), abs=1e-5)
 

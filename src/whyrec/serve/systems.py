@@ -164,7 +164,7 @@ class ServedSystem:
                 self.history_items = [np.zeros(0, dtype=np.int64) for _ in model.user_map.ids]
                 self.history_ratings = [np.zeros(0) for _ in model.user_map.ids]
                 # what the model scores for a user it has never seen (the empty id is no user's)
-                self.popularity = np.asarray(model.score([""] * len(model.item_map), model.item_map.ids))
+                self.popularity = np.asarray(model.predict_unclipped([""] * len(model.item_map), model.item_map.ids))
         # the predicted rating split over the user's past ratings (whyrec.rating.attribution)
         self.splits_ratings = self.is_mt or (self.has_history and isinstance(model, ContextAwareALS))
         # cleaned again: bundles written before the reader dropped cut-off tags carry them
@@ -243,7 +243,7 @@ class ServedSystem:
             u = self.rating.user_map.index(user)
             cached = self.score_cache.get(user)
             if cached is None:
-                cached = np.asarray(self.rating.score([user] * len(self.item_ids), self.item_ids), dtype=np.float32)
+                cached = np.asarray(self.rating.predict_unclipped([user] * len(self.item_ids), self.item_ids), dtype=np.float32)
                 self.score_cache.put(user, cached)
             scores = cached.astype(np.float64)  # a copy: the cached array is never written to
             scores[self.history_items[u]] = -np.inf

@@ -513,10 +513,10 @@ class MultiTask:
         self.require_fitted("predicting")
         return self.als.predict(users, items)
 
-    def score(self, users: Sequence[str], items: Sequence[str]) -> np.ndarray:
+    def predict_unclipped(self, users: Sequence[str], items: Sequence[str]) -> np.ndarray:
         """:meth:`predict` before clipping: what ranks items (clipped ones would tie)."""
         self.require_fitted("predicting")
-        return self.als.score(users, items)
+        return self.als.predict_unclipped(users, items)
 
     def decoder(self, variant: str) -> ContextGRUDecoder:
         """The trained GRU decoder of MT-U (``"user"``), MT-I (``"item"``) or MT-P (``"pair"``)."""

@@ -233,10 +233,10 @@ class Peter:
 
     def predict(self, users: Sequence[str], items: Sequence[str]) -> np.ndarray:
         """Ratings from the user position, clipped to the train range; the train mean for unknown ids."""
-        return np.clip(self.score(users, items), *self.rating_range)
+        return np.clip(self.predict_unclipped(users, items), *self.rating_range)
 
     @torch.no_grad()
-    def score(self, users: Sequence[str], items: Sequence[str], pairs_per_pass: int = SCORE_PAIRS_PER_PASS) -> np.ndarray:
+    def predict_unclipped(self, users: Sequence[str], items: Sequence[str], pairs_per_pass: int = SCORE_PAIRS_PER_PASS) -> np.ndarray:
         """:meth:`predict` before clipping: what ranks items (clipped ones would tie). The pairs go
         through the transformer ``pairs_per_pass`` at a time: in one pass, the 2 million pairs of a
         ranking evaluation took 20 GB (and longer than in passes)."""
