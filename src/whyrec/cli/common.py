@@ -21,6 +21,15 @@ ReaderFormat = Annotated[Optional[str], typer.Option(
 ColumnMap = Annotated[Optional[list[str]], typer.Option(
     "--column", help="Column of a CSV/TSV/Parquet field, FIELD=NAME (user, item, rating, text, time, summary; "
     "repeatable), when the header does not use a usual name.")]
+# a rating bundle's history (--data) is read on a split: the split folder and the random split's seed
+HistorySplit = Annotated[Optional[Path], typer.Option(
+    "--split", help="With --data: split folder (default: <data>/1 when present).")]
+HistorySeed = Annotated[int, typer.Option(
+    "--seed", min=0, help="With --data: seed of the random split when no split folder is used.")]
+# which of a system's explainers speaks, and how it decodes
+ExplainerChoice = Annotated[Optional[str], typer.Option(
+    "--explainer", help="MT: user, item, pair or all (default: pair; item for a user the model has never seen).")]
+DecodingMethod = Annotated[str, typer.Option("--method", help="Decoding: greedy, sample, or beam (MT).")]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Explainable recommendation: rating models, "
                   "explanations that agree with them, and the tools to compare them.")

@@ -7,8 +7,8 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (ColumnMap, MaxRating, MinRating, ReaderFormat, app, check_out, console, parse_pairs,
-                               split_of, status)
+from whyrec.cli.common import (ColumnMap, DecodingMethod, ExplainerChoice, HistorySeed, HistorySplit, MaxRating,
+                               MinRating, ReaderFormat, app, check_out, console, parse_pairs, split_of, status)
 from whyrec.strict_json import strict_dumps
 from whyrec.wording import counted, shortened
 
@@ -112,16 +112,14 @@ def explain(
     user: Optional[list[str]] = typer.Option(None, "--user", help="User id (repeatable, paired with --item)."),
     item: Optional[list[str]] = typer.Option(None, "--item", help="Item id (repeatable, paired with --user)."),
     pairs: Optional[Path] = typer.Option(None, "--pairs", help="CSV/TSV file with 'user' and 'item' columns."),
-    explainer: Optional[str] = typer.Option(None, "--explainer", help="MT: user, item, pair or all (default: pair; "
-                                            "item for a user the model has never seen)."),
-    method: str = typer.Option("greedy", help="Decoding: greedy, sample, or beam (MT)."),
+    explainer: ExplainerChoice = None,
+    method: DecodingMethod = "greedy",
     why: bool = typer.Option(False, "--why", help="MT or an ALS rating model: also split the predicted rating into "
                              "the item's baseline and the contributions of the user's past ratings."),
     data: Optional[Path] = typer.Option(None, "--data", help="ALS rating models with --why: the data the model was "
                                         "trained on, where the users' past ratings are read (its train part)."),
-    split: Optional[Path] = typer.Option(None, "--split", help="With --data: split folder (default: <data>/1 when "
-                                         "present)."),
-    seed: int = typer.Option(0, min=0, help="With --data: seed of the random split when no split folder is used."),
+    split: HistorySplit = None,
+    seed: HistorySeed = 0,
     format: ReaderFormat = None,
     column: ColumnMap = None,
     as_json: bool = typer.Option(False, "--json", help="One JSON object per pair instead of text."),
@@ -167,17 +165,15 @@ def recommend(
     bundle: Path = typer.Argument(..., help="Any bundle written by `whyrec train` or `align`."),
     user: list[str] = typer.Option(..., "--user", help="User id (repeatable)."),
     top_k: int = typer.Option(10, "--top-k", "-k", min=1, help="Items per user."),
-    explainer: Optional[str] = typer.Option(None, "--explainer", help="MT: user, item, pair or all (default: pair; "
-                                            "item for a user the model has never seen)."),
-    method: str = typer.Option("greedy", help="Decoding: greedy, sample, or beam (MT)."),
+    explainer: ExplainerChoice = None,
+    method: DecodingMethod = "greedy",
     why: bool = typer.Option(False, "--why", help="MT or an ALS rating model (with --data): also split each "
                              "predicted rating over the user's past ratings."),
     data: Optional[Path] = typer.Option(None, "--data", help="Rating models: the data the model was trained on "
                                         "(its train part is each user's past: rated items are left out, a new "
                                         "user gets the most rated ones)."),
-    split: Optional[Path] = typer.Option(None, "--split", help="With --data: split folder (default: <data>/1 when "
-                                         "present)."),
-    seed: int = typer.Option(0, min=0, help="With --data: seed of the random split when no split folder is used."),
+    split: HistorySplit = None,
+    seed: HistorySeed = 0,
     format: ReaderFormat = None,
     column: ColumnMap = None,
     as_json: bool = typer.Option(False, "--json", help="One JSON object per user instead of text."),

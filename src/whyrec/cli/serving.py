@@ -7,8 +7,9 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (ColumnMap, MaxRating, MinRating, ReaderFormat, app, check_out, console,
-                               default_split_dir, load_reviews, make_split, print_table, split_of, status)
+from whyrec.cli.common import (ColumnMap, HistorySeed, HistorySplit, MaxRating, MinRating, ReaderFormat, app,
+                               check_out, console, default_split_dir, load_reviews, make_split, print_table, split_of,
+                               status)
 from whyrec.systems.mt_progress import mt_epoch_text
 
 
@@ -25,9 +26,8 @@ def serve(
     data: Optional[Path] = typer.Option(None, "--data", help="For rating-model bundles, which keep no training data: "
                                         "the data they were trained on (its train part), so that users' past items "
                                         "are not recommended again and ALS ratings are split over them."),
-    split: Optional[Path] = typer.Option(None, "--split", help="With --data: split folder (default: <data>/1 when "
-                                         "present)."),
-    seed: int = typer.Option(0, min=0, help="With --data: seed of the random split when no split folder is used."),
+    split: HistorySplit = None,
+    seed: HistorySeed = 0,
     format: ReaderFormat = None,
     column: ColumnMap = None,
     min_rating: MinRating = 1.0,
