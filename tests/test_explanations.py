@@ -114,6 +114,7 @@ def test_test_explanations_are_scored_per_explainer(mt, split):
     expected = explanation_quality(references, [t.split() for t in texts],
                                    [at.get(p, "") for p in part.positions.tolist()], set(features["feature"]))
     assert {k: scores["user"][k] for k in expected} == pytest.approx(expected, nan_ok=True)
+    assert scores["user"]["empty"] == pytest.approx(100 * sum(not t.strip() for t in texts) / len(texts))
     # perplexity: exp of the explainer's own mean teacher-forced NLL of the reference sentences
     nll = mt._mean_nll("user", references, mt.user_map.lookup(part.users), mt.item_map.lookup(part.items))
     assert scores["user"]["ppl"] == pytest.approx(np.exp(nll))
@@ -304,3 +305,16 @@ def test_recommend_with_a_rating_bundle_says_it_writes_no_explanations(split, tm
     rated = {i for u, i in zip(split.train.users, split.train.items) if u == user}
     assert all(row["rating_split"] for row in answer["items"]) and not {r["item"] for r in answer["items"]} & rated
     assert answer["history"]
+
+
+def test_empty_explanations_are_counted_apart(mt, split, monkeypatch):
+    """A decoder that ends every explanation at once: the judge can only read its prior, so the
+    share of empty explanations is reported beside the sentiment accuracy."""
+    import whyrec.align.pipeline as pipeline
+    from whyrec.data.features import FeatureExtractor
+    from whyrec.explanations import score_explanations
+
+    features = FeatureExtractor(min_df=2).extract(split.train)
+    monkeypatch.setattr(pipeline, "explain_records", lambda model, known, feats, variant: [""] * len(known))
+    _, scores = score_explanations(mt, split.test, features, split.train)
+    assert all(s["empty"] == 100.0 for s in scores.values())

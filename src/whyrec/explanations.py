@@ -230,7 +230,8 @@ def score_explanations(model, test, features, train=None, judge=None,
     benchmark):
 
     * the greedy explanations' :func:`whyrec.metrics.text.explanation_quality` (BLEU, ROUGE, USR,
-      FMR, FCR, DIV);
+      FMR, FCR, DIV), and ``empty``: the percentage of them with no words (an undertrained
+      decoder's; the sentiment judge reads those by its prior alone);
     * ``ppl``: the perplexity of the reference sentences under the explainer, teacher-forced
       (:func:`whyrec.metrics.text.perplexity`; ``<eos>`` counted, as PETER does);
     * with ``train`` (a Corpus), ``acc5`` / ``acc3``: how often a sentiment judge trained on the
@@ -265,6 +266,7 @@ def score_explanations(model, test, features, train=None, judge=None,
         variant = name if name in ("user", "item", "pair") else "pair"
         texts = explain_records(model, known, features, variant)
         scores[name] = explanation_quality(references, [t.split() for t in texts], true_features, feature_set)
+        scores[name]["empty"] = 100.0 * sum(not t.strip() for t in texts) / len(texts)
         scores[name]["ppl"] = perplexity(_reference_log_probs(model, variant, known, references, true_features))
         if judge is not None:
             accuracy = sentiment_accuracy(judge.predict(texts), predicted)

@@ -260,3 +260,11 @@ def test_train_names_every_model_it_takes_when_the_name_is_unknown(tmp_path):
     assert_one_line_error(out, "unknown model 'MT'")
     assert "mt, peter, peter+" in out.stderr and "context-als" in out.stderr and "Did you mean 'mt'?" in out.stderr
     assert not (tmp_path / "b").exists()
+
+
+def test_an_undefined_mi_is_said_with_its_reason():
+    from whyrec.cli.training import _mi_value
+
+    assert _mi_value(float("nan"), "every predicted rating in one class") == \
+        "undefined (every predicted rating in one class)"
+    assert _mi_value(0.12345, "unused") == "0.123"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Optional
 
@@ -266,7 +267,17 @@ def evaluate(
                   f"{sc['rouge2']:.2f}/{sc['rougeL']:.2f}  USR {sc['usr']:.3f}  FMR {sc['fmr']:.3f}  "
                   f"FCR {sc['fcr']:.3f}  DIV {sc['div']:.3f}  perplexity {sc['ppl']:.2f}  sentiment "
                   f"accuracy {sc['acc5']:.1f}% / {sc['acc3']:.1f}% (5 / 3 classes)"
-                  + (f"  I(R;E)/H(R) {sc['mi_rating']:.3f}  I(F;E) {sc['mi_feature']:.3f}" if "mi_rating" in sc else ""),
+                  + (f"  I(R;E)/H(R) {_mi_value(sc['mi_rating'], 'every predicted rating in one class')}  "
+                     f"I(F;E) {_mi_value(sc['mi_feature'], 'under two records with a feature word')}"
+                     if "mi_rating" in sc else ""),
                   highlight=False)
+        if sc.get("empty"):
+            con.print(f"    {sc['empty']:.1f}% of these explanations have no words (the sentiment judge reads "
+                      "those by its prior alone)", highlight=False)
+
+
+def _mi_value(value: float, why_undefined: str) -> str:
+    """An MI estimate for the evaluate line; NaN (undefined) said with its reason."""
+    return f"undefined ({why_undefined})" if math.isnan(value) else f"{value:.3f}"
 
 
