@@ -235,6 +235,8 @@ def _recommendations(served, user: str, k: int, explainer: str | None, method: s
 
 
 def _print_recommendations(con, answer: dict) -> None:
+    """One user's answer as text: a heading that says which items these are, then one numbered
+    line per item with its explanations and, with --why, its rating split."""
     from whyrec.explanations import EXPLAINER_LABELS, shown
 
     rows = answer["items"]
