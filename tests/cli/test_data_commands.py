@@ -39,6 +39,10 @@ def test_data_split_writes_folders_the_commands_then_use(tmp_path, planted):
     assert folds.returncode == 0, folds.stderr
     tests = [set((tmp_path / "folds" / str(k) / "test.index").read_text().split()) for k in (1, 2, 3)]
     assert not (tests[0] & tests[1]) and not (tests[1] & tests[2])
+    # --count and --kfold together: the count was silently ignored
+    assert_one_line_error(run_cli("data", "split", str(data), "--count", "2", "--kfold", "3", "--out",
+                                  str(tmp_path / "both")), "give --count (random splits) or --kfold (folds), not both")
+    assert not (tmp_path / "both").exists()
 
 
 def test_stats_of_a_file_with_no_review_left(tmp_path):

@@ -94,7 +94,8 @@ def data_split(
     path: Path = typer.Argument(..., help="Review file or folder."),
     out: Optional[Path] = typer.Option(None, "--out", help="Folder for the split folders 1..K (default: the "
                                        "data's folder, where the commands look for them)."),
-    count: int = typer.Option(5, "--count", help="Independent random 80/10/10 splits (seeds seed … seed+K−1)."),
+    count: Optional[int] = typer.Option(None, "--count", help="Independent random 80/10/10 splits (seeds seed … "
+                                        "seed+K−1; default 5)."),
     kfold: int = typer.Option(0, "--kfold", help="Instead: K folds whose test parts partition the data (10% "
                               "of each fold's training records validate)."),
     seed: int = typer.Option(0, min=0, help="Seed of the first split."),
@@ -110,6 +111,9 @@ def data_split(
     from whyrec.data import kfold_splits, ratio_split, write_index_split
     from whyrec.errors import ConfigError
 
+    if count is not None and kfold:
+        raise ConfigError("give --count (random splits) or --kfold (folds), not both")
+    count = 5 if count is None else count
     if count < 1 or kfold == 1 or kfold < 0:
         raise ConfigError("--count must be at least 1 and --kfold at least 2 (or 0)")
     folder = out or (path if path.is_dir() else path.parent)
