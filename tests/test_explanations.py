@@ -33,6 +33,7 @@ def test_mt_gives_the_pair_explanation_and_the_item_side_to_a_new_user(mt, split
     rows = explain_pairs(mt, [user, "someone-new"], [item, item])
     assert list(rows[0]["explanations"]) == ["pair"] and list(rows[1]["explanations"]) == ["item"]
     assert rows[1]["cold_start"] and not rows[0]["cold_start"]
+    assert rows[0]["title"] == f"Planted item {item[1:]}"  # the item's title, as recommend shows it
     assert rows[0]["predicted_rating"] == pytest.approx(float(mt.predict([user], [item])[0]))
     assert rows[0]["explanations"]["pair"] == mt.explain([user], [item], no_repeat=True)[0]
     every = explain_pairs(mt, [user], [item], explainer="all", method="beam")[0]["explanations"]
@@ -77,7 +78,8 @@ def test_the_command_reads_pairs_from_options_or_a_file(mt, split, tmp_path):
     pairs.write_text(f"user,item\n{user},{item}\nnew-user,{item}\n")
     proc = run_cli("explain", str(tmp_path / "mt"), "--pairs", str(pairs), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert f"{user} → {item}" in proc.stdout and "new-user (new user)" in proc.stdout and "  MT-I: " in proc.stdout
+    assert f"{user} → {item} Planted item {item[1:]}:" in proc.stdout and "new-user (new user)" in proc.stdout
+    assert "  MT-I: " in proc.stdout
     pairs.write_text(f"user,item\n{user},{item}\n,{item}\n")
     proc = run_cli("explain", str(tmp_path / "mt"), "--pairs", str(pairs), cwd=tmp_path)
     assert proc.returncode == 2 and proc.stderr.startswith("error:") and ":3: field 'user': missing user id" in proc.stderr
@@ -149,6 +151,7 @@ def test_why_splits_an_als_rating_models_ratings_over_the_given_history(split, n
     user, item = split.train.users[0], split.train.items[-1]
     row, = explain_pairs(model, [user], [item], why=True, history=split.train)
     parts = row["rating_split"]
+    assert row["title"] == split.train.item_title(item)  # a rating model's titles come from the history
     assert row["explanations"] == {} and row["predicted_rating"] == pytest.approx(model.predict([user], [item])[0])
     assert parts["baseline"] + sum(b["contribution"] for b in parts["because"]) + parts["other_ratings"] + \
         parts["rest"] == pytest.approx(parts["score"])

@@ -55,8 +55,8 @@ def check_rating_scale(model, scale: tuple[float, float]) -> None:
 
 def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: str | None = None,
                   method: str = "greedy", why: bool = False, history=None) -> list[dict]:
-    """One row per pair: ``user``, ``item``, ``predicted_rating``, ``cold_start`` (the user is
-    unknown to the model) and ``explanations`` (explainer → text).
+    """One row per pair: ``user``, ``item``, ``title`` (the item's, or None), ``predicted_rating``,
+    ``cold_start`` (the user is unknown to the model) and ``explanations`` (explainer → text).
 
     ``explainer`` is one of :func:`explainers_of`, ``"all"``, or None (MT-P; MT-I for an unseen
     user; PETER's own). ``method`` is greedy, sample or beam (beam: MT only). With ``why`` (MT),
@@ -84,8 +84,8 @@ def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: 
         first = users[cold.index(True)]
         raise UnknownIdError(f"unknown user '{first}': PETER has no embedding for a user it has never seen")
     ratings = model.predict(users, items)
-    rows = [{"user": u, "item": i, "predicted_rating": float(r), "cold_start": c, "explanations": {}}
-            for u, i, r, c in zip(users, items, ratings, cold)]
+    rows = [{"user": u, "item": i, "title": _title(model.item_titles.get(i)), "predicted_rating": float(r),
+             "cold_start": c, "explanations": {}} for u, i, r, c in zip(users, items, ratings, cold)]
     for name in names:
         wanted = [n for n, c in enumerate(cold) if _chosen(name, explainer, names, c)]
         if not wanted:
@@ -111,8 +111,9 @@ def _rated_pairs(model, users: list[str], items: list[str], why: bool, history) 
     check_rating_scale(model, history.rating_scale)
     _check_items(model, items)
     ratings = model.predict(users, items)
-    rows = [{"user": user, "item": item, "predicted_rating": float(rating), "cold_start": user not in model.user_map,
-             "explanations": {}, "rating_split": None} for user, item, rating in zip(users, items, ratings)]
+    rows = [{"user": user, "item": item, "title": _title(history.item_title(item)), "predicted_rating": float(rating),
+             "cold_start": user not in model.user_map, "explanations": {}, "rating_split": None}
+            for user, item, rating in zip(users, items, ratings)]
     by_user: dict[str, list[int]] = {}
     for n, row in enumerate(rows):
         if not row["cold_start"]:
@@ -121,6 +122,14 @@ def _rated_pairs(model, users: list[str], items: list[str], why: bool, history) 
         for n, split in zip(wanted, splits_of_als(model, history, user, [items[n] for n in wanted])):
             rows[n]["rating_split"] = split
     return rows
+
+
+def _title(raw: str | None) -> str | None:
+    """An item's title as shown (None when it has none): cleaned again, since bundles written
+    before the reader dropped cut-off HTML tags carry them."""
+    from whyrec.data.readers import clean_html
+
+    return clean_html(raw) or None if raw else None
 
 
 def _check_items(model, items: list[str]) -> None:

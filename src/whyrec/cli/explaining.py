@@ -152,7 +152,8 @@ def explain(
             print(strict_dumps(row))
             continue
         cold = " (new user)" if row["cold_start"] else ""
-        con.print(f"{row['user']}{cold} → {row['item']}: {row['predicted_rating']:.2f}★", highlight=False)
+        title = f" {shortened(row['title'], 60)}" if row.get("title") else ""
+        con.print(f"{row['user']}{cold} → {row['item']}{title}: {row['predicted_rating']:.2f}★", highlight=False)
         for name, text in row["explanations"].items():
             con.print(f"  {EXPLAINER_LABELS[name]}: {shown(text)}", highlight=False)
         if row.get("rating_split"):
@@ -223,7 +224,7 @@ def _recommendations(served, user: str, k: int, explainer: str | None, method: s
     else:
         rows = [{"user": user, "item": item, "predicted_rating": float(score), "cold_start": cold,
                  "explanations": {}} for item, score in zip(items, scores.tolist())]
-    for row in rows:
+    for row in rows:  # the served titles: a rating bundle's come from --data
         row["title"] = served.titles.get(row["item"])
     answer = {"user": user, "bundle": served.name, "cold_start": cold, "k": k, "items": rows,
               "history": served.has_history}  # False: a rating bundle without --data, past items not known
