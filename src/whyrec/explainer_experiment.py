@@ -9,8 +9,9 @@ Each system is fitted on ``split.train`` (with ``split.valid`` for its model sel
 extracted features, then scored on ``split.test``: RMSE and MAE of its ratings over every test
 record (clipped to the rating scale), and for each of its explainers the metrics of
 :func:`whyrec.explanations.score_explanations` on the test records whose user and item it knows
-— BLEU-1/4, ROUGE-1/2/L, USR, FMR, FCR, DIV, perplexity, and sentiment accuracy against the
-system's own predicted rating, read by one judge trained once on the train reviews. The rows
+— BLEU-1/4, ROUGE-1/2/L, USR, FMR, FCR, DIV, perplexity, the share of empty explanations
+(``empty``, %), and sentiment accuracy against the system's own predicted rating, read by one
+judge trained once on the train reviews. The rows
 form a :class:`whyrec.experiment.ResultsTable` (markdown, CSV, JSON, RMSE plot); its p-values
 are paired t-tests of each row's squared rating errors against the first row's. MT's three
 explainers share one rating model, so their rating columns are equal.
@@ -28,7 +29,7 @@ from whyrec.errors import DataError
 from whyrec.experiment import ResultsTable, SystemResult
 from whyrec.metrics.rating import mae, paired_t_test, rmse
 
-EXPLANATION_METRICS = ["bleu1", "bleu4", "rouge1", "rouge2", "rougeL", "usr", "fmr", "fcr", "div", "ppl", "acc5",
+EXPLANATION_METRICS = ["bleu1", "bleu4", "rouge1", "rouge2", "rougeL", "usr", "fmr", "fcr", "div", "ppl", "empty", "acc5",
                        "acc3"]
 
 
