@@ -56,7 +56,9 @@ def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, plant
     scores = json.loads(run_cli("evaluate", str(bundle), "--data", str(path), "--json").stdout)
     peter_scores = scores["explanations"]["peter+"]
     assert set(peter_scores) == {"bleu1", "bleu4", "rouge1", "rouge2", "rougeL", "usr", "fmr", "fcr", "div", "ppl",
-                                 "acc5", "acc3"}
+                                 "empty", "acc5", "acc3"}
+    assert 0.0 <= peter_scores["empty"] <= 100.0
+    assert ("of these explanations have no words" in evaluate.stdout) == (peter_scores["empty"] > 0)
     assert 1.0 < peter_scores["ppl"] and 0.0 <= peter_scores["acc3"] <= 100.0 and "perplexity" in evaluate.stdout
     with_mi = run_cli("evaluate", str(bundle), "--data", str(path), "--mi", "--encoder", "words")
     assert with_mi.returncode == 0 and "I(R;E)/H(R) " in with_mi.stdout, with_mi.stderr
