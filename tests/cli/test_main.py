@@ -218,3 +218,18 @@ def test_an_out_that_would_overwrite_the_input_data_is_refused_before_any_work(t
     other.write_text("keep me")
     assert_one_line_error(run_cli("train", "pmf", "--data", str(data), "--out", str(other)),
                           "is a file; the output is a folder")
+
+
+def test_command_help_keeps_paragraphs_but_not_the_sources_line_breaks():
+    """typer kept a docstring's line breaks inside later paragraphs: --help broke lines mid-sentence."""
+    from whyrec.cli import app, data_app, experiment_app
+
+    infos = [info for a in (app, data_app, experiment_app) for info in a.registered_commands]
+    assert len(infos) >= 14
+    for info in infos:
+        for paragraph in info.help.split("\n\n"):
+            assert paragraph.strip() and "\n" not in paragraph, (info.callback.__name__, paragraph)
+    train = next(info for info in infos if info.callback.__name__ == "train")
+    assert len(train.help.split("\n\n")) == 2  # the summary line and one paragraph, as written
+    out = run_cli("train", "--help")  # 200 columns: the paragraph fits on one line
+    assert "--param sets any MTConfig field), or" in out.stdout

@@ -3,10 +3,11 @@
     whyrec data stats PATH            counts, validation report, rating histogram
     whyrec data features PATH         extract (feature, opinion, sentence, sentiment) quadruples
     whyrec data split PATH            write fixed splits (index files) beside the data
-    whyrec models                     registered rating models and their parameters
+    whyrec models                     what train fits, each setting with its default
     whyrec train MODEL --data PATH    fit a model and save it as a bundle
     whyrec evaluate BUNDLE --data P   score a saved model on a split's test part
     whyrec explain BUNDLE --user U --item I   predicted ratings and explanations of pairs
+    whyrec recommend BUNDLE --user U  a user's top-k unrated items, each explained
     whyrec align BUNDLE --data P --out B  MMI: explanations that agree with the predicted rating
     whyrec serve BUNDLE...            HTTP API + web page
     whyrec experiment mt --data PATH  the MT paper's comparison (rating, text, discriminator)
@@ -29,9 +30,25 @@ import sys
 from whyrec.cli import training  # isort: skip
 from whyrec.cli import explaining, serving  # isort: skip
 from whyrec.cli import data_commands, experiments  # isort: skip
-from whyrec.cli.common import app, err_console
+from whyrec.cli.common import app, data_app, err_console, experiment_app
 
 __all__ = ["app", "main", "data_commands", "experiments", "explaining", "serving", "training"]
+
+
+def _join_help_paragraphs(*apps) -> None:
+    """Give each command its docstring with the line breaks inside paragraphs joined: typer keeps
+    them in the paragraphs after the first, so ``--help`` broke lines where the source wraps
+    ("--param sets any MTConfig" / "field), or ..."). Paragraphs stay apart."""
+    import inspect
+
+    for typer_app in apps:
+        for info in typer_app.registered_commands:
+            if info.help is None and info.callback.__doc__:
+                paragraphs = inspect.cleandoc(info.callback.__doc__).split("\n\n")
+                info.help = "\n\n".join(" ".join(p.split()) for p in paragraphs)
+
+
+_join_help_paragraphs(app, data_app, experiment_app)
 
 INTERRUPTED = 130  # the shell's status for a command stopped by Ctrl-C (128 + SIGINT)
 
