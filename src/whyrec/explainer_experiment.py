@@ -11,10 +11,10 @@ record (clipped to the rating scale), and for each of its explainers the metrics
 :func:`whyrec.explanations.score_explanations` on the test records whose user and item it knows
 — BLEU-1/4, ROUGE-1/2/L, USR, FMR, FCR, DIV, perplexity, the share of empty explanations
 (``empty``, %), and sentiment accuracy against the system's own predicted rating, read by one
-judge trained once on the train reviews. The rows
-form a :class:`whyrec.experiment.ResultsTable` (markdown, CSV, JSON, RMSE plot); its p-values
-are paired t-tests of each row's squared rating errors against the first row's. MT's three
-explainers share one rating model, so their rating columns are equal.
+judge trained once on the train reviews. The rows form a
+:class:`whyrec.experiment.ResultsTable` (markdown, CSV, JSON, RMSE plot); its p-values are paired
+t-tests of each row's squared rating errors against the first row's. MT's three explainers share
+one rating model, so their rating columns are equal.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from whyrec.errors import DataError
 from whyrec.experiment import ResultsTable, SystemResult
 from whyrec.metrics.rating import mae, paired_t_test, rmse
 
-EXPLANATION_METRICS = ["bleu1", "bleu4", "rouge1", "rouge2", "rougeL", "usr", "fmr", "fcr", "div", "ppl", "empty", "acc5",
-                       "acc3"]
+EXPLANATION_METRICS = ["bleu1", "bleu4", "rouge1", "rouge2", "rougeL", "usr", "fmr", "fcr", "div", "ppl", "empty",
+                       "acc5", "acc3"]
 
 
 def compare_explainers(split: Split, systems: Mapping[str, object], features=None, encoder=None,

@@ -41,7 +41,8 @@ def explainers_of(model) -> list[str]:
 def check_rating_scale(model, scale: tuple[float, float]) -> None:
     """Refuse data read on another rating scale than ``model`` was trained on (``--min-rating`` /
     ``--max-rating``): its predictions would be scored, judged and mapped onto the rating classes
-    on the wrong scale. PETER keeps only its train ratings' range, which must lie on ``scale``."""
+    on the wrong scale. A PETER bundle written before PETER kept its scale has only its train
+    ratings' range, which must then lie on ``scale``."""
     low, high = float(scale[0]), float(scale[1])
     trained = model.als.rating_scale if is_mt(model) else getattr(model, "rating_scale", None)
     if trained is not None and (float(trained[0]), float(trained[1])) != (low, high):

@@ -30,6 +30,8 @@ HistorySeed = Annotated[int, typer.Option(
 ExplainerChoice = Annotated[Optional[str], typer.Option(
     "--explainer", help="MT: user, item, pair or all (default: pair; item for a user the model has never seen).")]
 DecodingMethod = Annotated[str, typer.Option("--method", help="Decoding: greedy, sample, or beam (MT).")]
+# the explanation systems train and experiment explain take by name (the rating models are in whyrec.rating)
+TEXT_SYSTEMS = ("mt", "peter", "peter+")
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Explainable recommendation: rating models, "
                   "explanations that agree with them, and the tools to compare them.")

@@ -7,8 +7,9 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (ColumnMap, MaxRating, MinRating, ReaderFormat, check_checkpoint, check_out, console,
-                               experiment_app, load_reviews, parse_pairs, print_table, split_of, status)
+from whyrec.cli.common import (TEXT_SYSTEMS, ColumnMap, MaxRating, MinRating, ReaderFormat, check_checkpoint,
+                               check_out, console, experiment_app, load_reviews, parse_pairs, print_table, split_of,
+                               status)
 
 
 @experiment_app.command("mt")
@@ -143,8 +144,8 @@ def experiment_explain(
 
     torch.set_num_threads(threads)
     device = resolve_device(device)
-    chosen = list(dict.fromkeys(system or ["mt", "peter", "peter+"]))
-    unknown = [s for s in chosen if s not in ("mt", "peter", "peter+")]
+    chosen = list(dict.fromkeys(system or TEXT_SYSTEMS))
+    unknown = [s for s in chosen if s not in TEXT_SYSTEMS]
     if unknown:
         raise ConfigError(f"unknown system(s) {unknown}: use mt, peter or peter+")
     mt_settings, peter_settings = parse_pairs(mt, "--mt"), parse_pairs(peter, "--peter")

@@ -247,7 +247,8 @@ def _print_recommendations(con, answer: dict) -> None:
         head = (f"{answer['user']}: the {counted(len(rows), 'item')} with the highest predicted rating (items "
                 "they rated are not left out: the bundle keeps no ratings; give --data)")
     elif rows:
-        head = f"{answer['user']}: the {counted(len(rows), 'item')} they have not rated with the highest predicted rating"
+        head = (f"{answer['user']}: the {counted(len(rows), 'item')} they have not rated with the highest "
+                "predicted rating")
     else:
         head = f"{answer['user']}: no item left that they have not rated"
     con.print(head, highlight=False)

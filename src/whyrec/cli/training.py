@@ -8,13 +8,10 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (ColumnMap, MaxRating, MinRating, ReaderFormat, app, check_checkpoint, check_out,
-                               console, parse_pairs, split_of, status)
+from whyrec.cli.common import (TEXT_SYSTEMS, ColumnMap, MaxRating, MinRating, ReaderFormat, app, check_checkpoint,
+                               check_out, console, parse_pairs, split_of, status)
 from whyrec.strict_json import strict_dumps
 from whyrec.systems.mt_progress import mt_epoch_text
-
-
-TEXT_SYSTEMS = ("mt", "peter", "peter+")
 
 
 @app.command("models")
@@ -42,7 +39,8 @@ def _as_typed(settings: dict) -> str:
     ``[1, 2]``), a string bare."""
     import json
 
-    return ", ".join(f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in settings.items()) or "(no parameters)"
+    pairs = (f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in settings.items())
+    return ", ".join(pairs) or "(no parameters)"
 
 
 def check_model_name(model: str) -> None:

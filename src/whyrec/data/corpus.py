@@ -9,9 +9,9 @@ benchmark split files of the PETER format index records by that position.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Iterable, Literal, get_args
 
 import numpy as np

@@ -130,7 +130,8 @@ class RatingModel:
         """Predicted ratings of (user, item) pairs, clipped to the rating scale."""
         return np.clip(self.predict_unclipped(users, items), *self.rating_scale)
 
-    def predict_unclipped(self, users: Sequence[str] | Iterable[str], items: Sequence[str] | Iterable[str]) -> np.ndarray:
+    def predict_unclipped(self, users: Sequence[str] | Iterable[str],
+                          items: Sequence[str] | Iterable[str]) -> np.ndarray:
         """The model's scores of (user, item) pairs before clipping: what ranks items. Clipped,
         every item predicted above the top of the scale would tie with the others."""
         self.require_fitted()

@@ -243,7 +243,8 @@ class ServedSystem:
             u = self.rating.user_map.index(user)
             cached = self.score_cache.get(user)
             if cached is None:
-                cached = np.asarray(self.rating.predict_unclipped([user] * len(self.item_ids), self.item_ids), dtype=np.float32)
+                cached = np.asarray(self.rating.predict_unclipped([user] * len(self.item_ids), self.item_ids),
+                                    dtype=np.float32)
                 self.score_cache.put(user, cached)
             scores = cached.astype(np.float64)  # a copy: the cached array is never written to
             scores[self.history_items[u]] = -np.inf

@@ -78,7 +78,7 @@ _PETER_RULES = {
 }
 
 
-SCORE_PAIRS_PER_PASS = 16384  # (user, item) pairs per transformer pass when scoring (see Peter.score)
+SCORE_PAIRS_PER_PASS = 16384  # (user, item) pairs per transformer pass when scoring (Peter.predict_unclipped)
 
 
 class Peter:
@@ -236,7 +236,8 @@ class Peter:
         return np.clip(self.predict_unclipped(users, items), *self.rating_range)
 
     @torch.no_grad()
-    def predict_unclipped(self, users: Sequence[str], items: Sequence[str], pairs_per_pass: int = SCORE_PAIRS_PER_PASS) -> np.ndarray:
+    def predict_unclipped(self, users: Sequence[str], items: Sequence[str],
+                          pairs_per_pass: int = SCORE_PAIRS_PER_PASS) -> np.ndarray:
         """:meth:`predict` before clipping: what ranks items (clipped ones would tie). The pairs go
         through the transformer ``pairs_per_pass`` at a time: in one pass, the 2 million pairs of a
         ranking evaluation took 20 GB (and longer than in passes)."""
