@@ -49,9 +49,25 @@ def test_bad_requests_are_refused_by_name(mt, split):
         explain_pairs(mt, [user], [split.train.items[0]], explainer="peter")
     with pytest.raises(ConfigError, match="unknown decoding method"):
         explain_pairs(mt, [user], [split.train.items[0]], method="top-k")
-    with pytest.raises(ConfigError, match="predicts ratings only"):
-        explain_pairs(BiasBaseline().fit(split.train), [user], [split.train.items[0]])
     assert explainers_of(BiasBaseline()) == []
+
+
+def test_a_rating_model_answers_with_its_ratings_alone(split):
+    """No text, but the rating a bundle of it predicts: what the service's /explain answers too
+    (it used to be refused, leaving the command line no way to ask a rating bundle for a pair)."""
+    model = BiasBaseline().fit(split.train)
+    user, item = split.train.users[0], split.train.items[0]
+    rows = explain_pairs(model, [user, "someone-new"], [item, item])
+    assert [r["predicted_rating"] for r in rows] == pytest.approx(model.predict([user, "someone-new"], [item, item]))
+    assert [r["cold_start"] for r in rows] == [False, True] and all(r["explanations"] == {} for r in rows)
+    assert rows[0]["title"] is None and "rating_split" not in rows[0]
+    titled = explain_pairs(model, [user], [item], history=split.train)[0]  # --data: the item's title
+    assert titled["title"] == split.train.item_title(item) and titled["predicted_rating"] == rows[0]["predicted_rating"]
+    with pytest.raises(UnknownIdError, match="unknown item 'nothing'"):
+        explain_pairs(model, [user], ["nothing"])
+    elsewhere = Corpus(split.train.reviews, rating_scale=(0, 10))
+    with pytest.raises(ConfigError, match="trained on ratings"):
+        explain_pairs(model, [user], [item], history=elsewhere)
 
 
 def test_peter_refuses_a_user_it_has_never_seen(split):
@@ -169,8 +185,7 @@ def test_why_splits_an_als_rating_models_ratings_over_the_given_history(split, n
     assert both[1]["rating_split"] is None and both[1]["cold_start"]
     with pytest.raises(ConfigError, match="keeps no training data"):
         explain_pairs(model, [user], [item], why=True)
-    with pytest.raises(ConfigError, match="predicts ratings only"):
-        explain_pairs(model, [user], [item])
+    assert "rating_split" not in explain_pairs(model, [user], [item])[0]  # without --why: the rating alone
     with pytest.raises(WhyrecError, match="has no ratings in the data given"):
         explain_pairs(model, [user], [item], why=True, history=split.test.take([]))
     elsewhere = Corpus(split.train.reviews, rating_scale=(0, 10))  # the same ratings, read on another scale
@@ -196,6 +211,11 @@ def test_the_command_splits_an_als_models_ratings_given_its_data(split, tmp_path
     assert "= item baseline" in proc.stdout and "; rest " in proc.stdout and "text prior" not in proc.stdout
     assert_one_line_error(run_cli("explain", str(tmp_path / "als"), "--user", user, "--item", item, "--why"),
                           "keeps no training data")
+    plain = run_cli("explain", str(tmp_path / "als"), "--user", user, "--item", item)
+    assert plain.returncode == 0, plain.stderr
+    assert "(no explanations: bundle 'als' is a rating model only" in plain.stdout and "★" in plain.stdout
+    row = json.loads(run_cli("explain", str(tmp_path / "als"), "--user", user, "--item", item, "--json").stdout)
+    assert row["explanations"] == {} and "rating model only" in row["no_explanation"]
     # --format reaches the reader (explain had no --format; parquet here proves the CSV was read as told)
     assert_one_line_error(run_cli("explain", str(tmp_path / "als"), "--user", user, "--item", item, "--why",
                                   "--data", str(data), "--format", "parquet"), "cannot read as Parquet")

@@ -54,6 +54,11 @@ def check_rating_scale(model, scale: tuple[float, float]) -> None:
                           f"{low:g}..{high:g} the data is read on: give the scale it was trained with")
 
 
+def rating_only(bundle_name: str) -> str:
+    """The sentence that goes with a rating bundle's answers, which carry no explanations."""
+    return f"bundle '{bundle_name}' is a rating model only: it predicts ratings but writes no explanations"
+
+
 def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: str | None = None,
                   method: str = "greedy", why: bool = False, history=None) -> list[dict]:
     """One row per pair: ``user``, ``item``, ``title`` (the item's, or None), ``predicted_rating``,
@@ -64,8 +69,9 @@ def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: 
     ``rating_split`` gives the predicted rating as the item's baseline plus the contributions of
     the user's past ratings (:mod:`whyrec.rating.attribution`; None for a new user).
 
-    A rating model writes no text; an ALS one (``context-als``, ``pmf``) still explains its
-    ratings with ``why``, given ``history``: the Corpus it was trained on (:func:`splits_of_als`)."""
+    A rating model writes no text: its rows have only the predicted ratings (and, given
+    ``history``, the Corpus it was trained on, the items' titles); an ALS one (``context-als``,
+    ``pmf``) still explains its ratings with ``why`` and ``history`` (:func:`splits_of_als`)."""
     users, items = paired_ids(users, items, "explain_pairs")
     names = explainers_of(model)
     if not names:
@@ -101,22 +107,23 @@ def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: 
 
 
 def _rated_pairs(model, users: list[str], items: list[str], why: bool, history) -> list[dict]:
-    """:func:`explain_pairs` for a rating model: its ratings, split over past ratings with ``why``."""
-    name = type(model).__name__
-    if not why:
-        raise ConfigError(f"{name} predicts ratings only; explanations need an MT or PETER bundle (an ALS "
-                          "model's ratings can be split over the user's past ratings: --why with --data)")
-    if history is None:
-        raise ConfigError(f"{name} keeps no training data: give the data it was trained on (--data) to split "
-                          "its ratings over the user's past ratings")
-    check_rating_scale(model, history.rating_scale)
+    """:func:`explain_pairs` for a rating model: its ratings (no text), split over the user's
+    past ratings with ``why``; ``history``, when given, also supplies the items' titles."""
+    if why and history is None:
+        raise ConfigError(f"{type(model).__name__} keeps no training data: give the data it was trained on "
+                          "(--data) to split its ratings over the user's past ratings")
+    if history is not None:
+        check_rating_scale(model, history.rating_scale)
     _check_items(model, items)
     ratings = model.predict(users, items)
-    rows = [{"user": user, "item": item, "title": _title(history.item_title(item)), "predicted_rating": float(rating),
-             "cold_start": user not in model.user_map, "explanations": {}, "rating_split": None}
+    rows = [{"user": user, "item": item, "title": _title(history.item_title(item)) if history is not None else None,
+             "predicted_rating": float(rating), "cold_start": user not in model.user_map, "explanations": {}}
             for user, item, rating in zip(users, items, ratings)]
+    if not why:
+        return rows
     by_user: dict[str, list[int]] = {}
     for n, row in enumerate(rows):
+        row["rating_split"] = None
         if not row["cold_start"]:
             by_user.setdefault(row["user"], []).append(n)
     for user, wanted in by_user.items():  # one pass over the history per user

@@ -108,7 +108,8 @@ def align(
 @app.command("explain")
 def explain(
     bundle: Path = typer.Argument(..., help="MT or PETER/PETER+ bundle written by `whyrec train` (or `align`); "
-                                  "or an ALS rating model's (context-als, pmf) with --why and --data."),
+                                  "or a rating model's: its ratings alone (an ALS one's split with --why and "
+                                  "--data)."),
     user: Optional[list[str]] = typer.Option(None, "--user", help="User id (repeatable, paired with --item)."),
     item: Optional[list[str]] = typer.Option(None, "--item", help="Item id (repeatable, paired with --user)."),
     pairs: Optional[Path] = typer.Option(None, "--pairs", help="CSV/TSV file with 'user' and 'item' columns."),
@@ -131,7 +132,7 @@ def explain(
     from whyrec.bundle import load_bundle
     from whyrec.devices import resolve_device
     from whyrec.errors import ConfigError
-    from whyrec.explanations import EXPLAINER_LABELS, explain_pairs, shown
+    from whyrec.explanations import EXPLAINER_LABELS, explain_pairs, explainers_of, rating_only, shown
 
     device = resolve_device(device)
     if pairs is not None:
@@ -145,11 +146,16 @@ def explain(
         if not all(users) or not all(items):
             raise ConfigError("a --user or --item id is empty")
     history = split_of(data, split, seed, format, (min_rating, max_rating), column).train if data else None
-    rows = explain_pairs(load_bundle(bundle, device), users, items, explainer, method, why=why, history=history)
+    model = load_bundle(bundle, device)
+    rows = explain_pairs(model, users, items, explainer, method, why=why, history=history)
+    # a rating bundle answers with its ratings alone, and says so (the service's no_explanation)
+    reason = None if explainers_of(model) else rating_only(bundle.resolve().name)
     con = console()
+    if reason and not as_json:
+        con.print(f"(no explanations: {reason})", highlight=False)
     for row in rows:
         if as_json:
-            print(strict_dumps(row))
+            print(strict_dumps({**row, "no_explanation": reason} if reason else row))
             continue
         cold = " (new user)" if row["cold_start"] else ""
         title = f" {shortened(row['title'], 60)}" if row.get("title") else ""

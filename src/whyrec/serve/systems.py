@@ -18,7 +18,7 @@ from whyrec.bundle import load_bundle
 from whyrec.data.readers import clean_html
 from whyrec.errors import ConfigError, UnknownIdError
 from whyrec.explanations import (EXPLAINER_LABELS, check_rating_scale, explainers_of, generate, is_mt,
-                                 splits_over)
+                                 rating_only, splits_over)
 from whyrec.rating import ContextAwareALS
 
 SCORE_CACHE_BYTES = 256 * 2**20
@@ -211,7 +211,7 @@ class ServedSystem:
         """Why an answer for a new (``cold``) or known user carries no explanation, in a sentence
         for the reader (None: it does)."""
         if not self.explainers:
-            return f"bundle '{self.name}' is a rating model only: it predicts ratings but writes no explanations"
+            return rating_only(self.name)
         if cold and not self.explains_unknown_users:
             return (f"bundle '{self.name}' explains only users it was trained on "
                     "(its explainer has no embedding for a new user)")
