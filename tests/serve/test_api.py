@@ -174,6 +174,11 @@ def test_a_rating_bundle_served_with_and_without_its_training_data(served_bundle
     bare = TestClient(create_app([ServedSystem.from_folder(tmp_path / "planted-als")]))
     told = TestClient(create_app([ServedSystem.from_folder(tmp_path / "planted-als", history=split.train)]))
     assert bare.get("/api/bundles").json()[0]["history"] is False
+    # not known is null, not an empty history or a count of 0
+    assert bare.get(f"/users/{split.train.users[0]}/history").json() == {"user": split.train.users[0], "known": True,
+                                                                          "history": None}
+    assert {u["reviews"] for u in bare.get("/api/bundles/planted-als/users").json()} == {None}
+    assert min(u["reviews"] for u in told.get("/api/bundles/planted-als/users").json()) >= 1
     user = split.train.users[0]
     seen = {i for u, i in zip(split.train.users, split.train.items) if u == user}
     everything = bare.get(f"/users/{user}/recommendations", params={"k": 20}).json()["items"]

@@ -221,7 +221,8 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
         s, user = system(bundle), path_user(user)
         if user not in s.rating.user_map:
             return {"user": user, "known": False, "history": []}
-        return {"user": user, "known": True, "history": s.history(user)}
+        # null, not []: a rating bundle served without --data does not know what its users rated
+        return {"user": user, "known": True, "history": s.history(user) if s.has_history else None}
 
     @app.get("/users/{user:path}/recommendations")
     def recommendations(user: str, k: int = Query(10, ge=1, le=MAX_K),

@@ -222,7 +222,7 @@ class ServedSystem:
         out = []
         for u, uid in enumerate(self.user_ids):
             if q in uid.lower():
-                out.append({"user": uid, "reviews": int(len(self.history_items[u]))})
+                out.append({"user": uid, "reviews": int(len(self.history_items[u])) if self.has_history else None})
                 if len(out) >= limit:
                     break
         return out

@@ -53,7 +53,7 @@ async function selectBundle(name) {
 async function searchUsers() {
   const query = encodeURIComponent($("user-search").value.trim());
   const users = await getJSON(`/api/bundles/${encodeURIComponent(state.bundle.name)}/users?query=${query}&limit=50`);
-  $("users").innerHTML = users.map((u) => `<li data-user="${escapeHtml(u.user)}"><span>${escapeHtml(u.user)}</span><span class="count">${u.reviews}</span></li>`).join("");
+  $("users").innerHTML = users.map((u) => `<li data-user="${escapeHtml(u.user)}"><span>${escapeHtml(u.user)}</span><span class="count">${u.reviews ?? ""}</span></li>`).join("");
 }
 
 async function showUser(user) {
@@ -84,8 +84,9 @@ async function showUser(user) {
 }
 
 function renderHistory(history) {
-  $("history-title").hidden = history.history.length === 0;
-  $("history").innerHTML = history.history.map((h) => `<li>${escapeHtml(h.title || h.item)} · ${ratingText(h.rating, scaleTop())}</li>`).join("");
+  const past = history.history || []; // null: a rating bundle served without its data knows no past ratings
+  $("history-title").hidden = past.length === 0;
+  $("history").innerHTML = past.map((h) => `<li>${escapeHtml(h.title || h.item)} · ${ratingText(h.rating, scaleTop())}</li>`).join("");
 }
 
 // the predicted rating itself: the item's baseline plus what the user's own past ratings add
