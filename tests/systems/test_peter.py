@@ -405,3 +405,27 @@ def test_scores_in_several_passes_equal_one_pass_and_predict_clips_them(trained,
     np.testing.assert_allclose(trained.predict_unclipped(users, items, pairs_per_pass=3), whole, rtol=1e-6)
     assert whole[-1] == trained.global_mean  # an unknown user: the train mean
     np.testing.assert_array_equal(trained.predict(users, items), np.clip(whole, *trained.rating_range))
+
+
+def test_validation_losses_in_several_passes_equal_one_pass(trained, planted):
+    """Validation is scored a few hundred records at a time (one pass over a benchmark-scale
+    validation part would hold records × words × vocabulary log-probabilities); the per-word and
+    per-rating means must be those of one pass, also when the passes hold different counts."""
+    split, features = planted
+    data = trained._tensors(split.valid, features)
+    with torch.no_grad():
+        trained.model.eval()
+        text_nll, _, rating_mse = trained.losses(*data)
+    for size in (len(split.valid), 7, 1):
+        assert trained.validation_losses(data, records_per_pass=size) == pytest.approx(
+            (float(text_nll), float(rating_mse)), rel=1e-5)
+    unrated = (*data[:2], torch.full_like(data[2], float("nan")), *data[3:])  # pairs without a rating
+    assert trained.validation_losses(unrated, records_per_pass=7)[1] == 0.0
+
+
+def test_the_epoch_line_shows_the_validation_scores_that_choose_the_epoch():
+    from whyrec.systems.peter import peter_epoch_text
+
+    assert peter_epoch_text({"text_nll": 5.9412}) == "train text NLL 5.941"
+    assert peter_epoch_text({"text_nll": 5.9412, "valid_text_nll": 5.2, "valid_rating_mse": 0.25}) == \
+        "train text NLL 5.941, valid RMSE 0.5000, valid text NLL 5.200"

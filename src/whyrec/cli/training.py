@@ -109,7 +109,7 @@ def train(
 
         estimator = MultiTask(MTConfig.from_dict({"device": device, **params}))
     elif model in ("peter", "peter+"):
-        from whyrec.systems.peter import Peter, PeterConfig
+        from whyrec.systems.peter import Peter, PeterConfig, peter_epoch_text
 
         estimator = Peter(PeterConfig.from_dict({"device": device, **params, "use_feature": model == "peter+"}))
     else:
@@ -129,7 +129,7 @@ def train(
                               on_epoch=lambda r: progress(r, mt_epoch_text(r)))
             else:
                 estimator.fit(parts.train, valid, features, checkpoint_dir=checkpoint,
-                              log=lambda r: progress(r, f"train text NLL {r['text_nll']:.3f}"))
+                              log=lambda r: progress(r, peter_epoch_text(r)))
     else:
         with status(con, f"training {model} on {len(parts.train):,} ratings"):
             estimator.fit(parts.train, valid)
