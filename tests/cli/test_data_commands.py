@@ -66,3 +66,16 @@ def test_stats_count_one_thing_in_the_singular(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "in the file: 1 record, 1 user, 1 item" in proc.stdout and "1 record read, 1 kept" in proc.stdout
     assert "after validation: 1 review, 1 user, 1 item," in proc.stdout
+
+
+def test_the_data_commands_also_take_the_file_as_data(tmp_path, planted):
+    """Every other command reads reviews with --data; `data stats --data F` was 'No such option'."""
+    data = tmp_path / "reviews.csv"
+    planted.corpus.reviews.to_csv(data, index=False)
+    by_argument, by_option = run_cli("data", "stats", str(data)), run_cli("data", "stats", "--data", str(data))
+    assert by_option.returncode == 0, by_option.stderr
+    assert by_option.stdout == by_argument.stdout and "in the file:" in by_option.stdout
+    assert run_cli("data", "split", "--data", str(data), "--count", "1").returncode == 0
+    assert (tmp_path / "1" / "train.index").exists()
+    assert_one_line_error(run_cli("data", "features", str(data), "--data", str(data)), "not both")
+    assert_one_line_error(run_cli("data", "stats"), "give the review file or folder")

@@ -30,6 +30,12 @@ HistorySeed = Annotated[int, typer.Option(
 ExplainerChoice = Annotated[Optional[str], typer.Option(
     "--explainer", help="MT: user, item, pair or all (default: pair; item for a user the model has never seen).")]
 DecodingMethod = Annotated[str, typer.Option("--method", help="Decoding: greedy, sample, or beam (MT).")]
+# the `data` commands take the review file as an argument or, like every other command, as --data
+DataPath = Annotated[Optional[Path], typer.Argument(
+    help="Review file (json[.gz], csv, tsv, parquet, .ss, reviews.pickle) or its folder; or give --data.",
+    show_default=False)]
+DataOption = Annotated[Optional[Path], typer.Option("--data", help="The review file or folder, as the other "
+                                                    "commands take it (instead of the argument).")]
 # the explanation systems train and experiment explain take by name (the rating models are in whyrec.rating)
 TEXT_SYSTEMS = ("mt", "peter", "peter+")
 
@@ -115,6 +121,17 @@ def warnings_as_lines():
     for w in caught:
         if issubclass(w.category, UserWarning) and main_process:
             err_console().print(f"[yellow]warning:[/yellow] {w.message}", highlight=False)
+
+
+def data_path(argument: Path | None, option: Path | None) -> Path:
+    """The review file a `data` command reads: its argument or its --data, exactly one of them."""
+    from whyrec.errors import ConfigError
+
+    if argument is not None and option is not None:
+        raise ConfigError("give the review file once: as the argument or as --data, not both")
+    if argument is None and option is None:
+        raise ConfigError("give the review file or folder (as the argument or as --data)")
+    return argument if argument is not None else option
 
 
 def check_out(out: Path, data: Path | None, folder: bool = True) -> None:

@@ -7,15 +7,16 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (ColumnMap, MaxRating, MinRating, ReaderFormat, check_out, console, data_app,
-                               load_reviews, status)
+from whyrec.cli.common import (ColumnMap, DataOption, DataPath, MaxRating, MinRating, ReaderFormat, check_out,
+                               console, data_app, data_path, load_reviews, status)
 from whyrec.strict_json import strict_dumps
 from whyrec.wording import counted
 
 
 @data_app.command("stats")
 def data_stats(
-    path: Path = typer.Argument(..., help="Review file (json[.gz], csv, tsv, parquet, .ss, reviews.pickle) or its folder."),
+    path: DataPath = None,
+    data: DataOption = None,
     format: ReaderFormat = None,
     column: ColumnMap = None,
     strict: bool = typer.Option(False, "--strict", help="Stop at the first invalid record."),
@@ -25,6 +26,7 @@ def data_stats(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Count reviews, users and items; report what validation skipped."""
+    path = data_path(path, data)
     corpus = load_reviews(path, format, column, strict, duplicates, (min_rating, max_rating))
     report = corpus.report
     info = {"file": report.source, "records": report.read, "users": len(report.users_seen),
@@ -54,7 +56,8 @@ def _number(value: float, spec: str) -> str:
 
 @data_app.command("features")
 def data_features(
-    path: Path = typer.Argument(..., help="Review file or folder."),
+    path: DataPath = None,
+    data: DataOption = None,
     out: Optional[Path] = typer.Option(None, "--out", help="Write the quadruples here (JSON lines)."),
     format: ReaderFormat = None,
     column: ColumnMap = None,
@@ -65,6 +68,7 @@ def data_features(
     max_rating: MaxRating = 5.0,
 ) -> None:
     """Extract (feature, opinion, sentence, sentiment) per review; print coverage and examples."""
+    path = data_path(path, data)
     if out is not None:
         check_out(out, path, folder=False)
     from rich.table import Table
@@ -91,7 +95,8 @@ def data_features(
 
 @data_app.command("split")
 def data_split(
-    path: Path = typer.Argument(..., help="Review file or folder."),
+    path: DataPath = None,
+    data: DataOption = None,
     out: Optional[Path] = typer.Option(None, "--out", help="Folder for the split folders 1..K (default: the "
                                        "data's folder, where the commands look for them)."),
     count: Optional[int] = typer.Option(None, "--count", help="Independent random 80/10/10 splits (seeds seed … "
@@ -108,6 +113,7 @@ def data_split(
     """Write fixed splits with warm-start repair, so that every later run and other tools use the same records.
 
     Each split k goes to OUT/k/ as train.index, validation.index and test.index (the PETER benchmark's format)."""
+    path = data_path(path, data)
     from whyrec.data import kfold_splits, ratio_split, write_index_split
     from whyrec.errors import ConfigError
 
