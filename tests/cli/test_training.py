@@ -124,6 +124,28 @@ def test_training_progress_says_the_epoch_and_the_time_left_at_most():
     assert lines == ["training MT: epoch 4/10, valid RMSE 0.9000, at most 3m00s left"]
 
 
+def test_work_within_an_epoch_is_shown_at_most_once_per_interval():
+    """On data where one epoch takes an hour the line used to say only 'training MT' until it ended."""
+    from whyrec.cli.training import _EpochProgress
+
+    lines, now = [], [0.0]
+
+    class Status:
+        def update(self, message):
+            lines.append(message)
+
+    progress = _EpochProgress(Status(), "MT", 3, step_every=30.0, clock=lambda: now[0])
+    for t, what in ((10.0, "teacher forcing 5/100"), (31.0, "teacher forcing 40/100"), (50.0, "teacher forcing 70/100"),
+                    (62.0, "validation")):
+        now[0] = t
+        progress.step(1, what)
+    assert lines == ["training MT: epoch 1/3, teacher forcing 40/100", "training MT: epoch 1/3, validation"]
+    progress({"epoch": 1}, "valid RMSE 0.9000")
+    now[0] = 100.0
+    progress.step(2, "ALS update")
+    assert lines[-1] == "training MT: epoch 2/3, ALS update (last epoch: valid RMSE 0.9000)"
+
+
 def test_train_shows_its_examples_as_explain_does(tmp_path, planted):
     """The examples `train mt` prints are decoded as `whyrec explain` decodes: never <unk> (with 8
     words in the vocabulary nearly every word is one), and an empty explanation is said to be empty."""

@@ -429,3 +429,15 @@ def test_the_epoch_line_shows_the_validation_scores_that_choose_the_epoch():
     assert peter_epoch_text({"text_nll": 5.9412}) == "train text NLL 5.941"
     assert peter_epoch_text({"text_nll": 5.9412, "valid_text_nll": 5.2, "valid_rating_mse": 0.25}) == \
         "train text NLL 5.941, valid RMSE 0.5000, valid text NLL 5.200"
+
+
+def test_work_within_each_epoch_is_reported_without_changing_the_run(planted):
+    split, features = planted
+    settings = dict(TINY, epochs=2)
+    steps = []
+    watched = Peter(**settings).fit(split.train, split.valid, features, on_step=lambda e, what: steps.append((e, what)))
+    alone = Peter(**settings).fit(split.train, split.valid, features)
+    assert watched.history[-1]["text_nll"] == alone.history[-1]["text_nll"]
+    batches = -(-len(split.train) // TINY["batch_size"])
+    assert [what for e, what in steps if e == 1] == [f"batch {k}/{batches}" for k in range(batches)] + ["validation"]
+    assert {e for e, _ in steps} == {1, 2}

@@ -122,14 +122,16 @@ def train(
 
         with status(con, "extracting features") as line:
             features = split_features(parts)
-            progress = _EpochProgress(line, model.upper(), estimator.config.epochs)
+            # within an epoch: a terminal's line moves each second, a log gets a line every 30 seconds
+            progress = _EpochProgress(line, model.upper(), estimator.config.epochs,
+                                      step_every=1.0 if con.is_terminal else 30.0)
             line.update(f"training {model.upper()}")
             if model == "mt":
                 estimator.fit(parts.train, valid, features, checkpoint_dir=checkpoint,
-                              on_epoch=lambda r: progress(r, mt_epoch_text(r)))
+                              on_epoch=lambda r: progress(r, mt_epoch_text(r)), on_step=progress.step)
             else:
                 estimator.fit(parts.train, valid, features, checkpoint_dir=checkpoint,
-                              log=lambda r: progress(r, peter_epoch_text(r)))
+                              log=lambda r: progress(r, peter_epoch_text(r)), on_step=progress.step)
     else:
         with status(con, f"training {model} on {len(parts.train):,} ratings"):
             estimator.fit(parts.train, valid)
@@ -156,20 +158,32 @@ def train(
 
 class _EpochProgress:
     """The status line of a training run: epoch, a score, and the time left if every remaining
-    epoch runs (early stopping may end it sooner)."""
+    epoch runs (early stopping may end it sooner); within an epoch (:meth:`step`), the work it is
+    at, at most once per ``step_every`` seconds (a log gets a line each time)."""
 
-    def __init__(self, status, label: str, epochs: int) -> None:
+    def __init__(self, status, label: str, epochs: int, step_every: float = 1.0, clock=None) -> None:
         import time
 
-        self.status, self.label, self.epochs = status, label, epochs
-        self.started, self.clock, self.ran = time.perf_counter(), time.perf_counter, 0
+        self.status, self.label, self.epochs, self.step_every = status, label, epochs, step_every
+        self.clock = clock or time.perf_counter
+        self.started = self.last_step = self.clock()
+        self.ran, self.score = 0, ""
 
     def __call__(self, record: dict, score: str) -> None:
         done, self.ran = record["epoch"], self.ran + 1  # a resumed run starts past epoch 1
         per_epoch = (self.clock() - self.started) / self.ran
         left = max(self.epochs - done, 0) * per_epoch
+        self.score = score
         self.status.update(f"training {self.label}: epoch {done}/{self.epochs}, {score}, "
                            f"at most {_duration(left)} left")
+
+    def step(self, epoch: int, what: str) -> None:
+        now = self.clock()
+        if now - self.last_step < self.step_every:
+            return
+        self.last_step = now
+        last = f" (last epoch: {self.score})" if self.score else ""
+        self.status.update(f"training {self.label}: epoch {epoch}/{self.epochs}, {what}{last}")
 
 
 def _duration(seconds: float) -> str:

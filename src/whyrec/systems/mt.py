@@ -365,9 +365,12 @@ class MultiTask:
         return torch.randint(0, len(self.data.targets), (n,), generator=self._gen).numpy()
 
     def fit(self, train: Corpus, valid: Corpus | None = None, features: pd.DataFrame | None = None,
-            checkpoint_dir: str | None = None, on_epoch: Callable[[dict], None] | None = None) -> "MultiTask":
+            checkpoint_dir: str | None = None, on_epoch: Callable[[dict], None] | None = None,
+            on_step: Callable[[int, str], None] | None = None) -> "MultiTask":
         """Algorithm 1. With ``checkpoint_dir``, state is saved after every epoch and a rerun
-        with the same directory resumes after the last completed epoch."""
+        with the same directory resumes after the last completed epoch. ``on_epoch`` gets each
+        epoch's record; ``on_step`` (epoch, what) the work within an epoch as it goes ("teacher
+        forcing 120/3,750"), for a progress line on data where one epoch takes long."""
         cfg = self.config
         if len(train) == 0:
             raise WhyrecError("MT: the training data is empty")
@@ -397,6 +400,11 @@ class MultiTask:
         valid_text = self._valid_text(valid, features)
         n_teacher = cfg.teacher_steps or max(1, int(cfg.teacher_passes * len(self.data.targets) / cfg.batch_size))
         adversarial_training = cfg.decoder and cfg.pg_steps > 0
+
+        def working(what: str) -> None:
+            if on_step and cluster.is_main:
+                on_step(epoch, what)
+
         for epoch in range(start, cfg.epochs + 1):
             # both read from the history alone, so a resumed run takes the same decisions
             first_pg = adversarial_start(self.history, cfg.variants, cfg.adversarial_from)
@@ -409,21 +417,28 @@ class MultiTask:
             self._context_tables = None  # the encoders change this epoch
             stats: dict = {}
             if epoch > 1:
+                working("ALS update")
                 stats = _running(stats, self._als_update(valid))
             order = torch.randperm(len(self.data.targets), generator=self._gen).numpy()
             for step in range(n_teacher):
+                working(f"teacher forcing {step:,}/{n_teacher:,}")
                 rows = order[(step * cfg.batch_size) % len(order):][: cfg.batch_size]
                 rows = rows if len(rows) else self._rows(cfg.batch_size)
                 stats = _running(stats, self._teacher_step(cluster.shard(rows)))
             adversarial = cfg.decoder and first_pg is not None and epoch >= first_pg
             if adversarial and cfg.adversarial_from == 0 and epoch == first_pg:
+                working("discriminator warm-up")
                 stats = self._discriminator_steps(stats)  # its warm-up, as the start was not known before
-            for _ in range(cfg.pg_steps if adversarial else 0):
+            rounds = cfg.pg_steps if adversarial else 0
+            for round_ in range(rounds):
+                working(f"policy gradient {round_}/{rounds}")
                 for v in cfg.variants:
                     stats = _running(stats, self._policy_gradient_step(v, cluster.shard(self._rows(cfg.pg_batch))))
                 stats = _running(stats, self._teacher_step(cluster.shard(self._rows(cfg.batch_size))))
             if cfg.decoder and first_pg is not None and epoch >= first_pg - (1 if cfg.adversarial_from else 0):
+                working("discriminator")
                 stats = self._discriminator_steps(stats)
+            working("validation")
             means = cluster.mean_of({k: float(np.mean(x)) for k, x in stats.items()})
             record = {"epoch": epoch, "seconds": time.perf_counter() - began, **means, "adversarial": int(adversarial)}
             record["valid_rmse"] = validation_rmse(self.als, valid)

@@ -125,11 +125,12 @@ class Peter:
         return torch.as_tensor([self.vocab.id(feature_at.get(p, UNK)) for p in corpus.positions.tolist()])
 
     def fit(self, train: Corpus, valid: Corpus | None = None, features: pd.DataFrame | None = None,
-            log=None, checkpoint_dir: str | None = None) -> "Peter":
+            log=None, checkpoint_dir: str | None = None, on_step=None) -> "Peter":
         """Train on ``train``, keeping the epoch with the best validation score (text NLL, plus rating
         MSE when ``rating_reg`` > 0) and annealing the learning rate when it does not improve. With
         ``checkpoint_dir`` the state is saved after every epoch, and a rerun with the same folder
-        resumes after the last completed epoch."""
+        resumes after the last completed epoch. ``log`` gets each epoch's record; ``on_step``
+        (epoch, what) the work within an epoch as it goes ("batch 120/1,877"), for a progress line."""
         cfg = self.config
         if len(train) == 0:
             raise WhyrecError("PETER: the training data is empty")
@@ -172,7 +173,10 @@ class Peter:
             self.model.train()
             order = torch.randperm(len(data[0]), generator=run.generator)
             sums, seen = np.zeros(3), 0
-            for idx in order.split(cfg.batch_size):
+            batches = -(-len(order) // cfg.batch_size)
+            for done, idx in enumerate(order.split(cfg.batch_size)):
+                if on_step and cluster.is_main:
+                    on_step(epoch, f"batch {done:,}/{batches:,}")
                 idx = cluster.shard(idx)  # every process draws the same batch and takes its slice
                 t, c, r = self.losses(*(x[idx] for x in data))
                 loss = cfg.text_reg * t + cfg.context_reg * c + cfg.rating_reg * r
@@ -186,6 +190,8 @@ class Peter:
             means = cluster.mean_of(dict(zip(("text_nll", "context_nll", "rating_mse"), (sums / seen).tolist())))
             record = {"epoch": epoch, **means, "lr": opt.param_groups[0]["lr"]}
             if valid_data is not None:
+                if on_step and cluster.is_main:
+                    on_step(epoch, "validation")
                 t, r = self.validation_losses(valid_data)
                 record.update(valid_text_nll=t, valid_rating_mse=r)
                 score = t + (r if cfg.rating_reg > 0 else 0.0)
