@@ -72,6 +72,7 @@ def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, plant
                    "--set", "mine_pretrain_epochs=3", "--set", "mine_hidden=8", "--device", "cpu")
     assert proc.returncode == 0, proc.stderr
     assert "before: test RMSE" in proc.stdout and "after: test RMSE" in proc.stdout and "⇒" in proc.stdout
+    assert "saved the aligned PETER+ (" in proc.stdout  # its kind; its name alone is its data's
     assert json.loads((aligned / "bundle.json").read_text())["rating_input"] is True
     assert sorted((p.name, p.stat().st_mtime_ns) for p in bundle.iterdir()) == before_files
     assert run_cli("evaluate", str(aligned), "--data", str(path)).returncode == 0
@@ -247,7 +248,7 @@ def test_align_an_mt_bundle_with_the_default_decoder(tmp_path, planted):
                    "--encoder", "words", "--epochs", "1", "--batches", "1", "--samples", "2",
                    "--set", "mine_pretrain_epochs=1")
     assert proc.returncode == 0, proc.stderr
-    assert "saved the aligned" in proc.stdout and (tmp_path / "aligned" / "bundle.json").exists()
+    assert "saved the aligned MT (planted) to" in proc.stdout and (tmp_path / "aligned" / "bundle.json").exists()
 
 
 def test_models_lists_every_trainable_name_with_settings_that_set_takes_back():

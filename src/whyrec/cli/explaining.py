@@ -102,7 +102,8 @@ def align(
     for user, item, old, new in list(zip(test.users, test.items, before, after))[:5]:
         con.print(f"  {user} → {item}: {shown(old)}  ⇒  {shown(new)}", highlight=False)
     system.save(out)
-    con.print(f"saved the aligned {system.name} to {out}")
+    kind = "MT" if is_mt else ("PETER+" if system.config.use_feature else "PETER")  # its name is its data's
+    con.print(f"saved the aligned {kind} ({system.name}) to {out}")
 
 
 @app.command("explain")
