@@ -341,3 +341,12 @@ def test_empty_explanations_are_counted_apart(mt, split, monkeypatch):
     monkeypatch.setattr(pipeline, "explain_records", lambda model, known, feats, variant: [""] * len(known))
     _, scores = score_explanations(mt, split.test, features, split.train)
     assert all(s["empty"] == 100.0 for s in scores.values())
+
+
+def test_reports_name_a_system_by_its_kind_and_its_data(mt, split):
+    from whyrec.explanations import system_label
+
+    assert system_label(mt) == f"MT ({mt.name})" and mt.name == split.train.name.split("/")[0]
+    assert system_label(BiasBaseline().fit(split.train)) == BiasBaseline().name
+    peter = Peter(emsize=16, heads=2, ffn=32, layers=1, max_words=8, epochs=1, use_feature=True)
+    assert system_label(peter.fit(split.train, split.valid)) == f"PETER+ ({split.train.name.split('/')[0]})"

@@ -28,6 +28,17 @@ def is_mt(model) -> bool:
     return hasattr(model, "generator") and hasattr(model, "als")
 
 
+def system_label(model) -> str:
+    """How a report names a trained system: its kind, and the data it was trained on, which is
+    what an MT or PETER system's ``name`` holds ("MT (amazon-gift-cards)"); a rating model's
+    own name ("context-als")."""
+    if is_mt(model):
+        return f"MT ({model.name})"
+    if explainers_of(model):
+        return f"{'PETER+' if model.config.use_feature else 'PETER'} ({model.name})"
+    return model.name
+
+
 def explainers_of(model) -> list[str]:
     """The explainer names a trained system offers: MT's decoders (``user``, ``item``, ``pair``)
     or PETER's own (``peter`` / ``peter+``); none for a rating model."""

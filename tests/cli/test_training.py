@@ -53,6 +53,7 @@ def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, plant
     assert evaluate.returncode == 0, evaluate.stderr
     assert f"RMSE {train.stdout.split('test: RMSE ')[1].split()[0]}" in evaluate.stdout
     assert "PETER+ on" in evaluate.stdout and "BLEU-4" in evaluate.stdout and "DIV" in evaluate.stdout
+    assert "PETER+ (planted) on split" in evaluate.stdout  # the system's kind, not only its data's name
     scores = json.loads(run_cli("evaluate", str(bundle), "--data", str(path), "--json").stdout)
     peter_scores = scores["explanations"]["peter+"]
     assert set(peter_scores) == {"bleu1", "bleu4", "rouge1", "rouge2", "rougeL", "usr", "fmr", "fcr", "div", "ppl",

@@ -56,7 +56,7 @@ def align(
     from whyrec.data.features import split_features
     from whyrec.devices import resolve_device
     from whyrec.errors import ConfigError
-    from whyrec.explanations import check_rating_scale, sentiment_judge, shown
+    from whyrec.explanations import check_rating_scale, sentiment_judge, shown, system_label
     from whyrec.metrics.alignment import five_point, sentiment_accuracy
     from whyrec.metrics.rating import rmse
     from whyrec.systems.peter import Peter
@@ -102,8 +102,7 @@ def align(
     for user, item, old, new in list(zip(test.users, test.items, before, after))[:5]:
         con.print(f"  {user} → {item}: {shown(old)}  ⇒  {shown(new)}", highlight=False)
     system.save(out)
-    kind = "MT" if is_mt else ("PETER+" if system.config.use_feature else "PETER")  # its name is its data's
-    con.print(f"saved the aligned {kind} ({system.name}) to {out}")
+    con.print(f"saved the aligned {system_label(system)} to {out}")
 
 
 @app.command("explain")

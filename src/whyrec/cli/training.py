@@ -218,7 +218,8 @@ def evaluate(
     DIV and perplexity, and its alignment: how often a sentiment judge trained on the train
     reviews reads an explanation as the predicted rating (5 and 3 classes)."""
     from whyrec.bundle import load_bundle
-    from whyrec.explanations import EXPLAINER_LABELS, check_rating_scale, explainers_of, score_explanations
+    from whyrec.explanations import (EXPLAINER_LABELS, check_rating_scale, explainers_of, score_explanations,
+                                     system_label)
     from whyrec.metrics.rating import mae, rmse
 
     if mi:  # checked before the data is read
@@ -260,7 +261,7 @@ def evaluate(
         print(strict_dumps(report, indent=1))
         return
     con = console()
-    con.print(f"{estimator.name} on split {parts.name}, {len(test):,} test ratings: RMSE {report['rmse']:.4f}  "
+    con.print(f"{system_label(estimator)} on split {parts.name}, {len(test):,} test ratings: RMSE {report['rmse']:.4f}  "
               f"MAE {report['mae']:.4f}  ({unknown:,} with unknown users)", highlight=False)
     if unknown == len(test):
         con.print("  warning: the system knows none of these test users: is this the data it was trained on?",
