@@ -23,7 +23,9 @@ def test_one_row_per_explainer_with_the_scores_of_each(tiny_split, tmp_path):
     split = tiny_split
     features = FeatureExtractor(min_df=2).extract(Corpus.concat([split.train, split.valid, split.test]))
     systems = {"MT": MultiTask(epochs=2, **MT_TINY), "PETER+": Peter(**{**PETER_TINY, "epochs": 3, "use_feature": True})}
-    table = compare_explainers(split, systems, features)
+    steps = []
+    table = compare_explainers(split, systems, features, on_step=steps.append)
+    assert "training MT: epoch 1, teacher forcing 0/" in steps[0] and "training PETER+: epoch 3, validation" in steps
     rows = {r.system: r.per_fold[0] for r in table.results}
     assert list(rows) == ["MT-U", "MT-I", "MT-P", "PETER+"] and table.reference == "MT-U"
     assert rows["MT-U"]["rmse"] == rows["MT-P"]["rmse"] != rows["PETER+"]["rmse"]  # one rating model per system

@@ -34,10 +34,13 @@ EXPLANATION_METRICS = ["bleu1", "bleu4", "rouge1", "rouge2", "rougeL", "usr", "f
 
 
 def compare_explainers(split: Split, systems: Mapping[str, object], features=None, encoder=None,
-                       on_progress: Callable[[str], None] | None = None) -> ResultsTable:
+                       on_progress: Callable[[str], None] | None = None,
+                       on_step: Callable[[str], None] | None = None) -> ResultsTable:
     """Fit every system of ``systems`` (name → unfitted MT or PETER) on ``split`` and score it
     (see the module docstring); ``features``: the extracted quadruples of the split's records.
-    With a sentence ``encoder``, the table also has MMI's ``mi_rating`` and ``mi_feature``."""
+    With a sentence ``encoder``, the table also has MMI's ``mi_rating`` and ``mi_feature``.
+    ``on_progress`` gets each stage; ``on_step`` the work within a training epoch, as it goes
+    ("training MT: epoch 2, teacher forcing 120/3,750"), many times a second."""
     from whyrec.explanations import EXPLAINER_LABELS, explainers_of, score_explanations, sentiment_judge
 
     if len(split.test) == 0:
@@ -52,7 +55,9 @@ def compare_explainers(split: Split, systems: Mapping[str, object], features=Non
         if on_progress:
             on_progress(f"training {name}")
         began = time.perf_counter()
-        system.fit(split.train, split.valid if len(split.valid) else None, features)
+        within = (lambda epoch, what, name=name: on_step(f"training {name}: epoch {epoch}, {what}")) \
+            if on_step else None
+        system.fit(split.train, split.valid if len(split.valid) else None, features, on_step=within)
         train_s = time.perf_counter() - began
         if on_progress:
             on_progress(f"scoring {name}")

@@ -67,6 +67,29 @@ def status(con, message: str):
     return con.status(message) if con.is_terminal else _LoggedStatus(con.quiet, message)
 
 
+class Throttled:
+    """A status line's ``update`` that lets a message through at most once per ``every`` seconds
+    (the others are dropped): for progress within a training epoch, which comes many times a
+    second. ``every_for(con)``: each second on a terminal, every 30 s in a log, where each update
+    is a line of its own."""
+
+    def __init__(self, update, every: float, clock=None) -> None:
+        import time
+
+        self.update, self.every, self.clock = update, every, clock or time.perf_counter
+        self.last = self.clock()
+
+    @staticmethod
+    def every_for(con) -> float:
+        return 1.0 if con.is_terminal else 30.0
+
+    def __call__(self, message: str) -> None:
+        now = self.clock()
+        if now - self.last >= self.every:
+            self.last = now
+            self.update(message)
+
+
 class _LoggedStatus:
     """:func:`status` away from a terminal: every update is a line on stderr."""
 

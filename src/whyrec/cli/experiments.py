@@ -7,9 +7,9 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (TEXT_SYSTEMS, ColumnMap, MaxRating, MinRating, ReaderFormat, check_checkpoint,
-                               check_out, console, experiment_app, load_reviews, parse_pairs, print_table, split_of,
-                               status)
+from whyrec.cli.common import (TEXT_SYSTEMS, ColumnMap, MaxRating, MinRating, ReaderFormat, Throttled,
+                               check_checkpoint, check_out, console, experiment_app, load_reviews, parse_pairs,
+                               print_table, split_of, status)
 
 
 @experiment_app.command("mt")
@@ -174,7 +174,8 @@ def experiment_explain(
             # one encoder for every system: mean word vectors over the train reviews' vocabulary
             vocab = Vocabulary.build(tokenize(t) for t in parts.train.texts) if encoder == "words" else None
             sentences = sentence_encoder(encoder, vocab)
-        table = compare_explainers(parts, built, features, sentences, on_progress=lambda m: line.update(m))
+        table = compare_explainers(parts, built, features, sentences, on_progress=lambda m: line.update(m),
+                                   on_step=Throttled(line.update, Throttled.every_for(con)))
     print_table(table, f"explanation systems on {parts.name}")
     folder = table.save(out)
     con.print(f"written to {folder}/ (results.md, results.csv, results.json, rmse.png)")

@@ -8,8 +8,8 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (TEXT_SYSTEMS, ColumnMap, MaxRating, MinRating, ReaderFormat, app, check_checkpoint,
-                               check_out, console, parse_pairs, split_of, status)
+from whyrec.cli.common import (TEXT_SYSTEMS, ColumnMap, MaxRating, MinRating, ReaderFormat, Throttled, app,
+                               check_checkpoint, check_out, console, parse_pairs, split_of, status)
 from whyrec.strict_json import strict_dumps
 from whyrec.systems.mt_progress import mt_epoch_text
 
@@ -122,9 +122,7 @@ def train(
 
         with status(con, "extracting features") as line:
             features = split_features(parts)
-            # within an epoch: a terminal's line moves each second, a log gets a line every 30 seconds
-            progress = _EpochProgress(line, model.upper(), estimator.config.epochs,
-                                      step_every=1.0 if con.is_terminal else 30.0)
+            progress = _EpochProgress(line, model.upper(), estimator.config.epochs, Throttled.every_for(con))
             line.update(f"training {model.upper()}")
             if model == "mt":
                 estimator.fit(parts.train, valid, features, checkpoint_dir=checkpoint,
@@ -164,9 +162,10 @@ class _EpochProgress:
     def __init__(self, status, label: str, epochs: int, step_every: float = 1.0, clock=None) -> None:
         import time
 
-        self.status, self.label, self.epochs, self.step_every = status, label, epochs, step_every
+        self.status, self.label, self.epochs = status, label, epochs
         self.clock = clock or time.perf_counter
-        self.started = self.last_step = self.clock()
+        self.started = self.clock()
+        self.within = Throttled(status.update, step_every, self.clock)
         self.ran, self.score = 0, ""
 
     def __call__(self, record: dict, score: str) -> None:
@@ -178,12 +177,8 @@ class _EpochProgress:
                            f"at most {_duration(left)} left")
 
     def step(self, epoch: int, what: str) -> None:
-        now = self.clock()
-        if now - self.last_step < self.step_every:
-            return
-        self.last_step = now
         last = f" (last epoch: {self.score})" if self.score else ""
-        self.status.update(f"training {self.label}: epoch {epoch}/{self.epochs}, {what}{last}")
+        self.within(f"training {self.label}: epoch {epoch}/{self.epochs}, {what}{last}")
 
 
 def _duration(seconds: float) -> str:
