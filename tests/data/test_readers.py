@@ -397,6 +397,11 @@ def test_a_semicolon_or_pipe_separated_export_is_read(tmp_path, sep):
     assert detect_format(path) == "csv"
     corpus = load_corpus(path)
     assert list(corpus.users) == ["a", "b"] and corpus.texts[0] == "good; really, good"
+    # ... with its ratings' decimal commas: "3,5" was a bad rating; "1,000" stays one (thousands)
+    halves = tmp_path / "halves.csv"
+    halves.write_text("user;item;rating;text\na;x;3,5;fine\nb;x;4,0;good\nc;x;1,000;odd\n")
+    read = _quiet_load(halves)
+    assert read.ratings.tolist() == [3.5, 4.0] and read.report.skipped["bad rating"] == 1
     # a comma header keeps the comma, whatever the texts hold
     comma = tmp_path / "comma.csv"
     comma.write_text('user,item,rating,text\na,x,5,"semi; colons; here; too"\n')

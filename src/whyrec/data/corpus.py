@@ -9,6 +9,7 @@ benchmark split files of the PETER format index records by that position.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -247,11 +248,18 @@ def _is_id_value(value: object) -> bool:
     return not isinstance(value, (list, tuple, dict, set, bool, np.bool_, np.ndarray))
 
 
+# a rating written with a decimal comma ("3,5"), as spreadsheets in decimal-comma locales export
+# it; three digits after the comma ("1,000") are a thousands separator, not a decimal
+_DECIMAL_COMMA = re.compile(r"([+-]?\d+),(\d{1,2})")
+
+
 def _clean_rating(value: object) -> float | None:
     if value is None or isinstance(value, bool):
         return None
+    if isinstance(value, str) and (decimal := _DECIMAL_COMMA.fullmatch(value.strip())):
+        value = f"{decimal[1]}.{decimal[2]}"
     try:
-        rating = float(value)  # accepts 5, 5.0, "5", "5.0"
+        rating = float(value)  # accepts 5, 5.0, "5", "5.0", "5,0"
     except (TypeError, ValueError):
         return None
     return None if math.isnan(rating) else rating
