@@ -18,8 +18,11 @@ from whyrec.systems.mt_experiment import (epochs_cell, discriminator_accuracy, p
 
 def test_run_mt_experiment_writes_tables_and_plots(tmp_path):
     split = tiny_planted_split()
+    steps = []
     results = run_mt_experiment(split, tmp_path, MTConfig(epochs=2, **TINY), lm_epochs=2, lm_seeds=2, curve_steps=3,
-                                log=lambda m: None)
+                                log=lambda m: None, step_log=steps.append)
+    assert {line.split(" epoch ")[0] for line in steps} == {"  MT", "  MT-encoder", "  MT-decoder"}
+    assert "  MT epoch 2: validation" in steps
     assert [r["system"] for r in results["rating"]] == ["PMF", "plain ALS", "MT-encoder", "MT-decoder", "MT"]
     assert results["mt_adversarial_epochs"] == [2]  # TINY starts policy-gradient steps at epoch 2
     assert {r["system"] for r in results["text"]} == {"N-gram", "LSTM", "GRU LM", "GCN-U", "GCN-I", "GCN-P",

@@ -164,8 +164,11 @@ def training_end(valid_nll: list[float], cap: int) -> dict:
 
 def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = None, lm_epochs: int = 60,
                       lm_seeds: int = 1, checkpoint_dir: str | Path | None = None, log: Callable[[str], None] = print,
-                      curve_steps: int = 60, bundle_dir: str | Path | None = None) -> dict:
+                      curve_steps: int = 60, bundle_dir: str | Path | None = None,
+                      step_log: Callable[[str], None] | None = None) -> dict:
     """Train everything on ``split``, write tables/plots into ``out``, return the results dict.
+    ``log`` gets the stages and epochs; ``step_log``, when given, the work within an MT epoch as
+    it goes ("  MT epoch 2: teacher forcing 120/3,750"), many times a second.
 
     The LSTM, GRU and GCN language models stop when their validation NLL has not improved for 3
     epochs, or at ``lm_epochs``; MT and its ablations stop by their own rule (``config.patience``)
@@ -199,18 +202,21 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
     def epoch_log(name):
         return lambda r: log(f"  {name} epoch {r['epoch']}: {mt_epoch_text(r)} ({r['seconds']:.0f}s)")
 
+    def within(name):
+        return (lambda epoch, what: step_log(f"  {name} epoch {epoch}: {what}")) if step_log else None
+
     base = config.to_dict()
     mt = timed("MT", lambda: MultiTask(config).fit(split.train, split.valid, features,
                                                    checkpoint_dir=str(checkpoint_dir) if checkpoint_dir else None,
-                                                   on_epoch=epoch_log("MT")))
+                                                   on_epoch=epoch_log("MT"), on_step=within("MT")))
     if bundle_dir is not None:
         mt.save(bundle_dir)
     # the ablations are about the rating model: they train the pair decoder only, to save time
     ablation = {**base, "variants": ["pair"]}
     mt_enc = timed("MT-encoder", lambda: MultiTask(MTConfig.from_dict({**ablation, "encoder": "embedding"})).fit(
-        split.train, split.valid, features, on_epoch=epoch_log("MT-encoder")))
+        split.train, split.valid, features, on_epoch=epoch_log("MT-encoder"), on_step=within("MT-encoder")))
     mt_dec = timed("MT-decoder", lambda: MultiTask(MTConfig.from_dict({**ablation, "decoder": False})).fit(
-        split.train, split.valid, features, on_epoch=epoch_log("MT-decoder")))
+        split.train, split.valid, features, on_epoch=epoch_log("MT-decoder"), on_step=within("MT-decoder")))
     pmf = timed("PMF", lambda: PMF(**baseline_als_settings(mt)).fit(split.train))
     plain = timed("plain ALS", lambda: plain_als_like(mt).fit(split.train))
     rating = rating_table(split, {"PMF": pmf, "plain ALS": plain, "MT-encoder": mt_enc, "MT-decoder": mt_dec, "MT": mt})
