@@ -70,13 +70,21 @@ def test_a_rating_model_answers_with_its_ratings_alone(split):
         explain_pairs(model, [user], [item], history=elsewhere)
 
 
-def test_peter_refuses_a_user_it_has_never_seen(split):
+def test_peter_does_not_explain_a_user_it_has_never_seen_but_answers_the_other_pairs(split, tmp_path):
     peter = Peter(emsize=16, heads=2, ffn=32, layers=1, max_words=8, epochs=1).fit(split.train, split.valid)
     user, item = split.train.users[0], split.train.items[0]
     row = explain_pairs(peter, [user], [item])[0]
     assert list(row["explanations"]) == ["peter"] and isinstance(row["explanations"]["peter"], str)
-    with pytest.raises(UnknownIdError, match="never seen"):
-        explain_pairs(peter, ["someone-new"], [item])
+    assert "no_explanation" not in row
+    # a new user among the pairs used to refuse them all
+    known, new = explain_pairs(peter, [user, "someone-new"], [item, item], explainer="all")
+    assert known["explanations"] == row["explanations"] and new["explanations"] == {} and new["cold_start"]
+    assert "never seen" in new["no_explanation"] and new["predicted_rating"] == pytest.approx(peter.global_mean)
+    peter.save(tmp_path / "peter")
+    proc = run_cli("explain", str(tmp_path / "peter"), "--user", user, "--item", item, "--user", "someone-new",
+                   "--item", item)
+    assert proc.returncode == 0, proc.stderr
+    assert "someone-new (new user) → " in proc.stdout and "(no explanation: PETER has no embedding" in proc.stdout
     with pytest.raises(ConfigError, match="not beam"):
         explain_pairs(peter, [user], [item], method="beam")
     with pytest.raises(ConfigError, match="rating split is of MT"):

@@ -70,13 +70,18 @@ def rating_only(bundle_name: str) -> str:
     return f"bundle '{bundle_name}' is a rating model only: it predicts ratings but writes no explanations"
 
 
+# why a PETER row for a user it was not trained on has no explanation
+PETER_NEW_USER = "PETER has no embedding for a user it has never seen; its rating is the train mean"
+
+
 def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: str | None = None,
                   method: str = "greedy", why: bool = False, history=None) -> list[dict]:
     """One row per pair: ``user``, ``item``, ``title`` (the item's, or None), ``predicted_rating``,
     ``cold_start`` (the user is unknown to the model) and ``explanations`` (explainer → text).
 
     ``explainer`` is one of :func:`explainers_of`, ``"all"``, or None (MT-P; MT-I for an unseen
-    user; PETER's own). ``method`` is greedy, sample or beam (beam: MT only). With ``why`` (MT),
+    user; PETER's own, and none for a user it has never seen: that row's ``no_explanation`` says
+    why). ``method`` is greedy, sample or beam (beam: MT only). With ``why`` (MT),
     ``rating_split`` gives the predicted rating as the item's baseline plus the contributions of
     the user's past ratings (:mod:`whyrec.rating.attribution`; None for a new user).
 
@@ -98,14 +103,15 @@ def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: 
         raise ConfigError("the rating split is of MT's ALS ratings; PETER rates with its transformer")
     _check_items(model, items)
     cold = [user not in model.user_map for user in users]
-    if not mt and any(cold):
-        first = users[cold.index(True)]
-        raise UnknownIdError(f"unknown user '{first}': PETER has no embedding for a user it has never seen")
     ratings = model.predict(users, items)
     rows = [{"user": u, "item": i, "title": _title(model.item_titles.get(i)), "predicted_rating": float(r),
              "cold_start": c, "explanations": {}} for u, i, r, c in zip(users, items, ratings, cold)]
+    if not mt:  # the other pairs are still answered: a --pairs file was refused whole for one new user
+        for row in rows:
+            if row["cold_start"]:
+                row["no_explanation"] = PETER_NEW_USER
     for name in names:
-        wanted = [n for n, c in enumerate(cold) if _chosen(name, explainer, names, c)]
+        wanted = [n for n, c in enumerate(cold) if _chosen(name, explainer, names, c) and (mt or not c)]
         if not wanted:
             continue
         texts = generate(model, name, [users[n] for n in wanted], [items[n] for n in wanted], method)

@@ -162,6 +162,8 @@ def explain(
         con.print(f"{row['user']}{cold} → {row['item']}{title}: {row['predicted_rating']:.2f}★", highlight=False)
         for name, text in row["explanations"].items():
             con.print(f"  {EXPLAINER_LABELS[name]}: {shown(text)}", highlight=False)
+        if row.get("no_explanation"):
+            con.print(f"  (no explanation: {row['no_explanation']})", highlight=False)
         if row.get("rating_split"):
             con.print("  " + rating_split_text(row["rating_split"], bool(row["explanations"]),
                                                    row["predicted_rating"]), highlight=False)
