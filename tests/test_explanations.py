@@ -328,6 +328,13 @@ def test_recommend_with_a_rating_bundle_says_it_writes_no_explanations(split, tm
     assert proc.returncode == 0, proc.stderr
     assert "is a rating model only" in proc.stdout and "  3. " in proc.stdout and "= item baseline" not in proc.stdout
     assert "items they rated are not left out" in proc.stdout  # no --data: the bundle knows no past ratings
+    # a mistyped id gets the cold-start answer, and the known id it is most like
+    known = next(u for u in split.train.users if len(u) >= 3)  # ids as short as "u0" are like too many others
+    typo = run_cli("recommend", str(tmp_path / "als"), "--user", known + "x", "-k", "1")
+    assert f"{known}x (new user; did you mean '{known}'?): the highest predicted rating items" in typo.stdout, \
+        typo.stderr
+    plain = run_cli("explain", str(tmp_path / "als"), "--user", "zz-nobody", "--item", split.train.items[0])
+    assert "zz-nobody (new user) → " in plain.stdout and "did you mean" not in plain.stdout, plain.stderr
     assert_one_line_error(run_cli("recommend", str(tmp_path / "als"), "--user", user, "--why"),
                           "--why splits the ratings of MT or of an ALS rating model")
     why = run_cli("recommend", str(tmp_path / "als"), "--user", user, "-k", "3", "--why", "--data", str(data), "--json")

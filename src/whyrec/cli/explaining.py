@@ -157,7 +157,7 @@ def explain(
         if as_json:
             print(strict_dumps({**row, "no_explanation": reason} if reason else row))
             continue
-        cold = " (new user)" if row["cold_start"] else ""
+        cold = _new_user(model, row["user"]) if row["cold_start"] else ""
         title = f" {shortened(row['title'], 60)}" if row.get("title") else ""
         con.print(f"{row['user']}{cold} → {row['item']}{title}: {row['predicted_rating']:.2f}★", highlight=False)
         for name, text in row["explanations"].items():
@@ -215,7 +215,7 @@ def recommend(
         if as_json:
             print(strict_dumps(answer))
         else:
-            _print_recommendations(con, answer)
+            _print_recommendations(con, {**answer, "new_user": _new_user(model, name)})
 
 
 def _recommendations(served, user: str, k: int, explainer: str | None, method: str, why: bool, history) -> dict:
@@ -250,7 +250,7 @@ def _print_recommendations(con, answer: dict) -> None:
 
     rows = answer["items"]
     if answer["cold_start"]:
-        head = f"{answer['user']} (new user): the {answer['cold_start_items']} items"
+        head = f"{answer['user']}{answer['new_user']}: the {answer['cold_start_items']} items"
     elif not answer["history"]:
         head = (f"{answer['user']}: the {counted(len(rows), 'item')} with the highest predicted rating (items "
                 "they rated are not left out: the bundle keeps no ratings; give --data)")
@@ -270,6 +270,15 @@ def _print_recommendations(con, answer: dict) -> None:
         if row.get("rating_split"):
             con.print("     " + rating_split_text(row["rating_split"], bool(row["explanations"]),
                                                    row["predicted_rating"]), highlight=False)
+
+
+def _new_user(model, user: str) -> str:
+    """The mark of a user the model was not trained on: " (new user)", with the known id it is
+    most like when one is close (a mistyped id gets the cold-start answer, not an error)."""
+    import difflib
+
+    close = difflib.get_close_matches(user, model.user_map.ids, n=1, cutoff=0.85)
+    return f" (new user; did you mean '{close[0]}'?)" if close else " (new user)"
 
 
 def rating_split_text(account: dict, has_text: bool, predicted: float | None = None) -> str:
