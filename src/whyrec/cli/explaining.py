@@ -132,7 +132,7 @@ def explain(
     from whyrec.bundle import load_bundle
     from whyrec.devices import resolve_device
     from whyrec.errors import ConfigError
-    from whyrec.explanations import EXPLAINER_LABELS, explain_pairs, explainers_of, rating_only, shown
+    from whyrec.explanations import explain_pairs, explainers_of, rating_only
 
     device = resolve_device(device)
     if pairs is not None:
@@ -160,13 +160,7 @@ def explain(
         cold = _new_user(model, row["user"]) if row["cold_start"] else ""
         title = f" {shortened(row['title'], 60)}" if row.get("title") else ""
         con.print(f"{row['user']}{cold} → {row['item']}{title}: {row['predicted_rating']:.2f}★", highlight=False)
-        for name, text in row["explanations"].items():
-            con.print(f"  {EXPLAINER_LABELS[name]}: {shown(text)}", highlight=False)
-        if row.get("no_explanation"):
-            con.print(f"  (no explanation: {row['no_explanation']})", highlight=False)
-        if row.get("rating_split"):
-            con.print("  " + rating_split_text(row["rating_split"], bool(row["explanations"]),
-                                                   row["predicted_rating"]), highlight=False)
+        _print_row_details(con, row, "  ")
 
 
 @app.command("recommend")
@@ -246,8 +240,6 @@ def _recommendations(served, user: str, k: int, explainer: str | None, method: s
 def _print_recommendations(con, answer: dict) -> None:
     """One user's answer as text: a heading that says which items these are, then one numbered
     line per item with its explanations and, with --why, its rating split."""
-    from whyrec.explanations import EXPLAINER_LABELS, shown
-
     rows = answer["items"]
     if answer["cold_start"]:
         head = f"{answer['user']}{answer['new_user']}: the {answer['cold_start_items']} items"
@@ -265,11 +257,21 @@ def _print_recommendations(con, answer: dict) -> None:
     for rank, row in enumerate(rows, 1):
         title = f" {shortened(row['title'], 60)}" if row.get("title") else ""
         con.print(f"  {rank}. {row['item']}{title}: {row['predicted_rating']:.2f}★", highlight=False)
-        for name, text in row["explanations"].items():
-            con.print(f"     {EXPLAINER_LABELS[name]}: {shown(text)}", highlight=False)
-        if row.get("rating_split"):
-            con.print("     " + rating_split_text(row["rating_split"], bool(row["explanations"]),
-                                                   row["predicted_rating"]), highlight=False)
+        _print_row_details(con, row, "     ")
+
+
+def _print_row_details(con, row: dict, indent: str) -> None:
+    """The lines under a row of :func:`whyrec.explanations.explain_pairs`: each explanation, why
+    there is none when a row says so, and with --why the rating's split."""
+    from whyrec.explanations import EXPLAINER_LABELS, shown
+
+    for name, text in row["explanations"].items():
+        con.print(f"{indent}{EXPLAINER_LABELS[name]}: {shown(text)}", highlight=False)
+    if row.get("no_explanation"):
+        con.print(f"{indent}(no explanation: {row['no_explanation']})", highlight=False)
+    if row.get("rating_split"):
+        con.print(indent + rating_split_text(row["rating_split"], bool(row["explanations"]), row["predicted_rating"]),
+                  highlight=False)
 
 
 def _new_user(model, user: str) -> str:

@@ -166,6 +166,11 @@ class Peter:
         for group in opt.param_groups:
             group["lr"] = run.lr
         self.history = run.history
+
+        def working(what: str) -> None:
+            if on_step and cluster.is_main:
+                on_step(epoch, what)
+
         for epoch in range(start, cfg.epochs + 1):
             if run.waited >= cfg.patience:
                 break  # checked first, so a resumed run that had stopped stays stopped
@@ -175,8 +180,7 @@ class Peter:
             sums, seen = np.zeros(3), 0
             batches = -(-len(order) // cfg.batch_size)
             for done, idx in enumerate(order.split(cfg.batch_size)):
-                if on_step and cluster.is_main:
-                    on_step(epoch, f"batch {done:,}/{batches:,}")
+                working(f"batch {done:,}/{batches:,}")
                 idx = cluster.shard(idx)  # every process draws the same batch and takes its slice
                 t, c, r = self.losses(*(x[idx] for x in data))
                 loss = cfg.text_reg * t + cfg.context_reg * c + cfg.rating_reg * r
@@ -190,8 +194,7 @@ class Peter:
             means = cluster.mean_of(dict(zip(("text_nll", "context_nll", "rating_mse"), (sums / seen).tolist())))
             record = {"epoch": epoch, **means, "lr": opt.param_groups[0]["lr"]}
             if valid_data is not None:
-                if on_step and cluster.is_main:
-                    on_step(epoch, "validation")
+                working("validation")
                 t, r = self.validation_losses(valid_data)
                 record.update(valid_text_nll=t, valid_rating_mse=r)
                 score = t + (r if cfg.rating_reg > 0 else 0.0)
