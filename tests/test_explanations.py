@@ -12,7 +12,7 @@ from tests.cli.invoke import assert_one_line_error, run_cli
 from tests.systems.test_mt import TINY
 from whyrec.data import Corpus
 from whyrec.errors import ConfigError, UnknownIdError
-from whyrec.explanations import explain_pairs, explainers_of
+from whyrec.explanations import PETER_NEW_USER, explain_pairs, explainers_of
 from whyrec.rating import BiasBaseline
 from whyrec.systems.mt import MultiTask
 from whyrec.systems.peter import Peter
@@ -39,6 +39,19 @@ def test_mt_gives_the_pair_explanation_and_the_item_side_to_a_new_user(mt, split
     every = explain_pairs(mt, [user], [item], explainer="all", method="beam")[0]["explanations"]
     assert sorted(every) == ["item", "pair", "user"]
     assert every["user"] == mt.explain([user], [item], variant="user", method="beam")[0]
+    assert "no_explanation" not in rows[0] and "no_explanation" not in rows[1]
+
+
+def test_mt_u_writes_nothing_for_a_new_user_and_says_why(mt, split):
+    """MT-U's only context is the user's own reviews: for a new user it used to decode from an
+    empty document and show that as the user's explanation."""
+    user, item = split.train.users[0], split.train.items[0]
+    known, new = explain_pairs(mt, [user, "someone-new"], [item, item], explainer="all")
+    assert sorted(known["explanations"]) == ["item", "pair", "user"] and "no_explanation" not in known
+    assert sorted(new["explanations"]) == ["item", "pair"] and "MT-U explains nothing for a new user" in new["no_explanation"]
+    only_user = explain_pairs(mt, ["someone-new"], [item], explainer="user")[0]
+    assert only_user["explanations"] == {} and only_user["no_explanation"] == new["no_explanation"]
+    assert only_user["predicted_rating"] == pytest.approx(float(mt.predict(["someone-new"], [item])[0]))
 
 
 def test_bad_requests_are_refused_by_name(mt, split):
@@ -79,12 +92,12 @@ def test_peter_does_not_explain_a_user_it_has_never_seen_but_answers_the_other_p
     # a new user among the pairs used to refuse them all
     known, new = explain_pairs(peter, [user, "someone-new"], [item, item], explainer="all")
     assert known["explanations"] == row["explanations"] and new["explanations"] == {} and new["cold_start"]
-    assert "never seen" in new["no_explanation"] and new["predicted_rating"] == pytest.approx(peter.global_mean)
+    assert new["no_explanation"] == PETER_NEW_USER and new["predicted_rating"] == pytest.approx(peter.global_mean)
     peter.save(tmp_path / "peter")
     proc = run_cli("explain", str(tmp_path / "peter"), "--user", user, "--item", item, "--user", "someone-new",
                    "--item", item)
     assert proc.returncode == 0, proc.stderr
-    assert "someone-new (new user) → " in proc.stdout and "(no explanation: PETER has no embedding" in proc.stdout
+    assert "someone-new (new user) → " in proc.stdout and f"({PETER_NEW_USER})" in proc.stdout
     with pytest.raises(ConfigError, match="not beam"):
         explain_pairs(peter, [user], [item], method="beam")
     with pytest.raises(ConfigError, match="rating split is of MT"):
@@ -221,7 +234,7 @@ def test_the_command_splits_an_als_models_ratings_given_its_data(split, tmp_path
                           "keeps no training data")
     plain = run_cli("explain", str(tmp_path / "als"), "--user", user, "--item", item)
     assert plain.returncode == 0, plain.stderr
-    assert "(no explanations: bundle 'als' is a rating model only" in plain.stdout and "★" in plain.stdout
+    assert "(bundle 'als' is a rating model only" in plain.stdout and "★" in plain.stdout
     row = json.loads(run_cli("explain", str(tmp_path / "als"), "--user", user, "--item", item, "--json").stdout)
     assert row["explanations"] == {} and "rating model only" in row["no_explanation"]
     # --format reaches the reader (explain had no --format; parquet here proves the CSV was read as told)
@@ -310,10 +323,14 @@ def test_recommend_lists_a_users_unrated_items_with_their_explanations(mt, split
         assert row["explanations"]["pair"] == mt.explain([user], [row["item"]], no_repeat=True)[0]
     assert new["cold_start"] and new["cold_start_items"] == "most rated"
     assert all(list(row["explanations"]) == ["item"] for row in new["items"])
-    text = run_cli("recommend", str(tmp_path / "mt"), "--user", user, "-k", "2", "--why", cwd=tmp_path)
+    text = run_cli("recommend", str(tmp_path / "mt"), "--user", user, "--user", "new-user", "-k", "2", "--why",
+                   "--explainer", "all", cwd=tmp_path)
     assert text.returncode == 0, text.stderr
-    assert "the 2 items they have not rated" in text.stdout and "  1. " in text.stdout and "MT-P: " in text.stdout
-    assert "= item baseline" in text.stdout
+    mine, theirs = text.stdout.split("new-user (new user)")
+    assert "the 2 items they have not rated" in mine and "  1. " in mine and "MT-U: " in mine and "MT-P: " in mine
+    assert "= item baseline" in mine and "explains nothing" not in mine
+    # a new user: MT-I and MT-P, and once, why there is no MT-U
+    assert "MT-U: " not in theirs and theirs.count("MT-P: ") == 2 and theirs.count("MT-U explains nothing") == 1
     assert_one_line_error(run_cli("recommend", str(tmp_path / "mt"), "--user", user, "--explainer", "peter"),
                           "unknown explainer 'peter'")
     assert_one_line_error(run_cli("recommend", str(tmp_path / "mt"), "--user", " "), "a --user id is empty")

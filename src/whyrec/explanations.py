@@ -5,8 +5,9 @@ MT's ratings, and those of an ALS rating model given the data it was trained on,
 split over the user's past ratings (:mod:`whyrec.rating.attribution`).
 
 MT explains a user it has never seen from the item side (its default explainer for such a user
-is MT-I); PETER has no embedding for an unseen user and refuses one. An unknown item is refused
-by both. Greedy and sampled MT explanations block repeated words and bigrams, as the service does.
+is MT-I; MT-P reads the item's reviews and an empty user document); MT-U, which writes from the
+user's own reviews, and PETER, which has no embedding for such a user, write nothing for one and
+say why (:func:`chosen_explainers`). An unknown item is refused by both. Greedy and sampled MT explanations block repeated words and bigrams, as the service does.
 """
 
 from __future__ import annotations
@@ -70,8 +71,24 @@ def rating_only(bundle_name: str) -> str:
     return f"bundle '{bundle_name}' is a rating model only: it predicts ratings but writes no explanations"
 
 
-# why a PETER row for a user it was not trained on has no explanation
-PETER_NEW_USER = "PETER has no embedding for a user it has never seen; its rating is the train mean"
+# why an explainer writes nothing for a user the system has never seen (MT-I and MT-P explain one
+# from the item's reviews); the CLI and the service say it in the same words
+PETER_NEW_USER = ("PETER explains only users it was trained on: it has no embedding for a new user "
+                  "(whose predicted rating is the train mean)")
+NEW_USER_REASONS = {"user": "MT-U explains nothing for a new user: it writes from the user's own reviews",
+                    "peter": PETER_NEW_USER, "peter+": PETER_NEW_USER}
+
+
+def chosen_explainers(names: Sequence[str], explainer: str | None, cold: bool) -> tuple[list[str], str | None]:
+    """The explainers among ``names`` that answer a request for ``explainer`` (one name, ``"all"``,
+    or None: :func:`default_explainer`), and the sentence saying why those asked for that write
+    nothing do (None when every one answers). For a known user that is every one asked for; for
+    a new (``cold``) user MT-U and PETER write nothing (``NEW_USER_REASONS``)."""
+    asked = list(names) if explainer == "all" else [explainer or default_explainer(list(names), cold)]
+    if not cold:
+        return asked, None
+    reasons = dict.fromkeys(NEW_USER_REASONS[name] for name in asked if name in NEW_USER_REASONS)
+    return [name for name in asked if name not in NEW_USER_REASONS], "; ".join(reasons) or None
 
 
 def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: str | None = None,
@@ -80,8 +97,8 @@ def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: 
     ``cold_start`` (the user is unknown to the model) and ``explanations`` (explainer → text).
 
     ``explainer`` is one of :func:`explainers_of`, ``"all"``, or None (MT-P; MT-I for an unseen
-    user; PETER's own, and none for a user it has never seen: that row's ``no_explanation`` says
-    why). ``method`` is greedy, sample or beam (beam: MT only). With ``why`` (MT),
+    user; PETER's own). MT-U and PETER write nothing for a user the system has never seen: that
+    row's ``no_explanation`` says why (:func:`chosen_explainers`). ``method`` is greedy, sample or beam (beam: MT only). With ``why`` (MT),
     ``rating_split`` gives the predicted rating as the item's baseline plus the contributions of
     the user's past ratings (:mod:`whyrec.rating.attribution`; None for a new user).
 
@@ -106,12 +123,12 @@ def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: 
     ratings = model.predict(users, items)
     rows = [{"user": u, "item": i, "title": _title(model.item_titles.get(i)), "predicted_rating": float(r),
              "cold_start": c, "explanations": {}} for u, i, r, c in zip(users, items, ratings, cold)]
-    if not mt:  # the other pairs are still answered: a --pairs file was refused whole for one new user
-        for row in rows:
-            if row["cold_start"]:
-                row["no_explanation"] = PETER_NEW_USER
+    chosen = {c: chosen_explainers(names, explainer, c) for c in (False, True)}
+    for row in rows:  # a new user's pair is answered too, with the sentence saying what is missing and why
+        if chosen[row["cold_start"]][1]:
+            row["no_explanation"] = chosen[row["cold_start"]][1]
     for name in names:
-        wanted = [n for n, c in enumerate(cold) if _chosen(name, explainer, names, c) and (mt or not c)]
+        wanted = [n for n, c in enumerate(cold) if name in chosen[c][0]]
         if not wanted:
             continue
         texts = generate(model, name, [users[n] for n in wanted], [items[n] for n in wanted], method)
@@ -220,12 +237,6 @@ def default_explainer(names: list[str], cold: bool) -> str:
     """The explainer used when none is asked for: MT-P, or MT-I for a user the system has never
     seen (the item side needs no user); PETER's own otherwise."""
     return "item" if cold and "item" in names else ("pair" if "pair" in names else names[0])
-
-
-def _chosen(name: str, explainer: str | None, names: list[str], cold: bool) -> bool:
-    if explainer == "all":
-        return True
-    return name == (explainer if explainer is not None else default_explainer(names, cold))
 
 
 EMPTY_SHOWN = "(no words: the decoder ended the explanation at once)"

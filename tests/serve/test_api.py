@@ -4,6 +4,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from whyrec.errors import ConfigError
+from whyrec.explanations import PETER_NEW_USER
 from whyrec.serve.app import check_can_listen, create_app
 from whyrec.serve.systems import ServedSystem
 
@@ -53,6 +54,14 @@ def test_cold_start_and_rating_only_bundle(client):
     assert "explanation" not in plain["items"][0]
     assert "rating model only" in plain["no_explanation"]
     assert "no_explanation" not in body
+    # every explainer side by side: MT-U writes from the user's reviews, so none for a new user, and says so
+    every = c.get("/users/somebody-new/recommendations", params={"k": 2, "explainer": "all"}).json()
+    assert [e["label"] for e in every["items"][0]["explanations"]] == ["MT-I", "MT-P"]
+    assert "MT-U explains nothing for a new user" in every["no_explanation"]
+    only_user = c.post("/explain", json={"user": "somebody-new", "item": every["items"][0]["item"],
+                                         "explainer": "user"}).json()
+    assert "explanation" not in only_user and only_user["no_explanation"] == every["no_explanation"]
+    assert 1 <= only_user["predicted_rating"] <= 5
 
 
 def test_explain_endpoint(client):
@@ -152,10 +161,10 @@ def test_a_peter_bundle_is_served_beside_mt(served_bundles, peter_bundle):
     # PETER cannot explain a user it has never seen: popular items, ratings, no explanation
     cold = c.get("/users/someone-new/recommendations", params={"k": 3, "bundle": "planted-peter"}).json()
     assert cold["cold_start"] and len(cold["items"]) == 3 and "explanation" not in cold["items"][0]
-    assert "explains only users it was trained on" in cold["no_explanation"]
+    assert cold["no_explanation"] == PETER_NEW_USER  # the same words as `whyrec explain`
     one_cold = c.post("/explain", json={"user": "someone-new", "item": split.train.items[1],
                                         "bundle": "planted-peter"}).json()
-    assert "explanation" not in one_cold and "no embedding for a new user" in one_cold["no_explanation"]
+    assert "explanation" not in one_cold and one_cold["no_explanation"] == PETER_NEW_USER
     assert "no_explanation" not in body  # a known user is explained
     one = c.post("/explain", json={"user": user, "item": split.train.items[1], "bundle": "planted-peter"}).json()
     assert one["explainer"] == "peter+" and one["explanation"]

@@ -117,9 +117,9 @@ def test_page_shows_explanation_cards(server):
             page.fill("#user-search", user)
             page.wait_for_selector(f'#users li[data-user="{user}"]', timeout=10000)
             page.click(f'#users li[data-user="{user}"]')
-            page.wait_for_function("document.getElementById('status').textContent.includes('No explanations')",
+            page.wait_for_function("document.getElementById('status').textContent.includes('rating model only')",
                                    timeout=20000)
-            assert "rating model only" in page.locator("#status").inner_text()
+            assert "writes no explanations" in page.locator("#status").inner_text()
             assert page.locator(".card .explanation").count() == 0
         finally:
             browser.close()

@@ -152,7 +152,7 @@ def explain(
     reason = None if explainers_of(model) else rating_only(bundle.resolve().name)
     con = console()
     if reason and not as_json:
-        con.print(f"(no explanations: {reason})", highlight=False)
+        con.print(f"({reason})", highlight=False)
     for row in rows:
         if as_json:
             print(strict_dumps({**row, "no_explanation": reason} if reason else row))
@@ -219,15 +219,15 @@ def _recommendations(served, user: str, k: int, explainer: str | None, method: s
     from whyrec.explanations import explain_pairs
 
     items, scores, cold = served.recommend(user, k)
-    reason = served.no_explanation(cold)
-    if items and (reason is None or (why and not cold)):
-        rows = explain_pairs(served.model, [user] * len(items), items, explainer if reason is None else None,
-                             method, why=why, history=history)
+    chosen, reason = served.chosen_explainers(explainer, cold)
+    if items and (chosen or (why and not cold)):
+        rows = explain_pairs(served.model, [user] * len(items), items, explainer, method, why=why, history=history)
     else:
         rows = [{"user": user, "item": item, "predicted_rating": float(score), "cold_start": cold,
                  "explanations": {}} for item, score in zip(items, scores.tolist())]
-    for row in rows:  # the served titles: a rating bundle's come from --data
+    for row in rows:  # the served titles (a rating bundle's come from --data); why text is missing: said once
         row["title"] = served.titles.get(row["item"])
+        row.pop("no_explanation", None)
     answer = {"user": user, "bundle": served.name, "cold_start": cold, "k": k, "items": rows,
               "history": served.has_history}  # False: a rating bundle without --data, past items not known
     if reason:
@@ -253,7 +253,7 @@ def _print_recommendations(con, answer: dict) -> None:
         head = f"{answer['user']}: no item left that they have not rated"
     con.print(head, highlight=False)
     if answer.get("no_explanation"):
-        con.print(f"  (no explanations: {answer['no_explanation']})", highlight=False)
+        con.print(f"  ({answer['no_explanation']})", highlight=False)
     for rank, row in enumerate(rows, 1):
         title = f" {shortened(row['title'], 60)}" if row.get("title") else ""
         con.print(f"  {rank}. {row['item']}{title}: {row['predicted_rating']:.2f}★", highlight=False)
@@ -268,7 +268,7 @@ def _print_row_details(con, row: dict, indent: str) -> None:
     for name, text in row["explanations"].items():
         con.print(f"{indent}{EXPLAINER_LABELS[name]}: {shown(text)}", highlight=False)
     if row.get("no_explanation"):
-        con.print(f"{indent}(no explanation: {row['no_explanation']})", highlight=False)
+        con.print(f"{indent}({row['no_explanation']})", highlight=False)
     if row.get("rating_split"):
         con.print(indent + rating_split_text(row["rating_split"], bool(row["explanations"]), row["predicted_rating"]),
                   highlight=False)

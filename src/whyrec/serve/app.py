@@ -5,8 +5,8 @@ Routes (OpenAPI docs at ``/docs``):
 * ``GET /users/{user}/recommendations?k=10&explainer=pair&bundle=NAME`` — top-k unseen items,
   predicted rating, explanation (``explainer=all``: every explainer side by side), the item
   features the explanation mentions, the item title; an unknown user gets popular items with
-  item-side explanations (``cold_start: true``), or, when the bundle cannot explain a user it
-  has never seen (PETER), none and a ``no_explanation`` sentence saying why;
+  item-side explanations (``cold_start: true``); an explainer that cannot explain a user it has
+  never seen (MT-U, PETER) writes nothing, and a ``no_explanation`` sentence says why;
 * ``POST /explain`` ``{"user", "item", "explainer"?, "bundle"?}`` — rating + explanation + features
   (with ``"all"``, every explainer's under ``explanations``);
 * ``GET /users/{user}/history``, ``GET /api/bundles``, ``GET /api/bundles/{name}/users?query=``;
@@ -34,7 +34,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from whyrec import __version__
 from whyrec.errors import ConfigError, UnknownIdError, WhyrecError
-from whyrec.explanations import default_explainer
 from whyrec.serve.systems import EXPLAINER_LABELS, ServedSystem
 
 STATIC = Path(__file__).parent / "static"
@@ -185,16 +184,12 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
             raise HTTPException(422, f"user id longer than {MAX_ID} characters")
         return user
 
-    def explainers_for(s: ServedSystem, explainer: str | None, cold: bool) -> list[str]:
-        if s.no_explanation(cold):
-            return []  # a rating model; or PETER, which has no embedding for a user it has never seen
-        if explainer == "all":
-            return list(s.explainers)
-        if explainer is None:
-            explainer = default_explainer(s.explainers, cold)
-        if explainer not in s.explainers:
+    def explainers_for(s: ServedSystem, explainer: str | None, cold: bool) -> tuple[list[str], str | None]:
+        """The explainers that answer, and why those asked for that write nothing do (a rating
+        model; MT-U or PETER for a new user)."""
+        if s.explainers and explainer not in (None, "all", *s.explainers):
             raise HTTPException(404, f"unknown explainer '{explainer}'; available: {', '.join(s.explainers)} or all")
-        return [explainer]
+        return s.chosen_explainers(explainer, cold)
 
     @app.get("/health")
     def health() -> dict:
@@ -230,7 +225,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
                         bundle: str | None = Query(None, max_length=MAX_ID)) -> dict:
         s, user = system(bundle), path_user(user)
         items, scores, cold = s.recommend(user, k)
-        chosen = explainers_for(s, explainer, cold)
+        chosen, reason = explainers_for(s, explainer, cold)
         texts = {e: s.explain(e, [user] * len(items), items) for e in chosen}
         splits = s.rating_splits(user, items) if s.splits_ratings and not cold and items else None
         out = []
@@ -245,8 +240,8 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
                 entry["rating_split"] = splits[n]
             out.append(entry)
         body = {"user": user, "bundle": s.name, "cold_start": cold, "k": k, "items": out}
-        if not chosen:
-            body["no_explanation"] = s.no_explanation(cold)
+        if reason:
+            body["no_explanation"] = reason
         if cold:  # what a user without a past is shown
             body["cold_start_items"] = "most rated" if s.has_history else "highest predicted rating"
         return body
@@ -259,7 +254,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
         except UnknownIdError:
             raise HTTPException(404, f"unknown item '{request.item}'") from None
         cold = request.user not in s.rating.user_map
-        chosen = explainers_for(s, request.explainer, cold)
+        chosen, reason = explainers_for(s, request.explainer, cold)
         rating = float(s.rating.predict([request.user], [request.item])[0])
         out = {"user": request.user, "item": request.item, "bundle": s.name, "cold_start": cold,
                "predicted_rating": round(rating, 4), "title": s.titles.get(request.item)}
@@ -268,8 +263,8 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
             out["explanations"] = [{"explainer": e, "label": EXPLAINER_LABELS[e], "text": texts[e],
                                     "features": s.mentioned_features(texts[e])} for e in chosen]
             out.update(explainer=chosen[0], explanation=texts[chosen[0]], features=out["explanations"][0]["features"])
-        else:
-            out["no_explanation"] = s.no_explanation(cold)
+        if reason:
+            out["no_explanation"] = reason
         if s.splits_ratings and not cold:  # the predicted rating itself, split over the user's past ratings
             out["rating_split"] = s.rating_splits(request.user, [request.item], top=3)[0]
         return out

@@ -17,8 +17,8 @@ import numpy as np
 from whyrec.bundle import load_bundle
 from whyrec.data.readers import clean_html
 from whyrec.errors import ConfigError, UnknownIdError
-from whyrec.explanations import (EXPLAINER_LABELS, check_rating_scale, explainers_of, generate, is_mt,
-                                 rating_only, splits_over)
+from whyrec.explanations import (EXPLAINER_LABELS, check_rating_scale, chosen_explainers, explainers_of,
+                                 generate, is_mt, rating_only, splits_over)
 from whyrec.rating import ContextAwareALS
 
 SCORE_CACHE_BYTES = 256 * 2**20
@@ -131,8 +131,6 @@ class ServedSystem:
         self.is_mt = is_mt(model)
         self.is_peter = type(model).__name__ == "Peter"
         self.explainers = explainers_of(model)
-        # whether explanations can be written for users the model has never seen (PETER cannot)
-        self.explains_unknown_users = self.is_mt
         if self.is_mt:
             self.rating = model.als
             data = model.data
@@ -207,15 +205,14 @@ class ServedSystem:
                 "kind": "mt" if self.is_mt else ("peter" if self.is_peter else type(self.model).__name__),
                 "history": self.has_history, "rating_scale": [float(b) for b in self.scale]}
 
-    def no_explanation(self, cold: bool) -> str | None:
-        """Why an answer for a new (``cold``) or known user carries no explanation, in a sentence
-        for the reader (None: it does)."""
+    def chosen_explainers(self, explainer: str | None, cold: bool) -> tuple[list[str], str | None]:
+        """The explainers that answer a request for ``explainer`` about a new (``cold``) or known
+        user, and the sentence saying why those asked for that write nothing do (None: every one
+        answers): none of a rating model; for a new user, not MT-U or PETER
+        (:func:`whyrec.explanations.chosen_explainers`)."""
         if not self.explainers:
-            return rating_only(self.name)
-        if cold and not self.explains_unknown_users:
-            return (f"bundle '{self.name}' explains only users it was trained on "
-                    "(its explainer has no embedding for a new user)")
-        return None
+            return [], rating_only(self.name)
+        return chosen_explainers(self.explainers, explainer, cold)
 
     def search_users(self, query: str, limit: int) -> list[dict]:
         q = query.lower()

@@ -73,7 +73,7 @@ async function showUser(user) {
     renderHistory(history);
     renderCards(recs);
     const explained = recs.items.some((item) => (item.explanations || []).length);
-    const why = recs.no_explanation ? ` No explanations: ${escapeHtml(recs.no_explanation)}.` : "";
+    const why = recs.no_explanation ? ` ${escapeHtml(recs.no_explanation)}.` : ""; // a sentence naming what is missing
     $("status").innerHTML = (recs.cold_start
       ? `<span class="cold">${escapeHtml(user)} is new here: the ${recs.cold_start_items} items` +
         `${explained ? ", with item-side explanations" : ""}.</span>`
