@@ -8,17 +8,22 @@ import pytest
 from tests.cli.invoke import assert_one_line_error, run_cli
 
 
-@pytest.mark.parametrize("name,reviews,users,items", [
-    ("amazon-digital-music", "6,908", "2,490", "382"),
-    ("amazon-musical-instruments", "5,050", "1,381", "392"),
-    ("amazon-magazine-subscriptions", "2,375", "348", "157"),
-    ("amazon-gift-cards", "2,972", "458", "148"),
+@pytest.mark.parametrize("name,reviews,users,items,outside_ascii", [
+    ("amazon-digital-music", "6,908", "2,490", "382", "65 reviews hold"),
+    ("amazon-musical-instruments", "5,050", "1,381", "392", "14 reviews hold"),
+    ("amazon-magazine-subscriptions", "2,375", "348", "157", "2 reviews hold"),
+    ("amazon-gift-cards", "2,972", "458", "148", None),
 ])
-def test_stats_on_shared_data(shared_data, name, reviews, users, items):
+def test_stats_on_shared_data(shared_data, name, reviews, users, items, outside_ascii):
     proc = run_cli("data", "stats", str(shared_data / name / "reviews.json.gz")
                    if (shared_data / name / "reviews.json.gz").exists() else str(shared_data / name / "reviews.csv"))
     assert proc.returncode == 0, proc.stderr
     assert f"in the file: {reviews} records, {users} users, {items} items" in proc.stdout
+    # characters the tokenizer turns into spaces (curly quotes, accents) are reported, not dropped unseen
+    if outside_ascii:
+        assert f"note: {outside_ascii} characters outside ASCII" in proc.stdout
+    else:
+        assert "outside ASCII" not in proc.stdout
 
 
 def test_data_split_writes_folders_the_commands_then_use(tmp_path, planted):
@@ -57,6 +62,7 @@ def test_stats_of_a_file_with_no_review_left(tmp_path):
     as_json = run_cli("data", "stats", str(path), "--json")
     after = json.loads(as_json.stdout, parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))
     assert after["after_validation"]["mean_rating"] is None and after["records"] == 2
+    assert after["characters_dropped"] == {"reviews": 0, "characters": {}}
 
 
 def test_stats_count_one_thing_in_the_singular(tmp_path):
@@ -66,6 +72,20 @@ def test_stats_count_one_thing_in_the_singular(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "in the file: 1 record, 1 user, 1 item" in proc.stdout and "1 record read, 1 kept" in proc.stdout
     assert "after validation: 1 review, 1 user, 1 item," in proc.stdout
+
+
+def test_stats_note_the_characters_the_tokenizer_turns_into_spaces(tmp_path):
+    import json
+
+    path = tmp_path / "accents.csv"
+    path.write_text("user,item,rating,text\na,x,5,It isn’t a café\nb,x,4,plain\nc,y,3,zero​width\n",
+                    encoding="utf-8")
+    proc = run_cli("data", "stats", str(path))
+    assert proc.returncode == 0, proc.stderr
+    assert "note: 2 reviews hold characters outside ASCII" in proc.stdout and "(isn’t → isn t)" in proc.stdout
+    assert "’ ×1, é ×1, U+200B ×1" in proc.stdout  # one that would not show is named by its code point
+    counted = json.loads(run_cli("data", "stats", str(path), "--json").stdout)["characters_dropped"]
+    assert counted == {"reviews": 2, "characters": {"’": 1, "é": 1, "​": 1}}
 
 
 def test_the_data_commands_also_take_the_file_as_data(tmp_path, planted):

@@ -1,4 +1,5 @@
-from whyrec.data.text import Vocabulary, normalize, review_documents, split_sentences, tokenize
+from whyrec.data.text import (Vocabulary, characters_dropped, normalize, review_documents, split_sentences,
+                              tokenize)
 
 
 def test_tokenize_splits_clitics_and_punctuation_like_the_benchmark():
@@ -6,6 +7,15 @@ def test_tokenize_splits_clitics_and_punctuation_like_the_benchmark():
     assert tokenize("I've got &quot;great&quot; sound (mostly)?") == \
         ["i", "'ve", "got", "great", "sound", "(", "mostly", ")", "?"]
     assert tokenize("") == []
+
+
+def test_characters_outside_ascii_are_counted_as_the_tokenizer_reads_them():
+    """They become spaces, as in the benchmark: counted after HTML unescaping, spaces left out."""
+    texts = ["It isn’t bad", "plain text", "caf&eacute; au lait &amp; more", "", "été"]
+    assert tokenize(texts[0]) == ["it", "isn", "t", "bad"] and tokenize(texts[2])[0] == "caf"
+    holding, counts = characters_dropped(texts)
+    assert holding == 3 and counts == {"’": 1, "é": 3}
+    assert characters_dropped(["plain", "&lt;ascii&gt;"]) == (0, {})
 
 
 def test_split_sentences_handles_missing_spaces():

@@ -26,11 +26,15 @@ def data_stats(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Count reviews, users and items; report what validation skipped."""
+    from whyrec.data.text import characters_dropped
+
     path = data_path(path, data)
     corpus = load_reviews(path, format, column, strict, duplicates, (min_rating, max_rating))
     report = corpus.report
+    holding, dropped = characters_dropped(corpus.texts)
     info = {"file": report.source, "records": report.read, "users": len(report.users_seen),
-            "items": len(report.items_seen), "validation": report.to_dict(), "after_validation": corpus.stats()}
+            "items": len(report.items_seen), "validation": report.to_dict(), "after_validation": corpus.stats(),
+            "characters_dropped": {"reviews": holding, "characters": dict(dropped.most_common())}}
     if as_json:
         print(strict_dumps(info, indent=1))
         return
@@ -47,6 +51,16 @@ def data_stats(
     con.print("ratings: " + (", ".join(f"{k}: {v:,}" for k, v in after["ratings"].items()) or "none"))
     if corpus.item_meta:
         con.print(f"item metadata for {after['items_with_metadata']:,} of {after['items']:,} items")
+    if holding:
+        shown = ", ".join(f"{_visible(ch)} ×{n:,}" for ch, n in dropped.most_common(8))
+        con.print(f"note: {counted(holding, 'review')} {'holds' if holding == 1 else 'hold'} characters outside "
+                  f"ASCII, which the tokenizer turns into spaces as the PETER benchmark's does (isn’t → isn t): "
+                  f"{shown}{', …' if len(dropped) > 8 else ''}", highlight=False)
+
+
+def _visible(character: str) -> str:
+    """A character as the note shows it: itself, or its code point when it would not show."""
+    return character if character.isprintable() and not character.isspace() else f"U+{ord(character):04X}"
 
 
 def _number(value: float, spec: str) -> str:

@@ -41,6 +41,24 @@ def tokenize(text: str) -> list[str]:
     return [tok for tok in normalize(text).split() if tok.strip("'`")]
 
 
+_OUTSIDE_ASCII = re.compile(r"[^\x00-\x7f\s]")  # a no-break space is a space anyway
+
+
+def characters_dropped(texts: Iterable[str]) -> tuple[int, Counter]:
+    """(texts holding any, count by character) of the characters outside ASCII, spaces aside, in
+    ``texts`` read after HTML unescaping, as :func:`normalize` reads them. The benchmark
+    normalisation turns each into a space: a curly apostrophe makes ``isn’t`` the tokens
+    ``isn t``, and ``café`` is ``caf``. ``whyrec data stats`` reports them, so that data from
+    outside the benchmarks is not cut up unseen."""
+    holding, counts = 0, Counter()
+    for text in texts:
+        found = _OUTSIDE_ASCII.findall(html.unescape(text) if "&" in text else text)
+        if found:
+            holding += 1
+            counts.update(found)
+    return holding, counts
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences of raw review text: cut after . ! ? (also when the next sentence starts
     without a space, as Amazon texts often do: ``"well.It's"``) and at line breaks."""
