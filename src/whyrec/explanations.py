@@ -7,7 +7,8 @@ split over the user's past ratings (:mod:`whyrec.rating.attribution`).
 MT explains a user it has never seen from the item side (its default explainer for such a user
 is MT-I; MT-P reads the item's reviews and an empty user document); MT-U, which writes from the
 user's own reviews, and PETER, which has no embedding for such a user, write nothing for one and
-say why (:func:`chosen_explainers`). An unknown item is refused by both. Greedy and sampled MT explanations block repeated words and bigrams, as the service does.
+say why (:func:`chosen_explainers`). An unknown item is refused by both. Greedy and sampled MT
+explanations block repeated words and bigrams, as the service does.
 """
 
 from __future__ import annotations
@@ -98,9 +99,10 @@ def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: 
 
     ``explainer`` is one of :func:`explainers_of`, ``"all"``, or None (MT-P; MT-I for an unseen
     user; PETER's own). MT-U and PETER write nothing for a user the system has never seen: that
-    row's ``no_explanation`` says why (:func:`chosen_explainers`). ``method`` is greedy, sample or beam (beam: MT only). With ``why`` (MT),
-    ``rating_split`` gives the predicted rating as the item's baseline plus the contributions of
-    the user's past ratings (:mod:`whyrec.rating.attribution`; None for a new user).
+    row's ``no_explanation`` says why (:func:`chosen_explainers`). ``method`` is greedy, sample
+    or beam (beam: MT only). With ``why`` (MT), ``rating_split`` gives the predicted rating as the
+    item's baseline plus the contributions of the user's past ratings
+    (:mod:`whyrec.rating.attribution`; None for a new user).
 
     A rating model writes no text: its rows have only the predicted ratings (and, given
     ``history``, the Corpus it was trained on, the items' titles); an ALS one (``context-als``,
