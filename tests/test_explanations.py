@@ -133,6 +133,45 @@ def test_the_command_reads_pairs_from_options_or_a_file(mt, split, tmp_path):
     assert proc.returncode == 0 and f"{user} → {item}" in proc.stdout, proc.stderr
 
 
+def test_peter_plus_explains_about_the_feature_word_asked_for(split, tmp_path):
+    """PETER+ writes about the feature word it is fed: the item's most frequent one unless another
+    is asked for (--feature-word, or a pairs file's feature_word column); any other system, or a
+    word PETER+ was not trained with, is refused by name."""
+    from whyrec.data.features import FeatureExtractor
+
+    features = FeatureExtractor(min_df=2).extract(split.train)
+    plus = Peter(use_feature=True, emsize=16, heads=2, ffn=32, layers=1, max_words=8, epochs=1).fit(
+        split.train, split.valid, features)
+    user, item = split.train.users[0], split.train.items[0]
+    own = plus.item_feature[item]
+    other = next(w for w in plus.feature_words if w != own and w in plus.vocab)
+    default, asked = explain_pairs(plus, [user, user], [item, item], feature_words=[None, other])
+    assert default["feature_word"] == own and asked["feature_word"] == other
+    for row, word in ((default, own), (asked, other)):  # the text is the one decoded from that word
+        assert row["explanations"]["peter+"] == plus.explain([user], [item], [word], no_unk=True, no_repeat=True)[0]
+    with pytest.raises(ConfigError, match="'zzz' is not one of the .* feature words PETER\\+ was trained with"):
+        explain_pairs(plus, [user], [item], feature_words=["zzz"])
+    with pytest.raises(ConfigError, match="one feature word .* per pair"):
+        explain_pairs(plus, [user, user], [item, item], feature_words=[other])
+    plain = Peter(emsize=16, heads=2, ffn=32, layers=1, max_words=8, epochs=1).fit(split.train, split.valid)
+    with pytest.raises(ConfigError, match="steers PETER\\+ only; PETER .* takes none"):
+        explain_pairs(plain, [user], [item], feature_words=[other])
+    assert "feature_word" not in explain_pairs(plain, [user], [item])[0]
+    plus.save(tmp_path / "plus")
+    proc = run_cli("explain", str(tmp_path / "plus"), "--user", user, "--item", item, "--feature-word", other)
+    assert proc.returncode == 0, proc.stderr
+    assert f"PETER+ (about '{other}'): {asked['explanations']['peter+']}" in proc.stdout
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text(f"user,item,feature_word\n{user},{item},{other}\n{user},{item},\n")
+    rows = [json.loads(line) for line in run_cli("explain", str(tmp_path / "plus"), "--pairs", str(pairs),
+                                                   "--json").stdout.splitlines()]
+    assert [r["feature_word"] for r in rows] == [other, own]  # a blank cell: the item's own
+    assert_one_line_error(run_cli("explain", str(tmp_path / "plus"), "--pairs", str(pairs), "--feature-word", other),
+                          "not both")
+    assert_one_line_error(run_cli("explain", str(tmp_path / "plus"), "--user", user, "--item", item,
+                                  "--feature-word", "zzz"), "'zzz' is not one of the")
+
+
 def test_test_explanations_are_scored_per_explainer(mt, split):
     from whyrec.data.features import FeatureExtractor
     from whyrec.explain.targets import explanation_targets

@@ -92,8 +92,42 @@ def chosen_explainers(names: Sequence[str], explainer: str | None, cold: bool) -
     return [name for name in asked if name not in NEW_USER_REASONS], "; ".join(reasons) or None
 
 
+def steers_by_feature(model) -> bool:
+    """Whether ``model`` is PETER+, whose explanation is steered by a feature word it is fed."""
+    return type(model).__name__ == "Peter" and bool(model.config.use_feature)
+
+
+def check_feature_words(model, words: Sequence[str | None]) -> None:
+    """Refuse feature words given to a system other than PETER+, or that PETER+ was not trained
+    with (a word outside its training features would be fed as ``<unk>`` or steer it nowhere it
+    has learnt); None is "the item's own" and always accepted."""
+    given = sorted({w for w in words if w is not None})
+    if not given:
+        return
+    if not steers_by_feature(model):
+        raise ConfigError(f"a feature word steers PETER+ only; {system_label(model)} takes none")
+    known = set(model.feature_words)
+    unknown = [w for w in given if w not in known or w not in model.vocab]
+    if unknown:
+        import difflib
+
+        close = difflib.get_close_matches(unknown[0], sorted(known), n=3, cutoff=0.6)
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise ConfigError(f"'{unknown[0]}' is not one of the {len(known):,} feature words PETER+ was trained "
+                          f"with{hint}")
+
+
+def fed_feature_words(model, items: Sequence[str], words: Sequence[str | None] | None = None) -> list[str]:
+    """The feature word PETER+ is fed for each item: the one asked for, or else the item's most
+    frequent training feature (``<unk>`` for an item that has none), since a recommendation has no
+    review to take one from."""
+    words = words if words is not None else [None] * len(items)
+    return [w if w is not None else model.item_feature.get(i, "<unk>") for i, w in zip(items, words)]
+
+
 def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: str | None = None,
-                  method: str = "greedy", why: bool = False, history=None) -> list[dict]:
+                  method: str = "greedy", why: bool = False, history=None,
+                  feature_words: Sequence[str | None] | None = None) -> list[dict]:
     """One row per pair: ``user``, ``item``, ``title`` (the item's, or None), ``predicted_rating``,
     ``cold_start`` (the user is unknown to the model) and ``explanations`` (explainer → text).
 
@@ -102,12 +136,17 @@ def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: 
     row's ``no_explanation`` says why (:func:`chosen_explainers`). ``method`` is greedy, sample
     or beam (beam: MT only). With ``why`` (MT), ``rating_split`` gives the predicted rating as the
     item's baseline plus the contributions of the user's past ratings
-    (:mod:`whyrec.rating.attribution`; None for a new user).
+    (:mod:`whyrec.rating.attribution`; None for a new user). PETER+ is fed ``feature_words`` (one
+    per pair; None: the item's most frequent training feature), and its rows give the word fed
+    as ``feature_word``.
 
     A rating model writes no text: its rows have only the predicted ratings (and, given
     ``history``, the Corpus it was trained on, the items' titles); an ALS one (``context-als``,
     ``pmf``) still explains its ratings with ``why`` and ``history`` (:func:`splits_of_als`)."""
     users, items = paired_ids(users, items, "explain_pairs")
+    if feature_words is not None and len(feature_words) != len(users):
+        raise ConfigError(f"give one feature word (or None) per pair: {len(feature_words)} for {len(users)} pairs")
+    check_feature_words(model, feature_words or [])
     names = explainers_of(model)
     if not names:
         return _rated_pairs(model, users, items, why, history)
@@ -129,13 +168,17 @@ def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: 
     for row in rows:  # a new user's pair is answered too, with the sentence saying what is missing and why
         if chosen[row["cold_start"]][1]:
             row["no_explanation"] = chosen[row["cold_start"]][1]
+    fed = fed_feature_words(model, items, feature_words) if steers_by_feature(model) else None
     for name in names:
         wanted = [n for n, c in enumerate(cold) if name in chosen[c][0]]
         if not wanted:
             continue
-        texts = generate(model, name, [users[n] for n in wanted], [items[n] for n in wanted], method)
+        texts = generate(model, name, [users[n] for n in wanted], [items[n] for n in wanted], method,
+                         [fed[n] for n in wanted] if fed is not None else None)
         for n, text in zip(wanted, texts):
             rows[n]["explanations"][name] = text
+            if fed is not None:
+                rows[n]["feature_word"] = fed[n]
     if why:
         for row in rows:
             row["rating_split"] = None if row["cold_start"] else rating_split(model, row["user"], row["item"])
@@ -250,15 +293,16 @@ def shown(text: str) -> str:
     return text if text.strip() else EMPTY_SHOWN
 
 
-def generate(model, explainer: str, users: list[str], items: list[str], method: str = "greedy") -> list[str]:
+def generate(model, explainer: str, users: list[str], items: list[str], method: str = "greedy",
+             feature_words: Sequence[str | None] | None = None) -> list[str]:
     """Explanations of (user, item) pairs as whyrec shows them (the CLI and the service): MT's
     ``explainer`` decoder, or PETER, with repeated words and bigrams blocked (MT's beam: as
-    decoded); PETER+ fed each item's most frequent training feature, since a recommendation has
-    no review to take one from. Neither ever shows ``<unk>``."""
+    decoded); PETER+ fed :func:`fed_feature_words` (``feature_words``, checked by the caller,
+    or each item's own). Neither ever shows ``<unk>``."""
     if is_mt(model):
         return model.explain(users, items, variant=explainer, method=method, no_repeat=method != "beam", no_unk=True)
-    features = [model.item_feature.get(i, "<unk>") for i in items]
-    return model.explain(users, items, features, method=method, no_unk=True, no_repeat=True)
+    return model.explain(users, items, fed_feature_words(model, items, feature_words), method=method, no_unk=True,
+                         no_repeat=True)
 
 
 def sentiment_judge(train):

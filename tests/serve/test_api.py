@@ -170,6 +170,30 @@ def test_a_peter_bundle_is_served_beside_mt(served_bundles, peter_bundle):
     assert one["explainer"] == "peter+" and one["explanation"]
 
 
+def test_peter_plus_is_asked_for_an_explanation_about_a_feature_word(served_bundles, peter_bundle):
+    mt_folder, _, split = served_bundles
+    peter = ServedSystem.from_folder(peter_bundle)
+    c = TestClient(create_app([peter, ServedSystem.from_folder(mt_folder)]))
+    user, item = split.train.users[0], split.train.items[0]
+    model = peter.model
+    own = model.item_feature[item]
+    other = next(w for w in model.feature_words if w != own and w in model.vocab)
+    default = c.post("/explain", json={"user": user, "item": item}).json()
+    about = c.post("/explain", json={"user": user, "item": item, "feature_word": other}).json()
+    assert default["feature_word"] == own and about["feature_word"] == other
+    for body, word in ((default, own), (about, other)):  # each word's own text, not the other's from the cache
+        assert body["explanation"] == model.explain([user], [item], [word], no_unk=True, no_repeat=True)[0]
+    listed = c.get(f"/users/{user}/recommendations", params={"k": 3, "feature_word": other}).json()["items"]
+    assert [entry["feature_word"] for entry in listed] == [other] * 3
+    assert listed[0]["explanation"] == model.explain([user], [listed[0]["item"]], [other], no_unk=True,
+                                                      no_repeat=True)[0]
+    unknown = c.post("/explain", json={"user": user, "item": item, "feature_word": "zzz"})
+    assert unknown.status_code == 422 and "'zzz' is not one of the" in unknown.json()["error"]
+    not_plus = c.post("/explain", json={"user": user, "item": item, "feature_word": other, "bundle": "planted"})
+    assert not_plus.status_code == 422 and "steers PETER+ only" in not_plus.json()["error"]
+    assert "feature_word" not in c.post("/explain", json={"user": user, "item": item, "bundle": "planted"}).json()
+
+
 def test_a_rating_bundle_served_with_and_without_its_training_data(served_bundles, tmp_path):
     import numpy as np
 

@@ -21,14 +21,15 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(served_bundles):
+def server(served_bundles, peter_bundle):
     import uvicorn
 
     from whyrec.serve.app import create_app, server_config
     from whyrec.serve.systems import ServedSystem
 
     mt_folder, bias_folder, split = served_bundles
-    app = create_app([ServedSystem.from_folder(mt_folder), ServedSystem.from_folder(bias_folder)])
+    app = create_app([ServedSystem.from_folder(mt_folder), ServedSystem.from_folder(bias_folder),
+                      ServedSystem.from_folder(peter_bundle)])
     port = _free_port()
     srv = uvicorn.Server(server_config(app, "127.0.0.1", port))
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -121,6 +122,19 @@ def test_page_shows_explanation_cards(server):
                                    timeout=20000)
             assert "writes no explanations" in page.locator("#status").inner_text()
             assert page.locator(".card .explanation").count() == 0
+            assert page.locator("#feature-choice").is_hidden()  # only PETER+ is steered by a feature word
+            # PETER+: each item's own feature word, or the one typed in
+            page.select_option("#bundle", "planted-peter")
+            assert page.locator("#feature-choice").is_visible()
+            page.fill("#user-search", user)
+            page.wait_for_selector(f'#users li[data-user="{user}"]', timeout=10000)
+            page.click(f'#users li[data-user="{user}"]')
+            page.wait_for_selector(".card .explanation", timeout=20000)  # "explainer=peter+" once read as "peter "
+            word = page.evaluate("state.bundle.feature_words[0]")
+            page.fill("#feature-word", word)
+            page.dispatch_event("#feature-word", "change")
+            page.wait_for_function(f"[...document.querySelectorAll('.card .who')].every((e) => "
+                                   f"e.textContent === 'PETER+ · about {word}')", timeout=20000)
         finally:
             browser.close()
     assert (ARTIFACTS / "serve-page.png").stat().st_size > 10000

@@ -13,7 +13,7 @@ from whyrec.serve.systems import BatchingExplainer
 def test_concurrent_requests_share_batches_and_get_their_own_texts():
     calls = []
 
-    def generate(explainer, users, items):
+    def generate(explainer, users, items, feature_word):
         calls.append(len(users))
         time.sleep(0.05)  # long enough for the other requests to queue up behind the first
         return [f"{explainer}:{u}:{i}" for u, i in zip(users, items)]
@@ -36,16 +36,33 @@ def test_concurrent_requests_share_batches_and_get_their_own_texts():
 
 
 def test_explainers_are_batched_separately_and_errors_reach_the_caller():
-    def generate(explainer, users, items):
+    def generate(explainer, users, items, feature_word):
         if explainer == "broken":
             raise ValueError("decoder failed")
-        return [explainer] * len(users)
+        return [f"{explainer}/{feature_word}"] * len(users)
 
     batcher = BatchingExplainer(generate)
-    assert batcher("user", ["a", "b"], ["x", "y"]) == ["user", "user"]
+    assert batcher("user", ["a", "b"], ["x", "y"]) == ["user/None", "user/None"]
+    assert batcher("peter+", ["a"], ["x"], "sound") == ["peter+/sound"]  # PETER+'s feature word reaches the model
     with pytest.raises(ValueError, match="decoder failed"):
         batcher("broken", ["a"], ["x"])
-    assert batcher("item", ["a"], ["x"]) == ["item"]  # still serving after a failure
+    assert batcher("item", ["a"], ["x"]) == ["item/None"]  # still serving after a failure
+
+
+def test_queued_jobs_with_other_feature_words_are_decoded_apart():
+    from whyrec.serve.systems import _Job
+
+    calls = []
+
+    def generate(explainer, users, items, feature_word):
+        calls.append((feature_word, users))
+        return [f"{u} about {feature_word}" for u in users]
+
+    jobs = [_Job("peter+", ["a"], ["x"], "sound"), _Job("peter+", ["b"], ["y"], "price"),
+            _Job("peter+", ["c"], ["z"], "sound")]
+    BatchingExplainer(generate)._run(jobs)
+    assert calls == [("sound", ["a", "c"]), ("price", ["b"])]
+    assert [job.texts for job in jobs] == [["a about sound"], ["b about price"], ["c about sound"]]
 
 
 @pytest.mark.parametrize("cache_size", [20000, 0])

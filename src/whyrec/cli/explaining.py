@@ -112,7 +112,11 @@ def explain(
                                   "--data)."),
     user: Optional[list[str]] = typer.Option(None, "--user", help="User id (repeatable, paired with --item)."),
     item: Optional[list[str]] = typer.Option(None, "--item", help="Item id (repeatable, paired with --user)."),
-    pairs: Optional[Path] = typer.Option(None, "--pairs", help="CSV/TSV file with 'user' and 'item' columns."),
+    pairs: Optional[Path] = typer.Option(None, "--pairs", help="CSV/TSV file with 'user' and 'item' columns "
+                                         "(and, for PETER+, an optional 'feature_word' one)."),
+    feature_word: Optional[str] = typer.Option(None, "--feature-word", help="PETER+: the feature word every "
+                                               "explanation is to be about (default: each item's most frequent "
+                                               "training feature)."),
     explainer: ExplainerChoice = None,
     method: DecodingMethod = "greedy",
     why: bool = typer.Option(False, "--why", help="MT or an ALS rating model: also split the predicted rating into "
@@ -135,10 +139,16 @@ def explain(
     from whyrec.explanations import explain_pairs, explainers_of, rating_only
 
     device = resolve_device(device)
+    words = None
+    if feature_word is not None and not feature_word.strip():
+        raise ConfigError("--feature-word is empty")
     if pairs is not None:
         if user or item:
             raise ConfigError("give pairs either with --pairs or with --user/--item, not both")
-        users, items = _read_pairs(pairs)
+        users, items, words = _read_pairs(pairs)
+        if words is not None and feature_word is not None:
+            raise ConfigError("give the feature word with --feature-word or in the pairs file's 'feature_word' "
+                              "column, not both")
     else:
         users, items = [u.strip() for u in user or []], [i.strip() for i in item or []]
         if not users or len(users) != len(items):
@@ -147,7 +157,9 @@ def explain(
             raise ConfigError("a --user or --item id is empty")
     history = split_of(data, split, seed, format, (min_rating, max_rating), column).train if data else None
     model = load_bundle(bundle, device)
-    rows = explain_pairs(model, users, items, explainer, method, why=why, history=history)
+    if words is None and feature_word is not None:
+        words = [feature_word.strip()] * len(users)
+    rows = explain_pairs(model, users, items, explainer, method, why=why, history=history, feature_words=words)
     # a rating bundle answers with its ratings alone, and says so (the service's no_explanation)
     reason = None if explainers_of(model) else rating_only(bundle.resolve().name)
     con = console()
@@ -265,8 +277,9 @@ def _print_row_details(con, row: dict, indent: str) -> None:
     there is none when a row says so, and with --why the rating's split."""
     from whyrec.explanations import EXPLAINER_LABELS, shown
 
+    about = f" (about '{row['feature_word']}')" if row.get("feature_word") not in (None, "<unk>") else ""
     for name, text in row["explanations"].items():
-        con.print(f"{indent}{EXPLAINER_LABELS[name]}: {shown(text)}", highlight=False)
+        con.print(f"{indent}{EXPLAINER_LABELS[name]}{about}: {shown(text)}", highlight=False)
     if row.get("no_explanation"):
         con.print(f"{indent}({row['no_explanation']})", highlight=False)
     if row.get("rating_split"):
@@ -309,14 +322,15 @@ def _mi_text(valid_mi: dict | None) -> str:
     return ", validation MI " + ", ".join(f"{name} {value:.3f}" for name, value in valid_mi.items()) + " (nats)"
 
 
-def _read_pairs(path: Path) -> tuple[list[str], list[str]]:
-    """(users, items) of a CSV/TSV file with 'user' and 'item' columns; a bad file or row is a
-    one-line DataError naming the file and line."""
+def _read_pairs(path: Path) -> tuple[list[str], list[str], list[str | None] | None]:
+    """(users, items, feature words) of a CSV/TSV file with 'user' and 'item' columns and an
+    optional 'feature_word' one (a blank cell: None, the item's own; no column: None); a bad file
+    or row is a one-line DataError naming the file and line."""
     import csv
 
     from whyrec.errors import DataError
 
-    users, items = [], []
+    users, items, words = [], [], []
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: a spreadsheet's byte-order mark
             reader = csv.DictReader(handle, delimiter="\t" if path.suffix.lower() in (".tsv", ".tab") else ",")
@@ -328,6 +342,7 @@ def _read_pairs(path: Path) -> tuple[list[str], list[str]]:
                         raise DataError(f"missing {field} id", path=path, line=reader.line_num, field=field)
                 users.append(row["user"].strip())
                 items.append(row["item"].strip())
+                words.append((row.get("feature_word") or "").strip() or None)
     except FileNotFoundError:
         raise DataError("no such file", path=path) from None
     except IsADirectoryError:
@@ -336,4 +351,4 @@ def _read_pairs(path: Path) -> tuple[list[str], list[str]]:
         raise DataError(f"cannot read as CSV: {exc}", path=path) from None
     if not users:
         raise DataError("no (user, item) rows", path=path)
-    return users, items
+    return users, items, words if "feature_word" in (reader.fieldnames or []) else None

@@ -34,6 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from whyrec import __version__
 from whyrec.errors import ConfigError, UnknownIdError, WhyrecError
+from whyrec.explanations import check_feature_words, fed_feature_words, steers_by_feature
 from whyrec.serve.systems import EXPLAINER_LABELS, ServedSystem
 
 STATIC = Path(__file__).parent / "static"
@@ -48,6 +49,8 @@ class ExplainRequest(BaseModel):
     item: str = Field(min_length=1, max_length=MAX_ID)
     explainer: str | None = Field(default=None, max_length=16)
     bundle: str | None = Field(default=None, max_length=MAX_ID)
+    # PETER+ only: the feature word its explanation is to be about (default: the item's own)
+    feature_word: str | None = Field(default=None, min_length=1, max_length=MAX_ID)
 
 
 class LatencyLog:
@@ -191,6 +194,23 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
             raise HTTPException(404, f"unknown explainer '{explainer}'; available: {', '.join(s.explainers)} or all")
         return s.chosen_explainers(explainer, cold)
 
+    def check_feature_word(s: ServedSystem, feature_word: str | None) -> None:
+        """422 for a feature word given to a system other than PETER+, or one PETER+ was not trained with."""
+        try:
+            check_feature_words(s.model, [feature_word])
+        except ConfigError as exc:
+            raise HTTPException(422, str(exc)) from None
+
+    def explained(s: ServedSystem, chosen: list[str], texts: dict, n: int, item: str, feature_word: str | None) -> dict:
+        """An answer's explanation fields for one item: each chosen explainer's text and the item
+        features it mentions, the first's also at the top level, and the word PETER+ was fed."""
+        entry = {"explanations": [{"explainer": e, "label": EXPLAINER_LABELS[e], "text": texts[e][n],
+                                   "features": s.mentioned_features(texts[e][n])} for e in chosen]}
+        entry.update(explanation=entry["explanations"][0]["text"], features=entry["explanations"][0]["features"])
+        if steers_by_feature(s.model):
+            entry["feature_word"] = fed_feature_words(s.model, [item], [feature_word])[0]
+        return entry
+
     @app.get("/health")
     def health() -> dict:
         return {"status": "ok", "version": __version__, "bundles": list(by_name)}
@@ -222,20 +242,19 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
     @app.get("/users/{user:path}/recommendations")
     def recommendations(user: str, k: int = Query(10, ge=1, le=MAX_K),
                         explainer: str | None = Query(None, max_length=16),
-                        bundle: str | None = Query(None, max_length=MAX_ID)) -> dict:
+                        bundle: str | None = Query(None, max_length=MAX_ID),
+                        feature_word: str | None = Query(None, min_length=1, max_length=MAX_ID)) -> dict:
         s, user = system(bundle), path_user(user)
+        check_feature_word(s, feature_word)
         items, scores, cold = s.recommend(user, k)
         chosen, reason = explainers_for(s, explainer, cold)
-        texts = {e: s.explain(e, [user] * len(items), items) for e in chosen}
+        texts = {e: s.explain(e, [user] * len(items), items, feature_word) for e in chosen}
         splits = s.rating_splits(user, items) if s.splits_ratings and not cold and items else None
         out = []
         for n, (item, score) in enumerate(zip(items, scores.tolist())):
             entry = {"item": item, "title": s.titles.get(item), "predicted_rating": round(float(score), 4)}
             if chosen:
-                entry["explanations"] = [{"explainer": e, "label": EXPLAINER_LABELS[e], "text": texts[e][n],
-                                          "features": s.mentioned_features(texts[e][n])} for e in chosen]
-                entry["explanation"] = entry["explanations"][0]["text"]
-                entry["features"] = entry["explanations"][0]["features"]
+                entry.update(explained(s, chosen, texts, n, item, feature_word))
             if splits is not None:
                 entry["rating_split"] = splits[n]
             out.append(entry)
@@ -253,16 +272,15 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
             s.check_item(request.item)
         except UnknownIdError:
             raise HTTPException(404, f"unknown item '{request.item}'") from None
+        check_feature_word(s, request.feature_word)
         cold = request.user not in s.rating.user_map
         chosen, reason = explainers_for(s, request.explainer, cold)
         rating = float(s.rating.predict([request.user], [request.item])[0])
         out = {"user": request.user, "item": request.item, "bundle": s.name, "cold_start": cold,
                "predicted_rating": round(rating, 4), "title": s.titles.get(request.item)}
         if chosen:  # each chosen explainer ("all": every one), the first also at the top level
-            texts = {e: s.explain(e, [request.user], [request.item])[0] for e in chosen}
-            out["explanations"] = [{"explainer": e, "label": EXPLAINER_LABELS[e], "text": texts[e],
-                                    "features": s.mentioned_features(texts[e])} for e in chosen]
-            out.update(explainer=chosen[0], explanation=texts[chosen[0]], features=out["explanations"][0]["features"])
+            texts = {e: s.explain(e, [request.user], [request.item], request.feature_word) for e in chosen}
+            out.update(explainer=chosen[0], **explained(s, chosen, texts, 0, request.item, request.feature_word))
         if reason:
             out["no_explanation"] = reason
         if s.splits_ratings and not cold:  # the predicted rating itself, split over the user's past ratings

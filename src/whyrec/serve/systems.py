@@ -18,14 +18,14 @@ from whyrec.bundle import load_bundle
 from whyrec.data.readers import clean_html
 from whyrec.errors import ConfigError, UnknownIdError
 from whyrec.explanations import (EXPLAINER_LABELS, check_rating_scale, chosen_explainers, explainers_of,
-                                 generate, is_mt, rating_only, splits_over)
+                                 generate, is_mt, rating_only, splits_over, steers_by_feature)
 from whyrec.rating import ContextAwareALS
 
 SCORE_CACHE_BYTES = 256 * 2**20
 
 
 class LRUCache:
-    """A small thread-safe LRU cache: (explainer, user, item) → text, or user → item scores."""
+    """A small thread-safe LRU cache: (explainer, user, item, feature word) → text, or user → item scores."""
 
     def __init__(self, size: int = 20000) -> None:
         self.size = size
@@ -55,10 +55,10 @@ class LRUCache:
 class _Job:
     """One request's missing explanations, waiting to be generated."""
 
-    __slots__ = ("explainer", "users", "items", "texts", "error")
+    __slots__ = ("explainer", "users", "items", "feature_word", "texts", "error")
 
-    def __init__(self, explainer: str, users: list[str], items: list[str]) -> None:
-        self.explainer, self.users, self.items = explainer, users, items
+    def __init__(self, explainer: str, users: list[str], items: list[str], feature_word: str | None) -> None:
+        self.explainer, self.users, self.items, self.feature_word = explainer, users, items, feature_word
         self.texts: list[str] | None = None
         self.error: BaseException | None = None
 
@@ -67,11 +67,12 @@ class BatchingExplainer:
     """Generates the explanations of concurrent requests in shared batches.
 
     A request queues its job and waits for the model lock. Whoever gets the lock takes *every*
-    queued job (its own and those that arrived meanwhile), decodes them grouped by explainer in
-    one batched call each, and hands the results out; a request whose job was taken by another
-    thread finds it done when it gets the lock. Under load, one decoding pass of the GRU then
-    serves many requests instead of one, and no request waits for more than one pass it is
-    not part of. ``generate(explainer, users, items) -> texts`` is the model call.
+    queued job (its own and those that arrived meanwhile), decodes them grouped by explainer (and
+    PETER+'s feature word) in one batched call each, and hands the results out; a request whose
+    job was taken by another thread finds it done when it gets the lock. Under load, one decoding
+    pass of the GRU then serves many requests instead of one, and no request waits for more than
+    one pass it is not part of. ``generate(explainer, users, items, feature_word) -> texts`` is
+    the model call (``feature_word`` None: each item's own).
     """
 
     def __init__(self, generate) -> None:
@@ -81,8 +82,9 @@ class BatchingExplainer:
         self._model_lock = threading.Lock()
         self.batches = self.jobs = 0
 
-    def __call__(self, explainer: str, users: list[str], items: list[str]) -> list[str]:
-        job = _Job(explainer, users, items)
+    def __call__(self, explainer: str, users: list[str], items: list[str],
+                 feature_word: str | None = None) -> list[str]:
+        job = _Job(explainer, users, items, feature_word)
         with self._queue_lock:
             self._queue.append(job)
         with self._model_lock:
@@ -95,14 +97,14 @@ class BatchingExplainer:
         return job.texts
 
     def _run(self, jobs: list[_Job]) -> None:
-        by_explainer: dict[str, list[_Job]] = {}
+        by_explainer: dict[tuple[str, str | None], list[_Job]] = {}
         for job in jobs:
-            by_explainer.setdefault(job.explainer, []).append(job)
-        for explainer, group in by_explainer.items():
+            by_explainer.setdefault((job.explainer, job.feature_word), []).append(job)
+        for (explainer, feature_word), group in by_explainer.items():
             users = [u for job in group for u in job.users]
             items = [i for job in group for i in job.items]
             try:
-                texts = self.generate(explainer, users, items)
+                texts = self.generate(explainer, users, items, feature_word)
             except BaseException as error:  # handed to every waiting request, re-raised there
                 for job in group:
                     job.error = error
@@ -188,8 +190,9 @@ class ServedSystem:
         self.history_ratings = [ratings[order[bounds[u]:bounds[u + 1]]] for u in range(n_users)]
         self.popularity = np.bincount(rec_item, minlength=n_items)
 
-    def _generate(self, explainer: str, users: list[str], items: list[str]) -> list[str]:
-        return generate(self.model, explainer, users, items)
+    def _generate(self, explainer: str, users: list[str], items: list[str], feature_word: str | None) -> list[str]:
+        return generate(self.model, explainer, users, items,
+                        feature_words=[feature_word] * len(users) if feature_word is not None else None)
 
     @classmethod
     def from_folder(cls, folder: str | Path, cache_size: int = 20000, device: str = "cpu",
@@ -203,7 +206,10 @@ class ServedSystem:
         return {"name": self.name, "users": len(self.user_ids), "items": len(self.item_ids),
                 "explainers": [{"id": e, "label": EXPLAINER_LABELS[e]} for e in self.explainers],
                 "kind": "mt" if self.is_mt else ("peter" if self.is_peter else type(self.model).__name__),
-                "history": self.has_history, "rating_scale": [float(b) for b in self.scale]}
+                "history": self.has_history, "rating_scale": [float(b) for b in self.scale],
+                # the words PETER+ can be asked to write about (feature_word); none for other systems
+                "feature_words": [w for w in self.model.feature_words if w in self.model.vocab]
+                if steers_by_feature(self.model) else []}
 
     def chosen_explainers(self, explainer: str | None, cold: bool) -> tuple[list[str], str | None]:
         """The explainers that answer a request for ``explainer`` about a new (``cold``) or known
@@ -252,13 +258,14 @@ class ServedSystem:
         items = [self.item_ids[i] for i in order]
         return items, self.rating.predict([user] * len(items), items), True
 
-    def explain(self, explainer: str, users: list[str], items: list[str]) -> list[str]:
-        """Explanations in one batch; cached ones are not generated again."""
-        keys = [(explainer, u, i) for u, i in zip(users, items)]
+    def explain(self, explainer: str, users: list[str], items: list[str], feature_word: str | None = None) -> list[str]:
+        """Explanations in one batch; cached ones are not generated again. PETER+ is fed
+        ``feature_word`` (checked by the caller; None: each item's most frequent training feature)."""
+        keys = [(explainer, u, i, feature_word) for u, i in zip(users, items)]
         out = [self.cache.get(key) for key in keys]
         missing = [n for n, text in enumerate(out) if text is None]
         if missing:
-            texts = self.batcher(explainer, [users[n] for n in missing], [items[n] for n in missing])
+            texts = self.batcher(explainer, [users[n] for n in missing], [items[n] for n in missing], feature_word)
             for n, text in zip(missing, texts):
                 out[n] = text
                 self.cache.put(keys[n], text)

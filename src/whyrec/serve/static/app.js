@@ -47,6 +47,11 @@ async function selectBundle(name) {
   const options = state.bundle.explainers.map((e) => `<option value="${e.id}">${e.label}</option>`);
   if (state.bundle.explainers.length > 1) options.unshift('<option value="all">all, side by side</option>');
   $("explainer").innerHTML = options.join("") || '<option value="">(ratings only)</option>';
+  // PETER+ writes about the feature word it is fed: each item's own, or one chosen here
+  const words = state.bundle.feature_words || [];
+  $("feature-choice").hidden = words.length === 0;
+  $("feature-word").value = "";
+  $("feature-words").innerHTML = words.map((w) => `<option value="${escapeHtml(w)}"></option>`).join("");
   await searchUsers();
 }
 
@@ -63,7 +68,10 @@ async function showUser(user) {
   $("status").textContent = `Loading recommendations for ${user}…`;
   const bundle = encodeURIComponent(state.bundle.name);
   const explainer = $("explainer").value;
-  const query = `bundle=${bundle}&k=9` + (explainer ? `&explainer=${explainer}` : "");
+  const word = $("feature-choice").hidden ? "" : $("feature-word").value.trim();
+  // encoded: PETER+'s "+" would otherwise reach the server as a space
+  const query = `bundle=${bundle}&k=9` + (explainer ? `&explainer=${encodeURIComponent(explainer)}` : "") +
+    (word ? `&feature_word=${encodeURIComponent(word)}` : "");
   try {
     const [history, recs] = await Promise.all([
       getJSON(`/users/${encodeURIComponent(user)}/history?bundle=${bundle}`),
@@ -102,7 +110,8 @@ function renderCards(recs) {
   $("recs-title").hidden = false;
   $("cards").innerHTML = recs.items.map((item) => {
     const explanations = item.explanations || [];
-    const blocks = explanations.map((e) => `<div class="explanation"><span class="who">${e.label}</span>${highlight(e.text, e.features)}</div>`).join("");
+    const about = item.feature_word && item.feature_word !== "<unk>" ? ` · about ${escapeHtml(item.feature_word)}` : "";
+    const blocks = explanations.map((e) => `<div class="explanation"><span class="who">${e.label}${about}</span>${highlight(e.text, e.features)}</div>`).join("");
     const layout = explanations.length > 1 ? "explanations side-by-side" : "explanations";
     return `<article class="card">
       <h3>${escapeHtml(item.title || item.item)}</h3>
@@ -117,6 +126,7 @@ function renderCards(recs) {
 $("bundle").addEventListener("change", (event) => selectBundle(event.target.value));
 $("user-search").addEventListener("input", () => searchUsers());
 $("explainer").addEventListener("change", () => state.user && showUser(state.user));
+$("feature-word").addEventListener("change", () => state.user && showUser(state.user));
 $("users").addEventListener("click", (event) => {
   const li = event.target.closest("li");
   if (li) showUser(li.dataset.user);
