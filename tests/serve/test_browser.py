@@ -88,6 +88,8 @@ def test_page_shows_explanation_cards(server):
             "--disable-component-update", "--disable-sync"])
         try:
             page = browser.new_page(viewport={"width": 1200, "height": 900})
+            console_errors = []  # e.g. a failed request: the /favicon.ico 404 was one
+            page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
             page.goto(url + "/")
             page.wait_for_selector("#users li", timeout=15000)
             # search narrows the list, then a click shows that user's recommendations
@@ -115,6 +117,10 @@ def test_page_shows_explanation_cards(server):
             page.screenshot(path=str(ARTIFACTS / "serve-page.png"), full_page=True)
             # a bundle that writes no explanations says so instead of leaving the cards bare
             page.select_option("#bundle", "planted-bias")
+            # the other bundle's cards, history and status are cleared, not left under this bundle's name
+            page.wait_for_function("document.querySelectorAll('.card').length === 0", timeout=10000)
+            assert page.locator("#history li").count() == 0
+            assert page.locator("#status").inner_text().startswith("Choose a user")
             page.fill("#user-search", user)
             page.wait_for_selector(f'#users li[data-user="{user}"]', timeout=10000)
             page.click(f'#users li[data-user="{user}"]')
@@ -135,6 +141,7 @@ def test_page_shows_explanation_cards(server):
             page.dispatch_event("#feature-word", "change")
             page.wait_for_function(f"[...document.querySelectorAll('.card .who')].every((e) => "
                                    f"e.textContent === 'PETER+ · about {word}')", timeout=20000)
+            assert console_errors == []
         finally:
             browser.close()
     assert (ARTIFACTS / "serve-page.png").stat().st_size > 10000

@@ -44,6 +44,12 @@ async function loadBundles() {
 
 async function selectBundle(name) {
   state.bundle = state.bundles.find((b) => b.name === name);
+  // another bundle's answer must not stay on screen under this one's name
+  state.user = null;
+  state.request++; // an answer still on its way is dropped
+  $("status").textContent = "Choose a user to see their recommendations.";
+  $("history").innerHTML = $("cards").innerHTML = "";
+  $("history-title").hidden = $("recs-title").hidden = true;
   const options = state.bundle.explainers.map((e) => `<option value="${e.id}">${e.label}</option>`);
   if (state.bundle.explainers.length > 1) options.unshift('<option value="all">all, side by side</option>');
   $("explainer").innerHTML = options.join("") || '<option value="">(ratings only)</option>';
