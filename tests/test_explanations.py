@@ -170,6 +170,12 @@ def test_peter_plus_explains_about_the_feature_word_asked_for(split, tmp_path):
                           "not both")
     assert_one_line_error(run_cli("explain", str(tmp_path / "plus"), "--user", user, "--item", item,
                                   "--feature-word", "zzz"), "'zzz' is not one of the")
+    listed = run_cli("recommend", str(tmp_path / "plus"), "--user", user, "-k", "2", "--feature-word", other, "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert [row["feature_word"] for row in json.loads(listed.stdout)["items"]] == [other, other]
+    plain.save(tmp_path / "plain")
+    assert_one_line_error(run_cli("recommend", str(tmp_path / "plain"), "--user", user, "--feature-word", other),
+                          "steers PETER+ only")
 
 
 def test_peter_plus_trained_on_planted_features_writes_about_the_word_it_is_asked_about():

@@ -181,6 +181,8 @@ def recommend(
     user: list[str] = typer.Option(..., "--user", help="User id (repeatable)."),
     top_k: int = typer.Option(10, "--top-k", "-k", min=1, help="Items per user."),
     explainer: ExplainerChoice = None,
+    feature_word: Optional[str] = typer.Option(None, "--feature-word", help="PETER+: the feature word every "
+                                               "explanation is to be about (default: each item's own)."),
     method: DecodingMethod = "greedy",
     why: bool = typer.Option(False, "--why", help="MT or an ALS rating model (with --data): also split each "
                              "predicted rating over the user's past ratings."),
@@ -211,20 +213,28 @@ def recommend(
     model = load_bundle(bundle, resolve_device(device))
     history = split_of(data, split, seed, format, (min_rating, max_rating), column).train if data else None
     served = ServedSystem(bundle.resolve().name, model, cache_size=0, history=history)
+    if feature_word is not None:
+        from whyrec.explanations import check_feature_words
+
+        if not feature_word.strip():
+            raise ConfigError("--feature-word is empty")
+        check_feature_words(model, [feature_word.strip()])  # before any user is answered
     if served.explainers and explainer not in (None, "all", *served.explainers):
         raise ConfigError(f"unknown explainer '{explainer}'; this system has {', '.join(served.explainers)} (or all)")
     if why and not served.splits_ratings:
         raise ConfigError("--why splits the ratings of MT or of an ALS rating model (context-als, pmf) given --data")
     con = console()
     for name in users:
-        answer = _recommendations(served, name, top_k, explainer, method, why, history)
+        answer = _recommendations(served, name, top_k, explainer, method, why, history,
+                                  feature_word.strip() if feature_word else None)
         if as_json:
             print(strict_dumps(answer))
         else:
             _print_recommendations(con, {**answer, "new_user": _new_user(model, name)})
 
 
-def _recommendations(served, user: str, k: int, explainer: str | None, method: str, why: bool, history) -> dict:
+def _recommendations(served, user: str, k: int, explainer: str | None, method: str, why: bool, history,
+                     feature_word: str | None = None) -> dict:
     """One user's answer, shaped as the service's: the top-k rows of :func:`explain_pairs` (or,
     where nothing explains them, the bare predicted ratings), with titles and, when no row has
     an explanation, the sentence saying why."""
@@ -233,7 +243,8 @@ def _recommendations(served, user: str, k: int, explainer: str | None, method: s
     items, scores, cold = served.recommend(user, k)
     chosen, reason = served.chosen_explainers(explainer, cold)
     if items and (chosen or (why and not cold)):
-        rows = explain_pairs(served.model, [user] * len(items), items, explainer, method, why=why, history=history)
+        rows = explain_pairs(served.model, [user] * len(items), items, explainer, method, why=why, history=history,
+                             feature_words=[feature_word] * len(items) if feature_word else None)
     else:
         rows = [{"user": user, "item": item, "predicted_rating": float(score), "cold_start": cold,
                  "explanations": {}} for item, score in zip(items, scores.tolist())]
