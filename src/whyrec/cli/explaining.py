@@ -327,10 +327,15 @@ def rating_split_text(account: dict, has_text: bool, predicted: float | None = N
 
 def _mi_text(valid_mi: dict | None) -> str:
     """The estimators' validation MI for a progress line (``, validation MI rating 0.123 (nats)``),
-    or nothing before the first estimate."""
+    or nothing before the first estimate. MINE's Donsker–Varadhan estimate is a lower bound, which
+    on held-out pairs can fall below 0; the line then says what that means rather than leave a
+    negative information to be read as a fault."""
     if not valid_mi:
         return ""
-    return ", validation MI " + ", ".join(f"{name} {value:.3f}" for name, value in valid_mi.items()) + " (nats)"
+    text = ", validation MI " + ", ".join(f"{name} {value:.3f}" for name, value in valid_mi.items()) + " (nats)"
+    if any(value < -0.0005 for value in valid_mi.values()):  # negative as printed
+        text += "; below 0: the estimator (a lower bound) found no dependence in the validation pairs"
+    return text
 
 
 def _read_pairs(path: Path) -> tuple[list[str], list[str], list[str | None] | None]:
