@@ -245,6 +245,10 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
                         bundle: str | None = Query(None, max_length=MAX_ID),
                         feature_word: str | None = Query(None, min_length=1, max_length=MAX_ID)) -> dict:
         s, user = system(bundle), path_user(user)
+        if feature_word is not None:  # stripped, as /explain's body fields are
+            feature_word = feature_word.strip()
+            if not feature_word:
+                raise HTTPException(422, "feature_word is empty")
         check_feature_word(s, feature_word)
         items, scores, cold = s.recommend(user, k)
         chosen, reason = explainers_for(s, explainer, cold)
