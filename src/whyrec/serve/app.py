@@ -35,6 +35,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from whyrec import __version__
 from whyrec.errors import ConfigError, UnknownIdError, WhyrecError
 from whyrec.explanations import check_feature_words, fed_feature_words, steers_by_feature
+from whyrec.serve import schemas
 from whyrec.serve.systems import EXPLAINER_LABELS, ServedSystem
 
 STATIC = Path(__file__).parent / "static"
@@ -80,6 +81,13 @@ class LatencyLog:
 
 
 _LOG = logging.getLogger("whyrec.serve")  # an unexpected error's traceback goes to the server's log
+
+
+def documented(answer, *errors: int) -> dict:
+    """A route's answer and error shapes for the OpenAPI schema, as documentation only: the
+    route's dict is sent as built (no validation on the hot path; the tests check the shapes)."""
+    return {"response_model": None,
+            "responses": {200: {"model": answer}, **{status: {"model": schemas.Error} for status in errors}}}
 
 
 def _error(status: int, message: str, **extra) -> JSONResponse:
@@ -211,11 +219,11 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
             entry["feature_word"] = fed_feature_words(s.model, [item], [feature_word])[0]
         return entry
 
-    @app.get("/health")
+    @app.get("/health", **documented(schemas.Health))
     def health() -> dict:
         return {"status": "ok", "version": __version__, "bundles": list(by_name)}
 
-    @app.get("/metrics")
+    @app.get("/metrics", **documented(schemas.Metrics))
     def metrics() -> dict:
         return {"routes": log.summary(),
                 "explanation_cache": {s.name: {"hits": s.cache.hits, "misses": s.cache.misses} for s in systems},
@@ -223,15 +231,15 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
                 "explanation_batches": {s.name: {"batches": s.batcher.batches, "requests": s.batcher.jobs}
                                         for s in systems}}
 
-    @app.get("/api/bundles")
+    @app.get("/api/bundles", **documented(list[schemas.BundleInfo]))
     def bundles() -> list[dict]:
         return [s.describe() for s in systems]
 
-    @app.get("/api/bundles/{name}/users")
+    @app.get("/api/bundles/{name}/users", **documented(list[schemas.UserMatch], 404, 422))
     def users(name: str, query: str = Query("", max_length=MAX_ID), limit: int = Query(30, ge=1, le=200)) -> list[dict]:
         return system(name).search_users(query, limit)
 
-    @app.get("/users/{user:path}/history")
+    @app.get("/users/{user:path}/history", **documented(schemas.History, 404, 422))
     def history(user: str, bundle: str | None = Query(None, max_length=MAX_ID)) -> dict:
         s, user = system(bundle), path_user(user)
         if user not in s.rating.user_map:
@@ -239,7 +247,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
         # null, not []: a rating bundle served without --data does not know what its users rated
         return {"user": user, "known": True, "history": s.history(user) if s.has_history else None}
 
-    @app.get("/users/{user:path}/recommendations")
+    @app.get("/users/{user:path}/recommendations", **documented(schemas.Recommendations, 404, 422))
     def recommendations(user: str, k: int = Query(10, ge=1, le=MAX_K),
                         explainer: str | None = Query(None, max_length=16),
                         bundle: str | None = Query(None, max_length=MAX_ID),
@@ -269,7 +277,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
             body["cold_start_items"] = "most rated" if s.has_history else "highest predicted rating"
         return body
 
-    @app.post("/explain")
+    @app.post("/explain", **documented(schemas.ExplainAnswer, 404, 413, 422))
     def explain(request: ExplainRequest) -> dict:
         s = system(request.bundle)
         try:

@@ -1,0 +1,144 @@
+"""The shapes of the service's answers, for its OpenAPI schema (``/openapi.json``, ``/docs``).
+
+The routes build plain dicts, and these models are attached as documentation only
+(``responses=``), so answering costs no validation; the tests validate real answers against
+them (unknown fields refused), so the documented contract cannot drift from what is served.
+A field marked optional is left out of an answer that has nothing for it.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Error(_Answer):
+    error: str = Field(description="What was wrong, in a sentence.")
+
+
+class Explanation(_Answer):
+    explainer: str = Field(description="user, item or pair (MT-U/I/P), peter or peter+.")
+    label: str = Field(description="The explainer as shown: MT-U, MT-I, MT-P, PETER, PETER+.")
+    text: str = Field(description="The explanation (empty when the decoder ended it at once).")
+    features: list[str] = Field(description="The item features the explanation mentions.")
+
+
+class PastRating(_Answer):
+    item: str
+    title: str | None
+    rating: float
+    contribution: float = Field(description="Its residual times the two items' similarity under the user's metric.")
+
+
+class RatingSplit(_Answer):
+    """The predicted rating before clipping (``score``) = ``baseline`` + the ``because`` contributions
+    + ``other_ratings`` + ``rest`` (whyrec.rating.attribution)."""
+
+    baseline: float = Field(description="The item's baseline μ + b_i.")
+    because: list[PastRating] = Field(description="The user's past ratings that move the prediction most.")
+    other_ratings: float = Field(description="The sum of the other past ratings' contributions.")
+    n_other: int
+    rest: float = Field(description="The text prior's pull and the solver's last-sweep lag.")
+    score: float
+
+
+class RecommendedItem(_Answer):
+    item: str
+    title: str | None
+    predicted_rating: float
+    explanations: list[Explanation] | None = Field(None, description="Each chosen explainer's (explainer=all: every one).")
+    explanation: str | None = Field(None, description="The first explanation's text.")
+    features: list[str] | None = Field(None, description="The features the first explanation mentions.")
+    feature_word: str | None = Field(None, description="PETER+: the feature word it was fed.")
+    rating_split: RatingSplit | None = None
+
+
+class Recommendations(_Answer):
+    user: str
+    bundle: str
+    cold_start: bool = Field(description="The bundle has never seen the user.")
+    k: int
+    items: list[RecommendedItem]
+    no_explanation: str | None = Field(None, description="Why an explainer asked for wrote nothing.")
+    cold_start_items: str | None = Field(None, description="For a new user: which items these are.")
+
+
+class ExplainAnswer(_Answer):
+    user: str
+    item: str
+    bundle: str
+    cold_start: bool
+    predicted_rating: float
+    title: str | None
+    explainer: str | None = Field(None, description="The first chosen explainer.")
+    explanations: list[Explanation] | None = None
+    explanation: str | None = None
+    features: list[str] | None = None
+    feature_word: str | None = Field(None, description="PETER+: the feature word it was fed.")
+    no_explanation: str | None = Field(None, description="Why an explainer asked for wrote nothing.")
+    rating_split: RatingSplit | None = None
+
+
+class HistoryEntry(_Answer):
+    item: str
+    title: str | None
+    rating: float
+
+
+class History(_Answer):
+    user: str
+    known: bool
+    history: list[HistoryEntry] | None = Field(description="null: a rating bundle served without its data.")
+
+
+class ExplainerInfo(_Answer):
+    id: str
+    label: str
+
+
+class BundleInfo(_Answer):
+    name: str
+    users: int
+    items: int
+    explainers: list[ExplainerInfo]
+    kind: str = Field(description="mt, peter, or a rating model's class name.")
+    history: bool = Field(description="Whether the bundle knows its users' past ratings.")
+    rating_scale: list[float]
+    feature_words: list[str] = Field(description="The words PETER+ can be asked to write about (feature_word).")
+
+
+class UserMatch(_Answer):
+    user: str
+    reviews: int | None = Field(description="null: a rating bundle served without its data.")
+
+
+class Health(_Answer):
+    status: str
+    version: str
+    bundles: list[str]
+
+
+class RouteLatency(_Answer):
+    requests: int
+    errors: int
+    latency_ms: dict[str, float] = Field(description="p50, p95 and p99 over the last 10,000 requests.")
+
+
+class CacheCount(_Answer):
+    hits: int
+    misses: int
+
+
+class BatchCount(_Answer):
+    batches: int
+    requests: int
+
+
+class Metrics(_Answer):
+    routes: dict[str, RouteLatency]
+    explanation_cache: dict[str, CacheCount]
+    score_cache: dict[str, CacheCount]
+    explanation_batches: dict[str, BatchCount]
