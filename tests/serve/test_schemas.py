@@ -70,3 +70,14 @@ def test_the_shapes_are_strict_and_in_the_openapi_schema(client):
     assert answers["/api/bundles"]["items"] == {"$ref": "#/components/schemas/BundleInfo"}
     error = spec["paths"]["/explain"]["post"]["responses"]["422"]["content"]["application/json"]["schema"]
     assert error == {"$ref": "#/components/schemas/Error"}  # whyrec's {"error": ...}, not FastAPI's default
+
+
+def test_answers_are_json_as_fastapi_wrote_a_dict_route():
+    """Sent as built, without FastAPI's slow jsonable_encoder, and strict: NaN is null."""
+    import numpy as np
+
+    from whyrec.serve.app import answer
+
+    sent = answer({"rating": float("nan"), "score": np.float64(4.25), "items": [{"title": None}]})
+    assert sent.body == b'{"rating":null,"score":4.25,"items":[{"title":null}]}'
+    assert sent.media_type == "application/json"

@@ -25,9 +25,10 @@ import time
 from collections import defaultdict, deque
 from pathlib import Path
 import numpy as np
+import pydantic_core
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -83,11 +84,21 @@ class LatencyLog:
 _LOG = logging.getLogger("whyrec.serve")  # an unexpected error's traceback goes to the server's log
 
 
-def documented(answer, *errors: int) -> dict:
+def documented(shape, *errors: int) -> dict:
     """A route's answer and error shapes for the OpenAPI schema, as documentation only: the
-    route's dict is sent as built (no validation on the hot path; the tests check the shapes)."""
+    route's dict is sent as built by :func:`answer` (no validation on the hot path; the tests
+    check the shapes)."""
     return {"response_model": None,
-            "responses": {200: {"model": answer}, **{status: {"model": schemas.Error} for status in errors}}}
+            "responses": {200: {"model": shape}, **{status: {"model": schemas.Error} for status in errors}}}
+
+
+def answer(body) -> Response:
+    """A route's dict or list as strict JSON, serialised by pydantic-core (a NaN or infinity as
+    null: JSON has neither). Returned as a Response, it skips FastAPI's
+    ``jsonable_encoder``, which a route without a response model goes through: 0.8 ms per
+    recommendations answer against 0.04 ms, which cut the cached MT service's throughput by 40%
+    on 2 cores."""
+    return Response(pydantic_core.to_json(body, inf_nan_mode="null"), media_type="application/json")
 
 
 def _error(status: int, message: str, **extra) -> JSONResponse:
@@ -220,38 +231,38 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
         return entry
 
     @app.get("/health", **documented(schemas.Health))
-    def health() -> dict:
-        return {"status": "ok", "version": __version__, "bundles": list(by_name)}
+    def health() -> Response:
+        return answer({"status": "ok", "version": __version__, "bundles": list(by_name)})
 
     @app.get("/metrics", **documented(schemas.Metrics))
-    def metrics() -> dict:
-        return {"routes": log.summary(),
-                "explanation_cache": {s.name: {"hits": s.cache.hits, "misses": s.cache.misses} for s in systems},
-                "score_cache": {s.name: {"hits": s.score_cache.hits, "misses": s.score_cache.misses} for s in systems},
-                "explanation_batches": {s.name: {"batches": s.batcher.batches, "requests": s.batcher.jobs}
-                                        for s in systems}}
+    def metrics() -> Response:
+        return answer({
+            "routes": log.summary(),
+            "explanation_cache": {s.name: {"hits": s.cache.hits, "misses": s.cache.misses} for s in systems},
+            "score_cache": {s.name: {"hits": s.score_cache.hits, "misses": s.score_cache.misses} for s in systems},
+            "explanation_batches": {s.name: {"batches": s.batcher.batches, "requests": s.batcher.jobs} for s in systems}})
 
     @app.get("/api/bundles", **documented(list[schemas.BundleInfo]))
-    def bundles() -> list[dict]:
-        return [s.describe() for s in systems]
+    def bundles() -> Response:
+        return answer([s.describe() for s in systems])
 
     @app.get("/api/bundles/{name}/users", **documented(list[schemas.UserMatch], 404, 422))
-    def users(name: str, query: str = Query("", max_length=MAX_ID), limit: int = Query(30, ge=1, le=200)) -> list[dict]:
-        return system(name).search_users(query, limit)
+    def users(name: str, query: str = Query("", max_length=MAX_ID), limit: int = Query(30, ge=1, le=200)) -> Response:
+        return answer(system(name).search_users(query, limit))
 
     @app.get("/users/{user:path}/history", **documented(schemas.History, 404, 422))
-    def history(user: str, bundle: str | None = Query(None, max_length=MAX_ID)) -> dict:
+    def history(user: str, bundle: str | None = Query(None, max_length=MAX_ID)) -> Response:
         s, user = system(bundle), path_user(user)
         if user not in s.rating.user_map:
-            return {"user": user, "known": False, "history": []}
+            return answer({"user": user, "known": False, "history": []})
         # null, not []: a rating bundle served without --data does not know what its users rated
-        return {"user": user, "known": True, "history": s.history(user) if s.has_history else None}
+        return answer({"user": user, "known": True, "history": s.history(user) if s.has_history else None})
 
     @app.get("/users/{user:path}/recommendations", **documented(schemas.Recommendations, 404, 422))
     def recommendations(user: str, k: int = Query(10, ge=1, le=MAX_K),
                         explainer: str | None = Query(None, max_length=16),
                         bundle: str | None = Query(None, max_length=MAX_ID),
-                        feature_word: str | None = Query(None, min_length=1, max_length=MAX_ID)) -> dict:
+                        feature_word: str | None = Query(None, min_length=1, max_length=MAX_ID)) -> Response:
         s, user = system(bundle), path_user(user)
         if feature_word is not None:  # stripped, as /explain's body fields are
             feature_word = feature_word.strip()
@@ -275,10 +286,10 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
             body["no_explanation"] = reason
         if cold:  # what a user without a past is shown
             body["cold_start_items"] = "most rated" if s.has_history else "highest predicted rating"
-        return body
+        return answer(body)
 
     @app.post("/explain", **documented(schemas.ExplainAnswer, 404, 413, 422))
-    def explain(request: ExplainRequest) -> dict:
+    def explain(request: ExplainRequest) -> Response:
         s = system(request.bundle)
         try:
             s.check_item(request.item)
@@ -297,7 +308,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
             out["no_explanation"] = reason
         if s.splits_ratings and not cold:  # the predicted rating itself, split over the user's past ratings
             out["rating_split"] = s.rating_splits(request.user, [request.item], top=3)[0]
-        return out
+        return answer(out)
 
     @app.get("/", include_in_schema=False)
     def page():
