@@ -97,6 +97,12 @@ def steers_by_feature(model) -> bool:
     return type(model).__name__ == "Peter" and bool(model.config.use_feature)
 
 
+def askable_feature_words(model) -> list[str]:
+    """The words PETER+ can be asked to write about: its training features that its vocabulary
+    holds (sorted); none for another system."""
+    return [w for w in model.feature_words if w in model.vocab] if steers_by_feature(model) else []
+
+
 def check_feature_words(model, words: Sequence[str | None]) -> None:
     """Refuse feature words given to a system other than PETER+, or that PETER+ was not trained
     with (a word outside its training features would be fed as ``<unk>`` or steer it nowhere it
@@ -106,8 +112,8 @@ def check_feature_words(model, words: Sequence[str | None]) -> None:
         return
     if not steers_by_feature(model):
         raise ConfigError(f"a feature word steers PETER+ only; {system_label(model)} takes none")
-    known = set(model.feature_words)
-    unknown = [w for w in given if w not in known or w not in model.vocab]
+    known = set(askable_feature_words(model))
+    unknown = [w for w in given if w not in known]
     if unknown:
         import difflib
 

@@ -139,9 +139,7 @@ def explain(
     from whyrec.explanations import explain_pairs, explainers_of, rating_only
 
     device = resolve_device(device)
-    words = None
-    if feature_word is not None and not feature_word.strip():
-        raise ConfigError("--feature-word is empty")
+    words, feature_word = None, _feature_word(feature_word)
     if pairs is not None:
         if user or item:
             raise ConfigError("give pairs either with --pairs or with --user/--item, not both")
@@ -158,7 +156,7 @@ def explain(
     history = split_of(data, split, seed, format, (min_rating, max_rating), column).train if data else None
     model = load_bundle(bundle, device)
     if words is None and feature_word is not None:
-        words = [feature_word.strip()] * len(users)
+        words = [feature_word] * len(users)
     rows = explain_pairs(model, users, items, explainer, method, why=why, history=history, feature_words=words)
     # a rating bundle answers with its ratings alone, and says so (the service's no_explanation)
     reason = None if explainers_of(model) else rating_only(bundle.resolve().name)
@@ -213,20 +211,18 @@ def recommend(
     model = load_bundle(bundle, resolve_device(device))
     history = split_of(data, split, seed, format, (min_rating, max_rating), column).train if data else None
     served = ServedSystem(bundle.resolve().name, model, cache_size=0, history=history)
+    feature_word = _feature_word(feature_word)
     if feature_word is not None:
         from whyrec.explanations import check_feature_words
 
-        if not feature_word.strip():
-            raise ConfigError("--feature-word is empty")
-        check_feature_words(model, [feature_word.strip()])  # before any user is answered
+        check_feature_words(model, [feature_word])  # before any user is answered
     if served.explainers and explainer not in (None, "all", *served.explainers):
         raise ConfigError(f"unknown explainer '{explainer}'; this system has {', '.join(served.explainers)} (or all)")
     if why and not served.splits_ratings:
         raise ConfigError("--why splits the ratings of MT or of an ALS rating model (context-als, pmf) given --data")
     con = console()
     for name in users:
-        answer = _recommendations(served, name, top_k, explainer, method, why, history,
-                                  feature_word.strip() if feature_word else None)
+        answer = _recommendations(served, name, top_k, explainer, method, why, history, feature_word)
         if as_json:
             print(strict_dumps(answer))
         else:
@@ -336,6 +332,15 @@ def _mi_text(valid_mi: dict | None) -> str:
     if any(value < -0.0005 for value in valid_mi.values()):  # negative as printed
         text += "; below 0: the estimator (a lower bound) found no dependence in the validation pairs"
     return text
+
+
+def _feature_word(value: str | None) -> str | None:
+    """``--feature-word`` stripped; a blank one is refused."""
+    from whyrec.errors import ConfigError
+
+    if value is not None and not value.strip():
+        raise ConfigError("--feature-word is empty")
+    return value.strip() if value is not None else None
 
 
 def _read_pairs(path: Path) -> tuple[list[str], list[str], list[str | None] | None]:

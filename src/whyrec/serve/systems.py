@@ -17,8 +17,8 @@ import numpy as np
 from whyrec.bundle import load_bundle
 from whyrec.data.readers import clean_html
 from whyrec.errors import ConfigError, UnknownIdError
-from whyrec.explanations import (EXPLAINER_LABELS, check_rating_scale, chosen_explainers, explainers_of,
-                                 generate, is_mt, rating_only, splits_over, steers_by_feature)
+from whyrec.explanations import (EXPLAINER_LABELS, askable_feature_words, check_rating_scale, chosen_explainers,
+                                 explainers_of, generate, is_mt, rating_only, splits_over)
 from whyrec.rating import ContextAwareALS
 
 SCORE_CACHE_BYTES = 256 * 2**20
@@ -207,9 +207,7 @@ class ServedSystem:
                 "explainers": [{"id": e, "label": EXPLAINER_LABELS[e]} for e in self.explainers],
                 "kind": "mt" if self.is_mt else ("peter" if self.is_peter else type(self.model).__name__),
                 "history": self.has_history, "rating_scale": [float(b) for b in self.scale],
-                # the words PETER+ can be asked to write about (feature_word); none for other systems
-                "feature_words": [w for w in self.model.feature_words if w in self.model.vocab]
-                if steers_by_feature(self.model) else []}
+                "feature_words": askable_feature_words(self.model)}
 
     def chosen_explainers(self, explainer: str | None, cold: bool) -> tuple[list[str], str | None]:
         """The explainers that answer a request for ``explainer`` about a new (``cold``) or known
