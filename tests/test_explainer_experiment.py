@@ -34,7 +34,9 @@ def test_one_row_per_explainer_with_the_scores_of_each(tiny_split, tmp_path):
     _, scores = score_explanations(systems["MT"], split.test, features, train=split.train)
     assert {m: rows["MT-P"][m] for m in EXPLANATION_METRICS} == pytest.approx(scores["pair"], nan_ok=True)
     assert table.results[1].p_value == pytest.approx(1.0) and table.results[3].p_value < 1.0
+    assert table.panels == ["rmse", "bleu1", "rougeL", "usr", "fmr", "div", "acc5"]  # no MI without an encoder
     saved = json.loads((table.save(tmp_path / "run") / "results.json").read_text())
+    assert (tmp_path / "run" / "metrics.png").stat().st_size > 1000
     assert [s["system"] for s in saved["systems"]] == list(rows) and saved["systems"][0]["params"]["epochs"] == 2
 
 
@@ -50,6 +52,7 @@ def test_the_command_compares_the_systems_it_is_given(tmp_path, tiny_split):
     with_mi = run_cli("experiment", "explain", "--data", str(data), "--system", "peter", "--peter", "epochs=1",
                       "--mi", "--encoder", "words", "--out", str(tmp_path / "y"))
     assert with_mi.returncode == 0 and "| mi_rating | mi_feature |" in with_mi.stdout, with_mi.stderr
+    assert "rmse.png, metrics.png)" in with_mi.stdout and (tmp_path / "y" / "metrics.png").exists()
     assert_one_line_error(run_cli("experiment", "explain", "--data", str(data), "--system", "gpt"),
                           "unknown system(s) ['gpt']")
     assert_one_line_error(run_cli("experiment", "explain", "--data", str(tmp_path / "absent.csv"), "--peter",

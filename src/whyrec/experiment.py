@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import textwrap
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,14 @@ from whyrec.errors import ConfigError, DataError
 from whyrec.metrics.ranking import RANKING_METRICS
 from whyrec.metrics.rating import RATING_METRICS, paired_t_test
 from whyrec.strict_json import strict_dumps
+
+
+# chart titles of the metrics whose column name is terse
+METRIC_TITLES = {"rmse": "RMSE", "mae": "MAE", "bleu1": "BLEU-1", "bleu4": "BLEU-4", "rouge1": "ROUGE-1",
+                 "rouge2": "ROUGE-2", "rougeL": "ROUGE-L", "usr": "USR (unique sentence ratio)",
+                 "fmr": "FMR (feature matching)", "fcr": "FCR (feature coverage)", "div": "DIV (lower: more diverse)",
+                 "ppl": "perplexity", "empty": "empty explanations (%)", "acc5": "sentiment = rating (%, 5 classes)",
+                 "acc3": "sentiment = rating (%, 3 classes)", "mi_rating": "I(R;E)/H(R)", "mi_feature": "I(F;E) (nats)"}
 
 
 @dataclass
@@ -53,6 +62,7 @@ class ResultsTable:
     metrics: list[str]
     reference: str | None
     splits: list[str]
+    panels: list[str] = field(default_factory=list)  # metrics drawn side by side in metrics.png
 
     @property
     def columns(self) -> list[str]:
@@ -61,6 +71,8 @@ class ResultsTable:
 
     def _cell(self, result: SystemResult, key: str, digits: int) -> str:
         mean = result.mean(key)
+        if np.isnan(mean):  # undefined for this system (no feature words, one predicted class, ...)
+            return "n/a"
         if len(result.per_fold) > 1:
             return f"{mean:.{digits}f} ± {result.std(key):.{digits}f}"
         return f"{mean:.{digits}f}"
@@ -104,28 +116,71 @@ class ResultsTable:
         return min(self.results, key=lambda r: r.mean(metric))
 
     def plot(self, path: str | Path, metric: str = "rmse") -> Path:
-        """A bar chart of ``metric`` per system (error bars = std over folds)."""
+        """A bar chart of ``metric`` per system (error bars: sd over folds, when there are several)."""
+        return self._draw(path, [metric], f"{metric.upper()} by system, {self._splits_text()}")
+
+    def plot_panels(self, path: str | Path, metrics: Sequence[str] | None = None) -> Path:
+        """One bar chart per metric of ``metrics`` (default: :attr:`panels`), side by side, with
+        each bar's value written on it; a system without a value for a metric (NaN) gets "n/a"."""
+        return self._draw(path, list(metrics or self.panels), f"systems compared, {self._splits_text()}")
+
+    def _splits_text(self) -> str:
+        return f"split {self.splits[0]}" if len(self.splits) == 1 else f"mean ± sd over {len(self.splits)} splits"
+
+    def _draw(self, path: str | Path, metrics: list[str], title: str) -> Path:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
+        unknown = [m for m in metrics if m not in self.metrics]
+        if not metrics or unknown:
+            raise ConfigError(f"cannot plot {unknown or 'no metrics'}: the table has {', '.join(self.metrics)}")
         names = [r.system for r in self.results]
-        fig, ax = plt.subplots(figsize=(max(4, 1.1 * len(names)), 3.2))
-        ax.bar(names, [r.mean(metric) for r in self.results], yerr=[r.std(metric) for r in self.results],
-               color="#4c72b0", capsize=3)
-        low = min(r.mean(metric) for r in self.results)
-        ax.set_ylim(bottom=max(0.0, low * 0.9))
-        ax.set_ylabel(metric.upper())
-        ax.set_title(f"{metric.upper()} by system ({len(self.splits)} split(s))")
-        ax.tick_params(axis="x", rotation=30)
+        columns = min(4, len(metrics))
+        rows = -(-len(metrics) // columns)
+        width = max(3.2, 0.5 * len(names) + 0.9)
+        wrapped = "\n".join(textwrap.wrap(title, int(9 * width * columns)))  # about 9 characters an inch
+        fig, axes = plt.subplots(rows, columns, figsize=(width * columns, 3.0 * rows + 0.4), squeeze=False)
+        for ax in axes.flat[len(metrics):]:
+            ax.set_visible(False)
+        for ax, metric in zip(axes.flat, metrics):
+            means = np.array([r.mean(metric) for r in self.results])
+            several = any(len(r.per_fold) > 1 for r in self.results)
+            errors = [r.std(metric) for r in self.results] if several else None
+            bars = ax.bar(names, np.nan_to_num(means), yerr=errors, color="#4c72b0", capsize=3 if several else 0)
+            digits = 4 if metric in ("rmse", "mae") else 3
+            ax.bar_label(bars, labels=["n/a" if np.isnan(v) else f"{v:.{digits}g}" for v in means], fontsize=7,
+                         padding=2, **({"label_type": "center", "zorder": 5,  # drawn over the error bar
+                                        "bbox": {"facecolor": "white", "edgecolor": "none", "pad": 1}}
+                                       if several else {}))
+            reach = means + (np.array(errors) if several else 0.0)  # the top of each error bar
+            known = means[~np.isnan(means)]
+            low, high = (float(known.min()), float(np.nanmax(reach))) if known.size else (0.0, 1.0)
+            if metric in ("rmse", "mae"):  # differences of a few hundredths matter: start near the lowest
+                ax.set_ylim(bottom=max(0.0, low * 0.9), top=high * 1.06)
+            else:  # a lower bound of MI can be negative
+                span = max(high, 0.0) - min(low, 0.0) or 1.0
+                ax.set_ylim(bottom=min(low, 0.0) - (0.1 * span if low < 0 else 0.0), top=max(high, 0.0) + 0.15 * span)
+            ax.axhline(0.0, color="#999999", linewidth=0.6)
+            ax.set_title(METRIC_TITLES.get(metric, metric) if len(metrics) > 1 else wrapped, fontsize=9)
+            ax.tick_params(axis="x", rotation=35, labelsize=8)
+        if len(metrics) > 1:
+            fig.suptitle(wrapped, fontsize=10)
         fig.tight_layout()
         fig.savefig(path, dpi=110)
         plt.close(fig)
         return Path(path)
 
+    @property
+    def files(self) -> list[str]:
+        """The names :meth:`save` writes: the tables, the config, rmse.png when the table has
+        RMSE, metrics.png when it has :attr:`panels`."""
+        plots = (["rmse.png"] if "rmse" in self.metrics else []) + (["metrics.png"] if self.panels else [])
+        return ["results.md", "results.csv", "results.json", "config.json", *plots]
+
     def save(self, folder: str | Path, config: dict | None = None) -> Path:
-        """Write results.md, results.csv, results.json, rmse.png and the resolved config."""
+        """Write :attr:`files` into ``folder`` (created if needed) and return it."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "results.md").write_text(self.to_markdown() + "\n")
@@ -134,6 +189,8 @@ class ResultsTable:
         (folder / "config.json").write_text(json.dumps(config or {r.system: r.params for r in self.results}, indent=1))
         if "rmse" in self.metrics:
             self.plot(folder / "rmse.png")
+        if self.panels:
+            self.plot_panels(folder / "metrics.png")
         return folder
 
 

@@ -12,7 +12,8 @@ record (clipped to the rating scale), and for each of its explainers the metrics
 — BLEU-1/4, ROUGE-1/2/L, USR, FMR, FCR, DIV, perplexity, the share of empty explanations
 (``empty``, %), and sentiment accuracy against the system's own predicted rating, read by one
 judge trained once on the train reviews. The rows form a
-:class:`whyrec.experiment.ResultsTable` (markdown, CSV, JSON, RMSE plot); its p-values are paired
+:class:`whyrec.experiment.ResultsTable` (markdown, CSV, JSON, an RMSE chart, and ``metrics.png``:
+a chart each for RMSE, BLEU-1, ROUGE-L, USR, FMR, DIV and sentiment accuracy); its p-values are paired
 t-tests of each row's squared rating errors against the first row's. MT's three explainers share
 one rating model, so their rating columns are equal.
 """
@@ -31,6 +32,8 @@ from whyrec.metrics.rating import mae, paired_t_test, rmse
 
 EXPLANATION_METRICS = ["bleu1", "bleu4", "rouge1", "rouge2", "rougeL", "usr", "fmr", "fcr", "div", "ppl", "empty",
                        "acc5", "acc3"]
+# metrics.png: the rating error, then overlap with the real review, variety, features, agreement with the rating
+PLOTTED = ["rmse", "bleu1", "rougeL", "usr", "fmr", "div", "acc5"]
 
 
 def compare_explainers(split: Split, systems: Mapping[str, object], features=None, encoder=None,
@@ -76,7 +79,8 @@ def compare_explainers(split: Split, systems: Mapping[str, object], features=Non
     reference = rows[0].system if len(rows) > 1 else None
     for row in rows[1:]:
         row.p_value = paired_t_test(row.squared_errors[0], rows[0].squared_errors[0])[1]
-    return ResultsTable(rows, ["rmse", "mae", *metrics], reference, [split.name])
+    panels = PLOTTED + (["mi_rating"] if encoder is not None else [])
+    return ResultsTable(rows, ["rmse", "mae", *metrics], reference, [split.name], panels)
 
 
 def _settings(system) -> dict:

@@ -107,7 +107,7 @@ def experiment_rating(
     print_table(table, f"rating prediction on {corpus.name}, {len(parts)} split(s): "
                         + ", ".join(p.name.split("/")[-1] for p in parts))
     folder = table.save(out)
-    con.print(f"written to {folder}/ (results.md, results.csv, results.json, rmse.png)")
+    con.print(f"written to {folder}/ ({', '.join(table.files)})")
 
 
 @experiment_app.command("explain")
@@ -122,7 +122,8 @@ def experiment_explain(
     seed: int = typer.Option(0, min=0, help="Seed of the random split when no split folder is used."),
     format: ReaderFormat = None,
     column: ColumnMap = None,
-    out: Path = typer.Option(Path("runs/explain"), "--out", help="Folder for results.md/csv/json and rmse.png."),
+    out: Path = typer.Option(Path("runs/explain"), "--out", help="Folder for results.md/csv/json, rmse.png and "
+                             "metrics.png (RMSE and the main text and alignment scores, a chart each)."),
     mi: bool = typer.Option(False, "--mi", help="Also MMI's I(R;E)/H(R) and I(F;E) (fresh MINE estimators over "
                             "sentence embeddings, --encoder)."),
     encoder: str = typer.Option("minilm", "--encoder", help="With --mi: minilm (needs the mmi extra) or words "
@@ -179,4 +180,4 @@ def experiment_explain(
                                    on_step=Throttled(line.update, Throttled.every_for(con)))
     print_table(table, f"explanation systems on {parts.name}")
     folder = table.save(out)
-    con.print(f"written to {folder}/ (results.md, results.csv, results.json, rmse.png)")
+    con.print(f"written to {folder}/ ({', '.join(table.files)})")

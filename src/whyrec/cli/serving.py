@@ -100,7 +100,7 @@ def demo(
     con.print(f"feature extraction: {coverage(feats, parts.train):.1%} of training reviews covered; examples:")
     for row in feats.head(3).itertuples():
         con.print(f"  [{row.rating:g}★] {row.feature} / {row.opinion} ({row.sentiment:+d}): {row.sentence}", highlight=False)
-    con.print(f"results written to {folder}/ (results.md, results.csv, results.json, rmse.png)")
+    con.print(f"results written to {folder}/ ({', '.join(table.files)})")
     if not skip_mt:
         als = next(r for r in table.results if r.system == "context-aware ALS")
         _demo_mt(parts, feats if data is None else None, con, als.params, als.mean("rmse"))
