@@ -417,6 +417,14 @@ def test_recommend_with_a_rating_bundle_says_it_writes_no_explanations(split, tm
         typo.stderr
     plain = run_cli("explain", str(tmp_path / "als"), "--user", "zz-nobody", "--item", split.train.items[0])
     assert "zz-nobody (new user) → " in plain.stdout and "did you mean" not in plain.stdout, plain.stderr
+    # the JSON rows carry it as the service's answers do: each new user's, null when none is close
+    rows = [json.loads(line) for line in run_cli(
+        "explain", str(tmp_path / "als"), "--user", known.upper(), "--user", "zz-nobody", "--user", known,
+        "--item", split.train.items[0], "--item", split.train.items[0], "--item", split.train.items[0],
+        "--json").stdout.splitlines()]
+    assert [row.get("did_you_mean", "(known)") for row in rows] == [known, None, "(known)"]
+    assert json.loads(typo_json := run_cli("recommend", str(tmp_path / "als"), "--user", known + "x", "-k", "1",
+                                           "--json").stdout)["did_you_mean"] == known, typo_json
     assert_one_line_error(run_cli("recommend", str(tmp_path / "als"), "--user", user, "--why"),
                           "--why splits the ratings of MT or of an ALS rating model")
     why = run_cli("recommend", str(tmp_path / "als"), "--user", user, "-k", "3", "--why", "--data", str(data), "--json")

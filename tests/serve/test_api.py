@@ -64,6 +64,28 @@ def test_cold_start_and_rating_only_bundle(client):
     assert 1 <= only_user["predicted_rating"] <= 5
 
 
+def test_a_new_user_close_to_a_known_one_is_answered_with_did_you_mean(client):
+    c, _ = client
+    typo = c.get("/users/U12/recommendations", params={"k": 2}).json()  # the ids are u0..u39
+    assert typo["cold_start"] and typo["did_you_mean"] == "u12"
+    assert c.get("/users/u12x/recommendations", params={"k": 2}).json()["did_you_mean"] == "u12"
+    far = c.get("/users/somebody-new/recommendations", params={"k": 2}).json()
+    assert far["cold_start"] and far["did_you_mean"] is None
+    assert "did_you_mean" not in c.get("/users/u12/recommendations", params={"k": 2}).json()  # known: no hint
+    item = typo["items"][0]["item"]
+    assert c.post("/explain", json={"user": "U12", "item": item}).json()["did_you_mean"] == "u12"
+    assert "did_you_mean" not in c.post("/explain", json={"user": "u12", "item": item}).json()
+
+
+def test_the_user_search_falls_back_to_close_ids(client):
+    c, _ = client
+    holding = c.get("/api/bundles/planted/users", params={"query": "u3"}).json()
+    assert holding and all("u3" in u["user"] and "similar" not in u for u in holding)
+    close = c.get("/api/bundles/planted/users", params={"query": "u99"}).json()  # no id holds "u99"
+    assert [u["user"] for u in close] == ["u9"] and close[0]["similar"] is True and close[0]["reviews"] > 0
+    assert c.get("/api/bundles/planted/users", params={"query": "zzzz"}).json() == []
+
+
 def test_explain_endpoint(client):
     c, split = client
     user, item = split.test.users[0], split.test.items[0]

@@ -141,6 +141,25 @@ def test_page_shows_explanation_cards(server):
             page.dispatch_event("#feature-word", "change")
             page.wait_for_function(f"[...document.querySelectorAll('.card .who')].every((e) => "
                                    f"e.textContent === 'PETER+ · about {word}')", timeout=20000)
+            # an id no user holds: close ids are offered, and the typed one can be tried as a new user
+            page.select_option("#bundle", "planted")
+            page.fill("#user-search", user + "x")
+            page.wait_for_selector("#users li.new-user", timeout=10000)
+            assert page.locator("#users li.note").inner_text().startswith("no user id holds that")
+            assert page.locator(f'#users li.similar[data-user="{user}"]').count() == 1
+            page.fill("#user-search", user.upper())  # held by a known id (any case), yet not one
+            page.wait_for_selector(f'#users li.new-user[data-user="{user.upper()}"]', timeout=10000)
+            page.click("#users li.new-user")
+            page.wait_for_function("document.getElementById('status').textContent.includes('is new here')",
+                                   timeout=20000)
+            assert page.locator(".card").count() >= 3 and page.locator("#history li").count() == 0
+            page.screenshot(path=str(ARTIFACTS / "serve-page-new-user.png"), full_page=True)
+            # its answer names the known id it is most like; one click shows that user instead
+            page.click(f'#status a.suggestion[data-user="{user}"]')
+            page.wait_for_function(f"document.getElementById('status').textContent.includes('recommendations for "
+                                   f"{user}.')", timeout=20000)
+            assert page.locator("#history li").count() >= 1
+            assert page.locator(f'#users li.active[data-user="{user}"]').count() == 1
             assert console_errors == []
         finally:
             browser.close()

@@ -36,7 +36,9 @@ def test_every_answer_has_its_documented_shape(client):
     word = next(b for b in bundles if b.name == "planted-peter").feature_words[0]
     for bundle in [b.name for b in bundles]:
         _ok(c.get(f"/api/bundles/{bundle}/users", params={"query": user[:2]}), list[schemas.UserMatch])
-        for who in (user, "somebody-new"):
+        assert _ok(c.get(f"/api/bundles/{bundle}/users", params={"query": user + "x"}),
+                   list[schemas.UserMatch])[0].similar
+        for who in (user, "somebody-new", user.upper()):  # known, new, new but close to a known id
             _ok(c.get(f"/users/{who}/history", params={"bundle": bundle}), schemas.History)
             for explainer in (None, "all"):
                 params = {"bundle": bundle, "k": 3, **({"explainer": explainer} if explainer else {})}
@@ -51,6 +53,7 @@ def test_every_answer_has_its_documented_shape(client):
     assert about.feature_word == word
     assert _ok(c.get("/users/somebody-new/recommendations", params={"bundle": "planted-bias"}),
                schemas.Recommendations).no_explanation
+    assert _ok(c.get(f"/users/{user.upper()}/recommendations"), schemas.Recommendations).did_you_mean == user
     metrics = _ok(c.get("/metrics"), schemas.Metrics)
     assert metrics.routes and metrics.explanation_cache["planted"].misses > 0
     for response in (c.post("/explain", json={"user": user, "item": "no-such-item"}),

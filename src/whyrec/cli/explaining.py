@@ -163,11 +163,14 @@ def explain(
     con = console()
     if reason and not as_json:
         con.print(f"({reason})", highlight=False)
+    meant = _did_you_mean(model)
     for row in rows:
+        if row["cold_start"]:  # as the service answers: the known id a new one may be a typo of
+            row["did_you_mean"] = meant(row["user"])
         if as_json:
             print(strict_dumps({**row, "no_explanation": reason} if reason else row))
             continue
-        cold = _new_user(model, row["user"]) if row["cold_start"] else ""
+        cold = _new_user_mark(row["did_you_mean"]) if row["cold_start"] else ""
         title = f" {shortened(row['title'], 60)}" if row.get("title") else ""
         con.print(f"{row['user']}{cold} → {row['item']}{title}: {row['predicted_rating']:.2f}★", highlight=False)
         _print_row_details(con, row, "  ")
@@ -226,7 +229,7 @@ def recommend(
         if as_json:
             print(strict_dumps(answer))
         else:
-            _print_recommendations(con, {**answer, "new_user": _new_user(model, name)})
+            _print_recommendations(con, answer)
 
 
 def _recommendations(served, user: str, k: int, explainer: str | None, method: str, why: bool, history,
@@ -253,6 +256,7 @@ def _recommendations(served, user: str, k: int, explainer: str | None, method: s
         answer["no_explanation"] = reason
     if cold:
         answer["cold_start_items"] = "most rated" if served.has_history else "highest predicted rating"
+        answer["did_you_mean"] = served.did_you_mean(user)
     return answer
 
 
@@ -261,7 +265,7 @@ def _print_recommendations(con, answer: dict) -> None:
     line per item with its explanations and, with --why, its rating split."""
     rows = answer["items"]
     if answer["cold_start"]:
-        head = f"{answer['user']}{answer['new_user']}: the {answer['cold_start_items']} items"
+        head = f"{answer['user']}{_new_user_mark(answer['did_you_mean'])}: the {answer['cold_start_items']} items"
     elif not answer["history"]:
         head = (f"{answer['user']}: the {counted(len(rows), 'item')} with the highest predicted rating (items "
                 "they rated are not left out: the bundle keeps no ratings; give --data)")
@@ -294,13 +298,27 @@ def _print_row_details(con, row: dict, indent: str) -> None:
                   highlight=False)
 
 
-def _new_user(model, user: str) -> str:
+def _did_you_mean(model):
+    """user id → the known id most like it (None when none is close), each id looked up once."""
+    from functools import lru_cache
+
+    from whyrec.close_ids import IdIndex
+
+    index = None
+
+    @lru_cache(maxsize=4096)
+    def closest(user: str) -> str | None:
+        nonlocal index
+        index = index or IdIndex(model.user_map.ids)  # built at the first new user
+        return index.closest(user)
+
+    return closest
+
+
+def _new_user_mark(did_you_mean: str | None) -> str:
     """The mark of a user the model was not trained on: " (new user)", with the known id it is
     most like when one is close (a mistyped id gets the cold-start answer, not an error)."""
-    import difflib
-
-    close = difflib.get_close_matches(user, model.user_map.ids, n=1, cutoff=0.85)
-    return f" (new user; did you mean '{close[0]}'?)" if close else " (new user)"
+    return f" (new user; did you mean '{did_you_mean}'?)" if did_you_mean else " (new user)"
 
 
 def rating_split_text(account: dict, has_text: bool, predicted: float | None = None) -> str:

@@ -284,8 +284,9 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
         body = {"user": user, "bundle": s.name, "cold_start": cold, "k": k, "items": out}
         if reason:
             body["no_explanation"] = reason
-        if cold:  # what a user without a past is shown
+        if cold:  # what a user without a past is shown, and the known id they may have meant
             body["cold_start_items"] = "most rated" if s.has_history else "highest predicted rating"
+            body["did_you_mean"] = s.did_you_mean(user)
         return answer(body)
 
     @app.post("/explain", **documented(schemas.ExplainAnswer, 404, 413, 422))
@@ -306,6 +307,8 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
             out.update(explainer=chosen[0], **explained(s, chosen, texts, 0, request.item, request.feature_word))
         if reason:
             out["no_explanation"] = reason
+        if cold:
+            out["did_you_mean"] = s.did_you_mean(request.user)
         if s.splits_ratings and not cold:  # the predicted rating itself, split over the user's past ratings
             out["rating_split"] = s.rating_splits(request.user, [request.item], top=3)[0]
         return answer(out)

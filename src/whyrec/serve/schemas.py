@@ -64,6 +64,8 @@ class Recommendations(_Answer):
     items: list[RecommendedItem]
     no_explanation: str | None = Field(None, description="Why an explainer asked for wrote nothing.")
     cold_start_items: str | None = Field(None, description="For a new user: which items these are.")
+    did_you_mean: str | None = Field(None, description="For a new user: the known user id most like the one "
+                                     "asked for, when one is close (a likely typo); else null.")
 
 
 class ExplainAnswer(_Answer):
@@ -79,6 +81,8 @@ class ExplainAnswer(_Answer):
     features: list[str] | None = None
     feature_word: str | None = Field(None, description="PETER+: the feature word it was fed.")
     no_explanation: str | None = Field(None, description="Why an explainer asked for wrote nothing.")
+    did_you_mean: str | None = Field(None, description="For a new user: the known user id most like the one "
+                                     "asked for, when one is close (a likely typo); else null.")
     rating_split: RatingSplit | None = None
 
 
@@ -113,6 +117,8 @@ class BundleInfo(_Answer):
 class UserMatch(_Answer):
     user: str
     reviews: int | None = Field(description="null: a rating bundle served without its data.")
+    similar: bool | None = Field(None, description="true: no user id holds the query, and this one is close "
+                                 "to it (the answer lists only such ids).")
 
 
 class Health(_Answer):

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from whyrec.bundle import load_bundle
+from whyrec.close_ids import IdIndex
 from whyrec.data.readers import clean_html
 from whyrec.errors import ConfigError, UnknownIdError
 from whyrec.explanations import (EXPLAINER_LABELS, askable_feature_words, check_rating_scale, chosen_explainers,
@@ -22,6 +23,8 @@ from whyrec.explanations import (EXPLAINER_LABELS, askable_feature_words, check_
 from whyrec.rating import ContextAwareALS
 
 SCORE_CACHE_BYTES = 256 * 2**20
+# the page's user search, when no id holds the query: ids this close to it (a partial id scores lower than a typo)
+SIMILAR_SEARCH = 70.0
 
 
 class LRUCache:
@@ -172,6 +175,7 @@ class ServedSystem:
         self.batcher = BatchingExplainer(self._generate)
         self.user_ids = self.rating.user_map.ids
         self.item_ids = self.rating.item_map.ids
+        self.user_index = IdIndex(self.user_ids)  # for "did you mean" when an id is not known
         # the range predict() clips to: PETER's is the train ratings', a rating model's its scale
         self.bounds = self.rating.rating_range if self.is_peter else self.rating.rating_scale
         # the data's rating scale, out of whose top the page draws its stars (a PETER bundle
@@ -219,14 +223,24 @@ class ServedSystem:
         return chosen_explainers(self.explainers, explainer, cold)
 
     def search_users(self, query: str, limit: int) -> list[dict]:
+        """Up to ``limit`` users whose id holds ``query`` (any case), in the bundle's order; when
+        none does, those whose id is close to it (:mod:`whyrec.close_ids`), marked ``similar``."""
         q = query.lower()
-        out = []
+        found = []
         for u, uid in enumerate(self.user_ids):
             if q in uid.lower():
-                out.append({"user": uid, "reviews": int(len(self.history_items[u])) if self.has_history else None})
-                if len(out) >= limit:
+                found.append(u)
+                if len(found) >= limit:
                     break
-        return out
+        similar = not found and bool(q)
+        if similar:
+            found = [self.rating.user_map.index(uid) for uid in self.user_index.close(query, limit, SIMILAR_SEARCH)]
+        return [{"user": self.user_ids[u], "reviews": int(len(self.history_items[u])) if self.has_history else None,
+                 **({"similar": True} if similar else {})} for u in found]
+
+    def did_you_mean(self, user: str) -> str | None:
+        """For a user the bundle does not know: the known id most like it, when one is that close."""
+        return self.user_index.closest(user)
 
     def history(self, user: str) -> list[dict]:
         u = self.rating.user_map.index(user, "user")

@@ -62,9 +62,17 @@ async function selectBundle(name) {
 }
 
 async function searchUsers() {
-  const query = encodeURIComponent($("user-search").value.trim());
-  const users = await getJSON(`/api/bundles/${encodeURIComponent(state.bundle.name)}/users?query=${query}&limit=50`);
-  $("users").innerHTML = users.map((u) => `<li data-user="${escapeHtml(u.user)}"><span>${escapeHtml(u.user)}</span><span class="count">${u.reviews ?? ""}</span></li>`).join("");
+  const typed = $("user-search").value.trim();
+  const users = await getJSON(`/api/bundles/${encodeURIComponent(state.bundle.name)}/users?query=${encodeURIComponent(typed)}&limit=50`);
+  // no id holds what was typed: the server lists close ids instead (a likely typo)
+  const similar = users.length > 0 && users[0].similar;
+  const rows = users.map((u) => `<li data-user="${escapeHtml(u.user)}"${u.similar ? ' class="similar"' : ""}><span>${escapeHtml(u.user)}</span><span class="count">${u.reviews ?? ""}</span></li>`);
+  if (similar) rows.unshift('<li class="note">no user id holds that; close ones:</li>');
+  // what a user the bundle has never seen is shown: its cold-start answer
+  if (typed && !users.some((u) => u.user === typed)) {
+    rows.push(`<li class="new-user" data-user="${escapeHtml(typed)}"><span>${escapeHtml(typed)}</span><span class="count">as a new user</span></li>`);
+  }
+  $("users").innerHTML = rows.join("");
 }
 
 async function showUser(user) {
@@ -88,10 +96,13 @@ async function showUser(user) {
     renderCards(recs);
     const explained = recs.items.some((item) => (item.explanations || []).length);
     const why = recs.no_explanation ? ` ${escapeHtml(recs.no_explanation)}.` : ""; // a sentence naming what is missing
+    const meant = recs.did_you_mean // a known id close to this new one: offered, one click away
+      ? ` Did you mean <a href="#" class="suggestion" data-user="${escapeHtml(recs.did_you_mean)}">${escapeHtml(recs.did_you_mean)}</a>?`
+      : "";
     $("status").innerHTML = (recs.cold_start
       ? `<span class="cold">${escapeHtml(user)} is new here: the ${recs.cold_start_items} items` +
         `${explained ? ", with item-side explanations" : ""}.</span>`
-      : `${recs.items.length} recommendations for ${escapeHtml(user)}.`) + why;
+      : `${recs.items.length} recommendations for ${escapeHtml(user)}.`) + why + meant;
   } catch (error) {
     if (request === state.request) $("status").textContent = `Error: ${error.message}`;
   }
@@ -134,7 +145,14 @@ $("user-search").addEventListener("input", () => searchUsers());
 $("explainer").addEventListener("change", () => state.user && showUser(state.user));
 $("feature-word").addEventListener("change", () => state.user && showUser(state.user));
 $("users").addEventListener("click", (event) => {
-  const li = event.target.closest("li");
+  const li = event.target.closest("li[data-user]");
   if (li) showUser(li.dataset.user);
+});
+$("status").addEventListener("click", (event) => {
+  const link = event.target.closest("a.suggestion");
+  if (!link) return;
+  event.preventDefault();
+  $("user-search").value = link.dataset.user;
+  searchUsers().then(() => showUser(link.dataset.user));
 });
 loadBundles().catch((error) => { $("status").textContent = `Error: ${error.message}`; });

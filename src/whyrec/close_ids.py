@@ -1,0 +1,43 @@
+"""Known ids close to one that is not known: the likely intended id behind a typo.
+
+Closeness is the normalised Indel similarity of the lower-cased ids (the measure of
+:func:`difflib.SequenceMatcher.ratio` without its junk heuristics):
+``100 · (1 − d_indel(a, b) / (|a| + |b|))``, where ``d_indel`` counts the insertions and
+deletions that turn ``a`` into ``b``; one substituted character in a 14-character Amazon id
+scores 92.9, and an id typed in lower case scores 100 against its upper-case self. RapidFuzz
+computes it in C++, about 1 ms per 20,000 ids: cheap enough for the service's answer to a new user.
+
+    index = IdIndex(user_ids)
+    index.closest("A2SUAM1J3GNN3X")      # "A2SUAM1J3GNN3B" when that is known, else None
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from rapidfuzz import fuzz, process
+
+# the CLI's threshold since it used difflib (cutoff 0.85): one or two characters off in a typical id
+TYPO_SIMILARITY = 85.0
+
+
+class IdIndex:
+    """The known ids of one kind (users or items), ready to be searched for close ones."""
+
+    def __init__(self, ids: Sequence[str]) -> None:
+        self.ids = list(ids)
+        self._folded = [i.lower() for i in self.ids]  # compared in lower case, answered as known
+
+    def close(self, query: str, limit: int = 3, at_least: float = TYPO_SIMILARITY) -> list[str]:
+        """Up to ``limit`` known ids whose similarity to ``query`` is at least ``at_least``
+        (0–100), most similar first (ties: in the order of ``ids``); ``query`` itself never."""
+        if not query or limit < 1:
+            return []
+        found = process.extract(query.lower(), self._folded, scorer=fuzz.ratio, score_cutoff=at_least,
+                                limit=limit + 1)
+        return [self.ids[n] for _, _, n in found if self.ids[n] != query][:limit]
+
+    def closest(self, query: str, at_least: float = TYPO_SIMILARITY) -> str | None:
+        """The one known id most like ``query`` (see :meth:`close`), or None."""
+        found = self.close(query, 1, at_least)
+        return found[0] if found else None

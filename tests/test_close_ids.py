@@ -1,0 +1,35 @@
+"""Known ids close to an unknown one: typos found, the unrelated left out, case ignored."""
+
+import difflib
+
+from whyrec.close_ids import TYPO_SIMILARITY, IdIndex
+
+AMAZON = ["A2SUAM1J3GNN3B", "A1UCQPHW6K4F7W", "AK5HC8ZCR3YOJ", "B000NKJIXM", "A2SUAM1J3GNN"]
+
+
+def test_one_character_off_is_found_and_an_unrelated_id_is_not():
+    index = IdIndex(AMAZON)
+    assert index.closest("A2SUAM1J3GNN3X") == "A2SUAM1J3GNN3B"  # substituted
+    assert index.closest("A1UCQPHW6K4FW") == "A1UCQPHW6K4F7W"  # dropped
+    assert index.closest("AK5HC8ZCR3YOJJ") == "AK5HC8ZCR3YOJ"  # doubled
+    assert index.closest("somebody-new") is None and index.closest("") is None
+
+
+def test_case_is_ignored_and_the_query_itself_is_never_suggested():
+    index = IdIndex(AMAZON)
+    assert index.closest("a2suam1j3gnn3b") == "A2SUAM1J3GNN3B"  # typed in lower case: 100 against its upper-case self
+    assert index.close("A2SUAM1J3GNN3B") == ["A2SUAM1J3GNN"]  # the exact id is known: only others
+
+
+def test_most_similar_first_ties_in_the_order_given_and_at_most_limit():
+    index = IdIndex(["ab3", "ab1", "ab2", "abcd"])
+    assert index.close("ab", limit=5, at_least=50) == ["ab3", "ab1", "ab2", "abcd"]  # 80, 80, 80, 66.7
+    assert index.close("ab", limit=2, at_least=50) == ["ab3", "ab1"]
+    assert index.close("ab", limit=0) == [] and index.close("ab", at_least=81) == []
+
+
+def test_the_threshold_keeps_what_difflib_at_0_85_kept():
+    """The CLI used difflib.get_close_matches(cutoff=0.85); the similarity here is at least its ratio."""
+    index = IdIndex(AMAZON)
+    for typo in ("A2SUAM1J3GNN3X", "A1UCQPHW6K4FW", "B000NKJIXN", "AK5HC8ZCR3YOJJ"):
+        assert index.closest(typo) == difflib.get_close_matches(typo, AMAZON, n=1, cutoff=TYPO_SIMILARITY / 100)[0]
