@@ -132,6 +132,20 @@ class IdMap:
         return np.fromiter((get(k, -1) for k in keys), dtype=np.int64)
 
 
+
+def display_title(meta: dict) -> str:
+    """An item's title for people: its metadata's title, or, when that is empty, "brand (leaf
+    category)" from the same metadata ("" when it has neither). In the Amazon 2018 magazines
+    data 3,153 of 3,385 titles are a cut-off HTML tag, which cleans to nothing: "Reason Magazine
+    (Economics & Economic Theory)" then names the item where its id alone would not."""
+    title = meta.get("title") or ""
+    if title:
+        return title
+    brand, categories = meta.get("brand") or "", meta.get("category") or []
+    leaf = categories[-1] if categories else ""
+    return f"{brand} ({leaf})" if brand and leaf else brand or leaf
+
+
 class Corpus:
     """A table of reviews with a declared rating scale and optional item metadata.
 
@@ -215,8 +229,9 @@ class Corpus:
                    item_meta=first.item_meta, report=first.report, name=name or first.name)
 
     def item_title(self, item: str) -> str | None:
+        """The name people see for ``item`` (:func:`display_title` of its metadata); None without metadata."""
         meta = self.item_meta.get(item)
-        return meta.get("title") if meta else None
+        return display_title(meta) if meta else None
 
     def stats(self) -> dict:
         """Counts a person wants first: records, users, items, density, rating histogram."""

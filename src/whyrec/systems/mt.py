@@ -388,7 +388,7 @@ class MultiTask:
             self._sample_gen = torch.Generator().manual_seed(cfg.seed + 1 + cluster.rank)
         self.name = train.name.split("/")[0]
         self.train_ratings = train.ratings
-        self.item_titles = {i: train.item_meta[i].get("title", "") for i in self.item_map.ids if i in train.item_meta}
+        self.item_titles = {i: title for i in self.item_map.ids if (title := train.item_title(i))}
         self.feature_words = sorted(set(features["feature"])) if features is not None and len(features) else []
         self.als = ContextAwareALS(factors=cfg.factors, lambda_u=cfg.lambda_u, lambda_v=cfg.lambda_v,
                                    lambda_bias=cfg.lambda_bias, iterations=cfg.als_sweeps, seed=cfg.seed)

@@ -147,7 +147,7 @@ class Peter:
         self.global_mean = float(train.ratings.mean())
         self.train_ratings = {(u, i): float(r) for u, i, r in zip(train.users, train.items, train.ratings)}
         self.name = train.name.split("/")[0] or self.name
-        self.item_titles = {i: train.item_meta[i].get("title", "") for i in self.item_map.ids if i in train.item_meta}
+        self.item_titles = {i: title for i in self.item_map.ids if (title := train.item_title(i))}
         if features is not None and len(features):
             in_train = features[features["position"].isin(set(train.positions.tolist()))]
             items_of = dict(zip(train.positions.tolist(), train.items))
