@@ -28,6 +28,18 @@ def test_judge_learns_planted_sentiment_and_round_trips(tmp_path):
     majority = 100.0 * np.mean(np.rint(ratings[600:]) == np.bincount(np.rint(ratings[:600]).astype(int)).argmax())
     assert held["acc5"] > majority + 10 and held["acc3"] > held["acc5"]
     assert list(judge.predict(["really amazing strap , excellent", "horrible design , awful"])) [0] > 3
+    # the features of the fit (grams tokenized once) are those of prediction (tokenized from text)
+    from whyrec.data.text import tokenize
+    from whyrec.metrics.alignment import _grams
+
+    by_text, by_grams = judge._features(texts[:50]), judge._features(texts[:50], [_grams(tokenize(t)) for t in texts[:50]])
+    assert torch.equal(by_text.indices(), by_grams.indices()) and torch.equal(by_text.values(), by_grams.values())
+    row = by_text.to_dense()[0]  # (1 + log tf)·idf of each gram, L2-normalised, by hand
+    counts = {g: _grams(tokenize(texts[0])).count(g) for g in _grams(tokenize(texts[0])) if g in judge.index}
+    expected = torch.zeros(len(judge.index))
+    for gram, tf in counts.items():
+        expected[judge.index[gram]] = (1 + math.log(tf)) * float(judge.idf[judge.index[gram]])
+    torch.testing.assert_close(row, expected / expected.norm())
     judge.save(tmp_path / "judge")
     again = SentimentJudge.load(tmp_path / "judge")
     assert np.array_equal(again.predict(texts[600:]), judge.predict(texts[600:]))

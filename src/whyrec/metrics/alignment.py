@@ -49,15 +49,18 @@ class SentimentJudge:
         self.idf = torch.zeros(0)
         self.linear: torch.nn.Linear | None = None
 
-    def _features(self, texts: Sequence[str]) -> torch.Tensor:
-        """A sparse (N, F) matrix of L2-normalised (1 + log tf)·idf values."""
+    def _features(self, texts: Sequence[str], grams: Sequence[list[str]] | None = None) -> torch.Tensor:
+        """A sparse (N, F) matrix of L2-normalised (1 + log tf)·idf values (``grams``: each text's
+        uni+bigrams, when already known)."""
         rows, cols, vals = [], [], []
-        for n, text in enumerate(texts):
-            counts = Counter(g for g in _grams(tokenize(text)) if g in self.index)
+        index, idf = self.index, self.idf.tolist()  # the float32 idf as Python floats, exactly
+        for n, text_grams in enumerate(grams if grams is not None else (_grams(tokenize(t)) for t in texts)):
+            counts = Counter(g for g in text_grams if g in index)
             for gram, tf in counts.items():
+                col = index[gram]
                 rows.append(n)
-                cols.append(self.index[gram])
-                vals.append((1.0 + math.log(tf)) * float(self.idf[self.index[gram]]))
+                cols.append(col)
+                vals.append((1.0 + math.log(tf)) * idf[col])
         rows_t, vals_t = torch.tensor(rows, dtype=torch.long), torch.tensor(vals, dtype=torch.float32)
         norms = torch.zeros(len(texts)).index_add_(0, rows_t, vals_t ** 2).sqrt().clamp(min=1e-12)
         indices = torch.stack([rows_t, torch.tensor(cols, dtype=torch.long)])
@@ -68,12 +71,12 @@ class SentimentJudge:
         return torch.sparse.mm(x, self.linear.weight.t()) + self.linear.bias
 
     def fit(self, texts: Sequence[str], ratings: Sequence[float]) -> "SentimentJudge":
-        docs = [set(_grams(tokenize(t))) for t in texts]
-        df = Counter(g for d in docs for g in d)
+        grams = [_grams(tokenize(t)) for t in texts]  # tokenized once, for the vocabulary and the features
+        df = Counter(g for text_grams in grams for g in set(text_grams))
         kept = [g for g, c in sorted(df.items(), key=lambda kv: (-kv[1], kv[0])) if c >= 2][: self.max_features]
         self.index = {g: i for i, g in enumerate(kept)}
         self.idf = torch.tensor([math.log(len(texts) / df[g]) for g in kept], dtype=torch.float32)
-        x = self._features(texts)
+        x = self._features(texts, grams)
         y = torch.as_tensor(one_hot_ratings(ratings).argmax(1))
         torch.manual_seed(self.seed)
         self.linear = torch.nn.Linear(x.shape[1], 5)
