@@ -107,6 +107,14 @@ def test_page_shows_explanation_cards(server):
             assert page.evaluate("[stars(4), stars(8, 10), stars(12, 10), ratingText(4), ratingText(8, 10)]") == \
                 ["★★★★☆", "★★★★☆", "★★★★★", "4★", "8/10"]
             assert page.locator(".card .why").first.inner_text().startswith("baseline ")  # the rating's own split
+            # a rated item, clicked: the rating given beside the one predicted, and the explanation
+            past = page.locator("#history li").first
+            given = past.get_attribute("data-rating")
+            past.click()
+            page.wait_for_selector("#past .card .explanation", timeout=20000)
+            assert page.locator("#past .given").inner_text() == f"rated {float(given):g}★ by {user}"
+            assert page.locator("#past .card .stars .value").inner_text()  # the predicted rating
+            assert page.locator("#history li.active").count() == 1
             # every explainer side by side
             page.select_option("#explainer", "all")
             page.wait_for_function("document.querySelectorAll('.card .explanations.side-by-side').length > 0",
@@ -115,6 +123,8 @@ def test_page_shows_explanation_cards(server):
             page.wait_for_function("document.getElementById('status').textContent.includes('recommendations for')",
                                    timeout=20000)
             page.screenshot(path=str(ARTIFACTS / "serve-page.png"), full_page=True)
+            page.select_option("#explainer", "pair")  # another explainer: the user's answer again, the clicked card gone
+            page.wait_for_function("document.querySelector('#past').children.length === 0", timeout=20000)
             # a bundle that writes no explanations says so instead of leaving the cards bare
             page.select_option("#bundle", "planted-bias")
             # the other bundle's cards, history and status are cleared, not left under this bundle's name

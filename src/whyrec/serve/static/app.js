@@ -48,7 +48,7 @@ async function selectBundle(name) {
   state.user = null;
   state.request++; // an answer still on its way is dropped
   $("status").textContent = "Choose a user to see their recommendations.";
-  $("history").innerHTML = $("cards").innerHTML = "";
+  $("history").innerHTML = $("cards").innerHTML = $("past").innerHTML = "";
   $("history-title").hidden = $("recs-title").hidden = true;
   const options = state.bundle.explainers.map((e) => `<option value="${e.id}">${e.label}</option>`);
   if (state.bundle.explainers.length > 1) options.unshift('<option value="all">all, side by side</option>');
@@ -92,6 +92,7 @@ async function showUser(user) {
       getJSON(`/users/${encodeURIComponent(user)}/recommendations?${query}`),
     ]);
     if (request !== state.request) return;
+    $("past").innerHTML = "";
     renderHistory(history);
     renderCards(recs);
     const explained = recs.items.some((item) => (item.explanations || []).length);
@@ -111,7 +112,29 @@ async function showUser(user) {
 function renderHistory(history) {
   const past = history.history || []; // null: a rating bundle served without its data knows no past ratings
   $("history-title").hidden = past.length === 0;
-  $("history").innerHTML = past.map((h) => `<li>${escapeHtml(h.title || h.item)} · ${ratingText(h.rating, scaleTop())}</li>`).join("");
+  $("history").innerHTML = past.map((h) => `<li data-item="${escapeHtml(h.item)}" data-rating="${h.rating}" title="${escapeHtml(h.item)}: click for what the system predicts and writes for it">${escapeHtml(h.title || h.item)} · ${ratingText(h.rating, scaleTop())}</li>`).join("");
+}
+
+// a rated item, explained: the rating the user gave beside the one the system predicts, and why
+async function showPast(item, rating) {
+  const request = state.request; // dropped if the user or bundle changes meanwhile
+  const explainer = $("explainer").value;
+  const word = $("feature-choice").hidden ? "" : $("feature-word").value.trim();
+  const body = { user: state.user, item, bundle: state.bundle.name };
+  if (explainer) body.explainer = explainer;
+  if (word) body.feature_word = word;
+  document.querySelectorAll("#history li").forEach((li) => li.classList.toggle("active", li.dataset.item === item));
+  try {
+    const response = await fetch("/explain", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const answer = await response.json();
+    if (!response.ok) throw new Error(answer.error || response.statusText);
+    if (request !== state.request) return;
+    const given = `<div class="given">rated ${ratingText(rating, scaleTop())} by ${escapeHtml(state.user)}</div>`;
+    const why = answer.no_explanation ? `<div class="why">${escapeHtml(answer.no_explanation)}.</div>` : "";
+    $("past").innerHTML = cardHtml(answer, given + why);
+  } catch (error) {
+    if (request === state.request) $("past").innerHTML = `<div class="status">Error: ${escapeHtml(error.message)}</div>`;
+  }
 }
 
 // the predicted rating itself: the item's baseline plus what the user's own past ratings add
@@ -123,21 +146,25 @@ function whyRating(split) {
   return `<div class="why" title="the predicted rating: the item's baseline, what your past ratings add, and the rest (text prior, solver lag)">baseline ${split.baseline.toFixed(2)} · ${parts.join(" · ")} · rest ${signed(split.rest)}</div>`;
 }
 
-function renderCards(recs) {
-  $("recs-title").hidden = false;
-  $("cards").innerHTML = recs.items.map((item) => {
-    const explanations = item.explanations || [];
-    const about = item.feature_word && item.feature_word !== "<unk>" ? ` · about ${escapeHtml(item.feature_word)}` : "";
-    const blocks = explanations.map((e) => `<div class="explanation"><span class="who">${e.label}${about}</span>${highlight(e.text, e.features)}</div>`).join("");
-    const layout = explanations.length > 1 ? "explanations side-by-side" : "explanations";
-    return `<article class="card">
+// one item's card: title, predicted stars, the rating's split and each explanation (``extra``: HTML under the stars)
+function cardHtml(item, extra = "") {
+  const explanations = item.explanations || [];
+  const about = item.feature_word && item.feature_word !== "<unk>" ? ` · about ${escapeHtml(item.feature_word)}` : "";
+  const blocks = explanations.map((e) => `<div class="explanation"><span class="who">${e.label}${about}</span>${highlight(e.text, e.features)}</div>`).join("");
+  const layout = explanations.length > 1 ? "explanations side-by-side" : "explanations";
+  return `<article class="card">
       <h3>${escapeHtml(item.title || item.item)}</h3>
       ${item.title ? `<div class="item-id">${escapeHtml(item.item)}</div>` : ""}
       <div class="stars" title="predicted rating">${stars(item.predicted_rating, scaleTop())}<span class="value">${item.predicted_rating.toFixed(2)}${scaleTop() === 5 ? "" : ` / ${scaleTop()}`}</span></div>
+      ${extra}
       ${whyRating(item.rating_split)}
       <div class="${layout}">${blocks}</div>
     </article>`;
-  }).join("");
+}
+
+function renderCards(recs) {
+  $("recs-title").hidden = false;
+  $("cards").innerHTML = recs.items.map((item) => cardHtml(item)).join("");
 }
 
 $("bundle").addEventListener("change", (event) => selectBundle(event.target.value));
@@ -147,6 +174,10 @@ $("feature-word").addEventListener("change", () => state.user && showUser(state.
 $("users").addEventListener("click", (event) => {
   const li = event.target.closest("li[data-user]");
   if (li) showUser(li.dataset.user);
+});
+$("history").addEventListener("click", (event) => {
+  const li = event.target.closest("li[data-item]");
+  if (li && state.user) showPast(li.dataset.item, Number(li.dataset.rating));
 });
 $("status").addEventListener("click", (event) => {
   const link = event.target.closest("a.suggestion");
