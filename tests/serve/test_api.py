@@ -74,6 +74,8 @@ def test_a_new_user_close_to_a_known_one_is_answered_with_did_you_mean(client):
     assert "did_you_mean" not in c.get("/users/u12/recommendations", params={"k": 2}).json()  # known: no hint
     item = typo["items"][0]["item"]
     assert c.post("/explain", json={"user": "U12", "item": item}).json()["did_you_mean"] == "u12"
+    assert c.get("/users/U12/history").json() == {"user": "U12", "known": False, "history": [], "did_you_mean": "u12"}
+    assert "did_you_mean" not in c.get("/users/u12/history").json()
     assert "did_you_mean" not in c.post("/explain", json={"user": "u12", "item": item}).json()
 
 

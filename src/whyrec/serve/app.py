@@ -254,7 +254,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
     def history(user: str, bundle: str | None = Query(None, max_length=MAX_ID)) -> Response:
         s, user = system(bundle), path_user(user)
         if user not in s.rating.user_map:
-            return answer({"user": user, "known": False, "history": []})
+            return answer({"user": user, "known": False, "history": [], "did_you_mean": s.did_you_mean(user)})
         # null, not []: a rating bundle served without --data does not know what its users rated
         return answer({"user": user, "known": True, "history": s.history(user) if s.has_history else None})
 

@@ -96,6 +96,8 @@ class History(_Answer):
     user: str
     known: bool
     history: list[HistoryEntry] | None = Field(description="null: a rating bundle served without its data.")
+    did_you_mean: str | None = Field(None, description="For a user the bundle does not know: the known user id "
+                                     "most like it, when one is close; else null.")
 
 
 class ExplainerInfo(_Answer):
