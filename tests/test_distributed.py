@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -230,3 +231,10 @@ def test_collective_tensors_still_held_elsewhere_are_waited_for_then_dropped():
     _IN_FLIGHT.append((free, held))
     assert not release_collective_tensors(timeout=0.05)  # waited, gave up, dropped all the same
     assert len(_IN_FLIGHT) == 0 and keeper.shape == (2,)
+
+    class WithoutUseCount:  # a torch without the private Tensor._use_count: the whole timeout is waited
+        pass
+
+    _IN_FLIGHT.append((WithoutUseCount(),))
+    began = time.monotonic()
+    assert not release_collective_tensors(timeout=0.2) and time.monotonic() - began >= 0.2 and not _IN_FLIGHT

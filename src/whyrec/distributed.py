@@ -205,12 +205,20 @@ def release_collective_tensors(timeout: float = 2.0) -> bool:
     A tensor is let go when only this module's reference is left (a use count of 1). The polling
     sleeps, so a worker that waits for the GIL gets it."""
     deadline = time.monotonic() + timeout
-    held = [t for entry in _IN_FLIGHT for t in entry if t._use_count() > 1]
+    held = [t for entry in _IN_FLIGHT for t in entry if _maybe_held(t)]
     while held and time.monotonic() < deadline:
         time.sleep(0.001)
-        held = [t for t in held if t._use_count() > 1]
+        held = [t for t in held if _maybe_held(t)]
     _IN_FLIGHT.clear()
     return not held
+
+
+def _maybe_held(tensor) -> bool:
+    """Whether something besides ``_IN_FLIGHT`` may still hold ``tensor``: its use count (a private
+    torch API, present in the pinned torch) is above 1, or, in a torch without it, always (so
+    the full timeout is waited, the safe side)."""
+    use_count = getattr(tensor, "_use_count", None)
+    return use_count is None or use_count() > 1
 
 
 def _leave_at_exit() -> None:
