@@ -8,13 +8,14 @@ import pytest
 from tests.cli.invoke import assert_one_line_error, run_cli
 
 
-@pytest.mark.parametrize("name,reviews,users,items,outside_ascii", [
-    ("amazon-digital-music", "6,908", "2,490", "382", "65 reviews hold"),
-    ("amazon-musical-instruments", "5,050", "1,381", "392", "14 reviews hold"),
-    ("amazon-magazine-subscriptions", "2,375", "348", "157", "2 reviews hold"),
-    ("amazon-gift-cards", "2,972", "458", "148", None),
+@pytest.mark.parametrize("name,reviews,users,items,outside_ascii,metadata", [
+    ("amazon-digital-music", "6,908", "2,490", "382", "65 reviews hold", None),
+    ("amazon-musical-instruments", "5,050", "1,381", "392", "14 reviews hold", None),
+    ("amazon-magazine-subscriptions", "2,375", "348", "157", "2 reviews hold",
+     "item metadata for 151 of 157 items; 148 of them without a readable title, shown as brand (category)"),
+    ("amazon-gift-cards", "2,972", "458", "148", None, "item metadata for 148 of 148 items\n"),
 ])
-def test_stats_on_shared_data(shared_data, name, reviews, users, items, outside_ascii):
+def test_stats_on_shared_data(shared_data, name, reviews, users, items, outside_ascii, metadata):
     proc = run_cli("data", "stats", str(shared_data / name / "reviews.json.gz")
                    if (shared_data / name / "reviews.json.gz").exists() else str(shared_data / name / "reviews.csv"))
     assert proc.returncode == 0, proc.stderr
@@ -24,6 +25,10 @@ def test_stats_on_shared_data(shared_data, name, reviews, users, items, outside_
         assert f"note: {outside_ascii} characters outside ASCII" in proc.stdout
     else:
         assert "outside ASCII" not in proc.stdout
+    if metadata:  # and how many items have no readable title of their own
+        assert metadata in proc.stdout
+    else:
+        assert "item metadata" not in proc.stdout
 
 
 def test_data_split_writes_folders_the_commands_then_use(tmp_path, planted):

@@ -260,7 +260,7 @@ def test_an_item_without_a_readable_title_is_named_by_brand_and_category(tmp_pat
 
 
 def test_shared_magazines_items_are_named(shared_data):
-    """93% of the magazines' 2018 meta titles are a cut-off tag; brand and category name those items."""
+    """148 of the 151 reviewed magazines' meta titles are a cut-off tag; brand and category name those items."""
     corpus = _quiet_load(shared_data / "amazon-magazine-subscriptions")
     items = set(corpus.items)
     raw = [item for item in items if corpus.item_meta.get(item, {}).get("title")]

@@ -50,7 +50,9 @@ def data_stats(
               f"{after['mean_words_per_review']:.1f} words per review")
     con.print("ratings: " + (", ".join(f"{k}: {v:,}" for k, v in after["ratings"].items()) or "none"))
     if corpus.item_meta:
-        con.print(f"item metadata for {after['items_with_metadata']:,} of {after['items']:,} items")
+        untitled = after["items_with_metadata"] - after["items_with_title"]
+        con.print(f"item metadata for {after['items_with_metadata']:,} of {after['items']:,} items"
+                  + (f"; {untitled:,} of them without a readable title, shown as brand (category)" if untitled else ""))
     if holding:
         shown = ", ".join(f"{_visible(ch)} ×{n:,}" for ch, n in dropped.most_common(8))
         con.print(f"note: {counted(holding, 'review')} {'holds' if holding == 1 else 'hold'} characters outside "
