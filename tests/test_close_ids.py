@@ -33,3 +33,11 @@ def test_the_threshold_keeps_what_difflib_at_0_85_kept():
     index = IdIndex(AMAZON)
     for typo in ("A2SUAM1J3GNN3X", "A1UCQPHW6K4FW", "B000NKJIXN", "AK5HC8ZCR3YOJJ"):
         assert index.closest(typo) == difflib.get_close_matches(typo, AMAZON, n=1, cutoff=TYPO_SIMILARITY / 100)[0]
+
+
+def test_the_message_of_a_refused_id_names_the_close_one_when_there_is_one():
+    from whyrec.close_ids import unknown_id_message
+
+    index = IdIndex(AMAZON)
+    assert unknown_id_message("item", "B000NKJIXN", index) == "unknown item 'B000NKJIXN'; did you mean 'B000NKJIXM'?"
+    assert unknown_id_message("user", "nobody", index) == "unknown user 'nobody'"

@@ -124,6 +124,8 @@ def test_the_command_reads_pairs_from_options_or_a_file(mt, split, tmp_path):
     assert proc.returncode == 0 and "= item baseline" in proc.stdout and "text prior and rest" in proc.stdout
     proc = run_cli("explain", str(tmp_path / "mt"), "--user", user, "--item", "nothing", cwd=tmp_path)
     assert proc.returncode == 2 and "unknown item 'nothing'" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run_cli("explain", str(tmp_path / "mt"), "--user", user, "--item", item.upper(), cwd=tmp_path)
+    assert proc.stderr.strip() == f"error: unknown item '{item.upper()}'; did you mean '{item}'?"
     proc = run_cli("explain", str(tmp_path / "mt"), "--user", " ", "--item", item, cwd=tmp_path)
     assert proc.returncode == 2 and "a --user or --item id is empty" in proc.stderr  # not a "new user" named ""
     proc = run_cli("explain", str(tmp_path / "mt"), "--pairs", str(tmp_path), cwd=tmp_path)

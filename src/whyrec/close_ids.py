@@ -41,3 +41,10 @@ class IdIndex:
         """The one known id most like ``query`` (see :meth:`close`), or None."""
         found = self.close(query, 1, at_least)
         return found[0] if found else None
+
+
+def unknown_id_message(kind: str, query: str, index: IdIndex) -> str:
+    """"unknown item 'B000FTJ7BX'; did you mean 'B000FTJ7BE'?" (without the question when no known
+    id is close): the message of an id that is refused."""
+    close = index.closest(query)
+    return f"unknown {kind} '{query}'" + (f"; did you mean '{close}'?" if close else "")

@@ -228,7 +228,9 @@ def _title(raw: str | None) -> str | None:
 def _check_items(model, items: list[str]) -> None:
     for item in items:
         if item not in model.item_map:
-            raise UnknownIdError(f"unknown item '{item}'")
+            from whyrec.close_ids import IdIndex, unknown_id_message
+
+            raise UnknownIdError(unknown_id_message("item", item, IdIndex(model.item_map.ids)))
 
 
 def rating_split(mt, user: str, item: str, top: int = 3) -> dict:

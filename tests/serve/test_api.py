@@ -76,6 +76,10 @@ def test_a_new_user_close_to_a_known_one_is_answered_with_did_you_mean(client):
     assert c.post("/explain", json={"user": "U12", "item": item}).json()["did_you_mean"] == "u12"
     assert c.get("/users/U12/history").json() == {"user": "U12", "known": False, "history": [], "did_you_mean": "u12"}
     assert "did_you_mean" not in c.get("/users/u12/history").json()
+    # an unknown item is refused, naming the known one it is most like
+    wrong = c.post("/explain", json={"user": "u12", "item": item.upper()})
+    assert wrong.status_code == 404 and wrong.json() == {"error": f"unknown item '{item.upper()}'; did you mean '{item}'?"}
+    assert c.post("/explain", json={"user": "u12", "item": "zzzz"}).json() == {"error": "unknown item 'zzzz'"}
     assert "did_you_mean" not in c.post("/explain", json={"user": "u12", "item": item}).json()
 
 

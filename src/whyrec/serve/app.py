@@ -294,8 +294,8 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
         s = system(request.bundle)
         try:
             s.check_item(request.item)
-        except UnknownIdError:
-            raise HTTPException(404, f"unknown item '{request.item}'") from None
+        except UnknownIdError as exc:
+            raise HTTPException(404, str(exc)) from None
         check_feature_word(s, request.feature_word)
         cold = request.user not in s.rating.user_map
         chosen, reason = explainers_for(s, request.explainer, cold)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from whyrec.bundle import load_bundle
-from whyrec.close_ids import IdIndex
+from whyrec.close_ids import IdIndex, unknown_id_message
 from whyrec.data.readers import clean_html
 from whyrec.errors import ConfigError, UnknownIdError
 from whyrec.explanations import (EXPLAINER_LABELS, askable_feature_words, check_rating_scale, chosen_explainers,
@@ -176,6 +176,7 @@ class ServedSystem:
         self.user_ids = self.rating.user_map.ids
         self.item_ids = self.rating.item_map.ids
         self.user_index = IdIndex(self.user_ids)  # for "did you mean" when an id is not known
+        self.item_index = IdIndex(self.item_ids)
         # the range predict() clips to: PETER's is the train ratings', a rating model's its scale
         self.bounds = self.rating.rating_range if self.is_peter else self.rating.rating_scale
         # the data's rating scale, out of whose top the page draws its stars (a PETER bundle
@@ -248,7 +249,9 @@ class ServedSystem:
                 for i, r in zip(self.history_items[u].tolist(), self.history_ratings[u].tolist())]
 
     def check_item(self, item: str) -> None:
-        self.rating.item_map.index(item, "item")
+        """Refuse an item the bundle does not know, naming the known id most like it when one is close."""
+        if item not in self.rating.item_map:
+            raise UnknownIdError(unknown_id_message("item", item, self.item_index))
 
     def recommend(self, user: str, k: int) -> tuple[list[str], np.ndarray, bool]:
         """Top-k unseen items and their predicted ratings (one batched call); cold start: popular
