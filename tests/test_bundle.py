@@ -74,3 +74,32 @@ def test_an_unfitted_model_is_refused_before_its_folder_is_made(tmp_path):
     with pytest.raises(NotFittedError, match="context-als: call fit\\(\\) \\(or load a bundle\\) before saving"):
         save_bundle(make_model("context-als"), tmp_path / "b")
     assert not (tmp_path / "b").exists()
+
+
+def test_show_describes_a_rating_bundle(fitted, tmp_path):
+    from tests.cli.invoke import assert_one_line_error, run_cli
+    from whyrec.bundle import describe_bundle
+
+    model, split = fitted
+    folder = save_bundle(model, tmp_path / "als")
+    described = describe_bundle(folder)
+    assert described["system"] == "context-als" and described["explainers"] == [] and described["vocabulary"] is None
+    assert (described["users"], described["items"]) == (len(model.user_map), len(model.item_map))
+    assert described["settings"] == model.get_params() and described["rating_scale"] == [1.0, 5.0]
+    assert set(described["files"]) == {"arrays.safetensors", "bundle.json"}
+    text = run_cli("show", str(folder)).stdout
+    assert "a rating model: it writes no explanations" in text and "settings: factors=4, " in text
+    assert_one_line_error(run_cli("show", str(tmp_path / "none")), "none")
+
+
+def test_the_training_summary_gives_each_validation_score_at_its_lowest():
+    from whyrec.bundle import training_summary
+
+    history = [{"epoch": 1, "valid_rmse": 0.95, "valid_nll": 4.0, "nll": 3.0},
+               {"epoch": 2, "valid_rmse": 0.93, "valid_nll": 4.2, "nll": 2.0},
+               {"epoch": 3, "valid_rmse": 0.94, "valid_nll": float("nan"), "nll": 1.0}]
+    assert training_summary(history) == {"epochs": 3, "unit": "epoch", "lowest": {
+        "valid_rmse": {"value": 0.93, "epoch": 2}, "valid_nll": {"value": 4.0, "epoch": 1}}}
+    als = training_summary([{"iteration": 1, "valid_rmse": 1.0}, {"iteration": 2, "valid_rmse": 0.9}])
+    assert als["unit"] == "iteration" and als["lowest"]["valid_rmse"]["epoch"] == 2
+    assert training_summary([]) == {"epochs": 0, "unit": "epoch", "lowest": {}}

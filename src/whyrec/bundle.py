@@ -185,3 +185,49 @@ def _rebuild(folder: Path, header: dict):
 
         model.vocab = Vocabulary.load(folder / "vocab.json")
     return model
+
+
+def describe_bundle(folder: str | Path) -> dict:
+    """What a saved bundle holds, for people deciding what to serve or compare (``whyrec show``):
+    the system and the data it was trained on, its users, items and rating scale, its explainers
+    and vocabulary, every setting, how training went (epochs run and each validation score at its
+    lowest, with its epoch), what MMI alignment did to it since (``alignments``), and its files.
+    The bundle is loaded whole, so a broken one is refused here as everywhere."""
+    from whyrec.explanations import EXPLAINER_LABELS, explainers_of, is_mt, system_label
+    from whyrec.settings import settings_of
+
+    folder = Path(folder)
+    header = read_bundle_header(folder)
+    model = load_bundle(folder)
+    history = list(getattr(model, "history", None) or [])
+    neural = header.get("kind") != "rating-model"
+    rating = model.als if is_mt(model) else model
+    return {
+        "folder": str(folder), "system": system_label(model), "class": header.get("class"),
+        "whyrec_version": header.get("whyrec_version"), "trained_on": model.name if neural else None,
+        "users": len(rating.user_map), "items": len(rating.item_map),
+        "rating_scale": list(getattr(rating, "rating_scale", None) or ()) or None,
+        "explainers": [EXPLAINER_LABELS[e] for e in explainers_of(model)],
+        "vocabulary": len(model.vocab) if neural else None,
+        "word_vectors": getattr(model, "word_vector_info", None) or None,
+        "feature_words": len(getattr(model, "feature_words", None) or []),
+        "settings": settings_of(model),
+        "training": training_summary(history),
+        "alignments": list(getattr(model, "alignments", None) or []),
+        "files": {p.name: p.stat().st_size for p in sorted(folder.iterdir()) if p.is_file()},
+    }
+
+
+def training_summary(history: list[dict]) -> dict:
+    """``{"epochs": n, "unit": "epoch" or "iteration", "lowest": {name: {"value", "epoch"}}}``
+    over a training history's records: each ``valid_*`` score at its lowest (all of them are
+    errors or losses) and the epoch (a rating model's: ALS iteration) it was reached in."""
+    lowest: dict[str, dict] = {}
+    unit = "iteration" if history and "iteration" in history[0] else "epoch"  # a rating model's ALS sweeps
+    for number, record in enumerate(history, 1):
+        epoch = record.get(unit, number)
+        for key, value in record.items():
+            if key.startswith("valid_") and isinstance(value, (int, float)) and value == value:
+                if key not in lowest or value < lowest[key]["value"]:
+                    lowest[key] = {"value": float(value), "epoch": epoch}
+    return {"epochs": len(history), "unit": unit, "lowest": lowest}

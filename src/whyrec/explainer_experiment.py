@@ -29,6 +29,7 @@ from whyrec.data.split import Split
 from whyrec.errors import DataError
 from whyrec.experiment import ResultsTable, SystemResult
 from whyrec.metrics.rating import mae, paired_t_test, rmse
+from whyrec.settings import settings_of
 
 EXPLANATION_METRICS = ["bleu1", "bleu4", "rouge1", "rouge2", "rougeL", "usr", "fmr", "fcr", "div", "ppl", "empty",
                        "acc5", "acc3"]
@@ -75,14 +76,10 @@ def compare_explainers(split: Split, systems: Mapping[str, object], features=Non
                 EXPLAINER_LABELS[explainer] if name == "MT" else f"{name} {EXPLAINER_LABELS[explainer]}")
             measured = {**rating, **{m: scores.get(explainer, {}).get(m, float("nan")) for m in metrics},
                         "train_s": train_s, "test_s": test_s}
-            rows.append(SystemResult(label, _settings(system), [measured], [(predicted - test.ratings) ** 2]))
+            rows.append(SystemResult(label, settings_of(system), [measured], [(predicted - test.ratings) ** 2]))
     reference = rows[0].system if len(rows) > 1 else None
     for row in rows[1:]:
         row.p_value = paired_t_test(row.squared_errors[0], rows[0].squared_errors[0])[1]
     panels = PLOTTED + (["mi_rating"] if encoder is not None else [])
     return ResultsTable(rows, ["rmse", "mae", *metrics], reference, [split.name], panels)
 
-
-def _settings(system) -> dict:
-    config = system.config
-    return config.to_dict() if hasattr(config, "to_dict") else dict(vars(config))

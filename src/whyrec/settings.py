@@ -156,3 +156,12 @@ def parse_assignments(pairs, what: str) -> dict:
             raise ConfigError(f"{what} '{key}' is given twice ({out[key]!r} and {value!r})")
         out[key] = value
     return out
+
+
+def settings_of(system) -> dict:
+    """A trained system's settings as a plain dict: an MT or PETER system's config, a rating
+    model's constructor parameters."""
+    config = getattr(system, "config", None)
+    if config is None:
+        return system.get_params()
+    return config.to_dict() if hasattr(config, "to_dict") else dataclasses.asdict(config)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -12,7 +14,7 @@ from whyrec.data import Corpus, ratio_split
 from whyrec.data.features import FeatureExtractor
 from whyrec.data.synthetic import make_planted_corpus
 from whyrec.data.text import Vocabulary, tokenize
-from whyrec.errors import ConfigError
+from whyrec.errors import BundleError, ConfigError
 from whyrec.explain.sentence import MeanWordVectorEncoder
 from whyrec.rating.als import ContextAwareALS
 from whyrec.systems.mt import MultiTask
@@ -60,9 +62,24 @@ def test_align_tunes_the_chosen_mt_decoder_in_place_and_keeps_its_rating_input(s
         split.test.users, split.test.items, variant="item")
     with pytest.raises(ConfigError, match="0 usable training records .records need an extracted feature word"):
         pipeline.align(mt, split.train, split.valid, None, encoders, MMIConfig(target="feature", **SMALL_MMI))
+    # what MMI did is kept with the system, and in its bundle
+    assert len(mt.alignments) == 1  # the refused feature run above added nothing
+    run = mt.alignments[0]
+    assert {k: run[k] for k in ("method", "target", "variant", "rating_input", "data", "epochs_run")} == \
+        {"method": "MMI", "target": "rating", "variant": "pair", "rating_input": True, "data": split.train.name,
+         "epochs_run": 2}
+    assert run["kept_epoch"] == trainer.selection["kept_epoch"] and run["settings"]["samples"] == SMALL_MMI["samples"]
     mt.save(tmp_path / "aligned")
-    assert load_bundle(tmp_path / "aligned").explain(split.test.users, split.test.items) == \
-        mt.explain(split.test.users, split.test.items)
+    again = load_bundle(tmp_path / "aligned")
+    assert again.explain(split.test.users, split.test.items) == mt.explain(split.test.users, split.test.items)
+    assert again.alignments == mt.alignments
+    header = json.loads((tmp_path / "aligned" / "bundle.json").read_text())
+    del header["alignments"]  # a bundle saved before alignments were kept
+    (tmp_path / "aligned" / "bundle.json").write_text(json.dumps(header))
+    assert load_bundle(tmp_path / "aligned").alignments == []
+    (tmp_path / "aligned" / "bundle.json").write_text(json.dumps({**header, "alignments": ["MMI"]}))
+    with pytest.raises(BundleError, match="'alignments' must be a list of objects"):
+        load_bundle(tmp_path / "aligned")
 
 
 def test_reward_encoders_and_what_cannot_be_aligned(setting):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import torch
 
 from tests.cli.invoke import assert_one_line_error, run_cli
@@ -77,6 +78,17 @@ def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, plant
     assert json.loads((aligned / "bundle.json").read_text())["rating_input"] is True
     assert sorted((p.name, p.stat().st_mtime_ns) for p in bundle.iterdir()) == before_files
     assert run_cli("evaluate", str(aligned), "--data", str(path)).returncode == 0
+    # `show` tells the two apart: the aligned bundle keeps what MMI did, with its test scores
+    kept = "kept the explainer as it was" in proc.stdout or "kept epoch " in proc.stdout
+    shown = [json.loads(line) for line in run_cli("show", str(bundle), str(aligned), "--json").stdout.splitlines()]
+    assert kept and shown[0]["alignments"] == [] and len(shown[1]["alignments"]) == 1
+    run = shown[1]["alignments"][0]
+    assert run["target"] == "rating" and run["rating_input"] is True and run["variant"] is None
+    after = float(proc.stdout.split("after: test RMSE ")[1].split(",")[0])
+    assert run["test"]["after"]["rmse"] == pytest.approx(after, abs=5e-5) and "acc5" in run["test"]["before"]
+    text = run_cli("show", str(aligned)).stdout
+    assert "PETER+ (planted), saved by whyrec" in text and "aligned: MMI(rating) on " in text
+    assert "explainers PETER+; vocabulary " in text and "training: 2 epochs; lowest valid_text_nll" in text
     assert_one_line_error(run_cli("align", str(bundle), "--data", str(path), "--out", str(aligned),
                                   "--encoder", "words", "--target", "style"), "target must be one of")
     assert_one_line_error(run_cli("align", str(bundle), "--data", str(path), "--out", str(bundle)),

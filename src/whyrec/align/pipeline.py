@@ -17,6 +17,8 @@ the aligned explainer with it.
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from typing import Callable
 
 import numpy as np
@@ -29,6 +31,7 @@ from whyrec.explain.interface import GRUExplainer
 from whyrec.explain.sentence import RatingTunedEncoder
 from whyrec.explain.targets import explanation_targets
 from whyrec.metrics.alignment import five_point
+from whyrec.strict_json import strict_dumps
 
 
 def feature_words(part: Corpus, features: pd.DataFrame | None) -> list[str]:
@@ -163,4 +166,22 @@ def align(system, train: Corpus, valid: Corpus | None, features: pd.DataFrame | 
     trainer.pretrain([train.texts[k] for k in keep], observed)
     held_out = mmi_data(system, valid, features, max_words, with_feature) if valid is not None and len(valid) else None
     trainer.fit(data, held_out if held_out is not None and len(held_out) >= 2 else None, log=log)
+    from whyrec.systems.mt import MultiTask
+
+    mt = isinstance(system, MultiTask)
+    system.alignments.append(alignment_record(trainer, train, len(data), variant if mt else None, rating_input))
     return trainer
+
+
+def alignment_record(trainer: MMITrainer, train: Corpus, records: int, variant: str | None,
+                     rating_input: bool) -> dict:
+    """What one MMI run did, as the system's bundle keeps it (``alignments``): the target, the
+    decoder (MT), the data and its size, every setting, and the epochs run and kept."""
+    from whyrec import __version__
+
+    selection = getattr(trainer, "selection", None) or {}
+    return json.loads(strict_dumps({
+        "method": "MMI", "target": trainer.config.target, "variant": variant, "rating_input": bool(rating_input),
+        "data": train.name, "train_records": int(records), "epochs_run": len(trainer.history),
+        "kept_epoch": selection.get("kept_epoch"), "settings": asdict(trainer.config),
+        "whyrec_version": __version__}))  # plain JSON values, as the bundle header writes them

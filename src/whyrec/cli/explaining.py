@@ -84,10 +84,14 @@ def align(
         judge = sentiment_judge(train)
         encoders = pipeline.reward_encoders(reward_encoder, sentence, train)
 
+        measured = {}  # kept in the aligned bundle beside the run's settings
+
         def report(when: str) -> list[str]:
             texts, predicted = pipeline.explain_records(system, test, features, variant), system.predict_corpus(test)
             acc = sentiment_accuracy(judge.predict(texts), five_point(predicted, test.rating_scale))
-            con.print(f"{when}: test RMSE {rmse(predicted, test.ratings):.4f}, sentiment accuracy "
+            measured[when] = {"rmse": rmse(predicted, test.ratings), **acc, "distinct": len(set(texts)),
+                              "explanations": len(texts)}
+            con.print(f"{when}: test RMSE {measured[when]['rmse']:.4f}, sentiment accuracy "
                       f"{acc['acc5']:.1f}% (5-class) / {acc['acc3']:.1f}% (3-class), {len(set(texts))} distinct "
                       f"explanations of {len(texts):,}", highlight=False)
             return texts
@@ -98,9 +102,15 @@ def align(
         pipeline.align(system, train, valid, features, encoders, config, variant=variant, rating_input=rating_input,
                        log=lambda r: line.update(f"MMI({target}) epoch {r['epoch']}/{epochs} ({r['phase']})"
                                                    + _mi_text(r.get("valid_mi"))))
+    run = system.alignments[-1]
+    con.print(f"kept epoch {run['kept_epoch']} of {run['epochs_run']}: its explanations had the highest estimated MI"
+              if run["kept_epoch"] else "kept the explainer as it was: no MMI epoch raised the estimated MI of its "
+              "explanations", highlight=False)
     after = report("after")
     for user, item, old, new in list(zip(test.users, test.items, before, after))[:5]:
         con.print(f"  {user} → {item}: {shown(old)}  ⇒  {shown(new)}", highlight=False)
+    run["test"] = {"split": parts.name, **{k: {m: float(v) for m, v in d.items()}
+                                                              for k, d in measured.items()}}
     system.save(out)
     con.print(f"saved the aligned {system_label(system)} to {out}")
 

@@ -1,4 +1,4 @@
-"""``whyrec models``, ``whyrec train`` and ``whyrec evaluate``."""
+"""``whyrec models``, ``whyrec show``, ``whyrec train`` and ``whyrec evaluate``."""
 
 from __future__ import annotations
 
@@ -41,6 +41,63 @@ def _as_typed(settings: dict) -> str:
 
     pairs = (f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in settings.items())
     return ", ".join(pairs) or "(no parameters)"
+
+
+@app.command("show")
+def show(
+    bundle: list[Path] = typer.Argument(..., help="Bundle folders written by `whyrec train` or `align`."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per bundle instead of text."),
+) -> None:
+    """What saved bundles hold: the system and its training data, users and items, explainers,
+    settings, how training went, what MMI alignment did to it, its files."""
+    from whyrec.bundle import describe_bundle
+
+    con = console()
+    for folder in bundle:
+        described = describe_bundle(folder)
+        if as_json:
+            print(strict_dumps(described))
+        else:
+            con.print(bundle_text(described), highlight=False)
+
+
+def bundle_text(d: dict) -> str:
+    """A bundle's description (:func:`whyrec.bundle.describe_bundle`) as a few lines of text."""
+    from whyrec.explanations import EXPLAINER_LABELS
+    from whyrec.wording import counted
+    scale = f", ratings {d['rating_scale'][0]:g}–{d['rating_scale'][1]:g}" if d["rating_scale"] else ""
+    lines = [f"[bold]{d['folder']}[/bold]: {d['system']}, saved by whyrec {d['whyrec_version']}",
+             f"  {d['users']:,} users, {d['items']:,} items{scale}"]
+    if d["explainers"]:
+        words = d["word_vectors"]
+        vectors = (f", word vectors {words['source']} ({100 * words['coverage']:.1f}% of the words)"
+                   if words and "coverage" in words else "")
+        lines.append(f"  explainers {', '.join(d['explainers'])}; vocabulary {d['vocabulary']:,} words{vectors}; "
+                     f"{d['feature_words']:,} feature words")
+    else:
+        lines.append("  a rating model: it writes no explanations")
+    training = d["training"]
+    unit = training["unit"]
+    lowest = ", ".join(f"{name} {m['value']:.4f} ({unit} {m['epoch']})" for name, m in training["lowest"].items())
+    lines.append(f"  training: {training['epochs']} {unit}s" + (f"; lowest {lowest}" if lowest else ""))
+    for run in d["alignments"]:
+        which = f" of {EXPLAINER_LABELS.get(run['variant'], run['variant'])}" if run.get("variant") else ""
+        test = run.get("test")
+        kept = ("the explainer as it was kept (no epoch raised the estimated MI)" if run["kept_epoch"] == 0
+                else f"epoch {run['kept_epoch']} kept")
+        line = (f"  aligned: {run['method']}({run['target']}){which} on {test['split'] if test else run['data']}, "
+                f"{counted(run['epochs_run'], 'epoch')} run, {kept}")
+        if test:
+            line += (f"; test RMSE {test['before']['rmse']:.4f} → {test['after']['rmse']:.4f}, sentiment accuracy "
+                     f"{test['before']['acc5']:.1f}% → {test['after']['acc5']:.1f}% (5 classes)")
+        lines.append(line)
+    lines.append(f"  settings: {_as_typed(d['settings'])}")
+    lines.append("  files: " + ", ".join(f"{name} {_size(size)}" for name, size in d["files"].items()))
+    return "\n".join(lines)
+
+
+def _size(size: int) -> str:
+    return f"{size / 2**20:.1f} MB" if size >= 2**20 else f"{size / 2**10:.1f} kB"
 
 
 def check_model_name(model: str) -> None:

@@ -92,6 +92,7 @@ class MultiTask:
         base = config.to_dict() if config else {}
         self.config = MTConfig.from_dict({**base, **overrides})
         self.history: list[dict] = []
+        self.alignments: list[dict] = []  # what MMI did to it since training (whyrec.align.pipeline.align)
         self.word_vector_info: dict = {}
         self.vocab: Vocabulary | None = None
         self.als: ContextAwareALS | None = None

@@ -92,6 +92,7 @@ class Peter:
         self.config = PeterConfig.from_dict({**(asdict(config) if config else {}), **overrides})
         self.model: PeterModel | None = None
         self.history: list[dict] = []
+        self.alignments: list[dict] = []  # what MMI did to it since training (whyrec.align.pipeline.align)
         self.name = "peter+" if self.config.use_feature else "peter"
         self.item_titles: dict[str, str] = {}
         self.item_feature: dict[str, str] = {}  # each item's most frequent training feature (PETER+ serving)
