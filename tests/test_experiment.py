@@ -60,6 +60,12 @@ def test_ranking_columns_score_the_top_k_of_unrated_items(planted):
     split = ratio_split(planted.corpus, seed=0)
     table = Experiment(split, {"avg": GlobalAverage(), "pmf": PMF(factors=4)}, top_k=5).run()
     assert table.metrics == ["rmse", "mae", "precision@5", "recall@5", "hr@5", "mrr@5", "ndcg@5"]
+    assert table.panels == table.metrics and "metrics.png" in table.files  # ranking beside the rating errors
+    assert Experiment(split, {"avg": GlobalAverage()}).run().panels == []
+    from whyrec.experiment import metric_title
+
+    assert [metric_title(m) for m in ("ndcg@5", "hr@10", "bleu1", "acc5", "odd")] == \
+        ["nDCG@5", "hit rate@10", "BLEU-1", "sentiment = rating (%, 5 classes)", "odd"]
     model = PMF(factors=4).fit(split.train, split.valid)
     users, ranked, relevant = top_k_lists(model, split, 5)
     row = table.results[1].per_fold[0]

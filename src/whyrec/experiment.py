@@ -37,6 +37,15 @@ METRIC_TITLES = {"rmse": "RMSE", "mae": "MAE", "bleu1": "BLEU-1", "bleu4": "BLEU
                  "acc3": "sentiment = rating (%, 3 classes)", "mi_rating": "I(R;E)/H(R)", "mi_feature": "I(F;E) (nats)"}
 
 
+RANKING_TITLES = {"precision": "precision", "recall": "recall", "hr": "hit rate", "mrr": "MRR", "ndcg": "nDCG"}
+
+
+def metric_title(metric: str) -> str:
+    """A chart's title for a table column: "nDCG@10" for ``ndcg@10``, "BLEU-1" for ``bleu1``."""
+    name, at, k = metric.partition("@")
+    return f"{RANKING_TITLES.get(name, name)}@{k}" if at else METRIC_TITLES.get(metric, metric)
+
+
 @dataclass
 class SystemResult:
     """Measurements of one system over the folds it ran on."""
@@ -163,7 +172,7 @@ class ResultsTable:
                 span = max(high, 0.0) - min(low, 0.0) or 1.0
                 ax.set_ylim(bottom=min(low, 0.0) - (0.1 * span if low < 0 else 0.0), top=max(high, 0.0) + 0.15 * span)
             ax.axhline(0.0, color="#999999", linewidth=0.6)
-            ax.set_title(METRIC_TITLES.get(metric, metric) if len(metrics) > 1 else wrapped, fontsize=9)
+            ax.set_title(metric_title(metric) if len(metrics) > 1 else wrapped, fontsize=9)
             ax.tick_params(axis="x", rotation=35, labelsize=8)
         if len(metrics) > 1:
             fig.suptitle(wrapped, fontsize=10)
@@ -212,7 +221,8 @@ class Experiment:
         Also rank, for every test user with a relevant test item (rated at least ``relevant_at``;
         default: :func:`relevance_threshold` of the split's scale, 4 on 1–5),
         all the items the user did not rate in train by predicted rating, and score the top k
-        with :data:`whyrec.metrics.ranking.RANKING_METRICS` (columns ``ndcg@k``, ...).
+        with :data:`whyrec.metrics.ranking.RANKING_METRICS` (columns ``ndcg@k``, ...); the
+        table's ``metrics.png`` then draws every metric, a chart each.
     on_progress : callable(str), optional
         Called with a line of text before each fit (the CLI shows it).
     """
@@ -277,7 +287,10 @@ class Experiment:
             for name, result in results.items():
                 if name != self.reference:
                     result.p_value = paired_t_test(np.concatenate(result.squared_errors), ref)[1]
-        return ResultsTable(list(results.values()), self.metrics, self.reference, [s.name for s in self.splits])
+        # with ranking scores, metrics.png sets the rating errors beside them (one model can lead one and trail the other)
+        panels = self.metrics if self.top_k else []
+        return ResultsTable(list(results.values()), self.metrics, self.reference, [s.name for s in self.splits],
+                            panels)
 
 
 def top_k_lists(model, split: Split, k: int, relevant_at: float | None = None,
