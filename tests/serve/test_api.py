@@ -23,6 +23,8 @@ def test_health_bundles_and_page(client):
     assert [e["id"] for e in bundles[0]["explainers"]] == ["user", "item", "pair"]
     assert bundles[1]["explainers"] == []
     assert bundles[0]["rating_scale"] == bundles[1]["rating_scale"] == [1.0, 5.0]  # the page's stars are out of 5
+    assert (bundles[0]["trained_on"], bundles[1]["trained_on"]) == ("planted", None)
+    assert bundles[0]["aligned"] == bundles[1]["aligned"] == []
     page = c.get("/")
     assert page.status_code == 200 and "whyrec" in page.text and "/static/app.js" in page.text
     assert c.get("/static/app.js").status_code == 200
@@ -320,3 +322,11 @@ def test_an_id_with_a_slash_is_served(served_bundles, tmp_path):
     recs = c.get(f"/users/{user.replace('/', '%2F')}/recommendations", params={"k": 2}).json()
     assert recs["cold_start"] is False and len(recs["items"]) == 2
     assert "GET /users/{user}/history" in c.get("/metrics").json()["routes"]  # the route's name, as before
+
+
+def test_an_aligned_bundle_says_so(served_bundles):
+    from whyrec.bundle import load_bundle
+
+    mt = load_bundle(served_bundles[0])
+    mt.alignments = [{"method": "MMI", "target": "rating"}, {"method": "MMI", "target": "feature"}]
+    assert ServedSystem("aligned", mt).describe()["aligned"] == ["MMI(rating)", "MMI(feature)"]

@@ -114,6 +114,8 @@ class BundleInfo(_Answer):
     history: bool = Field(description="Whether the bundle knows its users' past ratings.")
     rating_scale: list[float]
     feature_words: list[str] = Field(description="The words PETER+ can be asked to write about (feature_word).")
+    trained_on: str | None = Field(description="MT, PETER: the name of the data it was trained on.")
+    aligned: list[str] = Field(description="The alignments run on it since training, oldest first: \"MMI(rating)\".")
 
 
 class UserMatch(_Answer):

@@ -212,7 +212,10 @@ class ServedSystem:
                 "explainers": [{"id": e, "label": EXPLAINER_LABELS[e]} for e in self.explainers],
                 "kind": "mt" if self.is_mt else ("peter" if self.is_peter else type(self.model).__name__),
                 "history": self.has_history, "rating_scale": [float(b) for b in self.scale],
-                "feature_words": askable_feature_words(self.model)}
+                "feature_words": askable_feature_words(self.model),
+                "trained_on": self.model.name if self.explainers else None,
+                "aligned": [f"{run.get('method', 'MMI')}({run.get('target', '?')})"
+                            for run in getattr(self.model, "alignments", [])]}
 
     def chosen_explainers(self, explainer: str | None, cold: bool) -> tuple[list[str], str | None]:
         """The explainers that answer a request for ``explainer`` about a new (``cold``) or known

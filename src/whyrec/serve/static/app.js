@@ -38,7 +38,8 @@ function highlight(text, features) {
 
 async function loadBundles() {
   state.bundles = await getJSON("/api/bundles");
-  $("bundle").innerHTML = state.bundles.map((b) => `<option value="${escapeHtml(b.name)}">${escapeHtml(b.name)} (${b.users} users, ${b.items} items)</option>`).join("");
+  const about = (b) => `${b.users} users, ${b.items} items${b.aligned.length ? `, aligned by ${b.aligned.join(", ")}` : ""}`;
+  $("bundle").innerHTML = state.bundles.map((b) => `<option value="${escapeHtml(b.name)}" title="${escapeHtml(b.kind)}${b.trained_on ? ` trained on ${escapeHtml(b.trained_on)}` : ""}">${escapeHtml(b.name)} (${escapeHtml(about(b))})</option>`).join("");
   await selectBundle(state.bundles[0].name);
 }
 
