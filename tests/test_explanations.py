@@ -351,6 +351,10 @@ def test_an_empty_explanation_is_said_to_be_empty():
 
     assert shown("great strap") == "great strap"
     assert shown("") == shown("  ") == EMPTY_SHOWN and "no words" in EMPTY_SHOWN
+    # the web page says it in the same words (its script cannot import them)
+    from whyrec.serve.app import STATIC
+
+    assert EMPTY_SHOWN in (STATIC / "app.js").read_text()
 
 
 def test_data_on_another_rating_scale_than_the_model_is_refused(split, mt):
