@@ -103,3 +103,13 @@ def test_the_training_summary_gives_each_validation_score_at_its_lowest():
     als = training_summary([{"iteration": 1, "valid_rmse": 1.0}, {"iteration": 2, "valid_rmse": 0.9}])
     assert als["unit"] == "iteration" and als["lowest"]["valid_rmse"]["epoch"] == 2
     assert training_summary([]) == {"epochs": 0, "unit": "epoch", "lowest": {}}
+
+
+def test_show_reads_a_hand_edited_alignment_record_without_failing(fitted, tmp_path):
+    from whyrec.bundle import describe_bundle
+    from whyrec.cli.training import bundle_text
+
+    model, _ = fitted
+    described = describe_bundle(save_bundle(model, tmp_path / "als"))
+    described["alignments"] = [{"target": "rating"}]  # every other key missing
+    assert "aligned: ?(rating) on ?, epochs run not recorded, epoch ? kept" in bundle_text(described)

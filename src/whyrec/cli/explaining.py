@@ -109,8 +109,8 @@ def align(
     after = report("after")
     for user, item, old, new in list(zip(test.users, test.items, before, after))[:5]:
         con.print(f"  {user} → {item}: {shown(old)}  ⇒  {shown(new)}", highlight=False)
-    run["test"] = {"split": parts.name, **{k: {m: float(v) for m, v in d.items()}
-                                                              for k, d in measured.items()}}
+    run["test"] = {"split": parts.name,
+                   **{when: {name: float(value) for name, value in scores.items()} for when, scores in measured.items()}}
     system.save(out)
     con.print(f"saved the aligned {system_label(system)} to {out}")
 

@@ -65,6 +65,7 @@ def bundle_text(d: dict) -> str:
     """A bundle's description (:func:`whyrec.bundle.describe_bundle`) as a few lines of text."""
     from whyrec.explanations import EXPLAINER_LABELS
     from whyrec.wording import counted
+
     scale = f", ratings {d['rating_scale'][0]:g}–{d['rating_scale'][1]:g}" if d["rating_scale"] else ""
     lines = [f"[bold]{d['folder']}[/bold]: {d['system']}, saved by whyrec {d['whyrec_version']}",
              f"  {d['users']:,} users, {d['items']:,} items{scale}"]
@@ -79,21 +80,28 @@ def bundle_text(d: dict) -> str:
     training = d["training"]
     unit = training["unit"]
     lowest = ", ".join(f"{name} {m['value']:.4f} ({unit} {m['epoch']})" for name, m in training["lowest"].items())
-    lines.append(f"  training: {training['epochs']} {unit}s" + (f"; lowest {lowest}" if lowest else ""))
-    for run in d["alignments"]:
+    lines.append(f"  training: {counted(training['epochs'], unit)}" + (f"; lowest {lowest}" if lowest else "")
+                 if training["epochs"] else "  training: the bundle keeps no per-epoch history")
+    for run in d["alignments"]:  # read with care: a hand-edited bundle.json may lack any key
         which = f" of {EXPLAINER_LABELS.get(run['variant'], run['variant'])}" if run.get("variant") else ""
-        test = run.get("test")
-        kept = ("the explainer as it was kept (no epoch raised the estimated MI)" if run["kept_epoch"] == 0
-                else f"epoch {run['kept_epoch']} kept")
-        line = (f"  aligned: {run['method']}({run['target']}){which} on {test['split'] if test else run['data']}, "
-                f"{counted(run['epochs_run'], 'epoch')} run, {kept}")
-        if test:
+        test = run.get("test") or {}
+        kept = ("the explainer as it was kept (no epoch raised the estimated MI)" if run.get("kept_epoch") == 0
+                else f"epoch {run.get('kept_epoch', '?')} kept")
+        line = (f"  aligned: {run.get('method', '?')}({run.get('target', '?')}){which} on "
+                f"{test.get('split', run.get('data', '?'))}, {_epochs_run(run.get('epochs_run'))}, {kept}")
+        if "before" in test and "after" in test:
             line += (f"; test RMSE {test['before']['rmse']:.4f} → {test['after']['rmse']:.4f}, sentiment accuracy "
                      f"{test['before']['acc5']:.1f}% → {test['after']['acc5']:.1f}% (5 classes)")
         lines.append(line)
     lines.append(f"  settings: {_as_typed(d['settings'])}")
     lines.append("  files: " + ", ".join(f"{name} {_size(size)}" for name, size in d["files"].items()))
     return "\n".join(lines)
+
+
+def _epochs_run(epochs) -> str:
+    from whyrec.wording import counted
+
+    return f"{counted(epochs, 'epoch')} run" if isinstance(epochs, int) else "epochs run not recorded"
 
 
 def _size(size: int) -> str:
