@@ -2,7 +2,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { bundle: null, bundles: [], user: null, request: 0 };
+const state = { bundle: null, bundles: [], user: null, request: 0, pastClick: 0 };
 
 async function getJSON(url) {
   const response = await fetch(url);
@@ -118,7 +118,8 @@ function renderHistory(history) {
 
 // a rated item, explained: the rating the user gave beside the one the system predicts, and why
 async function showPast(item, rating) {
-  const request = state.request; // dropped if the user or bundle changes meanwhile
+  const request = state.request; // dropped if the user or bundle changes meanwhile,
+  const click = ++state.pastClick; // or if another item was clicked since
   const explainer = $("explainer").value;
   const word = $("feature-choice").hidden ? "" : $("feature-word").value.trim();
   const body = { user: state.user, item, bundle: state.bundle.name };
@@ -129,12 +130,12 @@ async function showPast(item, rating) {
     const response = await fetch("/explain", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
     const answer = await response.json();
     if (!response.ok) throw new Error(answer.error || response.statusText);
-    if (request !== state.request) return;
+    if (request !== state.request || click !== state.pastClick) return;
     const given = `<div class="given">rated ${ratingText(rating, scaleTop())} by ${escapeHtml(state.user)}</div>`;
     const why = answer.no_explanation ? `<div class="why">${escapeHtml(answer.no_explanation)}.</div>` : "";
     $("past").innerHTML = cardHtml(answer, given + why);
   } catch (error) {
-    if (request === state.request) $("past").innerHTML = `<div class="status">Error: ${escapeHtml(error.message)}</div>`;
+    if (request === state.request && click === state.pastClick) $("past").innerHTML = `<div class="status">Error: ${escapeHtml(error.message)}</div>`;
   }
 }
 
