@@ -189,17 +189,24 @@ def test_ctrl_c_stops_a_command_with_status_130_and_the_checkpoint_kept(tmp_path
 
     path = tmp_path / "planted.csv"
     planted.corpus.reviews.to_csv(path, index=False)
+    # a shell starts background jobs with Ctrl-C ignored, and Python keeps a signal ignored at start;
+    # the command is then, rightly, deaf to it: give the child Ctrl-C's usual meaning, as a terminal would
     proc = subprocess.Popen([sys.executable, "-m", "whyrec.cli", "train", "mt", "--data", str(path), "--out",
                              str(tmp_path / "b"), "--checkpoint", str(tmp_path / "ck"), "--param", "epochs=200",
-                             "--param", "patience=0"], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+                             "--param", "patience=0"], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = []
     for line in proc.stderr:  # progress lines: one per epoch away from a terminal
         seen.append(line)
         if "epoch 1/200" in line:
             proc.send_signal(signal.SIGINT)
             break
-    rest = proc.stderr.read()
-    assert proc.wait(timeout=120) == 130, "".join(seen) + rest
+    try:  # bounded: a child that ignored the signal would otherwise keep this test waiting for ever
+        _, rest = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise AssertionError("Ctrl-C did not stop the command within 120 s:\n" + "".join(seen)) from None
+    assert proc.returncode == 130, "".join(seen) + rest
     assert rest.strip().splitlines()[-1] == "interrupted" and "Traceback" not in rest
     assert not (tmp_path / "b").exists() and any((tmp_path / "ck").iterdir())  # no bundle; the epochs done are kept
 
