@@ -36,8 +36,16 @@ def test_the_threshold_keeps_what_difflib_at_0_85_kept():
 
 
 def test_the_message_of_a_refused_id_names_the_close_one_when_there_is_one():
-    from whyrec.close_ids import unknown_id_message
+    import pytest
 
-    index = IdIndex(AMAZON)
-    assert unknown_id_message("item", "B000NKJIXN", index) == "unknown item 'B000NKJIXN'; did you mean 'B000NKJIXM'?"
-    assert unknown_id_message("user", "nobody", index) == "unknown user 'nobody'"
+    from whyrec.data.corpus import IdMap
+    from whyrec.errors import UnknownIdError
+
+    ids = IdMap(AMAZON)
+    with pytest.raises(UnknownIdError) as refused:
+        ids.index("B000NKJIXN", "item")
+    assert str(refused.value) == "unknown item 'B000NKJIXN'; did you mean 'B000NKJIXM'?"
+    with pytest.raises(UnknownIdError) as refused:
+        ids.index("nobody", "user")
+    assert str(refused.value) == "unknown user 'nobody'"
+    assert ids.closest("b000nkjixm") == "B000NKJIXM" and ids.index("B000NKJIXM") == 3

@@ -9,6 +9,9 @@ computes it in C++, about 1 ms per 20,000 ids: cheap enough for the service's an
 
     index = IdIndex(user_ids)
     index.closest("A2SUAM1J3GNN3X")      # "A2SUAM1J3GNN3B" when that is known, else None
+
+:class:`whyrec.data.corpus.IdMap` keeps one, built at the first unknown id, and names the close
+id in its error; the service and the CLI ask it for ``did_you_mean``.
 """
 
 from __future__ import annotations
@@ -42,9 +45,3 @@ class IdIndex:
         found = self.close(query, 1, at_least)
         return found[0] if found else None
 
-
-def unknown_id_message(kind: str, query: str, index: IdIndex) -> str:
-    """"unknown item 'B000FTJ7BX'; did you mean 'B000FTJ7BE'?" (without the question when no known
-    id is close): the message of an id that is refused."""
-    close = index.closest(query)
-    return f"unknown {kind} '{query}'" + (f"; did you mean '{close}'?" if close else "")

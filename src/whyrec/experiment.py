@@ -153,9 +153,9 @@ class ResultsTable:
         fig, axes = plt.subplots(rows, columns, figsize=(width * columns, 3.0 * rows + 0.4), squeeze=False)
         for ax in axes.flat[len(metrics):]:
             ax.set_visible(False)
+        several = any(len(r.per_fold) > 1 for r in self.results)  # folds, so error bars
         for ax, metric in zip(axes.flat, metrics):
             means = np.array([r.mean(metric) for r in self.results])
-            several = any(len(r.per_fold) > 1 for r in self.results)
             errors = [r.std(metric) for r in self.results] if several else None
             bars = ax.bar(names, np.nan_to_num(means), yerr=errors, color="#4c72b0", capsize=3 if several else 0)
             digits = 4 if metric in ("rmse", "mae") else 3

@@ -227,10 +227,7 @@ def _title(raw: str | None) -> str | None:
 
 def _check_items(model, items: list[str]) -> None:
     for item in items:
-        if item not in model.item_map:
-            from whyrec.close_ids import IdIndex, unknown_id_message
-
-            raise UnknownIdError(unknown_id_message("item", item, IdIndex(model.item_map.ids)))
+        model.item_map.index(item, "item")  # an unknown one: an error naming the close known item
 
 
 def rating_split(mt, user: str, item: str, top: int = 3) -> dict:

@@ -109,8 +109,7 @@ def align(
     after = report("after")
     for user, item, old, new in list(zip(test.users, test.items, before, after))[:5]:
         con.print(f"  {user} → {item}: {shown(old)}  ⇒  {shown(new)}", highlight=False)
-    run["test"] = {"split": parts.name,
-                   **{when: {name: float(value) for name, value in scores.items()} for when, scores in measured.items()}}
+    run["test"] = {"split": parts.name, **measured}
     system.save(out)
     con.print(f"saved the aligned {system_label(system)} to {out}")
 
@@ -173,10 +172,12 @@ def explain(
     con = console()
     if reason and not as_json:
         con.print(f"({reason})", highlight=False)
-    meant = _did_you_mean(model)
+    meant: dict[str, str | None] = {}  # each new user looked up once, however many rows name them
     for row in rows:
         if row["cold_start"]:  # as the service answers: the known id a new one may be a typo of
-            row["did_you_mean"] = meant(row["user"])
+            if row["user"] not in meant:
+                meant[row["user"]] = model.user_map.closest(row["user"])
+            row["did_you_mean"] = meant[row["user"]]
         if as_json:
             print(strict_dumps({**row, "no_explanation": reason} if reason else row))
             continue
@@ -306,23 +307,6 @@ def _print_row_details(con, row: dict, indent: str) -> None:
     if row.get("rating_split"):
         con.print(indent + rating_split_text(row["rating_split"], bool(row["explanations"]), row["predicted_rating"]),
                   highlight=False)
-
-
-def _did_you_mean(model):
-    """user id → the known id most like it (None when none is close), each id looked up once."""
-    from functools import lru_cache
-
-    from whyrec.close_ids import IdIndex
-
-    index = None
-
-    @lru_cache(maxsize=4096)
-    def closest(user: str) -> str | None:
-        nonlocal index
-        index = index or IdIndex(model.user_map.ids)  # built at the first new user
-        return index.closest(user)
-
-    return closest
 
 
 def _new_user_mark(did_you_mean: str | None) -> str:

@@ -113,6 +113,7 @@ class IdMap:
         self._index = {key: i for i, key in enumerate(self.ids)}
         if len(self._index) != len(self.ids):
             raise ValueError("IdMap ids must be unique")
+        self._close = None  # the index of close ids, built at the first unknown id asked about
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -121,10 +122,27 @@ class IdMap:
         return key in self._index
 
     def index(self, key: str, kind: str = "id") -> int:
+        """The index of ``key``; an unknown one is an :class:`UnknownIdError` naming the known id
+        most like it, when one is close ("unknown item 'x'; did you mean 'X'?")."""
         try:
             return self._index[key]
         except KeyError:
-            raise UnknownIdError(f"unknown {kind} '{key}'") from None
+            close = self.closest(key)
+            raise UnknownIdError(f"unknown {kind} '{key}'" + (f"; did you mean '{close}'?" if close else "")) from None
+
+    def close(self, key: str, limit: int = 3, at_least: float | None = None) -> list[str]:
+        """Up to ``limit`` known ids like ``key`` (:meth:`whyrec.close_ids.IdIndex.close`; by
+        default at its typo similarity), most alike first."""
+        from whyrec.close_ids import TYPO_SIMILARITY, IdIndex
+
+        if self._close is None:
+            self._close = IdIndex(self.ids)
+        return self._close.close(key, limit, TYPO_SIMILARITY if at_least is None else at_least)
+
+    def closest(self, key: str) -> str | None:
+        """The known id most like ``key`` when one is close enough to be a typo of it, else None."""
+        found = self.close(key, 1)
+        return found[0] if found else None
 
     def lookup(self, keys: Iterable[str]) -> np.ndarray:
         """Indices of ``keys``; -1 marks an unknown id (callers decide how to fall back)."""

@@ -15,9 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from whyrec.bundle import load_bundle
-from whyrec.close_ids import IdIndex, unknown_id_message
 from whyrec.data.readers import clean_html
-from whyrec.errors import ConfigError, UnknownIdError
+from whyrec.errors import ConfigError
 from whyrec.explanations import (EXPLAINER_LABELS, askable_feature_words, check_rating_scale, chosen_explainers,
                                  explainers_of, generate, is_mt, rating_only, splits_over)
 from whyrec.rating import ContextAwareALS
@@ -175,8 +174,6 @@ class ServedSystem:
         self.batcher = BatchingExplainer(self._generate)
         self.user_ids = self.rating.user_map.ids
         self.item_ids = self.rating.item_map.ids
-        self.user_index = IdIndex(self.user_ids)  # for "did you mean" when an id is not known
-        self.item_index = IdIndex(self.item_ids)
         # the range predict() clips to: PETER's is the train ratings', a rating model's its scale
         self.bounds = self.rating.rating_range if self.is_peter else self.rating.rating_scale
         # the data's rating scale, out of whose top the page draws its stars (a PETER bundle
@@ -238,13 +235,14 @@ class ServedSystem:
                     break
         similar = not found and bool(q)
         if similar:
-            found = [self.rating.user_map.index(uid) for uid in self.user_index.close(query, limit, SIMILAR_SEARCH)]
+            user_map = self.rating.user_map
+            found = [user_map.index(uid) for uid in user_map.close(query, limit, SIMILAR_SEARCH)]
         return [{"user": self.user_ids[u], "reviews": int(len(self.history_items[u])) if self.has_history else None,
                  **({"similar": True} if similar else {})} for u in found]
 
     def did_you_mean(self, user: str) -> str | None:
         """For a user the bundle does not know: the known id most like it, when one is that close."""
-        return self.user_index.closest(user)
+        return self.rating.user_map.closest(user)
 
     def history(self, user: str) -> list[dict]:
         u = self.rating.user_map.index(user, "user")
@@ -253,8 +251,7 @@ class ServedSystem:
 
     def check_item(self, item: str) -> None:
         """Refuse an item the bundle does not know, naming the known id most like it when one is close."""
-        if item not in self.rating.item_map:
-            raise UnknownIdError(unknown_id_message("item", item, self.item_index))
+        self.rating.item_map.index(item, "item")
 
     def recommend(self, user: str, k: int) -> tuple[list[str], np.ndarray, bool]:
         """Top-k unseen items and their predicted ratings (one batched call); cold start: popular
@@ -316,7 +313,3 @@ class ServedSystem:
                 seen.add(word)
                 out.append(word)
         return out
-
-
-def unknown(kind: str, key: str) -> UnknownIdError:
-    return UnknownIdError(f"unknown {kind} '{key}'")

@@ -76,14 +76,18 @@ async function searchUsers() {
   $("users").innerHTML = rows.join("");
 }
 
+// the explainer chosen ("" for a rating bundle) and, for PETER+, the feature word typed ("": each item's own)
+function chosen() {
+  return { explainer: $("explainer").value, word: $("feature-choice").hidden ? "" : $("feature-word").value.trim() };
+}
+
 async function showUser(user) {
   state.user = user;
   const request = ++state.request; // answers to older requests are dropped
   document.querySelectorAll("#users li").forEach((li) => li.classList.toggle("active", li.dataset.user === user));
   $("status").textContent = `Loading recommendations for ${user}…`;
   const bundle = encodeURIComponent(state.bundle.name);
-  const explainer = $("explainer").value;
-  const word = $("feature-choice").hidden ? "" : $("feature-word").value.trim();
+  const { explainer, word } = chosen();
   // encoded: PETER+'s "+" would otherwise reach the server as a space
   const query = `bundle=${bundle}&k=9` + (explainer ? `&explainer=${encodeURIComponent(explainer)}` : "") +
     (word ? `&feature_word=${encodeURIComponent(word)}` : "");
@@ -120,8 +124,7 @@ function renderHistory(history) {
 async function showPast(item, rating) {
   const request = state.request; // dropped if the user or bundle changes meanwhile,
   const click = ++state.pastClick; // or if another item was clicked since
-  const explainer = $("explainer").value;
-  const word = $("feature-choice").hidden ? "" : $("feature-word").value.trim();
+  const { explainer, word } = chosen();
   const body = { user: state.user, item, bundle: state.bundle.name };
   if (explainer) body.explainer = explainer;
   if (word) body.feature_word = word;
