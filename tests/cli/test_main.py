@@ -240,3 +240,20 @@ def test_command_help_keeps_paragraphs_but_not_the_sources_line_breaks():
     assert len(train.help.split("\n\n")) == 2  # the summary line and one paragraph, as written
     out = run_cli("train", "--help")  # 200 columns: the paragraph fits on one line
     assert "--param sets any MTConfig field), or" in out.stdout
+
+
+def test_help_names_option_values_and_shows_no_value_for_a_flag():
+    """typer 0.29 shows an option's Python type (``--why <bool>``, ``--user <list[str]>``); a flag
+    then reads as taking a value, and ``--why true`` is a usage error. Values are named as click
+    names them, and flags show none."""
+    import re
+
+    for command in (["explain"], ["train"], ["experiment", "mt"], ["data", "stats"], []):
+        out = run_cli(*command, "--help").stdout
+        assert "<" not in re.sub(r"<data>|<path>/", "", out.split("Options")[1]), (command, out)
+        rows = {m[1]: m[2].split() for m in re.finditer(r"^│[ *]+(--\S+)(.*)$", out, re.M)}
+        assert rows["--help"][0] == "Show", (command, rows["--help"])
+        if command == ["explain"]:
+            assert rows["--user"][0] == "TEXT" and rows["--pairs"][0] == "PATH"
+            assert rows["--seed"][:2] == ["INTEGER", "[x>=0]"] and rows["--why"][0] == "MT"
+            assert rows["--min-rating"][0] == "FLOAT"

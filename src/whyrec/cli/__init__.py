@@ -50,6 +50,30 @@ def _join_help_paragraphs(*apps) -> None:
 
 _join_help_paragraphs(app, data_app, experiment_app)
 
+# what --help calls an option's value, by the Python type typer 0.29 shows ("<list[str]>")
+_VALUE_NAMES = {"str": "TEXT", "path": "PATH", "int": "INTEGER", "int range": "INTEGER", "float": "FLOAT"}
+
+
+def _name_option_values(command) -> None:
+    """Name each option's value in ``--help`` as click always did (``--data PATH``, ``--user
+    TEXT``) instead of by the Python type typer 0.29 shows (``<path>``, ``<list[str]>``), and show
+    no value for a flag: ``--why <bool>`` read as if the flag took one, and ``--why true`` is a
+    usage error. A range is still printed beside the name (``INTEGER [x>=0]``), and repeatable
+    options say so in their help. Older typer (click's own options, no ``type_descriptor``)
+    already names values this way and is left as it is."""
+    import typer
+
+    context = typer.Context(command)
+    options = [p for p in command.get_params(context) if getattr(p, "opts", None) and hasattr(p, "is_flag")]
+    for option in options:
+        if option.metavar is not None or not hasattr(option, "type_descriptor"):
+            continue
+        shown = option.display_type(context).strip("<>")
+        shown = shown.removeprefix("list[").removesuffix("]")
+        option.metavar = "" if option.is_flag else _VALUE_NAMES.get(shown, shown.upper())
+    for sub in getattr(command, "commands", {}).values():
+        _name_option_values(sub)
+
 INTERRUPTED = 130  # the shell's status for a command stopped by Ctrl-C (128 + SIGINT)
 
 
@@ -67,7 +91,9 @@ def main() -> None:
             _refuse_under_torchrun(sys.argv[1:])
         # outside standalone mode typer 0.29 *returns* the code of an Exit, and turns Ctrl-C into
         # Exit(130); the commands themselves return None
-        code = app(standalone_mode=False)
+        command = typer.main.get_command(app)
+        _name_option_values(command)
+        code = command(standalone_mode=False)
         if isinstance(code, int) and code != 0:
             if code == INTERRUPTED:
                 err_console().print("interrupted")
