@@ -135,3 +135,26 @@ def test_scores_past_the_scale_keep_their_order_where_predictions_tie(planted_sp
     assert list(model.predict([user, user], [first, second])) == [5.0, 5.0]
     low, high = model.predict_unclipped([user, user], [first, second])
     assert high - low == pytest.approx(1.0) and low > 5
+
+
+@pytest.mark.parametrize("name", sorted(RATING_MODELS))
+def test_integer_ids_of_a_frame_are_looked_up_by_their_text(name):
+    """Readers keep ids as text, so a DataFrame's integer ids become "0", "1", ...; asking with the
+    frame's own integer column (numpy ints) must find them, not answer every pair as a cold start."""
+    import pandas as pd
+
+    from whyrec.data import corpus_from_frame
+    from whyrec.data.synthetic import make_planted_corpus
+
+    planted = make_planted_corpus(n_users=60, n_items=30, reviews_per_user=10, seed=2).corpus
+    as_number = {key: n for n, key in enumerate(sorted(set(planted.users) | set(planted.items)))}
+    frame = pd.DataFrame({"user": [as_number[u] for u in planted.users], "item": [as_number[i] for i in planted.items],
+                          "rating": planted.ratings, "text": planted.texts})
+    model = make_model(name).fit(corpus_from_frame(frame))
+    users, items = frame["user"].to_numpy()[:20], frame["item"].to_numpy()[:20]
+    by_text = model.predict([str(u) for u in users], [str(i) for i in items])
+    np.testing.assert_array_equal(model.predict(users, items), by_text)
+    np.testing.assert_array_equal(model.predict(list(map(int, users)), list(map(int, items))), by_text)
+    assert int(users[0]) in model.user_map
+    if name != "global-average":  # the cold-start answer differs from the known pairs'
+        assert not np.allclose(by_text, model.predict(["nobody"] * 20, ["nothing"] * 20))

@@ -105,8 +105,17 @@ class ValidationReport:
         }
 
 
+def as_id(key: object) -> str:
+    """An id as the corpus keeps it: a string. Readers keep ids as text, so a DataFrame's integer
+    user ids become "1", "2", ...; a key given as a number (``df.user.values``, a numpy int) is
+    looked up by its text instead of being an unknown id, which would have given every such
+    user the cold-start prediction without a word."""
+    return key if isinstance(key, str) else str(key)
+
+
 class IdMap:
-    """A fixed, ordered list of string ids with a lookup from id to 0-based index."""
+    """A fixed, ordered list of string ids with a lookup from id to 0-based index. Keys that are
+    not strings (numbers) are looked up by their text (:func:`as_id`)."""
 
     def __init__(self, ids: Iterable[str]) -> None:
         self.ids: list[str] = list(ids)
@@ -119,11 +128,12 @@ class IdMap:
         return len(self.ids)
 
     def __contains__(self, key: object) -> bool:
-        return key in self._index
+        return as_id(key) in self._index
 
     def index(self, key: str, kind: str = "id") -> int:
         """The index of ``key``; an unknown one is an :class:`UnknownIdError` naming the known id
         most like it, when one is close ("unknown item 'x'; did you mean 'X'?")."""
+        key = as_id(key)
         try:
             return self._index[key]
         except KeyError:
@@ -147,7 +157,7 @@ class IdMap:
     def lookup(self, keys: Iterable[str]) -> np.ndarray:
         """Indices of ``keys``; -1 marks an unknown id (callers decide how to fall back)."""
         get = self._index.get
-        return np.fromiter((get(k, -1) for k in keys), dtype=np.int64)
+        return np.fromiter((get(k if isinstance(k, str) else str(k), -1) for k in keys), dtype=np.int64)
 
 
 
