@@ -13,6 +13,7 @@ explanations block repeated words and bigrams, as the service does.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -318,12 +319,49 @@ def sentiment_judge(train):
     return SentimentJudge().fit(list(train.texts), five_point(train.ratings, train.rating_scale))
 
 
-def score_explanations(model, test, features, train=None, judge=None,
-                       encoder=None) -> tuple[int, dict[str, dict[str, float]]]:
+@dataclass
+class WrittenExplanations:
+    """What an evaluation scores: the test records whose user and item the system knows
+    (``known``, a Corpus), each one's reference (its extracted explanation sentence, as tokens)
+    and feature word ("" when it has none), and each explainer's greedy explanation of it
+    (``texts[name]``, in the records' order)."""
+
+    known: object
+    references: list[list[str]]
+    feature_words: list[str]
+    texts: dict[str, list[str]]
+
+
+def write_explanations(model, test, features) -> WrittenExplanations:
+    """Every explainer's greedy explanations of the ``test`` records whose user and item
+    ``model`` knows, with what they are scored against (``features``: the extracted quadruples;
+    PETER+ is fed each record's extracted feature word, as in the PETER benchmark)."""
+    from whyrec.align.pipeline import explain_records, feature_words, known_records
+    from whyrec.explain.targets import explanation_targets
+
+    names = explainers_of(model)
+    if not names:
+        raise ConfigError(f"{type(model).__name__} writes no explanations")
+    known = known_records(model, test)
+    if len(known) == 0:
+        return WrittenExplanations(known, [], [], {name: [] for name in names})
+    return WrittenExplanations(
+        known, explanation_targets(known, features, model.config.max_words), feature_words(known, features),
+        {name: explain_records(model, known, features, _variant(name)) for name in names})
+
+
+def _variant(name: str) -> str:
+    """The MT decoder an explainer name stands for (PETER's own name: its one generator)."""
+    return name if name in ("user", "item", "pair") else "pair"
+
+
+def score_explanations(model, test, features, train=None, judge=None, encoder=None,
+                       written: WrittenExplanations | None = None) -> tuple[int, dict[str, dict[str, float]]]:
     """(records scored, {explainer: scores}) on the ``test`` records whose user and item the
     system knows, against each record's extracted explanation sentence (``features``: the
     extracted quadruples; PETER+ is fed each record's extracted feature word, as in the PETER
-    benchmark):
+    benchmark); ``written``: the explanations of :func:`write_explanations`, when the caller
+    has them already:
 
     * the greedy explanations' :func:`whyrec.metrics.text.explanation_quality` (BLEU, ROUGE, USR,
       FMR, FCR, DIV), and ``empty``: the percentage of them with no words (an undertrained
@@ -339,31 +377,22 @@ def score_explanations(model, test, features, train=None, judge=None,
       ``mi_feature`` = I(F;E) in nats with the records' feature words (NaN with fewer than two),
       each from a fresh seeded MINE (:mod:`whyrec.metrics.alignment`).
     """
-    from whyrec.align.pipeline import explain_records, feature_words, known_records
-    from whyrec.explain.targets import explanation_targets
+    from whyrec.metrics.alignment import five_point, sentiment_accuracy
     from whyrec.metrics.text import perplexity
 
-    names = explainers_of(model)
-    if not names:
-        raise ConfigError(f"{type(model).__name__} writes no explanations")
-    known = known_records(model, test)
+    written = written or write_explanations(model, test, features)
+    known, references, true_features = written.known, written.references, written.feature_words
     if len(known) == 0:
         return 0, {}
-    references = explanation_targets(known, features, model.config.max_words)
-    true_features = feature_words(known, features)
     feature_set = set(features["feature"]) if features is not None and len(features) else set()
-    from whyrec.metrics.alignment import five_point, sentiment_accuracy
-
     predicted = five_point(model.predict_corpus(known), known.rating_scale)  # the classes are 1–5
     if judge is None and train is not None and len(train):
         judge = sentiment_judge(train)
     scores = {}
-    for name in names:
-        variant = name if name in ("user", "item", "pair") else "pair"
-        texts = explain_records(model, known, features, variant)
+    for name, texts in written.texts.items():
         scores[name] = explanation_quality(references, [t.split() for t in texts], true_features, feature_set)
         scores[name]["empty"] = 100.0 * sum(not t.strip() for t in texts) / len(texts)
-        scores[name]["ppl"] = perplexity(_reference_log_probs(model, variant, known, references, true_features))
+        scores[name]["ppl"] = perplexity(_reference_log_probs(model, _variant(name), known, references, true_features))
         if judge is not None:
             accuracy = sentiment_accuracy(judge.predict(texts), predicted)
             scores[name].update(acc5=accuracy["acc5"], acc3=accuracy["acc3"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 
 import pytest
@@ -35,6 +36,26 @@ def test_stats_and_train_evaluate_round_trip(tmp_path, planted):
                           "MMI aligns an explanation generator")
 
 
+def test_evaluate_writes_a_row_per_test_record_outside_the_data(tmp_path, planted):
+    data = tmp_path / "data"
+    data.mkdir()
+    planted.corpus.reviews.to_csv(data / "reviews.csv", index=False)
+    bundle = tmp_path / "bias"
+    assert run_cli("train", "bias-baseline", "--data", str(data), "--out", str(bundle)).returncode == 0
+    assert_one_line_error(run_cli("evaluate", str(bundle), "--data", str(data), "--records", str(data / "rows.csv")),
+                          "is part of the input data")
+    assert_one_line_error(run_cli("evaluate", str(bundle), "--data", str(data), "--records", str(tmp_path / "rows")),
+                          "name the file .jsonl (JSON lines) or .csv")
+    assert sorted(p.name for p in data.iterdir()) == ["reviews.csv"]  # nothing written among the data
+    proc = run_cli("evaluate", str(bundle), "--data", str(data), "--records", str(tmp_path / "rows.csv"), "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    with (tmp_path / "rows.csv").open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert report["records_file"] == str(tmp_path / "rows.csv") and len(rows) == report["test_ratings"]
+    assert list(rows[0]) == ["user", "item", "rating", "predicted", "known"]
+
+
 def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, planted):
     path = tmp_path / "planted.csv"
     planted.corpus.reviews.to_csv(path, index=False)
@@ -62,6 +83,12 @@ def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, plant
     assert 0.0 <= peter_scores["empty"] <= 100.0
     assert ("of these explanations have no words" in evaluate.stdout) == (peter_scores["empty"] > 0)
     assert 1.0 < peter_scores["ppl"] and 0.0 <= peter_scores["acc3"] <= 100.0 and "perplexity" in evaluate.stdout
+    rows_file = tmp_path / "rows" / "peter.jsonl"
+    with_rows = run_cli("evaluate", str(bundle), "--data", str(path), "--records", str(rows_file))
+    assert with_rows.returncode == 0 and f"written to {rows_file}" in with_rows.stdout, with_rows.stderr
+    rows = [json.loads(line) for line in rows_file.read_text().splitlines()]
+    assert len(rows) == scores["test_ratings"] and sum(r["known"] for r in rows) == scores["explained_records"]
+    assert {"reference", "feature", "explanation_peter+", "judged_peter+"} <= set(rows[0])
     with_mi = run_cli("evaluate", str(bundle), "--data", str(path), "--mi", "--encoder", "words")
     assert with_mi.returncode == 0 and "I(R;E)/H(R) " in with_mi.stdout, with_mi.stderr
     assert_one_line_error(run_cli("train", "peter", "--data", str(path), "--out", str(bundle), "--param", "layerz=3"),

@@ -157,21 +157,22 @@ def data_path(argument: Path | None, option: Path | None) -> Path:
     return argument if argument is not None else option
 
 
-def check_out(out: Path, data: Path | None, folder: bool = True) -> None:
-    """Refuse, before any work, an ``--out`` that would overwrite or fill the input data: the data
-    file or folder itself, or anything directly inside the data folder (its reviews, metadata,
-    split folders); a folder output (a bundle, results) also refuses a path that is a file."""
+def check_out(out: Path, data: Path | None, folder: bool = True, option: str = "--out") -> None:
+    """Refuse, before any work, an output that would overwrite or fill the input data: the data
+    file itself, or, for a data folder, the folder or anything inside it (its reviews, metadata,
+    split folders, and new files among them: a dataset folder stays as it was shipped). A folder
+    output (a bundle, results) also refuses a path that is a file."""
     from whyrec.errors import ConfigError
 
     target = out.resolve()
     if data is not None and data.exists():
         source = data.resolve()
-        protected = {source} | ({p.resolve() for p in source.iterdir()} if source.is_dir() else set())
-        if target in protected:
-            raise ConfigError(f"--out {out} is {'part of ' if target != source else ''}the input data {data}; "
+        inside = source.is_dir() and source in target.parents
+        if target == source or inside:
+            raise ConfigError(f"{option} {out} is {'part of ' if inside else ''}the input data {data}; "
                               "choose another path")
     if folder and target.is_file():
-        raise ConfigError(f"--out {out} is a file; the output is a folder")
+        raise ConfigError(f"{option} {out} is a file; the output is a folder")
 
 
 def check_checkpoint(checkpoint: Path | None, out: Path) -> None:

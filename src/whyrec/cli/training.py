@@ -269,6 +269,10 @@ def evaluate(
                                         "and report precision, recall, HR, MRR and nDCG at k."),
     relevant_at: Optional[float] = typer.Option(None, "--relevant-at", help="With --top-k: the rating from which a "
                                                 "test item counts as relevant (default: 4 on 1–5, 7.5 on 0–10)."),
+    records: Optional[Path] = typer.Option(None, "--records", help="Also write one row per test record to this "
+                                           ".jsonl or .csv file: user, item, rating, predicted rating; for MT and "
+                                           "PETER also the reference sentence, its feature word, and each "
+                                           "explainer's explanation with the rating class the judge reads in it."),
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,
 ) -> None:
@@ -276,16 +280,22 @@ def evaluate(
 
     RMSE and MAE; for MT and PETER also each explainer's BLEU-1/4, ROUGE-1/2/L, USR, FMR, FCR,
     DIV and perplexity, and its alignment: how often a sentiment judge trained on the train
-    reviews reads an explanation as the predicted rating (5 and 3 classes)."""
+    reviews reads an explanation as the predicted rating (5 and 3 classes). With --records, what
+    was predicted and written for each test record, as scored."""
     from whyrec.bundle import load_bundle
     from whyrec.explanations import (EXPLAINER_LABELS, check_rating_scale, explainers_of, score_explanations,
-                                     system_label)
+                                     sentiment_judge, system_label, write_explanations)
     from whyrec.metrics.rating import mae, rmse
 
     if mi:  # checked before the data is read
         from whyrec.align.pipeline import check_sentence_encoder
 
         check_sentence_encoder(encoder)
+    if records is not None:
+        from whyrec.prediction_records import check_records_path
+
+        check_records_path(records)
+        check_out(records, data, folder=False, option="--records")
     estimator = load_bundle(bundle)
     check_rating_scale(estimator, (min_rating, max_rating))
     parts = split_of(data, split, seed, format, (min_rating, max_rating), column)
@@ -305,6 +315,7 @@ def evaluate(
             relevant_at = relevance_threshold(test.rating_scale)
         users, scores = ranking_scores(estimator, parts, top_k, relevant_at)
         report["ranking"] = {"k": top_k, "relevant_at": relevant_at, "users": users, **scores}
+    written = judge = None
     if explainers_of(estimator):
         from whyrec.data.features import split_features
 
@@ -315,8 +326,16 @@ def evaluate(
                 from whyrec.align.pipeline import sentence_encoder
 
                 sentences = sentence_encoder(encoder, estimator.vocab)
+            written = write_explanations(estimator, test, features)
+            judge = sentiment_judge(parts.train) if len(parts.train) else None
             report["explained_records"], report["explanations"] = score_explanations(
-                estimator, test, features, parts.train, encoder=sentences)
+                estimator, test, features, judge=judge, encoder=sentences, written=written)
+    if records is not None:
+        from whyrec.prediction_records import prediction_records, save_records
+
+        rows = prediction_records(estimator, test, pred, written, judge)
+        save_records(rows, records)
+        report["records_file"] = str(records)
     if as_json:  # NaN (a metric without features) is null: JSON has no NaN
         print(strict_dumps(report, indent=1))
         return
@@ -347,6 +366,9 @@ def evaluate(
         if sc.get("empty"):
             con.print(f"    {sc['empty']:.1f}% of these explanations have no words (the sentiment judge reads "
                       "those by its prior alone)", highlight=False)
+    if records is not None:
+        con.print(f"  each test record's prediction{' and explanations' if written else ''} written to {records}",
+                  highlight=False)
 
 
 def _mi_value(value: float, why_undefined: str) -> str:

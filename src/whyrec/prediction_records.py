@@ -1,0 +1,82 @@
+"""One row per test record: what a trained system predicted and wrote for it (what ``whyrec
+evaluate --records FILE`` saves), for reading explanations beside their references, human
+evaluation, or metrics of one's own.
+
+Each row holds ``user``, ``item``, the observed ``rating``, the ``predicted`` rating and
+``known`` (whether the system knows both the user and the item). For a system that writes
+explanations it also holds the record's ``reference`` (the extracted explanation sentence the
+text metrics compare with, as space-separated tokens) and ``feature`` (its extracted feature
+word, "" when it has none), and for each explainer (``pair``, ``user``, ``item``; ``peter`` or
+``peter+``) the greedy ``explanation_<name>`` that the metrics scored and ``judged_<name>``, the
+rating class 1–5 the sentiment judge reads in it (the alignment measure compares it with
+``predicted`` rounded to a class). Records the system does not know get no explanation: those
+fields are empty (null in JSON lines), as the metrics leave them out.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+
+from whyrec.errors import ConfigError
+
+FORMATS = (".jsonl", ".csv")
+
+
+def check_records_path(path: Path) -> None:
+    """Refuse, before any work, a records file whose format its name does not tell."""
+    if path.suffix.lower() not in FORMATS:
+        raise ConfigError(f"--records {path}: name the file .jsonl (JSON lines) or .csv")
+    if path.is_dir():
+        raise ConfigError(f"--records {path} is a folder; give a file name")
+
+
+def prediction_records(model, test, predicted, written=None, judge=None) -> list[dict]:
+    """The rows of the ``test`` records (a Corpus) in its order: ``predicted`` their predicted
+    ratings; ``written`` the :class:`~whyrec.explanations.WrittenExplanations` of the records the
+    system knows (None for a rating model); ``judge`` the sentiment judge whose reading of each
+    explanation is given (None: no ``judged_*`` fields)."""
+    rows = [{"user": str(u), "item": str(i), "rating": float(r), "predicted": float(p)}
+            for u, i, r, p in zip(test.users, test.items, test.ratings, np.asarray(predicted))]
+    if written is None:
+        known = _known_positions(model, test)
+        for n, row in enumerate(rows):
+            row["known"] = n in known
+        return rows
+    where = {position: n for n, position in enumerate(written.known.positions.tolist())}
+    judged = {name: judge.predict(texts) if judge is not None and texts else [] for name, texts in written.texts.items()}
+    for row, position in zip(rows, test.positions.tolist()):
+        n = where.get(position)
+        row["known"] = n is not None
+        row["reference"] = " ".join(written.references[n]) if n is not None else None
+        row["feature"] = written.feature_words[n] if n is not None else None
+        for name, texts in written.texts.items():
+            row[f"explanation_{name}"] = texts[n] if n is not None else None
+            if judge is not None:
+                row[f"judged_{name}"] = int(judged[name][n]) if n is not None else None
+    return rows
+
+
+def _known_positions(model, test) -> set[int]:
+    """The row numbers of ``test`` whose user and item ``model`` knows (the rule of
+    :func:`whyrec.align.pipeline.known_records`)."""
+    return {n for n, (u, i) in enumerate(zip(test.users, test.items)) if u in model.user_map and i in model.item_map}
+
+
+def save_records(rows: list[dict], path: Path) -> None:
+    """Write ``rows`` as JSON lines (``.jsonl``: one object per line, null for a missing field)
+    or CSV (``.csv``: a header of every field, an empty cell for a missing one), by the name."""
+    check_records_path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fields = list(dict.fromkeys(key for row in rows for key in row))
+    with path.open("w", encoding="utf-8", newline="") as out:
+        if path.suffix.lower() == ".jsonl":
+            for row in rows:
+                out.write(json.dumps(row, ensure_ascii=False, allow_nan=False) + "\n")
+            return
+        writer = csv.DictWriter(out, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows({key: "" if value is None else value for key, value in row.items()} for row in rows)
