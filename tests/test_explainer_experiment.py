@@ -15,6 +15,7 @@ from whyrec.data.features import FeatureExtractor
 from whyrec.explainer_experiment import EXPLANATION_METRICS, compare_explainers
 from whyrec.explanations import score_explanations
 from whyrec.metrics.rating import rmse
+from whyrec.prediction_records import side_by_side
 from whyrec.systems.mt import MultiTask
 from whyrec.systems.peter import Peter
 
@@ -23,8 +24,9 @@ def test_one_row_per_explainer_with_the_scores_of_each(tiny_split, tmp_path):
     split = tiny_split
     features = FeatureExtractor(min_df=2).extract(Corpus.concat([split.train, split.valid, split.test]))
     systems = {"MT": MultiTask(epochs=2, **MT_TINY), "PETER+": Peter(**{**PETER_TINY, "epochs": 3, "use_feature": True})}
-    steps = []
-    table = compare_explainers(split, systems, features, on_step=steps.append)
+    steps, records = [], {}
+    table = compare_explainers(split, systems, features, on_step=steps.append,
+                               on_records=lambda name, rows: records.update({name: rows}))
     assert "training MT: epoch 1, teacher forcing 0/" in steps[0] and "training PETER+: epoch 3, validation" in steps
     rows = {r.system: r.per_fold[0] for r in table.results}
     assert list(rows) == ["MT-U", "MT-I", "MT-P", "PETER+"] and table.reference == "MT-U"
@@ -38,6 +40,15 @@ def test_one_row_per_explainer_with_the_scores_of_each(tiny_split, tmp_path):
     saved = json.loads((table.save(tmp_path / "run") / "results.json").read_text())
     assert (tmp_path / "run" / "metrics.png").stat().st_size > 1000
     assert [s["system"] for s in saved["systems"]] == list(rows) and saved["systems"][0]["params"]["epochs"] == 2
+    # each system's rows of the test records, its fields named as the table's rows, and merged
+    assert list(records) == ["MT", "PETER+"] and len(records["MT"]) == len(split.test)
+    merged = side_by_side(list(records.values()))
+    assert {"predicted_MT", "explanation_MT-U", "judged_MT-P", "predicted_PETER+", "explanation_PETER+"} <= set(merged[0])
+    known = [n for n, r in enumerate(merged) if r["known_MT"]]
+    texts = systems["MT"].explain(split.test.users[known], split.test.items[known], variant="pair")
+    assert [merged[n]["explanation_MT-P"] for n in known] == texts
+    np.testing.assert_allclose([r["predicted_PETER+"] for r in merged],
+                               np.clip(systems["PETER+"].predict_corpus(split.test), 1, 5))
 
 
 def test_the_command_compares_the_systems_it_is_given(tmp_path, tiny_split):
@@ -49,10 +60,12 @@ def test_the_command_compares_the_systems_it_is_given(tmp_path, tiny_split):
     assert proc.returncode == 0, proc.stderr
     assert "| MT-P |" in proc.stdout and "| PETER |" in proc.stdout and (tmp_path / "x" / "results.md").exists()
     assert "mi_rating" not in proc.stdout
+    rows = [json.loads(line) for line in (tmp_path / "x" / "explanations.jsonl").read_text().splitlines()]
+    assert len(rows) == len(tiny_split.test) and {"explanation_MT-P", "explanation_PETER", "reference"} <= set(rows[0])
     with_mi = run_cli("experiment", "explain", "--data", str(data), "--system", "peter", "--peter", "epochs=1",
                       "--mi", "--encoder", "words", "--out", str(tmp_path / "y"))
     assert with_mi.returncode == 0 and "| mi_rating | mi_feature |" in with_mi.stdout, with_mi.stderr
-    assert "rmse.png, metrics.png)" in with_mi.stdout and (tmp_path / "y" / "metrics.png").exists()
+    assert "rmse.png, metrics.png, explanations.jsonl)" in with_mi.stdout and (tmp_path / "y" / "metrics.png").exists()
     assert_one_line_error(run_cli("experiment", "explain", "--data", str(data), "--system", "gpt"),
                           "unknown system(s) ['gpt']")
     assert_one_line_error(run_cli("experiment", "explain", "--data", str(tmp_path / "absent.csv"), "--peter",

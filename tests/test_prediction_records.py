@@ -94,3 +94,20 @@ def test_the_file_name_must_tell_the_format(tmp_path):
     with pytest.raises(ConfigError, match="is a folder"):
         check_records_path(tmp_path / "folder.csv")
     check_records_path(tmp_path / "ROWS.CSV")
+
+
+def test_side_by_side_keeps_each_systems_fields_and_the_first_known_reference():
+    from whyrec.prediction_records import relabel, side_by_side
+
+    record = {"user": "u", "item": "i", "rating": 4.0}
+    peter = [{**record, "predicted": 3.5, "known": False, "reference": None, "feature": None,
+              "explanation_peter": None, "judged_peter": None}]
+    mt = [{**record, "predicted": 4.2, "known": True, "reference": "great price", "feature": "price",
+           "explanation_pair": "good price", "judged_pair": 4}]
+    merged = side_by_side([relabel(peter, "PETER", {"peter": "PETER"}),
+                           relabel(mt, "MT", {"pair": "MT-P"})])
+    assert merged == [{**record, "predicted_PETER": 3.5, "known_PETER": False, "reference": "great price",
+                       "feature": "price", "explanation_PETER": None, "judged_PETER": None, "predicted_MT": 4.2,
+                       "known_MT": True, "explanation_MT-P": "good price", "judged_MT-P": 4}]
+    with pytest.raises(ValueError):  # systems scored on other test records cannot be merged
+        side_by_side([mt, mt + mt])

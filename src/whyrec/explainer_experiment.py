@@ -39,13 +39,19 @@ PLOTTED = ["rmse", "bleu1", "rougeL", "usr", "fmr", "div", "acc5"]
 
 def compare_explainers(split: Split, systems: Mapping[str, object], features=None, encoder=None,
                        on_progress: Callable[[str], None] | None = None,
-                       on_step: Callable[[str], None] | None = None) -> ResultsTable:
+                       on_step: Callable[[str], None] | None = None,
+                       on_records: Callable[[str, list[dict]], None] | None = None) -> ResultsTable:
     """Fit every system of ``systems`` (name → unfitted MT or PETER) on ``split`` and score it
     (see the module docstring); ``features``: the extracted quadruples of the split's records.
     With a sentence ``encoder``, the table also has MMI's ``mi_rating`` and ``mi_feature``.
     ``on_progress`` gets each stage; ``on_step`` the work within a training epoch, as it goes
-    ("training MT: epoch 2, teacher forcing 120/3,750"), many times a second."""
-    from whyrec.explanations import EXPLAINER_LABELS, explainers_of, score_explanations, sentiment_judge
+    ("training MT: epoch 2, teacher forcing 120/3,750"), many times a second; ``on_records``
+    each system's name and its :func:`whyrec.prediction_records.prediction_records` of the test
+    records, explainers named as the table's rows (``explanation_MT-P``; merge them with
+    :func:`whyrec.prediction_records.side_by_side`)."""
+    from whyrec.explanations import (EXPLAINER_LABELS, explainers_of, score_explanations, sentiment_judge,
+                                     write_explanations)
+    from whyrec.prediction_records import prediction_records, relabel
 
     if len(split.test) == 0:
         raise DataError(f"split {split.name} has no test records to score")
@@ -67,13 +73,17 @@ def compare_explainers(split: Split, systems: Mapping[str, object], features=Non
             on_progress(f"scoring {name}")
         began = time.perf_counter()
         predicted = np.clip(system.predict_corpus(test), *low_high)
-        _, scores = score_explanations(system, test, features, judge=judge, encoder=encoder)
+        written = write_explanations(system, test, features)
+        _, scores = score_explanations(system, test, features, judge=judge, encoder=encoder, written=written)
         test_s = time.perf_counter() - began
         rating = {"rmse": rmse(predicted, test.ratings), "mae": mae(predicted, test.ratings)}
         names = explainers_of(system)
-        for explainer in names:
-            label = name if len(names) == 1 else (
-                EXPLAINER_LABELS[explainer] if name == "MT" else f"{name} {EXPLAINER_LABELS[explainer]}")
+        labels = {explainer: name if len(names) == 1 else (
+            EXPLAINER_LABELS[explainer] if name == "MT" else f"{name} {EXPLAINER_LABELS[explainer]}")
+            for explainer in names}
+        if on_records:
+            on_records(name, relabel(prediction_records(system, test, predicted, written, judge), name, labels))
+        for explainer, label in labels.items():
             measured = {**rating, **{m: scores.get(explainer, {}).get(m, float("nan")) for m in metrics},
                         "train_s": train_s, "test_s": test_s}
             rows.append(SystemResult(label, settings_of(system), [measured], [(predicted - test.ratings) ** 2]))

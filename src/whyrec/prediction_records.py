@@ -60,6 +60,33 @@ def prediction_records(model, test, predicted, written=None, judge=None) -> list
     return rows
 
 
+def relabel(rows: list[dict], system: str, labels: dict[str, str]) -> list[dict]:
+    """``rows`` of one system, its own fields named for a table of several: ``predicted`` and
+    ``known`` get the ``system``'s name (``predicted_MT``), each explainer's fields its label
+    (``labels``: explainer → label, ``explanation_pair`` → ``explanation_MT-P``); the record's
+    own fields (user, item, rating, reference, feature) stay as they are."""
+    renamed = {"predicted": f"predicted_{system}", "known": f"known_{system}"}
+    for name, label in labels.items():
+        renamed.update({f"explanation_{name}": f"explanation_{label}", f"judged_{name}": f"judged_{label}"})
+    return [{renamed.get(key, key): value for key, value in row.items()} for row in rows]
+
+
+def side_by_side(per_system: list[list[dict]]) -> list[dict]:
+    """One row per test record from the :func:`relabel` rows of several systems on the same test
+    records (in the same order): each system's fields side by side, and the record's reference
+    and feature word from the first system that knows the record (they can differ only in how
+    many words each system's ``max_words`` keeps)."""
+    merged = []
+    for rows in zip(*per_system, strict=True):
+        row = {}
+        for part in rows:
+            for key, value in part.items():
+                if key not in row or row[key] is None:
+                    row[key] = value
+        merged.append(row)
+    return merged
+
+
 def _known_positions(model, test) -> set[int]:
     """The row numbers of ``test`` whose user and item ``model`` knows (the rule of
     :func:`whyrec.align.pipeline.known_records`)."""

@@ -11,6 +11,9 @@ from whyrec.cli.common import (TEXT_SYSTEMS, ColumnMap, MaxRating, MinRating, Re
                                check_checkpoint, check_out, console, experiment_app, load_reviews, parse_pairs,
                                print_table, split_of, status)
 
+# experiment explain: every system's explanation of each test record, side by side
+EXPLANATIONS_FILE = "explanations.jsonl"
+
 
 @experiment_app.command("mt")
 def experiment_mt(
@@ -122,8 +125,9 @@ def experiment_explain(
     seed: int = typer.Option(0, min=0, help="Seed of the random split when no split folder is used."),
     format: ReaderFormat = None,
     column: ColumnMap = None,
-    out: Path = typer.Option(Path("runs/explain"), "--out", help="Folder for results.md/csv/json, rmse.png and "
-                             "metrics.png (RMSE and the main text and alignment scores, a chart each)."),
+    out: Path = typer.Option(Path("runs/explain"), "--out", help="Folder for results.md/csv/json, rmse.png, "
+                             "metrics.png (RMSE and the main text and alignment scores, a chart each) and "
+                             "explanations.jsonl (each test record's explanations by every system)."),
     mi: bool = typer.Option(False, "--mi", help="Also MMI's I(R;E)/H(R) and I(F;E) (fresh MINE estimators over "
                             "sentence embeddings, --encoder)."),
     encoder: str = typer.Option("minilm", "--encoder", help="With --mi: minilm (needs the mmi extra) or words "
@@ -141,6 +145,7 @@ def experiment_explain(
     from whyrec.devices import resolve_device
     from whyrec.errors import ConfigError
     from whyrec.explainer_experiment import compare_explainers
+    from whyrec.prediction_records import save_records, side_by_side
     from whyrec.systems.mt import MTConfig, MultiTask
     from whyrec.systems.peter import Peter, PeterConfig
 
@@ -176,8 +181,11 @@ def experiment_explain(
             # one encoder for every system: mean word vectors over the train reviews' vocabulary
             vocab = Vocabulary.build(tokenize(t) for t in parts.train.texts) if encoder == "words" else None
             sentences = sentence_encoder(encoder, vocab)
+        records = []  # each system's rows of the test records, merged below
         table = compare_explainers(parts, built, features, sentences, on_progress=lambda m: line.update(m),
-                                   on_step=Throttled(line.update, Throttled.every_for(con)))
+                                   on_step=Throttled(line.update, Throttled.every_for(con)),
+                                   on_records=lambda name, rows: records.append(rows))
     print_table(table, f"explanation systems on {parts.name}")
     folder = table.save(out)
-    con.print(f"written to {folder}/ ({', '.join(table.files)})")
+    save_records(side_by_side(records), folder / EXPLANATIONS_FILE)
+    con.print(f"written to {folder}/ ({', '.join([*table.files, EXPLANATIONS_FILE])})")
