@@ -179,6 +179,39 @@ def test_metadata_beside_reviews_is_attached(tmp_path, amazon_file):
     assert corpus.item_title("guitar") == "A guitar" and corpus.item_title("strap") is None
 
 
+def test_amazon_reviews_2023_with_its_metadata(tmp_path):
+    """Amazon Reviews 2023: items are parent_asin (a product's variants are one item, and the
+    metadata is keyed by it), timestamps are milliseconds, the review's title is its summary, and
+    the metadata file is meta_<name>.jsonl with store and main_category."""
+    def review(user, variant, parent, rating, text, ms):
+        return {"rating": rating, "title": f"{text.split()[0]}!", "text": text, "images": [], "asin": variant,
+                "parent_asin": parent, "user_id": user, "timestamp": ms, "helpful_vote": 0,
+                "verified_purchase": True}
+
+    rows = [review("u1", "B01-red", "B01", 5.0, "Lovely strap, strong leather.", 1588687728923),
+            review("u2", "B01-blue", "B01", 3.0, "Strap is fine, price high.", 1588687829000),
+            review("u1", "B02", "B02", 4.0, "Good strings, warm tone.", 1600000000000)]
+    path = tmp_path / "Musical_Instruments.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    meta = [{"main_category": "Musical Instruments", "title": "Leather strap", "parent_asin": "B01", "store": "Ace",
+             "categories": [], "description": ["Soft <b>leather</b>"], "details": {}},
+            {"main_category": "Musical Instruments", "title": "", "parent_asin": "B02", "store": "StringCo",
+             "categories": ["Musical Instruments", "Strings"], "description": []}]
+    (tmp_path / "meta_Musical_Instruments.jsonl").write_text("".join(json.dumps(m) + "\n" for m in meta))
+    assert detect_format(path) == "amazon-json"
+    corpus = load_corpus(path)
+    assert list(corpus.items) == ["B01", "B01", "B02"]  # the variants are one item
+    assert list(corpus.reviews["time"]) == [1588687728.923, 1588687829.0, 1600000000.0]
+    assert list(corpus.reviews["summary"]) == ["Lovely!", "Strap!", "Good!"]
+    assert corpus.item_title("B01") == "Leather strap"
+    assert corpus.item_meta["B01"]["brand"] == "Ace" and corpus.item_meta["B01"]["category"] == ["Musical Instruments"]
+    assert corpus.item_title("B02") == "StringCo (Strings)"  # no title: brand (leaf category)
+    old_style = tmp_path / "old.json"  # 2014/2018: unixReviewTime is seconds, never divided
+    old_style.write_text(json.dumps({"reviewerID": "u", "asin": "a", "overall": 4.0, "reviewText": "ok",
+                                     "unixReviewTime": 1400000000}) + "\n")
+    assert list(load_corpus(old_style).reviews["time"]) == [1400000000.0]
+
+
 def _peter_records():
     return [{"user": u, "item": i, "rating": r, "template": ("sound", "great", t.lower(), 1), "text": t}
             for u, i, r, t in REVIEWS]

@@ -1,6 +1,6 @@
 """Readers: one function per file format, all producing :class:`RawRecord` streams.
 
-Formats (``FORMATS``): Amazon 2014/2018 JSON lines (plain or gzip), CSV/TSV with a column
+Formats (``FORMATS``): Amazon 2014/2018/2023 JSON lines (plain or gzip), CSV/TSV with a column
 mapping, Parquet, Yelp academic-dataset review JSON, the Yelp ``.ss`` format (user, product,
 rating, text separated by double tabs), the PETER benchmark ``reviews.pickle`` and Amazon
 item metadata. :func:`detect_format` chooses by content; :func:`load_corpus` is the entry.
@@ -36,7 +36,9 @@ class DataWarning(UserWarning):
 # Known names of each field across the formats whyrec reads, tried in order.
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "user": ("user", "user_id", "userId", "reviewerID", "reviewer_id"),
-    "item": ("item", "item_id", "itemId", "asin", "business_id", "product", "product_id"),
+    # Amazon Reviews 2023 gives both: parent_asin groups a product's variants (sizes, colours), and
+    # its metadata and published benchmarks are keyed by it
+    "item": ("item", "item_id", "itemId", "parent_asin", "asin", "business_id", "product", "product_id"),
     "rating": ("rating", "overall", "stars", "score"),
     "text": ("text", "reviewText", "review", "review_text"),
     "time": ("time", "unixReviewTime", "timestamp", "date"),
@@ -110,11 +112,22 @@ def _pick(obj: dict, field_name: str):
 
 
 # --- review formats -------------------------------------------------------------------------
+# a review time above this is in milliseconds (as seconds it would be after the year 5000)
+MILLISECONDS_FROM = 1e11
+
+
 def read_amazon_json(path: Path, report: ValidationReport, strict: bool = False) -> Iterator[RawRecord]:
-    """Amazon 2014 and 2018 review dumps: reviewerID, asin, overall, reviewText, summary, unixReviewTime."""
+    """Amazon review dumps. 2014 and 2018: reviewerID, asin, overall, reviewText, summary,
+    unixReviewTime (seconds). 2023 (Hou et al., "Bridging Language and Items for Retrieval and
+    Recommendation", 2024): user_id, parent_asin (the item, as its metadata is keyed) and asin,
+    rating, text, title (the review's summary), timestamp in milliseconds (read as seconds)."""
     for number, obj in _json_lines(path, report, strict):
+        time = _pick(obj, "time")
+        if "unixReviewTime" not in obj and isinstance(time, (int, float)) and not isinstance(time, bool) \
+                and time >= MILLISECONDS_FROM:
+            time = time / 1000.0
         yield RawRecord(user=_pick(obj, "user"), item=_pick(obj, "item"), rating=_pick(obj, "rating"),
-                        text=_pick(obj, "text"), time=_pick(obj, "time"), summary=obj.get("summary"),
+                        text=_pick(obj, "text"), time=time, summary=_pick(obj, "summary"),
                         position=number, line=number + 1)
 
 
@@ -396,24 +409,38 @@ def clean_html(text: object) -> str:
 
 
 def read_item_metadata(path: str | Path) -> dict[str, dict]:
-    """Amazon item metadata JSON lines → {asin: {title, category, description, brand}}."""
+    """Amazon item metadata JSON lines → {item: {title, category, description, brand}}. 2014 and
+    2018: asin, title, category (2014: categories, a list of paths), description, brand. 2023:
+    parent_asin (the item key of its reviews), title, categories (often empty; then
+    main_category), description, store (as the brand)."""
     path = Path(path)
     report = ValidationReport(source=str(path))
     meta: dict[str, dict] = {}
     for _, obj in _json_lines(path, report, strict=False):
-        asin = obj.get("asin")
-        if not asin:
+        item = obj.get("parent_asin") or obj.get("asin")
+        if not item:
             continue
         categories = obj.get("category") or obj.get("categories") or []
         if categories and isinstance(categories[0], list):  # 2014: list of category paths
             categories = categories[0]
-        meta[str(asin)] = {
+        if not categories and isinstance(obj.get("main_category"), str):
+            categories = [obj["main_category"]]
+        meta[str(item)] = {
             "title": clean_html(obj.get("title")),
             "category": [clean_html(c) for c in categories if clean_html(c)],
             "description": clean_html(obj.get("description")),
-            "brand": clean_html(obj.get("brand")),
+            "brand": clean_html(obj.get("brand") or obj.get("store")),
         }
     return meta
+
+
+def metadata_beside(path: Path) -> Path | None:
+    """The item metadata file next to a review file, when there is one: ``meta.json(.gz)`` (the
+    layout of whyrec's data folders), or, as Amazon Reviews 2023 names its files, ``meta_X.jsonl``
+    (``.gz``) beside ``X.jsonl``."""
+    stem = path.name.split(".")[0]
+    names = ("meta.json.gz", "meta.json", f"meta_{stem}.jsonl", f"meta_{stem}.jsonl.gz")
+    return next((path.parent / name for name in names if (path.parent / name).is_file()), None)
 
 
 # --- detection and the entry point --------------------------------------------------------------------
@@ -481,7 +508,7 @@ def load_corpus(
     """Read a review file into a validated :class:`Corpus`.
 
     ``format`` is detected from the content when not given. Item metadata is read from
-    ``meta_path``, or from a ``meta.json``/``meta.json.gz`` beside the file when present.
+    ``meta_path``, or from the file :func:`metadata_beside` finds next to the reviews.
     A PETER pickle's (feature, opinion, sentence, sentiment) quadruples are attached as
     ``corpus.features``.
     """
@@ -509,7 +536,7 @@ def load_corpus(
     }
     records: Iterable[RawRecord] = readers[fmt]()
     if meta_path is None:
-        meta_path = next((path.parent / m for m in ("meta.json.gz", "meta.json") if (path.parent / m).exists()), None)
+        meta_path = metadata_beside(path)
     item_meta = read_item_metadata(meta_path) if meta_path else {}
     corpus = build_corpus(records, source=str(path), rating_scale=rating_scale, strict=strict,
                           duplicates=duplicates, item_meta=item_meta, report=report,
