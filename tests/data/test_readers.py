@@ -210,6 +210,14 @@ def test_amazon_reviews_2023_with_its_metadata(tmp_path):
     old_style.write_text(json.dumps({"reviewerID": "u", "asin": "a", "overall": 4.0, "reviewText": "ok",
                                      "unixReviewTime": 1400000000}) + "\n")
     assert list(load_corpus(old_style).reviews["time"]) == [1400000000.0]
+    download = tmp_path / "download"  # the 2023 layout: a folder holding X.jsonl and meta_X.jsonl
+    download.mkdir()
+    for name in (path.name, "meta_Musical_Instruments.jsonl"):
+        (download / name).write_bytes((tmp_path / name).read_bytes())
+    assert load_corpus(download).item_title("B01") == "Leather strap"
+    (download / "Other.jsonl").write_bytes(path.read_bytes())
+    with pytest.raises(DataError, match=r"several review files \(Musical_Instruments.jsonl, Other.jsonl\)"):
+        load_corpus(download)
 
 
 def _peter_records():
@@ -374,7 +382,7 @@ def test_binary_content_is_named_as_such_and_text_in_any_encoding_is_not(tmp_pat
     assert len(_quiet_load(latin)) == 1
     folder = tmp_path / "data"
     (folder / "reviews.csv").mkdir(parents=True)  # a folder by the name of a review file is not one
-    with pytest.raises(DataError, match="folder holds no reviews"):
+    with pytest.raises(DataError, match="folder holds no review file"):
         load_corpus(folder)
 
 

@@ -434,6 +434,29 @@ def read_item_metadata(path: str | Path) -> dict[str, dict]:
     return meta
 
 
+REVIEW_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".json.gz", ".csv", ".tsv", ".parquet", ".ss", ".pickle")
+
+
+def reviews_in(folder: Path) -> Path:
+    """The review file of a data folder: ``reviews.json.gz`` (``.json``, ``.csv``, ``.pickle``),
+    as whyrec's data folders and the PETER benchmark name it; else its one review-like file that
+    is not item metadata (``meta*``), as an Amazon Reviews 2023 download holds ``X.jsonl`` beside
+    ``meta_X.jsonl``. Several such files are an error naming them."""
+    named = [folder / n for n in ("reviews.json.gz", "reviews.json", "reviews.csv", "reviews.pickle")]
+    found = next((p for p in named if p.is_file()), None)
+    if found:
+        return found
+    others = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("meta")
+                    and p.name.lower().endswith(REVIEW_SUFFIXES))
+    if len(others) == 1:
+        return others[0]
+    if not others:
+        raise DataError("folder holds no review file (reviews.json.gz, or one .jsonl/.json/.csv/.tsv/.parquet "
+                        "file that is not meta*)", path=folder)
+    raise DataError(f"folder holds several review files ({', '.join(p.name for p in others[:5])}"
+                    f"{', ...' if len(others) > 5 else ''}); give the file", path=folder)
+
+
 def metadata_beside(path: Path) -> Path | None:
     """The item metadata file next to a review file, when there is one: ``meta.json(.gz)`` (the
     layout of whyrec's data folders), or, as Amazon Reviews 2023 names its files, ``meta_X.jsonl``
@@ -516,11 +539,7 @@ def load_corpus(
     if not path.exists():
         raise DataError("no such file", path=path)
     if path.is_dir():
-        candidates = [p for p in ("reviews.json.gz", "reviews.json", "reviews.csv", "reviews.pickle")
-                      if (path / p).is_file()]
-        if not candidates:
-            raise DataError("folder holds no reviews.{json.gz,json,csv,pickle}", path=path)
-        path = path / candidates[0]
+        path = reviews_in(path)
     fmt = format or detect_format(path)
     if fmt not in FORMATS:
         raise DataError(f"unknown format '{fmt}'; known formats are {', '.join(FORMATS)}", path=path)
