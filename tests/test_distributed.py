@@ -238,3 +238,69 @@ def test_collective_tensors_still_held_elsewhere_are_waited_for_then_dropped():
     _IN_FLIGHT.append((WithoutUseCount(),))
     began = time.monotonic()
     assert not release_collective_tensors(timeout=0.2) and time.monotonic() - began >= 0.2 and not _IN_FLIGHT
+
+
+def test_processes_option_trains_stops_on_ctrl_c_and_resumes(tmp_path, planted):
+    """`whyrec train mt --processes 2`: torch's launcher in the command itself. Ctrl-C (sent to the
+    whole process group, as a terminal does) ends with one "interrupted", status 130 and no
+    launcher traceback; the same command again resumes from the checkpoint and saves one bundle."""
+    import signal
+
+    from whyrec.bundle import load_bundle
+
+    data = tmp_path / "planted.csv"
+    planted.corpus.reviews.to_csv(data, index=False)
+    command = [sys.executable, "-m", "whyrec.cli", "train", "mt", "--data", str(data), "--out", str(tmp_path / "b"),
+               "--checkpoint", str(tmp_path / "ck"), "--processes", "2", "--param", "epochs=3",
+               "--param", "patience=0", "--param", "decoder_hidden=32", "--param", "vocab_size=500"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "COLUMNS": "200"}
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 240
+    while not (tmp_path / "ck" / "epoch-0001").exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise AssertionError("Ctrl-C did not stop the processes within 120 s") from None
+    assert proc.returncode == 130, err
+    assert err.count("interrupted") == 1 and err.strip().splitlines()[-1] == "interrupted", err
+    assert "Traceback" not in err and "SignalException" not in err and "closing signal" not in err, err
+    assert not (tmp_path / "b").exists()
+    again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert again.stdout.count("saved mt to") == 1
+    assert [r["epoch"] for r in load_bundle(tmp_path / "b").history] == [1, 2, 3]
+
+
+def test_processes_option_is_refused_where_it_cannot_apply(tmp_path, planted, monkeypatch):
+    from tests.cli.invoke import assert_one_line_error, run_cli
+    from whyrec.distributed import launch
+    from whyrec.errors import ConfigError
+
+    data = tmp_path / "planted.csv"
+    planted.corpus.reviews.to_csv(data, index=False)
+    assert_one_line_error(run_cli("train", "pmf", "--data", str(data), "--out", str(tmp_path / "p"),
+                                  "--processes", "2"), "--processes is for mt, peter and peter+")
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(ConfigError, match="under torchrun leave it out"):
+        launch(2, ["train", "mt"])
+
+
+@pytest.mark.parametrize("code, status, reported", [
+    ("pass", 0, None),
+    ("import sys; sys.exit(2)", 2, None),  # whyrec's own error: the process printed it
+    ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", 1, "ended by signal 9 without an error message"),
+    ("import sys; sys.exit(5)", 1, "ended with status 5"),
+])
+def test_the_launcher_gives_the_processes_status(code, status, reported):
+    from whyrec.distributed import launch
+
+    said = []
+    assert launch(2, [], report=said.append, program=(sys.executable, "-c", code)) == status
+    if reported is None:
+        assert said == []
+    else:
+        assert len(said) == 1 and reported in said[0]

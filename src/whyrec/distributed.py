@@ -224,3 +224,55 @@ def _maybe_held(tensor) -> bool:
 def _leave_at_exit() -> None:
     # sys.last_value is set when the script ended with an uncaught exception
     leave(finished=getattr(sys, "last_value", None) is None)
+
+
+# exit statuses whose process has already said why it stopped (whyrec's one-line error; Ctrl-C)
+_REPORTED_EXITS = (2, 130)
+
+
+def launch(processes: int, args: list[str], report=print, program: tuple[str, ...] | None = None) -> int:
+    """Run ``python -m whyrec.cli ARGS`` as ``processes`` data-parallel processes on this machine,
+    as ``torchrun --standalone --nproc_per_node PROCESSES -m whyrec.cli ARGS`` does (torch's own
+    launcher, in this process), and return the exit status for the command (``program``: another
+    command line to start instead of ``python -m whyrec.cli``).
+
+    The processes print their own progress and errors; the launcher's log lines are kept quiet.
+    Ctrl-C stops them all (the main one says "interrupted") and gives 130, where torchrun would end in a
+    traceback of its own. A process that failed without saying why (killed by the system, say)
+    is reported through ``report`` as one line."""
+    import logging
+    import uuid
+
+    from torch.distributed.elastic.multiprocessing.api import SignalException
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.launcher.api import LaunchConfig, elastic_launch
+
+    if launched_world() > 1:
+        raise ConfigError("--processes starts the processes itself; under torchrun leave it out")
+    config = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=processes, run_id=f"whyrec-{uuid.uuid4().hex}",
+                          rdzv_backend="c10d", rdzv_endpoint="localhost:0", max_restarts=0, monitor_interval=0.1)
+    # "Received 2 death signal", "Sending process N closing signal", "failed (exitcode: 2)": each of the
+    # launcher's modules sets its own logger's level, so each is quietened (and restored after)
+    quiet = [logging.getLogger(name) for name in list(logging.Logger.manager.loggerDict)
+             if name.startswith("torch.distributed.elastic")]
+    levels = [log.level for log in quiet]
+    for log in quiet:
+        log.setLevel(logging.CRITICAL)
+    try:
+        program = program or (sys.executable, "-m", "whyrec.cli")
+        elastic_launch(config, program[0])(*program[1:], *args)
+        return 0
+    except SignalException:
+        return 130
+    except ChildFailedError as failed:
+        said = [f.exitcode for f in failed.failures.values() if f.exitcode in _REPORTED_EXITS]
+        if said:  # a process printed why; the others were stopped because of it
+            return said[0]
+        rank, failure = failed.get_first_failure()
+        how = f"by signal {-failure.exitcode}" if failure.exitcode < 0 else f"with status {failure.exitcode}"
+        report(f"training process {rank} of {processes} ended {how} without an error message "
+               "(out of memory, or killed?)")
+        return 1
+    finally:
+        for log, level in zip(quiet, levels):
+            log.setLevel(level)

@@ -24,6 +24,7 @@ cannot be read or written (no such folder, no permission, a full disk), print on
 
 from __future__ import annotations
 
+import os
 import sys
 
 # importing the command modules registers their commands, in the order `whyrec --help` lists them
@@ -95,7 +96,7 @@ def main() -> None:
         _name_option_values(command)
         code = command(standalone_mode=False)
         if isinstance(code, int) and code != 0:
-            if code == INTERRUPTED:
+            if code == INTERRUPTED and os.environ.get("RANK", "0") == "0":  # once for all processes
                 err_console().print("interrupted")
             sys.exit(code)
         finished = True
@@ -109,7 +110,8 @@ def main() -> None:
         err_console().print(f"[red]error:[/red] {where}{exc.strerror or one_line(exc)}", highlight=False)
         sys.exit(2)
     except (typer.Abort, KeyboardInterrupt):  # older typer: click's Abort; or Ctrl-C outside the command
-        err_console().print("interrupted")
+        if os.environ.get("RANK", "0") == "0":
+            err_console().print("interrupted")
         sys.exit(INTERRUPTED)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from whyrec.cli.common import (TEXT_SYSTEMS, ColumnMap, MaxRating, MinRating, ReaderFormat, Throttled, app,
-                               check_checkpoint, check_out, console, parse_pairs, split_of, status)
+                               check_checkpoint, check_out, console, err_console, parse_pairs, split_of, status)
 from whyrec.strict_json import strict_dumps
 from whyrec.systems.mt_progress import mt_epoch_text
 
@@ -124,6 +124,27 @@ def check_model_name(model: str) -> None:
                       f"or an explanation system ({', '.join(TEXT_SYSTEMS)}); see `whyrec models`.{hint}")
 
 
+def _train_in_processes(model: str, processes: int) -> None:
+    """``whyrec train ... --processes N``: the same command, without ``--processes``, run by N
+    data-parallel processes (:func:`whyrec.distributed.launch`); exits with their status."""
+    import sys
+
+    from whyrec.distributed import launch
+    from whyrec.errors import ConfigError
+
+    if model not in TEXT_SYSTEMS:
+        raise ConfigError(f"{model} trains in one process; --processes is for mt, peter and peter+")
+    args, skip = [], False
+    for arg in sys.argv[1:]:  # what was typed after `whyrec`, less --processes and its value
+        if skip or arg == "--processes" or arg.startswith("--processes="):
+            skip = arg == "--processes"
+            continue
+        args.append(arg)
+    code = launch(processes, args, report=lambda line: err_console().print(f"[red]error:[/red] {line}",
+                                                                           highlight=False))
+    sys.exit(code)  # not typer.Exit: the processes have said "interrupted" or their error already
+
+
 @app.command("train")
 def train(
     model: str = typer.Argument(..., help="A rating model, mt, peter or peter+ (see `whyrec models`)."),
@@ -139,6 +160,9 @@ def train(
     device: str = typer.Option("cpu", "--device", help="torch device of MT / PETER: cpu, cuda, cuda:N, mps, auto."),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="MT / PETER: save the training state here "
                                               "after every epoch; rerun with the same folder to resume."),
+    processes: int = typer.Option(1, "--processes", min=1, help="MT / PETER: train with this many data-parallel "
+                                  "processes on this machine, as torchrun --standalone --nproc_per_node N would "
+                                  "start them (on CUDA, one GPU each)."),
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,
 ) -> None:
@@ -150,6 +174,8 @@ def train(
     check_model_name(model)
     check_out(out, data)
     check_checkpoint(checkpoint, out)
+    if processes > 1:
+        _train_in_processes(model, processes)
     from whyrec.bundle import save_bundle
     from whyrec.metrics.rating import mae, rmse
     from whyrec.distributed import Cluster, join, launched_world
