@@ -284,6 +284,9 @@ def test_processes_option_is_refused_where_it_cannot_apply(tmp_path, planted, mo
     planted.corpus.reviews.to_csv(data, index=False)
     assert_one_line_error(run_cli("train", "pmf", "--data", str(data), "--out", str(tmp_path / "p"),
                                   "--processes", "2"), "--processes is for mt, peter and peter+")
+    # a setting is checked once, before any process starts: one error line, not one per process
+    assert_one_line_error(run_cli("train", "mt", "--data", str(data), "--out", str(tmp_path / "m"),
+                                  "--processes", "2", "--param", "dropout=4"), "MT: dropout must be in [0, 1)")
     monkeypatch.setenv("WORLD_SIZE", "2")
     with pytest.raises(ConfigError, match="under torchrun leave it out"):
         launch(2, ["train", "mt"])

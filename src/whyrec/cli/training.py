@@ -124,16 +124,13 @@ def check_model_name(model: str) -> None:
                       f"or an explanation system ({', '.join(TEXT_SYSTEMS)}); see `whyrec models`.{hint}")
 
 
-def _train_in_processes(model: str, processes: int) -> None:
+def _train_in_processes(processes: int) -> None:
     """``whyrec train ... --processes N``: the same command, without ``--processes``, run by N
     data-parallel processes (:func:`whyrec.distributed.launch`); exits with their status."""
     import sys
 
     from whyrec.distributed import launch
-    from whyrec.errors import ConfigError
 
-    if model not in TEXT_SYSTEMS:
-        raise ConfigError(f"{model} trains in one process; --processes is for mt, peter and peter+")
     args, skip = [], False
     for arg in sys.argv[1:]:  # what was typed after `whyrec`, less --processes and its value
         if skip or arg == "--processes" or arg.startswith("--processes="):
@@ -174,12 +171,13 @@ def train(
     check_model_name(model)
     check_out(out, data)
     check_checkpoint(checkpoint, out)
-    if processes > 1:
-        _train_in_processes(model, processes)
     from whyrec.bundle import save_bundle
     from whyrec.metrics.rating import mae, rmse
     from whyrec.distributed import Cluster, join, launched_world
     from whyrec.errors import ConfigError
+
+    if processes > 1 and model not in TEXT_SYSTEMS:
+        raise ConfigError(f"{model} trains in one process; --processes is for mt, peter and peter+")
     from whyrec.explanations import explainers_of, generate, shown
     from whyrec.rating import make_model
 
@@ -205,6 +203,8 @@ def train(
         estimator = Peter(PeterConfig.from_dict({"device": device, **params, "use_feature": model == "peter+"}))
     else:
         estimator = make_model(model, **params)
+    if processes > 1:  # the device and settings are checked: once here, not once per process
+        _train_in_processes(processes)
     parts = split_of(data, split, seed, format, (min_rating, max_rating), column)
     con = console(quiet=not cluster.is_main)  # the main process reports and saves for all
     valid = parts.valid if len(parts.valid) else None
