@@ -210,6 +210,7 @@ def describe_bundle(folder: str | Path) -> dict:
         "explainers": [EXPLAINER_LABELS[e] for e in explainers_of(model)],
         "vocabulary": len(model.vocab) if neural else None,
         "word_vectors": getattr(model, "word_vector_info", None) or None,
+        "unicode_folded": bool(getattr(model, "unicode_folded", False)),
         "feature_words": len(getattr(model, "feature_words", None) or []),
         "settings": settings_of(model),
         "training": training_summary(history),

@@ -336,3 +336,25 @@ def test_an_undefined_mi_is_said_with_its_reason():
     assert _mi_value(float("nan"), "every predicted rating in one class") == \
         "undefined (every predicted rating in one class)"
     assert _mi_value(0.12345, "unused") == "0.123"
+
+
+def test_a_system_trained_on_folded_texts_is_evaluated_on_them(tmp_path, planted):
+    """`train --fold-unicode` reads isn’t as isn't; the bundle records it, `show` says it, and
+    `evaluate` reads the test texts the same way without being told."""
+    path = tmp_path / "curly.csv"
+    planted.corpus.reviews.assign(text=lambda f: "It isn’t bad, café. " + f["text"]).to_csv(path, index=False)
+    bundle = tmp_path / "mt"
+    train = run_cli("train", "mt", "--data", str(path), "--out", str(bundle), "--fold-unicode",
+                    "--param", "epochs=1", "--param", "decoder_hidden=32", "--param", "vocab_size=500")
+    assert train.returncode == 0, train.stderr
+    assert json.loads((bundle / "bundle.json").read_text())["unicode_folded"] is True
+    assert "texts folded to ASCII" in run_cli("show", str(bundle)).stdout
+    rows_file = tmp_path / "rows.jsonl"
+    evaluate = run_cli("evaluate", str(bundle), "--data", str(path), "--records", str(rows_file))
+    assert evaluate.returncode == 0, evaluate.stderr
+    references = [json.loads(line)["reference"] for line in rows_file.read_text().splitlines()]
+    joined = " ".join(r for r in references if r)
+    assert "is n't" in joined or "cafe" in joined, references[:5]
+    assert "isn t" not in joined and "caf " not in joined
+    stats = run_cli("data", "stats", str(path))
+    assert "--fold-unicode writes those that have an ASCII form in it first" in stats.stdout

@@ -220,6 +220,22 @@ def test_amazon_reviews_2023_with_its_metadata(tmp_path):
         load_corpus(download)
 
 
+def test_texts_can_be_read_folded_to_ascii_and_the_corpus_says_so(tmp_path):
+    from whyrec.data import ratio_split
+
+    path = tmp_path / "reviews.csv"
+    rows = ["user,item,rating,text,summary"] + [f"u{n},i{n % 3},4,\"It isn’t bad, café {n}\",Naïve" for n in range(12)]
+    rows.append("u99,i1,5,plain text,ok")
+    path.write_text("\n".join(rows) + "\n")
+    plain, folded = load_corpus(path), load_corpus(path, fold_unicode=True)
+    assert plain.texts[0] == "It isn’t bad, café 0" and not plain.unicode_folded
+    assert folded.texts[0] == "It isn't bad, cafe 0" and folded.reviews["summary"][0] == "Naive"
+    assert folded.unicode_folded and folded.report.texts_folded == 12 and "12 texts folded to ASCII" in \
+        folded.report.summary()
+    parts = ratio_split(folded, seed=0)
+    assert parts.train.unicode_folded and parts.test.unicode_folded  # the parts keep it
+
+
 def _peter_records():
     return [{"user": u, "item": i, "rating": r, "template": ("sound", "great", t.lower(), 1), "text": t}
             for u, i, r, t in REVIEWS]

@@ -18,6 +18,18 @@ def test_characters_outside_ascii_are_counted_as_the_tokenizer_reads_them():
     assert characters_dropped(["plain", "&lt;ascii&gt;"]) == (0, {})
 
 
+def test_folding_to_ascii_keeps_what_the_benchmark_normalisation_would_cut():
+    from whyrec.data.text import fold_to_ascii
+
+    text = "It isn’t bad – really… café, naïve “fun” ﬁne Straße Øre &rsquo;tis"
+    folded = fold_to_ascii(text)
+    assert folded == "It isn't bad - really... cafe, naive \"fun\" fine Strasse Ore 'tis"
+    assert tokenize(folded)[:4] == ["it", "is", "n't", "bad"] and "cafe" in tokenize(folded)
+    assert tokenize(text)[:3] == ["it", "isn", "t"] and "caf" in tokenize(text)  # the benchmarks' own reading
+    assert fold_to_ascii("plain ascii, kept as is") == "plain ascii, kept as is"
+    assert fold_to_ascii("Привет 日本") == "Привет 日本"  # no ASCII form: left for the tokenizer to drop
+
+
 def test_split_sentences_handles_missing_spaces():
     assert split_sentences("Good.It works! Really?  yes\nnext") == ["Good.", "It works!", "Really?", "yes", "next"]
 

@@ -21,6 +21,10 @@ ReaderFormat = Annotated[Optional[str], typer.Option(
 ColumnMap = Annotated[Optional[list[str]], typer.Option(
     "--column", help="Column of a CSV/TSV/Parquet field, FIELD=NAME (user, item, rating, text, time, summary; "
     "repeatable), when the header does not use a usual name.")]
+# texts with typographic quotes and accents folded to ASCII first (whyrec.data.text.fold_to_ascii)
+FoldUnicode = Annotated[bool, typer.Option(
+    "--fold-unicode", help="Write typographic quotes, dashes and accented letters in ASCII before tokenizing "
+    "(isn’t → isn't, café → cafe), instead of as spaces as the benchmarks do; the bundle records it.")]
 # a rating bundle's history (--data) is read on a split: the split folder and the random split's seed
 HistorySplit = Annotated[Optional[Path], typer.Option(
     "--split", help="With --data: split folder (default: <data>/1 when present).")]
@@ -120,8 +124,9 @@ def parse_pairs(pairs: list[str] | None, what: str) -> dict:
 
 
 def load_reviews(path: Path, fmt: str | None, columns: list[str] | None, strict: bool, duplicates: str,
-          scale: tuple[float, float] = (1.0, 5.0)):
-    """Load a corpus, printing reader warnings (truncation, skipped records) as one line each."""
+          scale: tuple[float, float] = (1.0, 5.0), fold_unicode: bool = False):
+    """Load a corpus, printing reader warnings (truncation, skipped records) as one line each;
+    ``fold_unicode``: texts folded to ASCII (``--fold-unicode``, or a bundle trained so)."""
     from whyrec.data import load_corpus
     from whyrec.data.corpus import DUPLICATE_POLICIES
     from whyrec.errors import ConfigError
@@ -130,7 +135,7 @@ def load_reviews(path: Path, fmt: str | None, columns: list[str] | None, strict:
         raise ConfigError(f"--duplicates must be one of {', '.join(DUPLICATE_POLICIES)}, not '{duplicates}'")
     with warnings_as_lines():
         return load_corpus(path, format=fmt, columns={k: str(v) for k, v in parse_pairs(columns, "--column").items()},
-                           strict=strict, duplicates=duplicates, rating_scale=scale)
+                           strict=strict, duplicates=duplicates, rating_scale=scale, fold_unicode=fold_unicode)
 
 
 @contextmanager
@@ -197,12 +202,13 @@ def make_split(corpus, split_dir: Path | None, seed: int):
 
 
 def split_of(data: Path, split: Path | None, seed: int, fmt: str | None = None,
-             scale: tuple[float, float] = (1.0, 5.0), columns: list[str] | None = None):
+             scale: tuple[float, float] = (1.0, 5.0), columns: list[str] | None = None, fold_unicode: bool = False):
     """The split a command works on: the ``--split`` folder, else ``<data>/1`` when it exists (with
     duplicate pairs kept, as the index files count them), else a seeded 80/10/10 split of the
-    reviews with duplicate pairs dropped; ``scale`` is the data's rating scale (--min/--max-rating)."""
+    reviews with duplicate pairs dropped; ``scale`` is the data's rating scale (--min/--max-rating);
+    ``fold_unicode`` as for :func:`load_reviews`."""
     split_dir = split or default_split_dir(data)
-    corpus = load_reviews(data, fmt, columns, False, "keep-all" if split_dir else "keep-last", scale)
+    corpus = load_reviews(data, fmt, columns, False, "keep-all" if split_dir else "keep-last", scale, fold_unicode)
     return make_split(corpus, split_dir, seed)
 
 

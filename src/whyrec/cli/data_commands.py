@@ -7,8 +7,8 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (ColumnMap, DataOption, DataPath, MaxRating, MinRating, ReaderFormat, check_out,
-                               console, data_app, data_path, load_reviews, status)
+from whyrec.cli.common import (ColumnMap, DataOption, DataPath, FoldUnicode, MaxRating, MinRating, ReaderFormat,
+                               check_out, console, data_app, data_path, load_reviews, status)
 from whyrec.strict_json import strict_dumps
 from whyrec.wording import counted
 
@@ -24,12 +24,13 @@ def data_stats(
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    fold_unicode: FoldUnicode = False,
 ) -> None:
     """Count reviews, users and items; report what validation skipped."""
     from whyrec.data.text import characters_dropped
 
     path = data_path(path, data)
-    corpus = load_reviews(path, format, column, strict, duplicates, (min_rating, max_rating))
+    corpus = load_reviews(path, format, column, strict, duplicates, (min_rating, max_rating), fold_unicode)
     report = corpus.report
     holding, dropped = characters_dropped(corpus.texts)
     info = {"file": report.source, "records": report.read, "users": len(report.users_seen),
@@ -57,7 +58,9 @@ def data_stats(
         shown = ", ".join(f"{_visible(ch)} ×{n:,}" for ch, n in dropped.most_common(8))
         con.print(f"note: {counted(holding, 'review')} {'holds' if holding == 1 else 'hold'} characters outside "
                   f"ASCII, which the tokenizer turns into spaces as the PETER benchmark's does (isn’t → isn t): "
-                  f"{shown}{', …' if len(dropped) > 8 else ''}", highlight=False)
+                  f"{shown}{', …' if len(dropped) > 8 else ''}"
+                  + ("" if fold_unicode else "; --fold-unicode writes those that have an ASCII form in it first "
+                     "(isn’t → isn't, café → cafe)"), highlight=False)
 
 
 def _visible(character: str) -> str:
@@ -82,6 +85,7 @@ def data_features(
     examples: int = typer.Option(8, min=0, help="How many examples to print."),
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,
+    fold_unicode: FoldUnicode = False,
 ) -> None:
     """Extract (feature, opinion, sentence, sentiment) per review; print coverage and examples."""
     path = data_path(path, data)
@@ -91,7 +95,7 @@ def data_features(
 
     from whyrec.data.features import FeatureExtractor, coverage, save_features
 
-    corpus = load_reviews(path, format, column, False, "keep-last", (min_rating, max_rating))
+    corpus = load_reviews(path, format, column, False, "keep-last", (min_rating, max_rating), fold_unicode)
     with status(console(), "extracting features"):
         table = FeatureExtractor(max_features=max_features, min_df=min_df).extract(corpus)
     con = console()

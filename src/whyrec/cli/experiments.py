@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (TEXT_SYSTEMS, ColumnMap, MaxRating, MinRating, ReaderFormat, Throttled,
+from whyrec.cli.common import (TEXT_SYSTEMS, ColumnMap, FoldUnicode, MaxRating, MinRating, ReaderFormat, Throttled,
                                check_checkpoint, check_out, console, experiment_app, load_reviews, parse_pairs,
                                print_table, split_of, status)
 
@@ -35,6 +35,7 @@ def experiment_mt(
                                "mps, auto."),
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,
+    fold_unicode: FoldUnicode = False,
 ) -> None:
     """Train MT, its ablations and the baselines; write the paper's tables and plots."""
     check_out(out, data)
@@ -47,7 +48,7 @@ def experiment_mt(
 
     torch.set_num_threads(threads)
     config = MTConfig.from_dict({"epochs": epochs, "device": resolve_device(device), **parse_pairs(setting, "--set")})
-    parts = split_of(data, split, seed, format, (min_rating, max_rating), column)
+    parts = split_of(data, split, seed, format, (min_rating, max_rating), column, fold_unicode)
     con = console()
     con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
     run_mt_experiment(parts, out, config, lm_seeds=lm_seeds, checkpoint_dir=checkpoint,
@@ -136,6 +137,7 @@ def experiment_explain(
     device: str = typer.Option("cpu", "--device", help="torch device: cpu, cuda, cuda:N, mps, auto."),
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,
+    fold_unicode: FoldUnicode = False,
 ) -> None:
     """Compare explanation systems (MT-U/I/P, PETER, PETER+) on one split: ratings, text, alignment."""
     check_out(out, data)
@@ -168,7 +170,7 @@ def experiment_explain(
         from whyrec.align.pipeline import check_sentence_encoder
 
         check_sentence_encoder(encoder)
-    parts = split_of(data, split, seed, format, (min_rating, max_rating), column)
+    parts = split_of(data, split, seed, format, (min_rating, max_rating), column, fold_unicode)
     con = console()
     con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
     with status(con, "extracting features") as line:

@@ -75,7 +75,7 @@ def align(
                                   "max_batches_per_epoch": batches, "lr": lr or (2e-3 if is_mt else 3e-4),
                                   "patience": epochs, "estimator_replay": estimator_replay, "mine_lr": 1e-3,
                                   "mine_batch_size": 512, "mine_pretrain_epochs": 30, **parse_pairs(setting, "--set")})
-    parts = split_of(data, split, seed, format, (min_rating, max_rating), column)
+    parts = split_of(data, split, seed, format, (min_rating, max_rating), column, system.unicode_folded)
     train, valid, test = (pipeline.known_records(system, p) for p in (parts.train, parts.valid, parts.test))
     con = console()
     with status(con, "extracting features") as line:

@@ -8,8 +8,8 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (TEXT_SYSTEMS, ColumnMap, MaxRating, MinRating, ReaderFormat, Throttled, app,
-                               check_checkpoint, check_out, console, err_console, parse_pairs, split_of, status)
+from whyrec.cli.common import (TEXT_SYSTEMS, ColumnMap, FoldUnicode, MaxRating, MinRating, ReaderFormat, Throttled,
+                               app, check_checkpoint, check_out, console, err_console, parse_pairs, split_of, status)
 from whyrec.strict_json import strict_dumps
 from whyrec.systems.mt_progress import mt_epoch_text
 
@@ -73,8 +73,9 @@ def bundle_text(d: dict) -> str:
         words = d["word_vectors"]
         vectors = (f", word vectors {words['source']} ({100 * words['coverage']:.1f}% of the words)"
                    if words and "coverage" in words else "")
-        lines.append(f"  explainers {', '.join(d['explainers'])}; vocabulary {d['vocabulary']:,} words{vectors}; "
-                     f"{d['feature_words']:,} feature words")
+        folded = ", texts folded to ASCII (--fold-unicode)" if d.get("unicode_folded") else ""
+        lines.append(f"  explainers {', '.join(d['explainers'])}; vocabulary {d['vocabulary']:,} words{vectors}"
+                     f"{folded}; {d['feature_words']:,} feature words")
     else:
         lines.append("  a rating model: it writes no explanations")
     training = d["training"]
@@ -162,6 +163,7 @@ def train(
                                   "start them (on CUDA, one GPU each)."),
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,
+    fold_unicode: FoldUnicode = False,
 ) -> None:
     """Fit a model on the train part, report validation/test RMSE, save a bundle.
 
@@ -205,7 +207,7 @@ def train(
         estimator = make_model(model, **params)
     if processes > 1:  # the device and settings are checked: once here, not once per process
         _train_in_processes(processes)
-    parts = split_of(data, split, seed, format, (min_rating, max_rating), column)
+    parts = split_of(data, split, seed, format, (min_rating, max_rating), column, fold_unicode)
     con = console(quiet=not cluster.is_main)  # the main process reports and saves for all
     valid = parts.valid if len(parts.valid) else None
     if text_system:
@@ -324,7 +326,9 @@ def evaluate(
         check_out(records, data, folder=False, option="--records")
     estimator = load_bundle(bundle)
     check_rating_scale(estimator, (min_rating, max_rating))
-    parts = split_of(data, split, seed, format, (min_rating, max_rating), column)
+    # the texts read as the system was trained on them (a rating model reads none)
+    parts = split_of(data, split, seed, format, (min_rating, max_rating), column,
+                     getattr(estimator, "unicode_folded", False))
     test = parts.test
     if len(test) == 0:
         from whyrec.errors import DataError

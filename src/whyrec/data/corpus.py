@@ -75,6 +75,9 @@ class ValidationReport:
     duplicates_dropped: int = 0
     unreadable_times: int = 0  # valid records whose time could not be read (kept without one)
     truncated: bool = False
+    # texts read with fold_to_ascii (whyrec.data.text), and how many it changed
+    unicode_folded: bool = False
+    texts_folded: int = 0
     # every user/item id seen in a record, valid or not: what a file "has"
     users_seen: set = field(default_factory=set, repr=False)
     items_seen: set = field(default_factory=set, repr=False)
@@ -89,6 +92,8 @@ class ValidationReport:
             parts.append(f"{counted(self.unreadable_times, 'unreadable time')} (records kept without one)")
         if self.truncated:
             parts.append("file truncated")
+        if self.texts_folded:
+            parts.append(f"{counted(self.texts_folded, 'text')} folded to ASCII")
         return f"{self.source}: " + ", ".join(parts)
 
     def to_dict(self) -> dict:
@@ -100,6 +105,8 @@ class ValidationReport:
             "duplicates_dropped": self.duplicates_dropped,
             "unreadable_times": self.unreadable_times,
             "truncated": self.truncated,
+            "unicode_folded": self.unicode_folded,
+            "texts_folded": self.texts_folded,
             "users_seen": len(self.users_seen),
             "items_seen": len(self.items_seen),
         }
@@ -257,6 +264,11 @@ class Corpus:
         return cls(pd.concat([p.reviews for p in parts], ignore_index=True), rating_scale=first.rating_scale,
                    item_meta=first.item_meta, report=first.report, name=name or first.name)
 
+    @property
+    def unicode_folded(self) -> bool:
+        """Whether the texts were read with :func:`whyrec.data.text.fold_to_ascii`."""
+        return bool(self.report is not None and self.report.unicode_folded)
+
     def item_title(self, item: str) -> str | None:
         """The name people see for ``item`` (:func:`display_title` of its metadata); None without metadata."""
         meta = self.item_meta.get(item)
@@ -347,6 +359,7 @@ def build_corpus(
     item_meta: dict[str, dict] | None = None,
     report: ValidationReport | None = None,
     name: str | None = None,
+    fold_unicode: bool = False,
 ) -> Corpus:
     """Validate raw records into a :class:`Corpus`.
 
@@ -356,7 +369,8 @@ def build_corpus(
 
     Duplicate (user, item) pairs follow ``duplicates``: ``keep-last`` (default; a later
     review replaces an earlier one, as a user editing a review would), ``keep-first``,
-    ``keep-all`` or ``error``.
+    ``keep-all`` or ``error``. With ``fold_unicode`` the texts and summaries are read with
+    :func:`whyrec.data.text.fold_to_ascii` (``isn’t`` → ``isn't``, ``café`` → ``cafe``).
     """
     low, high = rating_scale
     if not low < high:
@@ -364,6 +378,9 @@ def build_corpus(
     if duplicates not in DUPLICATE_POLICIES:
         raise ConfigError(f"duplicates must be one of {', '.join(DUPLICATE_POLICIES)}, not '{duplicates}'")
     report = report or ValidationReport(source=source)
+    report.unicode_folded = fold_unicode
+    if fold_unicode:
+        from whyrec.data.text import fold_to_ascii
     rows: list[tuple] = []
     for rec in records:
         report.read += 1
@@ -401,6 +418,10 @@ def build_corpus(
             report.skipped[reason] += 1
             continue
         summary = rec.summary.strip() if isinstance(rec.summary, str) else ""
+        if fold_unicode:
+            folded = fold_to_ascii(text)
+            report.texts_folded += folded != text
+            text, summary = folded, fold_to_ascii(summary)
         time = _clean_time(rec.time)
         if time is None:  # the review is kept, without a time (ordering by time puts it first)
             report.unreadable_times += 1

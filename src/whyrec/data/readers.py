@@ -527,11 +527,13 @@ def load_corpus(
     strict: bool = False,
     duplicates: DuplicatePolicy = "keep-last",
     meta_path: str | Path | None = None,
+    fold_unicode: bool = False,
 ) -> Corpus:
     """Read a review file into a validated :class:`Corpus`.
 
     ``format`` is detected from the content when not given. Item metadata is read from
     ``meta_path``, or from the file :func:`metadata_beside` finds next to the reviews.
+    ``fold_unicode``: read the texts with :func:`whyrec.data.text.fold_to_ascii`.
     A PETER pickle's (feature, opinion, sentence, sentiment) quadruples are attached as
     ``corpus.features``.
     """
@@ -558,7 +560,7 @@ def load_corpus(
         meta_path = metadata_beside(path)
     item_meta = read_item_metadata(meta_path) if meta_path else {}
     corpus = build_corpus(records, source=str(path), rating_scale=rating_scale, strict=strict,
-                          duplicates=duplicates, item_meta=item_meta, report=report,
+                          duplicates=duplicates, item_meta=item_meta, report=report, fold_unicode=fold_unicode,
                           name=path.parent.name if path.name.split(".")[0] == "reviews" else path.name.split(".")[0])
     if fmt == "peter-pickle":
         feats = peter_features(path)
@@ -576,11 +578,12 @@ def corpus_from_frame(
     duplicates: DuplicatePolicy = "keep-last",
     item_meta: dict[str, dict] | None = None,
     name: str = "frame",
+    fold_unicode: bool = False,
 ) -> Corpus:
     """Validate an in-memory table (one review per row) into a :class:`Corpus`, as :func:`load_corpus`
     does a file: columns found by the same names as a CSV's (or mapped with ``columns``), bad rows
     skipped and counted (or, ``strict``, the first raises :class:`DataError` naming its row, 1-based),
-    duplicates by ``duplicates``."""
+    duplicates by ``duplicates``, texts folded to ASCII with ``fold_unicode``."""
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"expected a pandas DataFrame, got {type(frame).__name__}", path=f"<{name}>")
     source = f"<{name}>"
@@ -589,7 +592,8 @@ def corpus_from_frame(
     found = resolve_columns(list(frame.columns), columns, source, how_to_map="columns={{'{}': NAME}}")
     records = _table_records(frame, found, line_offset=1)
     corpus = build_corpus(records, source=source, rating_scale=rating_scale, strict=strict,
-                          duplicates=duplicates, item_meta=item_meta, report=report, name=name)
+                          duplicates=duplicates, item_meta=item_meta, report=report, name=name,
+                          fold_unicode=fold_unicode)
     _warn_skipped(report, stacklevel=3)
     return corpus
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import unicodedata
 from collections import Counter
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -39,6 +40,32 @@ def normalize(text: str) -> str:
 def tokenize(text: str) -> list[str]:
     """Tokens of ``text`` after :func:`normalize`; quotes left alone are dropped."""
     return [tok for tok in normalize(text).split() if tok.strip("'`")]
+
+
+# typographic marks and letters that have an ASCII form but no Unicode decomposition to it
+_ASCII_FORMS = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
+    "\u2026": "...", "\u00a0": " ", "\u200b": "", "\u200c": "", "\u200d": "", "\u00ad": "", "\ufeff": "",
+    "\u00df": "ss", "\u00e6": "ae", "\u00c6": "AE", "\u0153": "oe", "\u0152": "OE", "\u00f8": "o", "\u00d8": "O",
+    "\u0142": "l", "\u0141": "L", "\u0111": "d", "\u0110": "D", "\u00f0": "d", "\u00fe": "th",
+})
+
+
+def fold_to_ascii(text: str) -> str:
+    """``text`` with what has an ASCII form written in it, before the benchmark normalisation
+    (which turns every other character into a space): typographic quotes, dashes and ellipses
+    become ``' " - ...`` (``isn’t`` → ``isn't``), accented letters lose their accents by Unicode
+    decomposition (NFKD: ``café`` → ``cafe``, the ligature ``ﬁ`` → ``fi``), and a few letters
+    without one are spelt out (``ß`` → ``ss``, ``ø`` → ``o``). HTML entities are unescaped first
+    (``&rsquo;``). Scripts without an ASCII form (Cyrillic, CJK) are left as they are. Opt-in
+    (``load_corpus(..., fold_unicode=True)``, ``--fold-unicode``): the benchmarks' tokens are
+    made without it."""
+    text = (html.unescape(text) if "&" in text else text).translate(_ASCII_FORMS)
+    if text.isascii():
+        return text
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
 
 
 _OUTSIDE_ASCII = re.compile(r"[^\x00-\x7f\s]")  # a no-break space is a space anyway

@@ -98,6 +98,7 @@ class MultiTask:
         self.als: ContextAwareALS | None = None
         self.resumed_from = 0  # the epoch a fit resumed after (0: started afresh)
         self.name = "mt"
+        self.unicode_folded = False  # whether the training texts were folded to ASCII (whyrec.data.text)
         self.item_titles: dict[str, str] = {}
         self.feature_words: list[str] = []
         self.train_ratings = np.zeros(0)
@@ -388,6 +389,7 @@ class MultiTask:
         if cluster.distributed:
             self._sample_gen = torch.Generator().manual_seed(cfg.seed + 1 + cluster.rank)
         self.name = train.name.split("/")[0]
+        self.unicode_folded = train.unicode_folded
         self.train_ratings = train.ratings
         self.item_titles = {i: title for i in self.item_map.ids if (title := train.item_title(i))}
         self.feature_words = sorted(set(features["feature"])) if features is not None and len(features) else []

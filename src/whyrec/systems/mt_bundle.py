@@ -61,6 +61,7 @@ def save_mt(model, folder: str | Path) -> Path:
         "item_ids": model.item_map.ids, "als_meta": model.als.state_meta(), "word_vectors": model.word_vector_info,
         "history": model.history, "item_titles": model.item_titles, "feature_words": model.feature_words,
         "name": model.name, "rating_inputs": sorted(model.rating_inputs), "alignments": model.alignments,
+        "unicode_folded": model.unicode_folded,
     }
     return write_torch_bundle(folder, tensors, header)
 
@@ -106,6 +107,7 @@ def load_mt(folder: str | Path, header: dict):
         model.item_titles = header_field(folder, header, "item_titles", {}, str)
         model.feature_words = header_field(folder, header, "feature_words", [], str)
         model.name = header_field(folder, header, "name", "mt")
+        model.unicode_folded = header_field(folder, header, "unicode_folded", False)  # absent: not folded
         model.alignments = header_field(folder, header, "alignments", [], dict)  # absent before it was kept
     except KeyError as exc:
         raise BundleError(f"{folder}: bundle lacks {exc}") from None

@@ -94,6 +94,7 @@ class Peter:
         self.history: list[dict] = []
         self.alignments: list[dict] = []  # what MMI did to it since training (whyrec.align.pipeline.align)
         self.name = "peter+" if self.config.use_feature else "peter"
+        self.unicode_folded = False  # whether the training texts were folded to ASCII (whyrec.data.text)
         self.item_titles: dict[str, str] = {}
         self.item_feature: dict[str, str] = {}  # each item's most frequent training feature (PETER+ serving)
         # the data's declared rating scale (None in bundles written before it was kept); predict()
@@ -148,6 +149,7 @@ class Peter:
         self.global_mean = float(train.ratings.mean())
         self.train_ratings = {(u, i): float(r) for u, i, r in zip(train.users, train.items, train.ratings)}
         self.name = train.name.split("/")[0] or self.name
+        self.unicode_folded = train.unicode_folded
         self.item_titles = {i: title for i in self.item_map.ids if (title := train.item_title(i))}
         if features is not None and len(features):
             in_train = features[features["position"].isin(set(train.positions.tolist()))]

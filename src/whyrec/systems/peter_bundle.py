@@ -42,7 +42,8 @@ def save_peter(model, folder: str | Path) -> Path:
               "rating_scale": list(model.rating_scale) if model.rating_scale else None,
               "global_mean": model.global_mean, "feature_words": model.feature_words,
               "item_feature": model.item_feature, "item_titles": model.item_titles, "history": model.history,
-              "name": model.name, "rating_input": model.rating_input is not None, "alignments": model.alignments}
+              "name": model.name, "rating_input": model.rating_input is not None, "alignments": model.alignments,
+              "unicode_folded": model.unicode_folded}
     return write_torch_bundle(folder, tensors, header)
 
 
@@ -83,6 +84,7 @@ def load_peter(folder: str | Path, header: dict):
         model.item_titles = header_field(folder, header, "item_titles", {}, str, required=True)
         model.history = header_field(folder, header, "history", [], dict, required=True)
         model.name = header_field(folder, header, "name", "", required=True)
+        model.unicode_folded = header_field(folder, header, "unicode_folded", False)  # absent: not folded
         model.alignments = header_field(folder, header, "alignments", [], dict)  # absent before it was kept
         users, items = tensors["records.user"].tolist(), tensors["records.item"].tolist()
         model.train_ratings = {(model.user_map.ids[u], model.item_map.ids[i]): float(r)
