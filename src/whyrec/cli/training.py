@@ -177,12 +177,11 @@ def train(
     from whyrec.metrics.rating import mae, rmse
     from whyrec.distributed import Cluster, join, launched_world
     from whyrec.errors import ConfigError
-
-    if processes > 1 and model not in TEXT_SYSTEMS:
-        raise ConfigError(f"{model} trains in one process; --processes is for mt, peter and peter+")
     from whyrec.explanations import explainers_of, generate, shown
     from whyrec.rating import make_model
 
+    if processes > 1 and model not in TEXT_SYSTEMS:
+        raise ConfigError(f"{model} trains in one process; --processes is for mt, peter and peter+")
     params = parse_pairs(param, "--param")
     text_system = model in TEXT_SYSTEMS
     cluster = Cluster()
