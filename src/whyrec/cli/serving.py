@@ -38,7 +38,7 @@ def serve(
     import uvicorn
 
     from whyrec.devices import resolve_device
-    from whyrec.serve.app import check_can_listen, create_app, server_config
+    from whyrec.serve.app import check_can_listen, create_app, freeze_startup_objects, server_config
     from whyrec.serve.systems import ServedSystem
 
     check_can_listen(host, port)
@@ -51,7 +51,9 @@ def serve(
 
         raise ConfigError(f"two bundles share a name ({names}); rename a folder")
     console().print(f"serving {', '.join(names)} on http://{host}:{port}/ (API docs at /docs)")
-    uvicorn.Server(server_config(create_app(systems), host, port)).run()
+    app = create_app(systems)
+    freeze_startup_objects()  # the collector's full passes over them made the latency's tail
+    uvicorn.Server(server_config(app, host, port)).run()
 
 
 @app.command("demo")

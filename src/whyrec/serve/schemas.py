@@ -147,8 +147,14 @@ class BatchCount(_Answer):
     requests: int
 
 
+class GarbageCollector(_Answer):
+    frozen_objects: int = Field(description="Objects moved out of the collector's reach at startup.")
+    collections: list[int] = Field(description="Collections run so far, per generation (0, 1, 2).")
+
+
 class Metrics(_Answer):
     routes: dict[str, RouteLatency]
     explanation_cache: dict[str, CacheCount]
     score_cache: dict[str, CacheCount]
     explanation_batches: dict[str, BatchCount]
+    garbage_collector: GarbageCollector
