@@ -135,6 +135,34 @@ def test_no_repeat_blocks_immediate_repeats_and_repeated_bigrams():
         assert len(bigrams) == len(set(bigrams))
 
 
+def test_block_repeats_bans_exactly_the_last_word_and_its_earlier_followers():
+    """Against the rule written out densely: −inf on ``last`` and on every word that followed
+    ``last`` earlier in the row, and a row left with nothing allowed keeps its own logits."""
+    from whyrec.explain.seq2seq import block_repeats
+
+    def dense(logits, seq, last):
+        banned = torch.zeros_like(logits, dtype=torch.bool)
+        for b in range(logits.shape[0]):
+            banned[b, last[b]] = True
+            for t in range(seq.shape[1] - 1):
+                if seq[b, t] == last[b]:
+                    banned[b, seq[b, t + 1]] = True
+        blocked = logits.masked_fill(banned, float("-inf"))
+        return torch.where(torch.isinf(blocked).all(dim=1, keepdim=True), logits, blocked)
+
+    g = torch.Generator().manual_seed(0)
+    for trial in range(400):
+        rows, vocab, length = (int(torch.randint(1, n, (1,), generator=g)) for n in (8, 7, 9))
+        vocab += 1
+        logits = torch.randn(rows, vocab, generator=g)
+        if trial % 5 == 0:  # a row with one word left, which a ban may take
+            logits[0, 1:] = float("-inf")
+        seq, last = torch.randint(0, vocab, (rows, length), generator=g), torch.randint(0, vocab, (rows,), generator=g)
+        assert torch.equal(block_repeats(logits, seq, last), dense(logits, seq, last)), trial
+    one = block_repeats(torch.zeros(1, 4), torch.tensor([[1, 2, 1, 3]]), torch.tensor([1]))
+    assert torch.isinf(one[0]).tolist() == [False, True, True, True]
+
+
 def test_draw_is_torch_multinomial_on_the_cpu():
     probs = torch.softmax(torch.randn(6, 9), dim=1)
     ours = draw(probs, torch.Generator().manual_seed(4))
