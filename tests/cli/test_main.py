@@ -225,6 +225,14 @@ def test_an_out_that_would_overwrite_the_input_data_is_refused_before_any_work(t
     other.write_text("keep me")
     assert_one_line_error(run_cli("train", "pmf", "--data", str(data), "--out", str(other)),
                           "is a file; the output is a folder")
+    project = tmp_path / "project"  # `--data .`: the data folder is the working folder, so outputs may go
+    project.mkdir()                 # beside the data there; its existing entries stay protected
+    (project / "reviews.csv").write_bytes(before)
+    assert_one_line_error(run_cli("train", "pmf", "--data", ".", "--out", "reviews.csv", cwd=project),
+                          "is part of the input data")
+    assert run_cli("train", "pmf", "--data", ".", "--out", "bundle", cwd=project).returncode == 0
+    assert_one_line_error(run_cli("train", "pmf", "--data", str(project), "--out", str(project / "b2")),
+                          "is part of the input data")  # from elsewhere, the folder is a dataset's
 
 
 def test_command_help_keeps_paragraphs_but_not_the_sources_line_breaks():

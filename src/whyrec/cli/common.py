@@ -165,14 +165,23 @@ def data_path(argument: Path | None, option: Path | None) -> Path:
 def check_out(out: Path, data: Path | None, folder: bool = True, option: str = "--out") -> None:
     """Refuse, before any work, an output that would overwrite or fill the input data: the data
     file itself, or, for a data folder, the folder or anything inside it (its reviews, metadata,
-    split folders, and new files among them: a dataset folder stays as it was shipped). A folder
-    output (a bundle, results) also refuses a path that is a file."""
+    split folders, and new files among them: a dataset folder stays as it was shipped, and a
+    second review-like file would make a folder of one ambiguous). When the data folder holds
+    the working folder (``--data .``), only its existing entries are protected: outputs may go
+    beside the data there. A folder output (a bundle, results) also refuses a path that is a file."""
     from whyrec.errors import ConfigError
 
     target = out.resolve()
     if data is not None and data.exists():
         source = data.resolve()
-        inside = source.is_dir() and source in target.parents
+        if source.is_dir():
+            working = Path.cwd().resolve()
+            if source == working or source in working.parents:
+                inside = target in {p.resolve() for p in source.iterdir()}
+            else:
+                inside = source in target.parents
+        else:
+            inside = False
         if target == source or inside:
             raise ConfigError(f"{option} {out} is {'part of ' if inside else ''}the input data {data}; "
                               "choose another path")
