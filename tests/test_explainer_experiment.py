@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -70,3 +71,34 @@ def test_the_command_compares_the_systems_it_is_given(tmp_path, tiny_split):
                           "unknown system(s) ['gpt']")
     assert_one_line_error(run_cli("experiment", "explain", "--data", str(tmp_path / "absent.csv"), "--peter",
                                   "dropout=2"), "PETER: dropout must be in [0, 1), got 2")
+
+
+def test_compare_scores_saved_bundles_side_by_side(tmp_path, tiny_split):
+    """`whyrec compare`: trained bundles as they are, nothing fitted — one row per explainer, one for
+    a rating bundle (its text scores n/a), the same scores `evaluate` gives, and the explanations
+    of every bundle for each test record; bundles that read texts differently are refused."""
+    data = tmp_path / "reviews.csv"
+    Corpus.concat([tiny_split.train, tiny_split.valid, tiny_split.test]).reviews.to_csv(data, index=False)
+    tiny = ["--param", "epochs=1", "--param", "decoder_hidden=32", "--param", "vocab_size=500"]
+    for name, model, extra in (("mt", "mt", tiny), ("bias", "bias-baseline", [])):
+        proc = run_cli("train", model, "--data", str(data), "--out", str(tmp_path / name), *extra)
+        assert proc.returncode == 0, proc.stderr
+    shutil.copytree(tmp_path / "mt", tmp_path / "folded")  # as if trained with --fold-unicode
+    header = json.loads((tmp_path / "folded" / "bundle.json").read_text())
+    (tmp_path / "folded" / "bundle.json").write_text(json.dumps({**header, "unicode_folded": True}))
+    proc = run_cli("compare", str(tmp_path / "mt"), str(tmp_path / "bias"), "--data", str(data),
+                   "--out", str(tmp_path / "cmp"))
+    assert proc.returncode == 0, proc.stderr
+    saved = json.loads((tmp_path / "cmp" / "results.json").read_text())
+    rows = {s["system"]: s["folds"][0] for s in saved["systems"]}
+    assert list(rows) == ["mt MT-U", "mt MT-I", "mt MT-P", "bias"]
+    evaluated = json.loads(run_cli("evaluate", str(tmp_path / "mt"), "--data", str(data), "--json").stdout)
+    assert rows["mt MT-P"]["bleu1"] == pytest.approx(evaluated["explanations"]["pair"]["bleu1"])
+    assert rows["mt MT-P"]["rmse"] == pytest.approx(evaluated["rmse"]) and rows["mt MT-P"]["train_s"] is None
+    assert rows["bias"]["rmse"] > 0 and rows["bias"]["bleu1"] is None  # NaN is null in the JSON
+    lines = [json.loads(line) for line in (tmp_path / "cmp" / "explanations.jsonl").read_text().splitlines()]
+    assert len(lines) == len(tiny_split.test) and {"explanation_mt MT-P", "predicted_bias"} <= set(lines[0])
+    assert_one_line_error(run_cli("compare", str(tmp_path / "mt"), str(tmp_path / "folded"), "--data", str(data),
+                                  "--out", str(tmp_path / "c2")), "read their texts differently")
+    assert_one_line_error(run_cli("compare", str(tmp_path / "mt"), str(tmp_path / "mt"), "--data", str(data),
+                                  "--out", str(tmp_path / "c3")), "share a folder name")

@@ -49,17 +49,7 @@ def compare_explainers(split: Split, systems: Mapping[str, object], features=Non
     each system's name and its :func:`whyrec.prediction_records.prediction_records` of the test
     records, explainers named as the table's rows (``explanation_MT-P``; merge them with
     :func:`whyrec.prediction_records.side_by_side`)."""
-    from whyrec.explanations import (EXPLAINER_LABELS, explainers_of, score_explanations, sentiment_judge,
-                                     write_explanations)
-    from whyrec.prediction_records import prediction_records, relabel
-
-    if len(split.test) == 0:
-        raise DataError(f"split {split.name} has no test records to score")
-    if on_progress:
-        on_progress("training the sentiment judge on the train reviews")
-    judge = sentiment_judge(split.train)
-    test, low_high = split.test, split.test.rating_scale
-    metrics = EXPLANATION_METRICS + (["mi_rating", "mi_feature"] if encoder is not None else [])
+    judge = _judge_for(split, on_progress)
     rows: list[SystemResult] = []
     for name, system in systems.items():
         if on_progress:
@@ -71,25 +61,72 @@ def compare_explainers(split: Split, systems: Mapping[str, object], features=Non
         train_s = time.perf_counter() - began
         if on_progress:
             on_progress(f"scoring {name}")
-        began = time.perf_counter()
-        predicted = np.clip(system.predict_corpus(test), *low_high)
-        written = write_explanations(system, test, features)
-        _, scores = score_explanations(system, test, features, judge=judge, encoder=encoder, written=written)
-        test_s = time.perf_counter() - began
-        rating = {"rmse": rmse(predicted, test.ratings), "mae": mae(predicted, test.ratings)}
-        names = explainers_of(system)
-        labels = {explainer: name if len(names) == 1 else (
-            EXPLAINER_LABELS[explainer] if name == "MT" else f"{name} {EXPLAINER_LABELS[explainer]}")
-            for explainer in names}
-        if on_records:
-            on_records(name, relabel(prediction_records(system, test, predicted, written, judge), name, labels))
-        for explainer, label in labels.items():
-            measured = {**rating, **{m: scores.get(explainer, {}).get(m, float("nan")) for m in metrics},
-                        "train_s": train_s, "test_s": test_s}
-            rows.append(SystemResult(label, settings_of(system), [measured], [(predicted - test.ratings) ** 2]))
+        rows += _scored_rows(name, system, split.test, features, judge, encoder, on_records, train_s)
+    return _table(rows, split, encoder)
+
+
+def compare_trained(split: Split, systems: Mapping[str, object], features=None, encoder=None,
+                    on_progress: Callable[[str], None] | None = None,
+                    on_records: Callable[[str, list[dict]], None] | None = None) -> ResultsTable:
+    """:func:`compare_explainers` for systems trained already (saved bundles, loaded): each one
+    scored on ``split.test`` as it is, nothing fitted. A rating model gets one row, its text
+    scores NaN (shown n/a); ``train_s`` is NaN, the training having happened elsewhere."""
+    judge = _judge_for(split, on_progress)
+    rows: list[SystemResult] = []
+    for name, system in systems.items():
+        if on_progress:
+            on_progress(f"scoring {name}")
+        rows += _scored_rows(name, system, split.test, features, judge, encoder, on_records, float("nan"))
+    return _table(rows, split, encoder)
+
+
+def _judge_for(split: Split, on_progress):
+    """The one sentiment judge every system is read by, trained on the split's train reviews."""
+    from whyrec.explanations import sentiment_judge
+
+    if len(split.test) == 0:
+        raise DataError(f"split {split.name} has no test records to score")
+    if on_progress:
+        on_progress("training the sentiment judge on the train reviews")
+    return sentiment_judge(split.train)
+
+
+def _scored_rows(name: str, system, test, features, judge, encoder, on_records, train_s: float) -> list[SystemResult]:
+    """One row per explainer of a trained ``system`` (one row for a rating model), scored on ``test``."""
+    from whyrec.explanations import EXPLAINER_LABELS, explainers_of, score_explanations, write_explanations
+    from whyrec.prediction_records import prediction_records, relabel
+
+    began = time.perf_counter()
+    predicted = np.clip(system.predict_corpus(test), *test.rating_scale)
+    names = explainers_of(system)
+    written = write_explanations(system, test, features) if names else None
+    scores = score_explanations(system, test, features, judge=judge, encoder=encoder, written=written)[1] \
+        if names else {}
+    test_s = time.perf_counter() - began
+    rating = {"rmse": rmse(predicted, test.ratings), "mae": mae(predicted, test.ratings)}
+    labels = {explainer: name if len(names) == 1 else (
+        EXPLAINER_LABELS[explainer] if name == "MT" else f"{name} {EXPLAINER_LABELS[explainer]}")
+        for explainer in names}
+    if on_records:
+        on_records(name, relabel(prediction_records(system, test, predicted, written, judge if names else None),
+                                 name, labels))
+    rows = []
+    for explainer, label in (labels.items() if labels else [(None, name)]):  # a rating model: its one row
+        measured = {**rating, **{m: scores.get(explainer, {}).get(m, float("nan")) for m in _metrics(encoder)},
+                    "train_s": train_s, "test_s": test_s}
+        rows.append(SystemResult(label, settings_of(system), [measured], [(predicted - test.ratings) ** 2]))
+    return rows
+
+
+def _metrics(encoder) -> list[str]:
+    return EXPLANATION_METRICS + (["mi_rating", "mi_feature"] if encoder is not None else [])
+
+
+def _table(rows: list[SystemResult], split: Split, encoder) -> ResultsTable:
+    """The rows as a table; p-values of each row's squared rating errors against the first row's."""
     reference = rows[0].system if len(rows) > 1 else None
     for row in rows[1:]:
         row.p_value = paired_t_test(row.squared_errors[0], rows[0].squared_errors[0])[1]
     panels = PLOTTED + (["mi_rating"] if encoder is not None else [])
-    return ResultsTable(rows, ["rmse", "mae", *metrics], reference, [split.name], panels)
+    return ResultsTable(rows, ["rmse", "mae", *_metrics(encoder)], reference, [split.name], panels)
 

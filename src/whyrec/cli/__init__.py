@@ -6,6 +6,7 @@
     whyrec models                     what train fits, each setting with its default
     whyrec train MODEL --data PATH    fit a model and save it as a bundle
     whyrec evaluate BUNDLE --data P   score a saved model on a split's test part
+    whyrec compare BUNDLE... --data P saved bundles side by side on a split's test part
     whyrec explain BUNDLE --user U --item I   predicted ratings and explanations of pairs
     whyrec recommend BUNDLE --user U  a user's top-k unrated items, each explained
     whyrec align BUNDLE --data P --out B  MMI: explanations that agree with the predicted rating

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from whyrec.cli.common import (TEXT_SYSTEMS, ColumnMap, FoldUnicode, MaxRating, MinRating, ReaderFormat, Throttled,
-                               check_checkpoint, check_out, console, experiment_app, load_reviews, parse_pairs,
+                               app, check_checkpoint, check_out, console, experiment_app, load_reviews, parse_pairs,
                                print_table, split_of, status)
 
 # experiment explain: every system's explanation of each test record, side by side
@@ -188,6 +188,69 @@ def experiment_explain(
                                    on_step=Throttled(line.update, Throttled.every_for(con)),
                                    on_records=lambda name, rows: records.append(rows))
     print_table(table, f"explanation systems on {parts.name}")
+    folder = table.save(out)
+    save_records(side_by_side(records), folder / EXPLANATIONS_FILE)
+    con.print(f"written to {folder}/ ({', '.join([*table.files, EXPLANATIONS_FILE])})")
+
+
+@app.command("compare")
+def compare(
+    bundles: list[Path] = typer.Argument(..., help="Bundle folders written by `whyrec train` or `whyrec align`."),
+    data: Path = typer.Option(..., "--data", help="Review file or folder: the data they were trained on."),
+    split: Optional[Path] = typer.Option(None, "--split", help="Split folder (default: <data>/1 when present)."),
+    seed: int = typer.Option(0, min=0, help="Seed of the random split when no split folder is used."),
+    format: ReaderFormat = None,
+    column: ColumnMap = None,
+    out: Path = typer.Option(Path("runs/compare"), "--out", help="Folder for results.md/csv/json, rmse.png, "
+                             "metrics.png and explanations.jsonl (each test record's explanations by every bundle)."),
+    mi: bool = typer.Option(False, "--mi", help="Also MMI's I(R;E)/H(R) and I(F;E) (fresh MINE estimators over "
+                            "sentence embeddings, --encoder)."),
+    encoder: str = typer.Option("minilm", "--encoder", help="With --mi: minilm (needs the mmi extra) or words "
+                                "(mean word vectors)."),
+    min_rating: MinRating = 1.0,
+    max_rating: MaxRating = 5.0,
+) -> None:
+    """Saved bundles side by side on one split's test part, as `experiment explain` compares the
+    systems it trains: one row per explainer (a rating bundle: one row), with p-values of each
+    row's rating errors against the first's, the charts, and every explanation of each test record."""
+    check_out(out, data)
+    from whyrec.bundle import load_bundle
+    from whyrec.data.features import split_features
+    from whyrec.errors import ConfigError
+    from whyrec.explainer_experiment import compare_trained
+    from whyrec.explanations import check_rating_scale, explainers_of
+    from whyrec.prediction_records import save_records, side_by_side
+
+    names = [b.resolve().name for b in bundles]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"two bundles share a folder name ({names}); the table names them by it")
+    if mi:
+        from whyrec.align.pipeline import check_sentence_encoder
+
+        check_sentence_encoder(encoder)
+    systems = {name: load_bundle(folder) for name, folder in zip(names, bundles)}
+    for system in systems.values():
+        check_rating_scale(system, (min_rating, max_rating))
+    folded = {bool(getattr(s, "unicode_folded", False)) for s in systems.values() if explainers_of(s)}
+    if len(folded) > 1:
+        raise ConfigError("the bundles read their texts differently (some trained with --fold-unicode, some "
+                          "without): their explanations cannot be scored on the same references")
+    parts = split_of(data, split, seed, format, (min_rating, max_rating), column, folded == {True})
+    con = console()
+    con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
+    with status(con, "extracting features") as line:
+        features = split_features(parts)
+        sentences = None
+        if mi:
+            from whyrec.align.pipeline import sentence_encoder
+            from whyrec.data.text import Vocabulary, tokenize
+
+            vocab = Vocabulary.build(tokenize(t) for t in parts.train.texts) if encoder == "words" else None
+            sentences = sentence_encoder(encoder, vocab)
+        records = []
+        table = compare_trained(parts, systems, features, sentences, on_progress=lambda m: line.update(m),
+                                on_records=lambda name, rows: records.append(rows))
+    print_table(table, f"saved bundles on {parts.name}")
     folder = table.save(out)
     save_records(side_by_side(records), folder / EXPLANATIONS_FILE)
     con.print(f"written to {folder}/ ({', '.join([*table.files, EXPLANATIONS_FILE])})")
