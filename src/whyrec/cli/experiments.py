@@ -147,7 +147,6 @@ def experiment_explain(
     from whyrec.devices import resolve_device
     from whyrec.errors import ConfigError
     from whyrec.explainer_experiment import compare_explainers
-    from whyrec.prediction_records import save_records, side_by_side
     from whyrec.systems.mt import MTConfig, MultiTask
     from whyrec.systems.peter import Peter, PeterConfig
 
@@ -175,19 +174,29 @@ def experiment_explain(
     con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
     with status(con, "extracting features") as line:
         features = split_features(parts)
-        sentences = None
-        if mi:
-            from whyrec.align.pipeline import sentence_encoder
-            from whyrec.data.text import Vocabulary, tokenize
-
-            # one encoder for every system: mean word vectors over the train reviews' vocabulary
-            vocab = Vocabulary.build(tokenize(t) for t in parts.train.texts) if encoder == "words" else None
-            sentences = sentence_encoder(encoder, vocab)
         records = []  # each system's rows of the test records, merged below
-        table = compare_explainers(parts, built, features, sentences, on_progress=lambda m: line.update(m),
+        table = compare_explainers(parts, built, features, _shared_encoder(parts, encoder) if mi else None,
+                                   on_progress=lambda m: line.update(m),
                                    on_step=Throttled(line.update, Throttled.every_for(con)),
                                    on_records=lambda name, rows: records.append(rows))
-    print_table(table, f"explanation systems on {parts.name}")
+    _save_comparison(con, table, records, out, f"explanation systems on {parts.name}")
+
+
+def _shared_encoder(parts, encoder: str):
+    """``--mi``'s sentence encoder, one for every system compared: MiniLM, or mean word vectors
+    over the train reviews' vocabulary."""
+    from whyrec.align.pipeline import sentence_encoder
+    from whyrec.data.text import Vocabulary, tokenize
+
+    vocab = Vocabulary.build(tokenize(t) for t in parts.train.texts) if encoder == "words" else None
+    return sentence_encoder(encoder, vocab)
+
+
+def _save_comparison(con, table, records: list[list[dict]], out: Path, title: str) -> None:
+    """Print a comparison's table, and write it (results.*, charts) with ``explanations.jsonl``."""
+    from whyrec.prediction_records import save_records, side_by_side
+
+    print_table(table, title)
     folder = table.save(out)
     save_records(side_by_side(records), folder / EXPLANATIONS_FILE)
     con.print(f"written to {folder}/ ({', '.join([*table.files, EXPLANATIONS_FILE])})")
@@ -219,7 +228,6 @@ def compare(
     from whyrec.errors import ConfigError
     from whyrec.explainer_experiment import compare_trained
     from whyrec.explanations import check_rating_scale, explainers_of
-    from whyrec.prediction_records import save_records, side_by_side
 
     names = [b.resolve().name for b in bundles]
     if len(set(names)) != len(names):
@@ -240,17 +248,7 @@ def compare(
     con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
     with status(con, "extracting features") as line:
         features = split_features(parts)
-        sentences = None
-        if mi:
-            from whyrec.align.pipeline import sentence_encoder
-            from whyrec.data.text import Vocabulary, tokenize
-
-            vocab = Vocabulary.build(tokenize(t) for t in parts.train.texts) if encoder == "words" else None
-            sentences = sentence_encoder(encoder, vocab)
         records = []
-        table = compare_trained(parts, systems, features, sentences, on_progress=lambda m: line.update(m),
-                                on_records=lambda name, rows: records.append(rows))
-    print_table(table, f"saved bundles on {parts.name}")
-    folder = table.save(out)
-    save_records(side_by_side(records), folder / EXPLANATIONS_FILE)
-    con.print(f"written to {folder}/ ({', '.join([*table.files, EXPLANATIONS_FILE])})")
+        table = compare_trained(parts, systems, features, _shared_encoder(parts, encoder) if mi else None,
+                                on_progress=lambda m: line.update(m), on_records=lambda name, rows: records.append(rows))
+    _save_comparison(con, table, records, out, f"saved bundles on {parts.name}")
