@@ -98,6 +98,12 @@ def test_compare_scores_saved_bundles_side_by_side(tmp_path, tiny_split):
     assert rows["bias"]["rmse"] > 0 and rows["bias"]["bleu1"] is None  # NaN is null in the JSON
     lines = [json.loads(line) for line in (tmp_path / "cmp" / "explanations.jsonl").read_text().splitlines()]
     assert len(lines) == len(tiny_split.test) and {"explanation_mt MT-P", "predicted_bias"} <= set(lines[0])
+    assert "knows none of these test users" not in proc.stdout
+    strangers = tmp_path / "strangers.csv"  # the same reviews by users the bundles never saw
+    Corpus.concat([tiny_split.train, tiny_split.valid, tiny_split.test]).reviews.assign(
+        user=lambda f: "new-" + f["user"]).to_csv(strangers, index=False)
+    elsewhere = run_cli("compare", str(tmp_path / "bias"), "--data", str(strangers), "--out", str(tmp_path / "c4"))
+    assert elsewhere.returncode == 0 and "warning: bias knows none of these test users" in elsewhere.stdout
     assert_one_line_error(run_cli("compare", str(tmp_path / "mt"), str(tmp_path / "folded"), "--data", str(data),
                                   "--out", str(tmp_path / "c2")), "read their texts differently")
     assert_one_line_error(run_cli("compare", str(tmp_path / "mt"), str(tmp_path / "mt"), "--data", str(data),
