@@ -44,4 +44,3 @@ class IdIndex:
         """The one known id most like ``query`` (see :meth:`close`), or None."""
         found = self.close(query, 1, at_least)
         return found[0] if found else None
-

@@ -146,6 +146,12 @@ def launched_world() -> int:
         raise ConfigError(f"WORLD_SIZE={os.environ['WORLD_SIZE']!r} is not a number") from None
 
 
+def launched_main() -> bool:
+    """Whether this is the main process of those the launcher started (``RANK`` 0; always, without
+    ``torchrun``): the one that says what all of them would say alike, before any group is joined."""
+    return os.environ.get("RANK", "0") == "0"
+
+
 def join(device: str = "cpu") -> Cluster:
     """The cluster this process belongs to, joining the process group on first use.
 

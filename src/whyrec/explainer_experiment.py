@@ -108,8 +108,7 @@ def _scored_rows(name: str, system, test, features, judge, encoder, on_records, 
         EXPLAINER_LABELS[explainer] if name == "MT" else f"{name} {EXPLAINER_LABELS[explainer]}")
         for explainer in names}
     if on_records:
-        on_records(name, relabel(prediction_records(system, test, predicted, written, judge if names else None),
-                                 name, labels))
+        on_records(name, relabel(prediction_records(system, test, predicted, written, judge), name, labels))
     rows = []
     for explainer, label in (labels.items() if labels else [(None, name)]):  # a rating model: its one row
         measured = {**rating, **{m: scores.get(explainer, {}).get(m, float("nan")) for m in _metrics(encoder)},

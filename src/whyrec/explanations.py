@@ -18,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from whyrec.data.corpus import paired_ids
+from whyrec.data.corpus import Corpus, paired_ids
 from whyrec.errors import ConfigError, UnknownIdError, WhyrecError
 from whyrec.metrics.text import explanation_quality
 
@@ -326,7 +326,7 @@ class WrittenExplanations:
     and feature word ("" when it has none), and each explainer's greedy explanation of it
     (``texts[name]``, in the records' order)."""
 
-    known: object
+    known: Corpus
     references: list[list[str]]
     feature_words: list[str]
     texts: dict[str, list[str]]

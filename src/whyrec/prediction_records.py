@@ -39,18 +39,19 @@ def prediction_records(model, test, predicted, written=None, judge=None) -> list
     ratings; ``written`` the :class:`~whyrec.explanations.WrittenExplanations` of the records the
     system knows (None for a rating model); ``judge`` the sentiment judge whose reading of each
     explanation is given (None: no ``judged_*`` fields)."""
+    from whyrec.align.pipeline import known_records
+
     rows = [{"user": str(u), "item": str(i), "rating": float(r), "predicted": float(p)}
             for u, i, r, p in zip(test.users, test.items, test.ratings, np.asarray(predicted))]
+    known = written.known if written is not None else known_records(model, test)
+    where = {position: n for n, position in enumerate(known.positions.tolist())}  # record → its row in known
+    for row, position in zip(rows, test.positions.tolist()):
+        row["known"] = position in where
     if written is None:
-        known = _known_positions(model, test)
-        for n, row in enumerate(rows):
-            row["known"] = n in known
         return rows
-    where = {position: n for n, position in enumerate(written.known.positions.tolist())}
     judged = {name: judge.predict(texts) if judge is not None and texts else [] for name, texts in written.texts.items()}
     for row, position in zip(rows, test.positions.tolist()):
         n = where.get(position)
-        row["known"] = n is not None
         row["reference"] = " ".join(written.references[n]) if n is not None else None
         row["feature"] = written.feature_words[n] if n is not None else None
         for name, texts in written.texts.items():
@@ -85,12 +86,6 @@ def side_by_side(per_system: list[list[dict]]) -> list[dict]:
                     row[key] = value
         merged.append(row)
     return merged
-
-
-def _known_positions(model, test) -> set[int]:
-    """The row numbers of ``test`` whose user and item ``model`` knows (the rule of
-    :func:`whyrec.align.pipeline.known_records`)."""
-    return {n for n, (u, i) in enumerate(zip(test.users, test.items)) if u in model.user_map and i in model.item_map}
 
 
 def save_records(rows: list[dict], path: Path) -> None:

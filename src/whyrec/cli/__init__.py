@@ -25,7 +25,6 @@ cannot be read or written (no such folder, no permission, a full disk), print on
 
 from __future__ import annotations
 
-import os
 import sys
 
 # importing the command modules registers their commands, in the order `whyrec --help` lists them
@@ -84,7 +83,7 @@ def main() -> None:
     errors (a missing argument, a bad option value, an unknown command) as typer shows them."""
     import typer
 
-    from whyrec.distributed import launched_world, leave
+    from whyrec.distributed import launched_main, launched_world, leave
     from whyrec.errors import WhyrecError, one_line
 
     finished = False
@@ -97,7 +96,7 @@ def main() -> None:
         _name_option_values(command)
         code = command(standalone_mode=False)
         if isinstance(code, int) and code != 0:
-            if code == INTERRUPTED and os.environ.get("RANK", "0") == "0":  # once for all processes
+            if code == INTERRUPTED and launched_main():  # once for all processes
                 err_console().print("interrupted")
             sys.exit(code)
         finished = True
@@ -111,7 +110,7 @@ def main() -> None:
         err_console().print(f"[red]error:[/red] {where}{exc.strerror or one_line(exc)}", highlight=False)
         sys.exit(2)
     except (typer.Abort, KeyboardInterrupt):  # older typer: click's Abort; or Ctrl-C outside the command
-        if os.environ.get("RANK", "0") == "0":
+        if launched_main():
             err_console().print("interrupted")
         sys.exit(INTERRUPTED)
     except typer.Exit as exc:

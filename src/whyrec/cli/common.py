@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -145,7 +144,9 @@ def warnings_as_lines():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         yield
-    main_process = os.environ.get("RANK", "0") == "0"
+    from whyrec.distributed import launched_main
+
+    main_process = launched_main()
     for w in caught:
         if issubclass(w.category, UserWarning) and main_process:
             err_console().print(f"[yellow]warning:[/yellow] {w.message}", highlight=False)

@@ -227,7 +227,7 @@ def compare(
     from whyrec.data.features import split_features
     from whyrec.errors import ConfigError
     from whyrec.explainer_experiment import compare_trained
-    from whyrec.explanations import check_rating_scale, explainers_of, is_mt
+    from whyrec.explanations import check_rating_scale, explainers_of
 
     names = [b.resolve().name for b in bundles]
     if len(set(names)) != len(names):
@@ -246,9 +246,8 @@ def compare(
     parts = split_of(data, split, seed, format, (min_rating, max_rating), column, folded == {True})
     con = console()
     con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
-    rating_models = {name: s.als if is_mt(s) else s for name, s in systems.items()}
-    for name, model in rating_models.items():
-        if not any(u in model.user_map for u in parts.test.users):
+    for name, system in systems.items():
+        if not any(u in system.user_map for u in parts.test.users):
             con.print(f"warning: {name} knows none of these test users: is this the data it was trained on?",
                       highlight=False)
     with status(con, "extracting features") as line:
