@@ -30,12 +30,19 @@ FORMAT, VERSION = "whyrec-bundle", 1
 
 
 def save_bundle(model, folder: str | Path) -> Path:
-    """Write ``model`` (a fitted rating model) into ``folder`` (created if needed)."""
+    """Write ``model`` (a fitted rating model) into ``folder`` (created if needed). A
+    :class:`~whyrec.rating.tuning.TunedModel` is saved as the model it picked, with the record of
+    its tuning (``tuning`` in ``bundle.json``; ``whyrec show`` prints it)."""
     from safetensors.numpy import save_file
 
     from whyrec.rating.base import RATING_MODELS
+    from whyrec.rating.tuning import TunedModel
 
     folder = Path(folder)
+    tuning = None
+    if isinstance(model, TunedModel):
+        model.require_fitted("saving")
+        tuning, model = model.record(), model.best
     if type(model).name not in RATING_MODELS:
         raise BundleError(f"{type(model).__name__} is not a registered model and cannot be saved")
     model.require_fitted("saving")  # before the folder exists: a refused save leaves nothing behind
@@ -44,6 +51,8 @@ def save_bundle(model, folder: str | Path) -> Path:
         "format": FORMAT, "version": VERSION, "whyrec_version": __version__, "kind": "rating-model",
         "class": type(model).name, "params": model.get_params(), "meta": model.state_meta(),
     }
+    if tuning is not None:
+        header["tuning"] = tuning
     arrays = {k: np.ascontiguousarray(v) for k, v in model.state_arrays().items()}
     # write to temporary names first so an interrupted save never leaves a half bundle
     tmp_arrays, tmp_header = folder / "arrays.safetensors.tmp", folder / "bundle.json.tmp"
@@ -215,6 +224,7 @@ def describe_bundle(folder: str | Path) -> dict:
         "settings": settings_of(model),
         "training": training_summary(history),
         "alignments": list(getattr(model, "alignments", None) or []),
+        "tuning": header.get("tuning"),  # a rating model's settings picked on validation (TunedModel)
         "files": {p.name: p.stat().st_size for p in sorted(folder.iterdir()) if p.is_file()},
     }
 

@@ -97,9 +97,20 @@ class ResultsTable:
         return out
 
     def to_markdown(self) -> str:
-        lines = ["| " + " | ".join(self.columns) + " |", "|" + "---|" * len(self.columns)]
-        lines += ["| " + " | ".join(row) + " |" for row in self.rows()]
+        """The table in markdown; a ``|`` in a cell (a tuned model's grid) is escaped."""
+        def line(cells) -> str:
+            return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+        lines = [line(self.columns), "|" + "---|" * len(self.columns)] + [line(row) for row in self.rows()]
         return "\n".join(lines)
+
+    def tuning_notes(self) -> list[str]:
+        """A line per tuned system and split: the settings it picked on validation (see
+        :class:`~whyrec.rating.tuning.TunedModel`)."""
+        from whyrec.rating.tuning import describe_tuning
+
+        return [f"{r.system}, split {split}: {describe_tuning(fold['tuning'])}"
+                for r in self.results for split, fold in zip(self.splits, r.per_fold) if "tuning" in fold]
 
     def to_csv(self) -> str:
         buffer = io.StringIO()
@@ -192,7 +203,9 @@ class ResultsTable:
         """Write :attr:`files` into ``folder`` (created if needed) and return it."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "results.md").write_text(self.to_markdown() + "\n")
+        notes = self.tuning_notes()
+        picked = "\n\nSettings picked on validation RMSE:\n\n" + "\n".join(f"- {n}" for n in notes) if notes else ""
+        (folder / "results.md").write_text(self.to_markdown() + picked + "\n")
         (folder / "results.csv").write_text(self.to_csv())
         (folder / "results.json").write_text(strict_dumps(self.to_dict(), indent=1))  # NaN (no features) → null
         (folder / "config.json").write_text(json.dumps(config or {r.system: r.params for r in self.results}, indent=1))
@@ -257,9 +270,16 @@ class Experiment:
         self.on_progress = on_progress
 
     def run(self) -> ResultsTable:
+        from whyrec.rating.tuning import TunedModel
+
         empty = [s.name for s in self.splits if len(s.test) == 0]
         if empty:  # checked before any fitting: nothing to score on that split
             raise DataError(f"split {empty[0]} has no test records (the data may be too small to split)")
+        tuned = [name for name, model in self.systems.items() if isinstance(model, TunedModel)]
+        unvalidated = [s.name for s in self.splits if len(s.valid) == 0]
+        if tuned and unvalidated:  # checked before any fitting, as above
+            raise DataError(f"split {unvalidated[0]} has no validation records, on which '{tuned[0]}' picks its "
+                            "settings")
         results = {name: SystemResult(name, model.get_params()) for name, model in self.systems.items()}
         for fold, split in enumerate(self.splits, start=1):
             test = split.test
@@ -279,6 +299,8 @@ class Experiment:
                     _, scores = ranking_scores(model, split, self.top_k, self.relevant_at)
                     row.update({f"{name}@{self.top_k}": value for name, value in scores.items()})
                 row.update(train_s=train_s, test_s=test_s)
+                if isinstance(model, TunedModel):  # the settings it kept on this split, and why
+                    row["tuning"] = model.record()
                 results[name].per_fold.append(row)
                 clipped = np.clip(pred, *test.rating_scale) if self.clamp else pred
                 results[name].squared_errors.append((clipped - test.ratings) ** 2)
@@ -357,10 +379,13 @@ DEFAULT_LADDER = ("global-average", "bias-baseline", "biased-mf", "pmf", "contex
 def models_from_specs(specs: Sequence[str]) -> dict[str, object]:
     """Unfitted rating models by the names the results table shows, from specs such as ``pmf`` or
     ``context-als:factors=8,lambda_bias=3`` (a registered model's name, then its parameters as
-    ``key=value`` pairs, values read as JSON where they parse). Every registered model with its
-    defaults when ``specs`` is empty. An unknown model or parameter, a malformed pair or a repeated
-    spec is a :class:`~whyrec.errors.ConfigError`."""
+    ``key=value`` pairs, values read as JSON where they parse). A value naming several,
+    ``context-als:factors=4|8|16``, makes a :class:`~whyrec.rating.tuning.TunedModel` that picks
+    on each split's validation part. Every registered model with its defaults when ``specs`` is
+    empty. An unknown model or parameter, a malformed pair or a repeated spec is a
+    :class:`~whyrec.errors.ConfigError`."""
     from whyrec.rating import RATING_MODELS, make_model
+    from whyrec.rating.tuning import model_or_tuned
     from whyrec.settings import parse_assignments
 
     if not specs:  # from the simplest up, as the demo lists them; the first is the t-tests' reference
@@ -372,5 +397,5 @@ def models_from_specs(specs: Sequence[str]) -> dict[str, object]:
         params = parse_assignments(filter(None, (p.strip() for p in given.split(","))), f"model '{spec}':")
         if spec in models:
             raise ConfigError(f"model '{spec}' is given twice")
-        models[spec] = make_model(name.strip(), **params)
+        models[spec] = model_or_tuned(name.strip(), params)
     return models

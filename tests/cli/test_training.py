@@ -36,6 +36,23 @@ def test_stats_and_train_evaluate_round_trip(tmp_path, planted):
                           "MMI aligns an explanation generator")
 
 
+def test_train_picks_a_rating_models_settings_on_validation(tmp_path, planted):
+    path = tmp_path / "planted.csv"
+    planted.corpus.reviews.to_csv(path, index=False)
+    bundle = tmp_path / "tuned"
+    train = run_cli("train", "pmf", "--data", str(path), "--out", str(bundle), "--param", "factors=2|4",
+                    "--param", "lambda_u=0.5")
+    assert train.returncode == 0, train.stderr
+    picked = train.stdout.split("picked on validation: ")[1].splitlines()[0]
+    assert picked.startswith("factors=") and "best of 2 combinations" in picked
+    shown = run_cli("show", str(bundle))
+    assert f"settings picked on validation: {picked}" in shown.stdout, shown.stderr
+    chosen = json.loads(run_cli("show", str(bundle), "--json").stdout)["tuning"]["chosen"]
+    assert f"factors={chosen['factors']}" in picked
+    assert_one_line_error(run_cli("train", "mt", "--data", str(path), "--out", str(tmp_path / "mt"),
+                                  "--param", "factors=2|4"), "mt takes one value each")
+
+
 def test_evaluate_writes_a_row_per_test_record_outside_the_data(tmp_path, planted):
     data = tmp_path / "data"
     data.mkdir()

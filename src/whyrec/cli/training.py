@@ -94,6 +94,10 @@ def bundle_text(d: dict) -> str:
             line += (f"; test RMSE {test['before']['rmse']:.4f} → {test['after']['rmse']:.4f}, sentiment accuracy "
                      f"{test['before']['acc5']:.1f}% → {test['after']['acc5']:.1f}% (5 classes)")
         lines.append(line)
+    if isinstance(d.get("tuning"), dict):
+        from whyrec.rating.tuning import describe_tuning
+
+        lines.append(f"  settings picked on validation: {describe_tuning(d['tuning'])}")
     lines.append(f"  settings: {_as_typed(d['settings'])}")
     lines.append("  files: " + ", ".join(f"{name} {_size(size)}" for name, size in d["files"].items()))
     return "\n".join(lines)
@@ -152,7 +156,9 @@ def train(
                                          "(default: <data>/1 when present, else a seeded 80/10/10 split)."),
     seed: int = typer.Option(0, min=0, help="Seed of the random split."),
     param: Optional[list[str]] = typer.Option(None, "--param", "--set",
-                                              help="Model parameter NAME=VALUE (repeatable)."),
+                                              help="Model parameter NAME=VALUE (repeatable). For a rating "
+                                              "model, NAME=A|B|C tries each value and keeps the best on "
+                                              "validation RMSE."),
     format: ReaderFormat = None,
     column: ColumnMap = None,
     device: str = typer.Option("cpu", "--device", help="torch device of MT / PETER: cpu, cuda, cuda:N, mps, auto."),
@@ -178,12 +184,15 @@ def train(
     from whyrec.distributed import Cluster, join, launched_world
     from whyrec.errors import ConfigError
     from whyrec.explanations import explainers_of, generate, shown
-    from whyrec.rating import make_model
+    from whyrec.rating.tuning import TunedModel, describe_tuning, is_grid_value, model_or_tuned
 
     if processes > 1 and model not in TEXT_SYSTEMS:
         raise ConfigError(f"{model} trains in one process; --processes is for mt, peter and peter+")
     params = parse_pairs(param, "--param")
     text_system = model in TEXT_SYSTEMS
+    if text_system and any(is_grid_value(v) for v in params.values()):
+        raise ConfigError(f"several values of a setting (a|b) are picked on validation for rating models; {model} "
+                          "takes one value each")
     cluster = Cluster()
     if text_system:
         from whyrec.devices import resolve_device
@@ -203,7 +212,7 @@ def train(
 
         estimator = Peter(PeterConfig.from_dict({"device": device, **params, "use_feature": model == "peter+"}))
     else:
-        estimator = make_model(model, **params)
+        estimator = model_or_tuned(model, params)  # several values of a setting (4|8|16): picked on validation
     if processes > 1:  # the device and settings are checked: once here, not once per process
         _train_in_processes(processes)
     parts = split_of(data, split, seed, format, (min_rating, max_rating), column, fold_unicode)
@@ -225,6 +234,8 @@ def train(
     else:
         with status(con, f"training {model} on {len(parts.train):,} ratings"):
             estimator.fit(parts.train, valid)
+        if isinstance(estimator, TunedModel):
+            con.print(f"picked on validation: {describe_tuning(estimator.record())}", highlight=False)
     for name, part in (("validation", parts.valid), ("test", parts.test)):
         if len(part):
             pred = estimator.predict_corpus(part)

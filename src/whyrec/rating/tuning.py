@@ -1,0 +1,201 @@
+"""A rating model whose settings are picked on validation data, from a grid.
+
+The protocol of the rating benchmarks, and of any fair comparison: every combination of the
+grid's values is fitted on the train part, scored by RMSE (clipped to the rating scale) on the
+validation part, and the combination with the lowest validation RMSE is kept — the test part
+is never looked at. The model fitted on train with the kept settings is the one that predicts
+(it is not refitted on train + validation, so its numbers compare with untuned models' on the
+same split). Ties go to the first combination in grid order.
+
+A chosen value at an end of a numeric axis of two or more values is reported as *at the grid's
+edge*: the optimum may lie beyond the grid, and the grid should be widened.
+
+    model = TunedModel("context-als", {"factors": [4, 8, 16], "lambda_u": [0.1, 1, 10]})
+    model.fit(split.train, split.valid).predict(users, items)
+    model.chosen        # {"factors": 8, "lambda_u": 1}
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from whyrec.data.corpus import Corpus
+from whyrec.errors import ConfigError, require_fitted
+from whyrec.rating.base import RatingModel, make_model, validation_rmse
+
+MAX_COMBINATIONS = 1000  # a typo such as factors=1|2|...|500 times another axis should not run for days
+GRID_SEPARATOR = "|"
+
+
+@dataclass
+class Trial:
+    """One combination of the grid: its settings, validation RMSE and fitting time."""
+
+    params: dict
+    valid_rmse: float
+    fit_s: float
+
+
+def is_grid_value(value) -> bool:
+    """Whether a setting given as text (``factors=4|8|16``) names several values."""
+    return isinstance(value, str) and GRID_SEPARATOR in value
+
+
+def grid_values(value) -> list:
+    """The values of one axis: ``"4|8|16"`` → ``[4, 8, 16]`` (each read as JSON where it parses,
+    as :func:`whyrec.settings.parse_assignment` reads one value); any other value → ``[value]``."""
+    import json
+
+    if not is_grid_value(value):
+        return [value]
+    out = []
+    for piece in (p.strip() for p in value.split(GRID_SEPARATOR)):
+        if not piece:
+            raise ConfigError(f"grid '{value}' has an empty value")
+        try:
+            out.append(json.loads(piece))
+        except json.JSONDecodeError:
+            out.append(piece)
+    return out
+
+
+def model_or_tuned(name: str, params: Mapping) -> "RatingModel | TunedModel":
+    """A registered model with ``params``, or a :class:`TunedModel` over them when a value names
+    several (``"4|8|16"``)."""
+    if any(is_grid_value(v) for v in params.values()):
+        return TunedModel(name, {k: grid_values(v) for k, v in params.items()})
+    return make_model(name, **params)
+
+
+class TunedModel:
+    """The registered rating model ``model`` with each setting of ``grid`` picked on validation RMSE.
+
+    Parameters
+    ----------
+    model : str
+        A registered rating model's name (``whyrec models``).
+    grid : mapping of setting → list of values
+        The values to try; a setting with one value is fixed. Every combination is built when the
+        model is made, so an unknown setting or a bad value fails before any fitting.
+
+    After :meth:`fit`, :attr:`chosen` holds the kept settings, :attr:`trials` every combination's
+    validation RMSE and :attr:`best` the fitted model; everything else a rating model has
+    (``predict``, ``predict_unclipped``, ``user_map``, ``score_items``, …) is the best model's.
+    """
+
+    name = "tuned"
+
+    def __init__(self, model: str, grid: Mapping[str, Sequence]) -> None:
+        self.model = model
+        self.grid = {key: list(values) for key, values in grid.items()}
+        for key, values in self.grid.items():
+            if not values:
+                raise ConfigError(f"{model}: the grid of '{key}' has no values")
+            if len({repr(v) for v in values}) < len(values):
+                raise ConfigError(f"{model}: the grid of '{key}' repeats a value: {values}")
+        count = math.prod(len(v) for v in self.grid.values())
+        if count > MAX_COMBINATIONS:
+            raise ConfigError(f"{model}: the grid has {count:,} combinations, more than {MAX_COMBINATIONS:,}; "
+                              "give fewer values")
+        self.candidates = [make_model(model, **params) for params in self.combinations()]  # checks every value
+        self.best: RatingModel | None = None
+        self.chosen: dict | None = None
+        self.trials: list[Trial] = []
+
+    def combinations(self) -> list[dict]:
+        """Every combination of the grid's values, in grid order (the last setting varies fastest)."""
+        keys = list(self.grid)
+        return [dict(zip(keys, values)) for values in itertools.product(*self.grid.values())]
+
+    def get_params(self) -> dict:
+        return {"model": self.model, "grid": self.grid}
+
+    def clone(self) -> "TunedModel":
+        return TunedModel(self.model, self.grid)
+
+    def __repr__(self) -> str:
+        return f"TunedModel({self.model!r}, {self.grid!r})"
+
+    def fit(self, train: Corpus, valid: Corpus | None = None) -> "TunedModel":
+        """Fit every combination on ``train`` and keep the one with the lowest RMSE on ``valid``."""
+        if valid is None or len(valid) == 0:
+            raise ConfigError(f"{self.model}: settings are picked on validation data, and this split has none")
+        trials, fitted = [], []
+        for params, candidate in zip(self.combinations(), self.candidates):
+            model = candidate.clone()
+            start = time.perf_counter()
+            model.fit(train, valid)
+            trials.append(Trial(params, validation_rmse(model, valid), time.perf_counter() - start))
+            fitted.append(model)
+        best = min(range(len(trials)), key=lambda k: trials[k].valid_rmse)  # the first of equals
+        self.trials, self.best, self.chosen = trials, fitted[best], trials[best].params
+        return self
+
+    def at_edge(self) -> dict:
+        """The chosen settings at an end of a numeric axis of two or more values: setting → value."""
+        self.require_fitted("reading the chosen settings")
+        edges = {}
+        for key, values in self.grid.items():
+            numeric = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+            if len(numeric) == len(values) >= 2 and self.chosen[key] in (min(numeric), max(numeric)):
+                edges[key] = self.chosen[key]
+        return edges
+
+    def record(self) -> dict:
+        """What the tuning did, as plain JSON values: the grid, the chosen settings, the settings at
+        the grid's edge and every combination's validation RMSE."""
+        self.require_fitted("reading the chosen settings")
+        best = min(trials.valid_rmse for trials in self.trials)
+        return {"model": self.model, "grid": self.grid, "chosen": self.chosen, "valid_rmse": best,
+                "at_edge": self.at_edge(),
+                "trials": [{"params": t.params, "valid_rmse": t.valid_rmse, "fit_s": t.fit_s} for t in self.trials]}
+
+    @property
+    def is_fitted(self) -> bool:
+        return self.best is not None
+
+    def require_fitted(self, action: str = "predicting") -> None:
+        """Raise :class:`~whyrec.errors.NotFittedError` naming ``action`` before fit()."""
+        require_fitted(self.is_fitted, self.model, action)
+
+    def _best(self, action: str) -> RatingModel:
+        self.require_fitted(action)
+        return self.best
+
+    def predict(self, users, items):
+        return self._best("predicting").predict(users, items)
+
+    def predict_unclipped(self, users, items):
+        return self._best("predicting").predict_unclipped(users, items)
+
+    def predict_corpus(self, corpus: Corpus):
+        return self._best("predicting").predict_corpus(corpus)
+
+    def score_items(self, user: str, items=None):
+        return self._best("scoring items").score_items(user, items)
+
+    def __getattr__(self, attribute: str):
+        # only reached for what TunedModel itself lacks: the fitted model's id maps, arrays, scale
+        best = self.__dict__.get("best")
+        if best is None or attribute.startswith("__"):
+            raise AttributeError(f"'{type(self).__name__}' has no attribute '{attribute}' before fit()")
+        return getattr(best, attribute)
+
+
+def describe_tuning(record: Mapping) -> str:
+    """One line from :meth:`TunedModel.record`: the chosen settings, the validation RMSE and the
+    settings at the grid's edge (a record read back from a hand-edited bundle may lack any part)."""
+    grid, chosen = record.get("grid") or {}, record.get("chosen") or {}
+    picked = ", ".join(f"{k}={v}" for k, v in chosen.items() if len(grid.get(k) or ()) > 1) or "?"
+    rmse = record.get("valid_rmse")
+    about = ([f"validation RMSE {rmse:.4f}"] if isinstance(rmse, (int, float)) else []) + [
+        f"best of {len(record.get('trials') or ())} combinations"]
+    text = f"{picked} ({', '.join(about)})"
+    edge = record.get("at_edge") or {}
+    if edge:
+        text += "; at the grid's edge: " + ", ".join(f"{k}={v}" for k, v in edge.items())
+    return text

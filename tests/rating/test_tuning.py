@@ -1,0 +1,135 @@
+"""TunedModel: settings picked on validation RMSE over a grid, never on test."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from whyrec.bundle import describe_bundle, load_bundle, read_bundle_header, save_bundle
+from whyrec.data import ratio_split
+from whyrec.errors import ConfigError, DataError, NotFittedError
+from whyrec.experiment import Experiment, models_from_specs
+from whyrec.metrics.rating import rmse
+from whyrec.rating import BiasBaseline, make_model
+from whyrec.rating.base import validation_rmse
+from whyrec.rating.tuning import TunedModel, describe_tuning, grid_values, model_or_tuned
+
+
+@pytest.fixture(scope="module")
+def split():
+    from whyrec.data.synthetic import make_planted_corpus
+
+    return ratio_split(make_planted_corpus(n_users=120, n_items=50, reviews_per_user=10, seed=3).corpus, seed=0)
+
+
+def test_grid_values_reads_each_value_as_json():
+    assert grid_values("4|8|16") == [4, 8, 16]
+    assert grid_values("0.1| 1 |true|ab") == [0.1, 1, True, "ab"]
+    assert grid_values(8) == [8]
+    with pytest.raises(ConfigError, match="empty value"):
+        grid_values("4||8")
+
+
+def test_picks_the_lowest_validation_rmse_and_predicts_with_it(split):
+    grid = {"reg_user": [0.01, 3.0, 300.0], "reg_item": [0.01, 3.0]}
+    tuned = TunedModel("bias-baseline", grid).fit(split.train, split.valid)
+    # the same search by hand
+    scores = {(a, b): validation_rmse(BiasBaseline(reg_user=a, reg_item=b).fit(split.train, split.valid), split.valid)
+              for a in grid["reg_user"] for b in grid["reg_item"]}
+    best = min(scores, key=scores.get)
+    assert tuned.chosen == {"reg_user": best[0], "reg_item": best[1]}
+    assert [t.valid_rmse for t in tuned.trials] == pytest.approx(list(scores.values()))
+    expected = BiasBaseline(reg_user=best[0], reg_item=best[1]).fit(split.train, split.valid)
+    np.testing.assert_array_equal(tuned.predict_corpus(split.test), expected.predict_corpus(split.test))
+    np.testing.assert_array_equal(tuned.predict_unclipped(split.test.users, split.test.items),
+                                  expected.predict_unclipped(split.test.users, split.test.items))
+    assert tuned.user_map.ids == expected.user_map.ids  # the rest is the chosen model's
+    # a grid that holds the best value beats its worst corner on validation
+    assert min(scores.values()) < max(scores.values())
+
+
+def test_reports_choices_at_the_grid_edge(split):
+    tuned = TunedModel("bias-baseline", {"reg_user": [1e-6, 2e-6], "reg_item": [5.0], "iterations": [10]})
+    tuned.fit(split.train, split.valid)
+    edge = tuned.at_edge()
+    assert "reg_user" in edge and edge["reg_user"] == tuned.chosen["reg_user"]  # both values are ends
+    assert "reg_item" not in edge and "iterations" not in edge  # one value: no edge
+    middle = TunedModel("bias-baseline", {"reg_user": [0.0, 3.0, 1e6]}).fit(split.train, split.valid)
+    assert middle.chosen == {"reg_user": 3.0} and middle.at_edge() == {}  # no shrinkage and all of it lose
+
+
+def test_bad_grids_fail_before_fitting():
+    with pytest.raises(ConfigError, match="factors"):
+        TunedModel("pmf", {"factors": [4, "x"]})
+    with pytest.raises(ConfigError, match="repeats"):
+        TunedModel("pmf", {"factors": [4, 4]})
+    with pytest.raises(ConfigError, match="no values"):
+        TunedModel("pmf", {"factors": []})
+    with pytest.raises(ConfigError, match="combinations"):
+        TunedModel("pmf", {"factors": list(range(1, 41)), "lambda_u": list(range(1, 41))})
+    with pytest.raises(ConfigError, match="unknown rating model"):
+        TunedModel("pfm", {"factors": [4, 8]})
+
+
+def test_needs_validation_data_and_a_fit(split):
+    tuned = TunedModel("pmf", {"factors": [2, 4]})
+    with pytest.raises(NotFittedError):
+        tuned.predict(["u"], ["i"])
+    with pytest.raises(AttributeError):
+        tuned.user_map
+    with pytest.raises(ConfigError, match="validation"):
+        tuned.fit(split.train, None)
+
+
+def test_model_or_tuned_and_specs():
+    assert isinstance(model_or_tuned("pmf", {"factors": 4}), type(make_model("pmf")))
+    tuned = model_or_tuned("pmf", {"factors": "2|4", "lambda_u": 0.5})
+    assert isinstance(tuned, TunedModel) and tuned.grid == {"factors": [2, 4], "lambda_u": [0.5]}
+    models = models_from_specs(["pmf:factors=2|4"])
+    assert isinstance(models["pmf:factors=2|4"], TunedModel)
+
+
+def test_experiment_records_each_split_choice(split, tmp_path):
+    from whyrec.data import kfold_splits
+
+    folds = kfold_splits(split.train, 2, seed=0, valid_share=0.1)
+    table = Experiment(folds, {"bias": BiasBaseline(), "pmf:factors=2|4": TunedModel("pmf", {"factors": [2, 4]})}).run()
+    notes = table.tuning_notes()
+    assert len(notes) == 2 and all(n.startswith("pmf:factors=2|4, split ") for n in notes)
+    saved = json.loads((table.save(tmp_path) / "results.json").read_text())
+    folds_saved = saved["systems"][1]["folds"]
+    assert [f["tuning"]["chosen"]["factors"] in (2, 4) for f in folds_saved] == [True, True]
+    markdown = (tmp_path / "results.md").read_text()
+    assert "| pmf:factors=2\\|4 |" in markdown  # a grid's | does not split the cell
+    assert "Settings picked on validation RMSE" in markdown
+
+
+def test_experiment_refuses_a_split_without_validation(split):
+    from whyrec.data.split import Split
+
+    bare = Split(split.train, split.valid.take(np.arange(0)), split.test, "bare")
+    with pytest.raises(DataError, match="no validation records"):
+        Experiment(bare, {"pmf:factors=2|4": TunedModel("pmf", {"factors": [2, 4]})}).run()
+
+
+def test_bundle_keeps_the_chosen_model_and_the_tuning(split, tmp_path):
+    tuned = TunedModel("pmf", {"factors": [2, 4], "lambda_u": [0.5, 5.0]}).fit(split.train, split.valid)
+    save_bundle(tuned, tmp_path / "b")
+    again = load_bundle(tmp_path / "b")
+    assert again.get_params() == tuned.best.get_params()
+    np.testing.assert_array_equal(again.predict_corpus(split.test), tuned.predict_corpus(split.test))
+    assert read_bundle_header(tmp_path / "b")["tuning"]["chosen"] == tuned.chosen
+    described = describe_bundle(tmp_path / "b")
+    assert described["tuning"]["chosen"] == tuned.chosen
+    line = describe_tuning(described["tuning"])
+    assert "best of 4 combinations" in line and "validation RMSE" in line
+    assert rmse(again.predict_corpus(split.valid), split.valid.ratings) == pytest.approx(
+        described["tuning"]["valid_rmse"])
+
+
+def test_describe_tuning_tolerates_a_hand_edited_record():
+    assert describe_tuning({}) == "? (best of 0 combinations)"
+    assert describe_tuning({"grid": {"factors": [2, 4]}, "chosen": {"factors": 4}, "at_edge": {"factors": 4}}) == (
+        "factors=4 (best of 0 combinations); at the grid's edge: factors=4")
