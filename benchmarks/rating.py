@@ -3,8 +3,9 @@
 For each dataset in ../shared/data (split 1 by default), every model family is tuned on the
 validation part over a small grid, the configuration with the lowest validation RMSE is
 kept, and its RMSE/MAE on the test part (over all test records, predictions clipped to the
-rating scale) and fit seconds are recorded. Cornac's models get the same treatment on the
-same train/validation/test records. The verdict compares each side's family with the lowest
+rating scale) and fit seconds are recorded (whyrec's families by the library's own
+``TunedModel``, what ``whyrec train --param "factors=4|8"`` runs). Cornac's models get the same
+treatment on the same train/validation/test records. The verdict compares each side's family with the lowest
 *validation* RMSE — the honest pick; each side's lowest test RMSE is given beside it, and every
 family's test numbers are listed too.
 
@@ -29,7 +30,7 @@ import numpy as np
 
 from whyrec.data.text import tokenize
 from whyrec.metrics.rating import mae, rmse
-from whyrec.rating import PMF, BiasBaseline, BiasedMF, ContextAwareALS, GlobalAverage
+from whyrec.rating.tuning import TunedModel
 
 from shared_data import DATA, DATASETS, load_split, machine
 
@@ -41,41 +42,35 @@ def grid(**axes):
     return [dict(zip(keys, values)) for values in itertools.product(*axes.values())]
 
 
-def whyrec_families(quick: bool):
+def whyrec_families(quick: bool) -> dict[str, tuple[str, dict]]:
+    """Each whyrec family: its registered model and grid, as :class:`TunedModel` takes them."""
     # each grid reaches one step past every value a dataset picked at its edge in the previous run
     # (as Cornac's below): an optimum at a grid's edge may lie beyond it
     regs = [0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 20.0]
     als_lambdas = [2.0, 5.0, 10.0, 20.0]
     return {
-        "whyrec global-average": (GlobalAverage, [{}]),
-        "whyrec bias-baseline": (BiasBaseline, grid(reg_user=regs, reg_item=regs)),
-        "whyrec biased-mf": (BiasedMF, grid(factors=[8, 16], reg=[0.02, 0.05, 0.1, 0.2, 0.4], lr=[0.005, 0.01])
-                             if not quick else [{}]),
-        "whyrec pmf": (PMF, grid(factors=[4, 8, 16], lambda_u=als_lambdas, lambda_v=als_lambdas)),
-        "whyrec context-als": (ContextAwareALS, grid(factors=[4, 8, 16], lambda_u=als_lambdas, lambda_v=als_lambdas,
-                                                     lambda_bias=[1.0, 2.0, 3.0, 5.0, 8.0, 12.0])
-                               if not quick else grid(factors=[8], lambda_bias=[2.0, 5.0])),
+        "whyrec global-average": ("global-average", {}),
+        "whyrec bias-baseline": ("bias-baseline", dict(reg_user=regs, reg_item=regs)),
+        "whyrec biased-mf": ("biased-mf", dict(factors=[8, 16], reg=[0.02, 0.05, 0.1, 0.2, 0.4], lr=[0.005, 0.01])
+                             if not quick else {}),
+        "whyrec pmf": ("pmf", dict(factors=[4, 8, 16], lambda_u=als_lambdas, lambda_v=als_lambdas)),
+        "whyrec context-als": ("context-als", dict(factors=[4, 8, 16], lambda_u=als_lambdas, lambda_v=als_lambdas,
+                                                   lambda_bias=[1.0, 2.0, 3.0, 5.0, 8.0, 12.0])
+                               if not quick else dict(factors=[8], lambda_bias=[2.0, 5.0])),
     }
 
 
 def run_whyrec(split, quick: bool) -> list[dict]:
+    """Each family tuned on validation by the library's own :class:`TunedModel`."""
     rows = []
-    for family, (cls, configs) in whyrec_families(quick).items():
-        best = None
-        start_family = time.perf_counter()
-        for params in configs:
-            model = cls(**params)
-            start = time.perf_counter()
-            model.fit(split.train, split.valid)
-            fit_s = time.perf_counter() - start
-            valid = rmse(model.predict_corpus(split.valid), split.valid.ratings)
-            if best is None or valid < best[0]:
-                best = (valid, params, model, fit_s)
-        valid, params, model, fit_s = best
-        pred = model.predict_corpus(split.test)
-        rows.append({"system": family, "params": params, "valid_rmse": valid,
+    for family, (name, axes) in whyrec_families(quick).items():
+        start = time.perf_counter()
+        tuned = TunedModel(name, axes).fit(split.train, split.valid)
+        chosen = next(t for t in tuned.trials if t.params == tuned.chosen)
+        pred = tuned.predict_corpus(split.test)
+        rows.append({"system": family, "params": tuned.chosen, "valid_rmse": chosen.valid_rmse,
                      "test_rmse": rmse(pred, split.test.ratings), "test_mae": mae(pred, split.test.ratings),
-                     "fit_s": fit_s, "tuning_s": time.perf_counter() - start_family, "configs": len(configs)})
+                     "fit_s": chosen.fit_s, "tuning_s": time.perf_counter() - start, "configs": len(tuned.trials)})
     return rows
 
 
@@ -186,8 +181,10 @@ def seed_global_generators(seed: int) -> None:
 def grid_edges(family: str, params: dict, quick: bool) -> list[str]:
     """The settings of a family's chosen ``params`` that sit at an end of their grid axis (an axis of
     one value has none): an optimum there may lie beyond the grid."""
-    families = cornac_families(quick) if family.startswith("cornac") else whyrec_families(quick)
-    configs = families[family][1]
+    if family.startswith("cornac"):
+        configs = cornac_families(quick)[family][1]
+    else:
+        configs = grid(**whyrec_families(quick)[family][1])
     edges = []
     for name, value in params.items():
         values = sorted({c[name] for c in configs if name in c and isinstance(c[name], (int, float))})
