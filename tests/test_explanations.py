@@ -439,6 +439,15 @@ def test_recommend_with_a_rating_bundle_says_it_writes_no_explanations(split, tm
     rated = {i for u, i in zip(split.train.users, split.train.items) if u == user}
     assert all(row["rating_split"] for row in answer["items"]) and not {r["item"] for r in answer["items"]} & rated
     assert answer["history"]
+    # item titles from a metadata file kept elsewhere (--meta), which goes with --data
+    meta = tmp_path / "catalogue" / "items.jsonl"
+    meta.parent.mkdir()
+    meta.write_text("".join(json.dumps({"asin": i, "title": f"Title of {i}"}) + "\n" for i in set(split.train.items)))
+    titled = json.loads(run_cli("recommend", str(tmp_path / "als"), "--user", user, "-k", "2", "--data", str(data),
+                                "--meta", str(meta), "--json").stdout)
+    assert [row["title"] for row in titled["items"]] == [f"Title of {row['item']}" for row in titled["items"]]
+    assert_one_line_error(run_cli("recommend", str(tmp_path / "als"), "--user", user, "--meta", str(meta)),
+                          "--meta names the metadata of the --data reviews; give --data too")
 
 
 def test_empty_explanations_are_counted_apart(mt, split, monkeypatch):

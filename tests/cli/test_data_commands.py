@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 
 import pytest
 
@@ -104,3 +105,9 @@ def test_the_data_commands_also_take_the_file_as_data(tmp_path, planted):
     assert (tmp_path / "1" / "train.index").exists()
     assert_one_line_error(run_cli("data", "features", str(data), "--data", str(data)), "not both")
     assert_one_line_error(run_cli("data", "stats"), "give the review file or folder")
+    meta = tmp_path / "elsewhere.jsonl"  # item metadata that is not beside the reviews
+    meta.write_text("".join(json.dumps({"asin": item, "title": "A title"}) + "\n"
+                            for item in planted.corpus.item_ids()[:7]))
+    assert "item metadata for 7 of " in run_cli("data", "stats", str(data), "--meta", str(meta)).stdout
+    assert_one_line_error(run_cli("data", "stats", str(data), "--meta", str(tmp_path / "none.jsonl")),
+                          "no such metadata file")

@@ -179,6 +179,33 @@ def test_metadata_beside_reviews_is_attached(tmp_path, amazon_file):
     assert corpus.item_title("guitar") == "A guitar" and corpus.item_title("strap") is None
 
 
+@pytest.mark.parametrize("reviews, meta", [
+    ("Musical_Instruments_5.json.gz", "meta_Musical_Instruments.json.gz"),  # 2018, the 5-core
+    ("Musical_Instruments.json.gz", "meta_Musical_Instruments.json.gz"),  # 2018, every review
+    ("reviews_Musical_Instruments_5.json.gz", "meta_Musical_Instruments.json.gz"),  # 2014
+    ("Musical_Instruments.jsonl", "meta_Musical_Instruments.jsonl.gz"),  # 2023
+])
+def test_the_amazon_dumps_metadata_is_found_by_its_name(tmp_path, amazon_file, reviews, meta):
+    amazon_file.rename(tmp_path / reviews)
+    with gzip.open(tmp_path / meta, "wt") as handle:  # 2014's are Python literals
+        handle.write(repr({"asin": "guitar", "title": "A guitar"}) + "\n")
+        handle.write(json.dumps({"asin": "never-reviewed", "title": "Not in the reviews"}) + "\n")
+    corpus = load_corpus(tmp_path / reviews)
+    assert corpus.item_title("guitar") == "A guitar"
+    assert set(corpus.item_meta) == {"guitar"}  # entries of items nobody reviewed are not kept
+    (tmp_path / meta).rename(tmp_path / "meta_Other.json.gz")  # another category's: not this one's
+    assert load_corpus(tmp_path / reviews).item_meta == {}
+
+
+def test_metadata_given_by_path(tmp_path, amazon_file):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "items.jsonl").write_text(json.dumps({"asin": "strap", "title": "A strap"}) + "\n")
+    assert load_corpus(amazon_file, meta_path=elsewhere / "items.jsonl").item_title("strap") == "A strap"
+    with pytest.raises(DataError, match="no such metadata file"):
+        load_corpus(amazon_file, meta_path=elsewhere / "missing.jsonl")
+
+
 def test_amazon_reviews_2023_with_its_metadata(tmp_path):
     """Amazon Reviews 2023: items are parent_asin (a product's variants are one item, and the
     metadata is keyed by it), timestamps are milliseconds, the review's title is its summary, and

@@ -24,6 +24,10 @@ ColumnMap = Annotated[Optional[list[str]], typer.Option(
 FoldUnicode = Annotated[bool, typer.Option(
     "--fold-unicode", help="Write typographic quotes, dashes and accented letters in ASCII before tokenizing "
     "(isn’t → isn't, café → cafe), instead of as spaces as the benchmarks do; the bundle records it.")]
+# item metadata (titles, brand, category) kept elsewhere than beside the reviews
+MetaFile = Annotated[Optional[Path], typer.Option(
+    "--meta", help="Item metadata file (Amazon meta JSON lines: titles, brand, category), when it is not "
+    "beside the reviews as meta.json.gz or the dump's meta_<category> file.")]
 # a rating bundle's history (--data) is read on a split: the split folder and the random split's seed
 HistorySplit = Annotated[Optional[Path], typer.Option(
     "--split", help="With --data: split folder (default: <data>/1 when present).")]
@@ -123,9 +127,10 @@ def parse_pairs(pairs: list[str] | None, what: str) -> dict:
 
 
 def load_reviews(path: Path, fmt: str | None, columns: list[str] | None, strict: bool, duplicates: str,
-          scale: tuple[float, float] = (1.0, 5.0), fold_unicode: bool = False):
+          scale: tuple[float, float] = (1.0, 5.0), fold_unicode: bool = False, meta: Path | None = None):
     """Load a corpus, printing reader warnings (truncation, skipped records) as one line each;
-    ``fold_unicode``: texts folded to ASCII (``--fold-unicode``, or a bundle trained so)."""
+    ``fold_unicode``: texts folded to ASCII (``--fold-unicode``, or a bundle trained so); ``meta``:
+    the item metadata file (``--meta``; by default the one beside the reviews)."""
     from whyrec.data import load_corpus
     from whyrec.data.corpus import DUPLICATE_POLICIES
     from whyrec.errors import ConfigError
@@ -134,7 +139,8 @@ def load_reviews(path: Path, fmt: str | None, columns: list[str] | None, strict:
         raise ConfigError(f"--duplicates must be one of {', '.join(DUPLICATE_POLICIES)}, not '{duplicates}'")
     with warnings_as_lines():
         return load_corpus(path, format=fmt, columns={k: str(v) for k, v in parse_pairs(columns, "--column").items()},
-                           strict=strict, duplicates=duplicates, rating_scale=scale, fold_unicode=fold_unicode)
+                           strict=strict, duplicates=duplicates, rating_scale=scale, fold_unicode=fold_unicode,
+                           meta_path=meta)
 
 
 @contextmanager
@@ -212,14 +218,29 @@ def make_split(corpus, split_dir: Path | None, seed: int):
 
 
 def split_of(data: Path, split: Path | None, seed: int, fmt: str | None = None,
-             scale: tuple[float, float] = (1.0, 5.0), columns: list[str] | None = None, fold_unicode: bool = False):
+             scale: tuple[float, float] = (1.0, 5.0), columns: list[str] | None = None, fold_unicode: bool = False,
+             meta: Path | None = None):
     """The split a command works on: the ``--split`` folder, else ``<data>/1`` when it exists (with
     duplicate pairs kept, as the index files count them), else a seeded 80/10/10 split of the
     reviews with duplicate pairs dropped; ``scale`` is the data's rating scale (--min/--max-rating);
-    ``fold_unicode`` as for :func:`load_reviews`."""
+    ``fold_unicode`` and ``meta`` as for :func:`load_reviews`."""
     split_dir = split or default_split_dir(data)
-    corpus = load_reviews(data, fmt, columns, False, "keep-all" if split_dir else "keep-last", scale, fold_unicode)
+    corpus = load_reviews(data, fmt, columns, False, "keep-all" if split_dir else "keep-last", scale, fold_unicode,
+                          meta)
     return make_split(corpus, split_dir, seed)
+
+
+def history_of(data: Path | None, split: Path | None, seed: int, fmt: str | None, scale: tuple[float, float],
+               columns: list[str] | None, meta: Path | None):
+    """The train part a rating bundle's users' pasts (and, with ``meta``, its items' titles) are read
+    from, for ``serve``, ``explain`` and ``recommend --data``; None without ``--data``."""
+    from whyrec.errors import ConfigError
+
+    if data is None:
+        if meta is not None:
+            raise ConfigError("--meta names the metadata of the --data reviews; give --data too")
+        return None
+    return split_of(data, split, seed, fmt, scale, columns, meta=meta).train
 
 
 def print_table(table, title: str) -> None:

@@ -7,8 +7,8 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (ColumnMap, DataOption, DataPath, FoldUnicode, MaxRating, MinRating, ReaderFormat,
-                               check_out, console, data_app, data_path, load_reviews, status)
+from whyrec.cli.common import (ColumnMap, DataOption, DataPath, FoldUnicode, MaxRating, MetaFile, MinRating,
+                               ReaderFormat, check_out, console, data_app, data_path, load_reviews, status)
 from whyrec.strict_json import strict_dumps
 from whyrec.wording import counted
 
@@ -25,12 +25,13 @@ def data_stats(
     max_rating: MaxRating = 5.0,
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     fold_unicode: FoldUnicode = False,
+    meta: MetaFile = None,
 ) -> None:
     """Count reviews, users and items; report what validation skipped."""
     from whyrec.data.text import characters_dropped
 
     path = data_path(path, data)
-    corpus = load_reviews(path, format, column, strict, duplicates, (min_rating, max_rating), fold_unicode)
+    corpus = load_reviews(path, format, column, strict, duplicates, (min_rating, max_rating), fold_unicode, meta)
     report = corpus.report
     holding, dropped = characters_dropped(corpus.texts)
     info = {"file": report.source, "records": report.read, "users": len(report.users_seen),

@@ -8,7 +8,8 @@ from typing import Optional
 import typer
 
 from whyrec.cli.common import (ColumnMap, DecodingMethod, ExplainerChoice, HistorySeed, HistorySplit, MaxRating,
-                               MinRating, ReaderFormat, app, check_out, console, parse_pairs, split_of, status)
+                               MetaFile, MinRating, ReaderFormat, app, check_out, console, history_of, parse_pairs,
+                               split_of, status)
 from whyrec.strict_json import strict_dumps
 from whyrec.wording import counted, shortened
 
@@ -136,6 +137,7 @@ def explain(
     seed: HistorySeed = 0,
     format: ReaderFormat = None,
     column: ColumnMap = None,
+    meta: MetaFile = None,
     as_json: bool = typer.Option(False, "--json", help="One JSON object per pair instead of text."),
     device: str = typer.Option("cpu", "--device", help="torch device: cpu, cuda, cuda:N, mps, auto."),
     min_rating: MinRating = 1.0,
@@ -162,7 +164,7 @@ def explain(
             raise ConfigError(f"give as many --user as --item (got {len(users)} and {len(items)}), or --pairs FILE")
         if not all(users) or not all(items):
             raise ConfigError("a --user or --item id is empty")
-    history = split_of(data, split, seed, format, (min_rating, max_rating), column).train if data else None
+    history = history_of(data, split, seed, format, (min_rating, max_rating), column, meta)
     model = load_bundle(bundle, device)
     if words is None and feature_word is not None:
         words = [feature_word] * len(users)
@@ -205,6 +207,7 @@ def recommend(
     seed: HistorySeed = 0,
     format: ReaderFormat = None,
     column: ColumnMap = None,
+    meta: MetaFile = None,
     as_json: bool = typer.Option(False, "--json", help="One JSON object per user instead of text."),
     device: str = typer.Option("cpu", "--device", help="torch device: cpu, cuda, cuda:N, mps, auto."),
     min_rating: MinRating = 1.0,
@@ -223,7 +226,7 @@ def recommend(
     if not all(users):
         raise ConfigError("a --user id is empty")
     model = load_bundle(bundle, resolve_device(device))
-    history = split_of(data, split, seed, format, (min_rating, max_rating), column).train if data else None
+    history = history_of(data, split, seed, format, (min_rating, max_rating), column, meta)
     served = ServedSystem(bundle.resolve().name, model, cache_size=0, history=history)
     feature_word = _feature_word(feature_word)
     if feature_word is not None:

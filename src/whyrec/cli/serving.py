@@ -7,9 +7,9 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (ColumnMap, HistorySeed, HistorySplit, MaxRating, MinRating, ReaderFormat, app,
-                               check_out, console, default_split_dir, load_reviews, make_split, print_table, split_of,
-                               status)
+from whyrec.cli.common import (ColumnMap, HistorySeed, HistorySplit, MaxRating, MetaFile, MinRating, ReaderFormat,
+                               app, check_out, console, default_split_dir, history_of, load_reviews, make_split,
+                               print_table, status)
 from whyrec.systems.mt_progress import mt_epoch_text
 
 
@@ -30,6 +30,7 @@ def serve(
     seed: HistorySeed = 0,
     format: ReaderFormat = None,
     column: ColumnMap = None,
+    meta: MetaFile = None,
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,
 ) -> None:
@@ -43,7 +44,7 @@ def serve(
 
     check_can_listen(host, port)
     torch.set_num_threads(threads)
-    history = split_of(data, split, seed, format, (min_rating, max_rating), column).train if data else None
+    history = history_of(data, split, seed, format, (min_rating, max_rating), column, meta)
     systems = [ServedSystem.from_folder(b, cache, resolve_device(device), history) for b in bundles]
     names = [s.name for s in systems]
     if len(set(names)) != len(names):

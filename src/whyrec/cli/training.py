@@ -8,8 +8,9 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (TEXT_SYSTEMS, ColumnMap, FoldUnicode, MaxRating, MinRating, ReaderFormat, Throttled,
-                               app, check_checkpoint, check_out, console, err_console, parse_pairs, split_of, status)
+from whyrec.cli.common import (TEXT_SYSTEMS, ColumnMap, FoldUnicode, MaxRating, MetaFile, MinRating, ReaderFormat,
+                               Throttled, app, check_checkpoint, check_out, console, err_console, parse_pairs,
+                               split_of, status)
 from whyrec.strict_json import strict_dumps
 from whyrec.systems.mt_progress import mt_epoch_text
 
@@ -170,6 +171,7 @@ def train(
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,
     fold_unicode: FoldUnicode = False,
+    meta: MetaFile = None,
 ) -> None:
     """Fit a model on the train part, report validation/test RMSE, save a bundle.
 
@@ -215,7 +217,7 @@ def train(
         estimator = model_or_tuned(model, params)  # several values of a setting (4|8|16): picked on validation
     if processes > 1:  # the device and settings are checked: once here, not once per process
         _train_in_processes(processes)
-    parts = split_of(data, split, seed, format, (min_rating, max_rating), column, fold_unicode)
+    parts = split_of(data, split, seed, format, (min_rating, max_rating), column, fold_unicode, meta)
     con = console(quiet=not cluster.is_main)  # the main process reports and saves for all
     valid = parts.valid if len(parts.valid) else None
     if text_system:

@@ -408,17 +408,20 @@ def clean_html(text: object) -> str:
     return re.sub(r"\s+", " ", html.unescape(_TAG.sub(" ", text))).strip()
 
 
-def read_item_metadata(path: str | Path) -> dict[str, dict]:
+def read_item_metadata(path: str | Path, items: set[str] | None = None) -> dict[str, dict]:
     """Amazon item metadata JSON lines → {item: {title, category, description, brand}}. 2014 and
     2018: asin, title, category (2014: categories, a list of paths), description, brand. 2023:
     parent_asin (the item key of its reviews), title, categories (often empty; then
-    main_category), description, store (as the brand)."""
+    main_category), description, store (as the brand). With ``items``, only those are kept (a
+    category's metadata file lists millions of items that its 5-core reviews never name)."""
     path = Path(path)
+    if not path.is_file():
+        raise DataError("no such metadata file", path=path)
     report = ValidationReport(source=str(path))
     meta: dict[str, dict] = {}
     for _, obj in _json_lines(path, report, strict=False):
         item = obj.get("parent_asin") or obj.get("asin")
-        if not item:
+        if not item or items is not None and str(item) not in items:
             continue
         categories = obj.get("category") or obj.get("categories") or []
         if categories and isinstance(categories[0], list):  # 2014: list of category paths
@@ -459,10 +462,15 @@ def reviews_in(folder: Path) -> Path:
 
 def metadata_beside(path: Path) -> Path | None:
     """The item metadata file next to a review file, when there is one: ``meta.json(.gz)`` (the
-    layout of whyrec's data folders), or, as Amazon Reviews 2023 names its files, ``meta_X.jsonl``
-    (``.gz``) beside ``X.jsonl``."""
+    layout of whyrec's data folders), or ``meta_X`` as the Amazon dumps name it beside their
+    reviews of category X: ``X.jsonl`` → ``meta_X.jsonl`` (2023), ``X.json.gz`` and ``X_5.json.gz``
+    (its 5-core) → ``meta_X.json.gz`` (2018), ``reviews_X_5.json.gz`` → ``meta_X.json.gz`` (2014);
+    each plain or gzipped."""
     stem = path.name.split(".")[0]
-    names = ("meta.json.gz", "meta.json", f"meta_{stem}.jsonl", f"meta_{stem}.jsonl.gz")
+    category = stem.removeprefix("reviews_")
+    categories = dict.fromkeys([stem, category, category.removesuffix("_5")])  # in that order, once each
+    names = ["meta.json.gz", "meta.json"] + [f"meta_{c}{suffix}" for c in categories
+                                             for suffix in (".jsonl", ".jsonl.gz", ".json", ".json.gz")]
     return next((path.parent / name for name in names if (path.parent / name).is_file()), None)
 
 
@@ -555,13 +563,16 @@ def load_corpus(
         "parquet": lambda: read_parquet(path, report, strict, columns=columns),
         "peter-pickle": lambda: read_peter_pickle(path, report, strict),
     }
-    records: Iterable[RawRecord] = readers[fmt]()
     if meta_path is None:
         meta_path = metadata_beside(path)
-    item_meta = read_item_metadata(meta_path) if meta_path else {}
+    elif not Path(meta_path).is_file():  # before the reviews are read: a typo costs no waiting
+        raise DataError("no such metadata file", path=meta_path)
+    records: Iterable[RawRecord] = readers[fmt]()
     corpus = build_corpus(records, source=str(path), rating_scale=rating_scale, strict=strict,
-                          duplicates=duplicates, item_meta=item_meta, report=report, fold_unicode=fold_unicode,
+                          duplicates=duplicates, report=report, fold_unicode=fold_unicode,
                           name=path.parent.name if path.name.split(".")[0] == "reviews" else path.name.split(".")[0])
+    if meta_path:  # only the reviewed items' entries are kept
+        corpus.item_meta = read_item_metadata(meta_path, set(corpus.reviews["item"]))
     if fmt == "peter-pickle":
         feats = peter_features(path)
         corpus.features = feats[feats["position"].isin(set(corpus.positions))].reset_index(drop=True)
