@@ -278,6 +278,19 @@ def test_peter_pickle_reads_quadruples(tmp_path):
     assert corpus.texts[0] == REVIEWS[0][3].lower()
 
 
+def test_peter_pickle_quadruples_are_folded_with_the_texts(tmp_path):
+    """With fold_unicode the explanation sentences and feature words PETER trains on are written
+    in ASCII as the reviews are, so the two still match."""
+    path = tmp_path / "reviews.pickle"
+    records = [{"user": "u1", "item": "i1", "rating": 5, "text": "The café’s tone isn’t thin",
+                "template": ("café", "great", "the café’s tone isn’t thin", 1)}]
+    path.write_bytes(pickle.dumps(records, protocol=2))
+    folded = load_corpus(path, fold_unicode=True)
+    assert folded.texts[0].lower() == "the cafe's tone isn't thin"
+    assert list(folded.features.loc[0, ["feature", "sentence"]]) == ["cafe", "the cafe's tone isn't thin"]
+    assert load_corpus(path).features.loc[0, "feature"] == "café"  # as shipped without it
+
+
 class _Evil:
     def __reduce__(self):
         return (os.system, ("echo pwned",))

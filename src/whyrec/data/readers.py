@@ -25,6 +25,7 @@ import pandas as pd
 
 from whyrec.data.corpus import Corpus, DuplicatePolicy, RawRecord, ValidationReport, build_corpus
 from whyrec.errors import DataError, UnsafePickleError
+from whyrec.data.text import fold_to_ascii
 
 FORMATS = ("amazon-json", "yelp-json", "yelp-ss", "csv", "tsv", "parquet", "peter-pickle")
 
@@ -384,14 +385,17 @@ def read_peter_pickle(path: Path, report: ValidationReport, strict: bool = False
                         time=obj.get("time"), position=number, line=number + 1)
 
 
-def peter_features(path: Path) -> pd.DataFrame:
-    """The (feature, opinion, sentence, sentiment) quadruples of a PETER pickle, by position."""
+def peter_features(path: Path, fold_unicode: bool = False) -> pd.DataFrame:
+    """The (feature, opinion, sentence, sentiment) quadruples of a PETER pickle, by position;
+    ``fold_unicode``: their words written in ASCII as the review texts are (:func:`fold_to_ascii`),
+    so that the explanation targets and feature words match the folded reviews."""
     rows = []
+    write = fold_to_ascii if fold_unicode else str
     for number, obj in enumerate(load_plain_pickle(path)):
         template = obj.get("template") if isinstance(obj, dict) else None
         if isinstance(template, (tuple, list)) and len(template) >= 4:
             fea, adj, sentence, score = template[:4]
-            rows.append((number, str(fea), str(adj), str(sentence), int(score)))
+            rows.append((number, write(str(fea)), write(str(adj)), write(str(sentence)), int(score)))
     return pd.DataFrame(rows, columns=["position", "feature", "opinion", "sentence", "sentiment"])
 
 
@@ -574,7 +578,7 @@ def load_corpus(
     if meta_path:  # only the reviewed items' entries are kept
         corpus.item_meta = read_item_metadata(meta_path, set(corpus.reviews["item"]))
     if fmt == "peter-pickle":
-        feats = peter_features(path)
+        feats = peter_features(path, fold_unicode)
         corpus.features = feats[feats["position"].isin(set(corpus.positions))].reset_index(drop=True)
     _warn_skipped(report)
     return corpus
