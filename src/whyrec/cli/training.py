@@ -26,7 +26,7 @@ def models() -> None:
     from whyrec.systems.peter import PeterConfig
 
     con = console()
-    con.print("[bold]rating models[/bold]")
+    con.print("[bold]rating models[/bold] (a setting given several values, factors=4|8|16, is picked on validation)")
     for name, cls in sorted(RATING_MODELS.items()):
         con.print(f"  [bold]{name}[/bold]  {_as_typed(cls().get_params())}", highlight=False)
     con.print("[bold]explanation systems[/bold] (they predict ratings too)")
