@@ -284,11 +284,16 @@ class Experiment:
         for fold, split in enumerate(self.splits, start=1):
             test = split.test
             for name, prototype in self.systems.items():
+                where = f"fold {fold}/{len(self.splits)} · {name}"
                 if self.on_progress:
-                    self.on_progress(f"fold {fold}/{len(self.splits)} · {name}")
+                    self.on_progress(where)
                 model = prototype.clone()
                 start = time.perf_counter()
-                model.fit(split.train, split.valid if len(split.valid) else None)
+                if isinstance(model, TunedModel) and self.on_progress:  # a grid takes long: say where it is
+                    model.fit(split.train, split.valid,
+                              on_trial=lambda k, n, _: self.on_progress(f"{where} · combination {k}/{n}"))
+                else:
+                    model.fit(split.train, split.valid if len(split.valid) else None)
                 train_s = time.perf_counter() - start
                 start = time.perf_counter()
                 pred = model.predict(test.users, test.items)

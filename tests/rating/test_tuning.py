@@ -133,3 +133,13 @@ def test_describe_tuning_tolerates_a_hand_edited_record():
     assert describe_tuning({}) == "? (best of 0 combinations)"
     assert describe_tuning({"grid": {"factors": [2, 4]}, "chosen": {"factors": 4}, "at_edge": {"factors": 4}}) == (
         "factors=4 (best of 0 combinations); at the grid's edge: factors=4")
+
+
+def test_fit_reports_each_combination_before_fitting_it(split):
+    seen = []
+    TunedModel("pmf", {"factors": [2, 4], "lambda_u": [1.0]}).fit(
+        split.train, split.valid, on_trial=lambda k, n, params: seen.append((k, n, params)))
+    assert seen == [(1, 2, {"factors": 2, "lambda_u": 1.0}), (2, 2, {"factors": 4, "lambda_u": 1.0})]
+    lines = []
+    Experiment(split, {"pmf": TunedModel("pmf", {"factors": [2, 4]})}, on_progress=lines.append).run()
+    assert lines[-2:] == [f"fold 1/1 · pmf · combination {k}/2" for k in (1, 2)]

@@ -234,8 +234,13 @@ def train(
                 estimator.fit(parts.train, valid, features, checkpoint_dir=checkpoint,
                               log=lambda r: progress(r, peter_epoch_text(r)), on_step=progress.step)
     else:
-        with status(con, f"training {model} on {len(parts.train):,} ratings"):
-            estimator.fit(parts.train, valid)
+        with status(con, f"training {model} on {len(parts.train):,} ratings") as line:
+            if isinstance(estimator, TunedModel):  # a grid takes long: say which combination it is at
+                estimator.fit(parts.train, valid, on_trial=lambda k, n, p: line.update(
+                    f"training {model} on {len(parts.train):,} ratings: combination {k}/{n} "
+                    + ", ".join(f"{key}={value}" for key, value in p.items() if len(estimator.grid[key]) > 1)))
+            else:
+                estimator.fit(parts.train, valid)
         if isinstance(estimator, TunedModel):
             con.print(f"picked on validation: {describe_tuning(estimator.record())}", highlight=False)
     for name, part in (("validation", parts.valid), ("test", parts.test)):

@@ -21,7 +21,7 @@ import itertools
 import math
 import time
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from whyrec.data.corpus import Corpus
 from whyrec.errors import ConfigError, require_fitted
@@ -120,12 +120,16 @@ class TunedModel:
     def __repr__(self) -> str:
         return f"TunedModel({self.model!r}, {self.grid!r})"
 
-    def fit(self, train: Corpus, valid: Corpus | None = None) -> "TunedModel":
-        """Fit every combination on ``train`` and keep the one with the lowest RMSE on ``valid``."""
+    def fit(self, train: Corpus, valid: Corpus | None = None,
+            on_trial: Callable[[int, int, dict], None] | None = None) -> "TunedModel":
+        """Fit every combination on ``train`` and keep the one with the lowest RMSE on ``valid``;
+        ``on_trial(k, n, params)`` is called before the k-th of n combinations is fitted."""
         if valid is None or len(valid) == 0:
             raise ConfigError(f"{self.model}: settings are picked on validation data, and this split has none")
         trials, fitted = [], []
-        for params, candidate in zip(self.combinations(), self.candidates):
+        for number, (params, candidate) in enumerate(zip(self.combinations(), self.candidates), 1):
+            if on_trial is not None:
+                on_trial(number, len(self.candidates), params)
             model = candidate.clone()
             start = time.perf_counter()
             model.fit(train, valid)
