@@ -238,12 +238,16 @@ class Experiment:
         table's ``metrics.png`` then draws every metric, a chart each.
     on_progress : callable(str), optional
         Called with a line of text before each fit (the CLI shows it).
+    on_step : callable(str), optional
+        Called with a line of text within a fit: before each combination of a
+        :class:`~whyrec.rating.tuning.TunedModel`'s grid (many times; the CLI throttles it).
     """
 
     def __init__(self, splits: Split | Sequence[Split], systems: Mapping[str, object],
                  metrics: Sequence[str] = ("rmse", "mae"), clamp: bool = True, reference: str | None = None,
                  top_k: int | None = None, relevant_at: float | None = None,
-                 on_progress: Callable[[str], None] | None = None) -> None:
+                 on_progress: Callable[[str], None] | None = None,
+                 on_step: Callable[[str], None] | None = None) -> None:
         self.splits = [splits] if isinstance(splits, Split) else list(splits)
         if not self.splits:
             raise ValueError("an experiment needs at least one split")
@@ -267,7 +271,7 @@ class Experiment:
         self.metrics = self.rating_metrics + ([f"{name}@{top_k}" for name in RANKING_METRICS] if top_k else [])
         self.clamp = clamp
         self.reference = reference if reference is not None else (next(iter(self.systems)) if len(self.systems) > 1 else None)
-        self.on_progress = on_progress
+        self.on_progress, self.on_step = on_progress, on_step
 
     def run(self) -> ResultsTable:
         from whyrec.rating.tuning import TunedModel
@@ -289,9 +293,9 @@ class Experiment:
                     self.on_progress(where)
                 model = prototype.clone()
                 start = time.perf_counter()
-                if isinstance(model, TunedModel) and self.on_progress:  # a grid takes long: say where it is
+                if isinstance(model, TunedModel) and self.on_step:  # a grid takes long: say where it is
                     model.fit(split.train, split.valid,
-                              on_trial=lambda k, n, _: self.on_progress(f"{where} · combination {k}/{n}"))
+                              on_trial=lambda k, n, _: self.on_step(f"{where} · combination {k}/{n}"))
                 else:
                     model.fit(split.train, split.valid if len(split.valid) else None)
                 train_s = time.perf_counter() - start

@@ -140,6 +140,7 @@ def test_fit_reports_each_combination_before_fitting_it(split):
     TunedModel("pmf", {"factors": [2, 4], "lambda_u": [1.0]}).fit(
         split.train, split.valid, on_trial=lambda k, n, params: seen.append((k, n, params)))
     assert seen == [(1, 2, {"factors": 2, "lambda_u": 1.0}), (2, 2, {"factors": 4, "lambda_u": 1.0})]
-    lines = []
-    Experiment(split, {"pmf": TunedModel("pmf", {"factors": [2, 4]})}, on_progress=lines.append).run()
-    assert lines[-2:] == [f"fold 1/1 · pmf · combination {k}/2" for k in (1, 2)]
+    lines, steps = [], []
+    Experiment(split, {"pmf": TunedModel("pmf", {"factors": [2, 4]})}, on_progress=lines.append,
+               on_step=steps.append).run()
+    assert lines == ["fold 1/1 · pmf"] and steps == [f"fold 1/1 · pmf · combination {k}/2" for k in (1, 2)]

@@ -108,8 +108,10 @@ def experiment_rating(
         parts = [ratio_split(corpus, seed=seed)]
     con = console()
     with status(con, "training") as line:
+        within = Throttled(line.update, Throttled.every_for(con))  # a grid's combinations: many a second
         table = Experiment(parts, systems, reference=reference, top_k=top_k, relevant_at=relevant_at,
-                           on_progress=lambda msg: line.update(f"training: {msg}")).run()
+                           on_progress=lambda msg: line.update(f"training: {msg}"),
+                           on_step=lambda msg: within(f"training: {msg}")).run()
     print_table(table, f"rating prediction on {corpus.name}, {len(parts)} split(s): "
                         + ", ".join(p.name.split("/")[-1] for p in parts))
     for note in table.tuning_notes():  # what each tuned model kept

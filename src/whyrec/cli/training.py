@@ -236,7 +236,8 @@ def train(
     else:
         with status(con, f"training {model} on {len(parts.train):,} ratings") as line:
             if isinstance(estimator, TunedModel):  # a grid takes long: say which combination it is at
-                estimator.fit(parts.train, valid, on_trial=lambda k, n, p: line.update(
+                within = Throttled(line.update, Throttled.every_for(con))
+                estimator.fit(parts.train, valid, on_trial=lambda k, n, p: within(
                     f"training {model} on {len(parts.train):,} ratings: combination {k}/{n} "
                     + ", ".join(f"{key}={value}" for key, value in p.items() if len(estimator.grid[key]) > 1)))
             else:
