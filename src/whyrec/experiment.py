@@ -204,7 +204,7 @@ class ResultsTable:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         notes = self.tuning_notes()
-        picked = "\n\nSettings picked on validation RMSE:\n\n" + "\n".join(f"- {n}" for n in notes) if notes else ""
+        picked = "\n\nSettings picked on validation:\n\n" + "\n".join(f"- {n}" for n in notes) if notes else ""
         (folder / "results.md").write_text(self.to_markdown() + picked + "\n")
         (folder / "results.csv").write_text(self.to_csv())
         (folder / "results.json").write_text(strict_dumps(self.to_dict(), indent=1))  # NaN (no features) → null
@@ -385,12 +385,14 @@ def _check_top_k(k: int) -> None:
 DEFAULT_LADDER = ("global-average", "bias-baseline", "biased-mf", "pmf", "context-als")
 
 
-def models_from_specs(specs: Sequence[str]) -> dict[str, object]:
+def models_from_specs(specs: Sequence[str], tune_on: str = "rmse",
+                      relevant_at: float | None = None) -> dict[str, object]:
     """Unfitted rating models by the names the results table shows, from specs such as ``pmf`` or
     ``context-als:factors=8,lambda_bias=3`` (a registered model's name, then its parameters as
     ``key=value`` pairs, values read as JSON where they parse). A value naming several,
     ``context-als:factors=4|8|16``, makes a :class:`~whyrec.rating.tuning.TunedModel` that picks
-    on each split's validation part. Every registered model with its defaults when ``specs`` is
+    on each split's validation part by ``tune_on`` (``rmse``, ``mae``, ``ndcg@10``, ...; with
+    ``relevant_at`` for a ranking metric). Every registered model with its defaults when ``specs`` is
     empty. An unknown model or parameter, a malformed pair or a repeated spec is a
     :class:`~whyrec.errors.ConfigError`."""
     from whyrec.rating import RATING_MODELS, make_model
@@ -406,5 +408,5 @@ def models_from_specs(specs: Sequence[str]) -> dict[str, object]:
         params = parse_assignments(filter(None, (p.strip() for p in given.split(","))), f"model '{spec}':")
         if spec in models:
             raise ConfigError(f"model '{spec}' is given twice")
-        models[spec] = model_or_tuned(name.strip(), params)
+        models[spec] = model_or_tuned(name.strip(), params, tune_on, relevant_at)
     return models

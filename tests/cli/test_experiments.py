@@ -60,10 +60,12 @@ def test_experiment_rating_over_fixed_splits_and_random_folds(tmp_path, planted)
     assert result["systems"][1]["p_value"] is not None and "p vs bias-baseline" in proc.stdout
 
     folds = run_cli("experiment", "rating", "--data", str(data / "reviews.csv"), "--model", "global-average",
-                    "--model", "bias-baseline:reg_user=1|5", "--splits", "2", "--top-k", "5", "--out", str(tmp_path / "one"))
+                    "--model", "bias-baseline:reg_user=1|5", "--splits", "2", "--top-k", "5", "--tune-on", "mae",
+                    "--out", str(tmp_path / "one"))
     assert folds.returncode == 0 and len(json.loads((tmp_path / "one" / "results.json").read_text())["splits"]) == 1
     # a grid is picked on the split's validation part, and the pick is said (ranked by the picked model)
     assert "picked on validation: bias-baseline:reg_user=1|5, split " in folds.stdout
+    assert "(validation MAE " in folds.stdout  # by --tune-on
     assert "| system | rmse | mae | precision@5 | recall@5 | hr@5 | mrr@5 | ndcg@5 |" in folds.stdout
     flat = tmp_path / "flat.csv"
     planted.corpus.reviews.to_csv(flat, index=False)

@@ -51,6 +51,10 @@ def test_train_picks_a_rating_models_settings_on_validation(tmp_path, planted):
     assert f"factors={chosen['factors']}" in picked
     assert_one_line_error(run_cli("train", "mt", "--data", str(path), "--out", str(tmp_path / "mt"),
                                   "--param", "factors=2|4"), "mt takes one value each")
+    assert_one_line_error(run_cli("train", "pmf", "--data", str(path), "--out", str(tmp_path / "p"),
+                                  "--tune-on", "ndcg@5"), "no setting has several")
+    assert_one_line_error(run_cli("train", "pmf", "--data", str(path), "--out", str(tmp_path / "p"),
+                                  "--param", "factors=2|4", "--tune-on", "auc"), "cannot tune on 'auc'")
 
 
 def test_evaluate_writes_a_row_per_test_record_outside_the_data(tmp_path, planted):

@@ -1,4 +1,4 @@
-"""TunedModel: settings picked on validation RMSE over a grid, never on test."""
+"""TunedModel: settings picked on validation over a grid (RMSE, MAE or a ranking metric), never on test."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def test_picks_the_lowest_validation_rmse_and_predicts_with_it(split):
               for a in grid["reg_user"] for b in grid["reg_item"]}
     best = min(scores, key=scores.get)
     assert tuned.chosen == {"reg_user": best[0], "reg_item": best[1]}
-    assert [t.valid_rmse for t in tuned.trials] == pytest.approx(list(scores.values()))
+    assert [t.score for t in tuned.trials] == pytest.approx(list(scores.values()))
     expected = BiasBaseline(reg_user=best[0], reg_item=best[1]).fit(split.train, split.valid)
     np.testing.assert_array_equal(tuned.predict_corpus(split.test), expected.predict_corpus(split.test))
     np.testing.assert_array_equal(tuned.predict_unclipped(split.test.users, split.test.items),
@@ -103,7 +103,7 @@ def test_experiment_records_each_split_choice(split, tmp_path):
     assert [f["tuning"]["chosen"]["factors"] in (2, 4) for f in folds_saved] == [True, True]
     markdown = (tmp_path / "results.md").read_text()
     assert "| pmf:factors=2\\|4 |" in markdown  # a grid's | does not split the cell
-    assert "Settings picked on validation RMSE" in markdown
+    assert "Settings picked on validation:" in markdown
 
 
 def test_experiment_refuses_a_split_without_validation(split):
@@ -126,7 +126,7 @@ def test_bundle_keeps_the_chosen_model_and_the_tuning(split, tmp_path):
     line = describe_tuning(described["tuning"])
     assert "best of 4 combinations" in line and "validation RMSE" in line
     assert rmse(again.predict_corpus(split.valid), split.valid.ratings) == pytest.approx(
-        described["tuning"]["valid_rmse"])
+        described["tuning"]["valid_score"])
 
 
 def test_describe_tuning_tolerates_a_hand_edited_record():
@@ -144,3 +144,34 @@ def test_fit_reports_each_combination_before_fitting_it(split):
     Experiment(split, {"pmf": TunedModel("pmf", {"factors": [2, 4]})}, on_progress=lines.append,
                on_step=steps.append).run()
     assert lines == ["fold 1/1 · pmf"] and steps == [f"fold 1/1 · pmf · combination {k}/2" for k in (1, 2)]
+
+
+def test_the_picking_metric_is_rmse_mae_or_a_ranking_metric_at_k():
+    from whyrec.rating.tuning import tuning_metric
+
+    assert tuning_metric("rmse") == ("rmse", None) and tuning_metric("MAE") == ("mae", None)
+    assert tuning_metric("ndcg@10") == ("ndcg", 10) and tuning_metric("recall@3") == ("recall", 3)
+    for bad in ("ndcg", "rmse@10", "ndcg@0", "ndcg@x", "auc"):
+        with pytest.raises(ConfigError, match="cannot tune on"):
+            TunedModel("pmf", {"factors": [2, 4]}, metric=bad)
+
+
+def test_mae_and_ranking_metrics_pick_their_own_best(split):
+    from whyrec.data.split import Split
+    from whyrec.experiment import ranking_scores
+
+    grid = {"factors": [1, 4], "lambda_u": [0.5, 50.0]}
+    fitted = {(f, lam): make_model("pmf", factors=f, lambda_u=lam).fit(split.train, split.valid)
+              for f in grid["factors"] for lam in grid["lambda_u"]}
+    mae = {key: float(np.mean(np.abs(np.clip(m.predict_corpus(split.valid), 1, 5) - split.valid.ratings)))
+           for key, m in fitted.items()}
+    tuned = TunedModel("pmf", grid, metric="mae").fit(split.train, split.valid)
+    assert tuple(tuned.chosen.values()) == min(mae, key=mae.get)
+    on_valid = Split(split.train, split.valid.take([]), split.valid, "validation")  # validation ranked as a test
+    ndcg = {key: ranking_scores(m, on_valid, 5)[1]["ndcg"] for key, m in fitted.items()}
+    ranked = TunedModel("pmf", grid, metric="ndcg@5").fit(split.train, split.valid)
+    assert tuple(ranked.chosen.values()) == max(ndcg, key=ndcg.get)  # the highest wins
+    assert ranked.record()["valid_score"] == pytest.approx(max(ndcg.values()))
+    assert ranked.record()["metric"] == "ndcg@5" and "validation ndcg@5 " in describe_tuning(ranked.record())
+    assert ranked.clone().metric == "ndcg@5"
+    assert len(set(ndcg.values())) > 1  # the metric tells the combinations apart here

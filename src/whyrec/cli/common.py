@@ -24,6 +24,19 @@ ColumnMap = Annotated[Optional[list[str]], typer.Option(
 FoldUnicode = Annotated[bool, typer.Option(
     "--fold-unicode", help="Write typographic quotes, dashes and accented letters in ASCII before tokenizing "
     "(isn’t → isn't, café → cafe), instead of as spaces as the benchmarks do; the bundle records it.")]
+# what picks a rating model's settings given several values (whyrec.rating.tuning)
+TuneOn = Annotated[Optional[str], typer.Option(
+    "--tune-on", help="What picks among a setting's several values (NAME=A|B) on validation: rmse (default), "
+    "mae, or a ranking metric at k such as ndcg@10 or recall@20.")]
+
+
+def check_tune_on(tune_on: str | None, models) -> None:
+    """Refuse ``--tune-on`` where no model has a grid: it would pick nothing."""
+    from whyrec.errors import ConfigError
+    from whyrec.rating.tuning import TunedModel
+
+    if tune_on is not None and not any(isinstance(m, TunedModel) for m in models):
+        raise ConfigError("--tune-on picks among a setting's several values (NAME=A|B), and no setting has several")
 # item metadata (titles, brand, category) kept elsewhere than beside the reviews
 MetaFile = Annotated[Optional[Path], typer.Option(
     "--meta", help="Item metadata file (Amazon meta JSON lines: titles, brand, category), when it is not "

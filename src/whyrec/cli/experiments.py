@@ -8,8 +8,8 @@ from typing import Optional
 import typer
 
 from whyrec.cli.common import (TEXT_SYSTEMS, ColumnMap, FoldUnicode, MaxRating, MinRating, ReaderFormat, Throttled,
-                               app, check_checkpoint, check_out, console, experiment_app, load_reviews, parse_pairs,
-                               print_table, split_of, status)
+                               TuneOn, app, check_checkpoint, check_out, check_tune_on, console, experiment_app,
+                               load_reviews, parse_pairs, print_table, split_of, status)
 
 # experiment explain: every system's explanation of each test record, side by side
 EXPLANATIONS_FILE = "explanations.jsonl"
@@ -78,6 +78,7 @@ def experiment_rating(
     relevant_at: Optional[float] = typer.Option(None, "--relevant-at", help="With --top-k: the rating from which a "
                                                 "test item counts as relevant (default: 4 on 1–5, 7.5 on 0–10)."),
     out: Path = typer.Option(Path("runs/rating"), "--out", help="Folder for results.md/csv/json and rmse.png."),
+    tune_on: TuneOn = None,
     format: ReaderFormat = None,
     column: ColumnMap = None,
     min_rating: MinRating = 1.0,
@@ -92,7 +93,8 @@ def experiment_rating(
     from whyrec.errors import ConfigError
     from whyrec.experiment import Experiment, models_from_specs
 
-    systems = models_from_specs(model or [])  # a bad model fails before the data is read
+    systems = models_from_specs(model or [], tune_on or "rmse", relevant_at)  # bad ones fail before reading data
+    check_tune_on(tune_on, systems.values())
     if reference is not None and reference not in systems:
         raise ConfigError(f"--reference '{reference}' is not one of the models: {', '.join(systems)}")
     folders = split_folders(data if data.is_dir() else data.parent, splits)

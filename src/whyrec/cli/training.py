@@ -9,8 +9,8 @@ from typing import Optional
 import typer
 
 from whyrec.cli.common import (TEXT_SYSTEMS, ColumnMap, FoldUnicode, MaxRating, MetaFile, MinRating, ReaderFormat,
-                               Throttled, app, check_checkpoint, check_out, console, err_console, parse_pairs,
-                               split_of, status)
+                               Throttled, TuneOn, app, check_checkpoint, check_out, check_tune_on, console, err_console,
+                               parse_pairs, split_of, status)
 from whyrec.strict_json import strict_dumps
 from whyrec.systems.mt_progress import mt_epoch_text
 
@@ -172,6 +172,7 @@ def train(
     max_rating: MaxRating = 5.0,
     fold_unicode: FoldUnicode = False,
     meta: MetaFile = None,
+    tune_on: TuneOn = None,
 ) -> None:
     """Fit a model on the train part, report validation/test RMSE, save a bundle.
 
@@ -214,7 +215,8 @@ def train(
 
         estimator = Peter(PeterConfig.from_dict({"device": device, **params, "use_feature": model == "peter+"}))
     else:
-        estimator = model_or_tuned(model, params)  # several values of a setting (4|8|16): picked on validation
+        estimator = model_or_tuned(model, params, tune_on or "rmse")  # several values of a setting: picked
+    check_tune_on(tune_on, [estimator])
     if processes > 1:  # the device and settings are checked: once here, not once per process
         _train_in_processes(processes)
     parts = split_of(data, split, seed, format, (min_rating, max_rating), column, fold_unicode, meta)

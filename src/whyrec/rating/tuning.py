@@ -1,11 +1,14 @@
 """A rating model whose settings are picked on validation data, from a grid.
 
 The protocol of the rating benchmarks, and of any fair comparison: every combination of the
-grid's values is fitted on the train part, scored by RMSE (clipped to the rating scale) on the
-validation part, and the combination with the lowest validation RMSE is kept — the test part
-is never looked at. The model fitted on train with the kept settings is the one that predicts
-(it is not refitted on train + validation, so its numbers compare with untuned models' on the
-same split). Ties go to the first combination in grid order.
+grid's values is fitted on the train part, scored on the validation part, and the combination
+with the best validation score is kept — the test part is never looked at. The score is RMSE
+(clipped to the rating scale) by default; MAE, or a ranking metric at k (``ndcg@10``: the items
+each validation user did not rate in train ranked by predicted rating, the validation items rated
+at least 4 of 5 relevant, as ``whyrec experiment rating --top-k`` ranks test items), for a model
+meant to rank. The model fitted on train with the kept settings is the one that predicts (it is
+not refitted on train + validation, so its numbers compare with untuned models' on the same
+split). Ties go to the first combination in grid order.
 
 A chosen value at an end of a numeric axis of two or more values is reported as *at the grid's
 edge*: the optimum may lie beyond the grid, and the grid should be widened.
@@ -33,11 +36,48 @@ GRID_SEPARATOR = "|"
 
 @dataclass
 class Trial:
-    """One combination of the grid: its settings, validation RMSE and fitting time."""
+    """One combination of the grid: its settings, validation score and fitting time."""
 
     params: dict
-    valid_rmse: float
+    score: float
     fit_s: float
+
+
+ERROR_METRICS = ("rmse", "mae")  # lower is better; the ranking metrics at k, higher
+
+
+def tuning_metric(metric: str) -> tuple[str, int | None]:
+    """``"rmse"`` → ("rmse", None); ``"ndcg@10"`` → ("ndcg", 10); anything else is a ConfigError
+    naming what is taken."""
+    from whyrec.metrics.ranking import RANKING_METRICS
+
+    name, at, k = metric.strip().lower().partition("@")
+    if not at and name in ERROR_METRICS:
+        return name, None
+    if at and name in RANKING_METRICS and k.isdigit() and int(k) >= 1:
+        return name, int(k)
+    raise ConfigError(f"cannot tune on '{metric}': give rmse, mae, or a ranking metric at k "
+                      f"({', '.join(f'{m}@10' for m in RANKING_METRICS)})")
+
+
+def validation_score(model: RatingModel, train: Corpus, valid: Corpus, metric: str,
+                     relevant_at: float | None = None) -> float:
+    """``model``'s score on ``valid`` by ``metric`` (:func:`tuning_metric`): RMSE or MAE of its
+    predictions clipped to the scale, or a ranking metric of the items each validation user did
+    not rate in ``train`` (:func:`whyrec.experiment.ranking_scores`, the validation part in the
+    place of the test part)."""
+    import numpy as np
+
+    name, k = tuning_metric(metric)
+    if name == "rmse":
+        return validation_rmse(model, valid)
+    if name == "mae":
+        return float(np.mean(np.abs(model.predict_corpus(valid) - valid.ratings)))
+    from whyrec.data.split import Split
+    from whyrec.experiment import ranking_scores
+
+    _, scores = ranking_scores(model, Split(train, valid.take([]), valid, "validation"), k, relevant_at)
+    return scores[name]
 
 
 def is_grid_value(value) -> bool:
@@ -63,16 +103,17 @@ def grid_values(value) -> list:
     return out
 
 
-def model_or_tuned(name: str, params: Mapping) -> "RatingModel | TunedModel":
-    """A registered model with ``params``, or a :class:`TunedModel` over them when a value names
-    several (``"4|8|16"``)."""
+def model_or_tuned(name: str, params: Mapping, metric: str = "rmse",
+                   relevant_at: float | None = None) -> "RatingModel | TunedModel":
+    """A registered model with ``params``, or a :class:`TunedModel` over them, picking by
+    ``metric``, when a value names several (``"4|8|16"``)."""
     if any(is_grid_value(v) for v in params.values()):
-        return TunedModel(name, {k: grid_values(v) for k, v in params.items()})
+        return TunedModel(name, {k: grid_values(v) for k, v in params.items()}, metric, relevant_at)
     return make_model(name, **params)
 
 
 class TunedModel:
-    """The registered rating model ``model`` with each setting of ``grid`` picked on validation RMSE.
+    """The registered rating model ``model`` with each setting of ``grid`` picked on validation data.
 
     Parameters
     ----------
@@ -81,16 +122,25 @@ class TunedModel:
     grid : mapping of setting → list of values
         The values to try; a setting with one value is fixed. Every combination is built when the
         model is made, so an unknown setting or a bad value fails before any fitting.
+    metric : str
+        What picks: ``rmse`` (default) or ``mae`` (lowest wins), or a ranking metric at k such as
+        ``ndcg@10`` or ``recall@20`` (highest wins).
+    relevant_at : float, optional
+        With a ranking metric: the rating from which a validation item is relevant (default: 4
+        on 1–5, as :func:`whyrec.experiment.relevance_threshold`).
 
     After :meth:`fit`, :attr:`chosen` holds the kept settings, :attr:`trials` every combination's
-    validation RMSE and :attr:`best` the fitted model; everything else a rating model has
+    validation score and :attr:`best` the fitted model; everything else a rating model has
     (``predict``, ``predict_unclipped``, ``user_map``, ``score_items``, …) is the best model's.
     """
 
     name = "tuned"
 
-    def __init__(self, model: str, grid: Mapping[str, Sequence]) -> None:
+    def __init__(self, model: str, grid: Mapping[str, Sequence], metric: str = "rmse",
+                 relevant_at: float | None = None) -> None:
         self.model = model
+        self.metric, _ = metric.strip().lower(), tuning_metric(metric)
+        self.relevant_at = relevant_at
         self.grid = {key: list(values) for key, values in grid.items()}
         for key, values in self.grid.items():
             if not values:
@@ -112,18 +162,22 @@ class TunedModel:
         return [dict(zip(keys, values)) for values in itertools.product(*self.grid.values())]
 
     def get_params(self) -> dict:
-        return {"model": self.model, "grid": self.grid}
+        return {"model": self.model, "grid": self.grid, "metric": self.metric, "relevant_at": self.relevant_at}
 
     def clone(self) -> "TunedModel":
-        return TunedModel(self.model, self.grid)
+        return TunedModel(**self.get_params())
 
     def __repr__(self) -> str:
-        return f"TunedModel({self.model!r}, {self.grid!r})"
+        return f"TunedModel({self.model!r}, {self.grid!r}, metric={self.metric!r})"
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.metric not in ERROR_METRICS
 
     def fit(self, train: Corpus, valid: Corpus | None = None,
             on_trial: Callable[[int, int, dict], None] | None = None) -> "TunedModel":
-        """Fit every combination on ``train`` and keep the one with the lowest RMSE on ``valid``;
-        ``on_trial(k, n, params)`` is called before the k-th of n combinations is fitted."""
+        """Fit every combination on ``train`` and keep the one with the best :attr:`metric` on
+        ``valid``; ``on_trial(k, n, params)`` is called before the k-th of n combinations is fitted."""
         if valid is None or len(valid) == 0:
             raise ConfigError(f"{self.model}: settings are picked on validation data, and this split has none")
         trials, fitted = [], []
@@ -133,9 +187,11 @@ class TunedModel:
             model = candidate.clone()
             start = time.perf_counter()
             model.fit(train, valid)
-            trials.append(Trial(params, validation_rmse(model, valid), time.perf_counter() - start))
+            fit_s = time.perf_counter() - start
+            trials.append(Trial(params, validation_score(model, train, valid, self.metric, self.relevant_at), fit_s))
             fitted.append(model)
-        best = min(range(len(trials)), key=lambda k: trials[k].valid_rmse)  # the first of equals
+        sign = -1.0 if self.higher_is_better else 1.0
+        best = min(range(len(trials)), key=lambda k: sign * trials[k].score)  # the first of equals
         self.trials, self.best, self.chosen = trials, fitted[best], trials[best].params
         return self
 
@@ -150,13 +206,13 @@ class TunedModel:
         return edges
 
     def record(self) -> dict:
-        """What the tuning did, as plain JSON values: the grid, the chosen settings, the settings at
-        the grid's edge and every combination's validation RMSE."""
+        """What the tuning did, as plain JSON values: the grid, the metric, the chosen settings and
+        their validation score, the settings at the grid's edge and every combination's score."""
         self.require_fitted("reading the chosen settings")
-        best = min(trials.valid_rmse for trials in self.trials)
-        return {"model": self.model, "grid": self.grid, "chosen": self.chosen, "valid_rmse": best,
-                "at_edge": self.at_edge(),
-                "trials": [{"params": t.params, "valid_rmse": t.valid_rmse, "fit_s": t.fit_s} for t in self.trials]}
+        best = next(t.score for t in self.trials if t.params == self.chosen)
+        return {"model": self.model, "grid": self.grid, "metric": self.metric, "chosen": self.chosen,
+                "valid_score": best, "at_edge": self.at_edge(),
+                "trials": [{"params": t.params, "valid_score": t.score, "fit_s": t.fit_s} for t in self.trials]}
 
     @property
     def is_fitted(self) -> bool:
@@ -191,12 +247,13 @@ class TunedModel:
 
 
 def describe_tuning(record: Mapping) -> str:
-    """One line from :meth:`TunedModel.record`: the chosen settings, the validation RMSE and the
+    """One line from :meth:`TunedModel.record`: the chosen settings, the validation score and the
     settings at the grid's edge (a record read back from a hand-edited bundle may lack any part)."""
     grid, chosen = record.get("grid") or {}, record.get("chosen") or {}
     picked = ", ".join(f"{k}={v}" for k, v in chosen.items() if len(grid.get(k) or ()) > 1) or "?"
-    rmse = record.get("valid_rmse")
-    about = ([f"validation RMSE {rmse:.4f}"] if isinstance(rmse, (int, float)) else []) + [
+    score, metric = record.get("valid_score"), str(record.get("metric", "rmse"))
+    shown = metric.upper() if metric in ERROR_METRICS else metric
+    about = ([f"validation {shown} {score:.4f}"] if isinstance(score, (int, float)) else []) + [
         f"best of {len(record.get('trials') or ())} combinations"]
     text = f"{picked} ({', '.join(about)})"
     edge = record.get("at_edge") or {}
