@@ -187,3 +187,33 @@ def test_mt_and_peter_take_part_in_an_experiment_as_rating_models(tmp_path):
     assert "mt" in (tmp_path / "run" / "results.md").read_text()
     with pytest.raises(ConfigError, match=r"model 'x' \(object\) has no fit, predict, clone, get_params"):
         Experiment(split, {"x": object()})
+
+
+def test_rmse_by_the_users_training_activity(planted, tmp_path):
+    from collections import Counter
+
+    from whyrec.metrics.rating import activity_groups
+
+    folds = kfold_splits(planted.corpus, 2, seed=0)
+    table = Experiment(folds, {"bias": BiasBaseline(), "avg": GlobalAverage()}, by_activity=True).run()
+    bias = table.results[0].by_activity
+    assert sum(g["count"] for g in bias.values()) == sum(len(f.test) for f in folds)
+    # by hand: each fold's test records grouped by their user's train count, errors pooled over folds
+    errors, groups = [], []
+    for fold in folds:
+        pred = np.clip(BiasBaseline().fit(fold.train).predict_corpus(fold.test), 1, 5)
+        errors.append(pred - fold.test.ratings)
+        counts = Counter(fold.train.users)
+        groups.append(activity_groups([counts[u] for u in fold.test.users]))
+    errors, groups = np.concatenate(errors), np.concatenate(groups)
+    for group, got in bias.items():
+        assert got["count"] == int((groups == group).sum())
+        assert got["rmse"] == np.sqrt(np.mean(errors[groups == group] ** 2))
+    assert len(bias) >= 2  # the planted users' counts span several groups
+    markdown = table.activity_markdown()
+    assert markdown.splitlines()[2].startswith("| bias | ") and f"(n={next(iter(bias.values()))['count']:,})" in markdown
+    table.save(tmp_path)
+    assert "RMSE by the user's number of training ratings" in (tmp_path / "results.md").read_text()
+    saved = json.loads((tmp_path / "results.json").read_text())["systems"][0]["rmse_by_activity"]
+    assert saved == bias
+    assert Experiment(folds[0], {"bias": BiasBaseline()}).run().activity_markdown() == ""  # only when asked

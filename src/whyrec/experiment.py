@@ -25,7 +25,7 @@ import numpy as np
 from whyrec.data.split import Split
 from whyrec.errors import ConfigError, DataError
 from whyrec.metrics.ranking import RANKING_METRICS
-from whyrec.metrics.rating import RATING_METRICS, paired_t_test
+from whyrec.metrics.rating import RATING_METRICS, activity_groups, activity_labels, paired_t_test, rmse_by_group
 from whyrec.strict_json import strict_dumps
 
 
@@ -55,6 +55,8 @@ class SystemResult:
     per_fold: list[dict] = field(default_factory=list)  # metric -> value, plus train_s/test_s
     squared_errors: list[np.ndarray] = field(default_factory=list, repr=False)
     p_value: float | None = None
+    # with Experiment(by_activity=True): RMSE over the folds' test records of each activity group
+    by_activity: dict[str, dict] = field(default_factory=dict)
 
     def mean(self, key: str) -> float:
         return float(np.mean([f[key] for f in self.per_fold]))
@@ -104,6 +106,21 @@ class ResultsTable:
         lines = [line(self.columns), "|" + "---|" * len(self.columns)] + [line(row) for row in self.rows()]
         return "\n".join(lines)
 
+    def activity_markdown(self) -> str:
+        """RMSE by the user's number of training ratings (``Experiment(by_activity=True)``) as a
+        markdown table: a column per group, with its number of test records; empty without it."""
+        with_groups = [r for r in self.results if r.by_activity]
+        if not with_groups:
+            return ""
+        groups = [g for g in activity_labels() if g in with_groups[0].by_activity]
+        counts = with_groups[0].by_activity
+        head = ["system", *(f"{g} (n={counts[g]['count']:,})" for g in groups)]
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for r in with_groups:
+            cells = [r.system.replace("|", "\\|"), *(f"{r.by_activity[g]['rmse']:.4f}" for g in groups)]
+            lines.append("| " + " | ".join(cells) + " |")
+        return "\n".join(lines)
+
     def tuning_notes(self) -> list[str]:
         """A line per tuned system and split: the settings it picked on validation (see
         :class:`~whyrec.rating.tuning.TunedModel`)."""
@@ -127,7 +144,8 @@ class ResultsTable:
             "systems": [
                 {"system": r.system, "params": r.params, "folds": r.per_fold, "p_value": r.p_value,
                  "mean": {k: r.mean(k) for k in [*self.metrics, "train_s", "test_s"]},
-                 "std": {k: r.std(k) for k in [*self.metrics, "train_s", "test_s"]}}
+                 "std": {k: r.std(k) for k in [*self.metrics, "train_s", "test_s"]},
+                 **({"rmse_by_activity": r.by_activity} if r.by_activity else {})}
                 for r in self.results
             ],
         }
@@ -205,7 +223,10 @@ class ResultsTable:
         folder.mkdir(parents=True, exist_ok=True)
         notes = self.tuning_notes()
         picked = "\n\nSettings picked on validation:\n\n" + "\n".join(f"- {n}" for n in notes) if notes else ""
-        (folder / "results.md").write_text(self.to_markdown() + picked + "\n")
+        activity = self.activity_markdown()
+        if activity:
+            activity = f"\n\n{ACTIVITY_TITLE}:\n\n{activity}"
+        (folder / "results.md").write_text(self.to_markdown() + activity + picked + "\n")
         (folder / "results.csv").write_text(self.to_csv())
         (folder / "results.json").write_text(strict_dumps(self.to_dict(), indent=1))  # NaN (no features) → null
         (folder / "config.json").write_text(json.dumps(config or {r.system: r.params for r in self.results}, indent=1))
@@ -214,6 +235,9 @@ class ResultsTable:
         if self.panels:
             self.plot_panels(folder / "metrics.png")
         return folder
+
+
+ACTIVITY_TITLE = "RMSE by the user's number of training ratings (n: test records), over every split"
 
 
 class Experiment:
@@ -241,13 +265,17 @@ class Experiment:
     on_step : callable(str), optional
         Called with a line of text within a fit: before each combination of a
         :class:`~whyrec.rating.tuning.TunedModel`'s grid (many times; the CLI throttles it).
+    by_activity : bool
+        Also give each system's RMSE over the test records grouped by their user's number of
+        training ratings in the split (:func:`whyrec.metrics.rating.activity_groups`: new users,
+        1–2, 3–5, ...), over every split together (:meth:`ResultsTable.activity_markdown`).
     """
 
     def __init__(self, splits: Split | Sequence[Split], systems: Mapping[str, object],
                  metrics: Sequence[str] = ("rmse", "mae"), clamp: bool = True, reference: str | None = None,
                  top_k: int | None = None, relevant_at: float | None = None,
                  on_progress: Callable[[str], None] | None = None,
-                 on_step: Callable[[str], None] | None = None) -> None:
+                 on_step: Callable[[str], None] | None = None, by_activity: bool = False) -> None:
         self.splits = [splits] if isinstance(splits, Split) else list(splits)
         if not self.splits:
             raise ValueError("an experiment needs at least one split")
@@ -272,6 +300,7 @@ class Experiment:
         self.clamp = clamp
         self.reference = reference if reference is not None else (next(iter(self.systems)) if len(self.systems) > 1 else None)
         self.on_progress, self.on_step = on_progress, on_step
+        self.by_activity = by_activity
 
     def run(self) -> ResultsTable:
         from whyrec.rating.tuning import TunedModel
@@ -285,8 +314,10 @@ class Experiment:
             raise DataError(f"split {unvalidated[0]} has no validation records, on which '{tuned[0]}' picks its "
                             "settings")
         results = {name: SystemResult(name, model.get_params()) for name, model in self.systems.items()}
+        grouped: dict[str, list] = {name: [] for name in self.systems}  # (predictions, ratings, groups) per fold
         for fold, split in enumerate(self.splits, start=1):
             test = split.test
+            groups = activity_groups_of(split) if self.by_activity else None
             for name, prototype in self.systems.items():
                 where = f"fold {fold}/{len(self.splits)} · {name}"
                 if self.on_progress:
@@ -313,6 +344,12 @@ class Experiment:
                 results[name].per_fold.append(row)
                 clipped = np.clip(pred, *test.rating_scale) if self.clamp else pred
                 results[name].squared_errors.append((clipped - test.ratings) ** 2)
+                if groups is not None:
+                    grouped[name].append((clipped, test.ratings, groups))
+        for name, folds in grouped.items():
+            if folds:
+                results[name].by_activity = ordered_activity(rmse_by_group(
+                    *(np.concatenate([f[k] for f in folds]) for k in range(3))))
         if self.reference is not None:
             ref = np.concatenate(results[self.reference].squared_errors)
             for name, result in results.items():
@@ -322,6 +359,17 @@ class Experiment:
         panels = self.metrics if self.top_k else []
         return ResultsTable(list(results.values()), self.metrics, self.reference, [s.name for s in self.splits],
                             panels)
+
+
+def activity_groups_of(split: Split) -> np.ndarray:
+    """Each test record's group by its user's number of ratings in the split's train part."""
+    counts = split.train.reviews["user"].value_counts()
+    return activity_groups(counts.reindex(split.test.users, fill_value=0).to_numpy())
+
+
+def ordered_activity(by_group: dict[str, dict]) -> dict[str, dict]:
+    """:func:`rmse_by_group`'s answer in the groups' own order (new users first)."""
+    return {g: by_group[g] for g in activity_labels() if g in by_group}
 
 
 def top_k_lists(model, split: Split, k: int, relevant_at: float | None = None,

@@ -46,8 +46,9 @@ def test_experiment_rating_over_fixed_splits_and_random_folds(tmp_path, planted)
             (data / name / f"{part}.index").write_text(" ".join(map(str, index)))
     out = tmp_path / "run"
     proc = run_cli("experiment", "rating", "--data", str(data), "--model", "bias-baseline:reg_user=2,reg_item=2",
-                   "--model", "pmf:factors=4", "--out", str(out))
+                   "--model", "pmf:factors=4", "--out", str(out), "--by-activity")
     assert proc.returncode == 0, proc.stderr
+    assert "RMSE by the user's number of training ratings" in proc.stdout
     result = json.loads((out / "results.json").read_text())
     assert [s["system"] for s in result["systems"]] == ["bias-baseline:reg_user=2,reg_item=2", "pmf:factors=4"]
     assert [name.split("/")[-1] for name in result["splits"]] == ["1", "2"]

@@ -30,8 +30,11 @@ def test_stats_and_train_evaluate_round_trip(tmp_path, planted):
     planted.corpus.reviews.assign(user=lambda f: "new-" + f["user"]).to_csv(strangers, index=False)
     elsewhere = run_cli("evaluate", str(bundle), "--data", str(strangers))
     assert elsewhere.returncode == 0 and "knows none of these test users" in elsewhere.stdout, elsewhere.stderr
-    ranked = json.loads(run_cli("evaluate", str(bundle), "--data", str(path), "--top-k", "5", "--json").stdout)
+    ranked = json.loads(run_cli("evaluate", str(bundle), "--data", str(path), "--top-k", "5", "--by-activity",
+                                "--json").stdout)
     assert ranked["ranking"]["k"] == 5 and ranked["ranking"]["users"] > 0 and 0 <= ranked["ranking"]["ndcg"] <= 1
+    by_activity = ranked["rmse_by_activity"]  # the test records by their user's number of training ratings
+    assert sum(g["count"] for g in by_activity.values()) == ranked["test_ratings"] and len(by_activity) >= 2
     assert_one_line_error(run_cli("align", str(bundle), "--data", str(path), "--out", str(tmp_path / "x")),
                           "MMI aligns an explanation generator")
 

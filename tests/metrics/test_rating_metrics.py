@@ -34,3 +34,25 @@ def test_paired_t_test_by_hand_and_against_scipy():
     ref = stats.ttest_rel(a, b)
     assert t == pytest.approx(ref.statistic) and p == pytest.approx(ref.pvalue)
     assert paired_t_test(a, a) == (0.0, 1.0)
+
+
+def test_activity_groups_cut_at_the_users_training_counts():
+    from whyrec.metrics.rating import activity_groups, activity_labels
+
+    assert activity_labels() == ["0", "1–2", "3–5", "6–10", "11–20", "21+"]
+    assert activity_labels((1, 2, 5)) == ["0", "1", "2–4", "5+"]
+    groups = activity_groups([0, 1, 2, 3, 5, 6, 10, 11, 20, 21, 500])
+    assert list(groups) == ["0", "1–2", "1–2", "3–5", "3–5", "6–10", "6–10", "11–20", "11–20", "21+", "21+"]
+    with pytest.raises(ValueError, match="increasing"):
+        activity_labels((3, 3))
+
+
+def test_rmse_by_group_by_hand():
+    from whyrec.metrics.rating import rmse_by_group
+
+    # group a: errors 1 and 3 → √5; group b: error 2 → 2 (clipping 7 to 5 first)
+    got = rmse_by_group([2.0, 7.0, 4.0], [1.0, 3.0, 1.0], ["a", "b", "a"], clamp=(1, 5))
+    assert list(got) == ["a", "b"]
+    assert got["a"] == {"count": 2, "rmse": pytest.approx(5 ** 0.5)} and got["b"] == {"count": 1, "rmse": 2.0}
+    with pytest.raises(ValueError, match="differ in shape"):
+        rmse_by_group([1.0, 2.0], [1.0, 2.0], ["a"])

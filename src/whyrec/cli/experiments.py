@@ -79,6 +79,9 @@ def experiment_rating(
                                                 "test item counts as relevant (default: 4 on 1–5, 7.5 on 0–10)."),
     out: Path = typer.Option(Path("runs/rating"), "--out", help="Folder for results.md/csv/json and rmse.png."),
     tune_on: TuneOn = None,
+    by_activity: bool = typer.Option(False, "--by-activity", help="Also each model's RMSE over the test records "
+                                     "grouped by their user's number of training ratings (new users, 1–2, 3–5, "
+                                     "6–10, 11–20, 21+)."),
     format: ReaderFormat = None,
     column: ColumnMap = None,
     min_rating: MinRating = 1.0,
@@ -91,7 +94,7 @@ def experiment_rating(
     check_out(out, data)
     from whyrec.data import fixed_index_split, kfold_splits, ratio_split, split_folders
     from whyrec.errors import ConfigError
-    from whyrec.experiment import Experiment, models_from_specs
+    from whyrec.experiment import ACTIVITY_TITLE, Experiment, models_from_specs
 
     systems = models_from_specs(model or [], tune_on or "rmse", relevant_at)  # bad ones fail before reading data
     check_tune_on(tune_on, systems.values())
@@ -113,9 +116,11 @@ def experiment_rating(
         within = Throttled(line.update, Throttled.every_for(con))  # a grid's combinations: many a second
         table = Experiment(parts, systems, reference=reference, top_k=top_k, relevant_at=relevant_at,
                            on_progress=lambda msg: line.update(f"training: {msg}"),
-                           on_step=lambda msg: within(f"training: {msg}")).run()
+                           on_step=lambda msg: within(f"training: {msg}"), by_activity=by_activity).run()
     print_table(table, f"rating prediction on {corpus.name}, {len(parts)} split(s): "
                         + ", ".join(p.name.split("/")[-1] for p in parts))
+    if by_activity:
+        con.print(f"{ACTIVITY_TITLE}:\n{table.activity_markdown()}", highlight=False)
     for note in table.tuning_notes():  # what each tuned model kept
         con.print(f"picked on validation: {note}", highlight=False)
     folder = table.save(out)

@@ -321,6 +321,9 @@ def evaluate(
                                            ".jsonl or .csv file: user, item, rating, predicted rating; for MT and "
                                            "PETER also the reference sentence, its feature word, and each "
                                            "explainer's explanation with the rating class the judge reads in it."),
+    by_activity: bool = typer.Option(False, "--by-activity", help="Also the RMSE over the test records grouped by "
+                                     "their user's number of training ratings (new users, 1–2, 3–5, 6–10, 11–20, "
+                                     "21+)."),
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,
 ) -> None:
@@ -358,6 +361,11 @@ def evaluate(
     unknown = int(sum(u not in estimator.user_map for u in test.users))
     report = {"system": estimator.name, "test_ratings": len(test), "rmse": rmse(pred, test.ratings),
               "mae": mae(pred, test.ratings), "unknown_users": unknown}
+    if by_activity:
+        from whyrec.experiment import activity_groups_of, ordered_activity
+        from whyrec.metrics.rating import rmse_by_group
+
+        report["rmse_by_activity"] = ordered_activity(rmse_by_group(pred, test.ratings, activity_groups_of(parts)))
     if top_k is not None:
         from whyrec.experiment import ranking_scores, relevance_threshold
 
@@ -395,6 +403,10 @@ def evaluate(
     if unknown == len(test):
         con.print("  warning: the system knows none of these test users: is this the data it was trained on?",
                   highlight=False)
+    if "rmse_by_activity" in report:
+        con.print("  RMSE by the user's number of training ratings: " + "  ".join(
+            f"{group} {v['rmse']:.4f} (n={v['count']:,})" for group, v in report["rmse_by_activity"].items()),
+            highlight=False)
     if "ranking" in report:
         r = report["ranking"]
         con.print(f"  top {r['k']} of each test user's unrated items ({r['users']:,} users with a test item rated "
