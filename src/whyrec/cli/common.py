@@ -40,7 +40,7 @@ def check_tune_on(tune_on: str | None, models) -> None:
 # item metadata (titles, brand, category) kept elsewhere than beside the reviews
 MetaFile = Annotated[Optional[Path], typer.Option(
     "--meta", help="Item metadata file (Amazon meta JSON lines: titles, brand, category), when it is not "
-    "beside the reviews as meta.json.gz or the dump's meta_<category> file.")]
+    "beside the reviews as meta.json.gz or, for the Amazon dumps, meta_X.json.gz beside X_5.json.gz.")]
 # a rating bundle's history (--data) is read on a split: the split folder and the random split's seed
 HistorySplit = Annotated[Optional[Path], typer.Option(
     "--split", help="With --data: split folder (default: <data>/1 when present).")]
