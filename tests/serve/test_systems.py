@@ -110,3 +110,12 @@ def test_a_rating_bundles_history_must_be_read_on_its_scale(served_bundles):
     _, bias_folder, split = served_bundles
     with pytest.raises(ConfigError, match="give --min-rating 1 --max-rating 5"):
         ServedSystem.from_folder(bias_folder, history=Corpus(split.train.reviews, rating_scale=(0, 10)))
+
+
+def test_titles_several_items_share_are_told_apart_by_the_item_id():
+    from whyrec.serve.systems import distinct_titles
+
+    titles = {"m1": "Hearst Magazines (Women)", "m2": "Hearst Magazines (Women)", "m3": "Reason Magazine"}
+    assert distinct_titles(titles) == {"m1": "Hearst Magazines (Women) · m1", "m2": "Hearst Magazines (Women) · m2",
+                                       "m3": "Reason Magazine"}
+    assert distinct_titles({}) == {}

@@ -9,7 +9,7 @@ bundle is read-only while served, so both stay valid; ``--cache 0`` turns both o
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +24,14 @@ from whyrec.rating import ContextAwareALS
 SCORE_CACHE_BYTES = 256 * 2**20
 # the page's user search, when no id holds the query: ids this close to it (a partial id scores lower than a typo)
 SIMILAR_SEARCH = 70.0
+
+
+def distinct_titles(titles: dict[str, str]) -> dict[str, str]:
+    """Titles that tell items apart: one that several items share ("Hearst Magazines (Women)", the
+    brand and category standing for six magazines whose own titles are unreadable) gets each
+    item's id after it, "Hearst Magazines (Women) · B00005N7OD"; the others are kept."""
+    shared = {title for title, count in Counter(titles.values()).items() if count > 1}
+    return {item: f"{title} · {item}" if title in shared else title for item, title in titles.items()}
 
 
 class LRUCache:
@@ -170,7 +178,7 @@ class ServedSystem:
         # the predicted rating split over the user's past ratings (whyrec.rating.attribution)
         self.splits_ratings = self.is_mt or (self.has_history and isinstance(model, ContextAwareALS))
         # cleaned again: bundles written before the reader dropped cut-off tags carry them
-        self.titles = {item: title for item, raw in raw_titles.items() if (title := clean_html(raw))}
+        self.titles = distinct_titles({item: title for item, raw in raw_titles.items() if (title := clean_html(raw))})
         self.batcher = BatchingExplainer(self._generate)
         self.user_ids = self.rating.user_map.ids
         self.item_ids = self.rating.item_map.ids

@@ -159,7 +159,7 @@ function cardHtml(item, extra = "") {
   const layout = explanations.length > 1 ? "explanations side-by-side" : "explanations";
   return `<article class="card">
       <h3>${escapeHtml(item.title || item.item)}</h3>
-      ${item.title ? `<div class="item-id">${escapeHtml(item.item)}</div>` : ""}
+      ${item.title && !item.title.endsWith(` · ${item.item}`) ? `<div class="item-id">${escapeHtml(item.item)}</div>` : ""}
       <div class="stars" title="predicted rating">${stars(item.predicted_rating, scaleTop())}<span class="value">${item.predicted_rating.toFixed(2)}${scaleTop() === 5 ? "" : ` / ${scaleTop()}`}</span></div>
       ${extra}
       ${whyRating(item.rating_split)}
