@@ -65,7 +65,7 @@ def experiment_rating(
                                               "pmf, context-als:factors=8,lambda_bias=3 (repeatable; default: "
                                               "every model in `whyrec models`, with its defaults). Values "
                                               "separated by | are a grid, picked on each split's validation "
-                                              "RMSE: context-als:factors=4|8|16,lambda_u=1|5|10."),
+                                              "part (RMSE, or --tune-on): context-als:factors=4|8|16,lambda_u=1|5|10."),
     splits: str = typer.Option("all", "--splits", help="The data folder's fixed splits to run on: all, or names "
                                "such as 1,2,3."),
     kfold: int = typer.Option(0, "--kfold", help="Without fixed splits: K random folds (10% of each fold's "

@@ -159,7 +159,7 @@ def train(
     param: Optional[list[str]] = typer.Option(None, "--param", "--set",
                                               help="Model parameter NAME=VALUE (repeatable). For a rating "
                                               "model, NAME=A|B|C tries each value and keeps the best on "
-                                              "validation RMSE."),
+                                              "validation (RMSE, or --tune-on)."),
     format: ReaderFormat = None,
     column: ColumnMap = None,
     device: str = typer.Option("cpu", "--device", help="torch device of MT / PETER: cpu, cuda, cuda:N, mps, auto."),
