@@ -211,7 +211,8 @@ def test_rmse_by_the_users_training_activity(planted, tmp_path):
         assert got["rmse"] == np.sqrt(np.mean(errors[groups == group] ** 2))
     assert len(bias) >= 2  # the planted users' counts span several groups
     markdown = table.activity_markdown()
-    assert markdown.splitlines()[2].startswith("| bias | ") and f"(n={next(iter(bias.values()))['count']:,})" in markdown
+    first = next(iter(bias.values()))
+    assert markdown.splitlines()[2].startswith("| bias | ") and f"(n={first['count']:,})" in markdown
     table.save(tmp_path)
     assert "RMSE by the user's number of training ratings" in (tmp_path / "results.md").read_text()
     saved = json.loads((tmp_path / "results.json").read_text())["systems"][0]["rmse_by_activity"]
