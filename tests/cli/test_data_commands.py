@@ -54,6 +54,22 @@ def test_data_split_writes_folders_the_commands_then_use(tmp_path, planted):
     assert_one_line_error(run_cli("data", "split", str(data), "--count", "2", "--kfold", "3", "--out",
                                   str(tmp_path / "both")), "give --count (random splits) or --kfold (folds), not both")
     assert not (tmp_path / "both").exists()
+    # by time: each user's latest review tests, the one before validates (the planted times are distinct)
+    last = run_cli("data", "split", str(data), "--leave-last-out", "--out", str(tmp_path / "last"))
+    assert last.returncode == 0 and "warning" not in last.stderr, last.stderr
+    split = fixed_index_split(corpus, tmp_path / "last" / "1")
+    latest = corpus.reviews.sort_values("time").groupby("user").tail(1)
+    assert sorted(zip(split.test.users, split.test.items)) == sorted(zip(latest["user"], latest["item"]))
+    for user, when in zip(split.valid.users, split.valid.reviews["time"]):  # later than all of the user's train
+        assert when > split.train.reviews.loc[split.train.reviews["user"] == user, "time"].max()
+    assert not (tmp_path / "last" / "2").exists()
+    assert_one_line_error(run_cli("data", "split", str(data), "--leave-last-out", "--kfold", "3", "--out",
+                                  str(tmp_path / "x")), "give --leave-last-out alone")
+    undated = tmp_path / "undated" / "reviews.csv"
+    undated.parent.mkdir()
+    planted.corpus.reviews.drop(columns=["time"]).to_csv(undated, index=False)
+    said = run_cli("data", "split", str(undated), "--leave-last-out")
+    assert said.returncode == 0 and f"{len(corpus):,} reviews without a time: file order stands" in said.stderr
 
 
 def test_stats_of_a_file_with_no_review_left(tmp_path):

@@ -8,7 +8,8 @@ from typing import Optional
 import typer
 
 from whyrec.cli.common import (ColumnMap, DataOption, DataPath, FoldUnicode, MaxRating, MetaFile, MinRating,
-                               ReaderFormat, check_out, console, data_app, data_path, load_reviews, status)
+                               ReaderFormat, check_out, console, data_app, data_path, err_console, load_reviews,
+                               status)
 from whyrec.strict_json import strict_dumps
 from whyrec.wording import counted
 
@@ -124,6 +125,9 @@ def data_split(
                                         "seed+K−1; default 5)."),
     kfold: int = typer.Option(0, "--kfold", help="Instead: K folds whose test parts partition the data (10% "
                               "of each fold's training records validate)."),
+    leave_last: bool = typer.Option(False, "--leave-last-out", help="Instead: one split in which each user's "
+                                    "latest review tests and the one before validates (by review time, then file "
+                                    "order); a user's only review trains."),
     seed: int = typer.Option(0, min=0, help="Seed of the first split."),
     format: ReaderFormat = None,
     column: ColumnMap = None,
@@ -133,11 +137,15 @@ def data_split(
 ) -> None:
     """Write fixed splits with warm-start repair, so that every later run and other tools use the same records.
 
-    Each split k goes to OUT/k/ as train.index, validation.index and test.index (the PETER benchmark's format)."""
+    Each split k goes to OUT/k/ as train.index, validation.index and test.index (the PETER benchmark's format).
+    With --leave-last-out, one split by time: each user's latest review tests (no repair: an item first
+    reviewed there stays unknown to the models, as it would be in use)."""
     path = data_path(path, data)
-    from whyrec.data import kfold_splits, ratio_split, write_index_split
+    from whyrec.data import kfold_splits, leave_last_out, ratio_split, write_index_split
     from whyrec.errors import ConfigError
 
+    if leave_last and (count is not None or kfold):
+        raise ConfigError("give --leave-last-out alone: it makes one split, not --count or --kfold ones")
     if count is not None and kfold:
         raise ConfigError("give --count (random splits) or --kfold (folds), not both")
     count = 5 if count is None else count
@@ -147,8 +155,16 @@ def data_split(
     if folder.is_file():
         raise ConfigError(f"--out {folder} is a file; the split folders 1..K go in a folder")
     corpus = load_reviews(path, format, column, False, duplicates, (min_rating, max_rating))
-    splits = kfold_splits(corpus, kfold, seed=seed, valid_share=0.1) if kfold else \
-        [ratio_split(corpus, seed=seed + k) for k in range(count)]
+    if leave_last:
+        undated = int(corpus.reviews["time"].isna().sum())
+        if undated:  # said, not refused: a file in time order is common
+            err_console().print(f"[yellow]warning:[/yellow] {counted(undated, 'review')} without a time: file order "
+                                "stands for time there", highlight=False)
+        splits = [leave_last_out(corpus)]
+    elif kfold:
+        splits = kfold_splits(corpus, kfold, seed=seed, valid_share=0.1)
+    else:
+        splits = [ratio_split(corpus, seed=seed + k) for k in range(count)]
     taken = [folder / str(k) for k in range(1, len(splits) + 1) if (folder / str(k) / "train.index").exists()]
     if taken:  # checked for all before any is written
         raise ConfigError(f"{taken[0]} already holds a split; choose another --out")
