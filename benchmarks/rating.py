@@ -30,7 +30,7 @@ import numpy as np
 
 from whyrec.data.text import tokenize
 from whyrec.metrics.rating import mae, rmse
-from whyrec.rating.tuning import TunedModel
+from whyrec.rating.tuning import DEFAULT_GRIDS, TunedModel
 
 from shared_data import DATA, DATASETS, load_split, machine
 
@@ -43,21 +43,14 @@ def grid(**axes):
 
 
 def whyrec_families(quick: bool) -> dict[str, tuple[str, dict]]:
-    """Each whyrec family: its registered model and grid, as :class:`TunedModel` takes them."""
-    # each grid reaches one step past every value a dataset picked at its edge in the previous run
-    # (as Cornac's below): an optimum at a grid's edge may lie beyond it
-    regs = [0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 20.0]
-    als_lambdas = [2.0, 5.0, 10.0, 20.0]
-    return {
-        "whyrec global-average": ("global-average", {}),
-        "whyrec bias-baseline": ("bias-baseline", dict(reg_user=regs, reg_item=regs)),
-        "whyrec biased-mf": ("biased-mf", dict(factors=[8, 16], reg=[0.02, 0.05, 0.1, 0.2, 0.4], lr=[0.005, 0.01])
-                             if not quick else {}),
-        "whyrec pmf": ("pmf", dict(factors=[4, 8, 16], lambda_u=als_lambdas, lambda_v=als_lambdas)),
-        "whyrec context-als": ("context-als", dict(factors=[4, 8, 16], lambda_u=als_lambdas, lambda_v=als_lambdas,
-                                                   lambda_bias=[1.0, 2.0, 3.0, 5.0, 8.0, 12.0])
-                               if not quick else dict(factors=[8], lambda_bias=[2.0, 5.0])),
-    }
+    """Each whyrec family: its registered model and grid, as :class:`TunedModel` takes them — the
+    library's own default grids (``whyrec.rating.tuning.DEFAULT_GRIDS``, what ``--tuned`` tries)."""
+    families = {"whyrec global-average": ("global-average", {}),
+                **{f"whyrec {name}": (name, grid) for name, grid in DEFAULT_GRIDS.items()}}
+    if quick:  # a smoke run
+        families["whyrec biased-mf"] = ("biased-mf", {})
+        families["whyrec context-als"] = ("context-als", dict(factors=[8], lambda_bias=[2.0, 5.0]))
+    return families
 
 
 def run_whyrec(split, quick: bool) -> list[dict]:

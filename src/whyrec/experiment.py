@@ -433,28 +433,31 @@ def _check_top_k(k: int) -> None:
 DEFAULT_LADDER = ("global-average", "bias-baseline", "biased-mf", "pmf", "context-als")
 
 
-def models_from_specs(specs: Sequence[str], tune_on: str = "rmse",
-                      relevant_at: float | None = None) -> dict[str, object]:
+def models_from_specs(specs: Sequence[str], tune_on: str = "rmse", relevant_at: float | None = None,
+                      tuned: bool = False) -> dict[str, object]:
     """Unfitted rating models by the names the results table shows, from specs such as ``pmf`` or
     ``context-als:factors=8,lambda_bias=3`` (a registered model's name, then its parameters as
     ``key=value`` pairs, values read as JSON where they parse). A value naming several,
     ``context-als:factors=4|8|16``, makes a :class:`~whyrec.rating.tuning.TunedModel` that picks
     on each split's validation part by ``tune_on`` (``rmse``, ``mae``, ``ndcg@10``, ...; with
-    ``relevant_at`` for a ranking metric). Every registered model with its defaults when ``specs`` is
-    empty. An unknown model or parameter, a malformed pair or a repeated spec is a
-    :class:`~whyrec.errors.ConfigError`."""
-    from whyrec.rating import RATING_MODELS, make_model
-    from whyrec.rating.tuning import model_or_tuned
+    ``relevant_at`` for a ranking metric); with ``tuned``, every model is tuned over its default grid
+    (:data:`~whyrec.rating.tuning.DEFAULT_GRIDS`; the settings a spec gives keep their values). Every
+    registered model with its defaults when ``specs`` is empty. An unknown model or parameter, a
+    malformed pair or a repeated spec is a :class:`~whyrec.errors.ConfigError`."""
+    from whyrec.rating import RATING_MODELS
+    from whyrec.rating.tuning import model_or_tuned, with_default_grid
     from whyrec.settings import parse_assignments
 
     if not specs:  # from the simplest up, as the demo lists them; the first is the t-tests' reference
         ladder = [n for n in DEFAULT_LADDER if n in RATING_MODELS]
-        return {name: make_model(name) for name in ladder + sorted(set(RATING_MODELS) - set(ladder))}
+        specs = ladder + sorted(set(RATING_MODELS) - set(ladder))
     models: dict[str, object] = {}
     for spec in specs:
         name, _, given = spec.partition(":")
         params = parse_assignments(filter(None, (p.strip() for p in given.split(","))), f"model '{spec}':")
         if spec in models:
             raise ConfigError(f"model '{spec}' is given twice")
+        if tuned:
+            params = with_default_grid(name.strip(), params)
         models[spec] = model_or_tuned(name.strip(), params, tune_on, relevant_at)
     return models

@@ -52,8 +52,9 @@ def test_train_picks_a_rating_models_settings_on_validation(tmp_path, planted):
     assert f"settings picked on validation: {picked}" in shown.stdout, shown.stderr
     chosen = json.loads(run_cli("show", str(bundle), "--json").stdout)["tuning"]["chosen"]
     assert f"factors={chosen['factors']}" in picked
-    assert_one_line_error(run_cli("train", "mt", "--data", str(path), "--out", str(tmp_path / "mt"),
-                                  "--param", "factors=2|4"), "mt takes one value each")
+    for grid in (["--param", "factors=2|4"], ["--tuned"]):
+        assert_one_line_error(run_cli("train", "mt", "--data", str(path), "--out", str(tmp_path / "mt"), *grid),
+                              "mt takes one value each")
     assert_one_line_error(run_cli("train", "pmf", "--data", str(path), "--out", str(tmp_path / "p"),
                                   "--tune-on", "ndcg@5"), "no setting has several")
     assert_one_line_error(run_cli("train", "pmf", "--data", str(path), "--out", str(tmp_path / "p"),

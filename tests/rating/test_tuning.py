@@ -175,3 +175,20 @@ def test_mae_and_ranking_metrics_pick_their_own_best(split):
     assert ranked.record()["metric"] == "ndcg@5" and "validation ndcg@5 " in describe_tuning(ranked.record())
     assert ranked.clone().metric == "ndcg@5"
     assert len(set(ndcg.values())) > 1  # the metric tells the combinations apart here
+
+
+def test_tuned_uses_each_models_default_grid_and_keeps_what_a_spec_gives():
+    from whyrec.rating import RATING_MODELS
+    from whyrec.rating.tuning import DEFAULT_GRIDS, with_default_grid
+
+    assert set(DEFAULT_GRIDS) <= set(RATING_MODELS)
+    for name, grid in DEFAULT_GRIDS.items():  # every default value is one the model takes
+        TunedModel(name, grid)
+    models = models_from_specs(["global-average", "pmf", "pmf:factors=8", "pmf:factors=4|8"], tuned=True)
+    assert not isinstance(models["global-average"], TunedModel)  # nothing to tune
+    assert models["pmf"].grid == DEFAULT_GRIDS["pmf"]
+    assert models["pmf:factors=8"].grid == {**DEFAULT_GRIDS["pmf"], "factors": [8]}
+    assert models["pmf:factors=4|8"].grid["factors"] == [4, 8]
+    assert with_default_grid("global-average", {"x": 1}) == {"x": 1}
+    every = models_from_specs([], tuned=True)
+    assert {name for name, m in every.items() if isinstance(m, TunedModel)} == set(DEFAULT_GRIDS)

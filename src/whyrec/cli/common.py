@@ -37,6 +37,9 @@ def check_tune_on(tune_on: str | None, models) -> None:
 
     if tune_on is not None and not any(isinstance(m, TunedModel) for m in models):
         raise ConfigError("--tune-on picks among a setting's several values (NAME=A|B), and no setting has several")
+Tuned = Annotated[bool, typer.Option(
+    "--tuned", help="Rating models: pick every setting on validation over the model's default grid (the rating "
+    "benchmark's; a setting given keeps its value or values).")]
 # item metadata (titles, brand, category) kept elsewhere than beside the reviews
 MetaFile = Annotated[Optional[Path], typer.Option(
     "--meta", help="Item metadata file (Amazon meta JSON lines: titles, brand, category), when it is not "

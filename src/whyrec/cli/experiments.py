@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from whyrec.cli.common import (TEXT_SYSTEMS, ColumnMap, FoldUnicode, MaxRating, MinRating, ReaderFormat, Throttled,
-                               TuneOn, app, check_checkpoint, check_out, check_tune_on, console, experiment_app,
+                               Tuned, TuneOn, app, check_checkpoint, check_out, check_tune_on, console, experiment_app,
                                load_reviews, parse_pairs, print_table, split_of, status)
 
 # experiment explain: every system's explanation of each test record, side by side
@@ -78,6 +78,7 @@ def experiment_rating(
     relevant_at: Optional[float] = typer.Option(None, "--relevant-at", help="With --top-k: the rating from which a "
                                                 "test item counts as relevant (default: 4 on 1–5, 7.5 on 0–10)."),
     out: Path = typer.Option(Path("runs/rating"), "--out", help="Folder for results.md/csv/json and rmse.png."),
+    tuned: Tuned = False,
     tune_on: TuneOn = None,
     by_activity: bool = typer.Option(False, "--by-activity", help="Also each model's RMSE over the test records "
                                      "grouped by their user's number of training ratings (new users, 1–2, 3–5, "
@@ -96,7 +97,7 @@ def experiment_rating(
     from whyrec.errors import ConfigError
     from whyrec.experiment import ACTIVITY_TITLE, Experiment, models_from_specs
 
-    systems = models_from_specs(model or [], tune_on or "rmse", relevant_at)  # bad ones fail before reading data
+    systems = models_from_specs(model or [], tune_on or "rmse", relevant_at, tuned)  # bad ones fail before any reading
     check_tune_on(tune_on, systems.values())
     if reference is not None and reference not in systems:
         raise ConfigError(f"--reference '{reference}' is not one of the models: {', '.join(systems)}")

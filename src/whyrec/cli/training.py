@@ -9,8 +9,8 @@ from typing import Optional
 import typer
 
 from whyrec.cli.common import (TEXT_SYSTEMS, ColumnMap, FoldUnicode, MaxRating, MetaFile, MinRating, ReaderFormat,
-                               Throttled, TuneOn, app, check_checkpoint, check_out, check_tune_on, console, err_console,
-                               parse_pairs, split_of, status)
+                               Throttled, Tuned, TuneOn, app, check_checkpoint, check_out, check_tune_on, console,
+                               err_console, parse_pairs, split_of, status)
 from whyrec.strict_json import strict_dumps
 from whyrec.systems.mt_progress import mt_epoch_text
 
@@ -172,6 +172,7 @@ def train(
     max_rating: MaxRating = 5.0,
     fold_unicode: FoldUnicode = False,
     meta: MetaFile = None,
+    tuned: Tuned = False,
     tune_on: TuneOn = None,
 ) -> None:
     """Fit a model on the train part, report validation/test RMSE, save a bundle.
@@ -187,15 +188,17 @@ def train(
     from whyrec.distributed import Cluster, join, launched_world
     from whyrec.errors import ConfigError
     from whyrec.explanations import explainers_of, generate, shown
-    from whyrec.rating.tuning import TunedModel, describe_tuning, is_grid_value, model_or_tuned
+    from whyrec.rating.tuning import TunedModel, describe_tuning, is_grid_value, model_or_tuned, with_default_grid
 
     if processes > 1 and model not in TEXT_SYSTEMS:
         raise ConfigError(f"{model} trains in one process; --processes is for mt, peter and peter+")
     params = parse_pairs(param, "--param")
     text_system = model in TEXT_SYSTEMS
-    if text_system and any(is_grid_value(v) for v in params.values()):
-        raise ConfigError(f"several values of a setting (a|b) are picked on validation for rating models; {model} "
-                          "takes one value each")
+    if text_system and (tuned or any(is_grid_value(v) for v in params.values())):
+        raise ConfigError(f"several values of a setting (a|b, --tuned) are picked on validation for rating models; "
+                          f"{model} takes one value each")
+    if tuned:
+        params = with_default_grid(model, params)
     cluster = Cluster()
     if text_system:
         from whyrec.devices import resolve_device

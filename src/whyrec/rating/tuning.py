@@ -103,6 +103,25 @@ def grid_values(value) -> list:
     return out
 
 
+# each model's grid when asked to tune without one (``--tuned``): the grids of benchmarks/rating.py,
+# which reach one step past every value a shared dataset picked at an edge of a narrower grid
+_REGS = [0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 20.0]
+_ALS_LAMBDAS = [2.0, 5.0, 10.0, 20.0]
+DEFAULT_GRIDS: dict[str, dict[str, list]] = {
+    "bias-baseline": {"reg_user": _REGS, "reg_item": _REGS},
+    "biased-mf": {"factors": [8, 16], "reg": [0.02, 0.05, 0.1, 0.2, 0.4], "lr": [0.005, 0.01]},
+    "pmf": {"factors": [4, 8, 16], "lambda_u": _ALS_LAMBDAS, "lambda_v": _ALS_LAMBDAS},
+    "context-als": {"factors": [4, 8, 16], "lambda_u": _ALS_LAMBDAS, "lambda_v": _ALS_LAMBDAS,
+                    "lambda_bias": [1.0, 2.0, 3.0, 5.0, 8.0, 12.0]},
+}
+
+
+def with_default_grid(name: str, params: Mapping) -> dict:
+    """``params`` over ``name``'s :data:`DEFAULT_GRIDS` grid: a setting given keeps its value(s),
+    the others take the grid's (a model without a grid, such as the global average, gets ``params``)."""
+    return {**{k: GRID_SEPARATOR.join(map(str, v)) for k, v in DEFAULT_GRIDS.get(name, {}).items()}, **params}
+
+
 def model_or_tuned(name: str, params: Mapping, metric: str = "rmse",
                    relevant_at: float | None = None) -> "RatingModel | TunedModel":
     """A registered model with ``params``, or a :class:`TunedModel` over them, picking by
