@@ -334,6 +334,13 @@ def test_models_lists_every_trainable_name_with_settings_that_set_takes_back():
     shown = dict(parse_assignment(pair, "--set") for pair in _top_level_pairs(mt))
     expected = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(MTConfig()).items()}
     assert shown == expected  # each value read back as --set reads it is the default
+    # the grid --tuned tries, in the form --param takes a grid
+    from whyrec.rating.tuning import DEFAULT_GRIDS, grid_values
+
+    listed = out.stdout.splitlines()
+    grid_line = listed[next(n for n, line in enumerate(listed) if line.startswith("  pmf ")) + 1]
+    pairs = dict(parse_assignment(pair, "--param") for pair in grid_line.split("grid: ")[1].split(", "))
+    assert {k: grid_values(v) for k, v in pairs.items()} == DEFAULT_GRIDS["pmf"]
 
 
 def _top_level_pairs(text: str) -> list[str]:

@@ -22,13 +22,18 @@ def models() -> None:
     from dataclasses import asdict
 
     from whyrec.rating import RATING_MODELS
+    from whyrec.rating.tuning import DEFAULT_GRIDS
     from whyrec.systems.mt import MTConfig
     from whyrec.systems.peter import PeterConfig
 
     con = console()
-    con.print("[bold]rating models[/bold] (a setting given several values, factors=4|8|16, is picked on validation)")
+    con.print("[bold]rating models[/bold] (a setting given several values, factors=4|8|16, is picked on validation; "
+              "--tuned tries the grid shown)")
     for name, cls in sorted(RATING_MODELS.items()):
         con.print(f"  [bold]{name}[/bold]  {_as_typed(cls().get_params())}", highlight=False)
+        if name in DEFAULT_GRIDS:
+            con.print("    grid: " + ", ".join(f"{k}={'|'.join(f'{v:g}' for v in values)}"
+                                             for k, values in DEFAULT_GRIDS[name].items()), highlight=False)
     con.print("[bold]explanation systems[/bold] (they predict ratings too)")
     peter = {k: v for k, v in asdict(PeterConfig()).items() if k != "use_feature"}  # set by the name
     for name, settings in (("mt", asdict(MTConfig())), ("peter, peter+", peter)):
