@@ -28,15 +28,6 @@ FoldUnicode = Annotated[bool, typer.Option(
 TuneOn = Annotated[Optional[str], typer.Option(
     "--tune-on", help="What picks among a setting's several values (NAME=A|B) on validation: rmse (default), "
     "mae, or a ranking metric at k such as ndcg@10 or recall@20.")]
-
-
-def check_tune_on(tune_on: str | None, models) -> None:
-    """Refuse ``--tune-on`` where no model has a grid: it would pick nothing."""
-    from whyrec.errors import ConfigError
-    from whyrec.rating.tuning import TunedModel
-
-    if tune_on is not None and not any(isinstance(m, TunedModel) for m in models):
-        raise ConfigError("--tune-on picks among a setting's several values (NAME=A|B), and no setting has several")
 Tuned = Annotated[bool, typer.Option(
     "--tuned", help="Rating models: pick every setting on validation over the model's default grid (the rating "
     "benchmark's; a setting given keeps its value or values).")]
@@ -130,6 +121,15 @@ class _LoggedStatus:
 
     def __exit__(self, *exc) -> None:
         return None
+
+
+def check_tune_on(tune_on: str | None, models) -> None:
+    """Refuse ``--tune-on`` where no model has a grid: it would pick nothing."""
+    from whyrec.errors import ConfigError
+    from whyrec.rating.tuning import TunedModel
+
+    if tune_on is not None and not any(isinstance(m, TunedModel) for m in models):
+        raise ConfigError("--tune-on picks among a setting's several values (NAME=A|B), and no setting has several")
 
 
 def parse_pairs(pairs: list[str] | None, what: str) -> dict:
