@@ -192,3 +192,9 @@ def test_tuned_uses_each_models_default_grid_and_keeps_what_a_spec_gives():
     assert with_default_grid("global-average", {"x": 1}) == {"x": 1}
     every = models_from_specs([], tuned=True)
     assert {name for name, m in every.items() if isinstance(m, TunedModel)} == set(DEFAULT_GRIDS)
+
+
+def test_a_ranking_metric_needs_a_relevant_validation_rating(split):
+    low = split.valid.take(np.flatnonzero(split.valid.ratings < 4))
+    with pytest.raises(DataError, match="no validation rating reaches 4"):
+        TunedModel("pmf", {"factors": [2, 4]}, metric="ndcg@5").fit(split.train, low)

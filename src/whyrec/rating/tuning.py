@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 from whyrec.data.corpus import Corpus
-from whyrec.errors import ConfigError, require_fitted
+from whyrec.errors import ConfigError, DataError, require_fitted
 from whyrec.rating.base import RatingModel, make_model, validation_rmse
 
 MAX_COMBINATIONS = 1000  # a typo such as factors=1|2|...|500 times another axis should not run for days
@@ -74,8 +74,13 @@ def validation_score(model: RatingModel, train: Corpus, valid: Corpus, metric: s
     if name == "mae":
         return float(np.mean(np.abs(model.predict_corpus(valid) - valid.ratings)))
     from whyrec.data.split import Split
-    from whyrec.experiment import ranking_scores
+    from whyrec.experiment import ranking_scores, relevance_threshold
 
+    if relevant_at is None:
+        relevant_at = relevance_threshold(valid.rating_scale)
+    if not (valid.ratings >= relevant_at).any():  # said of the validation part, not of a test part
+        raise DataError(f"cannot tune on {metric}: no validation rating reaches {relevant_at:g}, so nothing is "
+                        "relevant there")
     _, scores = ranking_scores(model, Split(train, valid.take([]), valid, "validation"), k, relevant_at)
     return scores[name]
 
@@ -157,8 +162,8 @@ class TunedModel:
 
     def __init__(self, model: str, grid: Mapping[str, Sequence], metric: str = "rmse",
                  relevant_at: float | None = None) -> None:
-        self.model = model
-        self.metric, _ = metric.strip().lower(), tuning_metric(metric)
+        tuning_metric(metric)  # refused here, before any fitting
+        self.model, self.metric = model, metric.strip().lower()
         self.relevant_at = relevant_at
         self.grid = {key: list(values) for key, values in grid.items()}
         for key, values in self.grid.items():
@@ -199,7 +204,8 @@ class TunedModel:
         ``valid``; ``on_trial(k, n, params)`` is called before the k-th of n combinations is fitted."""
         if valid is None or len(valid) == 0:
             raise ConfigError(f"{self.model}: settings are picked on validation data, and this split has none")
-        trials, fitted = [], []
+        sign = -1.0 if self.higher_is_better else 1.0
+        trials, best, best_trial = [], None, None  # only the best fitted model is kept: grids can be large
         for number, (params, candidate) in enumerate(zip(self.combinations(), self.candidates), 1):
             if on_trial is not None:
                 on_trial(number, len(self.candidates), params)
@@ -207,11 +213,11 @@ class TunedModel:
             start = time.perf_counter()
             model.fit(train, valid)
             fit_s = time.perf_counter() - start
-            trials.append(Trial(params, validation_score(model, train, valid, self.metric, self.relevant_at), fit_s))
-            fitted.append(model)
-        sign = -1.0 if self.higher_is_better else 1.0
-        best = min(range(len(trials)), key=lambda k: sign * trials[k].score)  # the first of equals
-        self.trials, self.best, self.chosen = trials, fitted[best], trials[best].params
+            trial = Trial(params, validation_score(model, train, valid, self.metric, self.relevant_at), fit_s)
+            trials.append(trial)
+            if best_trial is None or sign * trial.score < sign * best_trial.score:  # the first of equals stays
+                best, best_trial = model, trial
+        self.trials, self.best, self.chosen = trials, best, best_trial.params
         return self
 
     def at_edge(self) -> dict:
