@@ -46,6 +46,14 @@ def metric_title(metric: str) -> str:
     return f"{RANKING_TITLES.get(name, name)}@{k}" if at else METRIC_TITLES.get(metric, metric)
 
 
+def markdown_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A markdown table; a ``|`` in a cell (a tuned model's grid, ``factors=4|8``) is escaped."""
+    def line(cells) -> str:
+        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+    return "\n".join([line(head), "|" + "---|" * len(head)] + [line(row) for row in rows])
+
+
 @dataclass
 class SystemResult:
     """Measurements of one system over the folds it ran on."""
@@ -99,12 +107,7 @@ class ResultsTable:
         return out
 
     def to_markdown(self) -> str:
-        """The table in markdown; a ``|`` in a cell (a tuned model's grid) is escaped."""
-        def line(cells) -> str:
-            return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
-
-        lines = [line(self.columns), "|" + "---|" * len(self.columns)] + [line(row) for row in self.rows()]
-        return "\n".join(lines)
+        return markdown_table(self.columns, self.rows())
 
     def activity_markdown(self) -> str:
         """RMSE by the user's number of training ratings (``Experiment(by_activity=True)``) as a
@@ -115,11 +118,8 @@ class ResultsTable:
         groups = [g for g in activity_labels() if g in with_groups[0].by_activity]
         counts = with_groups[0].by_activity
         head = ["system", *(f"{g} (n={counts[g]['count']:,})" for g in groups)]
-        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        for r in with_groups:
-            cells = [r.system.replace("|", "\\|"), *(f"{r.by_activity[g]['rmse']:.4f}" for g in groups)]
-            lines.append("| " + " | ".join(cells) + " |")
-        return "\n".join(lines)
+        return markdown_table(head, [[r.system, *(f"{r.by_activity[g]['rmse']:.4f}" for g in groups)]
+                                     for r in with_groups])
 
     def tuning_notes(self) -> list[str]:
         """A line per tuned system and split: the settings it picked on validation (see
