@@ -93,11 +93,12 @@ def activity_groups(train_counts, edges: tuple[int, ...] = ACTIVITY_EDGES) -> np
 
 
 def rmse_by_group(predictions, references, groups, clamp: tuple[float, float] | None = None) -> dict[str, dict]:
-    """RMSE over the records of each group, ``√((1/N_g) Σ_{n∈g} (r_n − r̂_n)²)``, with N_g:
-    ``{group: {"count": N_g, "rmse": ...}}`` in the groups' order of first appearance. Grouping test
-    records by their user's number of training ratings (:func:`activity_groups`) is the usual
-    cold-start breakdown: models that use side information, as MT uses review text, are expected to
-    gain most on the sparse groups."""
+    """RMSE over the records of each group, ``√((1/N_g) Σ_{n∈g} (r_n − r̂_n)²)`` — the RMSE above
+    (the MT paper's §4.1) restricted to group g — with N_g: ``{group: {"count": N_g, "rmse": ...}}``
+    in the groups' order of first appearance. Grouping test records by their user's number of
+    training ratings (:func:`activity_groups`; the cut points are whyrec's choice) is the usual
+    sparsity breakdown of review-aware rating models: side information such as review text is
+    expected to help most where a user has rated little."""
     errors = _errors(predictions, references, clamp)
     groups = np.asarray(groups, dtype=object)
     if groups.shape != errors.shape:
