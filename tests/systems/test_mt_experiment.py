@@ -24,6 +24,10 @@ def test_run_mt_experiment_writes_tables_and_plots(tmp_path):
     assert {line.split(" epoch ")[0] for line in steps} == {"  MT", "  MT-encoder", "  MT-decoder"}
     assert "  MT epoch 2: validation" in steps
     assert [r["system"] for r in results["rating"]] == ["PMF", "plain ALS", "MT-encoder", "MT-decoder", "MT"]
+    by_activity = results["rating_by_activity"]  # each model's RMSE by the user's number of training ratings
+    assert list(by_activity) == [r["system"] for r in results["rating"]]
+    assert sum(g["count"] for g in by_activity["MT"].values()) == len(split.test)
+    assert "## Test RMSE by the user's number of training ratings" in (tmp_path / "mt.md").read_text()
     assert results["mt_adversarial_epochs"] == [2]  # TINY starts policy-gradient steps at epoch 2
     assert {r["system"] for r in results["text"]} == {"N-gram", "LSTM", "GRU LM", "GCN-U", "GCN-I", "GCN-P",
                                                       "MT-U", "MT-I", "MT-P"}

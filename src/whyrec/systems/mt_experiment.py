@@ -3,7 +3,9 @@
 * **Rating** (Table 2): test MSE/RMSE of PMF, plain ALS (the foundation's context-aware ALS
   with no text features — the same λ and K as MT's), MT−encoder, MT−decoder and MT, each
   with a paired t-test of its squared errors against MT's. (The ablations train only the
-  MT-P decoder, which keeps their cost down; MT trains MT-U, MT-I and MT-P.)
+  MT-P decoder, which keeps their cost down; MT trains MT-U, MT-I and MT-P.) Also each one's
+  test RMSE by the user's number of training ratings (``rating_by_activity``), where review text
+  should help most: on the users who have rated little.
 * **Text** (Tables 3–4): perplexity of the test explanations under the interpolated n-gram
   LM, an LSTM LM, a GRU LM (MT's decoder cell with no context: the like-for-like reference
   for what the context adds), GCN-U/I/P and MT-U/I/P, and the tf-idf cosine similarity (and
@@ -33,7 +35,7 @@ from whyrec.errors import ConfigError, DataError
 from whyrec.explain.ngram import InterpolatedNgramLM
 from whyrec.explain.recurrent_lm import RecurrentLanguageModel
 from whyrec.explain.targets import explanation_targets, pad_batch
-from whyrec.metrics.rating import paired_t_test
+from whyrec.metrics.rating import paired_t_test, rmse_by_group
 from whyrec.metrics.text import corpus_bleu, perplexity, rouge, tfidf_similarity
 from whyrec.rating.als import PMF, ContextAwareALS
 from whyrec.systems.mt import VARIANTS, MTConfig, MultiTask, adversarial_epochs, mean_valid_nll
@@ -73,6 +75,16 @@ def rating_table(split: Split, models: dict[str, object], reference: str = "MT")
         p = None if name == reference else paired_t_test(err, errors[reference])[1]
         rows.append({"system": name, "mse": float(err.mean()), "rmse": float(np.sqrt(err.mean())), "p_vs_mt": p})
     return rows
+
+
+def rating_by_activity(split: Split, models: dict[str, object]) -> dict[str, dict]:
+    """Each model's test RMSE by the user's number of training ratings (whether MT's text priors
+    help the users who have rated little): ``{model: {group: {"count", "rmse"}}}``."""
+    from whyrec.experiment import activity_groups_of, ordered_activity
+
+    groups = activity_groups_of(split)
+    return {name: ordered_activity(rmse_by_group(m.predict_corpus(split.test), split.test.ratings, groups))
+            for name, m in models.items()}
 
 
 @torch.no_grad()
@@ -219,7 +231,9 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
         split.train, split.valid, features, on_epoch=epoch_log("MT-decoder"), on_step=within("MT-decoder")))
     pmf = timed("PMF", lambda: PMF(**baseline_als_settings(mt)).fit(split.train))
     plain = timed("plain ALS", lambda: plain_als_like(mt).fit(split.train))
-    rating = rating_table(split, {"PMF": pmf, "plain ALS": plain, "MT-encoder": mt_enc, "MT-decoder": mt_dec, "MT": mt})
+    rating_models = {"PMF": pmf, "plain ALS": plain, "MT-encoder": mt_enc, "MT-decoder": mt_dec, "MT": mt}
+    rating = rating_table(split, rating_models)
+    by_activity = rating_by_activity(split, rating_models)
     err_mt = (mt.predict_corpus(split.test) - split.test.ratings) ** 2
     err_plain = (plain.predict_corpus(split.test) - split.test.ratings) ** 2
     p_mt_vs_plain = paired_t_test(err_mt, err_plain)[1]
@@ -292,7 +306,8 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
                                               mt.explain(test_users[:8], test_items[:8]))]
     results = {"split": split.name, "sizes": split.sizes(), "config": config.to_dict(), "p_mt_vs_plain_als": p_mt_vs_plain,
                "mt_adversarial_epochs": adversarial_epochs(mt.history),
-               "word_vectors": mt.word_vector_info, "rating": rating, "text": text_rows,
+               "word_vectors": mt.word_vector_info, "rating": rating, "rating_by_activity": by_activity,
+               "text": text_rows,
                "discriminator": disc, "history": {"MT": mt.history, "MT-encoder": mt_enc.history,
                                                    "MT-decoder": mt_dec.history},
                "examples": examples, "seconds": timings, "wall_seconds": time.perf_counter() - began,
@@ -329,6 +344,15 @@ def markdown(results: dict) -> str:
     for r in results["rating"]:
         p = "—" if r["p_vs_mt"] is None else f"{r['p_vs_mt']:.3g}"
         lines.append(f"| {r['system']} | {r['mse']:.4f} | {r['rmse']:.4f} | {p} |")
+    by_activity = results.get("rating_by_activity")  # runs before it was recorded have none
+    if by_activity:
+        from whyrec.experiment import markdown_table
+
+        first = next(iter(by_activity.values()))
+        lines += ["", "## Test RMSE by the user's number of training ratings (n: test records)", "",
+                  markdown_table(["system", *(f"{g} (n={v['count']:,})" for g, v in first.items())],
+                                 [[name, *(f"{v['rmse']:.4f}" for v in groups.values())]
+                                  for name, groups in by_activity.items()])]
     lines += ["", f"## Explanations (test, {results['test_records_scored_for_text']:,} records)", "",
               "| system | perplexity | tf-idf | BLEU-1 | ROUGE-L F | epochs run / kept (cap; first run) |", "|---|---|---|---|---|---|"]
     for r in results["text"]:
