@@ -5,7 +5,9 @@ than the spread between runs of MT itself?
 decoders, the benchmark's settings) with other seeds on split 1, and records per seed the test
 RMSE of MT and of plain ALS (the same λ, K and number of sweeps) and the test perplexity of
 MT-U/I/P. Seed 0 is read from ``results/mt/<dataset>/mt.json`` when it is there (MT is
-reproducible: the same seed and code give the same numbers), so only new seeds are trained.
+reproducible on one machine: the same seed and code give the same numbers there; on another,
+digital music's seed 0 ended at 0.7345 against 0.7340, see ``mt_activity.md``), so only new seeds
+are trained.
 Writes ``results/mt_seeds.{json,md}``.
 
     python benchmarks/mt_seeds.py [--seeds 0 1 2] [--datasets ...] [--threads 1]
