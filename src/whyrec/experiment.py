@@ -372,6 +372,12 @@ def ordered_activity(by_group: dict[str, dict]) -> dict[str, dict]:
     return {g: by_group[g] for g in activity_labels() if g in by_group}
 
 
+def rmse_by_activity(split: Split, predictions) -> dict[str, dict]:
+    """RMSE of ``predictions`` of ``split.test`` by the user's number of training ratings
+    (:func:`activity_groups_of`), in the groups' order: ``{group: {"count", "rmse"}}``."""
+    return ordered_activity(rmse_by_group(predictions, split.test.ratings, activity_groups_of(split)))
+
+
 def top_k_lists(model, split: Split, k: int, relevant_at: float | None = None,
                 pairs_per_call: int = 2_000_000) -> tuple[list[str], list[list[str]], list[set]]:
     """(users, ranked, relevant) for the ranking metrics: for every test user with a test item rated at
@@ -445,7 +451,7 @@ def models_from_specs(specs: Sequence[str], tune_on: str = "rmse", relevant_at: 
     registered model with its defaults when ``specs`` is empty. An unknown model or parameter, a
     malformed pair or a repeated spec is a :class:`~whyrec.errors.ConfigError`."""
     from whyrec.rating import RATING_MODELS
-    from whyrec.rating.tuning import model_or_tuned, with_default_grid
+    from whyrec.rating.tuning import model_or_tuned
     from whyrec.settings import parse_assignments
 
     if not specs:  # from the simplest up, as the demo lists them; the first is the t-tests' reference
@@ -457,7 +463,5 @@ def models_from_specs(specs: Sequence[str], tune_on: str = "rmse", relevant_at: 
         params = parse_assignments(filter(None, (p.strip() for p in given.split(","))), f"model '{spec}':")
         if spec in models:
             raise ConfigError(f"model '{spec}' is given twice")
-        if tuned:
-            params = with_default_grid(name.strip(), params)
-        models[spec] = model_or_tuned(name.strip(), params, tune_on, relevant_at)
+        models[spec] = model_or_tuned(name.strip(), params, tune_on, relevant_at, tuned)
     return models

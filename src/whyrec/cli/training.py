@@ -193,7 +193,7 @@ def train(
     from whyrec.distributed import Cluster, join, launched_world
     from whyrec.errors import ConfigError
     from whyrec.explanations import explainers_of, generate, shown
-    from whyrec.rating.tuning import TunedModel, describe_tuning, is_grid_value, model_or_tuned, with_default_grid
+    from whyrec.rating.tuning import TunedModel, describe_tuning, is_grid_value, model_or_tuned
 
     if processes > 1 and model not in TEXT_SYSTEMS:
         raise ConfigError(f"{model} trains in one process; --processes is for mt, peter and peter+")
@@ -202,8 +202,6 @@ def train(
     if text_system and (tuned or any(is_grid_value(v) for v in params.values())):
         raise ConfigError(f"several values of a setting (a|b, --tuned) are picked on validation for rating models; "
                           f"{model} takes one value each")
-    if tuned:
-        params = with_default_grid(model, params)
     cluster = Cluster()
     if text_system:
         from whyrec.devices import resolve_device
@@ -223,7 +221,7 @@ def train(
 
         estimator = Peter(PeterConfig.from_dict({"device": device, **params, "use_feature": model == "peter+"}))
     else:
-        estimator = model_or_tuned(model, params, tune_on or "rmse")  # several values of a setting: picked
+        estimator = model_or_tuned(model, params, tune_on or "rmse", tuned=tuned)  # several values: picked
     check_tune_on(tune_on, [estimator])
     if processes > 1:  # the device and settings are checked: once here, not once per process
         _train_in_processes(processes)
@@ -370,10 +368,9 @@ def evaluate(
     report = {"system": estimator.name, "test_ratings": len(test), "rmse": rmse(pred, test.ratings),
               "mae": mae(pred, test.ratings), "unknown_users": unknown}
     if by_activity:
-        from whyrec.experiment import activity_groups_of, ordered_activity
-        from whyrec.metrics.rating import rmse_by_group
+        from whyrec.experiment import rmse_by_activity
 
-        report["rmse_by_activity"] = ordered_activity(rmse_by_group(pred, test.ratings, activity_groups_of(parts)))
+        report["rmse_by_activity"] = rmse_by_activity(parts, pred)
     if top_k is not None:
         from whyrec.experiment import ranking_scores, relevance_threshold
 

@@ -121,18 +121,21 @@ DEFAULT_GRIDS: dict[str, dict[str, list]] = {
 }
 
 
-def with_default_grid(name: str, params: Mapping) -> dict:
-    """``params`` over ``name``'s :data:`DEFAULT_GRIDS` grid: a setting given keeps its value(s),
-    the others take the grid's (a model without a grid, such as the global average, gets ``params``)."""
-    return {**{k: GRID_SEPARATOR.join(map(str, v)) for k, v in DEFAULT_GRIDS.get(name, {}).items()}, **params}
+def with_default_grid(name: str, axes: Mapping) -> dict:
+    """``axes`` over ``name``'s :data:`DEFAULT_GRIDS` grid: a setting given keeps its value(s),
+    the others take the grid's (a model without a grid, such as the global average, gets ``axes``)."""
+    return {**DEFAULT_GRIDS.get(name, {}), **axes}
 
 
-def model_or_tuned(name: str, params: Mapping, metric: str = "rmse",
-                   relevant_at: float | None = None) -> "RatingModel | TunedModel":
-    """A registered model with ``params``, or a :class:`TunedModel` over them, picking by
-    ``metric``, when a value names several (``"4|8|16"``)."""
-    if any(is_grid_value(v) for v in params.values()):
-        return TunedModel(name, {k: grid_values(v) for k, v in params.items()}, metric, relevant_at)
+def model_or_tuned(name: str, params: Mapping, metric: str = "rmse", relevant_at: float | None = None,
+                   tuned: bool = False) -> "RatingModel | TunedModel":
+    """A registered model with ``params``, or a :class:`TunedModel` picking by ``metric`` when a
+    value names several (``"4|8|16"``) or, with ``tuned``, over :data:`DEFAULT_GRIDS` too."""
+    axes = {k: grid_values(v) for k, v in params.items()}
+    if tuned:
+        axes = with_default_grid(name, axes)
+    if any(len(values) > 1 for values in axes.values()):
+        return TunedModel(name, axes, metric, relevant_at)
     return make_model(name, **params)
 
 

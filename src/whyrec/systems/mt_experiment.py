@@ -35,7 +35,7 @@ from whyrec.errors import ConfigError, DataError
 from whyrec.explain.ngram import InterpolatedNgramLM
 from whyrec.explain.recurrent_lm import RecurrentLanguageModel
 from whyrec.explain.targets import explanation_targets, pad_batch
-from whyrec.metrics.rating import paired_t_test, rmse_by_group
+from whyrec.metrics.rating import paired_t_test
 from whyrec.metrics.text import corpus_bleu, perplexity, rouge, tfidf_similarity
 from whyrec.rating.als import PMF, ContextAwareALS
 from whyrec.systems.mt import VARIANTS, MTConfig, MultiTask, adversarial_epochs, mean_valid_nll
@@ -80,11 +80,9 @@ def rating_table(split: Split, models: dict[str, object], reference: str = "MT")
 def rating_by_activity(split: Split, models: dict[str, object]) -> dict[str, dict]:
     """Each model's test RMSE by the user's number of training ratings (whether MT's text priors
     help the users who have rated little): ``{model: {group: {"count", "rmse"}}}``."""
-    from whyrec.experiment import activity_groups_of, ordered_activity
+    from whyrec.experiment import rmse_by_activity
 
-    groups = activity_groups_of(split)
-    return {name: ordered_activity(rmse_by_group(m.predict_corpus(split.test), split.test.ratings, groups))
-            for name, m in models.items()}
+    return {name: rmse_by_activity(split, m.predict_corpus(split.test)) for name, m in models.items()}
 
 
 @torch.no_grad()
