@@ -173,6 +173,24 @@ def test_item_metadata_strips_html(tmp_path):
     assert meta["cable"]["category"] == ["Music", "Cables"]  # 2014 style Python literal
 
 
+def test_item_metadata_for_some_items_reads_the_same_entries_as_reading_all(tmp_path):
+    entries = [
+        json.dumps({"asin": "guitar", "title": "Guitar", "also_buy": ["cable", "strap"]}),
+        repr({"asin": "cable", "title": "Cable", "categories": [["Music", "Cables"]]}),  # 2014 literal
+        json.dumps({"parent_asin": "strap", "title": "Strap", "main_category": "Music"}),  # 2023
+        json.dumps({"asin": "drum", "title": "A drum", "description": 'Fits "asin": "guitar" stands'}),
+        "{'asin': u'piano', 'title': u'Piano'}",  # the pattern does not see a u'' value: parsed
+        json.dumps({"title": "no item key"}),
+        "not a record at all",
+    ]
+    path = tmp_path / "meta.json"
+    path.write_text("\n".join(entries) + "\n")
+    everything = read_item_metadata(path)
+    assert set(everything) == {"guitar", "cable", "strap", "drum", "piano"}
+    for wanted in [{"guitar"}, {"cable", "strap"}, {"drum", "piano"}, set()]:
+        assert read_item_metadata(path, wanted) == {k: v for k, v in everything.items() if k in wanted}
+
+
 def test_metadata_beside_reviews_is_attached(tmp_path, amazon_file):
     (tmp_path / "meta.json").write_text(json.dumps({"asin": "guitar", "title": "A guitar"}) + "\n")
     corpus = load_corpus(amazon_file)
