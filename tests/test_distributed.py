@@ -307,3 +307,27 @@ def test_the_launcher_gives_the_processes_status(code, status, reported):
         assert said == []
     else:
         assert len(said) == 1 and reported in said[0]
+
+
+@pytest.mark.parametrize("message, reported", [
+    ("'bad data'", ["bad data"]),  # every process says the same: said once
+    ("'no device ' + os.environ['RANK']", ["process 0: no device 0", "process 1: no device 1"]),
+])
+def test_the_launcher_says_each_distinct_error_of_its_processes_once(message, reported):
+    from whyrec.distributed import ERRORS_FOLDER, launch
+
+    code = f"import os, sys; from whyrec.distributed import leave_error; leave_error({message}); sys.exit(2)"
+    said = []
+    assert launch(2, [], report=said.append, program=(sys.executable, "-c", code)) == 2
+    assert said == reported
+    assert ERRORS_FOLDER not in os.environ  # the folder was the launch's own
+
+
+def test_a_data_error_under_processes_is_one_line(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("user,item,rating\nu,i,4\n")
+    done = subprocess.run([sys.executable, "-m", "whyrec.cli", "train", "mt", "--data", str(bad), "--out",
+                           str(tmp_path / "b"), "--processes", "2"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr[-3000:]
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "no column for 'text'" in errors[0], done.stderr[-3000:]

@@ -23,6 +23,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
@@ -235,6 +236,38 @@ def _leave_at_exit() -> None:
 # exit statuses whose process has already said why it stopped (whyrec's one-line error; Ctrl-C)
 _REPORTED_EXITS = (2, 130)
 
+# set by launch() for the processes it starts: the folder where each leaves its error message
+ERRORS_FOLDER = "WHYREC_ERRORS_FOLDER"
+
+
+def leave_error(message: str) -> bool:
+    """Under :func:`launch`, hand this process's one-line error to the launcher instead of printing
+    it: the processes check the same data alike and would all print the same line. Whether it
+    was handed over (not under ``launch``, or the folder cannot be written: print it yourself)."""
+    folder = os.environ.get(ERRORS_FOLDER)
+    if not folder or launched_world() <= 1:
+        return False
+    try:
+        (Path(folder) / f"{os.environ.get('RANK', '0')}.txt").write_text(message, encoding="utf-8")
+    except OSError:
+        return False
+    return True
+
+
+def errors_left(folder: Path) -> list[str]:
+    """The errors the processes left in ``folder`` (:func:`leave_error`), each distinct one once:
+    the common message alone when they agree, else each prefixed with its process."""
+    by_rank = {}
+    for path in folder.glob("*.txt"):
+        if path.stem.isdigit():
+            by_rank[int(path.stem)] = path.read_text(encoding="utf-8", errors="replace")
+    first_rank: dict[str, int] = {}  # each message, by the first process that left it
+    for rank in sorted(by_rank):
+        first_rank.setdefault(by_rank[rank], rank)
+    if len(first_rank) == 1:
+        return list(first_rank)
+    return [f"process {rank}: {message}" for message, rank in first_rank.items()]
+
 
 def launch(processes: int, args: list[str], report=print, program: tuple[str, ...] | None = None) -> int:
     """Run ``python -m whyrec.cli ARGS`` as ``processes`` data-parallel processes on this machine,
@@ -242,11 +275,13 @@ def launch(processes: int, args: list[str], report=print, program: tuple[str, ..
     launcher, in this process), and return the exit status for the command (``program``: another
     command line to start instead of ``python -m whyrec.cli``).
 
-    The processes print their own progress and errors; the launcher's log lines are kept quiet.
-    Ctrl-C stops them all (the main one says "interrupted") and gives 130, where torchrun would end in a
-    traceback of its own. A process that failed without saying why (killed by the system, say)
-    is reported through ``report`` as one line."""
+    The processes print their own progress; the launcher's log lines are kept quiet. Their errors
+    come back here (:func:`leave_error`) and each distinct one is reported once through ``report``,
+    not once per process. Ctrl-C stops them all (the main one says "interrupted") and gives 130,
+    where torchrun would end in a traceback of its own. A process that failed without saying why
+    (killed by the system, say) is reported through ``report`` as one line."""
     import logging
+    import tempfile
     import uuid
 
     from torch.distributed.elastic.multiprocessing.api import SignalException
@@ -264,6 +299,8 @@ def launch(processes: int, args: list[str], report=print, program: tuple[str, ..
     levels = [log.level for log in quiet]
     for log in quiet:
         log.setLevel(logging.CRITICAL)
+    folder = tempfile.TemporaryDirectory(prefix="whyrec-errors-")
+    os.environ[ERRORS_FOLDER] = folder.name  # the processes inherit the launcher's environment
     try:
         program = program or (sys.executable, "-m", "whyrec.cli")
         elastic_launch(config, program[0])(*program[1:], *args)
@@ -271,8 +308,10 @@ def launch(processes: int, args: list[str], report=print, program: tuple[str, ..
     except SignalException:
         return 130
     except ChildFailedError as failed:
+        for message in errors_left(Path(folder.name)):
+            report(message)
         said = [f.exitcode for f in failed.failures.values() if f.exitcode in _REPORTED_EXITS]
-        if said:  # a process printed why; the others were stopped because of it
+        if said:  # a process said why (here or itself); the others were stopped because of it
             return said[0]
         rank, failure = failed.get_first_failure()
         how = f"by signal {-failure.exitcode}" if failure.exitcode < 0 else f"with status {failure.exitcode}"
@@ -280,5 +319,7 @@ def launch(processes: int, args: list[str], report=print, program: tuple[str, ..
                "(out of memory, or killed?)")
         return 1
     finally:
+        os.environ.pop(ERRORS_FOLDER, None)
+        folder.cleanup()
         for log, level in zip(quiet, levels):
             log.setLevel(level)

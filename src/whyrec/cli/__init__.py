@@ -83,8 +83,12 @@ def main() -> None:
     errors (a missing argument, a bad option value, an unknown command) as typer shows them."""
     import typer
 
-    from whyrec.distributed import launched_main, launched_world, leave
+    from whyrec.distributed import launched_main, launched_world, leave, leave_error
     from whyrec.errors import WhyrecError, one_line
+
+    def say_error(message: str) -> None:  # under --processes the launcher says it, once for all
+        if not leave_error(message):
+            err_console().print(f"[red]error:[/red] {message}", highlight=False)
 
     finished = False
     try:
@@ -101,13 +105,13 @@ def main() -> None:
             sys.exit(code)
         finished = True
     except WhyrecError as exc:
-        err_console().print(f"[red]error:[/red] {exc}", highlight=False)
+        say_error(str(exc))
         sys.exit(2)
     except BrokenPipeError:  # the output was piped into `head` and so on: nothing to report
         raise
     except OSError as exc:  # a path that cannot be written or read: a full disk, no permission, no such folder
         where = f"{exc.filename}: " if exc.filename else ""
-        err_console().print(f"[red]error:[/red] {where}{exc.strerror or one_line(exc)}", highlight=False)
+        say_error(f"{where}{exc.strerror or one_line(exc)}")
         sys.exit(2)
     except (typer.Abort, KeyboardInterrupt):  # older typer: click's Abort; or Ctrl-C outside the command
         if launched_main():
