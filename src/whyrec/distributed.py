@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 
-from whyrec.errors import ConfigError
+from whyrec.errors import ERROR_EXIT, INTERRUPTED_EXIT, ConfigError
 
 if TYPE_CHECKING:
     import torch
@@ -234,7 +234,7 @@ def _leave_at_exit() -> None:
 
 
 # exit statuses whose process has already said why it stopped (whyrec's one-line error; Ctrl-C)
-_REPORTED_EXITS = (2, 130)
+_REPORTED_EXITS = (ERROR_EXIT, INTERRUPTED_EXIT)
 
 # set by launch() for the processes it starts: the folder where each leaves its error message
 ERRORS_FOLDER = "WHYREC_ERRORS_FOLDER"
@@ -306,7 +306,7 @@ def launch(processes: int, args: list[str], report=print, program: tuple[str, ..
         elastic_launch(config, program[0])(*program[1:], *args)
         return 0
     except SignalException:
-        return 130
+        return INTERRUPTED_EXIT
     except ChildFailedError as failed:
         for message in errors_left(Path(folder.name)):
             report(message)

@@ -71,6 +71,12 @@ def require_fitted(fitted: bool, model: str, action: str) -> None:
         raise NotFittedError(f"{model}: call fit() (or load a bundle) before {action}")
 
 
+# the command line's exit statuses: whyrec's own one-line error, and a stop by Ctrl-C (the
+# shell's 128 + SIGINT); the launcher of `train --processes` gives its processes' on
+ERROR_EXIT = 2
+INTERRUPTED_EXIT = 130
+
+
 def one_line(exc: Exception, limit: int = 300) -> str:
     """``exc``'s message on one line (torch's load errors span several), cut at ``limit`` characters."""
     text = " ".join(str(exc).split()) or "no detail"

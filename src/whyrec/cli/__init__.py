@@ -75,8 +75,6 @@ def _name_option_values(command) -> None:
     for sub in getattr(command, "commands", {}).values():
         _name_option_values(sub)
 
-INTERRUPTED = 130  # the shell's status for a command stopped by Ctrl-C (128 + SIGINT)
-
 
 def main() -> None:
     """Entry point: run the app; print whyrec errors as one line without a traceback, and usage
@@ -84,7 +82,7 @@ def main() -> None:
     import typer
 
     from whyrec.distributed import launched_main, launched_world, leave, leave_error
-    from whyrec.errors import WhyrecError, one_line
+    from whyrec.errors import ERROR_EXIT, INTERRUPTED_EXIT, WhyrecError, one_line
 
     def say_error(message: str) -> None:  # under --processes the launcher says it, once for all
         if not leave_error(message):
@@ -100,23 +98,23 @@ def main() -> None:
         _name_option_values(command)
         code = command(standalone_mode=False)
         if isinstance(code, int) and code != 0:
-            if code == INTERRUPTED and launched_main():  # once for all processes
+            if code == INTERRUPTED_EXIT and launched_main():  # once for all processes
                 err_console().print("interrupted")
             sys.exit(code)
         finished = True
     except WhyrecError as exc:
         say_error(str(exc))
-        sys.exit(2)
+        sys.exit(ERROR_EXIT)
     except BrokenPipeError:  # the output was piped into `head` and so on: nothing to report
         raise
     except OSError as exc:  # a path that cannot be written or read: a full disk, no permission, no such folder
         where = f"{exc.filename}: " if exc.filename else ""
         say_error(f"{where}{exc.strerror or one_line(exc)}")
-        sys.exit(2)
+        sys.exit(ERROR_EXIT)
     except (typer.Abort, KeyboardInterrupt):  # older typer: click's Abort; or Ctrl-C outside the command
         if launched_main():
             err_console().print("interrupted")
-        sys.exit(INTERRUPTED)
+        sys.exit(INTERRUPTED_EXIT)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except _usage_error() as exc:
