@@ -138,6 +138,26 @@ def test_csv_header_with_byte_order_mark_repeated_column_and_gzip(tmp_path):
     assert _quiet_load(packed, format="csv").reviews.loc[0, "text"] == "good,\nreally"
 
 
+def test_text_that_is_not_utf8_is_read_as_windows_1252_and_counted(tmp_path):
+    latin = tmp_path / "latin.csv"  # a whole file saved as Latin-1 by a spreadsheet
+    latin.write_bytes("user,item,rating,text\nu1,i1,5,café crème\nu2,i1,4,naïve\n".encode("latin-1"))
+    with pytest.warns(DataWarning, match="3 byte sequences not UTF-8, read as Windows-1252"):
+        corpus = load_corpus(latin)
+    assert corpus.texts == ["café crème", "naïve"] and corpus.report.not_utf8 == 3
+    mixed = tmp_path / "mixed.json.gz"  # one Windows-1252 line among UTF-8 ones
+    with gzip.open(mixed, "wb") as handle:
+        handle.write((json.dumps({"reviewerID": "u1", "asin": "i1", "overall": 5, "reviewText": "it’s fine"},
+                                 ensure_ascii=False) + "\n").encode("utf-8"))
+        handle.write(b'{"reviewerID": "u2", "asin": "i1", "overall": 4, "reviewText": "it\x92s loud"}\n')
+    with pytest.warns(DataWarning, match="1 byte sequence not UTF-8"):
+        corpus = load_corpus(mixed)
+    assert corpus.texts == ["it’s fine", "it’s loud"]
+    assert "1 byte sequence not UTF-8" in corpus.report.summary()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # UTF-8 throughout: nothing to say
+        assert load_corpus(_csv(tmp_path, "u1,i1,5,café")).report.not_utf8 == 0
+
+
 def test_parquet(tmp_path):
     path = tmp_path / "r.parquet"
     pd.DataFrame(REVIEWS, columns=["user_id", "item_id", "rating", "text"]).to_parquet(path)

@@ -75,6 +75,8 @@ class ValidationReport:
     duplicates_dropped: int = 0
     unreadable_times: int = 0  # valid records whose time could not be read (kept without one)
     truncated: bool = False
+    # byte sequences that were not UTF-8, read as Windows-1252 instead (readers.iter_lines)
+    not_utf8: int = 0
     # texts read with fold_to_ascii (whyrec.data.text), and how many it changed
     unicode_folded: bool = False
     texts_folded: int = 0
@@ -92,6 +94,8 @@ class ValidationReport:
             parts.append(f"{counted(self.unreadable_times, 'unreadable time')} (records kept without one)")
         if self.truncated:
             parts.append("file truncated")
+        if self.not_utf8:
+            parts.append(f"{counted(self.not_utf8, 'byte sequence')} not UTF-8 (read as Windows-1252)")
         if self.texts_folded:
             parts.append(f"{counted(self.texts_folded, 'text')} folded to ASCII")
         return f"{self.source}: " + ", ".join(parts)
@@ -105,6 +109,7 @@ class ValidationReport:
             "duplicates_dropped": self.duplicates_dropped,
             "unreadable_times": self.unreadable_times,
             "truncated": self.truncated,
+            "not_utf8": self.not_utf8,
             "unicode_folded": self.unicode_folded,
             "texts_folded": self.texts_folded,
             "users_seen": len(self.users_seen),

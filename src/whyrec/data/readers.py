@@ -9,6 +9,7 @@ item metadata. :func:`detect_format` chooses by content; :func:`load_corpus` is 
 from __future__ import annotations
 
 import ast
+import codecs
 import csv
 import gzip
 import html
@@ -16,6 +17,7 @@ import io
 import json
 import pickle
 import re
+import threading
 import warnings
 import zlib
 from pathlib import Path
@@ -25,6 +27,7 @@ import pandas as pd
 
 from whyrec.data.corpus import Corpus, DuplicatePolicy, RawRecord, ValidationReport, build_corpus
 from whyrec.errors import DataError, UnsafePickleError
+from whyrec.wording import counted
 from whyrec.data.text import fold_to_ascii
 
 FORMATS = ("amazon-json", "yelp-json", "yelp-ss", "csv", "tsv", "parquet", "peter-pickle")
@@ -54,17 +57,43 @@ def _is_gzip(path: Path) -> bool:
         return handle.read(2) == b"\x1f\x8b"
 
 
+# how many byte sequences the codec error handler below has read as Windows-1252, in this thread
+_NOT_UTF8 = threading.local()
+
+
+def _as_windows_1252(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: bytes that are not UTF-8 are read as Windows-1252, the encoding of
+    spreadsheet exports on Western Windows (0xE9 → é, 0x92 → ’), and Latin-1 for its five
+    unassigned bytes; each such sequence is counted."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    _NOT_UTF8.count = getattr(_NOT_UTF8, "count", 0) + 1
+    text = []
+    for byte in error.object[error.start:error.end]:
+        try:
+            text.append(bytes([byte]).decode("cp1252"))
+        except UnicodeDecodeError:
+            text.append(chr(byte))
+    return "".join(text), error.end
+
+
+codecs.register_error("whyrec-windows-1252", _as_windows_1252)
+
+
 def iter_lines(path: Path, report: ValidationReport | None = None) -> Iterator[tuple[int, str]]:
-    """Yield (0-based line number, line) of a text file, gzip or plain.
+    """Yield (0-based line number, line) of a text file, gzip or plain, in UTF-8.
 
     A gzip that was cut short yields the complete lines read so far, then warns with the
-    count instead of failing: nothing already read is lost.
+    count instead of failing: nothing already read is lost. Bytes that are not UTF-8 (a file
+    saved as Latin-1 or Windows-1252, or a few such lines among UTF-8 ones) are read as
+    Windows-1252 rather than replaced by �, and a warning says how many there were.
     """
     opener = gzip.open if _is_gzip(path) else open
     count = 0
     pending = None
+    not_utf8_before = getattr(_NOT_UTF8, "count", 0)
     try:
-        with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
+        with opener(path, "rt", encoding="utf-8", errors="whyrec-windows-1252") as handle:
             for number, line in enumerate(handle):
                 if pending is not None:
                     yield pending
@@ -82,6 +111,13 @@ def iter_lines(path: Path, report: ValidationReport | None = None) -> Iterator[t
                         f"using the {kept:,} complete lines read before the break"),
             stacklevel=2,
         )
+    not_utf8 = getattr(_NOT_UTF8, "count", 0) - not_utf8_before
+    if not_utf8:
+        if report is not None:
+            report.not_utf8 += not_utf8
+        warnings.warn(DataWarning(f"{path}: {counted(not_utf8, 'byte sequence')} not UTF-8, read as Windows-1252 "
+                                  "(é, ’); if the file is in another encoding, convert it to UTF-8 first"),
+                      stacklevel=2)
 
 
 def _json_lines(path: Path, report: ValidationReport, strict: bool) -> Iterator[tuple[int, dict]]:
