@@ -449,11 +449,52 @@ def test_ids_that_are_lists_objects_or_booleans_are_bad_ids(tmp_path):
         load_corpus(path, strict=True)
 
 
-def test_a_json_array_file_is_named_as_such(tmp_path):
+@pytest.mark.parametrize("indent", [None, 2])  # on one line, and pretty-printed
+def test_a_json_array_of_reviews_is_read(tmp_path, indent):
+    reviews = [{"user": "u1", "item": "i1", "rating": 5, "text": "good"}, "not a review",
+               {"user_id": "u2", "business_id": "i1", "stars": 4, "text": "fine", "date": "2020-01-31"}]
     path = tmp_path / "reviews.json"
-    path.write_text(json.dumps([{"user": "u1", "item": "i1", "rating": 5, "text": "good"}]))
-    with pytest.raises(DataError, match="a JSON array; whyrec reads JSON Lines"):
+    path.write_text(json.dumps(reviews, indent=indent))
+    assert detect_format(path) == "amazon-json"
+    corpus = _quiet_load(path)
+    assert corpus.texts == ["good", "fine"] and list(corpus.positions) == [0, 2]  # positions count elements
+    assert corpus.report.skipped["malformed line"] == 1 and corpus.reviews["time"].notna().tolist() == [False, True]
+    with pytest.raises(DataError, match=r"reviews\.json:\d+: array element is not a JSON object"):
+        load_corpus(path, strict=True)
+
+
+def test_a_broken_json_array_names_its_line(tmp_path):
+    path = tmp_path / "reviews.json"
+    path.write_text('[\n  {"user": "u1", "item": "i1", "rating": 5, "text": "good"},\n  {"user": "u2", oops}\n]')
+    with pytest.raises(DataError, match=r"reviews\.json:3: not JSON inside the array"):
         load_corpus(path)
+    path.write_text('[{"user": "u1", "item": "i1", "rating": 5, "text": "good"},')
+    with pytest.raises(DataError, match="the JSON array is never closed"):
+        load_corpus(path)
+
+
+def test_json_keys_are_mapped_with_columns_and_a_key_no_record_has_is_named(tmp_path):
+    path = tmp_path / "odd.jsonl"
+    path.write_text("\n".join(json.dumps({"reviewer": u, "asin": i, "overall": r, "body": t})
+                              for u, i, r, t in REVIEWS))
+    with pytest.raises(DataError, match=r"no record has a key for 'user' \(looked for user, user_id.*\), nor a key "
+                                        r"for 'text' \(looked for text, .*the first "
+                                        r"record's keys are \['reviewer', 'asin', 'overall', 'body'\]; map "
+                                        r"them with --column user=NAME"):
+        load_corpus(path)
+    corpus = load_corpus(path, columns={"user": "reviewer", "text": "body"})
+    assert len(corpus) == len(REVIEWS) and corpus.reviews["user"].tolist()[0] == REVIEWS[0][0]
+    with pytest.raises(DataError, match="no record has the key 'review' given for 'text'; the first"):
+        load_corpus(path, columns={"user": "reviewer", "text": "review"})
+    with pytest.raises(DataError, match=r"unknown field\(s\) in column mapping: \['body'\]"):
+        load_corpus(path, columns={"body": "text"})
+
+
+def test_a_column_mapping_for_a_format_with_fixed_fields_is_refused(tmp_path):
+    ss = tmp_path / "yelp13.ss"
+    ss.write_text("\n".join(f"{u}\t\t{i}\t\t{int(r)}\t\t{t}" for u, i, r, t in REVIEWS))
+    with pytest.raises(DataError, match="a yelp-ss file has fixed fields"):
+        load_corpus(ss, columns={"text": "review"})
 
 
 def test_an_inverted_rating_scale_or_unknown_duplicate_policy_is_refused(tmp_path):

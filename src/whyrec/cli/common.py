@@ -18,7 +18,7 @@ ReaderFormat = Annotated[Optional[str], typer.Option(
     "or peter-pickle.")]
 # ... and which table columns hold a CSV/TSV/Parquet file's fields, when their names are not the usual ones
 ColumnMap = Annotated[Optional[list[str]], typer.Option(
-    "--column", help="Column of a CSV/TSV/Parquet field, FIELD=NAME (user, item, rating, text, time, summary; "
+    "--column", help="Column (JSON: key) of a field, FIELD=NAME (user, item, rating, text, time, summary; "
     "repeatable), when the header does not use a usual name.")]
 # texts with typographic quotes and accents folded to ASCII first (whyrec.data.text.fold_to_ascii)
 FoldUnicode = Annotated[bool, typer.Option(

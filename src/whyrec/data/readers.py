@@ -148,11 +148,89 @@ def _parsed_objects(path: Path, lines: Iterable[tuple[int, str]], report: Valida
         yield number, obj
 
 
-def _pick(obj: dict, field_name: str):
-    for key in FIELD_ALIASES[field_name]:
-        if key in obj:
-            return obj[key]
-    return None
+class _JsonFields:
+    """Which key of a JSON review object holds each whyrec field: the one ``columns`` maps it to,
+    else the first of its aliases the object has (records of one file may differ: some Amazon
+    records lack ``reviewText``). Remembers whether any record had a key for each required
+    field, so that a field no record has is one clear error instead of every record skipped."""
+
+    def __init__(self, columns: dict[str, str] | None, path: Path) -> None:
+        self.path = path
+        self.keys = {f: (columns[f],) if columns and f in columns else aliases
+                     for f, aliases in FIELD_ALIASES.items()}
+        self.missing = set(REQUIRED_FIELDS)  # required fields no record has had a key for yet
+        self.first_keys: list[str] | None = None
+        self.mapped = dict(columns or {})
+
+    def __call__(self, obj: dict, field_name: str):
+        if self.first_keys is None:
+            self.first_keys = list(obj)
+        for key in self.keys[field_name]:
+            if key in obj:
+                self.missing.discard(field_name)
+                return obj[key]
+        return None
+
+    def check_found(self) -> None:
+        """After the last record: a required field that no record had is an error naming it."""
+        if self.first_keys is None or not self.missing:
+            return
+        missing = [f for f in REQUIRED_FIELDS if f in self.missing]
+        looked = [f"the key '{self.mapped[f]}' given for '{f}'" if f in self.mapped else
+                  f"a key for '{f}' (looked for {', '.join(FIELD_ALIASES[f])})" for f in missing]
+        raise DataError(f"no record has {', nor '.join(looked)}; the first record's keys are {self.first_keys}; "
+                        f"map them with --column {missing[0]}=NAME (load_corpus: columns={{'{missing[0]}': NAME}})",
+                        path=self.path)
+
+
+def _check_mapping(columns: dict[str, str] | None, path: Path) -> None:
+    unknown = set(columns or {}) - set(FIELD_ALIASES)
+    if unknown:
+        raise DataError(f"unknown field(s) in column mapping: {sorted(unknown)}; "
+                        f"fields are {list(FIELD_ALIASES)}", path=path)
+
+
+def _json_array(path: Path, report: ValidationReport, strict: bool) -> Iterator[tuple[int, int, dict]]:
+    """(position, 1-based line, object) of each element of a file holding one JSON array of review
+    objects (pretty-printed or on one line). The whole file is read into memory: a big dump is
+    better as JSON Lines. An element that is not an object is skipped and counted (``strict``: an
+    error); text that is not JSON is an error naming its line, as the elements after it cannot
+    be told apart."""
+    text = "".join(line for _, line in iter_lines(path, report))
+    decoder = json.JSONDecoder()
+    at = text.index("[") + 1
+    line, counted_to = 1, 0
+    position = 0
+    while True:
+        while at < len(text) and text[at] in " \t\r\n,":
+            at += 1
+        line += text.count("\n", counted_to, at)
+        counted_to = at
+        if at >= len(text):
+            raise DataError("the JSON array is never closed (file cut short?)", path=path, line=line)
+        if text[at] == "]":
+            return
+        try:
+            obj, end = decoder.raw_decode(text, at)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"not JSON inside the array: {exc.msg}", path=path,
+                            line=line + text.count("\n", at, exc.pos)) from None
+        if isinstance(obj, dict):
+            yield position, line, obj
+        elif strict:
+            raise DataError("array element is not a JSON object", path=path, line=line)
+        else:
+            report.read += 1
+            report.skipped["malformed line"] += 1
+        position += 1
+        at = end
+
+
+def _json_objects(path: Path, report: ValidationReport, strict: bool) -> Iterator[tuple[int, int, dict]]:
+    """(position, 1-based line, object) of the review objects of a JSON Lines file, or of a JSON array."""
+    if _peek_text(path).lstrip().startswith("["):
+        return _json_array(path, report, strict)
+    return ((number, number + 1, obj) for number, obj in _json_lines(path, report, strict))
 
 
 # --- review formats -------------------------------------------------------------------------
@@ -160,28 +238,32 @@ def _pick(obj: dict, field_name: str):
 MILLISECONDS_FROM = 1e11
 
 
-def read_amazon_json(path: Path, report: ValidationReport, strict: bool = False) -> Iterator[RawRecord]:
-    """Amazon review dumps. 2014 and 2018: reviewerID, asin, overall, reviewText, summary,
-    unixReviewTime (seconds). 2023 (Hou et al., "Bridging Language and Items for Retrieval and
-    Recommendation", 2024): user_id, parent_asin (the item, as its metadata is keyed) and asin,
-    rating, text, title (the review's summary), timestamp in milliseconds (read as seconds)."""
-    for number, obj in _json_lines(path, report, strict):
-        time = _pick(obj, "time")
+def read_amazon_json(path: Path, report: ValidationReport, strict: bool = False,
+                     columns: dict[str, str] | None = None) -> Iterator[RawRecord]:
+    """JSON Lines (or one JSON array) of review objects, keys found by their usual names or as
+    ``columns`` maps them. Amazon review dumps: 2014 and 2018 reviewerID, asin, overall,
+    reviewText, summary, unixReviewTime (seconds). 2023 (Hou et al., "Bridging Language and
+    Items for Retrieval and Recommendation", 2024): user_id, parent_asin (the item, as its
+    metadata is keyed) and asin, rating, text, title (the review's summary), timestamp in
+    milliseconds (read as seconds)."""
+    _check_mapping(columns, path)
+    pick = _JsonFields(columns, path)
+    for position, line, obj in _json_objects(path, report, strict):
+        time = pick(obj, "time")
         if "unixReviewTime" not in obj and isinstance(time, (int, float)) and not isinstance(time, bool) \
                 and time >= MILLISECONDS_FROM:
             time = time / 1000.0
-        yield RawRecord(user=_pick(obj, "user"), item=_pick(obj, "item"), rating=_pick(obj, "rating"),
-                        text=_pick(obj, "text"), time=time, summary=_pick(obj, "summary"),
-                        position=number, line=number + 1)
+        yield RawRecord(user=pick(obj, "user"), item=pick(obj, "item"), rating=pick(obj, "rating"),
+                        text=pick(obj, "text"), time=time, summary=pick(obj, "summary"),
+                        position=position, line=line)
+    pick.check_found()
 
 
-def read_yelp_json(path: Path, report: ValidationReport, strict: bool = False) -> Iterator[RawRecord]:
-    """Yelp academic dataset reviews: user_id, business_id, stars, text, date."""
-    for number, obj in _json_lines(path, report, strict):
-        date = obj.get("date")
-        when = pd.Timestamp(date).timestamp() if isinstance(date, str) and date else None
-        yield RawRecord(user=obj.get("user_id"), item=obj.get("business_id"), rating=obj.get("stars"),
-                        text=obj.get("text"), time=when, position=number, line=number + 1)
+def read_yelp_json(path: Path, report: ValidationReport, strict: bool = False,
+                   columns: dict[str, str] | None = None) -> Iterator[RawRecord]:
+    """Yelp academic dataset reviews: user_id, business_id, stars, text, date (an ISO date-time).
+    These are among the usual key names, so this is :func:`read_amazon_json` under Yelp's name."""
+    return read_amazon_json(path, report, strict, columns)
 
 
 def read_yelp_ss(path: Path, report: ValidationReport, strict: bool = False) -> Iterator[RawRecord]:
@@ -208,10 +290,7 @@ def resolve_columns(available: list[str], mapping: dict[str, str] | None, path: 
     """Map whyrec fields to table columns: explicit ``mapping`` first, then known aliases.
     ``how_to_map`` tells, for a missing field, how to name its column."""
     mapping = dict(mapping or {})
-    unknown = set(mapping) - set(FIELD_ALIASES)
-    if unknown:
-        raise DataError(f"unknown field(s) in column mapping: {sorted(unknown)}; "
-                        f"fields are {list(FIELD_ALIASES)}", path=path)
+    _check_mapping(mapping, path)
     resolved: dict[str, str] = {}
     for field_name, aliases in FIELD_ALIASES.items():
         if field_name in mapping:
@@ -578,9 +657,8 @@ def detect_format(path: str | Path) -> str:
         if "business_id" in obj:
             return "yelp-json"
         return "amazon-json"
-    if first.lstrip().startswith("["):  # one JSON document holding a list, not a record per line
-        raise DataError("a JSON array; whyrec reads JSON Lines, one review object per line "
-                        "(convert with: jq -c '.[]' FILE > FILE.jsonl)", path=path)
+    if first.lstrip().startswith("["):  # one JSON document holding a list of review objects
+        return "amazon-json"
     if first.count("\t\t") >= 3:
         return "yelp-ss"
     if "\t" in first:
@@ -620,10 +698,13 @@ def load_corpus(
     fmt = format or detect_format(path)
     if fmt not in FORMATS:
         raise DataError(f"unknown format '{fmt}'; known formats are {', '.join(FORMATS)}", path=path)
+    if columns and fmt in ("yelp-ss", "peter-pickle"):
+        raise DataError(f"a {fmt} file has fixed fields; --column (columns=) maps those of CSV, TSV, Parquet "
+                        "and JSON files", path=path)
     report = ValidationReport(source=str(path))
     readers = {
-        "amazon-json": lambda: read_amazon_json(path, report, strict),
-        "yelp-json": lambda: read_yelp_json(path, report, strict),
+        "amazon-json": lambda: read_amazon_json(path, report, strict, columns=columns),
+        "yelp-json": lambda: read_yelp_json(path, report, strict, columns=columns),
         "yelp-ss": lambda: read_yelp_ss(path, report, strict),
         "csv": lambda: read_csv(path, report, strict, sep=csv_separator(path), columns=columns),
         "tsv": lambda: read_csv(path, report, strict, sep="\t", columns=columns),
