@@ -128,6 +128,9 @@ def test_csv_header_with_byte_order_mark_repeated_column_and_gzip(tmp_path):
     path = tmp_path / "bom.csv"
     path.write_text("\ufeffuser,item,rating,text\nu1,i1,5,good\n", encoding="utf-8")
     assert _quiet_load(path).reviews.loc[0, "user"] == "u1"
+    marked = tmp_path / "bom.jsonl"  # JSON Lines saved by a Windows tool: still JSON, first record kept
+    marked.write_text("\n".join(amazon_lines(REVIEWS)), encoding="utf-8-sig")
+    assert detect_format(marked) == "amazon-json" and len(load_corpus(marked)) == len(REVIEWS)
     repeated = tmp_path / "twice.csv"
     repeated.write_text("user,item,rating,text,text\nu1,i1,5,good,bad\n")
     with pytest.raises(DataError, match=r"twice\.csv:1: column\(s\) \['text'\] appear more than once"):

@@ -95,6 +95,8 @@ def iter_lines(path: Path, report: ValidationReport | None = None) -> Iterator[t
     try:
         with opener(path, "rt", encoding="utf-8", errors="whyrec-windows-1252") as handle:
             for number, line in enumerate(handle):
+                if number == 0:  # a byte order mark, as Windows tools write before UTF-8, is no text
+                    line = line.removeprefix("\ufeff")
                 if pending is not None:
                     yield pending
                 pending = (number, line)
@@ -377,7 +379,6 @@ def read_csv(path: Path, report: ValidationReport, strict: bool = False, *, sep:
         raise DataError("file is empty", path=path) from None
     except csv.Error as exc:
         raise DataError(f"cannot parse the {kind} header: {exc}", path=path, line=1) from None
-    header = [name.removeprefix("\ufeff") if n == 0 else name for n, name in enumerate(header)]
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
         raise DataError(f"column(s) {repeated} appear more than once in the header", path=path, line=1)
@@ -631,7 +632,7 @@ def _peek_text(path: Path, size: int = 65536) -> str:
             raw = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw, size)
         except zlib.error:
             raw = b""
-    return raw.decode("utf-8", errors="replace")
+    return raw.decode("utf-8", errors="replace").removeprefix("\ufeff")
 
 
 def detect_format(path: str | Path) -> str:
