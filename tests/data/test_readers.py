@@ -131,6 +131,12 @@ def test_csv_header_with_byte_order_mark_repeated_column_and_gzip(tmp_path):
     marked = tmp_path / "bom.jsonl"  # JSON Lines saved by a Windows tool: still JSON, first record kept
     marked.write_text("\n".join(amazon_lines(REVIEWS)), encoding="utf-8-sig")
     assert detect_format(marked) == "amazon-json" and len(load_corpus(marked)) == len(REVIEWS)
+    for name, opener in (("excel.txt", open), ("excel.csv.gz", gzip.open)):  # Excel's "Unicode text": UTF-16
+        wide = tmp_path / name
+        with opener(wide, "wt", encoding="utf-16") as handle:
+            handle.write("user\titem\trating\ttext\nu1\ti1\t5\tcafé crème\n")
+        assert _quiet_load(wide, format="tsv").texts == ["café crème"]
+    assert detect_format(tmp_path / "excel.txt") == "tsv"
     repeated = tmp_path / "twice.csv"
     repeated.write_text("user,item,rating,text,text\nu1,i1,5,good,bad\n")
     with pytest.raises(DataError, match=r"twice\.csv:1: column\(s\) \['text'\] appear more than once"):

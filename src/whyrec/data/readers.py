@@ -52,6 +52,25 @@ REQUIRED_FIELDS = ("user", "item", "rating", "text")
 
 
 # --- opening files ------------------------------------------------------------------------
+def _head_bytes(path: Path, size: int) -> bytes:
+    """The first ``size`` bytes of the file, decompressed when it is a gzip (a cut-short one too)."""
+    with open(path, "rb") as handle:
+        raw = handle.read(size)
+    if raw[:2] == b"\x1f\x8b":
+        # a decompressor object accepts partial input, so a cut-short file still yields its head
+        try:
+            raw = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw, size)
+        except zlib.error:
+            raw = b""
+    return raw
+
+
+def _text_encoding(head: bytes) -> str:
+    """``utf-16`` for text that starts with its byte order mark (Excel's "Unicode text" export),
+    else ``utf-8``."""
+    return "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8"
+
+
 def _is_gzip(path: Path) -> bool:
     with open(path, "rb") as handle:
         return handle.read(2) == b"\x1f\x8b"
@@ -81,7 +100,8 @@ codecs.register_error("whyrec-windows-1252", _as_windows_1252)
 
 
 def iter_lines(path: Path, report: ValidationReport | None = None) -> Iterator[tuple[int, str]]:
-    """Yield (0-based line number, line) of a text file, gzip or plain, in UTF-8.
+    """Yield (0-based line number, line) of a text file, gzip or plain, in UTF-8 (UTF-16 when it
+    starts with that encoding's byte order mark).
 
     A gzip that was cut short yields the complete lines read so far, then warns with the
     count instead of failing: nothing already read is lost. Bytes that are not UTF-8 (a file
@@ -93,7 +113,8 @@ def iter_lines(path: Path, report: ValidationReport | None = None) -> Iterator[t
     pending = None
     not_utf8_before = getattr(_NOT_UTF8, "count", 0)
     try:
-        with opener(path, "rt", encoding="utf-8", errors="whyrec-windows-1252") as handle:
+        encoding = _text_encoding(_head_bytes(path, 4096))  # a gzip's first kilobytes hold its first bytes
+        with opener(path, "rt", encoding=encoding, errors="whyrec-windows-1252") as handle:
             for number, line in enumerate(handle):
                 if number == 0:  # a byte order mark, as Windows tools write before UTF-8, is no text
                     line = line.removeprefix("\ufeff")
@@ -623,15 +644,10 @@ def metadata_beside(path: Path) -> Path | None:
 
 # --- detection and the entry point --------------------------------------------------------------------
 def _peek_text(path: Path, size: int = 65536) -> str:
-    """The first ``size`` bytes of the (decompressed) file; a truncated gzip still has a head."""
-    with open(path, "rb") as handle:
-        raw = handle.read(size)
-    if raw[:2] == b"\x1f\x8b":
-        # a decompressor object accepts partial input, so a cut-short file still yields its head
-        try:
-            raw = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw, size)
-        except zlib.error:
-            raw = b""
+    """The first ``size`` bytes of the (decompressed) file as text; a truncated gzip still has a head."""
+    raw = _head_bytes(path, size)
+    if _text_encoding(raw) == "utf-16":
+        return raw[:len(raw) - len(raw) % 2].decode("utf-16", errors="replace")
     return raw.decode("utf-8", errors="replace").removeprefix("\ufeff")
 
 
