@@ -1,7 +1,7 @@
 """Readers: one function per file format, all producing :class:`RawRecord` streams.
 
-Formats (``FORMATS``): Amazon 2014/2018/2023 JSON lines (plain or gzip), CSV/TSV with a column
-mapping, Parquet, Yelp academic-dataset review JSON, the Yelp ``.ss`` format (user, product,
+Formats (``FORMATS``): Amazon 2014/2018/2023 JSON lines (plain or gzip; also other JSON lines
+or one JSON array of review objects), CSV/TSV, Parquet (each of these with a column mapping), Yelp academic-dataset review JSON, the Yelp ``.ss`` format (user, product,
 rating, text separated by double tabs), the PETER benchmark ``reviews.pickle`` and Amazon
 item metadata. :func:`detect_format` chooses by content; :func:`load_corpus` is the entry.
 """
