@@ -30,6 +30,16 @@ def test_help_answers_without_importing_torch():
     assert "train" in proc.stdout and "torch imported: False" in proc.stderr
 
 
+def test_version_names_whyrec_and_its_libraries_and_python_m_whyrec_runs_the_cli():
+    from whyrec import __version__
+
+    proc = subprocess.run([sys.executable, "-m", "whyrec", "--version"], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(f"whyrec {__version__} (Python 3.") and "torch 2." in proc.stdout
+    assert run_cli("--version").stdout == proc.stdout
+
+
 def _commands(app, prefix=()):
     """(command words, callback) of every command of a typer app, its sub-apps' too."""
     for command in app.registered_commands:

@@ -61,6 +61,37 @@ experiment_app = typer.Typer(no_args_is_help=True, help="Run a paper's compariso
 app.add_typer(experiment_app, name="experiment")
 
 
+def version_text() -> str:
+    """whyrec's version with those of Python and the libraries a bug report needs (read from the
+    installed packages' metadata: nothing is imported, so it is instant)."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    from whyrec import __version__
+
+    def installed(package: str) -> str:
+        try:
+            return version(package)
+        except PackageNotFoundError:
+            return "not installed"
+
+    libraries = ", ".join(f"{p} {installed(p)}" for p in ("torch", "numpy", "pandas", "transformers"))
+    return f"whyrec {__version__} (Python {platform.python_version()}; {libraries})"
+
+
+def _print_version(shown: bool) -> None:
+    if shown:
+        console().print(version_text(), highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="Print the versions of whyrec, Python and its main libraries, and exit.")] = False) -> None:
+    """Options before any command (``whyrec --version``); the app's help text stays its own."""
+
+
 def console(quiet: bool = False):
     from rich.console import Console
 

@@ -1,0 +1,5 @@
+"""``python -m whyrec`` runs the command line, as ``whyrec`` and ``python -m whyrec.cli`` do."""
+
+from whyrec.cli import main
+
+main()
