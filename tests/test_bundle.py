@@ -49,6 +49,9 @@ def test_broken_bundles_give_clear_errors(fitted, tmp_path):
     (folder / "bundle.json").write_text("{")
     with pytest.raises(BundleError, match="not valid JSON"):
         load_bundle(folder)
+    (folder / "bundle.json").write_bytes(b"\xff\xfe{}")  # not even text: was a UnicodeDecodeError traceback
+    with pytest.raises(BundleError, match="not valid JSON"):
+        load_bundle(folder)
 
 
 def test_arrays_that_do_not_fit_the_id_lists_are_refused(fitted, tmp_path):

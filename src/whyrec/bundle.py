@@ -101,8 +101,8 @@ def read_bundle_header(folder: str | Path) -> dict:
     if not path.exists():
         raise BundleError(f"{folder}: not a whyrec bundle (no bundle.json)")
     try:
-        header = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
+        header = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:  # damaged, or not the file whyrec wrote
         raise BundleError(f"{path}: bundle.json is not valid JSON ({exc})") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise BundleError(f"{path}: not a whyrec bundle")
