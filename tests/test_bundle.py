@@ -42,6 +42,10 @@ def test_broken_bundles_give_clear_errors(fitted, tmp_path):
         (folder / "bundle.json").write_text(json.dumps({**header, "meta": {**header["meta"], "rating_scale": scale}}))
         with pytest.raises(BundleError, match="saved rating_scale must be two finite numbers, the lowest first"):
             load_bundle(folder)
+    for history in ("x", [1, 2], [{"iteration": 1}, ""]):  # `show` summarises the records: was a traceback
+        (folder / "bundle.json").write_text(json.dumps({**header, "meta": {**header["meta"], "history": history}}))
+        with pytest.raises(BundleError, match="'history' must be a list of objects"):
+            load_bundle(folder)
     (folder / "bundle.json").write_text(json.dumps(header))
     (folder / "arrays.safetensors").write_bytes(b"garbage")
     with pytest.raises(BundleError, match="cannot read arrays"):

@@ -185,8 +185,10 @@ def _rebuild(folder: Path, header: dict):
         arrays = load_file(str(folder / "arrays.safetensors"))
     except (FileNotFoundError, SafetensorError, OSError) as exc:
         raise BundleError(f"{folder}: cannot read arrays.safetensors ({exc})") from None
+    meta = header_field(folder, header, "meta", {}, required=True)
+    header_field(folder, meta, "history", [], dict)  # `show` summarises it: a list of records
     try:
-        model.load_state(arrays, header["meta"])
+        model.load_state(arrays, meta)
     except KeyError as exc:
         raise BundleError(f"{folder}: bundle lacks {exc}") from None
     if (folder / "vocab.json").exists():
