@@ -480,6 +480,11 @@ def test_a_broken_json_array_names_its_line(tmp_path):
     path.write_text('[{"user": "u1", "item": "i1", "rating": 5, "text": "good"},')
     with pytest.raises(DataError, match="the JSON array is never closed"):
         load_corpus(path)
+    packed = gzip.compress(json.dumps([{"user": "u1", "item": "i1", "rating": 5, "text": "good " * 500}]).encode())
+    cut = tmp_path / "cut.json.gz"  # a one-line array whose gzip ends inside that line (found by fuzzing)
+    cut.write_bytes(packed[:len(packed) // 2])
+    with pytest.warns(DataWarning, match="truncated"), pytest.raises(DataError, match="never closed"):
+        load_corpus(cut)
 
 
 def test_json_keys_are_mapped_with_columns_and_a_key_no_record_has_is_named(tmp_path):

@@ -221,6 +221,8 @@ def _json_array(path: Path, report: ValidationReport, strict: bool) -> Iterator[
     be told apart."""
     text = "".join(line for _, line in iter_lines(path, report))
     decoder = json.JSONDecoder()
+    if "[" not in text:  # a gzip cut short within its first line: nothing complete was read
+        raise DataError("the JSON array is never closed (file cut short?)", path=path, line=1)
     at = text.index("[") + 1
     line, counted_to = 1, 0
     position = 0
