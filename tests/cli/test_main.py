@@ -275,3 +275,19 @@ def test_help_names_option_values_and_shows_no_value_for_a_flag():
             assert rows["--user"][0] == "TEXT" and rows["--pairs"][0] == "PATH"
             assert rows["--seed"][:2] == ["INTEGER", "[x>=0]"] and rows["--why"][0] == "MT"
             assert rows["--min-rating"][0] == "FLOAT"
+
+
+def test_a_setting_beyond_the_machines_memory_is_one_line(tmp_path, planted):
+    from whyrec.cli import out_of_memory
+
+    path = tmp_path / "planted.csv"
+    planted.corpus.reviews.to_csv(path, index=False)
+    proc = run_cli("train", "pmf", "--data", str(path), "--out", str(tmp_path / "b"), "--param",
+                   "factors=1000000000000")  # a typo's worth of zeros: terabytes per user
+    assert_one_line_error(proc, "out of memory (an array of")
+    assert "lower it (factors" in proc.stderr and not (tmp_path / "b").exists()
+    assert out_of_memory(MemoryError("Unable to allocate 728. TiB for an array")).startswith(
+        "out of memory (an array of 728. TiB)")
+    cuda = RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 15.90 GiB total capacity)")
+    assert out_of_memory(cuda).startswith("out of memory (an array of 2.00 GiB)")
+    assert out_of_memory(RuntimeError("mat1 and mat2 shapes cannot be multiplied")) is None  # keeps its traceback

@@ -107,6 +107,11 @@ def main() -> None:
         sys.exit(ERROR_EXIT)
     except BrokenPipeError:  # the output was piped into `head` and so on: nothing to report
         raise
+    except (MemoryError, RuntimeError) as exc:  # a setting sized beyond the machine: factors=100000000
+        if not out_of_memory(exc):
+            raise
+        say_error(out_of_memory(exc))
+        sys.exit(ERROR_EXIT)
     except OSError as exc:  # a path that cannot be written or read: a full disk, no permission, no such folder
         where = f"{exc.filename}: " if exc.filename else ""
         say_error(f"{where}{exc.strerror or one_line(exc)}")
@@ -122,6 +127,26 @@ def main() -> None:
         sys.exit(exc.exit_code)
     finally:
         leave(finished)  # after an error, without waiting for the other processes
+
+
+def out_of_memory(exc: BaseException) -> str | None:
+    """For an allocation that failed (numpy's MemoryError, torch's "can't allocate memory" on the
+    CPU, CUDA's out-of-memory error), one line saying so and what to lower; None for any other
+    error, which keeps its traceback."""
+    text = str(exc)
+    if not (isinstance(exc, MemoryError) or "can't allocate memory" in text or "out of memory" in text.lower()):
+        return None
+    import re
+
+    size = ""
+    asked = re.search(r"allocate (\d+) bytes", text)  # torch on the CPU
+    if asked:
+        size = f" (an array of {int(asked.group(1)) / 1e9:,.1f} GB)"
+    else:
+        asked = re.search(r"allocate ([\d.]+ ?[KMGTP]i?B)", text)  # CUDA's "2.00 GiB", numpy's "728. TiB"
+        size = f" (an array of {asked.group(1)})" if asked else ""
+    return (f"out of memory{size}: a setting sizes the model beyond this machine's memory; lower it (factors, "
+            "batch_size, vocab_size, max_words, hidden sizes), or train on a machine with more memory")
 
 
 def _usage_error() -> type:
