@@ -42,9 +42,10 @@ def test_models_from_specs_reads_names_and_parameters():
     als = models["context-als:factors=4, lambda_bias=2.5,use_biases=false"]
     assert (als.factors, als.lambda_bias, als.use_biases) == (4, 2.5, False)
     assert list(models_from_specs([]))[:2] == ["global-average", "bias-baseline"]
+    assert list(models_from_specs([" pmf", "context-als:"])) == ["pmf", "context-als"]  # the table's names
     for specs, message in ((["nope"], "unknown rating model 'nope'"), (["pmf:rank=3"], "unknown parameter"),
                            (["pmf:factors"], "'factors' must look like NAME=VALUE"),
-                           (["pmf", "pmf"], "given twice"), (["pmf:factors=4,factors=5"], "'factors' is given twice")):
+                           (["pmf", "pmf"], "given twice"), (["pmf", "pmf:"], "given twice"), (["pmf:factors=4,factors=5"], "'factors' is given twice")):
         with pytest.raises(ConfigError, match=message):
             models_from_specs(specs)
 

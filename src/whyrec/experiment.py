@@ -461,6 +461,7 @@ def models_from_specs(specs: Sequence[str], tune_on: str = "rmse", relevant_at: 
     for spec in specs:
         name, _, given = spec.partition(":")
         params = parse_assignments(filter(None, (p.strip() for p in given.split(","))), f"model '{spec}':")
+        spec = spec.strip().removesuffix(":").strip()  # the table's name: "pmf" for " pmf" and "pmf:"
         if spec in models:
             raise ConfigError(f"model '{spec}' is given twice")
         models[spec] = model_or_tuned(name.strip(), params, tune_on, relevant_at, tuned)
