@@ -72,7 +72,7 @@ def require_fitted(fitted: bool, model: str, action: str) -> None:
 
 
 # the command line's exit statuses: whyrec's own one-line error, and a stop by Ctrl-C (the
-# shell's 128 + SIGINT); the launcher of `train --processes` gives its processes' on
+# shell's 128 + SIGINT); the launcher of `train --processes` passes its processes' on
 ERROR_EXIT = 2
 INTERRUPTED_EXIT = 130
 

@@ -25,6 +25,7 @@ cannot be read or written (no such folder, no permission, a full disk), print on
 
 from __future__ import annotations
 
+import re
 import sys
 
 # importing the command modules registers their commands, in the order `whyrec --help` lists them
@@ -108,9 +109,10 @@ def main() -> None:
     except BrokenPipeError:  # the output was piped into `head` and so on: nothing to report
         raise
     except (MemoryError, RuntimeError) as exc:  # a setting sized beyond the machine: factors=100000000
-        if not out_of_memory(exc):
+        message = out_of_memory(exc)
+        if message is None:
             raise
-        say_error(out_of_memory(exc))
+        say_error(message)
         sys.exit(ERROR_EXIT)
     except OSError as exc:  # a path that cannot be written or read: a full disk, no permission, no such folder
         where = f"{exc.filename}: " if exc.filename else ""
@@ -136,8 +138,6 @@ def out_of_memory(exc: BaseException) -> str | None:
     text = str(exc)
     if not (isinstance(exc, MemoryError) or "can't allocate memory" in text or "out of memory" in text.lower()):
         return None
-    import re
-
     size = ""
     asked = re.search(r"allocate (\d+) bytes", text)  # torch on the CPU
     if asked:

@@ -16,7 +16,7 @@ MaxRating = Annotated[float, typer.Option("--max-rating", help="Highest valid ra
 ReaderFormat = Annotated[Optional[str], typer.Option(
     "--format", help="Reader to use instead of detecting it: amazon-json, yelp-json, yelp-ss, csv, tsv, parquet "
     "or peter-pickle.")]
-# ... and which table columns hold a CSV/TSV/Parquet file's fields, when their names are not the usual ones
+# ... and which table columns (JSON keys) hold a file's fields, when their names are not the usual ones
 ColumnMap = Annotated[Optional[list[str]], typer.Option(
     "--column", help="Column (JSON: key) of a field, FIELD=NAME (user, item, rating, text, time, summary; "
     "repeatable), when the header does not use a usual name.")]
