@@ -108,6 +108,12 @@ def test_stats_note_the_characters_the_tokenizer_turns_into_spaces(tmp_path):
     assert "’ ×1, é ×1, U+200B ×1" in proc.stdout  # one that would not show is named by its code point
     counted = json.loads(run_cli("data", "stats", str(path), "--json").stdout)["characters_dropped"]
     assert counted == {"reviews": 2, "characters": {"’": 1, "é": 1, "​": 1}}
+    assert "warning" not in proc.stdout  # accents fold to ASCII: nothing much is lost
+    russian = tmp_path / "russian.csv"
+    russian.write_text("user,item,rating,text\na,x,5,Отличный звук\nb,x,4,Струны хорошие 10/10\n", encoding="utf-8")
+    proc = run_cli("data", "stats", str(russian))
+    assert "warning: 100% of the letters are of a script without an ASCII form" in proc.stdout
+    assert json.loads(run_cli("data", "stats", str(russian), "--json").stdout)["letters_lost"] == 1.0
 
 
 def test_the_data_commands_also_take_the_file_as_data(tmp_path, planted):

@@ -212,17 +212,25 @@ def test_work_within_an_epoch_is_shown_at_most_once_per_interval():
     assert lines[-1] == "training MT: epoch 2/3, ALS update (last epoch: valid RMSE 0.9000)"
 
 
-def test_train_shows_its_examples_as_explain_does(tmp_path, planted):
+@pytest.mark.parametrize("script", ["latin", "cyrillic"])
+def test_train_shows_its_examples_as_explain_does(tmp_path, planted, script):
     """The examples `train mt` prints are decoded as `whyrec explain` decodes: never <unk> (with 8
-    words in the vocabulary nearly every word is one), and an empty explanation is said to be empty."""
+    words in the vocabulary nearly every word is one), and an empty explanation is said to be empty.
+    Reviews in a script the tokenizer drops are trained on, with a warning saying so."""
     path = tmp_path / "planted.csv"
-    planted.corpus.reviews.to_csv(path, index=False)
+    reviews = planted.corpus.reviews.copy()
+    if script == "cyrillic":  # the same texts, letter for letter in Cyrillic
+        reviews["text"] = reviews["text"].str.translate(str.maketrans("abcdefghijklmnopqrstuvwxyz",
+                                                                      "абцдефгхийклмнопярстуввхыз"))
+    reviews.to_csv(path, index=False)
     proc = run_cli("train", "mt", "--data", str(path), "--out", str(tmp_path / "mt"), "--param", "epochs=1",
                    "--param", "decoder_hidden=16", "--param", "vocab_size=8", "--param", "adversarial_from=5")
     assert proc.returncode == 0, proc.stderr
     examples = [line for line in proc.stdout.splitlines() if " → " in line]
     assert len(examples) == 3 and not any("<unk>" in line for line in examples), proc.stdout
     assert all(line.split(": ", 1)[1].strip() for line in examples)  # words, or the sentence for none
+    warned = "of the letters are of a script without an ASCII form" in proc.stderr
+    assert warned == (script == "cyrillic"), proc.stderr
 
 
 def test_a_checkpoint_folder_is_neither_the_data_nor_the_output(tmp_path, planted):

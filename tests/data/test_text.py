@@ -18,6 +18,15 @@ def test_characters_outside_ascii_are_counted_as_the_tokenizer_reads_them():
     assert characters_dropped(["plain", "&lt;ascii&gt;"]) == (0, {})
 
 
+def test_letters_lost_counts_the_letters_of_scripts_without_an_ascii_form():
+    from whyrec.data.text import letters_lost
+
+    assert letters_lost(["Great sound, café au lait: 10/10"]) == 0.0  # é folds to e: not lost
+    assert letters_lost(["Отличный звук"]) == 1.0
+    assert letters_lost(["abcd", "日本"]) == 2 / 6  # two CJK letters of six letters in all
+    assert letters_lost(["", "123 !?"]) == 0.0  # no letters at all
+
+
 def test_folding_to_ascii_keeps_what_the_benchmark_normalisation_would_cut():
     from whyrec.data.text import fold_to_ascii
 

@@ -29,15 +29,17 @@ def data_stats(
     meta: MetaFile = None,
 ) -> None:
     """Count reviews, users and items; report what validation skipped."""
-    from whyrec.data.text import characters_dropped
+    from whyrec.data.text import LETTERS_LOST_WARNING, characters_dropped, letters_lost, letters_lost_text
 
     path = data_path(path, data)
     corpus = load_reviews(path, format, column, strict, duplicates, (min_rating, max_rating), fold_unicode, meta)
     report = corpus.report
     holding, dropped = characters_dropped(corpus.texts)
+    lost = letters_lost(corpus.texts, dropped)
     info = {"file": report.source, "records": report.read, "users": len(report.users_seen),
             "items": len(report.items_seen), "validation": report.to_dict(), "after_validation": corpus.stats(),
-            "characters_dropped": {"reviews": holding, "characters": dict(dropped.most_common())}}
+            "characters_dropped": {"reviews": holding, "characters": dict(dropped.most_common())},
+            "letters_lost": lost}
     if as_json:
         print(strict_dumps(info, indent=1))
         return
@@ -63,6 +65,9 @@ def data_stats(
                   f"{shown}{', …' if len(dropped) > 8 else ''}"
                   + ("" if fold_unicode else "; --fold-unicode writes those that have an ASCII form in it first "
                      "(isn’t → isn't, café → cafe)"), highlight=False)
+    if lost >= LETTERS_LOST_WARNING:
+        con.print(f"[yellow]warning:[/yellow] {letters_lost_text(lost)}; rating models do not read the text",
+                  highlight=False)
 
 
 def _visible(character: str) -> str:

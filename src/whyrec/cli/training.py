@@ -230,6 +230,11 @@ def train(
     valid = parts.valid if len(parts.valid) else None
     if text_system:
         from whyrec.data.features import split_features
+        from whyrec.data.text import LETTERS_LOST_WARNING, letters_lost, letters_lost_text
+
+        lost = letters_lost(parts.train.texts)
+        if lost >= LETTERS_LOST_WARNING and cluster.is_main:
+            err_console().print(f"[yellow]warning:[/yellow] {letters_lost_text(lost)}", highlight=False)
 
         with status(con, "extracting features") as line:
             features = split_features(parts)

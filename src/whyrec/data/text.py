@@ -86,6 +86,34 @@ def characters_dropped(texts: Iterable[str]) -> tuple[int, Counter]:
     return holding, counts
 
 
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
+
+
+def letters_lost(texts: Sequence[str], dropped: Counter | None = None) -> float:
+    """The share of the letters in ``texts`` that the tokenizer drops even after
+    :func:`fold_to_ascii`: those of scripts without an ASCII form (Cyrillic, Greek, CJK...), of
+    all letters. Near 0 for English reviews, near 1 for reviews in such a script, which
+    whyrec's text systems would then hardly see. ``dropped``: :func:`characters_dropped`'s counts
+    of the same texts, when at hand."""
+    if dropped is None:
+        dropped = characters_dropped(texts)[1]
+    lost = sum(n for ch, n in dropped.items() if ch.isalpha() and not fold_to_ascii(ch).isascii())
+    kept = sum(n for ch, n in dropped.items() if ch.isalpha() and fold_to_ascii(ch).isascii())
+    kept += sum(len(_ASCII_LETTER.findall(text)) for text in texts)
+    return lost / (lost + kept) if lost + kept else 0.0
+
+
+# the share of letters lost to the tokenizer from which `data stats` and `train` (mt, peter) warn
+LETTERS_LOST_WARNING = 0.2
+
+
+def letters_lost_text(lost: float) -> str:
+    """What a warning says about a share ``lost`` of :func:`letters_lost`."""
+    return (f"{lost:.0%} of the letters are of a script without an ASCII form, which the tokenizer drops (it "
+            "keeps what the English benchmarks' does): whyrec's text systems (mt, peter) would see little of "
+            "these reviews")
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences of raw review text: cut after . ! ? (also when the next sentence starts
     without a space, as Amazon texts often do: ``"well.It's"``) and at line breaks."""
