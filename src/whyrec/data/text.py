@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import string
 import unicodedata
 from collections import Counter
 from pathlib import Path
@@ -86,7 +87,7 @@ def characters_dropped(texts: Iterable[str]) -> tuple[int, Counter]:
     return holding, counts
 
 
-_ASCII_LETTER = re.compile(r"[A-Za-z]")
+_ASCII_LETTERS = string.ascii_letters.encode()
 
 
 def letters_lost(texts: Sequence[str], dropped: Counter | None = None) -> float:
@@ -99,7 +100,9 @@ def letters_lost(texts: Sequence[str], dropped: Counter | None = None) -> float:
         dropped = characters_dropped(texts)[1]
     lost = sum(n for ch, n in dropped.items() if ch.isalpha() and not fold_to_ascii(ch).isascii())
     kept = sum(n for ch, n in dropped.items() if ch.isalpha() and fold_to_ascii(ch).isascii())
-    kept += sum(len(_ASCII_LETTER.findall(text)) for text in texts)
+    for text in texts:  # deleting them from the bytes counts them fast (a regex took 30 times as long)
+        raw = text.encode("utf-8", errors="replace")
+        kept += len(raw) - len(raw.translate(None, _ASCII_LETTERS))
     return lost / (lost + kept) if lost + kept else 0.0
 
 
