@@ -112,8 +112,10 @@ def test_stats_note_the_characters_the_tokenizer_turns_into_spaces(tmp_path):
     russian = tmp_path / "russian.csv"
     russian.write_text("user,item,rating,text\na,x,5,Отличный звук\nb,x,4,Струны хорошие 10/10\n", encoding="utf-8")
     proc = run_cli("data", "stats", str(russian))
-    assert "warning: 100% of the letters are of a script without an ASCII form" in proc.stdout
+    assert "warning: 100% of the letters are outside ASCII" in proc.stdout and "--fold-unicode" in proc.stdout
     assert json.loads(run_cli("data", "stats", str(russian), "--json").stdout)["letters_lost"] == 1.0
+    folded = run_cli("data", "stats", str(russian), "--fold-unicode")  # transliterated: nothing to warn of
+    assert folded.returncode == 0 and "warning" not in folded.stdout, folded.stdout
 
 
 def test_the_data_commands_also_take_the_file_as_data(tmp_path, planted):

@@ -18,13 +18,23 @@ def test_characters_outside_ascii_are_counted_as_the_tokenizer_reads_them():
     assert characters_dropped(["plain", "&lt;ascii&gt;"]) == (0, {})
 
 
-def test_letters_lost_counts_the_letters_of_scripts_without_an_ascii_form():
-    from whyrec.data.text import letters_lost
+def test_letters_lost_counts_the_letters_outside_ascii():
+    from whyrec.data.text import fold_to_ascii, letters_lost
 
-    assert letters_lost(["Great sound, café au lait: 10/10"]) == 0.0  # é folds to e: not lost
-    assert letters_lost(["Отличный звук"]) == 1.0
+    assert letters_lost(["Great sound, 10/10"]) == 0.0
+    assert letters_lost(["café"]) == 1 / 4  # the tokenizer reads caf
+    assert letters_lost(["Отличный звук"]) == 1.0 and letters_lost([fold_to_ascii("Отличный звук")]) == 0.0
     assert letters_lost(["abcd", "日本"]) == 2 / 6  # two CJK letters of six letters in all
-    assert letters_lost(["", "123 !?"]) == 0.0  # no letters at all
+    assert letters_lost(["", "123 !? 😀"]) == 0.0  # no letters at all
+
+
+def test_folding_transliterates_other_scripts_and_spaces_cjk_characters_as_words():
+    from whyrec.data.text import fold_to_ascii
+
+    assert tokenize(fold_to_ascii("Отличный звук!")) == ["otlichnyy", "zvuk", "!"]
+    assert tokenize(fold_to_ascii("Ελληνικός ήχος")) == ["ellinikos", "ichos"]
+    assert tokenize(fold_to_ascii("音楽がいい")) == ["yin", "le", "ga", "i", "i"]
+    assert fold_to_ascii("good 😀 ™") == "good 😀 TM"  # emoji are no letters: left for the tokenizer to drop
 
 
 def test_folding_to_ascii_keeps_what_the_benchmark_normalisation_would_cut():
@@ -36,7 +46,7 @@ def test_folding_to_ascii_keeps_what_the_benchmark_normalisation_would_cut():
     assert tokenize(folded)[:4] == ["it", "is", "n't", "bad"] and "cafe" in tokenize(folded)
     assert tokenize(text)[:3] == ["it", "isn", "t"] and "caf" in tokenize(text)  # the benchmarks' own reading
     assert fold_to_ascii("plain ascii, kept as is") == "plain ascii, kept as is"
-    assert fold_to_ascii("Привет 日本") == "Привет 日本"  # no ASCII form: left for the tokenizer to drop
+    assert tokenize(fold_to_ascii("Привет 日本")) == ["privet", "ri", "ben"]  # transliterated
 
 
 def test_split_sentences_handles_missing_spaces():

@@ -62,11 +62,32 @@ def fold_to_ascii(text: str) -> str:
     without one are spelt out (``ß`` → ``ss``, ``ø`` → ``o``). HTML entities are unescaped first
     (``&rsquo;``). Scripts without an ASCII form (Cyrillic, CJK) are left as they are. Opt-in
     (``load_corpus(..., fold_unicode=True)``, ``--fold-unicode``): the benchmarks' tokens are
-    made without it."""
+    made without it.
+
+    Letters of other scripts are transliterated by the ``anyascii`` package (Cyrillic ``звук`` →
+    ``zvuk``, Greek ``ήχος`` → ``ichos``), each CJK character as a word of its own (``音楽`` →
+    ``yin le``: these scripts leave words unspaced, so a character is the unit a tokenizer can
+    find); other characters (emoji, symbols) are left to the tokenizer, which drops them."""
     text = (html.unescape(text) if "&" in text else text).translate(_ASCII_FORMS)
     if text.isascii():
         return text
-    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    return "".join(ch if ch.isascii() else _in_ascii(ch) for ch in text)
+
+
+def _in_ascii(ch: str) -> str:
+    """One character outside ASCII: its decomposition without accents when that is ASCII (é → e,
+    ﬁ → fi, a lone combining accent → nothing); else a letter transliterated whole (й → y, not
+    the и its decomposition leaves; が → ga, not か), a wide one (CJK) spaced as a word; else
+    (emoji, symbols) the decomposition, which the tokenizer drops."""
+    base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+    if base.isascii() or not ch.isalpha():
+        return base
+    from anyascii import anyascii
+
+    spelt = anyascii(ch)
+    if not spelt:
+        return base
+    return f" {spelt} " if unicodedata.east_asian_width(ch) in ("W", "F") else spelt
 
 
 _OUTSIDE_ASCII = re.compile(r"[^\x00-\x7f\s]")  # a no-break space is a space anyway
@@ -91,15 +112,15 @@ _ASCII_LETTERS = string.ascii_letters.encode()
 
 
 def letters_lost(texts: Sequence[str], dropped: Counter | None = None) -> float:
-    """The share of the letters in ``texts`` that the tokenizer drops even after
-    :func:`fold_to_ascii`: those of scripts without an ASCII form (Cyrillic, Greek, CJK...), of
-    all letters. Near 0 for English reviews, near 1 for reviews in such a script, which
-    whyrec's text systems would then hardly see. ``dropped``: :func:`characters_dropped`'s counts
-    of the same texts, when at hand."""
+    """The share of the letters in ``texts`` that the tokenizer drops: those outside ASCII, of all
+    letters. A few percent for English or French reviews (accents), near 1 for reviews in
+    another script (Cyrillic, Greek, CJK), which whyrec's text systems would then hardly see
+    unless :func:`fold_to_ascii` writes them in ASCII first. ``dropped``:
+    :func:`characters_dropped`'s counts of the same texts, when at hand."""
     if dropped is None:
         dropped = characters_dropped(texts)[1]
-    lost = sum(n for ch, n in dropped.items() if ch.isalpha() and not fold_to_ascii(ch).isascii())
-    kept = sum(n for ch, n in dropped.items() if ch.isalpha() and fold_to_ascii(ch).isascii())
+    lost = sum(n for ch, n in dropped.items() if ch.isalpha())
+    kept = 0
     for text in texts:  # deleting them from the bytes counts them fast (a regex took 30 times as long)
         raw = text.encode("utf-8", errors="replace")
         kept += len(raw) - len(raw.translate(None, _ASCII_LETTERS))
@@ -112,9 +133,9 @@ LETTERS_LOST_WARNING = 0.2
 
 def letters_lost_text(lost: float) -> str:
     """What a warning says about a share ``lost`` of :func:`letters_lost`."""
-    return (f"{lost:.0%} of the letters are of a script without an ASCII form, which the tokenizer drops (it "
-            "keeps what the English benchmarks' does): whyrec's text systems (mt, peter) would see little of "
-            "these reviews")
+    return (f"{lost:.0%} of the letters are outside ASCII, which the tokenizer drops (it keeps what the English "
+            "benchmarks' does): whyrec's text systems (mt, peter) would see little of these reviews; "
+            "--fold-unicode writes them in ASCII first (звук → zvuk)")
 
 
 def split_sentences(text: str) -> list[str]:
