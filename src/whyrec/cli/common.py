@@ -23,7 +23,8 @@ ColumnMap = Annotated[Optional[list[str]], typer.Option(
 # texts with typographic quotes and accents folded to ASCII first (whyrec.data.text.fold_to_ascii)
 FoldUnicode = Annotated[bool, typer.Option(
     "--fold-unicode", help="Write typographic quotes, dashes and accented letters in ASCII before tokenizing "
-    "(isn’t → isn't, café → cafe), instead of as spaces as the benchmarks do; the bundle records it.")]
+    "(isn’t → isn't, café → cafe), and other scripts transliterated (звук → zvuk), instead of as spaces as the "
+    "benchmarks do; the bundle records it.")]
 # what picks a rating model's settings given several values (whyrec.rating.tuning)
 TuneOn = Annotated[Optional[str], typer.Option(
     "--tune-on", help="What picks among a setting's several values (NAME=A|B) on validation: rmse (default), "
