@@ -60,7 +60,7 @@ def fold_to_ascii(text: str) -> str:
     become ``' " - ...`` (``isn’t`` → ``isn't``), accented letters lose their accents by Unicode
     decomposition (NFKD: ``café`` → ``cafe``, the ligature ``ﬁ`` → ``fi``), and a few letters
     without one are spelt out (``ß`` → ``ss``, ``ø`` → ``o``). HTML entities are unescaped first
-    (``&rsquo;``). Scripts without an ASCII form (Cyrillic, CJK) are left as they are. Opt-in
+    (``&rsquo;``). Opt-in
     (``load_corpus(..., fold_unicode=True)``, ``--fold-unicode``): the benchmarks' tokens are
     made without it.
 
