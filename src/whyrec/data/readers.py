@@ -270,7 +270,8 @@ def read_amazon_json(path: Path, report: ValidationReport, strict: bool = False,
     reviewText, summary, unixReviewTime (seconds). 2023 (Hou et al., "Bridging Language and
     Items for Retrieval and Recommendation", 2024): user_id, parent_asin (the item, as its
     metadata is keyed) and asin, rating, text, title (the review's summary), timestamp in
-    milliseconds (read as seconds)."""
+    milliseconds (read as seconds). Yelp's academic dataset (user_id, business_id, stars, text,
+    date as an ISO date-time) uses usual names too: ``yelp-json`` is this reader."""
     _check_mapping(columns, path)
     pick = _JsonFields(columns, path)
     for position, line, obj in _json_objects(path, report, strict):
@@ -282,13 +283,6 @@ def read_amazon_json(path: Path, report: ValidationReport, strict: bool = False,
                         text=pick(obj, "text"), time=time, summary=pick(obj, "summary"),
                         position=position, line=line)
     pick.check_found()
-
-
-def read_yelp_json(path: Path, report: ValidationReport, strict: bool = False,
-                   columns: dict[str, str] | None = None) -> Iterator[RawRecord]:
-    """Yelp academic dataset reviews: user_id, business_id, stars, text, date (an ISO date-time).
-    These are among the usual key names, so this is :func:`read_amazon_json` under Yelp's name."""
-    return read_amazon_json(path, report, strict, columns)
 
 
 def read_yelp_ss(path: Path, report: ValidationReport, strict: bool = False) -> Iterator[RawRecord]:
@@ -723,7 +717,7 @@ def load_corpus(
     report = ValidationReport(source=str(path))
     readers = {
         "amazon-json": lambda: read_amazon_json(path, report, strict, columns=columns),
-        "yelp-json": lambda: read_yelp_json(path, report, strict, columns=columns),
+        "yelp-json": lambda: read_amazon_json(path, report, strict, columns=columns),
         "yelp-ss": lambda: read_yelp_ss(path, report, strict),
         "csv": lambda: read_csv(path, report, strict, sep=csv_separator(path), columns=columns),
         "tsv": lambda: read_csv(path, report, strict, sep="\t", columns=columns),
