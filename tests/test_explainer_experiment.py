@@ -64,8 +64,12 @@ def test_the_command_compares_the_systems_it_is_given(tmp_path, tiny_split):
     rows = [json.loads(line) for line in (tmp_path / "x" / "explanations.jsonl").read_text().splitlines()]
     assert len(rows) == len(tiny_split.test) and {"explanation_MT-P", "explanation_PETER", "reference"} <= set(rows[0])
     with_mi = run_cli("experiment", "explain", "--data", str(data), "--system", "peter", "--peter", "epochs=1",
-                      "--mi", "--encoder", "words", "--out", str(tmp_path / "y"))
+                      "--mi", "--encoder", "words", "--out", str(tmp_path / "y"), "--by-activity")
     assert with_mi.returncode == 0 and "| mi_rating | mi_feature |" in with_mi.stdout, with_mi.stderr
+    assert "RMSE by the user's number of training ratings" not in proc.stdout  # only when asked for
+    activity = json.loads((tmp_path / "y" / "results.json").read_text())["systems"][0]["rmse_by_activity"]
+    assert sum(g["count"] for g in activity.values()) == len(tiny_split.test)
+    assert "RMSE by the user's number of training ratings" in (tmp_path / "y" / "results.md").read_text()
     assert "rmse.png, metrics.png, explanations.jsonl)" in with_mi.stdout and (tmp_path / "y" / "metrics.png").exists()
     assert_one_line_error(run_cli("experiment", "explain", "--data", str(data), "--system", "gpt"),
                           "unknown system(s) ['gpt']")
@@ -87,11 +91,20 @@ def test_compare_scores_saved_bundles_side_by_side(tmp_path, tiny_split):
     header = json.loads((tmp_path / "folded" / "bundle.json").read_text())
     (tmp_path / "folded" / "bundle.json").write_text(json.dumps({**header, "unicode_folded": True}))
     proc = run_cli("compare", str(tmp_path / "mt"), str(tmp_path / "bias"), "--data", str(data),
-                   "--out", str(tmp_path / "cmp"))
+                   "--out", str(tmp_path / "cmp"), "--by-activity")
     assert proc.returncode == 0, proc.stderr
     saved = json.loads((tmp_path / "cmp" / "results.json").read_text())
     rows = {s["system"]: s["folds"][0] for s in saved["systems"]}
     assert list(rows) == ["mt MT-U", "mt MT-I", "mt MT-P", "bias"]
+    # --by-activity: each row's RMSE over the test records grouped by their user's train ratings,
+    # printed and saved; the groups partition the test records, so they make up the overall RMSE
+    assert "RMSE by the user's number of training ratings" in proc.stdout
+    for system in saved["systems"]:
+        groups = system["rmse_by_activity"]
+        assert sum(g["count"] for g in groups.values()) == len(tiny_split.test) and len(groups) >= 2
+        pooled = sum(g["count"] * g["rmse"] ** 2 for g in groups.values()) / len(tiny_split.test)
+        assert pooled ** 0.5 == pytest.approx(rows[system["system"]]["rmse"])
+    assert saved["systems"][0]["rmse_by_activity"] != saved["systems"][3]["rmse_by_activity"]
     evaluated = json.loads(run_cli("evaluate", str(tmp_path / "mt"), "--data", str(data), "--json").stdout)
     assert rows["mt MT-P"]["bleu1"] == pytest.approx(evaluated["explanations"]["pair"]["bleu1"])
     assert rows["mt MT-P"]["rmse"] == pytest.approx(evaluated["rmse"]) and rows["mt MT-P"]["train_s"] is None

@@ -15,7 +15,9 @@ judge trained once on the train reviews. The rows form a
 :class:`whyrec.experiment.ResultsTable` (markdown, CSV, JSON, an RMSE chart, and ``metrics.png``:
 a chart each for RMSE, BLEU-1, ROUGE-L, USR, FMR, DIV and sentiment accuracy); its p-values are paired
 t-tests of each row's squared rating errors against the first row's. MT's three explainers share
-one rating model, so their rating columns are equal.
+one rating model, so their rating columns are equal. With ``by_activity`` each row also has its
+RMSE over the test records grouped by their user's number of train ratings
+(:func:`whyrec.experiment.rmse_by_activity`; :meth:`ResultsTable.activity_markdown`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import numpy as np
 
 from whyrec.data.split import Split
 from whyrec.errors import DataError
-from whyrec.experiment import ResultsTable, SystemResult
+from whyrec.experiment import ResultsTable, SystemResult, rmse_by_activity
 from whyrec.metrics.rating import mae, paired_t_test, rmse
 from whyrec.settings import settings_of
 
@@ -40,7 +42,8 @@ PLOTTED = ["rmse", "bleu1", "rougeL", "usr", "fmr", "div", "acc5"]
 def compare_explainers(split: Split, systems: Mapping[str, object], features=None, encoder=None,
                        on_progress: Callable[[str], None] | None = None,
                        on_step: Callable[[str], None] | None = None,
-                       on_records: Callable[[str, list[dict]], None] | None = None) -> ResultsTable:
+                       on_records: Callable[[str, list[dict]], None] | None = None,
+                       by_activity: bool = False) -> ResultsTable:
     """Fit every system of ``systems`` (name → unfitted MT or PETER) on ``split`` and score it
     (see the module docstring); ``features``: the extracted quadruples of the split's records.
     With a sentence ``encoder``, the table also has MMI's ``mi_rating`` and ``mi_feature``.
@@ -48,7 +51,7 @@ def compare_explainers(split: Split, systems: Mapping[str, object], features=Non
     ("training MT: epoch 2, teacher forcing 120/3,750"), many times a second; ``on_records``
     each system's name and its :func:`whyrec.prediction_records.prediction_records` of the test
     records, explainers named as the table's rows (``explanation_MT-P``; merge them with
-    :func:`whyrec.prediction_records.side_by_side`)."""
+    :func:`whyrec.prediction_records.side_by_side`). ``by_activity``: see the module docstring."""
     judge = _judge_for(split, on_progress)
     rows: list[SystemResult] = []
     for name, system in systems.items():
@@ -61,13 +64,14 @@ def compare_explainers(split: Split, systems: Mapping[str, object], features=Non
         train_s = time.perf_counter() - began
         if on_progress:
             on_progress(f"scoring {name}")
-        rows += _scored_rows(name, system, split.test, features, judge, encoder, on_records, train_s)
+        rows += _scored_rows(name, system, split, features, judge, encoder, on_records, train_s, by_activity)
     return _table(rows, split, encoder)
 
 
 def compare_trained(split: Split, systems: Mapping[str, object], features=None, encoder=None,
                     on_progress: Callable[[str], None] | None = None,
-                    on_records: Callable[[str, list[dict]], None] | None = None) -> ResultsTable:
+                    on_records: Callable[[str, list[dict]], None] | None = None,
+                    by_activity: bool = False) -> ResultsTable:
     """:func:`compare_explainers` for systems trained already (saved bundles, loaded): each one
     scored on ``split.test`` as it is, nothing fitted. A rating model gets one row, its text
     scores NaN (shown n/a); ``train_s`` is NaN, the training having happened elsewhere."""
@@ -76,7 +80,7 @@ def compare_trained(split: Split, systems: Mapping[str, object], features=None, 
     for name, system in systems.items():
         if on_progress:
             on_progress(f"scoring {name}")
-        rows += _scored_rows(name, system, split.test, features, judge, encoder, on_records, float("nan"))
+        rows += _scored_rows(name, system, split, features, judge, encoder, on_records, float("nan"), by_activity)
     return _table(rows, split, encoder)
 
 
@@ -91,11 +95,13 @@ def _judge_for(split: Split, on_progress):
     return sentiment_judge(split.train)
 
 
-def _scored_rows(name: str, system, test, features, judge, encoder, on_records, train_s: float) -> list[SystemResult]:
-    """One row per explainer of a trained ``system`` (one row for a rating model), scored on ``test``."""
+def _scored_rows(name: str, system, split: Split, features, judge, encoder, on_records, train_s: float,
+                 by_activity: bool) -> list[SystemResult]:
+    """One row per explainer of a trained ``system`` (one row for a rating model), scored on ``split.test``."""
     from whyrec.explanations import EXPLAINER_LABELS, explainers_of, score_explanations, write_explanations
     from whyrec.prediction_records import prediction_records, relabel
 
+    test = split.test
     began = time.perf_counter()
     predicted = np.clip(system.predict_corpus(test), *test.rating_scale)
     names = explainers_of(system)
@@ -109,11 +115,13 @@ def _scored_rows(name: str, system, test, features, judge, encoder, on_records, 
         for explainer in names}
     if on_records:
         on_records(name, relabel(prediction_records(system, test, predicted, written, judge), name, labels))
+    activity = rmse_by_activity(split, predicted) if by_activity else {}
     rows = []
     for explainer, label in (labels.items() if labels else [(None, name)]):  # a rating model: its one row
         measured = {**rating, **{m: scores.get(explainer, {}).get(m, float("nan")) for m in _metrics(encoder)},
                     "train_s": train_s, "test_s": test_s}
-        rows.append(SystemResult(label, settings_of(system), [measured], [(predicted - test.ratings) ** 2]))
+        rows.append(SystemResult(label, settings_of(system), [measured], [(predicted - test.ratings) ** 2],
+                                 by_activity=activity))
     return rows
 
 

@@ -32,6 +32,10 @@ TuneOn = Annotated[Optional[str], typer.Option(
 Tuned = Annotated[bool, typer.Option(
     "--tuned", help="Rating models: pick every setting on validation over the model's default grid (the rating "
     "benchmark's; a setting given keeps its value or values).")]
+# the rating error by how much the test records' users rated in train (whyrec.experiment.rmse_by_activity)
+ByActivity = Annotated[bool, typer.Option(
+    "--by-activity", help="Also the RMSE over the test records grouped by their user's number of training "
+    "ratings (new users, 1–2, 3–5, 6–10, 11–20, 21+).")]
 # item metadata (titles, brand, category) kept elsewhere than beside the reviews
 MetaFile = Annotated[Optional[Path], typer.Option(
     "--meta", help="Item metadata file (Amazon meta JSON lines: titles, brand, category), when it is not "

@@ -7,9 +7,9 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (TEXT_SYSTEMS, ColumnMap, FoldUnicode, MaxRating, MinRating, ReaderFormat, Throttled,
-                               Tuned, TuneOn, app, check_checkpoint, check_out, check_tune_on, console, experiment_app,
-                               load_reviews, parse_pairs, print_table, split_of, status)
+from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, FoldUnicode, MaxRating, MinRating, ReaderFormat,
+                               Throttled, Tuned, TuneOn, app, check_checkpoint, check_out, check_tune_on, console,
+                               experiment_app, load_reviews, parse_pairs, print_table, split_of, status)
 
 # experiment explain: every system's explanation of each test record, side by side
 EXPLANATIONS_FILE = "explanations.jsonl"
@@ -80,9 +80,7 @@ def experiment_rating(
     out: Path = typer.Option(Path("runs/rating"), "--out", help="Folder for results.md/csv/json and rmse.png."),
     tuned: Tuned = False,
     tune_on: TuneOn = None,
-    by_activity: bool = typer.Option(False, "--by-activity", help="Also each model's RMSE over the test records "
-                                     "grouped by their user's number of training ratings (new users, 1–2, 3–5, "
-                                     "6–10, 11–20, 21+)."),
+    by_activity: ByActivity = False,
     format: ReaderFormat = None,
     column: ColumnMap = None,
     min_rating: MinRating = 1.0,
@@ -152,6 +150,7 @@ def experiment_explain(
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,
     fold_unicode: FoldUnicode = False,
+    by_activity: ByActivity = False,
 ) -> None:
     """Compare explanation systems (MT-U/I/P, PETER, PETER+) on one split: ratings, text, alignment."""
     check_out(out, data)
@@ -192,7 +191,7 @@ def experiment_explain(
         table = compare_explainers(parts, built, features, _shared_encoder(parts, encoder) if mi else None,
                                    on_progress=lambda m: line.update(m),
                                    on_step=Throttled(line.update, Throttled.every_for(con)),
-                                   on_records=lambda name, rows: records.append(rows))
+                                   on_records=lambda name, rows: records.append(rows), by_activity=by_activity)
     _save_comparison(con, table, records, out, f"explanation systems on {parts.name}")
 
 
@@ -210,7 +209,11 @@ def _save_comparison(con, table, records: list[list[dict]], out: Path, title: st
     """Print a comparison's table, and write it (results.*, charts) with ``explanations.jsonl``."""
     from whyrec.prediction_records import save_records, side_by_side
 
+    from whyrec.experiment import ACTIVITY_TITLE
+
     print_table(table, title)
+    if table.activity_markdown():
+        con.print(f"{ACTIVITY_TITLE}:\n{table.activity_markdown()}", highlight=False)
     folder = table.save(out)
     save_records(side_by_side(records), folder / EXPLANATIONS_FILE)
     con.print(f"written to {folder}/ ({', '.join([*table.files, EXPLANATIONS_FILE])})")
@@ -230,6 +233,7 @@ def compare(
                             "sentence embeddings, --encoder)."),
     encoder: str = typer.Option("minilm", "--encoder", help="With --mi: minilm (needs the mmi extra) or words "
                                 "(mean word vectors)."),
+    by_activity: ByActivity = False,
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,
 ) -> None:
@@ -268,5 +272,6 @@ def compare(
         features = split_features(parts)
         records = []
         table = compare_trained(parts, systems, features, _shared_encoder(parts, encoder) if mi else None,
-                                on_progress=lambda m: line.update(m), on_records=lambda name, rows: records.append(rows))
+                                on_progress=lambda m: line.update(m),
+                                on_records=lambda name, rows: records.append(rows), by_activity=by_activity)
     _save_comparison(con, table, records, out, f"saved bundles on {parts.name}")

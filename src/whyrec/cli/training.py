@@ -8,9 +8,9 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (TEXT_SYSTEMS, ColumnMap, FoldUnicode, MaxRating, MetaFile, MinRating, ReaderFormat,
-                               Throttled, Tuned, TuneOn, app, check_checkpoint, check_out, check_tune_on, console,
-                               err_console, parse_pairs, split_of, status)
+from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, FoldUnicode, MaxRating, MetaFile, MinRating,
+                               ReaderFormat, Throttled, Tuned, TuneOn, app, check_checkpoint, check_out, check_tune_on,
+                               console, err_console, parse_pairs, split_of, status)
 from whyrec.strict_json import strict_dumps
 from whyrec.systems.mt_progress import mt_epoch_text
 
@@ -332,9 +332,7 @@ def evaluate(
                                            ".jsonl or .csv file: user, item, rating, predicted rating; for MT and "
                                            "PETER also the reference sentence, its feature word, and each "
                                            "explainer's explanation with the rating class the judge reads in it."),
-    by_activity: bool = typer.Option(False, "--by-activity", help="Also the RMSE over the test records grouped by "
-                                     "their user's number of training ratings (new users, 1–2, 3–5, 6–10, 11–20, "
-                                     "21+)."),
+    by_activity: ByActivity = False,
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,
 ) -> None:
