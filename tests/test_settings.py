@@ -33,7 +33,9 @@ def test_good_settings_are_normalised():
 @pytest.mark.parametrize("setting, value, message", [
     ("count", 0, "Toy: count must be at least 1, got 0"),
     ("count", True, "count must be a whole number"),
-    ("count", 2.0, "count must be a whole number"),
+    ("count", 2.0, r"count must be a whole number written as one, without a point or an exponent \(write 2\), got 2.0"),
+    ("count", 1e9, r"without a point or an exponent \(write 1000000000\), got 1000000000.0"),  # as --param count=1e9
+    ("count", 2.5, "count must be a whole number, got 2.5"),
     ("rate", 0, "rate must be greater than 0"),
     ("rate", "1", "rate must be a finite number"),
     ("rate", float("nan"), "rate must be a finite number"),  # NaN compares false: no range rule catches it

@@ -106,6 +106,9 @@ def typed_value(system: str, name: str, value, default, annotation: str = ""):
     kind = type(default)
 
     def wrong() -> ConfigError:
+        if kind is int and isinstance(value, float) and value.is_integer():  # 8.0 or 1e9: a float, by its spelling
+            return ConfigError(f"{system}: {name} must be a whole number written as one, without a point or "
+                               f"an exponent (write {int(value)}), got {value!r}")
         return ConfigError(f"{system}: {name} must be {_names.get(kind, kind.__name__)}, got {value!r}")
 
     if kind is bool:

@@ -295,6 +295,11 @@ def history_of(data: Path | None, split: Path | None, seed: int, fmt: str | None
     return split_of(data, split, seed, fmt, scale, columns, meta=meta).train
 
 
+def strangers_warning(subject: str) -> str:
+    """What ``evaluate`` and ``compare`` say when ``subject`` knows none of the test users."""
+    return f"warning: {subject} knows none of these test users: is this the data it was trained on?"
+
+
 def print_table(table, title: str) -> None:
     """A results table: boxed on a terminal; as markdown into a pipe or a file, where no width
     squeezes the columns and the text can be pasted on."""

@@ -9,7 +9,8 @@ import typer
 
 from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, FoldUnicode, MaxRating, MinRating, ReaderFormat,
                                Throttled, Tuned, TuneOn, app, check_checkpoint, check_out, check_tune_on, console,
-                               experiment_app, load_reviews, parse_pairs, print_table, split_of, status)
+                               experiment_app, load_reviews, parse_pairs, print_table, split_of, status,
+                               strangers_warning)
 
 # experiment explain: every system's explanation of each test record, side by side
 EXPLANATIONS_FILE = "explanations.jsonl"
@@ -266,8 +267,7 @@ def compare(
     con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
     for name, system in systems.items():
         if not any(u in system.user_map for u in parts.test.users):
-            con.print(f"warning: {name} knows none of these test users: is this the data it was trained on?",
-                      highlight=False)
+            con.print(strangers_warning(name), highlight=False)
     with status(con, "extracting features") as line:
         features = split_features(parts)
         records = []

@@ -10,7 +10,7 @@ import typer
 
 from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, FoldUnicode, MaxRating, MetaFile, MinRating,
                                ReaderFormat, Throttled, Tuned, TuneOn, app, check_checkpoint, check_out, check_tune_on,
-                               console, err_console, parse_pairs, split_of, status)
+                               console, err_console, parse_pairs, split_of, status, strangers_warning)
 from whyrec.strict_json import strict_dumps
 from whyrec.systems.mt_progress import mt_epoch_text
 
@@ -409,8 +409,7 @@ def evaluate(
     con.print(f"{system_label(estimator)} on split {parts.name}, {len(test):,} test ratings: RMSE {report['rmse']:.4f}  "
               f"MAE {report['mae']:.4f}  ({unknown:,} with unknown users)", highlight=False)
     if unknown == len(test):
-        con.print("  warning: the system knows none of these test users: is this the data it was trained on?",
-                  highlight=False)
+        con.print(f"  {strangers_warning('the system')}", highlight=False)
     if "rmse_by_activity" in report:
         con.print("  RMSE by the user's number of training ratings: " + "  ".join(
             f"{group} {v['rmse']:.4f} (n={v['count']:,})" for group, v in report["rmse_by_activity"].items()),
