@@ -15,7 +15,7 @@ from whyrec.data.synthetic import make_planted_corpus
 from whyrec.errors import ConfigError, WhyrecError
 from whyrec.explain.peter_model import PeterModel, PeterShape, peter_mask
 from whyrec.metrics.rating import rmse
-from whyrec.systems.peter import Peter
+from whyrec.systems.peter import Peter, context_nll
 
 TINY = dict(emsize=32, heads=2, ffn=64, layers=2, dropout=0.1, max_words=8, batch_size=32, epochs=6, patience=3)
 
@@ -108,6 +108,24 @@ def test_teacher_forcing_matches_incremental_steps():
     _, first, caches = model.start(user, item, 0, feature)
     steps = [first] + [model.step(text[:, t], model.src_len + t, caches) for t in range(1, 4)]
     torch.testing.assert_close(torch.stack(steps, 1), words, atol=1e-5, rtol=1e-5)
+
+
+def test_context_loss_scores_every_word_of_the_explanation_with_the_one_distribution():
+    """L_c = −(1/N) Σ log p_b(w) over the words, <eos> and <pad> left out; hand-computed, and equal
+    to the reference's form (the distribution repeated per position, NLL ignoring pad)."""
+    eos, pad = 1, 2
+    context = torch.log_softmax(torch.tensor([[0.0, 1.0, 0.0, 2.0, 0.5], [1.0, 0.0, 0.0, 0.0, 3.0]]), dim=-1)
+    target = torch.tensor([[3, 4, 3, eos], [4, eos, pad, pad]])
+    by_hand = -(2 * context[0, 3] + context[0, 4] + context[1, 4]) / 4
+    torch.testing.assert_close(context_nll(context, target, eos, pad), by_hand)
+    bag = target.masked_fill(target == eos, pad)
+    repeated = torch.nn.functional.nll_loss(context[:, None, :].expand(-1, 4, -1).reshape(-1, 5), bag.reshape(-1),
+                                            ignore_index=pad)
+    torch.testing.assert_close(context_nll(context, target, eos, pad), repeated)
+    logits = torch.zeros(2, 5, requires_grad=True)  # no word at all: 0 and a zero gradient, not NaN
+    empty = context_nll(torch.log_softmax(logits, -1), torch.tensor([[eos, pad], [eos, pad]]), eos, pad)
+    empty.backward()
+    assert float(empty.detach()) == 0.0 and torch.equal(logits.grad, torch.zeros(2, 5))
 
 
 @pytest.mark.parametrize("use_feature", [False, True])

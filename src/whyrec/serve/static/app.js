@@ -155,7 +155,7 @@ function whyRating(split) {
 function cardHtml(item, extra = "") {
   const explanations = item.explanations || [];
   const about = item.feature_word && item.feature_word !== "<unk>" ? ` · about ${escapeHtml(item.feature_word)}` : "";
-  const blocks = explanations.map((e) => `<div class="explanation"><span class="who">${e.label}${about}</span>${highlight(e.text, e.features)}</div>`).join("");
+  const blocks = explanations.map((e) => `<div class="explanation"><span class="who">${escapeHtml(e.label)}${about}</span>${highlight(e.text, e.features)}</div>`).join("");
   const layout = explanations.length > 1 ? "explanations side-by-side" : "explanations";
   return `<article class="card">
       <h3>${escapeHtml(item.title || item.item)}</h3>
