@@ -316,7 +316,12 @@ def test_the_launcher_gives_the_processes_status(code, status, reported):
 def test_the_launcher_says_each_distinct_error_of_its_processes_once(message, reported):
     from whyrec.distributed import ERRORS_FOLDER, launch
 
-    code = f"import os, sys; from whyrec.distributed import leave_error; leave_error({message}); sys.exit(2)"
+    # each process waits (up to 60 s) until both have left their error: a process that ended first
+    # would get the other stopped, perhaps before it spoke (a slow start, under coverage, say)
+    code = (f"import os, sys, time, pathlib; from whyrec.distributed import leave_error; leave_error({message}); "
+            f"folder = pathlib.Path(os.environ['{ERRORS_FOLDER}']); deadline = time.time() + 60\n"
+            "while len(list(folder.glob('*.txt'))) < 2 and time.time() < deadline: time.sleep(0.05)\n"
+            "sys.exit(2)")
     said = []
     assert launch(2, [], report=said.append, program=(sys.executable, "-c", code)) == 2
     assert said == reported
