@@ -619,3 +619,49 @@ def test_a_semicolon_or_pipe_separated_export_is_read(tmp_path, sep):
     comma = tmp_path / "comma.csv"
     comma.write_text('user,item,rating,text\na,x,5,"semi; colons; here; too"\n')
     assert _quiet_load(comma).texts[0] == "semi; colons; here; too"
+
+
+def _file(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return path
+
+
+_SS_LINE = "alice\t\tguitar\t\t5\t\tgreat sound <sssss> loud"
+_JSON_LINE = json.dumps({"reviewerID": "alice", "asin": "guitar", "overall": 5, "reviewText": "great"})
+
+
+@pytest.mark.parametrize("name, content, options, message", [
+    ("r.ss", f"{_SS_LINE}\nbob\t\tstrap 3 okay\n", {"strict": True}, r"r\.ss:2: expected 4 fields separated by "
+     "double tabs, found 2"),
+    ("r.jsonl", f"{_JSON_LINE}\n[1, 2]\n", {"strict": True}, r"r\.jsonl:2: line is not a JSON object"),
+    ("r.csv", "user,item,rating,text\nalice,guitar,5,great\n", {"columns": {"user": "customer"}},
+     r"r\.csv: column 'customer' for field 'user' not found; columns are \['user', 'item', 'rating', 'text'\]"),
+    ("r.csv", '"user,item,rating,text\n', {"format": "csv"}, r"r\.csv:1: cannot parse the CSV header"),
+    ("reviews.pickle", pickle.dumps({"user": "alice"}, protocol=2), {}, "expected a list of records, found dict"),
+    ("reviews.pickle", pickle.dumps(["alice"], protocol=2), {"strict": True}, r"reviews\.pickle:1: record is not "
+     "a dict"),
+    ("reviews.pickle", b"\x80\x02not a pickle at all", {"format": "peter-pickle"}, "not a readable pickle"),
+    ("r.csv", "user,item,rating,text\nalice,guitar,5,great\n", {"format": "xml"},
+     r"unknown format 'xml'; known formats are amazon-json, "),
+])
+def test_each_reader_names_what_is_wrong_with_a_file(tmp_path, name, content, options, message):
+    """The readers' own refusals, each naming the file (and line) and what is wrong."""
+    path = _file(tmp_path, name, content)
+    with pytest.raises(DataError, match=message):
+        _quiet_load(path, **options)
+
+
+@pytest.mark.parametrize("name, content, kept, skipped", [
+    ("r.ss", f"{_SS_LINE}\nbob\t\tstrap 3 okay\n", 1, "malformed line"),
+    ("reviews.pickle", pickle.dumps(["alice", {"user": "bob", "item": "strap", "rating": 3, "text": "okay strap"}],
+                                    protocol=2), 1, "malformed record"),
+])
+def test_without_strict_a_malformed_entry_is_skipped_and_counted(tmp_path, name, content, kept, skipped):
+    corpus = _quiet_load(_file(tmp_path, name, content))
+    assert len(corpus) == kept and corpus.report.skipped[skipped] == 1 and corpus.report.read == 2
+
+
+def test_item_metadata_that_is_not_there_is_named(tmp_path):
+    with pytest.raises(DataError, match=r"meta\.json\.gz: no such metadata file"):
+        read_item_metadata(tmp_path / "meta.json.gz")

@@ -122,3 +122,23 @@ def test_explanation_quality_is_the_benchmark_table_of_the_single_metrics():
     assert table["div"] == pytest.approx(1 / 3)  # only samples 1 and 3 share a feature ("sound")
     without = explanation_quality(refs, hyps, ["", "", ""], set())
     assert all(math.isnan(without[k]) for k in ("fmr", "fcr", "div")) and without["usr"] == pytest.approx(2 / 3)
+
+
+@pytest.mark.parametrize("metric, message", [
+    (lambda: rouge([["a"]], []), "same, non-zero number"),
+    (lambda: rouge([], []), "same, non-zero number"),
+    (lambda: tfidf_similarity([["a"], ["b"]], [["a"]]), "same, non-zero number"),
+    (lambda: unique_sentence_ratio([]), "no hypotheses"),
+    (lambda: feature_matching_ratio([{"sound"}], ["sound", "price"]), "one true feature per sample"),
+    (lambda: feature_matching_ratio([], []), "one true feature per sample"),
+    (lambda: feature_coverage_ratio([{"sound"}], set()), "empty feature set"),
+    (lambda: feature_diversity([{"sound"}]), "at least two samples"),
+])
+def test_a_metric_of_mismatched_or_empty_inputs_is_an_error_not_a_number(metric, message):
+    """No metric quietly scores what it cannot: unpaired lists, no samples, no features."""
+    with pytest.raises(ValueError, match=message):
+        metric()
+
+
+def test_fcr_of_no_explanations_is_zero():
+    assert feature_coverage_ratio([], {"sound"}) == 0.0

@@ -158,3 +158,29 @@ def test_integer_ids_of_a_frame_are_looked_up_by_their_text(name):
     assert int(users[0]) in model.user_map
     if name != "global-average":  # the cold-start answer differs from the known pairs'
         assert not np.allclose(by_text, model.predict(["nobody"] * 20, ["nothing"] * 20))
+
+
+@pytest.mark.parametrize("name", sorted(RATING_MODELS))
+def test_a_users_item_scores_and_the_embeddings_match_the_fitted_model(name, planted_split):
+    """score_items: one user's predictions of every item (or the given ones) in one call; the
+    user/item embeddings (what an explainer or surrogate is fed): a row per known id."""
+    model = make_model(name).fit(planted_split.train)
+    user = planted_split.train.users[0]
+    items, scores = model.score_items(user)
+    assert items == model.item_map.ids
+    np.testing.assert_array_equal(scores, model.predict([user] * len(items), items))
+    some = [model.item_map.ids[3], "never-seen"]
+    assert model.score_items(user, some)[0] == some
+    np.testing.assert_array_equal(model.score_items(user, some)[1], model.predict([user, user], some))
+    users, items_ = model.user_embeddings(), model.item_embeddings()
+    assert users.shape[0] in (0, len(model.user_map)) and items_.shape[0] in (0, len(model.item_map))
+    assert users.ndim == items_.ndim == 2 and users.shape[1] == items_.shape[1]  # none for bias-only models
+    with pytest.raises(NotFittedError):
+        make_model(name).user_embeddings()
+    assert repr(make_model(name)).startswith(type(model).__name__ + "(")
+
+
+@pytest.mark.parametrize("name", sorted(RATING_MODELS))
+def test_fitting_on_no_ratings_is_refused_by_name(name, planted_split):
+    with pytest.raises(WhyrecError, match=f"{name}: the training data is empty"):
+        make_model(name).fit(planted_split.train.take([]))

@@ -56,9 +56,7 @@ def corpus_bleu(references: Sequence[Tokens], hypotheses: Sequence[Tokens], max_
     precisions = [m / p if p > 0 else 0.0 for m, p in zip(matches, possible)]
     if min(precisions) <= 0:
         return 0.0
-    geo_mean = math.exp(sum(math.log(p) for p in precisions) / max_order)
-    if hyp_len == 0:
-        return 0.0
+    geo_mean = math.exp(sum(math.log(p) for p in precisions) / max_order)  # hyp_len > 0 from here on
     ratio = hyp_len / ref_len if ref_len else math.inf
     bp = 1.0 if ratio > 1.0 else math.exp(1 - 1.0 / ratio)
     return 100.0 * geo_mean * bp

@@ -1,0 +1,70 @@
+"""`whyrec serve` as a user starts it: a process that listens, answers, and stops on Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+from tests.cli.invoke import assert_one_line_error, run_cli
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str):
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def test_serve_answers_over_http_until_interrupted(tmp_path, planted):
+    """A rating bundle served with its data: its users' rated items are left out of their
+    recommendations; Ctrl-C (SIGINT) ends the server as it ends any command: "interrupted", 130."""
+    data = tmp_path / "planted.csv"
+    planted.corpus.reviews.to_csv(data, index=False)
+    bundle = tmp_path / "bias"
+    trained = run_cli("train", "bias-baseline", "--data", str(data), "--out", str(bundle))
+    assert trained.returncode == 0, trained.stderr
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "whyrec.cli", "serve", str(bundle), "--port", str(port),
+                               "--data", str(data)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env={**os.environ, "COLUMNS": "200"})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                assert _get(f"{base}/health")["status"] == "ok"
+                break
+            except OSError:
+                assert server.poll() is None, server.communicate()[1]
+                assert time.time() < deadline, "the server did not start listening"
+                time.sleep(0.2)
+        assert [b["name"] for b in _get(f"{base}/api/bundles")] == ["bias"]
+        user = planted.corpus.users[0]
+        answer = _get(f"{base}/users/{user}/recommendations?k=3")
+        rated = set(planted.corpus.reviews.loc[planted.corpus.reviews["user"] == user, "item"])
+        assert len(answer["items"]) == 3 and not {i["item"] for i in answer["items"]} & rated
+    finally:
+        server.send_signal(signal.SIGINT)
+        out, err = server.communicate(timeout=60)
+    assert server.returncode == 130 and err.strip().splitlines()[-1] == "interrupted", err
+    assert f"serving bias on http://127.0.0.1:{port}/" in out and "Traceback" not in err
+
+
+def test_two_bundles_of_one_name_are_refused(tmp_path, planted):
+    data = tmp_path / "planted.csv"
+    planted.corpus.reviews.to_csv(data, index=False)
+    assert run_cli("train", "bias-baseline", "--data", str(data), "--out", str(tmp_path / "a" / "model")).returncode == 0
+    shutil.copytree(tmp_path / "a" / "model", tmp_path / "b" / "model")
+    assert_one_line_error(run_cli("serve", str(tmp_path / "a" / "model"), str(tmp_path / "b" / "model"),
+                                  "--port", str(_free_port())), "two bundles share a name")
