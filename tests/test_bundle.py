@@ -58,6 +58,38 @@ def test_broken_bundles_give_clear_errors(fitted, tmp_path):
         load_bundle(folder)
 
 
+@pytest.mark.parametrize("edit, message", [
+    (lambda h: {**h, "format": "other-tool"}, r"bundle\.json: not a whyrec bundle$"),
+    (lambda h: [h], r"bundle\.json: not a whyrec bundle$"),
+    (lambda h: {**h, "version": 99}, "bundle version 99 is not supported"),
+    (lambda h: {**h, "kind": "ranker"}, "unknown bundle kind 'ranker'"),
+    (lambda h: {**h, "meta": {k: v for k, v in h["meta"].items() if k != "user_ids"}}, "bundle lacks 'user_ids'"),
+])
+def test_a_header_of_another_tool_version_or_kind_is_refused_by_name(fitted, tmp_path, edit, message):
+    model, _ = fitted
+    folder = save_bundle(model, tmp_path / "b")
+    header = json.loads((folder / "bundle.json").read_text())
+    (folder / "bundle.json").write_text(json.dumps(edit(header)))
+    with pytest.raises(BundleError, match=message):
+        load_bundle(folder)
+
+
+def test_a_folder_without_a_bundle_and_models_that_cannot_be_saved_are_named(tmp_path):
+    with pytest.raises(BundleError, match="not a whyrec bundle \\(no bundle.json\\)"):
+        load_bundle(tmp_path)
+
+    class Homemade:
+        pass
+
+    class Tweaked(ContextAwareALS):  # would load as ContextAwareALS, without its changes
+        pass
+
+    for model in (Homemade(), Tweaked()):
+        with pytest.raises(BundleError, match=f"{type(model).__name__} is not a registered model .* cannot be saved"):
+            save_bundle(model, tmp_path / "h")
+        assert not (tmp_path / "h").exists()
+
+
 def test_arrays_that_do_not_fit_the_id_lists_are_refused(fitted, tmp_path):
     from safetensors.numpy import load_file, save_file
 

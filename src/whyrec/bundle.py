@@ -43,8 +43,10 @@ def save_bundle(model, folder: str | Path) -> Path:
     if isinstance(model, TunedModel):
         model.require_fitted("saving")
         tuning, model = model.record(), model.best
-    if type(model).name not in RATING_MODELS:
-        raise BundleError(f"{type(model).__name__} is not a registered model and cannot be saved")
+    # a subclass of a registered model is refused too: it would load as its parent, without its changes
+    if RATING_MODELS.get(getattr(type(model), "name", None)) is not type(model):
+        raise BundleError(f"{type(model).__name__} is not a registered model (whyrec.rating.RATING_MODELS) "
+                          "and cannot be saved")
     model.require_fitted("saving")  # before the folder exists: a refused save leaves nothing behind
     folder.mkdir(parents=True, exist_ok=True)
     header = {
