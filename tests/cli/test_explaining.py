@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from whyrec.cli.explaining import rating_split_text
+import pytest
+
+from tests.cli.invoke import assert_one_line_error, run_cli
+from whyrec.cli.explaining import _feature_word, _read_pairs, rating_split_text
+from whyrec.errors import ConfigError, DataError
 
 
 def test_a_rating_split_reads_as_one_line_with_counted_nouns():
@@ -21,3 +25,43 @@ def test_a_split_past_the_scale_names_the_clipped_rating_beside_the_score():
                "because": [{"item": "i1", "title": None, "rating": 5.0, "contribution": 0.07}]}
     assert rating_split_text(account, False, predicted=5.0).startswith("score 5.12 (clipped to 5.00) = item baseline")
     assert rating_split_text(account, False, predicted=5.12).startswith("rating 5.12 = ")
+
+
+def test_a_pairs_file_is_read_with_its_feature_words_and_a_spreadsheets_byte_order_mark(tmp_path):
+    path = tmp_path / "pairs.csv"
+    path.write_bytes("\ufeffuser,item,feature_word\n u1 ,i1,sound\nu2,i2,\n".encode("utf-8"))
+    assert _read_pairs(path) == (["u1", "u2"], ["i1", "i2"], ["sound", None])
+    tsv = tmp_path / "pairs.tsv"
+    tsv.write_text("user\titem\nu1\ti1\n")
+    assert _read_pairs(tsv) == (["u1"], ["i1"], None)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"person,thing\nu1,i1\n", r"pairs\.csv:1: needs a header row with 'user' and 'item' columns"),
+    (b"", r"pairs\.csv:1: needs a header row"),
+    (b"user,item\n", r"pairs\.csv: no \(user, item\) rows"),
+    (b"user,item\nu1,\n", r"pairs\.csv:2: .*missing item id"),
+    (b"user,item\n\xff\xfe\x00u1,i1\n", r"pairs\.csv: cannot read as CSV"),
+    (None, r"pairs\.csv: no such file"),
+])
+def test_a_bad_pairs_file_is_named_with_what_is_wrong(tmp_path, content, message):
+    path = tmp_path / "pairs.csv"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(DataError, match=message):
+        _read_pairs(path)
+
+
+def test_a_blank_feature_word_is_refused_and_a_padded_one_stripped():
+    assert _feature_word(" sound ") == "sound" and _feature_word(None) is None
+    with pytest.raises(ConfigError, match="--feature-word is empty"):
+        _feature_word("  ")
+
+
+def test_pairs_are_given_one_way_and_users_match_items(tmp_path):
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("user,item\nu1,i1\n")
+    assert_one_line_error(run_cli("explain", str(tmp_path), "--pairs", str(pairs), "--user", "u1"),
+                          "give pairs either with --pairs or with --user/--item, not both")
+    assert_one_line_error(run_cli("explain", str(tmp_path), "--user", "u1", "--user", "u2", "--item", "i1"),
+                          "give as many --user as --item (got 2 and 1), or --pairs FILE")
