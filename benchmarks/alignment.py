@@ -438,8 +438,8 @@ def main() -> None:
     parser.add_argument("--report-only", action="store_true", help="rewrite the markdown and plot from the JSON")
     args = parser.parse_args()
     if args.report_only:
-        results = json.loads((args.out / "alignment.json").read_text())
-        (args.out / "alignment.md").write_text(markdown(results))
+        results = json.loads((args.out / "alignment.json").read_text(encoding="utf-8"))
+        (args.out / "alignment.md").write_text(markdown(results), encoding="utf-8")
         plot(results, args.out / "alignment_training.png")
         print(markdown(results))
         return
@@ -455,10 +455,11 @@ def main() -> None:
         for row in measured["rows"].values():  # rows of one file may come from runs with other thread counts
             row["threads"] = args.threads
         if (args.out / "alignment.json").exists():  # keep datasets measured by other runs of this script
-            results["datasets"] = json.loads((args.out / "alignment.json").read_text()).get("datasets", {})
+            saved = json.loads((args.out / "alignment.json").read_text(encoding="utf-8"))
+            results["datasets"] = saved.get("datasets", {})
         results["datasets"][name] = merge_backbones(results["datasets"].get(name), measured, args.backbones)
-        (args.out / "alignment.json").write_text(json.dumps(results, indent=1, default=float))
-        (args.out / "alignment.md").write_text(markdown(results))
+        (args.out / "alignment.json").write_text(json.dumps(results, indent=1, default=float), encoding="utf-8")
+        (args.out / "alignment.md").write_text(markdown(results), encoding="utf-8")
         plot(results, args.out / "alignment_training.png")
     print(markdown(results))
 

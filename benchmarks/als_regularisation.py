@@ -96,8 +96,8 @@ def main() -> None:
               flush=True)
     summary = {"date": time.strftime("%Y-%m-%d"), "machine": machine(), "lambdas": args.lambdas,
                "bias_lambdas": args.bias_lambdas, "datasets": datasets}
-    (args.out / "als_regularisation.json").write_text(json.dumps(summary, indent=1))
-    (args.out / "als_regularisation.md").write_text(markdown(summary))
+    (args.out / "als_regularisation.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    (args.out / "als_regularisation.md").write_text(markdown(summary), encoding="utf-8")
     print(markdown(summary))
 
 

@@ -74,7 +74,7 @@ def worker(system: str, dataset: str, epochs: int, out: Path) -> None:
     if cluster.is_main:
         per_epoch = [r["seconds"] for r in model.history]
         out.write_text(json.dumps({"epoch_seconds": per_epoch, "mean_epoch_seconds": float(np.mean(per_epoch)),
-                                   "fit_seconds": seconds, "world": cluster.world, **scores}))
+                                   "fit_seconds": seconds, "world": cluster.world, **scores}), encoding="utf-8")
     leave()
 
 
@@ -90,7 +90,7 @@ def launch(system: str, dataset: str, epochs: int, processes: int, threads: int)
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
         if proc.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
-        return {**json.loads(out.read_text()), "wall_seconds": time.perf_counter() - began}
+        return {**json.loads(out.read_text(encoding="utf-8")), "wall_seconds": time.perf_counter() - began}
 
 
 def report(results: list[dict], epochs: int) -> str:
@@ -130,8 +130,8 @@ def main() -> None:
         worker(args.systems[0], args.datasets[0], args.epochs, args.out)
         return
     if args.report_only:
-        saved = json.loads((args.out / "distributed.json").read_text())
-        (args.out / "distributed.md").write_text(report(saved["runs"], saved["epochs"]))
+        saved = json.loads((args.out / "distributed.json").read_text(encoding="utf-8"))
+        (args.out / "distributed.md").write_text(report(saved["runs"], saved["epochs"]), encoding="utf-8")
         return
     results = []
     for dataset in args.datasets:
@@ -142,8 +142,9 @@ def main() -> None:
                                 "threads": threads, **run})
                 print(f"{dataset} {system} {label}: {run['mean_epoch_seconds']:.1f} s/epoch", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "distributed.json").write_text(json.dumps({"epochs": args.epochs, "runs": results}, indent=1))
-    (args.out / "distributed.md").write_text(report(results, args.epochs))
+    (args.out / "distributed.json").write_text(json.dumps({"epochs": args.epochs, "runs": results}, indent=1),
+                                               encoding="utf-8")
+    (args.out / "distributed.md").write_text(report(results, args.epochs), encoding="utf-8")
     print(report(results, args.epochs))
 
 

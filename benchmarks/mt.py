@@ -126,7 +126,7 @@ def dataset_order(name: str) -> int:
 def per_dataset_rows(out: Path) -> dict:
     """Summary rows rebuilt from the per-dataset JSON files under ``out/mt/`` (the record of each dataset)."""
     files = {name: out / "mt" / name / "mt.json" for name in DATASETS}
-    return {name: summary_row(json.loads(f.read_text())) for name, f in files.items() if f.exists()}
+    return {name: summary_row(json.loads(f.read_text(encoding="utf-8"))) for name, f in files.items() if f.exists()}
 
 
 def finish_summary(summary: dict, out: Path) -> None:
@@ -139,7 +139,7 @@ def seed_checks(path: Path) -> dict | None:
     they are there: the mean and every seed's run against plain ALS, MT-P's mean against the LSTM's."""
     if not path.exists():
         return None
-    data = json.loads(path.read_text())
+    data = json.loads(path.read_text(encoding="utf-8"))
     checks = {}
     for name, d in data["datasets"].items():
         n = len(d["runs"])
@@ -165,12 +165,12 @@ def main() -> None:
                         help="rebuild the summary, checks and markdown from the per-dataset JSON files")
     args = parser.parse_args()
     if args.report_only:
-        summary = json.loads((args.out / "mt.json").read_text())
+        summary = json.loads((args.out / "mt.json").read_text(encoding="utf-8"))
         rows = {**summary["datasets"], **per_dataset_rows(args.out)}  # runs on other datasets may be newer
         summary["datasets"] = {name: rows[name] for name in sorted(rows, key=dataset_order)}
         finish_summary(summary, args.out)
-        (args.out / "mt.json").write_text(json.dumps(summary, indent=1))
-        (args.out / "mt.md").write_text(summary_markdown(summary))
+        (args.out / "mt.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+        (args.out / "mt.md").write_text(summary_markdown(summary), encoding="utf-8")
         print(summary_markdown(summary))
         return
     torch.set_num_threads(args.threads)
@@ -189,8 +189,8 @@ def main() -> None:
         summary["datasets"][name] = summary_row(result)
     finish_summary(summary, args.out)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "mt.json").write_text(json.dumps(summary, indent=1))
-    (args.out / "mt.md").write_text(summary_markdown(summary))
+    (args.out / "mt.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    (args.out / "mt.md").write_text(summary_markdown(summary), encoding="utf-8")
     print(summary_markdown(summary))
 
 

@@ -44,7 +44,7 @@ def settings_match(bundle: Path, config: MTConfig) -> bool:
     header = bundle / "bundle.json"
     if not header.exists():
         return False
-    saved = dict(json.loads(header.read_text()).get("config") or {})
+    saved = dict(json.loads(header.read_text(encoding="utf-8")).get("config") or {})
     wanted = config.to_dict()
     return {k: v for k, v in saved.items() if k != "device"} == {k: v for k, v in wanted.items() if k != "device"}
 
@@ -137,12 +137,12 @@ def main() -> None:
             split = load_split(args.data / name, "1")
             print(f"== {name}: {split.sizes()}", flush=True)
             result = run_dataset(name, split, MTConfig(**overrides), args.out)
-            (runs_dir / f"{name}.json").write_text(json.dumps(result, indent=1))
+            (runs_dir / f"{name}.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
     files = {name: runs_dir / f"{name}.json" for name in DATASETS}
     summary = {"machine": machine(), "config_overrides": overrides,
-               "datasets": {name: json.loads(f.read_text()) for name, f in files.items() if f.exists()}}
-    (args.out / "mt_activity.json").write_text(json.dumps(summary, indent=1))
-    (args.out / "mt_activity.md").write_text(markdown(summary))
+               "datasets": {name: json.loads(f.read_text(encoding="utf-8")) for name, f in files.items() if f.exists()}}
+    (args.out / "mt_activity.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    (args.out / "mt_activity.md").write_text(markdown(summary), encoding="utf-8")
     print(markdown(summary))
 
 

@@ -114,20 +114,20 @@ def main() -> None:
                         split = load_split(args.data / name)
                         data = split, split_features(split)
                     run = run_rate(*data, rate, args.epochs)
-                (runs_dir / f"{name}_{rate}.json").write_text(json.dumps(run, indent=1))
+                (runs_dir / f"{name}_{rate}.json").write_text(json.dumps(run, indent=1), encoding="utf-8")
                 print(name, rate, json.dumps(run_summary(run)), flush=True)
     datasets = {}
     for name in DATASETS:
         files = sorted(runs_dir.glob(f"{name}_*.json"))
         if files:
-            runs = [run_summary(json.loads(f.read_text())) for f in files]
+            runs = [run_summary(json.loads(f.read_text(encoding="utf-8"))) for f in files]
             datasets[name] = sorted(runs, key=lambda r: r["decoder_lr"])
     if not datasets:
         raise SystemExit(f"no runs in {runs_dir}")
     summary = {"date": time.strftime("%Y-%m-%d"), "epochs": args.epochs, "machine": machine(),
                "datasets": datasets, "choice": choice(datasets)}
-    (args.out / "mt_decoder_lr.json").write_text(json.dumps(summary, indent=1))
-    (args.out / "mt_decoder_lr.md").write_text(markdown(summary))
+    (args.out / "mt_decoder_lr.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    (args.out / "mt_decoder_lr.md").write_text(markdown(summary), encoding="utf-8")
     print(markdown(summary))
 
 

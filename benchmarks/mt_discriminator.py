@@ -114,19 +114,19 @@ def main() -> None:
         for name in args.datasets:
             split = load_split(args.data / name)
             run = run_dataset(name, split, split_features(split), args.epochs, args.steps)
-            (runs_dir / f"{name}.json").write_text(json.dumps(run, indent=1))
+            (runs_dir / f"{name}.json").write_text(json.dumps(run, indent=1), encoding="utf-8")
             print(name, f"{run['seconds']:.0f}s", flush=True)
     datasets = {}
     for name in DATASETS:
         path = runs_dir / f"{name}.json"
         if path.exists():
-            datasets[name] = run_summary(json.loads(path.read_text()), args.out)
+            datasets[name] = run_summary(json.loads(path.read_text(encoding="utf-8")), args.out)
     if not datasets:
         raise SystemExit(f"no runs in {runs_dir}")
     summary = {"date": time.strftime("%Y-%m-%d"), "epochs": args.epochs, "machine": machine(),
                "variants": list(VARIANTS), "datasets": datasets}
-    (args.out / "mt_discriminator.json").write_text(json.dumps(summary, indent=1))
-    (args.out / "mt_discriminator.md").write_text(markdown(summary))
+    (args.out / "mt_discriminator.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    (args.out / "mt_discriminator.md").write_text(markdown(summary), encoding="utf-8")
     print(markdown(summary))
 
 

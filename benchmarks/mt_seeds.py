@@ -113,17 +113,18 @@ def main() -> None:
                 known = seed_zero_from(mt_benchmark_result(args.out, name), recorded_threads(args.out)) if seed == 0 else None
                 runs.append(known or run_seed(split, features, seed, args.epochs))
                 print(name, json.dumps(runs[-1]), flush=True)
-            (per_dataset / f"{name}.json").write_text(json.dumps(runs, indent=1))
+            (per_dataset / f"{name}.json").write_text(json.dumps(runs, indent=1), encoding="utf-8")
     datasets = {}
     for name in DATASETS:
         path = per_dataset / f"{name}.json"
         if path.exists():
-            datasets[name] = dataset_summary(name, json.loads(path.read_text()), lstm_mean(mt_benchmark_result(args.out, name)))
+            datasets[name] = dataset_summary(name, json.loads(path.read_text(encoding="utf-8")),
+                                             lstm_mean(mt_benchmark_result(args.out, name)))
     summary = {"date": time.strftime("%Y-%m-%d"), "seeds": args.seeds, "epochs": args.epochs,
                "machine": machine(),
                "datasets": datasets}
-    (args.out / "mt_seeds.json").write_text(json.dumps(summary, indent=1))
-    (args.out / "mt_seeds.md").write_text(markdown(summary))
+    (args.out / "mt_seeds.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    (args.out / "mt_seeds.md").write_text(markdown(summary), encoding="utf-8")
     print(markdown(summary))
 
 

@@ -104,18 +104,19 @@ def main() -> None:
             for split_name in args.splits:
                 run = known.get(name) if split_name == "1" else None
                 run = run or run_split(load_split(args.data / name, split_name), args.epochs)
-                (runs_dir / f"{name}_{split_name}.json").write_text(json.dumps(run, indent=1))
+                (runs_dir / f"{name}_{split_name}.json").write_text(json.dumps(run, indent=1), encoding="utf-8")
                 print(name, split_name, json.dumps(run), flush=True)
     datasets = {}
     for name in DATASETS:
         files = sorted(runs_dir.glob(f"{name}_*.json"), key=lambda f: f.stem.rsplit("_", 1)[1])
         if files:
-            datasets[name] = dataset_summary({f.stem.rsplit("_", 1)[1]: json.loads(f.read_text()) for f in files})
+            datasets[name] = dataset_summary({f.stem.rsplit("_", 1)[1]: json.loads(f.read_text(encoding="utf-8"))
+                                              for f in files})
     if not datasets:
         raise SystemExit(f"no runs in {runs_dir}")
     summary = {"date": time.strftime("%Y-%m-%d"), "epochs": args.epochs, "machine": machine(), "datasets": datasets}
-    (args.out / "mt_splits.json").write_text(json.dumps(summary, indent=1))
-    (args.out / "mt_splits.md").write_text(markdown(summary))
+    (args.out / "mt_splits.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    (args.out / "mt_splits.md").write_text(markdown(summary), encoding="utf-8")
     print(markdown(summary))
 
 

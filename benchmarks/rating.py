@@ -258,8 +258,8 @@ def main() -> None:
                         help="rewrite rating.md from the recorded rating.json (after a change to how it is written)")
     args = parser.parse_args()
     if args.markdown_only:
-        recorded = json.loads((args.out / "rating.json").read_text())
-        (args.out / "rating.md").write_text(markdown(recorded))
+        recorded = json.loads((args.out / "rating.json").read_text(encoding="utf-8"))
+        (args.out / "rating.md").write_text(markdown(recorded), encoding="utf-8")
         print(f"wrote {args.out / 'rating.md'} from rating.json")
         return
     results = {"split": args.split, "date": time.strftime("%Y-%m-%d"), "quick": args.quick,
@@ -275,8 +275,8 @@ def main() -> None:
                                                if "error" not in row else row["error"]), flush=True)
         results["datasets"][name] = {"sizes": split.sizes(), "rows": rows, "verdict": verdict(rows)}
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "rating.json").write_text(json.dumps(results, indent=1))
-    (args.out / "rating.md").write_text(markdown(results))
+    (args.out / "rating.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
+    (args.out / "rating.md").write_text(markdown(results), encoding="utf-8")
     print(f"wrote {args.out / 'rating.json'} and rating.md")
 
 

@@ -197,7 +197,7 @@ def main() -> None:
             bundles.append(folder)
     runs = {}
     for bundle in bundles:
-        kind = json.loads((bundle / "bundle.json").read_text()).get("kind")
+        kind = json.loads((bundle / "bundle.json").read_text(encoding="utf-8")).get("kind")
         label = f"{bundle.name} ({EXPLAINER_OF.get(kind, kind)})"
         runs[f"{label}, cache on"] = serve_and_load(bundle, 20000, args)
         runs[f"{label}, cache off"] = serve_and_load(bundle, 0, args)
@@ -206,7 +206,7 @@ def main() -> None:
                "machine": machine(),
                "runs": runs}
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "serve.json").write_text(json.dumps(results, indent=1))
+    (args.out / "serve.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
     lines = ["# Serving load benchmark", "",
              f"`GET /users/{{u}}/recommendations?k={args.k}` against `whyrec serve`, one bundle per server, "
              f"{args.clients} concurrent keep-alive clients for {args.seconds:.0f} s each run after a warm-up that is not "
@@ -222,7 +222,7 @@ def main() -> None:
         lat = r["latency_ms"]
         lines.append(f"| {name} | {r['requests']:,} | {r['errors']} | {r['throughput_rps']:.1f} | {lat['p50']:.1f} | "
                      f"{lat['p95']:.1f} | {lat['p99']:.1f} | {lat['max']:.1f} | {hit_rate(r)} |")
-    (args.out / "serve.md").write_text("\n".join(lines) + "\n")
+    (args.out / "serve.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 
 

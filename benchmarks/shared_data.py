@@ -54,13 +54,13 @@ def threads_text(runs: list[dict]) -> str:
 def mt_benchmark_result(results: Path, name: str) -> dict | None:
     """The MT benchmark's per-dataset results (``results/mt/<dataset>/mt.json``), when they are there."""
     path = results / "mt" / name / "mt.json"
-    return json.loads(path.read_text()) if path.exists() else None
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
 def recorded_threads(results: Path) -> int | None:
     """The torch threads of the MT benchmark's recorded runs (``results/mt.json``), when it says."""
     path = results / "mt.json"
-    return json.loads(path.read_text()).get("threads") if path.exists() else None
+    return json.loads(path.read_text(encoding="utf-8")).get("threads") if path.exists() else None
 
 
 def mt_rerun_arguments(parser, per_dataset: str) -> None:

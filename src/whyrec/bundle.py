@@ -59,7 +59,7 @@ def save_bundle(model, folder: str | Path) -> Path:
     # write to temporary names first so an interrupted save never leaves a half bundle
     tmp_arrays, tmp_header = folder / "arrays.safetensors.tmp", folder / "bundle.json.tmp"
     save_file(arrays, str(tmp_arrays))
-    tmp_header.write_text(json.dumps(header, indent=1))
+    tmp_header.write_text(json.dumps(header, indent=1), encoding="utf-8")
     vocab = getattr(model, "vocab", None)
     if vocab is not None:
         vocab.save(folder / "vocab.json")
@@ -80,7 +80,7 @@ def write_torch_bundle(folder: Path, tensors: dict, header: dict) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     tmp_arrays, tmp_header = folder / "arrays.safetensors.tmp", folder / "bundle.json.tmp"
     save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp_arrays))
-    tmp_header.write_text(json.dumps(header))
+    tmp_header.write_text(json.dumps(header), encoding="utf-8")
     os.replace(tmp_arrays, folder / "arrays.safetensors")
     os.replace(tmp_header, folder / "bundle.json")
     return folder

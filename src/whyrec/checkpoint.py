@@ -81,7 +81,7 @@ def save_checkpoint(root: str | Path, epoch: int, tensors: dict[str, torch.Tenso
         shutil.rmtree(tmp)
     tmp.mkdir()
     save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp / "tensors.safetensors"))
-    (tmp / "state.json").write_text(json.dumps({**state, "epoch": epoch}))
+    (tmp / "state.json").write_text(json.dumps({**state, "epoch": epoch}), encoding="utf-8")
     with open(tmp / "state.json", "rb") as handle:
         os.fsync(handle.fileno())
     if final.exists():
@@ -117,7 +117,8 @@ def latest_checkpoint(root: str | Path) -> tuple[dict[str, torch.Tensor], dict] 
         return None
     folder = Path(root) / f"epoch-{epochs[-1]:04d}"
     try:
-        tensors, state = load_file(str(folder / "tensors.safetensors")), json.loads((folder / "state.json").read_text())
+        tensors = load_file(str(folder / "tensors.safetensors"))
+        state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
     except (SafetensorError, json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
         raise WhyrecError(f"{folder}: unreadable checkpoint ({' '.join(str(exc).split())}); "
                           "delete it to start over, or use a new checkpoint folder") from None

@@ -226,10 +226,12 @@ class ResultsTable:
         activity = self.activity_markdown()
         if activity:
             activity = f"\n\n{ACTIVITY_TITLE}:\n\n{activity}"
-        (folder / "results.md").write_text(self.to_markdown() + activity + picked + "\n")
-        (folder / "results.csv").write_text(self.to_csv())
-        (folder / "results.json").write_text(strict_dumps(self.to_dict(), indent=1))  # NaN (no features) → null
-        (folder / "config.json").write_text(json.dumps(config or {r.system: r.params for r in self.results}, indent=1))
+        (folder / "results.md").write_text(self.to_markdown() + activity + picked + "\n", encoding="utf-8")
+        (folder / "results.csv").write_text(self.to_csv(), encoding="utf-8")
+        # NaN (no features) → null
+        (folder / "results.json").write_text(strict_dumps(self.to_dict(), indent=1), encoding="utf-8")
+        config = config or {r.system: r.params for r in self.results}
+        (folder / "config.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
         if "rmse" in self.metrics:
             self.plot(folder / "rmse.png")
         if self.panels:

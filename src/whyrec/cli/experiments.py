@@ -55,7 +55,7 @@ def experiment_mt(
     run_mt_experiment(parts, out, config, lm_seeds=lm_seeds, checkpoint_dir=checkpoint,
                       log=lambda m: con.print(m, highlight=False),
                       step_log=Throttled(lambda m: con.print(m, highlight=False), 30.0))  # a line every 30 s
-    con.print((out / "mt.md").read_text(), highlight=False)
+    con.print((out / "mt.md").read_text(encoding="utf-8"), highlight=False)
     con.print(f"written to {out}/ (mt.md, mt.json, training.png, discriminator_curve.png)")
 
 

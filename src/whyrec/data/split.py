@@ -65,7 +65,7 @@ def warm_start_repair(corpus: Corpus, train: np.ndarray, others: list[np.ndarray
 
 def read_index_file(path: Path) -> np.ndarray:
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise DataError("split index file not found", path=path) from None
     except (OSError, UnicodeDecodeError) as exc:  # a folder of that name, no permission, binary
@@ -104,7 +104,7 @@ def write_index_split(split: Split, folder: str | Path) -> Path:
         raise DataError("already holds a split; choose another folder", path=folder)
     folder.mkdir(parents=True, exist_ok=True)
     for part, records in (("train", split.train), ("validation", split.valid), ("test", split.test)):
-        (folder / f"{part}.index").write_text(" ".join(map(str, records.positions.tolist())) + "\n")
+        (folder / f"{part}.index").write_text(" ".join(map(str, records.positions.tolist())) + "\n", encoding="utf-8")
     return folder
 
 

@@ -195,7 +195,7 @@ class RatingTunedEncoder:
         folder.mkdir(parents=True, exist_ok=True)
         settings = {"hidden": self.dim, "epochs": self.epochs, "lr": self.lr, "weight_decay": self.weight_decay,
                     "balanced": self.balanced, "seed": self.seed, "base_dim": self.base.dim}
-        (folder / "rating_tuned_encoder.json").write_text(json.dumps(settings, indent=1))
+        (folder / "rating_tuned_encoder.json").write_text(json.dumps(settings, indent=1), encoding="utf-8")
         save_file({k: v.contiguous() for k, v in self.layers.state_dict().items()},
                   str(folder / "rating_tuned_encoder.safetensors"))
 
@@ -204,7 +204,7 @@ class RatingTunedEncoder:
         from safetensors.torch import load_file
 
         folder = Path(folder)
-        settings = json.loads((folder / "rating_tuned_encoder.json").read_text())
+        settings = json.loads((folder / "rating_tuned_encoder.json").read_text(encoding="utf-8"))
         base_dim = settings.pop("base_dim")
         if base_dim != base.dim:
             raise ConfigError(f"{folder}: the tuned layer expects a {base_dim}-d base encoder, got {base.dim}-d")

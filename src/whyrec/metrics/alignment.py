@@ -104,14 +104,14 @@ class SentimentJudge:
     def save(self, folder: str | Path) -> None:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "judge.json").write_text(json.dumps({"grams": list(self.index), "seed": self.seed}))
+        (folder / "judge.json").write_text(json.dumps({"grams": list(self.index), "seed": self.seed}), encoding="utf-8")
         save_file({"idf": self.idf, "weight": self.linear.weight.detach().contiguous(),
                    "bias": self.linear.bias.detach().contiguous()}, str(folder / "judge.safetensors"))
 
     @classmethod
     def load(cls, folder: str | Path) -> "SentimentJudge":
         folder = Path(folder)
-        meta = json.loads((folder / "judge.json").read_text())
+        meta = json.loads((folder / "judge.json").read_text(encoding="utf-8"))
         tensors = load_file(str(folder / "judge.safetensors"))
         judge = cls(seed=meta["seed"])
         judge.index = {g: i for i, g in enumerate(meta["grams"])}

@@ -310,8 +310,8 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
                                                    "MT-decoder": mt_dec.history},
                "examples": examples, "seconds": timings, "wall_seconds": time.perf_counter() - began,
                "test_records_scored_for_text": len(test_targets), "torch_threads": torch.get_num_threads()}
-    (out / "mt.json").write_text(json.dumps(results, indent=1))
-    (out / "mt.md").write_text(markdown(results))
+    (out / "mt.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
+    (out / "mt.md").write_text(markdown(results), encoding="utf-8")
     plot_discriminator(results, out / "discriminator_curve.png")
     plot_training(results, out / "training.png")
     return results
