@@ -1,0 +1,45 @@
+"""The Corpus itself: taking rows keeps their quadruples; ratings and times as files spell them."""
+
+from __future__ import annotations
+
+import math
+import pickle
+
+import pytest
+
+from tests.conftest import REVIEWS
+from whyrec.data import load_corpus
+from whyrec.data.corpus import _clean_rating, _clean_time
+
+
+def test_taking_rows_keeps_the_quadruples_of_those_rows_only(tmp_path):
+    path = tmp_path / "reviews.pickle"
+    records = [{"user": u, "item": i, "rating": r, "text": t, "template": (f"feature{n}", "great", t.lower(), 1)}
+               for n, (u, i, r, t) in enumerate(REVIEWS)]
+    path.write_bytes(pickle.dumps(records, protocol=2))
+    corpus = load_corpus(path)
+    part = corpus.take([4, 1])
+    assert list(part.users) == [REVIEWS[4][0], REVIEWS[1][0]]
+    assert sorted(part.features["feature"]) == ["feature1", "feature4"]
+    assert set(part.features["position"]) == set(part.positions.tolist())
+    assert corpus.take([]).features.empty and len(corpus.features) == len(REVIEWS)  # the source is untouched
+
+
+@pytest.mark.parametrize("value, rating", [
+    (5, 5.0), ("4.5", 4.5), (" 3,5 ", 3.5), ("-1,25", -1.25),  # a spreadsheet's decimal comma
+    ("1,000", None),  # three digits after the comma: a thousands separator, not a rating of 1.0
+    (True, None), (None, None), ("five", None), (float("nan"), None), ("nan", None), ([5], None),
+])
+def test_a_rating_is_read_as_files_spell_it_or_not_at_all(value, rating):
+    assert _clean_rating(value) == rating
+
+
+@pytest.mark.parametrize("value, seconds", [
+    (1_400_000_000, 1_400_000_000.0), ("1400000000", 1_400_000_000.0),
+    ("2020-01-31", 1_580_428_800.0), ("2020-01-31T01:00:00+01:00", 1_580_428_800.0),  # UTC unless a zone is named
+    (None, math.nan), (float("nan"), math.nan), ("  ", math.nan),  # no time
+    (True, None), ("31/01/2020", None), ({"t": 1}, None),  # a time that cannot be read
+])
+def test_a_review_time_is_a_number_an_iso_date_no_time_or_unreadable(value, seconds):
+    got = _clean_time(value)
+    assert (math.isnan(got) if isinstance(seconds, float) and math.isnan(seconds) else got == seconds)
