@@ -81,9 +81,19 @@ def test_fixed_index_split(tmp_path, planted):
     with pytest.raises(DataError, match=r"train.index: record 2 is listed twice"):
         fixed_index_split(corpus, tmp_path)
     (tmp_path / "train.index").write_text(" ".join(map(str, range(0, 100))))
-    (tmp_path / "test.index").write_text(f"{len(corpus) + 5}")
-    with pytest.raises(DataError, match="outside"):
+    (tmp_path / "test.index").write_text(f"103 {len(corpus) + 5}")
+    with pytest.raises(DataError, match=rf"test\.index: index {len(corpus) + 5} is outside the {len(corpus):,} records "
+                       rf"of planted \(0 to {len(corpus) - 1:,}\)"):
         fixed_index_split(corpus, tmp_path)
+    (tmp_path / "test.index").write_text("103 -1 104")  # was reported as index 104, the largest
+    with pytest.raises(DataError, match=r"test\.index: index -1 is outside"):
+        fixed_index_split(corpus, tmp_path)
+    (tmp_path / "test.index").write_text("103 104")
+    (tmp_path / "train.index").write_text("\n")
+    with pytest.raises(DataError, match=r"train\.index: the split's train part holds no record of the file "
+                       r"\(the index file is empty\)"):
+        fixed_index_split(corpus, tmp_path)
+    (tmp_path / "train.index").write_text(" ".join(map(str, range(0, 100))))
     (tmp_path / "test.index").write_text("1 two")
     with pytest.raises(DataError, match="integers"):
         fixed_index_split(corpus, tmp_path)

@@ -127,9 +127,10 @@ def fixed_index_split(corpus: Corpus, folder: str | Path) -> Split:
     for part in ("train", "validation", "test"):
         path = folder / f"{part}.index"
         positions = read_index_file(path)
-        if max_pos is not None and len(positions) and (positions.max() >= max_pos or positions.min() < 0):
-            raise DataError(f"index {int(positions.max())} is outside the {max_pos:,} records of "
-                            f"{corpus.report.source}", path=path)
+        outside = positions[(positions < 0) | (positions >= max_pos)] if max_pos is not None else positions[:0]
+        if len(outside):  # the first one named: a negative index was reported as the largest one
+            raise DataError(f"index {int(outside[0])} is outside the {max_pos:,} records of "
+                            f"{corpus.report.source} (0 to {max_pos - 1:,})", path=path)
         for position in positions.tolist():  # a record in two parts would be trained on and tested on
             if position in owner:
                 where = "twice" if owner[position] == path.name else f"in {owner[position]} too"
@@ -138,6 +139,10 @@ def fixed_index_split(corpus: Corpus, folder: str | Path) -> Split:
         rows = [row_of[p] for p in positions.tolist() if p in row_of]
         dropped += len(positions) - len(rows)
         parts.append(np.array(rows, dtype=np.int64))
+    if not len(parts[0]):  # nothing to fit: said here, not by the first model that tries
+        raise DataError("the split's train part holds no record of the file" + (
+            " (the index file is empty)" if not len(read_index_file(folder / "train.index")) else
+            " (every record it lists was dropped: empty text, duplicates)"), path=folder / "train.index")
     indexed = sum(len(p) for p in parts) + dropped
     if max_pos and indexed < SPLIT_COVERAGE * max_pos:  # e.g. another dataset's split: it still fits
         warnings.warn(DataWarning(f"{folder}: the split indexes {indexed:,} of the {max_pos:,} records of "
