@@ -208,13 +208,13 @@ def _shared_encoder(parts, encoder: str):
 
 def _save_comparison(con, table, records: list[list[dict]], out: Path, title: str) -> None:
     """Print a comparison's table, and write it (results.*, charts) with ``explanations.jsonl``."""
+    from whyrec.experiment import ACTIVITY_TITLE
     from whyrec.prediction_records import save_records, side_by_side
 
-    from whyrec.experiment import ACTIVITY_TITLE
-
     print_table(table, title)
-    if table.activity_markdown():
-        con.print(f"{ACTIVITY_TITLE}:\n{table.activity_markdown()}", highlight=False)
+    activity = table.activity_markdown()  # empty without --by-activity
+    if activity:
+        con.print(f"{ACTIVITY_TITLE}:\n{activity}", highlight=False)
     folder = table.save(out)
     save_records(side_by_side(records), folder / EXPLANATIONS_FILE)
     con.print(f"written to {folder}/ ({', '.join([*table.files, EXPLANATIONS_FILE])})")

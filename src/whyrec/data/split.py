@@ -140,9 +140,9 @@ def fixed_index_split(corpus: Corpus, folder: str | Path) -> Split:
         dropped += len(positions) - len(rows)
         parts.append(np.array(rows, dtype=np.int64))
     if not len(parts[0]):  # nothing to fit: said here, not by the first model that tries
-        raise DataError("the split's train part holds no record of the file" + (
-            " (the index file is empty)" if not len(read_index_file(folder / "train.index")) else
-            " (every record it lists was dropped: empty text, duplicates)"), path=folder / "train.index")
+        why = "every record it lists was dropped: empty text, duplicates" if "train.index" in owner.values() \
+            else "the index file is empty"
+        raise DataError(f"the split's train part holds no record of the file ({why})", path=folder / "train.index")
     indexed = sum(len(p) for p in parts) + dropped
     if max_pos and indexed < SPLIT_COVERAGE * max_pos:  # e.g. another dataset's split: it still fits
         warnings.warn(DataWarning(f"{folder}: the split indexes {indexed:,} of the {max_pos:,} records of "
