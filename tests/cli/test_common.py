@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
+import pytest
 from rich.console import Console
 from rich.status import Status
 
@@ -36,3 +38,29 @@ def test_throttled_updates_pass_at_most_once_per_interval():
     assert seen == ["c", "e"]
     assert Throttled.every_for(Console(file=io.StringIO(), force_terminal=True)) == 1.0
     assert Throttled.every_for(Console(file=io.StringIO(), force_terminal=False)) == 30.0
+
+
+def test_an_output_that_could_not_be_written_is_refused_before_the_work(tmp_path, monkeypatch):
+    """An output under a path that is a file, or in a folder without write permission, used to
+    fail only when the trained model or the results were written: the work was lost."""
+    from whyrec.cli.common import check_checkpoint, check_out, check_writable
+    from whyrec.errors import ConfigError
+
+    note = tmp_path / "notes.txt"
+    note.write_text("keep me", encoding="utf-8")
+    for out in (note / "run", note / "deep" / "run"):
+        with pytest.raises(ConfigError, match=rf"--out {out}: {note} is a file, so no folder can be made in it"):
+            check_out(out, None)
+    with pytest.raises(ConfigError, match="--records .*notes.txt is a file"):
+        check_out(note / "rows.csv", None, folder=False, option="--records")
+    with pytest.raises(ConfigError, match="--checkpoint .*notes.txt is a file"):
+        check_checkpoint(note / "ck", tmp_path / "bundle")
+    check_out(tmp_path / "new" / "nested" / "run", None)  # folders still to be made: fine
+    check_out(note, None, folder=False, option="--records")  # a file output that exists is overwritten
+    check_out(tmp_path, None)  # an existing folder
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    monkeypatch.setattr("os.access", lambda path, mode: Path(path) != locked)  # as for a user without the right
+    with pytest.raises(ConfigError, match=rf"--out {locked / 'run'}: no permission to write in {locked}"):
+        check_writable(locked / "run", "--out")
+    check_writable(tmp_path / "run", "--out")

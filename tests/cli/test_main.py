@@ -235,6 +235,8 @@ def test_an_out_that_would_overwrite_the_input_data_is_refused_before_any_work(t
     other.write_text("keep me")
     assert_one_line_error(run_cli("train", "pmf", "--data", str(data), "--out", str(other)),
                           "is a file; the output is a folder")
+    assert_one_line_error(run_cli("train", "pmf", "--data", str(data), "--out", str(other / "run")),
+                          "notes.txt is a file, so no folder can be made in it")  # was found out after training
     project = tmp_path / "project"  # `--data .`: the data folder is the working folder, so outputs may go
     project.mkdir()                 # beside the data there; its existing entries stay protected
     (project / "reviews.csv").write_bytes(before)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -227,7 +228,8 @@ def check_out(out: Path, data: Path | None, folder: bool = True, option: str = "
     split folders, and new files among them: a dataset folder stays as it was shipped, and a
     second review-like file would make a folder of one ambiguous). When the data folder holds
     the working folder (``--data .``), only its existing entries are protected: outputs may go
-    beside the data there. A folder output (a bundle, results) also refuses a path that is a file."""
+    beside the data there. A folder output (a bundle, results) also refuses a path that is a file,
+    and any output one that could not be written (:func:`check_writable`)."""
     from whyrec.errors import ConfigError
 
     target = out.resolve()
@@ -246,15 +248,36 @@ def check_out(out: Path, data: Path | None, folder: bool = True, option: str = "
                               "choose another path")
     if folder and target.is_file():
         raise ConfigError(f"{option} {out} is a file; the output is a folder")
+    check_writable(out, option)
+
+
+def check_writable(out: Path, option: str) -> None:
+    """Refuse, before any work, an output that could not be written once the work is done: one
+    under a path that is a file (``--out notes.txt/run``), or in a folder without write permission.
+    What is checked is the folder it is written in (a folder output that exists: itself), or the
+    nearest existing folder it would be made in."""
+    from whyrec.errors import ConfigError
+
+    target = out.resolve()
+    holder = next(p for p in (target, *target.parents) if p.exists())
+    if holder == target and not target.is_dir():  # a file output that is there already: overwritten
+        holder = target.parent
+    if not holder.is_dir():
+        raise ConfigError(f"{option} {out}: {holder} is a file, so no folder can be made in it")
+    if not os.access(holder, os.W_OK | os.X_OK):
+        raise ConfigError(f"{option} {out}: no permission to write in {holder}")
 
 
 def check_checkpoint(checkpoint: Path | None, out: Path) -> None:
     """Refuse a ``--checkpoint`` folder that is also the ``--out`` folder (the bundle or results
-    would be written among the epochs); what else it may hold is checked when training starts."""
+    would be written among the epochs), or one that could not be written (:func:`check_writable`);
+    what else it may hold is checked when training starts."""
     from whyrec.errors import ConfigError
 
     if checkpoint is not None and checkpoint.resolve() == out.resolve():
         raise ConfigError(f"--checkpoint {checkpoint} is the --out folder; give the checkpoints a folder of their own")
+    if checkpoint is not None:  # the first epoch's checkpoint is written once that epoch is trained
+        check_writable(checkpoint, "--checkpoint")
 
 
 def default_split_dir(data: Path) -> Path | None:

@@ -8,8 +8,8 @@ from typing import Optional
 import typer
 
 from whyrec.cli.common import (ColumnMap, DataOption, DataPath, FoldUnicode, MaxRating, MetaFile, MinRating,
-                               ReaderFormat, check_out, console, data_app, data_path, err_console, load_reviews,
-                               status)
+                               ReaderFormat, check_out, check_writable, console, data_app, data_path, err_console,
+                               load_reviews, status)
 from whyrec.strict_json import strict_dumps
 from whyrec.wording import counted
 
@@ -159,6 +159,7 @@ def data_split(
     folder = out or (path if path.is_dir() else path.parent)
     if folder.is_file():
         raise ConfigError(f"--out {folder} is a file; the split folders 1..K go in a folder")
+    check_writable(folder, "--out")
     corpus = load_reviews(path, format, column, False, duplicates, (min_rating, max_rating))
     if leave_last:
         undated = int(corpus.reviews["time"].isna().sum())
