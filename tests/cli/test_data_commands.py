@@ -94,6 +94,8 @@ def test_stats_count_one_thing_in_the_singular(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "in the file: 1 record, 1 user, 1 item" in proc.stdout and "1 record read, 1 kept" in proc.stdout
     assert "after validation: 1 review, 1 user, 1 item," in proc.stdout
+    trained = run_cli("train", "pmf", "--data", str(path), "--out", str(tmp_path / "b"))
+    assert trained.returncode == 0 and "training pmf on 1 rating\n" in trained.stderr + trained.stdout, trained.stderr
 
 
 def test_stats_note_the_characters_the_tokenizer_turns_into_spaces(tmp_path):

@@ -194,6 +194,7 @@ def train(
     from whyrec.errors import ConfigError
     from whyrec.explanations import explainers_of, generate, shown
     from whyrec.rating.tuning import TunedModel, describe_tuning, is_grid_value, model_or_tuned
+    from whyrec.wording import counted
 
     if processes > 1 and model not in TEXT_SYSTEMS:
         raise ConfigError(f"{model} trains in one process; --processes is for mt, peter and peter+")
@@ -247,11 +248,11 @@ def train(
                 estimator.fit(parts.train, valid, features, checkpoint_dir=checkpoint,
                               log=lambda r: progress(r, peter_epoch_text(r)), on_step=progress.step)
     else:
-        with status(con, f"training {model} on {len(parts.train):,} ratings") as line:
+        with status(con, f"training {model} on {counted(len(parts.train), 'rating')}") as line:
             if isinstance(estimator, TunedModel):  # a grid takes long: say which combination it is at
                 within = Throttled(line.update, Throttled.every_for(con))
                 estimator.fit(parts.train, valid, on_trial=lambda k, n, p: within(
-                    f"training {model} on {len(parts.train):,} ratings: combination {k}/{n} "
+                    f"training {model} on {counted(len(parts.train), 'rating')}: combination {k}/{n} "
                     + ", ".join(f"{key}={value}" for key, value in p.items() if len(estimator.grid[key]) > 1)))
             else:
                 estimator.fit(parts.train, valid)
