@@ -56,7 +56,7 @@ def data_stats(
     con.print("ratings: " + (", ".join(f"{k}: {v:,}" for k, v in after["ratings"].items()) or "none"))
     if corpus.item_meta:
         untitled = after["items_with_metadata"] - after["items_with_title"]
-        con.print(f"item metadata for {after['items_with_metadata']:,} of {after['items']:,} items"
+        con.print(f"item metadata for {after['items_with_metadata']:,} of {counted(after['items'], 'item')}"
                   + (f"; {untitled:,} of them without a readable title, shown as brand (category)" if untitled else ""))
     if holding:
         shown = ", ".join(f"{_visible(ch)} ×{n:,}" for ch, n in dropped.most_common(8))
@@ -106,8 +106,8 @@ def data_features(
     with status(console(), "extracting features"):
         table = FeatureExtractor(max_features=max_features, min_df=min_df).extract(corpus)
     con = console()
-    con.print(f"coverage: {coverage(table, corpus):.1%} of {len(corpus):,} reviews have a quadruple; "
-              f"{table['feature'].nunique():,} distinct features")
+    con.print(f"coverage: {coverage(table, corpus):.1%} of the {counted(len(corpus), 'review')} received a quadruple; "
+              f"{counted(table['feature'].nunique(), 'distinct feature')}")
     con.print("top features: " + ", ".join(f"{f} ({c})" for f, c in table["feature"].value_counts().head(15).items()))
     view = Table(title="examples")
     for col in ("rating", "feature", "opinion", "sentiment", "sentence"):
@@ -117,7 +117,7 @@ def data_features(
     con.print(view)
     if out:
         save_features(table, out)
-        con.print(f"saved {len(table):,} quadruples to {out}")
+        con.print(f"saved {counted(len(table), 'quadruple')} to {out}")
 
 
 @data_app.command("split")

@@ -13,6 +13,7 @@ from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, FoldUnicode,
                                console, err_console, parse_pairs, split_of, status, strangers_warning)
 from whyrec.strict_json import strict_dumps
 from whyrec.systems.mt_progress import mt_epoch_text
+from whyrec.wording import counted
 
 
 @app.command("models")
@@ -70,17 +71,17 @@ def show(
 def bundle_text(d: dict) -> str:
     """A bundle's description (:func:`whyrec.bundle.describe_bundle`) as a few lines of text."""
     from whyrec.explanations import EXPLAINER_LABELS
-    from whyrec.wording import counted
 
     scale = f", ratings {d['rating_scale'][0]:g}–{d['rating_scale'][1]:g}" if d["rating_scale"] else ""
     lines = [f"[bold]{d['folder']}[/bold]: {d['system']}, saved by whyrec {d['whyrec_version']}",
-             f"  {d['users']:,} users, {d['items']:,} items{scale}"]
+             f"  {counted(d['users'], 'user')}, {counted(d['items'], 'item')}{scale}"]
     if d["explainers"]:
         words = d["word_vectors"]
         vectors = (f", word vectors {words['source']} ({100 * words['coverage']:.1f}% of the words)"
                    if words and "coverage" in words else "")
         folded = ", texts folded to ASCII (--fold-unicode)" if d.get("unicode_folded") else ""
-        lines.append(f"  explainers {', '.join(d['explainers'])}; vocabulary {d['vocabulary']:,} words{vectors}"
+        lines.append(f"  explainers {', '.join(d['explainers'])}; "
+                     f"vocabulary {counted(d['vocabulary'], 'word')}{vectors}"
                      f"{folded}; {d['feature_words']:,} feature words")
     else:
         lines.append("  a rating model: it writes no explanations")
@@ -110,7 +111,6 @@ def bundle_text(d: dict) -> str:
 
 
 def _epochs_run(epochs) -> str:
-    from whyrec.wording import counted
 
     return f"{counted(epochs, 'epoch')} run" if isinstance(epochs, int) else "epochs run not recorded"
 
@@ -194,7 +194,6 @@ def train(
     from whyrec.errors import ConfigError
     from whyrec.explanations import explainers_of, generate, shown
     from whyrec.rating.tuning import TunedModel, describe_tuning, is_grid_value, model_or_tuned
-    from whyrec.wording import counted
 
     if processes > 1 and model not in TEXT_SYSTEMS:
         raise ConfigError(f"{model} trains in one process; --processes is for mt, peter and peter+")
@@ -261,7 +260,8 @@ def train(
     for name, part in (("validation", parts.valid), ("test", parts.test)):
         if len(part):
             pred = estimator.predict_corpus(part)
-            con.print(f"{name}: RMSE {rmse(pred, part.ratings):.4f}  MAE {mae(pred, part.ratings):.4f}  ({len(part):,} ratings)")
+            con.print(f"{name}: RMSE {rmse(pred, part.ratings):.4f}  MAE {mae(pred, part.ratings):.4f}  "
+                      f"({counted(len(part), 'rating')})")
     if not cluster.is_main:
         return
     if text_system:
@@ -417,15 +417,15 @@ def evaluate(
             highlight=False)
     if "ranking" in report:
         r = report["ranking"]
-        con.print(f"  top {r['k']} of each test user's unrated items ({r['users']:,} users with a test item rated "
-                  f"≥ {r['relevant_at']:g}): " + "  ".join(f"{name} {r[name]:.4f}" for name in
+        con.print(f"  top {r['k']} of each test user's unrated items ({counted(r['users'], 'user')} with a test item "
+                  f"rated ≥ {r['relevant_at']:g}): " + "  ".join(f"{name} {r[name]:.4f}" for name in
                                                           ("precision", "recall", "hr", "mrr", "ndcg")))
     if "explanations" in report and not report["explained_records"]:
         con.print("  explanations not scored: no test record has a user and an item the system knows "
                   "(is this the data it was trained on?)")
     for name, sc in report.get("explanations", {}).items():
-        con.print(f"  {EXPLAINER_LABELS[name]} on {report['explained_records']:,} records with a known user and item: "
-                  f"BLEU-1 {sc['bleu1']:.2f}  BLEU-4 {sc['bleu4']:.2f}  ROUGE-1/2/L {sc['rouge1']:.2f}/"
+        con.print(f"  {EXPLAINER_LABELS[name]} on {counted(report['explained_records'], 'record')} with a known user "
+                  f"and item: BLEU-1 {sc['bleu1']:.2f}  BLEU-4 {sc['bleu4']:.2f}  ROUGE-1/2/L {sc['rouge1']:.2f}/"
                   f"{sc['rouge2']:.2f}/{sc['rougeL']:.2f}  USR {sc['usr']:.3f}  FMR {sc['fmr']:.3f}  "
                   f"FCR {sc['fcr']:.3f}  DIV {sc['div']:.3f}  perplexity {sc['ppl']:.2f}  sentiment "
                   f"accuracy {sc['acc5']:.1f}% / {sc['acc3']:.1f}% (5 / 3 classes)"
