@@ -94,6 +94,9 @@ def test_stats_count_one_thing_in_the_singular(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "in the file: 1 record, 1 user, 1 item" in proc.stdout and "1 record read, 1 kept" in proc.stdout
     assert "after validation: 1 review, 1 user, 1 item," in proc.stdout
+    features = run_cli("data", "features", str(path))  # nothing to show: said, not an empty table
+    assert "coverage: 0.0% of the 1 review received a quadruple; 0 distinct features" in features.stdout
+    assert "no review has a feature word" in features.stdout and "examples" not in features.stdout
     trained = run_cli("train", "pmf", "--data", str(path), "--out", str(tmp_path / "b"))
     assert trained.returncode == 0 and "training pmf on 1 rating\n" in trained.stderr + trained.stdout, trained.stderr
 

@@ -108,13 +108,18 @@ def data_features(
     con = console()
     con.print(f"coverage: {coverage(table, corpus):.1%} of the {counted(len(corpus), 'review')} received a quadruple; "
               f"{counted(table['feature'].nunique(), 'distinct feature')}")
-    con.print("top features: " + ", ".join(f"{f} ({c})" for f, c in table["feature"].value_counts().head(15).items()))
-    view = Table(title="examples")
-    for col in ("rating", "feature", "opinion", "sentiment", "sentence"):
-        view.add_column(col)
-    for row in table.sample(min(examples, len(table)), random_state=0).itertuples():
-        view.add_row(f"{row.rating:g}", row.feature, row.opinion, f"{row.sentiment:+d}", row.sentence)
-    con.print(view)
+    if len(table):
+        top = table["feature"].value_counts().head(15)
+        con.print("top features: " + ", ".join(f"{feature} ({count})" for feature, count in top.items()))
+        view = Table(title="examples")
+        for col in ("rating", "feature", "opinion", "sentiment", "sentence"):
+            view.add_column(col)
+        for row in table.sample(min(examples, len(table)), random_state=0).itertuples():
+            view.add_row(f"{row.rating:g}", row.feature, row.opinion, f"{row.sentiment:+d}", row.sentence)
+        con.print(view)
+    else:  # an empty table of examples said nothing of why
+        con.print(f"no review has a feature word (a word in at least --min-df {min_df} reviews, noun-like) near an "
+                  "opinion word: too few or too short reviews?", highlight=False)
     if out:
         save_features(table, out)
         con.print(f"saved {counted(len(table), 'quadruple')} to {out}")
