@@ -265,12 +265,16 @@ def test_command_help_keeps_paragraphs_but_not_the_sources_line_breaks():
 def test_help_names_option_values_and_shows_no_value_for_a_flag():
     """typer 0.29 shows an option's Python type (``--why <bool>``, ``--user <list[str]>``); a flag
     then reads as taking a value, and ``--why true`` is a usage error. Values are named as click
-    names them, and flags show none."""
+    names them, and flags show none; so is an argument's value (``path  PATH``)."""
     import re
 
-    for command in (["explain"], ["train"], ["experiment", "mt"], ["data", "stats"], []):
+    for command in (["explain"], ["train"], ["experiment", "mt"], ["data", "stats"], ["compare"], []):
         out = run_cli(*command, "--help").stdout
         assert "<" not in re.sub(r"<data>|<path>/", "", out.split("Options")[1]), (command, out)
+        arguments = out.split("Arguments")[1].split("Options")[0] if "Arguments" in out else ""
+        assert "<" not in arguments, (command, arguments)  # an argument's value is named too: `path  PATH`
+        if command == ["compare"]:
+            assert re.search(r"bundles\.\.\.\s+PATH\.\.\.\s", arguments), arguments  # several paths
         rows = {m[1]: m[2].split() for m in re.finditer(r"^│[ *]+(--\S+)(.*)$", out, re.M)}
         assert rows["--help"][0] == "Show", (command, rows["--help"])
         if command == ["explain"]:

@@ -61,18 +61,23 @@ def _name_option_values(command) -> None:
     TEXT``) instead of by the Python type typer 0.29 shows (``<path>``, ``<list[str]>``), and show
     no value for a flag: ``--why <bool>`` read as if the flag took one, and ``--why true`` is a
     usage error. A range is still printed beside the name (``INTEGER [x>=0]``), and repeatable
-    options say so in their help. Older typer (click's own options, no ``type_descriptor``)
-    already names values this way and is left as it is."""
+    options say so in their help. An argument's value is named alike (``path  PATH``, and ``PATH...``
+    for several). Older typer (click's own options, no ``type_descriptor``) already names values
+    this way and is left as it is."""
     import typer
 
     context = typer.Context(command)
-    options = [p for p in command.get_params(context) if getattr(p, "opts", None) and hasattr(p, "is_flag")]
-    for option in options:
-        if option.metavar is not None or not hasattr(option, "type_descriptor"):
+    for param in command.get_params(context):
+        if not getattr(param, "opts", None) or not hasattr(param, "type_descriptor"):
             continue
-        shown = option.display_type(context).strip("<>")
-        shown = shown.removeprefix("list[").removesuffix("]")
-        option.metavar = "" if option.is_flag else _VALUE_NAMES.get(shown, shown.upper())
+        shown = param.display_type(context).strip("<>").lower()  # "<list[Path]>" for a list of paths
+        several = shown.startswith("list[")
+        value = _VALUE_NAMES.get(shown.removeprefix("list[").removesuffix("]"), shown.upper())
+        if not hasattr(param, "is_flag"):  # an argument: typer shows its type, never a metavar
+            shown_type = value + ("..." if several else "")
+            param.display_type_rich = lambda *_, shown=shown_type, **__: shown  # whatever typer passes it
+        elif param.metavar is None:
+            param.metavar = "" if param.is_flag else value
     for sub in getattr(command, "commands", {}).values():
         _name_option_values(sub)
 
