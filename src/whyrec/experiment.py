@@ -210,12 +210,16 @@ class ResultsTable:
         plt.close(fig)
         return Path(path)
 
+    def _charts(self) -> dict[str, Callable[[Path], Path]]:
+        """The charts :meth:`save` draws, by file name: rmse.png when the table has RMSE,
+        metrics.png when it has :attr:`panels`."""
+        charts = {"rmse.png": self.plot} if "rmse" in self.metrics else {}
+        return {**charts, **({"metrics.png": self.plot_panels} if self.panels else {})}
+
     @property
     def files(self) -> list[str]:
-        """The names :meth:`save` writes: the tables, the config, rmse.png when the table has
-        RMSE, metrics.png when it has :attr:`panels`."""
-        plots = (["rmse.png"] if "rmse" in self.metrics else []) + (["metrics.png"] if self.panels else [])
-        return ["results.md", "results.csv", "results.json", "config.json", *plots]
+        """The names :meth:`save` writes: the tables, the config and the charts."""
+        return ["results.md", "results.csv", "results.json", "config.json", *self._charts()]
 
     def save(self, folder: str | Path, config: dict | None = None) -> Path:
         """Write :attr:`files` into ``folder`` (created if needed) and return it."""
@@ -232,10 +236,8 @@ class ResultsTable:
         (folder / "results.json").write_text(strict_dumps(self.to_dict(), indent=1), encoding="utf-8")
         config = config or {r.system: r.params for r in self.results}
         (folder / "config.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
-        if "rmse" in self.metrics:
-            self.plot(folder / "rmse.png")
-        if self.panels:
-            self.plot_panels(folder / "metrics.png")
+        for name, draw in self._charts().items():
+            draw(folder / name)
         return folder
 
 
