@@ -134,13 +134,17 @@ def test_columns_with_other_names_are_mapped_on_the_commands_that_train(tmp_path
 
 
 def test_an_output_path_that_cannot_be_written_is_one_line(tmp_path, planted):
-    """An --out below a file (or on a full disk, or without permission) was an OSError traceback."""
+    """An --out below a file (or without permission) was an OSError traceback, then a one-line
+    OSError once the work was done; it is now refused before the work."""
     path = tmp_path / "planted.csv"
     planted.corpus.reviews.to_csv(path, index=False)
     (tmp_path / "a-file").write_text("x")
     for args in (("train", "pmf", "--data", str(path)), ("data", "features", str(path), "--examples", "0")):
         out = tmp_path / "a-file" / ("bundle" if args[0] == "train" else "features.json")
-        assert_one_line_error(run_cli(*args, "--out", str(out)), f"error: {out}: Not a directory")
+        proc = run_cli(*args, "--out", str(out))
+        assert_one_line_error(proc, f"error: --out {out}: {tmp_path / 'a-file'} is a file, so no folder can be "
+                                    "made in it")
+        assert "training" not in proc.stderr + proc.stdout and "extracting" not in proc.stderr + proc.stdout
 
 
 def test_truncated_gzip_warns_with_count(tmp_path):
