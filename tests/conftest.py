@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,24 @@ REVIEWS = [
     ("carol", "cable", 1.0, "Terrible cable, the quality is awful."),
     ("carol", "strap", 4.0, "Nice strap and good quality."),
 ]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (for a server or a process group)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def request_json(url: str, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+    """(status, JSON body) of one HTTP request to a server at ``url``; refused: ConnectionError."""
+    import http.client
+    from urllib.parse import urlparse
+
+    conn = http.client.HTTPConnection(urlparse(url).hostname, urlparse(url).port, timeout=30)
+    conn.request(method, path, body=body, headers=headers or {})
+    response = conn.getresponse()
+    return response.status, json.loads(response.read() or b"{}")
 
 
 def amazon_lines(rows=REVIEWS, style: str = "2014") -> list[str]:

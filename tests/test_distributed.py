@@ -4,7 +4,6 @@ PETER trained by two processes under torchrun ending with the same weights in bo
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
+from tests.conftest import free_port
 from whyrec.distributed import Cluster, launched_world, process_device
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,12 +60,6 @@ def test_the_launchers_environment_is_read(monkeypatch):
         launched_world()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _collectives(rank: int, port: int, results) -> None:
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE="2", RANK=str(rank))
     from whyrec.distributed import _IN_FLIGHT, join, leave, release_collective_tensors
@@ -91,7 +85,7 @@ def _collectives(rank: int, port: int, results) -> None:
 
 def test_collectives_in_two_gloo_processes():
     results = mp.Manager().dict()
-    mp.spawn(_collectives, args=(_free_port(), results), nprocs=2, join=True)
+    mp.spawn(_collectives, args=(free_port(), results), nprocs=2, join=True)
     (w0, used0, some0, never0, means0, gathered0, kept0), (w1, used1, some1, never1, means1, gathered1, kept1) = \
         results[0], results[1]
     assert w0 == w1  # the main process's weights everywhere

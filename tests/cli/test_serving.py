@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 
 from tests.cli.invoke import assert_one_line_error, run_cli
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _get(url: str):
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return json.loads(response.read())
+from tests.conftest import free_port, request_json
 
 
 def test_serve_answers_over_http_until_interrupted(tmp_path, planted):
@@ -34,24 +21,30 @@ def test_serve_answers_over_http_until_interrupted(tmp_path, planted):
     bundle = tmp_path / "bias"
     trained = run_cli("train", "bias-baseline", "--data", str(data), "--out", str(bundle))
     assert trained.returncode == 0, trained.stderr
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "whyrec.cli", "serve", str(bundle), "--port", str(port),
                                "--data", str(data)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               env={**os.environ, "COLUMNS": "200"})
     base = f"http://127.0.0.1:{port}"
+
+    def get(path: str):  # the answer of a GET that must succeed
+        status, body = request_json(base, "GET", path)
+        assert status == 200, body
+        return body
+
     try:
         deadline = time.time() + 120
         while True:
             try:
-                assert _get(f"{base}/health")["status"] == "ok"
+                assert get("/health")["status"] == "ok"
                 break
             except OSError:
                 assert server.poll() is None, server.communicate()[1]
                 assert time.time() < deadline, "the server did not start listening"
                 time.sleep(0.2)
-        assert [b["name"] for b in _get(f"{base}/api/bundles")] == ["bias"]
+        assert [b["name"] for b in get("/api/bundles")] == ["bias"]
         user = planted.corpus.users[0]
-        answer = _get(f"{base}/users/{user}/recommendations?k=3")
+        answer = get(f"/users/{user}/recommendations?k=3")
         rated = set(planted.corpus.reviews.loc[planted.corpus.reviews["user"] == user, "item"])
         assert len(answer["items"]) == 3 and not {i["item"] for i in answer["items"]} & rated
     finally:
@@ -67,4 +60,4 @@ def test_two_bundles_of_one_name_are_refused(tmp_path, planted):
     assert run_cli("train", "bias-baseline", "--data", str(data), "--out", str(tmp_path / "a" / "model")).returncode == 0
     shutil.copytree(tmp_path / "a" / "model", tmp_path / "b" / "model")
     assert_one_line_error(run_cli("serve", str(tmp_path / "a" / "model"), str(tmp_path / "b" / "model"),
-                                  "--port", str(_free_port())), "two bundles share a name")
+                                  "--port", str(free_port())), "two bundles share a name")

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import free_port, request_json
+
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +25,7 @@ def server(served_bundles, peter_bundle):
     mt_folder, bias_folder, split = served_bundles
     app = create_app([ServedSystem.from_folder(mt_folder), ServedSystem.from_folder(bias_folder),
                       ServedSystem.from_folder(peter_bundle)])
-    port = _free_port()
+    port = free_port()
     srv = uvicorn.Server(server_config(app, "127.0.0.1", port))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -41,17 +36,6 @@ def server(served_bundles, peter_bundle):
     yield f"http://127.0.0.1:{port}", split
     srv.should_exit = True
     thread.join(timeout=10)
-
-
-def _request(url: str, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
-    import http.client
-    import json
-    from urllib.parse import urlparse
-
-    conn = http.client.HTTPConnection(urlparse(url).hostname, urlparse(url).port, timeout=30)
-    conn.request(method, path, body=body, headers=headers or {})
-    response = conn.getresponse()
-    return response.status, json.loads(response.read() or b"{}")
 
 
 def test_live_server_answers_malformed_requests_with_json(server):
@@ -66,11 +50,11 @@ def test_live_server_answers_malformed_requests_with_json(server):
         ("GET", "/users/nobody/recommendations", None, {}, 200),
     ]
     for method, path, body, headers, status in cases:
-        got, payload = _request(url, method, path, body, headers)
+        got, payload = request_json(url, method, path, body, headers)
         assert got == status, (path[:40], got, payload)
         if status >= 400:
             assert "error" in payload
-    assert _request(url, "GET", "/health")[0] == 200
+    assert request_json(url, "GET", "/health")[0] == 200
 
 
 def test_page_shows_explanation_cards(server):

@@ -127,8 +127,8 @@ def fixed_index_split(corpus: Corpus, folder: str | Path) -> Split:
     for part in ("train", "validation", "test"):
         path = folder / f"{part}.index"
         positions = read_index_file(path)
-        outside = positions[(positions < 0) | (positions >= max_pos)] if max_pos is not None else positions[:0]
-        if len(outside):  # the first one named: a negative index was reported as the largest one
+        outside = positions[(positions < 0) | (positions >= max_pos)] if max_pos is not None else []
+        if len(outside):  # the first one is named (a negative index was reported as the largest one)
             raise DataError(f"index {int(outside[0])} is outside the {max_pos:,} records of "
                             f"{corpus.report.source} (0 to {max_pos - 1:,})", path=path)
         for position in positions.tolist():  # a record in two parts would be trained on and tested on
