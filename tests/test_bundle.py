@@ -152,3 +152,19 @@ def test_show_reads_a_hand_edited_alignment_record_without_failing(fitted, tmp_p
     described = describe_bundle(save_bundle(model, tmp_path / "als"))
     described["alignments"] = [{"target": "rating"}]  # every other key missing
     assert "aligned: ?(rating) on ?, epochs run not recorded, epoch ? kept" in bundle_text(described)
+
+
+def test_a_bundle_saved_over_another_keeps_none_of_its_files(fitted, tmp_path):
+    import torch
+
+    from whyrec.bundle import write_torch_bundle
+
+    model, _ = fitted
+    model.vocab = Vocabulary(["good", "bad"])
+    folder = save_bundle(model, tmp_path / "b")
+    del model.vocab
+    save_bundle(model, folder)  # the new bundle has no text: the old vocabulary must not load with it
+    assert not (folder / "vocab.json").exists() and not hasattr(load_bundle(folder), "vocab")
+    Vocabulary(["stale"]).save(folder / "vocab.json")
+    write_torch_bundle(folder, {"w": torch.zeros(2)}, {"format": "whyrec-bundle"})  # MT / PETER: words in the header
+    assert sorted(p.name for p in folder.iterdir()) == ["arrays.safetensors", "bundle.json"]

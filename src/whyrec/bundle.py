@@ -65,6 +65,8 @@ def save_bundle(model, folder: str | Path) -> Path:
         vocab.save(folder / "vocab.json")
     os.replace(tmp_arrays, folder / "arrays.safetensors")
     os.replace(tmp_header, folder / "bundle.json")
+    if vocab is None:  # a bundle saved over one with text (--overwrite) keeps no stale vocabulary
+        (folder / "vocab.json").unlink(missing_ok=True)
     return folder
 
 
@@ -83,6 +85,7 @@ def write_torch_bundle(folder: Path, tensors: dict, header: dict) -> Path:
     tmp_header.write_text(json.dumps(header), encoding="utf-8")
     os.replace(tmp_arrays, folder / "arrays.safetensors")
     os.replace(tmp_header, folder / "bundle.json")
+    (folder / "vocab.json").unlink(missing_ok=True)  # the vocabulary is in the header: none stale beside it
     return folder
 
 

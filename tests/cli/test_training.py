@@ -91,7 +91,7 @@ def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, plant
     assert "test: RMSE" in train.stdout and (bundle / "bundle.json").exists() and "→" in train.stdout
     assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == ["epoch-0002"]
     assert_one_line_error(run_cli("train", "peter+", "--data", str(path), "--out", str(bundle), "--param",
-                                  "emsize=16", "--checkpoint", str(tmp_path / "ckpt")), "other settings")
+                                  "emsize=16", "--checkpoint", str(tmp_path / "ckpt"), "--overwrite"), "other settings")
     assert_one_line_error(run_cli("train", "bias-baseline", "--data", str(path), "--out", str(tmp_path / "b"),
                                   "--checkpoint", str(tmp_path / "ckpt")), "--checkpoint is for mt, peter")
     assert_one_line_error(run_cli("train", "peter+", "--data", str(path), "--out", str(bundle), "--param",
@@ -145,6 +145,8 @@ def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, plant
                                   "--encoder", "words", "--target", "style"), "target must be one of")
     assert_one_line_error(run_cli("align", str(bundle), "--data", str(path), "--out", str(bundle)),
                           "--out must be a new folder")
+    assert_one_line_error(run_cli("align", str(bundle), "--data", str(path), "--out", str(aligned), "--encoder",
+                                  "words"), f"--out {aligned} already holds a peter bundle; pass --overwrite")
     assert_one_line_error(run_cli("align", str(bundle), "--data", str(path), "--out", str(tmp_path / "y"),
                                   "--param", "bogus=1"), "bogus")
     assert_one_line_error(run_cli("align", str(bundle), "--data", str(path), "--out", str(tmp_path / "y"),
@@ -231,6 +233,28 @@ def test_train_shows_its_examples_as_explain_does(tmp_path, planted, script):
     assert all(line.split(": ", 1)[1].strip() for line in examples)  # words, or the sentence for none
     warned = "of the letters are outside ASCII" in proc.stderr
     assert warned == (script == "cyrillic"), proc.stderr
+
+
+def test_a_bundle_in_the_out_folder_is_replaced_only_with_overwrite(tmp_path, planted):
+    path = tmp_path / "planted.csv"
+    planted.corpus.reviews.to_csv(path, index=False)
+    bundle = tmp_path / "bundle"
+    assert run_cli("train", "pmf", "--data", str(path), "--out", str(bundle), "--param", "factors=4").returncode == 0
+    before = sorted((p.name, p.read_bytes()) for p in bundle.iterdir())
+    refused = run_cli("train", "bias-baseline", "--data", str(path), "--out", str(bundle))
+    assert_one_line_error(refused, f"--out {bundle} already holds a pmf bundle; pass --overwrite to replace it")
+    assert "training" not in refused.stdout and sorted((p.name, p.read_bytes()) for p in bundle.iterdir()) == before
+    (bundle / "vocab.json").write_text('{"words": ["stale"]}', encoding="utf-8")  # as an older bundle with text left
+    (bundle / "bundle.json").write_text("{not json", encoding="utf-8")
+    assert_one_line_error(run_cli("train", "bias-baseline", "--data", str(path), "--out", str(bundle)),
+                          "already holds bundle files (bundle.json, arrays.safetensors, vocab.json)")
+    replaced = run_cli("train", "bias-baseline", "--data", str(path), "--out", str(bundle), "--overwrite")
+    assert replaced.returncode == 0, replaced.stderr
+    assert json.loads((bundle / "bundle.json").read_text())["class"] == "bias-baseline"
+    assert sorted(p.name for p in bundle.iterdir()) == ["arrays.safetensors", "bundle.json"]  # no stale vocabulary
+    # a setting's error comes first, as it would for a new folder
+    assert_one_line_error(run_cli("train", "pmf", "--data", str(path), "--out", str(bundle), "--param", "factorz=4"),
+                          "factorz")
 
 
 def test_a_checkpoint_folder_is_neither_the_data_nor_the_output(tmp_path, planted):

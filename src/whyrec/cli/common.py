@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from contextlib import contextmanager
@@ -38,6 +39,8 @@ ByActivity = Annotated[bool, typer.Option(
     "--by-activity", help="Also the RMSE over the test records grouped by their user's number of training "
     "ratings (new users, 1–2, 3–5, 6–10, 11–20, 21+).")]
 # item metadata (titles, brand, category) kept elsewhere than beside the reviews
+Overwrite = Annotated[bool, typer.Option(
+    "--overwrite", help="Replace the bundle already in --out (without it, such an --out is refused before any work).")]
 MetaFile = Annotated[Optional[Path], typer.Option(
     "--meta", help="Item metadata file (Amazon meta JSON lines: titles, brand, category), when it is not "
     "beside the reviews as meta.json.gz or, for the Amazon dumps, meta_X.json.gz beside X_5.json.gz.")]
@@ -266,6 +269,26 @@ def check_writable(out: Path, option: str) -> None:
         raise ConfigError(f"{option} {out}: {holder} is a file, so no folder can be made in it")
     if not os.access(holder, os.W_OK | os.X_OK):
         raise ConfigError(f"{option} {out}: no permission to write in {holder}")
+
+
+BUNDLE_FILES = ("bundle.json", "arrays.safetensors", "vocab.json")
+
+
+def check_new_bundle(out: Path, overwrite: bool) -> None:
+    """Refuse, before any work, a bundle ``out`` folder that already holds a bundle, unless
+    ``overwrite``: a mistyped --out would otherwise replace a model that took an hour to train."""
+    from whyrec.errors import ConfigError
+
+    held = [name for name in BUNDLE_FILES if (out / name).is_file()]
+    if not held or overwrite:
+        return
+    try:
+        header = json.loads((out / "bundle.json").read_text(encoding="utf-8"))
+        what = f"a {header['class']} bundle" if isinstance(header, dict) and isinstance(header.get("class"), str) \
+            else "a bundle"
+    except (OSError, ValueError):
+        what = f"bundle files ({', '.join(held)})"
+    raise ConfigError(f"--out {out} already holds {what}; pass --overwrite to replace it, or choose another folder")
 
 
 def check_checkpoint(checkpoint: Path | None, out: Path) -> None:

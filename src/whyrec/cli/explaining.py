@@ -8,8 +8,8 @@ from typing import Optional
 import typer
 
 from whyrec.cli.common import (ColumnMap, DecodingMethod, ExplainerChoice, HistorySeed, HistorySplit, MaxRating,
-                               MetaFile, MinRating, ReaderFormat, app, check_out, console, history_of, parse_pairs,
-                               split_of, status)
+                               MetaFile, MinRating, Overwrite, ReaderFormat, app, check_new_bundle, check_out,
+                               console, history_of, parse_pairs, split_of, status)
 from whyrec.strict_json import strict_dumps
 from whyrec.wording import counted, shortened
 
@@ -44,6 +44,7 @@ def align(
                                "cpu, cuda, cuda:N, mps, auto."),
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,
+    overwrite: Overwrite = False,
 ) -> None:
     """MMI: fine-tune a saved system's explanations to agree with its predicted ratings.
 
@@ -76,6 +77,7 @@ def align(
                                   "max_batches_per_epoch": batches, "lr": lr or (2e-3 if is_mt else 3e-4),
                                   "patience": epochs, "estimator_replay": estimator_replay, "mine_lr": 1e-3,
                                   "mine_batch_size": 512, "mine_pretrain_epochs": 30, **parse_pairs(setting, "--set")})
+    check_new_bundle(out, overwrite)  # after the settings: their errors come first, as for a new folder
     parts = split_of(data, split, seed, format, (min_rating, max_rating), column, system.unicode_folded)
     train, valid, test = (pipeline.known_records(system, p) for p in (parts.train, parts.valid, parts.test))
     con = console()

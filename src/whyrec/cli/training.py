@@ -9,8 +9,9 @@ from typing import Optional
 import typer
 
 from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, FoldUnicode, MaxRating, MetaFile, MinRating,
-                               ReaderFormat, Throttled, Tuned, TuneOn, app, check_checkpoint, check_out, check_tune_on,
-                               console, err_console, parse_pairs, split_of, status, strangers_warning)
+                               Overwrite, ReaderFormat, Throttled, Tuned, TuneOn, app, check_checkpoint,
+                               check_new_bundle, check_out, check_tune_on, console, err_console, parse_pairs,
+                               split_of, status, strangers_warning)
 from whyrec.strict_json import strict_dumps
 from whyrec.systems.mt_progress import mt_epoch_text
 from whyrec.wording import counted
@@ -179,6 +180,7 @@ def train(
     meta: MetaFile = None,
     tuned: Tuned = False,
     tune_on: TuneOn = None,
+    overwrite: Overwrite = False,
 ) -> None:
     """Fit a model on the train part, report validation/test RMSE, save a bundle.
 
@@ -223,6 +225,7 @@ def train(
     else:
         estimator = model_or_tuned(model, params, tune_on or "rmse", tuned=tuned)  # several values: picked
     check_tune_on(tune_on, [estimator])
+    check_new_bundle(out, overwrite)  # after the settings: their errors come first, as for a new folder
     if processes > 1:  # the device and settings are checked: once here, not once per process
         _train_in_processes(processes)
     parts = split_of(data, split, seed, format, (min_rating, max_rating), column, fold_unicode, meta)
