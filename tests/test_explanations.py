@@ -63,6 +63,10 @@ def test_bad_requests_are_refused_by_name(mt, split):
     with pytest.raises(ConfigError, match="unknown decoding method"):
         explain_pairs(mt, [user], [split.train.items[0]], method="top-k")
     assert explainers_of(BiasBaseline()) == []
+    with pytest.raises(ConfigError, match="unknown explainer 'pair'; this system is a rating model"):
+        explain_pairs(BiasBaseline().fit(split.train), [user], [split.train.items[0]], explainer="pair")
+    assert explain_pairs(BiasBaseline().fit(split.train), [user], [split.train.items[0]], explainer="all")[0][
+        "explanations"] == {}
 
 
 def test_a_rating_model_answers_with_its_ratings_alone(split):
@@ -416,6 +420,8 @@ def test_recommend_with_a_rating_bundle_says_it_writes_no_explanations(split, tm
     assert proc.returncode == 0, proc.stderr
     assert "is a rating model only" in proc.stdout and "  3. " in proc.stdout and "= item baseline" not in proc.stdout
     assert "items they rated are not left out" in proc.stdout  # no --data: the bundle knows no past ratings
+    assert_one_line_error(run_cli("recommend", str(tmp_path / "als"), "--user", user, "--explainer", "pair"),
+                          "unknown explainer 'pair'; this system is a rating model: it writes no explanations")
     # a mistyped id gets the cold-start answer, and the known id it is most like
     known = next(u for u in split.train.users if len(u) >= 3)  # ids as short as "u0" are like too many others
     typo = run_cli("recommend", str(tmp_path / "als"), "--user", known + "x", "-k", "1")

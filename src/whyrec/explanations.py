@@ -81,6 +81,15 @@ NEW_USER_REASONS = {"user": "MT-U explains nothing for a new user: it writes fro
                     "peter": PETER_NEW_USER, "peter+": PETER_NEW_USER}
 
 
+def check_explainer(names: Sequence[str], explainer: str | None) -> None:
+    """Refuse an ``explainer`` that is not among ``names``, ``"all"`` or None; a rating model's
+    (no names) refuses every named one, rather than answer with no explanation as if it had one."""
+    if explainer in (None, "all", *names):
+        return
+    has = f"has {', '.join(names)} (or all)" if names else "is a rating model: it writes no explanations"
+    raise ConfigError(f"unknown explainer '{explainer}'; this system {has}")
+
+
 def chosen_explainers(names: Sequence[str], explainer: str | None, cold: bool) -> tuple[list[str], str | None]:
     """The explainers among ``names`` that answer a request for ``explainer`` (one name, ``"all"``,
     or None: :func:`default_explainer`), and the sentence saying why those asked for that write
@@ -155,12 +164,11 @@ def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: 
         raise ConfigError(f"give one feature word (or None) per pair: {len(feature_words)} for {len(users)} pairs")
     check_feature_words(model, feature_words or [])
     names = explainers_of(model)
+    check_explainer(names, explainer)
     if not names:
         return _rated_pairs(model, users, items, why, history)
     if method not in METHODS:
         raise ConfigError(f"unknown decoding method '{method}': use {', '.join(METHODS)}")
-    if explainer not in (None, "all", *names):
-        raise ConfigError(f"unknown explainer '{explainer}'; this system has {', '.join(names)} (or all)")
     mt = is_mt(model)
     if not mt and method == "beam":
         raise ConfigError("PETER decodes greedy or sample, not beam")

@@ -128,6 +128,10 @@ def test_explain_endpoint(client):
     ("get", "/users/%20/history", {}, 422, "user id is empty"),
     ("post", "/explain", {"json": {"user": "  ", "item": "i1"}}, 422, "user"),
     ("get", "/users/u1/recommendations", {"params": {"explainer": "poetry"}}, 404, "unknown explainer"),
+    ("get", "/users/u1/recommendations", {"params": {"explainer": "pair", "bundle": "planted-bias"}}, 404,
+     "this system is a rating model: it writes no explanations"),  # was a 200 with no explanation
+    ("post", "/explain", {"json": {"user": "u1", "item": "i1", "explainer": "user", "bundle": "planted-bias"}}, 404,
+     "unknown explainer 'user'"),
     ("get", "/users/u1/recommendations", {"params": {"bundle": "nope"}}, 404, "unknown bundle"),
     ("get", "/no/such/route", {}, 404, "no route"),
 ])

@@ -222,6 +222,7 @@ def recommend(
     from whyrec.bundle import load_bundle
     from whyrec.devices import resolve_device
     from whyrec.errors import ConfigError
+    from whyrec.explanations import check_explainer
     from whyrec.serve.systems import ServedSystem
 
     users = [u.strip() for u in user]
@@ -235,8 +236,7 @@ def recommend(
         from whyrec.explanations import check_feature_words
 
         check_feature_words(model, [feature_word])  # before any user is answered
-    if served.explainers and explainer not in (None, "all", *served.explainers):
-        raise ConfigError(f"unknown explainer '{explainer}'; this system has {', '.join(served.explainers)} (or all)")
+    check_explainer(served.explainers, explainer)
     if why and not served.splits_ratings:
         raise ConfigError("--why splits the ratings of MT or of an ALS rating model (context-als, pmf) given --data")
     con = console()

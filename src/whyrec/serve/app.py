@@ -36,7 +36,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from whyrec import __version__
 from whyrec.errors import ConfigError, UnknownIdError, WhyrecError
-from whyrec.explanations import check_feature_words, fed_feature_words, steers_by_feature
+from whyrec.explanations import check_explainer, check_feature_words, fed_feature_words, steers_by_feature
 from whyrec.serve import schemas
 from whyrec.serve.systems import EXPLAINER_LABELS, ServedSystem
 
@@ -210,8 +210,10 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
     def explainers_for(s: ServedSystem, explainer: str | None, cold: bool) -> tuple[list[str], str | None]:
         """The explainers that answer, and why those asked for that write nothing do (a rating
         model; MT-U or PETER for a new user)."""
-        if s.explainers and explainer not in (None, "all", *s.explainers):
-            raise HTTPException(404, f"unknown explainer '{explainer}'; available: {', '.join(s.explainers)} or all")
+        try:
+            check_explainer(s.explainers, explainer)
+        except ConfigError as exc:
+            raise HTTPException(404, str(exc)) from None
         return s.chosen_explainers(explainer, cold)
 
     def check_feature_word(s: ServedSystem, feature_word: str | None) -> None:
