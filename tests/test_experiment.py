@@ -103,6 +103,30 @@ def test_items_are_ranked_by_score_not_by_the_clipped_rating(planted):
         assert top[:len(expected)] == expected
 
 
+def test_ties_are_broken_at_random_not_in_the_catalogues_order():
+    """A model that predicts one rating for every item ranked the catalogue in its item order
+    (first appearance in train), so its hit rate was that order's. Here the first item is every
+    user's test item: in item order, a hit at 1 for all 40 users; at random, about 1 in 9."""
+    import pandas as pd
+
+    from whyrec.data import Split, corpus_from_frame
+    from whyrec.experiment import top_k_lists
+    from whyrec.metrics.ranking import hit_rate_at_k
+
+    rows = [("first-rater", "i0", 3.0)] + [(f"u{u}", f"i{i}", 4.0) for u in range(40) for i in (1 + u % 10,)]
+    train = corpus_from_frame(pd.DataFrame(rows, columns=["user", "item", "rating"]).assign(text="fine"))
+    test = corpus_from_frame(pd.DataFrame({"user": [f"u{u}" for u in range(40)], "item": "i0", "rating": 5.0,
+                                           "text": "fine"}))
+    split = Split(train, train.take(np.array([], dtype=int)), test)
+    model = GlobalAverage().fit(split.train)
+    assert model.item_map.ids[0] == "i0"
+    users, ranked, relevant = top_k_lists(model, split, 1)
+    assert 0 < hit_rate_at_k(ranked, relevant, 1) < 0.4  # chance: 1/9 (each user rated one of the 10 items)
+    assert len({tuple(top) for top in ranked}) > 5  # each user's own draw, not one list for all
+    assert top_k_lists(model, split, 1) == (users, ranked, relevant)  # seeded: the same lists again
+    assert top_k_lists(model, split, 1, seed=1)[1] != ranked
+
+
 def test_a_metric_without_data_is_saved_as_null(tmp_path):
     """FMR without a feature set is NaN; results.json stays JSON a strict parser reads."""
     import math

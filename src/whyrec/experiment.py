@@ -383,14 +383,18 @@ def rmse_by_activity(split: Split, predictions) -> dict[str, dict]:
 
 
 def top_k_lists(model, split: Split, k: int, relevant_at: float | None = None,
-                pairs_per_call: int = 2_000_000) -> tuple[list[str], list[list[str]], list[set]]:
+                pairs_per_call: int = 2_000_000, seed: int = 0) -> tuple[list[str], list[list[str]], list[set]]:
     """(users, ranked, relevant) for the ranking metrics: for every test user with a test item rated at
     least ``relevant_at``, the k items with the highest predicted rating among those the model
     knows and the user did not rate in train, and the set of those test items. Items are ranked
     by the model's ``predict_unclipped`` (its rating before clipping, so that items predicted past
-    the top of the scale do not tie; ``predict`` for a model without one), ties in item order.
-    Users without such an item are left out; none at all is a :class:`DataError`. About
-    ``pairs_per_call`` (user, item) pairs are scored at a time.
+    the top of the scale do not tie; ``predict`` for a model without one). Ties are broken in a
+    random order drawn per user from ``seed`` — the same order for every model scored on the
+    split — not in the catalogue's item order, which can carry signal (order of first appearance
+    follows popularity and time): a model that predicts one rating for all (the global average)
+    then ranks as chance does, rather than as that order does. Users without such an item are
+    left out; none at all is a :class:`DataError`. About ``pairs_per_call`` (user, item) pairs
+    are scored at a time.
     ``relevant_at`` defaults to :func:`relevance_threshold` of the test part's scale (4 on 1–5)."""
     _check_top_k(k)
     test, train = split.test, split.train
@@ -410,13 +414,14 @@ def top_k_lists(model, split: Split, k: int, relevant_at: float | None = None,
     score = getattr(model, "predict_unclipped", model.predict)
     users, ranked = list(relevant), []
     per_call = max(1, pairs_per_call // max(len(items), 1))  # users scored per predict call
+    tie_break = np.random.default_rng(seed)  # one draw per user, in order: the same however users are chunked
     for start in range(0, len(users), per_call):
         chunk = users[start:start + per_call]
         scores = np.asarray(score(np.repeat(chunk, len(items)).tolist(), items * len(chunk)),
                             dtype=np.float64).reshape(len(chunk), len(items))
         for row, user in zip(scores, chunk):
             row[[column[i] for i in seen.get(user, ()) if i in column]] = -np.inf
-            order = np.argsort(-row, kind="stable")[:k]
+            order = np.lexsort((tie_break.random(len(items)), -row))[:k]  # by score, then the random keys
             ranked.append([items[n] for n in order if np.isfinite(row[n])])
     return users, ranked, list(relevant.values())
 
