@@ -38,9 +38,9 @@ Tuned = Annotated[bool, typer.Option(
 ByActivity = Annotated[bool, typer.Option(
     "--by-activity", help="Also the RMSE over the test records grouped by their user's number of training "
     "ratings (new users, 1–2, 3–5, 6–10, 11–20, 21+).")]
-# item metadata (titles, brand, category) kept elsewhere than beside the reviews
 Overwrite = Annotated[bool, typer.Option(
     "--overwrite", help="Replace the bundle already in --out (without it, such an --out is refused before any work).")]
+# item metadata (titles, brand, category) kept elsewhere than beside the reviews
 MetaFile = Annotated[Optional[Path], typer.Option(
     "--meta", help="Item metadata file (Amazon meta JSON lines: titles, brand, category), when it is not "
     "beside the reviews as meta.json.gz or, for the Amazon dumps, meta_X.json.gz beside X_5.json.gz.")]
