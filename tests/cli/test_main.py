@@ -30,6 +30,19 @@ def test_help_answers_without_importing_torch():
     assert "train" in proc.stdout and "torch imported: False" in proc.stderr
 
 
+def test_a_typer_without_the_internals_the_help_patch_reads_still_runs_commands():
+    """Naming option values in --help reads typer internals; where they changed (here: the patch
+    fails as it would on them), --help is typer's own and every command still runs."""
+    code = ("import sys\nimport whyrec.cli as cli\n"
+            "def changed(command):\n    raise AttributeError(\"'TyperOption' object has no attribute 'x'\")\n"
+            "cli._name_option_values = changed\n"
+            "sys.argv = ['whyrec', 'data', 'stats', '--help']\ntry:\n    cli.main()\n"
+            "except SystemExit as exc:\n    print('exit', exc.code, file=sys.stderr)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "WORLD_SIZE": "1", "COLUMNS": "200"})
+    assert "--min-rating" in proc.stdout and "Traceback" not in proc.stderr, proc.stderr
+
+
 def test_version_names_whyrec_and_its_libraries_and_python_m_whyrec_runs_the_cli():
     from whyrec import __version__
 

@@ -101,7 +101,10 @@ def main() -> None:
         # outside standalone mode typer 0.29 *returns* the code of an Exit, and turns Ctrl-C into
         # Exit(130); the commands themselves return None
         command = typer.main.get_command(app)
-        _name_option_values(command)
+        try:  # cosmetic, and it reads typer internals: a typer that changed them must not stop every command
+            _name_option_values(command)
+        except (AttributeError, TypeError):
+            pass
         code = command(standalone_mode=False)
         if isinstance(code, int) and code != 0:
             if code == INTERRUPTED_EXIT and launched_main():  # once for all processes
