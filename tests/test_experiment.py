@@ -106,7 +106,7 @@ def test_items_are_ranked_by_score_not_by_the_clipped_rating(planted):
 def test_ties_are_broken_at_random_not_in_the_catalogues_order():
     """A model that predicts one rating for every item ranked the catalogue in its item order
     (first appearance in train), so its hit rate was that order's. Here the first item is every
-    user's test item: in item order, a hit at 1 for all 40 users; at random, about 1 in 9."""
+    user's test item: in item order, a hit at 1 for all 40 users; at random, about 1 in 10."""
     import pandas as pd
 
     from whyrec.data import Split, corpus_from_frame
@@ -121,7 +121,7 @@ def test_ties_are_broken_at_random_not_in_the_catalogues_order():
     model = GlobalAverage().fit(split.train)
     assert model.item_map.ids[0] == "i0"
     users, ranked, relevant = top_k_lists(model, split, 1)
-    assert 0 < hit_rate_at_k(ranked, relevant, 1) < 0.4  # chance: 1/9 (each user rated one of the 10 items)
+    assert 0 < hit_rate_at_k(ranked, relevant, 1) < 0.4  # chance: 1/10 (each user rated one of the 11 items)
     assert len({tuple(top) for top in ranked}) > 5  # each user's own draw, not one list for all
     assert top_k_lists(model, split, 1) == (users, ranked, relevant)  # seeded: the same lists again
     assert top_k_lists(model, split, 1, seed=1)[1] != ranked
