@@ -27,6 +27,7 @@ from whyrec import __version__
 from whyrec.errors import BundleError, WhyrecError, one_line
 
 FORMAT, VERSION = "whyrec-bundle", 1
+FILES = ("bundle.json", "arrays.safetensors", "vocab.json")  # a bundle folder's files (the layout above)
 
 
 def save_bundle(model, folder: str | Path) -> Path:

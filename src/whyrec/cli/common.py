@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from contextlib import contextmanager
@@ -271,22 +270,19 @@ def check_writable(out: Path, option: str) -> None:
         raise ConfigError(f"{option} {out}: no permission to write in {holder}")
 
 
-BUNDLE_FILES = ("bundle.json", "arrays.safetensors", "vocab.json")
-
-
 def check_new_bundle(out: Path, overwrite: bool) -> None:
     """Refuse, before any work, a bundle ``out`` folder that already holds a bundle, unless
     ``overwrite``: a mistyped --out would otherwise replace a model that took an hour to train."""
-    from whyrec.errors import ConfigError
+    from whyrec.bundle import FILES, read_bundle_header
+    from whyrec.errors import BundleError, ConfigError
 
-    held = [name for name in BUNDLE_FILES if (out / name).is_file()]
+    held = [name for name in FILES if (out / name).is_file()]
     if not held or overwrite:
         return
     try:
-        header = json.loads((out / "bundle.json").read_text(encoding="utf-8"))
-        what = f"a {header['class']} bundle" if isinstance(header, dict) and isinstance(header.get("class"), str) \
-            else "a bundle"
-    except (OSError, ValueError):
+        kind = read_bundle_header(out).get("class")
+        what = f"a {kind} bundle" if isinstance(kind, str) else "a bundle"
+    except (BundleError, OSError):  # unreadable, or not whyrec's: its files are named
         what = f"bundle files ({', '.join(held)})"
     raise ConfigError(f"--out {out} already holds {what}; pass --overwrite to replace it, or choose another folder")
 

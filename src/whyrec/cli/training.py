@@ -112,7 +112,6 @@ def bundle_text(d: dict) -> str:
 
 
 def _epochs_run(epochs) -> str:
-
     return f"{counted(epochs, 'epoch')} run" if isinstance(epochs, int) else "epochs run not recorded"
 
 
