@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from whyrec.metrics.rating import paired_t_test
+from whyrec.metrics.rating import corrected_resampled_t_test, paired_t_test
 from whyrec.metrics.text import perplexity
 from whyrec.systems.mt import MTConfig, MultiTask, adversarial_epochs
 from whyrec.systems.mt_experiment import adversarial_span, known_texts, plain_als_like
@@ -64,12 +64,28 @@ def split_one_from(out: Path) -> dict[str, dict]:
     return runs
 
 
-def dataset_summary(runs: dict[str, dict]) -> dict:
-    """Per dataset: how many splits MT is below plain ALS on, and the mean and sd of the difference."""
+def test_to_train(folder: Path, splits) -> float:
+    """The test part's size over the train part's, averaged over ``splits`` of the dataset in
+    ``folder``, counted from their index files (one record number per word)."""
+    def size(split: str, part: str) -> int:
+        return len((folder / split / f"{part}.index").read_text(encoding="utf-8").split())
+
+    return float(np.mean([size(s, "test") for s in splits]) / np.mean([size(s, "train") for s in splits]))
+
+
+def dataset_summary(runs: dict[str, dict], ratio: float) -> dict:
+    """Per dataset: how many splits MT is below plain ALS on, the mean and sd of the difference,
+    and the corrected resampled t-test of the splits' test MSEs (``ratio``: test over train size)."""
     diff = np.array([r["MT"] - r["plain ALS"] for r in runs.values()])
+    over_splits = None
+    if len(runs) > 1:
+        t, p = corrected_resampled_t_test([r["MT"] ** 2 for r in runs.values()],
+                                          [r["plain ALS"] ** 2 for r in runs.values()], ratio)
+        over_splits = {"t": t, "p": p, "test_to_train": ratio}
     return {"splits": runs, "mt_below_plain_als": int((diff < 0).sum()), "significant_wins": int(
         sum(r["MT"] < r["plain ALS"] and r["p"] < 0.05 for r in runs.values())),
-        "mean_difference": float(diff.mean()), "sd_difference": float(diff.std(ddof=1)) if len(diff) > 1 else None}
+        "mean_difference": float(diff.mean()), "sd_difference": float(diff.std(ddof=1)) if len(diff) > 1 else None,
+        "corrected_t_test": over_splits}
 
 
 def markdown(summary: dict) -> str:
@@ -77,9 +93,13 @@ def markdown(summary: dict) -> str:
     lines = ["# MT against plain ALS on every fixed split", "",
              f"MT with the benchmark's settings (at most {summary['epochs']} epochs, early stopping, seed 0) and plain "
              f"ALS with the same λ, K and sweeps, on each fixed split; {threads_text(all_runs)}, {summary['machine']}. "
-             f"Measured {summary['date']}. "
+             f"Measured {summary['date']}"
+             + (f" (this summary rebuilt {summary['reported']})" if summary.get("reported") else "") + ". "
              + ("Split 1 was read from `results/mt`. " if any(r.get("from") for r in all_runs) else "")
-             + "p: paired t-test of the two systems' squared errors on the split's test records.", "",
+             + "p: paired t-test of the two systems' squared errors on the split's test records. Across the "
+             "splits: the corrected resampled t-test (Nadeau & Bengio 2003) of the splits' test MSEs, which "
+             "allows for the splits' overlapping train parts (`whyrec.metrics.rating.corrected_resampled_t_test`).",
+             "",
              "| dataset | split | MT RMSE | plain ALS RMSE | MT − plain ALS | p | MT-P ppl | epochs (adversarial) |",
              "|---|---|---|---|---|---|---|---|"]
     for name, d in summary["datasets"].items():
@@ -90,8 +110,15 @@ def markdown(summary: dict) -> str:
     for name, d in summary["datasets"].items():
         sd = f" ± {d['sd_difference']:.4f}" if d["sd_difference"] is not None else ""
         lines.append(f"- {name}: MT below plain ALS on {d['mt_below_plain_als']} of {len(d['splits'])} splits "
-                     f"({d['significant_wins']} with p < 0.05); mean MT − plain ALS {d['mean_difference']:+.4f}{sd} RMSE")
+                     f"({d['significant_wins']} with p < 0.05); mean MT − plain ALS {d['mean_difference']:+.4f}{sd} RMSE"
+                     + _across(d.get("corrected_t_test")))
     return "\n".join(lines) + "\n"
+
+
+def _across(test: dict | None) -> str:
+    if not test:
+        return ""
+    return f"; across the splits t = {test['t']:+.2f}, p = {test['p']:.3g} (test/train {test['test_to_train']:.3f})"
 
 
 def main() -> None:
@@ -110,11 +137,16 @@ def main() -> None:
     for name in DATASETS:
         files = sorted(runs_dir.glob(f"{name}_*.json"), key=lambda f: f.stem.rsplit("_", 1)[1])
         if files:
-            datasets[name] = dataset_summary({f.stem.rsplit("_", 1)[1]: json.loads(f.read_text(encoding="utf-8"))
-                                              for f in files})
+            runs = {f.stem.rsplit("_", 1)[1]: json.loads(f.read_text(encoding="utf-8")) for f in files}
+            datasets[name] = dataset_summary(runs, test_to_train(args.data / name, list(runs)))
     if not datasets:
         raise SystemExit(f"no runs in {runs_dir}")
-    summary = {"date": time.strftime("%Y-%m-%d"), "epochs": args.epochs, "machine": machine(), "datasets": datasets}
+    today = time.strftime("%Y-%m-%d")
+    summary = {"date": today, "epochs": args.epochs, "machine": machine(), "datasets": datasets}
+    previous = args.out / "mt_splits.json"
+    if args.report_only and previous.exists():  # the runs' date and machine, not the rebuild's
+        before = json.loads(previous.read_text(encoding="utf-8"))
+        summary.update(date=before["date"], machine=before["machine"], reported=today)
     (args.out / "mt_splits.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     (args.out / "mt_splits.md").write_text(markdown(summary), encoding="utf-8")
     print(markdown(summary))

@@ -31,6 +31,29 @@ def test_kfold_mean_and_std(planted):
     assert table.results[1].std("rmse") > 0
 
 
+def test_several_splits_add_the_corrected_resampled_t_test(planted):
+    import pytest
+
+    from whyrec.metrics.rating import corrected_resampled_t_test
+
+    folds = kfold_splits(planted.corpus, k=3, seed=0)
+    table = Experiment(folds, {"avg": GlobalAverage(), "bias": BiasBaseline()}).run()
+    assert table.columns[-2:] == ["p vs avg", "p vs avg over splits"]
+    avg, bias = table.results
+    assert avg.p_value_over_splits is None
+    # the MSE of each fold, and test over train of 1/2 (3 folds, no validation part)
+    ratio = np.mean([len(f.test) for f in folds]) / np.mean([len(f.train) for f in folds])
+    assert ratio == pytest.approx(0.5, abs=0.01)
+    expected = corrected_resampled_t_test([f["rmse"] ** 2 for f in bias.per_fold],
+                                          [f["rmse"] ** 2 for f in avg.per_fold], ratio)[1]
+    assert bias.p_value_over_splits == pytest.approx(expected)
+    # three folds are little evidence: the corrected test is far less sure than the pooled records
+    assert bias.p_value < bias.p_value_over_splits < 1.0
+    assert table.rows()[1][-1] == f"{expected:.3g}" and table.rows()[0][-1] == "—"
+    saved = table.to_dict()["systems"]
+    assert saved[1]["p_value_over_splits"] == pytest.approx(expected) and saved[0]["p_value_over_splits"] is None
+
+
 def test_models_from_specs_reads_names_and_parameters():
     import pytest
 

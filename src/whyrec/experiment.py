@@ -25,7 +25,8 @@ import numpy as np
 from whyrec.data.split import Split
 from whyrec.errors import ConfigError, DataError
 from whyrec.metrics.ranking import RANKING_METRICS
-from whyrec.metrics.rating import RATING_METRICS, activity_groups, activity_labels, paired_t_test, rmse_by_group
+from whyrec.metrics.rating import (RATING_METRICS, activity_groups, activity_labels, corrected_resampled_t_test,
+                                   paired_t_test, rmse_by_group)
 from whyrec.strict_json import strict_dumps
 
 
@@ -62,7 +63,8 @@ class SystemResult:
     params: dict
     per_fold: list[dict] = field(default_factory=list)  # metric -> value, plus train_s/test_s
     squared_errors: list[np.ndarray] = field(default_factory=list, repr=False)
-    p_value: float | None = None
+    p_value: float | None = None  # paired t-test on the squared errors of every split's test records pooled
+    p_value_over_splits: float | None = None  # corrected resampled t-test on the splits' MSEs (two or more splits)
     # with Experiment(by_activity=True): RMSE over the folds' test records of each activity group
     by_activity: dict[str, dict] = field(default_factory=dict)
 
@@ -86,7 +88,13 @@ class ResultsTable:
     @property
     def columns(self) -> list[str]:
         cols = ["system", *self.metrics, "train (s)", "test (s)"]
-        return cols + ([f"p vs {self.reference}"] if self.reference else [])
+        if not self.reference:
+            return cols
+        return cols + [f"p vs {self.reference}"] + ([f"p vs {self.reference} over splits"] if self._several else [])
+
+    @property
+    def _several(self) -> bool:
+        return len(self.splits) > 1
 
     def _cell(self, result: SystemResult, key: str, digits: int) -> str:
         mean = result.mean(key)
@@ -103,6 +111,8 @@ class ResultsTable:
                    self._cell(r, "train_s", 2), self._cell(r, "test_s", 3)]
             if self.reference:
                 row.append("—" if r.p_value is None else f"{r.p_value:.3g}")
+                if self._several:
+                    row.append("—" if r.p_value_over_splits is None else f"{r.p_value_over_splits:.3g}")
             out.append(row)
         return out
 
@@ -143,6 +153,7 @@ class ResultsTable:
             "reference": self.reference,
             "systems": [
                 {"system": r.system, "params": r.params, "folds": r.per_fold, "p_value": r.p_value,
+                 "p_value_over_splits": r.p_value_over_splits,
                  "mean": {k: r.mean(k) for k in [*self.metrics, "train_s", "test_s"]},
                  "std": {k: r.std(k) for k in [*self.metrics, "train_s", "test_s"]},
                  **({"rmse_by_activity": r.by_activity} if r.by_activity else {})}
@@ -355,14 +366,29 @@ class Experiment:
                 results[name].by_activity = ordered_activity(rmse_by_group(
                     *(np.concatenate([f[k] for f in folds]) for k in range(3))))
         if self.reference is not None:
-            ref = np.concatenate(results[self.reference].squared_errors)
-            for name, result in results.items():
-                if name != self.reference:
-                    result.p_value = paired_t_test(np.concatenate(result.squared_errors), ref)[1]
+            self._test_against_reference(results)
         # with ranking scores, metrics.png sets the rating errors beside them (one model can lead one and trail the other)
         panels = self.metrics if self.top_k else []
         return ResultsTable(list(results.values()), self.metrics, self.reference, [s.name for s in self.splits],
                             panels)
+
+    def _test_against_reference(self, results: dict[str, SystemResult]) -> None:
+        """Each model's p-values against the reference: the paired t-test on the squared errors of
+        the splits' test records pooled and, over two or more splits, the corrected resampled
+        t-test on the splits' MSEs (the train parts of several splits overlap; the pooled test
+        does not allow for it)."""
+        reference = results[self.reference]
+        pooled = np.concatenate(reference.squared_errors)
+        per_split = [float(np.mean(errors)) for errors in reference.squared_errors]
+        test_to_train = (np.mean([len(s.test) for s in self.splits])
+                         / max(np.mean([len(s.train) for s in self.splits]), 1.0))
+        for name, result in results.items():
+            if name == self.reference:
+                continue
+            result.p_value = paired_t_test(np.concatenate(result.squared_errors), pooled)[1]
+            if len(self.splits) > 1:
+                result.p_value_over_splits = corrected_resampled_t_test(
+                    [float(np.mean(errors)) for errors in result.squared_errors], per_split, test_to_train)[1]
 
 
 def activity_groups_of(split: Split) -> np.ndarray:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from whyrec.metrics.rating import mae, mse, paired_t_test, rmse
+from whyrec.metrics.rating import corrected_resampled_t_test, mae, mse, paired_t_test, rmse
 
 
 def test_hand_computed_values():
@@ -34,6 +34,32 @@ def test_paired_t_test_by_hand_and_against_scipy():
     ref = stats.ttest_rel(a, b)
     assert t == pytest.approx(ref.statistic) and p == pytest.approx(ref.pvalue)
     assert paired_t_test(a, a) == (0.0, 1.0)
+
+
+def test_corrected_resampled_t_test_by_hand():
+    a = np.array([1.0, 2.0, 3.0, 4.0]); b = np.array([1.5, 2.0, 2.0, 3.0])
+    # d = −0.5, 0, 1, 1: mean 0.375, variance 0.5625; J = 4 splits, test/train = 1/4:
+    # t = 0.375 / √((1/4 + 1/4) · 0.5625) = 1/√2, on 3 degrees of freedom
+    t, p = corrected_resampled_t_test(a, b, test_to_train=0.25)
+    assert t == pytest.approx(1 / math.sqrt(2))
+    assert p == pytest.approx(2 * stats.t.sf(1 / math.sqrt(2), df=3))
+    # without the correction term it is the plain paired test over splits; the correction only widens p
+    plain = stats.ttest_rel(a, b)
+    t_small, p_small = corrected_resampled_t_test(a, b, test_to_train=1e-12)
+    assert t_small == pytest.approx(plain.statistic) and p_small == pytest.approx(plain.pvalue)
+    assert p > plain.pvalue
+    assert corrected_resampled_t_test(a, a, 0.25) == (0.0, 1.0)
+    assert corrected_resampled_t_test(a, a + 1.0, 0.25) == (-math.inf, 0.0)  # a constant gap: certain
+
+
+def test_corrected_resampled_t_test_refuses_what_it_cannot_test():
+    with pytest.raises(ValueError, match="at least two splits"):
+        corrected_resampled_t_test([1.0], [2.0], 0.25)
+    with pytest.raises(ValueError, match="same length"):
+        corrected_resampled_t_test([1.0, 2.0], [2.0], 0.25)
+    for bad in (0.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="positive number"):
+            corrected_resampled_t_test([1.0, 2.0], [2.0, 2.5], bad)
 
 
 def test_activity_groups_cut_at_the_users_training_counts():
