@@ -209,6 +209,7 @@ def test_whyrec_train_under_torchrun_saves_one_bundle(tmp_path, planted):
 ])
 def test_commands_that_cannot_share_work_are_refused_under_torchrun(tmp_path, args, message):
     env = {**os.environ, "WORLD_SIZE": "2", "RANK": "0", "COLUMNS": "200"}
+    (tmp_path / "x.csv").write_text("user,item,text\nu1,i1,fine\n", encoding="utf-8")  # refused if read
     proc = subprocess.run([sys.executable, "-m", "whyrec.cli", *args], capture_output=True, text=True, cwd=tmp_path,
                           timeout=120, env=env)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr

@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
-from tests.cli.invoke import assert_one_line_error, run_cli
+from tests.cli.invoke import assert_one_line_error, run_cli, unreadable_data
 from tests.systems.test_mt import TINY as MT_TINY
 from tests.systems.test_peter import TINY as PETER_TINY
 from whyrec.data import Corpus
@@ -73,7 +73,7 @@ def test_the_command_compares_the_systems_it_is_given(tmp_path, tiny_split):
     assert "rmse.png, metrics.png, explanations.jsonl)" in with_mi.stdout and (tmp_path / "y" / "metrics.png").exists()
     assert_one_line_error(run_cli("experiment", "explain", "--data", str(data), "--system", "gpt"),
                           "unknown system(s) ['gpt']")
-    assert_one_line_error(run_cli("experiment", "explain", "--data", str(tmp_path / "absent.csv"), "--peter",
+    assert_one_line_error(run_cli("experiment", "explain", "--data", unreadable_data(tmp_path), "--peter",
                                   "dropout=2"), "PETER: dropout must be in [0, 1), got 2")
 
 

@@ -20,3 +20,11 @@ def assert_one_line_error(proc: subprocess.CompletedProcess, pattern: str) -> No
     errors = [l for l in lines if l.startswith("error:")]
     assert len(errors) == 1 and lines[-1] == errors[0], proc.stderr
     assert pattern in errors[0], errors[0]
+
+
+def unreadable_data(folder: Path) -> str:
+    """A data file that exists but that reading refuses (it has no rating column): a command that
+    answers with another error has not read it, which is how tests show what is checked first."""
+    path = folder / "unreadable.csv"
+    path.write_text("user,item,text\nu1,i1,fine\n", encoding="utf-8")
+    return str(path)

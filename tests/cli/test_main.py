@@ -203,6 +203,7 @@ def test_hostile_pickle(tmp_path):
 def test_missing_file_and_bad_bundle(tmp_path):
     assert_one_line_error(run_cli("data", "stats", str(tmp_path / "nope.json")), "no such file")
     assert_one_line_error(run_cli("evaluate", str(tmp_path), "--data", str(tmp_path / "x.csv")), "not a whyrec bundle")
+    (tmp_path / "x.csv").write_text("user,item,rating\nu,i,5\n", encoding="utf-8")
     assert_one_line_error(run_cli("train", "nope", "--data", str(tmp_path / "x.csv"), "--out", str(tmp_path / "b")),
                           "unknown model 'nope'")
     # the listening address is checked before any bundle is read
@@ -314,3 +315,22 @@ def test_a_setting_beyond_the_machines_memory_is_one_line(tmp_path, planted):
     cuda = RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 15.90 GiB total capacity)")
     assert out_of_memory(cuda).startswith("out of memory (an array of 2.00 GiB)")
     assert out_of_memory(RuntimeError("mat1 and mat2 shapes cannot be multiplied")) is None  # keeps its traceback
+
+
+def test_missing_data_is_refused_before_the_models_load(tmp_path):
+    """A mistyped --data is told at once: before torch (seconds to import) is loaded."""
+    import subprocess
+    import sys
+
+    probe = ("import atexit, runpy, sys\n"
+             "atexit.register(lambda: print('torch loaded' if 'torch' in sys.modules else 'torch not loaded', "
+             "file=sys.stderr))\n"
+             "runpy.run_module('whyrec.cli', run_name='__main__')\n")
+    for args in (["train", "nope", "--data", "missing.csv", "--out", "b"],
+                 ["experiment", "rating", "--data", "missing", "--out", "r"],
+                 ["compare", "b", "--data", "missing.csv"]):
+        proc = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, cwd=tmp_path,
+                              timeout=120)
+        assert proc.returncode == 2 and "error: missing" in proc.stderr and "no such file" in proc.stderr, proc.stderr
+        assert proc.stderr.rstrip().endswith("torch not loaded"), (args, proc.stderr)
+    assert not (tmp_path / "b").exists() and not (tmp_path / "r").exists()

@@ -8,7 +8,7 @@ import json
 import pytest
 import torch
 
-from tests.cli.invoke import assert_one_line_error, run_cli
+from tests.cli.invoke import assert_one_line_error, run_cli, unreadable_data
 
 
 def test_stats_and_train_evaluate_round_trip(tmp_path, planted):
@@ -151,15 +151,15 @@ def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, plant
                                   "--param", "bogus=1"), "bogus")
     assert_one_line_error(run_cli("align", str(bundle), "--data", str(path), "--out", str(tmp_path / "y"),
                                   "--device", "banana"), "unknown device 'banana'")
-    # settings are checked before the data is read (the data named here does not exist)
-    absent = str(tmp_path / "absent.csv")
+    # settings are checked before the data is read (the data named here would be refused when read)
+    absent = unreadable_data(tmp_path)
     for option, value, says in (("--variant", "user", "PETER has a single explainer"),
                                 ("--reward-encoder", "bert", "reward encoder must be"),
                                 ("--encoder", "bert", "'minilm' or 'words'")):
         assert_one_line_error(run_cli("align", str(bundle), "--data", absent, "--out", str(tmp_path / "y"),
                                       "--encoder", "words", option, value), says)
     if not torch.cuda.is_available():  # a device the machine lacks fails before any data is read
-        assert_one_line_error(run_cli("train", "peter", "--data", str(tmp_path / "absent.csv"), "--out",
+        assert_one_line_error(run_cli("train", "peter", "--data", absent, "--out",
                                       str(tmp_path / "z"), "--device", "cuda"), "no CUDA GPU")
 
 
@@ -328,8 +328,8 @@ def test_every_data_command_takes_the_rating_scale(tmp_path, planted):
 
 def test_the_mi_encoder_is_checked_before_the_data_is_read(tmp_path):
     """evaluate --mi and experiment explain --mi named a bad --encoder only after reading, explaining
-    (and, for the experiment, extracting features); the data named here does not exist."""
-    absent = str(tmp_path / "absent.csv")
+    (and, for the experiment, extracting features); the data named here would be refused when read."""
+    absent = unreadable_data(tmp_path)
     assert_one_line_error(run_cli("evaluate", str(tmp_path / "no-bundle"), "--data", absent, "--mi", "--encoder",
                                   "bert"), "sentence encoder must be 'minilm' or 'words', not 'bert'")
     assert_one_line_error(run_cli("experiment", "explain", "--data", absent, "--out", str(tmp_path / "o"), "--mi",
@@ -388,7 +388,7 @@ def _top_level_pairs(text: str) -> list[str]:
 
 
 def test_train_names_every_model_it_takes_when_the_name_is_unknown(tmp_path):
-    out = run_cli("train", "MT", "--data", str(tmp_path / "none.csv"), "--out", str(tmp_path / "b"))
+    out = run_cli("train", "MT", "--data", unreadable_data(tmp_path), "--out", str(tmp_path / "b"))
     assert_one_line_error(out, "unknown model 'MT'")
     assert "mt, peter, peter+" in out.stderr and "context-als" in out.stderr and "Did you mean 'mt'?" in out.stderr
     assert not (tmp_path / "b").exists()

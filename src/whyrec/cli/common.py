@@ -231,11 +231,15 @@ def check_out(out: Path, data: Path | None, folder: bool = True, option: str = "
     second review-like file would make a folder of one ambiguous). When the data folder holds
     the working folder (``--data .``), only its existing entries are protected: outputs may go
     beside the data there. A folder output (a bundle, results) also refuses a path that is a file,
-    and any output one that could not be written (:func:`check_writable`)."""
-    from whyrec.errors import ConfigError
+    and any output one that could not be written (:func:`check_writable`). Missing data is
+    refused first, as reading it would: a mistyped path is told in a moment, not after the models
+    load."""
+    from whyrec.errors import ConfigError, DataError
 
+    if data is not None and not data.exists():
+        raise DataError("no such file", path=data)
     target = out.resolve()
-    if data is not None and data.exists():
+    if data is not None:
         source = data.resolve()
         if source.is_dir():
             working = Path.cwd().resolve()

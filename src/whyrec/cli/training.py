@@ -186,8 +186,8 @@ def train(
     MODEL is a rating model (`whyrec models`), `mt` (the MT system; --param sets any MTConfig
     field), or `peter` / `peter+` (PETER without / with the feature word; --param sets PeterConfig).
     """
-    check_model_name(model)
     check_out(out, data)
+    check_model_name(model)
     check_checkpoint(checkpoint, out)
     from whyrec.bundle import save_bundle
     from whyrec.metrics.rating import mae, rmse
