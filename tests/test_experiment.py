@@ -266,3 +266,28 @@ def test_rmse_by_the_users_training_activity(planted, tmp_path):
     saved = json.loads((tmp_path / "results.json").read_text())["systems"][0]["rmse_by_activity"]
     assert saved == bias
     assert Experiment(folds[0], {"bias": BiasBaseline()}).run().activity_markdown() == ""  # only when asked
+
+
+def test_ranking_metrics_get_the_corrected_test_over_splits(planted, tmp_path):
+    import pytest
+
+    from whyrec.metrics.rating import corrected_resampled_t_test
+    from whyrec.rating import PMF
+
+    folds = kfold_splits(planted.corpus, k=3, seed=0, valid_share=0.1)
+    table = Experiment(folds, {"avg": GlobalAverage(), "pmf": PMF(factors=4)}, top_k=5).run()
+    avg, pmf = table.results
+    assert list(pmf.ranking_p_over_splits) == ["precision@5", "recall@5", "hr@5", "mrr@5", "ndcg@5"]
+    assert avg.ranking_p_over_splits == {}
+    ratio = np.mean([len(f.test) for f in folds]) / np.mean([len(f.train) for f in folds])
+    expected = corrected_resampled_t_test([f["ndcg@5"] for f in pmf.per_fold], [f["ndcg@5"] for f in avg.per_fold],
+                                          ratio)[1]
+    assert pmf.ranking_p_over_splits["ndcg@5"] == pytest.approx(expected) and 0 < expected <= 1
+    md = table.ranking_significance_markdown()
+    assert md.splitlines()[0] == "| system | precision@5 | recall@5 | hr@5 | mrr@5 | ndcg@5 |"
+    assert md.splitlines()[2].startswith("| pmf |") and len(md.splitlines()) == 3
+    assert "corrected resampled t-test over the 3 splits" in (table.save(tmp_path / "r") / "results.md").read_text()
+    assert table.to_dict()["systems"][1]["ranking_p_over_splits"]["ndcg@5"] == pytest.approx(expected)
+    # one split: nothing to test over
+    single = Experiment(folds[0], {"avg": GlobalAverage(), "pmf": PMF(factors=4)}, top_k=5).run()
+    assert single.ranking_significance_markdown() == "" and single.results[1].ranking_p_over_splits == {}

@@ -65,6 +65,8 @@ class SystemResult:
     squared_errors: list[np.ndarray] = field(default_factory=list, repr=False)
     p_value: float | None = None  # paired t-test on the squared errors of every split's test records pooled
     p_value_over_splits: float | None = None  # corrected resampled t-test on the splits' MSEs (two or more splits)
+    # the same test on each ranking metric's per-split values (with top_k, over two or more splits)
+    ranking_p_over_splits: dict[str, float] = field(default_factory=dict)
     # with Experiment(by_activity=True): RMSE over the folds' test records of each activity group
     by_activity: dict[str, dict] = field(default_factory=dict)
 
@@ -131,6 +133,24 @@ class ResultsTable:
         return markdown_table(head, [[r.system, *(f"{r.by_activity[g]['rmse']:.4f}" for g in groups)]
                                      for r in with_groups])
 
+    def ranking_significance_markdown(self) -> str:
+        """The corrected resampled t-test over the splits of each ranking metric against the
+        reference, as a markdown table of p-values; empty without ranking metrics, a reference or
+        several splits."""
+        tested = [r for r in self.results if r.ranking_p_over_splits]
+        if not tested:
+            return ""
+        names = list(tested[0].ranking_p_over_splits)
+        def cell(p: float) -> str:  # undefined when a split has no user to rank
+            return "n/a" if np.isnan(p) else f"{p:.3g}"
+
+        return markdown_table(["system", *names], [[r.system, *(cell(r.ranking_p_over_splits[m]) for m in names)]
+                                                  for r in tested])
+
+    def ranking_significance_title(self) -> str:
+        return (f"Ranking metrics against {self.reference}: p of the corrected resampled t-test over the "
+                f"{len(self.splits)} splits")
+
     def tuning_notes(self) -> list[str]:
         """A line per tuned system and split: the settings it picked on validation (see
         :class:`~whyrec.rating.tuning.TunedModel`)."""
@@ -154,6 +174,7 @@ class ResultsTable:
             "systems": [
                 {"system": r.system, "params": r.params, "folds": r.per_fold, "p_value": r.p_value,
                  "p_value_over_splits": r.p_value_over_splits,
+                 **({"ranking_p_over_splits": r.ranking_p_over_splits} if r.ranking_p_over_splits else {}),
                  "mean": {k: r.mean(k) for k in [*self.metrics, "train_s", "test_s"]},
                  "std": {k: r.std(k) for k in [*self.metrics, "train_s", "test_s"]},
                  **({"rmse_by_activity": r.by_activity} if r.by_activity else {})}
@@ -241,7 +262,10 @@ class ResultsTable:
         activity = self.activity_markdown()
         if activity:
             activity = f"\n\n{ACTIVITY_TITLE}:\n\n{activity}"
-        (folder / "results.md").write_text(self.to_markdown() + activity + picked + "\n", encoding="utf-8")
+        ranking = self.ranking_significance_markdown()
+        if ranking:
+            ranking = f"\n\n{self.ranking_significance_title()}:\n\n{ranking}"
+        (folder / "results.md").write_text(self.to_markdown() + ranking + activity + picked + "\n", encoding="utf-8")
         (folder / "results.csv").write_text(self.to_csv(), encoding="utf-8")
         # NaN (no features) → null
         (folder / "results.json").write_text(strict_dumps(self.to_dict(), indent=1), encoding="utf-8")
@@ -382,6 +406,7 @@ class Experiment:
         per_split = [float(np.mean(errors)) for errors in reference.squared_errors]
         test_to_train = (np.mean([len(s.test) for s in self.splits])
                          / max(np.mean([len(s.train) for s in self.splits]), 1.0))
+        ranking = [m for m in self.metrics if m not in self.rating_metrics]
         for name, result in results.items():
             if name == self.reference:
                 continue
@@ -389,6 +414,9 @@ class Experiment:
             if len(self.splits) > 1:
                 result.p_value_over_splits = corrected_resampled_t_test(
                     [float(np.mean(errors)) for errors in result.squared_errors], per_split, test_to_train)[1]
+                result.ranking_p_over_splits = {m: corrected_resampled_t_test(
+                    [f[m] for f in result.per_fold], [f[m] for f in reference.per_fold], test_to_train)[1]
+                    for m in ranking}
 
 
 def activity_groups_of(split: Split) -> np.ndarray:

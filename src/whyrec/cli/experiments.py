@@ -119,6 +119,8 @@ def experiment_rating(
                            on_step=lambda msg: within(f"training: {msg}"), by_activity=by_activity).run()
     print_table(table, f"rating prediction on {corpus.name}, {len(parts)} split(s): "
                         + ", ".join(p.name.split("/")[-1] for p in parts))
+    if table.ranking_significance_markdown():
+        con.print(f"{table.ranking_significance_title()}:\n{table.ranking_significance_markdown()}", highlight=False)
     if by_activity:
         con.print(f"{ACTIVITY_TITLE}:\n{table.activity_markdown()}", highlight=False)
     for note in table.tuning_notes():  # what each tuned model kept

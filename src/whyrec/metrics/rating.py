@@ -76,7 +76,7 @@ def corrected_resampled_t_test(scores_a, scores_b, test_to_train: float) -> tupl
     With d_j = a_j − b_j over J splits, their mean d̄ and sample variance σ̂² (J − 1 degrees of
     freedom): ``t = d̄ / √((1/J + n₂/n₁)·σ̂²)``, ``p = 2·(1 − F_{t, J−1}(|t|))``, where
     ``test_to_train`` = n₂/n₁ is the test part's size over the train part's. Nadeau & Bengio,
-    "Inference for the Generalization Error", Machine Learning 52 (2003), §4: the plain test over
+    "Inference for the Generalization Error", Machine Learning 52 (2003): the plain test over
     splits (the 1/J term alone) ignores that the splits' train parts overlap, which correlates
     their scores, and rejects far too often; the n₂/n₁ term corrects for it. It applies to random
     splits and to the folds of cross-validation (n₂/n₁ = 1/(k − 1); Bouckaert & Frank, PAKDD 2004).
