@@ -42,7 +42,7 @@ from whyrec.explain.interface import GRUExplainer
 from whyrec.explain.targets import explanation_targets
 from whyrec.explanations import sentiment_judge
 from whyrec.metrics import text as tm
-from whyrec.metrics.alignment import feature_mi, normalised_rating_mi, sentiment_accuracy
+from whyrec.metrics.alignment import feature_mi, normalised_rating_mi, sentiment_accuracy, sentiment_base_rate
 from whyrec.metrics.rating import mae, rmse
 from whyrec.systems.peter import Peter, PeterExplainer
 
@@ -81,6 +81,8 @@ def evaluate(explainer, model, test: Corpus, references, feature_of, feature_set
            **tm.explanation_quality(references, hyps, feature_of, feature_set)}
     judged = judge.predict(texts)
     out.update(sentiment_accuracy(judged, predicted))
+    base = sentiment_base_rate(predicted)  # what explanations all read alike would score
+    out.update(base5=base["acc5"], base3=base["acc3"])
     if backbone is not None:
         out["changed"] = float(np.mean([a != b for a, b in zip(texts, backbone["texts"])]))
         out["acc5_backbone_rating"] = sentiment_accuracy(judged, backbone["predicted"])["acc5"]
@@ -222,6 +224,7 @@ def run_dataset(name: str, args) -> dict:
 COLUMNS = [("rmse", "RMSE", 4), ("mae", "MAE", 4), ("bleu1", "BLEU-1", 2), ("bleu4", "BLEU-4", 2),
            ("rouge1", "R-1", 2), ("rouge2", "R-2", 2), ("rougeL", "R-L", 2), ("usr", "USR", 3), ("fmr", "FMR", 3),
            ("fcr", "FCR", 3), ("div", "DIV", 3), ("acc5", "sent. acc 5", 2), ("acc3", "sent. acc 3", 2),
+           ("base5", "base rate 5", 2), ("base3", "base rate 3", 2),
            ("mi_over_h", "I(R;E)/H(R)", 3), ("mi_feature", "I(F;E)", 3)]
 
 
@@ -256,7 +259,9 @@ def markdown(results: dict) -> str:
              f"Split {results['split']}, {results['machine']} (torch threads per process: the *threads* column), sentence encoder "
              f"`{results['encoder']}`. Measured {results['date']}; MMI settings per dataset below. "
              "Sentiment accuracy: % of greedy test explanations whose class by the judge (tf-idf logistic regression "
-             "trained on the train reviews) equals the system's predicted rating rounded; I(R;E)/H(R) by a fresh MINE "
+             "trained on the train reviews) equals the system's predicted rating rounded; its base rate, the share of "
+             "the commonest predicted class, is what explanations all read alike would score (blank: a run recorded "
+             "before it was measured); I(R;E)/H(R) by a fresh MINE "
              "on (explanation, predicted rating) test pairs. MMI on MT-P changes the decoder only, so MT's RMSE/MAE "
              "cannot move; PETER's rating shares the transformer and can. MT-P's decoder was trained without "
              "the rating, and PETER's words see it only through attention; *with rating input*, MMI also learns a "
@@ -273,7 +278,7 @@ def markdown(results: dict) -> str:
              "|---|---|" + "---|" * (len(COLUMNS) + 2)]
     for name, r in results["datasets"].items():
         for system, row in r["rows"].items():
-            cells = " | ".join(f"{row[key]:.{digits}f}" for key, _, digits in COLUMNS)
+            cells = " | ".join(f"{row[key]:.{digits}f}" if key in row else "" for key, _, digits in COLUMNS)
             secs = row.get("mmi_seconds", row.get("train_seconds"))
             lines.append(f"| {name} | {system} | {cells} | {f'{secs:.0f}' if secs else ''} | {row.get('threads', '?')} |")
     lines += ["", "Judge accuracy on the test *reviews* and on their extracted explanation sentences (observed "

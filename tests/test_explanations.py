@@ -210,7 +210,7 @@ def test_test_explanations_are_scored_per_explainer(mt, split):
     from whyrec.explanations import score_explanations
     from whyrec.metrics.text import explanation_quality
 
-    from whyrec.metrics.alignment import SentimentJudge, sentiment_accuracy
+    from whyrec.metrics.alignment import SentimentJudge, sentiment_accuracy, sentiment_base_rate
 
     features = FeatureExtractor(min_df=2).extract(split.train)
     scored, scores = score_explanations(mt, split.test, features, split.train)
@@ -232,7 +232,10 @@ def test_test_explanations_are_scored_per_explainer(mt, split):
     judged = SentimentJudge().fit(list(split.train.texts), split.train.ratings).predict(texts)
     accuracy = sentiment_accuracy(judged, mt.predict(part.users, part.items))
     assert (scores["user"]["acc5"], scores["user"]["acc3"]) == pytest.approx((accuracy["acc5"], accuracy["acc3"]))
-    assert "acc5" not in score_explanations(mt, split.test, features)[1]["user"]  # no train part, no judge
+    base = sentiment_base_rate(mt.predict(part.users, part.items))  # the system's, not the explainer's: one for all
+    assert all((s["base5"], s["base3"]) == pytest.approx((base["acc5"], base["acc3"])) for s in scores.values())
+    no_judge = score_explanations(mt, split.test, features)[1]["user"]  # no train part, no judge
+    assert "acc5" not in no_judge and "base5" not in no_judge
 
 
 def test_why_splits_mt_ratings_over_the_users_past_ratings(mt, split):

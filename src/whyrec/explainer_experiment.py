@@ -34,7 +34,7 @@ from whyrec.metrics.rating import mae, paired_t_test, rmse
 from whyrec.settings import settings_of
 
 EXPLANATION_METRICS = ["bleu1", "bleu4", "rouge1", "rouge2", "rougeL", "usr", "fmr", "fcr", "div", "ppl", "empty",
-                       "acc5", "acc3"]
+                       "acc5", "acc3", "base5", "base3"]
 # metrics.png: the rating error, then overlap with the real review, variety, features, agreement with the rating
 PLOTTED = ["rmse", "bleu1", "rougeL", "usr", "fmr", "div", "acc5"]
 

@@ -380,12 +380,14 @@ def score_explanations(model, test, features, train=None, judge=None, encoder=No
       train reviews reads the explanation as the system's own predicted rating
       (:func:`whyrec.metrics.alignment.sentiment_accuracy`, the alignment measure of MMI); or
       give the trained ``judge`` (a :class:`~whyrec.metrics.alignment.SentimentJudge`) itself;
+      with them ``base5`` / ``base3``, the accuracy of explanations all read alike (the share of
+      the commonest predicted class, :func:`whyrec.metrics.alignment.sentiment_base_rate`);
     * with a sentence ``encoder`` (:func:`whyrec.align.pipeline.sentence_encoder`), MMI's
       ``mi_rating`` = I(R;E)/H(R) between the explanations and the predicted ratings and
       ``mi_feature`` = I(F;E) in nats with the records' feature words (NaN with fewer than two),
       each from a fresh seeded MINE (:mod:`whyrec.metrics.alignment`).
     """
-    from whyrec.metrics.alignment import five_point, sentiment_accuracy
+    from whyrec.metrics.alignment import five_point, sentiment_accuracy, sentiment_base_rate
     from whyrec.metrics.text import perplexity
 
     written = written or write_explanations(model, test, features)
@@ -396,6 +398,7 @@ def score_explanations(model, test, features, train=None, judge=None, encoder=No
     predicted = five_point(model.predict_corpus(known), known.rating_scale)  # the classes are 1–5
     if judge is None and train is not None and len(train):
         judge = sentiment_judge(train)
+    base = sentiment_base_rate(predicted) if judge is not None else None  # what one sentence for all would score
     scores = {}
     for name, texts in written.texts.items():
         scores[name] = explanation_quality(references, [t.split() for t in texts], true_features, feature_set)
@@ -403,7 +406,7 @@ def score_explanations(model, test, features, train=None, judge=None, encoder=No
         scores[name]["ppl"] = perplexity(_reference_log_probs(model, _variant(name), known, references, true_features))
         if judge is not None:
             accuracy = sentiment_accuracy(judge.predict(texts), predicted)
-            scores[name].update(acc5=accuracy["acc5"], acc3=accuracy["acc3"])
+            scores[name].update(acc5=accuracy["acc5"], acc3=accuracy["acc3"], base5=base["acc5"], base3=base["acc3"])
         if encoder is not None:
             scores[name].update(_mutual_information(encoder, texts, predicted, true_features))
     return len(known), scores

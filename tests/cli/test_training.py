@@ -104,10 +104,12 @@ def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, plant
     scores = json.loads(run_cli("evaluate", str(bundle), "--data", str(path), "--json").stdout)
     peter_scores = scores["explanations"]["peter+"]
     assert set(peter_scores) == {"bleu1", "bleu4", "rouge1", "rouge2", "rougeL", "usr", "fmr", "fcr", "div", "ppl",
-                                 "empty", "acc5", "acc3"}
+                                 "empty", "acc5", "acc3", "base5", "base3"}
     assert 0.0 <= peter_scores["empty"] <= 100.0
     assert ("of these explanations have no words" in evaluate.stdout) == (peter_scores["empty"] > 0)
     assert 1.0 < peter_scores["ppl"] and 0.0 <= peter_scores["acc3"] <= 100.0 and "perplexity" in evaluate.stdout
+    assert 0.0 < peter_scores["base5"] <= peter_scores["base3"] <= 100.0
+    assert f"one sentence for all would score {peter_scores['base5']:.1f}%" in evaluate.stdout
     rows_file = tmp_path / "rows" / "peter.jsonl"
     with_rows = run_cli("evaluate", str(bundle), "--data", str(path), "--records", str(rows_file))
     assert with_rows.returncode == 0 and f"written to {rows_file}" in with_rows.stdout, with_rows.stderr

@@ -10,7 +10,8 @@ import torch
 
 from whyrec.align.mine import MINEConfig
 from whyrec.data.synthetic import make_planted_corpus
-from whyrec.metrics.alignment import SentimentJudge, feature_mi, normalised_rating_mi, sentiment_accuracy
+from whyrec.metrics.alignment import (SentimentJudge, feature_mi, normalised_rating_mi, sentiment_accuracy,
+                                      sentiment_base_rate)
 
 
 def test_sentiment_accuracy_by_hand():
@@ -18,6 +19,17 @@ def test_sentiment_accuracy_by_hand():
     assert sentiment_accuracy([5, 5, 1, 4], [5.0, 4.2, 1.6, 3.0]) == {"acc5": 25.0, "acc3": 75.0}
     with pytest.raises(ValueError, match="no explanations"):
         sentiment_accuracy([], [])
+
+
+def test_sentiment_base_rate_is_the_commonest_class_share():
+    # classes 5, 4, 2, 3, 5: the commonest 5-class is 5 (2 of 5); 3-class: positive 3 of 5
+    assert sentiment_base_rate([5.0, 4.2, 1.6, 3.0, 4.6]) == {"acc5": 40.0, "acc3": 60.0}
+    # it is what judging every text as that class scores
+    ratings = [5.0, 4.2, 1.6, 3.0, 4.6]
+    assert sentiment_accuracy([5] * 5, ratings)["acc5"] == 40.0 and sentiment_accuracy([4] * 5, ratings)["acc3"] == 60.0
+    assert sentiment_base_rate([1.0, 1.2, 2.0]) == pytest.approx({"acc5": 200 / 3, "acc3": 100.0})
+    with pytest.raises(ValueError, match="no ratings"):
+        sentiment_base_rate([])
 
 
 def test_judge_learns_planted_sentiment_and_round_trips(tmp_path):

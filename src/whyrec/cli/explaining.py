@@ -59,7 +59,7 @@ def align(
     from whyrec.devices import resolve_device
     from whyrec.errors import ConfigError
     from whyrec.explanations import check_rating_scale, sentiment_judge, shown, system_label
-    from whyrec.metrics.alignment import five_point, sentiment_accuracy
+    from whyrec.metrics.alignment import five_point, sentiment_accuracy, sentiment_base_rate
     from whyrec.metrics.rating import rmse
     from whyrec.systems.peter import Peter
 
@@ -91,11 +91,13 @@ def align(
 
         def report(when: str) -> list[str]:
             texts, predicted = pipeline.explain_records(system, test, features, variant), system.predict_corpus(test)
-            acc = sentiment_accuracy(judge.predict(texts), five_point(predicted, test.rating_scale))
-            measured[when] = {"rmse": rmse(predicted, test.ratings), **acc, "distinct": len(set(texts)),
-                              "explanations": len(texts)}
+            classes = five_point(predicted, test.rating_scale)
+            acc, base = sentiment_accuracy(judge.predict(texts), classes), sentiment_base_rate(classes)
+            measured[when] = {"rmse": rmse(predicted, test.ratings), **acc, "base5": base["acc5"],
+                              "base3": base["acc3"], "distinct": len(set(texts)), "explanations": len(texts)}
             con.print(f"{when}: test RMSE {measured[when]['rmse']:.4f}, sentiment accuracy "
-                      f"{acc['acc5']:.1f}% (5-class) / {acc['acc3']:.1f}% (3-class), {len(set(texts))} distinct "
+                      f"{acc['acc5']:.1f}% (5-class) / {acc['acc3']:.1f}% (3-class; one sentence for all would score "
+                      f"{base['acc5']:.1f}% / {base['acc3']:.1f}%), {len(set(texts))} distinct "
                       f"explanations of {len(texts):,}", highlight=False)
             return texts
 

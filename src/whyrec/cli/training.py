@@ -430,7 +430,8 @@ def evaluate(
                   f"and item: BLEU-1 {sc['bleu1']:.2f}  BLEU-4 {sc['bleu4']:.2f}  ROUGE-1/2/L {sc['rouge1']:.2f}/"
                   f"{sc['rouge2']:.2f}/{sc['rougeL']:.2f}  USR {sc['usr']:.3f}  FMR {sc['fmr']:.3f}  "
                   f"FCR {sc['fcr']:.3f}  DIV {sc['div']:.3f}  perplexity {sc['ppl']:.2f}  sentiment "
-                  f"accuracy {sc['acc5']:.1f}% / {sc['acc3']:.1f}% (5 / 3 classes)"
+                  f"accuracy {sc['acc5']:.1f}% / {sc['acc3']:.1f}% (5 / 3 classes; one sentence for all would score "
+                  f"{sc['base5']:.1f}% / {sc['base3']:.1f}%)"
                   + (f"  I(R;E)/H(R) {_mi_value(sc['mi_rating'], 'every predicted rating in one class')}  "
                      f"I(F;E) {_mi_value(sc['mi_feature'], 'under two records with a feature word')}"
                      if "mi_rating" in sc else ""),

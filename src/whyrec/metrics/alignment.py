@@ -152,6 +152,19 @@ def sentiment_accuracy(judged: Sequence[int], ratings: Sequence[float]) -> dict[
             "acc3": 100.0 * float((THREE_CLASS[judged] == THREE_CLASS[target]).mean())}
 
 
+def sentiment_base_rate(ratings: Sequence[float]) -> dict[str, float]:
+    """The sentiment accuracy (5-class and 3-class, %) of explanations the judge reads all alike:
+    ``max_c (1/N) Σ_n [class(r_n) = c]``, the share of the commonest rating class. An explainer
+    that wrote one sentence for every record could score this much, so accuracies are read
+    against it: when nearly every predicted rating rounds to 5, 90% says little. (A reference
+    point of whyrec's; the MMI paper reports the accuracies alone.)"""
+    target = one_hot_ratings(ratings).argmax(1)
+    if len(target) == 0:
+        raise ValueError("no ratings: the base rate is undefined")
+    return {"acc5": 100.0 * float(np.bincount(target, minlength=5).max() / len(target)),
+            "acc3": 100.0 * float(np.bincount(THREE_CLASS[target], minlength=3).max() / len(target))}
+
+
 def normalised_rating_mi(embeddings: torch.Tensor, ratings: Sequence[float], config: MINEConfig | None = None) -> float:
     """I(R;E)/H(R): a fresh MINE trained on (explanation embedding, one-hot rating) pairs, over H(R).
 
