@@ -55,19 +55,8 @@ def paired_t_test(losses_a, losses_b) -> tuple[float, float]:
     ``p = 2·(1 − F_{t, N−1}(|t|))`` — Student's test as used for significance in the MT paper
     (§4.1, "paired t-test [8]"). Returns (t, p); identical losses give (0.0, 1.0).
     """
-    a = np.asarray(losses_a, dtype=np.float64)
-    b = np.asarray(losses_b, dtype=np.float64)
-    if a.shape != b.shape or a.ndim != 1:
-        raise ValueError("paired t-test needs two 1-d arrays of the same length")
-    if len(a) < 2:
-        raise ValueError("paired t-test needs at least two pairs")
-    d = a - b
-    sd = d.std(ddof=1)
-    if sd == 0:
-        return (0.0, 1.0) if d.mean() == 0 else (math.copysign(math.inf, d.mean()), 0.0)
-    t = d.mean() / (sd / math.sqrt(len(d)))
-    p = 2.0 * stats.t.sf(abs(t), df=len(d) - 1)
-    return float(t), float(p)
+    d = _differences(losses_a, losses_b, "paired t-test", "pairs")
+    return _two_sided_t(d, 1.0 / len(d))
 
 
 def corrected_resampled_t_test(scores_a, scores_b, test_to_train: float) -> tuple[float, float]:
@@ -82,21 +71,30 @@ def corrected_resampled_t_test(scores_a, scores_b, test_to_train: float) -> tupl
     splits and to the folds of cross-validation (n₂/n₁ = 1/(k − 1); Bouckaert & Frank, PAKDD 2004).
     Returns (t, p); identical scores give (0.0, 1.0).
     """
-    a = np.asarray(scores_a, dtype=np.float64)
-    b = np.asarray(scores_b, dtype=np.float64)
-    if a.shape != b.shape or a.ndim != 1:
-        raise ValueError("corrected resampled t-test needs two 1-d arrays of the same length (a score per split)")
-    if len(a) < 2:
-        raise ValueError("corrected resampled t-test needs at least two splits")
+    d = _differences(scores_a, scores_b, "corrected resampled t-test", "splits")
     if not test_to_train > 0 or not math.isfinite(test_to_train):
         raise ValueError(f"test_to_train (test size over train size) must be a positive number, got {test_to_train}")
-    d = a - b
+    return _two_sided_t(d, 1.0 / len(d) + test_to_train)
+
+
+def _differences(a, b, test: str, unit: str) -> np.ndarray:
+    """a − b for two 1-d arrays of the same length, at least two."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape or a.ndim != 1:
+        raise ValueError(f"{test} needs two 1-d arrays of the same length")
+    if len(a) < 2:
+        raise ValueError(f"{test} needs at least two {unit}")
+    return a - b
+
+
+def _two_sided_t(d: np.ndarray, scale: float) -> tuple[float, float]:
+    """(t, p) of ``t = mean(d) / √(scale·var(d))`` on len(d) − 1 degrees of freedom; a constant d
+    gives (0, 1) when it is zero and (±inf, 0) otherwise."""
     variance = d.var(ddof=1)
     if variance == 0:
         return (0.0, 1.0) if d.mean() == 0 else (math.copysign(math.inf, d.mean()), 0.0)
-    t = d.mean() / math.sqrt((1.0 / len(d) + test_to_train) * variance)
-    p = 2.0 * stats.t.sf(abs(t), df=len(d) - 1)
-    return float(t), float(p)
+    t = d.mean() / math.sqrt(scale * variance)
+    return float(t), float(2.0 * stats.t.sf(abs(t), df=len(d) - 1))
 
 
 RATING_METRICS = {"mse": mse, "rmse": rmse, "mae": mae}
