@@ -121,3 +121,68 @@ def test_compare_scores_saved_bundles_side_by_side(tmp_path, tiny_split):
                                   "--out", str(tmp_path / "c2")), "read their texts differently")
     assert_one_line_error(run_cli("compare", str(tmp_path / "mt"), str(tmp_path / "mt"), "--data", str(data),
                                   "--out", str(tmp_path / "c3")), "share a folder name")
+
+
+def _row(name: str, rmse_value: float, errors, activity: dict):
+    from whyrec.experiment import SystemResult
+
+    return SystemResult(name, {"epochs": 1}, [{"rmse": rmse_value, "bleu1": 10 * rmse_value}],
+                        [np.asarray(errors, dtype=float)], by_activity=activity)
+
+
+def test_several_splits_combine_into_one_table_with_tests_over_them(tiny_split):
+    from whyrec.experiment import ResultsTable
+    from whyrec.explainer_experiment import combine_splits
+    from whyrec.metrics.rating import corrected_resampled_t_test, paired_t_test
+
+    errors_a = [[1.0, 0.0, 4.0], [0.0, 1.0, 1.0], [4.0, 1.0, 0.0]]
+    errors_b = [[0.0, 1.0, 1.0], [1.0, 0.0, 0.0], [1.0, 1.0, 0.0]]
+    tables = [ResultsTable([_row("A", 1.0 + s, errors_a[s], {"0": {"count": 1, "rmse": 2.0}, "1–2": {"count": 2, "rmse": 1.0}}),
+                            _row("B", 0.5 + s, errors_b[s], {"1–2": {"count": 3, "rmse": 0.5}})],
+                           ["rmse", "bleu1"], "A", [f"s{s}"]) for s in range(3)]
+    splits = [tiny_split] * 3
+    table = combine_splits(tables, splits)
+    a, b = table.results
+    assert table.splits == [tiny_split.name] * 3 and table.columns[-2:] == ["p vs A", "p vs A over splits"]
+    assert [f["rmse"] for f in b.per_fold] == [0.5, 1.5, 2.5] and b.mean("bleu1") == pytest.approx(15.0)
+    assert b.p_value == pytest.approx(paired_t_test(np.concatenate(errors_b), np.concatenate(errors_a))[1])
+    ratio = len(tiny_split.test) / len(tiny_split.train)
+    assert b.p_value_over_splits == pytest.approx(corrected_resampled_t_test(
+        [np.mean(e) for e in errors_b], [np.mean(e) for e in errors_a], ratio)[1])
+    assert a.p_value is None
+    # activity groups pooled over the splits: √(Σ n·RMSE² / Σ n), in the groups' own order
+    assert list(a.by_activity) == ["0", "1–2"] and a.by_activity["1–2"] == {"count": 6, "rmse": 1.0}
+    assert b.by_activity["1–2"]["count"] == 9 and b.by_activity["1–2"]["rmse"] == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="same rows"):
+        combine_splits([tables[0], ResultsTable([tables[1].results[1]], ["rmse"], None, ["x"])], splits[:2])
+    with pytest.raises(ValueError, match="2 tables for 3 splits"):
+        combine_splits(tables[:2], splits)
+
+
+def test_the_command_runs_on_several_fixed_splits(tmp_path, tiny_split):
+    corpus = Corpus.concat([tiny_split.train, tiny_split.valid, tiny_split.test])
+    folder = tmp_path / "data"
+    folder.mkdir()
+    corpus.reviews.to_csv(folder / "reviews.csv", index=False)
+    n = len(corpus)
+    for name, seed in (("1", 0), ("2", 1)):
+        order = np.random.default_rng(seed).permutation(n)
+        parts = {"train": order[: int(0.8 * n)], "valid": order[int(0.8 * n): int(0.9 * n)], "test": order[int(0.9 * n):]}
+        (folder / name).mkdir()
+        for part, file in (("train", "train"), ("valid", "validation"), ("test", "test")):
+            (folder / name / f"{file}.index").write_text(" ".join(map(str, sorted(parts[part]))) + "\n")
+    peter = ["--peter", "epochs=1", "--peter", "emsize=16", "--peter", "ffn=32"]
+    proc = run_cli("experiment", "explain", "--data", str(folder), "--splits", "all", "--system", "peter",
+                   "--system", "peter+", *peter, "--out", str(tmp_path / "x"))
+    assert proc.returncode == 0, proc.stderr
+    assert "(mean ± sd over 2 splits)" in proc.stdout and "| PETER+ |" in proc.stdout and " ± " in proc.stdout
+    saved = json.loads((tmp_path / "x" / "results.json").read_text())
+    assert saved["splits"] == ["data/1", "data/2"] and len(saved["systems"][1]["folds"]) == 2
+    assert saved["systems"][1]["p_value_over_splits"] is not None
+    rows = [json.loads(line) for line in (tmp_path / "x" / "explanations.jsonl").read_text().splitlines()]
+    assert [r["split"] for r in rows].count("data/2") == len(rows) - [r["split"] for r in rows].count("data/1") > 0
+    assert {"explanation_PETER", "explanation_PETER+"} <= set(rows[0])
+    assert_one_line_error(run_cli("experiment", "explain", "--data", str(folder), "--splits", "1", "--split",
+                                  str(folder / "1")), "give either --split")
+    assert_one_line_error(run_cli("experiment", "explain", "--data", str(folder), "--splits", "3"),
+                          "no split folder 3 with a train.index; found: 1, 2")

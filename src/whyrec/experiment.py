@@ -391,33 +391,32 @@ class Experiment:
                 results[name].by_activity = ordered_activity(rmse_by_group(
                     *(np.concatenate([f[k] for f in folds]) for k in range(3))))
         if self.reference is not None:
-            self._test_against_reference(results)
+            p_values_against_reference(list(results.values()), self.reference, self.splits,
+                                   [m for m in self.metrics if m not in self.rating_metrics])
         # with ranking scores, metrics.png sets the rating errors beside them (one model can lead one and trail the other)
         panels = self.metrics if self.top_k else []
         return ResultsTable(list(results.values()), self.metrics, self.reference, [s.name for s in self.splits],
                             panels)
 
-    def _test_against_reference(self, results: dict[str, SystemResult]) -> None:
-        """Each model's p-values against the reference: the paired t-test on the squared errors of
-        the splits' test records pooled and, over two or more splits, the corrected resampled
-        t-test on the splits' MSEs (the train parts of several splits overlap; the pooled test
-        does not allow for it)."""
-        reference = results[self.reference]
-        pooled = np.concatenate(reference.squared_errors)
-        per_split = [float(np.mean(errors)) for errors in reference.squared_errors]
-        test_to_train = (np.mean([len(s.test) for s in self.splits])
-                         / max(np.mean([len(s.train) for s in self.splits]), 1.0))
-        ranking = [m for m in self.metrics if m not in self.rating_metrics]
-        for name, result in results.items():
-            if name == self.reference:
-                continue
-            result.p_value = paired_t_test(np.concatenate(result.squared_errors), pooled)[1]
-            if len(self.splits) > 1:
-                result.p_value_over_splits = corrected_resampled_t_test(
-                    [float(np.mean(errors)) for errors in result.squared_errors], per_split, test_to_train)[1]
-                result.ranking_p_over_splits = {m: corrected_resampled_t_test(
-                    [f[m] for f in result.per_fold], [f[m] for f in reference.per_fold], test_to_train)[1]
-                    for m in ranking}
+def p_values_against_reference(results: Sequence[SystemResult], reference: str, splits: Sequence[Split],
+                           ranking: Sequence[str] = ()) -> None:
+    """Set each result's p-values against the ``reference`` one's: the paired t-test on the squared
+    errors of the splits' test records pooled and, over two or more splits, the corrected
+    resampled t-test on the splits' MSEs (the train parts of several splits overlap; the pooled
+    test does not allow for it) and on each ``ranking`` metric's per-split values."""
+    base = next(r for r in results if r.system == reference)
+    pooled = np.concatenate(base.squared_errors)
+    per_split = [float(np.mean(errors)) for errors in base.squared_errors]
+    test_to_train = np.mean([len(s.test) for s in splits]) / max(np.mean([len(s.train) for s in splits]), 1.0)
+    for result in results:
+        if result is base:
+            continue
+        result.p_value = paired_t_test(np.concatenate(result.squared_errors), pooled)[1]
+        if len(splits) > 1:
+            result.p_value_over_splits = corrected_resampled_t_test(
+                [float(np.mean(errors)) for errors in result.squared_errors], per_split, test_to_train)[1]
+            result.ranking_p_over_splits = {m: corrected_resampled_t_test(
+                [f[m] for f in result.per_fold], [f[m] for f in base.per_fold], test_to_train)[1] for m in ranking}
 
 
 def activity_groups_of(split: Split) -> np.ndarray:

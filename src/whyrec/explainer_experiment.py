@@ -18,18 +18,20 @@ t-tests of each row's squared rating errors against the first row's. MT's three 
 one rating model, so their rating columns are equal. With ``by_activity`` each row also has its
 RMSE over the test records grouped by their user's number of train ratings
 (:func:`whyrec.experiment.rmse_by_activity`; :meth:`ResultsTable.activity_markdown`).
+:func:`combine_splits` makes one table of the tables of several splits (mean ± sd per row).
 """
 
 from __future__ import annotations
 
 import time
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
 from whyrec.data.split import Split
 from whyrec.errors import DataError
-from whyrec.experiment import ResultsTable, SystemResult, rmse_by_activity
+from whyrec.experiment import (ResultsTable, SystemResult, ordered_activity, p_values_against_reference,
+                               rmse_by_activity)
 from whyrec.metrics.rating import mae, paired_t_test, rmse
 from whyrec.settings import settings_of
 
@@ -82,6 +84,42 @@ def compare_trained(split: Split, systems: Mapping[str, object], features=None, 
             on_progress(f"scoring {name}")
         rows += _scored_rows(name, system, split, features, judge, encoder, on_records, float("nan"), by_activity)
     return _table(rows, split, encoder)
+
+
+def combine_splits(tables: Sequence[ResultsTable], splits: Sequence[Split]) -> ResultsTable:
+    """One table from the :func:`compare_explainers` tables of several ``splits`` (the same systems
+    on each, in the same order): each row's metrics per split (mean ± sd in the table), its RMSE
+    by activity group pooled over the splits, and its p-values against the first row over the
+    splits (:func:`whyrec.experiment.p_values_against_reference`: the paired t-test on every
+    split's squared errors pooled, and the corrected resampled t-test on the splits' MSEs) — as
+    the PETER benchmark reports the mean over its five splits."""
+    if len(tables) != len(splits) or not tables:
+        raise ValueError(f"{len(tables)} tables for {len(splits)} splits")
+    names = [r.system for r in tables[0].results]
+    if any([r.system for r in t.results] != names for t in tables):
+        raise ValueError("the tables of the splits do not have the same rows")
+    rows = []
+    for n, name in enumerate(names):
+        parts = [t.results[n] for t in tables]
+        rows.append(SystemResult(name, parts[0].params, [f for r in parts for f in r.per_fold],
+                                 [e for r in parts for e in r.squared_errors],
+                                 by_activity=_pooled_activity([r.by_activity for r in parts])))
+    if len(rows) > 1:
+        p_values_against_reference(rows, names[0], splits)
+    first = tables[0]
+    return ResultsTable(rows, first.metrics, first.reference, [s.name for s in splits], first.panels)
+
+
+def _pooled_activity(per_split: list[dict[str, dict]]) -> dict[str, dict]:
+    """RMSE by activity group over several splits' records: ``√(Σ_s n_s·RMSE_s² / Σ_s n_s)``."""
+    if not all(per_split):
+        return {}
+    pooled = {}
+    for group in dict.fromkeys(g for groups in per_split for g in groups):
+        counts = [groups[group]["count"] for groups in per_split if group in groups]
+        squares = [groups[group]["count"] * groups[group]["rmse"] ** 2 for groups in per_split if group in groups]
+        pooled[group] = {"count": int(sum(counts)), "rmse": float(np.sqrt(sum(squares) / sum(counts)))}
+    return ordered_activity(pooled)
 
 
 def _judge_for(split: Split, on_progress):

@@ -138,6 +138,9 @@ def experiment_explain(
     peter: Optional[list[str]] = typer.Option(None, "--peter", help="A PETER setting NAME=VALUE (PeterConfig), for "
                                               "peter and peter+."),
     split: Optional[Path] = typer.Option(None, "--split", help="Split folder (default: <data>/1 when present)."),
+    splits: Optional[str] = typer.Option(None, "--splits", help="Instead of one split: the data folder's fixed "
+                                         "splits to train and score on, all or names such as 1,2,3; the table "
+                                         "gives mean ± sd over them, as the PETER benchmark reports five."),
     seed: int = typer.Option(0, min=0, help="Seed of the random split when no split folder is used."),
     format: ReaderFormat = None,
     column: ColumnMap = None,
@@ -155,14 +158,15 @@ def experiment_explain(
     fold_unicode: FoldUnicode = False,
     by_activity: ByActivity = False,
 ) -> None:
-    """Compare explanation systems (MT-U/I/P, PETER, PETER+) on one split: ratings, text, alignment."""
+    """Compare explanation systems (MT-U/I/P, PETER, PETER+) on one split or several: ratings, text, alignment."""
     check_out(out, data)
     import torch
 
     from whyrec.data.features import split_features
     from whyrec.devices import resolve_device
     from whyrec.errors import ConfigError
-    from whyrec.explainer_experiment import compare_explainers
+    from whyrec.explainer_experiment import combine_splits, compare_explainers
+    from whyrec.prediction_records import side_by_side
     from whyrec.systems.mt import MTConfig, MultiTask
     from whyrec.systems.peter import Peter, PeterConfig
 
@@ -172,30 +176,61 @@ def experiment_explain(
     unknown = [s for s in chosen if s not in TEXT_SYSTEMS]
     if unknown:
         raise ConfigError(f"unknown system(s) {unknown}: use mt, peter or peter+")
+    if split is not None and splits is not None:
+        raise ConfigError("give either --split (one folder) or --splits (several of the data folder's)")
     mt_settings, peter_settings = parse_pairs(mt, "--mt"), parse_pairs(peter, "--peter")
-    built = {}  # settings are checked before any data is read
-    for name in chosen:
-        if name == "mt":
-            built["MT"] = MultiTask(MTConfig.from_dict({"device": device, **mt_settings}))
-        else:
-            use_feature = name == "peter+"
-            config = PeterConfig.from_dict({"device": device, **peter_settings, "use_feature": use_feature})
-            built["PETER+" if use_feature else "PETER"] = Peter(config)
+
+    def unfitted() -> dict:
+        """The systems compared, new for each split."""
+        built = {}
+        for name in chosen:
+            if name == "mt":
+                built["MT"] = MultiTask(MTConfig.from_dict({"device": device, **mt_settings}))
+            else:
+                use_feature = name == "peter+"
+                config = PeterConfig.from_dict({"device": device, **peter_settings, "use_feature": use_feature})
+                built["PETER+" if use_feature else "PETER"] = Peter(config)
+        return built
+
+    unfitted()  # settings are checked before any data is read
     if mi:
         from whyrec.align.pipeline import check_sentence_encoder
 
         check_sentence_encoder(encoder)
-    parts = split_of(data, split, seed, format, (min_rating, max_rating), column, fold_unicode)
+    every = _splits_of(data, splits, format, column, (min_rating, max_rating), fold_unicode) if splits is not None \
+        else [split_of(data, split, seed, format, (min_rating, max_rating), column, fold_unicode)]
     con = console()
-    con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
-    with status(con, "extracting features") as line:
-        features = split_features(parts)
-        records = []  # each system's rows of the test records, merged below
-        table = compare_explainers(parts, built, features, _shared_encoder(parts, encoder) if mi else None,
-                                   on_progress=lambda m: line.update(m),
-                                   on_step=Throttled(line.update, Throttled.every_for(con)),
-                                   on_records=lambda name, rows: records.append(rows), by_activity=by_activity)
-    _save_comparison(con, table, records, out, f"explanation systems on {parts.name}")
+    tables, records = [], []
+    for n, parts in enumerate(every, start=1):
+        where = f" (split {n}/{len(every)})" if len(every) > 1 else ""
+        con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
+        with status(con, f"extracting features{where}") as line:
+            features = split_features(parts)
+            rows = []  # each system's rows of the test records, merged below
+            tables.append(compare_explainers(
+                parts, unfitted(), features, _shared_encoder(parts, encoder) if mi else None,
+                on_progress=lambda m: line.update(m + where), on_step=Throttled(line.update, Throttled.every_for(con)),
+                on_records=lambda name, system_rows: rows.append(system_rows), by_activity=by_activity))
+        merged = side_by_side(rows)
+        records.append([{"split": parts.name, **row} for row in merged] if len(every) > 1 else merged)
+    table = tables[0] if len(every) == 1 else combine_splits(tables, every)
+    names = ", ".join(p.name for p in every)
+    _save_comparison(con, table, [row for rows in records for row in rows], out,
+                     f"explanation systems on {names}" + (f" (mean ± sd over {len(every)} splits)"
+                                                           if len(every) > 1 else ""))
+
+
+def _splits_of(data: Path, wanted: str, fmt, columns, scale, fold_unicode: bool) -> list:
+    """``--splits``: the data folder's fixed splits named by ``wanted`` (all, or 1,2,3), read once."""
+    from whyrec.data import fixed_index_split, split_folders
+    from whyrec.errors import DataError
+
+    folders = split_folders(data if data.is_dir() else data.parent, wanted)
+    if not folders:
+        raise DataError("--splits reads the fixed splits of a data folder (sub-folders 1, 2, … with a "
+                        "train.index); there are none", path=data)
+    corpus = load_reviews(data, fmt, columns, False, "keep-all", scale, fold_unicode)
+    return [fixed_index_split(corpus, folder) for folder in folders]
 
 
 def _shared_encoder(parts, encoder: str):
@@ -208,17 +243,18 @@ def _shared_encoder(parts, encoder: str):
     return sentence_encoder(encoder, vocab)
 
 
-def _save_comparison(con, table, records: list[list[dict]], out: Path, title: str) -> None:
-    """Print a comparison's table, and write it (results.*, charts) with ``explanations.jsonl``."""
+def _save_comparison(con, table, records: list[dict], out: Path, title: str) -> None:
+    """Print a comparison's table, and write it (results.*, charts) with ``explanations.jsonl``
+    (``records``: a row per test record, the systems side by side)."""
     from whyrec.experiment import ACTIVITY_TITLE
-    from whyrec.prediction_records import save_records, side_by_side
+    from whyrec.prediction_records import save_records
 
     print_table(table, title)
     activity = table.activity_markdown()  # empty without --by-activity
     if activity:
         con.print(f"{ACTIVITY_TITLE}:\n{activity}", highlight=False)
     folder = table.save(out)
-    save_records(side_by_side(records), folder / EXPLANATIONS_FILE)
+    save_records(records, folder / EXPLANATIONS_FILE)
     con.print(f"written to {folder}/ ({', '.join([*table.files, EXPLANATIONS_FILE])})")
 
 
@@ -248,6 +284,7 @@ def compare(
     from whyrec.data.features import split_features
     from whyrec.errors import ConfigError
     from whyrec.explainer_experiment import compare_trained
+    from whyrec.prediction_records import side_by_side
     from whyrec.explanations import check_rating_scale, explainers_of
 
     names = [b.resolve().name for b in bundles]
@@ -276,4 +313,4 @@ def compare(
         table = compare_trained(parts, systems, features, _shared_encoder(parts, encoder) if mi else None,
                                 on_progress=lambda m: line.update(m),
                                 on_records=lambda name, rows: records.append(rows), by_activity=by_activity)
-    _save_comparison(con, table, records, out, f"saved bundles on {parts.name}")
+    _save_comparison(con, table, side_by_side(records), out, f"saved bundles on {parts.name}")
