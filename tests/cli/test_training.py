@@ -140,6 +140,8 @@ def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, plant
     assert run["target"] == "rating" and run["rating_input"] is True and run["variant"] is None
     after = float(proc.stdout.split("after: test RMSE ")[1].split(",")[0])
     assert run["test"]["after"]["rmse"] == pytest.approx(after, abs=5e-5) and "acc5" in run["test"]["before"]
+    base = run["test"]["before"]["base5"]  # the share of the commonest predicted class, printed beside the accuracy
+    assert 0 < base <= 100 and f"one sentence for all would score {base:.1f}%" in proc.stdout
     text = run_cli("show", str(aligned)).stdout
     assert "PETER+ (planted), saved by whyrec" in text and "aligned: MMI(rating) on " in text
     assert "explainers PETER+; vocabulary " in text and "training: 2 epochs; lowest valid_text_nll" in text
