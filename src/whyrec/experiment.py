@@ -142,6 +142,7 @@ class ResultsTable:
         if not tested:
             return ""
         names = list(tested[0].ranking_p_over_splits)
+
         def cell(p: float) -> str:  # undefined when a split has no user to rank
             return "n/a" if np.isnan(p) else f"{p:.3g}"
 
@@ -392,14 +393,14 @@ class Experiment:
                     *(np.concatenate([f[k] for f in folds]) for k in range(3))))
         if self.reference is not None:
             p_values_against_reference(list(results.values()), self.reference, self.splits,
-                                   [m for m in self.metrics if m not in self.rating_metrics])
+                                       [m for m in self.metrics if m not in self.rating_metrics])
         # with ranking scores, metrics.png sets the rating errors beside them (one model can lead one and trail the other)
         panels = self.metrics if self.top_k else []
         return ResultsTable(list(results.values()), self.metrics, self.reference, [s.name for s in self.splits],
                             panels)
 
 def p_values_against_reference(results: Sequence[SystemResult], reference: str, splits: Sequence[Split],
-                           ranking: Sequence[str] = ()) -> None:
+                               ranking: Sequence[str] = ()) -> None:
     """Set each result's p-values against the ``reference`` one's: the paired t-test on the squared
     errors of the splits' test records pooled and, over two or more splits, the corrected
     resampled t-test on the splits' MSEs (the train parts of several splits overlap; the pooled

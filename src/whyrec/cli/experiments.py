@@ -284,8 +284,8 @@ def compare(
     from whyrec.data.features import split_features
     from whyrec.errors import ConfigError
     from whyrec.explainer_experiment import compare_trained
-    from whyrec.prediction_records import side_by_side
     from whyrec.explanations import check_rating_scale, explainers_of
+    from whyrec.prediction_records import side_by_side
 
     names = [b.resolve().name for b in bundles]
     if len(set(names)) != len(names):
