@@ -268,6 +268,37 @@ def test_rmse_by_the_users_training_activity(planted, tmp_path):
     assert Experiment(folds[0], {"bias": BiasBaseline()}).run().activity_markdown() == ""  # only when asked
 
 
+def test_activity_groups_get_a_p_value_against_the_reference(planted, tmp_path):
+    from collections import Counter
+
+    from whyrec.metrics.rating import activity_groups, paired_t_test
+
+    folds = kfold_splits(planted.corpus, 2, seed=0)
+    table = Experiment(folds, {"bias": BiasBaseline(), "avg": GlobalAverage()}, by_activity=True).run()
+    bias, avg = (r.by_activity for r in table.results)
+    assert all("p_vs_reference" not in g for g in bias.values())  # the reference itself
+    errors = {"bias": [], "avg": []}
+    groups = []
+    for fold in folds:
+        for name, model in (("bias", BiasBaseline()), ("avg", GlobalAverage())):
+            pred = np.clip(model.fit(fold.train).predict_corpus(fold.test), 1, 5)
+            errors[name].append((pred - fold.test.ratings) ** 2)
+        counts = Counter(fold.train.users)
+        groups.append(activity_groups([counts[u] for u in fold.test.users]))
+    groups = np.concatenate(groups)
+    for group, got in avg.items():
+        chosen = groups == group
+        expected = paired_t_test(np.concatenate(errors["avg"])[chosen], np.concatenate(errors["bias"])[chosen])[1] \
+            if chosen.sum() >= 2 else None
+        assert got["p_vs_reference"] == expected
+    assert any(g["p_vs_reference"] is not None for g in avg.values())
+    row = table.activity_markdown().splitlines()[3]
+    assert row.startswith("| avg | ") and " (p " in row and " (p " not in table.activity_markdown().splitlines()[2]
+    assert table.activity_title().endswith("p: paired t-test against bias on the group's records")
+    table.save(tmp_path)
+    assert "p: paired t-test against bias" in (tmp_path / "results.md").read_text()
+
+
 def test_ranking_metrics_get_the_corrected_test_over_splits(planted, tmp_path):
     import pytest
 

@@ -131,8 +131,17 @@ class ResultsTable:
         groups = [g for g in activity_labels() if g in with_groups[0].by_activity]
         counts = with_groups[0].by_activity
         head = ["system", *(f"{g} (n={counts[g]['count']:,})" for g in groups)]
-        return markdown_table(head, [[r.system, *(f"{r.by_activity[g]['rmse']:.4f}" for g in groups)]
-                                     for r in with_groups])
+
+        def cell(entry: dict) -> str:  # with the group's p against the reference, when there is one
+            p = entry.get("p_vs_reference")
+            return f"{entry['rmse']:.4f}" + ("" if p is None else f" (p {p:.2g})")
+
+        return markdown_table(head, [[r.system, *(cell(r.by_activity[g]) for g in groups)] for r in with_groups])
+
+    def activity_title(self) -> str:
+        """The title of :meth:`activity_markdown`, saying what its p-values are when it has them."""
+        tested = any(e.get("p_vs_reference") is not None for r in self.results for e in r.by_activity.values())
+        return ACTIVITY_TITLE + (f"; p: paired t-test against {self.reference} on the group's records" if tested else "")
 
     def ranking_significance_markdown(self) -> str:
         """The corrected resampled t-test over the splits of each ranking metric against the
@@ -263,7 +272,7 @@ class ResultsTable:
         picked = "\n\nSettings picked on validation:\n\n" + "\n".join(f"- {n}" for n in notes) if notes else ""
         activity = self.activity_markdown()
         if activity:
-            activity = f"\n\n{ACTIVITY_TITLE}:\n\n{activity}"
+            activity = f"\n\n{self.activity_title()}:\n\n{activity}"
         ranking = self.ranking_significance_markdown()
         if ranking:
             ranking = f"\n\n{self.ranking_significance_title()}:\n\n{ranking}"
@@ -391,6 +400,8 @@ class Experiment:
             if folds:
                 results[name].by_activity = ordered_activity(rmse_by_group(
                     *(np.concatenate([f[k] for f in folds]) for k in range(3))))
+        if self.by_activity and self.reference is not None:
+            group_p_values(results, grouped, self.reference)
         if self.reference is not None:
             p_values_against_reference(list(results.values()), self.reference, self.splits,
                                        [m for m in self.metrics if m not in self.rating_metrics])
@@ -418,6 +429,23 @@ def p_values_against_reference(results: Sequence[SystemResult], reference: str, 
                 [float(np.mean(errors)) for errors in result.squared_errors], per_split, test_to_train)[1]
             result.ranking_p_over_splits = {m: corrected_resampled_t_test(
                 [f[m] for f in result.per_fold], [f[m] for f in base.per_fold], test_to_train)[1] for m in ranking}
+
+
+def group_p_values(results: Mapping[str, SystemResult], grouped: Mapping[str, list], reference: str) -> None:
+    """Add to each model's RMSE by activity group (``by_activity``) ``p_vs_reference``: the paired
+    t-test of its squared errors against the reference model's on the group's test records, pooled
+    over the splits (:func:`whyrec.metrics.rating.paired_t_test`; None for a group of fewer than
+    two records). ``grouped``: per model, each split's (clipped predictions, ratings, groups)."""
+    predicted_ref, ratings, groups = (np.concatenate([f[k] for f in grouped[reference]]) for k in range(3))
+    for name, folds in grouped.items():
+        if name == reference or not folds:
+            continue
+        errors = (np.concatenate([f[0] for f in folds]) - ratings) ** 2
+        errors_ref = (predicted_ref - ratings) ** 2
+        for group, entry in results[name].by_activity.items():
+            chosen = groups == group
+            entry["p_vs_reference"] = paired_t_test(errors[chosen], errors_ref[chosen])[1] \
+                if chosen.sum() >= 2 else None
 
 
 def activity_groups_of(split: Split) -> np.ndarray:

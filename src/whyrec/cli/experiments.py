@@ -94,7 +94,7 @@ def experiment_rating(
     check_out(out, data)
     from whyrec.data import fixed_index_split, kfold_splits, ratio_split, split_folders
     from whyrec.errors import ConfigError
-    from whyrec.experiment import ACTIVITY_TITLE, Experiment, models_from_specs
+    from whyrec.experiment import Experiment, models_from_specs
 
     systems = models_from_specs(model or [], tune_on or "rmse", relevant_at, tuned)  # bad ones fail before any reading
     check_tune_on(tune_on, systems.values())
@@ -122,7 +122,7 @@ def experiment_rating(
     if table.ranking_significance_markdown():
         con.print(f"{table.ranking_significance_title()}:\n{table.ranking_significance_markdown()}", highlight=False)
     if by_activity:
-        con.print(f"{ACTIVITY_TITLE}:\n{table.activity_markdown()}", highlight=False)
+        con.print(f"{table.activity_title()}:\n{table.activity_markdown()}", highlight=False)
     for note in table.tuning_notes():  # what each tuned model kept
         con.print(f"picked on validation: {note}", highlight=False)
     folder = table.save(out)
@@ -246,13 +246,12 @@ def _shared_encoder(parts, encoder: str):
 def _save_comparison(con, table, records: list[dict], out: Path, title: str) -> None:
     """Print a comparison's table, and write it (results.*, charts) with ``explanations.jsonl``
     (``records``: a row per test record, the systems side by side)."""
-    from whyrec.experiment import ACTIVITY_TITLE
     from whyrec.prediction_records import save_records
 
     print_table(table, title)
     activity = table.activity_markdown()  # empty without --by-activity
     if activity:
-        con.print(f"{ACTIVITY_TITLE}:\n{activity}", highlight=False)
+        con.print(f"{table.activity_title()}:\n{activity}", highlight=False)
     folder = table.save(out)
     save_records(records, folder / EXPLANATIONS_FILE)
     con.print(f"written to {folder}/ ({', '.join([*table.files, EXPLANATIONS_FILE])})")
