@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from whyrec.data.split import read_index_file
 from whyrec.metrics.rating import corrected_resampled_t_test, paired_t_test
 from whyrec.metrics.text import perplexity
 from whyrec.systems.mt import MTConfig, MultiTask, adversarial_epochs
@@ -66,9 +67,9 @@ def split_one_from(out: Path) -> dict[str, dict]:
 
 def test_to_train(folder: Path, splits) -> float:
     """The test part's size over the train part's, averaged over ``splits`` of the dataset in
-    ``folder``, counted from their index files (one record number per word)."""
+    ``folder``, counted from their index files."""
     def size(split: str, part: str) -> int:
-        return len((folder / split / f"{part}.index").read_text(encoding="utf-8").split())
+        return len(read_index_file(folder / split / f"{part}.index"))
 
     return float(np.mean([size(s, "test") for s in splits]) / np.mean([size(s, "train") for s in splits]))
 

@@ -15,6 +15,7 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
+from tests.cli.invoke import unreadable_data
 from tests.conftest import free_port
 from whyrec.distributed import Cluster, launched_world, process_device
 
@@ -204,12 +205,12 @@ def test_whyrec_train_under_torchrun_saves_one_bundle(tmp_path, planted):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["evaluate", "bundle", "--data", "x.csv"], "`whyrec evaluate` runs in one process"),
-    (["train", "bias-baseline", "--data", "x.csv", "--out", "b"], "bias-baseline trains in one process"),
+    (["evaluate", "bundle", "--data", "unreadable.csv"], "`whyrec evaluate` runs in one process"),
+    (["train", "bias-baseline", "--data", "unreadable.csv", "--out", "b"], "bias-baseline trains in one process"),
 ])
 def test_commands_that_cannot_share_work_are_refused_under_torchrun(tmp_path, args, message):
     env = {**os.environ, "WORLD_SIZE": "2", "RANK": "0", "COLUMNS": "200"}
-    (tmp_path / "x.csv").write_text("user,item,text\nu1,i1,fine\n", encoding="utf-8")  # refused if read
+    unreadable_data(tmp_path)  # the unreadable.csv named above: refused if it were read
     proc = subprocess.run([sys.executable, "-m", "whyrec.cli", *args], capture_output=True, text=True, cwd=tmp_path,
                           timeout=120, env=env)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr

@@ -401,7 +401,7 @@ class Experiment:
                 results[name].by_activity = ordered_activity(rmse_by_group(
                     *(np.concatenate([f[k] for f in folds]) for k in range(3))))
         if self.by_activity and self.reference is not None:
-            group_p_values(results, grouped, self.reference)
+            group_p_values(results, np.concatenate([f[2] for f in grouped[self.reference]]), self.reference)
         if self.reference is not None:
             p_values_against_reference(list(results.values()), self.reference, self.splits,
                                        [m for m in self.metrics if m not in self.rating_metrics])
@@ -409,6 +409,7 @@ class Experiment:
         panels = self.metrics if self.top_k else []
         return ResultsTable(list(results.values()), self.metrics, self.reference, [s.name for s in self.splits],
                             panels)
+
 
 def p_values_against_reference(results: Sequence[SystemResult], reference: str, splits: Sequence[Split],
                                ranking: Sequence[str] = ()) -> None:
@@ -431,18 +432,17 @@ def p_values_against_reference(results: Sequence[SystemResult], reference: str, 
                 [f[m] for f in result.per_fold], [f[m] for f in base.per_fold], test_to_train)[1] for m in ranking}
 
 
-def group_p_values(results: Mapping[str, SystemResult], grouped: Mapping[str, list], reference: str) -> None:
+def group_p_values(results: Mapping[str, SystemResult], groups: np.ndarray, reference: str) -> None:
     """Add to each model's RMSE by activity group (``by_activity``) ``p_vs_reference``: the paired
     t-test of its squared errors against the reference model's on the group's test records, pooled
     over the splits (:func:`whyrec.metrics.rating.paired_t_test`; None for a group of fewer than
-    two records). ``grouped``: per model, each split's (clipped predictions, ratings, groups)."""
-    predicted_ref, ratings, groups = (np.concatenate([f[k] for f in grouped[reference]]) for k in range(3))
-    for name, folds in grouped.items():
-        if name == reference or not folds:
+    two records). ``groups``: every split's test records' groups, in the order of their errors."""
+    errors_ref = np.concatenate(results[reference].squared_errors)
+    for name, result in results.items():
+        if name == reference:
             continue
-        errors = (np.concatenate([f[0] for f in folds]) - ratings) ** 2
-        errors_ref = (predicted_ref - ratings) ** 2
-        for group, entry in results[name].by_activity.items():
+        errors = np.concatenate(result.squared_errors)
+        for group, entry in result.by_activity.items():
             chosen = groups == group
             entry["p_vs_reference"] = paired_t_test(errors[chosen], errors_ref[chosen])[1] \
                 if chosen.sum() >= 2 else None

@@ -119,8 +119,9 @@ def experiment_rating(
                            on_step=lambda msg: within(f"training: {msg}"), by_activity=by_activity).run()
     print_table(table, f"rating prediction on {corpus.name}, {len(parts)} split(s): "
                         + ", ".join(p.name.split("/")[-1] for p in parts))
-    if table.ranking_significance_markdown():
-        con.print(f"{table.ranking_significance_title()}:\n{table.ranking_significance_markdown()}", highlight=False)
+    ranking = table.ranking_significance_markdown()  # empty without --top-k over several splits
+    if ranking:
+        con.print(f"{table.ranking_significance_title()}:\n{ranking}", highlight=False)
     if by_activity:
         con.print(f"{table.activity_title()}:\n{table.activity_markdown()}", highlight=False)
     for note in table.tuning_notes():  # what each tuned model kept
@@ -211,11 +212,10 @@ def experiment_explain(
                 parts, unfitted(), features, _shared_encoder(parts, encoder) if mi else None,
                 on_progress=lambda m: line.update(m + where), on_step=Throttled(line.update, Throttled.every_for(con)),
                 on_records=lambda name, system_rows: rows.append(system_rows), by_activity=by_activity))
-        merged = side_by_side(rows)
-        records.append([{"split": parts.name, **row} for row in merged] if len(every) > 1 else merged)
+        records += [{"split": parts.name, **row} if len(every) > 1 else row for row in side_by_side(rows)]
     table = tables[0] if len(every) == 1 else combine_splits(tables, every)
     names = ", ".join(p.name for p in every)
-    _save_comparison(con, table, [row for rows in records for row in rows], out,
+    _save_comparison(con, table, records, out,
                      f"explanation systems on {names}" + (f" (mean ± sd over {len(every)} splits)"
                                                            if len(every) > 1 else ""))
 
