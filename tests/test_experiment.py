@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from whyrec.data import kfold_splits, ratio_split
 from whyrec.experiment import Experiment
@@ -271,7 +272,7 @@ def test_rmse_by_the_users_training_activity(planted, tmp_path):
 def test_activity_groups_get_a_p_value_against_the_reference(planted, tmp_path):
     from collections import Counter
 
-    from whyrec.metrics.rating import activity_groups, paired_t_test
+    from whyrec.metrics.rating import activity_groups, corrected_resampled_t_test, paired_t_test
 
     folds = kfold_splits(planted.corpus, 2, seed=0)
     table = Experiment(folds, {"bias": BiasBaseline(), "avg": GlobalAverage()}, by_activity=True).run()
@@ -285,18 +286,37 @@ def test_activity_groups_get_a_p_value_against_the_reference(planted, tmp_path):
             errors[name].append((pred - fold.test.ratings) ** 2)
         counts = Counter(fold.train.users)
         groups.append(activity_groups([counts[u] for u in fold.test.users]))
-    groups = np.concatenate(groups)
+    pooled_groups = np.concatenate(groups)
+    test_to_train = np.mean([len(f.test) for f in folds]) / np.mean([len(f.train) for f in folds])
     for group, got in avg.items():
-        chosen = groups == group
+        chosen = pooled_groups == group
         expected = paired_t_test(np.concatenate(errors["avg"])[chosen], np.concatenate(errors["bias"])[chosen])[1] \
             if chosen.sum() >= 2 else None
         assert got["p_vs_reference"] == expected
+        # over the two folds: each fold's MSE on the group's records, corrected for the overlap of train parts
+        per_fold = [[float(e[g == group].mean()) for e, g in zip(errors[name], groups) if (g == group).any()]
+                    for name in ("avg", "bias")]
+        expected = corrected_resampled_t_test(*per_fold, test_to_train)[1] if len(per_fold[0]) >= 2 else None
+        assert got["p_over_splits"] == pytest.approx(expected) if expected is not None else got["p_over_splits"] is None
     assert any(g["p_vs_reference"] is not None for g in avg.values())
+    assert any(g["p_over_splits"] is not None for g in avg.values())
     row = table.activity_markdown().splitlines()[3]
     assert row.startswith("| avg | ") and " (p " in row and " (p " not in table.activity_markdown().splitlines()[2]
-    assert table.activity_title().endswith("p: paired t-test against bias on the group's records")
+    assert " / " in row  # the pooled test / the test over the splits
+    assert "paired t-test against bias on the group's records of all splits / corrected resampled t-test" \
+        in table.activity_title()
     table.save(tmp_path)
     assert "p: paired t-test against bias" in (tmp_path / "results.md").read_text()
+
+
+def test_activity_groups_of_one_split_get_only_the_paired_test(planted):
+    split = kfold_splits(planted.corpus, 5, seed=0)[:1]
+    table = Experiment(split, {"bias": BiasBaseline(), "avg": GlobalAverage()}, by_activity=True).run()
+    avg = table.results[1].by_activity
+    assert any(g["p_vs_reference"] is not None for g in avg.values())
+    assert all("p_over_splits" not in g for g in avg.values())
+    assert " / " not in table.activity_markdown()
+    assert table.activity_title().endswith("p: paired t-test against bias on the group's records")
 
 
 def test_ranking_metrics_get_the_corrected_test_over_splits(planted, tmp_path):

@@ -132,16 +132,24 @@ class ResultsTable:
         counts = with_groups[0].by_activity
         head = ["system", *(f"{g} (n={counts[g]['count']:,})" for g in groups)]
 
-        def cell(entry: dict) -> str:  # with the group's p against the reference, when there is one
-            p = entry.get("p_vs_reference")
-            return f"{entry['rmse']:.4f}" + ("" if p is None else f" (p {p:.2g})")
+        def cell(entry: dict) -> str:  # with the group's p-values against the reference, when there are
+            p = [entry[k] for k in ("p_vs_reference", "p_over_splits") if k in entry]
+            if all(v is None for v in p):
+                return f"{entry['rmse']:.4f}"
+            return f"{entry['rmse']:.4f} (p {' / '.join('—' if v is None else f'{v:.2g}' for v in p)})"
 
         return markdown_table(head, [[r.system, *(cell(r.by_activity[g]) for g in groups)] for r in with_groups])
 
     def activity_title(self) -> str:
         """The title of :meth:`activity_markdown`, saying what its p-values are when it has them."""
-        tested = any(e.get("p_vs_reference") is not None for r in self.results for e in r.by_activity.values())
-        return ACTIVITY_TITLE + (f"; p: paired t-test against {self.reference} on the group's records" if tested else "")
+        entries = [e for r in self.results for e in r.by_activity.values()]
+        if not any(e.get("p_vs_reference") is not None for e in entries):
+            return ACTIVITY_TITLE
+        pooled = f"; p: paired t-test against {self.reference} on the group's records"
+        if not any("p_over_splits" in e for e in entries):
+            return ACTIVITY_TITLE + pooled
+        return (ACTIVITY_TITLE + pooled + " of all splits / corrected resampled t-test over the splits' group MSEs "
+                "(the second allows for the splits' overlapping train parts; the first does not)")
 
     def ranking_significance_markdown(self) -> str:
         """The corrected resampled t-test over the splits of each ranking metric against the
@@ -401,7 +409,8 @@ class Experiment:
                 results[name].by_activity = ordered_activity(rmse_by_group(
                     *(np.concatenate([f[k] for f in folds]) for k in range(3))))
         if self.by_activity and self.reference is not None:
-            group_p_values(results, np.concatenate([f[2] for f in grouped[self.reference]]), self.reference)
+            group_p_values(results, [f[2] for f in grouped[self.reference]], self.reference,
+                           test_to_train_ratio(self.splits))
         if self.reference is not None:
             p_values_against_reference(list(results.values()), self.reference, self.splits,
                                        [m for m in self.metrics if m not in self.rating_metrics])
@@ -420,7 +429,7 @@ def p_values_against_reference(results: Sequence[SystemResult], reference: str, 
     base = next(r for r in results if r.system == reference)
     pooled = np.concatenate(base.squared_errors)
     per_split = [float(np.mean(errors)) for errors in base.squared_errors]
-    test_to_train = np.mean([len(s.test) for s in splits]) / max(np.mean([len(s.train) for s in splits]), 1.0)
+    test_to_train = test_to_train_ratio(splits)
     for result in results:
         if result is base:
             continue
@@ -432,20 +441,37 @@ def p_values_against_reference(results: Sequence[SystemResult], reference: str, 
                 [f[m] for f in result.per_fold], [f[m] for f in base.per_fold], test_to_train)[1] for m in ranking}
 
 
-def group_p_values(results: Mapping[str, SystemResult], groups: np.ndarray, reference: str) -> None:
-    """Add to each model's RMSE by activity group (``by_activity``) ``p_vs_reference``: the paired
-    t-test of its squared errors against the reference model's on the group's test records, pooled
-    over the splits (:func:`whyrec.metrics.rating.paired_t_test`; None for a group of fewer than
-    two records). ``groups``: every split's test records' groups, in the order of their errors."""
-    errors_ref = np.concatenate(results[reference].squared_errors)
+def test_to_train_ratio(splits: Sequence[Split]) -> float:
+    """n₂/n₁ of the corrected resampled t-test: the splits' mean test size over their mean train size."""
+    return float(np.mean([len(s.test) for s in splits]) / max(np.mean([len(s.train) for s in splits]), 1.0))
+
+
+def group_p_values(results: Mapping[str, SystemResult], groups: Sequence[np.ndarray], reference: str,
+                   test_to_train: float) -> None:
+    """Add to each model's RMSE by activity group (``by_activity``) its p-values against the
+    reference model: ``p_vs_reference``, the paired t-test of the squared errors on the group's
+    test records pooled over the splits (:func:`whyrec.metrics.rating.paired_t_test`; None for a
+    group of fewer than two records), and, over two or more splits, ``p_over_splits``, the
+    corrected resampled t-test on the group's MSE in each split that has records of it
+    (:func:`whyrec.metrics.rating.corrected_resampled_t_test` with ``test_to_train``; None when
+    fewer than two splits do). The pooled test treats records of different splits as
+    independent, which they are not (the splits' train parts overlap): with several splits it is
+    the optimistic one. ``groups``: per split, its test records' groups in the order of their errors."""
+    errors_ref = results[reference].squared_errors
     for name, result in results.items():
         if name == reference:
             continue
-        errors = np.concatenate(result.squared_errors)
         for group, entry in result.by_activity.items():
-            chosen = groups == group
-            entry["p_vs_reference"] = paired_t_test(errors[chosen], errors_ref[chosen])[1] \
-                if chosen.sum() >= 2 else None
+            chosen = [split_groups == group for split_groups in groups]
+            mine = np.concatenate([e[c] for e, c in zip(result.squared_errors, chosen)])
+            theirs = np.concatenate([e[c] for e, c in zip(errors_ref, chosen)])
+            entry["p_vs_reference"] = paired_t_test(mine, theirs)[1] if len(mine) >= 2 else None
+            if len(groups) > 1:
+                present = [k for k, c in enumerate(chosen) if c.any()]
+                entry["p_over_splits"] = corrected_resampled_t_test(
+                    [float(result.squared_errors[k][chosen[k]].mean()) for k in present],
+                    [float(errors_ref[k][chosen[k]].mean()) for k in present],
+                    test_to_train)[1] if len(present) >= 2 else None
 
 
 def activity_groups_of(split: Split) -> np.ndarray:
