@@ -105,6 +105,13 @@ def test_compare_scores_saved_bundles_side_by_side(tmp_path, tiny_split):
         pooled = sum(g["count"] * g["rmse"] ** 2 for g in groups.values()) / len(tiny_split.test)
         assert pooled ** 0.5 == pytest.approx(rows[system["system"]]["rmse"])
     assert saved["systems"][0]["rmse_by_activity"] != saved["systems"][3]["rmse_by_activity"]
+    # each row after the first gets its paired t-test against the first on every group's records:
+    # MT-I has MT-U's rating model, so its errors are the same (p 1); the first row has none
+    first, same, _, bias = (s["rmse_by_activity"] for s in saved["systems"])
+    assert all("p_vs_reference" not in g for g in first.values())
+    assert all(g["p_vs_reference"] == 1.0 for g in same.values() if g["count"] >= 2)
+    assert any(g["p_vs_reference"] is not None and g["p_vs_reference"] < 1.0 for g in bias.values())
+    assert "p: paired t-test against mt MT-U on the group's records" in proc.stdout
     evaluated = json.loads(run_cli("evaluate", str(tmp_path / "mt"), "--data", str(data), "--json").stdout)
     assert rows["mt MT-P"]["bleu1"] == pytest.approx(evaluated["explanations"]["pair"]["bleu1"])
     assert rows["mt MT-P"]["rmse"] == pytest.approx(evaluated["rmse"]) and rows["mt MT-P"]["train_s"] is None
@@ -153,6 +160,7 @@ def test_several_splits_combine_into_one_table_with_tests_over_them(tiny_split):
     # activity groups pooled over the splits: √(Σ n·RMSE² / Σ n), in the groups' own order
     assert list(a.by_activity) == ["0", "1–2"] and a.by_activity["1–2"] == {"count": 6, "rmse": 1.0}
     assert b.by_activity["1–2"]["count"] == 9 and b.by_activity["1–2"]["rmse"] == pytest.approx(0.5)
+    assert "p_vs_reference" not in b.by_activity["1–2"]  # the rows know no record's group
     with pytest.raises(ValueError, match="same rows"):
         combine_splits([tables[0], ResultsTable([tables[1].results[1]], ["rmse"], None, ["x"])], splits[:2])
     with pytest.raises(ValueError, match="2 tables for 3 splits"):
@@ -186,3 +194,34 @@ def test_the_command_runs_on_several_fixed_splits(tmp_path, tiny_split):
                                   str(folder / "1")), "give either --split")
     assert_one_line_error(run_cli("experiment", "explain", "--data", str(folder), "--splits", "3"),
                           "no split folder 3 with a train.index; found: 1, 2")
+
+
+def test_several_splits_test_each_activity_group_over_them(tiny_split):
+    """combine_splits with the records' activity groups: per group, the paired t-test on the records
+    of every split pooled and the corrected resampled t-test on the group's MSE per split."""
+    from whyrec.experiment import ResultsTable
+    from whyrec.explainer_experiment import combine_splits
+    from whyrec.metrics.rating import corrected_resampled_t_test, paired_t_test
+
+    rng = np.random.default_rng(0)
+    groups = [np.array(["0", "1–2", "1–2", "3–5", "1–2", "0"])] * 3
+    errors = {name: [rng.random(6) for _ in range(3)] for name in "AB"}
+    tables = []
+    for s in range(3):
+        rows = []
+        for name in "AB":
+            row = _row(name, float(np.sqrt(errors[name][s].mean())), errors[name][s],
+                       {g: {"count": int((groups[s] == g).sum()), "rmse": 1.0} for g in ("0", "1–2", "3–5")})
+            row.activity_groups = [groups[s]]
+            rows.append(row)
+        tables.append(ResultsTable(rows, ["rmse", "bleu1"], "A", [f"s{s}"]))
+    a, b = combine_splits(tables, [tiny_split] * 3).results
+    ratio = len(tiny_split.test) / len(tiny_split.train)
+    for group in ("0", "1–2"):
+        chosen = groups[0] == group
+        pooled = [np.concatenate([e[chosen] for e in errors[name]]) for name in "BA"]
+        assert b.by_activity[group]["p_vs_reference"] == pytest.approx(paired_t_test(*pooled)[1])
+        per_split = [[float(e[chosen].mean()) for e in errors[name]] for name in "BA"]
+        assert b.by_activity[group]["p_over_splits"] == pytest.approx(corrected_resampled_t_test(*per_split, ratio)[1])
+    assert b.by_activity["3–5"]["p_vs_reference"] is not None  # three records, one per split
+    assert all("p_vs_reference" not in g for g in a.by_activity.values())

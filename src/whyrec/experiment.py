@@ -70,6 +70,8 @@ class SystemResult:
     ranking_p_over_splits: dict[str, float] = field(default_factory=dict)
     # with Experiment(by_activity=True): RMSE over the folds' test records of each activity group
     by_activity: dict[str, dict] = field(default_factory=dict)
+    # and per fold its test records' activity groups, in the order of squared_errors
+    activity_groups: list[np.ndarray] = field(default_factory=list, repr=False)
 
     def mean(self, key: str) -> float:
         return float(np.mean([f[key] for f in self.per_fold]))
@@ -404,13 +406,13 @@ class Experiment:
                 results[name].squared_errors.append((clipped - test.ratings) ** 2)
                 if groups is not None:
                     grouped[name].append((clipped, test.ratings, groups))
+                    results[name].activity_groups.append(groups)
         for name, folds in grouped.items():
             if folds:
                 results[name].by_activity = ordered_activity(rmse_by_group(
                     *(np.concatenate([f[k] for f in folds]) for k in range(3))))
         if self.by_activity and self.reference is not None:
-            group_p_values(results, [f[2] for f in grouped[self.reference]], self.reference,
-                           test_to_train_ratio(self.splits))
+            group_p_values(results, self.reference, test_to_train_ratio(self.splits))
         if self.reference is not None:
             p_values_against_reference(list(results.values()), self.reference, self.splits,
                                        [m for m in self.metrics if m not in self.rating_metrics])
@@ -446,8 +448,7 @@ def test_to_train_ratio(splits: Sequence[Split]) -> float:
     return float(np.mean([len(s.test) for s in splits]) / max(np.mean([len(s.train) for s in splits]), 1.0))
 
 
-def group_p_values(results: Mapping[str, SystemResult], groups: Sequence[np.ndarray], reference: str,
-                   test_to_train: float) -> None:
+def group_p_values(results: Mapping[str, SystemResult], reference: str, test_to_train: float) -> None:
     """Add to each model's RMSE by activity group (``by_activity``) its p-values against the
     reference model: ``p_vs_reference``, the paired t-test of the squared errors on the group's
     test records pooled over the splits (:func:`whyrec.metrics.rating.paired_t_test`; None for a
@@ -456,8 +457,8 @@ def group_p_values(results: Mapping[str, SystemResult], groups: Sequence[np.ndar
     (:func:`whyrec.metrics.rating.corrected_resampled_t_test` with ``test_to_train``; None when
     fewer than two splits do). The pooled test treats records of different splits as
     independent, which they are not (the splits' train parts overlap): with several splits it is
-    the optimistic one. ``groups``: per split, its test records' groups in the order of their errors."""
-    errors_ref = results[reference].squared_errors
+    the optimistic one. The groups of the records are the reference's ``activity_groups``."""
+    errors_ref, groups = results[reference].squared_errors, results[reference].activity_groups
     for name, result in results.items():
         if name == reference:
             continue

@@ -17,7 +17,9 @@ a chart each for RMSE, BLEU-1, ROUGE-L, USR, FMR, DIV and sentiment accuracy); i
 t-tests of each row's squared rating errors against the first row's. MT's three explainers share
 one rating model, so their rating columns are equal. With ``by_activity`` each row also has its
 RMSE over the test records grouped by their user's number of train ratings
-(:func:`whyrec.experiment.rmse_by_activity`; :meth:`ResultsTable.activity_markdown`).
+(:func:`whyrec.experiment.rmse_by_activity`; :meth:`ResultsTable.activity_markdown`), and each
+row after the first its p-values against the first on every group's records
+(:func:`whyrec.experiment.group_p_values`).
 :func:`combine_splits` makes one table of the tables of several splits (mean ± sd per row).
 """
 
@@ -30,9 +32,9 @@ import numpy as np
 
 from whyrec.data.split import Split
 from whyrec.errors import DataError
-from whyrec.experiment import (ResultsTable, SystemResult, ordered_activity, p_values_against_reference,
-                               rmse_by_activity)
-from whyrec.metrics.rating import mae, paired_t_test, rmse
+from whyrec.experiment import (ResultsTable, SystemResult, activity_groups_of, group_p_values, ordered_activity,
+                               p_values_against_reference, test_to_train_ratio)
+from whyrec.metrics.rating import mae, paired_t_test, rmse, rmse_by_group
 from whyrec.settings import settings_of
 
 EXPLANATION_METRICS = ["bleu1", "bleu4", "rouge1", "rouge2", "rougeL", "usr", "fmr", "fcr", "div", "ppl", "empty",
@@ -103,9 +105,11 @@ def combine_splits(tables: Sequence[ResultsTable], splits: Sequence[Split]) -> R
         parts = [t.results[n] for t in tables]
         rows.append(SystemResult(name, parts[0].params, [f for r in parts for f in r.per_fold],
                                  [e for r in parts for e in r.squared_errors],
-                                 by_activity=_pooled_activity([r.by_activity for r in parts])))
+                                 by_activity=_pooled_activity([r.by_activity for r in parts]),
+                                 activity_groups=[g for r in parts for g in r.activity_groups]))
     if len(rows) > 1:
         p_values_against_reference(rows, names[0], splits)
+        _activity_p_values(rows, splits)
     first = tables[0]
     return ResultsTable(rows, first.metrics, first.reference, [s.name for s in splits], first.panels)
 
@@ -153,14 +157,23 @@ def _scored_rows(name: str, system, split: Split, features, judge, encoder, on_r
         for explainer in names}
     if on_records:
         on_records(name, relabel(prediction_records(system, test, predicted, written, judge), name, labels))
-    activity = rmse_by_activity(split, predicted) if by_activity else {}
+    groups = activity_groups_of(split) if by_activity else None
+    activity = ordered_activity(rmse_by_group(predicted, test.ratings, groups)) if by_activity else {}
     rows = []
     for explainer, label in (labels.items() if labels else [(None, name)]):  # a rating model: its one row
         measured = {**rating, **{m: scores.get(explainer, {}).get(m, float("nan")) for m in _metrics(encoder)},
                     "train_s": train_s, "test_s": test_s}
         rows.append(SystemResult(label, settings_of(system), [measured], [(predicted - test.ratings) ** 2],
-                                 by_activity=activity))
+                                 by_activity={group: dict(entry) for group, entry in activity.items()},
+                                 activity_groups=[groups] if by_activity else []))
     return rows
+
+
+def _activity_p_values(rows: list[SystemResult], splits: Sequence[Split]) -> None:
+    """With RMSE by activity group (``by_activity``, the records' groups known) and more than one
+    row: each later row's p-values against the first row on every group's records."""
+    if len(rows) > 1 and rows[0].activity_groups:
+        group_p_values({r.system: r for r in rows}, rows[0].system, test_to_train_ratio(splits))
 
 
 def _metrics(encoder) -> list[str]:
@@ -172,6 +185,7 @@ def _table(rows: list[SystemResult], split: Split, encoder) -> ResultsTable:
     reference = rows[0].system if len(rows) > 1 else None
     for row in rows[1:]:
         row.p_value = paired_t_test(row.squared_errors[0], rows[0].squared_errors[0])[1]
+    _activity_p_values(rows, [split])
     panels = PLOTTED + (["mi_rating"] if encoder is not None else [])
     return ResultsTable(rows, ["rmse", "mae", *_metrics(encoder)], reference, [split.name], panels)
 
