@@ -115,6 +115,47 @@ def test_explain_endpoint(client):
     assert all(len(entry["rating_split"]["because"]) <= 2 for entry in listed)
 
 
+def test_explain_batch_answers_each_pair_as_explain_does(client):
+    """POST /explain/batch: one answer per pair, in order, each what /explain answers for it; an
+    unknown item's pair gets an error in its place and the others are answered; each explainer
+    writes its pairs' explanations in one batch."""
+    c, split = client
+    known = [(split.test.users[-1], split.test.items[-2]), (split.test.users[-2], split.test.items[-1])]
+    pairs = [*known, ("somebody-new", split.test.items[-1]), (known[0][0], "no-such-item")]
+    before = c.get("/metrics").json()["explanation_batches"]["planted"]
+    body = c.post("/explain/batch", json={"pairs": [{"user": u, "item": i} for u, i in pairs],
+                                          "explainer": "all"})
+    assert body.status_code == 200, body.text
+    answers = body.json()["answers"]
+    assert body.json()["bundle"] == "planted" and [(a["user"], a["item"]) for a in answers] == pairs
+    after = c.get("/metrics").json()["explanation_batches"]["planted"]
+    # MT-U for the two known users; MT-I and MT-P for them and the new user: three batches, not eight
+    assert after["batches"] - before["batches"] == 3 and after["requests"] - before["requests"] == 3
+    for (user, item), got in zip(pairs[:3], answers):
+        assert got == c.post("/explain", json={"user": user, "item": item, "explainer": "all"}).json()
+    assert answers[2]["cold_start"] and [e["label"] for e in answers[2]["explanations"]] == ["MT-I", "MT-P"]
+    assert answers[3] == {"user": known[0][0], "item": "no-such-item",
+                          "error": c.post("/explain", json={"user": known[0][0], "item": "no-such-item"}).json()["error"]}
+    one = c.post("/explain/batch", json={"pairs": [{"user": f" {known[0][0]} ", "item": known[0][1]}]}).json()
+    assert one["answers"][0] == c.post("/explain", json={"user": known[0][0], "item": known[0][1]}).json()
+
+
+@pytest.mark.parametrize("body,status,fragment", [
+    ({"pairs": []}, 422, "pairs"),
+    ({"pairs": [{"user": "u1", "item": "i1"}] * 101}, 422, "pairs"),
+    ({"pairs": [{"user": "u1"}]}, 422, "item"),
+    ({"pairs": [{"user": "u1", "item": "i1", "explainer": "pair"}]}, 422, "Extra inputs"),
+    ({"pairs": [{"user": "u1", "item": "i1"}], "explainer": "poetry"}, 404, "unknown explainer"),
+    ({"pairs": [{"user": "u1", "item": "i1"}], "bundle": "nope"}, 404, "unknown bundle"),
+    ({"pairs": [{"user": "u1", "item": "i1"}], "feature_word": "sound"}, 422, "feature"),
+])
+def test_a_bad_batch_is_refused_whole(client, body, status, fragment):
+    c, _ = client
+    response = c.post("/explain/batch", json=body)
+    assert response.status_code == status, response.text
+    assert fragment in response.json()["error"]
+
+
 @pytest.mark.parametrize("method,url,kwargs,status,fragment", [
     ("post", "/explain", {"json": {"user": "u1", "item": "no-such-item"}}, 404, "unknown item"),
     ("get", "/users/u1/recommendations", {"params": {"k": 10 ** 6}}, 422, "k"),

@@ -45,6 +45,10 @@ def test_every_answer_has_its_documented_shape(client):
                 _ok(c.get(f"/users/{who}/recommendations", params=params), schemas.Recommendations)
                 body = {"user": who, "item": item, "bundle": bundle, **({"explainer": explainer} if explainer else {})}
                 _ok(c.post("/explain", json=body), schemas.ExplainAnswer)
+                batch = {"pairs": [{"user": who, "item": item}, {"user": who, "item": "no-such-item"}],
+                         "bundle": bundle, **({"explainer": explainer} if explainer else {})}
+                answered, refused = _ok(c.post("/explain/batch", json=batch), schemas.ExplainBatchAnswer).answers
+                assert isinstance(answered, schemas.ExplainAnswer) and isinstance(refused, schemas.PairError)
     # the optional fields are filled where they apply: rating splits, a fed feature word, a reason
     split_answer = _ok(c.post("/explain", json={"user": user, "item": item}), schemas.ExplainAnswer)
     assert split_answer.rating_split is not None and split_answer.explanations
@@ -70,6 +74,7 @@ def test_the_shapes_are_strict_and_in_the_openapi_schema(client):
                for path, ops in spec["paths"].items()}
     assert answers["/users/{user}/recommendations"] == {"$ref": "#/components/schemas/Recommendations"}
     assert answers["/explain"] == {"$ref": "#/components/schemas/ExplainAnswer"}
+    assert answers["/explain/batch"] == {"$ref": "#/components/schemas/ExplainBatchAnswer"}
     assert answers["/api/bundles"]["items"] == {"$ref": "#/components/schemas/BundleInfo"}
     error = spec["paths"]["/explain"]["post"]["responses"]["422"]["content"]["application/json"]["schema"]
     assert error == {"$ref": "#/components/schemas/Error"}  # whyrec's {"error": ...}, not FastAPI's default

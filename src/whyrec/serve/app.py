@@ -9,6 +9,10 @@ Routes (OpenAPI docs at ``/docs``):
   never seen (MT-U, PETER) writes nothing, and a ``no_explanation`` sentence says why;
 * ``POST /explain`` ``{"user", "item", "explainer"?, "bundle"?}`` — rating + explanation + features
   (with ``"all"``, every explainer's under ``explanations``);
+* ``POST /explain/batch`` ``{"pairs": [{"user", "item"}, …], "explainer"?, "bundle"?}`` — up to
+  ``MAX_PAIRS`` pairs answered as ``/explain`` answers each, in order, each explainer writing all
+  its pairs' explanations in one batch; a pair with an unknown item gets ``{"user", "item",
+  "error"}`` in its place, and the other pairs are answered;
 * ``GET /users/{user}/history``, ``GET /api/bundles``, ``GET /api/bundles/{name}/users?query=``;
 * ``GET /health``, ``GET /metrics`` (request counts and latency percentiles per route);
 * ``GET /`` — the web page (plain HTML/JS/CSS shipped in the package, no CDN).
@@ -43,17 +47,29 @@ from whyrec.serve.systems import EXPLAINER_LABELS, ServedSystem
 STATIC = Path(__file__).parent / "static"
 MAX_ID = 200  # characters of a user or item id
 MAX_K = 100
+MAX_PAIRS = 100  # (user, item) pairs of one /explain/batch request
 
 
-class ExplainRequest(BaseModel):
+class PairRequest(BaseModel):
     # ids are stripped, as the data readers strip them, so " u1" is the user "u1" and " " is empty
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     user: str = Field(min_length=1, max_length=MAX_ID)
     item: str = Field(min_length=1, max_length=MAX_ID)
+
+
+class ExplainRequest(PairRequest):
     explainer: str | None = Field(default=None, max_length=16)
     bundle: str | None = Field(default=None, max_length=MAX_ID)
     # PETER+ only: the feature word its explanation is to be about (default: the item's own)
     feature_word: str | None = Field(default=None, min_length=1, max_length=MAX_ID)
+
+
+class ExplainBatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    pairs: list[PairRequest] = Field(min_length=1, max_length=MAX_PAIRS)
+    explainer: str | None = Field(default=None, max_length=16)
+    bundle: str | None = Field(default=None, max_length=MAX_ID)
+    feature_word: str | None = Field(default=None, min_length=1, max_length=MAX_ID)  # PETER+: for every pair
 
 
 class LatencyLog:
@@ -153,6 +169,15 @@ class BodySizeLimit:
             return await receive()  # after the body: wait for the disconnect, as the server would
 
         await self.app(scope, replay, send)
+
+
+def unknown_item(s: ServedSystem, item: str) -> str:
+    """The error /explain gives for an item ``s`` does not know (naming a close id, if any)."""
+    try:
+        s.check_item(item)
+    except UnknownIdError as exc:
+        return str(exc)
+    raise ValueError(f"the item '{item}' is known")
 
 
 def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> FastAPI:
@@ -294,6 +319,40 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
             body["did_you_mean"] = s.did_you_mean(user)
         return answer(body)
 
+    def pair_answers(s: ServedSystem, pairs: list[tuple[str, str]], explainer: str | None,
+                     feature_word: str | None) -> list[dict]:
+        """The answer of /explain for each (user, item) pair, in order; a pair whose item ``s``
+        does not know gets ``{"user", "item", "error"}``. The ratings are predicted in one call,
+        and each explainer writes the explanations of all the pairs it answers in one batch."""
+        check_feature_word(s, feature_word)
+        explainers_for(s, explainer, False)  # an unknown explainer: 404 before any work
+        known = [n for n, (_, item) in enumerate(pairs) if item in s.rating.item_map]
+        cold = {n: pairs[n][0] not in s.rating.user_map for n in known}
+        chosen = {n: s.chosen_explainers(explainer, cold[n]) for n in known}  # (explainers, why some write nothing)
+        written: dict[str, dict[int, str]] = {}  # explainer -> pair -> its text
+        for e in dict.fromkeys(e for names, _ in chosen.values() for e in names):
+            rows = [n for n in known if e in chosen[n][0]]
+            written[e] = dict(zip(rows, s.explain(e, [pairs[n][0] for n in rows], [pairs[n][1] for n in rows],
+                                                  feature_word)))
+        ratings = s.rating.predict([pairs[n][0] for n in known], [pairs[n][1] for n in known]) if known else []
+        out = [{"user": user, "item": item} for user, item in pairs]
+        for n, rating in zip(known, np.asarray(ratings, dtype=float).tolist()):
+            (user, item), (names, reason) = pairs[n], chosen[n]
+            out[n].update(bundle=s.name, cold_start=cold[n], predicted_rating=round(rating, 4),
+                          title=s.titles.get(item))
+            if names:  # each chosen explainer ("all": every one), the first also at the top level
+                texts = {e: [written[e][n]] for e in names}
+                out[n].update(explainer=names[0], **explained(s, names, texts, 0, item, feature_word))
+            if reason:
+                out[n]["no_explanation"] = reason
+            if cold[n]:
+                out[n]["did_you_mean"] = s.did_you_mean(user)
+            elif s.splits_ratings:  # the predicted rating itself, split over the user's past ratings
+                out[n]["rating_split"] = s.rating_splits(user, [item], top=3)[0]
+        for n in sorted(set(range(len(pairs))) - set(known)):
+            out[n]["error"] = unknown_item(s, pairs[n][1])
+        return out
+
     @app.post("/explain", **documented(schemas.ExplainAnswer, 404, 413, 422))
     def explain(request: ExplainRequest) -> Response:
         s = system(request.bundle)
@@ -301,22 +360,13 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
             s.check_item(request.item)
         except UnknownIdError as exc:
             raise HTTPException(404, str(exc)) from None
-        check_feature_word(s, request.feature_word)
-        cold = request.user not in s.rating.user_map
-        chosen, reason = explainers_for(s, request.explainer, cold)
-        rating = float(s.rating.predict([request.user], [request.item])[0])
-        out = {"user": request.user, "item": request.item, "bundle": s.name, "cold_start": cold,
-               "predicted_rating": round(rating, 4), "title": s.titles.get(request.item)}
-        if chosen:  # each chosen explainer ("all": every one), the first also at the top level
-            texts = {e: s.explain(e, [request.user], [request.item], request.feature_word) for e in chosen}
-            out.update(explainer=chosen[0], **explained(s, chosen, texts, 0, request.item, request.feature_word))
-        if reason:
-            out["no_explanation"] = reason
-        if cold:
-            out["did_you_mean"] = s.did_you_mean(request.user)
-        if s.splits_ratings and not cold:  # the predicted rating itself, split over the user's past ratings
-            out["rating_split"] = s.rating_splits(request.user, [request.item], top=3)[0]
-        return answer(out)
+        return answer(pair_answers(s, [(request.user, request.item)], request.explainer, request.feature_word)[0])
+
+    @app.post("/explain/batch", **documented(schemas.ExplainBatchAnswer, 404, 413, 422))
+    def explain_batch(request: ExplainBatchRequest) -> Response:
+        s = system(request.bundle)
+        pairs = [(p.user, p.item) for p in request.pairs]
+        return answer({"bundle": s.name, "answers": pair_answers(s, pairs, request.explainer, request.feature_word)})
 
     @app.get("/", include_in_schema=False)
     def page():
@@ -349,7 +399,6 @@ def server_config(app: FastAPI, host: str = "127.0.0.1", port: int = 8000):
     import uvicorn
 
     return uvicorn.Config(app, host=host, port=port, log_level="warning", h11_max_incomplete_event_size=2 * 1024 * 1024)
-
 
 
 def check_can_listen(host: str, port: int) -> None:

@@ -86,6 +86,17 @@ class ExplainAnswer(_Answer):
     rating_split: RatingSplit | None = None
 
 
+class PairError(_Answer):
+    user: str
+    item: str
+    error: str = Field(description="Why the pair has no answer (an item the bundle does not know), as /explain's 404 says it.")
+
+
+class ExplainBatchAnswer(_Answer):
+    bundle: str
+    answers: list[ExplainAnswer | PairError] = Field(description="One per pair asked for, in order.")
+
+
 class HistoryEntry(_Answer):
     item: str
     title: str | None
