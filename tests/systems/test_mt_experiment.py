@@ -12,8 +12,9 @@ from whyrec.data.split import Split
 from whyrec.data.synthetic import make_planted_corpus
 from whyrec.errors import ConfigError, DataError
 from whyrec.systems.mt import MTConfig, MultiTask
-from whyrec.systems.mt_experiment import (epochs_cell, discriminator_accuracy, perplexity_cell, real_and_generated,
-                                          run_mt_experiment, seeded_row, shuffled_label_accuracy, training_end)
+from whyrec.systems.mt_experiment import (epochs_cell, discriminator_accuracy, perplexity_cell, rating_by_activity,
+                                          real_and_generated, run_mt_experiment, seeded_row, shuffled_label_accuracy,
+                                          training_end)
 
 
 def test_run_mt_experiment_writes_tables_and_plots(tmp_path):
@@ -28,6 +29,8 @@ def test_run_mt_experiment_writes_tables_and_plots(tmp_path):
     assert list(by_activity) == [r["system"] for r in results["rating"]]
     assert sum(g["count"] for g in by_activity["MT"].values()) == len(split.test)
     assert "## Test RMSE by the user's number of training ratings" in (tmp_path / "mt.md").read_text()
+    assert all("p_vs_mt" not in g for g in by_activity["MT"].values())  # the others': rating_by_activity's test
+    assert " (p " in (tmp_path / "mt.md").read_text().split("## Test RMSE by")[1].split("## Explanations")[0]
     assert results["mt_adversarial_epochs"] == [2]  # TINY starts policy-gradient steps at epoch 2
     assert {r["system"] for r in results["text"]} == {"N-gram", "LSTM", "GRU LM", "GCN-U", "GCN-I", "GCN-P",
                                                       "MT-U", "MT-I", "MT-P"}
@@ -49,6 +52,28 @@ def test_run_mt_experiment_writes_tables_and_plots(tmp_path):
     assert json.loads((tmp_path / "mt.json").read_text())["config"]["epochs"] == 2
     assert "| MT-P |" in (tmp_path / "mt.md").read_text() and "(2 runs: " in (tmp_path / "mt.md").read_text()
     assert "adversarial (policy-gradient) epochs: 2–2" in (tmp_path / "mt.md").read_text()
+
+
+def test_rating_by_activity_tests_each_model_against_the_reference_on_every_group():
+    import numpy as np
+
+    from whyrec.experiment import activity_groups_of
+    from whyrec.metrics.rating import paired_t_test
+    from whyrec.rating import BiasBaseline, GlobalAverage
+
+    split = tiny_planted_split()
+    models = {"avg": GlobalAverage().fit(split.train), "MT": BiasBaseline().fit(split.train)}
+    by_activity = rating_by_activity(split, models)
+    groups = activity_groups_of(split)
+    errors = {name: (m.predict_corpus(split.test) - split.test.ratings) ** 2 for name, m in models.items()}
+    assert all("p_vs_mt" not in g for g in by_activity["MT"].values())
+    for group, entry in by_activity["avg"].items():
+        chosen = groups == group
+        assert entry["count"] == chosen.sum()
+        assert entry["rmse"] == pytest.approx(np.sqrt(errors["avg"][chosen].mean()))
+        expected = paired_t_test(errors["avg"][chosen], errors["MT"][chosen])[1] if chosen.sum() >= 2 else None
+        assert entry["p_vs_mt"] == expected
+    assert any(g["p_vs_mt"] is not None and g["p_vs_mt"] < 1 for g in by_activity["avg"].values())
 
 
 def test_training_end_says_which_epoch_was_kept_and_flags_a_model_the_cap_stopped_improving():

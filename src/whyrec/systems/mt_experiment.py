@@ -4,8 +4,9 @@
   with no text features — the same λ and K as MT's), MT−encoder, MT−decoder and MT, each
   with a paired t-test of its squared errors against MT's. (The ablations train only the
   MT-P decoder, which keeps their cost down; MT trains MT-U, MT-I and MT-P.) Also each one's
-  test RMSE by the user's number of training ratings (``rating_by_activity``), where review text
-  should help most: on the users who have rated little.
+  test RMSE by the user's number of training ratings (``rating_by_activity``, with the same
+  paired t-test against MT on each group's records), where review text should help most: on the
+  users who have rated little.
 * **Text** (Tables 3–4): perplexity of the test explanations under the interpolated n-gram
   LM, an LSTM LM, a GRU LM (MT's decoder cell with no context: the like-for-like reference
   for what the context adds), GCN-U/I/P and MT-U/I/P, and the tf-idf cosine similarity (and
@@ -35,7 +36,7 @@ from whyrec.errors import ConfigError, DataError
 from whyrec.explain.ngram import InterpolatedNgramLM
 from whyrec.explain.recurrent_lm import RecurrentLanguageModel
 from whyrec.explain.targets import explanation_targets, pad_batch
-from whyrec.metrics.rating import paired_t_test
+from whyrec.metrics.rating import paired_t_test, rmse_by_group
 from whyrec.metrics.text import corpus_bleu, perplexity, rouge, tfidf_similarity
 from whyrec.rating.als import PMF, ContextAwareALS
 from whyrec.systems.mt import VARIANTS, MTConfig, MultiTask, adversarial_epochs, mean_valid_nll
@@ -77,12 +78,27 @@ def rating_table(split: Split, models: dict[str, object], reference: str = "MT")
     return rows
 
 
-def rating_by_activity(split: Split, models: dict[str, object]) -> dict[str, dict]:
+def rating_by_activity(split: Split, models: dict[str, object], reference: str = "MT") -> dict[str, dict]:
     """Each model's test RMSE by the user's number of training ratings (whether MT's text priors
-    help the users who have rated little): ``{model: {group: {"count", "rmse"}}}``."""
-    from whyrec.experiment import rmse_by_activity
+    help the users who have rated little): ``{model: {group: {"count", "rmse", "p_vs_mt"}}}``,
+    ``p_vs_mt`` the paired t-test of the model's squared errors against the ``reference``'s on
+    the group's records (:func:`whyrec.metrics.rating.paired_t_test`; absent for the reference,
+    None for a group of fewer than two records)."""
+    from whyrec.experiment import activity_groups_of, ordered_activity
 
-    return {name: rmse_by_activity(split, m.predict_corpus(split.test)) for name, m in models.items()}
+    test, groups = split.test, activity_groups_of(split)
+    predictions = {name: m.predict_corpus(test) for name, m in models.items()}
+    errors = {name: (pred - test.ratings) ** 2 for name, pred in predictions.items()}
+    out = {}
+    for name, pred in predictions.items():
+        out[name] = ordered_activity(rmse_by_group(pred, test.ratings, groups))
+        if name == reference:
+            continue
+        for group, entry in out[name].items():
+            chosen = groups == group
+            entry["p_vs_mt"] = paired_t_test(errors[name][chosen], errors[reference][chosen])[1] \
+                if chosen.sum() >= 2 else None
+    return out
 
 
 @torch.no_grad()
@@ -347,9 +363,10 @@ def markdown(results: dict) -> str:
         from whyrec.experiment import markdown_table
 
         first = next(iter(by_activity.values()))
-        lines += ["", "## Test RMSE by the user's number of training ratings (n: test records)", "",
+        lines += ["", "## Test RMSE by the user's number of training ratings (n: test records; p: paired t-test "
+                  "against MT on the group's records)", "",
                   markdown_table(["system", *(f"{g} (n={v['count']:,})" for g, v in first.items())],
-                                 [[name, *(f"{v['rmse']:.4f}" for v in groups.values())]
+                                 [[name, *(activity_cell(v) for v in groups.values())]
                                   for name, groups in by_activity.items()])]
     lines += ["", f"## Explanations (test, {results['test_records_scored_for_text']:,} records)", "",
               "| system | perplexity | tf-idf | BLEU-1 | ROUGE-L F | epochs run / kept (cap; first run) |", "|---|---|---|---|---|---|"]
@@ -365,6 +382,12 @@ def markdown(results: dict) -> str:
         lines.append(f"- {e['user']} → {e['item']}: predicted {e['predicted']:.2f} (true {e['rating']:g}): "
                      f"“{e['mt_p']}” — truth: “{e['truth']}”")
     return "\n".join(lines) + "\n"
+
+
+def activity_cell(entry: dict) -> str:
+    """An activity group's RMSE, with its p against MT when it has one."""
+    p = entry.get("p_vs_mt")
+    return f"{entry['rmse']:.4f}" + ("" if p is None else f" (p {p:.2g})")
 
 
 def perplexity_cell(row: dict) -> str:
