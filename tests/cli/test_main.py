@@ -7,6 +7,7 @@ import os
 import pickle
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 
@@ -15,10 +16,40 @@ from tests.conftest import REVIEWS, amazon_lines
 
 
 def test_demo_runs_on_planted_data(tmp_path):
-    proc = run_cli("demo", "--out", str(tmp_path / "demo"))
+    proc = run_cli("demo", "--out", str(tmp_path / "demo"), "--planted")
     assert proc.returncode == 0, proc.stderr
-    assert "context-aware ALS" in proc.stdout and "rmse" in proc.stdout
+    assert "--planted: using a planted corpus of " in proc.stdout
+    assert "context-aware ALS" in proc.stdout and "rmse" in proc.stdout and "MT test RMSE" in proc.stdout
     assert (tmp_path / "demo" / "results.md").exists()
+    assert_one_line_error(run_cli("demo", "--planted", "--data", str(tmp_path)), "give either --data or --planted")
+
+
+def test_demo_without_data_runs_on_the_shared_magazines_when_they_are_there(tmp_path, monkeypatch):
+    """The README's main job: `whyrec demo` reads amazon-magazine-subscriptions from the shared data
+    folder ($WHYREC_SHARED_DATA, else ../shared/data) and plants a corpus only where it is absent."""
+    from whyrec.cli.serving import DEMO_DATASET, shared_demo_data
+
+    shared = tmp_path / "shared"
+    monkeypatch.setenv("WHYREC_SHARED_DATA", str(shared))
+    assert shared_demo_data() is None
+    folder = shared / DEMO_DATASET
+    folder.mkdir(parents=True)
+    rows = [(f"u{n % 12}", f"i{n % 7}", float(1 + n % 5), f"the print is {'good' if n % 2 else 'bad'} here")
+            for n in range(84)]
+    (folder / "reviews.json").write_text("\n".join(amazon_lines(rows)) + "\n")
+    assert shared_demo_data() == folder
+    proc = run_cli("demo", "--out", str(tmp_path / "demo"), "--skip-mt")
+    assert proc.returncode == 0, proc.stderr
+    assert f"no --data given: using the shared data's {folder}" in proc.stdout
+    assert "using a planted corpus" not in proc.stdout
+    assert f"split {DEMO_DATASET}/ratio-0: train 67, valid 8, test 9" in proc.stdout  # its 84 reviews
+    monkeypatch.delenv("WHYREC_SHARED_DATA")
+    elsewhere = tmp_path / "elsewhere" / "checkout"  # without the variable: ../shared/data from where it runs
+    elsewhere.mkdir(parents=True)
+    monkeypatch.chdir(elsewhere)
+    assert shared_demo_data() is None
+    (tmp_path / "elsewhere" / "shared" / "data" / DEMO_DATASET).mkdir(parents=True)
+    assert shared_demo_data() == Path("..") / "shared" / "data" / DEMO_DATASET
 
 
 def test_help_answers_without_importing_torch():

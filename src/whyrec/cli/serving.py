@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Optional
 
@@ -57,9 +58,25 @@ def serve(
     uvicorn.Server(server_config(app, host, port)).run()
 
 
+DEMO_DATASET = "amazon-magazine-subscriptions"
+
+
+def shared_demo_data() -> Path | None:
+    """The data ``whyrec demo`` runs on without ``--data``: the amazon-magazine-subscriptions folder
+    of the shared datasets — ``$WHYREC_SHARED_DATA``, else ``../shared/data`` from the current
+    directory (beside the checkout, where the README's commands run) — when it is there, else
+    None (the demo then plants a corpus of its own)."""
+    root = Path(os.environ.get("WHYREC_SHARED_DATA") or Path("..") / "shared" / "data")
+    folder = root / DEMO_DATASET
+    return folder if folder.is_dir() else None
+
+
 @app.command("demo")
 def demo(
-    data: Optional[Path] = typer.Option(None, "--data", help="Review file or folder (default: a planted corpus)."),
+    data: Optional[Path] = typer.Option(None, "--data", help=f"Review file or folder (default: {DEMO_DATASET} of "
+                                        "the shared data, $WHYREC_SHARED_DATA or ../shared/data, when it is there; "
+                                        "else a planted corpus)."),
+    planted: bool = typer.Option(False, "--planted", help="Run on a planted corpus, even where the shared data is."),
     split: Optional[Path] = typer.Option(None, "--split", help="Split folder (default: <data>/1 when present)."),
     out: Path = typer.Option(Path("runs/demo"), "--out", help="Where to write the results table and plot."),
     seed: int = typer.Option(0, min=0, help="Seed of the planted corpus and of random splits."),
@@ -70,6 +87,12 @@ def demo(
     max_rating: MaxRating = 5.0,
 ) -> None:
     """The main job: compare the rating models, train a small MT, print explanations."""
+    from whyrec.errors import ConfigError
+
+    if planted and data is not None:
+        raise ConfigError("give either --data or --planted")
+    shared = None if planted or data is not None else shared_demo_data()
+    data = data or shared
     check_out(out, data)
     from whyrec.data.features import FeatureExtractor, coverage
     from whyrec.data.synthetic import make_planted_corpus
@@ -79,10 +102,13 @@ def demo(
     con = console()
     if data is None:
         corpus = make_planted_corpus(seed=seed).corpus
-        con.print(f"no --data given: using a planted corpus of {len(corpus):,} reviews "
+        con.print(f"{'--planted' if planted else 'no --data given, and no shared data'}: using a planted corpus of "
+                  f"{len(corpus):,} reviews "
                   f"({corpus.reviews['user'].nunique()} users, {corpus.reviews['item'].nunique()} items)")
         split_dir = None
     else:
+        if shared is not None:
+            con.print(f"no --data given: using the shared data's {shared} (--planted: a planted corpus instead)")
         split_dir = split or default_split_dir(data)
         corpus = load_reviews(data, format, column, False, "keep-all" if split_dir else "keep-last",
                               (min_rating, max_rating))
