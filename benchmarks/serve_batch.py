@@ -27,6 +27,8 @@ import sys
 import time
 from pathlib import Path
 
+from whyrec.bundle import read_bundle_header
+
 from serve import DEFAULT_BUNDLES, MAGAZINES, free_port, wait_ready
 from shared_data import machine
 
@@ -112,7 +114,8 @@ def main() -> None:
     runs = {}
     for bundle in bundles:
         labels, rows = measure(bundle, args.data, args)
-        runs[f"{bundle.name} ({', '.join(labels)})"] = rows
+        epochs = len(read_bundle_header(bundle).get("history") or [])  # serve.py's 10 or mt.py's up to 30
+        runs[f"{bundle.name} ({', '.join(labels)}; trained {epochs} epochs)"] = rows
     results = {"date": time.strftime("%Y-%m-%d"), "data": args.data.name, "machine": machine(), "runs": runs}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "serve_batch.json").write_text(json.dumps(results, indent=1), encoding="utf-8")

@@ -134,6 +134,11 @@ def test_the_command_reads_pairs_from_options_or_a_file(mt, split, tmp_path):
     assert proc.returncode == 2 and "a --user or --item id is empty" in proc.stderr  # not a "new user" named ""
     proc = run_cli("explain", str(tmp_path / "mt"), "--pairs", str(tmp_path), cwd=tmp_path)
     assert proc.returncode == 2 and "is a folder; --pairs takes a CSV/TSV file" in proc.stderr
+    # an unknown item: the file and line of the first such row, a close id, and how many more there are
+    pairs.write_text(f"user,item\n{user},{item}\n{user},{item.upper()}\n{user},nothing\n")
+    assert_one_line_error(run_cli("explain", str(tmp_path / "mt"), "--pairs", str(pairs), cwd=tmp_path),
+                          f"pairs.csv:3: field 'item': unknown item '{item.upper()}'; did you mean '{item}'? "
+                          "(and 1 more of the 3 rows name items the bundle does not know)")
     pairs.write_bytes(f"\ufeffuser,item\n{user},{item}\n".encode())  # a spreadsheet's UTF-8 CSV starts with a BOM
     proc = run_cli("explain", str(tmp_path / "mt"), "--pairs", str(pairs), cwd=tmp_path)
     assert proc.returncode == 0 and f"{user} → {item}" in proc.stdout, proc.stderr

@@ -158,7 +158,7 @@ def explain(
     if pairs is not None:
         if user or item:
             raise ConfigError("give pairs either with --pairs or with --user/--item, not both")
-        users, items, words = _read_pairs(pairs)
+        users, items, words, lines = _read_pairs(pairs)
         if words is not None and feature_word is not None:
             raise ConfigError("give the feature word with --feature-word or in the pairs file's 'feature_word' "
                               "column, not both")
@@ -170,6 +170,8 @@ def explain(
             raise ConfigError("a --user or --item id is empty")
     history = history_of(data, split, seed, format, (min_rating, max_rating), column, meta)
     model = load_bundle(bundle, device)
+    if pairs is not None:
+        _check_pair_items(model, pairs, items, lines)
     if words is None and feature_word is not None:
         words = [feature_word] * len(users)
     rows = explain_pairs(model, users, items, explainer, method, why=why, history=history, feature_words=words)
@@ -362,15 +364,32 @@ def _feature_word(value: str | None) -> str | None:
     return value.strip() if value is not None else None
 
 
-def _read_pairs(path: Path) -> tuple[list[str], list[str], list[str | None] | None]:
-    """(users, items, feature words) of a CSV/TSV file with 'user' and 'item' columns and an
-    optional 'feature_word' one (a blank cell: None, the item's own; no column: None); a bad file
-    or row is a one-line DataError naming the file and line."""
+def _check_pair_items(model, path: Path, items: list[str], lines: list[int]) -> None:
+    """Refuse a pairs file naming an item ``model`` does not know, with the file and line of the
+    first such row, the close known id when there is one, and how many rows there are like it."""
+    from whyrec.errors import DataError, UnknownIdError
+
+    unknown = [n for n, item in enumerate(items) if item not in model.item_map]
+    if not unknown:
+        return
+    try:
+        model.item_map.index(items[unknown[0]], "item")
+    except UnknownIdError as exc:
+        problem = str(exc)
+    if len(unknown) > 1:
+        problem += f" (and {len(unknown) - 1} more of the {len(items):,} rows name items the bundle does not know)"
+    raise DataError(problem, path=path, line=lines[unknown[0]], field="item")
+
+
+def _read_pairs(path: Path) -> tuple[list[str], list[str], list[str | None] | None, list[int]]:
+    """(users, items, feature words, line numbers) of a CSV/TSV file with 'user' and 'item'
+    columns and an optional 'feature_word' one (a blank cell: None, the item's own; no column:
+    None); a bad file or row is a one-line DataError naming the file and line."""
     import csv
 
     from whyrec.errors import DataError
 
-    users, items, words = [], [], []
+    users, items, words, lines = [], [], [], []
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: a spreadsheet's byte-order mark
             reader = csv.DictReader(handle, delimiter="\t" if path.suffix.lower() in (".tsv", ".tab") else ",")
@@ -383,6 +402,7 @@ def _read_pairs(path: Path) -> tuple[list[str], list[str], list[str | None] | No
                 users.append(row["user"].strip())
                 items.append(row["item"].strip())
                 words.append((row.get("feature_word") or "").strip() or None)
+                lines.append(reader.line_num)
     except FileNotFoundError:
         raise DataError("no such file", path=path) from None
     except IsADirectoryError:
@@ -391,4 +411,4 @@ def _read_pairs(path: Path) -> tuple[list[str], list[str], list[str | None] | No
         raise DataError(f"cannot read as CSV: {exc}", path=path) from None
     if not users:
         raise DataError("no (user, item) rows", path=path)
-    return users, items, words if "feature_word" in (reader.fieldnames or []) else None
+    return users, items, words if "feature_word" in (reader.fieldnames or []) else None, lines
