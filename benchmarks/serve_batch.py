@@ -44,7 +44,7 @@ def post(conn: http.client.HTTPConnection, path: str, body: dict) -> dict:
     return answer
 
 
-def test_pairs(data: Path) -> list[tuple[str, str]]:
+def split_test_pairs(data: Path) -> list[tuple[str, str]]:
     """The (user, item) pairs of the data's split 1 test records, read as whyrec reads them."""
     from whyrec.cli.common import split_of
 
@@ -88,7 +88,7 @@ def measure(bundle: Path, data: Path, args) -> tuple[list[str], list[dict]]:
         conn.request("GET", "/api/bundles")
         labels = [e["label"] for e in json.loads(conn.getresponse().read())[0]["explainers"]]
         conn.close()
-        pairs = test_pairs(data)
+        pairs = split_test_pairs(data)
         time_sizes(port, pairs, [min(10, len(pairs))], 1, args.seed + 1000)  # warm-up, not counted
         return labels, time_sizes(port, pairs, [min(n, len(pairs)) for n in args.sizes], args.repeats, args.seed)
     finally:

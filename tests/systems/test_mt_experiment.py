@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -11,6 +12,9 @@ from whyrec.data import ratio_split
 from whyrec.data.split import Split
 from whyrec.data.synthetic import make_planted_corpus
 from whyrec.errors import ConfigError, DataError
+from whyrec.experiment import activity_groups_of
+from whyrec.metrics.rating import paired_t_test
+from whyrec.rating import BiasBaseline, GlobalAverage
 from whyrec.systems.mt import MTConfig, MultiTask
 from whyrec.systems.mt_experiment import (epochs_cell, discriminator_accuracy, perplexity_cell, rating_by_activity,
                                           real_and_generated, run_mt_experiment, seeded_row, shuffled_label_accuracy,
@@ -29,7 +33,7 @@ def test_run_mt_experiment_writes_tables_and_plots(tmp_path):
     assert list(by_activity) == [r["system"] for r in results["rating"]]
     assert sum(g["count"] for g in by_activity["MT"].values()) == len(split.test)
     assert "## Test RMSE by the user's number of training ratings" in (tmp_path / "mt.md").read_text()
-    assert all("p_vs_mt" not in g for g in by_activity["MT"].values())  # the others': rating_by_activity's test
+    assert all("p_vs_mt" not in g for g in by_activity["MT"].values())  # the others' p: tested by hand below
     assert " (p " in (tmp_path / "mt.md").read_text().split("## Test RMSE by")[1].split("## Explanations")[0]
     assert results["mt_adversarial_epochs"] == [2]  # TINY starts policy-gradient steps at epoch 2
     assert {r["system"] for r in results["text"]} == {"N-gram", "LSTM", "GRU LM", "GCN-U", "GCN-I", "GCN-P",
@@ -55,12 +59,6 @@ def test_run_mt_experiment_writes_tables_and_plots(tmp_path):
 
 
 def test_rating_by_activity_tests_each_model_against_the_reference_on_every_group():
-    import numpy as np
-
-    from whyrec.experiment import activity_groups_of
-    from whyrec.metrics.rating import paired_t_test
-    from whyrec.rating import BiasBaseline, GlobalAverage
-
     split = tiny_planted_split()
     models = {"avg": GlobalAverage().fit(split.train), "MT": BiasBaseline().fit(split.train)}
     by_activity = rating_by_activity(split, models)
