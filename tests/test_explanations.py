@@ -139,6 +139,20 @@ def test_the_command_reads_pairs_from_options_or_a_file(mt, split, tmp_path):
     assert_one_line_error(run_cli("explain", str(tmp_path / "mt"), "--pairs", str(pairs), cwd=tmp_path),
                           f"pairs.csv:3: field 'item': unknown item '{item.upper()}'; did you mean '{item}'? "
                           "(and 1 more of the 3 rows name items the bundle does not know)")
+    # --skip-unknown answers the others: with --json every row in the file's order, the left-out ones by their error
+    skip = run_cli("explain", str(tmp_path / "mt"), "--pairs", str(pairs), "--skip-unknown", "--json", cwd=tmp_path)
+    assert skip.returncode == 0, skip.stderr
+    answered = [json.loads(line) for line in skip.stdout.splitlines()]
+    assert [r["item"] for r in answered] == [item, item.upper(), "nothing"] and "error" not in answered[0]
+    assert answered[1] == {"user": user, "item": item.upper(), "line": 3,
+                           "error": f"unknown item '{item.upper()}'; did you mean '{item}'?"}
+    assert answered[2]["line"] == 4 and answered[0]["explanations"]["pair"]
+    said = " ".join(skip.stderr.split())
+    assert "warning: " in said and "2 of 3 rows left out, their items unknown to the bundle (first: line 3," in said
+    text = run_cli("explain", str(tmp_path / "mt"), "--pairs", str(pairs), "--skip-unknown", cwd=tmp_path)
+    assert text.returncode == 0 and f"{user} → {item}" in text.stdout and "nothing" not in text.stdout
+    assert_one_line_error(run_cli("explain", str(tmp_path / "mt"), "--user", user, "--item", item, "--skip-unknown"),
+                          "--skip-unknown leaves out rows of a --pairs file")
     pairs.write_bytes(f"\ufeffuser,item\n{user},{item}\n".encode())  # a spreadsheet's UTF-8 CSV starts with a BOM
     proc = run_cli("explain", str(tmp_path / "mt"), "--pairs", str(pairs), cwd=tmp_path)
     assert proc.returncode == 0 and f"{user} → {item}" in proc.stdout, proc.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.cli.invoke import assert_one_line_error, run_cli
-from whyrec.cli.explaining import _feature_word, _read_pairs, rating_split_text
+from whyrec.cli.explaining import _feature_word, _in_file_order, _read_pairs, rating_split_text
 from whyrec.errors import ConfigError, DataError
 
 
@@ -65,3 +65,10 @@ def test_pairs_are_given_one_way_and_users_match_items(tmp_path):
                           "give pairs either with --pairs or with --user/--item, not both")
     assert_one_line_error(run_cli("explain", str(tmp_path), "--user", "u1", "--user", "u2", "--item", "i1"),
                           "give as many --user as --item (got 2 and 1), or --pairs FILE")
+
+
+def test_rows_left_out_go_back_to_their_places_in_the_file():
+    rows = [{"item": "a"}, {"item": "c"}]
+    skipped = {1: {"item": "b", "error": "unknown"}, 3: {"item": "d", "error": "unknown"}}
+    assert [r["item"] for r in _in_file_order(rows, skipped, 4)] == ["a", "b", "c", "d"]
+    assert _in_file_order([], {0: {"item": "z"}}, 1) == [{"item": "z"}]  # every row unknown

@@ -9,7 +9,7 @@ import typer
 
 from whyrec.cli.common import (ColumnMap, DecodingMethod, ExplainerChoice, HistorySeed, HistorySplit, MaxRating,
                                MetaFile, MinRating, Overwrite, ReaderFormat, app, check_new_bundle, check_out,
-                               console, history_of, parse_pairs, split_of, status)
+                               console, err_console, history_of, parse_pairs, split_of, status)
 from whyrec.strict_json import strict_dumps
 from whyrec.wording import counted, shortened
 
@@ -143,6 +143,10 @@ def explain(
     column: ColumnMap = None,
     meta: MetaFile = None,
     as_json: bool = typer.Option(False, "--json", help="One JSON object per pair instead of text."),
+    skip_unknown: bool = typer.Option(False, "--skip-unknown", help="With --pairs: answer the rows whose item the "
+                                      "bundle knows and leave out the others, counted in a warning (with --json, "
+                                      "each as {user, item, line, error} in its place); without it such a file is "
+                                      "refused."),
     device: str = typer.Option("cpu", "--device", help="torch device: cpu, cuda, cuda:N, mps, auto."),
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,
@@ -155,6 +159,8 @@ def explain(
 
     device = resolve_device(device)
     words, feature_word = None, _feature_word(feature_word)
+    if skip_unknown and pairs is None:
+        raise ConfigError("--skip-unknown leaves out rows of a --pairs file; give one")
     if pairs is not None:
         if user or item:
             raise ConfigError("give pairs either with --pairs or with --user/--item, not both")
@@ -170,11 +176,22 @@ def explain(
             raise ConfigError("a --user or --item id is empty")
     history = history_of(data, split, seed, format, (min_rating, max_rating), column, meta)
     model = load_bundle(bundle, device)
-    if pairs is not None:
+    skipped: dict[int, dict] = {}  # --skip-unknown: the rows left out, by position, each with its line and why
+    if pairs is not None and skip_unknown:
+        users, items, words, skipped = _without_unknown_items(model, users, items, words, lines)
+        if skipped:
+            first = next(iter(skipped.values()))
+            err_console().print(f"[yellow]warning:[/yellow] {pairs}: {len(skipped):,} of {len(lines):,} rows left "
+                                f"out, their items unknown to the bundle (first: line {first['line']}, "
+                                f"{first['error']})", highlight=False)
+    elif pairs is not None:
         _check_pair_items(model, pairs, items, lines)
     if words is None and feature_word is not None:
         words = [feature_word] * len(users)
-    rows = explain_pairs(model, users, items, explainer, method, why=why, history=history, feature_words=words)
+    rows = explain_pairs(model, users, items, explainer, method, why=why, history=history,
+                         feature_words=words) if users else []
+    if as_json and skipped:  # every row of the file answered in its order, the skipped ones by their error
+        rows = _in_file_order(rows, skipped, len(lines))
     # a rating bundle answers with its ratings alone, and says so (the service's no_explanation)
     reason = None if explainers_of(model) else rating_only(bundle.resolve().name)
     con = console()
@@ -182,6 +199,9 @@ def explain(
         con.print(f"({reason})", highlight=False)
     meant: dict[str, str | None] = {}  # each new user looked up once, however many rows name them
     for row in rows:
+        if "error" in row:  # --skip-unknown --json: a row left out
+            print(strict_dumps(row))
+            continue
         if row["cold_start"]:  # as the service answers: the known id a new one may be a typo of
             if row["user"] not in meant:
                 meant[row["user"]] = model.user_map.closest(row["user"])
@@ -362,6 +382,29 @@ def _feature_word(value: str | None) -> str | None:
     if value is not None and not value.strip():
         raise ConfigError("--feature-word is empty")
     return value.strip() if value is not None else None
+
+
+def _without_unknown_items(model, users: list[str], items: list[str], words: list[str | None] | None,
+                           lines: list[int]) -> tuple[list[str], list[str], list[str | None] | None, dict[int, dict]]:
+    """The pairs whose item ``model`` knows, and for each other one, by its position in the file,
+    ``{user, item, line, error}`` (the error as :func:`_check_pair_items` words it)."""
+    from whyrec.errors import UnknownIdError
+
+    kept, skipped = [], {}
+    for n, item in enumerate(items):
+        try:
+            model.item_map.index(item, "item")
+            kept.append(n)
+        except UnknownIdError as exc:
+            skipped[n] = {"user": users[n], "item": item, "line": lines[n], "error": str(exc)}
+    return ([users[n] for n in kept], [items[n] for n in kept],
+            None if words is None else [words[n] for n in kept], skipped)
+
+
+def _in_file_order(rows: list[dict], skipped: dict[int, dict], count: int) -> list[dict]:
+    """The answered ``rows`` and the ``skipped`` ones (by position) merged back into the file's order."""
+    answered = iter(rows)
+    return [skipped[n] if n in skipped else next(answered) for n in range(count)]
 
 
 def _check_pair_items(model, path: Path, items: list[str], lines: list[int]) -> None:
