@@ -28,7 +28,7 @@ from pathlib import Path
 
 from whyrec.bundle import load_bundle
 from whyrec.experiment import activity_groups_of
-from whyrec.metrics.rating import paired_t_test, rmse
+from whyrec.metrics.rating import paired_p_by_group, rmse
 from whyrec.rating.als import PMF
 from whyrec.systems.mt import MTConfig, MultiTask
 from whyrec.systems.mt_experiment import baseline_als_settings, plain_als_like, rating_by_activity
@@ -67,11 +67,7 @@ def run_dataset(name: str, split, config: MTConfig, results: Path) -> dict:
               "plain ALS": plain_als_like(mt).fit(split.train), "MT": mt}
     groups = activity_groups_of(split)
     errors = {k: (m.predict_corpus(split.test) - split.test.ratings) ** 2 for k, m in models.items()}
-    p_values = {}
-    for group in dict.fromkeys(groups.tolist()):
-        chosen = groups == group
-        p_values[group] = paired_t_test(errors["MT"][chosen], errors["plain ALS"][chosen])[1] \
-            if chosen.sum() >= 2 else None
+    p_values = paired_p_by_group(errors["MT"], errors["plain ALS"], groups)
     recorded = mt_benchmark_result(results, name)
     recorded_rmse = next((r["rmse"] for r in recorded["rating"] if r["system"] == "MT"), None) if recorded else None
     return {"date": time.strftime("%Y-%m-%d"), "mt_source": source, "test_records": len(split.test),

@@ -26,7 +26,7 @@ from whyrec.data.split import Split
 from whyrec.errors import ConfigError, DataError
 from whyrec.metrics.ranking import RANKING_METRICS
 from whyrec.metrics.rating import (RATING_METRICS, activity_groups, activity_labels, corrected_resampled_t_test,
-                                   paired_t_test, rmse_by_group)
+                                   paired_p_by_group, paired_t_test, rmse_by_group)
 from whyrec.strict_json import strict_dumps
 
 
@@ -462,12 +462,12 @@ def group_p_values(results: Mapping[str, SystemResult], reference: str, test_to_
     for name, result in results.items():
         if name == reference:
             continue
+        pooled = paired_p_by_group(np.concatenate(result.squared_errors), np.concatenate(errors_ref),
+                                   np.concatenate(groups))
         for group, entry in result.by_activity.items():
-            chosen = [split_groups == group for split_groups in groups]
-            mine = np.concatenate([e[c] for e, c in zip(result.squared_errors, chosen)])
-            theirs = np.concatenate([e[c] for e, c in zip(errors_ref, chosen)])
-            entry["p_vs_reference"] = paired_t_test(mine, theirs)[1] if len(mine) >= 2 else None
+            entry["p_vs_reference"] = pooled[group]
             if len(groups) > 1:
+                chosen = [split_groups == group for split_groups in groups]
                 present = [k for k, c in enumerate(chosen) if c.any()]
                 entry["p_over_splits"] = corrected_resampled_t_test(
                     [float(result.squared_errors[k][chosen[k]].mean()) for k in present],

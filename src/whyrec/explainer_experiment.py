@@ -34,7 +34,7 @@ from whyrec.data.split import Split
 from whyrec.errors import DataError
 from whyrec.experiment import (ResultsTable, SystemResult, activity_groups_of, group_p_values, ordered_activity,
                                p_values_against_reference, test_to_train_ratio)
-from whyrec.metrics.rating import mae, paired_t_test, rmse, rmse_by_group
+from whyrec.metrics.rating import mae, rmse, rmse_by_group
 from whyrec.settings import settings_of
 
 EXPLANATION_METRICS = ["bleu1", "bleu4", "rouge1", "rouge2", "rougeL", "usr", "fmr", "fcr", "div", "ppl", "empty",
@@ -107,9 +107,7 @@ def combine_splits(tables: Sequence[ResultsTable], splits: Sequence[Split]) -> R
                                  [e for r in parts for e in r.squared_errors],
                                  by_activity=_pooled_activity([r.by_activity for r in parts]),
                                  activity_groups=[g for r in parts for g in r.activity_groups]))
-    if len(rows) > 1:
-        p_values_against_reference(rows, names[0], splits)
-        _activity_p_values(rows, splits)
+    _against_first_row(rows, splits)
     first = tables[0]
     return ResultsTable(rows, first.metrics, first.reference, [s.name for s in splits], first.panels)
 
@@ -169,10 +167,14 @@ def _scored_rows(name: str, system, split: Split, features, judge, encoder, on_r
     return rows
 
 
-def _activity_p_values(rows: list[SystemResult], splits: Sequence[Split]) -> None:
-    """With RMSE by activity group (``by_activity``, the records' groups known) and more than one
-    row: each later row's p-values against the first row on every group's records."""
-    if len(rows) > 1 and rows[0].activity_groups:
+def _against_first_row(rows: list[SystemResult], splits: Sequence[Split]) -> None:
+    """With more than one row, each later row's p-values against the first row
+    (:func:`whyrec.experiment.p_values_against_reference`) and, with RMSE by activity group (the
+    records' groups known), on every group's records (:func:`whyrec.experiment.group_p_values`)."""
+    if len(rows) < 2:
+        return
+    p_values_against_reference(rows, rows[0].system, splits)
+    if rows[0].activity_groups:
         group_p_values({r.system: r for r in rows}, rows[0].system, test_to_train_ratio(splits))
 
 
@@ -183,9 +185,7 @@ def _metrics(encoder) -> list[str]:
 def _table(rows: list[SystemResult], split: Split, encoder) -> ResultsTable:
     """The rows as a table; p-values of each row's squared rating errors against the first row's."""
     reference = rows[0].system if len(rows) > 1 else None
-    for row in rows[1:]:
-        row.p_value = paired_t_test(row.squared_errors[0], rows[0].squared_errors[0])[1]
-    _activity_p_values(rows, [split])
+    _against_first_row(rows, [split])
     panels = PLOTTED + (["mi_rating"] if encoder is not None else [])
     return ResultsTable(rows, ["rmse", "mae", *_metrics(encoder)], reference, [split.name], panels)
 

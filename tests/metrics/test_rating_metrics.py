@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from whyrec.metrics.rating import corrected_resampled_t_test, mae, mse, paired_t_test, rmse
+from whyrec.metrics.rating import corrected_resampled_t_test, mae, mse, paired_p_by_group, paired_t_test, rmse
 
 
 def test_hand_computed_values():
@@ -82,3 +82,12 @@ def test_rmse_by_group_by_hand():
     assert got["a"] == {"count": 2, "rmse": pytest.approx(5 ** 0.5)} and got["b"] == {"count": 1, "rmse": 2.0}
     with pytest.raises(ValueError, match="differ in shape"):
         rmse_by_group([1.0, 2.0], [1.0, 2.0], ["a"])
+
+
+def test_paired_p_by_group_tests_each_groups_records_alone():
+    a, b = [1.0, 2.0, 4.0, 1.0, 0.0, 3.0], [0.5, 2.5, 3.0, 1.5, 1.0, 3.0]
+    got = paired_p_by_group(a, b, ["x", "x", "y", "y", "y", "z"])
+    assert list(got) == ["x", "y", "z"]
+    assert got["x"] == 1.0  # differences 0.5 and −0.5: mean 0
+    assert got["y"] == paired_t_test([4.0, 1.0, 0.0], [3.0, 1.5, 1.0])[1] and 0 < got["y"] < 1
+    assert got["z"] is None  # one record: no test

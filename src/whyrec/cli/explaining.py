@@ -185,7 +185,7 @@ def explain(
                                 f"out, their items unknown to the bundle (first: line {first['line']}, "
                                 f"{first['error']})", highlight=False)
     elif pairs is not None:
-        _check_pair_items(model, pairs, items, lines)
+        _check_pair_items(model, pairs, users, items, lines)
     if words is None and feature_word is not None:
         words = [feature_word] * len(users)
     rows = explain_pairs(model, users, items, explainer, method, why=why, history=history,
@@ -387,7 +387,7 @@ def _feature_word(value: str | None) -> str | None:
 def _without_unknown_items(model, users: list[str], items: list[str], words: list[str | None] | None,
                            lines: list[int]) -> tuple[list[str], list[str], list[str | None] | None, dict[int, dict]]:
     """The pairs whose item ``model`` knows, and for each other one, by its position in the file,
-    ``{user, item, line, error}`` (the error as :func:`_check_pair_items` words it)."""
+    ``{user, item, line, error}`` (the error naming the known id most like it, when one is close)."""
     from whyrec.errors import UnknownIdError
 
     kept, skipped = [], {}
@@ -407,21 +407,18 @@ def _in_file_order(rows: list[dict], skipped: dict[int, dict], count: int) -> li
     return [skipped[n] if n in skipped else next(answered) for n in range(count)]
 
 
-def _check_pair_items(model, path: Path, items: list[str], lines: list[int]) -> None:
+def _check_pair_items(model, path: Path, users: list[str], items: list[str], lines: list[int]) -> None:
     """Refuse a pairs file naming an item ``model`` does not know, with the file and line of the
     first such row, the close known id when there is one, and how many rows there are like it."""
-    from whyrec.errors import DataError, UnknownIdError
+    from whyrec.errors import DataError
 
-    unknown = [n for n, item in enumerate(items) if item not in model.item_map]
+    unknown = list(_without_unknown_items(model, users, items, None, lines)[3].values())
     if not unknown:
         return
-    try:
-        model.item_map.index(items[unknown[0]], "item")
-    except UnknownIdError as exc:
-        problem = str(exc)
+    problem = unknown[0]["error"]
     if len(unknown) > 1:
         problem += f" (and {len(unknown) - 1} more of the {len(items):,} rows name items the bundle does not know)"
-    raise DataError(problem, path=path, line=lines[unknown[0]], field="item")
+    raise DataError(problem, path=path, line=unknown[0]["line"], field="item")
 
 
 def _read_pairs(path: Path) -> tuple[list[str], list[str], list[str | None] | None, list[int]]:

@@ -59,6 +59,19 @@ def paired_t_test(losses_a, losses_b) -> tuple[float, float]:
     return _two_sided_t(d, 1.0 / len(d))
 
 
+def paired_p_by_group(losses_a, losses_b, groups) -> dict[str, float | None]:
+    """The p of :func:`paired_t_test` of ``losses_a`` against ``losses_b`` on each group's records
+    (``groups``: one label per record), in the groups' order of first appearance; None for a
+    group of fewer than two records."""
+    a, b = np.asarray(losses_a, dtype=np.float64), np.asarray(losses_b, dtype=np.float64)
+    groups = np.asarray(groups, dtype=object)
+    out = {}
+    for group in dict.fromkeys(groups.tolist()):
+        chosen = groups == group
+        out[group] = paired_t_test(a[chosen], b[chosen])[1] if chosen.sum() >= 2 else None
+    return out
+
+
 def corrected_resampled_t_test(scores_a, scores_b, test_to_train: float) -> tuple[float, float]:
     """Two-sided corrected resampled t-test on one score per split of two systems (e.g. test MSE).
 

@@ -36,7 +36,7 @@ from whyrec.errors import ConfigError, DataError
 from whyrec.explain.ngram import InterpolatedNgramLM
 from whyrec.explain.recurrent_lm import RecurrentLanguageModel
 from whyrec.explain.targets import explanation_targets, pad_batch
-from whyrec.metrics.rating import paired_t_test, rmse_by_group
+from whyrec.metrics.rating import paired_p_by_group, paired_t_test, rmse_by_group
 from whyrec.metrics.text import corpus_bleu, perplexity, rouge, tfidf_similarity
 from whyrec.rating.als import PMF, ContextAwareALS
 from whyrec.systems.mt import VARIANTS, MTConfig, MultiTask, adversarial_epochs, mean_valid_nll
@@ -92,12 +92,10 @@ def rating_by_activity(split: Split, models: dict[str, object], reference: str =
     out = {}
     for name, pred in predictions.items():
         out[name] = ordered_activity(rmse_by_group(pred, test.ratings, groups))
-        if name == reference:
-            continue
-        for group, entry in out[name].items():
-            chosen = groups == group
-            entry["p_vs_mt"] = paired_t_test(errors[name][chosen], errors[reference][chosen])[1] \
-                if chosen.sum() >= 2 else None
+        if name != reference:
+            p_values = paired_p_by_group(errors[name], errors[reference], groups)
+            for group, entry in out[name].items():
+                entry["p_vs_mt"] = p_values[group]
     return out
 
 
