@@ -12,6 +12,7 @@ from tests.cli.invoke import assert_one_line_error, run_cli
 from tests.systems.test_mt import TINY
 from whyrec.data import Corpus
 from whyrec.errors import ConfigError, UnknownIdError
+from whyrec.explain.decoding import Decoding
 from whyrec.explanations import PETER_NEW_USER, explain_pairs, explainers_of
 from whyrec.rating import BiasBaseline
 from whyrec.systems.mt import MultiTask
@@ -38,7 +39,8 @@ def test_mt_gives_the_pair_explanation_and_the_item_side_to_a_new_user(mt, split
     assert rows[0]["explanations"]["pair"] == mt.explain([user], [item], no_repeat=True)[0]
     every = explain_pairs(mt, [user], [item], explainer="all", method="beam")[0]["explanations"]
     assert sorted(every) == ["item", "pair", "user"]
-    assert every["user"] == mt.explain([user], [item], variant="user", method="beam")[0]
+    # beam search as shown blocks repeats too (plain beam favours "who who who" loops)
+    assert every["user"] == mt.explain([user], [item], variant="user", method="beam", no_repeat=True, no_unk=True)[0]
     assert "no_explanation" not in rows[0] and "no_explanation" not in rows[1]
 
 
@@ -60,7 +62,7 @@ def test_bad_requests_are_refused_by_name(mt, split):
         explain_pairs(mt, [user], ["nothing"])
     with pytest.raises(ConfigError, match="unknown explainer 'peter'"):
         explain_pairs(mt, [user], [split.train.items[0]], explainer="peter")
-    with pytest.raises(ConfigError, match="unknown decoding method"):
+    with pytest.raises(ConfigError, match="decoding: method must be one of 'greedy', 'sample', 'beam'"):
         explain_pairs(mt, [user], [split.train.items[0]], method="top-k")
     assert explainers_of(BiasBaseline()) == []
     with pytest.raises(ConfigError, match="unknown explainer 'pair'; this system is a rating model"):
@@ -106,6 +108,13 @@ def test_peter_does_not_explain_a_user_it_has_never_seen_but_answers_the_other_p
         explain_pairs(peter, [user], [item], method="beam")
     with pytest.raises(ConfigError, match="rating split is of MT"):
         explain_pairs(peter, [user], [item], why=True)
+    # sampled with a seed: the same explanations again; from the top word alone: the greedy ones
+    users, items = list(split.test.users[:6]), list(split.test.items[:6])
+    seeded = Decoding.of("sample", {"seed": 2, "temperature": 1.5})
+    first = [r["explanations"]["peter"] for r in explain_pairs(peter, users, items, method=seeded)]
+    assert first == [r["explanations"]["peter"] for r in explain_pairs(peter, users, items, method=seeded)]
+    top_one = Decoding.of("sample", {"top_k": 1, "seed": 2})
+    assert explain_pairs(peter, users, items, method=top_one) == explain_pairs(peter, users, items)
 
 
 def test_the_command_reads_pairs_from_options_or_a_file(mt, split, tmp_path):
@@ -156,6 +165,43 @@ def test_the_command_reads_pairs_from_options_or_a_file(mt, split, tmp_path):
     pairs.write_bytes(f"\ufeffuser,item\n{user},{item}\n".encode())  # a spreadsheet's UTF-8 CSV starts with a BOM
     proc = run_cli("explain", str(tmp_path / "mt"), "--pairs", str(pairs), cwd=tmp_path)
     assert proc.returncode == 0 and f"{user} → {item}" in proc.stdout, proc.stderr
+
+
+def test_explanations_are_decoded_as_asked_and_a_seed_repeats_them(mt, split, tmp_path):
+    users, items = list(split.test.users[:8]), list(split.test.items[:8])
+
+    def texts(decoding):
+        return [r["explanations"]["pair"] for r in explain_pairs(mt, users, items, method=decoding)]
+
+    hot = {"temperature": 2.0}
+    first = texts(Decoding.of("sample", {**hot, "seed": 1}))
+    assert texts(Decoding.of("sample", {**hot, "seed": 1})) == first  # the same seed, the same explanations
+    assert texts(Decoding.of("sample", {**hot, "seed": 2})) != first
+    assert texts(Decoding.of("sample", {"top_k": 1})) == texts("greedy")  # the top word alone is greedy
+    # the settings reach the decoder: a beam of one is greedy, and the nucleus the model's own call cuts
+    assert texts(Decoding.of("beam", {"beam": 1})) == texts("greedy")
+    nucleus = Decoding.of("sample", {"top_p": 0.3, "seed": 4})
+    assert texts(nucleus) == mt.explain(users, items, method="sample", top_p=0.3, no_repeat=True, no_unk=True,
+                                        generator=nucleus.generator())
+    # the command line: --decode NAME=VALUE after --method, on explain and recommend alike
+    mt.save(tmp_path / "mt")
+    pair = ["--user", users[0], "--item", items[0], "--json"]
+    runs = [run_cli("explain", str(tmp_path / "mt"), *pair, "--method", "sample", "--decode", "seed=7", "--decode",
+                    "top_p=0.9") for _ in range(2)]
+    assert runs[0].returncode == 0, runs[0].stderr
+    assert runs[0].stdout == runs[1].stdout
+    assert json.loads(runs[0].stdout)["explanations"]["pair"] == mt.explain(
+        users[:1], items[:1], method="sample", top_p=0.9, no_repeat=True, no_unk=True,
+        generator=Decoding.of("sample", {"seed": 7}).generator())[0]
+    assert_one_line_error(run_cli("explain", str(tmp_path / "mt"), *pair, "--decode", "temperature=0.5"),
+                          "decoding: temperature is a setting of sample decoding, not of greedy (give --method sample)")
+    assert_one_line_error(run_cli("recommend", str(tmp_path / "mt"), "--user", users[0], "--method", "beam",
+                                  "--decode", "top_p=2"), "decoding: top_p must be in (0, 1], got 2")
+    beam = run_cli("recommend", str(tmp_path / "mt"), "--user", users[0], "-k", "2", "--method", "beam", "--decode",
+                   "beam=1", "--json")
+    assert beam.returncode == 0, beam.stderr
+    greedy = run_cli("recommend", str(tmp_path / "mt"), "--user", users[0], "-k", "2", "--json")
+    assert json.loads(beam.stdout) == json.loads(greedy.stdout)
 
 
 def test_peter_plus_explains_about_the_feature_word_asked_for(split, tmp_path):

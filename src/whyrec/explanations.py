@@ -7,8 +7,9 @@ split over the user's past ratings (:mod:`whyrec.rating.attribution`).
 MT explains a user it has never seen from the item side (its default explainer for such a user
 is MT-I; MT-P reads the item's reviews and an empty user document); MT-U, which writes from the
 user's own reviews, and PETER, which has no embedding for such a user, write nothing for one and
-say why (:func:`chosen_explainers`). An unknown item is refused by both. Greedy and sampled MT
-explanations block repeated words and bigrams, as the service does.
+say why (:func:`chosen_explainers`). An unknown item is refused by both. Explanations, however
+decoded (:class:`whyrec.explain.decoding.Decoding`), block repeated words and bigrams and never
+show ``<unk>``, as the service's do.
 """
 
 from __future__ import annotations
@@ -20,9 +21,8 @@ import numpy as np
 
 from whyrec.data.corpus import Corpus, paired_ids
 from whyrec.errors import ConfigError, UnknownIdError, WhyrecError
+from whyrec.explain.decoding import Decoding
 from whyrec.metrics.text import explanation_quality
-
-METHODS = ("greedy", "sample", "beam")
 EXPLAINER_LABELS = {"user": "MT-U", "item": "MT-I", "pair": "MT-P", "peter": "PETER", "peter+": "PETER+"}
 
 
@@ -142,7 +142,7 @@ def fed_feature_words(model, items: Sequence[str], words: Sequence[str | None] |
 
 
 def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: str | None = None,
-                  method: str = "greedy", why: bool = False, history=None,
+                  method: str | Decoding = "greedy", why: bool = False, history=None,
                   feature_words: Sequence[str | None] | None = None) -> list[dict]:
     """One row per pair: ``user``, ``item``, ``title`` (the item's, or None), ``predicted_rating``,
     ``cold_start`` (the user is unknown to the model) and ``explanations`` (explainer → text).
@@ -150,7 +150,8 @@ def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: 
     ``explainer`` is one of :func:`explainers_of`, ``"all"``, or None (MT-P; MT-I for an unseen
     user; PETER's own). MT-U and PETER write nothing for a user the system has never seen: that
     row's ``no_explanation`` says why (:func:`chosen_explainers`). ``method`` is greedy, sample
-    or beam (beam: MT only). With ``why`` (MT), ``rating_split`` gives the predicted rating as the
+    or beam (beam: MT only), or a :class:`~whyrec.explain.decoding.Decoding` with its settings
+    (temperature, top_k, top_p and seed of sampling; beam and length_penalty of beam search). With ``why`` (MT), ``rating_split`` gives the predicted rating as the
     item's baseline plus the contributions of the user's past ratings
     (:mod:`whyrec.rating.attribution`; None for a new user). PETER+ is fed ``feature_words`` (one
     per pair; None: the item's most frequent training feature), and its rows give the word fed
@@ -167,10 +168,9 @@ def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: 
     check_explainer(names, explainer)
     if not names:
         return _rated_pairs(model, users, items, why, history)
-    if method not in METHODS:
-        raise ConfigError(f"unknown decoding method '{method}': use {', '.join(METHODS)}")
+    decoding = method if isinstance(method, Decoding) else Decoding.of(method)
     mt = is_mt(model)
-    if not mt and method == "beam":
+    if not mt and decoding.method == "beam":
         raise ConfigError("PETER decodes greedy or sample, not beam")
     if not mt and why:
         raise ConfigError("the rating split is of MT's ALS ratings; PETER rates with its transformer")
@@ -188,7 +188,7 @@ def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: 
         wanted = [n for n, c in enumerate(cold) if name in chosen[c][0]]
         if not wanted:
             continue
-        texts = generate(model, name, [users[n] for n in wanted], [items[n] for n in wanted], method,
+        texts = generate(model, name, [users[n] for n in wanted], [items[n] for n in wanted], decoding,
                          [fed[n] for n in wanted] if fed is not None else None)
         for n, text in zip(wanted, texts):
             rows[n]["explanations"][name] = text
@@ -307,16 +307,23 @@ def shown(text: str) -> str:
     return text if text.strip() else EMPTY_SHOWN
 
 
-def generate(model, explainer: str, users: list[str], items: list[str], method: str = "greedy",
+def generate(model, explainer: str, users: list[str], items: list[str], method: str | Decoding = "greedy",
              feature_words: Sequence[str | None] | None = None) -> list[str]:
     """Explanations of (user, item) pairs as whyrec shows them (the CLI and the service): MT's
-    ``explainer`` decoder, or PETER, with repeated words and bigrams blocked (MT's beam: as
-    decoded); PETER+ fed :func:`fed_feature_words` (``feature_words``, checked by the caller,
-    or each item's own). Neither ever shows ``<unk>``."""
+    ``explainer`` decoder, or PETER, decoded as ``method`` says (a method name, or a
+    :class:`~whyrec.explain.decoding.Decoding`; a seeded one draws from a stream of its own,
+    started afresh for each explainer) with repeated words and bigrams blocked; PETER+ fed
+    :func:`fed_feature_words` (``feature_words``, checked by the caller, or each item's own).
+    Neither ever shows ``<unk>``."""
+    d = method if isinstance(method, Decoding) else Decoding.of(method)
+    sampling = {"temperature": d.temperature, "top_k": d.top_k, "top_p": d.top_p, "generator": d.generator()}
     if is_mt(model):
-        return model.explain(users, items, variant=explainer, method=method, no_repeat=method != "beam", no_unk=True)
-    return model.explain(users, items, fed_feature_words(model, items, feature_words), method=method, no_unk=True,
-                         no_repeat=True)
+        return model.explain(users, items, variant=explainer, method=d.method, beam=d.beam,
+                             length_penalty=d.length_penalty, no_repeat=True, no_unk=True, **sampling)
+    if d.method == "beam":
+        raise ConfigError("PETER decodes greedy or sample, not beam")
+    return model.explain(users, items, fed_feature_words(model, items, feature_words), method=d.method, no_unk=True,
+                         no_repeat=True, **sampling)
 
 
 def sentiment_judge(train):

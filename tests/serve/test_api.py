@@ -140,6 +140,46 @@ def test_explain_batch_answers_each_pair_as_explain_does(client):
     assert one["answers"][0] == c.post("/explain", json={"user": known[0][0], "item": known[0][1]}).json()
 
 
+def test_explanations_are_decoded_as_the_request_asks(client):
+    """``decoding``: greedy by default; beam (cached apart from greedy) and sampling, whose seed
+    gives the same answer to the same request however requests are batched."""
+    c, split = client
+    pairs = [{"user": u, "item": i} for u, i in zip(split.test.users[:6], split.test.items[:6])]
+    greedy = c.post("/explain/batch", json={"pairs": pairs}).json()["answers"]
+    assert c.post("/explain/batch", json={"pairs": pairs, "decoding": {"method": "greedy"}}).json()["answers"] == greedy
+    one_beam = c.post("/explain/batch", json={"pairs": pairs, "decoding": {"method": "beam", "beam": 1}}).json()
+    assert one_beam["answers"] == greedy  # a beam of one is greedy search
+    wide = {"method": "beam", "beam": 6, "length_penalty": 1.0}
+    beam = c.post("/explain", json={**pairs[0], "decoding": wide}).json()
+    assert beam["explanation"] == c.post("/explain", json={**pairs[0], "decoding": wide}).json()["explanation"]
+    hot = {"method": "sample", "temperature": 2.0, "seed": 11}
+    first = c.post("/explain/batch", json={"pairs": pairs, "decoding": hot}).json()["answers"]
+    again = c.post("/explain/batch", json={"pairs": pairs, "decoding": hot}).json()["answers"]
+    other = c.post("/explain/batch", json={"pairs": pairs, "decoding": {**hot, "seed": 12}}).json()["answers"]
+    assert first == again and first != other
+    assert [a["predicted_rating"] for a in first] == [a["predicted_rating"] for a in greedy]
+    top_one = c.post("/explain/batch", json={"pairs": pairs, "decoding": {"method": "sample", "top_k": 1}}).json()
+    assert top_one["answers"] == greedy
+
+
+@pytest.mark.parametrize("decoding,fragment", [
+    ({"method": "greedy", "temperature": 0.5}, "temperature is a setting of sample decoding, not of greedy"),
+    ({"method": "sample", "top_p": 0}, "top_p must be in (0, 1]"),
+    ({"method": "sample", "seed": -3}, "seed must be in 0 .. 2^63"),
+    ({"method": "beam", "beam": 17}, "beam"),
+    ({"method": "nucleus"}, "method"),
+    ({"method": "sample", "nucleus": 0.9}, "Extra inputs"),
+])
+def test_a_bad_decoding_is_refused(client, decoding, fragment):
+    c, split = client
+    pair = {"user": split.test.users[0], "item": split.test.items[0]}
+    for url, body in (("/explain", {**pair, "decoding": decoding}), ("/explain/batch", {"pairs": [pair],
+                                                                                       "decoding": decoding})):
+        response = c.post(url, json=body)
+        assert response.status_code == 422, response.text
+        assert fragment in response.json()["error"]
+
+
 @pytest.mark.parametrize("body,status,fragment", [
     ({"pairs": []}, 422, "pairs"),
     ({"pairs": [{"user": "u1", "item": "i1"}] * 101}, 422, "pairs"),
@@ -243,6 +283,12 @@ def test_a_peter_bundle_is_served_beside_mt(served_bundles, peter_bundle):
     assert "no_explanation" not in body  # a known user is explained
     one = c.post("/explain", json={"user": user, "item": split.train.items[1], "bundle": "planted-peter"}).json()
     assert one["explainer"] == "peter+" and one["explanation"]
+    pair = {"user": user, "item": split.train.items[1], "bundle": "planted-peter"}
+    beam = c.post("/explain", json={**pair, "decoding": {"method": "beam"}})
+    assert beam.status_code == 422 and "PETER decodes greedy or sample, not beam" in beam.json()["error"]
+    seeded = {"method": "sample", "seed": 3, "top_p": 0.9}
+    drawn = c.post("/explain", json={**pair, "decoding": seeded}).json()
+    assert drawn["explanation"] == c.post("/explain", json={**pair, "decoding": seeded}).json()["explanation"]
 
 
 def test_peter_plus_is_asked_for_an_explanation_about_a_feature_word(served_bundles, peter_bundle):

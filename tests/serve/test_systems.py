@@ -7,13 +7,14 @@ import time
 
 import pytest
 
-from whyrec.serve.systems import BatchingExplainer
+from whyrec.explain.decoding import Decoding
+from whyrec.serve.systems import GREEDY, BatchingExplainer
 
 
 def test_concurrent_requests_share_batches_and_get_their_own_texts():
     calls = []
 
-    def generate(explainer, users, items, feature_word):
+    def generate(explainer, users, items, feature_word, decoding):
         calls.append(len(users))
         time.sleep(0.05)  # long enough for the other requests to queue up behind the first
         return [f"{explainer}:{u}:{i}" for u, i in zip(users, items)]
@@ -36,7 +37,7 @@ def test_concurrent_requests_share_batches_and_get_their_own_texts():
 
 
 def test_explainers_are_batched_separately_and_errors_reach_the_caller():
-    def generate(explainer, users, items, feature_word):
+    def generate(explainer, users, items, feature_word, decoding):
         if explainer == "broken":
             raise ValueError("decoder failed")
         return [f"{explainer}/{feature_word}"] * len(users)
@@ -54,15 +55,36 @@ def test_queued_jobs_with_other_feature_words_are_decoded_apart():
 
     calls = []
 
-    def generate(explainer, users, items, feature_word):
+    def generate(explainer, users, items, feature_word, decoding):
         calls.append((feature_word, users))
         return [f"{u} about {feature_word}" for u in users]
 
-    jobs = [_Job("peter+", ["a"], ["x"], "sound"), _Job("peter+", ["b"], ["y"], "price"),
-            _Job("peter+", ["c"], ["z"], "sound")]
+    jobs = [_Job("peter+", ["a"], ["x"], "sound", GREEDY), _Job("peter+", ["b"], ["y"], "price", GREEDY),
+            _Job("peter+", ["c"], ["z"], "sound", GREEDY)]
     BatchingExplainer(generate)._run(jobs)
     assert calls == [("sound", ["a", "c"]), ("price", ["b"])]
     assert [job.texts for job in jobs] == [["a about sound"], ["b about price"], ["c about sound"]]
+
+
+def test_queued_jobs_share_a_batch_only_with_the_same_decoding_and_seeded_sampling_goes_alone():
+    """A seeded request's draws depend on every pair of its batch: decoded with another request's
+    pairs, the same request with the same seed would get other explanations."""
+    from whyrec.serve.systems import _Job
+
+    calls = []
+
+    def generate(explainer, users, items, feature_word, decoding):
+        calls.append((decoding.method, decoding.seed, users))
+        return [f"{u} by {decoding.method}" for u in users]
+
+    beam, seeded = Decoding.of("beam", {"beam": 2}), Decoding.of("sample", {"seed": 1})
+    jobs = [_Job("pair", [u], ["x"], None, d) for u, d in
+            [("a", GREEDY), ("b", beam), ("c", seeded), ("d", GREEDY), ("e", beam), ("f", seeded),
+             ("g", Decoding.of("sample")), ("h", Decoding.of("sample"))]]
+    BatchingExplainer(generate)._run(jobs)
+    assert calls == [("greedy", None, ["a", "d"]), ("beam", None, ["b", "e"]), ("sample", 1, ["c"]),
+                     ("sample", 1, ["f"]), ("sample", None, ["g", "h"])]
+    assert jobs[1].texts == ["b by beam"] and jobs[5].texts == ["f by sample"]
 
 
 @pytest.mark.parametrize("cache_size", [20000, 0])

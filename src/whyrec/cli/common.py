@@ -52,6 +52,10 @@ HistorySeed = Annotated[int, typer.Option(
 ExplainerChoice = Annotated[Optional[str], typer.Option(
     "--explainer", help="MT: user, item, pair or all (default: pair; item for a user the model has never seen).")]
 DecodingMethod = Annotated[str, typer.Option("--method", help="Decoding: greedy, sample, or beam (MT).")]
+DecodingSettings = Annotated[Optional[list[str]], typer.Option(
+    "--decode", help="A decoding setting NAME=VALUE (repeatable): with --method sample, temperature (default 1), "
+    "top_k (0: every word), top_p (nucleus, default 1) and seed (the same seed, the same explanations); with "
+    "--method beam, beam (hypotheses, default 4) and length_penalty (default 0).")]
 # the `data` commands take the review file as an argument or, like every other command, as --data
 DataPath = Annotated[Optional[Path], typer.Argument(
     help="Review file (json[.gz], csv, tsv, parquet, .ss, reviews.pickle) or its folder; or give --data.",
@@ -179,6 +183,14 @@ def parse_pairs(pairs: list[str] | None, what: str) -> dict:
     from whyrec.settings import parse_assignments
 
     return parse_assignments(pairs or [], what)
+
+
+def decoding_of(method: str, settings: list[str] | None):
+    """``--method`` and its ``--decode NAME=VALUE`` settings as one checked
+    :class:`~whyrec.explain.decoding.Decoding`."""
+    from whyrec.explain.decoding import Decoding
+
+    return Decoding.of(method, parse_pairs(settings, "--decode"))
 
 
 def load_reviews(path: Path, fmt: str | None, columns: list[str] | None, strict: bool, duplicates: str,

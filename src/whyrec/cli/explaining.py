@@ -7,9 +7,10 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (ColumnMap, DecodingMethod, ExplainerChoice, HistorySeed, HistorySplit, MaxRating,
-                               MetaFile, MinRating, Overwrite, ReaderFormat, app, check_new_bundle, check_out,
-                               console, err_console, history_of, parse_pairs, split_of, status)
+from whyrec.cli.common import (ColumnMap, DecodingMethod, DecodingSettings, ExplainerChoice, HistorySeed,
+                               HistorySplit, MaxRating, MetaFile, MinRating, Overwrite, ReaderFormat, app,
+                               check_new_bundle, check_out, console, decoding_of, err_console, history_of,
+                               parse_pairs, split_of, status)
 from whyrec.strict_json import strict_dumps
 from whyrec.wording import counted, shortened
 
@@ -133,6 +134,7 @@ def explain(
                                                "training feature)."),
     explainer: ExplainerChoice = None,
     method: DecodingMethod = "greedy",
+    decode: DecodingSettings = None,
     why: bool = typer.Option(False, "--why", help="MT or an ALS rating model: also split the predicted rating into "
                              "the item's baseline and the contributions of the user's past ratings."),
     data: Optional[Path] = typer.Option(None, "--data", help="ALS rating models with --why: the data the model was "
@@ -158,6 +160,7 @@ def explain(
     from whyrec.explanations import explain_pairs, explainers_of, rating_only
 
     device = resolve_device(device)
+    decoding = decoding_of(method, decode)
     words, feature_word = None, _feature_word(feature_word)
     if skip_unknown and pairs is None:
         raise ConfigError("--skip-unknown leaves out rows of a --pairs file; give one")
@@ -188,7 +191,7 @@ def explain(
         _check_pair_items(model, pairs, users, items, lines)
     if words is None and feature_word is not None:
         words = [feature_word] * len(users)
-    rows = explain_pairs(model, users, items, explainer, method, why=why, history=history,
+    rows = explain_pairs(model, users, items, explainer, decoding, why=why, history=history,
                          feature_words=words) if users else []
     if as_json and skipped:  # every row of the file answered in its order, the skipped ones by their error
         rows = _in_file_order(rows, skipped, len(lines))
@@ -224,6 +227,7 @@ def recommend(
     feature_word: Optional[str] = typer.Option(None, "--feature-word", help="PETER+: the feature word every "
                                                "explanation is to be about (default: each item's own)."),
     method: DecodingMethod = "greedy",
+    decode: DecodingSettings = None,
     why: bool = typer.Option(False, "--why", help="MT or an ALS rating model (with --data): also split each "
                              "predicted rating over the user's past ratings."),
     data: Optional[Path] = typer.Option(None, "--data", help="Rating models: the data the model was trained on "
@@ -252,6 +256,7 @@ def recommend(
     users = [u.strip() for u in user]
     if not all(users):
         raise ConfigError("a --user id is empty")
+    decoding = decoding_of(method, decode)
     model = load_bundle(bundle, resolve_device(device))
     history = history_of(data, split, seed, format, (min_rating, max_rating), column, meta)
     served = ServedSystem(bundle.resolve().name, model, cache_size=0, history=history)
@@ -265,14 +270,14 @@ def recommend(
         raise ConfigError("--why splits the ratings of MT or of an ALS rating model (context-als, pmf) given --data")
     con = console()
     for name in users:
-        answer = _recommendations(served, name, top_k, explainer, method, why, history, feature_word)
+        answer = _recommendations(served, name, top_k, explainer, decoding, why, history, feature_word)
         if as_json:
             print(strict_dumps(answer))
         else:
             _print_recommendations(con, answer)
 
 
-def _recommendations(served, user: str, k: int, explainer: str | None, method: str, why: bool, history,
+def _recommendations(served, user: str, k: int, explainer: str | None, decoding, why: bool, history,
                      feature_word: str | None = None) -> dict:
     """One user's answer, shaped as the service's: the top-k rows of :func:`explain_pairs` (or,
     where nothing explains them, the bare predicted ratings), with titles and, when no row has
@@ -282,7 +287,7 @@ def _recommendations(served, user: str, k: int, explainer: str | None, method: s
     items, scores, cold = served.recommend(user, k)
     chosen, reason = served.chosen_explainers(explainer, cold)
     if items and (chosen or (why and not cold)):
-        rows = explain_pairs(served.model, [user] * len(items), items, explainer, method, why=why, history=history,
+        rows = explain_pairs(served.model, [user] * len(items), items, explainer, decoding, why=why, history=history,
                              feature_words=[feature_word] * len(items) if feature_word else None)
     else:
         rows = [{"user": user, "item": item, "predicted_rating": float(score), "cold_start": cold,

@@ -22,6 +22,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils.rnn import pack_padded_sequence
 
+from whyrec.explain.decoding import truncated_logits
+
 
 class ReviewDocumentEncoder(nn.Module):
     """BiGRU review encoder + mean over a document + projection to ``out_dim``."""
@@ -170,8 +172,14 @@ def block_repeats(logits: torch.Tensor, seq: torch.Tensor, last: torch.Tensor) -
 def sample(decoder: ContextGRUDecoder, context: torch.Tensor, bos: int, eos: int, pad: int, max_len: int,
            greedy: bool = False, temperature: float = 1.0, generator: torch.Generator | None = None,
            prefix: torch.Tensor | None = None, prefix_hidden: torch.Tensor | None = None,
-           keep_hidden: bool = False, no_repeat: bool = False, banned: Sequence[int] = ()) -> Samples:
+           keep_hidden: bool = False, no_repeat: bool = False, banned: Sequence[int] = (), top_k: int = 0,
+           top_p: float = 1.0) -> Samples:
     """Decode up to ``max_len`` tokens per row, one GRU step per token.
+
+    Sampling draws from the distribution at ``temperature``, cut to the ``top_k`` likeliest words
+    and to the nucleus of ``top_p`` (:func:`whyrec.explain.decoding.truncated_logits`; the defaults,
+    as training samples, cut nothing); the log-probabilities are then those of the distribution
+    drawn from.
 
     ``banned`` tokens are never emitted (what the service shows: no ``<unk>``); the
     log-probabilities are then those of the renormalised distribution without them.
@@ -215,7 +223,7 @@ def sample(decoder: ContextGRUDecoder, context: torch.Tensor, bos: int, eos: int
             nxt = logits.argmax(dim=-1)
             chosen = logits.gather(1, nxt[:, None])[:, 0] - torch.logsumexp(logits, dim=-1)
         else:
-            logp = torch.log_softmax(logits / temperature, dim=-1)
+            logp = torch.log_softmax(truncated_logits(logits, temperature, top_k, top_p), dim=-1)
             nxt = draw(logp.exp(), generator)
             chosen = logp.gather(1, nxt[:, None])[:, 0]
         tokens[active, t] = nxt
@@ -234,9 +242,12 @@ def sample(decoder: ContextGRUDecoder, context: torch.Tensor, bos: int, eos: int
 
 
 def beam_search(decoder: ContextGRUDecoder, context: torch.Tensor, bos: int, eos: int, pad: int, max_len: int,
-                beam: int = 4, length_penalty: float = 0.0, banned: Sequence[int] = ()) -> torch.Tensor:
+                beam: int = 4, length_penalty: float = 0.0, banned: Sequence[int] = (),
+                no_repeat: bool = False) -> torch.Tensor:
     """Batched beam search; returns the best (B, ≤max_len) token rows, padded after ``<eos>``;
-    ``banned`` tokens are never emitted.
+    ``banned`` tokens are never emitted, and with ``no_repeat`` no hypothesis repeats a word right
+    after itself or a bigram it already holds (:func:`block_repeats`, as greedy decoding blocks
+    them): the beam otherwise favours "who who who" loops a small decoder rates likely.
 
     Scores are summed log-probabilities divided by ``length ** length_penalty`` (0 = none).
     Each step runs the GRU once on all B·beam live hypotheses with their carried states.
@@ -251,7 +262,10 @@ def beam_search(decoder: ContextGRUDecoder, context: torch.Tensor, bos: int, eos
     hidden = None
     for _ in range(max_len):
         logits, hidden = decoder.step(ctx, last, hidden)
-        logp = torch.log_softmax(_never_emit(logits, bos, pad, banned), dim=-1)
+        logits = _never_emit(logits, bos, pad, banned)
+        if no_repeat:
+            logits = block_repeats(logits, tokens, last)
+        logp = torch.log_softmax(logits, dim=-1)
         vocab = logp.shape[1]
         # a finished hypothesis may only extend with pad at no cost
         frozen = torch.full_like(logp, float("-inf"))

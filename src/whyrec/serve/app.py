@@ -29,6 +29,8 @@ import threading
 import time
 from collections import defaultdict, deque
 from pathlib import Path
+from typing import Literal
+
 import numpy as np
 import pydantic_core
 from fastapi import FastAPI, HTTPException, Query, Request
@@ -42,12 +44,14 @@ from whyrec import __version__
 from whyrec.errors import ConfigError, UnknownIdError, WhyrecError
 from whyrec.explanations import check_explainer, check_feature_words, fed_feature_words, steers_by_feature
 from whyrec.serve import schemas
-from whyrec.serve.systems import EXPLAINER_LABELS, ServedSystem
+from whyrec.explain.decoding import Decoding
+from whyrec.serve.systems import EXPLAINER_LABELS, GREEDY, ServedSystem
 
 STATIC = Path(__file__).parent / "static"
 MAX_ID = 200  # characters of a user or item id
 MAX_K = 100
 MAX_PAIRS = 100  # (user, item) pairs of one /explain/batch request
+MAX_BEAM = 16  # beam search hypotheses per pair: 100 pairs hold 1,600 decoder rows
 
 
 class PairRequest(BaseModel):
@@ -57,11 +61,35 @@ class PairRequest(BaseModel):
     item: str = Field(min_length=1, max_length=MAX_ID)
 
 
+class DecodingRequest(BaseModel):
+    """How the explanations are decoded (whyrec.explain.decoding.Decoding): greedy unless asked;
+    sample with temperature, top_k, top_p and seed; beam (MT) with beam and length_penalty.
+    A setting of another method than the one asked for is refused (422)."""
+
+    model_config = ConfigDict(extra="forbid")
+    # the ranges are Decoding's, checked there with its messages; the service bounds the beam's cost
+    method: Literal["greedy", "sample", "beam"] = "greedy"
+    temperature: float | None = None
+    top_k: int | None = None
+    top_p: float | None = None
+    seed: int | None = None
+    beam: int | None = Field(default=None, le=MAX_BEAM)
+    length_penalty: float | None = None
+
+    def checked(self) -> Decoding:
+        settings = {k: v for k, v in self.model_dump(exclude={"method"}).items() if v is not None}
+        try:
+            return Decoding.of(self.method, settings)
+        except ConfigError as exc:
+            raise HTTPException(422, str(exc)) from None
+
+
 class ExplainRequest(PairRequest):
     explainer: str | None = Field(default=None, max_length=16)
     bundle: str | None = Field(default=None, max_length=MAX_ID)
     # PETER+ only: the feature word its explanation is to be about (default: the item's own)
     feature_word: str | None = Field(default=None, min_length=1, max_length=MAX_ID)
+    decoding: DecodingRequest | None = None
 
 
 class ExplainBatchRequest(BaseModel):
@@ -70,6 +98,7 @@ class ExplainBatchRequest(BaseModel):
     explainer: str | None = Field(default=None, max_length=16)
     bundle: str | None = Field(default=None, max_length=MAX_ID)
     feature_word: str | None = Field(default=None, min_length=1, max_length=MAX_ID)  # PETER+: for every pair
+    decoding: DecodingRequest | None = None  # for every pair
 
 
 class LatencyLog:
@@ -320,12 +349,16 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
         return answer(body)
 
     def pair_answers(s: ServedSystem, pairs: list[tuple[str, str]], explainer: str | None,
-                     feature_word: str | None) -> list[dict]:
+                     feature_word: str | None, asked: DecodingRequest | None = None) -> list[dict]:
         """The answer of /explain for each (user, item) pair, in order; a pair whose item ``s``
         does not know gets ``{"user", "item", "error"}``. The ratings are predicted in one call,
-        and each explainer writes the explanations of all the pairs it answers in one batch."""
+        and each explainer writes the explanations of all the pairs it answers in one batch,
+        decoded as ``asked`` says (None: greedy)."""
         check_feature_word(s, feature_word)
         explainers_for(s, explainer, False)  # an unknown explainer: 404 before any work
+        decoding = asked.checked() if asked is not None else GREEDY
+        if decoding.method == "beam" and s.is_peter:
+            raise HTTPException(422, "PETER decodes greedy or sample, not beam")
         known = [n for n, (_, item) in enumerate(pairs) if item in s.rating.item_map]
         cold = {n: pairs[n][0] not in s.rating.user_map for n in known}
         chosen = {n: s.chosen_explainers(explainer, cold[n]) for n in known}  # (explainers, why some write nothing)
@@ -333,7 +366,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
         for e in dict.fromkeys(e for names, _ in chosen.values() for e in names):
             rows = [n for n in known if e in chosen[n][0]]
             written[e] = dict(zip(rows, s.explain(e, [pairs[n][0] for n in rows], [pairs[n][1] for n in rows],
-                                                  feature_word)))
+                                                  feature_word, decoding)))
         ratings = s.rating.predict([pairs[n][0] for n in known], [pairs[n][1] for n in known]) if known else []
         out = [{"user": user, "item": item} for user, item in pairs]
         for n, rating in zip(known, np.asarray(ratings, dtype=float).tolist()):
@@ -360,13 +393,15 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
             s.check_item(request.item)
         except UnknownIdError as exc:
             raise HTTPException(404, str(exc)) from None
-        return answer(pair_answers(s, [(request.user, request.item)], request.explainer, request.feature_word)[0])
+        return answer(pair_answers(s, [(request.user, request.item)], request.explainer, request.feature_word,
+                                   request.decoding)[0])
 
     @app.post("/explain/batch", **documented(schemas.ExplainBatchAnswer, 404, 413, 422))
     def explain_batch(request: ExplainBatchRequest) -> Response:
         s = system(request.bundle)
         pairs = [(p.user, p.item) for p in request.pairs]
-        return answer({"bundle": s.name, "answers": pair_answers(s, pairs, request.explainer, request.feature_word)})
+        return answer({"bundle": s.name, "answers": pair_answers(s, pairs, request.explainer, request.feature_word,
+                                                                 request.decoding)})
 
     @app.get("/", include_in_schema=False)
     def page():

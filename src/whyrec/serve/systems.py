@@ -17,6 +17,7 @@ import numpy as np
 from whyrec.bundle import load_bundle
 from whyrec.data.readers import clean_html
 from whyrec.errors import ConfigError
+from whyrec.explain.decoding import Decoding
 from whyrec.explanations import (EXPLAINER_LABELS, askable_feature_words, check_rating_scale, chosen_explainers,
                                  explainers_of, generate, is_mt, rating_only, splits_over)
 from whyrec.rating import ContextAwareALS
@@ -24,6 +25,8 @@ from whyrec.rating import ContextAwareALS
 SCORE_CACHE_BYTES = 256 * 2**20
 # the page's user search, when no id holds the query: ids this close to it (a partial id scores lower than a typo)
 SIMILAR_SEARCH = 70.0
+
+GREEDY = Decoding()  # what the service decodes unless a request asks otherwise
 
 
 def distinct_titles(titles: dict[str, str]) -> dict[str, str]:
@@ -65,12 +68,21 @@ class LRUCache:
 class _Job:
     """One request's missing explanations, waiting to be generated."""
 
-    __slots__ = ("explainer", "users", "items", "feature_word", "texts", "error")
+    __slots__ = ("explainer", "users", "items", "feature_word", "decoding", "texts", "error")
 
-    def __init__(self, explainer: str, users: list[str], items: list[str], feature_word: str | None) -> None:
+    def __init__(self, explainer: str, users: list[str], items: list[str], feature_word: str | None,
+                 decoding: Decoding) -> None:
         self.explainer, self.users, self.items, self.feature_word = explainer, users, items, feature_word
+        self.decoding = decoding
         self.texts: list[str] | None = None
         self.error: BaseException | None = None
+
+    def group(self) -> tuple:
+        """What jobs decoded in one batch share: the explainer, PETER+'s feature word and the
+        decoding. Seeded sampling is decoded alone, since each pair's draws depend on the batch
+        it is in: the same request with the same seed then gets the same explanations."""
+        alone = id(self) if self.decoding.method == "sample" and self.decoding.seed is not None else None
+        return self.explainer, self.feature_word, self.decoding, alone
 
 
 class BatchingExplainer:
@@ -81,8 +93,8 @@ class BatchingExplainer:
     PETER+'s feature word) in one batched call each, and hands the results out; a request whose
     job was taken by another thread finds it done when it gets the lock. Under load, one decoding
     pass of the GRU then serves many requests instead of one, and no request waits for more than
-    one pass it is not part of. ``generate(explainer, users, items, feature_word) -> texts`` is
-    the model call (``feature_word`` None: each item's own).
+    one pass it is not part of. ``generate(explainer, users, items, feature_word, decoding) ->
+    texts`` is the model call (``feature_word`` None: each item's own).
     """
 
     def __init__(self, generate) -> None:
@@ -93,8 +105,8 @@ class BatchingExplainer:
         self.batches = self.jobs = 0
 
     def __call__(self, explainer: str, users: list[str], items: list[str],
-                 feature_word: str | None = None) -> list[str]:
-        job = _Job(explainer, users, items, feature_word)
+                 feature_word: str | None = None, decoding: Decoding = GREEDY) -> list[str]:
+        job = _Job(explainer, users, items, feature_word, decoding)
         with self._queue_lock:
             self._queue.append(job)
         with self._model_lock:
@@ -107,14 +119,14 @@ class BatchingExplainer:
         return job.texts
 
     def _run(self, jobs: list[_Job]) -> None:
-        by_explainer: dict[tuple[str, str | None], list[_Job]] = {}
+        groups: dict[tuple, list[_Job]] = {}
         for job in jobs:
-            by_explainer.setdefault((job.explainer, job.feature_word), []).append(job)
-        for (explainer, feature_word), group in by_explainer.items():
+            groups.setdefault(job.group(), []).append(job)
+        for group in groups.values():
             users = [u for job in group for u in job.users]
             items = [i for job in group for i in job.items]
             try:
-                texts = self.generate(explainer, users, items, feature_word)
+                texts = self.generate(group[0].explainer, users, items, group[0].feature_word, group[0].decoding)
             except BaseException as error:  # handed to every waiting request, re-raised there
                 for job in group:
                     job.error = error
@@ -200,8 +212,9 @@ class ServedSystem:
         self.history_ratings = [ratings[order[bounds[u]:bounds[u + 1]]] for u in range(n_users)]
         self.popularity = np.bincount(rec_item, minlength=n_items)
 
-    def _generate(self, explainer: str, users: list[str], items: list[str], feature_word: str | None) -> list[str]:
-        return generate(self.model, explainer, users, items,
+    def _generate(self, explainer: str, users: list[str], items: list[str], feature_word: str | None,
+                  decoding: Decoding) -> list[str]:
+        return generate(self.model, explainer, users, items, decoding,
                         feature_words=[feature_word] * len(users) if feature_word is not None else None)
 
     @classmethod
@@ -281,14 +294,22 @@ class ServedSystem:
         items = [self.item_ids[i] for i in order]
         return items, self.rating.predict([user] * len(items), items), True
 
-    def explain(self, explainer: str, users: list[str], items: list[str], feature_word: str | None = None) -> list[str]:
-        """Explanations in one batch; cached ones are not generated again. PETER+ is fed
-        ``feature_word`` (checked by the caller; None: each item's most frequent training feature)."""
-        keys = [(explainer, u, i, feature_word) for u, i in zip(users, items)]
+    def explain(self, explainer: str, users: list[str], items: list[str], feature_word: str | None = None,
+                decoding: Decoding = GREEDY) -> list[str]:
+        """Explanations in one batch, decoded as ``decoding`` says (checked by the caller: PETER
+        has no beam search); greedy and beam ones are cached, and cached ones are not generated
+        again (sampled ones are drawn afresh: with a seed, each request's draws depend on all
+        its pairs). PETER+ is fed ``feature_word`` (checked by the caller; None: each item's most
+        frequent training feature)."""
+        if decoding.method == "sample":
+            return self.batcher(explainer, users, items, feature_word, decoding)
+        # greedy keys stay as they were; beam ones carry their settings
+        keys = [(explainer, u, i, feature_word) + ((decoding,) if decoding != GREEDY else ()) for u, i in zip(users, items)]
         out = [self.cache.get(key) for key in keys]
         missing = [n for n, text in enumerate(out) if text is None]
         if missing:
-            texts = self.batcher(explainer, [users[n] for n in missing], [items[n] for n in missing], feature_word)
+            texts = self.batcher(explainer, [users[n] for n in missing], [items[n] for n in missing], feature_word,
+                                 decoding)
             for n, text in zip(missing, texts):
                 out[n] = text
                 self.cache.put(keys[n], text)

@@ -590,29 +590,35 @@ class MultiTask:
 
     @torch.no_grad()
     def explain(self, users: Sequence[str], items: Sequence[str], variant: str = "pair", method: str = "greedy",
-                beam: int = 4, batch_size: int = 256, no_repeat: bool = False, no_unk: bool = False) -> list[str]:
+                beam: int = 4, batch_size: int = 256, no_repeat: bool = False, no_unk: bool = False,
+                temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0, length_penalty: float = 0.0,
+                generator: torch.Generator | None = None) -> list[str]:
         """Explanations for (user, item) pairs: MT-U/I/P by ``variant``; greedy, sample or beam.
 
-        ``no_repeat`` (greedy and sample) blocks immediate word repeats and repeated bigrams, and
-        ``no_unk`` the out-of-vocabulary token ``<unk>``; the service turns both on, the
-        experiments leave them off (the paper's plain decoding, which the metrics score)."""
+        ``no_repeat`` blocks immediate word repeats and repeated bigrams, and ``no_unk`` the
+        out-of-vocabulary token ``<unk>``; the service turns both on, the experiments leave them
+        off (the paper's plain decoding, which the metrics score). Sampling draws at
+        ``temperature`` from the ``top_k`` likeliest words and the ``top_p`` nucleus
+        (:func:`whyrec.explain.decoding.truncated_logits`), from ``generator`` (None: the model's
+        own stream); beam search keeps ``beam`` hypotheses and ranks the finished ones by summed
+        log-probability over ``length ** length_penalty``."""
         self.require_fitted("explaining")
         decoder = self.decoder(variant)
         (users, items), v = paired_ids(users, items, "MT: explain"), self.vocab
         banned = (v.unk,) if no_unk else ()
+        if method not in ("greedy", "sample", "beam"):
+            raise WhyrecError(f"unknown decoding method '{method}' (greedy, sample, beam)")
         out: list[str] = []
         for s in range(0, len(users), batch_size):
             part_u, part_i = users[s:s + batch_size], items[s:s + batch_size]
             ctx = self._with_rating_input(variant, self._contexts_for(variant, part_u, part_i), part_u, part_i)
             if method == "beam":
                 tokens = beam_search(decoder, ctx, v.bos, v.eos, v.pad, self.config.max_words + 1, beam=beam,
-                                     banned=banned)
-            elif method in ("greedy", "sample"):
-                tokens = sample(decoder, ctx, v.bos, v.eos, v.pad, self.config.max_words + 1,
-                                greedy=method == "greedy", generator=self._gen, no_repeat=no_repeat,
-                                banned=banned).tokens
+                                     length_penalty=length_penalty, banned=banned, no_repeat=no_repeat)
             else:
-                raise WhyrecError(f"unknown decoding method '{method}' (greedy, sample, beam)")
+                tokens = sample(decoder, ctx, v.bos, v.eos, v.pad, self.config.max_words + 1,
+                                greedy=method == "greedy", temperature=temperature, top_k=top_k, top_p=top_p,
+                                generator=generator if generator is not None else self._gen, no_repeat=no_repeat, banned=banned).tokens
             out.extend(" ".join(v.decode(row.tolist())) for row in tokens)
         return out
 

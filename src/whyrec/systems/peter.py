@@ -30,6 +30,7 @@ from whyrec.distributed import join, process_device
 from whyrec.errors import ConfigError, WhyrecError, require_fitted
 from whyrec.explain.interface import RatingInput
 from whyrec.explain.peter_model import PeterModel, PeterShape, select_rows
+from whyrec.explain.decoding import truncated_logits
 from whyrec.explain.seq2seq import Samples, block_repeats, draw
 from whyrec.explain.targets import explanation_targets, pad_batch
 from whyrec.settings import Rule, above, at_least, check_settings, config_from_dict, fraction
@@ -323,13 +324,16 @@ class Peter:
     def generate(self, user: torch.Tensor, item: torch.Tensor, feature: torch.Tensor | None = None,
                  greedy: bool = True, use_cache: bool = True, generator: torch.Generator | None = None,
                  word_shift: torch.Tensor | None = None, banned: Sequence[int] = (),
-                 no_repeat: bool = False) -> Samples:
+                 no_repeat: bool = False, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0) -> Samples:
         """Decode up to ``max_words + 1`` tokens per row (greedy or sampled). ``use_cache=False``
         re-runs the whole prefix every step, as the reference code does (for comparison only).
         ``word_shift`` (B, d) is added to every word embedding of its row (see ``PeterModel._words``).
         ``banned`` tokens are never emitted (their probability is moved to the rest by
         renormalising); ``no_repeat`` forbids a word right after itself and any bigram already in
-        the row (as MT's decoding does for the service). By default neither, as in the reference."""
+        the row (as MT's decoding does for the service). By default neither, as in the reference.
+        Sampling draws at ``temperature`` from the ``top_k`` likeliest words and the ``top_p``
+        nucleus (:func:`whyrec.explain.decoding.truncated_logits`; by default the whole
+        distribution, as training samples), and the log-probabilities are those drawn from."""
         self.model.eval()
         v, steps = self.vocab, self.config.max_words + 1
         b, dev = user.shape[0], user.device
@@ -355,6 +359,8 @@ class Peter:
             if no_repeat:
                 last = tokens[active, t - 1] if t else torch.full_like(active, v.bos)
                 logp = torch.log_softmax(block_repeats(logp, tokens[active, :t], last), dim=-1)
+            if not greedy and (temperature != 1.0 or top_k > 0 or top_p < 1.0):
+                logp = torch.log_softmax(truncated_logits(logp, temperature, top_k, top_p), dim=-1)
             nxt = logp.argmax(-1) if greedy else draw(logp.exp(), generator)
             tokens[active, t] = nxt
             logps[active, t] = logp.gather(1, nxt[:, None])[:, 0]
@@ -372,11 +378,14 @@ class Peter:
 
     def explain(self, users: Sequence[str], items: Sequence[str], features: Sequence[str] | None = None,
                 method: str = "greedy", batch_size: int = 256, no_unk: bool = False,
-                no_repeat: bool = False) -> list[str]:
+                no_repeat: bool = False, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
+                generator: torch.Generator | None = None) -> list[str]:
         """Explanations; PETER+ takes each record's feature word (``<unk>`` when not given).
         ``no_unk`` never emits the out-of-vocabulary token ``<unk>`` and ``no_repeat`` blocks
         repeated words and bigrams (what the CLI and the service show); the experiments decode
-        without them, as the reference does."""
+        without them, as the reference does. Sampling draws at ``temperature`` from the ``top_k``
+        likeliest words and the ``top_p`` nucleus, from ``generator`` (None: torch's global
+        stream)."""
         if method not in ("greedy", "sample"):
             raise WhyrecError(f"PETER: unknown decoding method '{method}' (greedy, sample)")
         u, i, f = self._ids(users, items, features)
@@ -387,8 +396,10 @@ class Peter:
             sl = slice(s, s + batch_size)
             user, item = torch.as_tensor(u[sl], device=dev), torch.as_tensor(i[sl], device=dev)
             samples = self.generate(user, item, f[sl].to(dev), greedy=method == "greedy",
+                                    generator=generator,
                                     word_shift=self.rating_shift(user, item),
-                                    banned=(self.vocab.unk,) if no_unk else (), no_repeat=no_repeat)
+                                    banned=(self.vocab.unk,) if no_unk else (), no_repeat=no_repeat,
+                                    temperature=temperature, top_k=top_k, top_p=top_p)
             out.extend(" ".join(self.vocab.decode(row.tolist())) for row in samples.tokens.cpu())
         return out
 

@@ -1,0 +1,118 @@
+"""How an explainer decodes when it is asked for explanations: the method and its settings
+(:class:`Decoding`), and the truncation of the next-word distribution that sampling draws from
+(:func:`truncated_logits`).
+
+Greedy decoding takes the likeliest word at every step; sampling draws it from the decoder's
+distribution, sharpened by a temperature and cut to the ``top_k`` likeliest words and/or to the
+nucleus of ``top_p`` of the probability mass; beam search keeps the ``beam`` best partial
+explanations by their summed log-probability. Training (teacher forcing, REINFORCE, rollouts)
+samples from the whole distribution at temperature 1, which these defaults are.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from whyrec.errors import ConfigError
+from whyrec.settings import Rule, at_least, check_settings, config_from_dict, one_of
+
+if TYPE_CHECKING:  # torch is imported where it is used, so that the command line starts without it
+    import torch
+
+METHODS = ("greedy", "sample", "beam")
+# the settings each method reads; the others must keep their defaults
+_SETTINGS_OF = {"greedy": (), "sample": ("temperature", "top_k", "top_p", "seed"),
+                "beam": ("beam", "length_penalty")}
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """A decoding method and its settings, checked when made.
+
+    ``temperature`` (≥ 0.01), ``top_k`` (0: every word) and ``top_p`` (in (0, 1]) shape the
+    distribution ``sample`` draws from (:func:`truncated_logits`); ``seed`` gives the draws a
+    stream of their own, so that the same request gives the same explanations (None: the
+    model's own stream). ``beam`` hypotheses are kept by beam search, whose final choice divides
+    each hypothesis's summed log-probability by ``length ** length_penalty``. A setting of
+    another method than the one chosen is refused rather than silently ignored."""
+
+    method: str = "greedy"
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 1.0
+    seed: int | None = None
+    beam: int = 4
+    length_penalty: float = 0.0
+
+    def __post_init__(self) -> None:
+        check_settings(self, "decoding", _RULES)
+        defaults = Decoding.__dataclass_fields__
+        foreign = [f.name for f in dataclasses.fields(self)
+                   if f.name != "method" and f.name not in _SETTINGS_OF[self.method]
+                   and getattr(self, f.name) != defaults[f.name].default]
+        if foreign:
+            readers = [m for m in METHODS if foreign[0] in _SETTINGS_OF[m]]
+            raise ConfigError(f"decoding: {foreign[0]} is a setting of {readers[0]} decoding, not of "
+                              f"{self.method} (give --method {readers[0]})")
+
+    @classmethod
+    def of(cls, method: str = "greedy", settings: dict | None = None) -> "Decoding":
+        """``method`` with ``settings`` (NAME → value, as ``--decode NAME=VALUE`` gives them); an
+        unknown name is refused with the known ones."""
+        settings = dict(settings or {})
+        if "method" in settings:
+            raise ConfigError("decoding: give the method with --method, not as a setting")
+        return config_from_dict(cls, "decoding", {"method": method, **settings})
+
+    def generator(self) -> torch.Generator | None:
+        """The draws' own CPU stream when a ``seed`` is given (a CPU generator gives the same
+        draws on any device: :func:`whyrec.explain.seq2seq.draw`), else None."""
+        import torch
+
+        return None if self.seed is None else torch.Generator().manual_seed(self.seed)
+
+    def truncates(self) -> bool:
+        """Whether sampling draws from anything but the whole distribution at temperature 1."""
+        return self.temperature != 1.0 or self.top_k > 0 or self.top_p < 1.0
+
+
+_RULES = {
+    "method": one_of(*METHODS),
+    # below 0.01 the logits divided by it can overflow to inf, and sampling is greedy in all but name
+    "temperature": at_least(0.01),
+    "top_k": at_least(0),
+    "top_p": Rule(lambda v: 0 < v <= 1, "in (0, 1]"),
+    "seed": Rule(lambda v: 0 <= v < 2**63, "in 0 .. 2^63 − 1"),  # what torch.Generator.manual_seed takes
+    "beam": at_least(1),
+    "length_penalty": at_least(0),
+}
+
+
+def truncated_logits(logits: torch.Tensor, temperature: float = 1.0, top_k: int = 0,
+                     top_p: float = 1.0) -> torch.Tensor:
+    """(B, V) next-word logits as sampling draws from them: divided by ``temperature``, then
+    every word outside the ``top_k`` likeliest (0: no cut) and outside the nucleus set to −inf.
+
+    Temperature: ``p(w) ∝ exp(z_w / T)`` (Ackley, Hinton & Sejnowski 1985). Top-k: only the k
+    words of highest probability (ties with the k-th kept) may be drawn (Fan, Lewis & Dauphin,
+    "Hierarchical Neural Story Generation", ACL 2018). Nucleus: the smallest set V⁽ᵖ⁾ of the
+    likeliest words with ``Σ_{w ∈ V⁽ᵖ⁾} p(w) ≥ p`` (Holtzman et al., "The Curious Case of Neural
+    Text Degeneration", ICLR 2020, Eq. 2), p computed after the temperature and the top-k cut;
+    the likeliest word is always kept. Words already at −inf (banned, blocked repeats) stay so.
+    Sampling then draws from ``softmax`` of the result, the kept words' probabilities
+    renormalised."""
+    logits = logits / temperature if temperature != 1.0 else logits
+    if top_k > 0 and top_k < logits.shape[-1]:
+        kth = logits.topk(top_k, dim=-1).values[..., -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if top_p < 1.0:
+        ordered, order = logits.sort(dim=-1, descending=True)
+        probs = ordered.softmax(dim=-1)
+        # a word is outside the nucleus when the words likelier than it already hold p
+        before = probs.cumsum(dim=-1) - probs
+        outside = before >= top_p
+        outside[..., 0] = False
+        logits = logits.masked_fill(outside.scatter(-1, order, outside), float("-inf"))
+    return logits
