@@ -47,6 +47,8 @@ def main() -> None:
         page.select_option("#explainer", "all")
         page.click(f'#users li[data-user="{user}"]')
         page.wait_for_selector("article.card .explanation")
+        page.locator("#history li").first.click()  # a rated item: its rating given beside the one predicted
+        page.wait_for_selector("#past .card .explanation")
         page.screenshot(path=str(args.out), full_page=False)
         browser.close()
     server.should_exit = True

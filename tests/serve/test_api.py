@@ -160,6 +160,18 @@ def test_explanations_are_decoded_as_the_request_asks(client):
     assert [a["predicted_rating"] for a in first] == [a["predicted_rating"] for a in greedy]
     top_one = c.post("/explain/batch", json={"pairs": pairs, "decoding": {"method": "sample", "top_k": 1}}).json()
     assert top_one["answers"] == greedy
+    # the recommendations route takes the same settings as query parameters
+    route = f"/users/{pairs[0]['user']}/recommendations"
+    listed = c.get(route, params={"k": 3}).json()
+    assert c.get(route, params={"k": 3, "method": "beam", "beam": 1}).json() == listed
+    sampled = c.get(route, params={"k": 3, "method": "sample", "temperature": 2.0, "seed": 5}).json()
+    assert sampled == c.get(route, params={"k": 3, "method": "sample", "temperature": 2.0, "seed": 5}).json()
+    assert [i["item"] for i in sampled["items"]] == [i["item"] for i in listed["items"]]
+    assert sampled != c.get(route, params={"k": 3, "method": "sample", "temperature": 2.0, "seed": 6}).json()
+    for params, fragment in (({"temperature": 0.5}, "temperature is a setting of sample decoding"),
+                             ({"method": "beam", "beam": 99}, "beam"), ({"method": "sample", "top_p": 3}, "top_p")):
+        refused = c.get(route, params=params)
+        assert refused.status_code == 422 and fragment in refused.json()["error"], refused.text
 
 
 @pytest.mark.parametrize("decoding,fragment", [
@@ -285,6 +297,8 @@ def test_a_peter_bundle_is_served_beside_mt(served_bundles, peter_bundle):
     assert one["explainer"] == "peter+" and one["explanation"]
     pair = {"user": user, "item": split.train.items[1], "bundle": "planted-peter"}
     beam = c.post("/explain", json={**pair, "decoding": {"method": "beam"}})
+    assert beam.status_code == 422 and "PETER decodes greedy or sample, not beam" in beam.json()["error"]
+    beam = c.get(f"/users/{user}/recommendations", params={"bundle": "planted-peter", "method": "beam"})
     assert beam.status_code == 422 and "PETER decodes greedy or sample, not beam" in beam.json()["error"]
     seeded = {"method": "sample", "seed": 3, "top_p": 0.9}
     drawn = c.post("/explain", json={**pair, "decoding": seeded}).json()

@@ -118,6 +118,16 @@ def test_page_shows_explanation_cards(server):
             page.screenshot(path=str(ARTIFACTS / "serve-page.png"), full_page=True)
             page.select_option("#explainer", "pair")  # another explainer: the user's answer again, the clicked card gone
             page.wait_for_function("document.querySelector('#past').children.length === 0", timeout=20000)
+            # another decoding: the recommendations asked for again, with its settings
+            asked = []
+            page.on("request", lambda request: asked.append(request.url))
+            for choice, wanted in (("beam", "method=beam&beam=4"), ("sample", "method=sample&temperature=0.7&top_p=0.9"),
+                                   ("greedy", "method=greedy")):
+                page.select_option("#decoding", choice)
+                page.wait_for_function("document.getElementById('status').textContent.includes('recommendations for')",
+                                       timeout=20000)
+                assert any("/recommendations?" in u and u.endswith(wanted) for u in asked), (choice, asked)
+                assert page.locator(".card .explanation").count() >= 3
             # a bundle that writes no explanations says so instead of leaving the cards bare
             page.select_option("#bundle", "planted-bias")
             # the other bundle's cards, history and status are cleared, not left under this bundle's name
@@ -135,6 +145,7 @@ def test_page_shows_explanation_cards(server):
             # PETER+: each item's own feature word, or the one typed in
             page.select_option("#bundle", "planted-peter")
             assert page.locator("#feature-choice").is_visible()
+            assert page.locator('#decoding option[value="beam"]').is_disabled()  # PETER has no beam search
             page.fill("#user-search", user)
             page.wait_for_selector(f'#users li[data-user="{user}"]', timeout=10000)
             page.click(f'#users li[data-user="{user}"]')

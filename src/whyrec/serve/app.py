@@ -277,6 +277,13 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
         except ConfigError as exc:
             raise HTTPException(422, str(exc)) from None
 
+    def checked_decoding(s: ServedSystem, asked: DecodingRequest) -> Decoding:
+        """The decoding a request asks for, checked (422 for a bad setting, or beam search of PETER)."""
+        decoding = asked.checked()
+        if decoding.method == "beam" and s.is_peter:
+            raise HTTPException(422, "PETER decodes greedy or sample, not beam")
+        return decoding
+
     def explained(s: ServedSystem, chosen: list[str], texts: dict, n: int, item: str, feature_word: str | None) -> dict:
         """An answer's explanation fields for one item: each chosen explainer's text and the item
         features it mentions, the first's also at the top level, and the word PETER+ was fed."""
@@ -321,16 +328,24 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
     def recommendations(user: str, k: int = Query(10, ge=1, le=MAX_K),
                         explainer: str | None = Query(None, max_length=16),
                         bundle: str | None = Query(None, max_length=MAX_ID),
-                        feature_word: str | None = Query(None, min_length=1, max_length=MAX_ID)) -> Response:
+                        feature_word: str | None = Query(None, min_length=1, max_length=MAX_ID),
+                        method: Literal["greedy", "sample", "beam"] = Query("greedy"),
+                        temperature: float | None = None, top_k: int | None = None, top_p: float | None = None,
+                        seed: int | None = None, beam: int | None = Query(None, le=MAX_BEAM),
+                        length_penalty: float | None = None) -> Response:
         s, user = system(bundle), path_user(user)
         if feature_word is not None:  # stripped, as /explain's body fields are
             feature_word = feature_word.strip()
             if not feature_word:
                 raise HTTPException(422, "feature_word is empty")
         check_feature_word(s, feature_word)
+        # the decoding of /explain's body, as query parameters
+        decoding = checked_decoding(s, DecodingRequest(
+            method=method, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed, beam=beam,
+            length_penalty=length_penalty))
         items, scores, cold = s.recommend(user, k)
         chosen, reason = explainers_for(s, explainer, cold)
-        texts = {e: s.explain(e, [user] * len(items), items, feature_word) for e in chosen}
+        texts = {e: s.explain(e, [user] * len(items), items, feature_word, decoding) for e in chosen}
         splits = s.rating_splits(user, items) if s.splits_ratings and not cold and items else None
         out = []
         for n, (item, score) in enumerate(zip(items, scores.tolist())):
@@ -356,9 +371,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
         decoded as ``asked`` says (None: greedy)."""
         check_feature_word(s, feature_word)
         explainers_for(s, explainer, False)  # an unknown explainer: 404 before any work
-        decoding = asked.checked() if asked is not None else GREEDY
-        if decoding.method == "beam" and s.is_peter:
-            raise HTTPException(422, "PETER decodes greedy or sample, not beam")
+        decoding = checked_decoding(s, asked) if asked is not None else GREEDY
         known = [n for n, (_, item) in enumerate(pairs) if item in s.rating.item_map]
         cold = {n: pairs[n][0] not in s.rating.user_map for n in known}
         chosen = {n: s.chosen_explainers(explainer, cold[n]) for n in known}  # (explainers, why some write nothing)

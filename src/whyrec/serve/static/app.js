@@ -59,6 +59,10 @@ async function selectBundle(name) {
   $("feature-choice").hidden = words.length === 0;
   $("feature-word").value = "";
   $("feature-words").innerHTML = words.map((w) => `<option value="${escapeHtml(w)}"></option>`).join("");
+  // PETER has no beam search; a rating bundle writes no text to decode
+  $("decoding").querySelector('option[value="beam"]').disabled = state.bundle.kind === "peter";
+  if (state.bundle.kind === "peter" && $("decoding").value === "beam") $("decoding").value = "greedy";
+  $("decoding").disabled = state.bundle.explainers.length === 0;
   await searchUsers();
 }
 
@@ -76,9 +80,18 @@ async function searchUsers() {
   $("users").innerHTML = rows.join("");
 }
 
-// the explainer chosen ("" for a rating bundle) and, for PETER+, the feature word typed ("": each item's own)
+// the decodings the page offers, as the API's "decoding" object; sampled anew on each request (no seed)
+const DECODINGS = {
+  greedy: { method: "greedy" },
+  beam: { method: "beam", beam: 4 },
+  sample: { method: "sample", temperature: 0.7, top_p: 0.9 },
+};
+
+// the explainer chosen ("" for a rating bundle), for PETER+ the feature word typed ("": each item's own),
+// and the decoding
 function chosen() {
-  return { explainer: $("explainer").value, word: $("feature-choice").hidden ? "" : $("feature-word").value.trim() };
+  return { explainer: $("explainer").value, word: $("feature-choice").hidden ? "" : $("feature-word").value.trim(),
+           decoding: DECODINGS[$("decoding").value] || DECODINGS.greedy };
 }
 
 async function showUser(user) {
@@ -87,10 +100,11 @@ async function showUser(user) {
   document.querySelectorAll("#users li").forEach((li) => li.classList.toggle("active", li.dataset.user === user));
   $("status").textContent = `Loading recommendations for ${user}…`;
   const bundle = encodeURIComponent(state.bundle.name);
-  const { explainer, word } = chosen();
+  const { explainer, word, decoding } = chosen();
   // encoded: PETER+'s "+" would otherwise reach the server as a space
   const query = `bundle=${bundle}&k=9` + (explainer ? `&explainer=${encodeURIComponent(explainer)}` : "") +
-    (word ? `&feature_word=${encodeURIComponent(word)}` : "");
+    (word ? `&feature_word=${encodeURIComponent(word)}` : "") +
+    (explainer ? Object.entries(decoding).map(([name, value]) => `&${name}=${encodeURIComponent(value)}`).join("") : "");
   try {
     const [history, recs] = await Promise.all([
       getJSON(`/users/${encodeURIComponent(user)}/history?bundle=${bundle}`),
@@ -124,9 +138,9 @@ function renderHistory(history) {
 async function showPast(item, rating) {
   const request = state.request; // dropped if the user or bundle changes meanwhile,
   const click = ++state.pastClick; // or if another item was clicked since
-  const { explainer, word } = chosen();
+  const { explainer, word, decoding } = chosen();
   const body = { user: state.user, item, bundle: state.bundle.name };
-  if (explainer) body.explainer = explainer;
+  if (explainer) { body.explainer = explainer; body.decoding = decoding; }
   if (word) body.feature_word = word;
   document.querySelectorAll("#history li").forEach((li) => li.classList.toggle("active", li.dataset.item === item));
   try {
@@ -176,6 +190,7 @@ $("bundle").addEventListener("change", (event) => selectBundle(event.target.valu
 $("user-search").addEventListener("input", () => searchUsers());
 $("explainer").addEventListener("change", () => state.user && showUser(state.user));
 $("feature-word").addEventListener("change", () => state.user && showUser(state.user));
+$("decoding").addEventListener("change", () => state.user && showUser(state.user));
 $("users").addEventListener("click", (event) => {
   const li = event.target.closest("li[data-user]");
   if (li) showUser(li.dataset.user);
