@@ -64,8 +64,11 @@ def test_the_command_compares_the_systems_it_is_given(tmp_path, tiny_split):
     rows = [json.loads(line) for line in (tmp_path / "x" / "explanations.jsonl").read_text().splitlines()]
     assert len(rows) == len(tiny_split.test) and {"explanation_MT-P", "explanation_PETER", "reference"} <= set(rows[0])
     with_mi = run_cli("experiment", "explain", "--data", str(data), "--system", "peter", "--peter", "epochs=1",
-                      "--mi", "--encoder", "words", "--out", str(tmp_path / "y"), "--by-activity")
+                      "--mi", "--encoder", "words", "--out", str(tmp_path / "y"), "--by-activity",
+                      "--method", "sample", "--decode", "seed=2")
     assert with_mi.returncode == 0 and "| mi_rating | mi_feature |" in with_mi.stdout, with_mi.stderr
+    assert "Explanations decoded by sampling (seed 2)" in (tmp_path / "y" / "results.md").read_text()
+    assert "Explanations decoded" not in (tmp_path / "x" / "results.md").read_text()  # the plain greedy default
     assert "RMSE by the user's number of training ratings" not in proc.stdout  # only when asked for
     activity = json.loads((tmp_path / "y" / "results.json").read_text())["systems"][0]["rmse_by_activity"]
     assert sum(g["count"] for g in activity.values()) == len(tiny_split.test)
@@ -75,6 +78,8 @@ def test_the_command_compares_the_systems_it_is_given(tmp_path, tiny_split):
                           "unknown system(s) ['gpt']")
     assert_one_line_error(run_cli("experiment", "explain", "--data", unreadable_data(tmp_path), "--peter",
                                   "dropout=2"), "PETER: dropout must be in [0, 1), got 2")
+    assert_one_line_error(run_cli("experiment", "explain", "--data", unreadable_data(tmp_path), "--system", "peter",
+                                  "--method", "beam"), "PETER decodes greedy or sample, not beam")
 
 
 def test_compare_scores_saved_bundles_side_by_side(tmp_path, tiny_split):
@@ -128,6 +133,20 @@ def test_compare_scores_saved_bundles_side_by_side(tmp_path, tiny_split):
                                   "--out", str(tmp_path / "c2")), "read their texts differently")
     assert_one_line_error(run_cli("compare", str(tmp_path / "mt"), str(tmp_path / "mt"), "--data", str(data),
                                   "--out", str(tmp_path / "c3")), "share a folder name")
+    # --method/--decode: the explanations scored are decoded that way, as evaluate decodes them, and said so
+    decoded = run_cli("compare", str(tmp_path / "mt"), str(tmp_path / "bias"), "--data", str(data), "--out",
+                      str(tmp_path / "c5"), "--method", "beam", "--decode", "beam=2")
+    assert decoded.returncode == 0, decoded.stderr
+    note = "Explanations decoded by beam search (beam 2), as `whyrec explain` shows them"
+    assert note in decoded.stdout and note in (tmp_path / "c5" / "results.md").read_text()
+    saved = json.loads((tmp_path / "c5" / "results.json").read_text())
+    assert saved["note"].startswith(note) and "note" not in json.loads((tmp_path / "cmp" / "results.json").read_text())
+    beamed = json.loads(run_cli("evaluate", str(tmp_path / "mt"), "--data", str(data), "--json", "--method", "beam",
+                                "--decode", "beam=2").stdout)
+    assert beamed["decoding"] == "beam search (beam 2)" and "decoding" not in evaluated
+    assert saved["systems"][2]["folds"][0]["bleu1"] == pytest.approx(beamed["explanations"]["pair"]["bleu1"])
+    assert_one_line_error(run_cli("compare", str(tmp_path / "bias"), "--data", str(data), "--out", str(tmp_path / "c6"),
+                                  "--method", "sample"), "these bundles write none")
 
 
 def _row(name: str, rmse_value: float, errors, activity: dict):

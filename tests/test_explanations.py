@@ -204,6 +204,39 @@ def test_explanations_are_decoded_as_asked_and_a_seed_repeats_them(mt, split, tm
     assert json.loads(beam.stdout) == json.loads(greedy.stdout)
 
 
+def test_scored_explanations_are_the_plain_greedy_ones_unless_a_decoding_is_given(mt, split, tmp_path):
+    """The metrics are defined on the PETER benchmark's plain greedy decoding; a decoding given
+    (evaluate --method) scores what `whyrec explain` would show with it."""
+    from whyrec.align.pipeline import explain_records
+    from whyrec.explanations import generate, write_explanations
+
+    plain = write_explanations(mt, split.test, None)
+    assert plain.texts["pair"] == explain_records(mt, plain.known, None, "pair")
+    beam = Decoding.of("beam", {"beam": 3, "length_penalty": 1.0})
+    decoded = write_explanations(mt, split.test, None, beam)
+    users, items = list(decoded.known.users), list(decoded.known.items)
+    for name in ("user", "item", "pair"):
+        assert decoded.texts[name] == generate(mt, name, users, items, beam)
+    assert decoded.references == plain.references
+    assert beam.describe() == "beam search (beam 3, length_penalty 1)"
+    assert Decoding.of("sample", {"seed": 4, "top_p": 0.5}).describe() == "sampling (top_p 0.5, seed 4)"
+    assert Decoding().describe() == "greedy search"
+    # the command line: said in the report, and refused where it cannot apply
+    mt.save(tmp_path / "mt")
+    data = tmp_path / "reviews.csv"
+    Corpus.concat([split.train, split.valid, split.test]).reviews.to_csv(data, index=False)
+    shown = run_cli("evaluate", str(tmp_path / "mt"), "--data", str(data), "--method", "sample", "--decode", "seed=1")
+    assert shown.returncode == 0, shown.stderr
+    assert "explanations decoded by sampling (seed 1), as `whyrec explain` shows them" in shown.stdout
+    assert_one_line_error(run_cli("evaluate", str(tmp_path / "mt"), "--data", str(data), "--decode", "beam=2"),
+                          "decoding: beam is a setting of beam decoding, not of greedy (give --method beam)")
+    from whyrec.bundle import save_bundle
+
+    save_bundle(BiasBaseline().fit(split.train), tmp_path / "bias")
+    assert_one_line_error(run_cli("evaluate", str(tmp_path / "bias"), "--data", str(data), "--method", "beam"),
+                          "is a rating model and writes none")
+
+
 def test_peter_plus_explains_about_the_feature_word_asked_for(split, tmp_path):
     """PETER+ writes about the feature word it is fed: the item's most frequent one unless another
     is asked for (--feature-word, or a pairs file's feature_word column); any other system, or a

@@ -89,6 +89,7 @@ class ResultsTable:
     reference: str | None
     splits: list[str]
     panels: list[str] = field(default_factory=list)  # metrics drawn side by side in metrics.png
+    note: str = ""  # a sentence on how the rows were measured, under the table in results.md and in results.json
 
     @property
     def columns(self) -> list[str]:
@@ -192,6 +193,7 @@ class ResultsTable:
             "splits": self.splits,
             "metrics": self.metrics,
             "reference": self.reference,
+            **({"note": self.note} if self.note else {}),
             "systems": [
                 {"system": r.system, "params": r.params, "folds": r.per_fold, "p_value": r.p_value,
                  "p_value_over_splits": r.p_value_over_splits,
@@ -286,7 +288,9 @@ class ResultsTable:
         ranking = self.ranking_significance_markdown()
         if ranking:
             ranking = f"\n\n{self.ranking_significance_title()}:\n\n{ranking}"
-        (folder / "results.md").write_text(self.to_markdown() + ranking + activity + picked + "\n", encoding="utf-8")
+        note = f"\n\n{self.note}" if self.note else ""
+        (folder / "results.md").write_text(self.to_markdown() + note + ranking + activity + picked + "\n",
+                                           encoding="utf-8")
         (folder / "results.csv").write_text(self.to_csv(), encoding="utf-8")
         # NaN (no features) → null
         (folder / "results.json").write_text(strict_dumps(self.to_dict(), indent=1), encoding="utf-8")

@@ -32,6 +32,7 @@ import numpy as np
 
 from whyrec.data.split import Split
 from whyrec.errors import DataError
+from whyrec.explain.decoding import Decoding
 from whyrec.experiment import (ResultsTable, SystemResult, activity_groups_of, group_p_values, ordered_activity,
                                p_values_against_reference, test_to_train_ratio)
 from whyrec.metrics.rating import mae, rmse, rmse_by_group
@@ -47,7 +48,7 @@ def compare_explainers(split: Split, systems: Mapping[str, object], features=Non
                        on_progress: Callable[[str], None] | None = None,
                        on_step: Callable[[str], None] | None = None,
                        on_records: Callable[[str, list[dict]], None] | None = None,
-                       by_activity: bool = False) -> ResultsTable:
+                       by_activity: bool = False, decoding: Decoding | None = None) -> ResultsTable:
     """Fit every system of ``systems`` (name → unfitted MT or PETER) on ``split`` and score it
     (see the module docstring); ``features``: the extracted quadruples of the split's records.
     With a sentence ``encoder``, the table also has MMI's ``mi_rating`` and ``mi_feature``.
@@ -55,7 +56,9 @@ def compare_explainers(split: Split, systems: Mapping[str, object], features=Non
     ("training MT: epoch 2, teacher forcing 120/3,750"), many times a second; ``on_records``
     each system's name and its :func:`whyrec.prediction_records.prediction_records` of the test
     records, explainers named as the table's rows (``explanation_MT-P``; merge them with
-    :func:`whyrec.prediction_records.side_by_side`). ``by_activity``: see the module docstring."""
+    :func:`whyrec.prediction_records.side_by_side`). ``by_activity``: see the module docstring.
+    ``decoding``: how the scored explanations are written (None: the plain greedy decoding the
+    PETER benchmark scores; :func:`whyrec.explanations.write_explanations`)."""
     judge = _judge_for(split, on_progress)
     rows: list[SystemResult] = []
     for name, system in systems.items():
@@ -68,14 +71,15 @@ def compare_explainers(split: Split, systems: Mapping[str, object], features=Non
         train_s = time.perf_counter() - began
         if on_progress:
             on_progress(f"scoring {name}")
-        rows += _scored_rows(name, system, split, features, judge, encoder, on_records, train_s, by_activity)
-    return _table(rows, split, encoder)
+        rows += _scored_rows(name, system, split, features, judge, encoder, on_records, train_s, by_activity,
+                             decoding)
+    return _table(rows, split, encoder, decoding)
 
 
 def compare_trained(split: Split, systems: Mapping[str, object], features=None, encoder=None,
                     on_progress: Callable[[str], None] | None = None,
                     on_records: Callable[[str, list[dict]], None] | None = None,
-                    by_activity: bool = False) -> ResultsTable:
+                    by_activity: bool = False, decoding: Decoding | None = None) -> ResultsTable:
     """:func:`compare_explainers` for systems trained already (saved bundles, loaded): each one
     scored on ``split.test`` as it is, nothing fitted. A rating model gets one row, its text
     scores NaN (shown n/a); ``train_s`` is NaN, the training having happened elsewhere."""
@@ -84,8 +88,9 @@ def compare_trained(split: Split, systems: Mapping[str, object], features=None, 
     for name, system in systems.items():
         if on_progress:
             on_progress(f"scoring {name}")
-        rows += _scored_rows(name, system, split, features, judge, encoder, on_records, float("nan"), by_activity)
-    return _table(rows, split, encoder)
+        rows += _scored_rows(name, system, split, features, judge, encoder, on_records, float("nan"), by_activity,
+                             decoding)
+    return _table(rows, split, encoder, decoding)
 
 
 def combine_splits(tables: Sequence[ResultsTable], splits: Sequence[Split]) -> ResultsTable:
@@ -109,7 +114,7 @@ def combine_splits(tables: Sequence[ResultsTable], splits: Sequence[Split]) -> R
                                  activity_groups=[g for r in parts for g in r.activity_groups]))
     _against_first_row(rows, splits)
     first = tables[0]
-    return ResultsTable(rows, first.metrics, first.reference, [s.name for s in splits], first.panels)
+    return ResultsTable(rows, first.metrics, first.reference, [s.name for s in splits], first.panels, first.note)
 
 
 def _pooled_activity(per_split: list[dict[str, dict]]) -> dict[str, dict]:
@@ -136,7 +141,7 @@ def _judge_for(split: Split, on_progress):
 
 
 def _scored_rows(name: str, system, split: Split, features, judge, encoder, on_records, train_s: float,
-                 by_activity: bool) -> list[SystemResult]:
+                 by_activity: bool, decoding: Decoding | None = None) -> list[SystemResult]:
     """One row per explainer of a trained ``system`` (one row for a rating model), scored on ``split.test``."""
     from whyrec.explanations import EXPLAINER_LABELS, explainers_of, score_explanations, write_explanations
     from whyrec.prediction_records import prediction_records, relabel
@@ -145,7 +150,7 @@ def _scored_rows(name: str, system, split: Split, features, judge, encoder, on_r
     began = time.perf_counter()
     predicted = np.clip(system.predict_corpus(test), *test.rating_scale)
     names = explainers_of(system)
-    written = write_explanations(system, test, features) if names else None
+    written = write_explanations(system, test, features, decoding) if names else None
     scores = score_explanations(system, test, features, judge=judge, encoder=encoder, written=written)[1] \
         if names else {}
     test_s = time.perf_counter() - began
@@ -182,10 +187,20 @@ def _metrics(encoder) -> list[str]:
     return EXPLANATION_METRICS + (["mi_rating", "mi_feature"] if encoder is not None else [])
 
 
-def _table(rows: list[SystemResult], split: Split, encoder) -> ResultsTable:
-    """The rows as a table; p-values of each row's squared rating errors against the first row's."""
+def _table(rows: list[SystemResult], split: Split, encoder, decoding: Decoding | None = None) -> ResultsTable:
+    """The rows as a table; p-values of each row's squared rating errors against the first row's;
+    its note says how the explanations were decoded when not as the PETER benchmark does."""
     reference = rows[0].system if len(rows) > 1 else None
     _against_first_row(rows, [split])
     panels = PLOTTED + (["mi_rating"] if encoder is not None else [])
-    return ResultsTable(rows, ["rmse", "mae", *_metrics(encoder)], reference, [split.name], panels)
+    return ResultsTable(rows, ["rmse", "mae", *_metrics(encoder)], reference, [split.name], panels,
+                        decoding_note(decoding))
+
+
+def decoding_note(decoding: Decoding | None) -> str:
+    """How the scored explanations were written, in a sentence ("" for the plain greedy default)."""
+    if decoding is None:
+        return ""
+    return (f"Explanations decoded by {decoding.describe()}, as `whyrec explain` shows them (repeated words and "
+            "bigrams and `<unk>` blocked), not by the PETER benchmark's plain greedy decoding.")
 

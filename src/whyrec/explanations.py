@@ -347,22 +347,42 @@ class WrittenExplanations:
     texts: dict[str, list[str]]
 
 
-def write_explanations(model, test, features) -> WrittenExplanations:
-    """Every explainer's greedy explanations of the ``test`` records whose user and item
-    ``model`` knows, with what they are scored against (``features``: the extracted quadruples;
-    PETER+ is fed each record's extracted feature word, as in the PETER benchmark)."""
+def check_decoding(model, decoding: Decoding | None) -> None:
+    """Refuse a decoding ``model`` cannot write by: any for a rating model (it writes no text),
+    beam search for PETER (it decodes greedy or sampled). None (the default decoding) always passes."""
+    if decoding is None:
+        return
+    if not explainers_of(model):
+        raise ConfigError(f"--method and --decode choose how explanations are decoded; {system_label(model)} is a "
+                          "rating model and writes none")
+    if decoding.method == "beam" and not is_mt(model):
+        raise ConfigError("PETER decodes greedy or sample, not beam")
+
+
+def write_explanations(model, test, features, decoding: Decoding | None = None) -> WrittenExplanations:
+    """Every explainer's explanations of the ``test`` records whose user and item ``model``
+    knows, with what they are scored against (``features``: the extracted quadruples; PETER+ is
+    fed each record's extracted feature word, as in the PETER benchmark). By default the plain
+    greedy decoding the PETER benchmark scores (repeats and ``<unk>`` allowed, as the reference
+    code decodes); given a :class:`~whyrec.explain.decoding.Decoding`, the explanations as
+    :func:`generate` writes them with it, as ``whyrec explain`` shows them."""
     from whyrec.align.pipeline import explain_records, feature_words, known_records
     from whyrec.explain.targets import explanation_targets
 
     names = explainers_of(model)
     if not names:
         raise ConfigError(f"{type(model).__name__} writes no explanations")
+    check_decoding(model, decoding)
     known = known_records(model, test)
     if len(known) == 0:
         return WrittenExplanations(known, [], [], {name: [] for name in names})
-    return WrittenExplanations(
-        known, explanation_targets(known, features, model.config.max_words), feature_words(known, features),
-        {name: explain_records(model, known, features, _variant(name)) for name in names})
+    words = feature_words(known, features)
+    if decoding is None:
+        texts = {name: explain_records(model, known, features, _variant(name)) for name in names}
+    else:
+        fed = words if steers_by_feature(model) else None
+        texts = {name: generate(model, name, list(known.users), list(known.items), decoding, fed) for name in names}
+    return WrittenExplanations(known, explanation_targets(known, features, model.config.max_words), words, texts)
 
 
 def _variant(name: str) -> str:

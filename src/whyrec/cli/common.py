@@ -56,6 +56,11 @@ DecodingSettings = Annotated[Optional[list[str]], typer.Option(
     "--decode", help="A decoding setting NAME=VALUE (repeatable): with --method sample, temperature (default 1), "
     "top_k (0: every word), top_p (nucleus, default 1) and seed (the same seed, the same explanations); with "
     "--method beam, beam (hypotheses, default 4) and length_penalty (default 0).")]
+# how the explanations that evaluate, compare and experiment explain score are written
+ScoredMethod = Annotated[Optional[str], typer.Option(
+    "--method", help="Score explanations decoded this way (greedy, sample or beam; settings with --decode), as "
+    "`whyrec explain` shows them (repeated words and bigrams and <unk> blocked), instead of the PETER benchmark's "
+    "plain greedy decoding.")]
 # the `data` commands take the review file as an argument or, like every other command, as --data
 DataPath = Annotated[Optional[Path], typer.Argument(
     help="Review file (json[.gz], csv, tsv, parquet, .ss, reviews.pickle) or its folder; or give --data.",
@@ -191,6 +196,15 @@ def decoding_of(method: str, settings: list[str] | None):
     from whyrec.explain.decoding import Decoding
 
     return Decoding.of(method, parse_pairs(settings, "--decode"))
+
+
+def scored_decoding(method: str | None, settings: list[str] | None):
+    """``--method`` and ``--decode`` of a command that scores explanations: None (the plain greedy
+    decoding the metrics are defined on) when neither is given; ``--decode`` alone refines greedy
+    search, which has no settings, so it is refused naming the method it belongs to."""
+    if method is None and not settings:
+        return None
+    return decoding_of(method or "greedy", settings)
 
 
 def load_reviews(path: Path, fmt: str | None, columns: list[str] | None, strict: bool, duplicates: str,

@@ -7,10 +7,10 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, FoldUnicode, MaxRating, MinRating, ReaderFormat,
-                               Throttled, Tuned, TuneOn, app, check_checkpoint, check_out, check_tune_on, console,
-                               experiment_app, load_reviews, parse_pairs, print_table, split_of, status,
-                               strangers_warning)
+from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSettings, FoldUnicode, MaxRating,
+                               MinRating, ReaderFormat, ScoredMethod, Throttled, Tuned, TuneOn, app, check_checkpoint,
+                               check_out, check_tune_on, console, experiment_app, load_reviews, parse_pairs,
+                               print_table, scored_decoding, split_of, status, strangers_warning)
 
 # experiment explain: every system's explanation of each test record, side by side
 EXPLANATIONS_FILE = "explanations.jsonl"
@@ -158,15 +158,19 @@ def experiment_explain(
     max_rating: MaxRating = 5.0,
     fold_unicode: FoldUnicode = False,
     by_activity: ByActivity = False,
+    method: ScoredMethod = None,
+    decode: DecodingSettings = None,
 ) -> None:
     """Compare explanation systems (MT-U/I/P, PETER, PETER+) on one split or several: ratings, text, alignment."""
     check_out(out, data)
+    decoding = scored_decoding(method, decode)
     import torch
 
     from whyrec.data.features import split_features
     from whyrec.devices import resolve_device
     from whyrec.errors import ConfigError
     from whyrec.explainer_experiment import combine_splits, compare_explainers
+    from whyrec.explanations import check_decoding
     from whyrec.prediction_records import side_by_side
     from whyrec.systems.mt import MTConfig, MultiTask
     from whyrec.systems.peter import Peter, PeterConfig
@@ -193,7 +197,8 @@ def experiment_explain(
                 built["PETER+" if use_feature else "PETER"] = Peter(config)
         return built
 
-    unfitted()  # settings are checked before any data is read
+    for built in unfitted().values():  # settings are checked before any data is read
+        check_decoding(built, decoding)
     if mi:
         from whyrec.align.pipeline import check_sentence_encoder
 
@@ -211,7 +216,8 @@ def experiment_explain(
             tables.append(compare_explainers(
                 parts, unfitted(), features, _shared_encoder(parts, encoder) if mi else None,
                 on_progress=lambda m: line.update(m + where), on_step=Throttled(line.update, Throttled.every_for(con)),
-                on_records=lambda name, system_rows: rows.append(system_rows), by_activity=by_activity))
+                on_records=lambda name, system_rows: rows.append(system_rows), by_activity=by_activity,
+                decoding=decoding))
         records += [{"split": parts.name, **row} if len(every) > 1 else row for row in side_by_side(rows)]
     table = tables[0] if len(every) == 1 else combine_splits(tables, every)
     names = ", ".join(p.name for p in every)
@@ -249,6 +255,8 @@ def _save_comparison(con, table, records: list[dict], out: Path, title: str) -> 
     from whyrec.prediction_records import save_records
 
     print_table(table, title)
+    if table.note:  # how the explanations were decoded, when not as the PETER benchmark does
+        con.print(table.note, highlight=False)
     activity = table.activity_markdown()  # empty without --by-activity
     if activity:
         con.print(f"{table.activity_title()}:\n{activity}", highlight=False)
@@ -272,6 +280,8 @@ def compare(
     encoder: str = typer.Option("minilm", "--encoder", help="With --mi: minilm (needs the mmi extra) or words "
                                 "(mean word vectors)."),
     by_activity: ByActivity = False,
+    method: ScoredMethod = None,
+    decode: DecodingSettings = None,
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,
 ) -> None:
@@ -279,11 +289,12 @@ def compare(
     systems it trains: one row per explainer (a rating bundle: one row), with p-values of each
     row's rating errors against the first's, the charts, and every explanation of each test record."""
     check_out(out, data)
+    decoding = scored_decoding(method, decode)
     from whyrec.bundle import load_bundle
     from whyrec.data.features import split_features
     from whyrec.errors import ConfigError
     from whyrec.explainer_experiment import compare_trained
-    from whyrec.explanations import check_rating_scale, explainers_of
+    from whyrec.explanations import check_decoding, check_rating_scale, explainers_of
     from whyrec.prediction_records import side_by_side
 
     names = [b.resolve().name for b in bundles]
@@ -296,6 +307,10 @@ def compare(
     systems = {name: load_bundle(folder) for name, folder in zip(names, bundles)}
     for system in systems.values():
         check_rating_scale(system, (min_rating, max_rating))
+        if explainers_of(system):  # a rating bundle among them has no text to decode: scored on its ratings
+            check_decoding(system, decoding)
+    if decoding is not None and not any(explainers_of(s) for s in systems.values()):
+        raise ConfigError("--method and --decode choose how explanations are decoded; these bundles write none")
     folded = {bool(getattr(s, "unicode_folded", False)) for s in systems.values() if explainers_of(s)}
     if len(folded) > 1:
         raise ConfigError("the bundles read their texts differently (some trained with --fold-unicode, some "
@@ -311,5 +326,6 @@ def compare(
         records = []
         table = compare_trained(parts, systems, features, _shared_encoder(parts, encoder) if mi else None,
                                 on_progress=lambda m: line.update(m),
-                                on_records=lambda name, rows: records.append(rows), by_activity=by_activity)
+                                on_records=lambda name, rows: records.append(rows), by_activity=by_activity,
+                                decoding=decoding)
     _save_comparison(con, table, side_by_side(records), out, f"saved bundles on {parts.name}")

@@ -8,10 +8,10 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, FoldUnicode, MaxRating, MetaFile, MinRating,
-                               Overwrite, ReaderFormat, Throttled, Tuned, TuneOn, app, check_checkpoint,
-                               check_new_bundle, check_out, check_tune_on, console, err_console, parse_pairs,
-                               split_of, status, strangers_warning)
+from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSettings, FoldUnicode, MaxRating,
+                               MetaFile, MinRating, Overwrite, ReaderFormat, ScoredMethod, Throttled, Tuned, TuneOn,
+                               app, check_checkpoint, check_new_bundle, check_out, check_tune_on, console,
+                               err_console, parse_pairs, scored_decoding, split_of, status, strangers_warning)
 from whyrec.strict_json import strict_dumps
 from whyrec.systems.mt_progress import mt_epoch_text
 from whyrec.wording import counted
@@ -336,6 +336,8 @@ def evaluate(
                                            "PETER also the reference sentence, its feature word, and each "
                                            "explainer's explanation with the rating class the judge reads in it."),
     by_activity: ByActivity = False,
+    method: ScoredMethod = None,
+    decode: DecodingSettings = None,
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,
 ) -> None:
@@ -346,11 +348,12 @@ def evaluate(
     reviews reads an explanation as the predicted rating (5 and 3 classes). With --records, what
     was predicted and written for each test record, as scored."""
     from whyrec.bundle import load_bundle
-    from whyrec.explanations import (EXPLAINER_LABELS, check_rating_scale, explainers_of, score_explanations,
-                                     sentiment_judge, system_label, write_explanations)
+    from whyrec.explanations import (EXPLAINER_LABELS, check_decoding, check_rating_scale, explainers_of,
+                                     score_explanations, sentiment_judge, system_label, write_explanations)
     from whyrec.metrics.rating import mae, rmse
 
-    if mi:  # checked before the data is read
+    decoding = scored_decoding(method, decode)  # checked before the data is read
+    if mi:
         from whyrec.align.pipeline import check_sentence_encoder
 
         check_sentence_encoder(encoder)
@@ -361,6 +364,7 @@ def evaluate(
         check_out(records, data, folder=False, option="--records")
     estimator = load_bundle(bundle)
     check_rating_scale(estimator, (min_rating, max_rating))
+    check_decoding(estimator, decoding)
     # the texts read as the system was trained on them (a rating model reads none)
     parts = split_of(data, split, seed, format, (min_rating, max_rating), column,
                      getattr(estimator, "unicode_folded", False))
@@ -395,7 +399,9 @@ def evaluate(
                 from whyrec.align.pipeline import sentence_encoder
 
                 sentences = sentence_encoder(encoder, estimator.vocab)
-            written = write_explanations(estimator, test, features)
+            written = write_explanations(estimator, test, features, decoding)
+            if decoding is not None:
+                report["decoding"] = decoding.describe()
             judge = sentiment_judge(parts.train) if len(parts.train) else None
             report["explained_records"], report["explanations"] = score_explanations(
                 estimator, test, features, judge=judge, encoder=sentences, written=written)
@@ -425,6 +431,8 @@ def evaluate(
     if "explanations" in report and not report["explained_records"]:
         con.print("  explanations not scored: no test record has a user and an item the system knows "
                   "(is this the data it was trained on?)")
+    if report.get("explanations") and decoding is not None:
+        con.print(f"  explanations decoded by {report['decoding']}, as `whyrec explain` shows them", highlight=False)
     for name, sc in report.get("explanations", {}).items():
         con.print(f"  {EXPLAINER_LABELS[name]} on {counted(report['explained_records'], 'record')} with a known user "
                   f"and item: BLEU-1 {sc['bleu1']:.2f}  BLEU-4 {sc['bleu4']:.2f}  ROUGE-1/2/L {sc['rouge1']:.2f}/"

@@ -73,6 +73,16 @@ class Decoding:
 
         return None if self.seed is None else torch.Generator().manual_seed(self.seed)
 
+    def describe(self) -> str:
+        """The method with the settings that differ from their defaults (and the beam's width):
+        "beam search (beam 4, length_penalty 1)", "sampling (temperature 0.7, top_p 0.9, seed 3)",
+        "greedy search"."""
+        defaults = Decoding.__dataclass_fields__
+        changed = [f"{name} {getattr(self, name):g}" for name in _SETTINGS_OF[self.method]
+                   if getattr(self, name) != defaults[name].default or name == "beam"]  # the width always
+        kind = {"greedy": "greedy search", "sample": "sampling", "beam": "beam search"}[self.method]
+        return kind + (f" ({', '.join(changed)})" if changed else "")
+
     def truncates(self) -> bool:
         """Whether sampling draws from anything but the whole distribution at temperature 1."""
         return self.temperature != 1.0 or self.top_k > 0 or self.top_p < 1.0
