@@ -83,10 +83,6 @@ class Decoding:
         kind = {"greedy": "greedy search", "sample": "sampling", "beam": "beam search"}[self.method]
         return kind + (f" ({', '.join(changed)})" if changed else "")
 
-    def truncates(self) -> bool:
-        """Whether sampling draws from anything but the whole distribution at temperature 1."""
-        return self.temperature != 1.0 or self.top_k > 0 or self.top_p < 1.0
-
 
 _RULES = {
     "method": one_of(*METHODS),

@@ -42,9 +42,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from whyrec import __version__
 from whyrec.errors import ConfigError, UnknownIdError, WhyrecError
+from whyrec.explain.decoding import Decoding
 from whyrec.explanations import check_explainer, check_feature_words, fed_feature_words, steers_by_feature
 from whyrec.serve import schemas
-from whyrec.explain.decoding import Decoding
 from whyrec.serve.systems import EXPLAINER_LABELS, GREEDY, ServedSystem
 
 STATIC = Path(__file__).parent / "static"

@@ -89,11 +89,11 @@ class BatchingExplainer:
     """Generates the explanations of concurrent requests in shared batches.
 
     A request queues its job and waits for the model lock. Whoever gets the lock takes *every*
-    queued job (its own and those that arrived meanwhile), decodes them grouped by explainer (and
-    PETER+'s feature word) in one batched call each, and hands the results out; a request whose
-    job was taken by another thread finds it done when it gets the lock. Under load, one decoding
-    pass of the GRU then serves many requests instead of one, and no request waits for more than
-    one pass it is not part of. ``generate(explainer, users, items, feature_word, decoding) ->
+    queued job (its own and those that arrived meanwhile), decodes them grouped by explainer,
+    PETER+'s feature word and decoding (:meth:`_Job.group`) in one batched call each, and hands
+    the results out; a request whose job was taken by another thread finds it done when it gets
+    the lock. Under load, one decoding pass of the GRU then serves many requests instead of one,
+    and no request waits for more than one pass it is not part of. ``generate(explainer, users, items, feature_word, decoding) ->
     texts`` is the model call (``feature_word`` None: each item's own).
     """
 
