@@ -151,7 +151,11 @@ def load_bundle(folder: str | Path, device: str = "cpu"):
     Whatever is wrong with the folder (a missing file or array, arrays that do not fit the id
     lists or the settings, a setting of the wrong type) is a :class:`BundleError` naming it."""
     folder = Path(folder)
-    header = read_bundle_header(folder)
+    return _loaded(folder, read_bundle_header(folder), device)
+
+
+def _loaded(folder: Path, header: dict, device: str = "cpu"):
+    """:func:`load_bundle` of a folder whose ``header`` (bundle.json) has been read and checked."""
     try:
         model = _rebuild(folder, header)
     except BundleError:
@@ -215,7 +219,7 @@ def describe_bundle(folder: str | Path) -> dict:
 
     folder = Path(folder)
     header = read_bundle_header(folder)
-    model = load_bundle(folder)
+    model = _loaded(folder, header)  # bundle.json read once
     history = list(getattr(model, "history", None) or [])
     neural = header.get("kind") != "rating-model"
     rating = model.als if is_mt(model) else model
