@@ -59,8 +59,8 @@ DecodingSettings = Annotated[Optional[list[str]], typer.Option(
 # how the explanations that evaluate, compare and experiment explain score are written
 ScoredMethod = Annotated[Optional[str], typer.Option(
     "--method", help="Score explanations decoded this way (greedy, sample or beam; settings with --decode), as "
-    "`whyrec explain` shows them (repeated words and bigrams and <unk> blocked), instead of the PETER benchmark's "
-    "plain greedy decoding.")]
+    "`whyrec explain` shows them (repeated words and bigrams and the unknown-word token blocked), instead of the "
+    "PETER benchmark's plain greedy decoding.")]
 # the `data` commands take the review file as an argument or, like every other command, as --data
 DataPath = Annotated[Optional[Path], typer.Argument(
     help="Review file (json[.gz], csv, tsv, parquet, .ss, reviews.pickle) or its folder; or give --data.",
