@@ -303,8 +303,8 @@ class ServedSystem:
         frequent training feature)."""
         if decoding.method == "sample":
             return self.batcher(explainer, users, items, feature_word, decoding)
-        # greedy keys stay as they were; beam ones carry their settings
-        keys = [(explainer, u, i, feature_word) + ((decoding,) if decoding != GREEDY else ()) for u, i in zip(users, items)]
+        how = () if decoding == GREEDY else (decoding,)  # greedy keys stay as they were; beam ones carry their settings
+        keys = [(explainer, u, i, feature_word, *how) for u, i in zip(users, items)]
         out = [self.cache.get(key) for key in keys]
         missing = [n for n, text in enumerate(out) if text is None]
         if missing:
