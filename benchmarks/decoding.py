@@ -92,8 +92,6 @@ def measure(bundle: Path, seeds: list[int]) -> dict:
     generate(model, explainer, users[:16], items[:16], "greedy", fed[:16] if fed else None)  # warm-up, not timed
     rows = []
     for label, method, settings in DECODINGS:
-        if method == "beam" and not is_mt(model):
-            continue  # PETER has no beam search
         runs = []
         for seed in (seeds if method == "sample" else [None]):
             start = time.perf_counter()

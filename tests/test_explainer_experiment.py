@@ -79,7 +79,8 @@ def test_the_command_compares_the_systems_it_is_given(tmp_path, tiny_split):
     assert_one_line_error(run_cli("experiment", "explain", "--data", unreadable_data(tmp_path), "--peter",
                                   "dropout=2"), "PETER: dropout must be in [0, 1), got 2")
     assert_one_line_error(run_cli("experiment", "explain", "--data", unreadable_data(tmp_path), "--system", "peter",
-                                  "--method", "beam"), "PETER decodes greedy or sample, not beam")
+                                  "--method", "beam", "--decode", "top_p=0.5"),
+                          "decoding: top_p is a setting of sample decoding, not of beam")
 
 
 def test_compare_scores_saved_bundles_side_by_side(tmp_path, tiny_split):

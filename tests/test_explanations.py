@@ -104,8 +104,6 @@ def test_peter_does_not_explain_a_user_it_has_never_seen_but_answers_the_other_p
                    "--item", item)
     assert proc.returncode == 0, proc.stderr
     assert "someone-new (new user) → " in proc.stdout and f"({PETER_NEW_USER})" in proc.stdout
-    with pytest.raises(ConfigError, match="not beam"):
-        explain_pairs(peter, [user], [item], method="beam")
     with pytest.raises(ConfigError, match="rating split is of MT"):
         explain_pairs(peter, [user], [item], why=True)
     # sampled with a seed: the same explanations again; from the top word alone: the greedy ones
@@ -115,6 +113,11 @@ def test_peter_does_not_explain_a_user_it_has_never_seen_but_answers_the_other_p
     assert first == [r["explanations"]["peter"] for r in explain_pairs(peter, users, items, method=seeded)]
     top_one = Decoding.of("sample", {"top_k": 1, "seed": 2})
     assert explain_pairs(peter, users, items, method=top_one) == explain_pairs(peter, users, items)
+    # beam search through the key/value caches: a beam of one is greedy search
+    assert explain_pairs(peter, users, items, method=Decoding.of("beam", {"beam": 1})) == \
+        explain_pairs(peter, users, items)
+    wide = explain_pairs(peter, users, items, method=Decoding.of("beam", {"beam": 5, "length_penalty": 0.5}))
+    assert all(isinstance(r["explanations"]["peter"], str) for r in wide)
 
 
 def test_the_command_reads_pairs_from_options_or_a_file(mt, split, tmp_path):

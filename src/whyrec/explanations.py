@@ -150,9 +150,9 @@ def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: 
     ``explainer`` is one of :func:`explainers_of`, ``"all"``, or None (MT-P; MT-I for an unseen
     user; PETER's own). MT-U and PETER write nothing for a user the system has never seen: that
     row's ``no_explanation`` says why (:func:`chosen_explainers`). ``method`` is greedy, sample
-    or beam (beam: MT only), or a :class:`~whyrec.explain.decoding.Decoding` with its settings
-    (temperature, top_k, top_p and seed of sampling; beam and length_penalty of beam search). With ``why`` (MT), ``rating_split`` gives the predicted rating as the
-    item's baseline plus the contributions of the user's past ratings
+    or beam, or a :class:`~whyrec.explain.decoding.Decoding` with its settings (temperature,
+    top_k, top_p and seed of sampling; beam and length_penalty of beam search). With ``why``
+    (MT), ``rating_split`` gives the predicted rating as the item's baseline plus the contributions of the user's past ratings
     (:mod:`whyrec.rating.attribution`; None for a new user). PETER+ is fed ``feature_words`` (one
     per pair; None: the item's most frequent training feature), and its rows give the word fed
     as ``feature_word``.
@@ -170,8 +170,6 @@ def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: 
         return _rated_pairs(model, users, items, why, history)
     decoding = method if isinstance(method, Decoding) else Decoding.of(method)
     mt = is_mt(model)
-    if not mt and decoding.method == "beam":
-        raise ConfigError("PETER decodes greedy or sample, not beam")
     if not mt and why:
         raise ConfigError("the rating split is of MT's ALS ratings; PETER rates with its transformer")
     _check_items(model, items)
@@ -316,14 +314,12 @@ def generate(model, explainer: str, users: list[str], items: list[str], method: 
     :func:`fed_feature_words` (``feature_words``, checked by the caller, or each item's own).
     Neither ever shows ``<unk>``."""
     d = method if isinstance(method, Decoding) else Decoding.of(method)
-    sampling = {"temperature": d.temperature, "top_k": d.top_k, "top_p": d.top_p, "generator": d.generator()}
+    settings = {"method": d.method, "temperature": d.temperature, "top_k": d.top_k, "top_p": d.top_p,
+                "generator": d.generator(), "beam": d.beam, "length_penalty": d.length_penalty,
+                "no_repeat": True, "no_unk": True}
     if is_mt(model):
-        return model.explain(users, items, variant=explainer, method=d.method, beam=d.beam,
-                             length_penalty=d.length_penalty, no_repeat=True, no_unk=True, **sampling)
-    if d.method == "beam":
-        raise ConfigError("PETER decodes greedy or sample, not beam")
-    return model.explain(users, items, fed_feature_words(model, items, feature_words), method=d.method, no_unk=True,
-                         no_repeat=True, **sampling)
+        return model.explain(users, items, variant=explainer, **settings)
+    return model.explain(users, items, fed_feature_words(model, items, feature_words), **settings)
 
 
 def sentiment_judge(train):
@@ -348,15 +344,11 @@ class WrittenExplanations:
 
 
 def check_decoding(model, decoding: Decoding | None) -> None:
-    """Refuse a decoding ``model`` cannot write by: any for a rating model (it writes no text),
-    beam search for PETER (it decodes greedy or sampled). None (the default decoding) always passes."""
-    if decoding is None:
-        return
-    if not explainers_of(model):
+    """Refuse a decoding for a rating model, which writes no text to decode. None (the default
+    decoding) always passes."""
+    if decoding is not None and not explainers_of(model):
         raise ConfigError(f"--method and --decode choose how explanations are decoded; {system_label(model)} is a "
                           "rating model and writes none")
-    if decoding.method == "beam" and not is_mt(model):
-        raise ConfigError("PETER decodes greedy or sample, not beam")
 
 
 def write_explanations(model, test, features, decoding: Decoding | None = None) -> WrittenExplanations:

@@ -64,6 +64,37 @@ def test_cached_greedy_decoding_equals_rerunning_the_prefix(trained, planted):
     torch.testing.assert_close(cached.log_probs, plain.log_probs, atol=1e-4, rtol=1e-4)
 
 
+def test_beam_search_through_the_caches_equals_rerunning_each_hypothesis(trained, planted):
+    """Beam search keeps each hypothesis's key/value caches in step with it: it gives what the
+    same search gives re-running every hypothesis's whole prefix at each step, and a beam of one
+    is the greedy decoding."""
+    from whyrec.explain.seq2seq import beam_decode
+
+    split, _ = planted
+    u = torch.as_tensor(trained.user_map.lookup(split.test.users[:12]))
+    i = torch.as_tensor(trained.item_map.lookup(split.test.items[:12]))
+    f = torch.full((12,), trained.vocab.id("strap"))
+    v, beam = trained.vocab, 5
+    assert torch.equal(trained.beam_search(u, i, f, beam=1), trained.generate(u, i, f).tokens)
+    wide = trained.beam_search(u, i, f, beam=beam)
+    rows = [x.repeat_interleave(beam, dim=0) for x in (u, i, f)]
+    held = {"words": torch.full((12 * beam, 1), v.bos)}  # each hypothesis's words so far, <bos> first
+
+    def rerun(last, t):
+        if t:
+            held["words"] = torch.cat([held["words"], last[:, None]], dim=1)
+        with torch.no_grad():
+            return trained.model(rows[0], rows[1], held["words"], rows[2])[2][:, -1]
+
+    def reorder(origin):
+        held["words"] = held["words"][origin]
+
+    reference = beam_decode(rerun, reorder, 12, v.bos, v.eos, v.pad, trained.config.max_words + 1, beam)
+    assert torch.equal(wide, reference)
+    texts = trained.explain(split.test.users[:12], split.test.items[:12], ["strap"] * 12, method="beam", beam=beam)
+    assert texts == [" ".join(v.decode(row.tolist())) for row in wide]
+
+
 def test_no_unk_never_shows_the_unknown_word_even_when_it_is_the_likeliest(trained, planted):
     split, _ = planted
     peter = copy.copy(trained)

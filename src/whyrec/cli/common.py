@@ -51,7 +51,8 @@ HistorySeed = Annotated[int, typer.Option(
 # which of a system's explainers speaks, and how it decodes
 ExplainerChoice = Annotated[Optional[str], typer.Option(
     "--explainer", help="MT: user, item, pair or all (default: pair; item for a user the model has never seen).")]
-DecodingMethod = Annotated[str, typer.Option("--method", help="Decoding: greedy, sample, or beam (MT).")]
+DecodingMethod = Annotated[str, typer.Option("--method", help="Decoding: greedy, sample, or beam (settings with "
+                                             "--decode).")]
 DecodingSettings = Annotated[Optional[list[str]], typer.Option(
     "--decode", help="A decoding setting NAME=VALUE (repeatable): with --method sample, temperature (default 1), "
     "top_k (0: every word), top_p (nucleus, default 1) and seed (the same seed, the same explanations); with "

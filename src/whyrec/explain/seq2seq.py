@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 import torch.nn as nn
@@ -244,25 +244,45 @@ def sample(decoder: ContextGRUDecoder, context: torch.Tensor, bos: int, eos: int
 def beam_search(decoder: ContextGRUDecoder, context: torch.Tensor, bos: int, eos: int, pad: int, max_len: int,
                 beam: int = 4, length_penalty: float = 0.0, banned: Sequence[int] = (),
                 no_repeat: bool = False) -> torch.Tensor:
-    """Batched beam search; returns the best (B, ≤max_len) token rows, padded after ``<eos>``;
-    ``banned`` tokens are never emitted, and with ``no_repeat`` no hypothesis repeats a word right
-    after itself or a bigram it already holds (:func:`block_repeats`, as greedy decoding blocks
-    them): the beam otherwise favours "who who who" loops a small decoder rates likely.
-
-    Scores are summed log-probabilities divided by ``length ** length_penalty`` (0 = none).
-    Each step runs the GRU once on all B·beam live hypotheses with their carried states.
-    """
-    batch, device = context.shape[0], context.device
+    """Batched beam search of the GRU ``decoder`` (:func:`beam_decode`): each step runs the GRU
+    once on all B·beam live hypotheses with their carried states."""
     ctx = context.repeat_interleave(beam, dim=0)
+    carried: dict[str, torch.Tensor | None] = {"hidden": None}
+
+    def step(last: torch.Tensor, t: int) -> torch.Tensor:
+        logits, carried["hidden"] = decoder.step(ctx, last, carried["hidden"])
+        return logits
+
+    def reorder(origin: torch.Tensor) -> None:
+        carried["hidden"] = carried["hidden"][:, origin]
+
+    return beam_decode(step, reorder, context.shape[0], bos, eos, pad, max_len, beam, length_penalty, banned,
+                       no_repeat, context.device)
+
+
+def beam_decode(step: Callable[[torch.Tensor, int], torch.Tensor], reorder: Callable[[torch.Tensor], None],
+                batch: int, bos: int, eos: int, pad: int, max_len: int, beam: int = 4, length_penalty: float = 0.0,
+                banned: Sequence[int] = (), no_repeat: bool = False, device=None) -> torch.Tensor:
+    """Beam search over any incremental decoder; returns the best (B, ≤max_len) token rows,
+    padded after ``<eos>``. ``banned`` tokens are never emitted, and with ``no_repeat`` no
+    hypothesis repeats a word right after itself or a bigram it already holds
+    (:func:`block_repeats`, as greedy decoding blocks them): the beam otherwise favours
+    "who who who" loops a small decoder rates likely.
+
+    The decoder holds B·beam rows, hypothesis h of batch row b at row b·beam + h: ``step(last,
+    t)`` gives the (B·beam, V) next-word logits (or log-probabilities) of every row after its
+    last token (t: the step, 0 for the first word, ``last`` then ``<bos>``), and ``reorder(origin)``
+    makes the state the decoder carries follow the hypotheses kept (row n continues row
+    ``origin[n]``). Scores are summed log-probabilities; the finished hypotheses are ranked by
+    score divided by ``length ** length_penalty`` (0 = none; GNMT, Wu et al. 2016, divides by the
+    smoothed ``((5 + length) / 6) ** α`` instead)."""
     scores = torch.full((batch, beam), float("-inf"), device=device)
     scores[:, 0] = 0.0  # start from a single live hypothesis per row
     tokens = torch.empty(batch * beam, 0, dtype=torch.long, device=device)
     finished = torch.zeros(batch * beam, dtype=torch.bool, device=device)
     last = torch.full((batch * beam,), bos, dtype=torch.long, device=device)
-    hidden = None
-    for _ in range(max_len):
-        logits, hidden = decoder.step(ctx, last, hidden)
-        logits = _never_emit(logits, bos, pad, banned)
+    for t in range(max_len):
+        logits = _never_emit(step(last, t), bos, pad, banned)
         if no_repeat:
             logits = block_repeats(logits, tokens, last)
         logp = torch.log_softmax(logits, dim=-1)
@@ -273,11 +293,10 @@ def beam_search(decoder: ContextGRUDecoder, context: torch.Tensor, bos: int, eos
         logp = torch.where(finished[:, None], frozen, logp)
         total = (scores.reshape(-1, 1) + logp).reshape(batch, beam * vocab)
         top, idx = total.topk(beam, dim=1)
-        origin = idx // vocab + torch.arange(batch, device=device)[:, None] * beam
+        origin = (idx // vocab + torch.arange(batch, device=device)[:, None] * beam).reshape(-1)
         nxt = (idx % vocab).reshape(-1)
-        origin = origin.reshape(-1)
         tokens = torch.cat([tokens[origin], nxt[:, None]], dim=1)
-        hidden = hidden[:, origin]
+        reorder(origin)
         finished = finished[origin] | (nxt == eos)
         scores, last = top, nxt
         if bool(finished.all()):

@@ -63,7 +63,7 @@ class PairRequest(BaseModel):
 
 class DecodingRequest(BaseModel):
     """How the explanations are decoded (whyrec.explain.decoding.Decoding): greedy unless asked;
-    sample with temperature, top_k, top_p and seed; beam (MT) with beam and length_penalty.
+    sample with temperature, top_k, top_p and seed; beam with beam and length_penalty.
     A setting of another method than the one asked for is refused (422)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -277,13 +277,6 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
         except ConfigError as exc:
             raise HTTPException(422, str(exc)) from None
 
-    def checked_decoding(s: ServedSystem, asked: DecodingRequest) -> Decoding:
-        """The decoding a request asks for, checked (422 for a bad setting, or beam search of PETER)."""
-        decoding = asked.checked()
-        if decoding.method == "beam" and s.is_peter:
-            raise HTTPException(422, "PETER decodes greedy or sample, not beam")
-        return decoding
-
     def explained(s: ServedSystem, chosen: list[str], texts: dict, n: int, item: str, feature_word: str | None) -> dict:
         """An answer's explanation fields for one item: each chosen explainer's text and the item
         features it mentions, the first's also at the top level, and the word PETER+ was fed."""
@@ -340,9 +333,8 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
                 raise HTTPException(422, "feature_word is empty")
         check_feature_word(s, feature_word)
         # the decoding of /explain's body, as query parameters
-        decoding = checked_decoding(s, DecodingRequest(
-            method=method, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed, beam=beam,
-            length_penalty=length_penalty))
+        decoding = DecodingRequest(method=method, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed,
+                                   beam=beam, length_penalty=length_penalty).checked()
         items, scores, cold = s.recommend(user, k)
         chosen, reason = explainers_for(s, explainer, cold)
         texts = {e: s.explain(e, [user] * len(items), items, feature_word, decoding) for e in chosen}
@@ -371,7 +363,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
         decoded as ``asked`` says (None: greedy)."""
         check_feature_word(s, feature_word)
         explainers_for(s, explainer, False)  # an unknown explainer: 404 before any work
-        decoding = checked_decoding(s, asked) if asked is not None else GREEDY
+        decoding = asked.checked() if asked is not None else GREEDY
         known = [n for n, (_, item) in enumerate(pairs) if item in s.rating.item_map]
         cold = {n: pairs[n][0] not in s.rating.user_map for n in known}
         chosen = {n: s.chosen_explainers(explainer, cold[n]) for n in known}  # (explainers, why some write nothing)

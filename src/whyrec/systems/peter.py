@@ -31,7 +31,7 @@ from whyrec.errors import ConfigError, WhyrecError, require_fitted
 from whyrec.explain.interface import RatingInput
 from whyrec.explain.peter_model import PeterModel, PeterShape, select_rows
 from whyrec.explain.decoding import truncated_logits
-from whyrec.explain.seq2seq import Samples, block_repeats, draw
+from whyrec.explain.seq2seq import Samples, beam_decode, block_repeats, draw
 from whyrec.explain.targets import explanation_targets, pad_batch
 from whyrec.settings import Rule, above, at_least, check_settings, config_from_dict, fraction
 from whyrec.systems.peter_checkpoint import TrainingState, resume_training_state, save_training_state
@@ -376,18 +376,48 @@ class Peter:
         tokens, logps = tokens[:, :ran], logps[:, :ran]
         return Samples(tokens, logps, (tokens != v.pad).sum(1))
 
+    @torch.no_grad()
+    def beam_search(self, user: torch.Tensor, item: torch.Tensor, feature: torch.Tensor | None = None, beam: int = 4,
+                    length_penalty: float = 0.0, word_shift: torch.Tensor | None = None, banned: Sequence[int] = (),
+                    no_repeat: bool = False) -> torch.Tensor:
+        """The best (B, ≤ max_words + 1) token rows of a beam search
+        (:func:`whyrec.explain.seq2seq.beam_decode`): the prefix ``[u, i, (f), <bos>]`` runs once
+        for each of the ``beam`` hypotheses of a row, and every step feeds each hypothesis's last
+        word through the key/value caches, which follow the hypotheses kept."""
+        self.model.eval()
+        v = self.vocab
+
+        def each(x: torch.Tensor | None) -> torch.Tensor | None:
+            return x.repeat_interleave(beam, dim=0) if x is not None else None
+
+        shift = each(word_shift)  # alike for a row's hypotheses, so it needs no reordering
+        _, first, caches = self.model.start(each(user), each(item), v.bos, each(feature), shift)
+        carried = {"caches": caches}
+
+        def step(last: torch.Tensor, t: int) -> torch.Tensor:
+            if t == 0:
+                return first
+            return self.model.step(last, self.model.src_len + t, carried["caches"], shift)
+
+        def reorder(origin: torch.Tensor) -> None:
+            carried["caches"] = select_rows(carried["caches"], origin)
+
+        return beam_decode(step, reorder, user.shape[0], v.bos, v.eos, v.pad, self.config.max_words + 1, beam,
+                           length_penalty, banned, no_repeat, user.device)
+
     def explain(self, users: Sequence[str], items: Sequence[str], features: Sequence[str] | None = None,
                 method: str = "greedy", batch_size: int = 256, no_unk: bool = False,
                 no_repeat: bool = False, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
-                generator: torch.Generator | None = None) -> list[str]:
+                generator: torch.Generator | None = None, beam: int = 4, length_penalty: float = 0.0) -> list[str]:
         """Explanations; PETER+ takes each record's feature word (``<unk>`` when not given).
         ``no_unk`` never emits the out-of-vocabulary token ``<unk>`` and ``no_repeat`` blocks
         repeated words and bigrams (what the CLI and the service show); the experiments decode
         without them, as the reference does. Sampling draws at ``temperature`` from the ``top_k``
         likeliest words and the ``top_p`` nucleus, from ``generator`` (None: torch's global
-        stream)."""
-        if method not in ("greedy", "sample"):
-            raise WhyrecError(f"PETER: unknown decoding method '{method}' (greedy, sample)")
+        stream); beam search keeps ``beam`` hypotheses and ranks the finished ones by summed
+        log-probability over ``length ** length_penalty`` (:meth:`beam_search`)."""
+        if method not in ("greedy", "sample", "beam"):
+            raise WhyrecError(f"PETER: unknown decoding method '{method}' (greedy, sample, beam)")
         u, i, f = self._ids(users, items, features)
         if (u < 0).any() or (i < 0).any():
             raise WhyrecError("PETER: cannot explain unknown users or items (it has no embedding for them)")
@@ -395,12 +425,15 @@ class Peter:
         for s in range(0, len(u), batch_size):
             sl = slice(s, s + batch_size)
             user, item = torch.as_tensor(u[sl], device=dev), torch.as_tensor(i[sl], device=dev)
-            samples = self.generate(user, item, f[sl].to(dev), greedy=method == "greedy",
-                                    generator=generator,
-                                    word_shift=self.rating_shift(user, item),
-                                    banned=(self.vocab.unk,) if no_unk else (), no_repeat=no_repeat,
-                                    temperature=temperature, top_k=top_k, top_p=top_p)
-            out.extend(" ".join(self.vocab.decode(row.tolist())) for row in samples.tokens.cpu())
+            banned = (self.vocab.unk,) if no_unk else ()
+            if method == "beam":
+                tokens = self.beam_search(user, item, f[sl].to(dev), beam, length_penalty,
+                                          self.rating_shift(user, item), banned, no_repeat)
+            else:
+                tokens = self.generate(user, item, f[sl].to(dev), greedy=method == "greedy", generator=generator,
+                                       word_shift=self.rating_shift(user, item), banned=banned, no_repeat=no_repeat,
+                                       temperature=temperature, top_k=top_k, top_p=top_p).tokens
+            out.extend(" ".join(self.vocab.decode(row.tolist())) for row in tokens.cpu())
         return out
 
     def target_log_probs(self, user: torch.Tensor, item: torch.Tensor, tokens: torch.Tensor,

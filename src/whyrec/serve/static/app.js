@@ -59,10 +59,7 @@ async function selectBundle(name) {
   $("feature-choice").hidden = words.length === 0;
   $("feature-word").value = "";
   $("feature-words").innerHTML = words.map((w) => `<option value="${escapeHtml(w)}"></option>`).join("");
-  // PETER has no beam search; a rating bundle writes no text to decode
-  $("decoding").querySelector('option[value="beam"]').disabled = state.bundle.kind === "peter";
-  if (state.bundle.kind === "peter" && $("decoding").value === "beam") $("decoding").value = "greedy";
-  $("decoding").disabled = state.bundle.explainers.length === 0;
+  $("decoding").disabled = state.bundle.explainers.length === 0; // a rating bundle writes no text to decode
   await searchUsers();
 }
 
