@@ -17,13 +17,17 @@ def test_experiment_mt_command(tmp_path, planted):
                 "word_vectors=random", "encoder_hidden=12", "decoder_hidden=24", "pg_batch=8", "rollouts=2",
                 "d_samples=8", "pg_steps=1", "d_steps=1", "adversarial_from=2", "d_filters=4"]
     args = ["experiment", "mt", "--data", str(path), "--out", str(tmp_path / "mt"), "--epochs", "2",
-            "--lm-seeds", "2"]
+            "--lm-seeds", "2", "--method", "beam", "--decode", "beam=2"]  # the default decoding: test_mt_experiment
     for s in settings:
         args += ["--set", s]
     proc = run_cli(*args)
     assert proc.returncode == 0, proc.stderr
     assert "| MT-P |" in proc.stdout and (tmp_path / "mt" / "mt.json").exists()
     assert "| GRU LM | " in proc.stdout and "(2 runs: " in proc.stdout
+    # MT-U/I/P's texts decoded as asked, and said so
+    assert "MT-U/I/P's explanations decoded by beam search (beam 2), as `whyrec explain` shows them" in proc.stdout
+    assert json.loads((tmp_path / "mt" / "mt.json").read_text())["decoding"] == "beam search (beam 2)"
+    assert "## Examples (MT-P, beam search (beam 2))" in (tmp_path / "mt" / "mt.md").read_text()
     bad = run_cli("experiment", "mt", "--data", str(path), "--set", "epoch=3")
     assert_one_line_error(bad, "unknown setting(s) ['epoch']")
 

@@ -56,6 +56,7 @@ def test_run_mt_experiment_writes_tables_and_plots(tmp_path):
     assert json.loads((tmp_path / "mt.json").read_text())["config"]["epochs"] == 2
     assert "| MT-P |" in (tmp_path / "mt.md").read_text() and "(2 runs: " in (tmp_path / "mt.md").read_text()
     assert "adversarial (policy-gradient) epochs: 2–2" in (tmp_path / "mt.md").read_text()
+    assert results["decoding"] is None and "## Examples (MT-P, greedy)" in (tmp_path / "mt.md").read_text()
 
 
 def test_rating_by_activity_tests_each_model_against_the_reference_on_every_group():

@@ -37,10 +37,13 @@ def experiment_mt(
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,
     fold_unicode: FoldUnicode = False,
+    method: ScoredMethod = None,
+    decode: DecodingSettings = None,
 ) -> None:
     """Train MT, its ablations and the baselines; write the paper's tables and plots."""
     check_out(out, data)
     check_checkpoint(checkpoint, out)
+    decoding = scored_decoding(method, decode)
     import torch
 
     from whyrec.devices import resolve_device
@@ -52,7 +55,7 @@ def experiment_mt(
     parts = split_of(data, split, seed, format, (min_rating, max_rating), column, fold_unicode)
     con = console()
     con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
-    run_mt_experiment(parts, out, config, lm_seeds=lm_seeds, checkpoint_dir=checkpoint,
+    run_mt_experiment(parts, out, config, lm_seeds=lm_seeds, checkpoint_dir=checkpoint, decoding=decoding,
                       log=lambda m: con.print(m, highlight=False),
                       step_log=Throttled(lambda m: con.print(m, highlight=False), 30.0))  # a line every 30 s
     con.print((out / "mt.md").read_text(encoding="utf-8"), highlight=False)

@@ -33,9 +33,11 @@ from whyrec.data.corpus import Corpus
 from whyrec.data.features import split_features
 from whyrec.data.split import Split
 from whyrec.errors import ConfigError, DataError
+from whyrec.explain.decoding import Decoding
 from whyrec.explain.ngram import InterpolatedNgramLM
 from whyrec.explain.recurrent_lm import RecurrentLanguageModel
 from whyrec.explain.targets import explanation_targets, pad_batch
+from whyrec.explanations import generate
 from whyrec.metrics.rating import paired_p_by_group, paired_t_test, rmse_by_group
 from whyrec.metrics.text import corpus_bleu, perplexity, rouge, tfidf_similarity
 from whyrec.rating.als import PMF, ContextAwareALS
@@ -189,7 +191,7 @@ def training_end(valid_nll: list[float], cap: int) -> dict:
 def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = None, lm_epochs: int = 60,
                       lm_seeds: int = 1, checkpoint_dir: str | Path | None = None, log: Callable[[str], None] = print,
                       curve_steps: int = 60, bundle_dir: str | Path | None = None,
-                      step_log: Callable[[str], None] | None = None) -> dict:
+                      step_log: Callable[[str], None] | None = None, decoding: Decoding | None = None) -> dict:
     """Train everything on ``split``, write tables/plots into ``out``, return the results dict.
     ``log`` gets the stages and epochs; ``step_log``, when given, the work within an MT epoch as
     it goes ("  MT epoch 2: teacher forcing 120/3,750"), many times a second.
@@ -198,7 +200,10 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
     epochs, or at ``lm_epochs``; MT and its ablations stop by their own rule (``config.patience``)
     or at ``config.epochs``. Each text row records how its training ended (:func:`training_end`).
     The unconditional LMs (LSTM, and the GRU LM: MT's decoder cell without a context) are trained
-    with ``lm_seeds`` seeds from ``config.seed`` on, and their rows give the mean perplexity."""
+    with ``lm_seeds`` seeds from ``config.seed`` on, and their rows give the mean perplexity.
+    MT-U/I/P's explanations (tf-idf, BLEU-1, ROUGE-L, the examples) are decoded greedily as the
+    paper's are, or as ``decoding`` says, as `whyrec explain` shows them (its perplexity, taken by
+    teacher forcing, does not depend on it)."""
     if lm_seeds < 1:
         raise ConfigError("lm_seeds must be at least 1")
     missing = [name for name, part in (("validation", split.valid), ("test", split.test)) if not len(part)]
@@ -301,9 +306,12 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
     test_items = [i for i, k in zip(test.items, known) if k]
     # MT keeps the generators of the epoch with the lowest validation NLL averaged over its variants
     mt_nll = [n for n in (mean_valid_nll(h, config.variants) for h in mt.history) if n is not None]
+    def written(variant: str, who: list[str], what: list[str]) -> list[str]:
+        return mt.explain(who, what, variant=variant) if decoding is None else generate(mt, variant, who, what, decoding)
+
     for variant in config.variants:
         add_text(f"MT-{variant[0].upper()}", mt.token_log_probs(variant, test_targets, users, items),
-                 mt.explain(test_users, test_items, variant=variant), training_end(mt_nll, config.epochs))
+                 written(variant, test_users, test_items), training_end(mt_nll, config.epochs))
 
     # --- discriminator ----------------------------------------------------------------------------------
     disc = {}
@@ -315,14 +323,15 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
     examples = [{"user": u, "item": i, "rating": float(r), "predicted": float(p), "truth": " ".join(t), "mt_p": e}
                 for u, i, r, p, t, e in zip(test_users[:8], test_items[:8], test.ratings[known][:8],
                                               mt.predict(test_users[:8], test_items[:8]), test_targets[:8],
-                                              mt.explain(test_users[:8], test_items[:8]))]
+                                              written("pair", test_users[:8], test_items[:8]))]
     results = {"split": split.name, "sizes": split.sizes(), "config": config.to_dict(), "p_mt_vs_plain_als": p_mt_vs_plain,
                "mt_adversarial_epochs": adversarial_epochs(mt.history),
                "word_vectors": mt.word_vector_info, "rating": rating, "rating_by_activity": by_activity,
                "text": text_rows,
                "discriminator": disc, "history": {"MT": mt.history, "MT-encoder": mt_enc.history,
                                                    "MT-decoder": mt_dec.history},
-               "examples": examples, "seconds": timings, "wall_seconds": time.perf_counter() - began,
+               "examples": examples, "decoding": decoding.describe() if decoding is not None else None,
+               "seconds": timings, "wall_seconds": time.perf_counter() - began,
                "test_records_scored_for_text": len(test_targets), "torch_threads": torch.get_num_threads()}
     (out / "mt.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
     (out / "mt.md").write_text(markdown(results), encoding="utf-8")
@@ -366,8 +375,12 @@ def markdown(results: dict) -> str:
                   markdown_table(["system", *(f"{g} (n={v['count']:,})" for g, v in first.items())],
                                  [[name, *(activity_cell(v) for v in groups.values())]
                                   for name, groups in by_activity.items()])]
-    lines += ["", f"## Explanations (test, {results['test_records_scored_for_text']:,} records)", "",
-              "| system | perplexity | tf-idf | BLEU-1 | ROUGE-L F | epochs run / kept (cap; first run) |", "|---|---|---|---|---|---|"]
+    lines += ["", f"## Explanations (test, {results['test_records_scored_for_text']:,} records)", ""]
+    if results.get("decoding"):
+        lines += [f"MT-U/I/P's explanations decoded by {results['decoding']}, as `whyrec explain` shows them, not by "
+                  "the paper's greedy decoding.", ""]
+    lines += ["| system | perplexity | tf-idf | BLEU-1 | ROUGE-L F | epochs run / kept (cap; first run) |",
+              "|---|---|---|---|---|---|"]
     for r in results["text"]:
         extra = (f"{r['tfidf']:.4f} | {r['bleu1']:.2f} | {r['rouge_l']:.2f}" if "tfidf" in r else "— | — | —")
         lines.append(f"| {r['system']} | {perplexity_cell(r)} | {extra} | {epochs_cell(r.get('training'))} |")
@@ -375,7 +388,8 @@ def markdown(results: dict) -> str:
               "|---|---|---|"]
     for v, d in results["discriminator"].items():
         lines.append(f"| {v} | {d['shuffled_label_accuracy']:.3f} | {d['learning_curve'][0]:.3f} / {d['learning_curve'][-1]:.3f} |")
-    lines += ["", "## Examples (MT-P, greedy)", ""]
+    decoded = results.get("decoding")  # None: the paper's greedy decoding
+    lines += ["", f"## Examples (MT-P, {decoded or 'greedy'})", ""]
     for e in results["examples"][:5]:
         lines.append(f"- {e['user']} → {e['item']}: predicted {e['predicted']:.2f} (true {e['rating']:g}): "
                      f"“{e['mt_p']}” — truth: “{e['truth']}”")
