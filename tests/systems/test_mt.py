@@ -61,6 +61,11 @@ def test_predict_and_explain(trained, tiny_split):
     assert len(trained.explain(["nobody"], [test.items[0]])) == 1
     with pytest.raises(WhyrecError, match="decoding method"):
         trained.explain(test.users[:1], test.items[:1], method="magic")
+    # settings out of range are refused by name, not decoded into NaNs
+    with pytest.raises(WhyrecError, match="temperature must be at least 0.01"):
+        trained.explain(test.users[:1], test.items[:1], method="sample", temperature=0.0)
+    with pytest.raises(WhyrecError, match="beam must be at least 1"):
+        trained.explain(test.users[:1], test.items[:1], method="beam", beam=0)
 
 
 def test_inference_context_table_equals_encoding_on_the_fly(trained, tiny_split):

@@ -93,6 +93,8 @@ def test_beam_search_through_the_caches_equals_rerunning_each_hypothesis(trained
     assert torch.equal(wide, reference)
     texts = trained.explain(split.test.users[:12], split.test.items[:12], ["strap"] * 12, method="beam", beam=beam)
     assert texts == [" ".join(v.decode(row.tolist())) for row in wide]
+    with pytest.raises(WhyrecError, match="top_p must be in"):
+        trained.explain(split.test.users[:1], split.test.items[:1], ["strap"], method="sample", top_p=0.0)
 
 
 def test_no_unk_never_shows_the_unknown_word_even_when_it_is_the_likeliest(trained, planted):

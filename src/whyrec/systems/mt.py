@@ -61,6 +61,7 @@ from whyrec.data.text import Vocabulary, tokenize
 from whyrec.devices import resolve_device
 from whyrec.distributed import Cluster, join, process_device
 from whyrec.errors import WhyrecError, require_fitted
+from whyrec.explain.decoding import Decoding
 from whyrec.explain.embeddings import init_word_vectors
 from whyrec.explain.seq2seq import ContextGRUDecoder, ReviewDocumentEncoder, beam_search, sample
 from whyrec.explain.targets import explanation_targets, pad_batch, teacher_forcing_batch
@@ -608,6 +609,7 @@ class MultiTask:
         banned = (v.unk,) if no_unk else ()
         if method not in ("greedy", "sample", "beam"):
             raise WhyrecError(f"unknown decoding method '{method}' (greedy, sample, beam)")
+        Decoding(method, temperature, top_k, top_p, None, beam, length_penalty)  # checked: a clear error, not NaNs
         out: list[str] = []
         for s in range(0, len(users), batch_size):
             part_u, part_i = users[s:s + batch_size], items[s:s + batch_size]

@@ -28,9 +28,9 @@ from whyrec.data.text import UNK, Vocabulary
 from whyrec.devices import resolve_device
 from whyrec.distributed import join, process_device
 from whyrec.errors import ConfigError, WhyrecError, require_fitted
+from whyrec.explain.decoding import Decoding, truncated_logits
 from whyrec.explain.interface import RatingInput
 from whyrec.explain.peter_model import PeterModel, PeterShape, select_rows
-from whyrec.explain.decoding import truncated_logits
 from whyrec.explain.seq2seq import Samples, beam_decode, block_repeats, draw
 from whyrec.explain.targets import explanation_targets, pad_batch
 from whyrec.settings import Rule, above, at_least, check_settings, config_from_dict, fraction
@@ -418,6 +418,7 @@ class Peter:
         log-probability over ``length ** length_penalty`` (:meth:`beam_search`)."""
         if method not in ("greedy", "sample", "beam"):
             raise WhyrecError(f"PETER: unknown decoding method '{method}' (greedy, sample, beam)")
+        Decoding(method, temperature, top_k, top_p, None, beam, length_penalty)  # checked: a clear error, not NaNs
         u, i, f = self._ids(users, items, features)
         if (u < 0).any() or (i < 0).any():
             raise WhyrecError("PETER: cannot explain unknown users or items (it has no embedding for them)")
