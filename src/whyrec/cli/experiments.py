@@ -41,9 +41,9 @@ def experiment_mt(
     decode: DecodingSettings = None,
 ) -> None:
     """Train MT, its ablations and the baselines; write the paper's tables and plots."""
+    decoding = scored_decoding(method, decode)  # before the heavy imports: a bad setting is refused at once
     check_out(out, data)
     check_checkpoint(checkpoint, out)
-    decoding = scored_decoding(method, decode)
     import torch
 
     from whyrec.devices import resolve_device
@@ -165,8 +165,8 @@ def experiment_explain(
     decode: DecodingSettings = None,
 ) -> None:
     """Compare explanation systems (MT-U/I/P, PETER, PETER+) on one split or several: ratings, text, alignment."""
+    decoding = scored_decoding(method, decode)  # before the heavy imports: a bad setting is refused at once
     check_out(out, data)
-    decoding = scored_decoding(method, decode)
     import torch
 
     from whyrec.data.features import split_features
@@ -291,8 +291,8 @@ def compare(
     """Saved bundles side by side on one split's test part, as `experiment explain` compares the
     systems it trains: one row per explainer (a rating bundle: one row), with p-values of each
     row's rating errors against the first's, the charts, and every explanation of each test record."""
+    decoding = scored_decoding(method, decode)  # before the heavy imports: a bad setting is refused at once
     check_out(out, data)
-    decoding = scored_decoding(method, decode)
     from whyrec.bundle import load_bundle
     from whyrec.data.features import split_features
     from whyrec.errors import ConfigError

@@ -154,13 +154,13 @@ def explain(
     max_rating: MaxRating = 5.0,
 ) -> None:
     """Predicted ratings and explanations for (user, item) pairs."""
+    decoding = decoding_of(method, decode)  # before the heavy imports: a bad setting is refused at once
     from whyrec.bundle import load_bundle
     from whyrec.devices import resolve_device
     from whyrec.errors import ConfigError
     from whyrec.explanations import explain_pairs, explainers_of, rating_only
 
     device = resolve_device(device)
-    decoding = decoding_of(method, decode)
     words, feature_word = None, _feature_word(feature_word)
     if skip_unknown and pairs is None:
         raise ConfigError("--skip-unknown leaves out rows of a --pairs file; give one")
@@ -247,6 +247,7 @@ def recommend(
 
     What the service's /users/USER/recommendations answers. A user the model has never seen gets
     the most rated items (MT explains them with MT-I; PETER cannot explain them)."""
+    decoding = decoding_of(method, decode)  # before the heavy imports: a bad setting is refused at once
     from whyrec.bundle import load_bundle
     from whyrec.devices import resolve_device
     from whyrec.errors import ConfigError
@@ -256,7 +257,6 @@ def recommend(
     users = [u.strip() for u in user]
     if not all(users):
         raise ConfigError("a --user id is empty")
-    decoding = decoding_of(method, decode)
     model = load_bundle(bundle, resolve_device(device))
     history = history_of(data, split, seed, format, (min_rating, max_rating), column, meta)
     served = ServedSystem(bundle.resolve().name, model, cache_size=0, history=history)

@@ -347,13 +347,13 @@ def evaluate(
     DIV and perplexity, and its alignment: how often a sentiment judge trained on the train
     reviews reads an explanation as the predicted rating (5 and 3 classes). With --records, what
     was predicted and written for each test record, as scored."""
+    decoding = scored_decoding(method, decode)  # before the heavy imports and the data: refused at once
     from whyrec.bundle import load_bundle
     from whyrec.explanations import (EXPLAINER_LABELS, check_decoding, check_rating_scale, explainers_of,
                                      score_explanations, sentiment_judge, system_label, write_explanations)
     from whyrec.metrics.rating import mae, rmse
 
-    decoding = scored_decoding(method, decode)  # checked before the data is read
-    if mi:
+    if mi:  # checked before the data is read
         from whyrec.align.pipeline import check_sentence_encoder
 
         check_sentence_encoder(encoder)
