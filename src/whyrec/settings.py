@@ -134,6 +134,14 @@ def typed_value(system: str, name: str, value, default, annotation: str = ""):
 _names = {bool: "true or false", int: "a whole number", float: "a finite number", str: "a string", tuple: "a list"}
 
 
+GRID_SEPARATOR = "|"  # NAME=A|B: several values of a rating model's setting, picked on validation
+
+
+def is_grid_value(value) -> bool:
+    """Whether a setting given as text (``factors=4|8|16``) names several values."""
+    return isinstance(value, str) and GRID_SEPARATOR in value
+
+
 def parse_assignment(pair: str, what: str) -> tuple[str, object]:
     """``NAME=VALUE`` as given on the command line → (name, value), the value read as JSON where it
     parses (``3``, ``0.5``, ``true``, ``[1, 2]``) and kept as text otherwise; ``what`` names where

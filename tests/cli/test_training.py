@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -426,3 +428,31 @@ def test_a_system_trained_on_folded_texts_is_evaluated_on_them(tmp_path, planted
     assert "isn t" not in joined and "caf " not in joined
     stats = run_cli("data", "stats", str(path))
     assert "--fold-unicode writes those that have an ASCII form in it first" in stats.stdout
+
+
+def test_settings_and_decodings_are_checked_without_loading_torch():
+    """A mistyped setting of MT or PETER, or a bad decoding, is refused by configs that import no
+    torch, so the command line says so at once instead of after loading the training libraries."""
+    code = "\n".join([
+        "import sys",
+        "from whyrec.cli.training import check_text_settings",
+        "from whyrec.errors import ConfigError",
+        "from whyrec.explain.decoding import Decoding",
+        "for model, params in (('mt', {'bogus': 1}), ('peter+', {'emsize': 30, 'heads': 4}), ('peter', {'x': '1|2'})):",
+        "    try:",
+        "        check_text_settings(model, params, False)",
+        "    except ConfigError as exc:",
+        "        print(exc)",
+        "try:",
+        "    Decoding.of('greedy', {'temperature': 0.5})",
+        "except ConfigError as exc:",
+        "    print(exc)",
+        "print('torch loaded:', 'torch' in sys.modules)"])
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    said = proc.stdout.splitlines()
+    assert said[0].startswith("MT: unknown setting(s) ['bogus']")
+    assert said[1] == "PETER: emsize (30) must be a multiple of heads (4)"
+    assert said[2].startswith("several values of a setting (a|b, --tuned)")
+    assert said[3].startswith("decoding: temperature is a setting of sample decoding")
+    assert said[4] == "torch loaded: False"

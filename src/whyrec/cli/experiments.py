@@ -42,16 +42,19 @@ def experiment_mt(
 ) -> None:
     """Train MT, its ablations and the baselines; write the paper's tables and plots."""
     decoding = scored_decoding(method, decode)  # before the heavy imports: a bad setting is refused at once
+    from whyrec.systems.mt_config import MTConfig
+
+    settings = {"epochs": epochs, **parse_pairs(setting, "--set")}
+    MTConfig.from_dict(settings)  # so are the MT settings (the config imports no torch)
     check_out(out, data)
     check_checkpoint(checkpoint, out)
     import torch
 
     from whyrec.devices import resolve_device
-    from whyrec.systems.mt import MTConfig
     from whyrec.systems.mt_experiment import run_mt_experiment
 
     torch.set_num_threads(threads)
-    config = MTConfig.from_dict({"epochs": epochs, "device": resolve_device(device), **parse_pairs(setting, "--set")})
+    config = MTConfig.from_dict({**settings, "device": resolve_device(device)})
     parts = split_of(data, split, seed, format, (min_rating, max_rating), column, fold_unicode)
     con = console()
     con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))

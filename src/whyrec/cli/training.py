@@ -119,11 +119,34 @@ def _size(size: int) -> str:
     return f"{size / 2**20:.1f} MB" if size >= 2**20 else f"{size / 2**10:.1f} kB"
 
 
+def check_text_settings(model: str, params: dict, tuned: bool) -> None:
+    """MT's or PETER's settings (``model``: mt, peter or peter+) checked by their configs, which
+    import no torch, so that a mistyped one is refused before the libraries that train load; and
+    several values of one (``a|b``, ``--tuned``), which only rating models pick among, refused."""
+    from whyrec.errors import ConfigError
+    from whyrec.settings import is_grid_value
+
+    if tuned or any(is_grid_value(v) for v in params.values()):
+        raise ConfigError(f"several values of a setting (a|b, --tuned) are picked on validation for rating models; "
+                          f"{model} takes one value each")
+    if model == "mt":
+        from whyrec.systems.mt_config import MTConfig
+
+        MTConfig.from_dict(params)
+    else:
+        from whyrec.systems.peter_config import PeterConfig
+
+        PeterConfig.from_dict({**params, "use_feature": model == "peter+"})
+
+
 def check_model_name(model: str) -> None:
     """Refuse a name `whyrec train` does not know, naming every one it does (and the likely one)."""
     import difflib
 
     from whyrec.errors import ConfigError
+
+    if model in TEXT_SYSTEMS:  # known without importing the rating models (and torch with them)
+        return
     from whyrec.rating import RATING_MODELS
 
     known = sorted(RATING_MODELS) + list(TEXT_SYSTEMS)
@@ -189,20 +212,19 @@ def train(
     check_out(out, data)
     check_model_name(model)
     check_checkpoint(checkpoint, out)
+    params = parse_pairs(param, "--param")
+    text_system = model in TEXT_SYSTEMS
+    if text_system:  # before the heavy imports: a mistyped setting is refused at once
+        check_text_settings(model, params, tuned)
     from whyrec.bundle import save_bundle
     from whyrec.metrics.rating import mae, rmse
     from whyrec.distributed import Cluster, join, launched_world
     from whyrec.errors import ConfigError
     from whyrec.explanations import explainers_of, generate, shown
-    from whyrec.rating.tuning import TunedModel, describe_tuning, is_grid_value, model_or_tuned
+    from whyrec.rating.tuning import TunedModel, describe_tuning, model_or_tuned
 
-    if processes > 1 and model not in TEXT_SYSTEMS:
+    if processes > 1 and not text_system:
         raise ConfigError(f"{model} trains in one process; --processes is for mt, peter and peter+")
-    params = parse_pairs(param, "--param")
-    text_system = model in TEXT_SYSTEMS
-    if text_system and (tuned or any(is_grid_value(v) for v in params.values())):
-        raise ConfigError(f"several values of a setting (a|b, --tuned) are picked on validation for rating models; "
-                          f"{model} takes one value each")
     cluster = Cluster()
     if text_system:
         from whyrec.devices import resolve_device

@@ -29,9 +29,9 @@ from typing import Callable, Mapping, Sequence
 from whyrec.data.corpus import Corpus
 from whyrec.errors import ConfigError, DataError, require_fitted
 from whyrec.rating.base import RatingModel, make_model, validation_rmse
+from whyrec.settings import GRID_SEPARATOR, is_grid_value
 
 MAX_COMBINATIONS = 1000  # a typo such as factors=1|2|...|500 times another axis should not run for days
-GRID_SEPARATOR = "|"
 
 
 @dataclass
@@ -83,11 +83,6 @@ def validation_score(model: RatingModel, train: Corpus, valid: Corpus, metric: s
                         "relevant there")
     _, scores = ranking_scores(model, Split(train, valid.take([]), valid, "validation"), k, relevant_at)
     return scores[name]
-
-
-def is_grid_value(value) -> bool:
-    """Whether a setting given as text (``factors=4|8|16``) names several values."""
-    return isinstance(value, str) and GRID_SEPARATOR in value
 
 
 def grid_values(value) -> list:
