@@ -199,6 +199,26 @@ def decoding_of(method: str, settings: list[str] | None):
     return Decoding.of(method, parse_pairs(settings, "--decode"))
 
 
+def check_text_settings(model: str, params: dict, tuned: bool) -> None:
+    """MT's or PETER's settings (``model``: mt, peter or peter+) checked by their configs, which
+    import no torch, so that a mistyped one is refused before the libraries that train load; and
+    several values of one (``a|b``, ``--tuned``), which only rating models pick among, refused."""
+    from whyrec.errors import ConfigError
+    from whyrec.settings import is_grid_value
+
+    if tuned or any(is_grid_value(v) for v in params.values()):
+        raise ConfigError(f"several values of a setting (a|b, --tuned) are picked on validation for rating models; "
+                          f"{model} takes one value each")
+    if model == "mt":
+        from whyrec.systems.mt_config import MTConfig
+
+        MTConfig.from_dict(params)
+    else:
+        from whyrec.systems.peter_config import PeterConfig
+
+        PeterConfig.from_dict({**params, "use_feature": model == "peter+"})
+
+
 def scored_decoding(method: str | None, settings: list[str] | None):
     """``--method`` and ``--decode`` of a command that scores explanations: None (the plain greedy
     decoding the metrics are defined on) when neither is given; ``--decode`` alone refines greedy

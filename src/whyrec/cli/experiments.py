@@ -9,8 +9,8 @@ import typer
 
 from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSettings, FoldUnicode, MaxRating,
                                MinRating, ReaderFormat, ScoredMethod, Throttled, Tuned, TuneOn, app, check_checkpoint,
-                               check_out, check_tune_on, console, experiment_app, load_reviews, parse_pairs,
-                               print_table, scored_decoding, split_of, status, strangers_warning)
+                               check_out, check_text_settings, check_tune_on, console, experiment_app, load_reviews,
+                               parse_pairs, print_table, scored_decoding, split_of, status, strangers_warning)
 
 # experiment explain: every system's explanation of each test record, side by side
 EXPLANATIONS_FILE = "explanations.jsonl"
@@ -169,6 +169,10 @@ def experiment_explain(
 ) -> None:
     """Compare explanation systems (MT-U/I/P, PETER, PETER+) on one split or several: ratings, text, alignment."""
     decoding = scored_decoding(method, decode)  # before the heavy imports: a bad setting is refused at once
+    mt_settings, peter_settings = parse_pairs(mt, "--mt"), parse_pairs(peter, "--peter")
+    for name in system or TEXT_SYSTEMS:  # so are the systems' settings (their configs import no torch)
+        if name in TEXT_SYSTEMS:
+            check_text_settings(name, mt_settings if name == "mt" else peter_settings, False)
     check_out(out, data)
     import torch
 
@@ -189,7 +193,6 @@ def experiment_explain(
         raise ConfigError(f"unknown system(s) {unknown}: use mt, peter or peter+")
     if split is not None and splits is not None:
         raise ConfigError("give either --split (one folder) or --splits (several of the data folder's)")
-    mt_settings, peter_settings = parse_pairs(mt, "--mt"), parse_pairs(peter, "--peter")
 
     def unfitted() -> dict:
         """The systems compared, new for each split."""

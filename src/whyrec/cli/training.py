@@ -10,8 +10,9 @@ import typer
 
 from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSettings, FoldUnicode, MaxRating,
                                MetaFile, MinRating, Overwrite, ReaderFormat, ScoredMethod, Throttled, Tuned, TuneOn,
-                               app, check_checkpoint, check_new_bundle, check_out, check_tune_on, console,
-                               err_console, parse_pairs, scored_decoding, split_of, status, strangers_warning)
+                               app, check_checkpoint, check_new_bundle, check_out, check_text_settings, check_tune_on,
+                               console, err_console, parse_pairs, scored_decoding, split_of, status,
+                               strangers_warning)
 from whyrec.strict_json import strict_dumps
 from whyrec.systems.mt_progress import mt_epoch_text
 from whyrec.wording import counted
@@ -117,26 +118,6 @@ def _epochs_run(epochs) -> str:
 
 def _size(size: int) -> str:
     return f"{size / 2**20:.1f} MB" if size >= 2**20 else f"{size / 2**10:.1f} kB"
-
-
-def check_text_settings(model: str, params: dict, tuned: bool) -> None:
-    """MT's or PETER's settings (``model``: mt, peter or peter+) checked by their configs, which
-    import no torch, so that a mistyped one is refused before the libraries that train load; and
-    several values of one (``a|b``, ``--tuned``), which only rating models pick among, refused."""
-    from whyrec.errors import ConfigError
-    from whyrec.settings import is_grid_value
-
-    if tuned or any(is_grid_value(v) for v in params.values()):
-        raise ConfigError(f"several values of a setting (a|b, --tuned) are picked on validation for rating models; "
-                          f"{model} takes one value each")
-    if model == "mt":
-        from whyrec.systems.mt_config import MTConfig
-
-        MTConfig.from_dict(params)
-    else:
-        from whyrec.systems.peter_config import PeterConfig
-
-        PeterConfig.from_dict({**params, "use_feature": model == "peter+"})
 
 
 def check_model_name(model: str) -> None:
