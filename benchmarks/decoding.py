@@ -54,53 +54,36 @@ def data_of(bundle: Path) -> Path:
     return DATA / bundle.name.removesuffix("-peter")
 
 
-def score(references, words, feature_set, texts: list[str], judge, predicted, seconds: float) -> dict:
-    """One decoding's explanations scored as `whyrec evaluate` scores them, and their time."""
-    from whyrec.metrics.alignment import sentiment_accuracy
-    from whyrec.metrics.text import explanation_quality
-
-    out = explanation_quality(references, [t.split() for t in texts], words, feature_set)
-    out["empty"] = 100.0 * sum(not t.strip() for t in texts) / len(texts)
-    out["acc5"] = sentiment_accuracy(judge.predict(texts), predicted)["acc5"]
-    out["ms"] = 1000.0 * seconds / len(texts)
-    return out
-
-
 def measure(bundle: Path, seeds: list[int]) -> dict:
+    """Every decoding's scores of one bundle's explainer (MT-P, or PETER's own), by
+    :func:`whyrec.explanations.write_explanations` and :func:`~whyrec.explanations.score_explanations`,
+    as `whyrec evaluate --method … --decode …` scores them; ``ms``: the wall time of writing the
+    explanations (every explainer of the system) per explanation written."""
     import torch
 
-    from whyrec.align.pipeline import explain_records, feature_words, known_records
     from whyrec.bundle import load_bundle
     from whyrec.explain.decoding import Decoding
-    from whyrec.explain.targets import explanation_targets
-    from whyrec.explanations import explainers_of, generate, is_mt, sentiment_judge
-    from whyrec.metrics.alignment import five_point, sentiment_base_rate
+    from whyrec.explanations import explainers_of, is_mt, score_explanations, sentiment_judge, write_explanations
 
     torch.set_num_threads(1)
     model = load_bundle(bundle)
     split = load_split(data_of(bundle))
     features = split_features(split)
-    known = known_records(model, split.test)
-    references = explanation_targets(known, features, model.config.max_words)
-    words = feature_words(known, features)
-    feature_set = set(features["feature"])
-    predicted = five_point(model.predict_corpus(known), known.rating_scale)
     judge = sentiment_judge(split.train)
     explainer = "pair" if is_mt(model) else explainers_of(model)[0]
-    fed = words if not is_mt(model) and model.config.use_feature else None  # PETER+: each record's own word
-    users, items = list(known.users), list(known.items)
-    generate(model, explainer, users[:16], items[:16], "greedy", fed[:16] if fed else None)  # warm-up, not timed
-    rows = []
+    write_explanations(model, split.test.take(list(range(16))), features, Decoding())  # warm-up, not timed
+    rows, records, base5 = [], 0, None
     for label, method, settings in DECODINGS:
         runs = []
         for seed in (seeds if method == "sample" else [None]):
+            decoding = None if method is None else \
+                Decoding.of(method, {**settings, **({"seed": seed} if seed is not None else {})})
             start = time.perf_counter()
-            if method is None:
-                texts = explain_records(model, known, features, "pair")
-            else:
-                decoding = Decoding.of(method, {**settings, **({"seed": seed} if seed is not None else {})})
-                texts = generate(model, explainer, users, items, decoding, fed)
-            runs.append(score(references, words, feature_set, texts, judge, predicted, time.perf_counter() - start))
+            written = write_explanations(model, split.test, features, decoding)
+            seconds = time.perf_counter() - start
+            records, scores = score_explanations(model, split.test, features, judge=judge, written=written)
+            base5 = scores[explainer]["base5"]
+            runs.append({**scores[explainer], "ms": 1000.0 * seconds / sum(map(len, written.texts.values()))})
         row = {"decoding": label, "method": method or "greedy", "settings": settings, "runs": len(runs)}
         for metric in METRICS:
             values = [run[metric] for run in runs]
@@ -109,8 +92,7 @@ def measure(bundle: Path, seeds: list[int]) -> dict:
                 row[f"{metric}_sd"] = statistics.stdev(values)
         rows.append(row)
     return {"bundle": bundle.name, "system": "MT-P" if is_mt(model) else "PETER+", "data": data_of(bundle).name,
-            "epochs": len(model.history), "records": len(known), "base5": sentiment_base_rate(predicted)["acc5"],
-            "rows": rows}
+            "epochs": len(model.history), "records": records, "base5": base5, "rows": rows}
 
 
 def cell(row: dict, metric: str) -> str:
@@ -134,8 +116,8 @@ def write_report(results: dict, out: Path) -> None:
              f"bigrams and `<unk>` blocked). Sampled rows: mean ± sd over seeds {results['seeds']}. sentiment: the "
              f"5-class accuracy of a judge trained on the train reviews against the system's own predicted rating "
              f"(beside the title, the share of the commonest predicted class, which one sentence for all would "
-             f"score). ms: wall time per explanation, batches of 256, 1 torch thread. {results['machine']}. "
-             f"Measured {results['date']}.", ""]
+             f"score). ms: wall time of writing them per explanation (every explainer of the system; batches of "
+             f"256), 1 torch thread. {results['machine']}. Measured {results['date']}.", ""]
     for run in results["bundles"]:
         lines += [f"## {run['system']}, {run['data']} (bundle `{run['bundle']}`, {run['epochs']} epochs; "
                   f"{run['records']} records; one sentence for all: {run['base5']:.1f}%)", "",
