@@ -49,6 +49,9 @@ def test_good_settings_are_normalised():
     ("sizes", [0], "each at least 1"),
     ("sizes", ["x"], "each at least 1"),
     ("sizes", 3, "sizes must be a list"),
+    # as a command line gives it (--param sizes=2,3): how to write a list there
+    ("sizes", "2, 3", r"sizes must be a list, got '2, 3'; write a list as JSON: sizes=\[2, 3\] \(in quotes"),
+    ("sizes", "a", r"write a list as JSON: sizes=\[\"a\"\]"),
     ("flag", "yes", "flag must be true or false"),
 ])
 def test_bad_settings_name_the_setting(setting, value, message):

@@ -109,6 +109,9 @@ def typed_value(system: str, name: str, value, default, annotation: str = ""):
         if kind is int and isinstance(value, float) and value.is_integer():  # 8.0 or 1e9: a float, by its spelling
             return ConfigError(f"{system}: {name} must be a whole number written as one, without a point or "
                                f"an exponent (write {int(value)}), got {value!r}")
+        if kind is tuple and isinstance(value, str):  # from a command line: show how a list is written there
+            return ConfigError(f"{system}: {name} must be a list, got {value!r}; write a list as JSON: "
+                               f"{name}={_as_json_list(value)} (in quotes on a shell command line)")
         return ConfigError(f"{system}: {name} must be {_names.get(kind, kind.__name__)}, got {value!r}")
 
     if kind is bool:
@@ -129,6 +132,19 @@ def typed_value(system: str, name: str, value, default, annotation: str = ""):
             raise wrong()
         return tuple(value)
     return value
+
+
+def _as_json_list(text: str) -> str:
+    """``pair`` → ``["pair"]``, ``1,2,3`` → ``[1, 2, 3]``: what a list given as text was meant to be."""
+    import json
+
+    def element(part: str):
+        try:
+            return json.loads(part)
+        except json.JSONDecodeError:
+            return part
+
+    return json.dumps([element(p.strip()) for p in text.split(",") if p.strip()])
 
 
 _names = {bool: "true or false", int: "a whole number", float: "a finite number", str: "a string", tuple: "a list"}

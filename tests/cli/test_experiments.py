@@ -10,15 +10,32 @@ import pytest
 from tests.cli.invoke import assert_one_line_error, run_cli
 
 
+def with_two_fixed_splits(data, corpus):
+    """``data``: a folder of ``corpus``'s reviews and two fixed splits, 1 and 2, in each of which
+    every 10th record (from 0, from 1) tests and every 10th from 5 (from 6) validates."""
+    data.mkdir()
+    corpus.reviews.to_csv(data / "reviews.csv", index=False)
+    rows = np.arange(len(corpus))
+    for name, shift in (("1", 0), ("2", 1)):
+        (data / name).mkdir()
+        test, valid = rows[(rows - shift) % 10 == 0], rows[(rows - shift) % 10 == 5]
+        for part, index in (("train", np.setdiff1d(rows, np.union1d(test, valid))), ("validation", valid),
+                            ("test", test)):
+            (data / name / f"{part}.index").write_text(" ".join(map(str, index)))
+    return data
+
+
+TINY_MT = ["factors=3", "vocab_size=300", "max_words=8", "doc_words=12", "doc_reviews=3", "word_dim=16",
+           "word_vectors=random", "encoder_hidden=12", "decoder_hidden=24", "pg_batch=8", "rollouts=2",
+           "d_samples=8", "pg_steps=1", "d_steps=1", "adversarial_from=2", "d_filters=4"]
+
+
 def test_experiment_mt_command(tmp_path, planted):
     path = tmp_path / "planted.csv"
     planted.corpus.reviews.to_csv(path, index=False)
-    settings = ["factors=3", "vocab_size=300", "max_words=8", "doc_words=12", "doc_reviews=3", "word_dim=16",
-                "word_vectors=random", "encoder_hidden=12", "decoder_hidden=24", "pg_batch=8", "rollouts=2",
-                "d_samples=8", "pg_steps=1", "d_steps=1", "adversarial_from=2", "d_filters=4"]
     args = ["experiment", "mt", "--data", str(path), "--out", str(tmp_path / "mt"), "--epochs", "2",
-            "--lm-seeds", "2", "--method", "beam", "--decode", "beam=2"]  # the default decoding: test_mt_experiment
-    for s in settings:
+            "--lm-seeds", "2", "--lm-epochs", "4", "--method", "beam", "--decode", "beam=2"]  # the default decoding: test_mt_experiment
+    for s in TINY_MT:
         args += ["--set", s]
     proc = run_cli(*args)
     assert proc.returncode == 0, proc.stderr
@@ -32,22 +49,34 @@ def test_experiment_mt_command(tmp_path, planted):
     assert_one_line_error(bad, "unknown setting(s) ['epoch']")
 
 
+def test_experiment_mt_over_fixed_splits(tmp_path):
+    from whyrec.data.synthetic import make_planted_corpus
+
+    data = with_two_fixed_splits(tmp_path / "data", make_planted_corpus(n_users=40, n_items=20, reviews_per_user=8,
+                                                                        seed=2).corpus)
+    out, args = tmp_path / "mt", ["--epochs", "1", "--lm-epochs", "2", "--set", 'variants=["pair"]']
+    for s in TINY_MT:
+        args += ["--set", s]
+    proc = run_cli("experiment", "mt", "--data", str(data), "--splits", "1,2", "--out", str(out), *args)
+    assert proc.returncode == 0, proc.stderr
+    assert "# MT on data, 2 splits (1, 2)" in proc.stdout and "| plain ALS |" in proc.stdout
+    assert "corrected resampled t-test" in proc.stdout
+    second = json.loads((out / "split-2" / "mt.json").read_text())
+    assert second["split"] == "data/2"
+    assert {r["training"]["cap"] for r in second["text"] if r["system"] in ("LSTM", "GRU LM", "GCN-P")} == {2}
+    assert json.loads((out / "mt_splits.json").read_text())["splits"] == ["1", "2"]
+    assert_one_line_error(run_cli("experiment", "mt", "--data", str(data), "--splits", "1,2", "--split",
+                                  str(data / "1")), "give either --split (one folder) or --splits")
+    assert_one_line_error(run_cli("experiment", "mt", "--data", str(data), "--splits", "3"),
+                          "no split folder 3 with a train.index; found: 1, 2")
+
+
 def test_experiment_rating_over_fixed_splits_and_random_folds(tmp_path, planted):
     from whyrec.data import fixed_index_split, load_corpus
     from whyrec.metrics.rating import rmse
     from whyrec.rating import make_model
 
-    data = tmp_path / "data"
-    data.mkdir()
-    planted.corpus.reviews.to_csv(data / "reviews.csv", index=False)
-    n = len(planted.corpus)
-    for name, shift in (("1", 0), ("2", 1)):  # two fixed splits: every 10th record (from shift) tests
-        (data / name).mkdir()
-        rows = np.arange(n)
-        test, valid = rows[(rows - shift) % 10 == 0], rows[(rows - shift) % 10 == 5]
-        for part, index in (("train", np.setdiff1d(rows, np.union1d(test, valid))), ("validation", valid),
-                            ("test", test)):
-            (data / name / f"{part}.index").write_text(" ".join(map(str, index)))
+    data = with_two_fixed_splits(tmp_path / "data", planted.corpus)
     out = tmp_path / "run"
     proc = run_cli("experiment", "rating", "--data", str(data), "--model", "bias-baseline:reg_user=2,reg_item=2",
                    "--model", "pmf:factors=4", "--out", str(out), "--by-activity")

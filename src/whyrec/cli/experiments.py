@@ -20,14 +20,22 @@ EXPLANATIONS_FILE = "explanations.jsonl"
 def experiment_mt(
     data: Path = typer.Option(..., "--data", help="Review file or folder."),
     split: Optional[Path] = typer.Option(None, "--split", help="Split folder (default: <data>/1 when present)."),
+    splits: Optional[str] = typer.Option(None, "--splits", help="Instead of one split: the data folder's fixed "
+                                         "splits to run on, all or names such as 1,2,3; each split's tables go "
+                                         "to split-NAME/ in --out, and mt_splits.md gives every model's mean ± sd "
+                                         "and the corrected resampled t-test against MT over them."),
     out: Path = typer.Option(Path("runs/mt"), "--out", help="Folder for mt.md, mt.json and the plots."),
     epochs: int = typer.Option(30, help="At most this many MT epochs (Algorithm 1 iterations); MT stops sooner "
                                "once 3 epochs improve neither validation RMSE nor NLL (--set patience=N, 0: off)."),
     setting: Optional[list[str]] = typer.Option(None, "--set", "--param",
                                                 help="Any MT setting NAME=VALUE (see MTConfig; repeatable)."),
-    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Checkpoint folder: MT resumes from it."),
+    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Checkpoint folder: MT resumes from it "
+                                              "(with --splits, a split whose results are in --out with the same "
+                                              "settings is read back, not run again)."),
     lm_seeds: int = typer.Option(1, "--lm-seeds", min=1, help="Training runs (seeds) of the unconditional LSTM "
                                  "and GRU LM baselines; their rows give the mean perplexity."),
+    lm_epochs: int = typer.Option(60, "--lm-epochs", min=1, help="At most this many epochs of the LSTM, GRU LM and "
+                                  "GCN baselines, which stop sooner once 3 epochs bring no lower validation NLL."),
     threads: int = typer.Option(1, min=1, help="torch CPU threads."),
     seed: int = typer.Option(0, min=0, help="Seed of the random split when no split folder is used."),
     format: ReaderFormat = None,
@@ -48,19 +56,36 @@ def experiment_mt(
     MTConfig.from_dict(settings)  # so are the MT settings (the config imports no torch)
     check_out(out, data)
     check_checkpoint(checkpoint, out)
+    if split is not None and splits is not None:
+        from whyrec.errors import ConfigError
+
+        raise ConfigError("give either --split (one folder) or --splits (several of the data folder's)")
     import torch
 
     from whyrec.devices import resolve_device
     from whyrec.systems.mt_experiment import run_mt_experiment
+    from whyrec.systems.mt_splits import SUMMARY_FILES, run_mt_over_splits
 
     torch.set_num_threads(threads)
     config = MTConfig.from_dict({**settings, "device": resolve_device(device)})
-    parts = split_of(data, split, seed, format, (min_rating, max_rating), column, fold_unicode)
+    every = _splits_of(data, splits, format, column, (min_rating, max_rating), fold_unicode) if splits is not None \
+        else [split_of(data, split, seed, format, (min_rating, max_rating), column, fold_unicode)]
     con = console()
-    con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
-    run_mt_experiment(parts, out, config, lm_seeds=lm_seeds, checkpoint_dir=checkpoint, decoding=decoding,
-                      log=lambda m: con.print(m, highlight=False),
-                      step_log=Throttled(lambda m: con.print(m, highlight=False), 30.0))  # a line every 30 s
+    for parts in every:
+        con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
+
+    def log(message: str) -> None:
+        con.print(message, highlight=False)
+
+    step_log = Throttled(log, 30.0)  # a line every 30 s
+    if len(every) > 1:
+        run_mt_over_splits(every, out, config, checkpoint_dir=checkpoint, decoding=decoding, log=log,
+                           lm_seeds=lm_seeds, lm_epochs=lm_epochs, step_log=step_log)
+        con.print((out / "mt_splits.md").read_text(encoding="utf-8"), highlight=False)
+        con.print(f"written to {out}/ ({', '.join(SUMMARY_FILES)}; each split's tables and plots in split-NAME/)")
+        return
+    run_mt_experiment(every[0], out, config, lm_seeds=lm_seeds, lm_epochs=lm_epochs, checkpoint_dir=checkpoint,
+                      decoding=decoding, log=log, step_log=step_log)
     con.print((out / "mt.md").read_text(encoding="utf-8"), highlight=False)
     con.print(f"written to {out}/ (mt.md, mt.json, training.png, discriminator_curve.png)")
 

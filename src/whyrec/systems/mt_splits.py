@@ -1,0 +1,219 @@
+"""The MT comparison over several fixed splits of one dataset: is a margin the dataset's, or one split's?
+
+:func:`run_mt_over_splits` runs :func:`~whyrec.systems.mt_experiment.run_mt_experiment` on each
+split (its tables and plots in ``<out>/split-<name>/``) and :func:`combine_mt_runs` sums them up
+in ``<out>/mt_splits.{md,json}`` and ``splits.png``:
+
+* **rating**: each model's test RMSE on every split, their mean ± sd, the mean of its RMSE minus
+  MT's, on how many splits MT's was lower, and the corrected resampled t-test of the splits' test
+  MSEs against MT's (Nadeau & Bengio 2003, :func:`whyrec.metrics.rating.corrected_resampled_t_test`:
+  the splits' train parts overlap, so the plain t-test over splits rejects far too often);
+* **text**: each text model's perplexity (and MT-U/I/P's tf-idf similarity) per split, mean ± sd;
+* **discriminator**: the shuffled-label accuracy of each MT variant per split, mean ± sd.
+
+A run given a checkpoint folder reads back the splits whose results are already in ``out`` with
+the same settings, so an interrupted run over five splits loses at most the split it was on.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+
+from whyrec.data.split import Split
+from whyrec.errors import ConfigError
+from whyrec.explain.decoding import Decoding
+from whyrec.metrics.rating import corrected_resampled_t_test
+from whyrec.systems.mt_config import MTConfig
+
+REFERENCE = "MT"
+SUMMARY_FILES = ("mt_splits.md", "mt_splits.json", "splits.png")
+
+
+def split_label(split_name: str) -> str:
+    """A split's own name: ``amazon-gift-cards/3`` → ``3``."""
+    return split_name.rsplit("/", 1)[-1]
+
+
+def run_mt_over_splits(splits: Sequence[Split], out: str | Path, config: MTConfig, *,
+                       checkpoint_dir: str | Path | None = None, decoding: Decoding | None = None,
+                       log: Callable[[str], None] = print, **experiment) -> dict:
+    """Run the MT comparison on each of ``splits`` into ``out/split-<name>/`` and write their
+    summary (:func:`combine_mt_runs`) into ``out``; returns it. With ``checkpoint_dir``, MT's
+    epochs are checkpointed in ``checkpoint_dir/split-<name>/``, and a split whose ``mt.json`` in
+    ``out`` was written with the same settings and decoding is read back instead of trained again
+    (:func:`finished_run`). ``experiment`` goes to ``run_mt_experiment`` (``lm_seeds``, ``step_log``, …)."""
+    from whyrec.systems.mt_experiment import run_mt_experiment
+
+    if len(splits) < 2:
+        raise ConfigError("the MT comparison over splits needs at least two splits")
+    labels = [split_label(s.name) for s in splits]
+    if len(set(labels)) < len(labels):
+        raise ConfigError(f"two splits share a name: {labels}")
+    out = Path(out)
+    runs = {}
+    for n, (label, split) in enumerate(zip(labels, splits), start=1):
+        folder = out / f"split-{label}"
+        done = finished_run(folder, split, config, decoding) if checkpoint_dir is not None else None
+        if done is not None:
+            log(f"split {label} ({n}/{len(splits)}): read back from {folder / 'mt.json'}")
+            runs[label] = done
+            continue
+        log(f"split {label} ({n}/{len(splits)})")
+        runs[label] = run_mt_experiment(
+            split, folder, config, decoding=decoding, log=log,
+            checkpoint_dir=Path(checkpoint_dir) / f"split-{label}" if checkpoint_dir is not None else None,
+            **experiment)
+    summary = combine_mt_runs(runs)
+    (out / "mt_splits.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    (out / "mt_splits.md").write_text(splits_markdown(summary), encoding="utf-8")
+    plot_splits(summary, out / "splits.png")
+    return summary
+
+
+def finished_run(folder: Path, split: Split, config: MTConfig, decoding: Decoding | None) -> dict | None:
+    """The results in ``folder/mt.json`` when they are of ``split`` (its name and sizes), ``config``
+    (the device aside: it changes where MT trains, not what) and ``decoding``; otherwise None."""
+    path = folder / "mt.json"
+    if not path.is_file():
+        return None
+    try:
+        results = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None  # a file cut short by the interruption: that split runs again
+    if not isinstance(results, dict):
+        return None
+    wanted = {k: v for k, v in json.loads(json.dumps(config.to_dict())).items() if k != "device"}
+    stored = {k: v for k, v in (results.get("config") or {}).items() if k != "device"}
+    described = decoding.describe() if decoding is not None else None
+    same = (results.get("split") == split.name and results.get("sizes") == split.sizes() and stored == wanted
+            and results.get("decoding") == described)
+    return results if same else None
+
+
+def combine_mt_runs(runs: Mapping[str, dict]) -> dict:
+    """The summary of ``runs`` (split name → the results of ``run_mt_experiment`` on that split;
+    at least two, with the same models). MSE is what the corrected t-test compares; the ratio
+    n₂/n₁ it needs is the mean test size over the mean train size of the splits."""
+    if len(runs) < 2:
+        raise ConfigError("a summary over splits needs the results of at least two splits")
+    labels = list(runs)
+    first = runs[labels[0]]
+    rating_names = [r["system"] for r in first["rating"]]
+    for label in labels[1:]:
+        names = [r["system"] for r in runs[label]["rating"]]
+        if names != rating_names:
+            raise ConfigError(f"split {label} compares {names}, split {labels[0]} {rating_names}")
+    sizes = {part: float(np.mean([runs[s]["sizes"][part] for s in labels])) for part in ("train", "test")}
+    ratio = sizes["test"] / sizes["train"]
+
+    def rows_of(label: str, part: str) -> dict[str, dict]:
+        return {row["system"]: row for row in runs[label][part]}
+
+    mse = {name: np.array([rows_of(s, "rating")[name]["mse"] for s in labels]) for name in rating_names}
+    rating = []
+    for name in rating_names:
+        rmse = np.sqrt(mse[name])
+        row = {"system": name, "rmse": rmse.tolist(), **_mean_sd(rmse)}
+        if name != REFERENCE and REFERENCE in mse:
+            reference_rmse = np.sqrt(mse[REFERENCE])
+            t, p = corrected_resampled_t_test(mse[name], mse[REFERENCE], ratio)
+            row.update(minus_mt=float((rmse - reference_rmse).mean()),
+                       mt_lower_on=int((reference_rmse < rmse).sum()), t_vs_mt=t, p_vs_mt=p,
+                       p_vs_mt_per_split=[rows_of(s, "rating")[name]["p_vs_mt"] for s in labels])
+        rating.append(row)
+    text = []
+    for name in [r["system"] for r in first["text"]]:
+        present = [rows_of(s, "text").get(name) for s in labels]
+        if any(r is None for r in present):
+            continue  # a model not trained on every split (other variants) has no mean
+        row = {"system": name, "perplexity": [r["perplexity"] for r in present],
+               **_mean_sd(np.array([r["perplexity"] for r in present]))}
+        if all("tfidf" in r for r in present):
+            row["tfidf"] = _mean_sd(np.array([r["tfidf"] for r in present]))
+        text.append(row)
+    discriminator = {}
+    for variant in first["discriminator"]:
+        values = [runs[s]["discriminator"].get(variant, {}).get("shuffled_label_accuracy") for s in labels]
+        if None not in values:
+            discriminator[variant] = {"shuffled_label_accuracy": values, **_mean_sd(np.array(values))}
+    return {"splits": labels, "split_names": [runs[s]["split"] for s in labels], "sizes": sizes,
+            "test_to_train": ratio, "config": first["config"], "decoding": first.get("decoding"),
+            "rating": rating, "text": text, "discriminator": discriminator,
+            "wall_seconds": float(sum(runs[s].get("wall_seconds", 0.0) for s in labels))}
+
+
+def _mean_sd(values: np.ndarray) -> dict:
+    """``mean`` and the sample standard deviation ``sd`` (ddof 1) of one number per split."""
+    return {"mean": float(values.mean()), "sd": float(values.std(ddof=1))}
+
+
+def splits_markdown(summary: dict) -> str:
+    """The summary as markdown: a table each for rating, text and the discriminator."""
+    labels = summary["splits"]
+    dataset = summary["split_names"][0].rsplit("/", 1)[0]
+    per_split = " / ".join(labels)
+    lines = [f"# MT on {dataset}, {len(labels)} splits ({', '.join(labels)})", "",
+             f"mean train {summary['sizes']['train']:,.0f} · test {summary['sizes']['test']:,.0f} records "
+             f"(test/train {summary['test_to_train']:.3f}); wall time {summary['wall_seconds']:.0f}s. Each split's "
+             "tables and plots: `split-<name>/`.", "",
+             "## Rating (test RMSE)", "",
+             "p vs MT: the corrected resampled t-test of the splits' test MSEs against MT's (Nadeau & Bengio "
+             "2003), which allows for the splits' overlapping train parts; per-split p: the paired t-test of "
+             "the squared errors on that split's test records.", "",
+             f"| system | mean ± sd | per split ({per_split}) | minus MT's (mean) | MT lower on | t | p vs MT | "
+             "per-split p |", "|---|---|---|---|---|---|---|---|"]
+    for r in summary["rating"]:
+        values = " / ".join(f"{v:.4f}" for v in r["rmse"])
+        if "p_vs_mt" in r:
+            lines.append(f"| {r['system']} | {r['mean']:.4f} ± {r['sd']:.4f} | {values} | {r['minus_mt']:+.4f} | "
+                         f"{r['mt_lower_on']} of {len(labels)} | {r['t_vs_mt']:+.2f} | {r['p_vs_mt']:.3g} | "
+                         + " / ".join(f"{p:.2g}" for p in r["p_vs_mt_per_split"]) + " |")
+        else:
+            lines.append(f"| {r['system']} | {r['mean']:.4f} ± {r['sd']:.4f} | {values} | — | — | — | — | — |")
+    lines += ["", "## Explanations (test)", ""]
+    if summary.get("decoding"):
+        lines += [f"MT-U/I/P's explanations decoded by {summary['decoding']}, as `whyrec explain` shows them.", ""]
+    lines += [f"| system | perplexity mean ± sd | per split ({per_split}) | tf-idf mean ± sd |", "|---|---|---|---|"]
+    for r in summary["text"]:
+        tfidf = f"{r['tfidf']['mean']:.4f} ± {r['tfidf']['sd']:.4f}" if "tfidf" in r else "—"
+        lines.append(f"| {r['system']} | {r['mean']:.2f} ± {r['sd']:.2f} | "
+                     + " / ".join(f"{v:.2f}" for v in r["perplexity"]) + f" | {tfidf} |")
+    lines += ["", "## Discriminator: shuffled-label accuracy", "",
+              f"| variant | mean ± sd | per split ({per_split}) |", "|---|---|---|"]
+    for variant, d in summary["discriminator"].items():
+        lines.append(f"| {variant} | {d['mean']:.3f} ± {d['sd']:.3f} | "
+                     + " / ".join(f"{v:.3f}" for v in d["shuffled_label_accuracy"]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def plot_splits(summary: dict, path: Path) -> None:
+    """Left: each rating model's test RMSE on every split (a line per model, MT's thick). Right:
+    each model's RMSE minus MT's on every split (above 0: MT is better there), since the splits
+    differ far more from one another than the models do on one split."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = summary["splits"]
+    reference = next((r for r in summary["rating"] if r["system"] == REFERENCE), None)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    for r in summary["rating"]:
+        mine = r["system"] == REFERENCE
+        line = left.plot(labels, r["rmse"], marker="o", label=r["system"], lw=2.4 if mine else 1.0)[0]
+        if reference is not None and not mine:
+            right.plot(labels, np.subtract(r["rmse"], reference["rmse"]), marker="o", color=line.get_color(),
+                       label=r["system"])
+    right.axhline(0.0, color="grey", lw=0.8, ls="--")
+    left.set_title("test RMSE on each split")
+    right.set_title("RMSE minus MT's (above 0: MT lower)")
+    for ax in (left, right):
+        ax.set_xlabel("split")
+    left.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

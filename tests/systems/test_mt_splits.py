@@ -1,0 +1,116 @@
+"""The MT comparison over several splits: the summary's numbers, reading finished splits back, end to end."""
+
+import json
+
+import numpy as np
+import pytest
+
+from tests.systems.test_mt import TINY
+from whyrec.data import ratio_split
+from whyrec.data.split import Split
+from whyrec.data.synthetic import make_planted_corpus
+from whyrec.errors import ConfigError
+from whyrec.explain.decoding import Decoding
+from whyrec.metrics.rating import corrected_resampled_t_test
+from whyrec.systems.mt import MTConfig
+from whyrec.systems.mt_splits import (combine_mt_runs, finished_run, run_mt_over_splits, split_label,
+                                      splits_markdown)
+
+
+def fake_run(name: str, mse: dict[str, float], ppl: float, accuracy: float, train: int = 800, test: int = 100) -> dict:
+    """The parts of ``run_mt_experiment``'s results that the summary reads."""
+    return {"split": f"toys/{name}", "sizes": {"train": train, "valid": test, "test": test}, "config": {"epochs": 2},
+            "decoding": None, "wall_seconds": 10.0,
+            "rating": [{"system": s, "mse": v, "rmse": v ** 0.5, "p_vs_mt": None if s == "MT" else 0.5}
+                       for s, v in mse.items()],
+            "text": [{"system": "N-gram", "perplexity": ppl + 10},
+                     {"system": "MT-P", "perplexity": ppl, "tfidf": 0.1}],
+            "discriminator": {"pair": {"shuffled_label_accuracy": accuracy}}}
+
+
+def test_summary_gives_each_model_its_mean_and_the_corrected_t_test_against_mt():
+    runs = {"1": fake_run("1", {"plain ALS": 0.25, "MT": 0.16}, 30.0, 0.5),
+            "2": fake_run("2", {"plain ALS": 0.36, "MT": 0.49}, 40.0, 0.6, train=600),
+            "3": fake_run("3", {"plain ALS": 0.81, "MT": 0.64}, 50.0, 0.7)}
+    summary = combine_mt_runs(runs)
+    assert summary["splits"] == ["1", "2", "3"]
+    plain, mt = summary["rating"]
+    assert plain["rmse"] == pytest.approx([0.5, 0.6, 0.9]) and mt["rmse"] == pytest.approx([0.4, 0.7, 0.8])
+    assert plain["mean"] == pytest.approx(2 / 3) and plain["sd"] == pytest.approx(np.std([0.5, 0.6, 0.9], ddof=1))
+    assert plain["minus_mt"] == pytest.approx((0.1 - 0.1 + 0.1) / 3)
+    assert plain["mt_lower_on"] == 2  # splits 1 and 3
+    ratio = 100 / ((800 + 600 + 800) / 3)  # the mean test size over the mean train size
+    assert summary["test_to_train"] == pytest.approx(ratio)
+    t, p = corrected_resampled_t_test([0.25, 0.36, 0.81], [0.16, 0.49, 0.64], ratio)
+    assert plain["t_vs_mt"] == pytest.approx(t) and plain["p_vs_mt"] == pytest.approx(p)
+    assert plain["p_vs_mt_per_split"] == [0.5, 0.5, 0.5]
+    assert "p_vs_mt" not in mt  # the reference
+    text = {r["system"]: r for r in summary["text"]}
+    assert text["MT-P"]["mean"] == pytest.approx(40.0) and text["MT-P"]["sd"] == pytest.approx(10.0)
+    assert text["MT-P"]["tfidf"]["mean"] == pytest.approx(0.1) and "tfidf" not in text["N-gram"]
+    assert summary["discriminator"]["pair"]["mean"] == pytest.approx(0.6)
+    assert summary["wall_seconds"] == 30.0
+    md = splits_markdown(summary)
+    assert md.startswith("# MT on toys, 3 splits (1, 2, 3)")
+    assert "| plain ALS | 0.6667 ± 0.2082 | 0.5000 / 0.6000 / 0.9000 | +0.0333 | 2 of 3 |" in md
+    assert "| MT-P | 40.00 ± 10.00 | 30.00 / 40.00 / 50.00 | 0.1000 ± 0.0000 |" in md
+    assert "| pair | 0.600 ± 0.100 | 0.500 / 0.600 / 0.700 |" in md
+
+
+def test_summary_refuses_one_split_and_splits_comparing_other_models():
+    one = {"1": fake_run("1", {"plain ALS": 0.25, "MT": 0.16}, 30.0, 0.5)}
+    with pytest.raises(ConfigError, match="at least two splits"):
+        combine_mt_runs(one)
+    other = {**one, "2": fake_run("2", {"PMF": 0.3, "MT": 0.2}, 30.0, 0.5)}
+    with pytest.raises(ConfigError, match=r"split 2 compares \['PMF', 'MT'\]"):
+        combine_mt_runs(other)
+
+
+def test_split_label_is_the_folder_name():
+    assert split_label("amazon-gift-cards/3") == "3" and split_label("split") == "split"
+
+
+def test_a_finished_split_is_read_back_only_with_the_same_split_settings_and_decoding(tmp_path):
+    split = ratio_split(make_planted_corpus(n_users=20, n_items=10, reviews_per_user=4, seed=1).corpus, seed=0)
+    config = MTConfig(epochs=2, **TINY)
+    results = {"split": split.name, "sizes": split.sizes(), "config": {**config.to_dict(), "device": "cuda"},
+               "decoding": None}
+    (tmp_path / "mt.json").write_text(json.dumps(results))
+    assert finished_run(tmp_path, split, config, None) == json.loads(json.dumps(results))  # the device aside
+    assert finished_run(tmp_path, split, MTConfig(epochs=3, **TINY), None) is None
+    assert finished_run(tmp_path, split, config, Decoding("beam", beam=2)) is None
+    assert finished_run(tmp_path, Split(split.train, split.valid, split.test, "other"), config, None) is None
+    assert finished_run(tmp_path / "none", split, config, None) is None
+    (tmp_path / "mt.json").write_text(json.dumps(results)[:40])  # cut short by the interruption
+    assert finished_run(tmp_path, split, config, None) is None
+
+
+def test_run_over_two_splits_writes_each_split_and_the_summary_and_reads_finished_splits_back(tmp_path):
+    corpus = make_planted_corpus(n_users=40, n_items=20, reviews_per_user=8, seed=2).corpus
+    splits = [Split(*(lambda s: (s.train, s.valid, s.test))(ratio_split(corpus, seed=seed)), name=f"planted/{seed + 1}")
+              for seed in (0, 1)]
+    config = MTConfig(epochs=1, **{**TINY, "variants": ("pair",)})
+    lines = []
+    summary = run_mt_over_splits(splits, tmp_path / "out", config, checkpoint_dir=tmp_path / "ckpt", lm_epochs=1,
+                                 curve_steps=2, log=lines.append)
+    assert "split 1 (1/2)" in lines and "split 2 (2/2)" in lines
+    for name in ("1", "2"):  # each split's own tables, and MT's checkpoints in a folder of its own
+        assert json.loads((tmp_path / "out" / f"split-{name}" / "mt.json").read_text())["split"] == f"planted/{name}"
+        assert any((tmp_path / "ckpt" / f"split-{name}").iterdir())
+    for name in ("mt_splits.md", "mt_splits.json", "splits.png"):
+        assert (tmp_path / "out" / name).stat().st_size > 100
+    written = json.loads((tmp_path / "out" / "mt_splits.json").read_text())
+    assert written["splits"] == ["1", "2"] and [r["system"] for r in written["rating"]][-1] == "MT"
+    per_split = [json.loads((tmp_path / "out" / f"split-{n}" / "mt.json").read_text()) for n in ("1", "2")]
+    plain = next(r for r in written["rating"] if r["system"] == "plain ALS")
+    assert plain["rmse"] == pytest.approx([next(r["rmse"] for r in run["rating"] if r["system"] == "plain ALS")
+                                           for run in per_split])
+    assert {r["system"] for r in written["text"]} >= {"MT-P", "LSTM", "N-gram"}
+    # run again with the checkpoint folder: both splits are read back, nothing trains, the same summary
+    lines.clear()
+    again = run_mt_over_splits(splits, tmp_path / "out", config, checkpoint_dir=tmp_path / "ckpt", log=lines.append)
+    assert lines == [f"split {n} ({n}/2): read back from {tmp_path / 'out' / f'split-{n}' / 'mt.json'}"
+                     for n in ("1", "2")]
+    assert json.loads(json.dumps(again)) == json.loads(json.dumps(summary))
+    with pytest.raises(ConfigError, match="at least two splits"):
+        run_mt_over_splits(splits[:1], tmp_path / "one", config)
