@@ -77,6 +77,38 @@ def test_sampling_from_the_top_word_alone_is_greedy_decoding():
         assert torch.allclose(drawn.log_probs, torch.zeros_like(drawn.log_probs))
 
 
+def _nucleus_by_sorting_everything(logits: torch.Tensor, top_p: float) -> torch.Tensor:
+    """The nucleus of each row by the definition, the whole vocabulary sorted: the reference."""
+    keep = torch.zeros_like(logits, dtype=torch.bool)
+    for row in range(logits.shape[0]):
+        probs = logits[row].softmax(-1)
+        total = 0.0
+        for word in probs.argsort(descending=True).tolist():
+            if total >= top_p:
+                break
+            keep[row, word] = True
+            total += probs[word].item()
+    return keep
+
+
+@pytest.mark.parametrize("candidates", [256, 5])  # 5: most rows' nucleus is wider, and they are sorted whole
+def test_the_nucleus_ranked_among_a_few_candidates_equals_it_ranked_over_the_whole_vocabulary(monkeypatch,
+                                                                                              candidates):
+    import whyrec.explain.decoding as decoding
+
+    monkeypatch.setattr(decoding, "NUCLEUS_CANDIDATES", candidates)
+    torch.manual_seed(0)
+    # peaked rows (a nucleus of a few words) and flat ones (hundreds) in one batch, a banned word in each
+    logits = torch.randn(12, 1000) * torch.tensor([8.0, 0.5, 3.0] * 4)[:, None]
+    logits[:, 7] = NEG
+    for top_p in (0.3, 0.9, 0.999):
+        kept = torch.isfinite(truncated_logits(logits, top_p=top_p))
+        assert torch.equal(kept, _nucleus_by_sorting_everything(logits, top_p)), top_p
+        assert not kept[:, 7].any()
+    sizes = torch.isfinite(truncated_logits(logits, top_p=0.9)).sum(-1)
+    assert sizes.min() < 5 < 256 < sizes.max()  # both kinds of row are there
+
+
 def test_sampled_words_come_from_the_nucleus_only():
     dec = _decoder(seed=6, vocab=30)
     ctx = torch.randn(400, 3)

@@ -114,11 +114,34 @@ def truncated_logits(logits: torch.Tensor, temperature: float = 1.0, top_k: int 
         kth = logits.topk(top_k, dim=-1).values[..., -1:]
         logits = logits.masked_fill(logits < kth, float("-inf"))
     if top_p < 1.0:
-        ordered, order = logits.sort(dim=-1, descending=True)
-        probs = ordered.softmax(dim=-1)
-        # a word is outside the nucleus when the words likelier than it already hold p
-        before = probs.cumsum(dim=-1) - probs
-        outside = before >= top_p
-        outside[..., 0] = False
-        logits = logits.masked_fill(outside.scatter(-1, order, outside), float("-inf"))
+        logits = logits.masked_fill(~nucleus(logits, top_p), float("-inf"))
     return logits
+
+
+NUCLEUS_CANDIDATES = 256  # words ranked first; a row whose nucleus is larger is sorted whole
+
+
+def nucleus(logits: torch.Tensor, top_p: float) -> torch.Tensor:
+    """(B, V) bool: the words of each row's nucleus (:func:`truncated_logits`). A word is outside it
+    when the words likelier than it already hold ``top_p``. Only the ``NUCLEUS_CANDIDATES``
+    likeliest words are ranked (``topk``, far cheaper than sorting a vocabulary at every step);
+    the rows whose nucleus does not fit in them are ranked whole, so the result is exact."""
+    import torch
+
+    probs = logits.softmax(dim=-1)
+    keep = torch.zeros_like(logits, dtype=torch.bool)
+    candidates = min(NUCLEUS_CANDIDATES, logits.shape[-1])
+    top, order = probs.topk(candidates, dim=-1)
+    keep.scatter_(-1, order, _inside(top, top_p))
+    wider = top.sum(dim=-1) < top_p  # the candidates hold less than p: the nucleus reaches beyond them
+    if candidates < logits.shape[-1] and wider.any():
+        ordered, whole = probs[wider].sort(dim=-1, descending=True)
+        keep[wider] = torch.zeros_like(ordered, dtype=torch.bool).scatter_(-1, whole, _inside(ordered, top_p))
+    return keep
+
+
+def _inside(ordered: torch.Tensor, top_p: float) -> torch.Tensor:
+    """For probabilities in descending order: which lie in the nucleus (the likeliest always does)."""
+    inside = ordered.cumsum(dim=-1) - ordered < top_p
+    inside[..., 0] = True
+    return inside
