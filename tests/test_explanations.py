@@ -197,7 +197,8 @@ def test_explanations_are_decoded_as_asked_and_a_seed_repeats_them(mt, split, tm
         users[:1], items[:1], method="sample", top_p=0.9, no_repeat=True, no_unk=True,
         generator=Decoding.of("sample", {"seed": 7}).generator())[0]
     assert_one_line_error(run_cli("explain", str(tmp_path / "mt"), *pair, "--decode", "temperature=0.5"),
-                          "decoding: temperature is a setting of sample decoding, not of greedy (give --method sample)")
+                          "decoding: temperature is a setting of sample decoding, not of greedy; choose method "
+                          "sample to set it")
     assert_one_line_error(run_cli("recommend", str(tmp_path / "mt"), "--user", users[0], "--method", "beam",
                                   "--decode", "top_p=2"), "decoding: top_p must be in (0, 1], got 2")
     beam = run_cli("recommend", str(tmp_path / "mt"), "--user", users[0], "-k", "2", "--method", "beam", "--decode",
@@ -232,7 +233,7 @@ def test_scored_explanations_are_the_plain_greedy_ones_unless_a_decoding_is_give
     assert shown.returncode == 0, shown.stderr
     assert "explanations decoded by sampling (seed 1), as `whyrec explain` shows them" in shown.stdout
     assert_one_line_error(run_cli("evaluate", str(tmp_path / "mt"), "--data", str(data), "--decode", "beam=2"),
-                          "decoding: beam is a setting of beam decoding, not of greedy (give --method beam)")
+                          "decoding: beam is a setting of beam decoding, not of greedy; choose method beam to set it")
     from whyrec.bundle import save_bundle
 
     save_bundle(BiasBaseline().fit(split.train), tmp_path / "bias")

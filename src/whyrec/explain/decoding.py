@@ -55,7 +55,7 @@ class Decoding:
         if foreign:
             readers = [m for m in METHODS if foreign[0] in _SETTINGS_OF[m]]
             raise ConfigError(f"decoding: {foreign[0]} is a setting of {readers[0]} decoding, not of "
-                              f"{self.method} (give --method {readers[0]})")
+                              f"{self.method}; choose method {readers[0]} to set it")
 
     @classmethod
     def of(cls, method: str = "greedy", settings: dict | None = None) -> "Decoding":
