@@ -13,8 +13,8 @@ from whyrec.errors import ConfigError
 from whyrec.explain.decoding import Decoding
 from whyrec.metrics.rating import corrected_resampled_t_test
 from whyrec.systems.mt import MTConfig
-from whyrec.systems.mt_splits import (combine_mt_runs, finished_run, run_mt_over_splits, split_label,
-                                      splits_markdown)
+from whyrec.systems.mt_splits import (baseline_settings_of, combine_mt_runs, finished_run, run_mt_over_splits,
+                                      split_label, splits_markdown)
 
 
 def fake_run(name: str, mse: dict[str, float], ppl: float, accuracy: float, train: int = 800, test: int = 100) -> dict:
@@ -83,6 +83,16 @@ def test_a_finished_split_is_read_back_only_with_the_same_split_settings_and_dec
     assert finished_run(tmp_path / "none", split, config, None) is None
     (tmp_path / "mt.json").write_text(json.dumps(results)[:40])  # cut short by the interruption
     assert finished_run(tmp_path, split, config, None) is None
+    # the baselines' settings, read from what the results show of them
+    results.update(text=[{"system": "LSTM", "training": {"cap": 60}, "runs": [{}, {}]}],
+                   discriminator={"pair": {"learning_curve": [0.5] * 3}})
+    (tmp_path / "mt.json").write_text(json.dumps(results))
+    assert baseline_settings_of(results) == {"lm_epochs": 60, "lm_seeds": 2, "curve_steps": 3}
+    same = {"lm_epochs": 60, "lm_seeds": 2, "curve_steps": 3}
+    assert finished_run(tmp_path, split, config, None, same) is not None
+    for other in ({"lm_epochs": 5}, {"lm_seeds": 1}, {"curve_steps": 60}):
+        assert finished_run(tmp_path, split, config, None, {**same, **other}) is None
+    assert baseline_settings_of({"text": []}) is None
 
 
 def test_run_over_two_splits_writes_each_split_and_the_summary_and_reads_finished_splits_back(tmp_path):
@@ -108,7 +118,8 @@ def test_run_over_two_splits_writes_each_split_and_the_summary_and_reads_finishe
     assert {r["system"] for r in written["text"]} >= {"MT-P", "LSTM", "N-gram"}
     # run again with the checkpoint folder: both splits are read back, nothing trains, the same summary
     lines.clear()
-    again = run_mt_over_splits(splits, tmp_path / "out", config, checkpoint_dir=tmp_path / "ckpt", log=lines.append)
+    again = run_mt_over_splits(splits, tmp_path / "out", config, checkpoint_dir=tmp_path / "ckpt", lm_epochs=1,
+                               curve_steps=2, log=lines.append)
     assert lines == [f"split {n} ({n}/2): read back from {tmp_path / 'out' / f'split-{n}' / 'mt.json'}"
                      for n in ("1", "2")]
     assert json.loads(json.dumps(again)) == json.loads(json.dumps(summary))

@@ -40,12 +40,14 @@ def split_label(split_name: str) -> str:
 
 def run_mt_over_splits(splits: Sequence[Split], out: str | Path, config: MTConfig, *,
                        checkpoint_dir: str | Path | None = None, decoding: Decoding | None = None,
-                       log: Callable[[str], None] = print, **experiment) -> dict:
+                       log: Callable[[str], None] = print, lm_epochs: int = 60, lm_seeds: int = 1,
+                       curve_steps: int = 60, **experiment) -> dict:
     """Run the MT comparison on each of ``splits`` into ``out/split-<name>/`` and write their
     summary (:func:`combine_mt_runs`) into ``out``; returns it. With ``checkpoint_dir``, MT's
     epochs are checkpointed in ``checkpoint_dir/split-<name>/``, and a split whose ``mt.json`` in
     ``out`` was written with the same settings and decoding is read back instead of trained again
-    (:func:`finished_run`). ``experiment`` goes to ``run_mt_experiment`` (``lm_seeds``, ``step_log``, …)."""
+    (:func:`finished_run`). ``lm_epochs``, ``lm_seeds``, ``curve_steps`` and the rest of
+    ``experiment`` (``step_log``, …) go to ``run_mt_experiment``."""
     from whyrec.systems.mt_experiment import run_mt_experiment
 
     if len(splits) < 2:
@@ -57,14 +59,16 @@ def run_mt_over_splits(splits: Sequence[Split], out: str | Path, config: MTConfi
     runs = {}
     for n, (label, split) in enumerate(zip(labels, splits), start=1):
         folder = out / f"split-{label}"
-        done = finished_run(folder, split, config, decoding) if checkpoint_dir is not None else None
+        baselines = {"lm_epochs": lm_epochs, "lm_seeds": lm_seeds, "curve_steps": curve_steps}
+        done = finished_run(folder, split, config, decoding, baselines) if checkpoint_dir is not None else None
         if done is not None:
             log(f"split {label} ({n}/{len(splits)}): read back from {folder / 'mt.json'}")
             runs[label] = done
             continue
         log(f"split {label} ({n}/{len(splits)})")
         runs[label] = run_mt_experiment(
-            split, folder, config, decoding=decoding, log=log,
+            split, folder, config, decoding=decoding, log=log, lm_epochs=lm_epochs, lm_seeds=lm_seeds,
+            curve_steps=curve_steps,
             checkpoint_dir=Path(checkpoint_dir) / f"split-{label}" if checkpoint_dir is not None else None,
             **experiment)
     summary = combine_mt_runs(runs)
@@ -74,9 +78,12 @@ def run_mt_over_splits(splits: Sequence[Split], out: str | Path, config: MTConfi
     return summary
 
 
-def finished_run(folder: Path, split: Split, config: MTConfig, decoding: Decoding | None) -> dict | None:
+def finished_run(folder: Path, split: Split, config: MTConfig, decoding: Decoding | None,
+                 baselines: dict | None = None) -> dict | None:
     """The results in ``folder/mt.json`` when they are of ``split`` (its name and sizes), ``config``
-    (the device aside: it changes where MT trains, not what) and ``decoding``; otherwise None."""
+    (the device aside: it changes where MT trains, not what), ``decoding`` and, when given,
+    ``baselines``' ``lm_epochs``, ``lm_seeds`` and ``curve_steps`` (read from the results:
+    :func:`baseline_settings_of`); otherwise None."""
     path = folder / "mt.json"
     if not path.is_file():
         return None
@@ -91,7 +98,21 @@ def finished_run(folder: Path, split: Split, config: MTConfig, decoding: Decodin
     described = decoding.describe() if decoding is not None else None
     same = (results.get("split") == split.name and results.get("sizes") == split.sizes() and stored == wanted
             and results.get("decoding") == described)
+    if same and baselines is not None:
+        same = baseline_settings_of(results) == {k: baselines[k] for k in ("lm_epochs", "lm_seeds", "curve_steps")}
     return results if same else None
+
+
+def baseline_settings_of(results: dict) -> dict | None:
+    """How ``run_mt_experiment`` trained the baselines of ``results``, as its results show it: the
+    LSTM's cap on epochs (``lm_epochs``) and number of runs (``lm_seeds``), and the length of the
+    discriminator's learning curve (``curve_steps``); None when they do not say."""
+    try:
+        lstm = next(row for row in results["text"] if row["system"] == "LSTM")
+        curve = next(iter(results["discriminator"].values()))["learning_curve"]
+        return {"lm_epochs": lstm["training"]["cap"], "lm_seeds": len(lstm["runs"]), "curve_steps": len(curve)}
+    except (KeyError, TypeError, StopIteration, AttributeError):
+        return None
 
 
 def combine_mt_runs(runs: Mapping[str, dict]) -> dict:
