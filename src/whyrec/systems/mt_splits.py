@@ -56,10 +56,10 @@ def run_mt_over_splits(splits: Sequence[Split], out: str | Path, config: MTConfi
     if len(set(labels)) < len(labels):
         raise ConfigError(f"two splits share a name: {labels}")
     out = Path(out)
+    baselines = {"lm_epochs": lm_epochs, "lm_seeds": lm_seeds, "curve_steps": curve_steps}
     runs = {}
     for n, (label, split) in enumerate(zip(labels, splits), start=1):
         folder = out / f"split-{label}"
-        baselines = {"lm_epochs": lm_epochs, "lm_seeds": lm_seeds, "curve_steps": curve_steps}
         done = finished_run(folder, split, config, decoding, baselines) if checkpoint_dir is not None else None
         if done is not None:
             log(f"split {label} ({n}/{len(splits)}): read back from {folder / 'mt.json'}")
