@@ -104,6 +104,10 @@ def test_run_over_two_splits_writes_each_split_and_the_summary_and_reads_finishe
     summary = run_mt_over_splits(splits, tmp_path / "out", config, checkpoint_dir=tmp_path / "ckpt", lm_epochs=1,
                                  curve_steps=2, log=lines.append)
     assert "split 1 (1/2)" in lines and "split 2 (2/2)" in lines
+    done = [line for line in lines if line.startswith("split 2 done: ")]  # each split's numbers as it ends
+    second = json.loads((tmp_path / "out" / "split-2" / "mt.json").read_text())
+    mt_rmse = next(r["rmse"] for r in second["rating"] if r["system"] == "MT")
+    assert len(done) == 1 and f"MT {mt_rmse:.4f}" in done[0] and "; perplexity MT-P " in done[0]
     for name in ("1", "2"):  # each split's own tables, and MT's checkpoints in a folder of its own
         assert json.loads((tmp_path / "out" / f"split-{name}" / "mt.json").read_text())["split"] == f"planted/{name}"
         assert any((tmp_path / "ckpt" / f"split-{name}").iterdir())

@@ -71,11 +71,19 @@ def run_mt_over_splits(splits: Sequence[Split], out: str | Path, config: MTConfi
             curve_steps=curve_steps,
             checkpoint_dir=Path(checkpoint_dir) / f"split-{label}" if checkpoint_dir is not None else None,
             **experiment)
+        log(f"split {label} done: {run_line(runs[label])}")
     summary = combine_mt_runs(runs)
     (out / "mt_splits.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     (out / "mt_splits.md").write_text(splits_markdown(summary), encoding="utf-8")
     plot_splits(summary, out / "splits.png")
     return summary
+
+
+def run_line(results: dict) -> str:
+    """One split's results in a line: each rating model's test RMSE, and MT-U/I/P's perplexity."""
+    rmse = ", ".join(f"{r['system']} {r['rmse']:.4f}" for r in results["rating"])
+    ppl = ", ".join(f"{r['system']} {r['perplexity']:.2f}" for r in results["text"] if r["system"].startswith("MT-"))
+    return f"test RMSE {rmse}; perplexity {ppl}"
 
 
 def finished_run(folder: Path, split: Split, config: MTConfig, decoding: Decoding | None,
