@@ -95,7 +95,11 @@ def test_fixed_index_split(tmp_path, planted):
         fixed_index_split(corpus, tmp_path)
     (tmp_path / "train.index").write_text(" ".join(map(str, range(0, 100))))
     (tmp_path / "test.index").write_text("1 two")
-    with pytest.raises(DataError, match="integers"):
+    with pytest.raises(DataError, match=r"test\.index: index files hold record positions, whole numbers separated "
+                       r"by spaces; line 1 holds 'two'"):
+        fixed_index_split(corpus, tmp_path)
+    (tmp_path / "test.index").write_text("101 102\n103 104.0\n")  # the bad token's line is named
+    with pytest.raises(DataError, match=r"line 2 holds '104\.0'"):
         fixed_index_split(corpus, tmp_path)
     with pytest.raises(DataError, match="a split is a folder of index files, not a file"):
         fixed_index_split(corpus, tmp_path / "train.index")

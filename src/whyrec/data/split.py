@@ -72,8 +72,20 @@ def read_index_file(path: Path) -> np.ndarray:
         raise DataError(f"cannot read the index file: {getattr(exc, 'strerror', None) or exc}", path=path) from None
     try:
         return np.array([int(tok) for tok in text.split()], dtype=np.int64)
-    except ValueError as exc:
-        raise DataError(f"index files hold space-separated integers: {exc}", path=path) from None
+    except ValueError:
+        raise DataError(f"index files hold record positions, whole numbers separated by spaces; "
+                        f"{_first_non_integer(text)}", path=path) from None
+
+
+def _first_non_integer(text: str) -> str:
+    """Where the first token of ``text`` that is not a whole number is: "line 2 holds 'x'"."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        for token in line.split():
+            try:
+                int(token)
+            except ValueError:
+                return f"line {number} holds {token[:40]!r}"
+    return "a token is not a whole number"
 
 
 def split_folders(folder: str | Path, wanted: str = "all") -> list[Path]:
