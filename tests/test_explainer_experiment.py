@@ -210,6 +210,22 @@ def test_the_command_runs_on_several_fixed_splits(tmp_path, tiny_split):
     rows = [json.loads(line) for line in (tmp_path / "x" / "explanations.jsonl").read_text().splitlines()]
     assert [r["split"] for r in rows].count("data/2") == len(rows) - [r["split"] for r in rows].count("data/1") > 0
     assert {"explanation_PETER", "explanation_PETER+"} <= set(rows[0])
+    # each split was kept as it ended: run again with --resume, both are read back, nothing trains
+    assert sorted(p.name for p in (tmp_path / "x" / "splits").iterdir()) == ["1.json", "2.json"]
+    first = {name: (tmp_path / "x" / name).read_text() for name in ("results.json", "explanations.jsonl")}
+    again = run_cli("experiment", "explain", "--data", str(folder), "--splits", "all", "--system", "peter",
+                    "--system", "peter+", *peter, "--out", str(tmp_path / "x"), "--resume")
+    assert again.returncode == 0, again.stderr
+    assert f"split data/1: read back from {tmp_path / 'x' / 'splits' / '1.json'}" in again.stdout
+    assert "split data/2: read back from" in again.stdout
+    # the same files, training seconds included: nothing was trained again
+    assert {name: (tmp_path / "x" / name).read_text() for name in first} == first
+    # other settings: split 2 is trained again (and kept anew)
+    other = run_cli("experiment", "explain", "--data", str(folder), "--splits", "2", "--system", "peter",
+                    "--peter", "epochs=1", "--peter", "emsize=8", "--peter", "ffn=32", "--out", str(tmp_path / "x"),
+                    "--resume")
+    assert other.returncode == 0 and "read back" not in other.stdout
+    assert_one_line_error(run_cli("experiment", "explain", "--data", str(folder), "--resume"), "give --splits")
     assert_one_line_error(run_cli("experiment", "explain", "--data", str(folder), "--splits", "1", "--split",
                                   str(folder / "1")), "give either --split")
     assert_one_line_error(run_cli("experiment", "explain", "--data", str(folder), "--splits", "3"),

@@ -146,3 +146,9 @@ def test_a_written_split_reads_back_as_the_same_records(planted, tmp_path):
         assert a.reviews.equals(b.reviews)
     with pytest.raises(DataError, match="already holds a split"):
         write_index_split(split, tmp_path / "1")
+
+
+def test_split_label_is_the_split_folder_name():
+    from whyrec.data.split import split_label
+
+    assert split_label("amazon-gift-cards/3") == "3" and split_label("split") == "split"

@@ -14,7 +14,7 @@ from whyrec.explain.decoding import Decoding
 from whyrec.metrics.rating import corrected_resampled_t_test
 from whyrec.systems.mt import MTConfig
 from whyrec.systems.mt_splits import (baseline_settings_of, combine_mt_runs, finished_run, run_mt_over_splits,
-                                      split_label, splits_markdown)
+                                      splits_markdown)
 
 
 def fake_run(name: str, mse: dict[str, float], ppl: float, accuracy: float, train: int = 800, test: int = 100) -> dict:
@@ -64,10 +64,6 @@ def test_summary_refuses_one_split_and_splits_comparing_other_models():
     other = {**one, "2": fake_run("2", {"PMF": 0.3, "MT": 0.2}, 30.0, 0.5)}
     with pytest.raises(ConfigError, match=r"split 2 compares \['PMF', 'MT'\]"):
         combine_mt_runs(other)
-
-
-def test_split_label_is_the_folder_name():
-    assert split_label("amazon-gift-cards/3") == "3" and split_label("split") == "split"
 
 
 def test_a_finished_split_is_read_back_only_with_the_same_split_settings_and_decoding(tmp_path):

@@ -191,6 +191,9 @@ def experiment_explain(
     by_activity: ByActivity = False,
     method: ScoredMethod = None,
     decode: DecodingSettings = None,
+    resume: bool = typer.Option(False, "--resume", help="With --splits: read back the splits that a stopped run "
+                                "with the same settings finished (each is kept in splits/ in --out as it ends) "
+                                "instead of training them again."),
 ) -> None:
     """Compare explanation systems (MT-U/I/P, PETER, PETER+) on one split or several: ratings, text, alignment."""
     decoding = scored_decoding(method, decode)  # before the heavy imports: a bad setting is refused at once
@@ -205,6 +208,7 @@ def experiment_explain(
     from whyrec.devices import resolve_device
     from whyrec.errors import ConfigError
     from whyrec.explainer_experiment import combine_splits, compare_explainers
+    from whyrec.explainer_splits import read_split_result, save_split_result, split_result_path
     from whyrec.explanations import check_decoding
     from whyrec.prediction_records import side_by_side
     from whyrec.systems.mt import MTConfig, MultiTask
@@ -218,6 +222,8 @@ def experiment_explain(
         raise ConfigError(f"unknown system(s) {unknown}: use mt, peter or peter+")
     if split is not None and splits is not None:
         raise ConfigError("give either --split (one folder) or --splits (several of the data folder's)")
+    if resume and splits is None:
+        raise ConfigError("--resume reads back the finished splits of a run over --splits; give --splits")
 
     def unfitted() -> dict:
         """The systems compared, new for each split."""
@@ -240,19 +246,34 @@ def experiment_explain(
     every = _splits_of(data, splits, format, column, (min_rating, max_rating), fold_unicode) if splits is not None \
         else [split_of(data, split, seed, format, (min_rating, max_rating), column, fold_unicode)]
     con = console()
+    # what a kept split must have been run with to be read back (--resume)
+    run_settings = {"systems": chosen, "mt": mt_settings, "peter": peter_settings, "by_activity": by_activity,
+                    "decoding": decoding.describe() if decoding is not None else None,
+                    "mi": encoder if mi else None, "fold_unicode": fold_unicode, "scale": [min_rating, max_rating]}
     tables, records = [], []
     for n, parts in enumerate(every, start=1):
         where = f" (split {n}/{len(every)})" if len(every) > 1 else ""
         con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
-        with status(con, f"extracting features{where}") as line:
-            features = split_features(parts)
-            rows = []  # each system's rows of the test records, merged below
-            tables.append(compare_explainers(
-                parts, unfitted(), features, _shared_encoder(parts, encoder) if mi else None,
-                on_progress=lambda m: line.update(m + where), on_step=Throttled(line.update, Throttled.every_for(con)),
-                on_records=lambda name, system_rows: rows.append(system_rows), by_activity=by_activity,
-                decoding=decoding))
-        records += [{"split": parts.name, **row} if len(every) > 1 else row for row in side_by_side(rows)]
+        kept_at = split_result_path(out, parts)
+        kept = read_split_result(kept_at, parts, run_settings) if resume else None
+        if kept is not None:
+            con.print(f"split {parts.name}: read back from {kept_at}", highlight=False)
+            tables.append(kept[0])
+            split_records = kept[1]
+        else:
+            with status(con, f"extracting features{where}") as line:
+                features = split_features(parts)
+                rows = []  # each system's rows of the test records, merged below
+                tables.append(compare_explainers(
+                    parts, unfitted(), features, _shared_encoder(parts, encoder) if mi else None,
+                    on_progress=lambda m: line.update(m + where),
+                    on_step=Throttled(line.update, Throttled.every_for(con)),
+                    on_records=lambda name, system_rows: rows.append(system_rows), by_activity=by_activity,
+                    decoding=decoding))
+            split_records = side_by_side(rows)
+            if splits is not None:  # kept as it ends, for --resume
+                save_split_result(kept_at, tables[-1], split_records, parts, run_settings)
+        records += [{"split": parts.name, **row} if len(every) > 1 else row for row in split_records]
     table = tables[0] if len(every) == 1 else combine_splits(tables, every)
     names = ", ".join(p.name for p in every)
     _save_comparison(con, table, records, out,

@@ -63,6 +63,11 @@ def warm_start_repair(corpus: Corpus, train: np.ndarray, others: list[np.ndarray
     return np.concatenate([train, *moved]).astype(np.int64), kept
 
 
+def split_label(split_name: str) -> str:
+    """A split's own name, without its dataset's: ``amazon-gift-cards/3`` → ``3``."""
+    return split_name.rsplit("/", 1)[-1]
+
+
 def read_index_file(path: Path) -> np.ndarray:
     try:
         text = path.read_text(encoding="utf-8")

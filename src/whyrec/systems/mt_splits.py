@@ -23,7 +23,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from whyrec.data.split import Split
+from whyrec.data.split import Split, split_label
 from whyrec.errors import ConfigError
 from whyrec.explain.decoding import Decoding
 from whyrec.metrics.rating import corrected_resampled_t_test
@@ -31,11 +31,6 @@ from whyrec.systems.mt_config import MTConfig
 
 REFERENCE = "MT"
 SUMMARY_FILES = ("mt_splits.md", "mt_splits.json", "splits.png")
-
-
-def split_label(split_name: str) -> str:
-    """A split's own name: ``amazon-gift-cards/3`` → ``3``."""
-    return split_name.rsplit("/", 1)[-1]
 
 
 def run_mt_over_splits(splits: Sequence[Split], out: str | Path, config: MTConfig, *,

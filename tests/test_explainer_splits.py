@@ -1,0 +1,55 @@
+"""Keeping each split's part of `experiment explain --splits` and reading it back."""
+
+import json
+import math
+
+import numpy as np
+
+from whyrec.data.split import Split
+from whyrec.experiment import ResultsTable, SystemResult
+from whyrec.explainer_experiment import combine_splits
+from whyrec.explainer_splits import read_split_result, save_split_result, split_result_path
+
+SETTINGS = {"systems": ["mt"], "mt": {"epochs": 2, "variants": ("pair",)}, "decoding": None}
+
+
+def _table(split: Split, shift: float) -> ResultsTable:
+    groups = np.array(["0", "1–2", "1–2"])
+    rows = [SystemResult(name, {"epochs": 2}, [{"rmse": 1.0 + shift + k, "fmr": math.nan, "train_s": 3.0, "test_s": 0.5}],
+                         [np.array([0.25, 1.0, 2.25]) * (k + 1) + shift],
+                         by_activity={"0": {"count": 1, "rmse": 0.5}, "1–2": {"count": 2, "rmse": 1.5}},
+                         activity_groups=[groups])
+            for k, name in enumerate(("MT-U", "MT-P"))]
+    return ResultsTable(rows, ["rmse", "fmr"], "MT-U", [split.name], ["rmse"], "a note")
+
+
+def test_a_kept_split_reads_back_as_it_was_and_combines_the_same(tmp_path, tiny_split):
+    splits = [Split(tiny_split.train, tiny_split.valid, tiny_split.test, f"toys/{n}") for n in (1, 2)]
+    tables = [_table(split, 0.1 * n) for n, split in enumerate(splits)]
+    records = [{"user": "u1", "item": "i1", "explanation_MT-P": "great", "predicted": 4.5}]
+    for split, table in zip(splits, tables):
+        save_split_result(split_result_path(tmp_path, split), table, records, split, SETTINGS)
+    assert sorted(p.name for p in (tmp_path / "splits").iterdir()) == ["1.json", "2.json"]  # no partial file left
+    back = [read_split_result(split_result_path(tmp_path, split), split, SETTINGS) for split in splits]
+    assert all(b is not None and b[1] == records for b in back)
+    first = back[0][0].results[1]
+    assert first.per_fold[0]["rmse"] == 2.0 and math.isnan(first.per_fold[0]["fmr"])  # NaN, written null
+    assert back[0][0].note == "a note" and back[0][0].reference == "MT-U"
+    original, again = combine_splits(tables, splits), combine_splits([b[0] for b in back], splits)
+    assert json.dumps(again.to_dict(), default=str) == json.dumps(original.to_dict(), default=str)
+    assert again.results[1].p_value_over_splits == original.results[1].p_value_over_splits is not None
+    assert again.activity_markdown() == original.activity_markdown()
+
+
+def test_a_kept_split_is_not_read_back_for_other_settings_another_split_or_a_torn_file(tmp_path, tiny_split):
+    split = Split(tiny_split.train, tiny_split.valid, tiny_split.test, "toys/1")
+    path = split_result_path(tmp_path, split)
+    assert read_split_result(path, split, SETTINGS) is None  # nothing kept yet
+    save_split_result(path, _table(split, 0.0), [], split, SETTINGS)
+    assert read_split_result(path, split, {**SETTINGS, "mt": {"epochs": 3}}) is None
+    assert read_split_result(path, Split(split.train, split.valid, split.test, "toys/2"), SETTINGS) is None
+    fewer = Split(split.train, split.valid, split.test.take(np.arange(len(split.test) - 1)), "toys/1")
+    assert read_split_result(path, fewer, SETTINGS) is None  # the same name, other records
+    assert read_split_result(path, split, SETTINGS) is not None
+    path.write_text(path.read_text()[:100])
+    assert read_split_result(path, split, SETTINGS) is None
