@@ -23,7 +23,7 @@ def experiment_mt(
     splits: Optional[str] = typer.Option(None, "--splits", help="Instead of one split: the data folder's fixed "
                                          "splits to run on, all or names such as 1,2,3; each split's tables go "
                                          "to split-NAME/ in --out, and mt_splits.md gives every model's mean ± sd "
-                                         "and the corrected resampled t-test against MT over them."),
+                                         "and the corrected resampled t-test against MT over them (one split: as --split)."),
     out: Path = typer.Option(Path("runs/mt"), "--out", help="Folder for mt.md, mt.json and the plots."),
     epochs: int = typer.Option(30, help="At most this many MT epochs (Algorithm 1 iterations); MT stops sooner "
                                "once 3 epochs improve neither validation RMSE nor NLL (--set patience=N, 0: off)."),
