@@ -52,7 +52,7 @@ def main() -> None:
     for name in args.datasets:
         splits = [load_split(args.data / name, s) for s in args.splits]
         start = time.perf_counter()
-        result = run_mt_over_splits(splits, args.out / "mt_all_splits" / name, config,
+        result = run_mt_over_splits(splits, args.out / "mt_all_splits" / name, config, resume=True,
                                     checkpoint_dir=args.checkpoint / name, log=lambda m: print(m, flush=True))
         result.update(date=summary["date"], machine=summary["machine"], threads=args.threads,
                       this_run_seconds=time.perf_counter() - start)

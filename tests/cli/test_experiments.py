@@ -65,6 +65,12 @@ def test_experiment_mt_over_fixed_splits(tmp_path):
     assert second["split"] == "data/2"
     assert {r["training"]["cap"] for r in second["text"] if r["system"] in ("LSTM", "GRU LM", "GCN-P")} == {2}
     assert json.loads((out / "mt_splits.json").read_text())["splits"] == ["1", "2"]
+    summary = (out / "mt_splits.json").read_text()
+    again = run_cli("experiment", "mt", "--data", str(data), "--splits", "1,2", "--out", str(out), *args, "--resume")
+    assert again.returncode == 0, again.stderr
+    assert "split 1 (1/2): read back from" in again.stdout and "split 2 (2/2): read back from" in again.stdout
+    assert (out / "mt_splits.json").read_text() == summary  # nothing trained again: the same numbers
+    assert_one_line_error(run_cli("experiment", "mt", "--data", str(data), "--resume"), "give --splits")
     assert_one_line_error(run_cli("experiment", "mt", "--data", str(data), "--splits", "1,2", "--split",
                                   str(data / "1")), "give either --split (one folder) or --splits")
     assert_one_line_error(run_cli("experiment", "mt", "--data", str(data), "--splits", "3"),

@@ -116,10 +116,10 @@ def test_run_over_two_splits_writes_each_split_and_the_summary_and_reads_finishe
     assert plain["rmse"] == pytest.approx([next(r["rmse"] for r in run["rating"] if r["system"] == "plain ALS")
                                            for run in per_split])
     assert {r["system"] for r in written["text"]} >= {"MT-P", "LSTM", "N-gram"}
-    # run again with the checkpoint folder: both splits are read back, nothing trains, the same summary
+    # run again, resuming: both splits are read back, nothing trains, the same summary
     lines.clear()
-    again = run_mt_over_splits(splits, tmp_path / "out", config, checkpoint_dir=tmp_path / "ckpt", lm_epochs=1,
-                               curve_steps=2, log=lines.append)
+    again = run_mt_over_splits(splits, tmp_path / "out", config, resume=True, lm_epochs=1, curve_steps=2,
+                               log=lines.append)
     assert lines == [f"split {n} ({n}/2): read back from {tmp_path / 'out' / f'split-{n}' / 'mt.json'}"
                      for n in ("1", "2")]
     assert json.loads(json.dumps(again)) == json.loads(json.dumps(summary))

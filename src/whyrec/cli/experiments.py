@@ -30,8 +30,10 @@ def experiment_mt(
     setting: Optional[list[str]] = typer.Option(None, "--set", "--param",
                                                 help="Any MT setting NAME=VALUE (see MTConfig; repeatable)."),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Checkpoint folder: MT resumes from it "
-                                              "(with --splits, a split whose results are in --out with the same "
-                                              "settings is read back, not run again)."),
+                                              "(with --splits, each split's MT in a sub-folder)."),
+    resume: bool = typer.Option(False, "--resume", help="With --splits: read back the splits that a stopped run "
+                                "with the same settings finished (their results in --out) instead of running them "
+                                "again."),
     lm_seeds: int = typer.Option(1, "--lm-seeds", min=1, help="Training runs (seeds) of the unconditional LSTM "
                                  "and GRU LM baselines; their rows give the mean perplexity."),
     lm_epochs: int = typer.Option(60, "--lm-epochs", min=1, help="At most this many epochs of the LSTM, GRU LM and "
@@ -56,10 +58,11 @@ def experiment_mt(
     MTConfig.from_dict(settings)  # so are the MT settings (the config imports no torch)
     check_out(out, data)
     check_checkpoint(checkpoint, out)
-    if split is not None and splits is not None:
+    if (split is not None and splits is not None) or (resume and splits is None):
         from whyrec.errors import ConfigError
 
-        raise ConfigError("give either --split (one folder) or --splits (several of the data folder's)")
+        raise ConfigError("give either --split (one folder) or --splits (several of the data folder's)" if splits
+                          else "--resume reads back the finished splits of a run over --splits; give --splits")
     import torch
 
     from whyrec.devices import resolve_device
@@ -79,7 +82,7 @@ def experiment_mt(
 
     step_log = Throttled(log, 30.0)  # a line every 30 s
     if len(every) > 1:
-        run_mt_over_splits(every, out, config, checkpoint_dir=checkpoint, decoding=decoding, log=log,
+        run_mt_over_splits(every, out, config, resume=resume, checkpoint_dir=checkpoint, decoding=decoding, log=log,
                            lm_seeds=lm_seeds, lm_epochs=lm_epochs, step_log=step_log)
         con.print((out / "mt_splits.md").read_text(encoding="utf-8"), highlight=False)
         con.print(f"written to {out}/ ({', '.join(SUMMARY_FILES)}; each split's tables and plots in split-NAME/)")

@@ -11,8 +11,9 @@ in ``<out>/mt_splits.{md,json}`` and ``splits.png``:
 * **text**: each text model's perplexity (and MT-U/I/P's tf-idf similarity) per split, mean ± sd;
 * **discriminator**: the shuffled-label accuracy of each MT variant per split, mean ± sd.
 
-A run given a checkpoint folder reads back the splits whose results are already in ``out`` with
-the same settings, so an interrupted run over five splits loses at most the split it was on.
+A run asked to resume reads back the splits whose results are already in ``out`` with the same
+settings, so an interrupted run over five splits loses at most the split it was on (and with a
+checkpoint folder, not even that split's finished MT epochs).
 """
 
 from __future__ import annotations
@@ -33,15 +34,15 @@ REFERENCE = "MT"
 SUMMARY_FILES = ("mt_splits.md", "mt_splits.json", "splits.png")
 
 
-def run_mt_over_splits(splits: Sequence[Split], out: str | Path, config: MTConfig, *,
+def run_mt_over_splits(splits: Sequence[Split], out: str | Path, config: MTConfig, *, resume: bool = False,
                        checkpoint_dir: str | Path | None = None, decoding: Decoding | None = None,
                        log: Callable[[str], None] = print, lm_epochs: int = 60, lm_seeds: int = 1,
                        curve_steps: int = 60, **experiment) -> dict:
     """Run the MT comparison on each of ``splits`` into ``out/split-<name>/`` and write their
-    summary (:func:`combine_mt_runs`) into ``out``; returns it. With ``checkpoint_dir``, MT's
-    epochs are checkpointed in ``checkpoint_dir/split-<name>/``, and a split whose ``mt.json`` in
-    ``out`` was written with the same settings and decoding is read back instead of trained again
-    (:func:`finished_run`). ``lm_epochs``, ``lm_seeds``, ``curve_steps`` and the rest of
+    summary (:func:`combine_mt_runs`) into ``out``; returns it. With ``resume``, a split whose
+    ``mt.json`` in ``out`` was written with the same settings and decoding is read back instead of
+    trained again (:func:`finished_run`); with ``checkpoint_dir``, MT's epochs are checkpointed in
+    ``checkpoint_dir/split-<name>/`` (and a split stopped midway resumes after its last epoch). ``lm_epochs``, ``lm_seeds``, ``curve_steps`` and the rest of
     ``experiment`` (``step_log``, …) go to ``run_mt_experiment``."""
     from whyrec.systems.mt_experiment import run_mt_experiment
 
@@ -55,7 +56,7 @@ def run_mt_over_splits(splits: Sequence[Split], out: str | Path, config: MTConfi
     runs = {}
     for n, (label, split) in enumerate(zip(labels, splits), start=1):
         folder = out / f"split-{label}"
-        done = finished_run(folder, split, config, decoding, baselines) if checkpoint_dir is not None else None
+        done = finished_run(folder, split, config, decoding, baselines) if resume else None
         if done is not None:
             log(f"split {label} ({n}/{len(splits)}): read back from {folder / 'mt.json'}")
             runs[label] = done
