@@ -58,11 +58,12 @@ def experiment_mt(
     MTConfig.from_dict(settings)  # so are the MT settings (the config imports no torch)
     check_out(out, data)
     check_checkpoint(checkpoint, out)
-    if (split is not None and splits is not None) or (resume and splits is None):
-        from whyrec.errors import ConfigError
+    from whyrec.errors import ConfigError
 
-        raise ConfigError("give either --split (one folder) or --splits (several of the data folder's)" if splits
-                          else "--resume reads back the finished splits of a run over --splits; give --splits")
+    if split is not None and splits is not None:
+        raise ConfigError("give either --split (one folder) or --splits (several of the data folder's)")
+    if resume and splits is None:
+        raise ConfigError("--resume reads back the finished splits of a run over --splits; give --splits")
     import torch
 
     from whyrec.devices import resolve_device
