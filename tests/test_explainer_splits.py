@@ -53,3 +53,38 @@ def test_a_kept_split_is_not_read_back_for_other_settings_another_split_or_a_tor
     assert read_split_result(path, split, SETTINGS) is not None
     path.write_text(path.read_text()[:100])
     assert read_split_result(path, split, SETTINGS) is None
+
+
+def test_compare_over_splits_keeps_each_split_and_a_resumed_run_trains_none_again(tmp_path, tiny_split):
+    from whyrec.explainer_splits import compare_over_splits
+    from whyrec.systems.peter import Peter, PeterConfig
+
+    splits = [Split(tiny_split.train, tiny_split.valid, tiny_split.test, f"toys/{n}") for n in (1, 2)]
+    built = []
+
+    def unfitted() -> dict:
+        built.append(1)
+        return {"PETER": Peter(PeterConfig(epochs=1, emsize=16, ffn=32, seed=len(built)))}
+
+    settings = {"systems": ["peter"], "peter": {"epochs": 1}}
+    progress, logged = [], []
+    table, records = compare_over_splits(splits, unfitted, keep_in=tmp_path, settings=settings,
+                                         on_progress=progress.append, log=logged.append)
+    assert len(built) == 2 and table.splits == ["toys/1", "toys/2"]
+    assert "training PETER (split 2/2)" in progress and "extracting features (split 1/2)" in progress
+    assert logged[0].startswith("split toys/1: train ") and not any("read back" in m for m in logged)
+    assert [r["split"] for r in records].count("toys/2") == len(tiny_split.test)
+    assert sorted(p.name for p in (tmp_path / "splits").iterdir()) == ["1.json", "2.json"]
+
+    again, again_records = compare_over_splits(splits, unfitted, keep_in=tmp_path, settings=settings, resume=True,
+                                               log=logged.append)
+    assert len(built) == 2  # both splits read back, no system built or trained
+    assert f"split toys/2: read back from {tmp_path / 'splits' / '2.json'}" in logged
+    assert json.dumps(again.to_dict(), default=str) == json.dumps(table.to_dict(), default=str)
+    assert again_records == records
+
+    compare_over_splits(splits[1:], unfitted, keep_in=tmp_path, settings={**settings, "peter": {"epochs": 2}},
+                        resume=True)
+    assert len(built) == 3  # other settings: that split trains again
+    one, one_records = compare_over_splits(splits[:1], unfitted)  # nothing kept without keep_in
+    assert one.splits == ["toys/1"] and "split" not in one_records[0]

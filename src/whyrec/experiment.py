@@ -448,8 +448,15 @@ def p_values_against_reference(results: Sequence[SystemResult], reference: str, 
 
 
 def test_to_train_ratio(splits: Sequence[Split]) -> float:
-    """n₂/n₁ of the corrected resampled t-test: the splits' mean test size over their mean train size."""
-    return float(np.mean([len(s.test) for s in splits]) / max(np.mean([len(s.train) for s in splits]), 1.0))
+    """n₂/n₁ of the corrected resampled t-test over ``splits`` (:func:`test_to_train_of_sizes`)."""
+    return test_to_train_of_sizes([len(s.test) for s in splits], [len(s.train) for s in splits])
+
+
+def test_to_train_of_sizes(test_sizes: Sequence[float], train_sizes: Sequence[float]) -> float:
+    """n₂/n₁ of the corrected resampled t-test (Nadeau & Bengio 2003), from each split's number of
+    test and train records: the mean test size over the mean train size (a train size below 1
+    counts as 1)."""
+    return float(np.mean(test_sizes) / max(np.mean(train_sizes), 1.0))
 
 
 def group_p_values(results: Mapping[str, SystemResult], reference: str, test_to_train: float) -> None:

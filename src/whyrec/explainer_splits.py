@@ -1,5 +1,6 @@
 """Each split's part of ``whyrec experiment explain --splits``, kept as it ends so that a stopped
-run resumes at the split it was on (``--resume``).
+run resumes at the split it was on (``--resume``); :func:`compare_over_splits` runs the comparison
+split by split that way.
 
 A split's file (``<out>/splits/<name>.json``) holds what :func:`whyrec.explainer_experiment.combine_splits`
 needs of its table — every row's metrics, the squared rating error of each test record and, with
@@ -15,11 +16,13 @@ import json
 import math
 import os
 from pathlib import Path
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
 from whyrec.data.split import Split, split_label
 from whyrec.experiment import ResultsTable, SystemResult
+from whyrec.explain.decoding import Decoding
 from whyrec.strict_json import strict_dumps
 
 SPLITS_FOLDER = "splits"
@@ -65,6 +68,55 @@ def read_split_result(path: Path, split: Split, settings: dict) -> tuple[Results
         return table, data["records"]
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError):
         return None
+
+
+def compare_over_splits(splits: Sequence[Split], unfitted: Callable[[], Mapping[str, object]], *,
+                        keep_in: Path | None = None, settings: dict | None = None, resume: bool = False,
+                        encoder_for: Callable[[Split], object] | None = None, by_activity: bool = False,
+                        decoding: Decoding | None = None, log: Callable[[str], None] | None = None,
+                        on_progress: Callable[[str], None] | None = None,
+                        on_step: Callable[[str], None] | None = None) -> tuple[ResultsTable, list[dict]]:
+    """:func:`whyrec.explainer_experiment.compare_explainers` on each of ``splits`` in turn, with
+    new systems from ``unfitted()`` for each, and its table (over several splits,
+    :func:`~whyrec.explainer_experiment.combine_splits`'s) with the test records' explanations
+    side by side (each row with its ``split`` when there are several).
+
+    With a ``keep_in`` folder, each split's part is kept there as it ends
+    (:func:`split_result_path`), with the run's ``settings``; with ``resume`` too, a part kept by a
+    run with the same ``settings`` on the same split is read back instead of trained again.
+    ``encoder_for(split)``: the sentence encoder of MMI's scores on that split (None: no MI
+    columns). ``log`` gets each split's sizes and each read-back; ``on_progress`` and ``on_step``
+    are ``compare_explainers``'s, the split's place ("(split 2/5)") added over several splits."""
+    from whyrec.data.features import split_features
+    from whyrec.explainer_experiment import combine_splits, compare_explainers
+    from whyrec.prediction_records import side_by_side
+
+    tell = log or (lambda message: None)
+    tables, records = [], []
+    for n, split in enumerate(splits, start=1):
+        where = f" (split {n}/{len(splits)})" if len(splits) > 1 else ""
+        tell(f"split {split.name}: " + ", ".join(f"{k} {v:,}" for k, v in split.sizes().items()))
+        kept_at = split_result_path(keep_in, split) if keep_in is not None else None
+        kept = read_split_result(kept_at, split, settings) if resume and kept_at is not None else None
+        if kept is not None:
+            tell(f"split {split.name}: read back from {kept_at}")
+            table, split_records = kept
+        else:
+            if on_progress:
+                on_progress(f"extracting features{where}")
+            rows = []  # each system's rows of the test records, merged below
+            table = compare_explainers(
+                split, unfitted(), split_features(split), encoder_for(split) if encoder_for else None,
+                on_progress=(lambda m: on_progress(m + where)) if on_progress else None,
+                on_step=(lambda m: on_step(m + where)) if on_step else None,
+                on_records=lambda name, system_rows: rows.append(system_rows), by_activity=by_activity,
+                decoding=decoding)
+            split_records = side_by_side(rows)
+            if kept_at is not None:
+                save_split_result(kept_at, table, split_records, split, settings)
+        tables.append(table)
+        records += [{"split": split.name, **row} if len(splits) > 1 else row for row in split_records]
+    return (tables[0] if len(splits) == 1 else combine_splits(tables, splits)), records
 
 
 def _floats(fold: dict) -> dict:

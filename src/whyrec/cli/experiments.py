@@ -208,13 +208,10 @@ def experiment_explain(
     check_out(out, data)
     import torch
 
-    from whyrec.data.features import split_features
     from whyrec.devices import resolve_device
     from whyrec.errors import ConfigError
-    from whyrec.explainer_experiment import combine_splits, compare_explainers
-    from whyrec.explainer_splits import read_split_result, save_split_result, split_result_path
+    from whyrec.explainer_splits import compare_over_splits
     from whyrec.explanations import check_decoding
-    from whyrec.prediction_records import side_by_side
     from whyrec.systems.mt import MTConfig, MultiTask
     from whyrec.systems.peter import Peter, PeterConfig
 
@@ -254,31 +251,12 @@ def experiment_explain(
     run_settings = {"systems": chosen, "mt": mt_settings, "peter": peter_settings, "by_activity": by_activity,
                     "decoding": decoding.describe() if decoding is not None else None,
                     "mi": encoder if mi else None, "fold_unicode": fold_unicode, "scale": [min_rating, max_rating]}
-    tables, records = [], []
-    for n, parts in enumerate(every, start=1):
-        where = f" (split {n}/{len(every)})" if len(every) > 1 else ""
-        con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
-        kept_at = split_result_path(out, parts)
-        kept = read_split_result(kept_at, parts, run_settings) if resume else None
-        if kept is not None:
-            con.print(f"split {parts.name}: read back from {kept_at}", highlight=False)
-            tables.append(kept[0])
-            split_records = kept[1]
-        else:
-            with status(con, f"extracting features{where}") as line:
-                features = split_features(parts)
-                rows = []  # each system's rows of the test records, merged below
-                tables.append(compare_explainers(
-                    parts, unfitted(), features, _shared_encoder(parts, encoder) if mi else None,
-                    on_progress=lambda m: line.update(m + where),
-                    on_step=Throttled(line.update, Throttled.every_for(con)),
-                    on_records=lambda name, system_rows: rows.append(system_rows), by_activity=by_activity,
-                    decoding=decoding))
-            split_records = side_by_side(rows)
-            if splits is not None:  # kept as it ends, for --resume
-                save_split_result(kept_at, tables[-1], split_records, parts, run_settings)
-        records += [{"split": parts.name, **row} if len(every) > 1 else row for row in split_records]
-    table = tables[0] if len(every) == 1 else combine_splits(tables, every)
+    with status(con, "extracting features") as line:
+        table, records = compare_over_splits(
+            every, unfitted, keep_in=out if splits is not None else None, settings=run_settings, resume=resume,
+            encoder_for=(lambda parts: _shared_encoder(parts, encoder)) if mi else None, by_activity=by_activity,
+            decoding=decoding, log=lambda message: con.print(message, highlight=False), on_progress=line.update,
+            on_step=Throttled(line.update, Throttled.every_for(con)))
     names = ", ".join(p.name for p in every)
     _save_comparison(con, table, records, out,
                      f"explanation systems on {names}" + (f" (mean ± sd over {len(every)} splits)"

@@ -26,6 +26,7 @@ import numpy as np
 
 from whyrec.data.split import Split, split_label
 from whyrec.errors import ConfigError
+from whyrec.experiment import test_to_train_of_sizes
 from whyrec.explain.decoding import Decoding
 from whyrec.metrics.rating import corrected_resampled_t_test
 from whyrec.systems.mt_config import MTConfig
@@ -133,7 +134,8 @@ def combine_mt_runs(runs: Mapping[str, dict]) -> dict:
         if names != rating_names:
             raise ConfigError(f"split {label} compares {names}, split {labels[0]} {rating_names}")
     sizes = {part: float(np.mean([runs[s]["sizes"][part] for s in labels])) for part in ("train", "test")}
-    ratio = sizes["test"] / sizes["train"]
+    ratio = test_to_train_of_sizes([runs[s]["sizes"]["test"] for s in labels],
+                                   [runs[s]["sizes"]["train"] for s in labels])
 
     def rows_of(label: str, part: str) -> dict[str, dict]:
         return {row["system"]: row for row in runs[label][part]}
