@@ -111,6 +111,13 @@ def test_peter_does_not_explain_a_user_it_has_never_seen_but_answers_the_other_p
     seeded = Decoding.of("sample", {"seed": 2, "temperature": 1.5})
     first = [r["explanations"]["peter"] for r in explain_pairs(peter, users, items, method=seeded)]
     assert first == [r["explanations"]["peter"] for r in explain_pairs(peter, users, items, method=seeded)]
+    # each pair's own: asked alone, in another order, or in batches of two, a pair gets the same one
+    assert [explain_pairs(peter, [u], [i], method=seeded)[0]["explanations"]["peter"]
+            for u, i in zip(users, items)] == first
+    backwards = explain_pairs(peter, users[::-1], items[::-1], method=seeded)
+    assert [r["explanations"]["peter"] for r in backwards][::-1] == first
+    assert peter.explain(users, items, method="sample", temperature=1.5, batch_size=2, no_unk=True,
+                         no_repeat=True, generator=seeded.draws(users, items)) == first
     top_one = Decoding.of("sample", {"top_k": 1, "seed": 2})
     assert explain_pairs(peter, users, items, method=top_one) == explain_pairs(peter, users, items)
     # beam search through the key/value caches: a beam of one is greedy search
@@ -185,7 +192,7 @@ def test_explanations_are_decoded_as_asked_and_a_seed_repeats_them(mt, split, tm
     assert texts(Decoding.of("beam", {"beam": 1})) == texts("greedy")
     nucleus = Decoding.of("sample", {"top_p": 0.3, "seed": 4})
     assert texts(nucleus) == mt.explain(users, items, method="sample", top_p=0.3, no_repeat=True, no_unk=True,
-                                        generator=nucleus.generator())
+                                        generator=nucleus.draws(users, items))
     # the command line: --decode NAME=VALUE after --method, on explain and recommend alike
     mt.save(tmp_path / "mt")
     pair = ["--user", users[0], "--item", items[0], "--json"]
@@ -195,7 +202,7 @@ def test_explanations_are_decoded_as_asked_and_a_seed_repeats_them(mt, split, tm
     assert runs[0].stdout == runs[1].stdout
     assert json.loads(runs[0].stdout)["explanations"]["pair"] == mt.explain(
         users[:1], items[:1], method="sample", top_p=0.9, no_repeat=True, no_unk=True,
-        generator=Decoding.of("sample", {"seed": 7}).generator())[0]
+        generator=Decoding.of("sample", {"seed": 7}).draws(users[:1], items[:1]))[0]
     assert_one_line_error(run_cli("explain", str(tmp_path / "mt"), *pair, "--decode", "temperature=0.5"),
                           "decoding: temperature is a setting of sample decoding, not of greedy; choose method "
                           "sample to set it")

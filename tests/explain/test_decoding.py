@@ -3,6 +3,7 @@ equivalences that pin them (top-1 sampling is greedy), and beam search without r
 
 import math
 
+import numpy as np
 import pytest
 import torch
 import torch.nn as nn
@@ -159,7 +160,29 @@ def test_a_setting_of_another_method_is_refused_not_ignored():
         Decoding.of("beam", {"beam": 0})
 
 
-def test_a_seed_gives_the_draws_a_stream_of_their_own():
-    assert Decoding.of("sample").generator() is None
-    a, b = Decoding.of("sample", {"seed": 5}).generator(), Decoding.of("sample", {"seed": 5}).generator()
-    assert torch.equal(torch.rand(4, generator=a), torch.rand(4, generator=b))
+def test_a_seed_gives_each_pair_a_stream_of_its_own():
+    assert Decoding.of("sample").draws(["u"], ["i"]) is None
+    a = Decoding.of("sample", {"seed": 5}).draws(["u", "v", "u"], ["i", "i", "j"])
+    b = Decoding.of("sample", {"seed": 5}).draws(["w", "u"], ["i", "i"])
+    rows = np.arange(3)
+    assert a.uniforms(rows, 4)[0] == b.uniforms(np.array([1]), 4)[0]  # the pair (u, i) wherever it is
+    assert len(set(a.uniforms(rows, 4))) == 3  # other pairs, other numbers
+    assert a.uniforms(rows, 4)[0] != a.uniforms(rows, 5)[0]  # and another at each step
+    other = Decoding.of("sample", {"seed": 6}).draws(["u"], ["i"])
+    assert other.uniforms(np.array([0]), 4)[0] != a.uniforms(rows, 4)[0]
+    assert a.take(slice(1, 3)).uniforms(np.array([0]), 2)[0] == a.uniforms(rows, 2)[1]
+
+
+def test_seeded_sampling_gives_a_pair_the_same_text_in_any_batch():
+    from whyrec.explain.pair_draws import PairDraws
+
+    dec = _decoder(seed=5, vocab=30)
+    ctx = torch.randn(6, 3)
+    users, items = [f"u{k}" for k in range(6)], ["i"] * 6
+    whole = sample(dec, ctx, BOS, EOS, PAD, max_len=9, generator=PairDraws.of(1, users, items)).tokens
+    for k in range(6):
+        alone = sample(dec, ctx[k:k + 1], BOS, EOS, PAD, max_len=9, generator=PairDraws.of(1, users[k:k + 1], items[:1]))
+        assert torch.equal(alone.tokens[0, :whole.shape[1]], whole[k][:alone.tokens.shape[1]])
+        assert (whole[k, alone.tokens.shape[1]:] == PAD).all()
+    other = sample(dec, ctx, BOS, EOS, PAD, max_len=9, generator=PairDraws.of(2, users, items)).tokens
+    assert not torch.equal(other, whole)

@@ -161,6 +161,8 @@ def test_explanations_are_decoded_as_the_request_asks(client):
     again = c.post("/explain/batch", json={"pairs": pairs, "decoding": hot}).json()["answers"]
     other = c.post("/explain/batch", json={"pairs": pairs, "decoding": {**hot, "seed": 12}}).json()["answers"]
     assert first == again and first != other
+    alone = c.post("/explain", json={**pairs[1], "decoding": hot}).json()
+    assert alone["explanation"] == first[1]["explanation"]  # each pair's draws are its own, in any batch
     assert [a["predicted_rating"] for a in first] == [a["predicted_rating"] for a in greedy]
     top_one = c.post("/explain/batch", json={"pairs": pairs, "decoding": {"method": "sample", "top_k": 1}}).json()
     assert top_one["answers"] == greedy

@@ -66,9 +66,8 @@ def test_queued_jobs_with_other_feature_words_are_decoded_apart():
     assert [job.texts for job in jobs] == [["a about sound"], ["b about price"], ["c about sound"]]
 
 
-def test_queued_jobs_share_a_batch_only_with_the_same_decoding_and_seeded_sampling_goes_alone():
-    """A seeded request's draws depend on every pair of its batch: decoded with another request's
-    pairs, the same request with the same seed would get other explanations."""
+def test_queued_jobs_share_a_batch_only_with_the_same_decoding():
+    """Seeded sampling shares a batch too: each pair's draws are its own (pair_draws)."""
     from whyrec.serve.systems import _Job
 
     calls = []
@@ -82,8 +81,8 @@ def test_queued_jobs_share_a_batch_only_with_the_same_decoding_and_seeded_sampli
             [("a", GREEDY), ("b", beam), ("c", seeded), ("d", GREEDY), ("e", beam), ("f", seeded),
              ("g", Decoding.of("sample")), ("h", Decoding.of("sample"))]]
     BatchingExplainer(generate)._run(jobs)
-    assert calls == [("greedy", None, ["a", "d"]), ("beam", None, ["b", "e"]), ("sample", 1, ["c"]),
-                     ("sample", 1, ["f"]), ("sample", None, ["g", "h"])]
+    assert calls == [("greedy", None, ["a", "d"]), ("beam", None, ["b", "e"]), ("sample", 1, ["c", "f"]),
+                     ("sample", None, ["g", "h"])]
     assert jobs[1].texts == ["b by beam"] and jobs[5].texts == ["f by sample"]
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 from whyrec.errors import ConfigError
 from whyrec.settings import Rule, at_least, check_settings, config_from_dict, one_of
@@ -32,9 +32,10 @@ class Decoding:
     """A decoding method and its settings, checked when made.
 
     ``temperature`` (≥ 0.01), ``top_k`` (0: every word) and ``top_p`` (in (0, 1]) shape the
-    distribution ``sample`` draws from (:func:`truncated_logits`); ``seed`` gives the draws a
-    stream of their own, so that the same request gives the same explanations (None: the
-    model's own stream). ``beam`` hypotheses are kept by beam search, whose final choice divides
+    distribution ``sample`` draws from (:func:`truncated_logits`); ``seed`` gives each (user,
+    item) pair a stream of draws of its own (:mod:`whyrec.explain.pair_draws`), so that a pair
+    gets the same explanation again, whatever else is asked with it (None: the model's own
+    stream). ``beam`` hypotheses are kept by beam search, whose final choice divides
     each hypothesis's summed log-probability by ``length ** length_penalty``. A setting of
     another method than the one chosen is refused rather than silently ignored."""
 
@@ -66,12 +67,12 @@ class Decoding:
             raise ConfigError("decoding: give the method with --method, not as a setting")
         return config_from_dict(cls, "decoding", {"method": method, **settings})
 
-    def generator(self) -> torch.Generator | None:
-        """The draws' own CPU stream when a ``seed`` is given (a CPU generator gives the same
-        draws on any device: :func:`whyrec.explain.seq2seq.draw`), else None."""
-        import torch
+    def draws(self, users: Sequence[str], items: Sequence[str]):
+        """With a ``seed``, the pairs' own streams of draws
+        (:class:`whyrec.explain.pair_draws.PairDraws`), else None (the model's own stream)."""
+        from whyrec.explain.pair_draws import PairDraws
 
-        return None if self.seed is None else torch.Generator().manual_seed(self.seed)
+        return None if self.seed is None else PairDraws.of(self.seed, users, items)
 
     def describe(self) -> str:
         """The method with the settings that differ from their defaults (and the beam's width):
@@ -90,7 +91,7 @@ _RULES = {
     "temperature": at_least(0.01),
     "top_k": at_least(0),
     "top_p": Rule(lambda v: 0 < v <= 1, "in (0, 1]"),
-    "seed": Rule(lambda v: 0 <= v < 2**63, "in 0 .. 2^63 − 1"),  # what torch.Generator.manual_seed takes
+    "seed": Rule(lambda v: 0 <= v < 2**63, "in 0 .. 2^63 − 1"),  # a non-negative 64-bit integer
     "beam": at_least(1),
     "length_penalty": at_least(0),
 }

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from whyrec.explain.decoding import truncated_logits
+from whyrec.explain.pair_draws import PairDraws
 
 
 class ReviewDocumentEncoder(nn.Module):
@@ -136,12 +137,20 @@ class Samples:
     hidden: torch.Tensor | None = None
 
 
-def draw(probs: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """One index per row of ``probs`` (B, V), drawn with ``generator``.
+def draw(probs: torch.Tensor, generator: torch.Generator | PairDraws | None = None,
+         rows: torch.Tensor | None = None, step: int = 0) -> torch.Tensor:
+    """One index per row of ``probs`` (B, V), drawn with ``generator``: a ``torch.Generator``
+    (None: torch's global stream), or :class:`~whyrec.explain.pair_draws.PairDraws`, whose
+    streams ``rows`` (the rows of ``probs`` among the pairs it was made for) give their
+    ``step``-th draw.
 
     whyrec's random streams are CPU generators, so that a seed gives the same draws on any
     machine; torch refuses a CPU generator for a draw on a GPU, so there the probabilities are
     brought to the CPU for the draw. On the CPU this is ``torch.multinomial`` itself."""
+    if isinstance(generator, PairDraws):
+        if rows is None:
+            rows = torch.arange(probs.shape[0])
+        return generator.draw(probs, rows, step)
     if generator is not None and generator.device != probs.device:
         return torch.multinomial(probs.cpu(), 1, generator=generator)[:, 0].to(probs.device)
     return torch.multinomial(probs, 1, generator=generator)[:, 0]
@@ -224,7 +233,7 @@ def sample(decoder: ContextGRUDecoder, context: torch.Tensor, bos: int, eos: int
             chosen = logits.gather(1, nxt[:, None])[:, 0] - torch.logsumexp(logits, dim=-1)
         else:
             logp = torch.log_softmax(truncated_logits(logits, temperature, top_k, top_p), dim=-1)
-            nxt = draw(logp.exp(), generator)
+            nxt = draw(logp.exp(), generator, active, prefix.shape[1] + t)
             chosen = logp.gather(1, nxt[:, None])[:, 0]
         tokens[active, t] = nxt
         log_probs[active, t] = chosen

@@ -79,10 +79,9 @@ class _Job:
 
     def group(self) -> tuple:
         """What jobs decoded in one batch share: the explainer, PETER+'s feature word and the
-        decoding. Seeded sampling is decoded alone, since each pair's draws depend on the batch
-        it is in: the same request with the same seed then gets the same explanations."""
-        alone = id(self) if self.decoding.method == "sample" and self.decoding.seed is not None else None
-        return self.explainer, self.feature_word, self.decoding, alone
+        decoding (seeded sampling too: each pair draws from a stream of its own,
+        :mod:`whyrec.explain.pair_draws`, whatever batch it is in)."""
+        return self.explainer, self.feature_word, self.decoding
 
 
 class BatchingExplainer:
@@ -297,13 +296,13 @@ class ServedSystem:
     def explain(self, explainer: str, users: list[str], items: list[str], feature_word: str | None = None,
                 decoding: Decoding = GREEDY) -> list[str]:
         """Explanations in one batch, decoded as ``decoding`` says (checked by the caller: PETER
-        has no beam search); greedy and beam ones are cached, and cached ones are not generated
-        again (sampled ones are drawn afresh: with a seed, each request's draws depend on all
-        its pairs). PETER+ is fed ``feature_word`` (checked by the caller; None: each item's most
-        frequent training feature)."""
-        if decoding.method == "sample":
+        has no beam search); greedy, beam and seeded sampled ones are cached, and cached ones are
+        not generated again (a seeded draw is the pair's own, :mod:`whyrec.explain.pair_draws`;
+        unseeded sampled ones are drawn afresh). PETER+ is fed ``feature_word`` (checked by the
+        caller; None: each item's most frequent training feature)."""
+        if decoding.method == "sample" and decoding.seed is None:
             return self.batcher(explainer, users, items, feature_word, decoding)
-        how = () if decoding == GREEDY else (decoding,)  # greedy keys stay as they were; beam ones carry their settings
+        how = () if decoding == GREEDY else (decoding,)  # greedy keys stay as they were; the others carry their settings
         keys = [(explainer, u, i, feature_word, *how) for u, i in zip(users, items)]
         out = [self.cache.get(key) for key in keys]
         missing = [n for n, text in enumerate(out) if text is None]

@@ -63,6 +63,7 @@ from whyrec.distributed import Cluster, join, process_device
 from whyrec.errors import WhyrecError, require_fitted
 from whyrec.explain.decoding import Decoding
 from whyrec.explain.embeddings import init_word_vectors
+from whyrec.explain.pair_draws import for_rows
 from whyrec.explain.seq2seq import ContextGRUDecoder, ReviewDocumentEncoder, beam_search, sample
 from whyrec.explain.targets import explanation_targets, pad_batch, teacher_forcing_batch
 from whyrec.rating.als import ContextAwareALS, TextPriors
@@ -620,7 +621,8 @@ class MultiTask:
             else:
                 tokens = sample(decoder, ctx, v.bos, v.eos, v.pad, self.config.max_words + 1,
                                 greedy=method == "greedy", temperature=temperature, top_k=top_k, top_p=top_p,
-                                generator=generator if generator is not None else self._gen, no_repeat=no_repeat, banned=banned).tokens
+                                generator=for_rows(generator, slice(s, s + batch_size)) if generator is not None
+                                else self._gen, no_repeat=no_repeat, banned=banned).tokens
             out.extend(" ".join(v.decode(row.tolist())) for row in tokens)
         return out
 

@@ -30,6 +30,7 @@ from whyrec.distributed import join, process_device
 from whyrec.errors import WhyrecError, require_fitted
 from whyrec.explain.decoding import Decoding, truncated_logits
 from whyrec.explain.interface import RatingInput
+from whyrec.explain.pair_draws import for_rows
 from whyrec.explain.peter_model import PeterModel, PeterShape, select_rows
 from whyrec.explain.seq2seq import Samples, beam_decode, block_repeats, draw
 from whyrec.explain.targets import explanation_targets, pad_batch
@@ -318,7 +319,7 @@ class Peter:
                 logp = torch.log_softmax(block_repeats(logp, tokens[active, :t], last), dim=-1)
             if not greedy and (temperature != 1.0 or top_k > 0 or top_p < 1.0):
                 logp = torch.log_softmax(truncated_logits(logp, temperature, top_k, top_p), dim=-1)
-            nxt = logp.argmax(-1) if greedy else draw(logp.exp(), generator)
+            nxt = logp.argmax(-1) if greedy else draw(logp.exp(), generator, active, t)
             tokens[active, t] = nxt
             logps[active, t] = logp.gather(1, nxt[:, None])[:, 0]
             ran = t + 1
@@ -388,7 +389,8 @@ class Peter:
                 tokens = self.beam_search(user, item, f[sl].to(dev), beam, length_penalty,
                                           self.rating_shift(user, item), banned, no_repeat)
             else:
-                tokens = self.generate(user, item, f[sl].to(dev), greedy=method == "greedy", generator=generator,
+                tokens = self.generate(user, item, f[sl].to(dev), greedy=method == "greedy",
+                                       generator=for_rows(generator, sl),
                                        word_shift=self.rating_shift(user, item), banned=banned, no_repeat=no_repeat,
                                        temperature=temperature, top_k=top_k, top_p=top_p).tokens
             out.extend(" ".join(self.vocab.decode(row.tolist())) for row in tokens.cpu())
