@@ -8,16 +8,16 @@ without one.
 
 from __future__ import annotations
 
-import torch
-
 from whyrec.errors import ConfigError
 
 
 def resolve_device(name: str | None) -> str:
     """The canonical name of the device ``name`` asks for ("cpu" when none), after checking that
     this machine's torch can use it."""
-    if name is None or name == "":
+    if name is None or name in ("", "cpu"):
         return "cpu"
+    import torch  # only past the CPU: `whyrec models` and settings checks start without it
+
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     try:

@@ -365,3 +365,11 @@ def test_missing_data_is_refused_before_the_models_load(tmp_path):
         assert proc.returncode == 2 and "error: missing" in proc.stderr and "no such file" in proc.stderr, proc.stderr
         assert proc.stderr.rstrip().endswith("torch not loaded"), (args, proc.stderr)
     assert not (tmp_path / "b").exists() and not (tmp_path / "r").exists()
+    # nor does listing the models, or refusing a rating model's mistyped parameter
+    (tmp_path / "r.csv").write_text("user,item,rating,text\nu1,i1,5,good\nu2,i1,3,fine\n")
+    for args, said in ((["models"], "context-als"),
+                       (["train", "context-als", "--data", "r.csv", "--out", "b", "--param", "bogus=1"],
+                        "unknown parameter(s) ['bogus']")):
+        proc = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, cwd=tmp_path,
+                              timeout=120)
+        assert said in proc.stdout + proc.stderr and proc.stderr.rstrip().endswith("torch not loaded"), proc.stderr

@@ -26,8 +26,8 @@ def models() -> None:
 
     from whyrec.rating import RATING_MODELS
     from whyrec.rating.tuning import DEFAULT_GRIDS
-    from whyrec.systems.mt import MTConfig
-    from whyrec.systems.peter import PeterConfig
+    from whyrec.systems.mt_config import MTConfig
+    from whyrec.systems.peter_config import PeterConfig
 
     con = console()
     con.print("[bold]rating models[/bold] (a setting given several values, factors=4|8|16, is picked on validation; "

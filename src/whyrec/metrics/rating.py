@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
 
 
 def _errors(predictions, references, clamp: tuple[float, float] | None) -> np.ndarray:
@@ -106,6 +105,8 @@ def _two_sided_t(d: np.ndarray, scale: float) -> tuple[float, float]:
     variance = d.var(ddof=1)
     if variance == 0:
         return (0.0, 1.0) if d.mean() == 0 else (math.copysign(math.inf, d.mean()), 0.0)
+    from scipy import stats  # here: scipy.stats takes half a second to load, and most commands never test
+
     t = d.mean() / math.sqrt(scale * variance)
     return float(t), float(2.0 * stats.t.sf(abs(t), df=len(d) - 1))
 

@@ -27,10 +27,12 @@ with item features ``[V_j; 1]``), ``center`` subtracts the global mean first, an
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:  # torch is imported where it is used: `whyrec models` and settings checks start without it
+    import torch
 
 from whyrec.data.corpus import Corpus, IdMap
 from whyrec.devices import resolve_device
@@ -68,6 +70,8 @@ def solve_rows(rows: torch.Tensor, cols: torch.Tensor, targets: torch.Tensor, n_
     with ``y_c = other[c]``. ``reg`` is (n_rows × D) so that λ may differ per row and per
     coordinate (a bias coordinate has its own λ). Rows without observations get ``prior_r``.
     """
+    import torch
+
     dim = other.shape[1]
     gram = torch.diag_embed(reg).clone()
     rhs = reg * prior
@@ -132,10 +136,14 @@ class ContextAwareALS(RatingModel):
 
     # --- the solves -------------------------------------------------------------------------
     def _tensor(self, array) -> torch.Tensor:
+        import torch
+
         return torch.as_tensor(array, dtype=torch.float64, device=self.device)
 
     def _reg(self, counts: torch.Tensor, lam: float) -> torch.Tensor:
         """(n × D) regularisation: λ on factor coordinates, λ_bias on the bias coordinate."""
+        import torch
+
         n = len(counts)
         scale = counts.clamp(min=1).to(torch.float64)[:, None] if self.weighted_reg else torch.ones(n, 1, dtype=torch.float64, device=counts.device)
         coords = [lam] * self.factors + ([self.lambda_bias] if self.use_biases else [])
@@ -143,6 +151,8 @@ class ContextAwareALS(RatingModel):
 
     def _solve_side(self, rows, cols, resid, n_rows, other_factors, other_bias, own_prior, own_prior_bias, counts, lam) -> tuple[torch.Tensor, torch.Tensor]:
         """Update one side; returns (factors, biases) of that side."""
+        import torch
+
         if self.use_biases:
             other = torch.cat([other_factors, torch.ones(len(other_factors), 1, dtype=torch.float64, device=other_factors.device)], 1)
             prior = torch.cat([own_prior, own_prior_bias[:, None]], 1)
@@ -155,6 +165,8 @@ class ContextAwareALS(RatingModel):
         return x, torch.zeros(n_rows, dtype=torch.float64, device=x.device)
 
     def _fit(self, users, items, ratings, valid: Corpus | None) -> None:
+        import torch
+
         n_users, n_items, k = len(self.user_map), len(self.item_map), self.factors
         self.global_mean = float(ratings.mean()) if self.center else 0.0
         self._u, self._i = torch.as_tensor(users, device=self.device), torch.as_tensor(items, device=self.device)
@@ -207,11 +219,15 @@ class ContextAwareALS(RatingModel):
         self.item_bias = self._bi.cpu().numpy() if self.use_biases else np.zeros(0)
 
     def train_rmse(self) -> float:
+        import torch
+
         pred = (self._bu[self._u] + self._bi[self._i] + (self._U[self._u] * self._V[self._i]).sum(1))
         return float(torch.sqrt(torch.mean((self._resid - pred) ** 2)))
 
     def objective(self) -> float:
         """Eq. 10 (with the bias terms when used) at the current parameters."""
+        import torch
+
         pred = self._bu[self._u] + self._bi[self._i] + (self._U[self._u] * self._V[self._i]).sum(1)
         loss = 0.5 * torch.sum((self._resid - pred) ** 2)
         loss = loss + self.lambda_u / 2 * torch.sum((self._U - self._prior_u) ** 2)

@@ -9,7 +9,6 @@ with early stopping on validation RMSE when validation data is given.
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from whyrec.data.corpus import Corpus
 from whyrec.rating.base import RatingModel, register, validation_rmse
@@ -54,6 +53,8 @@ class BiasedMF(RatingModel):
         self.batch_size, self.patience, self.init_std, self.seed = int(batch_size), int(patience), float(init_std), int(seed)
 
     def _fit(self, users, items, ratings, valid: Corpus | None) -> None:
+        import torch  # here, so that `whyrec models` and settings checks start without torch
+
         gen = torch.Generator().manual_seed(self.seed)
         n_users, n_items = len(self.user_map), len(self.item_map)
         mu = float(ratings.mean())
