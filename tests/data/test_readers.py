@@ -487,6 +487,44 @@ def test_a_broken_json_array_names_its_line(tmp_path):
         load_corpus(cut)
 
 
+@pytest.mark.parametrize("read_ahead", [1, 40, 1 << 16])  # a line at a time, a few, the whole file
+def test_a_json_array_is_read_as_it_is_parsed_with_the_same_lines_and_elements(tmp_path, monkeypatch, read_ahead):
+    import whyrec.data.readers as readers
+
+    monkeypatch.setattr(readers, "_ARRAY_READ", read_ahead)
+    reviews = [{"user": f"u{k}", "item": "i1", "rating": 1 + k % 5, "text": "word " * (1 + k * 7 % 50)} for k in range(60)]
+    path = tmp_path / "reviews.json"
+    path.write_text(json.dumps(reviews, indent=2))
+    corpus = _quiet_load(path)
+    assert list(corpus.reviews["user"]) == [r["user"] for r in reviews] and list(corpus.positions) == list(range(60))
+    # an error deep in the file still names its line, counted over every read
+    text = path.read_text().splitlines()
+    broken = next(n for n, line in enumerate(text) if '"u41"' in line)
+    text[broken] = text[broken].replace('"u41"', "u41")
+    path.write_text("\n".join(text))
+    with pytest.raises(DataError, match=rf"reviews\.json:{broken + 1}: not JSON inside the array"):
+        load_corpus(path)
+    path.write_text(json.dumps(reviews[:3], indent=2)[:-2])  # cut short inside its last element
+    with pytest.raises(DataError, match="the JSON array is never closed"):
+        load_corpus(path)
+    # lazily: the first element comes before the file's end is read
+    path.write_text(json.dumps(reviews, indent=2))
+    read = []
+
+    def counted_lines(*args):
+        for number, line in real_lines(*args):
+            read.append(number)
+            yield number, line
+
+    real_lines = readers.iter_lines
+    monkeypatch.setattr(readers, "iter_lines", counted_lines)
+    elements = readers._json_array(path, readers.ValidationReport(str(path)), False)
+    assert next(elements)[2]["user"] == "u0"
+    if read_ahead < 1 << 16:
+        assert len(read) < len(path.read_text().splitlines()) / 2
+    assert len(list(elements)) == 59
+
+
 def test_json_keys_are_mapped_with_columns_and_a_key_no_record_has_is_named(tmp_path):
     path = tmp_path / "odd.jsonl"
     path.write_text("\n".join(json.dumps({"reviewer": u, "asin": i, "overall": r, "body": t})

@@ -213,42 +213,70 @@ def _check_mapping(columns: dict[str, str] | None, path: Path) -> None:
                         f"fields are {list(FIELD_ALIASES)}", path=path)
 
 
+_ARRAY_READ = 1 << 16  # characters a JSON array is read ahead by, at least
+
+
 def _json_array(path: Path, report: ValidationReport, strict: bool) -> Iterator[tuple[int, int, dict]]:
     """(position, 1-based line, object) of each element of a file holding one JSON array of review
-    objects (pretty-printed or on one line). The whole file is read into memory: a big dump is
-    better as JSON Lines. An element that is not an object is skipped and counted (``strict``: an
-    error); text that is not JSON is an error naming its line, as the elements after it cannot
-    be told apart."""
-    text = "".join(line for _, line in iter_lines(path, report))
-    decoder = json.JSONDecoder()
-    if "[" not in text:  # a gzip cut short within its first line: nothing complete was read
-        raise DataError("the JSON array is never closed (file cut short?)", path=path, line=1)
-    at = text.index("[") + 1
-    line, counted_to = 1, 0
-    position = 0
-    while True:
-        while at < len(text) and text[at] in " \t\r\n,":
-            at += 1
-        line += text.count("\n", counted_to, at)
-        counted_to = at
-        if at >= len(text):
-            raise DataError("the JSON array is never closed (file cut short?)", path=path, line=line)
-        if text[at] == "]":
-            return
-        try:
-            obj, end = decoder.raw_decode(text, at)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"not JSON inside the array: {exc.msg}", path=path,
-                            line=line + text.count("\n", at, exc.pos)) from None
-        if isinstance(obj, dict):
-            yield position, line, obj
-        elif strict:
-            raise DataError("array element is not a JSON object", path=path, line=line)
+    objects (pretty-printed or on one line). The file is read as it is parsed, a few lines ahead
+    of the element being decoded, so a pretty-printed dump needs no more memory than its longest
+    element (an array on one line is one line, read whole). An element that is not an object is
+    skipped and counted (``strict``: an error); text that is not JSON is an error naming its
+    line, as the elements after it cannot be told apart."""
+    lines = iter_lines(path, report)
+    buffer, ended = "", False
+
+    def read_on(at_least: int) -> None:
+        """Append whole lines (so no JSON token is cut) until ``at_least`` characters came, or the end."""
+        nonlocal buffer, ended
+        parts, size = [], 0
+        for _, text in lines:
+            parts.append(text)
+            size += len(text)
+            if size >= at_least:
+                break
         else:
-            report.read += 1
-            report.skipped["malformed line"] += 1
-        position += 1
-        at = end
+            ended = True
+        buffer += "".join(parts)
+
+    while "[" not in buffer and not ended:
+        read_on(_ARRAY_READ)
+    if "[" not in buffer:  # a gzip cut short within its first line: nothing complete was read
+        raise DataError("the JSON array is never closed (file cut short?)", path=path, line=1)
+    decoder = json.JSONDecoder()
+    at = buffer.index("[") + 1
+    line, counted_to, position = 1, 0, 0  # line: the 1-based line of buffer[counted_to]
+    while True:
+        while at < len(buffer) and buffer[at] in " \t\r\n,":
+            at += 1
+        line += buffer.count("\n", counted_to, at)
+        counted_to = at
+        if at < len(buffer):
+            if buffer[at] == "]":
+                return
+            try:
+                obj, end = decoder.raw_decode(buffer, at)
+            except json.JSONDecodeError as exc:
+                if ended:
+                    raise DataError(f"not JSON inside the array: {exc.msg}", path=path,
+                                    line=line + buffer.count("\n", at, exc.pos)) from None
+            else:
+                if isinstance(obj, dict):
+                    yield position, line, obj
+                elif strict:
+                    raise DataError("array element is not a JSON object", path=path, line=line)
+                else:
+                    report.read += 1
+                    report.skipped["malformed line"] += 1
+                position, at = position + 1, end
+                continue
+        elif ended:
+            raise DataError("the JSON array is never closed (file cut short?)", path=path, line=line)
+        # the next element may go on past what is read: let go of what is decoded, and read on by
+        # as much again as is pending (each retry doubles it, so a long element is not re-decoded
+        # from its start once per line)
+        buffer, at, counted_to = buffer[at:], 0, 0
+        read_on(max(_ARRAY_READ, len(buffer)))
 
 
 def _json_objects(path: Path, report: ValidationReport, strict: bool) -> Iterator[tuple[int, int, dict]]:
