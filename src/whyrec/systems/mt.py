@@ -63,7 +63,7 @@ from whyrec.distributed import Cluster, join, process_device
 from whyrec.errors import WhyrecError, require_fitted
 from whyrec.explain.decoding import Decoding
 from whyrec.explain.embeddings import init_word_vectors
-from whyrec.explain.pair_draws import for_rows
+from whyrec.explain.pair_draws import PairDraws, for_rows
 from whyrec.explain.seq2seq import ContextGRUDecoder, ReviewDocumentEncoder, beam_search, sample
 from whyrec.explain.targets import explanation_targets, pad_batch, teacher_forcing_batch
 from whyrec.rating.als import ContextAwareALS, TextPriors
@@ -594,7 +594,7 @@ class MultiTask:
     def explain(self, users: Sequence[str], items: Sequence[str], variant: str = "pair", method: str = "greedy",
                 beam: int = 4, batch_size: int = 256, no_repeat: bool = False, no_unk: bool = False,
                 temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0, length_penalty: float = 0.0,
-                generator: torch.Generator | None = None) -> list[str]:
+                generator: torch.Generator | PairDraws | None = None) -> list[str]:
         """Explanations for (user, item) pairs: MT-U/I/P by ``variant``; greedy, sample or beam.
 
         ``no_repeat`` blocks immediate word repeats and repeated bigrams, and ``no_unk`` the
@@ -602,7 +602,7 @@ class MultiTask:
         off (the paper's plain decoding, which the metrics score). Sampling draws at
         ``temperature`` from the ``top_k`` likeliest words and the ``top_p`` nucleus
         (:func:`whyrec.explain.decoding.truncated_logits`), from ``generator`` (None: the model's
-        own stream); beam search keeps ``beam`` hypotheses and ranks the finished ones by summed
+        own stream; :class:`~whyrec.explain.pair_draws.PairDraws`: each pair's own); beam search keeps ``beam`` hypotheses and ranks the finished ones by summed
         log-probability over ``length ** length_penalty``."""
         self.require_fitted("explaining")
         decoder = self.decoder(variant)

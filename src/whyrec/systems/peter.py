@@ -30,7 +30,7 @@ from whyrec.distributed import join, process_device
 from whyrec.errors import WhyrecError, require_fitted
 from whyrec.explain.decoding import Decoding, truncated_logits
 from whyrec.explain.interface import RatingInput
-from whyrec.explain.pair_draws import for_rows
+from whyrec.explain.pair_draws import PairDraws, for_rows
 from whyrec.explain.peter_model import PeterModel, PeterShape, select_rows
 from whyrec.explain.seq2seq import Samples, beam_decode, block_repeats, draw
 from whyrec.explain.targets import explanation_targets, pad_batch
@@ -366,13 +366,14 @@ class Peter:
     def explain(self, users: Sequence[str], items: Sequence[str], features: Sequence[str] | None = None,
                 method: str = "greedy", batch_size: int = 256, no_unk: bool = False,
                 no_repeat: bool = False, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
-                generator: torch.Generator | None = None, beam: int = 4, length_penalty: float = 0.0) -> list[str]:
+                generator: torch.Generator | PairDraws | None = None, beam: int = 4,
+                length_penalty: float = 0.0) -> list[str]:
         """Explanations; PETER+ takes each record's feature word (``<unk>`` when not given).
         ``no_unk`` never emits the out-of-vocabulary token ``<unk>`` and ``no_repeat`` blocks
         repeated words and bigrams (what the CLI and the service show); the experiments decode
         without them, as the reference does. Sampling draws at ``temperature`` from the ``top_k``
         likeliest words and the ``top_p`` nucleus, from ``generator`` (None: torch's global
-        stream); beam search keeps ``beam`` hypotheses and ranks the finished ones by summed
+        stream; :class:`~whyrec.explain.pair_draws.PairDraws`: each pair's own); beam search keeps ``beam`` hypotheses and ranks the finished ones by summed
         log-probability over ``length ** length_penalty`` (:meth:`beam_search`)."""
         if method not in ("greedy", "sample", "beam"):
             raise WhyrecError(f"PETER: unknown decoding method '{method}' (greedy, sample, beam)")
