@@ -62,13 +62,14 @@ class PairDraws:
             x = _mix(self.bases[rows] + np.uint64(step) * _GOLDEN)
         return (x >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
 
-    def draw(self, probs: torch.Tensor, rows: torch.Tensor, step: int) -> torch.Tensor:
+    def draw(self, probs: torch.Tensor, rows: torch.Tensor | None, step: int) -> torch.Tensor:
         """One token per row of ``probs`` (B, V; unnormalised is fine), for the rows ``rows`` of
-        this stream at ``step``: the first token whose cumulative probability exceeds u·Σp. A
+        these streams (None: the first B, in order) at ``step``: the first token whose cumulative probability exceeds u·Σp. A
         token of probability 0 is never drawn (its cumulative sum equals its predecessor's).
         The sums are taken on the CPU in float64, as the seeded ``torch.Generator`` draws are
         (:func:`whyrec.explain.seq2seq.draw`): the same on any device, and MPS has no float64."""
-        u = torch.from_numpy(self.uniforms(rows.cpu().numpy(), step))
+        rows = np.arange(probs.shape[0]) if rows is None else rows.cpu().numpy()
+        u = torch.from_numpy(self.uniforms(rows, step))
         cumulative = probs.detach().to("cpu", torch.float64).cumsum(dim=1)
         target = (u * cumulative[:, -1])[:, None]
         chosen = torch.searchsorted(cumulative, target, right=True)[:, 0]

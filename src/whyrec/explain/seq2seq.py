@@ -148,8 +148,6 @@ def draw(probs: torch.Tensor, generator: torch.Generator | PairDraws | None = No
     machine; torch refuses a CPU generator for a draw on a GPU, so there the probabilities are
     brought to the CPU for the draw. On the CPU this is ``torch.multinomial`` itself."""
     if isinstance(generator, PairDraws):
-        if rows is None:
-            rows = torch.arange(probs.shape[0])
         return generator.draw(probs, rows, step)
     if generator is not None and generator.device != probs.device:
         return torch.multinomial(probs.cpu(), 1, generator=generator)[:, 0].to(probs.device)

@@ -602,8 +602,9 @@ class MultiTask:
         off (the paper's plain decoding, which the metrics score). Sampling draws at
         ``temperature`` from the ``top_k`` likeliest words and the ``top_p`` nucleus
         (:func:`whyrec.explain.decoding.truncated_logits`), from ``generator`` (None: the model's
-        own stream; :class:`~whyrec.explain.pair_draws.PairDraws`: each pair's own); beam search keeps ``beam`` hypotheses and ranks the finished ones by summed
-        log-probability over ``length ** length_penalty``."""
+        own stream; :class:`~whyrec.explain.pair_draws.PairDraws`: each pair's own); beam search
+        keeps ``beam`` hypotheses and ranks the finished ones by summed log-probability over
+        ``length ** length_penalty``."""
         self.require_fitted("explaining")
         decoder = self.decoder(variant)
         (users, items), v = paired_ids(users, items, "MT: explain"), self.vocab

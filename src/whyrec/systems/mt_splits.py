@@ -133,9 +133,9 @@ def combine_mt_runs(runs: Mapping[str, dict]) -> dict:
         names = [r["system"] for r in runs[label]["rating"]]
         if names != rating_names:
             raise ConfigError(f"split {label} compares {names}, split {labels[0]} {rating_names}")
-    sizes = {part: float(np.mean([runs[s]["sizes"][part] for s in labels])) for part in ("train", "test")}
-    ratio = test_to_train_of_sizes([runs[s]["sizes"]["test"] for s in labels],
-                                   [runs[s]["sizes"]["train"] for s in labels])
+    per_split = {part: [runs[s]["sizes"][part] for s in labels] for part in ("train", "test")}
+    sizes = {part: float(np.mean(counts)) for part, counts in per_split.items()}
+    ratio = test_to_train_of_sizes(per_split["test"], per_split["train"])
 
     def rows_of(label: str, part: str) -> dict[str, dict]:
         return {row["system"]: row for row in runs[label][part]}

@@ -373,8 +373,9 @@ class Peter:
         repeated words and bigrams (what the CLI and the service show); the experiments decode
         without them, as the reference does. Sampling draws at ``temperature`` from the ``top_k``
         likeliest words and the ``top_p`` nucleus, from ``generator`` (None: torch's global
-        stream; :class:`~whyrec.explain.pair_draws.PairDraws`: each pair's own); beam search keeps ``beam`` hypotheses and ranks the finished ones by summed
-        log-probability over ``length ** length_penalty`` (:meth:`beam_search`)."""
+        stream; :class:`~whyrec.explain.pair_draws.PairDraws`: each pair's own); beam search keeps
+        ``beam`` hypotheses and ranks the finished ones by summed log-probability over
+        ``length ** length_penalty`` (:meth:`beam_search`)."""
         if method not in ("greedy", "sample", "beam"):
             raise WhyrecError(f"PETER: unknown decoding method '{method}' (greedy, sample, beam)")
         Decoding(method, temperature, top_k, top_p, None, beam, length_penalty)  # checked: a clear error, not NaNs
