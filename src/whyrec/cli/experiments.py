@@ -102,8 +102,8 @@ def experiment_rating(
                                               "every model in `whyrec models`, with its defaults). Values "
                                               "separated by | are a grid, picked on each split's validation "
                                               "part (RMSE, or --tune-on): context-als:factors=4|8|16,lambda_u=1|5|10."),
-    splits: str = typer.Option("all", "--splits", help="The data folder's fixed splits to run on: all, or names "
-                               "such as 1,2,3."),
+    splits: Optional[str] = typer.Option(None, "--splits", help="The data folder's fixed splits to run on: all, or "
+                                         "names such as 1,2,3 (default: all it has; without any, a random split)."),
     kfold: int = typer.Option(0, "--kfold", help="Without fixed splits: K random folds (10% of each fold's "
                               "training records validate); 0: one random 80/10/10 split."),
     seed: int = typer.Option(0, min=0, help="Seed of random splits."),
@@ -135,9 +135,10 @@ def experiment_rating(
     check_tune_on(tune_on, systems.values())
     if reference is not None and reference not in systems:
         raise ConfigError(f"--reference '{reference}' is not one of the models: {', '.join(systems)}")
-    folders = split_folders(data if data.is_dir() else data.parent, splits)
-    if splits != "all" and kfold:
+    if splits is not None and kfold:
         raise ConfigError("give either --splits or --kfold")
+    folders = _fixed_split_folders(data, splits) if splits is not None else \
+        split_folders(data if data.is_dir() else data.parent)  # without any: a random split
     corpus = load_reviews(data, format, column, False, "keep-all" if folders and not kfold else "keep-last",
                           (min_rating, max_rating))
     if folders and not kfold:
@@ -263,15 +264,23 @@ def experiment_explain(
                                                            if len(every) > 1 else ""))
 
 
-def _splits_of(data: Path, wanted: str, fmt, columns, scale, fold_unicode: bool) -> list:
-    """``--splits``: the data folder's fixed splits named by ``wanted`` (all, or 1,2,3), read once."""
-    from whyrec.data import fixed_index_split, split_folders
+def _fixed_split_folders(data: Path, wanted: str) -> list[Path]:
+    """The folders of the fixed splits ``--splits`` names (all, or 1,2,3); none is a :class:`DataError`."""
+    from whyrec.data import split_folders
     from whyrec.errors import DataError
 
     folders = split_folders(data if data.is_dir() else data.parent, wanted)
     if not folders:
         raise DataError("--splits reads the fixed splits of a data folder (sub-folders 1, 2, … with a "
                         "train.index); there are none", path=data)
+    return folders
+
+
+def _splits_of(data: Path, wanted: str, fmt, columns, scale, fold_unicode: bool) -> list:
+    """``--splits``: the data folder's fixed splits named by ``wanted`` (all, or 1,2,3), read once."""
+    from whyrec.data import fixed_index_split
+
+    folders = _fixed_split_folders(data, wanted)
     corpus = load_reviews(data, fmt, columns, False, "keep-all", scale, fold_unicode)
     return [fixed_index_split(corpus, folder) for folder in folders]
 
