@@ -58,8 +58,8 @@ class PairDraws:
 
     def uniforms(self, rows: np.ndarray, step: int) -> np.ndarray:
         """The ``step``-th number of each row in ``rows`` (float64, in [0, 1))."""
-        with np.errstate(over="ignore"):  # wrapping, as the mixing is meant
-            x = _mix(self.bases[rows] + np.uint64(step) * _GOLDEN)
+        offset = np.uint64(step * int(_GOLDEN) % 2**64)  # step·φ, wrapped, in Python's integers
+        x = _mix(self.bases[rows] + offset)
         return (x >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
 
     def draw(self, probs: torch.Tensor, rows: torch.Tensor | None, step: int) -> torch.Tensor:
