@@ -8,9 +8,10 @@ from typing import Optional
 import typer
 
 from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSettings, FoldUnicode, MaxRating,
-                               MinRating, ReaderFormat, ScoredMethod, Throttled, Tuned, TuneOn, app, check_checkpoint,
-                               check_out, check_text_settings, check_tune_on, console, experiment_app, load_reviews,
-                               parse_pairs, print_table, scored_decoding, split_of, status, strangers_warning)
+                               MiScores, MinRating, ReaderFormat, RelevantAt, ScoredMethod, SentenceEncoderName,
+                               Throttled, TopK, Tuned, TuneOn, app, check_checkpoint, check_out, check_text_settings,
+                               check_tune_on, console, experiment_app, load_reviews, parse_pairs, print_table,
+                               scored_decoding, split_of, status, strangers_warning)
 
 # experiment explain: every system's explanation of each test record, side by side
 EXPLANATIONS_FILE = "explanations.jsonl"
@@ -109,10 +110,8 @@ def experiment_rating(
     seed: int = typer.Option(0, min=0, help="Seed of random splits."),
     reference: Optional[str] = typer.Option(None, "--reference", help="The model the paired t-tests compare with "
                                             "(default: the first)."),
-    top_k: Optional[int] = typer.Option(None, "--top-k", min=1, help="Also rank the items each test user did not rate "
-                                        "and report precision, recall, HR, MRR and nDCG at k."),
-    relevant_at: Optional[float] = typer.Option(None, "--relevant-at", help="With --top-k: the rating from which a "
-                                                "test item counts as relevant (default: 4 on 1–5, 7.5 on 0–10)."),
+    top_k: TopK = None,
+    relevant_at: RelevantAt = None,
     out: Path = typer.Option(Path("runs/rating"), "--out", help="Folder for results.md/csv/json and rmse.png."),
     tuned: Tuned = False,
     tune_on: TuneOn = None,
@@ -184,10 +183,8 @@ def experiment_explain(
     out: Path = typer.Option(Path("runs/explain"), "--out", help="Folder for results.md/csv/json, rmse.png, "
                              "metrics.png (RMSE and the main text and alignment scores, a chart each) and "
                              "explanations.jsonl (each test record's explanations by every system)."),
-    mi: bool = typer.Option(False, "--mi", help="Also MMI's I(R;E)/H(R) and I(F;E) (fresh MINE estimators over "
-                            "sentence embeddings, --encoder)."),
-    encoder: str = typer.Option("minilm", "--encoder", help="With --mi: minilm (needs the mmi extra) or words "
-                                "(mean word vectors)."),
+    mi: MiScores = False,
+    encoder: SentenceEncoderName = "minilm",
     threads: int = typer.Option(1, min=1, help="torch CPU threads."),
     device: str = typer.Option("cpu", "--device", help="torch device: cpu, cuda, cuda:N, mps, auto."),
     min_rating: MinRating = 1.0,
@@ -321,10 +318,8 @@ def compare(
     column: ColumnMap = None,
     out: Path = typer.Option(Path("runs/compare"), "--out", help="Folder for results.md/csv/json, rmse.png, "
                              "metrics.png and explanations.jsonl (each test record's explanations by every bundle)."),
-    mi: bool = typer.Option(False, "--mi", help="Also MMI's I(R;E)/H(R) and I(F;E) (fresh MINE estimators over "
-                            "sentence embeddings, --encoder)."),
-    encoder: str = typer.Option("minilm", "--encoder", help="With --mi: minilm (needs the mmi extra) or words "
-                                "(mean word vectors)."),
+    mi: MiScores = False,
+    encoder: SentenceEncoderName = "minilm",
     by_activity: ByActivity = False,
     method: ScoredMethod = None,
     decode: DecodingSettings = None,
