@@ -64,8 +64,9 @@ class PairDraws:
 
     def draw(self, probs: torch.Tensor, rows: torch.Tensor | None, step: int) -> torch.Tensor:
         """One token per row of ``probs`` (B, V; unnormalised is fine), for the rows ``rows`` of
-        these streams (None: the first B, in order) at ``step``: the first token whose cumulative probability exceeds u·Σp. A
-        token of probability 0 is never drawn (its cumulative sum equals its predecessor's).
+        these streams (None: the first B, in order) at ``step``: the first token whose cumulative
+        probability exceeds u·Σp. A token of probability 0 is never drawn (its cumulative sum
+        equals its predecessor's).
         The sums are taken on the CPU in float64, as the seeded ``torch.Generator`` draws are
         (:func:`whyrec.explain.seq2seq.draw`): the same on any device, and MPS has no float64."""
         rows = np.arange(probs.shape[0]) if rows is None else rows.cpu().numpy()
