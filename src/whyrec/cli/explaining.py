@@ -443,12 +443,14 @@ def _read_pairs(path: Path) -> tuple[list[str], list[str], list[str | None] | No
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: a spreadsheet's byte-order mark
             for line, row in (_json_pair_rows(handle, path) if json_lines else _csv_pair_rows(handle, path)):
-                for field in ("user", "item"):
-                    if not _pair_cell(row.get(field), path, line, field):
+                user, item, word = (_pair_cell(row.get(field), path, line, field)
+                                    for field in ("user", "item", "feature_word"))
+                for field, value in (("user", user), ("item", item)):
+                    if not value:
                         raise DataError(f"missing {field} id", path=path, line=line, field=field)
-                users.append(_pair_cell(row["user"], path, line, "user"))
-                items.append(_pair_cell(row["item"], path, line, "item"))
-                words.append(_pair_cell(row.get("feature_word"), path, line, "feature_word") or None)
+                users.append(user)
+                items.append(item)
+                words.append(word or None)
                 has_word = has_word or "feature_word" in row
                 lines.append(line)
     except FileNotFoundError:
