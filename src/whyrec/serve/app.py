@@ -208,11 +208,16 @@ def known_query_only(request: Request) -> None:
     route = request.scope.get("route")
     if not getattr(route, "include_in_schema", False) or not getattr(route, "dependant", None):
         return
-    known = {param.alias for param in route.dependant.query_params}
+    known = _query_names(route.dependant)
     unknown = sorted(set(request.query_params) - known)
     if known and unknown:
         raise HTTPException(422, f"unknown query parameter '{unknown[0][:40]}' for {request.method} "
                                  f"{route.path.replace(':path}', '}')}; it takes {', '.join(sorted(known))}")
+
+
+def _query_names(dependant) -> set[str]:
+    """The query parameters a route takes: its own and its dependencies'."""
+    return {param.alias for param in dependant.query_params}.union(*(_query_names(d) for d in dependant.dependencies))
 
 
 def unknown_item(s: ServedSystem, item: str) -> str:
