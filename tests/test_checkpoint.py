@@ -1,7 +1,9 @@
+import pytest
 import torch
 
-from whyrec.checkpoint import (complete_checkpoints, latest_checkpoint, load_module_state, load_optimizer_state,
+from whyrec.checkpoint import (check_same_run, complete_checkpoints, latest_checkpoint, load_module_state, load_optimizer_state,
                                module_state, optimizer_state, save_checkpoint)
+from whyrec.errors import WhyrecError
 
 
 def test_module_and_optimizer_round_trip_without_pickle(tmp_path):
@@ -67,3 +69,19 @@ def test_a_folder_holding_other_files_is_not_taken_for_a_checkpoint_folder(tmp_p
     (run / "epoch-0002.tmp").mkdir()
     (run / ".DS_Store").write_bytes(b"")  # hidden files a file browser leaves are fine
     assert complete_checkpoints(run) == [1]
+
+
+def test_a_run_of_other_settings_or_data_is_refused_naming_what_differs():
+    saved = {"lr": 0.003, "factors": 8, "vocabulary": ["a", "b", "c"]}
+    check_same_run("ck", saved, dict(saved), "MT", written_by_system=True)  # the same run: no error
+    with pytest.raises(WhyrecError, match=r"^ck: the checkpoint was written with other settings or data \(lr: 0\.003 "
+                                          r"in the checkpoint, 0\.01 now\); use a new checkpoint folder$"):
+        check_same_run("ck", saved, {**saved, "lr": 0.01}, "MT", written_by_system=True)
+    with pytest.raises(WhyrecError, match=r"\(vocabulary: 3 entries in the checkpoint, 2 entries now; "
+                                          r"weight: unset in the checkpoint, 1 now\)"):
+        check_same_run("ck", saved, {**saved, "vocabulary": ["a", "b"], "weight": 1}, "MT", written_by_system=True)
+    many = {f"s{k}": k + 1 for k in range(5)}
+    with pytest.raises(WhyrecError, match=r"s2: unset in the checkpoint, 3 now; and 2 more\)"):
+        check_same_run("ck", {}, many, "MT", written_by_system=True)
+    with pytest.raises(WhyrecError, match="written by another system's training, not PETER's"):
+        check_same_run("ck", saved, saved, "PETER", written_by_system=False)

@@ -152,7 +152,7 @@ def test_the_command_reads_pairs_from_options_or_a_file(mt, split, tmp_path):
     proc = run_cli("explain", str(tmp_path / "mt"), "--user", " ", "--item", item, cwd=tmp_path)
     assert proc.returncode == 2 and "a --user or --item id is empty" in proc.stderr  # not a "new user" named ""
     proc = run_cli("explain", str(tmp_path / "mt"), "--pairs", str(tmp_path), cwd=tmp_path)
-    assert proc.returncode == 2 and "is a folder; --pairs takes a CSV/TSV file" in proc.stderr
+    assert proc.returncode == 2 and "is a folder; --pairs takes a CSV/TSV or JSON lines file" in proc.stderr
     # an unknown item: the file and line of the first such row, a close id, and how many more there are
     pairs.write_text(f"user,item\n{user},{item}\n{user},{item.upper()}\n{user},nothing\n")
     assert_one_line_error(run_cli("explain", str(tmp_path / "mt"), "--pairs", str(pairs), cwd=tmp_path),
@@ -175,6 +175,11 @@ def test_the_command_reads_pairs_from_options_or_a_file(mt, split, tmp_path):
     pairs.write_bytes(f"\ufeffuser,item\n{user},{item}\n".encode())  # a spreadsheet's UTF-8 CSV starts with a BOM
     proc = run_cli("explain", str(tmp_path / "mt"), "--pairs", str(pairs), cwd=tmp_path)
     assert proc.returncode == 0 and f"{user} → {item}" in proc.stdout, proc.stderr
+    # what --json writes is a pairs file too (JSON lines), and answers the same
+    written = tmp_path / "answers.jsonl"
+    written.write_text(skip.stdout.splitlines()[0] + "\n")
+    again = run_cli("explain", str(tmp_path / "mt"), "--pairs", str(written), "--json", cwd=tmp_path)
+    assert again.returncode == 0 and again.stdout.splitlines() == skip.stdout.splitlines()[:1], again.stderr
 
 
 def test_explanations_are_decoded_as_asked_and_a_seed_repeats_them(mt, split, tmp_path):

@@ -160,6 +160,36 @@ def restore_random_states(tensors: dict[str, torch.Tensor], cluster: Cluster, de
         generator.set_state(saved(name))
 
 
+_UNSET = object()
+
+
+def check_same_run(root, saved: dict, now: dict, system: str, written_by_system: bool) -> None:
+    """Refuse to resume under ``root`` a run whose settings or data (``now``: name → value, such as
+    the config's fields and the vocabulary) differ from those the checkpoint was written with
+    (``saved``), naming the first differences, so the user sees which setting or what data changed;
+    or a checkpoint another ``system`` wrote (``written_by_system`` False)."""
+    if not written_by_system:
+        raise WhyrecError(f"{root}: the checkpoint was written by another system's training, not {system}'s; "
+                          "use a new checkpoint folder")
+    differing = [name for name in sorted(set(saved) | set(now)) if saved.get(name, _UNSET) != now.get(name, _UNSET)]
+    if not differing:
+        return
+    said = [f"{name}: {_described(saved.get(name, _UNSET))} in the checkpoint, {_described(now.get(name, _UNSET))} now"
+            for name in differing[:3]]
+    more = f"; and {len(differing) - 3} more" if len(differing) > 3 else ""
+    raise WhyrecError(f"{root}: the checkpoint was written with other settings or data ({'; '.join(said)}{more}); "
+                      "use a new checkpoint folder")
+
+
+def _described(value) -> str:
+    """A short account of a setting's value (a list, such as a vocabulary, by its length)."""
+    if value is _UNSET:
+        return "unset"
+    if isinstance(value, (list, tuple)):
+        return f"{len(value):,} entries"
+    return repr(value) if len(repr(value)) <= 40 else repr(value)[:39] + "…"
+
+
 @contextmanager
 def restoring(root) -> Iterator[None]:
     """Around code that puts a checkpoint's state back into a model: what a damaged checkpoint (or

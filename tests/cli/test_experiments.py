@@ -113,6 +113,11 @@ def test_experiment_rating_over_fixed_splits_and_random_folds(tmp_path, planted)
                     "--out", str(tmp_path / "k"))
     assert folds.returncode == 0, folds.stderr
     assert len(json.loads((tmp_path / "k" / "results.json").read_text())["systems"][0]["folds"]) == 3
+    # fixed splits asked for where there are none are refused, not replaced by a random split
+    assert_one_line_error(run_cli("experiment", "rating", "--data", str(flat), "--splits", "all"),
+                          "--splits reads the fixed splits of a data folder")
+    assert_one_line_error(run_cli("experiment", "rating", "--data", str(data), "--splits", "all", "--kfold", "3"),
+                          "give either --splits or --kfold")
     assert_one_line_error(run_cli("experiment", "rating", "--data", str(data), "--splits", "7"),
                           "no split folder 7 with a train.index; found: 1, 2")
     assert_one_line_error(run_cli("experiment", "rating", "--data", str(data), "--model", "pmf:factors=x"),

@@ -34,6 +34,34 @@ def test_a_pairs_file_is_read_with_its_feature_words_and_a_spreadsheets_byte_ord
     tsv = tmp_path / "pairs.tsv"
     tsv.write_text("user\titem\nu1\ti1\n")
     assert _read_pairs(tsv) == (["u1"], ["i1"], None, [2])
+    spaced = tmp_path / "spaced.csv"  # typed by hand: a space after each comma, the header's too
+    spaced.write_text("user, item\nu1, i1\n")
+    assert _read_pairs(spaced) == (["u1"], ["i1"], None, [2])
+
+
+def test_a_pairs_file_may_be_json_lines_as_explain_json_writes_them(tmp_path):
+    path = tmp_path / "pairs.jsonl"
+    path.write_text('{"user": "u1", "item": "i1", "predicted_rating": 4.2, "explanations": {"pair": "good"}}\n'
+                    '\n{"user": " u2 ", "item": 17, "feature_word": "sound"}\n')
+    assert _read_pairs(path) == (["u1", "u2"], ["i1", "17"], [None, "sound"], [1, 3])
+    path.write_text('{"user": "u1", "item": "i1"}\n')
+    assert _read_pairs(path) == (["u1"], ["i1"], None, [1])  # no feature word in any row: None for all
+
+
+@pytest.mark.parametrize("content, message", [
+    ('[{"user": "u1", "item": "i1"}]\n', r"pairs\.jsonl:1: holds a JSON array; --pairs takes JSON lines"),
+    ('{"user": "u1", "item": "i1"}\n{"user": "u2", \n', r"pairs\.jsonl:2: not JSON"),
+    ('{"user": "u1", "item": "i1"}\n["u2", "i2"]\n', r"pairs\.jsonl:2: not a JSON object with 'user' and 'item'"),
+    ('{"user": "u1"}\n', r"pairs\.jsonl:1: .*missing item id"),
+    ('{"user": "u1", "item": true}\n', r"pairs\.jsonl:1: .*item is not text: True"),
+    ('{"user": ["u1"], "item": "i1"}\n', r"pairs\.jsonl:1: .*user is not text"),
+    ('\n\n', r"pairs\.jsonl: no \(user, item\) rows"),
+])
+def test_a_bad_json_lines_pairs_file_is_named_with_what_is_wrong(tmp_path, content, message):
+    path = tmp_path / "pairs.jsonl"
+    path.write_text(content)
+    with pytest.raises(DataError, match=message):
+        _read_pairs(path)
 
 
 @pytest.mark.parametrize("content, message", [

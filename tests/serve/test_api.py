@@ -233,6 +233,11 @@ def test_a_bad_batch_is_refused_whole(client, body, status, fragment):
      "unknown explainer 'user'"),
     ("get", "/users/u1/recommendations", {"params": {"bundle": "nope"}}, 404, "unknown bundle"),
     ("get", "/no/such/route", {}, 404, "no route"),
+    # a misspelt query parameter is refused, not ignored with an answer that looks as asked
+    ("get", "/users/u1/recommendations", {"params": {"method": "sample", "top-p": 0.9}}, 422,
+     "unknown query parameter 'top-p' for GET /users/{user}/recommendations; it takes beam, bundle,"),
+    ("get", "/api/bundles/planted-bias/users", {"params": {"q": "u1"}}, 422,
+     "unknown query parameter 'q' for GET /api/bundles/{name}/users; it takes limit, query"),
 ])
 def test_bad_requests_get_json_errors_and_server_keeps_serving(client, method, url, kwargs, status, fragment):
     c, _ = client
@@ -240,6 +245,13 @@ def test_bad_requests_get_json_errors_and_server_keeps_serving(client, method, u
     assert response.status_code == status
     assert fragment in response.json()["error"]
     assert c.get("/health").status_code == 200
+
+
+def test_a_route_without_query_parameters_ignores_any(client):
+    """A health probe's cache-buster is no error; only routes that take parameters check their names."""
+    c, _ = client
+    assert c.get("/health", params={"_": "1700000000"}).status_code == 200
+    assert c.get("/metrics", params={"_": "1"}).status_code == 200
 
 
 def test_ids_are_stripped_as_the_readers_strip_them(client):

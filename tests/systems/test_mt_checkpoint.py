@@ -1,5 +1,5 @@
 """Resumable MT training: a run killed by SIGKILL resumes after its last epoch; a checkpoint of
-other settings is refused; a resumed run may be given more epochs."""
+other settings (named) or of another system is refused; a resumed run may be given more epochs."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from tests.systems.test_mt import TINY
+from whyrec.checkpoint import save_checkpoint
 from whyrec.errors import WhyrecError
 from whyrec.systems.mt import MultiTask
 
@@ -66,9 +67,13 @@ def test_a_checkpoint_of_other_settings_is_refused_and_more_epochs_continue_it(t
     ckpt = str(tmp_path / "ckpt")
     first = MultiTask(epochs=1, patience=0, **TINY).fit(tiny_split.train, tiny_split.valid, checkpoint_dir=ckpt)
     assert {p.suffix for p in (tmp_path / "ckpt").rglob("*") if p.is_file()} == {".safetensors", ".json"}
-    with pytest.raises(WhyrecError, match="other settings"):
+    with pytest.raises(WhyrecError, match=r"other settings or data \(factors: \d+ in the checkpoint, 4 now\)"):
         MultiTask(epochs=2, patience=0, **{**TINY, "factors": 4}).fit(tiny_split.train, tiny_split.valid,
                                                                        checkpoint_dir=ckpt)
+    peter_like = tmp_path / "peter"  # what PETER's training writes: its config, vocabulary and data's sizes
+    save_checkpoint(peter_like, 1, {"x": torch.zeros(1)}, {"config": {}, "vocab": [], "n_users": 3, "n_items": 2})
+    with pytest.raises(WhyrecError, match="written by another system's training, not MT's"):
+        MultiTask(epochs=1, patience=0, **TINY).fit(tiny_split.train, tiny_split.valid, checkpoint_dir=str(peter_like))
     more = MultiTask(epochs=3, patience=0, **TINY).fit(tiny_split.train, tiny_split.valid, checkpoint_dir=ckpt)
     assert more.resumed_from == 1 and [h["epoch"] for h in more.history] == [1, 2, 3]
     assert more.history[0] == first.history[0]  # the first epoch is the checkpoint's, not re-run

@@ -37,6 +37,19 @@ Tuned = Annotated[bool, typer.Option(
 ByActivity = Annotated[bool, typer.Option(
     "--by-activity", help="Also the RMSE over the test records grouped by their user's number of training "
     "ratings (new users, 1–2, 3–5, 6–10, 11–20, 21+).")]
+# the ranking metrics of experiment rating and evaluate (whyrec.metrics.ranking)
+TopK = Annotated[Optional[int], typer.Option(
+    "--top-k", min=1, help="Also rank the items each test user did not rate and report precision, recall, HR, "
+    "MRR and nDCG at k.")]
+RelevantAt = Annotated[Optional[float], typer.Option(
+    "--relevant-at", help="With --top-k: the rating from which a test item counts as relevant (default: 4 on 1–5, "
+    "7.5 on 0–10).")]
+# MMI's mutual-information scores of the explanations (whyrec.align.scores) and the encoder they read
+MiScores = Annotated[bool, typer.Option(
+    "--mi", help="MT / PETER: also MMI's I(R;E)/H(R) and I(F;E), by fresh MINE estimators over sentence "
+    "embeddings (--encoder).")]
+SentenceEncoderName = Annotated[str, typer.Option(
+    "--encoder", help="With --mi: minilm (needs the mmi extra) or words (mean word vectors).")]
 Overwrite = Annotated[bool, typer.Option(
     "--overwrite", help="Replace the bundle already in --out (without it, such an --out is refused before any work).")]
 # item metadata (titles, brand, category) kept elsewhere than beside the reviews

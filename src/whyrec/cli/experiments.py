@@ -8,9 +8,10 @@ from typing import Optional
 import typer
 
 from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSettings, FoldUnicode, MaxRating,
-                               MinRating, ReaderFormat, ScoredMethod, Throttled, Tuned, TuneOn, app, check_checkpoint,
-                               check_out, check_text_settings, check_tune_on, console, experiment_app, load_reviews,
-                               parse_pairs, print_table, scored_decoding, split_of, status, strangers_warning)
+                               MiScores, MinRating, ReaderFormat, RelevantAt, ScoredMethod, SentenceEncoderName,
+                               Throttled, TopK, Tuned, TuneOn, app, check_checkpoint, check_out, check_text_settings,
+                               check_tune_on, console, experiment_app, load_reviews, parse_pairs, print_table,
+                               scored_decoding, split_of, status, strangers_warning)
 
 # experiment explain: every system's explanation of each test record, side by side
 EXPLANATIONS_FILE = "explanations.jsonl"
@@ -102,17 +103,15 @@ def experiment_rating(
                                               "every model in `whyrec models`, with its defaults). Values "
                                               "separated by | are a grid, picked on each split's validation "
                                               "part (RMSE, or --tune-on): context-als:factors=4|8|16,lambda_u=1|5|10."),
-    splits: str = typer.Option("all", "--splits", help="The data folder's fixed splits to run on: all, or names "
-                               "such as 1,2,3."),
+    splits: Optional[str] = typer.Option(None, "--splits", help="The data folder's fixed splits to run on: all, or "
+                                         "names such as 1,2,3 (default: all it has; without any, a random split)."),
     kfold: int = typer.Option(0, "--kfold", help="Without fixed splits: K random folds (10% of each fold's "
                               "training records validate); 0: one random 80/10/10 split."),
     seed: int = typer.Option(0, min=0, help="Seed of random splits."),
     reference: Optional[str] = typer.Option(None, "--reference", help="The model the paired t-tests compare with "
                                             "(default: the first)."),
-    top_k: Optional[int] = typer.Option(None, "--top-k", min=1, help="Also rank the items each test user did not rate "
-                                        "and report precision, recall, HR, MRR and nDCG at k."),
-    relevant_at: Optional[float] = typer.Option(None, "--relevant-at", help="With --top-k: the rating from which a "
-                                                "test item counts as relevant (default: 4 on 1–5, 7.5 on 0–10)."),
+    top_k: TopK = None,
+    relevant_at: RelevantAt = None,
     out: Path = typer.Option(Path("runs/rating"), "--out", help="Folder for results.md/csv/json and rmse.png."),
     tuned: Tuned = False,
     tune_on: TuneOn = None,
@@ -135,9 +134,10 @@ def experiment_rating(
     check_tune_on(tune_on, systems.values())
     if reference is not None and reference not in systems:
         raise ConfigError(f"--reference '{reference}' is not one of the models: {', '.join(systems)}")
-    folders = split_folders(data if data.is_dir() else data.parent, splits)
-    if splits != "all" and kfold:
+    if splits is not None and kfold:
         raise ConfigError("give either --splits or --kfold")
+    folders = _fixed_split_folders(data, splits) if splits is not None else \
+        split_folders(data if data.is_dir() else data.parent)  # without any: a random split
     corpus = load_reviews(data, format, column, False, "keep-all" if folders and not kfold else "keep-last",
                           (min_rating, max_rating))
     if folders and not kfold:
@@ -183,10 +183,8 @@ def experiment_explain(
     out: Path = typer.Option(Path("runs/explain"), "--out", help="Folder for results.md/csv/json, rmse.png, "
                              "metrics.png (RMSE and the main text and alignment scores, a chart each) and "
                              "explanations.jsonl (each test record's explanations by every system)."),
-    mi: bool = typer.Option(False, "--mi", help="Also MMI's I(R;E)/H(R) and I(F;E) (fresh MINE estimators over "
-                            "sentence embeddings, --encoder)."),
-    encoder: str = typer.Option("minilm", "--encoder", help="With --mi: minilm (needs the mmi extra) or words "
-                                "(mean word vectors)."),
+    mi: MiScores = False,
+    encoder: SentenceEncoderName = "minilm",
     threads: int = typer.Option(1, min=1, help="torch CPU threads."),
     device: str = typer.Option("cpu", "--device", help="torch device: cpu, cuda, cuda:N, mps, auto."),
     min_rating: MinRating = 1.0,
@@ -263,15 +261,23 @@ def experiment_explain(
                                                            if len(every) > 1 else ""))
 
 
-def _splits_of(data: Path, wanted: str, fmt, columns, scale, fold_unicode: bool) -> list:
-    """``--splits``: the data folder's fixed splits named by ``wanted`` (all, or 1,2,3), read once."""
-    from whyrec.data import fixed_index_split, split_folders
+def _fixed_split_folders(data: Path, wanted: str) -> list[Path]:
+    """The folders of the fixed splits ``--splits`` names (all, or 1,2,3); none is a :class:`DataError`."""
+    from whyrec.data import split_folders
     from whyrec.errors import DataError
 
     folders = split_folders(data if data.is_dir() else data.parent, wanted)
     if not folders:
         raise DataError("--splits reads the fixed splits of a data folder (sub-folders 1, 2, … with a "
                         "train.index); there are none", path=data)
+    return folders
+
+
+def _splits_of(data: Path, wanted: str, fmt, columns, scale, fold_unicode: bool) -> list:
+    """``--splits``: the data folder's fixed splits named by ``wanted`` (all, or 1,2,3), read once."""
+    from whyrec.data import fixed_index_split
+
+    folders = _fixed_split_folders(data, wanted)
     corpus = load_reviews(data, fmt, columns, False, "keep-all", scale, fold_unicode)
     return [fixed_index_split(corpus, folder) for folder in folders]
 
@@ -312,10 +318,8 @@ def compare(
     column: ColumnMap = None,
     out: Path = typer.Option(Path("runs/compare"), "--out", help="Folder for results.md/csv/json, rmse.png, "
                              "metrics.png and explanations.jsonl (each test record's explanations by every bundle)."),
-    mi: bool = typer.Option(False, "--mi", help="Also MMI's I(R;E)/H(R) and I(F;E) (fresh MINE estimators over "
-                            "sentence embeddings, --encoder)."),
-    encoder: str = typer.Option("minilm", "--encoder", help="With --mi: minilm (needs the mmi extra) or words "
-                                "(mean word vectors)."),
+    mi: MiScores = False,
+    encoder: SentenceEncoderName = "minilm",
     by_activity: ByActivity = False,
     method: ScoredMethod = None,
     decode: DecodingSettings = None,

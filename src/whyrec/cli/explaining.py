@@ -128,7 +128,8 @@ def explain(
     user: Optional[list[str]] = typer.Option(None, "--user", help="User id (repeatable, paired with --item)."),
     item: Optional[list[str]] = typer.Option(None, "--item", help="Item id (repeatable, paired with --user)."),
     pairs: Optional[Path] = typer.Option(None, "--pairs", help="CSV/TSV file with 'user' and 'item' columns "
-                                         "(and, for PETER+, an optional 'feature_word' one)."),
+                                         "(and, for PETER+, an optional 'feature_word' one), or JSON lines "
+                                         "(.jsonl) of objects with those keys, as --json writes them."),
     feature_word: Optional[str] = typer.Option(None, "--feature-word", help="PETER+: the feature word every "
                                                "explanation is to be about (default: each item's most frequent "
                                                "training feature)."),
@@ -426,34 +427,88 @@ def _check_pair_items(model, path: Path, users: list[str], items: list[str], lin
     raise DataError(problem, path=path, line=unknown[0]["line"], field="item")
 
 
+PAIR_JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
+
+
 def _read_pairs(path: Path) -> tuple[list[str], list[str], list[str | None] | None, list[int]]:
-    """(users, items, feature words, line numbers) of a CSV/TSV file with 'user' and 'item'
-    columns and an optional 'feature_word' one (a blank cell: None, the item's own; no column:
-    None); a bad file or row is a one-line DataError naming the file and line."""
+    """(users, items, feature words, line numbers) of a pairs file: CSV/TSV with 'user' and 'item'
+    columns and an optional 'feature_word' one, or JSON lines (``.jsonl``, ``.ndjson``, ``.json``)
+    of objects with those keys, such as `explain --json` and `evaluate --records` write (other
+    columns and keys are ignored). A blank feature word is None (the item's own), and so are all
+    of them when no row has one. A bad file or row is a one-line DataError naming the file and line."""
+    from whyrec.errors import DataError
+
+    json_lines = path.suffix.lower() in PAIR_JSON_SUFFIXES
+    users, items, words, lines, has_word = [], [], [], [], False
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: a spreadsheet's byte-order mark
+            for line, row in (_json_pair_rows(handle, path) if json_lines else _csv_pair_rows(handle, path)):
+                user, item, word = (_pair_cell(row.get(field), path, line, field)
+                                    for field in ("user", "item", "feature_word"))
+                for field, value in (("user", user), ("item", item)):
+                    if not value:
+                        raise DataError(f"missing {field} id", path=path, line=line, field=field)
+                users.append(user)
+                items.append(item)
+                words.append(word or None)
+                has_word = has_word or "feature_word" in row
+                lines.append(line)
+    except FileNotFoundError:
+        raise DataError("no such file", path=path) from None
+    except IsADirectoryError:
+        raise DataError("is a folder; --pairs takes a CSV/TSV or JSON lines file", path=path) from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"cannot read as {'JSON lines' if json_lines else 'CSV'}: {exc}", path=path) from None
+    if not users:
+        raise DataError("no (user, item) rows", path=path)
+    return users, items, words if has_word else None, lines
+
+
+def _csv_pair_rows(handle, path: Path):
+    """(line, row) of a CSV/TSV pairs file; the header's names are read without the spaces around
+    them (``user, item``), as the cells are."""
     import csv
 
     from whyrec.errors import DataError
 
-    users, items, words, lines = [], [], [], []
+    reader = csv.DictReader(handle, delimiter="\t" if path.suffix.lower() in (".tsv", ".tab") else ",")
     try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: a spreadsheet's byte-order mark
-            reader = csv.DictReader(handle, delimiter="\t" if path.suffix.lower() in (".tsv", ".tab") else ",")
-            if not {"user", "item"} <= set(reader.fieldnames or []):
-                raise DataError("needs a header row with 'user' and 'item' columns", path=path, line=1)
-            for row in reader:
-                for field in ("user", "item"):
-                    if not (row.get(field) or "").strip():
-                        raise DataError(f"missing {field} id", path=path, line=reader.line_num, field=field)
-                users.append(row["user"].strip())
-                items.append(row["item"].strip())
-                words.append((row.get("feature_word") or "").strip() or None)
-                lines.append(reader.line_num)
-    except FileNotFoundError:
-        raise DataError("no such file", path=path) from None
-    except IsADirectoryError:
-        raise DataError("is a folder; --pairs takes a CSV/TSV file", path=path) from None
-    except (UnicodeDecodeError, csv.Error) as exc:
+        reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
+        if not {"user", "item"} <= set(reader.fieldnames):
+            raise DataError("needs a header row with 'user' and 'item' columns", path=path, line=1)
+        for row in reader:
+            yield reader.line_num, row
+    except csv.Error as exc:
         raise DataError(f"cannot read as CSV: {exc}", path=path) from None
-    if not users:
-        raise DataError("no (user, item) rows", path=path)
-    return users, items, words if "feature_word" in (reader.fieldnames or []) else None, lines
+
+
+def _json_pair_rows(handle, path: Path):
+    """(line, object) of a JSON lines pairs file, blank lines passed over."""
+    import json
+
+    from whyrec.errors import DataError
+
+    for line, text in enumerate(handle, start=1):
+        if not text.strip():
+            continue
+        if line == 1 and text.lstrip().startswith("["):
+            raise DataError("holds a JSON array; --pairs takes JSON lines (one object per line)", path=path, line=1)
+        try:
+            row = json.loads(text)
+        except ValueError as exc:
+            raise DataError(f"not JSON: {exc}", path=path, line=line) from None
+        if not isinstance(row, dict):
+            raise DataError("not a JSON object with 'user' and 'item'", path=path, line=line)
+        yield line, row
+
+
+def _pair_cell(value, path: Path, line: int, field: str) -> str:
+    """A pairs file's id or feature word, without the spaces around it ('' when absent); a JSON
+    number is read as its digits, anything else but text is a DataError."""
+    from whyrec.errors import DataError
+
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise DataError(f"{field} is not text: {value!r}", path=path, line=line, field=field)
+    return str(value).strip()

@@ -9,10 +9,10 @@ from typing import Optional
 import typer
 
 from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSettings, FoldUnicode, MaxRating,
-                               MetaFile, MinRating, Overwrite, ReaderFormat, ScoredMethod, Throttled, Tuned, TuneOn,
-                               app, check_checkpoint, check_new_bundle, check_out, check_text_settings, check_tune_on,
-                               console, err_console, parse_pairs, scored_decoding, split_of, status,
-                               strangers_warning)
+                               MetaFile, MiScores, MinRating, Overwrite, ReaderFormat, RelevantAt, ScoredMethod,
+                               SentenceEncoderName, Throttled, TopK, Tuned, TuneOn, app, check_checkpoint,
+                               check_new_bundle, check_out, check_text_settings, check_tune_on, console, err_console,
+                               parse_pairs, scored_decoding, split_of, status, strangers_warning)
 from whyrec.strict_json import strict_dumps
 from whyrec.systems.mt_progress import mt_epoch_text
 from whyrec.wording import counted
@@ -326,14 +326,10 @@ def evaluate(
     format: ReaderFormat = None,
     column: ColumnMap = None,
     as_json: bool = typer.Option(False, "--json", help="Print the scores as JSON."),
-    mi: bool = typer.Option(False, "--mi", help="MT / PETER: also MMI's I(R;E)/H(R) and I(F;E), by fresh MINE "
-                            "estimators over sentence embeddings (--encoder)."),
-    encoder: str = typer.Option("minilm", "--encoder", help="With --mi: minilm (needs the mmi extra) or words "
-                                "(mean word vectors)."),
-    top_k: Optional[int] = typer.Option(None, "--top-k", min=1, help="Also rank the items each test user did not rate "
-                                        "and report precision, recall, HR, MRR and nDCG at k."),
-    relevant_at: Optional[float] = typer.Option(None, "--relevant-at", help="With --top-k: the rating from which a "
-                                                "test item counts as relevant (default: 4 on 1–5, 7.5 on 0–10)."),
+    mi: MiScores = False,
+    encoder: SentenceEncoderName = "minilm",
+    top_k: TopK = None,
+    relevant_at: RelevantAt = None,
     records: Optional[Path] = typer.Option(None, "--records", help="Also write one row per test record to this "
                                            ".jsonl or .csv file: user, item, rating, predicted rating; for MT and "
                                            "PETER also the reference sentence, its feature word, and each "

@@ -58,14 +58,15 @@ class PairDraws:
 
     def uniforms(self, rows: np.ndarray, step: int) -> np.ndarray:
         """The ``step``-th number of each row in ``rows`` (float64, in [0, 1))."""
-        with np.errstate(over="ignore"):  # wrapping, as the mixing is meant
-            x = _mix(self.bases[rows] + np.uint64(step) * _GOLDEN)
+        offset = np.uint64(step * int(_GOLDEN) % 2**64)  # step·φ, wrapped, in Python's integers
+        x = _mix(self.bases[rows] + offset)
         return (x >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
 
     def draw(self, probs: torch.Tensor, rows: torch.Tensor | None, step: int) -> torch.Tensor:
         """One token per row of ``probs`` (B, V; unnormalised is fine), for the rows ``rows`` of
-        these streams (None: the first B, in order) at ``step``: the first token whose cumulative probability exceeds u·Σp. A
-        token of probability 0 is never drawn (its cumulative sum equals its predecessor's).
+        these streams (None: the first B, in order) at ``step``: the first token whose cumulative
+        probability exceeds u·Σp. A token of probability 0 is never drawn (its cumulative sum
+        equals its predecessor's).
         The sums are taken on the CPU in float64, as the seeded ``torch.Generator`` draws are
         (:func:`whyrec.explain.seq2seq.draw`): the same on any device, and MPS has no float64."""
         rows = np.arange(probs.shape[0]) if rows is None else rows.cpu().numpy()

@@ -18,7 +18,7 @@ Routes (OpenAPI docs at ``/docs``):
 * ``GET /`` — the web page (plain HTML/JS/CSS shipped in the package, no CDN).
 
 Every error is JSON ``{"error": message}``: unknown item 404, unknown bundle/explainer 404,
-bad parameters 422, bodies over ``max_body_bytes`` 413.
+bad parameters (and query parameters the route does not take) 422, bodies over ``max_body_bytes`` 413.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from typing import Literal
 
 import numpy as np
 import pydantic_core
-from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -200,6 +200,26 @@ class BodySizeLimit:
         await self.app(scope, replay, send)
 
 
+def known_query_only(request: Request) -> None:
+    """Refuse (422) a query parameter the API route does not take: misspelt (``top-p`` for
+    ``top_p``, ``q`` for ``query``), it would otherwise be ignored and the answer look as asked,
+    as the JSON bodies refuse keys they do not know. Routes without query parameters (``/health``,
+    whose probes may add a cache-buster) and the page's are left alone."""
+    route = request.scope.get("route")
+    if not getattr(route, "include_in_schema", False) or not getattr(route, "dependant", None):
+        return
+    known = _query_names(route.dependant)
+    unknown = sorted(set(request.query_params) - known)
+    if known and unknown:
+        raise HTTPException(422, f"unknown query parameter '{unknown[0][:40]}' for {request.method} "
+                                 f"{route.path.replace(':path}', '}')}; it takes {', '.join(sorted(known))}")
+
+
+def _query_names(dependant) -> set[str]:
+    """The query parameters a route takes: its own and its dependencies'."""
+    return {param.alias for param in dependant.query_params}.union(*(_query_names(d) for d in dependant.dependencies))
+
+
 def unknown_item(s: ServedSystem, item: str) -> str:
     """The error /explain gives for an item ``s`` does not know (naming a close id, if any)."""
     try:
@@ -216,7 +236,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
     by_name = {s.name: s for s in systems}
     default = systems[0].name
     log = LatencyLog()
-    app = FastAPI(title="whyrec", version=__version__,
+    app = FastAPI(title="whyrec", version=__version__, dependencies=[Depends(known_query_only)],
                   description="Recommendations with explanations that agree with the predicted rating.")
     # inside the timing middleware below (added later, so outermost): refused bodies are logged too
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from whyrec.checkpoint import (latest_checkpoint, load_module_state, load_optimizer_state, module_state,
-                               optimizer_state, random_states, restore_random_states, restoring, save_checkpoint)
-from whyrec.errors import WhyrecError
+from whyrec.checkpoint import (check_same_run, latest_checkpoint, load_module_state, load_optimizer_state,
+                               module_state, optimizer_state, random_states, restore_random_states, restoring,
+                               save_checkpoint)
 
 if TYPE_CHECKING:
     from whyrec.systems.mt import MultiTask
@@ -71,11 +71,9 @@ def resume_training_state(model: "MultiTask", run: TrainingState, root: str) -> 
 
 def _restore(model: "MultiTask", run: TrainingState, root: str, tensors: dict, state: dict) -> int:
     schedule = ("epochs", "patience", "device")  # a resumed run may get more epochs or patience, another device
-    same = {k: v for k, v in state["config"].items() if k not in schedule} == \
-        {k: v for k, v in model.config.to_dict().items() if k not in schedule}
-    if not same or state["vocab"] != model.vocab.words:
-        raise WhyrecError(f"{root}: the checkpoint was written with other settings or data; "
-                          "use a new checkpoint folder")
+    check_same_run(root, {**{k: v for k, v in state["config"].items() if k not in schedule}, "vocabulary": state["vocab"]},
+                   {**{k: v for k, v in model.config.to_dict().items() if k not in schedule},
+                    "vocabulary": model.vocab.words}, "MT", written_by_system="g_opt" in state)
     load_module_state("generator", model.generator, tensors)
     load_module_state("discriminators", model.discriminators, tensors)
     model._restore_als({k[4:]: v for k, v in tensors.items() if k.startswith("als.")})

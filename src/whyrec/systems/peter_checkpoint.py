@@ -13,10 +13,9 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from whyrec.checkpoint import (latest_checkpoint, load_module_state, module_state, random_states,
+from whyrec.checkpoint import (check_same_run, latest_checkpoint, load_module_state, module_state, random_states,
                                restore_random_states, restoring, save_checkpoint)
 from whyrec.distributed import Cluster
-from whyrec.errors import WhyrecError
 
 if TYPE_CHECKING:
     from whyrec.systems.peter import Peter
@@ -62,11 +61,10 @@ def resume_training_state(model: "Peter", state: TrainingState, root: str, clust
         return 0
     tensors, meta = found
     with restoring(root):
-        same = (meta["config"] == _comparable(model.config) and meta["vocab"] == model.vocab.words
-                and meta["n_users"] == len(model.user_map) and meta["n_items"] == len(model.item_map))
-        if not same:
-            raise WhyrecError(f"{root}: the checkpoint was written with other settings or data; "
-                              "use a new checkpoint folder")
+        check_same_run(root, {**meta["config"], "vocabulary": meta["vocab"], "users": meta.get("n_users"),
+                              "items": meta.get("n_items")},
+                       {**_comparable(model.config), "vocabulary": model.vocab.words, "users": len(model.user_map),
+                        "items": len(model.item_map)}, "PETER", written_by_system="n_users" in meta)
         load_module_state("model", model.model, tensors)
         best = {k[len("best."):]: v for k, v in tensors.items() if k.startswith("best.")}
         state.best_state = best or None
