@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from whyrec.checkpoint import (check_same_run, complete_checkpoints, latest_checkpoint, load_module_state, load_optimizer_state,
-                               module_state, optimizer_state, save_checkpoint)
+from whyrec.checkpoint import (check_same_run, complete_checkpoints, latest_checkpoint, load_module_state,
+                               load_optimizer_state, module_state, optimizer_state, save_checkpoint)
 from whyrec.errors import WhyrecError
 
 

@@ -71,9 +71,10 @@ def resume_training_state(model: "MultiTask", run: TrainingState, root: str) -> 
 
 def _restore(model: "MultiTask", run: TrainingState, root: str, tensors: dict, state: dict) -> int:
     schedule = ("epochs", "patience", "device")  # a resumed run may get more epochs or patience, another device
-    check_same_run(root, {**{k: v for k, v in state["config"].items() if k not in schedule}, "vocabulary": state["vocab"]},
-                   {**{k: v for k, v in model.config.to_dict().items() if k not in schedule},
-                    "vocabulary": model.vocab.words}, "MT", written_by_system="g_opt" in state)
+    saved = {k: v for k, v in state["config"].items() if k not in schedule}
+    now = {k: v for k, v in model.config.to_dict().items() if k not in schedule}
+    check_same_run(root, {**saved, "vocabulary": state["vocab"]}, {**now, "vocabulary": model.vocab.words}, "MT",
+                   written_by_system="g_opt" in state)
     load_module_state("generator", model.generator, tensors)
     load_module_state("discriminators", model.discriminators, tensors)
     model._restore_als({k[4:]: v for k, v in tensors.items() if k.startswith("als.")})
