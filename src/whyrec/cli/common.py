@@ -44,7 +44,7 @@ TopK = Annotated[Optional[int], typer.Option(
 RelevantAt = Annotated[Optional[float], typer.Option(
     "--relevant-at", help="With --top-k: the rating from which a test item counts as relevant (default: 4 on 1–5, "
     "7.5 on 0–10).")]
-# MMI's mutual-information scores of the explanations (whyrec.align.scores) and the encoder they read
+# MMI's mutual-information scores of the explanations (whyrec.metrics.alignment) and the encoder they read
 MiScores = Annotated[bool, typer.Option(
     "--mi", help="MT / PETER: also MMI's I(R;E)/H(R) and I(F;E), by fresh MINE estimators over sentence "
     "embeddings (--encoder).")]
