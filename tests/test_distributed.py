@@ -214,7 +214,17 @@ def test_commands_that_cannot_share_work_are_refused_under_torchrun(tmp_path, ar
     proc = subprocess.run([sys.executable, "-m", "whyrec.cli", *args], capture_output=True, text=True, cwd=tmp_path,
                           timeout=120, env=env)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert proc.stderr.startswith("error:") and message in proc.stderr
+    assert proc.stderr.startswith("error: process 0: ") and message in proc.stderr  # each process says which it is
+
+
+def test_an_error_under_plain_torchrun_names_its_process(monkeypatch):
+    from whyrec.distributed import process_prefix
+
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    assert process_prefix() == ""
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "1")
+    assert process_prefix() == "process 1: "
 
 
 def test_collective_tensors_still_held_elsewhere_are_waited_for_then_dropped():

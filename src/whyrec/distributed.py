@@ -254,6 +254,13 @@ def leave_error(message: str) -> bool:
     return True
 
 
+def process_prefix() -> str:
+    """What an error printed by one of several processes of plain ``torchrun`` starts with
+    (``process 1: ``, as :func:`errors_left` names them), so that the same line printed by each
+    process reads as one error met by all; empty in a single process."""
+    return f"process {os.environ.get('RANK', '0')}: " if launched_world() > 1 else ""
+
+
 def errors_left(folder: Path) -> list[str]:
     """The errors the processes left in ``folder`` (:func:`leave_error`), each distinct one once:
     the common message alone when they agree, else each prefixed with its process."""

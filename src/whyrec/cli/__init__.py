@@ -87,12 +87,12 @@ def main() -> None:
     errors (a missing argument, a bad option value, an unknown command) as typer shows them."""
     import typer
 
-    from whyrec.distributed import launched_main, launched_world, leave, leave_error
+    from whyrec.distributed import launched_main, launched_world, leave, leave_error, process_prefix
     from whyrec.errors import ERROR_EXIT, INTERRUPTED_EXIT, WhyrecError, one_line
 
     def say_error(message: str) -> None:  # under --processes the launcher says it, once for all
         if not leave_error(message):
-            err_console().print(f"[red]error:[/red] {message}", highlight=False)
+            err_console().print(f"[red]error:[/red] {process_prefix()}{message}", highlight=False)
 
     finished = False
     try:
