@@ -65,7 +65,7 @@ def test_fixed_index_split(tmp_path, planted):
     (tmp_path / "validation.index").write_text("100 101 102")
     (tmp_path / "test.index").write_text("103 104")
     # 105 of the file's records: as another (smaller) dataset's split would fit this one
-    with pytest.warns(DataWarning, match=f"the split indexes 105 of the {len(corpus):,} records of planted; is it"):
+    with pytest.warns(DataWarning, match=f"the split indexes 105 of the {len(corpus):,} valid records of planted; is it"):
         split = fixed_index_split(corpus, tmp_path)
     assert split.sizes() == {"train": 100, "valid": 3, "test": 2}
     assert list(split.test.positions) == [103, 104]
@@ -146,6 +146,34 @@ def test_a_written_split_reads_back_as_the_same_records(planted, tmp_path):
         assert a.reviews.equals(b.reviews)
     with pytest.raises(DataError, match="already holds a split"):
         write_index_split(split, tmp_path / "1")
+
+
+def test_a_written_split_of_a_file_with_duplicate_pairs_reads_back_without_a_warning(tmp_path):
+    """`whyrec data split` lists one record of each user–item pair, and the commands read a split's
+    file with every duplicate kept: a file with many duplicates (100 of 160 records here) was once
+    warned about as if the split were another dataset's."""
+    import pandas as pd
+
+    from whyrec.data import load_corpus, write_index_split
+
+    rows = [(f"u{n % 12}", f"i{n % 10}", 1 + n % 5, f"review number {n} of the file") for n in range(160)]
+    path = tmp_path / "reviews.csv"
+    pd.DataFrame(rows, columns=["user", "item", "rating", "text"]).to_csv(path, index=False)
+    deduplicated = load_corpus(path)
+    assert deduplicated.report.read == 160 and len(deduplicated) == 60
+    write_index_split(ratio_split(deduplicated, seed=0), tmp_path / "1")
+    everything = load_corpus(path, duplicates="keep-all")
+    for corpus in (deduplicated, everything):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            again = fixed_index_split(corpus, tmp_path / "1")
+        assert sum(again.sizes().values()) == 60
+    (tmp_path / "1" / "train.index").write_text(" ".join(map(str, again.train.positions[:5])))
+    left = 5 + len(again.valid) + len(again.test)
+    with pytest.warns(DataWarning, match=f"indexes {left} of the 60 valid records of .*reviews.csv; is it"):
+        fixed_index_split(deduplicated, tmp_path / "1")
+    with pytest.warns(DataWarning, match=f"indexes {left} of the 160 valid records \\(60 user–item pairs\\) of"):
+        fixed_index_split(everything, tmp_path / "1")
 
 
 def test_split_label_is_the_split_folder_name():

@@ -131,8 +131,10 @@ def fixed_index_split(corpus: Corpus, folder: str | Path) -> Split:
     Indices are record positions in the source file. Positions of records that validation
     dropped (empty text, duplicates) are ignored and counted in ``split.dropped``; an index
     beyond the file, or listed twice (in one part or two), is an error, and a split that
-    indexes under ``SPLIT_COVERAGE`` of the file's records (another dataset's split fits a
-    bigger file) gives a :class:`DataWarning`.
+    indexes under ``SPLIT_COVERAGE`` of the user–item pairs of the records validation kept (another
+    dataset's split fits a bigger file) gives a :class:`DataWarning`. Pairs, not records: the
+    commands read a split's file with every duplicate pair kept (a split of the whole file may list
+    them all), while ``whyrec data split`` by default writes one record of each pair.
     """
     folder = Path(folder)
     if folder.is_file():
@@ -160,10 +162,13 @@ def fixed_index_split(corpus: Corpus, folder: str | Path) -> Split:
         why = "every record it lists was dropped: empty text, duplicates" if "train.index" in owner.values() \
             else "the index file is empty"
         raise DataError(f"the split's train part holds no record of the file ({why})", path=folder / "train.index")
-    indexed = sum(len(p) for p in parts) + dropped
-    if max_pos and indexed < SPLIT_COVERAGE * max_pos:  # e.g. another dataset's split: it still fits
-        warnings.warn(DataWarning(f"{folder}: the split indexes {indexed:,} of the {max_pos:,} records of "
-                                  f"{corpus.report.source}; is it a split of this data?"), stacklevel=2)
+    indexed = sum(len(p) for p in parts)
+    pairs = len(corpus.reviews.drop_duplicates(["user", "item"]))
+    if indexed < SPLIT_COVERAGE * pairs:  # e.g. another dataset's split: it still fits
+        of_pairs = f" ({pairs:,} user–item pairs)" if pairs < len(corpus) else ""
+        warnings.warn(DataWarning(f"{folder}: the split indexes {indexed:,} of the {len(corpus):,} valid records"
+                                  f"{of_pairs} of {corpus.report.source if corpus.report is not None else corpus.name}"
+                                  "; is it a split of this data?"), stacklevel=2)
     split = _make_split(corpus, *parts, name=f"{corpus.name}/{folder.name}")
     split.dropped = dropped  # type: ignore[attr-defined]
     return split
