@@ -341,4 +341,5 @@ def test_a_data_error_under_processes_is_one_line(tmp_path):
                            str(tmp_path / "b"), "--processes", "2"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 2, done.stderr[-3000:]
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and "no column for 'text'" in errors[0], done.stderr[-3000:]
+    assert len(errors) == 1 and "holds ratings only (no text column), and MT needs review text" in errors[0], \
+        done.stderr[-3000:]

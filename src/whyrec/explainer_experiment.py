@@ -82,8 +82,13 @@ def compare_trained(split: Split, systems: Mapping[str, object], features=None, 
                     by_activity: bool = False, decoding: Decoding | None = None) -> ResultsTable:
     """:func:`compare_explainers` for systems trained already (saved bundles, loaded): each one
     scored on ``split.test`` as it is, nothing fitted. A rating model gets one row, its text
-    scores NaN (shown n/a); ``train_s`` is NaN, the training having happened elsewhere."""
-    judge = _judge_for(split, on_progress)
+    scores NaN (shown n/a); ``train_s`` is NaN, the training having happened elsewhere. Without
+    an explaining system among them, no sentiment judge is trained (the data may hold ratings only)."""
+    from whyrec.explanations import explainers_of
+
+    judge = _judge_for(split, on_progress) if any(explainers_of(s) for s in systems.values()) else None
+    if judge is None and len(split.test) == 0:
+        raise DataError(f"split {split.name} has no test records to score")
     rows: list[SystemResult] = []
     for name, system in systems.items():
         if on_progress:

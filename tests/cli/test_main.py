@@ -373,3 +373,37 @@ def test_missing_data_is_refused_before_the_models_load(tmp_path):
         proc = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, cwd=tmp_path,
                               timeout=120)
         assert said in proc.stdout + proc.stderr and proc.stderr.rstrip().endswith("torch not loaded"), proc.stderr
+
+
+def test_ratings_only_data_serves_the_rating_models_and_is_refused_by_the_text_systems(tmp_path):
+    """A table without a text column (MovieLens' ratings.csv) is read as ratings only: stats, the
+    rating models, `compare` of rating bundles and the demo's comparison run on it; MT and PETER
+    are refused in one line that says how to name a text column."""
+    import random
+
+    draw = random.Random(3)
+    path = tmp_path / "ratings.csv"
+    rows = [f"{draw.randrange(30)},{draw.randrange(20)},{draw.randrange(1, 11) / 2},{1260759144 + n}"
+            for n in range(400)]
+    path.write_text("userId,movieId,rating,timestamp\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    scale = ("--min-rating", "0.5")
+    stats = run_cli("data", "stats", str(path), *scale)
+    assert stats.returncode == 0, stats.stderr
+    assert "read as ratings only" in stats.stderr and "ratings only (no text column)" in stats.stdout
+    assert "words per review" not in stats.stdout
+    for name in ("pmf", "context-als"):
+        trained = run_cli("train", name, "--data", str(path), *scale, "--out", str(tmp_path / name))
+        assert trained.returncode == 0, trained.stderr
+    compared = run_cli("compare", str(tmp_path / "pmf"), str(tmp_path / "context-als"), "--data", str(path), *scale,
+                       "--out", str(tmp_path / "cmp"))
+    assert compared.returncode == 0, compared.stderr
+    assert "p vs pmf" in compared.stdout  # no features extracted, no sentiment judge trained: there is no text
+    for system in ("mt", "peter"):
+        assert_one_line_error(run_cli("train", system, "--data", str(path), *scale, "--out", str(tmp_path / system)),
+                              f"ratings.csv: holds ratings only (no text column), and {system.upper()} needs review "
+                              "text; map the text column with --column text=NAME")
+    demo = run_cli("demo", "--data", str(path), *scale, "--out", str(tmp_path / "demo"))
+    assert demo.returncode == 0, demo.stderr
+    assert "context-aware ALS" in demo.stdout and "the data holds ratings only: no features to extract, and no MT" \
+        in demo.stdout
+    assert (tmp_path / "demo" / "results.md").exists()

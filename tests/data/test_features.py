@@ -38,3 +38,16 @@ def test_settings_that_extract_nothing_are_refused():
     for bad in ({"max_features": 0}, {"min_df": -1}, {"window": 0}, {"min_df": 2.5}, {"min_words": 9, "max_words": 5}):
         with pytest.raises(ConfigError, match="FeatureExtractor"):
             FeatureExtractor(**bad)
+
+
+def test_ratings_only_data_is_refused_by_name():
+    import pandas as pd
+
+    from whyrec.data import corpus_from_frame
+    from whyrec.errors import DataError
+
+    with pytest.warns(UserWarning, match="read as ratings only"):
+        ratings = corpus_from_frame(pd.DataFrame({"user": ["a", "b"], "item": ["x", "x"], "rating": [4, 2]}),
+                                    name="likes")
+    with pytest.raises(DataError, match=r"<likes>: holds ratings only \(no text column\), and feature extraction"):
+        FeatureExtractor().extract(ratings)

@@ -174,6 +174,37 @@ def test_parquet(tmp_path):
     assert len(load_corpus(path)) == len(REVIEWS)
 
 
+def test_a_table_without_a_text_column_is_read_as_ratings_only(tmp_path):
+    """MovieLens' ratings.csv (userId, movieId, half stars, a timestamp) has no text: it is read,
+    with a warning, as ratings only, which the rating models fit; what reads text refuses it."""
+    from whyrec.explain.targets import explanation_targets
+
+    lines = ["userId,movieId,rating,timestamp", "1,31,2.5,1260759144", "1,1029,3.0,1260759179",
+             "2,31,0.5,1260759185", ",10,4.0,1260759185", "3,10,6.0,1260759185"]
+    path = tmp_path / "ratings.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.warns(DataWarning, match="1 skipped"), pytest.warns(
+            DataWarning, match=r"no column for 'text' \(looked for text, reviewText, review, review_text; "
+            r"columns are \['userId', 'movieId', 'rating', 'timestamp'\]\): read as ratings only"):
+        corpus = load_corpus(path, rating_scale=(0.5, 5.0))
+    assert corpus.ratings_only and corpus.report.to_dict()["ratings_only"]
+    assert list(corpus.users) == ["1", "1", "2"] and list(corpus.items) == ["31", "1029", "31"]
+    assert list(corpus.ratings) == [2.5, 3.0, 0.5] and corpus.reviews["time"].notna().all()
+    summary = corpus.report.summary()
+    assert "1 skipped (missing user)" in summary and "1 skipped (rating out of scale)" in summary
+    assert "ratings only (no text column)" in summary
+    with pytest.raises(DataError, match=r"ratings.csv: holds ratings only \(no text column\), and an explainer needs "
+                       r"review text; map the text column with --column text=NAME"):
+        explanation_targets(corpus)
+    frame = pd.read_csv(path).dropna()
+    frame.to_parquet(tmp_path / "ratings.parquet")
+    with pytest.warns(DataWarning, match="1 skipped"), pytest.warns(DataWarning, match="read as ratings only"):
+        assert load_corpus(tmp_path / "ratings.parquet", rating_scale=(0.5, 5.0)).ratings_only
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a table with text is as it was
+        assert not load_corpus(_csv(tmp_path, "u1,i1,5,fine")).ratings_only
+
+
 def test_yelp_json_and_ss(tmp_path):
     yelp = tmp_path / "yelp.json"
     yelp.write_text("\n".join(json.dumps({"review_id": str(n), "user_id": u, "business_id": i, "stars": r,
@@ -599,8 +630,10 @@ def test_a_dataframe_is_validated_like_a_file():
         assert len(corpus_from_frame(frame, rating_scale=(1, 10), duplicates="keep-all")) == 4
     with pytest.raises(DataError, match="<frame>:3: field 'rating': rating 7 is outside the scale 1..5"):
         corpus_from_frame(frame, strict=True)
-    with pytest.raises(DataError, match=r"no column for 'text'.*columns=\{'text': NAME\}"):
-        corpus_from_frame(frame.drop(columns=["review"]))
+    with pytest.warns(DataWarning, match="2 kept"), pytest.warns(
+            DataWarning, match=r"no column for 'text'.*read as ratings only.*columns=\{'text': NAME\}"):
+        ratings = corpus_from_frame(frame.drop(columns=["review"]))
+    assert ratings.ratings_only and ratings.texts == ["", ""]
     with pytest.warns(DataWarning, match="1 duplicate"):
         assert len(corpus_from_frame(frame.rename(columns={"review": "words"}), columns={"text": "words"},
                                      rating_scale=(1, 10))) == 3

@@ -51,8 +51,8 @@ def data_stats(
     after = corpus.stats()
     con.print(f"after validation: {counted(after['reviews'], 'review')}, {counted(after['users'], 'user')}, "
               f"{counted(after['items'], 'item')}, "
-              f"density {after['density']:.4f}, mean rating {_number(after['mean_rating'], '.3f')}, "
-              f"{after['mean_words_per_review']:.1f} words per review")
+              f"density {after['density']:.4f}, mean rating {_number(after['mean_rating'], '.3f')}"
+              + ("" if corpus.ratings_only else f", {after['mean_words_per_review']:.1f} words per review"))
     con.print("ratings: " + (", ".join(f"{k}: {v:,}" for k, v in after["ratings"].items()) or "none"))
     if corpus.item_meta:
         untitled = after["items_with_metadata"] - after["items_with_title"]

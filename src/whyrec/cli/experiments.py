@@ -362,8 +362,9 @@ def compare(
     for name, system in systems.items():
         if not any(u in system.user_map for u in parts.test.users):
             con.print(strangers_warning(name), highlight=False)
-    with status(con, "extracting features") as line:
-        features = split_features(parts)
+    explaining = any(explainers_of(s) for s in systems.values())
+    with status(con, "extracting features" if explaining else "scoring") as line:
+        features = split_features(parts) if explaining else None  # rating bundles: the data may hold no text
         records = []
         table = compare_trained(parts, systems, features, _shared_encoder(parts, encoder) if mi else None,
                                 on_progress=lambda m: line.update(m),

@@ -125,6 +125,11 @@ def demo(
         table = Experiment(parts, systems, on_progress=lambda msg: line.update(f"training: {msg}")).run()
     print_table(table, f"rating prediction on {corpus.name}")
     folder = table.save(out)
+    if corpus.ratings_only:
+        con.print(f"results written to {folder}/ ({', '.join(table.files)})")
+        con.print("the data holds ratings only: no features to extract, and no MT, which explains from review "
+                  "text (--column text=NAME names the text column of a table)", highlight=False)
+        return
     feats = FeatureExtractor(min_df=3).extract(parts.train)
     con.print(f"feature extraction: {coverage(feats, parts.train):.1%} of training reviews covered; examples:")
     for row in feats.head(3).itertuples():

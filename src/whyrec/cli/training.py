@@ -237,6 +237,7 @@ def train(
         from whyrec.data.features import split_features
         from whyrec.data.text import LETTERS_LOST_WARNING, letters_lost, letters_lost_text
 
+        parts.train.require_text(model.upper())
         lost = letters_lost(parts.train.texts)
         if lost >= LETTERS_LOST_WARNING and cluster.is_main:
             err_console().print(f"[yellow]warning:[/yellow] {letters_lost_text(lost)}", highlight=False)

@@ -80,6 +80,8 @@ class ValidationReport:
     # texts read with fold_to_ascii (whyrec.data.text), and how many it changed
     unicode_folded: bool = False
     texts_folded: int = 0
+    # a table without a text column (readers.table_columns): ratings only, every text empty
+    ratings_only: bool = False
     # every user/item id seen in a record, valid or not: what a file "has"
     users_seen: set = field(default_factory=set, repr=False)
     items_seen: set = field(default_factory=set, repr=False)
@@ -98,6 +100,8 @@ class ValidationReport:
             parts.append(f"{counted(self.not_utf8, 'byte sequence')} not UTF-8 (read as Windows-1252)")
         if self.texts_folded:
             parts.append(f"{counted(self.texts_folded, 'text')} folded to ASCII")
+        if self.ratings_only:
+            parts.append("ratings only (no text column)")
         return f"{self.source}: " + ", ".join(parts)
 
     def to_dict(self) -> dict:
@@ -112,6 +116,7 @@ class ValidationReport:
             "not_utf8": self.not_utf8,
             "unicode_folded": self.unicode_folded,
             "texts_folded": self.texts_folded,
+            "ratings_only": self.ratings_only,
             "users_seen": len(self.users_seen),
             "items_seen": len(self.items_seen),
         }
@@ -270,6 +275,18 @@ class Corpus:
                    item_meta=first.item_meta, report=first.report, name=name or first.name)
 
     @property
+    def ratings_only(self) -> bool:
+        """Whether the source had no review text (a table without a text column): every text is empty."""
+        return bool(self.report is not None and self.report.ratings_only)
+
+    def require_text(self, needed_by: str) -> None:
+        """Refuse a ratings-only corpus (:attr:`ratings_only`) to what reads the reviews' text."""
+        if self.ratings_only:
+            raise DataError(f"holds ratings only (no text column), and {needed_by} needs review text; "
+                            "map the text column with --column text=NAME (load_corpus: columns={'text': NAME})",
+                            path=self.report.source)
+
+    @property
     def unicode_folded(self) -> bool:
         """Whether the texts were read with :func:`whyrec.data.text.fold_to_ascii`."""
         return bool(self.report is not None and self.report.unicode_folded)
@@ -368,7 +385,8 @@ def build_corpus(
 ) -> Corpus:
     """Validate raw records into a :class:`Corpus`.
 
-    A record needs a user, an item, a rating inside ``rating_scale`` and non-empty text.
+    A record needs a user, an item, a rating inside ``rating_scale`` and non-empty text (none,
+    when ``report.ratings_only`` says the source has no text: every text is then empty).
     In strict mode the first bad record raises :class:`DataError` naming the file, line and
     field; otherwise (the default) it is skipped and counted in the report.
 
@@ -412,6 +430,8 @@ def build_corpus(
             problem = ("rating", f"rating {rec.rating!r} is not a number", "bad rating")
         elif not low <= rating <= high:
             problem = ("rating", f"rating {rating:g} is outside the scale {low:g}..{high:g}", "rating out of scale")
+        elif report.ratings_only:
+            pass
         elif not isinstance(rec.text, str) and not missing_text:  # a number or a list: not a review
             problem = ("text", f"review text {shortened(repr(rec.text))} is not a string", "bad text")
         elif not text:

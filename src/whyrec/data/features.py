@@ -109,6 +109,7 @@ class FeatureExtractor:
 
     def extract(self, corpus: Corpus) -> pd.DataFrame:
         """The quadruple table of ``corpus`` (one row per covered review, ``FEATURE_COLUMNS``)."""
+        corpus.require_text("feature extraction")
         lexicon = self._lexicon()
         sentences = [[tokenize(s) for s in split_sentences(text)] for text in corpus.texts]
         features = self.candidate_features([[t for s in doc for t in s] for doc in sentences], lexicon)

@@ -42,7 +42,7 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "user": ("user", "user_id", "userId", "reviewerID", "reviewer_id"),
     # Amazon Reviews 2023 gives both: parent_asin groups a product's variants (sizes, colours), and
     # its metadata and published benchmarks are keyed by it
-    "item": ("item", "item_id", "itemId", "parent_asin", "asin", "business_id", "product", "product_id"),
+    "item": ("item", "item_id", "itemId", "parent_asin", "asin", "business_id", "product", "product_id", "movieId"),
     "rating": ("rating", "overall", "stars", "score"),
     "text": ("text", "reviewText", "review", "review_text"),
     "time": ("time", "unixReviewTime", "timestamp", "date"),
@@ -332,10 +332,14 @@ def read_yelp_ss(path: Path, report: ValidationReport, strict: bool = False) -> 
         yield RawRecord(user=parts[0], item=parts[1], rating=parts[2], text=text, position=number, line=number + 1)
 
 
+COLUMN_MAPPING_HINT = "--column {0}=NAME (load_corpus: columns={{'{0}': NAME}})"
+
+
 def resolve_columns(available: list[str], mapping: dict[str, str] | None, path: str | Path,
-                    how_to_map: str = "--column {0}=NAME (load_corpus: columns={{'{0}': NAME}})") -> dict[str, str]:
+                    how_to_map: str = COLUMN_MAPPING_HINT, *, text_optional: bool = False) -> dict[str, str]:
     """Map whyrec fields to table columns: explicit ``mapping`` first, then known aliases.
-    ``how_to_map`` tells, for a missing field, how to name its column."""
+    ``how_to_map`` tells, for a missing field, how to name its column. With ``text_optional`` a
+    table without a text column is no error: the result then has no ``text``."""
     mapping = dict(mapping or {})
     _check_mapping(mapping, path)
     resolved: dict[str, str] = {}
@@ -349,9 +353,24 @@ def resolve_columns(available: list[str], mapping: dict[str, str] | None, path: 
         found = next((a for a in aliases if a in available), None)
         if found is not None:
             resolved[field_name] = found
-        elif field_name in REQUIRED_FIELDS:
+        elif field_name in REQUIRED_FIELDS and not (field_name == "text" and text_optional):
             raise DataError(f"no column for '{field_name}' (looked for {', '.join(aliases)}); "
                             f"columns are {available}; map one with {how_to_map.format(field_name)}", path=path)
+    return resolved
+
+
+def table_columns(available: list[str], mapping: dict[str, str] | None, path: str | Path,
+                  report: ValidationReport, how_to_map: str = COLUMN_MAPPING_HINT) -> dict[str, str]:
+    """:func:`resolve_columns` for a table (CSV, TSV, Parquet, a DataFrame), where a missing text
+    column means ratings only (MovieLens' ``ratings.csv``): the records are read without text, the
+    report says so (``ratings_only``), and a :class:`DataWarning` names the columns looked for."""
+    resolved = resolve_columns(available, mapping, path, how_to_map, text_optional=True)
+    if "text" not in resolved:
+        report.ratings_only = True
+        warnings.warn(DataWarning(
+            f"{path}: no column for 'text' (looked for {', '.join(FIELD_ALIASES['text'])}; columns are "
+            f"{available}): read as ratings only, which the rating models fit; MT, PETER, MMI and the "
+            f"explanation metrics need review text: map its column with {how_to_map.format('text')}"), stacklevel=3)
     return resolved
 
 
@@ -360,7 +379,7 @@ def _table_records(frame: pd.DataFrame, columns: dict[str, str], line_offset: in
     empty = [None] * len(frame)
     for row in range(len(frame)):
         yield RawRecord(user=get["user"][row], item=get["item"][row], rating=get["rating"][row],
-                        text=get["text"][row], time=get.get("time", empty)[row],
+                        text=get.get("text", empty)[row], time=get.get("time", empty)[row],
                         summary=get.get("summary", empty)[row], position=row, line=row + line_offset)
 
 
@@ -427,7 +446,7 @@ def read_csv(path: Path, report: ValidationReport, strict: bool = False, *, sep:
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
         raise DataError(f"column(s) {repeated} appear more than once in the header", path=path, line=1)
-    resolved = resolve_columns(header, columns, path)
+    resolved = table_columns(header, columns, path, report)
     where = {f: header.index(c) for f, c in resolved.items()}
     return _csv_records(rows, feed, path, report, strict, sep, kind, len(header), where)
 
@@ -479,7 +498,7 @@ def _csv_records(rows, feed: _LineFeed, path: Path, report: ValidationReport, st
         if not "".join(fields).strip():  # a blank line
             continue
         value = {f: (fields[k] if fields[k] != "" else None) for f, k in where.items()}
-        yield RawRecord(user=value["user"], item=value["item"], rating=value["rating"], text=value["text"],
+        yield RawRecord(user=value["user"], item=value["item"], rating=value["rating"], text=value.get("text"),
                         time=value.get("time"), summary=value.get("summary"), position=position, line=start)
         position += 1
 
@@ -491,7 +510,7 @@ def read_parquet(path: Path, report: ValidationReport, strict: bool = False, *,
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several unrelated types for a bad file
         raise DataError(f"cannot read as Parquet: {exc}", path=path) from None
-    return _table_records(frame, resolve_columns(list(frame.columns), columns, path), line_offset=1)
+    return _table_records(frame, table_columns(list(frame.columns), columns, path, report), line_offset=1)
 
 
 # --- the PETER benchmark pickle -------------------------------------------------------------------
@@ -789,7 +808,7 @@ def corpus_from_frame(
     source = f"<{name}>"
     report = ValidationReport(source=source)
     frame = frame.set_axis([str(c) for c in frame.columns], axis=1)  # column names as a file's header gives them
-    found = resolve_columns(list(frame.columns), columns, source, how_to_map="columns={{'{}': NAME}}")
+    found = table_columns(list(frame.columns), columns, source, report, how_to_map="columns={{'{}': NAME}}")
     records = _table_records(frame, found, line_offset=1)
     corpus = build_corpus(records, source=source, rating_scale=rating_scale, strict=strict,
                           duplicates=duplicates, item_meta=item_meta, report=report, name=name,

@@ -16,6 +16,7 @@ from whyrec.data.text import Vocabulary, split_sentences, tokenize
 
 def explanation_targets(corpus: Corpus, features: pd.DataFrame | None = None, max_words: int = 20) -> list[list[str]]:
     """One token list per record of ``corpus`` (in its row order)."""
+    corpus.require_text("an explainer")
     sentence_of = {}
     if features is not None and len(features):
         sentence_of = dict(zip(features["position"].tolist(), features["sentence"].tolist()))
