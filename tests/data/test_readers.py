@@ -205,6 +205,24 @@ def test_a_table_without_a_text_column_is_read_as_ratings_only(tmp_path):
         assert not load_corpus(_csv(tmp_path, "u1,i1,5,fine")).ratings_only
 
 
+def test_a_csv_without_a_header_line_is_told_so(tmp_path):
+    """Amazon's ratings-only CSVs have no header: the first record was reported as a header
+    without the user column, and mapping a column named by it would have lost that record."""
+    path = tmp_path / "Gift_Cards.csv"
+    path.write_text("B001GXRQW0,APV13CM0919JD,1.0,1229644800\nB001GXRQW0,A3G8U1G1V082SN,5.0,1229472000\n")
+    with pytest.raises(DataError, match=r"Gift_Cards.csv:1: the first line, 'B001GXRQW0,APV13CM0919JD,1.0,1229644800', "
+                       r"reads as a record, not as a header naming the columns \(no column for 'user'\): add a header "
+                       r"line first, such as 'item,user,rating,time'"):
+        load_corpus(path)
+    path.write_text("item,user,rating,time\n" + path.read_text())
+    with pytest.warns(DataWarning, match="read as ratings only"):
+        assert len(load_corpus(path)) == 2
+    named = tmp_path / "named.csv"  # names and no numbers: a header, whose missing column is said as before
+    named.write_text("who,item,rating,text\nu1,i1,5,fine\n")
+    with pytest.raises(DataError, match=r"named.csv: no column for 'user' \(looked for user, user_id"):
+        load_corpus(named)
+
+
 def test_yelp_json_and_ss(tmp_path):
     yelp = tmp_path / "yelp.json"
     yelp.write_text("\n".join(json.dumps({"review_id": str(n), "user_id": u, "business_id": i, "stars": r,

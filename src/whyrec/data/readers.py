@@ -27,7 +27,7 @@ import pandas as pd
 
 from whyrec.data.corpus import Corpus, DuplicatePolicy, RawRecord, ValidationReport, build_corpus
 from whyrec.errors import DataError, UnsafePickleError
-from whyrec.wording import counted
+from whyrec.wording import counted, shortened
 from whyrec.data.text import fold_to_ascii
 
 FORMATS = ("amazon-json", "yelp-json", "yelp-ss", "csv", "tsv", "parquet", "peter-pickle")
@@ -446,9 +446,29 @@ def read_csv(path: Path, report: ValidationReport, strict: bool = False, *, sep:
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
         raise DataError(f"column(s) {repeated} appear more than once in the header", path=path, line=1)
-    resolved = table_columns(header, columns, path, report)
+    try:
+        resolved = table_columns(header, columns, path, report)
+    except DataError as exc:
+        if not _reads_as_a_record(header):
+            raise
+        raise DataError(f"the first line, {shortened(sep.join(header), 60)!r}, reads as a record, not as a header naming "
+                        f"the columns ({exc.problem.split(' (')[0]}): add a header line first, such as "
+                        "'item,user,rating,time' for Amazon's ratings-only CSVs, which have none",
+                        path=path, line=1) from None
     where = {f: header.index(c) for f, c in resolved.items()}
     return _csv_records(rows, feed, path, report, strict, sep, kind, len(header), where)
+
+
+def _reads_as_a_record(header: list[str]) -> bool:
+    """Whether a header line holds a number, as a record's rating or time would, where column
+    names would be: the file has no header line."""
+    for name in header:
+        try:
+            float(name)
+            return True
+        except ValueError:
+            continue
+    return False
 
 
 def csv_separator(path: Path) -> str:
