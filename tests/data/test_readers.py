@@ -223,6 +223,30 @@ def test_a_csv_without_a_header_line_is_told_so(tmp_path):
         load_corpus(named)
 
 
+def test_movielens_ratings_dat(tmp_path):
+    """MovieLens 1M/10M ``ratings.dat`` (``UserID::MovieID::Rating::Timestamp``, no header, no text):
+    found in its folder beside movies.dat and users.dat, detected, read as ratings only."""
+    folder = tmp_path / "ml-1m"
+    folder.mkdir()
+    (folder / "ratings.dat").write_text("1::1193::5::978300760\n1::661::3::978302109\n\n2::3105\n"
+                                        "2::1193::6::978300760\n2::1357::4::978298709\n", encoding="utf-8")
+    (folder / "movies.dat").write_text("1::Toy Story (1995)::Animation|Children's|Comedy\n", encoding="utf-8")
+    (folder / "users.dat").write_text("1::F::1::10::48067\n", encoding="utf-8")
+    assert detect_format(folder / "ratings.dat") == "movielens-dat"
+    with pytest.warns(DataWarning, match=r"5 records read, 3 kept, 1 skipped \(malformed line\), 1 skipped "
+                      r"\(rating out of scale\), ratings only"):
+        corpus = load_corpus(folder)
+    assert corpus.ratings_only and corpus.report.source.endswith("ratings.dat")
+    assert list(zip(corpus.users, corpus.items, corpus.ratings)) == [("1", "1193", 5.0), ("1", "661", 3.0),
+                                                                     ("2", "1357", 4.0)]
+    assert list(corpus.reviews["time"]) == [978300760.0, 978302109.0, 978298709.0]
+    assert list(corpus.positions) == [0, 1, 5]  # line numbers from 0, as split index files of such files count
+    with pytest.raises(DataError, match=r"ratings.dat:4: expected 4 fields separated by '::'"):
+        load_corpus(folder, strict=True)
+    with pytest.raises(DataError, match="has fixed fields"):
+        load_corpus(folder, columns={"user": "who"})
+
+
 def test_yelp_json_and_ss(tmp_path):
     yelp = tmp_path / "yelp.json"
     yelp.write_text("\n".join(json.dumps({"review_id": str(n), "user_id": u, "business_id": i, "stars": r,

@@ -30,7 +30,7 @@ from whyrec.errors import DataError, UnsafePickleError
 from whyrec.wording import counted, shortened
 from whyrec.data.text import fold_to_ascii
 
-FORMATS = ("amazon-json", "yelp-json", "yelp-ss", "csv", "tsv", "parquet", "peter-pickle")
+FORMATS = ("amazon-json", "yelp-json", "yelp-ss", "csv", "tsv", "parquet", "peter-pickle", "movielens-dat")
 
 
 class DataWarning(UserWarning):
@@ -330,6 +330,28 @@ def read_yelp_ss(path: Path, report: ValidationReport, strict: bool = False) -> 
         # the .ss texts mark sentence ends with <sssss>
         text = "\t\t".join(parts[3:]).replace("<sssss>", " ")
         yield RawRecord(user=parts[0], item=parts[1], rating=parts[2], text=text, position=number, line=number + 1)
+
+
+def read_movielens_dat(path: Path, report: ValidationReport, strict: bool = False) -> Iterator[RawRecord]:
+    """MovieLens 1M and 10M ``ratings.dat``: ``UserID::MovieID::Rating::Timestamp`` per line, no
+    header and no text, so the corpus holds ratings only (``report.ratings_only``)."""
+    report.ratings_only = True
+    for number, line in iter_lines(path, report):
+        if not line.strip():
+            continue
+        parts = line.strip().split("::")
+        if len(parts) != 4:
+            if strict:
+                raise DataError(f"expected 4 fields separated by '::' (UserID::MovieID::Rating::Timestamp), "
+                                f"found {len(parts)}", path=path, line=number + 1)
+            report.read += 1
+            report.skipped["malformed line"] += 1
+            continue
+        yield RawRecord(user=parts[0], item=parts[1], rating=parts[2], text=None, time=parts[3], position=number,
+                        line=number + 1)
+
+
+_MOVIELENS_LINE = re.compile(r"\s*[^:\s]+::[^:\s]+::\d+(\.\d+)?::\d+\s*")
 
 
 COLUMN_MAPPING_HINT = "--column {0}=NAME (load_corpus: columns={{'{0}': NAME}})"
@@ -673,10 +695,12 @@ REVIEW_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".json.gz", ".csv", ".tsv", "
 
 def reviews_in(folder: Path) -> Path:
     """The review file of a data folder: ``reviews.json.gz`` (``.json``, ``.csv``, ``.pickle``),
-    as whyrec's data folders and the PETER benchmark name it; else its one review-like file that
+    as whyrec's data folders and the PETER benchmark name it, or MovieLens' ``ratings.csv`` or
+    ``ratings.dat``; else its one review-like file that
     is not item metadata (``meta*``), as an Amazon Reviews 2023 download holds ``X.jsonl`` beside
     ``meta_X.jsonl``. Several such files are an error naming them."""
-    named = [folder / n for n in ("reviews.json.gz", "reviews.json", "reviews.csv", "reviews.pickle")]
+    named = [folder / n for n in ("reviews.json.gz", "reviews.json", "reviews.csv", "reviews.pickle",
+                                  "ratings.csv", "ratings.dat")]
     found = next((p for p in named if p.is_file()), None)
     if found:
         return found
@@ -685,8 +709,8 @@ def reviews_in(folder: Path) -> Path:
     if len(others) == 1:
         return others[0]
     if not others:
-        raise DataError("folder holds no review file (reviews.json.gz, or one .jsonl/.json/.csv/.tsv/.parquet "
-                        "file that is not meta*)", path=folder)
+        raise DataError("folder holds no review file (reviews.json.gz, MovieLens' ratings.csv or ratings.dat, or "
+                        "one .jsonl/.json/.csv/.tsv/.parquet file that is not meta*)", path=folder)
     raise DataError(f"folder holds several review files ({', '.join(p.name for p in others[:5])}"
                     f"{', ...' if len(others) > 5 else ''}); give the file", path=folder)
 
@@ -741,6 +765,8 @@ def detect_format(path: str | Path) -> str:
         return "amazon-json"
     if first.count("\t\t") >= 3:
         return "yelp-ss"
+    if _MOVIELENS_LINE.fullmatch(first):
+        return "movielens-dat"
     if "\t" in first:
         return "tsv"
     if "," in first or first.count(";") >= 3 or first.count("|") >= 3:  # ; and |: see csv_separator
@@ -778,7 +804,7 @@ def load_corpus(
     fmt = format or detect_format(path)
     if fmt not in FORMATS:
         raise DataError(f"unknown format '{fmt}'; known formats are {', '.join(FORMATS)}", path=path)
-    if columns and fmt in ("yelp-ss", "peter-pickle"):
+    if columns and fmt in ("yelp-ss", "peter-pickle", "movielens-dat"):
         raise DataError(f"a {fmt} file has fixed fields; --column (columns=) maps those of CSV, TSV, Parquet "
                         "and JSON files", path=path)
     report = ValidationReport(source=str(path))
@@ -790,6 +816,7 @@ def load_corpus(
         "tsv": lambda: read_csv(path, report, strict, sep="\t", columns=columns),
         "parquet": lambda: read_parquet(path, report, strict, columns=columns),
         "peter-pickle": lambda: read_peter_pickle(path, report, strict),
+        "movielens-dat": lambda: read_movielens_dat(path, report, strict),
     }
     if meta_path is None:
         meta_path = metadata_beside(path)
