@@ -230,7 +230,10 @@ def test_movielens_ratings_dat(tmp_path):
     folder.mkdir()
     (folder / "ratings.dat").write_text("1::1193::5::978300760\n1::661::3::978302109\n\n2::3105\n"
                                         "2::1193::6::978300760\n2::1357::4::978298709\n", encoding="utf-8")
-    (folder / "movies.dat").write_text("1::Toy Story (1995)::Animation|Children's|Comedy\n", encoding="utf-8")
+    (folder / "movies.dat").write_bytes("1::Toy Story (1995)::Animation|Children's|Comedy\n"
+                                        "661::James and the Giant Peach (1996)::Animation|Children's|Musical\n"
+                                        "1193::One Flew Over the Cuckoo's Nest (1975)::Drama\n"
+                                        "1357::Shine (1996)::Drama|Romance\n".encode("latin-1"))
     (folder / "users.dat").write_text("1::F::1::10::48067\n", encoding="utf-8")
     assert detect_format(folder / "ratings.dat") == "movielens-dat"
     with pytest.warns(DataWarning, match=r"5 records read, 3 kept, 1 skipped \(malformed line\), 1 skipped "
@@ -241,6 +244,19 @@ def test_movielens_ratings_dat(tmp_path):
                                                                      ("2", "1357", 4.0)]
     assert list(corpus.reviews["time"]) == [978300760.0, 978302109.0, 978298709.0]
     assert list(corpus.positions) == [0, 1, 5]  # line numbers from 0, as split index files of such files count
+    # movies.dat beside it is the item metadata: titles and genres of the rated movies only
+    assert corpus.item_title("661") == "James and the Giant Peach (1996)" and "1" not in corpus.item_meta
+    assert corpus.item_meta["1357"]["category"] == ["Drama", "Romance"]
+    (folder / "movies.dat").unlink()
+    (folder / "movies.csv").write_text('movieId,title,genres\n661,"Giant Peach, James and the (1996)",Animation\n'
+                                       "1193,Cuckoo (1975),(no genres listed)\n", encoding="utf-8")
+    (folder / "ratings.dat").rename(folder / "ratings.csv.dat")  # ratings.csv's movies.csv, read as a CSV
+    (folder / "ratings.csv").write_text("userId,movieId,rating\n1,661,4\n2,1193,5\n", encoding="utf-8")
+    with pytest.warns(DataWarning, match="ratings only"):
+        latest = load_corpus(folder)
+    assert latest.item_title("661") == "Giant Peach, James and the (1996)" and latest.item_meta["1193"]["category"] == []
+    (folder / "ratings.csv").unlink()
+    (folder / "ratings.csv.dat").rename(folder / "ratings.dat")
     with pytest.raises(DataError, match=r"ratings.dat:4: expected 4 fields separated by '::'"):
         load_corpus(folder, strict=True)
     with pytest.raises(DataError, match="has fixed fields"):

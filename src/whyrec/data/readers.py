@@ -651,6 +651,8 @@ def read_item_metadata(path: str | Path, items: set[str] | None = None) -> dict[
     path = Path(path)
     if not path.is_file():
         raise DataError("no such metadata file", path=path)
+    if path.name in MOVIELENS_MOVIES:
+        return read_movielens_movies(path, items)
     report = ValidationReport(source=str(path))
     meta: dict[str, dict] = {}
     lines = iter_lines(path, report)
@@ -671,6 +673,28 @@ def read_item_metadata(path: str | Path, items: set[str] | None = None) -> dict[
             "description": clean_html(obj.get("description")),
             "brand": clean_html(obj.get("brand") or obj.get("store")),
         }
+    return meta
+
+
+MOVIELENS_MOVIES = ("movies.dat", "movies.csv")
+
+
+def read_movielens_movies(path: Path, items: set[str] | None = None) -> dict[str, dict]:
+    """MovieLens' movie list as item metadata, {movie id: {title, category (its genres), description,
+    brand}}: ``movies.dat`` (1M, 10M: ``MovieID::Title::Genres``) or ``movies.csv`` (``movieId,title,
+    genres``, titles quoted where they hold a comma); genres are separated by ``|``. A line that
+    does not read so is left out; with ``items``, only those movies are kept."""
+    if path.name.endswith(".csv"):
+        rows = csv.reader(line for _, line in iter_lines(path))
+        next(rows, None)  # the header
+    else:
+        rows = (line.rstrip("\r\n").split("::") for _, line in iter_lines(path))
+    meta: dict[str, dict] = {}
+    for row in rows:
+        if len(row) != 3 or (items is not None and row[0] not in items):
+            continue
+        genres = [g for g in row[2].split("|") if g and g != "(no genres listed)"]
+        meta[row[0]] = {"title": row[1].strip(), "category": genres, "description": "", "brand": ""}
     return meta
 
 
@@ -720,7 +744,10 @@ def metadata_beside(path: Path) -> Path | None:
     layout of whyrec's data folders), or ``meta_X`` as the Amazon dumps name it beside their
     reviews of category X: ``X.jsonl`` → ``meta_X.jsonl`` (2023), ``X.json.gz`` and ``X_5.json.gz``
     (its 5-core) → ``meta_X.json.gz`` (2018), ``reviews_X_5.json.gz`` → ``meta_X.json.gz`` (2014);
-    each plain or gzipped."""
+    each plain or gzipped. Beside MovieLens' ``ratings.dat`` or ``ratings.csv``: its ``movies.dat``
+    or ``movies.csv``."""
+    if path.name in ("ratings.dat", "ratings.csv"):  # MovieLens: the movie list beside the ratings
+        return next((path.parent / name for name in MOVIELENS_MOVIES if (path.parent / name).is_file()), None)
     stem = path.name.split(".")[0]
     category = stem.removeprefix("reviews_")
     categories = dict.fromkeys([stem, category, category.removesuffix("_5")])  # in that order, once each
