@@ -73,7 +73,8 @@ def test_the_command_compares_the_systems_it_is_given(tmp_path, tiny_split):
     activity = json.loads((tmp_path / "y" / "results.json").read_text())["systems"][0]["rmse_by_activity"]
     assert sum(g["count"] for g in activity.values()) == len(tiny_split.test)
     assert "RMSE by the user's number of training ratings" in (tmp_path / "y" / "results.md").read_text()
-    assert "rmse.png, metrics.png, explanations.jsonl)" in with_mi.stdout and (tmp_path / "y" / "metrics.png").exists()
+    assert "rmse.png, metrics.png, explanations.jsonl, run.json)" in with_mi.stdout
+    assert (tmp_path / "y" / "metrics.png").exists() and (tmp_path / "y" / "run.json").exists()
     assert_one_line_error(run_cli("experiment", "explain", "--data", str(data), "--system", "gpt"),
                           "unknown system(s) ['gpt']")
     assert_one_line_error(run_cli("experiment", "explain", "--data", unreadable_data(tmp_path), "--peter",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import numpy as np
@@ -98,6 +99,11 @@ def test_experiment_rating_over_fixed_splits_and_random_folds(tmp_path, planted)
         expected = rmse(np.clip(model.predict_corpus(split.test), 1, 5), split.test.ratings)
         assert result["systems"][1]["folds"][k]["rmse"] == pytest.approx(expected)
     assert result["systems"][1]["p_value"] is not None and "p vs bias-baseline" in proc.stdout
+    run = json.loads((out / "run.json").read_text())  # how the folder was made, down to the data's bytes
+    assert run["command"].startswith("whyrec experiment rating --data ") and run["command"].endswith("--by-activity")
+    assert run["data"]["path"] == str((data / "reviews.csv").resolve())
+    assert run["data"]["sha256"] == hashlib.sha256((data / "reviews.csv").read_bytes()).hexdigest()
+    assert "run.json" in proc.stdout
 
     folds = run_cli("experiment", "rating", "--data", str(data / "reviews.csv"), "--model", "global-average",
                     "--model", "bias-baseline:reg_user=1|5", "--splits", "2", "--top-k", "5", "--tune-on", "mae",

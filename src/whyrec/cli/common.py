@@ -96,17 +96,12 @@ def version_text() -> str:
     """whyrec's version with those of Python and the libraries a bug report needs (read from the
     installed packages' metadata: nothing is imported, so it is instant)."""
     import platform
-    from importlib.metadata import PackageNotFoundError, version
 
     from whyrec import __version__
+    from whyrec.provenance import installed_version
 
-    def installed(package: str) -> str:
-        try:
-            return version(package)
-        except PackageNotFoundError:
-            return "not installed"
-
-    libraries = ", ".join(f"{p} {installed(p)}" for p in ("torch", "numpy", "pandas", "transformers"))
+    libraries = ", ".join(f"{p} {installed_version(p) or 'not installed'}"
+                          for p in ("torch", "numpy", "pandas", "transformers"))
     return f"whyrec {__version__} (Python {platform.python_version()}; {libraries})"
 
 

@@ -68,6 +68,7 @@ def experiment_mt(
     import torch
 
     from whyrec.devices import resolve_device
+    from whyrec.provenance import RUN_FILE, write_run_record
     from whyrec.systems.mt_experiment import run_mt_experiment
     from whyrec.systems.mt_splits import SUMMARY_FILES, run_mt_over_splits
 
@@ -87,12 +88,15 @@ def experiment_mt(
         run_mt_over_splits(every, out, config, resume=resume, checkpoint_dir=checkpoint, decoding=decoding, log=log,
                            lm_seeds=lm_seeds, lm_epochs=lm_epochs, step_log=step_log)
         con.print((out / "mt_splits.md").read_text(encoding="utf-8"), highlight=False)
-        con.print(f"written to {out}/ ({', '.join(SUMMARY_FILES)}; each split's tables and plots in split-NAME/)")
+        write_run_record(out, data)
+        con.print(f"written to {out}/ ({', '.join([*SUMMARY_FILES, RUN_FILE])}; each split's tables and plots in "
+                  "split-NAME/)")
         return
     run_mt_experiment(every[0], out, config, lm_seeds=lm_seeds, lm_epochs=lm_epochs, checkpoint_dir=checkpoint,
                       decoding=decoding, log=log, step_log=step_log)
     con.print((out / "mt.md").read_text(encoding="utf-8"), highlight=False)
-    con.print(f"written to {out}/ (mt.md, mt.json, training.png, discriminator_curve.png)")
+    write_run_record(out, data)
+    con.print(f"written to {out}/ (mt.md, mt.json, training.png, discriminator_curve.png, {RUN_FILE})")
 
 
 @experiment_app.command("rating")
@@ -129,6 +133,7 @@ def experiment_rating(
     from whyrec.data import fixed_index_split, kfold_splits, ratio_split, split_folders
     from whyrec.errors import ConfigError
     from whyrec.experiment import Experiment, models_from_specs
+    from whyrec.provenance import write_run_record
 
     systems = models_from_specs(model or [], tune_on or "rmse", relevant_at, tuned)  # bad ones fail before any reading
     check_tune_on(tune_on, systems.values())
@@ -162,7 +167,7 @@ def experiment_rating(
     for note in table.tuning_notes():  # what each tuned model kept
         con.print(f"picked on validation: {note}", highlight=False)
     folder = table.save(out)
-    con.print(f"written to {folder}/ ({', '.join(table.files)})")
+    con.print(f"written to {folder}/ ({', '.join([*table.files, write_run_record(folder, data).name])})")
 
 
 @experiment_app.command("explain")
@@ -258,7 +263,7 @@ def experiment_explain(
     names = ", ".join(p.name for p in every)
     _save_comparison(con, table, records, out,
                      f"explanation systems on {names}" + (f" (mean ± sd over {len(every)} splits)"
-                                                           if len(every) > 1 else ""))
+                                                           if len(every) > 1 else ""), data)
 
 
 def _fixed_split_folders(data: Path, wanted: str) -> list[Path]:
@@ -292,10 +297,12 @@ def _shared_encoder(parts, encoder: str):
     return sentence_encoder(encoder, vocab)
 
 
-def _save_comparison(con, table, records: list[dict], out: Path, title: str) -> None:
+def _save_comparison(con, table, records: list[dict], out: Path, title: str, data: Path) -> None:
     """Print a comparison's table, and write it (results.*, charts) with ``explanations.jsonl``
-    (``records``: a row per test record, the systems side by side)."""
+    (``records``: a row per test record, the systems side by side) and ``run.json`` (how it was
+    made, with the ``data`` file's digest)."""
     from whyrec.prediction_records import save_records
+    from whyrec.provenance import write_run_record
 
     print_table(table, title)
     if table.note:  # how the explanations were decoded, when not as the PETER benchmark does
@@ -305,7 +312,8 @@ def _save_comparison(con, table, records: list[dict], out: Path, title: str) -> 
         con.print(f"{table.activity_title()}:\n{activity}", highlight=False)
     folder = table.save(out)
     save_records(records, folder / EXPLANATIONS_FILE)
-    con.print(f"written to {folder}/ ({', '.join([*table.files, EXPLANATIONS_FILE])})")
+    run = write_run_record(folder, data)
+    con.print(f"written to {folder}/ ({', '.join([*table.files, EXPLANATIONS_FILE, run.name])})")
 
 
 @app.command("compare")
@@ -370,4 +378,4 @@ def compare(
                                 on_progress=lambda m: line.update(m),
                                 on_records=lambda name, rows: records.append(rows), by_activity=by_activity,
                                 decoding=decoding)
-    _save_comparison(con, table, side_by_side(records), out, f"saved bundles on {parts.name}")
+    _save_comparison(con, table, side_by_side(records), out, f"saved bundles on {parts.name}", data)

@@ -97,6 +97,7 @@ def demo(
     from whyrec.data.features import FeatureExtractor, coverage
     from whyrec.data.synthetic import make_planted_corpus
     from whyrec.experiment import Experiment
+    from whyrec.provenance import write_run_record
     from whyrec.rating import PMF, BiasBaseline, BiasedMF, ContextAwareALS, GlobalAverage
 
     con = console()
@@ -125,8 +126,9 @@ def demo(
         table = Experiment(parts, systems, on_progress=lambda msg: line.update(f"training: {msg}")).run()
     print_table(table, f"rating prediction on {corpus.name}")
     folder = table.save(out)
+    written = [*table.files, write_run_record(folder, data).name]  # data None: the planted corpus of --seed
     if corpus.ratings_only:
-        con.print(f"results written to {folder}/ ({', '.join(table.files)})")
+        con.print(f"results written to {folder}/ ({', '.join(written)})")
         con.print("the data holds ratings only: no features to extract, and no MT, which explains from review "
                   "text (--column text=NAME names the text column of a table)", highlight=False)
         return
@@ -134,7 +136,7 @@ def demo(
     con.print(f"feature extraction: {coverage(feats, parts.train):.1%} of training reviews covered; examples:")
     for row in feats.head(3).itertuples():
         con.print(f"  [{row.rating:g}★] {row.feature} / {row.opinion} ({row.sentiment:+d}): {row.sentence}", highlight=False)
-    con.print(f"results written to {folder}/ ({', '.join(table.files)})")
+    con.print(f"results written to {folder}/ ({', '.join(written)})")
     if not skip_mt:
         als = next(r for r in table.results if r.system == "context-aware ALS")
         _demo_mt(parts, feats if data is None else None, con, als.params, als.mean("rmse"))

@@ -1,0 +1,98 @@
+"""How a results folder was made: the record ``run.json`` beside its tables.
+
+A table of numbers is only comparable with another when both say what produced them. The record
+holds the command line, the date, the versions of whyrec and of the libraries that change numbers
+(torch, numpy, pandas), the machine, and the data file read with its size and SHA-256, so that a
+result can be traced to the exact bytes it came from (a re-downloaded dataset that differs shows
+up as another digest).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shlex
+import sys
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+RUN_FILE = "run.json"
+LIBRARIES = ("torch", "numpy", "pandas", "transformers")
+
+
+def installed_version(package: str) -> str | None:
+    """The installed version of ``package`` by its metadata (nothing is imported); None when absent."""
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
+
+
+def file_digest(path: str | Path, chunk: int = 1 << 20) -> str:
+    """The SHA-256 of a file's bytes, read in chunks (a large dump is not held in memory)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(chunk), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def data_record(data: str | Path) -> dict:
+    """The review file behind ``data`` (a file, or a data folder as the commands read it): its
+    path, size and SHA-256."""
+    from whyrec.data.readers import reviews_in
+
+    path = Path(data)
+    file = reviews_in(path) if path.is_dir() else path
+    return {"path": str(file.resolve()), "bytes": file.stat().st_size, "sha256": file_digest(file)}
+
+
+def source_commit() -> str | None:
+    """The git commit whyrec runs from when it is a checkout (an editable install), with
+    ``+changes`` when its files differ from it; None for an installed package or without git."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    if not (root / ".git").exists():
+        return None
+    try:
+        def git(*args: str) -> str:
+            return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10,
+                                  check=True).stdout.strip()
+
+        commit = git("rev-parse", "HEAD")
+        return commit + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def run_record(data: str | Path | None = None, argv: list[str] | None = None) -> dict:
+    """What ``run.json`` holds: the command (``argv``, default this process's), the UTC date, the
+    versions (and :func:`source_commit`), the machine and, with ``data``, :func:`data_record`."""
+    from whyrec import __version__
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    record = {
+        "command": shlex.join(["whyrec", *args]),
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "whyrec": __version__,
+        "whyrec_commit": source_commit(),
+        "python": platform.python_version(),
+        "libraries": {name: installed_version(name) for name in LIBRARIES},
+        "machine": {"platform": platform.platform(), "cores": os.cpu_count()},
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+    }
+    if data is not None:
+        record["data"] = data_record(data)
+    return record
+
+
+def write_run_record(folder: str | Path, data: str | Path | None = None, argv: list[str] | None = None) -> Path:
+    """Write :func:`run_record` as ``folder/run.json`` and return its path."""
+    path = Path(folder) / RUN_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(run_record(data, argv), indent=1), encoding="utf-8")
+    return path

@@ -1,0 +1,44 @@
+"""run.json: what a results folder records about how it was made."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from whyrec.provenance import RUN_FILE, data_record, file_digest, run_record, source_commit, write_run_record
+
+
+def test_the_digest_is_the_sha256_of_the_bytes_read_in_chunks(tmp_path):
+    path = tmp_path / "reviews.csv"
+    payload = bytes(range(256)) * 1000  # 256,000 bytes: several chunks of 4,096
+    path.write_bytes(payload)
+    assert file_digest(path, chunk=4096) == hashlib.sha256(payload).hexdigest()
+    path.write_bytes(payload[:-1] + b"x")  # one byte changed: another digest
+    assert file_digest(path) != hashlib.sha256(payload).hexdigest()
+
+
+def test_a_data_folder_is_recorded_as_its_review_file(tmp_path):
+    (tmp_path / "reviews.csv").write_text("user,item,rating,text\nu,i,5,fine\n", encoding="utf-8")
+    record = data_record(tmp_path)
+    assert record["path"] == str((tmp_path / "reviews.csv").resolve())
+    assert record["bytes"] == (tmp_path / "reviews.csv").stat().st_size
+    assert record["sha256"] == file_digest(tmp_path / "reviews.csv")
+
+
+def test_the_record_holds_the_command_versions_and_data(tmp_path):
+    from whyrec import __version__
+
+    data = tmp_path / "r.csv"
+    data.write_text("user,item,rating,text\nu,i,5,fine\n", encoding="utf-8")
+    record = run_record(data, ["experiment", "rating", "--data", "my data.csv"])
+    assert record["command"] == "whyrec experiment rating --data 'my data.csv'"  # quoted as a shell reads it
+    assert record["whyrec"] == __version__ and record["libraries"]["torch"].startswith("2.")
+    assert record["data"]["sha256"] == file_digest(data) and "T" in record["date"]
+    assert "data" not in run_record(None, [])
+    written = write_run_record(tmp_path / "out", data, ["demo"])
+    assert written.name == RUN_FILE and json.loads(written.read_text())["command"] == "whyrec demo"
+
+
+def test_the_commit_is_that_of_the_checkout_when_there_is_one():
+    commit = source_commit()  # the tests run from a git checkout, or from an installed copy without one
+    assert commit is None or len(commit.split("+")[0]) == 40
