@@ -74,10 +74,11 @@ def align(
     pipeline.check_reward_encoder(reward_encoder)
     sentence = pipeline.sentence_encoder(encoder, system.vocab)
     is_mt = not isinstance(system, Peter)
+    given = parse_pairs(setting, "--set")  # --set epochs=N counts as --epochs N, patience included
     config = MMIConfig.from_dict({"target": target, "epochs": epochs, "samples": samples,
                                   "max_batches_per_epoch": batches, "lr": lr or (2e-3 if is_mt else 3e-4),
-                                  "patience": epochs, "estimator_replay": estimator_replay, "mine_lr": 1e-3,
-                                  "mine_batch_size": 512, "mine_pretrain_epochs": 30, **parse_pairs(setting, "--set")})
+                                  "patience": given.get("epochs", epochs), "estimator_replay": estimator_replay,
+                                  "mine_lr": 1e-3, "mine_batch_size": 512, "mine_pretrain_epochs": 30, **given})
     check_new_bundle(out, overwrite)  # after the settings: their errors come first, as for a new folder
     parts = split_of(data, split, seed, format, (min_rating, max_rating), column, system.unicode_folded)
     train, valid, test = (pipeline.known_records(system, p) for p in (parts.train, parts.valid, parts.test))
@@ -106,7 +107,7 @@ def align(
         before = report("before")
         line.update(f"MMI({target}) pre-training the estimators")
         pipeline.align(system, train, valid, features, encoders, config, variant=variant, rating_input=rating_input,
-                       log=lambda r: line.update(f"MMI({target}) epoch {r['epoch']}/{epochs} ({r['phase']})"
+                       log=lambda r: line.update(f"MMI({target}) epoch {r['epoch']}/{config.epochs} ({r['phase']})"
                                                    + _mi_text(r.get("valid_mi"))))
     run = system.alignments[-1]
     con.print(f"kept epoch {run['kept_epoch']} of {run['epochs_run']}: its explanations had the highest estimated MI"
