@@ -324,7 +324,7 @@ def test_every_data_command_takes_the_rating_scale(tmp_path, planted):
     assert scored["test_ratings"] > 0 and scored["rmse"] < 4.0  # on 0–10; clipped to 1–5 it could not be
     assert scored["ranking"]["relevant_at"] == 7.5  # "4 or 5 of 5" is "7.5 or more of 10"
     unscaled = run_cli("train", "context-als", "--data", str(path), "--out", str(tmp_path / "c"))
-    assert "skipped (rating out of scale)" in unscaled.stderr
+    assert "skipped (rating out of scale: " in unscaled.stderr
     for command in (("experiment", "rating", "--model", "bias-baseline", "--out", str(tmp_path / "r")),
                     ("data", "split", "--out", str(tmp_path / "s")), ("data", "features")):
         proc = run_cli(*command[:2], *(["--data", str(path)] if command[0] == "experiment" else [str(path)]),

@@ -43,3 +43,17 @@ def test_a_rating_is_read_as_files_spell_it_or_not_at_all(value, rating):
 def test_a_review_time_is_a_number_an_iso_date_no_time_or_unreadable(value, seconds):
     got = _clean_time(value)
     assert (math.isnan(got) if isinstance(seconds, float) and math.isnan(seconds) else got == seconds)
+
+
+def test_ratings_outside_the_scale_are_counted_with_their_range():
+    """Half stars read on the default 1–5 scale are skipped: the count says which ratings were, and
+    which options set the scale (MovieLens' 0.5 would otherwise go unnoticed among the counts)."""
+    from whyrec.data.corpus import RawRecord, build_corpus
+
+    records = [RawRecord(user="u", item=f"i{n}", rating=r, text="fine", position=n, line=n + 1)
+               for n, r in enumerate([0.5, 4, 7, 3, 0.5])]
+    corpus = build_corpus(records, source="half.csv")
+    assert len(corpus) == 2 and corpus.report.outside_scale == (0.5, 7.0)
+    assert "3 skipped (rating out of scale: 0.5 to 7; --min-rating and --max-rating set the scale)" \
+        in corpus.report.summary()
+    assert build_corpus(records, source="half.csv", rating_scale=(0.5, 10)).report.outside_scale is None

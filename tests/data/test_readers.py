@@ -191,7 +191,8 @@ def test_a_table_without_a_text_column_is_read_as_ratings_only(tmp_path):
     assert list(corpus.users) == ["1", "1", "2"] and list(corpus.items) == ["31", "1029", "31"]
     assert list(corpus.ratings) == [2.5, 3.0, 0.5] and corpus.reviews["time"].notna().all()
     summary = corpus.report.summary()
-    assert "1 skipped (missing user)" in summary and "1 skipped (rating out of scale)" in summary
+    assert "1 skipped (missing user)" in summary and "1 skipped (rating out of scale: 6; --min-rating" in summary
+    assert corpus.report.to_dict()["outside_scale"] == [6.0, 6.0]
     assert "ratings only (no text column)" in summary
     with pytest.raises(DataError, match=r"ratings.csv: holds ratings only \(no text column\), and an explainer needs "
                        r"review text; map the text column with --column text=NAME"):
@@ -237,7 +238,7 @@ def test_movielens_ratings_dat(tmp_path):
     (folder / "users.dat").write_text("1::F::1::10::48067\n", encoding="utf-8")
     assert detect_format(folder / "ratings.dat") == "movielens-dat"
     with pytest.warns(DataWarning, match=r"5 records read, 3 kept, 1 skipped \(malformed line\), 1 skipped "
-                      r"\(rating out of scale\), ratings only"):
+                      r"\(rating out of scale: 6; --min-rating and --max-rating set the scale\), ratings only"):
         corpus = load_corpus(folder)
     assert corpus.ratings_only and corpus.report.source.endswith("ratings.dat")
     assert list(zip(corpus.users, corpus.items, corpus.ratings)) == [("1", "1193", 5.0), ("1", "661", 3.0),

@@ -64,6 +64,9 @@ class RawRecord:
     summary: object = None
 
 
+OUT_OF_SCALE = "rating out of scale"  # the reason a rating outside the data's scale is skipped for
+
+
 @dataclass
 class ValidationReport:
     """What happened to the records of one source while building a corpus."""
@@ -82,6 +85,8 @@ class ValidationReport:
     texts_folded: int = 0
     # a table without a text column (readers.table_columns): ratings only, every text empty
     ratings_only: bool = False
+    # the lowest and highest of the ratings skipped as outside the scale (None: none was)
+    outside_scale: tuple[float, float] | None = None
     # every user/item id seen in a record, valid or not: what a file "has"
     users_seen: set = field(default_factory=set, repr=False)
     items_seen: set = field(default_factory=set, repr=False)
@@ -89,7 +94,7 @@ class ValidationReport:
     def summary(self) -> str:
         parts = [f"{counted(self.read, 'record')} read", f"{self.kept:,} kept"]
         for reason, count in sorted(self.skipped.items()):
-            parts.append(f"{count:,} skipped ({reason})")
+            parts.append(f"{count:,} skipped ({reason}{self._outside_text() if reason == OUT_OF_SCALE else ''})")
         if self.duplicates_dropped:
             parts.append(f"{self.duplicates_dropped:,} duplicate (user, item) pairs dropped")
         if self.unreadable_times:
@@ -104,6 +109,14 @@ class ValidationReport:
             parts.append("ratings only (no text column)")
         return f"{self.source}: " + ", ".join(parts)
 
+    def _outside_text(self) -> str:
+        """The range of the ratings skipped as outside the scale, and how to widen the scale."""
+        if self.outside_scale is None:
+            return ""
+        low, high = self.outside_scale
+        values = f"{low:g}" if low == high else f"{low:g} to {high:g}"
+        return f": {values}; --min-rating and --max-rating set the scale"
+
     def to_dict(self) -> dict:
         return {
             "source": self.source,
@@ -117,6 +130,7 @@ class ValidationReport:
             "unicode_folded": self.unicode_folded,
             "texts_folded": self.texts_folded,
             "ratings_only": self.ratings_only,
+            "outside_scale": list(self.outside_scale) if self.outside_scale is not None else None,
             "users_seen": len(self.users_seen),
             "items_seen": len(self.items_seen),
         }
@@ -429,7 +443,9 @@ def build_corpus(
         elif rating is None:
             problem = ("rating", f"rating {rec.rating!r} is not a number", "bad rating")
         elif not low <= rating <= high:
-            problem = ("rating", f"rating {rating:g} is outside the scale {low:g}..{high:g}", "rating out of scale")
+            problem = ("rating", f"rating {rating:g} is outside the scale {low:g}..{high:g}", OUT_OF_SCALE)
+            seen = report.outside_scale or (rating, rating)
+            report.outside_scale = (min(seen[0], rating), max(seen[1], rating))
         elif report.ratings_only:
             pass
         elif not isinstance(rec.text, str) and not missing_text:  # a number or a list: not a review
