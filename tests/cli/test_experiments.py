@@ -123,7 +123,15 @@ def test_experiment_rating_over_fixed_splits_and_random_folds(tmp_path, planted)
     assert_one_line_error(run_cli("experiment", "rating", "--data", str(flat), "--splits", "all"),
                           "--splits reads the fixed splits of a data folder")
     assert_one_line_error(run_cli("experiment", "rating", "--data", str(data), "--splits", "all", "--kfold", "3"),
-                          "give either --splits or --kfold")
+                          "give one of --split, --splits and --kfold")
+    # --split: one split folder wherever `data split --out` wrote it (it had no way in before)
+    assert run_cli("data", "split", str(flat), "--leave-last-out", "--out", str(tmp_path / "by-time")).returncode == 0
+    by_time = run_cli("experiment", "rating", "--data", str(flat), "--split", str(tmp_path / "by-time" / "1"),
+                      "--model", "bias-baseline", "--out", str(tmp_path / "t"))
+    assert by_time.returncode == 0, by_time.stderr
+    assert json.loads((tmp_path / "t" / "results.json").read_text())["splits"] == ["flat/1"]
+    assert_one_line_error(run_cli("experiment", "rating", "--data", str(flat), "--split", str(tmp_path / "by-time" / "1"),
+                                  "--kfold", "3"), "give one of --split, --splits and --kfold")
     assert_one_line_error(run_cli("experiment", "rating", "--data", str(data), "--splits", "7"),
                           "no split folder 7 with a train.index; found: 1, 2")
     assert_one_line_error(run_cli("experiment", "rating", "--data", str(data), "--model", "pmf:factors=x"),

@@ -109,6 +109,8 @@ def experiment_rating(
                                               "part (RMSE, or --tune-on): context-als:factors=4|8|16,lambda_u=1|5|10."),
     splits: Optional[str] = typer.Option(None, "--splits", help="The data folder's fixed splits to run on: all, or "
                                          "names such as 1,2,3 (default: all it has; without any, a random split)."),
+    split: Optional[Path] = typer.Option(None, "--split", help="Instead: one split folder, wherever it is (as "
+                                         "`whyrec data split --out` writes them, e.g. by-time/1)."),
     kfold: int = typer.Option(0, "--kfold", help="Without fixed splits: K random folds (10% of each fold's "
                               "training records validate); 0: one random 80/10/10 split."),
     seed: int = typer.Option(0, min=0, help="Seed of random splits."),
@@ -139,10 +141,13 @@ def experiment_rating(
     check_tune_on(tune_on, systems.values())
     if reference is not None and reference not in systems:
         raise ConfigError(f"--reference '{reference}' is not one of the models: {', '.join(systems)}")
-    if splits is not None and kfold:
-        raise ConfigError("give either --splits or --kfold")
-    folders = _fixed_split_folders(data, splits) if splits is not None else \
-        split_folders(data if data.is_dir() else data.parent)  # without any: a random split
+    if sum([splits is not None, split is not None, bool(kfold)]) > 1:
+        raise ConfigError("give one of --split, --splits and --kfold")
+    if split is not None:
+        folders = [split]
+    else:
+        folders = _fixed_split_folders(data, splits) if splits is not None else \
+            split_folders(data if data.is_dir() else data.parent)  # without any: a random split
     corpus = load_reviews(data, format, column, False, "keep-all" if folders and not kfold else "keep-last",
                           (min_rating, max_rating))
     if folders and not kfold:
