@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 
-from whyrec.provenance import RUN_FILE, data_record, file_digest, run_record, source_commit, write_run_record
+from whyrec.provenance import (RUN_FILE, data_record, file_digest, run_record, source_commit, split_record,
+                               write_run_record)
 
 
 def test_the_digest_is_the_sha256_of_the_bytes_read_in_chunks(tmp_path):
@@ -42,3 +43,15 @@ def test_the_record_holds_the_command_versions_and_data(tmp_path):
 def test_the_commit_is_that_of_the_checkout_when_there_is_one():
     commit = source_commit()  # the tests run from a git checkout, or from an installed copy without one
     assert commit is None or len(commit.split("+")[0]) == 40
+
+
+def test_a_split_is_recorded_by_its_index_files(tmp_path):
+    for part, line in (("train", "0 1 2"), ("validation", "3"), ("test", "4")):
+        (tmp_path / f"{part}.index").write_text(line + "\n")
+    first = split_record(tmp_path)
+    assert first["path"] == str(tmp_path.resolve()) and len(first["sha256"]) == 64
+    (tmp_path / "validation.index").write_text("4\n")  # the same records, validation and test swapped
+    (tmp_path / "test.index").write_text("3\n")
+    assert split_record(tmp_path)["sha256"] != first["sha256"]
+    assert run_record(None, [], [tmp_path])["splits"] == [split_record(tmp_path)]
+    assert "splits" not in run_record(None, [])

@@ -69,9 +69,23 @@ def source_commit() -> str | None:
         return None
 
 
-def run_record(data: str | Path | None = None, argv: list[str] | None = None) -> dict:
+def split_record(folder: str | Path) -> dict:
+    """A fixed split folder: its path and the SHA-256 of its three index files, read in order
+    (``train``, ``validation``, ``test``), so that a split rewritten in place shows up."""
+    folder = Path(folder)
+    digest = hashlib.sha256()
+    for part in ("train", "validation", "test"):
+        digest.update(f"{part}.index\n".encode())
+        digest.update((folder / f"{part}.index").read_bytes())
+    return {"path": str(folder.resolve()), "sha256": digest.hexdigest()}
+
+
+def run_record(data: str | Path | None = None, argv: list[str] | None = None,
+               splits: list[Path] | None = None) -> dict:
     """What ``run.json`` holds: the command (``argv``, default this process's), the UTC date, the
-    versions (and :func:`source_commit`), the machine and, with ``data``, :func:`data_record`."""
+    versions (and :func:`source_commit`), the machine and, with ``data``, :func:`data_record`;
+    with ``splits``, the fixed split folders read (:func:`split_record`; a random split is told by
+    the command's seed)."""
     from whyrec import __version__
 
     args = list(sys.argv[1:] if argv is None else argv)
@@ -87,12 +101,15 @@ def run_record(data: str | Path | None = None, argv: list[str] | None = None) ->
     }
     if data is not None:
         record["data"] = data_record(data)
+    if splits:
+        record["splits"] = [split_record(folder) for folder in splits]
     return record
 
 
-def write_run_record(folder: str | Path, data: str | Path | None = None, argv: list[str] | None = None) -> Path:
+def write_run_record(folder: str | Path, data: str | Path | None = None, argv: list[str] | None = None,
+                     splits: list[Path] | None = None) -> Path:
     """Write :func:`run_record` as ``folder/run.json`` and return its path."""
     path = Path(folder) / RUN_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(run_record(data, argv), indent=1), encoding="utf-8")
+    path.write_text(json.dumps(run_record(data, argv, splits), indent=1), encoding="utf-8")
     return path

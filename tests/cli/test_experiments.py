@@ -104,6 +104,9 @@ def test_experiment_rating_over_fixed_splits_and_random_folds(tmp_path, planted)
     assert run["data"]["path"] == str((data / "reviews.csv").resolve())
     assert run["data"]["sha256"] == hashlib.sha256((data / "reviews.csv").read_bytes()).hexdigest()
     assert "run.json" in proc.stdout
+    from whyrec.provenance import split_record
+
+    assert run["splits"] == [split_record(data / "1"), split_record(data / "2")]  # the fixed splits read
 
     folds = run_cli("experiment", "rating", "--data", str(data / "reviews.csv"), "--model", "global-average",
                     "--model", "bias-baseline:reg_user=1|5", "--splits", "2", "--top-k", "5", "--tune-on", "mae",

@@ -126,7 +126,7 @@ def demo(
         table = Experiment(parts, systems, on_progress=lambda msg: line.update(f"training: {msg}")).run()
     print_table(table, f"rating prediction on {corpus.name}")
     folder = table.save(out)
-    written = [*table.files, write_run_record(folder, data).name]  # data None: the planted corpus of --seed
+    written = [*table.files, write_run_record(folder, data, splits=[split_dir] if split_dir else None).name]
     if corpus.ratings_only:
         con.print(f"results written to {folder}/ ({', '.join(written)})")
         con.print("the data holds ratings only: no features to extract, and no MT, which explains from review "
