@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from types import SimpleNamespace
 
 from whyrec.provenance import (RUN_FILE, data_record, file_digest, run_record, source_commit, split_record,
                                write_run_record)
@@ -53,5 +54,6 @@ def test_a_split_is_recorded_by_its_index_files(tmp_path):
     (tmp_path / "validation.index").write_text("4\n")  # the same records, validation and test swapped
     (tmp_path / "test.index").write_text("3\n")
     assert split_record(tmp_path)["sha256"] != first["sha256"]
-    assert run_record(None, [], [tmp_path])["splits"] == [split_record(tmp_path)]
+    fixed, drawn = SimpleNamespace(folder=tmp_path), SimpleNamespace(folder=None)  # as Split gives it
+    assert run_record(None, [], [fixed, drawn])["splits"] == [split_record(tmp_path)]
     assert "splits" not in run_record(None, [])

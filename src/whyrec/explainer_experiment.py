@@ -86,9 +86,7 @@ def compare_trained(split: Split, systems: Mapping[str, object], features=None, 
     an explaining system among them, no sentiment judge is trained (the data may hold ratings only)."""
     from whyrec.explanations import explainers_of
 
-    judge = _judge_for(split, on_progress) if any(explainers_of(s) for s in systems.values()) else None
-    if judge is None and len(split.test) == 0:
-        raise DataError(f"split {split.name} has no test records to score")
+    judge = _judge_for(split, on_progress, needed=any(explainers_of(s) for s in systems.values()))
     rows: list[SystemResult] = []
     for name, system in systems.items():
         if on_progress:
@@ -134,12 +132,15 @@ def _pooled_activity(per_split: list[dict[str, dict]]) -> dict[str, dict]:
     return ordered_activity(pooled)
 
 
-def _judge_for(split: Split, on_progress):
-    """The one sentiment judge every system is read by, trained on the split's train reviews."""
+def _judge_for(split: Split, on_progress, needed: bool = True):
+    """The one sentiment judge every system is read by, trained on the split's train reviews (None
+    when not ``needed``: no system explains). A split without test records is refused either way."""
     from whyrec.explanations import sentiment_judge
 
     if len(split.test) == 0:
         raise DataError(f"split {split.name} has no test records to score")
+    if not needed:
+        return None
     if on_progress:
         on_progress("training the sentiment judge on the train reviews")
     return sentiment_judge(split.train)

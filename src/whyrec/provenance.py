@@ -80,12 +80,11 @@ def split_record(folder: str | Path) -> dict:
     return {"path": str(folder.resolve()), "sha256": digest.hexdigest()}
 
 
-def run_record(data: str | Path | None = None, argv: list[str] | None = None,
-               splits: list[Path] | None = None) -> dict:
+def run_record(data: str | Path | None = None, argv: list[str] | None = None, splits: list | None = None) -> dict:
     """What ``run.json`` holds: the command (``argv``, default this process's), the UTC date, the
     versions (and :func:`source_commit`), the machine and, with ``data``, :func:`data_record`;
-    with ``splits``, the fixed split folders read (:func:`split_record`; a random split is told by
-    the command's seed)."""
+    with ``splits`` (:class:`~whyrec.data.split.Split`\ s), the folders of the fixed ones
+    (:func:`split_record`; a random split is told by the command's seed)."""
     from whyrec import __version__
 
     args = list(sys.argv[1:] if argv is None else argv)
@@ -101,13 +100,14 @@ def run_record(data: str | Path | None = None, argv: list[str] | None = None,
     }
     if data is not None:
         record["data"] = data_record(data)
-    if splits:
-        record["splits"] = [split_record(folder) for folder in splits]
+    folders = [split.folder for split in splits or [] if split.folder is not None]
+    if folders:
+        record["splits"] = [split_record(folder) for folder in folders]
     return record
 
 
 def write_run_record(folder: str | Path, data: str | Path | None = None, argv: list[str] | None = None,
-                     splits: list[Path] | None = None) -> Path:
+                     splits: list | None = None) -> Path:
     """Write :func:`run_record` as ``folder/run.json`` and return its path."""
     path = Path(folder) / RUN_FILE
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -142,6 +142,7 @@ def test_a_written_split_reads_back_as_the_same_records(planted, tmp_path):
     split = ratio_split(planted.corpus, seed=4)
     write_index_split(split, tmp_path / "1")
     again = fixed_index_split(planted.corpus, tmp_path / "1")
+    assert again.folder == tmp_path / "1" and split.folder is None  # where a fixed split was read from
     for a, b in ((split.train, again.train), (split.valid, again.valid), (split.test, again.test)):
         assert a.reviews.equals(b.reviews)
     with pytest.raises(DataError, match="already holds a split"):

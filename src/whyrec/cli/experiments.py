@@ -10,8 +10,8 @@ import typer
 from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSettings, FoldUnicode, MaxRating,
                                MiScores, MinRating, ReaderFormat, RelevantAt, ScoredMethod, SentenceEncoderName,
                                Throttled, TopK, Tuned, TuneOn, app, check_checkpoint, check_out, check_text_settings,
-                               check_tune_on, console, default_split_dir, experiment_app, load_reviews, parse_pairs,
-                               print_table, scored_decoding, split_of, status, strangers_warning)
+                               check_tune_on, console, experiment_app, load_reviews, parse_pairs, print_table,
+                               scored_decoding, split_of, status, strangers_warning)
 
 # experiment explain: every system's explanation of each test record, side by side
 EXPLANATIONS_FILE = "explanations.jsonl"
@@ -88,14 +88,14 @@ def experiment_mt(
         run_mt_over_splits(every, out, config, resume=resume, checkpoint_dir=checkpoint, decoding=decoding, log=log,
                            lm_seeds=lm_seeds, lm_epochs=lm_epochs, step_log=step_log)
         con.print((out / "mt_splits.md").read_text(encoding="utf-8"), highlight=False)
-        write_run_record(out, data, splits=_split_folders_read(data, split, splits))
+        write_run_record(out, data, splits=every)
         con.print(f"written to {out}/ ({', '.join([*SUMMARY_FILES, RUN_FILE])}; each split's tables and plots in "
                   "split-NAME/)")
         return
     run_mt_experiment(every[0], out, config, lm_seeds=lm_seeds, lm_epochs=lm_epochs, checkpoint_dir=checkpoint,
                       decoding=decoding, log=log, step_log=step_log)
     con.print((out / "mt.md").read_text(encoding="utf-8"), highlight=False)
-    write_run_record(out, data, splits=_split_folders_read(data, split, splits))
+    write_run_record(out, data, splits=every)
     con.print(f"written to {out}/ (mt.md, mt.json, training.png, discriminator_curve.png, {RUN_FILE})")
 
 
@@ -172,7 +172,7 @@ def experiment_rating(
     for note in table.tuning_notes():  # what each tuned model kept
         con.print(f"picked on validation: {note}", highlight=False)
     folder = table.save(out)
-    run = write_run_record(folder, data, splits=folders if folders and not kfold else None)
+    run = write_run_record(folder, data, splits=parts)
     con.print(f"written to {folder}/ ({', '.join([*table.files, run.name])})")
 
 
@@ -269,8 +269,7 @@ def experiment_explain(
     names = ", ".join(p.name for p in every)
     _save_comparison(con, table, records, out,
                      f"explanation systems on {names}" + (f" (mean ± sd over {len(every)} splits)"
-                                                           if len(every) > 1 else ""), data,
-                     _split_folders_read(data, split, splits))
+                                                           if len(every) > 1 else ""), data, every)
 
 
 def _fixed_split_folders(data: Path, wanted: str) -> list[Path]:
@@ -283,15 +282,6 @@ def _fixed_split_folders(data: Path, wanted: str) -> list[Path]:
         raise DataError("--splits reads the fixed splits of a data folder (sub-folders 1, 2, … with a "
                         "train.index); there are none", path=data)
     return folders
-
-
-def _split_folders_read(data: Path, split: Path | None, splits: str | None) -> list[Path]:
-    """The fixed split folders a command read: ``--splits``' folders, else ``--split``, else the
-    data folder's split 1 when it has one; none for a random split."""
-    if splits is not None:
-        return _fixed_split_folders(data, splits)
-    folder = split or default_split_dir(data)
-    return [folder] if folder is not None else []
 
 
 def _splits_of(data: Path, wanted: str, fmt, columns, scale, fold_unicode: bool) -> list:
@@ -313,11 +303,10 @@ def _shared_encoder(parts, encoder: str):
     return sentence_encoder(encoder, vocab)
 
 
-def _save_comparison(con, table, records: list[dict], out: Path, title: str, data: Path,
-                     split_dirs: list[Path]) -> None:
+def _save_comparison(con, table, records: list[dict], out: Path, title: str, data: Path, splits: list) -> None:
     """Print a comparison's table, and write it (results.*, charts) with ``explanations.jsonl``
     (``records``: a row per test record, the systems side by side) and ``run.json`` (how it was
-    made, with the digests of the ``data`` file and of the fixed ``split_dirs`` read)."""
+    made, with the digests of the ``data`` file and of the fixed ``splits``' folders)."""
     from whyrec.prediction_records import save_records
     from whyrec.provenance import write_run_record
 
@@ -329,7 +318,7 @@ def _save_comparison(con, table, records: list[dict], out: Path, title: str, dat
         con.print(f"{table.activity_title()}:\n{activity}", highlight=False)
     folder = table.save(out)
     save_records(records, folder / EXPLANATIONS_FILE)
-    run = write_run_record(folder, data, splits=split_dirs)
+    run = write_run_record(folder, data, splits=splits)
     con.print(f"written to {folder}/ ({', '.join([*table.files, EXPLANATIONS_FILE, run.name])})")
 
 
@@ -395,5 +384,4 @@ def compare(
                                 on_progress=lambda m: line.update(m),
                                 on_records=lambda name, rows: records.append(rows), by_activity=by_activity,
                                 decoding=decoding)
-    _save_comparison(con, table, side_by_side(records), out, f"saved bundles on {parts.name}", data,
-                     _split_folders_read(data, split, None))
+    _save_comparison(con, table, side_by_side(records), out, f"saved bundles on {parts.name}", data, [parts])

@@ -126,9 +126,9 @@ def demo(
         table = Experiment(parts, systems, on_progress=lambda msg: line.update(f"training: {msg}")).run()
     print_table(table, f"rating prediction on {corpus.name}")
     folder = table.save(out)
-    written = [*table.files, write_run_record(folder, data, splits=[split_dir] if split_dir else None).name]
+    written = [*table.files, write_run_record(folder, data, splits=[parts]).name]
+    con.print(f"results written to {folder}/ ({', '.join(written)})")
     if corpus.ratings_only:
-        con.print(f"results written to {folder}/ ({', '.join(written)})")
         con.print("the data holds ratings only: no features to extract, and no MT, which explains from review "
                   "text (--column text=NAME names the text column of a table)", highlight=False)
         return
@@ -136,7 +136,6 @@ def demo(
     con.print(f"feature extraction: {coverage(feats, parts.train):.1%} of training reviews covered; examples:")
     for row in feats.head(3).itertuples():
         con.print(f"  [{row.rating:g}★] {row.feature} / {row.opinion} ({row.sentiment:+d}): {row.sentence}", highlight=False)
-    con.print(f"results written to {folder}/ ({', '.join(written)})")
     if not skip_mt:
         als = next(r for r in table.results if r.system == "context-aware ALS")
         _demo_mt(parts, feats if data is None else None, con, als.params, als.mean("rmse"))

@@ -30,12 +30,14 @@ SPLIT_COVERAGE = 0.9
 
 @dataclass
 class Split:
-    """Three disjoint corpora over one source; ``valid`` may be empty."""
+    """Three disjoint corpora over one source; ``valid`` may be empty. ``folder``: the index files'
+    folder of a fixed split (:func:`fixed_index_split`), None for one drawn at random."""
 
     train: Corpus
     valid: Corpus
     test: Corpus
     name: str = "split"
+    folder: Path | None = None
 
     def sizes(self) -> dict[str, int]:
         return {"train": len(self.train), "valid": len(self.valid), "test": len(self.test)}
@@ -171,6 +173,7 @@ def fixed_index_split(corpus: Corpus, folder: str | Path) -> Split:
                                   "; is it a split of this data?"), stacklevel=2)
     split = _make_split(corpus, *parts, name=f"{corpus.name}/{folder.name}")
     split.dropped = dropped  # type: ignore[attr-defined]
+    split.folder = folder
     return split
 
 
