@@ -83,7 +83,7 @@ def split_record(folder: str | Path) -> dict:
 def run_record(data: str | Path | None = None, argv: list[str] | None = None, splits: list | None = None) -> dict:
     """What ``run.json`` holds: the command (``argv``, default this process's), the UTC date, the
     versions (and :func:`source_commit`), the machine and, with ``data``, :func:`data_record`;
-    with ``splits`` (:class:`~whyrec.data.split.Split`\ s), the folders of the fixed ones
+    with ``splits`` (:class:`~whyrec.data.split.Split` objects), the folders of the fixed ones
     (:func:`split_record`; a random split is told by the command's seed)."""
     from whyrec import __version__
 
