@@ -81,3 +81,7 @@ def one_line(exc: Exception, limit: int = 300) -> str:
     """``exc``'s message on one line (torch's load errors span several), cut at ``limit`` characters."""
     text = " ".join(str(exc).split()) or "no detail"
     return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+class DataWarning(UserWarning):
+    """Something in the input was wrong but reading went on (e.g. a truncated gzip)."""

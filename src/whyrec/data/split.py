@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from whyrec.data.corpus import Corpus
-from whyrec.data.readers import DataWarning
+from whyrec.errors import DataWarning
 from whyrec.errors import ConfigError, DataError
 
 # a fixed split indexing fewer of the file's records than this share is probably another file's

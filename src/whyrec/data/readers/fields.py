@@ -1,0 +1,57 @@
+"""Which column (or JSON key) holds each whyrec field: the usual names of each, tried in order,
+or the mapping a user gives (``--column FIELD=NAME``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from whyrec.errors import DataError
+
+# Known names of each field across the formats whyrec reads, tried in order.
+FIELD_ALIASES: dict[str, tuple[str, ...]] = {
+    "user": ("user", "user_id", "userId", "reviewerID", "reviewer_id"),
+    # Amazon Reviews 2023 gives both: parent_asin groups a product's variants (sizes, colours), and
+    # its metadata and published benchmarks are keyed by it
+    "item": ("item", "item_id", "itemId", "parent_asin", "asin", "business_id", "product", "product_id", "movieId"),
+    "rating": ("rating", "overall", "stars", "score"),
+    "text": ("text", "reviewText", "review", "review_text"),
+    "time": ("time", "unixReviewTime", "timestamp", "date"),
+    "summary": ("summary", "title"),
+}
+REQUIRED_FIELDS = ("user", "item", "rating", "text")
+
+
+COLUMN_MAPPING_HINT = "--column {0}=NAME (load_corpus: columns={{'{0}': NAME}})"
+
+
+def check_mapping(columns: dict[str, str] | None, path: Path) -> None:
+    unknown = set(columns or {}) - set(FIELD_ALIASES)
+    if unknown:
+        raise DataError(f"unknown field(s) in column mapping: {sorted(unknown)}; "
+                        f"fields are {list(FIELD_ALIASES)}", path=path)
+
+
+
+def resolve_columns(available: list[str], mapping: dict[str, str] | None, path: str | Path,
+                    how_to_map: str = COLUMN_MAPPING_HINT, *, text_optional: bool = False) -> dict[str, str]:
+    """Map whyrec fields to table columns: explicit ``mapping`` first, then known aliases.
+    ``how_to_map`` tells, for a missing field, how to name its column. With ``text_optional`` a
+    table without a text column is no error: the result then has no ``text``."""
+    mapping = dict(mapping or {})
+    check_mapping(mapping, path)
+    resolved: dict[str, str] = {}
+    for field_name, aliases in FIELD_ALIASES.items():
+        if field_name in mapping:
+            if mapping[field_name] not in available:
+                raise DataError(f"column '{mapping[field_name]}' for field '{field_name}' not found; "
+                                f"columns are {available}", path=path)
+            resolved[field_name] = mapping[field_name]
+            continue
+        found = next((a for a in aliases if a in available), None)
+        if found is not None:
+            resolved[field_name] = found
+        elif field_name in REQUIRED_FIELDS and not (field_name == "text" and text_optional):
+            raise DataError(f"no column for '{field_name}' (looked for {', '.join(aliases)}); "
+                            f"columns are {available}; map one with {how_to_map.format(field_name)}", path=path)
+    return resolved
+

@@ -1,0 +1,118 @@
+"""Item metadata: Amazon's (2014, 2018, 2023) JSON lines and MovieLens' movie lists, and where
+each is found beside a review file."""
+
+from __future__ import annotations
+
+import csv
+import html
+import re
+from pathlib import Path
+
+from whyrec.data.corpus import ValidationReport
+from whyrec.data.readers.json_reviews import parsed_objects
+from whyrec.data.readers.text_files import iter_lines
+from whyrec.errors import DataError
+
+
+_TAG = re.compile(r"<[a-zA-Z/!][^<>]*(?:>|$)")  # whole tags, and a tag cut off at the end of the string
+
+
+def clean_html(text: object) -> str:
+    """Strip tags and unescape entities (meta titles and descriptions contain HTML)."""
+    if isinstance(text, list):
+        text = " ".join(str(t) for t in text)
+    if not isinstance(text, str):
+        return ""
+    return re.sub(r"\s+", " ", html.unescape(_TAG.sub(" ", text))).strip()
+
+
+def read_item_metadata(path: str | Path, items: set[str] | None = None) -> dict[str, dict]:
+    """Amazon item metadata JSON lines → {item: {title, category, description, brand}}. 2014 and
+    2018: asin, title, category (2014: categories, a list of paths), description, brand. 2023:
+    parent_asin (the item key of its reviews), title, categories (often empty; then
+    main_category), description, store (as the brand). With ``items``, only those are kept (a
+    category's metadata file lists millions of items that its 5-core reviews never name), and
+    only lines that can name one of them are parsed (``_may_name``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError("no such metadata file", path=path)
+    if path.name in MOVIELENS_MOVIES:
+        return read_movielens_movies(path, items)
+    report = ValidationReport(source=str(path))
+    meta: dict[str, dict] = {}
+    lines = iter_lines(path, report)
+    if items is not None:
+        lines = ((number, line) for number, line in lines if _may_name(line, items))
+    for _, obj in parsed_objects(path, lines, report, strict=False):
+        item = obj.get("parent_asin") or obj.get("asin")
+        if not item or items is not None and str(item) not in items:
+            continue
+        categories = obj.get("category") or obj.get("categories") or []
+        if categories and isinstance(categories[0], list):  # 2014: list of category paths
+            categories = categories[0]
+        if not categories and isinstance(obj.get("main_category"), str):
+            categories = [obj["main_category"]]
+        meta[str(item)] = {
+            "title": clean_html(obj.get("title")),
+            "category": [clean_html(c) for c in categories if clean_html(c)],
+            "description": clean_html(obj.get("description")),
+            "brand": clean_html(obj.get("brand") or obj.get("store")),
+        }
+    return meta
+
+
+MOVIELENS_MOVIES = ("movies.dat", "movies.csv")
+
+
+def read_movielens_movies(path: Path, items: set[str] | None = None) -> dict[str, dict]:
+    """MovieLens' movie list as item metadata, {movie id: {title, category (its genres), description,
+    brand}}: ``movies.dat`` (1M, 10M: ``MovieID::Title::Genres``) or ``movies.csv`` (``movieId,title,
+    genres``, titles quoted where they hold a comma); genres are separated by ``|``. A line that
+    does not read so is left out; with ``items``, only those movies are kept."""
+    if path.name.endswith(".csv"):
+        rows = csv.reader(line for _, line in iter_lines(path))
+        next(rows, None)  # the header
+    else:
+        rows = (line.rstrip("\r\n").split("::") for _, line in iter_lines(path))
+    meta: dict[str, dict] = {}
+    for row in rows:
+        if len(row) != 3 or (items is not None and row[0] not in items):
+            continue
+        genres = [g for g in row[2].split("|") if g and g != "(no genres listed)"]
+        meta[row[0]] = {"title": row[1].strip(), "category": genres, "description": "", "brand": ""}
+    return meta
+
+
+# the value of an "asin" or "parent_asin" key, in JSON or in a 2014 file's Python literal
+# (the pattern starts with a literal, which the regex engine finds fast: a leading quote class
+# made it slower than parsing)
+_ITEM_KEY_VALUE = re.compile(r"""asin["']\s*:\s*["']([^"']*)""")
+
+
+def _may_name(line: str, items: set[str]) -> bool:
+    """Whether a metadata line can describe one of ``items``, without parsing it: some
+    "asin"/"parent_asin" value on it is among them, or it has none that the pattern sees (then
+    parsing decides). It never skips a wanted line: the item key's value is among the values
+    found. Parsing only candidates makes a category's metadata (millions of lines) several
+    times faster to read."""
+    values = _ITEM_KEY_VALUE.findall(line)
+    return not values or any(value in items for value in values)
+
+
+def metadata_beside(path: Path) -> Path | None:
+    """The item metadata file next to a review file, when there is one: ``meta.json(.gz)`` (the
+    layout of whyrec's data folders), or ``meta_X`` as the Amazon dumps name it beside their
+    reviews of category X: ``X.jsonl`` → ``meta_X.jsonl`` (2023), ``X.json.gz`` and ``X_5.json.gz``
+    (its 5-core) → ``meta_X.json.gz`` (2018), ``reviews_X_5.json.gz`` → ``meta_X.json.gz`` (2014);
+    each plain or gzipped. Beside MovieLens' ``ratings.dat`` or ``ratings.csv``: its ``movies.dat``
+    or ``movies.csv``."""
+    if path.name in ("ratings.dat", "ratings.csv"):  # MovieLens: the movie list beside the ratings
+        return next((path.parent / name for name in MOVIELENS_MOVIES if (path.parent / name).is_file()), None)
+    stem = path.name.split(".")[0]
+    category = stem.removeprefix("reviews_")
+    categories = dict.fromkeys([stem, category, category.removesuffix("_5")])  # in that order, once each
+    names = ["meta.json.gz", "meta.json"] + [f"meta_{c}{suffix}" for c in categories
+                                             for suffix in (".jsonl", ".jsonl.gz", ".json", ".json.gz")]
+    return next((path.parent / name for name in names if (path.parent / name).is_file()), None)
+
+

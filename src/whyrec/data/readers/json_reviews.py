@@ -1,0 +1,179 @@
+"""Review objects in JSON: JSON Lines (one object per line; Python literals too, as in the
+original 2014 Amazon files) or one JSON array, read as it is parsed. Amazon 2014/2018/2023 and
+Yelp's academic dataset use usual key names; other keys are mapped with ``columns``."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from whyrec.data.corpus import RawRecord, ValidationReport
+from whyrec.data.readers.fields import FIELD_ALIASES, REQUIRED_FIELDS, check_mapping
+from whyrec.data.readers.text_files import iter_lines, peek_text
+from whyrec.errors import DataError
+
+
+def _json_lines(path: Path, report: ValidationReport, strict: bool) -> Iterator[tuple[int, dict]]:
+    return parsed_objects(path, iter_lines(path, report), report, strict)
+
+
+def parsed_objects(path: Path, lines: Iterable[tuple[int, str]], report: ValidationReport,
+                    strict: bool) -> Iterator[tuple[int, dict]]:
+    """Each line as a dict: JSON, else a Python literal; a line that is neither is an error
+    (``strict``) or counted as malformed."""
+    for number, line in lines:
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            try:  # the original 2014 metadata files are Python literals, not JSON
+                obj = ast.literal_eval(line)
+            except (ValueError, SyntaxError):
+                obj = None
+        if not isinstance(obj, dict):
+            if strict:
+                raise DataError("line is not a JSON object", path=path, line=number + 1)
+            report.read += 1
+            report.skipped["malformed line"] += 1
+            continue
+        yield number, obj
+
+
+class _JsonFields:
+    """Which key of a JSON review object holds each whyrec field: the one ``columns`` maps it to,
+    else the first of its aliases the object has (records of one file may differ: some Amazon
+    records lack ``reviewText``). Remembers whether any record had a key for each required
+    field, so that a field no record has is one clear error instead of every record skipped."""
+
+    def __init__(self, columns: dict[str, str] | None, path: Path) -> None:
+        self.path = path
+        self.keys = {f: (columns[f],) if columns and f in columns else aliases
+                     for f, aliases in FIELD_ALIASES.items()}
+        self.missing = set(REQUIRED_FIELDS)  # required fields no record has had a key for yet
+        self.first_keys: list[str] | None = None
+        self.mapped = dict(columns or {})
+
+    def __call__(self, obj: dict, field_name: str):
+        if self.first_keys is None:
+            self.first_keys = list(obj)
+        for key in self.keys[field_name]:
+            if key in obj:
+                self.missing.discard(field_name)
+                return obj[key]
+        return None
+
+    def check_found(self) -> None:
+        """After the last record: a required field that no record had is an error naming it."""
+        if self.first_keys is None or not self.missing:
+            return
+        missing = [f for f in REQUIRED_FIELDS if f in self.missing]
+        looked = [f"the key '{self.mapped[f]}' given for '{f}'" if f in self.mapped else
+                  f"a key for '{f}' (looked for {', '.join(FIELD_ALIASES[f])})" for f in missing]
+        raise DataError(f"no record has {', nor '.join(looked)}; the first record's keys are {self.first_keys}; "
+                        f"map them with --column {missing[0]}=NAME (load_corpus: columns={{'{missing[0]}': NAME}})",
+                        path=self.path)
+
+
+
+_ARRAY_READ = 1 << 16  # characters a JSON array is read ahead by, at least
+
+
+def _json_array(path: Path, report: ValidationReport, strict: bool) -> Iterator[tuple[int, int, dict]]:
+    """(position, 1-based line, object) of each element of a file holding one JSON array of review
+    objects (pretty-printed or on one line). The file is read as it is parsed, a few lines ahead
+    of the element being decoded, so a pretty-printed dump needs no more memory than its longest
+    element (an array on one line is one line, read whole). An element that is not an object is
+    skipped and counted (``strict``: an error); text that is not JSON is an error naming its
+    line, as the elements after it cannot be told apart."""
+    lines = iter_lines(path, report)
+    buffer, ended = "", False
+
+    def read_on(at_least: int) -> None:
+        """Append whole lines (so no JSON token is cut) until ``at_least`` characters came, or the end."""
+        nonlocal buffer, ended
+        parts, size = [], 0
+        for _, text in lines:
+            parts.append(text)
+            size += len(text)
+            if size >= at_least:
+                break
+        else:
+            ended = True
+        buffer += "".join(parts)
+
+    while "[" not in buffer and not ended:
+        read_on(_ARRAY_READ)
+    if "[" not in buffer:  # a gzip cut short within its first line: nothing complete was read
+        raise DataError("the JSON array is never closed (file cut short?)", path=path, line=1)
+    decoder = json.JSONDecoder()
+    at = buffer.index("[") + 1
+    line, counted_to, position = 1, 0, 0  # line: the 1-based line of buffer[counted_to]
+    while True:
+        while at < len(buffer) and buffer[at] in " \t\r\n,":
+            at += 1
+        line += buffer.count("\n", counted_to, at)
+        counted_to = at
+        if at < len(buffer):
+            if buffer[at] == "]":
+                return
+            try:
+                obj, end = decoder.raw_decode(buffer, at)
+            except json.JSONDecodeError as exc:
+                if ended:
+                    raise DataError(f"not JSON inside the array: {exc.msg}", path=path,
+                                    line=line + buffer.count("\n", at, exc.pos)) from None
+            else:
+                if isinstance(obj, dict):
+                    yield position, line, obj
+                elif strict:
+                    raise DataError("array element is not a JSON object", path=path, line=line)
+                else:
+                    report.read += 1
+                    report.skipped["malformed line"] += 1
+                position, at = position + 1, end
+                continue
+        elif ended:
+            raise DataError("the JSON array is never closed (file cut short?)", path=path, line=line)
+        # the next element may go on past what is read: let go of what is decoded, and read on by
+        # as much again as is pending (each retry doubles it, so a long element is not re-decoded
+        # from its start once per line)
+        buffer, at, counted_to = buffer[at:], 0, 0
+        read_on(max(_ARRAY_READ, len(buffer)))
+
+
+def _json_objects(path: Path, report: ValidationReport, strict: bool) -> Iterator[tuple[int, int, dict]]:
+    """(position, 1-based line, object) of the review objects of a JSON Lines file, or of a JSON array."""
+    if peek_text(path).lstrip().startswith("["):
+        return _json_array(path, report, strict)
+    return ((number, number + 1, obj) for number, obj in _json_lines(path, report, strict))
+
+
+# a review time above this is in milliseconds (as seconds it would be after the year 5000)
+MILLISECONDS_FROM = 1e11
+
+
+def read_amazon_json(path: Path, report: ValidationReport, strict: bool = False,
+                     columns: dict[str, str] | None = None) -> Iterator[RawRecord]:
+    """JSON Lines (or one JSON array) of review objects, keys found by their usual names or as
+    ``columns`` maps them. Amazon review dumps: 2014 and 2018 reviewerID, asin, overall,
+    reviewText, summary, unixReviewTime (seconds). 2023 (Hou et al., "Bridging Language and
+    Items for Retrieval and Recommendation", 2024): user_id, parent_asin (the item, as its
+    metadata is keyed) and asin, rating, text, title (the review's summary), timestamp in
+    milliseconds (read as seconds). Yelp's academic dataset (user_id, business_id, stars, text,
+    date as an ISO date-time) uses usual names too: ``yelp-json`` is this reader."""
+    check_mapping(columns, path)
+    pick = _JsonFields(columns, path)
+    for position, line, obj in _json_objects(path, report, strict):
+        time = pick(obj, "time")
+        if "unixReviewTime" not in obj and isinstance(time, (int, float)) and not isinstance(time, bool) \
+                and time >= MILLISECONDS_FROM:
+            time = time / 1000.0
+        yield RawRecord(user=pick(obj, "user"), item=pick(obj, "item"), rating=pick(obj, "rating"),
+                        text=pick(obj, "text"), time=time, summary=pick(obj, "summary"),
+                        position=position, line=line)
+    pick.check_found()
+

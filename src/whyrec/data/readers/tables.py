@@ -1,0 +1,193 @@
+"""Reviews as a table: CSV or TSV with a header line (also ``;``- or ``|``-separated spreadsheet
+exports), Parquet, or a DataFrame (:func:`whyrec.data.readers.corpus_from_frame`). A table
+without a text column holds ratings only."""
+
+from __future__ import annotations
+
+import csv
+import warnings
+from pathlib import Path
+from typing import Iterator
+
+import pandas as pd
+
+from whyrec.data.corpus import RawRecord, ValidationReport
+from whyrec.data.readers.fields import COLUMN_MAPPING_HINT, FIELD_ALIASES, resolve_columns
+from whyrec.data.readers.text_files import iter_lines, peek_text
+from whyrec.errors import DataError, DataWarning
+from whyrec.wording import shortened
+
+
+def table_columns(available: list[str], mapping: dict[str, str] | None, path: str | Path,
+                  report: ValidationReport, how_to_map: str = COLUMN_MAPPING_HINT) -> dict[str, str]:
+    """:func:`resolve_columns` for a table (CSV, TSV, Parquet, a DataFrame), where a missing text
+    column means ratings only (MovieLens' ``ratings.csv``): the records are read without text, the
+    report says so (``ratings_only``), and a :class:`DataWarning` names the columns looked for."""
+    resolved = resolve_columns(available, mapping, path, how_to_map, text_optional=True)
+    if "text" not in resolved:
+        report.ratings_only = True
+        warnings.warn(DataWarning(
+            f"{path}: no column for 'text' (looked for {', '.join(FIELD_ALIASES['text'])}; columns are "
+            f"{available}): read as ratings only, which the rating models fit; MT, PETER, MMI and the "
+            f"explanation metrics need review text: map its column with {how_to_map.format('text')}"), stacklevel=3)
+    return resolved
+
+
+def table_records(frame: pd.DataFrame, columns: dict[str, str], line_offset: int) -> Iterator[RawRecord]:
+    get = {f: frame[c].tolist() for f, c in columns.items()}
+    empty = [None] * len(frame)
+    for row in range(len(frame)):
+        yield RawRecord(user=get["user"][row], item=get["item"][row], rating=get["rating"][row],
+                        text=get.get("text", empty)[row], time=get.get("time", empty)[row],
+                        summary=get.get("summary", empty)[row], position=row, line=row + line_offset)
+
+
+class _LineFeed:
+    """The lines of a file handed to :mod:`csv` one at a time, remembering those of the current row."""
+
+    def __init__(self, lines: Iterator[tuple[int, str]]) -> None:
+        self._lines = lines
+        self.row_lines: list[str] = []
+        self.next_line = 1  # 1-based number of the next physical line
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        _, line = next(self._lines)
+        self.row_lines.append(line)
+        self.next_line += 1
+        return line
+
+    def start_row(self) -> int:
+        """Forget the previous row's lines; return the physical line the next row starts on."""
+        self.row_lines = []
+        return self.next_line
+
+
+def _reads_as_a_review(line: str, sep: str, width: int, rating_column: int) -> bool:
+    """Whether one physical line would be a complete row on its own, with a numeric rating."""
+    try:
+        fields = next(csv.reader([line], delimiter=sep))
+        float(fields[rating_column])
+    except (csv.Error, StopIteration, ValueError, IndexError):
+        return False
+    return len(fields) == width
+
+
+def read_csv(path: Path, report: ValidationReport, strict: bool = False, *, sep: str | None = None,
+             columns: dict[str, str] | None = None) -> Iterator[RawRecord]:
+    """CSV or TSV with a header row, quoted as RFC 4180 says (``""`` is a quote inside a quoted field).
+
+    ``line`` is the physical line a row starts on, the header being line 1: a quoted text
+    may hold line breaks. ``position`` counts data rows, malformed ones included and blank
+    lines not, as split index files do. A row whose field count differs from the header's, or whose
+    quoting is broken (text after a closing quote), is skipped and counted as "malformed
+    row" (with ``strict``, it is an error naming its line).
+
+    An unbalanced quote swallows the rows after it into one text, and a CSV parser cannot
+    tell that from a text with line breaks. Reading therefore stops with an error naming
+    both lines when a line inside a multi-line row would be a complete review on its own
+    (the header's number of fields, a numeric rating), and when a quote is never closed:
+    skipping would silently lose every swallowed review.
+    """
+    if sep is None:
+        sep = "\t" if path.suffix.lower() in (".tsv", ".tab") else csv_separator(path)
+    kind = "TSV" if sep == "\t" else "CSV"
+    feed = _LineFeed(iter_lines(path, report))
+    rows = csv.reader(feed, delimiter=sep, strict=True)
+    try:
+        header = next(rows)
+    except StopIteration:
+        raise DataError("file is empty", path=path) from None
+    except csv.Error as exc:
+        raise DataError(f"cannot parse the {kind} header: {exc}", path=path, line=1) from None
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise DataError(f"column(s) {repeated} appear more than once in the header", path=path, line=1)
+    try:
+        resolved = table_columns(header, columns, path, report)
+    except DataError as exc:
+        if not _reads_as_a_record(header):
+            raise
+        raise DataError(f"the first line, {shortened(sep.join(header), 60)!r}, reads as a record, not as a header naming "
+                        f"the columns ({exc.problem.split(' (')[0]}): add a header line first, such as "
+                        "'item,user,rating,time' for Amazon's ratings-only CSVs, which have none",
+                        path=path, line=1) from None
+    where = {f: header.index(c) for f, c in resolved.items()}
+    return _csv_records(rows, feed, path, report, strict, sep, kind, len(header), where)
+
+
+def _reads_as_a_record(header: list[str]) -> bool:
+    """Whether a header line holds a number, as a record's rating or time would, where column
+    names would be: the file has no header line."""
+    for name in header:
+        try:
+            float(name)
+            return True
+        except ValueError:
+            continue
+    return False
+
+
+def csv_separator(path: Path) -> str:
+    """The separator of a delimited file by its header line: ``,`` when the header holds one, else
+    ``;`` (the spreadsheet export of locales that write decimal commas) or ``|`` when it holds
+    that; a header holding none of them is read as a one-column CSV."""
+    header = next((line for line in peek_text(path).splitlines() if line.strip()), "")
+    if "," in header:
+        return ","
+    return next((sep for sep in (";", "|") if sep in header), ",")
+
+
+def _csv_records(rows, feed: _LineFeed, path: Path, report: ValidationReport, strict: bool, sep: str,
+                 kind: str, width: int, where: dict[str, int]) -> Iterator[RawRecord]:
+    position = 0
+    while True:
+        start = feed.start_row()
+        try:
+            fields = next(rows)
+            problem = None if len(fields) in (width, 0) or not "".join(fields).strip() else \
+                f"{len(fields)} fields where the header has {width}"
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                raise DataError(f"a quote opened on this line is never closed; nothing after it can be read "
+                                f"as {kind}", path=path, line=start) from None
+            fields, problem = [], f"broken quoting ({exc})"
+        swallowed = next((start + k for k, line in enumerate(feed.row_lines[1:], 1)
+                          if _reads_as_a_review(line, sep, width, where["rating"])), None)
+        if swallowed is not None:
+            until = (f"is still open on line {feed.next_line - 1}, where the text outgrew the csv module's "
+                     "field limit," if problem and "field limit" in problem else
+                     f"closes only on line {feed.next_line - 1},")
+            raise DataError(f"a quote opened on this line {until} and line {swallowed} between them reads as a "
+                            f"review of its own: close the quote, or write a quote inside a quoted text as \"\"",
+                            path=path, line=start)
+        if problem is not None:
+            if strict:
+                raise DataError(f"malformed row: {problem}", path=path, line=start)
+            report.read += 1
+            # a text past the csv module's field limit is long, not malformed: say so in the count
+            reason = f"field over {csv.field_size_limit():,} characters" if "field limit" in problem else "malformed row"
+            report.skipped[reason] += 1
+            position += 1  # still a data row: split index files count it
+            continue
+        if not "".join(fields).strip():  # a blank line
+            continue
+        value = {f: (fields[k] if fields[k] != "" else None) for f, k in where.items()}
+        yield RawRecord(user=value["user"], item=value["item"], rating=value["rating"], text=value.get("text"),
+                        time=value.get("time"), summary=value.get("summary"), position=position, line=start)
+        position += 1
+
+
+def read_parquet(path: Path, report: ValidationReport, strict: bool = False, *,
+                 columns: dict[str, str] | None = None) -> Iterator[RawRecord]:
+    """A Parquet table with one review per row (column names as for CSV)."""
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+        raise DataError(f"cannot read as Parquet: {exc}", path=path) from None
+    return table_records(frame, table_columns(list(frame.columns), columns, path, report), line_offset=1)
+

@@ -1,0 +1,115 @@
+"""Opening review files as text: gzip or plain, UTF-8 (UTF-16 with its byte order mark), bytes
+that are not UTF-8 read as Windows-1252 and counted, a cut-short gzip read up to its break."""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import threading
+import warnings
+import zlib
+from pathlib import Path
+from typing import Iterator
+
+from whyrec.data.corpus import ValidationReport
+from whyrec.errors import DataWarning
+from whyrec.wording import counted
+
+
+def _head_bytes(path: Path, size: int) -> bytes:
+    """The first ``size`` bytes of the file, decompressed when it is a gzip (a cut-short one too)."""
+    with open(path, "rb") as handle:
+        raw = handle.read(size)
+    if raw[:2] == b"\x1f\x8b":
+        # a decompressor object accepts partial input, so a cut-short file still yields its head
+        try:
+            raw = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw, size)
+        except zlib.error:
+            raw = b""
+    return raw
+
+
+def _text_encoding(head: bytes) -> str:
+    """``utf-16`` for text that starts with its byte order mark (Excel's "Unicode text" export),
+    else ``utf-8``."""
+    return "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8"
+
+
+def _is_gzip(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(2) == b"\x1f\x8b"
+
+
+# how many byte sequences the codec error handler below has read as Windows-1252, in this thread
+_NOT_UTF8 = threading.local()
+
+
+def _as_windows_1252(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: bytes that are not UTF-8 are read as Windows-1252, the encoding of
+    spreadsheet exports on Western Windows (0xE9 → é, 0x92 → ’), and Latin-1 for its five
+    unassigned bytes; each such sequence is counted."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    _NOT_UTF8.count = getattr(_NOT_UTF8, "count", 0) + 1
+    text = []
+    for byte in error.object[error.start:error.end]:
+        try:
+            text.append(bytes([byte]).decode("cp1252"))
+        except UnicodeDecodeError:
+            text.append(chr(byte))
+    return "".join(text), error.end
+
+
+codecs.register_error("whyrec-windows-1252", _as_windows_1252)
+
+
+def iter_lines(path: Path, report: ValidationReport | None = None) -> Iterator[tuple[int, str]]:
+    """Yield (0-based line number, line) of a text file, gzip or plain, in UTF-8 (UTF-16 when it
+    starts with that encoding's byte order mark).
+
+    A gzip that was cut short yields the complete lines read so far, then warns with the
+    count instead of failing: nothing already read is lost. Bytes that are not UTF-8 (a file
+    saved as Latin-1 or Windows-1252, or a few such lines among UTF-8 ones) are read as
+    Windows-1252 rather than replaced by �, and a warning says how many there were.
+    """
+    opener = gzip.open if _is_gzip(path) else open
+    count = 0
+    pending = None
+    not_utf8_before = getattr(_NOT_UTF8, "count", 0)
+    try:
+        encoding = _text_encoding(_head_bytes(path, 4096))  # a gzip's first kilobytes hold its first bytes
+        with opener(path, "rt", encoding=encoding, errors="whyrec-windows-1252") as handle:
+            for number, line in enumerate(handle):
+                if number == 0:  # a byte order mark, as Windows tools write before UTF-8, is no text
+                    line = line.removeprefix("\ufeff")
+                if pending is not None:
+                    yield pending
+                pending = (number, line)
+                count += 1
+        if pending is not None:
+            yield pending
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        # the last line may be incomplete; drop it rather than parse half a record
+        if report is not None:
+            report.truncated = True
+        kept = max(count - 1, 0)
+        warnings.warn(
+            DataWarning(f"{path}: compressed file is truncated ({exc.__class__.__name__}); "
+                        f"using the {kept:,} complete lines read before the break"),
+            stacklevel=2,
+        )
+    not_utf8 = getattr(_NOT_UTF8, "count", 0) - not_utf8_before
+    if not_utf8:
+        if report is not None:
+            report.not_utf8 += not_utf8
+        warnings.warn(DataWarning(f"{path}: {counted(not_utf8, 'byte sequence')} not UTF-8, read as Windows-1252 "
+                                  "(é, ’); if the file is in another encoding, convert it to UTF-8 first"),
+                      stacklevel=2)
+
+
+def peek_text(path: Path, size: int = 65536) -> str:
+    """The first ``size`` bytes of the (decompressed) file as text; a truncated gzip still has a head."""
+    raw = _head_bytes(path, size)
+    if _text_encoding(raw) == "utf-16":
+        return raw[:len(raw) - len(raw) % 2].decode("utf-16", errors="replace")
+    return raw.decode("utf-8", errors="replace").removeprefix("\ufeff")

@@ -1,0 +1,112 @@
+"""Item metadata: Amazon's and MovieLens', read and found beside the reviews."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+from tests.data.readers import quiet_load
+from whyrec.data import load_corpus, read_item_metadata
+from whyrec.errors import DataError
+
+
+def test_item_metadata_strips_html(tmp_path):
+    path = tmp_path / "meta.json"
+    path.write_text(json.dumps({"asin": "guitar", "title": "Big &amp; <b>Loud</b> Guitar", "brand": "X",
+                                "category": ["Music", "Guitars"], "description": ["<p>Six strings</p>"]}) + "\n"
+                    + str({"asin": "cable", "title": "Cable", "categories": [["Music", "Cables"]]}) + "\n")
+    meta = read_item_metadata(path)
+    assert meta["guitar"]["title"] == "Big & Loud Guitar"
+    assert meta["guitar"]["description"] == "Six strings"
+    assert meta["cable"]["category"] == ["Music", "Cables"]  # 2014 style Python literal
+
+
+def test_item_metadata_for_some_items_reads_the_same_entries_as_reading_all(tmp_path):
+    entries = [
+        json.dumps({"asin": "guitar", "title": "Guitar", "also_buy": ["cable", "strap"]}),
+        repr({"asin": "cable", "title": "Cable", "categories": [["Music", "Cables"]]}),  # 2014 literal
+        json.dumps({"parent_asin": "strap", "title": "Strap", "main_category": "Music"}),  # 2023
+        json.dumps({"asin": "drum", "title": "A drum", "description": 'Fits "asin": "guitar" stands'}),
+        "{'asin': u'piano', 'title': u'Piano'}",  # the pattern does not see a u'' value: parsed
+        json.dumps({"title": "no item key"}),
+        "not a record at all",
+    ]
+    path = tmp_path / "meta.json"
+    path.write_text("\n".join(entries) + "\n")
+    everything = read_item_metadata(path)
+    assert set(everything) == {"guitar", "cable", "strap", "drum", "piano"}
+    for wanted in [{"guitar"}, {"cable", "strap"}, {"drum", "piano"}, set()]:
+        assert read_item_metadata(path, wanted) == {k: v for k, v in everything.items() if k in wanted}
+
+
+def test_metadata_beside_reviews_is_attached(tmp_path, amazon_file):
+    (tmp_path / "meta.json").write_text(json.dumps({"asin": "guitar", "title": "A guitar"}) + "\n")
+    corpus = load_corpus(amazon_file)
+    assert corpus.item_title("guitar") == "A guitar" and corpus.item_title("strap") is None
+
+
+@pytest.mark.parametrize("reviews, meta", [
+    ("Musical_Instruments_5.json.gz", "meta_Musical_Instruments.json.gz"),  # 2018, the 5-core
+    ("Musical_Instruments.json.gz", "meta_Musical_Instruments.json.gz"),  # 2018, every review
+    ("reviews_Musical_Instruments_5.json.gz", "meta_Musical_Instruments.json.gz"),  # 2014
+    ("Musical_Instruments.jsonl", "meta_Musical_Instruments.jsonl.gz"),  # 2023
+])
+def test_the_amazon_dumps_metadata_is_found_by_its_name(tmp_path, amazon_file, reviews, meta):
+    amazon_file.rename(tmp_path / reviews)
+    with gzip.open(tmp_path / meta, "wt") as handle:  # 2014's are Python literals
+        handle.write(repr({"asin": "guitar", "title": "A guitar"}) + "\n")
+        handle.write(json.dumps({"asin": "never-reviewed", "title": "Not in the reviews"}) + "\n")
+    corpus = load_corpus(tmp_path / reviews)
+    assert corpus.item_title("guitar") == "A guitar"
+    assert set(corpus.item_meta) == {"guitar"}  # entries of items nobody reviewed are not kept
+    (tmp_path / meta).rename(tmp_path / "meta_Other.json.gz")  # another category's: not this one's
+    assert load_corpus(tmp_path / reviews).item_meta == {}
+
+
+def test_metadata_given_by_path(tmp_path, amazon_file):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "items.jsonl").write_text(json.dumps({"asin": "strap", "title": "A strap"}) + "\n")
+    assert load_corpus(amazon_file, meta_path=elsewhere / "items.jsonl").item_title("strap") == "A strap"
+    with pytest.raises(DataError, match="no such metadata file"):
+        load_corpus(amazon_file, meta_path=elsewhere / "missing.jsonl")
+
+
+def test_an_item_without_a_readable_title_is_named_by_brand_and_category(tmp_path, amazon_file):
+    from whyrec.data.corpus import display_title
+
+    assert display_title({"title": "Wired", "brand": "Conde Nast", "category": ["Magazines", "Tech"]}) == "Wired"
+    assert display_title({"title": "", "brand": "Conde Nast", "category": ["Magazines", "Tech"]}) == \
+        "Conde Nast (Tech)"
+    assert display_title({"title": "", "brand": "Conde Nast", "category": []}) == "Conde Nast"
+    assert display_title({"title": "", "brand": "", "category": ["Magazines"]}) == "Magazines"
+    assert display_title({"title": "", "brand": "", "category": []}) == ""
+    (tmp_path / "meta.json").write_text(json.dumps({"asin": "guitar", "title": '<span class="a-size-medium"',
+                                                    "brand": "Acme", "category": ["Music", "Guitars"]}) + "\n")
+    assert load_corpus(amazon_file).item_title("guitar") == "Acme (Guitars)"
+
+
+def test_shared_magazines_items_are_named(shared_data):
+    """148 of the 151 reviewed magazines' meta titles are a cut-off tag; brand and category name those items."""
+    corpus = quiet_load(shared_data / "amazon-magazine-subscriptions")
+    items = set(corpus.items)
+    raw = [item for item in items if corpus.item_meta.get(item, {}).get("title")]
+    named = [item for item in items if corpus.item_title(item)]
+    assert len(raw) < 0.1 * len(items) and len(named) > 0.9 * len(items)
+
+
+def test_clean_html_drops_whole_and_cut_off_tags_but_keeps_comparisons():
+    from whyrec.data.readers import clean_html
+
+    assert clean_html('<span class="a-size-medium a-color-secondary"') == ""  # a real title in the 2018 metadata
+    assert clean_html("<b>Wired</b> &amp; Co") == "Wired & Co"
+    assert clean_html("Ages < 5 and <i>up") == "Ages < 5 and up"
+    assert clean_html(["Books", None]) == "Books None"
+    assert clean_html(None) == ""
+
+
+def test_item_metadata_that_is_not_there_is_named(tmp_path):
+    with pytest.raises(DataError, match=r"meta\.json\.gz: no such metadata file"):
+        read_item_metadata(tmp_path / "meta.json.gz")

@@ -1,0 +1,190 @@
+"""JSON review objects: Amazon 2014/2018/2023 and Yelp JSON lines, JSON arrays, key mappings."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+from tests.conftest import REVIEWS, amazon_lines
+from tests.data.readers import quiet_load
+from whyrec.data import DataWarning, detect_format, load_corpus
+from whyrec.errors import DataError
+
+
+@pytest.mark.parametrize("style", ["2014", "2018"])
+@pytest.mark.parametrize("gz", [True, False])
+def test_amazon_json_plain_and_gzip(tmp_path, style, gz):
+    path = tmp_path / ("r.json.gz" if gz else "r.json")
+    text = "\n".join(amazon_lines(style=style)) + "\n"
+    if gz:
+        with gzip.open(path, "wt") as h:
+            h.write(text)
+    else:
+        path.write_text(text)
+    assert detect_format(path) == "amazon-json"
+    corpus = load_corpus(path)
+    assert len(corpus) == len(REVIEWS)
+    assert corpus.reviews.loc[0, "user"] == "alice" and corpus.reviews.loc[0, "rating"] == 5.0
+    assert corpus.reviews.loc[2, "summary"] == "summary 2"
+    assert list(corpus.positions) == list(range(len(REVIEWS)))
+
+
+def test_yelp_json_and_ss(tmp_path):
+    yelp = tmp_path / "yelp.json"
+    yelp.write_text("\n".join(json.dumps({"review_id": str(n), "user_id": u, "business_id": i, "stars": r,
+                                          "text": t, "date": "2019-01-0%d 10:00:00" % (n + 1)})
+                              for n, (u, i, r, t) in enumerate(REVIEWS)))
+    assert detect_format(yelp) == "yelp-json"
+    corpus = load_corpus(yelp)
+    assert len(corpus) == len(REVIEWS) and corpus.reviews["time"].notna().all()
+
+    ss = tmp_path / "yelp13.ss"
+    ss.write_text("\n".join(f"{u}\t\t{i}\t\t{int(r)}\t\t{t.replace('. ', ' <sssss> ')}" for u, i, r, t in REVIEWS))
+    assert detect_format(ss) == "yelp-ss"
+    corpus = load_corpus(ss)
+    assert len(corpus) == len(REVIEWS)
+    assert "<sssss>" not in " ".join(corpus.texts)
+
+
+def test_amazon_reviews_2023_with_its_metadata(tmp_path):
+    """Amazon Reviews 2023: items are parent_asin (a product's variants are one item, and the
+    metadata is keyed by it), timestamps are milliseconds, the review's title is its summary, and
+    the metadata file is meta_<name>.jsonl with store and main_category."""
+    def review(user, variant, parent, rating, text, ms):
+        return {"rating": rating, "title": f"{text.split()[0]}!", "text": text, "images": [], "asin": variant,
+                "parent_asin": parent, "user_id": user, "timestamp": ms, "helpful_vote": 0,
+                "verified_purchase": True}
+
+    rows = [review("u1", "B01-red", "B01", 5.0, "Lovely strap, strong leather.", 1588687728923),
+            review("u2", "B01-blue", "B01", 3.0, "Strap is fine, price high.", 1588687829000),
+            review("u1", "B02", "B02", 4.0, "Good strings, warm tone.", 1600000000000)]
+    path = tmp_path / "Musical_Instruments.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    meta = [{"main_category": "Musical Instruments", "title": "Leather strap", "parent_asin": "B01", "store": "Ace",
+             "categories": [], "description": ["Soft <b>leather</b>"], "details": {}},
+            {"main_category": "Musical Instruments", "title": "", "parent_asin": "B02", "store": "StringCo",
+             "categories": ["Musical Instruments", "Strings"], "description": []}]
+    (tmp_path / "meta_Musical_Instruments.jsonl").write_text("".join(json.dumps(m) + "\n" for m in meta))
+    assert detect_format(path) == "amazon-json"
+    corpus = load_corpus(path)
+    assert list(corpus.items) == ["B01", "B01", "B02"]  # the variants are one item
+    assert list(corpus.reviews["time"]) == [1588687728.923, 1588687829.0, 1600000000.0]
+    assert list(corpus.reviews["summary"]) == ["Lovely!", "Strap!", "Good!"]
+    assert corpus.item_title("B01") == "Leather strap"
+    assert corpus.item_meta["B01"]["brand"] == "Ace" and corpus.item_meta["B01"]["category"] == ["Musical Instruments"]
+    assert corpus.item_title("B02") == "StringCo (Strings)"  # no title: brand (leaf category)
+    old_style = tmp_path / "old.json"  # 2014/2018: unixReviewTime is seconds, never divided
+    old_style.write_text(json.dumps({"reviewerID": "u", "asin": "a", "overall": 4.0, "reviewText": "ok",
+                                     "unixReviewTime": 1400000000}) + "\n")
+    assert list(load_corpus(old_style).reviews["time"]) == [1400000000.0]
+    download = tmp_path / "download"  # the 2023 layout: a folder holding X.jsonl and meta_X.jsonl
+    download.mkdir()
+    for name in (path.name, "meta_Musical_Instruments.jsonl"):
+        (download / name).write_bytes((tmp_path / name).read_bytes())
+    assert load_corpus(download).item_title("B01") == "Leather strap"
+    (download / "Other.jsonl").write_bytes(path.read_bytes())
+    with pytest.raises(DataError, match=r"several review files \(Musical_Instruments.jsonl, Other.jsonl\)"):
+        load_corpus(download)
+
+
+def test_ids_that_are_lists_objects_or_booleans_are_bad_ids(tmp_path):
+    """JSON lets an id be anything; a string or number is an id (12 → "12"), a list is not one
+    (str(["x"]) would become the item "['x']")."""
+    path = tmp_path / "odd.json"
+    records = [{"reviewerID": "u1", "asin": "i1", "overall": 5, "reviewText": "good"},
+               {"reviewerID": 12, "asin": "i2", "overall": 4, "reviewText": "fine"},
+               {"reviewerID": "u3", "asin": ["x"], "overall": 3, "reviewText": "hm"},
+               {"reviewerID": True, "asin": "i1", "overall": 3, "reviewText": "so so"}]
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    corpus = quiet_load(path)
+    assert list(corpus.reviews["user"]) == ["u1", "12"] and list(corpus.reviews["item"]) == ["i1", "i2"]
+    assert corpus.report.skipped["bad item id"] == 1 and corpus.report.skipped["bad user id"] == 1
+    with pytest.raises(DataError, match=r"odd\.json:3: field 'item': item id \['x'\] is not a string or number"):
+        load_corpus(path, strict=True)
+
+
+@pytest.mark.parametrize("indent", [None, 2])  # on one line, and pretty-printed
+def test_a_json_array_of_reviews_is_read(tmp_path, indent):
+    reviews = [{"user": "u1", "item": "i1", "rating": 5, "text": "good"}, "not a review",
+               {"user_id": "u2", "business_id": "i1", "stars": 4, "text": "fine", "date": "2020-01-31"}]
+    path = tmp_path / "reviews.json"
+    path.write_text(json.dumps(reviews, indent=indent))
+    assert detect_format(path) == "amazon-json"
+    corpus = quiet_load(path)
+    assert corpus.texts == ["good", "fine"] and list(corpus.positions) == [0, 2]  # positions count elements
+    assert corpus.report.skipped["malformed line"] == 1 and corpus.reviews["time"].notna().tolist() == [False, True]
+    with pytest.raises(DataError, match=r"reviews\.json:\d+: array element is not a JSON object"):
+        load_corpus(path, strict=True)
+
+
+def test_a_broken_json_array_names_its_line(tmp_path):
+    path = tmp_path / "reviews.json"
+    path.write_text('[\n  {"user": "u1", "item": "i1", "rating": 5, "text": "good"},\n  {"user": "u2", oops}\n]')
+    with pytest.raises(DataError, match=r"reviews\.json:3: not JSON inside the array"):
+        load_corpus(path)
+    path.write_text('[{"user": "u1", "item": "i1", "rating": 5, "text": "good"},')
+    with pytest.raises(DataError, match="the JSON array is never closed"):
+        load_corpus(path)
+    packed = gzip.compress(json.dumps([{"user": "u1", "item": "i1", "rating": 5, "text": "good " * 500}]).encode())
+    cut = tmp_path / "cut.json.gz"  # a one-line array whose gzip ends inside that line (found by fuzzing)
+    cut.write_bytes(packed[:len(packed) // 2])
+    with pytest.warns(DataWarning, match="truncated"), pytest.raises(DataError, match="never closed"):
+        load_corpus(cut)
+
+
+@pytest.mark.parametrize("read_ahead", [1, 40, 1 << 16])  # a line at a time, a few, the whole file
+def test_a_json_array_is_read_as_it_is_parsed_with_the_same_lines_and_elements(tmp_path, monkeypatch, read_ahead):
+    from whyrec.data.corpus import ValidationReport
+    from whyrec.data.readers import json_reviews
+
+    monkeypatch.setattr(json_reviews, "_ARRAY_READ", read_ahead)
+    reviews = [{"user": f"u{k}", "item": "i1", "rating": 1 + k % 5, "text": "word " * (1 + k * 7 % 50)} for k in range(60)]
+    path = tmp_path / "reviews.json"
+    path.write_text(json.dumps(reviews, indent=2))
+    corpus = quiet_load(path)
+    assert list(corpus.reviews["user"]) == [r["user"] for r in reviews] and list(corpus.positions) == list(range(60))
+    # an error deep in the file still names its line, counted over every read
+    text = path.read_text().splitlines()
+    broken = next(n for n, line in enumerate(text) if '"u41"' in line)
+    text[broken] = text[broken].replace('"u41"', "u41")
+    path.write_text("\n".join(text))
+    with pytest.raises(DataError, match=rf"reviews\.json:{broken + 1}: not JSON inside the array"):
+        load_corpus(path)
+    path.write_text(json.dumps(reviews[:3], indent=2)[:-2])  # cut short inside its last element
+    with pytest.raises(DataError, match="the JSON array is never closed"):
+        load_corpus(path)
+    # lazily: the first element comes before the file's end is read
+    path.write_text(json.dumps(reviews, indent=2))
+    read = []
+
+    def counted_lines(*args):
+        for number, line in real_lines(*args):
+            read.append(number)
+            yield number, line
+
+    real_lines = json_reviews.iter_lines
+    monkeypatch.setattr(json_reviews, "iter_lines", counted_lines)
+    elements = json_reviews._json_array(path, ValidationReport(str(path)), False)
+    assert next(elements)[2]["user"] == "u0"
+    if read_ahead < 1 << 16:
+        assert len(read) < len(path.read_text().splitlines()) / 2
+    assert len(list(elements)) == 59
+
+
+def test_json_keys_are_mapped_with_columns_and_a_key_no_record_has_is_named(tmp_path):
+    path = tmp_path / "odd.jsonl"
+    path.write_text("\n".join(json.dumps({"reviewer": u, "asin": i, "overall": r, "body": t})
+                              for u, i, r, t in REVIEWS))
+    with pytest.raises(DataError, match=r"no record has a key for 'user' \(looked for user, user_id.*\), nor a key "
+                                        r"for 'text' \(looked for text, .*the first "
+                                        r"record's keys are \['reviewer', 'asin', 'overall', 'body'\]; map "
+                                        r"them with --column user=NAME"):
+        load_corpus(path)
+    corpus = load_corpus(path, columns={"user": "reviewer", "text": "body"})
+    assert len(corpus) == len(REVIEWS) and corpus.reviews["user"].tolist()[0] == REVIEWS[0][0]
+    with pytest.raises(DataError, match="no record has the key 'review' given for 'text'; the first"):
+        load_corpus(path, columns={"user": "reviewer", "text": "review"})
+    with pytest.raises(DataError, match=r"unknown field\(s\) in column mapping: \['body'\]"):
+        load_corpus(path, columns={"body": "text"})

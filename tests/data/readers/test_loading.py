@@ -1,0 +1,180 @@
+"""load_corpus and detection: validation, duplicates, scales, errors each reader gives, the shared data."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import pickle
+
+import pandas as pd
+import pytest
+
+from tests.conftest import REVIEWS, amazon_lines
+from tests.data.readers import quiet_load
+from whyrec.data import DataWarning, load_corpus
+from whyrec.errors import ConfigError, DataError
+
+
+def test_texts_can_be_read_folded_to_ascii_and_the_corpus_says_so(tmp_path):
+    from whyrec.data import ratio_split
+
+    path = tmp_path / "reviews.csv"
+    rows = ["user,item,rating,text,summary"] + [f"u{n},i{n % 3},4,\"It isn’t bad, café {n}\",Naïve" for n in range(12)]
+    rows.append("u99,i1,5,plain text,ok")
+    path.write_text("\n".join(rows) + "\n")
+    plain, folded = load_corpus(path), load_corpus(path, fold_unicode=True)
+    assert plain.texts[0] == "It isn’t bad, café 0" and not plain.unicode_folded
+    assert folded.texts[0] == "It isn't bad, cafe 0" and folded.reviews["summary"][0] == "Naive"
+    assert folded.unicode_folded and folded.report.texts_folded == 12 and "12 texts folded to ASCII" in \
+        folded.report.summary()
+    parts = ratio_split(folded, seed=0)
+    assert parts.train.unicode_folded and parts.test.unicode_folded  # the parts keep it
+
+
+def test_validation_lenient_counts_and_strict_names_line(tmp_path):
+    rows = list(REVIEWS) + [("dave", "guitar", 7.0, "Out of scale"), ("erin", "", 3.0, "No item"),
+                            ("fred", "cable", 4.0, "   ")]
+    path = tmp_path / "bad.json"
+    path.write_text("\n".join(amazon_lines(rows)) + "\n{not json\n")
+    with pytest.warns(DataWarning, match="skipped"):
+        corpus = load_corpus(path)
+    assert len(corpus) == len(REVIEWS)
+    skipped = corpus.report.skipped
+    assert skipped["rating out of scale"] == 1 and skipped["missing item"] == 1
+    assert skipped["empty text"] == 1 and skipped["malformed line"] == 1
+    with pytest.raises(DataError, match=r"bad\.json:7: field 'rating': rating 7 is outside the scale 1\.\.5"):
+        load_corpus(path, strict=True)
+
+
+def test_duplicate_policies(tmp_path):
+    rows = [("a", "x", 1.0, "first"), ("a", "x", 5.0, "second"), ("b", "x", 3.0, "other")]
+    path = tmp_path / "d.json"
+    path.write_text("\n".join(amazon_lines(rows)))
+    assert quiet_load(path).reviews.set_index("user").loc["a", "text"] == "second"
+    assert quiet_load(path, duplicates="keep-first").reviews.set_index("user").loc["a", "text"] == "first"
+    assert len(quiet_load(path, duplicates="keep-all")) == 3
+    with pytest.raises(DataError, match="duplicate"):
+        quiet_load(path, duplicates="error")
+
+
+def test_unknown_content_asks_for_format(tmp_path):
+    path = tmp_path / "x.txt"
+    path.write_text("just some words\n")
+    with pytest.raises(DataError, match="--format"):
+        load_corpus(path)
+
+
+def test_shared_digital_music_counts(shared_data):
+    corpus = quiet_load(shared_data / "amazon-digital-music", duplicates="keep-all")
+    assert corpus.report.read == 6908
+    assert len(corpus.report.users_seen) == 2490 and len(corpus.report.items_seen) == 382
+
+
+def test_an_empty_file_says_so(tmp_path):
+    for name, content in (("empty.csv", ""), ("blank.json", "\n\n  \n")):
+        (tmp_path / name).write_text(content)
+        with pytest.raises(DataError, match=rf"{name}: file is empty"):
+            load_corpus(tmp_path / name)
+
+
+def test_a_column_mapping_for_a_format_with_fixed_fields_is_refused(tmp_path):
+    ss = tmp_path / "yelp13.ss"
+    ss.write_text("\n".join(f"{u}\t\t{i}\t\t{int(r)}\t\t{t}" for u, i, r, t in REVIEWS))
+    with pytest.raises(DataError, match="a yelp-ss file has fixed fields"):
+        load_corpus(ss, columns={"text": "review"})
+
+
+def test_an_inverted_rating_scale_or_unknown_duplicate_policy_is_refused(tmp_path):
+    path = tmp_path / "r.json"
+    path.write_text("\n".join(amazon_lines(REVIEWS)))
+    with pytest.raises(ConfigError, match="rating scale 5..1: the lowest rating must be below the highest"):
+        load_corpus(path, rating_scale=(5.0, 1.0))  # was: every review skipped as out of scale
+    with pytest.raises(ConfigError, match="duplicates must be one of keep-last, keep-first, keep-all, error"):
+        load_corpus(path, duplicates="newest")  # was: silently keep-first
+
+
+def test_binary_content_is_named_as_such_and_text_in_any_encoding_is_not(tmp_path):
+    noise = bytes((n * 97 + 13) % 256 for n in range(4000))  # every byte value, control bytes included
+    path = tmp_path / "reviews.json.gz"
+    path.write_bytes(gzip.compress(noise))
+    with pytest.raises(DataError, match="binary content: not a review file whyrec reads"):
+        load_corpus(path)  # was: read as a CSV whose header is noise
+    latin = tmp_path / "latin.csv"  # not UTF-8, yet text
+    latin.write_bytes("user,item,rating,text\nu1,i1,5,très élégant café\n".encode("latin-1"))
+    assert len(quiet_load(latin)) == 1
+    folder = tmp_path / "data"
+    (folder / "reviews.csv").mkdir(parents=True)  # a folder by the name of a review file is not one
+    with pytest.raises(DataError, match="folder holds no review file"):
+        load_corpus(folder)
+
+
+def test_a_text_that_is_not_a_string_is_a_bad_text_not_an_empty_one(tmp_path):
+    path = tmp_path / "reviews.json"
+    rows = [{"reviewerID": "a", "asin": "x", "overall": 5, "reviewText": 123},
+            {"reviewerID": "b", "asin": "x", "overall": 4, "reviewText": ["a", "list"]},
+            {"reviewerID": "c", "asin": "x", "overall": 4, "reviewText": "  "},
+            {"reviewerID": "d", "asin": "x", "overall": 4},
+            {"reviewerID": "e", "asin": "x", "overall": 4, "reviewText": "fine"}]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    with pytest.warns(DataWarning, match=r"1 kept, 2 skipped \(bad text\), 2 skipped \(empty text\)"):
+        assert len(load_corpus(path)) == 1
+    with pytest.raises(DataError, match=r"reviews.json:1: field 'text': review text 123 is not a string"):
+        load_corpus(path, strict=True)
+
+
+def test_times_are_read_as_numbers_or_iso_dates_and_unreadable_ones_counted(tmp_path):
+    """A CSV's ``date`` column of ISO dates was read as no time at all, silently, so leave-last-out
+    ordered those reviews by file position."""
+    path = tmp_path / "reviews.csv"
+    path.write_text("user,item,rating,text,date\na,x,5,good,2020-01-01\na,y,4,ok,yesterday\n"
+                    "b,x,3,fine,1600000000\nb,y,2,bad,\nc,x,4,nice,2020-01-01T12:00:00+02:00\n")
+    with pytest.warns(DataWarning, match=r"1 unreadable time \(records kept without one\)"):
+        corpus = load_corpus(path)
+    times = dict(zip(zip(corpus.users, corpus.items), corpus.reviews["time"]))
+    assert times[("a", "x")] == 1577836800.0  # midnight UTC
+    assert times[("b", "x")] == 1600000000.0 and times[("c", "x")] == 1577872800.0
+    assert pd.isna(times[("a", "y")]) and pd.isna(times[("b", "y")])  # unreadable, and none given
+    assert corpus.report.to_dict()["unreadable_times"] == 1
+
+
+def _file(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return path
+
+
+_SS_LINE = "alice\t\tguitar\t\t5\t\tgreat sound <sssss> loud"
+
+
+_JSON_LINE = json.dumps({"reviewerID": "alice", "asin": "guitar", "overall": 5, "reviewText": "great"})
+
+
+@pytest.mark.parametrize("name, content, options, message", [
+    ("r.ss", f"{_SS_LINE}\nbob\t\tstrap 3 okay\n", {"strict": True}, r"r\.ss:2: expected 4 fields separated by "
+     "double tabs, found 2"),
+    ("r.jsonl", f"{_JSON_LINE}\n[1, 2]\n", {"strict": True}, r"r\.jsonl:2: line is not a JSON object"),
+    ("r.csv", "user,item,rating,text\nalice,guitar,5,great\n", {"columns": {"user": "customer"}},
+     r"r\.csv: column 'customer' for field 'user' not found; columns are \['user', 'item', 'rating', 'text'\]"),
+    ("r.csv", '"user,item,rating,text\n', {"format": "csv"}, r"r\.csv:1: cannot parse the CSV header"),
+    ("reviews.pickle", pickle.dumps({"user": "alice"}, protocol=2), {}, "expected a list of records, found dict"),
+    ("reviews.pickle", pickle.dumps(["alice"], protocol=2), {"strict": True}, r"reviews\.pickle:1: record is not "
+     "a dict"),
+    ("reviews.pickle", b"\x80\x02not a pickle at all", {"format": "peter-pickle"}, "not a readable pickle"),
+    ("r.csv", "user,item,rating,text\nalice,guitar,5,great\n", {"format": "xml"},
+     r"unknown format 'xml'; known formats are amazon-json, "),
+])
+def test_each_reader_names_what_is_wrong_with_a_file(tmp_path, name, content, options, message):
+    """The readers' own refusals, each naming the file (and line) and what is wrong."""
+    path = _file(tmp_path, name, content)
+    with pytest.raises(DataError, match=message):
+        quiet_load(path, **options)
+
+
+@pytest.mark.parametrize("name, content, kept, skipped", [
+    ("r.ss", f"{_SS_LINE}\nbob\t\tstrap 3 okay\n", 1, "malformed line"),
+    ("reviews.pickle", pickle.dumps(["alice", {"user": "bob", "item": "strap", "rating": 3, "text": "okay strap"}],
+                                    protocol=2), 1, "malformed record"),
+])
+def test_without_strict_a_malformed_entry_is_skipped_and_counted(tmp_path, name, content, kept, skipped):
+    corpus = quiet_load(_file(tmp_path, name, content))
+    assert len(corpus) == kept and corpus.report.skipped[skipped] == 1 and corpus.report.read == 2

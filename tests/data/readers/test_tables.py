@@ -1,0 +1,215 @@
+"""Tables: CSV and TSV (quoting, separators, headers), Parquet, DataFrames, ratings-only tables."""
+
+from __future__ import annotations
+
+import gzip
+import warnings
+
+import pandas as pd
+import pytest
+
+from tests.conftest import REVIEWS, amazon_lines
+from tests.data.readers import quiet_load, write_csv
+from whyrec.data import DataWarning, detect_format, load_corpus
+from whyrec.errors import DataError
+
+
+def test_csv_and_tsv_with_column_mapping(tmp_path):
+    frame = pd.DataFrame(REVIEWS, columns=["who", "what", "stars_given", "body"])
+    csv_path, tsv_path = tmp_path / "r.csv", tmp_path / "r.tsv"
+    frame.to_csv(csv_path, index=False)
+    frame.to_csv(tsv_path, index=False, sep="\t")
+    mapping = {"user": "who", "item": "what", "rating": "stars_given", "text": "body"}
+    for path, fmt in ((csv_path, "csv"), (tsv_path, "tsv")):
+        assert detect_format(path) == fmt
+        corpus = load_corpus(path, columns=mapping)
+        assert len(corpus) == len(REVIEWS)
+        assert corpus.reviews.loc[1, "item"] == "cable"
+
+
+def test_csv_missing_column_is_a_clear_error(tmp_path):
+    path = tmp_path / "r.csv"
+    pd.DataFrame(REVIEWS, columns=["reviewerID", "asin", "score_x", "reviewText"]).to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"r\.csv: no column for 'rating'"):
+        load_corpus(path)
+
+
+def test_csv_text_with_line_breaks_is_one_review_and_lines_stay_physical(tmp_path):
+    path = write_csv(tmp_path, 'u1,i1,5,"great guitar,\nloud and ""bright"""', "u2,i2,4,fine", "u3,i3,9,too high")
+    corpus = quiet_load(path)
+    assert corpus.reviews["text"].tolist() == ['great guitar,\nloud and "bright"', "fine"]
+    with pytest.raises(DataError, match=r"r\.csv:5\b.*rating"):  # the header is line 1, the text spans 2-3
+        load_corpus(path, strict=True)
+
+
+def test_csv_row_with_a_wrong_field_count_is_skipped_not_shifted(tmp_path):
+    # pandas used such a row's first field as an index and shifted the others one column left
+    path = write_csv(tmp_path, "u1,i1,5,good", "u2,i2,4,fine,extra", "u3,i3", "u4,i4,3,ok")
+    corpus = quiet_load(path)
+    assert corpus.reviews[["user", "item"]].values.tolist() == [["u1", "i1"], ["u4", "i4"]]
+    assert corpus.report.skipped["malformed row"] == 2
+    assert list(corpus.positions) == [0, 3]  # data rows after the header, as split index files count them
+    with pytest.raises(DataError, match=r"r\.csv:3: malformed row: 5 fields where the header has 4"):
+        load_corpus(path, strict=True)
+
+
+def test_csv_unbalanced_quote_that_swallows_reviews_is_an_error(tmp_path):
+    path = write_csv(tmp_path, 'u1,i1,5,"great product', "u2,i2,4,fine thing", 'u3,i3,3,"ok, really" ok"', "u4,i4,2,bad")
+    with pytest.raises(DataError, match=r"r\.csv:2: a quote opened on this line closes only on line 4, "
+                                        r"and line 3 between them reads as a review"):
+        load_corpus(path)
+    long = write_csv(tmp_path, 'u0,i0,5,"starts here', *(f"u{k},i{k},4,fine {'x' * 60}" for k in range(1, 3000)),
+                'u9,i9,3,"closed" late', name="long.csv")
+    with pytest.raises(DataError, match=r"long\.csv:2: a quote opened on this line is still open on line \d+, where "
+                                        r"the text outgrew the csv module's field limit, and line 3"):
+        load_corpus(long)
+    never_closed = write_csv(tmp_path, "u1,i1,5,good", 'u2,i2,4,"fine thing', "u3,i3,3,ok", name="open.csv")
+    with pytest.raises(DataError, match=r"open\.csv:3: a quote opened on this line is never closed"):
+        load_corpus(never_closed)
+
+
+def test_csv_text_after_a_closing_quote_is_a_malformed_row(tmp_path):
+    path = write_csv(tmp_path, 'u1,i1,5,"best" guitar', "u2,i2,4,fine")
+    corpus = quiet_load(path)
+    assert corpus.reviews["user"].tolist() == ["u2"] and corpus.report.skipped["malformed row"] == 1
+    with pytest.raises(DataError, match=r"r\.csv:2: malformed row: broken quoting"):
+        load_corpus(path, strict=True)
+
+
+def test_csv_header_with_byte_order_mark_repeated_column_and_gzip(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_text("\ufeffuser,item,rating,text\nu1,i1,5,good\n", encoding="utf-8")
+    assert quiet_load(path).reviews.loc[0, "user"] == "u1"
+    marked = tmp_path / "bom.jsonl"  # JSON Lines saved by a Windows tool: still JSON, first record kept
+    marked.write_text("\n".join(amazon_lines(REVIEWS)), encoding="utf-8-sig")
+    assert detect_format(marked) == "amazon-json" and len(load_corpus(marked)) == len(REVIEWS)
+    for name, opener in (("excel.txt", open), ("excel.csv.gz", gzip.open)):  # Excel's "Unicode text": UTF-16
+        wide = tmp_path / name
+        with opener(wide, "wt", encoding="utf-16") as handle:
+            handle.write("user\titem\trating\ttext\nu1\ti1\t5\tcafé crème\n")
+        assert quiet_load(wide, format="tsv").texts == ["café crème"]
+    assert detect_format(tmp_path / "excel.txt") == "tsv"
+    repeated = tmp_path / "twice.csv"
+    repeated.write_text("user,item,rating,text,text\nu1,i1,5,good,bad\n")
+    with pytest.raises(DataError, match=r"twice\.csv:1: column\(s\) \['text'\] appear more than once"):
+        load_corpus(repeated)
+    packed = tmp_path / "r.csv.gz"
+    with gzip.open(packed, "wt") as handle:
+        handle.write("user,item,rating,text\nu1,i1,5,\"good,\nreally\"\n")
+    assert quiet_load(packed, format="csv").reviews.loc[0, "text"] == "good,\nreally"
+
+
+def test_parquet(tmp_path):
+    path = tmp_path / "r.parquet"
+    pd.DataFrame(REVIEWS, columns=["user_id", "item_id", "rating", "text"]).to_parquet(path)
+    assert detect_format(path) == "parquet"
+    assert len(load_corpus(path)) == len(REVIEWS)
+
+
+def test_a_table_without_a_text_column_is_read_as_ratings_only(tmp_path):
+    """MovieLens' ratings.csv (userId, movieId, half stars, a timestamp) has no text: it is read,
+    with a warning, as ratings only, which the rating models fit; what reads text refuses it."""
+    from whyrec.explain.targets import explanation_targets
+
+    lines = ["userId,movieId,rating,timestamp", "1,31,2.5,1260759144", "1,1029,3.0,1260759179",
+             "2,31,0.5,1260759185", ",10,4.0,1260759185", "3,10,6.0,1260759185"]
+    path = tmp_path / "ratings.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.warns(DataWarning, match="1 skipped"), pytest.warns(
+            DataWarning, match=r"no column for 'text' \(looked for text, reviewText, review, review_text; "
+            r"columns are \['userId', 'movieId', 'rating', 'timestamp'\]\): read as ratings only"):
+        corpus = load_corpus(path, rating_scale=(0.5, 5.0))
+    assert corpus.ratings_only and corpus.report.to_dict()["ratings_only"]
+    assert list(corpus.users) == ["1", "1", "2"] and list(corpus.items) == ["31", "1029", "31"]
+    assert list(corpus.ratings) == [2.5, 3.0, 0.5] and corpus.reviews["time"].notna().all()
+    summary = corpus.report.summary()
+    assert "1 skipped (missing user)" in summary and "1 skipped (rating out of scale: 6; --min-rating" in summary
+    assert corpus.report.to_dict()["outside_scale"] == [6.0, 6.0]
+    assert "ratings only (no text column)" in summary
+    with pytest.raises(DataError, match=r"ratings.csv: holds ratings only \(no text column\), and an explainer needs "
+                       r"review text; map the text column with --column text=NAME"):
+        explanation_targets(corpus)
+    frame = pd.read_csv(path).dropna()
+    frame.to_parquet(tmp_path / "ratings.parquet")
+    with pytest.warns(DataWarning, match="1 skipped"), pytest.warns(DataWarning, match="read as ratings only"):
+        assert load_corpus(tmp_path / "ratings.parquet", rating_scale=(0.5, 5.0)).ratings_only
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a table with text is as it was
+        assert not load_corpus(write_csv(tmp_path, "u1,i1,5,fine")).ratings_only
+
+
+def test_a_csv_without_a_header_line_is_told_so(tmp_path):
+    """Amazon's ratings-only CSVs have no header: the first record was reported as a header
+    without the user column, and mapping a column named by it would have lost that record."""
+    path = tmp_path / "Gift_Cards.csv"
+    path.write_text("B001GXRQW0,APV13CM0919JD,1.0,1229644800\nB001GXRQW0,A3G8U1G1V082SN,5.0,1229472000\n")
+    with pytest.raises(DataError, match=r"Gift_Cards.csv:1: the first line, 'B001GXRQW0,APV13CM0919JD,1.0,1229644800', "
+                       r"reads as a record, not as a header naming the columns \(no column for 'user'\): add a header "
+                       r"line first, such as 'item,user,rating,time'"):
+        load_corpus(path)
+    path.write_text("item,user,rating,time\n" + path.read_text())
+    with pytest.warns(DataWarning, match="read as ratings only"):
+        assert len(load_corpus(path)) == 2
+    named = tmp_path / "named.csv"  # names and no numbers: a header, whose missing column is said as before
+    named.write_text("who,item,rating,text\nu1,i1,5,fine\n")
+    with pytest.raises(DataError, match=r"named.csv: no column for 'user' \(looked for user, user_id"):
+        load_corpus(named)
+
+
+def test_a_csv_text_past_the_field_limit_is_counted_as_such(tmp_path):
+    import csv
+
+    path = tmp_path / "long.csv"
+    huge = "word " * (csv.field_size_limit() // 5 + 10)
+    path.write_text(f'user,item,rating,text\nu1,i1,5,"{huge}"\nu2,i2,4,fine\n')
+    corpus = quiet_load(path)
+    assert list(corpus.reviews["user"]) == ["u2"]
+    assert corpus.report.skipped == {f"field over {csv.field_size_limit():,} characters": 1}  # not "malformed"
+
+
+def test_a_dataframe_is_validated_like_a_file():
+    """corpus_from_frame: CSV column names, bad rows skipped and counted (strict: the first names its
+    1-based row), the scale and duplicate policy applied, a missing column named with how to map it."""
+    from whyrec.data import corpus_from_frame
+
+    frame = pd.DataFrame({"user_id": ["a", "b", "c", None, "a"], "asin": ["x", "y", "x", "y", "x"],
+                          "stars": [5, 3, 7, 4, 2], "review": ["good", "ok", "bad", "fine", "worse"]})
+    with pytest.warns(DataWarning, match="5 records read, 2 kept.*missing user.*out of scale"):
+        corpus = corpus_from_frame(frame, name="mine")
+    assert corpus.name == "mine" and len(corpus) == 2
+    assert dict(zip(corpus.users, corpus.ratings)) == {"a": 2.0, "b": 3.0}  # keep-last: a's later review
+    with pytest.warns(DataWarning, match="4 kept"):
+        assert len(corpus_from_frame(frame, rating_scale=(1, 10), duplicates="keep-all")) == 4
+    with pytest.raises(DataError, match="<frame>:3: field 'rating': rating 7 is outside the scale 1..5"):
+        corpus_from_frame(frame, strict=True)
+    with pytest.warns(DataWarning, match="2 kept"), pytest.warns(
+            DataWarning, match=r"no column for 'text'.*read as ratings only.*columns=\{'text': NAME\}"):
+        ratings = corpus_from_frame(frame.drop(columns=["review"]))
+    assert ratings.ratings_only and ratings.texts == ["", ""]
+    with pytest.warns(DataWarning, match="1 duplicate"):
+        assert len(corpus_from_frame(frame.rename(columns={"review": "words"}), columns={"text": "words"},
+                                     rating_scale=(1, 10))) == 3
+    with pytest.raises(DataError, match="expected a pandas DataFrame, got list"):
+        corpus_from_frame([{"user": "a"}])
+
+
+@pytest.mark.parametrize("sep", [";", "|"])
+def test_a_semicolon_or_pipe_separated_export_is_read(tmp_path, sep):
+    """Spreadsheets in decimal-comma locales export ';'-separated "CSV": it was "cannot tell the
+    format", and with --format csv one column named 'user;item;rating;text'."""
+    path = tmp_path / "reviews.csv"
+    rows = ["user,item,rating,text".replace(",", sep), sep.join(["a", "x", "5", '"good; really, good"']),
+            sep.join(["b", "x", "3", "ok"])]
+    path.write_text("\n".join(rows) + "\n")
+    assert detect_format(path) == "csv"
+    corpus = load_corpus(path)
+    assert list(corpus.users) == ["a", "b"] and corpus.texts[0] == "good; really, good"
+    # ... with its ratings' decimal commas: "3,5" was a bad rating; "1,000" stays one (thousands)
+    halves = tmp_path / "halves.csv"
+    halves.write_text("user;item;rating;text\na;x;3,5;fine\nb;x;4,0;good\nc;x;1,000;odd\n")
+    read = quiet_load(halves)
+    assert read.ratings.tolist() == [3.5, 4.0] and read.report.skipped["bad rating"] == 1
+    # a comma header keeps the comma, whatever the texts hold
+    comma = tmp_path / "comma.csv"
+    comma.write_text('user,item,rating,text\na,x,5,"semi; colons; here; too"\n')
+    assert quiet_load(comma).texts[0] == "semi; colons; here; too"

@@ -1,0 +1,62 @@
+"""Reading review files as text: gzip (cut short too), encodings, byte order marks."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import warnings
+
+import pytest
+
+from tests.conftest import REVIEWS, amazon_lines
+from tests.data.readers import write_csv
+from whyrec.data import DataWarning, detect_format, load_corpus
+
+
+def test_truncated_gzip_keeps_complete_records_and_warns(tmp_path):
+    rows = REVIEWS * 200
+    full = tmp_path / "full.json.gz"
+    with gzip.open(full, "wt") as h:
+        h.write("\n".join(amazon_lines(rows)) + "\n")
+    cut = tmp_path / "cut.json.gz"
+    data = full.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.warns(DataWarning, match="truncated"):
+        corpus = load_corpus(cut, duplicates="keep-all")
+    assert 0 < len(corpus) < len(rows)
+    assert corpus.report.truncated
+    # what was read is exactly the head of the file
+    assert corpus.reviews["text"].tolist() == [r[3] for r in rows[: len(corpus)]]
+
+
+def test_text_that_is_not_utf8_is_read_as_windows_1252_and_counted(tmp_path):
+    latin = tmp_path / "latin.csv"  # a whole file saved as Latin-1 by a spreadsheet
+    latin.write_bytes("user,item,rating,text\nu1,i1,5,café crème\nu2,i1,4,naïve\n".encode("latin-1"))
+    with pytest.warns(DataWarning, match="3 byte sequences not UTF-8, read as Windows-1252"):
+        corpus = load_corpus(latin)
+    assert corpus.texts == ["café crème", "naïve"] and corpus.report.not_utf8 == 3
+    mixed = tmp_path / "mixed.json.gz"  # one Windows-1252 line among UTF-8 ones
+    with gzip.open(mixed, "wb") as handle:
+        handle.write((json.dumps({"reviewerID": "u1", "asin": "i1", "overall": 5, "reviewText": "it’s fine"},
+                                 ensure_ascii=False) + "\n").encode("utf-8"))
+        handle.write(b'{"reviewerID": "u2", "asin": "i1", "overall": 4, "reviewText": "it\x92s loud"}\n')
+    with pytest.warns(DataWarning, match="1 byte sequence not UTF-8"):
+        corpus = load_corpus(mixed)
+    assert corpus.texts == ["it’s fine", "it’s loud"]
+    assert "1 byte sequence not UTF-8" in corpus.report.summary()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # UTF-8 throughout: nothing to say
+        assert load_corpus(write_csv(tmp_path, "u1,i1,5,café")).report.not_utf8 == 0
+
+
+def test_tiny_truncated_gzip_is_still_detected(tmp_path):
+    full = tmp_path / "small.json.gz"
+    with gzip.open(full, "wt") as h:
+        h.write("\n".join(amazon_lines(REVIEWS)) + "\n")
+    data = full.read_bytes()
+    cut = tmp_path / "cut.json.gz"
+    cut.write_bytes(data[: len(data) - 30])
+    assert detect_format(cut) == "amazon-json"
+    with pytest.warns(DataWarning, match="truncated"):
+        corpus = load_corpus(cut, duplicates="keep-all")
+    assert len(corpus) >= 1
