@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import pickle
 import subprocess
@@ -408,3 +409,9 @@ def test_ratings_only_data_serves_the_rating_models_and_is_refused_by_the_text_s
     assert "context-aware ALS" in demo.stdout and "the data holds ratings only: no features to extract, and no MT" \
         in demo.stdout
     assert (tmp_path / "demo" / "results.md").exists()
+    # the same interactions as JSON lines without a text key (as Goodreads' are): ratings only too
+    interactions = tmp_path / "interactions.jsonl"
+    interactions.write_text("".join(json.dumps(dict(zip(("user_id", "book_id", "rating", "time"), row.split(","))))
+                                    + "\n" for row in rows), encoding="utf-8")
+    trained = run_cli("train", "context-als", "--data", str(interactions), *scale, "--out", str(tmp_path / "json-als"))
+    assert trained.returncode == 0 and "read as ratings only" in trained.stderr, trained.stderr

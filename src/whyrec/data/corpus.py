@@ -83,7 +83,7 @@ class ValidationReport:
     # texts read with fold_to_ascii (whyrec.data.text), and how many it changed
     unicode_folded: bool = False
     texts_folded: int = 0
-    # a table without a text column (readers.table_columns): ratings only, every text empty
+    # no review text in the source (readers.tables.table_columns, readers.json_reviews): every text empty
     ratings_only: bool = False
     # the lowest and highest of the ratings skipped as outside the scale (None: none was)
     outside_scale: tuple[float, float] | None = None
@@ -290,7 +290,8 @@ class Corpus:
 
     @property
     def ratings_only(self) -> bool:
-        """Whether the source had no review text (a table without a text column): every text is empty."""
+        """Whether the source had no review text (a table without a text column, JSON records without a
+        text key, MovieLens' ratings.dat): every text is empty."""
         return bool(self.report is not None and self.report.ratings_only)
 
     def require_text(self, needed_by: str) -> None:

@@ -177,14 +177,55 @@ def test_json_keys_are_mapped_with_columns_and_a_key_no_record_has_is_named(tmp_
     path = tmp_path / "odd.jsonl"
     path.write_text("\n".join(json.dumps({"reviewer": u, "asin": i, "overall": r, "body": t})
                               for u, i, r, t in REVIEWS))
-    with pytest.raises(DataError, match=r"no record has a key for 'user' \(looked for user, user_id.*\), nor a key "
-                                        r"for 'text' \(looked for text, .*the first "
+    with pytest.raises(DataError, match=r"no record has a key for 'user' \(looked for user, user_id.*\); the first "
                                         r"record's keys are \['reviewer', 'asin', 'overall', 'body'\]; map "
-                                        r"them with --column user=NAME"):
+                                        r"them with --column user=NAME"), pytest.warns(DataWarning, match="ratings only"):
         load_corpus(path)
+    with pytest.warns(DataWarning, match=r"no record has a key for 'text' .*'body'\]\): read as ratings only"):
+        assert load_corpus(path, columns={"user": "reviewer"}).ratings_only
     corpus = load_corpus(path, columns={"user": "reviewer", "text": "body"})
     assert len(corpus) == len(REVIEWS) and corpus.reviews["user"].tolist()[0] == REVIEWS[0][0]
     with pytest.raises(DataError, match="no record has the key 'review' given for 'text'; the first"):
         load_corpus(path, columns={"user": "reviewer", "text": "review"})
     with pytest.raises(DataError, match=r"unknown field\(s\) in column mapping: \['body'\]"):
         load_corpus(path, columns={"body": "text"})
+
+
+def test_a_json_file_without_text_keys_is_read_as_ratings_only(tmp_path, monkeypatch):
+    """Goodreads-style interactions (user_id, book_id, rating, no text key): ratings only, with a
+    warning; a file whose leading records merely lack text is read as reviews, as before."""
+    from whyrec.data.readers import json_reviews
+
+    records = [{"user_id": f"u{k % 7}", "book_id": f"b{k % 5}", "rating": 1 + k % 5, "time": 1_500_000_000 + k}
+               for k in range(30)]
+    path = tmp_path / "interactions.json"
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    with pytest.warns(DataWarning, match=r"interactions\.json: no record has a key for 'text' \(looked for text, "
+                      r"reviewText, review, review_text; the first record's keys are \['user_id', 'book_id', "
+                      r"'rating', 'time'\]\): read as ratings only"):
+        corpus = load_corpus(path, strict=True)
+    assert corpus.ratings_only and len(corpus) == len({(r["user_id"], r["book_id"]) for r in records})
+    assert set(corpus.items) == {f"b{k}" for k in range(5)} and corpus.reviews["time"].notna().all()
+    assert "ratings only" in corpus.report.summary()
+    # as a JSON array too
+    array = tmp_path / "interactions_array.json"
+    array.write_text(json.dumps(records, indent=1))
+    with pytest.warns(DataWarning, match="read as ratings only"):
+        assert load_corpus(array).ratings_only
+    # past the look-ahead, a record with a text key is refused by its line: its text would be lost
+    monkeypatch.setattr(json_reviews, "RATINGS_ONLY_AFTER", 10)
+    late = records[:12] + [{**records[12], "reviewText": "late words"}] + records[13:]
+    path.write_text("\n".join(json.dumps(r) for r in late) + "\n")
+    with pytest.warns(DataWarning, match=r"none of the first 10 records has a key for 'text'"), pytest.raises(
+            DataError, match=r"interactions\.json:13: this record has a text key \('reviewText'\), but the first 10 "
+            r"records had none.*--column text=reviewText"):
+        load_corpus(path)
+    with pytest.warns(DataWarning, match=r"29 skipped \(empty text\)"):  # mapped: read as reviews
+        mapped = load_corpus(path, columns={"text": "reviewText"})
+    assert not mapped.ratings_only and list(mapped.texts) == ["late words"]
+    # within the look-ahead, a text key makes it a review file: textless records are skipped as before
+    early = records[:5] + [{**records[5], "reviewText": "early words"}] + records[6:]
+    path.write_text("\n".join(json.dumps(r) for r in early) + "\n")
+    with pytest.warns(DataWarning, match=r"29 skipped \(empty text\)"):
+        reviews = load_corpus(path)
+    assert not reviews.ratings_only and list(reviews.texts) == ["early words"]

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import ast
 import json
+import warnings
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from whyrec.data.corpus import RawRecord, ValidationReport
-from whyrec.data.readers.fields import FIELD_ALIASES, REQUIRED_FIELDS, check_mapping
+from whyrec.data.readers.fields import COLUMN_MAPPING_HINT, FIELD_ALIASES, REQUIRED_FIELDS, check_mapping
 from whyrec.data.readers.text_files import iter_lines, peek_text
-from whyrec.errors import DataError
+from whyrec.errors import DataError, DataWarning
 
 
 def _json_lines(path: Path, report: ValidationReport, strict: bool) -> Iterator[tuple[int, dict]]:
@@ -56,6 +57,10 @@ class _JsonFields:
         self.missing = set(REQUIRED_FIELDS)  # required fields no record has had a key for yet
         self.first_keys: list[str] | None = None
         self.mapped = dict(columns or {})
+
+    def has(self, obj: dict, field_name: str) -> bool:
+        """Whether ``obj`` has a key for the field (whatever its value)."""
+        return any(key in obj for key in self.keys[field_name])
 
     def __call__(self, obj: dict, field_name: str):
         if self.first_keys is None:
@@ -154,6 +159,9 @@ def _json_objects(path: Path, report: ValidationReport, strict: bool) -> Iterato
 
 # a review time above this is in milliseconds (as seconds it would be after the year 5000)
 MILLISECONDS_FROM = 1e11
+# leading records without a text key that make a JSON file ratings only: Amazon's dumps lack
+# reviewText on a few records in a thousand, never on a run of this many
+RATINGS_ONLY_AFTER = 1000
 
 
 def read_amazon_json(path: Path, report: ValidationReport, strict: bool = False,
@@ -164,16 +172,55 @@ def read_amazon_json(path: Path, report: ValidationReport, strict: bool = False,
     Items for Retrieval and Recommendation", 2024): user_id, parent_asin (the item, as its
     metadata is keyed) and asin, rating, text, title (the review's summary), timestamp in
     milliseconds (read as seconds). Yelp's academic dataset (user_id, business_id, stars, text,
-    date as an ISO date-time) uses usual names too: ``yelp-json`` is this reader."""
+    date as an ISO date-time) uses usual names too: ``yelp-json`` is this reader.
+
+    A file whose first :data:`RATINGS_ONLY_AFTER` records (or all, when it has fewer) have no key
+    for the text, and whose text key is not mapped, holds ratings only (``report.ratings_only``,
+    with a :class:`DataWarning`); a later record with a text key is then an error naming it, since
+    the records before it were read without their text."""
     check_mapping(columns, path)
     pick = _JsonFields(columns, path)
-    for position, line, obj in _json_objects(path, report, strict):
+    objects = _json_objects(path, report, strict)
+    if not (columns and "text" in columns):
+        objects = _ratings_only_when_textless(objects, pick, path, report)
+    for position, line, obj in objects:
         time = pick(obj, "time")
         if "unixReviewTime" not in obj and isinstance(time, (int, float)) and not isinstance(time, bool) \
                 and time >= MILLISECONDS_FROM:
             time = time / 1000.0
         yield RawRecord(user=pick(obj, "user"), item=pick(obj, "item"), rating=pick(obj, "rating"),
-                        text=pick(obj, "text"), time=time, summary=pick(obj, "summary"),
-                        position=position, line=line)
+                        text=None if report.ratings_only else pick(obj, "text"), time=time,
+                        summary=pick(obj, "summary"), position=position, line=line)
     pick.check_found()
 
+
+def _ratings_only_when_textless(objects: Iterator[tuple[int, int, dict]], pick: _JsonFields, path: Path,
+                                report: ValidationReport) -> Iterator[tuple[int, int, dict]]:
+    """``objects`` unchanged, after looking at the first :data:`RATINGS_ONLY_AFTER`: when none has
+    a text key, the file is ratings only (see :func:`read_amazon_json`)."""
+    ahead = []
+    for entry in objects:
+        ahead.append(entry)
+        if pick.has(entry[2], "text") or len(ahead) >= RATINGS_ONLY_AFTER:
+            break
+    if not ahead or any(pick.has(obj, "text") for _, _, obj in ahead):
+        yield from ahead
+        yield from objects
+        return
+    report.ratings_only = True
+    pick.missing.discard("text")
+    looked = ", ".join(FIELD_ALIASES["text"])
+    warnings.warn(DataWarning(
+        f"{path}: {'no record' if len(ahead) < RATINGS_ONLY_AFTER else f'none of the first {len(ahead):,} records'} "
+        f"has a key for 'text' (looked for {looked}; the first record's keys are {list(ahead[0][2])}): read as "
+        "ratings only, which the rating models fit; MT, PETER, MMI and the explanation metrics need review text: "
+        f"map its key with {COLUMN_MAPPING_HINT.format('text')}"), stacklevel=4)
+    yield from ahead
+    for position, line, obj in objects:
+        if pick.has(obj, "text"):
+            key = next(k for k in FIELD_ALIASES["text"] if k in obj)
+            raise DataError(f"this record has a text key ('{key}'), but the first {RATINGS_ONLY_AFTER:,} records "
+                            "had none, so the file was being read as ratings only; to read its texts, name the "
+                            f"key with --column text={key} (load_corpus: columns={{'text': '{key}'}})",
+                            path=path, line=line)
+        yield position, line, obj
