@@ -168,7 +168,10 @@ def test_a_written_split_of_a_file_with_duplicate_pairs_reads_back_without_a_war
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             again = fixed_index_split(corpus, tmp_path / "1")
-        assert sum(again.sizes().values()) == 60
+        assert sum(again.sizes().values()) == 60 and again.dropped == 0
+    # a split of every record, read with the duplicates dropped: their positions are counted
+    write_index_split(ratio_split(everything, seed=0), tmp_path / "2")
+    assert fixed_index_split(deduplicated, tmp_path / "2").dropped == 100
     (tmp_path / "1" / "train.index").write_text(" ".join(map(str, again.train.positions[:5])))
     left = 5 + len(again.valid) + len(again.test)
     with pytest.warns(DataWarning, match=f"indexes {left} of the 60 valid records of .*reviews.csv; is it"):

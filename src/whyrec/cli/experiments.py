@@ -364,7 +364,8 @@ def compare(
         check_rating_scale(system, (min_rating, max_rating))
         if explainers_of(system):  # a rating bundle among them has no text to decode: scored on its ratings
             check_decoding(system, decoding)
-    if decoding is not None and not any(explainers_of(s) for s in systems.values()):
+    explaining = any(explainers_of(s) for s in systems.values())
+    if decoding is not None and not explaining:
         raise ConfigError("--method and --decode choose how explanations are decoded; these bundles write none")
     folded = {bool(getattr(s, "unicode_folded", False)) for s in systems.values() if explainers_of(s)}
     if len(folded) > 1:
@@ -376,7 +377,6 @@ def compare(
     for name, system in systems.items():
         if not any(u in system.user_map for u in parts.test.users):
             con.print(strangers_warning(name), highlight=False)
-    explaining = any(explainers_of(s) for s in systems.values())
     with status(con, "extracting features" if explaining else "scoring") as line:
         features = split_features(parts) if explaining else None  # rating bundles: the data may hold no text
         records = []

@@ -31,13 +31,15 @@ SPLIT_COVERAGE = 0.9
 @dataclass
 class Split:
     """Three disjoint corpora over one source; ``valid`` may be empty. ``folder``: the index files'
-    folder of a fixed split (:func:`fixed_index_split`), None for one drawn at random."""
+    folder of a fixed split (:func:`fixed_index_split`), None for one drawn at random; ``dropped``:
+    how many positions its index files list that validation dropped (empty text, duplicates)."""
 
     train: Corpus
     valid: Corpus
     test: Corpus
     name: str = "split"
     folder: Path | None = None
+    dropped: int = 0
 
     def sizes(self) -> dict[str, int]:
         return {"train": len(self.train), "valid": len(self.valid), "test": len(self.test)}
@@ -172,8 +174,7 @@ def fixed_index_split(corpus: Corpus, folder: str | Path) -> Split:
                                   f"{of_pairs} of {corpus.report.source if corpus.report is not None else corpus.name}"
                                   "; is it a split of this data?"), stacklevel=2)
     split = _make_split(corpus, *parts, name=f"{corpus.name}/{folder.name}")
-    split.dropped = dropped  # type: ignore[attr-defined]
-    split.folder = folder
+    split.dropped, split.folder = dropped, folder
     return split
 
 
