@@ -91,6 +91,15 @@ class ValidationReport:
     users_seen: set = field(default_factory=set, repr=False)
     items_seen: set = field(default_factory=set, repr=False)
 
+    def unreadable(self, problem: str, reason: str, *, strict: bool, line: int | None) -> None:
+        """A record the reader cannot make out (a line that is no JSON object, a row with too few
+        fields): with ``strict`` a :class:`DataError` naming its line, else read, skipped and
+        counted under ``reason``."""
+        if strict:
+            raise DataError(problem, path=self.source, line=line)
+        self.read += 1
+        self.skipped[reason] += 1
+
     def summary(self) -> str:
         parts = [f"{counted(self.read, 'record')} read", f"{self.kept:,} kept"]
         for reason, count in sorted(self.skipped.items()):

@@ -26,11 +26,8 @@ def read_yelp_ss(path: Path, report: ValidationReport, strict: bool = False) -> 
             continue
         parts = line.split("\t\t")
         if len(parts) < 4:
-            if strict:
-                raise DataError(f"expected 4 fields separated by double tabs, found {len(parts)}",
-                                path=path, line=number + 1)
-            report.read += 1
-            report.skipped["malformed line"] += 1
+            report.unreadable(f"expected 4 fields separated by double tabs, found {len(parts)}", "malformed line",
+                              strict=strict, line=number + 1)
             continue
         # the .ss texts mark sentence ends with <sssss>
         text = "\t\t".join(parts[3:]).replace("<sssss>", " ")
@@ -46,11 +43,8 @@ def read_movielens_dat(path: Path, report: ValidationReport, strict: bool = Fals
             continue
         parts = line.strip().split("::")
         if len(parts) != 4:
-            if strict:
-                raise DataError(f"expected 4 fields separated by '::' (UserID::MovieID::Rating::Timestamp), "
-                                f"found {len(parts)}", path=path, line=number + 1)
-            report.read += 1
-            report.skipped["malformed line"] += 1
+            report.unreadable(f"expected 4 fields separated by '::' (UserID::MovieID::Rating::Timestamp), found "
+                              f"{len(parts)}", "malformed line", strict=strict, line=number + 1)
             continue
         yield RawRecord(user=parts[0], item=parts[1], rating=parts[2], text=None, time=parts[3], position=number,
                         line=number + 1)
@@ -107,10 +101,7 @@ def read_peter_pickle(path: Path, report: ValidationReport, strict: bool = False
         raise DataError(f"expected a list of records, found {type(records).__name__}", path=path)
     for number, obj in enumerate(records):
         if not isinstance(obj, dict):
-            if strict:
-                raise DataError("record is not a dict", path=path, line=number + 1)
-            report.read += 1
-            report.skipped["malformed record"] += 1
+            report.unreadable("record is not a dict", "malformed record", strict=strict, line=number + 1)
             continue
         template = obj.get("template")
         sentence = template[2] if isinstance(template, (tuple, list)) and len(template) >= 3 else obj.get("text")

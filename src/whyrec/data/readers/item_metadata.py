@@ -43,7 +43,7 @@ def read_item_metadata(path: str | Path, items: set[str] | None = None) -> dict[
     lines = iter_lines(path, report)
     if items is not None:
         lines = ((number, line) for number, line in lines if _may_name(line, items))
-    for _, obj in parsed_objects(path, lines, report, strict=False):
+    for _, obj in parsed_objects(lines, report, strict=False):
         item = obj.get("parent_asin") or obj.get("asin")
         if not item or items is not None and str(item) not in items:
             continue

@@ -17,13 +17,13 @@ from whyrec.errors import DataError, DataWarning
 
 
 def _json_lines(path: Path, report: ValidationReport, strict: bool) -> Iterator[tuple[int, dict]]:
-    return parsed_objects(path, iter_lines(path, report), report, strict)
+    return parsed_objects(iter_lines(path, report), report, strict)
 
 
-def parsed_objects(path: Path, lines: Iterable[tuple[int, str]], report: ValidationReport,
-                    strict: bool) -> Iterator[tuple[int, dict]]:
+def parsed_objects(lines: Iterable[tuple[int, str]], report: ValidationReport,
+                   strict: bool) -> Iterator[tuple[int, dict]]:
     """Each line as a dict: JSON, else a Python literal; a line that is neither is an error
-    (``strict``) or counted as malformed."""
+    naming its line in ``report.source`` (``strict``) or counted as malformed."""
     for number, line in lines:
         line = line.strip()
         if not line:
@@ -36,10 +36,7 @@ def parsed_objects(path: Path, lines: Iterable[tuple[int, str]], report: Validat
             except (ValueError, SyntaxError):
                 obj = None
         if not isinstance(obj, dict):
-            if strict:
-                raise DataError("line is not a JSON object", path=path, line=number + 1)
-            report.read += 1
-            report.skipped["malformed line"] += 1
+            report.unreadable("line is not a JSON object", "malformed line", strict=strict, line=number + 1)
             continue
         yield number, obj
 
@@ -134,11 +131,9 @@ def _json_array(path: Path, report: ValidationReport, strict: bool) -> Iterator[
             else:
                 if isinstance(obj, dict):
                     yield position, line, obj
-                elif strict:
-                    raise DataError("array element is not a JSON object", path=path, line=line)
                 else:
-                    report.read += 1
-                    report.skipped["malformed line"] += 1
+                    report.unreadable("array element is not a JSON object", "malformed line", strict=strict,
+                                      line=line)
                 position, at = position + 1, end
                 continue
         elif ended:

@@ -166,12 +166,9 @@ def _csv_records(rows, feed: _LineFeed, path: Path, report: ValidationReport, st
                             f"review of its own: close the quote, or write a quote inside a quoted text as \"\"",
                             path=path, line=start)
         if problem is not None:
-            if strict:
-                raise DataError(f"malformed row: {problem}", path=path, line=start)
-            report.read += 1
             # a text past the csv module's field limit is long, not malformed: say so in the count
             reason = f"field over {csv.field_size_limit():,} characters" if "field limit" in problem else "malformed row"
-            report.skipped[reason] += 1
+            report.unreadable(f"malformed row: {problem}", reason, strict=strict, line=start)
             position += 1  # still a data row: split index files count it
             continue
         if not "".join(fields).strip():  # a blank line
