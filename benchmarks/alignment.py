@@ -46,7 +46,7 @@ from whyrec.metrics.alignment import feature_mi, normalised_rating_mi, sentiment
 from whyrec.metrics.rating import mae, rmse
 from whyrec.systems.peter import Peter, PeterExplainer
 
-from shared_data import DATA, DATASETS, load_split, machine, split_features
+from shared_data import DATA, DATASETS, load_split, machine, provenance, split_features
 
 HERE = Path(__file__).resolve().parent
 BACKBONES = ("PETER", "PETER+", "MT-P")
@@ -457,8 +457,9 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     for name in args.datasets:  # written after every dataset, so an interrupted run keeps what it measured
         measured = run_dataset(name, args)
+        measured_by = provenance(args.data / name)
         for row in measured["rows"].values():  # rows of one file may come from runs with other thread counts
-            row["threads"] = args.threads
+            row["threads"], row["provenance"] = args.threads, measured_by
         if (args.out / "alignment.json").exists():  # keep datasets measured by other runs of this script
             saved = json.loads((args.out / "alignment.json").read_text(encoding="utf-8"))
             results["datasets"] = saved.get("datasets", {})

@@ -24,7 +24,7 @@ from pathlib import Path
 from whyrec.metrics.rating import rmse
 from whyrec.rating import ContextAwareALS
 
-from shared_data import DATA, DATASETS, load_split, machine, mt_benchmark_result
+from shared_data import DATA, DATASETS, load_split, machine, mt_benchmark_result, provenance
 
 
 def recorded_setting(result: dict) -> dict:
@@ -94,7 +94,8 @@ def main() -> None:
         chosen = datasets[name]["chosen"]
         print(f"{name}: λ {chosen['lambda']:g}, λ_bias {chosen['lambda_bias']:g}: test {chosen['test_rmse']:.4f}",
               flush=True)
-    summary = {"date": time.strftime("%Y-%m-%d"), "machine": machine(), "lambdas": args.lambdas,
+    summary = {"date": time.strftime("%Y-%m-%d"), "machine": machine(), "provenance": provenance(),
+               "lambdas": args.lambdas,
                "bias_lambdas": args.bias_lambdas, "datasets": datasets}
     (args.out / "als_regularisation.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     (args.out / "als_regularisation.md").write_text(markdown(summary), encoding="utf-8")

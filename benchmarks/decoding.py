@@ -28,7 +28,7 @@ import statistics
 import time
 from pathlib import Path
 
-from shared_data import DATA, DATASETS, load_split, machine, split_features
+from shared_data import DATA, DATASETS, load_split, machine, provenance, split_features
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache"
@@ -138,7 +138,8 @@ def main() -> None:
     bundles = args.bundle or default_bundles()
     if not bundles:
         parser.error("no bundle given and none in benchmarks/.cache (run mt.py or serve.py first)")
-    results = {"date": time.strftime("%Y-%m-%d"), "machine": machine(), "seeds": args.seeds,
+    results = {"date": time.strftime("%Y-%m-%d"), "machine": machine(), "provenance": provenance(),
+               "seeds": args.seeds,
                "bundles": [measure(bundle, args.seeds) for bundle in bundles]}
     write_report(results, args.out)
     print((args.out / "decoding.md").read_text(encoding="utf-8"))

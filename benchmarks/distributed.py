@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from shared_data import DATA, load_split, machine, split_features
+from shared_data import DATA, load_split, machine, provenance, split_features
 
 HERE = Path(__file__).resolve().parent
 LAYOUTS = [  # (label, processes, torch threads per process)
@@ -93,11 +93,15 @@ def launch(system: str, dataset: str, epochs: int, processes: int, threads: int)
         return {**json.loads(out.read_text(encoding="utf-8")), "wall_seconds": time.perf_counter() - began}
 
 
-def report(results: list[dict], epochs: int) -> str:
+def report(saved: dict) -> str:
+    """distributed.md from what distributed.json holds (a file written before it recorded the date and
+    machine says so)."""
+    results, epochs = saved["runs"], saved["epochs"]
+    where = saved.get("machine", "machine not recorded")
     lines = [
         "# Training under torchrun",
         "",
-        f"Split 1, {epochs} epochs per run (no early stopping), {machine()}. Measured {time.strftime('%Y-%m-%d')}. Seconds per epoch are the "
+        f"Split 1, {epochs} epochs per run (no early stopping), {where}. Measured {saved.get('date', 'on a date not recorded')}. Seconds per epoch are the "
         "mean over the run's epochs as each model records them (MT: ALS update, teacher forcing, policy-gradient "
         "and discriminator steps, not validation; PETER+: the whole epoch); speed-up is against one process with "
         "one thread. The two-process run is another run of the same training (each process samples its own "
@@ -131,7 +135,7 @@ def main() -> None:
         return
     if args.report_only:
         saved = json.loads((args.out / "distributed.json").read_text(encoding="utf-8"))
-        (args.out / "distributed.md").write_text(report(saved["runs"], saved["epochs"]), encoding="utf-8")
+        (args.out / "distributed.md").write_text(report(saved), encoding="utf-8")
         return
     results = []
     for dataset in args.datasets:
@@ -142,10 +146,11 @@ def main() -> None:
                                 "threads": threads, **run})
                 print(f"{dataset} {system} {label}: {run['mean_epoch_seconds']:.1f} s/epoch", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "distributed.json").write_text(json.dumps({"epochs": args.epochs, "runs": results}, indent=1),
-                                               encoding="utf-8")
-    (args.out / "distributed.md").write_text(report(results, args.epochs), encoding="utf-8")
-    print(report(results, args.epochs))
+    saved = {"epochs": args.epochs, "date": time.strftime("%Y-%m-%d"), "machine": machine(),
+             "provenance": provenance(), "runs": results}
+    (args.out / "distributed.json").write_text(json.dumps(saved, indent=1), encoding="utf-8")
+    (args.out / "distributed.md").write_text(report(saved), encoding="utf-8")
+    print(report(saved))
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ import torch
 from whyrec.systems.mt import MTConfig
 from whyrec.systems.mt_experiment import adversarial_span, epochs_cell, perplexity_cell, run_mt_experiment
 
-from shared_data import DATA, DATASETS, load_split, machine
+from shared_data import DATA, DATASETS, load_split, machine, provenance
 
 HERE = Path(__file__).resolve().parent
 
@@ -176,7 +176,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     overrides = {"epochs": args.epochs}
     summary = {"split": args.split, "date": time.strftime("%Y-%m-%d"), "threads": args.threads,
-               "machine": machine(),
+               "machine": machine(), "provenance": provenance(),
                "config_overrides": overrides, "lm_seeds": args.lm_seeds, "datasets": {}, "checks": {}}
     # keep datasets measured by an earlier (or interrupted) run of this script
     summary["datasets"] = {k: v for k, v in per_dataset_rows(args.out).items() if k not in args.datasets}
@@ -186,6 +186,8 @@ def main() -> None:
         print(f"== {name}: {split.sizes()}", flush=True)
         result = run_mt_experiment(split, args.out / "mt" / name, MTConfig(**overrides), lm_seeds=args.lm_seeds,
                                    log=lambda msg: print(msg, flush=True), bundle_dir=HERE / ".cache" / name)
+        (args.out / "mt" / name / "run.json").write_text(json.dumps(provenance(folder, [split]), indent=1),
+                                                         encoding="utf-8")
         summary["datasets"][name] = summary_row(result)
     finish_summary(summary, args.out)
     args.out.mkdir(parents=True, exist_ok=True)

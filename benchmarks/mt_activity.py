@@ -33,7 +33,7 @@ from whyrec.rating.als import PMF
 from whyrec.systems.mt import MTConfig, MultiTask
 from whyrec.systems.mt_experiment import baseline_als_settings, plain_als_like, rating_by_activity
 
-from shared_data import DATASETS, load_split, machine, mt_benchmark_result, mt_rerun_setup, split_features
+from shared_data import DATASETS, load_split, machine, mt_benchmark_result, mt_rerun_setup, provenance, split_features
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache"
@@ -132,10 +132,11 @@ def main() -> None:
         for name in args.datasets:
             split = load_split(args.data / name, "1")
             print(f"== {name}: {split.sizes()}", flush=True)
-            result = run_dataset(name, split, MTConfig(**overrides), args.out)
+            result = {**run_dataset(name, split, MTConfig(**overrides), args.out),
+                      "provenance": provenance(args.data / name, [split])}
             (runs_dir / f"{name}.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
     files = {name: runs_dir / f"{name}.json" for name in DATASETS}
-    summary = {"machine": machine(), "config_overrides": overrides,
+    summary = {"machine": machine(), "provenance": provenance(), "config_overrides": overrides,
                "datasets": {name: json.loads(f.read_text(encoding="utf-8")) for name, f in files.items() if f.exists()}}
     (args.out / "mt_activity.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     (args.out / "mt_activity.md").write_text(markdown(summary), encoding="utf-8")

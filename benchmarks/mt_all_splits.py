@@ -27,7 +27,7 @@ import torch
 from whyrec.systems.mt_config import MTConfig
 from whyrec.systems.mt_splits import run_mt_over_splits, splits_markdown
 
-from shared_data import DATA, load_split, machine
+from shared_data import DATA, load_split, machine, provenance
 
 HERE = Path(__file__).resolve().parent
 
@@ -55,7 +55,7 @@ def main() -> None:
         result = run_mt_over_splits(splits, args.out / "mt_all_splits" / name, config, resume=True,
                                     checkpoint_dir=args.checkpoint / name, log=lambda m: print(m, flush=True))
         result.update(date=summary["date"], machine=summary["machine"], threads=args.threads,
-                      this_run_seconds=time.perf_counter() - start)
+                      this_run_seconds=time.perf_counter() - start, provenance=provenance(args.data / name, splits))
         summary["datasets"][name] = result
     previous.write_text(json.dumps(summary, indent=1), encoding="utf-8")
     report = markdown(summary)

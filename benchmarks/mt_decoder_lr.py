@@ -25,8 +25,8 @@ import torch
 
 from whyrec.systems.mt import MTConfig, MultiTask, adversarial_epochs, mean_valid_nll
 
-from shared_data import (DATASETS, load_split, machine, mt_benchmark_result, mt_rerun_setup, recorded_threads,
-                         split_features, threads_text)
+from shared_data import (DATASETS, keep_measured, load_split, machine, mt_benchmark_result, mt_rerun_setup,
+                         provenance, recorded_threads, reported_text, split_features, threads_text)
 
 
 def run_rate(split, features, rate: float, epochs: int) -> dict:
@@ -79,7 +79,7 @@ def markdown(summary: dict) -> str:
     lines = ["# MT's decoder learning rate, chosen on validation NLL", "",
              f"Split 1, MT with the benchmark's settings (at most {summary['epochs']} epochs, early stopping) and "
              f"`decoder_lr` in {rates}; {threads_text([r for runs in summary['datasets'].values() for r in runs])}, "
-             f"{summary['machine']}. Measured {summary['date']}. "
+             f"{summary['machine']}. Measured {summary['date']}{reported_text(summary)}. "
              "Score: MT's own model-selection criterion, the lowest mean validation NLL of MT-U/I/P over the epochs "
              "(in nats per token, on up to 512 validation records); no test record is scored. "
              + ("Runs marked * were read from `results/mt` (the benchmark's run at that rate). "
@@ -113,7 +113,7 @@ def main() -> None:
                     if data is None:
                         split = load_split(args.data / name)
                         data = split, split_features(split)
-                    run = run_rate(*data, rate, args.epochs)
+                    run = {**run_rate(*data, rate, args.epochs), "provenance": provenance(args.data / name, [data[0]])}
                 (runs_dir / f"{name}_{rate}.json").write_text(json.dumps(run, indent=1), encoding="utf-8")
                 print(name, rate, json.dumps(run_summary(run)), flush=True)
     datasets = {}
@@ -125,7 +125,8 @@ def main() -> None:
     if not datasets:
         raise SystemExit(f"no runs in {runs_dir}")
     summary = {"date": time.strftime("%Y-%m-%d"), "epochs": args.epochs, "machine": machine(),
-               "datasets": datasets, "choice": choice(datasets)}
+               "provenance": provenance(), "datasets": datasets, "choice": choice(datasets)}
+    keep_measured(summary, args.out / "mt_decoder_lr.json", args.report_only)
     (args.out / "mt_decoder_lr.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     (args.out / "mt_decoder_lr.md").write_text(markdown(summary), encoding="utf-8")
     print(markdown(summary))

@@ -33,7 +33,8 @@ import torch
 from whyrec.systems.mt import VARIANTS, MTConfig, MultiTask
 from whyrec.systems.mt_experiment import discriminator_accuracy, discriminator_learning_curve, real_and_generated
 
-from shared_data import DATASETS, load_split, machine, mt_benchmark_result, mt_rerun_setup, split_features, threads_text
+from shared_data import (DATASETS, keep_measured, load_split, machine, mt_benchmark_result, mt_rerun_setup,
+                         provenance, reported_text, split_features, threads_text)
 
 CHECKPOINTS = (8, 60, 200, 400, 800)  # 8: the default d_steps, MT's warm-up; 60: mt.py's curve
 HELD_OUT = 256
@@ -84,7 +85,7 @@ def markdown(summary: dict) -> str:
     marks = sorted({int(n) for run in runs for v in run["variants"].values() for n in v["fresh_after"]})
     lines = ["# How much MT's discriminators know", "",
              f"Split 1, MT with the benchmark's settings (at most {summary['epochs']} epochs, seed 0); "
-             f"{threads_text(runs)}, {summary['machine']}. Measured {summary['date']}. Accuracies are balanced "
+             f"{threads_text(runs)}, {summary['machine']}. Measured {summary['date']}{reported_text(summary)}. Accuracies are balanced "
              "(the mean of the real and the negative class; 0.5 is chance). *During training*: the reward "
              "discriminator on its own batches (real against generated and mismatched reviews), mean over the "
              "epochs it trained in. *Trained*: the same discriminator at the end, on "
@@ -113,7 +114,8 @@ def main() -> None:
     if not args.report_only:
         for name in args.datasets:
             split = load_split(args.data / name)
-            run = run_dataset(name, split, split_features(split), args.epochs, args.steps)
+            run = {**run_dataset(name, split, split_features(split), args.epochs, args.steps),
+                   "provenance": provenance(args.data / name, [split])}
             (runs_dir / f"{name}.json").write_text(json.dumps(run, indent=1), encoding="utf-8")
             print(name, f"{run['seconds']:.0f}s", flush=True)
     datasets = {}
@@ -124,7 +126,8 @@ def main() -> None:
     if not datasets:
         raise SystemExit(f"no runs in {runs_dir}")
     summary = {"date": time.strftime("%Y-%m-%d"), "epochs": args.epochs, "machine": machine(),
-               "variants": list(VARIANTS), "datasets": datasets}
+               "provenance": provenance(), "variants": list(VARIANTS), "datasets": datasets}
+    keep_measured(summary, args.out / "mt_discriminator.json", args.report_only)
     (args.out / "mt_discriminator.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     (args.out / "mt_discriminator.md").write_text(markdown(summary), encoding="utf-8")
     print(markdown(summary))

@@ -30,8 +30,8 @@ from whyrec.metrics.text import perplexity
 from whyrec.systems.mt import MTConfig, MultiTask, adversarial_epochs
 from whyrec.systems.mt_experiment import adversarial_span, known_texts, plain_als_like
 
-from shared_data import (DATASETS, load_split, machine, mt_benchmark_result, mt_rerun_setup, recorded_threads,
-                         split_features, threads_text)
+from shared_data import (DATASETS, keep_measured, load_split, machine, mt_benchmark_result, mt_rerun_setup,
+                         provenance, recorded_threads, reported_text, split_features, threads_text)
 
 
 def run_seed(split, features, seed: int, epochs: int) -> dict:
@@ -78,7 +78,7 @@ def markdown(summary: dict) -> str:
     lines = ["# MT over training seeds", "",
              f"Split 1, MT with the benchmark's settings (at most {summary['epochs']} epochs, early stopping), seeds "
              f"{summary['seeds']}, {threads_text([r for d in summary['datasets'].values() for r in d['runs']])}, "
-             f"{summary['machine']}. Measured {summary['date']}. "
+             f"{summary['machine']}. Measured {summary['date']}{reported_text(summary)}. "
              + ("Seed 0 was read from `results/mt` (the same code and seed give the same numbers). "
                 if any(r.get("from") for d in summary["datasets"].values() for r in d["runs"]) else "")
              + "Plain ALS does not depend on the seed. The LSTM column is the MT benchmark's mean over its seeds.", "",
@@ -111,8 +111,9 @@ def main() -> None:
             runs = []
             for seed in args.seeds:
                 known = seed_zero_from(mt_benchmark_result(args.out, name), recorded_threads(args.out)) if seed == 0 else None
-                runs.append(known or run_seed(split, features, seed, args.epochs))
-                print(name, json.dumps(runs[-1]), flush=True)
+                runs.append(known or {**run_seed(split, features, seed, args.epochs),
+                                      "provenance": provenance(folder, [split])})
+                print(name, json.dumps({k: v for k, v in runs[-1].items() if k != "provenance"}), flush=True)
             (per_dataset / f"{name}.json").write_text(json.dumps(runs, indent=1), encoding="utf-8")
     datasets = {}
     for name in DATASETS:
@@ -121,8 +122,8 @@ def main() -> None:
             datasets[name] = dataset_summary(name, json.loads(path.read_text(encoding="utf-8")),
                                              lstm_mean(mt_benchmark_result(args.out, name)))
     summary = {"date": time.strftime("%Y-%m-%d"), "seeds": args.seeds, "epochs": args.epochs,
-               "machine": machine(),
-               "datasets": datasets}
+               "machine": machine(), "provenance": provenance(), "datasets": datasets}
+    keep_measured(summary, args.out / "mt_seeds.json", args.report_only)
     (args.out / "mt_seeds.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     (args.out / "mt_seeds.md").write_text(markdown(summary), encoding="utf-8")
     print(markdown(summary))

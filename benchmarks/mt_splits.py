@@ -28,8 +28,8 @@ from whyrec.metrics.text import perplexity
 from whyrec.systems.mt import MTConfig, MultiTask, adversarial_epochs
 from whyrec.systems.mt_experiment import adversarial_span, known_texts, plain_als_like
 
-from shared_data import (DATASETS, load_split, machine, mt_benchmark_result, mt_rerun_setup, recorded_threads,
-                         split_features, threads_text)
+from shared_data import (DATASETS, keep_measured, load_split, machine, mt_benchmark_result, mt_rerun_setup,
+                         provenance, recorded_threads, reported_text, split_features, threads_text)
 
 
 def run_split(split, epochs: int) -> dict:
@@ -94,8 +94,7 @@ def markdown(summary: dict) -> str:
     lines = ["# MT against plain ALS on every fixed split", "",
              f"MT with the benchmark's settings (at most {summary['epochs']} epochs, early stopping, seed 0) and plain "
              f"ALS with the same λ, K and sweeps, on each fixed split; {threads_text(all_runs)}, {summary['machine']}. "
-             f"Measured {summary['date']}"
-             + (f" (this summary rebuilt {summary['reported']})" if summary.get("reported") else "") + ". "
+             f"Measured {summary['date']}{reported_text(summary)}. "
              + ("Split 1 was read from `results/mt`. " if any(r.get("from") for r in all_runs) else "")
              + "p: paired t-test of the two systems' squared errors on the split's test records. Across the "
              "splits: the corrected resampled t-test (Nadeau & Bengio 2003) of the splits' test MSEs, which "
@@ -131,9 +130,11 @@ def main() -> None:
         for name in args.datasets:
             for split_name in args.splits:
                 run = known.get(name) if split_name == "1" else None
-                run = run or run_split(load_split(args.data / name, split_name), args.epochs)
+                if run is None:
+                    split = load_split(args.data / name, split_name)
+                    run = {**run_split(split, args.epochs), "provenance": provenance(args.data / name, [split])}
                 (runs_dir / f"{name}_{split_name}.json").write_text(json.dumps(run, indent=1), encoding="utf-8")
-                print(name, split_name, json.dumps(run), flush=True)
+                print(name, split_name, json.dumps({k: v for k, v in run.items() if k != "provenance"}), flush=True)
     datasets = {}
     for name in DATASETS:
         files = sorted(runs_dir.glob(f"{name}_*.json"), key=lambda f: f.stem.rsplit("_", 1)[1])
@@ -142,12 +143,9 @@ def main() -> None:
             datasets[name] = dataset_summary(runs, test_to_train(args.data / name, list(runs)))
     if not datasets:
         raise SystemExit(f"no runs in {runs_dir}")
-    today = time.strftime("%Y-%m-%d")
-    summary = {"date": today, "epochs": args.epochs, "machine": machine(), "datasets": datasets}
-    previous = args.out / "mt_splits.json"
-    if args.report_only and previous.exists():  # the runs' date and machine, not the rebuild's
-        before = json.loads(previous.read_text(encoding="utf-8"))
-        summary.update(date=before["date"], machine=before["machine"], reported=today)
+    summary = {"date": time.strftime("%Y-%m-%d"), "epochs": args.epochs, "machine": machine(),
+               "provenance": provenance(), "datasets": datasets}
+    keep_measured(summary, args.out / "mt_splits.json", args.report_only)
     (args.out / "mt_splits.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     (args.out / "mt_splits.md").write_text(markdown(summary), encoding="utf-8")
     print(markdown(summary))

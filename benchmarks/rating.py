@@ -32,7 +32,7 @@ from whyrec.data.text import tokenize
 from whyrec.metrics.rating import mae, rmse
 from whyrec.rating.tuning import DEFAULT_GRIDS, TunedModel
 
-from shared_data import DATA, DATASETS, load_split, machine
+from shared_data import DATA, DATASETS, load_split, machine, provenance
 
 HERE = Path(__file__).resolve().parent
 
@@ -263,7 +263,7 @@ def main() -> None:
         print(f"wrote {args.out / 'rating.md'} from rating.json")
         return
     results = {"split": args.split, "date": time.strftime("%Y-%m-%d"), "quick": args.quick,
-               "machine": machine(), "libraries": library_versions(),
+               "machine": machine(), "libraries": library_versions(), "provenance": provenance(),
                "datasets": {}}
     for name in args.datasets:
         folder = args.data / name

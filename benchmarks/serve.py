@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared_data import DATA, machine
+from shared_data import DATA, machine, provenance
 
 HERE = Path(__file__).resolve().parent
 MAGAZINES = DATA / "amazon-magazine-subscriptions"
@@ -203,7 +203,7 @@ def main() -> None:
         runs[f"{label}, cache off"] = serve_and_load(bundle, 0, args)
     results = {"date": time.strftime("%Y-%m-%d"), "bundles": [b.name for b in bundles], "clients": args.clients,
                "seconds": args.seconds, "warmup_seconds": args.warmup, "k": args.k,
-               "machine": machine(),
+               "machine": machine(), "provenance": provenance(),
                "runs": runs}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "serve.json").write_text(json.dumps(results, indent=1), encoding="utf-8")

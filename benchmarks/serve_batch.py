@@ -30,7 +30,7 @@ from pathlib import Path
 from whyrec.bundle import read_bundle_header
 
 from serve import DEFAULT_BUNDLES, MAGAZINES, free_port, wait_ready
-from shared_data import machine
+from shared_data import machine, provenance
 
 HERE = Path(__file__).resolve().parent
 
@@ -116,7 +116,8 @@ def main() -> None:
         labels, rows = measure(bundle, args.data, args)
         epochs = len(read_bundle_header(bundle).get("history") or [])  # serve.py's 10 or mt.py's up to 30
         runs[f"{bundle.name} ({', '.join(labels)}; trained {epochs} epochs)"] = rows
-    results = {"date": time.strftime("%Y-%m-%d"), "data": args.data.name, "machine": machine(), "runs": runs}
+    results = {"date": time.strftime("%Y-%m-%d"), "data": args.data.name, "machine": machine(),
+               "provenance": provenance(), "runs": runs}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "serve_batch.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
     lines = ["# Batch explanations benchmark", "",

@@ -44,6 +44,35 @@ def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
+def provenance(data: Path | None = None, splits: list | None = None) -> dict:
+    """What ran a measurement, as ``run.json`` records a command's (:func:`whyrec.provenance.run_record`):
+    this script's command line, the UTC date, whyrec's version and git commit (``+changes`` when the
+    checkout differs from it), the library versions, the machine, OMP_NUM_THREADS and, given them,
+    the data file's and the fixed splits' SHA-256. A summary rebuilt with ``--report-only`` carries
+    the rebuild's (its command says so); the run files it reads keep their own."""
+    import sys
+
+    from whyrec.provenance import run_record
+
+    return run_record(data, sys.argv[1:], splits, program=f"python benchmarks/{Path(sys.argv[0]).name}")
+
+
+def keep_measured(summary: dict, previous: Path, report_only: bool) -> dict:
+    """``summary`` as a ``--report-only`` rebuild should write it: with the date and machine of the
+    measurement that ``previous`` (the summary file before the rebuild) recorded, not the
+    rebuild's, which go under ``reported``. Unchanged when measured now, or with no previous file."""
+    if report_only and previous.exists():
+        before = json.loads(previous.read_text(encoding="utf-8"))
+        summary.update(date=before.get("date", summary["date"]), machine=before.get("machine", summary["machine"]),
+                       reported=summary["date"])
+    return summary
+
+
+def reported_text(summary: dict) -> str:
+    """" (this summary rebuilt DATE)" when :func:`keep_measured` kept an earlier measurement's date."""
+    return f" (this summary rebuilt {summary['reported']})" if summary.get("reported") else ""
+
+
 def threads_text(runs: list[dict]) -> str:
     """How many torch threads per process the runs had (each run records its ``threads``; "?" for
     a run that did not)."""

@@ -39,6 +39,9 @@ def test_the_record_holds_the_command_versions_and_data(tmp_path):
     assert "data" not in run_record(None, [])
     written = write_run_record(tmp_path / "out", data, ["demo"])
     assert written.name == RUN_FILE and json.loads(written.read_text())["command"] == "whyrec demo"
+    # a benchmark script names itself
+    assert run_record(None, ["--datasets", "a b"], program="python benchmarks/mt.py")["command"] == \
+        "python benchmarks/mt.py --datasets 'a b'"
 
 
 def test_the_commit_is_that_of_the_checkout_when_there_is_one():

@@ -80,16 +80,18 @@ def split_record(folder: str | Path) -> dict:
     return {"path": str(folder.resolve()), "sha256": digest.hexdigest()}
 
 
-def run_record(data: str | Path | None = None, argv: list[str] | None = None, splits: list | None = None) -> dict:
-    """What ``run.json`` holds: the command (``argv``, default this process's), the UTC date, the
-    versions (and :func:`source_commit`), the machine and, with ``data``, :func:`data_record`;
-    with ``splits`` (:class:`~whyrec.data.split.Split` objects), the folders of the fixed ones
-    (:func:`split_record`; a random split is told by the command's seed)."""
+def run_record(data: str | Path | None = None, argv: list[str] | None = None, splits: list | None = None,
+               program: str = "whyrec") -> dict:
+    """What ``run.json`` holds: the command (``program`` and ``argv``, default this process's
+    arguments), the UTC date, the versions (and :func:`source_commit`), the machine and, with
+    ``data``, :func:`data_record`; with ``splits`` (:class:`~whyrec.data.split.Split` objects), the
+    folders of the fixed ones (:func:`split_record`; a random split is told by the command's seed).
+    The benchmark scripts record their runs with it too (``program`` "python benchmarks/NAME.py")."""
     from whyrec import __version__
 
     args = list(sys.argv[1:] if argv is None else argv)
     record = {
-        "command": shlex.join(["whyrec", *args]),
+        "command": shlex.join([*shlex.split(program), *args]),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "whyrec": __version__,
         "whyrec_commit": source_commit(),
