@@ -12,7 +12,8 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "user": ("user", "user_id", "userId", "reviewerID", "reviewer_id"),
     # Amazon Reviews 2023 gives both: parent_asin groups a product's variants (sizes, colours), and
     # its metadata and published benchmarks are keyed by it
-    "item": ("item", "item_id", "itemId", "parent_asin", "asin", "business_id", "product", "product_id", "movieId", "book_id"),
+    "item": ("item", "item_id", "itemId", "parent_asin", "asin", "business_id", "product", "product_id", "movieId",
+             "book_id"),
     "rating": ("rating", "overall", "stars", "score"),
     "text": ("text", "reviewText", "review", "review_text"),
     "time": ("time", "unixReviewTime", "timestamp", "date"),
