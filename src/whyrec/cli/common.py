@@ -20,7 +20,8 @@ ReaderFormat = Annotated[Optional[str], typer.Option(
 # ... and which table columns (JSON keys) hold a file's fields, when their names are not the usual ones
 ColumnMap = Annotated[Optional[list[str]], typer.Option(
     "--column", help="Column (JSON: key) of a field, FIELD=NAME (user, item, rating, text, time, summary; "
-    "repeatable), when the header does not use a usual name.")]
+    "repeatable), when the header does not use a usual name. Data with no text column (JSON: no text key in its "
+    "first 1,000 records) is read as ratings only, for the rating models.")]
 # texts with typographic quotes and accents folded to ASCII first (whyrec.data.text.fold_to_ascii)
 FoldUnicode = Annotated[bool, typer.Option(
     "--fold-unicode", help="Write typographic quotes, dashes and accented letters in ASCII before tokenizing "
