@@ -34,10 +34,10 @@ def check_mapping(columns: dict[str, str] | None, path: Path) -> None:
 
 
 def resolve_columns(available: list[str], mapping: dict[str, str] | None, path: str | Path,
-                    how_to_map: str = COLUMN_MAPPING_HINT, *, text_optional: bool = False) -> dict[str, str]:
+                    how_to_map: str = COLUMN_MAPPING_HINT) -> dict[str, str]:
     """Map whyrec fields to table columns: explicit ``mapping`` first, then known aliases.
-    ``how_to_map`` tells, for a missing field, how to name its column. With ``text_optional`` a
-    table without a text column is no error: the result then has no ``text``."""
+    ``how_to_map`` tells, for a missing field, how to name its column. A missing text column is
+    no error: the result then has no ``text`` (the table holds ratings only)."""
     mapping = dict(mapping or {})
     check_mapping(mapping, path)
     resolved: dict[str, str] = {}
@@ -51,7 +51,7 @@ def resolve_columns(available: list[str], mapping: dict[str, str] | None, path: 
         found = next((a for a in aliases if a in available), None)
         if found is not None:
             resolved[field_name] = found
-        elif field_name in REQUIRED_FIELDS and not (field_name == "text" and text_optional):
+        elif field_name in REQUIRED_FIELDS and field_name != "text":
             raise DataError(f"no column for '{field_name}' (looked for {', '.join(aliases)}); "
                             f"columns are {available}; map one with {how_to_map.format(field_name)}", path=path)
     return resolved

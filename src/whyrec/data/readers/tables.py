@@ -23,7 +23,7 @@ def table_columns(available: list[str], mapping: dict[str, str] | None, path: st
     """:func:`resolve_columns` for a table (CSV, TSV, Parquet, a DataFrame), where a missing text
     column means ratings only (MovieLens' ``ratings.csv``): the records are read without text, the
     report says so (``ratings_only``), and a :class:`DataWarning` names the columns looked for."""
-    resolved = resolve_columns(available, mapping, path, how_to_map, text_optional=True)
+    resolved = resolve_columns(available, mapping, path, how_to_map)
     if "text" not in resolved:
         report.ratings_only = True
         warnings.warn(DataWarning(
