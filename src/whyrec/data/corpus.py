@@ -369,10 +369,15 @@ def _clean_rating(value: object) -> float | None:
     return None if math.isnan(rating) else rating
 
 
+# the date-times of Goodreads' review and shelf records (date_added, read_at), as Twitter's API wrote them
+GOODREADS_TIME = "%a %b %d %H:%M:%S %z %Y"
+
+
 def _clean_time(value: object) -> float | None:
-    """Seconds since 1970 of a review time: a number (Amazon's ``unixReviewTime``) or an ISO 8601
+    """Seconds since 1970 of a review time: a number (Amazon's ``unixReviewTime``), an ISO 8601
     date or date-time (``2020-01-31``, ``2020-01-31 12:00:00``; UTC when it names no zone), as a
-    CSV's ``date`` column holds. NaN for no time; None for one that cannot be read."""
+    CSV's ``date`` column holds, or a date-time as Goodreads writes it (``Fri Aug 25 13:55:02 -0700
+    2017``). NaN for no time; None for one that cannot be read."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return math.nan
     if isinstance(value, bool):
@@ -391,7 +396,10 @@ def _clean_time(value: object) -> float | None:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        return None
+        try:
+            moment = datetime.strptime(text, GOODREADS_TIME)
+        except ValueError:
+            return None
     return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
 
 

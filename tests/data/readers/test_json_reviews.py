@@ -196,16 +196,16 @@ def test_a_json_file_without_text_keys_is_read_as_ratings_only(tmp_path, monkeyp
     warning; a file whose leading records merely lack text is read as reviews, as before."""
     from whyrec.data.readers import json_reviews
 
-    records = [{"user_id": f"u{k % 7}", "book_id": f"b{k % 5}", "rating": 1 + k % 5, "time": 1_500_000_000 + k}
-               for k in range(30)]
+    records = [{"user_id": f"u{k % 7}", "book_id": f"b{k % 5}", "rating": 1 + k % 5,
+                "date_added": f"Fri Aug 25 13:55:{k:02d} -0700 2017"} for k in range(30)]
     path = tmp_path / "interactions.json"
     path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
     with pytest.warns(DataWarning, match=r"interactions\.json: no record has a key for 'text' \(looked for text, "
                       r"reviewText, review, review_text; the first record's keys are \['user_id', 'book_id', "
-                      r"'rating', 'time'\]\): read as ratings only"):
+                      r"'rating', 'date_added'\]\): read as ratings only"):
         corpus = load_corpus(path, strict=True)
     assert corpus.ratings_only and len(corpus) == len({(r["user_id"], r["book_id"]) for r in records})
-    assert set(corpus.items) == {f"b{k}" for k in range(5)} and corpus.reviews["time"].notna().all()
+    assert set(corpus.items) == {f"b{k}" for k in range(5)} and corpus.reviews["time"].between(1503694500, 1503694531).all()
     assert "ratings only" in corpus.report.summary()
     # as a JSON array too
     array = tmp_path / "interactions_array.json"

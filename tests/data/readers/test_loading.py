@@ -127,12 +127,14 @@ def test_times_are_read_as_numbers_or_iso_dates_and_unreadable_ones_counted(tmp_
     ordered those reviews by file position."""
     path = tmp_path / "reviews.csv"
     path.write_text("user,item,rating,text,date\na,x,5,good,2020-01-01\na,y,4,ok,yesterday\n"
-                    "b,x,3,fine,1600000000\nb,y,2,bad,\nc,x,4,nice,2020-01-01T12:00:00+02:00\n")
+                    "b,x,3,fine,1600000000\nb,y,2,bad,\nc,x,4,nice,2020-01-01T12:00:00+02:00\n"
+                    "c,y,4,shelved,Fri Aug 25 13:55:02 -0700 2017\n")
     with pytest.warns(DataWarning, match=r"1 unreadable time \(records kept without one\)"):
         corpus = load_corpus(path)
     times = dict(zip(zip(corpus.users, corpus.items), corpus.reviews["time"]))
     assert times[("a", "x")] == 1577836800.0  # midnight UTC
     assert times[("b", "x")] == 1600000000.0 and times[("c", "x")] == 1577872800.0
+    assert times[("c", "y")] == 1503694502.0  # Goodreads' date-times: 2017-08-25 20:55:02 UTC
     assert pd.isna(times[("a", "y")]) and pd.isna(times[("b", "y")])  # unreadable, and none given
     assert corpus.report.to_dict()["unreadable_times"] == 1
 
