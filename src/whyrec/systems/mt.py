@@ -622,8 +622,8 @@ class MultiTask:
             else:
                 tokens = sample(decoder, ctx, v.bos, v.eos, v.pad, self.config.max_words + 1,
                                 greedy=method == "greedy", temperature=temperature, top_k=top_k, top_p=top_p,
-                                generator=for_rows(generator, slice(s, s + batch_size)) if generator is not None
-                                else self._gen, no_repeat=no_repeat, banned=banned).tokens
+                                generator=for_rows(self._gen if generator is None else generator, slice(s, s + batch_size)),
+                                no_repeat=no_repeat, banned=banned).tokens
             out.extend(" ".join(v.decode(row.tolist())) for row in tokens)
         return out
 
