@@ -620,10 +620,10 @@ class MultiTask:
                 tokens = beam_search(decoder, ctx, v.bos, v.eos, v.pad, self.config.max_words + 1, beam=beam,
                                      length_penalty=length_penalty, banned=banned, no_repeat=no_repeat)
             else:
+                draws = for_rows(self._gen if generator is None else generator, slice(s, s + batch_size))
                 tokens = sample(decoder, ctx, v.bos, v.eos, v.pad, self.config.max_words + 1,
                                 greedy=method == "greedy", temperature=temperature, top_k=top_k, top_p=top_p,
-                                generator=for_rows(self._gen if generator is None else generator, slice(s, s + batch_size)),
-                                no_repeat=no_repeat, banned=banned).tokens
+                                generator=draws, no_repeat=no_repeat, banned=banned).tokens
             out.extend(" ".join(v.decode(row.tolist())) for row in tokens)
         return out
 
