@@ -32,7 +32,6 @@ def check_mapping(columns: dict[str, str] | None, path: Path) -> None:
                         f"fields are {list(FIELD_ALIASES)}", path=path)
 
 
-
 def resolve_columns(available: list[str], mapping: dict[str, str] | None, path: str | Path,
                     how_to_map: str = COLUMN_MAPPING_HINT) -> dict[str, str]:
     """Map whyrec fields to table columns: explicit ``mapping`` first, then known aliases.
@@ -55,4 +54,3 @@ def resolve_columns(available: list[str], mapping: dict[str, str] | None, path: 
             raise DataError(f"no column for '{field_name}' (looked for {', '.join(aliases)}); "
                             f"columns are {available}; map one with {how_to_map.format(field_name)}", path=path)
     return resolved
-

@@ -121,4 +121,3 @@ def peter_features(path: Path, fold_unicode: bool = False) -> pd.DataFrame:
             fea, adj, sentence, score = template[:4]
             rows.append((number, write(str(fea)), write(str(adj)), write(str(sentence)), int(score)))
     return pd.DataFrame(rows, columns=["position", "feature", "opinion", "sentence", "sentiment"])
-

@@ -114,5 +114,3 @@ def metadata_beside(path: Path) -> Path | None:
     names = ["meta.json.gz", "meta.json"] + [f"meta_{c}{suffix}" for c in categories
                                              for suffix in (".jsonl", ".jsonl.gz", ".json", ".json.gz")]
     return next((path.parent / name for name in names if (path.parent / name).is_file()), None)
-
-

@@ -80,7 +80,6 @@ class _JsonFields:
                         path=self.path)
 
 
-
 _ARRAY_READ = 1 << 16  # characters a JSON array is read ahead by, at least
 
 

@@ -48,9 +48,6 @@ def reviews_in(folder: Path) -> Path:
                     f"{', ...' if len(others) > 5 else ''}); give the file", path=folder)
 
 
-
-
-
 def detect_format(path: str | Path) -> str:
     """Choose a reader by the file's content (magic bytes, then the first record)."""
     path = Path(path)

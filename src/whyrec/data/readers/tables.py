@@ -187,4 +187,3 @@ def read_parquet(path: Path, report: ValidationReport, strict: bool = False, *,
     except Exception as exc:  # pyarrow raises several unrelated types for a bad file
         raise DataError(f"cannot read as Parquet: {exc}", path=path) from None
     return table_records(frame, table_columns(list(frame.columns), columns, path, report), line_offset=1)
-
