@@ -59,7 +59,7 @@ def test_csv_unbalanced_quote_that_swallows_reviews_is_an_error(tmp_path):
                                         r"and line 3 between them reads as a review"):
         load_corpus(path)
     long = write_csv(tmp_path, 'u0,i0,5,"starts here', *(f"u{k},i{k},4,fine {'x' * 60}" for k in range(1, 3000)),
-                'u9,i9,3,"closed" late', name="long.csv")
+                     'u9,i9,3,"closed" late', name="long.csv")
     with pytest.raises(DataError, match=r"long\.csv:2: a quote opened on this line is still open on line \d+, where "
                                         r"the text outgrew the csv module's field limit, and line 3"):
         load_corpus(long)
