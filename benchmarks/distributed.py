@@ -97,11 +97,11 @@ def report(saved: dict) -> str:
     """distributed.md from what distributed.json holds (a file written before it recorded the date and
     machine says so)."""
     results, epochs = saved["runs"], saved["epochs"]
-    where = saved.get("machine", "machine not recorded")
+    where, when = saved.get("machine", "machine not recorded"), saved.get("date", "on a date not recorded")
     lines = [
         "# Training under torchrun",
         "",
-        f"Split 1, {epochs} epochs per run (no early stopping), {where}. Measured {saved.get('date', 'on a date not recorded')}. Seconds per epoch are the "
+        f"Split 1, {epochs} epochs per run (no early stopping), {where}. Measured {when}. Seconds per epoch are the "
         "mean over the run's epochs as each model records them (MT: ALS update, teacher forcing, policy-gradient "
         "and discriminator steps, not validation; PETER+: the whole epoch); speed-up is against one process with "
         "one thread. The two-process run is another run of the same training (each process samples its own "

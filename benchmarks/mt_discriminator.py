@@ -85,7 +85,8 @@ def markdown(summary: dict) -> str:
     marks = sorted({int(n) for run in runs for v in run["variants"].values() for n in v["fresh_after"]})
     lines = ["# How much MT's discriminators know", "",
              f"Split 1, MT with the benchmark's settings (at most {summary['epochs']} epochs, seed 0); "
-             f"{threads_text(runs)}, {summary['machine']}. Measured {summary['date']}{reported_text(summary)}. Accuracies are balanced "
+             f"{threads_text(runs)}, {summary['machine']}. Measured {summary['date']}{reported_text(summary)}. "
+             "Accuracies are balanced "
              "(the mean of the real and the negative class; 0.5 is chance). *During training*: the reward "
              "discriminator on its own batches (real against generated and mismatched reviews), mean over the "
              "epochs it trained in. *Trained*: the same discriminator at the end, on "
