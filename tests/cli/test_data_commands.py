@@ -26,6 +26,9 @@ def test_stats_on_shared_data(shared_data, name, reviews, users, items, outside_
         assert f"note: {outside_ascii} characters outside ASCII" in proc.stdout
     else:
         assert "outside ASCII" not in proc.stdout
+    if name == "amazon-digital-music":  # how active its users are, and when they wrote
+        assert "reviews per user: median 2, mean 2.8, most 90 (1,160 users with one); per item: median 11" \
+            in proc.stdout and "review dates: 1998-04-28 to 2014-07-07\n" in proc.stdout
     if metadata:  # and how many items have no readable title of their own
         assert metadata in proc.stdout
     else:
@@ -94,6 +97,8 @@ def test_stats_count_one_thing_in_the_singular(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "in the file: 1 record, 1 user, 1 item" in proc.stdout and "1 record read, 1 kept" in proc.stdout
     assert "after validation: 1 review, 1 user, 1 item," in proc.stdout
+    assert "reviews per user: median 1, mean 1.0, most 1 (1 user with one); per item: median 1" in proc.stdout
+    assert "review dates: none given" in proc.stdout
     features = run_cli("data", "features", str(path))  # nothing to show: said, not an empty table
     assert "coverage: 0.0% of the 1 review received a quadruple; 0 distinct features" in features.stdout
     assert "no review has a feature word" in features.stdout and "examples" not in features.stdout

@@ -45,6 +45,22 @@ def test_a_review_time_is_a_number_an_iso_date_no_time_or_unreadable(value, seco
     assert (math.isnan(got) if isinstance(seconds, float) and math.isnan(seconds) else got == seconds)
 
 
+def test_stats_say_how_many_reviews_users_and_items_have_and_when_they_were_written():
+    from whyrec.data.corpus import RawRecord, build_corpus
+
+    rows = [("a", "x", 1_500_000_000), ("a", "y", None), ("a", "z", 1_600_000_000), ("b", "x", 1_400_000_000),
+            ("c", "x", "2019-12-31T23:30:00-01:00")]  # 2020-01-01 in UTC
+    corpus = build_corpus([RawRecord(user=u, item=i, rating=4, text="fine", time=t, position=n, line=n + 1)
+                           for n, (u, i, t) in enumerate(rows)], source="r.csv")
+    stats = corpus.stats()
+    assert stats["reviews_per_user"] == {"min": 1, "median": 1.0, "mean": 5 / 3, "max": 3, "with_one": 2}
+    assert stats["reviews_per_item"] == {"min": 1, "median": 1.0, "mean": 5 / 3, "max": 3, "with_one": 2}
+    assert (stats["first_review"], stats["last_review"], stats["reviews_without_time"]) == \
+        ("2014-05-13", "2020-09-13", 1)
+    empty = corpus.take([]).stats()
+    assert empty["first_review"] is None and empty["reviews_per_user"]["max"] == 0
+
+
 def test_ratings_outside_the_scale_are_counted_with_their_range():
     """Half stars read on the default 1–5 scale are skipped: the count says which ratings were, and
     which options set the scale (MovieLens' 0.5 would otherwise go unnoticed among the counts)."""

@@ -54,6 +54,13 @@ def data_stats(
               f"density {after['density']:.4f}, mean rating {_number(after['mean_rating'], '.3f')}"
               + ("" if corpus.ratings_only else f", {after['mean_words_per_review']:.1f} words per review"))
     con.print("ratings: " + (", ".join(f"{k}: {v:,}" for k, v in after["ratings"].items()) or "none"))
+    if after["reviews"]:
+        con.print("reviews per user: " + _spread(after["reviews_per_user"], "user") + "; per item: "
+                  + _spread(after["reviews_per_item"], "item"), highlight=False)
+        without = after["reviews_without_time"]
+        con.print(f"review dates: {after['first_review']} to {after['last_review']}"
+                  + (f" ({counted(without, 'review')} without a time)" if without else "")
+                  if after["first_review"] else "review dates: none given", highlight=False)
     if corpus.item_meta:
         untitled = after["items_with_metadata"] - after["items_with_title"]
         con.print(f"item metadata for {after['items_with_metadata']:,} of {counted(after['items'], 'item')}"
@@ -68,6 +75,12 @@ def data_stats(
     if lost >= LETTERS_LOST_WARNING:
         con.print(f"[yellow]warning:[/yellow] {letters_lost_text(lost)}; rating models do not read the text",
                   highlight=False)
+
+
+def _spread(counts: dict, owner: str) -> str:
+    """How many reviews the users (items) have, as ``data stats`` prints it."""
+    return (f"median {counts['median']:g}, mean {counts['mean']:.1f}, most {counts['max']:,} "
+            f"({counted(counts['with_one'], owner)} with one)")
 
 
 def _visible(character: str) -> str:

@@ -321,10 +321,13 @@ class Corpus:
         return display_title(meta) if meta else None
 
     def stats(self) -> dict:
-        """Counts a person wants first: records, users, items, density, rating histogram."""
+        """Counts a person wants first: records, users, items, density, rating histogram; how many
+        reviews a user and an item have (fewest, median, mean, most, and how many have one); the
+        review dates' span (UTC, ``None`` without any time) and how many reviews have no time."""
         n, n_users, n_items = len(self), self.reviews["user"].nunique(), self.reviews["item"].nunique()
         hist = self.reviews["rating"].value_counts().sort_index()
         words = self.reviews["text"].str.split().str.len()
+        times = self.reviews["time"].dropna()
         return {
             "reviews": int(n),
             "users": int(n_users),
@@ -336,7 +339,26 @@ class Corpus:
             "items_with_metadata": int(sum(1 for i in set(self.reviews["item"]) if i in self.item_meta)),
             # of those, the items whose own title is readable (the others are shown by brand and category)
             "items_with_title": int(sum(1 for i in set(self.reviews["item"]) if self.item_meta.get(i, {}).get("title"))),
+            "reviews_per_user": _counts_summary(self.reviews["user"].value_counts()),
+            "reviews_per_item": _counts_summary(self.reviews["item"].value_counts()),
+            "first_review": _utc_date(times.min()) if len(times) else None,
+            "last_review": _utc_date(times.max()) if len(times) else None,
+            "reviews_without_time": int(n - len(times)),
         }
+
+
+def _counts_summary(counts: pd.Series) -> dict:
+    """Fewest, median, mean and most of per-owner review ``counts``, and how many owners have one
+    review (the users and items a model knows least)."""
+    if counts.empty:
+        return {"min": 0, "median": 0.0, "mean": 0.0, "max": 0, "with_one": 0}
+    return {"min": int(counts.min()), "median": float(counts.median()), "mean": float(counts.mean()),
+            "max": int(counts.max()), "with_one": int((counts == 1).sum())}
+
+
+def _utc_date(seconds: float) -> str:
+    """A review time (seconds since 1970) as its UTC date, ``2018-09-26``."""
+    return datetime.fromtimestamp(float(seconds), tz=timezone.utc).date().isoformat()
 
 
 def _clean_id(value: object) -> str | None:
