@@ -128,6 +128,23 @@ def test_page_shows_explanation_cards(server):
                                        timeout=20000)
                 assert any("/recommendations?" in u and u.endswith(wanted) for u in asked), (choice, asked)
                 assert page.locator(".card .explanation").count() >= 3
+                assert page.locator("#seed-choice").is_visible() == (choice == "sample")  # a seed steers sampling only
+            # sampling with a seed typed: asked with it, and the same explanations each time
+            with page.expect_response(lambda r: "/recommendations?" in r.url and r.url.endswith("top_p=0.9")):
+                page.select_option("#decoding", "sample")
+            drawn = []
+            for _ in range(2):
+                page.evaluate("document.getElementById('cards').innerHTML = ''")
+                with page.expect_response(lambda r: "/recommendations?" in r.url and r.url.endswith("top_p=0.9&seed=3")):
+                    page.fill("#seed", "3")
+                    page.dispatch_event("#seed", "change")
+                page.wait_for_selector(".card .explanation", timeout=20000)
+                drawn.append(page.locator(".card .explanation").all_inner_texts())
+            assert drawn[0] == drawn[1] and len(drawn[0]) >= 3
+            page.fill("#seed", "")
+            page.select_option("#decoding", "greedy")
+            page.wait_for_function("document.getElementById('status').textContent.includes('recommendations for')",
+                                   timeout=20000)
             # a bundle that writes no explanations says so instead of leaving the cards bare
             page.select_option("#bundle", "planted-bias")
             # the other bundle's cards, history and status are cleared, not left under this bundle's name

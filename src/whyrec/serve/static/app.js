@@ -60,6 +60,7 @@ async function selectBundle(name) {
   $("feature-word").value = "";
   $("feature-words").innerHTML = words.map((w) => `<option value="${escapeHtml(w)}"></option>`).join("");
   $("decoding").disabled = state.bundle.explainers.length === 0; // a rating bundle writes no text to decode
+  $("seed").disabled = $("decoding").disabled;
   await searchUsers();
 }
 
@@ -77,18 +78,27 @@ async function searchUsers() {
   $("users").innerHTML = rows.join("");
 }
 
-// the decodings the page offers, as the API's "decoding" object; sampled anew on each request (no seed)
+// the decodings the page offers, as the API's "decoding" object; sampled anew on each request unless a
+// seed is typed (then each pair draws from a stream of its own: the same explanation every time)
 const DECODINGS = {
   greedy: { method: "greedy" },
   beam: { method: "beam", beam: 4 },
   sample: { method: "sample", temperature: 0.7, top_p: 0.9 },
 };
 
+// the seed typed for sampling, or null (none, or not a whole number from 0)
+function typedSeed() {
+  const text = $("seed").value.trim();
+  return /^\d+$/.test(text) ? Number(text) : null;
+}
+
 // the explainer chosen ("" for a rating bundle), for PETER+ the feature word typed ("": each item's own),
 // and the decoding
 function chosen() {
+  const decoding = { ...(DECODINGS[$("decoding").value] || DECODINGS.greedy) };
+  if (decoding.method === "sample" && typedSeed() !== null) decoding.seed = typedSeed();
   return { explainer: $("explainer").value, word: $("feature-choice").hidden ? "" : $("feature-word").value.trim(),
-           decoding: DECODINGS[$("decoding").value] || DECODINGS.greedy };
+           decoding };
 }
 
 async function showUser(user) {
@@ -187,7 +197,11 @@ $("bundle").addEventListener("change", (event) => selectBundle(event.target.valu
 $("user-search").addEventListener("input", () => searchUsers());
 $("explainer").addEventListener("change", () => state.user && showUser(state.user));
 $("feature-word").addEventListener("change", () => state.user && showUser(state.user));
-$("decoding").addEventListener("change", () => state.user && showUser(state.user));
+$("decoding").addEventListener("change", () => {
+  $("seed-choice").hidden = $("decoding").value !== "sample"; // a seed steers sampling only
+  if (state.user) showUser(state.user);
+});
+$("seed").addEventListener("change", () => state.user && showUser(state.user));
 $("users").addEventListener("click", (event) => {
   const li = event.target.closest("li[data-user]");
   if (li) showUser(li.dataset.user);
