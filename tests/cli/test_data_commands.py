@@ -29,6 +29,9 @@ def test_stats_on_shared_data(shared_data, name, reviews, users, items, outside_
     if name == "amazon-digital-music":  # how active its users are, and when they wrote
         assert "reviews per user: median 2, mean 2.8, most 90 (1,160 users with one); per item: median 11" \
             in proc.stdout and "review dates: 1998-04-28 to 2014-07-07\n" in proc.stdout
+    if name == "amazon-gift-cards":  # the fixed splits the commands read, with their sizes
+        assert "fixed splits beside it (records listed for train / validation / test): 1, 2, 3, 4, 5: 2,372 / 297 / " \
+            "297 each; the commands use 1 unless --split names another" in proc.stdout
     if metadata:  # and how many items have no readable title of their own
         assert metadata in proc.stdout
     else:
@@ -73,6 +76,31 @@ def test_data_split_writes_folders_the_commands_then_use(tmp_path, planted):
     planted.corpus.reviews.drop(columns=["time"]).to_csv(undated, index=False)
     said = run_cli("data", "split", str(undated), "--leave-last-out")
     assert said.returncode == 0 and f"{len(corpus):,} reviews without a time: file order stands" in said.stderr
+
+
+def test_stats_list_the_fixed_splits_beside_the_reviews(tmp_path, planted):
+    data = tmp_path / "reviews.csv"
+    planted.corpus.reviews.to_csv(data, index=False)
+    alone = run_cli("data", "stats", str(data))
+    assert "no fixed split beside it: the commands draw a seeded 80/10/10 split" in alone.stdout, alone.stderr
+    assert run_cli("data", "split", str(data), "--count", "2").returncode == 0
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "train.index").write_text("1 2 x\n")
+    proc = run_cli("data", "stats", str(data))
+    sizes = {k: [len((tmp_path / k / f"{part}.index").read_text().split()) for part in ("train", "validation", "test")]
+             for k in ("1", "2")}
+    listed = " / ".join(f"{n:,}" for n in sizes["1"])
+    said = f"1, 2: {listed} each" if sizes["1"] == sizes["2"] else \
+        f"1: {listed}; 2: {' / '.join(f'{n:,}' for n in sizes['2'])}"
+    assert proc.returncode == 0, proc.stderr
+    assert (f"fixed splits beside it (records listed for train / validation / test): {said}; broken: unreadable "
+            "(index files hold record positions, whole numbers separated by spaces; line 1 holds 'x'); the commands "
+            "use 1 unless --split names another") in proc.stdout
+    as_json = json.loads(run_cli("data", "stats", str(tmp_path), "--json").stdout)["fixed_splits"]
+    assert as_json["2"] == dict(zip(("train", "validation", "test"), sizes["2"]))
+    assert "line 1 holds 'x'" in as_json["broken"]
+    (tmp_path / "1").rename(tmp_path / "first")  # no folder 1: the commands read none unless told
+    assert "the commands use none of them unless --split names one" in run_cli("data", "stats", str(data)).stdout
 
 
 def test_stats_of_a_file_with_no_review_left(tmp_path):

@@ -36,10 +36,11 @@ def data_stats(
     report = corpus.report
     holding, dropped = characters_dropped(corpus.texts)
     lost = letters_lost(corpus.texts, dropped)
+    splits = _fixed_splits(path)
     info = {"file": report.source, "records": report.read, "users": len(report.users_seen),
             "items": len(report.items_seen), "validation": report.to_dict(), "after_validation": corpus.stats(),
             "characters_dropped": {"reviews": holding, "characters": dict(dropped.most_common())},
-            "letters_lost": lost}
+            "letters_lost": lost, "fixed_splits": splits}
     if as_json:
         print(strict_dumps(info, indent=1))
         return
@@ -61,6 +62,11 @@ def data_stats(
         con.print(f"review dates: {after['first_review']} to {after['last_review']}"
                   + (f" ({counted(without, 'review')} without a time)" if without else "")
                   if after["first_review"] else "review dates: none given", highlight=False)
+    if splits:
+        con.print(_splits_text(splits), highlight=False)
+    else:
+        con.print("no fixed split beside it: the commands draw a seeded 80/10/10 split (--seed), or read the "
+                  "folder --split names", highlight=False)
     if corpus.item_meta:
         untitled = after["items_with_metadata"] - after["items_with_title"]
         con.print(f"item metadata for {after['items_with_metadata']:,} of {counted(after['items'], 'item')}"
@@ -75,6 +81,34 @@ def data_stats(
     if lost >= LETTERS_LOST_WARNING:
         con.print(f"[yellow]warning:[/yellow] {letters_lost_text(lost)}; rating models do not read the text",
                   highlight=False)
+
+
+def _fixed_splits(path: Path) -> dict:
+    """The fixed split folders beside the reviews (those the commands would read): each one's number
+    of records per part, or what is wrong with its index files."""
+    from whyrec.data.split import read_index_file, split_folders
+    from whyrec.errors import DataError
+
+    splits = {}
+    for folder in split_folders(path if path.is_dir() else path.parent):
+        try:
+            splits[folder.name] = {part: len(read_index_file(folder / f"{part}.index"))
+                                   for part in ("train", "validation", "test")}
+        except DataError as exc:  # a broken folder among good ones: said, the stats still shown
+            splits[folder.name] = exc.problem
+    return splits
+
+
+def _splits_text(splits: dict) -> str:
+    """The fixed splits line of ``data stats``: the folders of each size together (the shared data's
+    five splits are one size), a broken folder with its problem, and which one the commands read."""
+    groups: dict[str, list[str]] = {}
+    for name, parts in splits.items():
+        what = " / ".join(f"{n:,}" for n in parts.values()) if isinstance(parts, dict) else f"unreadable ({parts})"
+        groups.setdefault(what, []).append(name)
+    said = "; ".join(f"{', '.join(names)}: {what}{' each' if len(names) > 1 else ''}" for what, names in groups.items())
+    used = "1 unless --split names another" if "1" in splits else "none of them unless --split names one"
+    return f"fixed splits beside it (records listed for train / validation / test): {said}; the commands use {used}"
 
 
 def _spread(counts: dict, owner: str) -> str:
