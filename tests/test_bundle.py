@@ -152,6 +152,11 @@ def test_show_reads_a_hand_edited_alignment_record_without_failing(fitted, tmp_p
     described = describe_bundle(save_bundle(model, tmp_path / "als"))
     described["alignments"] = [{"target": "rating"}]  # every other key missing
     assert "aligned: ?(rating) on ?, epochs run not recorded, epoch ? kept" in bundle_text(described)
+    # so is a hand-edited run.json: what is there is shown, what is not is a "?"
+    assert "made by: not recorded (no run.json" in bundle_text(described)
+    described["made_by"] = {"date": "2026-12-02T10:00:00+00:00", "whyrec_commit": 7, "data": ["x"],
+                            "aligned_from": {"bundle": "/b"}}
+    assert "made by `?` on 2026-12-02\n  aligned from /b (how that was made is not recorded)" in bundle_text(described)
 
 
 def test_a_bundle_saved_over_another_keeps_none_of_its_files(fitted, tmp_path):
@@ -166,5 +171,9 @@ def test_a_bundle_saved_over_another_keeps_none_of_its_files(fitted, tmp_path):
     save_bundle(model, folder)  # the new bundle has no text: the old vocabulary must not load with it
     assert not (folder / "vocab.json").exists() and not hasattr(load_bundle(folder), "vocab")
     Vocabulary(["stale"]).save(folder / "vocab.json")
+    (folder / "run.json").write_text('{"command": "whyrec train pmf"}')  # how the old one was made
     write_torch_bundle(folder, {"w": torch.zeros(2)}, {"format": "whyrec-bundle"})  # MT / PETER: words in the header
     assert sorted(p.name for p in folder.iterdir()) == ["arrays.safetensors", "bundle.json"]
+    (folder / "run.json").write_text('{"command": "whyrec train pmf"}')
+    save_bundle(model, folder)
+    assert not (folder / "run.json").exists()

@@ -68,7 +68,16 @@ def save_bundle(model, folder: str | Path) -> Path:
     os.replace(tmp_header, folder / "bundle.json")
     if vocab is None:  # a bundle saved over one with text (--overwrite) keeps no stale vocabulary
         (folder / "vocab.json").unlink(missing_ok=True)
+    _forget_how_it_was_made(folder)
     return folder
+
+
+def _forget_how_it_was_made(folder: Path) -> None:
+    """Remove a ``run.json`` left by the bundle saved there before: it would describe another
+    model. The command that saves a bundle writes the new one (``whyrec train``, ``align``)."""
+    from whyrec.provenance import RUN_FILE
+
+    (folder / RUN_FILE).unlink(missing_ok=True)
 
 
 def write_torch_bundle(folder: Path, tensors: dict, header: dict) -> Path:
@@ -87,6 +96,7 @@ def write_torch_bundle(folder: Path, tensors: dict, header: dict) -> Path:
     os.replace(tmp_arrays, folder / "arrays.safetensors")
     os.replace(tmp_header, folder / "bundle.json")
     (folder / "vocab.json").unlink(missing_ok=True)  # the vocabulary is in the header: none stale beside it
+    _forget_how_it_was_made(folder)
     return folder
 
 
@@ -212,9 +222,11 @@ def describe_bundle(folder: str | Path) -> dict:
     """What a saved bundle holds, for people deciding what to serve or compare (``whyrec show``):
     the system and the data it was trained on, its users, items and rating scale, its explainers
     and vocabulary, every setting, how training went (epochs run and each validation score at its
-    lowest, with its epoch), what MMI alignment did to it since (``alignments``), and its files.
+    lowest, with its epoch), what MMI alignment did to it since (``alignments``), the command that
+    made it (``made_by``: its ``run.json``, with the data file's and split's SHA-256), and its files.
     The bundle is loaded whole, so a broken one is refused here as everywhere."""
     from whyrec.explanations import EXPLAINER_LABELS, explainers_of, is_mt, system_label
+    from whyrec.provenance import read_run_record
     from whyrec.settings import settings_of
 
     folder = Path(folder)
@@ -237,6 +249,7 @@ def describe_bundle(folder: str | Path) -> dict:
         "training": training_summary(history),
         "alignments": list(getattr(model, "alignments", None) or []),
         "tuning": header.get("tuning"),  # a rating model's settings picked on validation (TunedModel)
+        "made_by": read_run_record(folder),  # the command that saved it (run.json), when there is one
         "files": {p.name: p.stat().st_size for p in sorted(folder.iterdir()) if p.is_file()},
     }
 

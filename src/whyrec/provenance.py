@@ -1,4 +1,4 @@
-"""How a results folder was made: the record ``run.json`` beside its tables.
+"""How a results folder or a bundle was made: the record ``run.json`` beside its tables or arrays.
 
 A table of numbers is only comparable with another when both say what produced them. The record
 holds the command line, the date, the versions of whyrec and of the libraries that change numbers
@@ -109,9 +109,21 @@ def run_record(data: str | Path | None = None, argv: list[str] | None = None, sp
 
 
 def write_run_record(folder: str | Path, data: str | Path | None = None, argv: list[str] | None = None,
-                     splits: list | None = None) -> Path:
-    """Write :func:`run_record` as ``folder/run.json`` and return its path."""
+                     splits: list | None = None, **extra) -> Path:
+    """Write :func:`run_record` (and ``extra`` fields) as ``folder/run.json`` and return its path."""
     path = Path(folder) / RUN_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(run_record(data, argv, splits), indent=1), encoding="utf-8")
+    path.write_text(json.dumps({**run_record(data, argv, splits), **extra}, indent=1), encoding="utf-8")
     return path
+
+
+def read_run_record(folder: str | Path) -> dict | None:
+    """The ``run.json`` of ``folder``: how a bundle was made (``whyrec train`` writes it beside the
+    bundle; ``whyrec align`` writes its own, holding the trained bundle's as ``aligned_from``). None
+    when there is none, or when it is not a JSON object (hand-edited: nothing in it is relied on)."""
+    path = Path(folder) / RUN_FILE
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return record if isinstance(record, dict) else None

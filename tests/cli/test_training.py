@@ -146,6 +146,13 @@ def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, plant
     assert 0 < base <= 100 and f"one sentence for all would score {base:.1f}%" in proc.stdout
     text = run_cli("show", str(aligned)).stdout
     assert "PETER+ (planted), saved by whyrec" in text and "aligned: MMI(rating) on " in text
+    # how each was made: the align command, then the training of the bundle it aligned, with the data's digest
+    from whyrec.provenance import file_digest
+
+    digest = file_digest(path)[:12]
+    assert f"  made by `whyrec align {bundle} --data {path} --out {aligned}" in text
+    assert f"  aligned from {bundle.resolve()}, which was made by `whyrec train peter+ --data {path}" in text
+    assert text.count(f"data {path.resolve()} (sha256 {digest}…)") == 2
     assert "explainers PETER+; vocabulary " in text and "training: 2 epochs; lowest valid_text_nll" in text
     assert_one_line_error(run_cli("align", str(bundle), "--data", str(path), "--out", str(aligned),
                                   "--encoder", "words", "--target", "style"), "target must be one of")
@@ -257,7 +264,9 @@ def test_a_bundle_in_the_out_folder_is_replaced_only_with_overwrite(tmp_path, pl
     replaced = run_cli("train", "bias-baseline", "--data", str(path), "--out", str(bundle), "--overwrite")
     assert replaced.returncode == 0, replaced.stderr
     assert json.loads((bundle / "bundle.json").read_text())["class"] == "bias-baseline"
-    assert sorted(p.name for p in bundle.iterdir()) == ["arrays.safetensors", "bundle.json"]  # no stale vocabulary
+    # no stale vocabulary; the record of how it was made is the new one's
+    assert sorted(p.name for p in bundle.iterdir()) == ["arrays.safetensors", "bundle.json", "run.json"]
+    assert json.loads((bundle / "run.json").read_text())["command"].startswith("whyrec train bias-baseline")
     # a setting's error comes first, as it would for a new folder
     assert_one_line_error(run_cli("train", "pmf", "--data", str(path), "--out", str(bundle), "--param", "factorz=4"),
                           "factorz")

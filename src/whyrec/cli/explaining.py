@@ -118,6 +118,11 @@ def align(
         con.print(f"  {user} → {item}: {shown(old)}  ⇒  {shown(new)}", highlight=False)
     run["test"] = {"split": parts.name, **measured}
     system.save(out)
+    from whyrec.provenance import read_run_record, write_run_record
+
+    # this command's record, holding the one of the bundle it aligned (how that was trained)
+    write_run_record(out, data, splits=[parts], aligned_from={"bundle": str(bundle.resolve()),
+                                                             "made_by": read_run_record(bundle)})
     con.print(f"saved the aligned {system_label(system)} to {out}")
 
 

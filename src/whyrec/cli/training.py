@@ -108,8 +108,37 @@ def bundle_text(d: dict) -> str:
 
         lines.append(f"  settings picked on validation: {describe_tuning(d['tuning'])}")
     lines.append(f"  settings: {_as_typed(d['settings'])}")
+    lines.extend(_made_by_lines(d.get("made_by")))
     lines.append("  files: " + ", ".join(f"{name} {_size(size)}" for name, size in d["files"].items()))
     return "\n".join(lines)
+
+
+def _made_by_lines(record: dict | None) -> list[str]:
+    """How the bundle was made, from its run.json: the command, its date and whyrec commit, the data
+    and split with the start of their SHA-256; for an aligned bundle, then how the bundle it aligned
+    was. Read with care: the file may be hand-edited, or written before a field existed."""
+    if not isinstance(record, dict):
+        return ["  made by: not recorded (no run.json: saved by code, or before whyrec wrote one)"]
+    commit = record.get("whyrec_commit")
+    data = record.get("data") if isinstance(record.get("data"), dict) else {}
+    splits = [s for s in record.get("splits") or [] if isinstance(s, dict)]
+    line = (f"  made by `{record.get('command', '?')}` on {str(record.get('date', '?'))[:10]}"
+            + (f" (whyrec commit {commit[:12]}{'+changes' if commit.endswith('+changes') else ''})"
+               if isinstance(commit, str) else ""))
+    if data:
+        line += f"; data {data.get('path', '?')} (sha256 {str(data.get('sha256', '?'))[:12]}…)"
+    for split in splits:
+        line += f"; split {split.get('path', '?')} (sha256 {str(split.get('sha256', '?'))[:12]}…)"
+    lines = [line]
+    source = record.get("aligned_from")
+    if isinstance(source, dict):
+        aligned = f"  aligned from {source.get('bundle', '?')}"
+        if isinstance(source.get("made_by"), dict):
+            before = _made_by_lines(source["made_by"])
+            lines += [f"{aligned}, which was {before[0].strip()}", *before[1:]]
+        else:
+            lines.append(f"{aligned} (how that was made is not recorded)")
+    return lines
 
 
 def _epochs_run(epochs) -> str:
@@ -282,6 +311,9 @@ def train(
                 con.print(f"  {user} → {item}: {shown(text)}", highlight=False)
     else:
         save_bundle(estimator, out)
+    from whyrec.provenance import write_run_record
+
+    write_run_record(out, data, splits=[parts])  # the command, the code, the data and split it was trained on
     con.print(f"saved {model} to {out}")
 
 
