@@ -364,6 +364,18 @@ def test_a_rating_bundle_served_with_and_without_its_training_data(served_bundle
     bare = TestClient(create_app([ServedSystem.from_folder(tmp_path / "planted-als")]))
     told = TestClient(create_app([ServedSystem.from_folder(tmp_path / "planted-als", history=split.train)]))
     assert bare.get("/api/bundles").json()[0]["history"] is False
+    assert bare.get("/api/bundles").json()[0]["made_by"] is None  # saved by code: no run.json says how
+    # with the run.json `whyrec train` writes beside it, the service tells how the bundle was made
+    from whyrec.provenance import file_digest, write_run_record
+    from whyrec.serve import schemas
+
+    data = tmp_path / "reviews.csv"
+    split.train.reviews.to_csv(data, index=False)
+    write_run_record(tmp_path / "planted-als", data, ["train", "context-als", "--data", str(data)])
+    info = TestClient(create_app([ServedSystem.from_folder(tmp_path / "planted-als")])).get("/api/bundles").json()[0]
+    made = schemas.BundleInfo.model_validate(info).made_by
+    assert made.command == f"whyrec train context-als --data {data}" and made.data_sha256 == file_digest(data)
+    assert made.date.startswith("20") and (tmp_path / "planted-als" / "run.json").exists()
     # not known is null, not an empty history or a count of 0
     assert bare.get(f"/users/{split.train.users[0]}/history").json() == {"user": split.train.users[0], "known": True,
                                                                           "history": None}

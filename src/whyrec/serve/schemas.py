@@ -116,6 +116,13 @@ class ExplainerInfo(_Answer):
     label: str
 
 
+class MadeBy(_Answer):
+    command: str | None = Field(description="The command that saved the bundle: `whyrec train ...` or `whyrec align ...`.")
+    date: str | None = Field(description="When, in UTC (ISO 8601).")
+    whyrec_commit: str | None = Field(description="The git commit whyrec ran from, +changes if its checkout differed.")
+    data_sha256: str | None = Field(description="The SHA-256 of the review file it was trained (aligned) on.")
+
+
 class BundleInfo(_Answer):
     name: str
     users: int
@@ -127,6 +134,7 @@ class BundleInfo(_Answer):
     feature_words: list[str] = Field(description="The words PETER+ can be asked to write about (feature_word).")
     trained_on: str | None = Field(description="MT, PETER: the name of the data it was trained on.")
     aligned: list[str] = Field(description="The alignments run on it since training, oldest first: \"MMI(rating)\".")
+    made_by: MadeBy | None = Field(description="How the bundle was made (its run.json); null when it has none.")
 
 
 class UserMatch(_Answer):

@@ -138,6 +138,18 @@ class BatchingExplainer:
             self.jobs += len(group)
 
 
+def made_by_summary(record: dict | None) -> dict | None:
+    """What the service tells of how a bundle was made, from its run.json (:mod:`whyrec.provenance`):
+    the command, its UTC date, the whyrec commit and the SHA-256 of the data file; None without a
+    record. Only strings are passed on (a hand-edited file may hold anything)."""
+    if not isinstance(record, dict):
+        return None
+    data = record.get("data") if isinstance(record.get("data"), dict) else {}
+    found = {"command": record.get("command"), "date": record.get("date"), "whyrec_commit": record.get("whyrec_commit"),
+             "data_sha256": data.get("sha256")}
+    return {key: value if isinstance(value, str) else None for key, value in found.items()}
+
+
 class ServedSystem:
     """One loaded bundle and the operations the API needs."""
 
@@ -149,6 +161,7 @@ class ServedSystem:
         (μ + b_i). MT and PETER carry their own."""
         self.name = name
         self.model = model
+        self.made_by: dict | None = None  # how the bundle was made (from_folder reads its run.json)
         self.has_history = True
         self.cache = LRUCache(cache_size)
         self.is_mt = is_mt(model)
@@ -221,7 +234,11 @@ class ServedSystem:
                     history=None) -> "ServedSystem":
         """Load a bundle (a neural one onto ``device``); it is served under its folder's name.
         ``history`` is used by rating models only (see the constructor)."""
-        return cls(Path(folder).resolve().name, load_bundle(folder, device), cache_size, history)
+        from whyrec.provenance import read_run_record
+
+        served = cls(Path(folder).resolve().name, load_bundle(folder, device), cache_size, history)
+        served.made_by = made_by_summary(read_run_record(folder))
+        return served
 
     # --- queries ---------------------------------------------------------------------------------
     def describe(self) -> dict:
@@ -232,7 +249,8 @@ class ServedSystem:
                 "feature_words": askable_feature_words(self.model),
                 "trained_on": self.model.name if self.explainers else None,
                 "aligned": [f"{run.get('method', 'MMI')}({run.get('target', '?')})"
-                            for run in getattr(self.model, "alignments", [])]}
+                            for run in getattr(self.model, "alignments", [])],
+                "made_by": self.made_by}
 
     def chosen_explainers(self, explainer: str | None, cold: bool) -> tuple[list[str], str | None]:
         """The explainers that answer a request for ``explainer`` about a new (``cold``) or known
