@@ -135,7 +135,8 @@ def test_page_shows_explanation_cards(server):
             drawn = []
             for _ in range(2):
                 page.evaluate("document.getElementById('cards').innerHTML = ''")
-                with page.expect_response(lambda r: "/recommendations?" in r.url and r.url.endswith("top_p=0.9&seed=3")):
+                seeded = "top_p=0.9&seed=3"
+                with page.expect_response(lambda r: "/recommendations?" in r.url and r.url.endswith(seeded)):
                     page.fill("#seed", "3")
                     page.dispatch_event("#seed", "change")
                 page.wait_for_selector(".card .explanation", timeout=20000)

@@ -117,7 +117,8 @@ class ExplainerInfo(_Answer):
 
 
 class MadeBy(_Answer):
-    command: str | None = Field(description="The command that saved the bundle: `whyrec train ...` or `whyrec align ...`.")
+    command: str | None = Field(description="The command that saved the bundle: `whyrec train ...` or "
+                                "`whyrec align ...`.")
     date: str | None = Field(description="When, in UTC (ISO 8601).")
     whyrec_commit: str | None = Field(description="The git commit whyrec ran from, +changes if its checkout differed.")
     data_sha256: str | None = Field(description="The SHA-256 of the review file it was trained (aligned) on.")

@@ -179,7 +179,8 @@ def test_json_keys_are_mapped_with_columns_and_a_key_no_record_has_is_named(tmp_
                               for u, i, r, t in REVIEWS))
     with pytest.raises(DataError, match=r"no record has a key for 'user' \(looked for user, user_id.*\); the first "
                                         r"record's keys are \['reviewer', 'asin', 'overall', 'body'\]; map "
-                                        r"them with --column user=NAME"), pytest.warns(DataWarning, match="ratings only"):
+                                        r"them with --column user=NAME"), \
+            pytest.warns(DataWarning, match="ratings only"):
         load_corpus(path)
     with pytest.warns(DataWarning, match=r"no record has a key for 'text' .*'body'\]\): read as ratings only"):
         assert load_corpus(path, columns={"user": "reviewer"}).ratings_only
@@ -205,7 +206,8 @@ def test_a_json_file_without_text_keys_is_read_as_ratings_only(tmp_path, monkeyp
                       r"'rating', 'date_added'\]\): read as ratings only"):
         corpus = load_corpus(path, strict=True)
     assert corpus.ratings_only and len(corpus) == len({(r["user_id"], r["book_id"]) for r in records})
-    assert set(corpus.items) == {f"b{k}" for k in range(5)} and corpus.reviews["time"].between(1503694500, 1503694531).all()
+    assert set(corpus.items) == {f"b{k}" for k in range(5)}
+    assert corpus.reviews["time"].between(1503694500, 1503694531).all()
     assert "ratings only" in corpus.report.summary()
     # as a JSON array too
     array = tmp_path / "interactions_array.json"
