@@ -341,6 +341,8 @@ def test_ranking_metrics_get_the_corrected_test_over_splits(planted, tmp_path):
     assert md.splitlines()[0] == "| system | precision@5 | recall@5 | hr@5 | mrr@5 | ndcg@5 |"
     assert md.splitlines()[2].startswith("| pmf |") and len(md.splitlines()) == 3
     assert "corrected resampled t-test over the 3 splits" in (table.save(tmp_path / "r") / "results.md").read_text()
+    titled = (table.save(tmp_path / "t", title="pmf against avg") / "results.md").read_text()
+    assert titled.startswith("# pmf against avg\n\n| system |")
     assert table.to_dict()["systems"][1]["ranking_p_over_splits"]["ndcg@5"] == pytest.approx(expected)
     # one split: nothing to test over
     single = Experiment(folds[0], {"avg": GlobalAverage(), "pmf": PMF(factors=4)}, top_k=5).run()

@@ -276,8 +276,9 @@ class ResultsTable:
         """The names :meth:`save` writes: the tables, the config and the charts."""
         return ["results.md", "results.csv", "results.json", "config.json", *self._charts()]
 
-    def save(self, folder: str | Path, config: dict | None = None) -> Path:
-        """Write :attr:`files` into ``folder`` (created if needed) and return it."""
+    def save(self, folder: str | Path, config: dict | None = None, title: str | None = None) -> Path:
+        """Write :attr:`files` into ``folder`` (created if needed) and return it; ``title`` (what was
+        compared on which data and splits, as the command prints it) heads results.md."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         notes = self.tuning_notes()
@@ -289,7 +290,8 @@ class ResultsTable:
         if ranking:
             ranking = f"\n\n{self.ranking_significance_title()}:\n\n{ranking}"
         note = f"\n\n{self.note}" if self.note else ""
-        (folder / "results.md").write_text(self.to_markdown() + note + ranking + activity + picked + "\n",
+        heading = f"# {title}\n\n" if title else ""
+        (folder / "results.md").write_text(heading + self.to_markdown() + note + ranking + activity + picked + "\n",
                                            encoding="utf-8")
         (folder / "results.csv").write_text(self.to_csv(), encoding="utf-8")
         # NaN (no features) → null

@@ -89,6 +89,8 @@ def test_experiment_rating_over_fixed_splits_and_random_folds(tmp_path, planted)
                    "--model", "pmf:factors=4", "--out", str(out), "--by-activity")
     assert proc.returncode == 0, proc.stderr
     assert "RMSE by the user's number of training ratings" in proc.stdout
+    # results.md says what it compares on which data, as the command printed it
+    assert (out / "results.md").read_text().startswith("# rating prediction on data, 2 split(s): 1, 2\n\n| system |")
     result = json.loads((out / "results.json").read_text())
     assert [s["system"] for s in result["systems"]] == ["bias-baseline:reg_user=2,reg_item=2", "pmf:factors=4"]
     assert [name.split("/")[-1] for name in result["splits"]] == ["1", "2"]

@@ -162,8 +162,9 @@ def experiment_rating(
         table = Experiment(parts, systems, reference=reference, top_k=top_k, relevant_at=relevant_at,
                            on_progress=lambda msg: line.update(f"training: {msg}"),
                            on_step=lambda msg: within(f"training: {msg}"), by_activity=by_activity).run()
-    print_table(table, f"rating prediction on {corpus.name}, {len(parts)} split(s): "
-                        + ", ".join(p.name.split("/")[-1] for p in parts))
+    title = f"rating prediction on {corpus.name}, {len(parts)} split(s): " + ", ".join(p.name.split("/")[-1]
+                                                                                      for p in parts)
+    print_table(table, title)
     ranking = table.ranking_significance_markdown()  # empty without --top-k over several splits
     if ranking:
         con.print(f"{table.ranking_significance_title()}:\n{ranking}", highlight=False)
@@ -171,7 +172,7 @@ def experiment_rating(
         con.print(f"{table.activity_title()}:\n{table.activity_markdown()}", highlight=False)
     for note in table.tuning_notes():  # what each tuned model kept
         con.print(f"picked on validation: {note}", highlight=False)
-    folder = table.save(out)
+    folder = table.save(out, title=title)
     run = write_run_record(folder, data, splits=parts)
     con.print(f"written to {folder}/ ({', '.join([*table.files, run.name])})")
 
@@ -316,7 +317,7 @@ def _save_comparison(con, table, records: list[dict], out: Path, title: str, dat
     activity = table.activity_markdown()  # empty without --by-activity
     if activity:
         con.print(f"{table.activity_title()}:\n{activity}", highlight=False)
-    folder = table.save(out)
+    folder = table.save(out, title=title)
     save_records(records, folder / EXPLANATIONS_FILE)
     run = write_run_record(folder, data, splits=splits)
     con.print(f"written to {folder}/ ({', '.join([*table.files, EXPLANATIONS_FILE, run.name])})")

@@ -124,8 +124,9 @@ def demo(
     }
     with status(con, "training") as line:
         table = Experiment(parts, systems, on_progress=lambda msg: line.update(f"training: {msg}")).run()
-    print_table(table, f"rating prediction on {corpus.name}")
-    folder = table.save(out)
+    title = f"rating prediction on {corpus.name}"
+    print_table(table, title)
+    folder = table.save(out, title=title)
     written = [*table.files, write_run_record(folder, data, splits=[parts]).name]
     con.print(f"results written to {folder}/ ({', '.join(written)})")
     if corpus.ratings_only:
