@@ -154,7 +154,7 @@ def test_show_reads_a_hand_edited_alignment_record_without_failing(fitted, tmp_p
     assert "aligned: ?(rating) on ?, epochs run not recorded, epoch ? kept" in bundle_text(described)
     # so is a hand-edited run.json: what is there is shown, what is not is a "?"
     assert "made by: not recorded (no run.json" in bundle_text(described)
-    described["made_by"] = {"date": "2026-12-02T10:00:00+00:00", "whyrec_commit": 7, "data": ["x"],
+    described["made_by"] = {"date": "2026-12-02T10:00:00+00:00", "whyrec_commit": 7, "data": ["x"], "splits": 3,
                             "aligned_from": {"bundle": "/b"}}
     assert "made by `?` on 2026-12-02\n  aligned from /b (how that was made is not recorded)" in bundle_text(described)
 

@@ -36,6 +36,7 @@ def test_a_rating_is_read_as_files_spell_it_or_not_at_all(value, rating):
 
 @pytest.mark.parametrize("value, seconds", [
     (1_400_000_000, 1_400_000_000.0), ("1400000000", 1_400_000_000.0),
+    (1_400_000_000_500, 1_400_000_000.5), ("1400000000500", 1_400_000_000.5),  # milliseconds, in JSON or a CSV
     ("2020-01-31", 1_580_428_800.0), ("2020-01-31T01:00:00+01:00", 1_580_428_800.0),  # UTC unless a zone is named
     (None, math.nan), (float("nan"), math.nan), ("  ", math.nan),  # no time
     (True, None), ("31/01/2020", None), ({"t": 1}, None),  # a time that cannot be read
@@ -57,6 +58,9 @@ def test_stats_say_how_many_reviews_users_and_items_have_and_when_they_were_writ
     assert stats["reviews_per_item"] == {"min": 1, "median": 1.0, "mean": 5 / 3, "max": 3, "with_one": 2}
     assert (stats["first_review"], stats["last_review"], stats["reviews_without_time"]) == \
         ("2014-05-13", "2020-09-13", 1)
+    far = build_corpus([RawRecord(user="u", item="i", rating=4, text="fine", time=1.6e15, position=0, line=1)],
+                       source="r.csv").stats()  # microseconds: past the calendar even read as milliseconds
+    assert far["first_review"] == "1600000000000 s (no calendar date)"
     empty = corpus.take([]).stats()
     assert empty["first_review"] is None and empty["reviews_per_user"]["max"] == 0
 

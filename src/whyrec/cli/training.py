@@ -121,7 +121,7 @@ def _made_by_lines(record: dict | None) -> list[str]:
         return ["  made by: not recorded (no run.json: saved by code, or before whyrec wrote one)"]
     commit = record.get("whyrec_commit")
     data = record.get("data") if isinstance(record.get("data"), dict) else {}
-    splits = [s for s in record.get("splits") or [] if isinstance(s, dict)]
+    splits = [s for s in record["splits"] if isinstance(s, dict)] if isinstance(record.get("splits"), list) else []
     line = (f"  made by `{record.get('command', '?')}` on {str(record.get('date', '?'))[:10]}"
             + (f" (whyrec commit {commit[:12]}{'+changes' if commit.endswith('+changes') else ''})"
                if isinstance(commit, str) else ""))

@@ -357,8 +357,17 @@ def _counts_summary(counts: pd.Series) -> dict:
 
 
 def _utc_date(seconds: float) -> str:
-    """A review time (seconds since 1970) as its UTC date, ``2018-09-26``."""
-    return datetime.fromtimestamp(float(seconds), tz=timezone.utc).date().isoformat()
+    """A review time (seconds since 1970) as its UTC date, ``2018-09-26``; a time past the calendar
+    (microseconds read as seconds, say) as its number of seconds, said to be no date."""
+    try:
+        return datetime.fromtimestamp(float(seconds), tz=timezone.utc).date().isoformat()
+    except (OverflowError, OSError, ValueError):
+        return f"{seconds:.0f} s (no calendar date)"
+
+
+def _as_seconds(number: float) -> float:
+    """A numeric review time in seconds: one from :data:`MILLISECONDS_FROM` on is milliseconds."""
+    return number / 1000.0 if number >= MILLISECONDS_FROM else number
 
 
 def _clean_id(value: object) -> str | None:
@@ -393,10 +402,14 @@ def _clean_rating(value: object) -> float | None:
 
 # the date-times of Goodreads' review and shelf records (date_added, read_at), as Twitter's API wrote them
 GOODREADS_TIME = "%a %b %d %H:%M:%S %z %Y"
+# a numeric review time from here on is in milliseconds (Amazon Reviews 2023, JavaScript exports): as
+# seconds it would fall after the year 5000
+MILLISECONDS_FROM = 1e11
 
 
 def _clean_time(value: object) -> float | None:
-    """Seconds since 1970 of a review time: a number (Amazon's ``unixReviewTime``), an ISO 8601
+    """Seconds since 1970 of a review time: a number (Amazon's ``unixReviewTime``; from
+    :data:`MILLISECONDS_FROM` on, milliseconds, as Amazon Reviews 2023's ``timestamp``), an ISO 8601
     date or date-time (``2020-01-31``, ``2020-01-31 12:00:00``; UTC when it names no zone), as a
     CSV's ``date`` column holds, or a date-time as Goodreads writes it (``Fri Aug 25 13:55:02 -0700
     2017``). NaN for no time; None for one that cannot be read."""
@@ -405,14 +418,14 @@ def _clean_time(value: object) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return float(value)
+        return _as_seconds(float(value))
     if not isinstance(value, str):
         return None
     text = value.strip()
     if not text:
         return math.nan
     try:
-        return float(text)
+        return _as_seconds(float(text))
     except ValueError:
         pass
     try:

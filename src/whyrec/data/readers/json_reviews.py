@@ -151,8 +151,6 @@ def _json_objects(path: Path, report: ValidationReport, strict: bool) -> Iterato
     return ((number, number + 1, obj) for number, obj in _json_lines(path, report, strict))
 
 
-# a review time above this is in milliseconds (as seconds it would be after the year 5000)
-MILLISECONDS_FROM = 1e11
 # leading records without a text key that make a JSON file ratings only: Amazon's dumps lack
 # reviewText on a few records in a thousand, never on a run of this many
 RATINGS_ONLY_AFTER = 1000
@@ -165,7 +163,7 @@ def read_amazon_json(path: Path, report: ValidationReport, strict: bool = False,
     reviewText, summary, unixReviewTime (seconds). 2023 (Hou et al., "Bridging Language and
     Items for Retrieval and Recommendation", 2024): user_id, parent_asin (the item, as its
     metadata is keyed) and asin, rating, text, title (the review's summary), timestamp in
-    milliseconds (read as seconds). Yelp's academic dataset (user_id, business_id, stars, text,
+    milliseconds (read as seconds, as any time past :data:`whyrec.data.corpus.MILLISECONDS_FROM` is). Yelp's academic dataset (user_id, business_id, stars, text,
     date as an ISO date-time) uses usual names too: ``yelp-json`` is this reader.
 
     A file whose first :data:`RATINGS_ONLY_AFTER` records (or all, when it has fewer) have no key
@@ -178,12 +176,8 @@ def read_amazon_json(path: Path, report: ValidationReport, strict: bool = False,
     if not (columns and "text" in columns):
         objects = _ratings_only_when_textless(objects, pick, path, report)
     for position, line, obj in objects:
-        time = pick(obj, "time")
-        if "unixReviewTime" not in obj and isinstance(time, (int, float)) and not isinstance(time, bool) \
-                and time >= MILLISECONDS_FROM:
-            time = time / 1000.0
         yield RawRecord(user=pick(obj, "user"), item=pick(obj, "item"), rating=pick(obj, "rating"),
-                        text=None if report.ratings_only else pick(obj, "text"), time=time,
+                        text=None if report.ratings_only else pick(obj, "text"), time=pick(obj, "time"),
                         summary=pick(obj, "summary"), position=position, line=line)
     pick.check_found()
 
