@@ -151,15 +151,9 @@ def run_cornac(split, quick: bool) -> list[dict]:
 
 def library_versions() -> dict[str, str | None]:
     """The versions of the peers' libraries (None: not installed; ConvMF needs tensorflow)."""
-    from importlib.metadata import PackageNotFoundError, version
+    from whyrec.provenance import installed_version
 
-    found = {}
-    for name in ("cornac", "tensorflow-cpu", "tensorflow"):
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            found[name] = None
-    return found
+    return {name: installed_version(name) for name in ("cornac", "tensorflow-cpu", "tensorflow")}
 
 
 def seed_global_generators(seed: int) -> None:

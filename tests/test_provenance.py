@@ -60,3 +60,16 @@ def test_a_split_is_recorded_by_its_index_files(tmp_path):
     fixed, drawn = SimpleNamespace(folder=tmp_path), SimpleNamespace(folder=None)  # as Split gives it
     assert run_record(None, [], [fixed, drawn])["splits"] == [split_record(tmp_path)]
     assert "splits" not in run_record(None, [])
+
+
+def test_a_record_is_viewed_with_strings_or_none_whatever_the_file_holds():
+    from whyrec.provenance import record_view
+
+    assert record_view(None) is None and record_view(["not", "a", "record"]) is None
+    view = record_view({"command": "whyrec align b", "date": 5, "data": {"path": "r.csv", "sha256": "ab"},
+                        "splits": [{"path": "1"}, "junk"],
+                        "aligned_from": {"bundle": "/b", "made_by": {"command": "whyrec train mt"}}})
+    assert (view["command"], view["date"], view["data_path"], view["data_sha256"]) == ("whyrec align b", None, "r.csv",
+                                                                                        "ab")
+    assert view["splits"] == [{"path": "1", "sha256": None}]
+    assert view["aligned_from"]["made_by"]["command"] == "whyrec train mt"

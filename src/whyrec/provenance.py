@@ -127,3 +127,26 @@ def read_run_record(folder: str | Path) -> dict | None:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return None
     return record if isinstance(record, dict) else None
+
+
+def record_view(record: object) -> dict | None:
+    """A ``run.json`` record read with care, for what shows it (``whyrec show``, the service): it may
+    be hand-edited, or older than a field. Its command, date, whyrec commit and the data file's path
+    and SHA-256, each a string or None; its split folders' paths and SHA-256; for an aligned bundle,
+    ``aligned_from``: the bundle it aligned and that one's view. None for no record."""
+    if not isinstance(record, dict):
+        return None
+
+    def text(value: object) -> str | None:
+        return value if isinstance(value, str) else None
+
+    data = record["data"] if isinstance(record.get("data"), dict) else {}
+    splits = record["splits"] if isinstance(record.get("splits"), list) else []
+    source = record["aligned_from"] if isinstance(record.get("aligned_from"), dict) else None
+    return {"command": text(record.get("command")), "date": text(record.get("date")),
+            "whyrec_commit": text(record.get("whyrec_commit")),
+            "data_path": text(data.get("path")), "data_sha256": text(data.get("sha256")),
+            "splits": [{"path": text(s.get("path")), "sha256": text(s.get("sha256"))} for s in splits
+                       if isinstance(s, dict)],
+            "aligned_from": None if source is None else {"bundle": text(source.get("bundle")),
+                                                          "made_by": record_view(source.get("made_by"))}}

@@ -99,10 +99,9 @@ def version_text() -> str:
     import platform
 
     from whyrec import __version__
-    from whyrec.provenance import installed_version
+    from whyrec.provenance import LIBRARIES, installed_version
 
-    libraries = ", ".join(f"{p} {installed_version(p) or 'not installed'}"
-                          for p in ("torch", "numpy", "pandas", "transformers"))
+    libraries = ", ".join(f"{p} {installed_version(p) or 'not installed'}" for p in LIBRARIES)
     return f"whyrec {__version__} (Python {platform.python_version()}; {libraries})"
 
 

@@ -8,8 +8,8 @@ from typing import Optional
 import typer
 
 from whyrec.cli.common import (ColumnMap, DataOption, DataPath, FoldUnicode, MaxRating, MetaFile, MinRating,
-                               ReaderFormat, check_out, check_writable, console, data_app, data_path, err_console,
-                               load_reviews, status)
+                               ReaderFormat, check_out, check_writable, console, data_app, data_path,
+                               default_split_dir, err_console, load_reviews, status)
 from whyrec.strict_json import strict_dumps
 from whyrec.wording import counted
 
@@ -63,7 +63,7 @@ def data_stats(
                   + (f" ({counted(without, 'review')} without a time)" if without else "")
                   if after["first_review"] else "review dates: none given", highlight=False)
     if splits:
-        con.print(_splits_text(splits), highlight=False)
+        con.print(_splits_text(splits, default_split_dir(path)), highlight=False)
     else:
         con.print("no fixed split beside it: the commands draw a seeded 80/10/10 split (--seed), or read the "
                   "folder --split names", highlight=False)
@@ -99,15 +99,16 @@ def _fixed_splits(path: Path) -> dict:
     return splits
 
 
-def _splits_text(splits: dict) -> str:
+def _splits_text(splits: dict, read: Path | None) -> str:
     """The fixed splits line of ``data stats``: the folders of each size together (the shared data's
-    five splits are one size), a broken folder with its problem, and which one the commands read."""
+    five splits are one size), a broken folder with its problem, and which one the commands read
+    (``read``: :func:`whyrec.cli.common.default_split_dir`)."""
     groups: dict[str, list[str]] = {}
     for name, parts in splits.items():
         what = " / ".join(f"{n:,}" for n in parts.values()) if isinstance(parts, dict) else f"unreadable ({parts})"
         groups.setdefault(what, []).append(name)
     said = "; ".join(f"{', '.join(names)}: {what}{' each' if len(names) > 1 else ''}" for what, names in groups.items())
-    used = "1 unless --split names another" if "1" in splits else "none of them unless --split names one"
+    used = f"{read.name} unless --split names another" if read else "none of them unless --split names one"
     return f"fixed splits beside it (records listed for train / validation / test): {said}; the commands use {used}"
 
 

@@ -73,6 +73,7 @@ def show(
 def bundle_text(d: dict) -> str:
     """A bundle's description (:func:`whyrec.bundle.describe_bundle`) as a few lines of text."""
     from whyrec.explanations import EXPLAINER_LABELS
+    from whyrec.provenance import record_view
 
     scale = f", ratings {d['rating_scale'][0]:g}–{d['rating_scale'][1]:g}" if d["rating_scale"] else ""
     lines = [f"[bold]{d['folder']}[/bold]: {d['system']}, saved by whyrec {d['whyrec_version']}",
@@ -108,32 +109,29 @@ def bundle_text(d: dict) -> str:
 
         lines.append(f"  settings picked on validation: {describe_tuning(d['tuning'])}")
     lines.append(f"  settings: {_as_typed(d['settings'])}")
-    lines.extend(_made_by_lines(d.get("made_by")))
+    lines.extend(_made_by_lines(record_view(d.get("made_by"))))
     lines.append("  files: " + ", ".join(f"{name} {_size(size)}" for name, size in d["files"].items()))
     return "\n".join(lines)
 
 
-def _made_by_lines(record: dict | None) -> list[str]:
-    """How the bundle was made, from its run.json: the command, its date and whyrec commit, the data
-    and split with the start of their SHA-256; for an aligned bundle, then how the bundle it aligned
-    was. Read with care: the file may be hand-edited, or written before a field existed."""
-    if not isinstance(record, dict):
+def _made_by_lines(view: dict | None) -> list[str]:
+    """How the bundle was made (:func:`whyrec.provenance.record_view` of its run.json): the command,
+    its date and whyrec commit, the data and split with the start of their SHA-256; for an aligned
+    bundle, then how the bundle it aligned was."""
+    if view is None:
         return ["  made by: not recorded (no run.json: saved by code, or before whyrec wrote one)"]
-    commit = record.get("whyrec_commit")
-    data = record.get("data") if isinstance(record.get("data"), dict) else {}
-    splits = [s for s in record["splits"] if isinstance(s, dict)] if isinstance(record.get("splits"), list) else []
-    line = (f"  made by `{record.get('command', '?')}` on {str(record.get('date', '?'))[:10]}"
-            + (f" (whyrec commit {commit[:12]}{'+changes' if commit.endswith('+changes') else ''})"
-               if isinstance(commit, str) else ""))
-    if data:
-        line += f"; data {data.get('path', '?')} (sha256 {str(data.get('sha256', '?'))[:12]}…)"
-    for split in splits:
-        line += f"; split {split.get('path', '?')} (sha256 {str(split.get('sha256', '?'))[:12]}…)"
+    commit = view["whyrec_commit"]
+    line = (f"  made by `{view['command'] or '?'}` on {(view['date'] or '?')[:10]}"
+            + (f" (whyrec commit {commit[:12]}{'+changes' if commit.endswith('+changes') else ''})" if commit else ""))
+    if view["data_path"] or view["data_sha256"]:
+        line += f"; data {view['data_path'] or '?'} (sha256 {(view['data_sha256'] or '?')[:12]}…)"
+    for split in view["splits"]:
+        line += f"; split {split['path'] or '?'} (sha256 {(split['sha256'] or '?')[:12]}…)"
     lines = [line]
-    source = record.get("aligned_from")
-    if isinstance(source, dict):
-        aligned = f"  aligned from {source.get('bundle', '?')}"
-        if isinstance(source.get("made_by"), dict):
+    source = view["aligned_from"]
+    if source is not None:
+        aligned = f"  aligned from {source['bundle'] or '?'}"
+        if source["made_by"] is not None:
             before = _made_by_lines(source["made_by"])
             lines += [f"{aligned}, which was {before[0].strip()}", *before[1:]]
         else:

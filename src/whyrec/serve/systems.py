@@ -138,18 +138,6 @@ class BatchingExplainer:
             self.jobs += len(group)
 
 
-def made_by_summary(record: dict | None) -> dict | None:
-    """What the service tells of how a bundle was made, from its run.json (:mod:`whyrec.provenance`):
-    the command, its UTC date, the whyrec commit and the SHA-256 of the data file; None without a
-    record. Only strings are passed on (a hand-edited file may hold anything)."""
-    if not isinstance(record, dict):
-        return None
-    data = record.get("data") if isinstance(record.get("data"), dict) else {}
-    found = {"command": record.get("command"), "date": record.get("date"), "whyrec_commit": record.get("whyrec_commit"),
-             "data_sha256": data.get("sha256")}
-    return {key: value if isinstance(value, str) else None for key, value in found.items()}
-
-
 class ServedSystem:
     """One loaded bundle and the operations the API needs."""
 
@@ -234,10 +222,12 @@ class ServedSystem:
                     history=None) -> "ServedSystem":
         """Load a bundle (a neural one onto ``device``); it is served under its folder's name.
         ``history`` is used by rating models only (see the constructor)."""
-        from whyrec.provenance import read_run_record
+        from whyrec.provenance import read_run_record, record_view
 
         served = cls(Path(folder).resolve().name, load_bundle(folder, device), cache_size, history)
-        served.made_by = made_by_summary(read_run_record(folder))
+        view = record_view(read_run_record(folder))  # what the service tells of it: schemas.MadeBy
+        served.made_by = None if view is None else {k: view[k] for k in ("command", "date", "whyrec_commit",
+                                                                         "data_sha256")}
         return served
 
     # --- queries ---------------------------------------------------------------------------------

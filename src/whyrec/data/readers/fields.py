@@ -23,6 +23,9 @@ REQUIRED_FIELDS = ("user", "item", "rating", "text")
 
 
 COLUMN_MAPPING_HINT = "--column {0}=NAME (load_corpus: columns={{'{0}': NAME}})"
+# what a table without a text column and a JSON file without text keys are told, after why
+RATINGS_ONLY_NOTE = ("read as ratings only, which the rating models fit; MT, PETER, MMI and the explanation metrics "
+                     "need review text: map its {0} with {1}")
 
 
 def check_mapping(columns: dict[str, str] | None, path: Path) -> None:

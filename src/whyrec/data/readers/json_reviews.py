@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from whyrec.data.corpus import RawRecord, ValidationReport
-from whyrec.data.readers.fields import COLUMN_MAPPING_HINT, FIELD_ALIASES, REQUIRED_FIELDS, check_mapping
+from whyrec.data.readers.fields import (COLUMN_MAPPING_HINT, FIELD_ALIASES, RATINGS_ONLY_NOTE, REQUIRED_FIELDS,
+                                        check_mapping)
 from whyrec.data.readers.text_files import iter_lines, peek_text
 from whyrec.errors import DataError, DataWarning
 
@@ -192,7 +193,7 @@ def _ratings_only_when_textless(objects: Iterator[tuple[int, int, dict]], pick: 
         ahead.append(entry)
         if pick.has(entry[2], "text") or len(ahead) >= RATINGS_ONLY_AFTER:
             break
-    if not ahead or any(pick.has(obj, "text") for _, _, obj in ahead):
+    if not ahead or pick.has(ahead[-1][2], "text"):  # the look-ahead stops at the first text key
         yield from ahead
         yield from objects
         return
@@ -201,9 +202,8 @@ def _ratings_only_when_textless(objects: Iterator[tuple[int, int, dict]], pick: 
     looked = ", ".join(FIELD_ALIASES["text"])
     warnings.warn(DataWarning(
         f"{path}: {'no record' if len(ahead) < RATINGS_ONLY_AFTER else f'none of the first {len(ahead):,} records'} "
-        f"has a key for 'text' (looked for {looked}; the first record's keys are {list(ahead[0][2])}): read as "
-        "ratings only, which the rating models fit; MT, PETER, MMI and the explanation metrics need review text: "
-        f"map its key with {COLUMN_MAPPING_HINT.format('text')}"), stacklevel=4)
+        f"has a key for 'text' (looked for {looked}; the first record's keys are {list(ahead[0][2])}): "
+        + RATINGS_ONLY_NOTE.format("key", COLUMN_MAPPING_HINT.format("text"))), stacklevel=4)
     yield from ahead
     for position, line, obj in objects:
         if pick.has(obj, "text"):

@@ -12,7 +12,7 @@ from typing import Iterator
 import pandas as pd
 
 from whyrec.data.corpus import RawRecord, ValidationReport
-from whyrec.data.readers.fields import COLUMN_MAPPING_HINT, FIELD_ALIASES, resolve_columns
+from whyrec.data.readers.fields import COLUMN_MAPPING_HINT, FIELD_ALIASES, RATINGS_ONLY_NOTE, resolve_columns
 from whyrec.data.readers.text_files import iter_lines, peek_text
 from whyrec.errors import DataError, DataWarning
 from whyrec.wording import shortened
@@ -28,8 +28,7 @@ def table_columns(available: list[str], mapping: dict[str, str] | None, path: st
         report.ratings_only = True
         warnings.warn(DataWarning(
             f"{path}: no column for 'text' (looked for {', '.join(FIELD_ALIASES['text'])}; columns are "
-            f"{available}): read as ratings only, which the rating models fit; MT, PETER, MMI and the "
-            f"explanation metrics need review text: map its column with {how_to_map.format('text')}"), stacklevel=3)
+            f"{available}): " + RATINGS_ONLY_NOTE.format("column", how_to_map.format("text"))), stacklevel=3)
     return resolved
 
 
