@@ -24,7 +24,8 @@ from pathlib import Path
 from whyrec.metrics.rating import rmse
 from whyrec.rating import ContextAwareALS
 
-from shared_data import DATA, DATASETS, load_split, machine, mt_benchmark_result, provenance
+from shared_data import (DATA, DATASETS, RESULTS, load_split, machine, mt_benchmark_result, provenance,
+                         recorded_argument)
 
 
 def recorded_setting(result: dict) -> dict:
@@ -83,13 +84,14 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="*", default=DATASETS)
     parser.add_argument("--lambdas", nargs="*", type=float, default=[2.0, 5.0, 10.0, 20.0])
     parser.add_argument("--bias-lambdas", nargs="*", type=float, default=[0.3, 1.0, 3.0, 10.0])
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    recorded_argument(parser)
     args = parser.parse_args()
     datasets = {}
     for name in args.datasets:
-        result = mt_benchmark_result(args.out, name)
+        result = mt_benchmark_result(args.recorded, name)
         if result is None:
-            raise SystemExit(f"{name}: no recorded MT run in {args.out}/mt/{name}/mt.json (run benchmarks/mt.py)")
+            raise SystemExit(f"{name}: no recorded MT run in {args.recorded}/mt/{name}/mt.json (run benchmarks/mt.py)")
         datasets[name] = run_dataset(args.data / name, result, args.lambdas, args.bias_lambdas)
         chosen = datasets[name]["chosen"]
         print(f"{name}: λ {chosen['lambda']:g}, λ_bias {chosen['lambda_bias']:g}: test {chosen['test_rmse']:.4f}",
@@ -97,6 +99,7 @@ def main() -> None:
     summary = {"date": time.strftime("%Y-%m-%d"), "machine": machine(), "provenance": provenance(),
                "lambdas": args.lambdas,
                "bias_lambdas": args.bias_lambdas, "datasets": datasets}
+    args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "als_regularisation.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     (args.out / "als_regularisation.md").write_text(markdown(summary), encoding="utf-8")
     print(markdown(summary))

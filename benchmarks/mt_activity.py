@@ -132,7 +132,7 @@ def main() -> None:
         for name in args.datasets:
             split = load_split(args.data / name, "1")
             print(f"== {name}: {split.sizes()}", flush=True)
-            result = {**run_dataset(name, split, MTConfig(**overrides), args.out),
+            result = {**run_dataset(name, split, MTConfig(**overrides), args.recorded),
                       "provenance": provenance(args.data / name, [split])}
             (runs_dir / f"{name}.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
     files = {name: runs_dir / f"{name}.json" for name in DATASETS}

@@ -37,16 +37,16 @@ def run_rate(split, features, rate: float, epochs: int) -> dict:
             "threads": torch.get_num_threads()}
 
 
-def benchmark_run(out: Path, name: str, rate: float, epochs: int) -> dict | None:
+def benchmark_run(recorded: Path, name: str, rate: float, epochs: int) -> dict | None:
     """The MT benchmark's run of a dataset, when it trained MT with ``rate`` and this cap on epochs."""
-    result = mt_benchmark_result(out, name)
+    result = mt_benchmark_result(recorded, name)
     if result is None:
         return None
     config = result["config"]
     if config.get("decoder_lr") != rate or config["epochs"] != epochs or config.get("seed", 0) != 0:
         return None
     return {"decoder_lr": rate, "history": result["history"]["MT"], "seconds": result["seconds"]["MT"],
-            "threads": recorded_threads(out), "from": "results/mt"}
+            "threads": recorded_threads(recorded), "from": "results/mt"}
 
 
 def run_summary(run: dict, variants=("user", "item", "pair")) -> dict:
@@ -108,7 +108,7 @@ def main() -> None:
         for name in args.datasets:
             data = None  # (split, features), read when a rate has to be trained
             for rate in args.rates:
-                run = benchmark_run(args.out, name, rate, args.epochs)
+                run = benchmark_run(args.recorded, name, rate, args.epochs)
                 if run is None:
                     if data is None:
                         split = load_split(args.data / name)

@@ -58,15 +58,15 @@ def run_dataset(name: str, split, features, epochs: int, steps: int) -> dict:
             "train_seconds": trained, "seconds": time.perf_counter() - start, "threads": torch.get_num_threads()}
 
 
-def same_as_benchmark(run: dict, out) -> bool | None:
+def same_as_benchmark(run: dict, recorded) -> bool | None:
     """Whether the run's validation RMSE matches ``mt.py``'s recorded MT run epoch by epoch."""
-    result = mt_benchmark_result(out, run["dataset"])
+    result = mt_benchmark_result(recorded, run["dataset"])
     if result is None:
         return None
     return [r["valid_rmse"] for r in result["history"]["MT"]] == run["history_valid_rmse"]
 
 
-def run_summary(run: dict, out) -> dict:
+def run_summary(run: dict, recorded) -> dict:
     """A dataset's figures for the report: per variant the accuracies of the table (the fresh
     discriminator's after each checkpoint it reached and over its last 50 steps); the curves stay
     in the run file."""
@@ -76,7 +76,7 @@ def run_summary(run: dict, out) -> dict:
         variants[variant] = {**{k: v[k] for k in ("during_training", "epochs_trained", "trained")},
                              "fresh_after": {str(n): curve[n - 1] for n in CHECKPOINTS if n <= len(curve)},
                              "fresh_last_50": float(np.mean(curve[-50:]))}
-    return {"same_as_benchmark": same_as_benchmark(run, out), "variants": variants, "threads": run["threads"],
+    return {"same_as_benchmark": same_as_benchmark(run, recorded), "variants": variants, "threads": run["threads"],
             "seconds": run["seconds"]}
 
 
@@ -123,7 +123,7 @@ def main() -> None:
     for name in DATASETS:
         path = runs_dir / f"{name}.json"
         if path.exists():
-            datasets[name] = run_summary(json.loads(path.read_text(encoding="utf-8")), args.out)
+            datasets[name] = run_summary(json.loads(path.read_text(encoding="utf-8")), args.recorded)
     if not datasets:
         raise SystemExit(f"no runs in {runs_dir}")
     summary = {"date": time.strftime("%Y-%m-%d"), "epochs": args.epochs, "machine": machine(),

@@ -110,7 +110,7 @@ def main() -> None:
             features = split_features(split)
             runs = []
             for seed in args.seeds:
-                known = seed_zero_from(mt_benchmark_result(args.out, name), recorded_threads(args.out)) if seed == 0 else None
+                known = seed_zero_from(mt_benchmark_result(args.recorded, name), recorded_threads(args.recorded)) if seed == 0 else None
                 runs.append(known or {**run_seed(split, features, seed, args.epochs),
                                       "provenance": provenance(folder, [split])})
                 print(name, json.dumps({k: v for k, v in runs[-1].items() if k != "provenance"}), flush=True)
@@ -120,7 +120,7 @@ def main() -> None:
         path = per_dataset / f"{name}.json"
         if path.exists():
             datasets[name] = dataset_summary(name, json.loads(path.read_text(encoding="utf-8")),
-                                             lstm_mean(mt_benchmark_result(args.out, name)))
+                                             lstm_mean(mt_benchmark_result(args.recorded, name)))
     summary = {"date": time.strftime("%Y-%m-%d"), "seeds": args.seeds, "epochs": args.epochs,
                "machine": machine(), "provenance": provenance(), "datasets": datasets}
     keep_measured(summary, args.out / "mt_seeds.json", args.report_only)

@@ -49,11 +49,11 @@ def run_split(split, epochs: int) -> dict:
             "seconds": time.perf_counter() - start, "threads": torch.get_num_threads()}
 
 
-def split_one_from(out: Path) -> dict[str, dict]:
+def split_one_from(recorded: Path) -> dict[str, dict]:
     """Split 1 of each dataset from the MT benchmark's per-dataset results, when they are of seed 0."""
     runs = {}
     for name in DATASETS:
-        result = mt_benchmark_result(out, name)
+        result = mt_benchmark_result(recorded, name)
         if result is None or result["config"].get("seed", 0) != 0 or result["split"].rsplit("/", 1)[-1] != "1":
             continue
         rating = {row["system"]: row["rmse"] for row in result["rating"]}
@@ -61,7 +61,7 @@ def split_one_from(out: Path) -> dict[str, dict]:
         runs[name] = {"MT": rating["MT"], "plain ALS": rating["plain ALS"], "p": result["p_mt_vs_plain_als"],
                       "MT-P ppl": text["MT-P"], "epochs": len(result["history"]["MT"]),
                       "adversarial_epochs": result.get("mt_adversarial_epochs"), "seconds": result["seconds"]["MT"],
-                      "threads": recorded_threads(out), "from": "results/mt"}
+                      "threads": recorded_threads(recorded), "from": "results/mt"}
     return runs
 
 
@@ -126,7 +126,7 @@ def main() -> None:
     parser.add_argument("--splits", nargs="+", default=["1", "2", "3", "4", "5"])
     args, runs_dir = mt_rerun_setup(parser, "mt_splits")
     if not args.report_only:
-        known = split_one_from(args.out)
+        known = split_one_from(args.recorded)
         for name in args.datasets:
             for split_name in args.splits:
                 run = known.get(name) if split_name == "1" else None

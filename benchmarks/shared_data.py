@@ -80,6 +80,17 @@ def threads_text(runs: list[dict]) -> str:
     return f"{' or '.join(counts)} torch thread{'' if counts == ['1'] else 's'} per process"
 
 
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def recorded_argument(parser) -> None:
+    """``--recorded``: the results folder whose MT benchmark runs (``mt/<dataset>/mt.json``, ``mt.json``)
+    a script compares with or reuses. Apart from ``--out``, so that a trial run written elsewhere
+    still reads the recorded ones."""
+    parser.add_argument("--recorded", type=Path, default=RESULTS,
+                        help="the results folder holding benchmarks/mt.py's runs (default: benchmarks/results)")
+
+
 def mt_benchmark_result(results: Path, name: str) -> dict | None:
     """The MT benchmark's per-dataset results (``results/mt/<dataset>/mt.json``), when they are there."""
     path = results / "mt" / name / "mt.json"
@@ -99,7 +110,8 @@ def mt_rerun_arguments(parser, per_dataset: str) -> None:
     parser.add_argument("--datasets", nargs="*", default=DATASETS)
     parser.add_argument("--epochs", type=int, default=30, help="MT's cap on epochs, as in benchmarks/mt.py")
     parser.add_argument("--threads", type=int, default=1, help="torch threads of this process")
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    recorded_argument(parser)
     parser.add_argument("--report-only", action="store_true",
                         help=f"rebuild the summary from the run files under results/{per_dataset}/")
 
