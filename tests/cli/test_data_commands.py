@@ -134,6 +134,22 @@ def test_stats_count_one_thing_in_the_singular(tmp_path):
     assert trained.returncode == 0 and "training pmf on 1 rating\n" in trained.stderr + trained.stdout, trained.stderr
 
 
+def test_stats_name_the_columns_read_and_those_not_read(tmp_path):
+    """Dates under a name whyrec does not guess: said beside "none given", with how to name them."""
+    path = tmp_path / "r.csv"
+    path.write_text("user_id,item_id,stars,review,when\na,x,5,good,1400000000\nb,y,4,fine,1500000000\n")
+    proc = run_cli("data", "stats", str(path))
+    assert proc.returncode == 0, proc.stderr
+    assert "columns read: user ← user_id, item ← item_id, rating ← stars, text ← review; not read: when\n" \
+        in proc.stdout
+    assert ("review dates: none given (no column named time, unixReviewTime, timestamp, date or date_added; "
+            "--column time=NAME reads one of the others)") in proc.stdout
+    named = run_cli("data", "stats", str(path), "--column", "time=when")
+    assert "text ← review, time ← when\n" in named.stdout and "review dates: 2014-05-13 to 2017-07-14" in named.stdout
+    assert json.loads(run_cli("data", "stats", str(path), "--json").stdout)["validation"]["columns_not_read"] == \
+        ["when"]
+
+
 def test_stats_note_the_characters_the_tokenizer_turns_into_spaces(tmp_path):
     import json
 

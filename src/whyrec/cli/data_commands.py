@@ -48,6 +48,8 @@ def data_stats(
     con.print(f"[bold]{report.source}[/bold]")
     con.print(f"in the file: {counted(report.read, 'record')}, {counted(len(report.users_seen), 'user')}, "
               f"{counted(len(report.items_seen), 'item')}")
+    if report.columns:
+        con.print(_columns_text(report), highlight=False)
     con.print(report.summary().split(": ", 1)[1])
     after = corpus.stats()
     con.print(f"after validation: {counted(after['reviews'], 'review')}, {counted(after['users'], 'user')}, "
@@ -61,7 +63,7 @@ def data_stats(
         without = after["reviews_without_time"]
         con.print(f"review dates: {after['first_review']} to {after['last_review']}"
                   + (f" ({counted(without, 'review')} without a time)" if without else "")
-                  if after["first_review"] else "review dates: none given", highlight=False)
+                  if after["first_review"] else "review dates: none given" + _no_time_hint(report), highlight=False)
     if splits:
         con.print(_splits_text(splits, default_split_dir(path)), highlight=False)
     else:
@@ -81,6 +83,26 @@ def data_stats(
     if lost >= LETTERS_LOST_WARNING:
         con.print(f"[yellow]warning:[/yellow] {letters_lost_text(lost)}; rating models do not read the text",
                   highlight=False)
+
+
+def _columns_text(report) -> str:
+    """Which column (JSON key) each field was read from, and the columns no field read, so that a
+    misread column shows before anything is trained on it."""
+    read = ", ".join(f"{name} ← {column}" for name, column in report.columns.items())
+    unread = ", ".join(report.columns_not_read)
+    return f"columns read: {read}" + (f"; not read: {unread}" if unread else "")
+
+
+def _no_time_hint(report) -> str:
+    """After "review dates: none given", for a table or JSON file: the names looked for, and how to
+    name the column when the dates are under another."""
+    from whyrec.data.readers.fields import FIELD_ALIASES
+
+    if not report.columns or "time" in report.columns:
+        return ""
+    *others, last = FIELD_ALIASES["time"]
+    return (f" (no column named {', '.join(others)} or {last}"
+            + ("; --column time=NAME reads one of the others" if report.columns_not_read else "") + ")")
 
 
 def _fixed_splits(path: Path) -> dict:

@@ -87,6 +87,10 @@ class ValidationReport:
     ratings_only: bool = False
     # the lowest and highest of the ratings skipped as outside the scale (None: none was)
     outside_scale: tuple[float, float] | None = None
+    # the column (JSON key) each field was read from, and the source's columns read for no field (a
+    # JSON file's: those of its first record); empty for the formats of fixed fields
+    columns: dict[str, str] = field(default_factory=dict)
+    columns_not_read: list[str] = field(default_factory=list)
     # every user/item id seen in a record, valid or not: what a file "has"
     users_seen: set = field(default_factory=set, repr=False)
     items_seen: set = field(default_factory=set, repr=False)
@@ -142,6 +146,8 @@ class ValidationReport:
             "outside_scale": list(self.outside_scale) if self.outside_scale is not None else None,
             "users_seen": len(self.users_seen),
             "items_seen": len(self.items_seen),
+            "columns": dict(self.columns),
+            "columns_not_read": list(self.columns_not_read),
         }
 
 

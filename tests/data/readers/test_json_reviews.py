@@ -192,6 +192,21 @@ def test_json_keys_are_mapped_with_columns_and_a_key_no_record_has_is_named(tmp_
         load_corpus(path, columns={"body": "text"})
 
 
+def test_the_report_names_the_key_each_field_was_read_from(tmp_path):
+    path = tmp_path / "r.json"
+    path.write_text("\n".join(amazon_lines()) + "\n")
+    report = load_corpus(path).report
+    assert report.columns == {"user": "reviewerID", "item": "asin", "rating": "overall", "text": "reviewText",
+                              "time": "unixReviewTime", "summary": "summary"}
+    assert report.columns_not_read == ["helpful"]  # of the first record's keys
+    path.write_text("\n".join(json.dumps({"user_id": u, "book_id": i, "rating": r, "n_votes": 1})
+                              for u, i, r, _ in REVIEWS) + "\n")
+    with pytest.warns(DataWarning, match="ratings only"):
+        textless = load_corpus(path).report
+    assert textless.columns == {"user": "user_id", "item": "book_id", "rating": "rating"}
+    assert textless.columns_not_read == ["n_votes"]
+
+
 def test_a_json_file_without_text_keys_is_read_as_ratings_only(tmp_path, monkeypatch):
     """Goodreads-style interactions (user_id, book_id, rating, no text key): ratings only, with a
     warning; a file whose leading records merely lack text is read as reviews, as before."""

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import REVIEWS, amazon_lines
 from tests.data.readers import quiet_load, write_csv
-from whyrec.data import DataWarning, detect_format, load_corpus
+from whyrec.data import DataWarning, corpus_from_frame, detect_format, load_corpus
 from whyrec.errors import DataError
 
 
@@ -213,3 +213,19 @@ def test_a_semicolon_or_pipe_separated_export_is_read(tmp_path, sep):
     comma = tmp_path / "comma.csv"
     comma.write_text('user,item,rating,text\na,x,5,"semi; colons; here; too"\n')
     assert quiet_load(comma).texts[0] == "semi; colons; here; too"
+
+
+def test_the_report_names_the_column_each_field_was_read_from(tmp_path):
+    """What ``data stats`` shows before anything is trained: the column of each field, and the
+    columns no field read (here the dates, under a name whyrec does not guess)."""
+    path = tmp_path / "r.csv"
+    pd.DataFrame([("u1", "i1", 5, "good", 1_400_000_000, "x")],
+                 columns=["user_id", "item_id", "stars", "review", "when", "helpful"]).to_csv(path, index=False)
+    report = load_corpus(path).report
+    assert report.columns == {"user": "user_id", "item": "item_id", "rating": "stars", "text": "review"}
+    assert report.columns_not_read == ["when", "helpful"]
+    mapped = load_corpus(path, columns={"time": "when"}).report
+    assert mapped.columns["time"] == "when" and mapped.columns_not_read == ["helpful"]
+    assert mapped.to_dict()["columns"]["time"] == "when" and mapped.to_dict()["columns_not_read"] == ["helpful"]
+    frame = corpus_from_frame(pd.read_csv(path)).report  # a DataFrame's columns are told the same way
+    assert frame.columns_not_read == ["when", "helpful"]

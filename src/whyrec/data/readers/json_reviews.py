@@ -55,6 +55,13 @@ class _JsonFields:
         self.missing = set(REQUIRED_FIELDS)  # required fields no record has had a key for yet
         self.first_keys: list[str] | None = None
         self.mapped = dict(columns or {})
+        self.used: dict[str, str] = {}  # the key each field was first found under
+
+    def record_columns(self, report: ValidationReport) -> None:
+        """Tell ``report`` which key each field was read from, and which of the first record's keys
+        no field read."""
+        report.columns = {f: self.used[f] for f in FIELD_ALIASES if f in self.used}
+        report.columns_not_read = [k for k in self.first_keys or [] if k not in self.used.values()]
 
     def has(self, obj: dict, field_name: str) -> bool:
         """Whether ``obj`` has a key for the field (whatever its value)."""
@@ -66,6 +73,7 @@ class _JsonFields:
         for key in self.keys[field_name]:
             if key in obj:
                 self.missing.discard(field_name)
+                self.used.setdefault(field_name, key)
                 return obj[key]
         return None
 
@@ -182,6 +190,7 @@ def read_amazon_json(path: Path, report: ValidationReport, strict: bool = False,
                         text=None if report.ratings_only else pick(obj, "text"), time=pick(obj, "time"),
                         summary=pick(obj, "summary"), position=position, line=line)
     pick.check_found()
+    pick.record_columns(report)
 
 
 def _ratings_only_when_textless(objects: Iterator[tuple[int, int, dict]], pick: _JsonFields, path: Path,

@@ -24,6 +24,8 @@ def table_columns(available: list[str], mapping: dict[str, str] | None, path: st
     column means ratings only (MovieLens' ``ratings.csv``): the records are read without text, the
     report says so (``ratings_only``), and a :class:`DataWarning` names the columns looked for."""
     resolved = resolve_columns(available, mapping, path, how_to_map)
+    report.columns = resolved
+    report.columns_not_read = [str(c) for c in available if c not in resolved.values()]
     if "text" not in resolved:
         report.ratings_only = True
         warnings.warn(DataWarning(
