@@ -78,6 +78,21 @@ def test_data_split_writes_folders_the_commands_then_use(tmp_path, planted):
     assert said.returncode == 0 and f"{len(corpus):,} reviews without a time: file order stands" in said.stderr
 
 
+def test_data_split_says_how_many_records_warm_start_repair_moved(tmp_path):
+    """Users with one review cannot be tested: their records go to train, and the sizes say why."""
+    from whyrec.data import load_corpus, ratio_split
+
+    data = tmp_path / "reviews.csv"
+    rows = [f"u{k % 10},i{k % 8},{1 + k % 5},words {k}" for k in range(40)] + [f"once{k},i1,4,only {k}" for k in range(20)]
+    data.write_text("user,item,rating,text\n" + "\n".join(rows) + "\n")
+    proc = run_cli("data", "split", str(data), "--count", "1")
+    assert proc.returncode == 0, proc.stderr
+    moved = ratio_split(load_corpus(data), seed=0).moved_to_train
+    assert moved > 0 and f"train {48 + moved}, valid" in proc.stdout
+    assert f"({moved} records drawn for validation or test moved to train by warm-start repair: their user or " \
+        "item had no train record)" in proc.stdout
+
+
 def test_stats_list_the_fixed_splits_beside_the_reviews(tmp_path, planted):
     data = tmp_path / "reviews.csv"
     planted.corpus.reviews.to_csv(data, index=False)

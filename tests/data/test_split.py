@@ -35,6 +35,11 @@ def test_warm_start_repair_moves_cold_records(planted):
     warm = ratio_split(corpus, ratios=(0.5, 0.25, 0.25), seed=1)
     assert len(warm.train) >= len(cold.train)
     assert set(warm.test.users) <= set(warm.train.users)
+    # the split counts what it moved, so that the smaller validation and test parts are explained
+    assert warm.moved_to_train == len(warm.train) - len(cold.train) > 0 and cold.moved_to_train == 0
+    folds = kfold_splits(corpus, k=5, seed=0, valid_share=0.1)
+    unrepaired = kfold_splits(corpus, k=5, seed=0, valid_share=0.1, warm_start=False)
+    assert [f.moved_to_train for f in folds] == [len(f.train) - len(u.train) for f, u in zip(folds, unrepaired)]
 
 
 def test_kfold_partitions_the_corpus(planted):

@@ -203,8 +203,8 @@ def data_split(
                                        "data's folder, where the commands look for them)."),
     count: Optional[int] = typer.Option(None, "--count", help="Independent random 80/10/10 splits (seeds seed … "
                                         "seed+K−1; default 5)."),
-    kfold: int = typer.Option(0, "--kfold", help="Instead: K folds whose test parts partition the data (10% "
-                              "of each fold's training records validate)."),
+    kfold: int = typer.Option(0, "--kfold", help="Instead: K folds whose test parts partition the data, less "
+                              "what warm-start repair moves to train (10% of each fold's training records validate)."),
     leave_last: bool = typer.Option(False, "--leave-last-out", help="Instead: one split in which each user's "
                                     "latest review tests and the one before validates (by review time, then file "
                                     "order); a user's only review trains."),
@@ -252,4 +252,7 @@ def data_split(
     con = console()
     for k, split in enumerate(splits, start=1):
         write_index_split(split, folder / str(k))
-        con.print(f"{folder / str(k)}: " + ", ".join(f"{n} {v:,}" for n, v in split.sizes().items()))
+        moved = (f" ({counted(split.moved_to_train, 'record')} drawn for validation or test moved to train by "
+                 "warm-start repair: their user or item had no train record)" if split.moved_to_train else "")
+        con.print(f"{folder / str(k)}: " + ", ".join(f"{n} {v:,}" for n, v in split.sizes().items()) + moved,
+                  highlight=False)

@@ -32,7 +32,8 @@ SPLIT_COVERAGE = 0.9
 class Split:
     """Three disjoint corpora over one source; ``valid`` may be empty. ``folder``: the index files'
     folder of a fixed split (:func:`fixed_index_split`), None for one drawn at random; ``dropped``:
-    how many positions its index files list that validation dropped (empty text, duplicates)."""
+    how many positions its index files list that validation dropped (empty text, duplicates);
+    ``moved_to_train``: how many records drawn for validation or test warm-start repair moved to train."""
 
     train: Corpus
     valid: Corpus
@@ -40,6 +41,7 @@ class Split:
     name: str = "split"
     folder: Path | None = None
     dropped: int = 0
+    moved_to_train: int = 0
 
     def sizes(self) -> dict[str, int]:
         return {"train": len(self.train), "valid": len(self.valid), "test": len(self.test)}
@@ -189,14 +191,24 @@ def ratio_split(corpus: Corpus, ratios: tuple[float, float, float] = (0.8, 0.1, 
     n_train = int(round(weights[0] * len(corpus)))
     n_valid = int(round(weights[1] * len(corpus)))
     train, valid, test = order[:n_train], order[n_train:n_train + n_valid], order[n_train + n_valid:]
+    return _repaired_split(corpus, train, valid, test, warm_start, name=f"{corpus.name}/ratio-{seed}")
+
+
+def _repaired_split(corpus: Corpus, train: np.ndarray, valid: np.ndarray, test: np.ndarray, warm_start: bool,
+                    name: str) -> Split:
+    """The split of these rows, after warm-start repair when asked, counting the records it moved."""
+    drawn = len(train)
     if warm_start:
         train, (valid, test) = warm_start_repair(corpus, train, [valid, test])
-    return _make_split(corpus, train, valid, test, name=f"{corpus.name}/ratio-{seed}")
+    split = _make_split(corpus, train, valid, test, name=name)
+    split.moved_to_train = len(train) - drawn
+    return split
 
 
 def kfold_splits(corpus: Corpus, k: int = 10, seed: int = 0, valid_share: float = 0.0,
                  warm_start: bool = True) -> list[Split]:
-    """``k`` splits whose test parts partition the corpus.
+    """``k`` splits whose test parts partition the corpus, less the records warm-start repair moves
+    to train (``Split.moved_to_train``).
 
     With ``valid_share`` > 0 that share of each fold's training records becomes validation.
     """
@@ -211,9 +223,7 @@ def kfold_splits(corpus: Corpus, k: int = 10, seed: int = 0, valid_share: float 
         n_valid = int(round(valid_share * len(rest)))
         rest = rng.permutation(rest)
         valid, train = rest[:n_valid], rest[n_valid:]
-        if warm_start:
-            train, (valid, test) = warm_start_repair(corpus, train, [valid, test])
-        splits.append(_make_split(corpus, train, valid, test, name=f"{corpus.name}/fold-{f + 1}of{k}"))
+        splits.append(_repaired_split(corpus, train, valid, test, warm_start, name=f"{corpus.name}/fold-{f + 1}of{k}"))
     return splits
 
 
