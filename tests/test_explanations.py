@@ -258,6 +258,7 @@ def test_peter_plus_explains_about_the_feature_word_asked_for(split, tmp_path):
     is asked for (--feature-word, or a pairs file's feature_word column); any other system, or a
     word PETER+ was not trained with, is refused by name."""
     from whyrec.data.features import FeatureExtractor
+    from whyrec.explanations import shown
 
     features = FeatureExtractor(min_df=2).extract(split.train)
     plus = Peter(use_feature=True, emsize=16, heads=2, ffn=32, layers=1, max_words=8, epochs=1).fit(
@@ -280,7 +281,7 @@ def test_peter_plus_explains_about_the_feature_word_asked_for(split, tmp_path):
     plus.save(tmp_path / "plus")
     proc = run_cli("explain", str(tmp_path / "plus"), "--user", user, "--item", item, "--feature-word", other)
     assert proc.returncode == 0, proc.stderr
-    assert f"PETER+ (about '{other}'): {asked['explanations']['peter+']}" in proc.stdout
+    assert f"PETER+ (about '{other}'): {shown(asked['explanations']['peter+'])}" in proc.stdout
     pairs = tmp_path / "pairs.csv"
     pairs.write_text(f"user,item,feature_word\n{user},{item},{other}\n{user},{item},\n")
     rows = [json.loads(line) for line in run_cli("explain", str(tmp_path / "plus"), "--pairs", str(pairs),
@@ -470,7 +471,7 @@ def test_what_whyrec_shows_never_holds_unk_while_the_scored_decoding_is_plain(mt
 def test_an_empty_explanation_is_said_to_be_empty():
     from whyrec.explanations import EMPTY_SHOWN, shown
 
-    assert shown("great strap") == "great strap"
+    assert shown("great strap , i love it") == "Great strap, I love it"  # tokens joined back for reading
     assert shown("") == shown("  ") == EMPTY_SHOWN and "no words" in EMPTY_SHOWN
     # the web page says it in the same words (its script cannot import them)
     from whyrec.serve.app import STATIC

@@ -300,9 +300,13 @@ EMPTY_SHOWN = "(no words: the decoder ended the explanation at once)"
 
 
 def shown(text: str) -> str:
-    """An explanation as the command line prints it: an empty one (a decoder that emits ``<eos>``
-    first, as an undertrained one does) is said to be empty instead of printed as nothing."""
-    return text if text.strip() else EMPTY_SHOWN
+    """An explanation as the command line prints it: its tokens joined back for reading
+    (:func:`whyrec.data.text.readable`: ``i do n't like it ,`` → ``I don't like it,``), and an empty
+    one (a decoder that emits ``<eos>`` first, as an undertrained one does) said to be empty
+    instead of printed as nothing."""
+    from whyrec.data.text import readable
+
+    return readable(text) if text.strip() else EMPTY_SHOWN
 
 
 def generate(model, explainer: str, users: list[str], items: list[str], method: str | Decoding = "greedy",

@@ -71,3 +71,19 @@ def test_review_documents_group_by_user_and_item(planted):
     assert sum(map(len, by_user.values())) == len(corpus) == sum(map(len, by_item.values()))
     assert set(by_user) == set(corpus.users)
     assert all(len(v) <= 2 for v in review_documents(corpus, "user", max_reviews=2).values())
+
+
+def test_readable_joins_the_tokens_back_and_keeps_them():
+    from whyrec.data.text import normalize, readable, tokenize
+
+    assert readable("i do n't like it , really !") == "I don't like it, really!"
+    assert readable("it 's ( mostly ) great ; i 've had it") == "It's (mostly) great ; I've had it"
+    assert readable("ca n't stop , wo n't stop ?") == "Can't stop, won't stop?"
+    assert readable("the string 's tone") == "The string's tone" and readable("") == ""
+    assert readable("  extra   spaces  ") == "Extra spaces"
+    # only spacing and capitals change: read again, the same tokens (over reviews of every shape)
+    reviews = ["It isn't bad, really!", "I've had (two) of these; they're great, aren't they?", "i'd buy it!!",
+               "Don't, won't, can't... it's the 'best' (so far)", "5 stars, 10/10 would buy again"]
+    for review in reviews:
+        tokens = normalize(review)
+        assert tokenize(readable(tokens)) == tokens.split(), review

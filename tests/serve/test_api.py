@@ -3,6 +3,7 @@
 import pytest
 from fastapi.testclient import TestClient
 
+from whyrec.data.text import readable
 from whyrec.errors import ConfigError
 from whyrec.explanations import PETER_NEW_USER
 from whyrec.serve.app import check_can_listen, create_app
@@ -45,6 +46,8 @@ def test_recommendations_exclude_history_and_carry_explanations(client):
         assert set(item["features"]) <= set(item["explanation"].split())
     both = c.get(f"/users/{user}/recommendations", params={"k": 3, "explainer": "all"}).json()
     assert [e["label"] for e in both["items"][0]["explanations"]] == ["MT-U", "MT-I", "MT-P"]
+    for e in both["items"][0]["explanations"]:  # the tokens the metrics read, and the same joined for reading
+        assert e["readable"] == readable(e["text"]) and e["readable"][:1].isupper()
 
 
 def test_cold_start_and_rating_only_bundle(client):

@@ -85,6 +85,12 @@ def test_page_shows_explanation_cards(server):
             cards = page.locator(".card")
             assert cards.count() >= 3
             assert page.locator(".card .explanation").first.inner_text().strip()
+            # the explanation as the server joined it for reading, its features marked whatever their case
+            label, shown = page.locator(".card .explanation").first.inner_text().split("\n", 1)
+            every = request_json(url, "GET", f"/users/{user}/recommendations?k=9&explainer=all")[1]["items"][0]
+            assert shown == next(e["readable"] for e in every["explanations"] if e["label"] == label)
+            assert page.evaluate('highlight("Great strap, I love the sound", ["great", "sound"])') == \
+                "<mark>Great</mark> strap, I love the <mark>sound</mark>"
             assert page.locator("#history li").count() >= 1
             assert "★" in page.locator(".card .stars").first.inner_text()
             # five stars out of the top of the scale: 4 of 5 and 8 of 10 both fill four

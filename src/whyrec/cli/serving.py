@@ -168,6 +168,6 @@ def _demo_mt(parts, features, con, als_params: dict, als_rmse: float) -> None:
         texts = generate(mt, variant, users[:2] if variant != "pair" else users,
                          items[:2] if variant != "pair" else items)  # as `whyrec explain` shows them
         for k, text in enumerate(texts):
-            quoted = f"“{text}”" if text.strip() else shown(text)
+            quoted = f"“{shown(text)}”" if text.strip() else shown(text)
             con.print(f"  {label} {users[k]} → {items[k]}: predicted {predicted[k]:.2f}★ "
                       f"(true {test.ratings[k]:g}★) {quoted}", highlight=False)

@@ -43,6 +43,23 @@ def tokenize(text: str) -> list[str]:
     return [tok for tok in normalize(text).split() if tok.strip("'`")]
 
 
+_CLITIC_TOKENS = re.compile(r" (n't|'s|'ve|'re|'d|'ll)(?=\s|$)")
+_CLOSING_MARKS = re.compile(r" ([,!?)])")
+_OPENING_MARK = re.compile(r"\( ")
+_PRONOUN_I = re.compile(r"\bi\b")
+
+
+def readable(text: str) -> str:
+    """Tokens as :func:`normalize` writes them, joined back for a person to read: clitics onto
+    their word (``do n't`` → ``don't``), ``, ! ? )`` onto the word before, ``(`` onto the word
+    after, the pronoun *i* and the first letter in capitals. Only the spacing and those letters
+    change: lower-cased again and re-tokenized, it gives the same tokens."""
+    text = _CLITIC_TOKENS.sub(r"\1", " ".join(text.split()))
+    text = _OPENING_MARK.sub("(", _CLOSING_MARKS.sub(r"\1", text))
+    text = _PRONOUN_I.sub("I", text)
+    return text[:1].upper() + text[1:]
+
+
 # typographic marks and letters that have an ASCII form but no Unicode decomposition to it
 _ASCII_FORMS = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'",

@@ -41,6 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from whyrec import __version__
+from whyrec.data.text import readable
 from whyrec.errors import ConfigError, UnknownIdError, WhyrecError
 from whyrec.explain.decoding import Decoding
 from whyrec.explanations import check_explainer, check_feature_words, fed_feature_words, steers_by_feature
@@ -301,7 +302,8 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
         """An answer's explanation fields for one item: each chosen explainer's text and the item
         features it mentions, the first's also at the top level, and the word PETER+ was fed."""
         entry = {"explanations": [{"explainer": e, "label": EXPLAINER_LABELS[e], "text": texts[e][n],
-                                   "features": s.mentioned_features(texts[e][n])} for e in chosen]}
+                                   "readable": readable(texts[e][n]), "features": s.mentioned_features(texts[e][n])}
+                                  for e in chosen]}
         entry.update(explanation=entry["explanations"][0]["text"], features=entry["explanations"][0]["features"])
         if steers_by_feature(s.model):
             entry["feature_word"] = fed_feature_words(s.model, [item], [feature_word])[0]

@@ -22,7 +22,10 @@ class Error(_Answer):
 class Explanation(_Answer):
     explainer: str = Field(description="user, item or pair (MT-U/I/P), peter or peter+.")
     label: str = Field(description="The explainer as shown: MT-U, MT-I, MT-P, PETER, PETER+.")
-    text: str = Field(description="The explanation (empty when the decoder ended it at once).")
+    text: str = Field(description="The explanation as the metrics read it: space-separated tokens of the "
+                      "PETER benchmark's tokenizer (empty when the decoder ended it at once).")
+    readable: str = Field(description="The same tokens joined back for reading, as the web page and the command "
+                          "line show them: \"i do n't like it ,\" → \"I don't like it,\".")
     features: list[str] = Field(description="The item features the explanation mentions.")
 
 

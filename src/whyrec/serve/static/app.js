@@ -30,10 +30,12 @@ function escapeHtml(text) {
   return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 }
 
-function highlight(text, features) {
-  if (!text.trim()) return '<span class="empty">(no words: the decoder ended the explanation at once)</span>';
+// an explanation as the server joined it for reading, the item features it mentions marked (a word
+// is marked when its lower-case form is a feature: the reading form capitalises the first letter)
+function highlight(readable, features) {
+  if (!readable.trim()) return '<span class="empty">(no words: the decoder ended the explanation at once)</span>';
   const wanted = new Set(features);
-  return text.split(" ").map((w) => (wanted.has(w) ? `<mark>${escapeHtml(w)}</mark>` : escapeHtml(w))).join(" ");
+  return readable.split(/([^A-Za-z0-9]+)/).map((w) => (wanted.has(w.toLowerCase()) ? `<mark>${escapeHtml(w)}</mark>` : escapeHtml(w))).join("");
 }
 
 async function loadBundles() {
@@ -176,7 +178,7 @@ function whyRating(split) {
 function cardHtml(item, extra = "") {
   const explanations = item.explanations || [];
   const about = item.feature_word && item.feature_word !== "<unk>" ? ` · about ${escapeHtml(item.feature_word)}` : "";
-  const blocks = explanations.map((e) => `<div class="explanation"><span class="who">${escapeHtml(e.label)}${about}</span>${highlight(e.text, e.features)}</div>`).join("");
+  const blocks = explanations.map((e) => `<div class="explanation"><span class="who">${escapeHtml(e.label)}${about}</span>${highlight(e.readable, e.features)}</div>`).join("");
   const layout = explanations.length > 1 ? "explanations side-by-side" : "explanations";
   return `<article class="card">
       <h3>${escapeHtml(item.title || item.item)}</h3>
