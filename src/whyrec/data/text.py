@@ -43,21 +43,29 @@ def tokenize(text: str) -> list[str]:
     return [tok for tok in normalize(text).split() if tok.strip("'`")]
 
 
-_CLITIC_TOKENS = re.compile(r" (n't|'s|'ve|'re|'d|'ll)(?=\s|$)")
-_CLOSING_MARKS = re.compile(r" ([,!?)])")
-_OPENING_MARK = re.compile(r"\( ")
+_CLITIC_TOKENS = frozenset(("n't", "'s", "'ve", "'re", "'d", "'ll"))
 _PRONOUN_I = re.compile(r"\bi\b")
 
 
 def readable(text: str) -> str:
-    """Tokens as :func:`normalize` writes them, joined back for a person to read: clitics onto
-    their word (``do n't`` → ``don't``), ``, ! ? )`` onto the word before, ``(`` onto the word
-    after, the pronoun *i* and the first letter in capitals. Only the spacing and those letters
-    change: lower-cased again and re-tokenized, it gives the same tokens."""
-    text = _CLITIC_TOKENS.sub(r"\1", " ".join(text.split()))
-    text = _OPENING_MARK.sub("(", _CLOSING_MARKS.sub(r"\1", text))
-    text = _PRONOUN_I.sub("I", text)
-    return text[:1].upper() + text[1:]
+    """Tokens as :func:`normalize` writes them, joined back for a person to read: a clitic onto the
+    word before it (``do n't`` → ``don't``; not onto another clitic, so a decoder's ``n't n't``
+    stays apart), ``, ! ? )`` onto the token before, ``(`` onto the token after, the pronoun *i*
+    and the first letter in capitals. Only the spacing and those letters change: lower-cased again
+    and re-tokenized, it gives the same tokens."""
+    pieces: list[str] = []
+    glue_next = False  # after "(": the next token joins it
+    previous = None
+    for token in text.split():
+        joins_word = token in _CLITIC_TOKENS and previous is not None and previous not in _CLITIC_TOKENS \
+            and previous[-1:].isalnum()
+        if pieces and (glue_next or joins_word or token in (",", "!", "?", ")")):
+            pieces[-1] += token
+        else:
+            pieces.append(token)
+        glue_next, previous = token == "(", token
+    joined = _PRONOUN_I.sub("I", " ".join(pieces))
+    return joined[:1].upper() + joined[1:]
 
 
 # typographic marks and letters that have an ASCII form but no Unicode decomposition to it
