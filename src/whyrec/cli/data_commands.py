@@ -90,7 +90,7 @@ def _columns_text(report) -> str:
     misread column shows before anything is trained on it."""
     read = ", ".join(f"{name} ← {column}" for name, column in report.columns.items())
     unread = ", ".join(report.columns_not_read)
-    return f"columns read: {read}" + (f"; not read: {unread}" if unread else "")
+    return f"{report.column_word}s read: {read}" + (f"; not read: {unread}" if unread else "")
 
 
 def _no_time_hint(report) -> str:
@@ -101,7 +101,7 @@ def _no_time_hint(report) -> str:
     if not report.columns or "time" in report.columns:
         return ""
     *others, last = FIELD_ALIASES["time"]
-    return (f" (no column named {', '.join(others)} or {last}"
+    return (f" (no {report.column_word} named {', '.join(others)} or {last}"
             + ("; --column time=NAME reads one of the others" if report.columns_not_read else "") + ")")
 
 

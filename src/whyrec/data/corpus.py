@@ -91,6 +91,7 @@ class ValidationReport:
     # JSON file's: those of its first record); empty for the formats of fixed fields
     columns: dict[str, str] = field(default_factory=dict)
     columns_not_read: list[str] = field(default_factory=list)
+    column_word: str = "column"  # what the source calls a field's place: "key" in JSON
     # every user/item id seen in a record, valid or not: what a file "has"
     users_seen: set = field(default_factory=set, repr=False)
     items_seen: set = field(default_factory=set, repr=False)
@@ -119,7 +120,7 @@ class ValidationReport:
         if self.texts_folded:
             parts.append(f"{counted(self.texts_folded, 'text')} folded to ASCII")
         if self.ratings_only:
-            parts.append("ratings only (no text column)")
+            parts.append(f"ratings only (no text {self.column_word})")
         return f"{self.source}: " + ", ".join(parts)
 
     def _outside_text(self) -> str:
@@ -312,8 +313,9 @@ class Corpus:
     def require_text(self, needed_by: str) -> None:
         """Refuse a ratings-only corpus (:attr:`ratings_only`) to what reads the reviews' text."""
         if self.ratings_only:
-            raise DataError(f"holds ratings only (no text column), and {needed_by} needs review text; "
-                            "map the text column with --column text=NAME (load_corpus: columns={'text': NAME})",
+            word = self.report.column_word
+            raise DataError(f"holds ratings only (no text {word}), and {needed_by} needs review text; "
+                            f"map the text {word} with --column text=NAME (load_corpus: columns={{'text': NAME}})",
                             path=self.report.source)
 
     @property

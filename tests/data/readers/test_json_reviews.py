@@ -205,6 +205,7 @@ def test_the_report_names_the_key_each_field_was_read_from(tmp_path):
         textless = load_corpus(path).report
     assert textless.columns == {"user": "user_id", "item": "book_id", "rating": "rating"}
     assert textless.columns_not_read == ["n_votes"]
+    assert "ratings only (no text key)" in textless.summary()  # a JSON file's fields are keys
 
 
 def test_a_json_file_without_text_keys_is_read_as_ratings_only(tmp_path, monkeypatch):

@@ -224,6 +224,7 @@ def test_the_report_names_the_column_each_field_was_read_from(tmp_path):
     report = load_corpus(path).report
     assert report.columns == {"user": "user_id", "item": "item_id", "rating": "stars", "text": "review"}
     assert report.columns_not_read == ["when", "helpful"]
+    assert report.column_word == "column"
     mapped = load_corpus(path, columns={"time": "when"}).report
     assert mapped.columns["time"] == "when" and mapped.columns_not_read == ["helpful"]
     assert mapped.to_dict()["columns"]["time"] == "when" and mapped.to_dict()["columns_not_read"] == ["helpful"]

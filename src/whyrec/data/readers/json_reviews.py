@@ -181,6 +181,7 @@ def read_amazon_json(path: Path, report: ValidationReport, strict: bool = False,
     with a :class:`DataWarning`); a later record with a text key is then an error naming it, since
     the records before it were read without their text."""
     check_mapping(columns, path)
+    report.column_word = "key"
     pick = _JsonFields(columns, path)
     objects = _json_objects(path, report, strict)
     if not (columns and "text" in columns):
