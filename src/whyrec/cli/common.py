@@ -401,6 +401,17 @@ def strangers_warning(subject: str) -> str:
     return f"warning: {subject} knows none of these test users: is this the data it was trained on?"
 
 
+def save_results(table, out: Path, title: str, data: Path, splits: list, also: tuple[str, ...] = ()) -> None:
+    """Write a results table under ``out`` (its files, the title atop ``results.md``) with the
+    ``run.json`` of the command that made it (the data's and ``splits``' digests), and say where;
+    ``also``: files the caller wrote there too, named in that line."""
+    from whyrec.provenance import write_run_record
+
+    folder = table.save(out, title=title)
+    run = write_run_record(folder, data, splits=splits)
+    console().print(f"written to {folder}/ ({', '.join([*table.files, *also, run.name])})", highlight=False)
+
+
 def print_table(table, title: str) -> None:
     """A results table: boxed on a terminal; as markdown into a pipe or a file, where no width
     squeezes the columns and the text can be pasted on."""

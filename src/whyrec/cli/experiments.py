@@ -11,7 +11,7 @@ from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSett
                                MiScores, MinRating, ReaderFormat, RelevantAt, ScoredMethod, SentenceEncoderName,
                                Throttled, TopK, Tuned, TuneOn, app, check_checkpoint, check_out, check_text_settings,
                                check_tune_on, console, experiment_app, load_reviews, parse_pairs, print_table,
-                               scored_decoding, split_of, status, strangers_warning)
+                               save_results, scored_decoding, split_of, status, strangers_warning)
 
 # experiment explain: every system's explanation of each test record, side by side
 EXPLANATIONS_FILE = "explanations.jsonl"
@@ -135,7 +135,6 @@ def experiment_rating(
     from whyrec.data import fixed_index_split, kfold_splits, ratio_split, split_folders
     from whyrec.errors import ConfigError
     from whyrec.experiment import Experiment, models_from_specs
-    from whyrec.provenance import write_run_record
 
     systems = models_from_specs(model or [], tune_on or "rmse", relevant_at, tuned)  # bad ones fail before any reading
     check_tune_on(tune_on, systems.values())
@@ -172,9 +171,7 @@ def experiment_rating(
         con.print(f"{table.activity_title()}:\n{table.activity_markdown()}", highlight=False)
     for note in table.tuning_notes():  # what each tuned model kept
         con.print(f"picked on validation: {note}", highlight=False)
-    folder = table.save(out, title=title)
-    run = write_run_record(folder, data, splits=parts)
-    con.print(f"written to {folder}/ ({', '.join([*table.files, run.name])})")
+    save_results(table, out, title, data, parts)
 
 
 @experiment_app.command("explain")
@@ -309,7 +306,6 @@ def _save_comparison(con, table, records: list[dict], out: Path, title: str, dat
     (``records``: a row per test record, the systems side by side) and ``run.json`` (how it was
     made, with the digests of the ``data`` file and of the fixed ``splits``' folders)."""
     from whyrec.prediction_records import save_records
-    from whyrec.provenance import write_run_record
 
     print_table(table, title)
     if table.note:  # how the explanations were decoded, when not as the PETER benchmark does
@@ -317,10 +313,9 @@ def _save_comparison(con, table, records: list[dict], out: Path, title: str, dat
     activity = table.activity_markdown()  # empty without --by-activity
     if activity:
         con.print(f"{table.activity_title()}:\n{activity}", highlight=False)
-    folder = table.save(out, title=title)
-    save_records(records, folder / EXPLANATIONS_FILE)
-    run = write_run_record(folder, data, splits=splits)
-    con.print(f"written to {folder}/ ({', '.join([*table.files, EXPLANATIONS_FILE, run.name])})")
+    out.mkdir(parents=True, exist_ok=True)
+    save_records(records, out / EXPLANATIONS_FILE)
+    save_results(table, out, title, data, splits, also=(EXPLANATIONS_FILE,))
 
 
 @app.command("compare")

@@ -10,7 +10,7 @@ import typer
 
 from whyrec.cli.common import (ColumnMap, HistorySeed, HistorySplit, MaxRating, MetaFile, MinRating, ReaderFormat,
                                app, check_out, console, default_split_dir, history_of, load_reviews, make_split,
-                               print_table, status)
+                               print_table, save_results, status)
 from whyrec.systems.mt_progress import mt_epoch_text
 
 
@@ -97,7 +97,6 @@ def demo(
     from whyrec.data.features import FeatureExtractor, coverage
     from whyrec.data.synthetic import make_planted_corpus
     from whyrec.experiment import Experiment
-    from whyrec.provenance import write_run_record
     from whyrec.rating import PMF, BiasBaseline, BiasedMF, ContextAwareALS, GlobalAverage
 
     con = console()
@@ -126,9 +125,7 @@ def demo(
         table = Experiment(parts, systems, on_progress=lambda msg: line.update(f"training: {msg}")).run()
     title = f"rating prediction on {corpus.name}"
     print_table(table, title)
-    folder = table.save(out, title=title)
-    written = [*table.files, write_run_record(folder, data, splits=[parts]).name]
-    con.print(f"results written to {folder}/ ({', '.join(written)})")
+    save_results(table, out, title, data, [parts])
     if corpus.ratings_only:
         con.print("the data holds ratings only: no features to extract, and no MT, which explains from review "
                   "text (--column text=NAME names the text column of a table)", highlight=False)
