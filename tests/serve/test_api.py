@@ -241,6 +241,11 @@ def test_a_bad_batch_is_refused_whole(client, body, status, fragment):
      "unknown query parameter 'top-p' for GET /users/{user}/recommendations; it takes beam, bundle,"),
     ("get", "/api/bundles/planted-bias/users", {"params": {"q": "u1"}}, 422,
      "unknown query parameter 'q' for GET /api/bundles/{name}/users; it takes limit, query"),
+    # a POST reads its JSON body: ?bundle= was ignored, and another bundle answered
+    ("post", "/explain", {"params": {"bundle": "planted-bias"}, "json": {"user": "u1", "item": "i1"}}, 422,
+     "POST /explain takes no query parameters: give 'bundle' in the JSON body"),
+    ("post", "/explain/batch", {"params": {"explainer": "user"}, "json": {"pairs": [{"user": "u1", "item": "i1"}]}},
+     422, "POST /explain/batch takes no query parameters: give 'explainer' in the JSON body"),
 ])
 def test_bad_requests_get_json_errors_and_server_keeps_serving(client, method, url, kwargs, status, fragment):
     c, _ = client

@@ -205,12 +205,17 @@ def known_query_only(request: Request) -> None:
     """Refuse (422) a query parameter the API route does not take: misspelt (``top-p`` for
     ``top_p``, ``q`` for ``query``), it would otherwise be ignored and the answer look as asked,
     as the JSON bodies refuse keys they do not know. Routes without query parameters (``/health``,
-    whose probes may add a cache-buster) and the page's are left alone."""
+    whose probes may add a cache-buster) and the page's are left alone, except those that read a
+    JSON body (``POST /explain``): there ``?bundle=`` would be ignored while the body names none, so
+    the answer is to say where it goes."""
     route = request.scope.get("route")
     if not getattr(route, "include_in_schema", False) or not getattr(route, "dependant", None):
         return
     known = _query_names(route.dependant)
     unknown = sorted(set(request.query_params) - known)
+    if not known and unknown and route.dependant.body_params:
+        raise HTTPException(422, f"{request.method} {route.path} takes no query parameters: give "
+                                 f"'{unknown[0][:40]}' in the JSON body")
     if known and unknown:
         raise HTTPException(422, f"unknown query parameter '{unknown[0][:40]}' for {request.method} "
                                  f"{route.path.replace(':path}', '}')}; it takes {', '.join(sorted(known))}")
