@@ -254,14 +254,24 @@ def explanations_changed(before: dict, after: dict) -> bool:
     return any(before[k] != after[k] for k in ("bleu1", "rougeL", "usr", "div"))
 
 
+def recorded_columns(results: dict) -> list[tuple[str, str, int]]:
+    """The columns of :data:`COLUMNS` that some row recorded: a run made before a column was
+    measured (the base rates) is rebuilt without that column, not with an empty one."""
+    rows = [row for r in results["datasets"].values() for row in r["rows"].values()]
+    return [column for column in COLUMNS if any(column[0] in row for row in rows)]
+
+
 def markdown(results: dict) -> str:
+    columns = recorded_columns(results)
+    base_rates = ("its base rate, the share of the commonest predicted class, is what explanations all read alike "
+                  "would score (blank: a run recorded before it was measured); " if ("base5", "base rate 5", 2)
+                  in columns else "")
     lines = ["# Alignment benchmark (MMI on PETER, PETER+ and MT's GRU explainer)", "",
              f"Split {results['split']}, {results['machine']} (torch threads per process: the *threads* column), sentence encoder "
              f"`{results['encoder']}`. Measured {results['date']}; MMI settings per dataset below. "
              "Sentiment accuracy: % of greedy test explanations whose class by the judge (tf-idf logistic regression "
-             "trained on the train reviews) equals the system's predicted rating rounded; its base rate, the share of "
-             "the commonest predicted class, is what explanations all read alike would score (blank: a run recorded "
-             "before it was measured); I(R;E)/H(R) by a fresh MINE "
+             "trained on the train reviews) equals the system's predicted rating rounded; " + base_rates +
+             "I(R;E)/H(R) by a fresh MINE "
              "on (explanation, predicted rating) test pairs. MMI on MT-P changes the decoder only, so MT's RMSE/MAE "
              "cannot move; PETER's rating shares the transformer and can. MT-P's decoder was trained without "
              "the rating, and PETER's words see it only through attention; *with rating input*, MMI also learns a "
@@ -274,11 +284,11 @@ def markdown(results: dict) -> str:
              "sentence encoder itself (*generic*) or a layer over it trained to classify the train reviews' ratings "
              "(*rating-tuned*, standing in for MMI's BERT fine-tuned on the dataset's reviews); the metrics always "
              "use the generic encoder and the tf-idf judge, which the reward never sees.", "",
-             "| dataset | system | " + " | ".join(c[1] for c in COLUMNS) + " | train / MMI s | threads |",
-             "|---|---|" + "---|" * (len(COLUMNS) + 2)]
+             "| dataset | system | " + " | ".join(c[1] for c in columns) + " | train / MMI s | threads |",
+             "|---|---|" + "---|" * (len(columns) + 2)]
     for name, r in results["datasets"].items():
         for system, row in r["rows"].items():
-            cells = " | ".join(f"{row[key]:.{digits}f}" if key in row else "" for key, _, digits in COLUMNS)
+            cells = " | ".join(f"{row[key]:.{digits}f}" if key in row else "" for key, _, digits in columns)
             secs = row.get("mmi_seconds", row.get("train_seconds"))
             lines.append(f"| {name} | {system} | {cells} | {f'{secs:.0f}' if secs else ''} | {row.get('threads', '?')} |")
     lines += ["", "Judge accuracy on the test *reviews* and on their extracted explanation sentences (observed "
