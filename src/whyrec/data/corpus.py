@@ -129,7 +129,9 @@ class ValidationReport:
             return ""
         low, high = self.outside_scale
         values = f"{low:g}" if low == high else f"{low:g} to {high:g}"
-        return f": {values}; --min-rating and --max-rating set the scale"
+        # outside the scale, a 0 is most often no rating: Goodreads' shelved-but-unrated books
+        unrated = ", where 0 usually means not rated (Goodreads' shelved books)" if low == 0 else ""
+        return f": {values}; --min-rating and --max-rating set the scale{unrated}"
 
     def to_dict(self) -> dict:
         return {
