@@ -468,3 +468,14 @@ def test_settings_and_decodings_are_checked_without_loading_torch():
     assert said[2].startswith("several values of a setting (a|b, --tuned)")
     assert said[3].startswith("decoding: temperature is a setting of sample decoding")
     assert said[4] == "torch loaded: False"
+
+
+def test_evaluate_says_feature_scores_are_undefined_instead_of_printing_nan():
+    import math
+
+    from whyrec.cli.training import _feature_scores
+
+    assert _feature_scores({"fmr": 0.25, "fcr": 0.1, "div": 1.5}) == "FMR 0.250  FCR 0.100  DIV 1.500"
+    assert _feature_scores({"fmr": math.nan, "fcr": math.nan, "div": math.nan}) == \
+        "FMR, FCR, DIV n/a (no feature words: none was extracted from the train reviews)"
+    assert _feature_scores({"fmr": 0.5, "fcr": 0.2, "div": math.nan}) == "FMR 0.500  FCR 0.200  DIV n/a"

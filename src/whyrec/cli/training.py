@@ -466,8 +466,8 @@ def evaluate(
     for name, sc in report.get("explanations", {}).items():
         con.print(f"  {EXPLAINER_LABELS[name]} on {counted(report['explained_records'], 'record')} with a known user "
                   f"and item: BLEU-1 {sc['bleu1']:.2f}  BLEU-4 {sc['bleu4']:.2f}  ROUGE-1/2/L {sc['rouge1']:.2f}/"
-                  f"{sc['rouge2']:.2f}/{sc['rougeL']:.2f}  USR {sc['usr']:.3f}  FMR {sc['fmr']:.3f}  "
-                  f"FCR {sc['fcr']:.3f}  DIV {sc['div']:.3f}  perplexity {sc['ppl']:.2f}  sentiment "
+                  f"{sc['rouge2']:.2f}/{sc['rougeL']:.2f}  USR {sc['usr']:.3f}  {_feature_scores(sc)}  "
+                  f"perplexity {sc['ppl']:.2f}  sentiment "
                   f"accuracy {sc['acc5']:.1f}% / {sc['acc3']:.1f}% (5 / 3 classes; one sentence for all would score "
                   f"{sc['base5']:.1f}% / {sc['base3']:.1f}%)"
                   + (f"  I(R;E)/H(R) {_mi_value(sc['mi_rating'], 'every predicted rating in one class')}  "
@@ -480,6 +480,14 @@ def evaluate(
     if records is not None:
         con.print(f"  each test record's prediction{' and explanations' if written else ''} written to {records}",
                   highlight=False)
+
+
+def _feature_scores(scores: dict) -> str:
+    """FMR, FCR and DIV for the evaluate line; each one undefined (NaN) said to be so, with why."""
+    names = ("fmr", "fcr", "div")
+    if all(math.isnan(scores[n]) for n in names):
+        return "FMR, FCR, DIV n/a (no feature words: none was extracted from the train reviews)"
+    return "  ".join(f"{n.upper()} {'n/a' if math.isnan(scores[n]) else f'{scores[n]:.3f}'}" for n in names)
 
 
 def _mi_value(value: float, why_undefined: str) -> str:
