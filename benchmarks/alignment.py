@@ -372,7 +372,8 @@ def markdown(results: dict) -> str:
         a, b = rows["PETER+"]["fmr"], rows["PETER+ + MMI(feature)"]["fmr"]
         lines.append(f"- {name}: FMR {a:.3f} → {b:.3f} — {'met' if b > a else 'NOT met'}")
     if not feature_runs:
-        lines.append("- not measured: no PETER+ + MMI(feature) run (PETER+ not among the backbones, or --no-feature-runs)")
+        lines.append("- not measured: no PETER+ + MMI(feature) run (PETER+ not among the backbones, or "
+                     "--no-feature-runs)")
     lines.append("")
     return "\n".join(lines)
 

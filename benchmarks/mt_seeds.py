@@ -110,7 +110,8 @@ def main() -> None:
             features = split_features(split)
             runs = []
             for seed in args.seeds:
-                known = seed_zero_from(mt_benchmark_result(args.recorded, name), recorded_threads(args.recorded)) if seed == 0 else None
+                known = (seed_zero_from(mt_benchmark_result(args.recorded, name), recorded_threads(args.recorded))
+                         if seed == 0 else None)
                 runs.append(known or {**run_seed(split, features, seed, args.epochs),
                                       "provenance": provenance(folder, [split])})
                 print(name, json.dumps({k: v for k, v in runs[-1].items() if k != "provenance"}), flush=True)

@@ -83,7 +83,8 @@ def test_data_split_says_how_many_records_warm_start_repair_moved(tmp_path):
     from whyrec.data import load_corpus, ratio_split
 
     data = tmp_path / "reviews.csv"
-    rows = [f"u{k % 10},i{k % 8},{1 + k % 5},words {k}" for k in range(40)] + [f"once{k},i1,4,only {k}" for k in range(20)]
+    rows = [f"u{k % 10},i{k % 8},{1 + k % 5},words {k}" for k in range(40)]
+    rows += [f"once{k},i1,4,only {k}" for k in range(20)]
     data.write_text("user,item,rating,text\n" + "\n".join(rows) + "\n")
     proc = run_cli("data", "split", str(data), "--count", "1")
     assert proc.returncode == 0, proc.stderr
@@ -160,7 +161,8 @@ def test_stats_name_the_columns_read_and_those_not_read(tmp_path):
     assert ("review dates: none given (no column named time, unixReviewTime, timestamp, date or date_added; "
             "--column time=NAME reads one of the others)") in proc.stdout
     named = run_cli("data", "stats", str(path), "--column", "time=when")
-    assert "text ← review, time ← when\n" in named.stdout and "review dates: 2014-05-13 to 2017-07-14" in named.stdout
+    assert "text ← review, time ← when\n" in named.stdout
+    assert "review dates: 2014-05-13 to 2017-07-14" in named.stdout
     assert json.loads(run_cli("data", "stats", str(path), "--json").stdout)["validation"]["columns_not_read"] == \
         ["when"]
 

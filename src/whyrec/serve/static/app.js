@@ -35,7 +35,8 @@ function escapeHtml(text) {
 function highlight(readable, features) {
   if (!readable.trim()) return '<span class="empty">(no words: the decoder ended the explanation at once)</span>';
   const wanted = new Set(features);
-  return readable.split(/([^A-Za-z0-9]+)/).map((w) => (wanted.has(w.toLowerCase()) ? `<mark>${escapeHtml(w)}</mark>` : escapeHtml(w))).join("");
+  const marked = (w) => (wanted.has(w.toLowerCase()) ? `<mark>${escapeHtml(w)}</mark>` : escapeHtml(w));
+  return readable.split(/([^A-Za-z0-9]+)/).map(marked).join("");
 }
 
 async function loadBundles() {
