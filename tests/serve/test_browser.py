@@ -75,13 +75,13 @@ def test_page_shows_explanation_cards(server):
             console_errors = []  # e.g. a failed request: the /favicon.ico 404 was one
             page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
             page.goto(url + "/")
-            page.wait_for_selector("#users li", timeout=15000)
+            page.wait_for_selector("#users li", timeout=30000)
             # search narrows the list, then a click shows that user's recommendations
             user = split.train.users[0]
             page.fill("#user-search", user)
-            page.wait_for_selector(f'#users li[data-user="{user}"]', timeout=10000)
+            page.wait_for_selector(f'#users li[data-user="{user}"]', timeout=30000)
             page.click(f'#users li[data-user="{user}"]')
-            page.wait_for_selector(".card .explanation", timeout=20000)
+            page.wait_for_selector(".card .explanation", timeout=30000)
             cards = page.locator(".card")
             assert cards.count() >= 3
             assert page.locator(".card .explanation").first.inner_text().strip()
@@ -101,7 +101,7 @@ def test_page_shows_explanation_cards(server):
             past = page.locator("#history li").first
             given = past.get_attribute("data-rating")
             past.click()
-            page.wait_for_selector("#past .card .explanation", timeout=20000)
+            page.wait_for_selector("#past .card .explanation", timeout=30000)
             assert page.locator("#past .given").inner_text() == f"rated {float(given):g}★ by {user}"
             assert page.locator("#past .card .stars .value").inner_text()  # the predicted rating
             assert page.locator("#history li.active").count() == 1
@@ -111,19 +111,19 @@ def test_page_shows_explanation_cards(server):
                 last.click()
                 wanted = last.get_attribute("data-item")
                 page.wait_for_function(f"document.querySelector('#past .item-id')?.textContent === '{wanted}'",
-                                       timeout=20000)
+                                       timeout=30000)
                 page.wait_for_timeout(300)  # the first click's answer, if late, must not replace it
                 assert page.locator("#past .item-id").inner_text() == wanted
             # every explainer side by side
             page.select_option("#explainer", "all")
             page.wait_for_function("document.querySelectorAll('.card .explanations.side-by-side').length > 0",
-                                   timeout=20000)
+                                   timeout=30000)
             assert page.locator(".card").first.locator(".explanation").count() == 3
             page.wait_for_function("document.getElementById('status').textContent.includes('recommendations for')",
-                                   timeout=20000)
+                                   timeout=30000)
             page.screenshot(path=str(ARTIFACTS / "serve-page.png"), full_page=True)
             page.select_option("#explainer", "pair")  # another explainer: the user's answer again, the clicked card gone
-            page.wait_for_function("document.querySelector('#past').children.length === 0", timeout=20000)
+            page.wait_for_function("document.querySelector('#past').children.length === 0", timeout=30000)
             # another decoding: the recommendations asked for again, with its settings
             asked = []
             page.on("request", lambda request: asked.append(request.url))
@@ -131,7 +131,7 @@ def test_page_shows_explanation_cards(server):
                                    ("greedy", "method=greedy")):
                 page.select_option("#decoding", choice)
                 page.wait_for_function("document.getElementById('status').textContent.includes('recommendations for')",
-                                       timeout=20000)
+                                       timeout=30000)
                 assert any("/recommendations?" in u and u.endswith(wanted) for u in asked), (choice, asked)
                 assert page.locator(".card .explanation").count() >= 3
                 assert page.locator("#seed-choice").is_visible() == (choice == "sample")  # a seed steers sampling only
@@ -145,24 +145,24 @@ def test_page_shows_explanation_cards(server):
                 with page.expect_response(lambda r: "/recommendations?" in r.url and r.url.endswith(seeded)):
                     page.fill("#seed", "3")
                     page.dispatch_event("#seed", "change")
-                page.wait_for_selector(".card .explanation", timeout=20000)
+                page.wait_for_selector(".card .explanation", timeout=30000)
                 drawn.append(page.locator(".card .explanation").all_inner_texts())
             assert drawn[0] == drawn[1] and len(drawn[0]) >= 3
             page.fill("#seed", "")
             page.select_option("#decoding", "greedy")
             page.wait_for_function("document.getElementById('status').textContent.includes('recommendations for')",
-                                   timeout=20000)
+                                   timeout=30000)
             # a bundle that writes no explanations says so instead of leaving the cards bare
             page.select_option("#bundle", "planted-bias")
             # the other bundle's cards, history and status are cleared, not left under this bundle's name
-            page.wait_for_function("document.querySelectorAll('.card').length === 0", timeout=10000)
+            page.wait_for_function("document.querySelectorAll('.card').length === 0", timeout=30000)
             assert page.locator("#history li").count() == 0
             assert page.locator("#status").inner_text().startswith("Choose a user")
             page.fill("#user-search", user)
-            page.wait_for_selector(f'#users li[data-user="{user}"]', timeout=10000)
+            page.wait_for_selector(f'#users li[data-user="{user}"]', timeout=30000)
             page.click(f'#users li[data-user="{user}"]')
             page.wait_for_function("document.getElementById('status').textContent.includes('rating model only')",
-                                   timeout=20000)
+                                   timeout=30000)
             assert "writes no explanations" in page.locator("#status").inner_text()
             assert page.locator(".card .explanation").count() == 0
             assert page.locator("#feature-choice").is_hidden()  # only PETER+ is steered by a feature word
@@ -170,31 +170,48 @@ def test_page_shows_explanation_cards(server):
             page.select_option("#bundle", "planted-peter")
             assert page.locator("#feature-choice").is_visible()
             page.fill("#user-search", user)
-            page.wait_for_selector(f'#users li[data-user="{user}"]', timeout=10000)
+            page.wait_for_selector(f'#users li[data-user="{user}"]', timeout=30000)
             page.click(f'#users li[data-user="{user}"]')
-            page.wait_for_selector(".card .explanation", timeout=20000)  # "explainer=peter+" once read as "peter "
+            page.wait_for_selector(".card .explanation", timeout=30000)  # "explainer=peter+" once read as "peter "
             word = page.evaluate("state.bundle.feature_words[0]")
             page.fill("#feature-word", word)
             page.dispatch_event("#feature-word", "change")
             page.wait_for_function(f"[...document.querySelectorAll('.card .who')].every((e) => "
-                                   f"e.textContent === 'PETER+ · about {word}')", timeout=20000)
+                                   f"e.textContent === 'PETER+ · about {word}')", timeout=30000)
+            # two searches answered out of order (the first held back): the list is the later one's
+            assert page.evaluate("""async () => {
+                const original = getJSON;
+                let calls = 0;
+                getJSON = async (url) => {
+                    const first = calls++ === 0, answer = await original(url);
+                    if (first) await new Promise((done) => setTimeout(done, 400));
+                    return answer;
+                };
+                try {
+                    $("user-search").value = "typed-first";
+                    const first = searchUsers();
+                    $("user-search").value = "typed-second";
+                    await Promise.all([first, searchUsers()]);
+                } finally { getJSON = original; }
+                return [...document.querySelectorAll("#users li.new-user")].map((li) => li.dataset.user);
+            }""") == ["typed-second"]
             # an id no user holds: close ids are offered, and the typed one can be tried as a new user
             page.select_option("#bundle", "planted")
             page.fill("#user-search", user + "x")
-            page.wait_for_selector("#users li.new-user", timeout=10000)
+            page.wait_for_selector("#users li.new-user", timeout=30000)
             assert page.locator("#users li.note").inner_text().startswith("no user id holds that")
             assert page.locator(f'#users li.similar[data-user="{user}"]').count() == 1
             page.fill("#user-search", user.upper())  # held by a known id (any case), yet not one
-            page.wait_for_selector(f'#users li.new-user[data-user="{user.upper()}"]', timeout=10000)
+            page.wait_for_selector(f'#users li.new-user[data-user="{user.upper()}"]', timeout=30000)
             page.click("#users li.new-user")
             page.wait_for_function("document.getElementById('status').textContent.includes('is new here')",
-                                   timeout=20000)
+                                   timeout=30000)
             assert page.locator(".card").count() >= 3 and page.locator("#history li").count() == 0
             page.screenshot(path=str(ARTIFACTS / "serve-page-new-user.png"), full_page=True)
             # its answer names the known id it is most like; one click shows that user instead
             page.click(f'#status a.suggestion[data-user="{user}"]')
             page.wait_for_function(f"document.getElementById('status').textContent.includes('recommendations for "
-                                   f"{user}.')", timeout=20000)
+                                   f"{user}.')", timeout=30000)
             assert page.locator("#history li").count() >= 1
             assert page.locator(f'#users li.active[data-user="{user}"]').count() == 1
             assert console_errors == []

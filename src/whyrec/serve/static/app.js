@@ -2,7 +2,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { bundle: null, bundles: [], user: null, request: 0, pastClick: 0 };
+const state = { bundle: null, bundles: [], user: null, request: 0, pastClick: 0, search: 0 };
 
 async function getJSON(url) {
   const response = await fetch(url);
@@ -69,7 +69,9 @@ async function selectBundle(name) {
 
 async function searchUsers() {
   const typed = $("user-search").value.trim();
+  const search = ++state.search; // typing fast sends several: only the latest answer is shown
   const users = await getJSON(`/api/bundles/${encodeURIComponent(state.bundle.name)}/users?query=${encodeURIComponent(typed)}&limit=50`);
+  if (search !== state.search) return;
   // no id holds what was typed: the server lists close ids instead (a likely typo)
   const similar = users.length > 0 && users[0].similar;
   const rows = users.map((u) => `<li data-user="${escapeHtml(u.user)}"${u.similar ? ' class="similar"' : ""}><span>${escapeHtml(u.user)}</span><span class="count">${u.reviews ?? ""}</span></li>`);
