@@ -11,6 +11,7 @@ import pytest
 from tests.cli.invoke import assert_one_line_error, run_cli
 from tests.systems.test_mt import TINY
 from whyrec.data import Corpus
+from whyrec.data.text import readable
 from whyrec.errors import ConfigError, UnknownIdError
 from whyrec.explain.decoding import Decoding
 from whyrec.explanations import PETER_NEW_USER, explain_pairs, explainers_of
@@ -134,6 +135,7 @@ def test_the_command_reads_pairs_from_options_or_a_file(mt, split, tmp_path):
     assert proc.returncode == 0, proc.stderr
     row = json.loads(proc.stdout.splitlines()[0])
     assert row["user"] == user and row["explanations"]["pair"] == mt.explain([user], [item], no_repeat=True)[0]
+    assert row["readable"]["pair"] == readable(row["explanations"]["pair"])  # as shown, beside the tokens
     pairs = tmp_path / "pairs.csv"
     pairs.write_text(f"user,item\n{user},{item}\nnew-user,{item}\n")
     proc = run_cli("explain", str(tmp_path / "mt"), "--pairs", str(pairs), cwd=tmp_path)
@@ -513,6 +515,7 @@ def test_recommend_lists_a_users_unrated_items_with_their_explanations(mt, split
     assert items == [unrated[n] for n in best]  # the highest scores among the unrated items
     for row in known["items"]:
         assert row["predicted_rating"] == pytest.approx(float(mt.predict([user], [row["item"]])[0]))
+        assert row["readable"] == {name: readable(text) for name, text in row["explanations"].items()}
         assert row["explanations"]["pair"] == mt.explain([user], [row["item"]], no_repeat=True)[0]
     assert new["cold_start"] and new["cold_start_items"] == "most rated"
     assert all(list(row["explanations"]) == ["item"] for row in new["items"])

@@ -217,7 +217,7 @@ def explain(
                 meant[row["user"]] = model.user_map.closest(row["user"])
             row["did_you_mean"] = meant[row["user"]]
         if as_json:
-            print(strict_dumps({**row, "no_explanation": reason} if reason else row))
+            print(strict_dumps(_with_readable({**row, "no_explanation": reason} if reason else row)))
             continue
         cold = _new_user_mark(row["did_you_mean"]) if row["cold_start"] else ""
         title = f" {shortened(row['title'], 60)}" if row.get("title") else ""
@@ -279,9 +279,18 @@ def recommend(
     for name in users:
         answer = _recommendations(served, name, top_k, explainer, decoding, why, history, feature_word)
         if as_json:
-            print(strict_dumps(answer))
+            print(strict_dumps({**answer, "items": [_with_readable(row) for row in answer["items"]]}))
         else:
             _print_recommendations(con, answer)
+
+
+def _with_readable(row: dict) -> dict:
+    """A ``--json`` row with ``readable`` beside ``explanations``: each explanation as it is shown
+    (:func:`whyrec.data.text.readable`), as the service's answers carry it; ``explanations`` keeps
+    the tokens the metrics read."""
+    from whyrec.data.text import readable
+
+    return {**row, "readable": {name: readable(text) for name, text in row["explanations"].items()}}
 
 
 def _recommendations(served, user: str, k: int, explainer: str | None, decoding, why: bool, history,
