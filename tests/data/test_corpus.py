@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 import math
 import pickle
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from tests.conftest import REVIEWS
@@ -40,6 +43,12 @@ def test_a_rating_is_read_as_files_spell_it_or_not_at_all(value, rating):
     ("2020-01-31", 1_580_428_800.0), ("2020-01-31T01:00:00+01:00", 1_580_428_800.0),  # UTC unless a zone is named
     (None, math.nan), (float("nan"), math.nan), ("  ", math.nan),  # no time
     (True, None), ("31/01/2020", None), ({"t": 1}, None),  # a time that cannot be read
+    # the values of a Parquet file's or a DataFrame's date-time and number columns
+    (pd.Timestamp("2020-01-31"), 1_580_428_800.0),
+    (pd.Timestamp("2020-01-31 01:00", tz="Europe/Paris"), 1_580_428_800.0),
+    (np.datetime64("2020-01-31T00:00:00"), 1_580_428_800.0), (datetime.date(2020, 1, 31), 1_580_428_800.0),
+    (datetime.datetime(2020, 1, 31), 1_580_428_800.0), (np.int64(1_400_000_000), 1_400_000_000.0),
+    (pd.NaT, math.nan), (np.datetime64("NaT"), math.nan), (np.float32("nan"), math.nan), (np.bool_(True), None),
 ])
 def test_a_review_time_is_a_number_an_iso_date_no_time_or_unreadable(value, seconds):
     got = _clean_time(value)

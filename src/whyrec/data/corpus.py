@@ -12,7 +12,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Iterable, Literal, get_args
 
 import numpy as np
@@ -422,13 +422,21 @@ def _clean_time(value: object) -> float | None:
     :data:`MILLISECONDS_FROM` on, milliseconds, as Amazon Reviews 2023's ``timestamp``), an ISO 8601
     date or date-time (``2020-01-31``, ``2020-01-31 12:00:00``; UTC when it names no zone), as a
     CSV's ``date`` column holds, or a date-time as Goodreads writes it (``Fri Aug 25 13:55:02 -0700
-    2017``). NaN for no time; None for one that cannot be read."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    2017``), or a date or date-time value, as Parquet files and DataFrames hold them (pandas'
+    ``Timestamp``, ``datetime``, ``date``, ``numpy.datetime64``; UTC when naive). NaN for no time
+    (``NaT`` too); None for one that cannot be read."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
         return math.nan
-    if isinstance(value, bool):
+    if isinstance(value, (bool, np.bool_)):
         return None
-    if isinstance(value, (int, float)):
-        return _as_seconds(float(value))
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return math.nan if math.isnan(float(value)) else _as_seconds(float(value))
+    if isinstance(value, np.datetime64):
+        return math.nan if np.isnat(value) else value.astype("datetime64[us]").astype(np.int64) / 1e6
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp()
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc).timestamp()
     if not isinstance(value, str):
         return None
     text = value.strip()

@@ -104,6 +104,14 @@ def test_parquet(tmp_path):
     pd.DataFrame(REVIEWS, columns=["user_id", "item_id", "rating", "text"]).to_parquet(path)
     assert detect_format(path) == "parquet"
     assert len(load_corpus(path)) == len(REVIEWS)
+    # a date-time column is read as review times (they were all unreadable), as a DataFrame's is
+    frame = pd.DataFrame(REVIEWS, columns=["user_id", "item_id", "rating", "text"])
+    frame["date"] = pd.to_datetime([1_400_000_000 + 86_400 * n for n in range(len(frame))], unit="s")
+    frame.to_parquet(path)
+    corpus = load_corpus(path)
+    assert corpus.report.unreadable_times == 0
+    assert corpus.reviews["time"].tolist() == [1_400_000_000.0 + 86_400 * n for n in range(len(frame))]
+    assert corpus_from_frame(frame).reviews["time"].tolist() == corpus.reviews["time"].tolist()
 
 
 def test_a_table_without_a_text_column_is_read_as_ratings_only(tmp_path):
