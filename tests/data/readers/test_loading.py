@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import pickle
+import re
 
 import pandas as pd
 import pytest
@@ -91,6 +92,37 @@ def test_an_inverted_rating_scale_or_unknown_duplicate_policy_is_refused(tmp_pat
         load_corpus(path, rating_scale=(5.0, 1.0))  # was: every review skipped as out of scale
     with pytest.raises(ConfigError, match="duplicates must be one of keep-last, keep-first, keep-all, error"):
         load_corpus(path, duplicates="newest")  # was: silently keep-first
+
+
+def _zip(path, names):
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive:
+        for name in names:
+            archive.writestr(name, "user,item,rating,text\n")
+
+
+@pytest.mark.parametrize("name, write, said", [
+    ("reviews.xlsx", lambda p: _zip(p, ["[Content_Types].xml", "xl/workbook.xml"]),
+     "an Excel workbook: save the sheet as CSV, or read it with pandas.read_excel and pass the DataFrame to "
+     "whyrec.data.corpus_from_frame"),
+    ("reviews.xls", lambda p: p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600)),
+     "an Excel 97–2003 workbook"),
+    ("reviews.zip", lambda p: _zip(p, ["reviews.csv"]), "a zip archive: unpack it and give the review file inside"),
+    ("reviews.feather", lambda p: pd.DataFrame(REVIEWS, columns=["user", "item", "rating", "text"]).to_feather(p),
+     "an Arrow/Feather file: write it as Parquet"),
+    ("reviews.feather.gz", lambda p: p.write_bytes(gzip.compress(b"ARROW1\x00\x00" + bytes(range(256)))),
+     "an Arrow/Feather file"),
+    ("reviews.db", lambda p: p.write_bytes(b"SQLite format 3\x00" + bytes(600)),
+     "an SQLite database: export the reviews table as CSV"),
+])
+def test_files_reviews_are_often_kept_in_are_named_with_what_to_do(tmp_path, name, write, said):
+    """A workbook, archive or database is not refused as mere "binary content": it is named, with the
+    way to read it."""
+    path = tmp_path / name
+    write(path)
+    with pytest.raises(DataError, match=re.escape(said)):
+        load_corpus(path)
 
 
 def test_binary_content_is_named_as_such_and_text_in_any_encoding_is_not(tmp_path):

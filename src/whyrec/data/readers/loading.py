@@ -17,7 +17,7 @@ from whyrec.data.readers.fixed_fields import (MOVIELENS_LINE, peter_features, re
 from whyrec.data.readers.item_metadata import metadata_beside, read_item_metadata
 from whyrec.data.readers.json_reviews import read_amazon_json
 from whyrec.data.readers.tables import csv_separator, read_csv, read_parquet, table_columns, table_records
-from whyrec.data.readers.text_files import peek_text
+from whyrec.data.readers.text_files import head_bytes, peek_text
 from whyrec.errors import DataError, DataWarning
 
 FORMATS = ("amazon-json", "yelp-json", "yelp-ss", "csv", "tsv", "parquet", "peter-pickle", "movielens-dat")
@@ -60,6 +60,9 @@ def detect_format(path: str | Path) -> str:
     text = peek_text(path)
     controls = sum(1 for ch in text if ch < " " and ch not in "\t\n\r\f\v")
     if controls > 0.01 * len(text):  # text files, in any encoding, hold next to no control characters
+        kind = _binary_kind(head_bytes(path, 65536), path)
+        if kind:
+            raise DataError(kind, path=path)
         raise DataError("binary content: not a review file whyrec reads (JSON Lines, CSV/TSV, each maybe "
                         "gzipped; Parquet; a PETER pickle)", path=path)
     first = next((line for line in text.splitlines() if line.strip()), "")
@@ -85,6 +88,30 @@ def detect_format(path: str | Path) -> str:
         raise DataError("file is empty (or holds only blank lines)", path=path)
     raise DataError("cannot tell the file format from its content; pass --format "
                     f"(one of {', '.join(FORMATS)})", path=path)
+
+
+# files people keep reviews in that no reader reads, by their first bytes: what to do instead
+_SAVE_AS_CSV = ("save the sheet as CSV, or read it with pandas.read_excel and pass the DataFrame to "
+                "whyrec.data.corpus_from_frame")
+_BINARY_KINDS = (
+    (b"PK\x03\x04", "a zip archive: unpack it and give the review file inside"),
+    (b"\xd0\xcf\x11\xe0", f"an Excel 97–2003 workbook (.xls): {_SAVE_AS_CSV}"),
+    (b"ARROW1", "an Arrow/Feather file: write it as Parquet (pandas.read_feather(path).to_parquet(...)), or pass "
+               "the DataFrame to whyrec.data.corpus_from_frame"),
+    (b"SQLite format 3\x00", "an SQLite database: export the reviews table as CSV"),
+)
+
+
+def _binary_kind(head: bytes, path: Path) -> str | None:
+    """What a binary file whyrec has no reader for is, and what to do, when its first bytes
+    (decompressed, for a gzipped one) tell: a zip (an Excel .xlsx is one), an old Excel workbook,
+    Arrow/Feather or SQLite."""
+    for magic, said in _BINARY_KINDS:
+        if head.startswith(magic):
+            if magic.startswith(b"PK") and (b"xl/" in head or path.suffix.lower() in (".xlsx", ".xlsm")):
+                return f"an Excel workbook: {_SAVE_AS_CSV}"
+            return said
+    return None
 
 
 def load_corpus(

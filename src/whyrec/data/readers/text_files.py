@@ -16,7 +16,7 @@ from whyrec.errors import DataWarning
 from whyrec.wording import counted
 
 
-def _head_bytes(path: Path, size: int) -> bytes:
+def head_bytes(path: Path, size: int) -> bytes:
     """The first ``size`` bytes of the file, decompressed when it is a gzip (a cut-short one too)."""
     with open(path, "rb") as handle:
         raw = handle.read(size)
@@ -77,7 +77,7 @@ def iter_lines(path: Path, report: ValidationReport | None = None) -> Iterator[t
     pending = None
     not_utf8_before = getattr(_NOT_UTF8, "count", 0)
     try:
-        encoding = _text_encoding(_head_bytes(path, 4096))  # a gzip's first kilobytes hold its first bytes
+        encoding = _text_encoding(head_bytes(path, 4096))  # a gzip's first kilobytes hold its first bytes
         with opener(path, "rt", encoding=encoding, errors="whyrec-windows-1252") as handle:
             for number, line in enumerate(handle):
                 if number == 0:  # a byte order mark, as Windows tools write before UTF-8, is no text
@@ -109,7 +109,7 @@ def iter_lines(path: Path, report: ValidationReport | None = None) -> Iterator[t
 
 def peek_text(path: Path, size: int = 65536) -> str:
     """The first ``size`` bytes of the (decompressed) file as text; a truncated gzip still has a head."""
-    raw = _head_bytes(path, size)
+    raw = head_bytes(path, size)
     if _text_encoding(raw) == "utf-16":
         return raw[:len(raw) - len(raw) % 2].decode("utf-16", errors="replace")
     return raw.decode("utf-8", errors="replace").removeprefix("\ufeff")
