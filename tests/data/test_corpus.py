@@ -31,10 +31,25 @@ def test_taking_rows_keeps_the_quadruples_of_those_rows_only(tmp_path):
 @pytest.mark.parametrize("value, rating", [
     (5, 5.0), ("4.5", 4.5), (" 3,5 ", 3.5), ("-1,25", -1.25),  # a spreadsheet's decimal comma
     ("1,000", None),  # three digits after the comma: a thousands separator, not a rating of 1.0
+    ("5.0 out of 5 stars", 5.0), ("4 stars", 4.0), ("1 star", 1.0), ("3 out of 5", 3.0),  # as pages write it
+    ("4,5 out of 5 stars", 4.5), ("8 out of 10", 8.0), ("five stars", None), ("stars", None),
     (True, None), (None, None), ("five", None), (float("nan"), None), ("nan", None), ([5], None),
 ])
 def test_a_rating_is_read_as_files_spell_it_or_not_at_all(value, rating):
     assert _clean_rating(value) == rating
+
+
+def test_the_summary_shows_the_first_record_skipped_for_a_value_it_could_not_read():
+    """A count alone ("2 skipped (bad rating)") left the user to find which value was wrong."""
+    from whyrec.data.corpus import RawRecord, build_corpus
+
+    values = [("u1", "4", "good"), ("u2", "four", "fine"), ("", "5", "ok"), ("u3", "n/a", "meh"), ("u4", "5", "")]
+    records = [RawRecord(user=u, item="i", rating=r, text=t, position=n, line=n + 2)
+               for n, (u, r, t) in enumerate(values)]
+    report = build_corpus(records, source="r.csv").report
+    assert "2 skipped (bad rating; the first, line 3: rating 'four' is not a number)" in report.summary()
+    assert report.summary().endswith("1 skipped (empty text), 1 skipped (missing user)")  # no example needed
+    assert report.to_dict()["first_skipped"] == {"bad rating": "line 3: rating 'four' is not a number"}
 
 
 @pytest.mark.parametrize("value, seconds", [

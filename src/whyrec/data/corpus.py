@@ -65,6 +65,9 @@ class RawRecord:
 
 
 OUT_OF_SCALE = "rating out of scale"  # the reason a rating outside the data's scale is skipped for
+# the reasons whose first record the summary shows (its line and value): a value that cannot be
+# read says more than a count; a missing id or an empty text needs no example
+EXAMPLED_REASONS = frozenset(("bad rating", "bad user id", "bad item id", "bad text", "malformed line"))
 
 
 @dataclass
@@ -92,6 +95,8 @@ class ValidationReport:
     columns: dict[str, str] = field(default_factory=dict)
     columns_not_read: list[str] = field(default_factory=list)
     column_word: str = "column"  # what the source calls a field's place: "key" in JSON
+    # the first record skipped for a reason whose message names the value (EXAMPLED_REASONS): where and why
+    first_skipped: dict[str, str] = field(default_factory=dict)
     # every user/item id seen in a record, valid or not: what a file "has"
     users_seen: set = field(default_factory=set, repr=False)
     items_seen: set = field(default_factory=set, repr=False)
@@ -103,12 +108,21 @@ class ValidationReport:
         if strict:
             raise DataError(problem, path=self.source, line=line)
         self.read += 1
+        self.skip(reason, problem, line)
+
+    def skip(self, reason: str, problem: str, line: int | None) -> None:
+        """Count a record skipped for ``reason``; the first one of a reason in :data:`EXAMPLED_REASONS`
+        is kept with its line and ``problem``, for the summary to show what was wrong."""
         self.skipped[reason] += 1
+        if reason in EXAMPLED_REASONS and reason not in self.first_skipped:
+            self.first_skipped[reason] = (f"line {line:,}: " if line else "") + shortened(problem, 100)
 
     def summary(self) -> str:
         parts = [f"{counted(self.read, 'record')} read", f"{self.kept:,} kept"]
         for reason, count in sorted(self.skipped.items()):
-            parts.append(f"{count:,} skipped ({reason}{self._outside_text() if reason == OUT_OF_SCALE else ''})")
+            first = f"; the first, {self.first_skipped[reason]}" if reason in self.first_skipped else ""
+            scale = self._outside_text() if reason == OUT_OF_SCALE else ""
+            parts.append(f"{count:,} skipped ({reason}{scale}{first})")
         if self.duplicates_dropped:
             parts.append(f"{self.duplicates_dropped:,} duplicate (user, item) pairs dropped")
         if self.unreadable_times:
@@ -151,6 +165,7 @@ class ValidationReport:
             "items_seen": len(self.items_seen),
             "columns": dict(self.columns),
             "columns_not_read": list(self.columns_not_read),
+            "first_skipped": dict(self.first_skipped),
         }
 
 
@@ -398,9 +413,19 @@ def _is_id_value(value: object) -> bool:
 _DECIMAL_COMMA = re.compile(r"([+-]?\d+),(\d{1,2})")
 
 
+# a rating as scraped review pages write it: "5.0 out of 5 stars" (Amazon's pages), "4 stars", "3 out of 5"
+_STARS = re.compile(r"([+-]?\d+(?:[.,]\d{1,2})?)\s*(?:out\s+of\s+\d+(?:[.,]\d+)?(?:\s*stars?)?|stars?)",
+                    re.IGNORECASE)
+
+
 def _clean_rating(value: object) -> float | None:
+    """A rating as a number: ``5``, ``"4.5"``, a decimal comma (``"3,5"``), or as review pages write
+    it (``"5.0 out of 5 stars"``, ``"4 stars"``: the number of stars, which the scale then checks);
+    None for anything else."""
     if value is None or isinstance(value, bool):
         return None
+    if isinstance(value, str) and (stars := _STARS.fullmatch(value.strip())):
+        value = stars[1]
     if isinstance(value, str) and (decimal := _DECIMAL_COMMA.fullmatch(value.strip())):
         value = f"{decimal[1]}.{decimal[2]}"
     try:
@@ -527,7 +552,7 @@ def build_corpus(
             field_name, message, reason = problem
             if strict:
                 raise DataError(message, path=source, line=rec.line, field=field_name)
-            report.skipped[reason] += 1
+            report.skip(reason, message, rec.line)
             continue
         summary = rec.summary.strip() if isinstance(rec.summary, str) else ""
         if fold_unicode:

@@ -25,7 +25,8 @@ def test_movielens_ratings_dat(tmp_path):
                                         "1357::Shine (1996)::Drama|Romance\n".encode("latin-1"))
     (folder / "users.dat").write_text("1::F::1::10::48067\n", encoding="utf-8")
     assert detect_format(folder / "ratings.dat") == "movielens-dat"
-    with pytest.warns(DataWarning, match=r"5 records read, 3 kept, 1 skipped \(malformed line\), 1 skipped "
+    with pytest.warns(DataWarning, match=r"5 records read, 3 kept, 1 skipped \(malformed line; the first, line 4: "
+                      r"expected 4 fields separated by '::' \(UserID::MovieID::Rating::Timestamp\), found 2\), 1 skipped "
                       r"\(rating out of scale: 6; --min-rating and --max-rating set the scale\), ratings only"):
         corpus = load_corpus(folder)
     assert corpus.ratings_only and corpus.report.source.endswith("ratings.dat")

@@ -148,7 +148,8 @@ def test_a_text_that_is_not_a_string_is_a_bad_text_not_an_empty_one(tmp_path):
             {"reviewerID": "d", "asin": "x", "overall": 4},
             {"reviewerID": "e", "asin": "x", "overall": 4, "reviewText": "fine"}]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    with pytest.warns(DataWarning, match=r"1 kept, 2 skipped \(bad text\), 2 skipped \(empty text\)"):
+    with pytest.warns(DataWarning, match=r"1 kept, 2 skipped \(bad text; the first, line 1: review text 123 is "
+                                         r"not a string\), 2 skipped \(empty text\)"):
         assert len(load_corpus(path)) == 1
     with pytest.raises(DataError, match=r"reviews.json:1: field 'text': review text 123 is not a string"):
         load_corpus(path, strict=True)
