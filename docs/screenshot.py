@@ -44,7 +44,8 @@ def main() -> None:
         page.wait_for_selector("#users li")
         page.fill("#user-search", user)
         page.wait_for_selector(f'#users li[data-user="{user}"]')
-        page.select_option("#explainer", "all")
+        if page.locator('#explainer option[value="all"]').count():  # several explainers (MT): side by side
+            page.select_option("#explainer", "all")
         page.click(f'#users li[data-user="{user}"]')
         page.wait_for_selector("article.card .explanation")
         page.locator("#history li").first.click()  # a rated item: its rating given beside the one predicted
