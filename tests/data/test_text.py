@@ -89,3 +89,17 @@ def test_readable_joins_the_tokens_back_and_keeps_them():
     for review in reviews:
         tokens = normalize(review)
         assert tokenize(readable(tokens)) == tokens.split(), review
+
+
+def test_readable_keeps_the_tokens_of_any_sequence():
+    """Random sequences of words, marks and clitics, as a decoder may emit them in any order."""
+    import random
+
+    from whyrec.data.text import readable, tokenize
+
+    pieces = ["the", "i", "can", "ca", "do", "5", "it", "sound", "'em", ",", "!", "?", "(", ")", "n't", "'s", "'ve",
+              "'re", "'d", "'ll"]
+    rng = random.Random(0)
+    for _ in range(3000):
+        tokens = [rng.choice(pieces) for _ in range(rng.randint(1, 10))]
+        assert tokenize(readable(" ".join(tokens))) == tokens, tokens
