@@ -10,7 +10,8 @@ when one is there (``.cache/<dataset>``, which ``mt.py`` leaves, or ``.cache/mt-
 which this script leaves); otherwise MT is trained. Each dataset's MT RMSE over all test records is
 set beside the one ``mt.py`` recorded (``results/mt/<dataset>/mt.json``): seeded MT gives the same
 numbers on one machine, but training on another can end slightly elsewhere (on 2026-12-01 digital
-music gave 0.7345 here against 0.7340 recorded; the other three datasets matched).
+music, retrained here, gave 0.7345 against 0.7340 recorded; on 2026-12-03, reading the bundles
+``mt.py`` left, all four matched).
 Writes ``results/mt_activity.{json,md}``.
 
     python benchmarks/mt_activity.py [--datasets ...] [--threads 1]
