@@ -80,7 +80,8 @@ def test_page_shows_explanation_cards(server):
             user = split.train.users[0]
             page.fill("#user-search", user)
             page.wait_for_selector(f'#users li[data-user="{user}"]', timeout=30000)
-            page.click(f'#users li[data-user="{user}"]')
+            page.focus(f'#users li[data-user="{user}"]')  # chosen from the keyboard, as by a click
+            page.keyboard.press("Enter")
             page.wait_for_selector(".card .explanation", timeout=30000)
             cards = page.locator(".card")
             assert cards.count() >= 3

@@ -74,11 +74,11 @@ async function searchUsers() {
   if (search !== state.search) return;
   // no id holds what was typed: the server lists close ids instead (a likely typo)
   const similar = users.length > 0 && users[0].similar;
-  const rows = users.map((u) => `<li data-user="${escapeHtml(u.user)}"${u.similar ? ' class="similar"' : ""}><span>${escapeHtml(u.user)}</span><span class="count">${u.reviews ?? ""}</span></li>`);
+  const rows = users.map((u) => `<li tabindex="0" role="button" data-user="${escapeHtml(u.user)}"${u.similar ? ' class="similar"' : ""}><span>${escapeHtml(u.user)}</span><span class="count">${u.reviews ?? ""}</span></li>`);
   if (similar) rows.unshift('<li class="note">no user id holds that; close ones:</li>');
   // what a user the bundle has never seen is shown: its cold-start answer
   if (typed && !users.some((u) => u.user === typed)) {
-    rows.push(`<li class="new-user" data-user="${escapeHtml(typed)}"><span>${escapeHtml(typed)}</span><span class="count">as a new user</span></li>`);
+    rows.push(`<li tabindex="0" role="button" class="new-user" data-user="${escapeHtml(typed)}"><span>${escapeHtml(typed)}</span><span class="count">as a new user</span></li>`);
   }
   $("users").innerHTML = rows.join("");
 }
@@ -143,7 +143,7 @@ async function showUser(user) {
 function renderHistory(history) {
   const past = history.history || []; // null: a rating bundle served without its data knows no past ratings
   $("history-title").hidden = past.length === 0;
-  $("history").innerHTML = past.map((h) => `<li data-item="${escapeHtml(h.item)}" data-rating="${h.rating}" title="${escapeHtml(h.item)}: click for what the system predicts and writes for it">${escapeHtml(h.title || h.item)} · ${ratingText(h.rating, scaleTop())}</li>`).join("");
+  $("history").innerHTML = past.map((h) => `<li tabindex="0" role="button" data-item="${escapeHtml(h.item)}" data-rating="${h.rating}" title="${escapeHtml(h.item)}: click for what the system predicts and writes for it">${escapeHtml(h.title || h.item)} · ${ratingText(h.rating, scaleTop())}</li>`).join("");
 }
 
 // a rated item, explained: the rating the user gave beside the one the system predicts, and why
@@ -211,6 +211,15 @@ $("users").addEventListener("click", (event) => {
   const li = event.target.closest("li[data-user]");
   if (li) showUser(li.dataset.user);
 });
+// the lists answer the keyboard as they answer the mouse: Tab to an entry, Enter or Space to choose it
+for (const list of ["users", "history"]) {
+  $(list).addEventListener("keydown", (event) => {
+    if ((event.key === "Enter" || event.key === " ") && event.target.matches("li[tabindex]")) {
+      event.preventDefault();
+      event.target.click();
+    }
+  });
+}
 $("history").addEventListener("click", (event) => {
   const li = event.target.closest("li[data-item]");
   if (li && state.user) showPast(li.dataset.item, Number(li.dataset.rating));
