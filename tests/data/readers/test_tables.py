@@ -238,3 +238,17 @@ def test_the_report_names_the_column_each_field_was_read_from(tmp_path):
     assert mapped.to_dict()["columns"]["time"] == "when" and mapped.to_dict()["columns_not_read"] == ["helpful"]
     frame = corpus_from_frame(pd.read_csv(path)).report  # a DataFrame's columns are told the same way
     assert frame.columns_not_read == ["when", "helpful"]
+
+
+def test_column_names_are_matched_without_case_spaces_or_underscores(tmp_path):
+    """A spreadsheet's "User ID", "Item ID", "Rating", "Review Text" are the usual fields; a column
+    with the exact name still wins over one that only matches loosely."""
+    path = tmp_path / "export.csv"
+    pd.DataFrame([("u1", "i1", 5, "good", 1)], columns=["User ID", "Item-ID", "Rating", "Review Text", "x"]).to_csv(
+        path, index=False)
+    report = load_corpus(path).report
+    assert report.columns == {"user": "User ID", "item": "Item-ID", "rating": "Rating", "text": "Review Text"}
+    both = tmp_path / "both.csv"
+    pd.DataFrame([("u1", "i1", 5, 1, "good")], columns=["user", "item", "Rating", "rating", "text"]).to_csv(
+        both, index=False)
+    assert load_corpus(both).report.columns["rating"] == "rating"

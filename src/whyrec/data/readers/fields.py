@@ -35,6 +35,18 @@ def check_mapping(columns: dict[str, str] | None, path: Path) -> None:
                         f"fields are {list(FIELD_ALIASES)}", path=path)
 
 
+def _loose(name: object) -> str:
+    """A column name without case, spaces, underscores and hyphens: "User ID" and "user_id" alike."""
+    return "".join(ch for ch in str(name).lower() if ch not in " _-")
+
+
+def _loosely_named(aliases: tuple[str, ...], available: list[str]) -> str | None:
+    """The first column whose name is one of ``aliases`` but for case, spaces, underscores and
+    hyphens (a spreadsheet's "User ID", "Review Text", "Rating"), when no column has the exact name."""
+    loose = {_loose(a) for a in aliases}
+    return next((column for column in available if _loose(column) in loose), None)
+
+
 def resolve_columns(available: list[str], mapping: dict[str, str] | None, path: str | Path,
                     how_to_map: str = COLUMN_MAPPING_HINT) -> dict[str, str]:
     """Map whyrec fields to table columns: explicit ``mapping`` first, then known aliases.
@@ -50,10 +62,11 @@ def resolve_columns(available: list[str], mapping: dict[str, str] | None, path: 
                                 f"columns are {available}", path=path)
             resolved[field_name] = mapping[field_name]
             continue
-        found = next((a for a in aliases if a in available), None)
+        found = next((a for a in aliases if a in available), None) or _loosely_named(aliases, available)
         if found is not None:
             resolved[field_name] = found
         elif field_name in REQUIRED_FIELDS and field_name != "text":
-            raise DataError(f"no column for '{field_name}' (looked for {', '.join(aliases)}); "
+            raise DataError(f"no column for '{field_name}' (looked for {', '.join(aliases)}, in any case, with or "
+                            "without spaces and underscores); "
                             f"columns are {available}; map one with {how_to_map.format(field_name)}", path=path)
     return resolved
