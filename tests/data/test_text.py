@@ -82,7 +82,8 @@ def test_readable_joins_the_tokens_back_and_keeps_them():
     assert readable("the string 's tone") == "The string's tone" and readable("") == ""
     assert readable("  extra   spaces  ") == "Extra spaces"
     # a decoder's repeated clitics stay apart instead of running together ("in'tn'tn't")
-    assert readable("great , i n't n't n't") == "Great, in't n't n't"
+    assert readable("great , i n't n't n't") == "Great, I n't n't n't"
+    assert readable("you n't do n't") == "You n't don't"  # n't joins only a word it contracts with
     # only spacing and capitals change: read again, the same tokens (over reviews of every shape)
     reviews = ["It isn't bad, really!", "I've had (two) of these; they're great, aren't they?", "i'd buy it!!",
                "Don't, won't, can't... it's the 'best' (so far)", "5 stars, 10/10 would buy again"]

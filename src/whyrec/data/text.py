@@ -44,13 +44,17 @@ def tokenize(text: str) -> list[str]:
 
 
 _CLITIC_TOKENS = frozenset(("n't", "'s", "'ve", "'re", "'d", "'ll"))
+# the words n't contracts with ("ca n't" is can't, "wo n't" won't): after another ("you n't", which an
+# undertrained decoder writes) it stays apart rather than make a word no one writes
+_NOT_STEMS = frozenset("do does did is are was were have has had would could should ca wo must need might ai sha "
+                       "dare ought".split())
 _PRONOUN_I = re.compile(r"\bi\b")
 
 
 def readable(text: str) -> str:
     """Tokens as :func:`normalize` writes them, joined back for a person to read: a clitic onto the
     word before it (``do n't`` → ``don't``; not onto another clitic, so a decoder's ``n't n't``
-    stays apart), ``, ! ? )`` onto the token before, ``(`` onto the token after, the pronoun *i*
+    stays apart, and ``n't`` only onto a word it contracts with), ``, ! ? )`` onto the token before, ``(`` onto the token after, the pronoun *i*
     and the first letter in capitals. Only the spacing and those letters change: lower-cased again
     and re-tokenized, it gives the same tokens."""
     pieces: list[str] = []
@@ -58,7 +62,7 @@ def readable(text: str) -> str:
     previous = None
     for token in text.split():
         joins_word = token in _CLITIC_TOKENS and previous is not None and previous not in _CLITIC_TOKENS \
-            and previous[-1:].isalnum()
+            and previous[-1:].isalnum() and (token != "n't" or previous in _NOT_STEMS)
         if pieces and (glue_next or joins_word or token in (",", "!", "?", ")")):
             pieces[-1] += token
         else:
