@@ -247,3 +247,15 @@ def test_a_json_file_without_text_keys_is_read_as_ratings_only(tmp_path, monkeyp
     with pytest.warns(DataWarning, match=r"29 skipped \(empty text\)"):
         reviews = load_corpus(path)
     assert not reviews.ratings_only and list(reviews.texts) == ["early words"]
+
+
+def test_keys_are_matched_without_case_spaces_or_underscores_as_columns_are(tmp_path):
+    path = tmp_path / "loose.jsonl"
+    path.write_text("\n".join(json.dumps({"UserId": u, "ProductId": i, "Score": r, "Review Text": t})
+                              for u, i, r, t in REVIEWS) + "\n")
+    corpus = load_corpus(path)
+    assert len(corpus) == len(REVIEWS) and not corpus.ratings_only  # its text key is found, not taken as missing
+    assert corpus.report.columns == {"user": "UserId", "item": "ProductId", "rating": "Score", "text": "Review Text"}
+    exact = tmp_path / "exact.jsonl"  # an exact key wins over a loose one
+    exact.write_text(json.dumps({"user": "a", "User": "b", "item": "x", "rating": 5, "text": "fine"}) + "\n")
+    assert load_corpus(exact).users.tolist() == ["a"]

@@ -40,7 +40,7 @@ def _loose(name: object) -> str:
     return "".join(ch for ch in str(name).lower() if ch not in " _-")
 
 
-def _loosely_named(aliases: tuple[str, ...], available: list[str]) -> str | None:
+def loosely_named(aliases: tuple[str, ...], available: list[str]) -> str | None:
     """The first column whose name is one of ``aliases`` but for case, spaces, underscores and
     hyphens (a spreadsheet's "User ID", "Review Text", "Rating"), when no column has the exact name."""
     loose = {_loose(a) for a in aliases}
@@ -62,7 +62,7 @@ def resolve_columns(available: list[str], mapping: dict[str, str] | None, path: 
                                 f"columns are {available}", path=path)
             resolved[field_name] = mapping[field_name]
             continue
-        found = next((a for a in aliases if a in available), None) or _loosely_named(aliases, available)
+        found = next((a for a in aliases if a in available), None) or loosely_named(aliases, available)
         if found is not None:
             resolved[field_name] = found
         elif field_name in REQUIRED_FIELDS and field_name != "text":

@@ -12,7 +12,7 @@ from typing import Iterable, Iterator
 
 from whyrec.data.corpus import RawRecord, ValidationReport
 from whyrec.data.readers.fields import (COLUMN_MAPPING_HINT, FIELD_ALIASES, RATINGS_ONLY_NOTE, REQUIRED_FIELDS,
-                                        check_mapping)
+                                        check_mapping, loosely_named)
 from whyrec.data.readers.text_files import iter_lines, peek_text
 from whyrec.errors import DataError, DataWarning
 
@@ -63,13 +63,26 @@ class _JsonFields:
         report.columns = {f: self.used[f] for f in FIELD_ALIASES if f in self.used}
         report.columns_not_read = [k for k in self.first_keys or [] if k not in self.used.values()]
 
+    def _see(self, obj: dict) -> None:
+        """At the first record: its keys, and for each field it has no usual key for, one of its keys
+        named like a usual one but for case, spaces, underscores and hyphens (``UserId``, ``Review
+        Text``), as a table's columns are matched (:func:`~whyrec.data.readers.fields.loosely_named`)."""
+        if self.first_keys is not None:
+            return
+        self.first_keys = list(obj)
+        for field_name, keys in self.keys.items():
+            if field_name not in self.mapped and not any(key in obj for key in keys):
+                loose = loosely_named(keys, self.first_keys)
+                if loose is not None:
+                    self.keys[field_name] = keys + (loose,)
+
     def has(self, obj: dict, field_name: str) -> bool:
         """Whether ``obj`` has a key for the field (whatever its value)."""
+        self._see(obj)
         return any(key in obj for key in self.keys[field_name])
 
     def __call__(self, obj: dict, field_name: str):
-        if self.first_keys is None:
-            self.first_keys = list(obj)
+        self._see(obj)
         for key in self.keys[field_name]:
             if key in obj:
                 self.missing.discard(field_name)
@@ -83,7 +96,8 @@ class _JsonFields:
             return
         missing = [f for f in REQUIRED_FIELDS if f in self.missing]
         looked = [f"the key '{self.mapped[f]}' given for '{f}'" if f in self.mapped else
-                  f"a key for '{f}' (looked for {', '.join(FIELD_ALIASES[f])})" for f in missing]
+                  f"a key for '{f}' (looked for {', '.join(FIELD_ALIASES[f])}, in any case, with or without "
+                  "spaces and underscores)" for f in missing]
         raise DataError(f"no record has {', nor '.join(looked)}; the first record's keys are {self.first_keys}; "
                         f"map them with --column {missing[0]}=NAME (load_corpus: columns={{'{missing[0]}': NAME}})",
                         path=self.path)
