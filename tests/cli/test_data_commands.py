@@ -150,6 +150,17 @@ def test_stats_count_one_thing_in_the_singular(tmp_path):
     assert trained.returncode == 0 and "training pmf on 1 rating\n" in trained.stderr + trained.stdout, trained.stderr
 
 
+def test_features_show_their_example_sentences_as_read(tmp_path):
+    """The examples table shows each sentence joined back for reading; the saved file keeps the tokens."""
+    path = tmp_path / "r.csv"
+    path.write_text("user,item,rating,text\n" + "\n".join(f'u{k},i{k % 2},{2 + k % 3},"The strap isn\'t great, sadly."'
+                                                         for k in range(6)) + "\n")
+    proc = run_cli("data", "features", str(path), "--examples", "1", "--out", str(tmp_path / "f.jsonl"))
+    assert proc.returncode == 0, proc.stderr
+    assert "The strap isn't great, sadly" in proc.stdout and "is n't" not in proc.stdout
+    assert "the strap is n't great , sadly" in (tmp_path / "f.jsonl").read_text()
+
+
 def test_stats_name_the_columns_read_and_those_not_read(tmp_path):
     """Dates under a name whyrec does not guess: said beside "none given", with how to name them."""
     path = tmp_path / "r.csv"

@@ -171,6 +171,7 @@ def data_features(
     from rich.table import Table
 
     from whyrec.data.features import FeatureExtractor, coverage, save_features
+    from whyrec.data.text import readable
 
     corpus = load_reviews(path, format, column, False, "keep-last", (min_rating, max_rating), fold_unicode)
     with status(console(), "extracting features"):
@@ -185,7 +186,7 @@ def data_features(
         for col in ("rating", "feature", "opinion", "sentiment", "sentence"):
             view.add_column(col)
         for row in table.sample(min(examples, len(table)), random_state=0).itertuples():
-            view.add_row(f"{row.rating:g}", row.feature, row.opinion, f"{row.sentiment:+d}", row.sentence)
+            view.add_row(f"{row.rating:g}", row.feature, row.opinion, f"{row.sentiment:+d}", readable(row.sentence))
         con.print(view)
     else:  # an empty table of examples said nothing of why
         con.print(f"no review has a feature word (a word in at least --min-df {min_df} reviews, noun-like) near an "
