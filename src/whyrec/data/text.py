@@ -54,9 +54,9 @@ _PRONOUN_I = re.compile(r"\bi\b")
 def readable(text: str) -> str:
     """Tokens as :func:`normalize` writes them, joined back for a person to read: a clitic onto the
     word before it (``do n't`` → ``don't``; not onto another clitic, so a decoder's ``n't n't``
-    stays apart, and ``n't`` only onto a word it contracts with), ``, ! ? )`` onto the token before, ``(`` onto the token after, the pronoun *i*
-    and the first letter in capitals. Only the spacing and those letters change: lower-cased again
-    and re-tokenized, it gives the same tokens."""
+    stays apart, and ``n't`` only onto a word it contracts with), ``, ! ? )`` onto the token
+    before, ``(`` onto the token after, the pronoun *i* and the first letter in capitals. Only the
+    spacing and those letters change: lower-cased again and re-tokenized, it gives the same tokens."""
     pieces: list[str] = []
     glue_next = False  # after "(": the next token joins it
     previous = None

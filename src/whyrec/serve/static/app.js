@@ -74,11 +74,14 @@ async function searchUsers() {
   if (search !== state.search) return;
   // no id holds what was typed: the server lists close ids instead (a likely typo)
   const similar = users.length > 0 && users[0].similar;
-  const rows = users.map((u) => `<li tabindex="0" role="button" data-user="${escapeHtml(u.user)}"${u.similar ? ' class="similar"' : ""}><span>${escapeHtml(u.user)}</span><span class="count">${u.reviews ?? ""}</span></li>`);
+  const entry = (u) => `<li tabindex="0" role="button" data-user="${escapeHtml(u.user)}"${u.similar ? ' class="similar"' : ""}>` +
+    `<span>${escapeHtml(u.user)}</span><span class="count">${u.reviews ?? ""}</span></li>`;
+  const rows = users.map(entry);
   if (similar) rows.unshift('<li class="note">no user id holds that; close ones:</li>');
   // what a user the bundle has never seen is shown: its cold-start answer
   if (typed && !users.some((u) => u.user === typed)) {
-    rows.push(`<li tabindex="0" role="button" class="new-user" data-user="${escapeHtml(typed)}"><span>${escapeHtml(typed)}</span><span class="count">as a new user</span></li>`);
+    rows.push(`<li tabindex="0" role="button" class="new-user" data-user="${escapeHtml(typed)}">` +
+      `<span>${escapeHtml(typed)}</span><span class="count">as a new user</span></li>`);
   }
   $("users").innerHTML = rows.join("");
 }
