@@ -179,6 +179,13 @@ def test_page_shows_explanation_cards(server):
             page.dispatch_event("#feature-word", "change")
             page.wait_for_function(f"[...document.querySelectorAll('.card .who')].every((e) => "
                                    f"e.textContent === 'PETER+ · about {word}')", timeout=30000)
+            # the bundle menu's tooltip: the system, its data and the command that made it (its run.json)
+            made = {"kind": "mt", "trained_on": "r.csv", "made_by": {"command": "whyrec train mt --data r.csv",
+                                                                      "date": "2026-12-03T01:02:03+00:00"}}
+            assert page.evaluate("(b) => bundleTitle(b)", made) == \
+                "mt trained on r.csv; made by whyrec train mt --data r.csv on 2026-12-03"
+            assert page.evaluate("(b) => bundleTitle(b)", {**made, "made_by": None}) == "mt trained on r.csv"
+            assert page.locator("#bundle option").first.get_attribute("title").startswith("mt trained on ")
             # two searches answered out of order (the first held back): the list is the later one's
             assert page.evaluate("""async () => {
                 const original = getJSON;

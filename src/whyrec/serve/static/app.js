@@ -39,10 +39,18 @@ function highlight(readable, features) {
   return readable.split(/([^A-Za-z0-9]+)/).map(marked).join("");
 }
 
+// a bundle's tooltip in the menu: its system, its data and, when its run.json says, the command that made it
+function bundleTitle(b) {
+  const made = b.made_by && b.made_by.command ? `; made by ${b.made_by.command}` +
+    (b.made_by.date ? ` on ${b.made_by.date.slice(0, 10)}` : "") : "";
+  return `${b.kind}${b.trained_on ? ` trained on ${b.trained_on}` : ""}${made}`;
+}
+
 async function loadBundles() {
   state.bundles = await getJSON("/api/bundles");
   const about = (b) => `${b.users} users, ${b.items} items${b.aligned.length ? `, aligned by ${b.aligned.join(", ")}` : ""}`;
-  $("bundle").innerHTML = state.bundles.map((b) => `<option value="${escapeHtml(b.name)}" title="${escapeHtml(b.kind)}${b.trained_on ? ` trained on ${escapeHtml(b.trained_on)}` : ""}">${escapeHtml(b.name)} (${escapeHtml(about(b))})</option>`).join("");
+  $("bundle").innerHTML = state.bundles.map((b) => `<option value="${escapeHtml(b.name)}" ` +
+    `title="${escapeHtml(bundleTitle(b))}">${escapeHtml(b.name)} (${escapeHtml(about(b))})</option>`).join("");
   await selectBundle(state.bundles[0].name);
 }
 
