@@ -46,6 +46,21 @@ def request_json(url: str, method: str, path: str, body: bytes | None = None, he
     return response.status, json.loads(response.read() or b"{}")
 
 
+class _Hostile:
+    """Unpickled, it would run a shell command that leaves ``pwned.txt`` in the working folder."""
+
+    def __reduce__(self):
+        return (os.system, ("echo pwned > pwned.txt",))
+
+
+def hostile_pickle(path: Path) -> Path:
+    """Write a PETER-style ``reviews.pickle`` whose one record carries a code-running object."""
+    import pickle
+
+    path.write_bytes(pickle.dumps([{"user": "a", "item": "b", "rating": 5, "template": _Hostile()}]))
+    return path
+
+
 def amazon_lines(rows=REVIEWS, style: str = "2014") -> list[str]:
     lines = []
     for n, (user, item, rating, text) in enumerate(rows):

@@ -20,6 +20,7 @@ from typing import Sequence
 import numpy as np
 
 from whyrec.data.corpus import Corpus, paired_ids
+from whyrec.data.text import readable
 from whyrec.errors import ConfigError, UnknownIdError, WhyrecError
 from whyrec.explain.decoding import Decoding
 from whyrec.metrics.text import explanation_quality
@@ -304,8 +305,6 @@ def shown(text: str) -> str:
     (:func:`whyrec.data.text.readable`: ``i do n't like it ,`` → ``I don't like it,``), and an empty
     one (a decoder that emits ``<eos>`` first, as an undertrained one does) said to be empty
     instead of printed as nothing."""
-    from whyrec.data.text import readable
-
     return readable(text) if text.strip() else EMPTY_SHOWN
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from tests.cli.invoke import assert_one_line_error, run_cli
-from tests.conftest import REVIEWS, amazon_lines
+from tests.conftest import REVIEWS, amazon_lines, hostile_pickle
 
 
 def test_demo_runs_on_planted_data(tmp_path):
@@ -220,14 +219,8 @@ def test_rating_of_seven(tmp_path):
                           "r.json:7: field 'rating': rating 7 is outside the scale 1..5")
 
 
-class _Evil:
-    def __reduce__(self):
-        return (os.system, ("echo pwned > pwned.txt",))
-
-
 def test_hostile_pickle(tmp_path):
-    path = tmp_path / "reviews.pickle"
-    path.write_bytes(pickle.dumps([{"user": "a", "item": "b", "rating": 5, "template": _Evil()}]))
+    path = hostile_pickle(tmp_path / "reviews.pickle")
     proc = run_cli("data", "stats", str(path), cwd=tmp_path)
     assert_one_line_error(proc, "system; only plain containers and scalars are allowed")
     assert not (tmp_path / "pwned.txt").exists()

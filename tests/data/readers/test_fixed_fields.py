@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import pickle
 
 import pytest
 
-from tests.conftest import REVIEWS
+from tests.conftest import REVIEWS, hostile_pickle
 from whyrec.data import DataWarning, detect_format, load_corpus
 from whyrec.errors import DataError, UnsafePickleError
 
@@ -81,13 +80,7 @@ def test_peter_pickle_quadruples_are_folded_with_the_texts(tmp_path):
     assert load_corpus(path).features.loc[0, "feature"] == "café"  # as shipped without it
 
 
-class _Evil:
-    def __reduce__(self):
-        return (os.system, ("echo pwned",))
-
-
 def test_peter_pickle_refuses_code(tmp_path):
-    path = tmp_path / "reviews.pickle"
-    path.write_bytes(pickle.dumps([{"user": "a", "item": "b", "rating": 5, "template": _Evil()}]))
+    path = hostile_pickle(tmp_path / "reviews.pickle")
     with pytest.raises(UnsafePickleError, match=r"refers to (os|posix)\.system"):
         load_corpus(path)
