@@ -91,7 +91,8 @@ class ValidationReport:
     # the lowest and highest of the ratings skipped as outside the scale (None: none was)
     outside_scale: tuple[float, float] | None = None
     # the column (JSON key) each field was read from, and the source's columns read for no field (a
-    # JSON file's: those of its first record); empty for the formats of fixed fields
+    # JSON file's: the keys of its records, of their first 1,000 key layouts); empty for the formats of
+    # fixed fields
     columns: dict[str, str] = field(default_factory=dict)
     columns_not_read: list[str] = field(default_factory=list)
     column_word: str = "column"  # what the source calls a field's place: "key" in JSON

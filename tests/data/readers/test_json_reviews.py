@@ -198,7 +198,7 @@ def test_the_report_names_the_key_each_field_was_read_from(tmp_path):
     report = load_corpus(path).report
     assert report.columns == {"user": "reviewerID", "item": "asin", "rating": "overall", "text": "reviewText",
                               "time": "unixReviewTime", "summary": "summary"}
-    assert report.columns_not_read == ["helpful"]  # of the first record's keys
+    assert report.columns_not_read == ["helpful"]
     path.write_text("\n".join(json.dumps({"user_id": u, "book_id": i, "rating": r, "n_votes": 1})
                               for u, i, r, _ in REVIEWS) + "\n")
     with pytest.warns(DataWarning, match="ratings only"):
@@ -259,3 +259,33 @@ def test_keys_are_matched_without_case_spaces_or_underscores_as_columns_are(tmp_
     exact = tmp_path / "exact.jsonl"  # an exact key wins over a loose one
     exact.write_text(json.dumps({"user": "a", "User": "b", "item": "x", "rating": 5, "text": "fine"}) + "\n")
     assert load_corpus(exact).users.tolist() == ["a"]
+
+
+def test_keys_only_later_records_have_are_learned(tmp_path, monkeypatch):
+    """A file's records may differ in their keys: one that only later records have is listed among
+    the keys not read, and a loosely named one is read, up to KEY_LAYOUTS_LEARNED key layouts."""
+    from whyrec.data.readers import json_reviews
+
+    rows = [{"user_id": u, "item_id": i, "rating": r, "text": t} for u, i, r, t in REVIEWS]
+    rows[2]["helpful_votes"] = 3
+    path = tmp_path / "r.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    assert load_corpus(path).report.columns_not_read == ["helpful_votes"]
+    # the text key, loosely named, first comes at the third record: read as reviews, the first two skipped
+    textless = [{"user_id": u, "item_id": i, "rating": r} for u, i, r, _ in REVIEWS[:2]]
+    later = [{"User Id": u, "Item Id": i, "Rating": r, "Review Text": t} for u, i, r, t in REVIEWS[2:]]
+    path.write_text("\n".join(json.dumps(r) for r in textless + later) + "\n")
+    with pytest.warns(DataWarning, match=r"2 skipped \(empty text\)"):
+        corpus = load_corpus(path)
+    assert not corpus.ratings_only and list(corpus.texts) == [t for *_, t in REVIEWS[2:]]
+    assert corpus.users.tolist()[-1] == REVIEWS[-1][0]
+    # past the ratings-only look-ahead, a loosely named text key is refused by its line, not lost
+    monkeypatch.setattr(json_reviews, "RATINGS_ONLY_AFTER", 2)
+    with pytest.warns(DataWarning, match="ratings only"), pytest.raises(
+            DataError, match=r"r\.jsonl:3: this record has a text key \('Review Text'\).*--column 'text=Review Text' "
+            r"\(load_corpus: columns=\{'text': 'Review Text'\}\)"):
+        load_corpus(path)
+    # learning stops after KEY_LAYOUTS_LEARNED layouts
+    monkeypatch.setattr(json_reviews, "KEY_LAYOUTS_LEARNED", 2)
+    path.write_text("\n".join(json.dumps({**r, f"extra{k}": 1} if k else r) for k, r in enumerate(rows)) + "\n")
+    assert load_corpus(path).report.columns_not_read == ["extra1"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import json
+import shlex
 import warnings
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -42,6 +43,11 @@ def parsed_objects(lines: Iterable[tuple[int, str]], report: ValidationReport,
         yield number, obj
 
 
+# distinct key layouts (the keys of a record, in order) whose keys are learned: Amazon's dumps have a
+# handful (with or without vote, image, style ...); a file whose every record differs stops learning here
+KEY_LAYOUTS_LEARNED = 1000
+
+
 class _JsonFields:
     """Which key of a JSON review object holds each whyrec field: the one ``columns`` maps it to,
     else the first of its aliases the object has (records of one file may differ: some Amazon
@@ -54,25 +60,37 @@ class _JsonFields:
                      for f, aliases in FIELD_ALIASES.items()}
         self.missing = set(REQUIRED_FIELDS)  # required fields no record has had a key for yet
         self.first_keys: list[str] | None = None
+        self.seen_keys: dict[str, None] = {}  # every key of the layouts learned from, in order of appearance
+        self.layouts: set[tuple[str, ...]] = set()  # the key layouts learned from
+        self.last_seen: dict | None = None
         self.mapped = dict(columns or {})
         self.used: dict[str, str] = {}  # the key each field was first found under
 
     def record_columns(self, report: ValidationReport) -> None:
-        """Tell ``report`` which key each field was read from, and which of the first record's keys
-        no field read."""
+        """Tell ``report`` which key each field was read from, and which keys of the records no
+        field read (of the first :data:`KEY_LAYOUTS_LEARNED` key layouts)."""
         report.columns = {f: self.used[f] for f in FIELD_ALIASES if f in self.used}
-        report.columns_not_read = [k for k in self.first_keys or [] if k not in self.used.values()]
+        report.columns_not_read = [k for k in self.seen_keys if k not in self.used.values()]
 
     def _see(self, obj: dict) -> None:
-        """At the first record: its keys, and for each field it has no usual key for, one of its keys
-        named like a usual one but for case, spaces, underscores and hyphens (``UserId``, ``Review
-        Text``), as a table's columns are matched (:func:`~whyrec.data.readers.fields.loosely_named`)."""
-        if self.first_keys is not None:
+        """At each record with keys laid out as no earlier one was (up to :data:`KEY_LAYOUTS_LEARNED`
+        layouts): its keys, and for each field it has no key for yet, one of its keys named like a
+        usual one but for case, spaces, underscores and hyphens (``UserId``, ``Review Text``), as a
+        table's columns are matched (:func:`~whyrec.data.readers.fields.loosely_named`). A file's
+        records may differ: a key that only later records have is found too."""
+        if obj is self.last_seen or len(self.layouts) >= KEY_LAYOUTS_LEARNED:
+            return  # each field of a record asks: its layout is looked at once (held, so its id is not reused)
+        self.last_seen = obj
+        layout = tuple(obj)
+        if layout in self.layouts:
             return
-        self.first_keys = list(obj)
+        self.layouts.add(layout)
+        if self.first_keys is None:
+            self.first_keys = list(layout)
+        self.seen_keys.update(dict.fromkeys(layout))
         for field_name, keys in self.keys.items():
             if field_name not in self.mapped and not any(key in obj for key in keys):
-                loose = loosely_named(keys, self.first_keys)
+                loose = loosely_named(keys, list(layout))
                 if loose is not None:
                     self.keys[field_name] = keys + (loose,)
 
@@ -231,9 +249,9 @@ def _ratings_only_when_textless(objects: Iterator[tuple[int, int, dict]], pick: 
     yield from ahead
     for position, line, obj in objects:
         if pick.has(obj, "text"):
-            key = next(k for k in FIELD_ALIASES["text"] if k in obj)
+            key = next(k for k in pick.keys["text"] if k in obj)
             raise DataError(f"this record has a text key ('{key}'), but the first {RATINGS_ONLY_AFTER:,} records "
                             "had none, so the file was being read as ratings only; to read its texts, name the "
-                            f"key with --column text={key} (load_corpus: columns={{'text': '{key}'}})",
+                            f"key with --column {shlex.quote('text=' + key)} (load_corpus: columns={{'text': {key!r}}})",
                             path=path, line=line)
         yield position, line, obj
