@@ -171,7 +171,7 @@ def test_columns_with_other_names_are_mapped_on_the_commands_that_train(tmp_path
     path = tmp_path / "odd.csv"
     planted.corpus.reviews.rename(columns={"user": "who", "item": "what"}).to_csv(path, index=False)
     assert_one_line_error(run_cli("train", "pmf", "--data", str(path), "--out", str(tmp_path / "b")),
-                          "map one with --column user=NAME")
+                          "map them with --column user=NAME --column item=NAME")
     proc = run_cli("train", "pmf", "--data", str(path), "--out", str(tmp_path / "b"), "--column", "user=who",
                    "--column", "item=what")
     assert proc.returncode == 0 and "test: RMSE" in proc.stdout, proc.stderr

@@ -179,7 +179,7 @@ def test_json_keys_are_mapped_with_columns_and_a_key_no_record_has_is_named(tmp_
                               for u, i, r, t in REVIEWS))
     with pytest.raises(DataError, match=r"no record has a key for 'user' \(looked for user, user_id.*\); the first "
                                         r"record's keys are \['reviewer', 'asin', 'overall', 'body'\]; map "
-                                        r"them with --column user=NAME"), \
+                                        r"one with --column user=NAME"), \
             pytest.warns(DataWarning, match="ratings only"):
         load_corpus(path)
     with pytest.warns(DataWarning, match=r"no record has a key for 'text' .*'body'\]\): read as ratings only"):
@@ -289,3 +289,12 @@ def test_keys_only_later_records_have_are_learned(tmp_path, monkeypatch):
     monkeypatch.setattr(json_reviews, "KEY_LAYOUTS_LEARNED", 2)
     path.write_text("\n".join(json.dumps({**r, f"extra{k}": 1} if k else r) for k, r in enumerate(rows)) + "\n")
     assert load_corpus(path).report.columns_not_read == ["extra1"]
+
+
+def test_keys_no_record_has_are_named_together_with_one_mapping(tmp_path):
+    path = tmp_path / "odd.jsonl"
+    path.write_text("\n".join(json.dumps({"who": u, "what": i, "overall": r, "reviewText": t})
+                              for u, i, r, t in REVIEWS) + "\n")
+    with pytest.raises(DataError, match=r"no record has a key for 'user' .*, nor a key for 'item' .*; map them with "
+                       r"--column user=NAME --column item=NAME \(load_corpus: columns=\{'user': NAME, 'item': NAME\}\)$"):
+        load_corpus(path)

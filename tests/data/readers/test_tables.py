@@ -34,6 +34,25 @@ def test_csv_missing_column_is_a_clear_error(tmp_path):
         load_corpus(path)
 
 
+def test_every_missing_column_is_named_in_one_error(tmp_path):
+    """A file whose item and rating columns both have unusual names is told both at once, with one
+    command line that maps them (before, the rating column was asked for only after the item's)."""
+    path = tmp_path / "films.csv"
+    pd.DataFrame(REVIEWS, columns=["User", "Movie", "Score (1-10)", "Comment"]).to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"films\.csv: no column for 'item' or 'rating' \(looked for item: item, "
+                       r"item_id.*; rating: rating, overall, stars, score; in any case, with or without spaces and "
+                       r"underscores\); columns are \['User', 'Movie', 'Score \(1-10\)', 'Comment'\]; map them with "
+                       r"--column item=NAME --column rating=NAME \(load_corpus: columns=\{'item': NAME, 'rating': "
+                       r"NAME\}\)$"):
+        load_corpus(path)
+    frame = pd.DataFrame(REVIEWS, columns=["who", "what", "stars", "words"])
+    with pytest.raises(DataError, match=r"no column for 'user' or 'item' .*map them with columns=\{'user': NAME, "
+                       r"'item': NAME\}$"):
+        corpus_from_frame(frame)
+    mapped = load_corpus(path, columns={"item": "Movie", "rating": "Score (1-10)", "text": "Comment"})
+    assert len(mapped) == len(REVIEWS)
+
+
 def test_csv_text_with_line_breaks_is_one_review_and_lines_stay_physical(tmp_path):
     path = write_csv(tmp_path, 'u1,i1,5,"great guitar,\nloud and ""bright"""', "u2,i2,4,fine", "u3,i3,9,too high")
     corpus = quiet_load(path)
@@ -152,7 +171,8 @@ def test_a_csv_without_a_header_line_is_told_so(tmp_path):
     path = tmp_path / "Gift_Cards.csv"
     path.write_text("B001GXRQW0,APV13CM0919JD,1.0,1229644800\nB001GXRQW0,A3G8U1G1V082SN,5.0,1229472000\n")
     with pytest.raises(DataError, match=r"Gift_Cards.csv:1: the first line, 'B001GXRQW0,APV13CM0919JD,1.0,1229644800', "
-                       r"reads as a record, not as a header naming the columns \(no column for 'user'\): add a header "
+                       r"reads as a record, not as a header naming the columns \(no column for 'user', 'item' or 'rating'\): add a "
+                       r"header "
                        r"line first, such as 'item,user,rating,time'"):
         load_corpus(path)
     path.write_text("item,user,rating,time\n" + path.read_text())

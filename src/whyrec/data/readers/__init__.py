@@ -10,14 +10,14 @@ all read text files the same way (``text_files``). :func:`detect_format` chooses
 content (``loading``).
 """
 
-from whyrec.data.readers.fields import COLUMN_MAPPING_HINT, FIELD_ALIASES, REQUIRED_FIELDS, resolve_columns
+from whyrec.data.readers.fields import FIELD_ALIASES, REQUIRED_FIELDS, mapping_hint, resolve_columns
 from whyrec.data.readers.item_metadata import clean_html, metadata_beside, read_item_metadata, read_movielens_movies
 from whyrec.data.readers.loading import FORMATS, corpus_from_frame, detect_format, load_corpus, reviews_in
 from whyrec.data.readers.text_files import iter_lines
 from whyrec.errors import DataWarning
 
 __all__ = [
-    "COLUMN_MAPPING_HINT", "FIELD_ALIASES", "REQUIRED_FIELDS", "resolve_columns", "clean_html", "metadata_beside",
+    "FIELD_ALIASES", "REQUIRED_FIELDS", "mapping_hint", "resolve_columns", "clean_html", "metadata_beside",
     "read_item_metadata", "read_movielens_movies", "FORMATS", "corpus_from_frame", "detect_format", "load_corpus",
     "reviews_in", "iter_lines", "DataWarning",
 ]

@@ -22,7 +22,13 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
 REQUIRED_FIELDS = ("user", "item", "rating", "text")
 
 
-COLUMN_MAPPING_HINT = "--column {0}=NAME (load_corpus: columns={{'{0}': NAME}})"
+def mapping_hint(fields: list[str], command_line: bool = True) -> str:
+    """How to name the columns of ``fields``: ``--column user=NAME --column item=NAME (load_corpus:
+    columns={'user': NAME, 'item': NAME})``, or for a table given in memory only the ``columns=`` part."""
+    library = "columns={" + ", ".join(f"'{f}': NAME" for f in fields) + "}"
+    if not command_line:
+        return library
+    return f"{' '.join(f'--column {f}=NAME' for f in fields)} (load_corpus: {library})"
 # what a table without a text column and a JSON file without text keys are told, after why
 RATINGS_ONLY_NOTE = ("read as ratings only, which the rating models fit; MT, PETER, MMI and the explanation metrics "
                      "need review text: map its {0} with {1}")
@@ -48,13 +54,15 @@ def loosely_named(aliases: tuple[str, ...], available: list[str]) -> str | None:
 
 
 def resolve_columns(available: list[str], mapping: dict[str, str] | None, path: str | Path,
-                    how_to_map: str = COLUMN_MAPPING_HINT) -> dict[str, str]:
-    """Map whyrec fields to table columns: explicit ``mapping`` first, then known aliases.
-    ``how_to_map`` tells, for a missing field, how to name its column. A missing text column is
-    no error: the result then has no ``text`` (the table holds ratings only)."""
+                    command_line: bool = True) -> dict[str, str]:
+    """Map whyrec fields to table columns: explicit ``mapping`` first, then known aliases (exact, else
+    :func:`loosely_named`). The required fields no column was found for are named in one error,
+    with how to map them (:func:`mapping_hint`). A missing text column is no error: the result then
+    has no ``text`` (the table holds ratings only)."""
     mapping = dict(mapping or {})
     check_mapping(mapping, path)
     resolved: dict[str, str] = {}
+    missing = []
     for field_name, aliases in FIELD_ALIASES.items():
         if field_name in mapping:
             if mapping[field_name] not in available:
@@ -66,7 +74,24 @@ def resolve_columns(available: list[str], mapping: dict[str, str] | None, path: 
         if found is not None:
             resolved[field_name] = found
         elif field_name in REQUIRED_FIELDS and field_name != "text":
-            raise DataError(f"no column for '{field_name}' (looked for {', '.join(aliases)}, in any case, with or "
-                            "without spaces and underscores); "
-                            f"columns are {available}; map one with {how_to_map.format(field_name)}", path=path)
+            missing.append(field_name)
+    if missing:
+        raise DataError(_no_columns_for(missing, available, command_line), path=path)
     return resolved
+
+
+def _listed(names: list[str]) -> str:
+    """``a``, ``a or b``, ``a, b or c``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def _no_columns_for(missing: list[str], available: list[str], command_line: bool) -> str:
+    """The one error naming every required field no column was found for, so that they are mapped
+    together rather than one run at a time."""
+    anyhow = "in any case, with or without spaces and underscores"
+    if len(missing) == 1:
+        looked = f"{', '.join(FIELD_ALIASES[missing[0]])}, {anyhow}"
+    else:
+        looked = "; ".join(f"{f}: {', '.join(FIELD_ALIASES[f])}" for f in missing) + f"; {anyhow}"
+    return (f"no column for {_listed([repr(f) for f in missing])} (looked for {looked}); columns are {available}; "
+            f"map {'one' if len(missing) == 1 else 'them'} with {mapping_hint(missing, command_line)}")

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from whyrec.data.corpus import RawRecord, ValidationReport
-from whyrec.data.readers.fields import (COLUMN_MAPPING_HINT, FIELD_ALIASES, RATINGS_ONLY_NOTE, REQUIRED_FIELDS,
-                                        check_mapping, loosely_named)
+from whyrec.data.readers.fields import (FIELD_ALIASES, RATINGS_ONLY_NOTE, REQUIRED_FIELDS, check_mapping, loosely_named,
+                                        mapping_hint)
 from whyrec.data.readers.text_files import iter_lines, peek_text
 from whyrec.errors import DataError, DataWarning
 
@@ -117,7 +117,7 @@ class _JsonFields:
                   f"a key for '{f}' (looked for {', '.join(FIELD_ALIASES[f])}, in any case, with or without "
                   "spaces and underscores)" for f in missing]
         raise DataError(f"no record has {', nor '.join(looked)}; the first record's keys are {self.first_keys}; "
-                        f"map them with --column {missing[0]}=NAME (load_corpus: columns={{'{missing[0]}': NAME}})",
+                        f"map {'one' if len(missing) == 1 else 'them'} with {mapping_hint(missing)}",
                         path=self.path)
 
 
@@ -245,7 +245,7 @@ def _ratings_only_when_textless(objects: Iterator[tuple[int, int, dict]], pick: 
     warnings.warn(DataWarning(
         f"{path}: {'no record' if len(ahead) < RATINGS_ONLY_AFTER else f'none of the first {len(ahead):,} records'} "
         f"has a key for 'text' (looked for {looked}; the first record's keys are {list(ahead[0][2])}): "
-        + RATINGS_ONLY_NOTE.format("key", COLUMN_MAPPING_HINT.format("text"))), stacklevel=4)
+        + RATINGS_ONLY_NOTE.format("key", mapping_hint(["text"]))), stacklevel=4)
     yield from ahead
     for position, line, obj in objects:
         if pick.has(obj, "text"):

@@ -192,7 +192,7 @@ def corpus_from_frame(
     source = f"<{name}>"
     report = ValidationReport(source=source)
     frame = frame.set_axis([str(c) for c in frame.columns], axis=1)  # column names as a file's header gives them
-    found = table_columns(list(frame.columns), columns, source, report, how_to_map="columns={{'{}': NAME}}")
+    found = table_columns(list(frame.columns), columns, source, report, command_line=False)
     records = table_records(frame, found, line_offset=1)
     corpus = build_corpus(records, source=source, rating_scale=rating_scale, strict=strict,
                           duplicates=duplicates, item_meta=item_meta, report=report, name=name,

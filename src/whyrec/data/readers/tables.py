@@ -12,25 +12,25 @@ from typing import Iterator
 import pandas as pd
 
 from whyrec.data.corpus import RawRecord, ValidationReport
-from whyrec.data.readers.fields import COLUMN_MAPPING_HINT, FIELD_ALIASES, RATINGS_ONLY_NOTE, resolve_columns
+from whyrec.data.readers.fields import FIELD_ALIASES, RATINGS_ONLY_NOTE, mapping_hint, resolve_columns
 from whyrec.data.readers.text_files import iter_lines, peek_text
 from whyrec.errors import DataError, DataWarning
 from whyrec.wording import shortened
 
 
 def table_columns(available: list[str], mapping: dict[str, str] | None, path: str | Path,
-                  report: ValidationReport, how_to_map: str = COLUMN_MAPPING_HINT) -> dict[str, str]:
+                  report: ValidationReport, command_line: bool = True) -> dict[str, str]:
     """:func:`resolve_columns` for a table (CSV, TSV, Parquet, a DataFrame), where a missing text
     column means ratings only (MovieLens' ``ratings.csv``): the records are read without text, the
     report says so (``ratings_only``), and a :class:`DataWarning` names the columns looked for."""
-    resolved = resolve_columns(available, mapping, path, how_to_map)
+    resolved = resolve_columns(available, mapping, path, command_line)
     report.columns = resolved
     report.columns_not_read = [str(c) for c in available if c not in resolved.values()]
     if "text" not in resolved:
         report.ratings_only = True
         warnings.warn(DataWarning(
             f"{path}: no column for 'text' (looked for {', '.join(FIELD_ALIASES['text'])}; columns are "
-            f"{available}): " + RATINGS_ONLY_NOTE.format("column", how_to_map.format("text"))), stacklevel=3)
+            f"{available}): " + RATINGS_ONLY_NOTE.format("column", mapping_hint(["text"], command_line))), stacklevel=3)
     return resolved
 
 
