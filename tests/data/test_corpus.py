@@ -98,10 +98,12 @@ def test_ratings_outside_the_scale_are_counted_with_their_range():
                for n, r in enumerate([0.5, 4, 7, 3, 0.5])]
     corpus = build_corpus(records, source="half.csv")
     assert len(corpus) == 2 and corpus.report.outside_scale == (0.5, 7.0)
-    assert "3 skipped (rating out of scale: 0.5 to 7; --min-rating and --max-rating set the scale)" \
+    assert "3 skipped (rating out of scale: 0.5 to 7, outside 1 to 5; --min-rating and --max-rating set the scale)" \
         in corpus.report.summary()
     assert build_corpus(records, source="half.csv", rating_scale=(0.5, 10)).report.outside_scale is None
+    assert "1 skipped (rating out of scale: 7, outside 0.5 to 5; --min" in \
+        build_corpus(records, source="half.csv", rating_scale=(0.5, 5)).report.summary()
     shelved = [RawRecord(user="u", item=f"i{n}", rating=r, text="fine", position=n, line=n + 1)
                for n, r in enumerate([0, 4, 0])]  # Goodreads: 0 for a book shelved, not rated
-    assert "2 skipped (rating out of scale: 0; --min-rating and --max-rating set the scale, where 0 usually " \
-        "means not rated (Goodreads' shelved books))" in build_corpus(shelved, source="g.json").report.summary()
+    assert "2 skipped (rating out of scale: 0, outside 1 to 5; --min-rating and --max-rating set the scale, where 0 " \
+        "usually means not rated (Goodreads' shelved books))" in build_corpus(shelved, source="g.json").report.summary()

@@ -90,6 +90,7 @@ class ValidationReport:
     ratings_only: bool = False
     # the lowest and highest of the ratings skipped as outside the scale (None: none was)
     outside_scale: tuple[float, float] | None = None
+    scale: tuple[float, float] | None = None  # the rating scale the records were checked against
     # the column (JSON key) each field was read from, and the source's columns read for no field (a
     # JSON file's: the keys of its records, of their first 1,000 key layouts); empty for the formats of
     # fixed fields
@@ -146,7 +147,8 @@ class ValidationReport:
         values = f"{low:g}" if low == high else f"{low:g} to {high:g}"
         # outside the scale, a 0 is most often no rating: Goodreads' shelved-but-unrated books
         unrated = ", where 0 usually means not rated (Goodreads' shelved books)" if low == 0 else ""
-        return f": {values}; --min-rating and --max-rating set the scale{unrated}"
+        scale = f", outside {self.scale[0]:g} to {self.scale[1]:g}" if self.scale is not None else ""
+        return f": {values}{scale}; --min-rating and --max-rating set the scale{unrated}"
 
     def to_dict(self) -> dict:
         return {
@@ -162,6 +164,7 @@ class ValidationReport:
             "texts_folded": self.texts_folded,
             "ratings_only": self.ratings_only,
             "outside_scale": list(self.outside_scale) if self.outside_scale is not None else None,
+            "scale": list(self.scale) if self.scale is not None else None,
             "users_seen": len(self.users_seen),
             "items_seen": len(self.items_seen),
             "columns": dict(self.columns),
@@ -512,7 +515,7 @@ def build_corpus(
     if duplicates not in DUPLICATE_POLICIES:
         raise ConfigError(f"duplicates must be one of {', '.join(DUPLICATE_POLICIES)}, not '{duplicates}'")
     report = report or ValidationReport(source=source)
-    report.unicode_folded = fold_unicode
+    report.unicode_folded, report.scale = fold_unicode, (low, high)
     if fold_unicode:
         from whyrec.data.text import fold_to_ascii
     rows: list[tuple] = []

@@ -150,8 +150,9 @@ def test_a_table_without_a_text_column_is_read_as_ratings_only(tmp_path):
     assert list(corpus.users) == ["1", "1", "2"] and list(corpus.items) == ["31", "1029", "31"]
     assert list(corpus.ratings) == [2.5, 3.0, 0.5] and corpus.reviews["time"].notna().all()
     summary = corpus.report.summary()
-    assert "1 skipped (missing user)" in summary and "1 skipped (rating out of scale: 6; --min-rating" in summary
+    assert "1 skipped (missing user)" in summary and "1 skipped (rating out of scale: 6, outside 0.5 to 5; --min" in summary
     assert corpus.report.to_dict()["outside_scale"] == [6.0, 6.0]
+    assert corpus.report.to_dict()["scale"] == [0.5, 5.0]
     assert "ratings only (no text column)" in summary
     with pytest.raises(DataError, match=r"ratings.csv: holds ratings only \(no text column\), and an explainer needs "
                        r"review text; map the text column with --column text=NAME"):
