@@ -1,6 +1,6 @@
 import pytest
 
-from whyrec.wording import counted, shortened
+from whyrec.wording import counted, rating_text, shortened
 
 
 def test_counted_is_singular_for_exactly_one_and_groups_thousands():
@@ -15,3 +15,9 @@ def test_shortened_never_exceeds_the_limit():
     assert len(shortened("x" * 100)) == 40
     with pytest.raises(ValueError):
         shortened("abc", 0)
+
+
+def test_a_rating_is_written_in_stars_only_on_a_scale_up_to_five():
+    assert rating_text(4.2, 5.0, 2) == "4.20★" and rating_text(4.0) == "4★"  # scale not known: stars
+    assert rating_text(7.0, 10) == "7/10" and rating_text(6.929, 10.0, 2) == "6.93/10"
+    assert rating_text(3.5, 4.5) == "3.5/4.5"

@@ -53,14 +53,21 @@ def explainers_of(model) -> list[str]:
     return []
 
 
+def trained_scale(model) -> tuple[float, float] | None:
+    """The rating scale ``model`` was trained on, when it kept one (a PETER bundle from before PETER
+    kept its scale has none)."""
+    trained = model.als.rating_scale if is_mt(model) else getattr(model, "rating_scale", None)
+    return None if trained is None else (float(trained[0]), float(trained[1]))
+
+
 def check_rating_scale(model, scale: tuple[float, float]) -> None:
     """Refuse data read on another rating scale than ``model`` was trained on (``--min-rating`` /
     ``--max-rating``): its predictions would be scored, judged and mapped onto the rating classes
     on the wrong scale. A PETER bundle written before PETER kept its scale has only its train
     ratings' range, which must then lie on ``scale``."""
     low, high = float(scale[0]), float(scale[1])
-    trained = model.als.rating_scale if is_mt(model) else getattr(model, "rating_scale", None)
-    if trained is not None and (float(trained[0]), float(trained[1])) != (low, high):
+    trained = trained_scale(model)
+    if trained is not None and trained != (low, high):
         raise ConfigError(f"the model was trained on ratings {trained[0]:g}..{trained[1]:g} and the data is read on "
                           f"{low:g}..{high:g}: give --min-rating {trained[0]:g} --max-rating {trained[1]:g}")
     seen = getattr(model, "rating_range", None) if trained is None else None

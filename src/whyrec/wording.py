@@ -1,4 +1,5 @@
-"""The small pieces of the sentences whyrec prints: a count with its noun, a value cut short."""
+"""The small pieces of the sentences whyrec prints: a count with its noun, a value cut short, a
+rating on its scale."""
 
 from __future__ import annotations
 
@@ -15,3 +16,11 @@ def shortened(text: str, limit: int = 40) -> str:
     if limit < 1:
         raise ValueError("limit must be at least 1")
     return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def rating_text(rating: float, top: float | None = None, decimals: int | None = None) -> str:
+    """A rating as whyrec prints it: ``4.20★`` on a scale up to 5 (or when the scale is not known),
+    ``8.4/10`` on another, so that a 7 of 10 is not read as seven stars (the web page writes
+    ratings the same way). ``decimals``: a predicted rating's fixed places; a given rating as it is."""
+    value = f"{rating:.{decimals}f}" if decimals is not None else f"{rating:g}"
+    return f"{value}★" if top is None or float(top) == 5.0 else f"{value}/{float(top):g}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import subprocess
 import sys
 
@@ -332,6 +333,13 @@ def test_every_data_command_takes_the_rating_scale(tmp_path, planted):
     scored = json.loads(evaluate.stdout)
     assert scored["test_ratings"] > 0 and scored["rmse"] < 4.0  # on 0–10; clipped to 1–5 it could not be
     assert scored["ranking"]["relevant_at"] == 7.5  # "4 or 5 of 5" is "7.5 or more of 10"
+    # ratings are written on their scale: "7.40/10", not seven stars
+    user, item = planted.corpus.reviews.iloc[0][["user", "item"]]
+    why = run_cli("explain", str(bundle), "--user", user, "--item", item, "--why", "--data", str(path), *scale)
+    assert why.returncode == 0 and re.search(rf"{item}: \d+\.\d\d/10\n", why.stdout), why.stdout + why.stderr
+    assert re.search(r"your ratings of .* \d+/10 \([+-]", why.stdout) and "★" not in why.stdout, why.stdout
+    top = run_cli("recommend", str(bundle), "--user", user, "-k", "2", "--data", str(path), *scale)
+    assert top.returncode == 0 and re.search(r"1\. .*: \d+\.\d\d/10\n", top.stdout), top.stdout + top.stderr
     unscaled = run_cli("train", "context-als", "--data", str(path), "--out", str(tmp_path / "c"))
     assert "skipped (rating out of scale: " in unscaled.stderr
     for command in (("experiment", "rating", "--model", "bias-baseline", "--out", str(tmp_path / "r")),

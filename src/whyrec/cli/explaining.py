@@ -12,7 +12,7 @@ from whyrec.cli.common import (ColumnMap, DecodingMethod, DecodingSettings, Expl
                                check_new_bundle, check_out, console, decoding_of, err_console, history_of,
                                parse_pairs, split_of, status)
 from whyrec.strict_json import strict_dumps
-from whyrec.wording import counted, shortened
+from whyrec.wording import counted, rating_text, shortened
 
 
 @app.command("align")
@@ -207,6 +207,7 @@ def explain(
     con = console()
     if reason and not as_json:
         con.print(f"({reason})", highlight=False)
+    top = _scale_top(model)
     meant: dict[str, str | None] = {}  # each new user looked up once, however many rows name them
     for row in rows:
         if "error" in row:  # --skip-unknown --json: a row left out
@@ -221,8 +222,9 @@ def explain(
             continue
         cold = _new_user_mark(row["did_you_mean"]) if row["cold_start"] else ""
         title = f" {shortened(row['title'], 60)}" if row.get("title") else ""
-        con.print(f"{row['user']}{cold} → {row['item']}{title}: {row['predicted_rating']:.2f}★", highlight=False)
-        _print_row_details(con, row, "  ")
+        con.print(f"{row['user']}{cold} → {row['item']}{title}: {rating_text(row['predicted_rating'], top, 2)}",
+                  highlight=False)
+        _print_row_details(con, row, "  ", top)
 
 
 @app.command("recommend")
@@ -281,7 +283,7 @@ def recommend(
         if as_json:
             print(strict_dumps({**answer, "items": [_with_readable(row) for row in answer["items"]]}))
         else:
-            _print_recommendations(con, answer)
+            _print_recommendations(con, answer, _scale_top(model))
 
 
 def _with_readable(row: dict) -> dict:
@@ -321,9 +323,10 @@ def _recommendations(served, user: str, k: int, explainer: str | None, decoding,
     return answer
 
 
-def _print_recommendations(con, answer: dict) -> None:
+def _print_recommendations(con, answer: dict, top: float | None = None) -> None:
     """One user's answer as text: a heading that says which items these are, then one numbered
-    line per item with its explanations and, with --why, its rating split."""
+    line per item with its explanations and, with --why, its rating split (ratings written on the
+    scale up to ``top``)."""
     rows = answer["items"]
     if answer["cold_start"]:
         head = f"{answer['user']}{_new_user_mark(answer['did_you_mean'])}: the {answer['cold_start_items']} items"
@@ -340,13 +343,22 @@ def _print_recommendations(con, answer: dict) -> None:
         con.print(f"  ({answer['no_explanation']})", highlight=False)
     for rank, row in enumerate(rows, 1):
         title = f" {shortened(row['title'], 60)}" if row.get("title") else ""
-        con.print(f"  {rank}. {row['item']}{title}: {row['predicted_rating']:.2f}★", highlight=False)
-        _print_row_details(con, row, "     ")
+        con.print(f"  {rank}. {row['item']}{title}: {rating_text(row['predicted_rating'], top, 2)}", highlight=False)
+        _print_row_details(con, row, "     ", top)
 
 
-def _print_row_details(con, row: dict, indent: str) -> None:
+def _scale_top(model) -> float | None:
+    """The top of the rating scale ``model`` was trained on (None: not kept), for :func:`rating_text`."""
+    from whyrec.explanations import trained_scale
+
+    scale = trained_scale(model)
+    return None if scale is None else scale[1]
+
+
+def _print_row_details(con, row: dict, indent: str, top: float | None = None) -> None:
     """The lines under a row of :func:`whyrec.explanations.explain_pairs`: each explanation, why
-    there is none when a row says so, and with --why the rating's split."""
+    there is none when a row says so, and with --why the rating's split (ratings written on the
+    scale up to ``top``)."""
     from whyrec.explanations import EXPLAINER_LABELS, shown
 
     about = f" (about '{row['feature_word']}')" if row.get("feature_word") not in (None, "<unk>") else ""
@@ -355,8 +367,8 @@ def _print_row_details(con, row: dict, indent: str) -> None:
     if row.get("no_explanation"):
         con.print(f"{indent}({row['no_explanation']})", highlight=False)
     if row.get("rating_split"):
-        con.print(indent + rating_split_text(row["rating_split"], bool(row["explanations"]), row["predicted_rating"]),
-                  highlight=False)
+        con.print(indent + rating_split_text(row["rating_split"], bool(row["explanations"]), row["predicted_rating"],
+                                             top), highlight=False)
 
 
 def _new_user_mark(did_you_mean: str | None) -> str:
@@ -365,13 +377,15 @@ def _new_user_mark(did_you_mean: str | None) -> str:
     return f" (new user; did you mean '{did_you_mean}'?)" if did_you_mean else " (new user)"
 
 
-def rating_split_text(account: dict, has_text: bool, predicted: float | None = None) -> str:
+def rating_split_text(account: dict, has_text: bool, predicted: float | None = None,
+                      top: float | None = None) -> str:
     """A predicted rating's split (:func:`whyrec.explanations.rating_split`) as one line: the
     item's baseline, the user's past ratings that move it most, the others together, the rest
     (with an MT system, its text prior is part of the rest). The parts add up to the model's
     score before clipping; when that is past the scale, ``predicted`` (the clipped rating
-    shown) is named beside it."""
-    because = ", ".join(f"{shortened(b['title'] or b['item'])} {b['rating']:g}★ ({b['contribution']:+.2f})"
+    shown) is named beside it. The user's ratings are written on the scale up to ``top``
+    (:func:`whyrec.wording.rating_text`)."""
+    because = ", ".join(f"{shortened(b['title'] or b['item'])} {rating_text(b['rating'], top)} ({b['contribution']:+.2f})"
                         for b in account["because"])
     n = account["n_other"]
     others = f"; your {counted(n, 'other rating')} {account['other_ratings']:+.2f}" if n else ""

@@ -12,6 +12,7 @@ from whyrec.cli.common import (ColumnMap, HistorySeed, HistorySplit, MaxRating, 
                                app, check_out, console, default_split_dir, history_of, load_reviews, make_split,
                                print_table, save_results, status)
 from whyrec.systems.mt_progress import mt_epoch_text
+from whyrec.wording import rating_text
 
 
 @app.command("serve")
@@ -133,7 +134,8 @@ def demo(
     feats = FeatureExtractor(min_df=3).extract(parts.train)
     con.print(f"feature extraction: {coverage(feats, parts.train):.1%} of training reviews covered; examples:")
     for row in feats.head(3).itertuples():
-        con.print(f"  [{row.rating:g}★] {row.feature} / {row.opinion} ({row.sentiment:+d}): {row.sentence}", highlight=False)
+        con.print(f"  [{rating_text(row.rating, corpus.rating_scale[1])}] {row.feature} / {row.opinion} "
+                  f"({row.sentiment:+d}): {row.sentence}", highlight=False)
     if not skip_mt:
         als = next(r for r in table.results if r.system == "context-aware ALS")
         _demo_mt(parts, feats if data is None else None, con, als.params, als.mean("rmse"))
@@ -166,5 +168,6 @@ def _demo_mt(parts, features, con, als_params: dict, als_rmse: float) -> None:
                          items[:2] if variant != "pair" else items)  # as `whyrec explain` shows them
         for k, text in enumerate(texts):
             quoted = f"“{shown(text)}”" if text.strip() else shown(text)
-            con.print(f"  {label} {users[k]} → {items[k]}: predicted {predicted[k]:.2f}★ "
-                      f"(true {test.ratings[k]:g}★) {quoted}", highlight=False)
+            top = test.rating_scale[1]
+            con.print(f"  {label} {users[k]} → {items[k]}: predicted {rating_text(predicted[k], top, 2)} "
+                      f"(true {rating_text(test.ratings[k], top)}) {quoted}", highlight=False)
