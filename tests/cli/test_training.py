@@ -487,3 +487,13 @@ def test_evaluate_says_feature_scores_are_undefined_instead_of_printing_nan():
     assert _feature_scores({"fmr": math.nan, "fcr": math.nan, "div": math.nan}) == \
         "FMR, FCR, DIV n/a (no feature words: none was extracted from the train reviews)"
     assert _feature_scores({"fmr": 0.5, "fcr": 0.2, "div": math.nan}) == "FMR 0.500  FCR 0.200  DIV n/a"
+
+
+def test_an_empty_validation_or_test_part_is_said_not_measured(tmp_path):
+    """A file too small for a split trained and saved without a word about validation or test."""
+    path = tmp_path / "one.csv"
+    path.write_text("user,item,rating,text\nu1,i1,5,good\n")
+    proc = run_cli("train", "pmf", "--data", str(path), "--out", str(tmp_path / "b"))
+    assert proc.returncode == 0, proc.stderr
+    assert "validation and test: no ratings in these parts of the split (1 train, 0 validation, 0 test): not " \
+           "measured" in proc.stdout

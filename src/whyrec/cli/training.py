@@ -295,6 +295,11 @@ def train(
             pred = estimator.predict_corpus(part)
             con.print(f"{name}: RMSE {rmse(pred, part.ratings):.4f}  MAE {mae(pred, part.ratings):.4f}  "
                       f"({counted(len(part), 'rating')})")
+    empty = [name for name, part in (("validation", parts.valid), ("test", parts.test)) if not len(part)]
+    if empty:  # a small file's split (or index files) can leave a part empty: say so, not nothing
+        con.print(f"{' and '.join(empty)}: no ratings in {'this part' if len(empty) == 1 else 'these parts'} of "
+                  f"the split ({len(parts.train):,} train, {len(parts.valid):,} validation, {len(parts.test):,} "
+                  "test): not measured", highlight=False)
     if not cluster.is_main:
         return
     if text_system:
