@@ -29,6 +29,8 @@ def mapping_hint(fields: list[str], command_line: bool = True) -> str:
     if not command_line:
         return library
     return f"{' '.join(f'--column {f}=NAME' for f in fields)} (load_corpus: {library})"
+
+
 # what a table without a text column and a JSON file without text keys are told, after why
 RATINGS_ONLY_NOTE = ("read as ratings only, which the rating models fit; MT, PETER, MMI and the explanation metrics "
                      "need review text: map its {0} with {1}")
