@@ -13,6 +13,9 @@ from whyrec.cli.common import (ColumnMap, DataOption, DataPath, FoldUnicode, Max
 from whyrec.strict_json import strict_dumps
 from whyrec.wording import counted
 
+DUPLICATES_HELP = ("A (user, item) pair reviewed more than once: keep-last (the latest by review time; the last in "
+                   "the file among equal or missing times), keep-first (the earliest), keep-all or error.")
+
 
 @data_app.command("stats")
 def data_stats(
@@ -21,7 +24,7 @@ def data_stats(
     format: ReaderFormat = None,
     column: ColumnMap = None,
     strict: bool = typer.Option(False, "--strict", help="Stop at the first invalid record."),
-    duplicates: str = typer.Option("keep-last", help="keep-last | keep-first | keep-all | error"),
+    duplicates: str = typer.Option("keep-last", help=DUPLICATES_HELP),
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
@@ -212,7 +215,7 @@ def data_split(
     seed: int = typer.Option(0, min=0, help="Seed of the first split."),
     format: ReaderFormat = None,
     column: ColumnMap = None,
-    duplicates: str = typer.Option("keep-last", help="keep-last | keep-first | keep-all | error"),
+    duplicates: str = typer.Option("keep-last", help=DUPLICATES_HELP),
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,
 ) -> None:

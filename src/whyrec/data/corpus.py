@@ -505,8 +505,9 @@ def build_corpus(
     field; otherwise (the default) it is skipped and counted in the report.
 
     Duplicate (user, item) pairs follow ``duplicates``: ``keep-last`` (default; a later
-    review replaces an earlier one, as a user editing a review would), ``keep-first``,
-    ``keep-all`` or ``error``. With ``fold_unicode`` the texts and summaries are read with
+    review replaces an earlier one, as a user editing a review would: the latest by review time,
+    the last in the file among equal times or where the records have none), ``keep-first`` (the
+    earliest, likewise), ``keep-all`` or ``error``. A dated record is kept over an undated one. With ``fold_unicode`` the texts and summaries are read with
     :func:`whyrec.data.text.fold_to_ascii` (``isn’t`` → ``isn't``, ``café`` → ``cafe``).
     """
     low, high = rating_scale
@@ -583,7 +584,11 @@ def build_corpus(
                 )
             keep = "last" if duplicates == "keep-last" else "first"
             before = len(frame)
-            frame = frame.drop_duplicates(["user", "item"], keep=keep)
+            # "last" is the latest written, not the last in the file: Amazon's 2018 dumps list an item's
+            # reviews newest first. A stable sort keeps file order among equal times; a record without a
+            # time sorts as if older (keep-last) or newer (keep-first) than any dated one
+            by_time = frame.sort_values("time", kind="stable", na_position="first" if keep == "last" else "last")
+            frame = by_time.drop_duplicates(["user", "item"], keep=keep).sort_index()
             report.duplicates_dropped += before - len(frame)
     frame = frame.drop(columns=["line"])
     report.kept = len(frame)

@@ -58,6 +58,27 @@ def test_duplicate_policies(tmp_path):
         quiet_load(path, duplicates="error")
 
 
+def test_keep_last_keeps_the_latest_review_by_time_not_by_place_in_the_file(tmp_path):
+    """Amazon's 2018 dumps list an item's reviews newest first: the last in the file is the oldest.
+    keep-last kept it; it now keeps the latest written (file order among equal or missing times)."""
+    def line(text, time=None, user="a"):
+        return json.dumps({"reviewerID": user, "asin": "x", "overall": 3.0, "reviewText": text,
+                           **({"unixReviewTime": time} if time is not None else {})})
+
+    path = tmp_path / "d.json"
+    path.write_text("\n".join([line("newest", 1_500_000_000), line("other", 1_400_000_000, user="b"),
+                               line("oldest", 1_300_000_000), line("middle", 1_400_000_000)]))
+    latest = quiet_load(path)
+    assert dict(zip(latest.users, latest.texts)) == {"a": "newest", "b": "other"}
+    assert list(latest.users) == ["a", "b"]  # the kept records stay in file order
+    assert quiet_load(path, duplicates="keep-first").reviews.set_index("user").loc["a", "text"] == "oldest"
+    path.write_text("\n".join([line("early", 1_400_000_000), line("tie", 1_400_000_000), line("undated")]))
+    assert list(quiet_load(path).texts) == ["tie"]  # equal times: the last in the file; undated counts as older
+    assert list(quiet_load(path, duplicates="keep-first").texts) == ["early"]
+    path.write_text("\n".join([line("one"), line("two")]))
+    assert list(quiet_load(path).texts) == ["two"] and list(quiet_load(path, duplicates="keep-first").texts) == ["one"]
+
+
 def test_unknown_content_asks_for_format(tmp_path):
     path = tmp_path / "x.txt"
     path.write_text("just some words\n")
