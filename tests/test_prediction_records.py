@@ -13,7 +13,8 @@ from tests.systems.test_mt import TINY
 from whyrec.data import Corpus
 from whyrec.errors import ConfigError
 from whyrec.explanations import score_explanations, sentiment_judge, write_explanations
-from whyrec.metrics.alignment import five_point, sentiment_accuracy
+from whyrec.data.scale import five_point
+from whyrec.metrics.alignment import sentiment_accuracy
 from whyrec.metrics.text import explanation_quality
 from whyrec.prediction_records import check_records_path, prediction_records, save_records
 from whyrec.rating import BiasBaseline

@@ -335,7 +335,8 @@ def generate(model, explainer: str, users: list[str], items: list[str], method: 
 def sentiment_judge(train):
     """The alignment measure's judge: a :class:`~whyrec.metrics.alignment.SentimentJudge` trained
     on ``train``'s reviews and their ratings, read on the judge's 1..5 classes (``five_point``)."""
-    from whyrec.metrics.alignment import SentimentJudge, five_point
+    from whyrec.data.scale import five_point
+    from whyrec.metrics.alignment import SentimentJudge
 
     return SentimentJudge().fit(list(train.texts), five_point(train.ratings, train.rating_scale))
 
@@ -416,7 +417,8 @@ def score_explanations(model, test, features, train=None, judge=None, encoder=No
       ``mi_feature`` = I(F;E) in nats with the records' feature words (NaN with fewer than two),
       each from a fresh seeded MINE (:mod:`whyrec.metrics.alignment`).
     """
-    from whyrec.metrics.alignment import five_point, sentiment_accuracy, sentiment_base_rate
+    from whyrec.data.scale import five_point
+    from whyrec.metrics.alignment import sentiment_accuracy, sentiment_base_rate
     from whyrec.metrics.text import perplexity
 
     written = written or write_explanations(model, test, features)

@@ -111,7 +111,7 @@ def test_reward_encoders_and_what_cannot_be_aligned(setting):
 def test_a_ten_point_scale_is_read_on_the_five_rating_classes(setting):
     """Ratings on 0–10: MMI's targets are the predictions mapped onto 1..5 (the rating classes);
     a rating input, which shifts by class 1–5, is refused."""
-    from whyrec.metrics.alignment import five_point
+    from whyrec.data.scale import five_point
 
     split, features, encoder = setting
 

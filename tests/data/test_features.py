@@ -51,3 +51,21 @@ def test_ratings_only_data_is_refused_by_name():
                                     name="likes")
     with pytest.raises(DataError, match=r"<likes>: holds ratings only \(no text column\), and feature extraction"):
         FeatureExtractor().extract(ratings)
+
+
+def test_the_sentiment_a_rating_leads_to_expect_is_read_on_its_scale(planted):
+    """Of a review's candidate sentences, the one whose sentiment agrees with the rating is kept:
+    4 and up on 1–5 expect a positive one. The ratings were compared with 4 and 2 as they were,
+    so a 4 of 10 expected praise; read on 1–5 (whyrec.data.scale.five_point) they are not."""
+    import warnings
+
+    from whyrec.data import corpus_from_frame
+
+    on_five = FeatureExtractor(min_df=3).extract(planted.corpus)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        doubled = corpus_from_frame(planted.corpus.reviews.assign(rating=lambda f: 2 * f["rating"]),
+                                    rating_scale=(2, 10))  # 2r on 2–10 is r on 1–5
+    on_ten = FeatureExtractor(min_df=3).extract(doubled)
+    columns = ["feature", "opinion", "sentence", "sentiment"]
+    assert on_ten[columns].equals(on_five[columns]) and (on_ten["rating"] == 2 * on_five["rating"]).all()

@@ -71,15 +71,3 @@ def test_normalised_mi_is_high_for_informative_and_low_for_random_embeddings():
     assert math.isnan(normalised_rating_mi(noise, np.full(3000, 4.0), cfg))  # H(R) = 0: 0/0, undefined
     f = torch.tensor(np.eye(4)[rng.integers(0, 4, 3000)], dtype=torch.float32)
     assert feature_mi(f + 0.05 * torch.randn_like(f), f, cfg) == pytest.approx(math.log(4), abs=0.25)
-
-
-def test_five_point_maps_a_scale_linearly_onto_the_rating_classes():
-    from whyrec.metrics.alignment import five_point
-
-    assert np.allclose(five_point([0.0, 5.0, 10.0], (0.0, 10.0)), [1.0, 3.0, 5.0])
-    assert np.allclose(five_point([0.5, 5.0], (0.5, 5.0)), [1.0, 5.0])
-    ratings = np.array([1.0, 4.5])
-    assert np.array_equal(five_point(ratings, (1, 5)), ratings)  # the identity on a 1–5 scale
-    for outside in ([7.0], [0.9], [np.nan]):  # it passed 7 through, outside the classes
-        with pytest.raises(ValueError, match="outside the scale 1..5"):
-            five_point(outside, (1, 5))

@@ -30,7 +30,7 @@ from whyrec.errors import ConfigError
 from whyrec.explain.interface import GRUExplainer
 from whyrec.explain.sentence import RatingTunedEncoder
 from whyrec.explain.targets import explanation_targets
-from whyrec.metrics.alignment import five_point
+from whyrec.data.scale import five_point
 from whyrec.strict_json import strict_dumps
 
 

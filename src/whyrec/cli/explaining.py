@@ -60,7 +60,8 @@ def align(
     from whyrec.devices import resolve_device
     from whyrec.errors import ConfigError
     from whyrec.explanations import check_rating_scale, sentiment_judge, shown, system_label
-    from whyrec.metrics.alignment import five_point, sentiment_accuracy, sentiment_base_rate
+    from whyrec.data.scale import five_point
+    from whyrec.metrics.alignment import sentiment_accuracy, sentiment_base_rate
     from whyrec.metrics.rating import rmse
     from whyrec.systems.peter import Peter
 

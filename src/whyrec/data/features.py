@@ -31,6 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 from whyrec.data.corpus import Corpus
+from whyrec.data.scale import five_point
 from whyrec.data.text import split_sentences, tokenize
 from whyrec.errors import ConfigError, DataError
 
@@ -116,8 +117,10 @@ class FeatureExtractor:
         rank = {f: r for r, f in enumerate(features)}
         rows = []
         frame = corpus.reviews
-        for (position, user, item, rating), doc in zip(
-            frame[["position", "user", "item", "rating"]].itertuples(index=False, name=None), sentences
+        # the sentiment a rating leads one to expect, read on 1–5 (4 and up positive, 2 and down negative)
+        on_five = five_point(frame["rating"].to_numpy(), corpus.rating_scale)
+        for (position, user, item, rating), rating_on_five, doc in zip(
+            frame[["position", "user", "item", "rating"]].itertuples(index=False, name=None), on_five, sentences
         ):
             best = None
             for order, tokens in enumerate(doc):
@@ -129,7 +132,7 @@ class FeatureExtractor:
                 feature, opinion = found
                 compound = self._vader.polarity_scores(" ".join(tokens))["compound"]
                 sentiment = 1 if compound > 0 else -1 if compound < 0 else (1 if lexicon[opinion] > 0 else -1)
-                wanted = 1 if rating >= 4 else -1 if rating <= 2 else sentiment
+                wanted = 1 if rating_on_five >= 4 else -1 if rating_on_five <= 2 else sentiment
                 key = (sentiment != wanted, rank[feature], order)
                 if best is None or key < best[0]:
                     best = (key, feature, opinion, " ".join(tokens), sentiment)

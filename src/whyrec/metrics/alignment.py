@@ -127,19 +127,6 @@ def _csr(x: torch.Tensor) -> torch.Tensor:
         return x.to_sparse_csr()
 
 
-def five_point(ratings: Sequence[float], scale: tuple[float, float]) -> np.ndarray:
-    """Ratings on ``scale`` = (low, high) mapped linearly onto 1..5, ``1 + 4·(r − low)/(high − low)``:
-    the sentiment classes and MMI's rating classes are those of a 1–5 scale (MMI and PETER's
-    datasets), so data on another scale (half stars from 0.5, ten points) is compared on it.
-    The identity on (1, 5)."""
-    low, high = float(scale[0]), float(scale[1])
-    ratings = np.asarray(ratings, dtype=np.float64)
-    outside = (ratings < low - 1e-9) | (ratings > high + 1e-9) | np.isnan(ratings)
-    if outside.any():  # it would land outside the classes 1..5
-        raise ValueError(f"rating {ratings[outside][0]:g} is outside the scale {low:g}..{high:g}")
-    return ratings if (low, high) == (1.0, 5.0) else 1.0 + 4.0 * (ratings - low) / (high - low)
-
-
 def sentiment_accuracy(judged: Sequence[int], ratings: Sequence[float]) -> dict[str, float]:
     """Share of explanations whose judged class equals the rating's class: 5-class and 3-class (%)."""
     judged = np.asarray(judged, dtype=int) - 1
