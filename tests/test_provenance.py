@@ -6,8 +6,11 @@ import hashlib
 import json
 from types import SimpleNamespace
 
-from whyrec.provenance import (RUN_FILE, data_record, file_digest, run_record, source_commit, split_record,
-                               write_run_record)
+import pandas as pd
+
+from whyrec.data import fixed_index_split, ratio_split
+from whyrec.provenance import (RUN_FILE, data_record, file_digest, held_out_warning, run_record, source_commit,
+                               split_fingerprint, split_record, write_run_record)
 
 
 def test_the_digest_is_the_sha256_of_the_bytes_read_in_chunks(tmp_path):
@@ -57,9 +60,56 @@ def test_a_split_is_recorded_by_its_index_files(tmp_path):
     (tmp_path / "validation.index").write_text("4\n")  # the same records, validation and test swapped
     (tmp_path / "test.index").write_text("3\n")
     assert split_record(tmp_path)["sha256"] != first["sha256"]
-    fixed, drawn = SimpleNamespace(folder=tmp_path), SimpleNamespace(folder=None)  # as Split gives it
-    assert run_record(None, [], [fixed, drawn])["splits"] == [split_record(tmp_path)]
-    assert "splits" not in run_record(None, [])
+    corpus = _corpus(5)
+    fixed, drawn = fixed_index_split(corpus, tmp_path), ratio_split(corpus)
+    record = run_record(None, [], [fixed, drawn])
+    assert record["splits"] == [split_record(tmp_path)]  # the folder of the fixed one only
+    assert record["split_fingerprints"] == [split_fingerprint(fixed), split_fingerprint(drawn)]
+    assert "splits" not in run_record(None, []) and "split_fingerprints" not in run_record(None, [])
+
+
+def _corpus(n: int, path=None):
+    import warnings
+
+    from whyrec.data import corpus_from_frame
+
+    frame = pd.DataFrame({"user": [f"u{k % 4}" for k in range(n)], "item": [f"i{k % 3}" for k in range(n)],
+                          "rating": [1 + k % 5 for k in range(n)], "text": ["fine"] * n})
+    if path is not None:
+        frame.to_csv(path, index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # duplicate pairs, kept all
+        return corpus_from_frame(frame, duplicates="keep-all")
+
+
+def test_a_split_is_fingerprinted_by_its_records_places_part_by_part():
+    corpus = _corpus(40)
+    same = ratio_split(corpus, seed=1, warm_start=False)
+    assert split_fingerprint(same) == split_fingerprint(ratio_split(corpus, seed=1, warm_start=False))
+    assert split_fingerprint(same) != split_fingerprint(ratio_split(corpus, seed=2, warm_start=False))
+    swapped = SimpleNamespace(train=same.train, valid=same.test, test=same.valid)  # the same records, parts swapped
+    assert split_fingerprint(swapped) != split_fingerprint(same)
+
+
+def test_scoring_on_another_split_of_the_same_data_is_warned_of(tmp_path):
+    """A bundle's run.json records its split's fingerprint: scored on the same data with another split,
+    its test records may be ones it trained on. Another file, or no fingerprint, is not warned of."""
+    data = tmp_path / "r.csv"
+    corpus = _corpus(40, data)
+    trained, other = ratio_split(corpus, seed=1), ratio_split(corpus, seed=2)
+    record = run_record(data, ["train"], [trained])
+    assert held_out_warning(record, data, trained) is None
+    assert "not the one the bundle was trained with" in held_out_warning(record, data, other)
+    assert "not the one" in held_out_warning(record, tmp_path, other)  # the folder holding it: the same file
+    elsewhere = tmp_path / "other.csv"
+    elsewhere.write_bytes(data.read_bytes())
+    assert held_out_warning(record, elsewhere, other) is None  # another file: chosen on purpose
+    assert held_out_warning({**record, "split_fingerprints": None}, data, other) is None  # before fingerprints
+    assert held_out_warning(None, data, other) is None
+    # an aligned bundle: its own record, then the one of the bundle it aligned
+    aligned = {**run_record(None, ["align"]), "aligned_from": {"bundle": "b", "made_by": record}}
+    assert "not the one" in held_out_warning(aligned, data, other)
+    assert held_out_warning(aligned, data, trained) is None
 
 
 def test_a_record_is_viewed_with_strings_or_none_whatever_the_file_holds():

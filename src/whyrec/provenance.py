@@ -19,6 +19,8 @@ from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from whyrec.errors import WhyrecError
+
 RUN_FILE = "run.json"
 LIBRARIES = ("torch", "numpy", "pandas", "transformers")
 
@@ -43,11 +45,8 @@ def file_digest(path: str | Path, chunk: int = 1 << 20) -> str:
 def data_record(data: str | Path) -> dict:
     """The review file behind ``data`` (a file, or a data folder as the commands read it): its
     path, size and SHA-256."""
-    from whyrec.data.readers import reviews_in
-
-    path = Path(data)
-    file = reviews_in(path) if path.is_dir() else path
-    return {"path": str(file.resolve()), "bytes": file.stat().st_size, "sha256": file_digest(file)}
+    file = Path(data_record_path(data))
+    return {"path": str(file), "bytes": file.stat().st_size, "sha256": file_digest(file)}
 
 
 def source_commit() -> str | None:
@@ -80,12 +79,69 @@ def split_record(folder: str | Path) -> dict:
     return {"path": str(folder.resolve()), "sha256": digest.hexdigest()}
 
 
+def split_fingerprint(split) -> str:
+    """The SHA-256 of a split's records by their place in the source, part by part (train,
+    validation, test): drawn again from the same data with the same seed (or read from the same
+    index files), a split gives the same digest; read from changed data, with another seed or
+    duplicate rule, or by a whyrec that reads the file otherwise, it gives another."""
+    import numpy as np
+
+    digest = hashlib.sha256()
+    for name, part in (("train", split.train), ("validation", split.valid), ("test", split.test)):
+        digest.update(f"{name}\n".encode())
+        digest.update(np.sort(part.reviews["position"].to_numpy(dtype=np.int64)).tobytes())
+    return digest.hexdigest()
+
+
+def held_out_warning(record: dict | None, data: str | Path, split) -> str | None:
+    """Why ``split`` may not hold out what a bundle was trained without, or None: when the bundle's
+    ``run.json`` (``record``; for an aligned bundle, also the aligned one's, ``aligned_from.made_by``)
+    names the same data file as ``data`` and one split whose :func:`split_fingerprint` differs from
+    ``split``'s, some of the records now scored may be ones it was trained on. Another data file is
+    taken as chosen on purpose, and a record without a fingerprint (made before whyrec kept one, or
+    by an experiment over several splits) as unknown."""
+    records = []
+    while isinstance(record, dict) and len(records) < 100:  # an aligned bundle's, then the one it aligned …
+        records.append(record)
+        source = record.get("aligned_from")
+        record = source.get("made_by") if isinstance(source, dict) else None
+    made = [(r["data"], r["split_fingerprints"]) for r in records
+            if isinstance(r.get("data"), dict) and isinstance(r.get("split_fingerprints"), list)
+            and len(r["split_fingerprints"]) == 1]
+    if not made:
+        return None
+    try:
+        here = data_record_path(data)
+    except (OSError, ValueError, WhyrecError):  # the data was read before: nothing to add to its error
+        return None
+    drawn = None
+    for made_on, (fingerprint,) in made:
+        if made_on.get("path") != here:
+            continue
+        drawn = drawn or split_fingerprint(split)
+        if fingerprint != drawn:
+            return ("this split is not the one the bundle was trained with (its run.json records another for the "
+                    "same data: another --split, --seed or duplicate rule, the file changed, or whyrec reads it "
+                    "otherwise), so some test records may be ones it was trained on; give the split it was "
+                    "trained with")
+    return None
+
+
+def data_record_path(data: str | Path) -> str:
+    """The resolved path of the review file behind ``data``, as :func:`data_record` records it."""
+    from whyrec.data.readers import reviews_in
+
+    path = Path(data)
+    return str((reviews_in(path) if path.is_dir() else path).resolve())
+
+
 def run_record(data: str | Path | None = None, argv: list[str] | None = None, splits: list | None = None,
                program: str = "whyrec") -> dict:
     """What ``run.json`` holds: the command (``program`` and ``argv``, default this process's
     arguments), the UTC date, the versions (and :func:`source_commit`), the machine and, with
     ``data``, :func:`data_record`; with ``splits`` (:class:`~whyrec.data.split.Split` objects), the
-    folders of the fixed ones (:func:`split_record`; a random split is told by the command's seed).
+    folders of the fixed ones (:func:`split_record`; a random split is told by the command's seed)
+    and every split's :func:`split_fingerprint`.
     The benchmark scripts record their runs with it too (``program`` "python benchmarks/NAME.py")."""
     from whyrec import __version__
 
@@ -105,6 +161,8 @@ def run_record(data: str | Path | None = None, argv: list[str] | None = None, sp
     folders = [split.folder for split in splits or [] if split.folder is not None]
     if folders:
         record["splits"] = [split_record(folder) for folder in folders]
+    if splits:
+        record["split_fingerprints"] = [split_fingerprint(split) for split in splits]
     return record
 
 

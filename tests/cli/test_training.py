@@ -497,3 +497,19 @@ def test_an_empty_validation_or_test_part_is_said_not_measured(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "validation and test: no ratings in these parts of the split (1 train, 0 validation, 0 test): not " \
            "measured" in proc.stdout
+
+
+def test_scoring_a_bundle_on_another_split_of_its_data_is_warned_of(tmp_path, planted):
+    """evaluate (and compare) with another --seed draws another split of the same file: its test
+    records include ones the bundle trained on, and the scores look better than they are."""
+    path = tmp_path / "planted.csv"
+    planted.corpus.reviews.to_csv(path, index=False)
+    bundle = tmp_path / "b"
+    assert run_cli("train", "context-als", "--data", str(path), "--out", str(bundle)).returncode == 0
+    same = run_cli("evaluate", str(bundle), "--data", str(path), "--json")
+    assert same.returncode == 0 and "warning" not in same.stderr and "split_warning" not in json.loads(same.stdout)
+    other = run_cli("evaluate", str(bundle), "--data", str(path), "--json", "--seed", "3")
+    assert other.returncode == 0 and "warning: b: this split is not the one the bundle was trained with" in other.stderr
+    assert "some test records may be ones it was trained on" in json.loads(other.stdout)["split_warning"]
+    compared = run_cli("compare", str(bundle), "--data", str(path), "--seed", "3", "--out", str(tmp_path / "c"))
+    assert compared.returncode == 0 and "warning: b: this split is not the one" in compared.stderr, compared.stderr

@@ -426,3 +426,14 @@ def print_table(table, title: str) -> None:
     for row in table.rows():
         view.add_row(*row)
     console().print(view)
+
+
+def warn_if_not_held_out(bundle: Path, data: Path, parts) -> str | None:
+    """:func:`whyrec.provenance.held_out_warning` for ``bundle`` scored on ``parts`` of ``data``,
+    printed to stderr when there is one (and returned, for ``--json``)."""
+    from whyrec.provenance import held_out_warning, read_run_record
+
+    warning = held_out_warning(read_run_record(bundle), data, parts)
+    if warning:
+        err_console().print(f"[yellow]warning:[/yellow] {bundle.resolve().name}: {warning}", highlight=False)
+    return warning

@@ -11,7 +11,7 @@ from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSett
                                MiScores, MinRating, ReaderFormat, RelevantAt, ScoredMethod, SentenceEncoderName,
                                Throttled, TopK, Tuned, TuneOn, app, check_checkpoint, check_out, check_text_settings,
                                check_tune_on, console, experiment_app, load_reviews, parse_pairs, print_table,
-                               save_results, scored_decoding, split_of, status, strangers_warning)
+                               save_results, scored_decoding, split_of, status, strangers_warning, warn_if_not_held_out)
 
 # experiment explain: every system's explanation of each test record, side by side
 EXPLANATIONS_FILE = "explanations.jsonl"
@@ -373,6 +373,8 @@ def compare(
     for name, system in systems.items():
         if not any(u in system.user_map for u in parts.test.users):
             con.print(strangers_warning(name), highlight=False)
+    for folder in bundles:
+        warn_if_not_held_out(folder, data, parts)
     with status(con, "extracting features" if explaining else "scoring") as line:
         features = split_features(parts) if explaining else None  # rating bundles: the data may hold no text
         records = []

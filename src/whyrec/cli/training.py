@@ -12,7 +12,8 @@ from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSett
                                MetaFile, MiScores, MinRating, Overwrite, ReaderFormat, RelevantAt, ScoredMethod,
                                SentenceEncoderName, Throttled, TopK, Tuned, TuneOn, app, check_checkpoint,
                                check_new_bundle, check_out, check_text_settings, check_tune_on, console, err_console,
-                               parse_pairs, scored_decoding, split_of, status, strangers_warning)
+                               parse_pairs, scored_decoding, split_of, status, strangers_warning,
+                               warn_if_not_held_out)
 from whyrec.strict_json import strict_dumps
 from whyrec.systems.mt_progress import mt_epoch_text
 from whyrec.wording import counted
@@ -412,6 +413,9 @@ def evaluate(
     unknown = int(sum(u not in estimator.user_map for u in test.users))
     report = {"system": estimator.name, "test_ratings": len(test), "rmse": rmse(pred, test.ratings),
               "mae": mae(pred, test.ratings), "unknown_users": unknown}
+    not_held_out = warn_if_not_held_out(bundle, data, parts)
+    if not_held_out:
+        report["split_warning"] = not_held_out
     if by_activity:
         from whyrec.experiment import rmse_by_activity
 
