@@ -214,7 +214,8 @@ def test_rating_of_seven(tmp_path):
     path.write_text("\n".join(amazon_lines(list(REVIEWS) + [("zed", "guitar", 7.0, "Seven stars!")])))
     lenient = run_cli("data", "stats", str(path))
     assert lenient.returncode == 0, lenient.stderr  # the rating skipped is named, and how to widen the scale
-    assert "1 skipped (rating out of scale: 7, outside 1 to 5; --min-rating and --max-rating set the scale)" in lenient.stderr
+    assert "1 skipped (rating out of scale: 7, outside 1 to 5; --min-rating and --max-rating set the scale)" \
+        in lenient.stderr
     assert_one_line_error(run_cli("data", "stats", str(path), "--strict"),
                           "r.json:7: field 'rating': rating 7 is outside the scale 1..5")
 

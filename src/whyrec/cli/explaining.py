@@ -386,8 +386,8 @@ def rating_split_text(account: dict, has_text: bool, predicted: float | None = N
     score before clipping; when that is past the scale, ``predicted`` (the clipped rating
     shown) is named beside it. The user's ratings are written on the scale up to ``top``
     (:func:`whyrec.wording.rating_text`)."""
-    because = ", ".join(f"{shortened(b['title'] or b['item'])} {rating_text(b['rating'], top)} ({b['contribution']:+.2f})"
-                        for b in account["because"])
+    because = ", ".join(f"{shortened(b['title'] or b['item'])} {rating_text(b['rating'], top)} "
+                        f"({b['contribution']:+.2f})" for b in account["because"])
     n = account["n_other"]
     others = f"; your {counted(n, 'other rating')} {account['other_ratings']:+.2f}" if n else ""
     rest = "text prior and rest" if has_text else "rest"

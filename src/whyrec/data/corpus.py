@@ -507,7 +507,8 @@ def build_corpus(
     Duplicate (user, item) pairs follow ``duplicates``: ``keep-last`` (default; a later
     review replaces an earlier one, as a user editing a review would: the latest by review time,
     the last in the file among equal times or where the records have none), ``keep-first`` (the
-    earliest, likewise), ``keep-all`` or ``error``. A dated record is kept over an undated one. With ``fold_unicode`` the texts and summaries are read with
+    earliest, likewise), ``keep-all`` or ``error``. A dated record is kept over an undated one.
+    With ``fold_unicode`` the texts and summaries are read with
     :func:`whyrec.data.text.fold_to_ascii` (``isn’t`` → ``isn't``, ``café`` → ``cafe``).
     """
     low, high = rating_scale

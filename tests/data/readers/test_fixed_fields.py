@@ -26,7 +26,8 @@ def test_movielens_ratings_dat(tmp_path):
     assert detect_format(folder / "ratings.dat") == "movielens-dat"
     with pytest.warns(DataWarning, match=r"5 records read, 3 kept, 1 skipped \(malformed line; the first, line 4: "
                       r"expected 4 fields separated by '::' \(UserID::MovieID::Rating::Timestamp\), found 2\), 1 skipped "
-                      r"\(rating out of scale: 6, outside 1 to 5; --min-rating and --max-rating set the scale\), ratings only"):
+                      r"\(rating out of scale: 6, outside 1 to 5; --min-rating and --max-rating set the scale\), "
+                      r"ratings only"):
         corpus = load_corpus(folder)
     assert corpus.ratings_only and corpus.report.source.endswith("ratings.dat")
     assert list(zip(corpus.users, corpus.items, corpus.ratings)) == [("1", "1193", 5.0), ("1", "661", 3.0),

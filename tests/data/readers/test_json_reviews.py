@@ -296,5 +296,6 @@ def test_keys_no_record_has_are_named_together_with_one_mapping(tmp_path):
     path.write_text("\n".join(json.dumps({"who": u, "what": i, "overall": r, "reviewText": t})
                               for u, i, r, t in REVIEWS) + "\n")
     with pytest.raises(DataError, match=r"no record has a key for 'user' .*, nor a key for 'item' .*; map them with "
-                       r"--column user=NAME --column item=NAME \(load_corpus: columns=\{'user': NAME, 'item': NAME\}\)$"):
+                       r"--column user=NAME --column item=NAME \(load_corpus: columns=\{'user': NAME, "
+                       r"'item': NAME\}\)$"):
         load_corpus(path)

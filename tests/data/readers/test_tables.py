@@ -150,7 +150,8 @@ def test_a_table_without_a_text_column_is_read_as_ratings_only(tmp_path):
     assert list(corpus.users) == ["1", "1", "2"] and list(corpus.items) == ["31", "1029", "31"]
     assert list(corpus.ratings) == [2.5, 3.0, 0.5] and corpus.reviews["time"].notna().all()
     summary = corpus.report.summary()
-    assert "1 skipped (missing user)" in summary and "1 skipped (rating out of scale: 6, outside 0.5 to 5; --min" in summary
+    assert "1 skipped (missing user)" in summary
+    assert "1 skipped (rating out of scale: 6, outside 0.5 to 5; --min" in summary
     assert corpus.report.to_dict()["outside_scale"] == [6.0, 6.0]
     assert corpus.report.to_dict()["scale"] == [0.5, 5.0]
     assert "ratings only (no text column)" in summary
@@ -172,9 +173,8 @@ def test_a_csv_without_a_header_line_is_told_so(tmp_path):
     path = tmp_path / "Gift_Cards.csv"
     path.write_text("B001GXRQW0,APV13CM0919JD,1.0,1229644800\nB001GXRQW0,A3G8U1G1V082SN,5.0,1229472000\n")
     with pytest.raises(DataError, match=r"Gift_Cards.csv:1: the first line, 'B001GXRQW0,APV13CM0919JD,1.0,1229644800', "
-                       r"reads as a record, not as a header naming the columns \(no column for 'user', 'item' or 'rating'\): add a "
-                       r"header "
-                       r"line first, such as 'item,user,rating,time'"):
+                       r"reads as a record, not as a header naming the columns \(no column for 'user', 'item' or "
+                       r"'rating'\): add a header line first, such as 'item,user,rating,time'"):
         load_corpus(path)
     path.write_text("item,user,rating,time\n" + path.read_text())
     with pytest.warns(DataWarning, match="read as ratings only"):

@@ -252,6 +252,7 @@ def _ratings_only_when_textless(objects: Iterator[tuple[int, int, dict]], pick: 
             key = next(k for k in pick.keys["text"] if k in obj)
             raise DataError(f"this record has a text key ('{key}'), but the first {RATINGS_ONLY_AFTER:,} records "
                             "had none, so the file was being read as ratings only; to read its texts, name the "
-                            f"key with --column {shlex.quote('text=' + key)} (load_corpus: columns={{'text': {key!r}}})",
+                            f"key with --column {shlex.quote('text=' + key)} "
+                            f"(load_corpus: columns={{'text': {key!r}}})",
                             path=path, line=line)
         yield position, line, obj

@@ -183,7 +183,8 @@ async function showPast(item, rating) {
 function whyRating(split) {
   if (!split) return "";
   const signed = (x) => `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(2)}`;
-  const parts = split.because.map((b) => `${escapeHtml(b.title || b.item)} ${ratingText(b.rating, scaleTop())} ${signed(b.contribution)}`);
+  const parts = split.because.map(
+    (b) => `${escapeHtml(b.title || b.item)} ${ratingText(b.rating, scaleTop())} ${signed(b.contribution)}`);
   if (split.n_other) parts.push(`${split.n_other} other rating${split.n_other === 1 ? "" : "s"} ${signed(split.other_ratings)}`);
   return `<div class="why" title="the predicted rating: the item's baseline, what your past ratings add, and the rest (text prior, solver lag)">baseline ${split.baseline.toFixed(2)} · ${parts.join(" · ")} · rest ${signed(split.rest)}</div>`;
 }
