@@ -99,7 +99,14 @@ def test_scoring_on_another_split_of_the_same_data_is_warned_of(tmp_path):
     trained, other = ratio_split(corpus, seed=1), ratio_split(corpus, seed=2)
     record = run_record(data, ["train"], [trained])
     assert held_out_warning(record, data, trained) is None
-    assert "not the one the bundle was trained with" in held_out_warning(record, data, other)
+    assert held_out_warning(record, data, other).endswith("give the split it was trained with: that of `whyrec train`")
+    folder = tmp_path / "split"
+    folder.mkdir()
+    for part, positions in (("train", trained.train), ("validation", trained.valid), ("test", trained.test)):
+        (folder / f"{part}.index").write_text(" ".join(map(str, positions.reviews["position"])) + "\n")
+    fixed = fixed_index_split(corpus, folder)
+    assert split_fingerprint(fixed) == split_fingerprint(trained)  # the same records, read from index files
+    assert held_out_warning(run_record(data, ["train"], [fixed]), data, other).endswith(f": --split {folder.resolve()}")
     assert "not the one" in held_out_warning(record, tmp_path, other)  # the folder holding it: the same file
     elsewhere = tmp_path / "other.csv"
     elsewhere.write_bytes(data.read_bytes())

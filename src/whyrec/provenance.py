@@ -105,7 +105,7 @@ def held_out_warning(record: dict | None, data: str | Path, split) -> str | None
         records.append(record)
         source = record.get("aligned_from")
         record = source.get("made_by") if isinstance(source, dict) else None
-    made = [(r["data"], r["split_fingerprints"]) for r in records
+    made = [(r["data"], r["split_fingerprints"], r) for r in records
             if isinstance(r.get("data"), dict) and isinstance(r.get("split_fingerprints"), list)
             and len(r["split_fingerprints"]) == 1]
     if not made:
@@ -115,15 +115,19 @@ def held_out_warning(record: dict | None, data: str | Path, split) -> str | None
     except (OSError, ValueError, WhyrecError):  # the data was read before: nothing to add to its error
         return None
     drawn = None
-    for made_on, (fingerprint,) in made:
+    for made_on, (fingerprint,), made_by in made:
         if made_on.get("path") != here:
             continue
         drawn = drawn or split_fingerprint(split)
         if fingerprint != drawn:
+            folders = made_by.get("splits") if isinstance(made_by.get("splits"), list) else []
+            folder = folders[0].get("path") if len(folders) == 1 and isinstance(folders[0], dict) else None
+            how = (f"--split {shlex.quote(folder)}" if isinstance(folder, str) else
+                   f"that of `{made_by['command']}`" if isinstance(made_by.get("command"), str) else "that split")
             return ("this split is not the one the bundle was trained with (its run.json records another for the "
                     "same data: another --split, --seed or duplicate rule, the file changed, or whyrec reads it "
-                    "otherwise), so some test records may be ones it was trained on; give the split it was "
-                    "trained with")
+                    f"otherwise), so some test records may be ones it was trained on; give the split it was "
+                    f"trained with: {how}")
     return None
 
 
