@@ -18,7 +18,8 @@ the shared datasets carries these, so whyrec extracts them in the same spirit:
    valence when the compound is 0) — Hutto & Gilbert, ICWSM 2014.
 4. **One sentence per review**: among its sentences with a (feature, opinion) pair and
    ``min_words``..``max_words`` tokens, the one whose sentiment agrees with the rating
-   (≥ 4 positive, ≤ 2 negative), then whose feature is most frequent, then the first.
+   (≥ 4 positive, ≤ 2 negative, on 1–5: a rating on another scale is read on it first,
+   :func:`whyrec.data.scale.five_point`), then whose feature is most frequent, then the first.
 """
 
 from __future__ import annotations
