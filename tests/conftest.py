@@ -108,3 +108,18 @@ def tiny_planted_split():
 @pytest.fixture(scope="session")
 def tiny_split():
     return tiny_planted_split()
+
+
+def traded_split(split):
+    """``split`` with its first train and first test record traded: the same name and sizes."""
+    import numpy as np
+
+    from whyrec.data.corpus import Corpus
+    from whyrec.data.split import Split
+
+    train, test = split.train, split.test
+    rest_train, rest_test = train.take(np.arange(1, len(train))), test.take(np.arange(1, len(test)))
+    traded = Split(Corpus.concat([rest_train, test.take([0])]), split.valid, Corpus.concat([rest_test, train.take([0])]),
+                   split.name)
+    assert traded.sizes() == split.sizes()
+    return traded

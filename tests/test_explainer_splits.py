@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 
+from tests.conftest import traded_split
 from whyrec.data.split import Split
 from whyrec.experiment import ResultsTable, SystemResult
 from whyrec.explainer_experiment import combine_splits
@@ -50,6 +51,9 @@ def test_a_kept_split_is_not_read_back_for_other_settings_another_split_or_a_tor
     assert read_split_result(path, Split(split.train, split.valid, split.test, "toys/2"), SETTINGS) is None
     fewer = Split(split.train, split.valid, split.test.take(np.arange(len(split.test) - 1)), "toys/1")
     assert read_split_result(path, fewer, SETTINGS) is None  # the same name, other records
+    # the same name and sizes, other records (as from a data file changed in place): one train and
+    # one test record traded
+    assert read_split_result(path, traded_split(split), SETTINGS) is None
     assert read_split_result(path, split, SETTINGS) is not None
     path.write_text(path.read_text()[:100])
     assert read_split_result(path, split, SETTINGS) is None
@@ -88,3 +92,4 @@ def test_compare_over_splits_keeps_each_split_and_a_resumed_run_trains_none_agai
     assert len(built) == 3  # other settings: that split trains again
     one, one_records = compare_over_splits(splits[:1], unfitted)  # nothing kept without keep_in
     assert one.splits == ["toys/1"] and "split" not in one_records[0]
+

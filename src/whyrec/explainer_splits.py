@@ -23,6 +23,7 @@ import numpy as np
 from whyrec.data.split import Split, split_label
 from whyrec.experiment import ResultsTable, SystemResult
 from whyrec.explain.decoding import Decoding
+from whyrec.provenance import split_fingerprint
 from whyrec.strict_json import strict_dumps
 
 SPLITS_FOLDER = "splits"
@@ -36,7 +37,8 @@ def split_result_path(out: Path, split: Split) -> Path:
 def save_split_result(path: Path, table: ResultsTable, records: list[dict], split: Split, settings: dict) -> None:
     """Keep ``split``'s ``table`` (one split's, from ``compare_explainers``) and its test ``records``
     in ``path``, with the run's ``settings`` (JSON-like: what must match for it to be read back)."""
-    data = {"split": split.name, "sizes": split.sizes(), "settings": settings, "metrics": table.metrics,
+    data = {"split": split.name, "sizes": split.sizes(), "fingerprint": split_fingerprint(split),
+            "settings": settings, "metrics": table.metrics,
             "reference": table.reference, "panels": table.panels, "note": table.note,
             "rows": [{"system": r.system, "params": r.params, "per_fold": r.per_fold,
                       "squared_errors": [e.tolist() for e in r.squared_errors], "by_activity": r.by_activity,
@@ -50,12 +52,15 @@ def save_split_result(path: Path, table: ResultsTable, records: list[dict], spli
 
 
 def read_split_result(path: Path, split: Split, settings: dict) -> tuple[ResultsTable, list[dict]] | None:
-    """The table and records kept in ``path`` when they are of ``split`` (its name and sizes) and
+    """The table and records kept in ``path`` when they are of ``split`` (its name, sizes and
+    records: :func:`whyrec.provenance.split_fingerprint`) and
     were made with ``settings``; None otherwise (no file, another split or settings, a file that
     does not parse), and that split is then trained again."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
+        kept = data.get("fingerprint")  # absent from parts kept before whyrec recorded it: name and sizes
         same = (data["split"] == split.name and data["sizes"] == split.sizes()
+                and (kept is None or kept == split_fingerprint(split))
                 and data["settings"] == json.loads(json.dumps(settings)))
         if not same:
             return None

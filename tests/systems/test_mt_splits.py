@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from tests.conftest import traded_split
 from tests.systems.test_mt import TINY
 from whyrec.data import ratio_split
 from whyrec.data.split import Split
@@ -12,6 +13,7 @@ from whyrec.data.synthetic import make_planted_corpus
 from whyrec.errors import ConfigError
 from whyrec.explain.decoding import Decoding
 from whyrec.metrics.rating import corrected_resampled_t_test
+from whyrec.provenance import split_fingerprint
 from whyrec.systems.mt import MTConfig
 from whyrec.systems.mt_splits import (baseline_settings_of, combine_mt_runs, finished_run, run_mt_over_splits,
                                       splits_markdown)
@@ -76,6 +78,10 @@ def test_a_finished_split_is_read_back_only_with_the_same_split_settings_and_dec
     assert finished_run(tmp_path, split, MTConfig(epochs=3, **TINY), None) is None
     assert finished_run(tmp_path, split, config, Decoding("beam", beam=2)) is None
     assert finished_run(tmp_path, Split(split.train, split.valid, split.test, "other"), config, None) is None
+    (tmp_path / "mt.json").write_text(json.dumps({**results, "split_fingerprint": split_fingerprint(split)}))
+    assert finished_run(tmp_path, split, config, None) is not None
+    assert finished_run(tmp_path, traded_split(split), config, None) is None  # the same name and sizes, other records
+    (tmp_path / "mt.json").write_text(json.dumps(results))  # kept before the fingerprint: name and sizes
     assert finished_run(tmp_path / "none", split, config, None) is None
     (tmp_path / "mt.json").write_text(json.dumps(results)[:40])  # cut short by the interruption
     assert finished_run(tmp_path, split, config, None) is None

@@ -40,6 +40,7 @@ from whyrec.explain.targets import explanation_targets, pad_batch
 from whyrec.explanations import generate
 from whyrec.metrics.rating import paired_p_by_group, paired_t_test, rmse_by_group
 from whyrec.metrics.text import corpus_bleu, perplexity, rouge, tfidf_similarity
+from whyrec.provenance import split_fingerprint
 from whyrec.rating.als import PMF, ContextAwareALS
 from whyrec.systems.mt import VARIANTS, MTConfig, MultiTask, adversarial_epochs, mean_valid_nll
 from whyrec.systems.mt_progress import mt_epoch_text
@@ -324,7 +325,8 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
                 for u, i, r, p, t, e in zip(test_users[:8], test_items[:8], test.ratings[known][:8],
                                               mt.predict(test_users[:8], test_items[:8]), test_targets[:8],
                                               written("pair", test_users[:8], test_items[:8]))]
-    results = {"split": split.name, "sizes": split.sizes(), "config": config.to_dict(), "p_mt_vs_plain_als": p_mt_vs_plain,
+    results = {"split": split.name, "sizes": split.sizes(), "split_fingerprint": split_fingerprint(split),
+               "config": config.to_dict(), "p_mt_vs_plain_als": p_mt_vs_plain,
                "mt_adversarial_epochs": adversarial_epochs(mt.history),
                "word_vectors": mt.word_vector_info, "rating": rating, "rating_by_activity": by_activity,
                "text": text_rows,
