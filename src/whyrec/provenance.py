@@ -126,7 +126,7 @@ def held_out_warning(record: dict | None, data: str | Path, split) -> str | None
                    f"that of `{made_by['command']}`" if isinstance(made_by.get("command"), str) else "that split")
             return ("this split is not the one the bundle was trained with (its run.json records another for the "
                     "same data: another --split, --seed or duplicate rule, the file changed, or whyrec reads it "
-                    f"otherwise), so some test records may be ones it was trained on; give the split it was "
+                    "otherwise), so some test records may be ones it was trained on; give the split it was "
                     f"trained with: {how}")
     return None
 
