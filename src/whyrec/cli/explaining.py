@@ -10,7 +10,7 @@ import typer
 from whyrec.cli.common import (ColumnMap, DecodingMethod, DecodingSettings, ExplainerChoice, HistorySeed,
                                HistorySplit, MaxRating, MetaFile, MinRating, Overwrite, ReaderFormat, app,
                                check_new_bundle, check_out, console, decoding_of, err_console, history_of,
-                               parse_pairs, split_of, status)
+                               parse_pairs, split_of, status, warn_if_not_held_out)
 from whyrec.strict_json import strict_dumps
 from whyrec.wording import counted, rating_text, shortened
 
@@ -57,10 +57,10 @@ def align(
     from whyrec.align.mmi import MMIConfig
     from whyrec.bundle import load_bundle
     from whyrec.data.features import split_features
+    from whyrec.data.scale import five_point
     from whyrec.devices import resolve_device
     from whyrec.errors import ConfigError
     from whyrec.explanations import check_rating_scale, sentiment_judge, shown, system_label
-    from whyrec.data.scale import five_point
     from whyrec.metrics.alignment import sentiment_accuracy, sentiment_base_rate
     from whyrec.metrics.rating import rmse
     from whyrec.systems.peter import Peter
@@ -82,6 +82,7 @@ def align(
                                   "mine_lr": 1e-3, "mine_batch_size": 512, "mine_pretrain_epochs": 30, **given})
     check_new_bundle(out, overwrite)  # after the settings: their errors come first, as for a new folder
     parts = split_of(data, split, seed, format, (min_rating, max_rating), column, system.unicode_folded)
+    warn_if_not_held_out(bundle, data, parts)  # its test records would be ones the system was trained on
     train, valid, test = (pipeline.known_records(system, p) for p in (parts.train, parts.valid, parts.test))
     con = console()
     with status(con, "extracting features") as line:
