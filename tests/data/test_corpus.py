@@ -57,7 +57,11 @@ def test_the_summary_shows_the_first_record_skipped_for_a_value_it_could_not_rea
     (1_400_000_000_500, 1_400_000_000.5), ("1400000000500", 1_400_000_000.5),  # milliseconds, in JSON or a CSV
     ("2020-01-31", 1_580_428_800.0), ("2020-01-31T01:00:00+01:00", 1_580_428_800.0),  # UTC unless a zone is named
     (None, math.nan), (float("nan"), math.nan), ("  ", math.nan),  # no time
-    (True, None), ("31/01/2020", None), ({"t": 1}, None),  # a time that cannot be read
+    (True, None), ("31/01/2020", None), ("01/31/2020", None), ({"t": 1}, None),  # a time that cannot be read
+    ("yesterday", None), ("Jan 2020", None), ("01 31 2020", None),
+    # Amazon's reviewTime (month day, year; the day unpadded too) and dates with the month named
+    ("01 31, 2020", 1_580_428_800.0), ("01 5, 2020", 1_578_182_400.0), ("Jan 31, 2020", 1_580_428_800.0),
+    ("January 31, 2020", 1_580_428_800.0), ("31 Jan 2020", 1_580_428_800.0), ("31 January 2020", 1_580_428_800.0),
     # the values of a Parquet file's or a DataFrame's date-time and number columns
     (pd.Timestamp("2020-01-31"), 1_580_428_800.0),
     (pd.Timestamp("2020-01-31 01:00", tz="Europe/Paris"), 1_580_428_800.0),

@@ -80,6 +80,7 @@ class ValidationReport:
     skipped: Counter = field(default_factory=Counter)  # reason -> count
     duplicates_dropped: int = 0
     unreadable_times: int = 0  # valid records whose time could not be read (kept without one)
+    first_unreadable_time: str = ""  # where the first of them is, and its value: "line 3: '01/10/2019'"
     truncated: bool = False
     # byte sequences that were not UTF-8, read as Windows-1252 instead (readers.iter_lines)
     not_utf8: int = 0
@@ -128,7 +129,10 @@ class ValidationReport:
         if self.duplicates_dropped:
             parts.append(f"{self.duplicates_dropped:,} duplicate (user, item) pairs dropped")
         if self.unreadable_times:
-            parts.append(f"{counted(self.unreadable_times, 'unreadable time')} (records kept without one)")
+            first = f"; the first, {self.first_unreadable_time}" if self.first_unreadable_time else ""
+            if re.search(r"\d{1,2}/\d{1,2}/\d{2,4}", self.first_unreadable_time):
+                first += ": its day and month cannot be told apart; ISO dates (2019-01-10) are read"
+            parts.append(f"{counted(self.unreadable_times, 'unreadable time')} (records kept without one{first})")
         if self.truncated:
             parts.append("file truncated")
         if self.not_utf8:
@@ -158,6 +162,7 @@ class ValidationReport:
             "skipped": dict(self.skipped),
             "duplicates_dropped": self.duplicates_dropped,
             "unreadable_times": self.unreadable_times,
+            "first_unreadable_time": self.first_unreadable_time or None,
             "truncated": self.truncated,
             "not_utf8": self.not_utf8,
             "unicode_folded": self.unicode_folded,
@@ -441,6 +446,11 @@ def _clean_rating(value: object) -> float | None:
 
 # the date-times of Goodreads' review and shelf records (date_added, read_at), as Twitter's API wrote them
 GOODREADS_TIME = "%a %b %d %H:%M:%S %z %Y"
+# dates read besides ISO 8601 and Goodreads': Amazon's reviewTime ("09 5, 2013": month, day, year) and
+# dates with the month named ("Jan 10, 2019", "10 January 2019"). Dates such as 01/10/2019 are not read:
+# their day and month cannot be told apart (the summary says so)
+AMAZON_REVIEW_TIME = "%m %d, %Y"
+NAMED_MONTH_DATES = ("%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y")
 # a numeric review time from here on is in milliseconds (Amazon Reviews 2023, JavaScript exports): as
 # seconds it would fall after the year 5000
 MILLISECONDS_FROM = 1e11
@@ -450,8 +460,9 @@ def _clean_time(value: object) -> float | None:
     """Seconds since 1970 of a review time: a number (Amazon's ``unixReviewTime``; from
     :data:`MILLISECONDS_FROM` on, milliseconds, as Amazon Reviews 2023's ``timestamp``), an ISO 8601
     date or date-time (``2020-01-31``, ``2020-01-31 12:00:00``; UTC when it names no zone), as a
-    CSV's ``date`` column holds, or a date-time as Goodreads writes it (``Fri Aug 25 13:55:02 -0700
-    2017``), or a date or date-time value, as Parquet files and DataFrames hold them (pandas'
+    CSV's ``date`` column holds, a date-time as Goodreads writes it (``Fri Aug 25 13:55:02 -0700
+    2017``), Amazon's ``reviewTime`` (``09 5, 2013``) or a date with its month named (``Jan 10, 2019``;
+    :data:`NAMED_MONTH_DATES`), or a date or date-time value, as Parquet files and DataFrames hold them (pandas'
     ``Timestamp``, ``datetime``, ``date``, ``numpy.datetime64``; UTC when naive). NaN for no time
     (``NaT`` too); None for one that cannot be read."""
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
@@ -475,14 +486,28 @@ def _clean_time(value: object) -> float | None:
         return _as_seconds(float(text))
     except ValueError:
         pass
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        try:
-            moment = datetime.strptime(text, GOODREADS_TIME)
-        except ValueError:
-            return None
+    moment = _date_time(text)
+    if moment is None:
+        return None
     return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def _date_time(text: str) -> datetime | None:
+    """``text`` read as ISO 8601, as Goodreads writes it, as Amazon's ``reviewTime`` or as one of
+    :data:`NAMED_MONTH_DATES`; None otherwise."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    # only the forms the text could be in are tried: a file of unreadable dates costs one scan each
+    forms = (GOODREADS_TIME, *NAMED_MONTH_DATES) if any(c.isalpha() for c in text) else \
+        (AMAZON_REVIEW_TIME,) if "," in text else ()
+    for form in forms:
+        try:
+            return datetime.strptime(text, form)
+        except ValueError:
+            continue
+    return None
 
 
 def build_corpus(
@@ -568,6 +593,8 @@ def build_corpus(
         time = _clean_time(rec.time)
         if time is None:  # the review is kept, without a time (ordering by time puts it first)
             report.unreadable_times += 1
+            if not report.first_unreadable_time:
+                report.first_unreadable_time = (f"line {rec.line:,}: " if rec.line else "") + shortened(repr(rec.time), 60)
             time = math.nan
         rows.append((user, item, rating, text, time, summary, rec.position, rec.line))
 

@@ -183,13 +183,24 @@ def test_times_are_read_as_numbers_or_iso_dates_and_unreadable_ones_counted(tmp_
     path.write_text("user,item,rating,text,date\na,x,5,good,2020-01-01\na,y,4,ok,yesterday\n"
                     "b,x,3,fine,1600000000\nb,y,2,bad,\nc,x,4,nice,2020-01-01T12:00:00+02:00\n"
                     "c,y,4,shelved,Fri Aug 25 13:55:02 -0700 2017\n")
-    with pytest.warns(DataWarning, match=r"1 unreadable time \(records kept without one\)"):
+    with pytest.warns(DataWarning, match=r"1 unreadable time \(records kept without one; the first, line 3: "
+                      r"'yesterday'\)"):
         corpus = load_corpus(path)
     times = dict(zip(zip(corpus.users, corpus.items), corpus.reviews["time"]))
     assert times[("a", "x")] == 1577836800.0  # midnight UTC
     assert times[("b", "x")] == 1600000000.0 and times[("c", "x")] == 1577872800.0
     assert times[("c", "y")] == 1503694502.0  # Goodreads' date-times: 2017-08-25 20:55:02 UTC
     assert pd.isna(times[("a", "y")]) and pd.isna(times[("b", "y")])  # unreadable, and none given
+    assert corpus.report.to_dict()["first_unreadable_time"] == "line 3: 'yesterday'"
+    # a day/month date cannot be read either way round: the summary says why
+    path.write_text("user,item,rating,text,date\na,x,5,good,03/04/2020\nb,x,4,fine,\"09 5, 2013\"\n")
+    with pytest.warns(DataWarning, match=r"1 unreadable time \(records kept without one; the first, line 2: "
+                      r"'03/04/2020': its day and month cannot be told apart; ISO dates \(2019-01-10\) are read\)"):
+        corpus = load_corpus(path)
+    assert corpus.reviews["time"].tolist()[1] == 1378339200.0  # Amazon's reviewTime: 2013-09-05
+    # and a file whose only time is Amazon's reviewTime column
+    path.write_text("reviewerID,asin,overall,reviewText,reviewTime\na,x,5,good,\"09 5, 2013\"\n")
+    assert load_corpus(path).reviews["time"].tolist() == [1378339200.0]
     assert corpus.report.to_dict()["unreadable_times"] == 1
 
 

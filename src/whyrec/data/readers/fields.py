@@ -16,7 +16,7 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
              "book_id"),
     "rating": ("rating", "overall", "stars", "score"),
     "text": ("text", "reviewText", "review", "review_text"),
-    "time": ("time", "unixReviewTime", "timestamp", "date", "date_added"),
+    "time": ("time", "unixReviewTime", "timestamp", "date", "date_added", "reviewTime"),
     "summary": ("summary", "title"),
 }
 REQUIRED_FIELDS = ("user", "item", "rating", "text")
