@@ -33,6 +33,8 @@ def test_taking_rows_keeps_the_quadruples_of_those_rows_only(tmp_path):
     ("1,000", None),  # three digits after the comma: a thousands separator, not a rating of 1.0
     ("5.0 out of 5 stars", 5.0), ("4 stars", 4.0), ("1 star", 1.0), ("3 out of 5", 3.0),  # as pages write it
     ("4,5 out of 5 stars", 4.5), ("8 out of 10", 8.0), ("five stars", None), ("stars", None),
+    ("4/5", 4.0), ("4.5 / 5", 4.5), ("9/10", 9.0), ("4 of 5", 4.0), ("★★★★☆", 4.0), ("★★", 2.0),  # and so
+    ("☆☆☆", None), ("1/2/2019", None), ("4/", None), ("/5", None),
     (True, None), (None, None), ("five", None), (float("nan"), None), ("nan", None), ([5], None),
 ])
 def test_a_rating_is_read_as_files_spell_it_or_not_at_all(value, rating):

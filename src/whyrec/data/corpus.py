@@ -422,17 +422,21 @@ def _is_id_value(value: object) -> bool:
 _DECIMAL_COMMA = re.compile(r"([+-]?\d+),(\d{1,2})")
 
 
-# a rating as scraped review pages write it: "5.0 out of 5 stars" (Amazon's pages), "4 stars", "3 out of 5"
-_STARS = re.compile(r"([+-]?\d+(?:[.,]\d{1,2})?)\s*(?:out\s+of\s+\d+(?:[.,]\d+)?(?:\s*stars?)?|stars?)",
+# a rating as scraped review pages write it: "5.0 out of 5 stars" (Amazon's pages), "4 stars", "3 out of 5",
+# "4 of 5", "4/5"; and as rows of star glyphs, "★★★★☆"
+_STARS = re.compile(r"([+-]?\d+(?:[.,]\d{1,2})?)\s*(?:(?:(?:out\s+)?of|/)\s*\d+(?:[.,]\d+)?(?:\s*stars?)?|stars?)",
                     re.IGNORECASE)
+_STAR_GLYPHS = re.compile(r"★+\s*☆*")
 
 
 def _clean_rating(value: object) -> float | None:
     """A rating as a number: ``5``, ``"4.5"``, a decimal comma (``"3,5"``), or as review pages write
-    it (``"5.0 out of 5 stars"``, ``"4 stars"``: the number of stars, which the scale then checks);
-    None for anything else."""
+    it (``"5.0 out of 5 stars"``, ``"4 stars"``, ``"4/5"``, ``"4 of 5"``, ``"★★★★☆"``: the number of
+    stars, which the scale then checks); None for anything else."""
     if value is None or isinstance(value, bool):
         return None
+    if isinstance(value, str) and _STAR_GLYPHS.fullmatch(value.strip()):
+        return float(value.count("★"))
     if isinstance(value, str) and (stars := _STARS.fullmatch(value.strip())):
         value = stars[1]
     if isinstance(value, str) and (decimal := _DECIMAL_COMMA.fullmatch(value.strip())):
