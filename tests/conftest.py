@@ -119,7 +119,7 @@ def traded_split(split):
 
     train, test = split.train, split.test
     rest_train, rest_test = train.take(np.arange(1, len(train))), test.take(np.arange(1, len(test)))
-    traded = Split(Corpus.concat([rest_train, test.take([0])]), split.valid, Corpus.concat([rest_test, train.take([0])]),
-                   split.name)
+    traded = Split(Corpus.concat([rest_train, test.take([0])]), split.valid,
+                   Corpus.concat([rest_test, train.take([0])]), split.name)
     assert traded.sizes() == split.sizes()
     return traded

@@ -598,7 +598,8 @@ def build_corpus(
         if time is None:  # the review is kept, without a time (ordering by time puts it first)
             report.unreadable_times += 1
             if not report.first_unreadable_time:
-                report.first_unreadable_time = (f"line {rec.line:,}: " if rec.line else "") + shortened(repr(rec.time), 60)
+                where = f"line {rec.line:,}: " if rec.line else ""
+                report.first_unreadable_time = where + shortened(repr(rec.time), 60)
             time = math.nan
         rows.append((user, item, rating, text, time, summary, rec.position, rec.line))
 
