@@ -79,6 +79,7 @@ class ValidationReport:
     kept: int = 0
     skipped: Counter = field(default_factory=Counter)  # reason -> count
     duplicates_dropped: int = 0
+    kept_of_duplicates: str = ""  # which review of a repeated pair was kept: "latest" or "earliest"
     unreadable_times: int = 0  # valid records whose time could not be read (kept without one)
     first_unreadable_time: str = ""  # where the first of them is, and its value: "line 3: '01/10/2019'"
     truncated: bool = False
@@ -127,7 +128,8 @@ class ValidationReport:
             scale = self._outside_text() if reason == OUT_OF_SCALE else ""
             parts.append(f"{count:,} skipped ({reason}{scale}{first})")
         if self.duplicates_dropped:
-            parts.append(f"{self.duplicates_dropped:,} duplicate (user, item) pairs dropped")
+            kept = f" (the {self.kept_of_duplicates} review of each pair kept)" if self.kept_of_duplicates else ""
+            parts.append(f"{self.duplicates_dropped:,} duplicate (user, item) pairs dropped{kept}")
         if self.unreadable_times:
             first = f"; the first, {self.first_unreadable_time}" if self.first_unreadable_time else ""
             if re.search(r"\d{1,2}/\d{1,2}/\d{2,4}", self.first_unreadable_time):
@@ -623,6 +625,7 @@ def build_corpus(
             by_time = frame.sort_values("time", kind="stable", na_position="first" if keep == "last" else "last")
             frame = by_time.drop_duplicates(["user", "item"], keep=keep).sort_index()
             report.duplicates_dropped += before - len(frame)
+            report.kept_of_duplicates = "latest" if keep == "last" else "earliest"
     frame = frame.drop(columns=["line"])
     report.kept = len(frame)
     return Corpus(frame, rating_scale=rating_scale, item_meta=item_meta, report=report, name=name or source)

@@ -71,7 +71,10 @@ def test_keep_last_keeps_the_latest_review_by_time_not_by_place_in_the_file(tmp_
     latest = quiet_load(path)
     assert dict(zip(latest.users, latest.texts)) == {"a": "newest", "b": "other"}
     assert list(latest.users) == ["a", "b"]  # the kept records stay in file order
-    assert quiet_load(path, duplicates="keep-first").reviews.set_index("user").loc["a", "text"] == "oldest"
+    assert "2 duplicate (user, item) pairs dropped (the latest review of each pair kept)" in latest.report.summary()
+    earliest = quiet_load(path, duplicates="keep-first")
+    assert earliest.reviews.set_index("user").loc["a", "text"] == "oldest"
+    assert "(the earliest review of each pair kept)" in earliest.report.summary()
     path.write_text("\n".join([line("early", 1_400_000_000), line("tie", 1_400_000_000), line("undated")]))
     assert list(quiet_load(path).texts) == ["tie"]  # equal times: the last in the file; undated counts as older
     assert list(quiet_load(path, duplicates="keep-first").texts) == ["early"]
