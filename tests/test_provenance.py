@@ -110,6 +110,8 @@ def test_scoring_on_another_split_of_the_same_data_is_warned_of(tmp_path):
     assert "not the one" in held_out_warning(record, tmp_path, other)  # the folder holding it: the same file
     elsewhere = tmp_path / "other.csv"
     elsewhere.write_bytes(data.read_bytes())
+    assert "not the one" in held_out_warning(record, elsewhere, other)  # a copy of the file: the same data
+    elsewhere.write_bytes(data.read_bytes().replace(b"fine", b"good"))
     assert held_out_warning(record, elsewhere, other) is None  # another file: chosen on purpose
     assert held_out_warning({**record, "split_fingerprints": None}, data, other) is None  # before fingerprints
     assert held_out_warning(None, data, other) is None

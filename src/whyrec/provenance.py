@@ -96,9 +96,9 @@ def split_fingerprint(split) -> str:
 def held_out_warning(record: dict | None, data: str | Path, split) -> str | None:
     """Why ``split`` may not hold out what a bundle was trained without, or None: when the bundle's
     ``run.json`` (``record``; for an aligned bundle, also the aligned one's, ``aligned_from.made_by``)
-    names the same data file as ``data`` and one split whose :func:`split_fingerprint` differs from
-    ``split``'s, some of the records now scored may be ones it was trained on. Another data file is
-    taken as chosen on purpose, and a record without a fingerprint (made before whyrec kept one, or
+    names the same data file as ``data`` (by path, or a copy: the same size and SHA-256) and one split
+    whose :func:`split_fingerprint` differs from ``split``'s, some of the records now scored may be
+    ones it was trained on. Another data file is taken as chosen on purpose, and a record without a fingerprint (made before whyrec kept one, or
     by an experiment over several splits) as unknown."""
     records = []
     while isinstance(record, dict) and len(records) < 100:  # an aligned bundle's, then the one it aligned …
@@ -116,7 +116,7 @@ def held_out_warning(record: dict | None, data: str | Path, split) -> str | None
         return None
     drawn = None
     for made_on, (fingerprint,), made_by in made:
-        if made_on.get("path") != here:
+        if not _same_file(made_on, here):
             continue
         drawn = drawn or split_fingerprint(split)
         if fingerprint != drawn:
@@ -129,6 +129,17 @@ def held_out_warning(record: dict | None, data: str | Path, split) -> str | None
                     "otherwise), so some test records may be ones it was trained on; give the split it was "
                     f"trained with: {how}")
     return None
+
+
+def _same_file(made_on: dict, path: str) -> bool:
+    """Whether the file at ``path`` is the one :func:`data_record` recorded as ``made_on``: the same
+    path, or a copy of it elsewhere (the same size, then the same SHA-256)."""
+    if made_on.get("path") == path:
+        return True
+    try:
+        return made_on.get("bytes") == Path(path).stat().st_size and made_on.get("sha256") == file_digest(path)
+    except OSError:
+        return False
 
 
 def data_record_path(data: str | Path) -> str:
