@@ -132,3 +132,16 @@ def test_a_record_is_viewed_with_strings_or_none_whatever_the_file_holds():
                                                                                         "ab")
     assert view["splits"] == [{"path": "1", "sha256": None}]
     assert view["aligned_from"]["made_by"]["command"] == "whyrec train mt"
+
+
+def test_a_split_folder_without_a_record_is_taken_as_it_is(tmp_path):
+    from whyrec.provenance import split_source_warning
+
+    data = tmp_path / "r.csv"
+    _corpus(10, data)
+    assert split_source_warning(tmp_path / "no-record", data) is None  # the PETER benchmark's folders
+    folder = tmp_path / "1"
+    write_run_record(folder, data, ["data", "split"])
+    assert split_source_warning(folder, data) is None
+    data.write_text(data.read_text().replace("fine", "good"))  # changed since
+    assert "which this data is not, nor a copy of (changed since?)" in split_source_warning(folder, data)

@@ -131,6 +131,26 @@ def held_out_warning(record: dict | None, data: str | Path, split) -> str | None
     return None
 
 
+def split_source_warning(folder: str | Path, data: str | Path) -> str | None:
+    """Why the index files in ``folder`` may not fit ``data``, or None: when ``whyrec data split``
+    wrote them (its ``run.json`` beside them records the data file read) from a file that is
+    neither ``data``'s nor a copy of it, their positions index records of another file. Folders
+    without a record (the PETER benchmark's, hand-made ones) are taken as they are."""
+    record = read_run_record(folder)
+    made_on = record.get("data") if record else None
+    if not isinstance(made_on, dict):
+        return None
+    try:
+        here = data_record_path(data)
+    except (OSError, ValueError, WhyrecError):
+        return None
+    if _same_file(made_on, here):
+        return None
+    return (f"the split in {folder} was drawn from {made_on.get('path')} (sha256 {str(made_on.get('sha256'))[:12]}…), "
+            "which this data is not, nor a copy of (changed since?): its positions index that file's records, "
+            "and may pick others here")
+
+
 def _same_file(made_on: dict, path: str) -> bool:
     """Whether the file at ``path`` is the one :func:`data_record` recorded as ``made_on``: the same
     path, or a copy of it elsewhere (the same size, then the same SHA-256)."""

@@ -78,6 +78,28 @@ def test_data_split_writes_folders_the_commands_then_use(tmp_path, planted):
     assert said.returncode == 0 and f"{len(corpus):,} reviews without a time: file order stands" in said.stderr
 
 
+def test_a_split_folder_records_its_data_and_another_file_read_with_it_is_warned_of(tmp_path, planted):
+    """Index files are positions: read on another file (or one changed since) they pick other
+    records. data split now writes run.json beside them, and the commands that read them check it."""
+    data = tmp_path / "reviews.csv"
+    planted.corpus.reviews.to_csv(data, index=False)
+    assert run_cli("data", "split", str(data), "--count", "1", "--out", str(tmp_path / "s")).returncode == 0
+    record = json.loads((tmp_path / "s" / "1" / "run.json").read_text())
+    assert record["data"]["path"] == str(data.resolve()) and len(record["split_fingerprints"]) == 1
+    copy = tmp_path / "copy" / "reviews.csv"
+    copy.parent.mkdir()
+    copy.write_bytes(data.read_bytes())
+    same = run_cli("train", "bias-baseline", "--data", str(copy), "--split", str(tmp_path / "s" / "1"), "--out",
+                   str(tmp_path / "b"))
+    assert same.returncode == 0 and "warning" not in same.stderr, same.stderr  # a copy is the same data
+    planted.corpus.reviews.iloc[::-1].to_csv(copy, index=False)  # the same records, in another order
+    other = run_cli("train", "bias-baseline", "--data", str(copy), "--split", str(tmp_path / "s" / "1"), "--out",
+                    str(tmp_path / "c"))
+    assert other.returncode == 0, other.stderr
+    assert f"warning: the split in {tmp_path / 's' / '1'} was drawn from {data.resolve()} (sha256 " in other.stderr
+    assert "its positions index that file's records, and may pick others here" in other.stderr
+
+
 def test_data_split_says_how_many_records_warm_start_repair_moved(tmp_path):
     """Users with one review cannot be tested: their records go to train, and the sizes say why."""
     from whyrec.data import load_corpus, ratio_split

@@ -380,6 +380,12 @@ def split_of(data: Path, split: Path | None, seed: int, fmt: str | None = None,
     split_dir = split or default_split_dir(data)
     corpus = load_reviews(data, fmt, columns, False, "keep-all" if split_dir else "keep-last", scale, fold_unicode,
                           meta)
+    if split_dir is not None:
+        from whyrec.provenance import split_source_warning
+
+        mismatch = split_source_warning(split_dir, data)
+        if mismatch:
+            err_console().print(f"[yellow]warning:[/yellow] {mismatch}", highlight=False)
     return make_split(corpus, split_dir, seed)
 
 

@@ -253,9 +253,12 @@ def data_split(
     taken = [folder / str(k) for k in range(1, len(splits) + 1) if (folder / str(k) / "train.index").exists()]
     if taken:  # checked for all before any is written
         raise ConfigError(f"{taken[0]} already holds a split; choose another --out")
+    from whyrec.provenance import write_run_record
+
     con = console()
     for k, split in enumerate(splits, start=1):
         write_index_split(split, folder / str(k))
+        write_run_record(folder / str(k), path, splits=[split])  # the data file its positions index
         moved = (f" ({counted(split.moved_to_train, 'record')} drawn for validation or test moved to train by "
                  "warm-start repair: their user or item had no train record)" if split.moved_to_train else "")
         con.print(f"{folder / str(k)}: " + ", ".join(f"{n} {v:,}" for n, v in split.sizes().items()) + moved,
