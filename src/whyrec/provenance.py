@@ -133,8 +133,8 @@ def held_out_warning(record: dict | None, data: str | Path, split) -> str | None
 
 def split_source_warning(folder: str | Path, data: str | Path) -> str | None:
     """Why the index files in ``folder`` may not fit ``data``, or None: when ``whyrec data split``
-    wrote them (its ``run.json`` beside them records the data file read) from a file that is
-    neither ``data``'s nor a copy of it, their positions index records of another file. Folders
+    wrote them (its ``run.json`` beside them records the data file read) from bytes other than
+    ``data``'s (another file, or this one changed since), their positions index other records. Folders
     without a record (the PETER benchmark's, hand-made ones) are taken as they are."""
     record = read_run_record(folder)
     made_on = record.get("data") if record else None
@@ -144,7 +144,7 @@ def split_source_warning(folder: str | Path, data: str | Path) -> str | None:
         here = data_record_path(data)
     except (OSError, ValueError, WhyrecError):
         return None
-    if _same_file(made_on, here):
+    if _same_bytes(made_on, here):
         return None
     return (f"the split in {folder} was drawn from {made_on.get('path')} (sha256 {str(made_on.get('sha256'))[:12]}…), "
             "which this data is not, nor a copy of (changed since?): its positions index that file's records, "
@@ -153,9 +153,13 @@ def split_source_warning(folder: str | Path, data: str | Path) -> str | None:
 
 def _same_file(made_on: dict, path: str) -> bool:
     """Whether the file at ``path`` is the one :func:`data_record` recorded as ``made_on``: the same
-    path, or a copy of it elsewhere (the same size, then the same SHA-256)."""
-    if made_on.get("path") == path:
-        return True
+    path, or a copy of it elsewhere (:func:`_same_bytes`)."""
+    return made_on.get("path") == path or _same_bytes(made_on, path)
+
+
+def _same_bytes(made_on: dict, path: str) -> bool:
+    """Whether the file at ``path`` holds the bytes :func:`data_record` recorded as ``made_on``: the
+    same size, then the same SHA-256 (read only when the sizes agree)."""
     try:
         return made_on.get("bytes") == Path(path).stat().st_size and made_on.get("sha256") == file_digest(path)
     except OSError:
