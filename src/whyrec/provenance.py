@@ -98,8 +98,8 @@ def held_out_warning(record: dict | None, data: str | Path, split) -> str | None
     ``run.json`` (``record``; for an aligned bundle, also the aligned one's, ``aligned_from.made_by``)
     names the same data file as ``data`` (by path, or a copy: the same size and SHA-256) and one split
     whose :func:`split_fingerprint` differs from ``split``'s, some of the records now scored may be
-    ones it was trained on. Another data file is taken as chosen on purpose, and a record without a fingerprint (made before whyrec kept one, or
-    by an experiment over several splits) as unknown."""
+    ones it was trained on. Another data file is taken as chosen on purpose, and a record without a
+    fingerprint (made before whyrec kept one, or by an experiment over several splits) as unknown."""
     records = []
     while isinstance(record, dict) and len(records) < 100:  # an aligned bundle's, then the one it aligned …
         records.append(record)
@@ -146,9 +146,9 @@ def split_source_warning(folder: str | Path, data: str | Path) -> str | None:
         return None
     if _same_bytes(made_on, here):
         return None
-    return (f"the split in {folder} was drawn from {made_on.get('path')} (sha256 {str(made_on.get('sha256'))[:12]}…), "
-            "which this data is not, nor a copy of (changed since?): its positions index that file's records, "
-            "and may pick others here")
+    digest = str(made_on.get("sha256"))[:12]
+    return (f"the split in {folder} was drawn from {made_on.get('path')} (sha256 {digest}…), which this data is "
+            "not, nor a copy of (changed since?): its positions index that file's records, and may pick others here")
 
 
 def _same_file(made_on: dict, path: str) -> bool:
