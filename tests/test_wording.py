@@ -21,3 +21,9 @@ def test_a_rating_is_written_in_stars_only_on_a_scale_up_to_five():
     assert rating_text(4.2, 5.0, 2) == "4.20★" and rating_text(4.0) == "4★"  # scale not known: stars
     assert rating_text(7.0, 10) == "7/10" and rating_text(6.929, 10.0, 2) == "6.93/10"
     assert rating_text(3.5, 4.5) == "3.5/4.5"
+
+
+def test_alternatives_are_listed_as_a_sentence_names_them():
+    from whyrec.wording import listed
+
+    assert listed(["a"]) == "a" and listed(["a", "b"]) == "a or b" and listed(["a", "b", "c"]) == "a, b or c"

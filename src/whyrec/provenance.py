@@ -100,30 +100,24 @@ def held_out_warning(record: dict | None, data: str | Path, split) -> str | None
     whose :func:`split_fingerprint` differs from ``split``'s, some of the records now scored may be
     ones it was trained on. Another data file is taken as chosen on purpose, and a record without a
     fingerprint (made before whyrec kept one, or by an experiment over several splits) as unknown."""
-    records = []
-    while isinstance(record, dict) and len(records) < 100:  # an aligned bundle's, then the one it aligned …
-        records.append(record)
-        source = record.get("aligned_from")
-        record = source.get("made_by") if isinstance(source, dict) else None
-    made = [(r["data"], r["split_fingerprints"], r) for r in records
-            if isinstance(r.get("data"), dict) and isinstance(r.get("split_fingerprints"), list)
-            and len(r["split_fingerprints"]) == 1]
-    if not made:
-        return None
-    try:
-        here = data_record_path(data)
-    except (OSError, ValueError, WhyrecError):  # the data was read before: nothing to add to its error
+    views = []  # read as record_view reads them: the bundle's, then the one it aligned …
+    view = record_view(record)
+    while view is not None and len(views) < 100:
+        views.append(view)
+        view = view["aligned_from"]["made_by"] if view["aligned_from"] else None
+    made = [v for v in views if len(v["split_fingerprints"]) == 1]
+    here = _data_path_or_none(data) if made else None
+    if here is None:
         return None
     drawn = None
-    for made_on, (fingerprint,), made_by in made:
-        if not _same_file(made_on, here):
+    for view in made:
+        if not (view["data_path"] == here or _same_bytes(view, here)):
             continue
         drawn = drawn or split_fingerprint(split)
-        if fingerprint != drawn:
-            folders = made_by.get("splits") if isinstance(made_by.get("splits"), list) else []
-            folder = folders[0].get("path") if len(folders) == 1 and isinstance(folders[0], dict) else None
-            how = (f"--split {shlex.quote(folder)}" if isinstance(folder, str) else
-                   f"that of `{made_by['command']}`" if isinstance(made_by.get("command"), str) else "that split")
+        if view["split_fingerprints"][0] != drawn:
+            folder = view["splits"][0]["path"] if len(view["splits"]) == 1 else None
+            how = (f"--split {shlex.quote(folder)}" if folder else
+                   f"that of `{view['command']}`" if view["command"] else "that split")
             return ("this split is not the one the bundle was trained with (its run.json records another for the "
                     "same data: another --split, --seed or duplicate rule, the file changed, or whyrec reads it "
                     "otherwise), so some test records may be ones it was trained on; give the split it was "
@@ -136,32 +130,30 @@ def split_source_warning(folder: str | Path, data: str | Path) -> str | None:
     wrote them (its ``run.json`` beside them records the data file read) from bytes other than
     ``data``'s (another file, or this one changed since), their positions index other records. Folders
     without a record (the PETER benchmark's, hand-made ones) are taken as they are."""
-    record = read_run_record(folder)
-    made_on = record.get("data") if record else None
-    if not isinstance(made_on, dict):
+    view = record_view(read_run_record(folder))
+    if view is None or view["data_sha256"] is None:
         return None
+    here = _data_path_or_none(data)
+    if here is None or _same_bytes(view, here):
+        return None
+    return (f"the split in {folder} was drawn from {view['data_path']} (sha256 {view['data_sha256'][:12]}…), which "
+            "this data is not, nor a copy of (changed since?): its positions index that file's records, and may "
+            "pick others here")
+
+
+def _data_path_or_none(data: str | Path) -> str | None:
+    """:func:`data_record_path`, or None where it fails (the data was read before: its error was said)."""
     try:
-        here = data_record_path(data)
+        return data_record_path(data)
     except (OSError, ValueError, WhyrecError):
         return None
-    if _same_bytes(made_on, here):
-        return None
-    digest = str(made_on.get("sha256"))[:12]
-    return (f"the split in {folder} was drawn from {made_on.get('path')} (sha256 {digest}…), which this data is "
-            "not, nor a copy of (changed since?): its positions index that file's records, and may pick others here")
 
 
-def _same_file(made_on: dict, path: str) -> bool:
-    """Whether the file at ``path`` is the one :func:`data_record` recorded as ``made_on``: the same
-    path, or a copy of it elsewhere (:func:`_same_bytes`)."""
-    return made_on.get("path") == path or _same_bytes(made_on, path)
-
-
-def _same_bytes(made_on: dict, path: str) -> bool:
-    """Whether the file at ``path`` holds the bytes :func:`data_record` recorded as ``made_on``: the
+def _same_bytes(view: dict, path: str) -> bool:
+    """Whether the file at ``path`` holds the bytes a :func:`record_view` records of its data: the
     same size, then the same SHA-256 (read only when the sizes agree)."""
     try:
-        return made_on.get("bytes") == Path(path).stat().st_size and made_on.get("sha256") == file_digest(path)
+        return view["data_bytes"] == Path(path).stat().st_size and view["data_sha256"] == file_digest(path)
     except OSError:
         return False
 
@@ -227,10 +219,12 @@ def read_run_record(folder: str | Path) -> dict | None:
 
 
 def record_view(record: object) -> dict | None:
-    """A ``run.json`` record read with care, for what shows it (``whyrec show``, the service): it may
-    be hand-edited, or older than a field. Its command, date, whyrec commit and the data file's path
-    and SHA-256, each a string or None; its split folders' paths and SHA-256; for an aligned bundle,
-    ``aligned_from``: the bundle it aligned and that one's view. None for no record."""
+    """A ``run.json`` record read with care, for what shows or checks it (``whyrec show``, the
+    service, :func:`held_out_warning`): it may be hand-edited, or older than a field. Its command,
+    date, whyrec commit and the data file's path and SHA-256, each a string or None, and the file's
+    size (an int or None); its split folders' paths and SHA-256; its splits' fingerprints (strings);
+    for an aligned bundle, ``aligned_from``: the bundle it aligned and that one's view. None for no
+    record."""
     if not isinstance(record, dict):
         return None
 
@@ -239,10 +233,14 @@ def record_view(record: object) -> dict | None:
 
     data = record["data"] if isinstance(record.get("data"), dict) else {}
     splits = record["splits"] if isinstance(record.get("splits"), list) else []
+    fingerprints = record["split_fingerprints"] if isinstance(record.get("split_fingerprints"), list) else []
     source = record["aligned_from"] if isinstance(record.get("aligned_from"), dict) else None
+    size = data.get("bytes")
     return {"command": text(record.get("command")), "date": text(record.get("date")),
             "whyrec_commit": text(record.get("whyrec_commit")),
             "data_path": text(data.get("path")), "data_sha256": text(data.get("sha256")),
+            "data_bytes": size if isinstance(size, int) and not isinstance(size, bool) else None,
+            "split_fingerprints": [f for f in fingerprints if isinstance(f, str)],
             "splits": [{"path": text(s.get("path")), "sha256": text(s.get("sha256"))} for s in splits
                        if isinstance(s, dict)],
             "aligned_from": None if source is None else {"bundle": text(source.get("bundle")),

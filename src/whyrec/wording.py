@@ -1,5 +1,5 @@
-"""The small pieces of the sentences whyrec prints: a count with its noun, a value cut short, a
-rating on its scale."""
+"""The small pieces of the sentences whyrec prints: a count with its noun, alternatives listed, a
+value cut short, a rating on its scale."""
 
 from __future__ import annotations
 
@@ -8,6 +8,11 @@ def counted(n: int, noun: str) -> str:
     """``1 review``, ``2,959 reviews``: ``n`` with thousands separators and ``noun`` in the
     singular for exactly one (every noun whyrec counts takes a plain ``s`` in the plural)."""
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def listed(names: list[str]) -> str:
+    """``a``, ``a or b``, ``a, b or c``: alternatives as a sentence names them."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 def shortened(text: str, limit: int = 40) -> str:

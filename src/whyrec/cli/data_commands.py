@@ -11,7 +11,7 @@ from whyrec.cli.common import (ColumnMap, DataOption, DataPath, FoldUnicode, Max
                                ReaderFormat, check_out, check_writable, console, data_app, data_path,
                                default_split_dir, err_console, load_reviews, status)
 from whyrec.strict_json import strict_dumps
-from whyrec.wording import counted
+from whyrec.wording import counted, listed
 
 DUPLICATES_HELP = ("A (user, item) pair reviewed more than once: keep-last (the latest by review time; the last in "
                    "the file among equal or missing times), keep-first (the earliest), keep-all or error.")
@@ -103,8 +103,7 @@ def _no_time_hint(report) -> str:
 
     if not report.columns or "time" in report.columns:
         return ""
-    *others, last = FIELD_ALIASES["time"]
-    return (f" (no {report.column_word} named {', '.join(others)} or {last}"
+    return (f" (no {report.column_word} named {listed(list(FIELD_ALIASES['time']))}"
             + ("; --column time=NAME reads one of the others" if report.columns_not_read else "") + ")")
 
 

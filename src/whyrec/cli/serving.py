@@ -163,11 +163,11 @@ def _demo_mt(parts, features, con, als_params: dict, als_rmse: float) -> None:
               f"settings and no text {als_rmse:.4f} (word vectors: {mt.word_vector_info.get('source')})")
     users, items = list(test.users[:6]), list(test.items[:6])
     predicted = mt.predict(users, items)
+    top = test.rating_scale[1]
     for variant, label in (("pair", "MT-P"), ("user", "MT-U"), ("item", "MT-I")):
         texts = generate(mt, variant, users[:2] if variant != "pair" else users,
                          items[:2] if variant != "pair" else items)  # as `whyrec explain` shows them
         for k, text in enumerate(texts):
             quoted = f"“{shown(text)}”" if text.strip() else shown(text)
-            top = test.rating_scale[1]
             con.print(f"  {label} {users[k]} → {items[k]}: predicted {rating_text(predicted[k], top, 2)} "
                       f"(true {rating_text(test.ratings[k], top)}) {quoted}", highlight=False)

@@ -119,7 +119,7 @@ class ValidationReport:
         is kept with its line and ``problem``, for the summary to show what was wrong."""
         self.skipped[reason] += 1
         if reason in EXAMPLED_REASONS and reason not in self.first_skipped:
-            self.first_skipped[reason] = (f"line {line:,}: " if line else "") + shortened(problem, 100)
+            self.first_skipped[reason] = _at_line(line, shortened(problem, 100))
 
     def summary(self) -> str:
         parts = [f"{counted(self.read, 'record')} read", f"{self.kept:,} kept"]
@@ -178,6 +178,11 @@ class ValidationReport:
             "columns_not_read": list(self.columns_not_read),
             "first_skipped": dict(self.first_skipped),
         }
+
+
+def _at_line(line: int | None, what: str) -> str:
+    """``what`` after the line it is on, as the summary shows a record: ``line 3: rating 'four' …``."""
+    return (f"line {line:,}: " if line else "") + what
 
 
 def as_id(key: object) -> str:
@@ -480,7 +485,7 @@ def _clean_time(value: object) -> float | None:
     if isinstance(value, np.datetime64):
         return math.nan if np.isnat(value) else value.astype("datetime64[us]").astype(np.int64) / 1e6
     if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp()
+        return _utc_seconds(value)
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=timezone.utc).timestamp()
     if not isinstance(value, str):
@@ -493,8 +498,11 @@ def _clean_time(value: object) -> float | None:
     except ValueError:
         pass
     moment = _date_time(text)
-    if moment is None:
-        return None
+    return None if moment is None else _utc_seconds(moment)
+
+
+def _utc_seconds(moment: datetime) -> float:
+    """Seconds since 1970 of ``moment``, a naive one taken as UTC."""
     return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
 
 
@@ -600,8 +608,7 @@ def build_corpus(
         if time is None:  # the review is kept, without a time (ordering by time puts it first)
             report.unreadable_times += 1
             if not report.first_unreadable_time:
-                where = f"line {rec.line:,}: " if rec.line else ""
-                report.first_unreadable_time = where + shortened(repr(rec.time), 60)
+                report.first_unreadable_time = _at_line(rec.line, shortened(repr(rec.time), 60))
             time = math.nan
         rows.append((user, item, rating, text, time, summary, rec.position, rec.line))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from whyrec.errors import DataError
+from whyrec.wording import listed
 
 # Known names of each field across the formats whyrec reads, tried in order.
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
@@ -82,11 +83,6 @@ def resolve_columns(available: list[str], mapping: dict[str, str] | None, path: 
     return resolved
 
 
-def _listed(names: list[str]) -> str:
-    """``a``, ``a or b``, ``a, b or c``."""
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
-
-
 def _no_columns_for(missing: list[str], available: list[str], command_line: bool) -> str:
     """The one error naming every required field no column was found for, so that they are mapped
     together rather than one run at a time."""
@@ -95,5 +91,5 @@ def _no_columns_for(missing: list[str], available: list[str], command_line: bool
         looked = f"{', '.join(FIELD_ALIASES[missing[0]])}, {anyhow}"
     else:
         looked = "; ".join(f"{f}: {', '.join(FIELD_ALIASES[f])}" for f in missing) + f"; {anyhow}"
-    return (f"no column for {_listed([repr(f) for f in missing])} (looked for {looked}); columns are {available}; "
+    return (f"no column for {listed([repr(f) for f in missing])} (looked for {looked}); columns are {available}; "
             f"map {'one' if len(missing) == 1 else 'them'} with {mapping_hint(missing, command_line)}")
