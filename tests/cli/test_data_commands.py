@@ -100,6 +100,28 @@ def test_a_split_folder_records_its_data_and_another_file_read_with_it_is_warned
     assert "its positions index that file's records, and may pick others here" in other.stderr
 
 
+def test_experiments_over_several_split_folders_check_each_folders_record(tmp_path, planted, capsys):
+    """`experiment rating` reads every split folder beside the data, and `experiment explain` and
+    `experiment mt` those --splits names: each folder's run.json is checked as --split's is."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    data = folder / "reviews.csv"
+    planted.corpus.reviews.to_csv(data, index=False)
+    assert run_cli("data", "split", str(data), "--count", "2").returncode == 0
+    rating = ["experiment", "rating", "--data", str(folder), "--model", "bias-baseline"]
+    same = run_cli(*rating, "--out", str(tmp_path / "same"))
+    assert same.returncode == 0 and "warning" not in same.stderr, same.stderr
+    planted.corpus.reviews.iloc[::-1].to_csv(data, index=False)  # changed in place since the split was drawn
+    changed = run_cli(*rating, "--out", str(tmp_path / "changed"))
+    assert changed.returncode == 0, changed.stderr
+    for k in ("1", "2"):
+        assert f"warning: the split in {folder / k} was drawn from {data.resolve()} (sha256 " in changed.stderr
+    from whyrec.cli.experiments import _splits_of  # what explain and mt read --splits with
+
+    assert [part.name for part in _splits_of(data, "2", None, None, (1.0, 5.0), False)] == ["data/2"]
+    assert f"warning: the split in {folder / '2'} was drawn" in capsys.readouterr().err
+
+
 def test_data_split_says_how_many_records_warm_start_repair_moved(tmp_path):
     """Users with one review cannot be tested: their records go to train, and the sizes say why."""
     from whyrec.data import load_corpus, ratio_split

@@ -363,11 +363,31 @@ def default_split_dir(data: Path) -> Path | None:
     return folder / "1" if (folder / "1" / "train.index").exists() else None
 
 
-def make_split(corpus, split_dir: Path | None, seed: int):
-    from whyrec.data import fixed_index_split, ratio_split
+def make_split(corpus, split_dir: Path | None, seed: int, data: Path):
+    """The fixed split in ``split_dir`` (:func:`read_split_folders`), else a seeded 80/10/10 one."""
+    from whyrec.data import ratio_split
 
+    if split_dir is not None:
+        return read_split_folders(corpus, [split_dir], data)[0]
     with warnings_as_lines():
-        return fixed_index_split(corpus, split_dir) if split_dir else ratio_split(corpus, seed=seed)
+        return ratio_split(corpus, seed=seed)
+
+
+def read_split_folders(corpus, folders: list[Path], data: Path) -> list:
+    """The fixed splits of ``corpus`` (read from ``data``) in ``folders``, each folder's ``run.json``
+    checked first: a warning when ``whyrec data split`` drew its positions from other bytes than
+    ``data``'s (:func:`whyrec.provenance.split_source_warning`)."""
+    from whyrec.data import fixed_index_split
+    from whyrec.provenance import split_source_warning
+
+    parts = []
+    for folder in folders:
+        mismatch = split_source_warning(folder, data)
+        if mismatch:
+            err_console().print(f"[yellow]warning:[/yellow] {mismatch}", highlight=False)
+        with warnings_as_lines():
+            parts.append(fixed_index_split(corpus, folder))
+    return parts
 
 
 def split_of(data: Path, split: Path | None, seed: int, fmt: str | None = None,
@@ -380,13 +400,7 @@ def split_of(data: Path, split: Path | None, seed: int, fmt: str | None = None,
     split_dir = split or default_split_dir(data)
     corpus = load_reviews(data, fmt, columns, False, "keep-all" if split_dir else "keep-last", scale, fold_unicode,
                           meta)
-    if split_dir is not None:
-        from whyrec.provenance import split_source_warning
-
-        mismatch = split_source_warning(split_dir, data)
-        if mismatch:
-            err_console().print(f"[yellow]warning:[/yellow] {mismatch}", highlight=False)
-    return make_split(corpus, split_dir, seed)
+    return make_split(corpus, split_dir, seed, data)
 
 
 def history_of(data: Path | None, split: Path | None, seed: int, fmt: str | None, scale: tuple[float, float],

@@ -11,7 +11,8 @@ from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSett
                                MiScores, MinRating, ReaderFormat, RelevantAt, ScoredMethod, SentenceEncoderName,
                                Throttled, TopK, Tuned, TuneOn, app, check_checkpoint, check_out, check_text_settings,
                                check_tune_on, console, experiment_app, load_reviews, parse_pairs, print_table,
-                               save_results, scored_decoding, split_of, status, strangers_warning, warn_if_not_held_out)
+                               read_split_folders, save_results, scored_decoding, split_of, status, strangers_warning,
+                               warn_if_not_held_out)
 
 # experiment explain: every system's explanation of each test record, side by side
 EXPLANATIONS_FILE = "explanations.jsonl"
@@ -132,7 +133,7 @@ def experiment_rating(
     RMSE and MAE (with --top-k also ranking metrics), mean ± sd over splits, paired t-tests of
     the squared errors against a reference model."""
     check_out(out, data)
-    from whyrec.data import fixed_index_split, kfold_splits, ratio_split, split_folders
+    from whyrec.data import kfold_splits, ratio_split, split_folders
     from whyrec.errors import ConfigError
     from whyrec.experiment import Experiment, models_from_specs
 
@@ -150,7 +151,7 @@ def experiment_rating(
     corpus = load_reviews(data, format, column, False, "keep-all" if folders and not kfold else "keep-last",
                           (min_rating, max_rating))
     if folders and not kfold:
-        parts = [fixed_index_split(corpus, folder) for folder in folders]
+        parts = read_split_folders(corpus, folders, data)
     elif kfold:
         parts = kfold_splits(corpus, kfold, seed=seed, valid_share=0.1)
     else:
@@ -284,11 +285,9 @@ def _fixed_split_folders(data: Path, wanted: str) -> list[Path]:
 
 def _splits_of(data: Path, wanted: str, fmt, columns, scale, fold_unicode: bool) -> list:
     """``--splits``: the data folder's fixed splits named by ``wanted`` (all, or 1,2,3), read once."""
-    from whyrec.data import fixed_index_split
-
     folders = _fixed_split_folders(data, wanted)
     corpus = load_reviews(data, fmt, columns, False, "keep-all", scale, fold_unicode)
-    return [fixed_index_split(corpus, folder) for folder in folders]
+    return read_split_folders(corpus, folders, data)
 
 
 def _shared_encoder(parts, encoder: str):

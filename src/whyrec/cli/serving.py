@@ -113,7 +113,7 @@ def demo(
         split_dir = split or default_split_dir(data)
         corpus = load_reviews(data, format, column, False, "keep-all" if split_dir else "keep-last",
                               (min_rating, max_rating))
-    parts = make_split(corpus, split_dir, seed)
+    parts = make_split(corpus, split_dir, seed, data)
     con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
     systems = {
         "global average": GlobalAverage(),
