@@ -426,6 +426,16 @@ def _is_id_value(value: object) -> bool:
 
 # a rating written with a decimal comma ("3,5"), as spreadsheets in decimal-comma locales export
 # it; three digits after the comma ("1,000") are a thousands separator, not a decimal
+# HTML line breaks, as the Amazon Customer Reviews dataset's texts mark paragraphs ("great.<br /><br />But")
+_LINE_BREAK_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
+
+
+def _line_breaks(text: str) -> str:
+    """``text`` with its HTML line-break tags (``<br>``, ``<br/>``, ``<br />``) as the line breaks they
+    stand for: the sentence splitter cuts there, and the tokenizer reads a space, not the word "br"."""
+    return _LINE_BREAK_TAG.sub("\n", text) if "<" in text else text
+
+
 _DECIMAL_COMMA = re.compile(r"([+-]?\d+),(\d{1,2})")
 
 
@@ -571,7 +581,7 @@ def build_corpus(
         if item is not None:
             report.items_seen.add(item)
         rating = _clean_rating(rec.rating)
-        text = rec.text.strip() if isinstance(rec.text, str) else ""
+        text = _line_breaks(rec.text).strip() if isinstance(rec.text, str) else ""
         missing_text = rec.text is None or (isinstance(rec.text, float) and math.isnan(rec.text))
         if not user_ok:
             problem = ("user", f"user id {rec.user!r} is not a string or number", "bad user id")

@@ -175,21 +175,21 @@ def test_a_json_array_is_read_as_it_is_parsed_with_the_same_lines_and_elements(t
 
 def test_json_keys_are_mapped_with_columns_and_a_key_no_record_has_is_named(tmp_path):
     path = tmp_path / "odd.jsonl"
-    path.write_text("\n".join(json.dumps({"reviewer": u, "asin": i, "overall": r, "body": t})
+    path.write_text("\n".join(json.dumps({"reviewer": u, "asin": i, "overall": r, "words": t})
                               for u, i, r, t in REVIEWS))
     with pytest.raises(DataError, match=r"no record has a key for 'user' \(looked for user, user_id.*\); the first "
-                                        r"record's keys are \['reviewer', 'asin', 'overall', 'body'\]; map "
+                                        r"record's keys are \['reviewer', 'asin', 'overall', 'words'\]; map "
                                         r"one with --column user=NAME"), \
             pytest.warns(DataWarning, match="ratings only"):
         load_corpus(path)
-    with pytest.warns(DataWarning, match=r"no record has a key for 'text' .*'body'\]\): read as ratings only"):
+    with pytest.warns(DataWarning, match=r"no record has a key for 'text' .*'words'\]\): read as ratings only"):
         assert load_corpus(path, columns={"user": "reviewer"}).ratings_only
-    corpus = load_corpus(path, columns={"user": "reviewer", "text": "body"})
+    corpus = load_corpus(path, columns={"user": "reviewer", "text": "words"})
     assert len(corpus) == len(REVIEWS) and corpus.reviews["user"].tolist()[0] == REVIEWS[0][0]
     with pytest.raises(DataError, match="no record has the key 'review' given for 'text'; the first"):
         load_corpus(path, columns={"user": "reviewer", "text": "review"})
-    with pytest.raises(DataError, match=r"unknown field\(s\) in column mapping: \['body'\]"):
-        load_corpus(path, columns={"body": "text"})
+    with pytest.raises(DataError, match=r"unknown field\(s\) in column mapping: \['words'\]"):
+        load_corpus(path, columns={"words": "text"})
 
 
 def test_the_report_names_the_key_each_field_was_read_from(tmp_path):
@@ -218,7 +218,8 @@ def test_a_json_file_without_text_keys_is_read_as_ratings_only(tmp_path, monkeyp
     path = tmp_path / "interactions.json"
     path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
     with pytest.warns(DataWarning, match=r"interactions\.json: no record has a key for 'text' \(looked for text, "
-                      r"reviewText, review, review_text; the first record's keys are \['user_id', 'book_id', "
+                      r"reviewText, review, review_text, review_body, body, comment, content; the first record's "
+                      r"keys are \['user_id', 'book_id', "
                       r"'rating', 'date_added'\]\): read as ratings only"):
         corpus = load_corpus(path, strict=True)
     assert corpus.ratings_only and len(corpus) == len({(r["user_id"], r["book_id"]) for r in records})

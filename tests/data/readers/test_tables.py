@@ -40,17 +40,17 @@ def test_every_missing_column_is_named_in_one_error(tmp_path):
     path = tmp_path / "films.csv"
     pd.DataFrame(REVIEWS, columns=["User", "Movie", "Score (1-10)", "Comment"]).to_csv(path, index=False)
     with pytest.raises(DataError, match=r"films\.csv: no column for 'item' or 'rating' \(looked for item: item, "
-                       r"item_id.*; rating: rating, overall, stars, score; in any case, with or without spaces and "
-                       r"underscores\); columns are \['User', 'Movie', 'Score \(1-10\)', 'Comment'\]; map them with "
-                       r"--column item=NAME --column rating=NAME \(load_corpus: columns=\{'item': NAME, 'rating': "
-                       r"NAME\}\)$"):
+                       r"item_id.*; rating: rating, overall, stars, score, star_rating; in any case, with or without "
+                       r"spaces and underscores\); columns are \['User', 'Movie', 'Score \(1-10\)', 'Comment'\]; map "
+                       r"them with --column item=NAME --column rating=NAME \(load_corpus: columns=\{'item': NAME, "
+                       r"'rating': NAME\}\)$"):
         load_corpus(path)
     frame = pd.DataFrame(REVIEWS, columns=["who", "what", "stars", "words"])
     with pytest.raises(DataError, match=r"no column for 'user' or 'item' .*map them with columns=\{'user': NAME, "
                        r"'item': NAME\}$"):
         corpus_from_frame(frame)
-    mapped = load_corpus(path, columns={"item": "Movie", "rating": "Score (1-10)", "text": "Comment"})
-    assert len(mapped) == len(REVIEWS)
+    mapped = load_corpus(path, columns={"item": "Movie", "rating": "Score (1-10)"})  # Comment: the text, unasked
+    assert len(mapped) == len(REVIEWS) and mapped.report.columns["text"] == "Comment"
 
 
 def test_csv_text_with_line_breaks_is_one_review_and_lines_stay_physical(tmp_path):
@@ -143,8 +143,9 @@ def test_a_table_without_a_text_column_is_read_as_ratings_only(tmp_path):
     path = tmp_path / "ratings.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.warns(DataWarning, match="1 skipped"), pytest.warns(
-            DataWarning, match=r"no column for 'text' \(looked for text, reviewText, review, review_text; "
-            r"columns are \['userId', 'movieId', 'rating', 'timestamp'\]\): read as ratings only"):
+            DataWarning, match=r"no column for 'text' \(looked for text, reviewText, review, review_text, review_body, "
+                               r"body, comment, content; columns are \['userId', 'movieId', 'rating', 'timestamp'\]\): "
+                               r"read as ratings only"):
         corpus = load_corpus(path, rating_scale=(0.5, 5.0))
     assert corpus.ratings_only and corpus.report.to_dict()["ratings_only"]
     assert list(corpus.users) == ["1", "1", "2"] and list(corpus.items) == ["31", "1029", "31"]
@@ -273,3 +274,29 @@ def test_column_names_are_matched_without_case_spaces_or_underscores(tmp_path):
     pd.DataFrame([("u1", "i1", 5, 1, "good")], columns=["user", "item", "Rating", "rating", "text"]).to_csv(
         both, index=False)
     assert load_corpus(both).report.columns["rating"] == "rating"
+
+
+def test_the_amazon_customer_reviews_tsv_is_read_without_a_mapping(tmp_path):
+    """The Amazon Customer Reviews dataset's files name their fields customer_id, product_id,
+    star_rating, review_body, review_date and review_headline, and mark paragraphs with <br />: a
+    line break, at which sentences are cut, not the word "br"."""
+    from whyrec.data.text import split_sentences, tokenize
+
+    header = ("marketplace\tcustomer_id\treview_id\tproduct_id\tproduct_parent\tproduct_title\tproduct_category\t"
+              "star_rating\thelpful_votes\ttotal_votes\tvine\tverified_purchase\treview_headline\treview_body\t"
+              "review_date\n")
+    rows = ["US\t17\tR1\tB001\t5\tStrings\tMusical Instruments\t2\t0\t0\tN\tY\tMeh\tThe tone is dull.<br /><br />"
+            "They broke<BR>in a week<br/>sadly\t2015-08-31\n",
+            "US\t18\tR2\tB001\t5\tStrings\tMusical Instruments\t5\t1\t1\tN\tY\tFive Stars\tBright tone\t2015-08-30\n",
+            "US\t19\tR3\tB001\t5\tStrings\tMusical Instruments\t4\t0\t0\tN\tY\tOK\t<br />\t2015-08-29\n"]
+    path = tmp_path / "amazon_reviews_us_Musical_Instruments_v1_00.tsv"
+    path.write_text(header + "".join(rows), encoding="utf-8")
+    corpus = quiet_load(path)
+    assert corpus.report.columns == {"user": "customer_id", "item": "product_id", "rating": "star_rating",
+                                     "text": "review_body", "time": "review_date", "summary": "review_headline"}
+    assert corpus.report.skipped == {"empty text": 1}  # a text of line breaks only holds no words
+    first = corpus.reviews.iloc[0]
+    assert first["text"] == "The tone is dull.\n\nThey broke\nin a week\nsadly"
+    assert "br" not in tokenize(first["text"])
+    assert split_sentences(first["text"]) == ["The tone is dull.", "They broke", "in a week", "sadly"]
+    assert corpus.reviews["rating"].tolist() == [2.0, 5.0] and corpus.reviews["summary"].iloc[1] == "Five Stars"

@@ -9,16 +9,18 @@ from whyrec.errors import DataError
 from whyrec.wording import listed
 
 # Known names of each field across the formats whyrec reads, tried in order.
+# customer_id, star_rating, review_body, review_date, review_headline: the Amazon Customer Reviews
+# dataset's tab-separated files.
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
-    "user": ("user", "user_id", "userId", "reviewerID", "reviewer_id"),
+    "user": ("user", "user_id", "userId", "reviewerID", "reviewer_id", "customer_id"),
     # Amazon Reviews 2023 gives both: parent_asin groups a product's variants (sizes, colours), and
     # its metadata and published benchmarks are keyed by it
     "item": ("item", "item_id", "itemId", "parent_asin", "asin", "business_id", "product", "product_id", "movieId",
              "book_id"),
-    "rating": ("rating", "overall", "stars", "score"),
-    "text": ("text", "reviewText", "review", "review_text"),
-    "time": ("time", "unixReviewTime", "timestamp", "date", "date_added", "reviewTime"),
-    "summary": ("summary", "title"),
+    "rating": ("rating", "overall", "stars", "score", "star_rating"),
+    "text": ("text", "reviewText", "review", "review_text", "review_body", "body", "comment", "content"),
+    "time": ("time", "unixReviewTime", "timestamp", "date", "date_added", "reviewTime", "review_date"),
+    "summary": ("summary", "title", "review_headline", "headline"),
 }
 REQUIRED_FIELDS = ("user", "item", "rating", "text")
 
