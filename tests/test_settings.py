@@ -61,7 +61,8 @@ def test_bad_settings_name_the_setting(setting, value, message):
 
 def test_config_from_dict_names_unknown_settings_and_the_known_ones():
     assert config_from_dict(Toy, "Toy", {"count": 5, "rate": 2}) == Toy(count=5, rate=2.0)
-    with pytest.raises(ConfigError, match=r"Toy: unknown setting\(s\) \['cuont', 'zeta'\]; known: count, flag, limit"):
+    with pytest.raises(ConfigError, match=r"Toy: unknown setting\(s\) \['cuont', 'zeta'\] \(did you mean 'count' for "
+                       r"'cuont'\?\); known: count, flag, limit"):
         config_from_dict(Toy, "Toy", {"cuont": 5, "zeta": 1, "rate": 2})
     with pytest.raises(ConfigError, match="count must be at least 1"):  # known names still get their checks
         config_from_dict(Toy, "Toy", {"count": 0})

@@ -27,3 +27,15 @@ def test_alternatives_are_listed_as_a_sentence_names_them():
     from whyrec.wording import listed
 
     assert listed(["a"]) == "a" and listed(["a", "b"]) == "a or b" and listed(["a", "b", "c"]) == "a, b or c"
+
+
+def test_a_mistyped_name_is_told_the_known_name_closest_to_it():
+    from whyrec.wording import unknown_names
+
+    known = ["epochs", "factors", "lambda_u", "lambda_v"]
+    assert unknown_names("setting", {"epoch"}, known) == \
+        "unknown setting(s) ['epoch'] (did you mean 'epochs'?); known: epochs, factors, lambda_u, lambda_v"
+    assert unknown_names("parameter", ["lamda_u", "Factor", "zzz"], known).startswith(
+        "unknown parameter(s) ['Factor', 'lamda_u', 'zzz'] (did you mean 'factors' for 'Factor' or 'lambda_u' for "
+        "'lamda_u'?); known: ")
+    assert unknown_names("setting", {"zzz"}, known) == "unknown setting(s) ['zzz']; known: " + ", ".join(known)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from whyrec.errors import ConfigError
+from whyrec.wording import unknown_names
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def config_from_dict(cls, system: str, values: dict):
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = set(values) - known
     if unknown:
-        raise ConfigError(f"{system}: unknown setting(s) {sorted(unknown)}; known: {', '.join(sorted(known))}")
+        raise ConfigError(f"{system}: {unknown_names('setting', unknown, sorted(known))}")
     return cls(**values)
 
 

@@ -15,6 +15,20 @@ def listed(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
+def unknown_names(what: str, unknown: set[str] | list[str], known: list[str]) -> str:
+    """What a mistyped name is told: ``unknown setting(s) ['epoch'] (did you mean 'epochs'?); known:
+    a, b, …``, each unknown name followed by the known one closest to it (difflib's ratio ≥ 0.6), when
+    there is one. ``what``: the kind of name, as in ``unknown {what}(s)``."""
+    import difflib
+
+    names = sorted(unknown)
+    close = {name: difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.6) for name in names}
+    guesses = [f"'{close[name][0]}'" if len(names) == 1 else f"'{close[name][0]}' for '{name}'"
+               for name in names if close[name]]
+    hint = f" (did you mean {listed(guesses)}?)" if guesses else ""
+    return f"unknown {what}(s) {names}{hint}; known: {', '.join(known)}"
+
+
 def shortened(text: str, limit: int = 40) -> str:
     """``text`` itself when it has at most ``limit`` characters, else its first ``limit - 1``
     and an ellipsis (so the result never exceeds ``limit``)."""

@@ -133,6 +133,7 @@ def main() -> None:
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except _usage_error() as exc:
+        _point_settings_to_their_option(exc)
         exc.show()
         sys.exit(exc.exit_code)
     finally:
@@ -164,6 +165,21 @@ def _usage_error() -> type:
     import typer
 
     return next(kind for kind in typer.BadParameter.__mro__ if kind.__name__ == "ClickException")
+
+
+def _point_settings_to_their_option(exc) -> None:
+    """An unknown option that is a setting (``--epochs 2``) is told the option that takes it
+    (``--set epochs=2``, :func:`whyrec.cli.mistyped.setting_hint`) instead of click's guess."""
+    option = getattr(exc, "option_name", None)
+    command = getattr(getattr(exc, "ctx", None), "command", None)
+    if type(exc).__name__ != "NoSuchOption" or not option or command is None:
+        return
+    from whyrec.cli.mistyped import setting_hint
+
+    options = {name for param in command.params for name in getattr(param, "opts", ())}
+    hint = setting_hint(option, options, sys.argv[1:])
+    if hint:
+        exc.message, exc.possibilities = f"{exc.message} ({hint})", None
 
 
 def _refuse_under_torchrun(args: list[str]) -> None:

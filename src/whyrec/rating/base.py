@@ -22,6 +22,7 @@ import numpy as np
 from whyrec.data.corpus import Corpus, IdMap, paired_ids, rating_bounds
 from whyrec.errors import ConfigError, WhyrecError, require_fitted
 from whyrec.settings import typed_value
+from whyrec.wording import unknown_names
 
 RATING_MODELS: dict[str, type["RatingModel"]] = {}
 
@@ -71,8 +72,7 @@ class RatingModel:
     def from_params(cls, params: dict) -> "RatingModel":
         unknown = set(params) - set(cls.param_names())
         if unknown:
-            raise ConfigError(f"{cls.name}: unknown parameter(s) {sorted(unknown)}; "
-                              f"known: {', '.join(cls.param_names())}")
+            raise ConfigError(f"{cls.name}: {unknown_names('parameter', unknown, cls.param_names())}")
         signature = inspect.signature(cls.__init__).parameters
         params = {k: typed_value(cls.name, k, v, signature[k].default, str(signature[k].annotation))
                   for k, v in params.items()}  # "factors=x" is refused here, not deep in numpy

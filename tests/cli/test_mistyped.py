@@ -1,0 +1,34 @@
+"""A setting given as an option (``--epochs 2``) is told the option that takes it."""
+
+from __future__ import annotations
+
+from tests.cli.invoke import run_cli
+from whyrec.cli.mistyped import setting_hint
+
+
+def test_a_setting_is_pointed_to_the_option_that_takes_it_with_its_value():
+    train = {"--data", "--out", "--set", "--param"}
+    assert setting_hint("--epochs", train, ["train", "mt", "--epochs", "2"]) == \
+        "epochs is a setting: give it as --set epochs=2"
+    assert setting_hint("--lambda-u", train, ["--lambda-u=3"]) == "lambda_u is a setting: give it as --set lambda_u=3"
+    assert setting_hint("--factors", train, ["--factors"]) == "factors is a setting: give it as --set factors=VALUE"
+    both = {"--mt", "--peter", "--decode"}
+    assert setting_hint("--dropout", both, ["--dropout", "0.1"]) == \
+        "dropout is a setting: give it as --mt dropout=0.1 or --peter dropout=0.1"
+    assert setting_hint("--top-p", {"--decode"}, ["--top-p", "0.9"]) == "top_p is a setting: give it as --decode top_p=0.9"
+
+
+def test_what_is_no_setting_of_the_command_gets_no_hint():
+    assert setting_hint("--bogus", {"--set"}, ["--bogus", "1"]) is None
+    assert setting_hint("--epochs", {"--decode"}, ["--epochs", "2"]) is None  # epochs is no decoding setting
+    assert setting_hint("--method", {"--decode"}, []) is None  # an option of its own where it is one
+    assert setting_hint("-e", {"--set"}, ["-e", "2"]) is None
+
+
+def test_the_command_line_says_it_in_the_usage_error(tmp_path):
+    proc = run_cli("train", "mt", "--data", str(tmp_path / "r.csv"), "--out", str(tmp_path / "b"), "--epochs", "2")
+    assert proc.returncode == 2 and "No such option: --epochs (epochs is a setting: give it as --set epochs=2)" in \
+        proc.stderr, proc.stderr
+    assert "Possible options" not in proc.stderr
+    other = run_cli("train", "mt", "--data", str(tmp_path / "r.csv"), "--out", str(tmp_path / "b"), "--bogus", "2")
+    assert other.returncode == 2 and "No such option: --bogus" in other.stderr and "setting" not in other.stderr
