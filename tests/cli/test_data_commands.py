@@ -213,8 +213,8 @@ def test_stats_name_the_columns_read_and_those_not_read(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "columns read: user ← user_id, item ← item_id, rating ← stars, text ← review; not read: when\n" \
         in proc.stdout
-    assert ("review dates: none given (no column named time, unixReviewTime, timestamp, date, date_added or "
-            "reviewTime; --column time=NAME reads one of the others)") in proc.stdout
+    assert ("review dates: none given (no column named time, unixReviewTime, timestamp, date, date_added, "
+            "reviewTime or review_date; --column time=NAME reads one of the others)") in proc.stdout
     named = run_cli("data", "stats", str(path), "--column", "time=when")
     assert "text ← review, time ← when\n" in named.stdout
     assert "review dates: 2014-05-13 to 2017-07-14" in named.stdout

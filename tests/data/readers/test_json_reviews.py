@@ -296,7 +296,12 @@ def test_keys_no_record_has_are_named_together_with_one_mapping(tmp_path):
     path = tmp_path / "odd.jsonl"
     path.write_text("\n".join(json.dumps({"who": u, "what": i, "overall": r, "reviewText": t})
                               for u, i, r, t in REVIEWS) + "\n")
-    with pytest.raises(DataError, match=r"no record has a key for 'user' .*, nor a key for 'item' .*; map them with "
+    with pytest.raises(DataError, match=r"no record has a key for 'user' or 'item' \(looked for user: user, "
+                       r"user_id.*; item: item, .*; in any case, with or without spaces and underscores\); the first "
+                       r"record's keys are \['who', 'what', 'overall', 'reviewText'\]; map them with "
                        r"--column user=NAME --column item=NAME \(load_corpus: columns=\{'user': NAME, "
-                       r"'item': NAME\}\)$"):
+                       r"'item': NAME\}\)$"):  # worded as a table's missing columns are
         load_corpus(path)
+    with pytest.raises(DataError, match=r"no record has a key for 'item' \(looked for item, item_id.*\), nor the "
+                       r"key 'whom' given for 'user'; .*map them with --column user=NAME --column item=NAME"):
+        load_corpus(path, columns={"user": "whom"})

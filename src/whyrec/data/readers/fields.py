@@ -85,13 +85,20 @@ def resolve_columns(available: list[str], mapping: dict[str, str] | None, path: 
     return resolved
 
 
-def _no_columns_for(missing: list[str], available: list[str], command_line: bool) -> str:
-    """The one error naming every required field no column was found for, so that they are mapped
-    together rather than one run at a time."""
+def looked_for(missing: list[str]) -> str:
+    """The names tried for the fields ``missing``, as the errors naming them say it, a table's and a
+    JSON file's alike: ``'item' or 'rating' (looked for item: item, item_id, …; rating: rating, …; in
+    any case, with or without spaces and underscores)``."""
     anyhow = "in any case, with or without spaces and underscores"
     if len(missing) == 1:
         looked = f"{', '.join(FIELD_ALIASES[missing[0]])}, {anyhow}"
     else:
         looked = "; ".join(f"{f}: {', '.join(FIELD_ALIASES[f])}" for f in missing) + f"; {anyhow}"
-    return (f"no column for {listed([repr(f) for f in missing])} (looked for {looked}); columns are {available}; "
+    return f"{listed([repr(f) for f in missing])} (looked for {looked})"
+
+
+def _no_columns_for(missing: list[str], available: list[str], command_line: bool) -> str:
+    """The one error naming every required field no column was found for, so that they are mapped
+    together rather than one run at a time."""
+    return (f"no column for {looked_for(missing)}; columns are {available}; "
             f"map {'one' if len(missing) == 1 else 'them'} with {mapping_hint(missing, command_line)}")

@@ -13,7 +13,7 @@ from typing import Iterable, Iterator
 
 from whyrec.data.corpus import RawRecord, ValidationReport
 from whyrec.data.readers.fields import (FIELD_ALIASES, RATINGS_ONLY_NOTE, REQUIRED_FIELDS, check_mapping, loosely_named,
-                                        mapping_hint)
+                                        looked_for, mapping_hint)
 from whyrec.data.readers.text_files import iter_lines, peek_text
 from whyrec.errors import DataError, DataWarning
 
@@ -113,9 +113,9 @@ class _JsonFields:
         if self.first_keys is None or not self.missing:
             return
         missing = [f for f in REQUIRED_FIELDS if f in self.missing]
-        looked = [f"the key '{self.mapped[f]}' given for '{f}'" if f in self.mapped else
-                  f"a key for '{f}' (looked for {', '.join(FIELD_ALIASES[f])}, in any case, with or without "
-                  "spaces and underscores)" for f in missing]
+        unmapped = [f for f in missing if f not in self.mapped]
+        looked = ([f"a key for {looked_for(unmapped)}"] if unmapped else []) + \
+            [f"the key '{self.mapped[f]}' given for '{f}'" for f in missing if f in self.mapped]
         raise DataError(f"no record has {', nor '.join(looked)}; the first record's keys are {self.first_keys}; "
                         f"map {'one' if len(missing) == 1 else 'them'} with {mapping_hint(missing)}",
                         path=self.path)
