@@ -205,6 +205,16 @@ def test_features_show_their_example_sentences_as_read(tmp_path):
     assert "the strap is n't great , sadly" in (tmp_path / "f.jsonl").read_text()
 
 
+def test_stats_say_where_item_titles_came_from(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("user_id,item_id,stars,review,product_title\na,x,5,good,Red Guitar\nb,y,4,fine,\n")
+    proc = run_cli("data", "stats", str(path))
+    assert proc.returncode == 0, proc.stderr
+    assert "item_title ← product_title" in proc.stdout
+    assert "item metadata for 1 of 2 items (titles from the product_title column where no metadata file gives " \
+        "one)" in proc.stdout
+
+
 def test_stats_name_the_columns_read_and_those_not_read(tmp_path):
     """Dates under a name whyrec does not guess: said beside "none given", with how to name them."""
     path = tmp_path / "r.csv"

@@ -19,7 +19,7 @@ ReaderFormat = Annotated[Optional[str], typer.Option(
     "peter-pickle or movielens-dat.")]
 # ... and which table columns (JSON keys) hold a file's fields, when their names are not the usual ones
 ColumnMap = Annotated[Optional[list[str]], typer.Option(
-    "--column", help="Column (JSON: key) of a field, FIELD=NAME (user, item, rating, text, time, summary; "
+    "--column", help="Column (JSON: key) of a field, FIELD=NAME (user, item, rating, text, time, summary, item_title; "
     "repeatable), when the header does not use a usual name. Data with no text column (JSON: no text key in its "
     "first 1,000 records) is read as ratings only, for the rating models.")]
 # texts with typographic quotes and accents folded to ASCII first (whyrec.data.text.fold_to_ascii)

@@ -74,7 +74,10 @@ def data_stats(
                   "folder --split names", highlight=False)
     if corpus.item_meta:
         untitled = after["items_with_metadata"] - after["items_with_title"]
+        given = report.columns.get("item_title")  # titles the review file gives, where no metadata does
         con.print(f"item metadata for {after['items_with_metadata']:,} of {counted(after['items'], 'item')}"
+                  + (f" (titles from the {given} {report.column_word} where no metadata file gives one)" if given
+                     else "")
                   + (f"; {untitled:,} of them without a readable title, shown as brand (category)" if untitled else ""))
     if holding:
         shown = ", ".join(f"{_visible(ch)} ×{n:,}" for ch, n in dropped.most_common(8))

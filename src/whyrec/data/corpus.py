@@ -62,6 +62,7 @@ class RawRecord:
     line: int | None = None  # 1-based line (or row) in the file, for error messages
     time: object = None
     summary: object = None
+    item_title: object = None  # the item's name, where the review file gives it (product_title)
 
 
 OUT_OF_SCALE = "rating out of scale"  # the reason a rating outside the data's scale is skipped for
@@ -570,6 +571,7 @@ def build_corpus(
     if fold_unicode:
         from whyrec.data.text import fold_to_ascii
     rows: list[tuple] = []
+    titles: dict[str, str] = {}  # each item's first title in the file, where it gives them
     for rec in records:
         report.read += 1
         problem = None
@@ -621,6 +623,8 @@ def build_corpus(
                 report.first_unreadable_time = _at_line(rec.line, shortened(repr(rec.time), 60))
             time = math.nan
         rows.append((user, item, rating, text, time, summary, rec.position, rec.line))
+        if item not in titles and _is_id_value(rec.item_title) and (title := _clean_id(rec.item_title)):
+            titles[item] = title
 
     frame = pd.DataFrame(rows, columns=[*COLUMNS, "line"])
     frame = frame.astype({"user": object, "item": object, "rating": float, "text": object,
@@ -645,4 +649,5 @@ def build_corpus(
             report.kept_of_duplicates = "latest" if keep == "last" else "earliest"
     frame = frame.drop(columns=["line"])
     report.kept = len(frame)
+    item_meta = {**{item: {"title": title} for item, title in titles.items()}, **(item_meta or {})}
     return Corpus(frame, rating_scale=rating_scale, item_meta=item_meta, report=report, name=name or source)

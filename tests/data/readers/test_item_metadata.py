@@ -110,3 +110,25 @@ def test_clean_html_drops_whole_and_cut_off_tags_but_keeps_comparisons():
 def test_item_metadata_that_is_not_there_is_named(tmp_path):
     with pytest.raises(DataError, match=r"meta\.json\.gz: no such metadata file"):
         read_item_metadata(tmp_path / "meta.json.gz")
+
+
+def test_titles_the_review_file_gives_name_the_items_a_metadata_file_does_not(tmp_path):
+    """A review file whose rows repeat their item's name (the Amazon Customer Reviews files'
+    product_title, a JSON file's item_name) gives the items titles; a metadata file's title wins
+    where it has one, and the review file's fills those it lacks."""
+    rows = [("a", "guitar", 5, "loud", "Big Guitar"), ("b", "guitar", 4, "nice", "Big Guitar (used)"),
+            ("a", "cable", 3, "fine", ""), ("b", "cable", 2, "thin", "Cable"), ("c", "strap", 4, "ok", None),
+            ("c", "drum", 5, "great", 1917)]
+    path = tmp_path / "reviews.jsonl"
+    path.write_text("\n".join(json.dumps({"user_id": u, "item_id": i, "rating": r, "text": t, "item_name": n})
+                              for u, i, r, t, n in rows) + "\n")
+    corpus = load_corpus(path)
+    assert corpus.report.columns["item_title"] == "item_name"
+    assert {i: corpus.item_title(i) for i in ("guitar", "cable", "strap", "drum")} == \
+        {"guitar": "Big Guitar", "cable": "Cable", "strap": None, "drum": "1917"}  # each item's first title
+    (tmp_path / "meta.json").write_text(json.dumps({"asin": "guitar", "title": "Guitar, from the metadata"}) + "\n"
+                                        + json.dumps({"asin": "cable", "title": "", "brand": "Wires"}) + "\n")
+    with_meta = load_corpus(path)
+    assert with_meta.item_title("guitar") == "Guitar, from the metadata"
+    assert with_meta.item_title("cable") == "Cable" and with_meta.item_meta["cable"]["brand"] == "Wires"
+    assert with_meta.item_title("drum") == "1917"

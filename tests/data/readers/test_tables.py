@@ -293,7 +293,9 @@ def test_the_amazon_customer_reviews_tsv_is_read_without_a_mapping(tmp_path):
     path.write_text(header + "".join(rows), encoding="utf-8")
     corpus = quiet_load(path)
     assert corpus.report.columns == {"user": "customer_id", "item": "product_id", "rating": "star_rating",
-                                     "text": "review_body", "time": "review_date", "summary": "review_headline"}
+                                     "text": "review_body", "time": "review_date", "summary": "review_headline",
+                                     "item_title": "product_title"}
+    assert corpus.item_title("B001") == "Strings"  # the item's name, which each row repeats
     assert corpus.report.skipped == {"empty text": 1}  # a text of line breaks only holds no words
     first = corpus.reviews.iloc[0]
     assert first["text"] == "The tone is dull.\n\nThey broke\nin a week\nsadly"

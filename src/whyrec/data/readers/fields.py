@@ -21,6 +21,9 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "text": ("text", "reviewText", "review", "review_text", "review_body", "body", "comment", "content"),
     "time": ("time", "unixReviewTime", "timestamp", "date", "date_added", "reviewTime", "review_date"),
     "summary": ("summary", "title", "review_headline", "headline"),
+    # the item's own name, where each review row repeats it (the Amazon Customer Reviews files'
+    # product_title): the item's title when no metadata file gives one
+    "item_title": ("item_title", "product_title", "item_name", "product_name", "movie_title", "book_title"),
 }
 REQUIRED_FIELDS = ("user", "item", "rating", "text")
 

@@ -221,7 +221,8 @@ def read_amazon_json(path: Path, report: ValidationReport, strict: bool = False,
     for position, line, obj in objects:
         yield RawRecord(user=pick(obj, "user"), item=pick(obj, "item"), rating=pick(obj, "rating"),
                         text=None if report.ratings_only else pick(obj, "text"), time=pick(obj, "time"),
-                        summary=pick(obj, "summary"), position=position, line=line)
+                        summary=pick(obj, "summary"), item_title=pick(obj, "item_title"), position=position,
+                        line=line)
     pick.check_found()
     pick.record_columns(report)
 

@@ -163,8 +163,12 @@ def load_corpus(
     corpus = build_corpus(records, source=str(path), rating_scale=rating_scale, strict=strict,
                           duplicates=duplicates, report=report, fold_unicode=fold_unicode,
                           name=path.parent.name if path.name.split(".")[0] == "reviews" else path.name.split(".")[0])
-    if meta_path:  # only the reviewed items' entries are kept
-        corpus.item_meta = read_item_metadata(meta_path, set(corpus.reviews["item"]))
+    if meta_path:  # only the reviewed items' entries are kept; the file's titles fill those it lacks
+        meta = read_item_metadata(meta_path, set(corpus.reviews["item"]))
+        for item, given in corpus.item_meta.items():
+            if not (meta.get(item) or {}).get("title"):
+                meta[item] = {**meta.get(item, {}), "title": given["title"]}
+        corpus.item_meta = meta
     if fmt == "peter-pickle":
         feats = peter_features(path, fold_unicode)
         corpus.features = feats[feats["position"].isin(set(corpus.positions))].reset_index(drop=True)

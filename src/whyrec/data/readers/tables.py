@@ -40,7 +40,8 @@ def table_records(frame: pd.DataFrame, columns: dict[str, str], line_offset: int
     for row in range(len(frame)):
         yield RawRecord(user=get["user"][row], item=get["item"][row], rating=get["rating"][row],
                         text=get.get("text", empty)[row], time=get.get("time", empty)[row],
-                        summary=get.get("summary", empty)[row], position=row, line=row + line_offset)
+                        summary=get.get("summary", empty)[row], item_title=get.get("item_title", empty)[row],
+                        position=row, line=row + line_offset)
 
 
 class _LineFeed:
@@ -176,7 +177,8 @@ def _csv_records(rows, feed: _LineFeed, path: Path, report: ValidationReport, st
             continue
         value = {f: (fields[k] if fields[k] != "" else None) for f, k in where.items()}
         yield RawRecord(user=value["user"], item=value["item"], rating=value["rating"], text=value.get("text"),
-                        time=value.get("time"), summary=value.get("summary"), position=position, line=start)
+                        time=value.get("time"), summary=value.get("summary"), item_title=value.get("item_title"),
+                        position=position, line=start)
         position += 1
 
 
