@@ -623,7 +623,8 @@ def build_corpus(
                 report.first_unreadable_time = _at_line(rec.line, shortened(repr(rec.time), 60))
             time = math.nan
         rows.append((user, item, rating, text, time, summary, rec.position, rec.line))
-        if item not in titles and _is_id_value(rec.item_title) and (title := _clean_id(rec.item_title)):
+        if rec.item_title is not None and item not in titles and _is_id_value(rec.item_title) and \
+                (title := _clean_id(rec.item_title)):
             titles[item] = title
 
     frame = pd.DataFrame(rows, columns=[*COLUMNS, "line"])
