@@ -91,6 +91,8 @@ class ValidationReport:
     texts_folded: int = 0
     # no review text in the source (readers.tables.table_columns, readers.json_reviews): every text empty
     ratings_only: bool = False
+    # a TSV read with its quotes as text, each line one row (readers.tables.quotes_are_text)
+    quotes_as_text: bool = False
     # the lowest and highest of the ratings skipped as outside the scale (None: none was)
     outside_scale: tuple[float, float] | None = None
     scale: tuple[float, float] | None = None  # the rating scale the records were checked against
@@ -144,6 +146,8 @@ class ValidationReport:
             parts.append(f"{counted(self.texts_folded, 'text')} folded to ASCII")
         if self.ratings_only:
             parts.append(f"ratings only (no text {self.column_word})")
+        if self.quotes_as_text:
+            parts.append("quotes read as text (the file quotes no field)")
         return f"{self.source}: " + ", ".join(parts)
 
     def _outside_text(self) -> str:
@@ -171,6 +175,7 @@ class ValidationReport:
             "unicode_folded": self.unicode_folded,
             "texts_folded": self.texts_folded,
             "ratings_only": self.ratings_only,
+            "quotes_as_text": self.quotes_as_text,
             "outside_scale": list(self.outside_scale) if self.outside_scale is not None else None,
             "scale": list(self.scale) if self.scale is not None else None,
             "users_seen": len(self.users_seen),

@@ -302,3 +302,64 @@ def test_the_amazon_customer_reviews_tsv_is_read_without_a_mapping(tmp_path):
     assert "br" not in tokenize(first["text"])
     assert split_sentences(first["text"]) == ["The tone is dull.", "They broke", "in a week", "sadly"]
     assert corpus.reviews["rating"].tolist() == [2.0, 5.0] and corpus.reviews["summary"].iloc[1] == "Five Stars"
+
+
+AMAZON_TSV_HEADER = "customer_id\tproduct_id\tstar_rating\treview_headline\treview_body\n"
+
+
+def test_a_tsv_whose_quotes_are_text_is_read_line_by_line(tmp_path):
+    """The Amazon Customer Reviews files quote no field: a body may open with a quote it never
+    closes, or close it mid-field. Read as RFC 4180 quoting, the first swallowed the lines after it
+    and the second was a malformed row; seen in the file's first lines, each line is one row."""
+    rows = ['1\tB001\t5\t"Best strings ever\tGreat tone', '2\tB001\t4\tGood\tI said "wow" when I heard them',
+            '3\tB002\t3\tOK\t"Fine" I guess', '4\tB002\t3\tOK\t12" cable, too short',
+            '5\tB003\t5\t"Quoted"\t"All of it"']
+    path = tmp_path / "amazon.tsv"
+    path.write_text(AMAZON_TSV_HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    from whyrec.data.readers.tables import quotes_are_text
+
+    assert quotes_are_text(path)
+    corpus = quiet_load(path)
+    assert corpus.report.quotes_as_text and "quotes read as text (the file quotes no field)" in corpus.report.summary()
+    assert corpus.reviews["text"].tolist() == ["Great tone", 'I said "wow" when I heard them', '"Fine" I guess',
+                                               '12" cable, too short', '"All of it"']
+    assert corpus.reviews["summary"].tolist()[0] == '"Best strings ever'
+
+
+def test_a_tsv_that_quotes_its_fields_is_still_read_as_quoted(tmp_path):
+    """pandas and spreadsheets quote a field holding a tab, a line break or a quote: those quotes are
+    quoting, and a file whose first lines have a quote that opens only a field is read so too."""
+    frame = pd.DataFrame([("u1", "i1", 5, 'He said "wow"'), ("u2", "i1", 4, "two\nlines"), ("u3", "i2", 3, "a\ttab")],
+                         columns=["user", "item", "rating", "text"])
+    path = tmp_path / "quoted.tsv"
+    frame.to_csv(path, sep="\t", index=False)
+    from whyrec.data.readers.tables import quotes_are_text
+
+    assert not quotes_are_text(path)
+    corpus = quiet_load(path)
+    assert not corpus.report.quotes_as_text and corpus.reviews["text"].tolist() == frame["text"].tolist()
+    plain = tmp_path / "plain.tsv"
+    plain.write_text('user\titem\trating\ttext\nu1\ti1\t5\t"Loud"\n', encoding="utf-8")  # one field, quoted whole
+    assert not quotes_are_text(plain) and quiet_load(plain).reviews["text"].tolist() == ["Loud"]
+
+
+def test_a_tsv_whose_text_quotes_show_only_past_its_head_is_told_the_format_that_reads_it(tmp_path):
+    rows = [f"{k}\tB{k % 7}\t{1 + k % 5}\tFine\tPlain text number {k} of a long enough file" for k in range(2000)]
+    rows += ['9000\tB1\t5\tLate\t"Best strings ever', '9001\tB2\t4\tAfter\tgood', '9002\tB3\t5\tOK\tthe 12" one']
+    path = tmp_path / "late.tsv"
+    path.write_text(AMAZON_TSV_HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    hint = r"; a TSV whose quotes are part of its texts .* reads with --format tsv-unquoted \(load_corpus: " \
+        r"format='tsv-unquoted'\)$"
+    with pytest.raises(DataError, match=r"late\.tsv:2002: a quote opened on this line closes only on line 2004, and "
+                                        r"line 2003 between them reads as a review of its own: .*" + hint):
+        load_corpus(path)
+    corpus = quiet_load(path, format="tsv-unquoted")
+    assert len(corpus) == 2003 and corpus.reviews["text"].tolist()[-3:] == ['"Best strings ever', "good", 'the 12" one']
+    path.write_text(AMAZON_TSV_HEADER + "\n".join(rows[:-1]) + "\n", encoding="utf-8")  # a quote never closed
+    with pytest.raises(DataError, match=r"late\.tsv:2002: a quote opened on this line is never closed; nothing after "
+                                        r"it can be read as TSV" + hint):
+        load_corpus(path)
+    csv_path = tmp_path / "late.csv"  # a CSV is told no TSV format
+    csv_path.write_text("user,item,rating,text\nu1,i1,5,\"never closed\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"never closed; nothing after it can be read as CSV$"):
+        load_corpus(csv_path)

@@ -20,7 +20,8 @@ from whyrec.data.readers.tables import csv_separator, read_csv, read_parquet, ta
 from whyrec.data.readers.text_files import head_bytes, peek_text
 from whyrec.errors import DataError, DataWarning
 
-FORMATS = ("amazon-json", "yelp-json", "yelp-ss", "csv", "tsv", "parquet", "peter-pickle", "movielens-dat")
+FORMATS = ("amazon-json", "yelp-json", "yelp-ss", "csv", "tsv", "tsv-unquoted", "parquet", "peter-pickle",
+           "movielens-dat")
 
 
 REVIEW_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".json.gz", ".csv", ".tsv", ".parquet", ".ss", ".pickle")
@@ -151,6 +152,7 @@ def load_corpus(
         "yelp-ss": lambda: read_yelp_ss(path, report, strict),
         "csv": lambda: read_csv(path, report, strict, sep=csv_separator(path), columns=columns),
         "tsv": lambda: read_csv(path, report, strict, sep="\t", columns=columns),
+        "tsv-unquoted": lambda: read_csv(path, report, strict, sep="\t", columns=columns, quotes_as_text=True),
         "parquet": lambda: read_parquet(path, report, strict, columns=columns),
         "peter-pickle": lambda: read_peter_pickle(path, report, strict),
         "movielens-dat": lambda: read_movielens_dat(path, report, strict),

@@ -78,8 +78,10 @@ def _reads_as_a_review(line: str, sep: str, width: int, rating_column: int) -> b
 
 
 def read_csv(path: Path, report: ValidationReport, strict: bool = False, *, sep: str | None = None,
-             columns: dict[str, str] | None = None) -> Iterator[RawRecord]:
-    """CSV or TSV with a header row, quoted as RFC 4180 says (``""`` is a quote inside a quoted field).
+             columns: dict[str, str] | None = None, quotes_as_text: bool | None = None) -> Iterator[RawRecord]:
+    """CSV or TSV with a header row, quoted as RFC 4180 says (``""`` is a quote inside a quoted field),
+    or, with ``quotes_as_text``, a TSV that quotes no field, each line one row and every quote part of
+    its text (None: a TSV is read so when :func:`quotes_are_text` finds it written so).
 
     ``line`` is the physical line a row starts on, the header being line 1: a quoted text
     may hold line breaks. ``position`` counts data rows, malformed ones included and blank
@@ -96,8 +98,12 @@ def read_csv(path: Path, report: ValidationReport, strict: bool = False, *, sep:
     if sep is None:
         sep = "\t" if path.suffix.lower() in (".tsv", ".tab") else csv_separator(path)
     kind = "TSV" if sep == "\t" else "CSV"
+    if quotes_as_text is None:
+        quotes_as_text = sep == "\t" and quotes_are_text(path)
+    report.quotes_as_text = quotes_as_text
     feed = _LineFeed(iter_lines(path, report))
-    rows = csv.reader(feed, delimiter=sep, strict=True)
+    rows = csv.reader(feed, delimiter=sep, quoting=csv.QUOTE_NONE) if quotes_as_text else \
+        csv.reader(feed, delimiter=sep, strict=True)
     try:
         header = next(rows)
     except StopIteration:
@@ -118,6 +124,28 @@ def read_csv(path: Path, report: ValidationReport, strict: bool = False, *, sep:
                         path=path, line=1) from None
     where = {f: header.index(c) for f, c in resolved.items()}
     return _csv_records(rows, feed, path, report, strict, sep, kind, len(header), where)
+
+
+def quotes_are_text(path: Path) -> bool:
+    """Whether a TSV writes its quotes as text instead of quoting fields, as the Amazon Customer
+    Reviews files do (a review body ``"Best strings ever`` or ``"Fine" I guess``): in the file's first
+    64 KiB every line splits at its tabs alone into the header's number of fields, and some field
+    opens with a quote that RFC 4180 quoting would not close at the field's end, so that read as
+    quoting it would swallow the lines after it, or leave its row malformed."""
+    lines = peek_text(path).splitlines()[:-1]  # the last may be cut off
+    if len(lines) < 2:
+        return False
+    width = lines[0].count("\t") + 1
+    if any(line.count("\t") + 1 != width for line in lines[1:] if line.strip()):
+        return False  # a quoted field holding a line break or a tab: quoting is in use
+    return any(value.startswith('"') and not _one_quoted_field(value) for line in lines[1:]
+               for value in line.split("\t"))
+
+
+def _one_quoted_field(value: str) -> bool:
+    """Whether ``value`` is one field quoted as RFC 4180 says: a quote at each end, and inside them
+    only doubled quotes."""
+    return len(value) >= 2 and value.endswith('"') and '"' not in value[1:-1].replace('""', "")
 
 
 def _reads_as_a_record(header: list[str]) -> bool:
@@ -142,6 +170,11 @@ def csv_separator(path: Path) -> str:
     return next((sep for sep in (";", "|") if sep in header), ",")
 
 
+# what a TSV whose quotes break its rows is told, when its first lines did not show them as text
+_QUOTES_AS_TEXT_HINT = ("; a TSV whose quotes are part of its texts (as the Amazon Customer Reviews files') reads "
+                        "with --format tsv-unquoted (load_corpus: format='tsv-unquoted')")
+
+
 def _csv_records(rows, feed: _LineFeed, path: Path, report: ValidationReport, strict: bool, sep: str,
                  kind: str, width: int, where: dict[str, int]) -> Iterator[RawRecord]:
     position = 0
@@ -156,7 +189,8 @@ def _csv_records(rows, feed: _LineFeed, path: Path, report: ValidationReport, st
         except csv.Error as exc:
             if "unexpected end of data" in str(exc):
                 raise DataError(f"a quote opened on this line is never closed; nothing after it can be read "
-                                f"as {kind}", path=path, line=start) from None
+                                f"as {kind}{_QUOTES_AS_TEXT_HINT if kind == 'TSV' else ''}", path=path,
+                                line=start) from None
             fields, problem = [], f"broken quoting ({exc})"
         swallowed = next((start + k for k, line in enumerate(feed.row_lines[1:], 1)
                           if _reads_as_a_review(line, sep, width, where["rating"])), None)
@@ -165,8 +199,8 @@ def _csv_records(rows, feed: _LineFeed, path: Path, report: ValidationReport, st
                      "field limit," if problem and "field limit" in problem else
                      f"closes only on line {feed.next_line - 1},")
             raise DataError(f"a quote opened on this line {until} and line {swallowed} between them reads as a "
-                            f"review of its own: close the quote, or write a quote inside a quoted text as \"\"",
-                            path=path, line=start)
+                            f"review of its own: close the quote, or write a quote inside a quoted text as \"\""
+                            f"{_QUOTES_AS_TEXT_HINT if kind == 'TSV' else ''}", path=path, line=start)
         if problem is not None:
             # a text past the csv module's field limit is long, not malformed: say so in the count
             reason = f"field over {csv.field_size_limit():,} characters" if "field limit" in problem else "malformed row"
