@@ -56,8 +56,9 @@ Overwrite = Annotated[bool, typer.Option(
     "--overwrite", help="Replace the bundle already in --out (without it, such an --out is refused before any work).")]
 # item metadata (titles, brand, category) kept elsewhere than beside the reviews
 MetaFile = Annotated[Optional[Path], typer.Option(
-    "--meta", help="Item metadata file (Amazon meta JSON lines: titles, brand, category), when it is not "
-    "beside the reviews as meta.json.gz or, for the Amazon dumps, meta_X.json.gz beside X_5.json.gz.")]
+    "--meta", help="Item metadata file (Amazon meta JSON lines: titles, brand, category; or Yelp's business.json), "
+    "when it is not beside the reviews as meta.json.gz or, for the Amazon dumps, meta_X.json.gz beside X_5.json.gz "
+    "(Yelp's: yelp_academic_dataset_business.json beside its reviews).")]
 # a rating bundle's history (--data) is read on a split: the split folder and the random split's seed
 HistorySplit = Annotated[Optional[Path], typer.Option(
     "--split", help="With --data: split folder (default: <data>/1 when present).")]

@@ -132,3 +132,23 @@ def test_titles_the_review_file_gives_name_the_items_a_metadata_file_does_not(tm
     assert with_meta.item_title("guitar") == "Guitar, from the metadata"
     assert with_meta.item_title("cable") == "Cable" and with_meta.item_meta["cable"]["brand"] == "Wires"
     assert with_meta.item_title("drum") == "1917"
+
+
+def test_yelp_businesses_beside_its_reviews_name_the_items(tmp_path):
+    """Yelp's business.json: the name is the title, the categories one comma-separated string, and
+    the city stands in as the brand (what names a business whose name is empty)."""
+    reviews = tmp_path / "yelp_academic_dataset_review.json"
+    reviews.write_text("\n".join(json.dumps({"review_id": str(n), "user_id": u, "business_id": b, "stars": r,
+                                             "text": t, "date": "2019-05-01 12:00:00"})
+                                 for n, (u, b, r, t) in enumerate([("u1", "b1", 5, "great pizza"),
+                                                                    ("u2", "b2", 2, "slow service")])) + "\n")
+    assert load_corpus(reviews).item_meta == {}
+    businesses = [{"business_id": "b1", "name": "Luigi's", "city": "Tucson", "categories": "Pizza, Italian"},
+                  {"business_id": "b2", "name": "", "city": "Reno", "categories": None},
+                  {"business_id": "b9", "name": "Never reviewed", "categories": "Bars"}]
+    (tmp_path / "yelp_academic_dataset_business.json").write_text("\n".join(json.dumps(b) for b in businesses) + "\n")
+    corpus = load_corpus(reviews)
+    assert set(corpus.item_meta) == {"b1", "b2"}
+    assert corpus.item_meta["b1"] == {"title": "Luigi's", "category": ["Pizza", "Italian"], "description": "",
+                                      "brand": "Tucson"}
+    assert corpus.item_title("b1") == "Luigi's" and corpus.item_title("b2") == "Reno"

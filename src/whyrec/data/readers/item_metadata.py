@@ -30,7 +30,9 @@ def read_item_metadata(path: str | Path, items: set[str] | None = None) -> dict[
     """Amazon item metadata JSON lines → {item: {title, category, description, brand}}. 2014 and
     2018: asin, title, category (2014: categories, a list of paths), description, brand. 2023:
     parent_asin (the item key of its reviews), title, categories (often empty; then
-    main_category), description, store (as the brand). With ``items``, only those are kept (a
+    main_category), description, store (as the brand). Yelp's ``business.json`` is read alike:
+    business_id, name (as the title), categories (one string, ``"Pizza, Italian"``) and city (as
+    the brand, which names an item that has no title). With ``items``, only those are kept (a
     category's metadata file lists millions of items that its 5-core reviews never name), and
     only lines that can name one of them are parsed (``_may_name``)."""
     path = Path(path)
@@ -44,19 +46,21 @@ def read_item_metadata(path: str | Path, items: set[str] | None = None) -> dict[
     if items is not None:
         lines = ((number, line) for number, line in lines if _may_name(line, items))
     for _, obj in parsed_objects(lines, report, strict=False):
-        item = obj.get("parent_asin") or obj.get("asin")
+        item = obj.get("parent_asin") or obj.get("asin") or obj.get("business_id")
         if not item or items is not None and str(item) not in items:
             continue
         categories = obj.get("category") or obj.get("categories") or []
+        if isinstance(categories, str):  # Yelp: "Pizza, Italian"
+            categories = categories.split(",")
         if categories and isinstance(categories[0], list):  # 2014: list of category paths
             categories = categories[0]
         if not categories and isinstance(obj.get("main_category"), str):
             categories = [obj["main_category"]]
         meta[str(item)] = {
-            "title": clean_html(obj.get("title")),
+            "title": clean_html(obj.get("title") or obj.get("name")),
             "category": [clean_html(c) for c in categories if clean_html(c)],
             "description": clean_html(obj.get("description")),
-            "brand": clean_html(obj.get("brand") or obj.get("store")),
+            "brand": clean_html(obj.get("brand") or obj.get("store") or obj.get("city")),
         }
     return meta
 
@@ -105,9 +109,13 @@ def metadata_beside(path: Path) -> Path | None:
     reviews of category X: ``X.jsonl`` → ``meta_X.jsonl`` (2023), ``X.json.gz`` and ``X_5.json.gz``
     (its 5-core) → ``meta_X.json.gz`` (2018), ``reviews_X_5.json.gz`` → ``meta_X.json.gz`` (2014);
     each plain or gzipped. Beside MovieLens' ``ratings.dat`` or ``ratings.csv``: its ``movies.dat``
-    or ``movies.csv``."""
+    or ``movies.csv``; beside Yelp's ``yelp_academic_dataset_review.json``: its
+    ``yelp_academic_dataset_business.json``."""
     if path.name in ("ratings.dat", "ratings.csv"):  # MovieLens: the movie list beside the ratings
         return next((path.parent / name for name in MOVIELENS_MOVIES if (path.parent / name).is_file()), None)
+    if "yelp_academic_dataset_review" in path.name:
+        business = path.parent / path.name.replace("_review", "_business")
+        return business if business.is_file() else None
     stem = path.name.split(".")[0]
     category = stem.removeprefix("reviews_")
     categories = dict.fromkeys([stem, category, category.removesuffix("_5")])  # in that order, once each
