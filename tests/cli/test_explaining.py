@@ -49,6 +49,27 @@ def test_a_pairs_file_may_be_json_lines_as_explain_json_writes_them(tmp_path):
     assert _read_pairs(path) == (["u1"], ["i1"], None, [1])  # no feature word in any row: None for all
 
 
+def test_a_file_of_reviews_is_a_pairs_file_by_its_id_columns(tmp_path):
+    """The test reviews of a data file are asked as they are: their id columns are found by the names
+    a review file's are (reviewerID and asin, customer_id and product_id, "User ID" …), other columns
+    passed over; 'user' and 'item' still come first."""
+    amazon = tmp_path / "test.csv"
+    amazon.write_text("reviewerID,asin,overall,reviewText\nA1,B1,5,great\nA2,B2,1,\"bad, very\"\n")
+    assert _read_pairs(amazon) == (["A1", "A2"], ["B1", "B2"], None, [2, 3])
+    tsv = tmp_path / "test.tsv"
+    tsv.write_text("marketplace\tcustomer_id\tproduct_id\treview_body\nUS\t17\tB001\tfine\n")
+    assert _read_pairs(tsv) == (["17"], ["B001"], None, [2])
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("User ID,Item ID,user_id\nu1,i1,other\n")  # an exact alias before a loose match
+    assert _read_pairs(sheet) == (["other"], ["i1"], None, [2])
+    both = tmp_path / "both.csv"
+    both.write_text("user_id,user,item\nx,u1,i1\n")  # 'user' itself first
+    assert _read_pairs(both) == (["u1"], ["i1"], None, [2])
+    lines = tmp_path / "test.jsonl"
+    lines.write_text('{"reviewerID": "A1", "asin": "B1", "overall": 5}\n{"user_id": "u2", "business_id": "b2"}\n')
+    assert _read_pairs(lines) == (["A1", "u2"], ["B1", "b2"], None, [1, 2])
+
+
 @pytest.mark.parametrize("content, message", [
     ('[{"user": "u1", "item": "i1"}]\n', r"pairs\.jsonl:1: holds a JSON array; --pairs takes JSON lines"),
     ('{"user": "u1", "item": "i1"}\n{"user": "u2", \n', r"pairs\.jsonl:2: not JSON"),
@@ -66,7 +87,10 @@ def test_a_bad_json_lines_pairs_file_is_named_with_what_is_wrong(tmp_path, conte
 
 
 @pytest.mark.parametrize("content, message", [
-    (b"person,thing\nu1,i1\n", r"pairs\.csv:1: needs a header row with 'user' and 'item' columns"),
+    (b"person,thing\nu1,i1\n", r"pairs\.csv:1: needs a header row with 'user' and 'item' columns \(or a review "
+                                r"file's names for them\): no column for 'user' or 'item' \(looked for user: user, "
+                                r"user_id.*\); columns are \['person', 'thing'\]$"),
+    (b"reviewerID,thing\nu1,i1\n", r"pairs\.csv:1: .*no column for 'item' \(looked for item, item_id"),
     (b"", r"pairs\.csv:1: needs a header row"),
     (b"user,item\n", r"pairs\.csv: no \(user, item\) rows"),
     (b"user,item\nu1,\n", r"pairs\.csv:2: .*missing item id"),

@@ -463,10 +463,11 @@ PAIR_JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 
 def _read_pairs(path: Path) -> tuple[list[str], list[str], list[str | None] | None, list[int]]:
     """(users, items, feature words, line numbers) of a pairs file: CSV/TSV with 'user' and 'item'
-    columns and an optional 'feature_word' one, or JSON lines (``.jsonl``, ``.ndjson``, ``.json``)
-    of objects with those keys, such as `explain --json` and `evaluate --records` write (other
-    columns and keys are ignored). A blank feature word is None (the item's own), and so are all
-    of them when no row has one. A bad file or row is a one-line DataError naming the file and line."""
+    columns (or a review file's: :func:`_pair_keys`) and an optional 'feature_word' one, or JSON
+    lines (``.jsonl``, ``.ndjson``, ``.json``) of objects with those keys, such as `explain --json`
+    and `evaluate --records` write (other columns and keys are ignored). A blank feature word is None
+    (the item's own), and so are all of them when no row has one. A bad file or row is a one-line
+    DataError naming the file and line."""
     from whyrec.errors import DataError
 
     json_lines = path.suffix.lower() in PAIR_JSON_SUFFIXES
@@ -505,12 +506,37 @@ def _csv_pair_rows(handle, path: Path):
     reader = csv.DictReader(handle, delimiter="\t" if path.suffix.lower() in (".tsv", ".tab") else ",")
     try:
         reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
-        if not {"user", "item"} <= set(reader.fieldnames):
-            raise DataError("needs a header row with 'user' and 'item' columns", path=path, line=1)
+        keys = _pair_keys(reader.fieldnames)
+        if keys is None:
+            from whyrec.data.readers.fields import looked_for
+
+            missing = [field for field in ("user", "item") if _pair_key(reader.fieldnames, field) is None]
+            raise DataError(f"needs a header row with 'user' and 'item' columns (or a review file's names for "
+                            f"them): no column for {looked_for(missing or ['user', 'item'])}; columns are "
+                            f"{reader.fieldnames}", path=path, line=1)
         for row in reader:
-            yield reader.line_num, row
+            yield reader.line_num, {field: row[key] for field, key in keys.items()}
     except csv.Error as exc:
         raise DataError(f"cannot read as CSV: {exc}", path=path) from None
+
+
+def _pair_keys(names: list[str]) -> dict[str, str] | None:
+    """Which of a pairs file's columns (a JSON object's keys) hold the user, the item and the
+    feature word: ``user`` and ``item``, else the names a review file's are found by
+    (``reviewerID``, ``asin``, ``customer_id``, ``User ID`` …: :data:`~whyrec.data.readers.fields.
+    FIELD_ALIASES`), so that a file of test reviews is asked as it is. None without both ids."""
+    keys = {field: _pair_key(names, field) for field in ("user", "item")}
+    if None in keys.values():
+        return None
+    return {**keys, "feature_word": "feature_word"} if "feature_word" in names else keys
+
+
+def _pair_key(names: list[str], field: str) -> str | None:
+    """The column of ``names`` holding ``field`` (user or item) for :func:`_pair_keys`."""
+    from whyrec.data.readers.fields import FIELD_ALIASES, loosely_named
+
+    return next((a for a in (field, *FIELD_ALIASES[field]) if a in names), None) or \
+        loosely_named(FIELD_ALIASES[field], names)
 
 
 def _json_pair_rows(handle, path: Path):
@@ -530,7 +556,8 @@ def _json_pair_rows(handle, path: Path):
             raise DataError(f"not JSON: {exc}", path=path, line=line) from None
         if not isinstance(row, dict):
             raise DataError("not a JSON object with 'user' and 'item'", path=path, line=line)
-        yield line, row
+        keys = _pair_keys(list(row))
+        yield line, {field: row[key] for field, key in keys.items()} if keys else row
 
 
 def _pair_cell(value, path: Path, line: int, field: str) -> str:
