@@ -56,9 +56,10 @@ def test_a_file_of_reviews_is_a_pairs_file_by_its_id_columns(tmp_path):
     amazon = tmp_path / "test.csv"
     amazon.write_text("reviewerID,asin,overall,reviewText\nA1,B1,5,great\nA2,B2,1,\"bad, very\"\n")
     assert _read_pairs(amazon) == (["A1", "A2"], ["B1", "B2"], None, [2, 3])
-    tsv = tmp_path / "test.tsv"
-    tsv.write_text("marketplace\tcustomer_id\tproduct_id\treview_body\nUS\t17\tB001\tfine\n")
-    assert _read_pairs(tsv) == (["17"], ["B001"], None, [2])
+    tsv = tmp_path / "test.tsv"  # quoting no field, as Amazon's do: a text's lone quote swallows no row
+    tsv.write_text('marketplace\tcustomer_id\tproduct_id\treview_body\nUS\t17\tB001\t"Best strings\n'
+                   'US\t18\tB002\tfine\n')
+    assert _read_pairs(tsv) == (["17", "18"], ["B001", "B002"], None, [2, 3])
     sheet = tmp_path / "sheet.csv"
     sheet.write_text("User ID,Item ID,user_id\nu1,i1,other\n")  # an exact alias before a loose match
     assert _read_pairs(sheet) == (["other"], ["i1"], None, [2])

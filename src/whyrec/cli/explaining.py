@@ -503,7 +503,12 @@ def _csv_pair_rows(handle, path: Path):
 
     from whyrec.errors import DataError
 
-    reader = csv.DictReader(handle, delimiter="\t" if path.suffix.lower() in (".tsv", ".tab") else ",")
+    from whyrec.data.readers.tables import quotes_are_text
+
+    tabs = path.suffix.lower() in (".tsv", ".tab")
+    # a TSV of reviews that quotes no field (Amazon's) would otherwise swallow the rows after a text's lone quote
+    reader = csv.DictReader(handle, delimiter="\t" if tabs else ",",
+                            quoting=csv.QUOTE_NONE if tabs and quotes_are_text(path) else csv.QUOTE_MINIMAL)
     try:
         reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
         keys = _pair_keys(reader.fieldnames)
