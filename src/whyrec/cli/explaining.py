@@ -507,7 +507,7 @@ def _csv_pair_rows(handle, path: Path):
 
     tabs = path.suffix.lower() in (".tsv", ".tab")
     # a TSV of reviews that quotes no field (Amazon's) would otherwise swallow the rows after a text's lone quote
-    reader = csv.DictReader(handle, delimiter="\t" if tabs else ",",
+    reader = csv.DictReader(handle, delimiter="\t" if tabs else ",", strict=True,  # strict: a quote never closed
                             quoting=csv.QUOTE_NONE if tabs and quotes_are_text(path) else csv.QUOTE_MINIMAL)
     try:
         reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
