@@ -96,7 +96,8 @@ def test_a_bad_json_lines_pairs_file_is_named_with_what_is_wrong(tmp_path, conte
     (b"user,item\n", r"pairs\.csv: no \(user, item\) rows"),
     (b"user,item\nu1,\n", r"pairs\.csv:2: .*missing item id"),
     (b"user,item\n\xff\xfe\x00u1,i1\n", r"pairs\.csv: cannot read as CSV"),
-    (b'user,item,text\nu1,i1,"never closed\nu2,i2,fine\n', r"pairs\.csv: cannot read as CSV: unexpected end of data"),
+    (b'user,item,text\nu1,i1,"never closed\nu2,i2,fine\n', r"pairs\.csv:2: cannot read as CSV: unexpected end of data"),
+    (b'user,item,text\nu1,i1,"Fine" I guess\nu2,i2,fine\n', r"pairs\.csv:2: cannot read as CSV: ',' expected"),
     (None, r"pairs\.csv: no such file"),
 ])
 def test_a_bad_pairs_file_is_named_with_what_is_wrong(tmp_path, content, message):

@@ -522,7 +522,8 @@ def _csv_pair_rows(handle, path: Path):
         for row in reader:
             yield reader.line_num, {field: row[key] for field, key in keys.items()}
     except csv.Error as exc:
-        raise DataError(f"cannot read as CSV: {exc}", path=path) from None
+        # line_num: the last line of the last row read, so the row that failed starts on the next
+        raise DataError(f"cannot read as CSV: {exc}", path=path, line=reader.line_num + 1) from None
 
 
 def _pair_keys(names: list[str]) -> dict[str, str] | None:
