@@ -501,9 +501,8 @@ def _csv_pair_rows(handle, path: Path):
     them (``user, item``), as the cells are."""
     import csv
 
-    from whyrec.errors import DataError
-
     from whyrec.data.readers.tables import quotes_are_text
+    from whyrec.errors import DataError
 
     tabs = path.suffix.lower() in (".tsv", ".tab")
     # a TSV of reviews that quotes no field (Amazon's) would otherwise swallow the rows after a text's lone quote

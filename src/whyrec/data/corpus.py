@@ -430,8 +430,6 @@ def _is_id_value(value: object) -> bool:
     return not isinstance(value, (list, tuple, dict, set, bool, np.bool_, np.ndarray))
 
 
-# a rating written with a decimal comma ("3,5"), as spreadsheets in decimal-comma locales export
-# it; three digits after the comma ("1,000") are a thousands separator, not a decimal
 # HTML line breaks, as the Amazon Customer Reviews dataset's texts mark paragraphs ("great.<br /><br />But")
 _LINE_BREAK_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
 
@@ -442,6 +440,8 @@ def _line_breaks(text: str) -> str:
     return _LINE_BREAK_TAG.sub("\n", text) if "<" in text else text
 
 
+# a rating written with a decimal comma ("3,5"), as spreadsheets in decimal-comma locales export
+# it; three digits after the comma ("1,000") are a thousands separator, not a decimal
 _DECIMAL_COMMA = re.compile(r"([+-]?\d+),(\d{1,2})")
 
 
