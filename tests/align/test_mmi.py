@@ -125,7 +125,8 @@ def test_config_errors(encoder):
         MMIConfig(kl_weight=-0.1)
     with pytest.raises(ConfigError, match="epochs must be a whole number"):
         MMIConfig(epochs="6")
-    with pytest.raises(ConfigError, match=r"MMI: unknown setting\(s\) \['epoch'\] \(did you mean 'epochs'\?\); known: .*epochs"):
+    with pytest.raises(ConfigError, match=r"MMI: unknown setting\(s\) \['epoch'\] \(did you mean 'epochs'\?\); "
+                                          r"known: .*epochs"):
         MMIConfig.from_dict({"epoch": 6})  # what `whyrec align --set epoch=6` reaches
     with pytest.raises(ConfigError, match=r"unknown setting\(s\) \['epoch'\]"):
         MMITrainer(Stub(), encoder, epoch=6)

@@ -15,7 +15,8 @@ def test_a_setting_is_pointed_to_the_option_that_takes_it_with_its_value():
     both = {"--mt", "--peter", "--decode"}
     assert setting_hint("--dropout", both, ["--dropout", "0.1"]) == \
         "dropout is a setting: give it as --mt dropout=0.1 or --peter dropout=0.1"
-    assert setting_hint("--top-p", {"--decode"}, ["--top-p", "0.9"]) == "top_p is a setting: give it as --decode top_p=0.9"
+    assert setting_hint("--top-p", {"--decode"}, ["--top-p", "0.9"]) == \
+        "top_p is a setting: give it as --decode top_p=0.9"
 
 
 def test_what_is_no_setting_of_the_command_gets_no_hint():
