@@ -15,9 +15,9 @@ MinRating = Annotated[float, typer.Option("--min-rating", help="Lowest valid rat
 MaxRating = Annotated[float, typer.Option("--max-rating", help="Highest valid rating of the data's scale.")]
 # ... and the reader, when the file's name and first bytes do not tell it
 ReaderFormat = Annotated[Optional[str], typer.Option(
-    "--format", help="Reader to use instead of detecting it: amazon-json, yelp-json, yelp-ss, csv, tsv, "
-    "tsv-unquoted (quotes are text, as in the Amazon Customer Reviews files), parquet, peter-pickle or "
-    "movielens-dat.")]
+    "--format", help="Reader to use instead of detecting it: amazon-json, yelp-json, yelp-ss, csv, tsv (quoted "
+    "as RFC 4180 says), tsv-unquoted (quotes are text, as in the Amazon Customer Reviews files), parquet, "
+    "peter-pickle or movielens-dat.")]
 # ... and which table columns (JSON keys) hold a file's fields, when their names are not the usual ones
 ColumnMap = Annotated[Optional[list[str]], typer.Option(
     "--column", help="Column (JSON: key) of a field, FIELD=NAME (user, item, rating, text, time, summary, item_title; "

@@ -324,6 +324,8 @@ def test_a_tsv_whose_quotes_are_text_is_read_line_by_line(tmp_path):
     assert corpus.reviews["text"].tolist() == ["Great tone", 'I said "wow" when I heard them', '"Fine" I guess',
                                                '12" cable, too short', '"All of it"']
     assert corpus.reviews["summary"].tolist()[0] == '"Best strings ever'
+    with pytest.raises(DataError, match=r"amazon\.tsv:2: a quote opened on this line"):  # asked for: RFC quoting
+        load_corpus(path, format="tsv")
 
 
 def test_a_tsv_that_quotes_its_fields_is_still_read_as_quoted(tmp_path):

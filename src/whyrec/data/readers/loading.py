@@ -151,7 +151,9 @@ def load_corpus(
         "yelp-json": lambda: read_amazon_json(path, report, strict, columns=columns),
         "yelp-ss": lambda: read_yelp_ss(path, report, strict),
         "csv": lambda: read_csv(path, report, strict, sep=csv_separator(path), columns=columns),
-        "tsv": lambda: read_csv(path, report, strict, sep="\t", columns=columns),
+        # a TSV found by its content is checked for quotes written as text; --format tsv reads RFC 4180 quoting
+        "tsv": lambda: read_csv(path, report, strict, sep="\t", columns=columns,
+                                quotes_as_text=None if format is None else False),
         "tsv-unquoted": lambda: read_csv(path, report, strict, sep="\t", columns=columns, quotes_as_text=True),
         "parquet": lambda: read_parquet(path, report, strict, columns=columns),
         "peter-pickle": lambda: read_peter_pickle(path, report, strict),
