@@ -248,3 +248,29 @@ def test_each_reader_names_what_is_wrong_with_a_file(tmp_path, name, content, op
 def test_without_strict_a_malformed_entry_is_skipped_and_counted(tmp_path, name, content, kept, skipped):
     corpus = quiet_load(_file(tmp_path, name, content))
     assert len(corpus) == kept and corpus.report.skipped[skipped] == 1 and corpus.report.read == 2
+
+
+def test_a_folder_of_a_download_is_read_by_its_review_file(tmp_path):
+    """Yelp's download holds its reviews beside business, user, tip and check-in files: the one named
+    as reviews is read, with the businesses as metadata; the Amazon Customer Reviews files are gzipped
+    TSVs. Several files none of which, or more than one of which, is named so stay an error."""
+    import json
+
+    yelp = tmp_path / "yelp"
+    yelp.mkdir()
+    (yelp / "yelp_academic_dataset_review.json").write_text(json.dumps(
+        {"user_id": "u1", "business_id": "b1", "stars": 5, "text": "great", "date": "2019-05-01"}) + "\n")
+    (yelp / "yelp_academic_dataset_business.json").write_text(json.dumps({"business_id": "b1", "name": "Luigi's"})
+                                                              + "\n")
+    for other in ("user", "tip", "checkin"):
+        (yelp / f"yelp_academic_dataset_{other}.json").write_text("{}\n")
+    corpus = load_corpus(yelp)
+    assert len(corpus) == 1 and corpus.item_title("b1") == "Luigi's"
+    amazon = tmp_path / "amazon"
+    amazon.mkdir()
+    with gzip.open(amazon / "amazon_reviews_us_Musical_Instruments_v1_00.tsv.gz", "wt") as handle:
+        handle.write("customer_id\tproduct_id\tstar_rating\treview_body\n1\tB1\t4\tnice\n")
+    assert load_corpus(amazon).reviews["item"].tolist() == ["B1"]
+    (amazon / "amazon_reviews_us_Guitars_v1_00.tsv.gz").write_bytes(b"")
+    with pytest.raises(DataError, match="several review files"):
+        load_corpus(amazon)

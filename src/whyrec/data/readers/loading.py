@@ -24,7 +24,8 @@ FORMATS = ("amazon-json", "yelp-json", "yelp-ss", "csv", "tsv", "tsv-unquoted", 
            "movielens-dat")
 
 
-REVIEW_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".json.gz", ".csv", ".tsv", ".parquet", ".ss", ".pickle")
+REVIEW_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".json.gz", ".csv", ".csv.gz", ".tsv", ".tsv.gz", ".parquet", ".ss",
+                   ".pickle")
 
 
 def reviews_in(folder: Path) -> Path:
@@ -32,7 +33,8 @@ def reviews_in(folder: Path) -> Path:
     as whyrec's data folders and the PETER benchmark name it, or MovieLens' ``ratings.csv`` or
     ``ratings.dat``; else its one review-like file that
     is not item metadata (``meta*``), as an Amazon Reviews 2023 download holds ``X.jsonl`` beside
-    ``meta_X.jsonl``. Several such files are an error naming them."""
+    ``meta_X.jsonl``; of several, the one named as reviews (Yelp's ``yelp_academic_dataset_review.json``
+    beside its business, user, tip and check-in files). Several others are an error naming them."""
     named = [folder / n for n in ("reviews.json.gz", "reviews.json", "reviews.csv", "reviews.pickle",
                                   "ratings.csv", "ratings.dat")]
     found = next((p for p in named if p.is_file()), None)
@@ -40,11 +42,12 @@ def reviews_in(folder: Path) -> Path:
         return found
     others = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("meta")
                     and p.name.lower().endswith(REVIEW_SUFFIXES))
-    if len(others) == 1:
-        return others[0]
+    named_reviews = [p for p in others if "review" in p.name.lower()]
+    if len(others) == 1 or len(named_reviews) == 1:
+        return others[0] if len(others) == 1 else named_reviews[0]
     if not others:
         raise DataError("folder holds no review file (reviews.json.gz, MovieLens' ratings.csv or ratings.dat, or "
-                        "one .jsonl/.json/.csv/.tsv/.parquet file that is not meta*)", path=folder)
+                        "one .jsonl/.json/.csv/.tsv/.parquet file, maybe gzipped, that is not meta*)", path=folder)
     raise DataError(f"folder holds several review files ({', '.join(p.name for p in others[:5])}"
                     f"{', ...' if len(others) > 5 else ''}); give the file", path=folder)
 
