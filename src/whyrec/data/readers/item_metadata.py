@@ -91,15 +91,16 @@ def read_movielens_movies(path: Path, items: set[str] | None = None) -> dict[str
 # (the pattern starts with a literal, which the regex engine finds fast: a leading quote class
 # made it slower than parsing)
 _ITEM_KEY_VALUE = re.compile(r"""asin["']\s*:\s*["']([^"']*)""")
+_BUSINESS_KEY_VALUE = re.compile(r"""business_id["']\s*:\s*["']([^"']*)""")  # Yelp's, looked for where no asin is
 
 
 def _may_name(line: str, items: set[str]) -> bool:
     """Whether a metadata line can describe one of ``items``, without parsing it: some
-    "asin"/"parent_asin" value on it is among them, or it has none that the pattern sees (then
-    parsing decides). It never skips a wanted line: the item key's value is among the values
+    "asin"/"parent_asin" value on it (Yelp's: "business_id") is among them, or it has none that the
+    patterns see (then parsing decides). It never skips a wanted line: the item key's value is among the values
     found. Parsing only candidates makes a category's metadata (millions of lines) several
     times faster to read."""
-    values = _ITEM_KEY_VALUE.findall(line)
+    values = _ITEM_KEY_VALUE.findall(line) or _BUSINESS_KEY_VALUE.findall(line)
     return not values or any(value in items for value in values)
 
 
