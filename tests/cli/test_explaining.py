@@ -35,6 +35,9 @@ def test_a_pairs_file_is_read_with_its_feature_words_and_a_spreadsheets_byte_ord
     tsv = tmp_path / "pairs.tsv"
     tsv.write_text("user\titem\nu1\ti1\n")
     assert _read_pairs(tsv) == (["u1"], ["i1"], None, [2])
+    texts = tmp_path / "texts.csv"  # a text over lines, one of them with the header's number of fields
+    texts.write_text('user,item,text\nu1,i1,"I liked it,\nbut the cable, the strap, and box"\nu2,i2,ok\n')
+    assert _read_pairs(texts) == (["u1", "u2"], ["i1", "i2"], None, [3, 4])
     spaced = tmp_path / "spaced.csv"  # typed by hand: a space after each comma, the header's too
     spaced.write_text("user, item\nu1, i1\n")
     assert _read_pairs(spaced) == (["u1"], ["i1"], None, [2])
@@ -98,6 +101,9 @@ def test_a_bad_json_lines_pairs_file_is_named_with_what_is_wrong(tmp_path, conte
     (b"user,item\n\xff\xfe\x00u1,i1\n", r"pairs\.csv: cannot read as CSV"),
     (b'user,item,text\nu1,i1,"never closed\nu2,i2,fine\n', r"pairs\.csv:2: cannot read as CSV: unexpected end of data"),
     (b'user,item,text\nu1,i1,"Fine" I guess\nu2,i2,fine\n', r"pairs\.csv:2: cannot read as CSV: ',' expected"),
+    (b'user,item,text\nu1,i1,"opens here\nu2,i2,fine\nu3,i3,closes"\nu4,i4,ok\n',
+     r"pairs\.csv:2: a quote opened on this line closes only on line 4, and line 3 between them reads as a row of its "
+     r"own: close the quote"),
     (None, r"pairs\.csv: no such file"),
 ])
 def test_a_bad_pairs_file_is_named_with_what_is_wrong(tmp_path, content, message):

@@ -519,10 +519,34 @@ def _csv_pair_rows(handle, path: Path):
                             f"them): no column for {looked_for(missing or ['user', 'item'])}; columns are "
                             f"{reader.fieldnames}", path=path, line=1)
         for row in reader:
-            yield reader.line_num, {field: row[key] for field, key in keys.items()}
+            pair = {field: row[key] for field, key in keys.items()}
+            spanned = [line for value in row.values() if isinstance(value, str) for line in value.split("\n")[1:]]
+            inside = next((k for k, line in enumerate(spanned, 1) if _reads_as_a_pair(line, reader, keys)), None)
+            if inside is not None:  # an unbalanced quote took the rows after it into one text
+                start = reader.line_num - len(spanned)
+                raise DataError(f"a quote opened on this line closes only on line {reader.line_num}, and line "
+                                f"{start + inside} between them reads as a row of its own: close the quote, or write "
+                                "a quote inside a quoted text as \"\"", path=path, line=start)
+            yield reader.line_num, pair
     except csv.Error as exc:
         # line_num: the last line of the last row read, so the row that failed starts on the next
         raise DataError(f"cannot read as CSV: {exc}", path=path, line=reader.line_num + 1) from None
+
+
+def _reads_as_a_pair(line: str, reader, keys: dict[str, str]) -> bool:
+    """Whether one physical line inside a pairs file's row would be a row of its own: the header's
+    number of fields, read as ``reader`` (a :class:`csv.DictReader`) reads them, with a user and an
+    item cell (``keys``' columns) that look like ids, not words of a text: non-empty, no spaces."""
+    import csv
+
+    try:
+        fields = next(csv.reader([line], dialect=reader.reader.dialect))
+    except (csv.Error, StopIteration):
+        return False
+    if len(fields) != len(reader.fieldnames):
+        return False
+    ids = [fields[reader.fieldnames.index(keys[field])] for field in ("user", "item")]
+    return all(value and not any(ch.isspace() for ch in value) for value in ids)
 
 
 def _pair_keys(names: list[str]) -> dict[str, str] | None:
