@@ -97,9 +97,9 @@ _BUSINESS_KEY_VALUE = re.compile(r"""business_id["']\s*:\s*["']([^"']*)""")  # Y
 def _may_name(line: str, items: set[str]) -> bool:
     """Whether a metadata line can describe one of ``items``, without parsing it: some
     "asin"/"parent_asin" value on it (Yelp's: "business_id") is among them, or it has none that the
-    patterns see (then parsing decides). It never skips a wanted line: the item key's value is among the values
-    found. Parsing only candidates makes a category's metadata (millions of lines) several
-    times faster to read."""
+    patterns see (then parsing decides). It never skips a wanted line: the item key's value is among
+    the values found. Parsing only candidates makes a category's metadata (millions of lines)
+    several times faster to read."""
     values = _ITEM_KEY_VALUE.findall(line) or _BUSINESS_KEY_VALUE.findall(line)
     return not values or any(value in items for value in values)
 
