@@ -221,11 +221,19 @@ def test_work_within_an_epoch_is_shown_at_most_once_per_interval():
                     (62.0, "validation")):
         now[0] = t
         progress.step(1, what)
-    assert lines == ["training MT: epoch 1/3, teacher forcing 40/100", "training MT: epoch 1/3, validation"]
+    # 35 steps in 21 s since the phase was first seen: the other 60 take 36 s at that pace
+    assert lines == ["training MT: epoch 1/3, teacher forcing 40/100 (about 36s more)",
+                     "training MT: epoch 1/3, validation"]
     progress({"epoch": 1}, "valid RMSE 0.9000")
     now[0] = 100.0
     progress.step(2, "ALS update")
     assert lines[-1] == "training MT: epoch 2/3, ALS update (last epoch: valid RMSE 0.9000)"
+    for t, what in ((131.0, "batch 1,000/13,000"), (133.0, "batch 2,000/13,000"), (200.0, "batch 4,000/13,000")):
+        now[0] = t
+        progress.step(2, what)  # a new phase, timed from its own start: 3,000 in 69 s, 9,000 to go
+    assert lines[-2:] == ["training MT: epoch 2/3, batch 1,000/13,000 (last epoch: valid RMSE 0.9000)",
+                          "training MT: epoch 2/3, batch 4,000/13,000 (about 3m27s more) (last epoch: valid RMSE "
+                          "0.9000)"]
 
 
 @pytest.mark.parametrize("script", ["latin", "cyrillic"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Optional
 
@@ -324,7 +325,9 @@ def train(
 class _EpochProgress:
     """The status line of a training run: epoch, a score, and the time left if every remaining
     epoch runs (early stopping may end it sooner); within an epoch (:meth:`step`), the work it is
-    at, at most once per ``step_every`` seconds (a log gets a line each time)."""
+    at, at most once per ``step_every`` seconds (a log gets a line each time), and for counted work
+    (``teacher forcing 1,491/12,498``, ``batch 40/100``) the time that phase has left at its pace so
+    far, so that a first epoch of an hour says how long it will take."""
 
     def __init__(self, status, label: str, epochs: int, step_every: float = 1.0, clock=None) -> None:
         import time
@@ -334,6 +337,8 @@ class _EpochProgress:
         self.started = self.clock()
         self.within = Throttled(status.update, step_every, self.clock)
         self.ran, self.score = 0, ""
+        self.phase: tuple = ()  # (epoch, the counted work's name) and when and at which count it began
+        self.phase_began: tuple[float, int] = (0.0, 0)
 
     def __call__(self, record: dict, score: str) -> None:
         done, self.ran = record["epoch"], self.ran + 1  # a resumed run starts past epoch 1
@@ -345,7 +350,24 @@ class _EpochProgress:
 
     def step(self, epoch: int, what: str) -> None:
         last = f" (last epoch: {self.score})" if self.score else ""
-        self.within(f"training {self.label}: epoch {epoch}/{self.epochs}, {what}{last}")
+        self.within(f"training {self.label}: epoch {epoch}/{self.epochs}, {what}{self._phase_left(epoch, what)}{last}")
+
+    def _phase_left(self, epoch: int, what: str) -> str:
+        """`` (about 12m20s more)`` for counted work under way for 5 s or more; '' otherwise."""
+        counted = _COUNTED_WORK.fullmatch(what)
+        if counted is None:
+            return ""
+        now, done, total = self.clock(), int(counted[2].replace(",", "")), int(counted[3].replace(",", ""))
+        if self.phase != (epoch, counted[1]):
+            self.phase, self.phase_began = (epoch, counted[1]), (now, done)
+        began, first = self.phase_began
+        if done <= first or now - began < 5.0:
+            return ""
+        return f" (about {_duration((now - began) / (done - first) * max(total - done, 0))} more)"
+
+
+# work within an epoch that counts its steps: "teacher forcing 1,491/12,498", "batch 40/100"
+_COUNTED_WORK = re.compile(r"(.*?)(\d[\d,]*)/(\d[\d,]*)")
 
 
 def _duration(seconds: float) -> str:
