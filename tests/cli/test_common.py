@@ -40,6 +40,28 @@ def test_throttled_updates_pass_at_most_once_per_interval():
     assert Throttled.every_for(Console(file=io.StringIO(), force_terminal=False)) == 30.0
 
 
+def test_counted_work_is_told_its_time_left_at_its_pace_so_far():
+    """Timed from the first message of a piece of work (named by the text before its count); a new
+    name or a count that went down (the next epoch's) starts anew; nothing for the first 5 s."""
+    from whyrec.cli.common import TimeLeft
+
+    now = [0.0]
+    left = TimeLeft(clock=lambda: now[0])
+    said = []
+    for t, message in ((0.0, "MT epoch 1: teacher forcing 0/1,000"), (4.0, "MT epoch 1: teacher forcing 200/1,000"),
+                       (10.0, "MT epoch 1: teacher forcing 500/1,000"), (11.0, "MT epoch 1: validation"),
+                       (20.0, "MT epoch 2: teacher forcing 0/1,000"), (30.0, "MT epoch 2: teacher forcing 100/1,000"),
+                       (40.0, "batch 900/1,000"), (50.0, "batch 950/1,000"), (51.0, "batch 10/1,000"),
+                       (57.0, "batch 40/1,000")):
+        now[0] = t
+        said.append(left(message))
+    assert said == ["MT epoch 1: teacher forcing 0/1,000", "MT epoch 1: teacher forcing 200/1,000",
+                    "MT epoch 1: teacher forcing 500/1,000 (about 10s more)", "MT epoch 1: validation",
+                    "MT epoch 2: teacher forcing 0/1,000", "MT epoch 2: teacher forcing 100/1,000 (about 1m30s more)",
+                    "batch 900/1,000", "batch 950/1,000 (about 10s more)", "batch 10/1,000",
+                    "batch 40/1,000 (about 3m12s more)"]
+
+
 def test_an_output_that_could_not_be_written_is_refused_before_the_work(tmp_path, monkeypatch):
     """An output under a path that is a file, or in a folder without write permission, used to
     fail only when the trained model or the results were written: the work was lost."""

@@ -190,9 +190,10 @@ def test_settings_are_taken_as_param_or_set(tmp_path, planted):
 
 
 def test_training_progress_says_the_epoch_and_the_time_left_at_most():
-    from whyrec.cli.training import _duration, _EpochProgress
+    from whyrec.cli.common import duration_text
+    from whyrec.cli.training import _EpochProgress
 
-    assert (_duration(5), _duration(125), _duration(3725)) == ("5s", "2m05s", "1h02m")
+    assert (duration_text(5), duration_text(125), duration_text(3725)) == ("5s", "2m05s", "1h02m")
     lines = []
 
     class Status:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 from typing import Optional
 
@@ -11,10 +10,10 @@ import typer
 
 from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSettings, FoldUnicode, MaxRating,
                                MetaFile, MiScores, MinRating, Overwrite, ReaderFormat, RelevantAt, ScoredMethod,
-                               SentenceEncoderName, Throttled, TopK, Tuned, TuneOn, app, check_checkpoint,
-                               check_new_bundle, check_out, check_text_settings, check_tune_on, console, err_console,
-                               parse_pairs, scored_decoding, split_of, status, strangers_warning,
-                               warn_if_not_held_out)
+                               SentenceEncoderName, Throttled, TimeLeft, TopK, Tuned, TuneOn, app, check_checkpoint,
+                               check_new_bundle, check_out, check_text_settings, check_tune_on, console,
+                               duration_text, err_console, parse_pairs, scored_decoding, split_of, status,
+                               strangers_warning, warn_if_not_held_out)
 from whyrec.strict_json import strict_dumps
 from whyrec.systems.mt_progress import mt_epoch_text
 from whyrec.wording import counted
@@ -337,8 +336,7 @@ class _EpochProgress:
         self.started = self.clock()
         self.within = Throttled(status.update, step_every, self.clock)
         self.ran, self.score = 0, ""
-        self.phase: tuple = ()  # (epoch, the counted work's name) and when and at which count it began
-        self.phase_began: tuple[float, int] = (0.0, 0)
+        self.time_left = TimeLeft(self.clock)
 
     def __call__(self, record: dict, score: str) -> None:
         done, self.ran = record["epoch"], self.ran + 1  # a resumed run starts past epoch 1
@@ -346,34 +344,11 @@ class _EpochProgress:
         left = max(self.epochs - done, 0) * per_epoch
         self.score = score
         self.status.update(f"training {self.label}: epoch {done}/{self.epochs}, {score}, "
-                           f"at most {_duration(left)} left")
+                           f"at most {duration_text(left)} left")
 
     def step(self, epoch: int, what: str) -> None:
         last = f" (last epoch: {self.score})" if self.score else ""
-        self.within(f"training {self.label}: epoch {epoch}/{self.epochs}, {what}{self._phase_left(epoch, what)}{last}")
-
-    def _phase_left(self, epoch: int, what: str) -> str:
-        """`` (about 12m20s more)`` for counted work under way for 5 s or more; '' otherwise."""
-        counted = _COUNTED_WORK.fullmatch(what)
-        if counted is None:
-            return ""
-        now, done, total = self.clock(), int(counted[2].replace(",", "")), int(counted[3].replace(",", ""))
-        if self.phase != (epoch, counted[1]):
-            self.phase, self.phase_began = (epoch, counted[1]), (now, done)
-        began, first = self.phase_began
-        if done <= first or now - began < 5.0:
-            return ""
-        return f" (about {_duration((now - began) / (done - first) * max(total - done, 0))} more)"
-
-
-# work within an epoch that counts its steps: "teacher forcing 1,491/12,498", "batch 40/100"
-_COUNTED_WORK = re.compile(r"(.*?)(\d[\d,]*)/(\d[\d,]*)")
-
-
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" if hours else (f"{minutes}m{secs:02d}s" if minutes else f"{secs}s")
+        self.within(f"training {self.label}: epoch {epoch}/{self.epochs}, {self.time_left(what)}{last}")
 
 
 @app.command("evaluate")
