@@ -23,7 +23,7 @@ import numpy as np
 from whyrec.data.split import Split, split_label
 from whyrec.experiment import ResultsTable, SystemResult
 from whyrec.explain.decoding import Decoding
-from whyrec.provenance import split_fingerprint
+from whyrec.provenance import kept_for_split, split_fingerprint
 from whyrec.strict_json import strict_dumps
 
 SPLITS_FOLDER = "splits"
@@ -53,14 +53,13 @@ def save_split_result(path: Path, table: ResultsTable, records: list[dict], spli
 
 def read_split_result(path: Path, split: Split, settings: dict) -> tuple[ResultsTable, list[dict]] | None:
     """The table and records kept in ``path`` when they are of ``split`` (its name, sizes and
-    records: :func:`whyrec.provenance.split_fingerprint`) and
-    were made with ``settings``; None otherwise (no file, another split or settings, a file that
-    does not parse), and that split is then trained again."""
+    records: :func:`whyrec.provenance.kept_for_split`) and were made with ``settings``; None
+    otherwise (no file, another split or settings, a file that does not parse), and that split is
+    then trained again."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        kept = data.get("fingerprint")  # absent from parts kept before whyrec recorded it: name and sizes
         same = (data["split"] == split.name and data["sizes"] == split.sizes()
-                and (kept is None or kept == split_fingerprint(split))
+                and kept_for_split(data.get("fingerprint"), split)
                 and data["settings"] == json.loads(json.dumps(settings)))
         if not same:
             return None

@@ -93,6 +93,13 @@ def split_fingerprint(split) -> str:
     return digest.hexdigest()
 
 
+def kept_for_split(kept: object, split) -> bool:
+    """Whether results kept with the fingerprint ``kept`` were made on ``split``'s very records: a data
+    file changed in place keeps a split's name, and may keep its sizes. Results kept before whyrec
+    recorded the fingerprint (``kept`` None) are taken as they are, by name and sizes alone."""
+    return kept is None or kept == split_fingerprint(split)
+
+
 def held_out_warning(record: dict | None, data: str | Path, split) -> str | None:
     """Why ``split`` may not hold out what a bundle was trained without, or None: when the bundle's
     ``run.json`` (``record``; for an aligned bundle, also the aligned one's, ``aligned_from.made_by``)

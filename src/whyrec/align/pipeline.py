@@ -26,11 +26,11 @@ import pandas as pd
 
 from whyrec.align.mmi import MMIConfig, MMIData, MMITrainer
 from whyrec.data.corpus import Corpus
+from whyrec.data.scale import five_point
 from whyrec.errors import ConfigError
 from whyrec.explain.interface import GRUExplainer
 from whyrec.explain.sentence import RatingTunedEncoder
 from whyrec.explain.targets import explanation_targets
-from whyrec.data.scale import five_point
 from whyrec.strict_json import strict_dumps
 
 

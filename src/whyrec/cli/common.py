@@ -191,6 +191,13 @@ class TimeLeft:
         return f"{message} (about {duration_text(pace * max(total - done, 0))} more)"
 
 
+def step_reporter(update, every: float):
+    """``update`` for the work within an epoch: each message given its time left (:class:`TimeLeft`),
+    and let through at most once per ``every`` seconds (:class:`Throttled`)."""
+    throttled, time_left = Throttled(update, every), TimeLeft()
+    return lambda message: throttled(time_left(message))
+
+
 # a message of work that counts its steps: "teacher forcing 1,491/12,498", "MT epoch 2: batch 40/100"
 _COUNTED_WORK = re.compile(r"(.*?)(\d[\d,]*)/(\d[\d,]*)")
 

@@ -9,9 +9,9 @@ import typer
 
 from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSettings, FoldUnicode, MaxRating,
                                MiScores, MinRating, ReaderFormat, RelevantAt, ScoredMethod, SentenceEncoderName,
-                               Throttled, TimeLeft, TopK, Tuned, TuneOn, app, check_checkpoint, check_out,
-                               check_text_settings, check_tune_on, console, experiment_app, load_reviews, parse_pairs,
-                               print_table, read_split_folders, save_results, scored_decoding, split_of, status,
+                               Throttled, TopK, Tuned, TuneOn, app, check_checkpoint, check_out, check_text_settings,
+                               check_tune_on, console, experiment_app, load_reviews, parse_pairs, print_table,
+                               read_split_folders, save_results, scored_decoding, split_of, status, step_reporter,
                                strangers_warning, warn_if_not_held_out)
 
 # experiment explain: every system's explanation of each test record, side by side
@@ -84,10 +84,7 @@ def experiment_mt(
     def log(message: str) -> None:
         con.print(message, highlight=False)
 
-    throttled, time_left = Throttled(log, 30.0), TimeLeft()  # a line every 30 s, with its work's time left
-
-    def step_log(message: str) -> None:
-        throttled(time_left(message))
+    step_log = step_reporter(log, 30.0)  # a line every 30 s
     if len(every) > 1:
         run_mt_over_splits(every, out, config, resume=resume, checkpoint_dir=checkpoint, decoding=decoding, log=log,
                            lm_seeds=lm_seeds, lm_epochs=lm_epochs, step_log=step_log)
@@ -263,12 +260,11 @@ def experiment_explain(
                     "decoding": decoding.describe() if decoding is not None else None,
                     "mi": encoder if mi else None, "fold_unicode": fold_unicode, "scale": [min_rating, max_rating]}
     with status(con, "extracting features") as line:
-        steps, time_left = Throttled(line.update, Throttled.every_for(con)), TimeLeft()
         table, records = compare_over_splits(
             every, unfitted, keep_in=out if splits is not None else None, settings=run_settings, resume=resume,
             encoder_for=(lambda parts: _shared_encoder(parts, encoder)) if mi else None, by_activity=by_activity,
             decoding=decoding, log=lambda message: con.print(message, highlight=False), on_progress=line.update,
-            on_step=lambda message: steps(time_left(message)))
+            on_step=step_reporter(line.update, Throttled.every_for(con)))
     names = ", ".join(p.name for p in every)
     _save_comparison(con, table, records, out,
                      f"explanation systems on {names}" + (f" (mean ± sd over {len(every)} splits)"

@@ -501,7 +501,7 @@ def _csv_pair_rows(handle, path: Path):
     them (``user, item``), as the cells are."""
     import csv
 
-    from whyrec.data.readers.tables import quotes_are_text
+    from whyrec.data.readers.tables import quote_swallowed, quotes_are_text
     from whyrec.errors import DataError
 
     tabs = path.suffix.lower() in (".tsv", ".tab")
@@ -524,9 +524,8 @@ def _csv_pair_rows(handle, path: Path):
             inside = next((k for k, line in enumerate(spanned, 1) if _reads_as_a_pair(line, reader, keys)), None)
             if inside is not None:  # an unbalanced quote took the rows after it into one text
                 start = reader.line_num - len(spanned)
-                raise DataError(f"a quote opened on this line closes only on line {reader.line_num}, and line "
-                                f"{start + inside} between them reads as a row of its own: close the quote, or write "
-                                "a quote inside a quoted text as \"\"", path=path, line=start)
+                raise DataError(quote_swallowed(f"closes only on line {reader.line_num},", start + inside, "row"),
+                                path=path, line=start)
             yield reader.line_num, pair
     except csv.Error as exc:
         # line_num: the last line of the last row read, so the row that failed starts on the next

@@ -655,5 +655,17 @@ def build_corpus(
             report.kept_of_duplicates = "latest" if keep == "last" else "earliest"
     frame = frame.drop(columns=["line"])
     report.kept = len(frame)
-    item_meta = {**{item: {"title": title} for item, title in titles.items()}, **(item_meta or {})}
-    return Corpus(frame, rating_scale=rating_scale, item_meta=item_meta, report=report, name=name or source)
+    return Corpus(frame, rating_scale=rating_scale, item_meta=with_titles(item_meta or {}, titles), report=report,
+                  name=name or source)
+
+
+def with_titles(meta: dict[str, dict], titles: dict[str, str]) -> dict[str, dict]:
+    """Item metadata ``meta`` with the ``titles`` a review file gives its items (``item_title``)
+    filling the titles it lacks: an entry's own title wins where it has one."""
+    merged = dict(meta)
+    for item, title in titles.items():
+        if not (merged.get(item) or {}).get("title"):
+            merged[item] = {**merged.get(item, {}), "title": title}
+    return merged
+
+

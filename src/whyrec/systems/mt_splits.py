@@ -29,6 +29,7 @@ from whyrec.errors import ConfigError
 from whyrec.experiment import test_to_train_of_sizes
 from whyrec.explain.decoding import Decoding
 from whyrec.metrics.rating import corrected_resampled_t_test
+from whyrec.provenance import kept_for_split
 from whyrec.systems.mt_config import MTConfig
 
 REFERENCE = "MT"
@@ -85,8 +86,9 @@ def run_line(results: dict) -> str:
 
 def finished_run(folder: Path, split: Split, config: MTConfig, decoding: Decoding | None,
                  baselines: dict | None = None) -> dict | None:
-    """The results in ``folder/mt.json`` when they are of ``split`` (its name, sizes and records), ``config``
-    (the device aside: it changes where MT trains, not what), ``decoding`` and, when given,
+    """The results in ``folder/mt.json`` when they are of ``split`` (its name, sizes and records:
+    :func:`whyrec.provenance.kept_for_split`), ``config`` (the device aside: it changes where MT
+    trains, not what), ``decoding`` and, when given,
     ``baselines``' ``lm_epochs``, ``lm_seeds`` and ``curve_steps`` (read from the results:
     :func:`baseline_settings_of`); otherwise None."""
     path = folder / "mt.json"
@@ -102,20 +104,10 @@ def finished_run(folder: Path, split: Split, config: MTConfig, decoding: Decodin
     stored = {k: v for k, v in (results.get("config") or {}).items() if k != "device"}
     described = decoding.describe() if decoding is not None else None
     same = (results.get("split") == split.name and results.get("sizes") == split.sizes() and stored == wanted
-            and results.get("decoding") == described and _same_records(results, split))
+            and results.get("decoding") == described and kept_for_split(results.get("split_fingerprint"), split))
     if same and baselines is not None:
         same = baseline_settings_of(results) == {k: baselines[k] for k in ("lm_epochs", "lm_seeds", "curve_steps")}
     return results if same else None
-
-
-def _same_records(results: dict, split: Split) -> bool:
-    """Whether ``results`` were made on ``split``'s very records (:func:`whyrec.provenance.split_fingerprint`):
-    a data file changed in place keeps the split's name, and may keep its sizes. Results kept before
-    whyrec recorded the fingerprint are taken by name and sizes alone."""
-    from whyrec.provenance import split_fingerprint
-
-    kept = results.get("split_fingerprint")
-    return kept is None or kept == split_fingerprint(split)
 
 
 def baseline_settings_of(results: dict) -> dict | None:

@@ -11,7 +11,7 @@ from typing import Iterable
 
 import pandas as pd
 
-from whyrec.data.corpus import Corpus, DuplicatePolicy, RawRecord, ValidationReport, build_corpus
+from whyrec.data.corpus import Corpus, DuplicatePolicy, RawRecord, ValidationReport, build_corpus, with_titles
 from whyrec.data.readers.fixed_fields import (MOVIELENS_LINE, peter_features, read_movielens_dat,
                                               read_peter_pickle, read_yelp_ss)
 from whyrec.data.readers.item_metadata import metadata_beside, read_item_metadata
@@ -170,12 +170,9 @@ def load_corpus(
     corpus = build_corpus(records, source=str(path), rating_scale=rating_scale, strict=strict,
                           duplicates=duplicates, report=report, fold_unicode=fold_unicode,
                           name=path.parent.name if path.name.split(".")[0] == "reviews" else path.name.split(".")[0])
-    if meta_path:  # only the reviewed items' entries are kept; the file's titles fill those it lacks
-        meta = read_item_metadata(meta_path, set(corpus.reviews["item"]))
-        for item, given in corpus.item_meta.items():
-            if not (meta.get(item) or {}).get("title"):
-                meta[item] = {**meta.get(item, {}), "title": given["title"]}
-        corpus.item_meta = meta
+    if meta_path:  # only the reviewed items' entries are kept; the titles the reviews gave fill those it lacks
+        given = {item: entry["title"] for item, entry in corpus.item_meta.items()}
+        corpus.item_meta = with_titles(read_item_metadata(meta_path, set(corpus.reviews["item"])), given)
     if fmt == "peter-pickle":
         feats = peter_features(path, fold_unicode)
         corpus.features = feats[feats["position"].isin(set(corpus.positions))].reset_index(drop=True)

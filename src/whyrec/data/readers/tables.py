@@ -170,6 +170,14 @@ def csv_separator(path: Path) -> str:
     return next((sep for sep in (";", "|") if sep in header), ",")
 
 
+def quote_swallowed(until: str, swallowed: int, what: str) -> str:
+    """What a file is told whose unbalanced quote took the rows after it into one text (a review
+    file's, ``what`` "review", and ``explain --pairs``' alike): ``until``, where the quote closes (or
+    why it stays open); ``swallowed``, a line between that reads as a ``what`` of its own."""
+    return (f"a quote opened on this line {until} and line {swallowed} between them reads as a {what} of its own: "
+            "close the quote, or write a quote inside a quoted text as \"\"")
+
+
 # what a TSV whose quotes break its rows is told, when its first lines did not show them as text
 _QUOTES_AS_TEXT_HINT = ("; a TSV whose quotes are part of its texts (as the Amazon Customer Reviews files') reads "
                         "with --format tsv-unquoted (load_corpus: format='tsv-unquoted')")
@@ -178,6 +186,7 @@ _QUOTES_AS_TEXT_HINT = ("; a TSV whose quotes are part of its texts (as the Amaz
 def _csv_records(rows, feed: _LineFeed, path: Path, report: ValidationReport, strict: bool, sep: str,
                  kind: str, width: int, where: dict[str, int]) -> Iterator[RawRecord]:
     position = 0
+    hint = _QUOTES_AS_TEXT_HINT if kind == "TSV" else ""  # said of a broken quote
     while True:
         start = feed.start_row()
         try:
@@ -189,8 +198,7 @@ def _csv_records(rows, feed: _LineFeed, path: Path, report: ValidationReport, st
         except csv.Error as exc:
             if "unexpected end of data" in str(exc):
                 raise DataError(f"a quote opened on this line is never closed; nothing after it can be read "
-                                f"as {kind}{_QUOTES_AS_TEXT_HINT if kind == 'TSV' else ''}", path=path,
-                                line=start) from None
+                                f"as {kind}{hint}", path=path, line=start) from None
             fields, problem = [], f"broken quoting ({exc})"
         swallowed = next((start + k for k, line in enumerate(feed.row_lines[1:], 1)
                           if _reads_as_a_review(line, sep, width, where["rating"])), None)
@@ -198,9 +206,7 @@ def _csv_records(rows, feed: _LineFeed, path: Path, report: ValidationReport, st
             until = (f"is still open on line {feed.next_line - 1}, where the text outgrew the csv module's "
                      "field limit," if problem and "field limit" in problem else
                      f"closes only on line {feed.next_line - 1},")
-            raise DataError(f"a quote opened on this line {until} and line {swallowed} between them reads as a "
-                            f"review of its own: close the quote, or write a quote inside a quoted text as \"\""
-                            f"{_QUOTES_AS_TEXT_HINT if kind == 'TSV' else ''}", path=path, line=start)
+            raise DataError(quote_swallowed(until, swallowed, "review") + hint, path=path, line=start)
         if problem is not None:
             # a text past the csv module's field limit is long, not malformed: say so in the count
             reason = f"field over {csv.field_size_limit():,} characters" if "field limit" in problem else "malformed row"
