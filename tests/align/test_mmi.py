@@ -79,9 +79,15 @@ def test_mmi_fine_tuning_runs_alternates_and_keeps_the_best_state(planted, encod
                                                        max_batches_per_epoch=6))
     trainer.pretrain(list(split.train.texts), train)
     start = trainer.mutual_information(valid)["rating"]
-    trainer.fit(train, valid)
+    steps = []
+    trainer.fit(train, valid, on_step=lambda epoch, what: steps.append((epoch, what)))
     phases = [h["phase"] for h in trainer.history]
     assert phases[:2] == ["generator", "estimator"]
+    # the work within each epoch is told as it goes, a generator epoch's batches counted
+    batches = min(6, len(train) // 32)
+    assert steps[:batches + 1] == [(1, f"generator batch {b}/{batches}") for b in range(batches)] + [
+        (1, "explaining the validation records")]
+    assert steps[batches + 1:batches + 3] == [(2, "explaining the training records"), (2, "estimator epoch")]
     gen = [h for h in trainer.history if h["phase"] == "generator"]
     assert all(set(h["weights"]) == {"mi", "kl", "entropy"} for h in gen)
     assert all(np.isfinite([h["reward_mi"], h["kl"], h["entropy"], h["backbone"]]).all() for h in gen)

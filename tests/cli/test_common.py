@@ -9,7 +9,7 @@ import pytest
 from rich.console import Console
 from rich.status import Status
 
-from whyrec.cli.common import status
+from whyrec.cli.common import EpochProgress, duration_text, status
 
 
 def test_a_status_line_away_from_a_terminal_prints_each_update_on_stderr(capsys):
@@ -60,6 +60,67 @@ def test_counted_work_is_told_its_time_left_at_its_pace_so_far():
                     "MT epoch 2: teacher forcing 0/1,000", "MT epoch 2: teacher forcing 100/1,000 (about 1m30s more)",
                     "batch 900/1,000", "batch 950/1,000 (about 10s more)", "batch 10/1,000",
                     "batch 40/1,000 (about 3m12s more)"]
+
+
+def test_training_progress_says_the_epoch_and_the_time_left_at_most():
+
+    assert (duration_text(5), duration_text(125), duration_text(3725)) == ("5s", "2m05s", "1h02m")
+    lines = []
+
+    class Status:
+        def update(self, message):
+            lines.append(message)
+
+    progress = EpochProgress(Status(), "training MT", 10)
+    ticks = iter([100.0, 130.0])  # started at 100 s; epoch 4 (resumed after 3) ends at 130 s
+    progress.started, progress.clock = next(ticks), lambda: next(ticks)
+    progress({"epoch": 4}, "valid RMSE 0.9000")
+    assert lines == ["training MT: epoch 4/10, valid RMSE 0.9000, at most 3m00s left"]
+
+
+def test_work_within_an_epoch_is_shown_at_most_once_per_interval():
+    """On data where one epoch takes an hour the line used to say only 'training MT' until it ended."""
+
+    lines, now = [], [0.0]
+
+    class Status:
+        def update(self, message):
+            lines.append(message)
+
+    progress = EpochProgress(Status(), "training MT", 3, step_every=30.0, clock=lambda: now[0])
+    for t, what in ((10.0, "teacher forcing 5/100"), (31.0, "teacher forcing 40/100"), (50.0, "teacher forcing 70/100"),
+                    (62.0, "validation")):
+        now[0] = t
+        progress.step(1, what)
+    # 35 steps in 21 s since the phase was first seen: the other 60 take 36 s at that pace
+    assert lines == ["training MT: epoch 1/3, teacher forcing 40/100 (about 36s more)",
+                     "training MT: epoch 1/3, validation"]
+    progress({"epoch": 1}, "valid RMSE 0.9000")
+    now[0] = 100.0
+    progress.step(2, "ALS update")
+    assert lines[-1] == "training MT: epoch 2/3, ALS update (last epoch: valid RMSE 0.9000)"
+    for t, what in ((131.0, "batch 1,000/13,000"), (133.0, "batch 2,000/13,000"), (200.0, "batch 4,000/13,000")):
+        now[0] = t
+        progress.step(2, what)  # a new phase, timed from its own start: 3,000 in 69 s, 9,000 to go
+    assert lines[-2:] == ["training MT: epoch 2/3, batch 1,000/13,000 (last epoch: valid RMSE 0.9000)",
+                          "training MT: epoch 2/3, batch 4,000/13,000 (about 3m27s more) (last epoch: valid RMSE "
+                          "0.9000)"]
+
+
+def test_a_run_timed_from_its_first_step_leaves_out_the_work_before_its_epochs():
+    """`align` pre-trains its estimators before MMI's first epoch: that time is not an epoch's."""
+    lines, now = [], [0.0]
+
+    class Status:
+        def update(self, message):
+            lines.append(message)
+
+    progress = EpochProgress(Status(), "MMI(rating) on MT-P", 4, clock=lambda: now[0], from_first_step=True)
+    now[0] = 300.0  # five minutes of pre-training
+    progress.step(1, "generator batch 0/10")
+    now[0] = 360.0
+    progress({"epoch": 1}, "generator")
+    assert lines[-1] == "MMI(rating) on MT-P: epoch 1/4, generator, at most 3m00s left"  # not 18m00s
 
 
 def test_an_output_that_could_not_be_written_is_refused_before_the_work(tmp_path, monkeypatch):

@@ -1,4 +1,4 @@
-"""``whyrec train`` / ``evaluate`` round trips (rating models, PETER+ with MMI ``align``), and the progress line."""
+"""``whyrec train`` / ``evaluate`` round trips (rating models, PETER+ with MMI ``align``)."""
 
 from __future__ import annotations
 
@@ -131,6 +131,10 @@ def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, plant
                    "--set", "mine_pretrain_epochs=3", "--set", "mine_hidden=8", "--device", "cpu")
     assert proc.returncode == 0, proc.stderr
     assert "before: test RMSE" in proc.stdout and "after: test RMSE" in proc.stdout and "⇒" in proc.stdout
+    # its progress: each epoch with its phase and the time the rest would take
+    assert re.search(r"MMI\(rating\): epoch 1/2, generator epoch, validation MI rating -?\d\.\d{3} \(nats\)"
+                     r".*, at most \d+s left", proc.stderr), proc.stderr
+    assert "MMI(rating): epoch 2/2, estimator epoch, at most 0s left" in proc.stderr
     assert "saved the aligned PETER+ (" in proc.stdout  # its kind; its name alone is its data's
     assert json.loads((aligned / "bundle.json").read_text())["rating_input"] is True
     assert sorted((p.name, p.stat().st_mtime_ns) for p in bundle.iterdir()) == before_files
@@ -187,54 +191,6 @@ def test_settings_are_taken_as_param_or_set(tmp_path, planted):
             assert_one_line_error(run_cli(*command, "--data", str(path), flag, "bogus=1"),
                                   "MT: unknown setting(s) ['bogus']")
     assert not (tmp_path / "b").exists() and not (tmp_path / "r").exists()
-
-
-def test_training_progress_says_the_epoch_and_the_time_left_at_most():
-    from whyrec.cli.common import duration_text
-    from whyrec.cli.training import _EpochProgress
-
-    assert (duration_text(5), duration_text(125), duration_text(3725)) == ("5s", "2m05s", "1h02m")
-    lines = []
-
-    class Status:
-        def update(self, message):
-            lines.append(message)
-
-    progress = _EpochProgress(Status(), "MT", 10)
-    ticks = iter([100.0, 130.0])  # started at 100 s; epoch 4 (resumed after 3) ends at 130 s
-    progress.started, progress.clock = next(ticks), lambda: next(ticks)
-    progress({"epoch": 4}, "valid RMSE 0.9000")
-    assert lines == ["training MT: epoch 4/10, valid RMSE 0.9000, at most 3m00s left"]
-
-
-def test_work_within_an_epoch_is_shown_at_most_once_per_interval():
-    """On data where one epoch takes an hour the line used to say only 'training MT' until it ended."""
-    from whyrec.cli.training import _EpochProgress
-
-    lines, now = [], [0.0]
-
-    class Status:
-        def update(self, message):
-            lines.append(message)
-
-    progress = _EpochProgress(Status(), "MT", 3, step_every=30.0, clock=lambda: now[0])
-    for t, what in ((10.0, "teacher forcing 5/100"), (31.0, "teacher forcing 40/100"), (50.0, "teacher forcing 70/100"),
-                    (62.0, "validation")):
-        now[0] = t
-        progress.step(1, what)
-    # 35 steps in 21 s since the phase was first seen: the other 60 take 36 s at that pace
-    assert lines == ["training MT: epoch 1/3, teacher forcing 40/100 (about 36s more)",
-                     "training MT: epoch 1/3, validation"]
-    progress({"epoch": 1}, "valid RMSE 0.9000")
-    now[0] = 100.0
-    progress.step(2, "ALS update")
-    assert lines[-1] == "training MT: epoch 2/3, ALS update (last epoch: valid RMSE 0.9000)"
-    for t, what in ((131.0, "batch 1,000/13,000"), (133.0, "batch 2,000/13,000"), (200.0, "batch 4,000/13,000")):
-        now[0] = t
-        progress.step(2, what)  # a new phase, timed from its own start: 3,000 in 69 s, 9,000 to go
-    assert lines[-2:] == ["training MT: epoch 2/3, batch 1,000/13,000 (last epoch: valid RMSE 0.9000)",
-                          "training MT: epoch 2/3, batch 4,000/13,000 (about 3m27s more) (last epoch: valid RMSE "
-                          "0.9000)"]
 
 
 @pytest.mark.parametrize("script", ["latin", "cyrillic"])

@@ -295,8 +295,10 @@ class MMITrainer:
         return mi[self.config.target]
 
     # --- the loop ----------------------------------------------------------------------------------------
-    def fit(self, train: MMIData, valid: MMIData | None = None, log=None) -> "MMITrainer":
-        """Alternate generator and estimator epochs; keep the best generator state (see ``selection``)."""
+    def fit(self, train: MMIData, valid: MMIData | None = None, log=None, on_step=None) -> "MMITrainer":
+        """Alternate generator and estimator epochs; keep the best generator state (see ``selection``).
+        ``log(record)`` after each epoch; ``on_step(epoch, what)`` as its work goes (``generator batch 3/50``)."""
+        on_step = on_step or (lambda epoch, what: None)
         if len(train) < 2:
             raise ConfigError(f"MMI: at least 2 training records are needed, got {len(train)}")
         valid = valid if valid is not None else train
@@ -310,8 +312,11 @@ class MMITrainer:
             began = time.perf_counter()
             record: dict = {"epoch": epoch}
             if epoch % 2 == 1:  # generator epoch, estimators frozen
-                weights = self.dwa.weights()
-                steps = [self._generator_step(train.take(b), weights) for b in self._batches(len(train))]
+                weights, batches, steps = self.dwa.weights(), self._batches(len(train)), []
+                for done, batch in enumerate(batches):
+                    on_step(epoch, f"generator batch {done:,}/{len(batches):,}")
+                    steps.append(self._generator_step(train.take(batch), weights))
+                on_step(epoch, "explaining the validation records")
                 means = {key: float(np.mean([s[key] for s in steps])) for key in steps[0]}
                 self.dwa.record_epoch({"mi": -means["reward_mi"], "kl": means["kl"], "entropy": -means["entropy"]})
                 record.update(phase="generator", weights=weights, **means)
@@ -322,7 +327,9 @@ class MMITrainer:
                 running.append(score)
                 candidates.append((epoch, [p.detach().clone() for p in self.explainer.parameters()], x))
             else:  # estimator epoch on greedy outputs of the current generator (§A.3, online re-training)
+                on_step(epoch, "explaining the training records")
                 x = self._embed(self.greedy_texts(train))
+                on_step(epoch, "estimator epoch")
                 for name, y in self._targets(train).items():
                     self.estimators[name].fit(*self._with_replay(x[name], y, name), epochs=1)
                 record.update(phase="estimator")

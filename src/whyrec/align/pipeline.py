@@ -145,9 +145,11 @@ def explain_records(system, part: Corpus, features: pd.DataFrame | None, variant
 
 def align(system, train: Corpus, valid: Corpus | None, features: pd.DataFrame | None, encoders: dict,
           config: MMIConfig, variant: str = "pair", rating_input: bool = False, max_words: int | None = None,
-          log: Callable[[dict], None] | None = None) -> MMITrainer:
+          log: Callable[[dict], None] | None = None,
+          on_step: Callable[[int, str], None] | None = None) -> MMITrainer:
     """Pre-train MMI's estimators and fine-tune ``system``'s explainer; returns the trainer
-    (its ``history`` and ``selection`` tell what happened)."""
+    (its ``history`` and ``selection`` tell what happened; ``log`` and ``on_step`` as
+    :meth:`MMITrainer.fit` takes them)."""
     max_words = max_words or system.config.max_words
     with_feature = config.target != "rating"
     check_alignable(system, variant)
@@ -165,7 +167,8 @@ def align(system, train: Corpus, valid: Corpus | None, features: pd.DataFrame | 
                        data.features)
     trainer.pretrain([train.texts[k] for k in keep], observed)
     held_out = mmi_data(system, valid, features, max_words, with_feature) if valid is not None and len(valid) else None
-    trainer.fit(data, held_out if held_out is not None and len(held_out) >= 2 else None, log=log)
+    trainer.fit(data, held_out if held_out is not None and len(held_out) >= 2 else None, log=log,
+                on_step=on_step)
     from whyrec.systems.mt import MultiTask
 
     mt = isinstance(system, MultiTask)

@@ -198,6 +198,40 @@ def step_reporter(update, every: float):
     return lambda message: throttled(time_left(message))
 
 
+class EpochProgress:
+    """The status line of a run in epochs (``title``: ``training MT``, ``MMI(rating) on MT-P``):
+    the epoch, a score, and the time left if every remaining epoch runs (early stopping may end it
+    sooner); within an epoch (:meth:`step`), the work it is at, at most once per ``step_every``
+    seconds (a log gets a line each time), and for counted work (``teacher forcing 1,491/12,498``,
+    ``batch 40/100``) the time that phase has left at its pace so far, so that a first epoch of an
+    hour says how long it will take. The epochs' pace is timed from construction or, with
+    ``from_first_step``, from the first :meth:`step` (work done before the epochs is not counted)."""
+
+    def __init__(self, status, title: str, epochs: int, step_every: float = 1.0, clock=None,
+                 from_first_step: bool = False) -> None:
+        import time
+
+        self.status, self.title, self.epochs = status, title, epochs
+        self.clock = clock or time.perf_counter
+        self.started = None if from_first_step else self.clock()
+        self.within = Throttled(status.update, step_every, self.clock)
+        self.ran, self.score = 0, ""
+        self.time_left = TimeLeft(self.clock)
+
+    def __call__(self, record: dict, score: str) -> None:
+        now = self.clock()
+        self.started = now if self.started is None else self.started
+        done, self.ran = record["epoch"], self.ran + 1  # a resumed run starts past epoch 1
+        left = max(self.epochs - done, 0) * (now - self.started) / self.ran
+        self.score = score
+        self.status.update(f"{self.title}: epoch {done}/{self.epochs}, {score}, at most {duration_text(left)} left")
+
+    def step(self, epoch: int, what: str) -> None:
+        self.started = self.clock() if self.started is None else self.started
+        last = f" (last epoch: {self.score})" if self.score else ""
+        self.within(f"{self.title}: epoch {epoch}/{self.epochs}, {self.time_left(what)}{last}")
+
+
 # a message of work that counts its steps: "teacher forcing 1,491/12,498", "MT epoch 2: batch 40/100"
 _COUNTED_WORK = re.compile(r"(.*?)(\d[\d,]*)/(\d[\d,]*)")
 

@@ -7,10 +7,10 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (ColumnMap, DecodingMethod, DecodingSettings, ExplainerChoice, HistorySeed,
-                               HistorySplit, MaxRating, MetaFile, MinRating, Overwrite, ReaderFormat, app,
-                               check_new_bundle, check_out, console, decoding_of, err_console, history_of,
-                               parse_pairs, split_of, status, warn_if_not_held_out)
+from whyrec.cli.common import (ColumnMap, DecodingMethod, DecodingSettings, EpochProgress, ExplainerChoice,
+                               HistorySeed, HistorySplit, MaxRating, MetaFile, MinRating, Overwrite, ReaderFormat,
+                               Throttled, app, check_new_bundle, check_out, console, decoding_of, err_console,
+                               history_of, parse_pairs, split_of, status, warn_if_not_held_out)
 from whyrec.strict_json import strict_dumps
 from whyrec.wording import counted, rating_text, shortened
 
@@ -108,9 +108,10 @@ def align(
         line.update("explaining the test part")
         before = report("before")
         line.update(f"MMI({target}) pre-training the estimators")
+        progress = EpochProgress(line, f"MMI({target})", config.epochs, Throttled.every_for(con), from_first_step=True)
         pipeline.align(system, train, valid, features, encoders, config, variant=variant, rating_input=rating_input,
-                       log=lambda r: line.update(f"MMI({target}) epoch {r['epoch']}/{config.epochs} ({r['phase']})"
-                                                   + _mi_text(r.get("valid_mi"))))
+                       log=lambda r: progress(r, f"{r['phase']} epoch{_mi_text(r.get('valid_mi'))}"),
+                       on_step=progress.step)
     run = system.alignments[-1]
     con.print(f"kept epoch {run['kept_epoch']} of {run['epochs_run']}: its explanations had the highest estimated MI"
               if run["kept_epoch"] else "kept the explainer as it was: no MMI epoch raised the estimated MI of its "

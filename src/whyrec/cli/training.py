@@ -10,9 +10,9 @@ import typer
 
 from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSettings, FoldUnicode, MaxRating,
                                MetaFile, MiScores, MinRating, Overwrite, ReaderFormat, RelevantAt, ScoredMethod,
-                               SentenceEncoderName, Throttled, TimeLeft, TopK, Tuned, TuneOn, app, check_checkpoint,
+                               SentenceEncoderName, Throttled, TopK, Tuned, TuneOn, app, check_checkpoint,
                                check_new_bundle, check_out, check_text_settings, check_tune_on, console,
-                               duration_text, err_console, parse_pairs, scored_decoding, split_of, status,
+                               EpochProgress, err_console, parse_pairs, scored_decoding, split_of, status,
                                strangers_warning, warn_if_not_held_out)
 from whyrec.strict_json import strict_dumps
 from whyrec.systems.mt_progress import mt_epoch_text
@@ -272,7 +272,8 @@ def train(
 
         with status(con, "extracting features") as line:
             features = split_features(parts)
-            progress = _EpochProgress(line, model.upper(), estimator.config.epochs, Throttled.every_for(con))
+            progress = EpochProgress(line, f"training {model.upper()}", estimator.config.epochs,
+                                     Throttled.every_for(con))
             line.update(f"training {model.upper()}")
             if model == "mt":
                 estimator.fit(parts.train, valid, features, checkpoint_dir=checkpoint,
@@ -319,36 +320,6 @@ def train(
 
     write_run_record(out, data, splits=[parts])  # the command, the code, the data and split it was trained on
     con.print(f"saved {model} to {out}")
-
-
-class _EpochProgress:
-    """The status line of a training run: epoch, a score, and the time left if every remaining
-    epoch runs (early stopping may end it sooner); within an epoch (:meth:`step`), the work it is
-    at, at most once per ``step_every`` seconds (a log gets a line each time), and for counted work
-    (``teacher forcing 1,491/12,498``, ``batch 40/100``) the time that phase has left at its pace so
-    far, so that a first epoch of an hour says how long it will take."""
-
-    def __init__(self, status, label: str, epochs: int, step_every: float = 1.0, clock=None) -> None:
-        import time
-
-        self.status, self.label, self.epochs = status, label, epochs
-        self.clock = clock or time.perf_counter
-        self.started = self.clock()
-        self.within = Throttled(status.update, step_every, self.clock)
-        self.ran, self.score = 0, ""
-        self.time_left = TimeLeft(self.clock)
-
-    def __call__(self, record: dict, score: str) -> None:
-        done, self.ran = record["epoch"], self.ran + 1  # a resumed run starts past epoch 1
-        per_epoch = (self.clock() - self.started) / self.ran
-        left = max(self.epochs - done, 0) * per_epoch
-        self.score = score
-        self.status.update(f"training {self.label}: epoch {done}/{self.epochs}, {score}, "
-                           f"at most {duration_text(left)} left")
-
-    def step(self, epoch: int, what: str) -> None:
-        last = f" (last epoch: {self.score})" if self.score else ""
-        self.within(f"training {self.label}: epoch {epoch}/{self.epochs}, {self.time_left(what)}{last}")
 
 
 @app.command("evaluate")
@@ -499,5 +470,3 @@ def _feature_scores(scores: dict) -> str:
 def _mi_value(value: float, why_undefined: str) -> str:
     """An MI estimate for the evaluate line; NaN (undefined) said with its reason."""
     return f"undefined ({why_undefined})" if math.isnan(value) else f"{value:.3f}"
-
-
