@@ -513,9 +513,9 @@ def _csv_pair_rows(handle, path: Path):
         reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
         keys = _pair_keys(reader.fieldnames)
         if keys is None:
-            from whyrec.data.readers.fields import looked_for
+            from whyrec.data.readers.fields import column_for, looked_for
 
-            missing = [field for field in ("user", "item") if _pair_key(reader.fieldnames, field) is None]
+            missing = [field for field in ("user", "item") if column_for(field, reader.fieldnames) is None]
             raise DataError(f"needs a header row with 'user' and 'item' columns (or a review file's names for "
                             f"them): no column for {looked_for(missing or ['user', 'item'])}; columns are "
                             f"{reader.fieldnames}", path=path, line=1)
@@ -552,20 +552,14 @@ def _reads_as_a_pair(line: str, reader, keys: dict[str, str]) -> bool:
 def _pair_keys(names: list[str]) -> dict[str, str] | None:
     """Which of a pairs file's columns (a JSON object's keys) hold the user, the item and the
     feature word: ``user`` and ``item``, else the names a review file's are found by
-    (``reviewerID``, ``asin``, ``customer_id``, ``User ID`` …: :data:`~whyrec.data.readers.fields.
-    FIELD_ALIASES`), so that a file of test reviews is asked as it is. None without both ids."""
-    keys = {field: _pair_key(names, field) for field in ("user", "item")}
+    (``reviewerID``, ``asin``, ``customer_id``, ``User ID`` …: :func:`~whyrec.data.readers.fields.
+    column_for`), so that a file of test reviews is asked as it is. None without both ids."""
+    from whyrec.data.readers.fields import column_for
+
+    keys = {field: column_for(field, names) for field in ("user", "item")}
     if None in keys.values():
         return None
     return {**keys, "feature_word": "feature_word"} if "feature_word" in names else keys
-
-
-def _pair_key(names: list[str], field: str) -> str | None:
-    """The column of ``names`` holding ``field`` (user or item) for :func:`_pair_keys`."""
-    from whyrec.data.readers.fields import FIELD_ALIASES, loosely_named
-
-    return next((a for a in (field, *FIELD_ALIASES[field]) if a in names), None) or \
-        loosely_named(FIELD_ALIASES[field], names)
 
 
 def _json_pair_rows(handle, path: Path):

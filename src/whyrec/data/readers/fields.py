@@ -61,6 +61,13 @@ def loosely_named(aliases: tuple[str, ...], available: list[str]) -> str | None:
     return next((column for column in available if _loose(column) in loose), None)
 
 
+def column_for(field: str, available: list[str]) -> str | None:
+    """The column of ``available`` holding ``field``: its first known name present (``FIELD_ALIASES``),
+    else one named so but for case, spaces, underscores and hyphens (:func:`loosely_named`)."""
+    aliases = FIELD_ALIASES[field]
+    return next((a for a in aliases if a in available), None) or loosely_named(aliases, available)
+
+
 def resolve_columns(available: list[str], mapping: dict[str, str] | None, path: str | Path,
                     command_line: bool = True) -> dict[str, str]:
     """Map whyrec fields to table columns: explicit ``mapping`` first, then known aliases (exact, else
@@ -78,7 +85,7 @@ def resolve_columns(available: list[str], mapping: dict[str, str] | None, path: 
                                 f"columns are {available}", path=path)
             resolved[field_name] = mapping[field_name]
             continue
-        found = next((a for a in aliases if a in available), None) or loosely_named(aliases, available)
+        found = column_for(field_name, available)
         if found is not None:
             resolved[field_name] = found
         elif field_name in REQUIRED_FIELDS and field_name != "text":
