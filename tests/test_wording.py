@@ -39,3 +39,23 @@ def test_a_mistyped_name_is_told_the_known_name_closest_to_it():
         "unknown parameter(s) ['Factor', 'lamda_u', 'zzz'] (did you mean 'factors' for 'Factor' or 'lambda_u' for "
         "'lamda_u'?); known: ")
     assert unknown_names("setting", {"zzz"}, known) == "unknown setting(s) ['zzz']; known: " + ", ".join(known)
+
+
+def test_a_name_from_the_fields_other_code_is_told_whyrecs_name_for_it():
+    """PETER's --nhead and --endure_times, an MF library's n_factors: no spelling is close to ours."""
+    from whyrec.wording import unknown_names
+
+    peter = ["emsize", "epochs", "ffn", "heads", "layers", "patience"]
+    assert unknown_names("setting", {"endure_times"}, peter).startswith(
+        "unknown setting(s) ['endure_times'] (did you mean 'patience'?)")
+    assert unknown_names("setting", {"nhid", "nhead"}, peter).startswith(
+        "unknown setting(s) ['nhead', 'nhid'] (did you mean 'heads' for 'nhead' or 'ffn' for 'nhid'?)")
+    mt = ["decoder_hidden", "encoder_hidden", "factors", "word_dim"]
+    assert unknown_names("setting", {"hidden"}, mt).startswith(
+        "unknown setting(s) ['hidden'] (did you mean 'encoder_hidden' or 'decoder_hidden'?)")
+    assert unknown_names("setting", ["Embedding_Dim", "hidden_size"], mt).startswith(
+        "unknown setting(s) ['Embedding_Dim', 'hidden_size'] (did you mean 'word_dim'/'factors' for 'Embedding_Dim' "
+        "or 'encoder_hidden'/'decoder_hidden' for 'hidden_size'?)")
+    # only known names are offered: a rating model without epochs is told its iterations
+    assert "(did you mean 'iterations'?)" in unknown_names("parameter", {"n_epochs"}, ["factors", "iterations"])
+    assert "did you mean" not in unknown_names("parameter", {"n_epochs"}, ["factors"])

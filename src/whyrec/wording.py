@@ -15,16 +15,61 @@ def listed(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
+# The names a setting goes by elsewhere in the field's code (PETER's command-line flags, PyTorch's
+# module arguments, the usual matrix-factorisation libraries'), each listed under whyrec's name for
+# it: what a user coming from that code types, told whyrec's name though no spelling is close.
+SETTING_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "word_dim": ("embedding_dim", "emb_dim", "embed_dim", "embedding_size", "emb_size", "emsize", "word_emb_dim"),
+    "emsize": ("embedding_dim", "emb_dim", "embed_dim", "embedding_size", "emb_size", "d_model", "word_dim"),
+    "heads": ("nhead", "n_heads", "num_heads", "attention_heads"),
+    "ffn": ("nhid", "dim_feedforward", "ffn_dim", "d_ff", "feedforward_dim"),
+    "layers": ("nlayers", "num_layers", "n_layers"),
+    "encoder_hidden": ("hidden", "hidden_size", "hidden_dim", "rnn_size", "nhid"),
+    "decoder_hidden": ("hidden", "hidden_size", "hidden_dim", "rnn_size", "nhid"),
+    "factors": ("k", "rank", "latent_dim", "n_factors", "num_factors", "embedding_dim", "dim"),
+    "patience": ("endure_times", "early_stopping", "early_stop", "early_stopping_patience"),
+    "max_words": ("words", "max_len", "max_length", "seq_len", "seq_max_len"),
+    "lr": ("learning_rate",),
+    "epochs": ("n_epochs", "num_epochs", "max_epochs", "iterations", "n_iter", "max_iter", "iters"),
+    "iterations": ("epochs", "n_epochs", "num_epochs", "n_iter", "max_iter", "iters", "sweeps"),
+    "als_sweeps": ("iterations", "n_iter", "sweeps", "als_iterations"),
+    "batch_size": ("bs", "batch", "batchsize"),
+    "seed": ("random_state", "random_seed"),
+    "dropout": ("dropout_rate", "drop_rate", "dropout_prob"),
+    "rollouts": ("rollout_num", "n_rollouts", "num_rollouts", "mc_rollouts"),
+    "vocab_size": ("vocab", "max_vocab", "vocabulary_size", "ntokens"),
+    "clip": ("grad_clip", "clip_norm", "max_grad_norm"),
+    "lambda_u": ("reg", "regularization", "regularisation", "reg_user", "user_reg", "reg_u"),
+    "lambda_v": ("reg", "regularization", "regularisation", "reg_item", "item_reg", "reg_i"),
+    "reg": ("regularization", "regularisation", "weight_decay", "l2", "lambda_u", "lambda_v"),
+    "reg_user": ("lambda_u", "user_reg", "reg_u"),
+    "reg_item": ("lambda_v", "item_reg", "reg_i"),
+    "samples": ("k", "num_samples", "n_samples"),
+}
+_NAMES_FOR: dict[str, tuple[str, ...]] = {}
+for _name, _others in SETTING_SYNONYMS.items():
+    for _other in _others:
+        _NAMES_FOR[_other] = (*_NAMES_FOR.get(_other, ()), _name)
+
+
+def known_as(name: str, known) -> list[str]:
+    """The names of ``known`` that ``name`` goes by elsewhere (:data:`SETTING_SYNONYMS`), in its order:
+    ``known_as("nhead", PETER's settings)`` is ``["heads"]``; none when it is no such name."""
+    return [known_name for known_name in _NAMES_FOR.get(name.lower(), ()) if known_name in known]
+
+
 def unknown_names(what: str, unknown: set[str] | list[str], known: list[str]) -> str:
     """What a mistyped name is told: ``unknown setting(s) ['epoch'] (did you mean 'epochs'?); known:
-    a, b, …``, each unknown name followed by the known one closest to it (difflib's ratio ≥ 0.6), when
-    there is one. ``what``: the kind of name, as in ``unknown {what}(s)``."""
+    a, b, …``, each unknown name followed by the known names it goes by elsewhere
+    (:data:`SETTING_SYNONYMS`: ``nhead`` → ``heads``; ``hidden`` → ``encoder_hidden`` or
+    ``decoder_hidden``), else by the known one closest to it (difflib's ratio ≥ 0.6), when there is
+    one. ``what``: the kind of name, as in ``unknown {what}(s)``."""
     import difflib
 
     names = sorted(unknown)
-    close = {name: difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.6) for name in names}
-    guesses = [f"'{close[name][0]}'" if len(names) == 1 else f"'{close[name][0]}' for '{name}'"
-               for name in names if close[name]]
+    close = {name: known_as(name, known) or difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.6) for name in names}
+    joined = {name: (" or " if len(names) == 1 else "/").join(f"'{c}'" for c in close[name]) for name in names}
+    guesses = [joined[name] if len(names) == 1 else f"{joined[name]} for '{name}'" for name in names if close[name]]
     hint = f" (did you mean {listed(guesses)}?)" if guesses else ""
     return f"unknown {what}(s) {names}{hint}; known: {', '.join(known)}"
 

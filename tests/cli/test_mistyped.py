@@ -19,6 +19,17 @@ def test_a_setting_is_pointed_to_the_option_that_takes_it_with_its_value():
         "top_p is a setting: give it as --decode top_p=0.9"
 
 
+def test_a_flag_of_the_fields_other_code_is_told_the_setting_it_is_here():
+    """PETER's scripts take --nhead and --endure_times; whyrec's PETER calls them heads and patience."""
+    assert setting_hint("--nhead", {"--set"}, ["--nhead", "4"]) == "nhead is the setting heads here: give it as " \
+        "--set heads=4"
+    assert setting_hint("--endure_times", {"--peter"}, ["--endure_times=3"]) == \
+        "endure_times is the setting patience here: give it as --peter patience=3"
+    assert setting_hint("--hidden-size", {"--mt"}, ["--hidden-size", "32"]) == \
+        "hidden_size is the setting encoder_hidden or decoder_hidden here: give it as --mt encoder_hidden=32 or " \
+        "--mt decoder_hidden=32"
+
+
 def test_what_is_no_setting_of_the_command_gets_no_hint():
     assert setting_hint("--bogus", {"--set"}, ["--bogus", "1"]) is None
     assert setting_hint("--epochs", {"--decode"}, ["--epochs", "2"]) is None  # epochs is no decoding setting

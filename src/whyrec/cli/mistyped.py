@@ -34,11 +34,21 @@ def _settings_of(option: str) -> set[str]:
 def setting_hint(option_name: str, options: set[str], argv: list[str]) -> str | None:
     """How to give the setting ``option_name`` (``--epochs``, ``--top-p=0.9``) names, with the value
     ``argv`` gives it, through whichever of the command's ``options`` accepts it
-    (``epochs is a setting: give it as --set epochs=2``); None when it is no setting of theirs."""
+    (``epochs is a setting: give it as --set epochs=2``); None when it is no setting of theirs.
+    A flag of the field's other code names the setting it is here (``--nhead 4``: ``nhead is the
+    setting heads here: give it as --set heads=4``; :func:`whyrec.wording.known_as`)."""
+    from whyrec.wording import known_as, listed
+
     if not option_name.startswith("--"):
         return None
-    name = option_name[2:].replace("-", "_")
-    takers = [o for o in ("--set", "--mt", "--peter", "--decode") if o in options and name in _settings_of(o)]
+    given_name = option_name[2:].replace("-", "_")
+    takers, names = [], []
+    for option in ("--set", "--mt", "--peter", "--decode"):
+        if option in options:
+            settings = _settings_of(option)
+            these = [given_name] if given_name in settings else known_as(given_name, settings)
+            takers += [(option, name) for name in these]
+            names += [name for name in these if name not in names]
     if not takers:
         return None
     value = "VALUE"
@@ -47,5 +57,6 @@ def setting_hint(option_name: str, options: set[str], argv: list[str]) -> str | 
             value = arg.split("=", 1)[1]
         elif arg == option_name and k + 1 < len(argv) and not argv[k + 1].startswith("--"):
             value = argv[k + 1]
-    given = " or ".join(f"{taker} {name}={value}" for taker in takers)
-    return f"{name} is a setting: give it as {given}"
+    given = " or ".join(f"{taker} {name}={value}" for taker, name in takers)
+    what = "a setting" if names == [given_name] else f"the setting {listed(names)} here"
+    return f"{given_name} is {what}: give it as {given}"
