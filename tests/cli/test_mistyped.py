@@ -30,6 +30,18 @@ def test_a_flag_of_the_fields_other_code_is_told_the_setting_it_is_here():
         "--mt decoder_hidden=32"
 
 
+def test_train_is_told_the_settings_of_the_model_it_fits():
+    """pmf has no reg (biased-mf has): its regularisers are lambda_u and lambda_v."""
+    train = {"--data", "--out", "--set", "--param"}
+    assert setting_hint("--reg", train, ["train", "pmf", "--data", "r.csv", "--reg", "0.1"]) == \
+        "reg is the setting lambda_u or lambda_v here: give it as --set lambda_u=0.1 or --set lambda_v=0.1"
+    assert setting_hint("--reg", train, ["train", "biased-mf", "--reg", "0.1"]) == \
+        "reg is a setting: give it as --set reg=0.1"
+    assert setting_hint("--heads", train, ["train", "mt", "--heads", "2"]) is None  # PETER's, not MT's
+    assert setting_hint("--heads", train, ["train", "peter+", "--heads", "2"]) == \
+        "heads is a setting: give it as --set heads=2"
+
+
 def test_what_is_no_setting_of_the_command_gets_no_hint():
     assert setting_hint("--bogus", {"--set"}, ["--bogus", "1"]) is None
     assert setting_hint("--epochs", {"--decode"}, ["--epochs", "2"]) is None  # epochs is no decoding setting

@@ -8,9 +8,10 @@ from __future__ import annotations
 import dataclasses
 
 
-def _settings_of(option: str) -> set[str]:
+def _settings_of(option: str, model: str | None = None) -> set[str]:
     """The names an option taking ``NAME=VALUE`` accepts: ``--set`` (``--param``) those of the
-    explanation systems, the rating models and MMI, whichever the command trains or aligns."""
+    explanation systems, the rating models and MMI, whichever the command trains or aligns; those of
+    ``model`` alone when the command line names the one ``train`` fits."""
     from whyrec.explain.decoding import Decoding
     from whyrec.systems.mt_config import MTConfig
     from whyrec.systems.peter_config import PeterConfig
@@ -26,6 +27,11 @@ def _settings_of(option: str) -> set[str]:
         return fields(Decoding) - {"method"}  # --method is an option of its own
     from whyrec.align.mmi import MMIConfig
     from whyrec.rating import RATING_MODELS
+
+    if model in ("mt", "peter", "peter+"):
+        return fields(MTConfig if model == "mt" else PeterConfig)
+    if model in RATING_MODELS:
+        return set(RATING_MODELS[model].param_names())
 
     models = {name for model in RATING_MODELS.values() for name in model.param_names()}
     return fields(MTConfig) | fields(PeterConfig) | fields(MMIConfig) | models
@@ -43,9 +49,10 @@ def setting_hint(option_name: str, options: set[str], argv: list[str]) -> str | 
         return None
     given_name = option_name[2:].replace("-", "_")
     takers, names = [], []
+    model = _trained_model(argv)
     for option in ("--set", "--mt", "--peter", "--decode"):
         if option in options:
-            settings = _settings_of(option)
+            settings = _settings_of(option, model)
             these = [given_name] if given_name in settings else known_as(given_name, settings)
             takers += [(option, name) for name in these]
             names += [name for name in these if name not in names]
@@ -60,3 +67,12 @@ def setting_hint(option_name: str, options: set[str], argv: list[str]) -> str | 
     given = " or ".join(f"{taker} {name}={value}" for taker, name in takers)
     what = "a setting" if names == [given_name] else f"the setting {listed(names)} here"
     return f"{given_name} is {what}: give it as {given}"
+
+
+def _trained_model(argv: list[str]) -> str | None:
+    """The model ``whyrec train MODEL …`` fits, as the command line names it; None for other commands."""
+    from whyrec.rating import RATING_MODELS
+
+    if not argv or argv[0] != "train":
+        return None
+    return next((arg for arg in argv[1:] if arg in ("mt", "peter", "peter+", *RATING_MODELS)), None)
