@@ -339,7 +339,7 @@ def test_align_an_mt_bundle_with_the_default_decoder(tmp_path, planted):
     # another seed's split: its test records include ones MT trained on, and align says so
     assert "warning: mt: this split is not the one the bundle was trained with" in proc.stderr
     # --set epochs=1 is --epochs 1: the progress counted to the --epochs default (6) before
-    assert "MMI(rating) epoch 1/1 (generator)" in proc.stdout + proc.stderr
+    assert "MMI(rating): epoch 1/1, generator epoch" in proc.stdout + proc.stderr
     assert "epoch 2/" not in proc.stdout + proc.stderr
     assert "saved the aligned MT (planted) to" in proc.stdout and (tmp_path / "aligned" / "bundle.json").exists()
 
