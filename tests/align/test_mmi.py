@@ -121,6 +121,8 @@ def test_config_errors(encoder):
         MMIConfig(target="style")
     with pytest.raises(ConfigError, match="2 samples"):
         MMIConfig(samples=1)
+    with pytest.raises(ConfigError, match="MMI: batch_size must be at least 2"):  # was an IndexError in fit
+        MMIConfig(batch_size=1)
     with pytest.raises(ConfigError, match="selection"):
         MMIConfig(selection="best")
     with pytest.raises(ConfigError, match="estimator_replay"):

@@ -105,7 +105,9 @@ class MMIConfig:
 
 
 _MMI_RULES = {
-    **{name: at_least(1) for name in ("epochs", "batch_size", "patience", "mine_hidden", "mine_batch_size")},
+    **{name: at_least(1) for name in ("epochs", "patience", "mine_hidden", "mine_batch_size")},
+    # the MI reward scores each record's explanation against another record's target in its batch
+    "batch_size": at_least(2),
     **{name: at_least(0) for name in ("kl_weight", "entropy_weight", "backbone_weight", "max_batches_per_epoch",
                                       "mine_pretrain_epochs")},
     **{name: above(0) for name in ("lr", "mine_lr", "dwa_temperature")},
