@@ -57,6 +57,15 @@ class ConfigError(WhyrecError):
     """A setting is unknown, has the wrong type, or is out of range."""
 
 
+class DivergedError(ConfigError):
+    """Training made its loss NaN or infinite: a setting (a learning rate, mostly) is too large for
+    the data. Raised at the end of the epoch it happened in, before that epoch is checkpointed."""
+
+    def __init__(self, system: str, epoch: int, what: str, lower: str) -> None:
+        super().__init__(f"{system}: training diverged in epoch {epoch} ({what} became NaN or infinite); "
+                         f"lower {lower} and train again")
+
+
 class BundleError(WhyrecError):
     """A saved model folder is missing, incomplete or of an unknown kind."""
 

@@ -184,3 +184,13 @@ def test_a_users_item_scores_and_the_embeddings_match_the_fitted_model(name, pla
 def test_fitting_on_no_ratings_is_refused_by_name(name, planted_split):
     with pytest.raises(WhyrecError, match=f"{name}: the training data is empty"):
         make_model(name).fit(planted_split.train.take([]))
+
+
+def test_sgd_that_diverges_says_which_setting_to_lower(planted_split):
+    """biased-mf at lr=100: NaN factors were a ValueError from the validation RMSE."""
+    from whyrec.errors import DivergedError
+
+    with pytest.raises(DivergedError, match=r"biased-mf: training diverged in epoch 1 \(the training error became "
+                                            r"NaN or infinite\); lower lr \(now 100\) and train again"):
+        make_model("biased-mf", lr=100.0, epochs=3).fit(planted_split.train, planted_split.valid)
+

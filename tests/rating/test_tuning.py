@@ -198,3 +198,17 @@ def test_a_ranking_metric_needs_a_relevant_validation_rating(split):
     low = split.valid.take(np.flatnonzero(split.valid.ratings < 4))
     with pytest.raises(DataError, match="no validation rating reaches 4"):
         TunedModel("pmf", {"factors": [2, 4]}, metric="ndcg@5").fit(split.train, low)
+
+
+def test_a_combination_that_diverges_is_never_picked_and_all_diverging_is_the_error(split):
+    """An lr grid with a value too large used to stop the tuning with a ValueError on NaN predictions."""
+    tuned = TunedModel("biased-mf", {"lr": [100.0, 0.01], "epochs": [3]}).fit(split.train, split.valid)
+    assert tuned.chosen["lr"] == 0.01
+    record = tuned.record()
+    assert record["trials"][0]["valid_score"] is None and record["trials"][0]["diverged"] is True
+    assert "diverged" not in record["trials"][1] and np.isfinite(record["valid_score"])
+    json.dumps(record, allow_nan=False)  # the bundle header holds it
+    with pytest.raises(ConfigError, match=r"biased-mf: training diverged with every combination of the grid; the "
+                                          r"last: biased-mf: training diverged in epoch 1 .*lower lr \(now 1000\)"):
+        TunedModel("biased-mf", {"lr": [100.0, 1000.0], "epochs": [3]}).fit(split.train, split.valid)
+

@@ -398,6 +398,19 @@ def test_a_resumed_run_ends_as_the_uninterrupted_one(planted, tmp_path):
         Peter(**{**settings, "emsize": 16}).fit(split.train, split.valid, features, checkpoint_dir=str(tmp_path))
 
 
+def test_training_that_diverges_stops_with_what_to_lower(planted, tmp_path):
+    """A learning rate far too large made the weights NaN, and the first NaN prediction was a
+    ValueError of the RMSE; no checkpoint of the diverged epoch is written."""
+    from whyrec.errors import DivergedError
+
+    split, features = planted
+    peter = Peter(**{**TINY, "epochs": 2, "lr": 1e6, "clip": 1e6})
+    with pytest.raises(DivergedError, match=r"PETER: training diverged in epoch 1 \(the training loss became NaN or "
+                                            r"infinite\); lower lr \(now 1e\+06\) or clip"):
+        peter.fit(split.train, split.valid, features, checkpoint_dir=tmp_path / "ckpt")
+    assert not any((tmp_path / "ckpt").glob("*epoch*"))
+
+
 def test_training_again_starts_a_new_history(planted):
     split, features = planted
     peter = Peter(**{**TINY, "epochs": 2, "patience": 3})

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from whyrec.data.corpus import Corpus
+from whyrec.errors import DivergedError
 from whyrec.rating.base import RatingModel, register, validation_rmse
 
 
@@ -79,6 +80,8 @@ class BiasedMF(RatingModel):
                 bi.index_add_(0, i, self.lr * (err - self.reg * bi[i]))
                 P.index_add_(0, u, self.lr * (err[:, None] * qi - self.reg * pu))
                 Q.index_add_(0, i, self.lr * (err[:, None] * pu - self.reg * qi))
+            if not np.isfinite(total):
+                raise DivergedError(self.name, epoch + 1, "the training error", f"lr (now {self.lr:g})")
             self.user_bias, self.item_bias = bu.numpy(), bi.numpy()
             self.user_factors, self.item_factors = P.numpy(), Q.numpy()
             rmse = validation_rmse(self, valid)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 from whyrec.data.corpus import Corpus
-from whyrec.errors import ConfigError, DataError, require_fitted
+from whyrec.errors import ConfigError, DataError, DivergedError, require_fitted
 from whyrec.rating.base import RatingModel, make_model, validation_rmse
 from whyrec.settings import GRID_SEPARATOR, is_grid_value
 
@@ -39,7 +39,7 @@ class Trial:
     """One combination of the grid: its settings, validation score and fitting time."""
 
     params: dict
-    score: float
+    score: float | None  # None: training diverged (never picked)
     fit_s: float
 
 
@@ -199,7 +199,9 @@ class TunedModel:
     def fit(self, train: Corpus, valid: Corpus | None = None,
             on_trial: Callable[[int, int, dict], None] | None = None) -> "TunedModel":
         """Fit every combination on ``train`` and keep the one with the best :attr:`metric` on
-        ``valid``; ``on_trial(k, n, params)`` is called before the k-th of n combinations is fitted."""
+        ``valid``; ``on_trial(k, n, params)`` is called before the k-th of n combinations is fitted.
+        A combination whose training diverges (a learning rate too large) is recorded without a
+        score and never picked; when every one diverges, that is the error."""
         if valid is None or len(valid) == 0:
             raise ConfigError(f"{self.model}: settings are picked on validation data, and this split has none")
         sign = -1.0 if self.higher_is_better else 1.0
@@ -209,12 +211,20 @@ class TunedModel:
                 on_trial(number, len(self.candidates), params)
             model = candidate.clone()
             start = time.perf_counter()
-            model.fit(train, valid)
+            try:
+                model.fit(train, valid)
+            except DivergedError as exc:
+                trials.append(Trial(params, None, time.perf_counter() - start))
+                diverged = exc
+                continue
             fit_s = time.perf_counter() - start
             trial = Trial(params, validation_score(model, train, valid, self.metric, self.relevant_at), fit_s)
             trials.append(trial)
             if best_trial is None or sign * trial.score < sign * best_trial.score:  # the first of equals stays
                 best, best_trial = model, trial
+        if best_trial is None:
+            raise ConfigError(f"{self.model}: training diverged with every combination of the grid; the last: "
+                              f"{diverged}")
         self.trials, self.best, self.chosen = trials, best, best_trial.params
         return self
 
@@ -235,7 +245,8 @@ class TunedModel:
         best = next(t.score for t in self.trials if t.params == self.chosen)
         return {"model": self.model, "grid": self.grid, "metric": self.metric, "chosen": self.chosen,
                 "valid_score": best, "at_edge": self.at_edge(),
-                "trials": [{"params": t.params, "valid_score": t.score, "fit_s": t.fit_s} for t in self.trials]}
+                "trials": [{"params": t.params, "valid_score": t.score, "fit_s": t.fit_s,
+                            **({"diverged": True} if t.score is None else {})} for t in self.trials]}
 
     @property
     def is_fitted(self) -> bool:

@@ -27,7 +27,7 @@ from whyrec.data.corpus import Corpus, IdMap, paired_ids
 from whyrec.data.text import UNK, Vocabulary
 from whyrec.devices import resolve_device
 from whyrec.distributed import join, process_device
-from whyrec.errors import WhyrecError, require_fitted
+from whyrec.errors import DivergedError, WhyrecError, require_fitted
 from whyrec.explain.decoding import Decoding, truncated_logits
 from whyrec.explain.interface import RatingInput
 from whyrec.explain.pair_draws import PairDraws, for_rows
@@ -171,6 +171,8 @@ class Peter:
                 sums += np.array([t.item(), c.item(), r.item()]) * len(idx)
                 seen += len(idx)
             means = cluster.mean_of(dict(zip(("text_nll", "context_nll", "rating_mse"), (sums / seen).tolist())))
+            if not np.isfinite(list(means.values())).all():  # every process has the same means: all stop
+                raise DivergedError("PETER", epoch, "the training loss", f"lr (now {opt.param_groups[0]['lr']:g}) or clip")
             record = {"epoch": epoch, **means, "lr": opt.param_groups[0]["lr"]}
             if valid_data is not None:
                 working("validation")
