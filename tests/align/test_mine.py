@@ -66,3 +66,18 @@ def test_one_hot_ratings_entropy_and_shape_errors():
         MINE(3, 5).fit(np.zeros((4, 3)), np.zeros((4, 4)))
     with pytest.raises(ConfigError, match="ma_rate"):
         MINEConfig(ma_rate=0)
+
+
+def test_an_estimator_that_diverges_says_to_lower_its_learning_rate():
+    """At lr 1e4 the statistics network's outputs overflow exp(); the NaN estimates used to flow
+    into MMI's rewards and end in torch.multinomial's 'probability tensor contains nan'."""
+    from whyrec.errors import DivergedError
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(256, 4)), one_hot_ratings(rng.integers(1, 6, 256).astype(float))
+    with pytest.raises(DivergedError, match=r"MINE: training diverged in epoch \d+ \(the MI estimate became NaN or "
+                                            r"infinite\); lower its lr \(now 10000; MMI's mine_lr\)"):
+        MINE(4, 5, MINEConfig(hidden=16, lr=1e4, batch_size=32, epochs=30)).fit(x, y)
+    MINE(4, 5, MINEConfig(hidden=16, lr=1e-3, batch_size=32, epochs=30)).fit(x, y)  # the default scale trains
+    with pytest.raises(ConfigError, match="MINE: at least 2 pairs are needed"):
+        MINE(4, 5).fit(x[:1], y[:1])

@@ -107,6 +107,35 @@ def test_mmi_fine_tuning_runs_alternates_and_keeps_the_best_state(planted, encod
     assert len(explainer.explain(split.test.users[:3], split.test.items[:3])) == 3
 
 
+def test_a_reward_or_loss_that_is_not_finite_stops_mmi_before_the_explainer_changes(planted, encoder):
+    """NaN rewards from a diverged estimator used to be stepped into the explainer."""
+    from whyrec.errors import DivergedError
+
+    split = ratio_split(planted, seed=0)
+    mt = MultiTask(epochs=1, **TINY_MT).fit(split.train, split.valid)
+    explainer = GRUExplainer.from_mt(mt, "pair")
+    train = _data(split.train, mt.predict_corpus(split.train))
+    trainer = MMITrainer(explainer, encoder, MMIConfig(samples=2, epochs=1, batch_size=16, mine_hidden=8,
+                                                       mine_pretrain_epochs=1, max_batches_per_epoch=1))
+    trainer.pretrain(list(split.train.texts), train)
+    before = [p.detach().clone() for p in explainer.parameters()]
+    network = trainer.estimators["rating"].network
+    class NaNNetwork(torch.nn.Module):  # a diverged statistics network
+        def forward(self, x, y):
+            return torch.full((len(x),), float("nan"))
+
+    trainer.estimators["rating"].network = NaNNetwork()
+    with pytest.raises(DivergedError, match=r"MMI: training diverged in epoch 1 \(the MI reward became NaN or "
+                                            r"infinite\); lower mine_lr"):
+        trainer.fit(train)
+    assert all(torch.equal(a, b) for a, b in zip(before, explainer.parameters()))
+    trainer.estimators["rating"].network = network
+    trainer.config.kl_weight = float("inf")
+    with pytest.raises(DivergedError, match=r"the generator's loss became NaN or infinite\); lower lr"):
+        trainer.fit(train)
+    assert all(torch.equal(a, b) for a, b in zip(before, explainer.parameters()))
+
+
 def test_config_errors(encoder):
     class Stub:
         def frozen_copy(self):

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from whyrec.errors import ConfigError
+from whyrec.errors import ConfigError, DivergedError
 from whyrec.settings import config_from_dict
 
 
@@ -117,10 +117,14 @@ class MINE:
         """Train on pairs (x_n, y_n), shuffled every epoch; the per-epoch mean estimate goes to ``history``."""
         x, y = self._tensors(x, y)
         n, size = x.shape[0], min(self.config.batch_size, x.shape[0])
-        for _ in range(epochs if epochs is not None else self.config.epochs):
+        if n < 2:
+            raise ConfigError(f"MINE: at least 2 pairs are needed (the marginal is a shuffle of them), got {n}")
+        for epoch in range(1, (epochs if epochs is not None else self.config.epochs) + 1):
             order = torch.randperm(n, generator=self.generator).to(x.device)
             values = [self.step(x[idx], y[idx]) for idx in order.split(size) if len(idx) >= 2]
             self.history.append(float(np.mean(values)))
+            if not np.isfinite(self.history[-1]):
+                raise DivergedError("MINE", epoch, "the MI estimate", f"its lr (now {self.config.lr:g}; MMI's mine_lr)")
         return self
 
     @torch.no_grad()

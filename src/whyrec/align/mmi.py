@@ -44,7 +44,7 @@ import torch.nn as nn
 
 from whyrec.align.dwa import DynamicWeightAverage
 from whyrec.align.mine import MINE, MINEConfig, one_hot_ratings
-from whyrec.errors import ConfigError
+from whyrec.errors import ConfigError, DivergedError
 from whyrec.settings import above, at_least, check_settings, config_from_dict
 
 TARGETS = ("rating", "feature", "joint")
@@ -231,7 +231,7 @@ class MMITrainer:
         return torch.cat([x, real_x[pick].to(x)]), torch.cat([y, real_y[pick].to(y)])
 
     # --- one generator step ----------------------------------------------------------------------------
-    def _generator_step(self, batch: MMIData, weights: dict[str, float]) -> dict[str, float]:
+    def _generator_step(self, batch: MMIData, weights: dict[str, float], epoch: int = 1) -> dict[str, float]:
         cfg, k = self.config, self.config.samples
         ctx = self.explainer.contexts(batch.users, batch.items, batch.features)
         rep = self.explainer.repeat(ctx, k)
@@ -262,6 +262,10 @@ class MMITrainer:
         if cfg.backbone_weight > 0:
             backbone = self.explainer.nll(ctx, batch.references)
             loss = loss + cfg.backbone_weight * backbone
+        if not torch.isfinite(r_mi).all():  # before the step: the explainer is left as it was
+            raise DivergedError("MMI", epoch, "the MI reward", f"mine_lr (now {cfg.mine_lr:g})")
+        if not torch.isfinite(loss):
+            raise DivergedError("MMI", epoch, "the generator's loss", f"lr (now {cfg.lr:g})")
         self.optimizer.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_([p for p in self.explainer.parameters() if p.requires_grad], 5.0)
@@ -317,7 +321,7 @@ class MMITrainer:
                 weights, batches, steps = self.dwa.weights(), self._batches(len(train)), []
                 for done, batch in enumerate(batches):
                     on_step(epoch, f"generator batch {done:,}/{len(batches):,}")
-                    steps.append(self._generator_step(train.take(batch), weights))
+                    steps.append(self._generator_step(train.take(batch), weights, epoch))
                 on_step(epoch, "explaining the validation records")
                 means = {key: float(np.mean([s[key] for s in steps])) for key in steps[0]}
                 self.dwa.record_epoch({"mi": -means["reward_mi"], "kl": means["kl"], "entropy": -means["entropy"]})
