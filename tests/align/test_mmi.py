@@ -134,6 +134,13 @@ def test_a_reward_or_loss_that_is_not_finite_stops_mmi_before_the_explainer_chan
     with pytest.raises(DivergedError, match=r"the generator's loss became NaN or infinite\); lower lr"):
         trainer.fit(train)
     assert all(torch.equal(a, b) for a, b in zip(before, explainer.parameters()))
+    # a learning rate so large that one step makes the explainer NaN: sampling from it fails next
+    trainer.config.kl_weight, trainer.config.max_batches_per_epoch = 0.16, 3
+    trainer.optimizer = torch.optim.Adam(explainer.parameters(), lr=1e20)
+    trainer.config.lr = 1e20
+    with pytest.raises(DivergedError, match=r"MMI: training diverged in epoch 1 \(the (weights|word probabilities) "
+                                            r"became NaN or infinite\); lower lr \(now 1e\+20\)"):
+        trainer.fit(train)
 
 
 def test_config_errors(encoder):

@@ -194,14 +194,14 @@ def test_prior_scale_is_the_grid_point_with_the_best_validation_rmse(tiny_split)
     mt.fit(tiny_split.train, tiny_split.valid)
     assert mt.history[1]["prior_scale"] in (0.0, 1.0) and mt.history[1]["bias_prior_scale"] in (0.0, 2.0)
     start = mt._als_arrays()
-    chosen = mt._als_update(tiny_split.valid)
+    chosen = mt._als_update(tiny_split.valid, 2)
     picked = validation_rmse(mt.als, tiny_split.valid)
     scores = {}
     for s in (0.0, 1.0):
         for sb in (0.0, 2.0):
             mt._restore_als(start)
             mt.config.prior_scales, mt.config.bias_prior_scales = (s,), (sb,)
-            single = mt._als_update(tiny_split.valid)
+            single = mt._als_update(tiny_split.valid, 2)
             assert single == {"prior_scale": s, "bias_prior_scale": sb}
             scores[(s, sb)] = validation_rmse(mt.als, tiny_split.valid)
     assert picked == pytest.approx(min(scores.values()))
@@ -346,3 +346,35 @@ def test_a_decoder_that_was_not_trained_is_named(tiny_split):
     for call in (lambda: mt.decoder("user"), lambda: GRUExplainer.from_mt(mt, "user"), lambda: mt.explain([], [], "user")):
         with pytest.raises(WhyrecError, match="MT: no 'user' decoder was trained"):
             call()
+
+
+def test_training_that_diverges_stops_with_the_learning_rates_to_lower(tiny_split, tmp_path):
+    """At lr 1e10 the encoders' priors overflow the ALS factors; torch's 'input matrix is singular'
+    came out of the second epoch's ALS update as a traceback."""
+    from whyrec.errors import DivergedError
+
+    mt = MultiTask(**{**TINY, "epochs": 2, "lr": 1e10, "decoder_lr": 1e10, "coupling": 5.0})
+    with pytest.raises(DivergedError, match=r"MT: training diverged in epoch 2 \(the document encoders' priors grew "
+                                            r"too large for the ALS solve\); lower lr \(now 1e\+10\) or "
+                                            r"decoder_lr \(now 1e\+10\) and train again"):
+        mt.fit(tiny_split.train, tiny_split.valid, checkpoint_dir=tmp_path / "ckpt")
+    assert [p.name for p in (tmp_path / "ckpt").glob("epoch-*")] == ["epoch-0001"]  # the last epoch that trained
+    # at 1e20 the first steps make the weights NaN, and sampling an explanation fails on them
+    with pytest.raises(DivergedError, match=r"MT: training diverged in epoch 1 \(the weights became NaN or "
+                                            r"infinite\); lower lr \(now 1e\+20\)"):
+        MultiTask(**{**TINY, "epochs": 2, "lr": 1e20, "decoder_lr": 1e20}).fit(tiny_split.train, tiny_split.valid)
+
+
+def test_an_epoch_whose_mean_loss_is_not_finite_is_a_divergence():
+    from whyrec.errors import DivergedError
+    from whyrec.systems.mt import _check_finite
+
+    config = MTConfig()
+    with pytest.raises(DivergedError, match=r"epoch 3 \(the mean nll_pair became NaN or infinite\); lower lr "
+                                            r"\(now 0.003\) or decoder_lr \(now 0.002\)"):
+        _check_finite({"nll_user": 4.2, "nll_pair": float("nan")}, 3, config)
+    with pytest.raises(DivergedError, match=r"the mean d_loss_item became NaN or infinite\); lower d_lr \(now 0.001\)"):
+        _check_finite({"d_loss_item": float("inf")}, 1, config)
+    with pytest.raises(DivergedError, match=r"lower lr \(now 0.003\) and train again"):  # decoders at lr
+        _check_finite({"coupling": float("nan")}, 1, MTConfig(decoder_lr=None))
+    _check_finite({"nll_user": 4.2, "reward_user": float("nan")}, 1, config)  # a reward is no loss

@@ -44,6 +44,7 @@ import torch.nn as nn
 
 from whyrec.align.dwa import DynamicWeightAverage
 from whyrec.align.mine import MINE, MINEConfig, one_hot_ratings
+from whyrec.divergence import divergence_named
 from whyrec.errors import ConfigError, DivergedError
 from whyrec.settings import above, at_least, check_settings, config_from_dict
 
@@ -317,28 +318,30 @@ class MMITrainer:
         for epoch in range(1, self.config.epochs + 1):
             began = time.perf_counter()
             record: dict = {"epoch": epoch}
-            if epoch % 2 == 1:  # generator epoch, estimators frozen
-                weights, batches, steps = self.dwa.weights(), self._batches(len(train)), []
-                for done, batch in enumerate(batches):
-                    on_step(epoch, f"generator batch {done:,}/{len(batches):,}")
-                    steps.append(self._generator_step(train.take(batch), weights, epoch))
-                on_step(epoch, "explaining the validation records")
-                means = {key: float(np.mean([s[key] for s in steps])) for key in steps[0]}
-                self.dwa.record_epoch({"mi": -means["reward_mi"], "kl": means["kl"], "entropy": -means["entropy"]})
-                record.update(phase="generator", weights=weights, **means)
-                x = self._embed(self.greedy_texts(valid))
-                record["valid_mi"] = self._estimate(x, valid_targets)
-                score = self._score(record["valid_mi"])
-                waited = 0 if score > max(running) else waited + 1
-                running.append(score)
-                candidates.append((epoch, [p.detach().clone() for p in self.explainer.parameters()], x))
-            else:  # estimator epoch on greedy outputs of the current generator (§A.3, online re-training)
-                on_step(epoch, "explaining the training records")
-                x = self._embed(self.greedy_texts(train))
-                on_step(epoch, "estimator epoch")
-                for name, y in self._targets(train).items():
-                    self.estimators[name].fit(*self._with_replay(x[name], y, name), epochs=1)
-                record.update(phase="estimator")
+            # a failure on a NaN explainer (sampling from it) is named as the divergence it is
+            with divergence_named("MMI", epoch, f"lr (now {self.config.lr:g})", self.explainer.parameters):
+                if epoch % 2 == 1:  # generator epoch, estimators frozen
+                    weights, batches, steps = self.dwa.weights(), self._batches(len(train)), []
+                    for done, batch in enumerate(batches):
+                        on_step(epoch, f"generator batch {done:,}/{len(batches):,}")
+                        steps.append(self._generator_step(train.take(batch), weights, epoch))
+                    on_step(epoch, "explaining the validation records")
+                    means = {key: float(np.mean([s[key] for s in steps])) for key in steps[0]}
+                    self.dwa.record_epoch({"mi": -means["reward_mi"], "kl": means["kl"], "entropy": -means["entropy"]})
+                    record.update(phase="generator", weights=weights, **means)
+                    x = self._embed(self.greedy_texts(valid))
+                    record["valid_mi"] = self._estimate(x, valid_targets)
+                    score = self._score(record["valid_mi"])
+                    waited = 0 if score > max(running) else waited + 1
+                    running.append(score)
+                    candidates.append((epoch, [p.detach().clone() for p in self.explainer.parameters()], x))
+                else:  # estimator epoch on greedy outputs of the current generator (§A.3, online re-training)
+                    on_step(epoch, "explaining the training records")
+                    x = self._embed(self.greedy_texts(train))
+                    on_step(epoch, "estimator epoch")
+                    for name, y in self._targets(train).items():
+                        self.estimators[name].fit(*self._with_replay(x[name], y, name), epochs=1)
+                    record.update(phase="estimator")
             record["seconds"] = time.perf_counter() - began
             self.history.append(record)
             if log:

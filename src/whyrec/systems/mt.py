@@ -45,6 +45,7 @@ uninformative text prior is so shrunk away instead of pulling the factors toward
 from __future__ import annotations
 
 import copy
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -60,7 +61,8 @@ from whyrec.data.corpus import Corpus, IdMap, paired_ids
 from whyrec.data.text import Vocabulary, tokenize
 from whyrec.devices import resolve_device
 from whyrec.distributed import Cluster, join, process_device
-from whyrec.errors import WhyrecError, require_fitted
+from whyrec.divergence import divergence_named
+from whyrec.errors import DivergedError, WhyrecError, require_fitted
 from whyrec.explain.decoding import Decoding
 from whyrec.explain.embeddings import init_word_vectors
 from whyrec.explain.pair_draws import PairDraws, for_rows
@@ -418,33 +420,36 @@ class MultiTask:
                 since = min(since, epoch - first_pg) if first_pg is not None and epoch > first_pg else 0
             if cfg.patience and since is not None and since >= cfg.patience:
                 break  # converged (checked first, so a resumed run that had converged stops too)
-            began = time.perf_counter()
-            self._context_tables = None  # the encoders change this epoch
-            stats: dict = {}
-            if epoch > 1:
-                working("ALS update")
-                stats = _running(stats, self._als_update(valid))
-            order = torch.randperm(len(self.data.targets), generator=self._gen).numpy()
-            for step in range(n_teacher):
-                working(f"teacher forcing {step:,}/{n_teacher:,}")
-                rows = order[(step * cfg.batch_size) % len(order):][: cfg.batch_size]
-                rows = rows if len(rows) else self._rows(cfg.batch_size)
-                stats = _running(stats, self._teacher_step(cluster.shard(rows)))
-            adversarial = cfg.decoder and first_pg is not None and epoch >= first_pg
-            if adversarial and cfg.adversarial_from == 0 and epoch == first_pg:
-                working("discriminator warm-up")
-                stats = self._discriminator_steps(stats)  # its warm-up, as the start was not known before
-            rounds = cfg.pg_steps if adversarial else 0
-            for round_ in range(rounds):
-                working(f"policy gradient {round_}/{rounds}")
-                for v in cfg.variants:
-                    stats = _running(stats, self._policy_gradient_step(v, cluster.shard(self._rows(cfg.pg_batch))))
-                stats = _running(stats, self._teacher_step(cluster.shard(self._rows(cfg.batch_size))))
-            if cfg.decoder and first_pg is not None and epoch >= first_pg - (1 if cfg.adversarial_from else 0):
-                working("discriminator")
-                stats = self._discriminator_steps(stats)
-            working("validation")
-            means = cluster.mean_of({k: float(np.mean(x)) for k, x in stats.items()})
+            with divergence_named("MT", epoch, _lower_lr(cfg), self._weights):
+                began = time.perf_counter()
+                self._context_tables = None  # the encoders change this epoch
+                stats: dict = {}
+                if epoch > 1:
+                    working("ALS update")
+                    stats = _running(stats, self._als_update(valid, epoch))
+                order = torch.randperm(len(self.data.targets), generator=self._gen).numpy()
+                for step in range(n_teacher):
+                    working(f"teacher forcing {step:,}/{n_teacher:,}")
+                    rows = order[(step * cfg.batch_size) % len(order):][: cfg.batch_size]
+                    rows = rows if len(rows) else self._rows(cfg.batch_size)
+                    stats = _running(stats, self._teacher_step(cluster.shard(rows)))
+                adversarial = cfg.decoder and first_pg is not None and epoch >= first_pg
+                if adversarial and cfg.adversarial_from == 0 and epoch == first_pg:
+                    working("discriminator warm-up")
+                    stats = self._discriminator_steps(stats)  # its warm-up, as the start was not known before
+                rounds = cfg.pg_steps if adversarial else 0
+                for round_ in range(rounds):
+                    working(f"policy gradient {round_}/{rounds}")
+                    for v in cfg.variants:
+                        rows = cluster.shard(self._rows(cfg.pg_batch))
+                        stats = _running(stats, self._policy_gradient_step(v, rows))
+                    stats = _running(stats, self._teacher_step(cluster.shard(self._rows(cfg.batch_size))))
+                if cfg.decoder and first_pg is not None and epoch >= first_pg - (1 if cfg.adversarial_from else 0):
+                    working("discriminator")
+                    stats = self._discriminator_steps(stats)
+                working("validation")
+                means = cluster.mean_of({k: float(np.mean(x)) for k, x in stats.items()})
+                _check_finite(means, epoch, cfg)
             record = {"epoch": epoch, "seconds": time.perf_counter() - began, **means, "adversarial": int(adversarial)}
             record["valid_rmse"] = validation_rmse(self.als, valid)
             if valid_text is not None and cfg.decoder:
@@ -476,11 +481,13 @@ class MultiTask:
                 stats = _running(stats, self._discriminator_step(v, rows))
         return stats
 
-    def _als_update(self, valid: Corpus | None) -> dict:
+    def _als_update(self, valid: Corpus | None, epoch: int) -> dict:
         """ALS sweeps with the current text priors, scaled by the (s, s_b) of the config's grids whose
         solution fits the validation ratings best (Algorithm 1's rating step, plus the scale choice)."""
         cfg = self.config
         user_priors, item_priors = self._all_priors()
+        if not (np.isfinite(user_priors.vectors).all() and np.isfinite(item_priors.vectors).all()):
+            raise DivergedError("MT", epoch, "the document encoders' priors", _lower_lr(cfg))
         grid = [(s, sb) for s in cfg.prior_scales for sb in cfg.bias_prior_scales]
         if valid is None or len(valid) == 0:
             grid = [(max(cfg.prior_scales), max(cfg.bias_prior_scales))]
@@ -490,8 +497,12 @@ class MultiTask:
             priors = (_scaled(user_priors, scale, bias_scale, cfg.bias_priors),
                       _scaled(item_priors, scale, bias_scale, cfg.bias_priors))
             self.als.set_priors(*priors)
-            for _ in range(cfg.als_sweeps):
-                self.als.sweep()
+            try:
+                for _ in range(cfg.als_sweeps):
+                    self.als.sweep()
+            except torch.linalg.LinAlgError:  # finite priors, but of a size the solve cannot take
+                raise DivergedError("MT", epoch, "the document encoders' priors", _lower_lr(cfg),
+                                    happened="grew too large for the ALS solve") from None
             rmse = validation_rmse(self.als, valid) if len(grid) > 1 else 0.0
             if rmse < best[0]:
                 best = (rmse, (scale, bias_scale, priors), self._als_arrays())
@@ -509,6 +520,11 @@ class MultiTask:
         return targets[:512], users[known][:512], items[known][:512]
 
     # --- ALS state ---------------------------------------------------------------------------------------
+    def _weights(self) -> list[torch.Tensor]:
+        """Every trained tensor: the encoders', decoders' and discriminators' weights and the ALS factors
+        (:func:`whyrec.divergence.divergence_named` looks in them for NaN)."""
+        return [*self.generator.parameters(), *self.discriminators.parameters(), *self._als_arrays().values()]
+
     def _als_arrays(self) -> dict[str, torch.Tensor]:
         keys = ("_U", "_V", "_bu", "_bi", "_prior_u", "_prior_v", "_prior_bu", "_prior_bi")
         return {k: getattr(self.als, k).clone() for k in keys}
@@ -648,6 +664,21 @@ class MultiTask:
 
     def _mean_nll(self, variant: str, targets, users, items) -> float:
         return float(-np.concatenate(self.token_log_probs(variant, targets, users, items)).mean())
+
+
+def _lower_lr(cfg: MTConfig) -> str:
+    """The learning rates of the encoders and decoders, as a diverged run is told to lower them."""
+    decoder = f" or decoder_lr (now {cfg.decoder_lr:g})" if cfg.decoder_lr is not None else ""
+    return f"lr (now {cfg.lr:g}){decoder}"
+
+
+def _check_finite(means: dict[str, float], epoch: int, cfg: MTConfig) -> None:
+    """Raise :class:`DivergedError` when an epoch's mean text loss (``nll_*``, ``coupling``) or
+    discriminator loss (``d_loss_*``) is NaN or infinite, naming the learning rate to lower."""
+    for key, value in means.items():
+        if not math.isfinite(value) and (key.startswith(("nll_", "d_loss_")) or key == "coupling"):
+            lower = f"d_lr (now {cfg.d_lr:g})" if key.startswith("d_loss_") else _lower_lr(cfg)
+            raise DivergedError("MT", epoch, f"the mean {key}", lower)
 
 
 def _scaled(priors: TextPriors, scale: float, bias_scale: float, has_bias: bool) -> TextPriors:
