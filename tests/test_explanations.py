@@ -220,6 +220,13 @@ def test_explanations_are_decoded_as_asked_and_a_seed_repeats_them(mt, split, tm
     assert beam.returncode == 0, beam.stderr
     greedy = run_cli("recommend", str(tmp_path / "mt"), "--user", users[0], "-k", "2", "--json")
     assert json.loads(beam.stdout) == json.loads(greedy.stdout)
+    # --decode min_words=N alone refines greedy search, as every method takes it
+    held = run_cli("explain", str(tmp_path / "mt"), *pair, "--decode", "min_words=5")
+    assert held.returncode == 0, held.stderr
+    assert len(json.loads(held.stdout)["explanations"]["pair"].split()) >= 5
+    assert_one_line_error(run_cli("explain", str(tmp_path / "mt"), *pair, "--method", "beam", "--decode",
+                                  f"min_words={mt.config.max_words + 1}"),
+                          f"min_words ({mt.config.max_words + 1}) is more than the {mt.config.max_words} words MT")
 
 
 def test_scored_explanations_are_the_plain_greedy_ones_unless_a_decoding_is_given(mt, split, tmp_path):

@@ -9,7 +9,7 @@ import torch
 import torch.nn as nn
 
 from whyrec.errors import ConfigError
-from whyrec.explain.decoding import Decoding, truncated_logits
+from whyrec.explain.decoding import Decoding, check_min_words, truncated_logits
 from whyrec.explain.seq2seq import ContextGRUDecoder, beam_search, sample
 
 BOS, EOS, PAD = 0, 1, 2
@@ -158,6 +158,16 @@ def test_a_setting_of_another_method_is_refused_not_ignored():
         Decoding.of("top-k")
     with pytest.raises(ConfigError, match="beam must be at least 1"):
         Decoding.of("beam", {"beam": 0})
+    # min_words belongs to every method
+    for method in ("greedy", "sample", "beam"):
+        assert Decoding.of(method, {"min_words": 3}).min_words == 3
+    assert Decoding.of("beam", {"min_words": 3}).describe() == "beam search (beam 4, min_words 3)"
+    assert Decoding.of("greedy", {"min_words": 2}).describe() == "greedy search (min_words 2)"
+    with pytest.raises(ConfigError, match="min_words must be at least 0"):
+        Decoding.of("greedy", {"min_words": -1})
+    check_min_words(15, 15, "PETER")
+    with pytest.raises(ConfigError, match=r"min_words \(16\) is more than the 15 words PETER writes at most"):
+        check_min_words(16, 15, "PETER")
 
 
 def test_a_seed_gives_each_pair_a_stream_of_its_own():

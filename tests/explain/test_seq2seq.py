@@ -184,3 +184,29 @@ def test_banned_tokens_are_never_decoded_and_the_rest_renormalised():
         assert torch.all(out.log_probs <= 0) and torch.isfinite(out.log_probs).all()
     assert not (beam_search(dec, ctx, BOS, EOS, PAD, max_len=6, beam=3, banned=(5,)) == 5).any()
     assert (beam_search(dec, ctx, BOS, EOS, PAD, max_len=6, beam=3) == 5).any()
+
+
+def test_min_words_holds_eos_back_until_a_row_has_that_many_words():
+    """A decoder whose likeliest first word is <eos> writes empty explanations, by every method."""
+    dec = _decoder()
+    with torch.no_grad():
+        dec.out_bias[EOS] = 50.0
+    ctx = torch.randn(3, 3)
+
+    def words(tokens):  # words of each row before its <eos>
+        return [int(((row != EOS) & (row != PAD)).cumprod(0).sum()) for row in tokens]
+
+    assert words(sample(dec, ctx, BOS, EOS, PAD, max_len=6, greedy=True).tokens) == [0, 0, 0]
+    assert words(beam_search(dec, ctx, BOS, EOS, PAD, max_len=6, beam=3)) == [0, 0, 0]
+    for min_words in (1, 4):
+        for greedy in (True, False):
+            out = sample(dec, ctx, BOS, EOS, PAD, max_len=6, greedy=greedy, min_words=min_words,
+                         generator=torch.Generator().manual_seed(0))
+            assert words(out.tokens) == [min_words] * 3  # and <eos> as soon as it may come
+            assert torch.isfinite(out.log_probs[out.tokens != PAD]).all()
+        assert words(beam_search(dec, ctx, BOS, EOS, PAD, max_len=6, beam=3, min_words=min_words)) == [min_words] * 3
+    # a rollout's prefix counts: two words given, two more held
+    prefix = torch.full((3, 2), 5)
+    rolled = sample(dec, ctx, BOS, EOS, PAD, max_len=6, greedy=True, prefix=prefix, min_words=4,
+                    prefix_hidden=torch.zeros(1, 3, 7))
+    assert words(rolled.tokens) == [4, 4, 4]

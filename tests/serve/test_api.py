@@ -177,8 +177,14 @@ def test_explanations_are_decoded_as_the_request_asks(client):
     assert sampled == c.get(route, params={"k": 3, "method": "sample", "temperature": 2.0, "seed": 5}).json()
     assert [i["item"] for i in sampled["items"]] == [i["item"] for i in listed["items"]]
     assert sampled != c.get(route, params={"k": 3, "method": "sample", "temperature": 2.0, "seed": 6}).json()
+    # at least min_words words, by any method; not more than the system writes
+    held = c.post("/explain/batch", json={"pairs": pairs, "decoding": {"method": "beam", "min_words": 5}}).json()
+    assert all(len(a["explanation"].split()) >= 5 for a in held["answers"])
+    long = c.get(route, params={"k": 3, "min_words": 6}).json()
+    assert all(len(i["explanation"].split()) >= 6 for i in long["items"])
     for params, fragment in (({"temperature": 0.5}, "temperature is a setting of sample decoding"),
-                             ({"method": "beam", "beam": 99}, "beam"), ({"method": "sample", "top_p": 3}, "top_p")):
+                             ({"method": "beam", "beam": 99}, "beam"), ({"method": "sample", "top_p": 3}, "top_p"),
+                             ({"min_words": 99}, "min_words (99) is more than the"), ({"min_words": -1}, "min_words")):
         refused = c.get(route, params=params)
         assert refused.status_code == 422 and fragment in refused.json()["error"], refused.text
 
@@ -190,6 +196,7 @@ def test_explanations_are_decoded_as_the_request_asks(client):
     ({"method": "beam", "beam": 17}, "beam"),
     ({"method": "nucleus"}, "method"),
     ({"method": "sample", "nucleus": 0.9}, "Extra inputs"),
+    ({"method": "greedy", "min_words": 99}, "min_words (99) is more than the"),
 ])
 def test_a_bad_decoding_is_refused(client, decoding, fragment):
     c, split = client

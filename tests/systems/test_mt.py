@@ -68,6 +68,25 @@ def test_predict_and_explain(trained, tiny_split):
         trained.explain(test.users[:1], test.items[:1], method="beam", beam=0)
 
 
+def test_min_words_holds_eos_back_in_every_decoding(trained, tiny_split):
+    """With <eos> made MT-P's likeliest word, its explanations are empty unless min_words is asked for."""
+    users, items = tiny_split.test.users[:4], tiny_split.test.items[:4]
+    bias = trained.decoder("pair").out_bias
+    kept = bias.detach().clone()
+    try:
+        with torch.no_grad():
+            bias[trained.vocab.eos] += 100.0
+        assert trained.explain(users, items) == [""] * 4
+        for method in ("greedy", "sample", "beam"):
+            texts = trained.explain(users, items, method=method, min_words=2)
+            assert [len(t.split()) for t in texts] == [2] * 4, (method, texts)
+    finally:
+        with torch.no_grad():
+            bias.copy_(kept)
+    with pytest.raises(ConfigError, match=r"min_words \(9\) is more than the 8 words MT writes at most"):
+        trained.explain(users, items, min_words=9)
+
+
 def test_inference_context_table_equals_encoding_on_the_fly(trained, tiny_split):
     """explain() looks Ũ/Ṽ up in a table built once; it must equal running the encoders."""
     users, items = list(tiny_split.test.users[:5]) + ["nobody"], list(tiny_split.test.items[:5]) + ["nothing"]

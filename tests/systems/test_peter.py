@@ -116,6 +116,26 @@ def test_no_unk_never_shows_the_unknown_word_even_when_it_is_the_likeliest(train
     assert (banned[0].log_probs <= 0).all()  # renormalised without <unk>
 
 
+def test_min_words_holds_eos_back_in_every_decoding(trained, planted):
+    """With <eos> made the likeliest word, PETER writes nothing, unless asked for min_words."""
+    split, _ = planted
+    peter = copy.copy(trained)
+    peter.model = copy.deepcopy(trained.model)
+    with torch.no_grad():
+        peter.model.to_token.bias[peter.vocab.eos] += 100.0
+    users, items = split.test.users[:4], split.test.items[:4]
+    assert peter.explain(users, items) == [""] * 4
+    for method in ("greedy", "sample", "beam"):
+        texts = peter.explain(users, items, method=method, min_words=3)
+        assert [len(t.split()) for t in texts] == [3] * 4, (method, texts)
+    u, i = (torch.as_tensor(m.lookup(x)) for m, x in ((peter.user_map, users), (peter.item_map, items)))
+    f = torch.full((4,), peter.vocab.unk)
+    cached, rerun = (peter.generate(u, i, f, use_cache=c, min_words=2) for c in (True, False))
+    assert torch.equal(cached.tokens, rerun.tokens) and (cached.lengths == 3).all()  # two words and <eos>
+    with pytest.raises(ConfigError, match="min_words"):
+        peter.explain(users, items, min_words=peter.config.max_words + 1)
+
+
 def test_no_repeat_blocks_the_loops_a_small_decoder_falls_into(trained, planted):
     split, _ = planted
     peter = copy.copy(trained)

@@ -25,6 +25,7 @@ METHODS = ("greedy", "sample", "beam")
 # the settings each method reads; the others must keep their defaults
 _SETTINGS_OF = {"greedy": (), "sample": ("temperature", "top_k", "top_p", "seed"),
                 "beam": ("beam", "length_penalty")}
+_EVERY_METHOD = ("min_words",)  # settings every method reads
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,10 @@ class Decoding:
     item) pair a stream of draws of its own (:mod:`whyrec.explain.pair_draws`), so that a pair
     gets the same explanation again, whatever else is asked with it (None: the model's own
     stream). ``beam`` hypotheses are kept by beam search, whose final choice divides
-    each hypothesis's summed log-probability by ``length ** length_penalty``. A setting of
-    another method than the one chosen is refused rather than silently ignored."""
+    each hypothesis's summed log-probability by ``length ** length_penalty``. ``min_words``, of
+    every method, holds ``<eos>`` back until an explanation has that many words (0: none; a small
+    decoder's beam search otherwise often prefers the empty explanation). A setting of another
+    method than the one chosen is refused rather than silently ignored."""
 
     method: str = "greedy"
     temperature: float = 1.0
@@ -46,12 +49,13 @@ class Decoding:
     seed: int | None = None
     beam: int = 4
     length_penalty: float = 0.0
+    min_words: int = 0
 
     def __post_init__(self) -> None:
         check_settings(self, "decoding", _RULES)
         defaults = Decoding.__dataclass_fields__
         foreign = [f.name for f in dataclasses.fields(self)
-                   if f.name != "method" and f.name not in _SETTINGS_OF[self.method]
+                   if f.name not in ("method", *_EVERY_METHOD) and f.name not in _SETTINGS_OF[self.method]
                    and getattr(self, f.name) != defaults[f.name].default]
         if foreign:
             readers = [m for m in METHODS if foreign[0] in _SETTINGS_OF[m]]
@@ -79,7 +83,7 @@ class Decoding:
         "beam search (beam 4, length_penalty 1)", "sampling (temperature 0.7, top_p 0.9, seed 3)",
         "greedy search"."""
         defaults = Decoding.__dataclass_fields__
-        changed = [f"{name} {getattr(self, name):g}" for name in _SETTINGS_OF[self.method]
+        changed = [f"{name} {getattr(self, name):g}" for name in (*_SETTINGS_OF[self.method], *_EVERY_METHOD)
                    if getattr(self, name) != defaults[name].default or name == "beam"]  # the width always
         kind = {"greedy": "greedy search", "sample": "sampling", "beam": "beam search"}[self.method]
         return kind + (f" ({', '.join(changed)})" if changed else "")
@@ -94,7 +98,15 @@ _RULES = {
     "seed": Rule(lambda v: 0 <= v < 2**63, "in 0 .. 2^63 − 1"),  # a non-negative 64-bit integer
     "beam": at_least(1),
     "length_penalty": at_least(0),
+    "min_words": at_least(0),
 }
+
+
+def check_min_words(min_words: int, max_words: int, system: str) -> None:
+    """Refuse ``min_words`` above the ``max_words`` an explainer writes at most."""
+    if min_words > max_words:
+        raise ConfigError(f"decoding: min_words ({min_words}) is more than the {max_words} words {system} writes at "
+                          f"most (its max_words)")
 
 
 def truncated_logits(logits: torch.Tensor, temperature: float = 1.0, top_k: int = 0,

@@ -159,6 +159,12 @@ def _never_emit(logits: torch.Tensor, bos: int, pad: int, banned: Sequence[int] 
     return logits.index_fill(1, torch.tensor([bos, pad, *banned], device=logits.device), float("-inf"))
 
 
+def held_back(banned: Sequence[int], eos: int, words: int, min_words: int) -> tuple[int, ...]:
+    """``banned`` and, while a row has fewer than ``min_words`` words (``words`` so far), ``<eos>``:
+    what decoding at least ``min_words`` words must not emit at this step."""
+    return (*banned, eos) if words < min_words else tuple(banned)
+
+
 def block_repeats(logits: torch.Tensor, seq: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
     """Set −inf on ``last`` itself and on every w with (last, w) already in ``seq`` (B, t)."""
     rows = torch.arange(logits.shape[0], device=logits.device)
@@ -180,7 +186,7 @@ def sample(decoder: ContextGRUDecoder, context: torch.Tensor, bos: int, eos: int
            greedy: bool = False, temperature: float = 1.0, generator: torch.Generator | None = None,
            prefix: torch.Tensor | None = None, prefix_hidden: torch.Tensor | None = None,
            keep_hidden: bool = False, no_repeat: bool = False, banned: Sequence[int] = (), top_k: int = 0,
-           top_p: float = 1.0) -> Samples:
+           top_p: float = 1.0, min_words: int = 0) -> Samples:
     """Decode up to ``max_len`` tokens per row, one GRU step per token.
 
     Sampling draws from the distribution at ``temperature``, cut to the ``top_k`` likeliest words
@@ -188,8 +194,9 @@ def sample(decoder: ContextGRUDecoder, context: torch.Tensor, bos: int, eos: int
     as training samples, cut nothing); the log-probabilities are then those of the distribution
     drawn from.
 
-    ``banned`` tokens are never emitted (what the service shows: no ``<unk>``); the
-    log-probabilities are then those of the renormalised distribution without them.
+    ``banned`` tokens are never emitted (what the service shows: no ``<unk>``), nor ``<eos>`` before
+    a row has ``min_words`` words; the log-probabilities are then those of the renormalised
+    distribution without them.
 
     ``no_repeat`` forbids a token right after itself and any bigram already in the row (the
     "n't n't n't" loops small greedy decoders fall into); the log-probabilities are then those
@@ -223,7 +230,7 @@ def sample(decoder: ContextGRUDecoder, context: torch.Tensor, bos: int, eos: int
         if active.numel() == 0:
             break
         logits, hidden = decoder.step(ctx, last, hidden)
-        logits = _never_emit(logits, bos, pad, banned)
+        logits = _never_emit(logits, bos, pad, held_back(banned, eos, prefix.shape[1] + t, min_words))
         if no_repeat:
             logits = block_repeats(logits, torch.cat([prefix[active], tokens[active, :t]], dim=1), last)
         if greedy:
@@ -250,7 +257,7 @@ def sample(decoder: ContextGRUDecoder, context: torch.Tensor, bos: int, eos: int
 
 def beam_search(decoder: ContextGRUDecoder, context: torch.Tensor, bos: int, eos: int, pad: int, max_len: int,
                 beam: int = 4, length_penalty: float = 0.0, banned: Sequence[int] = (),
-                no_repeat: bool = False) -> torch.Tensor:
+                no_repeat: bool = False, min_words: int = 0) -> torch.Tensor:
     """Batched beam search of the GRU ``decoder`` (:func:`beam_decode`): each step runs the GRU
     once on all B·beam live hypotheses with their carried states."""
     ctx = context.repeat_interleave(beam, dim=0)
@@ -264,14 +271,15 @@ def beam_search(decoder: ContextGRUDecoder, context: torch.Tensor, bos: int, eos
         carried["hidden"] = carried["hidden"][:, origin]
 
     return beam_decode(step, reorder, context.shape[0], bos, eos, pad, max_len, beam, length_penalty, banned,
-                       no_repeat, context.device)
+                       no_repeat, context.device, min_words)
 
 
 def beam_decode(step: Callable[[torch.Tensor, int], torch.Tensor], reorder: Callable[[torch.Tensor], None],
                 batch: int, bos: int, eos: int, pad: int, max_len: int, beam: int = 4, length_penalty: float = 0.0,
-                banned: Sequence[int] = (), no_repeat: bool = False, device=None) -> torch.Tensor:
+                banned: Sequence[int] = (), no_repeat: bool = False, device=None, min_words: int = 0) -> torch.Tensor:
     """Beam search over any incremental decoder; returns the best (B, ≤max_len) token rows,
-    padded after ``<eos>``. ``banned`` tokens are never emitted, and with ``no_repeat`` no
+    padded after ``<eos>``. ``banned`` tokens are never emitted, nor ``<eos>`` before a hypothesis
+    has ``min_words`` words, and with ``no_repeat`` no
     hypothesis repeats a word right after itself or a bigram it already holds
     (:func:`block_repeats`, as greedy decoding blocks them): the beam otherwise favours
     "who who who" loops a small decoder rates likely.
@@ -289,7 +297,7 @@ def beam_decode(step: Callable[[torch.Tensor, int], torch.Tensor], reorder: Call
     finished = torch.zeros(batch * beam, dtype=torch.bool, device=device)
     last = torch.full((batch * beam,), bos, dtype=torch.long, device=device)
     for t in range(max_len):
-        logits = _never_emit(step(last, t), bos, pad, banned)
+        logits = _never_emit(step(last, t), bos, pad, held_back(banned, eos, t, min_words))
         if no_repeat:
             logits = block_repeats(logits, tokens, last)
         logp = torch.log_softmax(logits, dim=-1)

@@ -43,7 +43,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from whyrec import __version__
 from whyrec.data.text import readable
 from whyrec.errors import ConfigError, UnknownIdError, WhyrecError
-from whyrec.explain.decoding import Decoding
+from whyrec.explain.decoding import Decoding, check_min_words
 from whyrec.explanations import check_explainer, check_feature_words, fed_feature_words, steers_by_feature
 from whyrec.serve import schemas
 from whyrec.serve.systems import EXPLAINER_LABELS, GREEDY, ServedSystem
@@ -64,8 +64,9 @@ class PairRequest(BaseModel):
 
 class DecodingRequest(BaseModel):
     """How the explanations are decoded (whyrec.explain.decoding.Decoding): greedy unless asked;
-    sample with temperature, top_k, top_p and seed; beam with beam and length_penalty.
-    A setting of another method than the one asked for is refused (422)."""
+    sample with temperature, top_k, top_p and seed; beam with beam and length_penalty; any of
+    them with min_words, the fewest words an explanation may have. A setting of another method
+    than the one asked for is refused (422), as is min_words above the system's max_words."""
 
     model_config = ConfigDict(extra="forbid")
     # the ranges are Decoding's, checked there with its messages; the service bounds the beam's cost
@@ -76,11 +77,16 @@ class DecodingRequest(BaseModel):
     seed: int | None = None
     beam: int | None = Field(default=None, le=MAX_BEAM)
     length_penalty: float | None = None
+    min_words: int | None = None
 
-    def checked(self) -> Decoding:
+    def checked(self, served: ServedSystem) -> Decoding:
         settings = {k: v for k, v in self.model_dump(exclude={"method"}).items() if v is not None}
         try:
-            return Decoding.of(self.method, settings)
+            decoding = Decoding.of(self.method, settings)
+            config = getattr(served.model, "config", None)
+            if hasattr(config, "max_words"):  # an explaining system
+                check_min_words(decoding.min_words, config.max_words, served.name)
+            return decoding
         except ConfigError as exc:
             raise HTTPException(422, str(exc)) from None
 
@@ -352,7 +358,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
                         method: Literal["greedy", "sample", "beam"] = Query("greedy"),
                         temperature: float | None = None, top_k: int | None = None, top_p: float | None = None,
                         seed: int | None = None, beam: int | None = Query(None, le=MAX_BEAM),
-                        length_penalty: float | None = None) -> Response:
+                        length_penalty: float | None = None, min_words: int | None = None) -> Response:
         s, user = system(bundle), path_user(user)
         if feature_word is not None:  # stripped, as /explain's body fields are
             feature_word = feature_word.strip()
@@ -361,7 +367,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
         check_feature_word(s, feature_word)
         # the decoding of /explain's body, as query parameters
         decoding = DecodingRequest(method=method, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed,
-                                   beam=beam, length_penalty=length_penalty).checked()
+                                   beam=beam, length_penalty=length_penalty, min_words=min_words).checked(s)
         items, scores, cold = s.recommend(user, k)
         chosen, reason = explainers_for(s, explainer, cold)
         texts = {e: s.explain(e, [user] * len(items), items, feature_word, decoding) for e in chosen}
@@ -390,7 +396,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
         decoded as ``asked`` says (None: greedy)."""
         check_feature_word(s, feature_word)
         explainers_for(s, explainer, False)  # an unknown explainer: 404 before any work
-        decoding = asked.checked() if asked is not None else GREEDY
+        decoding = asked.checked(s) if asked is not None else GREEDY
         known = [n for n, (_, item) in enumerate(pairs) if item in s.rating.item_map]
         cold = {n: pairs[n][0] not in s.rating.user_map for n in known}
         chosen = {n: s.chosen_explainers(explainer, cold[n]) for n in known}  # (explainers, why some write nothing)

@@ -63,7 +63,7 @@ from whyrec.devices import resolve_device
 from whyrec.distributed import Cluster, join, process_device
 from whyrec.divergence import divergence_named
 from whyrec.errors import DivergedError, WhyrecError, require_fitted
-from whyrec.explain.decoding import Decoding
+from whyrec.explain.decoding import Decoding, check_min_words
 from whyrec.explain.embeddings import init_word_vectors
 from whyrec.explain.pair_draws import PairDraws, for_rows
 from whyrec.explain.seq2seq import ContextGRUDecoder, ReviewDocumentEncoder, beam_search, sample
@@ -610,7 +610,7 @@ class MultiTask:
     def explain(self, users: Sequence[str], items: Sequence[str], variant: str = "pair", method: str = "greedy",
                 beam: int = 4, batch_size: int = 256, no_repeat: bool = False, no_unk: bool = False,
                 temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0, length_penalty: float = 0.0,
-                generator: torch.Generator | PairDraws | None = None) -> list[str]:
+                generator: torch.Generator | PairDraws | None = None, min_words: int = 0) -> list[str]:
         """Explanations for (user, item) pairs: MT-U/I/P by ``variant``; greedy, sample or beam.
 
         ``no_repeat`` blocks immediate word repeats and repeated bigrams, and ``no_unk`` the
@@ -620,26 +620,29 @@ class MultiTask:
         (:func:`whyrec.explain.decoding.truncated_logits`), from ``generator`` (None: the model's
         own stream; :class:`~whyrec.explain.pair_draws.PairDraws`: each pair's own); beam search
         keeps ``beam`` hypotheses and ranks the finished ones by summed log-probability over
-        ``length ** length_penalty``."""
+        ``length ** length_penalty``. Every method writes at least ``min_words`` words."""
         self.require_fitted("explaining")
         decoder = self.decoder(variant)
         (users, items), v = paired_ids(users, items, "MT: explain"), self.vocab
         banned = (v.unk,) if no_unk else ()
         if method not in ("greedy", "sample", "beam"):
             raise WhyrecError(f"unknown decoding method '{method}' (greedy, sample, beam)")
-        Decoding(method, temperature, top_k, top_p, None, beam, length_penalty)  # checked: a clear error, not NaNs
+        # checked: a clear error, not NaNs
+        Decoding(method, temperature, top_k, top_p, None, beam, length_penalty, min_words)
+        check_min_words(min_words, self.config.max_words, "MT")
         out: list[str] = []
         for s in range(0, len(users), batch_size):
             part_u, part_i = users[s:s + batch_size], items[s:s + batch_size]
             ctx = self._with_rating_input(variant, self._contexts_for(variant, part_u, part_i), part_u, part_i)
             if method == "beam":
                 tokens = beam_search(decoder, ctx, v.bos, v.eos, v.pad, self.config.max_words + 1, beam=beam,
-                                     length_penalty=length_penalty, banned=banned, no_repeat=no_repeat)
+                                     length_penalty=length_penalty, banned=banned, no_repeat=no_repeat,
+                                     min_words=min_words)
             else:
                 draws = for_rows(self._gen if generator is None else generator, slice(s, s + batch_size))
                 tokens = sample(decoder, ctx, v.bos, v.eos, v.pad, self.config.max_words + 1,
                                 greedy=method == "greedy", temperature=temperature, top_k=top_k, top_p=top_p,
-                                generator=draws, no_repeat=no_repeat, banned=banned).tokens
+                                generator=draws, no_repeat=no_repeat, banned=banned, min_words=min_words).tokens
             out.extend(" ".join(v.decode(row.tolist())) for row in tokens)
         return out
 

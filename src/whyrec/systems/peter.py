@@ -28,11 +28,11 @@ from whyrec.data.text import UNK, Vocabulary
 from whyrec.devices import resolve_device
 from whyrec.distributed import join, process_device
 from whyrec.errors import DivergedError, WhyrecError, require_fitted
-from whyrec.explain.decoding import Decoding, truncated_logits
+from whyrec.explain.decoding import Decoding, check_min_words, truncated_logits
 from whyrec.explain.interface import RatingInput
 from whyrec.explain.pair_draws import PairDraws, for_rows
 from whyrec.explain.peter_model import PeterModel, PeterShape, select_rows
-from whyrec.explain.seq2seq import Samples, beam_decode, block_repeats, draw
+from whyrec.explain.seq2seq import Samples, beam_decode, block_repeats, draw, held_back
 from whyrec.explain.targets import explanation_targets, pad_batch
 from whyrec.systems.peter_checkpoint import TrainingState, resume_training_state, save_training_state
 from whyrec.systems.peter_config import PeterConfig
@@ -284,13 +284,15 @@ class Peter:
     def generate(self, user: torch.Tensor, item: torch.Tensor, feature: torch.Tensor | None = None,
                  greedy: bool = True, use_cache: bool = True, generator: torch.Generator | None = None,
                  word_shift: torch.Tensor | None = None, banned: Sequence[int] = (),
-                 no_repeat: bool = False, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0) -> Samples:
+                 no_repeat: bool = False, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
+                 min_words: int = 0) -> Samples:
         """Decode up to ``max_words + 1`` tokens per row (greedy or sampled). ``use_cache=False``
         re-runs the whole prefix every step, as the reference code does (for comparison only).
         ``word_shift`` (B, d) is added to every word embedding of its row (see ``PeterModel._words``).
         ``banned`` tokens are never emitted (their probability is moved to the rest by
         renormalising); ``no_repeat`` forbids a word right after itself and any bigram already in
-        the row (as MT's decoding does for the service). By default neither, as in the reference.
+        the row (as MT's decoding does for the service), and ``<eos>`` is held back until a row has
+        ``min_words`` words. By default none of these, as in the reference.
         Sampling draws at ``temperature`` from the ``top_k`` likeliest words and the ``top_p``
         nucleus (:func:`whyrec.explain.decoding.truncated_logits`; by default the whole
         distribution, as training samples), and the log-probabilities are those drawn from."""
@@ -300,7 +302,8 @@ class Peter:
         tokens = torch.full((b, steps), v.pad, dtype=torch.long, device=dev)
         logps = torch.zeros(b, steps, device=dev)
         active = torch.arange(b, device=dev)
-        never = torch.tensor(list(banned), dtype=torch.long, device=dev)
+        never, early = (torch.tensor(list(words), dtype=torch.long, device=dev)
+                        for words in (banned, held_back(banned, v.eos, 0, min_words)))
         if use_cache:
             _, logp, caches = self.model.start(user, item, v.bos, feature, word_shift)
         ran = 0
@@ -314,8 +317,9 @@ class Peter:
                                          feature[active] if feature is not None else None,
                                          word_shift[active] if word_shift is not None else None)
                 logp = words[:, -1]
-            if never.numel():
-                logp = torch.log_softmax(logp.index_fill(1, never, float("-inf")), dim=-1)
+            held = early if t < min_words else never
+            if held.numel():
+                logp = torch.log_softmax(logp.index_fill(1, held, float("-inf")), dim=-1)
             if no_repeat:
                 last = tokens[active, t - 1] if t else torch.full_like(active, v.bos)
                 logp = torch.log_softmax(block_repeats(logp, tokens[active, :t], last), dim=-1)
@@ -339,7 +343,7 @@ class Peter:
     @torch.no_grad()
     def beam_search(self, user: torch.Tensor, item: torch.Tensor, feature: torch.Tensor | None = None, beam: int = 4,
                     length_penalty: float = 0.0, word_shift: torch.Tensor | None = None, banned: Sequence[int] = (),
-                    no_repeat: bool = False) -> torch.Tensor:
+                    no_repeat: bool = False, min_words: int = 0) -> torch.Tensor:
         """The best (B, ≤ max_words + 1) token rows of a beam search
         (:func:`whyrec.explain.seq2seq.beam_decode`): the prefix ``[u, i, (f), <bos>]`` runs once
         for each of the ``beam`` hypotheses of a row, and every step feeds each hypothesis's last
@@ -363,13 +367,13 @@ class Peter:
             carried["caches"] = select_rows(carried["caches"], origin)
 
         return beam_decode(step, reorder, user.shape[0], v.bos, v.eos, v.pad, self.config.max_words + 1, beam,
-                           length_penalty, banned, no_repeat, user.device)
+                           length_penalty, banned, no_repeat, user.device, min_words)
 
     def explain(self, users: Sequence[str], items: Sequence[str], features: Sequence[str] | None = None,
                 method: str = "greedy", batch_size: int = 256, no_unk: bool = False,
                 no_repeat: bool = False, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
                 generator: torch.Generator | PairDraws | None = None, beam: int = 4,
-                length_penalty: float = 0.0) -> list[str]:
+                length_penalty: float = 0.0, min_words: int = 0) -> list[str]:
         """Explanations; PETER+ takes each record's feature word (``<unk>`` when not given).
         ``no_unk`` never emits the out-of-vocabulary token ``<unk>`` and ``no_repeat`` blocks
         repeated words and bigrams (what the CLI and the service show); the experiments decode
@@ -377,10 +381,13 @@ class Peter:
         likeliest words and the ``top_p`` nucleus, from ``generator`` (None: torch's global
         stream; :class:`~whyrec.explain.pair_draws.PairDraws`: each pair's own); beam search keeps
         ``beam`` hypotheses and ranks the finished ones by summed log-probability over
-        ``length ** length_penalty`` (:meth:`beam_search`)."""
+        ``length ** length_penalty`` (:meth:`beam_search`). Every method writes at least
+        ``min_words`` words."""
         if method not in ("greedy", "sample", "beam"):
             raise WhyrecError(f"PETER: unknown decoding method '{method}' (greedy, sample, beam)")
-        Decoding(method, temperature, top_k, top_p, None, beam, length_penalty)  # checked: a clear error, not NaNs
+        # checked: a clear error, not NaNs
+        Decoding(method, temperature, top_k, top_p, None, beam, length_penalty, min_words)
+        check_min_words(min_words, self.config.max_words, "PETER")
         u, i, f = self._ids(users, items, features)
         if (u < 0).any() or (i < 0).any():
             raise WhyrecError("PETER: cannot explain unknown users or items (it has no embedding for them)")
@@ -391,12 +398,12 @@ class Peter:
             banned = (self.vocab.unk,) if no_unk else ()
             if method == "beam":
                 tokens = self.beam_search(user, item, f[sl].to(dev), beam, length_penalty,
-                                          self.rating_shift(user, item), banned, no_repeat)
+                                          self.rating_shift(user, item), banned, no_repeat, min_words)
             else:
                 tokens = self.generate(user, item, f[sl].to(dev), greedy=method == "greedy",
                                        generator=for_rows(generator, sl),
                                        word_shift=self.rating_shift(user, item), banned=banned, no_repeat=no_repeat,
-                                       temperature=temperature, top_k=top_k, top_p=top_p).tokens
+                                       temperature=temperature, top_k=top_k, top_p=top_p, min_words=min_words).tokens
             out.extend(" ".join(self.vocab.decode(row.tolist())) for row in tokens.cpu())
         return out
 
