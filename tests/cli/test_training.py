@@ -491,3 +491,21 @@ def test_scoring_a_bundle_on_another_split_of_its_data_is_warned_of(tmp_path, pl
     assert "some test records may be ones it was trained on" in json.loads(other.stdout)["split_warning"]
     compared = run_cli("compare", str(bundle), "--data", str(path), "--seed", "3", "--out", str(tmp_path / "c"))
     assert compared.returncode == 0 and "warning: b: this split is not the one" in compared.stderr, compared.stderr
+
+
+def test_more_processes_than_cpu_cores_are_said_to_slow_training(monkeypatch, capsys):
+    """64 processes on 2 cores trained, each on a sliver of a core, without a word about it."""
+    import os
+
+    import whyrec.distributed as distributed
+    from whyrec.cli.training import _train_in_processes
+
+    launched = []
+    monkeypatch.setattr(distributed, "launch", lambda n, args, report: launched.append(n) or 0)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    for processes, device in ((4, "cpu"), (2, "cpu"), (4, "cuda")):
+        with pytest.raises(SystemExit):
+            _train_in_processes(processes, device)
+        warned = "warning: 4 processes on 2 CPU cores: they take turns" in capsys.readouterr().err
+        assert warned == (processes == 4 and device == "cpu")
+    assert launched == [4, 2, 4]

@@ -167,12 +167,20 @@ def check_model_name(model: str) -> None:
                       f"or an explanation system ({', '.join(TEXT_SYSTEMS)}); see `whyrec models`.{hint}")
 
 
-def _train_in_processes(processes: int) -> None:
+def _train_in_processes(processes: int, device: str) -> None:
     """``whyrec train ... --processes N``: the same command, without ``--processes``, run by N
-    data-parallel processes (:func:`whyrec.distributed.launch`); exits with their status."""
+    data-parallel processes (:func:`whyrec.distributed.launch`); exits with their status. On the
+    CPU, more processes than the machine has cores is said to slow training down."""
+    import os
     import sys
 
     from whyrec.distributed import launch
+
+    cores = os.cpu_count() or 1
+    if not device.startswith("cuda") and processes > cores:
+        err_console().print(f"[yellow]warning:[/yellow] {processes} processes on {counted(cores, 'CPU core')}: "
+                            f"they take turns on the cores, so training is slower than with {cores}, not faster",
+                            highlight=False)
 
     args, skip = [], False
     for arg in sys.argv[1:]:  # what was typed after `whyrec`, less --processes and its value
@@ -257,7 +265,7 @@ def train(
     check_tune_on(tune_on, [estimator])
     check_new_bundle(out, overwrite)  # after the settings: their errors come first, as for a new folder
     if processes > 1:  # the device and settings are checked: once here, not once per process
-        _train_in_processes(processes)
+        _train_in_processes(processes, device)
     parts = split_of(data, split, seed, format, (min_rating, max_rating), column, fold_unicode, meta)
     con = console(quiet=not cluster.is_main)  # the main process reports and saves for all
     valid = parts.valid if len(parts.valid) else None
