@@ -200,7 +200,7 @@ def step_reporter(update, every: float):
 
 
 class EpochProgress:
-    """The status line of a run in epochs (``title``: ``training MT``, ``MMI(rating) on MT-P``):
+    """The status line of a run in epochs (``title``: ``training MT``, ``MMI(rating)``):
     the epoch, a score, and the time left if every remaining epoch runs (early stopping may end it
     sooner); within an epoch (:meth:`step`), the work it is at, at most once per ``step_every``
     seconds (a log gets a line each time), and for counted work (``teacher forcing 1,491/12,498``,
