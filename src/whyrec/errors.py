@@ -61,7 +61,8 @@ class DivergedError(ConfigError):
     """Training made its loss NaN or infinite: a setting (a learning rate, mostly) is too large for
     the data. Raised at the end of the epoch it happened in, before that epoch is checkpointed."""
 
-    def __init__(self, system: str, epoch: int, what: str, lower: str, happened: str = "became NaN or infinite") -> None:
+    def __init__(self, system: str, epoch: int, what: str, lower: str,
+                 happened: str = "became NaN or infinite") -> None:
         super().__init__(f"{system}: training diverged in epoch {epoch} ({what} {happened}); lower {lower} and train "
                          f"again")
 

@@ -67,7 +67,8 @@ def unknown_names(what: str, unknown: set[str] | list[str], known: list[str]) ->
     import difflib
 
     names = sorted(unknown)
-    close = {name: known_as(name, known) or difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.6) for name in names}
+    close = {name: known_as(name, known) or difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.6)
+             for name in names}
     joined = {name: (" or " if len(names) == 1 else "/").join(f"'{c}'" for c in close[name]) for name in names}
     guesses = [joined[name] if len(names) == 1 else f"{joined[name]} for '{name}'" for name in names if close[name]]
     hint = f" (did you mean {listed(guesses)}?)" if guesses else ""

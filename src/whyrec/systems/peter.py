@@ -172,7 +172,8 @@ class Peter:
                 seen += len(idx)
             means = cluster.mean_of(dict(zip(("text_nll", "context_nll", "rating_mse"), (sums / seen).tolist())))
             if not np.isfinite(list(means.values())).all():  # every process has the same means: all stop
-                raise DivergedError("PETER", epoch, "the training loss", f"lr (now {opt.param_groups[0]['lr']:g}) or clip")
+                lr = opt.param_groups[0]["lr"]
+                raise DivergedError("PETER", epoch, "the training loss", f"lr (now {lr:g}) or clip")
             record = {"epoch": epoch, **means, "lr": opt.param_groups[0]["lr"]}
             if valid_data is not None:
                 working("validation")
