@@ -121,15 +121,30 @@ def test_a_reward_or_loss_that_is_not_finite_stops_mmi_before_the_explainer_chan
     before = [p.detach().clone() for p in explainer.parameters()]
     network = trainer.estimators["rating"].network
     class NaNNetwork(torch.nn.Module):  # a diverged statistics network
+        def __init__(self):
+            super().__init__()
+            self.weight = torch.nn.Parameter(torch.full((1,), float("nan")))
+
         def forward(self, x, y):
-            return torch.full((len(x),), float("nan"))
+            return self.weight.expand(len(x))
 
     trainer.estimators["rating"].network = NaNNetwork()
     with pytest.raises(DivergedError, match=r"MMI: training diverged in epoch 1 \(the MI reward became NaN or "
                                             r"infinite\); lower mine_lr"):
         trainer.fit(train)
     assert all(torch.equal(a, b) for a, b in zip(before, explainer.parameters()))
+    # an estimator that diverges in MMI's own estimator epoch is told by MMI's epoch
     trainer.estimators["rating"].network = network
+    trainer.config.epochs = 2
+
+    def diverge_after_the_generator_epoch(record):
+        trainer.estimators["rating"].network = NaNNetwork()
+
+    with pytest.raises(DivergedError, match=r"MMI: training diverged in epoch 2 \(the rating estimator's MI estimate "
+                                            r"became NaN or infinite\); lower mine_lr"):
+        trainer.fit(train, log=diverge_after_the_generator_epoch)
+    trainer.estimators["rating"].network, trainer.config.epochs = network, 1
+    before = [p.detach().clone() for p in explainer.parameters()]  # its generator epoch had stepped
     trainer.config.kl_weight = float("inf")
     with pytest.raises(DivergedError, match=r"the generator's loss became NaN or infinite\); lower lr"):
         trainer.fit(train)

@@ -340,7 +340,11 @@ class MMITrainer:
                     x = self._embed(self.greedy_texts(train))
                     on_step(epoch, "estimator epoch")
                     for name, y in self._targets(train).items():
-                        self.estimators[name].fit(*self._with_replay(x[name], y, name), epochs=1)
+                        try:
+                            self.estimators[name].fit(*self._with_replay(x[name], y, name), epochs=1)
+                        except DivergedError:  # told by MMI's epoch, not by that one-epoch fit's
+                            raise DivergedError("MMI", epoch, f"the {name} estimator's MI estimate",
+                                                f"mine_lr (now {self.config.mine_lr:g})") from None
                     record.update(phase="estimator")
             record["seconds"] = time.perf_counter() - began
             self.history.append(record)
