@@ -290,6 +290,17 @@ def decoding_of(method: str, settings: list[str] | None):
     return Decoding.of(method, parse_pairs(settings, "--decode"))
 
 
+def checked_mt_config(params: dict):
+    """The :class:`~whyrec.systems.mt_config.MTConfig` of ``params``, checked (the config imports
+    no torch) and with word vectors this machine can make (GloVe asked for and not installed)."""
+    from whyrec.explain.embeddings import check_word_vectors
+    from whyrec.systems.mt_config import MTConfig
+
+    config = MTConfig.from_dict(params)
+    check_word_vectors(config.word_vectors, config.word_dim)
+    return config
+
+
 def check_text_settings(model: str, params: dict, tuned: bool) -> None:
     """MT's or PETER's settings (``model``: mt, peter or peter+) checked by their configs, which
     import no torch, so that a mistyped one is refused before the libraries that train load; and
@@ -301,11 +312,7 @@ def check_text_settings(model: str, params: dict, tuned: bool) -> None:
         raise ConfigError(f"several values of a setting (a|b, --tuned) are picked on validation for rating models; "
                           f"{model} takes one value each")
     if model == "mt":
-        from whyrec.explain.embeddings import check_word_vectors
-        from whyrec.systems.mt_config import MTConfig
-
-        config = MTConfig.from_dict(params)
-        check_word_vectors(config.word_vectors, config.word_dim)  # GloVe asked for and not installed
+        checked_mt_config(params)
     else:
         from whyrec.systems.peter_config import PeterConfig
 

@@ -10,9 +10,9 @@ import typer
 from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSettings, FoldUnicode, MaxRating,
                                MiScores, MinRating, ReaderFormat, RelevantAt, ScoredMethod, SentenceEncoderName,
                                Throttled, TopK, Tuned, TuneOn, app, check_checkpoint, check_out, check_text_settings,
-                               check_tune_on, console, experiment_app, load_reviews, parse_pairs, print_table,
-                               read_split_folders, save_results, scored_decoding, split_of, status, step_reporter,
-                               strangers_warning, warn_if_not_held_out)
+                               check_tune_on, checked_mt_config, console, experiment_app, load_reviews, parse_pairs,
+                               print_table, read_split_folders, save_results, scored_decoding, split_of, status,
+                               step_reporter, strangers_warning, warn_if_not_held_out)
 
 # experiment explain: every system's explanation of each test record, side by side
 EXPLANATIONS_FILE = "explanations.jsonl"
@@ -54,12 +54,10 @@ def experiment_mt(
 ) -> None:
     """Train MT, its ablations and the baselines; write the paper's tables and plots."""
     decoding = scored_decoding(method, decode)  # before the heavy imports: a bad setting is refused at once
-    from whyrec.explain.embeddings import check_word_vectors
     from whyrec.systems.mt_config import MTConfig
 
     settings = {"epochs": epochs, **parse_pairs(setting, "--set")}
-    config = MTConfig.from_dict(settings)  # so are the MT settings (the config imports no torch)
-    check_word_vectors(config.word_vectors, config.word_dim)
+    checked_mt_config(settings)  # so are the MT settings
     check_out(out, data)
     check_checkpoint(checkpoint, out)
     from whyrec.errors import ConfigError

@@ -8,11 +8,11 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSettings, FoldUnicode, MaxRating,
-                               MetaFile, MiScores, MinRating, Overwrite, ReaderFormat, RelevantAt, ScoredMethod,
-                               SentenceEncoderName, Throttled, TopK, Tuned, TuneOn, app, check_checkpoint,
-                               check_new_bundle, check_out, check_text_settings, check_tune_on, console,
-                               EpochProgress, err_console, parse_pairs, scored_decoding, split_of, status,
+from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSettings, EpochProgress, FoldUnicode,
+                               MaxRating, MetaFile, MiScores, MinRating, Overwrite, ReaderFormat, RelevantAt,
+                               ScoredMethod, SentenceEncoderName, Throttled, TopK, Tuned, TuneOn, app,
+                               check_checkpoint, check_new_bundle, check_out, check_text_settings, check_tune_on,
+                               console, err_console, parse_pairs, scored_decoding, split_of, status,
                                strangers_warning, warn_if_not_held_out)
 from whyrec.strict_json import strict_dumps
 from whyrec.systems.mt_progress import mt_epoch_text

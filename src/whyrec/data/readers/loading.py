@@ -42,9 +42,11 @@ def reviews_in(folder: Path) -> Path:
         return found
     others = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("meta")
                     and p.name.lower().endswith(REVIEW_SUFFIXES))
+    if len(others) == 1:
+        return others[0]
     named_reviews = [p for p in others if "review" in p.name.lower()]
-    if len(others) == 1 or len(named_reviews) == 1:
-        return others[0] if len(others) == 1 else named_reviews[0]
+    if len(named_reviews) == 1:
+        return named_reviews[0]
     if not others:
         raise DataError("folder holds no review file (reviews.json.gz, MovieLens' ratings.csv or ratings.dat, or "
                         "one .jsonl/.json/.csv/.tsv/.parquet file, maybe gzipped, that is not meta*)", path=folder)
