@@ -3,6 +3,7 @@
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.systems.test_mt import TINY
 from whyrec.data.text import readable
 from whyrec.errors import ConfigError
 from whyrec.explanations import PETER_NEW_USER
@@ -26,6 +27,8 @@ def test_health_bundles_and_page(client):
     assert bundles[0]["rating_scale"] == bundles[1]["rating_scale"] == [1.0, 5.0]  # the page's stars are out of 5
     assert (bundles[0]["trained_on"], bundles[1]["trained_on"]) == ("planted", None)
     assert bundles[0]["aligned"] == bundles[1]["aligned"] == []
+    # the most words min_words may ask for: the explainer's max_words; a rating bundle has none
+    assert (bundles[0]["max_words"], bundles[1]["max_words"]) == (TINY["max_words"], None)
     page = c.get("/")
     assert page.status_code == 200 and "whyrec" in page.text and "/static/app.js" in page.text
     assert c.get("/static/app.js").status_code == 200
@@ -311,6 +314,7 @@ def test_a_peter_bundle_is_served_beside_mt(served_bundles, peter_bundle):
     c = TestClient(create_app([ServedSystem.from_folder(mt_folder), peter]))
     described = {b["name"]: b for b in c.get("/api/bundles").json()}
     assert described["planted-peter"]["kind"] == "peter"
+    assert described["planted-peter"]["max_words"] == peter.model.config.max_words
     assert [e["label"] for e in described["planted-peter"]["explainers"]] == ["PETER+"]
     user = split.train.users[0]
     body = c.get(f"/users/{user}/recommendations", params={"k": 4, "bundle": "planted-peter"}).json()

@@ -155,6 +155,15 @@ def test_page_shows_explanation_cards(server):
                 drawn.append(page.locator(".card .explanation").all_inner_texts())
             assert drawn[0] == drawn[1] and len(drawn[0]) >= 3
             page.fill("#seed", "")
+            # the fewest words typed: asked with each decoding, and capped at the bundle's max_words
+            most = page.evaluate("state.bundle.max_words")
+            for typed, wanted in (("2", "min_words=2"), (str(most + 5), f"min_words={most}")):
+                with page.expect_response(lambda r: "/recommendations?" in r.url and r.url.endswith(wanted)):
+                    page.fill("#min-words", typed)
+                    page.dispatch_event("#min-words", "change")
+                page.wait_for_selector(".card .explanation", timeout=30000)
+                assert page.locator(".card .explanation").count() >= 3
+            page.fill("#min-words", "")
             page.select_option("#decoding", "greedy")
             page.wait_for_function("document.getElementById('status').textContent.includes('recommendations for')",
                                    timeout=30000)

@@ -136,6 +136,8 @@ class BundleInfo(_Answer):
     history: bool = Field(description="Whether the bundle knows its users' past ratings.")
     rating_scale: list[float]
     feature_words: list[str] = Field(description="The words PETER+ can be asked to write about (feature_word).")
+    max_words: int | None = Field(description="The most words its explanations have, so the most min_words "
+                                  "can ask for (its setting max_words); null: a rating bundle.")
     trained_on: str | None = Field(description="MT, PETER: the name of the data it was trained on.")
     aligned: list[str] = Field(description="The alignments run on it since training, oldest first: \"MMI(rating)\".")
     made_by: MadeBy | None = Field(description="How the bundle was made (its run.json); null when it has none.")

@@ -237,6 +237,7 @@ class ServedSystem:
                 "kind": "mt" if self.is_mt else ("peter" if self.is_peter else type(self.model).__name__),
                 "history": self.has_history, "rating_scale": [float(b) for b in self.scale],
                 "feature_words": askable_feature_words(self.model),
+                "max_words": self.model.config.max_words if self.explainers else None,
                 "trained_on": self.model.name if self.explainers else None,
                 "aligned": [f"{run.get('method', 'MMI')}({run.get('target', '?')})"
                             for run in getattr(self.model, "alignments", [])],

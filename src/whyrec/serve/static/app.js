@@ -72,6 +72,8 @@ async function selectBundle(name) {
   $("feature-words").innerHTML = words.map((w) => `<option value="${escapeHtml(w)}"></option>`).join("");
   $("decoding").disabled = state.bundle.explainers.length === 0; // a rating bundle writes no text to decode
   $("seed").disabled = $("decoding").disabled;
+  $("min-words").disabled = $("decoding").disabled;
+  $("min-words").max = state.bundle.max_words ?? 0;
   await searchUsers();
 }
 
@@ -108,11 +110,20 @@ function typedSeed() {
   return /^\d+$/.test(text) ? Number(text) : null;
 }
 
+// the fewest words typed for each explanation, or null (none, 0, or not a whole number); the most
+// the bundle's explanations have caps it, as the server would refuse more
+function typedMinWords() {
+  const text = $("min-words").value.trim();
+  if (!/^\d+$/.test(text) || Number(text) === 0) return null;
+  return Math.min(Number(text), state.bundle.max_words ?? 0) || null;
+}
+
 // the explainer chosen ("" for a rating bundle), for PETER+ the feature word typed ("": each item's own),
 // and the decoding
 function chosen() {
   const decoding = { ...(DECODINGS[$("decoding").value] || DECODINGS.greedy) };
   if (decoding.method === "sample" && typedSeed() !== null) decoding.seed = typedSeed();
+  if (typedMinWords() !== null) decoding.min_words = typedMinWords();
   return { explainer: $("explainer").value, word: $("feature-choice").hidden ? "" : $("feature-word").value.trim(),
            decoding };
 }
@@ -219,6 +230,7 @@ $("decoding").addEventListener("change", () => {
   if (state.user) showUser(state.user);
 });
 $("seed").addEventListener("change", () => state.user && showUser(state.user));
+$("min-words").addEventListener("change", () => state.user && showUser(state.user));
 $("users").addEventListener("click", (event) => {
   const li = event.target.closest("li[data-user]");
   if (li) showUser(li.dataset.user);
