@@ -42,6 +42,26 @@ def test_train_is_told_the_settings_of_the_model_it_fits():
         "heads is a setting: give it as --set heads=2"
 
 
+def test_each_command_is_told_the_settings_of_what_it_trains():
+    """align's --set takes MMI's settings only, experiment mt's MT's; experiment rating gives a
+    model's settings with --model, and names the models having the one given."""
+    aligning = {"--data", "--set", "--param", "--lr"}
+    assert setting_hint("--mine-lr", aligning, ["align", "b", "--mine-lr", "1e-3"]) == \
+        "mine_lr is a setting: give it as --set mine_lr=1e-3"
+    assert setting_hint("--reg", aligning, ["align", "b", "--reg", "2"]) is None  # a rating model's, not MMI's
+    assert setting_hint("--heads", {"--set"}, ["experiment", "mt", "--heads", "2"]) is None  # PETER's, not MT's
+    assert setting_hint("--coupling", {"--set"}, ["experiment", "mt", "--coupling", "2"]) == \
+        "coupling is a setting: give it as --set coupling=2"
+    rating = {"--data", "--model"}
+    assert setting_hint("--reg", rating, ["experiment", "rating", "--reg", "0.1"]) == \
+        "reg is a setting: give it as --model biased-mf:reg=0.1"  # pmf's lambda_u is no name of it then
+    assert setting_hint("--lambda-u", rating, ["experiment", "rating", "--lambda-u=3"]) == \
+        "lambda_u is a setting: give it as --model context-als:lambda_u=3 or --model pmf:lambda_u=3"
+    assert setting_hint("--n-factors", rating, ["experiment", "rating", "--n-factors", "8"]) == \
+        "n_factors is the setting factors here: give it as --model context-als:factors=8 or --model pmf:factors=8 " \
+        "or --model biased-mf:factors=8"
+
+
 def test_what_is_no_setting_of_the_command_gets_no_hint():
     assert setting_hint("--bogus", {"--set"}, ["--bogus", "1"]) is None
     assert setting_hint("--epochs", {"--decode"}, ["--epochs", "2"]) is None  # epochs is no decoding setting
