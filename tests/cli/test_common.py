@@ -9,7 +9,7 @@ import pytest
 from rich.console import Console
 from rich.status import Status
 
-from whyrec.cli.common import EpochProgress, duration_text, status
+from whyrec.cli.common import EpochProgress, duration_text, status, strangers_warning
 
 
 def test_a_status_line_away_from_a_terminal_prints_each_update_on_stderr(capsys):
@@ -147,3 +147,24 @@ def test_an_output_that_could_not_be_written_is_refused_before_the_work(tmp_path
     with pytest.raises(ConfigError, match=rf"--out {locked / 'run'}: no permission to write in {locked}"):
         check_writable(locked / "run", "--out")
     check_writable(tmp_path / "run", "--out")
+
+
+def test_a_system_trained_on_other_data_is_warned_of_by_how_few_test_records_it_knows():
+    """Known users but new items (a model of another catalogue) are mostly its cold-start fallback."""
+    from whyrec.data import ratio_split
+    from whyrec.data.synthetic import make_planted_corpus
+    from whyrec.rating import BiasBaseline
+
+    split = ratio_split(make_planted_corpus(n_users=30, n_items=12, reviews_per_user=6, seed=1).corpus, seed=0)
+    model = BiasBaseline().fit(split.train)
+    assert strangers_warning("m", model, split.test) is None  # warm-start repair: every test user and item known
+    test = split.test.reviews
+    new_items = type(split.test)(test.assign(item=[f"new-{i}" if k % 3 else i for k, i in enumerate(test["item"])]))
+    known = sum(1 for k in range(len(test)) if k % 3 == 0)
+    assert strangers_warning("m", model, new_items) == (
+        f"warning: m knows both the user and the item of {known:,} of the {len(test):,} test records: "
+        "is this the data it was trained on?")
+    half_new = type(split.test)(test.assign(item=[f"new-{i}" if k % 2 else i for k, i in enumerate(test["item"])]))
+    assert strangers_warning("m", model, half_new) is None  # half or more known: a split of the same data
+    new_users = type(split.test)(test.assign(user="new-" + test["user"]))
+    assert "m knows none of these test users" in strangers_warning("m", model, new_users)

@@ -33,6 +33,8 @@ def test_stats_and_train_evaluate_round_trip(tmp_path, planted):
     planted.corpus.reviews.assign(user=lambda f: "new-" + f["user"]).to_csv(strangers, index=False)
     elsewhere = run_cli("evaluate", str(bundle), "--data", str(strangers))
     assert elsewhere.returncode == 0 and "knows none of these test users" in elsewhere.stdout, elsewhere.stderr
+    said = json.loads(run_cli("evaluate", str(bundle), "--data", str(strangers), "--json").stdout)
+    assert "knows none of these test users" in said["strangers_warning"]
     ranked = json.loads(run_cli("evaluate", str(bundle), "--data", str(path), "--top-k", "5", "--by-activity",
                                 "--json").stdout)
     assert ranked["ranking"]["k"] == 5 and ranked["ranking"]["users"] > 0 and 0 <= ranked["ranking"]["ndcg"] <= 1

@@ -508,9 +508,19 @@ def history_of(data: Path | None, split: Path | None, seed: int, fmt: str | None
     return split_of(data, split, seed, fmt, scale, columns, meta=meta).train
 
 
-def strangers_warning(subject: str) -> str:
-    """What ``evaluate`` and ``compare`` say when ``subject`` knows none of the test users."""
-    return f"warning: {subject} knows none of these test users: is this the data it was trained on?"
+def strangers_warning(subject: str, system, test) -> str | None:
+    """What ``evaluate`` and ``compare`` say when the trained ``system`` (named ``subject``) knows
+    none of the ``test`` records' users, or the user and the item of fewer than half of them: a
+    system trained on other data, whose predictions are mostly its cold-start fallback. None when it
+    knows them (a split's warm-start repair makes every test user and item known)."""
+    users, items = test.users, test.items
+    if not any(u in system.user_map for u in users):
+        return f"warning: {subject} knows none of these test users: is this the data it was trained on?"
+    known = sum(u in system.user_map and i in system.item_map for u, i in zip(users, items))
+    if known >= len(test) / 2:
+        return None
+    return (f"warning: {subject} knows both the user and the item of {known:,} of the {len(test):,} test records: "
+            "is this the data it was trained on?")
 
 
 def save_results(table, out: Path, title: str, data: Path, splits: list, also: tuple[str, ...] = ()) -> None:

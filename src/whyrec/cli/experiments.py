@@ -370,8 +370,8 @@ def compare(
     con = console()
     con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
     for name, system in systems.items():
-        if not any(u in system.user_map for u in parts.test.users):
-            con.print(strangers_warning(name), highlight=False)
+        if warning := strangers_warning(name, system, parts.test):
+            con.print(warning, highlight=False)
     for folder in bundles:
         warn_if_not_held_out(folder, data, parts)
     with status(con, "extracting features" if explaining else "scoring") as line:

@@ -392,6 +392,9 @@ def evaluate(
     not_held_out = warn_if_not_held_out(bundle, data, parts)
     if not_held_out:
         report["split_warning"] = not_held_out
+    strangers = strangers_warning("the system", estimator, test)
+    if strangers:  # trained on other data?
+        report["strangers_warning"] = strangers
     if by_activity:
         from whyrec.experiment import rmse_by_activity
 
@@ -432,8 +435,8 @@ def evaluate(
     con = console()
     con.print(f"{system_label(estimator)} on split {parts.name}, {len(test):,} test ratings: RMSE {report['rmse']:.4f}  "
               f"MAE {report['mae']:.4f}  ({unknown:,} with unknown users)", highlight=False)
-    if unknown == len(test):
-        con.print(f"  {strangers_warning('the system')}", highlight=False)
+    if strangers:
+        con.print(f"  {strangers}", highlight=False)
     if "rmse_by_activity" in report:
         con.print("  RMSE by the user's number of training ratings: " + "  ".join(
             f"{group} {v['rmse']:.4f} (n={v['count']:,})" for group, v in report["rmse_by_activity"].items()),
