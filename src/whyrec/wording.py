@@ -58,17 +58,22 @@ def known_as(name: str, known) -> list[str]:
     return [known_name for known_name in _NAMES_FOR.get(name.lower(), ()) if known_name in known]
 
 
+def closest_names(name: str, known: list[str]) -> list[str]:
+    """The ``known`` names a mistyped ``name`` may have meant: those it goes by elsewhere
+    (:func:`known_as`), else the closest by difflib's ratio (at least 0.6, any case), else none."""
+    import difflib
+
+    return known_as(name, known) or difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.6)
+
+
 def unknown_names(what: str, unknown: set[str] | list[str], known: list[str]) -> str:
     """What a mistyped name is told: ``unknown setting(s) ['epoch'] (did you mean 'epochs'?); known:
     a, b, …``, each unknown name followed by the known names it goes by elsewhere
     (:data:`SETTING_SYNONYMS`: ``nhead`` → ``heads``; ``hidden`` → ``encoder_hidden`` or
     ``decoder_hidden``), else by the known one closest to it (difflib's ratio ≥ 0.6), when there is
     one. ``what``: the kind of name, as in ``unknown {what}(s)``."""
-    import difflib
-
     names = sorted(unknown)
-    close = {name: known_as(name, known) or difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.6)
-             for name in names}
+    close = {name: closest_names(name, known) for name in names}
     joined = {name: (" or " if len(names) == 1 else "/").join(f"'{c}'" for c in close[name]) for name in names}
     guesses = [joined[name] if len(names) == 1 else f"{joined[name]} for '{name}'" for name in names if close[name]]
     hint = f" (did you mean {listed(guesses)}?)" if guesses else ""

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from tests.cli.invoke import assert_one_line_error, run_cli
+from tests.cli.invoke import assert_one_line_error, run_cli, unreadable_data
 
 
 def with_two_fixed_splits(data, corpus):
@@ -143,3 +143,15 @@ def test_experiment_rating_over_fixed_splits_and_random_folds(tmp_path, planted)
                           "pmf")
     assert_one_line_error(run_cli("experiment", "rating", "--data", str(data), "--model", "pmf",
                                   "--reference", "als"), "--reference 'als' is not one of the models: pmf")
+
+
+def test_experiment_explain_refuses_settings_of_no_system_it_compares(tmp_path):
+    """--mt with only PETER compared was dropped unread; a mistyped system is told the close one.
+    Each is refused before the data is read."""
+    data = unreadable_data(tmp_path)
+    assert_one_line_error(run_cli("experiment", "explain", "--data", data, "--system", "peter", "--mt", "epochs=1"),
+                          "--mt sets MT, which is not among the systems compared (peter); add --system mt")
+    assert_one_line_error(run_cli("experiment", "explain", "--data", data, "--system", "mt", "--peter", "epochs=1"),
+                          "--peter sets PETER and PETER+, neither of which is among the systems compared (mt)")
+    assert_one_line_error(run_cli("experiment", "explain", "--data", data, "--system", "petr"),
+                          "unknown system(s) ['petr'] (did you mean 'peter'?); known: mt, peter, peter+")

@@ -84,6 +84,8 @@ def test_predict_before_fit_and_bad_params():
         make_model("biased-mf", factor=3)
     with pytest.raises(ConfigError, match="unknown rating model"):
         make_model("svd++")
+    with pytest.raises(ConfigError, match=r"unknown rating model 'pfm' \(did you mean 'pmf'\?\); known: "):
+        make_model("pfm")
     with pytest.raises(ConfigError):
         make_model("context-als", lambda_u=0)
     with pytest.raises(ConfigError, match="pmf: factors must be a whole number, got 'x'"):

@@ -210,9 +210,9 @@ def experiment_explain(
     """Compare explanation systems (MT-U/I/P, PETER, PETER+) on one split or several: ratings, text, alignment."""
     decoding = scored_decoding(method, decode)  # before the heavy imports: a bad setting is refused at once
     mt_settings, peter_settings = parse_pairs(mt, "--mt"), parse_pairs(peter, "--peter")
-    for name in system or TEXT_SYSTEMS:  # so are the systems' settings (their configs import no torch)
-        if name in TEXT_SYSTEMS:
-            check_text_settings(name, mt_settings if name == "mt" else peter_settings, False)
+    chosen = chosen_text_systems(system, mt_settings, peter_settings)
+    for name in chosen:  # so are the systems' settings (their configs import no torch)
+        check_text_settings(name, mt_settings if name == "mt" else peter_settings, False)
     check_out(out, data)
     import torch
 
@@ -225,10 +225,6 @@ def experiment_explain(
 
     torch.set_num_threads(threads)
     device = resolve_device(device)
-    chosen = list(dict.fromkeys(system or TEXT_SYSTEMS))
-    unknown = [s for s in chosen if s not in TEXT_SYSTEMS]
-    if unknown:
-        raise ConfigError(f"unknown system(s) {unknown}: use mt, peter or peter+")
     if split is not None and splits is not None:
         raise ConfigError("give either --split (one folder) or --splits (several of the data folder's)")
     if resume and splits is None:
@@ -269,6 +265,26 @@ def experiment_explain(
     _save_comparison(con, table, records, out,
                      f"explanation systems on {names}" + (f" (mean ± sd over {len(every)} splits)"
                                                            if len(every) > 1 else ""), data, every)
+
+
+def chosen_text_systems(system: list[str] | None, mt_settings: dict, peter_settings: dict) -> list[str]:
+    """The systems ``--system`` names (each once; none named: all three), refusing a name that is
+    none of them, and settings given for no system compared (``--mt`` without mt), which would
+    otherwise be dropped unread."""
+    from whyrec.errors import ConfigError
+    from whyrec.wording import unknown_names
+
+    chosen = list(dict.fromkeys(system or TEXT_SYSTEMS))
+    unknown = [s for s in chosen if s not in TEXT_SYSTEMS]
+    if unknown:
+        raise ConfigError(unknown_names("system", unknown, list(TEXT_SYSTEMS)))
+    if mt_settings and "mt" not in chosen:
+        raise ConfigError(f"--mt sets MT, which is not among the systems compared ({', '.join(chosen)}); "
+                          "add --system mt or leave --mt out")
+    if peter_settings and not {"peter", "peter+"} & set(chosen):
+        raise ConfigError(f"--peter sets PETER and PETER+, neither of which is among the systems compared "
+                          f"({', '.join(chosen)}); add --system peter or peter+, or leave --peter out")
+    return chosen
 
 
 def _fixed_split_folders(data: Path, wanted: str) -> list[Path]:

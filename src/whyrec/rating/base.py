@@ -22,7 +22,7 @@ import numpy as np
 from whyrec.data.corpus import Corpus, IdMap, paired_ids, rating_bounds
 from whyrec.errors import ConfigError, WhyrecError, require_fitted
 from whyrec.settings import typed_value
-from whyrec.wording import unknown_names
+from whyrec.wording import closest_names, unknown_names
 
 RATING_MODELS: dict[str, type["RatingModel"]] = {}
 
@@ -38,7 +38,10 @@ def make_model(name: str, **params) -> "RatingModel":
     try:
         cls = RATING_MODELS[name]
     except KeyError:
-        raise ConfigError(f"unknown rating model '{name}'; known: {', '.join(sorted(RATING_MODELS))}") from None
+        known = sorted(RATING_MODELS)
+        close = " or ".join(f"'{c}'" for c in closest_names(name, known))
+        hint = f" (did you mean {close}?)" if close else ""
+        raise ConfigError(f"unknown rating model '{name}'{hint}; known: {', '.join(known)}") from None
     return cls.from_params(params)
 
 
