@@ -581,7 +581,11 @@ def test_recommend_with_a_rating_bundle_says_it_writes_no_explanations(split, tm
                                 "--meta", str(meta), "--json").stdout)
     assert [row["title"] for row in titled["items"]] == [f"Title of {row['item']}" for row in titled["items"]]
     assert_one_line_error(run_cli("recommend", str(tmp_path / "als"), "--user", user, "--meta", str(meta)),
-                          "--meta names the metadata of the --data reviews; give --data too")
+                          "--meta says how to read the --data reviews; give --data too")
+    # so do the options of how to split it, left unread before
+    assert_one_line_error(run_cli("explain", str(tmp_path / "als"), "--user", user, "--item", split.train.items[0],
+                                  "--split", str(tmp_path), "--seed", "3"),
+                          "--split and --seed say how to read the --data reviews; give --data too")
 
 
 def test_empty_explanations_are_counted_apart(mt, split, monkeypatch):

@@ -63,8 +63,8 @@ MetaFile = Annotated[Optional[Path], typer.Option(
 # a rating bundle's history (--data) is read on a split: the split folder and the random split's seed
 HistorySplit = Annotated[Optional[Path], typer.Option(
     "--split", help="With --data: split folder (default: <data>/1 when present).")]
-HistorySeed = Annotated[int, typer.Option(
-    "--seed", min=0, help="With --data: seed of the random split when no split folder is used.")]
+HistorySeed = Annotated[Optional[int], typer.Option(
+    "--seed", min=0, help="With --data: seed of the random split when no split folder is used (default: 0).")]
 # which of a system's explainers speaks, and how it decodes
 ExplainerChoice = Annotated[Optional[str], typer.Option(
     "--explainer", help="MT: user, item, pair or all (default: pair; item for a user the model has never seen).")]
@@ -495,17 +495,22 @@ def split_of(data: Path, split: Path | None, seed: int, fmt: str | None = None,
     return make_split(corpus, split_dir, seed, data)
 
 
-def history_of(data: Path | None, split: Path | None, seed: int, fmt: str | None, scale: tuple[float, float],
-               columns: list[str] | None, meta: Path | None):
+def history_of(data: Path | None, split: Path | None, seed: int | None, fmt: str | None,
+               scale: tuple[float, float], columns: list[str] | None, meta: Path | None):
     """The train part a rating bundle's users' pasts (and, with ``meta``, its items' titles) are read
-    from, for ``serve``, ``explain`` and ``recommend --data``; None without ``--data``."""
+    from, for ``serve``, ``explain`` and ``recommend --data``; None without ``--data``, when an
+    option saying how to read it (``--split``, ``--seed``, ``--format``, ``--column``, ``--meta``)
+    is refused rather than left unread."""
     from whyrec.errors import ConfigError
 
     if data is None:
-        if meta is not None:
-            raise ConfigError("--meta names the metadata of the --data reviews; give --data too")
+        given = [name for name, value in (("--split", split), ("--seed", seed), ("--format", fmt),
+                                          ("--column", columns), ("--meta", meta)) if value not in (None, [])]
+        if given:
+            raise ConfigError(f"{' and '.join(given)} say{'s' if len(given) == 1 else ''} how to read the --data "
+                              "reviews; give --data too")
         return None
-    return split_of(data, split, seed, fmt, scale, columns, meta=meta).train
+    return split_of(data, split, 0 if seed is None else seed, fmt, scale, columns, meta=meta).train
 
 
 def strangers_warning(subject: str, system, test) -> str | None:

@@ -150,7 +150,7 @@ def explain(
     data: Optional[Path] = typer.Option(None, "--data", help="ALS rating models with --why: the data the model was "
                                         "trained on, where the users' past ratings are read (its train part)."),
     split: HistorySplit = None,
-    seed: HistorySeed = 0,
+    seed: HistorySeed = None,
     format: ReaderFormat = None,
     column: ColumnMap = None,
     meta: MetaFile = None,
@@ -246,7 +246,7 @@ def recommend(
                                         "(its train part is each user's past: rated items are left out, a new "
                                         "user gets the most rated ones)."),
     split: HistorySplit = None,
-    seed: HistorySeed = 0,
+    seed: HistorySeed = None,
     format: ReaderFormat = None,
     column: ColumnMap = None,
     meta: MetaFile = None,

@@ -29,7 +29,7 @@ def serve(
                                         "the data they were trained on (its train part), so that users' past items "
                                         "are not recommended again and ALS ratings are split over them."),
     split: HistorySplit = None,
-    seed: HistorySeed = 0,
+    seed: HistorySeed = None,
     format: ReaderFormat = None,
     column: ColumnMap = None,
     meta: MetaFile = None,
