@@ -9,7 +9,9 @@ import pytest
 from rich.console import Console
 from rich.status import Status
 
-from whyrec.cli.common import EpochProgress, duration_text, status, strangers_warning
+from whyrec.cli.common import (EpochProgress, check_relevant_at, duration_text, mi_encoder, status,
+                               strangers_warning)
+from whyrec.errors import ConfigError
 
 
 def test_a_status_line_away_from_a_terminal_prints_each_update_on_stderr(capsys):
@@ -168,3 +170,20 @@ def test_a_system_trained_on_other_data_is_warned_of_by_how_few_test_records_it_
     assert strangers_warning("m", model, half_new) is None  # half or more known: a split of the same data
     new_users = type(split.test)(test.assign(user="new-" + test["user"]))
     assert "m knows none of these test users" in strangers_warning("m", model, new_users)
+
+
+def test_an_option_that_only_steers_another_is_refused_without_it():
+    """--encoder is read by --mi only, --relevant-at by ranking only: alone, each was left unread."""
+    assert mi_encoder(True, None) == "minilm" and mi_encoder(True, "words") == "words"
+    assert mi_encoder(False, None) == "minilm"
+    with pytest.raises(ConfigError, match="--encoder chooses what --mi's estimators read; give --mi too"):
+        mi_encoder(False, "words")
+    with pytest.raises(ConfigError, match="sentence encoder must be 'minilm' or 'words'"):
+        mi_encoder(True, "wrds")
+    check_relevant_at(None, None)
+    check_relevant_at(3.0, 5)
+    check_relevant_at(3.0, None, "ndcg@10")  # experiment rating: a ranking metric picks the settings
+    with pytest.raises(ConfigError, match="give --top-k$"):
+        check_relevant_at(3.0, None)
+    with pytest.raises(ConfigError, match="give --top-k or a ranking --tune-on such as ndcg@10"):
+        check_relevant_at(3.0, None, "mae")

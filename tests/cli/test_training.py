@@ -335,6 +335,11 @@ def test_the_mi_encoder_is_checked_before_the_data_is_read(tmp_path):
                                   "bert"), "sentence encoder must be 'minilm' or 'words', not 'bert'")
     assert_one_line_error(run_cli("experiment", "explain", "--data", absent, "--out", str(tmp_path / "o"), "--mi",
                                   "--encoder", "bert"), "sentence encoder must be 'minilm' or 'words', not 'bert'")
+    # an --encoder or --relevant-at that nothing would read
+    assert_one_line_error(run_cli("compare", str(tmp_path / "no-bundle"), "--data", absent, "--encoder", "words"),
+                          "--encoder chooses what --mi's estimators read; give --mi too")
+    assert_one_line_error(run_cli("evaluate", str(tmp_path / "no-bundle"), "--data", absent, "--relevant-at", "3"),
+                          "--relevant-at says which test items count as relevant when ranking; give --top-k")
 
 
 def test_align_an_mt_bundle_with_the_default_decoder(tmp_path, planted):

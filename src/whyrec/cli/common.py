@@ -51,8 +51,8 @@ RelevantAt = Annotated[Optional[float], typer.Option(
 MiScores = Annotated[bool, typer.Option(
     "--mi", help="MT / PETER: also MMI's I(R;E)/H(R) and I(F;E), by fresh MINE estimators over sentence "
     "embeddings (--encoder).")]
-SentenceEncoderName = Annotated[str, typer.Option(
-    "--encoder", help="With --mi: minilm (needs the mmi extra) or words (mean word vectors).")]
+SentenceEncoderName = Annotated[Optional[str], typer.Option(
+    "--encoder", help="With --mi: minilm (needs the mmi extra; the default) or words (mean word vectors).")]
 Overwrite = Annotated[bool, typer.Option(
     "--overwrite", help="Replace the bundle already in --out (without it, such an --out is refused before any work).")]
 # item metadata (titles, brand, category) kept elsewhere than beside the reviews
@@ -270,6 +270,32 @@ def check_tune_on(tune_on: str | None, models) -> None:
 
     if tune_on is not None and not any(isinstance(m, TunedModel) for m in models):
         raise ConfigError("--tune-on picks among a setting's several values (NAME=A|B), and no setting has several")
+
+
+def mi_encoder(mi: bool, encoder: str | None) -> str:
+    """The sentence encoder ``--mi`` reads (default minilm), checked; ``--encoder`` without ``--mi``
+    is refused rather than left unread."""
+    from whyrec.errors import ConfigError
+
+    if not mi:
+        if encoder is not None:
+            raise ConfigError("--encoder chooses what --mi's estimators read; give --mi too")
+        return "minilm"
+    from whyrec.align.pipeline import check_sentence_encoder
+
+    encoder = encoder or "minilm"
+    check_sentence_encoder(encoder)
+    return encoder
+
+
+def check_relevant_at(relevant_at: float | None, top_k: int | None, tune_on: str | None = None) -> None:
+    """Refuse ``--relevant-at`` where nothing ranks: without ``--top-k`` and without a ranking
+    ``--tune-on`` (ndcg@10) it would be left unread."""
+    from whyrec.errors import ConfigError
+
+    if relevant_at is not None and top_k is None and (tune_on or "rmse") in ("rmse", "mae"):
+        raise ConfigError("--relevant-at says which test items count as relevant when ranking; give --top-k"
+                          + (" or a ranking --tune-on such as ndcg@10" if tune_on is not None else ""))
 
 
 def parse_pairs(pairs: list[str] | None, what: str) -> dict:

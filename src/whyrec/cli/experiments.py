@@ -9,10 +9,11 @@ import typer
 
 from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSettings, FoldUnicode, MaxRating,
                                MiScores, MinRating, ReaderFormat, RelevantAt, ScoredMethod, SentenceEncoderName,
-                               Throttled, TopK, Tuned, TuneOn, app, check_checkpoint, check_out, check_text_settings,
-                               check_tune_on, checked_mt_config, console, experiment_app, load_reviews, parse_pairs,
-                               print_table, read_split_folders, save_results, scored_decoding, split_of, status,
-                               step_reporter, strangers_warning, warn_if_not_held_out)
+                               Throttled, TopK, Tuned, TuneOn, app, check_checkpoint, check_out, check_relevant_at,
+                               check_text_settings, check_tune_on, checked_mt_config, console, experiment_app,
+                               load_reviews, mi_encoder, parse_pairs, print_table, read_split_folders, save_results,
+                               scored_decoding, split_of, status, step_reporter, strangers_warning,
+                               warn_if_not_held_out)
 
 # experiment explain: every system's explanation of each test record, side by side
 EXPLANATIONS_FILE = "explanations.jsonl"
@@ -137,6 +138,7 @@ def experiment_rating(
     from whyrec.errors import ConfigError
     from whyrec.experiment import Experiment, models_from_specs
 
+    check_relevant_at(relevant_at, top_k, tune_on)
     systems = models_from_specs(model or [], tune_on or "rmse", relevant_at, tuned)  # bad ones fail before any reading
     check_tune_on(tune_on, systems.values())
     if reference is not None and reference not in systems:
@@ -194,7 +196,7 @@ def experiment_explain(
                              "metrics.png (RMSE and the main text and alignment scores, a chart each) and "
                              "explanations.jsonl (each test record's explanations by every system)."),
     mi: MiScores = False,
-    encoder: SentenceEncoderName = "minilm",
+    encoder: SentenceEncoderName = None,
     threads: int = typer.Option(1, min=1, help="torch CPU threads."),
     device: str = typer.Option("cpu", "--device", help="torch device: cpu, cuda, cuda:N, mps, auto."),
     min_rating: MinRating = 1.0,
@@ -244,10 +246,7 @@ def experiment_explain(
 
     for built in unfitted().values():  # settings are checked before any data is read
         check_decoding(built, decoding)
-    if mi:
-        from whyrec.align.pipeline import check_sentence_encoder
-
-        check_sentence_encoder(encoder)
+    encoder = mi_encoder(mi, encoder)
     every = _splits_of(data, splits, format, column, (min_rating, max_rating), fold_unicode) if splits is not None \
         else [split_of(data, split, seed, format, (min_rating, max_rating), column, fold_unicode)]
     con = console()
@@ -344,7 +343,7 @@ def compare(
     out: Path = typer.Option(Path("runs/compare"), "--out", help="Folder for results.md/csv/json, rmse.png, "
                              "metrics.png and explanations.jsonl (each test record's explanations by every bundle)."),
     mi: MiScores = False,
-    encoder: SentenceEncoderName = "minilm",
+    encoder: SentenceEncoderName = None,
     by_activity: ByActivity = False,
     method: ScoredMethod = None,
     decode: DecodingSettings = None,
@@ -366,10 +365,7 @@ def compare(
     names = [b.resolve().name for b in bundles]
     if len(set(names)) != len(names):
         raise ConfigError(f"two bundles share a folder name ({names}); the table names them by it")
-    if mi:
-        from whyrec.align.pipeline import check_sentence_encoder
-
-        check_sentence_encoder(encoder)
+    encoder = mi_encoder(mi, encoder)
     systems = {name: load_bundle(folder) for name, folder in zip(names, bundles)}
     for system in systems.values():
         check_rating_scale(system, (min_rating, max_rating))

@@ -11,9 +11,9 @@ import typer
 from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSettings, EpochProgress, FoldUnicode,
                                MaxRating, MetaFile, MiScores, MinRating, Overwrite, ReaderFormat, RelevantAt,
                                ScoredMethod, SentenceEncoderName, Throttled, TopK, Tuned, TuneOn, app,
-                               check_checkpoint, check_new_bundle, check_out, check_text_settings, check_tune_on,
-                               console, err_console, parse_pairs, scored_decoding, split_of, status,
-                               strangers_warning, warn_if_not_held_out)
+                               check_checkpoint, check_new_bundle, check_out, check_relevant_at, check_text_settings,
+                               check_tune_on, console, err_console, mi_encoder, parse_pairs, scored_decoding, split_of,
+                               status, strangers_warning, warn_if_not_held_out)
 from whyrec.strict_json import strict_dumps
 from whyrec.systems.mt_progress import mt_epoch_text
 from whyrec.wording import counted
@@ -340,7 +340,7 @@ def evaluate(
     column: ColumnMap = None,
     as_json: bool = typer.Option(False, "--json", help="Print the scores as JSON."),
     mi: MiScores = False,
-    encoder: SentenceEncoderName = "minilm",
+    encoder: SentenceEncoderName = None,
     top_k: TopK = None,
     relevant_at: RelevantAt = None,
     records: Optional[Path] = typer.Option(None, "--records", help="Also write one row per test record to this "
@@ -365,10 +365,8 @@ def evaluate(
                                      score_explanations, sentiment_judge, system_label, write_explanations)
     from whyrec.metrics.rating import mae, rmse
 
-    if mi:  # checked before the data is read
-        from whyrec.align.pipeline import check_sentence_encoder
-
-        check_sentence_encoder(encoder)
+    encoder = mi_encoder(mi, encoder)  # checked before the data is read
+    check_relevant_at(relevant_at, top_k)
     if records is not None:
         from whyrec.prediction_records import check_records_path
 
