@@ -68,3 +68,28 @@ def test_a_run_resumed_on_a_gpu_ends_as_the_uninterrupted_one(tmp_path):
     # close, not equal: some CUDA backward kernels add in a nondeterministic order; other dropout
     # masks would move the weights far more than that
     assert all(torch.allclose(a, b, atol=1e-4) for a, b in zip(weights(3, str(tmp_path)), whole))
+
+
+def test_an_als_model_asked_for_the_automatic_device_trains_on_the_one_picked():
+    """device="auto" reached torch as a device name, a RuntimeError traceback."""
+    from tests.conftest import tiny_planted_split
+    from whyrec.rating import make_model
+
+    split = tiny_planted_split()
+    auto = make_model("pmf", factors=3, iterations=3, device="auto").fit(split.train)
+    cpu = make_model("pmf", factors=3, iterations=3, device=resolve_device("auto")).fit(split.train)
+    assert auto.device == "auto"  # the setting as asked, kept in its bundle
+    assert (auto.predict(split.test.users, split.test.items) == cpu.predict(split.test.users, split.test.items)).all()
+
+
+def test_train_gives_an_als_model_its_device_and_refuses_one_for_a_cpu_model(tmp_path):
+    from tests.cli.invoke import assert_one_line_error, run_cli, unreadable_data
+
+    data, out = unreadable_data(tmp_path), str(tmp_path / "b")
+    assert_one_line_error(run_cli("train", "biased-mf", "--data", data, "--out", out, "--device", "auto"),
+                          "biased-mf trains on the CPU; --device is for mt, peter, peter+ and context-als, pmf")
+    assert_one_line_error(run_cli("train", "pmf", "--data", data, "--out", out, "--device", "auto", "--set",
+                                  "device=cpu"), "give the device once: --device auto or --set device=cpu")
+    if not torch.cuda.is_available():  # refused before the data is read
+        assert_one_line_error(run_cli("train", "pmf", "--data", data, "--out", out, "--device", "cuda"),
+                              "no CUDA GPU")

@@ -167,6 +167,26 @@ def check_model_name(model: str) -> None:
                       f"or an explanation system ({', '.join(TEXT_SYSTEMS)}); see `whyrec models`.{hint}")
 
 
+def _rating_params_on(model: str, params: dict, device: str) -> dict:
+    """A rating model's ``params`` with ``--device``: its ``device`` setting where it has one (the ALS
+    models), given once (by ``--device`` or ``--set device=``); a model without one trains on the
+    CPU, and another device is refused rather than left unread."""
+    from whyrec.errors import ConfigError
+    from whyrec.rating import RATING_MODELS
+
+    if device == "cpu":
+        return params
+    if "device" not in RATING_MODELS[model].param_names():
+        on_device = sorted(name for name, cls in RATING_MODELS.items() if "device" in cls.param_names())
+        raise ConfigError(f"{model} trains on the CPU; --device is for mt, peter, peter+ and {', '.join(on_device)}")
+    if params.get("device", device) != device:
+        raise ConfigError(f"give the device once: --device {device} or --set device={params['device']}")
+    from whyrec.devices import resolve_device
+
+    resolve_device(device)  # a device this machine lacks fails before the data is read
+    return {**params, "device": device}
+
+
 def _train_in_processes(processes: int, device: str) -> None:
     """``whyrec train ... --processes N``: the same command, without ``--processes``, run by N
     data-parallel processes (:func:`whyrec.distributed.launch`); exits with their status. On the
@@ -207,7 +227,8 @@ def train(
                                               "validation (RMSE, or --tune-on)."),
     format: ReaderFormat = None,
     column: ColumnMap = None,
-    device: str = typer.Option("cpu", "--device", help="torch device of MT / PETER: cpu, cuda, cuda:N, mps, auto."),
+    device: str = typer.Option("cpu", "--device", help="torch device of MT / PETER (cpu, cuda, cuda:N, mps, auto) "
+                               "and of the ALS models' solves (pmf, context-als: cpu, cuda, cuda:N, auto)."),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="MT / PETER: save the training state here "
                                               "after every epoch; rerun with the same folder to resume."),
     processes: int = typer.Option(1, "--processes", min=1, help="MT / PETER: train with this many data-parallel "
@@ -261,6 +282,7 @@ def train(
 
         estimator = Peter(PeterConfig.from_dict({"device": device, **params, "use_feature": model == "peter+"}))
     else:
+        params = _rating_params_on(model, params, device)
         estimator = model_or_tuned(model, params, tune_on or "rmse", tuned=tuned)  # several values: picked
     check_tune_on(tune_on, [estimator])
     check_new_bundle(out, overwrite)  # after the settings: their errors come first, as for a new folder

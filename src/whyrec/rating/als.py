@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # torch is imported where it is used: `whyrec models` and set
 
 from whyrec.data.corpus import Corpus, IdMap
 from whyrec.devices import resolve_device
+from whyrec.errors import ConfigError
 from whyrec.rating.base import RatingModel, register, validation_rmse
 
 
@@ -106,7 +107,8 @@ class ContextAwareALS(RatingModel):
     seed : int
         Seed of the initialisation.
     device : str
-        torch device for the solves ("cpu", "cuda").
+        torch device for the solves ("cpu", "cuda", "cuda:N", or "auto": a CUDA GPU when there is one; not
+        "mps", which has no float64).
     """
 
     name = "context-als"
@@ -130,7 +132,11 @@ class ContextAwareALS(RatingModel):
     def fit(self, train: Corpus, valid: Corpus | None = None, *, user_priors: TextPriors | None = None,
             item_priors: TextPriors | None = None) -> "ContextAwareALS":
         """Fit on ``train``; ``user_priors``/``item_priors`` are Ũ and Ṽ (default: none, i.e. 0)."""
-        resolve_device(self.device)  # a GPU this machine lacks: one clear error before any work
+        # the torch device of the solves: "auto" made concrete, and a GPU this machine lacks one clear
+        # error before any work
+        self._on = resolve_device(self.device)
+        if self._on == "mps":
+            raise ConfigError(f"{self.name}: ALS solves in float64, which MPS lacks; use device cpu or cuda")
         self.user_priors, self.item_priors = user_priors, item_priors
         return super().fit(train, valid)  # type: ignore[return-value]
 
@@ -138,7 +144,7 @@ class ContextAwareALS(RatingModel):
     def _tensor(self, array) -> torch.Tensor:
         import torch
 
-        return torch.as_tensor(array, dtype=torch.float64, device=self.device)
+        return torch.as_tensor(array, dtype=torch.float64, device=self._on)
 
     def _reg(self, counts: torch.Tensor, lam: float) -> torch.Tensor:
         """(n × D) regularisation: λ on factor coordinates, λ_bias on the bias coordinate."""
@@ -169,15 +175,15 @@ class ContextAwareALS(RatingModel):
 
         n_users, n_items, k = len(self.user_map), len(self.item_map), self.factors
         self.global_mean = float(ratings.mean()) if self.center else 0.0
-        self._u, self._i = torch.as_tensor(users, device=self.device), torch.as_tensor(items, device=self.device)
+        self._u, self._i = torch.as_tensor(users, device=self._on), torch.as_tensor(items, device=self._on)
         self._resid = self._tensor(ratings - self.global_mean)
         self._n_u = torch.bincount(self._u, minlength=n_users)
         self._n_i = torch.bincount(self._i, minlength=n_items)
         gen = torch.Generator().manual_seed(self.seed)
-        self._U = torch.zeros(n_users, k, dtype=torch.float64, device=self.device)
-        self._V = (torch.randn(n_items, k, generator=gen, dtype=torch.float64) * self.init_std).to(self.device)
-        self._bu = torch.zeros(n_users, dtype=torch.float64, device=self.device)
-        self._bi = torch.zeros(n_items, dtype=torch.float64, device=self.device)
+        self._U = torch.zeros(n_users, k, dtype=torch.float64, device=self._on)
+        self._V = (torch.randn(n_items, k, generator=gen, dtype=torch.float64) * self.init_std).to(self._on)
+        self._bu = torch.zeros(n_users, dtype=torch.float64, device=self._on)
+        self._bi = torch.zeros(n_items, dtype=torch.float64, device=self._on)
         self.set_priors(self.user_priors, self.item_priors)
         for step in range(self.iterations):
             self.sweep()
