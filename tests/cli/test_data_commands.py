@@ -203,6 +203,8 @@ def test_features_show_their_example_sentences_as_read(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "The strap isn't great, sadly" in proc.stdout and "is n't" not in proc.stdout
     assert "the strap is n't great , sadly" in (tmp_path / "f.jsonl").read_text()
+    none = run_cli("data", "features", str(path), "--examples", "0")
+    assert none.returncode == 0 and "top features: strap" in none.stdout and "examples" not in none.stdout, none.stdout
 
 
 def test_stats_say_where_item_titles_came_from(tmp_path):

@@ -187,12 +187,14 @@ def data_features(
     if len(table):
         top = table["feature"].value_counts().head(15)
         con.print("top features: " + ", ".join(f"{feature} ({count})" for feature, count in top.items()))
-        view = Table(title="examples")
-        for col in ("rating", "feature", "opinion", "sentiment", "sentence"):
-            view.add_column(col)
-        for row in table.sample(min(examples, len(table)), random_state=0).itertuples():
-            view.add_row(f"{row.rating:g}", row.feature, row.opinion, f"{row.sentiment:+d}", readable(row.sentence))
-        con.print(view)
+        if examples:  # --examples 0: none, not an empty table
+            view = Table(title="examples")
+            for col in ("rating", "feature", "opinion", "sentiment", "sentence"):
+                view.add_column(col)
+            for row in table.sample(min(examples, len(table)), random_state=0).itertuples():
+                view.add_row(f"{row.rating:g}", row.feature, row.opinion, f"{row.sentiment:+d}",
+                             readable(row.sentence))
+            con.print(view)
     else:  # an empty table of examples said nothing of why
         con.print(f"no review has a feature word (a word in at least --min-df {min_df} reviews, noun-like) near an "
                   "opinion word: too few or too short reviews?", highlight=False)
