@@ -342,6 +342,23 @@ def test_the_mi_encoder_is_checked_before_the_data_is_read(tmp_path):
                           "--relevant-at says which test items count as relevant when ranking; give --top-k")
 
 
+def test_a_setting_given_by_its_option_and_by_set_with_two_values_is_refused(tmp_path):
+    """--set had silently won over --epochs; the same value twice is one value. Refused before the
+    bundle and the data are read."""
+    absent = unreadable_data(tmp_path)
+    assert_one_line_error(run_cli("align", str(tmp_path / "no-bundle"), "--data", absent, "--out", str(tmp_path / "a"),
+                                  "--epochs", "1", "--set", "epochs=2"),
+                          "epochs is given twice, as --epochs 1 and as --set epochs=2; give it once")
+    assert_one_line_error(run_cli("align", str(tmp_path / "no-bundle"), "--data", absent, "--out", str(tmp_path / "a"),
+                                  "--batches", "2", "--set", "max_batches_per_epoch=1"),
+                          "max_batches_per_epoch is given twice, as --batches 2")
+    assert_one_line_error(run_cli("experiment", "mt", "--data", absent, "--epochs", "2", "--set", "epochs=3"),
+                          "epochs is given twice, as --epochs 2 and as --set epochs=3; give it once")
+    same = run_cli("align", str(tmp_path / "no-bundle"), "--data", absent, "--out", str(tmp_path / "a"),
+                   "--epochs", "2", "--set", "epochs=2")
+    assert same.returncode == 2 and "given twice" not in same.stderr and "no-bundle" in same.stderr, same.stderr
+
+
 def test_align_an_mt_bundle_with_the_default_decoder(tmp_path, planted):
     """Without --variant, align tunes MT-P (the option's default became None so that PETER can
     refuse a variant, and MT then read it as a decoder named 'None')."""

@@ -272,6 +272,22 @@ def check_tune_on(tune_on: str | None, models) -> None:
         raise ConfigError("--tune-on picks among a setting's several values (NAME=A|B), and no setting has several")
 
 
+def check_given_once(context, settings: dict, options: dict[str, str]) -> None:
+    """Refuse a setting given both by ``--set NAME=VALUE`` (``settings``) and, with another value, by
+    the command's own option for it (``options``: setting name → the command's parameter name, as
+    ``{"max_batches_per_epoch": "batches"}``); without this, ``--set`` silently won. ``context``:
+    the command's ``typer.Context``, which knows the options given on the command line."""
+    from whyrec.errors import ConfigError
+
+    for name, parameter in options.items():
+        source = context.get_parameter_source(parameter)
+        if name in settings and getattr(source, "name", None) == "COMMANDLINE":
+            value = context.params[parameter]
+            if settings[name] != value:
+                raise ConfigError(f"{name} is given twice, as --{parameter.replace('_', '-')} {value} and as "
+                                  f"--set {name}={settings[name]}; give it once")
+
+
 def mi_encoder(mi: bool, encoder: str | None) -> str:
     """The sentence encoder ``--mi`` reads (default minilm), checked; ``--encoder`` without ``--mi``
     is refused rather than left unread."""

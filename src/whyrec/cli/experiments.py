@@ -7,9 +7,9 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSettings, FoldUnicode, MaxRating,
-                               MiScores, MinRating, ReaderFormat, RelevantAt, ScoredMethod, SentenceEncoderName,
-                               Throttled, TopK, Tuned, TuneOn, app, check_checkpoint, check_out, check_relevant_at,
+from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSettings, FoldUnicode, MaxRating, MiScores,
+                               MinRating, ReaderFormat, RelevantAt, ScoredMethod, SentenceEncoderName, Throttled, TopK,
+                               Tuned, TuneOn, app, check_checkpoint, check_given_once, check_out, check_relevant_at,
                                check_text_settings, check_tune_on, checked_mt_config, console, experiment_app,
                                load_reviews, mi_encoder, parse_pairs, print_table, read_split_folders, save_results,
                                scored_decoding, split_of, status, step_reporter, strangers_warning,
@@ -21,6 +21,7 @@ EXPLANATIONS_FILE = "explanations.jsonl"
 
 @experiment_app.command("mt")
 def experiment_mt(
+    context: typer.Context,
     data: Path = typer.Option(..., "--data", help="Review file or folder."),
     split: Optional[Path] = typer.Option(None, "--split", help="Split folder (default: <data>/1 when present)."),
     splits: Optional[str] = typer.Option(None, "--splits", help="Instead of one split: the data folder's fixed "
@@ -57,7 +58,9 @@ def experiment_mt(
     decoding = scored_decoding(method, decode)  # before the heavy imports: a bad setting is refused at once
     from whyrec.systems.mt_config import MTConfig
 
-    settings = {"epochs": epochs, **parse_pairs(setting, "--set")}
+    given = parse_pairs(setting, "--set")
+    check_given_once(context, given, {"epochs": "epochs"})
+    settings = {"epochs": epochs, **given}
     checked_mt_config(settings)  # so are the MT settings
     check_out(out, data)
     check_checkpoint(checkpoint, out)

@@ -9,14 +9,15 @@ import typer
 
 from whyrec.cli.common import (ColumnMap, DecodingMethod, DecodingSettings, EpochProgress, ExplainerChoice,
                                HistorySeed, HistorySplit, MaxRating, MetaFile, MinRating, Overwrite, ReaderFormat,
-                               Throttled, app, check_new_bundle, check_out, console, decoding_of, err_console,
-                               history_of, parse_pairs, split_of, status, warn_if_not_held_out)
+                               Throttled, app, check_given_once, check_new_bundle, check_out, console, decoding_of,
+                               err_console, history_of, parse_pairs, split_of, status, warn_if_not_held_out)
 from whyrec.strict_json import strict_dumps
 from whyrec.wording import counted, rating_text, shortened
 
 
 @app.command("align")
 def align(
+    context: typer.Context,
     bundle: Path = typer.Argument(..., help="MT or PETER/PETER+ bundle written by `whyrec train`."),
     data: Path = typer.Option(..., "--data", help="Review file or folder (the one the bundle was trained on)."),
     out: Path = typer.Option(..., "--out", help="Bundle folder for the aligned system (the input is not changed)."),
@@ -50,6 +51,10 @@ def align(
     """MMI: fine-tune a saved system's explanations to agree with its predicted ratings.
 
     Or with the item features (--target feature|joint); reports the change and saves the aligned bundle."""
+    given = parse_pairs(setting, "--set")  # --set epochs=N counts as --epochs N, patience included
+    check_given_once(context, given, {"target": "target", "epochs": "epochs", "samples": "samples",
+                                      "max_batches_per_epoch": "batches", "lr": "lr",
+                                      "estimator_replay": "estimator_replay"})
     check_out(out, data)
     import torch
 
@@ -75,7 +80,6 @@ def align(
     pipeline.check_reward_encoder(reward_encoder)
     sentence = pipeline.sentence_encoder(encoder, system.vocab)
     is_mt = not isinstance(system, Peter)
-    given = parse_pairs(setting, "--set")  # --set epochs=N counts as --epochs N, patience included
     config = MMIConfig.from_dict({"target": target, "epochs": epochs, "samples": samples,
                                   "max_batches_per_epoch": batches, "lr": lr or (2e-3 if is_mt else 3e-4),
                                   "patience": given.get("epochs", epochs), "estimator_replay": estimator_replay,
