@@ -377,6 +377,12 @@ def test_align_an_mt_bundle_with_the_default_decoder(tmp_path, planted):
     assert "MMI(rating): epoch 1/1, generator epoch" in proc.stdout + proc.stderr
     assert "epoch 2/" not in proc.stdout + proc.stderr
     assert "saved the aligned MT (planted) to" in proc.stdout and (tmp_path / "aligned" / "bundle.json").exists()
+    # data of other users: nothing to learn from, one line saying so (it was "0 texts for 0 ratings")
+    strangers = tmp_path / "strangers.csv"
+    planted.corpus.reviews.assign(user=lambda f: "new-" + f["user"]).to_csv(strangers, index=False)
+    assert_one_line_error(run_cli("align", str(tmp_path / "mt"), "--data", str(strangers), "--out",
+                                  str(tmp_path / "a2"), "--encoder", "words"),
+                          "mt knows the user and the item of 0 of the ")
 
 
 def test_models_lists_every_trainable_name_with_settings_that_set_takes_back():

@@ -64,7 +64,7 @@ def align(
     from whyrec.data.features import split_features
     from whyrec.data.scale import five_point
     from whyrec.devices import resolve_device
-    from whyrec.errors import ConfigError
+    from whyrec.errors import ConfigError, DataError
     from whyrec.explanations import check_rating_scale, sentiment_judge, shown, system_label
     from whyrec.metrics.alignment import sentiment_accuracy, sentiment_base_rate
     from whyrec.metrics.rating import rmse
@@ -88,6 +88,11 @@ def align(
     parts = split_of(data, split, seed, format, (min_rating, max_rating), column, system.unicode_folded)
     warn_if_not_held_out(bundle, data, parts)  # its test records would be ones the system was trained on
     train, valid, test = (pipeline.known_records(system, p) for p in (parts.train, parts.valid, parts.test))
+    for name, known, every, least in (("train", train, parts.train, 2), ("test", test, parts.test, 1)):
+        if len(known) < least:  # MMI learns from, and reports on, the records the system can explain
+            raise DataError(f"{bundle.resolve().name} knows the user and the item of {len(known):,} of the "
+                            f"{len(every):,} {name} records (MMI needs at least {least}): is this the data it was "
+                            "trained on?", path=data)
     con = console()
     with status(con, "extracting features") as line:
         features = split_features(parts)
