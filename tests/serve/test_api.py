@@ -7,7 +7,7 @@ from tests.systems.test_mt import TINY
 from whyrec.data.text import readable
 from whyrec.errors import ConfigError
 from whyrec.explanations import PETER_NEW_USER
-from whyrec.serve.app import check_can_listen, create_app
+from whyrec.serve.app import create_app, listening_socket
 from whyrec.serve.systems import ServedSystem
 
 
@@ -433,15 +433,16 @@ def test_a_rating_bundle_served_with_and_without_its_training_data(served_bundle
 def test_an_address_the_server_cannot_listen_on_is_refused_before_loading():
     import socket
 
-    check_can_listen("127.0.0.1", 0)  # any free port
+    with listening_socket("127.0.0.1", 0) as free:  # any free port, which the socket tells
+        assert free.getsockname()[1] > 0
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
         with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{port}: .*in use"):
-            check_can_listen("127.0.0.1", port)
+            listening_socket("127.0.0.1", port)
     with pytest.raises(ConfigError, match="--port must be in 0..65535, not 70000"):
-        check_can_listen("127.0.0.1", 70000)
+        listening_socket("127.0.0.1", 70000)
 
 
 def test_an_unexpected_error_is_a_json_500_and_its_traceback_is_logged(served_bundles, monkeypatch, caplog):

@@ -41,22 +41,24 @@ def serve(
     import uvicorn
 
     from whyrec.devices import resolve_device
-    from whyrec.serve.app import check_can_listen, create_app, freeze_startup_objects, server_config
+    from whyrec.serve.app import create_app, freeze_startup_objects, listening_socket, server_config
     from whyrec.serve.systems import ServedSystem
 
-    check_can_listen(host, port)
-    torch.set_num_threads(threads)
-    history = history_of(data, split, seed, format, (min_rating, max_rating), column, meta)
-    systems = [ServedSystem.from_folder(b, cache, resolve_device(device), history) for b in bundles]
-    names = [s.name for s in systems]
-    if len(set(names)) != len(names):
-        from whyrec.errors import ConfigError
+    with listening_socket(host, port) as sock:  # an address it cannot listen on is refused before loading
+        torch.set_num_threads(threads)
+        history = history_of(data, split, seed, format, (min_rating, max_rating), column, meta)
+        systems = [ServedSystem.from_folder(b, cache, resolve_device(device), history) for b in bundles]
+        names = [s.name for s in systems]
+        if len(set(names)) != len(names):
+            from whyrec.errors import ConfigError
 
-        raise ConfigError(f"two bundles share a name ({names}); rename a folder")
-    console().print(f"serving {', '.join(names)} on http://{host}:{port}/ (API docs at /docs)")
-    app = create_app(systems)
-    freeze_startup_objects()  # the collector's full passes over them made the latency's tail
-    uvicorn.Server(server_config(app, host, port)).run()
+            raise ConfigError(f"two bundles share a name ({names}); rename a folder")
+        port = sock.getsockname()[1]  # --port 0: the free one bound
+        shown_host = f"[{host}]" if ":" in host else host  # an IPv6 address, as a URL writes it
+        console().print(f"serving {', '.join(names)} on http://{shown_host}:{port}/ (API docs at /docs)")
+        app = create_app(systems)
+        freeze_startup_objects()  # the collector's full passes over them made the latency's tail
+        uvicorn.Server(server_config(app, host, port)).run(sockets=[sock])
 
 
 DEMO_DATASET = "amazon-magazine-subscriptions"

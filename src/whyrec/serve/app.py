@@ -474,11 +474,12 @@ def server_config(app: FastAPI, host: str = "127.0.0.1", port: int = 8000):
     return uvicorn.Config(app, host=host, port=port, log_level="warning", h11_max_incomplete_event_size=2 * 1024 * 1024)
 
 
-def check_can_listen(host: str, port: int) -> None:
-    """Refuse, with one :class:`ConfigError`, an address the server could not listen on — a port
-    outside 0–65535, a host that does not resolve, an address in use or not this machine's —
-    before the bundles are loaded (uvicorn would find out only after, with a traceback for the
-    port range). The probe binds as uvicorn does, with SO_REUSEADDR."""
+def listening_socket(host: str, port: int):
+    """The socket the server will listen on, bound to ``host``:``port`` as uvicorn binds (with
+    SO_REUSEADDR), so that an address it could not listen on — a port outside 0–65535, a host
+    that does not resolve, an address in use or not this machine's — is one :class:`ConfigError`
+    before the bundles are loaded (uvicorn would find out only after, with a traceback for the port
+    range). Port 0 binds a free port: ``getsockname()`` tells which. The caller owns the socket."""
     import socket
 
     if not 0 <= port <= 65535:
@@ -488,9 +489,11 @@ def check_can_listen(host: str, port: int) -> None:
                                                              flags=socket.AI_PASSIVE)[0]
     except socket.gaierror as exc:
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(address)
-        except OSError as exc:
-            raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    return sock
