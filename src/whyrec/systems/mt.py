@@ -620,7 +620,10 @@ class MultiTask:
         (:func:`whyrec.explain.decoding.truncated_logits`), from ``generator`` (None: the model's
         own stream; :class:`~whyrec.explain.pair_draws.PairDraws`: each pair's own); beam search
         keeps ``beam`` hypotheses and ranks the finished ones by summed log-probability over
-        ``length ** length_penalty``. Every method writes at least ``min_words`` words."""
+        ``length ** length_penalty``. Every method writes at least ``min_words`` words. A user or
+        item the model never saw is written about from the unknown-id encoding (no review
+        document); :func:`whyrec.explanations.explain_pairs`, which the CLI and the service use,
+        refuses unknown items and gives a new user MT-I or MT-P only."""
         self.require_fitted("explaining")
         decoder = self.decoder(variant)
         (users, items), v = paired_ids(users, items, "MT: explain"), self.vocab
