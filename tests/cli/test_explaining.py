@@ -43,6 +43,17 @@ def test_a_pairs_file_is_read_with_its_feature_words_and_a_spreadsheets_byte_ord
     assert _read_pairs(spaced) == (["u1"], ["i1"], None, [2])
 
 
+
+@pytest.mark.parametrize("content", ["user;item;title\nu1;i1;Red, blue\n", "user|item\nu1|i1\n",
+                                     "user\titem\nu1\ti1\n"])
+def test_a_pairs_file_is_read_with_the_separator_its_header_shows(tmp_path, content):
+    """A spreadsheet's ; or |, or tabs in a file named .csv, as review files are read: the header
+    had read as one column named 'user;item'."""
+    path = tmp_path / "pairs.csv"
+    path.write_text(content)
+    assert _read_pairs(path) == (["u1"], ["i1"], None, [2])
+
+
 def test_a_pairs_file_may_be_json_lines_as_explain_json_writes_them(tmp_path):
     path = tmp_path / "pairs.jsonl"
     path.write_text('{"user": "u1", "item": "i1", "predicted_rating": 4.2, "explanations": {"pair": "good"}}\n'

@@ -472,8 +472,8 @@ PAIR_JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 
 
 def _read_pairs(path: Path) -> tuple[list[str], list[str], list[str | None] | None, list[int]]:
-    """(users, items, feature words, line numbers) of a pairs file: CSV/TSV with 'user' and 'item'
-    columns (or a review file's: :func:`_pair_keys`) and an optional 'feature_word' one, or JSON
+    """(users, items, feature words, line numbers) of a pairs file: CSV/TSV (or ; or | separated, by
+    its header) with 'user' and 'item' columns (or a review file's: :func:`_pair_keys`) and an optional 'feature_word' one, or JSON
     lines (``.jsonl``, ``.ndjson``, ``.json``) of objects with those keys, such as `explain --json`
     and `evaluate --records` write (other columns and keys are ignored). A blank feature word is None
     (the item's own), and so are all of them when no row has one. A bad file or row is a one-line
@@ -511,12 +511,17 @@ def _csv_pair_rows(handle, path: Path):
     them (``user, item``), as the cells are."""
     import csv
 
-    from whyrec.data.readers.tables import quote_swallowed, quotes_are_text
+    from whyrec.data.readers.tables import csv_separator, quote_swallowed, quotes_are_text
+    from whyrec.data.readers.text_files import peek_text
     from whyrec.errors import DataError
 
-    tabs = path.suffix.lower() in (".tsv", ".tab")
+    # the separator by the name, else by the header, as review files are read: a spreadsheet's ; or |,
+    # or tabs in a header that holds none of those
+    header = next((line for line in peek_text(path).splitlines() if line.strip()), "")
+    separator = csv_separator(path)
+    tabs = path.suffix.lower() in (".tsv", ".tab") or ("\t" in header and not any(c in header for c in ",;|"))
     # a TSV of reviews that quotes no field (Amazon's) would otherwise swallow the rows after a text's lone quote
-    reader = csv.DictReader(handle, delimiter="\t" if tabs else ",", strict=True,  # strict: a quote never closed
+    reader = csv.DictReader(handle, delimiter="\t" if tabs else separator, strict=True,  # strict: a quote never closed
                             quoting=csv.QUOTE_NONE if tabs and quotes_are_text(path) else csv.QUOTE_MINIMAL)
     try:
         reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
