@@ -30,3 +30,23 @@ def test_columns_are_resolved_as_column_for_finds_them_unless_mapped(tmp_path):
 def test_the_names_looked_for_are_listed_per_missing_field():
     assert looked_for(["rating"]).startswith("'rating' (looked for rating, overall, stars, score, star_rating, in any")
     assert looked_for(["user", "item"]).startswith("'user' or 'item' (looked for user: user, user_id")
+
+
+def test_two_fields_mapped_to_one_column_or_key_are_refused(tmp_path):
+    """--column user=item beside the item's usual column read each review as by its own item (and
+    duplicate-pair handling then kept one review per item)."""
+    import json
+
+    from whyrec.data import load_corpus
+
+    with pytest.raises(DataError, match="fields 'user' and 'item' would both be read from the column 'item'; map one "
+                                        "of them to its own column with --column user=NAME --column item=NAME"):
+        resolve_columns(["user", "item", "rating", "text"], {"user": "item"}, tmp_path / "r.csv")
+    with pytest.raises(DataError, match="fields 'item' and 'rating' would both be read from the column 'stars'"):
+        resolve_columns(["u", "stars", "text"], {"user": "u", "item": "stars"}, tmp_path / "r.csv")
+    reviews = tmp_path / "r.jsonl"
+    reviews.write_text("".join(json.dumps({"reviewerID": f"u{k}", "asin": f"i{k % 2}", "overall": 4.0,
+                                           "reviewText": "fine"}) + "\n" for k in range(4)))
+    assert len(load_corpus(reviews)) == 4
+    with pytest.raises(DataError, match="fields 'user' and 'item' would both be read from the key 'asin'"):
+        load_corpus(reviews, columns={"user": "asin"})

@@ -49,6 +49,23 @@ def check_mapping(columns: dict[str, str] | None, path: Path) -> None:
                         f"fields are {list(FIELD_ALIASES)}", path=path)
 
 
+def check_distinct_columns(columns: dict[str, str], path: str | Path, word: str = "column",
+                           command_line: bool = True) -> None:
+    """Refuse two of the user, item and rating fields read from one ``word`` (column or JSON key) of
+    ``columns`` (field → name): ``--column user=item`` beside the item found under its usual
+    name read every review as by its item, and kept one review per item."""
+    read_by: dict[str, str] = {}
+    for field_name in ("user", "item", "rating"):
+        name = columns.get(field_name)
+        if name is None:
+            continue
+        if name in read_by:
+            both = [read_by[name], field_name]
+            raise DataError(f"fields '{both[0]}' and '{both[1]}' would both be read from the {word} '{name}'; "
+                            f"map one of them to its own {word} with {mapping_hint(both, command_line)}", path=path)
+        read_by[name] = field_name
+
+
 def _loose(name: object) -> str:
     """A column name without case, spaces, underscores and hyphens: "User ID" and "user_id" alike."""
     return "".join(ch for ch in str(name).lower() if ch not in " _-")
@@ -92,6 +109,7 @@ def resolve_columns(available: list[str], mapping: dict[str, str] | None, path: 
             missing.append(field_name)
     if missing:
         raise DataError(_no_columns_for(missing, available, command_line), path=path)
+    check_distinct_columns(resolved, path, "column", command_line)
     return resolved
 
 

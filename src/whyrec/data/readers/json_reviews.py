@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from whyrec.data.corpus import RawRecord, ValidationReport
-from whyrec.data.readers.fields import (FIELD_ALIASES, RATINGS_ONLY_NOTE, REQUIRED_FIELDS, check_mapping, loosely_named,
-                                        looked_for, mapping_hint)
+from whyrec.data.readers.fields import (FIELD_ALIASES, RATINGS_ONLY_NOTE, REQUIRED_FIELDS, check_distinct_columns,
+                                        check_mapping, loosely_named, looked_for, mapping_hint)
 from whyrec.data.readers.text_files import iter_lines, peek_text
 from whyrec.errors import DataError, DataWarning
 
@@ -104,7 +104,9 @@ class _JsonFields:
         for key in self.keys[field_name]:
             if key in obj:
                 self.missing.discard(field_name)
-                self.used.setdefault(field_name, key)
+                if field_name not in self.used:  # the first record with this field: a key of its own?
+                    self.used[field_name] = key
+                    check_distinct_columns(self.used, self.path, "key")
                 return obj[key]
         return None
 
