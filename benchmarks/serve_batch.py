@@ -48,7 +48,7 @@ def split_test_pairs(data: Path) -> list[tuple[str, str]]:
     """The (user, item) pairs of the data's split 1 test records, read as whyrec reads them."""
     from whyrec.cli.common import split_of
 
-    test = split_of(data, None, 0).test
+    test = split_of(data, None, None).test  # the data folder's split 1
     return list(zip(test.users, test.items))
 
 

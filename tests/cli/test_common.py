@@ -187,3 +187,22 @@ def test_an_option_that_only_steers_another_is_refused_without_it():
         check_relevant_at(3.0, None)
     with pytest.raises(ConfigError, match="give --top-k or a ranking --tune-on such as ndcg@10"):
         check_relevant_at(3.0, None, "mae")
+
+
+def test_a_seed_given_draws_a_random_split_even_beside_fixed_splits(tmp_path):
+    """--seed 3 on a data folder with fixed splits had read split 1 without a word."""
+    from tests.cli.invoke import run_cli
+    from whyrec.cli.common import split_of
+    from whyrec.data.synthetic import make_planted_corpus
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    make_planted_corpus(n_users=30, n_items=12, reviews_per_user=6, seed=1).corpus.reviews.to_csv(
+        folder / "reviews.csv", index=False)
+    assert run_cli("data", "split", "--data", str(folder / "reviews.csv"), "--out", str(folder)).returncode == 0
+    fixed, drawn = split_of(folder, None, None), split_of(folder, None, 3)
+    assert fixed.name.endswith("/1") and drawn.name.endswith("ratio-3")
+    assert list(drawn.test.reviews["position"]) != list(fixed.test.reviews["position"])
+    assert list(split_of(folder, None, 3).test.reviews["position"]) == list(drawn.test.reviews["position"])
+    with pytest.raises(ConfigError, match="--split names a fixed split and --seed draws a random one"):
+        split_of(folder, folder / "1", 3)

@@ -155,3 +155,7 @@ def test_experiment_explain_refuses_settings_of_no_system_it_compares(tmp_path):
                           "--peter sets PETER and PETER+, neither of which is among the systems compared (mt)")
     assert_one_line_error(run_cli("experiment", "explain", "--data", data, "--system", "petr"),
                           "unknown system(s) ['petr'] (did you mean 'peter'?); known: mt, peter, peter+")
+    # --seed draws one random split; --splits runs the fixed ones
+    for command in ("mt", "explain"):
+        assert_one_line_error(run_cli("experiment", command, "--data", data, "--splits", "all", "--seed", "3"),
+                              "--splits runs the data folder's fixed splits and --seed draws one random split")

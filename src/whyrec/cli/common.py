@@ -63,8 +63,13 @@ MetaFile = Annotated[Optional[Path], typer.Option(
 # a rating bundle's history (--data) is read on a split: the split folder and the random split's seed
 HistorySplit = Annotated[Optional[Path], typer.Option(
     "--split", help="With --data: split folder (default: <data>/1 when present).")]
+# the seed of a random split, which a data folder's fixed split 1 is used instead of when none is given
+SplitSeed = Annotated[Optional[int], typer.Option(
+    "--seed", min=0, help="Draw a random 80/10/10 split with this seed, even where the data folder has fixed "
+    "splits (default: its split 1, else seed 0); not with --split.")]
 HistorySeed = Annotated[Optional[int], typer.Option(
-    "--seed", min=0, help="With --data: seed of the random split when no split folder is used (default: 0).")]
+    "--seed", min=0, help="With --data: draw a random 80/10/10 split with this seed, even where the data folder "
+    "has fixed splits (default: its split 1, else seed 0); not with --split.")]
 # which of a system's explainers speaks, and how it decodes
 ExplainerChoice = Annotated[Optional[str], typer.Option(
     "--explainer", help="MT: user, item, pair or all (default: pair; item for a user the model has never seen).")]
@@ -524,17 +529,23 @@ def read_split_folders(corpus, folders: list[Path], data: Path) -> list:
     return parts
 
 
-def split_of(data: Path, split: Path | None, seed: int, fmt: str | None = None,
+def split_of(data: Path, split: Path | None, seed: int | None, fmt: str | None = None,
              scale: tuple[float, float] = (1.0, 5.0), columns: list[str] | None = None, fold_unicode: bool = False,
              meta: Path | None = None):
-    """The split a command works on: the ``--split`` folder, else ``<data>/1`` when it exists (with
-    duplicate pairs kept, as the index files count them), else a seeded 80/10/10 split of the
-    reviews with duplicate pairs dropped; ``scale`` is the data's rating scale (--min/--max-rating);
-    ``fold_unicode`` and ``meta`` as for :func:`load_reviews`."""
-    split_dir = split or default_split_dir(data)
+    """The split a command works on: the ``--split`` folder; else, with a ``--seed``, an 80/10/10
+    split of the reviews drawn with it (duplicate pairs dropped), even where the data folder has
+    fixed splits (a seed given was otherwise left unread there); else ``<data>/1`` when it exists
+    (duplicate pairs kept, as the index files count them), else the split of seed 0. ``scale`` is
+    the data's rating scale (--min/--max-rating); ``fold_unicode`` and ``meta`` as for
+    :func:`load_reviews`."""
+    from whyrec.errors import ConfigError
+
+    if split is not None and seed is not None:
+        raise ConfigError("--split names a fixed split and --seed draws a random one; give one of them")
+    split_dir = split or (default_split_dir(data) if seed is None else None)
     corpus = load_reviews(data, fmt, columns, False, "keep-all" if split_dir else "keep-last", scale, fold_unicode,
                           meta)
-    return make_split(corpus, split_dir, seed, data)
+    return make_split(corpus, split_dir, seed or 0, data)
 
 
 def history_of(data: Path | None, split: Path | None, seed: int | None, fmt: str | None,
@@ -552,7 +563,7 @@ def history_of(data: Path | None, split: Path | None, seed: int | None, fmt: str
             raise ConfigError(f"{' and '.join(given)} say{'s' if len(given) == 1 else ''} how to read the --data "
                               "reviews; give --data too")
         return None
-    return split_of(data, split, 0 if seed is None else seed, fmt, scale, columns, meta=meta).train
+    return split_of(data, split, seed, fmt, scale, columns, meta=meta).train
 
 
 def strangers_warning(subject: str, system, test) -> str | None:

@@ -135,7 +135,8 @@ def _splits_text(splits: dict, read: Path | None) -> str:
         what = " / ".join(f"{n:,}" for n in parts.values()) if isinstance(parts, dict) else f"unreadable ({parts})"
         groups.setdefault(what, []).append(name)
     said = "; ".join(f"{', '.join(names)}: {what}{' each' if len(names) > 1 else ''}" for what, names in groups.items())
-    used = f"{read.name} unless --split names another" if read else "none of them unless --split names one"
+    used = (f"{read.name} unless --split names another (or --seed draws a random split)" if read
+            else "none of them unless --split names one")
     return f"fixed splits beside it (records listed for train / validation / test): {said}; the commands use {used}"
 
 

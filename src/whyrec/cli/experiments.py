@@ -8,11 +8,11 @@ from typing import Optional
 import typer
 
 from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSettings, FoldUnicode, MaxRating, MiScores,
-                               MinRating, ReaderFormat, RelevantAt, ScoredMethod, SentenceEncoderName, Throttled, TopK,
-                               Tuned, TuneOn, app, check_checkpoint, check_given_once, check_out, check_relevant_at,
-                               check_text_settings, check_tune_on, checked_mt_config, console, experiment_app,
-                               load_reviews, mi_encoder, parse_pairs, print_table, read_split_folders, save_results,
-                               scored_decoding, split_of, status, step_reporter, strangers_warning,
+                               MinRating, ReaderFormat, RelevantAt, ScoredMethod, SentenceEncoderName, SplitSeed,
+                               Throttled, TopK, TuneOn, Tuned, app, check_checkpoint, check_given_once, check_out,
+                               check_relevant_at, check_text_settings, check_tune_on, checked_mt_config, console,
+                               experiment_app, load_reviews, mi_encoder, parse_pairs, print_table, read_split_folders,
+                               save_results, scored_decoding, split_of, status, step_reporter, strangers_warning,
                                warn_if_not_held_out)
 
 # experiment explain: every system's explanation of each test record, side by side
@@ -43,7 +43,7 @@ def experiment_mt(
     lm_epochs: int = typer.Option(60, "--lm-epochs", min=1, help="At most this many epochs of the LSTM, GRU LM and "
                                   "GCN baselines, which stop sooner once 3 epochs bring no lower validation NLL."),
     threads: int = typer.Option(1, min=1, help="torch CPU threads."),
-    seed: int = typer.Option(0, min=0, help="Seed of the random split when no split folder is used."),
+    seed: SplitSeed = None,
     format: ReaderFormat = None,
     column: ColumnMap = None,
     device: str = typer.Option("cpu", "--device", help="torch device of MT and its ablations: cpu, cuda, cuda:N, "
@@ -68,6 +68,9 @@ def experiment_mt(
 
     if split is not None and splits is not None:
         raise ConfigError("give either --split (one folder) or --splits (several of the data folder's)")
+    if seed is not None and splits is not None:
+        raise ConfigError("--splits runs the data folder's fixed splits and --seed draws one random split; "
+                          "give one of them")
     if resume and splits is None:
         raise ConfigError("--resume reads back the finished splits of a run over --splits; give --splits")
     import torch
@@ -192,7 +195,7 @@ def experiment_explain(
     splits: Optional[str] = typer.Option(None, "--splits", help="Instead of one split: the data folder's fixed "
                                          "splits to train and score on, all or names such as 1,2,3; the table "
                                          "gives mean ± sd over them, as the PETER benchmark reports five."),
-    seed: int = typer.Option(0, min=0, help="Seed of the random split when no split folder is used."),
+    seed: SplitSeed = None,
     format: ReaderFormat = None,
     column: ColumnMap = None,
     out: Path = typer.Option(Path("runs/explain"), "--out", help="Folder for results.md/csv/json, rmse.png, "
@@ -232,6 +235,9 @@ def experiment_explain(
     device = resolve_device(device)
     if split is not None and splits is not None:
         raise ConfigError("give either --split (one folder) or --splits (several of the data folder's)")
+    if seed is not None and splits is not None:
+        raise ConfigError("--splits runs the data folder's fixed splits and --seed draws one random split; "
+                          "give one of them")
     if resume and splits is None:
         raise ConfigError("--resume reads back the finished splits of a run over --splits; give --splits")
 
@@ -340,7 +346,7 @@ def compare(
     bundles: list[Path] = typer.Argument(..., help="Bundle folders written by `whyrec train` or `whyrec align`."),
     data: Path = typer.Option(..., "--data", help="Review file or folder: the data they were trained on."),
     split: Optional[Path] = typer.Option(None, "--split", help="Split folder (default: <data>/1 when present)."),
-    seed: int = typer.Option(0, min=0, help="Seed of the random split when no split folder is used."),
+    seed: SplitSeed = None,
     format: ReaderFormat = None,
     column: ColumnMap = None,
     out: Path = typer.Option(Path("runs/compare"), "--out", help="Folder for results.md/csv/json, rmse.png, "

@@ -7,8 +7,8 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (ColumnMap, DecodingMethod, DecodingSettings, EpochProgress, ExplainerChoice,
-                               HistorySeed, HistorySplit, MaxRating, MetaFile, MinRating, Overwrite, ReaderFormat,
+from whyrec.cli.common import (ColumnMap, DecodingMethod, DecodingSettings, EpochProgress, ExplainerChoice, HistorySeed,
+                               HistorySplit, MaxRating, MetaFile, MinRating, Overwrite, ReaderFormat, SplitSeed,
                                Throttled, app, check_given_once, check_new_bundle, check_out, console, decoding_of,
                                err_console, history_of, parse_pairs, split_of, status, warn_if_not_held_out)
 from whyrec.strict_json import strict_dumps
@@ -22,7 +22,7 @@ def align(
     data: Path = typer.Option(..., "--data", help="Review file or folder (the one the bundle was trained on)."),
     out: Path = typer.Option(..., "--out", help="Bundle folder for the aligned system (the input is not changed)."),
     split: Optional[Path] = typer.Option(None, "--split", help="Split folder (default: <data>/1 when present)."),
-    seed: int = typer.Option(0, min=0, help="Seed of the random split when no split folder is used."),
+    seed: SplitSeed = None,
     format: ReaderFormat = None,
     column: ColumnMap = None,
     target: str = typer.Option("rating", help="rating, feature, or joint: (1 − ε)·I(R;E) + ε·I(F;E)."),

@@ -10,7 +10,7 @@ import typer
 
 from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSettings, EpochProgress, FoldUnicode,
                                MaxRating, MetaFile, MiScores, MinRating, Overwrite, ReaderFormat, RelevantAt,
-                               ScoredMethod, SentenceEncoderName, Throttled, TopK, Tuned, TuneOn, app,
+                               ScoredMethod, SentenceEncoderName, SplitSeed, Throttled, TopK, TuneOn, Tuned, app,
                                check_checkpoint, check_new_bundle, check_out, check_relevant_at, check_text_settings,
                                check_tune_on, console, err_console, mi_encoder, parse_pairs, scored_decoding, split_of,
                                status, strangers_warning, warn_if_not_held_out)
@@ -220,7 +220,7 @@ def train(
     out: Path = typer.Option(..., "--out", help="Bundle folder to write."),
     split: Optional[Path] = typer.Option(None, "--split", help="Folder with train/validation/test.index "
                                          "(default: <data>/1 when present, else a seeded 80/10/10 split)."),
-    seed: int = typer.Option(0, min=0, help="Seed of the random split."),
+    seed: SplitSeed = None,
     param: Optional[list[str]] = typer.Option(None, "--param", "--set",
                                               help="Model parameter NAME=VALUE (repeatable). For a rating "
                                               "model, NAME=A|B|C tries each value and keeps the best on "
@@ -357,7 +357,7 @@ def evaluate(
     bundle: Path = typer.Argument(..., help="Bundle folder written by `whyrec train`."),
     data: Path = typer.Option(..., "--data", help="Review file or folder."),
     split: Optional[Path] = typer.Option(None, "--split", help="Split folder (default: <data>/1 when present)."),
-    seed: int = typer.Option(0, min=0, help="Seed of the random split when no split folder is used."),
+    seed: SplitSeed = None,
     format: ReaderFormat = None,
     column: ColumnMap = None,
     as_json: bool = typer.Option(False, "--json", help="Print the scores as JSON."),
