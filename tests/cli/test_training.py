@@ -24,6 +24,7 @@ def test_stats_and_train_evaluate_round_trip(tmp_path, planted):
     train = run_cli("train", "context-als", "--data", str(path), "--out", str(bundle), "--param", "factors=4")
     assert train.returncode == 0, train.stderr
     assert "test: RMSE" in train.stdout and (bundle / "arrays.safetensors").exists()
+    assert "split planted/ratio-0: train " in train.stdout  # which split it trained on, as --seed now chooses
     evaluate = run_cli("evaluate", str(bundle), "--data", str(path))
     assert evaluate.returncode == 0, evaluate.stderr
     rmse_train = train.stdout.split("test: RMSE ")[1].split()[0]

@@ -290,6 +290,7 @@ def train(
         _train_in_processes(processes, device)
     parts = split_of(data, split, seed, format, (min_rating, max_rating), column, fold_unicode, meta)
     con = console(quiet=not cluster.is_main)  # the main process reports and saves for all
+    con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()), highlight=False)
     valid = parts.valid if len(parts.valid) else None
     if text_system:
         from whyrec.data.features import split_features
