@@ -213,6 +213,10 @@ def test_explanations_are_decoded_as_asked_and_a_seed_repeats_them(mt, split, tm
     assert_one_line_error(run_cli("explain", str(tmp_path / "mt"), *pair, "--decode", "temperature=0.5"),
                           "decoding: temperature is a setting of sample decoding, not of greedy; choose method "
                           "sample to set it")
+    # --data is a rating bundle's training data: MT keeps its own, and the data was read, then left unused
+    for command, who in (("explain", pair), ("recommend", ["--user", users[0]])):
+        assert_one_line_error(run_cli(command, str(tmp_path / "mt"), *who, "--data", str(tmp_path / "absent.csv")),
+                              "--data gives a rating-model bundle the data it was trained on; mt keeps its own")
     assert_one_line_error(run_cli("recommend", str(tmp_path / "mt"), "--user", users[0], "--method", "beam",
                                   "--decode", "top_p=2"), "decoding: top_p must be in (0, 1], got 2")
     beam = run_cli("recommend", str(tmp_path / "mt"), "--user", users[0], "-k", "2", "--method", "beam", "--decode",

@@ -566,6 +566,20 @@ def history_of(data: Path | None, split: Path | None, seed: int | None, fmt: str
     return split_of(data, split, seed, fmt, scale, columns, meta=meta).train
 
 
+def check_data_read(data: Path | None, bundles: dict) -> None:
+    """Refuse ``--data`` (a rating bundle's training data, for ``serve``, ``explain`` and ``recommend``)
+    when every one of ``bundles`` (name → loaded system) is an MT or PETER bundle, which keeps its
+    own: it would be read and left unused."""
+    from whyrec.errors import ConfigError
+    from whyrec.explanations import explainers_of
+
+    if data is not None and bundles and all(explainers_of(system) for system in bundles.values()):
+        names = ", ".join(bundles)
+        raise ConfigError(f"--data gives a rating-model bundle the data it was trained on; {names} "
+                          f"{'keeps its' if len(bundles) == 1 else 'keep their'} own (as MT and PETER bundles do): "
+                          "leave --data out")
+
+
 def strangers_warning(subject: str, system, test) -> str | None:
     """What ``evaluate`` and ``compare`` say when the trained ``system`` (named ``subject``) knows
     none of the ``test`` records' users, or the user and the item of fewer than half of them: a

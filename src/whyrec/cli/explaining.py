@@ -9,8 +9,9 @@ import typer
 
 from whyrec.cli.common import (ColumnMap, DecodingMethod, DecodingSettings, EpochProgress, ExplainerChoice, HistorySeed,
                                HistorySplit, MaxRating, MetaFile, MinRating, Overwrite, ReaderFormat, SplitSeed,
-                               Throttled, app, check_given_once, check_new_bundle, check_out, console, decoding_of,
-                               err_console, history_of, parse_pairs, split_of, status, warn_if_not_held_out)
+                               Throttled, app, check_data_read, check_given_once, check_new_bundle, check_out, console,
+                               decoding_of, err_console, history_of, parse_pairs, split_of, status,
+                               warn_if_not_held_out)
 from whyrec.strict_json import strict_dumps
 from whyrec.wording import counted, rating_text, shortened
 
@@ -196,8 +197,9 @@ def explain(
             raise ConfigError(f"give as many --user as --item (got {len(users)} and {len(items)}), or --pairs FILE")
         if not all(users) or not all(items):
             raise ConfigError("a --user or --item id is empty")
-    history = history_of(data, split, seed, format, (min_rating, max_rating), column, meta)
     model = load_bundle(bundle, device)
+    check_data_read(data, {bundle.resolve().name: model})
+    history = history_of(data, split, seed, format, (min_rating, max_rating), column, meta)
     skipped: dict[int, dict] = {}  # --skip-unknown: the rows left out, by position, each with its line and why
     if pairs is not None and skip_unknown:
         users, items, words, skipped = _without_unknown_items(model, users, items, words, lines)
@@ -279,6 +281,7 @@ def recommend(
     if not all(users):
         raise ConfigError("a --user id is empty")
     model = load_bundle(bundle, resolve_device(device))
+    check_data_read(data, {bundle.resolve().name: model})
     history = history_of(data, split, seed, format, (min_rating, max_rating), column, meta)
     served = ServedSystem(bundle.resolve().name, model, cache_size=0, history=history)
     feature_word = _feature_word(feature_word)

@@ -9,8 +9,8 @@ from typing import Optional
 import typer
 
 from whyrec.cli.common import (ColumnMap, HistorySeed, HistorySplit, MaxRating, MetaFile, MinRating, ReaderFormat,
-                               app, check_out, console, default_split_dir, history_of, load_reviews, make_split,
-                               print_table, save_results, status)
+                               app, check_data_read, check_out, console, default_split_dir, history_of, load_reviews,
+                               make_split, print_table, save_results, status)
 from whyrec.systems.mt_progress import mt_epoch_text
 from whyrec.wording import rating_text
 
@@ -49,6 +49,7 @@ def serve(
         history = history_of(data, split, seed, format, (min_rating, max_rating), column, meta)
         systems = [ServedSystem.from_folder(b, cache, resolve_device(device), history) for b in bundles]
         names = [s.name for s in systems]
+        check_data_read(data, {s.name: s.model for s in systems})
         if len(set(names)) != len(names):
             from whyrec.errors import ConfigError
 
