@@ -83,7 +83,9 @@ def demo(
     planted: bool = typer.Option(False, "--planted", help="Run on a planted corpus, even where the shared data is."),
     split: Optional[Path] = typer.Option(None, "--split", help="Split folder (default: <data>/1 when present)."),
     out: Path = typer.Option(Path("runs/demo"), "--out", help="Where to write the results table and plot."),
-    seed: int = typer.Option(0, min=0, help="Seed of the planted corpus and of random splits."),
+    seed: Optional[int] = typer.Option(None, min=0, help="Seed of the planted corpus, and of a random split, "
+                                       "drawn even where the data folder has fixed splits (default: its split 1, "
+                                       "else seed 0); not with --split."),
     format: ReaderFormat = None,
     column: ColumnMap = None,
     skip_mt: bool = typer.Option(False, "--skip-mt", help="Only the rating comparison."),
@@ -95,6 +97,8 @@ def demo(
 
     if planted and data is not None:
         raise ConfigError("give either --data or --planted")
+    if split is not None and seed is not None:
+        raise ConfigError("--split names a fixed split and --seed draws a random one; give one of them")
     shared = None if planted or data is not None else shared_demo_data()
     data = data or shared
     check_out(out, data)
@@ -105,7 +109,7 @@ def demo(
 
     con = console()
     if data is None:
-        corpus = make_planted_corpus(seed=seed).corpus
+        corpus = make_planted_corpus(seed=seed or 0).corpus
         con.print(f"{'--planted' if planted else 'no --data given, and no shared data'}: using a planted corpus of "
                   f"{len(corpus):,} reviews "
                   f"({corpus.reviews['user'].nunique()} users, {corpus.reviews['item'].nunique()} items)")
@@ -113,10 +117,10 @@ def demo(
     else:
         if shared is not None:
             con.print(f"no --data given: using the shared data's {shared} (--planted: a planted corpus instead)")
-        split_dir = split or default_split_dir(data)
+        split_dir = split or (default_split_dir(data) if seed is None else None)
         corpus = load_reviews(data, format, column, False, "keep-all" if split_dir else "keep-last",
                               (min_rating, max_rating))
-    parts = make_split(corpus, split_dir, seed, data)
+    parts = make_split(corpus, split_dir, seed or 0, data)
     con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
     systems = {
         "global average": GlobalAverage(),
