@@ -124,6 +124,13 @@ def test_experiment_rating_over_fixed_splits_and_random_folds(tmp_path, planted)
                     "--out", str(tmp_path / "k"))
     assert folds.returncode == 0, folds.stderr
     assert len(json.loads((tmp_path / "k" / "results.json").read_text())["systems"][0]["folds"]) == 3
+    # a seed beside the fixed splits draws one random split with it (it had been left unread)
+    seeded = run_cli("experiment", "rating", "--data", str(data), "--model", "bias-baseline", "--seed", "4",
+                     "--out", str(tmp_path / "s"))
+    assert seeded.returncode == 0, seeded.stderr
+    assert json.loads((tmp_path / "s" / "results.json").read_text())["splits"] == ["data/ratio-4"]
+    assert_one_line_error(run_cli("experiment", "rating", "--data", str(data), "--splits", "1", "--seed", "4"),
+                          "--seed draws random splits and --split or --splits names fixed ones")
     # fixed splits asked for where there are none are refused, not replaced by a random split
     assert_one_line_error(run_cli("experiment", "rating", "--data", str(flat), "--splits", "all"),
                           "--splits reads the fixed splits of a data folder")

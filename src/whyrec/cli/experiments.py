@@ -121,7 +121,9 @@ def experiment_rating(
                                          "`whyrec data split --out` writes them, e.g. by-time/1)."),
     kfold: int = typer.Option(0, "--kfold", help="Without fixed splits: K random folds (10% of each fold's "
                               "training records validate); 0: one random 80/10/10 split."),
-    seed: int = typer.Option(0, min=0, help="Seed of random splits."),
+    seed: Optional[int] = typer.Option(None, min=0, help="Seed of random splits: of --kfold's folds, or of one "
+                                       "80/10/10 split drawn even where the data folder has fixed splits (default: "
+                                       "those, else seed 0); not with --split or --splits."),
     reference: Optional[str] = typer.Option(None, "--reference", help="The model the paired t-tests compare with "
                                             "(default: the first)."),
     top_k: TopK = None,
@@ -151,11 +153,15 @@ def experiment_rating(
         raise ConfigError(f"--reference '{reference}' is not one of the models: {', '.join(systems)}")
     if sum([splits is not None, split is not None, bool(kfold)]) > 1:
         raise ConfigError("give one of --split, --splits and --kfold")
+    if seed is not None and (splits is not None or split is not None):
+        raise ConfigError("--seed draws random splits and --split or --splits names fixed ones; give one of them")
     if split is not None:
         folders = [split]
-    else:
-        folders = _fixed_split_folders(data, splits) if splits is not None else \
-            split_folders(data if data.is_dir() else data.parent)  # without any: a random split
+    elif splits is not None:
+        folders = _fixed_split_folders(data, splits)
+    else:  # the data folder's fixed splits, unless a seed asks for a random split (none: seed 0's)
+        folders = split_folders(data if data.is_dir() else data.parent) if seed is None else []
+    seed = seed or 0
     corpus = load_reviews(data, format, column, False, "keep-all" if folders and not kfold else "keep-last",
                           (min_rating, max_rating))
     if folders and not kfold:
