@@ -63,7 +63,7 @@ MetaFile = Annotated[Optional[Path], typer.Option(
 # a rating bundle's history (--data) is read on a split: the split folder and the random split's seed
 HistorySplit = Annotated[Optional[Path], typer.Option(
     "--split", help="With --data: split folder (default: <data>/1 when present).")]
-# the seed of a random split, which a data folder's fixed split 1 is used instead of when none is given
+# --seed: a random split drawn with it; without one, the data folder's fixed split 1 (else seed 0's)
 SplitSeed = Annotated[Optional[int], typer.Option(
     "--seed", min=0, help="Draw a random 80/10/10 split with this seed, even where the data folder has fixed "
     "splits (default: its split 1, else seed 0); not with --split.")]

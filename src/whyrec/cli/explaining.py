@@ -476,11 +476,11 @@ PAIR_JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 
 def _read_pairs(path: Path) -> tuple[list[str], list[str], list[str | None] | None, list[int]]:
     """(users, items, feature words, line numbers) of a pairs file: CSV/TSV (or ; or | separated, by
-    its header) with 'user' and 'item' columns (or a review file's: :func:`_pair_keys`) and an optional 'feature_word' one, or JSON
-    lines (``.jsonl``, ``.ndjson``, ``.json``) of objects with those keys, such as `explain --json`
-    and `evaluate --records` write (other columns and keys are ignored). A blank feature word is None
-    (the item's own), and so are all of them when no row has one. A bad file or row is a one-line
-    DataError naming the file and line."""
+    its header) with 'user' and 'item' columns (or a review file's: :func:`_pair_keys`) and an
+    optional 'feature_word' one, or JSON lines (``.jsonl``, ``.ndjson``, ``.json``) of objects with
+    those keys, such as `explain --json` and `evaluate --records` write (other columns and keys are
+    ignored). A blank feature word is None (the item's own), and so are all of them when no row has
+    one. A bad file or row is a one-line DataError naming the file and line."""
     from whyrec.errors import DataError
 
     json_lines = path.suffix.lower() in PAIR_JSON_SUFFIXES
