@@ -75,8 +75,20 @@ def test_a_header_of_another_tool_version_or_kind_is_refused_by_name(fitted, tmp
 
 
 def test_a_folder_without_a_bundle_and_models_that_cannot_be_saved_are_named(tmp_path):
-    with pytest.raises(BundleError, match="not a whyrec bundle \\(no bundle.json\\)"):
+    with pytest.raises(BundleError, match="not a whyrec bundle \\(no bundle.json\\)$"):
         load_bundle(tmp_path)
+    with pytest.raises(BundleError, match="absent: no such bundle folder"):
+        load_bundle(tmp_path / "absent")
+    # folders whyrec wrote otherwise say what they hold: a training checkpoint, or bundles
+    (tmp_path / "run" / "epoch-0002").mkdir(parents=True)
+    (tmp_path / "run" / "epoch-0002" / "state.json").write_text("{}")
+    with pytest.raises(BundleError, match="it is a training checkpoint: rerun the same `whyrec train` with "
+                                          "--checkpoint to resume"):
+        load_bundle(tmp_path / "run")
+    (tmp_path / "all" / "gift-als").mkdir(parents=True)
+    (tmp_path / "all" / "gift-als" / "bundle.json").write_text("{}")
+    with pytest.raises(BundleError, match="the bundles are in its sub-folders: gift-als$"):
+        load_bundle(tmp_path / "all")
 
     class Homemade:
         pass

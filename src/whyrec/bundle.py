@@ -114,8 +114,10 @@ def read_torch_arrays(folder: Path) -> dict:
 def read_bundle_header(folder: str | Path) -> dict:
     folder = Path(folder)
     path = folder / "bundle.json"
+    if not folder.exists():
+        raise BundleError(f"{folder}: no such bundle folder")
     if not path.exists():
-        raise BundleError(f"{folder}: not a whyrec bundle (no bundle.json)")
+        raise BundleError(f"{folder}: not a whyrec bundle (no bundle.json){_what_it_is(folder)}")
     try:
         header = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:  # damaged, or not the file whyrec wrote
@@ -125,6 +127,21 @@ def read_bundle_header(folder: str | Path) -> dict:
     if header.get("version") != VERSION:
         raise BundleError(f"{path}: bundle version {header.get('version')} is not supported (expected {VERSION})")
     return header
+
+
+def _what_it_is(folder: Path) -> str:
+    """What a folder given as a bundle holds instead, when it is a folder whyrec wrote otherwise: a
+    training checkpoint (``train --checkpoint``), or a folder of bundles."""
+    if not folder.is_dir():
+        return ""
+    if any(folder.glob("epoch-*/state.json")):
+        return "; it is a training checkpoint: rerun the same `whyrec train` with --checkpoint to resume, " \
+               "and give the bundle it writes in --out"
+    inside = sorted(p.name for p in folder.iterdir() if (p / "bundle.json").is_file())
+    if inside:
+        shown = ", ".join(inside[:5]) + (", …" if len(inside) > 5 else "")
+        return f"; the bundles are in its sub-folders: {shown}"
+    return ""
 
 
 # what a damaged or hand-edited bundle makes the rebuilding code raise (a missing array, a
