@@ -87,6 +87,23 @@ def test_min_words_holds_eos_back_in_every_decoding(trained, tiny_split):
         trained.explain(users, items, min_words=9)
 
 
+def test_an_explanation_that_never_ends_is_cut_at_max_words(trained, tiny_split):
+    """Decoding runs max_words + 1 steps so that <eos> fits after max_words words; a row that has not
+    ended then had kept its extra word (21 words at max_words 20)."""
+    users, items = tiny_split.test.users[:4], tiny_split.test.items[:4]
+    bias = trained.decoder("pair").out_bias
+    kept = bias.detach().clone()
+    try:
+        with torch.no_grad():
+            bias[trained.vocab.eos] -= 100.0  # never the likeliest, nor drawn
+        for method in ("greedy", "sample", "beam"):
+            texts = trained.explain(users, items, method=method)
+            assert [len(t.split()) for t in texts] == [trained.config.max_words] * 4, (method, texts)
+    finally:
+        with torch.no_grad():
+            bias.copy_(kept)
+
+
 def test_inference_context_table_equals_encoding_on_the_fly(trained, tiny_split):
     """explain() looks Ũ/Ṽ up in a table built once; it must equal running the encoders."""
     users, items = list(tiny_split.test.users[:5]) + ["nobody"], list(tiny_split.test.items[:5]) + ["nothing"]

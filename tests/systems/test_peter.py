@@ -136,6 +136,19 @@ def test_min_words_holds_eos_back_in_every_decoding(trained, planted):
         peter.explain(users, items, min_words=peter.config.max_words + 1)
 
 
+def test_an_explanation_that_never_ends_is_cut_at_max_words(trained, planted):
+    """As the reference, which decodes `words` steps: at most max_words words, never max_words + 1."""
+    split, _ = planted
+    peter = copy.copy(trained)
+    peter.model = copy.deepcopy(trained.model)
+    with torch.no_grad():
+        peter.model.to_token.bias[peter.vocab.eos] -= 100.0
+    users, items = split.test.users[:4], split.test.items[:4]
+    for method in ("greedy", "sample", "beam"):
+        texts = peter.explain(users, items, method=method)
+        assert [len(t.split()) for t in texts] == [peter.config.max_words] * 4, (method, texts)
+
+
 def test_no_repeat_blocks_the_loops_a_small_decoder_falls_into(trained, planted):
     split, _ = planted
     peter = copy.copy(trained)

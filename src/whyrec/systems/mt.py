@@ -620,7 +620,8 @@ class MultiTask:
         (:func:`whyrec.explain.decoding.truncated_logits`), from ``generator`` (None: the model's
         own stream; :class:`~whyrec.explain.pair_draws.PairDraws`: each pair's own); beam search
         keeps ``beam`` hypotheses and ranks the finished ones by summed log-probability over
-        ``length ** length_penalty``. Every method writes at least ``min_words`` words. A user or
+        ``length ** length_penalty``. Every method writes at least ``min_words`` and at most
+        ``max_words`` words (an explanation not ended by then is cut there). A user or
         item the model never saw is written about from the unknown-id encoding (no review
         document); :func:`whyrec.explanations.explain_pairs`, which the CLI and the service use,
         refuses unknown items and gives a new user MT-I or MT-P only."""
@@ -646,7 +647,9 @@ class MultiTask:
                 tokens = sample(decoder, ctx, v.bos, v.eos, v.pad, self.config.max_words + 1,
                                 greedy=method == "greedy", temperature=temperature, top_k=top_k, top_p=top_p,
                                 generator=draws, no_repeat=no_repeat, banned=banned, min_words=min_words).tokens
-            out.extend(" ".join(v.decode(row.tolist())) for row in tokens)
+            # decoding runs max_words + 1 steps, so that <eos> fits after max_words words; a row still
+            # going then is cut at max_words, as the training targets are (it had kept its extra word)
+            out.extend(" ".join(v.decode(row.tolist())[: self.config.max_words]) for row in tokens)
         return out
 
     @torch.no_grad()

@@ -383,7 +383,8 @@ class Peter:
         stream; :class:`~whyrec.explain.pair_draws.PairDraws`: each pair's own); beam search keeps
         ``beam`` hypotheses and ranks the finished ones by summed log-probability over
         ``length ** length_penalty`` (:meth:`beam_search`). Every method writes at least
-        ``min_words`` words."""
+        ``min_words`` and at most ``max_words`` words (an explanation not ended by then is cut
+        there, as the reference decodes ``words`` steps)."""
         if method not in ("greedy", "sample", "beam"):
             raise WhyrecError(f"PETER: unknown decoding method '{method}' (greedy, sample, beam)")
         # checked: a clear error, not NaNs
@@ -405,7 +406,9 @@ class Peter:
                                        generator=for_rows(generator, sl),
                                        word_shift=self.rating_shift(user, item), banned=banned, no_repeat=no_repeat,
                                        temperature=temperature, top_k=top_k, top_p=top_p, min_words=min_words).tokens
-            out.extend(" ".join(self.vocab.decode(row.tolist())) for row in tokens.cpu())
+            # decoding runs max_words + 1 steps, so that <eos> fits after max_words words; a row still
+            # going then is cut at max_words, as the training targets are (it had kept its extra word)
+            out.extend(" ".join(self.vocab.decode(row.tolist())[: self.config.max_words]) for row in tokens.cpu())
         return out
 
     def target_log_probs(self, user: torch.Tensor, item: torch.Tensor, tokens: torch.Tensor,
