@@ -512,7 +512,9 @@ class PeterExplainer:
         return p.config.text_reg * t + p.config.context_reg * c + p.config.rating_reg * r
 
     def texts(self, tokens: torch.Tensor) -> list[str]:
-        return [" ".join(self.peter.vocab.decode(row.tolist())) for row in tokens.cpu()]
+        # at most max_words words, as Peter.explain writes them: a row that has not ended is cut there
+        words = self.peter.config.max_words
+        return [" ".join(self.peter.vocab.decode(row.tolist())[:words]) for row in tokens.cpu()]
 
     def explain(self, users, items, method: str = "greedy", features=None, batch_size: int = 256) -> list[str]:
         return self.peter.explain(users, items, features, method=method, batch_size=batch_size)
