@@ -502,6 +502,18 @@ def default_split_dir(data: Path) -> Path | None:
     return folder / "1" if (folder / "1" / "train.index").exists() else None
 
 
+def chosen_split_dir(data: Path | None, split: Path | None, seed: int | None) -> Path | None:
+    """The split folder a command reads: ``--split``; else, without a ``--seed``, the fixed split 1
+    of the ``data`` folder (None: no data read, as the demo's planted corpus) when it has one; else
+    None (a random split drawn with the seed, 0 by default). ``--split`` with ``--seed`` is refused:
+    a seed given was otherwise left unread."""
+    from whyrec.errors import ConfigError
+
+    if split is not None and seed is not None:
+        raise ConfigError("--split names a fixed split and --seed draws a random one; give one of them")
+    return split or (default_split_dir(data) if seed is None and data is not None else None)
+
+
 def make_split(corpus, split_dir: Path | None, seed: int, data: Path):
     """The fixed split in ``split_dir`` (:func:`read_split_folders`), else a seeded 80/10/10 one."""
     from whyrec.data import ratio_split
@@ -538,14 +550,15 @@ def split_of(data: Path, split: Path | None, seed: int | None, fmt: str | None =
     (duplicate pairs kept, as the index files count them), else the split of seed 0. ``scale`` is
     the data's rating scale (--min/--max-rating); ``fold_unicode`` and ``meta`` as for
     :func:`load_reviews`."""
-    from whyrec.errors import ConfigError
-
-    if split is not None and seed is not None:
-        raise ConfigError("--split names a fixed split and --seed draws a random one; give one of them")
-    split_dir = split or (default_split_dir(data) if seed is None else None)
+    split_dir = chosen_split_dir(data, split, seed)
     corpus = load_reviews(data, fmt, columns, False, "keep-all" if split_dir else "keep-last", scale, fold_unicode,
                           meta)
     return make_split(corpus, split_dir, seed or 0, data)
+
+
+def split_line(parts) -> str:
+    """The line a command prints of the split it works on: ``split NAME: train N, valid N, test N``."""
+    return f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items())
 
 
 def history_of(data: Path | None, split: Path | None, seed: int | None, fmt: str | None,

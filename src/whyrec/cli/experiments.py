@@ -12,8 +12,8 @@ from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSett
                                Throttled, TopK, TuneOn, Tuned, app, check_checkpoint, check_given_once, check_out,
                                check_relevant_at, check_text_settings, check_tune_on, checked_mt_config, console,
                                experiment_app, load_reviews, mi_encoder, parse_pairs, print_table, read_split_folders,
-                               save_results, scored_decoding, split_of, status, step_reporter, strangers_warning,
-                               warn_if_not_held_out)
+                               save_results, scored_decoding, split_line, split_of, status, step_reporter,
+                               strangers_warning, warn_if_not_held_out)
 
 # experiment explain: every system's explanation of each test record, side by side
 EXPLANATIONS_FILE = "explanations.jsonl"
@@ -64,15 +64,7 @@ def experiment_mt(
     checked_mt_config(settings)  # so are the MT settings
     check_out(out, data)
     check_checkpoint(checkpoint, out)
-    from whyrec.errors import ConfigError
-
-    if split is not None and splits is not None:
-        raise ConfigError("give either --split (one folder) or --splits (several of the data folder's)")
-    if seed is not None and splits is not None:
-        raise ConfigError("--splits runs the data folder's fixed splits and --seed draws one random split; "
-                          "give one of them")
-    if resume and splits is None:
-        raise ConfigError("--resume reads back the finished splits of a run over --splits; give --splits")
+    check_split_options(split, splits, seed, resume)
     import torch
 
     from whyrec.devices import resolve_device
@@ -86,7 +78,7 @@ def experiment_mt(
         else [split_of(data, split, seed, format, (min_rating, max_rating), column, fold_unicode)]
     con = console()
     for parts in every:
-        con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
+        con.print(split_line(parts))
 
     def log(message: str) -> None:
         con.print(message, highlight=False)
@@ -231,7 +223,6 @@ def experiment_explain(
     import torch
 
     from whyrec.devices import resolve_device
-    from whyrec.errors import ConfigError
     from whyrec.explainer_splits import compare_over_splits
     from whyrec.explanations import check_decoding
     from whyrec.systems.mt import MTConfig, MultiTask
@@ -239,13 +230,7 @@ def experiment_explain(
 
     torch.set_num_threads(threads)
     device = resolve_device(device)
-    if split is not None and splits is not None:
-        raise ConfigError("give either --split (one folder) or --splits (several of the data folder's)")
-    if seed is not None and splits is not None:
-        raise ConfigError("--splits runs the data folder's fixed splits and --seed draws one random split; "
-                          "give one of them")
-    if resume and splits is None:
-        raise ConfigError("--resume reads back the finished splits of a run over --splits; give --splits")
+    check_split_options(split, splits, seed, resume)
 
     def unfitted() -> dict:
         """The systems compared, new for each split."""
@@ -279,6 +264,20 @@ def experiment_explain(
     _save_comparison(con, table, records, out,
                      f"explanation systems on {names}" + (f" (mean ± sd over {len(every)} splits)"
                                                            if len(every) > 1 else ""), data, every)
+
+
+def check_split_options(split: Path | None, splits: str | None, seed: int | None, resume: bool) -> None:
+    """``experiment mt`` and ``explain`` run on one split (``--split``, ``--seed``) or on the data
+    folder's fixed ``--splits``, which ``--resume`` reads back: refuse the ones that do not go together."""
+    from whyrec.errors import ConfigError
+
+    if split is not None and splits is not None:
+        raise ConfigError("give either --split (one folder) or --splits (several of the data folder's)")
+    if seed is not None and splits is not None:
+        raise ConfigError("--splits runs the data folder's fixed splits and --seed draws one random split; "
+                          "give one of them")
+    if resume and splits is None:
+        raise ConfigError("--resume reads back the finished splits of a run over --splits; give --splits")
 
 
 def chosen_text_systems(system: list[str] | None, mt_settings: dict, peter_settings: dict) -> list[str]:
@@ -395,7 +394,7 @@ def compare(
                           "without): their explanations cannot be scored on the same references")
     parts = split_of(data, split, seed, format, (min_rating, max_rating), column, folded == {True})
     con = console()
-    con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
+    con.print(split_line(parts))
     for name, system in systems.items():
         if warning := strangers_warning(name, system, parts.test):
             con.print(warning, highlight=False)

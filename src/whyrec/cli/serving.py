@@ -8,9 +8,9 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (ColumnMap, HistorySeed, HistorySplit, MaxRating, MetaFile, MinRating, ReaderFormat,
-                               app, check_data_read, check_out, console, default_split_dir, history_of, load_reviews,
-                               make_split, print_table, save_results, status)
+from whyrec.cli.common import (ColumnMap, HistorySeed, HistorySplit, MaxRating, MetaFile, MinRating, ReaderFormat, app,
+                               check_data_read, check_out, chosen_split_dir, console, history_of, load_reviews,
+                               make_split, print_table, save_results, split_line, status)
 from whyrec.systems.mt_progress import mt_epoch_text
 from whyrec.wording import rating_text
 
@@ -97,10 +97,9 @@ def demo(
 
     if planted and data is not None:
         raise ConfigError("give either --data or --planted")
-    if split is not None and seed is not None:
-        raise ConfigError("--split names a fixed split and --seed draws a random one; give one of them")
     shared = None if planted or data is not None else shared_demo_data()
     data = data or shared
+    split_dir = chosen_split_dir(data, split, seed)  # --split with --seed: refused before any work
     check_out(out, data)
     from whyrec.data.features import FeatureExtractor, coverage
     from whyrec.data.synthetic import make_planted_corpus
@@ -113,15 +112,14 @@ def demo(
         con.print(f"{'--planted' if planted else 'no --data given, and no shared data'}: using a planted corpus of "
                   f"{len(corpus):,} reviews "
                   f"({corpus.reviews['user'].nunique()} users, {corpus.reviews['item'].nunique()} items)")
-        split_dir = None
+        split_dir = None  # a --split names positions in a file, which a planted corpus has not
     else:
         if shared is not None:
             con.print(f"no --data given: using the shared data's {shared} (--planted: a planted corpus instead)")
-        split_dir = split or (default_split_dir(data) if seed is None else None)
         corpus = load_reviews(data, format, column, False, "keep-all" if split_dir else "keep-last",
                               (min_rating, max_rating))
     parts = make_split(corpus, split_dir, seed or 0, data)
-    con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()))
+    con.print(split_line(parts))
     systems = {
         "global average": GlobalAverage(),
         "bias baseline": BiasBaseline(),

@@ -12,8 +12,8 @@ from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSett
                                MaxRating, MetaFile, MiScores, MinRating, Overwrite, ReaderFormat, RelevantAt,
                                ScoredMethod, SentenceEncoderName, SplitSeed, Throttled, TopK, TuneOn, Tuned, app,
                                check_checkpoint, check_new_bundle, check_out, check_relevant_at, check_text_settings,
-                               check_tune_on, console, err_console, mi_encoder, parse_pairs, scored_decoding, split_of,
-                               status, strangers_warning, warn_if_not_held_out)
+                               check_tune_on, console, err_console, mi_encoder, parse_pairs, scored_decoding,
+                               split_line, split_of, status, strangers_warning, warn_if_not_held_out)
 from whyrec.strict_json import strict_dumps
 from whyrec.systems.mt_progress import mt_epoch_text
 from whyrec.wording import counted
@@ -290,7 +290,7 @@ def train(
         _train_in_processes(processes, device)
     parts = split_of(data, split, seed, format, (min_rating, max_rating), column, fold_unicode, meta)
     con = console(quiet=not cluster.is_main)  # the main process reports and saves for all
-    con.print(f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items()), highlight=False)
+    con.print(split_line(parts), highlight=False)
     valid = parts.valid if len(parts.valid) else None
     if text_system:
         from whyrec.data.features import split_features

@@ -216,6 +216,12 @@ class Vocabulary:
             out.append(self.words[i] if 0 <= i < len(self.words) else UNK)
         return out
 
+    def sentence(self, ids: Iterable[int], max_words: int) -> str:
+        """The explanation ``ids`` decode to, as the systems write it: its words up to ``<eos>``, at
+        most ``max_words`` of them. Decoding runs ``max_words + 1`` steps so that ``<eos>`` fits
+        after ``max_words`` words; a row still going then is cut there, as the training targets are."""
+        return " ".join(self.decode(ids)[:max_words])
+
     def to_dict(self) -> dict:
         return {"format": "whyrec-vocabulary", "version": 1, "words": self.words}
 

@@ -140,8 +140,7 @@ class GRUExplainer:
         return -logp.sum() / (tgt != self.vocab.pad).sum().clamp(min=1)
 
     def texts(self, tokens: torch.Tensor) -> list[str]:
-        # at most max_len - 1 words, as MT.explain writes them: a row that has not ended is cut there
-        return [" ".join(self.vocab.decode(row.tolist())[: self.max_len - 1]) for row in tokens]
+        return [self.vocab.sentence(row.tolist(), self.max_len - 1) for row in tokens]  # max_len: max_words + 1
 
     @torch.no_grad()
     def explain(self, users, items, method: str = "greedy", features=None) -> list[str]:

@@ -647,9 +647,7 @@ class MultiTask:
                 tokens = sample(decoder, ctx, v.bos, v.eos, v.pad, self.config.max_words + 1,
                                 greedy=method == "greedy", temperature=temperature, top_k=top_k, top_p=top_p,
                                 generator=draws, no_repeat=no_repeat, banned=banned, min_words=min_words).tokens
-            # decoding runs max_words + 1 steps, so that <eos> fits after max_words words; a row still
-            # going then is cut at max_words, as the training targets are (it had kept its extra word)
-            out.extend(" ".join(v.decode(row.tolist())[: self.config.max_words]) for row in tokens)
+            out.extend(v.sentence(row.tolist(), self.config.max_words) for row in tokens)
         return out
 
     @torch.no_grad()

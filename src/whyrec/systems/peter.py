@@ -406,9 +406,7 @@ class Peter:
                                        generator=for_rows(generator, sl),
                                        word_shift=self.rating_shift(user, item), banned=banned, no_repeat=no_repeat,
                                        temperature=temperature, top_k=top_k, top_p=top_p, min_words=min_words).tokens
-            # decoding runs max_words + 1 steps, so that <eos> fits after max_words words; a row still
-            # going then is cut at max_words, as the training targets are (it had kept its extra word)
-            out.extend(" ".join(self.vocab.decode(row.tolist())[: self.config.max_words]) for row in tokens.cpu())
+            out.extend(self.vocab.sentence(row.tolist(), self.config.max_words) for row in tokens.cpu())
         return out
 
     def target_log_probs(self, user: torch.Tensor, item: torch.Tensor, tokens: torch.Tensor,
@@ -512,9 +510,7 @@ class PeterExplainer:
         return p.config.text_reg * t + p.config.context_reg * c + p.config.rating_reg * r
 
     def texts(self, tokens: torch.Tensor) -> list[str]:
-        # at most max_words words, as Peter.explain writes them: a row that has not ended is cut there
-        words = self.peter.config.max_words
-        return [" ".join(self.peter.vocab.decode(row.tolist())[:words]) for row in tokens.cpu()]
+        return [self.peter.vocab.sentence(row.tolist(), self.peter.config.max_words) for row in tokens.cpu()]
 
     def explain(self, users, items, method: str = "greedy", features=None, batch_size: int = 256) -> list[str]:
         return self.peter.explain(users, items, features, method=method, batch_size=batch_size)
