@@ -250,16 +250,19 @@ def duration_text(seconds: float) -> str:
 
 
 class _LoggedStatus:
-    """:func:`status` away from a terminal: every update is a line on stderr."""
+    """:func:`status` away from a terminal: every update is a line on stderr, except one that says
+    again what the last line said (the status's first message repeated by the work's first update)."""
 
     def __init__(self, quiet: bool, message: str) -> None:
         from rich.console import Console
 
-        self.console = Console(stderr=True, soft_wrap=True, quiet=quiet)
+        self.console, self.last = Console(stderr=True, soft_wrap=True, quiet=quiet), None
         self.update(message)
 
     def update(self, message: str) -> None:
-        self.console.print(message, highlight=False)
+        if message != self.last:
+            self.console.print(message, highlight=False)
+        self.last = message
 
     def __enter__(self) -> "_LoggedStatus":
         return self
@@ -293,15 +296,15 @@ def check_given_once(context, settings: dict, options: dict[str, str]) -> None:
                                   f"--set {name}={settings[name]}; give it once")
 
 
-def mi_encoder(mi: bool, encoder: str | None) -> str:
-    """The sentence encoder ``--mi`` reads (default minilm), checked; ``--encoder`` without ``--mi``
-    is refused rather than left unread."""
+def mi_encoder(mi: bool, encoder: str | None) -> str | None:
+    """The sentence encoder ``--mi`` reads (default minilm), checked; None without ``--mi``, where
+    ``--encoder`` is refused rather than left unread."""
     from whyrec.errors import ConfigError
 
     if not mi:
         if encoder is not None:
             raise ConfigError("--encoder chooses what --mi's estimators read; give --mi too")
-        return "minilm"
+        return None
     from whyrec.align.pipeline import check_sentence_encoder
 
     encoder = encoder or "minilm"

@@ -253,7 +253,7 @@ def experiment_explain(
     # what a kept split must have been run with to be read back (--resume)
     run_settings = {"systems": chosen, "mt": mt_settings, "peter": peter_settings, "by_activity": by_activity,
                     "decoding": decoding.describe() if decoding is not None else None,
-                    "mi": encoder if mi else None, "fold_unicode": fold_unicode, "scale": [min_rating, max_rating]}
+                    "mi": encoder, "fold_unicode": fold_unicode, "scale": [min_rating, max_rating]}
     with status(con, "extracting features") as line:
         table, records = compare_over_splits(
             every, unfitted, keep_in=out if splits is not None else None, settings=run_settings, resume=resume,

@@ -515,16 +515,14 @@ def _csv_pair_rows(handle, path: Path):
     import csv
 
     from whyrec.data.readers.tables import csv_separator, quote_swallowed, quotes_are_text
-    from whyrec.data.readers.text_files import peek_text
     from whyrec.errors import DataError
 
     # the separator by the name, else by the header, as review files are read: a spreadsheet's ; or |,
     # or tabs in a header that holds none of those
-    header = next((line for line in peek_text(path).splitlines() if line.strip()), "")
-    separator = csv_separator(path)
-    tabs = path.suffix.lower() in (".tsv", ".tab") or ("\t" in header and not any(c in header for c in ",;|"))
+    separator = csv_separator(path, tabs=True)
+    tabs = separator == "\t"
     # a TSV of reviews that quotes no field (Amazon's) would otherwise swallow the rows after a text's lone quote
-    reader = csv.DictReader(handle, delimiter="\t" if tabs else separator, strict=True,  # strict: a quote never closed
+    reader = csv.DictReader(handle, delimiter=separator, strict=True,  # strict: a quote never closed
                             quoting=csv.QUOTE_NONE if tabs and quotes_are_text(path) else csv.QUOTE_MINIMAL)
     try:
         reader.fieldnames = [name.strip() for name in reader.fieldnames or []]

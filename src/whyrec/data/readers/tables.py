@@ -96,7 +96,7 @@ def read_csv(path: Path, report: ValidationReport, strict: bool = False, *, sep:
     skipping would silently lose every swallowed review.
     """
     if sep is None:
-        sep = "\t" if path.suffix.lower() in (".tsv", ".tab") else csv_separator(path)
+        sep = csv_separator(path, tabs=True)
     kind = "TSV" if sep == "\t" else "CSV"
     if quotes_as_text is None:
         quotes_as_text = sep == "\t" and quotes_are_text(path)
@@ -160,11 +160,14 @@ def _reads_as_a_record(header: list[str]) -> bool:
     return False
 
 
-def csv_separator(path: Path) -> str:
+def csv_separator(path: Path, tabs: bool = False) -> str:
     """The separator of a delimited file by its header line: ``,`` when the header holds one, else
     ``;`` (the spreadsheet export of locales that write decimal commas) or ``|`` when it holds
-    that; a header holding none of them is read as a one-column CSV."""
+    that; a header holding none of them is read as a one-column CSV. With ``tabs``, a ``.tsv`` or
+    ``.tab`` name or a header holding tabs and none of the others gives a tab."""
     header = next((line for line in peek_text(path).splitlines() if line.strip()), "")
+    if tabs and (path.suffix.lower() in (".tsv", ".tab") or ("\t" in header and not any(c in header for c in ",;|"))):
+        return "\t"
     if "," in header:
         return ","
     return next((sep for sep in (";", "|") if sep in header), ",")
