@@ -100,6 +100,8 @@ def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, plant
                                   "emsize=16", "--checkpoint", str(tmp_path / "ckpt"), "--overwrite"), "other settings")
     assert_one_line_error(run_cli("train", "bias-baseline", "--data", str(path), "--out", str(tmp_path / "b"),
                                   "--checkpoint", str(tmp_path / "ckpt")), "--checkpoint is for mt, peter")
+    assert_one_line_error(run_cli("train", "pmf", "--data", str(path), "--out", str(tmp_path / "b"),
+                                  "--fold-unicode"), "--fold-unicode changes the texts mt, peter and peter+ read; pmf")
     assert_one_line_error(run_cli("train", "peter+", "--data", str(path), "--out", str(bundle), "--param",
                                   "dropout=1.5"), "PETER: dropout must be in [0, 1), got 1.5")
     evaluate = run_cli("evaluate", str(bundle), "--data", str(path))

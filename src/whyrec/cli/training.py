@@ -273,6 +273,8 @@ def train(
         raise ConfigError(f"{model} trains in one process; under torchrun train mt, peter or peter+")
     if checkpoint is not None and not text_system:
         raise ConfigError(f"--checkpoint is for mt, peter and peter+; {model} trains in one go")
+    if fold_unicode and not text_system:
+        raise ConfigError(f"--fold-unicode changes the texts mt, peter and peter+ read; {model} reads no text")
     if model == "mt":
         from whyrec.systems.mt import MTConfig, MultiTask
 
