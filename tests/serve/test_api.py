@@ -198,7 +198,7 @@ def test_explanations_are_decoded_as_the_request_asks(client):
     ({"method": "sample", "seed": -3}, "seed must be in 0 .. 2^63"),
     ({"method": "beam", "beam": 17}, "beam"),
     ({"method": "nucleus"}, "method"),
-    ({"method": "sample", "nucleus": 0.9}, "Extra inputs"),
+    ({"method": "sample", "nucleus": 0.9}, "body.decoding.nucleus: Extra inputs are not permitted"),
     ({"method": "greedy", "min_words": 99}, "min_words (99) is more than the"),
 ])
 def test_a_bad_decoding_is_refused(client, decoding, fragment):
@@ -215,7 +215,13 @@ def test_a_bad_decoding_is_refused(client, decoding, fragment):
     ({"pairs": []}, 422, "pairs"),
     ({"pairs": [{"user": "u1", "item": "i1"}] * 101}, 422, "pairs"),
     ({"pairs": [{"user": "u1"}]}, 422, "item"),
-    ({"pairs": [{"user": "u1", "item": "i1", "explainer": "pair"}]}, 422, "Extra inputs"),
+    ({"pairs": [{"user": "u1", "item": "i1", "explainer": "pair"}]}, 422,
+     'pairs.0.explainer: Extra inputs are not permitted (one setting for the whole batch: send "explainer" beside '
+     '"pairs")'),
+    ({"pairs": [{"user": "u1", "item": "i1"}], "beam": 4}, 422,
+     'body.beam: Extra inputs are not permitted (a decoding setting: send it inside "decoding", as '
+     '{"decoding": {"beam": …}})'),
+    ({"pairs": [{"user": "u1", "item": "i1", "nucleus": 0.9}]}, 422, "pairs.0.nucleus: Extra inputs are not permitted"),
     ({"pairs": [{"user": "u1", "item": "i1"}], "explainer": "poetry"}, 404, "unknown explainer"),
     ({"pairs": [{"user": "u1", "item": "i1"}], "bundle": "nope"}, 404, "unknown bundle"),
     ({"pairs": [{"user": "u1", "item": "i1"}], "feature_word": "sound"}, 422, "feature"),
@@ -233,6 +239,8 @@ def test_a_bad_batch_is_refused_whole(client, body, status, fragment):
     ("get", "/users/u1/recommendations", {"params": {"k": 0}}, 422, "k"),
     ("post", "/explain", {"content": b"not json", "headers": {"content-type": "application/json"}}, 422, "invalid"),
     ("post", "/explain", {"json": {"user": "u1"}}, 422, "item"),
+    ("post", "/explain", {"json": {"user": "u1", "item": "i1", "min_words": 3}}, 422,
+     'body.min_words: Extra inputs are not permitted (a decoding setting: send it inside "decoding"'),
     ("post", "/explain", {"json": {"user": "u" * 300, "item": "i1"}}, 422, "user"),
     ("post", "/explain", {"content": b"x" * (1 << 20), "headers": {"content-type": "application/json"}}, 413, "bytes"),
     ("get", "/users/" + "u" * 300 + "/recommendations", {}, 422, "longer"),

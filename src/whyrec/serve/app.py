@@ -241,6 +241,21 @@ def unknown_item(s: ServedSystem, item: str) -> str:
     raise ValueError(f"the item '{item}' is known")
 
 
+def _misplaced_hint(error: dict) -> str:
+    """Where a field refused as unknown belongs, when it is one a level up or down: a decoding
+    setting beside ``user`` (``{"min_words": 5}``) goes inside ``"decoding"``; a batch's setting
+    inside a pair (``{"user": …, "explainer": …}``) goes beside ``"pairs"``."""
+    loc = tuple(error.get("loc", ()))
+    if error.get("type") != "extra_forbidden" or len(loc) < 2 or loc[0] != "body":
+        return ""
+    name = loc[-1]
+    if len(loc) == 2 and name in DecodingRequest.model_fields:
+        return f' (a decoding setting: send it inside "decoding", as {{"decoding": {{"{name}": …}}}})'
+    if len(loc) == 4 and loc[1] == "pairs" and name in ExplainBatchRequest.model_fields:
+        return f' (one setting for the whole batch: send "{name}" beside "pairs")'
+    return ""
+
+
 def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> FastAPI:
     """Build the app around already loaded systems (the first is the default bundle)."""
     if not systems:
@@ -269,7 +284,8 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
-        problems = [f"{'.'.join(str(p) for p in e.get('loc', []))}: {e.get('msg')}" for e in exc.errors()]
+        problems = [f"{'.'.join(str(p) for p in e.get('loc', []))}: {e.get('msg')}{_misplaced_hint(e)}"
+                    for e in exc.errors()]
         return _error(422, "invalid request: " + "; ".join(problems)[:500])
 
     @app.exception_handler(StarletteHTTPException)
