@@ -71,6 +71,8 @@ def test_data_split_writes_folders_the_commands_then_use(tmp_path, planted):
     assert not (tmp_path / "last" / "2").exists()
     assert_one_line_error(run_cli("data", "split", str(data), "--leave-last-out", "--kfold", "3", "--out",
                                   str(tmp_path / "x")), "give --leave-last-out alone")
+    assert_one_line_error(run_cli("data", "split", str(data), "--leave-last-out", "--seed", "4", "--out",
+                                  str(tmp_path / "x")), "--leave-last-out draws nothing at random")
     undated = tmp_path / "undated" / "reviews.csv"
     undated.parent.mkdir()
     planted.corpus.reviews.drop(columns=["time"]).to_csv(undated, index=False)

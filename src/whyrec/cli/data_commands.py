@@ -217,7 +217,8 @@ def data_split(
     leave_last: bool = typer.Option(False, "--leave-last-out", help="Instead: one split in which each user's "
                                     "latest review tests and the one before validates (by review time, then file "
                                     "order); a user's only review trains."),
-    seed: int = typer.Option(0, min=0, help="Seed of the first split."),
+    seed: Optional[int] = typer.Option(None, min=0, help="Seed of the first split (default 0); --leave-last-out "
+                                       "draws nothing."),
     format: ReaderFormat = None,
     column: ColumnMap = None,
     duplicates: str = typer.Option("keep-last", help=DUPLICATES_HELP),
@@ -235,6 +236,9 @@ def data_split(
 
     if leave_last and (count is not None or kfold):
         raise ConfigError("give --leave-last-out alone: it makes one split, not --count or --kfold ones")
+    if leave_last and seed is not None:
+        raise ConfigError("--leave-last-out draws nothing at random (the latest review tests): --seed is not read")
+    seed = seed or 0
     if count is not None and kfold:
         raise ConfigError("give --count (random splits) or --kfold (folds), not both")
     count = 5 if count is None else count
