@@ -612,3 +612,23 @@ def test_reports_name_a_system_by_its_kind_and_its_data(mt, split):
     assert system_label(BiasBaseline().fit(split.train)) == BiasBaseline().name
     peter = Peter(emsize=16, heads=2, ffn=32, layers=1, max_words=8, epochs=1, use_feature=True)
     assert system_label(peter.fit(split.train, split.valid)) == f"PETER+ ({split.train.name.split('/')[0]})"
+
+
+def test_a_decoding_is_checked_against_a_system_before_it_trains(mt):
+    """experiment explain checks --method/--decode on the systems before training them: an untrained
+    MT was once taken for a rating model (its generators are built by fit), refusing any decoding."""
+    from whyrec.explanations import check_decoding, explaining_kind
+    from whyrec.systems.mt_config import MTConfig
+
+    sample = Decoding.of("sample", {"seed": 1})
+    for system in (MultiTask(MTConfig(max_words=6)), Peter(max_words=6, use_feature=True), mt):
+        check_decoding(system, sample)
+        check_decoding(system, None)
+    assert explainers_of(MultiTask()) == ["user", "item", "pair"]
+    assert [explaining_kind(s) for s in (MultiTask(), Peter(), Peter(use_feature=True))] == ["MT", "PETER", "PETER+"]
+    with pytest.raises(ConfigError, match=r"min_words \(7\) is more than the 6 words MT writes at most"):
+        check_decoding(MultiTask(MTConfig(max_words=6)), Decoding.of("sample", {"min_words": 7}))
+    with pytest.raises(ConfigError, match=r"min_words \(7\) is more than the 6 words PETER\+ writes at most"):
+        check_decoding(Peter(max_words=6, use_feature=True), Decoding.of("greedy", {"min_words": 7}))
+    with pytest.raises(ConfigError, match="is a rating model and writes none"):
+        check_decoding(BiasBaseline(), sample)

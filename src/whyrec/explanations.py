@@ -22,25 +22,29 @@ import numpy as np
 from whyrec.data.corpus import Corpus, paired_ids
 from whyrec.data.text import readable
 from whyrec.errors import ConfigError, UnknownIdError, WhyrecError
-from whyrec.explain.decoding import Decoding
+from whyrec.explain.decoding import Decoding, check_min_words
 from whyrec.metrics.text import explanation_quality
 EXPLAINER_LABELS = {"user": "MT-U", "item": "MT-I", "pair": "MT-P", "peter": "PETER", "peter+": "PETER+"}
 
 
 def is_mt(model) -> bool:
-    """Whether ``model`` is the MT system (its GRU generators and ALS), by its shape."""
-    return hasattr(model, "generator") and hasattr(model, "als")
+    """Whether ``model`` is the MT system: a MultiTask, trained or not, or anything of its shape
+    (its GRU generators and ALS)."""
+    return type(model).__name__ == "MultiTask" or (hasattr(model, "generator") and hasattr(model, "als"))
 
 
 def system_label(model) -> str:
     """How a report names a trained system: its kind, and the data it was trained on, which is
     what an MT or PETER system's ``name`` holds ("MT (amazon-gift-cards)"); a rating model's
     own name ("context-als")."""
+    return f"{explaining_kind(model)} ({model.name})" if explainers_of(model) else model.name
+
+
+def explaining_kind(model) -> str:
+    """MT, PETER or PETER+: which explaining system ``model`` is, trained or not."""
     if is_mt(model):
-        return f"MT ({model.name})"
-    if explainers_of(model):
-        return f"{'PETER+' if model.config.use_feature else 'PETER'} ({model.name})"
-    return model.name
+        return "MT"
+    return "PETER+" if model.config.use_feature else "PETER"
 
 
 def explainers_of(model) -> list[str]:
@@ -355,11 +359,15 @@ class WrittenExplanations:
 
 
 def check_decoding(model, decoding: Decoding | None) -> None:
-    """Refuse a decoding for a rating model, which writes no text to decode. None (the default
-    decoding) always passes."""
-    if decoding is not None and not explainers_of(model):
+    """Refuse a decoding for a rating model, which writes no text to decode, and a ``min_words``
+    above the words the system writes at most (checked before its data is read or it trains).
+    None (the default decoding) always passes."""
+    if decoding is None:
+        return
+    if not explainers_of(model):
         raise ConfigError(f"--method and --decode choose how explanations are decoded; {system_label(model)} is a "
                           "rating model and writes none")
+    check_min_words(decoding.min_words, model.config.max_words, explaining_kind(model))
 
 
 def write_explanations(model, test, features, decoding: Decoding | None = None) -> WrittenExplanations:

@@ -153,8 +153,9 @@ def test_experiment_rating_over_fixed_splits_and_random_folds(tmp_path, planted)
 
 
 def test_experiment_explain_refuses_settings_of_no_system_it_compares(tmp_path):
-    """--mt with only PETER compared was dropped unread; a mistyped system is told the close one.
-    Each is refused before the data is read."""
+    """--mt with only PETER compared was dropped unread; a mistyped system is told the close one; a
+    decoding the systems cannot take is refused before they train. Each is refused before the data
+    is read."""
     data = unreadable_data(tmp_path)
     assert_one_line_error(run_cli("experiment", "explain", "--data", data, "--system", "peter", "--mt", "epochs=1"),
                           "--mt sets MT, which is not among the systems compared (peter); add --system mt")
@@ -162,6 +163,15 @@ def test_experiment_explain_refuses_settings_of_no_system_it_compares(tmp_path):
                           "--peter sets PETER and PETER+, neither of which is among the systems compared (mt)")
     assert_one_line_error(run_cli("experiment", "explain", "--data", data, "--system", "petr"),
                           "unknown system(s) ['petr'] (did you mean 'peter'?); known: mt, peter, peter+")
+    # a decoding is checked on the systems before they train: MT's, untrained, was once taken for a rating model's
+    sampled = run_cli("experiment", "explain", "--data", data, "--system", "mt", "--method", "sample")
+    assert sampled.returncode == 2 and "rating model" not in sampled.stderr and "no column for 'rating'" in \
+        sampled.stderr, sampled.stderr
+    assert_one_line_error(run_cli("experiment", "explain", "--data", data, "--system", "mt", "--mt", "max_words=6",
+                                  "--method", "sample", "--decode", "min_words=7"),
+                          "min_words (7) is more than the 6 words MT writes at most")
+    assert_one_line_error(run_cli("experiment", "mt", "--data", data, "--set", "max_words=6", "--decode",
+                                  "min_words=7"), "min_words (7) is more than the 6 words MT writes at most")
     # --seed draws one random split; --splits runs the fixed ones
     for command in ("mt", "explain"):
         assert_one_line_error(run_cli("experiment", command, "--data", data, "--splits", "all", "--seed", "3"),

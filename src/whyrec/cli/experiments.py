@@ -61,7 +61,11 @@ def experiment_mt(
     given = parse_pairs(setting, "--set")
     check_given_once(context, given, {"epochs": "epochs"})
     settings = {"epochs": epochs, **given}
-    checked_mt_config(settings)  # so are the MT settings
+    mt_config = checked_mt_config(settings)  # so are the MT settings
+    if decoding is not None:
+        from whyrec.explain.decoding import check_min_words
+
+        check_min_words(decoding.min_words, mt_config.max_words, "MT")
     check_out(out, data)
     check_checkpoint(checkpoint, out)
     check_split_options(split, splits, seed, resume)
