@@ -585,11 +585,20 @@ def test_recommend_with_a_rating_bundle_says_it_writes_no_explanations(split, tm
                                 "--meta", str(meta), "--json").stdout)
     assert [row["title"] for row in titled["items"]] == [f"Title of {row['item']}" for row in titled["items"]]
     assert_one_line_error(run_cli("recommend", str(tmp_path / "als"), "--user", user, "--meta", str(meta)),
-                          "--meta says how to read the --data reviews; give --data too")
+                          "--meta says how to read --data (a rating-model bundle's training data), which is not "
+                          "given: give --data, or leave it out")
     # so do the options of how to split it, left unread before
     assert_one_line_error(run_cli("explain", str(tmp_path / "als"), "--user", user, "--item", split.train.items[0],
                                   "--split", str(tmp_path), "--seed", "3"),
-                          "--split and --seed say how to read the --data reviews; give --data too")
+                          "--split and --seed say how to read --data (a rating-model bundle's training data), which "
+                          "is not given: give --data, or leave them out")
+    # and --min-rating/--max-rating, whose defaults are told from values given by where they come from
+    assert_one_line_error(run_cli("recommend", str(tmp_path / "als"), "--user", user, "--max-rating", "5"),
+                          "--max-rating says how to read --data")
+    for command in (["explain", str(tmp_path / "als"), "--user", user, "--item", split.train.items[0]],
+                    ["serve", str(tmp_path / "als"), "--port", "0"]):
+        assert_one_line_error(run_cli(*command, "--min-rating", "1", "--max-rating", "10"),
+                              "--min-rating and --max-rating say how to read --data")
 
 
 def test_empty_explanations_are_counted_apart(mt, split, monkeypatch):

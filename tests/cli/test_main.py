@@ -22,8 +22,12 @@ def test_demo_runs_on_planted_data(tmp_path):
     assert "context-aware ALS" in proc.stdout and "rmse" in proc.stdout and "MT test RMSE" in proc.stdout
     assert (tmp_path / "demo" / "results.md").exists()
     assert_one_line_error(run_cli("demo", "--planted", "--data", str(tmp_path)), "give either --data or --planted")
-    assert_one_line_error(run_cli("demo", "--planted", "--seed", "3", "--split", str(tmp_path)),
+    assert_one_line_error(run_cli("demo", "--data", str(tmp_path), "--seed", "3", "--split", str(tmp_path)),
                           "--split names a fixed split and --seed draws a random one")
+    # how to read data, given where a corpus is planted, was left unread
+    assert_one_line_error(run_cli("demo", "--planted", "--split", str(tmp_path), "--min-rating", "1"),
+                          "--split and --min-rating say how to read review data, and the demo makes a planted corpus "
+                          "(--planted): give --data")
 
 
 def test_demo_without_data_runs_on_the_shared_magazines_when_they_are_there(tmp_path, monkeypatch):

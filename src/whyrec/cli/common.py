@@ -564,20 +564,33 @@ def split_line(parts) -> str:
     return f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items())
 
 
+def given_on_command_line(context, *parameters: str) -> list[str]:
+    """Which of the command's ``parameters`` (by parameter name, ``min_rating``) were given on the
+    command line, as options (``--min-rating``): an option given its default value cannot be told
+    from one left out by the value alone. ``context``: the command's ``typer.Context``."""
+    return [f"--{name.replace('_', '-')}" for name in parameters
+            if getattr(context.get_parameter_source(name), "name", None) == "COMMANDLINE"]
+
+
 def history_of(data: Path | None, split: Path | None, seed: int | None, fmt: str | None,
-               scale: tuple[float, float], columns: list[str] | None, meta: Path | None):
+               scale: tuple[float, float], columns: list[str] | None, meta: Path | None, context=None):
     """The train part a rating bundle's users' pasts (and, with ``meta``, its items' titles) are read
     from, for ``serve``, ``explain`` and ``recommend --data``; None without ``--data``, when an
-    option saying how to read it (``--split``, ``--seed``, ``--format``, ``--column``, ``--meta``)
-    is refused rather than left unread."""
+    option saying how to read it (``--split``, ``--seed``, ``--format``, ``--column``, ``--meta``,
+    and, given the command's ``context``, ``--min-rating`` and ``--max-rating``) is refused rather
+    than left unread."""
     from whyrec.errors import ConfigError
 
     if data is None:
         given = [name for name, value in (("--split", split), ("--seed", seed), ("--format", fmt),
                                           ("--column", columns), ("--meta", meta)) if value not in (None, [])]
+        if context is not None:
+            given += given_on_command_line(context, "min_rating", "max_rating")
         if given:
-            raise ConfigError(f"{' and '.join(given)} say{'s' if len(given) == 1 else ''} how to read the --data "
-                              "reviews; give --data too")
+            one = len(given) == 1
+            raise ConfigError(f"{' and '.join(given)} say{'s' if one else ''} how to read --data (a rating-model "
+                              "bundle's training data), which is not given: give --data, or leave "
+                              f"{'it' if one else 'them'} out")
         return None
     return split_of(data, split, seed, fmt, scale, columns, meta=meta).train
 

@@ -141,6 +141,7 @@ def align(
 
 @app.command("explain")
 def explain(
+    context: typer.Context,
     bundle: Path = typer.Argument(..., help="MT or PETER/PETER+ bundle written by `whyrec train` (or `align`); "
                                   "or a rating model's: its ratings alone (an ALS one's split with --why and "
                                   "--data)."),
@@ -199,7 +200,7 @@ def explain(
             raise ConfigError("a --user or --item id is empty")
     model = load_bundle(bundle, device)
     check_data_read(data, {bundle.resolve().name: model})
-    history = history_of(data, split, seed, format, (min_rating, max_rating), column, meta)
+    history = history_of(data, split, seed, format, (min_rating, max_rating), column, meta, context)
     skipped: dict[int, dict] = {}  # --skip-unknown: the rows left out, by position, each with its line and why
     if pairs is not None and skip_unknown:
         users, items, words, skipped = _without_unknown_items(model, users, items, words, lines)
@@ -243,6 +244,7 @@ def explain(
 
 @app.command("recommend")
 def recommend(
+    context: typer.Context,
     bundle: Path = typer.Argument(..., help="Any bundle written by `whyrec train` or `align`."),
     user: list[str] = typer.Option(..., "--user", help="User id (repeatable)."),
     top_k: int = typer.Option(10, "--top-k", "-k", min=1, help="Items per user."),
@@ -282,7 +284,7 @@ def recommend(
         raise ConfigError("a --user id is empty")
     model = load_bundle(bundle, resolve_device(device))
     check_data_read(data, {bundle.resolve().name: model})
-    history = history_of(data, split, seed, format, (min_rating, max_rating), column, meta)
+    history = history_of(data, split, seed, format, (min_rating, max_rating), column, meta, context)
     served = ServedSystem(bundle.resolve().name, model, cache_size=0, history=history)
     feature_word = _feature_word(feature_word)
     if feature_word is not None:

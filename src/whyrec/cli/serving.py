@@ -9,14 +9,15 @@ from typing import Optional
 import typer
 
 from whyrec.cli.common import (ColumnMap, HistorySeed, HistorySplit, MaxRating, MetaFile, MinRating, ReaderFormat, app,
-                               check_data_read, check_out, chosen_split_dir, console, history_of, load_reviews,
-                               make_split, print_table, save_results, split_line, status)
+                               check_data_read, check_out, chosen_split_dir, console, given_on_command_line, history_of,
+                               load_reviews, make_split, print_table, save_results, split_line, status)
 from whyrec.systems.mt_progress import mt_epoch_text
 from whyrec.wording import rating_text
 
 
 @app.command("serve")
 def serve(
+    context: typer.Context,
     bundles: list[Path] = typer.Argument(..., help="Bundle folder(s) written by `whyrec train` (the first is the default)."),
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port."),
@@ -46,7 +47,7 @@ def serve(
 
     with listening_socket(host, port) as sock:  # an address it cannot listen on is refused before loading
         torch.set_num_threads(threads)
-        history = history_of(data, split, seed, format, (min_rating, max_rating), column, meta)
+        history = history_of(data, split, seed, format, (min_rating, max_rating), column, meta, context)
         systems = [ServedSystem.from_folder(b, cache, resolve_device(device), history) for b in bundles]
         names = [s.name for s in systems]
         check_data_read(data, {s.name: s.model for s in systems})
@@ -77,6 +78,7 @@ def shared_demo_data() -> Path | None:
 
 @app.command("demo")
 def demo(
+    context: typer.Context,
     data: Optional[Path] = typer.Option(None, "--data", help=f"Review file or folder (default: {DEMO_DATASET} of "
                                         "the shared data, $WHYREC_SHARED_DATA or ../shared/data, when it is there; "
                                         "else a planted corpus)."),
@@ -99,6 +101,11 @@ def demo(
         raise ConfigError("give either --data or --planted")
     shared = None if planted or data is not None else shared_demo_data()
     data = data or shared
+    unread = given_on_command_line(context, "split", "format", "column", "min_rating", "max_rating")
+    if data is None and unread:  # a planted corpus is made, not read
+        raise ConfigError(f"{' and '.join(unread)} say{'s' if len(unread) == 1 else ''} how to read review data, and "
+                          f"the demo makes a planted corpus ({'--planted' if planted else 'no --data, and no shared data'}"
+                          "): give --data")
     split_dir = chosen_split_dir(data, split, seed)  # --split with --seed: refused before any work
     check_out(out, data)
     from whyrec.data.features import FeatureExtractor, coverage
