@@ -86,6 +86,9 @@ def test_reward_encoders_and_what_cannot_be_aligned(setting):
     split, features, encoder = setting
     tuned = pipeline.reward_encoders("rating-tuned", encoder, split.train)
     assert tuned["feature"] is encoder and tuned["rating"] is not encoder
+    # MMI(feature) reads no rating reward: nothing is tuned for it
+    assert all(e is encoder for e in pipeline.reward_encoders("rating-tuned", encoder, split.train, "feature").values())
+    assert pipeline.reward_encoders("rating-tuned", encoder, split.train, "joint")["rating"] is not encoder
     with pytest.raises(ConfigError, match="rating-tuned"):
         pipeline.reward_encoders("bert", encoder, split.train)
     words = pipeline.sentence_encoder("words", encoder.vocab)

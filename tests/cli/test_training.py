@@ -181,6 +181,10 @@ def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, plant
                                 ("--encoder", "bert", "'minilm' or 'words'")):
         assert_one_line_error(run_cli("align", str(bundle), "--data", absent, "--out", str(tmp_path / "y"),
                                       "--encoder", "words", option, value), says)
+    for target in (["--target", "feature"], ["--set", "target=feature"]):  # MMI(feature) reads no rating reward
+        assert_one_line_error(run_cli("align", str(bundle), "--data", absent, "--out", str(tmp_path / "y"), *target,
+                                      "--reward-encoder", "generic"),
+                              "--reward-encoder chooses what reads the rating reward, and --target feature has none")
     if not torch.cuda.is_available():  # a device the machine lacks fails before any data is read
         assert_one_line_error(run_cli("train", "peter", "--data", absent, "--out",
                                       str(tmp_path / "z"), "--device", "cuda"), "no CUDA GPU")

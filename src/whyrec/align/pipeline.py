@@ -86,12 +86,12 @@ def check_reward_encoder(kind: str) -> None:
         raise ConfigError(f"reward encoder must be 'rating-tuned' or 'generic', not '{kind}'")
 
 
-def reward_encoders(kind: str, encoder, train: Corpus) -> dict:
+def reward_encoders(kind: str, encoder, train: Corpus, target: str = "rating") -> dict:
     """The encoder each reward reads. ``generic``: ``encoder`` for both targets. ``rating-tuned``:
     for the rating, a layer over ``encoder`` trained on the train reviews' ratings; the feature
-    target keeps ``encoder``."""
+    target keeps ``encoder``. MMI's ``target`` "feature" reads no rating reward: no layer is tuned."""
     check_reward_encoder(kind)
-    if kind == "generic":
+    if kind == "generic" or target == "feature":
         return {"rating": encoder, "feature": encoder}
     texts = list(train.texts)
     tuned = RatingTunedEncoder(encoder).fit(texts, five_point(train.ratings, train.rating_scale),

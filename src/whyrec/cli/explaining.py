@@ -10,8 +10,8 @@ import typer
 from whyrec.cli.common import (ColumnMap, DecodingMethod, DecodingSettings, EpochProgress, ExplainerChoice, HistorySeed,
                                HistorySplit, MaxRating, MetaFile, MinRating, Overwrite, ReaderFormat, SplitSeed,
                                Throttled, app, check_data_read, check_given_once, check_new_bundle, check_out, console,
-                               decoding_of, err_console, history_of, parse_pairs, split_of, status,
-                               warn_if_not_held_out)
+                               decoding_of, err_console, given_on_command_line, history_of, parse_pairs, split_of,
+                               status, warn_if_not_held_out)
 from whyrec.strict_json import strict_dumps
 from whyrec.wording import counted, rating_text, shortened
 
@@ -85,6 +85,8 @@ def align(
                                   "max_batches_per_epoch": batches, "lr": lr or (2e-3 if is_mt else 3e-4),
                                   "patience": given.get("epochs", epochs), "estimator_replay": estimator_replay,
                                   "mine_lr": 1e-3, "mine_batch_size": 512, "mine_pretrain_epochs": 30, **given})
+    if config.target == "feature" and given_on_command_line(context, "reward_encoder"):
+        raise ConfigError("--reward-encoder chooses what reads the rating reward, and --target feature has none")
     check_new_bundle(out, overwrite)  # after the settings: their errors come first, as for a new folder
     parts = split_of(data, split, seed, format, (min_rating, max_rating), column, system.unicode_folded)
     warn_if_not_held_out(bundle, data, parts)  # its test records would be ones the system was trained on
@@ -99,7 +101,7 @@ def align(
         features = split_features(parts)
         line.update("training the sentiment judge and the reward encoders")
         judge = sentiment_judge(train)
-        encoders = pipeline.reward_encoders(reward_encoder, sentence, train)
+        encoders = pipeline.reward_encoders(reward_encoder, sentence, train, config.target)
 
         measured = {}  # kept in the aligned bundle beside the run's settings
 
