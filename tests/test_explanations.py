@@ -554,6 +554,11 @@ def test_recommend_with_a_rating_bundle_says_it_writes_no_explanations(split, tm
     assert "items they rated are not left out" in proc.stdout  # no --data: the bundle knows no past ratings
     assert_one_line_error(run_cli("recommend", str(tmp_path / "als"), "--user", user, "--explainer", "pair"),
                           "unknown explainer 'pair'; this system is a rating model: it writes no explanations")
+    for command in (["recommend", str(tmp_path / "als"), "--user", user],  # a decoding asked for was left unread
+                    ["explain", str(tmp_path / "als"), "--user", user, "--item", split.train.items[0]]):
+        for decoding in (["--method", "beam"], ["--decode", "min_words=2"]):
+            assert_one_line_error(run_cli(*command, *decoding), "--method and --decode choose how explanations are "
+                                  "decoded; context-als is a rating model and writes none")
     # a mistyped id gets the cold-start answer, and the known id it is most like
     known = next(u for u in split.train.users if len(u) >= 3)  # ids as short as "u0" are like too many others
     typo = run_cli("recommend", str(tmp_path / "als"), "--user", known + "x", "-k", "1")

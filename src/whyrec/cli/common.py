@@ -572,6 +572,16 @@ def given_on_command_line(context, *parameters: str) -> list[str]:
             if getattr(context.get_parameter_source(name), "name", None) == "COMMANDLINE"]
 
 
+def check_decoding_given(context, model, decoding) -> None:
+    """``explain`` and ``recommend``: ``--method``/``--decode``, when given, checked on the loaded
+    ``model`` (:func:`whyrec.explanations.check_decoding`): refused for a rating model, which writes
+    nothing to decode, and a ``min_words`` above its ``max_words`` refused before any data is read."""
+    if given_on_command_line(context, "method", "decode"):
+        from whyrec.explanations import check_decoding
+
+        check_decoding(model, decoding)
+
+
 def history_of(data: Path | None, split: Path | None, seed: int | None, fmt: str | None,
                scale: tuple[float, float], columns: list[str] | None, meta: Path | None, context=None):
     """The train part a rating bundle's users' pasts (and, with ``meta``, its items' titles) are read

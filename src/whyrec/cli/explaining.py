@@ -9,9 +9,9 @@ import typer
 
 from whyrec.cli.common import (ColumnMap, DecodingMethod, DecodingSettings, EpochProgress, ExplainerChoice, HistorySeed,
                                HistorySplit, MaxRating, MetaFile, MinRating, Overwrite, ReaderFormat, SplitSeed,
-                               Throttled, app, check_data_read, check_given_once, check_new_bundle, check_out, console,
-                               decoding_of, err_console, given_on_command_line, history_of, parse_pairs, split_of,
-                               status, warn_if_not_held_out)
+                               Throttled, app, check_data_read, check_decoding_given, check_given_once, check_new_bundle,
+                               check_out, console, decoding_of, err_console, given_on_command_line, history_of,
+                               parse_pairs, split_of, status, warn_if_not_held_out)
 from whyrec.strict_json import strict_dumps
 from whyrec.wording import counted, rating_text, shortened
 
@@ -202,6 +202,7 @@ def explain(
             raise ConfigError("a --user or --item id is empty")
     model = load_bundle(bundle, device)
     check_data_read(data, {bundle.resolve().name: model})
+    check_decoding_given(context, model, decoding)
     history = history_of(data, split, seed, format, (min_rating, max_rating), column, meta, context)
     skipped: dict[int, dict] = {}  # --skip-unknown: the rows left out, by position, each with its line and why
     if pairs is not None and skip_unknown:
@@ -286,6 +287,7 @@ def recommend(
         raise ConfigError("a --user id is empty")
     model = load_bundle(bundle, resolve_device(device))
     check_data_read(data, {bundle.resolve().name: model})
+    check_decoding_given(context, model, decoding)
     history = history_of(data, split, seed, format, (min_rating, max_rating), column, meta, context)
     served = ServedSystem(bundle.resolve().name, model, cache_size=0, history=history)
     feature_word = _feature_word(feature_word)
