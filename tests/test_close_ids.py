@@ -49,3 +49,21 @@ def test_the_message_of_a_refused_id_names_the_close_one_when_there_is_one():
         ids.index("nobody", "user")
     assert str(refused.value) == "unknown user 'nobody'"
     assert ids.closest("b000nkjixm") == "B000NKJIXM" and ids.index("B000NKJIXM") == 3
+
+
+
+def test_an_id_that_lost_its_leading_zeros_finds_the_padded_one_first():
+    """A spreadsheet reads 0007 as the number 7: the padded id is far by edit distance (40 of 100)
+    and is found all the same, ahead of closer-looking ids; zeros added are found too."""
+    import pytest
+
+    from whyrec.data.corpus import IdMap
+    from whyrec.errors import UnknownIdError
+
+    index = IdIndex(["0007", "0017", "0070", "A7", "107"])
+    assert index.closest("7") == "0007"
+    assert index.close("7", limit=5, at_least=50) == ["0007", "A7", "107"]  # 66.7 and 50; 0017 and 0070 are not 7
+    assert index.closest("00107") == "107"
+    assert "0007" not in index.close("0007")  # the known id itself is never suggested
+    with pytest.raises(UnknownIdError, match=r"unknown item '7'; did you mean '0007'\?"):
+        IdMap(["0007", "0012"]).index("7", "item")

@@ -30,15 +30,27 @@ class IdIndex:
     def __init__(self, ids: Sequence[str]) -> None:
         self.ids = list(ids)
         self._folded = [i.lower() for i in self.ids]  # compared in lower case, answered as known
+        self._unpadded: dict[str, list[str]] | None = None  # built at the first query that needs it
 
     def close(self, query: str, limit: int = 3, at_least: float = TYPO_SIMILARITY) -> list[str]:
         """Up to ``limit`` known ids whose similarity to ``query`` is at least ``at_least``
-        (0–100), most similar first (ties: in the order of ``ids``); ``query`` itself never."""
+        (0–100), most similar first (ties: in the order of ``ids``); ``query`` itself never.
+        Ahead of them, the ids that differ from ``query`` only by leading zeros (``7`` and
+        ``0007``), as a spreadsheet writes a zero-padded id it has read as a number."""
         if not query or limit < 1:
             return []
         found = process.extract(query.lower(), self._folded, scorer=fuzz.ratio, score_cutoff=at_least,
                                 limit=limit + 1)
-        return [self.ids[n] for _, _, n in found if self.ids[n] != query][:limit]
+        padded = self._same_but_zeros(query)
+        return list(dict.fromkeys([*padded, *(self.ids[n] for _, _, n in found if self.ids[n] != query)]))[:limit]
+
+    def _same_but_zeros(self, query: str) -> list[str]:
+        """The known ids other than ``query`` that read as it once their leading zeros are dropped."""
+        if self._unpadded is None:
+            self._unpadded = {}
+            for known, folded in zip(self.ids, self._folded):
+                self._unpadded.setdefault(folded.lstrip("0"), []).append(known)
+        return [known for known in self._unpadded.get(query.lower().lstrip("0"), []) if known != query]
 
     def closest(self, query: str, at_least: float = TYPO_SIMILARITY) -> str | None:
         """The one known id most like ``query`` (see :meth:`close`), or None."""
