@@ -97,6 +97,28 @@ def test_the_file_name_must_tell_the_format(tmp_path):
     check_records_path(tmp_path / "ROWS.CSV")
 
 
+
+def test_an_existing_file_is_replaced_only_when_it_holds_records(tmp_path, tiny_split):
+    """A re-run replaces its own records; a file of anything else named by mistake is kept."""
+    model = BiasBaseline().fit(tiny_split.train)
+    rows = prediction_records(model, tiny_split.test, model.predict_corpus(tiny_split.test))
+    for name in ("rows.csv", "rows.jsonl"):
+        save_records(rows, tmp_path / name)
+        save_records(rows[:2], tmp_path / name)  # an earlier run's records: replaced
+        check_records_path(tmp_path / name)
+        (tmp_path / "empty" / name).parent.mkdir(exist_ok=True)
+        (tmp_path / "empty" / name).write_text("")
+        check_records_path(tmp_path / "empty" / name)
+    assert len((tmp_path / "rows.jsonl").read_text().splitlines()) == 2
+    for name, text in (("reviews.csv", "user,item,rating,text\nu1,i1,5,fine\n"),
+                       ("notes.jsonl", '{"user": "u1", "item": "i1", "rating": 5}\n'), ("words.jsonl", "not json\n")):
+        (tmp_path / name).write_text(text)
+        with pytest.raises(ConfigError, match=f"--records .*{name} is a file that holds no prediction records; it is "
+                                              "kept: choose another name"):
+            save_records(rows, tmp_path / name)
+        assert (tmp_path / name).read_text() == text
+
+
 def test_side_by_side_keeps_each_systems_fields_and_the_first_known_reference():
     from whyrec.prediction_records import relabel, side_by_side
 
