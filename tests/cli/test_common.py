@@ -77,10 +77,12 @@ def test_training_progress_says_the_epoch_and_the_time_left_at_most():
             lines.append(message)
 
     progress = EpochProgress(Status(), "training MT", 10)
-    ticks = iter([100.0, 130.0])  # started at 100 s; epoch 4 (resumed after 3) ends at 130 s
+    ticks = iter([100.0, 130.0, 400.0])  # started at 100 s; epoch 4 (resumed after 3) ends at 130 s
     progress.started, progress.clock = next(ticks), lambda: next(ticks)
     progress({"epoch": 4}, "valid RMSE 0.9000")
-    assert lines == ["training MT: epoch 4/10, valid RMSE 0.9000, at most 3m00s left"]
+    progress({"epoch": 10}, "valid RMSE 0.8000")  # the last epoch leaves no time to tell
+    assert lines == ["training MT: epoch 4/10, valid RMSE 0.9000, at most 3m00s left",
+                     "training MT: epoch 10/10, valid RMSE 0.8000"]
 
 
 def test_work_within_an_epoch_is_shown_at_most_once_per_interval():

@@ -230,7 +230,8 @@ class EpochProgress:
         done, self.ran = record["epoch"], self.ran + 1  # a resumed run starts past epoch 1
         left = max(self.epochs - done, 0) * (now - self.started) / self.ran
         self.score = score
-        self.status.update(f"{self.title}: epoch {done}/{self.epochs}, {score}, at most {duration_text(left)} left")
+        to_go = f", at most {duration_text(left)} left" if done < self.epochs else ""  # the last: nothing left
+        self.status.update(f"{self.title}: epoch {done}/{self.epochs}, {score}{to_go}")
 
     def step(self, epoch: int, what: str) -> None:
         self.started = self.clock() if self.started is None else self.started
