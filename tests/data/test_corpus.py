@@ -113,3 +113,24 @@ def test_ratings_outside_the_scale_are_counted_with_their_range():
                for n, r in enumerate([0, 4, 0])]  # Goodreads: 0 for a book shelved, not rated
     assert "2 skipped (rating out of scale: 0, outside 1 to 5; --min-rating and --max-rating set the scale, where 0 " \
         "usually means not rated (Goodreads' shelved books))" in build_corpus(shelved, source="g.json").report.summary()
+
+
+def test_html_tags_in_a_review_are_not_read_as_words(tmp_path):
+    """Amazon's 2018 texts link products with anchors, whose attributes the tokenizer read as words
+    ("a data hook product link linked …"); a line-breaking tag cuts the sentence; a text's own "<3"
+    or "<grin>", not an HTML tag, is kept."""
+    from whyrec.data.text import split_sentences, tokenize
+
+    texts = ['Try&nbsp;<a data-hook="product-link-linked" class="a-link-normal" href="/Seed/dp/B000B7VBOG/ref=cm_cr_arp'
+             '_d_rvw_txt?ie=UTF8">Seed</a>&nbsp;too',
+             "<p>Great <B>paper</B> quality.</p><p>Fast delivery</p>",
+             "love it <3 <grin> so x < y > z",
+             "Lists:<ul><li>thick</li><li>glossy</li></ul><hr/>done"]
+    path = tmp_path / "reviews.csv"
+    pd.DataFrame({"user": ["u1", "u2", "u3", "u4"], "item": ["i1"] * 4, "rating": [5, 4, 3, 2],
+                  "text": texts}).to_csv(path, index=False)
+    read = load_corpus(path).reviews["text"].tolist()
+    assert tokenize(read[0]) == ["try", "seed", "too"]
+    assert split_sentences(read[1]) == ["Great paper quality.", "Fast delivery"]
+    assert read[2] == "love it <3 <grin> so x < y > z"
+    assert split_sentences(read[3]) == ["Lists:", "thick", "glossy", "done"]

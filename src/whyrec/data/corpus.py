@@ -430,14 +430,23 @@ def _is_id_value(value: object) -> bool:
     return not isinstance(value, (list, tuple, dict, set, bool, np.bool_, np.ndarray))
 
 
-# HTML line breaks, as the Amazon Customer Reviews dataset's texts mark paragraphs ("great.<br /><br />But")
-_LINE_BREAK_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
+# HTML markup in review texts: line breaks, as the Amazon Customer Reviews dataset's texts mark paragraphs
+# ("great.<br /><br />But"), other tags that end a line, and the tags around a run of text, as the
+# Amazon 2018 texts link a product ('<a data-hook="product-link-linked" href="/Seed/dp/B000B7VBOG/…">Seed</a>');
+# only these tag names, so that a text's own "<3" or "<grin>" is kept
+_LINE_TAG = re.compile(r"</?(?:br|p|div|li|ul|ol|h[1-6]|hr|blockquote|table|tr|td|th)\b[^<>]*>", re.IGNORECASE)
+_INLINE_TAG = re.compile(r"</?(?:a|b|i|u|s|em|strong|span|font|small|big|sup|sub|img|center|abbr|cite|code|q|"
+                         r"strike)\b[^<>]*>", re.IGNORECASE)
 
 
-def _line_breaks(text: str) -> str:
-    """``text`` with its HTML line-break tags (``<br>``, ``<br/>``, ``<br />``) as the line breaks they
-    stand for: the sentence splitter cuts there, and the tokenizer reads a space, not the word "br"."""
-    return _LINE_BREAK_TAG.sub("\n", text) if "<" in text else text
+def _html_markup(text: str) -> str:
+    """``text`` without its HTML tags: a line-breaking one (``<br />``, ``<p>``, ``<li>`` …) as the line
+    break it stands for, so that the sentence splitter cuts there; another (``<a href=…>``, ``<b>`` …)
+    left out, its text kept. The tokenizer would read the tags' names, attributes and links as words
+    ("br"; "a data hook product link linked class a link normal href …")."""
+    if "<" not in text:
+        return text
+    return _INLINE_TAG.sub("", _LINE_TAG.sub("\n", text))
 
 
 # a rating written with a decimal comma ("3,5"), as spreadsheets in decimal-comma locales export
@@ -588,7 +597,7 @@ def build_corpus(
         if item is not None:
             report.items_seen.add(item)
         rating = _clean_rating(rec.rating)
-        text = _line_breaks(rec.text).strip() if isinstance(rec.text, str) else ""
+        text = _html_markup(rec.text).strip() if isinstance(rec.text, str) else ""
         missing_text = rec.text is None or (isinstance(rec.text, float) and math.isnan(rec.text))
         if not user_ok:
             problem = ("user", f"user id {rec.user!r} is not a string or number", "bad user id")
