@@ -144,7 +144,7 @@ def test_an_output_that_could_not_be_written_is_refused_before_the_work(tmp_path
     with pytest.raises(ConfigError, match="--records .*notes.txt is a file"):
         check_out(note / "rows.csv", None, folder=False, option="--records")
     with pytest.raises(ConfigError, match="--checkpoint .*notes.txt is a file"):
-        check_checkpoint(note / "ck", tmp_path / "bundle")
+        check_checkpoint(note / "ck", tmp_path / "bundle", None)
     check_out(tmp_path / "new" / "nested" / "run", None)  # folders still to be made: fine
     check_out(note, None, folder=False, option="--records")  # a file output that exists is overwritten
     check_out(tmp_path, None)  # an existing folder

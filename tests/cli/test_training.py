@@ -265,8 +265,14 @@ def test_a_checkpoint_folder_is_neither_the_data_nor_the_output(tmp_path, plante
     for command in (("train", "peter"), ("experiment", "mt")):
         assert_one_line_error(run_cli(*command, "--data", str(data), "--out", str(tmp_path / "o"),
                                       "--checkpoint", str(tmp_path / "o")), "is the --out folder")
-    assert_one_line_error(run_cli("train", "peter", "--data", str(data), "--out", str(tmp_path / "o"),
-                                  "--checkpoint", str(data), "--param", "epochs=1"), "not a checkpoint folder")
+    # the data folder, or a new folder in it (where `experiment mt --splits` had written its epochs), before any work
+    for command in (("train", "peter"), ("experiment", "mt")):
+        assert_one_line_error(run_cli(*command, "--data", str(data), "--out", str(tmp_path / "o"),
+                                      "--checkpoint", str(data), "--param", "epochs=1"),
+                              f"--checkpoint {data} is the input data {data}; choose another path")
+        assert_one_line_error(run_cli(*command, "--data", str(data), "--out", str(tmp_path / "o"),
+                                      "--checkpoint", str(data / "1"), "--param", "epochs=1"),
+                              f"--checkpoint {data / '1'} is part of the input data {data}; choose another path")
     assert sorted(p.name for p in data.iterdir()) == ["reviews.csv"]
 
 

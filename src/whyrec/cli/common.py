@@ -489,16 +489,17 @@ def check_new_bundle(out: Path, overwrite: bool) -> None:
     raise ConfigError(f"--out {out} already holds {what}; pass --overwrite to replace it, or choose another folder")
 
 
-def check_checkpoint(checkpoint: Path | None, out: Path) -> None:
+def check_checkpoint(checkpoint: Path | None, out: Path, data: Path | None) -> None:
     """Refuse a ``--checkpoint`` folder that is also the ``--out`` folder (the bundle or results
-    would be written among the epochs), or one that could not be written (:func:`check_writable`);
-    what else it may hold is checked when training starts."""
+    would be written among the epochs), one in the input ``data`` (its folder, a split folder: the
+    epochs would be written among the reviews), or one that could not be written
+    (:func:`check_out`); what else it may hold is checked when training starts."""
     from whyrec.errors import ConfigError
 
     if checkpoint is not None and checkpoint.resolve() == out.resolve():
         raise ConfigError(f"--checkpoint {checkpoint} is the --out folder; give the checkpoints a folder of their own")
     if checkpoint is not None:  # the first epoch's checkpoint is written once that epoch is trained
-        check_writable(checkpoint, "--checkpoint")
+        check_out(checkpoint, data, option="--checkpoint")
 
 
 def default_split_dir(data: Path) -> Path | None:

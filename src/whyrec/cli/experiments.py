@@ -67,7 +67,7 @@ def experiment_mt(
 
         check_min_words(decoding.min_words, mt_config.max_words, "MT")
     check_out(out, data)
-    check_checkpoint(checkpoint, out)
+    check_checkpoint(checkpoint, out, data)
     check_split_options(split, splits, seed, resume)
     import torch
 

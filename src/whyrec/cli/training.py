@@ -249,7 +249,7 @@ def train(
     """
     check_out(out, data)
     check_model_name(model)
-    check_checkpoint(checkpoint, out)
+    check_checkpoint(checkpoint, out, data)
     params = parse_pairs(param, "--param")
     text_system = model in TEXT_SYSTEMS
     if text_system:  # before the heavy imports: a mistyped setting is refused at once
