@@ -9,7 +9,7 @@ import pytest
 
 from tests.data.readers import quiet_load
 from whyrec.data import load_corpus, read_item_metadata
-from whyrec.errors import DataError
+from whyrec.errors import DataError, DataWarning
 
 
 def test_item_metadata_strips_html(tmp_path):
@@ -76,6 +76,23 @@ def test_metadata_given_by_path(tmp_path, amazon_file):
     assert load_corpus(amazon_file, meta_path=elsewhere / "items.jsonl").item_title("strap") == "A strap"
     with pytest.raises(DataError, match="no such metadata file"):
         load_corpus(amazon_file, meta_path=elsewhere / "missing.jsonl")
+
+
+
+def test_a_file_that_holds_no_item_metadata_is_refused_and_one_of_other_items_is_said(tmp_path, amazon_file):
+    """Such a file gave every item no title without a word: a file of anything else, objects without
+    an item key, or the metadata of another category."""
+    for name, text, says in (("notes.txt", "garbage\nmore\n", "no line read is a JSON object"),
+                             ("ids.jsonl", '{"id": "strap", "title": "A strap"}\n',
+                              "1 JSON object read, none with an asin, parent_asin or business_id key")):
+        (tmp_path / name).write_text(text)
+        with pytest.raises(DataError, match=f"{name}: holds no item metadata: {says}"):
+            load_corpus(amazon_file, meta_path=tmp_path / name)
+    (tmp_path / "other.jsonl").write_text(json.dumps({"asin": "B0OTHER", "title": "Another"}) + "\n")
+    with pytest.warns(DataWarning, match=r"other\.jsonl: the item metadata names none of the \d+ reviewed items"):
+        corpus = load_corpus(amazon_file, meta_path=tmp_path / "other.jsonl")
+    assert corpus.item_title("strap") != "Another"
+    assert read_item_metadata(tmp_path / "other.jsonl", {"strap"}) == {}  # read alone: nothing to say
 
 
 def test_an_item_without_a_readable_title_is_named_by_brand_and_category(tmp_path, amazon_file):

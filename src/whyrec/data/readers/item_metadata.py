@@ -12,6 +12,7 @@ from whyrec.data.corpus import ValidationReport
 from whyrec.data.readers.json_reviews import parsed_objects
 from whyrec.data.readers.text_files import iter_lines
 from whyrec.errors import DataError
+from whyrec.wording import counted
 
 
 _TAG = re.compile(r"<[a-zA-Z/!][^<>]*(?:>|$)")  # whole tags, and a tag cut off at the end of the string
@@ -45,8 +46,11 @@ def read_item_metadata(path: str | Path, items: set[str] | None = None) -> dict[
     lines = iter_lines(path, report)
     if items is not None:
         lines = ((number, line) for number, line in lines if _may_name(line, items))
+    objects = keyed = 0
     for _, obj in parsed_objects(lines, report, strict=False):
+        objects += 1
         item = obj.get("parent_asin") or obj.get("asin") or obj.get("business_id")
+        keyed += bool(item)
         if not item or items is not None and str(item) not in items:
             continue
         categories = obj.get("category") or obj.get("categories") or []
@@ -62,7 +66,19 @@ def read_item_metadata(path: str | Path, items: set[str] | None = None) -> dict[
             "description": clean_html(obj.get("description")),
             "brand": clean_html(obj.get("brand") or obj.get("store") or obj.get("city")),
         }
+    _check_read_as_metadata(path, report, objects, keyed)
     return meta
+
+
+def _check_read_as_metadata(path: Path, report: ValidationReport, objects: int, keyed: int) -> None:
+    """Refuse a file that holds no item metadata at all, rather than give every item no title: no
+    line read is a JSON object (``objects``), or no object names its item (``keyed``)."""
+    if report.skipped and not objects:
+        raise DataError("holds no item metadata: no line read is a JSON object (whyrec reads Amazon's metadata JSON "
+                        "lines, Yelp's business.json, and MovieLens' movies.dat or movies.csv)", path=path)
+    if objects and not keyed:
+        raise DataError(f"holds no item metadata: {counted(objects, 'JSON object')} read, none with an asin, "
+                        "parent_asin or business_id key naming its item", path=path)
 
 
 MOVIELENS_MOVIES = ("movies.dat", "movies.csv")

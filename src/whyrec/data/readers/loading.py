@@ -174,7 +174,13 @@ def load_corpus(
                           name=path.parent.name if path.name.split(".")[0] == "reviews" else path.name.split(".")[0])
     if meta_path:  # only the reviewed items' entries are kept; the titles the reviews gave fill those it lacks
         given = {item: entry["title"] for item, entry in corpus.item_meta.items()}
-        corpus.item_meta = with_titles(read_item_metadata(meta_path, set(corpus.reviews["item"])), given)
+        reviewed = set(corpus.reviews["item"])
+        described = read_item_metadata(meta_path, reviewed)
+        if reviewed and not described:  # another category's file, or ids written otherwise
+            warnings.warn(DataWarning(f"{meta_path}: the item metadata names none of the {len(reviewed):,} reviewed "
+                                      f"items (such as {next(iter(sorted(reviewed)))!r}): no titles from it"),
+                          stacklevel=2)
+        corpus.item_meta = with_titles(described, given)
     if fmt == "peter-pickle":
         feats = peter_features(path, fold_unicode)
         corpus.features = feats[feats["position"].isin(set(corpus.positions))].reset_index(drop=True)
