@@ -22,39 +22,19 @@ from pathlib import Path
 import numpy as np
 
 from whyrec.errors import ConfigError
+from whyrec.output_files import check_replaceable
 
 FORMATS = (".jsonl", ".csv")
 
 
 def check_records_path(path: Path) -> None:
-    """Refuse, before any work, a records file whose format its name does not tell, and an existing
-    file that is not one of these records (an earlier run's is replaced; any other would be lost)."""
+    """Refuse, before any work, a records file whose format its name does not tell, a folder, and an
+    existing file that is not one of these records (an earlier run's is replaced; any other would be
+    lost: :func:`whyrec.output_files.check_replaceable`)."""
     if path.suffix.lower() not in FORMATS:
         raise ConfigError(f"--records {path}: name the file .jsonl (JSON lines) or .csv")
-    if path.is_dir():
-        raise ConfigError(f"--records {path} is a folder; give a file name")
-    if path.is_file() and not _holds_records(path):
-        raise ConfigError(f"--records {path} is a file that holds no prediction records; it is kept: choose another "
-                          "name")
-
-
-_FIRST_FIELDS = ["user", "item", "rating", "predicted"]  # every row's, in this order
-
-
-def _holds_records(path: Path) -> bool:
-    """Whether ``path`` is empty or begins as :func:`save_records` writes: a CSV header, or a first
-    JSON line, whose first fields are user, item, rating and predicted."""
-    with path.open("rb") as handle:
-        first = handle.readline(65536).decode("utf-8", errors="replace").strip()
-    if not first:
-        return True
-    if path.suffix.lower() == ".csv":
-        return first.split(",")[:4] == _FIRST_FIELDS
-    try:
-        row = json.loads(first)
-    except json.JSONDecodeError:
-        return False
-    return isinstance(row, dict) and list(row)[:4] == _FIRST_FIELDS
+    check_replaceable(path, ["user", "item", "rating", "predicted"], "--records", "prediction records",
+                      csv=path.suffix.lower() == ".csv")
 
 
 def prediction_records(model, test, predicted, written=None, judge=None) -> list[dict]:

@@ -207,6 +207,13 @@ def test_features_show_their_example_sentences_as_read(tmp_path):
     assert "the strap is n't great , sadly" in (tmp_path / "f.jsonl").read_text()
     none = run_cli("data", "features", str(path), "--examples", "0")
     assert none.returncode == 0 and "top features: strap" in none.stdout and "examples" not in none.stdout, none.stdout
+    # --out replaces an earlier run's quadruples, but no file of anything else
+    assert run_cli("data", "features", str(path), "--out", str(tmp_path / "f.jsonl")).returncode == 0
+    (tmp_path / "notes.txt").write_text("keep me\n")
+    assert_one_line_error(run_cli("data", "features", str(path), "--out", str(tmp_path / "notes.txt")),
+                          "is a file that holds no feature quadruples; it is kept: choose another name")
+    assert (tmp_path / "notes.txt").read_text() == "keep me\n"
+    assert_one_line_error(run_cli("data", "features", str(path), "--out", str(tmp_path)), "is a folder; give a file name")
 
 
 def test_stats_say_where_item_titles_came_from(tmp_path):

@@ -173,7 +173,11 @@ def data_features(
     """Extract (feature, opinion, sentence, sentiment) per review; print coverage and examples."""
     path = data_path(path, data)
     if out is not None:
+        from whyrec.data.features import FEATURE_COLUMNS
+        from whyrec.output_files import check_replaceable
+
         check_out(out, path, folder=False)
+        check_replaceable(out, FEATURE_COLUMNS, "--out", "feature quadruples")  # an earlier run's: replaced
     from rich.table import Table
 
     from whyrec.data.features import FeatureExtractor, coverage, save_features
