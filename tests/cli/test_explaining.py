@@ -136,8 +136,21 @@ def test_pairs_are_given_one_way_and_users_match_items(tmp_path):
     pairs.write_text("user,item\nu1,i1\n")
     assert_one_line_error(run_cli("explain", str(tmp_path), "--pairs", str(pairs), "--user", "u1"),
                           "give pairs either with --pairs or with --user/--item, not both")
-    assert_one_line_error(run_cli("explain", str(tmp_path), "--user", "u1", "--user", "u2", "--item", "i1"),
-                          "give as many --user as --item (got 2 and 1), or --pairs FILE")
+    assert_one_line_error(run_cli("explain", str(tmp_path), "--user", "u1", "--user", "u2", "--item", "i1", "--item",
+                                  "i2", "--item", "i3"),
+                          "give as many --user as --item (got 2 and 3), or one of them for several of the other, or "
+                          "--pairs FILE")
+
+
+def test_one_user_goes_with_every_item_and_one_item_with_every_user():
+    from whyrec.cli.explaining import _paired_options
+
+    assert _paired_options(["u1"], ["i1", "i2"]) == (["u1", "u1"], ["i1", "i2"])
+    assert _paired_options(["u1", "u2"], ["i1"]) == (["u1", "u2"], ["i1", "i1"])
+    assert _paired_options(["u1", "u2"], ["i1", "i2"]) == (["u1", "u2"], ["i1", "i2"])
+    for users, items, says in ((["u1"], [], "got 1 and 0"), ([], [], "got 0 and 0"), (["u1", ""], ["i1"], "empty")):
+        with pytest.raises(ConfigError, match=says):
+            _paired_options(users, items)
 
 
 def test_rows_left_out_go_back_to_their_places_in_the_file():

@@ -147,8 +147,10 @@ def explain(
     bundle: Path = typer.Argument(..., help="MT or PETER/PETER+ bundle written by `whyrec train` (or `align`); "
                                   "or a rating model's: its ratings alone (an ALS one's split with --why and "
                                   "--data)."),
-    user: Optional[list[str]] = typer.Option(None, "--user", help="User id (repeatable, paired with --item)."),
-    item: Optional[list[str]] = typer.Option(None, "--item", help="Item id (repeatable, paired with --user)."),
+    user: Optional[list[str]] = typer.Option(None, "--user", help="User id (repeatable, paired with --item; one "
+                                             "--user goes with every --item)."),
+    item: Optional[list[str]] = typer.Option(None, "--item", help="Item id (repeatable, paired with --user; one "
+                                             "--item goes with every --user)."),
     pairs: Optional[Path] = typer.Option(None, "--pairs", help="CSV/TSV file with 'user' and 'item' columns "
                                          "(and, for PETER+, an optional 'feature_word' one), or JSON lines "
                                          "(.jsonl) of objects with those keys, as --json writes them."),
@@ -195,11 +197,7 @@ def explain(
             raise ConfigError("give the feature word with --feature-word or in the pairs file's 'feature_word' "
                               "column, not both")
     else:
-        users, items = [u.strip() for u in user or []], [i.strip() for i in item or []]
-        if not users or len(users) != len(items):
-            raise ConfigError(f"give as many --user as --item (got {len(users)} and {len(items)}), or --pairs FILE")
-        if not all(users) or not all(items):
-            raise ConfigError("a --user or --item id is empty")
+        users, items = _paired_options([u.strip() for u in user or []], [i.strip() for i in item or []])
     model = load_bundle(bundle, device)
     check_data_read(data, {bundle.resolve().name: model})
     check_decoding_given(context, model, decoding)
@@ -305,6 +303,23 @@ def recommend(
             print(strict_dumps({**answer, "items": [_with_readable(row) for row in answer["items"]]}))
         else:
             _print_recommendations(con, answer, _scale_top(model))
+
+
+def _paired_options(users: list[str], items: list[str]) -> tuple[list[str], list[str]]:
+    """``--user`` and ``--item`` as pairs: the k-th of each together; one user with each of several
+    items (``--user u1 --item i1 --item i2``), or each of several users with one item."""
+    from whyrec.errors import ConfigError
+
+    if len(users) == 1 and len(items) > 1:
+        users = users * len(items)
+    elif len(items) == 1 and len(users) > 1:
+        items = items * len(users)
+    if not users or len(users) != len(items):
+        raise ConfigError(f"give as many --user as --item (got {len(users)} and {len(items)}), or one of them for "
+                          "several of the other, or --pairs FILE")
+    if not all(users) or not all(items):
+        raise ConfigError("a --user or --item id is empty")
+    return users, items
 
 
 def _with_readable(row: dict) -> dict:
