@@ -145,8 +145,10 @@ def test_the_command_reads_pairs_from_options_or_a_file(mt, split, tmp_path):
     pairs.write_text(f"user,item\n{user},{item}\n,{item}\n")
     proc = run_cli("explain", str(tmp_path / "mt"), "--pairs", str(pairs), cwd=tmp_path)
     assert proc.returncode == 2 and proc.stderr.startswith("error:") and ":3: field 'user': missing user id" in proc.stderr
-    proc = run_cli("explain", str(tmp_path / "mt"), "--user", user, "--item", item, "--why", cwd=tmp_path)
+    proc = run_cli("explain", str(tmp_path / "mt"), "--user", user, "--user", "new-user", "--item", item, "--why",
+                   cwd=tmp_path)
     assert proc.returncode == 0 and "= item baseline" in proc.stdout and "text prior and rest" in proc.stdout
+    assert proc.stdout.split("new-user (new user)")[1].count("(--why: no rating split, a new user has no past") == 1
     proc = run_cli("explain", str(tmp_path / "mt"), "--user", user, "--item", "nothing", cwd=tmp_path)
     assert proc.returncode == 2 and "unknown item 'nothing'" in proc.stderr and "Traceback" not in proc.stderr
     proc = run_cli("explain", str(tmp_path / "mt"), "--user", user, "--item", item.upper(), cwd=tmp_path)
@@ -538,6 +540,9 @@ def test_recommend_lists_a_users_unrated_items_with_their_explanations(mt, split
     assert "= item baseline" in mine and "explains nothing" not in mine
     # a new user: MT-I and MT-P, and once, why there is no MT-U
     assert "MT-U: " not in theirs and theirs.count("MT-P: ") == 2 and theirs.count("MT-U explains nothing") == 1
+    # and, once, why --why splits none of its ratings (nothing was said)
+    assert theirs.count("(--why: no rating split, a new user has no past ratings to split it over)") == 1
+    assert "no rating split" not in mine
     assert_one_line_error(run_cli("recommend", str(tmp_path / "mt"), "--user", user, "--explainer", "peter"),
                           "unknown explainer 'peter'")
     assert_one_line_error(run_cli("recommend", str(tmp_path / "mt"), "--user", " "), "a --user id is empty")

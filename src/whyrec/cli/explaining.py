@@ -241,6 +241,8 @@ def explain(
         con.print(f"{row['user']}{cold} → {row['item']}{title}: {rating_text(row['predicted_rating'], top, 2)}",
                   highlight=False)
         _print_row_details(con, row, "  ", top)
+        if why and row["cold_start"]:
+            con.print(f"  ({NO_SPLIT_FOR_A_NEW_USER})", highlight=False)
 
 
 @app.command("recommend")
@@ -302,7 +304,7 @@ def recommend(
         if as_json:
             print(strict_dumps({**answer, "items": [_with_readable(row) for row in answer["items"]]}))
         else:
-            _print_recommendations(con, answer, _scale_top(model))
+            _print_recommendations(con, answer, _scale_top(model), why)
 
 
 def _paired_options(users: list[str], items: list[str]) -> tuple[list[str], list[str]]:
@@ -359,7 +361,11 @@ def _recommendations(served, user: str, k: int, explainer: str | None, decoding,
     return answer
 
 
-def _print_recommendations(con, answer: dict, top: float | None = None) -> None:
+# what --why says of a user the model was not trained on, whose rating it cannot split
+NO_SPLIT_FOR_A_NEW_USER = "--why: no rating split, a new user has no past ratings to split it over"
+
+
+def _print_recommendations(con, answer: dict, top: float | None = None, why: bool = False) -> None:
     """One user's answer as text: a heading that says which items these are, then one numbered
     line per item with its explanations and, with --why, its rating split (ratings written on the
     scale up to ``top``)."""
@@ -377,6 +383,8 @@ def _print_recommendations(con, answer: dict, top: float | None = None) -> None:
     con.print(head, highlight=False)
     if answer.get("no_explanation"):
         con.print(f"  ({answer['no_explanation']})", highlight=False)
+    if why and answer["cold_start"]:
+        con.print(f"  ({NO_SPLIT_FOR_A_NEW_USER})", highlight=False)
     for rank, row in enumerate(rows, 1):
         title = f" {shortened(row['title'], 60)}" if row.get("title") else ""
         con.print(f"  {rank}. {row['item']}{title}: {rating_text(row['predicted_rating'], top, 2)}", highlight=False)
