@@ -356,11 +356,12 @@ def test_a_damaged_bundle_is_refused_in_one_line(trained, tmp_path, header_edit,
 def test_pairs_must_pair_and_an_id_is_not_a_list_of_characters(trained, tiny_split):
     """mt.predict("u1", "i1") was scored per character; unequal lists failed deep in torch."""
     user, item = tiny_split.train.users[0], tiny_split.train.items[0]
-    for call in (trained.predict, trained.explain):
-        with pytest.raises(WhyrecError, match=r"users must be a list of ids, not one string; wrap it: \["):
+    calls = ((trained.predict, "predict"), (trained.predict_unclipped, "predict"), (trained.explain, "explain"))
+    for call, name in calls:
+        with pytest.raises(WhyrecError, match=rf"^MT: {name}: users must be a list of ids, not one string; wrap it"):
             call(user, [item])
-        with pytest.raises(WhyrecError, match=r"as many users as items \(2 != 1\)"):
-            call([user, user], [item])
+        with pytest.raises(WhyrecError, match=rf"^MT: {name} needs as many users as items \(2 != 1\)"):
+            call([user, user], [item])  # named as MT's, not its ALS's (context-als)
 
 
 def test_an_unfitted_system_says_fit_first(tmp_path):

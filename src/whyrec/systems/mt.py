@@ -547,12 +547,12 @@ class MultiTask:
     def predict(self, users: Sequence[str], items: Sequence[str]) -> np.ndarray:
         """Ratings from the context-aware MF (clipped to the scale; unknown ids fall back to biases)."""
         self.require_fitted("predicting")
-        return self.als.predict(users, items)
+        return self.als.predict(*paired_ids(users, items, "MT: predict"))
 
     def predict_unclipped(self, users: Sequence[str], items: Sequence[str]) -> np.ndarray:
         """:meth:`predict` before clipping: what ranks items (clipped ones would tie)."""
         self.require_fitted("predicting")
-        return self.als.predict_unclipped(users, items)
+        return self.als.predict_unclipped(*paired_ids(users, items, "MT: predict"))
 
     def decoder(self, variant: str) -> ContextGRUDecoder:
         """The trained GRU decoder of MT-U (``"user"``), MT-I (``"item"``) or MT-P (``"pair"``)."""
