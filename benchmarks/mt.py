@@ -35,7 +35,7 @@ def summary_markdown(summary: dict) -> str:
              f"Split {summary['split']} of each shared dataset, MT settings {json.dumps(summary['config_overrides'])}, "
              f"{summary['machine']}, torch threads per process: the *threads* column (rows recorded before runs kept "
              f"their own: the `--threads` of the run that wrote `mt.json` last, {summary['threads']}). "
-             f"Measured {summary['date']}. "
+             "Measured on the date of each row's *measured* column. "
              "Per-dataset tables, training curves and the discriminator learning curve: `results/mt/<dataset>/`. "
              "The MT decoder lr, prior folds and coupling λ columns are the learning rate of the GRU decoders' own weights (`decoder_lr`; before it "
              "existed they shared the encoders' `lr` of 0.003), the number of folds of MT's cross-fitted ALS priors "
@@ -50,8 +50,9 @@ def summary_markdown(summary: dict) -> str:
              "default) they begin once the validation NLL stops falling; runs before it started them at epoch 3.", "",
              "| dataset | PMF RMSE | plain ALS RMSE | MT−encoder | MT−decoder | MT RMSE (p vs plain ALS) | "
              "n-gram ppl | LSTM ppl | GRU LM ppl | GCN-P ppl | MT-P ppl | MT-P tf-idf | shuffled-label acc (U / I / P) | wall (s) "
-             "| MT decoder lr | MT prior folds | MT coupling λ | LSTM epochs | MT-P epochs | MT adversarial epochs | threads |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| MT decoder lr | MT prior folds | MT coupling λ | LSTM epochs | MT-P epochs | MT adversarial epochs | threads "
+             "| measured |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in summary["datasets"].items():
         rating = {row["system"]: row for row in r["rating"]}
         text = {row["system"]: row for row in r["text"]}
@@ -66,7 +67,7 @@ def summary_markdown(summary: dict) -> str:
             f"{text['MT-P']['tfidf']:.4f} | {acc} | {r['wall_seconds']:.0f} | {r.get('decoder_lr', '?')} | "
             f"{r.get('prior_folds', '?')} | {r.get('coupling', '?')} | {epochs_of(text['LSTM'])} | "
             f"{epochs_of(text['MT-P'])} | {adversarial_span(r.get('mt_adversarial_epochs'))} | "
-            f"{r.get('threads') or summary['threads']} |")
+            f"{r.get('threads') or summary['threads']} | {r.get('date') or summary['date']} |")
     lines += ["", "## Checks of the issue's targets", ""]
     for name, checks in summary["checks"].items():
         rating = {row["system"]: row["rmse"] for row in summary["datasets"][name]["rating"]}
@@ -124,9 +125,21 @@ def dataset_order(name: str) -> int:
 
 
 def per_dataset_rows(out: Path) -> dict:
-    """Summary rows rebuilt from the per-dataset JSON files under ``out/mt/`` (the record of each dataset)."""
-    files = {name: out / "mt" / name / "mt.json" for name in DATASETS}
-    return {name: summary_row(json.loads(f.read_text(encoding="utf-8"))) for name, f in files.items() if f.exists()}
+    """Summary rows rebuilt from the per-dataset JSON files under ``out/mt/`` (the record of each dataset),
+    each with the date of its measurement: its ``run.json``'s, else the one the summary gave it (or its own)."""
+    summary = out / "mt.json"
+    before = json.loads(summary.read_text(encoding="utf-8")) if summary.exists() else {}
+    rows = {}
+    for name in DATASETS:
+        folder = out / "mt" / name
+        if not (folder / "mt.json").exists():
+            continue
+        rows[name] = summary_row(json.loads((folder / "mt.json").read_text(encoding="utf-8")))
+        run = folder / "run.json"
+        kept = before.get("datasets", {}).get(name, {})
+        rows[name]["date"] = (json.loads(run.read_text(encoding="utf-8"))["date"][:10] if run.exists()
+                              else kept.get("date") or before.get("date"))
+    return rows
 
 
 def finish_summary(summary: dict, out: Path) -> None:
@@ -188,7 +201,8 @@ def main() -> None:
                                    log=lambda msg: print(msg, flush=True), bundle_dir=HERE / ".cache" / name)
         (args.out / "mt" / name / "run.json").write_text(json.dumps(provenance(folder, [split]), indent=1),
                                                          encoding="utf-8")
-        summary["datasets"][name] = summary_row(result)
+        summary["datasets"][name] = {**summary_row(result), "date": summary["date"]}
+    summary["datasets"] = {name: summary["datasets"][name] for name in sorted(summary["datasets"], key=dataset_order)}
     finish_summary(summary, args.out)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "mt.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
