@@ -13,6 +13,7 @@ FIELDS = ["user", "item", "rating"]
 @pytest.mark.parametrize("text,csv,holds", [
     ("", False, True),
     ("\n\n", True, True),
+    ("\n\nmy essay after blank lines\n", False, False),  # not empty: its first line is blank
     ('{"user": "u1", "item": "i1", "rating": 5, "more": 1}\n', False, True),
     ('{"item": "i1", "user": "u1", "rating": 5}\n', False, False),  # another order: another kind of row
     ('{"user": "u1"}\n', False, False),

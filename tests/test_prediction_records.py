@@ -115,7 +115,7 @@ def test_an_existing_file_is_replaced_only_when_it_holds_records(tmp_path, tiny_
         (tmp_path / name).write_text(text)
         with pytest.raises(ConfigError, match=f"--records .*{name} is a file that holds no prediction records; it is "
                                               "kept: choose another name"):
-            save_records(rows, tmp_path / name)
+            check_records_path(tmp_path / name)
         assert (tmp_path / name).read_text() == text
 
 

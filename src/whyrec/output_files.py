@@ -18,8 +18,9 @@ def holds_rows_of(path: Path, first_fields: list[str], csv: bool = False) -> boo
     """Whether ``path`` is empty or begins with a row whose first fields are ``first_fields``, in
     order: a CSV header (``csv``), else a JSON object on the first line (JSON lines)."""
     with path.open("rb") as handle:
-        first = handle.readline(65536).decode("utf-8", errors="replace").strip()
-    if not first:
+        head = handle.read(65536).decode("utf-8", errors="replace")
+    first = next((line.strip() for line in head.splitlines() if line.strip()), "")
+    if not first:  # empty, or blank lines only
         return True
     if csv:
         return first.split(",")[:len(first_fields)] == first_fields

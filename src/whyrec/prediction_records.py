@@ -28,13 +28,19 @@ FORMATS = (".jsonl", ".csv")
 
 
 def check_records_path(path: Path) -> None:
-    """Refuse, before any work, a records file whose format its name does not tell, a folder, and an
-    existing file that is not one of these records (an earlier run's is replaced; any other would be
-    lost: :func:`whyrec.output_files.check_replaceable`)."""
-    if path.suffix.lower() not in FORMATS:
-        raise ConfigError(f"--records {path}: name the file .jsonl (JSON lines) or .csv")
+    """``evaluate --records``, refused before any work: a file whose format its name does not tell, a
+    folder, and an existing file that is not one of these records (an earlier run's is replaced; any
+    other would be lost: :func:`whyrec.output_files.check_replaceable`)."""
+    _check_format(path)
     check_replaceable(path, ["user", "item", "rating", "predicted"], "--records", "prediction records",
                       csv=path.suffix.lower() == ".csv")
+
+
+def _check_format(path: Path) -> None:
+    if path.suffix.lower() not in FORMATS:
+        raise ConfigError(f"--records {path}: name the file .jsonl (JSON lines) or .csv")
+    if path.is_dir():
+        raise ConfigError(f"--records {path} is a folder; give a file name")
 
 
 def prediction_records(model, test, predicted, written=None, judge=None) -> list[dict]:
@@ -93,8 +99,10 @@ def side_by_side(per_system: list[list[dict]]) -> list[dict]:
 
 def save_records(rows: list[dict], path: Path) -> None:
     """Write ``rows`` as JSON lines (``.jsonl``: one object per line, null for a missing field)
-    or CSV (``.csv``: a header of every field, an empty cell for a missing one), by the name."""
-    check_records_path(path)
+    or CSV (``.csv``: a header of every field, an empty cell for a missing one), by the name. What
+    ``path`` held is replaced: the commands check it first (:func:`check_records_path`; the
+    explanations a comparison writes in its own ``--out``)."""
+    _check_format(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fields = list(dict.fromkeys(key for row in rows for key in row))
     with path.open("w", encoding="utf-8", newline="") as out:

@@ -124,13 +124,13 @@ def test_html_tags_in_a_review_are_not_read_as_words(tmp_path):
     texts = ['Try&nbsp;<a data-hook="product-link-linked" class="a-link-normal" href="/Seed/dp/B000B7VBOG/ref=cm_cr_arp'
              '_d_rvw_txt?ie=UTF8">Seed</a>&nbsp;too',
              "<p>Great <B>paper</B> quality.</p><p>Fast delivery</p>",
-             "love it <3 <grin> so x < y > z",
-             "Lists:<ul><li>thick</li><li>glossy</li></ul><hr/>done"]
+             "love it <3 <grin> so x < y > z, <a lot of fun> <i love it>",
+             "Lists:<ul><li>thick</li><li class='x' id=y>glossy</li></ul><hr/>done <br >"]
     path = tmp_path / "reviews.csv"
     pd.DataFrame({"user": ["u1", "u2", "u3", "u4"], "item": ["i1"] * 4, "rating": [5, 4, 3, 2],
                   "text": texts}).to_csv(path, index=False)
     read = load_corpus(path).reviews["text"].tolist()
     assert tokenize(read[0]) == ["try", "seed", "too"]
     assert split_sentences(read[1]) == ["Great paper quality.", "Fast delivery"]
-    assert read[2] == "love it <3 <grin> so x < y > z"
+    assert read[2] == "love it <3 <grin> so x < y > z, <a lot of fun> <i love it>"
     assert split_sentences(read[3]) == ["Lists:", "thick", "glossy", "done"]

@@ -433,10 +433,12 @@ def _is_id_value(value: object) -> bool:
 # HTML markup in review texts: line breaks, as the Amazon Customer Reviews dataset's texts mark paragraphs
 # ("great.<br /><br />But"), other tags that end a line, and the tags around a run of text, as the
 # Amazon 2018 texts link a product ('<a data-hook="product-link-linked" href="/Seed/dp/B000B7VBOG/…">Seed</a>');
-# only these tag names, so that a text's own "<3" or "<grin>" is kept
-_LINE_TAG = re.compile(r"</?(?:br|p|div|li|ul|ol|h[1-6]|hr|blockquote|table|tr|td|th)\b[^<>]*>", re.IGNORECASE)
+# only these tag names, each bare or with NAME=VALUE attributes, so that a text's own "<3", "<grin>" or
+# "<a lot of fun>" is kept
+_ATTRIBUTES = r"""(?:\s+[\w:-]+\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'<>]+))*\s*/?>"""
+_LINE_TAG = re.compile(r"</?(?:br|p|div|li|ul|ol|h[1-6]|hr|blockquote|table|tr|td|th)" + _ATTRIBUTES, re.IGNORECASE)
 _INLINE_TAG = re.compile(r"</?(?:a|b|i|u|s|em|strong|span|font|small|big|sup|sub|img|center|abbr|cite|code|q|"
-                         r"strike)\b[^<>]*>", re.IGNORECASE)
+                         r"strike)" + _ATTRIBUTES, re.IGNORECASE)
 
 
 def _html_markup(text: str) -> str:
