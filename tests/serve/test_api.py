@@ -238,6 +238,13 @@ def test_a_bad_batch_is_refused_whole(client, body, status, fragment):
     ("get", "/users/u1/recommendations", {"params": {"k": 10 ** 6}}, 422, "k"),
     ("get", "/users/u1/recommendations", {"params": {"k": 0}}, 422, "k"),
     ("post", "/explain", {"content": b"not json", "headers": {"content-type": "application/json"}}, 422, "invalid"),
+    # a form, or JSON sent as text, was told only that the body is no object
+    ("post", "/explain", {"data": {"user": "u1", "item": "i1"}}, 422,
+     "the body must be a JSON object sent with content-type: application/json (the request said "
+     "application/x-www-form-urlencoded)"),
+    ("post", "/explain/batch", {"content": b'{"pairs": []}', "headers": {"content-type": "text/plain"}}, 422,
+     "sent with content-type: application/json (the request said text/plain)"),
+    ("get", "/explain", {}, 405, "GET is not allowed on /explain; it takes POST"),
     ("post", "/explain", {"json": {"user": "u1"}}, 422, "item"),
     ("post", "/explain", {"json": {"user": "u1", "item": "i1", "min_words": 3}}, 422,
      'body.min_words: Extra inputs are not permitted (a decoding setting: send it inside "decoding"'),
@@ -511,3 +518,10 @@ def test_startup_objects_are_frozen_out_of_the_collectors_passes(client):
     c, _ = client
     collector = c.get("/metrics").json()["garbage_collector"]
     assert collector["frozen_objects"] >= 0 and len(collector["collections"]) == 3
+
+
+def test_a_method_a_route_does_not_take_keeps_the_allow_header(client):
+    c, _ = client
+    refused = c.put("/users/u1/recommendations")
+    assert refused.status_code == 405 and refused.headers["allow"] == "GET"
+    assert refused.json()["error"] == "PUT is not allowed on /users/u1/recommendations; it takes GET"

@@ -154,8 +154,8 @@ def answer(body) -> Response:
     return Response(pydantic_core.to_json(body, inf_nan_mode="null"), media_type="application/json")
 
 
-def _error(status: int, message: str, **extra) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": message, **extra})
+def _error(status: int, message: str, headers: dict | None = None, **extra) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": message, **extra}, headers=headers)
 
 
 class BodySizeLimit:
@@ -284,6 +284,10 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
+        sent = request.headers.get("content-type", "none")
+        if request.method == "POST" and "json" not in sent.lower():  # a form, or JSON sent as text: never read
+            return _error(422, f"invalid request: the body must be a JSON object sent with content-type: "
+                               f"application/json (the request said {sent[:60]})")
         problems = [f"{'.'.join(str(p) for p in e.get('loc', []))}: {e.get('msg')}{_misplaced_hint(e)}"
                     for e in exc.errors()]
         return _error(422, "invalid request: " + "; ".join(problems)[:500])
@@ -292,6 +296,10 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
     async def http_error(request: Request, exc: StarletteHTTPException):
         if exc.status_code == 404 and exc.detail == "Not Found":  # no such route
             return _error(404, f"no route {request.method} {request.url.path[:100]}")
+        if exc.status_code == 405:  # the route is there, for other methods
+            allowed = (exc.headers or {}).get("Allow", "")
+            return _error(405, f"{request.method} is not allowed on {request.url.path[:100]}; it takes {allowed}",
+                          headers=exc.headers)
         return _error(exc.status_code, str(exc.detail))
 
     def system(name: str | None) -> ServedSystem:
