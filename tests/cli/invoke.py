@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 
-def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "whyrec.cli", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=300, env={**os.environ, "COLUMNS": "200"})
+                          cwd=cwd, timeout=300, env={**os.environ, "COLUMNS": "200", **(env or {})})
 
 
 def assert_one_line_error(proc: subprocess.CompletedProcess, pattern: str) -> None:

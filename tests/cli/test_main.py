@@ -15,6 +15,24 @@ from tests.cli.invoke import assert_one_line_error, run_cli
 from tests.conftest import REVIEWS, amazon_lines, hostile_pickle
 
 
+def test_a_path_from_the_home_folder_is_written_out(tmp_path):
+    """In quotes or after "=", a shell leaves "~" as typed: a folder named "~" was made where the
+    command ran."""
+    from whyrec.cli import home_expanded
+
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    pd.DataFrame(REVIEWS, columns=["user", "item", "rating", "text"]).to_csv(home / "reviews.csv", index=False)
+    proc = run_cli("train", "bias-baseline", "--data", "~/reviews.csv", "--out=~/bundles/b", cwd=work,
+                   env={"HOME": str(home)})
+    assert proc.returncode == 0, proc.stderr
+    assert (home / "bundles" / "b" / "bundle.json").exists() and not any(work.iterdir())
+    untouched = ["--user", "~x", "a~/b", "--set", "p=~/x", "--user=~x"]  # no path from the home folder
+    assert home_expanded(untouched) == untouched
+    assert home_expanded(["~", "--out=~/b"]) == [os.path.expanduser("~"), "--out=" + os.path.expanduser("~/b")]
+
+
 def test_demo_runs_on_planted_data(tmp_path):
     proc = run_cli("demo", "--out", str(tmp_path / "demo"), "--planted")
     assert proc.returncode == 0, proc.stderr

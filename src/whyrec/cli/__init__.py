@@ -95,6 +95,7 @@ def main() -> None:
             err_console().print(f"[red]error:[/red] {process_prefix()}{message}", highlight=False)
 
     finished = False
+    sys.argv[1:] = home_expanded(sys.argv[1:])  # before a torchrun relaunch reads them too
     try:
         if launched_world() > 1:
             _refuse_under_torchrun(sys.argv[1:])
@@ -138,6 +139,25 @@ def main() -> None:
         sys.exit(exc.exit_code)
     finally:
         leave(finished)  # after an error, without waiting for the other processes
+
+
+def home_expanded(args: list[str]) -> list[str]:
+    """The command line with a path that starts at the home folder written out: ``~`` or ``~/…``,
+    alone or as ``--option=~/…``. A shell leaves it as typed in quotes (``--out "~/bundles/x"``) or
+    after ``=``, and the command would then make a folder named ``~`` where it runs."""
+    import os
+
+    def expanded(value: str) -> str:
+        return os.path.expanduser(value) if value == "~" or value.startswith("~/") else value
+
+    out = []
+    for arg in args:
+        if arg.startswith("--") and "=" in arg:
+            option, value = arg.split("=", 1)
+            out.append(f"{option}={expanded(value)}")
+        else:
+            out.append(expanded(arg))
+    return out
 
 
 def out_of_memory(exc: BaseException) -> str | None:
