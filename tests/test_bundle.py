@@ -189,3 +189,21 @@ def test_a_bundle_saved_over_another_keeps_none_of_its_files(fitted, tmp_path):
     (folder / "run.json").write_text('{"command": "whyrec train pmf"}')
     save_bundle(model, folder)
     assert not (folder / "run.json").exists()
+
+
+def test_paths_from_the_home_folder_are_read_and_written_there(tmp_path, monkeypatch):
+    """The Python API takes "~/…" as pandas does: it had looked for a folder named "~"."""
+    import pandas as pd
+
+    from tests.conftest import REVIEWS
+    from whyrec.data import fixed_index_split, load_corpus, write_index_split
+    from whyrec.rating import BiasBaseline
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    pd.DataFrame(REVIEWS, columns=["user", "item", "rating", "text"]).to_csv(tmp_path / "reviews.csv", index=False)
+    corpus = load_corpus("~/reviews.csv")
+    write_index_split(ratio_split(corpus, seed=0), "~/split")
+    split = fixed_index_split(corpus, "~/split")
+    save_bundle(BiasBaseline().fit(split.train), "~/bundles/bias")
+    assert (tmp_path / "bundles" / "bias" / "bundle.json").exists() and (tmp_path / "split" / "train.index").exists()
+    assert load_bundle("~/bundles/bias").predict(["alice"], ["guitar"]).shape == (1,)

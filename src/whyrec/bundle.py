@@ -39,7 +39,7 @@ def save_bundle(model, folder: str | Path) -> Path:
     from whyrec.rating.base import RATING_MODELS
     from whyrec.rating.tuning import TunedModel
 
-    folder = Path(folder)
+    folder = Path(folder).expanduser()
     tuning = None
     if isinstance(model, TunedModel):
         model.require_fitted("saving")
@@ -112,7 +112,7 @@ def read_torch_arrays(folder: Path) -> dict:
 
 
 def read_bundle_header(folder: str | Path) -> dict:
-    folder = Path(folder)
+    folder = Path(folder).expanduser()
     path = folder / "bundle.json"
     if not folder.exists():
         raise BundleError(f"{folder}: no such bundle folder")
@@ -177,7 +177,7 @@ def load_bundle(folder: str | Path, device: str = "cpu"):
 
     Whatever is wrong with the folder (a missing file or array, arrays that do not fit the id
     lists or the settings, a setting of the wrong type) is a :class:`BundleError` naming it."""
-    folder = Path(folder)
+    folder = Path(folder).expanduser()
     return _loaded(folder, read_bundle_header(folder), device)
 
 
@@ -246,7 +246,7 @@ def describe_bundle(folder: str | Path) -> dict:
     from whyrec.provenance import read_run_record
     from whyrec.settings import settings_of
 
-    folder = Path(folder)
+    folder = Path(folder).expanduser()
     header = read_bundle_header(folder)
     model = _loaded(folder, header)  # bundle.json read once
     history = list(getattr(model, "history", None) or [])

@@ -103,7 +103,7 @@ def split_folders(folder: str | Path, wanted: str = "all") -> list[Path]:
     """The fixed splits stored under a dataset ``folder``: its sub-folders holding ``train.index``
     (``1`` … ``5`` in the shared data), in numeric order; ``wanted`` is ``all`` or a comma list of
     their names (``1,3``). A name without such a folder is a :class:`DataError` listing those found."""
-    folder = Path(folder)
+    folder = Path(folder).expanduser()
     found = sorted((p for p in folder.iterdir() if p.is_dir() and (p / "train.index").exists()),
                    key=lambda p: (not p.name.isdigit(), int(p.name) if p.name.isdigit() else 0, p.name)) \
         if folder.is_dir() else []
@@ -122,7 +122,7 @@ def write_index_split(split: Split, folder: str | Path) -> Path:
     """Store ``split`` in ``folder`` as :func:`fixed_index_split` reads it: ``train``, ``validation``
     and ``test.index``, each one line of the records' 0-based positions in the source file. A
     folder that already holds a split is refused (nothing is overwritten)."""
-    folder = Path(folder)
+    folder = Path(folder).expanduser()
     if any((folder / f"{part}.index").exists() for part in ("train", "validation", "test")):
         raise DataError("already holds a split; choose another folder", path=folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -142,7 +142,7 @@ def fixed_index_split(corpus: Corpus, folder: str | Path) -> Split:
     commands read a split's file with every duplicate pair kept (a split of the whole file may list
     them all), while ``whyrec data split`` by default writes one record of each pair.
     """
-    folder = Path(folder)
+    folder = Path(folder).expanduser()
     if folder.is_file():
         raise DataError("a split is a folder of index files, not a file", path=folder)
     row_of = {int(p): r for r, p in enumerate(corpus.positions)}

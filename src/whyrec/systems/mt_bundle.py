@@ -39,7 +39,7 @@ def save_mt(model, folder: str | Path) -> Path:
     """Write a fitted :class:`~whyrec.systems.mt.MultiTask` into ``folder``."""
     from whyrec.checkpoint import module_state
 
-    folder = Path(folder)
+    folder = Path(folder).expanduser()
     folder.mkdir(parents=True, exist_ok=True)
     data = model.data
     user_flat, user_off = _flatten(data.user_rows)
@@ -72,7 +72,7 @@ def load_mt(folder: str | Path, header: dict):
     from whyrec.explain.interface import RatingInput
     from whyrec.systems.mt import MTConfig, MultiTask, _TextData
 
-    folder = Path(folder)
+    folder = Path(folder).expanduser()
     tensors = read_torch_arrays(folder)
     try:
         # bundles written before cross-fitted priors had one encoder per side

@@ -27,7 +27,7 @@ def save_peter(model, folder: str | Path) -> Path:
     """Write a fitted :class:`~whyrec.systems.peter.Peter` into ``folder``."""
     from whyrec.checkpoint import module_state
 
-    folder = Path(folder)
+    folder = Path(folder).expanduser()
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.model.state_dict().items()}
     if model.rating_input is not None:  # aligned with a rating input (PeterExplainer)
         tensors.update(module_state("rating_input", model.rating_input))
@@ -56,7 +56,7 @@ def load_peter(folder: str | Path, header: dict):
     from whyrec.explain.peter_model import PeterModel, PeterShape
     from whyrec.systems.peter import Peter, PeterConfig
 
-    folder = Path(folder)
+    folder = Path(folder).expanduser()
     tensors = read_torch_arrays(folder)
     try:
         # rebuilt on the CPU whatever device it was trained on; load_bundle moves it where asked

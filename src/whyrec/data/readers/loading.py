@@ -56,7 +56,7 @@ def reviews_in(folder: Path) -> Path:
 
 def detect_format(path: str | Path) -> str:
     """Choose a reader by the file's content (magic bytes, then the first record)."""
-    path = Path(path)
+    path = Path(path).expanduser()
     with open(path, "rb") as handle:
         head = handle.read(4)
     if head == b"PAR1":
@@ -139,7 +139,7 @@ def load_corpus(
     A PETER pickle's (feature, opinion, sentence, sentiment) quadruples are attached as
     ``corpus.features``.
     """
-    path = Path(path)
+    path = Path(path).expanduser()
     if not path.exists():
         raise DataError("no such file", path=path)
     if path.is_dir():
@@ -166,7 +166,7 @@ def load_corpus(
     }
     if meta_path is None:
         meta_path = metadata_beside(path)
-    elif not Path(meta_path).is_file():  # before the reviews are read: a typo costs no waiting
+    elif not (meta_path := Path(meta_path).expanduser()).is_file():  # before the reviews: a typo costs no wait
         raise DataError("no such metadata file", path=meta_path)
     records: Iterable[RawRecord] = readers[fmt]()
     corpus = build_corpus(records, source=str(path), rating_scale=rating_scale, strict=strict,
