@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import textwrap
 import time
 from dataclasses import dataclass, field
@@ -571,6 +572,16 @@ def _check_top_k(k: int) -> None:
 DEFAULT_LADDER = ("global-average", "bias-baseline", "biased-mf", "pmf", "context-als")
 
 
+def _check_spec_separators(spec: str, name: str, given: str, known) -> None:
+    """Refuse a spec whose settings are joined with the wrong mark, with how to write it: a model's
+    name then a comma (``pmf,factors=3``), or a colon between settings (``pmf:factors=3:lambda_u=2``)."""
+    first, comma, rest = name.partition(",")
+    if comma and first.strip() in known and "=" in rest:
+        raise ConfigError(f"model '{spec}': a colon comes after the model's name: {first.strip()}:{rest.strip()}")
+    if any(re.search(r":\s*[A-Za-z_]\w*\s*=", part.partition("=")[2]) for part in given.split(",")):  # not cuda:0
+        raise ConfigError(f"model '{spec}': settings are separated by commas: {name.strip()}:{given.replace(':', ',')}")
+
+
 def models_from_specs(specs: Sequence[str], tune_on: str = "rmse", relevant_at: float | None = None,
                       tuned: bool = False) -> dict[str, object]:
     """Unfitted rating models by the names the results table shows, from specs such as ``pmf`` or
@@ -592,6 +603,7 @@ def models_from_specs(specs: Sequence[str], tune_on: str = "rmse", relevant_at: 
     models: dict[str, object] = {}
     for spec in specs:
         name, _, given = spec.partition(":")
+        _check_spec_separators(spec, name, given, RATING_MODELS)
         params = parse_assignments(filter(None, (p.strip() for p in given.split(","))), f"model '{spec}':")
         spec = spec.strip().removesuffix(":").strip()  # the table's name: "pmf" for " pmf" and "pmf:"
         if spec in models:
