@@ -134,3 +134,20 @@ def test_html_tags_in_a_review_are_not_read_as_words(tmp_path):
     assert split_sentences(read[1]) == ["Great paper quality.", "Fast delivery"]
     assert read[2] == "love it <3 <grin> so x < y > z, <a lot of fun> <i love it>"
     assert split_sentences(read[3]) == ["Lists:", "thick", "glossy", "done"]
+
+
+def test_whole_number_ids_stored_as_floats_read_as_the_whole_numbers(tmp_path):
+    """A column of integer ids with a missing value is a float column: user 3 was read as "3.0"."""
+    import warnings
+
+    frame = pd.DataFrame({"user": [1.0, 2.0, np.nan, 3.0], "item": [10, 11, 12, 13], "rating": [5, 4, 3, 2],
+                          "text": ["good sound"] * 4})
+    frame.to_parquet(tmp_path / "ids.parquet")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the row without a user is skipped and counted
+        corpus = load_corpus(tmp_path / "ids.parquet")
+    assert sorted(corpus.reviews["user"]) == ["1", "2", "3"] and sorted(corpus.reviews["item"]) == ["10", "11", "13"]
+    from whyrec.data.corpus import _clean_id
+
+    assert [_clean_id(v) for v in (12.0, np.float64(7.0), 1.5, -3.0, " 0012 ", 2.0 ** 60)] == \
+        ["12", "7", "1.5", "-3", "0012", str(2.0 ** 60)]

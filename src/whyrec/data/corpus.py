@@ -418,8 +418,13 @@ def _as_seconds(number: float) -> float:
 
 
 def _clean_id(value: object) -> str | None:
+    """An id as text, stripped; None when missing. A whole number stored as a float reads as the
+    whole number: a table column of integer ids with one missing value is a float column (pandas,
+    Parquet), which had made user 12 into "12.0", another id than the "12" the other files give."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2 ** 53:
+        return str(int(value))
     text = str(value).strip()
     return text or None
 
