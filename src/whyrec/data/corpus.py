@@ -195,8 +195,13 @@ def as_id(key: object) -> str:
     """An id as the corpus keeps it: a string. Readers keep ids as text, so a DataFrame's integer
     user ids become "1", "2", ...; a key given as a number (``df.user.values``, a numpy int) is
     looked up by its text instead of being an unknown id, which would have given every such
-    user the cold-start prediction without a word."""
-    return key if isinstance(key, str) else str(key)
+    user the cold-start prediction without a word. A whole number given as a float (``3.0``) is
+    looked up as the readers keep it (``"3"``)."""
+    if isinstance(key, str):
+        return key
+    if isinstance(key, float) and key.is_integer() and abs(key) < 2 ** 53:
+        return str(int(key))
+    return str(key)
 
 
 class IdMap:
