@@ -50,8 +50,8 @@ def summary_markdown(summary: dict) -> str:
              "default) they begin once the validation NLL stops falling; runs before it started them at epoch 3.", "",
              "| dataset | PMF RMSE | plain ALS RMSE | MT−encoder | MT−decoder | MT RMSE (p vs plain ALS) | "
              "n-gram ppl | LSTM ppl | GRU LM ppl | GCN-P ppl | MT-P ppl | MT-P tf-idf | shuffled-label acc (U / I / P) | wall (s) "
-             "| MT decoder lr | MT prior folds | MT coupling λ | LSTM epochs | MT-P epochs | MT adversarial epochs | threads "
-             "| measured |",
+             "| MT decoder lr | MT prior folds | MT coupling λ | LSTM epochs | MT-P epochs | MT adversarial epochs "
+             "| threads | measured |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in summary["datasets"].items():
         rating = {row["system"]: row for row in r["rating"]}

@@ -72,7 +72,8 @@ def test_models_from_specs_reads_names_and_parameters():
                            (["pmf", "pmf"], "given twice"), (["pmf", "pmf:"], "given twice"),
                            (["pmf:factors=4,factors=5"], "'factors' is given twice"),
                            (["pmf,factors=3"], "a colon comes after the model's name: pmf:factors=3"),
-                           (["pmf:factors=3:lambda_u=2"], "settings are separated by commas: pmf:factors=3,lambda_u=2")):
+                           (["pmf:factors=3:lambda_u=2"],
+                            "settings are separated by commas: pmf:factors=3,lambda_u=2")):
         with pytest.raises(ConfigError, match=message):
             models_from_specs(specs)
     assert models_from_specs(["pmf:device=cpu:0,factors=3"])  # a colon inside a value is no separator

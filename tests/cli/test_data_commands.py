@@ -213,7 +213,8 @@ def test_features_show_their_example_sentences_as_read(tmp_path):
     assert_one_line_error(run_cli("data", "features", str(path), "--out", str(tmp_path / "notes.txt")),
                           "is a file that holds no feature quadruples; it is kept: choose another name")
     assert (tmp_path / "notes.txt").read_text() == "keep me\n"
-    assert_one_line_error(run_cli("data", "features", str(path), "--out", str(tmp_path)), "is a folder; give a file name")
+    assert_one_line_error(run_cli("data", "features", str(path), "--out", str(tmp_path)),
+                          "is a folder; give a file name")
 
 
 def test_stats_say_where_item_titles_came_from(tmp_path):

@@ -9,9 +9,9 @@ import typer
 
 from whyrec.cli.common import (ColumnMap, DecodingMethod, DecodingSettings, EpochProgress, ExplainerChoice, HistorySeed,
                                HistorySplit, MaxRating, MetaFile, MinRating, Overwrite, ReaderFormat, SplitSeed,
-                               Throttled, app, check_data_read, check_decoding_given, check_given_once, check_new_bundle,
-                               check_out, console, decoding_of, err_console, given_on_command_line, history_of,
-                               parse_pairs, split_of, status, warn_if_not_held_out)
+                               Throttled, app, check_data_read, check_decoding_given, check_given_once,
+                               check_new_bundle, check_out, console, decoding_of, err_console, given_on_command_line,
+                               history_of, parse_pairs, split_of, status, warn_if_not_held_out)
 from whyrec.strict_json import strict_dumps
 from whyrec.wording import counted, rating_text, shortened
 

@@ -103,9 +103,9 @@ def demo(
     data = data or shared
     unread = given_on_command_line(context, "split", "format", "column", "min_rating", "max_rating")
     if data is None and unread:  # a planted corpus is made, not read
+        why = "--planted" if planted else "no --data, and no shared data"
         raise ConfigError(f"{' and '.join(unread)} say{'s' if len(unread) == 1 else ''} how to read review data, and "
-                          f"the demo makes a planted corpus ({'--planted' if planted else 'no --data, and no shared data'}"
-                          "): give --data")
+                          f"the demo makes a planted corpus ({why}): give --data")
     split_dir = chosen_split_dir(data, split, seed)  # --split with --seed: refused before any work
     check_out(out, data)
     from whyrec.data.features import FeatureExtractor, coverage
