@@ -86,14 +86,15 @@ def compare_trained(split: Split, systems: Mapping[str, object], features=None, 
     an explaining system among them, no sentiment judge is trained (the data may hold ratings only)."""
     from whyrec.explanations import explainers_of
 
-    judge = _judge_for(split, on_progress, needed=any(explainers_of(s) for s in systems.values()))
+    explaining = any(explainers_of(s) for s in systems.values())
+    judge = _judge_for(split, on_progress, needed=explaining)
     rows: list[SystemResult] = []
     for name, system in systems.items():
         if on_progress:
             on_progress(f"scoring {name}")
         rows += _scored_rows(name, system, split, features, judge, encoder, on_records, float("nan"), by_activity,
                              decoding)
-    return _table(rows, split, encoder, decoding)
+    return _table(rows, split, encoder, decoding, text=explaining)
 
 
 def combine_splits(tables: Sequence[ResultsTable], splits: Sequence[Split]) -> ResultsTable:
@@ -193,11 +194,16 @@ def _metrics(encoder) -> list[str]:
     return EXPLANATION_METRICS + (["mi_rating", "mi_feature"] if encoder is not None else [])
 
 
-def _table(rows: list[SystemResult], split: Split, encoder, decoding: Decoding | None = None) -> ResultsTable:
+def _table(rows: list[SystemResult], split: Split, encoder, decoding: Decoding | None = None,
+           text: bool = True) -> ResultsTable:
     """The rows as a table; p-values of each row's squared rating errors against the first row's;
-    its note says how the explanations were decoded when not as the PETER benchmark does."""
+    its note says how the explanations were decoded when not as the PETER benchmark does. Without
+    ``text`` (no system explains: rating bundles compared), the rating columns alone, which every
+    text column would otherwise follow as n/a."""
     reference = rows[0].system if len(rows) > 1 else None
     _against_first_row(rows, [split])
+    if not text:
+        return ResultsTable(rows, ["rmse", "mae"], reference, [split.name])
     panels = PLOTTED + (["mi_rating"] if encoder is not None else [])
     return ResultsTable(rows, ["rmse", "mae", *_metrics(encoder)], reference, [split.name], panels,
                         decoding_note(decoding))

@@ -418,6 +418,11 @@ def test_ratings_only_data_serves_the_rating_models_and_is_refused_by_the_text_s
                        "--out", str(tmp_path / "cmp"))
     assert compared.returncode == 0, compared.stderr
     assert "p vs pmf" in compared.stdout  # no features extracted, no sentiment judge trained: there is no text
+    # nor a column of text scores, each n/a, and no chart of them; --mi has nothing to estimate
+    assert "| system | rmse | mae | train (s) | test (s) | p vs pmf |" in compared.stdout and "n/a | n/a" not in \
+        compared.stdout and not (tmp_path / "cmp" / "metrics.png").exists()
+    assert_one_line_error(run_cli("compare", str(tmp_path / "pmf"), str(tmp_path / "context-als"), "--data", str(path),
+                                  *scale, "--mi"), "--mi estimates what the explanations say")
     for system in ("mt", "peter"):
         assert_one_line_error(run_cli("train", system, "--data", str(path), *scale, "--out", str(tmp_path / system)),
                               f"ratings.csv: holds ratings only (no text column), and {system.upper()} needs review "

@@ -392,6 +392,9 @@ def compare(
     explaining = any(explainers_of(s) for s in systems.values())
     if decoding is not None and not explaining:
         raise ConfigError("--method and --decode choose how explanations are decoded; these bundles write none")
+    if mi and not explaining:
+        raise ConfigError("--mi estimates what the explanations say of the rating and the feature; these bundles "
+                          "write none")
     folded = {bool(getattr(s, "unicode_folded", False)) for s in systems.values() if explainers_of(s)}
     if len(folded) > 1:
         raise ConfigError("the bundles read their texts differently (some trained with --fold-unicode, some "
