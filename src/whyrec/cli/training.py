@@ -400,6 +400,11 @@ def evaluate(
     estimator = load_bundle(bundle)
     check_rating_scale(estimator, (min_rating, max_rating))
     check_decoding(estimator, decoding)
+    if mi and not explainers_of(estimator):
+        from whyrec.errors import ConfigError
+
+        raise ConfigError(f"--mi estimates what the explanations say of the rating and the feature; {estimator.name} "
+                          "is a rating model and writes none")
     # the texts read as the system was trained on them (a rating model reads none)
     parts = split_of(data, split, seed, format, (min_rating, max_rating), column,
                      getattr(estimator, "unicode_folded", False))
