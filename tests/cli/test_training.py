@@ -86,8 +86,8 @@ def test_evaluate_writes_a_row_per_test_record_outside_the_data(tmp_path, plante
     assert report["records_file"] == str(tmp_path / "rows.csv") and len(rows) == report["test_ratings"]
     assert list(rows[0]) == ["user", "item", "rating", "predicted", "known"]
     assert_one_line_error(run_cli("evaluate", str(bundle), "--data", str(data), "--mi"),
-                          "--mi estimates what the explanations say of the rating and the feature; bias-baseline is a "
-                          "rating model and writes none")  # it was left unread
+                          "--mi estimates what the explanations say of the rating and the feature; bias-baseline "
+                          "writes none (rating models)")  # it was left unread
 
 
 def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, planted):

@@ -313,6 +313,17 @@ def mi_encoder(mi: bool, encoder: str | None) -> str | None:
     return encoder
 
 
+def check_mi_read(mi: bool, systems: dict) -> None:
+    """Refuse ``--mi`` (``evaluate``, ``compare``) where none of ``systems`` (name → loaded system)
+    writes explanations: it would estimate nothing and be left unread."""
+    from whyrec.errors import ConfigError
+    from whyrec.explanations import explainers_of
+
+    if mi and not any(explainers_of(system) for system in systems.values()):
+        raise ConfigError(f"--mi estimates what the explanations say of the rating and the feature; "
+                          f"{', '.join(systems)} write{'s' if len(systems) == 1 else ''} none (rating models)")
+
+
 def check_relevant_at(relevant_at: float | None, top_k: int | None, tune_on: str | None = None) -> None:
     """Refuse ``--relevant-at`` where nothing ranks: without ``--top-k`` and without a ranking
     ``--tune-on`` (ndcg@10) it would be left unread."""

@@ -9,11 +9,11 @@ import typer
 
 from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSettings, FoldUnicode, MaxRating, MiScores,
                                MinRating, ReaderFormat, RelevantAt, ScoredMethod, SentenceEncoderName, SplitSeed,
-                               Throttled, TopK, TuneOn, Tuned, app, check_checkpoint, check_given_once, check_out,
-                               check_relevant_at, check_text_settings, check_tune_on, checked_mt_config, console,
-                               experiment_app, load_reviews, mi_encoder, parse_pairs, print_table, read_split_folders,
-                               save_results, scored_decoding, split_line, split_of, status, step_reporter,
-                               strangers_warning, warn_if_not_held_out)
+                               Throttled, TopK, TuneOn, Tuned, app, check_checkpoint, check_given_once, check_mi_read,
+                               check_out, check_relevant_at, check_text_settings, check_tune_on, checked_mt_config,
+                               console, experiment_app, load_reviews, mi_encoder, parse_pairs, print_table,
+                               read_split_folders, save_results, scored_decoding, split_line, split_of, status,
+                               step_reporter, strangers_warning, warn_if_not_held_out)
 
 # experiment explain: every system's explanation of each test record, side by side
 EXPLANATIONS_FILE = "explanations.jsonl"
@@ -392,9 +392,7 @@ def compare(
     explaining = any(explainers_of(s) for s in systems.values())
     if decoding is not None and not explaining:
         raise ConfigError("--method and --decode choose how explanations are decoded; these bundles write none")
-    if mi and not explaining:
-        raise ConfigError("--mi estimates what the explanations say of the rating and the feature; these bundles "
-                          "write none")
+    check_mi_read(mi, systems)
     folded = {bool(getattr(s, "unicode_folded", False)) for s in systems.values() if explainers_of(s)}
     if len(folded) > 1:
         raise ConfigError("the bundles read their texts differently (some trained with --fold-unicode, some "

@@ -11,9 +11,9 @@ import typer
 from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSettings, EpochProgress, FoldUnicode,
                                MaxRating, MetaFile, MiScores, MinRating, Overwrite, ReaderFormat, RelevantAt,
                                ScoredMethod, SentenceEncoderName, SplitSeed, Throttled, TopK, TuneOn, Tuned, app,
-                               check_checkpoint, check_new_bundle, check_out, check_relevant_at, check_text_settings,
-                               check_tune_on, console, err_console, mi_encoder, parse_pairs, scored_decoding,
-                               split_line, split_of, status, strangers_warning, warn_if_not_held_out)
+                               check_checkpoint, check_mi_read, check_new_bundle, check_out, check_relevant_at,
+                               check_text_settings, check_tune_on, console, err_console, mi_encoder, parse_pairs,
+                               scored_decoding, split_line, split_of, status, strangers_warning, warn_if_not_held_out)
 from whyrec.strict_json import strict_dumps
 from whyrec.systems.mt_progress import mt_epoch_text
 from whyrec.wording import counted
@@ -400,11 +400,7 @@ def evaluate(
     estimator = load_bundle(bundle)
     check_rating_scale(estimator, (min_rating, max_rating))
     check_decoding(estimator, decoding)
-    if mi and not explainers_of(estimator):
-        from whyrec.errors import ConfigError
-
-        raise ConfigError(f"--mi estimates what the explanations say of the rating and the feature; {estimator.name} "
-                          "is a rating model and writes none")
+    check_mi_read(mi, {estimator.name: estimator})
     # the texts read as the system was trained on them (a rating model reads none)
     parts = split_of(data, split, seed, format, (min_rating, max_rating), column,
                      getattr(estimator, "unicode_folded", False))
