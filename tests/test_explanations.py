@@ -294,11 +294,13 @@ def test_peter_plus_explains_about_the_feature_word_asked_for(split, tmp_path):
         explain_pairs(plain, [user], [item], feature_words=[other])
     assert "feature_word" not in explain_pairs(plain, [user], [item])[0]
     plus.save(tmp_path / "plus")
-    proc = run_cli("explain", str(tmp_path / "plus"), "--user", user, "--item", item, "--feature-word", other)
+    # asked as it is written anywhere ("Strap"): read as the features are written ("strap"), as the tokenizer does
+    proc = run_cli("explain", str(tmp_path / "plus"), "--user", user, "--item", item, "--feature-word",
+                   f" {other.capitalize()} ")
     assert proc.returncode == 0, proc.stderr
     assert f"PETER+ (about '{other}'): {shown(asked['explanations']['peter+'])}" in proc.stdout
     pairs = tmp_path / "pairs.csv"
-    pairs.write_text(f"user,item,feature_word\n{user},{item},{other}\n{user},{item},\n")
+    pairs.write_text(f"user,item,feature_word\n{user},{item},{other.upper()}\n{user},{item},\n")
     rows = [json.loads(line) for line in run_cli("explain", str(tmp_path / "plus"), "--pairs", str(pairs),
                                                    "--json").stdout.splitlines()]
     assert [r["feature_word"] for r in rows] == [other, own]  # a blank cell: the item's own

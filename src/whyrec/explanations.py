@@ -125,6 +125,15 @@ def askable_feature_words(model) -> list[str]:
     return [w for w in model.feature_words if w in model.vocab] if steers_by_feature(model) else []
 
 
+def feature_word_token(word: str) -> str:
+    """A feature word as asked (``--feature-word``, a pairs file, the service) in the tokens the
+    features were extracted in (:func:`whyrec.data.text.normalize`): "Card" is "card". Words that
+    make several tokens stay several ("gift card"), which no feature word is."""
+    from whyrec.data.text import normalize
+
+    return normalize(word) or word.strip()
+
+
 def check_feature_words(model, words: Sequence[str | None]) -> None:
     """Refuse feature words given to a system other than PETER+, or that PETER+ was not trained
     with (a word outside its training features would be fed as ``<unk>`` or steer it nowhere it

@@ -372,8 +372,10 @@ def test_peter_plus_is_asked_for_an_explanation_about_a_feature_word(served_bund
         assert body["explanation"] == model.explain([user], [item], [word], no_unk=True, no_repeat=True)[0]
     listed = c.get(f"/users/{user}/recommendations", params={"k": 3, "feature_word": other}).json()["items"]
     assert [entry["feature_word"] for entry in listed] == [other] * 3
-    padded = c.get(f"/users/{user}/recommendations", params={"k": 3, "feature_word": f" {other} "}).json()["items"]
-    assert padded == listed  # stripped, as the body of /explain is
+    padded = c.get(f"/users/{user}/recommendations", params={"k": 3, "feature_word": f" {other.upper()} "}).json()
+    assert padded["items"] == listed  # stripped, as the body of /explain is, and read as the features are written
+    capital = c.post("/explain", json={"user": user, "item": item, "feature_word": other.capitalize()}).json()
+    assert capital["feature_word"] == other and capital["explanation"] == about["explanation"]
     blank = c.get(f"/users/{user}/recommendations", params={"feature_word": " "})
     assert blank.status_code == 422 and "feature_word is empty" in blank.json()["error"]
     assert listed[0]["explanation"] == model.explain([user], [listed[0]["item"]], [other], no_unk=True,

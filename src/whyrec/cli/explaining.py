@@ -455,12 +455,14 @@ def _mi_text(valid_mi: dict | None) -> str:
 
 
 def _feature_word(value: str | None) -> str | None:
-    """``--feature-word`` stripped; a blank one is refused."""
+    """``--feature-word`` as the features are written (:func:`whyrec.explanations.feature_word_token`:
+    ``Card`` is ``card``); a blank one is refused."""
     from whyrec.errors import ConfigError
+    from whyrec.explanations import feature_word_token
 
     if value is not None and not value.strip():
         raise ConfigError("--feature-word is empty")
-    return value.strip() if value is not None else None
+    return feature_word_token(value) if value is not None else None
 
 
 def _without_unknown_items(model, users: list[str], items: list[str], words: list[str | None] | None,
@@ -511,6 +513,7 @@ def _read_pairs(path: Path) -> tuple[list[str], list[str], list[str | None] | No
     ignored). A blank feature word is None (the item's own), and so are all of them when no row has
     one. A bad file or row is a one-line DataError naming the file and line."""
     from whyrec.errors import DataError
+    from whyrec.explanations import feature_word_token
 
     json_lines = path.suffix.lower() in PAIR_JSON_SUFFIXES
     users, items, words, lines, has_word = [], [], [], [], False
@@ -524,7 +527,7 @@ def _read_pairs(path: Path) -> tuple[list[str], list[str], list[str | None] | No
                         raise DataError(f"missing {field} id", path=path, line=line, field=field)
                 users.append(user)
                 items.append(item)
-                words.append(word or None)
+                words.append(feature_word_token(word) if word else None)
                 has_word = has_word or "feature_word" in row
                 lines.append(line)
     except FileNotFoundError:

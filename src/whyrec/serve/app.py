@@ -44,7 +44,8 @@ from whyrec import __version__
 from whyrec.data.text import readable
 from whyrec.errors import ConfigError, UnknownIdError, WhyrecError
 from whyrec.explain.decoding import Decoding, check_min_words
-from whyrec.explanations import check_explainer, check_feature_words, fed_feature_words, steers_by_feature
+from whyrec.explanations import (check_explainer, check_feature_words, fed_feature_words, feature_word_token,
+                                 steers_by_feature)
 from whyrec.serve import schemas
 from whyrec.serve.systems import EXPLAINER_LABELS, GREEDY, ServedSystem
 
@@ -384,10 +385,10 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
                         seed: int | None = None, beam: int | None = Query(None, le=MAX_BEAM),
                         length_penalty: float | None = None, min_words: int | None = None) -> Response:
         s, user = system(bundle), path_user(user)
-        if feature_word is not None:  # stripped, as /explain's body fields are
-            feature_word = feature_word.strip()
-            if not feature_word:
+        if feature_word is not None:  # stripped, as /explain's body fields are, and as the features are written
+            if not feature_word.strip():
                 raise HTTPException(422, "feature_word is empty")
+            feature_word = feature_word_token(feature_word)
         check_feature_word(s, feature_word)
         # the decoding of /explain's body, as query parameters
         decoding = DecodingRequest(method=method, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed,
@@ -418,6 +419,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
         does not know gets ``{"user", "item", "error"}``. The ratings are predicted in one call,
         and each explainer writes the explanations of all the pairs it answers in one batch,
         decoded as ``asked`` says (None: greedy)."""
+        feature_word = feature_word_token(feature_word) if feature_word is not None else None  # "Card": card
         check_feature_word(s, feature_word)
         explainers_for(s, explainer, False)  # an unknown explainer: 404 before any work
         decoding = asked.checked(s) if asked is not None else GREEDY
