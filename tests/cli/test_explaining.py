@@ -106,7 +106,8 @@ def test_a_bad_json_lines_pairs_file_is_named_with_what_is_wrong(tmp_path, conte
                                 r"file's names for them\): no column for 'user' or 'item' \(looked for user: user, "
                                 r"user_id.*\); columns are \['person', 'thing'\]$"),
     (b"reviewerID,thing\nu1,i1\n", r"pairs\.csv:1: .*no column for 'item' \(looked for item, item_id"),
-    (b"", r"pairs\.csv:1: needs a header row"),
+    (b"", r"pairs\.csv: is empty: a pairs file needs a header row with 'user' and 'item' columns, then a row per pair"),
+    (b"\n\n", r"pairs\.csv: is empty: a pairs file needs a header row"),  # was told its columns are []
     (b"user,item\n", r"pairs\.csv: no \(user, item\) rows"),
     (b"user,item\nu1,\n", r"pairs\.csv:2: .*missing item id"),
     (b"user,item\n\xff\xfe\x00u1,i1\n", r"pairs\.csv: cannot read as CSV"),

@@ -557,7 +557,10 @@ def _csv_pair_rows(handle, path: Path):
     reader = csv.DictReader(handle, delimiter=separator, strict=True,  # strict: a quote never closed
                             quoting=csv.QUOTE_NONE if tabs and quotes_are_text(path) else csv.QUOTE_MINIMAL)
     try:
-        reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
+        if not reader.fieldnames:
+            raise DataError("is empty: a pairs file needs a header row with 'user' and 'item' columns, then a row per "
+                            "pair", path=path)
+        reader.fieldnames = [name.strip() for name in reader.fieldnames]
         keys = _pair_keys(reader.fieldnames)
         if keys is None:
             from whyrec.data.readers.fields import column_for, looked_for
