@@ -289,8 +289,7 @@ def check_given_once(context, settings: dict, options: dict[str, str]) -> None:
     from whyrec.errors import ConfigError
 
     for name, parameter in options.items():
-        source = context.get_parameter_source(parameter)
-        if name in settings and getattr(source, "name", None) == "COMMANDLINE":
+        if name in settings and given_on_command_line(context, parameter):
             value = context.params[parameter]
             if settings[name] != value:
                 raise ConfigError(f"{name} is given twice, as --{parameter.replace('_', '-')} {value} and as "
@@ -596,19 +595,16 @@ def check_decoding_given(context, model, decoding) -> None:
 
 
 def history_of(data: Path | None, split: Path | None, seed: int | None, fmt: str | None,
-               scale: tuple[float, float], columns: list[str] | None, meta: Path | None, context=None):
+               scale: tuple[float, float], columns: list[str] | None, meta: Path | None, context):
     """The train part a rating bundle's users' pasts (and, with ``meta``, its items' titles) are read
     from, for ``serve``, ``explain`` and ``recommend --data``; None without ``--data``, when an
-    option saying how to read it (``--split``, ``--seed``, ``--format``, ``--column``, ``--meta``,
-    and, given the command's ``context``, ``--min-rating`` and ``--max-rating``) is refused rather
+    option of the command (its ``context``) saying how to read it (``--split``, ``--seed``,
+    ``--format``, ``--column``, ``--meta``, ``--min-rating``, ``--max-rating``) is refused rather
     than left unread."""
     from whyrec.errors import ConfigError
 
     if data is None:
-        given = [name for name, value in (("--split", split), ("--seed", seed), ("--format", fmt),
-                                          ("--column", columns), ("--meta", meta)) if value not in (None, [])]
-        if context is not None:
-            given += given_on_command_line(context, "min_rating", "max_rating")
+        given = given_on_command_line(context, "split", "seed", "format", "column", "meta", "min_rating", "max_rating")
         if given:
             one = len(given) == 1
             raise ConfigError(f"{' and '.join(given)} say{'s' if one else ''} how to read --data (a rating-model "
