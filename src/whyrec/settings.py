@@ -9,7 +9,9 @@ setting instead:
 * types follow each field's default: an int field takes an int (not a bool); a float field
   takes a finite int or float (stored as float; NaN and infinity would slip past every range
   check, since they compare false or beyond everything); a str field a str; a tuple field a list or tuple
-  (stored as tuple); a field annotated ``... | None`` also takes None;
+  (stored as tuple), or as a command line writes it: elements joined by commas, in brackets or not
+  (``variants=user,pair``, ``d_widths=[3,4]``, each read as JSON where it parses), or one number
+  (``d_widths=3``); a field annotated ``... | None`` also takes None;
 * ranges come from the config's table of :class:`Rule` objects.
 """
 
@@ -110,9 +112,6 @@ def typed_value(system: str, name: str, value, default, annotation: str = ""):
         if kind is int and isinstance(value, float) and value.is_integer():  # 8.0 or 1e9: a float, by its spelling
             return ConfigError(f"{system}: {name} must be a whole number written as one, without a point or "
                                f"an exponent (write {int(value)}), got {value!r}")
-        if kind is tuple and isinstance(value, str):  # from a command line: show how a list is written there
-            return ConfigError(f"{system}: {name} must be a list, got {value!r}; write a list as JSON: "
-                               f"{name}={_as_json_list(value)} (in quotes on a shell command line)")
         return ConfigError(f"{system}: {name} must be {_names.get(kind, kind.__name__)}, got {value!r}")
 
     if kind is bool:
@@ -129,14 +128,19 @@ def typed_value(system: str, name: str, value, default, annotation: str = ""):
         if not isinstance(value, str):
             raise wrong()
     elif kind is tuple:
+        if isinstance(value, str):
+            return _listed(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return (value,)
         if not isinstance(value, (list, tuple)):
             raise wrong()
         return tuple(value)
     return value
 
 
-def _as_json_list(text: str) -> str:
-    """``pair`` → ``["pair"]``, ``1,2,3`` → ``[1, 2, 3]``: what a list given as text was meant to be."""
+def _listed(text: str) -> tuple:
+    """A list as a command line writes it: ``pair`` → ``("pair",)``, ``1,2,3`` and ``[user, pair]``
+    → ``(1, 2, 3)`` and ``("user", "pair")``, each element read as JSON where it parses."""
     import json
 
     def element(part: str):
@@ -145,7 +149,10 @@ def _as_json_list(text: str) -> str:
         except json.JSONDecodeError:
             return part
 
-    return json.dumps([element(p.strip()) for p in text.split(",") if p.strip()])
+    inner = text.strip()
+    if inner.startswith("[") and inner.endswith("]"):
+        inner = inner[1:-1]
+    return tuple(element(p.strip()) for p in inner.split(",") if p.strip())
 
 
 _names = {bool: "true or false", int: "a whole number", float: "a finite number", str: "a string", tuple: "a list"}

@@ -7,15 +7,13 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from rich.status import Status
 
-from whyrec.cli.common import (EpochProgress, check_relevant_at, duration_text, mi_encoder, status,
-                               strangers_warning)
+from whyrec.cli.common import (EpochProgress, check_relevant_at, console, duration_text, mi_encoder, print_error,
+                               print_warning, status, strangers_warning)
 from whyrec.errors import ConfigError
 
 
 def test_a_status_line_away_from_a_terminal_prints_each_update_on_stderr(capsys):
-    assert isinstance(status(Console(file=io.StringIO(), force_terminal=True), "working"), Status)
     results = io.StringIO()
     with status(Console(file=results, force_terminal=False), "extracting features") as line:
         line.update("extracting features")  # the work's first update says it again: not printed twice
@@ -30,6 +28,24 @@ def test_a_status_line_away_from_a_terminal_prints_each_update_on_stderr(capsys)
         line.update("epoch 1")
     assert capsys.readouterr().err == ""
 
+
+
+def test_text_is_printed_as_it_is_not_read_as_rich_markup(capsys):
+    """Ids, titles, review words and paths reach the consoles: in rich's markup ``[mess]`` vanished,
+    ``[/x]`` raised MarkupError, and ``:thumbs_up:`` became an emoji."""
+    said = "item [/x] of user [mess], rated :thumbs_up:"
+    print_warning(said)
+    print_error(said)
+    assert capsys.readouterr().err.splitlines() == [f"warning: {said}", f"error: {said}"]
+    console().print(said)
+    assert capsys.readouterr().out == said + "\n"
+
+
+def test_a_status_line_on_a_terminal_shows_its_messages_as_they_are():
+    with status(Console(file=io.StringIO(), force_terminal=True), "reading [/x]") as line:  # [/x] raised here
+        assert line.spinner.renderable.text.plain == "reading [/x]"
+        line.update("user [mess] :thumbs_up:")
+        assert line.spinner.renderable.text.plain == "user [mess] :thumbs_up:"
 
 
 def test_throttled_updates_pass_at_most_once_per_interval():

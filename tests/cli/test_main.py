@@ -201,6 +201,21 @@ def test_columns_with_other_names_are_mapped_on_the_commands_that_train(tmp_path
     assert proc.returncode == 0 and "test: RMSE" in proc.stdout, proc.stderr
 
 
+def test_ids_and_values_in_square_brackets_are_printed_as_they_are(tmp_path, planted):
+    """rich read printed text as markup: a user id ``[/x]`` was a MarkupError traceback, and
+    ``--set variants=[user]`` was told it had given ''. A list is now also read as a command line
+    writes it."""
+    reviews = planted.corpus.reviews.copy()
+    reviews.loc[reviews["user"] == reviews["user"].iloc[0], "user"] = "[/x]"
+    path = tmp_path / "brackets.csv"
+    reviews.to_csv(path, index=False)
+    assert run_cli("train", "pmf", "--data", str(path), "--out", str(tmp_path / "b")).returncode == 0
+    answer = run_cli("explain", str(tmp_path / "b"), "--user", "[/x]", "--item", str(reviews["item"].iloc[0]))
+    assert answer.returncode == 0 and answer.stdout.splitlines()[-1].startswith("[/x] → "), answer.stderr
+    assert_one_line_error(run_cli("train", "mt", "--data", str(path), "--out", str(tmp_path / "m"),
+                                  "--set", "variants=[user,[mess]]"), "got ['user', '[mess]']")
+
+
 def test_an_output_path_that_cannot_be_written_is_one_line(tmp_path, planted):
     """An --out below a file (or without permission) was an OSError traceback, then a one-line
     OSError once the work was done; it is now refused before the work."""

@@ -32,7 +32,7 @@ import sys
 from whyrec.cli import training  # isort: skip
 from whyrec.cli import explaining, serving  # isort: skip
 from whyrec.cli import data_commands, experiments  # isort: skip
-from whyrec.cli.common import app, data_app, err_console, experiment_app
+from whyrec.cli.common import app, data_app, err_console, experiment_app, print_error
 
 __all__ = ["app", "main", "data_commands", "experiments", "explaining", "serving", "training"]
 
@@ -92,7 +92,7 @@ def main() -> None:
 
     def say_error(message: str) -> None:  # under --processes the launcher says it, once for all
         if not leave_error(message):
-            err_console().print(f"[red]error:[/red] {process_prefix()}{message}", highlight=False)
+            print_error(f"{process_prefix()}{message}")
 
     finished = False
     sys.argv[1:] = home_expanded(sys.argv[1:])  # before a torchrun relaunch reads them too

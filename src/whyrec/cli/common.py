@@ -127,16 +127,32 @@ def _options(version: Annotated[bool, typer.Option(
     """Options before any command (``whyrec --version``); the app's help text stays its own."""
 
 
-def console(quiet: bool = False):
+def console(quiet: bool = False, stderr: bool = False):
+    """rich's console for whyrec's output, printing text as it is: rich's markup and emoji codes
+    are off, since what is printed holds what users wrote (ids, titles, review words, paths), and
+    in markup ``[mess]`` vanished and ``[/x]`` raised. Styles are given as :func:`labelled` does."""
     from rich.console import Console
 
-    return Console(soft_wrap=True, quiet=quiet)
+    return Console(soft_wrap=True, quiet=quiet, stderr=stderr, markup=False, emoji=False)
 
 
 def err_console():
-    from rich.console import Console
+    return console(stderr=True)
 
-    return Console(stderr=True, soft_wrap=True)
+
+def labelled(label: str, style: str, text: str = ""):
+    """``label`` in ``style`` (``warning:`` in yellow, a heading in bold), then ``text`` as it is."""
+    from rich.text import Text
+
+    return Text.assemble((label, style), text)
+
+
+def print_warning(message: str) -> None:
+    err_console().print(labelled("warning:", "yellow", f" {message}"), highlight=False)
+
+
+def print_error(message: str) -> None:
+    err_console().print(labelled("error:", "red", f" {message}"), highlight=False)
 
 
 def status(con, message: str):
@@ -144,7 +160,28 @@ def status(con, message: str):
     output is a log file, a pipe or torchrun's, the spinner would show nothing at all, so each
     update is printed instead, as a line of its own on stderr (stdout keeps the results, such as
     ``--json``). ``with status(con, "training") as line: line.update("epoch 1")``."""
-    return con.status(message) if con.is_terminal else _LoggedStatus(con.quiet, message)
+    return _TerminalStatus(con, message) if con.is_terminal else _LoggedStatus(con.quiet, message)
+
+
+class _TerminalStatus:
+    """:func:`status` on a terminal: rich's spinner line, given each message as text, since the
+    spinner reads a string as markup whatever its console's setting."""
+
+    def __init__(self, con, message: str) -> None:
+        from rich.text import Text
+
+        self.text = Text
+        self.spinner = con.status(Text(message))
+
+    def update(self, message: str) -> None:
+        self.spinner.update(self.text(message))
+
+    def __enter__(self) -> "_TerminalStatus":
+        self.spinner.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.spinner.__exit__(*exc)
 
 
 class Throttled:
@@ -255,9 +292,7 @@ class _LoggedStatus:
     again what the last line said (the status's first message repeated by the work's first update)."""
 
     def __init__(self, quiet: bool, message: str) -> None:
-        from rich.console import Console
-
-        self.console, self.last = Console(stderr=True, soft_wrap=True, quiet=quiet), None
+        self.console, self.last = console(quiet=quiet, stderr=True), None
         self.update(message)
 
     def update(self, message: str) -> None:
@@ -418,7 +453,7 @@ def warnings_as_lines():
     main_process = launched_main()
     for w in caught:
         if issubclass(w.category, UserWarning) and main_process:
-            err_console().print(f"[yellow]warning:[/yellow] {w.message}", highlight=False)
+            print_warning(str(w.message))
 
 
 def data_path(argument: Path | None, option: Path | None) -> Path:
@@ -550,7 +585,7 @@ def read_split_folders(corpus, folders: list[Path], data: Path) -> list:
     for folder in folders:
         mismatch = split_source_warning(folder, data)
         if mismatch:
-            err_console().print(f"[yellow]warning:[/yellow] {mismatch}", highlight=False)
+            print_warning(mismatch)
         with warnings_as_lines():
             parts.append(fixed_index_split(corpus, folder))
     return parts
@@ -677,5 +712,5 @@ def warn_if_not_held_out(bundle: Path, data: Path, parts) -> str | None:
 
     warning = held_out_warning(read_run_record(bundle), data, parts)
     if warning:
-        err_console().print(f"[yellow]warning:[/yellow] {bundle.resolve().name}: {warning}", highlight=False)
+        print_warning(f"{bundle.resolve().name}: {warning}")
     return warning

@@ -9,7 +9,7 @@ import typer
 
 from whyrec.cli.common import (ColumnMap, DataOption, DataPath, FoldUnicode, MaxRating, MetaFile, MinRating,
                                ReaderFormat, check_out, check_writable, console, data_app, data_path,
-                               default_split_dir, err_console, load_reviews, status)
+                               default_split_dir, labelled, load_reviews, print_warning, status)
 from whyrec.strict_json import strict_dumps
 from whyrec.wording import counted, listed
 
@@ -48,7 +48,7 @@ def data_stats(
         print(strict_dumps(info, indent=1))
         return
     con = console()
-    con.print(f"[bold]{report.source}[/bold]")
+    con.print(labelled(str(report.source), "bold"), highlight=False)
     con.print(f"in the file: {counted(report.read, 'record')}, {counted(len(report.users_seen), 'user')}, "
               f"{counted(len(report.items_seen), 'item')}")
     if report.columns:
@@ -87,7 +87,7 @@ def data_stats(
                   + ("" if fold_unicode else "; --fold-unicode writes those that have an ASCII form in it first "
                      "(isn’t → isn't, café → cafe)"), highlight=False)
     if lost >= LETTERS_LOST_WARNING:
-        con.print(f"[yellow]warning:[/yellow] {letters_lost_text(lost)}; rating models do not read the text",
+        con.print(labelled("warning:", "yellow", f" {letters_lost_text(lost)}; rating models do not read the text"),
                   highlight=False)
 
 
@@ -256,8 +256,7 @@ def data_split(
     if leave_last:
         undated = int(corpus.reviews["time"].isna().sum())
         if undated:  # said, not refused: a file in time order is common
-            err_console().print(f"[yellow]warning:[/yellow] {counted(undated, 'review')} without a time: file order "
-                                "stands for time there", highlight=False)
+            print_warning(f"{counted(undated, 'review')} without a time: file order stands for time there")
         splits = [leave_last_out(corpus)]
     elif kfold:
         splits = kfold_splits(corpus, kfold, seed=seed, valid_share=0.1)

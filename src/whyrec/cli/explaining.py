@@ -10,7 +10,7 @@ import typer
 from whyrec.cli.common import (ColumnMap, DecodingMethod, DecodingSettings, EpochProgress, ExplainerChoice, HistorySeed,
                                HistorySplit, MaxRating, MetaFile, MinRating, Overwrite, ReaderFormat, SplitSeed,
                                Throttled, app, check_data_read, check_decoding_given, check_given_once,
-                               check_new_bundle, check_out, console, decoding_of, err_console, given_on_command_line,
+                               check_new_bundle, check_out, console, decoding_of, given_on_command_line, print_warning,
                                history_of, parse_pairs, split_of, status, warn_if_not_held_out)
 from whyrec.strict_json import strict_dumps
 from whyrec.wording import counted, rating_text, shortened
@@ -207,9 +207,8 @@ def explain(
         users, items, words, skipped = _without_unknown_items(model, users, items, words, lines)
         if skipped:
             first = next(iter(skipped.values()))
-            err_console().print(f"[yellow]warning:[/yellow] {pairs}: {len(skipped):,} of {len(lines):,} rows left "
-                                f"out, their items unknown to the bundle (first: line {first['line']}, "
-                                f"{first['error']})", highlight=False)
+            print_warning(f"{pairs}: {len(skipped):,} of {len(lines):,} rows left out, their items unknown to "
+                          f"the bundle (first: line {first['line']}, {first['error']})")
     elif pairs is not None:
         _check_pair_items(model, pairs, users, items, lines)
     if words is None and feature_word is not None:

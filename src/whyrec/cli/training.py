@@ -12,8 +12,8 @@ from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSett
                                MaxRating, MetaFile, MiScores, MinRating, Overwrite, ReaderFormat, RelevantAt,
                                ScoredMethod, SentenceEncoderName, SplitSeed, Throttled, TopK, TuneOn, Tuned, app,
                                check_checkpoint, check_mi_read, check_new_bundle, check_out, check_relevant_at,
-                               check_text_settings, check_tune_on, console, err_console, mi_encoder, parse_pairs,
-                               scored_decoding, split_line, split_of, status, strangers_warning, warn_if_not_held_out)
+                               check_text_settings, check_tune_on, console, labelled, mi_encoder, parse_pairs,
+                               print_error, print_warning, scored_decoding, split_line, split_of, status, strangers_warning, warn_if_not_held_out)
 from whyrec.strict_json import strict_dumps
 from whyrec.systems.mt_progress import mt_epoch_text
 from whyrec.wording import counted
@@ -31,17 +31,17 @@ def models() -> None:
     from whyrec.systems.peter_config import PeterConfig
 
     con = console()
-    con.print("[bold]rating models[/bold] (a setting given several values, factors=4|8|16, is picked on validation; "
-              "--tuned tries the grid shown)")
+    con.print(labelled("rating models", "bold", " (a setting given several values, factors=4|8|16, is picked on "
+                                                "validation; --tuned tries the grid shown)"))
     for name, cls in sorted(RATING_MODELS.items()):
-        con.print(f"  [bold]{name}[/bold]  {_as_typed(cls().get_params())}", highlight=False)
+        con.print(labelled(f"  {name}", "bold", f"  {_as_typed(cls().get_params())}"), highlight=False)
         if name in DEFAULT_GRIDS:
             con.print("    grid: " + ", ".join(f"{k}={'|'.join(f'{v:g}' for v in values)}"
                                              for k, values in DEFAULT_GRIDS[name].items()), highlight=False)
-    con.print("[bold]explanation systems[/bold] (they predict ratings too)")
+    con.print(labelled("explanation systems", "bold", " (they predict ratings too)"))
     peter = {k: v for k, v in asdict(PeterConfig()).items() if k != "use_feature"}  # set by the name
     for name, settings in (("mt", asdict(MTConfig())), ("peter, peter+", peter)):
-        con.print(f"  [bold]{name}[/bold]  {_as_typed(settings)}", highlight=False)
+        con.print(labelled(f"  {name}", "bold", f"  {_as_typed(settings)}"), highlight=False)
 
 
 def _as_typed(settings: dict) -> str:
@@ -68,7 +68,8 @@ def show(
         if as_json:
             print(strict_dumps(described))
         else:
-            con.print(bundle_text(described), highlight=False)
+            folder = str(described["folder"])  # the text's first words, shown in bold
+            con.print(labelled(folder, "bold", bundle_text(described)[len(folder):]), highlight=False)
 
 
 def bundle_text(d: dict) -> str:
@@ -77,7 +78,7 @@ def bundle_text(d: dict) -> str:
     from whyrec.provenance import record_view
 
     scale = f", ratings {d['rating_scale'][0]:g}–{d['rating_scale'][1]:g}" if d["rating_scale"] else ""
-    lines = [f"[bold]{d['folder']}[/bold]: {d['system']}, saved by whyrec {d['whyrec_version']}",
+    lines = [f"{d['folder']}: {d['system']}, saved by whyrec {d['whyrec_version']}",
              f"  {counted(d['users'], 'user')}, {counted(d['items'], 'item')}{scale}"]
     if d["explainers"]:
         words = d["word_vectors"]
@@ -198,9 +199,8 @@ def _train_in_processes(processes: int, device: str) -> None:
 
     cores = os.cpu_count() or 1
     if not device.startswith("cuda") and processes > cores:
-        err_console().print(f"[yellow]warning:[/yellow] {processes} processes on {counted(cores, 'CPU core')}: "
-                            f"they take turns on the cores, so training is slower than with {cores}, not faster",
-                            highlight=False)
+        print_warning(f"{processes} processes on {counted(cores, 'CPU core')}: "
+                      f"they take turns on the cores, so training is slower than with {cores}, not faster")
 
     args, skip = [], False
     for arg in sys.argv[1:]:  # what was typed after `whyrec`, less --processes and its value
@@ -208,8 +208,7 @@ def _train_in_processes(processes: int, device: str) -> None:
             skip = arg == "--processes"
             continue
         args.append(arg)
-    code = launch(processes, args, report=lambda line: err_console().print(f"[red]error:[/red] {line}",
-                                                                           highlight=False))
+    code = launch(processes, args, report=print_error)
     sys.exit(code)  # not typer.Exit: the processes have said "interrupted" or their error already
 
 
@@ -301,7 +300,7 @@ def train(
         parts.train.require_text(model.upper())
         lost = letters_lost(parts.train.texts)
         if lost >= LETTERS_LOST_WARNING and cluster.is_main:
-            err_console().print(f"[yellow]warning:[/yellow] {letters_lost_text(lost)}", highlight=False)
+            print_warning(letters_lost_text(lost))
 
         with status(con, "extracting features") as line:
             features = split_features(parts)
