@@ -63,6 +63,16 @@ def test_a_pairs_file_may_be_json_lines_as_explain_json_writes_them(tmp_path):
     assert _read_pairs(path) == (["u1"], ["i1"], None, [1])  # no feature word in any row: None for all
 
 
+def test_a_pairs_file_may_be_one_json_array_of_pair_objects(tmp_path):
+    """As a review file may be: ``[{"user": …, "item": …}, …]``, each pair at the line it starts on
+    (it was refused, and asked for JSON lines)."""
+    path = tmp_path / "pairs.json"
+    path.write_text('\n[\n  {"user": "u1", "item": "i1"},\n\n  {"reviewerID": "u2", "asin": 7, "feature_word": "ink"}\n]\n')
+    assert _read_pairs(path) == (["u1", "u2"], ["i1", "7"], [None, "ink"], [3, 5])
+    path.write_text('\ufeff[{"user": "u1", "item": "i1"}, {"user": "u2", "item": "i2"}]')  # one line, a byte-order mark
+    assert _read_pairs(path) == (["u1", "u2"], ["i1", "i2"], None, [1, 1])
+
+
 def test_a_file_of_reviews_is_a_pairs_file_by_its_id_columns(tmp_path):
     """The test reviews of a data file are asked as they are: their id columns are found by the names
     a review file's are (reviewerID and asin, customer_id and product_id, "User ID" …), other columns
@@ -86,7 +96,9 @@ def test_a_file_of_reviews_is_a_pairs_file_by_its_id_columns(tmp_path):
 
 
 @pytest.mark.parametrize("content, message", [
-    ('[{"user": "u1", "item": "i1"}]\n', r"pairs\.jsonl:1: holds a JSON array; --pairs takes JSON lines"),
+    ('[{"user": "u1", "item": "i1"}, ["u2", "i2"]]\n', r"pairs\.jsonl:1: array element is not a JSON object"),
+    ('[{"user": "u1", "item": "i1"},\n{"user": "u2" "item": "i2"}]\n', r"pairs\.jsonl:2: not JSON inside the array"),
+    ('[\n{"user": "u1"}]\n', r"pairs\.jsonl:2: .*missing item id"),
     ('{"user": "u1", "item": "i1"}\n{"user": "u2", \n', r"pairs\.jsonl:2: not JSON"),
     ('{"user": "u1", "item": "i1"}\n["u2", "i2"]\n', r"pairs\.jsonl:2: not a JSON object with 'user' and 'item'"),
     ('{"user": "u1"}\n', r"pairs\.jsonl:1: .*missing item id"),

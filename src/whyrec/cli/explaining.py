@@ -153,7 +153,8 @@ def explain(
                                              "--item goes with every --user)."),
     pairs: Optional[Path] = typer.Option(None, "--pairs", help="CSV/TSV file with 'user' and 'item' columns "
                                          "(and, for PETER+, an optional 'feature_word' one), or JSON lines "
-                                         "(.jsonl) of objects with those keys, as --json writes them."),
+                                         "(.jsonl) of objects with those keys, as --json writes them, or one "
+                                         "JSON array of them."),
     feature_word: Optional[str] = typer.Option(None, "--feature-word", help="PETER+: the feature word every "
                                                "explanation is to be about (default: each item's most frequent "
                                                "training feature)."),
@@ -508,8 +509,8 @@ def _read_pairs(path: Path) -> tuple[list[str], list[str], list[str | None] | No
     """(users, items, feature words, line numbers) of a pairs file: CSV/TSV (or ; or | separated, by
     its header) with 'user' and 'item' columns (or a review file's: :func:`_pair_keys`) and an
     optional 'feature_word' one, or JSON lines (``.jsonl``, ``.ndjson``, ``.json``) of objects with
-    those keys, such as `explain --json` and `evaluate --records` write (other columns and keys are
-    ignored). A blank feature word is None (the item's own), and so are all of them when no row has
+    those keys, such as `explain --json` and `evaluate --records` write, or one JSON array of them
+    (other columns and keys are ignored). A blank feature word is None (the item's own), and so are all of them when no row has
     one. A bad file or row is a one-line DataError naming the file and line."""
     from whyrec.errors import DataError
     from whyrec.explanations import feature_word_token
@@ -612,24 +613,34 @@ def _pair_keys(names: list[str]) -> dict[str, str] | None:
 
 
 def _json_pair_rows(handle, path: Path):
-    """(line, object) of a JSON lines pairs file, blank lines passed over."""
+    """(line, object) of a JSON lines pairs file, blank lines passed over, or of one JSON array of
+    pair objects (``[{"user": …, "item": …}, …]``, on one line or pretty-printed), each at its line."""
     import json
 
+    from whyrec.data.readers.json_reviews import json_array_objects
     from whyrec.errors import DataError
 
+    first = True
     for line, text in enumerate(handle, start=1):
         if not text.strip():
             continue
-        if line == 1 and text.lstrip().startswith("["):
-            raise DataError("holds a JSON array; --pairs takes JSON lines (one object per line)", path=path, line=1)
+        if first and text.lstrip().startswith("["):
+            yield from ((at, _pair_object(obj)) for at, obj in json_array_objects(path))
+            return
+        first = False
         try:
             row = json.loads(text)
         except ValueError as exc:
             raise DataError(f"not JSON: {exc}", path=path, line=line) from None
         if not isinstance(row, dict):
             raise DataError("not a JSON object with 'user' and 'item'", path=path, line=line)
-        keys = _pair_keys(list(row))
-        yield line, {field: row[key] for field, key in keys.items()} if keys else row
+        yield line, _pair_object(row)
+
+
+def _pair_object(row: dict) -> dict:
+    """A JSON pair object with its ids under 'user' and 'item' (found as :func:`_pair_keys` finds them)."""
+    keys = _pair_keys(list(row))
+    return {field: row[key] for field, key in keys.items()} if keys else row
 
 
 def _pair_cell(value, path: Path, line: int, field: str) -> str:

@@ -187,6 +187,14 @@ def _json_array(path: Path, report: ValidationReport, strict: bool) -> Iterator[
         read_on(max(_ARRAY_READ, len(buffer)))
 
 
+def json_array_objects(path: Path) -> Iterator[tuple[int, dict]]:
+    """(1-based line, object) of each element of a file holding one JSON array of objects, read as
+    a review file's array is; an element that is no object, or text that is no JSON, is a
+    :class:`DataError` naming its line."""
+    report = ValidationReport(source=str(path))
+    return ((line, obj) for _, line, obj in _json_array(path, report, strict=True))
+
+
 def _json_objects(path: Path, report: ValidationReport, strict: bool) -> Iterator[tuple[int, int, dict]]:
     """(position, 1-based line, object) of the review objects of a JSON Lines file, or of a JSON array."""
     if peek_text(path).lstrip().startswith("["):
