@@ -283,6 +283,8 @@ def test_peter_plus_explains_about_the_feature_word_asked_for(split, tmp_path):
     other = next(w for w in plus.feature_words if w != own and w in plus.vocab)
     default, asked = explain_pairs(plus, [user, user], [item, item], feature_words=[None, other])
     assert default["feature_word"] == own and asked["feature_word"] == other
+    capitalised = explain_pairs(plus, [user], [item], feature_words=[f" {other.capitalize()} "])[0]
+    assert capitalised["feature_word"] == other and capitalised["explanations"] == asked["explanations"]
     for row, word in ((default, own), (asked, other)):  # the text is the one decoded from that word
         assert row["explanations"]["peter+"] == plus.explain([user], [item], [word], no_unk=True, no_repeat=True)[0]
     with pytest.raises(ConfigError, match="'zzz' is not one of the .* feature words PETER\\+ was trained with"):

@@ -175,8 +175,8 @@ def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: 
     top_k, top_p and seed of sampling; beam and length_penalty of beam search). With ``why``
     (MT), ``rating_split`` gives the predicted rating as the item's baseline plus the contributions of the user's past ratings
     (:mod:`whyrec.rating.attribution`; None for a new user). PETER+ is fed ``feature_words`` (one
-    per pair; None: the item's most frequent training feature), and its rows give the word fed
-    as ``feature_word``.
+    per pair; None: the item's most frequent training feature; each read as the features are
+    written, :func:`feature_word_token`), and its rows give the word fed as ``feature_word``.
 
     A rating model writes no text: its rows have only the predicted ratings (and, given
     ``history``, the Corpus it was trained on, the items' titles); an ALS one (``context-als``,
@@ -184,6 +184,8 @@ def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: 
     users, items = paired_ids(users, items, "explain_pairs")
     if feature_words is not None and len(feature_words) != len(users):
         raise ConfigError(f"give one feature word (or None) per pair: {len(feature_words)} for {len(users)} pairs")
+    if feature_words is not None:  # as the features are written: "Card" is card
+        feature_words = [feature_word_token(w) if w is not None else None for w in feature_words]
     check_feature_words(model, feature_words or [])
     names = explainers_of(model)
     check_explainer(names, explainer)
