@@ -629,15 +629,16 @@ def check_decoding_given(context, model, decoding) -> None:
         check_decoding(model, decoding)
 
 
-def history_of(data: Path | None, split: Path | None, seed: int | None, fmt: str | None,
-               scale: tuple[float, float], columns: list[str] | None, meta: Path | None, context):
-    """The train part a rating bundle's users' pasts (and, with ``meta``, its items' titles) are read
-    from, for ``serve``, ``explain`` and ``recommend --data``; None without ``--data``, when an
-    option of the command (its ``context``) saying how to read it (``--split``, ``--seed``,
-    ``--format``, ``--column``, ``--meta``, ``--min-rating``, ``--max-rating``) is refused rather
-    than left unread."""
+def history_of(context):
+    """The train part a rating bundle's users' pasts (and, with ``--meta``, its items' titles) are
+    read from, for ``serve``, ``explain`` and ``recommend --data``: the command's (its ``context``'s)
+    ``--data``, read as its ``--split``, ``--seed``, ``--format``, ``--column``, ``--meta``,
+    ``--min-rating`` and ``--max-rating`` say. None without ``--data``, when any of those given is
+    refused rather than left unread."""
     from whyrec.errors import ConfigError
 
+    given = context.params
+    data = given["data"]
     if data is None:
         given = given_on_command_line(context, "split", "seed", "format", "column", "meta", "min_rating", "max_rating")
         if given:
@@ -646,7 +647,8 @@ def history_of(data: Path | None, split: Path | None, seed: int | None, fmt: str
                               "bundle's training data), which is not given: give --data, or leave "
                               f"{'it' if one else 'them'} out")
         return None
-    return split_of(data, split, seed, fmt, scale, columns, meta=meta).train
+    return split_of(data, given["split"], given["seed"], given["format"], (given["min_rating"], given["max_rating"]),
+                    given["column"], meta=given["meta"]).train
 
 
 def check_data_read(data: Path | None, bundles: dict) -> None:

@@ -181,7 +181,6 @@ def explain(
 ) -> None:
     """Predicted ratings and explanations for (user, item) pairs."""
     decoding = decoding_of(method, decode)  # before the heavy imports: a bad setting is refused at once
-    from whyrec.bundle import load_bundle
     from whyrec.devices import resolve_device
     from whyrec.errors import ConfigError
     from whyrec.explanations import explain_pairs, explainers_of, rating_only
@@ -199,10 +198,7 @@ def explain(
                               "column, not both")
     else:
         users, items = _paired_options([u.strip() for u in user or []], [i.strip() for i in item or []])
-    model = load_bundle(bundle, device)
-    check_data_read(data, {bundle.resolve().name: model})
-    check_decoding_given(context, model, decoding)
-    history = history_of(data, split, seed, format, (min_rating, max_rating), column, meta, context)
+    model, history = _answering_bundle(context, bundle, device, decoding)
     skipped: dict[int, dict] = {}  # --skip-unknown: the rows left out, by position, each with its line and why
     if pairs is not None and skip_unknown:
         users, items, words, skipped = _without_unknown_items(model, users, items, words, lines)
@@ -276,7 +272,6 @@ def recommend(
     What the service's /users/USER/recommendations answers. A user the model has never seen gets
     the most rated items (MT explains them with MT-I; PETER cannot explain them)."""
     decoding = decoding_of(method, decode)  # before the heavy imports: a bad setting is refused at once
-    from whyrec.bundle import load_bundle
     from whyrec.devices import resolve_device
     from whyrec.errors import ConfigError
     from whyrec.explanations import check_explainer
@@ -285,10 +280,7 @@ def recommend(
     users = [u.strip() for u in user]
     if not all(users):
         raise ConfigError("a --user id is empty")
-    model = load_bundle(bundle, resolve_device(device))
-    check_data_read(data, {bundle.resolve().name: model})
-    check_decoding_given(context, model, decoding)
-    history = history_of(data, split, seed, format, (min_rating, max_rating), column, meta, context)
+    model, history = _answering_bundle(context, bundle, resolve_device(device), decoding)
     served = ServedSystem(bundle.resolve().name, model, cache_size=0, history=history)
     feature_word = _feature_word(feature_word)
     if feature_word is not None:
@@ -305,6 +297,19 @@ def recommend(
             print(strict_dumps({**answer, "items": [_with_readable(row) for row in answer["items"]]}))
         else:
             _print_recommendations(con, answer, _scale_top(model), why)
+
+
+def _answering_bundle(context, bundle: Path, device: str, decoding):
+    """The bundle ``explain`` and ``recommend`` answer from, loaded on ``device``, and the users' past
+    ratings their ``--data`` gives (None without it), with what would go unread refused: ``--data``
+    for an MT or PETER bundle, a decoding for a rating bundle, the options that read ``--data``
+    without it."""
+    from whyrec.bundle import load_bundle
+
+    model = load_bundle(bundle, device)
+    check_data_read(context.params["data"], {bundle.resolve().name: model})
+    check_decoding_given(context, model, decoding)
+    return model, history_of(context)
 
 
 def _paired_options(users: list[str], items: list[str]) -> tuple[list[str], list[str]]:

@@ -47,7 +47,7 @@ def serve(
 
     with listening_socket(host, port) as sock:  # an address it cannot listen on is refused before loading
         torch.set_num_threads(threads)
-        history = history_of(data, split, seed, format, (min_rating, max_rating), column, meta, context)
+        history = history_of(context)
         systems = [ServedSystem.from_folder(b, cache, resolve_device(device), history) for b in bundles]
         names = [s.name for s in systems]
         check_data_read(data, {s.name: s.model for s in systems})
