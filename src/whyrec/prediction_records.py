@@ -31,16 +31,14 @@ def check_records_path(path: Path) -> None:
     """``evaluate --records``, refused before any work: a file whose format its name does not tell, a
     folder, and an existing file that is not one of these records (an earlier run's is replaced; any
     other would be lost: :func:`whyrec.output_files.check_replaceable`)."""
-    _check_format(path)
+    _check_suffix(path)
     check_replaceable(path, ["user", "item", "rating", "predicted"], "--records", "prediction records",
                       csv=path.suffix.lower() == ".csv")
 
 
-def _check_format(path: Path) -> None:
+def _check_suffix(path: Path) -> None:
     if path.suffix.lower() not in FORMATS:
         raise ConfigError(f"--records {path}: name the file .jsonl (JSON lines) or .csv")
-    if path.is_dir():
-        raise ConfigError(f"--records {path} is a folder; give a file name")
 
 
 def prediction_records(model, test, predicted, written=None, judge=None) -> list[dict]:
@@ -102,7 +100,9 @@ def save_records(rows: list[dict], path: Path) -> None:
     or CSV (``.csv``: a header of every field, an empty cell for a missing one), by the name. What
     ``path`` held is replaced: the commands check it first (:func:`check_records_path`; the
     explanations a comparison writes in its own ``--out``)."""
-    _check_format(path)
+    _check_suffix(path)
+    if path.is_dir():
+        raise ConfigError(f"--records {path} is a folder; give a file name")
     path.parent.mkdir(parents=True, exist_ok=True)
     fields = list(dict.fromkeys(key for row in rows for key in row))
     with path.open("w", encoding="utf-8", newline="") as out:
