@@ -40,7 +40,11 @@ def test_good_settings_are_normalised():
     ("rate", "1", "rate must be a finite number"),
     ("rate", float("nan"), "rate must be a finite number"),  # NaN compares false: no range rule catches it
     ("rate", float("inf"), "rate must be a finite number"),
-    ("limit", float("nan"), r"limit must be in \[0, 1\]"),
+    ("rate", 1e300, r"rate must be a number within float32's range \(±3.4e38\), got 1e\+300"),
+    ("rate", -1e39, "rate must be a number within float32's range"),
+    ("limit", float("nan"), "limit must be a finite number"),  # a setting whose default is None: typed too
+    ("limit", "0.5", "limit must be a finite number, got '0.5'"),  # was a bare TypeError from its range rule
+    ("limit", True, "limit must be a finite number"),
     ("sizes", [2, float("inf")], "each at least 1"),
     ("limit", 1.5, r"limit must be in \[0, 1\]"),
     ("mode", "c", "mode must be one of 'a', 'b'"),

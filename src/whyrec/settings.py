@@ -7,8 +7,9 @@ factors). :func:`check_settings` gives one :class:`~whyrec.errors.ConfigError` n
 setting instead:
 
 * types follow each field's default: an int field takes an int (not a bool); a float field
-  takes a finite int or float (stored as float; NaN and infinity would slip past every range
-  check, since they compare false or beyond everything); a str field a str; a tuple field a list or tuple
+  takes a finite int or float, for a config within float32's range (stored as float; NaN and
+  infinity would slip past every range check, since they compare false or beyond everything, and
+  torch computes in float32); a str field a str; a tuple field a list or tuple
   (stored as tuple), or as a command line writes it: elements joined by commas, in brackets or not
   (``variants=user,pair``, ``d_widths=[3,4]``, each read as JSON where it parses), or one number
   (``d_widths=3``); a field annotated ``... | None`` also takes None;
@@ -98,15 +99,17 @@ def _obeys(rule: Rule, value) -> bool:
 
 def _typed(value, f: dataclasses.Field, system: str):
     default = f.default if f.default is not dataclasses.MISSING else None
-    return typed_value(system, f.name, value, default, str(f.type))
+    return typed_value(system, f.name, value, default, str(f.type), largest=FLOAT32_MAX)
 
 
-def typed_value(system: str, name: str, value, default, annotation: str = ""):
+def typed_value(system: str, name: str, value, default, annotation: str = "", largest: float = math.inf):
     """``value`` of setting ``name`` checked against the type of its ``default`` (the rules of the
-    module docstring; ``annotation`` mentioning None also allows None), normalised."""
+    module docstring; ``annotation`` mentioning None also allows None, and gives the type of a
+    setting whose default is None: ``float | None``), normalised; a float at most ``largest`` in
+    size (the systems' configs: :data:`FLOAT32_MAX`)."""
     if value is None and "None" in annotation:
         return None
-    kind = type(default)
+    kind = type(default) if default is not None else _annotated.get(annotation.split("|")[0].strip(), type(None))
 
     def wrong() -> ConfigError:
         if kind is int and isinstance(value, float) and value.is_integer():  # 8.0 or 1e9: a float, by its spelling
@@ -123,6 +126,8 @@ def typed_value(system: str, name: str, value, default, annotation: str = ""):
     elif kind is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise wrong()
+        if abs(value) > largest:  # torch computes in float32: lr=1e300 was an overflow traceback
+            raise ConfigError(f"{system}: {name} must be a number within float32's range (±3.4e38), got {value!r}")
         return float(value)
     elif kind is str:
         if not isinstance(value, str):
@@ -154,6 +159,9 @@ def _listed(text: str) -> tuple:
         inner = inner[1:-1]
     return tuple(element(p.strip()) for p in inner.split(",") if p.strip())
 
+
+FLOAT32_MAX = 3.4028234663852886e38  # the largest float32: the systems' settings are used in torch's float32
+_annotated = {"bool": bool, "int": int, "float": float, "str": str, "tuple": tuple}  # a type as annotated
 
 _names = {bool: "true or false", int: "a whole number", float: "a finite number", str: "a string", tuple: "a list"}
 

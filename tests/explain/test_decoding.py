@@ -150,12 +150,15 @@ def test_a_setting_of_another_method_is_refused_not_ignored():
     with pytest.raises(ConfigError, match="with --method"):
         Decoding.of("sample", {"method": "beam"})
     for bad in ({"top_p": 0}, {"top_p": 1.5}, {"temperature": 0}, {"top_k": -1}, {"top_k": 2.5}, {"seed": -1}, {"seed": 2**64},
-                {"temperature": 0.001},
+                {"temperature": 0.001}, {"temperature": 1e308}, {"temperature": 100.5},
                 {"temperature": math.nan}):
         with pytest.raises(ConfigError, match=f"decoding: {next(iter(bad))}"):
             Decoding.of("sample", bad)
     with pytest.raises(ConfigError, match="method must be one of"):
         Decoding.of("top-k")
+    hottest = Decoding.of("sample", {"temperature": 100})  # 1e308 overflowed float32: NaN probabilities, a 500
+    logits = torch.tensor([[3.0, -2.0, float("-inf")]])
+    assert torch.isfinite(truncated_logits(logits, hottest.temperature)[:, :2]).all()
     with pytest.raises(ConfigError, match="beam must be at least 1"):
         Decoding.of("beam", {"beam": 0})
     # min_words belongs to every method

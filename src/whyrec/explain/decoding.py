@@ -32,7 +32,7 @@ _EVERY_METHOD = ("min_words",)  # settings every method reads
 class Decoding:
     """A decoding method and its settings, checked when made.
 
-    ``temperature`` (≥ 0.01), ``top_k`` (0: every word) and ``top_p`` (in (0, 1]) shape the
+    ``temperature`` (0.01 to 100), ``top_k`` (0: every word) and ``top_p`` (in (0, 1]) shape the
     distribution ``sample`` draws from (:func:`truncated_logits`); ``seed`` gives each (user,
     item) pair a stream of draws of its own (:mod:`whyrec.explain.pair_draws`), so that a pair
     gets the same explanation again, whatever else is asked with it (None: the model's own
@@ -91,8 +91,9 @@ class Decoding:
 
 _RULES = {
     "method": one_of(*METHODS),
-    # below 0.01 the logits divided by it can overflow to inf, and sampling is greedy in all but name
-    "temperature": at_least(0.01),
+    # below 0.01 the logits divided by it can overflow to inf, and sampling is greedy in all but name; above
+    # 100 it is uniform in all but name, and past float32's range (3.4e38) it made NaN probabilities
+    "temperature": Rule(lambda v: 0.01 <= v <= 100, "from 0.01 to 100"),
     "top_k": at_least(0),
     "top_p": Rule(lambda v: 0 < v <= 1, "in (0, 1]"),
     "seed": Rule(lambda v: 0 <= v < 2**63, "in 0 .. 2^63 − 1"),  # a non-negative 64-bit integer
