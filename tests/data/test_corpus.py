@@ -155,3 +155,30 @@ def test_whole_number_ids_stored_as_floats_read_as_the_whole_numbers(tmp_path):
 
     ids = IdMap(["1", "2", "3"])  # and a float key is looked up as the whole number (np.float64 from a column)
     assert 3.0 in ids and ids.index(np.float64(2.0), "user") == 1 and 3.5 not in ids
+
+
+def test_the_gaps_of_nullable_columns_are_missing_values_not_ids():
+    """pandas' nullable columns (Int64, string, Arrow) hold pd.NA in their gaps, which read as the
+    user "<NA>"; a float32 column's NaN read as the user "nan"."""
+    import warnings
+
+    from whyrec.data import corpus_from_frame
+
+    frame = pd.DataFrame({"user": pd.array([1, None, 2, 3], dtype="Int64"),
+                          "item": pd.array(["a", "b", None, "c"], dtype="string"),
+                          "rating": pd.array([5, 4, 3, None], dtype="Int64"),
+                          "text": pd.array(["good", "fine", "ok", "bad"], dtype="string"),
+                          "time": pd.array([1_600_000_000, 1_600_000_001, None, None], dtype="Int64")})
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        corpus = corpus_from_frame(frame)
+    assert corpus.reviews["user"].tolist() == ["1"] and corpus.reviews["item"].tolist() == ["a"]
+    assert "1 skipped (missing item), 1 skipped (missing rating), 1 skipped (missing user)" in str(said[-1].message)
+    with_gaps = frame.assign(rating=[5, 4, 3, 2], user=np.array([1, np.nan, 2, 3], dtype=np.float32),
+                             item=["a", "b", "c", "d"], text=pd.array(["good", None, "ok", "bad"], dtype="string"))
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        corpus = corpus_from_frame(with_gaps)
+    assert corpus.reviews["user"].tolist() == ["1", "2", "3"]
+    assert corpus.reviews["time"].isna().tolist() == [False, True, True]  # no time, not an unreadable one
+    assert "1 skipped (missing user)" in str(said[-1].message)

@@ -426,12 +426,19 @@ def _clean_id(value: object) -> str | None:
     """An id as text, stripped; None when missing. A whole number stored as a float reads as the
     whole number: a table column of integer ids with one missing value is a float column (pandas,
     Parquet), which had made user 12 into "12.0", another id than the "12" the other files give."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if is_missing(value):
         return None
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2 ** 53:
+    if isinstance(value, (float, np.floating)) and value.is_integer() and abs(value) < 2 ** 53:
         return str(int(value))
     text = str(value).strip()
     return text or None
+
+
+def is_missing(value: object) -> bool:
+    """Whether a table's cell holds no value: None, NaN (a float column's gap), or pandas' ``NA``
+    and ``NaT`` (the gaps of its nullable and date columns, which read as the text "<NA>")."""
+    return value is None or value is pd.NA or value is pd.NaT or (
+        isinstance(value, (float, np.floating)) and math.isnan(value))
 
 
 def _is_id_value(value: object) -> bool:
@@ -477,7 +484,7 @@ def _clean_rating(value: object) -> float | None:
     """A rating as a number: ``5``, ``"4.5"``, a decimal comma (``"3,5"``), or as review pages write
     it (``"5.0 out of 5 stars"``, ``"4 stars"``, ``"4/5"``, ``"4 of 5"``, ``"★★★★☆"``: the number of
     stars, which the scale then checks); None for anything else."""
-    if value is None or isinstance(value, bool):
+    if is_missing(value) or isinstance(value, bool):
         return None
     if isinstance(value, str) and _STAR_GLYPHS.fullmatch(value.strip()):
         return float(value.count("★"))
@@ -513,7 +520,7 @@ def _clean_time(value: object) -> float | None:
     :data:`NAMED_MONTH_DATES`), or a date or date-time value, as Parquet files and DataFrames hold them (pandas'
     ``Timestamp``, ``datetime``, ``date``, ``numpy.datetime64``; UTC when naive). NaN for no time
     (``NaT`` too); None for one that cannot be read."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+    if is_missing(value):
         return math.nan
     if isinstance(value, (bool, np.bool_)):
         return None
@@ -610,7 +617,7 @@ def build_corpus(
             report.items_seen.add(item)
         rating = _clean_rating(rec.rating)
         text = _html_markup(rec.text).strip() if isinstance(rec.text, str) else ""
-        missing_text = rec.text is None or (isinstance(rec.text, float) and math.isnan(rec.text))
+        missing_text = is_missing(rec.text)
         if not user_ok:
             problem = ("user", f"user id {rec.user!r} is not a string or number", "bad user id")
         elif not item_ok:
@@ -619,6 +626,8 @@ def build_corpus(
             problem = ("user", "missing user id", "missing user")
         elif item is None:
             problem = ("item", "missing item id", "missing item")
+        elif rating is None and (is_missing(rec.rating) or (isinstance(rec.rating, str) and not rec.rating.strip())):
+            problem = ("rating", "missing rating", "missing rating")
         elif rating is None:
             problem = ("rating", f"rating {rec.rating!r} is not a number", "bad rating")
         elif not low <= rating <= high:

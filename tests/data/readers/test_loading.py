@@ -95,6 +95,15 @@ def test_shared_digital_music_counts(shared_data):
     assert len(corpus.report.users_seen) == 2490 and len(corpus.report.items_seen) == 382
 
 
+def test_a_frame_with_a_column_name_twice_is_refused_by_name():
+    """``frame["user"]`` is then a table of both: an AttributeError traceback."""
+    from whyrec.data import corpus_from_frame
+
+    frame = pd.DataFrame([["a", "x", 5, "b"]], columns=["user", "item", "rating", "user"])
+    with pytest.raises(DataError, match=r"<frame>: the column 'user' appears 2 times; keep one"):
+        corpus_from_frame(frame)
+
+
 def test_an_empty_file_says_so(tmp_path):
     for name, content in (("empty.csv", ""), ("blank.json", "\n\n  \n")):
         (tmp_path / name).write_text(content)

@@ -208,7 +208,12 @@ def corpus_from_frame(
     source = f"<{name}>"
     report = ValidationReport(source=source)
     frame = frame.set_axis([str(c) for c in frame.columns], axis=1)  # column names as a file's header gives them
-    found = table_columns(list(frame.columns), columns, source, report, command_line=False)
+    names = list(frame.columns)
+    repeated = next((c for c in names if names.count(c) > 1), None)
+    if repeated is not None:  # frame[name] would be a table of them, not a column
+        raise DataError(f"the column '{repeated}' appears {names.count(repeated)} times; keep one (rename or drop "
+                        "the others)", path=source)
+    found = table_columns(names, columns, source, report, command_line=False)
     records = table_records(frame, found, line_offset=1)
     corpus = build_corpus(records, source=source, rating_scale=rating_scale, strict=strict,
                           duplicates=duplicates, item_meta=item_meta, report=report, name=name,
