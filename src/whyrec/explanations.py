@@ -339,9 +339,7 @@ def generate(model, explainer: str, users: list[str], items: list[str], method: 
     :func:`fed_feature_words` (``feature_words``, checked by the caller, or each item's own).
     Neither ever shows ``<unk>``."""
     d = method if isinstance(method, Decoding) else Decoding.of(method)
-    settings = {"method": d.method, "temperature": d.temperature, "top_k": d.top_k, "top_p": d.top_p,
-                "generator": d.draws(users, items), "beam": d.beam, "length_penalty": d.length_penalty,
-                "min_words": d.min_words, "no_repeat": True, "no_unk": True}
+    settings = {**d.arguments(users, items), "no_repeat": True, "no_unk": True}
     if is_mt(model):
         return model.explain(users, items, variant=explainer, **settings)
     return model.explain(users, items, fed_feature_words(model, items, feature_words), **settings)

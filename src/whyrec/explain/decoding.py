@@ -78,6 +78,22 @@ class Decoding:
 
         return None if self.seed is None else PairDraws.of(self.seed, users, items)
 
+    def arguments(self, users: Sequence[str], items: Sequence[str], **given) -> dict:
+        """The keyword arguments of an explainer's ``explain`` (MT's, PETER's) that decode the
+        (user, item) pairs as this says: the method, its settings, and with a ``seed`` the pairs'
+        streams of draws. ``given``: the same arguments as the caller also passed them, refused
+        unless left at their defaults (they would be ignored)."""
+        changed = [name for name, value in given.items()
+                   if value is not None and value != _ARGUMENT_DEFAULTS.get(name, value)]
+        if given.get("generator") is not None:
+            changed.insert(0, "generator")
+        if changed:
+            raise ConfigError(f"decoding: {changed[0]} is given beside a Decoding, which says how to decode; "
+                              "set it in the Decoding")
+        return {"method": self.method, "temperature": self.temperature, "top_k": self.top_k, "top_p": self.top_p,
+                "generator": self.draws(users, items), "beam": self.beam, "length_penalty": self.length_penalty,
+                "min_words": self.min_words}
+
     def describe(self) -> str:
         """The method with the settings that differ from their defaults (and the beam's width):
         "beam search (beam 4, length_penalty 1)", "sampling (temperature 0.7, top_p 0.9, seed 3)",
@@ -101,6 +117,11 @@ _RULES = {
     "length_penalty": at_least(0),
     "min_words": at_least(0),
 }
+
+
+# the decoding arguments of the explainers' explain, at their defaults (generator: None)
+_ARGUMENT_DEFAULTS = {name: Decoding.__dataclass_fields__[name].default
+                      for name in ("temperature", "top_k", "top_p", "beam", "length_penalty", "min_words")}
 
 
 def check_min_words(min_words: int, max_words: int, system: str) -> None:

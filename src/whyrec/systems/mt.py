@@ -607,10 +607,10 @@ class MultiTask:
         return self.rating_inputs[variant](ctx, self.predict(users, items))
 
     @torch.no_grad()
-    def explain(self, users: Sequence[str], items: Sequence[str], variant: str = "pair", method: str = "greedy",
-                beam: int = 4, batch_size: int = 256, no_repeat: bool = False, no_unk: bool = False,
-                temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0, length_penalty: float = 0.0,
-                generator: torch.Generator | PairDraws | None = None, min_words: int = 0) -> list[str]:
+    def explain(self, users: Sequence[str], items: Sequence[str], variant: str = "pair",
+                method: str | Decoding = "greedy", beam: int = 4, batch_size: int = 256, no_repeat: bool = False,
+                no_unk: bool = False, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
+                length_penalty: float = 0.0, generator: torch.Generator | PairDraws | None = None, min_words: int = 0) -> list[str]:
         """Explanations for (user, item) pairs: MT-U/I/P by ``variant``; greedy, sample or beam.
 
         ``no_repeat`` blocks immediate word repeats and repeated bigrams, and ``no_unk`` the
@@ -620,14 +620,21 @@ class MultiTask:
         (:func:`whyrec.explain.decoding.truncated_logits`), from ``generator`` (None: the model's
         own stream; :class:`~whyrec.explain.pair_draws.PairDraws`: each pair's own); beam search
         keeps ``beam`` hypotheses and ranks the finished ones by summed log-probability over
-        ``length ** length_penalty``. Every method writes at least ``min_words`` and at most
-        ``max_words`` words (an explanation not ended by then is cut there). A user or
+        ``length ** length_penalty``. ``method`` may also be a :class:`~whyrec.explain.decoding.
+        Decoding`, which carries those settings (and with a seed, the pairs' own draws). Every
+        method writes at least ``min_words`` and at most ``max_words`` words (an explanation not
+        ended by then is cut there). A user or
         item the model never saw is written about from the unknown-id encoding (no review
         document); :func:`whyrec.explanations.explain_pairs`, which the CLI and the service use,
         refuses unknown items and gives a new user MT-I or MT-P only."""
         self.require_fitted("explaining")
         decoder = self.decoder(variant)
         (users, items), v = paired_ids(users, items, "MT: explain"), self.vocab
+        if isinstance(method, Decoding):
+            return self.explain(users, items, variant, batch_size=batch_size, no_repeat=no_repeat, no_unk=no_unk,
+                                **method.arguments(users, items, temperature=temperature, top_k=top_k, top_p=top_p,
+                                                   beam=beam, length_penalty=length_penalty, min_words=min_words,
+                                                   generator=generator))
         banned = (v.unk,) if no_unk else ()
         if method not in ("greedy", "sample", "beam"):
             raise WhyrecError(f"unknown decoding method '{method}' (greedy, sample, beam)")

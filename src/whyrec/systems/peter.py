@@ -371,7 +371,7 @@ class Peter:
                            length_penalty, banned, no_repeat, user.device, min_words)
 
     def explain(self, users: Sequence[str], items: Sequence[str], features: Sequence[str] | None = None,
-                method: str = "greedy", batch_size: int = 256, no_unk: bool = False,
+                method: str | Decoding = "greedy", batch_size: int = 256, no_unk: bool = False,
                 no_repeat: bool = False, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
                 generator: torch.Generator | PairDraws | None = None, beam: int = 4,
                 length_penalty: float = 0.0, min_words: int = 0) -> list[str]:
@@ -384,7 +384,14 @@ class Peter:
         ``beam`` hypotheses and ranks the finished ones by summed log-probability over
         ``length ** length_penalty`` (:meth:`beam_search`). Every method writes at least
         ``min_words`` and at most ``max_words`` words (an explanation not ended by then is cut
-        there, as the reference decodes ``words`` steps)."""
+        there, as the reference decodes ``words`` steps). ``method`` may also be a
+        :class:`~whyrec.explain.decoding.Decoding`, which carries those settings (and with a seed,
+        the pairs' own draws)."""
+        if isinstance(method, Decoding):
+            return self.explain(users, items, features, batch_size=batch_size, no_unk=no_unk, no_repeat=no_repeat,
+                                **method.arguments(users, items, temperature=temperature, top_k=top_k, top_p=top_p,
+                                                   beam=beam, length_penalty=length_penalty, min_words=min_words,
+                                                   generator=generator))
         if method not in ("greedy", "sample", "beam"):
             raise WhyrecError(f"PETER: unknown decoding method '{method}' (greedy, sample, beam)")
         # checked: a clear error, not NaNs
