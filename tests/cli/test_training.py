@@ -181,7 +181,8 @@ def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, plant
     absent = unreadable_data(tmp_path)
     for option, value, says in (("--variant", "user", "PETER has a single explainer"),
                                 ("--reward-encoder", "bert", "reward encoder must be"),
-                                ("--encoder", "bert", "'minilm' or 'words'")):
+                                ("--encoder", "bert", "'minilm' or 'words'"),
+                                ("--lr", "0", "MMI: lr must be greater than 0")):  # 0 was taken as "the default"
         assert_one_line_error(run_cli("align", str(bundle), "--data", absent, "--out", str(tmp_path / "y"),
                                       "--encoder", "words", option, value), says)
     for target in (["--target", "feature"], ["--set", "target=feature"]):  # MMI(feature) reads no rating reward

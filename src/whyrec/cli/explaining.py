@@ -82,7 +82,8 @@ def align(
     sentence = pipeline.sentence_encoder(encoder, system.vocab)
     is_mt = not isinstance(system, Peter)
     config = MMIConfig.from_dict({"target": target, "epochs": epochs, "samples": samples,
-                                  "max_batches_per_epoch": batches, "lr": lr or (2e-3 if is_mt else 3e-4),
+                                  "max_batches_per_epoch": batches,
+                                  "lr": lr if lr is not None else (2e-3 if is_mt else 3e-4),  # --lr 0: refused
                                   "patience": given.get("epochs", epochs), "estimator_replay": estimator_replay,
                                   "mine_lr": 1e-3, "mine_batch_size": 512, "mine_pretrain_epochs": 30, **given})
     if config.target == "feature" and given_on_command_line(context, "reward_encoder"):
