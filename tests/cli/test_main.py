@@ -56,6 +56,8 @@ def test_demo_without_data_runs_on_the_shared_magazines_when_they_are_there(tmp_
     shared = tmp_path / "shared"
     monkeypatch.setenv("WHYREC_SHARED_DATA", str(shared))
     assert shared_demo_data() is None
+    planted = run_cli("demo", "--out", str(tmp_path / "planted"), "--skip-mt")  # says where it looked
+    assert f"no --data given, and no shared data at {shared / DEMO_DATASET}: using a planted corpus" in planted.stdout
     folder = shared / DEMO_DATASET
     folder.mkdir(parents=True)
     rows = [(f"u{n % 12}", f"i{n % 7}", float(1 + n % 5), f"the print is {'good' if n % 2 else 'bad'} here")

@@ -71,9 +71,13 @@ def shared_demo_data() -> Path | None:
     of the shared datasets — ``$WHYREC_SHARED_DATA``, else ``../shared/data`` from the current
     directory (beside the checkout, where the README's commands run) — when it is there, else
     None (the demo then plants a corpus of its own)."""
-    root = Path(os.environ.get("WHYREC_SHARED_DATA") or Path("..") / "shared" / "data")
-    folder = root / DEMO_DATASET
+    folder = shared_demo_folder()
     return folder if folder.is_dir() else None
+
+
+def shared_demo_folder() -> Path:
+    """Where :func:`shared_demo_data` looks for the demo's data, there or not."""
+    return Path(os.environ.get("WHYREC_SHARED_DATA") or Path("..") / "shared" / "data") / DEMO_DATASET
 
 
 @app.command("demo")
@@ -116,7 +120,8 @@ def demo(
     con = console()
     if data is None:
         corpus = make_planted_corpus(seed=seed or 0).corpus
-        con.print(f"{'--planted' if planted else 'no --data given, and no shared data'}: using a planted corpus of "
+        absent = f"no --data given, and no shared data at {shared_demo_folder()}"  # where it looked
+        con.print(f"{'--planted' if planted else absent}: using a planted corpus of "
                   f"{len(corpus):,} reviews "
                   f"({corpus.reviews['user'].nunique()} users, {corpus.reviews['item'].nunique()} items)")
         split_dir = None  # a --split names positions in a file, which a planted corpus has not
