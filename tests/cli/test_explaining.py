@@ -67,7 +67,8 @@ def test_a_pairs_file_may_be_one_json_array_of_pair_objects(tmp_path):
     """As a review file may be: ``[{"user": …, "item": …}, …]``, each pair at the line it starts on
     (it was refused, and asked for JSON lines)."""
     path = tmp_path / "pairs.json"
-    path.write_text('\n[\n  {"user": "u1", "item": "i1"},\n\n  {"reviewerID": "u2", "asin": 7, "feature_word": "ink"}\n]\n')
+    path.write_text('\n[\n  {"user": "u1", "item": "i1"},\n\n'
+                    '  {"reviewerID": "u2", "asin": 7, "feature_word": "ink"}\n]\n')
     assert _read_pairs(path) == (["u1", "u2"], ["i1", "7"], [None, "ink"], [3, 5])
     path.write_text('\ufeff[{"user": "u1", "item": "i1"}, {"user": "u2", "item": "i2"}]')  # one line, a byte-order mark
     assert _read_pairs(path) == (["u1", "u2"], ["i1", "i2"], None, [1, 1])

@@ -170,11 +170,12 @@ class _TerminalStatus:
     def __init__(self, con, message: str) -> None:
         from rich.text import Text
 
-        self.text = Text
         self.spinner = con.status(Text(message))
 
     def update(self, message: str) -> None:
-        self.spinner.update(self.text(message))
+        from rich.text import Text
+
+        self.spinner.update(Text(message))
 
     def __enter__(self) -> "_TerminalStatus":
         self.spinner.__enter__()
@@ -637,8 +638,8 @@ def history_of(context):
     refused rather than left unread."""
     from whyrec.errors import ConfigError
 
-    given = context.params
-    data = given["data"]
+    options = context.params
+    data = options["data"]
     if data is None:
         given = given_on_command_line(context, "split", "seed", "format", "column", "meta", "min_rating", "max_rating")
         if given:
@@ -647,8 +648,9 @@ def history_of(context):
                               "bundle's training data), which is not given: give --data, or leave "
                               f"{'it' if one else 'them'} out")
         return None
-    return split_of(data, given["split"], given["seed"], given["format"], (given["min_rating"], given["max_rating"]),
-                    given["column"], meta=given["meta"]).train
+    scale = (options["min_rating"], options["max_rating"])
+    return split_of(data, options["split"], options["seed"], options["format"], scale, options["column"],
+                    meta=options["meta"]).train
 
 
 def check_data_read(data: Path | None, bundles: dict) -> None:

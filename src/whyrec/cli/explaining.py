@@ -10,8 +10,8 @@ import typer
 from whyrec.cli.common import (ColumnMap, DecodingMethod, DecodingSettings, EpochProgress, ExplainerChoice, HistorySeed,
                                HistorySplit, MaxRating, MetaFile, MinRating, Overwrite, ReaderFormat, SplitSeed,
                                Throttled, app, check_data_read, check_decoding_given, check_given_once,
-                               check_new_bundle, check_out, console, decoding_of, given_on_command_line, print_warning,
-                               history_of, parse_pairs, split_of, status, warn_if_not_held_out)
+                               check_new_bundle, check_out, console, decoding_of, given_on_command_line,
+                               history_of, parse_pairs, print_warning, split_of, status, warn_if_not_held_out)
 from whyrec.strict_json import strict_dumps
 from whyrec.wording import counted, rating_text, shortened
 
@@ -516,8 +516,8 @@ def _read_pairs(path: Path) -> tuple[list[str], list[str], list[str | None] | No
     its header) with 'user' and 'item' columns (or a review file's: :func:`_pair_keys`) and an
     optional 'feature_word' one, or JSON lines (``.jsonl``, ``.ndjson``, ``.json``) of objects with
     those keys, such as `explain --json` and `evaluate --records` write, or one JSON array of them
-    (other columns and keys are ignored). A blank feature word is None (the item's own), and so are all of them when no row has
-    one. A bad file or row is a one-line DataError naming the file and line."""
+    (other columns and keys are ignored). A blank feature word is None (the item's own), and so are
+    all of them when no row has one. A bad file or row is a one-line DataError naming the file and line."""
     from whyrec.errors import DataError
     from whyrec.explanations import feature_word_token
 

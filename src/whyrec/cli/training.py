@@ -13,7 +13,8 @@ from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSett
                                ScoredMethod, SentenceEncoderName, SplitSeed, Throttled, TopK, TuneOn, Tuned, app,
                                check_checkpoint, check_mi_read, check_new_bundle, check_out, check_relevant_at,
                                check_text_settings, check_tune_on, console, labelled, mi_encoder, parse_pairs,
-                               print_error, print_warning, scored_decoding, split_line, split_of, status, strangers_warning, warn_if_not_held_out)
+                               print_error, print_warning, scored_decoding, split_line, split_of, status,
+                               strangers_warning, warn_if_not_held_out)
 from whyrec.strict_json import strict_dumps
 from whyrec.systems.mt_progress import mt_epoch_text
 from whyrec.wording import counted

@@ -84,12 +84,10 @@ class Decoding:
         streams of draws. ``given``: the same arguments as the caller also passed them, refused
         unless left at their defaults (they would be ignored)."""
         changed = [name for name, value in given.items()
-                   if value is not None and value != _ARGUMENT_DEFAULTS.get(name, value)]
-        if given.get("generator") is not None:
-            changed.insert(0, "generator")
+                   if ((value is not None) if name == "generator" else value != _ARGUMENT_DEFAULTS[name])]
         if changed:
             raise ConfigError(f"decoding: {changed[0]} is given beside a Decoding, which says how to decode; "
-                              "set it in the Decoding")
+                              "set it in the Decoding (a generator: as its seed)")
         return {"method": self.method, "temperature": self.temperature, "top_k": self.top_k, "top_p": self.top_p,
                 "generator": self.draws(users, items), "beam": self.beam, "length_penalty": self.length_penalty,
                 "min_words": self.min_words}

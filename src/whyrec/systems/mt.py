@@ -610,7 +610,8 @@ class MultiTask:
     def explain(self, users: Sequence[str], items: Sequence[str], variant: str = "pair",
                 method: str | Decoding = "greedy", beam: int = 4, batch_size: int = 256, no_repeat: bool = False,
                 no_unk: bool = False, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
-                length_penalty: float = 0.0, generator: torch.Generator | PairDraws | None = None, min_words: int = 0) -> list[str]:
+                length_penalty: float = 0.0, generator: torch.Generator | PairDraws | None = None,
+                min_words: int = 0) -> list[str]:
         """Explanations for (user, item) pairs: MT-U/I/P by ``variant``; greedy, sample or beam.
 
         ``no_repeat`` blocks immediate word repeats and repeated bigrams, and ``no_unk`` the
