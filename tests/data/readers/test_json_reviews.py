@@ -119,6 +119,34 @@ def test_a_json_array_of_reviews_is_read(tmp_path, indent):
         load_corpus(path, strict=True)
 
 
+@pytest.mark.parametrize("orient", ["columns", "index", "split", "table"])
+def test_a_table_pandas_wrote_as_one_json_object_is_read_row_by_row(tmp_path, orient):
+    """``DataFrame.to_json(path)`` writes {column: {index: value}} by default: it was read as one
+    record whose ids were objects, and every review was lost."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"reviewerID": ["u1", "u2", "u1"], "asin": ["i1", "i1", "i2"], "overall": [5, 4, 2],
+                          "reviewText": ["good", "fine", "poor"]}, index=[10, 11, 12])
+    path = tmp_path / "frame.json"
+    frame.to_json(path, orient=orient)
+    corpus = quiet_load(path)
+    assert corpus.reviews[["user", "item", "rating", "text"]].values.tolist() == [
+        ["u1", "i1", 5.0, "good"], ["u2", "i1", 4.0, "fine"], ["u1", "i2", 2.0, "poor"]]
+    assert corpus.report.columns["user"] == "reviewerID"
+
+
+def test_a_lone_review_whose_fields_are_objects_is_still_one_record(tmp_path):
+    path = tmp_path / "one.json"  # no table: no key names a user, nor do the inner objects' keys
+    path.write_text(json.dumps({"a": {"x": 1}, "b": {"y": 2}}) + "\n")
+    with pytest.raises(DataError, match=r"no record has a key for 'user'"):
+        quiet_load(path)
+    path.write_text(json.dumps({"reviewerID": {"0": "u1"}, "asin": {"0": "i1"}, "overall": {"0": 5},
+                                "reviewText": {"0": "ok"}}) + "\n" +
+                    json.dumps({"reviewerID": "u2", "asin": "i1", "overall": 4, "reviewText": "fine"}) + "\n")
+    corpus = quiet_load(path)  # two objects: JSON lines, whose first record's ids are objects
+    assert corpus.reviews["user"].tolist() == ["u2"] and corpus.report.skipped["bad user id"] == 1
+
+
 def test_a_broken_json_array_names_its_line(tmp_path):
     path = tmp_path / "reviews.json"
     path.write_text('[\n  {"user": "u1", "item": "i1", "rating": 5, "text": "good"},\n  {"user": "u2", oops}\n]')

@@ -209,7 +209,8 @@ RATINGS_ONLY_AFTER = 1000
 
 def read_amazon_json(path: Path, report: ValidationReport, strict: bool = False,
                      columns: dict[str, str] | None = None) -> Iterator[RawRecord]:
-    """JSON Lines (or one JSON array) of review objects, keys found by their usual names or as
+    """JSON Lines (or one JSON array) of review objects, or a table written by pandas as one JSON
+    object (:func:`_table_rows`), keys found by their usual names or as
     ``columns`` maps them. Amazon review dumps: 2014 and 2018 reviewerID, asin, overall,
     reviewText, summary, unixReviewTime (seconds). 2023 (Hou et al., "Bridging Language and
     Items for Retrieval and Recommendation", 2024): user_id, parent_asin (the item, as its
@@ -225,7 +226,7 @@ def read_amazon_json(path: Path, report: ValidationReport, strict: bool = False,
     check_mapping(columns, path)
     report.column_word = "key"
     pick = _JsonFields(columns, path)
-    objects = _json_objects(path, report, strict)
+    objects = _records_of_a_table(_json_objects(path, report, strict), pick.keys["user"])
     if not (columns and "text" in columns):
         objects = _ratings_only_when_textless(objects, pick, path, report)
     for position, line, obj in objects:
@@ -235,6 +236,50 @@ def read_amazon_json(path: Path, report: ValidationReport, strict: bool = False,
                         line=line)
     pick.check_found()
     pick.record_columns(report)
+
+
+def _records_of_a_table(objects: Iterator[tuple[int, int, dict]],
+                        user_keys: tuple[str, ...]) -> Iterator[tuple[int, int, dict]]:
+    """``objects`` unchanged, unless the file is one JSON object holding a table as pandas'
+    ``DataFrame.to_json`` writes it by default or with ``orient`` "split", "index" or "table":
+    then its rows, as (position, position + 1, row), the row's number standing for its line (the
+    file is one line). Such a file had been read as one record, whose ids were objects."""
+    first = next(objects, None)
+    if first is None:
+        return
+    rows = _table_rows(first[2], user_keys)
+    second = next(objects, None) if rows is not None else None
+    if rows is None or second is not None:  # not a table, or one of several objects: JSON lines
+        yield first
+        if second is not None:
+            yield second
+        yield from objects
+        return
+    for position, row in enumerate(rows):
+        yield position, position + 1, row
+
+
+def _table_rows(obj: dict, user_keys: tuple[str, ...]) -> list[dict] | None:
+    """The rows of a table written as one JSON object by pandas (None for any other object):
+    "split" ``{"columns": [...], "data": [[...], ...]}``; "table" ``{"schema": ..., "data": [{...}]}``;
+    "columns" (the default) ``{column: {index: value}}``; "index" ``{index: {column: value}}``. The
+    last two are told apart by which keys name the user (``user_keys``, or so but for case)."""
+    data = obj.get("data")
+    if isinstance(data, list) and isinstance(obj.get("columns"), list):
+        return [dict(zip(obj["columns"], row)) for row in data if isinstance(row, list)]
+    if isinstance(data, list) and isinstance(obj.get("schema"), dict):
+        return [row for row in data if isinstance(row, dict)]
+    if not obj or not all(isinstance(value, dict) for value in obj.values()):
+        return None
+
+    def names_user(names: list[str]) -> bool:
+        return any(key in names for key in user_keys) or loosely_named(user_keys, names) is not None
+
+    if names_user(list(obj)):  # {column: {index: value}}
+        index = list(dict.fromkeys(label for column in obj.values() for label in column))
+        return [{name: column.get(label) for name, column in obj.items()} for label in index]
+    inner = next(iter(obj.values()))
+    return list(obj.values()) if names_user(list(inner)) else None
 
 
 def _ratings_only_when_textless(objects: Iterator[tuple[int, int, dict]], pick: _JsonFields, path: Path,
