@@ -17,7 +17,8 @@ from whyrec.align.pipeline import explainer_for, feature_words
 from whyrec.bundle import load_bundle
 from whyrec.data import Corpus
 from whyrec.data.features import FeatureExtractor
-from whyrec.errors import UnknownIdError
+from whyrec.errors import ConfigError, UnknownIdError
+from whyrec.explain.decoding import Decoding
 from whyrec.explain.targets import explanation_targets, pad_batch
 from whyrec.explanations import explain_pairs, generate
 from whyrec.metrics.rating import rmse
@@ -67,6 +68,27 @@ def test_a_bundle_gives_back_the_same_ratings_and_explanations(trained, data, tm
     loaded = load_bundle(tmp_path / name)
     assert np.allclose(loaded.predict_corpus(known), system.predict_corpus(known))
     assert _explanations(name, loaded, known) == _explanations(name, system, known)
+
+
+def test_a_decoding_object_decodes_as_its_settings_say(trained, data):
+    """``explain(method=Decoding(...))``, as :func:`whyrec.explanations.explain_pairs` takes it: it
+    was refused as an unknown method name. A seeded one gives each pair its own draws."""
+    name, system = trained
+    _, _, known = data
+    users, items = list(known.users[:3]), list(known.items[:3])
+
+    def explain(users, items, **how):  # PETER+ fed each item's own feature word
+        if name == "mt":
+            return system.explain(users, items, **how)
+        return system.explain(users, items, [system.item_feature[i] for i in items] if name == "peter+" else None,
+                              **how)
+
+    beam = Decoding.of("beam", {"beam": 3, "min_words": 2})
+    assert explain(users, items, method=beam) == explain(users, items, method="beam", beam=3, min_words=2)
+    seeded = Decoding.of("sample", {"seed": 5, "top_p": 0.9})
+    assert explain(users, items, method=seeded)[1:] == explain(users[1:], items[1:], method=seeded)
+    with pytest.raises(ConfigError, match="temperature is given beside a Decoding"):
+        explain(users, items, method=seeded, temperature=0.5)
 
 
 def test_ratings_beat_the_global_mean_and_explanations_are_bounded_text(trained, data):

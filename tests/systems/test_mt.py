@@ -68,22 +68,6 @@ def test_predict_and_explain(trained, tiny_split):
         trained.explain(test.users[:1], test.items[:1], method="beam", beam=0)
 
 
-def test_a_decoding_object_decodes_as_its_settings_say(trained, tiny_split):
-    """``explain(method=Decoding(...))``, as :func:`whyrec.explanations.explain_pairs` takes it: it
-    was refused as an unknown method name. A seeded one gives each pair its own draws."""
-    from whyrec.explain.decoding import Decoding
-
-    split = tiny_split
-    users, items = list(split.test.users[:3]), list(split.test.items[:3])
-    beam = Decoding.of("beam", {"beam": 3, "min_words": 2})
-    assert trained.explain(users, items, method=beam) == trained.explain(users, items, method="beam", beam=3,
-                                                                         min_words=2)
-    seeded = Decoding.of("sample", {"seed": 5, "top_p": 0.9})
-    assert trained.explain(users, items, method=seeded)[1:] == trained.explain(users[1:], items[1:], method=seeded)
-    with pytest.raises(ConfigError, match="temperature is given beside a Decoding"):
-        trained.explain(users, items, method=seeded, temperature=0.5)
-
-
 def test_min_words_holds_eos_back_in_every_decoding(trained, tiny_split):
     """With <eos> made MT-P's likeliest word, its explanations are empty unless min_words is asked for."""
     users, items = tiny_split.test.users[:4], tiny_split.test.items[:4]

@@ -116,22 +116,6 @@ def test_no_unk_never_shows_the_unknown_word_even_when_it_is_the_likeliest(train
     assert (banned[0].log_probs <= 0).all()  # renormalised without <unk>
 
 
-def test_a_decoding_object_decodes_as_its_settings_say(trained, planted):
-    """``explain(method=Decoding(...))``, as :func:`whyrec.explanations.explain_pairs` takes it: it
-    was refused as an unknown method name. A seeded one gives each pair its own draws."""
-    from whyrec.explain.decoding import Decoding
-
-    split, _ = planted
-    users, items = list(split.test.users[:3]), list(split.test.items[:3])
-    beam = Decoding.of("beam", {"beam": 3, "min_words": 2})
-    assert trained.explain(users, items, method=beam) == trained.explain(users, items, method="beam", beam=3,
-                                                                         min_words=2)
-    seeded = Decoding.of("sample", {"seed": 5, "top_p": 0.9})
-    assert trained.explain(users, items, method=seeded)[1:] == trained.explain(users[1:], items[1:], method=seeded)
-    with pytest.raises(ConfigError, match="temperature is given beside a Decoding"):
-        trained.explain(users, items, method=seeded, temperature=0.5)
-
-
 def test_min_words_holds_eos_back_in_every_decoding(trained, planted):
     """With <eos> made the likeliest word, PETER writes nothing, unless asked for min_words."""
     split, _ = planted
