@@ -30,8 +30,9 @@ from whyrec.metrics.text import perplexity
 from whyrec.systems.mt import MTConfig, MultiTask, adversarial_epochs
 from whyrec.systems.mt_experiment import adversarial_span, known_texts, plain_als_like
 
-from shared_data import (DATASETS, keep_measured, load_split, machine, mt_benchmark_result, mt_rerun_setup,
-                         provenance, recorded_threads, reported_text, split_features, threads_text)
+from shared_data import (DATASETS, keep_measured, load_split, machine, measured_on, mt_benchmark_result,
+                         mt_rerun_setup, provenance, recorded_date, recorded_threads, reported_text, split_features,
+                         threads_text)
 
 
 def run_seed(split, features, seed: int, epochs: int) -> dict:
@@ -47,9 +48,9 @@ def run_seed(split, features, seed: int, epochs: int) -> dict:
             "seconds": time.perf_counter() - start, "threads": torch.get_num_threads()}
 
 
-def seed_zero_from(result: dict | None, threads: int | None) -> dict | None:
+def seed_zero_from(result: dict | None, threads: int | None, measured: str | None = None) -> dict | None:
     """Seed 0's numbers from the MT benchmark's results of a dataset, when they are of seed 0
-    (``threads``: the benchmark's torch threads)."""
+    (``threads``: the benchmark's torch threads; ``measured``: the date it measured them)."""
     if result is None or result["config"].get("seed", 0) != 0:
         return None
     rmse = {row["system"]: row["rmse"] for row in result["rating"]}
@@ -57,7 +58,7 @@ def seed_zero_from(result: dict | None, threads: int | None) -> dict | None:
     return {"seed": 0, "MT": rmse["MT"], "plain ALS": rmse["plain ALS"],
             "perplexity": {k: text[k]["perplexity"] for k in ("MT-U", "MT-I", "MT-P") if k in text},
             "epochs": len(result["history"]["MT"]), "adversarial_epochs": result.get("mt_adversarial_epochs"),
-            "seconds": result["seconds"]["MT"], "threads": threads, "from": "results/mt"}
+            "seconds": result["seconds"]["MT"], "threads": threads, "from": "results/mt", "measured": measured}
 
 
 def lstm_mean(result: dict | None) -> float | None:
@@ -71,20 +72,22 @@ def dataset_summary(name: str, runs: list[dict], lstm: float | None) -> dict:
     mtp = np.array([r["perplexity"]["MT-P"] for r in runs])
     return {"dataset": name, "runs": runs, "mt_rmse_mean": float(mt.mean()), "mt_rmse_sd": float(mt.std(ddof=1)),
             "plain_als_rmse_mean": float(plain.mean()), "mt_below_plain_als": int((mt < plain).sum()),
-            "mt_p_ppl_mean": float(mtp.mean()), "mt_p_ppl_sd": float(mtp.std(ddof=1)), "lstm_ppl_mean": lstm}
+            "mt_p_ppl_mean": float(mtp.mean()), "mt_p_ppl_sd": float(mtp.std(ddof=1)), "lstm_ppl_mean": lstm,
+            "measured": measured_on(runs)}
 
 
 def markdown(summary: dict) -> str:
     lines = ["# MT over training seeds", "",
              f"Split 1, MT with the benchmark's settings (at most {summary['epochs']} epochs, early stopping), seeds "
              f"{summary['seeds']}, {threads_text([r for d in summary['datasets'].values() for r in d['runs']])}, "
-             f"{summary['machine']}. Measured {summary['date']}{reported_text(summary)}. "
+             f"{summary['machine']}. Measured on the date of each row's *measured* column ({summary['date']} where "
+             f"its runs do not say){reported_text(summary)}. "
              + ("Seed 0 was read from `results/mt` (the same code and seed give the same numbers). "
                 if any(r.get("from") for d in summary["datasets"].values() for r in d["runs"]) else "")
              + "Plain ALS does not depend on the seed. The LSTM column is the MT benchmark's mean over its seeds.", "",
              "| dataset | plain ALS RMSE | MT RMSE per seed | MT mean ± sd | seeds with MT < plain ALS "
-             "| MT-P ppl per seed | MT-P mean ± sd | LSTM ppl (mean) | epochs run (adversarial) per seed |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| MT-P ppl per seed | MT-P mean ± sd | LSTM ppl (mean) | epochs run (adversarial) per seed | measured |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for d in summary["datasets"].values():
         runs = d["runs"]
         lstm = f"{d['lstm_ppl_mean']:.2f}" if d["lstm_ppl_mean"] is not None else "?"
@@ -93,7 +96,8 @@ def markdown(summary: dict) -> str:
                      + f" | {d['mt_rmse_mean']:.4f} ± {d['mt_rmse_sd']:.4f} | {d['mt_below_plain_als']} of {len(runs)} | "
                      + " / ".join(f"{r['perplexity']['MT-P']:.2f}" for r in runs)
                      + f" | {d['mt_p_ppl_mean']:.2f} ± {d['mt_p_ppl_sd']:.2f} | {lstm} | "
-                     + " / ".join(f"{r['epochs']} ({adversarial_span(r.get('adversarial_epochs'))})" for r in runs) + " |")
+                     + " / ".join(f"{r['epochs']} ({adversarial_span(r.get('adversarial_epochs'))})" for r in runs)
+                     + f" | {d.get('measured') or summary['date']} |")
     return "\n".join(lines) + "\n"
 
 
@@ -110,8 +114,8 @@ def main() -> None:
             features = split_features(split)
             runs = []
             for seed in args.seeds:
-                known = (seed_zero_from(mt_benchmark_result(args.recorded, name), recorded_threads(args.recorded))
-                         if seed == 0 else None)
+                known = (seed_zero_from(mt_benchmark_result(args.recorded, name), recorded_threads(args.recorded),
+                                        recorded_date(args.recorded, name)) if seed == 0 else None)
                 runs.append(known or {**run_seed(split, features, seed, args.epochs),
                                       "provenance": provenance(folder, [split])})
                 print(name, json.dumps({k: v for k, v in runs[-1].items() if k != "provenance"}), flush=True)

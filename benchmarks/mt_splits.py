@@ -28,8 +28,9 @@ from whyrec.metrics.text import perplexity
 from whyrec.systems.mt import MTConfig, MultiTask, adversarial_epochs
 from whyrec.systems.mt_experiment import adversarial_span, known_texts, plain_als_like
 
-from shared_data import (DATASETS, keep_measured, load_split, machine, mt_benchmark_result, mt_rerun_setup,
-                         provenance, recorded_threads, reported_text, split_features, threads_text)
+from shared_data import (DATASETS, keep_measured, load_split, machine, measured_on, mt_benchmark_result,
+                         mt_rerun_setup, provenance, recorded_date, recorded_threads, reported_text, split_features,
+                         threads_text)
 
 
 def run_split(split, epochs: int) -> dict:
@@ -61,7 +62,8 @@ def split_one_from(recorded: Path) -> dict[str, dict]:
         runs[name] = {"MT": rating["MT"], "plain ALS": rating["plain ALS"], "p": result["p_mt_vs_plain_als"],
                       "MT-P ppl": text["MT-P"], "epochs": len(result["history"]["MT"]),
                       "adversarial_epochs": result.get("mt_adversarial_epochs"), "seconds": result["seconds"]["MT"],
-                      "threads": recorded_threads(recorded), "from": "results/mt"}
+                      "threads": recorded_threads(recorded), "from": "results/mt",
+                      "measured": recorded_date(recorded, name)}
     return runs
 
 
@@ -94,18 +96,21 @@ def markdown(summary: dict) -> str:
     lines = ["# MT against plain ALS on every fixed split", "",
              f"MT with the benchmark's settings (at most {summary['epochs']} epochs, early stopping, seed 0) and plain "
              f"ALS with the same λ, K and sweeps, on each fixed split; {threads_text(all_runs)}, {summary['machine']}. "
-             f"Measured {summary['date']}{reported_text(summary)}. "
+             f"Measured on the date of each row's *measured* column ({summary['date']} where its run does not say)"
+             f"{reported_text(summary)}. "
              + ("Split 1 was read from `results/mt`. " if any(r.get("from") for r in all_runs) else "")
              + "p: paired t-test of the two systems' squared errors on the split's test records. Across the "
              "splits: the corrected resampled t-test (Nadeau & Bengio 2003) of the splits' test MSEs, which "
              "allows for the splits' overlapping train parts (`whyrec.metrics.rating.corrected_resampled_t_test`).",
              "",
-             "| dataset | split | MT RMSE | plain ALS RMSE | MT − plain ALS | p | MT-P ppl | epochs (adversarial) |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| dataset | split | MT RMSE | plain ALS RMSE | MT − plain ALS | p | MT-P ppl | epochs (adversarial) "
+             "| measured |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for name, d in summary["datasets"].items():
         for split, r in d["splits"].items():
             lines.append(f"| {name} | {split} | {r['MT']:.4f} | {r['plain ALS']:.4f} | {r['MT'] - r['plain ALS']:+.4f} "
-                         f"| {r['p']:.3g} | {r['MT-P ppl']:.2f} | {r['epochs']} ({adversarial_span(r.get('adversarial_epochs'))}) |")
+                         f"| {r['p']:.3g} | {r['MT-P ppl']:.2f} | {r['epochs']} ({adversarial_span(r.get('adversarial_epochs'))}) "
+                         f"| {measured_on([r]) or summary['date']} |")
     lines += ["", "Per dataset:", ""]
     for name, d in summary["datasets"].items():
         sd = f" ± {d['sd_difference']:.4f}" if d["sd_difference"] is not None else ""

@@ -97,6 +97,21 @@ def mt_benchmark_result(results: Path, name: str) -> dict | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
+def recorded_date(results: Path, name: str) -> str | None:
+    """The date the MT benchmark measured a dataset's row (``results/mt.json``), when it says."""
+    path = results / "mt.json"
+    row = json.loads(path.read_text(encoding="utf-8")).get("datasets", {}).get(name, {}) if path.exists() else {}
+    return row.get("date")
+
+
+def measured_on(runs: list[dict]) -> str | None:
+    """The date of the newest of ``runs`` (benchmark runs of one dataset): each run's provenance
+    date, or the ``measured`` date it was given; None when no run says (runs recorded before
+    either was written)."""
+    dates = [((run.get("provenance") or {}).get("date") or run.get("measured") or "")[:10] for run in runs]
+    return max((d for d in dates if d), default=None)
+
+
 def recorded_threads(results: Path) -> int | None:
     """The torch threads of the MT benchmark's recorded runs (``results/mt.json``), when it says."""
     path = results / "mt.json"
