@@ -62,6 +62,11 @@ def trained_mt(name: str, split, config: MTConfig) -> tuple[MultiTask, str]:
     return mt, f"trained here in {time.perf_counter() - start:.0f} s"
 
 
+def _source_text(source: str) -> str:
+    """Where a dataset's MT came from, as a sentence reads it: "from bundle …" or "trained here in …"."""
+    return source if source.startswith("trained") else f"from {source}"
+
+
 def run_dataset(name: str, split, config: MTConfig, results: Path) -> dict:
     mt, source = trained_mt(name, split, config)
     models = {"PMF": PMF(**baseline_als_settings(mt)).fit(split.train),
@@ -87,7 +92,7 @@ def markdown(summary: dict) -> str:
     for name, r in summary["datasets"].items():
         groups = list(r["by_activity"]["MT"])
         lines += [f"## {name}", "",
-                  f"Measured {r['date']}; MT from {r['mt_source']}; all test records: MT {r['rmse']['MT']:.4f} "
+                  f"Measured {r['date']}; MT {_source_text(r['mt_source'])}; all test records: MT {r['rmse']['MT']:.4f} "
                   "(mt.py recorded "
                   f"{_number(r['mt_rmse_recorded_by_mt_py'])}{_differs(r)}), plain ALS {r['rmse']['plain ALS']:.4f}, "
                   f"PMF {r['rmse']['PMF']:.4f}.", "",

@@ -109,8 +109,8 @@ def markdown(summary: dict) -> str:
     for name, d in summary["datasets"].items():
         for split, r in d["splits"].items():
             lines.append(f"| {name} | {split} | {r['MT']:.4f} | {r['plain ALS']:.4f} | {r['MT'] - r['plain ALS']:+.4f} "
-                         f"| {r['p']:.3g} | {r['MT-P ppl']:.2f} | {r['epochs']} ({adversarial_span(r.get('adversarial_epochs'))}) "
-                         f"| {measured_on([r]) or summary['date']} |")
+                         f"| {r['p']:.3g} | {r['MT-P ppl']:.2f} | {r['epochs']} "
+                         f"({adversarial_span(r.get('adversarial_epochs'))}) | {measured_on([r]) or summary['date']} |")
     lines += ["", "Per dataset:", ""]
     for name, d in summary["datasets"].items():
         sd = f" ± {d['sd_difference']:.4f}" if d["sd_difference"] is not None else ""

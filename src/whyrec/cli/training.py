@@ -473,7 +473,8 @@ def evaluate(
                                                           ("precision", "recall", "hr", "mrr", "ndcg")))
         if r["k"] >= r["items"]:  # precision then divides by more places than a list can fill
             con.print(f"  (top {r['k']}: no fewer than the {counted(r['items'], 'item')} the model knows, so each list "
-                      "holds all of a user's unrated ones; only mrr and ndcg then depend on the order)", highlight=False)
+                      "holds all of a user's unrated ones; only mrr and ndcg then depend on the order)",
+                      highlight=False)
     if "explanations" in report and not report["explained_records"]:
         con.print("  explanations not scored: no test record has a user and an item the system knows "
                   "(is this the data it was trained on?)")
