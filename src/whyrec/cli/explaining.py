@@ -519,7 +519,6 @@ def _read_pairs(path: Path) -> tuple[list[str], list[str], list[str | None] | No
     (other columns and keys are ignored). A blank feature word is None (the item's own), and so are
     all of them when no row has one. A bad file or row is a one-line DataError naming the file and line."""
     from whyrec.errors import DataError
-    from whyrec.explanations import feature_word_token
 
     json_lines = path.suffix.lower() in PAIR_JSON_SUFFIXES
     users, items, words, lines, has_word = [], [], [], [], False
@@ -533,7 +532,7 @@ def _read_pairs(path: Path) -> tuple[list[str], list[str], list[str | None] | No
                         raise DataError(f"missing {field} id", path=path, line=line, field=field)
                 users.append(user)
                 items.append(item)
-                words.append(feature_word_token(word) if word else None)
+                words.append(word or None)  # read as the features are written by explain_pairs
                 has_word = has_word or "feature_word" in row
                 lines.append(line)
     except FileNotFoundError:

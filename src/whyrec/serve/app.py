@@ -327,12 +327,15 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
             raise HTTPException(404, str(exc)) from None
         return s.chosen_explainers(explainer, cold)
 
-    def check_feature_word(s: ServedSystem, feature_word: str | None) -> None:
-        """422 for a feature word given to a system other than PETER+, or one PETER+ was not trained with."""
+    def checked_feature_word(s: ServedSystem, feature_word: str | None) -> str | None:
+        """The feature word asked for as the features are written ("Card": card), or 422 for one
+        given to a system other than PETER+, or one PETER+ was not trained with."""
+        word = feature_word_token(feature_word) if feature_word is not None else None
         try:
-            check_feature_words(s.model, [feature_word])
+            check_feature_words(s.model, [word])
         except ConfigError as exc:
             raise HTTPException(422, str(exc)) from None
+        return word
 
     def explained(s: ServedSystem, chosen: list[str], texts: dict, n: int, item: str, feature_word: str | None) -> dict:
         """An answer's explanation fields for one item: each chosen explainer's text and the item
@@ -385,11 +388,9 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
                         seed: int | None = None, beam: int | None = Query(None, le=MAX_BEAM),
                         length_penalty: float | None = None, min_words: int | None = None) -> Response:
         s, user = system(bundle), path_user(user)
-        if feature_word is not None:  # stripped, as /explain's body fields are, and as the features are written
-            if not feature_word.strip():
-                raise HTTPException(422, "feature_word is empty")
-            feature_word = feature_word_token(feature_word)
-        check_feature_word(s, feature_word)
+        if feature_word is not None and not feature_word.strip():  # blank, as /explain's body fields may not be
+            raise HTTPException(422, "feature_word is empty")
+        feature_word = checked_feature_word(s, feature_word)
         # the decoding of /explain's body, as query parameters
         decoding = DecodingRequest(method=method, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed,
                                    beam=beam, length_penalty=length_penalty, min_words=min_words).checked(s)
@@ -419,8 +420,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
         does not know gets ``{"user", "item", "error"}``. The ratings are predicted in one call,
         and each explainer writes the explanations of all the pairs it answers in one batch,
         decoded as ``asked`` says (None: greedy)."""
-        feature_word = feature_word_token(feature_word) if feature_word is not None else None  # "Card": card
-        check_feature_word(s, feature_word)
+        feature_word = checked_feature_word(s, feature_word)
         explainers_for(s, explainer, False)  # an unknown explainer: 404 before any work
         decoding = asked.checked(s) if asked is not None else GREEDY
         known = [n for n, (_, item) in enumerate(pairs) if item in s.rating.item_map]

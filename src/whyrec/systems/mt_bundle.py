@@ -72,7 +72,7 @@ def load_mt(folder: str | Path, header: dict):
     from whyrec.explain.interface import RatingInput
     from whyrec.systems.mt import MTConfig, MultiTask, _TextData
 
-    folder = Path(folder).expanduser()
+    folder = Path(folder)
     tensors = read_torch_arrays(folder)
     try:
         # bundles written before cross-fitted priors had one encoder per side

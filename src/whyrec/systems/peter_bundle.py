@@ -56,7 +56,7 @@ def load_peter(folder: str | Path, header: dict):
     from whyrec.explain.peter_model import PeterModel, PeterShape
     from whyrec.systems.peter import Peter, PeterConfig
 
-    folder = Path(folder).expanduser()
+    folder = Path(folder)
     tensors = read_torch_arrays(folder)
     try:
         # rebuilt on the CPU whatever device it was trained on; load_bundle moves it where asked
