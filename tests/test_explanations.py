@@ -403,6 +403,7 @@ def test_why_splits_an_als_rating_models_ratings_over_the_given_history(split, n
     past = {i for u, i in zip(split.train.users, split.train.items) if u == user}
     assert {b["item"] for b in parts["because"]} <= past
     assert abs(parts["rest"]) < 0.05 * (1 + abs(parts["score"]))  # no text prior: only ALS's last-sweep lag
+    assert parts["baseline_of"] == {"context-als": "item", "pmf": "mean"}[name]  # PMF has no item bias
     other = split.train.items[0]
     both = explain_pairs(model, [user, "someone-new", user], [item, item, other], why=True, history=split.train)
     alone = explain_pairs(model, [user], [other], why=True, history=split.train)[0]["rating_split"]

@@ -308,8 +308,9 @@ def splits_over(als, user: str, items: Sequence[str], rated: list[str], ratings,
         because = [{"item": i, "title": titles.get(i) or None, "rating": r, "contribution": c}
                    for i, r, c in split.top(top)]
         others = split.contributions[top:]
-        out.append({"baseline": split.baseline, "because": because, "other_ratings": sum(c for _, _, c in others),
-                    "n_other": len(others), "rest": split.rest, "score": split.predicted})
+        out.append({"baseline": split.baseline, "baseline_of": split.baseline_of, "because": because,
+                    "other_ratings": sum(c for _, _, c in others), "n_other": len(others), "rest": split.rest,
+                    "score": split.predicted})
     return out
 
 

@@ -19,6 +19,8 @@ def test_a_rating_split_reads_as_one_line_with_counted_nouns():
     assert "your 3 other ratings" in rating_split_text({**account, "n_other": 3}, has_text=False)
     assert "other" not in rating_split_text({**account, "n_other": 0}, has_text=False)
     assert "surely… 5/10 (+0.24)" in rating_split_text(account, has_text=False, top=10.0)  # on a 1–10 scale
+    # PMF's baseline is the mean rating, not an item's
+    assert rating_split_text({**account, "baseline_of": "mean"}, False).startswith("rating 4.20 = mean rating 3.90;")
 
 
 def test_a_split_past_the_scale_names_the_clipped_rating_beside_the_score():

@@ -27,7 +27,9 @@ def _history(corpus, user):
 
 @pytest.mark.parametrize("model", [ContextAwareALS(factors=4, iterations=3),
                                    ContextAwareALS(factors=3, iterations=2, weighted_reg=True, lambda_u=0.5),
-                                   PMF(factors=4, iterations=3)], ids=["biases", "weighted", "pmf"])
+                                   PMF(factors=4, iterations=3),
+                                   ContextAwareALS(factors=3, iterations=2, use_biases=False, center=False)],
+                         ids=["biases", "weighted", "pmf", "raw"])
 def test_past_ratings_account_for_the_whole_prediction_without_priors(planted, model):
     train = ratio_split(planted.corpus, seed=0).train
     model.fit(train)
@@ -40,6 +42,12 @@ def test_past_ratings_account_for_the_whole_prediction_without_priors(planted, m
                                                                    model.item_map.lookup([item]))[0]))
             assert a.rest == pytest.approx(0.0, abs=1e-9)  # nothing left over: the ratings explain it all
             assert a.baseline + sum(c for _, _, c in a.contributions) == pytest.approx(a.predicted)
+            # the baseline is named for what it is: PMF has no item bias, only the mean rating
+            i = model.item_map.lookup([item])[0]
+            expected = {"item": model.global_mean + model.item_bias[i] if model.use_biases else None,
+                        "mean": model.global_mean, "none": 0.0}
+            assert a.baseline_of == ("item" if model.use_biases else "mean" if model.center else "none")
+            assert a.baseline == pytest.approx(expected[a.baseline_of])
             sizes = [abs(c) for _, _, c in a.contributions]
             assert sizes == sorted(sizes, reverse=True) and len(a.top(2)) == min(2, len(items))
 

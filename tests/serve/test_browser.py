@@ -103,6 +103,8 @@ def test_page_shows_explanation_cards(server):
             on_ten = page.evaluate("(s) => { const kept = state.bundle; state.bundle = {rating_scale: [1, 10]}; "
                                    "const html = whyRating(s); state.bundle = kept; return html; }", split)
             assert "i9 8/10 +0.40" in on_ten and "★" not in on_ten  # the user's ratings on their own scale
+            no_bias = page.evaluate("(s) => whyRating(s)", {**split, "baseline_of": "mean"})
+            assert ">mean rating 6.50 · " in no_bias  # PMF's baseline is the mean rating, not the item's
             # a rated item, clicked: the rating given beside the one predicted, and the explanation
             past = page.locator("#history li").first
             given = past.get_attribute("data-rating")

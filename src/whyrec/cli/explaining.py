@@ -427,10 +427,13 @@ def _new_user_mark(did_you_mean: str | None) -> str:
     return f" (new user; did you mean '{did_you_mean}'?)" if did_you_mean else " (new user)"
 
 
+BASELINE_LABELS = {"item": "item baseline", "mean": "mean rating", "none": "baseline"}  # by RatingAttribution.baseline_of
+
+
 def rating_split_text(account: dict, has_text: bool, predicted: float | None = None,
                       top: float | None = None) -> str:
     """A predicted rating's split (:func:`whyrec.explanations.rating_split`) as one line: the
-    item's baseline, the user's past ratings that move it most, the others together, the rest
+    item's baseline (PMF's: the mean rating), the user's past ratings that move it most, the others together, the rest
     (with an MT system, its text prior is part of the rest). The parts add up to the model's
     score before clipping; when that is past the scale, ``predicted`` (the clipped rating
     shown) is named beside it. The user's ratings are written on the scale up to ``top``
@@ -443,7 +446,8 @@ def rating_split_text(account: dict, has_text: bool, predicted: float | None = N
     score = f"rating {account['score']:.2f}"
     if predicted is not None and f"{predicted:.2f}" != f"{account['score']:.2f}":
         score = f"score {account['score']:.2f} (clipped to {predicted:.2f})"
-    return (f"{score} = item baseline {account['baseline']:.2f}; your ratings of "
+    baseline = BASELINE_LABELS[account.get("baseline_of", "item")]
+    return (f"{score} = {baseline} {account['baseline']:.2f}; your ratings of "
             f"{because}{others}; {rest} {account['rest']:+.2f}")
 
 

@@ -34,12 +34,20 @@ class RatingAttribution:
     user: str
     item: str
     predicted: float  # the model's score, unclipped
-    baseline: float  # μ + b_i: what the item gets from anyone
+    baseline: float  # μ + b_i: what the item gets from anyone (μ without biases, 0 without centring)
     contributions: list[tuple[str, float, float]]  # (past item, its rating, contribution), largest |contribution| first
     rest: float  # text prior and solver lag: what the past ratings do not account for
 
+    baseline_of: str = "item"  # what the baseline is: "item" (μ + b_i), "mean" (μ: PMF) or "none" (0)
+
     def top(self, k: int = 3) -> list[tuple[str, float, float]]:
         return self.contributions[:k]
+
+
+def baseline_kind(model) -> str:
+    """What an ALS model's baseline is: ``"item"`` (μ + b_i, with biases), ``"mean"`` (μ alone: PMF
+    centres its ratings but has no bias) or ``"none"`` (neither: the baseline is 0)."""
+    return "item" if model.use_biases else ("mean" if model.center else "none")
 
 
 def attribute_rating(model, user: str, item: str, rated_items: Sequence[str], ratings: Sequence[float]) -> RatingAttribution:
@@ -73,12 +81,12 @@ def attribute_ratings(model, user: str, items: Sequence[str], rated_items: Seque
     weights = z[js] @ np.linalg.solve(A, z[targets].T)  # w_ji = z_jᵀ A⁻¹ z_i (A is symmetric): (past, items)
     parts = weights * (np.asarray(ratings, dtype=np.float64) - mu - b_item[js])[:, None]
     scores = model._score(np.full(len(targets), u), targets)
-    out = []
+    out, kind = [], baseline_kind(model)
     for n, (item, i) in enumerate(zip(items, targets.tolist())):
         col = parts[:, n]
         order = np.argsort(-np.abs(col), kind="stable")
         contributions = [(str(rated_items[k]), float(ratings[k]), float(col[k])) for k in order]
         baseline = mu + float(b_item[i])
         out.append(RatingAttribution(user, str(item), float(scores[n]), baseline, contributions,
-                                     float(scores[n]) - baseline - float(col.sum())))
+                                     float(scores[n]) - baseline - float(col.sum()), kind))
     return out

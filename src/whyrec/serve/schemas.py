@@ -8,6 +8,8 @@ A field marked optional is left out of an answer that has nothing for it.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -40,7 +42,9 @@ class RatingSplit(_Answer):
     """The predicted rating before clipping (``score``) = ``baseline`` + the ``because`` contributions
     + ``other_ratings`` + ``rest`` (whyrec.rating.attribution)."""
 
-    baseline: float = Field(description="The item's baseline μ + b_i.")
+    baseline: float = Field(description="The item's baseline μ + b_i (see baseline_of).")
+    baseline_of: Literal["item", "mean", "none"] = Field(
+        "item", description="item: μ + b_i; mean: the mean rating μ (a model without biases, PMF); none: 0.")
     because: list[PastRating] = Field(description="The user's past ratings that move the prediction most.")
     other_ratings: float = Field(description="The sum of the other past ratings' contributions.")
     n_other: int
