@@ -167,11 +167,11 @@ def test_the_command_reads_pairs_from_options_or_a_file(mt, split, tmp_path):
     assert skip.returncode == 0, skip.stderr
     answered = [json.loads(line) for line in skip.stdout.splitlines()]
     assert [r["item"] for r in answered] == [item, item.upper(), "nothing"] and "error" not in answered[0]
-    assert answered[1] == {"user": user, "item": item.upper(), "line": 3,
+    assert answered[1] == {"user": user, "item": item.upper(), "row": 2, "line": 3,
                            "error": f"unknown item '{item.upper()}'; did you mean '{item}'?"}
     assert answered[2]["line"] == 4 and answered[0]["explanations"]["pair"]
     said = " ".join(skip.stderr.split())
-    assert "warning: " in said and "2 of 3 rows left out, their items unknown to the bundle (first: line 3," in said
+    assert "warning: " in said and "2 of 3 rows left out, their items unknown to the bundle (first: row 2 at line 3," in said
     text = run_cli("explain", str(tmp_path / "mt"), "--pairs", str(pairs), "--skip-unknown", cwd=tmp_path)
     assert text.returncode == 0 and f"{user} → {item}" in text.stdout and "nothing" not in text.stdout
     assert_one_line_error(run_cli("explain", str(tmp_path / "mt"), "--user", user, "--item", item, "--skip-unknown"),

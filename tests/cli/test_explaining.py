@@ -169,6 +169,27 @@ def test_one_user_goes_with_every_item_and_one_item_with_every_user():
             _paired_options(users, items)
 
 
+def test_an_unknown_item_in_a_json_array_on_one_line_is_named_by_its_row(tmp_path):
+    """Every pair of a one-line array is at line 1: the row left out, or refused, is told by its number."""
+    from types import SimpleNamespace
+
+    from whyrec.cli.explaining import _check_pair_items, _without_unknown_items
+    from whyrec.data.corpus import IdMap
+    from whyrec.errors import DataError
+
+    path = tmp_path / "pairs.json"
+    path.write_text('[{"user": "u1", "item": "i1"}, {"user": "u2", "item": "i9"}, {"user": "u3", "item": "i1"}]')
+    model = SimpleNamespace(item_map=IdMap(["i1", "i2"]))
+    users, items, words, lines = _read_pairs(path)
+    kept_users, _, _, skipped = _without_unknown_items(model, users, items, words, lines)
+    assert kept_users == ["u1", "u3"] and skipped[1]["row"] == 2 and skipped[1]["line"] == 1
+    with pytest.raises(DataError, match=r"pairs\.json:1: field 'item': unknown item 'i9'.* \(row 2\)$"):
+        _check_pair_items(model, path, users, items, lines)
+    path.write_text('{"user": "u1", "item": "i1"}\n{"user": "u2", "item": "i9"}\n')  # a line each: the line says it
+    with pytest.raises(DataError, match=r"pairs\.json:2: field 'item': unknown item 'i9'[^(]*$"):
+        _check_pair_items(model, path, *_read_pairs(path)[:2], _read_pairs(path)[3])
+
+
 def test_rows_left_out_go_back_to_their_places_in_the_file():
     rows = [{"item": "a"}, {"item": "c"}]
     skipped = {1: {"item": "b", "error": "unknown"}, 3: {"item": "d", "error": "unknown"}}

@@ -206,7 +206,7 @@ def explain(
         if skipped:
             first = next(iter(skipped.values()))
             print_warning(f"{pairs}: {len(skipped):,} of {len(lines):,} rows left out, their items unknown to "
-                          f"the bundle (first: line {first['line']}, {first['error']})")
+                          f"the bundle (first: row {first['row']} at line {first['line']}, {first['error']})")
     elif pairs is not None:
         _check_pair_items(model, pairs, users, items, lines)
     if words is None and feature_word is not None:
@@ -478,7 +478,8 @@ def _feature_word(value: str | None) -> str | None:
 def _without_unknown_items(model, users: list[str], items: list[str], words: list[str | None] | None,
                            lines: list[int]) -> tuple[list[str], list[str], list[str | None] | None, dict[int, dict]]:
     """The pairs whose item ``model`` knows, and for each other one, by its position in the file,
-    ``{user, item, line, error}`` (the error naming the known id most like it, when one is close)."""
+    ``{user, item, row, line, error}``: its pair's number in the file (a JSON array on one line holds
+    many on a line), its line, and the error naming the known id most like it, when one is close."""
     from whyrec.errors import UnknownIdError
 
     kept, skipped = [], {}
@@ -487,7 +488,7 @@ def _without_unknown_items(model, users: list[str], items: list[str], words: lis
             model.item_map.index(item, "item")
             kept.append(n)
         except UnknownIdError as exc:
-            skipped[n] = {"user": users[n], "item": item, "line": lines[n], "error": str(exc)}
+            skipped[n] = {"user": users[n], "item": item, "row": n + 1, "line": lines[n], "error": str(exc)}
     return ([users[n] for n in kept], [items[n] for n in kept],
             None if words is None else [words[n] for n in kept], skipped)
 
@@ -507,6 +508,8 @@ def _check_pair_items(model, path: Path, users: list[str], items: list[str], lin
     if not unknown:
         return
     problem = unknown[0]["error"]
+    if lines.count(unknown[0]["line"]) > 1:  # a JSON array on one line: which of the line's pairs
+        problem += f" (row {unknown[0]['row']})"
     if len(unknown) > 1:
         problem += f" (and {len(unknown) - 1} more of the {len(items):,} rows name items the bundle does not know)"
     raise DataError(problem, path=path, line=unknown[0]["line"], field="item")
