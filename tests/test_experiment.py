@@ -92,6 +92,11 @@ def test_ranking_columns_score_the_top_k_of_unrated_items(planted):
     assert table.metrics == ["rmse", "mae", "precision@5", "recall@5", "hr@5", "mrr@5", "ndcg@5"]
     assert table.panels == table.metrics and "metrics.png" in table.files  # ranking beside the rating errors
     assert Experiment(split, {"avg": GlobalAverage()}).run().panels == []
+    assert table.note == ""  # 5 places among more items than that
+    whole = Experiment(split, {"avg": GlobalAverage()}, top_k=10_000).run()  # every list: all of a user's unrated items
+    items = len(set(split.train.items))
+    assert whole.note == f"Ranking: top 10000: no fewer than the {items} items the model knows, so each list holds " \
+        "all of a user's unrated ones; only mrr and ndcg then depend on the order."
     from whyrec.experiment import metric_title
 
     assert [metric_title(m) for m in ("ndcg@5", "hr@10", "bleu1", "acc5", "odd")] == \

@@ -382,6 +382,7 @@ class Experiment:
                             "settings")
         results = {name: SystemResult(name, model.get_params()) for name, model in self.systems.items()}
         grouped: dict[str, list] = {name: [] for name in self.systems}  # (predictions, ratings, groups) per fold
+        ranked_from: list[int] = []  # with top_k: how many items each fitted model ranked from
         for fold, split in enumerate(self.splits, start=1):
             test = split.test
             groups = activity_groups_of(split) if self.by_activity else None
@@ -405,6 +406,7 @@ class Experiment:
                 if self.top_k:
                     _, scores = ranking_scores(model, split, self.top_k, self.relevant_at)
                     row.update({f"{name}@{self.top_k}": value for name, value in scores.items()})
+                    ranked_from.append(len(model.item_map.ids))
                 row.update(train_s=train_s, test_s=test_s)
                 if isinstance(model, TunedModel):  # the settings it kept on this split, and why
                     row["tuning"] = model.record()
@@ -425,8 +427,9 @@ class Experiment:
                                        [m for m in self.metrics if m not in self.rating_metrics])
         # with ranking scores, metrics.png sets the rating errors beside them (one model can lead one and trail the other)
         panels = self.metrics if self.top_k else []
+        note = whole_list_note(self.top_k, min(ranked_from)) if ranked_from else None
         return ResultsTable(list(results.values()), self.metrics, self.reference, [s.name for s in self.splits],
-                            panels)
+                            panels, f"Ranking: {note}." if note else "")
 
 
 def p_values_against_reference(results: Sequence[SystemResult], reference: str, splits: Sequence[Split],
@@ -562,6 +565,18 @@ def ranking_scores(model, split: Split, k: int, relevant_at: float | None = None
     :func:`top_k_lists`: (the number of test users ranked, {metric name: value})."""
     users, ranked, relevant = top_k_lists(model, split, k, relevant_at)
     return len(users), {name: metric(ranked, relevant, k) for name, metric in RANKING_METRICS.items()}
+
+
+def whole_list_note(k: int, items: int) -> str | None:
+    """What a top-``k`` list means when the model knows no more than ``k`` items (None when it knows
+    more): each list then holds all of a user's unrated items, so precision divides by more places
+    than a list can fill and only the order-aware metrics (MRR, nDCG) tell models apart."""
+    from whyrec.wording import counted
+
+    if k < items:
+        return None
+    return (f"top {k}: no fewer than the {counted(items, 'item')} the model knows, so each list holds all of a "
+            "user's unrated ones; only mrr and ndcg then depend on the order")
 
 
 def _check_top_k(k: int) -> None:

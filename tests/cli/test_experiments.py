@@ -118,6 +118,12 @@ def test_experiment_rating_over_fixed_splits_and_random_folds(tmp_path, planted)
     assert "picked on validation: bias-baseline:reg_user=1|5, split " in folds.stdout
     assert "(validation MAE " in folds.stdout  # by --tune-on
     assert "| system | rmse | mae | precision@5 | recall@5 | hr@5 | mrr@5 | ndcg@5 |" in folds.stdout
+    assert "no fewer than the" not in folds.stdout  # 5 places: fewer than the items
+    whole = run_cli("experiment", "rating", "--data", str(data / "reviews.csv"), "--model", "global-average",
+                    "--splits", "2", "--top-k", "100000", "--out", str(tmp_path / "whole"))
+    said = "each list holds all of a user's unrated ones; only mrr and ndcg then depend on the order."
+    assert whole.returncode == 0 and said in " ".join(whole.stdout.split()), whole.stderr  # as evaluate says it
+    assert said in (tmp_path / "whole" / "results.md").read_text()
     flat = tmp_path / "flat.csv"
     planted.corpus.reviews.to_csv(flat, index=False)
     folds = run_cli("experiment", "rating", "--data", str(flat), "--model", "bias-baseline", "--kfold", "3",

@@ -175,6 +175,8 @@ def experiment_rating(
     title = f"rating prediction on {corpus.name}, {len(parts)} split(s): " + ", ".join(p.name.split("/")[-1]
                                                                                       for p in parts)
     print_table(table, title)
+    if table.note:  # a top-k no shorter than the catalogue
+        con.print(table.note, highlight=False)
     ranking = table.ranking_significance_markdown()  # empty without --top-k over several splits
     if ranking:
         con.print(f"{table.ranking_significance_title()}:\n{ranking}", highlight=False)

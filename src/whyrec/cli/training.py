@@ -471,10 +471,11 @@ def evaluate(
         con.print(f"  top {r['k']} of each test user's unrated items ({counted(r['users'], 'user')} with a test item "
                   f"rated ≥ {r['relevant_at']:g}): " + "  ".join(f"{name} {r[name]:.4f}" for name in
                                                           ("precision", "recall", "hr", "mrr", "ndcg")))
-        if r["k"] >= r["items"]:  # precision then divides by more places than a list can fill
-            con.print(f"  (top {r['k']}: no fewer than the {counted(r['items'], 'item')} the model knows, so each list "
-                      "holds all of a user's unrated ones; only mrr and ndcg then depend on the order)",
-                      highlight=False)
+        from whyrec.experiment import whole_list_note
+
+        whole = whole_list_note(r["k"], r["items"])
+        if whole:
+            con.print(f"  ({whole})", highlight=False)
     if "explanations" in report and not report["explained_records"]:
         con.print("  explanations not scored: no test record has a user and an item the system knows "
                   "(is this the data it was trained on?)")
