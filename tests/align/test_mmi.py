@@ -146,9 +146,17 @@ def test_a_reward_or_loss_that_is_not_finite_stops_mmi_before_the_explainer_chan
     trainer.estimators["rating"].network, trainer.config.epochs = network, 1
     before = [p.detach().clone() for p in explainer.parameters()]  # its generator epoch had stepped
     trainer.config.kl_weight = float("inf")
-    with pytest.raises(DivergedError, match=r"the generator's loss became NaN or infinite\); lower lr"):
+    with pytest.raises(DivergedError, match=r"the generator's loss became NaN or infinite\); lower lr .*kl_weight "
+                                            r"\(now inf\)"):
         trainer.fit(train)
     assert all(torch.equal(a, b) for a, b in zip(before, explainer.parameters()))
+    # a regulariser's weight so large that the gradient overflows: named, and not stepped into the explainer
+    trainer.config.kl_weight, trainer.config.entropy_weight = 0.16, 1e30
+    with pytest.raises(DivergedError, match=r"the generator's gradient became NaN or infinite\); lower lr .* or "
+                                            r"entropy_weight \(now 1e\+30\)"):
+        trainer.fit(train)
+    assert all(torch.equal(a, b) for a, b in zip(before, explainer.parameters()))
+    trainer.config.entropy_weight = MMIConfig().entropy_weight
     # a learning rate so large that one step makes the explainer NaN: sampling from it fails next
     trainer.config.kl_weight, trainer.config.max_batches_per_epoch = 0.16, 3
     trainer.optimizer = torch.optim.Adam(explainer.parameters(), lr=1e20)

@@ -265,11 +265,16 @@ class MMITrainer:
             loss = loss + cfg.backbone_weight * backbone
         if not torch.isfinite(r_mi).all():  # before the step: the explainer is left as it was
             raise DivergedError("MMI", epoch, "the MI reward", f"mine_lr (now {cfg.mine_lr:g})")
+        # a loss or gradient past float32's range comes from a weight in it as much as from the rate
+        lower = (f"lr (now {cfg.lr:g}), kl_weight (now {cfg.kl_weight:g}) or entropy_weight "
+                 f"(now {cfg.entropy_weight:g})")
         if not torch.isfinite(loss):
-            raise DivergedError("MMI", epoch, "the generator's loss", f"lr (now {cfg.lr:g})")
+            raise DivergedError("MMI", epoch, "the generator's loss", lower)
         self.optimizer.zero_grad()
         loss.backward()
-        nn.utils.clip_grad_norm_([p for p in self.explainer.parameters() if p.requires_grad], 5.0)
+        norm = nn.utils.clip_grad_norm_([p for p in self.explainer.parameters() if p.requires_grad], 5.0)
+        if not torch.isfinite(norm):  # clipping an infinite gradient gives NaN weights: not stepped
+            raise DivergedError("MMI", epoch, "the generator's gradient", lower)
         self.optimizer.step()
         return {"reward_mi": float(r_mi.mean()), "kl": float(r_kl.mean()), "entropy": float(r_h.mean()),
                 "backbone": float(backbone.detach())}
