@@ -139,6 +139,8 @@ def test_split_folders_are_found_in_numeric_order_and_chosen_by_name(tmp_path):
     with pytest.raises(DataError, match=r"no split folder 3, 4 with a train.index; found: 1, 2, 10, extra"):
         split_folders(tmp_path, "1,3,4")
     assert split_folders(tmp_path / "1" / "train.index") == []  # a file holds no split folders
+    with pytest.raises(DataError, match=r"split 1 is named twice in '1, 10,1'"):
+        split_folders(tmp_path, "1, 10,1")
 
 
 def test_a_written_split_reads_back_as_the_same_records(planted, tmp_path):

@@ -102,7 +102,8 @@ def _first_non_integer(text: str) -> str:
 def split_folders(folder: str | Path, wanted: str = "all") -> list[Path]:
     """The fixed splits stored under a dataset ``folder``: its sub-folders holding ``train.index``
     (``1`` … ``5`` in the shared data), in numeric order; ``wanted`` is ``all`` or a comma list of
-    their names (``1,3``). A name without such a folder is a :class:`DataError` listing those found."""
+    their names (``1,3``). A name without such a folder is a :class:`DataError` listing those found,
+    and so is a name given twice."""
     folder = Path(folder).expanduser()
     found = sorted((p for p in folder.iterdir() if p.is_dir() and (p / "train.index").exists()),
                    key=lambda p: (not p.name.isdigit(), int(p.name) if p.name.isdigit() else 0, p.name)) \
@@ -115,7 +116,10 @@ def split_folders(folder: str | Path, wanted: str = "all") -> list[Path]:
     if missing or not names:
         raise DataError(f"no split folder {', '.join(missing) or repr(wanted)} with a train.index; found: "
                         f"{', '.join(by_name) or 'none'}", path=folder)
-    return [by_name[n] for n in dict.fromkeys(names)]
+    twice = next((n for k, n in enumerate(names) if n in names[:k]), None)
+    if twice is not None:  # 1,1 is more likely a slip for 1,2 than a wish to score split 1 twice
+        raise DataError(f"split {twice} is named twice in {wanted!r}", path=folder)
+    return [by_name[n] for n in names]
 
 
 def write_index_split(split: Split, folder: str | Path) -> Path:
