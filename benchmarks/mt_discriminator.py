@@ -33,7 +33,7 @@ import torch
 from whyrec.systems.mt import VARIANTS, MTConfig, MultiTask
 from whyrec.systems.mt_experiment import discriminator_accuracy, discriminator_learning_curve, real_and_generated
 
-from shared_data import (DATASETS, keep_measured, load_split, machine, mt_benchmark_result, mt_rerun_setup,
+from shared_data import (DATASETS, keep_measured, load_split, machine, measured_on, mt_benchmark_result, mt_rerun_setup,
                          provenance, reported_text, split_features, threads_text)
 
 CHECKPOINTS = (8, 60, 200, 400, 800)  # 8: the default d_steps, MT's warm-up; 60: mt.py's curve
@@ -77,7 +77,7 @@ def run_summary(run: dict, recorded) -> dict:
                              "fresh_after": {str(n): curve[n - 1] for n in CHECKPOINTS if n <= len(curve)},
                              "fresh_last_50": float(np.mean(curve[-50:]))}
     return {"same_as_benchmark": same_as_benchmark(run, recorded), "variants": variants, "threads": run["threads"],
-            "seconds": run["seconds"]}
+            "seconds": run["seconds"], "measured": measured_on([run])}
 
 
 def markdown(summary: dict) -> str:
@@ -85,7 +85,8 @@ def markdown(summary: dict) -> str:
     marks = sorted({int(n) for run in runs for v in run["variants"].values() for n in v["fresh_after"]})
     lines = ["# How much MT's discriminators know", "",
              f"Split 1, MT with the benchmark's settings (at most {summary['epochs']} epochs, seed 0); "
-             f"{threads_text(runs)}, {summary['machine']}. Measured {summary['date']}{reported_text(summary)}. "
+             f"{threads_text(runs)}, {summary['machine']}. Measured {summary['date']}{reported_text(summary)}; "
+             "the *measured* column dates each row. "
              "Accuracies are balanced "
              "(the mean of the real and the negative class; 0.5 is chance). *During training*: the reward "
              "discriminator on its own batches (real against generated and mismatched reviews), mean over the "
@@ -96,15 +97,16 @@ def markdown(summary: dict) -> str:
              "(`mt.py`'s §4.3 curve is its first 60 steps); *last 50*: its mean over the last 50 steps. "
              "No test record is used.", "",
              "| dataset | same run as mt.py | variant | D epochs | during training | trained | "
-             + " | ".join(f"fresh after {m}" for m in marks) + " | fresh, last 50 |",
-             "|---|---|---|---|---|---|" + "---|" * len(marks) + "---|"]
+             + " | ".join(f"fresh after {m}" for m in marks) + " | fresh, last 50 | measured |",
+             "|---|---|---|---|---|---|" + "---|" * len(marks) + "---|---|"]
     for name, run in summary["datasets"].items():
         same = {True: "yes", False: "no", None: "?"}[run.get("same_as_benchmark")]
         for variant, v in run["variants"].items():
             during = "—" if v["during_training"] is None else f"{v['during_training']:.3f}"
             cells = [f"{v['fresh_after'][str(m)]:.3f}" if str(m) in v["fresh_after"] else "—" for m in marks]
             lines.append(f"| {name} | {same} | {variant} | {v['epochs_trained']} | {during} | "
-                         f"{v['trained']:.3f} | " + " | ".join(cells) + f" | {v['fresh_last_50']:.3f} |")
+                         f"{v['trained']:.3f} | " + " | ".join(cells) + f" | {v['fresh_last_50']:.3f} | "
+                         f"{run.get('measured') or summary['date']} |")
     return "\n".join(lines) + "\n"
 
 
