@@ -25,8 +25,8 @@ import torch
 
 from whyrec.systems.mt import MTConfig, MultiTask, adversarial_epochs, mean_valid_nll
 
-from shared_data import (DATASETS, keep_measured, load_split, machine, mt_benchmark_result, mt_rerun_setup,
-                         provenance, recorded_threads, reported_text, split_features, threads_text)
+from shared_data import (DATASETS, keep_measured, load_split, machine, measured_on, mt_benchmark_result, mt_rerun_setup,
+                         provenance, recorded_date, recorded_threads, reported_text, split_features, threads_text)
 
 
 def run_rate(split, features, rate: float, epochs: int) -> dict:
@@ -46,7 +46,7 @@ def benchmark_run(recorded: Path, name: str, rate: float, epochs: int) -> dict |
     if config.get("decoder_lr") != rate or config["epochs"] != epochs or config.get("seed", 0) != 0:
         return None
     return {"decoder_lr": rate, "history": result["history"]["MT"], "seconds": result["seconds"]["MT"],
-            "threads": recorded_threads(recorded), "from": "results/mt"}
+            "threads": recorded_threads(recorded), "from": "results/mt", "measured": recorded_date(recorded, name)}
 
 
 def run_summary(run: dict, variants=("user", "item", "pair")) -> dict:
@@ -59,7 +59,7 @@ def run_summary(run: dict, variants=("user", "item", "pair")) -> dict:
     return {"decoder_lr": run["decoder_lr"], "best_mean_valid_nll": best, "best_epoch": record["epoch"],
             "pair_valid_nll_at_best": record["valid_nll_pair"], "epochs": len(run["history"]),
             "adversarial_epochs": adversarial_epochs(run["history"]), "seconds": run["seconds"],
-            "threads": run.get("threads"), "from": run.get("from")}
+            "threads": run.get("threads"), "from": run.get("from"), "measured": measured_on([run])}
 
 
 def choice(rows: dict[str, list[dict]]) -> dict:
@@ -79,19 +79,21 @@ def markdown(summary: dict) -> str:
     lines = ["# MT's decoder learning rate, chosen on validation NLL", "",
              f"Split 1, MT with the benchmark's settings (at most {summary['epochs']} epochs, early stopping) and "
              f"`decoder_lr` in {rates}; {threads_text([r for runs in summary['datasets'].values() for r in runs])}, "
-             f"{summary['machine']}. Measured {summary['date']}{reported_text(summary)}. "
+             f"{summary['machine']}. Measured {summary['date']}{reported_text(summary)}; the *measured* column dates "
+             "each row (its newest run). "
              "Score: MT's own model-selection criterion, the lowest mean validation NLL of MT-U/I/P over the epochs "
              "(in nats per token, on up to 512 validation records); no test record is scored. "
              + ("Runs marked * were read from `results/mt` (the benchmark's run at that rate). "
                 if any(r.get("from") for runs in summary["datasets"].values() for r in runs) else ""), "",
-             "| dataset | " + " | ".join(f"decoder_lr {rate}" for rate in rates) + " | lowest |",
-             "|---|" + "---|" * len(rates) + "---|"]
+             "| dataset | " + " | ".join(f"decoder_lr {rate}" for rate in rates) + " | lowest | measured |",
+             "|---|" + "---|" * len(rates) + "---|---|"]
     for name, runs in summary["datasets"].items():
         by_rate = {r["decoder_lr"]: r for r in runs}
         cells = [f"{by_rate[rate]['best_mean_valid_nll']:.4f} (epoch {by_rate[rate]['best_epoch']} of "
                  f"{by_rate[rate]['epochs']}; MT-P {by_rate[rate]['pair_valid_nll_at_best']:.4f})"
                  + ("*" if by_rate[rate].get("from") else "") if rate in by_rate else "—" for rate in rates]
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {summary['choice']['per_dataset'][name]} |")
+        measured = max((r["measured"] for r in runs if r.get("measured")), default=summary["date"])
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {summary['choice']['per_dataset'][name]} | {measured} |")
     pick = summary["choice"]
     if pick["overall"] is not None:
         means = ", ".join(f"{rate}: {value:.4f}" for rate, value in pick["mean_over_datasets"].items())
