@@ -186,8 +186,9 @@ def test_an_unknown_item_in_a_json_array_on_one_line_is_named_by_its_row(tmp_pat
     with pytest.raises(DataError, match=r"pairs\.json:1: field 'item': unknown item 'i9'.* \(row 2\)$"):
         _check_pair_items(model, path, users, items, lines)
     path.write_text('{"user": "u1", "item": "i1"}\n{"user": "u2", "item": "i9"}\n')  # a line each: the line says it
+    users, items, _, lines = _read_pairs(path)
     with pytest.raises(DataError, match=r"pairs\.json:2: field 'item': unknown item 'i9'[^(]*$"):
-        _check_pair_items(model, path, *_read_pairs(path)[:2], _read_pairs(path)[3])
+        _check_pair_items(model, path, users, items, lines)
 
 
 def test_rows_left_out_go_back_to_their_places_in_the_file():

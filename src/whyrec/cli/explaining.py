@@ -427,17 +427,18 @@ def _new_user_mark(did_you_mean: str | None) -> str:
     return f" (new user; did you mean '{did_you_mean}'?)" if did_you_mean else " (new user)"
 
 
-BASELINE_LABELS = {"item": "item baseline", "mean": "mean rating", "none": "baseline"}  # by RatingAttribution.baseline_of
+# how a rating split names its baseline, by RatingAttribution.baseline_of
+BASELINE_LABELS = {"item": "item baseline", "mean": "mean rating", "none": "baseline"}
 
 
 def rating_split_text(account: dict, has_text: bool, predicted: float | None = None,
                       top: float | None = None) -> str:
     """A predicted rating's split (:func:`whyrec.explanations.rating_split`) as one line: the
-    item's baseline (PMF's: the mean rating), the user's past ratings that move it most, the others together, the rest
-    (with an MT system, its text prior is part of the rest). The parts add up to the model's
-    score before clipping; when that is past the scale, ``predicted`` (the clipped rating
-    shown) is named beside it. The user's ratings are written on the scale up to ``top``
-    (:func:`whyrec.wording.rating_text`)."""
+    item's baseline (PMF's: the mean rating), the user's past ratings that move it most, the
+    others together, the rest (with an MT system, its text prior is part of the rest). The parts
+    add up to the model's score before clipping; when that is past the scale, ``predicted`` (the
+    clipped rating shown) is named beside it. The user's ratings are written on the scale up to
+    ``top`` (:func:`whyrec.wording.rating_text`)."""
     because = ", ".join(f"{shortened(b['title'] or b['item'])} {rating_text(b['rating'], top)} "
                         f"({b['contribution']:+.2f})" for b in account["because"])
     n = account["n_other"]
