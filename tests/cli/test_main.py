@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +39,9 @@ def test_demo_runs_on_planted_data(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "--planted: using a planted corpus of " in proc.stdout
     assert "context-aware ALS" in proc.stdout and "rmse" in proc.stdout and "MT test RMSE" in proc.stdout
+    assert re.search(r"MT-P's greedy explanations of the [\d,]+ test records: \d+ distinct sentences?", proc.stdout)
+    shown = [float(m) for m in re.findall(r"  MT-P \S+ → \S+: predicted ([\d.]+)", proc.stdout)]
+    assert len(shown) == 6 and shown[:3] == sorted(shown[:3], reverse=True) and max(shown[3:]) <= min(shown[:3])
     assert (tmp_path / "demo" / "results.md").exists()
     assert_one_line_error(run_cli("demo", "--planted", "--data", str(tmp_path)), "give either --data or --planted")
     assert_one_line_error(run_cli("demo", "--data", str(tmp_path), "--seed", "3", "--split", str(tmp_path)),
@@ -46,6 +50,13 @@ def test_demo_runs_on_planted_data(tmp_path):
     assert_one_line_error(run_cli("demo", "--planted", "--split", str(tmp_path), "--min-rating", "1"),
                           "--split and --min-rating say how to read review data, and the demo makes a planted corpus "
                           "(--planted): give --data")
+
+
+def test_the_demo_shows_the_highest_and_the_lowest_predictions():
+    from whyrec.cli.serving import demo_examples
+
+    assert demo_examples([3.0, 4.5, 1.2, 4.9, 2.0, 3.3, 1.0]) == [3, 1, 5, 6, 2, 4]
+    assert demo_examples([2.0, 4.0], each=3) == [1, 0]  # fewer records than examples: each once
 
 
 def test_demo_without_data_runs_on_the_shared_magazines_when_they_are_there(tmp_path, monkeypatch):

@@ -12,7 +12,7 @@ from whyrec.cli.common import (ColumnMap, HistorySeed, HistorySplit, MaxRating, 
                                check_data_read, check_out, chosen_split_dir, console, given_on_command_line, history_of,
                                load_reviews, make_split, print_table, save_results, split_line, status)
 from whyrec.systems.mt_progress import mt_epoch_text
-from whyrec.wording import rating_text
+from whyrec.wording import counted, rating_text
 
 
 @app.command("serve")
@@ -178,13 +178,29 @@ def _demo_mt(parts, features, con, als_params: dict, als_rmse: float) -> None:
     test = parts.test
     con.print(f"MT test RMSE {rmse(mt.predict_corpus(test), test.ratings):.4f}, context-aware ALS with the same "
               f"settings and no text {als_rmse:.4f} (word vectors: {mt.word_vector_info.get('source')})")
-    users, items = list(test.users[:6]), list(test.items[:6])
-    predicted = mt.predict(users, items)
+    every = mt.predict(list(test.users), list(test.items))
+    shown_at = demo_examples(every)  # the highest and the lowest predictions: does the text follow them?
+    users, items = [test.users[k] for k in shown_at], [test.items[k] for k in shown_at]
+    predicted, truth = every[shown_at], test.ratings[shown_at]
     top = test.rating_scale[1]
     for variant, label in (("pair", "MT-P"), ("user", "MT-U"), ("item", "MT-I")):
-        texts = generate(mt, variant, users[:2] if variant != "pair" else users,
-                         items[:2] if variant != "pair" else items)  # as `whyrec explain` shows them
-        for k, text in enumerate(texts):
+        at = list(range(len(users))) if variant == "pair" else sorted({0, len(users) - 1})  # MT-U, MT-I: the ends
+        texts = generate(mt, variant, [users[k] for k in at], [items[k] for k in at])  # as `whyrec explain` shows
+        for k, text in zip(at, texts):
             quoted = f"“{shown(text)}”" if text.strip() else shown(text)
             con.print(f"  {label} {users[k]} → {items[k]}: predicted {rating_text(predicted[k], top, 2)} "
-                      f"(true {rating_text(test.ratings[k], top)}) {quoted}", highlight=False)
+                      f"(true {rating_text(truth[k], top)}) {quoted}", highlight=False)
+    written = generate(mt, "pair", list(test.users), list(test.items))
+    con.print(f"  MT-P's greedy explanations of the {counted(len(test), 'test record')}: "
+              f"{counted(len(set(written)), 'distinct sentence')} (greedy decoding writes each context's likeliest "
+              "words; `whyrec explain --method sample` draws varied ones)", highlight=False)
+
+
+def demo_examples(predicted, each: int = 3) -> list[int]:
+    """The positions of the ``each`` highest predicted ratings, then of the ``each`` lowest (fewer
+    when there are not that many), so that the demo's explanations span the predictions."""
+    import numpy as np
+
+    order = np.argsort(-np.asarray(predicted, dtype=np.float64), kind="stable").tolist()
+    highest = order[:each]
+    return highest + [k for k in order[::-1][:each] if k not in highest]
