@@ -121,7 +121,7 @@ def measure(bundle: Path, data: Path, args) -> tuple[list[str], list[dict]]:
         proc.wait(timeout=30)
 
 
-def same_text(row: dict) -> str:
+def same_answers_cell(row: dict) -> str:
     """The *same answers* cell: yes, or the same texts with ratings that differ by at most the gap
     (the last rounded digit; see :func:`number_gap`), or NO."""
     if row["same_answers"]:
@@ -168,7 +168,7 @@ def main() -> None:
         for r in rows:
             lines.append(f"| {name} | {r['pairs']} | {r['single_ms_per_pair']:.2f} | {r['batch_ms_per_pair']:.2f} | "
                          f"{r['single_ms_per_pair'] / r['batch_ms_per_pair']:.1f}× | "
-                         f"{same_text(r)} |")
+                         f"{same_answers_cell(r)} |")
     (args.out / "serve_batch.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 
