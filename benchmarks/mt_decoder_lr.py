@@ -25,8 +25,9 @@ import torch
 
 from whyrec.systems.mt import MTConfig, MultiTask, adversarial_epochs, mean_valid_nll
 
-from shared_data import (DATASETS, keep_measured, load_split, machine, measured_on, mt_benchmark_result, mt_rerun_setup,
-                         provenance, recorded_date, recorded_threads, reported_text, split_features, threads_text)
+from shared_data import (DATASETS, keep_measured, load_split, machine, measured_cell, measured_on, mt_benchmark_result,
+                         mt_rerun_setup, provenance, recorded_date, recorded_threads, reported_text, split_features,
+                         threads_text)
 
 
 def run_rate(split, features, rate: float, epochs: int) -> dict:
@@ -92,8 +93,8 @@ def markdown(summary: dict) -> str:
         cells = [f"{by_rate[rate]['best_mean_valid_nll']:.4f} (epoch {by_rate[rate]['best_epoch']} of "
                  f"{by_rate[rate]['epochs']}; MT-P {by_rate[rate]['pair_valid_nll_at_best']:.4f})"
                  + ("*" if by_rate[rate].get("from") else "") if rate in by_rate else "—" for rate in rates]
-        measured = max((r["measured"] for r in runs if r.get("measured")), default=summary["date"])
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {summary['choice']['per_dataset'][name]} | {measured} |")
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {summary['choice']['per_dataset'][name]} | "
+                     f"{measured_cell(runs, summary)} |")
     pick = summary["choice"]
     if pick["overall"] is not None:
         means = ", ".join(f"{rate}: {value:.4f}" for rate, value in pick["mean_over_datasets"].items())

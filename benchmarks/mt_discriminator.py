@@ -33,8 +33,8 @@ import torch
 from whyrec.systems.mt import VARIANTS, MTConfig, MultiTask
 from whyrec.systems.mt_experiment import discriminator_accuracy, discriminator_learning_curve, real_and_generated
 
-from shared_data import (DATASETS, keep_measured, load_split, machine, measured_on, mt_benchmark_result, mt_rerun_setup,
-                         provenance, reported_text, split_features, threads_text)
+from shared_data import (DATASETS, keep_measured, load_split, machine, measured_cell, measured_on, mt_benchmark_result,
+                         mt_rerun_setup, provenance, reported_text, split_features, threads_text)
 
 CHECKPOINTS = (8, 60, 200, 400, 800)  # 8: the default d_steps, MT's warm-up; 60: mt.py's curve
 HELD_OUT = 256
@@ -106,7 +106,7 @@ def markdown(summary: dict) -> str:
             cells = [f"{v['fresh_after'][str(m)]:.3f}" if str(m) in v["fresh_after"] else "—" for m in marks]
             lines.append(f"| {name} | {same} | {variant} | {v['epochs_trained']} | {during} | "
                          f"{v['trained']:.3f} | " + " | ".join(cells) + f" | {v['fresh_last_50']:.3f} | "
-                         f"{run.get('measured') or summary['date']} |")
+                         f"{measured_cell([run], summary)} |")
     return "\n".join(lines) + "\n"
 
 

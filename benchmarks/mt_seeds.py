@@ -30,7 +30,7 @@ from whyrec.metrics.text import perplexity
 from whyrec.systems.mt import MTConfig, MultiTask, adversarial_epochs
 from whyrec.systems.mt_experiment import adversarial_span, known_texts, plain_als_like
 
-from shared_data import (DATASETS, keep_measured, load_split, machine, measured_on, mt_benchmark_result,
+from shared_data import (DATASETS, keep_measured, load_split, machine, measured_cell, measured_on, mt_benchmark_result,
                          mt_rerun_setup, provenance, recorded_date, recorded_threads, reported_text, split_features,
                          threads_text)
 
@@ -97,7 +97,7 @@ def markdown(summary: dict) -> str:
                      + " / ".join(f"{r['perplexity']['MT-P']:.2f}" for r in runs)
                      + f" | {d['mt_p_ppl_mean']:.2f} ± {d['mt_p_ppl_sd']:.2f} | {lstm} | "
                      + " / ".join(f"{r['epochs']} ({adversarial_span(r.get('adversarial_epochs'))})" for r in runs)
-                     + f" | {d.get('measured') or summary['date']} |")
+                     + f" | {measured_cell(runs, summary)} |")
     return "\n".join(lines) + "\n"
 
 

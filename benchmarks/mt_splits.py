@@ -28,7 +28,7 @@ from whyrec.metrics.text import perplexity
 from whyrec.systems.mt import MTConfig, MultiTask, adversarial_epochs
 from whyrec.systems.mt_experiment import adversarial_span, known_texts, plain_als_like
 
-from shared_data import (DATASETS, keep_measured, load_split, machine, measured_on, mt_benchmark_result,
+from shared_data import (DATASETS, keep_measured, load_split, machine, measured_cell, mt_benchmark_result,
                          mt_rerun_setup, provenance, recorded_date, recorded_threads, reported_text, split_features,
                          threads_text)
 
@@ -110,7 +110,7 @@ def markdown(summary: dict) -> str:
         for split, r in d["splits"].items():
             lines.append(f"| {name} | {split} | {r['MT']:.4f} | {r['plain ALS']:.4f} | {r['MT'] - r['plain ALS']:+.4f} "
                          f"| {r['p']:.3g} | {r['MT-P ppl']:.2f} | {r['epochs']} "
-                         f"({adversarial_span(r.get('adversarial_epochs'))}) | {measured_on([r]) or summary['date']} |")
+                         f"({adversarial_span(r.get('adversarial_epochs'))}) | {measured_cell([r], summary)} |")
     lines += ["", "Per dataset:", ""]
     for name, d in summary["datasets"].items():
         sd = f" ± {d['sd_difference']:.4f}" if d["sd_difference"] is not None else ""

@@ -112,6 +112,12 @@ def measured_on(runs: list[dict]) -> str | None:
     return max((d for d in dates if d), default=None)
 
 
+def measured_cell(runs: list[dict], summary: dict) -> str:
+    """A report's *measured* cell for ``runs``: :func:`measured_on`, else the summary's date (runs
+    recorded before they carried one were measured then)."""
+    return measured_on(runs) or summary["date"]
+
+
 def recorded_threads(results: Path) -> int | None:
     """The torch threads of the MT benchmark's recorded runs (``results/mt.json``), when it says."""
     path = results / "mt.json"

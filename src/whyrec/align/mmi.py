@@ -152,6 +152,12 @@ def policy_gradient_loss(reward: torch.Tensor, log_prob: torch.Tensor, k: int) -
     return -(advantage * log_prob).mean()
 
 
+def _loss_settings(cfg: MMIConfig) -> str:
+    """The settings to lower when the generator's loss or gradient leaves float32's range, which a
+    weight in the loss causes as much as the learning rate does."""
+    return f"lr (now {cfg.lr:g}), kl_weight (now {cfg.kl_weight:g}) or entropy_weight (now {cfg.entropy_weight:g})"
+
+
 class MMITrainer:
     """Fine-tunes ``explainer`` (see :mod:`whyrec.explain.interface`) with MINE rewards."""
 
@@ -265,16 +271,13 @@ class MMITrainer:
             loss = loss + cfg.backbone_weight * backbone
         if not torch.isfinite(r_mi).all():  # before the step: the explainer is left as it was
             raise DivergedError("MMI", epoch, "the MI reward", f"mine_lr (now {cfg.mine_lr:g})")
-        # a loss or gradient past float32's range comes from a weight in it as much as from the rate
-        lower = (f"lr (now {cfg.lr:g}), kl_weight (now {cfg.kl_weight:g}) or entropy_weight "
-                 f"(now {cfg.entropy_weight:g})")
         if not torch.isfinite(loss):
-            raise DivergedError("MMI", epoch, "the generator's loss", lower)
+            raise DivergedError("MMI", epoch, "the generator's loss", _loss_settings(cfg))
         self.optimizer.zero_grad()
         loss.backward()
         norm = nn.utils.clip_grad_norm_([p for p in self.explainer.parameters() if p.requires_grad], 5.0)
         if not torch.isfinite(norm):  # clipping an infinite gradient gives NaN weights: not stepped
-            raise DivergedError("MMI", epoch, "the generator's gradient", lower)
+            raise DivergedError("MMI", epoch, "the generator's gradient", _loss_settings(cfg))
         self.optimizer.step()
         return {"reward_mi": float(r_mi.mean()), "kl": float(r_kl.mean()), "entropy": float(r_h.mean()),
                 "backbone": float(backbone.detach())}
