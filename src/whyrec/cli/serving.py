@@ -176,21 +176,22 @@ def _demo_mt(parts, features, con, als_params: dict, als_rmse: float) -> None:
         mt.fit(parts.train, parts.valid if len(parts.valid) else None, features,
                on_epoch=lambda r: line.update(f"training MT: epoch {r['epoch']}/4, {mt_epoch_text(r)}"))
     test = parts.test
-    con.print(f"MT test RMSE {rmse(mt.predict_corpus(test), test.ratings):.4f}, context-aware ALS with the same "
+    every = mt.predict_corpus(test)
+    con.print(f"MT test RMSE {rmse(every, test.ratings):.4f}, context-aware ALS with the same "
               f"settings and no text {als_rmse:.4f} (word vectors: {mt.word_vector_info.get('source')})")
-    every = mt.predict(list(test.users), list(test.items))
+    written = generate(mt, "pair", list(test.users), list(test.items))  # as `whyrec explain` shows them
     shown_at = demo_examples(every)  # the highest and the lowest predictions: does the text follow them?
     users, items = [test.users[k] for k in shown_at], [test.items[k] for k in shown_at]
     predicted, truth = every[shown_at], test.ratings[shown_at]
     top = test.rating_scale[1]
     for variant, label in (("pair", "MT-P"), ("user", "MT-U"), ("item", "MT-I")):
         at = list(range(len(users))) if variant == "pair" else sorted({0, len(users) - 1})  # MT-U, MT-I: the ends
-        texts = generate(mt, variant, [users[k] for k in at], [items[k] for k in at])  # as `whyrec explain` shows
+        texts = [written[shown_at[k]] for k in at] if variant == "pair" else \
+            generate(mt, variant, [users[k] for k in at], [items[k] for k in at])
         for k, text in zip(at, texts):
             quoted = f"“{shown(text)}”" if text.strip() else shown(text)
             con.print(f"  {label} {users[k]} → {items[k]}: predicted {rating_text(predicted[k], top, 2)} "
                       f"(true {rating_text(truth[k], top)}) {quoted}", highlight=False)
-    written = generate(mt, "pair", list(test.users), list(test.items))
     con.print(f"  MT-P's greedy explanations of the {counted(len(test), 'test record')}: "
               f"{counted(len(set(written)), 'distinct sentence')} (greedy decoding writes each context's likeliest "
               "words; `whyrec explain --method sample` draws varied ones)", highlight=False)
