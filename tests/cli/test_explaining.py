@@ -32,8 +32,8 @@ def test_a_split_past_the_scale_names_the_clipped_rating_beside_the_score():
 
 def test_a_pairs_file_is_read_with_its_feature_words_and_a_spreadsheets_byte_order_mark(tmp_path):
     path = tmp_path / "pairs.csv"
-    path.write_bytes("\ufeffuser,item,feature_word\n u1 ,i1,sound\nu2,i2,\n".encode("utf-8"))
-    assert _read_pairs(path) == (["u1", "u2"], ["i1", "i2"], ["sound", None], [2, 3])
+    path.write_bytes("\ufeffuser,item,feature_word\n u1 ,i1,sound\nu2,i2\u200b,\n".encode("utf-8"))
+    assert _read_pairs(path) == (["u1", "u2"], ["i1", "i2"], ["sound", None], [2, 3])  # a zero-width space stripped
     tsv = tmp_path / "pairs.tsv"
     tsv.write_text("user\titem\nu1\ti1\n")
     assert _read_pairs(tsv) == (["u1"], ["i1"], None, [2])

@@ -157,6 +157,23 @@ def test_whole_number_ids_stored_as_floats_read_as_the_whole_numbers(tmp_path):
     assert 3.0 in ids and ids.index(np.float64(2.0), "user") == 1 and 3.5 not in ids
 
 
+def test_invisible_characters_around_an_id_do_not_make_another_id(tmp_path):
+    """A zero-width space pasted after an id made a second user that looked like the first, and an
+    id of nothing but one was read as a user: both are stripped, and the second row is skipped as
+    missing its user."""
+    import warnings
+
+    path = tmp_path / "reviews.csv"
+    path.write_text("user,item,rating,text\nu1,i1,5,good sound\nu1\u200b,i2,4,fine strings\n"
+                    "\u200b,i3,3,ok\n\ufeffu2,\u200ei1,2,bad\n", encoding="utf-8")
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        corpus = load_corpus(path)
+    assert corpus.reviews["user"].tolist() == ["u1", "u1", "u2"]
+    assert corpus.reviews["item"].tolist() == ["i1", "i2", "i1"]
+    assert corpus.report.skipped == {"missing user": 1} and any("missing user" in str(w.message) for w in said)
+
+
 def test_the_gaps_of_nullable_columns_are_missing_values_not_ids():
     """pandas' nullable columns (Int64, string, Arrow) hold pd.NA in their gaps, which read as the
     user "<NA>"; a float32 column's NaN read as the user "nan"."""

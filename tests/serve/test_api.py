@@ -98,6 +98,8 @@ def test_the_user_search_falls_back_to_close_ids(client):
     close = c.get("/api/bundles/planted/users", params={"query": "u99"}).json()  # no id holds "u99"
     assert [u["user"] for u in close] == ["u9"] and close[0]["similar"] is True and close[0]["reviews"] > 0
     assert c.get("/api/bundles/planted/users", params={"query": "zzzz"}).json() == []
+    # a query pasted with a space or a zero-width space is stripped as ids are: the same users
+    assert c.get("/api/bundles/planted/users", params={"query": " u3\u200b"}).json() == holding
 
 
 def test_explain_endpoint(client):
@@ -295,6 +297,21 @@ def test_ids_are_stripped_as_the_readers_strip_them(client):
     assert padded["user"] == user and padded["cold_start"] is False
     assert c.get(f"/users/%20{user}/recommendations", params={"k": 2}).json()["cold_start"] is False
     assert c.get(f"/users/{user}%20/history").json()["known"] is True
+
+
+def test_invisible_characters_around_an_id_are_stripped_too(client):
+    """A zero-width space or byte-order mark pasted with an id is stripped as the readers strip it;
+    an id of nothing else is empty (422), not a new user."""
+    c, split = client
+    user, item = split.test.users[0], split.test.items[0]
+    pasted = c.post("/explain", json={"user": f"\ufeff{user}\u200b", "item": f"{item}\u200e"})
+    assert pasted.status_code == 200 and pasted.json()["user"] == user and pasted.json()["cold_start"] is False
+    assert c.get(f"/users/{user}%E2%80%8B/recommendations", params={"k": 2}).json()["cold_start"] is False
+    empty = c.post("/explain", json={"user": "\u200b", "item": item})
+    assert empty.status_code == 422
+    assert c.get("/users/%E2%80%8B/recommendations").status_code == 422
+    batch = c.post("/explain/batch", json={"pairs": [{"user": f"{user}\u2060", "item": item}]})
+    assert batch.status_code == 200 and batch.json()["answers"][0]["cold_start"] is False
 
 
 def test_a_chunked_body_without_a_length_is_capped_too(client):

@@ -198,7 +198,9 @@ def explain(
             raise ConfigError("give the feature word with --feature-word or in the pairs file's 'feature_word' "
                               "column, not both")
     else:
-        users, items = _paired_options([u.strip() for u in user or []], [i.strip() for i in item or []])
+        from whyrec.ids import stripped_id
+
+        users, items = _paired_options([stripped_id(u) for u in user or []], [stripped_id(i) for i in item or []])
     model, history = _answering_bundle(context, bundle, device, decoding)
     skipped: dict[int, dict] = {}  # --skip-unknown: the rows left out, by position, each with its line and why
     if pairs is not None and skip_unknown:
@@ -276,9 +278,10 @@ def recommend(
     from whyrec.devices import resolve_device
     from whyrec.errors import ConfigError
     from whyrec.explanations import check_explainer
+    from whyrec.ids import stripped_id
     from whyrec.serve.systems import ServedSystem
 
-    users = [u.strip() for u in user]
+    users = [stripped_id(u) for u in user]
     if not all(users):
         raise ConfigError("a --user id is empty")
     model, history = _answering_bundle(context, bundle, resolve_device(device), decoding)
@@ -657,12 +660,13 @@ def _pair_object(row: dict) -> dict:
 
 
 def _pair_cell(value, path: Path, line: int, field: str) -> str:
-    """A pairs file's id or feature word, without the spaces around it ('' when absent); a JSON
-    number is read as its digits, anything else but text is a DataError."""
+    """A pairs file's id or feature word, stripped as the readers strip ids ('' when absent); a
+    JSON number is read as its digits, anything else but text is a DataError."""
     from whyrec.errors import DataError
+    from whyrec.ids import stripped_id
 
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise DataError(f"{field} is not text: {value!r}", path=path, line=line, field=field)
-    return str(value).strip()
+    return stripped_id(str(value))

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from whyrec.errors import ConfigError, DataError, UnknownIdError, WhyrecError
+from whyrec.ids import stripped_id
 from whyrec.wording import counted, shortened
 
 DuplicatePolicy = Literal["keep-last", "keep-first", "keep-all", "error"]
@@ -423,14 +424,15 @@ def _as_seconds(number: float) -> float:
 
 
 def _clean_id(value: object) -> str | None:
-    """An id as text, stripped; None when missing. A whole number stored as a float reads as the
-    whole number: a table column of integer ids with one missing value is a float column (pandas,
-    Parquet), which had made user 12 into "12.0", another id than the "12" the other files give."""
+    """An id as text, stripped (:func:`whyrec.ids.stripped_id`); None when missing. A whole number
+    stored as a float reads as the whole number: a table column of integer ids with one missing
+    value is a float column (pandas, Parquet), which had made user 12 into "12.0", another id than
+    the "12" the other files give."""
     if is_missing(value):
         return None
     if isinstance(value, (float, np.floating)) and value.is_integer() and abs(value) < 2 ** 53:
         return str(int(value))
-    text = str(value).strip()
+    text = stripped_id(str(value))
     return text or None
 
 

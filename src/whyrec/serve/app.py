@@ -37,7 +37,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from whyrec import __version__
@@ -46,6 +46,7 @@ from whyrec.errors import ConfigError, UnknownIdError, WhyrecError
 from whyrec.explain.decoding import Decoding, check_min_words
 from whyrec.explanations import (check_explainer, check_feature_words, fed_feature_words, feature_word_token,
                                  steers_by_feature)
+from whyrec.ids import stripped_id
 from whyrec.serve import schemas
 from whyrec.serve.systems import EXPLAINER_LABELS, GREEDY, ServedSystem
 
@@ -57,10 +58,16 @@ MAX_BEAM = 16  # beam search hypotheses per pair: 100 pairs hold 1,600 decoder r
 
 
 class PairRequest(BaseModel):
-    # ids are stripped, as the data readers strip them, so " u1" is the user "u1" and " " is empty
+    # ids are stripped, as the data readers strip them (whyrec.ids.stripped_id), so " u1" and
+    # "u1\u200b" are the user "u1", and " " is empty
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     user: str = Field(min_length=1, max_length=MAX_ID)
     item: str = Field(min_length=1, max_length=MAX_ID)
+
+    @field_validator("user", "item", mode="before")
+    @classmethod
+    def _stripped(cls, value: object) -> object:
+        return stripped_id(value) if isinstance(value, str) else value  # anything else: refused as not text
 
 
 class DecodingRequest(BaseModel):
@@ -311,7 +318,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
 
     def path_user(user: str) -> str:
         """The user id of a route's path, stripped as the readers strip ids; empty or too long: 422."""
-        user = user.strip()
+        user = stripped_id(user)
         if not user:
             raise HTTPException(422, "the user id is empty")
         if len(user) > MAX_ID:

@@ -20,6 +20,7 @@ from whyrec.errors import ConfigError
 from whyrec.explain.decoding import Decoding
 from whyrec.explanations import (EXPLAINER_LABELS, askable_feature_words, check_rating_scale, chosen_explainers,
                                  explainers_of, generate, is_mt, rating_only, splits_over)
+from whyrec.ids import stripped_id
 from whyrec.rating import ContextAwareALS
 
 SCORE_CACHE_BYTES = 256 * 2**20
@@ -254,7 +255,9 @@ class ServedSystem:
 
     def search_users(self, query: str, limit: int) -> list[dict]:
         """Up to ``limit`` users whose id holds ``query`` (any case), in the bundle's order; when
-        none does, those whose id is close to it (:mod:`whyrec.close_ids`), marked ``similar``."""
+        none does, those whose id is close to it (:mod:`whyrec.close_ids`), marked ``similar``.
+        ``query`` is stripped as ids are (:func:`whyrec.ids.stripped_id`)."""
+        query = stripped_id(query)
         q = query.lower()
         found = []
         for u, uid in enumerate(self.user_ids):

@@ -32,13 +32,15 @@ def test_item_metadata_for_some_items_reads_the_same_entries_as_reading_all(tmp_
         "{'asin': u'piano', 'title': u'Piano'}",  # the pattern does not see a u'' value: parsed
         json.dumps({"title": "no item key"}),
         "not a record at all",
+        # an id with a zero-width space pasted after it, stripped as the reviews' ids are
+        json.dumps({"asin": " flute\u200b", "title": "Flute"}, ensure_ascii=False),
         json.dumps({"business_id": "cafe", "name": "A cafe", "categories": "Coffee"}),  # Yelp's
     ]
     path = tmp_path / "meta.json"
     path.write_text("\n".join(entries) + "\n")
     everything = read_item_metadata(path)
-    assert set(everything) == {"guitar", "cable", "strap", "drum", "piano", "cafe"}
-    for wanted in [{"guitar"}, {"cable", "strap"}, {"drum", "piano"}, {"cafe"}, set()]:
+    assert set(everything) == {"guitar", "cable", "strap", "drum", "piano", "cafe", "flute"}
+    for wanted in [{"guitar"}, {"cable", "strap"}, {"drum", "piano"}, {"cafe"}, {"flute"}, set()]:
         assert read_item_metadata(path, wanted) == {k: v for k, v in everything.items() if k in wanted}
     from whyrec.data.readers.item_metadata import _may_name
 

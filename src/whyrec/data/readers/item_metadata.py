@@ -12,6 +12,7 @@ from whyrec.data.corpus import ValidationReport
 from whyrec.data.readers.json_reviews import parsed_objects
 from whyrec.data.readers.text_files import iter_lines
 from whyrec.errors import DataError
+from whyrec.ids import stripped_id
 from whyrec.wording import counted
 
 
@@ -49,9 +50,10 @@ def read_item_metadata(path: str | Path, items: set[str] | None = None) -> dict[
     objects = keyed = 0
     for _, obj in parsed_objects(lines, report, strict=False):
         objects += 1
-        item = obj.get("parent_asin") or obj.get("asin") or obj.get("business_id")
+        key = obj.get("parent_asin") or obj.get("asin") or obj.get("business_id")
+        item = stripped_id(str(key)) if key else ""  # as the reviews' item ids are read
         keyed += bool(item)
-        if not item or items is not None and str(item) not in items:
+        if not item or items is not None and item not in items:
             continue
         categories = obj.get("category") or obj.get("categories") or []
         if isinstance(categories, str):  # Yelp: "Pizza, Italian"
@@ -60,7 +62,7 @@ def read_item_metadata(path: str | Path, items: set[str] | None = None) -> dict[
             categories = categories[0]
         if not categories and isinstance(obj.get("main_category"), str):
             categories = [obj["main_category"]]
-        meta[str(item)] = {
+        meta[item] = {
             "title": clean_html(obj.get("title") or obj.get("name")),
             "category": [clean_html(c) for c in categories if clean_html(c)],
             "description": clean_html(obj.get("description")),
@@ -96,10 +98,10 @@ def read_movielens_movies(path: Path, items: set[str] | None = None) -> dict[str
         rows = (line.rstrip("\r\n").split("::") for _, line in iter_lines(path))
     meta: dict[str, dict] = {}
     for row in rows:
-        if len(row) != 3 or (items is not None and row[0] not in items):
+        if len(row) != 3 or (items is not None and stripped_id(row[0]) not in items):
             continue
         genres = [g for g in row[2].split("|") if g and g != "(no genres listed)"]
-        meta[row[0]] = {"title": row[1].strip(), "category": genres, "description": "", "brand": ""}
+        meta[stripped_id(row[0])] = {"title": row[1].strip(), "category": genres, "description": "", "brand": ""}
     return meta
 
 
@@ -117,7 +119,7 @@ def _may_name(line: str, items: set[str]) -> bool:
     the values found. Parsing only candidates makes a category's metadata (millions of lines)
     several times faster to read."""
     values = _ITEM_KEY_VALUE.findall(line) or _BUSINESS_KEY_VALUE.findall(line)
-    return not values or any(value in items for value in values)
+    return not values or any(stripped_id(value) in items for value in values)
 
 
 def metadata_beside(path: Path) -> Path | None:
