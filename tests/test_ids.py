@@ -8,6 +8,7 @@ def test_whitespace_and_format_characters_at_either_end_are_stripped():
     # zero-width space, byte-order mark, left-to-right mark, soft hyphen, word joiner
     assert stripped_id("\ufeffu1\u200b") == "u1"
     assert stripped_id("\u200eA2SUAM1J3GNN3B \u00ad\u2060") == "A2SUAM1J3GNN3B"
+    assert stripped_id("\u200b u1 \t") == "u1"  # spaces and format characters mixed
 
 
 def test_characters_inside_an_id_are_kept():

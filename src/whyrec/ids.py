@@ -24,6 +24,9 @@ def stripped_id(text: str) -> str:
     nothing shows; kept, it made another id than the one it looks like ("u1\\u200b" was not
     "u1"), and an id of nothing but such characters was read as a user. Characters inside an id
     are kept: a joiner between two emoji is part of a name."""
+    text = text.strip()
+    if text[:1].isprintable() and text[-1:].isprintable():  # no format character at either end: the usual id
+        return text
     start, end = 0, len(text)
     while start < end and _invisible(text[start]):
         start += 1
