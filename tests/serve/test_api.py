@@ -62,6 +62,13 @@ def test_cold_start_and_rating_only_bundle(client):
     assert "explanation" not in plain["items"][0]
     assert "rating model only" in plain["no_explanation"]
     assert "no_explanation" not in body
+    # a decoding asked of a rating bundle is refused, as the CLI refuses --method for one: it writes nothing to decode
+    for asked in ({"method": "beam"}, {"min_words": "2"}):
+        refused = c.get("/users/somebody-new/recommendations", params={"bundle": "planted-bias", **asked})
+        assert refused.status_code == 422 and "planted-bias' is a rating model" in refused.json()["error"]
+    refused = c.post("/explain", json={"user": "u1", "item": body["items"][0]["item"], "bundle": "planted-bias",
+                                       "decoding": {"method": "greedy"}})
+    assert refused.status_code == 422 and "writes none" in refused.json()["error"]
     # every explainer side by side: MT-U writes from the user's reviews, so none for a new user, and says so
     every = c.get("/users/somebody-new/recommendations", params={"k": 2, "explainer": "all"}).json()
     assert [e["label"] for e in every["items"][0]["explanations"]] == ["MT-I", "MT-P"]

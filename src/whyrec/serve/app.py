@@ -87,7 +87,12 @@ class DecodingRequest(BaseModel):
     length_penalty: float | None = None
     min_words: int | None = None
 
-    def checked(self, served: ServedSystem) -> Decoding:
+    def checked(self, served: ServedSystem, given: bool = True) -> Decoding:
+        """The :class:`Decoding` asked for, checked on ``served``; ``given``: asked for in the request
+        (not the default), then refused for a rating bundle, which writes nothing to decode."""
+        if given and not served.explainers:
+            raise HTTPException(422, f"a decoding chooses how explanations are decoded; bundle '{served.name}' is "
+                                     "a rating model and writes none")
         settings = {k: v for k, v in self.model_dump(exclude={"method"}).items() if v is not None}
         try:
             decoding = Decoding.of(self.method, settings)
@@ -393,14 +398,16 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
                         method: Literal["greedy", "sample", "beam"] = Query("greedy"),
                         temperature: float | None = None, top_k: int | None = None, top_p: float | None = None,
                         seed: int | None = None, beam: int | None = Query(None, le=MAX_BEAM),
-                        length_penalty: float | None = None, min_words: int | None = None) -> Response:
+                        length_penalty: float | None = None, min_words: int | None = None,
+                        request: Request = None) -> Response:
         s, user = system(bundle), path_user(user)
         if feature_word is not None and not feature_word.strip():  # blank, as /explain's body fields may not be
             raise HTTPException(422, "feature_word is empty")
         feature_word = checked_feature_word(s, feature_word)
         # the decoding of /explain's body, as query parameters
         decoding = DecodingRequest(method=method, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed,
-                                   beam=beam, length_penalty=length_penalty, min_words=min_words).checked(s)
+                                   beam=beam, length_penalty=length_penalty, min_words=min_words).checked(
+            s, given=not set(DecodingRequest.model_fields).isdisjoint(request.query_params))
         items, scores, cold = s.recommend(user, k)
         chosen, reason = explainers_for(s, explainer, cold)
         texts = {e: s.explain(e, [user] * len(items), items, feature_word, decoding) for e in chosen}
