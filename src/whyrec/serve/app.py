@@ -391,15 +391,14 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
         return answer({"user": user, "known": True, "history": s.history(user) if s.has_history else None})
 
     @app.get("/users/{user:path}/recommendations", **documented(schemas.Recommendations, 404, 422))
-    def recommendations(user: str, k: int = Query(10, ge=1, le=MAX_K),
+    def recommendations(request: Request, user: str, k: int = Query(10, ge=1, le=MAX_K),
                         explainer: str | None = Query(None, max_length=16),
                         bundle: str | None = Query(None, max_length=MAX_ID),
                         feature_word: str | None = Query(None, min_length=1, max_length=MAX_ID),
                         method: Literal["greedy", "sample", "beam"] = Query("greedy"),
                         temperature: float | None = None, top_k: int | None = None, top_p: float | None = None,
                         seed: int | None = None, beam: int | None = Query(None, le=MAX_BEAM),
-                        length_penalty: float | None = None, min_words: int | None = None,
-                        request: Request = None) -> Response:
+                        length_penalty: float | None = None, min_words: int | None = None) -> Response:
         s, user = system(bundle), path_user(user)
         if feature_word is not None and not feature_word.strip():  # blank, as /explain's body fields may not be
             raise HTTPException(422, "feature_word is empty")
