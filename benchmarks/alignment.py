@@ -17,9 +17,14 @@ A run with --backbones keeps the other backbones' rows, and the earlier MMI rows
 it re-measures when that backbone reproduces its numbers exactly. The recorded results are:
 
     python benchmarks/alignment.py        # every backbone; MMI(rating) without and with rating input
-    python benchmarks/alignment.py --backbones MT-P --rating-input on --estimator-replay 1
-    python benchmarks/alignment.py --backbones MT-P --rating-input on --estimator-replay 1 --kl-weight 0.5
+    python benchmarks/alignment.py --backbones MT-P --threads 1      # MT-P's rows: 1 torch thread
+    python benchmarks/alignment.py --backbones MT-P --threads 1 --rating-input on --estimator-replay 1
+    python benchmarks/alignment.py --backbones MT-P --threads 1 --rating-input on --estimator-replay 1 --kl-weight 0.5
     python benchmarks/alignment.py --backbones PETER --rating-input on --estimator-replay 1 --adapter-lr 0.01
+
+Each row records its threads and the day it was measured. MMI's outcome depends on the thread
+count (it changes the sentence encoder's last digits, and the rating-tuned reward encoder with
+them), so re-measure a backbone at the thread count of its recorded rows.
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ from whyrec.metrics.alignment import feature_mi, normalised_rating_mi, sentiment
 from whyrec.metrics.rating import mae, rmse
 from whyrec.systems.peter import Peter, PeterExplainer
 
-from shared_data import DATA, DATASETS, load_split, machine, provenance, split_features
+from shared_data import DATA, DATASETS, load_split, machine, measured_cell, provenance, split_features
 
 HERE = Path(__file__).resolve().parent
 BACKBONES = ("PETER", "PETER+", "MT-P")
@@ -268,7 +273,8 @@ def markdown(results: dict) -> str:
                   in columns else "")
     lines = ["# Alignment benchmark (MMI on PETER, PETER+ and MT's GRU explainer)", "",
              f"Split {results['split']}, {results['machine']} (torch threads per process: the *threads* column), sentence encoder "
-             f"`{results['encoder']}`. Measured {results['date']}; MMI settings per dataset below. "
+             f"`{results['encoder']}`. Each row was measured on the day its *measured* column gives (the "
+             f"latest run: {results['date']}); MMI settings per dataset below. "
              "Sentiment accuracy: % of greedy test explanations whose class by the judge (tf-idf logistic regression "
              "trained on the train reviews) equals the system's predicted rating rounded; " + base_rates +
              "I(R;E)/H(R) by a fresh MINE "
@@ -284,13 +290,15 @@ def markdown(results: dict) -> str:
              "sentence encoder itself (*generic*) or a layer over it trained to classify the train reviews' ratings "
              "(*rating-tuned*, standing in for MMI's BERT fine-tuned on the dataset's reviews); the metrics always "
              "use the generic encoder and the tf-idf judge, which the reward never sees.", "",
-             "| dataset | system | " + " | ".join(c[1] for c in columns) + " | train / MMI s | threads |",
-             "|---|---|" + "---|" * (len(columns) + 2)]
+             "| dataset | system | " + " | ".join(c[1] for c in columns) + " | train / MMI s | threads | measured |",
+             "|---|---|" + "---|" * (len(columns) + 3)]
     for name, r in results["datasets"].items():
         for system, row in r["rows"].items():
             cells = " | ".join(f"{row[key]:.{digits}f}" if key in row else "" for key, _, digits in columns)
             secs = row.get("mmi_seconds", row.get("train_seconds"))
-            lines.append(f"| {name} | {system} | {cells} | {f'{secs:.0f}' if secs else ''} | {row.get('threads', '?')} |")
+            seconds = f"{secs:.0f}" if secs else ""
+            lines.append(f"| {name} | {system} | {cells} | {seconds} | {row.get('threads', '?')} | "
+                         f"{measured_cell([row], results)} |")
     lines += ["", "Judge accuracy on the test *reviews* and on their extracted explanation sentences (observed "
               "ratings), for scale (and the rating-tuned reward "
               "encoder's own classifier, trained with balanced class weights); PETER's greedy decoding of the "
