@@ -169,6 +169,11 @@ def test_show_reads_a_hand_edited_alignment_record_without_failing(fitted, tmp_p
     described["made_by"] = {"date": "2026-12-02T10:00:00+00:00", "whyrec_commit": 7, "data": ["x"], "splits": 3,
                             "aligned_from": {"bundle": "/b"}}
     assert "made by `?` on 2026-12-02\n  aligned from /b (how that was made is not recorded)" in bundle_text(described)
+    described["made_by"] = {"command": "whyrec train mt", "date": "2026-12-03", "whyrec_commit": "abc",
+                            "torch_threads": 2}
+    assert "made by `whyrec train mt` on 2026-12-03 (whyrec commit abc, 2 torch threads)" in bundle_text(described)
+    described["made_by"]["torch_threads"] = "2"  # hand-edited: not shown
+    assert "made by `whyrec train mt` on 2026-12-03 (whyrec commit abc)\n" in bundle_text(described) + "\n"
 
 
 def test_a_bundle_saved_over_another_keeps_none_of_its_files(fitted, tmp_path):

@@ -40,6 +40,14 @@ def test_the_record_holds_the_command_versions_and_data(tmp_path):
     assert record["whyrec"] == __version__ and record["libraries"]["torch"].startswith("2.")
     assert record["data"]["sha256"] == file_digest(data) and "T" in record["date"]
     assert "data" not in run_record(None, [])
+    import torch  # the threads a model was computed with, once torch is loaded
+
+    previous = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        assert run_record(None, [])["torch_threads"] == 1
+    finally:
+        torch.set_num_threads(previous)
     written = write_run_record(tmp_path / "out", data, ["demo"])
     assert written.name == RUN_FILE and json.loads(written.read_text())["command"] == "whyrec demo"
     # a benchmark script names itself

@@ -176,7 +176,9 @@ def data_record_path(data: str | Path) -> str:
 def run_record(data: str | Path | None = None, argv: list[str] | None = None, splits: list | None = None,
                program: str = "whyrec") -> dict:
     """What ``run.json`` holds: the command (``program`` and ``argv``, default this process's
-    arguments), the UTC date, the versions (and :func:`source_commit`), the machine and, with
+    arguments), the UTC date, the versions (and :func:`source_commit`), the machine, the torch
+    threads the process computed with (None when it never loaded torch: a trained model's floats,
+    and what MMI makes of them, differ with the thread count) and, with
     ``data``, :func:`data_record`; with ``splits`` (:class:`~whyrec.data.split.Split` objects), the
     folders of the fixed ones (:func:`split_record`; a random split is told by the command's seed)
     and every split's :func:`split_fingerprint`.
@@ -193,6 +195,7 @@ def run_record(data: str | Path | None = None, argv: list[str] | None = None, sp
         "libraries": {name: installed_version(name) for name in LIBRARIES},
         "machine": {"platform": platform.platform(), "cores": os.cpu_count()},
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+        "torch_threads": sys.modules["torch"].get_num_threads() if "torch" in sys.modules else None,
     }
     if data is not None:
         record["data"] = data_record(data)
@@ -229,7 +232,7 @@ def record_view(record: object) -> dict | None:
     """A ``run.json`` record read with care, for what shows or checks it (``whyrec show``, the
     service, :func:`held_out_warning`): it may be hand-edited, or older than a field. Its command,
     date, whyrec commit and the data file's path and SHA-256, each a string or None, and the file's
-    size (an int or None); its split folders' paths and SHA-256; its splits' fingerprints (strings);
+    size and the torch threads (ints or None); its split folders' paths and SHA-256; its splits' fingerprints (strings);
     for an aligned bundle, ``aligned_from``: the bundle it aligned and that one's view. None for no
     record."""
     if not isinstance(record, dict):
@@ -242,9 +245,10 @@ def record_view(record: object) -> dict | None:
     splits = record["splits"] if isinstance(record.get("splits"), list) else []
     fingerprints = record["split_fingerprints"] if isinstance(record.get("split_fingerprints"), list) else []
     source = record["aligned_from"] if isinstance(record.get("aligned_from"), dict) else None
-    size = data.get("bytes")
+    size, threads = data.get("bytes"), record.get("torch_threads")
     return {"command": text(record.get("command")), "date": text(record.get("date")),
             "whyrec_commit": text(record.get("whyrec_commit")),
+            "torch_threads": threads if isinstance(threads, int) and not isinstance(threads, bool) else None,
             "data_path": text(data.get("path")), "data_sha256": text(data.get("sha256")),
             "data_bytes": size if isinstance(size, int) and not isinstance(size, bool) else None,
             "split_fingerprints": [f for f in fingerprints if isinstance(f, str)],

@@ -123,9 +123,11 @@ def _made_by_lines(view: dict | None) -> list[str]:
     bundle, then how the bundle it aligned was."""
     if view is None:
         return ["  made by: not recorded (no run.json: saved by code, or before whyrec wrote one)"]
-    commit = view["whyrec_commit"]
+    commit, threads = view["whyrec_commit"], view["torch_threads"]
+    made_with = ([f"whyrec commit {commit[:12]}{'+changes' if commit.endswith('+changes') else ''}"] if commit else []) \
+        + ([counted(threads, "torch thread")] if threads else [])
     line = (f"  made by `{view['command'] or '?'}` on {(view['date'] or '?')[:10]}"
-            + (f" (whyrec commit {commit[:12]}{'+changes' if commit.endswith('+changes') else ''})" if commit else ""))
+            + (f" ({', '.join(made_with)})" if made_with else ""))
     if view["data_path"] or view["data_sha256"]:
         line += f"; data {view['data_path'] or '?'} (sha256 {(view['data_sha256'] or '?')[:12]}…)"
     for split in view["splits"]:
