@@ -417,6 +417,13 @@ def merge_backbones(previous: dict | None, measured: dict, backbones: list[str])
     # reproduced its earlier numbers exactly: they were tuned from the same starting model
     same = {b for b in backbones if b in previous.get("rows", {}) and b in measured["rows"]
             and all(previous["rows"][b].get(k) == measured["rows"][b].get(k) for k, _, _ in COLUMNS)}
+    for system in previous.get("rows", {}):  # say which earlier rows go, and why, rather than lose them unsaid
+        backbone = backbone_of(system)
+        if backbone in backbones and backbone not in same and system not in measured["rows"]:
+            before, now = previous["rows"].get(backbone, {}), measured["rows"].get(backbone, {})
+            moved = [f"{label} {before.get(k)} → {now.get(k)}" for k, label, _ in COLUMNS if before.get(k) != now.get(k)]
+            print(f"   {system}: earlier row dropped, {backbone} did not reproduce its recorded numbers "
+                  f"({'; '.join(moved) or 'not measured now'})", flush=True)
     for key in ("rows", "history"):
         rows = {s: v for s, v in previous.get(key, {}).items()
                 if backbone_of(s) not in backbones or (backbone_of(s) in same and s not in measured[key])}
