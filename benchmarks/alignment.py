@@ -421,7 +421,8 @@ def merge_backbones(previous: dict | None, measured: dict, backbones: list[str])
         backbone = backbone_of(system)
         if backbone in backbones and backbone not in same and system not in measured["rows"]:
             before, now = previous["rows"].get(backbone, {}), measured["rows"].get(backbone, {})
-            moved = [f"{label} {before.get(k)} → {now.get(k)}" for k, label, _ in COLUMNS if before.get(k) != now.get(k)]
+            moved = [f"{label} {before.get(k)} → {now.get(k)}" for k, label, _ in COLUMNS
+                     if before.get(k) != now.get(k)]
             print(f"   {system}: earlier row dropped, {backbone} did not reproduce its recorded numbers "
                   f"({'; '.join(moved) or 'not measured now'})", flush=True)
     for key in ("rows", "history"):
