@@ -124,8 +124,11 @@ def _made_by_lines(view: dict | None) -> list[str]:
     if view is None:
         return ["  made by: not recorded (no run.json: saved by code, or before whyrec wrote one)"]
     commit, threads = view["whyrec_commit"], view["torch_threads"]
-    made_with = ([f"whyrec commit {commit[:12]}{'+changes' if commit.endswith('+changes') else ''}"] if commit else []) \
-        + ([counted(threads, "torch thread")] if threads else [])
+    made_with = []
+    if commit:
+        made_with.append(f"whyrec commit {commit[:12]}{'+changes' if commit.endswith('+changes') else ''}")
+    if threads:
+        made_with.append(counted(threads, "torch thread"))
     line = (f"  made by `{view['command'] or '?'}` on {(view['date'] or '?')[:10]}"
             + (f" ({', '.join(made_with)})" if made_with else ""))
     if view["data_path"] or view["data_sha256"]:
