@@ -232,9 +232,9 @@ def record_view(record: object) -> dict | None:
     """A ``run.json`` record read with care, for what shows or checks it (``whyrec show``, the
     service, :func:`held_out_warning`): it may be hand-edited, or older than a field. Its command,
     date, whyrec commit and the data file's path and SHA-256, each a string or None, and the file's
-    size and the torch threads (ints or None); its split folders' paths and SHA-256; its splits' fingerprints (strings);
-    for an aligned bundle, ``aligned_from``: the bundle it aligned and that one's view. None for no
-    record."""
+    size and the torch threads (ints or None); its split folders' paths and SHA-256; its splits'
+    fingerprints (strings); for an aligned bundle, ``aligned_from``: the bundle it aligned and that
+    one's view. None for no record."""
     if not isinstance(record, dict):
         return None
 
