@@ -12,6 +12,7 @@ from whyrec.cli.common import (ColumnMap, DecodingMethod, DecodingSettings, Epoc
                                Throttled, app, check_data_read, check_decoding_given, check_given_once,
                                check_new_bundle, check_out, console, decoding_of, given_on_command_line,
                                history_of, parse_pairs, print_warning, split_of, status, warn_if_not_held_out)
+from whyrec.ids import stripped_id
 from whyrec.strict_json import strict_dumps
 from whyrec.wording import counted, rating_text, shortened
 
@@ -198,8 +199,6 @@ def explain(
             raise ConfigError("give the feature word with --feature-word or in the pairs file's 'feature_word' "
                               "column, not both")
     else:
-        from whyrec.ids import stripped_id
-
         users, items = _paired_options([stripped_id(u) for u in user or []], [stripped_id(i) for i in item or []])
     model, history = _answering_bundle(context, bundle, device, decoding)
     skipped: dict[int, dict] = {}  # --skip-unknown: the rows left out, by position, each with its line and why
@@ -278,7 +277,6 @@ def recommend(
     from whyrec.devices import resolve_device
     from whyrec.errors import ConfigError
     from whyrec.explanations import check_explainer
-    from whyrec.ids import stripped_id
     from whyrec.serve.systems import ServedSystem
 
     users = [stripped_id(u) for u in user]
@@ -663,7 +661,6 @@ def _pair_cell(value, path: Path, line: int, field: str) -> str:
     """A pairs file's id or feature word, stripped as the readers strip ids ('' when absent); a
     JSON number is read as its digits, anything else but text is a DataError."""
     from whyrec.errors import DataError
-    from whyrec.ids import stripped_id
 
     if value is None:
         return ""

@@ -98,10 +98,11 @@ def read_movielens_movies(path: Path, items: set[str] | None = None) -> dict[str
         rows = (line.rstrip("\r\n").split("::") for _, line in iter_lines(path))
     meta: dict[str, dict] = {}
     for row in rows:
-        if len(row) != 3 or (items is not None and stripped_id(row[0]) not in items):
+        movie = stripped_id(row[0]) if len(row) == 3 else None
+        if movie is None or (items is not None and movie not in items):
             continue
         genres = [g for g in row[2].split("|") if g and g != "(no genres listed)"]
-        meta[stripped_id(row[0])] = {"title": row[1].strip(), "category": genres, "description": "", "brand": ""}
+        meta[movie] = {"title": row[1].strip(), "category": genres, "description": "", "brand": ""}
     return meta
 
 
