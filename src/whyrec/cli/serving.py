@@ -185,9 +185,11 @@ def _demo_mt(parts, features, con, als_params: dict, als_rmse: float) -> None:
     predicted, truth = every[shown_at], test.ratings[shown_at]
     top = test.rating_scale[1]
     for variant, label in (("pair", "MT-P"), ("user", "MT-U"), ("item", "MT-I")):
-        at = list(range(len(users))) if variant == "pair" else sorted({0, len(users) - 1})  # MT-U, MT-I: the ends
-        texts = [written[shown_at[k]] for k in at] if variant == "pair" else \
-            generate(mt, variant, [users[k] for k in at], [items[k] for k in at])
+        if variant == "pair":
+            at, texts = list(range(len(users))), [written[k] for k in shown_at]
+        else:  # MT-U and MT-I at the two ends
+            at = sorted({0, len(users) - 1})
+            texts = generate(mt, variant, [users[k] for k in at], [items[k] for k in at])
         for k, text in zip(at, texts):
             quoted = f"“{shown(text)}”" if text.strip() else shown(text)
             con.print(f"  {label} {users[k]} → {items[k]}: predicted {rating_text(predicted[k], top, 2)} "
