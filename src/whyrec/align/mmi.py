@@ -82,6 +82,8 @@ class MMIConfig:
     # afresh each epoch, so the estimator keeps the reviews' notion of what agrees with a target while
     # it follows the generator; 0 re-trains on generated explanations only (the MMI code)
     estimator_replay: float = 0.0
+    # seeds the estimators, the batch permutations, the replay draws and the explainer's own sampling
+    # generator (its ``generator`` attribute, re-seeded in place when the trainer is made)
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -166,6 +168,9 @@ class MMITrainer:
         self.explainer = explainer
         # one encoder for every target, or one per target ({"rating": ..., "feature": ...})
         self.encoders = dict(encoder) if isinstance(encoder, dict) else {t: encoder for t in ("rating", "feature")}
+        draws = getattr(explainer, "generator", None)
+        if isinstance(draws, torch.Generator):  # the explanations sampled are the run's chief randomness
+            draws.manual_seed(self.config.seed)
         self.reference = explainer.frozen_copy()
         # the estimators, the encoded texts and the targets live where the explainer does; the
         # sentence encoders stay on the CPU

@@ -8,7 +8,8 @@ from it, scores given explanations, and has a teacher-forced loss of its own:
 * ``repeat(ctx, k)`` → the context with every row repeated k times (row-major: input 0's k
   copies first);
 * ``sample(ctx, greedy=False)`` → :class:`~whyrec.explain.seq2seq.Samples` (token ids,
-  per-token log-probabilities, lengths), without gradients;
+  per-token log-probabilities, lengths), without gradients; an explainer drawing from a
+  ``generator`` attribute (a ``torch.Generator``) has it seeded by ``MMIConfig.seed``;
 * ``log_prob(ctx, tokens)`` → (B,) log π(e | ctx) = Σ_t log π(w_t | w_<t, ctx) up to and
   including ``<eos>``, *with* gradients;
 * ``nll(ctx, targets)`` → the explainer's own teacher-forced loss on reference explanations;
