@@ -24,7 +24,8 @@ it re-measures when that backbone reproduces its numbers exactly. The recorded r
 
 Each row records its threads and the day it was measured. MMI's outcome depends on the thread
 count (it changes the sentence encoder's last digits, and the rating-tuned reward encoder with
-them), so re-measure a backbone at the thread count of its recorded rows.
+them), so re-measure a backbone at the thread count of its recorded rows. Every MMI run here has
+seed 0; ``benchmarks/mmi_seeds.py`` runs MT-P's variants with other seeds.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import copy
 import json
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -124,20 +126,43 @@ def decoding_speed(peter: Peter, test: Corpus, feature_of: list[str], repeats: i
     return {**out, "speedup": out["uncached"] / out["cached"], "identical_outputs": same}
 
 
+class ScoringSetting(NamedTuple):
+    """What a dataset's rows are scored with: its split, features, the test part's reference
+    explanations and feature words, and the sentiment judge (with its accuracy on the test
+    reviews and on the reference explanations)."""
+    split: object
+    features: object
+    feature_set: set
+    references: list
+    feature_of: list
+    judge: object
+    judge_on_reviews: dict
+    judge_on_references: dict
+
+    @classmethod
+    def of(cls, name: str, args) -> "ScoringSetting":
+        split = load_split(args.data / name, args.split)
+        features = split_features(split)
+        test = split.test
+        references = explanation_targets(test, features, args.max_words)
+        judge = sentiment_judge(split.train)
+        judge_on_reviews = sentiment_accuracy(judge.predict(list(test.texts)), test.ratings)
+        # the ground-truth explanation sentences are short, like generated ones: the judge's reach on them
+        judge_on_references = sentiment_accuracy(judge.predict([" ".join(r) for r in references]), test.ratings)
+        print(f"== {name}: judge accuracy on test reviews {judge_on_reviews}", flush=True)
+        return cls(split, features, set(features["feature"]), references, feature_words(test, features), judge,
+                   judge_on_reviews, judge_on_references)
+
+    def evaluate(self, explainer, model, encoder, backbone: dict | None = None) -> dict:
+        """:func:`evaluate` on this setting's test part."""
+        return evaluate(explainer, model, self.split.test, self.references, self.feature_of, self.feature_set,
+                        self.judge, encoder, backbone=backbone)
+
+
 def run_dataset(name: str, args) -> dict:
     began = time.perf_counter()
-    folder = args.data / name
-    split = load_split(folder, args.split)
-    features = split_features(split)
-    feature_set = set(features["feature"])
-    test = split.test
-    references = explanation_targets(test, features, args.max_words)
-    feature_of = feature_words(test, features)
-    judge = sentiment_judge(split.train)
-    judge_on_reviews = sentiment_accuracy(judge.predict(list(test.texts)), test.ratings)
-    # the ground-truth explanation sentences are short, like generated ones: the judge's reach on them
-    judge_on_references = sentiment_accuracy(judge.predict([" ".join(r) for r in references]), test.ratings)
-    print(f"== {name}: judge accuracy on test reviews {judge_on_reviews}", flush=True)
+    setting = ScoringSetting.of(name, args)
+    split, features, test, feature_of = setting.split, setting.features, setting.split.test, setting.feature_of
 
     backbones, trained_for = {}, {}
     for label, use_feature in (("PETER", False), ("PETER+", True)):
@@ -173,7 +198,7 @@ def run_dataset(name: str, args) -> dict:
     rows, histories = {}, {}
     config = None
     for label, (model, explainer, _, train_seconds) in backbones.items():
-        before = evaluate(explainer, model, test, references, feature_of, feature_set, judge, encoder)
+        before = setting.evaluate(explainer, model, encoder)
         untuned = before.pop("_outputs")
         before["train_seconds"] = train_seconds
         before.update(trained_for.get(label, {}))
@@ -185,45 +210,56 @@ def run_dataset(name: str, args) -> dict:
         else:  # as trained, and/or fed the predicted rating through a zero-initialised input
             runs = [("rating", fed) for fed in RATING_INPUT_RUNS[args.rating_input]]
         for target, rating_input in runs:
-            # every run starts from the same trained backbone
-            tuned = copy.deepcopy(model)
-            config = MMIConfig(target=target, samples=args.samples, epochs=args.gru_epochs if gru else args.epochs,
-                               batch_size=64, lr=args.gru_lr if gru else args.lr, patience=args.gru_epochs,
-                               max_batches_per_epoch=args.gru_batches if gru else args.max_batches,
-                               mine_lr=1e-3, mine_batch_size=512,
-                               mine_pretrain_epochs=30, dwa=True, dwa_temperature=2.0, seed=0,
-                               adapter_lr=args.adapter_lr, estimator_replay=args.estimator_replay,
-                               kl_weight=args.kl_weight)
+            config = mmi_config(args, target, gru)
             run = f"{label} + MMI({target})" + run_variant(rating_input, config.estimator_replay, config.kl_weight)
-            started = time.perf_counter()
-            trainer = align(tuned, split.train, split.valid, features, rewards_read, config, variant="pair",
-                            rating_input=rating_input, max_words=args.max_words, log=lambda r, run=run: print(
-                                f"   {run} epoch {r['epoch']} ({r['phase']}): "
-                                + ", ".join(f"{k} {v:.3f}" for k, v in r.items()
-                                            if isinstance(v, float) and k != "seconds")
-                                + (f", valid MI {json.dumps({k: round(v, 3) for k, v in r['valid_mi'].items()})}"
-                                   if "valid_mi" in r else ""), flush=True))
-            after = evaluate(trainer.explainer, tuned, test, references, feature_of, feature_set, judge, encoder,
-                             backbone=untuned)
-            after.pop("_outputs")
-            after["mmi_seconds"] = time.perf_counter() - started
-            after["mmi"] = {"epochs": config.epochs, "lr": config.lr, "batches": config.max_batches_per_epoch,
-                            "samples": config.samples, "reward_encoder": args.reward_encoder,
-                            "rating_input": rating_input, "adapter_lr": config.adapter_lr if rating_input else None,
-                            "estimator_replay": config.estimator_replay, "kl_weight": config.kl_weight,
-                            "selection": trainer.selection}
+            after, trainer = tuned_row(model, split, features, rewards_read, config, rating_input, run, args,
+                                       lambda explainer, tuned: setting.evaluate(explainer, tuned, encoder, untuned))
             rows[run] = after
             histories[run] = trainer.history
             print(f"   {run}: {json.dumps({k: round(v, 4) for k, v in after.items() if isinstance(v, float)})}",
                   flush=True)
-    return {"sizes": split.sizes(), "judge_on_test_reviews": judge_on_reviews,
-            "judge_on_test_explanations": judge_on_references, "encoder": args.encoder,
+    return {"sizes": split.sizes(), "judge_on_test_reviews": setting.judge_on_reviews,
+            "judge_on_test_explanations": setting.judge_on_references, "encoder": args.encoder,
             "reward_encoder_on_test_reviews": tuned_on_reviews,
             "settings": {"epochs": args.epochs, "samples": args.samples, "lr": args.lr,
                          "max_batches_per_epoch": args.max_batches, "peter_epochs": args.peter_epochs,
                          "gru_epochs": args.gru_epochs, "gru_lr": args.gru_lr, "gru_batches": args.gru_batches},
             "mmi_config": config.__dict__, "rows": rows, "history": histories, "decoding": speed,
             "wall_seconds": time.perf_counter() - began}
+
+
+def mmi_config(args, target: str, gru: bool, seed: int = 0) -> MMIConfig:
+    """The benchmark's MMI settings: ``--gru-*`` ones for MT-P's GRU decoder (it needs a larger
+    step than the transformers), the others for PETER."""
+    return MMIConfig(target=target, samples=args.samples, epochs=args.gru_epochs if gru else args.epochs,
+                     batch_size=64, lr=args.gru_lr if gru else args.lr, patience=args.gru_epochs,
+                     max_batches_per_epoch=args.gru_batches if gru else args.max_batches,
+                     mine_lr=1e-3, mine_batch_size=512, mine_pretrain_epochs=30, dwa=True, dwa_temperature=2.0,
+                     seed=seed, adapter_lr=args.adapter_lr, estimator_replay=args.estimator_replay,
+                     kl_weight=args.kl_weight)
+
+
+def tuned_row(model, split, features, rewards_read, config: MMIConfig, rating_input: bool, run: str, args,
+              scored) -> tuple[dict, object]:
+    """MMI-tune a copy of ``model`` (every run starts from the same trained backbone) and score it
+    with ``scored(explainer, tuned model)``: the row, with the run's seconds and settings, and the trainer."""
+    tuned = copy.deepcopy(model)
+    started = time.perf_counter()
+    trainer = align(tuned, split.train, split.valid, features, rewards_read, config, variant="pair",
+                    rating_input=rating_input, max_words=args.max_words, log=lambda r: print(
+                        f"   {run} epoch {r['epoch']} ({r['phase']}): "
+                        + ", ".join(f"{k} {v:.3f}" for k, v in r.items() if isinstance(v, float) and k != "seconds")
+                        + (f", valid MI {json.dumps({k: round(v, 3) for k, v in r['valid_mi'].items()})}"
+                           if "valid_mi" in r else ""), flush=True))
+    after = scored(trainer.explainer, tuned)
+    after.pop("_outputs")
+    after["mmi_seconds"] = time.perf_counter() - started
+    after["mmi"] = {"epochs": config.epochs, "lr": config.lr, "batches": config.max_batches_per_epoch,
+                    "samples": config.samples, "reward_encoder": args.reward_encoder,
+                    "rating_input": rating_input, "adapter_lr": config.adapter_lr if rating_input else None,
+                    "estimator_replay": config.estimator_replay, "kl_weight": config.kl_weight,
+                    "selection": trainer.selection}
+    return after, trainer
 
 
 COLUMNS = [("rmse", "RMSE", 4), ("mae", "MAE", 4), ("bleu1", "BLEU-1", 2), ("bleu4", "BLEU-4", 2),
@@ -434,7 +470,8 @@ def merge_backbones(previous: dict | None, measured: dict, backbones: list[str])
     return merged
 
 
-def main() -> None:
+def arguments() -> argparse.ArgumentParser:
+    """The benchmark's options (``benchmarks/mmi_seeds.py`` reads their defaults as its MMI settings)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--split", default="1")
@@ -470,7 +507,11 @@ def main() -> None:
                         help="skip PETER+ + MMI(feature) and + joint")
     parser.add_argument("--out", type=Path, default=HERE / "results")
     parser.add_argument("--report-only", action="store_true", help="rewrite the markdown and plot from the JSON")
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = arguments().parse_args()
     if args.report_only:
         results = json.loads((args.out / "alignment.json").read_text(encoding="utf-8"))
         (args.out / "alignment.md").write_text(markdown(results), encoding="utf-8")

@@ -1,0 +1,261 @@
+"""MMI over seeds, for MT-P: are the differences between MMI's variants larger than the spread
+between runs that differ only in MMI's seed?
+
+``benchmarks/alignment.py`` runs each MMI variant of MT-P once, with seed 0. This script runs the
+four recorded MT-P variants (MMI(rating); with rating input; with rating input and estimator
+replay; and with c_KL 0.5) with several MMI seeds. ``MMIConfig.seed`` seeds the explainer's
+sampled explanations, the estimators' initialisation, the batch permutations and the replay
+draws. Every run starts from the same MT bundle, reads the same reward encoders and is scored as
+``alignment.py`` scores it. Per variant the report gives the change in 5-class sentiment accuracy
+per seed, its mean ± sd and the 95% t-interval of the mean, and the changes in I(R;E)/H(R) and
+USR. Seed 0 is run again and compared with ``alignment.json``'s row when that row has the same
+thread count.
+
+    python benchmarks/mmi_seeds.py [--datasets amazon-magazine-subscriptions] [--seeds 0 1 2] [--threads 1]
+
+Needs the MT bundle ``benchmarks/.cache/<dataset>/`` (written by ``benchmarks/mt.py``). Seeds and
+variants may run in separate processes: each run writes
+``results/mmi_seeds/<dataset>/<variant>-seed<N>.json`` (a run whose file is there is skipped), and
+``--report-only`` rebuilds ``results/mmi_seeds.{json,md}`` from those files. The recorded runs, split
+over two processes at a time:
+
+    python benchmarks/mmi_seeds.py --seeds 0 1 2 3 4
+    python benchmarks/mmi_seeds.py --datasets amazon-musical-instruments --train-mt --seeds 0 1 2 3 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from scipy import stats
+
+from whyrec.align.mmi import MMIConfig
+from whyrec.bundle import load_bundle
+from whyrec.explain.interface import GRUExplainer
+from whyrec.metrics.rating import rmse
+from whyrec.strict_json import strict_dumps
+from whyrec.systems.mt import MTConfig, MultiTask
+
+from alignment import ScoringSetting, arguments, make_encoder, mmi_config, reward_encoders_with_accuracy, run_variant, \
+    tuned_row
+from shared_data import (DATA, RESULTS, keep_measured, machine, measured_on, mt_benchmark_result, provenance,
+                         recorded_threads, reported_text, threads_text)
+
+HERE = Path(__file__).resolve().parent
+# name → (rating input, estimator replay, c_KL): alignment.py's recorded MT-P runs
+VARIANTS = {"plain": (False, 0.0, MMIConfig.kl_weight), "rating-input": (True, 0.0, MMIConfig.kl_weight),
+            "rating-input-replay": (True, 1.0, MMIConfig.kl_weight), "rating-input-replay-kl0.5": (True, 1.0, 0.5)}
+# what each run file keeps of a scored row (the backbone's and the tuned system's)
+SCORES = ("rmse", "acc5", "acc3", "base5", "mi_over_h", "mi_feature", "bleu1", "rougeL", "usr", "div", "fmr")
+
+
+def row_name(variant: str) -> str:
+    """alignment.py's row name of a variant: "MT-P + MMI(rating) with rating input", ..."""
+    rating_input, replay, kl_weight = VARIANTS[variant]
+    return "MT-P + MMI(rating)" + run_variant(rating_input, replay, kl_weight)
+
+
+def run_path(runs_dir: Path, dataset: str, variant: str, seed: int) -> Path:
+    return runs_dir / dataset / f"{variant}-seed{seed}.json"
+
+
+def mt_bundle(name: str, split, features, args):
+    """The MT benchmark's MT of ``name`` (``benchmarks/.cache/<dataset>/``). With ``--train-mt`` a
+    missing one is trained as ``benchmarks/mt.py`` trains it (its settings, seed 0) and saved there,
+    and its test RMSE is checked against the MT benchmark's recorded one."""
+    bundle = HERE / ".cache" / name
+    if (bundle / "bundle.json").exists():
+        return load_bundle(bundle)
+    if not args.train_mt:
+        raise SystemExit(f"no MT bundle in {bundle}: run benchmarks/mt.py --datasets {name} first, or give --train-mt")
+    recorded = mt_benchmark_result(args.recorded, name)
+    if recorded is None:
+        raise SystemExit(f"--train-mt: no recorded MT benchmark run of {name} under {args.recorded} to check it with")
+    began = time.perf_counter()
+    mt = MultiTask(MTConfig.from_dict(recorded["config"])).fit(split.train, split.valid, features)
+    got, want = rmse(mt.predict_corpus(split.test), split.test.ratings), {r["system"]: r["rmse"]
+                                                                         for r in recorded["rating"]}["MT"]
+    print(f"   MT trained in {time.perf_counter() - began:.0f}s: test RMSE {got!r}, recorded {want!r}", flush=True)
+    if got != want:
+        raise SystemExit(f"{name}: the retrained MT does not reproduce the MT benchmark's ({got!r} against {want!r}); "
+                         f"is --threads that of its run ({recorded_threads(args.recorded)})?")
+    mt.save(bundle)
+    return mt
+
+
+def run_dataset(name: str, args, runs_dir: Path) -> None:
+    """Every (variant, seed) of ``name`` whose run file is not there yet."""
+    todo = [(v, s) for v in args.variants for s in args.seeds if not run_path(runs_dir, name, v, s).exists()]
+    if not todo:
+        print(f"== {name}: every run is there", flush=True)
+        return
+    setting = ScoringSetting.of(name, args.mmi)
+    split = setting.split
+    mt = mt_bundle(name, split, setting.features, args)
+    encoder = make_encoder(args.mmi.encoder, mt.vocab)
+    rewards_read, tuned_on_reviews = reward_encoders_with_accuracy(args.mmi.reward_encoder, encoder, split.train,
+                                                                   split.test)
+    print(f"   rating-tuned reward encoder on test reviews: {tuned_on_reviews}", flush=True)
+    before = setting.evaluate(GRUExplainer.from_mt(mt, "pair"), mt, encoder)
+    untuned = before.pop("_outputs")
+    for variant, seed in todo:
+        rating_input, replay, kl_weight = VARIANTS[variant]
+        args.mmi.estimator_replay, args.mmi.kl_weight = replay, kl_weight
+        config = mmi_config(args.mmi, "rating", gru=True, seed=seed)
+        label = f"{row_name(variant)}, seed {seed}"
+        after, _ = tuned_row(mt, split, setting.features, rewards_read, config, rating_input, label, args.mmi,
+                             lambda explainer, tuned: setting.evaluate(explainer, tuned, encoder, untuned))
+        run = {"dataset": name, "variant": variant, "row": row_name(variant), "seed": seed,
+               "threads": torch.get_num_threads(), "backbone": {k: before[k] for k in SCORES},
+               "tuned": {k: after[k] for k in SCORES}, "changed": after["changed"],
+               "kept_epoch": after["mmi"]["selection"]["kept_epoch"], "mmi_seconds": after["mmi_seconds"],
+               "reward_encoder_on_test_reviews": tuned_on_reviews, "mmi_config": config.__dict__,
+               "provenance": provenance(args.data / name)}
+        path = run_path(runs_dir, name, variant, seed)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(strict_dumps(run, indent=1), encoding="utf-8")
+        print(f"   {label}: sentiment accuracy {before['acc5']:.1f} → {after['acc5']:.1f}, kept epoch "
+              f"{run['kept_epoch']}, {after['mmi_seconds']:.0f}s", flush=True)
+
+
+def spread(values: list[float]) -> dict:
+    """Mean, sample sd and the 95% t-interval of the mean of ``values`` (sd and interval need two),
+    and how many of them are above 0."""
+    values = np.asarray(values, dtype=float)
+    out = {"mean": float(values.mean()), "sd": None, "ci95": None, "above_zero": int((values > 0).sum()),
+           "n": len(values)}
+    if len(values) >= 2:
+        sd = float(values.std(ddof=1))
+        half = float(stats.t.ppf(0.975, len(values) - 1)) * sd / np.sqrt(len(values))
+        out.update(sd=sd, ci95=[out["mean"] - half, out["mean"] + half])
+    return out
+
+
+def recorded_seed_zero(alignment: dict, run: dict) -> tuple[dict, dict] | None:
+    """alignment.json's rows of a seed-0 run and of its untuned MT-P, when they were measured at
+    the run's thread count."""
+    rows = alignment.get("datasets", {}).get(run["dataset"], {}).get("rows", {})
+    row, backbone = rows.get(run["row"]), rows.get("MT-P")
+    return (row, backbone) if row is not None and backbone is not None and row.get("threads") == run["threads"] \
+        else None
+
+
+def summarise(runs_dir: Path, alignment_json: Path) -> dict:
+    """Per dataset and variant: the runs' changes from the backbone over seeds."""
+    alignment = json.loads(alignment_json.read_text(encoding="utf-8")) if alignment_json.exists() else {}
+    datasets: dict = {}
+    for path in sorted(runs_dir.glob("*/*-seed*.json")):
+        run = json.loads(path.read_text(encoding="utf-8"))
+        datasets.setdefault(run["dataset"], {}).setdefault(run["variant"], []).append(run)
+    summary = {"date": time.strftime("%Y-%m-%d"), "machine": machine(), "datasets": {}}
+    for name, variants in datasets.items():
+        rows = {}
+        for variant in [v for v in VARIANTS if v in variants]:
+            runs = sorted(variants[variant], key=lambda r: r["seed"])
+            delta = {k: [r["tuned"][k] - r["backbone"][k] for r in runs] for k in ("acc5", "mi_over_h", "usr")}
+            zero = next((r for r in runs if r["seed"] == 0), None)
+            recorded = recorded_seed_zero(alignment, zero) if zero else None
+            rows[variant] = {"row": runs[0]["row"], "seeds": [r["seed"] for r in runs], "delta_acc5": delta["acc5"],
+                             "acc5": spread(delta["acc5"]), "mi_over_h": spread(delta["mi_over_h"]),
+                             "usr": spread(delta["usr"]), "changed": [r["changed"] for r in runs],
+                             "kept_epochs": [r["kept_epoch"] for r in runs],
+                             "mmi_seconds": [r["mmi_seconds"] for r in runs], "threads": [r["threads"] for r in runs],
+                             "measured": measured_on(runs),
+                             "seed0_recorded_acc5": recorded[0]["acc5"] if recorded else None,
+                             "seed0_recorded_backbone_acc5": recorded[1]["acc5"] if recorded else None,
+                             "seed0_acc5": zero["tuned"]["acc5"] if zero else None}
+        first = next(iter(variants.values()))[0]
+        summary["datasets"][name] = {"backbone": first["backbone"], "rows": rows,
+                                     "reward_encoder_on_test_reviews": first["reward_encoder_on_test_reviews"],
+                                     "mmi_config": {k: v for k, v in first["mmi_config"].items()
+                                                    if k not in ("seed", "estimator_replay", "kl_weight")}}
+    return summary
+
+
+def _mean_sd(s: dict, digits: int) -> str:
+    """"+0.099 ± 0.036 (3 of 3 > 0)"."""
+    sd = "" if s["sd"] is None else f" ± {s['sd']:.{digits}f}"
+    return f"{s['mean']:+.{digits}f}{sd} ({s['above_zero']} of {s['n']} > 0)"
+
+
+def _seed_zero_cell(row: dict, backbone: dict) -> str:
+    """Did seed 0 give alignment.md's sentiment accuracy? When not, whether the untuned MT-P did."""
+    if row["seed0_acc5"] is None:
+        return "not run"
+    if row["seed0_recorded_acc5"] is None:
+        return "no row at these threads"
+    if abs(row["seed0_acc5"] - row["seed0_recorded_acc5"]) < 1e-9:
+        return "yes"
+    start = row["seed0_recorded_backbone_acc5"]
+    untuned = "the same" if abs(start - backbone["acc5"]) < 1e-9 else f"{start:.2f}"
+    return f"no: {row['seed0_recorded_acc5']:.2f} there (untuned MT-P {untuned})"
+
+
+def markdown(summary: dict) -> str:
+    runs = [{"threads": t} for d in summary["datasets"].values() for r in d["rows"].values() for t in r["threads"]]
+    out = ["# MMI over seeds (MT-P)", "",
+           f"Split 1, {threads_text(runs)}, {summary['machine']}; rows measured on their *measured* date"
+           f"{reported_text(summary)}. Each run fine-tunes MT-P of the MT benchmark's bundle with MMI(rating), "
+           "alignment.py's settings, and one MMI seed (the explainer's draws, the estimators' start, the "
+           "permutations). Δ: the tuned system's score minus the untuned MT-P's, on the test set. Sentiment "
+           "accuracy: the tf-idf judge's 5-class reading of the greedy explanation against MT's predicted rating "
+           "(%). The interval is the 95% t-interval of the mean Δ over the seeds.", ""]
+    for name, result in summary["datasets"].items():
+        b = result["backbone"]
+        out += [f"## {name}", "",
+                f"Untuned MT-P: sentiment accuracy {b['acc5']:.2f}% (base rate {b['base5']:.2f}%), I(R;E)/H(R) "
+                f"{b['mi_over_h']:.3f}, USR {b['usr']:.3f}. Rating-tuned reward encoder on the test reviews: "
+                f"{result['reward_encoder_on_test_reviews']['acc5']:.1f}%.", "",
+                "| MT-P + | Δ sent. acc 5 per seed | mean ± sd | 95% interval | Δ I(R;E)/H(R) mean ± sd "
+                "| Δ USR mean ± sd | changed per seed | kept epoch per seed | seed 0 as alignment.md | MMI s (mean) "
+                "| measured |",
+                "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for row in result["rows"].values():
+            s = row["acc5"]
+            interval = "—" if s["ci95"] is None else f"{s['ci95'][0]:+.1f} to {s['ci95'][1]:+.1f}"
+            out.append(f"| {row['row'].removeprefix('MT-P + ')} | "
+                       f"{' / '.join(f'{d:+.1f}' for d in row['delta_acc5'])} | {_mean_sd(s, 1)} | {interval} | "
+                       f"{_mean_sd(row['mi_over_h'], 3)} | {_mean_sd(row['usr'], 3)} | "
+                       f"{' / '.join(f'{c:.2f}' for c in row['changed'])} | "
+                       f"{' / '.join(str(k) for k in row['kept_epochs'])} | {_seed_zero_cell(row, b)} | "
+                       f"{np.mean(row['mmi_seconds']):.0f} | {row['measured']} |")
+        out.append("")
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--datasets", nargs="*", default=["amazon-magazine-subscriptions"])
+    parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
+    parser.add_argument("--variants", nargs="*", choices=list(VARIANTS), default=list(VARIANTS))
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (alignment.py's MT-P rows: 1)")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--recorded", type=Path, default=RESULTS,
+                        help="the results folder whose alignment.json seed 0 is compared with")
+    parser.add_argument("--train-mt", action="store_true",
+                        help="train a missing MT bundle as benchmarks/mt.py does (checked against its recorded RMSE)")
+    parser.add_argument("--report-only", action="store_true", help="rebuild the summary from the run files")
+    args = parser.parse_args()
+    runs_dir = args.out / "mmi_seeds"
+    if not args.report_only:
+        torch.set_num_threads(args.threads)
+        args.mmi = arguments().parse_args([])  # alignment.py's settings, at their defaults
+        args.mmi.data = args.data
+        for name in args.datasets:
+            run_dataset(name, args, runs_dir)
+    summary = keep_measured(summarise(runs_dir, args.recorded / "alignment.json"), args.out / "mmi_seeds.json",
+                            args.report_only)
+    summary["provenance"] = provenance()
+    (args.out / "mmi_seeds.json").write_text(strict_dumps(summary, indent=1), encoding="utf-8")
+    (args.out / "mmi_seeds.md").write_text(markdown(summary), encoding="utf-8")
+    print(markdown(summary))
+
+
+if __name__ == "__main__":
+    main()
