@@ -154,6 +154,10 @@ def summarise(runs_dir: Path, alignment_json: Path) -> dict:
         datasets.setdefault(run["dataset"], {}).setdefault(run["variant"], []).append(run)
     summary = {"date": time.strftime("%Y-%m-%d"), "machine": machine(), "datasets": {}}
     for name, variants in datasets.items():
+        starts = {json.dumps(run["backbone"], sort_keys=True) for runs in variants.values() for run in runs}
+        if len(starts) > 1:  # the changes of runs from different MT-P bundles are not like for like
+            raise SystemExit(f"{name}: the run files start from {len(starts)} different untuned MT-P scores; "
+                             "remove the runs of the other bundle")
         rows = {}
         for variant in [v for v in VARIANTS if v in variants]:
             runs = sorted(variants[variant], key=lambda r: r["seed"])
