@@ -44,7 +44,7 @@ from whyrec.systems.mt import MTConfig, MultiTask
 from alignment import ScoringSetting, arguments, make_encoder, mmi_config, reward_encoders_with_accuracy, run_variant, \
     tuned_row
 from shared_data import (DATA, RESULTS, keep_measured, machine, measured_on, mt_benchmark_result, provenance,
-                         recorded_threads, reported_text, threads_text)
+                         recorded_argument, recorded_threads, reported_text, threads_text)
 
 HERE = Path(__file__).resolve().parent
 # name → (rating input, estimator replay, c_KL): alignment.py's recorded MT-P runs
@@ -78,8 +78,8 @@ def mt_bundle(name: str, split, features, args):
         raise SystemExit(f"--train-mt: no recorded MT benchmark run of {name} under {args.recorded} to check it with")
     began = time.perf_counter()
     mt = MultiTask(MTConfig.from_dict(recorded["config"])).fit(split.train, split.valid, features)
-    got, want = rmse(mt.predict_corpus(split.test), split.test.ratings), {r["system"]: r["rmse"]
-                                                                         for r in recorded["rating"]}["MT"]
+    got = rmse(mt.predict_corpus(split.test), split.test.ratings)
+    want = next(row["rmse"] for row in recorded["rating"] if row["system"] == "MT")
     print(f"   MT trained in {time.perf_counter() - began:.0f}s: test RMSE {got!r}, recorded {want!r}", flush=True)
     if got != want:
         raise SystemExit(f"{name}: the retrained MT does not reproduce the MT benchmark's ({got!r} against {want!r}); "
@@ -130,9 +130,8 @@ def spread(values: list[float]) -> dict:
     out = {"mean": float(values.mean()), "sd": None, "ci95": None, "above_zero": int((values > 0).sum()),
            "n": len(values)}
     if len(values) >= 2:
-        sd = float(values.std(ddof=1))
-        half = float(stats.t.ppf(0.975, len(values) - 1)) * sd / np.sqrt(len(values))
-        out.update(sd=sd, ci95=[out["mean"] - half, out["mean"] + half])
+        interval = stats.t.interval(0.95, len(values) - 1, loc=out["mean"], scale=stats.sem(values))
+        out.update(sd=float(values.std(ddof=1)), ci95=[float(end) for end in interval])
     return out
 
 
@@ -240,8 +239,7 @@ def main() -> None:
     parser.add_argument("--variants", nargs="*", choices=list(VARIANTS), default=list(VARIANTS))
     parser.add_argument("--threads", type=int, default=1, help="torch threads (alignment.py's MT-P rows: 1)")
     parser.add_argument("--out", type=Path, default=RESULTS)
-    parser.add_argument("--recorded", type=Path, default=RESULTS,
-                        help="the results folder whose alignment.json seed 0 is compared with")
+    recorded_argument(parser)  # also the alignment.json seed 0 is compared with
     parser.add_argument("--train-mt", action="store_true",
                         help="train a missing MT bundle as benchmarks/mt.py does (checked against its recorded RMSE)")
     parser.add_argument("--report-only", action="store_true", help="rebuild the summary from the run files")

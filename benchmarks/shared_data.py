@@ -48,8 +48,8 @@ def provenance(data: Path | None = None, splits: list | None = None) -> dict:
     """What ran a measurement, as ``run.json`` records a command's (:func:`whyrec.provenance.run_record`):
     this script's command line, the UTC date, whyrec's version and git commit (``+changes`` when the
     checkout differs from it), the library versions, the machine, OMP_NUM_THREADS, torch's threads
-    and, given them, the data file's and the fixed splits' SHA-256. A summary rebuilt with ``--report-only`` carries
-    the rebuild's (its command says so); the run files it reads keep their own."""
+    and, given them, the data file's and the fixed splits' SHA-256. A summary rebuilt with
+    ``--report-only`` carries the rebuild's (its command says so); the run files it reads keep their own."""
     import sys
 
     from whyrec.provenance import run_record

@@ -241,16 +241,18 @@ def record_view(record: object) -> dict | None:
     def text(value: object) -> str | None:
         return value if isinstance(value, str) else None
 
+    def whole(value: object) -> int | None:
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
     data = record["data"] if isinstance(record.get("data"), dict) else {}
     splits = record["splits"] if isinstance(record.get("splits"), list) else []
     fingerprints = record["split_fingerprints"] if isinstance(record.get("split_fingerprints"), list) else []
     source = record["aligned_from"] if isinstance(record.get("aligned_from"), dict) else None
-    size, threads = data.get("bytes"), record.get("torch_threads")
     return {"command": text(record.get("command")), "date": text(record.get("date")),
             "whyrec_commit": text(record.get("whyrec_commit")),
-            "torch_threads": threads if isinstance(threads, int) and not isinstance(threads, bool) else None,
+            "torch_threads": whole(record.get("torch_threads")),
             "data_path": text(data.get("path")), "data_sha256": text(data.get("sha256")),
-            "data_bytes": size if isinstance(size, int) and not isinstance(size, bool) else None,
+            "data_bytes": whole(data.get("bytes")),
             "split_fingerprints": [f for f in fingerprints if isinstance(f, str)],
             "splits": [{"path": text(s.get("path")), "sha256": text(s.get("sha256"))} for s in splits
                        if isinstance(s, dict)],
