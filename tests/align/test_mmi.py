@@ -166,13 +166,35 @@ def test_a_reward_or_loss_that_is_not_finite_stops_mmi_before_the_explainer_chan
         trainer.fit(train)
 
 
-def test_config_errors(encoder):
-    class Stub:
-        def frozen_copy(self):
-            return self
+class Stub:
+    """An explainer with every method of the interface and nothing behind them."""
 
-        def parameters(self):
-            return [torch.nn.Parameter(torch.zeros(1))]
+    def frozen_copy(self):
+        return self
+
+    def parameters(self):
+        return [torch.nn.Parameter(torch.zeros(1))]
+
+    def seed_sampling(self, seed):
+        self.seed = seed
+
+    def _unused(self, *args, **kwargs):
+        raise AssertionError("not called here")
+
+    contexts = repeat = sample = log_prob = nll = texts = explain = _unused
+
+
+def test_an_explainer_lacking_interface_methods_is_refused_by_name(encoder):
+    class Partial(Stub):
+        log_prob = nll = None  # as if never written
+
+    with pytest.raises(ConfigError, match=r"MMI: the explainer \(Partial\) lacks log_prob, nll of the explainer "
+                                          r"interface \(whyrec.explain.interface.Explainer\)"):
+        MMITrainer(Partial(), encoder)
+    assert MMITrainer(Stub(), encoder, MMIConfig(seed=7)).explainer.seed == 7
+
+
+def test_config_errors(encoder):
 
     with pytest.raises(ConfigError, match="at least 2 training records"):
         MMITrainer(Stub(), encoder).fit(MMIData(["u"], ["i"], np.array([4.0]), [["good"]]))

@@ -46,6 +46,7 @@ from whyrec.align.dwa import DynamicWeightAverage
 from whyrec.align.mine import MINE, MINEConfig, one_hot_ratings
 from whyrec.divergence import divergence_named
 from whyrec.errors import ConfigError, DivergedError
+from whyrec.explain.interface import missing_methods
 from whyrec.settings import above, at_least, check_settings, config_from_dict
 
 TARGETS = ("rating", "feature", "joint")
@@ -82,8 +83,8 @@ class MMIConfig:
     # afresh each epoch, so the estimator keeps the reviews' notion of what agrees with a target while
     # it follows the generator; 0 re-trains on generated explanations only (the MMI code)
     estimator_replay: float = 0.0
-    # seeds the estimators, the batch permutations, the replay draws and the explainer's own sampling
-    # generator (its ``generator`` attribute, re-seeded in place when the trainer is made)
+    # seeds the estimators, the batch permutations, the replay draws and the explainer's sampling
+    # (its ``seed_sampling``, called when the trainer is made)
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -165,12 +166,14 @@ class MMITrainer:
 
     def __init__(self, explainer, encoder, config: MMIConfig | None = None, **overrides) -> None:
         self.config = MMIConfig.from_dict({**(asdict(config) if config else {}), **overrides})
+        lacking = missing_methods(explainer)
+        if lacking:
+            raise ConfigError(f"MMI: the explainer ({type(explainer).__name__}) lacks {', '.join(lacking)} "
+                              "of the explainer interface (whyrec.explain.interface.Explainer)")
         self.explainer = explainer
         # one encoder for every target, or one per target ({"rating": ..., "feature": ...})
         self.encoders = dict(encoder) if isinstance(encoder, dict) else {t: encoder for t in ("rating", "feature")}
-        draws = getattr(explainer, "generator", None)
-        if isinstance(draws, torch.Generator):  # the explanations sampled are the run's chief randomness
-            draws.manual_seed(self.config.seed)
+        explainer.seed_sampling(self.config.seed)  # the explanations sampled are the run's chief randomness
         self.reference = explainer.frozen_copy()
         # the estimators, the encoded texts and the targets live where the explainer does; the
         # sentence encoders stay on the CPU

@@ -8,8 +8,9 @@ from it, scores given explanations, and has a teacher-forced loss of its own:
 * ``repeat(ctx, k)`` → the context with every row repeated k times (row-major: input 0's k
   copies first);
 * ``sample(ctx, greedy=False)`` → :class:`~whyrec.explain.seq2seq.Samples` (token ids,
-  per-token log-probabilities, lengths), without gradients; an explainer drawing from a
-  ``generator`` attribute (a ``torch.Generator``) has it seeded by ``MMIConfig.seed``;
+  per-token log-probabilities, lengths), without gradients;
+* ``seed_sampling(seed)`` → re-seeds the draws of ``sample`` (MMI calls it with
+  ``MMIConfig.seed``: the sampled explanations are a run's chief randomness);
 * ``log_prob(ctx, tokens)`` → (B,) log π(e | ctx) = Σ_t log π(w_t | w_<t, ctx) up to and
   including ``<eos>``, *with* gradients;
 * ``nll(ctx, targets)`` → the explainer's own teacher-forced loss on reference explanations;
@@ -49,6 +50,8 @@ class Explainer(Protocol):
 
     def sample(self, ctx, greedy: bool = False) -> Samples: ...
 
+    def seed_sampling(self, seed: int) -> None: ...
+
     def log_prob(self, ctx, tokens: torch.Tensor) -> torch.Tensor: ...
 
     def nll(self, ctx, targets: list[list[str]]) -> torch.Tensor: ...
@@ -61,6 +64,12 @@ class Explainer(Protocol):
     def parameters(self): ...
 
     def frozen_copy(self) -> "Explainer": ...
+
+
+def missing_methods(explainer) -> list[str]:
+    """The methods of :class:`Explainer` that ``explainer`` lacks (none: it can be aligned)."""
+    wanted = [name for name in vars(Explainer) if not name.startswith("_")]
+    return [name for name in wanted if not callable(getattr(explainer, name, None))]
 
 
 class RatingInput(nn.Module):
@@ -128,6 +137,9 @@ class GRUExplainer:
         out = sample(self.decoder, ctx, v.bos, v.eos, v.pad, self.max_len, greedy=greedy, generator=self.generator)
         self.decoder.train(was_training)
         return out
+
+    def seed_sampling(self, seed: int) -> None:
+        self.generator.manual_seed(seed)
 
     def log_prob(self, ctx: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
         v = self.vocab

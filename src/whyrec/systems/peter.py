@@ -507,6 +507,9 @@ class PeterExplainer:
         return self.peter.generate(ctx["user"], ctx["item"], ctx["feature"], greedy=greedy, generator=self.generator,
                                    word_shift=self._shift(ctx))
 
+    def seed_sampling(self, seed: int) -> None:
+        self.generator.manual_seed(seed)
+
     def log_prob(self, ctx: dict, tokens: torch.Tensor) -> torch.Tensor:
         return self.peter.target_log_probs(ctx["user"], ctx["item"], tokens, ctx["feature"], self._shift(ctx)).sum(dim=1)
 
