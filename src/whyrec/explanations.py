@@ -368,14 +368,17 @@ class WrittenExplanations:
     texts: dict[str, list[str]]
 
 
-def check_decoding(model, decoding: Decoding | None) -> None:
+def check_decoding(model, decoding: Decoding | None, asked_by: str = "--method and --decode choose",
+                   name: str | None = None) -> None:
     """Refuse a decoding for a rating model, which writes no text to decode, and a ``min_words``
     above the words the system writes at most (checked before its data is read or it trains).
-    None (the default decoding) always passes."""
+    None (the default decoding) always passes. The CLI and the service both refuse with this;
+    ``asked_by`` says what asked for the decoding and ``name`` names the model (default: its
+    :func:`system_label`)."""
     if decoding is None:
         return
     if not explainers_of(model):
-        raise ConfigError(f"--method and --decode choose how explanations are decoded; {system_label(model)} is a "
+        raise ConfigError(f"{asked_by} how explanations are decoded; {name or system_label(model)} is a "
                           "rating model and writes none")
     check_min_words(decoding.min_words, model.config.max_words, explaining_kind(model))
 

@@ -43,9 +43,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from whyrec import __version__
 from whyrec.data.text import readable
 from whyrec.errors import ConfigError, UnknownIdError, WhyrecError
-from whyrec.explain.decoding import Decoding, check_min_words
-from whyrec.explanations import (check_explainer, check_feature_words, fed_feature_words, feature_word_token,
-                                 steers_by_feature)
+from whyrec.explain.decoding import Decoding
+from whyrec.explanations import (check_decoding, check_explainer, check_feature_words, fed_feature_words,
+                                 feature_word_token, steers_by_feature)
 from whyrec.ids import stripped_id
 from whyrec.serve import schemas
 from whyrec.serve.systems import EXPLAINER_LABELS, GREEDY, ServedSystem
@@ -90,15 +90,13 @@ class DecodingRequest(BaseModel):
     def checked(self, served: ServedSystem, given: bool = True) -> Decoding:
         """The :class:`Decoding` asked for, checked on ``served``; ``given``: asked for in the request
         (not the default), then refused for a rating bundle, which writes nothing to decode."""
-        if given and not served.explainers:
-            raise HTTPException(422, f"a decoding chooses how explanations are decoded; bundle '{served.name}' is "
-                                     "a rating model and writes none")
         settings = {k: v for k, v in self.model_dump(exclude={"method"}).items() if v is not None}
         try:
+            if given:  # refused for a rating bundle before its settings are read, as the CLI refuses --method
+                check_decoding(served.model, GREEDY, "a decoding chooses", f"bundle '{served.name}'")
             decoding = Decoding.of(self.method, settings)
-            config = getattr(served.model, "config", None)
-            if hasattr(config, "max_words"):  # an explaining system
-                check_min_words(decoding.min_words, config.max_words, served.name)
+            if served.explainers:  # its min_words within the system's max_words
+                check_decoding(served.model, decoding)
             return decoding
         except ConfigError as exc:
             raise HTTPException(422, str(exc)) from None
