@@ -51,6 +51,22 @@ def test_the_message_of_a_refused_id_names_the_close_one_when_there_is_one():
     assert ids.closest("b000nkjixm") == "B000NKJIXM" and ids.index("B000NKJIXM") == 3
 
 
+def test_an_id_with_whitespace_or_invisible_marks_around_it_finds_the_id_the_readers_kept():
+    """The readers strip ids; a library caller's " u1" was refused with no suggestion at all
+    (its similarity to "u1" is 80, under the typo threshold)."""
+    import pytest
+
+    from whyrec.data.corpus import IdMap
+    from whyrec.errors import UnknownIdError
+
+    ids = IdMap(["u1", "u2", "alice"])
+    for asked, meant in ((" u1", "u1"), ("u2\n", "u2"), (" alice ", "alice"), ("\ufeffu1\u200b", "u1")):
+        with pytest.raises(UnknownIdError) as refused:
+            ids.index(asked, "user")
+        assert str(refused.value) == f"unknown user '{asked}'; did you mean '{meant}'?"
+    assert IdIndex(["0007", "7 "]).close(" 7", limit=2, at_least=100) == ["0007"]  # " 7" stripped is not known
+    assert IdIndex(["007", "7"]).close(" 7", limit=2, at_least=100) == ["7", "007"]
+
 
 def test_an_id_that_lost_its_leading_zeros_finds_the_padded_one_first():
     """A spreadsheet reads 0007 as the number 7: the padded id is far by edit distance (40 of 100)

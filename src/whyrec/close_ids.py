@@ -20,6 +20,8 @@ from typing import Sequence
 
 from rapidfuzz import fuzz, process
 
+from whyrec.ids import stripped_id
+
 # the CLI's threshold since it used difflib (cutoff 0.85): one or two characters off in a typical id
 TYPO_SIMILARITY = 85.0
 
@@ -30,19 +32,25 @@ class IdIndex:
     def __init__(self, ids: Sequence[str]) -> None:
         self.ids = list(ids)
         self._folded = [i.lower() for i in self.ids]  # compared in lower case, answered as known
+        self._known = set(self.ids)
         self._unpadded: dict[str, list[str]] | None = None  # built at the first query that needs it
 
     def close(self, query: str, limit: int = 3, at_least: float = TYPO_SIMILARITY) -> list[str]:
         """Up to ``limit`` known ids whose similarity to ``query`` is at least ``at_least``
         (0–100), most similar first (ties: in the order of ``ids``); ``query`` itself never.
         Ahead of them, the ids that differ from ``query`` only by leading zeros (``7`` and
-        ``0007``), as a spreadsheet writes a zero-padded id it has read as a number."""
+        ``0007``), as a spreadsheet writes a zero-padded id it has read as a number; and first of
+        all ``query`` stripped (:func:`whyrec.ids.stripped_id`), as the readers keep ids, when
+        that is known (``" u1"`` and ``"u1"``)."""
         if not query or limit < 1:
             return []
         found = process.extract(query.lower(), self._folded, scorer=fuzz.ratio, score_cutoff=at_least,
                                 limit=limit + 1)
-        padded = self._same_but_zeros(query)
-        return list(dict.fromkeys([*padded, *(self.ids[n] for _, _, n in found if self.ids[n] != query)]))[:limit]
+        stripped = stripped_id(query)
+        first = [stripped] if stripped != query and stripped in self._known else []
+        padded = self._same_but_zeros(stripped)
+        ahead = [*first, *padded]
+        return list(dict.fromkeys([*ahead, *(self.ids[n] for _, _, n in found if self.ids[n] != query)]))[:limit]
 
     def _same_but_zeros(self, query: str) -> list[str]:
         """The known ids other than ``query`` that read as it once their leading zeros are dropped."""
