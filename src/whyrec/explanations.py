@@ -300,7 +300,7 @@ def splits_over(als, user: str, items: Sequence[str], rated: list[str], ratings,
                 top: int = 3) -> list[dict]:
     """The rating splits of ``items`` for ``user`` given the user's past ``rated`` items and their
     ``ratings`` (see :func:`rating_split`); ``als`` is a fitted ALS model."""
-    from whyrec.rating.attribution import attribute_ratings
+    from whyrec.rating.attribution import BASELINE_LABELS, attribute_ratings
 
     titles = titles or {}
     out = []
@@ -308,7 +308,8 @@ def splits_over(als, user: str, items: Sequence[str], rated: list[str], ratings,
         because = [{"item": i, "title": titles.get(i) or None, "rating": r, "contribution": c}
                    for i, r, c in split.top(top)]
         others = split.contributions[top:]
-        out.append({"baseline": split.baseline, "baseline_of": split.baseline_of, "because": because,
+        out.append({"baseline": split.baseline, "baseline_of": split.baseline_of,
+                    "baseline_label": BASELINE_LABELS[split.baseline_of], "because": because,
                     "other_ratings": sum(c for _, _, c in others), "n_other": len(others), "rest": split.rest,
                     "score": split.predicted})
     return out

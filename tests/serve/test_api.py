@@ -462,7 +462,7 @@ def test_a_rating_bundle_served_with_and_without_its_training_data(served_bundle
     save_bundle(PMF(factors=4).fit(split.train), tmp_path / "planted-pmf")
     pmf = TestClient(create_app([ServedSystem.from_folder(tmp_path / "planted-pmf", history=split.train)]))
     pmf_split = pmf.post("/explain", json={"user": user, "item": body["items"][0]["item"]}).json()["rating_split"]
-    assert pmf_split["baseline_of"] == "mean"
+    assert pmf_split["baseline_of"] == "mean" and pmf_split["baseline_label"] == "mean rating"
     assert pmf_split["baseline"] == pytest.approx(float(split.train.ratings.mean()))
     # cold start: the best items on average without the data, the most rated ones with it
     cold_body = bare.get("/users/someone-new/recommendations", params={"k": 5}).json()

@@ -97,13 +97,13 @@ def test_page_shows_explanation_cards(server):
             # five stars out of the top of the scale: 4 of 5 and 8 of 10 both fill four
             assert page.evaluate("[stars(4), stars(8, 10), stars(12, 10), ratingText(4), ratingText(8, 10)]") == \
                 ["★★★★☆", "★★★★☆", "★★★★★", "4★", "8/10"]
-            assert page.locator(".card .why").first.inner_text().startswith("baseline ")  # the rating's own split
+            assert page.locator(".card .why").first.inner_text().startswith("item baseline ")  # the rating's own split
             split = {"baseline": 6.5, "rest": 0.01, "n_other": 0, "other_ratings": 0.0,
                      "because": [{"item": "i9", "title": None, "rating": 8, "contribution": 0.4}]}
             on_ten = page.evaluate("(s) => { const kept = state.bundle; state.bundle = {rating_scale: [1, 10]}; "
                                    "const html = whyRating(s); state.bundle = kept; return html; }", split)
             assert "i9 8/10 +0.40" in on_ten and "★" not in on_ten  # the user's ratings on their own scale
-            no_bias = page.evaluate("(s) => whyRating(s)", {**split, "baseline_of": "mean"})
+            no_bias = page.evaluate("(s) => whyRating(s)", {**split, "baseline_label": "mean rating"})
             assert ">mean rating 6.50 · " in no_bias  # PMF's baseline is the mean rating, not the item's
             # a rated item, clicked: the rating given beside the one predicted, and the explanation
             past = page.locator("#history li").first

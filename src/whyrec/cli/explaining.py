@@ -428,10 +428,6 @@ def _new_user_mark(did_you_mean: str | None) -> str:
     return f" (new user; did you mean '{did_you_mean}'?)" if did_you_mean else " (new user)"
 
 
-# how a rating split names its baseline, by RatingAttribution.baseline_of
-BASELINE_LABELS = {"item": "item baseline", "mean": "mean rating", "none": "baseline"}
-
-
 def rating_split_text(account: dict, has_text: bool, predicted: float | None = None,
                       top: float | None = None) -> str:
     """A predicted rating's split (:func:`whyrec.explanations.rating_split`) as one line: the
@@ -448,6 +444,8 @@ def rating_split_text(account: dict, has_text: bool, predicted: float | None = N
     score = f"rating {account['score']:.2f}"
     if predicted is not None and f"{predicted:.2f}" != f"{account['score']:.2f}":
         score = f"score {account['score']:.2f} (clipped to {predicted:.2f})"
+    from whyrec.rating.attribution import BASELINE_LABELS
+
     baseline = BASELINE_LABELS[account.get("baseline_of", "item")]
     return (f"{score} = {baseline} {account['baseline']:.2f}; your ratings of "
             f"{because}{others}; {rest} {account['rest']:+.2f}")

@@ -44,6 +44,11 @@ class RatingAttribution:
         return self.contributions[:k]
 
 
+# how a rating split names its baseline, by RatingAttribution.baseline_of (the CLI's line and the
+# web page's both say it so)
+BASELINE_LABELS = {"item": "item baseline", "mean": "mean rating", "none": "baseline"}
+
+
 def baseline_kind(model) -> str:
     """What an ALS model's baseline is: ``"item"`` (μ + b_i, with biases), ``"mean"`` (μ alone: PMF
     centres its ratings but has no bias) or ``"none"`` (neither: the baseline is 0)."""

@@ -45,6 +45,8 @@ class RatingSplit(_Answer):
     baseline: float = Field(description="The item's baseline μ + b_i (see baseline_of).")
     baseline_of: Literal["item", "mean", "none"] = Field(
         "item", description="item: μ + b_i; mean: the mean rating μ (a model without biases, PMF); none: 0.")
+    baseline_label: str = Field("item baseline", description="How baseline_of is shown: item baseline, mean rating "
+                                                               "or baseline.")
     because: list[PastRating] = Field(description="The user's past ratings that move the prediction most.")
     other_ratings: float = Field(description="The sum of the other past ratings' contributions.")
     n_other: int

@@ -197,7 +197,8 @@ function whyRating(split) {
   const parts = split.because.map(
     (b) => `${escapeHtml(b.title || b.item)} ${ratingText(b.rating, scaleTop())} ${signed(b.contribution)}`);
   if (split.n_other) parts.push(`${split.n_other} other rating${split.n_other === 1 ? "" : "s"} ${signed(split.other_ratings)}`);
-  const baseline = split.baseline_of === "mean" ? "mean rating" : "baseline";  // PMF has no item bias
+  // named by the service, as the CLI names it (PMF's baseline is the mean rating: it has no item bias)
+  const baseline = escapeHtml(split.baseline_label || "baseline");
   return `<div class="why" title="the predicted rating: the item's baseline, what your past ratings add, and the rest (text prior, solver lag)">${baseline} ${split.baseline.toFixed(2)} · ${parts.join(" · ")} · rest ${signed(split.rest)}</div>`;
 }
 
