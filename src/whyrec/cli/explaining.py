@@ -436,6 +436,8 @@ def rating_split_text(account: dict, has_text: bool, predicted: float | None = N
     add up to the model's score before clipping; when that is past the scale, ``predicted`` (the
     clipped rating shown) is named beside it. The user's ratings are written on the scale up to
     ``top`` (:func:`whyrec.wording.rating_text`)."""
+    from whyrec.rating.attribution import BASELINE_LABELS  # imported when used: whyrec.rating loads torch
+
     because = ", ".join(f"{shortened(b['title'] or b['item'])} {rating_text(b['rating'], top)} "
                         f"({b['contribution']:+.2f})" for b in account["because"])
     n = account["n_other"]
@@ -444,8 +446,6 @@ def rating_split_text(account: dict, has_text: bool, predicted: float | None = N
     score = f"rating {account['score']:.2f}"
     if predicted is not None and f"{predicted:.2f}" != f"{account['score']:.2f}":
         score = f"score {account['score']:.2f} (clipped to {predicted:.2f})"
-    from whyrec.rating.attribution import BASELINE_LABELS
-
     baseline = BASELINE_LABELS[account.get("baseline_of", "item")]
     return (f"{score} = {baseline} {account['baseline']:.2f}; your ratings of "
             f"{because}{others}; {rest} {account['rest']:+.2f}")
