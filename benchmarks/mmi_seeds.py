@@ -9,7 +9,7 @@ draws. Every run starts from the same MT bundle, reads the same reward encoders 
 ``alignment.py`` scores it. Per variant the report gives the change in 5-class sentiment accuracy
 per seed, its mean ± sd and the 95% t-interval of the mean, and the changes in I(R;E)/H(R) and
 USR. Seed 0 is run again and compared with ``alignment.json``'s row when that row has the same
-thread count.
+thread count and was measured before the run.
 
     python benchmarks/mmi_seeds.py [--datasets amazon-magazine-subscriptions] [--seeds 0 1 2] [--threads 1]
 
@@ -135,13 +135,18 @@ def spread(values: list[float]) -> dict:
     return out
 
 
-def recorded_seed_zero(alignment: dict, run: dict) -> tuple[dict, dict] | None:
-    """alignment.json's rows of a seed-0 run and of its untuned MT-P, when they were measured at
-    the run's thread count."""
+def recorded_seed_zero(alignment: dict, run: dict) -> tuple[dict, dict] | str:
+    """alignment.json's rows of a seed-0 run and of its untuned MT-P; or why they are not compared:
+    none at the run's thread count, or measured after the run (a re-measured row may come from
+    other code; the run checked the row recorded when it ran)."""
     rows = alignment.get("datasets", {}).get(run["dataset"], {}).get("rows", {})
     row, backbone = rows.get(run["row"]), rows.get("MT-P")
-    return (row, backbone) if row is not None and backbone is not None and row.get("threads") == run["threads"] \
-        else None
+    if row is None or backbone is None or row.get("threads") != run["threads"]:
+        return "no row at these threads"
+    measured = row.get("provenance", {}).get("date", "")
+    if measured > run["provenance"]["date"]:
+        return f"row re-measured after this run ({measured[:10]}): not compared"
+    return row, backbone
 
 
 def summarise(runs_dir: Path, alignment_json: Path) -> dict:
@@ -162,15 +167,17 @@ def summarise(runs_dir: Path, alignment_json: Path) -> dict:
             runs = sorted(variants[variant], key=lambda r: r["seed"])
             delta = {k: [r["tuned"][k] - r["backbone"][k] for r in runs] for k in ("acc5", "mi_over_h", "usr")}
             zero = next((r for r in runs if r["seed"] == 0), None)
-            recorded = recorded_seed_zero(alignment, zero) if zero else None
+            recorded = recorded_seed_zero(alignment, zero) if zero else "not run"
+            compared = not isinstance(recorded, str)
             rows[variant] = {"row": runs[0]["row"], "seeds": [r["seed"] for r in runs], "delta_acc5": delta["acc5"],
                              "acc5": spread(delta["acc5"]), "mi_over_h": spread(delta["mi_over_h"]),
                              "usr": spread(delta["usr"]), "changed": [r["changed"] for r in runs],
                              "kept_epochs": [r["kept_epoch"] for r in runs],
                              "mmi_seconds": [r["mmi_seconds"] for r in runs], "threads": [r["threads"] for r in runs],
                              "measured": measured_on(runs),
-                             "seed0_recorded_acc5": recorded[0]["acc5"] if recorded else None,
-                             "seed0_recorded_backbone_acc5": recorded[1]["acc5"] if recorded else None,
+                             "seed0_recorded_acc5": recorded[0]["acc5"] if compared else None,
+                             "seed0_recorded_backbone_acc5": recorded[1]["acc5"] if compared else None,
+                             "seed0_not_compared": None if compared else recorded,
                              "seed0_acc5": zero["tuned"]["acc5"] if zero else None}
         first = next(iter(variants.values()))[0]
         summary["datasets"][name] = {"backbone": first["backbone"], "rows": rows,
@@ -188,10 +195,8 @@ def _mean_sd(s: dict, digits: int) -> str:
 
 def _seed_zero_cell(row: dict, backbone: dict) -> str:
     """Did seed 0 give alignment.md's sentiment accuracy? When not, whether the untuned MT-P did."""
-    if row["seed0_acc5"] is None:
-        return "not run"
-    if row["seed0_recorded_acc5"] is None:
-        return "no row at these threads"
+    if row["seed0_not_compared"] is not None:
+        return row["seed0_not_compared"]
     if abs(row["seed0_acc5"] - row["seed0_recorded_acc5"]) < 1e-9:
         return "yes"
     start = row["seed0_recorded_backbone_acc5"]
