@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from types import SimpleNamespace
 
 import pandas as pd
@@ -58,6 +59,23 @@ def test_the_record_holds_the_command_versions_and_data(tmp_path):
 def test_the_commit_is_that_of_the_checkout_when_there_is_one():
     commit = source_commit()  # the tests run from a git checkout, or from an installed copy without one
     assert commit is None or len(commit.split("+")[0]) == 40
+
+
+def test_source_changed_after_the_import_is_told(monkeypatch):
+    """A benchmark ran for an hour while its checkout moved on: the commit read when it wrote its
+    record named code that did not run."""
+    import whyrec
+    from whyrec.provenance import changed_since_import
+
+    monkeypatch.setattr(whyrec, "_IMPORTED_AT", time.time() + 3600)  # nothing is modified after the import
+    assert changed_since_import() == []
+    commit = source_commit()
+    assert commit is None or not commit.endswith("+changed during the run")
+    monkeypatch.setattr(whyrec, "_IMPORTED_AT", 0.0)  # every file is newer than the import
+    changed = changed_since_import()
+    assert "whyrec/provenance.py" in changed and "whyrec/__init__.py" in changed
+    commit = source_commit()
+    assert commit is None or commit.endswith("+changed during the run")
 
 
 def test_a_split_is_recorded_by_its_index_files(tmp_path):

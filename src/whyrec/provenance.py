@@ -49,9 +49,33 @@ def data_record(data: str | Path) -> dict:
     return {"path": str(file), "bytes": file.stat().st_size, "sha256": file_digest(file)}
 
 
+def changed_since_import() -> list[str]:
+    """whyrec's source files (and the running script) modified after this process imported
+    whyrec, as paths relative to the package's parent: the process runs the code it loaded, and
+    a commit read after such a change names other code."""
+    import whyrec
+
+    package = Path(whyrec.__file__).resolve().parent
+    files = list(package.rglob("*.py"))
+    script = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if script is not None and script.suffix == ".py" and script.is_file():
+        files.append(script.resolve())
+    changed = []
+    for path in files:
+        try:
+            if path.stat().st_mtime > whyrec._IMPORTED_AT:
+                changed.append(str(path.relative_to(package.parent)) if path.is_relative_to(package.parent)
+                               else str(path))
+        except OSError:  # removed meanwhile: changed too
+            changed.append(str(path))
+    return sorted(changed)
+
+
 def source_commit() -> str | None:
     """The git commit whyrec runs from when it is a checkout (an editable install), with
-    ``+changes`` when its files differ from it; None for an installed package or without git."""
+    ``+changes`` when its files differ from it and ``+changed during the run`` when its source
+    (or the running script) was modified after this process loaded it
+    (:func:`changed_since_import`); None for an installed package or without git."""
     import subprocess
 
     root = Path(__file__).resolve().parents[2]
@@ -63,7 +87,8 @@ def source_commit() -> str | None:
                                   check=True).stdout.strip()
 
         commit = git("rev-parse", "HEAD")
-        return commit + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+        commit += "+changes" if git("status", "--porcelain", "--untracked-files=no") else ""
+        return commit + ("+changed during the run" if changed_since_import() else "")
     except (OSError, subprocess.SubprocessError):
         return None
 
