@@ -56,6 +56,9 @@ def changed_since_import() -> list[str]:
     import whyrec
 
     package = Path(whyrec.__file__).resolve().parent
+    imported = getattr(whyrec, "_IMPORTED_AT", None)
+    if imported is None:  # the package loaded is older than this module: its source changed meanwhile
+        return ["whyrec/__init__.py"]
     files = list(package.rglob("*.py"))
     script = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
     if script is not None and script.suffix == ".py" and script.is_file():
@@ -63,7 +66,7 @@ def changed_since_import() -> list[str]:
     changed = []
     for path in files:
         try:
-            if path.stat().st_mtime > whyrec._IMPORTED_AT:
+            if path.stat().st_mtime > imported:
                 changed.append(str(path.relative_to(package.parent)) if path.is_relative_to(package.parent)
                                else str(path))
         except OSError:  # removed meanwhile: changed too
