@@ -49,7 +49,8 @@ class IdIndex:
         stripped = stripped_id(query)
         first = [stripped] if stripped != query and stripped in self._known else []
         padded = self._same_but_zeros(stripped)
-        return list(dict.fromkeys([*first, *padded, *(self.ids[n] for _, _, n in found if self.ids[n] != query)]))[:limit]
+        alike = (self.ids[n] for _, _, n in found if self.ids[n] != query)
+        return list(dict.fromkeys([*first, *padded, *alike]))[:limit]
 
     def _same_but_zeros(self, query: str) -> list[str]:
         """The known ids other than ``query`` that read as it once their leading zeros are dropped."""
