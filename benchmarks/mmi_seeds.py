@@ -21,6 +21,7 @@ over two processes at a time:
 
     python benchmarks/mmi_seeds.py --seeds 0 1 2 3 4
     python benchmarks/mmi_seeds.py --datasets amazon-musical-instruments --train-mt --seeds 0 1 2 3 4
+    python benchmarks/mmi_seeds.py --datasets amazon-gift-cards --train-mt --seeds 0 1 2 3 4
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +46,7 @@ from whyrec.systems.mt import MTConfig, MultiTask
 from alignment import ScoringSetting, arguments, make_encoder, mmi_config, reward_encoders_with_accuracy, run_variant, \
     tuned_row
 from shared_data import (DATA, RESULTS, keep_measured, machine, measured_on, mt_benchmark_result, provenance,
-                         recorded_argument, recorded_threads, reported_text, threads_text)
+                         recorded_argument, recorded_mt_rmse, recorded_threads, reported_text, threads_text)
 
 HERE = Path(__file__).resolve().parent
 # name → (rating input, estimator replay, c_KL): alignment.py's recorded MT-P runs
@@ -79,7 +81,7 @@ def mt_bundle(name: str, split, features, args):
     began = time.perf_counter()
     mt = MultiTask(MTConfig.from_dict(recorded["config"])).fit(split.train, split.valid, features)
     got = rmse(mt.predict_corpus(split.test), split.test.ratings)
-    want = next(row["rmse"] for row in recorded["rating"] if row["system"] == "MT")
+    want = recorded_mt_rmse(recorded)
     print(f"   MT trained in {time.perf_counter() - began:.0f}s: test RMSE {got!r}, recorded {want!r}", flush=True)
     if got != want:
         raise SystemExit(f"{name}: the retrained MT does not reproduce the MT benchmark's ({got!r} against {want!r}); "
@@ -105,8 +107,8 @@ def run_dataset(name: str, args, runs_dir: Path) -> None:
     untuned = before.pop("_outputs")
     for variant, seed in todo:
         rating_input, replay, kl_weight = VARIANTS[variant]
-        args.mmi.estimator_replay, args.mmi.kl_weight = replay, kl_weight
-        config = mmi_config(args.mmi, "rating", gru=True, seed=seed)
+        config = replace(mmi_config(args.mmi, "rating", gru=True, seed=seed), estimator_replay=replay,
+                         kl_weight=kl_weight)
         label = f"{row_name(variant)}, seed {seed}"
         after, _ = tuned_row(mt, split, setting.features, rewards_read, config, rating_input, label, args.mmi,
                              lambda explainer, tuned: setting.evaluate(explainer, tuned, encoder, untuned))

@@ -34,7 +34,8 @@ from whyrec.rating.als import PMF
 from whyrec.systems.mt import MTConfig, MultiTask
 from whyrec.systems.mt_experiment import baseline_als_settings, plain_als_like, rating_by_activity
 
-from shared_data import DATASETS, load_split, machine, mt_benchmark_result, mt_rerun_setup, provenance, split_features
+from shared_data import (DATASETS, load_split, machine, mt_benchmark_result, mt_rerun_setup, provenance,
+                         recorded_mt_rmse, split_features)
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache"
@@ -74,8 +75,7 @@ def run_dataset(name: str, split, config: MTConfig, results: Path) -> dict:
     groups = activity_groups_of(split)
     errors = {k: (m.predict_corpus(split.test) - split.test.ratings) ** 2 for k, m in models.items()}
     p_values = paired_p_by_group(errors["MT"], errors["plain ALS"], groups)
-    recorded = mt_benchmark_result(results, name)
-    recorded_rmse = next((r["rmse"] for r in recorded["rating"] if r["system"] == "MT"), None) if recorded else None
+    recorded_rmse = recorded_mt_rmse(mt_benchmark_result(results, name))
     return {"date": time.strftime("%Y-%m-%d"), "mt_source": source, "test_records": len(split.test),
             "rmse": {k: rmse(m.predict_corpus(split.test), split.test.ratings) for k, m in models.items()},
             "mt_rmse_recorded_by_mt_py": recorded_rmse, "by_activity": rating_by_activity(split, models),

@@ -97,6 +97,11 @@ def mt_benchmark_result(results: Path, name: str) -> dict | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
+def recorded_mt_rmse(result: dict | None) -> float | None:
+    """MT's test RMSE in the MT benchmark's results of one dataset (:func:`mt_benchmark_result`)."""
+    return next((row["rmse"] for row in result["rating"] if row["system"] == "MT"), None) if result else None
+
+
 def recorded_date(results: Path, name: str) -> str | None:
     """The date the MT benchmark measured a dataset's row (``results/mt.json``), when it says."""
     path = results / "mt.json"
