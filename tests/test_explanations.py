@@ -658,3 +658,17 @@ def test_a_decoding_is_checked_against_a_system_before_it_trains(mt):
         check_decoding(Peter(max_words=6, use_feature=True), Decoding.of("greedy", {"min_words": 7}))
     with pytest.raises(ConfigError, match="is a rating model and writes none"):
         check_decoding(BiasBaseline(), sample)
+
+
+def test_a_rating_model_is_refused_a_decoding_by_name():
+    """The service's first check, before a decoding's settings are read: the message says what
+    asked and names the bundle; a system that writes text passes."""
+    from whyrec.explanations import refuse_rating_model
+    from whyrec.systems.mt_config import MTConfig
+
+    with pytest.raises(ConfigError, match=r"^a decoding chooses how explanations are decoded; bundle 'b' is a rating "
+                                          r"model and writes none$"):
+        refuse_rating_model(BiasBaseline(), "a decoding chooses", "bundle 'b'")
+    with pytest.raises(ConfigError, match=r"--method and --decode choose .*; bias-baseline is a rating"):
+        refuse_rating_model(BiasBaseline(), "--method and --decode choose")
+    refuse_rating_model(MultiTask(MTConfig(max_words=6)), "a decoding chooses")

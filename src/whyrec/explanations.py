@@ -378,10 +378,16 @@ def check_decoding(model, decoding: Decoding | None, asked_by: str = "--method a
     :func:`system_label`)."""
     if decoding is None:
         return
+    refuse_rating_model(model, asked_by, name)
+    check_min_words(decoding.min_words, model.config.max_words, explaining_kind(model))
+
+
+def refuse_rating_model(model, asked_by: str, name: str | None = None) -> None:
+    """Refuse a decoding for a model that writes no text (:func:`check_decoding`'s first check,
+    which the service makes before it reads the decoding's settings)."""
     if not explainers_of(model):
         raise ConfigError(f"{asked_by} how explanations are decoded; {name or system_label(model)} is a "
                           "rating model and writes none")
-    check_min_words(decoding.min_words, model.config.max_words, explaining_kind(model))
 
 
 def write_explanations(model, test, features, decoding: Decoding | None = None) -> WrittenExplanations:

@@ -45,7 +45,7 @@ from whyrec.data.text import readable
 from whyrec.errors import ConfigError, UnknownIdError, WhyrecError
 from whyrec.explain.decoding import Decoding
 from whyrec.explanations import (check_decoding, check_explainer, check_feature_words, fed_feature_words,
-                                 feature_word_token, steers_by_feature)
+                                 feature_word_token, refuse_rating_model, steers_by_feature)
 from whyrec.ids import stripped_id
 from whyrec.serve import schemas
 from whyrec.serve.systems import EXPLAINER_LABELS, GREEDY, ServedSystem
@@ -93,7 +93,7 @@ class DecodingRequest(BaseModel):
         settings = {k: v for k, v in self.model_dump(exclude={"method"}).items() if v is not None}
         try:
             if given:  # refused for a rating bundle before its settings are read, as the CLI refuses --method
-                check_decoding(served.model, GREEDY, "a decoding chooses", f"bundle '{served.name}'")
+                refuse_rating_model(served.model, "a decoding chooses", f"bundle '{served.name}'")
             decoding = Decoding.of(self.method, settings)
             if served.explainers:  # its min_words within the system's max_words
                 check_decoding(served.model, decoding)
