@@ -53,7 +53,8 @@ from whyrec.metrics.alignment import feature_mi, normalised_rating_mi, sentiment
 from whyrec.metrics.rating import mae, rmse
 from whyrec.systems.peter import Peter, PeterExplainer
 
-from shared_data import DATA, DATASETS, load_split, machine, measured_cell, provenance, split_features
+from shared_data import (DATA, DATASETS, load_split, machine, measured_cell, mt_bundle_dir, provenance,
+                         split_features)
 
 HERE = Path(__file__).resolve().parent
 BACKBONES = ("PETER", "PETER+", "MT-P")
@@ -174,7 +175,7 @@ def run_dataset(name: str, args) -> dict:
         print(f"   {label} trained in {time.perf_counter() - t0:.0f}s ({len(peter.history)} epochs)", flush=True)
         backbones[label] = (peter, PeterExplainer(peter), peter.vocab, time.perf_counter() - t0)
         trained_for[label] = {"peter_epochs": args.peter_epochs, "epochs_trained": len(peter.history)}
-    bundle = HERE / ".cache" / name
+    bundle = mt_bundle_dir(name)
     if "MT-P" in args.backbones:
         if (bundle / "bundle.json").exists():
             mt = load_bundle(bundle)

@@ -28,10 +28,9 @@ import statistics
 import time
 from pathlib import Path
 
-from shared_data import DATA, DATASETS, load_split, machine, provenance, split_features
+from shared_data import CACHE, DATA, DATASETS, load_split, machine, mt_bundle_dir, provenance, split_features
 
 HERE = Path(__file__).resolve().parent
-CACHE = HERE / ".cache"
 # (label, method, settings): what `--method` and `--decode` would say
 DECODINGS = [
     ("greedy, plain (as scored by evaluate)", None, {}),
@@ -46,7 +45,7 @@ METRICS = ["bleu1", "bleu4", "rougeL", "usr", "fmr", "fcr", "div", "empty", "acc
 
 
 def default_bundles() -> list[Path]:
-    found = [CACHE / name for name in DATASETS] + [CACHE / "amazon-magazine-subscriptions-peter"]
+    found = [mt_bundle_dir(name) for name in DATASETS] + [CACHE / "amazon-magazine-subscriptions-peter"]
     return [folder for folder in found if (folder / "bundle.json").exists()]
 
 

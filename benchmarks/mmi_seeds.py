@@ -45,10 +45,10 @@ from whyrec.systems.mt import MTConfig, MultiTask
 
 from alignment import ScoringSetting, arguments, make_encoder, mmi_config, reward_encoders_with_accuracy, run_variant, \
     tuned_row
-from shared_data import (DATA, RESULTS, keep_measured, machine, measured_on, mt_benchmark_result, provenance,
-                         recorded_argument, recorded_mt_rmse, recorded_threads, reported_text, threads_text)
+from shared_data import (DATA, RESULTS, bundle_settings_match, keep_measured, machine, measured_on,
+                         mt_benchmark_result, mt_bundle_dir, provenance, recorded_argument, recorded_mt_rmse,
+                         recorded_threads, reported_text, threads_text)
 
-HERE = Path(__file__).resolve().parent
 # name → (rating input, estimator replay, c_KL): alignment.py's recorded MT-P runs
 VARIANTS = {"plain": (False, 0.0, MMIConfig.kl_weight), "rating-input": (True, 0.0, MMIConfig.kl_weight),
             "rating-input-replay": (True, 1.0, MMIConfig.kl_weight), "rating-input-replay-kl0.5": (True, 1.0, 0.5)}
@@ -67,15 +67,20 @@ def run_path(runs_dir: Path, dataset: str, variant: str, seed: int) -> Path:
 
 
 def mt_bundle(name: str, split, features, args):
-    """The MT benchmark's MT of ``name`` (``benchmarks/.cache/<dataset>/``). With ``--train-mt`` a
-    missing one is trained as ``benchmarks/mt.py`` trains it (its settings, seed 0) and saved there,
-    and its test RMSE is checked against the MT benchmark's recorded one."""
-    bundle = HERE / ".cache" / name
+    """The MT benchmark's MT of ``name`` (``benchmarks/.cache/<dataset>/``), refused when the MT
+    benchmark's recorded run of it has other settings (``serve.py`` may leave a shorter-trained MT
+    there). With ``--train-mt`` a missing one is trained as ``benchmarks/mt.py`` trains it (its
+    settings, seed 0) and saved there, and its test RMSE is checked against the recorded one."""
+    bundle = mt_bundle_dir(name)
+    recorded = mt_benchmark_result(args.recorded, name)
     if (bundle / "bundle.json").exists():
+        if recorded is not None and not bundle_settings_match(bundle, recorded["config"]):
+            raise SystemExit(f"the MT bundle in {bundle} was not trained with the settings of the MT benchmark's "
+                             f"recorded run of {name}: move it away and give --train-mt, or run benchmarks/mt.py "
+                             f"--datasets {name}")
         return load_bundle(bundle)
     if not args.train_mt:
         raise SystemExit(f"no MT bundle in {bundle}: run benchmarks/mt.py --datasets {name} first, or give --train-mt")
-    recorded = mt_benchmark_result(args.recorded, name)
     if recorded is None:
         raise SystemExit(f"--train-mt: no recorded MT benchmark run of {name} under {args.recorded} to check it with")
     began = time.perf_counter()

@@ -25,7 +25,7 @@ import torch
 from whyrec.systems.mt import MTConfig
 from whyrec.systems.mt_experiment import adversarial_span, epochs_cell, perplexity_cell, run_mt_experiment
 
-from shared_data import DATA, DATASETS, load_split, machine, provenance
+from shared_data import DATA, DATASETS, load_split, machine, mt_bundle_dir, provenance
 
 HERE = Path(__file__).resolve().parent
 
@@ -198,7 +198,7 @@ def main() -> None:
         split = load_split(folder, args.split)
         print(f"== {name}: {split.sizes()}", flush=True)
         result = run_mt_experiment(split, args.out / "mt" / name, MTConfig(**overrides), lm_seeds=args.lm_seeds,
-                                   log=lambda msg: print(msg, flush=True), bundle_dir=HERE / ".cache" / name)
+                                   log=lambda msg: print(msg, flush=True), bundle_dir=mt_bundle_dir(name))
         (args.out / "mt" / name / "run.json").write_text(json.dumps(provenance(folder, [split]), indent=1),
                                                          encoding="utf-8")
         summary["datasets"][name] = {**summary_row(result), "date": summary["date"]}

@@ -34,28 +34,17 @@ from whyrec.rating.als import PMF
 from whyrec.systems.mt import MTConfig, MultiTask
 from whyrec.systems.mt_experiment import baseline_als_settings, plain_als_like, rating_by_activity
 
-from shared_data import (DATASETS, load_split, machine, mt_benchmark_result, mt_rerun_setup, provenance,
-                         recorded_mt_rmse, split_features)
+from shared_data import (CACHE, DATASETS, bundle_settings_match, load_split, machine, mt_benchmark_result,
+                         mt_bundle_dir, mt_rerun_setup, provenance, recorded_mt_rmse, split_features)
 
 HERE = Path(__file__).resolve().parent
-CACHE = HERE / ".cache"
-
-
-def settings_match(bundle: Path, config: MTConfig) -> bool:
-    """Whether the MT bundle in ``bundle`` was trained with ``config`` (its device aside)."""
-    header = bundle / "bundle.json"
-    if not header.exists():
-        return False
-    saved = dict(json.loads(header.read_text(encoding="utf-8")).get("config") or {})
-    wanted = config.to_dict()
-    return {k: v for k, v in saved.items() if k != "device"} == {k: v for k, v in wanted.items() if k != "device"}
 
 
 def trained_mt(name: str, split, config: MTConfig) -> tuple[MultiTask, str]:
     """The benchmark's MT on ``split``: a saved one with ``config`` when there is one, else trained
     (and saved under .cache/mt-activity/). Returns it and where it came from."""
-    for folder in (CACHE / name, CACHE / "mt-activity" / name):
-        if settings_match(folder, config):
+    for folder in (mt_bundle_dir(name), CACHE / "mt-activity" / name):
+        if bundle_settings_match(folder, config.to_dict()):
             return load_bundle(folder), f"bundle {folder.relative_to(HERE)}"
     start = time.perf_counter()
     mt = MultiTask(config).fit(split.train, split.valid, split_features(split))

@@ -31,12 +31,12 @@ from pathlib import Path
 
 import numpy as np
 
-from shared_data import DATA, machine, provenance
+from shared_data import CACHE, DATA, machine, mt_bundle_dir, provenance
 
 HERE = Path(__file__).resolve().parent
 MAGAZINES = DATA / "amazon-magazine-subscriptions"
-DEFAULT_BUNDLES = {"mt": HERE / ".cache" / "amazon-magazine-subscriptions",
-                   "peter+": HERE / ".cache" / "amazon-magazine-subscriptions-peter"}
+DEFAULT_BUNDLES = {"mt": mt_bundle_dir("amazon-magazine-subscriptions"),
+                   "peter+": CACHE / "amazon-magazine-subscriptions-peter"}
 EXPLAINER_OF = {"mt": "MT-P (GRU)", "peter": "PETER (transformer, KV cache)"}
 
 

@@ -81,6 +81,7 @@ def threads_text(runs: list[dict]) -> str:
 
 
 RESULTS = Path(__file__).resolve().parent / "results"
+CACHE = Path(__file__).resolve().parent / ".cache"
 
 
 def recorded_argument(parser) -> None:
@@ -89,6 +90,22 @@ def recorded_argument(parser) -> None:
     still reads the recorded ones."""
     parser.add_argument("--recorded", type=Path, default=RESULTS,
                         help="the results folder holding benchmarks/mt.py's runs (default: benchmarks/results)")
+
+
+def mt_bundle_dir(name: str) -> Path:
+    """Where ``benchmarks/mt.py`` saves the MT it trains on dataset ``name`` (split 1, seed 0), for
+    the scripts that reuse it (alignment, mmi_seeds, mt_activity, decoding, serve)."""
+    return CACHE / name
+
+
+def bundle_settings_match(bundle: Path, config: dict) -> bool:
+    """Whether the bundle in ``bundle`` was trained with the settings ``config`` (an
+    ``MTConfig.to_dict()``, or a recorded run's ``config``), the device it ran on aside."""
+    header = bundle / "bundle.json"
+    if not header.exists():
+        return False
+    saved = dict(json.loads(header.read_text(encoding="utf-8")).get("config") or {})
+    return {k: v for k, v in saved.items() if k != "device"} == {k: v for k, v in config.items() if k != "device"}
 
 
 def mt_benchmark_result(results: Path, name: str) -> dict | None:
