@@ -83,6 +83,9 @@ class MiniLMEncoder:
 
     def __init__(self, model: str | Path | None = None, device: str = "cpu", batch_size: int = 16,
                  max_length: int = 128) -> None:
+        if batch_size < 1 or max_length < 2:
+            raise ConfigError(f"MiniLM encoder: batch_size must be at least 1 and max_length at least 2 (its "
+                              f"[CLS] and [SEP] tokens), got {batch_size} and {max_length}")
         try:
             from transformers import AutoModel, AutoTokenizer
         except ImportError as error:  # pragma: no cover - depends on the installed extras
