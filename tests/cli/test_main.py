@@ -32,6 +32,9 @@ def test_a_path_from_the_home_folder_is_written_out(tmp_path):
     untouched = ["--user", "~x", "a~/b", "--set", "p=~/x", "--user=~x"]  # no path from the home folder
     assert home_expanded(untouched) == untouched
     assert home_expanded(["~", "--out=~/b"]) == [os.path.expanduser("~"), "--out=" + os.path.expanduser("~/b")]
+    ids = ["explain", "b", "--user", "~/x", "--item=~/y", "--feature-word", "~", "--item", "i"]  # ids, not paths
+    assert home_expanded(ids) == ids
+    assert home_expanded(["--user", "u", "~/b"]) == ["--user", "u", os.path.expanduser("~/b")]
 
 
 def test_demo_runs_on_planted_data(tmp_path):

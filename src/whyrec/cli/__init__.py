@@ -141,20 +141,27 @@ def main() -> None:
         leave(finished)  # after an error, without waiting for the other processes
 
 
+# options whose value is an id or a word, never a path: "~/x" given to them is kept as typed
+VALUE_NOT_PATH_OPTIONS = ("--user", "--item", "--feature-word")
+
+
 def home_expanded(args: list[str]) -> list[str]:
     """The command line with a path that starts at the home folder written out: ``~`` or ``~/…``,
     alone or as ``--option=~/…``. A shell leaves it as typed in quotes (``--out "~/bundles/x"``) or
-    after ``=``, and the command would then make a folder named ``~`` where it runs."""
+    after ``=``, and the command would then make a folder named ``~`` where it runs. The value of
+    an id option (:data:`VALUE_NOT_PATH_OPTIONS`: ``--user "~/x"``) is an id and stays as typed."""
     import os
 
     def expanded(value: str) -> str:
         return os.path.expanduser(value) if value == "~" or value.startswith("~/") else value
 
     out = []
-    for arg in args:
+    for n, arg in enumerate(args):
         if arg.startswith("--") and "=" in arg:
             option, value = arg.split("=", 1)
-            out.append(f"{option}={expanded(value)}")
+            out.append(arg if option in VALUE_NOT_PATH_OPTIONS else f"{option}={expanded(value)}")
+        elif n > 0 and args[n - 1] in VALUE_NOT_PATH_OPTIONS:
+            out.append(arg)
         else:
             out.append(expanded(arg))
     return out
