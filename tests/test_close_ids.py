@@ -83,3 +83,22 @@ def test_an_id_that_lost_its_leading_zeros_finds_the_padded_one_first():
     assert "0007" not in index.close("0007")  # the known id itself is never suggested
     with pytest.raises(UnknownIdError, match=r"unknown item '7'; did you mean '0007'\?"):
         IdMap(["0007", "0012"]).index("7", "item")
+
+
+def test_an_id_written_as_a_whole_float_finds_its_whole_number():
+    """A bundle saved before the readers wrote a float-typed id 3.0 as "3" keeps "3.0": asked for
+    "3", it names "3.0", and the other way round; a decimal part that is not zero is another id."""
+    import pytest
+
+    from whyrec.close_ids import number_key
+    from whyrec.data.corpus import IdMap
+    from whyrec.errors import UnknownIdError
+
+    assert [number_key(t) for t in ("7", "0007", "7.0", "07.00", "7.5", "a7.0", "7.", "0.0", "0")] == \
+        ["7", "7", "7", "7", "7.5", "a7.0", "7.", "", ""]
+    index = IdIndex(["3.0", "30", "13.0", "3.5"])
+    assert index.closest("3") == "3.0"
+    assert index.close("3", limit=1, at_least=100) == ["3.0"]
+    assert IdIndex(["3", "4"]).closest("3.0") == "3"
+    with pytest.raises(UnknownIdError, match=r"unknown user '3'; did you mean '3.0'\?"):
+        IdMap(["3.0", "4.0"]).index("3", "user")

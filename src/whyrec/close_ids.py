@@ -26,6 +26,14 @@ from whyrec.ids import stripped_id
 TYPO_SIMILARITY = 85.0
 
 
+def number_key(text: str) -> str:
+    """``text`` without leading zeros and without a whole-number decimal part: ``0007``, ``7`` and
+    ``7.0`` all give ``7`` (``7.5`` stays ``7.5``, ``a7`` stays ``a7``)."""
+    whole, dot, decimals = text.partition(".")
+    number = whole if dot and whole.isdigit() and decimals and set(decimals) == {"0"} else text
+    return number.lstrip("0")
+
+
 class IdIndex:
     """The known ids of one kind (users or items), ready to be searched for close ones."""
 
@@ -38,8 +46,9 @@ class IdIndex:
     def close(self, query: str, limit: int = 3, at_least: float = TYPO_SIMILARITY) -> list[str]:
         """Up to ``limit`` known ids whose similarity to ``query`` is at least ``at_least``
         (0–100), most similar first (ties: in the order of ``ids``); ``query`` itself never.
-        Ahead of them, the ids that differ from ``query`` only by leading zeros (``7`` and
-        ``0007``), as a spreadsheet writes a zero-padded id it has read as a number; and first of
+        Ahead of them, the ids that read as the same whole number (:func:`number_key`: ``7``,
+        ``0007`` and ``7.0``), as a spreadsheet writes a zero-padded id it has read as a number and
+        as a bundle saved before the readers wrote ``3.0`` as ``3`` keeps it; and first of
         all ``query`` stripped (:func:`whyrec.ids.stripped_id`), as the readers keep ids, when
         that is known (``" u1"`` and ``"u1"``)."""
         if not query or limit < 1:
@@ -48,17 +57,17 @@ class IdIndex:
                                 limit=limit + 1)
         stripped = stripped_id(query)
         first = [stripped] if stripped != query and stripped in self._known else []
-        padded = self._same_but_zeros(stripped)
+        padded = self._same_number(stripped)
         alike = (self.ids[n] for _, _, n in found if self.ids[n] != query)
         return list(dict.fromkeys([*first, *padded, *alike]))[:limit]
 
-    def _same_but_zeros(self, query: str) -> list[str]:
-        """The known ids other than ``query`` that read as it once their leading zeros are dropped."""
+    def _same_number(self, query: str) -> list[str]:
+        """The known ids other than ``query`` with its :func:`number_key`."""
         if self._unpadded is None:
             self._unpadded = {}
             for known, folded in zip(self.ids, self._folded):
-                self._unpadded.setdefault(folded.lstrip("0"), []).append(known)
-        return [known for known in self._unpadded.get(query.lower().lstrip("0"), []) if known != query]
+                self._unpadded.setdefault(number_key(folded), []).append(known)
+        return [known for known in self._unpadded.get(number_key(query.lower()), []) if known != query]
 
     def closest(self, query: str, at_least: float = TYPO_SIMILARITY) -> str | None:
         """The one known id most like ``query`` (see :meth:`close`), or None."""
