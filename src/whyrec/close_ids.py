@@ -41,7 +41,7 @@ class IdIndex:
         self.ids = list(ids)
         self._folded = [i.lower() for i in self.ids]  # compared in lower case, answered as known
         self._known = set(self.ids)
-        self._unpadded: dict[str, list[str]] | None = None  # built at the first query that needs it
+        self._by_number: dict[str, list[str]] | None = None  # built at the first query that needs it
 
     def close(self, query: str, limit: int = 3, at_least: float = TYPO_SIMILARITY) -> list[str]:
         """Up to ``limit`` known ids whose similarity to ``query`` is at least ``at_least``
@@ -57,17 +57,17 @@ class IdIndex:
                                 limit=limit + 1)
         stripped = stripped_id(query)
         first = [stripped] if stripped != query and stripped in self._known else []
-        padded = self._same_number(stripped)
+        same_number = self._same_number(stripped)
         alike = (self.ids[n] for _, _, n in found if self.ids[n] != query)
-        return list(dict.fromkeys([*first, *padded, *alike]))[:limit]
+        return list(dict.fromkeys([*first, *same_number, *alike]))[:limit]
 
     def _same_number(self, query: str) -> list[str]:
         """The known ids other than ``query`` with its :func:`number_key`."""
-        if self._unpadded is None:
-            self._unpadded = {}
+        if self._by_number is None:
+            self._by_number = {}
             for known, folded in zip(self.ids, self._folded):
-                self._unpadded.setdefault(number_key(folded), []).append(known)
-        return [known for known in self._unpadded.get(number_key(query.lower()), []) if known != query]
+                self._by_number.setdefault(number_key(folded), []).append(known)
+        return [known for known in self._by_number.get(number_key(query.lower()), []) if known != query]
 
     def closest(self, query: str, at_least: float = TYPO_SIMILARITY) -> str | None:
         """The one known id most like ``query`` (see :meth:`close`), or None."""
