@@ -341,11 +341,10 @@ def markdown(results: dict) -> str:
               "encoder's own classifier, trained with balanced class weights); PETER's greedy decoding of the "
               "test set with and without the key/value cache:", ""]
     for name, r in results["datasets"].items():
-        j, d, t = r["judge_on_test_reviews"], r.get("decoding"), r.get("reward_encoder_on_test_reviews")
-        e = r.get("judge_on_test_explanations")
+        j, d, e = r["judge_on_test_reviews"], r.get("decoding"), r.get("judge_on_test_explanations")
         judged = f"judge 5-class {j['acc5']:.1f}%, 3-class {j['acc3']:.1f}%" + (
-            f"; on the reference explanation sentences {e['acc5']:.1f}%, {e['acc3']:.1f}%" if e else "") + (
-            f" (rating-tuned reward encoder {t['acc5']:.1f}%, {t['acc3']:.1f}%)" if t else "")
+            f"; on the reference explanation sentences {e['acc5']:.1f}%, {e['acc3']:.1f}%" if e else "") + \
+            reward_encoder_text(r)
         if not d:
             lines.append(f"- {name}: {judged}")
             continue
@@ -444,12 +443,26 @@ def plot(results: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def reward_encoder_text(result: dict) -> str:
+    """The rating-tuned reward encoder's accuracy on one dataset's test reviews, per torch thread
+    count it was trained at (it moves with the count; rows say theirs), for the judge's line."""
+    by_threads = result.get("reward_encoder_by_threads")
+    if not by_threads:  # recorded before the accuracy was kept per thread count: the latest run's
+        t = result.get("reward_encoder_on_test_reviews")
+        return f" (rating-tuned reward encoder {t['acc5']:.1f}%, {t['acc3']:.1f}%)" if t else ""
+    counts = "; ".join(f"{t['acc5']:.1f}%, {t['acc3']:.1f}% at {n} thread{'s' if n != '1' else ''}"
+                       for n, t in sorted(by_threads.items(), key=lambda kv: int(kv[0])) if t)
+    return f" (rating-tuned reward encoder {counts})" if counts else ""
+
+
 def merge_backbones(previous: dict | None, measured: dict, backbones: list[str]) -> dict:
     """``measured`` for the backbones just run, plus the other backbones' rows of an earlier run."""
     if previous is None or set(backbones) == set(BACKBONES):
         return measured
     merged = {**previous, **{k: v for k, v in measured.items() if k not in ("rows", "history", "decoding")}}
     merged["decoding"] = measured["decoding"] or previous.get("decoding")
+    merged["reward_encoder_by_threads"] = {**previous.get("reward_encoder_by_threads", {}),
+                                           **measured.get("reward_encoder_by_threads", {})}
     # a re-measured backbone's earlier MMI rows stay (unless re-measured) when the backbone itself
     # reproduced its earlier numbers exactly: they were tuned from the same starting model
     same = {b for b in backbones if b in previous.get("rows", {}) and b in measured["rows"]
@@ -528,6 +541,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     for name in args.datasets:  # written after every dataset, so an interrupted run keeps what it measured
         measured = run_dataset(name, args)
+        measured["reward_encoder_by_threads"] = {str(args.threads): measured["reward_encoder_on_test_reviews"]}
         measured_by = provenance(args.data / name)
         for row in measured["rows"].values():  # rows of one file may come from runs with other thread counts
             row["threads"], row["provenance"] = args.threads, measured_by
