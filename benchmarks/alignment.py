@@ -423,22 +423,40 @@ def markdown(results: dict) -> str:
 
 
 def plot(results: dict, path: Path) -> None:
+    """MI reward, KL and entropy over the generator epochs of every MMI run: a row of panels per
+    dataset, one colour per run, the legend once below them."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import MaxNLocator
 
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
-    for name, r in results["datasets"].items():
-        for backbone, history in r["history"].items():
-            gen = [h for h in history if h["phase"] == "generator"]
-            for ax, key in zip(axes, ("reward_mi", "kl", "entropy")):
-                ax.plot([h["epoch"] for h in gen], [h[key] for h in gen], marker="o", label=f"{name} · {backbone}")
-    for ax, title in zip(axes, ("MI reward (mean)", "KL to the frozen backbone (per sequence)", "entropy −log π(e)")):
+    datasets = [name for name, r in results["datasets"].items() if r.get("history")]
+    if not datasets:
+        return
+    runs = sorted({run for name in datasets for run in results["datasets"][name]["history"]},
+                  key=lambda run: (BACKBONES.index(backbone_of(run)), run))
+    colour = {run: plt.cm.tab20(n % 20) for n, run in enumerate(runs)}
+    legend_inches = 0.2 * ((len(runs) + 1) // 2) + 0.3
+    height = 2.4 * len(datasets) + legend_inches
+    fig, axes = plt.subplots(len(datasets), 3, figsize=(13, height), squeeze=False, sharex=True)
+    for row, name in zip(axes, datasets):
+        for run, history in results["datasets"][name]["history"].items():
+            generator = [h for h in history if h["phase"] == "generator"]
+            for ax, key in zip(row, ("reward_mi", "kl", "entropy")):
+                ax.plot([h["epoch"] for h in generator], [h[key] for h in generator], marker="o", markersize=3,
+                        color=colour[run])
+        row[0].set_ylabel(name.removeprefix("amazon-"), fontsize=8)
+    for ax, title in zip(axes[0], ("MI reward (mean)", "KL to the frozen backbone (per sequence)",
+                                   "entropy −log π(e)")):
         ax.set_title(title, fontsize=9)
-        ax.set_xlabel("epoch")
-    axes[0].legend(fontsize=6)
-    fig.tight_layout()
+    for ax in axes[-1]:
+        ax.set_xlabel("generator epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    handles = [Line2D([0], [0], color=colour[run], marker="o", markersize=3, label=run) for run in runs]
+    fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, legend_inches / height, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
