@@ -222,6 +222,7 @@ def run_dataset(name: str, args) -> dict:
     return {"sizes": split.sizes(), "judge_on_test_reviews": setting.judge_on_reviews,
             "judge_on_test_explanations": setting.judge_on_references, "encoder": args.encoder,
             "reward_encoder_on_test_reviews": tuned_on_reviews,
+            "reward_encoder_by_threads": {str(args.threads): tuned_on_reviews},
             "settings": {"epochs": args.epochs, "samples": args.samples, "lr": args.lr,
                          "max_batches_per_epoch": args.max_batches, "peter_epochs": args.peter_epochs,
                          "gru_epochs": args.gru_epochs, "gru_lr": args.gru_lr, "gru_batches": args.gru_batches},
@@ -559,7 +560,6 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     for name in args.datasets:  # written after every dataset, so an interrupted run keeps what it measured
         measured = run_dataset(name, args)
-        measured["reward_encoder_by_threads"] = {str(args.threads): measured["reward_encoder_on_test_reviews"]}
         measured_by = provenance(args.data / name)
         for row in measured["rows"].values():  # rows of one file may come from runs with other thread counts
             row["threads"], row["provenance"] = args.threads, measured_by

@@ -101,10 +101,11 @@ def mt_bundle_dir(name: str) -> Path:
 def bundle_settings_match(bundle: Path, config: dict) -> bool:
     """Whether the bundle in ``bundle`` was trained with the settings ``config`` (an
     ``MTConfig.to_dict()``, or a recorded run's ``config``), the device it ran on aside."""
-    header = bundle / "bundle.json"
-    if not header.exists():
+    from whyrec.bundle import read_bundle_header
+
+    if not (bundle / "bundle.json").exists():
         return False
-    saved = dict(json.loads(header.read_text(encoding="utf-8")).get("config") or {})
+    saved = dict(read_bundle_header(bundle).get("config") or {})
     return {k: v for k, v in saved.items() if k != "device"} == {k: v for k, v in config.items() if k != "device"}
 
 
