@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from whyrec.bundle import BundleError, read_bundle_header
+
 from shared_data import CACHE, DATA, machine, mt_bundle_dir, provenance
 
 HERE = Path(__file__).resolve().parent
@@ -195,9 +197,12 @@ def main() -> None:
                 subprocess.run([sys.executable, "-m", "whyrec.cli", "train", model, "--data", str(MAGAZINES), "--out",
                                 str(folder), *extra], check=True)
             bundles.append(folder)
+    try:  # every bundle checked before the first load, so a mistyped one fails at once
+        kinds = [read_bundle_header(bundle).get("kind") for bundle in bundles]
+    except BundleError as exc:
+        parser.error(str(exc))
     runs = {}
-    for bundle in bundles:
-        kind = json.loads((bundle / "bundle.json").read_text(encoding="utf-8")).get("kind")
+    for bundle, kind in zip(bundles, kinds):
         label = f"{bundle.name} ({EXPLAINER_OF.get(kind, kind)})"
         runs[f"{label}, cache on"] = serve_and_load(bundle, 20000, args)
         runs[f"{label}, cache off"] = serve_and_load(bundle, 0, args)
