@@ -4,6 +4,8 @@ default, PETER's refusal of unseen users, unknown items, and the command line.""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -14,7 +16,7 @@ from whyrec.data import Corpus
 from whyrec.data.text import readable
 from whyrec.errors import ConfigError, UnknownIdError
 from whyrec.explain.decoding import Decoding
-from whyrec.explanations import PETER_NEW_USER, explain_pairs, explainers_of
+from whyrec.explanations import PETER_NEW_USER, explain_pairs, explainers_of, is_mt, is_peter
 from whyrec.rating import BiasBaseline
 from whyrec.systems.mt import MultiTask
 from whyrec.systems.peter import Peter
@@ -672,3 +674,26 @@ def test_a_rating_model_is_refused_a_decoding_by_name():
     with pytest.raises(ConfigError, match=r"--method and --decode choose .*; bias-baseline is a rating"):
         refuse_rating_model(BiasBaseline(), "--method and --decode choose")
     refuse_rating_model(MultiTask(MTConfig(max_words=6)), "a decoding chooses")
+
+
+def test_systems_are_told_apart_by_their_class_and_subclasses_count():
+    class TunedMT(MultiTask):
+        pass
+
+    class TunedPeter(Peter):
+        pass
+
+    class LooksLikeMT:  # the attributes MT has, without being one
+        generator, als = object(), object()
+
+    assert is_mt(TunedMT(**TINY)) and not is_peter(TunedMT(**TINY))
+    assert is_peter(TunedPeter()) and not is_mt(TunedPeter())
+    assert not is_mt(LooksLikeMT()) and not is_peter(BiasBaseline())
+
+
+def test_asking_a_rating_model_what_it_explains_imports_no_system():
+    code = ("import sys; from whyrec.explanations import explainers_of; from whyrec.rating import BiasBaseline; "
+            "assert explainers_of(BiasBaseline()) == []; "
+            "print(sorted(m for m in sys.modules if m.startswith('whyrec.systems.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -14,6 +14,7 @@ show ``<unk>``, as the service's do.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -28,9 +29,22 @@ EXPLAINER_LABELS = {"user": "MT-U", "item": "MT-I", "pair": "MT-P", "peter": "PE
 
 
 def is_mt(model) -> bool:
-    """Whether ``model`` is the MT system: a MultiTask, trained or not, or anything of its shape
-    (its GRU generators and ALS)."""
-    return type(model).__name__ == "MultiTask" or (hasattr(model, "generator") and hasattr(model, "als"))
+    """Whether ``model`` is the MT system (a :class:`~whyrec.systems.mt.MultiTask` or a subclass),
+    trained or not."""
+    return _instance_of(model, "whyrec.systems.mt", "MultiTask")
+
+
+def is_peter(model) -> bool:
+    """Whether ``model`` is PETER or PETER+ (a :class:`~whyrec.systems.peter.Peter` or a subclass)."""
+    return _instance_of(model, "whyrec.systems.peter", "Peter")
+
+
+def _instance_of(model, module: str, name: str) -> bool:
+    """``isinstance(model, module.name)`` without importing ``module`` (the systems take seconds to
+    import, and a rating bundle never needs them): no object is an instance of a class whose
+    module was never imported."""
+    loaded = sys.modules.get(module)
+    return loaded is not None and isinstance(model, getattr(loaded, name))
 
 
 def system_label(model) -> str:
@@ -52,7 +66,7 @@ def explainers_of(model) -> list[str]:
     or PETER's own (``peter`` / ``peter+``); none for a rating model."""
     if is_mt(model):
         return list(model.config.variants) if model.config.decoder else []
-    if type(model).__name__ == "Peter":
+    if is_peter(model):
         return ["peter+" if model.config.use_feature else "peter"]
     return []
 
@@ -116,7 +130,7 @@ def chosen_explainers(names: Sequence[str], explainer: str | None, cold: bool) -
 
 def steers_by_feature(model) -> bool:
     """Whether ``model`` is PETER+, whose explanation is steered by a feature word it is fed."""
-    return type(model).__name__ == "Peter" and bool(model.config.use_feature)
+    return is_peter(model) and bool(model.config.use_feature)
 
 
 def askable_feature_words(model) -> list[str]:

@@ -19,7 +19,7 @@ from whyrec.data.readers import clean_html
 from whyrec.errors import ConfigError
 from whyrec.explain.decoding import Decoding
 from whyrec.explanations import (EXPLAINER_LABELS, askable_feature_words, check_rating_scale, chosen_explainers,
-                                 explainers_of, generate, is_mt, rating_only, splits_over)
+                                 explainers_of, generate, is_mt, is_peter, rating_only, splits_over)
 from whyrec.ids import stripped_id
 from whyrec.rating import ContextAwareALS
 
@@ -154,7 +154,7 @@ class ServedSystem:
         self.has_history = True
         self.cache = LRUCache(cache_size)
         self.is_mt = is_mt(model)
-        self.is_peter = type(model).__name__ == "Peter"
+        self.is_peter = is_peter(model)
         self.explainers = explainers_of(model)
         if self.is_mt:
             self.rating = model.als
