@@ -16,12 +16,14 @@ thread count and was measured before the run.
 Needs the MT bundle ``benchmarks/.cache/<dataset>/`` (written by ``benchmarks/mt.py``). Seeds and
 variants may run in separate processes: each run writes
 ``results/mmi_seeds/<dataset>/<variant>-seed<N>.json`` (a run whose file is there is skipped), and
-``--report-only`` rebuilds ``results/mmi_seeds.{json,md}`` from those files. The recorded runs, split
-over two processes at a time:
+``--report-only`` rebuilds ``results/mmi_seeds.{json,md}`` from those files. The recorded runs
+(2026-12-04), two processes at a time (``--train-mt`` had trained the musical instruments and gift
+cards bundles before):
 
     python benchmarks/mmi_seeds.py --seeds 0 1 2 3 4
-    python benchmarks/mmi_seeds.py --datasets amazon-musical-instruments --train-mt --seeds 0 1 2 3 4
-    python benchmarks/mmi_seeds.py --datasets amazon-gift-cards --train-mt --seeds 0 1 2 3 4
+    python benchmarks/mmi_seeds.py --datasets amazon-gift-cards --seeds 0 1 2 3 4
+    python benchmarks/mmi_seeds.py --datasets amazon-musical-instruments --seeds 0 1 2
+    python benchmarks/mmi_seeds.py --datasets amazon-musical-instruments --seeds 3 4
 """
 
 from __future__ import annotations
