@@ -16,8 +16,9 @@ feature word, as in the PETER benchmark. Results: benchmarks/results/decoding.{j
     python benchmarks/decoding.py [--bundle FOLDER ...] [--seeds 0 1 2]
 
 Without ``--bundle`` it reads the MT bundles of the four shared datasets and the PETER+ bundle of
-magazines left in benchmarks/.cache/ by `mt.py` and `serve.py` (those missing are skipped). A
-bundle folder named after a shared dataset (``-peter`` after it for PETER+) is scored on it.
+magazines left in benchmarks/.cache/ by `mt.py` and `serve.py`, and serve.py's shorter MT when
+it trained one (those missing are skipped). A bundle is scored on the shared dataset its header
+names (the folder of the data it was trained on).
 """
 
 from __future__ import annotations
@@ -28,7 +29,10 @@ import statistics
 import time
 from pathlib import Path
 
-from shared_data import CACHE, DATA, DATASETS, load_split, machine, mt_bundle_dir, provenance, split_features
+from whyrec.bundle import read_bundle_header
+
+from shared_data import (DATA, DATASETS, SERVE_PETER_BUNDLE, SERVE_SHORT_MT_BUNDLE, load_split, machine,
+                         mt_bundle_dir, provenance, split_features)
 
 HERE = Path(__file__).resolve().parent
 # (label, method, settings): what `--method` and `--decode` would say
@@ -45,12 +49,14 @@ METRICS = ["bleu1", "bleu4", "rougeL", "usr", "fmr", "fcr", "div", "empty", "acc
 
 
 def default_bundles() -> list[Path]:
-    found = [mt_bundle_dir(name) for name in DATASETS] + [CACHE / "amazon-magazine-subscriptions-peter"]
+    found = [mt_bundle_dir(name) for name in DATASETS] + [SERVE_SHORT_MT_BUNDLE, SERVE_PETER_BUNDLE]
     return [folder for folder in found if (folder / "bundle.json").exists()]
 
 
 def data_of(bundle: Path) -> Path:
-    return DATA / bundle.name.removesuffix("-peter")
+    """The shared dataset of ``bundle``: the one its header names (``whyrec train`` records the
+    data folder's name), else the one named like the bundle's folder."""
+    return DATA / (read_bundle_header(bundle).get("name") or bundle.name)
 
 
 def measure(bundle: Path, seeds: list[int]) -> dict:

@@ -11,8 +11,10 @@ records throughput, latency percentiles and errors, once with the explanation ca
     python benchmarks/serve.py [--bundle FOLDER ...]
 
 Without ``--bundle`` it measures two bundles of amazon-magazine-subscriptions, kept in
-benchmarks/.cache/: the MT system (MT-P GRU explanations; trained with `whyrec train mt ...
---param epochs=10` when benchmarks/mt.py has not left one) and PETER+ (`whyrec train peter+`).
+benchmarks/.cache/: the MT system (MT-P GRU explanations) and PETER+ (`whyrec train peter+`).
+The MT is the one benchmarks/mt.py saved; when mt.py has not left one, a shorter one (`whyrec
+train mt ... --param epochs=10`) is trained into a folder of its own, so that the scripts reading
+mt.py's bundle never find this one in its place.
 """
 
 from __future__ import annotations
@@ -33,13 +35,26 @@ import numpy as np
 
 from whyrec.bundle import BundleError, read_bundle_header
 
-from shared_data import CACHE, DATA, machine, mt_bundle_dir, provenance
+from shared_data import DATA, SERVE_PETER_BUNDLE, SERVE_SHORT_MT_BUNDLE, machine, mt_bundle_dir, provenance
 
 HERE = Path(__file__).resolve().parent
 MAGAZINES = DATA / "amazon-magazine-subscriptions"
-DEFAULT_BUNDLES = {"mt": mt_bundle_dir("amazon-magazine-subscriptions"),
-                   "peter+": CACHE / "amazon-magazine-subscriptions-peter"}
+MT_BUNDLE = mt_bundle_dir("amazon-magazine-subscriptions")
 EXPLAINER_OF = {"mt": "MT-P (GRU)", "peter": "PETER (transformer, KV cache)"}
+
+
+def default_bundles(train_missing: bool = False) -> list[Path]:
+    """The MT and PETER+ bundles measured without ``--bundle``: mt.py's MT of magazines when it is
+    there, else serve.py's shorter one; with ``train_missing``, those not there yet are trained
+    (``whyrec train``, the magazines data)."""
+    mt = MT_BUNDLE if (MT_BUNDLE / "bundle.json").exists() else SERVE_SHORT_MT_BUNDLE
+    bundles = {"mt": mt, "peter+": SERVE_PETER_BUNDLE}
+    for model, folder in bundles.items():
+        if train_missing and not (folder / "bundle.json").exists():
+            extra = ["--param", "epochs=10"] if model == "mt" else []
+            subprocess.run([sys.executable, "-m", "whyrec.cli", "train", model, "--data", str(MAGAZINES), "--out",
+                            str(folder), *extra], check=True)
+    return list(bundles.values())
 
 
 def free_port() -> int:
@@ -189,14 +204,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.seconds > 600 or args.clients > 64:
         parser.error("the load is bounded: at most 600 s and 64 clients")
-    bundles = args.bundle or []
-    if not bundles:
-        for model, folder in DEFAULT_BUNDLES.items():
-            if not (folder / "bundle.json").exists():
-                extra = ["--param", "epochs=10"] if model == "mt" else []
-                subprocess.run([sys.executable, "-m", "whyrec.cli", "train", model, "--data", str(MAGAZINES), "--out",
-                                str(folder), *extra], check=True)
-            bundles.append(folder)
+    bundles = args.bundle or default_bundles(train_missing=True)
     try:  # every bundle checked before the first load, so a mistyped one fails at once
         kinds = [read_bundle_header(bundle).get("kind") for bundle in bundles]
     except BundleError as exc:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from whyrec.bundle import read_bundle_header
 
-from serve import DEFAULT_BUNDLES, MAGAZINES, free_port, wait_ready
+from serve import MAGAZINES, default_bundles, free_port, wait_ready
 from shared_data import machine, provenance
 
 HERE = Path(__file__).resolve().parent
@@ -142,7 +142,7 @@ def main() -> None:
     args = parser.parse_args()
     if not all(1 <= n <= 100 for n in args.sizes):
         parser.error("a batch holds 1 to 100 pairs")
-    bundles = args.bundle or list(DEFAULT_BUNDLES.values())
+    bundles = args.bundle or default_bundles()
     missing = [b for b in bundles if not (b / "bundle.json").exists()]
     if missing:
         parser.error(f"no bundle in {missing[0]}: train it first (python benchmarks/serve.py trains the default ones)")

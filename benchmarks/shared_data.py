@@ -82,6 +82,9 @@ def threads_text(runs: list[dict]) -> str:
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CACHE = Path(__file__).resolve().parent / ".cache"
+# serve.py's bundles of magazines beside mt.py's MT: PETER+, and the 10-epoch MT it trains when mt.py left none
+SERVE_PETER_BUNDLE = CACHE / "amazon-magazine-subscriptions-peter"
+SERVE_SHORT_MT_BUNDLE = CACHE / "amazon-magazine-subscriptions-mt-short"
 
 
 def recorded_argument(parser) -> None:
