@@ -115,6 +115,7 @@ def test_the_rating_tuned_encoder_learns_sentiment_and_round_trips(tmp_path):
     predicted, truth = tuned.predict(texts[400:]), np.rint(ratings[400:]).astype(int)
     majority = np.bincount(truth).max() / len(truth)
     assert (predicted == truth).mean() > majority + 0.15
+    np.testing.assert_array_equal(tuned.classify(base.encode(texts[400:])), predicted)
     tuned.save(tmp_path)
     again = RatingTunedEncoder.load(tmp_path, base)
     torch.testing.assert_close(again.encode(texts[:20]), tuned.encode(texts[:20]))

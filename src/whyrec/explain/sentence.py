@@ -203,7 +203,13 @@ class RatingTunedEncoder:
     def predict(self, texts: list[str]) -> np.ndarray:
         """The tuned classifier's rating classes 1..5."""
         self._check()
-        return self.layers["output"](self.encode(texts)).argmax(1).numpy() + 1
+        return self.classify(self.base.encode(texts))
+
+    @torch.no_grad()
+    def classify(self, embedded: torch.Tensor) -> np.ndarray:
+        """:meth:`predict` from the base encoder's vectors of the texts (when already computed)."""
+        self._check()
+        return self.layers["output"](self._hidden(embedded)).argmax(1).numpy() + 1
 
     def save(self, folder: str | Path) -> None:
         """The tuned layers (safetensors) and settings (JSON); the base encoder is not copied."""

@@ -1,0 +1,222 @@
+"""Reward encoder benchmark: how steady is the classifier under MMI's rating-tuned reward encoder?
+
+MMI's rating reward reads :class:`whyrec.explain.sentence.RatingTunedEncoder`: a tanh layer over
+frozen all-MiniLM-L6-v2 vectors, trained full-batch with Adam as a 5-class rating classifier of
+the train reviews (class-balanced). ``alignment.py`` records its accuracy on the test reviews;
+on digital music that accuracy moved by 8 points between 1 and 2 torch threads. This script
+asks where such a move comes from. Per dataset (split 1) and torch thread count it encodes the
+train and test reviews once, as ``alignment.py`` does, then trains the classifier with each
+seed of ``--seeds`` and each epoch count of ``--epochs`` and records:
+
+- its 5- and 3-class accuracy on the train and on the test reviews (mean ± sd over the seeds);
+- the share of test reviews whose class differs between two seeds (each pair of seeds), at one
+  thread count: the spread that training alone brings;
+- the share of test reviews whose class differs between the thread counts, at the same seed and
+  epochs: what the thread count alone changes;
+- the largest absolute difference between the MiniLM vectors the thread counts give.
+
+    python benchmarks/reward_encoder.py [--datasets ...] [--seeds 0 1 2 3 4] [--epochs 100 300 1000] [--threads 1 2]
+
+The classifier's defaults (64 hidden units, 300 epochs, lr 1e-2, weight decay 1e-4, balanced) are
+MMI's; ``--epochs`` varies the one setting. Results: benchmarks/results/reward_encoder.{json,md}.
+Needs ``whyrec[mmi]`` (sentence-transformers' MiniLM).
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import itertools
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from whyrec.align.pipeline import sentence_encoder
+from whyrec.data.scale import five_point
+from whyrec.explain.sentence import RatingTunedEncoder
+from whyrec.metrics.alignment import sentiment_accuracy, sentiment_base_rate
+from whyrec.strict_json import strict_dumps
+
+from shared_data import DATA, DATASETS, load_split, machine, provenance
+
+HERE = Path(__file__).resolve().parent
+MMI_EPOCHS = inspect.signature(RatingTunedEncoder).parameters["epochs"].default  # what MMI trains it for
+
+
+def encode_reviews(split, threads: int) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """The MiniLM vectors of the train and of the test reviews at ``threads`` torch threads, read
+    as ``alignment.py`` reads them (one memoised encoder, train reviews first), and the seconds."""
+    torch.set_num_threads(threads)
+    encoder = sentence_encoder("minilm")  # a fresh memo: nothing carried over from another thread count
+    began = time.perf_counter()
+    train = encoder.encode(list(split.train.texts))
+    test = encoder.encode(list(split.test.texts))
+    return train, test, time.perf_counter() - began
+
+
+def classifier_runs(split, train: torch.Tensor, test: torch.Tensor, threads: int, seeds: list[int],
+                    epochs: int) -> list[dict]:
+    """One trained classifier per seed: its classes of the test reviews and its accuracies."""
+    torch.set_num_threads(threads)
+    ratings = five_point(split.train.ratings, split.train.rating_scale)
+    test_ratings = five_point(split.test.ratings, split.test.rating_scale)
+    texts = list(split.train.texts)
+    runs = []
+    for seed in seeds:
+        began = time.perf_counter()
+        tuned = RatingTunedEncoder(_NoBase(train.shape[1]), epochs=epochs, seed=seed).fit(texts, ratings,
+                                                                                           embedded=train)
+        classes = tuned.classify(test)
+        runs.append({"seed": seed, "classes": classes, "train": sentiment_accuracy(tuned.classify(train), ratings),
+                     "test": sentiment_accuracy(classes, test_ratings), "seconds": time.perf_counter() - began})
+    return runs
+
+
+class _NoBase:
+    """The base encoder's place in a classifier trained and read on vectors computed beforehand."""
+
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
+
+    def encode(self, texts: list[str]) -> torch.Tensor:
+        raise RuntimeError("the benchmark passes the base vectors; nothing is encoded again")
+
+
+def mean_sd(values: list[float]) -> dict:
+    values = np.asarray(values, dtype=float)
+    return {"mean": float(values.mean()), "sd": float(values.std(ddof=1)) if len(values) > 1 else None,
+            "min": float(values.min()), "max": float(values.max())}
+
+
+def disagreement(a: np.ndarray, b: np.ndarray) -> float:
+    """Share (%) of reviews given different classes by two classifiers."""
+    return 100.0 * float((np.asarray(a) != np.asarray(b)).mean())
+
+
+def run_dataset(name: str, args) -> dict:
+    split = load_split(args.data / name)
+    vectors, encode_seconds = {}, {}
+    for threads in args.threads:
+        *vectors[threads], encode_seconds[threads] = encode_reviews(split, threads)
+        print(f"== {name}: encoded at {threads} thread(s) in {encode_seconds[threads]:.0f}s", flush=True)
+    rows = []
+    for epochs, threads in itertools.product(args.epochs, args.threads):
+        runs = classifier_runs(split, *vectors[threads], threads, args.seeds, epochs)
+        pairs = [disagreement(a["classes"], b["classes"]) for a, b in itertools.combinations(runs, 2)]
+        rows.append({"epochs": epochs, "threads": threads, "seeds": args.seeds,
+                     "per_seed": [{k: run[k] for k in ("seed", "train", "test", "seconds")} for run in runs],
+                     "test_acc5": mean_sd([r["test"]["acc5"] for r in runs]),
+                     "test_acc3": mean_sd([r["test"]["acc3"] for r in runs]),
+                     "train_acc5": mean_sd([r["train"]["acc5"] for r in runs]),
+                     "seed_disagreement": mean_sd(pairs) if pairs else None,
+                     "_classes": {r["seed"]: r["classes"] for r in runs}})
+        print(f"   {epochs} epochs, {threads} thread(s): test 5-class {rows[-1]['test_acc5']['mean']:.1f}%", flush=True)
+    thread_changes = []
+    for epochs in args.epochs:
+        by_threads = {row["threads"]: row["_classes"] for row in rows if row["epochs"] == epochs}
+        for low, high in itertools.combinations(sorted(by_threads), 2):
+            thread_changes.append({"epochs": epochs, "threads": [low, high], "disagreement": mean_sd(
+                [disagreement(by_threads[low][seed], by_threads[high][seed]) for seed in args.seeds])})
+    vector_gap = {f"{low} vs {high}": max(float((vectors[low][part] - vectors[high][part]).abs().max())
+                                          for part in (0, 1))
+                  for low, high in itertools.combinations(sorted(vectors), 2)}
+    for row in rows:
+        row.pop("_classes")
+    test_ratings = five_point(split.test.ratings, split.test.rating_scale)
+    return {"train_reviews": len(split.train), "test_reviews": len(split.test),
+            "test_base_rate": sentiment_base_rate(test_ratings), "encode_seconds": encode_seconds,
+            "vector_gap": vector_gap, "rows": rows, "thread_changes": thread_changes,
+            "as_alignment": as_alignment(name, rows, args.recorded), "provenance": provenance(args.data / name)}
+
+
+def as_alignment(name: str, rows: list[dict], results: Path) -> list[dict]:
+    """Seed 0 at MMI's epochs (300) against the accuracy ``alignment.json`` recorded for the
+    reward encoder at the same thread count (the same classifier, so the same number expected)."""
+    path = results / "alignment.json"
+    recorded = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    by_threads = recorded.get("datasets", {}).get(name, {}).get("reward_encoder_by_threads", {})
+    checks = []
+    for row in rows:
+        zero = next((run for run in row["per_seed"] if run["seed"] == 0), None)
+        if row["epochs"] == MMI_EPOCHS and zero and str(row["threads"]) in by_threads:
+            checks.append({"threads": row["threads"], "here": zero["test"]["acc5"],
+                           "alignment": by_threads[str(row["threads"])]["acc5"]})
+    return checks
+
+
+def _cell(s: dict, digits: int = 1) -> str:
+    sd = "" if s["sd"] is None else f" ± {s['sd']:.{digits}f}"
+    return f"{s['mean']:.{digits}f}{sd} ({s['min']:.{digits}f}–{s['max']:.{digits}f})"
+
+
+def _alignment_text(result: dict) -> str:
+    """" Seed 0, 300 epochs, as alignment.md: 1 thread 52.72% (recorded 52.72%), ..."."""
+    checks = [f"{c['threads']} thread(s) {c['here']:.2f}% (recorded {c['alignment']:.2f}%)"
+              for c in result.get("as_alignment", [])]
+    text = f" Seed 0 at {MMI_EPOCHS} epochs against alignment.md's reward encoder: {', '.join(checks)}."
+    return text if checks else ""
+
+
+def markdown(results: dict) -> str:
+    out = ["# Rating-tuned reward encoder: steadiness", "",
+           f"The classifier under MMI's rating-tuned reward encoder (64 tanh units over all-MiniLM-L6-v2, "
+           f"full-batch Adam, lr 1e-2, class-balanced), trained on the train reviews of split 1 with seeds "
+           f"{results['seeds']}, read on the test reviews. Accuracy: the share (%) of reviews whose predicted "
+           f"class is their rating's, mean ± sd over the seeds (min–max). Seed disagreement: the share of test "
+           f"reviews two seeds' classifiers class differently, over every pair of seeds. Thread change: the share "
+           f"that changes class between the thread counts at the same seed. {results['machine']}. Measured "
+           f"{results['date']}.", ""]
+    for name, result in results["datasets"].items():
+        base = result["test_base_rate"]
+        gaps = ", ".join(f"{k} threads {v:.1e}" for k, v in result["vector_gap"].items())
+        out += [f"## {name}", "",
+                f"{result['train_reviews']} train and {result['test_reviews']} test reviews; the commonest test "
+                f"class alone scores {base['acc5']:.1f}% (5 classes), {base['acc3']:.1f}% (3). Largest difference "
+                f"between the MiniLM vectors: {gaps or 'one thread count'}.{_alignment_text(result)}", "",
+                "| epochs | threads | train acc 5 | test acc 5 | test acc 3 | seed disagreement (test) |",
+                "|---|---|---|---|---|---|"]
+        for row in result["rows"]:
+            seeds = "—" if row["seed_disagreement"] is None else _cell(row["seed_disagreement"])
+            out.append(f"| {row['epochs']} | {row['threads']} | {_cell(row['train_acc5'])} | {_cell(row['test_acc5'])} "
+                       f"| {_cell(row['test_acc3'])} | {seeds} |")
+        if result["thread_changes"]:
+            out += ["", "| epochs | threads | test reviews changing class, mean over seeds (min–max) |",
+                    "|---|---|---|"]
+            for change in result["thread_changes"]:
+                out.append(f"| {change['epochs']} | {' vs '.join(map(str, change['threads']))} "
+                           f"| {_cell(change['disagreement'])} |")
+        out.append("")
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--datasets", nargs="*", default=DATASETS)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    parser.add_argument("--epochs", nargs="+", type=int, default=[100, 300, 1000])
+    parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
+    parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--recorded", type=Path, default=HERE / "results",
+                        help="the results folder whose alignment.json seed 0 is compared with")
+    parser.add_argument("--report-only", action="store_true", help="rewrite the markdown from the JSON")
+    args = parser.parse_args()
+    if min(args.epochs) < 1 or min(args.threads) < 1:
+        parser.error("epochs and threads must be positive")
+    path = args.out / "reward_encoder.json"
+    if args.report_only:
+        results = json.loads(path.read_text(encoding="utf-8"))
+    else:
+        results = {"date": time.strftime("%Y-%m-%d"), "machine": machine(), "seeds": args.seeds,
+                   "datasets": {name: run_dataset(name, args) for name in args.datasets}, "provenance": provenance()}
+        args.out.mkdir(parents=True, exist_ok=True)
+        path.write_text(strict_dumps(results, indent=1), encoding="utf-8")
+    (args.out / "reward_encoder.md").write_text(markdown(results), encoding="utf-8")
+    print(markdown(results))
+
+
+if __name__ == "__main__":
+    main()
