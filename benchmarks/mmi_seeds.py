@@ -24,6 +24,14 @@ cards bundles before):
     python benchmarks/mmi_seeds.py --datasets amazon-gift-cards --seeds 0 1 2 3 4
     python benchmarks/mmi_seeds.py --datasets amazon-musical-instruments --seeds 0 1 2
     python benchmarks/mmi_seeds.py --datasets amazon-musical-instruments --seeds 3 4
+
+and later that day digital music, two processes each running two commands in turn:
+
+    python benchmarks/mmi_seeds.py --datasets amazon-digital-music --seeds 0 1
+    python benchmarks/mmi_seeds.py --datasets amazon-digital-music --seeds 4 --variants plain rating-input
+    python benchmarks/mmi_seeds.py --datasets amazon-digital-music --seeds 2 3
+    python benchmarks/mmi_seeds.py --datasets amazon-digital-music --seeds 4 --variants rating-input-replay \\
+        rating-input-replay-kl0.5
 """
 
 from __future__ import annotations

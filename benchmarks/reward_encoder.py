@@ -18,8 +18,8 @@ seed of ``--seeds`` and each epoch count of ``--epochs`` and records:
     python benchmarks/reward_encoder.py [--datasets ...] [--seeds 0 1 2 3 4] [--epochs 100 300 1000] [--threads 1 2]
 
 The classifier's defaults (64 hidden units, 300 epochs, lr 1e-2, weight decay 1e-4, balanced) are
-MMI's; ``--epochs`` varies the one setting. Results: benchmarks/results/reward_encoder.{json,md}.
-Needs ``whyrec[mmi]`` (sentence-transformers' MiniLM).
+MMI's; ``--epochs`` varies the one setting. Results: benchmarks/results/reward_encoder.{json,md}
+(recorded 2026-12-04 with the defaults). Needs ``whyrec[mmi]`` (sentence-transformers' MiniLM).
 """
 
 from __future__ import annotations
