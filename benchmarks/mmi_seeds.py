@@ -79,8 +79,9 @@ def run_path(runs_dir: Path, dataset: str, variant: str, seed: int) -> Path:
 def mt_bundle(name: str, split, features, args):
     """The MT benchmark's MT of ``name`` (``benchmarks/.cache/<dataset>/``), refused when the MT
     benchmark's recorded run of it has other settings (a bundle trained by hand, or the 10-epoch MT
-    that ``serve.py`` trained there before it had a folder of its own). With ``--train-mt`` a missing one is trained as ``benchmarks/mt.py`` trains it (its
-    settings, seed 0) and saved there, and its test RMSE is checked against the recorded one."""
+    that ``serve.py`` trained there before it had a folder of its own). With ``--train-mt`` a
+    missing one is trained as ``benchmarks/mt.py`` trains it (its settings, seed 0) and saved
+    there, and its test RMSE is checked against the recorded one."""
     bundle = mt_bundle_dir(name)
     recorded = mt_benchmark_result(args.recorded, name)
     if (bundle / "bundle.json").exists():

@@ -153,7 +153,8 @@ def _cell(s: dict, digits: int = 1) -> str:
 
 
 def _alignment_text(result: dict) -> str:
-    """" Seed 0, 300 epochs, as alignment.md: 1 thread 52.72% (recorded 52.72%), ..."."""
+    """" Seed 0 at 300 epochs against alignment.md's reward encoder: 1 thread(s) 52.72% (recorded
+    52.72%), ...": the check of :func:`as_alignment`, or nothing when there was none."""
     checks = [f"{c['threads']} thread(s) {c['here']:.2f}% (recorded {c['alignment']:.2f}%)"
               for c in result.get("as_alignment", [])]
     text = f" Seed 0 at {MMI_EPOCHS} epochs against alignment.md's reward encoder: {', '.join(checks)}."
