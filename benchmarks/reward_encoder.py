@@ -30,6 +30,7 @@ import itertools
 import json
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -46,19 +47,26 @@ HERE = Path(__file__).resolve().parent
 MMI_EPOCHS = inspect.signature(RatingTunedEncoder).parameters["epochs"].default  # what MMI trains it for
 
 
-def encode_reviews(split, threads: int) -> tuple[torch.Tensor, torch.Tensor, float]:
-    """The MiniLM vectors of the train and of the test reviews at ``threads`` torch threads, read
-    as ``alignment.py`` reads them (one memoised encoder, train reviews first), and the seconds."""
+class Encoded(NamedTuple):
+    """The MiniLM encoder of one thread count and its vectors of the train and the test reviews."""
+    encoder: object
+    train: torch.Tensor
+    test: torch.Tensor
+    seconds: float
+
+
+def encode_reviews(split, threads: int) -> Encoded:
+    """The reviews encoded at ``threads`` torch threads as ``alignment.py`` encodes them (one
+    memoised encoder, train reviews first)."""
     torch.set_num_threads(threads)
     encoder = sentence_encoder("minilm")  # a fresh memo: nothing carried over from another thread count
     began = time.perf_counter()
     train = encoder.encode(list(split.train.texts))
     test = encoder.encode(list(split.test.texts))
-    return train, test, time.perf_counter() - began
+    return Encoded(encoder, train, test, time.perf_counter() - began)
 
 
-def classifier_runs(split, train: torch.Tensor, test: torch.Tensor, threads: int, seeds: list[int],
-                    epochs: int) -> list[dict]:
+def classifier_runs(split, encoded: Encoded, threads: int, seeds: list[int], epochs: int) -> list[dict]:
     """One trained classifier per seed: its classes of the test reviews and its accuracies."""
     torch.set_num_threads(threads)
     ratings = five_point(split.train.ratings, split.train.rating_scale)
@@ -67,22 +75,13 @@ def classifier_runs(split, train: torch.Tensor, test: torch.Tensor, threads: int
     runs = []
     for seed in seeds:
         began = time.perf_counter()
-        tuned = RatingTunedEncoder(_NoBase(train.shape[1]), epochs=epochs, seed=seed).fit(texts, ratings,
-                                                                                           embedded=train)
-        classes = tuned.classify(test)
-        runs.append({"seed": seed, "classes": classes, "train": sentiment_accuracy(tuned.classify(train), ratings),
+        tuned = RatingTunedEncoder(encoded.encoder, epochs=epochs, seed=seed).fit(texts, ratings,
+                                                                                  embedded=encoded.train)
+        classes = tuned.classify(encoded.test)
+        runs.append({"seed": seed, "classes": classes,
+                     "train": sentiment_accuracy(tuned.classify(encoded.train), ratings),
                      "test": sentiment_accuracy(classes, test_ratings), "seconds": time.perf_counter() - began})
     return runs
-
-
-class _NoBase:
-    """The base encoder's place in a classifier trained and read on vectors computed beforehand."""
-
-    def __init__(self, dim: int) -> None:
-        self.dim = dim
-
-    def encode(self, texts: list[str]) -> torch.Tensor:
-        raise RuntimeError("the benchmark passes the base vectors; nothing is encoded again")
 
 
 def mean_sd(values: list[float]) -> dict:
@@ -98,13 +97,13 @@ def disagreement(a: np.ndarray, b: np.ndarray) -> float:
 
 def run_dataset(name: str, args) -> dict:
     split = load_split(args.data / name)
-    vectors, encode_seconds = {}, {}
+    encoded = {}
     for threads in args.threads:
-        *vectors[threads], encode_seconds[threads] = encode_reviews(split, threads)
-        print(f"== {name}: encoded at {threads} thread(s) in {encode_seconds[threads]:.0f}s", flush=True)
+        encoded[threads] = encode_reviews(split, threads)
+        print(f"== {name}: encoded at {threads} thread(s) in {encoded[threads].seconds:.0f}s", flush=True)
     rows = []
     for epochs, threads in itertools.product(args.epochs, args.threads):
-        runs = classifier_runs(split, *vectors[threads], threads, args.seeds, epochs)
+        runs = classifier_runs(split, encoded[threads], threads, args.seeds, epochs)
         pairs = [disagreement(a["classes"], b["classes"]) for a, b in itertools.combinations(runs, 2)]
         rows.append({"epochs": epochs, "threads": threads, "seeds": args.seeds,
                      "per_seed": [{k: run[k] for k in ("seed", "train", "test", "seconds")} for run in runs],
@@ -120,14 +119,15 @@ def run_dataset(name: str, args) -> dict:
         for low, high in itertools.combinations(sorted(by_threads), 2):
             thread_changes.append({"epochs": epochs, "threads": [low, high], "disagreement": mean_sd(
                 [disagreement(by_threads[low][seed], by_threads[high][seed]) for seed in args.seeds])})
-    vector_gap = {f"{low} vs {high}": max(float((vectors[low][part] - vectors[high][part]).abs().max())
-                                          for part in (0, 1))
-                  for low, high in itertools.combinations(sorted(vectors), 2)}
+    vector_gap = {f"{low} vs {high}": max(float((encoded[low].train - encoded[high].train).abs().max()),
+                                          float((encoded[low].test - encoded[high].test).abs().max()))
+                  for low, high in itertools.combinations(sorted(encoded), 2)}
     for row in rows:
         row.pop("_classes")
     test_ratings = five_point(split.test.ratings, split.test.rating_scale)
     return {"train_reviews": len(split.train), "test_reviews": len(split.test),
-            "test_base_rate": sentiment_base_rate(test_ratings), "encode_seconds": encode_seconds,
+            "test_base_rate": sentiment_base_rate(test_ratings),
+            "encode_seconds": {threads: e.seconds for threads, e in encoded.items()},
             "vector_gap": vector_gap, "rows": rows, "thread_changes": thread_changes,
             "as_alignment": as_alignment(name, rows, args.recorded), "provenance": provenance(args.data / name)}
 
