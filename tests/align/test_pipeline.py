@@ -69,6 +69,7 @@ def test_align_tunes_the_chosen_mt_decoder_in_place_and_keeps_its_rating_input(s
         {"method": "MMI", "target": "rating", "variant": "pair", "rating_input": True, "data": split.train.name,
          "epochs_run": 2}
     assert run["kept_epoch"] == trainer.selection["kept_epoch"] and run["settings"]["samples"] == SMALL_MMI["samples"]
+    assert run["rating_reward_encoder"] == {"kind": "generic"}  # what read the rating reward
     mt.save(tmp_path / "aligned")
     again = load_bundle(tmp_path / "aligned")
     assert again.explain(split.test.users, split.test.items) == mt.explain(split.test.users, split.test.items)
@@ -89,6 +90,10 @@ def test_reward_encoders_and_what_cannot_be_aligned(setting):
     # MMI(feature) reads no rating reward: nothing is tuned for it
     assert all(e is encoder for e in pipeline.reward_encoders("rating-tuned", encoder, split.train, "feature").values())
     assert pipeline.reward_encoders("rating-tuned", encoder, split.train, "joint")["rating"] is not encoder
+    ensemble = pipeline.reward_encoders("rating-tuned", encoder, split.train, members=2)["rating"]
+    assert len(ensemble.members) == 2 and ensemble.dim == 2 * tuned["rating"].dim
+    with pytest.raises(ConfigError, match="at least one member, not 0"):
+        pipeline.reward_encoders("rating-tuned", encoder, split.train, members=0)
     with pytest.raises(ConfigError, match="rating-tuned"):
         pipeline.reward_encoders("bert", encoder, split.train)
     words = pipeline.sentence_encoder("words", encoder.vocab)

@@ -139,7 +139,7 @@ def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, plant
     aligned = tmp_path / "aligned"
     before_files = sorted((p.name, p.stat().st_mtime_ns) for p in bundle.iterdir())
     proc = run_cli("align", str(bundle), "--data", str(path), "--out", str(aligned), "--encoder", "words",
-                   "--rating-input", "--epochs", "2", "--samples", "2", "--batches", "2",
+                   "--rating-input", "--epochs", "2", "--samples", "2", "--batches", "2", "--reward-members", "2",
                    "--set", "mine_pretrain_epochs=3", "--set", "mine_hidden=8", "--device", "cpu")
     assert proc.returncode == 0, proc.stderr
     assert "before: test RMSE" in proc.stdout and "after: test RMSE" in proc.stdout and "⇒" in proc.stdout
@@ -157,6 +157,8 @@ def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, plant
     assert kept and shown[0]["alignments"] == [] and len(shown[1]["alignments"]) == 1
     run = shown[1]["alignments"][0]
     assert run["target"] == "rating" and run["rating_input"] is True and run["variant"] is None
+    assert run["rating_reward_encoder"] == {"kind": "rating-tuned", "members": 2, "hidden": 64, "epochs": 300,
+                                            "seed": 0, "balanced": True}
     after = float(proc.stdout.split("after: test RMSE ")[1].split(",")[0])
     assert run["test"]["after"]["rmse"] == pytest.approx(after, abs=5e-5) and "acc5" in run["test"]["before"]
     base = run["test"]["before"]["base5"]  # the share of the commonest predicted class, printed beside the accuracy
@@ -193,6 +195,12 @@ def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, plant
         assert_one_line_error(run_cli("align", str(bundle), "--data", absent, "--out", str(tmp_path / "y"), *target,
                                       "--reward-encoder", "generic"),
                               "--reward-encoder chooses what reads the rating reward, and --target feature has none")
+    for options, says in ((["--reward-encoder", "generic"], "--reward-encoder generic does not train"),
+                          (["--target", "feature"], "--target feature does not read"),
+                          (["--reward-members", "0"], "needs at least one member, not 0")):
+        assert_one_line_error(run_cli("align", str(bundle), "--data", absent, "--out", str(tmp_path / "y"),
+                                      "--encoder", "words", *options, *(["--reward-members", "2"] if "0" not in
+                                                                        options else [])), says)
     if not torch.cuda.is_available():  # a device the machine lacks fails before any data is read
         assert_one_line_error(run_cli("train", "peter", "--data", absent, "--out",
                                       str(tmp_path / "z"), "--device", "cuda"), "no CUDA GPU")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -122,6 +124,52 @@ def test_the_rating_tuned_encoder_learns_sentiment_and_round_trips(tmp_path):
     other = MeanWordVectorEncoder(base.vocab, np.zeros((len(base.vocab), 8), dtype=np.float32))
     with pytest.raises(ConfigError, match="24-d base"):
         RatingTunedEncoder.load(tmp_path, other)
+
+
+def test_an_ensemble_averages_its_members_which_are_single_classifiers_of_their_own_seeds(tmp_path):
+    from whyrec.explain.sentence import RatingTunedEncoder
+
+    corpus, base = _planted_encoder()
+    texts, ratings = list(corpus.texts), np.asarray(corpus.ratings)
+    settings = {"hidden": 8, "epochs": 60}
+    with pytest.raises(ConfigError, match="members must be positive, got 8, 60, 0"):
+        RatingTunedEncoder(base, members=0, **settings)
+    ensemble = RatingTunedEncoder(base, members=3, seed=1, **settings).fit(texts[:400], ratings[:400])
+    # seed 1 of a 3-member ensemble: members of seeds 3, 4, 5 (seed 0's would be 0, 1, 2)
+    singles = [RatingTunedEncoder(base, seed=s, **settings).fit(texts[:400], ratings[:400]) for s in (3, 4, 5)]
+    held_out = texts[400:]
+    x = ensemble.encode(held_out)
+    assert x.shape == (200, 24) and ensemble.dim == 24
+    torch.testing.assert_close(x, torch.cat([single.encode(held_out) for single in singles], dim=1))
+    embedded = base.encode(held_out)
+    mean_probability = torch.stack([single.probabilities(embedded) for single in singles]).mean(0)
+    torch.testing.assert_close(ensemble.probabilities(embedded), mean_probability)
+    np.testing.assert_array_equal(ensemble.predict(held_out), mean_probability.argmax(1).numpy() + 1)
+    # the averaged classes are not simply one member's (else the ensemble would add nothing)
+    assert any((ensemble.predict(held_out) != single.predict(held_out)).any() for single in singles)
+    ensemble.save(tmp_path / "ensemble")
+    again = RatingTunedEncoder.load(tmp_path / "ensemble", base)
+    assert len(again.members) == 3 and again.seed == 1
+    torch.testing.assert_close(again.encode(held_out), x)
+
+
+def test_a_single_classifier_saved_before_ensembles_still_loads(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    from whyrec.explain.sentence import RatingTunedEncoder
+
+    corpus, base = _planted_encoder()
+    texts, ratings = list(corpus.texts), np.asarray(corpus.ratings)
+    tuned = RatingTunedEncoder(base, hidden=8, epochs=30).fit(texts[:200], ratings[:200])
+    tuned.save(tmp_path)
+    settings_file, tensors_file = tmp_path / "rating_tuned_encoder.json", tmp_path / "rating_tuned_encoder.safetensors"
+    old_settings = {k: v for k, v in json.loads(settings_file.read_text()).items() if k != "members"}
+    settings_file.write_text(json.dumps(old_settings))
+    save_file({name.removeprefix("0."): value for name, value in load_file(str(tensors_file)).items()},
+              str(tensors_file))  # the names one classifier's tensors had: hidden.weight, output.bias, ...
+    again = RatingTunedEncoder.load(tmp_path, base)
+    assert len(again.members) == 1
+    torch.testing.assert_close(again.encode(texts[200:]), tuned.encode(texts[200:]))
 
 
 def test_balanced_training_weights_rare_ratings_up():

@@ -86,16 +86,19 @@ def check_reward_encoder(kind: str) -> None:
         raise ConfigError(f"reward encoder must be 'rating-tuned' or 'generic', not '{kind}'")
 
 
-def reward_encoders(kind: str, encoder, train: Corpus, target: str = "rating") -> dict:
+def reward_encoders(kind: str, encoder, train: Corpus, target: str = "rating", members: int = 1) -> dict:
     """The encoder each reward reads. ``generic``: ``encoder`` for both targets. ``rating-tuned``:
-    for the rating, a layer over ``encoder`` trained on the train reviews' ratings; the feature
-    target keeps ``encoder``. MMI's ``target`` "feature" reads no rating reward: no layer is tuned."""
+    for the rating, a layer over ``encoder`` trained on the train reviews' ratings (an ensemble of
+    ``members`` such layers when more than one); the feature target keeps ``encoder``. MMI's
+    ``target`` "feature" reads no rating reward: no layer is tuned."""
     check_reward_encoder(kind)
+    if members < 1:
+        raise ConfigError(f"the rating reward's classifier needs at least one member, not {members}")
     if kind == "generic" or target == "feature":
         return {"rating": encoder, "feature": encoder}
     texts = list(train.texts)
-    tuned = RatingTunedEncoder(encoder).fit(texts, five_point(train.ratings, train.rating_scale),
-                                            embedded=encoder.encode(texts))
+    tuned = RatingTunedEncoder(encoder, members=members).fit(texts, five_point(train.ratings, train.rating_scale),
+                                                             embedded=encoder.encode(texts))
     return {"rating": tuned, "feature": encoder}
 
 
@@ -176,6 +179,18 @@ def align(system, train: Corpus, valid: Corpus | None, features: pd.DataFrame | 
     return trainer
 
 
+def rating_reward_encoder(trainer: MMITrainer) -> dict | None:
+    """What read the rating reward: ``{"kind": "rating-tuned", ...its settings}``, ``{"kind":
+    "generic"}``, or None when the target reads no rating reward."""
+    if trainer.config.target == "feature":
+        return None
+    encoder = trainer.encoders["rating"]
+    if not isinstance(encoder, RatingTunedEncoder):
+        return {"kind": "generic"}
+    return {"kind": "rating-tuned", "members": len(encoder.members), "hidden": encoder.hidden,
+            "epochs": encoder.epochs, "seed": encoder.seed, "balanced": encoder.balanced}
+
+
 def alignment_record(trainer: MMITrainer, train: Corpus, records: int, variant: str | None,
                      rating_input: bool) -> dict:
     """What one MMI run did, as the system's bundle keeps it (``alignments``): the target, the
@@ -187,4 +202,4 @@ def alignment_record(trainer: MMITrainer, train: Corpus, records: int, variant: 
         "method": "MMI", "target": trainer.config.target, "variant": variant, "rating_input": bool(rating_input),
         "data": train.name, "train_records": int(records), "epochs_run": len(trainer.history),
         "kept_epoch": selection.get("kept_epoch"), "settings": asdict(trainer.config),
-        "whyrec_version": __version__}))  # plain JSON values, as the bundle header writes them
+        "rating_reward_encoder": rating_reward_encoder(trainer), "whyrec_version": __version__}))  # plain JSON values, as the bundle header writes them

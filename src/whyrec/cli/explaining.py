@@ -35,6 +35,8 @@ def align(
                                 "extra) or words (mean word vectors: GloVe when installed, else random)."),
     reward_encoder: str = typer.Option("rating-tuned", help="rating-tuned (a layer trained on the train reviews' "
                                        "ratings reads the rating reward) or generic."),
+    reward_members: int = typer.Option(1, help="Classifiers averaged in the rating-tuned encoder (an "
+                                       "ensemble, each member from its own seed: steadier than one)."),
     epochs: int = typer.Option(6, help="MMI epochs, generator and estimator alternating."),
     samples: int = typer.Option(5, help="Sampled explanations per input (K)."),
     lr: Optional[float] = typer.Option(None, help="Learning rate (default: 2e-3 for MT's GRU decoder, 3e-4 for PETER)."),
@@ -89,6 +91,14 @@ def align(
                                   "mine_lr": 1e-3, "mine_batch_size": 512, "mine_pretrain_epochs": 30, **given})
     if config.target == "feature" and given_on_command_line(context, "reward_encoder"):
         raise ConfigError("--reward-encoder chooses what reads the rating reward, and --target feature has none")
+    if reward_members < 1:
+        raise ConfigError(f"--reward-members: the rating reward's classifier needs at least one member, not "
+                          f"{reward_members}")
+    if given_on_command_line(context, "reward_members") and (config.target == "feature" or
+                                                             reward_encoder != "rating-tuned"):
+        raise ConfigError("--reward-members sizes the rating-tuned encoder, which "
+                          + ("--target feature does not read" if config.target == "feature" else
+                             f"--reward-encoder {reward_encoder} does not train"))
     check_new_bundle(out, overwrite)  # after the settings: their errors come first, as for a new folder
     parts = split_of(data, split, seed, format, (min_rating, max_rating), column, system.unicode_folded)
     warn_if_not_held_out(bundle, data, parts)  # its test records would be ones the system was trained on
@@ -103,7 +113,7 @@ def align(
         features = split_features(parts)
         line.update("training the sentiment judge and the reward encoders")
         judge = sentiment_judge(train)
-        encoders = pipeline.reward_encoders(reward_encoder, sentence, train, config.target)
+        encoders = pipeline.reward_encoders(reward_encoder, sentence, train, config.target, reward_members)
 
         measured = {}  # kept in the aligned bundle beside the run's settings
 

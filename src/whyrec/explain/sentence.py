@@ -149,6 +149,11 @@ class MeanWordVectorEncoder:
         return out
 
 
+def _logits(layers: torch.nn.ModuleDict, embedded: torch.Tensor) -> torch.Tensor:
+    """V tanh(W e + b) + c: one rating classifier's five class scores."""
+    return layers["output"](torch.tanh(layers["hidden"](embedded)))
+
+
 class RatingTunedEncoder:
     """x(s) = tanh(W e(s) + b): the hidden layer of a rating classifier p(r | s) = softmax(V x(s) + c)
     over a frozen base encoder e, trained by cross-entropy on (review, rating class) pairs.
@@ -156,21 +161,32 @@ class RatingTunedEncoder:
     With ``balanced`` the classes are weighted by N / (5·N_r) (N_r reviews of class r), so the
     rare low ratings shape the representation as much as the common 5s. The classifier's own
     prediction is :meth:`predict`; ``encode`` returns x, the representation MINE reads.
+
+    With ``members`` = M > 1 it is an ensemble of M such classifiers, each trained alone from
+    its own initialisation (seeds ``seed·M``, …, ``seed·M + M − 1``, so two ensembles of
+    different ``seed`` share no member): x(s) = [x_1(s); …; x_M(s)] (M·hidden units) and
+    p(r | s) = (1/M) Σ_m softmax(V_m x_m(s) + c_m), the averaged probabilities of a deep
+    ensemble (Lakshminarayanan et al., NeurIPS 2017). One classifier's classes move with its
+    initialisation (benchmarks/results/reward_encoder.md); the average moves less.
+    ``members=1`` is the single classifier, seed ``seed``.
     """
 
     def __init__(self, base: SentenceEncoder, hidden: int = 64, epochs: int = 300, lr: float = 1e-2,
-                 weight_decay: float = 1e-4, balanced: bool = True, seed: int = 0) -> None:
-        if hidden < 1 or epochs < 1:
-            raise ConfigError(f"rating-tuned encoder: hidden and epochs must be positive, got {hidden}, {epochs}")
-        self.base, self.dim = base, hidden
+                 weight_decay: float = 1e-4, balanced: bool = True, seed: int = 0, members: int = 1) -> None:
+        if hidden < 1 or epochs < 1 or members < 1:
+            raise ConfigError("rating-tuned encoder: hidden, epochs and members must be positive, got "
+                              f"{hidden}, {epochs}, {members}")
+        self.base, self.hidden, self.dim = base, hidden, hidden * members
         self.epochs, self.lr, self.weight_decay, self.balanced, self.seed = epochs, lr, weight_decay, balanced, seed
-        torch.manual_seed(seed)
-        self.layers = torch.nn.ModuleDict({"hidden": torch.nn.Linear(base.dim, hidden),
-                                           "output": torch.nn.Linear(hidden, 5)})
+        self.members = torch.nn.ModuleList()
+        for member in range(members):
+            torch.manual_seed(seed * members + member)
+            self.members.append(torch.nn.ModuleDict({"hidden": torch.nn.Linear(base.dim, hidden),
+                                                     "output": torch.nn.Linear(hidden, 5)}))
         self.trained = False
 
     def _hidden(self, embedded: torch.Tensor) -> torch.Tensor:
-        return torch.tanh(self.layers["hidden"](embedded))
+        return torch.cat([torch.tanh(layers["hidden"](embedded)) for layers in self.members], dim=1)
 
     def fit(self, texts: list[str], ratings, embedded: torch.Tensor | None = None) -> "RatingTunedEncoder":
         """Train on (text, rating) pairs; ``embedded`` = the base encoder's vectors of ``texts`` if
@@ -181,12 +197,13 @@ class RatingTunedEncoder:
         y = torch.as_tensor(one_hot_ratings(ratings).argmax(1))
         counts = torch.bincount(y, minlength=5).float()
         weight = (len(y) / (5 * counts.clamp(min=1))) if self.balanced else torch.ones(5)
-        optimizer = torch.optim.Adam(self.layers.parameters(), lr=self.lr, weight_decay=self.weight_decay)
-        for _ in range(self.epochs):  # full batch: the inputs are a few thousand short vectors
-            loss = torch.nn.functional.cross_entropy(self.layers["output"](self._hidden(x)), y, weight=weight)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+        for layers in self.members:  # each member alone: the ensemble is not one wider network
+            optimizer = torch.optim.Adam(layers.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+            for _ in range(self.epochs):  # full batch: the inputs are a few thousand short vectors
+                loss = torch.nn.functional.cross_entropy(_logits(layers, x), y, weight=weight)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
         self.trained = True
         return self
 
@@ -206,10 +223,18 @@ class RatingTunedEncoder:
         return self.classify(self.base.encode(texts))
 
     @torch.no_grad()
+    def probabilities(self, embedded: torch.Tensor) -> torch.Tensor:
+        """(N, 5) p(r | s) from the base encoder's vectors, averaged over the members."""
+        self._check()
+        return torch.stack([torch.softmax(_logits(layers, embedded), dim=1) for layers in self.members]).mean(0)
+
+    @torch.no_grad()
     def classify(self, embedded: torch.Tensor) -> np.ndarray:
         """:meth:`predict` from the base encoder's vectors of the texts (when already computed)."""
-        self._check()
-        return self.layers["output"](self._hidden(embedded)).argmax(1).numpy() + 1
+        if len(self.members) == 1:  # the logits' argmax: softmax can round two near-equal logits to a tie
+            self._check()
+            return _logits(self.members[0], embedded).argmax(1).numpy() + 1
+        return self.probabilities(embedded).argmax(1).numpy() + 1
 
     def save(self, folder: str | Path) -> None:
         """The tuned layers (safetensors) and settings (JSON); the base encoder is not copied."""
@@ -218,14 +243,17 @@ class RatingTunedEncoder:
         self._check()
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        settings = {"hidden": self.dim, "epochs": self.epochs, "lr": self.lr, "weight_decay": self.weight_decay,
-                    "balanced": self.balanced, "seed": self.seed, "base_dim": self.base.dim}
+        settings = {"hidden": self.hidden, "epochs": self.epochs, "lr": self.lr, "weight_decay": self.weight_decay,
+                    "balanced": self.balanced, "seed": self.seed, "members": len(self.members),
+                    "base_dim": self.base.dim}
         (folder / "rating_tuned_encoder.json").write_text(json.dumps(settings, indent=1), encoding="utf-8")
-        save_file({k: v.contiguous() for k, v in self.layers.state_dict().items()},
+        save_file({k: v.contiguous() for k, v in self.members.state_dict().items()},
                   str(folder / "rating_tuned_encoder.safetensors"))
 
     @classmethod
     def load(cls, folder: str | Path, base: SentenceEncoder) -> "RatingTunedEncoder":
+        """What :meth:`save` wrote; a folder saved before ensembles (one classifier, its tensors
+        named ``hidden.*``/``output.*``) loads as ``members=1``."""
         from safetensors.torch import load_file
 
         folder = Path(folder)
@@ -234,6 +262,9 @@ class RatingTunedEncoder:
         if base_dim != base.dim:
             raise ConfigError(f"{folder}: the tuned layer expects a {base_dim}-d base encoder, got {base.dim}-d")
         encoder = cls(base, **settings)
-        encoder.layers.load_state_dict(load_file(str(folder / "rating_tuned_encoder.safetensors")))
+        tensors = load_file(str(folder / "rating_tuned_encoder.safetensors"))
+        if "members" not in settings:  # the single classifier's names, from before ensembles
+            tensors = {f"0.{name}": value for name, value in tensors.items()}
+        encoder.members.load_state_dict(tensors)
         encoder.trained = True
         return encoder
