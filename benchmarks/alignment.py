@@ -65,11 +65,12 @@ def make_encoder(kind: str, vocab):
     return sentence_encoder("words" if kind == "glove" else kind, vocab)
 
 
-def reward_encoders_with_accuracy(kind: str, encoder, train: Corpus, test: Corpus) -> tuple[dict, dict | None]:
-    """The encoders MMI's rewards read (:func:`whyrec.align.pipeline.reward_encoders`) and, when
-    the rating one is tuned, its classifier's accuracy on the test reviews. The metrics always use
-    ``encoder`` and the tf-idf judge."""
-    encoders = reward_encoders(kind, encoder, train)
+def reward_encoders_with_accuracy(kind: str, encoder, train: Corpus, test: Corpus, members: int = 1,
+                                  seed: int = 0) -> tuple[dict, dict | None]:
+    """The encoders MMI's rewards read (:func:`whyrec.align.pipeline.reward_encoders`, its rating
+    classifier of ``members`` and ``seed``) and, when the rating one is tuned, its classifier's
+    accuracy on the test reviews. The metrics always use ``encoder`` and the tf-idf judge."""
+    encoders = reward_encoders(kind, encoder, train, members=members, seed=seed)
     if kind == "generic":
         return encoders, None
     return encoders, sentiment_accuracy(encoders["rating"].predict(list(test.texts)), test.ratings)

@@ -41,6 +41,7 @@ import json
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -72,8 +73,19 @@ def row_name(variant: str) -> str:
     return "MT-P + MMI(rating)" + run_variant(rating_input, replay, kl_weight)
 
 
-def run_path(runs_dir: Path, dataset: str, variant: str, seed: int) -> Path:
-    return runs_dir / dataset / f"{variant}-seed{seed}.json"
+class Reward(NamedTuple):
+    """The rating reward's classifier: ``RatingTunedEncoder(members=..., seed=...)``."""
+    members: int = 1
+    seed: int = 0
+
+
+def run_path(runs_dir: Path, dataset: str, variant: str, seed: int, reward: Reward = Reward()) -> Path:
+    """``<dataset>/<variant>-seed<N>.json``; with another classifier than MMI's (one, seed 0), in
+    ``<dataset>/reward-<members>x<seed>/``."""
+    folder = runs_dir / dataset
+    if reward != Reward():
+        folder = folder / f"reward-{reward.members}x{reward.seed}"
+    return folder / f"{variant}-seed{seed}.json"
 
 
 def mt_bundle(name: str, split, features, args):
@@ -107,8 +119,10 @@ def mt_bundle(name: str, split, features, args):
 
 
 def run_dataset(name: str, args, runs_dir: Path) -> None:
-    """Every (variant, seed) of ``name`` whose run file is not there yet."""
-    todo = [(v, s) for v in args.variants for s in args.seeds if not run_path(runs_dir, name, v, s).exists()]
+    """Every (reward classifier, variant, seed) of ``name`` whose run file is not there yet."""
+    rewards = [Reward(args.reward_members, s) for s in args.reward_seeds]
+    todo = [(r, v, s) for r in rewards for v in args.variants for s in args.seeds
+            if not run_path(runs_dir, name, v, s, r).exists()]
     if not todo:
         print(f"== {name}: every run is there", flush=True)
         return
@@ -116,29 +130,41 @@ def run_dataset(name: str, args, runs_dir: Path) -> None:
     split = setting.split
     mt = mt_bundle(name, split, setting.features, args)
     encoder = make_encoder(args.mmi.encoder, mt.vocab)
-    rewards_read, tuned_on_reviews = reward_encoders_with_accuracy(args.mmi.reward_encoder, encoder, split.train,
-                                                                   split.test)
-    print(f"   rating-tuned reward encoder on test reviews: {tuned_on_reviews}", flush=True)
     before = setting.evaluate(GRUExplainer.from_mt(mt, "pair"), mt, encoder)
     untuned = before.pop("_outputs")
-    for variant, seed in todo:
-        rating_input, replay, kl_weight = VARIANTS[variant]
-        config = replace(mmi_config(args.mmi, "rating", gru=True, seed=seed), estimator_replay=replay,
-                         kl_weight=kl_weight)
-        label = f"{row_name(variant)}, seed {seed}"
-        after, _ = tuned_row(mt, split, setting.features, rewards_read, config, rating_input, label, args.mmi,
-                             lambda explainer, tuned: setting.evaluate(explainer, tuned, encoder, untuned))
-        run = {"dataset": name, "variant": variant, "row": row_name(variant), "seed": seed,
-               "threads": torch.get_num_threads(), "backbone": {k: before[k] for k in SCORES},
-               "tuned": {k: after[k] for k in SCORES}, "changed": after["changed"],
-               "kept_epoch": after["mmi"]["selection"]["kept_epoch"], "mmi_seconds": after["mmi_seconds"],
-               "reward_encoder_on_test_reviews": tuned_on_reviews, "mmi_config": config.__dict__,
-               "provenance": provenance(args.data / name)}
-        path = run_path(runs_dir, name, variant, seed)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(strict_dumps(run, indent=1), encoding="utf-8")
-        print(f"   {label}: sentiment accuracy {before['acc5']:.1f} → {after['acc5']:.1f}, kept epoch "
-              f"{run['kept_epoch']}, {after['mmi_seconds']:.0f}s", flush=True)
+    for reward in dict.fromkeys(r for r, _, _ in todo):
+        rewards_read, tuned_on_reviews = reward_encoders_with_accuracy(args.mmi.reward_encoder, encoder, split.train,
+                                                                       split.test, *reward)
+        print(f"   rating-tuned reward encoder {reward} on test reviews: {tuned_on_reviews}", flush=True)
+        for variant, seed in [(v, s) for r, v, s in todo if r == reward]:
+            run_one(name, args, runs_dir, (mt, setting, encoder, before, untuned), (reward, rewards_read,
+                                                                                    tuned_on_reviews), variant, seed)
+
+
+def run_one(name: str, args, runs_dir: Path, start: tuple, rating_reward: tuple, variant: str, seed: int) -> None:
+    """One MMI run of MT-P ``start`` = (mt, scoring setting, encoder, untuned scores, untuned
+    outputs), its rating reward ``rating_reward`` = (Reward, encoders read, classifier's test
+    accuracy), written to its run file."""
+    mt, setting, encoder, before, untuned = start
+    reward, rewards_read, tuned_on_reviews = rating_reward
+    split = setting.split
+    rating_input, replay, kl_weight = VARIANTS[variant]
+    config = replace(mmi_config(args.mmi, "rating", gru=True, seed=seed), estimator_replay=replay,
+                     kl_weight=kl_weight)
+    label = f"{row_name(variant)}, seed {seed}" + ("" if reward == Reward() else f", reward {reward}")
+    after, _ = tuned_row(mt, split, setting.features, rewards_read, config, rating_input, label, args.mmi,
+                         lambda explainer, tuned: setting.evaluate(explainer, tuned, encoder, untuned))
+    run = {"dataset": name, "variant": variant, "row": row_name(variant), "seed": seed,
+           "threads": torch.get_num_threads(), "backbone": {k: before[k] for k in SCORES},
+           "tuned": {k: after[k] for k in SCORES}, "changed": after["changed"],
+           "kept_epoch": after["mmi"]["selection"]["kept_epoch"], "mmi_seconds": after["mmi_seconds"],
+           "reward_encoder_on_test_reviews": tuned_on_reviews, "reward_classifier": reward._asdict(),
+           "mmi_config": config.__dict__, "provenance": provenance(args.data / name)}
+    path = run_path(runs_dir, name, variant, seed, reward)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(strict_dumps(run, indent=1), encoding="utf-8")
+    print(f"   {label}: sentiment accuracy {before['acc5']:.1f} → {after['acc5']:.1f}, kept epoch "
+          f"{run['kept_epoch']}, {after['mmi_seconds']:.0f}s", flush=True)
 
 
 def spread(values: list[float]) -> dict:
@@ -205,6 +231,34 @@ def summarise(runs_dir: Path, alignment_json: Path) -> dict:
     return summary
 
 
+def summarise_rewards(runs_dir: Path) -> dict:
+    """Per dataset: the runs that differ only in the rating reward's classifier seed, grouped by
+    (variant, members, MMI seed), when a group has two classifier seeds or more. A run without
+    another classifier is (1 member, seed 0)."""
+    groups: dict = {}
+    for path in sorted(runs_dir.glob("*/*-seed*.json")) + sorted(runs_dir.glob("*/reward-*/*-seed*.json")):
+        run = json.loads(path.read_text(encoding="utf-8"))
+        reward = Reward(**run.get("reward_classifier", {}))
+        key = (run["dataset"], run["variant"], reward.members, run["seed"])
+        groups.setdefault(key, []).append((reward.seed, run))
+    out: dict = {}
+    for (name, variant, members, seed), runs in sorted(groups.items(), key=lambda kv: (
+            kv[0][0], list(VARIANTS).index(kv[0][1]), kv[0][2], kv[0][3])):
+        if len(runs) < 2:
+            continue
+        runs = [run for _, run in sorted(runs, key=lambda pair: pair[0])]
+        delta = {k: [r["tuned"][k] - r["backbone"][k] for r in runs] for k in ("acc5", "mi_over_h")}
+        out.setdefault(name, []).append({
+            "row": runs[0]["row"], "variant": variant, "members": members, "mmi_seed": seed,
+            "classifier_seeds": [r.get("reward_classifier", {}).get("seed", 0) for r in runs],
+            "delta_acc5": delta["acc5"], "acc5": spread(delta["acc5"]), "mi_over_h": spread(delta["mi_over_h"]),
+            "classifier_acc5": [r["reward_encoder_on_test_reviews"]["acc5"] for r in runs],
+            "changed": [r["changed"] for r in runs], "kept_epochs": [r["kept_epoch"] for r in runs],
+            "mmi_seconds": [r["mmi_seconds"] for r in runs], "threads": [r["threads"] for r in runs],
+            "measured": measured_on(runs)})
+    return out
+
+
 def _mean_sd(s: dict, digits: int) -> str:
     """"+0.099 ± 0.036 (3 of 3 > 0)"."""
     sd = "" if s["sd"] is None else f" ± {s['sd']:.{digits}f}"
@@ -251,7 +305,35 @@ def markdown(summary: dict) -> str:
                        f"{' / '.join(str(k) for k in row['kept_epochs'])} | {_seed_zero_cell(row, b)} | "
                        f"{np.mean(row['mmi_seconds']):.0f} | {row['measured']} |")
         out.append("")
+    out += _reward_markdown(summary.get("reward_classifiers", {}))
     return "\n".join(out)
+
+
+def _reward_markdown(by_dataset: dict) -> list[str]:
+    """The section of the runs that differ only in the rating reward's classifier seed."""
+    if not by_dataset:
+        return []
+    out = ["## The rating reward's classifier: its seed, one classifier or an ensemble", "",
+           "Runs that differ only in the seed of the classifier under the rating reward (MMI's seed fixed). "
+           "Classifier: one (MMI's default, `RatingTunedEncoder` of that seed) or an ensemble of M "
+           "(`--reward-members M`: seeds seed·M to seed·M + M − 1, probabilities averaged; MINE reads the "
+           "members' hidden units side by side). Its test accuracy: the classifier's own 5-class accuracy on the "
+           "test reviews.", "",
+           "| dataset | MT-P + | classifier | MMI seed | Δ sent. acc 5 per classifier seed | mean ± sd | "
+           "95% interval | its test accuracy per seed | Δ I(R;E)/H(R) mean ± sd | changed per seed | measured |",
+           "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, rows in by_dataset.items():
+        for row in rows:
+            s = row["acc5"]
+            interval = "—" if s["ci95"] is None else f"{s['ci95'][0]:+.1f} to {s['ci95'][1]:+.1f}"
+            kind = "one" if row["members"] == 1 else f"ensemble of {row['members']}"
+            out.append(f"| {name} | {row['row'].removeprefix('MT-P + ')} | {kind} (seeds "
+                       f"{', '.join(map(str, row['classifier_seeds']))}) | {row['mmi_seed']} | "
+                       f"{' / '.join(f'{d:+.1f}' for d in row['delta_acc5'])} | {_mean_sd(s, 1)} | {interval} | "
+                       f"{' / '.join(f'{a:.1f}' for a in row['classifier_acc5'])} | "
+                       f"{_mean_sd(row['mi_over_h'], 3)} | {' / '.join(f'{c:.2f}' for c in row['changed'])} | "
+                       f"{row['measured']} |")
+    return out + [""]
 
 
 def main() -> None:
@@ -261,12 +343,19 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
     parser.add_argument("--variants", nargs="*", choices=list(VARIANTS), default=list(VARIANTS))
     parser.add_argument("--threads", type=int, default=1, help="torch threads (alignment.py's MT-P rows: 1)")
+    parser.add_argument("--reward-seeds", nargs="+", type=int, default=[0],
+                        help="seeds of the rating reward's classifier (MMI's: 0); runs of another classifier than "
+                             "(1 member, seed 0) go to mmi_seeds/<dataset>/reward-<members>x<seed>/")
+    parser.add_argument("--reward-members", type=int, default=1,
+                        help="classifiers in the rating reward's encoder (RatingTunedEncoder(members=...))")
     parser.add_argument("--out", type=Path, default=RESULTS)
     recorded_argument(parser)  # also the alignment.json seed 0 is compared with
     parser.add_argument("--train-mt", action="store_true",
                         help="train a missing MT bundle as benchmarks/mt.py does (checked against its recorded RMSE)")
     parser.add_argument("--report-only", action="store_true", help="rebuild the summary from the run files")
     args = parser.parse_args()
+    if args.reward_members < 1:
+        parser.error("--reward-members must be at least 1")
     runs_dir = args.out / "mmi_seeds"
     if not args.report_only:
         torch.set_num_threads(args.threads)
@@ -276,6 +365,7 @@ def main() -> None:
             run_dataset(name, args, runs_dir)
     summary = keep_measured(summarise(runs_dir, args.recorded / "alignment.json"), args.out / "mmi_seeds.json",
                             args.report_only)
+    summary["reward_classifiers"] = summarise_rewards(runs_dir)
     summary["provenance"] = provenance()
     (args.out / "mmi_seeds.json").write_text(strict_dumps(summary, indent=1), encoding="utf-8")
     (args.out / "mmi_seeds.md").write_text(markdown(summary), encoding="utf-8")

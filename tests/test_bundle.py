@@ -164,6 +164,14 @@ def test_show_reads_a_hand_edited_alignment_record_without_failing(fitted, tmp_p
     described = describe_bundle(save_bundle(model, tmp_path / "als"))
     described["alignments"] = [{"target": "rating"}]  # every other key missing
     assert "aligned: ?(rating) on ?, epochs run not recorded, epoch ? kept" in bundle_text(described)
+    for reward, encoder in (({"kind": "rating-tuned", "members": 5}, "rating-tuned encoder (5 classifiers)"),
+                            ({"kind": "rating-tuned", "members": 1}, "rating-tuned encoder (1 classifier)"),
+                            ({"kind": "rating-tuned"}, "rating-tuned encoder (? classifiers)"),
+                            ({"kind": "generic"}, "generic encoder")):
+        described["alignments"] = [{"target": "rating", "rating_reward_encoder": reward}]
+        assert f"epoch ? kept; rating reward read by the {encoder}" in bundle_text(described)
+    described["alignments"] = [{"target": "rating", "rating_reward_encoder": "hand-edited"}]  # not a dict: not shown
+    assert bundle_text(described).count("rating reward") == 0
     # so is a hand-edited run.json: what is there is shown, what is not is a "?"
     assert "made by: not recorded (no run.json" in bundle_text(described)
     described["made_by"] = {"date": "2026-12-02T10:00:00+00:00", "whyrec_commit": 7, "data": ["x"], "splits": 3,

@@ -90,8 +90,8 @@ def test_reward_encoders_and_what_cannot_be_aligned(setting):
     # MMI(feature) reads no rating reward: nothing is tuned for it
     assert all(e is encoder for e in pipeline.reward_encoders("rating-tuned", encoder, split.train, "feature").values())
     assert pipeline.reward_encoders("rating-tuned", encoder, split.train, "joint")["rating"] is not encoder
-    ensemble = pipeline.reward_encoders("rating-tuned", encoder, split.train, members=2)["rating"]
-    assert len(ensemble.members) == 2 and ensemble.dim == 2 * tuned["rating"].dim
+    ensemble = pipeline.reward_encoders("rating-tuned", encoder, split.train, members=2, seed=3)["rating"]
+    assert len(ensemble.members) == 2 and ensemble.dim == 2 * tuned["rating"].dim and ensemble.seed == 3
     with pytest.raises(ConfigError, match="at least one member, not 0"):
         pipeline.reward_encoders("rating-tuned", encoder, split.train, members=0)
     with pytest.raises(ConfigError, match="rating-tuned"):

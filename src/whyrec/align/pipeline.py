@@ -86,18 +86,20 @@ def check_reward_encoder(kind: str) -> None:
         raise ConfigError(f"reward encoder must be 'rating-tuned' or 'generic', not '{kind}'")
 
 
-def reward_encoders(kind: str, encoder, train: Corpus, target: str = "rating", members: int = 1) -> dict:
+def reward_encoders(kind: str, encoder, train: Corpus, target: str = "rating", members: int = 1,
+                    seed: int = 0) -> dict:
     """The encoder each reward reads. ``generic``: ``encoder`` for both targets. ``rating-tuned``:
     for the rating, a layer over ``encoder`` trained on the train reviews' ratings (an ensemble of
-    ``members`` such layers when more than one); the feature target keeps ``encoder``. MMI's
-    ``target`` "feature" reads no rating reward: no layer is tuned."""
+    ``members`` such layers when more than one; ``seed``: :class:`RatingTunedEncoder`'s); the
+    feature target keeps ``encoder``. MMI's ``target`` "feature" reads no rating reward: no layer is
+    tuned."""
     check_reward_encoder(kind)
     if members < 1:
         raise ConfigError(f"the rating reward's classifier needs at least one member, not {members}")
     if kind == "generic" or target == "feature":
         return {"rating": encoder, "feature": encoder}
     texts = list(train.texts)
-    tuned = RatingTunedEncoder(encoder, members=members).fit(texts, five_point(train.ratings, train.rating_scale),
+    tuned = RatingTunedEncoder(encoder, members=members, seed=seed).fit(texts, five_point(train.ratings, train.rating_scale),
                                                              embedded=encoder.encode(texts))
     return {"rating": tuned, "feature": encoder}
 

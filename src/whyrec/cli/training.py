@@ -103,6 +103,12 @@ def bundle_text(d: dict) -> str:
                 else f"epoch {run.get('kept_epoch', '?')} kept")
         line = (f"  aligned: {run.get('method', '?')}({run.get('target', '?')}){which} on "
                 f"{test.get('split', run.get('data', '?'))}, {_epochs_run(run.get('epochs_run'))}, {kept}")
+        reward = run.get("rating_reward_encoder")
+        if isinstance(reward, dict):  # recorded since ensembles could read it
+            classifiers = reward.get("members", "?")
+            line += ("; rating reward read by the generic encoder" if reward.get("kind") == "generic" else
+                     f"; rating reward read by the rating-tuned encoder ({classifiers} classifier"
+                     f"{'' if classifiers == 1 else 's'})")
         if "before" in test and "after" in test:
             line += (f"; test RMSE {test['before']['rmse']:.4f} → {test['after']['rmse']:.4f}, sentiment accuracy "
                      f"{test['before']['acc5']:.1f}% → {test['after']['acc5']:.1f}% (5 classes)")
