@@ -221,7 +221,8 @@ def markdown(results: dict) -> str:
                 f"class alone scores {base['acc5']:.1f}% (5 classes), {base['acc3']:.1f}% (3). Largest difference "
                 f"between the MiniLM vectors: {gaps or 'one thread count'}.{_alignment_text(result)}"
                 f"{_recorded_text(result)}", "",
-                f"| epochs | {members_head}threads | train acc 5 | test acc 5 | test acc 3 | seed disagreement (test) |",
+                f"| epochs | {members_head}threads | train acc 5 | test acc 5 | test acc 3 "
+                "| seed disagreement (test) |",
                 f"|---|{members_rule}---|---|---|---|---|"]
         for row in result["rows"]:
             seeds = "—" if row["seed_disagreement"] is None else _cell(row["seed_disagreement"])

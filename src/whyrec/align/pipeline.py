@@ -99,8 +99,8 @@ def reward_encoders(kind: str, encoder, train: Corpus, target: str = "rating", m
     if kind == "generic" or target == "feature":
         return {"rating": encoder, "feature": encoder}
     texts = list(train.texts)
-    tuned = RatingTunedEncoder(encoder, members=members, seed=seed).fit(texts, five_point(train.ratings, train.rating_scale),
-                                                             embedded=encoder.encode(texts))
+    tuned = RatingTunedEncoder(encoder, members=members, seed=seed)
+    tuned.fit(texts, five_point(train.ratings, train.rating_scale), embedded=encoder.encode(texts))
     return {"rating": tuned, "feature": encoder}
 
 
@@ -204,4 +204,5 @@ def alignment_record(trainer: MMITrainer, train: Corpus, records: int, variant: 
         "method": "MMI", "target": trainer.config.target, "variant": variant, "rating_input": bool(rating_input),
         "data": train.name, "train_records": int(records), "epochs_run": len(trainer.history),
         "kept_epoch": selection.get("kept_epoch"), "settings": asdict(trainer.config),
-        "rating_reward_encoder": rating_reward_encoder(trainer), "whyrec_version": __version__}))  # plain JSON values, as the bundle header writes them
+        "rating_reward_encoder": rating_reward_encoder(trainer),
+        "whyrec_version": __version__}))  # plain JSON values, as the bundle header writes them

@@ -231,8 +231,8 @@ class RatingTunedEncoder:
     @torch.no_grad()
     def classify(self, embedded: torch.Tensor) -> np.ndarray:
         """:meth:`predict` from the base encoder's vectors of the texts (when already computed)."""
+        self._check()
         if len(self.members) == 1:  # the logits' argmax: softmax can round two near-equal logits to a tie
-            self._check()
             return _logits(self.members[0], embedded).argmax(1).numpy() + 1
         return self.probabilities(embedded).argmax(1).numpy() + 1
 
