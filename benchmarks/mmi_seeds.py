@@ -32,6 +32,17 @@ and later that day digital music, two processes each running two commands in tur
     python benchmarks/mmi_seeds.py --datasets amazon-digital-music --seeds 2 3
     python benchmarks/mmi_seeds.py --datasets amazon-digital-music --seeds 4 --variants rating-input-replay \\
         rating-input-replay-kl0.5
+
+``--reward-seeds`` and ``--reward-members`` vary the classifier under the rating reward instead
+(``RatingTunedEncoder``'s seed and ensemble size; MMI's is one classifier of seed 0); the report's
+last section compares runs that differ only in that seed. Recorded 2026-12-04 (checkout 8b1258c,
+two processes at a time beside ``reward_encoder.py``; the first command's run of classifier seed 0
+went to another folder and gave the recorded run's scores to the last digit):
+
+    python benchmarks/mmi_seeds.py --datasets amazon-musical-instruments --variants rating-input-replay \\
+        --seeds 0 --reward-members 1 --reward-seeds 0 1 2 3 4
+    python benchmarks/mmi_seeds.py --datasets amazon-musical-instruments --variants rating-input-replay \\
+        --seeds 0 --reward-members 5 --reward-seeds 0 1 2 3 4
 """
 
 from __future__ import annotations
@@ -333,7 +344,24 @@ def _reward_markdown(by_dataset: dict) -> list[str]:
                        f"{' / '.join(f'{a:.1f}' for a in row['classifier_acc5'])} | "
                        f"{_mean_sd(row['mi_over_h'], 3)} | {' / '.join(f'{c:.2f}' for c in row['changed'])} | "
                        f"{row['measured']} |")
-    return out + [""]
+    return out + [""] + _ensemble_against_one(by_dataset)
+
+
+def _ensemble_against_one(by_dataset: dict) -> list[str]:
+    """Per (dataset, variant, MMI seed) with runs of one classifier and of an ensemble: the difference
+    of their mean Δ sentiment accuracy and Welch's t-test of it (two-sided)."""
+    lines = []
+    for name, rows in by_dataset.items():
+        for one in (r for r in rows if r["members"] == 1):
+            for ensemble in (r for r in rows if r["members"] > 1 and r["variant"] == one["variant"]
+                             and r["mmi_seed"] == one["mmi_seed"]):
+                test = stats.ttest_ind(ensemble["delta_acc5"], one["delta_acc5"], equal_var=False)
+                lines.append(f"- {name}, {one['row'].removeprefix('MT-P + ')}, MMI seed {one['mmi_seed']}: the "
+                             f"ensemble of {ensemble['members']} minus one classifier, "
+                             f"{ensemble['acc5']['mean'] - one['acc5']['mean']:+.1f} points of Δ sentiment accuracy "
+                             f"(Welch's t-test p = {test.pvalue:.2f}); sd over the classifier seeds "
+                             f"{ensemble['acc5']['sd']:.1f} against {one['acc5']['sd']:.1f}.")
+    return lines + [""] if lines else []
 
 
 def main() -> None:
