@@ -43,6 +43,14 @@ went to another folder and gave the recorded run's scores to the last digit):
         --seeds 0 --reward-members 1 --reward-seeds 0 1 2 3 4
     python benchmarks/mmi_seeds.py --datasets amazon-musical-instruments --variants rating-input-replay \\
         --seeds 0 --reward-members 5 --reward-seeds 0 1 2 3 4
+
+and then digital music's (checkout 907d42e, two processes at a time, the CI suite on the same
+cores for the first half hour; classifier seed 0 of one classifier is the recorded run):
+
+    python benchmarks/mmi_seeds.py --datasets amazon-digital-music --variants rating-input-replay \\
+        --seeds 0 --reward-members 1 --reward-seeds 1 2 3 4
+    python benchmarks/mmi_seeds.py --datasets amazon-digital-music --variants rating-input-replay \\
+        --seeds 0 --reward-members 5 --reward-seeds 0 1 2 3 4
 """
 
 from __future__ import annotations
