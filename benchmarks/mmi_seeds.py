@@ -156,34 +156,23 @@ def run_dataset(name: str, args, runs_dir: Path) -> None:
                                                                        split.test, *reward)
         print(f"   rating-tuned reward encoder {reward} on test reviews: {tuned_on_reviews}", flush=True)
         for variant, seed in [(v, s) for r, v, s in todo if r == reward]:
-            run_one(name, args, runs_dir, (mt, setting, encoder, before, untuned), (reward, rewards_read,
-                                                                                    tuned_on_reviews), variant, seed)
-
-
-def run_one(name: str, args, runs_dir: Path, start: tuple, rating_reward: tuple, variant: str, seed: int) -> None:
-    """One MMI run of MT-P ``start`` = (mt, scoring setting, encoder, untuned scores, untuned
-    outputs), its rating reward ``rating_reward`` = (Reward, encoders read, classifier's test
-    accuracy), written to its run file."""
-    mt, setting, encoder, before, untuned = start
-    reward, rewards_read, tuned_on_reviews = rating_reward
-    split = setting.split
-    rating_input, replay, kl_weight = VARIANTS[variant]
-    config = replace(mmi_config(args.mmi, "rating", gru=True, seed=seed), estimator_replay=replay,
-                     kl_weight=kl_weight)
-    label = f"{row_name(variant)}, seed {seed}" + ("" if reward == Reward() else f", reward {reward}")
-    after, _ = tuned_row(mt, split, setting.features, rewards_read, config, rating_input, label, args.mmi,
-                         lambda explainer, tuned: setting.evaluate(explainer, tuned, encoder, untuned))
-    run = {"dataset": name, "variant": variant, "row": row_name(variant), "seed": seed,
-           "threads": torch.get_num_threads(), "backbone": {k: before[k] for k in SCORES},
-           "tuned": {k: after[k] for k in SCORES}, "changed": after["changed"],
-           "kept_epoch": after["mmi"]["selection"]["kept_epoch"], "mmi_seconds": after["mmi_seconds"],
-           "reward_encoder_on_test_reviews": tuned_on_reviews, "reward_classifier": reward._asdict(),
-           "mmi_config": config.__dict__, "provenance": provenance(args.data / name)}
-    path = run_path(runs_dir, name, variant, seed, reward)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(strict_dumps(run, indent=1), encoding="utf-8")
-    print(f"   {label}: sentiment accuracy {before['acc5']:.1f} → {after['acc5']:.1f}, kept epoch "
-          f"{run['kept_epoch']}, {after['mmi_seconds']:.0f}s", flush=True)
+            rating_input, replay, kl_weight = VARIANTS[variant]
+            config = replace(mmi_config(args.mmi, "rating", gru=True, seed=seed), estimator_replay=replay,
+                             kl_weight=kl_weight)
+            label = f"{row_name(variant)}, seed {seed}" + ("" if reward == Reward() else f", reward {reward}")
+            after, _ = tuned_row(mt, split, setting.features, rewards_read, config, rating_input, label, args.mmi,
+                                 lambda explainer, tuned: setting.evaluate(explainer, tuned, encoder, untuned))
+            run = {"dataset": name, "variant": variant, "row": row_name(variant), "seed": seed,
+                   "threads": torch.get_num_threads(), "backbone": {k: before[k] for k in SCORES},
+                   "tuned": {k: after[k] for k in SCORES}, "changed": after["changed"],
+                   "kept_epoch": after["mmi"]["selection"]["kept_epoch"], "mmi_seconds": after["mmi_seconds"],
+                   "reward_encoder_on_test_reviews": tuned_on_reviews, "reward_classifier": reward._asdict(),
+                   "mmi_config": config.__dict__, "provenance": provenance(args.data / name)}
+            path = run_path(runs_dir, name, variant, seed, reward)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(strict_dumps(run, indent=1), encoding="utf-8")
+            print(f"   {label}: sentiment accuracy {before['acc5']:.1f} → {after['acc5']:.1f}, kept epoch "
+                  f"{run['kept_epoch']}, {after['mmi_seconds']:.0f}s", flush=True)
 
 
 def spread(values: list[float]) -> dict:

@@ -86,6 +86,12 @@ def check_reward_encoder(kind: str) -> None:
         raise ConfigError(f"reward encoder must be 'rating-tuned' or 'generic', not '{kind}'")
 
 
+def check_reward_members(members: int) -> None:
+    """Refuse an ensemble of fewer than one classifier under the rating reward (before the data is read)."""
+    if members < 1:
+        raise ConfigError(f"the rating reward's classifier needs at least one member, not {members}")
+
+
 def reward_encoders(kind: str, encoder, train: Corpus, target: str = "rating", members: int = 1,
                     seed: int = 0) -> dict:
     """The encoder each reward reads. ``generic``: ``encoder`` for both targets. ``rating-tuned``:
@@ -94,8 +100,7 @@ def reward_encoders(kind: str, encoder, train: Corpus, target: str = "rating", m
     feature target keeps ``encoder``. MMI's ``target`` "feature" reads no rating reward: no layer is
     tuned."""
     check_reward_encoder(kind)
-    if members < 1:
-        raise ConfigError(f"the rating reward's classifier needs at least one member, not {members}")
+    check_reward_members(members)
     if kind == "generic" or target == "feature":
         return {"rating": encoder, "feature": encoder}
     texts = list(train.texts)

@@ -91,9 +91,7 @@ def align(
                                   "mine_lr": 1e-3, "mine_batch_size": 512, "mine_pretrain_epochs": 30, **given})
     if config.target == "feature" and given_on_command_line(context, "reward_encoder"):
         raise ConfigError("--reward-encoder chooses what reads the rating reward, and --target feature has none")
-    if reward_members < 1:
-        raise ConfigError(f"--reward-members: the rating reward's classifier needs at least one member, not "
-                          f"{reward_members}")
+    pipeline.check_reward_members(reward_members)
     if given_on_command_line(context, "reward_members") and (config.target == "feature" or
                                                              reward_encoder != "rating-tuned"):
         raise ConfigError("--reward-members sizes the rating-tuned encoder, which "
