@@ -334,34 +334,39 @@ def test_each_target_can_read_its_own_encoder(planted, encoder):
 
 
 def test_an_explainer_blind_to_its_inputs_learns_to_follow_the_rating_through_the_rating_input(planted, encoder):
+    """MMI's reward is the information the explanation carries about the rating, whichever way
+    round: a run may as well learn to write the words of 1 star for 5 stars. So one run's gain in
+    sentiment accuracy is a draw (on a 2-core Intel VM, from −21.7 to +45.0 points by MMI seed,
+    after a one-seed version of this test had passed at +15 on AMD VMs); the test holds the mean
+    over five MMI seeds (+22 to +25 for MT seeds 0–2 there) to above 10 points."""
     from whyrec.explain.interface import RatingInput
     from whyrec.metrics.alignment import SentimentJudge, sentiment_accuracy
 
     split = ratio_split(planted, seed=0)
     mt = MultiTask(**{**TINY_MT, "epochs": 4, "adversarial_from": 99}).fit(split.train, split.valid)
-    decoder = mt.generator["decoder_pair"]
     observed = {(u, i): r for part in (split.train, split.valid, split.test)
                 for u, i, r in zip(part.users, part.items, part.ratings)}
-    # every input gets the same (zero) context: without the rating, all explanations are one sentence
-    explainer = GRUExplainer(decoder, mt.vocab, lambda users, items: torch.zeros(len(users), decoder.context_dim),
-                             mt.config.max_words + 1, rating_input=RatingInput(decoder.context_dim),
-                             rating_fn=lambda users, items: np.array([observed[(u, i)] for u, i in zip(users, items)]))
     judge = SentimentJudge(epochs=100).fit(list(split.train.texts), split.train.ratings)
-    test = split.test
-    before = explainer.explain(test.users, test.items)
-    assert len(set(before)) == 1
-    trainer = MMITrainer(explainer, encoder, MMIConfig(samples=3, epochs=7, batch_size=32, lr=5e-2, mine_hidden=32,
-                                                       mine_lr=3e-3, mine_batch_size=128, mine_pretrain_epochs=20,
-                                                       max_batches_per_epoch=8))
-    train = _data(split.train)  # observed ratings: the ones the rating input is fed
-    trainer.pretrain(list(split.train.texts), train)
-    trainer.fit(train, _data(split.valid))
-    after = explainer.explain(test.users, test.items)
-    assert len(set(after)) > 1  # the explanation now depends on the rating
-    gain = sentiment_accuracy(judge.predict(after), test.ratings)["acc5"] - sentiment_accuracy(
-        judge.predict(before), test.ratings)["acc5"]
-    assert gain > 15
-    assert float(trainer.reference.rating_input.shift.weight.abs().sum()) == 0.0  # π_ref keeps the zero shift
+    test, train = split.test, _data(split.train)  # observed ratings: the ones the rating input is fed
+    gains = []
+    for seed in range(5):
+        decoder = copy.deepcopy(mt.generator["decoder_pair"])
+        # every input gets the same (zero) context: without the rating, all explanations are one sentence
+        explainer = GRUExplainer(decoder, mt.vocab, lambda users, items: torch.zeros(len(users), decoder.context_dim),
+                                 mt.config.max_words + 1, rating_input=RatingInput(decoder.context_dim),
+                                 rating_fn=lambda users, items: np.array([observed[(u, i)] for u, i in zip(users, items)]))
+        before = explainer.explain(test.users, test.items)
+        assert len(set(before)) == 1
+        trainer = MMITrainer(explainer, encoder, MMIConfig(samples=3, epochs=15, batch_size=32, lr=5e-2, mine_hidden=32,
+                                                           mine_lr=3e-3, mine_batch_size=128, mine_pretrain_epochs=20,
+                                                           max_batches_per_epoch=8, seed=seed))
+        trainer.pretrain(list(split.train.texts), train)
+        trainer.fit(train, _data(split.valid))
+        after = explainer.explain(test.users, test.items)
+        gains.append(sentiment_accuracy(judge.predict(after), test.ratings)["acc5"]
+                     - sentiment_accuracy(judge.predict(before), test.ratings)["acc5"])
+        assert float(trainer.reference.rating_input.shift.weight.abs().sum()) == 0.0  # π_ref keeps the zero shift
+    assert np.mean(gains) > 10, gains
 
 
 def test_mmi_data_refuses_lists_of_different_lengths_and_missing_ratings():

@@ -3,8 +3,8 @@
 import torch
 import torch.nn as nn
 
-from whyrec.explain.seq2seq import (ContextGRUDecoder, ReviewDocumentEncoder, beam_search, draw, sample, sequence_nll,
-                                    token_log_probs)
+from whyrec.explain.seq2seq import (ContextGRUDecoder, ReviewDocumentEncoder, beam_search, draw, first_max, sample,
+                                    sequence_nll, token_log_probs)
 
 BOS, EOS, PAD = 0, 1, 2
 
@@ -117,6 +117,36 @@ def test_sampling_lengths_eos_and_log_probs():
     cont = sample(dec, ctx, BOS, EOS, PAD, max_len=10, prefix=s.tokens[:, :2], prefix_hidden=s.hidden[:, 1][None],
                   generator=gen)
     assert torch.equal(cont.tokens[:, :2], s.tokens[:, :2])
+
+
+def test_first_max_is_argmax_with_its_value_ties_going_to_the_first():
+    logits = torch.tensor([[0.5, 2.0, 2.0, -1.0],  # a tie: the first of the two
+                           [float("-inf"), -3.0, float("-inf"), -3.5],
+                           [7.0, 7.0, 7.0, 7.0],
+                           [-1.0, -2.0, -3.0, 4.0]])
+    values, indices = first_max(logits)
+    assert indices.tolist() == [1, 1, 0, 3] == logits.argmax(dim=-1).tolist()
+    assert values.tolist() == [2.0, -3.0, 7.0, 4.0]
+    wide = torch.randn(64, 3750).round(decimals=1)  # many ties among a row's values
+    wide[:, 100] = wide.amax(dim=1)  # and each row's maximum at least twice
+    assert torch.equal(first_max(wide)[1], wide.argmax(dim=-1))
+
+
+def test_unscored_decoding_writes_the_same_tokens_without_log_probs():
+    """``scored=False`` is for the explanations shown: greedy skips the normalisation, which
+    moves no row's best word, and the tokens are the scored decoding's, with the held-back words
+    and the repeat block on too."""
+    dec = _decoder(seed=4)
+    ctx = torch.randn(10, 3)
+    for settings in ({"greedy": True}, {"greedy": True, "no_repeat": True, "banned": (3,), "min_words": 2},
+                     {"top_k": 4}):  # sampling: the same draws from the same stream
+        made = {}
+        for scored in (True, False):
+            made[scored] = sample(dec, ctx, BOS, EOS, PAD, max_len=8, scored=scored,
+                                  generator=torch.Generator().manual_seed(5), **settings)
+        assert torch.equal(made[True].tokens, made[False].tokens), settings
+        assert torch.equal(made[True].lengths, made[False].lengths)
+        assert made[False].log_probs is None and made[True].log_probs.shape == made[True].tokens.shape
 
 
 def test_no_repeat_blocks_immediate_repeats_and_repeated_bigrams():

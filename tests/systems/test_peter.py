@@ -64,6 +64,24 @@ def test_cached_greedy_decoding_equals_rerunning_the_prefix(trained, planted):
     torch.testing.assert_close(cached.log_probs, plain.log_probs, atol=1e-4, rtol=1e-4)
 
 
+def test_unscored_decoding_writes_the_same_tokens_without_log_probs(trained, planted):
+    """What ``explain`` asks for (``scored=False``): greedy then skips renormalising after the
+    held-back words and the repeat block, and writes the scored decoding's tokens; sampling draws
+    the same words from the same stream."""
+    split, _ = planted
+    u = torch.as_tensor(trained.user_map.lookup(split.test.users[:16]))
+    i = torch.as_tensor(trained.item_map.lookup(split.test.items[:16]))
+    f = torch.full((16,), trained.vocab.id("strap"))
+    held = {"banned": (trained.vocab.unk,), "no_repeat": True, "min_words": 3}
+    for settings in ({}, held, {**held, "greedy": False, "top_p": 0.9}):
+        made = {}
+        for scored in (True, False):
+            made[scored] = trained.generate(u, i, f, scored=scored, generator=torch.Generator().manual_seed(2),
+                                            **settings)
+        assert torch.equal(made[True].tokens, made[False].tokens), settings
+        assert made[False].log_probs is None and made[True].log_probs.shape == made[True].tokens.shape
+
+
 def test_beam_search_through_the_caches_equals_rerunning_each_hypothesis(trained, planted):
     """Beam search keeps each hypothesis's key/value caches in step with it: it gives what the
     same search gives re-running every hypothesis's whole prefix at each step, and a beam of one

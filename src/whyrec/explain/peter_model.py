@@ -146,8 +146,14 @@ class PeterModel(nn.Module):
             x = layer(x, mask)
         rating = self.rating_mlp(x[:, 0])[:, 0]
         context = torch.log_softmax(self.to_token(x[:, 1]), dim=-1)
-        words = torch.log_softmax(self.to_token(x[:, self.src_len:]) + self.emit_mask, dim=-1)
+        words = torch.log_softmax(self._word_logits(x[:, self.src_len:]), dim=-1)
         return rating, context, words
+
+    def _word_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """The explanation head's logits, ``<bos>`` and ``<pad>`` at −inf. The mask goes into the
+        bias (``b + m``) instead of onto the (…, V) block: one vocabulary-sized pass fewer, and
+        the same floats as ``to_token(x) + m`` (adding 0 leaves a float as it is)."""
+        return F.linear(x, self.to_token.weight, self.to_token.bias + self.emit_mask)
 
     def rate(self, user, item) -> torch.Tensor:
         """The rating alone (B,). Under the PETER mask the user position sees only itself and the
@@ -169,14 +175,18 @@ class PeterModel(nn.Module):
         caches = [dict() for _ in self.layers]
         for layer, cache in zip(self.layers, caches):
             x = layer(x, mask, cache)
-        return self.rating_mlp(x[:, 0])[:, 0], torch.log_softmax(self.to_token(x[:, -1]) + self.emit_mask, dim=-1), caches
+        return self.rating_mlp(x[:, 0])[:, 0], torch.log_softmax(self._word_logits(x[:, -1]), dim=-1), caches
 
-    def step(self, token: torch.Tensor, position: int, caches: list[dict], word_shift=None) -> torch.Tensor:
-        """Feed one token per row at sequence ``position``; returns next-word log-probs (B, V)."""
+    def step(self, token: torch.Tensor, position: int, caches: list[dict], word_shift=None,
+             normalise: bool = True) -> torch.Tensor:
+        """Feed one token per row at sequence ``position``; returns next-word log-probs (B, V),
+        or with ``normalise=False`` the logits they come from (each row's best word is the same:
+        what greedy decoding without scores needs)."""
         x = self._embed([self._words(token[:, None], word_shift)], position)
         for layer, cache in zip(self.layers, caches):
             x = layer(x, None, cache)  # the new position may see every cached one
-        return torch.log_softmax(self.to_token(x[:, -1]) + self.emit_mask, dim=-1)
+        logits = self._word_logits(x[:, -1])
+        return torch.log_softmax(logits, dim=-1) if normalise else logits
 
 
 def select_rows(caches: list[dict], keep: torch.Tensor) -> list[dict]:

@@ -654,7 +654,8 @@ class MultiTask:
                 draws = for_rows(self._gen if generator is None else generator, slice(s, s + batch_size))
                 tokens = sample(decoder, ctx, v.bos, v.eos, v.pad, self.config.max_words + 1,
                                 greedy=method == "greedy", temperature=temperature, top_k=top_k, top_p=top_p,
-                                generator=draws, no_repeat=no_repeat, banned=banned, min_words=min_words).tokens
+                                generator=draws, no_repeat=no_repeat, banned=banned, min_words=min_words,
+                                scored=False).tokens
             out.extend(v.sentence(row.tolist(), self.config.max_words) for row in tokens)
         return out
 

@@ -32,7 +32,7 @@ from whyrec.explain.decoding import Decoding, check_min_words, truncated_logits
 from whyrec.explain.interface import RatingInput
 from whyrec.explain.pair_draws import PairDraws, for_rows
 from whyrec.explain.peter_model import PeterModel, PeterShape, select_rows
-from whyrec.explain.seq2seq import Samples, beam_decode, block_repeats, draw, held_back
+from whyrec.explain.seq2seq import Samples, beam_decode, block_repeats, draw, first_max, held_back
 from whyrec.explain.targets import explanation_targets, pad_batch
 from whyrec.systems.peter_checkpoint import TrainingState, resume_training_state, save_training_state
 from whyrec.systems.peter_config import PeterConfig
@@ -286,7 +286,7 @@ class Peter:
                  greedy: bool = True, use_cache: bool = True, generator: torch.Generator | None = None,
                  word_shift: torch.Tensor | None = None, banned: Sequence[int] = (),
                  no_repeat: bool = False, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
-                 min_words: int = 0) -> Samples:
+                 min_words: int = 0, scored: bool = True) -> Samples:
         """Decode up to ``max_words + 1`` tokens per row (greedy or sampled). ``use_cache=False``
         re-runs the whole prefix every step, as the reference code does (for comparison only).
         ``word_shift`` (B, d) is added to every word embedding of its row (see ``PeterModel._words``).
@@ -296,12 +296,15 @@ class Peter:
         ``min_words`` words. By default none of these, as in the reference.
         Sampling draws at ``temperature`` from the ``top_k`` likeliest words and the ``top_p``
         nucleus (:func:`whyrec.explain.decoding.truncated_logits`; by default the whole
-        distribution, as training samples), and the log-probabilities are those drawn from."""
+        distribution, as training samples), and the log-probabilities are those drawn from.
+        ``scored=False`` leaves the log-probabilities out (``log_probs`` None), and greedy decoding
+        then does not renormalise after holding words back, which moves no row's best word."""
         self.model.eval()
         v, steps = self.vocab, self.config.max_words + 1
         b, dev = user.shape[0], user.device
         tokens = torch.full((b, steps), v.pad, dtype=torch.long, device=dev)
-        logps = torch.zeros(b, steps, device=dev)
+        logps = torch.zeros(b, steps, device=dev) if scored else None
+        renormalise = scored or not greedy  # a draw needs the probabilities; the best word is the best either way
         active = torch.arange(b, device=dev)
         never, early = (torch.tensor(list(words), dtype=torch.long, device=dev)
                         for words in (banned, held_back(banned, v.eos, 0, min_words)))
@@ -320,15 +323,18 @@ class Peter:
                 logp = words[:, -1]
             held = early if t < min_words else never
             if held.numel():
-                logp = torch.log_softmax(logp.index_fill(1, held, float("-inf")), dim=-1)
+                logp = logp.index_fill(1, held, float("-inf"))
+                logp = torch.log_softmax(logp, dim=-1) if renormalise else logp
             if no_repeat:
                 last = tokens[active, t - 1] if t else torch.full_like(active, v.bos)
-                logp = torch.log_softmax(block_repeats(logp, tokens[active, :t], last), dim=-1)
+                logp = block_repeats(logp, tokens[active, :t], last)
+                logp = torch.log_softmax(logp, dim=-1) if renormalise else logp
             if not greedy and (temperature != 1.0 or top_k > 0 or top_p < 1.0):
                 logp = torch.log_softmax(truncated_logits(logp, temperature, top_k, top_p), dim=-1)
-            nxt = logp.argmax(-1) if greedy else draw(logp.exp(), generator, active, t)
+            nxt = first_max(logp)[1] if greedy else draw(logp.exp(), generator, active, t)
             tokens[active, t] = nxt
-            logps[active, t] = logp.gather(1, nxt[:, None])[:, 0]
+            if scored:
+                logps[active, t] = logp.gather(1, nxt[:, None])[:, 0]
             ran = t + 1
             going = nxt != v.eos
             active, nxt = active[going], nxt[going]
@@ -337,9 +343,9 @@ class Peter:
                     caches = select_rows(caches, going)
                 if active.numel() and t + 1 < steps:
                     logp = self.model.step(nxt, self.model.src_len + 1 + t, caches,
-                                           word_shift[active] if word_shift is not None else None)
-        tokens, logps = tokens[:, :ran], logps[:, :ran]
-        return Samples(tokens, logps, (tokens != v.pad).sum(1))
+                                           word_shift[active] if word_shift is not None else None, renormalise)
+        tokens = tokens[:, :ran]
+        return Samples(tokens, logps[:, :ran] if scored else None, (tokens != v.pad).sum(1))
 
     @torch.no_grad()
     def beam_search(self, user: torch.Tensor, item: torch.Tensor, feature: torch.Tensor | None = None, beam: int = 4,
@@ -412,7 +418,8 @@ class Peter:
                 tokens = self.generate(user, item, f[sl].to(dev), greedy=method == "greedy",
                                        generator=for_rows(generator, sl),
                                        word_shift=self.rating_shift(user, item), banned=banned, no_repeat=no_repeat,
-                                       temperature=temperature, top_k=top_k, top_p=top_p, min_words=min_words).tokens
+                                       temperature=temperature, top_k=top_k, top_p=top_p, min_words=min_words,
+                                       scored=False).tokens
             out.extend(self.vocab.sentence(row.tolist(), self.config.max_words) for row in tokens.cpu())
         return out
 
