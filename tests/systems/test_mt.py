@@ -386,13 +386,19 @@ def test_a_decoder_that_was_not_trained_is_named(tiny_split):
 
 
 def test_training_that_diverges_stops_with_the_learning_rates_to_lower(tiny_split, tmp_path):
-    """Priors that grew too large for the ALS solve: torch's 'input matrix is singular' came out of
-    the second epoch's ALS update as a traceback, at lr 1e10 on one 2-core VM. Whether the solve
-    fails on such priors depends on the LAPACK build (on another VM it solved them), so the solve
-    is made to fail here from the second epoch on."""
+    """At lr 1e10 the decoders' logits blow up and the encoders' priors with them. Where they
+    were caught depends on the machine: torch's 'input matrix is singular' came out of the second
+    epoch's ALS update as a traceback on AMD VMs, while an Intel VM's solve took the priors and
+    the first epoch's NLL reached 6·10²¹ nats a word, finite. Either way the run stops, naming the
+    learning rates. The ALS path is then checked at a learning rate that trains, with the solve
+    made to fail from the second epoch on."""
     from whyrec.errors import DivergedError
 
-    mt = MultiTask(**{**TINY, "epochs": 2, "lr": 1e10, "decoder_lr": 1e10, "coupling": 5.0})
+    with pytest.raises(DivergedError, match=r"MT: training diverged in epoch [12] \(.*\); lower lr \(now 1e\+10\) "
+                                            r"or decoder_lr \(now 1e\+10\) and train again"):
+        MultiTask(**{**TINY, "epochs": 2, "lr": 1e10, "decoder_lr": 1e10, "coupling": 5.0}).fit(
+            tiny_split.train, tiny_split.valid)
+    mt = MultiTask(**{**TINY, "epochs": 2})
 
     def singular(*args, **kwargs):
         raise torch.linalg.LinAlgError("linalg.solve: The solver failed because the input matrix is singular.")
@@ -401,8 +407,8 @@ def test_training_that_diverges_stops_with_the_learning_rates_to_lower(tiny_spli
         mt.als.sweep = singular
 
     with pytest.raises(DivergedError, match=r"MT: training diverged in epoch 2 \(the document encoders' priors grew "
-                                            r"too large for the ALS solve\); lower lr \(now 1e\+10\) or "
-                                            r"decoder_lr \(now 1e\+10\) and train again"):
+                                            r"too large for the ALS solve\); lower lr \(now 0.01\) or "
+                                            r"decoder_lr \(now 0.01\) and train again"):
         mt.fit(tiny_split.train, tiny_split.valid, checkpoint_dir=tmp_path / "ckpt", on_epoch=after_epoch)
     assert [p.name for p in (tmp_path / "ckpt").glob("epoch-*")] == ["epoch-0001"]  # the last epoch that trained
     # at 1e20 the first steps make the weights NaN, and sampling an explanation fails on them
@@ -424,3 +430,8 @@ def test_an_epoch_whose_mean_loss_is_not_finite_is_a_divergence():
     with pytest.raises(DivergedError, match=r"lower lr \(now 0.003\) and train again"):  # decoders at lr
         _check_finite({"coupling": float("nan")}, 1, MTConfig(decoder_lr=None))
     _check_finite({"nll_user": 4.2, "reward_user": float("nan")}, 1, config)  # a reward is no loss
+    # finite, but ten times past a uniform guess's ln V (ln 300 = 5.70): blown-up logits
+    with pytest.raises(DivergedError, match=r"epoch 2 \(the mean nll_pair grew to 57.1 nats a word, over 10 × ln V = "
+                                            r"57\); lower lr \(now 0.003\) or decoder_lr"):
+        _check_finite({"nll_user": 4.2, "nll_pair": 57.1}, 2, config, vocab_size=300)
+    _check_finite({"nll_user": 56.9, "d_loss_user": 99.0, "coupling": 1e6}, 2, config, vocab_size=300)
