@@ -354,7 +354,7 @@ def test_an_explainer_blind_to_its_inputs_learns_to_follow_the_rating_through_th
         # every input gets the same (zero) context: without the rating, all explanations are one sentence
         explainer = GRUExplainer(decoder, mt.vocab, lambda users, items: torch.zeros(len(users), decoder.context_dim),
                                  mt.config.max_words + 1, rating_input=RatingInput(decoder.context_dim),
-                                 rating_fn=lambda users, items: np.array([observed[(u, i)] for u, i in zip(users, items)]))
+                                 rating_fn=lambda users, items: np.array([observed[p] for p in zip(users, items)]))
         before = explainer.explain(test.users, test.items)
         assert len(set(before)) == 1
         trainer = MMITrainer(explainer, encoder, MMIConfig(samples=3, epochs=15, batch_size=32, lr=5e-2, mine_hidden=32,
