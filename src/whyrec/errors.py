@@ -58,8 +58,9 @@ class ConfigError(WhyrecError):
 
 
 class DivergedError(ConfigError):
-    """Training made its loss NaN or infinite: a setting (a learning rate, mostly) is too large for
-    the data. Raised at the end of the epoch it happened in, before that epoch is checkpointed."""
+    """Training made its loss NaN or infinite, or blew it up past what a uniform guess scores (MT's
+    text, ``whyrec.systems.mt.NLL_PAST_UNIFORM``): a setting (a learning rate, mostly) is too large
+    for the data. Raised at the end of the epoch it happened in, before that epoch is checkpointed."""
 
     def __init__(self, system: str, epoch: int, what: str, lower: str,
                  happened: str = "became NaN or infinite") -> None:
