@@ -337,8 +337,8 @@ def test_an_explainer_blind_to_its_inputs_learns_to_follow_the_rating_through_th
     """MMI's reward is the information the explanation carries about the rating, whichever way
     round: a run may as well learn to write the words of 1 star for 5 stars. So one run's gain in
     sentiment accuracy is a draw (on a 2-core Intel VM, from −21.7 to +45.0 points by MMI seed,
-    after a one-seed version of this test had passed at +15 on AMD VMs); the test holds the mean
-    over five MMI seeds (+22 to +25 for MT seeds 0–2 there) to above 10 points."""
+    after a one-seed version of this test had cleared a bar of +15 on AMD VMs); the test holds
+    the mean over five MMI seeds (+22 to +25 for MT seeds 0–2 there) to above 10 points."""
     from whyrec.explain.interface import RatingInput
     from whyrec.metrics.alignment import SentimentJudge, sentiment_accuracy
 
