@@ -163,8 +163,7 @@ def first_max(logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     gives). ``torch.max`` along the last dimension gives both at once, and on the CPU it is the
     faster of the two: 0.3 ms against ``argmax``'s 0.8 ms on a (160, 3750) float32 block, one
     greedy step of 16 service requests' explanations (torch 2.13, one thread, AVX-512)."""
-    values, indices = logits.max(dim=-1)
-    return values, indices
+    return logits.max(dim=-1)
 
 
 def _never_emit(logits: torch.Tensor, bos: int, pad: int, banned: Sequence[int] = ()) -> torch.Tensor:

@@ -449,7 +449,7 @@ class MultiTask:
                     stats = self._discriminator_steps(stats)
                 working("validation")
                 means = cluster.mean_of({k: float(np.mean(x)) for k, x in stats.items()})
-                _check_finite(means, epoch, cfg, len(self.vocab))
+                _check_losses(means, epoch, cfg, len(self.vocab))
             record = {"epoch": epoch, "seconds": time.perf_counter() - began, **means, "adversarial": int(adversarial)}
             record["valid_rmse"] = validation_rmse(self.als, valid)
             if valid_text is not None and cfg.decoder:
@@ -692,7 +692,7 @@ def _lower_lr(cfg: MTConfig) -> str:
 NLL_PAST_UNIFORM = 10.0
 
 
-def _check_finite(means: dict[str, float], epoch: int, cfg: MTConfig, vocab_size: int | None = None) -> None:
+def _check_losses(means: dict[str, float], epoch: int, cfg: MTConfig, vocab_size: int | None = None) -> None:
     """Raise :class:`DivergedError` when an epoch's mean text loss (``nll_*``, ``coupling``) or
     discriminator loss (``d_loss_*``) is NaN or infinite, naming the learning rate to lower; or,
     given ``vocab_size`` V, when a mean teacher-forcing NLL a word (``nll_*``) is over
@@ -700,11 +700,11 @@ def _check_finite(means: dict[str, float], epoch: int, cfg: MTConfig, vocab_size
     there and learns below it; ten times that is logits blown up, though finite (at lr 1e10 on the
     test corpus: 6·10²¹ nats a word in the first epoch, on a VM whose ALS solve took the priors
     that grew with it)."""
+    bound = NLL_PAST_UNIFORM * math.log(vocab_size) if vocab_size and vocab_size > 1 else math.inf
     for key, value in means.items():
         if not math.isfinite(value) and (key.startswith(("nll_", "d_loss_")) or key == "coupling"):
             lower = f"d_lr (now {cfg.d_lr:g})" if key.startswith("d_loss_") else _lower_lr(cfg)
             raise DivergedError("MT", epoch, f"the mean {key}", lower)
-        bound = NLL_PAST_UNIFORM * math.log(vocab_size) if vocab_size and vocab_size > 1 else math.inf
         if key.startswith("nll_") and value > bound:
             raise DivergedError("MT", epoch, f"the mean {key}", _lower_lr(cfg),
                                 happened=f"grew to {value:.3g} nats a word, over {NLL_PAST_UNIFORM:g} × ln V = "
