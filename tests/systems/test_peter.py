@@ -224,6 +224,32 @@ def test_rating_alone_equals_the_full_forward(use_feature):
     assert not torch.allclose(model.rate(user, item.flip(0)), full)  # it does depend on the item
 
 
+def test_a_layer_on_the_user_and_item_alone_equals_the_general_layer_under_the_peter_mask():
+    torch.manual_seed(0)
+    model = PeterModel(PeterShape(5, 4, 20, emsize=16, heads=2, ffn=32, layers=1, dropout=0.0), pad=2).eval()
+    layer, x = model.layers[0], torch.randn(6, 2, 16)
+    general = layer(x, peter_mask(2, 2)[None, None])
+    torch.testing.assert_close(layer.pair(x), general)
+    torch.testing.assert_close(layer.pair(x, user_only=True), general[:, :1])
+    assert not torch.allclose(layer.pair(x.flip(1))[:, :1], general[:, :1])  # the user position sees the item
+
+
+def test_the_rating_in_training_mode_goes_through_the_general_layers_with_their_dropout():
+    torch.manual_seed(0)
+    model = PeterModel(PeterShape(5, 4, 20, emsize=16, heads=2, ffn=32, layers=2, dropout=0.5), pad=2)
+    user, item = torch.tensor([1, 3, 0]), torch.tensor([0, 2, 2])
+    evaluated = model.eval().rate(user, item)
+    model.train()
+    torch.manual_seed(1)
+    x = model._embed([model.users(user)[:, None], model.items(item)[:, None]], 0)
+    for layer in model.layers:
+        x = layer(x, peter_mask(2, 2)[None, None])
+    general = model.rating_mlp(x[:, 0])[:, 0]
+    torch.manual_seed(1)  # the same dropout draws
+    torch.testing.assert_close(model.rate(user, item), general)
+    assert not torch.allclose(general, evaluated)  # dropout is on
+
+
 def test_a_word_shift_leaves_the_rating_and_keeps_cached_and_teacher_forced_decoding_equal():
     torch.manual_seed(0)
     model = PeterModel(PeterShape(5, 4, 20, emsize=16, heads=2, ffn=32, layers=2, dropout=0.0), pad=2).eval()
