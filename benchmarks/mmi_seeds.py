@@ -201,12 +201,21 @@ def recorded_seed_zero(alignment: dict, run: dict) -> tuple[dict, dict] | str:
     return row, backbone
 
 
-def summarise(runs_dir: Path, alignment_json: Path) -> dict:
-    """Per dataset and variant: the runs' changes from the backbone over seeds."""
+def read_runs(runs_dir: Path) -> tuple[list[dict], list[dict]]:
+    """The run files, each read once: those of MMI's own rating reward (``<dataset>/*-seed*.json``)
+    and those of another reward classifier (``<dataset>/reward-*/*-seed*.json``)."""
+    def read(pattern: str) -> list[dict]:
+        return [json.loads(path.read_text(encoding="utf-8")) for path in sorted(runs_dir.glob(pattern))]
+
+    return read("*/*-seed*.json"), read("*/reward-*/*-seed*.json")
+
+
+def summarise(runs: list[dict], alignment_json: Path) -> dict:
+    """Per dataset and variant: the changes from the backbone over seeds of ``runs`` (those of
+    MMI's own rating reward)."""
     alignment = json.loads(alignment_json.read_text(encoding="utf-8")) if alignment_json.exists() else {}
     datasets: dict = {}
-    for path in sorted(runs_dir.glob("*/*-seed*.json")):
-        run = json.loads(path.read_text(encoding="utf-8"))
+    for run in runs:
         datasets.setdefault(run["dataset"], {}).setdefault(run["variant"], []).append(run)
     summary = {"date": time.strftime("%Y-%m-%d"), "machine": machine(), "datasets": {}}
     for name, variants in datasets.items():
@@ -239,13 +248,12 @@ def summarise(runs_dir: Path, alignment_json: Path) -> dict:
     return summary
 
 
-def summarise_rewards(runs_dir: Path) -> dict:
-    """Per dataset: the runs that differ only in the rating reward's classifier seed, grouped by
+def summarise_rewards(runs: list[dict]) -> dict:
+    """Per dataset: the ``runs`` that differ only in the rating reward's classifier seed, grouped by
     (variant, members, MMI seed), when a group has two classifier seeds or more. A run without
     another classifier is (1 member, seed 0)."""
     groups: dict = {}
-    for path in sorted(runs_dir.glob("*/*-seed*.json")) + sorted(runs_dir.glob("*/reward-*/*-seed*.json")):
-        run = json.loads(path.read_text(encoding="utf-8"))
+    for run in runs:
         reward = Reward(**run.get("reward_classifier", {}))
         key = (run["dataset"], run["variant"], reward.members, run["seed"])
         groups.setdefault(key, []).append((reward.seed, run))
@@ -388,9 +396,10 @@ def main() -> None:
         args.mmi.data = args.data
         for name in args.datasets:
             run_dataset(name, args, runs_dir)
-    summary = keep_measured(summarise(runs_dir, args.recorded / "alignment.json"), args.out / "mmi_seeds.json",
+    own_reward, other_rewards = read_runs(runs_dir)
+    summary = keep_measured(summarise(own_reward, args.recorded / "alignment.json"), args.out / "mmi_seeds.json",
                             args.report_only)
-    summary["reward_classifiers"] = summarise_rewards(runs_dir)
+    summary["reward_classifiers"] = summarise_rewards(own_reward + other_rewards)
     summary["provenance"] = provenance()
     (args.out / "mmi_seeds.json").write_text(strict_dumps(summary, indent=1), encoding="utf-8")
     (args.out / "mmi_seeds.md").write_text(markdown(summary), encoding="utf-8")
