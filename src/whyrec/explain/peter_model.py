@@ -175,8 +175,8 @@ class PeterModel(nn.Module):
         item, so running ``[u, i]`` gives the rating of the full sequence, without the
         vocabulary-sized projections (scoring every item for a user is this one call). In eval
         mode the layers run :meth:`PostNormLayer.pair`, the last one for the user position
-        alone: the same rating to float rounding (a test holds it to the full forward), in 16%
-        less time for one user's 157 items and 21–26% for all 54,636 pairs than the general
+        alone: the same rating to float rounding (a test holds it to the full forward), in 15–18%
+        less time for one user's 157 items and 20–24% for all 54,636 pairs than the general
         layers on magazines' PETER+ (1 thread); in training mode, with dropout, the general
         layers."""
         x = self._embed([self.users(user)[:, None], self.items(item)[:, None]], 0)
