@@ -232,6 +232,8 @@ def test_a_layer_on_the_user_and_item_alone_equals_the_general_layer_under_the_p
     torch.testing.assert_close(layer.pair(x), general)
     torch.testing.assert_close(layer.pair(x, user_only=True), general[:, :1])
     assert not torch.allclose(layer.pair(x.flip(1))[:, :1], general[:, :1])  # the user position sees the item
+    with pytest.raises(RuntimeError, match="eval mode only"):
+        layer.train().pair(x)
 
 
 def test_the_rating_in_training_mode_goes_through_the_general_layers_with_their_dropout():

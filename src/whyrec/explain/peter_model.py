@@ -77,7 +77,10 @@ class PostNormLayer(nn.Module):
         the PETER mask they see each other, so attention needs no mask. With ``user_only``, (B, 1,
         D): the user position's output alone, the attention, output projection, norms and
         feed-forward of the item position skipped (its key and value are still needed; what the
-        last layer of a rating needs)."""
+        last layer of a rating needs). In training mode it refuses: its dropout would not be the
+        layer's."""
+        if self.training:
+            raise RuntimeError("PostNormLayer.pair runs in eval mode only; in training mode call the layer")
         b, _, d = x.shape
         a = self.attn
         q, k, v = a.qkv(x).view(b, 2, 3, a.heads, a.head_dim).transpose(1, 3).unbind(2)  # each (B, H, 2, d_h)
