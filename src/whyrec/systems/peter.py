@@ -350,7 +350,8 @@ class Peter:
                     caches = select_rows(caches, going)
                 if active.numel() and t + 1 < steps:
                     logp = self.model.step(nxt, self.model.src_len + 1 + t, caches,
-                                           word_shift[active] if word_shift is not None else None, renormalise)
+                                           word_shift[active] if word_shift is not None else None,
+                                           normalise=renormalise)
         tokens = tokens[:, :ran]
         return Samples(tokens, logps[:, :ran] if scored else None, (tokens != v.pad).sum(1))
 
