@@ -140,3 +140,66 @@ def test_titles_several_items_share_are_told_apart_by_the_item_id():
     assert distinct_titles(titles) == {"m1": "Hearst Magazines (Women) · m1", "m2": "Hearst Magazines (Women) · m2",
                                        "m3": "Reason Magazine"}
     assert distinct_titles({}) == {}
+
+
+def _wait_until(condition, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.002)
+
+
+def test_a_request_whose_job_is_done_does_not_wait_for_the_next_pass():
+    """Pass 1 decodes X and R; Y, queued during it, starts pass 2 when it ends, and pass 2 does not
+    end before the test does: X and R must still get their texts."""
+    gates = [threading.Event() for _ in range(3)]
+    calls = []
+
+    def generate(explainer, users, items, feature_word, decoding):
+        calls.append(list(users))
+        gates[len(calls) - 1].wait(10)
+        return [f"{u}!" for u in users]
+
+    batcher = BatchingExplainer(generate)
+    results = {}
+
+    def request(name):
+        results[name] = batcher("pair", [name], ["i"])
+
+    threads = {name: threading.Thread(target=request, args=(name,)) for name in "AXRY"}
+    threads["A"].start()
+    _wait_until(lambda: len(calls) == 1)  # pass 0: A alone
+    threads["X"].start()
+    threads["R"].start()
+    _wait_until(lambda: len(batcher._queue) == 2)
+    gates[0].set()
+    _wait_until(lambda: len(calls) == 2)  # pass 1: X and R
+    threads["Y"].start()
+    _wait_until(lambda: len(batcher._queue) == 1)
+    gates[1].set()
+    _wait_until(lambda: len(calls) == 3)  # pass 2: Y, held open
+    threads["X"].join(5)
+    threads["R"].join(5)
+    done = {name: results.get(name) for name in "AXR"}
+    gates[2].set()
+    threads["Y"].join(5)
+    assert sorted(calls[1]) == ["R", "X"] and calls[2] == ["Y"]
+    assert done == {"A": ["A!"], "X": ["X!"], "R": ["R!"]} and results["Y"] == ["Y!"]
+
+
+def test_a_pass_stopped_by_an_uncaught_error_fails_its_jobs_and_the_batcher_goes_on():
+    from whyrec.serve.systems import _Job
+
+    class Stop(BaseException):
+        pass
+
+    batcher = BatchingExplainer(lambda explainer, users, items, feature_word, decoding: [u for u in users])
+    waiting = _Job("pair", ["w"], ["x"], None, GREEDY)  # queued by another request, taken into the same pass
+    batcher._queue.append(waiting)
+    real_run = batcher._run
+    batcher._run = lambda jobs: (_ for _ in ()).throw(Stop())  # as an interrupt inside the pass would
+    with pytest.raises(Stop):
+        batcher("pair", ["a"], ["x"])
+    assert isinstance(waiting.error, RuntimeError) and waiting.texts is None
+    batcher._run = real_run
+    assert batcher("pair", ["b"], ["y"]) == ["b"] and not batcher._running

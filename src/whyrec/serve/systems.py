@@ -88,32 +88,46 @@ class _Job:
 class BatchingExplainer:
     """Generates the explanations of concurrent requests in shared batches.
 
-    A request queues its job and waits for the model lock. Whoever gets the lock takes *every*
-    queued job (its own and those that arrived meanwhile), decodes them grouped by explainer,
-    PETER+'s feature word and decoding (:meth:`_Job.group`) in one batched call each, and hands
-    the results out; a request whose job was taken by another thread finds it done when it gets
-    the lock. Under load, one decoding pass of the GRU then serves many requests instead of one,
-    and no request waits for more than one pass it is not part of. ``generate(explainer, users, items, feature_word, decoding) ->
-    texts`` is the model call (``feature_word`` None: each item's own).
+    A request queues its job. When no pass is running, it starts one: it takes *every* queued job
+    (its own and those that arrived meanwhile), decodes them grouped by explainer, PETER+'s feature
+    word and decoding (:meth:`_Job.group`) in one batched call each, and hands the results out.
+    Otherwise it waits; at the end of each pass the waiting requests wake, those whose jobs were
+    in it return, and one of the others starts the next. Under load, one decoding pass of the GRU
+    then serves many requests instead of one, and no request waits for more than one pass it is
+    not part of. (Waiting on the model's lock instead, a request whose job was done could still
+    lose the lock to a request starting the next pass and wait that pass out too.)
+    ``generate(explainer, users, items, feature_word, decoding) -> texts`` is the model call
+    (``feature_word`` None: each item's own).
     """
 
     def __init__(self, generate) -> None:
         self.generate = generate
         self._queue: list[_Job] = []
-        self._queue_lock = threading.Lock()
-        self._model_lock = threading.Lock()
+        self._changed = threading.Condition()  # guards the queue and ``_running``
+        self._running = False
         self.batches = self.jobs = 0
 
     def __call__(self, explainer: str, users: list[str], items: list[str],
                  feature_word: str | None = None, decoding: Decoding = GREEDY) -> list[str]:
         job = _Job(explainer, users, items, feature_word, decoding)
-        with self._queue_lock:
+        with self._changed:
             self._queue.append(job)
-        with self._model_lock:
+            # a job is taken only by a running pass, so with none running an unfinished job is queued
+            while self._running and job.texts is None and job.error is None:
+                self._changed.wait()
+            taken = []
             if job.texts is None and job.error is None:
-                with self._queue_lock:
-                    taken, self._queue = self._queue, []
+                taken, self._queue, self._running = self._queue, [], True
+        if taken:
+            try:
                 self._run(taken)
+            finally:
+                with self._changed:
+                    for other in taken:  # a pass stopped by what _run does not catch leaves nobody waiting
+                        if other.texts is None and other.error is None:
+                            other.error = RuntimeError("the decoding pass stopped before this request's turn")
+                    self._running = False
+                    self._changed.notify_all()
         if job.error is not None:
             raise job.error
         return job.texts
