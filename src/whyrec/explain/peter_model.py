@@ -48,8 +48,7 @@ class CachedSelfAttention(nn.Module):
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None, cache: dict | None = None) -> torch.Tensor:
         """x (B, T, D); ``mask`` (B or 1, 1, T, S) True = may attend, S = cached + T positions."""
         b, t, d = x.shape
-        q, k, v = self.qkv(x).split(d, dim=2)
-        q, k, v = (z.view(b, t, self.heads, self.head_dim).transpose(1, 2) for z in (q, k, v))
+        q, k, v = self.qkv(x).view(b, t, 3, self.heads, self.head_dim).transpose(1, 3).unbind(2)  # (B, H, T, d_h)
         if cache is not None:
             if "k" in cache:
                 k, v = torch.cat([cache["k"], k], dim=2), torch.cat([cache["v"], v], dim=2)
@@ -69,8 +68,16 @@ class PostNormLayer(nn.Module):
         self.drop1, self.drop2 = nn.Dropout(dropout), nn.Dropout(dropout)
 
     def forward(self, x, mask, cache=None):
+        if not self.training:  # the dropouts are identities: not calling them spares torch calls in decoding
+            x = self.norm1(x + self.attn(x, mask, cache))
+            return self.norm2(x + self.feed_forward(x))
         x = self.norm1(x + self.drop1(self.attn(x, mask, cache)))
         return self.norm2(x + self.drop2(self.ff(x)))
+
+    def feed_forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``ff`` in eval mode, its dropout (an identity there) not called."""
+        first, _, _, last = self.ff
+        return last(F.relu(first(x)))
 
     def pair(self, x: torch.Tensor, user_only: bool = False) -> torch.Tensor:
         """:meth:`forward` on the two positions ``[u, i]`` alone, in eval mode (no dropout). Under
@@ -88,7 +95,7 @@ class PostNormLayer(nn.Module):
             q, x = q[:, :, :1], x[:, :1]
         y = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(b, q.shape[2], d)
         x = self.norm1(x + a.out(y))
-        return self.norm2(x + self.ff(x))
+        return self.norm2(x + self.feed_forward(x))
 
 
 def sinusoidal_positions(n: int, dim: int) -> torch.Tensor:
@@ -135,8 +142,9 @@ class PeterModel(nn.Module):
         return 3 if self.shape.use_feature else 2
 
     def _embed(self, parts: list[torch.Tensor], start: int) -> torch.Tensor:
-        x = torch.cat(parts, dim=1) * math.sqrt(self.shape.emsize)
-        return self.drop(x + self.positions[start:start + x.shape[1]])
+        x = (parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)) * math.sqrt(self.shape.emsize)
+        x = x + self.positions[start:start + x.shape[1]]
+        return self.drop(x) if self.training else x  # eval: an identity, not called (a torch call fewer a step)
 
     def _prefix(self, user, item, feature) -> list[torch.Tensor]:
         parts = [self.users(user)[:, None], self.items(item)[:, None]]

@@ -428,7 +428,7 @@ class Peter:
                                        word_shift=self.rating_shift(user, item), banned=banned, no_repeat=no_repeat,
                                        temperature=temperature, top_k=top_k, top_p=top_p, min_words=min_words,
                                        scored=False).tokens
-            out.extend(self.vocab.sentence(row.tolist(), self.config.max_words) for row in tokens.cpu())
+            out.extend(self.vocab.sentence(row, self.config.max_words) for row in tokens.cpu().tolist())
         return out
 
     def target_log_probs(self, user: torch.Tensor, item: torch.Tensor, tokens: torch.Tensor,
