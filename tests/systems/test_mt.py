@@ -417,19 +417,19 @@ def test_training_that_diverges_stops_with_the_learning_rates_to_lower(tiny_spli
         MultiTask(**{**TINY, "epochs": 2, "lr": 1e20, "decoder_lr": 1e20}).fit(tiny_split.train, tiny_split.valid)
 
 
-def test_an_epoch_whose_mean_loss_is_not_finite_is_a_divergence():
+def test_an_epoch_whose_mean_loss_is_not_finite_or_far_past_a_uniform_guess_is_a_divergence():
     from whyrec.errors import DivergedError
     from whyrec.systems.mt import _check_losses
 
     config = MTConfig()
     with pytest.raises(DivergedError, match=r"epoch 3 \(the mean nll_pair became NaN or infinite\); lower lr "
                                             r"\(now 0.003\) or decoder_lr \(now 0.002\)"):
-        _check_losses({"nll_user": 4.2, "nll_pair": float("nan")}, 3, config)
+        _check_losses({"nll_user": 4.2, "nll_pair": float("nan")}, 3, config, 300)
     with pytest.raises(DivergedError, match=r"the mean d_loss_item became NaN or infinite\); lower d_lr \(now 0.001\)"):
-        _check_losses({"d_loss_item": float("inf")}, 1, config)
+        _check_losses({"d_loss_item": float("inf")}, 1, config, 300)
     with pytest.raises(DivergedError, match=r"lower lr \(now 0.003\) and train again"):  # decoders at lr
-        _check_losses({"coupling": float("nan")}, 1, MTConfig(decoder_lr=None))
-    _check_losses({"nll_user": 4.2, "reward_user": float("nan")}, 1, config)  # a reward is no loss
+        _check_losses({"coupling": float("nan")}, 1, MTConfig(decoder_lr=None), 300)
+    _check_losses({"nll_user": 4.2, "reward_user": float("nan")}, 1, config, 300)  # a reward is no loss
     # finite, but ten times past a uniform guess's ln V (ln 300 = 5.70): blown-up logits
     with pytest.raises(DivergedError, match=r"epoch 2 \(the mean nll_pair grew to 57.1 nats a word, over 10 × ln V = "
                                             r"57\); lower lr \(now 0.003\) or decoder_lr"):

@@ -692,15 +692,15 @@ def _lower_lr(cfg: MTConfig) -> str:
 NLL_PAST_UNIFORM = 10.0
 
 
-def _check_losses(means: dict[str, float], epoch: int, cfg: MTConfig, vocab_size: int | None = None) -> None:
+def _check_losses(means: dict[str, float], epoch: int, cfg: MTConfig, vocab_size: int) -> None:
     """Raise :class:`DivergedError` when an epoch's mean text loss (``nll_*``, ``coupling``) or
     discriminator loss (``d_loss_*``) is NaN or infinite, naming the learning rate to lower; or,
-    given ``vocab_size`` V, when a mean teacher-forcing NLL a word (``nll_*``) is over
+    with ``vocab_size`` V > 1, when a mean teacher-forcing NLL a word (``nll_*``) is over
     ``NLL_PAST_UNIFORM`` · ln V. A uniform guess over the words scores ln V, a decoder starts about
     there and learns below it; ten times that is logits blown up, though finite (at lr 1e10 on the
     test corpus: 6·10²¹ nats a word in the first epoch, on a VM whose ALS solve took the priors
     that grew with it)."""
-    bound = NLL_PAST_UNIFORM * math.log(vocab_size) if vocab_size and vocab_size > 1 else math.inf
+    bound = NLL_PAST_UNIFORM * math.log(vocab_size) if vocab_size > 1 else math.inf
     for key, value in means.items():
         if not math.isfinite(value) and (key.startswith(("nll_", "d_loss_")) or key == "coupling"):
             lower = f"d_lr (now {cfg.d_lr:g})" if key.startswith("d_loss_") else _lower_lr(cfg)
