@@ -75,7 +75,8 @@ class PostNormLayer(nn.Module):
         return self.norm2(x + self.drop2(self.ff(x)))
 
     def feed_forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``ff`` in eval mode, its dropout (an identity there) not called."""
+        """What ``ff`` gives in eval mode, its dropout (an identity there) not called; training
+        calls ``ff`` itself."""
         first, _, _, last = self.ff
         return last(F.relu(first(x)))
 
