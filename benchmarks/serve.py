@@ -6,7 +6,8 @@ the same load) ``--clients`` (16)
 client threads each send ``GET /users/{u}/recommendations?k=10`` back to back over a keep-alive
 connection, ``u`` drawn at random from the bundle's users. It
 records throughput, latency percentiles and errors, once with the explanation cache on
-(the default) and once with it off, into benchmarks/results/serve.{json,md}.
+(the default) and once with it off, into benchmarks/results/serve.{json,md} (with ``--workers N``,
+N > 1, the server runs N processes, and the files are serve_N_workers.{json,md}).
 
     python benchmarks/serve.py [--bundle FOLDER ...]
 
@@ -154,7 +155,7 @@ def serve_and_load(bundle: Path, cache: int, args) -> dict:
     port = free_port()
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "whyrec.cli", "serve", str(bundle), "--port", str(port),
-                             "--cache", str(cache), "--threads", "1"], env=env,
+                             "--cache", str(cache), "--threads", "1", "--workers", str(args.workers)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_ready(port)
@@ -182,7 +183,10 @@ def serve_and_load(bundle: Path, cache: int, args) -> dict:
 
 def hit_rate(run: dict) -> str:
     """Share of explanation lookups the cache answered in the measured window (server counters
-    after it minus before it; runs recorded before that split count the warm-up too)."""
+    after it minus before it; runs recorded before that split count the warm-up too). With several
+    worker processes none: each counts its own, and the two reads may come from different ones."""
+    if run.get("server_metrics", {}).get("worker", {}).get("workers", 1) > 1:
+        return "– (per worker)"
     after = next(iter(run.get("server_metrics", {}).get("explanation_cache", {}).values()), None)
     before = next(iter(run.get("server_metrics_before", {}).get("explanation_cache", {}).values()),
                   {"hits": 0, "misses": 0})
@@ -190,6 +194,13 @@ def hit_rate(run: dict) -> str:
         return "–"
     hits, misses = after["hits"] - before["hits"], after["misses"] - before["misses"]
     return f"{100 * hits / (hits + misses):.1f}%" if hits + misses else "–"
+
+
+def workers_text(workers: int) -> str:
+    if workers == 1:
+        return "one uvicorn worker"
+    return (f"{workers} server processes (`whyrec serve --workers {workers}`), each with its own caches, sharing "
+            "the port")
 
 
 def main() -> None:
@@ -200,10 +211,15 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds of load before measuring (not counted)")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (`whyrec serve --workers`); "
+                        "more than one writes serve_<n>_workers.{json,md}")
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args()
     if args.seconds > 600 or args.clients > 64:
         parser.error("the load is bounded: at most 600 s and 64 clients")
+    if not 1 <= args.workers <= 8:
+        parser.error("--workers must be in 1..8")
+    stem = "serve" if args.workers == 1 else f"serve_{args.workers}_workers"
     bundles = args.bundle or default_bundles(train_missing=True)
     try:  # every bundle checked before the first load, so a mistyped one fails at once
         kinds = [read_bundle_header(bundle).get("kind") for bundle in bundles]
@@ -215,17 +231,17 @@ def main() -> None:
         runs[f"{label}, cache on"] = serve_and_load(bundle, 20000, args)
         runs[f"{label}, cache off"] = serve_and_load(bundle, 0, args)
     results = {"date": time.strftime("%Y-%m-%d"), "bundles": [b.name for b in bundles], "clients": args.clients,
-               "seconds": args.seconds, "warmup_seconds": args.warmup, "k": args.k,
+               "seconds": args.seconds, "warmup_seconds": args.warmup, "k": args.k, "workers": args.workers,
                "machine": machine(), "provenance": provenance(),
                "runs": runs}
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "serve.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
+    (args.out / f"{stem}.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
     lines = ["# Serving load benchmark", "",
              f"`GET /users/{{u}}/recommendations?k={args.k}` against `whyrec serve`, one bundle per server, "
              f"{args.clients} concurrent keep-alive clients for {args.seconds:.0f} s each run after a warm-up that is not "
              f"counted: one request per user (with the cache on, this fills the caches: every user's first request "
-             f"decodes), then {args.warmup:.0f} s of the same load; loopback only, one "
-             f"uvicorn worker, 1 torch thread; users drawn from 200 known + 10 unknown ids (PETER answers unknown "
+             f"decodes), then {args.warmup:.0f} s of the same load; loopback only, "
+             f"{workers_text(args.workers)}, 1 torch thread; users drawn from 200 known + 10 unknown ids (PETER answers unknown "
              f"users without explanations). The load generator runs on the same 2 cores. {results['machine']}. "
              f"Measured {results['date']}. Target: p99 < 100 ms and no errors.", "",
              "| run | requests | errors | throughput (req/s) | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) "
@@ -235,7 +251,7 @@ def main() -> None:
         lat = r["latency_ms"]
         lines.append(f"| {name} | {r['requests']:,} | {r['errors']} | {r['throughput_rps']:.1f} | {lat['p50']:.1f} | "
                      f"{lat['p95']:.1f} | {lat['p99']:.1f} | {lat['max']:.1f} | {hit_rate(r)} |")
-    (args.out / "serve.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (args.out / f"{stem}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 
 

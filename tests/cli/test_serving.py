@@ -10,26 +10,55 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from tests.cli.invoke import assert_one_line_error, run_cli
 from tests.conftest import free_port, request_json
 
 
-def test_serve_answers_over_http_until_interrupted(tmp_path, planted):
-    """A rating bundle served with its data: its users' rated items are left out of their
-    recommendations; Ctrl-C (SIGINT) ends the server as it ends any command: "interrupted", 130."""
+def start_server(*args: str) -> tuple[subprocess.Popen, str, str]:
+    """``whyrec serve ARGS --port 0`` in a process, its URL once it answers /health, and its first
+    line (port 0: a free port, which the first line names; it had said "127.0.0.1:0")."""
+    server = subprocess.Popen([sys.executable, "-m", "whyrec.cli", "serve", *args, "--port", "0"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env={**os.environ, "COLUMNS": "200"})
+    first = server.stdout.readline()
+    listening = re.search(r"serving \S+ on http://127\.0\.0\.1:(\d+)/", first)
+    assert listening and int(listening.group(1)) > 0, (first, server.stderr.read() if not first else "")
+    base = f"http://127.0.0.1:{listening.group(1)}"
+    deadline = time.time() + 120
+    while True:
+        try:
+            if request_json(base, "GET", "/health")[1]["status"] == "ok":
+                return server, base, first
+        except OSError:
+            assert server.poll() is None, server.communicate()[1]
+            assert time.time() < deadline, "the server did not start listening"
+            time.sleep(0.2)
+
+
+def interrupt(server: subprocess.Popen) -> None:
+    """Ctrl-C (SIGINT) ends the server as it ends any command: "interrupted", 130."""
+    server.send_signal(signal.SIGINT)
+    out, err = server.communicate(timeout=60)
+    assert server.returncode == 130 and err.strip().splitlines()[-1] == "interrupted", err
+    assert "Traceback" not in out + err
+
+
+def trained_bias_bundle(tmp_path, planted) -> tuple:
     data = tmp_path / "planted.csv"
     planted.corpus.reviews.to_csv(data, index=False)
     bundle = tmp_path / "bias"
     trained = run_cli("train", "bias-baseline", "--data", str(data), "--out", str(bundle))
     assert trained.returncode == 0, trained.stderr
-    # port 0: a free port, which the first line names (it had said "127.0.0.1:0")
-    server = subprocess.Popen([sys.executable, "-m", "whyrec.cli", "serve", str(bundle), "--port", "0",
-                               "--data", str(data)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              env={**os.environ, "COLUMNS": "200"})
-    first = server.stdout.readline()
-    listening = re.search(r"serving bias on http://127\.0\.0\.1:(\d+)/", first)
-    assert listening and int(listening.group(1)) > 0, (first, server.stderr.read() if not first else "")
-    base = f"http://127.0.0.1:{listening.group(1)}"
+    return bundle, data
+
+
+def test_serve_answers_over_http_until_interrupted(tmp_path, planted):
+    """A rating bundle served with its data: its users' rated items are left out of their
+    recommendations."""
+    bundle, data = trained_bias_bundle(tmp_path, planted)
+    server, base, _ = start_server(str(bundle), "--data", str(data))
 
     def get(path: str):  # the answer of a GET that must succeed
         status, body = request_json(base, "GET", path)
@@ -37,25 +66,35 @@ def test_serve_answers_over_http_until_interrupted(tmp_path, planted):
         return body
 
     try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                assert get("/health")["status"] == "ok"
-                break
-            except OSError:
-                assert server.poll() is None, server.communicate()[1]
-                assert time.time() < deadline, "the server did not start listening"
-                time.sleep(0.2)
         assert [b["name"] for b in get("/api/bundles")] == ["bias"]
         user = planted.corpus.users[0]
         answer = get(f"/users/{user}/recommendations?k=3")
         rated = set(planted.corpus.reviews.loc[planted.corpus.reviews["user"] == user, "item"])
         assert len(answer["items"]) == 3 and not {i["item"] for i in answer["items"]} & rated
+        assert get("/metrics")["worker"] == {"pid": server.pid, "workers": 1}  # one process answers
     finally:
-        server.send_signal(signal.SIGINT)
-        out, err = server.communicate(timeout=60)
-    assert server.returncode == 130 and err.strip().splitlines()[-1] == "interrupted", err
-    assert "Traceback" not in out + err
+        interrupt(server)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="reads the server's worker processes from /proc")
+def test_serve_with_workers_answers_from_forked_processes_and_stops_them_all(tmp_path, planted):
+    bundle, data = trained_bias_bundle(tmp_path, planted)
+    server, base, first = start_server(str(bundle), "--data", str(data), "--workers", "2")
+    assert first.strip().endswith("(API docs at /docs, 2 worker processes)"), first
+    try:
+        with open(f"/proc/{server.pid}/task/{server.pid}/children") as f:
+            workers = {int(pid) for pid in f.read().split()}
+        assert len(workers) == 2
+        answers = [request_json(base, "GET", "/metrics")[1]["worker"] for _ in range(10)]  # a connection each
+        assert all(a["workers"] == 2 and a["pid"] in workers for a in answers)
+        user = planted.corpus.users[0]
+        status, answer = request_json(base, "GET", f"/users/{user}/recommendations?k=3")
+        assert status == 200 and len(answer["items"]) == 3
+    finally:
+        interrupt(server)
+    for pid in workers:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
 
 
 def test_two_bundles_of_one_name_are_refused(tmp_path, planted):

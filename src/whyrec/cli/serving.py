@@ -23,7 +23,10 @@ def serve(
     port: int = typer.Option(8000, help="Port."),
     cache: int = typer.Option(20000, min=0, help="Explanations (and users' item scores) kept in LRU caches per "
                               "bundle (0: none)."),
-    threads: int = typer.Option(1, min=1, help="torch CPU threads."),
+    threads: int = typer.Option(1, min=1, help="torch CPU threads (per worker)."),
+    workers: int = typer.Option(1, min=1, max=64, help="Server processes sharing the port, forked after loading "
+                                "(CPU only; each keeps its own caches and /metrics): one process's threads share "
+                                "Python's lock, so under concurrent load more than one uses more cores."),
     device: str = typer.Option("cpu", "--device", help="torch device of the MT / PETER bundles: cpu, cuda, cuda:N, "
                                "mps, auto."),
     data: Optional[Path] = typer.Option(None, "--data", help="For rating-model bundles, which keep no training data: "
@@ -44,11 +47,14 @@ def serve(
     from whyrec.devices import resolve_device
     from whyrec.serve.app import create_app, freeze_startup_objects, listening_socket, server_config
     from whyrec.serve.systems import ServedSystem
+    from whyrec.serve.workers import check_workers, run_workers
 
+    resolved = resolve_device(device)
+    check_workers(workers, resolved)
     with listening_socket(host, port) as sock:  # an address it cannot listen on is refused before loading
         torch.set_num_threads(threads)
         history = history_of(context)
-        systems = [ServedSystem.from_folder(b, cache, resolve_device(device), history) for b in bundles]
+        systems = [ServedSystem.from_folder(b, cache, resolved, history) for b in bundles]
         names = [s.name for s in systems]
         check_data_read(data, {s.name: s.model for s in systems})
         if len(set(names)) != len(names):
@@ -57,10 +63,20 @@ def serve(
             raise ConfigError(f"two bundles share a name ({names}); rename a folder")
         port = sock.getsockname()[1]  # --port 0: the free one bound
         shown_host = f"[{host}]" if ":" in host else host  # an IPv6 address, as a URL writes it
-        console().print(f"serving {', '.join(names)} on http://{shown_host}:{port}/ (API docs at /docs)")
-        app = create_app(systems)
-        freeze_startup_objects()  # the collector's full passes over them made the latency's tail
-        uvicorn.Server(server_config(app, host, port)).run(sockets=[sock])
+        by = f", {workers} worker processes" if workers > 1 else ""
+        console().print(f"serving {', '.join(names)} on http://{shown_host}:{port}/ (API docs at /docs{by})")
+        app = create_app(systems, workers=workers)
+        # the collector's full passes over them made the latency's tail; frozen, they are not written
+        # either, so forked workers keep sharing their pages
+        freeze_startup_objects()
+
+        def serve_one() -> None:
+            uvicorn.Server(server_config(app, host, port)).run(sockets=[sock])
+
+        if workers == 1:
+            serve_one()
+        else:
+            run_workers(serve_one, workers, say=lambda text: console().print(text, highlight=False))
 
 
 DEMO_DATASET = "amazon-magazine-subscriptions"

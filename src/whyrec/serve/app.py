@@ -14,7 +14,8 @@ Routes (OpenAPI docs at ``/docs``):
   its pairs' explanations in one batch; a pair with an unknown item gets ``{"user", "item",
   "error"}`` in its place, and the other pairs are answered;
 * ``GET /users/{user}/history``, ``GET /api/bundles``, ``GET /api/bundles/{name}/users?query=``;
-* ``GET /health``, ``GET /metrics`` (request counts and latency percentiles per route);
+* ``GET /health``, ``GET /metrics`` (request counts and latency percentiles per route, of the
+  answering process when ``whyrec serve --workers`` runs several);
 * ``GET /`` — the web page (plain HTML/JS/CSS shipped in the package, no CDN).
 
 Every error is JSON ``{"error": message}``: unknown item 404, unknown bundle/explainer 404,
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import threading
 import time
 from collections import defaultdict, deque
@@ -267,8 +269,9 @@ def _misplaced_hint(error: dict) -> str:
     return ""
 
 
-def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> FastAPI:
-    """Build the app around already loaded systems (the first is the default bundle)."""
+def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers: int = 1) -> FastAPI:
+    """Build the app around already loaded systems (the first is the default bundle); ``workers``:
+    how many processes will serve it (:mod:`whyrec.serve.workers`), which ``/metrics`` tells."""
     if not systems:
         raise WhyrecError("serve needs at least one bundle")
     by_name = {s.name: s for s in systems}
@@ -365,6 +368,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384) -> Fast
     @app.get("/metrics", **documented(schemas.Metrics))
     def metrics() -> Response:
         return answer({
+            "worker": {"pid": os.getpid(), "workers": workers},
             "routes": log.summary(),
             "explanation_cache": {s.name: {"hits": s.cache.hits, "misses": s.cache.misses} for s in systems},
             "score_cache": {s.name: {"hits": s.score_cache.hits, "misses": s.score_cache.misses} for s in systems},

@@ -183,7 +183,14 @@ class GarbageCollector(_Answer):
     collections: list[int] = Field(description="Collections run so far, per generation (0, 1, 2).")
 
 
+class Worker(_Answer):
+    pid: int = Field(description="The process that answered.")
+    workers: int = Field(description="Server processes sharing the port (`whyrec serve --workers`); with more than "
+                         "one, every count of this answer is the answering process's own.")
+
+
 class Metrics(_Answer):
+    worker: Worker
     routes: dict[str, RouteLatency]
     explanation_cache: dict[str, CacheCount]
     score_cache: dict[str, CacheCount]

@@ -1,0 +1,125 @@
+"""Forked server workers (``whyrec serve --workers``): started, replaced, stopped, refused."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from whyrec.errors import ConfigError
+from whyrec.serve.workers import check_workers, exit_text, run_workers
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="forked workers need os.fork")
+
+
+def _status_of_child(body) -> int:
+    pid = os.fork()
+    if pid == 0:
+        try:
+            body()
+        finally:
+            os._exit(0)
+    return os.waitpid(pid, 0)[1]
+
+
+def test_exit_text_names_the_exit_code_or_the_signal():
+    assert exit_text(_status_of_child(lambda: os._exit(3))) == "exit code 3"
+    assert exit_text(_status_of_child(lambda: os.kill(os.getpid(), signal.SIGKILL))) == "signal SIGKILL"
+
+
+def test_workers_are_refused_on_a_gpu_and_one_worker_is_always_fine():
+    check_workers(1, "cuda")
+    check_workers(4, "cpu")
+    with pytest.raises(ConfigError, match="a cuda:0 context does not survive a fork: use --workers 1"):
+        check_workers(2, "cuda:0")
+
+
+def test_a_worker_that_fails_as_it_starts_stops_the_server():
+    with pytest.raises(ConfigError, match=r"worker \d ended with exit code 3 as it started; stopping the others"):
+        run_workers(lambda: sys.exit(3), 2, say=lambda text: None)
+
+
+SUPERVISOR = textwrap.dedent("""
+    import os, sys, time
+    from whyrec.serve.workers import run_workers
+
+    def serve_one():  # a worker that serves until told to stop
+        os.write(1, f"worker {os.getpid()}\\n".encode())  # one write: workers share the pipe
+        while True:
+            time.sleep(0.05)
+
+    try:
+        run_workers(serve_one, 2, say=lambda text: print(text, flush=True))
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+        sys.exit(130)
+    print("stopped", flush=True)
+""")
+
+
+def _children(pid: int) -> set[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return {int(p) for p in f.read().split()}
+
+
+def _kill_all(parent: subprocess.Popen) -> None:
+    """A test that failed half-way leaves no process behind."""
+    if parent.poll() is None:
+        workers = _children(parent.pid)
+        parent.kill()
+        parent.wait(10)
+        for pid in workers:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def _gone(pid: int, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="reads a process's children from /proc")
+@pytest.mark.parametrize("stop, code, last", [(signal.SIGTERM, 0, "stopped"), (signal.SIGINT, 130, "interrupted")])
+def test_a_dead_worker_is_replaced_and_a_signal_stops_them_all(stop, code, last):
+    parent = subprocess.Popen([sys.executable, "-c", SUPERVISOR], stdout=subprocess.PIPE, text=True)
+    try:
+        started = {int(parent.stdout.readline().split()[1]) for _ in range(2)}
+        assert _children(parent.pid) == started
+        dead = min(started)
+        os.kill(dead, signal.SIGKILL)  # killed, not failing to start: replaced however soon it died
+        told = parent.stdout.readline().strip()
+        assert re.fullmatch(rf"worker [01] \(pid {dead}\) ended with signal SIGKILL; starting another", told), told
+        new = int(parent.stdout.readline().split()[1])  # the new worker says its pid
+        assert _children(parent.pid) == started - {dead} | {new}
+        parent.send_signal(stop)
+        out, _ = parent.communicate(timeout=30)
+    finally:
+        _kill_all(parent)
+    assert parent.returncode == code and out.splitlines()[-1] == last, out
+    assert all(_gone(pid) for pid in started - {dead} | {new})  # every worker ended with the parent
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_workers_end_when_their_parent_is_killed_outright():
+    parent = subprocess.Popen([sys.executable, "-c", SUPERVISOR], stdout=subprocess.PIPE, text=True)
+    try:
+        workers = {int(parent.stdout.readline().split()[1]) for _ in range(2)}
+        parent.kill()  # SIGKILL: it cannot stop them itself
+        parent.wait(10)
+        assert all(_gone(pid) for pid in workers)
+    finally:
+        _kill_all(parent)
