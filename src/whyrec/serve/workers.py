@@ -76,6 +76,8 @@ def run_workers(serve_one: Callable[[], None], workers: int, say: Callable[[str]
     stopping: list[int] = []  # the signal that stops the workers, once one came
 
     def start(number: int) -> None:
+        if stopping:  # a signal came while the workers were being started
+            return
         parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the worker: uvicorn installs its own handlers for these
@@ -119,12 +121,14 @@ def run_workers(serve_one: Callable[[], None], workers: int, say: Callable[[str]
             except ChildProcessError:
                 break
             number, started = children.pop(pid, (None, 0.0))
-            if number is None or stopping or failure:
+            if stopping or failure:
+                stop_all()  # again: one forked while the signal was handled was not told
+                continue
+            if number is None:
                 continue
             ended = exit_text(status)
             if time.monotonic() - started < STARTUP_SECONDS and not os.WIFSIGNALED(status):
                 failure = f"worker {number} ended with {ended} as it started; stopping the others"
-                say(failure)
                 stop_all()
                 continue
             say(f"worker {number} (pid {pid}) ended with {ended}; starting another")
