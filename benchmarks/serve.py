@@ -241,9 +241,9 @@ def main() -> None:
              f"{args.clients} concurrent keep-alive clients for {args.seconds:.0f} s each run after a warm-up that is not "
              f"counted: one request per user (with the cache on, this fills the caches: every user's first request "
              f"decodes), then {args.warmup:.0f} s of the same load; loopback only, "
-             f"{workers_text(args.workers)}, 1 torch thread; users drawn from 200 known + 10 unknown ids (PETER answers unknown "
-             f"users without explanations). The load generator runs on the same 2 cores. {results['machine']}. "
-             f"Measured {results['date']}. Target: p99 < 100 ms and no errors.", "",
+             f"{workers_text(args.workers)}, 1 torch thread; users drawn from 200 known + 10 unknown ids "
+             f"(PETER answers unknown users without explanations). The load generator runs on the same 2 cores. "
+             f"{results['machine']}. Measured {results['date']}. Target: p99 < 100 ms and no errors.", "",
              "| run | requests | errors | throughput (req/s) | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) "
              "| explanation cache hits (measured window) |",
              "|---|---|---|---|---|---|---|---|---|"]
