@@ -28,6 +28,12 @@ REVIEWS = [
 ]
 
 
+def child_pids(pid: int) -> set[int]:
+    """The processes ``pid`` has forked and not yet reaped (Linux's /proc)."""
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return {int(child) for child in f.read().split()}
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on now (for a server or a process group)."""
     with socket.socket() as s:

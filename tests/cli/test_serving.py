@@ -13,7 +13,7 @@ import time
 import pytest
 
 from tests.cli.invoke import assert_one_line_error, run_cli
-from tests.conftest import free_port, request_json
+from tests.conftest import child_pids, free_port, request_json
 
 
 def start_server(*args: str) -> tuple[subprocess.Popen, str, str]:
@@ -82,8 +82,7 @@ def test_serve_with_workers_answers_from_forked_processes_and_stops_them_all(tmp
     server, base, first = start_server(str(bundle), "--data", str(data), "--workers", "2")
     assert first.strip().endswith("(API docs at /docs, 2 worker processes)"), first
     try:
-        with open(f"/proc/{server.pid}/task/{server.pid}/children") as f:
-            workers = {int(pid) for pid in f.read().split()}
+        workers = child_pids(server.pid)
         assert len(workers) == 2
         answers = [request_json(base, "GET", "/metrics")[1]["worker"] for _ in range(10)]  # a connection each
         assert all(a["workers"] == 2 and a["pid"] in workers for a in answers)

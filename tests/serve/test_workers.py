@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from tests.conftest import child_pids
 from whyrec.errors import ConfigError
 from whyrec.serve.workers import check_workers, exit_text, run_workers
 
@@ -63,15 +64,10 @@ SUPERVISOR = textwrap.dedent("""
 """)
 
 
-def _children(pid: int) -> set[int]:
-    with open(f"/proc/{pid}/task/{pid}/children") as f:
-        return {int(p) for p in f.read().split()}
-
-
 def _kill_all(parent: subprocess.Popen) -> None:
     """A test that failed half-way leaves no process behind."""
     if parent.poll() is None:
-        workers = _children(parent.pid)
+        workers = child_pids(parent.pid)
         parent.kill()
         parent.wait(10)
         for pid in workers:
@@ -98,13 +94,13 @@ def test_a_dead_worker_is_replaced_and_a_signal_stops_them_all(stop, code, last)
     parent = subprocess.Popen([sys.executable, "-c", SUPERVISOR], stdout=subprocess.PIPE, text=True)
     try:
         started = {int(parent.stdout.readline().split()[1]) for _ in range(2)}
-        assert _children(parent.pid) == started
+        assert child_pids(parent.pid) == started
         dead = min(started)
         os.kill(dead, signal.SIGKILL)  # killed, not failing to start: replaced however soon it died
         told = parent.stdout.readline().strip()
         assert re.fullmatch(rf"worker [01] \(pid {dead}\) ended with signal SIGKILL; starting another", told), told
         new = int(parent.stdout.readline().split()[1])  # the new worker says its pid
-        assert _children(parent.pid) == started - {dead} | {new}
+        assert child_pids(parent.pid) == started - {dead} | {new}
         parent.send_signal(stop)
         out, _ = parent.communicate(timeout=30)
     finally:
