@@ -184,8 +184,10 @@ def serve_and_load(bundle: Path, cache: int, args) -> dict:
 def hit_rate(run: dict) -> str:
     """Share of explanation lookups the cache answered in the measured window (server counters
     after it minus before it; runs recorded before that split count the warm-up too). With several
-    worker processes none: each counts its own, and the two reads may come from different ones."""
-    if run.get("server_metrics", {}).get("worker", {}).get("workers", 1) > 1:
+    worker processes, the whole server's (every worker's together); runs recorded before /metrics
+    summed the workers (no ``per_worker`` in its answer) give none: each read could reach either one."""
+    worker = run.get("server_metrics", {}).get("worker", {})
+    if worker.get("workers", 1) > 1 and "per_worker" not in worker:
         return "– (per worker)"
     after = next(iter(run.get("server_metrics", {}).get("explanation_cache", {}).values()), None)
     before = next(iter(run.get("server_metrics_before", {}).get("explanation_cache", {}).values()),
@@ -200,7 +202,7 @@ def workers_text(workers: int) -> str:
     if workers == 1:
         return "one uvicorn worker"
     return (f"{workers} server processes (`whyrec serve --workers {workers}`), each with its own caches, sharing "
-            "the port")
+            "the port (the cache hits are theirs together)")
 
 
 def main() -> None:

@@ -71,7 +71,9 @@ def test_serve_answers_over_http_until_interrupted(tmp_path, planted):
         answer = get(f"/users/{user}/recommendations?k=3")
         rated = set(planted.corpus.reviews.loc[planted.corpus.reviews["user"] == user, "item"])
         assert len(answer["items"]) == 3 and not {i["item"] for i in answer["items"]} & rated
-        assert get("/metrics")["worker"] == {"pid": server.pid, "workers": 1}  # one process answers
+        # one process answers; it answered /health (start_server), /api/bundles and the recommendations
+        assert get("/metrics")["worker"] == {"pid": server.pid, "number": 0, "workers": 1,
+                                             "per_worker": [{"number": 0, "pid": server.pid, "requests": 3}]}
     finally:
         interrupt(server)
 
@@ -84,8 +86,15 @@ def test_serve_with_workers_answers_from_forked_processes_and_stops_them_all(tmp
     try:
         workers = child_pids(server.pid)
         assert len(workers) == 2
-        answers = [request_json(base, "GET", "/metrics")[1]["worker"] for _ in range(10)]  # a connection each
-        assert all(a["workers"] == 2 and a["pid"] in workers for a in answers)
+        for _ in range(12):  # a connection each: the kernel hands them to either worker
+            assert request_json(base, "GET", "/health")[0] == 200
+        answers = [request_json(base, "GET", "/metrics")[1] for _ in range(10)]
+        assert all(a["worker"]["workers"] == 2 and a["worker"]["pid"] in workers for a in answers)
+        # whichever answers counts the whole server's requests, both workers' together
+        assert all(a["routes"]["GET /health"]["requests"] == 1 + 12 for a in answers)  # start_server's too
+        last = answers[-1]["worker"]
+        assert {w["pid"] for w in last["per_worker"]} == workers and [w["number"] for w in last["per_worker"]] == [0, 1]
+        assert sum(w["requests"] for w in last["per_worker"]) == 13 + 9  # the /metrics reads before this one
         user = planted.corpus.users[0]
         status, answer = request_json(base, "GET", f"/users/{user}/recommendations?k=3")
         assert status == 200 and len(answer["items"]) == 3

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -43,15 +42,15 @@ def test_workers_are_refused_on_a_gpu_and_one_worker_is_always_fine():
 
 def test_a_worker_that_fails_as_it_starts_stops_the_server():
     with pytest.raises(ConfigError, match=r"worker \d ended with exit code 3 as it started; stopping the others"):
-        run_workers(lambda: sys.exit(3), 2, say=lambda text: None)
+        run_workers(lambda number: sys.exit(3), 2, say=lambda text: None)
 
 
 SUPERVISOR = textwrap.dedent("""
     import os, sys, time
     from whyrec.serve.workers import run_workers
 
-    def serve_one():  # a worker that serves until told to stop
-        os.write(1, f"worker {os.getpid()}\\n".encode())  # one write: workers share the pipe
+    def serve_one(number):  # a worker that serves until told to stop
+        os.write(1, f"worker {os.getpid()} {number}\\n".encode())  # one write: workers share the pipe
         while True:
             time.sleep(0.05)
 
@@ -93,13 +92,15 @@ def _gone(pid: int, timeout: float = 10.0) -> bool:
 def test_a_dead_worker_is_replaced_and_a_signal_stops_them_all(stop, code, last):
     parent = subprocess.Popen([sys.executable, "-c", SUPERVISOR], stdout=subprocess.PIPE, text=True)
     try:
-        started = {int(parent.stdout.readline().split()[1]) for _ in range(2)}
-        assert child_pids(parent.pid) == started
+        numbers = dict(map(int, parent.stdout.readline().split()[1:]) for _ in range(2))  # pid -> worker number
+        started = set(numbers)
+        assert child_pids(parent.pid) == started and sorted(numbers.values()) == [0, 1]
         dead = min(started)
         os.kill(dead, signal.SIGKILL)  # killed, not failing to start: replaced however soon it died
         told = parent.stdout.readline().strip()
-        assert re.fullmatch(rf"worker [01] \(pid {dead}\) ended with signal SIGKILL; starting another", told), told
-        new = int(parent.stdout.readline().split()[1])  # the new worker says its pid
+        assert told == f"worker {numbers[dead]} (pid {dead}) ended with signal SIGKILL; starting another", told
+        new, number = map(int, parent.stdout.readline().split()[1:])  # the new worker says its pid and number
+        assert number == numbers[dead]  # it takes the dead one's place (and its slot of /metrics)
         assert child_pids(parent.pid) == started - {dead} | {new}
         parent.send_signal(stop)
         out, _ = parent.communicate(timeout=30)

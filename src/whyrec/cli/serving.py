@@ -25,8 +25,9 @@ def serve(
                               "bundle (0: none)."),
     threads: int = typer.Option(1, min=1, help="torch CPU threads (per worker)."),
     workers: int = typer.Option(1, min=1, max=64, help="Server processes sharing the port, forked after loading "
-                                "(CPU only; each keeps its own caches and /metrics): one process's threads share "
-                                "Python's lock, so under concurrent load more than one uses more cores."),
+                                "(CPU only; each keeps its own caches, and /metrics counts them all): one "
+                                "process's threads share Python's lock, so under concurrent load more than one "
+                                "uses more cores."),
     device: str = typer.Option("cpu", "--device", help="torch device of the MT / PETER bundles: cpu, cuda, cuda:N, "
                                "mps, auto."),
     data: Optional[Path] = typer.Option(None, "--data", help="For rating-model bundles, which keep no training data: "
@@ -70,7 +71,8 @@ def serve(
         # either, so forked workers keep sharing their pages
         freeze_startup_objects()
 
-        def serve_one() -> None:
+        def serve_one(number: int = 0) -> None:
+            app.state.server_metrics.take_slot(number)
             uvicorn.Server(server_config(app, host, port)).run(sockets=[sock])
 
         if workers == 1:

@@ -14,8 +14,9 @@ Routes (OpenAPI docs at ``/docs``):
   its pairs' explanations in one batch; a pair with an unknown item gets ``{"user", "item",
   "error"}`` in its place, and the other pairs are answered;
 * ``GET /users/{user}/history``, ``GET /api/bundles``, ``GET /api/bundles/{name}/users?query=``;
-* ``GET /health``, ``GET /metrics`` (request counts and latency percentiles per route, of the
-  answering process when ``whyrec serve --workers`` runs several);
+* ``GET /health``, ``GET /metrics`` (request counts and latency percentiles per route, cache and
+  batch counts: the whole server's, every worker's of ``whyrec serve --workers`` together,
+  :mod:`whyrec.serve.server_metrics`);
 * ``GET /`` — the web page (plain HTML/JS/CSS shipped in the package, no CDN).
 
 Every error is JSON ``{"error": message}``: unknown item 404, unknown bundle/explainer 404,
@@ -27,9 +28,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
-import threading
 import time
-from collections import defaultdict, deque
 from pathlib import Path
 from typing import Literal
 
@@ -38,6 +37,7 @@ import pydantic_core
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -50,6 +50,7 @@ from whyrec.explanations import (check_decoding, check_explainer, check_feature_
                                  feature_word_token, refuse_rating_model, steers_by_feature)
 from whyrec.ids import stripped_id
 from whyrec.serve import schemas
+from whyrec.serve.server_metrics import ServerMetrics
 from whyrec.serve.systems import EXPLAINER_LABELS, GREEDY, ServedSystem
 
 STATIC = Path(__file__).parent / "static"
@@ -119,32 +120,6 @@ class ExplainBatchRequest(BaseModel):
     bundle: str | None = Field(default=None, max_length=MAX_ID)
     feature_word: str | None = Field(default=None, min_length=1, max_length=MAX_ID)  # PETER+: for every pair
     decoding: DecodingRequest | None = None  # for every pair
-
-
-class LatencyLog:
-    """Request counts and recent latencies per route (the last 10,000 per route)."""
-
-    def __init__(self) -> None:
-        self.counts: dict[str, int] = defaultdict(int)
-        self.errors: dict[str, int] = defaultdict(int)
-        self.latencies: dict[str, deque] = defaultdict(lambda: deque(maxlen=10000))
-        self.lock = threading.Lock()
-
-    def record(self, route: str, seconds: float, status: int) -> None:
-        with self.lock:
-            self.counts[route] += 1
-            self.latencies[route].append(seconds)
-            if status >= 400:
-                self.errors[route] += 1
-
-    def summary(self) -> dict:
-        with self.lock:
-            out = {}
-            for route, count in self.counts.items():
-                lat = np.array(self.latencies[route]) * 1000
-                out[route] = {"requests": count, "errors": self.errors[route],
-                              "latency_ms": {f"p{q}": float(np.percentile(lat, q)) for q in (50, 95, 99)}}
-            return out
 
 
 _LOG = logging.getLogger("whyrec.serve")  # an unexpected error's traceback goes to the server's log
@@ -276,7 +251,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
         raise WhyrecError("serve needs at least one bundle")
     by_name = {s.name: s for s in systems}
     default = systems[0].name
-    log = LatencyLog()
+    counted = SystemCounters(systems)
     app = FastAPI(title="whyrec", version=__version__, dependencies=[Depends(known_query_only)],
                   description="Recommendations with explanations that agree with the predicted rating.")
     # inside the timing middleware below (added later, so outermost): refused bodies are logged too
@@ -293,7 +268,8 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
         route = request.scope.get("route")
         name = getattr(route, "path", None) or ("static" if request.url.path.startswith("/static") else "other")
         name = name.replace(":path}", "}")  # /users/{user:path}/... (an id may hold a "/") logs as /users/{user}/...
-        log.record(f"{request.method} {name}", time.perf_counter() - start, response.status_code)
+        app.state.server_metrics.record(f"{request.method} {name}", time.perf_counter() - start,
+                                        response.status_code, counted.now())
         return response
 
     @app.exception_handler(RequestValidationError)
@@ -367,12 +343,12 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
 
     @app.get("/metrics", **documented(schemas.Metrics))
     def metrics() -> Response:
+        server = app.state.server_metrics
         return answer({
-            "worker": {"pid": os.getpid(), "workers": workers},
-            "routes": log.summary(),
-            "explanation_cache": {s.name: {"hits": s.cache.hits, "misses": s.cache.misses} for s in systems},
-            "score_cache": {s.name: {"hits": s.score_cache.hits, "misses": s.score_cache.misses} for s in systems},
-            "explanation_batches": {s.name: {"batches": s.batcher.batches, "requests": s.batcher.jobs} for s in systems},
+            "worker": {"pid": os.getpid(), "number": server.slot, "workers": workers,
+                       "per_worker": server.per_worker()},
+            "routes": server.routes_summary(),
+            **counted.sections(server.counters_summary(counted.now())),
             "garbage_collector": {"frozen_objects": gc.get_freeze_count(),
                                   "collections": [generation["collections"] for generation in gc.get_stats()]}})
 
@@ -487,7 +463,36 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
         return FileResponse(STATIC / "index.html")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    routes = [f"{method} {route.path.replace(':path}', '}')}" for route in app.routes
+              for method in sorted(getattr(route, "methods", None) or ()) if isinstance(route, APIRoute)]
+    app.state.server_metrics = ServerMetrics([*routes, "GET static", "HEAD static"], len(counted.names), workers)
     return app
+
+
+class SystemCounters:
+    """The served systems' counters that ``/metrics`` sums over the workers, flat for
+    :class:`ServerMetrics` and back in ``/metrics``' sections."""
+
+    # (section of /metrics, the system's attribute, its counter, the name /metrics gives it)
+    COUNTED = (("explanation_cache", "cache", "hits", "hits"), ("explanation_cache", "cache", "misses", "misses"),
+               ("score_cache", "score_cache", "hits", "hits"), ("score_cache", "score_cache", "misses", "misses"),
+               ("explanation_batches", "batcher", "batches", "batches"),
+               ("explanation_batches", "batcher", "jobs", "requests"))
+
+    def __init__(self, systems: list[ServedSystem]) -> None:
+        self.systems = systems
+        self.names = [(section, s.name, shown) for s in systems for section, _, _, shown in self.COUNTED]
+
+    def now(self) -> list[int]:
+        """This process's counters, in the order of :attr:`names`."""
+        return [getattr(getattr(s, part), counter) for s in self.systems for _, part, counter, _ in self.COUNTED]
+
+    def sections(self, values: list[int]) -> dict:
+        """``{section: {system: {name: value}}}`` from values in the order of :attr:`names`."""
+        out: dict = {section: {s.name: {} for s in self.systems} for section, _, _, _ in self.COUNTED}
+        for (section, system, shown), value in zip(self.names, values):
+            out[section][system][shown] = value
+        return out
 
 
 def app_from_bundles(folders: list[str | Path], cache_size: int = 20000) -> FastAPI:

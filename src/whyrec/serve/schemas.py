@@ -165,7 +165,7 @@ class Health(_Answer):
 class RouteLatency(_Answer):
     requests: int
     errors: int
-    latency_ms: dict[str, float] = Field(description="p50, p95 and p99 over the last 10,000 requests.")
+    latency_ms: dict[str, float] = Field(description="p50, p95 and p99 over the last 10,000 requests of each worker.")
 
 
 class CacheCount(_Answer):
@@ -180,13 +180,22 @@ class BatchCount(_Answer):
 
 class GarbageCollector(_Answer):
     frozen_objects: int = Field(description="Objects moved out of the collector's reach at startup.")
-    collections: list[int] = Field(description="Collections run so far, per generation (0, 1, 2).")
+    collections: list[int] = Field(description="Collections run so far, per generation (0, 1, 2), by the process "
+                                   "that answered.")
+
+
+class WorkerCount(_Answer):
+    number: int
+    pid: int = Field(description="The worker's process (the latest, if one was replaced); 0 before it started.")
+    requests: int = Field(description="Requests it answered, every route together.")
 
 
 class Worker(_Answer):
     pid: int = Field(description="The process that answered.")
-    workers: int = Field(description="Server processes sharing the port (`whyrec serve --workers`); with more than "
-                         "one, every count of this answer is the answering process's own.")
+    number: int = Field(description="Its worker number, from 0.")
+    workers: int = Field(description="Server processes sharing the port (`whyrec serve --workers`). Every count "
+                         "of this answer but `garbage_collector` is theirs together.")
+    per_worker: list[WorkerCount]
 
 
 class Metrics(_Answer):

@@ -6,7 +6,8 @@ got 182–197 requests/s and a p99 of 110–118 ms from one process, and 290 req
 99.6 ms from two workers (``docs/benchmarks.md``, *Speed*). So the bundles are loaded once, then the
 process forks: each worker inherits the loaded app and the bound socket (copy-on-write: the
 weights are not copied until written) and runs its own uvicorn server on it; the kernel hands each
-new connection to one of them. Each worker keeps its own caches and its own ``/metrics``.
+new connection to one of them. Each worker keeps its own caches; ``/metrics`` counts them all
+together, in memory they share (:mod:`whyrec.serve.server_metrics`).
 
 The parent only watches: a worker that dies is replaced by a fresh fork (one that dies within
 ``STARTUP_SECONDS`` of starting stops them all, as a crash at start would repeat forever), and
@@ -68,10 +69,11 @@ def exit_text(status: int) -> str:
     return f"exit code {os.WEXITSTATUS(status)}"
 
 
-def run_workers(serve_one: Callable[[], None], workers: int, say: Callable[[str], None] = print) -> None:
-    """Fork ``workers`` children that each call ``serve_one()`` (which serves until stopped), replace
-    any that dies, and return when SIGTERM or SIGINT has stopped them all (SIGINT: raising
-    KeyboardInterrupt). Raises :class:`ConfigError` when a worker fails to start."""
+def run_workers(serve_one: Callable[[int], None], workers: int, say: Callable[[str], None] = print) -> None:
+    """Fork ``workers`` children that each call ``serve_one(number)`` (which serves until stopped;
+    ``number`` from 0, kept by the worker that replaces one), replace any that dies, and return
+    when SIGTERM or SIGINT has stopped them all (SIGINT: raising KeyboardInterrupt). Raises
+    :class:`ConfigError` when a worker fails to start."""
     children: dict[int, tuple[int, float]] = {}  # pid -> (worker number, start time)
     stopping: list[int] = []  # the signal that stops the workers, once one came
 
@@ -86,7 +88,7 @@ def run_workers(serve_one: Callable[[], None], workers: int, say: Callable[[str]
             end_with_parent(parent)
             code = 0
             try:
-                serve_one()
+                serve_one(number)
             except SystemExit as exc:  # uvicorn's own way out, e.g. when it could not start
                 code = exc.code if isinstance(exc.code, int) else 1
             except BaseException:  # noqa: BLE001 - told, and the parent learns it from the exit code

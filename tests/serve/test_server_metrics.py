@@ -1,0 +1,103 @@
+"""The whole server's /metrics counts: summed over forked workers, kept across a replaced one."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from whyrec.serve import server_metrics
+from whyrec.serve.server_metrics import OTHER, ServerMetrics
+
+needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="forked workers need os.fork")
+
+
+def _in_worker(metrics: ServerMetrics, number: int, body) -> int:
+    """Run ``body(metrics)`` in a forked child that took slot ``number``; its pid once it ended."""
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            metrics.take_slot(number)
+            body(metrics)
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    return pid
+
+
+def test_one_process_counts_requests_errors_and_the_latency_percentiles():
+    metrics = ServerMetrics(["GET /health", "POST /explain"], counters=2)
+    seconds = [0.001 * n for n in range(1, 101)]
+    for n, s in enumerate(seconds):
+        metrics.record("GET /health", s, 404 if n % 10 == 0 else 200, [n, 2 * n])
+    metrics.record("PUT /health", 0.5, 405, [100, 200])  # not a route of the table
+    metrics.record("GET /nowhere", 0.25, 404, [100, 200])
+    routes = metrics.routes_summary()
+    assert set(routes) == {"GET /health", OTHER}  # POST /explain had no requests
+    health = routes["GET /health"]
+    assert health["requests"] == 100 and health["errors"] == 10
+    expected = {f"p{q}": np.percentile(np.array(seconds, np.float32).astype(np.float64) * 1000, q) for q in (50, 95, 99)}
+    assert health["latency_ms"] == pytest.approx(expected) and health["latency_ms"]["p50"] == pytest.approx(50.5)
+    assert routes[OTHER]["requests"] == 2 and routes[OTHER]["errors"] == 2
+    assert routes[OTHER]["latency_ms"]["p50"] == pytest.approx(375.0)
+    assert metrics.counters_summary([7, 9]) == [7, 9]  # the answering process's counters as they are now
+    assert metrics.per_worker() == [{"number": 0, "pid": os.getpid(), "requests": 102}]
+
+
+def test_the_latency_ring_keeps_each_routes_latest(monkeypatch):
+    monkeypatch.setattr(server_metrics, "LATENCIES", 4)
+    metrics = ServerMetrics(["GET /a"], counters=0)
+    for s in (9.0, 9.0, 0.001, 0.002, 0.003, 0.004):  # the two slow ones are overwritten
+        metrics.record("GET /a", s, 200, [])
+    route = metrics.routes_summary()["GET /a"]
+    assert route["requests"] == 6 and route["latency_ms"]["p99"] < 5
+
+
+def test_wrong_counters_and_slots_are_refused():
+    metrics = ServerMetrics(["GET /a"], counters=2, workers=2)
+    with pytest.raises(ValueError, match="1 counters given; the table holds 2"):
+        metrics.record("GET /a", 0.1, 200, [1])
+    with pytest.raises(ValueError, match="worker 2 of 2"):
+        metrics.take_slot(2)
+    with pytest.raises(ValueError, match="at least 1"):
+        ServerMetrics([], counters=0, workers=0)
+
+
+@needs_fork
+def test_forked_workers_counts_are_summed_wherever_they_are_read():
+    metrics = ServerMetrics(["GET /health"], counters=2, workers=2)
+
+    def first(m):
+        for _ in range(3):
+            m.record("GET /health", 0.010, 200, [1, 0])
+        m.record("GET /health", 0.010, 500, [4, 1])  # its counters now: 4 hits, 1 miss
+
+    def second(m):
+        m.record("GET /health", 0.030, 200, [2, 5])
+
+    pids = [_in_worker(metrics, 0, first), _in_worker(metrics, 1, second)]
+    health = metrics.routes_summary()["GET /health"]
+    assert health["requests"] == 5 and health["errors"] == 1
+    assert health["latency_ms"]["p50"] == pytest.approx(10.0) and health["latency_ms"]["p99"] > 10.0
+    assert metrics.per_worker() == [{"number": 0, "pid": pids[0], "requests": 4},
+                                    {"number": 1, "pid": pids[1], "requests": 1}]
+    # each worker's counters as of its last request: read here in a process that replaces worker 1
+    metrics.take_slot(1)
+    assert metrics.counters_summary([0, 0]) == [6, 6]
+    assert metrics.counters_summary([1, 0]) == [7, 6]  # and its own, as they are when it reads
+
+
+@needs_fork
+def test_a_replaced_worker_carries_on_from_the_dead_ones_counts():
+    metrics = ServerMetrics(["GET /health"], counters=1, workers=1)
+    _in_worker(metrics, 0, lambda m: [m.record("GET /health", 0.01, 200, [n + 1]) for n in range(5)])
+    new = _in_worker(metrics, 0, lambda m: m.record("GET /health", 0.02, 200, [2]))  # a fresh process counts from 0
+    assert metrics.routes_summary()["GET /health"]["requests"] == 6
+    assert metrics.per_worker() == [{"number": 0, "pid": new, "requests": 6}]
+    # the new process's 2 on top of the dead one's 5; the reading process (slot 0 here) adds its own 0
+    metrics.take_slot(0)
+    assert metrics.counters_summary([0]) == [7]
