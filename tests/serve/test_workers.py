@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -47,7 +48,10 @@ def test_a_worker_that_fails_as_it_starts_stops_the_server():
 
 SUPERVISOR = textwrap.dedent("""
     import os, sys, time
+    from whyrec.serve import workers
     from whyrec.serve.workers import run_workers
+
+    workers.STARTUP_SECONDS = float(sys.argv[1]) if len(sys.argv) > 1 else workers.STARTUP_SECONDS
 
     def serve_one(number):  # a worker that serves until told to stop
         os.write(1, f"worker {os.getpid()} {number}\\n".encode())  # one write: workers share the pipe
@@ -90,13 +94,14 @@ def _gone(pid: int, timeout: float = 10.0) -> bool:
 @pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="reads a process's children from /proc")
 @pytest.mark.parametrize("stop, code, last", [(signal.SIGTERM, 0, "stopped"), (signal.SIGINT, 130, "interrupted")])
 def test_a_dead_worker_is_replaced_and_a_signal_stops_them_all(stop, code, last):
-    parent = subprocess.Popen([sys.executable, "-c", SUPERVISOR], stdout=subprocess.PIPE, text=True)
+    # STARTUP_SECONDS 0: the worker killed below had been serving (one killed as it started: the next test)
+    parent = subprocess.Popen([sys.executable, "-c", SUPERVISOR, "0"], stdout=subprocess.PIPE, text=True)
     try:
         numbers = dict(map(int, parent.stdout.readline().split()[1:]) for _ in range(2))  # pid -> worker number
         started = set(numbers)
         assert child_pids(parent.pid) == started and sorted(numbers.values()) == [0, 1]
         dead = min(started)
-        os.kill(dead, signal.SIGKILL)  # killed, not failing to start: replaced however soon it died
+        os.kill(dead, signal.SIGKILL)  # killed, not failing to start: replaced
         told = parent.stdout.readline().strip()
         assert told == f"worker {numbers[dead]} (pid {dead}) ended with signal SIGKILL; starting another", told
         new, number = map(int, parent.stdout.readline().split()[1:])  # the new worker says its pid and number
@@ -120,3 +125,45 @@ def test_workers_end_when_their_parent_is_killed_outright():
         assert all(_gone(pid) for pid in workers)
     finally:
         _kill_all(parent)
+
+
+KILLED_AT_START = textwrap.dedent("""
+    import os, signal, sys, time
+    from whyrec.serve.workers import run_workers
+
+    def serve_one(number):  # worker 1 is killed as it starts, every time (as the OOM killer might)
+        os.write(1, f"worker {os.getpid()} {number}\\n".encode())
+        if number == 1:
+            os.kill(os.getpid(), signal.SIGKILL)
+        while True:
+            time.sleep(0.05)
+
+    run_workers(serve_one, 2, say=lambda text: print(f"{time.monotonic():.3f} {text}", flush=True))
+    print("stopped", flush=True)
+""")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="reads a process's children from /proc")
+def test_a_worker_killed_as_it_starts_is_replaced_after_a_pause_that_doubles():
+    parent = subprocess.Popen([sys.executable, "-c", KILLED_AT_START], stdout=subprocess.PIPE, text=True)
+    try:
+        told = []  # (time, message) of the parent's first four messages about worker 1
+        while len(told) < 4:
+            line = parent.stdout.readline()
+            assert line, "the supervisor ended"
+            if not line.startswith("worker "):  # a worker's own line is "worker PID NUMBER"
+                at, text = line.split(" ", 1)
+                told.append((float(at), text.strip()))
+        for n, (_, text) in enumerate(told):
+            assert re.fullmatch(rf"worker 1 \(pid \d+\) ended with signal SIGKILL as it started \({n + 1} in a row\); "
+                                rf"starting another in {0.5 * 2 ** n:g} s", text), text
+        assert told[3][0] - told[2][0] >= 2.0  # it waited its pause before starting the next
+        healthy = sorted(child_pids(parent.pid))
+        assert len(healthy) == 1  # worker 0, serving on; worker 1 not yet restarted: the parent is pausing
+        stopped_at = time.monotonic()
+        parent.send_signal(signal.SIGTERM)  # during the 4 s pause: heard at once
+        out, _ = parent.communicate(timeout=30)
+        assert time.monotonic() - stopped_at < 3.0 and out.splitlines()[-1] == "stopped", out
+    finally:
+        _kill_all(parent)
+    assert parent.returncode == 0 and _gone(healthy[0])

@@ -9,8 +9,11 @@ weights are not copied until written) and runs its own uvicorn server on it; the
 new connection to one of them. Each worker keeps its own caches; ``/metrics`` counts them all
 together, in memory they share (:mod:`whyrec.serve.server_metrics`).
 
-The parent only watches: a worker that dies is replaced by a fresh fork (one that dies within
-``STARTUP_SECONDS`` of starting stops them all, as a crash at start would repeat forever), and
+The parent only watches: a worker that dies is replaced by a fresh fork (one that exits within
+``STARTUP_SECONDS`` of starting stops them all, as a crash at start would repeat forever; one
+killed by a signal that soon, as the kernel's out-of-memory killer does, is replaced after a pause
+that doubles each time it happens again in a row, from ``FIRST_PAUSE`` up to ``LONGEST_PAUSE``
+seconds, so that the parent does not fork in a tight loop while its siblings keep serving), and
 SIGTERM or SIGINT stops every worker before the parent returns (SIGINT then raises
 KeyboardInterrupt, as an interrupted command does). POSIX only (``os.fork``), and CPU only: a
 CUDA context does not survive a fork.
@@ -28,6 +31,8 @@ from typing import Callable
 from whyrec.errors import ConfigError
 
 STARTUP_SECONDS = 5.0  # a worker ending sooner than this after its start is a failure to start
+FIRST_PAUSE = 0.5  # seconds before replacing a worker killed as it started; doubled for each such death in a row
+LONGEST_PAUSE = 30.0
 
 
 def check_workers(workers: int, device: str) -> None:
@@ -76,6 +81,7 @@ def run_workers(serve_one: Callable[[int], None], workers: int, say: Callable[[s
     :class:`ConfigError` when a worker fails to start."""
     children: dict[int, tuple[int, float]] = {}  # pid -> (worker number, start time)
     stopping: list[int] = []  # the signal that stops the workers, once one came
+    killed_early: dict[int, int] = {}  # worker number -> deaths in a row within STARTUP_SECONDS of starting
 
     def start(number: int) -> None:
         if stopping:  # a signal came while the workers were being started
@@ -129,11 +135,19 @@ def run_workers(serve_one: Callable[[int], None], workers: int, say: Callable[[s
             if number is None:
                 continue
             ended = exit_text(status)
-            if time.monotonic() - started < STARTUP_SECONDS and not os.WIFSIGNALED(status):
+            early = time.monotonic() - started < STARTUP_SECONDS
+            if early and not os.WIFSIGNALED(status):
                 failure = f"worker {number} ended with {ended} as it started; stopping the others"
                 stop_all()
                 continue
-            say(f"worker {number} (pid {pid}) ended with {ended}; starting another")
+            killed_early[number] = killed_early.get(number, 0) + 1 if early else 0
+            if not killed_early[number]:
+                say(f"worker {number} (pid {pid}) ended with {ended}; starting another")
+            else:
+                wait = min(LONGEST_PAUSE, FIRST_PAUSE * 2 ** (killed_early[number] - 1))
+                say(f"worker {number} (pid {pid}) ended with {ended} as it started ({killed_early[number]} in a row); "
+                    f"starting another in {wait:g} s")
+                pause(wait, stopping)
             start(number)
     finally:
         stop_all()
@@ -144,6 +158,13 @@ def run_workers(serve_one: Callable[[int], None], workers: int, say: Callable[[s
         raise ConfigError(failure)
     if stopping and stopping[0] == signal.SIGINT:
         raise KeyboardInterrupt
+
+
+def pause(seconds: float, stopping: list) -> None:
+    """Sleep ``seconds``, or until ``stopping`` (filled by the signal handler) is not empty."""
+    deadline = time.monotonic() + seconds
+    while not stopping and time.monotonic() < deadline:
+        time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
 
 
 def reap(children: dict, grace: float = 10.0) -> None:
