@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 
 import pytest
 
@@ -95,6 +96,8 @@ def test_serve_with_workers_answers_from_forked_processes_and_stops_them_all(tmp
         last = answers[-1]["worker"]
         assert {w["pid"] for w in last["per_worker"]} == workers and [w["number"] for w in last["per_worker"]] == [0, 1]
         assert sum(w["requests"] for w in last["per_worker"]) == 13 + 9  # the /metrics reads before this one
+        scraped = urllib.request.urlopen(f"{base}/metrics/prometheus", timeout=30).read().decode()
+        assert 'whyrec_requests_total{route="GET /health"} 13.0' in scraped.splitlines()  # as Prometheus sees it
         user = planted.corpus.users[0]
         status, answer = request_json(base, "GET", f"/users/{user}/recommendations?k=3")
         assert status == 200 and len(answer["items"]) == 3

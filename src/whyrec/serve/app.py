@@ -16,7 +16,8 @@ Routes (OpenAPI docs at ``/docs``):
 * ``GET /users/{user}/history``, ``GET /api/bundles``, ``GET /api/bundles/{name}/users?query=``;
 * ``GET /health``, ``GET /metrics`` (request counts and latency percentiles per route, cache and
   batch counts: the whole server's, every worker's of ``whyrec serve --workers`` together,
-  :mod:`whyrec.serve.server_metrics`);
+  :mod:`whyrec.serve.server_metrics`), and ``GET /metrics/prometheus``, the same in Prometheus' text
+  format (:mod:`whyrec.serve.prometheus`);
 * ``GET /`` — the web page (plain HTML/JS/CSS shipped in the package, no CDN).
 
 Every error is JSON ``{"error": message}``: unknown item 404, unknown bundle/explainer 404,
@@ -36,7 +37,7 @@ import numpy as np
 import pydantic_core
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -50,6 +51,7 @@ from whyrec.explanations import (check_decoding, check_explainer, check_feature_
                                  feature_word_token, refuse_rating_model, steers_by_feature)
 from whyrec.ids import stripped_id
 from whyrec.serve import schemas
+from whyrec.serve.prometheus import CONTENT_TYPE, prometheus_text
 from whyrec.serve.server_metrics import ServerMetrics
 from whyrec.serve.systems import EXPLAINER_LABELS, GREEDY, ServedSystem
 
@@ -341,16 +343,26 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
     def health() -> Response:
         return answer({"status": "ok", "version": __version__, "bundles": list(by_name)})
 
-    @app.get("/metrics", **documented(schemas.Metrics))
-    def metrics() -> Response:
+    def metrics_answer() -> dict:
+        """What ``/metrics`` answers and ``/metrics/prometheus`` writes in Prometheus' format."""
         server = app.state.server_metrics
-        return answer({
+        return {
             "worker": {"pid": os.getpid(), "number": server.slot, "workers": workers,
                        "per_worker": server.per_worker()},
             "routes": server.routes_summary(),
             **counted.sections(server.counters_summary(counted.now())),
             "garbage_collector": {"frozen_objects": gc.get_freeze_count(),
-                                  "collections": [generation["collections"] for generation in gc.get_stats()]}})
+                                  "collections": [generation["collections"] for generation in gc.get_stats()]}}
+
+    @app.get("/metrics", **documented(schemas.Metrics))
+    def metrics() -> Response:
+        return answer(metrics_answer())
+
+    @app.get("/metrics/prometheus", response_class=PlainTextResponse,
+             responses={200: {"description": f"Prometheus' text format 0.0.4 (content-type: {CONTENT_TYPE})."}})
+    def metrics_for_prometheus() -> Response:
+        """`/metrics` as a Prometheus server scrapes it (`whyrec.serve.prometheus`)."""
+        return Response(prometheus_text(metrics_answer()), media_type=CONTENT_TYPE)
 
     @app.get("/api/bundles", **documented(list[schemas.BundleInfo]))
     def bundles() -> Response:

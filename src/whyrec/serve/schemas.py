@@ -165,6 +165,7 @@ class Health(_Answer):
 class RouteLatency(_Answer):
     requests: int
     errors: int
+    seconds: float = Field(description="Time spent answering them, in all.")
     latency_ms: dict[str, float] = Field(description="p50, p95 and p99 over the last 10,000 requests of each worker.")
 
 

@@ -47,6 +47,7 @@ class ServerMetrics:
         self.workers = workers
         shapes = {"pid": ((workers,), np.int64), "requests": ((workers, len(self.routes)), np.int64),
                   "errors": ((workers, len(self.routes)), np.int64),
+                  "seconds": ((workers, len(self.routes)), np.float64),  # time answering them, in all
                   "counters": ((workers, counters), np.int64),
                   "latency": ((workers, len(self.routes), LATENCIES), np.float32)}  # seconds, a ring per route
         size = sum(int(np.prod(shape)) * np.dtype(dtype).itemsize for shape, dtype in shapes.values())
@@ -79,6 +80,7 @@ class ServerMetrics:
             slot = self.slot
             done = int(self.requests[slot, at])
             self.latency[slot, at, done % LATENCIES] = seconds
+            self.seconds[slot, at] += seconds
             self.requests[slot, at] = done + 1  # after the latency: a reader never counts an unwritten one
             if status >= 400:
                 self.errors[slot, at] += 1
@@ -90,9 +92,9 @@ class ServerMetrics:
         self.counters[self.slot] = self.base + np.asarray(counters, np.int64)
 
     def routes_summary(self) -> dict:
-        """``{route: {"requests", "errors", "latency_ms": {"p50", "p95", "p99"}}}`` over every worker,
-        for the routes that had requests."""
-        requests, errors = self.requests.copy(), self.errors.copy()
+        """``{route: {"requests", "errors", "seconds", "latency_ms": {"p50", "p95", "p99"}}}`` over
+        every worker, for the routes that had requests (``seconds``: the time answering them, in all)."""
+        requests, errors, seconds = self.requests.copy(), self.errors.copy(), self.seconds.copy()
         out = {}
         for at, route in enumerate(self.routes):
             total = int(requests[:, at].sum())
@@ -100,7 +102,7 @@ class ServerMetrics:
                 continue
             kept = [self.latency[w, at, :min(int(requests[w, at]), LATENCIES)] for w in range(self.workers)]
             latencies = np.concatenate(kept).astype(np.float64) * 1000
-            out[route] = {"requests": total, "errors": int(errors[:, at].sum()),
+            out[route] = {"requests": total, "errors": int(errors[:, at].sum()), "seconds": float(seconds[:, at].sum()),
                           "latency_ms": {f"p{q}": float(np.percentile(latencies, q)) for q in (50, 95, 99)}}
         return out
 

@@ -1,0 +1,78 @@
+"""``GET /metrics/prometheus``: the numbers of ``GET /metrics`` in Prometheus' text format.
+
+The same answer dict is written twice: as JSON at ``/metrics`` and here as the metric families a
+Prometheus server scrapes (``prometheus_client`` writes the text format, version 0.0.4, which every
+Prometheus reads). Every family is the whole server's, all workers of ``whyrec serve --workers``
+together (:mod:`whyrec.serve.server_metrics`), so a scrape reaching any worker gives the same series
+and ``rate()`` over them is sound. Left out: the garbage collector's counts, which are the answering
+process's own and would jump between workers from one scrape to the next.
+
+Families (labels in braces):
+
+* ``whyrec_requests_total{route}``, ``whyrec_request_errors_total{route}`` (status >= 400);
+* ``whyrec_request_duration_seconds{route}``: a summary, its ``_count`` and ``_sum`` over every
+  request, its quantiles 0.5, 0.95 and 0.99 over each worker's last 10,000 requests to the route;
+* ``whyrec_explanation_cache_hits_total{bundle}`` and ``_misses_total``, the same for
+  ``whyrec_score_cache``; ``whyrec_explanation_batches_total{bundle}`` (decoding passes) and
+  ``whyrec_explanation_batch_requests_total{bundle}`` (the jobs they decoded);
+* ``whyrec_worker_requests_total{worker}``, and the gauge ``whyrec_workers``.
+"""
+
+from __future__ import annotations
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, SummaryMetricFamily
+from prometheus_client.exposition import generate_latest
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # what generate_latest writes for these names
+QUANTILES = {"p50": "0.5", "p95": "0.95", "p99": "0.99"}
+# /metrics' counter sections: (section, field) -> (family name without _total, help)
+COUNTERS = {
+    ("explanation_cache", "hits"): ("whyrec_explanation_cache_hits", "Explanations answered from the cache."),
+    ("explanation_cache", "misses"): ("whyrec_explanation_cache_misses", "Explanations the cache did not hold."),
+    ("score_cache", "hits"): ("whyrec_score_cache_hits", "Users' item scores answered from the cache."),
+    ("score_cache", "misses"): ("whyrec_score_cache_misses", "Users' item scores the cache did not hold."),
+    ("explanation_batches", "batches"): ("whyrec_explanation_batches", "Decoding passes over queued explanations."),
+    ("explanation_batches", "requests"): ("whyrec_explanation_batch_requests", "Explanation jobs those passes decoded."),
+}
+
+
+class _AnswerCollector:
+    """A ``prometheus_client`` collector of one ``/metrics`` answer dict."""
+
+    def __init__(self, answer: dict) -> None:
+        self.answer = answer
+
+    def collect(self):
+        routes = self.answer["routes"]
+        requests = CounterMetricFamily("whyrec_requests", "Requests answered, by route (method and path).",
+                                       labels=["route"])
+        errors = CounterMetricFamily("whyrec_request_errors", "Requests answered with a status of 400 or more.",
+                                     labels=["route"])
+        duration = SummaryMetricFamily("whyrec_request_duration_seconds", "Time to answer a request; count and "
+                                       "sum over every request, quantiles over each worker's last 10,000.",
+                                       labels=["route"])
+        for route, counts in routes.items():
+            requests.add_metric([route], counts["requests"])
+            errors.add_metric([route], counts["errors"])
+            duration.add_metric([route], count_value=counts["requests"], sum_value=counts["seconds"])
+            for name, quantile in QUANTILES.items():
+                duration.add_sample("whyrec_request_duration_seconds", {"route": route, "quantile": quantile},
+                                    counts["latency_ms"][name] / 1000)
+        yield from (requests, errors, duration)
+        for (section, field), (name, text) in COUNTERS.items():
+            family = CounterMetricFamily(name, text, labels=["bundle"])
+            for bundle, counts in self.answer[section].items():
+                family.add_metric([bundle], counts[field])
+            yield family
+        worker = self.answer["worker"]
+        per_worker = CounterMetricFamily("whyrec_worker_requests", "Requests each server process answered.",
+                                         labels=["worker"])
+        for entry in worker["per_worker"]:
+            per_worker.add_metric([str(entry["number"])], entry["requests"])
+        yield per_worker
+        yield GaugeMetricFamily("whyrec_workers", "Server processes sharing the port.", value=worker["workers"])
+
+
+def prometheus_text(answer: dict) -> bytes:
+    """The ``/metrics`` answer ``answer`` in Prometheus' text format 0.0.4."""
+    return generate_latest(_AnswerCollector(answer))
