@@ -236,6 +236,31 @@ def test_a_layer_on_the_user_and_item_alone_equals_the_general_layer_under_the_p
         layer.train().pair(x)
 
 
+@pytest.mark.parametrize("hooked", ["ff", "attn", "every module"])
+def test_a_forward_hook_is_run_by_the_eval_mode_shortcuts(hooked):
+    """The eval-mode paths call the parts of ``ff`` and ``attn``; a hook on the module (to read
+    its activations) must still run, with the same numbers as without it."""
+    torch.manual_seed(0)
+    model = PeterModel(PeterShape(5, 4, 20, emsize=16, heads=2, ffn=32, layers=2, dropout=0.0), pad=2).eval()
+    user, item = torch.tensor([1, 3, 0]), torch.tensor([0, 2, 2])
+    text = torch.tensor([[0, 5, 6, 8], [0, 11, 4, 13], [0, 2, 2, 2]])
+    plain_rating, plain_forward = model.rate(user, item), model(user, item, text)
+    seen = []
+    record = lambda module, inputs, output: seen.append(output.shape)  # noqa: E731
+    if hooked == "every module":
+        handle = torch.nn.modules.module.register_module_forward_hook(
+            lambda module, inputs, output: seen.append(output.shape) if module is model.layers[0].ff else None)
+    else:
+        handle = getattr(model.layers[0], hooked).register_forward_hook(record)
+    try:
+        rating, forward = model.rate(user, item), model(user, item, text)
+    finally:
+        handle.remove()
+    assert len(seen) == 2  # once by the rating's pair path, once by the full forward
+    torch.testing.assert_close(rating, plain_rating)
+    torch.testing.assert_close(forward, plain_forward)
+
+
 def test_the_rating_in_training_mode_goes_through_the_general_layers_with_their_dropout():
     torch.manual_seed(0)
     model = PeterModel(PeterShape(5, 4, 20, emsize=16, heads=2, ffn=32, layers=2, dropout=0.5), pad=2)

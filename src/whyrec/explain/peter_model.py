@@ -76,7 +76,10 @@ class PostNormLayer(nn.Module):
 
     def feed_forward(self, x: torch.Tensor) -> torch.Tensor:
         """What ``ff`` gives in eval mode, its dropout (an identity there) not called; training
-        calls ``ff`` itself."""
+        calls ``ff`` itself, and so does this when a forward hook is on ``ff`` (or on every module),
+        so that a hook put there to read the activations is never skipped."""
+        if has_forward_hooks(self.ff):
+            return self.ff(x)
         first, _, _, last = self.ff
         return last(F.relu(first(x)))
 
@@ -91,12 +94,26 @@ class PostNormLayer(nn.Module):
             raise RuntimeError("PostNormLayer.pair runs in eval mode only; in training mode call the layer")
         b, _, d = x.shape
         a = self.attn
+        if has_forward_hooks(a):  # the attention module itself called, for its hooks: the same numbers
+            x = self.norm1(x + a(x, None))
+            x = x[:, :1] if user_only else x
+            return self.norm2(x + self.feed_forward(x))
         q, k, v = a.qkv(x).view(b, 2, 3, a.heads, a.head_dim).transpose(1, 3).unbind(2)  # each (B, H, 2, d_h)
         if user_only:
             q, x = q[:, :, :1], x[:, :1]
         y = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(b, q.shape[2], d)
         x = self.norm1(x + a.out(y))
         return self.norm2(x + self.feed_forward(x))
+
+
+def has_forward_hooks(module: nn.Module) -> bool:
+    """Whether calling ``module`` would run a forward (pre-)hook: its own, or one registered for
+    every module (``torch.nn.modules.module.register_module_forward_hook``). The eval-mode shortcuts
+    that call a module's parts instead of the module itself take the long way then."""
+    from torch.nn.modules import module as torch_module
+
+    return bool(module._forward_hooks or module._forward_pre_hooks or torch_module._global_forward_hooks
+                or torch_module._global_forward_pre_hooks)
 
 
 def sinusoidal_positions(n: int, dim: int) -> torch.Tensor:
