@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.nn.modules import module as torch_module
 
 
 @dataclass
@@ -110,8 +111,6 @@ def has_forward_hooks(module: nn.Module) -> bool:
     """Whether calling ``module`` would run a forward (pre-)hook: its own, or one registered for
     every module (``torch.nn.modules.module.register_module_forward_hook``). The eval-mode shortcuts
     that call a module's parts instead of the module itself take the long way then."""
-    from torch.nn.modules import module as torch_module
-
     return bool(module._forward_hooks or module._forward_pre_hooks or torch_module._global_forward_hooks
                 or torch_module._global_forward_pre_hooks)
 
