@@ -32,7 +32,8 @@ COUNTERS = {
     ("score_cache", "hits"): ("whyrec_score_cache_hits", "Users' item scores answered from the cache."),
     ("score_cache", "misses"): ("whyrec_score_cache_misses", "Users' item scores the cache did not hold."),
     ("explanation_batches", "batches"): ("whyrec_explanation_batches", "Decoding passes over queued explanations."),
-    ("explanation_batches", "requests"): ("whyrec_explanation_batch_requests", "Explanation jobs those passes decoded."),
+    ("explanation_batches", "requests"): ("whyrec_explanation_batch_requests",
+                                          "Explanation jobs those passes decoded."),
 }
 
 
