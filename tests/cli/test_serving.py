@@ -59,7 +59,7 @@ def test_serve_answers_over_http_until_interrupted(tmp_path, planted):
     """A rating bundle served with its data: its users' rated items are left out of their
     recommendations."""
     bundle, data = trained_bias_bundle(tmp_path, planted)
-    server, base, _ = start_server(str(bundle), "--data", str(data))
+    server, base, _ = start_server(str(bundle), "--data", str(data), "--max-in-flight", "3")
 
     def get(path: str):  # the answer of a GET that must succeed
         status, body = request_json(base, "GET", path)
@@ -73,7 +73,7 @@ def test_serve_answers_over_http_until_interrupted(tmp_path, planted):
         rated = set(planted.corpus.reviews.loc[planted.corpus.reviews["user"] == user, "item"])
         assert len(answer["items"]) == 3 and not {i["item"] for i in answer["items"]} & rated
         # one process answers; it answered /health (start_server), /api/bundles and the recommendations
-        assert get("/metrics")["worker"] == {"pid": server.pid, "number": 0, "workers": 1,
+        assert get("/metrics")["worker"] == {"pid": server.pid, "number": 0, "workers": 1, "max_in_flight": 3,
                                              "per_worker": [{"number": 0, "pid": server.pid, "requests": 3}]}
     finally:
         interrupt(server)

@@ -510,6 +510,41 @@ def test_an_unexpected_error_is_a_json_500_and_its_traceback_is_logged(served_bu
     assert c.get("/metrics").json()["routes"]["GET /users/{user}/recommendations"]["errors"] == 1
 
 
+def test_past_max_in_flight_a_request_is_refused_at_once_and_probes_still_answer(served_bundles, monkeypatch):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    mt_folder, _, split = served_bundles
+    served = ServedSystem.from_folder(mt_folder)
+    entered, release = threading.Event(), threading.Event()
+    recommend = served.recommend
+
+    def slow(user, k):  # holds the one place until the test lets it go
+        entered.set()
+        assert release.wait(30)
+        return recommend(user, k)
+
+    monkeypatch.setattr(served, "recommend", slow)
+    user, item = split.train.users[0], split.train.items[0]
+    with TestClient(create_app([served], max_in_flight=1)) as c, ThreadPoolExecutor(1) as pool:
+        first = pool.submit(c.get, f"/users/{user}/recommendations", params={"k": 2})
+        assert entered.wait(30)
+        refused = c.get(f"/users/{user}/recommendations", params={"k": 2})
+        explain = c.post("/explain", json={"user": user, "item": item})
+        probes = [c.get("/health").status_code, c.get("/metrics").status_code, c.get("/").status_code]
+        release.set()
+        assert first.result(30).status_code == 200
+        again = c.post("/explain", json={"user": user, "item": item})  # the place is free again
+        routes = c.get("/metrics").json()["routes"]
+    assert refused.status_code == explain.status_code == 503 and refused.headers["retry-after"] == "1"
+    assert "the server is busy: it answers at most 1 such requests at once" in refused.json()["error"]
+    assert probes == [200, 200, 200] and again.status_code == 200
+    assert routes["busy"]["requests"] == routes["busy"]["errors"] == 2
+    assert routes["GET /users/{user}/recommendations"]["requests"] == 1  # the refused ones are counted apart
+    with pytest.raises(ConfigError, match="max_in_flight must be 0"):
+        create_app([served], max_in_flight=-1)
+
+
 def test_an_id_with_a_slash_is_served(served_bundles, tmp_path):
     """Ids are free text ("team/u1" in a CSV); sent URL-encoded, they reach the user routes."""
     from whyrec.bundle import save_bundle

@@ -28,6 +28,9 @@ def serve(
                                 "(CPU only; each keeps its own caches, and /metrics counts them all): one "
                                 "process's threads share Python's lock, so under concurrent load more than one "
                                 "uses more cores."),
+    max_in_flight: int = typer.Option(0, "--max-in-flight", min=0, help="The most requests for recommendations "
+                                      "or explanations a worker answers at once; past it, a JSON 503 with "
+                                      "Retry-After at once (0: no limit, every request waits its turn)."),
     device: str = typer.Option("cpu", "--device", help="torch device of the MT / PETER bundles: cpu, cuda, cuda:N, "
                                "mps, auto."),
     data: Optional[Path] = typer.Option(None, "--data", help="For rating-model bundles, which keep no training data: "
@@ -66,7 +69,7 @@ def serve(
         shown_host = f"[{host}]" if ":" in host else host  # an IPv6 address, as a URL writes it
         by = f", {workers} worker processes" if workers > 1 else ""
         console().print(f"serving {', '.join(names)} on http://{shown_host}:{port}/ (API docs at /docs{by})")
-        app = create_app(systems, workers=workers)
+        app = create_app(systems, workers=workers, max_in_flight=max_in_flight)
         # the collector's full passes over them made the latency's tail; frozen, they are not written
         # either, so forked workers keep sharing their pages
         freeze_startup_objects()

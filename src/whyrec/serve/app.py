@@ -60,6 +60,8 @@ MAX_ID = 200  # characters of a user or item id
 MAX_K = 100
 MAX_PAIRS = 100  # (user, item) pairs of one /explain/batch request
 MAX_BEAM = 16  # beam search hypotheses per pair: 100 pairs hold 1,600 decoder rows
+SHED_PREFIXES = ("/users/", "/explain", "/api/")  # the routes that compute answers, refused past max_in_flight
+BUSY = "busy"  # /metrics' name for the requests refused with 503 past max_in_flight
 
 
 class PairRequest(BaseModel):
@@ -246,9 +248,19 @@ def _misplaced_hint(error: dict) -> str:
     return ""
 
 
-def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers: int = 1) -> FastAPI:
+def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers: int = 1,
+               max_in_flight: int = 0) -> FastAPI:
     """Build the app around already loaded systems (the first is the default bundle); ``workers``:
-    how many processes will serve it (:mod:`whyrec.serve.workers`), which ``/metrics`` tells."""
+    how many processes will serve it (:mod:`whyrec.serve.workers`), which ``/metrics`` tells.
+
+    ``max_in_flight`` (0: no limit): the most requests to the routes that compute answers
+    (``SHED_PREFIXES``) one process answers at once. One more is refused at once with a JSON 503
+    and ``Retry-After: 1``, before its body is read, and counted under ``BUSY`` in ``/metrics``,
+    so that under overload the requests taken keep their latency and a client learns at once that
+    it should retry, instead of every request waiting longer and longer in the queue. ``/health``,
+    ``/metrics`` and the page are always answered."""
+    if max_in_flight < 0:
+        raise ConfigError(f"max_in_flight must be 0 (no limit) or more, not {max_in_flight}")
     if not systems:
         raise WhyrecError("serve needs at least one bundle")
     by_name = {s.name: s for s in systems}
@@ -259,14 +271,25 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
     # inside the timing middleware below (added later, so outermost): refused bodies are logged too
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
 
+    in_flight = [0]  # requests to SHED_PREFIXES being answered: counted on the event loop, which runs this alone
+
     @app.middleware("http")
     async def guard_and_time(request: Request, call_next):
         start = time.perf_counter()
+        limited = max_in_flight > 0 and request.url.path.startswith(SHED_PREFIXES)
+        if limited and in_flight[0] >= max_in_flight:
+            response = _error(503, f"the server is busy: it answers at most {max_in_flight} such requests at once "
+                                   "(whyrec serve --max-in-flight); retry in a moment", headers={"Retry-After": "1"})
+            app.state.server_metrics.record(BUSY, time.perf_counter() - start, 503, counted.now())
+            return response
+        in_flight[0] += limited
         try:
             response = await call_next(request)
         except Exception:  # the handlers below cover expected errors; this is the last net
             _LOG.exception("internal error on %s %s", request.method, request.url.path[:200])
             response = _error(500, "internal error")
+        finally:
+            in_flight[0] -= limited
         route = request.scope.get("route")
         name = getattr(route, "path", None) or ("static" if request.url.path.startswith("/static") else "other")
         name = name.replace(":path}", "}")  # /users/{user:path}/... (an id may hold a "/") logs as /users/{user}/...
@@ -348,7 +371,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
         server = app.state.server_metrics
         return {
             "worker": {"pid": os.getpid(), "number": server.slot, "workers": workers,
-                       "per_worker": server.per_worker()},
+                       "max_in_flight": max_in_flight, "per_worker": server.per_worker()},
             "routes": server.routes_summary(),
             **counted.sections(server.counters_summary(counted.now())),
             "garbage_collector": {"frozen_objects": gc.get_freeze_count(),
@@ -477,7 +500,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     routes = [f"{method} {route.path.replace(':path}', '}')}" for route in app.routes
               for method in sorted(getattr(route, "methods", None) or ()) if isinstance(route, APIRoute)]
-    app.state.server_metrics = ServerMetrics([*routes, "GET static", "HEAD static"], len(counted.names), workers)
+    app.state.server_metrics = ServerMetrics([*routes, "GET static", "HEAD static", BUSY], len(counted.names), workers)
     return app
 
 

@@ -196,6 +196,8 @@ class Worker(_Answer):
     number: int = Field(description="Its worker number, from 0.")
     workers: int = Field(description="Server processes sharing the port (`whyrec serve --workers`). Every count "
                          "of this answer but `garbage_collector` is theirs together.")
+    max_in_flight: int = Field(description="The most requests for answers each worker takes at once (`whyrec serve "
+                               "--max-in-flight`; 0: no limit); past it, a 503, counted under the route `busy`.")
     per_worker: list[WorkerCount]
 
 
