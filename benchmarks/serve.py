@@ -77,33 +77,43 @@ def wait_ready(port: int, timeout: float = 120.0) -> None:
     raise RuntimeError("server did not become ready")
 
 
-def run_load(port: int, users: list[str], seconds: float, clients: int, k: int, seed: int) -> dict:
+def load(port: int, users: list[str], seconds: float, clients: int, k: int, seed: int,
+         polite: bool = False) -> tuple[list[float], list[int], float]:
+    """``clients`` threads, each sending ``GET /users/{u}/recommendations?k=K`` back to back over a
+    keep-alive connection for ``seconds`` (``u`` drawn at random from ``users``). With ``polite``, a
+    client refused with 503 waits its ``Retry-After`` before its next request. Returns every
+    request's latency (s) and status (0: no answer, or a 200 without items) and the wall time."""
     latencies: list[float] = []
-    errors = [0]
+    statuses: list[int] = []
     lock = threading.Lock()
     stop_at = time.perf_counter() + seconds
 
     def client(n: int) -> None:
         rng = random.Random(seed + n)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        mine, bad = [], 0
+        mine, codes = [], []
         while time.perf_counter() < stop_at:
             user = rng.choice(users)
             start = time.perf_counter()
+            wait = 0.0
             try:
                 conn.request("GET", f"/users/{user}/recommendations?k={k}")
                 response = conn.getresponse()
                 body = response.read()
-                ok = response.status == 200 and b'"items"' in body
+                code = response.status if response.status != 200 or b'"items"' in body else 0
+                if code == 503 and polite:
+                    wait = float(response.getheader("Retry-After", "1"))
             except (OSError, http.client.HTTPException):
-                ok = False
+                code = 0
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             mine.append(time.perf_counter() - start)
-            bad += 0 if ok else 1
+            codes.append(code)
+            if wait:
+                time.sleep(min(wait, max(0.0, stop_at - time.perf_counter())))
         with lock:
             latencies.extend(mine)
-            errors[0] += bad
+            statuses.extend(codes)
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
     began = time.perf_counter()
@@ -111,11 +121,24 @@ def run_load(port: int, users: list[str], seconds: float, clients: int, k: int, 
         t.start()
     for t in threads:
         t.join()
-    wall = time.perf_counter() - began
-    ms = np.array(latencies) * 1000
-    return {"requests": len(latencies), "errors": errors[0], "seconds": wall, "throughput_rps": len(latencies) / wall,
-            "latency_ms": {"p50": float(np.percentile(ms, 50)), "p95": float(np.percentile(ms, 95)),
-                           "p99": float(np.percentile(ms, 99)), "max": float(ms.max())}}
+    return latencies, statuses, time.perf_counter() - began
+
+
+def latency_summary(seconds: list[float]) -> dict:
+    """p50, p95, p99 and max of latencies given in seconds, in ms (None each when there are none)."""
+    if not seconds:
+        return {"p50": None, "p95": None, "p99": None, "max": None}
+    ms = np.array(seconds) * 1000
+    return {"p50": float(np.percentile(ms, 50)), "p95": float(np.percentile(ms, 95)),
+            "p99": float(np.percentile(ms, 99)), "max": float(ms.max())}
+
+
+def run_load(port: int, users: list[str], seconds: float, clients: int, k: int, seed: int) -> dict:
+    """:func:`load`, summed up: requests, errors (anything but a 200 with items), requests/s and
+    latency percentiles over every request."""
+    latencies, statuses, wall = load(port, users, seconds, clients, k, seed)
+    return {"requests": len(latencies), "errors": sum(code != 200 for code in statuses), "seconds": wall,
+            "throughput_rps": len(latencies) / wall, "latency_ms": latency_summary(latencies)}
 
 
 def request_each_once(port: int, users: list[str], clients: int, k: int) -> None:
