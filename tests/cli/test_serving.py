@@ -74,7 +74,7 @@ def test_serve_answers_over_http_until_interrupted(tmp_path, planted):
         assert len(answer["items"]) == 3 and not {i["item"] for i in answer["items"]} & rated
         # one process answers; it answered /health (start_server), /api/bundles and the recommendations
         assert get("/metrics")["worker"] == {"pid": server.pid, "number": 0, "workers": 1, "max_in_flight": 3,
-                                             "per_worker": [{"number": 0, "pid": server.pid, "requests": 3}]}
+                                             "per_worker": [{"number": 0, "pid": server.pid, "requests": 3, "in_flight": 0}]}
     finally:
         interrupt(server)
 

@@ -531,7 +531,8 @@ def test_past_max_in_flight_a_request_is_refused_at_once_and_probes_still_answer
         assert entered.wait(30)
         refused = c.get(f"/users/{user}/recommendations", params={"k": 2})
         explain = c.post("/explain", json={"user": user, "item": item})
-        probes = [c.get("/health").status_code, c.get("/metrics").status_code, c.get("/").status_code]
+        busy = c.get("/metrics")
+        probes = [c.get("/health").status_code, busy.status_code, c.get("/").status_code]
         release.set()
         assert first.result(30).status_code == 200
         again = c.post("/explain", json={"user": user, "item": item})  # the place is free again
@@ -539,6 +540,7 @@ def test_past_max_in_flight_a_request_is_refused_at_once_and_probes_still_answer
     assert refused.status_code == explain.status_code == 503 and refused.headers["retry-after"] == "1"
     assert "the server is busy: it answers at most 1 such requests at once" in refused.json()["error"]
     assert probes == [200, 200, 200] and again.status_code == 200
+    assert busy.json()["worker"]["per_worker"][0]["in_flight"] == 1  # the held request; /metrics is not counted
     assert routes["busy"]["requests"] == routes["busy"]["errors"] == 2
     assert routes["GET /users/{user}/recommendations"]["requests"] == 1  # the refused ones are counted apart
     with pytest.raises(ConfigError, match="max_in_flight must be 0"):

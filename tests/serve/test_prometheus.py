@@ -19,7 +19,8 @@ def _samples(text: str) -> dict:
 
 ANSWER = {
     "worker": {"pid": 11, "number": 1, "workers": 2,
-               "per_worker": [{"number": 0, "pid": 10, "requests": 5}, {"number": 1, "pid": 11, "requests": 3}]},
+               "per_worker": [{"number": 0, "pid": 10, "requests": 5, "in_flight": 2},
+                              {"number": 1, "pid": 11, "requests": 3, "in_flight": 0}]},
     "routes": {"GET /health": {"requests": 8, "errors": 1, "seconds": 0.04,
                                "latency_ms": {"p50": 4.0, "p95": 9.0, "p99": 12.5}}},
     "explanation_cache": {"mags": {"hits": 7, "misses": 2}},
@@ -45,6 +46,7 @@ def test_the_answer_is_written_as_prometheus_families():
     assert samples[("whyrec_explanation_batch_requests_total", mags)] == 9
     assert samples[("whyrec_worker_requests_total", (("worker", "1"),))] == 3
     assert samples[("whyrec_workers", ())] == 2
+    assert samples[("whyrec_requests_in_flight", (("worker", "0"),))] == 2
     assert "collections" not in text and "gc" not in text  # one process's own: would jump between workers
 
 

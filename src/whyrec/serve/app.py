@@ -276,20 +276,22 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
     @app.middleware("http")
     async def guard_and_time(request: Request, call_next):
         start = time.perf_counter()
-        limited = max_in_flight > 0 and request.url.path.startswith(SHED_PREFIXES)
-        if limited and in_flight[0] >= max_in_flight:
+        computing = request.url.path.startswith(SHED_PREFIXES)
+        if computing and max_in_flight and in_flight[0] >= max_in_flight:
             response = _error(503, f"the server is busy: it answers at most {max_in_flight} such requests at once "
                                    "(whyrec serve --max-in-flight); retry in a moment", headers={"Retry-After": "1"})
             app.state.server_metrics.record(BUSY, time.perf_counter() - start, 503, counted.now())
             return response
-        in_flight[0] += limited
+        in_flight[0] += computing
+        app.state.server_metrics.set_in_flight(in_flight[0])
         try:
             response = await call_next(request)
         except Exception:  # the handlers below cover expected errors; this is the last net
             _LOG.exception("internal error on %s %s", request.method, request.url.path[:200])
             response = _error(500, "internal error")
         finally:
-            in_flight[0] -= limited
+            in_flight[0] -= computing
+            app.state.server_metrics.set_in_flight(in_flight[0])
         route = request.scope.get("route")
         name = getattr(route, "path", None) or ("static" if request.url.path.startswith("/static") else "other")
         name = name.replace(":path}", "}")  # /users/{user:path}/... (an id may hold a "/") logs as /users/{user}/...

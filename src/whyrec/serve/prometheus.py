@@ -15,7 +15,8 @@ Families (labels in braces):
 * ``whyrec_explanation_cache_hits_total{bundle}`` and ``_misses_total``, the same for
   ``whyrec_score_cache``; ``whyrec_explanation_batches_total{bundle}`` (decoding passes) and
   ``whyrec_explanation_batch_requests_total{bundle}`` (the jobs they decoded);
-* ``whyrec_worker_requests_total{worker}``, and the gauge ``whyrec_workers``.
+* ``whyrec_worker_requests_total{worker}``, and the gauges ``whyrec_requests_in_flight{worker}``
+  (requests for recommendations or explanations being answered) and ``whyrec_workers``.
 """
 
 from __future__ import annotations
@@ -68,9 +69,12 @@ class _AnswerCollector:
         worker = self.answer["worker"]
         per_worker = CounterMetricFamily("whyrec_worker_requests", "Requests each server process answered.",
                                          labels=["worker"])
+        in_flight = GaugeMetricFamily("whyrec_requests_in_flight", "Requests for recommendations or explanations "
+                                      "each server process is answering now.", labels=["worker"])
         for entry in worker["per_worker"]:
             per_worker.add_metric([str(entry["number"])], entry["requests"])
-        yield per_worker
+            in_flight.add_metric([str(entry["number"])], entry["in_flight"])
+        yield from (per_worker, in_flight)
         yield GaugeMetricFamily("whyrec_workers", "Server processes sharing the port.", value=worker["workers"])
 
 

@@ -189,6 +189,7 @@ class WorkerCount(_Answer):
     number: int
     pid: int = Field(description="The worker's process (the latest, if one was replaced); 0 before it started.")
     requests: int = Field(description="Requests it answered, every route together.")
+    in_flight: int = Field(description="Requests for recommendations or explanations it is answering now.")
 
 
 class Worker(_Answer):

@@ -45,7 +45,8 @@ class ServerMetrics:
         self.index = {route: n for n, route in enumerate(self.routes)}
         self.counter_count = counters
         self.workers = workers
-        shapes = {"pid": ((workers,), np.int64), "requests": ((workers, len(self.routes)), np.int64),
+        shapes = {"pid": ((workers,), np.int64), "in_flight": ((workers,), np.int64),
+                  "requests": ((workers, len(self.routes)), np.int64),
                   "errors": ((workers, len(self.routes)), np.int64),
                   "seconds": ((workers, len(self.routes)), np.float64),  # time answering them, in all
                   "counters": ((workers, counters), np.int64),
@@ -64,13 +65,14 @@ class ServerMetrics:
 
     def take_slot(self, number: int) -> None:
         """In worker ``number`` (from 0), after the fork: write to its slot from now on. A worker
-        replacing a dead one carries on from that one's counters."""
+        replacing a dead one carries on from that one's counters (and answers nothing yet)."""
         if not 0 <= number < self.workers:
             raise ValueError(f"worker {number} of {self.workers}: numbers run from 0 to {self.workers - 1}")
         with self.lock:
             self.slot = number
             self.base = self.counters[number].copy()
             self.pid[number] = os.getpid()
+            self.in_flight[number] = 0
 
     def record(self, route: str, seconds: float, status: int, counters: Sequence[int]) -> None:
         """One finished request to ``route`` (counted under ``OTHER`` when the table has no such
@@ -112,8 +114,14 @@ class ServerMetrics:
             self._publish(counters)
         return [int(total) for total in self.counters.sum(axis=0)]
 
+    def set_in_flight(self, count: int) -> None:
+        """How many requests this worker is answering now (those its caller counts)."""
+        self.in_flight[self.slot] = count
+
     def per_worker(self) -> list[dict]:
-        """``[{"number", "pid", "requests"}]``: each worker's process (the latest to hold the slot;
-        0 before it started) and the requests it answered, all routes together."""
+        """``[{"number", "pid", "requests", "in_flight"}]``: each worker's process (the latest to hold
+        the slot; 0 before it started), the requests it answered, all routes together, and those it
+        is answering now (:meth:`set_in_flight`)."""
         requests = self.requests.sum(axis=1)
-        return [{"number": w, "pid": int(self.pid[w]), "requests": int(requests[w])} for w in range(self.workers)]
+        return [{"number": w, "pid": int(self.pid[w]), "requests": int(requests[w]),
+                 "in_flight": int(self.in_flight[w])} for w in range(self.workers)]
