@@ -104,3 +104,41 @@ def test_a_replaced_worker_carries_on_from_the_dead_ones_counts():
     # the new process's 2 on top of the dead one's 5; the reading process (slot 0 here) adds its own 0
     metrics.take_slot(0)
     assert metrics.counters_summary([0]) == [7]
+
+
+@needs_fork
+def test_workers_recording_at_once_from_many_threads_lose_no_count():
+    import threading
+
+    metrics = ServerMetrics(["GET /a", "POST /b"], counters=1, workers=2)
+
+    def busy(m):  # four threads per worker, all recording at once
+        def many():
+            for n in range(2000):
+                m.record("GET /a" if n % 2 else "POST /b", 0.001, 500 if n % 10 == 0 else 200, [n])
+
+        threads = [threading.Thread(target=many) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    pids = []
+    for number in range(2):  # both forked before either is waited for: they run side by side
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                metrics.take_slot(number)
+                busy(metrics)
+                code = 0
+            finally:
+                os._exit(code)
+        pids.append(pid)
+    for pid in pids:
+        assert os.waitpid(pid, 0)[1] == 0
+    routes = metrics.routes_summary()
+    assert routes["GET /a"]["requests"] == routes["POST /b"]["requests"] == 2 * 4 * 1000
+    assert routes["GET /a"]["errors"] + routes["POST /b"]["errors"] == 2 * 4 * 200
+    assert routes["GET /a"]["seconds"] == pytest.approx(2 * 4 * 1000 * 0.001)
+    assert [w["requests"] for w in metrics.per_worker()] == [8000, 8000]
