@@ -38,12 +38,13 @@ def start_server(*args: str) -> tuple[subprocess.Popen, str, str]:
             time.sleep(0.2)
 
 
-def interrupt(server: subprocess.Popen) -> None:
-    """Ctrl-C (SIGINT) ends the server as it ends any command: "interrupted", 130."""
+def interrupt(server: subprocess.Popen) -> str:
+    """Ctrl-C (SIGINT) ends the server as it ends any command: "interrupted", 130. Returns its stderr."""
     server.send_signal(signal.SIGINT)
     out, err = server.communicate(timeout=60)
     assert server.returncode == 130 and err.strip().splitlines()[-1] == "interrupted", err
     assert "Traceback" not in out + err
+    return err
 
 
 def trained_bias_bundle(tmp_path, planted) -> tuple:
@@ -59,7 +60,7 @@ def test_serve_answers_over_http_until_interrupted(tmp_path, planted):
     """A rating bundle served with its data: its users' rated items are left out of their
     recommendations."""
     bundle, data = trained_bias_bundle(tmp_path, planted)
-    server, base, _ = start_server(str(bundle), "--data", str(data), "--max-in-flight", "3")
+    server, base, _ = start_server(str(bundle), "--data", str(data), "--max-in-flight", "3", "--access-log")
 
     def get(path: str):  # the answer of a GET that must succeed
         status, body = request_json(base, "GET", path)
@@ -76,7 +77,9 @@ def test_serve_answers_over_http_until_interrupted(tmp_path, planted):
         assert get("/metrics")["worker"] == {"pid": server.pid, "number": 0, "workers": 1, "max_in_flight": 3,
                                              "per_worker": [{"number": 0, "pid": server.pid, "requests": 3, "in_flight": 0}]}
     finally:
-        interrupt(server)
+        err = interrupt(server)
+    # --access-log: a line per request on stderr, with the time and the process
+    assert re.search(rf"^\S+ \S+ \[{server.pid}\] GET /users/{user}/recommendations\?k=3 200 \d+\.\d ms$", err, re.M), err
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="reads the server's worker processes from /proc")

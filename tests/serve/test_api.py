@@ -1,5 +1,7 @@
 """The HTTP API with FastAPI's test client: answers, cold start, and JSON errors for bad input."""
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -545,6 +547,21 @@ def test_past_max_in_flight_a_request_is_refused_at_once_and_probes_still_answer
     assert routes["GET /users/{user}/recommendations"]["requests"] == 1  # the refused ones are counted apart
     with pytest.raises(ConfigError, match="max_in_flight must be 0"):
         create_app([served], max_in_flight=-1)
+
+
+def test_the_access_log_has_a_line_per_request_that_an_id_cannot_break(client, served_bundles, caplog):
+    mt_folder, _, split = served_bundles
+    c = TestClient(create_app([ServedSystem.from_folder(mt_folder)], access_log=True))
+    with caplog.at_level("INFO", logger="whyrec.serve.access"):
+        c.get("/users/team%2Fa%0Aforged%20line/history", params={"bundle": "planted"})
+        c.get("/no/such/route")
+    lines = [r.getMessage() for r in caplog.records if r.name == "whyrec.serve.access"]
+    assert len(lines) == 2 and all("\n" not in line for line in lines)
+    assert re.fullmatch(r"GET /users/team%2Fa%0Aforged%20line/history\?bundle=planted \d{3} \d+\.\d ms", lines[0])
+    assert re.fullmatch(r"GET /no/such/route 404 \d+\.\d ms", lines[1])
+    with caplog.at_level("INFO", logger="whyrec.serve.access"):
+        client[0].get("/health")  # an app built without it logs nothing
+    assert len([r for r in caplog.records if r.name == "whyrec.serve.access"]) == 2
 
 
 def test_an_id_with_a_slash_is_served(served_bundles, tmp_path):

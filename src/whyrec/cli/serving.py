@@ -31,6 +31,8 @@ def serve(
     max_in_flight: int = typer.Option(0, "--max-in-flight", min=0, help="The most requests for recommendations "
                                       "or explanations a worker answers at once; past it, a JSON 503 with "
                                       "Retry-After at once (0: no limit, every request waits its turn)."),
+    access_log: bool = typer.Option(False, "--access-log", help="A line per request on stderr: time, process, "
+                                    "method, path, status, milliseconds."),
     device: str = typer.Option("cpu", "--device", help="torch device of the MT / PETER bundles: cpu, cuda, cuda:N, "
                                "mps, auto."),
     data: Optional[Path] = typer.Option(None, "--data", help="For rating-model bundles, which keep no training data: "
@@ -69,7 +71,9 @@ def serve(
         shown_host = f"[{host}]" if ":" in host else host  # an IPv6 address, as a URL writes it
         by = f", {workers} worker processes" if workers > 1 else ""
         console().print(f"serving {', '.join(names)} on http://{shown_host}:{port}/ (API docs at /docs{by})")
-        app = create_app(systems, workers=workers, max_in_flight=max_in_flight)
+        app = create_app(systems, workers=workers, max_in_flight=max_in_flight, access_log=access_log)
+        if access_log:
+            show_access_log()
         # the collector's full passes over them made the latency's tail; frozen, they are not written
         # either, so forked workers keep sharing their pages
         freeze_startup_objects()
@@ -82,6 +86,19 @@ def serve(
             serve_one()
         else:
             run_workers(serve_one, workers, say=lambda text: console().print(text, highlight=False))
+
+
+def show_access_log() -> None:
+    """Send ``whyrec.serve.access``'s lines to stderr, each with its time and process."""
+    import logging
+    import sys
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s [%(process)d] %(message)s"))
+    logger = logging.getLogger("whyrec.serve.access")
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    logger.propagate = False
 
 
 DEMO_DATASET = "amazon-magazine-subscriptions"

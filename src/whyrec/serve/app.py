@@ -127,6 +127,17 @@ class ExplainBatchRequest(BaseModel):
 
 
 _LOG = logging.getLogger("whyrec.serve")  # an unexpected error's traceback goes to the server's log
+ACCESS_LOG = logging.getLogger("whyrec.serve.access")  # a line per request, with create_app(access_log=True)
+
+
+def log_access(request: Request, status: int, seconds: float) -> None:
+    """``GET /users/a%2Fb/recommendations?k=3 200 12.3 ms`` on :data:`ACCESS_LOG`: the target as the
+    client sent it (percent-encoded; the HTTP parser refuses raw control characters), cut at 300
+    characters."""
+    target = request.scope.get("raw_path", b"").decode("latin-1")
+    if request.scope.get("query_string"):
+        target += "?" + request.scope["query_string"].decode("latin-1")
+    ACCESS_LOG.info("%s %s %d %.1f ms", request.method, target[:300], status, seconds * 1000)
 
 
 def documented(shape, *errors: int) -> dict:
@@ -249,7 +260,7 @@ def _misplaced_hint(error: dict) -> str:
 
 
 def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers: int = 1,
-               max_in_flight: int = 0) -> FastAPI:
+               max_in_flight: int = 0, access_log: bool = False) -> FastAPI:
     """Build the app around already loaded systems (the first is the default bundle); ``workers``:
     how many processes will serve it (:mod:`whyrec.serve.workers`), which ``/metrics`` tells.
 
@@ -258,7 +269,11 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
     and ``Retry-After: 1``, before its body is read, and counted under ``BUSY`` in ``/metrics``,
     so that under overload the requests taken keep their latency and a client learns at once that
     it should retry, instead of every request waiting longer and longer in the queue. ``/health``,
-    ``/metrics`` and the page are always answered."""
+    ``/metrics`` and the page are always answered.
+
+    ``access_log``: one line per request on the ``whyrec.serve.access`` logger (INFO): method, the
+    path and query as sent (still percent-encoded, so an id cannot break the line), status and
+    milliseconds."""
     if max_in_flight < 0:
         raise ConfigError(f"max_in_flight must be 0 (no limit) or more, not {max_in_flight}")
     if not systems:
@@ -295,8 +310,10 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
         route = request.scope.get("route")
         name = getattr(route, "path", None) or ("static" if request.url.path.startswith("/static") else "other")
         name = name.replace(":path}", "}")  # /users/{user:path}/... (an id may hold a "/") logs as /users/{user}/...
-        app.state.server_metrics.record(f"{request.method} {name}", time.perf_counter() - start,
-                                        response.status_code, counted.now())
+        seconds = time.perf_counter() - start
+        app.state.server_metrics.record(f"{request.method} {name}", seconds, response.status_code, counted.now())
+        if access_log:
+            log_access(request, response.status_code, seconds)
         return response
 
     @app.exception_handler(RequestValidationError)
