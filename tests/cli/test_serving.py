@@ -74,12 +74,14 @@ def test_serve_answers_over_http_until_interrupted(tmp_path, planted):
         rated = set(planted.corpus.reviews.loc[planted.corpus.reviews["user"] == user, "item"])
         assert len(answer["items"]) == 3 and not {i["item"] for i in answer["items"]} & rated
         # one process answers; it answered /health (start_server), /api/bundles and the recommendations
+        only = {"number": 0, "pid": server.pid, "requests": 3, "in_flight": 0}
         assert get("/metrics")["worker"] == {"pid": server.pid, "number": 0, "workers": 1, "max_in_flight": 3,
-                                             "per_worker": [{"number": 0, "pid": server.pid, "requests": 3, "in_flight": 0}]}
+                                             "per_worker": [only]}
     finally:
         err = interrupt(server)
     # --access-log: a line per request on stderr, with the time and the process
-    assert re.search(rf"^\S+ \S+ \[{server.pid}\] GET /users/{user}/recommendations\?k=3 200 \d+\.\d ms$", err, re.M), err
+    line = rf"^\S+ \S+ \[{server.pid}\] GET /users/{user}/recommendations\?k=3 200 \d+\.\d ms$"
+    assert re.search(line, err, re.M), err
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="reads the server's worker processes from /proc")
