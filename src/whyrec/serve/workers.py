@@ -6,8 +6,8 @@ got 182–198 requests/s and a p99 of 107–118 ms from one process, and 331 req
 89 ms from two workers, in runs one after the other (``docs/benchmarks.md``, *Speed*). So the
 bundles are loaded once, then the process forks: each worker inherits the loaded app and the bound
 socket (copy-on-write: the weights are not copied until written) and runs its own uvicorn server
-on it; the kernel hands each new connection to one of them. Each worker keeps its own caches; ``/metrics`` counts them all
-together, in memory they share (:mod:`whyrec.serve.server_metrics`).
+on it; the kernel hands each new connection to one of them. Each worker keeps its own caches;
+``/metrics`` counts them all together, in memory they share (:mod:`whyrec.serve.server_metrics`).
 
 The parent only watches: a worker that dies is replaced by a fresh fork (one that exits within
 ``STARTUP_SECONDS`` of starting stops them all, as a crash at start would repeat forever; one
