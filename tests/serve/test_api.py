@@ -512,7 +512,8 @@ def test_an_unexpected_error_is_a_json_500_and_its_traceback_is_logged(served_bu
     assert c.get("/metrics").json()["routes"]["GET /users/{user}/recommendations"]["errors"] == 1
 
 
-def test_past_max_in_flight_a_request_is_refused_at_once_and_probes_still_answer(served_bundles, monkeypatch):
+def test_past_max_in_flight_a_request_is_refused_at_once_and_probes_still_answer(served_bundles, monkeypatch,
+                                                                                  caplog):
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
@@ -528,10 +529,12 @@ def test_past_max_in_flight_a_request_is_refused_at_once_and_probes_still_answer
 
     monkeypatch.setattr(served, "recommend", slow)
     user, item = split.train.users[0], split.train.items[0]
-    with TestClient(create_app([served], max_in_flight=1)) as c, ThreadPoolExecutor(1) as pool:
+    with TestClient(create_app([served], max_in_flight=1, access_log=True)) as c, ThreadPoolExecutor(1) as pool:
         first = pool.submit(c.get, f"/users/{user}/recommendations", params={"k": 2})
         assert entered.wait(30)
-        refused = c.get(f"/users/{user}/recommendations", params={"k": 2})
+        with caplog.at_level("INFO", logger="whyrec.serve.access"):
+            refused = c.get(f"/users/{user}/recommendations", params={"k": 2})
+        assert re.fullmatch(rf"GET /users/{user}/recommendations\?k=2 503 \d+\.\d ms", caplog.records[-1].getMessage())
         explain = c.post("/explain", json={"user": user, "item": item})
         busy = c.get("/metrics")
         probes = [c.get("/health").status_code, busy.status_code, c.get("/").status_code]
@@ -540,7 +543,9 @@ def test_past_max_in_flight_a_request_is_refused_at_once_and_probes_still_answer
         again = c.post("/explain", json={"user": user, "item": item})  # the place is free again
         routes = c.get("/metrics").json()["routes"]
     assert refused.status_code == explain.status_code == 503 and refused.headers["retry-after"] == "1"
-    assert "the server is busy: it answers at most 1 such requests at once" in refused.json()["error"]
+    assert refused.json()["error"] == ("the server is busy: it answers at most 1 requests for recommendations or "
+                                       "explanations at once per process (whyrec serve --max-in-flight); retry in a "
+                                       "moment")
     assert probes == [200, 200, 200] and again.status_code == 200
     assert busy.json()["worker"]["per_worker"][0]["in_flight"] == 1  # the held request; /metrics is not counted
     assert routes["busy"]["requests"] == routes["busy"]["errors"] == 2

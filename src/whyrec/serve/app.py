@@ -293,9 +293,13 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
         start = time.perf_counter()
         computing = request.url.path.startswith(SHED_PREFIXES)
         if computing and max_in_flight and in_flight[0] >= max_in_flight:
-            response = _error(503, f"the server is busy: it answers at most {max_in_flight} such requests at once "
-                                   "(whyrec serve --max-in-flight); retry in a moment", headers={"Retry-After": "1"})
-            app.state.server_metrics.record(BUSY, time.perf_counter() - start, 503, counted.now())
+            response = _error(503, f"the server is busy: it answers at most {max_in_flight} requests for "
+                                   "recommendations or explanations at once per process (whyrec serve "
+                                   "--max-in-flight); retry in a moment", headers={"Retry-After": "1"})
+            seconds = time.perf_counter() - start
+            app.state.server_metrics.record(BUSY, seconds, 503, counted.now())
+            if access_log:
+                log_access(request, 503, seconds)
             return response
         in_flight[0] += computing
         app.state.server_metrics.set_in_flight(in_flight[0])
