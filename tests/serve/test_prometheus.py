@@ -22,6 +22,7 @@ ANSWER = {
                "per_worker": [{"number": 0, "pid": 10, "requests": 5, "in_flight": 2},
                               {"number": 1, "pid": 11, "requests": 3, "in_flight": 0}]},
     "routes": {"GET /health": {"requests": 8, "errors": 1, "seconds": 0.04,
+                               "histogram": {"0.005": 5, "0.01": 7, "1": 8, "+Inf": 8},
                                "latency_ms": {"p50": 4.0, "p95": 9.0, "p99": 12.5}}},
     "explanation_cache": {"mags": {"hits": 7, "misses": 2}},
     "score_cache": {"mags": {"hits": 3, "misses": 4}},
@@ -38,8 +39,9 @@ def test_the_answer_is_written_as_prometheus_families():
     assert samples[("whyrec_request_errors_total", route)] == 1
     assert samples[("whyrec_request_duration_seconds_count", route)] == 8
     assert samples[("whyrec_request_duration_seconds_sum", route)] == pytest.approx(0.04)
-    assert samples[("whyrec_request_duration_seconds", (("quantile", "0.99"), *route))] == pytest.approx(0.0125)
-    assert samples[("whyrec_request_duration_seconds", (("quantile", "0.5"), *route))] == pytest.approx(0.004)
+    bucket = {le: samples[("whyrec_request_duration_seconds_bucket", (("le", le), *route))]
+              for le in ("0.005", "0.01", "1.0", "+Inf")}  # le as Prometheus' own clients write it
+    assert bucket == {"0.005": 5, "0.01": 7, "1.0": 8, "+Inf": 8}
     mags = (("bundle", "mags"),)
     assert samples[("whyrec_explanation_cache_hits_total", mags)] == 7
     assert samples[("whyrec_score_cache_misses_total", mags)] == 4
@@ -67,4 +69,7 @@ def test_the_route_agrees_with_metrics(served_bundles):
         answer["explanation_cache"]["planted"]["misses"] > 0
     assert samples[("whyrec_request_duration_seconds_sum", recommendations)] == pytest.approx(
         answer["routes"]["GET /users/{user}/recommendations"]["seconds"])
+    assert samples[("whyrec_request_duration_seconds_bucket", (("le", "+Inf"), *recommendations))] == 3
+    assert samples[("whyrec_request_duration_seconds_bucket", (("le", "10.0"), *recommendations))] == \
+        answer["routes"]["GET /users/{user}/recommendations"]["histogram"]["10"] == 3
     assert answer["routes"]["GET /metrics/prometheus"]["requests"] == 1

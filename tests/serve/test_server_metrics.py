@@ -44,6 +44,10 @@ def test_one_process_counts_requests_errors_and_the_latency_percentiles():
     expected = {f"p{q}": np.percentile(kept_ms, q) for q in (50, 95, 99)}
     assert health["latency_ms"] == pytest.approx(expected) and health["latency_ms"]["p50"] == pytest.approx(50.5)
     assert routes[OTHER]["requests"] == 2 and routes[OTHER]["errors"] == 2
+    # 1..100 ms: 5 within 5 ms, 10 within 10 ms, 25, 50, and all 100 within 100 ms (le: at most)
+    assert health["histogram"] == {"0.005": 5, "0.01": 10, "0.025": 25, "0.05": 50, "0.1": 100, "0.25": 100,
+                                   "0.5": 100, "1": 100, "2.5": 100, "5": 100, "10": 100, "+Inf": 100}
+    assert routes[OTHER]["histogram"]["0.25"] == 1 and routes[OTHER]["histogram"]["0.5"] == 2
     assert routes[OTHER]["latency_ms"]["p50"] == pytest.approx(375.0)
     assert metrics.counters_summary([7, 9]) == [7, 9]  # the answering process's counters as they are now
     assert metrics.per_worker() == [{"number": 0, "pid": os.getpid(), "requests": 102, "in_flight": 0}]
@@ -84,6 +88,7 @@ def test_forked_workers_counts_are_summed_wherever_they_are_read():
     pids = [_in_worker(metrics, 0, first), _in_worker(metrics, 1, second)]
     health = metrics.routes_summary()["GET /health"]
     assert health["requests"] == 5 and health["errors"] == 1
+    assert health["histogram"]["0.01"] == 4 and health["histogram"]["0.05"] == 5  # both workers' buckets
     assert health["latency_ms"]["p50"] == pytest.approx(10.0) and health["latency_ms"]["p99"] > 10.0
     assert metrics.per_worker() == [{"number": 0, "pid": pids[0], "requests": 4, "in_flight": 0},
                                     {"number": 1, "pid": pids[1], "requests": 1, "in_flight": 3}]

@@ -10,8 +10,9 @@ process's own and would jump between workers from one scrape to the next.
 Families (labels in braces):
 
 * ``whyrec_requests_total{route}``, ``whyrec_request_errors_total{route}`` (status >= 400);
-* ``whyrec_request_duration_seconds{route}``: a summary, its ``_count`` and ``_sum`` over every
-  request, its quantiles 0.5, 0.95 and 0.99 over each worker's last 10,000 requests to the route;
+* ``whyrec_request_duration_seconds{route}``: a histogram (buckets from 5 ms to 10 s,
+  :data:`whyrec.serve.server_metrics.BUCKETS`), which, unlike quantiles, sums across servers:
+  ``histogram_quantile(0.99, rate(whyrec_request_duration_seconds_bucket[5m]))``;
 * ``whyrec_explanation_cache_hits_total{bundle}`` and ``_misses_total``, the same for
   ``whyrec_score_cache``; ``whyrec_explanation_batches_total{bundle}`` (decoding passes) and
   ``whyrec_explanation_batch_requests_total{bundle}`` (the jobs they decoded);
@@ -21,11 +22,11 @@ Families (labels in braces):
 
 from __future__ import annotations
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, SummaryMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.exposition import generate_latest
+from prometheus_client.utils import floatToGoString
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # what generate_latest writes for these names
-QUANTILES = {"p50": "0.5", "p95": "0.95", "p99": "0.99"}
 # /metrics' counter sections: (section, field) -> (family name without _total, help)
 COUNTERS = {
     ("explanation_cache", "hits"): ("whyrec_explanation_cache_hits", "Explanations answered from the cache."),
@@ -50,16 +51,13 @@ class _AnswerCollector:
                                        labels=["route"])
         errors = CounterMetricFamily("whyrec_request_errors", "Requests answered with a status of 400 or more.",
                                      labels=["route"])
-        duration = SummaryMetricFamily("whyrec_request_duration_seconds", "Time to answer a request; count and "
-                                       "sum over every request, quantiles over each worker's last 10,000.",
-                                       labels=["route"])
+        duration = HistogramMetricFamily("whyrec_request_duration_seconds", "Time to answer a request.",
+                                         labels=["route"])
         for route, counts in routes.items():
             requests.add_metric([route], counts["requests"])
             errors.add_metric([route], counts["errors"])
-            duration.add_metric([route], count_value=counts["requests"], sum_value=counts["seconds"])
-            for name, quantile in QUANTILES.items():
-                duration.add_sample("whyrec_request_duration_seconds", {"route": route, "quantile": quantile},
-                                    counts["latency_ms"][name] / 1000)
+            buckets = [(floatToGoString(float(bound)), n) for bound, n in counts["histogram"].items()]  # "1" as "1.0"
+            duration.add_metric([route], buckets, sum_value=counts["seconds"])
         yield from (requests, errors, duration)
         for (section, field), (name, text) in COUNTERS.items():
             family = CounterMetricFamily(name, text, labels=["bundle"])

@@ -166,6 +166,8 @@ class RouteLatency(_Answer):
     requests: int
     errors: int
     seconds: float = Field(description="Time spent answering them, in all.")
+    histogram: dict[str, int] = Field(description="Requests answered within each bound (seconds, and \"+Inf\"), "
+                                      "cumulative as Prometheus' `le` buckets, since the start.")
     latency_ms: dict[str, float] = Field(description="p50, p95 and p99 over the last 10,000 requests of each worker.")
 
 

@@ -22,6 +22,7 @@ method) is counted under ``OTHER``, so a client inventing methods cannot grow th
 
 from __future__ import annotations
 
+import bisect
 import mmap
 import os
 import threading
@@ -30,6 +31,8 @@ from typing import Sequence
 import numpy as np
 
 LATENCIES = 10_000  # recent latencies kept per route and worker
+# upper bounds (s) of the latency histogram's buckets, counted since the start (Prometheus' le)
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 OTHER = "other"  # every request no route of the table names
 
 
@@ -49,6 +52,7 @@ class ServerMetrics:
                   "requests": ((workers, len(self.routes)), np.int64),
                   "errors": ((workers, len(self.routes)), np.int64),
                   "seconds": ((workers, len(self.routes)), np.float64),  # time answering them, in all
+                  "buckets": ((workers, len(self.routes), len(BUCKETS)), np.int64),  # requests in each, not summed
                   "counters": ((workers, counters), np.int64),
                   "latency": ((workers, len(self.routes), LATENCIES), np.float32)}  # seconds, a ring per route
         size = sum(int(np.prod(shape)) * np.dtype(dtype).itemsize for shape, dtype in shapes.values())
@@ -83,6 +87,9 @@ class ServerMetrics:
             done = int(self.requests[slot, at])
             self.latency[slot, at, done % LATENCIES] = seconds
             self.seconds[slot, at] += seconds
+            bucket = bisect.bisect_left(BUCKETS, seconds)  # the first bound >= seconds
+            if bucket < len(BUCKETS):
+                self.buckets[slot, at, bucket] += 1
             self.requests[slot, at] = done + 1  # after the latency: a reader never counts an unwritten one
             if status >= 400:
                 self.errors[slot, at] += 1
@@ -94,9 +101,12 @@ class ServerMetrics:
         self.counters[self.slot] = self.base + np.asarray(counters, np.int64)
 
     def routes_summary(self) -> dict:
-        """``{route: {"requests", "errors", "seconds", "latency_ms": {"p50", "p95", "p99"}}}`` over
-        every worker, for the routes that had requests (``seconds``: the time answering them, in all)."""
+        """``{route: {"requests", "errors", "seconds", "histogram", "latency_ms": {"p50", "p95", "p99"}}}``
+        over every worker, for the routes that had requests. ``seconds``: the time answering them, in
+        all; ``histogram``: ``{bound: requests answered within it}`` for each of ``BUCKETS`` and
+        ``"+Inf"``, cumulative as Prometheus' ``le`` buckets."""
         requests, errors, seconds = self.requests.copy(), self.errors.copy(), self.seconds.copy()
+        within = np.cumsum(self.buckets.sum(axis=0), axis=1)  # (routes, buckets)
         out = {}
         for at, route in enumerate(self.routes):
             total = int(requests[:, at].sum())
@@ -104,7 +114,9 @@ class ServerMetrics:
                 continue
             kept = [self.latency[w, at, :min(int(requests[w, at]), LATENCIES)] for w in range(self.workers)]
             latencies = np.concatenate(kept).astype(np.float64) * 1000
+            histogram = {f"{bound:g}": int(n) for bound, n in zip(BUCKETS, within[at])} | {"+Inf": total}
             out[route] = {"requests": total, "errors": int(errors[:, at].sum()), "seconds": float(seconds[:, at].sum()),
+                          "histogram": histogram,
                           "latency_ms": {f"p{q}": float(np.percentile(latencies, q)) for q in (50, 95, 99)}}
         return out
 
