@@ -18,13 +18,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from serve import free_port, latency_summary, load, wait_ready
+from serve import free_port, latency_summary, load, served_users, start_server
 from shared_data import SERVE_PETER_BUNDLE, machine, provenance
 
 from whyrec.bundle import BundleError, read_bundle_header
@@ -32,28 +29,12 @@ from whyrec.bundle import BundleError, read_bundle_header
 HERE = Path(__file__).resolve().parent
 
 
-def known_users(port: int) -> list[str]:
-    import http.client
-
-    conn = http.client.HTTPConnection("127.0.0.1", port)
-    conn.request("GET", "/api/bundles")
-    name = json.loads(conn.getresponse().read())[0]["name"]
-    conn.request("GET", f"/api/bundles/{name}/users?limit=200")
-    users = [u["user"] for u in json.loads(conn.getresponse().read())]
-    conn.close()
-    return users
-
-
 def overload_run(bundle: Path, limit: int, args) -> dict:
     """One server with ``--max-in-flight limit``, loaded as the module says."""
     port = free_port()
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "whyrec.cli", "serve", str(bundle), "--port", str(port),
-                             "--cache", "0", "--threads", "1", "--max-in-flight", str(limit)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = start_server(bundle, port, "--cache", "0", "--max-in-flight", str(limit))
     try:
-        wait_ready(port)
-        users = known_users(port)
+        users = served_users(port)
         if args.warmup > 0:
             load(port, users, args.warmup, args.clients, args.k, args.seed + 1000, polite=True)
         latencies, statuses, wall = load(port, users, args.seconds, args.clients, args.k, args.seed, polite=True)

@@ -174,21 +174,36 @@ def server_metrics(port: int) -> dict:
     return metrics
 
 
-def serve_and_load(bundle: Path, cache: int, args) -> dict:
-    port = free_port()
+def start_server(bundle: Path, port: int, *options: str) -> subprocess.Popen:
+    """``whyrec serve BUNDLE`` on 127.0.0.1:``port`` in a child process, 1 torch thread, with
+    ``options``; ready (answering /health) when this returns."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "whyrec.cli", "serve", str(bundle), "--port", str(port),
-                             "--cache", str(cache), "--threads", "1", "--workers", str(args.workers)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "--threads", "1", *options], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_ready(port)
-        conn = http.client.HTTPConnection("127.0.0.1", port)
-        conn.request("GET", "/api/bundles")
-        name = json.loads(conn.getresponse().read())[0]["name"]
-        conn.request("GET", f"/api/bundles/{name}/users?limit=200")
-        users = [u["user"] for u in json.loads(conn.getresponse().read())]
-        users += [f"new-user-{n}" for n in range(10)]  # a few cold-start requests too
-        conn.close()
+    except BaseException:
+        proc.terminate()
+        raise
+    return proc
+
+
+def served_users(port: int) -> list[str]:
+    """Up to 200 users the served (first) bundle knows."""
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    conn.request("GET", "/api/bundles")
+    name = json.loads(conn.getresponse().read())[0]["name"]
+    conn.request("GET", f"/api/bundles/{name}/users?limit=200")
+    users = [u["user"] for u in json.loads(conn.getresponse().read())]
+    conn.close()
+    return users
+
+
+def serve_and_load(bundle: Path, cache: int, args) -> dict:
+    port = free_port()
+    proc = start_server(bundle, port, "--cache", str(cache), "--workers", str(args.workers))
+    try:
+        users = served_users(port) + [f"new-user-{n}" for n in range(10)]  # a few cold-start requests too
         if args.warmup > 0:  # not counted: every user once (filling the caches), then the load warms the allocator
             request_each_once(port, users, args.clients, args.k)
             run_load(port, users, args.warmup, args.clients, args.k, args.seed + 1000)

@@ -13,8 +13,8 @@ from whyrec.serve.server_metrics import OTHER, ServerMetrics
 needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="forked workers need os.fork")
 
 
-def _in_worker(metrics: ServerMetrics, number: int, body) -> int:
-    """Run ``body(metrics)`` in a forked child that took slot ``number``; its pid once it ended."""
+def _fork_worker(metrics: ServerMetrics, number: int, body) -> int:
+    """Run ``body(metrics)`` in a forked child that took slot ``number``; its pid (not waited for)."""
     pid = os.fork()
     if pid == 0:
         code = 1
@@ -24,9 +24,18 @@ def _in_worker(metrics: ServerMetrics, number: int, body) -> int:
             code = 0
         finally:
             os._exit(code)
+    return pid
+
+
+def _ended_well(pid: int) -> int:
     _, status = os.waitpid(pid, 0)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
     return pid
+
+
+def _in_worker(metrics: ServerMetrics, number: int, body) -> int:
+    """Run ``body(metrics)`` in a forked child that took slot ``number``; its pid once it ended."""
+    return _ended_well(_fork_worker(metrics, number, body))
 
 
 def test_one_process_counts_requests_errors_and_the_latency_percentiles():
@@ -128,20 +137,9 @@ def test_workers_recording_at_once_from_many_threads_lose_no_count():
         for t in threads:
             t.join()
 
-    pids = []
-    for number in range(2):  # both forked before either is waited for: they run side by side
-        pid = os.fork()
-        if pid == 0:
-            code = 1
-            try:
-                metrics.take_slot(number)
-                busy(metrics)
-                code = 0
-            finally:
-                os._exit(code)
-        pids.append(pid)
+    pids = [_fork_worker(metrics, number, busy) for number in range(2)]  # side by side: neither waited for yet
     for pid in pids:
-        assert os.waitpid(pid, 0)[1] == 0
+        _ended_well(pid)
     routes = metrics.routes_summary()
     assert routes["GET /a"]["requests"] == routes["POST /b"]["requests"] == 2 * 4 * 1000
     assert routes["GET /a"]["errors"] + routes["POST /b"]["errors"] == 2 * 4 * 200
