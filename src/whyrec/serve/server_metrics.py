@@ -7,11 +7,13 @@ shared memory (``mmap``, ``MAP_SHARED``), made before the fork and inherited by 
 worker writes only its own slot (its number, :meth:`ServerMetrics.take_slot`), under a lock of its
 own threads; the answer to ``/metrics`` reads every slot:
 
-* per route, requests and errors (status >= 400) summed over the workers, and the p50/p95/p99
-  latency over the union of each worker's last ``LATENCIES`` requests to it;
+* per route, requests, errors (status >= 400), the time spent and a latency histogram (``BUCKETS``,
+  since the start) summed over the workers, and the p50/p95/p99 latency over the union of each
+  worker's last ``LATENCIES`` requests to it;
 * the loaded systems' counters (cache hits and misses, decoding batches), summed. A worker's slot
   holds its counters as of its last finished request (:meth:`ServerMetrics.record`); the answering
-  worker's, as they are.
+  worker's, as they are;
+* each worker's requests in flight (:meth:`ServerMetrics.set_in_flight`).
 
 A worker that dies and is replaced keeps its slot: the new process starts its counters from the
 slot's (its predecessor's traffic stays in the totals) and writes on after its latencies.
