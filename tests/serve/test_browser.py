@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -15,16 +16,13 @@ CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-@pytest.fixture(scope="module")
-def server(served_bundles, peter_bundle):
+@contextlib.contextmanager
+def running(app):
+    """``app`` served by uvicorn on a free port of 127.0.0.1, in a thread; its URL."""
     import uvicorn
 
-    from whyrec.serve.app import create_app, server_config
-    from whyrec.serve.systems import ServedSystem
+    from whyrec.serve.app import server_config
 
-    mt_folder, bias_folder, split = served_bundles
-    app = create_app([ServedSystem.from_folder(mt_folder), ServedSystem.from_folder(bias_folder),
-                      ServedSystem.from_folder(peter_bundle)])
     port = free_port()
     srv = uvicorn.Server(server_config(app, "127.0.0.1", port))
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -33,9 +31,34 @@ def server(served_bundles, peter_bundle):
     while not srv.started and time.time() < deadline:
         time.sleep(0.05)
     assert srv.started, "server did not start"
-    yield f"http://127.0.0.1:{port}", split
-    srv.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+
+
+def launch_chromium(playwright):
+    """Debian's Chromium, headless (skipped where it is missing; CI must have it)."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("CI must install Debian's chromium (see .ci/run)")
+        pytest.skip("Debian chromium is not installed")
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"])
+
+
+@pytest.fixture(scope="module")
+def server(served_bundles, peter_bundle):
+    from whyrec.serve.app import create_app
+    from whyrec.serve.systems import ServedSystem
+
+    mt_folder, bias_folder, split = served_bundles
+    app = create_app([ServedSystem.from_folder(mt_folder), ServedSystem.from_folder(bias_folder),
+                      ServedSystem.from_folder(peter_bundle)])
+    with running(app) as url:
+        yield url, split
 
 
 def test_live_server_answers_malformed_requests_with_json(server):
@@ -58,18 +81,12 @@ def test_live_server_answers_malformed_requests_with_json(server):
 
 
 def test_page_shows_explanation_cards(server):
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("CI must install Debian's chromium (see .ci/run)")
-        pytest.skip("Debian chromium is not installed")
     from playwright.sync_api import sync_playwright
 
     url, split = server
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
+        browser = launch_chromium(p)
         try:
             page = browser.new_page(viewport={"width": 1200, "height": 900})
             console_errors = []  # e.g. a failed request: the /favicon.ico 404 was one
@@ -242,3 +259,41 @@ def test_page_shows_explanation_cards(server):
         finally:
             browser.close()
     assert (ARTIFACTS / "serve-page.png").stat().st_size > 10000
+
+
+def test_the_page_waits_out_a_busy_server_and_asks_again(served_bundles, monkeypatch):
+    """Served with --max-in-flight 1 while another client's request holds the one place, the page's
+    first requests are refused (503, Retry-After: 1); it waits and asks again, and loads."""
+    from playwright.sync_api import sync_playwright
+
+    from whyrec.serve.app import create_app
+    from whyrec.serve.systems import ServedSystem
+
+    served = ServedSystem.from_folder(served_bundles[0])
+    held, release = threading.Event(), threading.Event()
+    recommend = served.recommend
+
+    def slow_for_the_blocker(user, k):
+        if user == "blocker":
+            held.set()
+            release.wait(30)
+        return recommend(user, k)
+
+    monkeypatch.setattr(served, "recommend", slow_for_the_blocker)
+    with running(create_app([served], max_in_flight=1)) as url, sync_playwright() as p:
+        browser = launch_chromium(p)
+        blocker = threading.Thread(target=request_json, args=(url, "GET", "/users/blocker/recommendations"))
+        blocker.start()
+        try:
+            assert held.wait(30)
+            threading.Timer(1.5, release.set).start()  # the place frees while the page is waiting to ask again
+            page = browser.new_page()
+            page.goto(url + "/")
+            page.wait_for_selector("#users li", timeout=30000)  # the bundles and users, answered in the end
+            assert not page.locator("#status").inner_text().startswith("Error")
+        finally:
+            release.set()
+            blocker.join(30)
+            browser.close()
+        refused = request_json(url, "GET", "/metrics")[1]["routes"]["busy"]["requests"]
+    assert refused >= 1  # the page was refused before it was answered

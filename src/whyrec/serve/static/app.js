@@ -4,8 +4,19 @@
 const $ = (id) => document.getElementById(id);
 const state = { bundle: null, bundles: [], user: null, request: 0, pastClick: 0, search: 0 };
 
+// fetch, and while the server answers 503 (busy: whyrec serve --max-in-flight), wait the
+// Retry-After it gives (1 s unless it says) and ask again, at most `tries` times in all
+async function politeFetch(url, options = {}, tries = 4) {
+  for (let attempt = 1; ; attempt++) {
+    const response = await fetch(url, options);
+    if (response.status !== 503 || attempt >= tries) return response;
+    const seconds = Number(response.headers.get("Retry-After")) || 1;
+    await new Promise((resume) => setTimeout(resume, Math.min(seconds, 10) * 1000));
+  }
+}
+
 async function getJSON(url) {
-  const response = await fetch(url);
+  const response = await politeFetch(url);
   const body = await response.json();
   if (!response.ok) throw new Error(body.error || response.statusText);
   return body;
@@ -178,7 +189,7 @@ async function showPast(item, rating) {
   if (word) body.feature_word = word;
   document.querySelectorAll("#history li").forEach((li) => li.classList.toggle("active", li.dataset.item === item));
   try {
-    const response = await fetch("/explain", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const response = await politeFetch("/explain", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
     const answer = await response.json();
     if (!response.ok) throw new Error(answer.error || response.statusText);
     if (request !== state.request || click !== state.pastClick) return;
