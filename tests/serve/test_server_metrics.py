@@ -92,7 +92,7 @@ def test_forked_workers_counts_are_summed_wherever_they_are_read():
 
     def second(m):
         m.record("GET /health", 0.030, 200, [2, 5])
-        m.set_in_flight(3)  # as if it were still answering three
+        m.add_in_flight(3)  # as if it were still answering three
 
     pids = [_in_worker(metrics, 0, first), _in_worker(metrics, 1, second)]
     health = metrics.routes_summary()["GET /health"]

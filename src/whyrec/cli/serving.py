@@ -93,12 +93,13 @@ def show_access_log() -> None:
     import logging
     import sys
 
+    from whyrec.serve.app import ACCESS_LOG
+
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s [%(process)d] %(message)s"))
-    logger = logging.getLogger("whyrec.serve.access")
-    logger.setLevel(logging.INFO)
-    logger.addHandler(handler)
-    logger.propagate = False
+    ACCESS_LOG.setLevel(logging.INFO)
+    ACCESS_LOG.addHandler(handler)
+    ACCESS_LOG.propagate = False
 
 
 DEMO_DATASET = "amazon-magazine-subscriptions"

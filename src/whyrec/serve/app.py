@@ -286,36 +286,33 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
     # inside the timing middleware below (added later, so outermost): refused bodies are logged too
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
 
-    in_flight = [0]  # requests to SHED_PREFIXES being answered: counted on the event loop, which runs this alone
-
     @app.middleware("http")
     async def guard_and_time(request: Request, call_next):
         start = time.perf_counter()
+        server = app.state.server_metrics  # it counts the requests to SHED_PREFIXES this process is answering
         computing = request.url.path.startswith(SHED_PREFIXES)
-        if computing and max_in_flight and in_flight[0] >= max_in_flight:
+        if computing and max_in_flight and server.add_in_flight(0) >= max_in_flight:
             response = _error(503, f"the server is busy: it answers at most {max_in_flight} requests for "
                                    "recommendations or explanations at once per process (whyrec serve "
                                    "--max-in-flight); retry in a moment", headers={"Retry-After": "1"})
             seconds = time.perf_counter() - start
-            app.state.server_metrics.record(BUSY, seconds, 503, counted.now())
+            server.record(BUSY, seconds, 503, counted.now())
             if access_log:
                 log_access(request, 503, seconds)
             return response
-        in_flight[0] += computing
-        app.state.server_metrics.set_in_flight(in_flight[0])
+        server.add_in_flight(computing)
         try:
             response = await call_next(request)
         except Exception:  # the handlers below cover expected errors; this is the last net
             _LOG.exception("internal error on %s %s", request.method, request.url.path[:200])
             response = _error(500, "internal error")
         finally:
-            in_flight[0] -= computing
-            app.state.server_metrics.set_in_flight(in_flight[0])
+            server.add_in_flight(-computing)
         route = request.scope.get("route")
         name = getattr(route, "path", None) or ("static" if request.url.path.startswith("/static") else "other")
         name = name.replace(":path}", "}")  # /users/{user:path}/... (an id may hold a "/") logs as /users/{user}/...
         seconds = time.perf_counter() - start
-        app.state.server_metrics.record(f"{request.method} {name}", seconds, response.status_code, counted.now())
+        server.record(f"{request.method} {name}", seconds, response.status_code, counted.now())
         if access_log:
             log_access(request, response.status_code, seconds)
         return response

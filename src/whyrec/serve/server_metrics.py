@@ -13,7 +13,7 @@ own threads; the answer to ``/metrics`` reads every slot:
 * the loaded systems' counters (cache hits and misses, decoding batches), summed. A worker's slot
   holds its counters as of its last finished request (:meth:`ServerMetrics.record`); the answering
   worker's, as they are;
-* each worker's requests in flight (:meth:`ServerMetrics.set_in_flight`).
+* each worker's requests in flight (:meth:`ServerMetrics.add_in_flight`).
 
 A worker that dies and is replaced keeps its slot: the new process starts its counters from the
 slot's (its predecessor's traffic stays in the totals) and writes on after its latencies.
@@ -128,14 +128,17 @@ class ServerMetrics:
             self._publish(counters)
         return [int(total) for total in self.counters.sum(axis=0)]
 
-    def set_in_flight(self, count: int) -> None:
-        """How many requests this worker is answering now (those its caller counts)."""
-        self.in_flight[self.slot] = count
+    def add_in_flight(self, change: int) -> int:
+        """Count ``change`` more requests (those its caller counts) as being answered by this worker
+        now, and return how many that makes (``add_in_flight(0)`` reads it). Its caller's event loop
+        is the slot's one writer."""
+        self.in_flight[self.slot] += change
+        return int(self.in_flight[self.slot])
 
     def per_worker(self) -> list[dict]:
         """``[{"number", "pid", "requests", "in_flight"}]``: each worker's process (the latest to hold
         the slot; 0 before it started), the requests it answered, all routes together, and those it
-        is answering now (:meth:`set_in_flight`)."""
+        is answering now (:meth:`add_in_flight`)."""
         requests = self.requests.sum(axis=1)
         return [{"number": w, "pid": int(self.pid[w]), "requests": int(requests[w]),
                  "in_flight": int(self.in_flight[w])} for w in range(self.workers)]
