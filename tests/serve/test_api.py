@@ -569,22 +569,30 @@ def test_the_access_log_has_a_line_per_request_that_an_id_cannot_break(client, s
     assert len([r for r in caplog.records if r.name == "whyrec.serve.access"]) == 2
 
 
-def test_an_id_with_a_slash_is_served(served_bundles, tmp_path):
-    """Ids are free text ("team/u1" in a CSV); sent URL-encoded, they reach the user routes."""
+@pytest.mark.parametrize("prefix", ["team/", "team\nline two ", "tab\there\r\n"])
+def test_an_id_with_a_slash_or_a_line_break_is_served(served_bundles, tmp_path, prefix):
+    """Ids are free text ("team/u1" in a CSV, a line break inside a JSON string); sent URL-encoded,
+    they reach the user routes (starlette's ``:path`` did not match a line break: a 404)."""
+    from urllib.parse import quote
+
     from whyrec.bundle import save_bundle
     from whyrec.data import Corpus
     from whyrec.rating import BiasBaseline
 
     _, _, split = served_bundles
-    train = Corpus(split.train.reviews.assign(user="team/" + split.train.reviews["user"]), name="slashed")
-    save_bundle(BiasBaseline().fit(train), tmp_path / "slashed")
-    c = TestClient(create_app([ServedSystem.from_folder(tmp_path / "slashed", history=train)]))
+    train = Corpus(split.train.reviews.assign(user=prefix + split.train.reviews["user"]), name="odd-ids")
+    save_bundle(BiasBaseline().fit(train), tmp_path / "odd-ids")
+    c = TestClient(create_app([ServedSystem.from_folder(tmp_path / "odd-ids", history=train)]))
     user = train.users[0]
-    history = c.get(f"/users/{user.replace('/', '%2F')}/history")
+    assert user.startswith(prefix)
+    history = c.get(f"/users/{quote(user, safe='')}/history")
     assert history.status_code == 200 and history.json()["user"] == user and history.json()["known"] is True
-    recs = c.get(f"/users/{user.replace('/', '%2F')}/recommendations", params={"k": 2}).json()
-    assert recs["cold_start"] is False and len(recs["items"]) == 2
-    assert "GET /users/{user}/history" in c.get("/metrics").json()["routes"]  # the route's name, as before
+    recs = c.get(f"/users/{quote(user, safe='')}/recommendations", params={"k": 2}).json()
+    assert recs["user"] == user and recs["cold_start"] is False and len(recs["items"]) == 2
+    routes = c.get("/metrics").json()["routes"]
+    assert routes["GET /users/{user}/history"]["requests"] == 1  # the route's name, as before
+    assert routes["GET /users/{user}/recommendations"]["requests"] == 1 and "other" not in routes
+    assert c.get(f"/users/{quote(prefix, safe='')}%0A/history").json()["known"] is False  # unknown, not "no route"
 
 
 def test_an_aligned_bundle_says_so(served_bundles):

@@ -29,6 +29,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import re
 import time
 from pathlib import Path
 from typing import Literal
@@ -41,6 +42,7 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Res
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.convertors import PathConvertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from whyrec import __version__
@@ -124,6 +126,22 @@ class ExplainBatchRequest(BaseModel):
     bundle: str | None = Field(default=None, max_length=MAX_ID)
     feature_word: str | None = Field(default=None, min_length=1, max_length=MAX_ID)  # PETER+: for every pair
     decoding: DecodingRequest | None = None  # for every pair
+
+
+class AnyId(PathConvertor):
+    """The ``{user:id}`` of a route: any characters, "/" and line breaks included, as an id of the
+    data may hold them (starlette's ``:path`` stops at a line break: such a user got a 404 "no route")."""
+
+    regex = r"[\s\S]*"
+
+
+register_url_convertor("id", AnyId())
+
+
+def route_name(path: str) -> str:
+    """A route's path as /metrics and the messages name it, its convertors dropped:
+    ``/users/{user:id}/history`` → ``/users/{user}/history``."""
+    return re.sub(r"\{(\w+):\w+\}", r"{\1}", path)
 
 
 _LOG = logging.getLogger("whyrec.serve")  # an unexpected error's traceback goes to the server's log
@@ -227,7 +245,7 @@ def known_query_only(request: Request) -> None:
                                  f"'{unknown[0][:40]}' in the JSON body")
     if known and unknown:
         raise HTTPException(422, f"unknown query parameter '{unknown[0][:40]}' for {request.method} "
-                                 f"{route.path.replace(':path}', '}')}; it takes {', '.join(sorted(known))}")
+                                 f"{route_name(route.path)}; it takes {', '.join(sorted(known))}")
 
 
 def _query_names(dependant) -> set[str]:
@@ -310,7 +328,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
             server.add_in_flight(-computing)
         route = request.scope.get("route")
         name = getattr(route, "path", None) or ("static" if request.url.path.startswith("/static") else "other")
-        name = name.replace(":path}", "}")  # /users/{user:path}/... (an id may hold a "/") logs as /users/{user}/...
+        name = route_name(name)
         seconds = time.perf_counter() - start
         server.record(f"{request.method} {name}", seconds, response.status_code, counted.now())
         if access_log:
@@ -415,7 +433,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
     def users(name: str, query: str = Query("", max_length=MAX_ID), limit: int = Query(30, ge=1, le=200)) -> Response:
         return answer(system(name).search_users(query, limit))
 
-    @app.get("/users/{user:path}/history", **documented(schemas.History, 404, 422))
+    @app.get("/users/{user:id}/history", **documented(schemas.History, 404, 422))
     def history(user: str, bundle: str | None = Query(None, max_length=MAX_ID)) -> Response:
         s, user = system(bundle), path_user(user)
         if user not in s.rating.user_map:
@@ -423,7 +441,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
         # null, not []: a rating bundle served without --data does not know what its users rated
         return answer({"user": user, "known": True, "history": s.history(user) if s.has_history else None})
 
-    @app.get("/users/{user:path}/recommendations", **documented(schemas.Recommendations, 404, 422))
+    @app.get("/users/{user:id}/recommendations", **documented(schemas.Recommendations, 404, 422))
     def recommendations(request: Request, user: str, k: int = Query(10, ge=1, le=MAX_K),
                         explainer: str | None = Query(None, max_length=16),
                         bundle: str | None = Query(None, max_length=MAX_ID),
@@ -518,7 +536,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
         return FileResponse(STATIC / "index.html")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    routes = [f"{method} {route.path.replace(':path}', '}')}" for route in app.routes
+    routes = [f"{method} {route_name(route.path)}" for route in app.routes
               for method in sorted(getattr(route, "methods", None) or ()) if isinstance(route, APIRoute)]
     app.state.server_metrics = ServerMetrics([*routes, "GET static", "HEAD static", BUSY], len(counted.names), workers)
     return app
