@@ -46,7 +46,7 @@ def post(conn: http.client.HTTPConnection, path: str, body: dict) -> dict:
 
 def split_test_pairs(data: Path) -> list[tuple[str, str]]:
     """The (user, item) pairs of the data's split 1 test records, read as whyrec reads them."""
-    from whyrec.cli.common import split_of
+    from whyrec.cli.inputs import split_of
 
     test = split_of(data, None, None).test  # the data folder's split 1
     return list(zip(test.users, test.items))

@@ -493,7 +493,7 @@ def test_settings_and_decodings_are_checked_without_loading_torch():
     torch, so the command line says so at once instead of after loading the training libraries."""
     code = "\n".join([
         "import sys",
-        "from whyrec.cli.common import check_text_settings",
+        "from whyrec.cli.option_checks import check_text_settings",
         "from whyrec.errors import ConfigError",
         "from whyrec.explain.decoding import Decoding",
         "for model, params in (('mt', {'bogus': 1}), ('peter+', {'emsize': 30, 'heads': 4}), ('peter', {'x': '1|2'})):",

@@ -32,7 +32,8 @@ import sys
 from whyrec.cli import training  # isort: skip
 from whyrec.cli import explaining, serving  # isort: skip
 from whyrec.cli import data_commands, experiments  # isort: skip
-from whyrec.cli.common import app, data_app, err_console, experiment_app, print_error
+from whyrec.cli.common import app, data_app, experiment_app
+from whyrec.cli.output import err_console, print_error
 
 __all__ = ["app", "main", "data_commands", "experiments", "explaining", "serving", "training"]
 

@@ -7,9 +7,12 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (ColumnMap, DataOption, DataPath, FoldUnicode, MaxRating, MetaFile, MinRating,
-                               ReaderFormat, check_out, check_writable, console, data_app, data_path,
-                               default_split_dir, labelled, load_reviews, print_warning, status)
+from whyrec.cli.common import data_app
+from whyrec.cli.inputs import data_path, default_split_dir, load_reviews
+from whyrec.cli.option_checks import check_out, check_writable
+from whyrec.cli.options import (ColumnMap, DataOption, DataPath, FoldUnicode, MaxRating, MetaFile, MinRating,
+                                ReaderFormat)
+from whyrec.cli.output import console, labelled, print_warning, status
 from whyrec.strict_json import strict_dumps
 from whyrec.wording import counted, listed
 
@@ -129,7 +132,7 @@ def _fixed_splits(path: Path) -> dict:
 def _splits_text(splits: dict, read: Path | None) -> str:
     """The fixed splits line of ``data stats``: the folders of each size together (the shared data's
     five splits are one size), a broken folder with its problem, and which one the commands read
-    (``read``: :func:`whyrec.cli.common.default_split_dir`)."""
+    (``read``: :func:`whyrec.cli.inputs.default_split_dir`)."""
     groups: dict[str, list[str]] = {}
     for name, parts in splits.items():
         what = " / ".join(f"{n:,}" for n in parts.values()) if isinstance(parts, dict) else f"unreadable ({parts})"

@@ -7,13 +7,16 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSettings, FoldUnicode, MaxRating, MiScores,
-                               MinRating, ReaderFormat, RelevantAt, ScoredMethod, SentenceEncoderName, SplitSeed,
-                               Throttled, TopK, TuneOn, Tuned, app, check_checkpoint, check_given_once, check_mi_read,
-                               check_out, check_relevant_at, check_text_settings, check_tune_on, checked_mt_config,
-                               console, experiment_app, load_reviews, mi_encoder, parse_pairs, print_table,
-                               read_split_folders, save_results, scored_decoding, split_line, split_of, status,
-                               step_reporter, strangers_warning, warn_if_not_held_out)
+from whyrec.cli.common import app, experiment_app
+from whyrec.cli.inputs import (load_reviews, read_split_folders, split_line, split_of, strangers_warning,
+                               warn_if_not_held_out)
+from whyrec.cli.option_checks import (check_checkpoint, check_given_once, check_mi_read, check_out, check_relevant_at,
+                                      check_text_settings, check_tune_on, checked_mt_config, mi_encoder, parse_pairs,
+                                      scored_decoding)
+from whyrec.cli.options import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSettings, FoldUnicode, MaxRating, MiScores,
+                                MinRating, ReaderFormat, RelevantAt, ScoredMethod, SentenceEncoderName, SplitSeed, TopK,
+                                TuneOn, Tuned)
+from whyrec.cli.output import Throttled, console, print_table, save_results, status, step_reporter
 
 # experiment explain: every system's explanation of each test record, side by side
 EXPLANATIONS_FILE = "explanations.jsonl"

@@ -7,11 +7,13 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (ColumnMap, DecodingMethod, DecodingSettings, EpochProgress, ExplainerChoice, HistorySeed,
-                               HistorySplit, MaxRating, MetaFile, MinRating, Overwrite, ReaderFormat, SplitSeed,
-                               Throttled, app, check_data_read, check_decoding_given, check_given_once,
-                               check_new_bundle, check_out, console, decoding_of, given_on_command_line,
-                               history_of, parse_pairs, print_warning, split_of, status, warn_if_not_held_out)
+from whyrec.cli.common import app
+from whyrec.cli.inputs import history_of, split_of, warn_if_not_held_out
+from whyrec.cli.option_checks import (check_data_read, check_decoding_given, check_given_once, check_new_bundle,
+                                      check_out, decoding_of, given_on_command_line, parse_pairs)
+from whyrec.cli.options import (ColumnMap, DecodingMethod, DecodingSettings, ExplainerChoice, HistorySeed, HistorySplit,
+                                MaxRating, MetaFile, MinRating, Overwrite, ReaderFormat, SplitSeed)
+from whyrec.cli.output import EpochProgress, Throttled, console, print_warning, status
 from whyrec.ids import stripped_id
 from whyrec.strict_json import strict_dumps
 from whyrec.wording import counted, rating_text, shortened

@@ -8,9 +8,11 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (ColumnMap, HistorySeed, HistorySplit, MaxRating, MetaFile, MinRating, ReaderFormat, app,
-                               check_data_read, check_out, chosen_split_dir, console, given_on_command_line, history_of,
-                               load_reviews, make_split, print_table, save_results, split_line, status)
+from whyrec.cli.common import app
+from whyrec.cli.inputs import chosen_split_dir, history_of, load_reviews, make_split, split_line
+from whyrec.cli.option_checks import check_data_read, check_out, given_on_command_line
+from whyrec.cli.options import ColumnMap, HistorySeed, HistorySplit, MaxRating, MetaFile, MinRating, ReaderFormat
+from whyrec.cli.output import console, print_table, save_results, status
 from whyrec.systems.mt_progress import mt_epoch_text
 from whyrec.wording import counted, rating_text
 

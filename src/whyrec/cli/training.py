@@ -8,13 +8,14 @@ from typing import Optional
 
 import typer
 
-from whyrec.cli.common import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSettings, EpochProgress, FoldUnicode,
-                               MaxRating, MetaFile, MiScores, MinRating, Overwrite, ReaderFormat, RelevantAt,
-                               ScoredMethod, SentenceEncoderName, SplitSeed, Throttled, TopK, TuneOn, Tuned, app,
-                               check_checkpoint, check_mi_read, check_new_bundle, check_out, check_relevant_at,
-                               check_text_settings, check_tune_on, console, labelled, mi_encoder, parse_pairs,
-                               print_error, print_warning, scored_decoding, split_line, split_of, status,
-                               strangers_warning, warn_if_not_held_out)
+from whyrec.cli.common import app
+from whyrec.cli.inputs import split_line, split_of, strangers_warning, warn_if_not_held_out
+from whyrec.cli.option_checks import (check_checkpoint, check_mi_read, check_new_bundle, check_out, check_relevant_at,
+                                      check_text_settings, check_tune_on, mi_encoder, parse_pairs, scored_decoding)
+from whyrec.cli.options import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSettings, FoldUnicode, MaxRating, MetaFile,
+                                MiScores, MinRating, Overwrite, ReaderFormat, RelevantAt, ScoredMethod,
+                                SentenceEncoderName, SplitSeed, TopK, TuneOn, Tuned)
+from whyrec.cli.output import EpochProgress, Throttled, console, labelled, print_error, print_warning, status
 from whyrec.strict_json import strict_dumps
 from whyrec.systems.mt_progress import mt_epoch_text
 from whyrec.wording import counted

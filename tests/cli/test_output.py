@@ -1,16 +1,12 @@
-"""The CLI's shared helpers."""
+"""What the commands print: consoles, status lines, progress with the time left."""
 
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
-import pytest
 from rich.console import Console
 
-from whyrec.cli.common import (EpochProgress, check_relevant_at, console, duration_text, mi_encoder, print_error,
-                               print_warning, status, strangers_warning)
-from whyrec.errors import ConfigError
+from whyrec.cli.output import EpochProgress, console, duration_text, print_error, print_warning, status
 
 
 def test_a_status_line_away_from_a_terminal_prints_each_update_on_stderr(capsys):
@@ -27,7 +23,6 @@ def test_a_status_line_away_from_a_terminal_prints_each_update_on_stderr(capsys)
     with status(Console(file=results, force_terminal=False, quiet=True), "a torchrun worker") as line:
         line.update("epoch 1")
     assert capsys.readouterr().err == ""
-
 
 
 def test_text_is_printed_as_it_is_not_read_as_rich_markup(capsys):
@@ -49,7 +44,7 @@ def test_a_status_line_on_a_terminal_shows_its_messages_as_they_are():
 
 
 def test_throttled_updates_pass_at_most_once_per_interval():
-    from whyrec.cli.common import Throttled
+    from whyrec.cli.output import Throttled
 
     seen, now = [], [0.0]
     throttled = Throttled(seen.append, 30.0, clock=lambda: now[0])
@@ -64,7 +59,7 @@ def test_throttled_updates_pass_at_most_once_per_interval():
 def test_counted_work_is_told_its_time_left_at_its_pace_so_far():
     """Timed from the first message of a piece of work (named by the text before its count); a new
     name or a count that went down (the next epoch's) starts anew; nothing for the first 5 s."""
-    from whyrec.cli.common import TimeLeft
+    from whyrec.cli.output import TimeLeft
 
     now = [0.0]
     left = TimeLeft(clock=lambda: now[0])
@@ -144,86 +139,3 @@ def test_a_run_timed_from_its_first_step_leaves_out_the_work_before_its_epochs()
     now[0] = 360.0
     progress({"epoch": 1}, "generator")
     assert lines[-1] == "MMI(rating) on MT-P: epoch 1/4, generator, at most 3m00s left"  # not 18m00s
-
-
-def test_an_output_that_could_not_be_written_is_refused_before_the_work(tmp_path, monkeypatch):
-    """An output under a path that is a file, or in a folder without write permission, used to
-    fail only when the trained model or the results were written: the work was lost."""
-    from whyrec.cli.common import check_checkpoint, check_out, check_writable
-    from whyrec.errors import ConfigError
-
-    note = tmp_path / "notes.txt"
-    note.write_text("keep me", encoding="utf-8")
-    for out in (note / "run", note / "deep" / "run"):
-        with pytest.raises(ConfigError, match=rf"--out {out}: {note} is a file, so no folder can be made in it"):
-            check_out(out, None)
-    with pytest.raises(ConfigError, match="--records .*notes.txt is a file"):
-        check_out(note / "rows.csv", None, folder=False, option="--records")
-    with pytest.raises(ConfigError, match="--checkpoint .*notes.txt is a file"):
-        check_checkpoint(note / "ck", tmp_path / "bundle", None)
-    check_out(tmp_path / "new" / "nested" / "run", None)  # folders still to be made: fine
-    check_out(note, None, folder=False, option="--records")  # a file output that exists is overwritten
-    check_out(tmp_path, None)  # an existing folder
-    locked = tmp_path / "locked"
-    locked.mkdir()
-    monkeypatch.setattr("os.access", lambda path, mode: Path(path) != locked)  # as for a user without the right
-    with pytest.raises(ConfigError, match=rf"--out {locked / 'run'}: no permission to write in {locked}"):
-        check_writable(locked / "run", "--out")
-    check_writable(tmp_path / "run", "--out")
-
-
-def test_a_system_trained_on_other_data_is_warned_of_by_how_few_test_records_it_knows():
-    """Known users but new items (a model of another catalogue) are mostly its cold-start fallback."""
-    from whyrec.data import ratio_split
-    from whyrec.data.synthetic import make_planted_corpus
-    from whyrec.rating import BiasBaseline
-
-    split = ratio_split(make_planted_corpus(n_users=30, n_items=12, reviews_per_user=6, seed=1).corpus, seed=0)
-    model = BiasBaseline().fit(split.train)
-    assert strangers_warning("m", model, split.test) is None  # warm-start repair: every test user and item known
-    test = split.test.reviews
-    new_items = type(split.test)(test.assign(item=[f"new-{i}" if k % 3 else i for k, i in enumerate(test["item"])]))
-    known = sum(1 for k in range(len(test)) if k % 3 == 0)
-    assert strangers_warning("m", model, new_items) == (
-        f"warning: m knows both the user and the item of {known:,} of the {len(test):,} test records: "
-        "is this the data it was trained on?")
-    half_new = type(split.test)(test.assign(item=[f"new-{i}" if k % 2 else i for k, i in enumerate(test["item"])]))
-    assert strangers_warning("m", model, half_new) is None  # half or more known: a split of the same data
-    new_users = type(split.test)(test.assign(user="new-" + test["user"]))
-    assert "m knows none of these test users" in strangers_warning("m", model, new_users)
-
-
-def test_an_option_that_only_steers_another_is_refused_without_it():
-    """--encoder is read by --mi only, --relevant-at by ranking only: alone, each was left unread."""
-    assert mi_encoder(True, None) == "minilm" and mi_encoder(True, "words") == "words"
-    assert mi_encoder(False, None) is None
-    with pytest.raises(ConfigError, match="--encoder chooses what --mi's estimators read; give --mi too"):
-        mi_encoder(False, "words")
-    with pytest.raises(ConfigError, match="sentence encoder must be 'minilm' or 'words'"):
-        mi_encoder(True, "wrds")
-    check_relevant_at(None, None)
-    check_relevant_at(3.0, 5)
-    check_relevant_at(3.0, None, "ndcg@10")  # experiment rating: a ranking metric picks the settings
-    with pytest.raises(ConfigError, match="give --top-k$"):
-        check_relevant_at(3.0, None)
-    with pytest.raises(ConfigError, match="give --top-k or a ranking --tune-on such as ndcg@10"):
-        check_relevant_at(3.0, None, "mae")
-
-
-def test_a_seed_given_draws_a_random_split_even_beside_fixed_splits(tmp_path):
-    """--seed 3 on a data folder with fixed splits had read split 1 without a word."""
-    from tests.cli.invoke import run_cli
-    from whyrec.cli.common import split_of
-    from whyrec.data.synthetic import make_planted_corpus
-
-    folder = tmp_path / "data"
-    folder.mkdir()
-    make_planted_corpus(n_users=30, n_items=12, reviews_per_user=6, seed=1).corpus.reviews.to_csv(
-        folder / "reviews.csv", index=False)
-    assert run_cli("data", "split", "--data", str(folder / "reviews.csv"), "--out", str(folder)).returncode == 0
-    fixed, drawn = split_of(folder, None, None), split_of(folder, None, 3)
-    assert fixed.name.endswith("/1") and drawn.name.endswith("ratio-3")
-    assert list(drawn.test.reviews["position"]) != list(fixed.test.reviews["position"])
-    assert list(split_of(folder, None, 3).test.reviews["position"]) == list(drawn.test.reviews["position"])
-    with pytest.raises(ConfigError, match="--split names a fixed split and --seed draws a random one"):
-        split_of(folder, folder / "1", 3)

@@ -1,0 +1,168 @@
+"""What the ``whyrec`` commands read: the reviews (their reader's warnings as lines), the split
+a command works on (fixed, or drawn with a seed), a rating bundle's training data; and the
+warnings when a model is scored on data it was not trained on, or on records it was trained on."""
+
+from __future__ import annotations
+
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+from whyrec.cli.option_checks import given_on_command_line, parse_pairs
+from whyrec.cli.output import print_warning
+
+
+def load_reviews(path: Path, fmt: str | None, columns: list[str] | None, strict: bool, duplicates: str,
+                 scale: tuple[float, float] = (1.0, 5.0), fold_unicode: bool = False, meta: Path | None = None):
+    """Load a corpus, printing reader warnings (truncation, skipped records) as one line each;
+    ``fold_unicode``: texts folded to ASCII (``--fold-unicode``, or a bundle trained so); ``meta``:
+    the item metadata file (``--meta``; by default the one beside the reviews)."""
+    from whyrec.data import load_corpus
+    from whyrec.data.corpus import DUPLICATE_POLICIES
+    from whyrec.errors import ConfigError
+
+    if duplicates not in DUPLICATE_POLICIES:
+        raise ConfigError(f"--duplicates must be one of {', '.join(DUPLICATE_POLICIES)}, not '{duplicates}'")
+    with warnings_as_lines():
+        return load_corpus(path, format=fmt, columns={k: str(v) for k, v in parse_pairs(columns, "--column").items()},
+                           strict=strict, duplicates=duplicates, rating_scale=scale, fold_unicode=fold_unicode,
+                           meta_path=meta)
+
+
+@contextmanager
+def warnings_as_lines():
+    """Print the warnings raised inside (truncated files, skipped records, a doubtful split) as one
+    ``warning: ...`` line each, from one process under torchrun."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    from whyrec.distributed import launched_main
+
+    main_process = launched_main()
+    for w in caught:
+        if issubclass(w.category, UserWarning) and main_process:
+            print_warning(str(w.message))
+
+
+def data_path(argument: Path | None, option: Path | None) -> Path:
+    """The review file a `data` command reads: its argument or its --data, exactly one of them."""
+    from whyrec.errors import ConfigError
+
+    if argument is not None and option is not None:
+        raise ConfigError("give the review file once: as the argument or as --data, not both")
+    if argument is None and option is None:
+        raise ConfigError("give the review file or folder (as the argument or as --data)")
+    return argument if argument is not None else option
+
+
+def default_split_dir(data: Path) -> Path | None:
+    folder = data if data.is_dir() else data.parent
+    return folder / "1" if (folder / "1" / "train.index").exists() else None
+
+
+def chosen_split_dir(data: Path | None, split: Path | None, seed: int | None) -> Path | None:
+    """The split folder a command reads: ``--split``; else, without a ``--seed``, the fixed split 1
+    of the ``data`` folder (None: no data read, as the demo's planted corpus) when it has one; else
+    None (a random split drawn with the seed, 0 by default). ``--split`` with ``--seed`` is refused:
+    a seed given was otherwise left unread."""
+    from whyrec.errors import ConfigError
+
+    if split is not None and seed is not None:
+        raise ConfigError("--split names a fixed split and --seed draws a random one; give one of them")
+    return split or (default_split_dir(data) if seed is None and data is not None else None)
+
+
+def make_split(corpus, split_dir: Path | None, seed: int, data: Path):
+    """The fixed split in ``split_dir`` (:func:`read_split_folders`), else a seeded 80/10/10 one."""
+    from whyrec.data import ratio_split
+
+    if split_dir is not None:
+        return read_split_folders(corpus, [split_dir], data)[0]
+    with warnings_as_lines():
+        return ratio_split(corpus, seed=seed)
+
+
+def read_split_folders(corpus, folders: list[Path], data: Path) -> list:
+    """The fixed splits of ``corpus`` (read from ``data``) in ``folders``, each folder's ``run.json``
+    checked first: a warning when ``whyrec data split`` drew its positions from other bytes than
+    ``data``'s (:func:`whyrec.provenance.split_source_warning`)."""
+    from whyrec.data import fixed_index_split
+    from whyrec.provenance import split_source_warning
+
+    parts = []
+    for folder in folders:
+        mismatch = split_source_warning(folder, data)
+        if mismatch:
+            print_warning(mismatch)
+        with warnings_as_lines():
+            parts.append(fixed_index_split(corpus, folder))
+    return parts
+
+
+def split_of(data: Path, split: Path | None, seed: int | None, fmt: str | None = None,
+             scale: tuple[float, float] = (1.0, 5.0), columns: list[str] | None = None, fold_unicode: bool = False,
+             meta: Path | None = None):
+    """The split a command works on: the ``--split`` folder; else, with a ``--seed``, an 80/10/10
+    split of the reviews drawn with it (duplicate pairs dropped), even where the data folder has
+    fixed splits (a seed given was otherwise left unread there); else ``<data>/1`` when it exists
+    (duplicate pairs kept, as the index files count them), else the split of seed 0. ``scale`` is
+    the data's rating scale (--min/--max-rating); ``fold_unicode`` and ``meta`` as for
+    :func:`load_reviews`."""
+    split_dir = chosen_split_dir(data, split, seed)
+    corpus = load_reviews(data, fmt, columns, False, "keep-all" if split_dir else "keep-last", scale, fold_unicode,
+                          meta)
+    return make_split(corpus, split_dir, seed or 0, data)
+
+
+def split_line(parts) -> str:
+    """The line a command prints of the split it works on: ``split NAME: train N, valid N, test N``."""
+    return f"split {parts.name}: " + ", ".join(f"{k} {v:,}" for k, v in parts.sizes().items())
+
+
+def history_of(context):
+    """The train part a rating bundle's users' pasts (and, with ``--meta``, its items' titles) are
+    read from, for ``serve``, ``explain`` and ``recommend --data``: the command's (its ``context``'s)
+    ``--data``, read as its ``--split``, ``--seed``, ``--format``, ``--column``, ``--meta``,
+    ``--min-rating`` and ``--max-rating`` say. None without ``--data``, when any of those given is
+    refused rather than left unread."""
+    from whyrec.errors import ConfigError
+
+    options = context.params
+    data = options["data"]
+    if data is None:
+        given = given_on_command_line(context, "split", "seed", "format", "column", "meta", "min_rating", "max_rating")
+        if given:
+            one = len(given) == 1
+            raise ConfigError(f"{' and '.join(given)} say{'s' if one else ''} how to read --data (a rating-model "
+                              "bundle's training data), which is not given: give --data, or leave "
+                              f"{'it' if one else 'them'} out")
+        return None
+    scale = (options["min_rating"], options["max_rating"])
+    return split_of(data, options["split"], options["seed"], options["format"], scale, options["column"],
+                    meta=options["meta"]).train
+
+
+def strangers_warning(subject: str, system, test) -> str | None:
+    """What ``evaluate`` and ``compare`` say when the trained ``system`` (named ``subject``) knows
+    none of the ``test`` records' users, or the user and the item of fewer than half of them: a
+    system trained on other data, whose predictions are mostly its cold-start fallback. None when it
+    knows them (a split's warm-start repair makes every test user and item known)."""
+    users, items = test.users, test.items
+    if not any(u in system.user_map for u in users):
+        return f"warning: {subject} knows none of these test users: is this the data it was trained on?"
+    known = sum(u in system.user_map and i in system.item_map for u, i in zip(users, items))
+    if known >= len(test) / 2:
+        return None
+    return (f"warning: {subject} knows both the user and the item of {known:,} of the {len(test):,} test records: "
+            "is this the data it was trained on?")
+
+
+def warn_if_not_held_out(bundle: Path, data: Path, parts) -> str | None:
+    """:func:`whyrec.provenance.held_out_warning` for ``bundle`` scored on ``parts`` of ``data``,
+    printed to stderr when there is one (and returned, for ``--json``)."""
+    from whyrec.provenance import held_out_warning, read_run_record
+
+    warning = held_out_warning(read_run_record(bundle), data, parts)
+    if warning:
+        print_warning(f"{bundle.resolve().name}: {warning}")
+    return warning

@@ -1,0 +1,215 @@
+"""What the ``whyrec`` commands print: rich consoles that print text as it is, warnings and
+errors, status lines with the time left, results tables (and where they were written)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+
+def console(quiet: bool = False, stderr: bool = False):
+    """rich's console for whyrec's output, printing text as it is: rich's markup and emoji codes
+    are off, since what is printed holds what users wrote (ids, titles, review words, paths), and
+    in markup ``[mess]`` vanished and ``[/x]`` raised. Styles are given as :func:`labelled` does."""
+    from rich.console import Console
+
+    return Console(soft_wrap=True, quiet=quiet, stderr=stderr, markup=False, emoji=False)
+
+
+def err_console():
+    return console(stderr=True)
+
+
+def labelled(label: str, style: str, text: str = ""):
+    """``label`` in ``style`` (``warning:`` in yellow, a heading in bold), then ``text`` as it is."""
+    from rich.text import Text
+
+    return Text.assemble((label, style), text)
+
+
+def print_warning(message: str) -> None:
+    err_console().print(labelled("warning:", "yellow", f" {message}"), highlight=False)
+
+
+def print_error(message: str) -> None:
+    err_console().print(labelled("error:", "red", f" {message}"), highlight=False)
+
+
+def status(con, message: str):
+    """A status line for long work: rich's spinner line on a terminal, updated in place. When the
+    output is a log file, a pipe or torchrun's, the spinner would show nothing at all, so each
+    update is printed instead, as a line of its own on stderr (stdout keeps the results, such as
+    ``--json``). ``with status(con, "training") as line: line.update("epoch 1")``."""
+    return _TerminalStatus(con, message) if con.is_terminal else _LoggedStatus(con.quiet, message)
+
+
+class _TerminalStatus:
+    """:func:`status` on a terminal: rich's spinner line, given each message as text, since the
+    spinner reads a string as markup whatever its console's setting."""
+
+    def __init__(self, con, message: str) -> None:
+        from rich.text import Text
+
+        self.spinner = con.status(Text(message))
+
+    def update(self, message: str) -> None:
+        from rich.text import Text
+
+        self.spinner.update(Text(message))
+
+    def __enter__(self) -> "_TerminalStatus":
+        self.spinner.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.spinner.__exit__(*exc)
+
+
+class Throttled:
+    """A status line's ``update`` that lets a message through at most once per ``every`` seconds
+    (the others are dropped): for progress within a training epoch, which comes many times a
+    second. ``every_for(con)``: each second on a terminal, every 30 s in a log, where each update
+    is a line of its own."""
+
+    def __init__(self, update, every: float, clock=None) -> None:
+        import time
+
+        self.update, self.every, self.clock = update, every, clock or time.perf_counter
+        self.last = self.clock()
+
+    @staticmethod
+    def every_for(con) -> float:
+        return 1.0 if con.is_terminal else 30.0
+
+    def __call__(self, message: str) -> None:
+        now = self.clock()
+        if now - self.last >= self.every:
+            self.last = now
+            self.update(message)
+
+
+class TimeLeft:
+    """A progress message with the time its counted work has left at its pace so far, for work
+    that counts its steps (``teacher forcing 1,491/12,498`` → ``… (about 12m53s more)``; PETER's
+    ``batch 40/100``). Each call times the work named by the text before the count from the first
+    message of it (a new name, or a count that went down, starts anew), and says nothing for its
+    first 5 s. Every message should pass through it, throttled or not, so that the pace is right."""
+
+    def __init__(self, clock=None) -> None:
+        import time
+
+        self.clock = clock or time.perf_counter
+        self.work, self.began, self.first, self.last = None, 0.0, 0, 0
+
+    def __call__(self, message: str) -> str:
+        counted = _COUNTED_WORK.fullmatch(message)
+        if counted is None:
+            return message
+        now, done, total = self.clock(), int(counted[2].replace(",", "")), int(counted[3].replace(",", ""))
+        if counted[1] != self.work or done < self.last:
+            self.work, self.began, self.first = counted[1], now, done
+        self.last = done
+        if done <= self.first or now - self.began < 5.0:
+            return message
+        pace = (now - self.began) / (done - self.first)  # seconds a step
+        return f"{message} (about {duration_text(pace * max(total - done, 0))} more)"
+
+
+def step_reporter(update, every: float):
+    """``update`` for the work within an epoch: each message given its time left (:class:`TimeLeft`),
+    and let through at most once per ``every`` seconds (:class:`Throttled`)."""
+    throttled, time_left = Throttled(update, every), TimeLeft()
+    return lambda message: throttled(time_left(message))
+
+
+class EpochProgress:
+    """The status line of a run in epochs (``title``: ``training MT``, ``MMI(rating)``):
+    the epoch, a score, and the time left if every remaining epoch runs (early stopping may end it
+    sooner); within an epoch (:meth:`step`), the work it is at, at most once per ``step_every``
+    seconds (a log gets a line each time), and for counted work (``teacher forcing 1,491/12,498``,
+    ``batch 40/100``) the time that phase has left at its pace so far, so that a first epoch of an
+    hour says how long it will take. The epochs' pace is timed from construction or, with
+    ``from_first_step``, from the first :meth:`step` (work done before the epochs is not counted)."""
+
+    def __init__(self, status, title: str, epochs: int, step_every: float = 1.0, clock=None,
+                 from_first_step: bool = False) -> None:
+        import time
+
+        self.status, self.title, self.epochs = status, title, epochs
+        self.clock = clock or time.perf_counter
+        self.started = None if from_first_step else self.clock()
+        self.within = Throttled(status.update, step_every, self.clock)
+        self.ran, self.score = 0, ""
+        self.time_left = TimeLeft(self.clock)
+
+    def __call__(self, record: dict, score: str) -> None:
+        now = self.clock()
+        self.started = now if self.started is None else self.started
+        done, self.ran = record["epoch"], self.ran + 1  # a resumed run starts past epoch 1
+        left = max(self.epochs - done, 0) * (now - self.started) / self.ran
+        self.score = score
+        to_go = f", at most {duration_text(left)} left" if done < self.epochs else ""  # the last: nothing left
+        self.status.update(f"{self.title}: epoch {done}/{self.epochs}, {score}{to_go}")
+
+    def step(self, epoch: int, what: str) -> None:
+        self.started = self.clock() if self.started is None else self.started
+        last = f" (last epoch: {self.score})" if self.score else ""
+        self.within(f"{self.title}: epoch {epoch}/{self.epochs}, {self.time_left(what)}{last}")
+
+
+# a message of work that counts its steps: "teacher forcing 1,491/12,498", "MT epoch 2: batch 40/100"
+_COUNTED_WORK = re.compile(r"(.*?)(\d[\d,]*)/(\d[\d,]*)")
+
+
+def duration_text(seconds: float) -> str:
+    """``5s``, ``2m05s``, ``1h02m``: a time left as a status line gives it."""
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else (f"{minutes}m{secs:02d}s" if minutes else f"{secs}s")
+
+
+class _LoggedStatus:
+    """:func:`status` away from a terminal: every update is a line on stderr, except one that says
+    again what the last line said (the status's first message repeated by the work's first update)."""
+
+    def __init__(self, quiet: bool, message: str) -> None:
+        self.console, self.last = console(quiet=quiet, stderr=True), None
+        self.update(message)
+
+    def update(self, message: str) -> None:
+        if message != self.last:
+            self.console.print(message, highlight=False)
+        self.last = message
+
+    def __enter__(self) -> "_LoggedStatus":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
+def print_table(table, title: str) -> None:
+    """A results table: boxed on a terminal; as markdown into a pipe or a file, where no width
+    squeezes the columns and the text can be pasted on."""
+    from rich.table import Table
+
+    if not console().is_terminal:
+        console().print(f"{title}\n{table.to_markdown()}", highlight=False)
+        return
+    view = Table(title=title, show_lines=False)
+    for col in table.columns:
+        view.add_column(col, justify="left" if col == "system" else "right")
+    for row in table.rows():
+        view.add_row(*row)
+    console().print(view)
+
+
+def save_results(table, out: Path, title: str, data: Path, splits: list, also: tuple[str, ...] = ()) -> None:
+    """Write a results table under ``out`` (its files, the title atop ``results.md``) with the
+    ``run.json`` of the command that made it (the data's and ``splits``' digests), and say where;
+    ``also``: files the caller wrote there too, named in that line."""
+    from whyrec.provenance import write_run_record
+
+    folder = table.save(out, title=title)
+    run = write_run_record(folder, data, splits=splits)
+    console().print(f"written to {folder}/ ({', '.join([*table.files, *also, run.name])})", highlight=False)

@@ -1,0 +1,48 @@
+"""What the commands read: the split they work on, and a model's test records it does not know."""
+
+from __future__ import annotations
+
+import pytest
+
+from whyrec.cli.inputs import strangers_warning
+from whyrec.errors import ConfigError
+
+
+def test_a_system_trained_on_other_data_is_warned_of_by_how_few_test_records_it_knows():
+    """Known users but new items (a model of another catalogue) are mostly its cold-start fallback."""
+    from whyrec.data import ratio_split
+    from whyrec.data.synthetic import make_planted_corpus
+    from whyrec.rating import BiasBaseline
+
+    split = ratio_split(make_planted_corpus(n_users=30, n_items=12, reviews_per_user=6, seed=1).corpus, seed=0)
+    model = BiasBaseline().fit(split.train)
+    assert strangers_warning("m", model, split.test) is None  # warm-start repair: every test user and item known
+    test = split.test.reviews
+    new_items = type(split.test)(test.assign(item=[f"new-{i}" if k % 3 else i for k, i in enumerate(test["item"])]))
+    known = sum(1 for k in range(len(test)) if k % 3 == 0)
+    assert strangers_warning("m", model, new_items) == (
+        f"warning: m knows both the user and the item of {known:,} of the {len(test):,} test records: "
+        "is this the data it was trained on?")
+    half_new = type(split.test)(test.assign(item=[f"new-{i}" if k % 2 else i for k, i in enumerate(test["item"])]))
+    assert strangers_warning("m", model, half_new) is None  # half or more known: a split of the same data
+    new_users = type(split.test)(test.assign(user="new-" + test["user"]))
+    assert "m knows none of these test users" in strangers_warning("m", model, new_users)
+
+
+def test_a_seed_given_draws_a_random_split_even_beside_fixed_splits(tmp_path):
+    """--seed 3 on a data folder with fixed splits had read split 1 without a word."""
+    from tests.cli.invoke import run_cli
+    from whyrec.cli.inputs import split_of
+    from whyrec.data.synthetic import make_planted_corpus
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    make_planted_corpus(n_users=30, n_items=12, reviews_per_user=6, seed=1).corpus.reviews.to_csv(
+        folder / "reviews.csv", index=False)
+    assert run_cli("data", "split", "--data", str(folder / "reviews.csv"), "--out", str(folder)).returncode == 0
+    fixed, drawn = split_of(folder, None, None), split_of(folder, None, 3)
+    assert fixed.name.endswith("/1") and drawn.name.endswith("ratio-3")
+    assert list(drawn.test.reviews["position"]) != list(fixed.test.reviews["position"])
+    assert list(split_of(folder, None, 3).test.reviews["position"]) == list(drawn.test.reviews["position"])
+    with pytest.raises(ConfigError, match="--split names a fixed split and --seed draws a random one"):
+        split_of(folder, folder / "1", 3)
