@@ -1,18 +1,14 @@
-"""The Corpus itself: taking rows keeps their quadruples; ratings and times as files spell them."""
+"""The Corpus itself: taking rows, validation and its summary, stats, ids and texts as files give them."""
 
 from __future__ import annotations
 
-import datetime
-import math
 import pickle
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from tests.conftest import REVIEWS
 from whyrec.data import load_corpus
-from whyrec.data.corpus import _clean_rating, _clean_time
 
 
 def test_taking_rows_keeps_the_quadruples_of_those_rows_only(tmp_path):
@@ -28,19 +24,6 @@ def test_taking_rows_keeps_the_quadruples_of_those_rows_only(tmp_path):
     assert corpus.take([]).features.empty and len(corpus.features) == len(REVIEWS)  # the source is untouched
 
 
-@pytest.mark.parametrize("value, rating", [
-    (5, 5.0), ("4.5", 4.5), (" 3,5 ", 3.5), ("-1,25", -1.25),  # a spreadsheet's decimal comma
-    ("1,000", None),  # three digits after the comma: a thousands separator, not a rating of 1.0
-    ("5.0 out of 5 stars", 5.0), ("4 stars", 4.0), ("1 star", 1.0), ("3 out of 5", 3.0),  # as pages write it
-    ("4,5 out of 5 stars", 4.5), ("8 out of 10", 8.0), ("five stars", None), ("stars", None),
-    ("4/5", 4.0), ("4.5 / 5", 4.5), ("9/10", 9.0), ("4 of 5", 4.0), ("★★★★☆", 4.0), ("★★", 2.0),  # and so
-    ("☆☆☆", None), ("1/2/2019", None), ("4/", None), ("/5", None),
-    (True, None), (None, None), ("five", None), (float("nan"), None), ("nan", None), ([5], None),
-])
-def test_a_rating_is_read_as_files_spell_it_or_not_at_all(value, rating):
-    assert _clean_rating(value) == rating
-
-
 def test_the_summary_shows_the_first_record_skipped_for_a_value_it_could_not_read():
     """A count alone ("2 skipped (bad rating)") left the user to find which value was wrong."""
     from whyrec.data.corpus import RawRecord, build_corpus
@@ -52,28 +35,6 @@ def test_the_summary_shows_the_first_record_skipped_for_a_value_it_could_not_rea
     assert "2 skipped (bad rating; the first, line 3: rating 'four' is not a number)" in report.summary()
     assert report.summary().endswith("1 skipped (empty text), 1 skipped (missing user)")  # no example needed
     assert report.to_dict()["first_skipped"] == {"bad rating": "line 3: rating 'four' is not a number"}
-
-
-@pytest.mark.parametrize("value, seconds", [
-    (1_400_000_000, 1_400_000_000.0), ("1400000000", 1_400_000_000.0),
-    (1_400_000_000_500, 1_400_000_000.5), ("1400000000500", 1_400_000_000.5),  # milliseconds, in JSON or a CSV
-    ("2020-01-31", 1_580_428_800.0), ("2020-01-31T01:00:00+01:00", 1_580_428_800.0),  # UTC unless a zone is named
-    (None, math.nan), (float("nan"), math.nan), ("  ", math.nan),  # no time
-    (True, None), ("31/01/2020", None), ("01/31/2020", None), ({"t": 1}, None),  # a time that cannot be read
-    ("yesterday", None), ("Jan 2020", None), ("01 31 2020", None),
-    # Amazon's reviewTime (month day, year; the day unpadded too) and dates with the month named
-    ("01 31, 2020", 1_580_428_800.0), ("01 5, 2020", 1_578_182_400.0), ("Jan 31, 2020", 1_580_428_800.0),
-    ("January 31, 2020", 1_580_428_800.0), ("31 Jan 2020", 1_580_428_800.0), ("31 January 2020", 1_580_428_800.0),
-    # the values of a Parquet file's or a DataFrame's date-time and number columns
-    (pd.Timestamp("2020-01-31"), 1_580_428_800.0),
-    (pd.Timestamp("2020-01-31 01:00", tz="Europe/Paris"), 1_580_428_800.0),
-    (np.datetime64("2020-01-31T00:00:00"), 1_580_428_800.0), (datetime.date(2020, 1, 31), 1_580_428_800.0),
-    (datetime.datetime(2020, 1, 31), 1_580_428_800.0), (np.int64(1_400_000_000), 1_400_000_000.0),
-    (pd.NaT, math.nan), (np.datetime64("NaT"), math.nan), (np.float32("nan"), math.nan), (np.bool_(True), None),
-])
-def test_a_review_time_is_a_number_an_iso_date_no_time_or_unreadable(value, seconds):
-    got = _clean_time(value)
-    assert (math.isnan(got) if isinstance(seconds, float) and math.isnan(seconds) else got == seconds)
 
 
 def test_stats_say_how_many_reviews_users_and_items_have_and_when_they_were_written():
@@ -147,9 +108,9 @@ def test_whole_number_ids_stored_as_floats_read_as_the_whole_numbers(tmp_path):
         warnings.simplefilter("ignore")  # the row without a user is skipped and counted
         corpus = load_corpus(tmp_path / "ids.parquet")
     assert sorted(corpus.reviews["user"]) == ["1", "2", "3"] and sorted(corpus.reviews["item"]) == ["10", "11", "13"]
-    from whyrec.data.corpus import _clean_id
+    from whyrec.data.field_values import clean_id
 
-    assert [_clean_id(v) for v in (12.0, np.float64(7.0), 1.5, -3.0, " 0012 ", 2.0 ** 60)] == \
+    assert [clean_id(v) for v in (12.0, np.float64(7.0), 1.5, -3.0, " 0012 ", 2.0 ** 60)] == \
         ["12", "7", "1.5", "-3", "0012", str(2.0 ** 60)]
     from whyrec.data.corpus import IdMap
 

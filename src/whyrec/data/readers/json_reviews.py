@@ -215,7 +215,7 @@ def read_amazon_json(path: Path, report: ValidationReport, strict: bool = False,
     reviewText, summary, unixReviewTime (seconds). 2023 (Hou et al., "Bridging Language and
     Items for Retrieval and Recommendation", 2024): user_id, parent_asin (the item, as its
     metadata is keyed) and asin, rating, text, title (the review's summary), timestamp in
-    milliseconds (read as seconds, as any time past :data:`whyrec.data.corpus.MILLISECONDS_FROM`
+    milliseconds (read as seconds, as any time past :data:`whyrec.data.field_values.MILLISECONDS_FROM`
     is). Yelp's academic dataset (user_id, business_id, stars, text, date as an ISO date-time) uses
     usual names too: ``yelp-json`` is this reader.
 
