@@ -1,0 +1,219 @@
+"""The (user, item) pairs ``whyrec explain`` answers: ``--user``/``--item`` paired, or a
+``--pairs`` file (CSV/TSV with a header, JSON lines, or one JSON array, of pair objects; a
+review file's id columns are read too), each row kept with its line; a row naming an item the
+bundle does not know refused, or (``--skip-unknown``) answered with its error in the file's order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from whyrec.ids import stripped_id
+
+
+def paired_options(users: list[str], items: list[str]) -> tuple[list[str], list[str]]:
+    """``--user`` and ``--item`` as pairs: the k-th of each together; one user with each of several
+    items (``--user u1 --item i1 --item i2``), or each of several users with one item."""
+    from whyrec.errors import ConfigError
+
+    if len(users) == 1 and len(items) > 1:
+        users = users * len(items)
+    elif len(items) == 1 and len(users) > 1:
+        items = items * len(users)
+    if not users or len(users) != len(items):
+        raise ConfigError(f"give as many --user as --item (got {len(users)} and {len(items)}), or one of them for "
+                          "several of the other, or --pairs FILE")
+    if not all(users) or not all(items):
+        raise ConfigError("a --user or --item id is empty")
+    return users, items
+
+
+def without_unknown_items(model, users: list[str], items: list[str], words: list[str | None] | None,
+                           lines: list[int]) -> tuple[list[str], list[str], list[str | None] | None, dict[int, dict]]:
+    """The pairs whose item ``model`` knows, and for each other one, by its position in the file,
+    ``{user, item, row, line, error}``: its pair's number in the file (a JSON array on one line holds
+    many on a line), its line, and the error naming the known id most like it, when one is close."""
+    from whyrec.errors import UnknownIdError
+
+    kept, skipped = [], {}
+    for n, item in enumerate(items):
+        try:
+            model.item_map.index(item, "item")
+            kept.append(n)
+        except UnknownIdError as exc:
+            skipped[n] = {"user": users[n], "item": item, "row": n + 1, "line": lines[n], "error": str(exc)}
+    return ([users[n] for n in kept], [items[n] for n in kept],
+            None if words is None else [words[n] for n in kept], skipped)
+
+
+def in_file_order(rows: list[dict], skipped: dict[int, dict], count: int) -> list[dict]:
+    """The answered ``rows`` and the ``skipped`` ones (by position) merged back into the file's order."""
+    answered = iter(rows)
+    return [skipped[n] if n in skipped else next(answered) for n in range(count)]
+
+
+def check_pair_items(model, path: Path, users: list[str], items: list[str], lines: list[int]) -> None:
+    """Refuse a pairs file naming an item ``model`` does not know, with the file and line of the
+    first such row, the close known id when there is one, and how many rows there are like it."""
+    from whyrec.errors import DataError
+
+    unknown = list(without_unknown_items(model, users, items, None, lines)[3].values())
+    if not unknown:
+        return
+    problem = unknown[0]["error"]
+    if lines.count(unknown[0]["line"]) > 1:  # a JSON array on one line: which of the line's pairs
+        problem += f" (row {unknown[0]['row']})"
+    if len(unknown) > 1:
+        problem += f" (and {len(unknown) - 1} more of the {len(items):,} rows name items the bundle does not know)"
+    raise DataError(problem, path=path, line=unknown[0]["line"], field="item")
+
+
+PAIR_JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
+
+
+def read_pairs(path: Path) -> tuple[list[str], list[str], list[str | None] | None, list[int]]:
+    """(users, items, feature words, line numbers) of a pairs file: CSV/TSV (or ; or | separated, by
+    its header) with 'user' and 'item' columns (or a review file's: :func:`_pair_keys`) and an
+    optional 'feature_word' one, or JSON lines (``.jsonl``, ``.ndjson``, ``.json``) of objects with
+    those keys, such as `explain --json` and `evaluate --records` write, or one JSON array of them
+    (other columns and keys are ignored). A blank feature word is None (the item's own), and so are
+    all of them when no row has one. A bad file or row is a one-line DataError naming the file and line."""
+    from whyrec.errors import DataError
+
+    json_lines = path.suffix.lower() in PAIR_JSON_SUFFIXES
+    users, items, words, lines, has_word = [], [], [], [], False
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: a spreadsheet's byte-order mark
+            for line, row in (_json_pair_rows(handle, path) if json_lines else _csv_pair_rows(handle, path)):
+                user, item, word = (_pair_cell(row.get(field), path, line, field)
+                                    for field in ("user", "item", "feature_word"))
+                for field, value in (("user", user), ("item", item)):
+                    if not value:
+                        raise DataError(f"missing {field} id", path=path, line=line, field=field)
+                users.append(user)
+                items.append(item)
+                words.append(word or None)  # read as the features are written by explain_pairs
+                has_word = has_word or "feature_word" in row
+                lines.append(line)
+    except FileNotFoundError:
+        raise DataError("no such file", path=path) from None
+    except IsADirectoryError:
+        raise DataError("is a folder; --pairs takes a CSV/TSV or JSON lines file", path=path) from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"cannot read as {'JSON lines' if json_lines else 'CSV'}: {exc}", path=path) from None
+    if not users:
+        raise DataError("no (user, item) rows", path=path)
+    return users, items, words if has_word else None, lines
+
+
+def _csv_pair_rows(handle, path: Path):
+    """(line, row) of a CSV/TSV pairs file; the header's names are read without the spaces around
+    them (``user, item``), as the cells are."""
+    import csv
+
+    from whyrec.data.readers.tables import csv_separator, quote_swallowed, quotes_are_text
+    from whyrec.errors import DataError
+
+    # the separator by the name, else by the header, as review files are read: a spreadsheet's ; or |,
+    # or tabs in a header that holds none of those
+    separator = csv_separator(path, tabs=True)
+    tabs = separator == "\t"
+    # a TSV of reviews that quotes no field (Amazon's) would otherwise swallow the rows after a text's lone quote
+    reader = csv.DictReader(handle, delimiter=separator, strict=True,  # strict: a quote never closed
+                            quoting=csv.QUOTE_NONE if tabs and quotes_are_text(path) else csv.QUOTE_MINIMAL)
+    try:
+        if not reader.fieldnames:
+            raise DataError("is empty: a pairs file needs a header row with 'user' and 'item' columns, then a row per "
+                            "pair", path=path)
+        reader.fieldnames = [name.strip() for name in reader.fieldnames]
+        keys = _pair_keys(reader.fieldnames)
+        if keys is None:
+            from whyrec.data.readers.fields import column_for, looked_for
+
+            missing = [field for field in ("user", "item") if column_for(field, reader.fieldnames) is None]
+            raise DataError(f"needs a header row with 'user' and 'item' columns (or a review file's names for "
+                            f"them): no column for {looked_for(missing or ['user', 'item'])}; columns are "
+                            f"{reader.fieldnames}", path=path, line=1)
+        for row in reader:
+            pair = {field: row[key] for field, key in keys.items()}
+            spanned = [line for value in row.values() if isinstance(value, str) for line in value.split("\n")[1:]]
+            inside = next((k for k, line in enumerate(spanned, 1) if _reads_as_a_pair(line, reader, keys)), None)
+            if inside is not None:  # an unbalanced quote took the rows after it into one text
+                start = reader.line_num - len(spanned)
+                raise DataError(quote_swallowed(f"closes only on line {reader.line_num},", start + inside, "row"),
+                                path=path, line=start)
+            yield reader.line_num, pair
+    except csv.Error as exc:
+        # line_num: the last line of the last row read, so the row that failed starts on the next
+        raise DataError(f"cannot read as CSV: {exc}", path=path, line=reader.line_num + 1) from None
+
+
+def _reads_as_a_pair(line: str, reader, keys: dict[str, str]) -> bool:
+    """Whether one physical line inside a pairs file's row would be a row of its own: the header's
+    number of fields, read as ``reader`` (a :class:`csv.DictReader`) reads them, with a user and an
+    item cell (``keys``' columns) that look like ids, not words of a text: non-empty, no spaces."""
+    import csv
+
+    try:
+        fields = next(csv.reader([line], dialect=reader.reader.dialect))
+    except (csv.Error, StopIteration):
+        return False
+    if len(fields) != len(reader.fieldnames):
+        return False
+    ids = [fields[reader.fieldnames.index(keys[field])] for field in ("user", "item")]
+    return all(value and not any(ch.isspace() for ch in value) for value in ids)
+
+
+def _pair_keys(names: list[str]) -> dict[str, str] | None:
+    """Which of a pairs file's columns (a JSON object's keys) hold the user, the item and the
+    feature word: ``user`` and ``item``, else the names a review file's are found by
+    (``reviewerID``, ``asin``, ``customer_id``, ``User ID`` …: :func:`~whyrec.data.readers.fields.
+    column_for`), so that a file of test reviews is asked as it is. None without both ids."""
+    from whyrec.data.readers.fields import column_for
+
+    keys = {field: column_for(field, names) for field in ("user", "item")}
+    if None in keys.values():
+        return None
+    return {**keys, "feature_word": "feature_word"} if "feature_word" in names else keys
+
+
+def _json_pair_rows(handle, path: Path):
+    """(line, object) of a JSON lines pairs file, blank lines passed over, or of one JSON array of
+    pair objects (``[{"user": …, "item": …}, …]``, on one line or pretty-printed), each at its line."""
+    import json
+
+    from whyrec.data.readers.json_reviews import json_array_objects
+    from whyrec.errors import DataError
+
+    first = True
+    for line, text in enumerate(handle, start=1):
+        if not text.strip():
+            continue
+        if first and text.lstrip().startswith("["):
+            yield from ((at, _pair_object(obj)) for at, obj in json_array_objects(path))
+            return
+        first = False
+        try:
+            row = json.loads(text)
+        except ValueError as exc:
+            raise DataError(f"not JSON: {exc}", path=path, line=line) from None
+        if not isinstance(row, dict):
+            raise DataError("not a JSON object with 'user' and 'item'", path=path, line=line)
+        yield line, _pair_object(row)
+
+
+def _pair_object(row: dict) -> dict:
+    """A JSON pair object with its ids under 'user' and 'item' (found as :func:`_pair_keys` finds them)."""
+    keys = _pair_keys(list(row))
+    return {field: row[key] for field, key in keys.items()} if keys else row
+
+
+def _pair_cell(value, path: Path, line: int, field: str) -> str:
+    """A pairs file's id or feature word, stripped as the readers strip ids ('' when absent); a
+    JSON number is read as its digits, anything else but text is a DataError."""
+    from whyrec.errors import DataError
+
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise DataError(f"{field} is not text: {value!r}", path=path, line=line, field=field)
+    return stripped_id(str(value))

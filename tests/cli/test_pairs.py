@@ -1,0 +1,170 @@
+"""The pairs ``whyrec explain`` answers: ``--user``/``--item`` and ``--pairs`` files."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.cli.invoke import assert_one_line_error, run_cli
+from whyrec.cli.pairs import in_file_order, read_pairs
+from whyrec.errors import ConfigError, DataError
+
+
+def test_a_pairs_file_is_read_with_its_feature_words_and_a_spreadsheets_byte_order_mark(tmp_path):
+    path = tmp_path / "pairs.csv"
+    path.write_bytes("\ufeffuser,item,feature_word\n u1 ,i1,sound\nu2,i2\u200b,\n".encode("utf-8"))
+    assert read_pairs(path) == (["u1", "u2"], ["i1", "i2"], ["sound", None], [2, 3])  # a zero-width space stripped
+    tsv = tmp_path / "pairs.tsv"
+    tsv.write_text("user\titem\nu1\ti1\n")
+    assert read_pairs(tsv) == (["u1"], ["i1"], None, [2])
+    texts = tmp_path / "texts.csv"  # a text over lines, one of them with the header's number of fields
+    texts.write_text('user,item,text\nu1,i1,"I liked it,\nbut the cable, the strap, and box"\nu2,i2,ok\n')
+    assert read_pairs(texts) == (["u1", "u2"], ["i1", "i2"], None, [3, 4])
+    spaced = tmp_path / "spaced.csv"  # typed by hand: a space after each comma, the header's too
+    spaced.write_text("user, item\nu1, i1\n")
+    assert read_pairs(spaced) == (["u1"], ["i1"], None, [2])
+
+
+@pytest.mark.parametrize("content", ["user;item;title\nu1;i1;Red, blue\n", "user|item\nu1|i1\n",
+                                     "user\titem\nu1\ti1\n"])
+def test_a_pairs_file_is_read_with_the_separator_its_header_shows(tmp_path, content):
+    """A spreadsheet's ; or |, or tabs in a file named .csv, as review files are read: the header
+    had read as one column named 'user;item'."""
+    path = tmp_path / "pairs.csv"
+    path.write_text(content)
+    assert read_pairs(path) == (["u1"], ["i1"], None, [2])
+
+
+def test_a_pairs_file_may_be_json_lines_as_explain_json_writes_them(tmp_path):
+    path = tmp_path / "pairs.jsonl"
+    path.write_text('{"user": "u1", "item": "i1", "predicted_rating": 4.2, "explanations": {"pair": "good"}}\n'
+                    '\n{"user": " u2 ", "item": 17, "feature_word": "sound"}\n')
+    assert read_pairs(path) == (["u1", "u2"], ["i1", "17"], [None, "sound"], [1, 3])
+    path.write_text('{"user": "u1", "item": "i1"}\n')
+    assert read_pairs(path) == (["u1"], ["i1"], None, [1])  # no feature word in any row: None for all
+
+
+def test_a_pairs_file_may_be_one_json_array_of_pair_objects(tmp_path):
+    """As a review file may be: ``[{"user": …, "item": …}, …]``, each pair at the line it starts on
+    (it was refused, and asked for JSON lines)."""
+    path = tmp_path / "pairs.json"
+    path.write_text('\n[\n  {"user": "u1", "item": "i1"},\n\n'
+                    '  {"reviewerID": "u2", "asin": 7, "feature_word": "ink"}\n]\n')
+    assert read_pairs(path) == (["u1", "u2"], ["i1", "7"], [None, "ink"], [3, 5])
+    path.write_text('\ufeff[{"user": "u1", "item": "i1"}, {"user": "u2", "item": "i2"}]')  # one line, a byte-order mark
+    assert read_pairs(path) == (["u1", "u2"], ["i1", "i2"], None, [1, 1])
+
+
+def test_a_file_of_reviews_is_a_pairs_file_by_its_id_columns(tmp_path):
+    """The test reviews of a data file are asked as they are: their id columns are found by the names
+    a review file's are (reviewerID and asin, customer_id and product_id, "User ID" …), other columns
+    passed over; 'user' and 'item' still come first."""
+    amazon = tmp_path / "test.csv"
+    amazon.write_text("reviewerID,asin,overall,reviewText\nA1,B1,5,great\nA2,B2,1,\"bad, very\"\n")
+    assert read_pairs(amazon) == (["A1", "A2"], ["B1", "B2"], None, [2, 3])
+    tsv = tmp_path / "test.tsv"  # quoting no field, as Amazon's do: a text's lone quote swallows no row
+    tsv.write_text('marketplace\tcustomer_id\tproduct_id\treview_body\nUS\t17\tB001\t"Best strings\n'
+                   'US\t18\tB002\tfine\n')
+    assert read_pairs(tsv) == (["17", "18"], ["B001", "B002"], None, [2, 3])
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("User ID,Item ID,user_id\nu1,i1,other\n")  # an exact alias before a loose match
+    assert read_pairs(sheet) == (["other"], ["i1"], None, [2])
+    both = tmp_path / "both.csv"
+    both.write_text("user_id,user,item\nx,u1,i1\n")  # 'user' itself first
+    assert read_pairs(both) == (["u1"], ["i1"], None, [2])
+    lines = tmp_path / "test.jsonl"
+    lines.write_text('{"reviewerID": "A1", "asin": "B1", "overall": 5}\n{"user_id": "u2", "business_id": "b2"}\n')
+    assert read_pairs(lines) == (["A1", "u2"], ["B1", "b2"], None, [1, 2])
+
+
+@pytest.mark.parametrize("content, message", [
+    ('[{"user": "u1", "item": "i1"}, ["u2", "i2"]]\n', r"pairs\.jsonl:1: array element is not a JSON object"),
+    ('[{"user": "u1", "item": "i1"},\n{"user": "u2" "item": "i2"}]\n', r"pairs\.jsonl:2: not JSON inside the array"),
+    ('[\n{"user": "u1"}]\n', r"pairs\.jsonl:2: .*missing item id"),
+    ('{"user": "u1", "item": "i1"}\n{"user": "u2", \n', r"pairs\.jsonl:2: not JSON"),
+    ('{"user": "u1", "item": "i1"}\n["u2", "i2"]\n', r"pairs\.jsonl:2: not a JSON object with 'user' and 'item'"),
+    ('{"user": "u1"}\n', r"pairs\.jsonl:1: .*missing item id"),
+    ('{"user": "u1", "item": true}\n', r"pairs\.jsonl:1: .*item is not text: True"),
+    ('{"user": ["u1"], "item": "i1"}\n', r"pairs\.jsonl:1: .*user is not text"),
+    ('\n\n', r"pairs\.jsonl: no \(user, item\) rows"),
+])
+def test_a_bad_json_lines_pairs_file_is_named_with_what_is_wrong(tmp_path, content, message):
+    path = tmp_path / "pairs.jsonl"
+    path.write_text(content)
+    with pytest.raises(DataError, match=message):
+        read_pairs(path)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"person,thing\nu1,i1\n", r"pairs\.csv:1: needs a header row with 'user' and 'item' columns \(or a review "
+                                r"file's names for them\): no column for 'user' or 'item' \(looked for user: user, "
+                                r"user_id.*\); columns are \['person', 'thing'\]$"),
+    (b"reviewerID,thing\nu1,i1\n", r"pairs\.csv:1: .*no column for 'item' \(looked for item, item_id"),
+    (b"", r"pairs\.csv: is empty: a pairs file needs a header row with 'user' and 'item' columns, then a row per pair"),
+    (b"\n\n", r"pairs\.csv: is empty: a pairs file needs a header row"),  # was told its columns are []
+    (b"user,item\n", r"pairs\.csv: no \(user, item\) rows"),
+    (b"user,item\nu1,\n", r"pairs\.csv:2: .*missing item id"),
+    (b"user,item\n\xff\xfe\x00u1,i1\n", r"pairs\.csv: cannot read as CSV"),
+    (b'user,item,text\nu1,i1,"never closed\nu2,i2,fine\n', r"pairs\.csv:2: cannot read as CSV: unexpected end of data"),
+    (b'user,item,text\nu1,i1,"Fine" I guess\nu2,i2,fine\n', r"pairs\.csv:2: cannot read as CSV: ',' expected"),
+    (b'user,item,text\nu1,i1,"opens here\nu2,i2,fine\nu3,i3,closes"\nu4,i4,ok\n',
+     r"pairs\.csv:2: a quote opened on this line closes only on line 4, and line 3 between them reads as a row of its "
+     r"own: close the quote"),
+    (None, r"pairs\.csv: no such file"),
+])
+def test_a_bad_pairs_file_is_named_with_what_is_wrong(tmp_path, content, message):
+    path = tmp_path / "pairs.csv"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(DataError, match=message):
+        read_pairs(path)
+
+
+def test_pairs_are_given_one_way_and_users_match_items(tmp_path):
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("user,item\nu1,i1\n")
+    assert_one_line_error(run_cli("explain", str(tmp_path), "--pairs", str(pairs), "--user", "u1"),
+                          "give pairs either with --pairs or with --user/--item, not both")
+    assert_one_line_error(run_cli("explain", str(tmp_path), "--user", "u1", "--user", "u2", "--item", "i1", "--item",
+                                  "i2", "--item", "i3"),
+                          "give as many --user as --item (got 2 and 3), or one of them for several of the other, or "
+                          "--pairs FILE")
+
+
+def test_one_user_goes_with_every_item_and_one_item_with_every_user():
+    from whyrec.cli.pairs import paired_options
+
+    assert paired_options(["u1"], ["i1", "i2"]) == (["u1", "u1"], ["i1", "i2"])
+    assert paired_options(["u1", "u2"], ["i1"]) == (["u1", "u2"], ["i1", "i1"])
+    assert paired_options(["u1", "u2"], ["i1", "i2"]) == (["u1", "u2"], ["i1", "i2"])
+    for users, items, says in ((["u1"], [], "got 1 and 0"), ([], [], "got 0 and 0"), (["u1", ""], ["i1"], "empty")):
+        with pytest.raises(ConfigError, match=says):
+            paired_options(users, items)
+
+
+def test_an_unknown_item_in_a_json_array_on_one_line_is_named_by_its_row(tmp_path):
+    """Every pair of a one-line array is at line 1: the row left out, or refused, is told by its number."""
+    from types import SimpleNamespace
+
+    from whyrec.cli.pairs import check_pair_items, without_unknown_items
+    from whyrec.data.corpus import IdMap
+    from whyrec.errors import DataError
+
+    path = tmp_path / "pairs.json"
+    path.write_text('[{"user": "u1", "item": "i1"}, {"user": "u2", "item": "i9"}, {"user": "u3", "item": "i1"}]')
+    model = SimpleNamespace(item_map=IdMap(["i1", "i2"]))
+    users, items, words, lines = read_pairs(path)
+    kept_users, _, _, skipped = without_unknown_items(model, users, items, words, lines)
+    assert kept_users == ["u1", "u3"] and skipped[1]["row"] == 2 and skipped[1]["line"] == 1
+    with pytest.raises(DataError, match=r"pairs\.json:1: field 'item': unknown item 'i9'.* \(row 2\)$"):
+        check_pair_items(model, path, users, items, lines)
+    path.write_text('{"user": "u1", "item": "i1"}\n{"user": "u2", "item": "i9"}\n')  # a line each: the line says it
+    users, items, _, lines = read_pairs(path)
+    with pytest.raises(DataError, match=r"pairs\.json:2: field 'item': unknown item 'i9'[^(]*$"):
+        check_pair_items(model, path, users, items, lines)
+
+
+def test_rows_left_out_go_back_to_their_places_in_the_file():
+    rows = [{"item": "a"}, {"item": "c"}]
+    skipped = {1: {"item": "b", "error": "unknown"}, 3: {"item": "d", "error": "unknown"}}
+    assert [r["item"] for r in in_file_order(rows, skipped, 4)] == ["a", "b", "c", "d"]
+    assert in_file_order([], {0: {"item": "z"}}, 1) == [{"item": "z"}]  # every row unknown
