@@ -51,3 +51,34 @@ def test_the_readme_python_example_imports_what_exists():
     imports = "\n".join(line.split("#")[0] for line in block.splitlines() if line.startswith(("from ", "import ")))
     assert imports.count("import") >= 5
     exec(compile(imports, "README.md", "exec"), {})  # noqa: S102 - the README's own import lines
+
+
+def _anchor(heading: str) -> str:
+    """A markdown heading's anchor as GitHub makes it: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_the_links_of_the_readme_and_docs_lead_to_files_and_headings_that_exist():
+    """A moved or renamed page (or heading) breaks this, not a reader's click."""
+    root = Path(__file__).resolve().parents[1]
+    pages = [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+    checked = 0
+    for page in pages:
+        text = page.read_text()
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target):  # a web address
+                continue
+            path, _, anchor = target.partition("#")
+            linked = (page.parent / path).resolve() if path else page
+            assert linked.is_file(), f"{page.name} links to {target}, which does not exist"
+            if anchor:
+                headings = re.findall(r"^#+ (.+)$", linked.read_text(), re.M)
+                assert anchor in {_anchor(h) for h in headings}, f"{page.name} links to {target}: no such heading"
+            checked += 1
+    assert checked >= 5
+
+
+def test_a_heading_anchor_is_made_as_github_makes_it():
+    assert _anchor("Texts") == "texts" and _anchor("Coverage on the shared data (default settings)") == \
+        "coverage-on-the-shared-data-default-settings"
+    assert _anchor("`whyrec serve --workers`") == "whyrec-serve---workers"
