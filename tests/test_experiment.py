@@ -83,8 +83,8 @@ def test_ranking_columns_score_the_top_k_of_unrated_items(planted):
     import pytest
 
     from whyrec.errors import ConfigError
-    from whyrec.experiment import ranking_scores, top_k_lists
     from whyrec.metrics.ranking import ndcg_at_k, recall_at_k
+    from whyrec.ranking_evaluation import ranking_scores, top_k_lists
     from whyrec.rating import PMF
 
     split = ratio_split(planted.corpus, seed=0)
@@ -97,7 +97,7 @@ def test_ranking_columns_score_the_top_k_of_unrated_items(planted):
     items = len(set(split.train.items))
     assert whole.note == f"Ranking: top 10000: no fewer than the {items} items the model knows, so each list holds " \
         "all of a user's unrated ones; only mrr and ndcg then depend on the order."
-    from whyrec.experiment import metric_title
+    from whyrec.results_table import metric_title
 
     assert [metric_title(m) for m in ("ndcg@5", "hr@10", "bleu1", "acc5", "odd")] == \
         ["nDCG@5", "hit rate@10", "BLEU-1", "sentiment = rating (%, 5 classes)", "odd"]
@@ -122,88 +122,6 @@ def test_ranking_columns_score_the_top_k_of_unrated_items(planted):
             refused()
 
 
-def test_items_are_ranked_by_score_not_by_the_clipped_rating(planted):
-    """Items predicted past 5 tie once clipped; the ranking keeps the model's order of them."""
-    from whyrec.experiment import top_k_lists
-
-    split = ratio_split(planted.corpus, seed=0)
-    model = BiasBaseline().fit(split.train)
-    model.item_bias = np.zeros_like(model.item_bias)
-    model.item_bias[:3] = 8.0, 9.0, 10.0  # the first three items, all past 5, in reverse order
-    users, ranked, _ = top_k_lists(model, split, 3)
-    seen = {(u, i) for u, i in zip(split.train.users, split.train.items)}
-    for user, top in zip(users, ranked):
-        expected = [i for i in reversed(model.item_map.ids[:3]) if (user, i) not in seen]
-        assert top[:len(expected)] == expected
-
-
-def test_ties_are_broken_at_random_not_in_the_catalogues_order():
-    """A model that predicts one rating for every item ranked the catalogue in its item order
-    (first appearance in train), so its hit rate was that order's. Here the first item is every
-    user's test item: in item order, a hit at 1 for all 40 users; at random, about 1 in 10."""
-    import pandas as pd
-
-    from whyrec.data import Split, corpus_from_frame
-    from whyrec.experiment import top_k_lists
-    from whyrec.metrics.ranking import hit_rate_at_k
-
-    rows = [("first-rater", "i0", 3.0)] + [(f"u{u}", f"i{i}", 4.0) for u in range(40) for i in (1 + u % 10,)]
-    train = corpus_from_frame(pd.DataFrame(rows, columns=["user", "item", "rating"]).assign(text="fine"))
-    test = corpus_from_frame(pd.DataFrame({"user": [f"u{u}" for u in range(40)], "item": "i0", "rating": 5.0,
-                                           "text": "fine"}))
-    split = Split(train, train.take(np.array([], dtype=int)), test)
-    model = GlobalAverage().fit(split.train)
-    assert model.item_map.ids[0] == "i0"
-    users, ranked, relevant = top_k_lists(model, split, 1)
-    assert 0 < hit_rate_at_k(ranked, relevant, 1) < 0.4  # chance: 1/10 (each user rated one of the 11 items)
-    assert len({tuple(top) for top in ranked}) > 5  # each user's own draw, not one list for all
-    assert top_k_lists(model, split, 1) == (users, ranked, relevant)  # seeded: the same lists again
-    assert top_k_lists(model, split, 1, seed=1)[1] != ranked
-
-
-def test_a_metric_without_data_is_saved_as_null(tmp_path):
-    """FMR without a feature set is NaN; results.json stays JSON a strict parser reads."""
-    import math
-
-    import numpy as np
-
-    from whyrec.experiment import ResultsTable, SystemResult
-
-    row = SystemResult("MT-P", {}, [{"rmse": 0.9, "fmr": math.nan, "train_s": 1.0, "test_s": 0.1}], [np.ones(3)])
-    folder = ResultsTable([row], ["rmse", "fmr"], None, ["1"]).save(tmp_path / "run")
-    text = (folder / "results.json").read_text()
-    saved = json.loads(text, parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))
-    assert saved["systems"][0]["folds"][0]["fmr"] is None and saved["systems"][0]["mean"]["rmse"] == 0.9
-
-
-def test_charts_of_several_metrics_wrap_into_rows_and_say_what_is_undefined(tmp_path):
-    """metrics.png has a chart per panel metric, four to a row; NaN is "n/a" in the tables."""
-    import math
-
-    import pytest
-    from matplotlib.image import imread
-
-    from whyrec.errors import ConfigError
-    from whyrec.experiment import ResultsTable, SystemResult
-
-    metrics = ["rmse", "bleu1", "rougeL", "usr", "fmr", "div", "acc5", "mi_rating"]
-    folds = [{**{m: 0.5 + n / 10 for m in metrics}, "fmr": math.nan, "mi_rating": -0.2, "train_s": 1.0,
-              "test_s": 0.1} for n in range(2)]
-    rows = [SystemResult(name, {}, folds, [np.ones(3)]) for name in ("MT-U", "MT-I", "PETER+")]
-    wide = ResultsTable(rows, metrics, None, ["1", "2"], metrics)
-    assert wide.files == ["results.md", "results.csv", "results.json", "config.json", "rmse.png", "metrics.png"]
-    folder = wide.save(tmp_path / "run")
-    assert [name for name in wide.files if not (folder / name).exists()] == []
-    assert "| n/a |" in wide.to_markdown() and ",n/a," in wide.to_csv()
-    two_rows = imread(folder / "metrics.png").shape
-    one_row = imread(ResultsTable(rows, metrics, None, ["1", "2"], metrics[:4]).plot_panels(tmp_path / "4.png")).shape
-    assert two_rows[0] > 1.6 * one_row[0] and two_rows[1] == pytest.approx(one_row[1], abs=2)
-    plain = ResultsTable(rows, metrics, None, ["1"])
-    assert "metrics.png" not in plain.files and not (plain.save(tmp_path / "plain") / "metrics.png").exists()
-    with pytest.raises(ConfigError, match=r"cannot plot \['ppl'\]: the table has rmse, bleu1"):
-        plain.plot_panels(tmp_path / "x.png", ["ppl"])
-
-
 def test_no_model_or_an_unknown_reference_is_refused_before_fitting(planted):
     import pytest
 
@@ -214,13 +132,6 @@ def test_no_model_or_an_unknown_reference_is_refused_before_fitting(planted):
         Experiment(split, {})  # was: an empty table, whose plot then failed
     with pytest.raises(ConfigError, match="reference 'als' is not one of the models: avg, bias"):
         Experiment(split, {"avg": GlobalAverage(), "bias": BiasBaseline()}, reference="als")  # was: KeyError at run
-
-
-def test_the_default_relevance_threshold_follows_the_scale():
-    from whyrec.experiment import relevance_threshold
-
-    assert relevance_threshold((1.0, 5.0)) == 4.0 and relevance_threshold((0.0, 10.0)) == 7.5
-    assert relevance_threshold((0.5, 5.0)) == 3.875
 
 
 def test_mt_and_peter_take_part_in_an_experiment_as_rating_models(tmp_path):

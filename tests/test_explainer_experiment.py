@@ -152,14 +152,14 @@ def test_compare_scores_saved_bundles_side_by_side(tmp_path, tiny_split):
 
 
 def _row(name: str, rmse_value: float, errors, activity: dict):
-    from whyrec.experiment import SystemResult
+    from whyrec.results_table import SystemResult
 
     return SystemResult(name, {"epochs": 1}, [{"rmse": rmse_value, "bleu1": 10 * rmse_value}],
                         [np.asarray(errors, dtype=float)], by_activity=activity)
 
 
 def test_several_splits_combine_into_one_table_with_tests_over_them(tiny_split):
-    from whyrec.experiment import ResultsTable
+    from whyrec.results_table import ResultsTable
     from whyrec.explainer_experiment import combine_splits
     from whyrec.metrics.rating import corrected_resampled_t_test, paired_t_test
 
@@ -236,7 +236,7 @@ def test_the_command_runs_on_several_fixed_splits(tmp_path, tiny_split):
 def test_several_splits_test_each_activity_group_over_them(tiny_split):
     """combine_splits with the records' activity groups: per group, the paired t-test on the records
     of every split pooled and the corrected resampled t-test on the group's MSE per split."""
-    from whyrec.experiment import ResultsTable
+    from whyrec.results_table import ResultsTable
     from whyrec.explainer_experiment import combine_splits
     from whyrec.metrics.rating import corrected_resampled_t_test, paired_t_test
 

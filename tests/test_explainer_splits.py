@@ -7,9 +7,9 @@ import numpy as np
 
 from tests.conftest import traded_split
 from whyrec.data.split import Split
-from whyrec.experiment import ResultsTable, SystemResult
 from whyrec.explainer_experiment import combine_splits
 from whyrec.explainer_splits import read_split_result, save_split_result, split_result_path
+from whyrec.results_table import ResultsTable, SystemResult
 
 SETTINGS = {"systems": ["mt"], "mt": {"epochs": 2, "variants": ("pair",)}, "decoding": None}
 

@@ -12,7 +12,7 @@ record (clipped to the rating scale), and for each of its explainers the metrics
 — BLEU-1/4, ROUGE-1/2/L, USR, FMR, FCR, DIV, perplexity, the share of empty explanations
 (``empty``, %), and sentiment accuracy against the system's own predicted rating, read by one
 judge trained once on the train reviews. The rows form a
-:class:`whyrec.experiment.ResultsTable` (markdown, CSV, JSON, an RMSE chart, and ``metrics.png``:
+:class:`whyrec.results_table.ResultsTable` (markdown, CSV, JSON, an RMSE chart, and ``metrics.png``:
 a chart each for RMSE, BLEU-1, ROUGE-L, USR, FMR, DIV and sentiment accuracy); its p-values are paired
 t-tests of each row's squared rating errors against the first row's. MT's three explainers share
 one rating model, so their rating columns are equal. With ``by_activity`` each row also has its
@@ -33,9 +33,10 @@ import numpy as np
 from whyrec.data.split import Split
 from whyrec.errors import DataError
 from whyrec.explain.decoding import Decoding
-from whyrec.experiment import (ResultsTable, SystemResult, activity_groups_of, group_p_values, ordered_activity,
-                               p_values_against_reference, test_to_train_ratio)
+from whyrec.experiment import (activity_groups_of, group_p_values, ordered_activity, p_values_against_reference,
+                               test_to_train_ratio)
 from whyrec.metrics.rating import mae, rmse, rmse_by_group
+from whyrec.results_table import ResultsTable, SystemResult
 from whyrec.settings import settings_of
 
 EXPLANATION_METRICS = ["bleu1", "bleu4", "rouge1", "rouge2", "rougeL", "usr", "fmr", "fcr", "div", "ppl", "empty",

@@ -21,9 +21,9 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from whyrec.data.split import Split, split_label
-from whyrec.experiment import ResultsTable, SystemResult
 from whyrec.explain.decoding import Decoding
 from whyrec.provenance import kept_for_split, split_fingerprint
+from whyrec.results_table import ResultsTable, SystemResult
 from whyrec.strict_json import strict_dumps
 
 SPLITS_FOLDER = "splits"

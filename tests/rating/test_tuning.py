@@ -158,7 +158,7 @@ def test_the_picking_metric_is_rmse_mae_or_a_ranking_metric_at_k():
 
 def test_mae_and_ranking_metrics_pick_their_own_best(split):
     from whyrec.data.split import Split
-    from whyrec.experiment import ranking_scores
+    from whyrec.ranking_evaluation import ranking_scores
 
     grid = {"factors": [1, 4], "lambda_u": [0.5, 50.0]}
     fitted = {(f, lam): make_model("pmf", factors=f, lambda_u=lam).fit(split.train, split.valid)

@@ -436,7 +436,7 @@ def evaluate(
 
         report["rmse_by_activity"] = rmse_by_activity(parts, pred)
     if top_k is not None:
-        from whyrec.experiment import ranking_scores, relevance_threshold
+        from whyrec.ranking_evaluation import ranking_scores, relevance_threshold
 
         if relevant_at is None:
             relevant_at = relevance_threshold(test.rating_scale)
@@ -483,7 +483,7 @@ def evaluate(
         con.print(f"  top {r['k']} of each test user's unrated items ({counted(r['users'], 'user')} with a test item "
                   f"rated ≥ {r['relevant_at']:g}): " + "  ".join(f"{name} {r[name]:.4f}" for name in
                                                           ("precision", "recall", "hr", "mrr", "ndcg")))
-        from whyrec.experiment import whole_list_note
+        from whyrec.ranking_evaluation import whole_list_note
 
         whole = whole_list_note(r["k"], r["items"])
         if whole:

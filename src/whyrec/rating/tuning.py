@@ -64,7 +64,7 @@ def validation_score(model: RatingModel, train: Corpus, valid: Corpus, metric: s
                      relevant_at: float | None = None) -> float:
     """``model``'s score on ``valid`` by ``metric`` (:func:`tuning_metric`): RMSE or MAE of its
     predictions clipped to the scale, or a ranking metric of the items each validation user did
-    not rate in ``train`` (:func:`whyrec.experiment.ranking_scores`, the validation part in the
+    not rate in ``train`` (:func:`whyrec.ranking_evaluation.ranking_scores`, the validation part in the
     place of the test part)."""
     import numpy as np
 
@@ -74,7 +74,7 @@ def validation_score(model: RatingModel, train: Corpus, valid: Corpus, metric: s
     if name == "mae":
         return float(np.mean(np.abs(model.predict_corpus(valid) - valid.ratings)))
     from whyrec.data.split import Split
-    from whyrec.experiment import ranking_scores, relevance_threshold
+    from whyrec.ranking_evaluation import ranking_scores, relevance_threshold
 
     if relevant_at is None:
         relevant_at = relevance_threshold(valid.rating_scale)
@@ -149,7 +149,7 @@ class TunedModel:
         ``ndcg@10`` or ``recall@20`` (highest wins).
     relevant_at : float, optional
         With a ranking metric: the rating from which a validation item is relevant (default: 4
-        on 1–5, as :func:`whyrec.experiment.relevance_threshold`).
+        on 1–5, as :func:`whyrec.ranking_evaluation.relevance_threshold`).
 
     After :meth:`fit`, :attr:`chosen` holds the kept settings, :attr:`trials` every combination's
     validation score and :attr:`best` the fitted model; everything else a rating model has

@@ -369,7 +369,7 @@ def markdown(results: dict) -> str:
         lines.append(f"| {r['system']} | {r['mse']:.4f} | {r['rmse']:.4f} | {p} |")
     by_activity = results.get("rating_by_activity")  # runs before it was recorded have none
     if by_activity:
-        from whyrec.experiment import markdown_table
+        from whyrec.results_table import markdown_table
 
         first = next(iter(by_activity.values()))
         lines += ["", "## Test RMSE by the user's number of training ratings (n: test records; p: paired t-test "

@@ -1,0 +1,296 @@
+"""A results table: one row per system, a column per metric (mean ± std over folds or splits),
+with p-values against a reference, RMSE by user activity, ranking p-values and tuning notes;
+written as markdown, CSV and JSON, and drawn as charts (:meth:`ResultsTable.save`). What
+:class:`whyrec.experiment.Experiment` and the explainer comparisons return."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from whyrec.errors import ConfigError
+from whyrec.metrics.rating import activity_labels
+from whyrec.strict_json import strict_dumps
+
+
+# chart titles of the metrics whose column name is terse
+METRIC_TITLES = {"rmse": "RMSE", "mae": "MAE", "bleu1": "BLEU-1", "bleu4": "BLEU-4", "rouge1": "ROUGE-1",
+                 "rouge2": "ROUGE-2", "rougeL": "ROUGE-L", "usr": "USR (unique sentence ratio)",
+                 "fmr": "FMR (feature matching)", "fcr": "FCR (feature coverage)", "div": "DIV (lower: more diverse)",
+                 "ppl": "perplexity", "empty": "empty explanations (%)", "acc5": "sentiment = rating (%, 5 classes)",
+                 "acc3": "sentiment = rating (%, 3 classes)", "base5": "one sentence for all (%, 5 classes)",
+                 "base3": "one sentence for all (%, 3 classes)", "mi_rating": "I(R;E)/H(R)", "mi_feature": "I(F;E) (nats)"}
+
+
+RANKING_TITLES = {"precision": "precision", "recall": "recall", "hr": "hit rate", "mrr": "MRR", "ndcg": "nDCG"}
+
+
+def metric_title(metric: str) -> str:
+    """A chart's title for a table column: "nDCG@10" for ``ndcg@10``, "BLEU-1" for ``bleu1``."""
+    name, at, k = metric.partition("@")
+    return f"{RANKING_TITLES.get(name, name)}@{k}" if at else METRIC_TITLES.get(metric, metric)
+
+
+def markdown_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A markdown table; a ``|`` in a cell (a tuned model's grid, ``factors=4|8``) is escaped."""
+    def line(cells) -> str:
+        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+    return "\n".join([line(head), "|" + "---|" * len(head)] + [line(row) for row in rows])
+
+
+ACTIVITY_TITLE = "RMSE by the user's number of training ratings (n: test records), over every split"
+
+
+@dataclass
+class SystemResult:
+    """Measurements of one system over the folds it ran on."""
+
+    system: str
+    params: dict
+    per_fold: list[dict] = field(default_factory=list)  # metric -> value, plus train_s/test_s
+    squared_errors: list[np.ndarray] = field(default_factory=list, repr=False)
+    p_value: float | None = None  # paired t-test on the squared errors of every split's test records pooled
+    p_value_over_splits: float | None = None  # corrected resampled t-test on the splits' MSEs (two or more splits)
+    # the same test on each ranking metric's per-split values (with top_k, over two or more splits)
+    ranking_p_over_splits: dict[str, float] = field(default_factory=dict)
+    # with Experiment(by_activity=True): RMSE over the folds' test records of each activity group
+    by_activity: dict[str, dict] = field(default_factory=dict)
+    # and per fold its test records' activity groups, in the order of squared_errors
+    activity_groups: list[np.ndarray] = field(default_factory=list, repr=False)
+
+    def mean(self, key: str) -> float:
+        return float(np.mean([f[key] for f in self.per_fold]))
+
+    def std(self, key: str) -> float:
+        return float(np.std([f[key] for f in self.per_fold], ddof=1)) if len(self.per_fold) > 1 else 0.0
+
+
+@dataclass
+class ResultsTable:
+    """The product of an experiment: rows of :class:`SystemResult` and the metric names."""
+
+    results: list[SystemResult]
+    metrics: list[str]
+    reference: str | None
+    splits: list[str]
+    panels: list[str] = field(default_factory=list)  # metrics drawn side by side in metrics.png
+    note: str = ""  # a sentence on how the rows were measured, under the table in results.md and in results.json
+
+    @property
+    def columns(self) -> list[str]:
+        cols = ["system", *self.metrics, "train (s)", "test (s)"]
+        if not self.reference:
+            return cols
+        return cols + [f"p vs {self.reference}"] + ([f"p vs {self.reference} over splits"] if self._several else [])
+
+    @property
+    def _several(self) -> bool:
+        return len(self.splits) > 1
+
+    def _cell(self, result: SystemResult, key: str, digits: int) -> str:
+        mean = result.mean(key)
+        if np.isnan(mean):  # undefined for this system (no feature words, one predicted class, ...)
+            return "n/a"
+        if len(result.per_fold) > 1:
+            return f"{mean:.{digits}f} ± {result.std(key):.{digits}f}"
+        return f"{mean:.{digits}f}"
+
+    def rows(self) -> list[list[str]]:
+        out = []
+        for r in self.results:
+            row = [r.system, *(self._cell(r, m, 4) for m in self.metrics),
+                   self._cell(r, "train_s", 2), self._cell(r, "test_s", 3)]
+            if self.reference:
+                row.append("—" if r.p_value is None else f"{r.p_value:.3g}")
+                if self._several:
+                    row.append("—" if r.p_value_over_splits is None else f"{r.p_value_over_splits:.3g}")
+            out.append(row)
+        return out
+
+    def to_markdown(self) -> str:
+        return markdown_table(self.columns, self.rows())
+
+    def activity_markdown(self) -> str:
+        """RMSE by the user's number of training ratings (``Experiment(by_activity=True)``) as a
+        markdown table: a column per group, with its number of test records; empty without it."""
+        with_groups = [r for r in self.results if r.by_activity]
+        if not with_groups:
+            return ""
+        groups = [g for g in activity_labels() if g in with_groups[0].by_activity]
+        counts = with_groups[0].by_activity
+        head = ["system", *(f"{g} (n={counts[g]['count']:,})" for g in groups)]
+
+        def cell(entry: dict) -> str:  # with the group's p-values against the reference, when there are
+            p = [entry[k] for k in ("p_vs_reference", "p_over_splits") if k in entry]
+            if all(v is None for v in p):
+                return f"{entry['rmse']:.4f}"
+            return f"{entry['rmse']:.4f} (p {' / '.join('—' if v is None else f'{v:.2g}' for v in p)})"
+
+        return markdown_table(head, [[r.system, *(cell(r.by_activity[g]) for g in groups)] for r in with_groups])
+
+    def activity_title(self) -> str:
+        """The title of :meth:`activity_markdown`, saying what its p-values are when it has them."""
+        entries = [e for r in self.results for e in r.by_activity.values()]
+        if not any(e.get("p_vs_reference") is not None for e in entries):
+            return ACTIVITY_TITLE
+        pooled = f"; p: paired t-test against {self.reference} on the group's records"
+        if not any("p_over_splits" in e for e in entries):
+            return ACTIVITY_TITLE + pooled
+        return (ACTIVITY_TITLE + pooled + " of all splits / corrected resampled t-test over the splits' group MSEs "
+                "(the second allows for the splits' overlapping train parts; the first does not)")
+
+    def ranking_significance_markdown(self) -> str:
+        """The corrected resampled t-test over the splits of each ranking metric against the
+        reference, as a markdown table of p-values; empty without ranking metrics, a reference or
+        several splits."""
+        tested = [r for r in self.results if r.ranking_p_over_splits]
+        if not tested:
+            return ""
+        names = list(tested[0].ranking_p_over_splits)
+
+        def cell(p: float) -> str:  # undefined when a split has no user to rank
+            return "n/a" if np.isnan(p) else f"{p:.3g}"
+
+        return markdown_table(["system", *names], [[r.system, *(cell(r.ranking_p_over_splits[m]) for m in names)]
+                                                  for r in tested])
+
+    def ranking_significance_title(self) -> str:
+        return (f"Ranking metrics against {self.reference}: p of the corrected resampled t-test over the "
+                f"{len(self.splits)} splits")
+
+    def tuning_notes(self) -> list[str]:
+        """A line per tuned system and split: the settings it picked on validation (see
+        :class:`~whyrec.rating.tuning.TunedModel`)."""
+        from whyrec.rating.tuning import describe_tuning
+
+        return [f"{r.system}, split {split}: {describe_tuning(fold['tuning'])}"
+                for r in self.results for split, fold in zip(self.splits, r.per_fold) if "tuning" in fold]
+
+    def to_csv(self) -> str:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(self.columns)
+        writer.writerows(self.rows())
+        return buffer.getvalue()
+
+    def to_dict(self) -> dict:
+        return {
+            "splits": self.splits,
+            "metrics": self.metrics,
+            "reference": self.reference,
+            **({"note": self.note} if self.note else {}),
+            "systems": [
+                {"system": r.system, "params": r.params, "folds": r.per_fold, "p_value": r.p_value,
+                 "p_value_over_splits": r.p_value_over_splits,
+                 **({"ranking_p_over_splits": r.ranking_p_over_splits} if r.ranking_p_over_splits else {}),
+                 "mean": {k: r.mean(k) for k in [*self.metrics, "train_s", "test_s"]},
+                 "std": {k: r.std(k) for k in [*self.metrics, "train_s", "test_s"]},
+                 **({"rmse_by_activity": r.by_activity} if r.by_activity else {})}
+                for r in self.results
+            ],
+        }
+
+    def best(self, metric: str = "rmse") -> SystemResult:
+        return min(self.results, key=lambda r: r.mean(metric))
+
+    def plot(self, path: str | Path, metric: str = "rmse") -> Path:
+        """A bar chart of ``metric`` per system (error bars: sd over folds, when there are several)."""
+        return self._draw(path, [metric], f"{metric.upper()} by system, {self._splits_text()}")
+
+    def plot_panels(self, path: str | Path, metrics: Sequence[str] | None = None) -> Path:
+        """One bar chart per metric of ``metrics`` (default: :attr:`panels`), side by side, with
+        each bar's value written on it; a system without a value for a metric (NaN) gets "n/a"."""
+        return self._draw(path, list(metrics or self.panels), f"systems compared, {self._splits_text()}")
+
+    def _splits_text(self) -> str:
+        return f"split {self.splits[0]}" if len(self.splits) == 1 else f"mean ± sd over {len(self.splits)} splits"
+
+    def _draw(self, path: str | Path, metrics: list[str], title: str) -> Path:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        unknown = [m for m in metrics if m not in self.metrics]
+        if not metrics or unknown:
+            raise ConfigError(f"cannot plot {unknown or 'no metrics'}: the table has {', '.join(self.metrics)}")
+        names = [r.system for r in self.results]
+        columns = min(4, len(metrics))
+        rows = -(-len(metrics) // columns)
+        width = max(3.2, 0.5 * len(names) + 0.9)
+        wrapped = "\n".join(textwrap.wrap(title, int(9 * width * columns)))  # about 9 characters an inch
+        fig, axes = plt.subplots(rows, columns, figsize=(width * columns, 3.0 * rows + 0.4), squeeze=False)
+        for ax in axes.flat[len(metrics):]:
+            ax.set_visible(False)
+        several = any(len(r.per_fold) > 1 for r in self.results)  # folds, so error bars
+        for ax, metric in zip(axes.flat, metrics):
+            means = np.array([r.mean(metric) for r in self.results])
+            errors = [r.std(metric) for r in self.results] if several else None
+            bars = ax.bar(names, np.nan_to_num(means), yerr=errors, color="#4c72b0", capsize=3 if several else 0)
+            digits = 4 if metric in ("rmse", "mae") else 3
+            ax.bar_label(bars, labels=["n/a" if np.isnan(v) else f"{v:.{digits}g}" for v in means], fontsize=7,
+                         padding=2, **({"label_type": "center", "zorder": 5,  # drawn over the error bar
+                                        "bbox": {"facecolor": "white", "edgecolor": "none", "pad": 1}}
+                                       if several else {}))
+            reach = means + (np.array(errors) if several else 0.0)  # the top of each error bar
+            known = means[~np.isnan(means)]
+            low, high = (float(known.min()), float(np.nanmax(reach))) if known.size else (0.0, 1.0)
+            if metric in ("rmse", "mae"):  # differences of a few hundredths matter: start near the lowest
+                ax.set_ylim(bottom=max(0.0, low * 0.9), top=high * 1.06)
+            else:  # a lower bound of MI can be negative
+                span = max(high, 0.0) - min(low, 0.0) or 1.0
+                ax.set_ylim(bottom=min(low, 0.0) - (0.1 * span if low < 0 else 0.0), top=max(high, 0.0) + 0.15 * span)
+            ax.axhline(0.0, color="#999999", linewidth=0.6)
+            ax.set_title(metric_title(metric) if len(metrics) > 1 else wrapped, fontsize=9)
+            ax.tick_params(axis="x", rotation=35, labelsize=8)
+        if len(metrics) > 1:
+            fig.suptitle(wrapped, fontsize=10)
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        return Path(path)
+
+    def _charts(self) -> dict[str, Callable[[Path], Path]]:
+        """The charts :meth:`save` draws, by file name: rmse.png when the table has RMSE,
+        metrics.png when it has :attr:`panels`."""
+        charts = {"rmse.png": self.plot} if "rmse" in self.metrics else {}
+        return {**charts, **({"metrics.png": self.plot_panels} if self.panels else {})}
+
+    @property
+    def files(self) -> list[str]:
+        """The names :meth:`save` writes: the tables, the config and the charts."""
+        return ["results.md", "results.csv", "results.json", "config.json", *self._charts()]
+
+    def save(self, folder: str | Path, config: dict | None = None, title: str | None = None) -> Path:
+        """Write :attr:`files` into ``folder`` (created if needed) and return it; ``title`` (what was
+        compared on which data and splits, as the command prints it) heads results.md."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        notes = self.tuning_notes()
+        picked = "\n\nSettings picked on validation:\n\n" + "\n".join(f"- {n}" for n in notes) if notes else ""
+        activity = self.activity_markdown()
+        if activity:
+            activity = f"\n\n{self.activity_title()}:\n\n{activity}"
+        ranking = self.ranking_significance_markdown()
+        if ranking:
+            ranking = f"\n\n{self.ranking_significance_title()}:\n\n{ranking}"
+        note = f"\n\n{self.note}" if self.note else ""
+        heading = f"# {title}\n\n" if title else ""
+        (folder / "results.md").write_text(heading + self.to_markdown() + note + ranking + activity + picked + "\n",
+                                           encoding="utf-8")
+        (folder / "results.csv").write_text(self.to_csv(), encoding="utf-8")
+        # NaN (no features) → null
+        (folder / "results.json").write_text(strict_dumps(self.to_dict(), indent=1), encoding="utf-8")
+        config = config or {r.system: r.params for r in self.results}
+        (folder / "config.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
+        for name, draw in self._charts().items():
+            draw(folder / name)
+        return folder

@@ -1,0 +1,48 @@
+"""Results tables: saved as strict JSON, charts wrapped into rows, n/a for what is undefined."""
+
+import json
+
+import numpy as np
+
+
+def test_a_metric_without_data_is_saved_as_null(tmp_path):
+    """FMR without a feature set is NaN; results.json stays JSON a strict parser reads."""
+    import math
+
+    import numpy as np
+
+    from whyrec.results_table import ResultsTable, SystemResult
+
+    row = SystemResult("MT-P", {}, [{"rmse": 0.9, "fmr": math.nan, "train_s": 1.0, "test_s": 0.1}], [np.ones(3)])
+    folder = ResultsTable([row], ["rmse", "fmr"], None, ["1"]).save(tmp_path / "run")
+    text = (folder / "results.json").read_text()
+    saved = json.loads(text, parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))
+    assert saved["systems"][0]["folds"][0]["fmr"] is None and saved["systems"][0]["mean"]["rmse"] == 0.9
+
+
+def test_charts_of_several_metrics_wrap_into_rows_and_say_what_is_undefined(tmp_path):
+    """metrics.png has a chart per panel metric, four to a row; NaN is "n/a" in the tables."""
+    import math
+
+    import pytest
+    from matplotlib.image import imread
+
+    from whyrec.errors import ConfigError
+    from whyrec.results_table import ResultsTable, SystemResult
+
+    metrics = ["rmse", "bleu1", "rougeL", "usr", "fmr", "div", "acc5", "mi_rating"]
+    folds = [{**{m: 0.5 + n / 10 for m in metrics}, "fmr": math.nan, "mi_rating": -0.2, "train_s": 1.0,
+              "test_s": 0.1} for n in range(2)]
+    rows = [SystemResult(name, {}, folds, [np.ones(3)]) for name in ("MT-U", "MT-I", "PETER+")]
+    wide = ResultsTable(rows, metrics, None, ["1", "2"], metrics)
+    assert wide.files == ["results.md", "results.csv", "results.json", "config.json", "rmse.png", "metrics.png"]
+    folder = wide.save(tmp_path / "run")
+    assert [name for name in wide.files if not (folder / name).exists()] == []
+    assert "| n/a |" in wide.to_markdown() and ",n/a," in wide.to_csv()
+    two_rows = imread(folder / "metrics.png").shape
+    one_row = imread(ResultsTable(rows, metrics, None, ["1", "2"], metrics[:4]).plot_panels(tmp_path / "4.png")).shape
+    assert two_rows[0] > 1.6 * one_row[0] and two_rows[1] == pytest.approx(one_row[1], abs=2)
+    plain = ResultsTable(rows, metrics, None, ["1"])
+    assert "metrics.png" not in plain.files and not (plain.save(tmp_path / "plain") / "metrics.png").exists()
+    with pytest.raises(ConfigError, match=r"cannot plot \['ppl'\]: the table has rmse, bleu1"):
+        plain.plot_panels(tmp_path / "x.png", ["ppl"])
