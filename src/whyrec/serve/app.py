@@ -10,7 +10,7 @@ Routes (OpenAPI docs at ``/docs``):
 * ``POST /explain`` ``{"user", "item", "explainer"?, "bundle"?}`` — rating + explanation + features
   (with ``"all"``, every explainer's under ``explanations``);
 * ``POST /explain/batch`` ``{"pairs": [{"user", "item"}, …], "explainer"?, "bundle"?}`` — up to
-  ``MAX_PAIRS`` pairs answered as ``/explain`` answers each, in order, each explainer writing all
+  ``requests.MAX_PAIRS`` pairs answered as ``/explain`` answers each, in order, each explainer writing all
   its pairs' explanations in one batch; a pair with an unknown item gets ``{"user", "item",
   "error"}`` in its place, and the other pairs are answered;
 * ``GET /users/{user}/history``, ``GET /api/bundles``, ``GET /api/bundles/{name}/users?query=``;
@@ -41,91 +41,26 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.convertors import PathConvertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from whyrec import __version__
 from whyrec.data.text import readable
 from whyrec.errors import ConfigError, UnknownIdError, WhyrecError
-from whyrec.explain.decoding import Decoding
-from whyrec.explanations import (check_decoding, check_explainer, check_feature_words, fed_feature_words,
-                                 feature_word_token, refuse_rating_model, steers_by_feature)
+from whyrec.explanations import (check_explainer, check_feature_words, fed_feature_words, feature_word_token,
+                                 steers_by_feature)
 from whyrec.ids import stripped_id
 from whyrec.serve import schemas
+from whyrec.serve.body_limit import BodySizeLimit
 from whyrec.serve.prometheus import CONTENT_TYPE, prometheus_text
+from whyrec.serve.requests import MAX_BEAM, MAX_ID, DecodingRequest, ExplainBatchRequest, ExplainRequest
 from whyrec.serve.server_metrics import ServerMetrics
 from whyrec.serve.systems import EXPLAINER_LABELS, GREEDY, ServedSystem
 
 STATIC = Path(__file__).parent / "static"
-MAX_ID = 200  # characters of a user or item id
 MAX_K = 100
-MAX_PAIRS = 100  # (user, item) pairs of one /explain/batch request
-MAX_BEAM = 16  # beam search hypotheses per pair: 100 pairs hold 1,600 decoder rows
 SHED_PREFIXES = ("/users/", "/explain", "/api/")  # the routes that compute answers, refused past max_in_flight
 BUSY = "busy"  # /metrics' name for the requests refused with 503 past max_in_flight
-
-
-class PairRequest(BaseModel):
-    # ids are stripped, as the data readers strip them (whyrec.ids.stripped_id), so " u1" and
-    # "u1\u200b" are the user "u1", and " " is empty
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    user: str = Field(min_length=1, max_length=MAX_ID)
-    item: str = Field(min_length=1, max_length=MAX_ID)
-
-    @field_validator("user", "item", mode="before")
-    @classmethod
-    def _stripped(cls, value: object) -> object:
-        return stripped_id(value) if isinstance(value, str) else value  # anything else: refused as not text
-
-
-class DecodingRequest(BaseModel):
-    """How the explanations are decoded (whyrec.explain.decoding.Decoding): greedy unless asked;
-    sample with temperature, top_k, top_p and seed; beam with beam and length_penalty; any of
-    them with min_words, the fewest words an explanation may have. A setting of another method
-    than the one asked for is refused (422), as is min_words above the system's max_words."""
-
-    model_config = ConfigDict(extra="forbid")
-    # the ranges are Decoding's, checked there with its messages; the service bounds the beam's cost
-    method: Literal["greedy", "sample", "beam"] = "greedy"
-    temperature: float | None = None
-    top_k: int | None = None
-    top_p: float | None = None
-    seed: int | None = None
-    beam: int | None = Field(default=None, le=MAX_BEAM)
-    length_penalty: float | None = None
-    min_words: int | None = None
-
-    def checked(self, served: ServedSystem, given: bool = True) -> Decoding:
-        """The :class:`Decoding` asked for, checked on ``served``; ``given``: asked for in the request
-        (not the default), then refused for a rating bundle, which writes nothing to decode."""
-        settings = {k: v for k, v in self.model_dump(exclude={"method"}).items() if v is not None}
-        try:
-            if given:  # refused for a rating bundle before its settings are read, as the CLI refuses --method
-                refuse_rating_model(served.model, "a decoding chooses", f"bundle '{served.name}'")
-            decoding = Decoding.of(self.method, settings)
-            if served.explainers:  # its min_words within the system's max_words
-                check_decoding(served.model, decoding)
-            return decoding
-        except ConfigError as exc:
-            raise HTTPException(422, str(exc)) from None
-
-
-class ExplainRequest(PairRequest):
-    explainer: str | None = Field(default=None, max_length=16)
-    bundle: str | None = Field(default=None, max_length=MAX_ID)
-    # PETER+ only: the feature word its explanation is to be about (default: the item's own)
-    feature_word: str | None = Field(default=None, min_length=1, max_length=MAX_ID)
-    decoding: DecodingRequest | None = None
-
-
-class ExplainBatchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    pairs: list[PairRequest] = Field(min_length=1, max_length=MAX_PAIRS)
-    explainer: str | None = Field(default=None, max_length=16)
-    bundle: str | None = Field(default=None, max_length=MAX_ID)
-    feature_word: str | None = Field(default=None, min_length=1, max_length=MAX_ID)  # PETER+: for every pair
-    decoding: DecodingRequest | None = None  # for every pair
 
 
 class AnyId(PathConvertor):
@@ -177,55 +112,6 @@ def answer(body) -> Response:
 
 def _error(status: int, message: str, headers: dict | None = None, **extra) -> JSONResponse:
     return JSONResponse(status_code=status, content={"error": message, **extra}, headers=headers)
-
-
-class BodySizeLimit:
-    """ASGI middleware bounding request bodies at ``max_bytes``, with the JSON 413 past it.
-
-    A declared content-length is checked before anything is read. A chunked body declares no
-    length, so it is read here, counting bytes as they arrive, and handed to the app as one
-    message only if it stays within the limit. Requests without a body (a GET) pass straight
-    through: reading every request up front tripled p99 under load."""
-
-    def __init__(self, app, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
-
-    def _too_large(self) -> JSONResponse:
-        return _error(413, f"request body over {self.max_bytes} bytes")
-
-    async def __call__(self, scope, receive, send) -> None:
-        headers = {name.lower(): value for name, value in scope.get("headers", ())} if scope["type"] == "http" else {}
-        length = headers.get(b"content-length")
-        if length is not None:
-            if not length.isdigit() or int(length) > self.max_bytes:
-                await self._too_large()(scope, receive, send)
-            else:
-                await self.app(scope, receive, send)
-            return
-        if b"transfer-encoding" not in headers:
-            await self.app(scope, receive, send)
-            return
-        chunks, size, more = [], 0, True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":  # the client went away while sending
-                return
-            size += len(message.get("body", b""))
-            if size > self.max_bytes:
-                await self._too_large()(scope, receive, send)
-                return
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
-        body, delivered = b"".join(chunks), False
-
-        async def replay():
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()  # after the body: wait for the disconnect, as the server would
-
-        await self.app(scope, replay, send)
 
 
 def known_query_only(request: Request) -> None:

@@ -1,0 +1,83 @@
+"""The JSON bodies the service reads (``POST /explain``, ``POST /explain/batch``) and the decoding
+settings of a request, validated by pydantic: unknown keys refused, ids stripped as the data
+readers strip them, and the limits (``MAX_ID``, ``MAX_PAIRS``, ``MAX_BEAM``) that bound what one
+request may cost."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import HTTPException
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from whyrec.errors import ConfigError
+from whyrec.explain.decoding import Decoding
+from whyrec.explanations import check_decoding, refuse_rating_model
+from whyrec.ids import stripped_id
+from whyrec.serve.systems import ServedSystem
+
+MAX_ID = 200  # characters of a user or item id
+MAX_PAIRS = 100  # (user, item) pairs of one /explain/batch request
+MAX_BEAM = 16  # beam search hypotheses per pair: 100 pairs hold 1,600 decoder rows
+
+
+class PairRequest(BaseModel):
+    # ids are stripped, as the data readers strip them (whyrec.ids.stripped_id), so " u1" and
+    # "u1\u200b" are the user "u1", and " " is empty
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    user: str = Field(min_length=1, max_length=MAX_ID)
+    item: str = Field(min_length=1, max_length=MAX_ID)
+
+    @field_validator("user", "item", mode="before")
+    @classmethod
+    def _stripped(cls, value: object) -> object:
+        return stripped_id(value) if isinstance(value, str) else value  # anything else: refused as not text
+
+
+class DecodingRequest(BaseModel):
+    """How the explanations are decoded (whyrec.explain.decoding.Decoding): greedy unless asked;
+    sample with temperature, top_k, top_p and seed; beam with beam and length_penalty; any of
+    them with min_words, the fewest words an explanation may have. A setting of another method
+    than the one asked for is refused (422), as is min_words above the system's max_words."""
+
+    model_config = ConfigDict(extra="forbid")
+    # the ranges are Decoding's, checked there with its messages; the service bounds the beam's cost
+    method: Literal["greedy", "sample", "beam"] = "greedy"
+    temperature: float | None = None
+    top_k: int | None = None
+    top_p: float | None = None
+    seed: int | None = None
+    beam: int | None = Field(default=None, le=MAX_BEAM)
+    length_penalty: float | None = None
+    min_words: int | None = None
+
+    def checked(self, served: ServedSystem, given: bool = True) -> Decoding:
+        """The :class:`Decoding` asked for, checked on ``served``; ``given``: asked for in the request
+        (not the default), then refused for a rating bundle, which writes nothing to decode."""
+        settings = {k: v for k, v in self.model_dump(exclude={"method"}).items() if v is not None}
+        try:
+            if given:  # refused for a rating bundle before its settings are read, as the CLI refuses --method
+                refuse_rating_model(served.model, "a decoding chooses", f"bundle '{served.name}'")
+            decoding = Decoding.of(self.method, settings)
+            if served.explainers:  # its min_words within the system's max_words
+                check_decoding(served.model, decoding)
+            return decoding
+        except ConfigError as exc:
+            raise HTTPException(422, str(exc)) from None
+
+
+class ExplainRequest(PairRequest):
+    explainer: str | None = Field(default=None, max_length=16)
+    bundle: str | None = Field(default=None, max_length=MAX_ID)
+    # PETER+ only: the feature word its explanation is to be about (default: the item's own)
+    feature_word: str | None = Field(default=None, min_length=1, max_length=MAX_ID)
+    decoding: DecodingRequest | None = None
+
+
+class ExplainBatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    pairs: list[PairRequest] = Field(min_length=1, max_length=MAX_PAIRS)
+    explainer: str | None = Field(default=None, max_length=16)
+    bundle: str | None = Field(default=None, max_length=MAX_ID)
+    feature_word: str | None = Field(default=None, min_length=1, max_length=MAX_ID)  # PETER+: for every pair
+    decoding: DecodingRequest | None = None  # for every pair
