@@ -82,5 +82,6 @@ def whole_list_note(k: int, items: int) -> str | None:
 
 
 def check_top_k(k: int) -> None:
+    """Refuse a list length below 1 (``Experiment(top_k=…)`` checks it before fitting anything)."""
     if k < 1:
         raise ConfigError(f"top_k must be at least 1, not {k}")
