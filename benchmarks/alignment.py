@@ -47,7 +47,7 @@ from whyrec.bundle import load_bundle
 from whyrec.data import Corpus
 from whyrec.explain.interface import GRUExplainer
 from whyrec.explain.targets import explanation_targets
-from whyrec.explanations import sentiment_judge
+from whyrec.explanation_scores import sentiment_judge
 from whyrec.metrics import text as tm
 from whyrec.metrics.alignment import feature_mi, normalised_rating_mi, sentiment_accuracy, sentiment_base_rate
 from whyrec.metrics.rating import mae, rmse

@@ -61,14 +61,15 @@ def data_of(bundle: Path) -> Path:
 
 def measure(bundle: Path, seeds: list[int]) -> dict:
     """Every decoding's scores of one bundle's explainer (MT-P, or PETER's own), by
-    :func:`whyrec.explanations.write_explanations` and :func:`~whyrec.explanations.score_explanations`,
+    :func:`whyrec.explanation_scores.write_explanations` and :func:`~whyrec.explanation_scores.score_explanations`,
     as `whyrec evaluate --method … --decode …` scores them; ``ms``: the wall time of writing the
     explanations (every explainer of the system) per explanation written."""
     import torch
 
     from whyrec.bundle import load_bundle
     from whyrec.explain.decoding import Decoding
-    from whyrec.explanations import explainers_of, is_mt, score_explanations, sentiment_judge, write_explanations
+    from whyrec.explanation_scores import score_explanations, sentiment_judge, write_explanations
+    from whyrec.explanations import explainers_of, is_mt
 
     torch.set_num_threads(1)
     model = load_bundle(bundle)

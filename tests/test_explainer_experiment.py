@@ -14,7 +14,7 @@ from tests.systems.test_peter import TINY as PETER_TINY
 from whyrec.data import Corpus
 from whyrec.data.features import FeatureExtractor
 from whyrec.explainer_experiment import EXPLANATION_METRICS, compare_explainers
-from whyrec.explanations import score_explanations
+from whyrec.explanation_scores import score_explanations
 from whyrec.metrics.rating import rmse
 from whyrec.prediction_records import side_by_side
 from whyrec.systems.mt import MultiTask

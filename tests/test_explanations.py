@@ -239,39 +239,6 @@ def test_explanations_are_decoded_as_asked_and_a_seed_repeats_them(mt, split, tm
                           f"min_words ({mt.config.max_words + 1}) is more than the {mt.config.max_words} words MT")
 
 
-def test_scored_explanations_are_the_plain_greedy_ones_unless_a_decoding_is_given(mt, split, tmp_path):
-    """The metrics are defined on the PETER benchmark's plain greedy decoding; a decoding given
-    (evaluate --method) scores what `whyrec explain` would show with it."""
-    from whyrec.align.pipeline import explain_records
-    from whyrec.explanations import generate, write_explanations
-
-    plain = write_explanations(mt, split.test, None)
-    assert plain.texts["pair"] == explain_records(mt, plain.known, None, "pair")
-    beam = Decoding.of("beam", {"beam": 3, "length_penalty": 1.0})
-    decoded = write_explanations(mt, split.test, None, beam)
-    users, items = list(decoded.known.users), list(decoded.known.items)
-    for name in ("user", "item", "pair"):
-        assert decoded.texts[name] == generate(mt, name, users, items, beam)
-    assert decoded.references == plain.references
-    assert beam.describe() == "beam search (beam 3, length_penalty 1)"
-    assert Decoding.of("sample", {"seed": 4, "top_p": 0.5}).describe() == "sampling (top_p 0.5, seed 4)"
-    assert Decoding().describe() == "greedy search"
-    # the command line: said in the report, and refused where it cannot apply
-    mt.save(tmp_path / "mt")
-    data = tmp_path / "reviews.csv"
-    Corpus.concat([split.train, split.valid, split.test]).reviews.to_csv(data, index=False)
-    shown = run_cli("evaluate", str(tmp_path / "mt"), "--data", str(data), "--method", "sample", "--decode", "seed=1")
-    assert shown.returncode == 0, shown.stderr
-    assert "explanations decoded by sampling (seed 1), as `whyrec explain` shows them" in shown.stdout
-    assert_one_line_error(run_cli("evaluate", str(tmp_path / "mt"), "--data", str(data), "--decode", "beam=2"),
-                          "decoding: beam is a setting of beam decoding, not of greedy; choose method beam to set it")
-    from whyrec.bundle import save_bundle
-
-    save_bundle(BiasBaseline().fit(split.train), tmp_path / "bias")
-    assert_one_line_error(run_cli("evaluate", str(tmp_path / "bias"), "--data", str(data), "--method", "beam"),
-                          "is a rating model and writes none")
-
-
 def test_peter_plus_explains_about_the_feature_word_asked_for(split, tmp_path):
     """PETER+ writes about the feature word it is fed: the item's most frequent one unless another
     is asked for (--feature-word, or a pairs file's feature_word column); any other system, or a
@@ -340,40 +307,6 @@ def test_peter_plus_trained_on_planted_features_writes_about_the_word_it_is_aske
     asked = np.mean([w in t for w in words for t in texts[w]])
     other = np.mean([w in t for w in words for v in words if v != w for t in texts[v]])
     assert asked > 0.4 and asked > 3 * other, (asked, other)
-
-
-def test_test_explanations_are_scored_per_explainer(mt, split):
-    from whyrec.data.features import FeatureExtractor
-    from whyrec.explain.targets import explanation_targets
-    from whyrec.explanations import score_explanations
-    from whyrec.metrics.text import explanation_quality
-
-    from whyrec.metrics.alignment import SentimentJudge, sentiment_accuracy, sentiment_base_rate
-
-    features = FeatureExtractor(min_df=2).extract(split.train)
-    scored, scores = score_explanations(mt, split.test, features, split.train)
-    known = [n for n, (u, i) in enumerate(zip(split.test.users, split.test.items))
-             if u in mt.user_map and i in mt.item_map]
-    assert scored == len(known) > 0 and sorted(scores) == ["item", "pair", "user"]
-    part = split.test.take(known)
-    at = dict(zip(features["position"], features["feature"]))
-    references = explanation_targets(part, features, mt.config.max_words)
-    texts = mt.explain(part.users, part.items, variant="user")
-    expected = explanation_quality(references, [t.split() for t in texts],
-                                   [at.get(p, "") for p in part.positions.tolist()], set(features["feature"]))
-    assert {k: scores["user"][k] for k in expected} == pytest.approx(expected, nan_ok=True)
-    assert scores["user"]["empty"] == pytest.approx(100 * sum(not t.strip() for t in texts) / len(texts))
-    # perplexity: exp of the explainer's own mean teacher-forced NLL of the reference sentences
-    nll = mt._mean_nll("user", references, mt.user_map.lookup(part.users), mt.item_map.lookup(part.items))
-    assert scores["user"]["ppl"] == pytest.approx(np.exp(nll))
-    assert scores["user"]["ppl"] != pytest.approx(scores["pair"]["ppl"])
-    judged = SentimentJudge().fit(list(split.train.texts), split.train.ratings).predict(texts)
-    accuracy = sentiment_accuracy(judged, mt.predict(part.users, part.items))
-    assert (scores["user"]["acc5"], scores["user"]["acc3"]) == pytest.approx((accuracy["acc5"], accuracy["acc3"]))
-    base = sentiment_base_rate(mt.predict(part.users, part.items))  # the system's, not the explainer's: one for all
-    assert all((s["base5"], s["base3"]) == pytest.approx((base["acc5"], base["acc3"])) for s in scores.values())
-    no_judge = score_explanations(mt, split.test, features)[1]["user"]  # no train part, no judge
-    assert "acc5" not in no_judge and "base5" not in no_judge
 
 
 def test_why_splits_mt_ratings_over_the_users_past_ratings(mt, split):
@@ -453,25 +386,6 @@ def test_the_command_splits_an_als_models_ratings_given_its_data(split, tmp_path
     # --format reaches the reader (explain had no --format; parquet here proves the CSV was read as told)
     assert_one_line_error(run_cli("explain", str(tmp_path / "als"), "--user", user, "--item", item, "--why",
                                   "--data", str(data), "--format", "parquet"), "cannot read as Parquet")
-
-
-def test_mutual_information_of_the_explanations_with_the_rating_and_the_feature(mt, split):
-    from whyrec.align.mine import MINEConfig
-    from whyrec.align.pipeline import sentence_encoder
-    from whyrec.data.features import FeatureExtractor
-    from whyrec.explanations import score_explanations
-    from whyrec.metrics.alignment import normalised_rating_mi
-
-    features = FeatureExtractor(min_df=2).extract(Corpus.concat([split.train, split.valid, split.test]))
-    encoder = sentence_encoder("words", mt.vocab)
-    _, scores = score_explanations(mt, split.test, features, encoder=encoder)
-    known = split.test.take([n for n, (u, i) in enumerate(zip(split.test.users, split.test.items))
-                             if u in mt.user_map and i in mt.item_map])
-    texts = mt.explain(known.users, known.items, variant="pair")
-    expected = normalised_rating_mi(encoder.encode(texts), mt.predict_corpus(known),
-                                    MINEConfig(hidden=100, lr=1e-3, batch_size=256, epochs=100))
-    assert scores["pair"]["mi_rating"] == pytest.approx(expected)
-    assert np.isfinite(scores["pair"]["mi_feature"]) and "acc5" not in scores["pair"]
 
 
 def test_what_whyrec_shows_never_holds_unk_while_the_scored_decoding_is_plain(mt, split):
@@ -618,19 +532,6 @@ def test_recommend_with_a_rating_bundle_says_it_writes_no_explanations(split, tm
                     ["serve", str(tmp_path / "als"), "--port", "0"]):
         assert_one_line_error(run_cli(*command, "--min-rating", "1", "--max-rating", "10"),
                               "--min-rating and --max-rating say how to read --data")
-
-
-def test_empty_explanations_are_counted_apart(mt, split, monkeypatch):
-    """A decoder that ends every explanation at once: the judge can only read its prior, so the
-    share of empty explanations is reported beside the sentiment accuracy."""
-    import whyrec.align.pipeline as pipeline
-    from whyrec.data.features import FeatureExtractor
-    from whyrec.explanations import score_explanations
-
-    features = FeatureExtractor(min_df=2).extract(split.train)
-    monkeypatch.setattr(pipeline, "explain_records", lambda model, known, feats, variant: [""] * len(known))
-    _, scores = score_explanations(mt, split.test, features, split.train)
-    assert all(s["empty"] == 100.0 for s in scores.values())
 
 
 def test_reports_name_a_system_by_its_kind_and_its_data(mt, split):

@@ -12,7 +12,7 @@ import pytest
 from tests.systems.test_mt import TINY
 from whyrec.data import Corpus
 from whyrec.errors import ConfigError
-from whyrec.explanations import score_explanations, sentiment_judge, write_explanations
+from whyrec.explanation_scores import score_explanations, sentiment_judge, write_explanations
 from whyrec.data.scale import five_point
 from whyrec.metrics.alignment import sentiment_accuracy
 from whyrec.metrics.text import explanation_quality

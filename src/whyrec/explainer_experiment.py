@@ -8,7 +8,7 @@ per explainer (MT-U, MT-I, MT-P, PETER, PETER+).
 Each system is fitted on ``split.train`` (with ``split.valid`` for its model selection) and the
 extracted features, then scored on ``split.test``: RMSE and MAE of its ratings over every test
 record (clipped to the rating scale), and for each of its explainers the metrics of
-:func:`whyrec.explanations.score_explanations` on the test records whose user and item it knows
+:func:`whyrec.explanation_scores.score_explanations` on the test records whose user and item it knows
 — BLEU-1/4, ROUGE-1/2/L, USR, FMR, FCR, DIV, perplexity, the share of empty explanations
 (``empty``, %), and sentiment accuracy against the system's own predicted rating, read by one
 judge trained once on the train reviews. The rows form a
@@ -59,7 +59,7 @@ def compare_explainers(split: Split, systems: Mapping[str, object], features=Non
     records, explainers named as the table's rows (``explanation_MT-P``; merge them with
     :func:`whyrec.prediction_records.side_by_side`). ``by_activity``: see the module docstring.
     ``decoding``: how the scored explanations are written (None: the plain greedy decoding the
-    PETER benchmark scores; :func:`whyrec.explanations.write_explanations`)."""
+    PETER benchmark scores; :func:`whyrec.explanation_scores.write_explanations`)."""
     judge = _judge_for(split, on_progress)
     rows: list[SystemResult] = []
     for name, system in systems.items():
@@ -137,7 +137,7 @@ def _pooled_activity(per_split: list[dict[str, dict]]) -> dict[str, dict]:
 def _judge_for(split: Split, on_progress, needed: bool = True):
     """The one sentiment judge every system is read by, trained on the split's train reviews (None
     when not ``needed``: no system explains). A split without test records is refused either way."""
-    from whyrec.explanations import sentiment_judge
+    from whyrec.explanation_scores import sentiment_judge
 
     if len(split.test) == 0:
         raise DataError(f"split {split.name} has no test records to score")
@@ -151,7 +151,8 @@ def _judge_for(split: Split, on_progress, needed: bool = True):
 def _scored_rows(name: str, system, split: Split, features, judge, encoder, on_records, train_s: float,
                  by_activity: bool, decoding: Decoding | None = None) -> list[SystemResult]:
     """One row per explainer of a trained ``system`` (one row for a rating model), scored on ``split.test``."""
-    from whyrec.explanations import EXPLAINER_LABELS, explainers_of, score_explanations, write_explanations
+    from whyrec.explanation_scores import score_explanations, write_explanations
+    from whyrec.explanations import EXPLAINER_LABELS, explainers_of
     from whyrec.prediction_records import prediction_records, relabel
 
     test = split.test

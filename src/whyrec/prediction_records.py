@@ -43,7 +43,7 @@ def _check_suffix(path: Path) -> None:
 
 def prediction_records(model, test, predicted, written=None, judge=None) -> list[dict]:
     """The rows of the ``test`` records (a Corpus) in its order: ``predicted`` their predicted
-    ratings; ``written`` the :class:`~whyrec.explanations.WrittenExplanations` of the records the
+    ratings; ``written`` the :class:`~whyrec.explanation_scores.WrittenExplanations` of the records the
     system knows (None for a rating model); ``judge`` the sentiment judge whose reading of each
     explanation is given (None: no ``judged_*`` fields)."""
     from whyrec.align.pipeline import known_records

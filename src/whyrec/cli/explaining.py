@@ -72,7 +72,8 @@ def align(
     from whyrec.data.scale import five_point
     from whyrec.devices import resolve_device
     from whyrec.errors import ConfigError, DataError
-    from whyrec.explanations import check_rating_scale, sentiment_judge, shown, system_label
+    from whyrec.explanation_scores import sentiment_judge
+    from whyrec.explanations import check_rating_scale, shown, system_label
     from whyrec.metrics.alignment import sentiment_accuracy, sentiment_base_rate
     from whyrec.metrics.rating import rmse
     from whyrec.systems.peter import Peter

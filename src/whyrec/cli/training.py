@@ -398,8 +398,8 @@ def evaluate(
     was predicted and written for each test record, as scored."""
     decoding = scored_decoding(method, decode)  # before the heavy imports and the data: refused at once
     from whyrec.bundle import load_bundle
-    from whyrec.explanations import (EXPLAINER_LABELS, check_decoding, check_rating_scale, explainers_of,
-                                     score_explanations, sentiment_judge, system_label, write_explanations)
+    from whyrec.explanation_scores import score_explanations, sentiment_judge, write_explanations
+    from whyrec.explanations import EXPLAINER_LABELS, check_decoding, check_rating_scale, explainers_of, system_label
     from whyrec.metrics.rating import mae, rmse
 
     encoder = mi_encoder(mi, encoder)  # checked before the data is read
