@@ -69,3 +69,18 @@ def test_the_sentiment_a_rating_leads_to_expect_is_read_on_its_scale(planted):
     on_ten = FeatureExtractor(min_df=3).extract(doubled)
     columns = ["feature", "opinion", "sentence", "sentiment"]
     assert on_ten[columns].equals(on_five[columns]) and (on_ten["rating"] == 2 * on_five["rating"]).all()
+
+
+def test_a_features_file_that_is_not_one_is_refused_at_its_line(tmp_path):
+    from whyrec.errors import DataError
+
+    record = ('{"position": 0, "user": "u", "item": "i", "rating": 5.0, "feature": "sound", "opinion": "great", '
+              '"sentence": "great sound", "sentiment": 1}')
+    path = tmp_path / "f.jsonl"
+    path.write_text(f"{record}\n\n{record}\n")
+    assert list(load_features(path)["feature"]) == ["sound", "sound"]  # the blank line passed over
+    for bad, says in (("{not json", "not a feature record"), ('{"position": 1}', "not a feature record: 'user'"),
+                      ("[1, 2]", "not a feature record")):
+        path.write_text(f"{record}\n{bad}\n")
+        with pytest.raises(DataError, match=rf"f\.jsonl:2: {says}"):
+            load_features(path)

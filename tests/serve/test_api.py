@@ -552,6 +552,10 @@ def test_past_max_in_flight_a_request_is_refused_at_once_and_probes_still_answer
     assert routes["GET /users/{user}/recommendations"]["requests"] == 1  # the refused ones are counted apart
     with pytest.raises(ConfigError, match="max_in_flight must be 0"):
         create_app([served], max_in_flight=-1)
+    from whyrec.errors import WhyrecError
+
+    with pytest.raises(WhyrecError, match="serve needs at least one bundle"):
+        create_app([])
 
 
 def test_the_access_log_has_a_line_per_request_that_an_id_cannot_break(client, served_bundles, caplog):

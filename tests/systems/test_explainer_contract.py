@@ -125,3 +125,12 @@ def test_the_explainer_scores_its_samples_and_the_references_as_perplexity_does(
     else:
         per_token = system.token_log_probs(list(known.users), list(known.items), references, words)
     assert np.allclose([row.sum() for row in per_token], whole.numpy(), atol=1e-4)
+
+
+@pytest.mark.parametrize("name", list(SYSTEMS))
+def test_empty_training_data_is_refused_before_any_work(name, data):
+    from whyrec.errors import WhyrecError
+
+    split, features, _ = data
+    with pytest.raises(WhyrecError, match="the training data is empty"):
+        SYSTEMS[name]().fit(split.train.take([]), split.valid, features)

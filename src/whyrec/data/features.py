@@ -179,6 +179,8 @@ def save_features(features: pd.DataFrame, path: str | Path) -> None:
 
 
 def load_features(path: str | Path) -> pd.DataFrame:
+    """The quadruples :func:`save_features` wrote (``whyrec data features --out``), blank lines passed
+    over; a line that is not such a record is a :class:`DataError` naming the file and line."""
     rows = []
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
