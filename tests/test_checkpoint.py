@@ -39,6 +39,19 @@ def test_incomplete_checkpoint_is_ignored(tmp_path):
     assert latest_checkpoint(tmp_path) is None
 
 
+def test_saving_again_replaces_what_a_crash_left_of_that_epoch(tmp_path):
+    """A run killed while writing epoch 3 leaves epoch-0003.tmp; one killed after the rename, a complete
+    epoch-0003 that the resumed run (restarted from epoch 2) writes again: each is replaced whole."""
+    save_checkpoint(tmp_path, 2, {"w": torch.zeros(2)}, {"note": "two"})
+    (tmp_path / "epoch-0003.tmp").mkdir()
+    (tmp_path / "epoch-0003.tmp" / "tensors.safetensors").write_bytes(b"half written")
+    save_checkpoint(tmp_path, 3, {"w": torch.ones(2)}, {"note": "three"}, keep=2)
+    assert complete_checkpoints(tmp_path) == [2, 3] and not list(tmp_path.glob("*.tmp"))
+    save_checkpoint(tmp_path, 3, {"w": torch.full((2,), 3.0)}, {"note": "three again"}, keep=2)
+    tensors, state = latest_checkpoint(tmp_path)
+    assert state == {"note": "three again", "epoch": 3} and tensors["w"].tolist() == [3.0, 3.0]
+
+
 def test_an_unreadable_checkpoint_is_reported_not_raised_raw(tmp_path):
     import pytest
 

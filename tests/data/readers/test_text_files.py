@@ -60,3 +60,25 @@ def test_tiny_truncated_gzip_is_still_detected(tmp_path):
     with pytest.warns(DataWarning, match="truncated"):
         corpus = load_corpus(cut, duplicates="keep-all")
     assert len(corpus) >= 1
+
+
+def test_a_damaged_gzip_is_refused_not_read_as_cut_short_or_empty(tmp_path):
+    """Damaged deflate data decompresses to garbage until the CRC check at the end fails: it had been
+    read as a file cut short, its garbage lines counted as malformed records, and a file with a gzip
+    header and nothing readable after it as an empty file."""
+    from whyrec.errors import DataError
+
+    full = tmp_path / "full.json.gz"
+    with gzip.open(full, "wt") as h:
+        h.write("\n".join(amazon_lines(REVIEWS * 200)) + "\n")
+    data = bytearray(full.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 40] = bytes(b ^ 0x5A for b in data[middle:middle + 40])
+    damaged = tmp_path / "damaged.json.gz"
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(DataError, match=r"damaged\.json\.gz: the gzip data is damaged: .*download or compress"):
+        load_corpus(damaged)
+    header_only = tmp_path / "header.csv.gz"
+    header_only.write_bytes(b"\x1f\x8b" + b"not deflate data at all")
+    with pytest.raises(DataError, match=r"header\.csv\.gz: the gzip data is damaged"):
+        load_corpus(header_only)

@@ -1,5 +1,6 @@
 """Opening review files as text: gzip or plain, UTF-8 (UTF-16 with its byte order mark), bytes
-that are not UTF-8 read as Windows-1252 and counted, a cut-short gzip read up to its break."""
+that are not UTF-8 read as Windows-1252 and counted, a cut-short gzip read up to its break, a
+damaged one refused."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 from whyrec.data.corpus import ValidationReport
-from whyrec.errors import DataWarning
+from whyrec.errors import DataError, DataWarning
 from whyrec.wording import counted
 
 
@@ -24,9 +25,17 @@ def head_bytes(path: Path, size: int) -> bytes:
         # a decompressor object accepts partial input, so a cut-short file still yields its head
         try:
             raw = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw, size)
-        except zlib.error:
-            raw = b""
+        except zlib.error as exc:
+            raise _damaged(path, exc) from None
     return raw
+
+
+def _damaged(path: Path, exc: Exception, lines: int = 0) -> DataError:
+    """The error of a gzip whose data is damaged (a bad header, invalid compressed data, a failed
+    CRC check): unlike a file cut short, what it decompresses to cannot be trusted, not even the
+    lines read before the damage was found (a CRC is checked at the end)."""
+    read = f" ({counted(lines, 'line')} read before it was found)" if lines else ""
+    return DataError(f"the gzip data is damaged: {exc}{read}; download or compress the file again", path=path)
 
 
 def _text_encoding(head: bytes) -> str:
@@ -68,7 +77,8 @@ def iter_lines(path: Path, report: ValidationReport | None = None) -> Iterator[t
     starts with that encoding's byte order mark).
 
     A gzip that was cut short yields the complete lines read so far, then warns with the
-    count instead of failing: nothing already read is lost. Bytes that are not UTF-8 (a file
+    count instead of failing: nothing already read is lost. One whose data is damaged is a
+    :class:`DataError`, even after lines were yielded: its CRC is checked only at its end. Bytes that are not UTF-8 (a file
     saved as Latin-1 or Windows-1252, or a few such lines among UTF-8 ones) are read as
     Windows-1252 rather than replaced by �, and a warning says how many there were.
     """
@@ -88,7 +98,9 @@ def iter_lines(path: Path, report: ValidationReport | None = None) -> Iterator[t
                 count += 1
         if pending is not None:
             yield pending
-    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+    except (zlib.error, gzip.BadGzipFile) as exc:
+        raise _damaged(path, exc, count) from None
+    except EOFError as exc:  # cut short: what came before the break is sound
         # the last line may be incomplete; drop it rather than parse half a record
         if report is not None:
             report.truncated = True
