@@ -158,7 +158,7 @@ def test_the_training_summary_gives_each_validation_score_at_its_lowest():
 
 def test_show_reads_a_hand_edited_alignment_record_without_failing(fitted, tmp_path):
     from whyrec.bundle import describe_bundle
-    from whyrec.cli.training import bundle_text
+    from whyrec.cli.inspecting import bundle_text
 
     model, _ = fitted
     described = describe_bundle(save_bundle(model, tmp_path / "als"))

@@ -415,55 +415,11 @@ def test_align_an_mt_bundle_with_the_default_decoder(tmp_path, planted):
                           "mt knows the user and the item of 0 of the ")
 
 
-def test_models_lists_every_trainable_name_with_settings_that_set_takes_back():
-    from dataclasses import asdict
-
-    from whyrec.settings import parse_assignment
-    from whyrec.systems.mt import MTConfig
-
-    out = run_cli("models")
-    assert out.returncode == 0, out.stderr
-    lines = {line.split()[0].rstrip(","): line for line in out.stdout.splitlines() if line.startswith("  ")}
-    assert {"context-als", "pmf", "global-average", "mt", "peter"} <= set(lines)
-    assert "(no parameters)" in lines["global-average"]
-    mt = lines["mt"].split(None, 1)[1]
-    shown = dict(parse_assignment(pair, "--set") for pair in _top_level_pairs(mt))
-    expected = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(MTConfig()).items()}
-    assert shown == expected  # each value read back as --set reads it is the default
-    # the grid --tuned tries, in the form --param takes a grid
-    from whyrec.rating.tuning import DEFAULT_GRIDS, grid_values
-
-    listed = out.stdout.splitlines()
-    grid_line = listed[next(n for n, line in enumerate(listed) if line.startswith("  pmf ")) + 1]
-    pairs = dict(parse_assignment(pair, "--param") for pair in grid_line.split("grid: ")[1].split(", "))
-    assert {k: grid_values(v) for k, v in pairs.items()} == DEFAULT_GRIDS["pmf"]
-
-
-def _top_level_pairs(text: str) -> list[str]:
-    """``a=1, b=[1, 2]`` → ``["a=1", "b=[1, 2]"]``: split at commas outside brackets."""
-    pairs, depth, start = [], 0, 0
-    for i, ch in enumerate(text):
-        depth += ch == "["
-        depth -= ch == "]"
-        if ch == "," and depth == 0:
-            pairs.append(text[start:i].strip())
-            start = i + 1
-    return pairs + [text[start:].strip()]
-
-
 def test_train_names_every_model_it_takes_when_the_name_is_unknown(tmp_path):
     out = run_cli("train", "MT", "--data", unreadable_data(tmp_path), "--out", str(tmp_path / "b"))
     assert_one_line_error(out, "unknown model 'MT'")
     assert "mt, peter, peter+" in out.stderr and "context-als" in out.stderr and "Did you mean 'mt'?" in out.stderr
     assert not (tmp_path / "b").exists()
-
-
-def test_an_undefined_mi_is_said_with_its_reason():
-    from whyrec.cli.training import _mi_value
-
-    assert _mi_value(float("nan"), "every predicted rating in one class") == \
-        "undefined (every predicted rating in one class)"
-    assert _mi_value(0.12345, "unused") == "0.123"
 
 
 def test_a_system_trained_on_folded_texts_is_evaluated_on_them(tmp_path, planted):
@@ -514,17 +470,6 @@ def test_settings_and_decodings_are_checked_without_loading_torch():
     assert said[2].startswith("several values of a setting (a|b, --tuned)")
     assert said[3].startswith("decoding: temperature is a setting of sample decoding")
     assert said[4] == "torch loaded: False"
-
-
-def test_evaluate_says_feature_scores_are_undefined_instead_of_printing_nan():
-    import math
-
-    from whyrec.cli.training import _feature_scores
-
-    assert _feature_scores({"fmr": 0.25, "fcr": 0.1, "div": 1.5}) == "FMR 0.250  FCR 0.100  DIV 1.500"
-    assert _feature_scores({"fmr": math.nan, "fcr": math.nan, "div": math.nan}) == \
-        "FMR, FCR, DIV n/a (no feature words: none was extracted from the train reviews)"
-    assert _feature_scores({"fmr": 0.5, "fcr": 0.2, "div": math.nan}) == "FMR 0.500  FCR 0.200  DIV n/a"
 
 
 def test_an_empty_validation_or_test_part_is_said_not_measured(tmp_path):

@@ -16,8 +16,9 @@
     whyrec experiment explain --data P explanation systems side by side on one split
     whyrec demo [--data PATH]         the main job: compare rating models, train MT, show explanations
 
-One module per group of commands (``data_commands``, ``training``, ``experiments``,
-``explaining``, ``serving``), sharing ``common``. Heavy libraries (torch, pandas) are imported
+One module per group of commands (``inspecting``, ``training``, ``evaluating``, ``explaining``,
+``serving``, ``data_commands``, ``experiments``), sharing ``options`` (the options several commands
+take), ``option_checks``, ``inputs`` and ``output``; ``common`` holds the Typer apps. Heavy libraries (torch, pandas) are imported
 inside the commands so ``whyrec --help`` is instant. Errors from bad input, and paths that
 cannot be read or written (no such folder, no permission, a full disk), print one line
 (``error: ...``) and exit with status 2.
@@ -29,13 +30,13 @@ import re
 import sys
 
 # importing the command modules registers their commands, in the order `whyrec --help` lists them
-from whyrec.cli import training  # isort: skip
+from whyrec.cli import inspecting, training, evaluating  # isort: skip
 from whyrec.cli import explaining, serving  # isort: skip
 from whyrec.cli import data_commands, experiments  # isort: skip
 from whyrec.cli.common import app, data_app, experiment_app
 from whyrec.cli.output import err_console, print_error
 
-__all__ = ["app", "main", "data_commands", "experiments", "explaining", "serving", "training"]
+__all__ = ["app", "main", "data_commands", "evaluating", "experiments", "explaining", "inspecting", "serving", "training"]
 
 
 def _join_help_paragraphs(*apps) -> None:
