@@ -18,10 +18,10 @@
 
 One module per group of commands (``inspecting``, ``training``, ``evaluating``, ``explaining``,
 ``serving``, ``data_commands``, ``experiments``), sharing ``options`` (the options several commands
-take), ``option_checks``, ``inputs`` and ``output``; ``common`` holds the Typer apps. Heavy libraries (torch, pandas) are imported
-inside the commands so ``whyrec --help`` is instant. Errors from bad input, and paths that
-cannot be read or written (no such folder, no permission, a full disk), print one line
-(``error: ...``) and exit with status 2.
+take), ``option_checks``, ``inputs`` and ``output``; ``common`` holds the Typer apps. Heavy
+libraries (torch, pandas) are imported inside the commands so ``whyrec --help`` is instant.
+Errors from bad input, and paths that cannot be read or written (no such folder, no
+permission, a full disk), print one line (``error: ...``) and exit with status 2.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ from whyrec.cli import data_commands, experiments  # isort: skip
 from whyrec.cli.common import app, data_app, experiment_app
 from whyrec.cli.output import err_console, print_error
 
-__all__ = ["app", "main", "data_commands", "evaluating", "experiments", "explaining", "inspecting", "serving", "training"]
+__all__ = ["app", "main", "data_commands", "evaluating", "experiments", "explaining", "inspecting", "serving",
+           "training"]
 
 
 def _join_help_paragraphs(*apps) -> None:

@@ -78,9 +78,10 @@ def iter_lines(path: Path, report: ValidationReport | None = None) -> Iterator[t
 
     A gzip that was cut short yields the complete lines read so far, then warns with the
     count instead of failing: nothing already read is lost. One whose data is damaged is a
-    :class:`DataError`, even after lines were yielded: its CRC is checked only at its end. Bytes that are not UTF-8 (a file
-    saved as Latin-1 or Windows-1252, or a few such lines among UTF-8 ones) are read as
-    Windows-1252 rather than replaced by �, and a warning says how many there were.
+    :class:`DataError`, even after lines were yielded: its CRC is checked only at its end.
+    Bytes that are not UTF-8 (a file saved as Latin-1 or Windows-1252, or a few such lines
+    among UTF-8 ones) are read as Windows-1252 rather than replaced by �, and a warning says
+    how many there were.
     """
     opener = gzip.open if _is_gzip(path) else open
     count = 0
