@@ -116,6 +116,15 @@ def tiny_split():
     return tiny_planted_split()
 
 
+@pytest.fixture(scope="module")
+def tiny_mt(tiny_split):
+    """MT trained for 2 epochs on :func:`tiny_split` (one per test module, which may change it)."""
+    from tests.systems.test_mt import TINY
+    from whyrec.systems.mt import MultiTask
+
+    return MultiTask(epochs=2, **TINY).fit(tiny_split.train, tiny_split.valid)
+
+
 def traded_split(split):
     """``split`` with its first train and first test record traded: the same name and sizes."""
     import numpy as np

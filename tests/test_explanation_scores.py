@@ -8,30 +8,19 @@ import numpy as np
 import pytest
 
 from tests.cli.invoke import assert_one_line_error, run_cli
-from tests.systems.test_mt import TINY
 from whyrec.data import Corpus
 from whyrec.explain.decoding import Decoding
 from whyrec.rating import BiasBaseline
-from whyrec.systems.mt import MultiTask
 
 
-@pytest.fixture(scope="module")
-def split(tiny_split):
-    return tiny_split
-
-
-@pytest.fixture(scope="module")
-def mt(split):
-    return MultiTask(epochs=2, **TINY).fit(split.train, split.valid)
-
-
-def test_scored_explanations_are_the_plain_greedy_ones_unless_a_decoding_is_given(mt, split, tmp_path):
+def test_scored_explanations_are_the_plain_greedy_ones_unless_a_decoding_is_given(tiny_mt, tiny_split, tmp_path):
     """The metrics are defined on the PETER benchmark's plain greedy decoding; a decoding given
     (evaluate --method) scores what `whyrec explain` would show with it."""
     from whyrec.align.pipeline import explain_records
     from whyrec.explanation_scores import write_explanations
     from whyrec.explanations import generate
 
+    mt, split = tiny_mt, tiny_split
     plain = write_explanations(mt, split.test, None)
     assert plain.texts["pair"] == explain_records(mt, plain.known, None, "pair")
     beam = Decoding.of("beam", {"beam": 3, "length_penalty": 1.0})
@@ -59,7 +48,7 @@ def test_scored_explanations_are_the_plain_greedy_ones_unless_a_decoding_is_give
                           "is a rating model and writes none")
 
 
-def test_test_explanations_are_scored_per_explainer(mt, split):
+def test_test_explanations_are_scored_per_explainer(tiny_mt, tiny_split):
     from whyrec.data.features import FeatureExtractor
     from whyrec.explain.targets import explanation_targets
     from whyrec.explanation_scores import score_explanations
@@ -67,6 +56,7 @@ def test_test_explanations_are_scored_per_explainer(mt, split):
 
     from whyrec.metrics.alignment import SentimentJudge, sentiment_accuracy, sentiment_base_rate
 
+    mt, split = tiny_mt, tiny_split
     features = FeatureExtractor(min_df=2).extract(split.train)
     scored, scores = score_explanations(mt, split.test, features, split.train)
     known = [n for n, (u, i) in enumerate(zip(split.test.users, split.test.items))
@@ -93,13 +83,14 @@ def test_test_explanations_are_scored_per_explainer(mt, split):
     assert "acc5" not in no_judge and "base5" not in no_judge
 
 
-def test_mutual_information_of_the_explanations_with_the_rating_and_the_feature(mt, split):
+def test_mutual_information_of_the_explanations_with_the_rating_and_the_feature(tiny_mt, tiny_split):
     from whyrec.align.mine import MINEConfig
     from whyrec.align.pipeline import sentence_encoder
     from whyrec.data.features import FeatureExtractor
     from whyrec.explanation_scores import score_explanations
     from whyrec.metrics.alignment import normalised_rating_mi
 
+    mt, split = tiny_mt, tiny_split
     features = FeatureExtractor(min_df=2).extract(Corpus.concat([split.train, split.valid, split.test]))
     encoder = sentence_encoder("words", mt.vocab)
     _, scores = score_explanations(mt, split.test, features, encoder=encoder)
@@ -112,13 +103,14 @@ def test_mutual_information_of_the_explanations_with_the_rating_and_the_feature(
     assert np.isfinite(scores["pair"]["mi_feature"]) and "acc5" not in scores["pair"]
 
 
-def test_empty_explanations_are_counted_apart(mt, split, monkeypatch):
+def test_empty_explanations_are_counted_apart(tiny_mt, tiny_split, monkeypatch):
     """A decoder that ends every explanation at once: the judge can only read its prior, so the
     share of empty explanations is reported beside the sentiment accuracy."""
     import whyrec.align.pipeline as pipeline
     from whyrec.data.features import FeatureExtractor
     from whyrec.explanation_scores import score_explanations
 
+    mt, split = tiny_mt, tiny_split
     features = FeatureExtractor(min_df=2).extract(split.train)
     monkeypatch.setattr(pipeline, "explain_records", lambda model, known, feats, variant: [""] * len(known))
     _, scores = score_explanations(mt, split.test, features, split.train)

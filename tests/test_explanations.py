@@ -28,8 +28,8 @@ def split(tiny_split):
 
 
 @pytest.fixture(scope="module")
-def mt(split):
-    return MultiTask(epochs=2, **TINY).fit(split.train, split.valid)
+def mt(tiny_mt):
+    return tiny_mt
 
 
 def test_mt_gives_the_pair_explanation_and_the_item_side_to_a_new_user(mt, split):
