@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from whyrec.bundle import load_bundle, save_bundle
+from whyrec.bundle import DIGEST, load_bundle, save_bundle
 from whyrec.data import ratio_split
 from whyrec.data.text import Vocabulary
 from whyrec.errors import BundleError
@@ -48,7 +48,10 @@ def test_broken_bundles_give_clear_errors(fitted, tmp_path):
             load_bundle(folder)
     (folder / "bundle.json").write_text(json.dumps(header))
     (folder / "arrays.safetensors").write_bytes(b"garbage")
-    with pytest.raises(BundleError, match="cannot read arrays"):
+    with pytest.raises(BundleError, match="arrays.safetensors is damaged or was replaced"):
+        load_bundle(folder)
+    (folder / "bundle.json").write_text(json.dumps({k: v for k, v in header.items() if k != DIGEST}))
+    with pytest.raises(BundleError, match="cannot read arrays"):  # a bundle saved without the digest
         load_bundle(folder)
     (folder / "bundle.json").write_text("{")
     with pytest.raises(BundleError, match="not valid JSON"):
@@ -115,6 +118,7 @@ def test_arrays_that_do_not_fit_the_id_lists_are_refused(fitted, tmp_path):
     arrays = load_file(str(folder / "arrays.safetensors"))
     arrays["user_factors"] = arrays["user_factors"][:-1]
     save_file(arrays, str(folder / "arrays.safetensors"))
+    (folder / "bundle.json").write_text(json.dumps({k: v for k, v in header.items() if k != DIGEST}))
     with pytest.raises(BundleError, match="saved arrays do not match the saved id lists"):
         load_bundle(folder)
 
@@ -220,3 +224,30 @@ def test_paths_from_the_home_folder_are_read_and_written_there(tmp_path, monkeyp
     save_bundle(BiasBaseline().fit(split.train), "~/bundles/bias")
     assert (tmp_path / "bundles" / "bias" / "bundle.json").exists() and (tmp_path / "split" / "train.index").exists()
     assert load_bundle("~/bundles/bias").predict(["alice"], ["guitar"]).shape == (1,)
+
+
+def test_arrays_damaged_inside_are_refused_by_the_digest_saved_with_them(fitted, tmp_path):
+    """Safetensors keeps no checksum: bytes flipped inside the arrays loaded and predicted wrong
+    numbers without a word. The SHA-256 recorded at saving is checked at loading."""
+    model, split = fitted
+    folder = save_bundle(model, tmp_path / "b")
+    header = json.loads((folder / "bundle.json").read_text())
+    assert len(header[DIGEST]) == 64
+    arrays = folder / "arrays.safetensors"
+    sound = arrays.read_bytes()
+    size = int.from_bytes(sound[:8], "little")  # safetensors: the header's length, the header, the data
+    begin, _ = json.loads(sound[8:8 + size])["user_factors"]["data_offsets"]
+    damaged = bytearray(sound)
+    damaged[8 + size + begin + 3] ^= 0x40  # a bit of the first user's first factor: the header still parses
+    arrays.write_bytes(bytes(damaged))
+    with pytest.raises(BundleError, match=r"b: arrays\.safetensors is damaged or was replaced"):
+        load_bundle(folder)
+    (folder / "bundle.json").write_text(json.dumps({k: v for k, v in header.items() if k != DIGEST}))
+    assert not np.array_equal(load_bundle(folder).predict_corpus(split.test), model.predict_corpus(split.test))
+    for bad in ("abc", 5, "g" * 64):
+        (folder / "bundle.json").write_text(json.dumps({**header, DIGEST: bad}))
+        with pytest.raises(BundleError, match=f"'{DIGEST}' must be a SHA-256 in hex"):
+            load_bundle(folder)
+    arrays.write_bytes(sound)
+    (folder / "bundle.json").write_text(json.dumps(header))
+    np.testing.assert_array_equal(load_bundle(folder).predict_corpus(split.test), model.predict_corpus(split.test))

@@ -7,16 +7,21 @@ Rating models are written by :func:`save_bundle`; the MT system by ``MultiTask.s
 Layout of a bundle folder::
 
     bundle.json        {"format": "whyrec-bundle", "version": 1, "kind": "rating-model",
-                        "class": "<registered name>", "params": {...}, "meta": {...}}
+                        "class": "<registered name>", "params": {...}, "meta": {...},
+                        "arrays_sha256": "<hex digest of arrays.safetensors>"}
     arrays.safetensors the model's arrays
     vocab.json         (models with text only)
 
 Loading reads JSON and safetensors only and builds the class from a registry of known
-names: nothing in a bundle can run code, and nothing is ever unpickled.
+names: nothing in a bundle can run code, and nothing is ever unpickled. Safetensors keeps no
+checksum, so a file damaged inside its arrays (a bad copy, a failing disk) loads and answers
+with wrong numbers; the SHA-256 of ``arrays.safetensors`` recorded at saving is checked at
+loading (:func:`check_arrays_digest`). Bundles saved before it was recorded load unchecked.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -28,6 +33,34 @@ from whyrec.errors import BundleError, WhyrecError, one_line
 
 FORMAT, VERSION = "whyrec-bundle", 1
 FILES = ("bundle.json", "arrays.safetensors", "vocab.json")  # a bundle folder's files (the layout above)
+DIGEST = "arrays_sha256"  # bundle.json's record of arrays.safetensors' SHA-256
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of the file at ``path``, as hex, read a MiB at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_arrays_digest(folder: Path, header: dict) -> None:
+    """Refuse a bundle whose ``arrays.safetensors`` is not the file it was saved with: its SHA-256
+    differs from the one ``bundle.json`` recorded (``arrays_sha256``). A bundle without the record
+    (saved before whyrec kept one) passes unchecked; a record that is not a SHA-256 is refused."""
+    recorded = header.get(DIGEST)
+    if recorded is None:
+        return
+    if not (isinstance(recorded, str) and len(recorded) == 64 and all(c in "0123456789abcdef" for c in recorded)):
+        raise BundleError(f"{folder}: bundle.json '{DIGEST}' must be a SHA-256 in hex, not {str(recorded)[:80]!r}")
+    try:
+        actual = file_sha256(folder / "arrays.safetensors")
+    except OSError as exc:
+        raise BundleError(f"{folder}: cannot read arrays.safetensors ({exc})") from None
+    if actual != recorded:
+        raise BundleError(f"{folder}: arrays.safetensors is damaged or was replaced: its SHA-256 is not the one "
+                          "recorded when the bundle was saved; copy the bundle again, or train it again")
 
 
 def save_bundle(model, folder: str | Path) -> Path:
@@ -60,6 +93,7 @@ def save_bundle(model, folder: str | Path) -> Path:
     # write to temporary names first so an interrupted save never leaves a half bundle
     tmp_arrays, tmp_header = folder / "arrays.safetensors.tmp", folder / "bundle.json.tmp"
     save_file(arrays, str(tmp_arrays))
+    header[DIGEST] = file_sha256(tmp_arrays)
     tmp_header.write_text(json.dumps(header, indent=1), encoding="utf-8")
     vocab = getattr(model, "vocab", None)
     if vocab is not None:
@@ -92,7 +126,7 @@ def write_torch_bundle(folder: Path, tensors: dict, header: dict) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     tmp_arrays, tmp_header = folder / "arrays.safetensors.tmp", folder / "bundle.json.tmp"
     save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp_arrays))
-    tmp_header.write_text(json.dumps(header), encoding="utf-8")
+    tmp_header.write_text(json.dumps({**header, DIGEST: file_sha256(tmp_arrays)}), encoding="utf-8")
     os.replace(tmp_arrays, folder / "arrays.safetensors")
     os.replace(tmp_header, folder / "bundle.json")
     (folder / "vocab.json").unlink(missing_ok=True)  # the vocabulary is in the header: none stale beside it
@@ -183,6 +217,7 @@ def load_bundle(folder: str | Path, device: str = "cpu"):
 
 def _loaded(folder: Path, header: dict, device: str = "cpu"):
     """:func:`load_bundle` of a folder whose ``header`` (bundle.json) has been read and checked."""
+    check_arrays_digest(folder, header)
     try:
         model = _rebuild(folder, header)
     except BundleError:

@@ -315,6 +315,17 @@ def _edit_bundle(folder, header_edit=None, array_edit=None):
         tensors = load_file(str(folder / "arrays.safetensors"))
         array_edit(tensors)
         save_file(tensors, str(folder / "arrays.safetensors"))
+        _forget_digest(folder)  # as a bundle saved before whyrec recorded one: the deeper checks then speak
+
+
+def _forget_digest(folder):
+    import json
+
+    from whyrec.bundle import DIGEST
+
+    header = json.loads((folder / "bundle.json").read_text())
+    del header[DIGEST]
+    (folder / "bundle.json").write_text(json.dumps(header))
 
 
 def _shorten(key, n):
