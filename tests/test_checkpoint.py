@@ -98,3 +98,16 @@ def test_a_run_of_other_settings_or_data_is_refused_naming_what_differs():
         check_same_run("ck", {}, many, "MT", written_by_system=True)
     with pytest.raises(WhyrecError, match="written by another system's training, not PETER's"):
         check_same_run("ck", saved, saved, "PETER", written_by_system=False)
+
+
+def test_tensors_damaged_inside_a_checkpoint_are_refused_on_resuming(tmp_path):
+    """A resumed run read damaged weights without a word (safetensors keeps no checksum)."""
+    save_checkpoint(tmp_path, 1, {"w": torch.arange(64, dtype=torch.float32)}, {"note": "x"})
+    tensors, state = latest_checkpoint(tmp_path)
+    assert state == {"note": "x", "epoch": 1}  # the digest is checked, not handed on
+    file = tmp_path / "epoch-0001" / "tensors.safetensors"
+    damaged = bytearray(file.read_bytes())
+    damaged[-5] ^= 0x01  # in the data: the file still parses
+    file.write_bytes(bytes(damaged))
+    with pytest.raises(WhyrecError, match="damaged checkpoint .*delete it to start over"):
+        latest_checkpoint(tmp_path)

@@ -21,7 +21,6 @@ loading (:func:`check_arrays_digest`). Bundles saved before it was recorded load
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -30,19 +29,11 @@ import numpy as np
 
 from whyrec import __version__
 from whyrec.errors import BundleError, WhyrecError, one_line
+from whyrec.provenance import file_digest
 
 FORMAT, VERSION = "whyrec-bundle", 1
 FILES = ("bundle.json", "arrays.safetensors", "vocab.json")  # a bundle folder's files (the layout above)
 DIGEST = "arrays_sha256"  # bundle.json's record of arrays.safetensors' SHA-256
-
-
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of the file at ``path``, as hex, read a MiB at a time."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def check_arrays_digest(folder: Path, header: dict) -> None:
@@ -55,7 +46,7 @@ def check_arrays_digest(folder: Path, header: dict) -> None:
     if not (isinstance(recorded, str) and len(recorded) == 64 and all(c in "0123456789abcdef" for c in recorded)):
         raise BundleError(f"{folder}: bundle.json '{DIGEST}' must be a SHA-256 in hex, not {str(recorded)[:80]!r}")
     try:
-        actual = file_sha256(folder / "arrays.safetensors")
+        actual = file_digest(folder / "arrays.safetensors")
     except OSError as exc:
         raise BundleError(f"{folder}: cannot read arrays.safetensors ({exc})") from None
     if actual != recorded:
@@ -93,7 +84,7 @@ def save_bundle(model, folder: str | Path) -> Path:
     # write to temporary names first so an interrupted save never leaves a half bundle
     tmp_arrays, tmp_header = folder / "arrays.safetensors.tmp", folder / "bundle.json.tmp"
     save_file(arrays, str(tmp_arrays))
-    header[DIGEST] = file_sha256(tmp_arrays)
+    header[DIGEST] = file_digest(tmp_arrays)
     tmp_header.write_text(json.dumps(header, indent=1), encoding="utf-8")
     vocab = getattr(model, "vocab", None)
     if vocab is not None:
@@ -126,7 +117,7 @@ def write_torch_bundle(folder: Path, tensors: dict, header: dict) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     tmp_arrays, tmp_header = folder / "arrays.safetensors.tmp", folder / "bundle.json.tmp"
     save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp_arrays))
-    tmp_header.write_text(json.dumps({**header, DIGEST: file_sha256(tmp_arrays)}), encoding="utf-8")
+    tmp_header.write_text(json.dumps({**header, DIGEST: file_digest(tmp_arrays)}), encoding="utf-8")
     os.replace(tmp_arrays, folder / "arrays.safetensors")
     os.replace(tmp_header, folder / "bundle.json")
     (folder / "vocab.json").unlink(missing_ok=True)  # the vocabulary is in the header: none stale beside it

@@ -21,7 +21,9 @@ import torch
 
 from whyrec.distributed import Cluster
 from whyrec.errors import WhyrecError, one_line
+from whyrec.provenance import file_digest
 
+TENSORS_DIGEST = "tensors_sha256"  # state.json's record of tensors.safetensors' SHA-256
 _EPOCH_DIR = re.compile(r"^epoch-(\d{4,})$")
 _EPOCH_PART = re.compile(r"^epoch-\d{4,}(\.tmp)?$")  # what a checkpoint folder may hold
 
@@ -81,7 +83,8 @@ def save_checkpoint(root: str | Path, epoch: int, tensors: dict[str, torch.Tenso
         shutil.rmtree(tmp)
     tmp.mkdir()
     save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp / "tensors.safetensors"))
-    (tmp / "state.json").write_text(json.dumps({**state, "epoch": epoch}), encoding="utf-8")
+    digest = file_digest(tmp / "tensors.safetensors")  # safetensors keeps no checksum: checked on resuming
+    (tmp / "state.json").write_text(json.dumps({**state, "epoch": epoch, TENSORS_DIGEST: digest}), encoding="utf-8")
     with open(tmp / "state.json", "rb") as handle:
         os.fsync(handle.fileno())
     if final.exists():
@@ -124,6 +127,11 @@ def latest_checkpoint(root: str | Path) -> tuple[dict[str, torch.Tensor], dict] 
                           "delete it to start over, or use a new checkpoint folder") from None
     if not isinstance(state, dict):
         raise WhyrecError(f"{folder}: unreadable checkpoint (state.json is not an object)")
+    recorded = state.pop(TENSORS_DIGEST, None)  # none in a checkpoint written before it was recorded
+    if recorded is not None and recorded != file_digest(folder / "tensors.safetensors"):
+        raise WhyrecError(f"{folder}: damaged checkpoint (tensors.safetensors is not the file written with "
+                          "state.json: their SHA-256 differ); delete it to start over (or to resume from an "
+                          "earlier epoch kept beside it), or use a new checkpoint folder")
     return tensors, state
 
 

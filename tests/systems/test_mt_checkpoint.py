@@ -85,6 +85,8 @@ def test_a_checkpoint_of_other_settings_is_refused_and_more_epochs_continue_it(t
 
 
 def test_a_damaged_checkpoint_is_refused(tiny_split, tmp_path):
+    import json
+
     from safetensors.torch import load_file, save_file
 
     MultiTask(epochs=1, **TINY).fit(tiny_split.train, tiny_split.valid, checkpoint_dir=str(tmp_path))
@@ -92,6 +94,12 @@ def test_a_damaged_checkpoint_is_refused(tiny_split, tmp_path):
     tensors = load_file(str(tensors_file))
     del tensors["rng.gen"]
     save_file(tensors, str(tensors_file))
+    with pytest.raises(WhyrecError, match="damaged checkpoint .*their SHA-256 differ"):
+        MultiTask(epochs=2, **TINY).fit(tiny_split.train, tiny_split.valid, checkpoint_dir=str(tmp_path))
+    state_file = tmp_path / "epoch-0001" / "state.json"  # as written before the digest was recorded:
+    state = json.loads(state_file.read_text())  # the missing array is then found by name
+    del state["tensors_sha256"]
+    state_file.write_text(json.dumps(state))
     with pytest.raises(WhyrecError, match="checkpoint is damaged"):
         MultiTask(epochs=2, **TINY).fit(tiny_split.train, tiny_split.valid, checkpoint_dir=str(tmp_path))
 
