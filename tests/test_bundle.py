@@ -144,6 +144,7 @@ def test_show_describes_a_rating_bundle(fitted, tmp_path):
     assert set(described["files"]) == {"arrays.safetensors", "bundle.json"}
     text = run_cli("show", str(folder)).stdout
     assert "a rating model: it writes no explanations" in text and "settings: factors=4, " in text
+    assert f"arrays: sha256 {described['arrays_sha256'][:12]}…, checked on loading" in text
     assert_one_line_error(run_cli("show", str(tmp_path / "none")), "none")
 
 

@@ -266,8 +266,9 @@ def describe_bundle(folder: str | Path) -> dict:
     the system and the data it was trained on, its users, items and rating scale, its explainers
     and vocabulary, every setting, how training went (epochs run and each validation score at its
     lowest, with its epoch), what MMI alignment did to it since (``alignments``), the command that
-    made it (``made_by``: its ``run.json``, with the data file's and split's SHA-256), and its files.
-    The bundle is loaded whole, so a broken one is refused here as everywhere."""
+    made it (``made_by``: its ``run.json``, with the data file's and split's SHA-256), and its files
+    with the arrays' SHA-256 (checked). The bundle is loaded whole, so a broken one is refused here
+    as everywhere."""
     from whyrec.explanations import EXPLAINER_LABELS, explainers_of, is_mt, system_label
     from whyrec.provenance import read_run_record
     from whyrec.settings import settings_of
@@ -294,6 +295,7 @@ def describe_bundle(folder: str | Path) -> dict:
         "tuning": header.get("tuning"),  # a rating model's settings picked on validation (TunedModel)
         "made_by": read_run_record(folder),  # the command that saved it (run.json), when there is one
         "files": {p.name: p.stat().st_size for p in sorted(folder.iterdir()) if p.is_file()},
+        "arrays_sha256": header.get(DIGEST),  # checked on loading above; None: saved before it was recorded
     }
 
 

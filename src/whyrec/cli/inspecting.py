@@ -113,6 +113,9 @@ def bundle_text(d: dict) -> str:
     lines.append(f"  settings: {_as_typed(d['settings'])}")
     lines.extend(_made_by_lines(record_view(d.get("made_by"))))
     lines.append("  files: " + ", ".join(f"{name} {_size(size)}" for name, size in d["files"].items()))
+    digest = d.get("arrays_sha256")
+    lines.append(f"  arrays: sha256 {digest[:12]}…, checked on loading" if digest else
+                 "  arrays: no sha256 recorded (saved before whyrec recorded one), loaded unchecked")
     return "\n".join(lines)
 
 
