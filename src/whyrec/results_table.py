@@ -26,7 +26,8 @@ METRIC_TITLES = {"rmse": "RMSE", "mae": "MAE", "bleu1": "BLEU-1", "bleu4": "BLEU
                  "fmr": "FMR (feature matching)", "fcr": "FCR (feature coverage)", "div": "DIV (lower: more diverse)",
                  "ppl": "perplexity", "empty": "empty explanations (%)", "acc5": "sentiment = rating (%, 5 classes)",
                  "acc3": "sentiment = rating (%, 3 classes)", "base5": "one sentence for all (%, 5 classes)",
-                 "base3": "one sentence for all (%, 3 classes)", "mi_rating": "I(R;E)/H(R)", "mi_feature": "I(F;E) (nats)"}
+                 "base3": "one sentence for all (%, 3 classes)", "mi_rating": "I(R;E)/H(R)",
+                 "mi_feature": "I(F;E) (nats)"}
 
 
 RANKING_TITLES = {"precision": "precision", "recall": "recall", "hr": "hit rate", "mrr": "MRR", "ndcg": "nDCG"}

@@ -122,8 +122,8 @@ def evaluate(
         print(strict_dumps(report, indent=1))
         return
     con = console()
-    con.print(f"{system_label(estimator)} on split {parts.name}, {len(test):,} test ratings: RMSE {report['rmse']:.4f}  "
-              f"MAE {report['mae']:.4f}  ({unknown:,} with unknown users)", highlight=False)
+    con.print(f"{system_label(estimator)} on split {parts.name}, {len(test):,} test ratings: "
+              f"RMSE {report['rmse']:.4f}  MAE {report['mae']:.4f}  ({unknown:,} with unknown users)", highlight=False)
     if strangers:
         con.print(f"  {strangers}", highlight=False)
     if "rmse_by_activity" in report:
