@@ -125,6 +125,18 @@ def tiny_mt(tiny_split):
     return MultiTask(epochs=2, **TINY).fit(tiny_split.train, tiny_split.valid)
 
 
+def forget_arrays_digest(folder: Path) -> None:
+    """Drop the arrays' SHA-256 from a bundle's bundle.json, as in a bundle saved before whyrec
+    recorded one: a test that edits the arrays then reaches the deeper checks of loading."""
+    import json
+
+    from whyrec.bundle import DIGEST
+
+    header = json.loads((folder / "bundle.json").read_text())
+    del header[DIGEST]
+    (folder / "bundle.json").write_text(json.dumps(header))
+
+
 def traded_split(split):
     """``split`` with its first train and first test record traded: the same name and sizes."""
     import numpy as np

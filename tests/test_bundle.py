@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 
+from tests.conftest import forget_arrays_digest
 from whyrec.bundle import DIGEST, load_bundle, save_bundle
 from whyrec.data import ratio_split
 from whyrec.data.text import Vocabulary
@@ -50,7 +51,7 @@ def test_broken_bundles_give_clear_errors(fitted, tmp_path):
     (folder / "arrays.safetensors").write_bytes(b"garbage")
     with pytest.raises(BundleError, match="arrays.safetensors is damaged or was replaced"):
         load_bundle(folder)
-    (folder / "bundle.json").write_text(json.dumps({k: v for k, v in header.items() if k != DIGEST}))
+    forget_arrays_digest(folder)
     with pytest.raises(BundleError, match="cannot read arrays"):  # a bundle saved without the digest
         load_bundle(folder)
     (folder / "bundle.json").write_text("{")
@@ -118,7 +119,7 @@ def test_arrays_that_do_not_fit_the_id_lists_are_refused(fitted, tmp_path):
     arrays = load_file(str(folder / "arrays.safetensors"))
     arrays["user_factors"] = arrays["user_factors"][:-1]
     save_file(arrays, str(folder / "arrays.safetensors"))
-    (folder / "bundle.json").write_text(json.dumps({k: v for k, v in header.items() if k != DIGEST}))
+    forget_arrays_digest(folder)
     with pytest.raises(BundleError, match="saved arrays do not match the saved id lists"):
         load_bundle(folder)
 
@@ -243,7 +244,7 @@ def test_arrays_damaged_inside_are_refused_by_the_digest_saved_with_them(fitted,
     arrays.write_bytes(bytes(damaged))
     with pytest.raises(BundleError, match=r"b: arrays\.safetensors is damaged or was replaced"):
         load_bundle(folder)
-    (folder / "bundle.json").write_text(json.dumps({k: v for k, v in header.items() if k != DIGEST}))
+    forget_arrays_digest(folder)
     assert not np.array_equal(load_bundle(folder).predict_corpus(split.test), model.predict_corpus(split.test))
     for bad in ("abc", 5, "g" * 64):
         (folder / "bundle.json").write_text(json.dumps({**header, DIGEST: bad}))

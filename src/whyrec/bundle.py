@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +44,7 @@ def check_arrays_digest(folder: Path, header: dict) -> None:
     recorded = header.get(DIGEST)
     if recorded is None:
         return
-    if not (isinstance(recorded, str) and len(recorded) == 64 and all(c in "0123456789abcdef" for c in recorded)):
+    if not (isinstance(recorded, str) and re.fullmatch(r"[0-9a-f]{64}", recorded)):
         raise BundleError(f"{folder}: bundle.json '{DIGEST}' must be a SHA-256 in hex, not {str(recorded)[:80]!r}")
     try:
         actual = file_digest(folder / "arrays.safetensors")

@@ -305,6 +305,8 @@ def test_bundle_round_trip_gives_same_predictions_and_explanations(trained, tiny
 def _edit_bundle(folder, header_edit=None, array_edit=None):
     import json
 
+    from tests.conftest import forget_arrays_digest
+
     from safetensors.torch import load_file, save_file
 
     if header_edit is not None:
@@ -315,17 +317,7 @@ def _edit_bundle(folder, header_edit=None, array_edit=None):
         tensors = load_file(str(folder / "arrays.safetensors"))
         array_edit(tensors)
         save_file(tensors, str(folder / "arrays.safetensors"))
-        _forget_digest(folder)  # as a bundle saved before whyrec recorded one: the deeper checks then speak
-
-
-def _forget_digest(folder):
-    import json
-
-    from whyrec.bundle import DIGEST
-
-    header = json.loads((folder / "bundle.json").read_text())
-    del header[DIGEST]
-    (folder / "bundle.json").write_text(json.dumps(header))
+        forget_arrays_digest(folder)  # as a bundle saved before whyrec recorded one: the deeper checks then speak
 
 
 def _shorten(key, n):

@@ -89,6 +89,8 @@ def test_a_damaged_checkpoint_is_refused(tiny_split, tmp_path):
 
     from safetensors.torch import load_file, save_file
 
+    from whyrec.checkpoint import TENSORS_DIGEST
+
     MultiTask(epochs=1, **TINY).fit(tiny_split.train, tiny_split.valid, checkpoint_dir=str(tmp_path))
     tensors_file = tmp_path / "epoch-0001" / "tensors.safetensors"
     tensors = load_file(str(tensors_file))
@@ -98,7 +100,7 @@ def test_a_damaged_checkpoint_is_refused(tiny_split, tmp_path):
         MultiTask(epochs=2, **TINY).fit(tiny_split.train, tiny_split.valid, checkpoint_dir=str(tmp_path))
     state_file = tmp_path / "epoch-0001" / "state.json"  # as written before the digest was recorded:
     state = json.loads(state_file.read_text())  # the missing array is then found by name
-    del state["tensors_sha256"]
+    del state[TENSORS_DIGEST]
     state_file.write_text(json.dumps(state))
     with pytest.raises(WhyrecError, match="checkpoint is damaged"):
         MultiTask(epochs=2, **TINY).fit(tiny_split.train, tiny_split.valid, checkpoint_dir=str(tmp_path))

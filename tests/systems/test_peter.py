@@ -441,7 +441,7 @@ def test_an_aligned_rating_input_is_saved_and_used_after_loading(trained, plante
 
 
 def test_a_damaged_bundle_is_refused_in_one_line(trained, tmp_path):
-    from tests.systems.test_mt import _forget_digest
+    from tests.conftest import forget_arrays_digest
     from safetensors.torch import load_file, save_file
 
     from whyrec.bundle import load_bundle
@@ -454,7 +454,7 @@ def test_a_damaged_bundle_is_refused_in_one_line(trained, tmp_path):
     save_file(tensors, str(arrays))
     with pytest.raises(BundleError, match="arrays.safetensors is damaged or was replaced"):
         load_bundle(tmp_path / "peter")
-    _forget_digest(tmp_path / "peter")  # as a bundle saved before whyrec recorded one: the deeper checks speak
+    forget_arrays_digest(tmp_path / "peter")  # as a bundle saved before whyrec recorded one: the deeper checks speak
     with pytest.raises(BundleError, match="size mismatch for users.weight") as caught:
         load_bundle(tmp_path / "peter")
     assert "\n" not in str(caught.value)
