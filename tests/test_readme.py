@@ -9,14 +9,16 @@ import typer.main
 
 from whyrec.cli import app
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 
-def _command_lines() -> list[list[str]]:
-    """Each ``whyrec ...`` line of the README's bash blocks (continuations joined, comments cut),
+def _command_lines(text: str) -> list[list[str]]:
+    """Each ``whyrec ...`` line of a page's bash blocks (continuations joined, comments cut),
     as words after ``whyrec`` (or ``-m whyrec.cli``)."""
     out = []
-    for block in re.findall(r"```bash\n(.*?)```", README, re.S):
+    for block in re.findall(r"```bash\n(.*?)```", text, re.S):
         for line in block.replace("\\\n", " ").splitlines():
             line = line.split("  #")[0]
             words = line.split()
@@ -35,15 +37,18 @@ def _resolve(words: list[str]):
     return command, words
 
 
-def test_every_readme_command_and_option_exists():
-    lines = _command_lines()
-    assert len(lines) >= 12
-    for words in lines:
-        command, rest = _resolve(words)
-        assert not hasattr(command, "commands"), f"README names a group, not a command: whyrec {' '.join(words)}"
-        known = {name for param in command.params for name in param.opts + param.secondary_opts}
-        used = {w.split("=")[0] for w in rest if w.startswith("--")}
-        assert used <= known, f"whyrec {' '.join(words)}: unknown option(s) {sorted(used - known)}"
+def test_every_command_and_option_of_the_readme_and_docs_exists():
+    assert len(_command_lines(README)) >= 12
+    checked = 0
+    for page in PAGES:
+        for words in _command_lines(page.read_text()):
+            command, rest = _resolve(words)
+            assert not hasattr(command, "commands"), f"{page.name} names a group, not a command: whyrec {' '.join(words)}"
+            known = {name for param in command.params for name in param.opts + param.secondary_opts}
+            used = {w.split("=")[0] for w in rest if w.startswith("--")}
+            assert used <= known, f"{page.name}: whyrec {' '.join(words)}: unknown option(s) {sorted(used - known)}"
+            checked += 1
+    assert checked >= 40
 
 
 def test_the_readme_python_example_imports_what_exists():
@@ -60,10 +65,8 @@ def _anchor(heading: str) -> str:
 
 def test_the_links_of_the_readme_and_docs_lead_to_files_and_headings_that_exist():
     """A moved or renamed page (or heading) breaks this, not a reader's click."""
-    root = Path(__file__).resolve().parents[1]
-    pages = [root / "README.md", *sorted((root / "docs").glob("*.md"))]
     checked = 0
-    for page in pages:
+    for page in PAGES:
         text = page.read_text()
         for target in re.findall(r"\]\(([^)\s]+)\)", text):
             if re.match(r"[a-z]+:", target):  # a web address
