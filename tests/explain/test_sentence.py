@@ -163,7 +163,8 @@ def test_a_single_classifier_saved_before_ensembles_still_loads(tmp_path):
     tuned = RatingTunedEncoder(base, hidden=8, epochs=30).fit(texts[:200], ratings[:200])
     tuned.save(tmp_path)
     settings_file, tensors_file = tmp_path / "rating_tuned_encoder.json", tmp_path / "rating_tuned_encoder.safetensors"
-    old_settings = {k: v for k, v in json.loads(settings_file.read_text()).items() if k != "members"}
+    old_settings = {k: v for k, v in json.loads(settings_file.read_text()).items()  # no digest then either
+                    if k not in ("members", "tensors_sha256")}
     settings_file.write_text(json.dumps(old_settings))
     save_file({name.removeprefix("0."): value for name, value in load_file(str(tensors_file)).items()},
               str(tensors_file))  # the names one classifier's tensors had: hidden.weight, output.bias, ...
@@ -171,6 +172,32 @@ def test_a_single_classifier_saved_before_ensembles_still_loads(tmp_path):
     assert len(again.members) == 1
     torch.testing.assert_close(again.encode(texts[200:]), tuned.encode(texts[200:]))
 
+
+
+def test_a_saved_rating_tuned_encoder_with_damaged_or_unknown_contents_is_refused(tmp_path):
+    from whyrec.errors import BundleError
+    from whyrec.explain.sentence import RatingTunedEncoder
+
+    corpus, base = _planted_encoder()
+    tuned = RatingTunedEncoder(base, hidden=8, epochs=10).fit(list(corpus.texts)[:100], corpus.ratings[:100])
+    tuned.save(tmp_path)
+    tensors = tmp_path / "rating_tuned_encoder.safetensors"
+    data = bytearray(tensors.read_bytes())
+    data[-7] ^= 0x01
+    tensors.write_bytes(bytes(data))
+    with pytest.raises(BundleError, match="rating_tuned_encoder.safetensors: damaged or replaced"):
+        RatingTunedEncoder.load(tmp_path, base)
+    tuned.save(tmp_path)
+    settings = tmp_path / "rating_tuned_encoder.json"
+    record = json.loads(settings.read_text())
+    settings.write_text(json.dumps({**record, "width": 3}))  # a setting the encoder does not have
+    with pytest.raises(BundleError, match="broken rating-tuned encoder .TypeError"):
+        RatingTunedEncoder.load(tmp_path, base)
+    settings.write_text(json.dumps({**record, "hidden": 9}))  # settings that do not fit the tensors
+    with pytest.raises(BundleError, match="broken rating-tuned encoder .RuntimeError"):
+        RatingTunedEncoder.load(tmp_path, base)
+    with pytest.raises(BundleError, match="no rating_tuned_encoder.json"):
+        RatingTunedEncoder.load(tmp_path / "elsewhere", base)
 
 def test_balanced_training_weights_rare_ratings_up():
     from whyrec.explain.sentence import RatingTunedEncoder

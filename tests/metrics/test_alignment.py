@@ -57,6 +57,33 @@ def test_judge_learns_planted_sentiment_and_round_trips(tmp_path):
     assert np.array_equal(again.predict(texts[600:]), judge.predict(texts[600:]))
 
 
+
+def test_a_saved_judge_with_damaged_or_mismatched_files_is_refused_not_scored_with(tmp_path):
+    import json
+
+    from whyrec.errors import BundleError
+
+    with pytest.raises(BundleError, match="not trained"):
+        SentimentJudge().save(tmp_path / "untrained")
+    texts = ["great strap , love it", "awful , broke at once", "fine , it works", "love the colour"] * 10
+    judge = SentimentJudge(epochs=20).fit(texts, [5.0, 1.0, 3.0, 5.0] * 10)
+    judge.save(tmp_path / "judge")
+    tensors = tmp_path / "judge" / "judge.safetensors"
+    data = bytearray(tensors.read_bytes())
+    data[-3] ^= 0x10
+    tensors.write_bytes(bytes(data))
+    with pytest.raises(BundleError, match="judge.safetensors: damaged or replaced"):
+        SentimentJudge.load(tmp_path / "judge")
+    judge.save(tmp_path / "judge")
+    settings = tmp_path / "judge" / "judge.json"
+    record = json.loads(settings.read_text())
+    settings.write_text(json.dumps({**record, "grams": record["grams"][:-1]}))  # one n-gram fewer than the weights
+    with pytest.raises(BundleError, match="broken sentiment judge"):
+        SentimentJudge.load(tmp_path / "judge")
+    settings.write_text(json.dumps({k: v for k, v in record.items() if k != "seed"}))
+    with pytest.raises(BundleError, match="broken sentiment judge .KeyError: 'seed'"):
+        SentimentJudge.load(tmp_path / "judge")
+
 def test_normalised_mi_is_high_for_informative_and_low_for_random_embeddings():
     rng = np.random.default_rng(0)
     ratings = rng.integers(1, 6, size=3000).astype(float)

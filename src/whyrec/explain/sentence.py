@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-import json
 from pathlib import Path
 from typing import Protocol
 
@@ -29,7 +28,8 @@ import torch
 
 from whyrec.align.mine import one_hot_ratings
 from whyrec.data.text import Vocabulary, tokenize
-from whyrec.errors import ConfigError
+from whyrec.errors import BundleError, ConfigError, one_line
+from whyrec.saved_parts import load_part, save_part
 
 
 class SentenceEncoder(Protocol):
@@ -237,34 +237,29 @@ class RatingTunedEncoder:
         return self.probabilities(embedded).argmax(1).numpy() + 1
 
     def save(self, folder: str | Path) -> None:
-        """The tuned layers (safetensors) and settings (JSON); the base encoder is not copied."""
-        from safetensors.torch import save_file
-
+        """The tuned layers (safetensors) and settings (JSON), with the layers' SHA-256
+        (:mod:`whyrec.saved_parts`); the base encoder is not copied."""
         self._check()
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
         settings = {"hidden": self.hidden, "epochs": self.epochs, "lr": self.lr, "weight_decay": self.weight_decay,
                     "balanced": self.balanced, "seed": self.seed, "members": len(self.members),
                     "base_dim": self.base.dim}
-        (folder / "rating_tuned_encoder.json").write_text(json.dumps(settings, indent=1), encoding="utf-8")
-        save_file({k: v.contiguous() for k, v in self.members.state_dict().items()},
-                  str(folder / "rating_tuned_encoder.safetensors"))
+        save_part(folder, "rating_tuned_encoder", settings, self.members.state_dict())
 
     @classmethod
     def load(cls, folder: str | Path, base: SentenceEncoder) -> "RatingTunedEncoder":
         """What :meth:`save` wrote; a folder saved before ensembles (one classifier, its tensors
-        named ``hidden.*``/``output.*``) loads as ``members=1``."""
-        from safetensors.torch import load_file
-
-        folder = Path(folder)
-        settings = json.loads((folder / "rating_tuned_encoder.json").read_text(encoding="utf-8"))
-        base_dim = settings.pop("base_dim")
+        named ``hidden.*``/``output.*``) loads as ``members=1``. A missing, damaged or malformed file
+        is a :class:`~whyrec.errors.BundleError`; a base encoder of another size, a ConfigError."""
+        settings, tensors = load_part(folder, "rating_tuned_encoder")
+        base_dim = settings.pop("base_dim", None)
         if base_dim != base.dim:
             raise ConfigError(f"{folder}: the tuned layer expects a {base_dim}-d base encoder, got {base.dim}-d")
-        encoder = cls(base, **settings)
-        tensors = load_file(str(folder / "rating_tuned_encoder.safetensors"))
-        if "members" not in settings:  # the single classifier's names, from before ensembles
-            tensors = {f"0.{name}": value for name, value in tensors.items()}
-        encoder.members.load_state_dict(tensors)
+        try:
+            encoder = cls(base, **settings)
+            if "members" not in settings:  # the single classifier's names, from before ensembles
+                tensors = {f"0.{name}": value for name, value in tensors.items()}
+            encoder.members.load_state_dict(tensors)
+        except (TypeError, ValueError, RuntimeError) as exc:  # a setting out of range is a ConfigError
+            raise BundleError(f"{folder}: broken rating-tuned encoder ({type(exc).__name__}: {one_line(exc)})") from None
         encoder.trained = True
         return encoder

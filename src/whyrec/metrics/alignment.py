@@ -16,7 +16,6 @@ METHODS.md §A.9).
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 from collections import Counter
@@ -25,11 +24,11 @@ from typing import Sequence
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
 
 from whyrec.align.mine import MINE, MINEConfig, one_hot_ratings, rating_entropy
 from whyrec.data.text import tokenize
-from whyrec.errors import BundleError
+from whyrec.errors import BundleError, one_line
+from whyrec.saved_parts import load_part, save_part
 
 THREE_CLASS = np.array([0, 0, 1, 2, 2])  # rating class 1..5 → negative / neutral / positive
 
@@ -102,22 +101,27 @@ class SentimentJudge:
         return self._logits(self._features(texts)).argmax(1).numpy() + 1
 
     def save(self, folder: str | Path) -> None:
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "judge.json").write_text(json.dumps({"grams": list(self.index), "seed": self.seed}), encoding="utf-8")
-        save_file({"idf": self.idf, "weight": self.linear.weight.detach().contiguous(),
-                   "bias": self.linear.bias.detach().contiguous()}, str(folder / "judge.safetensors"))
+        """``judge.json`` (its n-grams and seed) and ``judge.safetensors`` (idf and the classifier),
+        with the tensors' SHA-256 (:mod:`whyrec.saved_parts`)."""
+        if self.linear is None:
+            raise BundleError("the sentiment judge is not trained: nothing to save")
+        save_part(folder, "judge", {"grams": list(self.index), "seed": self.seed},
+                  {"idf": self.idf, "weight": self.linear.weight.detach(), "bias": self.linear.bias.detach()})
 
     @classmethod
     def load(cls, folder: str | Path) -> "SentimentJudge":
-        folder = Path(folder)
-        meta = json.loads((folder / "judge.json").read_text(encoding="utf-8"))
-        tensors = load_file(str(folder / "judge.safetensors"))
-        judge = cls(seed=meta["seed"])
-        judge.index = {g: i for i, g in enumerate(meta["grams"])}
-        judge.idf = tensors["idf"]
-        judge.linear = torch.nn.Linear(len(judge.index), 5)
-        judge.linear.load_state_dict({"weight": tensors["weight"], "bias": tensors["bias"]})
+        """What :meth:`save` wrote; a missing, damaged or malformed file is a :class:`BundleError`."""
+        meta, tensors = load_part(folder, "judge")
+        try:
+            judge = cls(seed=meta["seed"])
+            judge.index = {g: i for i, g in enumerate(meta["grams"])}
+            judge.idf = tensors["idf"]
+            judge.linear = torch.nn.Linear(len(judge.index), 5)
+            judge.linear.load_state_dict({"weight": tensors["weight"], "bias": tensors["bias"]})
+            if judge.idf.shape != (len(judge.index),):
+                raise ValueError(f"idf of shape {tuple(judge.idf.shape)} for {len(judge.index)} n-grams")
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            raise BundleError(f"{folder}: broken sentiment judge ({type(exc).__name__}: {one_line(exc)})") from None
         return judge
 
 

@@ -1,0 +1,66 @@
+"""A trained part saved outside a bundle, as two files in a folder:
+
+    NAME.json          its settings, and ``tensors_sha256``: the SHA-256 of the tensors file
+    NAME.safetensors   its tensors
+
+The sentiment judge (``whyrec.metrics.alignment.SentimentJudge``) and the rating-tuned encoder of
+MMI's reward (``whyrec.explain.sentence.RatingTunedEncoder``) are saved so. As with bundles
+(:mod:`whyrec.bundle`), safetensors keeps no checksum, so the digest recorded at saving is checked
+at loading: a damaged tensors file is refused instead of scoring with wrong weights. Files saved
+before the digest was recorded load unchecked. Nothing is pickled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from whyrec.errors import BundleError, one_line
+from whyrec.provenance import file_digest
+
+DIGEST = "tensors_sha256"  # NAME.json's record of NAME.safetensors' SHA-256
+
+
+def save_part(folder: str | Path, name: str, settings: dict, tensors: dict) -> Path:
+    """Write ``settings`` (JSON) and torch ``tensors`` (safetensors) as ``folder/NAME.*``, the
+    tensors' SHA-256 recorded in the JSON. Both are written under temporary names and renamed at
+    the end, the JSON last, so an interrupted save never pairs new settings with old tensors."""
+    from safetensors.torch import save_file
+
+    folder = Path(folder).expanduser()
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp_tensors, tmp_settings = folder / f"{name}.safetensors.tmp", folder / f"{name}.json.tmp"
+    save_file({key: value.contiguous() for key, value in tensors.items()}, str(tmp_tensors))
+    tmp_settings.write_text(json.dumps({**settings, DIGEST: file_digest(tmp_tensors)}, indent=1), encoding="utf-8")
+    os.replace(tmp_tensors, folder / f"{name}.safetensors")
+    os.replace(tmp_settings, folder / f"{name}.json")
+    return folder
+
+
+def load_part(folder: str | Path, name: str) -> tuple[dict, dict]:
+    """The settings (without the digest) and torch tensors :func:`save_part` wrote. A missing or
+    malformed file, or a tensors file whose SHA-256 is not the one recorded, is a
+    :class:`~whyrec.errors.BundleError` naming it."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    folder = Path(folder).expanduser()
+    settings_path, tensors_path = folder / f"{name}.json", folder / f"{name}.safetensors"
+    try:
+        settings = json.loads(settings_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BundleError(f"{folder}: no {settings_path.name} (not a folder that {name} was saved to)") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BundleError(f"{settings_path}: not readable JSON ({one_line(exc)})") from None
+    if not isinstance(settings, dict):
+        raise BundleError(f"{settings_path}: not a JSON object")
+    recorded = settings.pop(DIGEST, None)
+    try:
+        if recorded is not None and recorded != file_digest(tensors_path):
+            raise BundleError(f"{tensors_path}: damaged or replaced: its SHA-256 is not the one recorded in "
+                              f"{settings_path.name} when it was saved")
+        tensors = load_file(str(tensors_path))
+    except (OSError, SafetensorError) as exc:
+        raise BundleError(f"{folder}: cannot read {tensors_path.name} ({one_line(exc)})") from None
+    return settings, tensors
