@@ -20,6 +20,11 @@ def test_a_rating_split_reads_as_one_line_with_counted_nouns():
     assert "surely… 5/10 (+0.24)" in rating_split_text(account, has_text=False, top=10.0)  # on a 1–10 scale
     # PMF's baseline is the mean rating, not an item's
     assert rating_split_text({**account, "baseline_of": "mean"}, False).startswith("rating 4.20 = mean rating 3.90;")
+    # a part that rounds to zero reads +0.00, never -0.00
+    tiny = rating_split_text({**account, "rest": -0.001, "other_ratings": -0.004,
+                              "because": [{**account["because"][0], "contribution": -0.0049}]}, has_text=False)
+    assert "-0.00" not in tiny and tiny.endswith("5★ (+0.00); your 1 other rating +0.00; rest +0.00")
+    assert rating_split_text({**account, "rest": -0.006}, has_text=False).endswith("rest -0.01")
 
 
 def test_a_split_past_the_scale_names_the_clipped_rating_beside_the_score():

@@ -434,16 +434,16 @@ def rating_split_text(account: dict, has_text: bool, predicted: float | None = N
     from whyrec.rating.attribution import BASELINE_LABELS  # imported when used: whyrec.rating loads torch
 
     because = ", ".join(f"{shortened(b['title'] or b['item'])} {rating_text(b['rating'], top)} "
-                        f"({b['contribution']:+.2f})" for b in account["because"])
+                        f"({b['contribution']:+z.2f})" for b in account["because"])
     n = account["n_other"]
-    others = f"; your {counted(n, 'other rating')} {account['other_ratings']:+.2f}" if n else ""
+    others = f"; your {counted(n, 'other rating')} {account['other_ratings']:+z.2f}" if n else ""
     rest = "text prior and rest" if has_text else "rest"
     score = f"rating {account['score']:.2f}"
     if predicted is not None and f"{predicted:.2f}" != f"{account['score']:.2f}":
         score = f"score {account['score']:.2f} (clipped to {predicted:.2f})"
     baseline = BASELINE_LABELS[account.get("baseline_of", "item")]
     return (f"{score} = {baseline} {account['baseline']:.2f}; your ratings of "
-            f"{because}{others}; {rest} {account['rest']:+.2f}")
+            f"{because}{others}; {rest} {account['rest']:+z.2f}")
 
 
 def _mi_text(valid_mi: dict | None) -> str:

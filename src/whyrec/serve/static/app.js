@@ -204,7 +204,10 @@ async function showPast(item, rating) {
 // the predicted rating itself: the item's baseline plus what the user's own past ratings add
 function whyRating(split) {
   if (!split) return "";
-  const signed = (x) => `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(2)}`;
+  const signed = (x) => {  // rounded first, so that a part that rounds to zero reads +0.00, not −0.00
+    const shown = Number(x.toFixed(2));
+    return `${shown >= 0 ? "+" : "−"}${Math.abs(shown).toFixed(2)}`;
+  };
   const parts = split.because.map(
     (b) => `${escapeHtml(b.title || b.item)} ${ratingText(b.rating, scaleTop())} ${signed(b.contribution)}`);
   if (split.n_other) parts.push(`${split.n_other} other rating${split.n_other === 1 ? "" : "s"} ${signed(split.other_ratings)}`);
