@@ -80,6 +80,15 @@ def test_live_server_answers_malformed_requests_with_json(server):
     assert request_json(url, "GET", "/health")[0] == 200
 
 
+def search_user(page, user: str) -> None:
+    """Type ``user`` into the page's user box and wait for the search's answer to list it: not for the
+    list shown before, whose entry the answer replaces (a key pressed on that one would go nowhere)."""
+    page.fill("#user-search", user)
+    page.wait_for_function("(typed) => [...document.querySelectorAll('#users li[data-user]')].every("
+                           "(li) => li.dataset.user.toLowerCase().includes(typed.toLowerCase()))", arg=user,
+                           timeout=30000)
+    page.wait_for_selector(f'#users li[data-user="{user}"]', timeout=30000)
+
 def test_page_shows_explanation_cards(server):
     from playwright.sync_api import sync_playwright
 
@@ -95,8 +104,7 @@ def test_page_shows_explanation_cards(server):
             page.wait_for_selector("#users li", timeout=30000)
             # search narrows the list, then a click shows that user's recommendations
             user = split.train.users[0]
-            page.fill("#user-search", user)
-            page.wait_for_selector(f'#users li[data-user="{user}"]', timeout=30000)
+            search_user(page, user)
             page.focus(f'#users li[data-user="{user}"]')  # chosen from the keyboard, as by a click
             page.keyboard.press("Enter")
             page.wait_for_selector(".card .explanation", timeout=30000)
@@ -122,6 +130,9 @@ def test_page_shows_explanation_cards(server):
             assert "i9 8/10 +0.40" in on_ten and "★" not in on_ten  # the user's ratings on their own scale
             no_bias = page.evaluate("(s) => whyRating(s)", {**split, "baseline_label": "mean rating"})
             assert ">mean rating 6.50 · " in no_bias  # PMF's baseline is the mean rating, not the item's
+            tiny = page.evaluate("(s) => whyRating(s)", {**split, "rest": -0.001})
+            assert tiny.endswith("rest +0.00</div>") and "−0.00" not in tiny  # rounds to zero: no minus sign
+            assert page.evaluate("(s) => whyRating(s)", {**split, "rest": -0.006}).endswith("rest −0.01</div>")
             # a rated item, clicked: the rating given beside the one predicted, and the explanation
             past = page.locator("#history li").first
             given = past.get_attribute("data-rating")
@@ -192,8 +203,7 @@ def test_page_shows_explanation_cards(server):
             page.wait_for_function("document.querySelectorAll('.card').length === 0", timeout=30000)
             assert page.locator("#history li").count() == 0
             assert page.locator("#status").inner_text().startswith("Choose a user")
-            page.fill("#user-search", user)
-            page.wait_for_selector(f'#users li[data-user="{user}"]', timeout=30000)
+            search_user(page, user)
             page.click(f'#users li[data-user="{user}"]')
             page.wait_for_function("document.getElementById('status').textContent.includes('rating model only')",
                                    timeout=30000)
@@ -203,8 +213,7 @@ def test_page_shows_explanation_cards(server):
             # PETER+: each item's own feature word, or the one typed in
             page.select_option("#bundle", "planted-peter")
             assert page.locator("#feature-choice").is_visible()
-            page.fill("#user-search", user)
-            page.wait_for_selector(f'#users li[data-user="{user}"]', timeout=30000)
+            search_user(page, user)
             page.click(f'#users li[data-user="{user}"]')
             page.wait_for_selector(".card .explanation", timeout=30000)  # "explainer=peter+" once read as "peter "
             word = page.evaluate("state.bundle.feature_words[0]")
