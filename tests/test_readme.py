@@ -81,6 +81,13 @@ def test_the_links_of_the_readme_and_docs_lead_to_files_and_headings_that_exist(
     assert checked >= 5
 
 
+
+def test_every_docs_page_is_linked_from_the_readme():
+    """A page no link leads to is one nobody reads."""
+    linked = {target.partition("#")[0] for target in re.findall(r"\]\(([^)\s]+)\)", README)}
+    pages = {f"docs/{page.name}" for page in PAGES[1:]}
+    assert len(pages) >= 8 and pages <= linked, f"not linked from the README: {sorted(pages - linked)}"
+
 def test_a_heading_anchor_is_made_as_github_makes_it():
     assert _anchor("Texts") == "texts" and _anchor("Coverage on the shared data (default settings)") == \
         "coverage-on-the-shared-data-default-settings"
