@@ -43,10 +43,11 @@ def test_every_command_and_option_of_the_readme_and_docs_exists():
     for page in PAGES:
         for words in _command_lines(page.read_text()):
             command, rest = _resolve(words)
-            assert not hasattr(command, "commands"), f"{page.name} names a group, not a command: whyrec {' '.join(words)}"
+            asked = f"{page.name}: whyrec {' '.join(words)}"
+            assert not hasattr(command, "commands"), f"{asked}: a group, not a command"
             known = {name for param in command.params for name in param.opts + param.secondary_opts}
             used = {w.split("=")[0] for w in rest if w.startswith("--")}
-            assert used <= known, f"{page.name}: whyrec {' '.join(words)}: unknown option(s) {sorted(used - known)}"
+            assert used <= known, f"{asked}: unknown option(s) {sorted(used - known)}"
             checked += 1
     assert checked >= 40
 

@@ -196,6 +196,9 @@ def test_a_saved_rating_tuned_encoder_with_damaged_or_unknown_contents_is_refuse
     settings.write_text(json.dumps({**record, "hidden": 9}))  # settings that do not fit the tensors
     with pytest.raises(BundleError, match="broken rating-tuned encoder .RuntimeError"):
         RatingTunedEncoder.load(tmp_path, base)
+    settings.write_text(json.dumps({k: v for k, v in record.items() if k != "base_dim"}))
+    with pytest.raises(BundleError, match="names no base_dim"):
+        RatingTunedEncoder.load(tmp_path, base)
     with pytest.raises(BundleError, match="no rating_tuned_encoder.json"):
         RatingTunedEncoder.load(tmp_path / "elsewhere", base)
 

@@ -251,7 +251,9 @@ class RatingTunedEncoder:
         named ``hidden.*``/``output.*``) loads as ``members=1``. A missing, damaged or malformed file
         is a :class:`~whyrec.errors.BundleError`; a base encoder of another size, a ConfigError."""
         settings, tensors = load_part(folder, "rating_tuned_encoder")
-        base_dim = settings.pop("base_dim", None)
+        if "base_dim" not in settings:
+            raise BundleError(f"{folder}: rating_tuned_encoder.json names no base_dim (the base encoder's size)")
+        base_dim = settings.pop("base_dim")
         if base_dim != base.dim:
             raise ConfigError(f"{folder}: the tuned layer expects a {base_dim}-d base encoder, got {base.dim}-d")
         try:
@@ -260,6 +262,7 @@ class RatingTunedEncoder:
                 tensors = {f"0.{name}": value for name, value in tensors.items()}
             encoder.members.load_state_dict(tensors)
         except (TypeError, ValueError, RuntimeError) as exc:  # a setting out of range is a ConfigError
-            raise BundleError(f"{folder}: broken rating-tuned encoder ({type(exc).__name__}: {one_line(exc)})") from None
+            what = f"{type(exc).__name__}: {one_line(exc)}"
+            raise BundleError(f"{folder}: broken rating-tuned encoder ({what})") from None
         encoder.trained = True
         return encoder
