@@ -27,6 +27,7 @@ ANSWER = {
     "explanation_cache": {"mags": {"hits": 7, "misses": 2}},
     "score_cache": {"mags": {"hits": 3, "misses": 4}},
     "explanation_batches": {"mags": {"batches": 2, "requests": 9}},
+    "score_batches": {"mags": {"batches": 4, "requests": 6}},
     "garbage_collector": {"frozen_objects": 100, "collections": [1, 2, 3]},
 }
 
@@ -46,6 +47,8 @@ def test_the_answer_is_written_as_prometheus_families():
     assert samples[("whyrec_explanation_cache_hits_total", mags)] == 7
     assert samples[("whyrec_score_cache_misses_total", mags)] == 4
     assert samples[("whyrec_explanation_batch_requests_total", mags)] == 9
+    assert samples[("whyrec_score_batches_total", mags)] == 4
+    assert samples[("whyrec_score_batch_requests_total", mags)] == 6
     assert samples[("whyrec_worker_requests_total", (("worker", "1"),))] == 3
     assert samples[("whyrec_workers", ())] == 2
     assert samples[("whyrec_requests_in_flight", (("worker", "0"),))] == 2
@@ -73,3 +76,7 @@ def test_the_route_agrees_with_metrics(served_bundles):
     assert samples[("whyrec_request_duration_seconds_bucket", (("le", "10.0"), *recommendations))] == \
         answer["routes"]["GET /users/{user}/recommendations"]["histogram"]["10"] == 3
     assert answer["routes"]["GET /metrics/prometheus"]["requests"] == 1
+    # every user's scores the cache did not hold were scored in a pass, and counted
+    scored = answer["score_batches"]["planted"]
+    assert scored["requests"] == answer["score_cache"]["planted"]["misses"] > 0 and 0 < scored["batches"] <= 3
+    assert samples[("whyrec_score_batch_requests_total", (("bundle", "planted"),))] == scored["requests"]

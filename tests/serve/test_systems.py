@@ -63,7 +63,7 @@ def test_queued_jobs_with_other_feature_words_are_decoded_apart():
             _Job("peter+", ["c"], ["z"], "sound", GREEDY)]
     BatchingExplainer(generate)._run(jobs)
     assert calls == [("sound", ["a", "c"]), ("price", ["b"])]
-    assert [job.texts for job in jobs] == [["a about sound"], ["b about price"], ["c about sound"]]
+    assert [job.result for job in jobs] == [["a about sound"], ["b about price"], ["c about sound"]]
 
 
 def test_queued_jobs_share_a_batch_only_with_the_same_decoding():
@@ -83,7 +83,7 @@ def test_queued_jobs_share_a_batch_only_with_the_same_decoding():
     BatchingExplainer(generate)._run(jobs)
     assert calls == [("greedy", None, ["a", "d"]), ("beam", None, ["b", "e"]), ("sample", 1, ["c", "f"]),
                      ("sample", None, ["g", "h"])]
-    assert jobs[1].texts == ["b by beam"] and jobs[5].texts == ["f by sample"]
+    assert jobs[1].result == ["b by beam"] and jobs[5].result == ["f by sample"]
 
 
 @pytest.mark.parametrize("cache_size", [20000, 0])
@@ -200,6 +200,66 @@ def test_a_pass_stopped_by_an_uncaught_error_fails_its_jobs_and_the_batcher_goes
     batcher._run = lambda jobs: (_ for _ in ()).throw(Stop())  # as an interrupt inside the pass would
     with pytest.raises(Stop):
         batcher("pair", ["a"], ["x"])
-    assert isinstance(waiting.error, RuntimeError) and waiting.texts is None
+    assert isinstance(waiting.error, RuntimeError) and waiting.result is None
     batcher._run = real_run
     assert batcher("pair", ["b"], ["y"]) == ["b"] and not batcher._running
+
+
+def test_concurrent_users_share_scoring_passes_and_each_gets_its_own_row():
+    import numpy as np
+
+    from whyrec.serve.systems import BatchingScorer
+
+    calls = []
+
+    def score(users):
+        calls.append(list(users))
+        time.sleep(0.05)  # long enough for the other requests to queue up behind the first
+        return np.array([[float(u[1:]) * 10 + i for i in range(4)] for u in users], dtype=np.float32)
+
+    scorer = BatchingScorer(score)
+    results = {}
+
+    def request(n):
+        results[n] = scorer(f"u{n % 6}")  # two requests for each user
+
+    threads = [threading.Thread(target=request, args=(n,)) for n in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(list(results[n]) == [(n % 6) * 10 + i for i in range(4)] for n in range(12))
+    assert len(calls) < 12 and all(len(users) == len(set(users)) for users in calls)  # a user once per pass
+    assert scorer.jobs == 12 and scorer.batches == len(calls)
+
+
+def test_a_scoring_error_reaches_every_request_of_its_pass_and_the_scorer_goes_on():
+    from whyrec.serve.systems import BatchingScorer, _ScoreJob
+
+    def score(users):
+        if "broken" in users:
+            raise ValueError("scoring failed")
+        return [[1.0] for _ in users]
+
+    scorer = BatchingScorer(score)
+    jobs = [_ScoreJob("a"), _ScoreJob("broken")]
+    scorer._run(jobs)
+    assert all(isinstance(job.error, ValueError) and job.result is None for job in jobs)
+    with pytest.raises(ValueError, match="scoring failed"):
+        scorer("broken")
+    assert scorer("b") == [1.0] and scorer.batches == 1 and not scorer._running
+
+
+def test_a_served_system_scores_users_in_one_call_as_it_scores_each(peter_bundle):
+    import numpy as np
+
+    from whyrec.serve.systems import ServedSystem
+
+    system = ServedSystem.from_folder(peter_bundle, 0)
+    users = list(system.user_ids[:3])
+    together = system._score_users(users)
+    assert together.shape == (3, len(system.item_ids)) and together.dtype == np.float32
+    for row, user in zip(together, users):
+        alone = np.asarray(system.rating.predict_unclipped([user] * len(system.item_ids), system.item_ids))
+        np.testing.assert_allclose(row, alone, atol=1e-4)  # a batch's products may sum in another order
+    assert not np.allclose(together[0], together[1])  # each user's own scores

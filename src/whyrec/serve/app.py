@@ -436,7 +436,8 @@ class SystemCounters:
     COUNTED = (("explanation_cache", "cache", "hits", "hits"), ("explanation_cache", "cache", "misses", "misses"),
                ("score_cache", "score_cache", "hits", "hits"), ("score_cache", "score_cache", "misses", "misses"),
                ("explanation_batches", "batcher", "batches", "batches"),
-               ("explanation_batches", "batcher", "jobs", "requests"))
+               ("explanation_batches", "batcher", "jobs", "requests"),
+               ("score_batches", "scorer", "batches", "batches"), ("score_batches", "scorer", "jobs", "requests"))
 
     def __init__(self, systems: list[ServedSystem]) -> None:
         self.systems = systems

@@ -15,7 +15,8 @@ Families (labels in braces):
   ``histogram_quantile(0.99, rate(whyrec_request_duration_seconds_bucket[5m]))``;
 * ``whyrec_explanation_cache_hits_total{bundle}`` and ``_misses_total``, the same for
   ``whyrec_score_cache``; ``whyrec_explanation_batches_total{bundle}`` (decoding passes) and
-  ``whyrec_explanation_batch_requests_total{bundle}`` (the jobs they decoded);
+  ``whyrec_explanation_batch_requests_total{bundle}`` (the jobs they decoded), the same for
+  ``whyrec_score_batches`` (passes scoring every item for the users of queued requests);
 * ``whyrec_worker_requests_total{worker}``, and the gauges ``whyrec_requests_in_flight{worker}``
   (requests for recommendations or explanations being answered) and ``whyrec_workers``.
 """
@@ -36,6 +37,9 @@ COUNTERS = {
     ("explanation_batches", "batches"): ("whyrec_explanation_batches", "Decoding passes over queued explanations."),
     ("explanation_batches", "requests"): ("whyrec_explanation_batch_requests",
                                           "Explanation jobs those passes decoded."),
+    ("score_batches", "batches"): ("whyrec_score_batches", "Passes scoring every item for queued users."),
+    ("score_batches", "requests"): ("whyrec_score_batch_requests",
+                                    "Requests for users' item scores those passes answered."),
 }
 
 

@@ -210,4 +210,6 @@ class Metrics(_Answer):
     explanation_cache: dict[str, CacheCount]
     score_cache: dict[str, CacheCount]
     explanation_batches: dict[str, BatchCount]
+    score_batches: dict[str, BatchCount] = Field(description="Passes scoring every item for the users of queued "
+                                                 "requests (`batches`), and the requests they answered.")
     garbage_collector: GarbageCollector

@@ -66,16 +66,64 @@ class LRUCache:
                 self._data.popitem(last=False)
 
 
+class SharedPasses:
+    """Runs the work of concurrent requests in shared passes, one model call serving many.
+
+    A request queues its job. When no pass is running, it starts one: it takes *every* queued job
+    (its own and those that arrived meanwhile), hands them to :meth:`_run` together, and hands the
+    results out. Otherwise it waits; at the end of each pass the waiting requests wake, those whose
+    jobs were in it return, and one of the others starts the next. Under load, one pass then serves
+    many requests instead of one, and no request waits for more than one pass it is not part of.
+    (Waiting on the model's lock instead, a request whose job was done could still lose the lock to
+    a request starting the next pass and wait that pass out too.) ``batches`` counts the model calls
+    and ``jobs`` the requests they served.
+    """
+
+    def __init__(self) -> None:
+        self._queue: list = []
+        self._changed = threading.Condition()  # guards the queue and ``_running``
+        self._running = False
+        self.batches = self.jobs = 0
+
+    def _submit(self, job):
+        """``job``'s result, from a pass this request runs or waits for; its model call's error is raised here."""
+        with self._changed:
+            self._queue.append(job)
+            # a job is taken only by a running pass, so with none running an unfinished job is queued
+            while self._running and job.result is None and job.error is None:
+                self._changed.wait()
+            taken = []
+            if job.result is None and job.error is None:
+                taken, self._queue, self._running = self._queue, [], True
+        if taken:
+            try:
+                self._run(taken)
+            finally:
+                with self._changed:
+                    for other in taken:  # a pass stopped by what _run does not catch leaves nobody waiting
+                        if other.result is None and other.error is None:
+                            other.error = RuntimeError("the batched pass stopped before this request's turn")
+                    self._running = False
+                    self._changed.notify_all()
+        if job.error is not None:
+            raise job.error
+        return job.result
+
+    def _run(self, jobs: list) -> None:
+        """Set each job's ``result`` (or ``error``): the subclass's batched model calls."""
+        raise NotImplementedError
+
+
 class _Job:
     """One request's missing explanations, waiting to be generated."""
 
-    __slots__ = ("explainer", "users", "items", "feature_word", "decoding", "texts", "error")
+    __slots__ = ("explainer", "users", "items", "feature_word", "decoding", "result", "error")
 
     def __init__(self, explainer: str, users: list[str], items: list[str], feature_word: str | None,
                  decoding: Decoding) -> None:
         self.explainer, self.users, self.items, self.feature_word = explainer, users, items, feature_word
         self.decoding = decoding
-        self.texts: list[str] | None = None
+        self.result: list[str] | None = None
         self.error: BaseException | None = None
 
     def group(self) -> tuple:
@@ -85,52 +133,21 @@ class _Job:
         return self.explainer, self.feature_word, self.decoding
 
 
-class BatchingExplainer:
-    """Generates the explanations of concurrent requests in shared batches.
-
-    A request queues its job. When no pass is running, it starts one: it takes *every* queued job
-    (its own and those that arrived meanwhile), decodes them grouped by explainer, PETER+'s feature
-    word and decoding (:meth:`_Job.group`) in one batched call each, and hands the results out.
-    Otherwise it waits; at the end of each pass the waiting requests wake, those whose jobs were
-    in it return, and one of the others starts the next. Under load, one decoding pass of the GRU
-    then serves many requests instead of one, and no request waits for more than one pass it is
-    not part of. (Waiting on the model's lock instead, a request whose job was done could still
-    lose the lock to a request starting the next pass and wait that pass out too.)
-    ``generate(explainer, users, items, feature_word, decoding) -> texts`` is the model call
-    (``feature_word`` None: each item's own).
+class BatchingExplainer(SharedPasses):
+    """Generates the explanations of concurrent requests in shared batches (:class:`SharedPasses`):
+    a pass decodes its jobs grouped by explainer, PETER+'s feature word and decoding
+    (:meth:`_Job.group`), in one batched call each. Under load, one decoding pass of the GRU then
+    serves many requests instead of one. ``generate(explainer, users, items, feature_word, decoding)
+    -> texts`` is the model call (``feature_word`` None: each item's own).
     """
 
     def __init__(self, generate) -> None:
+        super().__init__()
         self.generate = generate
-        self._queue: list[_Job] = []
-        self._changed = threading.Condition()  # guards the queue and ``_running``
-        self._running = False
-        self.batches = self.jobs = 0
 
     def __call__(self, explainer: str, users: list[str], items: list[str],
                  feature_word: str | None = None, decoding: Decoding = GREEDY) -> list[str]:
-        job = _Job(explainer, users, items, feature_word, decoding)
-        with self._changed:
-            self._queue.append(job)
-            # a job is taken only by a running pass, so with none running an unfinished job is queued
-            while self._running and job.texts is None and job.error is None:
-                self._changed.wait()
-            taken = []
-            if job.texts is None and job.error is None:
-                taken, self._queue, self._running = self._queue, [], True
-        if taken:
-            try:
-                self._run(taken)
-            finally:
-                with self._changed:
-                    for other in taken:  # a pass stopped by what _run does not catch leaves nobody waiting
-                        if other.texts is None and other.error is None:
-                            other.error = RuntimeError("the decoding pass stopped before this request's turn")
-                    self._running = False
-                    self._changed.notify_all()
-        if job.error is not None:
-            raise job.error
-        return job.texts
+        return self._submit(_Job(explainer, users, items, feature_word, decoding))
 
     def _run(self, jobs: list[_Job]) -> None:
         groups: dict[tuple, list[_Job]] = {}
@@ -147,10 +164,49 @@ class BatchingExplainer:
                 continue
             start = 0
             for job in group:
-                job.texts = texts[start:start + len(job.users)]
+                job.result = texts[start:start + len(job.users)]
                 start += len(job.users)
             self.batches += 1
             self.jobs += len(group)
+
+
+class _ScoreJob:
+    """One request's user, waiting for the scores of every item."""
+
+    __slots__ = ("user", "result", "error")
+
+    def __init__(self, user: str) -> None:
+        self.user = user
+        self.result: np.ndarray | None = None
+        self.error: BaseException | None = None
+
+
+class BatchingScorer(SharedPasses):
+    """Scores every item for the users of concurrent requests (:class:`SharedPasses`): a pass makes
+    one call of ``score(users) -> (len(users), items) array`` for its distinct users. PETER runs
+    ``[u, i]`` through every layer for each item, and one call for eight users took 2.2 ms a user
+    against 2.7 ms for one (magazines' PETER+, 157 items, one thread)."""
+
+    def __init__(self, score) -> None:
+        super().__init__()
+        self.score = score
+
+    def __call__(self, user: str) -> np.ndarray:
+        return self._submit(_ScoreJob(user))
+
+    def _run(self, jobs: list[_ScoreJob]) -> None:
+        users = list(dict.fromkeys(job.user for job in jobs))
+        try:
+            table = self.score(users)
+        except BaseException as error:  # handed to every waiting request, re-raised there
+            for job in jobs:
+                job.error = error
+            return
+        row = {user: n for n, user in enumerate(users)}
+        for job in jobs:
+            job.result = table[row[job.user]]
+        self.batches += 1
+        self.jobs += len(jobs)
 
 
 class ServedSystem:
@@ -207,6 +263,7 @@ class ServedSystem:
         # cleaned again: bundles written before the reader dropped cut-off tags carry them
         self.titles = distinct_titles({item: title for item, raw in raw_titles.items() if (title := clean_html(raw))})
         self.batcher = BatchingExplainer(self._generate)
+        self.scorer = BatchingScorer(self._score_users)
         self.user_ids = self.rating.user_map.ids
         self.item_ids = self.rating.item_map.ids
         # the range predict() clips to: PETER's is the train ratings', a rating model's its scale
@@ -226,6 +283,14 @@ class ServedSystem:
         self.history_items = [rec_item[order[bounds[u]:bounds[u + 1]]] for u in range(n_users)]
         self.history_ratings = [ratings[order[bounds[u]:bounds[u + 1]]] for u in range(n_users)]
         self.popularity = np.bincount(rec_item, minlength=n_items)
+
+    def _score_users(self, users: list[str]) -> np.ndarray:
+        """(len(users), items) float32: the model's score of every item for each user, before
+        clipping, in one call (:class:`BatchingScorer`)."""
+        n = len(self.item_ids)
+        asked = [user for user in users for _ in range(n)]
+        scores = self.rating.predict_unclipped(asked, list(self.item_ids) * len(users))
+        return np.asarray(scores, dtype=np.float32).reshape(len(users), n)
 
     def _generate(self, explainer: str, users: list[str], items: list[str], feature_word: str | None,
                   decoding: Decoding) -> list[str]:
@@ -307,8 +372,7 @@ class ServedSystem:
             u = self.rating.user_map.index(user)
             cached = self.score_cache.get(user)
             if cached is None:
-                cached = np.asarray(self.rating.predict_unclipped([user] * len(self.item_ids), self.item_ids),
-                                    dtype=np.float32)
+                cached = self.scorer(user)
                 self.score_cache.put(user, cached)
             scores = cached.astype(np.float64)  # a copy: the cached array is never written to
             scores[self.history_items[u]] = -np.inf
