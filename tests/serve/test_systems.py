@@ -263,3 +263,16 @@ def test_a_served_system_scores_users_in_one_call_as_it_scores_each(peter_bundle
         alone = np.asarray(system.rating.predict_unclipped([user] * len(system.item_ids), system.item_ids))
         np.testing.assert_allclose(row, alone, atol=1e-4)  # a batch's products may sum in another order
     assert not np.allclose(together[0], together[1])  # each user's own scores
+
+
+def test_a_scored_row_holds_no_reference_to_its_pass_table():
+    """The score cache bounds its bytes by rows; a row that viewed its pass's table would keep all of it."""
+    import numpy as np
+
+    from whyrec.serve.systems import BatchingScorer, _ScoreJob
+
+    table = np.arange(12, dtype=np.float32).reshape(3, 4)
+    jobs = [_ScoreJob("a"), _ScoreJob("b"), _ScoreJob("c")]
+    BatchingScorer(lambda users: table)._run(jobs)
+    assert [list(job.result) for job in jobs] == table.tolist()
+    assert all(job.result.base is None and not np.shares_memory(job.result, table) for job in jobs)

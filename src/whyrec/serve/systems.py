@@ -203,8 +203,8 @@ class BatchingScorer(SharedPasses):
                 job.error = error
             return
         row = {user: n for n, user in enumerate(users)}
-        for job in jobs:
-            job.result = table[row[job.user]]
+        for job in jobs:  # a copy, not a view: a cached row would keep its whole pass's table alive
+            job.result = np.array(table[row[job.user]])
         self.batches += 1
         self.jobs += len(jobs)
 
