@@ -276,3 +276,30 @@ def test_a_scored_row_holds_no_reference_to_its_pass_table():
     BatchingScorer(lambda users: table)._run(jobs)
     assert [list(job.result) for job in jobs] == table.tolist()
     assert all(job.result.base is None and not np.shares_memory(job.result, table) for job in jobs)
+
+
+def test_concurrent_recommendations_are_those_asked_one_at_a_time(peter_bundle):
+    """Users scored together in a pass get the items and ratings each gets alone."""
+    from whyrec.serve.systems import ServedSystem
+
+    system = ServedSystem.from_folder(peter_bundle, 0)  # no cache: every request is scored
+    users = list(system.user_ids[:8])
+    alone = {user: system.recommend(user, 5) for user in users}
+    score = system.scorer.score
+    system.scorer.score = lambda asked: (time.sleep(0.05), score(asked))[1]  # long enough for the others to queue
+    together = {}
+    start = threading.Barrier(len(users))
+
+    def request(user):
+        start.wait()
+        together[user] = system.recommend(user, 5)
+
+    threads = [threading.Thread(target=request, args=(user,)) for user in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for user in users:
+        assert together[user][0] == alone[user][0], user
+        assert abs(together[user][1] - alone[user][1]).max() < 1e-4
+    assert system.scorer.jobs == 2 * len(users) and system.scorer.batches < 2 * len(users)  # some shared a pass
