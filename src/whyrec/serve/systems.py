@@ -3,7 +3,9 @@
 A :class:`ServedSystem` wraps one bundle — an MT system (ratings + MT-U/I/P explanations), PETER/PETER+, or a
 plain rating model (ratings only) — with its training history, item popularity, titles and
 feature words, and LRU caches of generated explanations and of each user's item scores (a
-bundle is read-only while served, so both stay valid; ``--cache 0`` turns both off).
+bundle is read-only while served, so both stay valid; ``--cache 0`` turns both off). What the caches
+do not hold is computed in passes shared by concurrent requests (:class:`SharedPasses`): the
+explanations by :class:`BatchingExplainer`, every item's score for the users by :class:`BatchingScorer`.
 """
 
 from __future__ import annotations
