@@ -106,21 +106,29 @@ def _forget_how_it_was_made(folder: Path) -> None:
     (folder / RUN_FILE).unlink(missing_ok=True)
 
 
-def write_torch_bundle(folder: Path, tensors: dict, header: dict) -> Path:
-    """Write torch ``tensors`` and the JSON ``header`` into ``folder`` atomically.
-
-    Both files are written under temporary names and renamed at the end, so an interrupted
-    save leaves the previous bundle (or none) rather than half of a new one. Used by the
-    systems whose bundles hold torch modules (MT, PETER).
-    """
+def write_tensors_with_record(tensors: dict, tensors_path: Path, record: dict, record_path: Path, key: str,
+                              indent: int | None = None) -> None:
+    """Write torch ``tensors`` (safetensors) to ``tensors_path`` and ``record`` (JSON, with the tensors'
+    SHA-256 under ``key``) to ``record_path``. Both are written under temporary names and renamed at
+    the end, the record last, so an interrupted save leaves the previous pair (or none), never new
+    tensors under an old record or half of a new pair."""
     from safetensors.torch import save_file
 
+    tmp_tensors = tensors_path.with_name(tensors_path.name + ".tmp")
+    tmp_record = record_path.with_name(record_path.name + ".tmp")
+    save_file({name: value.contiguous() for name, value in tensors.items()}, str(tmp_tensors))
+    tmp_record.write_text(json.dumps({**record, key: file_digest(tmp_tensors)}, indent=indent), encoding="utf-8")
+    os.replace(tmp_tensors, tensors_path)
+    os.replace(tmp_record, record_path)
+
+
+def write_torch_bundle(folder: Path, tensors: dict, header: dict) -> Path:
+    """Write torch ``tensors`` and the JSON ``header`` into ``folder`` atomically
+    (:func:`write_tensors_with_record`): an interrupted save leaves the previous bundle (or none)
+    rather than half of a new one. Used by the systems whose bundles hold torch modules (MT, PETER).
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    tmp_arrays, tmp_header = folder / "arrays.safetensors.tmp", folder / "bundle.json.tmp"
-    save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp_arrays))
-    tmp_header.write_text(json.dumps({**header, DIGEST: file_digest(tmp_arrays)}), encoding="utf-8")
-    os.replace(tmp_arrays, folder / "arrays.safetensors")
-    os.replace(tmp_header, folder / "bundle.json")
+    write_tensors_with_record(tensors, folder / "arrays.safetensors", header, folder / "bundle.json", DIGEST)
     (folder / "vocab.json").unlink(missing_ok=True)  # the vocabulary is in the header: none stale beside it
     _forget_how_it_was_made(folder)
     return folder

@@ -13,9 +13,9 @@ before the digest was recorded load unchecked. Nothing is pickled.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+from whyrec.bundle import write_tensors_with_record
 from whyrec.errors import BundleError, one_line
 from whyrec.provenance import file_digest
 
@@ -24,17 +24,13 @@ DIGEST = "tensors_sha256"  # NAME.json's record of NAME.safetensors' SHA-256
 
 def save_part(folder: str | Path, name: str, settings: dict, tensors: dict) -> Path:
     """Write ``settings`` (JSON) and torch ``tensors`` (safetensors) as ``folder/NAME.*``, the
-    tensors' SHA-256 recorded in the JSON. Both are written under temporary names and renamed at
-    the end, the JSON last, so an interrupted save never pairs new settings with old tensors."""
-    from safetensors.torch import save_file
-
+    tensors' SHA-256 recorded in the JSON, as a bundle's are written
+    (:func:`whyrec.bundle.write_tensors_with_record`: an interrupted save never pairs new settings
+    with old tensors)."""
     folder = Path(folder).expanduser()
     folder.mkdir(parents=True, exist_ok=True)
-    tmp_tensors, tmp_settings = folder / f"{name}.safetensors.tmp", folder / f"{name}.json.tmp"
-    save_file({key: value.contiguous() for key, value in tensors.items()}, str(tmp_tensors))
-    tmp_settings.write_text(json.dumps({**settings, DIGEST: file_digest(tmp_tensors)}, indent=1), encoding="utf-8")
-    os.replace(tmp_tensors, folder / f"{name}.safetensors")
-    os.replace(tmp_settings, folder / f"{name}.json")
+    write_tensors_with_record(tensors, folder / f"{name}.safetensors", settings, folder / f"{name}.json", DIGEST,
+                              indent=1)
     return folder
 
 
