@@ -51,3 +51,13 @@ def test_an_option_that_only_steers_another_is_refused_without_it():
         check_relevant_at(3.0, None)
     with pytest.raises(ConfigError, match="give --top-k or a ranking --tune-on such as ndcg@10"):
         check_relevant_at(3.0, None, "mae")
+
+
+def test_a_root_path_is_a_path_from_the_root_without_its_last_slash():
+    from whyrec.cli.option_checks import checked_root_path
+
+    assert checked_root_path("") == checked_root_path("/") == ""
+    assert checked_root_path("/lab/whyrec/") == checked_root_path(" /lab/whyrec ") == "/lab/whyrec"
+    for bad in ("whyrec", "lab/whyrec/", "/lab?x=1", "/lab#top", "//lab"):
+        with pytest.raises(ConfigError, match="--root-path is a path"):
+            checked_root_path(bad)

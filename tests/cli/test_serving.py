@@ -58,9 +58,11 @@ def trained_bias_bundle(tmp_path, planted) -> tuple:
 
 def test_serve_answers_over_http_until_interrupted(tmp_path, planted):
     """A rating bundle served with its data: its users' rated items are left out of their
-    recommendations."""
+    recommendations. Served for a proxy that passes /lab/whyrec/... on as /... (``--root-path``):
+    the API docs ask for their schema under the proxy's path."""
     bundle, data = trained_bias_bundle(tmp_path, planted)
-    server, base, _ = start_server(str(bundle), "--data", str(data), "--max-in-flight", "3", "--access-log")
+    server, base, _ = start_server(str(bundle), "--data", str(data), "--max-in-flight", "3", "--access-log",
+                                   "--root-path", "/lab/whyrec/")
 
     def get(path: str):  # the answer of a GET that must succeed
         status, body = request_json(base, "GET", path)
@@ -77,10 +79,13 @@ def test_serve_answers_over_http_until_interrupted(tmp_path, planted):
         only = {"number": 0, "pid": server.pid, "requests": 3, "in_flight": 0}
         assert get("/metrics")["worker"] == {"pid": server.pid, "number": 0, "workers": 1, "max_in_flight": 3,
                                              "per_worker": [only]}
+        with urllib.request.urlopen(f"{base}/docs", timeout=30) as docs:
+            assert "url: '/lab/whyrec/openapi.json'" in docs.read().decode()
+        assert get("/openapi.json")["servers"] == [{"url": "/lab/whyrec"}]
     finally:
         err = interrupt(server)
     # --access-log: a line per request on stderr, with the time and the process
-    line = rf"^\S+ \S+ \[{server.pid}\] GET /users/{user}/recommendations\?k=3 200 \d+\.\d ms$"
+    line = rf"^\S+ \S+ \[{server.pid}\] GET /lab/whyrec/users/{user}/recommendations\?k=3 200 \d+\.\d ms$"
     assert re.search(line, err, re.M), err
 
 
@@ -111,6 +116,11 @@ def test_serve_with_workers_answers_from_forked_processes_and_stops_them_all(tmp
     for pid in workers:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_a_root_path_that_is_no_path_is_refused_before_loading(tmp_path):
+    assert_one_line_error(run_cli("serve", str(tmp_path / "no-bundle-read"), "--root-path", "whyrec"),
+                          "--root-path is a path that starts with /, as /whyrec; not 'whyrec'")
 
 
 def test_two_bundles_of_one_name_are_refused(tmp_path, planted):

@@ -32,9 +32,24 @@ def test_health_bundles_and_page(client):
     # the most words min_words may ask for: the explainer's max_words; a rating bundle has none
     assert (bundles[0]["max_words"], bundles[1]["max_words"]) == (TINY["max_words"], None)
     page = c.get("/")
-    assert page.status_code == 200 and "whyrec" in page.text and "/static/app.js" in page.text
+    assert page.status_code == 200 and "whyrec" in page.text and 'src="static/app.js"' in page.text
     assert c.get("/static/app.js").status_code == 200
     assert c.get("/docs").status_code == 200
+
+
+def test_the_page_asks_for_every_url_relative_to_itself():
+    """A reverse proxy may serve whyrec under a path of its own (/whyrec/, JupyterHub's
+    /user/NAME/proxy/8000/): "/api/bundles" would then leave it, "api/bundles" stays under it.
+    (The browser test loads the page through such a proxy.)"""
+    from whyrec.serve.app import STATIC
+
+    page = (STATIC / "index.html").read_text(encoding="utf-8")
+    script = (STATIC / "app.js").read_text(encoding="utf-8")
+    linked = re.findall(r'(?:href|src)="([^"]*)"', page)
+    asked = re.findall(r"(?:getJSON|politeFetch|fetch)\(\s*[`\"']([^`\"']*)", script)
+    assert {"static/style.css", "static/app.js"} <= set(linked)
+    assert {"api/bundles", "explain"} <= set(asked) and len(asked) >= 5
+    assert not [url for url in linked + asked if url.startswith("/")]
 
 
 def test_recommendations_exclude_history_and_carry_explanations(client):
@@ -512,8 +527,11 @@ def test_an_unexpected_error_is_a_json_500_and_its_traceback_is_logged(served_bu
     assert c.get("/metrics").json()["routes"]["GET /users/{user}/recommendations"]["errors"] == 1
 
 
+@pytest.mark.parametrize("root", ["", "/lab/whyrec"])
 def test_past_max_in_flight_a_request_is_refused_at_once_and_probes_still_answer(served_bundles, monkeypatch,
-                                                                                  caplog):
+                                                                                  caplog, root):
+    """Also behind a proxy's prefix (``whyrec serve --root-path``: uvicorn puts it in front of every
+    path), the routes that compute are told from the path within the app."""
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
@@ -529,19 +547,21 @@ def test_past_max_in_flight_a_request_is_refused_at_once_and_probes_still_answer
 
     monkeypatch.setattr(served, "recommend", slow)
     user, item = split.train.users[0], split.train.items[0]
-    with TestClient(create_app([served], max_in_flight=1, access_log=True)) as c, ThreadPoolExecutor(1) as pool:
-        first = pool.submit(c.get, f"/users/{user}/recommendations", params={"k": 2})
+    app = create_app([served], max_in_flight=1, access_log=True)
+    with TestClient(app, root_path=root) as c, ThreadPoolExecutor(1) as pool:
+        first = pool.submit(c.get, f"{root}/users/{user}/recommendations", params={"k": 2})
         assert entered.wait(30)
         with caplog.at_level("INFO", logger="whyrec.serve.access"):
-            refused = c.get(f"/users/{user}/recommendations", params={"k": 2})
-        assert re.fullmatch(rf"GET /users/{user}/recommendations\?k=2 503 \d+\.\d ms", caplog.records[-1].getMessage())
-        explain = c.post("/explain", json={"user": user, "item": item})
-        busy = c.get("/metrics")
-        probes = [c.get("/health").status_code, busy.status_code, c.get("/").status_code]
+            refused = c.get(f"{root}/users/{user}/recommendations", params={"k": 2})
+        logged = caplog.records[-1].getMessage()
+        assert re.fullmatch(rf"GET {root}/users/{user}/recommendations\?k=2 503 \d+\.\d ms", logged)
+        explain = c.post(f"{root}/explain", json={"user": user, "item": item})
+        busy = c.get(f"{root}/metrics")
+        probes = [c.get(f"{root}/health").status_code, busy.status_code, c.get(f"{root}/").status_code]
         release.set()
         assert first.result(30).status_code == 200
-        again = c.post("/explain", json={"user": user, "item": item})  # the place is free again
-        routes = c.get("/metrics").json()["routes"]
+        again = c.post(f"{root}/explain", json={"user": user, "item": item})  # the place is free again
+        routes = c.get(f"{root}/metrics").json()["routes"]
     assert refused.status_code == explain.status_code == 503 and refused.headers["retry-after"] == "1"
     assert refused.json()["error"] == ("the server is busy: it answers at most 1 requests for recommendations or "
                                        "explanations at once per process (whyrec serve --max-in-flight); retry in a "

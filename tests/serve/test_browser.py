@@ -89,6 +89,7 @@ def search_user(page, user: str) -> None:
                            timeout=30000)
     page.wait_for_selector(f'#users li[data-user="{user}"]', timeout=30000)
 
+
 def test_page_shows_explanation_cards(server):
     from playwright.sync_api import sync_playwright
 
@@ -306,3 +307,51 @@ def test_the_page_waits_out_a_busy_server_and_asks_again(served_bundles, monkeyp
             browser.close()
         refused = request_json(url, "GET", "/metrics")[1]["routes"]["busy"]["requests"]
     assert refused >= 1  # the page was refused before it was answered
+
+
+def behind_proxy(app, prefix: str):
+    """``app`` as a reverse proxy serves it under ``prefix`` (nginx's ``location /lab/whyrec/ {
+    proxy_pass http://127.0.0.1:8000/; }``, jupyter-server-proxy): a request under the prefix
+    reaches it with the prefix taken off; any other gets the proxy's own 404."""
+
+    async def proxy(scope, receive, send):
+        if scope["type"] == "http":
+            if not scope["path"].startswith(prefix + "/"):
+                await send({"type": "http.response.start", "status": 404, "headers": [(b"content-type", b"text/plain")]})
+                await send({"type": "http.response.body", "body": b"not under the proxy's path"})
+                return
+            scope = {**scope, "path": scope["path"][len(prefix):], "raw_path": scope["raw_path"][len(prefix):]}
+        await app(scope, receive, send)
+
+    return proxy
+
+
+def test_the_page_works_behind_a_proxy_that_serves_it_under_a_path(served_bundles):
+    """Loaded at https://host/lab/whyrec/, the page asks for its files and the API under that path
+    (relative URLs): the user list, a user's recommendations and explanations all load."""
+    from playwright.sync_api import sync_playwright
+
+    from whyrec.serve.app import create_app
+    from whyrec.serve.systems import ServedSystem
+
+    mt_folder, _, split = served_bundles
+    prefix = "/lab/whyrec"
+    app = create_app([ServedSystem.from_folder(mt_folder)])
+    with running(behind_proxy(app, prefix)) as url, sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_page()
+            failed = []  # every answer outside the prefix is the proxy's 404
+            page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+            page.goto(f"{url}{prefix}/")
+            page.wait_for_selector("#users li", timeout=30000)
+            user = split.train.users[0]
+            search_user(page, user)
+            page.click(f'#users li[data-user="{user}"]')
+            page.wait_for_selector(".card .explanation", timeout=30000)
+            page.locator("#history li").first.click()
+            page.wait_for_selector("#past .card .explanation", timeout=30000)  # POST explain, under the prefix too
+            assert page.evaluate("[...document.styleSheets].some((sheet) => sheet.cssRules.length > 0)")  # styled
+        finally:
+            browser.close()
+    assert failed == []

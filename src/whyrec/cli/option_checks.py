@@ -1,6 +1,6 @@
 """Options read and checked before any work: ``NAME=VALUE`` settings, options that only steer
 another, decoding settings, MT and PETER settings, and outputs that would overwrite the input
-data or a bundle, or could not be written."""
+data or a bundle, or could not be written; the path a proxy serves the service under."""
 
 from __future__ import annotations
 
@@ -235,3 +235,16 @@ def check_data_read(data: Path | None, bundles: dict) -> None:
         raise ConfigError(f"--data gives a rating-model bundle the data it was trained on; {names} "
                           f"{'keeps its' if len(bundles) == 1 else 'keep their'} own (as MT and PETER bundles do): "
                           "leave --data out")
+
+
+def checked_root_path(path: str) -> str:
+    """``whyrec serve --root-path`` as uvicorn takes it: "/whyrec" for "/whyrec/" too, "" for none
+    or "/"; refused unless it is a path from the root."""
+    from whyrec.errors import ConfigError
+
+    path = path.strip()
+    if path and not path.startswith("/"):
+        raise ConfigError(f"--root-path is a path that starts with /, as /whyrec; not {path!r}")
+    if "?" in path or "#" in path or "//" in path:
+        raise ConfigError(f"--root-path is a path such as /whyrec, without '?', '#' or '//'; not {path!r}")
+    return path.rstrip("/")

@@ -10,7 +10,7 @@ import typer
 
 from whyrec.cli.common import app
 from whyrec.cli.inputs import chosen_split_dir, history_of, load_reviews, make_split, split_line
-from whyrec.cli.option_checks import check_data_read, check_out, given_on_command_line
+from whyrec.cli.option_checks import check_data_read, check_out, checked_root_path, given_on_command_line
 from whyrec.cli.options import ColumnMap, HistorySeed, HistorySplit, MaxRating, MetaFile, MinRating, ReaderFormat
 from whyrec.cli.output import console, print_table, save_results, status
 from whyrec.systems.mt_progress import mt_epoch_text
@@ -33,6 +33,9 @@ def serve(
     max_in_flight: int = typer.Option(0, "--max-in-flight", min=0, help="The most requests for recommendations "
                                       "or explanations a worker answers at once; past it, a JSON 503 with "
                                       "Retry-After at once (0: no limit, every request waits its turn)."),
+    root_path: str = typer.Option("", "--root-path", help="The path a reverse proxy serves whyrec under "
+                                  "(/whyrec), when it takes it off before passing requests on: the API docs "
+                                  "then load through the proxy. The page needs none."),
     access_log: bool = typer.Option(False, "--access-log", help="A line per request on stderr: time, process, "
                                     "method, path, status, milliseconds."),
     device: str = typer.Option("cpu", "--device", help="torch device of the MT / PETER bundles: cpu, cuda, cuda:N, "
@@ -59,6 +62,7 @@ def serve(
 
     resolved = resolve_device(device)
     check_workers(workers, resolved)
+    root_path = checked_root_path(root_path)
     with listening_socket(host, port) as sock:  # an address it cannot listen on is refused before loading
         torch.set_num_threads(threads)
         history = history_of(context)
@@ -82,7 +86,7 @@ def serve(
 
         def serve_one(number: int = 0) -> None:
             app.state.server_metrics.take_slot(number)
-            uvicorn.Server(server_config(app, host, port)).run(sockets=[sock])
+            uvicorn.Server(server_config(app, host, port, root_path)).run(sockets=[sock])
 
         if workers == 1:
             serve_one()

@@ -83,6 +83,13 @@ _LOG = logging.getLogger("whyrec.serve")  # an unexpected error's traceback goes
 ACCESS_LOG = logging.getLogger("whyrec.serve.access")  # a line per request, with create_app(access_log=True)
 
 
+def app_path(request: Request) -> str:
+    """The request's path within the app, without the prefix ``whyrec serve --root-path`` names
+    (uvicorn puts that in front of the path a proxy passes on): what the routes are matched on."""
+    path, root = request.scope.get("path", ""), request.scope.get("root_path", "").rstrip("/")
+    return (path[len(root):] or "/") if root and (path == root or path.startswith(root + "/")) else path
+
+
 def log_access(request: Request, status: int, seconds: float) -> None:
     """``GET /users/a%2Fb/recommendations?k=3 200 12.3 ms`` on :data:`ACCESS_LOG`: the target as the
     client sent it (percent-encoded; the HTTP parser refuses raw control characters), cut at 300
@@ -194,7 +201,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
     async def guard_and_time(request: Request, call_next):
         start = time.perf_counter()
         server = app.state.server_metrics  # it counts the requests to SHED_PREFIXES this process is answering
-        computing = request.url.path.startswith(SHED_PREFIXES)
+        computing = app_path(request).startswith(SHED_PREFIXES)
         if computing and max_in_flight and server.add_in_flight(0) >= max_in_flight:
             response = _error(503, f"the server is busy: it answers at most {max_in_flight} requests for "
                                    "recommendations or explanations at once per process (whyrec serve "
@@ -213,7 +220,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
         finally:
             server.add_in_flight(-computing)
         route = request.scope.get("route")
-        name = getattr(route, "path", None) or ("static" if request.url.path.startswith("/static") else "other")
+        name = getattr(route, "path", None) or ("static" if app_path(request).startswith("/static") else "other")
         name = route_name(name)
         seconds = time.perf_counter() - start
         server.record(f"{request.method} {name}", seconds, response.status_code, counted.now())
@@ -472,12 +479,15 @@ def freeze_startup_objects() -> int:
     return gc.get_freeze_count()
 
 
-def server_config(app: FastAPI, host: str = "127.0.0.1", port: int = 8000):
+def server_config(app: FastAPI, host: str = "127.0.0.1", port: int = 8000, root_path: str = ""):
     """uvicorn settings for whyrec: one worker, and a request line/header limit of 2 MB so that
-    an oversized id reaches the app and gets a JSON 422 instead of the HTTP parser's plain 400."""
+    an oversized id reaches the app and gets a JSON 422 instead of the HTTP parser's plain 400.
+    ``root_path``: the path a reverse proxy serves whyrec under, taken off before it passes requests
+    on (``whyrec serve --root-path``); the API docs then ask for their schema through the proxy."""
     import uvicorn
 
-    return uvicorn.Config(app, host=host, port=port, log_level="warning", h11_max_incomplete_event_size=2 * 1024 * 1024)
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", root_path=root_path,
+                          h11_max_incomplete_event_size=2 * 1024 * 1024)
 
 
 def listening_socket(host: str, port: int):

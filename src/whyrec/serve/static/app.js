@@ -1,4 +1,6 @@
-// whyrec web page: plain JavaScript, no external resources (works offline).
+// whyrec web page: plain JavaScript, no external resources (works offline). Every URL it asks is
+// relative to the page ("api/bundles", not "/api/bundles"), so that it also works where a reverse
+// proxy serves whyrec under a path of its own (https://lab.example.org/whyrec/).
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -58,7 +60,7 @@ function bundleTitle(b) {
 }
 
 async function loadBundles() {
-  state.bundles = await getJSON("/api/bundles");
+  state.bundles = await getJSON("api/bundles");
   const about = (b) => `${b.users} users, ${b.items} items${b.aligned.length ? `, aligned by ${b.aligned.join(", ")}` : ""}`;
   $("bundle").innerHTML = state.bundles.map((b) => `<option value="${escapeHtml(b.name)}" ` +
     `title="${escapeHtml(bundleTitle(b))}">${escapeHtml(b.name)} (${escapeHtml(about(b))})</option>`).join("");
@@ -91,7 +93,7 @@ async function selectBundle(name) {
 async function searchUsers() {
   const typed = $("user-search").value.trim();
   const search = ++state.search; // typing fast sends several: only the latest answer is shown
-  const users = await getJSON(`/api/bundles/${encodeURIComponent(state.bundle.name)}/users?query=${encodeURIComponent(typed)}&limit=50`);
+  const users = await getJSON(`api/bundles/${encodeURIComponent(state.bundle.name)}/users?query=${encodeURIComponent(typed)}&limit=50`);
   if (search !== state.search) return;
   // no id holds what was typed: the server lists close ids instead (a likely typo)
   const similar = users.length > 0 && users[0].similar;
@@ -152,8 +154,8 @@ async function showUser(user) {
     (explainer ? Object.entries(decoding).map(([name, value]) => `&${name}=${encodeURIComponent(value)}`).join("") : "");
   try {
     const [history, recs] = await Promise.all([
-      getJSON(`/users/${encodeURIComponent(user)}/history?bundle=${bundle}`),
-      getJSON(`/users/${encodeURIComponent(user)}/recommendations?${query}`),
+      getJSON(`users/${encodeURIComponent(user)}/history?bundle=${bundle}`),
+      getJSON(`users/${encodeURIComponent(user)}/recommendations?${query}`),
     ]);
     if (request !== state.request) return;
     $("past").innerHTML = "";
@@ -189,7 +191,7 @@ async function showPast(item, rating) {
   if (word) body.feature_word = word;
   document.querySelectorAll("#history li").forEach((li) => li.classList.toggle("active", li.dataset.item === item));
   try {
-    const response = await politeFetch("/explain", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const response = await politeFetch("explain", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
     const answer = await response.json();
     if (!response.ok) throw new Error(answer.error || response.statusText);
     if (request !== state.request || click !== state.pastClick) return;
