@@ -59,10 +59,11 @@ def trained_bias_bundle(tmp_path, planted) -> tuple:
 def test_serve_answers_over_http_until_interrupted(tmp_path, planted):
     """A rating bundle served with its data: its users' rated items are left out of their
     recommendations. Served for a proxy that passes /lab/whyrec/... on as /... (``--root-path``):
-    the API docs ask for their schema under the proxy's path."""
+    the API docs ask for their schema under the proxy's path. A page of the --cors-origin may read
+    the answers."""
     bundle, data = trained_bias_bundle(tmp_path, planted)
     server, base, _ = start_server(str(bundle), "--data", str(data), "--max-in-flight", "3", "--access-log",
-                                   "--root-path", "/lab/whyrec/")
+                                   "--root-path", "/lab/whyrec/", "--cors-origin", "http://localhost:3000")
 
     def get(path: str):  # the answer of a GET that must succeed
         status, body = request_json(base, "GET", path)
@@ -82,6 +83,9 @@ def test_serve_answers_over_http_until_interrupted(tmp_path, planted):
         with urllib.request.urlopen(f"{base}/docs", timeout=30) as docs:
             assert "url: '/lab/whyrec/openapi.json'" in docs.read().decode()
         assert get("/openapi.json")["servers"] == [{"url": "/lab/whyrec"}]
+        asked = urllib.request.Request(f"{base}/health", headers={"Origin": "http://localhost:3000"})
+        with urllib.request.urlopen(asked, timeout=30) as answered:  # --cors-origin: readable by that page
+            assert answered.headers["access-control-allow-origin"] == "http://localhost:3000"
     finally:
         err = interrupt(server)
     # --access-log: a line per request on stderr, with the time and the process
@@ -118,9 +122,11 @@ def test_serve_with_workers_answers_from_forked_processes_and_stops_them_all(tmp
             os.kill(pid, 0)
 
 
-def test_a_root_path_that_is_no_path_is_refused_before_loading(tmp_path):
+def test_a_root_path_or_an_origin_that_is_none_is_refused_before_loading(tmp_path):
     assert_one_line_error(run_cli("serve", str(tmp_path / "no-bundle-read"), "--root-path", "whyrec"),
                           "--root-path is a path that starts with /, as /whyrec; not 'whyrec'")
+    assert_one_line_error(run_cli("serve", str(tmp_path / "no-bundle-read"), "--cors-origin", "localhost:3000"),
+                          "--cors-origin 'localhost:3000' is not an origin")
 
 
 def test_two_bundles_of_one_name_are_refused(tmp_path, planted):

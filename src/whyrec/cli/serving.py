@@ -36,6 +36,9 @@ def serve(
     root_path: str = typer.Option("", "--root-path", help="The path a reverse proxy serves whyrec under "
                                   "(/whyrec), when it takes it off before passing requests on: the API docs "
                                   "then load through the proxy. The page needs none."),
+    cors_origin: Optional[list[str]] = typer.Option(None, "--cors-origin", help="An origin whose pages may call "
+                                                    "the API from a browser, as http://localhost:3000 (repeatable; * "
+                                                    "for any). The page served at / needs none."),
     access_log: bool = typer.Option(False, "--access-log", help="A line per request on stderr: time, process, "
                                     "method, path, status, milliseconds."),
     device: str = typer.Option("cpu", "--device", help="torch device of the MT / PETER bundles: cpu, cuda, cuda:N, "
@@ -57,12 +60,14 @@ def serve(
 
     from whyrec.devices import resolve_device
     from whyrec.serve.app import create_app, freeze_startup_objects, listening_socket, server_config
+    from whyrec.serve.cross_origin import checked_origins
     from whyrec.serve.systems import ServedSystem
     from whyrec.serve.workers import check_workers, run_workers
 
     resolved = resolve_device(device)
     check_workers(workers, resolved)
     root_path = checked_root_path(root_path)
+    origins = checked_origins(cors_origin or [])
     with listening_socket(host, port) as sock:  # an address it cannot listen on is refused before loading
         torch.set_num_threads(threads)
         history = history_of(context)
@@ -77,7 +82,8 @@ def serve(
         shown_host = f"[{host}]" if ":" in host else host  # an IPv6 address, as a URL writes it
         by = f", {workers} worker processes" if workers > 1 else ""
         console().print(f"serving {', '.join(names)} on http://{shown_host}:{port}/ (API docs at /docs{by})")
-        app = create_app(systems, workers=workers, max_in_flight=max_in_flight, access_log=access_log)
+        app = create_app(systems, workers=workers, max_in_flight=max_in_flight, access_log=access_log,
+                         cors_origins=origins)
         if access_log:
             show_access_log()
         # the collector's full passes over them made the latency's tail; frozen, they are not written

@@ -32,7 +32,7 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Sequence
 
 import numpy as np
 import pydantic_core
@@ -52,6 +52,7 @@ from whyrec.explanations import (check_explainer, check_feature_words, fed_featu
 from whyrec.ids import stripped_id
 from whyrec.serve import schemas
 from whyrec.serve.body_limit import BodySizeLimit
+from whyrec.serve.cross_origin import allow_cross_origin, checked_origins
 from whyrec.serve.prometheus import CONTENT_TYPE, prometheus_text
 from whyrec.serve.requests import MAX_BEAM, MAX_ID, DecodingRequest, ExplainBatchRequest, ExplainRequest
 from whyrec.serve.server_metrics import ServerMetrics
@@ -171,7 +172,7 @@ def _misplaced_hint(error: dict) -> str:
 
 
 def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers: int = 1,
-               max_in_flight: int = 0, access_log: bool = False) -> FastAPI:
+               max_in_flight: int = 0, access_log: bool = False, cors_origins: Sequence[str] = ()) -> FastAPI:
     """Build the app around already loaded systems (the first is the default bundle); ``workers``:
     how many processes will serve it (:mod:`whyrec.serve.workers`), which ``/metrics`` tells.
 
@@ -184,7 +185,11 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
 
     ``access_log``: one line per request on the ``whyrec.serve.access`` logger (INFO): method, the
     path and query as sent (still percent-encoded, so an id cannot break the line), status and
-    milliseconds."""
+    milliseconds.
+
+    ``cors_origins``: the other origins whose pages may call the API from a browser
+    (:mod:`whyrec.serve.cross_origin`; ``*`` for any)."""
+    origins = checked_origins(cors_origins)
     if max_in_flight < 0:
         raise ConfigError(f"max_in_flight must be 0 (no limit) or more, not {max_in_flight}")
     if not systems:
@@ -432,6 +437,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
     routes = [f"{method} {route_name(route.path)}" for route in app.routes
               for method in sorted(getattr(route, "methods", None) or ()) if isinstance(route, APIRoute)]
     app.state.server_metrics = ServerMetrics([*routes, "GET static", "HEAD static", BUSY], len(counted.names), workers)
+    allow_cross_origin(app, origins)  # added last, so outermost: the refusals above carry its headers too
     return app
 
 
