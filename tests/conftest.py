@@ -95,6 +95,21 @@ def planted():
     return make_planted_corpus(n_users=120, n_items=50, reviews_per_user=10, seed=3)
 
 
+def write_peter_pickle(corpus, path: Path, feature: str = "zqfeature") -> list[str]:
+    """``corpus`` as the PETER benchmark's ``reviews.pickle``: a template per review whose feature
+    word is ``feature`` (in no review's text, so no extraction could find it) and whose sentence is
+    the review's first sentence. Returns the sentences, in the corpus' order."""
+    import pickle
+
+    from whyrec.data.text import split_sentences
+
+    sentences = [split_sentences(text)[0] for text in corpus.texts]
+    records = [{"user": u, "item": i, "rating": float(r), "template": (feature, "fine", sentence, 1)}
+               for u, i, r, sentence in zip(corpus.users, corpus.items, corpus.ratings, sentences)]
+    path.write_bytes(pickle.dumps(records, protocol=2))
+    return sentences
+
+
 @pytest.fixture
 def shared_data() -> Path:
     if not (SHARED_DATA / "amazon-digital-music" / "reviews.json.gz").exists():

@@ -283,3 +283,18 @@ def test_the_data_commands_also_take_the_file_as_data(tmp_path, planted):
     assert "item metadata for 7 of " in run_cli("data", "stats", str(data), "--meta", str(meta)).stdout
     assert_one_line_error(run_cli("data", "stats", str(data), "--meta", str(tmp_path / "none.jsonl")),
                           "no such metadata file")
+
+
+def test_data_features_shows_a_pickles_own_quadruples_unless_told_to_extract(tmp_path, planted):
+    from tests.conftest import write_peter_pickle
+
+    write_peter_pickle(planted.corpus, tmp_path / "reviews.pickle")
+    out = tmp_path / "features.jsonl"
+    shown = run_cli("data", "features", str(tmp_path / "reviews.pickle"), "--out", str(out))
+    assert shown.returncode == 0, shown.stderr
+    assert "the file's own quadruples" in shown.stdout and "top features: zqfeature" in shown.stdout
+    assert {json.loads(line)["feature"] for line in out.read_text().splitlines()} == {"zqfeature"}
+    extracted = run_cli("data", "features", str(tmp_path / "reviews.pickle"), "--extract", "--min-df", "3")
+    assert extracted.returncode == 0 and "zqfeature" not in extracted.stdout, extracted.stderr
+    assert_one_line_error(run_cli("data", "features", str(tmp_path / "reviews.pickle"), "--min-df", "3"),
+                          "--min-df steers extraction, and reviews.pickle carries its own quadruples")

@@ -94,6 +94,29 @@ def test_evaluate_writes_a_row_per_test_record_outside_the_data(tmp_path, plante
                           "writes none (rating models)")  # it was left unread
 
 
+def test_peter_plus_on_the_benchmarks_pickle_trains_and_is_scored_on_its_own_quadruples(tmp_path, planted):
+    """A PETER ``reviews.pickle``: PETER+ is fed, and evaluate scores against, the feature words and
+    sentences of its templates (the benchmark's), not extracted ones."""
+    from tests.conftest import write_peter_pickle
+    from whyrec.data.text import tokenize
+
+    sentences = write_peter_pickle(planted.corpus, tmp_path / "reviews.pickle")
+    bundle, rows_file = tmp_path / "peter", tmp_path / "rows.jsonl"
+    train = run_cli("train", "peter+", "--data", str(tmp_path / "reviews.pickle"), "--out", str(bundle),
+                    "--param", "emsize=16", "--param", "ffn=32", "--param", "epochs=1")
+    assert train.returncode == 0, train.stderr
+    evaluate = run_cli("evaluate", str(bundle), "--data", str(tmp_path / "reviews.pickle"), "--records", str(rows_file))
+    assert evaluate.returncode == 0, evaluate.stderr
+    rows = [json.loads(line) for line in rows_file.read_text().splitlines()]
+    known = [row for row in rows if row["known"]]
+    assert known and {row["feature"] for row in known} == {"zqfeature"}
+    text_of = {(u, i): sentences[n] for n, (u, i) in enumerate(zip(planted.corpus.users, planted.corpus.items))}
+    assert all(row["reference"] == " ".join(tokenize(text_of[row["user"], row["item"]])[:15]) for row in known)
+    # FCR's feature set is the file's one feature: covered or not, nothing between
+    scores = json.loads(run_cli("evaluate", str(bundle), "--data", str(tmp_path / "reviews.pickle"), "--json").stdout)
+    assert scores["explanations"]["peter+"]["fcr"] in (0.0, 1.0)
+
+
 def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, planted):
     path = tmp_path / "planted.csv"
     planted.corpus.reviews.to_csv(path, index=False)

@@ -84,3 +84,28 @@ def test_a_features_file_that_is_not_one_is_refused_at_its_line(tmp_path):
         path.write_text(f"{record}\n{bad}\n")
         with pytest.raises(DataError, match=rf"f\.jsonl:2: {says}"):
             load_features(path)
+
+
+def test_a_files_own_quadruples_are_used_instead_of_extracted_ones(planted, tmp_path):
+    """The PETER benchmark's reviews.pickle carries a Sentires quadruple per review: its feature
+    words and sentences are what the benchmark's FMR, FCR, DIV and references read, so they are
+    used as they are. A table of the same reviews has none, and gets extracted ones."""
+    from tests.conftest import write_peter_pickle
+    from whyrec.data import load_corpus, ratio_split
+    from whyrec.data.features import FEATURE_COLUMNS, given_features, split_features
+
+    sentences = write_peter_pickle(planted.corpus, tmp_path / "reviews.pickle")
+    corpus = load_corpus(tmp_path / "reviews.pickle")
+    split = ratio_split(corpus, seed=0)
+    table = split_features(split)
+    assert list(table.columns) == FEATURE_COLUMNS and len(table) == len(corpus)
+    assert set(table["feature"]) == {"zqfeature"}
+    by_position = table.set_index("position")
+    test = split.test
+    assert [by_position.loc[p, "sentence"] for p in test.positions] == [sentences[p] for p in test.positions]
+    assert list(by_position.loc[list(test.positions), "user"]) == list(test.users)
+    assert given_features(split.train)["position"].isin(split.train.positions).all()
+    planted.corpus.reviews.to_csv(tmp_path / "reviews.csv", index=False)
+    table_split = ratio_split(load_corpus(tmp_path / "reviews.csv"), seed=0)
+    assert given_features(table_split.train) is None
+    assert "zqfeature" not in set(split_features(table_split)["feature"])  # extracted from the texts

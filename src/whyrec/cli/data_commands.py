@@ -9,10 +9,11 @@ import typer
 
 from whyrec.cli.common import data_app
 from whyrec.cli.inputs import data_path, default_split_dir, load_reviews
-from whyrec.cli.option_checks import check_out, check_writable
+from whyrec.cli.option_checks import check_out, check_writable, given_on_command_line
 from whyrec.cli.options import (ColumnMap, DataOption, DataPath, FoldUnicode, MaxRating, MetaFile, MinRating,
                                 ReaderFormat)
 from whyrec.cli.output import console, labelled, print_warning, status
+from whyrec.errors import ConfigError
 from whyrec.strict_json import strict_dumps
 from whyrec.wording import counted, listed
 
@@ -161,6 +162,7 @@ def _number(value: float, spec: str) -> str:
 
 @data_app.command("features")
 def data_features(
+    context: typer.Context,
     path: DataPath = None,
     data: DataOption = None,
     out: Optional[Path] = typer.Option(None, "--out", help="Write the quadruples here (JSON lines)."),
@@ -169,11 +171,14 @@ def data_features(
     max_features: int = typer.Option(200, min=1, help="Size of the feature vocabulary."),
     min_df: int = typer.Option(5, min=1, help="Minimum number of reviews a feature occurs in."),
     examples: int = typer.Option(8, min=0, help="How many examples to print."),
+    extract: bool = typer.Option(False, "--extract", help="Extract them even from a file that carries its own "
+                                 "(the PETER benchmark's reviews.pickle, whose quadruples the commands use)."),
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,
     fold_unicode: FoldUnicode = False,
 ) -> None:
-    """Extract (feature, opinion, sentence, sentiment) per review; print coverage and examples."""
+    """Extract (feature, opinion, sentence, sentiment) per review; print coverage and examples. A
+    PETER pickle's own quadruples are shown instead, as the other commands use them."""
     path = data_path(path, data)
     if out is not None:
         from whyrec.data.features import FEATURE_COLUMNS
@@ -183,13 +188,23 @@ def data_features(
         check_replaceable(out, FEATURE_COLUMNS, "--out", "feature quadruples")  # an earlier run's: replaced
     from rich.table import Table
 
-    from whyrec.data.features import FeatureExtractor, coverage, save_features
+    from whyrec.data.features import FeatureExtractor, coverage, given_features, save_features
     from whyrec.data.text import readable
 
     corpus = load_reviews(path, format, column, False, "keep-last", (min_rating, max_rating), fold_unicode)
-    with status(console(), "extracting features"):
-        table = FeatureExtractor(max_features=max_features, min_df=min_df).extract(corpus)
     con = console()
+    table = None if extract else given_features(corpus)
+    if table is not None:
+        unread = given_on_command_line(context, "max_features", "min_df")
+        if unread:
+            verb = "steers" if len(unread) == 1 else "steer"
+            raise ConfigError(f"{' and '.join(unread)} {verb} extraction, and {path.name} carries its own "
+                              "quadruples, which are shown: add --extract to extract instead")
+        con.print("the file's own quadruples (its templates; the commands use these, not extracted ones: "
+                  "--extract extracts)", highlight=False)
+    else:
+        with status(con, "extracting features"):
+            table = FeatureExtractor(max_features=max_features, min_df=min_df).extract(corpus)
     con.print(f"coverage: {coverage(table, corpus):.1%} of the {counted(len(corpus), 'review')} received a quadruple; "
               f"{counted(table['feature'].nunique(), 'distinct feature')}")
     if len(table):
@@ -239,7 +254,6 @@ def data_split(
     reviewed there stays unknown to the models, as it would be in use)."""
     path = data_path(path, data)
     from whyrec.data import kfold_splits, leave_last_out, ratio_split, write_index_split
-    from whyrec.errors import ConfigError
 
     if leave_last and (count is not None or kfold):
         raise ConfigError("give --leave-last-out alone: it makes one split, not --count or --kfold ones")

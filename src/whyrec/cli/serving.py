@@ -163,7 +163,7 @@ def demo(
                           f"the demo makes a planted corpus ({why}): give --data")
     split_dir = chosen_split_dir(data, split, seed)  # --split with --seed: refused before any work
     check_out(out, data)
-    from whyrec.data.features import FeatureExtractor, coverage
+    from whyrec.data.features import FeatureExtractor, coverage, given_features
     from whyrec.data.synthetic import make_planted_corpus
     from whyrec.experiment import Experiment
     from whyrec.rating import PMF, BiasBaseline, BiasedMF, ContextAwareALS, GlobalAverage
@@ -199,8 +199,10 @@ def demo(
         con.print("the data holds ratings only: no features to extract, and no MT, which explains from review "
                   "text (--column text=NAME names the text column of a table)", highlight=False)
         return
-    feats = FeatureExtractor(min_df=3).extract(parts.train)
-    con.print(f"feature extraction: {coverage(feats, parts.train):.1%} of training reviews covered; examples:")
+    feats = given_features(parts.train)  # a PETER pickle's own, else extracted
+    how = "the data's own quadruples" if feats is not None else "feature extraction"
+    feats = feats if feats is not None else FeatureExtractor(min_df=3).extract(parts.train)
+    con.print(f"{how}: {coverage(feats, parts.train):.1%} of training reviews covered; examples:")
     for row in feats.head(3).itertuples():
         con.print(f"  [{rating_text(row.rating, corpus.rating_scale[1])}] {row.feature} / {row.opinion} "
                   f"({row.sentiment:+d}): {row.sentence}", highlight=False)

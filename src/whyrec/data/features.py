@@ -20,6 +20,10 @@ the shared datasets carries these, so whyrec extracts them in the same spirit:
    ``min_words``..``max_words`` tokens, the one whose sentiment agrees with the rating
    (≥ 4 positive, ≤ 2 negative, on 1–5: a rating on another scale is read on it first,
    :func:`whyrec.data.scale.five_point`), then whose feature is most frequent, then the first.
+
+A file that carries its quadruples — the PETER benchmark's ``reviews.pickle``, whose templates
+Sentires made — keeps them (:func:`given_features`): :func:`split_features` uses those, not
+extracted ones, so that explanation targets, feature words and FMR/FCR/DIV are the benchmark's.
 """
 
 from __future__ import annotations
@@ -156,9 +160,25 @@ class FeatureExtractor:
 
 def split_features(split) -> pd.DataFrame:
     """The quadruples of every record of ``split`` (train, validation and test: feature words are
-    found in all reviews, as the PETER benchmark does), a feature needing at least 3 reviews: what
-    ``whyrec train``, ``evaluate``, ``align``, the MT experiment and the benchmarks use."""
-    return FeatureExtractor(min_df=3).extract(Corpus.concat([split.train, split.valid, split.test]))
+    found in all reviews, as the PETER benchmark does): those its data file gave
+    (:func:`given_features`, a PETER pickle's), else extracted, a feature needing at least 3
+    reviews. What ``whyrec train``, ``evaluate``, ``align``, the MT experiment and the benchmarks use."""
+    parts = [split.train, split.valid, split.test]
+    given = [given_features(part) for part in parts]
+    if all(table is not None for table in given):
+        return pd.concat(given, ignore_index=True)
+    return FeatureExtractor(min_df=3).extract(Corpus.concat(parts))
+
+
+def given_features(corpus: Corpus) -> pd.DataFrame | None:
+    """The quadruples ``corpus``'s file itself gave, as :meth:`FeatureExtractor.extract` returns
+    quadruples (``FEATURE_COLUMNS``, a row per review that has one): a PETER pickle's templates,
+    made by Sentires. None when the file gave none (every format but the pickle)."""
+    if corpus.features is None:
+        return None
+    reviews = corpus.reviews[["position", "user", "item", "rating"]]
+    table = reviews.merge(corpus.features, on="position", how="inner")
+    return table[FEATURE_COLUMNS].reset_index(drop=True)
 
 
 def coverage(features: pd.DataFrame, corpus: Corpus) -> float:
