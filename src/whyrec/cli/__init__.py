@@ -6,6 +6,7 @@
     whyrec models                     what train fits, each setting with its default
     whyrec train MODEL --data PATH    fit a model and save it as a bundle
     whyrec evaluate BUNDLE --data P   score a saved model on a split's test part
+    whyrec score FILE [--data P]      score explanations any system wrote (generated.txt, records)
     whyrec compare BUNDLE... --data P saved bundles side by side on a split's test part
     whyrec explain BUNDLE --user U --item I   predicted ratings and explanations of pairs
     whyrec recommend BUNDLE --user U  a user's top-k unrated items, each explained
@@ -16,7 +17,7 @@
     whyrec experiment explain --data P explanation systems side by side on one split
     whyrec demo [--data PATH]         the main job: compare rating models, train MT, show explanations
 
-One module per group of commands (``inspecting``, ``training``, ``evaluating``, ``explaining``,
+One module per group of commands (``inspecting``, ``training``, ``evaluating``, ``scoring``, ``explaining``,
 ``serving``, ``data_commands``, ``experiments``), sharing ``options`` (the options several commands
 take), ``option_checks``, ``inputs`` and ``output``; ``common`` holds the Typer apps. Heavy
 libraries (torch, pandas) are imported inside the commands so ``whyrec --help`` is instant.
@@ -30,14 +31,14 @@ import re
 import sys
 
 # importing the command modules registers their commands, in the order `whyrec --help` lists them
-from whyrec.cli import inspecting, training, evaluating  # isort: skip
+from whyrec.cli import inspecting, training, evaluating, scoring  # isort: skip
 from whyrec.cli import explaining, serving  # isort: skip
 from whyrec.cli import data_commands, experiments  # isort: skip
 from whyrec.cli.common import app, data_app, experiment_app
 from whyrec.cli.output import err_console, print_error
 
-__all__ = ["app", "main", "data_commands", "evaluating", "experiments", "explaining", "inspecting", "serving",
-           "training"]
+__all__ = ["app", "main", "data_commands", "evaluating", "experiments", "explaining", "inspecting", "scoring",
+           "serving", "training"]
 
 
 def _join_help_paragraphs(*apps) -> None:

@@ -1,0 +1,123 @@
+"""``whyrec score``: explanations any system wrote, read from a file and scored with whyrec's
+metrics (:mod:`whyrec.written_elsewhere`)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from whyrec.cli.common import app
+from whyrec.cli.inputs import chosen_split_dir, split_of
+from whyrec.cli.options import ColumnMap, MaxRating, MinRating, ReaderFormat, SplitSeed
+from whyrec.cli.output import console
+from whyrec.strict_json import strict_dumps
+from whyrec.wording import counted
+
+
+@app.command("score")
+def score(
+    file: Path = typer.Argument(..., help="PETER's or PEPLER's generated.txt, or a table (.csv, .tsv, .jsonl, "
+                                ".json) of references and generated explanations, such as `whyrec evaluate "
+                                "--records` writes."),
+    generated: Optional[list[str]] = typer.Option(None, "--generated", help="A table's column of generated "
+                                                  "explanations (repeatable; default: 'generated', else every "
+                                                  "'explanation_…' column)."),
+    reference: str = typer.Option("reference", "--reference", help="A table's column of reference texts."),
+    layout: Optional[str] = typer.Option(None, "--layout", help="A generated.txt's layout, peter (4 lines a "
+                                         "record) or pepler (3), when its empty lines do not tell."),
+    tokenize: bool = typer.Option(False, "--tokenize", help="Run whyrec's tokenizer on both texts first (raw "
+                                  "text); by default they are split on spaces, as PETER's metrics split them."),
+    data: Optional[Path] = typer.Option(None, "--data", help="The reviews the explanations are of: its features "
+                                        "(a PETER pickle's own, else extracted from every record of the split) are "
+                                        "the set FMR, FCR and DIV look for; for a generated.txt, its split's "
+                                        "test.index gives each record's feature word."),
+    split: Optional[Path] = typer.Option(None, "--split", help="With --data: the split folder (default: "
+                                         "<data>/1 when present)."),
+    seed: SplitSeed = None,
+    format: ReaderFormat = None,
+    column: ColumnMap = None,
+    as_json: bool = typer.Option(False, "--json", help="Print the scores as JSON."),
+    min_rating: MinRating = 1.0,
+    max_rating: MaxRating = 5.0,
+) -> None:
+    """Score explanations written by any system (PETER's or PEPLER's code, another paper's, whyrec's
+    records) with whyrec's metrics: BLEU-1/4, ROUGE-1/2/L, USR, and with --data FMR, FCR and DIV,
+    as the PETER benchmark defines them; RMSE and MAE when the table holds rating and predicted."""
+    from whyrec.errors import ConfigError, DataError
+    from whyrec.written_elsewhere import read_generated_txt, read_table_file, score_texts
+
+    if not file.is_file():
+        raise DataError("no such file" if not file.exists() else "a folder, not a file", path=file)
+    is_txt = file.suffix.lower() == ".txt"
+    if layout is not None and not is_txt:
+        raise ConfigError("--layout tells a generated.txt's layout; a table's columns have names")
+    if is_txt and (generated or reference != "reference"):
+        raise ConfigError("--generated and --reference name a table's columns; a generated.txt has none")
+    if data is None and (split is not None or seed is not None):
+        raise ConfigError("--split and --seed say how to read --data, which is not given")
+    texts = read_generated_txt(file, layout) if is_txt else read_table_file(file, generated, reference)
+    feature_set = None
+    if data is not None:
+        from whyrec.data.features import split_features
+
+        parts = split_of(data, split, seed, format, (min_rating, max_rating), column)
+        table = split_features(parts)
+        feature_set = set(table["feature"])
+        if is_txt:
+            texts.features = _test_index_features(data, split, seed, table, len(texts.references))
+    scores = score_texts(texts, feature_set, tokenize)
+    report = {"file": str(file), "layout": texts.layout, "records": len(texts.references),
+              "left_out": texts.left_out, "feature_set": len(feature_set) if feature_set is not None else None,
+              "scores": scores}
+    if as_json:
+        typer.echo(strict_dumps(report))
+        return
+    _print_scores(report, texts.features is not None)
+
+
+def _test_index_features(data: Path, split: Optional[Path], seed: Optional[int], table, records: int) -> list[str]:
+    """Each record's feature word, for a generated.txt: PETER and PEPLER write the test records in
+    the order of ``test.index``, so the index file, not a sorted part, gives the order."""
+    from whyrec.data.split import read_index_file
+    from whyrec.errors import ConfigError, DataError
+
+    folder = chosen_split_dir(data, split, seed)
+    if folder is None:
+        raise ConfigError("a generated.txt holds the records of a fixed split's test.index, in its order: give "
+                          "--split (the folder of the split it was generated on)")
+    positions = read_index_file(folder / "test.index").tolist()
+    if len(positions) != records:
+        raise DataError(f"{folder / 'test.index'} lists {len(positions):,} test records, and the file "
+                        f"{records:,}: is it the split the explanations were generated on?")
+    word_at = dict(zip(table["position"].tolist(), table["feature"].tolist()))
+    return [word_at.get(position, "") for position in positions]
+
+
+def _print_scores(report: dict, with_features: bool) -> None:
+    con = console()
+    where = f"{report['file']} ({report['layout']})" if report["layout"] != "table" else report["file"]
+    con.print(f"{where}: {counted(report['records'], 'record')} with a reference"
+              + (f" ({counted(report['left_out'], 'row')} without one left out)" if report["left_out"] else ""),
+              highlight=False)
+    for name, sc in report["scores"].items():
+        parts = [f"BLEU-1 {sc['bleu1']:.2f}", f"BLEU-4 {sc['bleu4']:.2f}",
+                 f"ROUGE-1/2/L {sc['rouge1']:.2f}/{sc['rouge2']:.2f}/{sc['rougeL']:.2f}", f"USR {sc['usr']:.3f}"]
+        if report["feature_set"] is None:
+            parts.append("FMR, FCR, DIV n/a (give --data: the features they look for)")
+        else:
+            parts += [f"FMR {_or_na(sc['fmr'], '.3f')}", f"FCR {_or_na(sc['fcr'], '.3f')}",
+                      f"DIV {_or_na(sc['div'], '.3f')}"]
+        if "rmse" in sc:
+            parts.append(f"RMSE {sc['rmse']:.4f}  MAE {sc['mae']:.4f}")
+        con.print(f"  {name} on {counted(sc['count'], 'record')}: " + "  ".join(parts), highlight=False)
+        if sc["empty"]:
+            con.print(f"    {sc['empty']:.1f}% of these explanations have no words", highlight=False)
+    if report["feature_set"] is not None and not with_features:
+        con.print("  FMR n/a: no true feature word per record (a table's 'feature' column)", highlight=False)
+
+
+def _or_na(value: float, spec: str) -> str:
+    return "n/a" if math.isnan(value) else format(value, spec)

@@ -1,0 +1,206 @@
+"""Explanations written by any system, read from a file and scored with whyrec's metrics
+(``whyrec score``): the PETER benchmark's definitions (:mod:`whyrec.metrics.text`), so that a
+number from PETER's or PEPLER's own code, from another paper's, or from whyrec means the same.
+
+Two kinds of file are read:
+
+* **the ``generated.txt`` of the PETER or PEPLER code**: a group of lines per test record, its
+  reference, (PETER only) the context words, its generated explanation, then an empty line; the
+  texts are tokens already, joined by spaces. PETER's groups have 4 lines, PEPLER's 3; which one a
+  file holds is told by where its empty lines fall (:func:`read_generated_txt`).
+* **a table** (CSV, TSV, JSON lines, a JSON array): a ``reference`` column and one or more columns
+  of generated explanations, such as the records ``whyrec evaluate --records`` writes (its
+  ``explanation_*`` columns, with ``feature``, ``rating`` and ``predicted``)
+  (:func:`read_table_file`). A row without a reference (a record the system did not know: null, or
+  an empty cell) is left out, as is a generated value that is null.
+
+Texts are split on spaces, as PETER's metrics split them; ``tokenize=True`` runs whyrec's
+tokenizer first (:func:`whyrec.data.text.tokenize`), for raw text.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from whyrec.data.text import tokenize as whyrec_tokenize
+from whyrec.errors import DataError
+from whyrec.metrics.rating import mae, rmse
+from whyrec.metrics.text import explanation_quality
+
+PETER_LINES, PEPLER_LINES = 4, 3  # lines per record of each code's generated.txt
+TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json")
+
+
+@dataclass
+class GeneratedTexts:
+    """What a file gives to score: each record's ``references`` and, per system or explainer
+    (``generated``: name → one text per record, None where it wrote none), the true ``features``
+    ("" for none) and the ``ratings`` and ``predicted`` ratings when the file holds them."""
+
+    source: str
+    references: list[str]
+    generated: dict[str, list[str | None]]
+    features: list[str] | None = None
+    ratings: list[float] | None = None
+    predicted: list[float] | None = None
+    layout: str = "table"
+    left_out: int = 0  # rows without a reference
+    notes: list[str] = field(default_factory=list)
+
+
+def read_generated_txt(path: Path, layout: str | None = None) -> GeneratedTexts:
+    """PETER's (``layout="peter"``: reference, context, generated, empty) or PEPLER's
+    (``"pepler"``: reference, generated, empty) ``generated.txt``; None: told by the empty lines,
+    every 4th line in PETER's, every 3rd in PEPLER's. A file that fits neither, or both (a file
+    whose texts are all empty fits both), is refused, naming what to give."""
+    text = path.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the newline that ends the file
+    if not lines:
+        raise DataError("file is empty", path=path)
+    fits = {name: _fits(lines, size) for name, size in (("peter", PETER_LINES), ("pepler", PEPLER_LINES))}
+    if layout is None:
+        matching = [name for name, problem in fits.items() if problem is None]
+        if len(matching) != 1:
+            why = ("it fits both" if matching else f"as PETER's: {fits['peter']}; as PEPLER's: {fits['pepler']}")
+            raise DataError(f"not told whether this is PETER's generated.txt (4 lines a record) or PEPLER's (3): "
+                            f"{why}; give --layout peter or --layout pepler", path=path)
+        layout = matching[0]
+    elif layout not in fits:
+        raise DataError(f"unknown layout {layout!r}: peter or pepler", path=path)
+    elif fits[layout] is not None:
+        raise DataError(f"not {layout.upper()}'s generated.txt: {fits[layout]}", path=path)
+    size = PETER_LINES if layout == "peter" else PEPLER_LINES
+    groups = [lines[start:start + size] for start in range(0, len(lines), size)]
+    return GeneratedTexts(str(path), [g[0] for g in groups], {layout: [g[size - 2] for g in groups]}, layout=layout)
+
+
+def _fits(lines: list[str], size: int) -> str | None:
+    """Why ``lines`` are not groups of ``size`` lines each ending with an empty one (None: they are)."""
+    if len(lines) % size:
+        return f"{len(lines):,} lines are not groups of {size}"
+    for number in range(size - 1, len(lines), size):
+        if lines[number].strip():
+            return f"line {number + 1} should be the empty line that ends a record"
+    return None
+
+
+def read_table_file(path: Path, generated: list[str] | None = None, reference: str = "reference",
+                    feature: str | None = "feature") -> GeneratedTexts:
+    """A table of references and generated explanations (:data:`TABLE_SUFFIXES`). ``generated``:
+    the columns to score; None: ``generated`` if the table has it, else every ``explanation_*``
+    column (``whyrec evaluate --records``). ``feature``: the true feature words' column, read
+    when present; ``rating`` and ``predicted`` likewise."""
+    rows = _table_rows(path)
+    if not rows:
+        raise DataError("the table has no rows", path=path)
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    if reference not in columns:
+        raise DataError(f"no column {reference!r} of reference texts; columns are {columns} "
+                        "(--reference NAME names it)", path=path)
+    if generated is None:
+        generated = ["generated"] if "generated" in columns else [c for c in columns if c.startswith("explanation_")]
+        if not generated:
+            raise DataError(f"no column of generated explanations ('generated' or 'explanation_…'); columns are "
+                            f"{columns} (--generated NAME names one)", path=path)
+    missing = [name for name in generated if name not in columns]
+    if missing:
+        raise DataError(f"no column {missing[0]!r}; columns are {columns}", path=path)
+    kept = [row for row in rows if _present(row.get(reference))]
+    texts = GeneratedTexts(str(path), [str(row[reference]) for row in kept],
+                           {name.removeprefix("explanation_"): [_text_or_none(row.get(name)) for row in kept]
+                            for name in generated}, left_out=len(rows) - len(kept))
+    if feature and feature in columns:
+        texts.features = [str(row.get(feature) or "") for row in kept]
+    if "rating" in columns and "predicted" in columns:
+        texts.ratings = [_number(row.get("rating"), "rating", path, n) for n, row in enumerate(kept, start=1)]
+        texts.predicted = [_number(row.get("predicted"), "predicted", path, n) for n, row in enumerate(kept, start=1)]
+    return texts
+
+
+def _table_rows(path: Path) -> list[dict]:
+    """The table's rows as dicts of cells; JSON nulls stay None, CSV cells are strings."""
+    suffix = path.suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise DataError(f"a table is {', '.join(TABLE_SUFFIXES)} (or give PETER's or PEPLER's generated.txt)",
+                        path=path)
+    if suffix in (".csv", ".tsv"):
+        import csv
+
+        with path.open(encoding="utf-8", newline="") as handle:
+            return list(csv.DictReader(handle, delimiter="\t" if suffix == ".tsv" else ","))
+    if suffix == ".json":
+        try:
+            rows = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise DataError(f"not JSON: {exc.msg}", path=path, line=exc.lineno) from None
+        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+            raise DataError("a JSON table is an array of objects, one per record", path=path)
+        return rows
+    rows = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"not JSON: {exc.msg}", path=path, line=number) from None
+            if not isinstance(row, dict):
+                raise DataError("a line of a JSON lines table is an object", path=path, line=number)
+            rows.append(row)
+    return rows
+
+
+def _present(value) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value)) and str(value).strip() != ""
+
+
+def _text_or_none(value) -> str | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
+def _number(value, column: str, path: Path, row: int) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise DataError(f"row {row:,}: {value!r} is not a number", path=path, field=column) from None
+    if not math.isfinite(number):
+        raise DataError(f"row {row:,}: {value!r} is not a finite number", path=path, field=column)
+    return number
+
+
+def score_texts(texts: GeneratedTexts, feature_set: set[str] | None = None, tokenize: bool = False,
+                clamp: tuple[float, float] | None = None) -> dict[str, dict[str, float]]:
+    """Each generated column's scores against the references, over the records it wrote for:
+    ``count``, BLEU-1/4, ROUGE-1/2/L F, USR (:func:`whyrec.metrics.text.explanation_quality`),
+    with a ``feature_set`` FCR and DIV, and FMR too when the true ``features`` are known (else
+    NaN), and ``empty`` (the percentage with no words); ``rmse`` and ``mae`` of ``predicted``
+    (clamped to ``clamp``) when the file holds ratings. ``tokenize``: run whyrec's tokenizer on
+    both texts first, for raw text; else split on spaces."""
+    split = whyrec_tokenize if tokenize else str.split
+    out = {}
+    for name, written in texts.generated.items():
+        rows = [n for n, text in enumerate(written) if text is not None]
+        if not rows:
+            raise DataError(f"{name!r} holds no explanation to score", path=texts.source)
+        references = [split(texts.references[n]) for n in rows]
+        hypotheses = [split(written[n]) for n in rows]
+        true = [texts.features[n] for n in rows] if texts.features is not None else [""] * len(rows)
+        scores = explanation_quality(references, hypotheses, true, feature_set or set())
+        if texts.features is None:
+            scores["fmr"] = math.nan  # no true feature words: nothing to match
+        scores["count"] = len(rows)
+        scores["empty"] = 100.0 * sum(not h for h in hypotheses) / len(hypotheses)
+        if texts.ratings is not None and texts.predicted is not None:
+            predicted = np.array([texts.predicted[n] for n in rows])
+            ratings = np.array([texts.ratings[n] for n in rows])
+            scores.update(rmse=rmse(predicted, ratings, clamp), mae=mae(predicted, ratings, clamp))
+        out[name] = scores
+    return out

@@ -1,0 +1,89 @@
+"""`whyrec score`: explanations written elsewhere, scored as whyrec scores its own."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import pytest
+
+from tests.cli.invoke import assert_one_line_error, run_cli
+
+
+def test_scoring_evaluates_records_gives_what_evaluate_gave(tmp_path, planted):
+    """The records `evaluate --records` writes, scored by `score` with the same data: the same
+    BLEU, ROUGE, USR, FMR, FCR, DIV, RMSE and MAE, to the last digit."""
+    data, bundle, rows = tmp_path / "planted.csv", tmp_path / "peter", tmp_path / "rows.jsonl"
+    planted.corpus.reviews.to_csv(data, index=False)
+    train = run_cli("train", "peter+", "--data", str(data), "--out", str(bundle), "--param", "emsize=16",
+                    "--param", "ffn=32", "--param", "epochs=2")
+    assert train.returncode == 0, train.stderr
+    evaluated = run_cli("evaluate", str(bundle), "--data", str(data), "--records", str(rows), "--json")
+    assert evaluated.returncode == 0, evaluated.stderr
+    expected = json.loads(evaluated.stdout)
+    scored = run_cli("score", str(rows), "--data", str(data), "--json")
+    assert scored.returncode == 0, scored.stderr
+    got = json.loads(scored.stdout)
+    assert got["records"] == expected["explained_records"] and got["feature_set"] > 0
+    mine, theirs = got["scores"]["peter+"], expected["explanations"]["peter+"]
+    for name in ("bleu1", "bleu4", "rouge1", "rouge2", "rougeL", "usr", "fmr", "fcr", "div", "empty"):
+        assert mine[name] == pytest.approx(theirs[name], abs=1e-12), name
+    known = [json.loads(line) for line in rows.read_text().splitlines() if json.loads(line)["known"]]
+    assert mine["rmse"] == pytest.approx(
+        (sum((r["rating"] - r["predicted"]) ** 2 for r in known) / len(known)) ** 0.5)
+    printed = run_cli("score", str(rows))  # without --data: no feature set to look for
+    assert printed.returncode == 0, printed.stderr
+    assert f"peter+ on {got['records']:,} records: BLEU-1 {mine['bleu1']:.2f}" in printed.stdout
+    assert "FMR, FCR, DIV n/a (give --data: the features they look for)" in printed.stdout
+
+
+def _pickle_and_split(tmp_path):
+    """Six reviews of a PETER pickle, each with its own feature word, and a split whose test.index
+    lists records 5 and 4 in that order."""
+    features = ["sound", "strap", "price", "tone", "case", "cable"]
+    records = [{"user": f"u{n % 2}", "item": f"i{n}", "rating": 4.0,
+                "template": (word, "fine", f"the {word} is fine", 1)} for n, word in enumerate(features)]
+    (tmp_path / "reviews.pickle").write_bytes(pickle.dumps(records, protocol=2))
+    split = tmp_path / "1"
+    split.mkdir()
+    for part, positions in (("train", "0 1 2"), ("validation", "3"), ("test", "5 4")):
+        (split / f"{part}.index").write_text(positions + "\n")
+    return features, split
+
+
+def test_a_peter_generated_txt_is_scored_with_its_test_index_features(tmp_path):
+    features, split = _pickle_and_split(tmp_path)
+    generated = tmp_path / "generated.txt"  # the test records in test.index's order: 5, then 4
+    generated.write_text("the cable is fine\ncable case\nthe cable is fine\n\n"
+                         "the case is fine\ncase cable\nthe price is good\n\n")
+    args = ("--data", str(tmp_path / "reviews.pickle"), "--split", str(split))
+    scored = run_cli("score", str(generated), *args, "--json")
+    assert scored.returncode == 0, scored.stderr
+    got = json.loads(scored.stdout)
+    assert got["layout"] == "peter" and got["records"] == 2 and got["feature_set"] == len(features)
+    peter = got["scores"]["peter"]
+    assert peter["fmr"] == 0.5  # cable matches record 5's; price is not record 4's (case)
+    assert peter["fcr"] == pytest.approx(2 / 6) and peter["div"] == 0.0 and peter["usr"] == 1.0
+    (split / "train.index").write_text("0 1\n")
+    (split / "test.index").write_text("5 4 2\n")
+    assert_one_line_error(run_cli("score", str(generated), *args),
+                          "lists 3 test records, and the file 2: is it the split the explanations were generated on?")
+    assert_one_line_error(run_cli("score", str(generated), "--data", str(tmp_path / "reviews.pickle"), "--seed", "1"),
+                          "a generated.txt holds the records of a fixed split's test.index, in its order")
+
+
+def test_options_that_do_not_fit_the_file_are_refused(tmp_path):
+    generated, table = tmp_path / "generated.txt", tmp_path / "rows.csv"
+    generated.write_text("the sound\nthe sound\n\n")
+    table.write_text("reference,generated\nthe sound,the sound\n")
+    assert_one_line_error(run_cli("score", str(table), "--layout", "peter"),
+                          "--layout tells a generated.txt's layout; a table's columns have names")
+    assert_one_line_error(run_cli("score", str(generated), "--generated", "x"),
+                          "--generated and --reference name a table's columns; a generated.txt has none")
+    assert_one_line_error(run_cli("score", str(table), "--split", str(tmp_path)),
+                          "--split and --seed say how to read --data, which is not given")
+    assert_one_line_error(run_cli("score", str(tmp_path / "none.csv")), "none.csv: no such file")
+    assert_one_line_error(run_cli("score", str(generated), "--layout", "peter"),
+                          "not PETER's generated.txt: 3 lines are not groups of 4")
+    scored = run_cli("score", str(generated))
+    assert scored.returncode == 0 and "(pepler)" in scored.stdout and "BLEU-1 100.00" in scored.stdout, scored.stderr

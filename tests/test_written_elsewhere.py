@@ -1,0 +1,105 @@
+"""Explanations written elsewhere (PETER's and PEPLER's generated.txt, tables), read and scored."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from whyrec.errors import DataError
+from whyrec.metrics.text import explanation_quality
+from whyrec.written_elsewhere import GeneratedTexts, read_generated_txt, read_table_file, score_texts
+
+REFERENCES = ["the sound is great", "the strap is too short", "nice price for the tone"]
+GENERATED = ["the sound is great", "", "the price is nice"]  # PETER writes an empty line for an empty text
+
+
+def test_peter_and_pepler_files_are_told_apart_by_their_empty_lines(tmp_path):
+    peter, pepler = tmp_path / "peter.txt", tmp_path / "pepler.txt"
+    peter.write_text("".join(f"{r}\nsound strap price\n{g}\n\n" for r, g in zip(REFERENCES, GENERATED)))
+    pepler.write_text("".join(f"{r}\n{g}\n\n" for r, g in zip(REFERENCES, GENERATED)))
+    for path, layout in ((peter, "peter"), (pepler, "pepler")):
+        texts = read_generated_txt(path)
+        assert texts.layout == layout and texts.references == REFERENCES
+        assert texts.generated == {layout: GENERATED}
+        assert read_generated_txt(path, layout).generated == texts.generated
+    with pytest.raises(DataError, match="not PEPLER's generated.txt: line 3 should be the empty line that ends"):
+        read_generated_txt(peter, "pepler")
+
+
+def test_a_file_of_neither_layout_or_of_both_is_refused_with_what_to_give(tmp_path):
+    broken = tmp_path / "broken.txt"
+    broken.write_text("a ref\nctx\na gen\nnot empty\n")
+    with pytest.raises(DataError, match=r"broken.txt: not told .* as PETER's: line 4 should be the empty line .*"
+                                        r"give --layout peter or --layout pepler"):
+        read_generated_txt(broken)
+    both = tmp_path / "both.txt"  # 12 lines, every 3rd and every 4th one empty (empty texts do that)
+    both.write_text("r1\nc1\n\n\nr2\n\ng2\n\n\nr3\nc3\n\n")
+    with pytest.raises(DataError, match="it fits both"):
+        read_generated_txt(both)
+    assert read_generated_txt(both, "peter").references == ["r1", "r2", ""]
+    assert read_generated_txt(both, "pepler").references == ["r1", "", "g2", "r3"]
+    (tmp_path / "empty.txt").write_text("")
+    with pytest.raises(DataError, match="file is empty"):
+        read_generated_txt(tmp_path / "empty.txt")
+
+
+def test_a_table_leaves_out_rows_without_a_reference_and_finds_the_explanation_columns(tmp_path):
+    rows = [{"user": "u1", "reference": REFERENCES[0], "feature": "sound", "rating": 5, "predicted": 4.5,
+             "explanation_pair": GENERATED[0], "explanation_user": "great"},
+            {"user": "u2", "reference": None, "feature": None, "rating": 3, "predicted": 3.0,
+             "explanation_pair": None, "explanation_user": None},  # a record the system did not know
+            {"user": "u3", "reference": REFERENCES[2], "feature": "price", "rating": 4, "predicted": 3.5,
+             "explanation_pair": GENERATED[2], "explanation_user": None}]
+    path = tmp_path / "rows.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    texts = read_table_file(path)
+    assert texts.left_out == 1 and texts.references == [REFERENCES[0], REFERENCES[2]]
+    assert texts.generated == {"pair": [GENERATED[0], GENERATED[2]], "user": ["great", None]}
+    assert texts.features == ["sound", "price"] and texts.ratings == [5.0, 4.0] and texts.predicted == [4.5, 3.5]
+    scores = score_texts(texts, {"sound", "price", "strap"})
+    assert scores["pair"]["count"] == 2 and scores["user"]["count"] == 1  # a null is no explanation
+    assert scores["pair"]["fmr"] == 1.0 and scores["pair"]["fcr"] == pytest.approx(2 / 3)
+    assert scores["pair"]["rmse"] == pytest.approx(0.5) and scores["user"]["mae"] == pytest.approx(0.5)
+    assert read_table_file(path, ["explanation_user"]).generated == {"user": ["great", None]}
+
+
+def test_a_tables_missing_columns_and_bad_numbers_are_named(tmp_path):
+    path = tmp_path / "rows.csv"
+    path.write_text("ref,generated\nthe sound,the sound\n")
+    with pytest.raises(DataError, match=r"rows.csv: no column 'reference' of reference texts; columns are "
+                                        r"\['ref', 'generated'\] \(--reference NAME names it\)"):
+        read_table_file(path)
+    assert read_table_file(path, reference="ref").generated == {"generated": ["the sound"]}
+    with pytest.raises(DataError, match="no column 'explanation_pair'"):
+        read_table_file(path, ["explanation_pair"], reference="ref")
+    path.write_text("reference,text\nthe sound,the sound\n")
+    with pytest.raises(DataError, match=r"no column of generated explanations \('generated' or 'explanation_…'\)"):
+        read_table_file(path)
+    path.write_text("reference,generated,rating,predicted\nthe sound,the sound,5,high\n")
+    with pytest.raises(DataError, match=r"rows.csv: field 'predicted': row 1: 'high' is not a number"):
+        read_table_file(path)
+    (tmp_path / "rows.xlsx").write_text("x")
+    with pytest.raises(DataError, match="a table is .csv, .tsv, .jsonl, .json"):
+        read_table_file(tmp_path / "rows.xlsx")
+    (tmp_path / "rows.jsonl").write_text('{"reference": "a", "generated": "a"}\n[1, 2]\n')
+    with pytest.raises(DataError, match="rows.jsonl:2: a line of a JSON lines table is an object"):
+        read_table_file(tmp_path / "rows.jsonl")
+
+
+def test_scores_are_the_benchmark_metrics_of_the_texts_split_on_spaces_or_tokenized():
+    texts = GeneratedTexts("memory", REFERENCES, {"peter": GENERATED}, features=["sound", "strap", "tone"])
+    feature_set = {"sound", "strap", "price", "tone"}
+    scores = score_texts(texts, feature_set)["peter"]
+    expected = explanation_quality([r.split() for r in REFERENCES], [g.split() for g in GENERATED],
+                                   ["sound", "strap", "tone"], feature_set)
+    assert {k: scores[k] for k in expected} == expected
+    assert scores["count"] == 3 and scores["empty"] == pytest.approx(100 / 3) and "rmse" not in scores
+    raw = GeneratedTexts("memory", ["The sound's GREAT!"], {"x": ["the sound 's great !"]})
+    assert score_texts(raw, tokenize=True)["x"]["bleu1"] == pytest.approx(100.0)
+    assert score_texts(raw)["x"]["bleu1"] < 100.0  # split on spaces, "The" is not "the"
+    unfeatured = score_texts(GeneratedTexts("memory", REFERENCES, {"p": GENERATED}), feature_set)["p"]
+    assert math.isnan(unfeatured["fmr"]) and not math.isnan(unfeatured["fcr"])  # no true features: no FMR
+    with pytest.raises(DataError, match="'p' holds no explanation to score"):
+        score_texts(GeneratedTexts("memory", ["a"], {"p": [None]}))
