@@ -103,3 +103,21 @@ def test_scores_are_the_benchmark_metrics_of_the_texts_split_on_spaces_or_tokeni
     assert math.isnan(unfeatured["fmr"]) and not math.isnan(unfeatured["fcr"])  # no true features: no FMR
     with pytest.raises(DataError, match="'p' holds no explanation to score"):
         score_texts(GeneratedTexts("memory", ["a"], {"p": [None]}))
+
+
+def test_alignment_is_the_judges_reading_against_each_predicted_rating_on_the_datas_scale():
+    """A judge that reads every explanation as class 5: right for the predictions that round to 5 on
+    the 1–10 scale read as 1–5 (10 → 5, 9 → 4.6 → 5), wrong for 2 (→ 1.4 → 1), and a prediction past
+    the scale (11) is clamped to it first."""
+
+    class AlwaysFive:
+        def predict(self, texts):
+            return [5] * len(texts)
+
+    texts = GeneratedTexts("memory", ["a b", "c d", "e f", "g h"], {"x": ["a b", "c", "e", "g"]},
+                           ratings=[10.0, 9.0, 2.0, 10.0], predicted=[10.0, 9.0, 2.0, 11.0])
+    scores = score_texts(texts, scale=(1.0, 10.0), judge=AlwaysFive())["x"]
+    assert scores["acc5"] == 75.0 and scores["base5"] == 75.0 and scores["acc3"] == 75.0
+    assert scores["rmse"] == 0.0  # 11 clamped to 10
+    with pytest.raises(ValueError, match="give scale"):
+        score_texts(texts, judge=AlwaysFive())

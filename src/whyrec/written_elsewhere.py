@@ -177,14 +177,20 @@ def _number(value, column: str, path: Path, row: int) -> float:
 
 
 def score_texts(texts: GeneratedTexts, feature_set: set[str] | None = None, tokenize: bool = False,
-                clamp: tuple[float, float] | None = None) -> dict[str, dict[str, float]]:
+                scale: tuple[float, float] | None = None, judge=None) -> dict[str, dict[str, float]]:
     """Each generated column's scores against the references, over the records it wrote for:
     ``count``, BLEU-1/4, ROUGE-1/2/L F, USR (:func:`whyrec.metrics.text.explanation_quality`),
     with a ``feature_set`` FCR and DIV, and FMR too when the true ``features`` are known (else
-    NaN), and ``empty`` (the percentage with no words); ``rmse`` and ``mae`` of ``predicted``
-    (clamped to ``clamp``) when the file holds ratings. ``tokenize``: run whyrec's tokenizer on
-    both texts first, for raw text; else split on spaces."""
+    NaN), and ``empty`` (the percentage with no words). When the file holds ratings: ``rmse`` and
+    ``mae`` of ``predicted``, clamped to ``scale`` (the data's, as PETER clamps) when given; and
+    with a ``judge`` (:func:`whyrec.explanation_scores.sentiment_judge`, which needs the ``scale``)
+    the alignment ``acc5``/``acc3`` of each explanation with its predicted rating and their base
+    rates ``base5``/``base3`` (:func:`whyrec.metrics.alignment.sentiment_accuracy`), as
+    ``whyrec evaluate`` reports them. ``tokenize``: run whyrec's tokenizer on both texts first, for
+    raw text; else split on spaces."""
     split = whyrec_tokenize if tokenize else str.split
+    if judge is not None and scale is None:
+        raise ValueError("the sentiment judge reads predicted ratings on a scale: give scale")
     out = {}
     for name, written in texts.generated.items():
         rows = [n for n, text in enumerate(written) if text is not None]
@@ -201,6 +207,19 @@ def score_texts(texts: GeneratedTexts, feature_set: set[str] | None = None, toke
         if texts.ratings is not None and texts.predicted is not None:
             predicted = np.array([texts.predicted[n] for n in rows])
             ratings = np.array([texts.ratings[n] for n in rows])
-            scores.update(rmse=rmse(predicted, ratings, clamp), mae=mae(predicted, ratings, clamp))
+            scores.update(rmse=rmse(predicted, ratings, scale), mae=mae(predicted, ratings, scale))
+            if judge is not None:
+                scores.update(_alignment(judge, [written[n] for n in rows], np.clip(predicted, *scale), scale))
         out[name] = scores
     return out
+
+
+def _alignment(judge, written: list[str], predicted: np.ndarray, scale: tuple[float, float]) -> dict[str, float]:
+    """``acc5``/``acc3``: how often the judge reads an explanation as its predicted rating's class;
+    ``base5``/``base3``: what one sentence for every record would score."""
+    from whyrec.data.scale import five_point
+    from whyrec.metrics.alignment import sentiment_accuracy, sentiment_base_rate
+
+    classes = five_point(predicted, scale)
+    accuracy, base = sentiment_accuracy(judge.predict(written), classes), sentiment_base_rate(classes)
+    return {"acc5": accuracy["acc5"], "acc3": accuracy["acc3"], "base5": base["acc5"], "base3": base["acc3"]}

@@ -12,7 +12,7 @@ from tests.cli.invoke import assert_one_line_error, run_cli
 
 def test_scoring_evaluates_records_gives_what_evaluate_gave(tmp_path, planted):
     """The records `evaluate --records` writes, scored by `score` with the same data: the same
-    BLEU, ROUGE, USR, FMR, FCR, DIV, RMSE and MAE, to the last digit."""
+    BLEU, ROUGE, USR, FMR, FCR, DIV, RMSE, MAE and sentiment alignment, to the last digit."""
     data, bundle, rows = tmp_path / "planted.csv", tmp_path / "peter", tmp_path / "rows.jsonl"
     planted.corpus.reviews.to_csv(data, index=False)
     train = run_cli("train", "peter+", "--data", str(data), "--out", str(bundle), "--param", "emsize=16",
@@ -26,7 +26,8 @@ def test_scoring_evaluates_records_gives_what_evaluate_gave(tmp_path, planted):
     got = json.loads(scored.stdout)
     assert got["records"] == expected["explained_records"] and got["feature_set"] > 0
     mine, theirs = got["scores"]["peter+"], expected["explanations"]["peter+"]
-    for name in ("bleu1", "bleu4", "rouge1", "rouge2", "rougeL", "usr", "fmr", "fcr", "div", "empty"):
+    for name in ("bleu1", "bleu4", "rouge1", "rouge2", "rougeL", "usr", "fmr", "fcr", "div", "empty", "acc5", "acc3",
+                 "base5", "base3"):
         assert mine[name] == pytest.approx(theirs[name], abs=1e-12), name
     known = [json.loads(line) for line in rows.read_text().splitlines() if json.loads(line)["known"]]
     assert mine["rmse"] == pytest.approx(
@@ -35,6 +36,7 @@ def test_scoring_evaluates_records_gives_what_evaluate_gave(tmp_path, planted):
     assert printed.returncode == 0, printed.stderr
     assert f"peter+ on {got['records']:,} records: BLEU-1 {mine['bleu1']:.2f}" in printed.stdout
     assert "FMR, FCR, DIV n/a (give --data: the features they look for)" in printed.stdout
+    assert "sentiment accuracy" not in printed.stdout  # no train reviews to train the judge on
 
 
 def _pickle_and_split(tmp_path):

@@ -12,7 +12,7 @@ import typer
 from whyrec.cli.common import app
 from whyrec.cli.inputs import chosen_split_dir, split_of
 from whyrec.cli.options import ColumnMap, MaxRating, MinRating, ReaderFormat, SplitSeed
-from whyrec.cli.output import console
+from whyrec.cli.output import console, status
 from whyrec.strict_json import strict_dumps
 from whyrec.wording import counted
 
@@ -45,7 +45,8 @@ def score(
 ) -> None:
     """Score explanations written by any system (PETER's or PEPLER's code, another paper's, whyrec's
     records) with whyrec's metrics: BLEU-1/4, ROUGE-1/2/L, USR, and with --data FMR, FCR and DIV,
-    as the PETER benchmark defines them; RMSE and MAE when the table holds rating and predicted."""
+    as the PETER benchmark defines them. When a table holds rating and predicted: RMSE and MAE, and
+    with --data the explanations' sentiment alignment with the predicted rating, as evaluate gives it."""
     from whyrec.errors import ConfigError, DataError
     from whyrec.written_elsewhere import read_generated_txt, read_table_file, score_texts
 
@@ -59,16 +60,21 @@ def score(
     if data is None and (split is not None or seed is not None):
         raise ConfigError("--split and --seed say how to read --data, which is not given")
     texts = read_generated_txt(file, layout) if is_txt else read_table_file(file, generated, reference)
-    feature_set = None
+    feature_set = scale = judge = None
     if data is not None:
         from whyrec.data.features import split_features
 
         parts = split_of(data, split, seed, format, (min_rating, max_rating), column)
         table = split_features(parts)
-        feature_set = set(table["feature"])
+        feature_set, scale = set(table["feature"]), parts.train.rating_scale
         if is_txt:
             texts.features = _test_index_features(data, split, seed, table, len(texts.references))
-    scores = score_texts(texts, feature_set, tokenize)
+        if texts.predicted is not None and len(parts.train):
+            from whyrec.explanation_scores import sentiment_judge
+
+            with status(console(), "training the sentiment judge on the train reviews"):
+                judge = sentiment_judge(parts.train)
+    scores = score_texts(texts, feature_set, tokenize, scale, judge)
     report = {"file": str(file), "layout": texts.layout, "records": len(texts.references),
               "left_out": texts.left_out, "feature_set": len(feature_set) if feature_set is not None else None,
               "scores": scores}
@@ -112,6 +118,9 @@ def _print_scores(report: dict, with_features: bool) -> None:
                       f"DIV {_or_na(sc['div'], '.3f')}"]
         if "rmse" in sc:
             parts.append(f"RMSE {sc['rmse']:.4f}  MAE {sc['mae']:.4f}")
+        if "acc5" in sc:
+            parts.append(f"sentiment accuracy {sc['acc5']:.1f}% / {sc['acc3']:.1f}% (5 / 3 classes; one sentence "
+                         f"for all would score {sc['base5']:.1f}% / {sc['base3']:.1f}%)")
         con.print(f"  {name} on {counted(sc['count'], 'record')}: " + "  ".join(parts), highlight=False)
         if sc["empty"]:
             con.print(f"    {sc['empty']:.1f}% of these explanations have no words", highlight=False)
