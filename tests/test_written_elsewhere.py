@@ -121,3 +121,17 @@ def test_alignment_is_the_judges_reading_against_each_predicted_rating_on_the_da
     assert scores["rmse"] == 0.0  # 11 clamped to 10
     with pytest.raises(ValueError, match="give scale"):
         score_texts(texts, judge=AlwaysFive())
+
+
+def test_files_that_are_not_utf8_or_whose_rows_do_not_fit_the_header_are_refused_at_their_line(tmp_path):
+    (tmp_path / "bytes.txt").write_bytes(b"\xff\xfe a reference\n")
+    with pytest.raises(DataError, match=r"bytes.txt: not UTF-8 text \(byte 0\): write it as UTF-8"):
+        read_generated_txt(tmp_path / "bytes.txt")
+    (tmp_path / "short.csv").write_text('reference,generated\nthe sound,the sound\n"unclosed,x\n')
+    with pytest.raises(DataError, match=r"short.csv:3: 1 cell under a header of 2: an unclosed quote, or a short row"):
+        read_table_file(tmp_path / "short.csv")
+    (tmp_path / "long.tsv").write_text("reference\tgenerated\na\tb\tc\n")
+    with pytest.raises(DataError, match=r"long.tsv:2: 3 cells under a header of 2: a tab in a cell not quoted\?"):
+        read_table_file(tmp_path / "long.tsv")
+    (tmp_path / "marked.csv").write_bytes("\ufeffreference,generated\nthe sound,the sound\n".encode())
+    assert read_table_file(tmp_path / "marked.csv").references == ["the sound"]  # Excel's byte-order mark

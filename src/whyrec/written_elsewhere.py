@@ -31,6 +31,7 @@ from whyrec.data.text import tokenize as whyrec_tokenize
 from whyrec.errors import DataError
 from whyrec.metrics.rating import mae, rmse
 from whyrec.metrics.text import explanation_quality
+from whyrec.wording import counted
 
 PETER_LINES, PEPLER_LINES = 4, 3  # lines per record of each code's generated.txt
 TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json")
@@ -58,8 +59,7 @@ def read_generated_txt(path: Path, layout: str | None = None) -> GeneratedTexts:
     (``"pepler"``: reference, generated, empty) ``generated.txt``; None: told by the empty lines,
     every 4th line in PETER's, every 3rd in PEPLER's. A file that fits neither, or both (a file
     whose texts are all empty fits both), is refused, naming what to give."""
-    text = path.read_text(encoding="utf-8")
-    lines = text.split("\n")
+    lines = _utf8_text(path).split("\n")
     if lines and lines[-1] == "":
         lines.pop()  # the newline that ends the file
     if not lines:
@@ -130,32 +130,59 @@ def _table_rows(path: Path) -> list[dict]:
     if suffix not in TABLE_SUFFIXES:
         raise DataError(f"a table is {', '.join(TABLE_SUFFIXES)} (or give PETER's or PEPLER's generated.txt)",
                         path=path)
+    text = _utf8_text(path)
     if suffix in (".csv", ".tsv"):
-        import csv
-
-        with path.open(encoding="utf-8", newline="") as handle:
-            return list(csv.DictReader(handle, delimiter="\t" if suffix == ".tsv" else ","))
+        return _csv_rows(text, "\t" if suffix == ".tsv" else ",", path)
     if suffix == ".json":
         try:
-            rows = json.loads(path.read_text(encoding="utf-8"))
+            rows = json.loads(text)
         except json.JSONDecodeError as exc:
             raise DataError(f"not JSON: {exc.msg}", path=path, line=exc.lineno) from None
         if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
             raise DataError("a JSON table is an array of objects, one per record", path=path)
         return rows
     rows = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"not JSON: {exc.msg}", path=path, line=number) from None
-            if not isinstance(row, dict):
-                raise DataError("a line of a JSON lines table is an object", path=path, line=number)
-            rows.append(row)
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"not JSON: {exc.msg}", path=path, line=number) from None
+        if not isinstance(row, dict):
+            raise DataError("a line of a JSON lines table is an object", path=path, line=number)
+        rows.append(row)
     return rows
+
+
+def _csv_rows(text: str, delimiter: str, path: Path) -> list[dict]:
+    """CSV (or TSV) rows under the header, each with as many cells as it has names: a row with fewer
+    or more (an unclosed quote runs to the end of the file) is refused at its line."""
+    import csv
+    import io
+
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = next(reader, None)
+    if header is None:
+        raise DataError("file is empty", path=path)
+    rows = []
+    for cells in reader:
+        if not cells:
+            continue
+        if len(cells) != len(header):
+            why = "an unclosed quote, or a short row" if len(cells) < len(header) else \
+                f"a {'tab' if delimiter == chr(9) else 'comma'} in a cell not quoted?"
+            raise DataError(f"{counted(len(cells), 'cell')} under a header of {len(header)}: {why}", path=path,
+                            line=reader.line_num)
+        rows.append(dict(zip(header, cells)))
+    return rows
+
+
+def _utf8_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")  # a byte-order mark is no part of the first name
+    except UnicodeDecodeError as exc:
+        raise DataError(f"not UTF-8 text (byte {exc.start:,}): write it as UTF-8", path=path) from None
 
 
 def _present(value) -> bool:
