@@ -1,5 +1,7 @@
 """A tiny trained MT bundle and a rating-model bundle shared by the serving tests."""
 
+import threading
+
 import pytest
 
 from tests.systems.test_mt import TINY
@@ -35,3 +37,18 @@ def peter_bundle(served_bundles, tmp_path_factory):
     folder = tmp_path_factory.mktemp("peter") / "planted-peter"
     Peter(use_feature=True, emsize=32, ffn=64, max_words=8, epochs=3).fit(split.train, split.valid, features).save(folder)
     return folder
+
+
+def hold_recommendations(system, monkeypatch) -> tuple[threading.Event, threading.Event]:
+    """Make ``system.recommend`` wait, once entered, until the test lets it go: (entered, release).
+    A request held so keeps its place under ``--max-in-flight``."""
+    entered, release = threading.Event(), threading.Event()
+    recommend = system.recommend
+
+    def held(user, k):
+        entered.set()
+        assert release.wait(30)
+        return recommend(user, k)
+
+    monkeypatch.setattr(system, "recommend", held)
+    return entered, release

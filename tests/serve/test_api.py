@@ -532,20 +532,13 @@ def test_past_max_in_flight_a_request_is_refused_at_once_and_probes_still_answer
                                                                                   caplog, root):
     """Also behind a proxy's prefix (``whyrec serve --root-path``: uvicorn puts it in front of every
     path), the routes that compute are told from the path within the app."""
-    import threading
     from concurrent.futures import ThreadPoolExecutor
+
+    from tests.serve.conftest import hold_recommendations
 
     mt_folder, _, split = served_bundles
     served = ServedSystem.from_folder(mt_folder)
-    entered, release = threading.Event(), threading.Event()
-    recommend = served.recommend
-
-    def slow(user, k):  # holds the one place until the test lets it go
-        entered.set()
-        assert release.wait(30)
-        return recommend(user, k)
-
-    monkeypatch.setattr(served, "recommend", slow)
+    entered, release = hold_recommendations(served, monkeypatch)  # holds the one place until the test lets it go
     user, item = split.train.users[0], split.train.items[0]
     app = create_app([served], max_in_flight=1, access_log=True)
     with TestClient(app, root_path=root) as c, ThreadPoolExecutor(1) as pool:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.serve.conftest import hold_recommendations
 from whyrec.errors import ConfigError
 from whyrec.serve.app import create_app
 from whyrec.serve.cross_origin import checked_origins
@@ -68,15 +68,7 @@ def test_no_origin_is_allowed_unless_named_and_any_with_a_star(mt_system):
 
 def test_a_busy_servers_refusal_and_its_retry_after_are_readable_cross_origin(mt_system, served_bundles, monkeypatch):
     user = served_bundles[2].train.users[0]
-    entered, release = threading.Event(), threading.Event()
-    recommend = mt_system.recommend
-
-    def slow(user, k):  # holds the one place until the test lets it go
-        entered.set()
-        assert release.wait(30)
-        return recommend(user, k)
-
-    monkeypatch.setattr(mt_system, "recommend", slow)
+    entered, release = hold_recommendations(mt_system, monkeypatch)
     app = create_app([mt_system], max_in_flight=1, cors_origins=[FRONT_END])
     with TestClient(app) as c, ThreadPoolExecutor(1) as pool:
         held = pool.submit(c.get, f"/users/{user}/recommendations")
