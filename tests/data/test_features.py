@@ -105,6 +105,11 @@ def test_a_files_own_quadruples_are_used_instead_of_extracted_ones(planted, tmp_
     assert [by_position.loc[p, "sentence"] for p in test.positions] == [sentences[p] for p in test.positions]
     assert list(by_position.loc[list(test.positions), "user"]) == list(test.users)
     assert given_features(split.train)["position"].isin(split.train.positions).all()
+    from whyrec.data import Corpus
+
+    whole = Corpus.concat([split.train, split.valid, split.test])  # the parts joined keep their quadruples
+    assert given_features(whole).sort_values("position").reset_index(drop=True).equals(
+        table.sort_values("position").reset_index(drop=True))
     planted.corpus.reviews.to_csv(tmp_path / "reviews.csv", index=False)
     table_split = ratio_split(load_corpus(tmp_path / "reviews.csv"), seed=0)
     assert given_features(table_split.train) is None

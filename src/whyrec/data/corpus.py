@@ -344,10 +344,13 @@ class Corpus:
 
     @classmethod
     def concat(cls, parts: list["Corpus"], name: str | None = None) -> "Corpus":
-        """One corpus holding the rows of ``parts`` (e.g. the three parts of a split)."""
+        """One corpus holding the rows of ``parts`` (e.g. the three parts of a split), and their
+        quadruples when every part has the file's own (a PETER pickle's)."""
         first = parts[0]
+        given = [p.features for p in parts]
+        features = pd.concat(given, ignore_index=True) if all(f is not None for f in given) else None
         return cls(pd.concat([p.reviews for p in parts], ignore_index=True), rating_scale=first.rating_scale,
-                   item_meta=first.item_meta, report=first.report, name=name or first.name)
+                   item_meta=first.item_meta, report=first.report, name=name or first.name, features=features)
 
     @property
     def ratings_only(self) -> bool:
