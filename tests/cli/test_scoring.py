@@ -24,8 +24,8 @@ def test_scoring_evaluates_records_gives_what_evaluate_gave(tmp_path, planted):
     scored = run_cli("score", str(rows), "--data", str(data), "--json")
     assert scored.returncode == 0, scored.stderr
     got = json.loads(scored.stdout)
-    assert got["records"] == expected["explained_records"] and got["feature_set"] > 0
-    mine, theirs = got["scores"]["peter+"], expected["explanations"]["peter+"]
+    assert got["files"][0]["records"] == expected["explained_records"] and got["feature_set"] > 0
+    mine, theirs = got["files"][0]["scores"]["peter+"], expected["explanations"]["peter+"]
     for name in ("bleu1", "bleu4", "rouge1", "rouge2", "rougeL", "usr", "fmr", "fcr", "div", "empty", "acc5", "acc3",
                  "base5", "base3"):
         assert mine[name] == pytest.approx(theirs[name], abs=1e-12), name
@@ -34,7 +34,7 @@ def test_scoring_evaluates_records_gives_what_evaluate_gave(tmp_path, planted):
         (sum((r["rating"] - r["predicted"]) ** 2 for r in known) / len(known)) ** 0.5)
     printed = run_cli("score", str(rows))  # without --data: no feature set to look for
     assert printed.returncode == 0, printed.stderr
-    assert f"peter+ on {got['records']:,} records: BLEU-1 {mine['bleu1']:.2f}" in printed.stdout
+    assert f"peter+ on {got['files'][0]['records']:,} records: BLEU-1 {mine['bleu1']:.2f}" in printed.stdout
     assert "FMR, FCR, DIV n/a (give --data: the features they look for)" in printed.stdout
     assert "sentiment accuracy" not in printed.stdout  # no train reviews to train the judge on
 
@@ -58,14 +58,20 @@ def test_a_peter_generated_txt_is_scored_with_its_test_index_features(tmp_path):
     generated = tmp_path / "generated.txt"  # the test records in test.index's order: 5, then 4
     generated.write_text("the cable is fine\ncable case\nthe cable is fine\n\n"
                          "the case is fine\ncase cable\nthe price is good\n\n")
+    pepler = tmp_path / "pepler.txt"  # PEPLER's, scored beside it: the same records, other texts
+    pepler.write_text("the cable is fine\nthe case is fine\n\nthe case is fine\nthe case is fine\n\n")
     args = ("--data", str(tmp_path / "reviews.pickle"), "--split", str(split))
-    scored = run_cli("score", str(generated), *args, "--json")
+    scored = run_cli("score", str(generated), str(pepler), *args, "--json")
     assert scored.returncode == 0, scored.stderr
     got = json.loads(scored.stdout)
-    assert got["layout"] == "peter" and got["records"] == 2 and got["feature_set"] == len(features)
-    peter = got["scores"]["peter"]
+    assert [f["layout"] for f in got["files"]] == ["peter", "pepler"] and got["feature_set"] == len(features)
+    assert got["files"][0]["records"] == 2
+    peter, other = got["files"][0]["scores"]["peter"], got["files"][1]["scores"]["pepler"]
     assert peter["fmr"] == 0.5  # cable matches record 5's; price is not record 4's (case)
     assert peter["fcr"] == pytest.approx(2 / 6) and peter["div"] == 0.0 and peter["usr"] == 1.0
+    assert other["fmr"] == 0.5 and other["div"] == 1.0 and other["usr"] == 0.5  # "case" twice
+    printed = run_cli("score", str(generated), str(pepler), *args)
+    assert "generated.txt (peter): 2 records" in printed.stdout and "pepler.txt (pepler): 2 records" in printed.stdout
     (split / "train.index").write_text("0 1\n")
     (split / "test.index").write_text("5 4 2\n")
     assert_one_line_error(run_cli("score", str(generated), *args),

@@ -19,9 +19,10 @@ from whyrec.wording import counted
 
 @app.command("score")
 def score(
-    file: Path = typer.Argument(..., help="PETER's or PEPLER's generated.txt, or a table (.csv, .tsv, .jsonl, "
-                                ".json) of references and generated explanations, such as `whyrec evaluate "
-                                "--records` writes."),
+    files: list[Path] = typer.Argument(..., help="PETER's or PEPLER's generated.txt, or a table (.csv, .tsv, "
+                                       ".jsonl, .json) of references and generated explanations, such as "
+                                       "`whyrec evaluate --records` writes; several are scored one after another, "
+                                       "against the same --data."),
     generated: Optional[list[str]] = typer.Option(None, "--generated", help="A table's column of generated "
                                                   "explanations (repeatable; default: 'generated', else every "
                                                   "'explanation_…' column)."),
@@ -50,16 +51,18 @@ def score(
     from whyrec.errors import ConfigError, DataError
     from whyrec.written_elsewhere import read_generated_txt, read_table_file, score_texts
 
-    if not file.is_file():
-        raise DataError("no such file" if not file.exists() else "a folder, not a file", path=file)
-    is_txt = file.suffix.lower() == ".txt"
-    if layout is not None and not is_txt:
+    for file in files:
+        if not file.is_file():
+            raise DataError("no such file" if not file.exists() else "a folder, not a file", path=file)
+    txt = [file.suffix.lower() == ".txt" for file in files]
+    if layout is not None and not all(txt):
         raise ConfigError("--layout tells a generated.txt's layout; a table's columns have names")
-    if is_txt and (generated or reference != "reference"):
+    if any(txt) and (generated or reference != "reference"):
         raise ConfigError("--generated and --reference name a table's columns; a generated.txt has none")
     if data is None and (split is not None or seed is not None):
         raise ConfigError("--split and --seed say how to read --data, which is not given")
-    texts = read_generated_txt(file, layout) if is_txt else read_table_file(file, generated, reference)
+    read = [read_generated_txt(file, layout) if is_txt else read_table_file(file, generated, reference)
+            for file, is_txt in zip(files, txt)]  # every file read before the data is
     feature_set = scale = judge = None
     if data is not None:
         from whyrec.data.features import split_features
@@ -67,21 +70,23 @@ def score(
         parts = split_of(data, split, seed, format, (min_rating, max_rating), column)
         table = split_features(parts)
         feature_set, scale = set(table["feature"]), parts.train.rating_scale
-        if is_txt:
-            texts.features = _test_index_features(data, split, seed, table, len(texts.references))
-        if texts.predicted is not None and len(parts.train):
+        for texts, is_txt in zip(read, txt):
+            if is_txt:
+                texts.features = _test_index_features(data, split, seed, table, len(texts.references))
+        if any(texts.predicted is not None for texts in read) and len(parts.train):
             from whyrec.explanation_scores import sentiment_judge
 
             with status(console(), "training the sentiment judge on the train reviews"):
                 judge = sentiment_judge(parts.train)
-    scores = score_texts(texts, feature_set, tokenize, scale, judge)
-    report = {"file": str(file), "layout": texts.layout, "records": len(texts.references),
-              "left_out": texts.left_out, "feature_set": len(feature_set) if feature_set is not None else None,
-              "scores": scores}
+    report = {"feature_set": len(feature_set) if feature_set is not None else None,
+              "files": [{"file": texts.source, "layout": texts.layout, "records": len(texts.references),
+                         "left_out": texts.left_out, "scores": score_texts(texts, feature_set, tokenize, scale, judge)}
+                        for texts in read]}
     if as_json:
         typer.echo(strict_dumps(report))
         return
-    _print_scores(report, texts.features is not None)
+    for texts, scored in zip(read, report["files"]):
+        _print_scores(scored, report["feature_set"], texts.features is not None)
 
 
 def _test_index_features(data: Path, split: Optional[Path], seed: Optional[int], table, records: int) -> list[str]:
@@ -102,7 +107,8 @@ def _test_index_features(data: Path, split: Optional[Path], seed: Optional[int],
     return [word_at.get(position, "") for position in positions]
 
 
-def _print_scores(report: dict, with_features: bool) -> None:
+def _print_scores(report: dict, feature_set: int | None, with_features: bool) -> None:
+    """One file's scores: a line per generated column."""
     con = console()
     where = f"{report['file']} ({report['layout']})" if report["layout"] != "table" else report["file"]
     con.print(f"{where}: {counted(report['records'], 'record')} with a reference"
@@ -111,7 +117,7 @@ def _print_scores(report: dict, with_features: bool) -> None:
     for name, sc in report["scores"].items():
         parts = [f"BLEU-1 {sc['bleu1']:.2f}", f"BLEU-4 {sc['bleu4']:.2f}",
                  f"ROUGE-1/2/L {sc['rouge1']:.2f}/{sc['rouge2']:.2f}/{sc['rougeL']:.2f}", f"USR {sc['usr']:.3f}"]
-        if report["feature_set"] is None:
+        if feature_set is None:
             parts.append("FMR, FCR, DIV n/a (give --data: the features they look for)")
         else:
             parts += [f"FMR {_or_na(sc['fmr'], '.3f')}", f"FCR {_or_na(sc['fcr'], '.3f')}",
@@ -124,7 +130,7 @@ def _print_scores(report: dict, with_features: bool) -> None:
         con.print(f"  {name} on {counted(sc['count'], 'record')}: " + "  ".join(parts), highlight=False)
         if sc["empty"]:
             con.print(f"    {sc['empty']:.1f}% of these explanations have no words", highlight=False)
-    if report["feature_set"] is not None and not with_features:
+    if feature_set is not None and not with_features:
         con.print("  FMR n/a: no true feature word per record (a table's 'feature' column)", highlight=False)
 
 
