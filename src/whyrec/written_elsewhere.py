@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +51,6 @@ class GeneratedTexts:
     predicted: list[float] | None = None
     layout: str = "table"
     left_out: int = 0  # rows without a reference
-    notes: list[str] = field(default_factory=list)
 
 
 def read_generated_txt(path: Path, layout: str | None = None) -> GeneratedTexts:
