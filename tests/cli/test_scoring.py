@@ -72,6 +72,10 @@ def test_a_peter_generated_txt_is_scored_with_its_test_index_features(tmp_path):
     assert other["fmr"] == 0.5 and other["div"] == 1.0 and other["usr"] == 0.5  # "case" twice
     printed = run_cli("score", str(generated), str(pepler), *args)
     assert "generated.txt (peter): 2 records" in printed.stdout and "pepler.txt (pepler): 2 records" in printed.stdout
+    table = [line for line in printed.stdout.splitlines() if line.startswith("|")]  # the two side by side
+    assert table[0] == "| output | records | BLEU-1 | BLEU-4 | ROUGE-1 | ROUGE-2 | ROUGE-L | USR | FMR | FCR | DIV |"
+    assert table[2].startswith("| generated.txt · peter | 2 | ") and table[2].endswith(" | 0.500 | 0.333 | 0.000 |")
+    assert table[3].startswith("| pepler.txt · pepler | 2 | ") and table[3].endswith(" | 0.500 | 0.167 | 1.000 |")
     (split / "train.index").write_text("0 1\n")
     (split / "test.index").write_text("5 4 2\n")
     assert_one_line_error(run_cli("score", str(generated), *args),

@@ -87,6 +87,8 @@ def score(
         return
     for texts, scored in zip(read, report["files"]):
         _print_scores(scored, report["feature_set"], texts.features is not None)
+    if len(files) > 1:
+        console().print("\n" + comparison_table(report["files"]), highlight=False)
 
 
 def _test_index_features(data: Path, split: Optional[Path], seed: Optional[int], table, records: int) -> list[str]:
@@ -132,6 +134,26 @@ def _print_scores(report: dict, feature_set: int | None, with_features: bool) ->
             con.print(f"    {sc['empty']:.1f}% of these explanations have no words", highlight=False)
     if feature_set is not None and not with_features:
         con.print("  FMR n/a: no true feature word per record (a table's 'feature' column)", highlight=False)
+
+
+TABLE_COLUMNS = (("records", "count", ",d"), ("BLEU-1", "bleu1", ".2f"), ("BLEU-4", "bleu4", ".2f"),
+                 ("ROUGE-1", "rouge1", ".2f"), ("ROUGE-2", "rouge2", ".2f"), ("ROUGE-L", "rougeL", ".2f"),
+                 ("USR", "usr", ".3f"), ("FMR", "fmr", ".3f"), ("FCR", "fcr", ".3f"), ("DIV", "div", ".3f"),
+                 ("RMSE", "rmse", ".4f"), ("sentiment = rating (5 classes, %)", "acc5", ".1f"),
+                 ("one sentence for all (%)", "base5", ".1f"))
+
+
+def comparison_table(files: list[dict]) -> str:
+    """The scores of several files as one markdown table, a row per file and generated column
+    (``file · column``); a column only when some row has it, n/a where a row has not."""
+    from whyrec.results_table import markdown_table
+
+    rows = [(f"{Path(entry['file']).name} · {name}", scores)
+            for entry in files for name, scores in entry["scores"].items()]
+    shown = [(title, key, spec) for title, key, spec in TABLE_COLUMNS if any(key in sc for _, sc in rows)]
+    return markdown_table(["output", *(title for title, _, _ in shown)],
+                          [[label, *(_or_na(sc.get(key, math.nan), spec) for _, key, spec in shown)]
+                           for label, sc in rows])
 
 
 def _or_na(value: float, spec: str) -> str:
