@@ -317,7 +317,8 @@ def behind_proxy(app, prefix: str):
     async def proxy(scope, receive, send):
         if scope["type"] == "http":
             if not scope["path"].startswith(prefix + "/"):
-                await send({"type": "http.response.start", "status": 404, "headers": [(b"content-type", b"text/plain")]})
+                await send({"type": "http.response.start", "status": 404,
+                            "headers": [(b"content-type", b"text/plain")]})
                 await send({"type": "http.response.body", "body": b"not under the proxy's path"})
                 return
             scope = {**scope, "path": scope["path"][len(prefix):], "raw_path": scope["raw_path"][len(prefix):]}
