@@ -93,7 +93,9 @@ def test_options_that_do_not_fit_the_file_are_refused(tmp_path):
     assert_one_line_error(run_cli("score", str(generated), "--generated", "x"),
                           "--generated and --reference name a table's columns; a generated.txt has none")
     assert_one_line_error(run_cli("score", str(table), "--split", str(tmp_path)),
-                          "--split and --seed say how to read --data, which is not given")
+                          "--split says how to read --data, which is not given")
+    assert_one_line_error(run_cli("score", str(table), "--max-rating", "10", "--seed", "2"),
+                          "--seed and --max-rating say how to read --data, which is not given")
     assert_one_line_error(run_cli("score", str(tmp_path / "none.csv")), "none.csv: no such file")
     assert_one_line_error(run_cli("score", str(generated), "--layout", "peter"),
                           "not PETER's generated.txt: 3 lines are not groups of 4")

@@ -11,6 +11,7 @@ import typer
 
 from whyrec.cli.common import app
 from whyrec.cli.inputs import chosen_split_dir, split_of
+from whyrec.cli.option_checks import given_on_command_line
 from whyrec.cli.options import ColumnMap, MaxRating, MinRating, ReaderFormat, SplitSeed
 from whyrec.cli.output import console, status
 from whyrec.strict_json import strict_dumps
@@ -19,6 +20,7 @@ from whyrec.wording import counted
 
 @app.command("score")
 def score(
+    context: typer.Context,
     files: list[Path] = typer.Argument(..., help="PETER's or PEPLER's generated.txt, or a table (.csv, .tsv, "
                                        ".jsonl, .json) of references and generated explanations, such as "
                                        "`whyrec evaluate --records` writes; several are scored one after another, "
@@ -59,8 +61,10 @@ def score(
         raise ConfigError("--layout tells a generated.txt's layout; a table's columns have names")
     if any(txt) and (generated or reference != "reference"):
         raise ConfigError("--generated and --reference name a table's columns; a generated.txt has none")
-    if data is None and (split is not None or seed is not None):
-        raise ConfigError("--split and --seed say how to read --data, which is not given")
+    unread = given_on_command_line(context, "split", "seed", "format", "column", "min_rating", "max_rating")
+    if data is None and unread:
+        raise ConfigError(f"{' and '.join(unread)} say{'s' if len(unread) == 1 else ''} how to read --data, which "
+                          "is not given")
     read = [read_generated_txt(file, layout) if is_txt else read_table_file(file, generated, reference)
             for file, is_txt in zip(files, txt)]  # every file read before the data is
     feature_set = scale = judge = None
