@@ -121,32 +121,40 @@ class GuardAndTime:
         server = scope["app"].state.server_metrics  # it counts the requests to SHED_PREFIXES being answered
         computing = app_path(scope).startswith(SHED_PREFIXES)
         if computing and self.max_in_flight and server.add_in_flight(0) >= self.max_in_flight:
+            self._record(scope, BUSY, 503, start, server)  # counted before the client has the answer
             await _error(503, f"the server is busy: it answers at most {self.max_in_flight} requests for "
                               "recommendations or explanations at once per process (whyrec serve "
                               "--max-in-flight); retry in a moment", headers={"Retry-After": "1"})(scope, receive, send)
-            self._record(scope, BUSY, 503, start, server)
             return
-        started: list[int] = []  # the status the app answered with, once it did
+        started: list[int] = []  # the status the app answers with, once it does
+        finished: list[bool] = []
 
-        async def send_noting_status(message) -> None:
+        def finish() -> None:  # once: the place freed, the request counted under its route's name
+            if finished:
+                return
+            finished.append(True)
+            server.add_in_flight(-computing)
+            route = scope.get("route")
+            name = getattr(route, "path", None) or ("static" if app_path(scope).startswith("/static") else "other")
+            self._record(scope, f"{scope['method']} {route_name(name)}", started[0] if started else 500, start, server)
+
+        async def send_finishing(message) -> None:
             if message["type"] == "http.response.start":
                 started.append(message["status"])
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                finish()  # before the client has its whole answer: a request it makes next finds this one done
             await send(message)
 
         server.add_in_flight(computing)
         try:
-            await self.app(scope, receive, send_noting_status)
+            await self.app(scope, receive, send_finishing)
         except Exception:  # the handlers cover expected errors; this is the last net
             _LOG.exception("internal error on %s %s", scope["method"], scope.get("path", "")[:200])
             if started:  # too late for another answer: the server closes the connection
                 raise
-            await _error(500, "internal error")(scope, receive, send)
-            started.append(500)
+            await _error(500, "internal error")(scope, receive, send_finishing)
         finally:
-            server.add_in_flight(-computing)
-        route = scope.get("route")
-        name = getattr(route, "path", None) or ("static" if app_path(scope).startswith("/static") else "other")
-        self._record(scope, f"{scope['method']} {route_name(name)}", started[0] if started else 500, start, server)
+            finish()  # a no-op unless the answer never ended (a client gone, an error mid-answer)
 
     def _record(self, scope, route: str, status: int, start: float, server) -> None:
         seconds = time.perf_counter() - start
