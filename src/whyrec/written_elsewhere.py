@@ -124,7 +124,8 @@ def read_table_file(path: Path, generated: list[str] | None = None, reference: s
 
 
 def _table_rows(path: Path) -> list[dict]:
-    """The table's rows as dicts of cells; JSON nulls stay None, CSV cells are strings."""
+    """The table's rows as dicts of cells; JSON nulls stay None, CSV cells are strings. A JSON file
+    (``.json`` or ``.jsonl``) is one array of objects when it opens with ``[``, else JSON lines."""
     suffix = path.suffix.lower()
     if suffix not in TABLE_SUFFIXES:
         raise DataError(f"a table is {', '.join(TABLE_SUFFIXES)} (or give PETER's or PEPLER's generated.txt)",
@@ -132,15 +133,11 @@ def _table_rows(path: Path) -> list[dict]:
     text = _utf8_text(path)
     if suffix in (".csv", ".tsv"):
         return _csv_rows(text, "\t" if suffix == ".tsv" else ",", path)
-    if suffix == ".json":
-        try:
-            rows = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"not JSON: {exc.msg}", path=path, line=exc.lineno) from None
-        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-            raise DataError("a JSON table is an array of objects, one per record", path=path)
-        return rows
-    rows = []
+    if text.lstrip().startswith("["):  # one JSON array of objects, read as review files' arrays are
+        from whyrec.data.readers.json_reviews import json_array_objects
+
+        return [row for _, row in json_array_objects(path)]
+    rows = []  # JSON lines: an object per line
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue

@@ -8,7 +8,7 @@ import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
-from whyrec.cli.option_checks import given_on_command_line, parse_pairs
+from whyrec.cli.option_checks import parse_pairs, refuse_unread_data_options
 from whyrec.cli.output import print_warning
 
 
@@ -125,17 +125,11 @@ def history_of(context):
     ``--data``, read as its ``--split``, ``--seed``, ``--format``, ``--column``, ``--meta``,
     ``--min-rating`` and ``--max-rating`` say. None without ``--data``, when any of those given is
     refused rather than left unread."""
-    from whyrec.errors import ConfigError
-
     options = context.params
     data = options["data"]
     if data is None:
-        given = given_on_command_line(context, "split", "seed", "format", "column", "meta", "min_rating", "max_rating")
-        if given:
-            one = len(given) == 1
-            raise ConfigError(f"{' and '.join(given)} say{'s' if one else ''} how to read --data (a rating-model "
-                              "bundle's training data), which is not given: give --data, or leave "
-                              f"{'it' if one else 'them'} out")
+        refuse_unread_data_options(context, "split", "seed", "format", "column", "meta", "min_rating", "max_rating",
+                                   data_is=" (a rating-model bundle's training data)")
         return None
     scale = (options["min_rating"], options["max_rating"])
     return split_of(data, options["split"], options["seed"], options["format"], scale, options["column"],

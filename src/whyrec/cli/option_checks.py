@@ -26,6 +26,18 @@ def given_on_command_line(context, *parameters: str) -> list[str]:
             if getattr(context.get_parameter_source(name), "name", None) == "COMMANDLINE"]
 
 
+def refuse_unread_data_options(context, *parameters: str, data_is: str = "") -> None:
+    """Without ``--data``, refuse those of ``parameters`` (names, ``min_rating``) given on the command
+    line: they say how to read it, and would be left unread. ``data_is``: what --data is, in the message."""
+    from whyrec.errors import ConfigError
+
+    given = given_on_command_line(context, *parameters)
+    if context.params.get("data") is None and given:
+        one = len(given) == 1
+        raise ConfigError(f"{' and '.join(given)} say{'s' if one else ''} how to read --data{data_is}, which is not "
+                          f"given: give --data, or leave {'it' if one else 'them'} out")
+
+
 def check_given_once(context, settings: dict, options: dict[str, str]) -> None:
     """Refuse a setting given both by ``--set NAME=VALUE`` (``settings``) and, with another value, by
     the command's own option for it (``options``: setting name → the command's parameter name, as

@@ -11,8 +11,8 @@ import typer
 
 from whyrec.cli.common import app
 from whyrec.cli.inputs import chosen_split_dir, split_of
-from whyrec.cli.option_checks import given_on_command_line
-from whyrec.cli.options import ColumnMap, MaxRating, MinRating, ReaderFormat, SplitSeed
+from whyrec.cli.option_checks import refuse_unread_data_options
+from whyrec.cli.options import ColumnMap, HistorySeed, HistorySplit, MaxRating, MinRating, ReaderFormat
 from whyrec.cli.output import console, status
 from whyrec.strict_json import strict_dumps
 from whyrec.wording import counted
@@ -37,9 +37,8 @@ def score(
                                         "(a PETER pickle's own, else extracted from every record of the split) are "
                                         "the set FMR, FCR and DIV look for; for a generated.txt, its split's "
                                         "test.index gives each record's feature word."),
-    split: Optional[Path] = typer.Option(None, "--split", help="With --data: the split folder (default: "
-                                         "<data>/1 when present)."),
-    seed: SplitSeed = None,
+    split: HistorySplit = None,
+    seed: HistorySeed = None,
     format: ReaderFormat = None,
     column: ColumnMap = None,
     as_json: bool = typer.Option(False, "--json", help="Print the scores as JSON."),
@@ -61,10 +60,7 @@ def score(
         raise ConfigError("--layout tells a generated.txt's layout; a table's columns have names")
     if any(txt) and (generated or reference != "reference"):
         raise ConfigError("--generated and --reference name a table's columns; a generated.txt has none")
-    unread = given_on_command_line(context, "split", "seed", "format", "column", "min_rating", "max_rating")
-    if data is None and unread:
-        raise ConfigError(f"{' and '.join(unread)} say{'s' if len(unread) == 1 else ''} how to read --data, which "
-                          "is not given")
+    refuse_unread_data_options(context, "split", "seed", "format", "column", "min_rating", "max_rating")
     read = [read_generated_txt(file, layout) if is_txt else read_table_file(file, generated, reference)
             for file, is_txt in zip(files, txt)]  # every file read before the data is
     feature_set = scale = judge = None
