@@ -13,7 +13,7 @@ from tests.systems.test_mt import TINY as MT_TINY
 from tests.systems.test_peter import TINY as PETER_TINY
 from whyrec.data import Corpus
 from whyrec.data.features import FeatureExtractor
-from whyrec.explainer_experiment import EXPLANATION_METRICS, compare_explainers
+from whyrec.explainer_experiment import EXPLANATION_METRICS, compare_explainers, compare_trained
 from whyrec.explanation_scores import score_explanations
 from whyrec.metrics.rating import rmse
 from whyrec.prediction_records import side_by_side
@@ -37,6 +37,20 @@ def test_one_row_per_explainer_with_the_scores_of_each(tiny_split, tmp_path):
     _, scores = score_explanations(systems["MT"], split.test, features, train=split.train)
     assert {m: rows["MT-P"][m] for m in EXPLANATION_METRICS} == pytest.approx(scores["pair"], nan_ok=True)
     assert table.results[1].p_value == pytest.approx(1.0) and table.results[3].p_value < 1.0
+    # each explainer's text metrics against MT-U's on the records both explain: MT's decoders know the same
+    # records, so each difference is that of the scores, from one randomization test per row
+    assert not table.results[0].text_tests and table.results[2].text_tested_records == len(split.test)
+    tested = table.results[2].text_tests
+    assert list(tested) == ["bleu1", "bleu4", "rouge1", "rouge2", "rougeL", "usr", "fmr", "fcr", "div"]
+    for metric, paired in tested.items():
+        assert paired.difference == pytest.approx(scores["pair"][metric] - scores["user"][metric], abs=1e-9)
+        assert 0.0 < paired.p <= 1.0
+    assert table.results[3].text_tests and 0 < table.results[3].text_tested_records <= len(split.test)
+    assert "Explanations against MT-U, on the test records both explain" in table.save(tmp_path / "t").joinpath(
+        "results.md").read_text()
+    untested = compare_trained(split, systems, features, trials=0)
+    assert not any(r.text_tests for r in untested.results)
+    assert [r.per_fold[0]["bleu1"] for r in untested.results] == [rows[r.system]["bleu1"] for r in untested.results]
     assert table.panels == ["rmse", "bleu1", "rougeL", "usr", "fmr", "div", "acc5"]  # no MI without an encoder
     saved = json.loads((table.save(tmp_path / "run") / "results.json").read_text())
     assert (tmp_path / "run" / "metrics.png").stat().st_size > 1000
@@ -60,6 +74,10 @@ def test_the_command_compares_the_systems_it_is_given(tmp_path, tiny_split):
                    *mt, "--peter", "epochs=1", "--peter", "emsize=16", "--peter", "ffn=32", "--out", str(tmp_path / "x"))
     assert proc.returncode == 0, proc.stderr
     assert "| MT-P |" in proc.stdout and "| PETER |" in proc.stdout and (tmp_path / "x" / "results.md").exists()
+    assert "Explanations against MT-U, on the test records both explain" in proc.stdout
+    tested = json.loads((tmp_path / "x" / "results.json").read_text())["systems"][3]
+    assert tested["system"] == "PETER"
+    assert set(tested["text_tests"]["tests"]["rouge1"]) == {"difference", "p", "assignments", "exact"}
     assert "mi_rating" not in proc.stdout
     rows = [json.loads(line) for line in (tmp_path / "x" / "explanations.jsonl").read_text().splitlines()]
     assert len(rows) == len(tiny_split.test) and {"explanation_MT-P", "explanation_PETER", "reference"} <= set(rows[0])
@@ -67,6 +85,7 @@ def test_the_command_compares_the_systems_it_is_given(tmp_path, tiny_split):
                       "--mi", "--encoder", "words", "--out", str(tmp_path / "y"), "--by-activity",
                       "--method", "sample", "--decode", "seed=2")
     assert with_mi.returncode == 0 and "| mi_rating | mi_feature |" in with_mi.stdout, with_mi.stderr
+    assert "Explanations against" not in with_mi.stdout  # one explainer: nothing to test against
     assert "Explanations decoded by sampling (seed 2)" in (tmp_path / "y" / "results.md").read_text()
     assert "Explanations decoded" not in (tmp_path / "x" / "results.md").read_text()  # the plain greedy default
     assert "RMSE by the user's number of training ratings" not in proc.stdout  # only when asked for

@@ -46,3 +46,26 @@ def test_charts_of_several_metrics_wrap_into_rows_and_say_what_is_undefined(tmp_
     assert "metrics.png" not in plain.files and not (plain.save(tmp_path / "plain") / "metrics.png").exists()
     with pytest.raises(ConfigError, match=r"cannot plot \['ppl'\]: the table has rmse, bleu1"):
         plain.plot_panels(tmp_path / "x.png", ["ppl"])
+
+
+def test_explanation_tests_against_the_reference_are_a_table_of_differences_and_p(tmp_path):
+    from whyrec.metrics.significance import PairedDifference
+    from whyrec.results_table import ResultsTable, SystemResult
+
+    fold = {"rmse": 0.9, "bleu1": 10.0, "usr": 0.2, "train_s": 1.0, "test_s": 0.1}
+    first, second = SystemResult("MT-U", {}, [fold], [np.ones(2)]), SystemResult("PETER", {}, [fold], [np.ones(2)])
+    table = ResultsTable([first, second], ["rmse", "bleu1", "usr"], "MT-U", ["1"])
+    assert table.text_significance_markdown() == ""  # nothing tested
+    second.text_tests = {"bleu1": PairedDifference(-6.774, 0.000999, 1000),
+                         "usr": PairedDifference(0.0423, 0.064, 1000)}
+    second.text_tested_records = 237
+    assert table.text_significance_markdown().splitlines() == [
+        "| system | records | BLEU-1 | USR |", "|---|---|---|---|",
+        "| PETER | 237 | -6.77 (p 0.001) | +0.042 (p 0.064) |"]
+    assert "1,000 random swaps" in table.text_significance_title()
+    saved = json.loads((table.save(tmp_path / "run") / "results.json").read_text())["systems"]
+    assert "text_tests" not in saved[0]
+    assert saved[1]["text_tests"] == {"records": 237, "tests": {
+        "bleu1": {"difference": -6.774, "p": 0.000999, "assignments": 1000, "exact": False},
+        "usr": {"difference": 0.0423, "p": 0.064, "assignments": 1000, "exact": False}}}
+    assert table.text_significance_title() in (tmp_path / "run" / "results.md").read_text()

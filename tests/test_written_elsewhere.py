@@ -9,7 +9,8 @@ import pytest
 
 from whyrec.errors import DataError
 from whyrec.metrics.text import explanation_quality
-from whyrec.written_elsewhere import GeneratedTexts, read_generated_txt, read_table_file, score_texts
+from whyrec.written_elsewhere import (GeneratedTexts, compare_with_first, read_generated_txt, read_table_file,
+                                      score_texts)
 
 REFERENCES = ["the sound is great", "the strap is too short", "nice price for the tone"]
 GENERATED = ["the sound is great", "", "the price is nice"]  # PETER writes an empty line for an empty text
@@ -135,3 +136,29 @@ def test_files_that_are_not_utf8_or_whose_rows_do_not_fit_the_header_are_refused
         read_table_file(tmp_path / "long.tsv")
     (tmp_path / "marked.csv").write_bytes("\ufeffreference,generated\nthe sound,the sound\n".encode())
     assert read_table_file(tmp_path / "marked.csv").references == ["the sound"]  # Excel's byte-order mark
+
+
+def test_each_output_is_tested_against_the_first_on_the_records_both_wrote_for():
+    from whyrec.metrics.significance import randomization_test
+
+    first = GeneratedTexts("a/peter.csv", REFERENCES, {"peter": GENERATED, "mine": [None, "the strap", "nice tone"]},
+                           features=["sound", "strap", "price"])
+    unk = [r.replace("tone", "<unk>") for r in REFERENCES]  # the same records, written with another vocabulary
+    second = GeneratedTexts("b/generated.txt", unk, {"pepler": ["the sound", "the strap is short", "nice"]})
+    other = GeneratedTexts("c/other.txt", REFERENCES[:2], {"x": GENERATED[:2]})
+    tested = compare_with_first([first, second, other], {"sound", "strap", "price", "tone"}, trials=100)
+    assert [t.output for t in tested] == ["peter.csv · mine", "generated.txt · pepler", "other.txt · x"]
+    assert all(t.against == "peter.csv · peter" for t in tested)
+    mine, pepler, unpaired = tested
+    assert mine.records == 2 and mine.references_differ == 0  # record 0: "mine" wrote nothing
+    expected = randomization_test([r.split() for r in REFERENCES[1:]], ["the strap".split(), "nice tone".split()],
+                                  [g.split() for g in GENERATED[1:]], ["strap", "price"],
+                                  {"sound", "strap", "price", "tone"}, trials=100)
+    assert mine.tests == expected and mine.tests["fmr"].difference == 0.0  # "strap" found, "price" missed
+    assert pepler.records == 3 and pepler.references_differ == 1 and pepler.tests["bleu1"].exact
+    # each output against its own file's references: pepler's third record is scored on "<unk>"
+    scored = score_texts(second, {"sound", "strap", "price", "tone"})["pepler"]
+    assert pepler.tests["rouge1"].difference == pytest.approx(
+        scored["rouge1"] - explanation_quality([r.split() for r in REFERENCES], [g.split() for g in GENERATED],
+                                               first.features, set())["rouge1"])
+    assert unpaired.unpaired == "2 records, the first file 3" and not unpaired.tests

@@ -19,13 +19,17 @@ one rating model, so their rating columns are equal. With ``by_activity`` each r
 RMSE over the test records grouped by their user's number of train ratings
 (:func:`whyrec.experiment.rmse_by_activity`; :meth:`ResultsTable.activity_markdown`), and each
 row after the first its p-values against the first on every group's records
-(:func:`whyrec.experiment.group_p_values`).
+(:func:`whyrec.experiment.group_p_values`). On one split, each explainer row after the first is
+also tested against the first explainer row on the test records both explain: each explanation
+metric's difference and its approximate randomization p (``trials`` random swaps;
+:func:`whyrec.metrics.significance.randomization_test`; :meth:`ResultsTable.text_significance_markdown`).
 :func:`combine_splits` makes one table of the tables of several splits (mean ± sd per row).
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -49,7 +53,8 @@ def compare_explainers(split: Split, systems: Mapping[str, object], features=Non
                        on_progress: Callable[[str], None] | None = None,
                        on_step: Callable[[str], None] | None = None,
                        on_records: Callable[[str, list[dict]], None] | None = None,
-                       by_activity: bool = False, decoding: Decoding | None = None) -> ResultsTable:
+                       by_activity: bool = False, decoding: Decoding | None = None,
+                       trials: int = 1000) -> ResultsTable:
     """Fit every system of ``systems`` (name → unfitted MT or PETER) on ``split`` and score it
     (see the module docstring); ``features``: the extracted quadruples of the split's records.
     With a sentence ``encoder``, the table also has MMI's ``mi_rating`` and ``mi_feature``.
@@ -59,7 +64,8 @@ def compare_explainers(split: Split, systems: Mapping[str, object], features=Non
     records, explainers named as the table's rows (``explanation_MT-P``; merge them with
     :func:`whyrec.prediction_records.side_by_side`). ``by_activity``: see the module docstring.
     ``decoding``: how the scored explanations are written (None: the plain greedy decoding the
-    PETER benchmark scores; :func:`whyrec.explanation_scores.write_explanations`)."""
+    PETER benchmark scores; :func:`whyrec.explanation_scores.write_explanations`). ``trials``: the
+    random swaps of the test of each explainer against the first (0: no test)."""
     judge = _judge_for(split, on_progress)
     rows: list[SystemResult] = []
     for name, system in systems.items():
@@ -74,13 +80,14 @@ def compare_explainers(split: Split, systems: Mapping[str, object], features=Non
             on_progress(f"scoring {name}")
         rows += _scored_rows(name, system, split, features, judge, encoder, on_records, train_s, by_activity,
                              decoding)
-    return _table(rows, split, encoder, decoding)
+    return _table(rows, split, encoder, decoding, features=features, trials=trials)
 
 
 def compare_trained(split: Split, systems: Mapping[str, object], features=None, encoder=None,
                     on_progress: Callable[[str], None] | None = None,
                     on_records: Callable[[str, list[dict]], None] | None = None,
-                    by_activity: bool = False, decoding: Decoding | None = None) -> ResultsTable:
+                    by_activity: bool = False, decoding: Decoding | None = None,
+                    trials: int = 1000) -> ResultsTable:
     """:func:`compare_explainers` for systems trained already (saved bundles, loaded): each one
     scored on ``split.test`` as it is, nothing fitted. A rating model gets one row, its text
     scores NaN (shown n/a); ``train_s`` is NaN, the training having happened elsewhere. Without
@@ -95,7 +102,7 @@ def compare_trained(split: Split, systems: Mapping[str, object], features=None, 
             on_progress(f"scoring {name}")
         rows += _scored_rows(name, system, split, features, judge, encoder, on_records, float("nan"), by_activity,
                              decoding)
-    return _table(rows, split, encoder, decoding, text=explaining)
+    return _table(rows, split, encoder, decoding, text=explaining, features=features, trials=trials)
 
 
 def combine_splits(tables: Sequence[ResultsTable], splits: Sequence[Split]) -> ResultsTable:
@@ -177,7 +184,8 @@ def _scored_rows(name: str, system, split: Split, features, judge, encoder, on_r
                     "train_s": train_s, "test_s": test_s}
         rows.append(SystemResult(label, settings_of(system), [measured], [(predicted - test.ratings) ** 2],
                                  by_activity={group: dict(entry) for group, entry in activity.items()},
-                                 activity_groups=[groups] if by_activity else []))
+                                 activity_groups=[groups] if by_activity else [],
+                                 explained=ScoredTexts.of(written, explainer) if explainer else None))
     return rows
 
 
@@ -192,18 +200,64 @@ def _against_first_row(rows: list[SystemResult], splits: Sequence[Split]) -> Non
         group_p_values({r.system: r for r in rows}, rows[0].system, test_to_train_ratio(splits))
 
 
+@dataclass
+class ScoredTexts:
+    """One explainer's test explanations as they were scored: each record's ``position`` in the
+    data, its reference tokens, the explanation's tokens and the record's feature word ("" for none)."""
+
+    positions: list[int]
+    references: list[list[str]]
+    hypotheses: list[list[str]]
+    feature_words: list[str]
+
+    @classmethod
+    def of(cls, written, explainer: str) -> "ScoredTexts":
+        """From :func:`whyrec.explanation_scores.write_explanations`' record of one ``explainer``."""
+        return cls(written.known.positions.tolist(), written.references,
+                   [text.split() for text in written.texts[explainer]], written.feature_words)
+
+
+def _text_tests(rows: list[SystemResult], feature_set: set[str], trials: int) -> None:
+    """Each explainer row after the first explaining row: its explanation metrics against that
+    row's, on the test records both explain (by their position in the data), by approximate
+    randomization (:func:`whyrec.metrics.significance.randomization_test`: difference and p).
+    Rows are tested only against the table's reference (its first row), so a first row that
+    writes no explanations (a rating bundle) leaves them untested."""
+    from whyrec.metrics.significance import randomization_test
+
+    first = rows[0].explained
+    if first is None or len(rows) < 2:
+        return
+    at = {position: n for n, position in enumerate(first.positions)}
+    for row in rows[1:]:
+        other = row.explained
+        if other is None:
+            continue
+        pairs = [(at[position], n) for n, position in enumerate(other.positions) if position in at]
+        row.text_tested_records = len(pairs)
+        if not pairs:
+            continue
+        mine, theirs = [n for _, n in pairs], [n for n, _ in pairs]
+        row.text_tests = randomization_test(  # this row's scores minus the first's
+            [other.references[n] for n in mine], [other.hypotheses[n] for n in mine],
+            [first.hypotheses[n] for n in theirs], [other.feature_words[n] for n in mine], feature_set, trials,
+            second_references=[first.references[n] for n in theirs])
+
+
 def _metrics(encoder) -> list[str]:
     return EXPLANATION_METRICS + (["mi_rating", "mi_feature"] if encoder is not None else [])
 
 
 def _table(rows: list[SystemResult], split: Split, encoder, decoding: Decoding | None = None,
-           text: bool = True) -> ResultsTable:
-    """The rows as a table; p-values of each row's squared rating errors against the first row's;
-    its note says how the explanations were decoded when not as the PETER benchmark does. Without
-    ``text`` (no system explains: rating bundles compared), the rating columns alone, which every
-    text column would otherwise follow as n/a."""
+           text: bool = True, features=None, trials: int = 1000) -> ResultsTable:
+    """The rows as a table; p-values of each row's squared rating errors against the first row's,
+    and of its explanation metrics (:func:`_text_tests`); its note says how the explanations were
+    decoded when not as the PETER benchmark does. Without ``text`` (no system explains: rating
+    bundles compared), the rating columns alone, which every text column would otherwise follow as n/a."""
     reference = rows[0].system if len(rows) > 1 else None
     _against_first_row(rows, [split])
+    if text and trials:
+        _text_tests(rows, set(features["feature"]) if features is not None and len(features) else set(), trials)
     if not text:
         return ResultsTable(rows, ["rmse", "mae"], reference, [split.name])
     panels = PLOTTED + (["mi_rating"] if encoder is not None else [])

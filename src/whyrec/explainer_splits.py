@@ -79,7 +79,8 @@ def compare_over_splits(splits: Sequence[Split], unfitted: Callable[[], Mapping[
                         encoder_for: Callable[[Split], object] | None = None, by_activity: bool = False,
                         decoding: Decoding | None = None, log: Callable[[str], None] | None = None,
                         on_progress: Callable[[str], None] | None = None,
-                        on_step: Callable[[str], None] | None = None) -> tuple[ResultsTable, list[dict]]:
+                        on_step: Callable[[str], None] | None = None,
+                        trials: int = 1000) -> tuple[ResultsTable, list[dict]]:
     """:func:`whyrec.explainer_experiment.compare_explainers` on each of ``splits`` in turn, with
     new systems from ``unfitted()`` for each, and its table (over several splits,
     :func:`~whyrec.explainer_experiment.combine_splits`'s) with the test records' explanations
@@ -90,7 +91,9 @@ def compare_over_splits(splits: Sequence[Split], unfitted: Callable[[], Mapping[
     run with the same ``settings`` on the same split is read back instead of trained again.
     ``encoder_for(split)``: the sentence encoder of MMI's scores on that split (None: no MI
     columns). ``log`` gets each split's sizes and each read-back; ``on_progress`` and ``on_step``
-    are ``compare_explainers``'s, the split's place ("(split 2/5)") added over several splits."""
+    are ``compare_explainers``'s, the split's place ("(split 2/5)") added over several splits.
+    ``trials``: its test of each explainer against the first, on one split (over several, the
+    table gives the mean and sd of the splits' scores, and no such test)."""
     from whyrec.data.features import split_features
     from whyrec.explainer_experiment import combine_splits, compare_explainers
     from whyrec.prediction_records import side_by_side
@@ -114,7 +117,7 @@ def compare_over_splits(splits: Sequence[Split], unfitted: Callable[[], Mapping[
                 on_progress=(lambda m: on_progress(m + where)) if on_progress else None,
                 on_step=(lambda m: on_step(m + where)) if on_step else None,
                 on_records=lambda name, system_rows: rows.append(system_rows), by_activity=by_activity,
-                decoding=decoding)
+                decoding=decoding, trials=trials if len(splits) == 1 else 0)
             split_records = side_by_side(rows)
             if kept_at is not None:
                 save_split_result(kept_at, table, split_records, split, settings)

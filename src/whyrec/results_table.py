@@ -66,6 +66,12 @@ class SystemResult:
     by_activity: dict[str, dict] = field(default_factory=dict)
     # and per fold its test records' activity groups, in the order of squared_errors
     activity_groups: list[np.ndarray] = field(default_factory=list, repr=False)
+    # an explainer's test explanations as scored (whyrec.explainer_experiment.ScoredTexts), one split's
+    explained: object = field(default=None, repr=False)
+    # its explanation metrics against the reference row's, on the records both explain (one split):
+    # metric -> whyrec.metrics.significance.PairedDifference, and how many records were paired
+    text_tests: dict = field(default_factory=dict)
+    text_tested_records: int = 0
 
     def mean(self, key: str) -> float:
         return float(np.mean([f[key] for f in self.per_fold]))
@@ -167,6 +173,28 @@ class ResultsTable:
         return (f"Ranking metrics against {self.reference}: p of the corrected resampled t-test over the "
                 f"{len(self.splits)} splits")
 
+    def text_significance_markdown(self) -> str:
+        """Each row's explanation metrics against the reference row's (``text_tests``): the
+        difference and its approximate randomization p, as a markdown table; empty without them."""
+        tested = [r for r in self.results if r.text_tests]
+        if not tested:
+            return ""
+        names = list(tested[0].text_tests)
+
+        def cell(metric: str, paired) -> str:  # BLEU and ROUGE are ×100, the others ratios
+            digits = 2 if metric.startswith(("bleu", "rouge")) else 3
+            return "n/a" if paired is None else f"{paired.difference:+.{digits}f} (p {paired.p:.3f})"
+
+        return markdown_table(["system", "records", *(metric_title(m).split(" (")[0] for m in names)],
+                              [[r.system, f"{r.text_tested_records:,}", *(cell(m, r.text_tests.get(m)) for m in names)]
+                               for r in tested])
+
+    def text_significance_title(self) -> str:
+        sampled = [t.assignments for r in self.results for t in r.text_tests.values() if not t.exact]
+        how = f"{sampled[0]:,} random swaps" if sampled else "every swap counted"
+        return (f"Explanations against {self.reference}, on the test records both explain: each metric's "
+                f"difference and its p (approximate randomization, {how} of two rows' explanations of a record)")
+
     def tuning_notes(self) -> list[str]:
         """A line per tuned system and split: the settings it picked on validation (see
         :class:`~whyrec.rating.tuning.TunedModel`)."""
@@ -194,7 +222,11 @@ class ResultsTable:
                  **({"ranking_p_over_splits": r.ranking_p_over_splits} if r.ranking_p_over_splits else {}),
                  "mean": {k: r.mean(k) for k in [*self.metrics, "train_s", "test_s"]},
                  "std": {k: r.std(k) for k in [*self.metrics, "train_s", "test_s"]},
-                 **({"rmse_by_activity": r.by_activity} if r.by_activity else {})}
+                 **({"rmse_by_activity": r.by_activity} if r.by_activity else {}),
+                 **({"text_tests": {"records": r.text_tested_records,
+                                    "tests": {m: {"difference": t.difference, "p": t.p, "assignments": t.assignments,
+                                                  "exact": t.exact} for m, t in r.text_tests.items()}}}
+                    if r.text_tests else {})}
                 for r in self.results
             ],
         }
@@ -283,10 +315,13 @@ class ResultsTable:
         ranking = self.ranking_significance_markdown()
         if ranking:
             ranking = f"\n\n{self.ranking_significance_title()}:\n\n{ranking}"
+        text = self.text_significance_markdown()
+        if text:
+            text = f"\n\n{self.text_significance_title()}:\n\n{text}"
         note = f"\n\n{self.note}" if self.note else ""
         heading = f"# {title}\n\n" if title else ""
-        (folder / "results.md").write_text(heading + self.to_markdown() + note + ranking + activity + picked + "\n",
-                                           encoding="utf-8")
+        (folder / "results.md").write_text(heading + self.to_markdown() + note + text + ranking + activity + picked
+                                           + "\n", encoding="utf-8")
         (folder / "results.csv").write_text(self.to_csv(), encoding="utf-8")
         # NaN (no features) → null
         (folder / "results.json").write_text(strict_dumps(self.to_dict(), indent=1), encoding="utf-8")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -246,3 +246,64 @@ def _alignment(judge, written: list[str], predicted: np.ndarray, scale: tuple[fl
     classes = five_point(predicted, scale)
     accuracy, base = sentiment_accuracy(judge.predict(written), classes), sentiment_base_rate(classes)
     return {"acc5": accuracy["acc5"], "acc3": accuracy["acc3"], "base5": base["acc5"], "base3": base["acc3"]}
+
+
+@dataclass
+class PairedComparison:
+    """One output tested against the first (:func:`compare_with_first`): ``output`` and
+    ``against`` name them (``file · column``); ``records``: how many records both wrote for;
+    ``tests``: metric → :class:`whyrec.metrics.significance.PairedDifference` (this output minus
+    the first); ``references_differ``: of those records, how many have another reference text in
+    this output's file than in the first's (each explanation is scored against its own file's);
+    ``unpaired``: why no record is paired."""
+
+    output: str
+    against: str
+    records: int = 0
+    tests: dict = field(default_factory=dict)
+    references_differ: int = 0
+    unpaired: str = ""
+
+
+def output_label(texts: GeneratedTexts, name: str) -> str:
+    """How the comparison tables name a generated column: ``file · column``."""
+    return f"{Path(texts.source).name} · {name}"
+
+
+def compare_with_first(read: list[GeneratedTexts], feature_set: set[str] | None = None, tokenize: bool = False,
+                       trials: int = 1000, seed: int = 0) -> list[PairedComparison]:
+    """Every generated column after the first file's first, tested against it, record by record,
+    by approximate randomization (:func:`whyrec.metrics.significance.randomization_test`, on the
+    metrics :func:`score_texts` gives) over the records both wrote for. Files are paired record by
+    record, in their order, when they hold as many records: those of one split's test part, as
+    PETER's and PEPLER's code and ``evaluate --records`` write them. Their reference texts may
+    differ (PETER maps words outside its vocabulary to ``<unk>``; PEPLER writes its own tokens):
+    each output is scored against its own, and ``references_differ`` counts where they do. FMR is
+    tested when the first file knows the records' true features."""
+    from whyrec.metrics.significance import randomization_test
+
+    split = whyrec_tokenize if tokenize else str.split
+    outputs = [(texts, name) for texts in read for name in texts.generated]
+    first_texts, first_name = outputs[0]
+    first = first_texts.generated[first_name]
+    out = []
+    for texts, name in outputs[1:]:
+        entry = PairedComparison(output_label(texts, name), output_label(first_texts, first_name))
+        if len(texts.references) != len(first):
+            entry.unpaired = f"{len(texts.references):,} records, the first file {len(first):,}"
+            out.append(entry)
+            continue
+        written = texts.generated[name]
+        rows = [n for n, (a, b) in enumerate(zip(first, written)) if a is not None and b is not None]
+        entry.records = len(rows)
+        if not rows:
+            entry.unpaired = "no record both wrote for"
+        else:
+            true = [first_texts.features[n] for n in rows] if first_texts.features is not None else None
+            entry.references_differ = sum(texts.references[n] != first_texts.references[n] for n in rows)
+            entry.tests = randomization_test(  # this output's scores minus the first's
+                [split(texts.references[n]) for n in rows], [split(written[n]) for n in rows],
+                [split(first[n]) for n in rows], true if feature_set else None, feature_set, trials, seed,
+                second_references=[split(first_texts.references[n]) for n in rows])
+        out.append(entry)
+    return out

@@ -76,6 +76,20 @@ def test_a_peter_generated_txt_is_scored_with_its_test_index_features(tmp_path):
     assert table[0] == "| output | records | BLEU-1 | BLEU-4 | ROUGE-1 | ROUGE-2 | ROUGE-L | USR | FMR | FCR | DIV |"
     assert table[2].startswith("| generated.txt · peter | 2 | ") and table[2].endswith(" | 0.500 | 0.333 | 0.000 |")
     assert table[3].startswith("| pepler.txt · pepler | 2 | ") and table[3].endswith(" | 0.500 | 0.167 | 1.000 |")
+    # pepler's against peter's: the differences of the scores above, each with its p (all 4 swaps counted)
+    tested = got["against_first"]
+    assert tested["output"] == "generated.txt · peter" and tested["trials"] == 1000
+    usr = tested["outputs"][0]["tests"]["usr"]
+    assert usr["difference"] == pytest.approx(-0.5) and usr["exact"] and 0 < usr["p"] <= 1
+    assert tested["outputs"][0]["tests"]["div"]["difference"] == pytest.approx(1.0)
+    assert "Against generated.txt · peter: each metric's difference and its p-value" in printed.stdout
+    assert table[6] == "| pepler.txt · pepler | 2 | " + " | ".join(
+        f"{tested['outputs'][0]['tests'][m]['difference']:+{spec}} (p {tested['outputs'][0]['tests'][m]['p']:.3f})"
+        for m, spec in (("bleu1", ".2f"), ("bleu4", ".2f"), ("rouge1", ".2f"), ("rouge2", ".2f"), ("rougeL", ".2f"),
+                        ("usr", ".3f"), ("fmr", ".3f"), ("fcr", ".3f"), ("div", ".3f"))) + " |"
+    assert "every one of the 4 ways to swap its 2 records counted" in printed.stdout
+    untested = json.loads(run_cli("score", str(generated), str(pepler), *args, "--json", "--trials", "0").stdout)
+    assert "against_first" not in untested and untested["files"] == got["files"]
     (split / "train.index").write_text("0 1\n")
     (split / "test.index").write_text("5 4 2\n")
     assert_one_line_error(run_cli("score", str(generated), *args),

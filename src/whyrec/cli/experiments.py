@@ -14,8 +14,8 @@ from whyrec.cli.option_checks import (check_checkpoint, check_given_once, check_
                                       check_text_settings, check_tune_on, checked_mt_config, mi_encoder, parse_pairs,
                                       scored_decoding)
 from whyrec.cli.options import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSettings, FoldUnicode, MaxRating, MiScores,
-                                MinRating, ReaderFormat, RelevantAt, ScoredMethod, SentenceEncoderName, SplitSeed, TopK,
-                                TuneOn, Tuned)
+                                MinRating, ReaderFormat, RelevantAt, ScoredMethod, SentenceEncoderName,
+                                SignificanceTrials, SplitSeed, TopK, TuneOn, Tuned)
 from whyrec.cli.output import Throttled, console, print_table, save_results, status, step_reporter
 
 # experiment explain: every system's explanation of each test record, side by side
@@ -218,6 +218,7 @@ def experiment_explain(
     by_activity: ByActivity = False,
     method: ScoredMethod = None,
     decode: DecodingSettings = None,
+    trials: SignificanceTrials = 1000,
     resume: bool = typer.Option(False, "--resume", help="With --splits: read back the splits that a stopped run "
                                 "with the same settings finished (each is kept in splits/ in --out as it ends) "
                                 "instead of training them again."),
@@ -268,7 +269,7 @@ def experiment_explain(
             every, unfitted, keep_in=out if splits is not None else None, settings=run_settings, resume=resume,
             encoder_for=(lambda parts: _shared_encoder(parts, encoder)) if mi else None, by_activity=by_activity,
             decoding=decoding, log=lambda message: con.print(message, highlight=False), on_progress=line.update,
-            on_step=step_reporter(line.update, Throttled.every_for(con)))
+            on_step=step_reporter(line.update, Throttled.every_for(con)), trials=trials)
     names = ", ".join(p.name for p in every)
     _save_comparison(con, table, records, out,
                      f"explanation systems on {names}" + (f" (mean ± sd over {len(every)} splits)"
@@ -347,6 +348,9 @@ def _save_comparison(con, table, records: list[dict], out: Path, title: str, dat
     print_table(table, title)
     if table.note:  # how the explanations were decoded, when not as the PETER benchmark does
         con.print(table.note, highlight=False)
+    tested = table.text_significance_markdown()  # one split, several explainers
+    if tested:
+        con.print(f"{table.text_significance_title()}:\n{tested}", highlight=False)
     activity = table.activity_markdown()  # empty without --by-activity
     if activity:
         con.print(f"{table.activity_title()}:\n{activity}", highlight=False)
@@ -370,6 +374,7 @@ def compare(
     by_activity: ByActivity = False,
     method: ScoredMethod = None,
     decode: DecodingSettings = None,
+    trials: SignificanceTrials = 1000,
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,
 ) -> None:
@@ -416,5 +421,5 @@ def compare(
         table = compare_trained(parts, systems, features, _shared_encoder(parts, encoder) if mi else None,
                                 on_progress=lambda m: line.update(m),
                                 on_records=lambda name, rows: records.append(rows), by_activity=by_activity,
-                                decoding=decoding)
+                                decoding=decoding, trials=trials)
     _save_comparison(con, table, side_by_side(records), out, f"saved bundles on {parts.name}", data, [parts])

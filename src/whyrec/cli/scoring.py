@@ -12,7 +12,8 @@ import typer
 from whyrec.cli.common import app
 from whyrec.cli.inputs import chosen_split_dir, split_of
 from whyrec.cli.option_checks import refuse_unread_data_options
-from whyrec.cli.options import ColumnMap, HistorySeed, HistorySplit, MaxRating, MinRating, ReaderFormat
+from whyrec.cli.options import (ColumnMap, HistorySeed, HistorySplit, MaxRating, MinRating, ReaderFormat,
+                                SignificanceTrials)
 from whyrec.cli.output import console, status
 from whyrec.strict_json import strict_dumps
 from whyrec.wording import counted
@@ -41,6 +42,7 @@ def score(
     seed: HistorySeed = None,
     format: ReaderFormat = None,
     column: ColumnMap = None,
+    trials: SignificanceTrials = 1000,
     as_json: bool = typer.Option(False, "--json", help="Print the scores as JSON."),
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,
@@ -48,9 +50,11 @@ def score(
     """Score explanations written by any system (PETER's or PEPLER's code, another paper's, whyrec's
     records) with whyrec's metrics: BLEU-1/4, ROUGE-1/2/L, USR, and with --data FMR, FCR and DIV,
     as the PETER benchmark defines them. When a table holds rating and predicted: RMSE and MAE, and
-    with --data the explanations' sentiment alignment with the predicted rating, as evaluate gives it."""
+    with --data the explanations' sentiment alignment with the predicted rating, as evaluate gives it.
+    With several outputs (files, or a table's columns), each is tested against the first, record
+    by record: the difference of each text metric and its p-value."""
     from whyrec.errors import ConfigError, DataError
-    from whyrec.written_elsewhere import read_generated_txt, read_table_file, score_texts
+    from whyrec.written_elsewhere import compare_with_first, read_generated_txt, read_table_file, score_texts
 
     for file in files:
         if not file.is_file():
@@ -82,13 +86,23 @@ def score(
               "files": [{"file": texts.source, "layout": texts.layout, "records": len(texts.references),
                          "left_out": texts.left_out, "scores": score_texts(texts, feature_set, tokenize, scale, judge)}
                         for texts in read]}
+    tested = []
+    if trials and sum(len(texts.generated) for texts in read) > 1:
+        with status(console(), "testing each output against the first"):
+            tested = compare_with_first(read, feature_set, tokenize, trials)
+        report["against_first"] = {"output": tested[0].against, "method": "approximate randomization",
+                                   "trials": trials, "seed": 0, "outputs": [_tested_json(t) for t in tested]}
     if as_json:
         typer.echo(strict_dumps(report))
         return
     for texts, scored in zip(read, report["files"]):
         _print_scores(scored, report["feature_set"], texts.features is not None)
-    if len(files) > 1:
+    if len(report["files"]) > 1 or tested:
         console().print("\n" + comparison_table(report["files"]), highlight=False)
+    if tested:
+        console().print(f"\nAgainst {tested[0].against}: each metric's difference and its p-value (approximate "
+                        f"randomization: {trials:,} random swaps of the two outputs' explanations of a record)\n"
+                        + tested_table(tested), highlight=False)
 
 
 def _test_index_features(data: Path, split: Optional[Path], seed: Optional[int], table, records: int) -> list[str]:
@@ -154,6 +168,37 @@ def comparison_table(files: list[dict]) -> str:
     return markdown_table(["output", *(title for title, _, _ in shown)],
                           [[label, *(_or_na(sc.get(key, math.nan), spec) for _, key, spec in shown)]
                            for label, sc in rows])
+
+
+def _tested_json(tested) -> dict:
+    return {"output": tested.output, "records": tested.records, "references_differ": tested.references_differ,
+            "unpaired": tested.unpaired or None,
+            "tests": {metric: {"difference": t.difference, "p": t.p, "assignments": t.assignments, "exact": t.exact}
+                      for metric, t in tested.tests.items()}}
+
+
+def tested_table(tested: list) -> str:
+    """The outputs tested against the first (:func:`whyrec.written_elsewhere.compare_with_first`)
+    as a markdown table: per metric, this output's score minus the first's, and its p."""
+    from whyrec.results_table import markdown_table
+
+    shown = [(title, key, spec) for title, key, spec in TABLE_COLUMNS[1:] if any(key in t.tests for t in tested)]
+    rows = []
+    for entry in tested:
+        if entry.unpaired:
+            rows.append([entry.output, "0", *(["n/a"] * len(shown))])
+            continue
+        cells = [f"{entry.tests[key].difference:+{spec}} (p {entry.tests[key].p:.3f})" if key in entry.tests
+                 else "n/a" for _, key, spec in shown]
+        rows.append([entry.output, f"{entry.records:,}", *cells])
+    table = markdown_table(["output", "records", *(title for title, _, _ in shown)], rows)
+    notes = [f"{entry.output}: not tested, {entry.unpaired}" for entry in tested if entry.unpaired]
+    notes += [f"{entry.output}: {counted(entry.references_differ, 'reference')} of {entry.records:,} differ from "
+              "the first's; each output is scored against its own" for entry in tested if entry.references_differ]
+    notes += [f"{entry.output}: every one of the {2 ** entry.records:,} ways to swap its {entry.records:,} records "
+              "counted (an exact test; the smallest p it can give is " + f"{2 / 2 ** entry.records:.3g})"
+              for entry in tested if any(t.exact for t in entry.tests.values())]
+    return "\n".join([table, *notes])
 
 
 def _or_na(value: float, spec: str) -> str:

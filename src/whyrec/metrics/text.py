@@ -40,23 +40,38 @@ def corpus_bleu(references: Sequence[Tokens], hypotheses: Sequence[Tokens], max_
     ``exp(1 − r/c)`` (0 when ``c = 0``). BLEU-1 is ``max_order=1``, BLEU-4 ``max_order=4``.
     An empty corpus has no BLEU (ValueError), as it has no ROUGE.
     """
+    matches, possible, hyp_len, ref_len = bleu_statistics(references, hypotheses, max_order)
+    return bleu_from_totals(matches.sum(axis=0), possible.sum(axis=0), int(hyp_len.sum()), int(ref_len.sum()))
+
+
+def bleu_statistics(references: Sequence[Tokens], hypotheses: Sequence[Tokens], max_order: int = 4
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What corpus BLEU sums over the pairs, per pair: clipped n-gram matches and hypothesis
+    n-grams of each order (two ``(pairs, max_order)`` integer arrays), hypothesis and reference
+    lengths. Summed over any choice of pairs and given to :func:`bleu_from_totals`, they give
+    that choice's :func:`corpus_bleu` (what a significance test resamples)."""
     if len(references) != len(hypotheses) or not references:
         raise ValueError("need one reference per hypothesis, and at least one")
-    matches = [0] * max_order
-    possible = [0] * max_order
-    ref_len = hyp_len = 0
-    for ref, hyp in zip(references, hypotheses):
-        ref_len += len(ref)
-        hyp_len += len(hyp)
+    matches = np.zeros((len(hypotheses), max_order), dtype=np.int64)
+    possible = np.zeros((len(hypotheses), max_order), dtype=np.int64)
+    for row, (ref, hyp) in enumerate(zip(references, hypotheses)):
         overlap = _ngram_counts(hyp, max_order) & _ngram_counts(ref, max_order)
         for ngram, count in overlap.items():
-            matches[len(ngram) - 1] += count
+            matches[row, len(ngram) - 1] += count
         for order in range(1, max_order + 1):
-            possible[order - 1] += max(len(hyp) - order + 1, 0)
+            possible[row, order - 1] = max(len(hyp) - order + 1, 0)
+    hyp_len = np.fromiter((len(h) for h in hypotheses), dtype=np.int64, count=len(hypotheses))
+    ref_len = np.fromiter((len(r) for r in references), dtype=np.int64, count=len(references))
+    return matches, possible, hyp_len, ref_len
+
+
+def bleu_from_totals(matches: Sequence[float], possible: Sequence[float], hyp_len: float, ref_len: float) -> float:
+    """:func:`corpus_bleu` ×100 from its totals: clipped matches and hypothesis n-grams of each
+    order 1..N, and the total hypothesis and reference lengths."""
     precisions = [m / p if p > 0 else 0.0 for m, p in zip(matches, possible)]
     if min(precisions) <= 0:
         return 0.0
-    geo_mean = math.exp(sum(math.log(p) for p in precisions) / max_order)  # hyp_len > 0 from here on
+    geo_mean = math.exp(sum(math.log(p) for p in precisions) / len(precisions))  # hyp_len > 0 from here on
     ratio = hyp_len / ref_len if ref_len else math.inf
     bp = 1.0 if ratio > 1.0 else math.exp(1 - 1.0 / ratio)
     return 100.0 * geo_mean * bp

@@ -1,0 +1,185 @@
+"""Is one explainer's score above another's by more than chance? A paired significance test of the
+PETER benchmark's explanation metrics (:func:`whyrec.metrics.text.explanation_quality`).
+
+The test is approximate randomization (Noreen 1989, *Computer-Intensive Methods for Testing
+Hypotheses*; for text-generation metrics, Riezler & Maxwell 2005, "On some pitfalls in automatic
+evaluation and significance testing for MT"). Two systems A and B explained the same N records.
+If they were alike, which of a record's two explanations is A's would not matter, so
+
+* the statistic is ``d = m(A) − m(B)``, for a metric ``m`` computed over the whole corpus;
+* each trial swaps every record's two explanations with probability ½, giving A′ and B′, and
+  computes ``d′ = m(A′) − m(B′)``;
+* ``p = (1 + #{trials with |d′| ≥ |d|}) / (1 + trials)`` (two-sided). With ``2^N`` at most the
+  trials asked for (and N ≤ 20), every assignment is enumerated and
+  ``p = #{assignments with |d′| ≥ |d|} / 2^N``, the exact permutation p (the identity
+  assignment is one of them).
+
+Unlike a t-test on per-record scores it needs no per-record form of the metric, so it tests the
+corpus-level ones as they are defined: corpus BLEU (whose matches and lengths are summed before
+the ratio), USR (distinct sentences over the corpus), FCR and DIV (features over the corpus) as
+well as the per-record means ROUGE and FMR. Each trial is computed from per-record statistics,
+not by scoring texts again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Sequence
+
+import numpy as np
+from scipy import sparse
+
+from whyrec.metrics.text import Tokens, bleu_from_totals, bleu_statistics, detect_features, rouge_l, rouge_n
+
+# within this of |d|, a trial's |d′| counts as reaching it: sums taken in another order differ in the last bits
+_TIE = 1e-9
+_CHUNK_CELLS = 1 << 22  # trials × records held at once
+_MOST_EXACT = 20  # records whose 2^N assignments are all counted when the trials asked for reach 2^N
+
+
+@dataclass
+class _Explanations:
+    """One system's explanations of the N records as per-record statistics, the sums each metric
+    is made of (:func:`whyrec.metrics.text.explanation_quality`)."""
+
+    bleu: np.ndarray  # (N, 10): clipped matches of orders 1–4, hypothesis n-grams of orders 1–4, lengths
+    rouge: np.ndarray  # (N, 3): sentence ROUGE-1, ROUGE-2, ROUGE-L F
+    sentence: np.ndarray  # (N,): an id per distinct token sequence, shared by the two systems
+    matched: np.ndarray | None  # (N,): 1 where the record's true feature is in its explanation (FMR)
+    detected: sparse.csr_matrix | None  # (N, features either system uses): those in each explanation
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    """``difference``: a metric of the first system minus the second's; ``p``: its approximate
+    randomization p (two-sided); ``assignments``: how many assignments of the records' explanations
+    were counted, all ``2^N`` of them when ``exact`` (few records), else the random trials."""
+
+    difference: float
+    p: float
+    assignments: int
+    exact: bool = False
+
+
+def randomization_test(references: Sequence[Tokens], first: Sequence[Tokens], second: Sequence[Tokens],
+                       true_features: Sequence[str] | None = None, feature_set: set[str] | None = None,
+                       trials: int = 1000, seed: int = 0,
+                       second_references: Sequence[Tokens] | None = None) -> dict[str, PairedDifference]:
+    """The difference between two systems' explanations ``first`` and ``second`` of the same
+    records (their ``references``), and its approximate randomization p (see the module
+    docstring), for each metric of :func:`whyrec.metrics.text.explanation_quality`: ``bleu1``,
+    ``bleu4``, ``rouge1``, ``rouge2``, ``rougeL``, ``usr``, and with a ``feature_set`` ``fcr`` and ``div``
+    (``div`` with two records or more), and ``fmr`` when the records' ``true_features`` are given
+    too. ``trials`` random assignments, drawn from ``seed`` (or all of them, when there are no
+    more than ``trials``). ``second_references``: the second system's references of the same
+    records, where its files hold them as it tokenized them (PETER's ``<unk>``s, PEPLER's own
+    tokens); each system's explanation of a record is then scored against its own, and swapped
+    with that score."""
+    count = len(references)
+    second_references = references if second_references is None else second_references
+    if not count or len(first) != count or len(second) != count or len(second_references) != count:
+        raise ValueError("need the two systems' explanations of the same records, at least one")
+    if true_features is not None and len(true_features) != count:
+        raise ValueError("need one true feature per record")
+    if trials < 1:
+        raise ValueError("trials must be at least 1")
+    ids: dict[tuple, int] = {}
+    # the features either system uses: the others count 0 on both sides of every trial
+    used = sorted(set().union(*detect_features(first, feature_set), *detect_features(second, feature_set))) \
+        if feature_set else []
+    columns = {feature: n for n, feature in enumerate(used)}
+    systems = [_statistics(refs, hyps, true_features, feature_set, columns, ids)
+               for refs, hyps in ((references, first), (second_references, second))]
+    observed = _differences(np.zeros((1, count), dtype=bool), *systems, feature_set)
+    exact = count <= _MOST_EXACT and 2 ** count <= trials
+    reached = {metric: 0 for metric in observed}
+    for swaps in (_all_assignments(count) if exact else _random_assignments(count, trials, seed)):
+        for metric, differences in _differences(swaps, *systems, feature_set).items():
+            bar = abs(observed[metric][0])
+            reached[metric] += int((np.abs(differences) >= bar - _TIE * max(1.0, bar)).sum())
+    return {metric: PairedDifference(float(observed[metric][0]),
+                                     hits / 2 ** count if exact else (1 + hits) / (1 + trials),
+                                     2 ** count if exact else trials, exact)
+            for metric, hits in reached.items()}
+
+
+def _statistics(references, hypotheses, true_features, feature_set, columns: dict[str, int],
+                ids: dict[tuple, int]) -> _Explanations:
+    """The per-record statistics of one system's ``hypotheses``; ``columns``: the features' columns
+    in ``detected``; ``ids``: the sentence ids, shared by the two systems (new ones added)."""
+    matches, possible, hyp_len, ref_len = bleu_statistics(references, hypotheses, 4)
+    rouge = np.array([(rouge_n(r, h, 1)[0], rouge_n(r, h, 2)[0], rouge_l(r, h)[0])
+                      for r, h in zip(references, hypotheses)], dtype=np.float64)
+    sentence = np.array([ids.setdefault(tuple(h), len(ids)) for h in hypotheses], dtype=np.int64)
+    matched = detected = None
+    if feature_set:
+        found = detect_features(hypotheses, feature_set)
+        rows = [n for n, features in enumerate(found) for _ in features]
+        cols = [columns[f] for features in found for f in features]
+        detected = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(found), len(columns)))
+        if true_features is not None:
+            matched = np.array([f in features for features, f in zip(found, true_features)], dtype=np.float64)
+    return _Explanations(np.column_stack([matches, possible, hyp_len, ref_len]).astype(np.float64), rouge,
+                         sentence, matched, detected)
+
+
+def _all_assignments(count: int) -> Iterator[np.ndarray]:
+    """Every way of swapping some of ``count`` records (the bits of 0 … 2^count − 1), as rows of
+    booleans, in chunks."""
+    bits = np.arange(count, dtype=np.int64)
+    per_chunk = max(1, _CHUNK_CELLS // count)
+    for start in range(0, 2 ** count, per_chunk):
+        numbers = np.arange(start, min(start + per_chunk, 2 ** count), dtype=np.int64)
+        yield ((numbers[:, None] >> bits) & 1).astype(bool)
+
+
+def _random_assignments(count: int, trials: int, seed: int) -> Iterator[np.ndarray]:
+    """``trials`` random assignments, each record swapped with probability ½, in chunks."""
+    rng = np.random.default_rng(seed)
+    per_chunk = max(1, _CHUNK_CELLS // count)
+    for start in range(0, trials, per_chunk):
+        yield rng.random((min(per_chunk, trials - start), count)) < 0.5
+
+
+def _differences(swaps: np.ndarray, a: _Explanations, b: _Explanations, feature_set) -> dict[str, np.ndarray]:
+    """``m(A′) − m(B′)`` for each row of ``swaps`` (True: that record's explanations exchanged)."""
+    count = swaps.shape[1]
+    weights = swaps.astype(np.float64)
+
+    def totals(values_a: np.ndarray, values_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        moved = weights @ (values_b - values_a)  # what the swapped records add to A′ and take from B′
+        return values_a.sum(axis=0) + moved, values_b.sum(axis=0) - moved
+
+    out = {}
+    bleu_a, bleu_b = (np.rint(t) for t in totals(a.bleu, b.bleu))  # whole counts, summed exactly
+    for name, order in (("bleu1", 1), ("bleu4", 4)):
+        out[name] = np.array([_bleu(x, order) - _bleu(y, order) for x, y in zip(bleu_a, bleu_b)])
+    rouge_a, rouge_b = totals(a.rouge, b.rouge)
+    for column, name in enumerate(("rouge1", "rouge2", "rougeL")):
+        out[name] = 100.0 * (rouge_a[:, column] - rouge_b[:, column]) / count
+    sentences_a, sentences_b = np.where(swaps, b.sentence, a.sentence), np.where(swaps, a.sentence, b.sentence)
+    out["usr"] = (_distinct(sentences_a) - _distinct(sentences_b)) / count
+    if a.matched is not None:
+        matched_a, matched_b = totals(a.matched, b.matched)
+        out["fmr"] = (matched_a - matched_b) / count
+    if a.detected is not None:
+        shift = (b.detected - a.detected).T @ weights.T  # (features, trials)
+        used_a = np.asarray(a.detected.sum(axis=0)).ravel()[:, None] + shift
+        used_b = np.asarray(b.detected.sum(axis=0)).ravel()[:, None] - shift
+        out["fcr"] = ((used_a > 0.5).sum(axis=0) - (used_b > 0.5).sum(axis=0)) / len(feature_set)
+        if count >= 2:
+            pairs = count * (count - 1) / 2
+            out["div"] = ((used_a * (used_a - 1)).sum(axis=0) - (used_b * (used_b - 1)).sum(axis=0)) / 2 / pairs
+    return out
+
+
+def _bleu(totals: np.ndarray, order: int) -> float:
+    """Corpus BLEU-``order`` from one row of summed :func:`bleu_statistics` (orders 1–4)."""
+    return bleu_from_totals(totals[:order], totals[4:4 + order], totals[8], totals[9])
+
+
+def _distinct(sentences: np.ndarray) -> np.ndarray:
+    """The number of distinct ids in each row."""
+    ordered = np.sort(sentences, axis=1)
+    return 1 + (np.diff(ordered, axis=1) != 0).sum(axis=1)
+

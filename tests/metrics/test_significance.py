@@ -1,0 +1,109 @@
+"""The approximate randomization test of explanation metrics: hand-counted exact p-values, the
+observed differences against explanation_quality, random trials against the exact test."""
+
+import math
+import random
+
+import pytest
+
+from whyrec.metrics.significance import randomization_test
+from whyrec.metrics.text import explanation_quality
+
+FEATURES = {"sound", "price", "strings", "case", "cable", "tuner"}
+
+
+def _perfect_and_bad(count: int):
+    """References of four words, one feature each; the first system copies them, the second writes "bad"."""
+    features = sorted(FEATURES)[:count]
+    references = [[f, "is", "really", "good"] for f in features]
+    return references, [list(r) for r in references], [["bad"]] * count, features
+
+
+@pytest.mark.parametrize("count", [2, 3, 4])
+def test_exact_p_counts_the_two_assignments_that_reach_the_difference(count):
+    # swapping no record or every record keeps |d|; any other assignment mixes both systems' sentences
+    # into each side and lands nearer zero: p = 2 / 2^N. DIV is 0 for both (each feature in one record)
+    references, first, second, features = _perfect_and_bad(count)
+    result = randomization_test(references, first, second, features, FEATURES, trials=2 ** count)
+    for metric in ("bleu1", "bleu4", "rouge1", "rouge2", "rougeL", "usr", "fmr", "fcr"):
+        assert result[metric].p == pytest.approx(2 / 2 ** count), metric
+    assert result["bleu4"].difference == pytest.approx(100.0)
+    assert result["usr"].difference == pytest.approx(1 - 1 / count)
+    assert result["fcr"].difference == pytest.approx(count / len(FEATURES))
+    assert result["div"].difference == 0.0 and result["div"].p == 1.0
+
+
+def test_identical_systems_have_p_one():
+    references, first, _, features = _perfect_and_bad(4)
+    result = randomization_test(references, first, [list(h) for h in first], features, FEATURES, trials=50)
+    assert all(r.difference == 0.0 and r.p == 1.0 for r in result.values())
+
+
+def test_a_difference_in_one_record_is_not_significant():
+    # the one differing record's swap flips the sign of d and nothing else: every trial reaches |d|
+    references = [["w%d" % n, "x", "y"] for n in range(40)]
+    first = [list(r) for r in references]
+    second = [list(r) for r in references]
+    second[7] = ["nothing", "alike"]
+    result = randomization_test(references, first, second, trials=300, seed=3)
+    assert result["rouge1"].difference > 0 and result["rouge1"].p == 1.0
+
+
+def test_many_records_better_everywhere_reach_the_smallest_p():
+    references, first, second, features = _perfect_and_bad(6)
+    references, first, second = references * 10, first * 10, second * 10
+    result = randomization_test(references, first, second, features * 10, FEATURES, trials=200, seed=1)
+    assert result["rouge1"].p == pytest.approx(1 / 201)
+    assert result["bleu4"].p == pytest.approx(1 / 201)
+
+
+def _noisy_corpus(count: int, seed: int):
+    rng = random.Random(seed)
+    words = sorted(FEATURES) + ["good", "bad", "great", "the", "is", "a", "nice", "poor"]
+    references = [rng.choices(words, k=rng.randint(3, 8)) for _ in range(count)]
+
+    def system(keep: float):
+        return [[w if rng.random() < keep else rng.choice(words) for w in ref[:rng.randint(1, len(ref))]]
+                for ref in references]
+
+    true = [next((w for w in ref if w in FEATURES), "") for ref in references]
+    return references, system(0.7), system(0.5), true
+
+
+def test_differences_are_those_of_explanation_quality():
+    references, first, second, true = _noisy_corpus(60, seed=5)
+    a = explanation_quality(references, first, true, FEATURES)
+    b = explanation_quality(references, second, true, FEATURES)
+    result = randomization_test(references, first, second, true, FEATURES, trials=10)
+    assert set(result) == set(a)
+    for metric, paired in result.items():
+        assert paired.difference == pytest.approx(a[metric] - b[metric], abs=1e-9), metric
+
+
+def test_random_trials_estimate_the_exact_p():
+    references, first, second, true = _noisy_corpus(9, seed=11)
+    exact = randomization_test(references, first, second, true, FEATURES, trials=2 ** 9)
+    sampled = randomization_test(references, first, second, true, FEATURES, trials=20_000, seed=2)
+    for metric in exact:
+        assert sampled[metric].p == pytest.approx(exact[metric].p, abs=0.02), metric
+    assert sampled == randomization_test(references, first, second, true, FEATURES, trials=20_000, seed=2)
+
+
+def test_without_features_only_the_text_metrics_are_tested():
+    references, first, second, _ = _noisy_corpus(5, seed=1)
+    assert set(randomization_test(references, first, second)) == {"bleu1", "bleu4", "rouge1", "rouge2", "rougeL",
+                                                                  "usr"}
+    with_set = randomization_test(references, first, second, feature_set=FEATURES)
+    assert "fmr" not in with_set and {"fcr", "div"} <= set(with_set)
+    assert all(not math.isnan(r.p) for r in with_set.values())
+
+
+@pytest.mark.parametrize("call", [
+    lambda: randomization_test([], [], []),
+    lambda: randomization_test([["a"]], [["a"]], []),
+    lambda: randomization_test([["a"]], [["a"]], [["b"]], true_features=["a", "b"]),
+    lambda: randomization_test([["a"]], [["a"]], [["b"]], trials=0),
+])
+def test_bad_arguments_are_refused(call):
+    with pytest.raises(ValueError):
+        call()
