@@ -41,7 +41,7 @@ def test_one_row_per_explainer_with_the_scores_of_each(tiny_split, tmp_path):
     # records, so each difference is that of the scores, from one randomization test per row
     assert not table.results[0].text_tests and table.results[2].text_tested_records == len(split.test)
     tested = table.results[2].text_tests
-    assert list(tested) == ["bleu1", "bleu4", "rouge1", "rouge2", "rougeL", "usr", "fmr", "fcr", "div"]
+    assert list(tested) == ["bleu1", "bleu4", "rouge1", "rouge2", "rougeL", "usr", "fmr", "fcr", "div", "acc5", "acc3"]
     for metric, paired in tested.items():
         assert paired.difference == pytest.approx(scores["pair"][metric] - scores["user"][metric], abs=1e-9)
         assert 0.0 < paired.p <= 1.0

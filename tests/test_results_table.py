@@ -57,15 +57,16 @@ def test_explanation_tests_against_the_reference_are_a_table_of_differences_and_
     table = ResultsTable([first, second], ["rmse", "bleu1", "usr"], "MT-U", ["1"])
     assert table.text_significance_markdown() == ""  # nothing tested
     second.text_tests = {"bleu1": PairedDifference(-6.774, 0.000999, 1000),
-                         "usr": PairedDifference(0.0423, 0.064, 1000)}
+                         "usr": PairedDifference(0.0423, 0.064, 1000), "acc5": PairedDifference(-21.94, 0.0009, 1000)}
     second.text_tested_records = 237
     assert table.text_significance_markdown().splitlines() == [
-        "| system | records | BLEU-1 | USR |", "|---|---|---|---|",
-        "| PETER | 237 | -6.77 (p 0.001) | +0.042 (p 0.064) |"]
+        "| system | records | bleu1 | usr | acc5 |", "|---|---|---|---|---|",
+        "| PETER | 237 | -6.77 (p 0.001) | +0.042 (p 0.064) | -21.9 (p 0.001) |"]
     assert "1,000 random swaps" in table.text_significance_title()
     saved = json.loads((table.save(tmp_path / "run") / "results.json").read_text())["systems"]
     assert "text_tests" not in saved[0]
     assert saved[1]["text_tests"] == {"records": 237, "tests": {
         "bleu1": {"difference": -6.774, "p": 0.000999, "assignments": 1000, "exact": False},
-        "usr": {"difference": 0.0423, "p": 0.064, "assignments": 1000, "exact": False}}}
+        "usr": {"difference": 0.0423, "p": 0.064, "assignments": 1000, "exact": False},
+        "acc5": {"difference": -21.94, "p": 0.0009, "assignments": 1000, "exact": False}}}
     assert table.text_significance_title() in (tmp_path / "run" / "results.md").read_text()

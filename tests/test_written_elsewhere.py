@@ -162,3 +162,25 @@ def test_each_output_is_tested_against_the_first_on_the_records_both_wrote_for()
         scored["rouge1"] - explanation_quality([r.split() for r in REFERENCES], [g.split() for g in GENERATED],
                                                first.features, set())["rouge1"])
     assert unpaired.unpaired == "2 records, the first file 3" and not unpaired.tests
+
+
+class _ReadsGreatAsFive:
+    """A sentiment judge that reads an explanation with "great" as 5 stars, any other as 2."""
+
+    def predict(self, texts):
+        return [5 if "great" in (text or "") else 2 for text in texts]
+
+
+def test_the_sentiment_alignment_is_tested_when_both_files_hold_predicted_ratings():
+    first = GeneratedTexts("a.jsonl", REFERENCES, {"x": ["great sound", "great strap", "a fine tone"]},
+                           ratings=[5.0, 2.0, 2.0], predicted=[5.2, 2.4, 2.1])  # 5.2: clamped to 5
+    second = GeneratedTexts("b.jsonl", REFERENCES, {"y": ["great sound", "short strap", "poor tone"]},
+                            ratings=[5.0, 2.0, 2.0], predicted=[5.0, 2.2, 1.9])
+    judge = _ReadsGreatAsFive()
+    tested = compare_with_first([first, second], trials=100, judge=judge, scale=(1.0, 5.0))[0]
+    scores = [score_texts(texts, judge=judge, scale=(1.0, 5.0)) for texts in (first, second)]
+    assert tested.tests["acc5"].difference == pytest.approx(scores[1]["y"]["acc5"] - scores[0]["x"]["acc5"])
+    assert tested.tests["acc5"].difference == pytest.approx(100.0 - 200.0 / 3)  # 3 of 3 read right against 2 of 3
+    assert "acc3" in tested.tests
+    without = GeneratedTexts("c.jsonl", REFERENCES, {"z": ["great", "great", "great"]})  # no predicted ratings
+    assert "acc5" not in compare_with_first([first, without], trials=10, judge=judge, scale=(1.0, 5.0))[0].tests

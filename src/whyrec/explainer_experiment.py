@@ -176,6 +176,12 @@ def _scored_rows(name: str, system, split: Split, features, judge, encoder, on_r
         for explainer in names}
     if on_records:
         on_records(name, relabel(prediction_records(system, test, predicted, written, judge), name, labels))
+    known_classes = None  # the known records' predicted rating classes, which the judge's readings should match
+    if names and judge is not None and len(written.known):
+        from whyrec.data.scale import five_point
+
+        at = {position: n for n, position in enumerate(test.positions.tolist())}
+        known_classes = five_point(predicted[[at[p] for p in written.known.positions.tolist()]], test.rating_scale)
     groups = activity_groups_of(split) if by_activity else None
     activity = ordered_activity(rmse_by_group(predicted, test.ratings, groups)) if by_activity else {}
     rows = []
@@ -185,7 +191,8 @@ def _scored_rows(name: str, system, split: Split, features, judge, encoder, on_r
         rows.append(SystemResult(label, settings_of(system), [measured], [(predicted - test.ratings) ** 2],
                                  by_activity={group: dict(entry) for group, entry in activity.items()},
                                  activity_groups=[groups] if by_activity else [],
-                                 explained=ScoredTexts.of(written, explainer) if explainer else None))
+                                 explained=ScoredTexts.of(written, explainer, judge, known_classes)
+                                 if explainer else None))
     return rows
 
 
@@ -203,24 +210,34 @@ def _against_first_row(rows: list[SystemResult], splits: Sequence[Split]) -> Non
 @dataclass
 class ScoredTexts:
     """One explainer's test explanations as they were scored: each record's ``position`` in the
-    data, its reference tokens, the explanation's tokens and the record's feature word ("" for none)."""
+    data, its reference tokens, the explanation's tokens and the record's feature word ("" for
+    none); with a sentiment judge, ``agreement``: per record, 100 where the judge reads the
+    explanation as the system's predicted rating class, else 0 (``acc5``, ``acc3``)."""
 
     positions: list[int]
     references: list[list[str]]
     hypotheses: list[list[str]]
     feature_words: list[str]
+    agreement: dict[str, np.ndarray]
 
     @classmethod
-    def of(cls, written, explainer: str) -> "ScoredTexts":
-        """From :func:`whyrec.explanation_scores.write_explanations`' record of one ``explainer``."""
-        return cls(written.known.positions.tolist(), written.references,
-                   [text.split() for text in written.texts[explainer]], written.feature_words)
+    def of(cls, written, explainer: str, judge=None, classes=None) -> "ScoredTexts":
+        """From :func:`whyrec.explanation_scores.write_explanations`' record of one ``explainer``;
+        with a ``judge``, read against the records' predicted rating ``classes`` (1..5)."""
+        from whyrec.metrics.alignment import sentiment_agreement
+
+        texts = written.texts[explainer]
+        agreement = {} if judge is None or classes is None else \
+            {name: 100.0 * agrees for name, agrees in sentiment_agreement(judge.predict(texts), classes).items()}
+        return cls(written.known.positions.tolist(), written.references, [text.split() for text in texts],
+                   written.feature_words, agreement)
 
 
 def _text_tests(rows: list[SystemResult], feature_set: set[str], trials: int) -> None:
     """Each explainer row after the first explaining row: its explanation metrics against that
     row's, on the test records both explain (by their position in the data), by approximate
-    randomization (:func:`whyrec.metrics.significance.randomization_test`: difference and p).
+    randomization (:func:`whyrec.metrics.significance.randomization_test`: difference and p), the
+    sentiment alignment ``acc5``/``acc3`` too when a judge read them.
     Rows are tested only against the table's reference (its first row), so a first row that
     writes no explanations (a rating bundle) leaves them untested."""
     from whyrec.metrics.significance import randomization_test
@@ -238,10 +255,12 @@ def _text_tests(rows: list[SystemResult], feature_set: set[str], trials: int) ->
         if not pairs:
             continue
         mine, theirs = [n for _, n in pairs], [n for n, _ in pairs]
+        means = {name: (other.agreement[name][mine], first.agreement[name][theirs])
+                 for name in other.agreement if name in first.agreement}
         row.text_tests = randomization_test(  # this row's scores minus the first's
             [other.references[n] for n in mine], [other.hypotheses[n] for n in mine],
             [first.hypotheses[n] for n in theirs], [other.feature_words[n] for n in mine], feature_set, trials,
-            second_references=[first.references[n] for n in theirs])
+            second_references=[first.references[n] for n in theirs], record_means=means)
 
 
 def _metrics(encoder) -> list[str]:

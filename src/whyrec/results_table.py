@@ -181,11 +181,11 @@ class ResultsTable:
             return ""
         names = list(tested[0].text_tests)
 
-        def cell(metric: str, paired) -> str:  # BLEU and ROUGE are ×100, the others ratios
-            digits = 2 if metric.startswith(("bleu", "rouge")) else 3
+        def cell(metric: str, paired) -> str:  # BLEU and ROUGE are ×100, accuracies in %, the others ratios
+            digits = 2 if metric.startswith(("bleu", "rouge")) else 1 if metric.startswith("acc") else 3
             return "n/a" if paired is None else f"{paired.difference:+.{digits}f} (p {paired.p:.3f})"
 
-        return markdown_table(["system", "records", *(metric_title(m).split(" (")[0] for m in names)],
+        return markdown_table(["system", "records", *names],
                               [[r.system, f"{r.text_tested_records:,}", *(cell(m, r.text_tests.get(m)) for m in names)]
                                for r in tested])
 

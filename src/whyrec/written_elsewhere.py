@@ -241,11 +241,21 @@ def _alignment(judge, written: list[str], predicted: np.ndarray, scale: tuple[fl
     """``acc5``/``acc3``: how often the judge reads an explanation as its predicted rating's class;
     ``base5``/``base3``: what one sentence for every record would score."""
     from whyrec.data.scale import five_point
-    from whyrec.metrics.alignment import sentiment_accuracy, sentiment_base_rate
+    from whyrec.metrics.alignment import sentiment_base_rate
 
-    classes = five_point(predicted, scale)
-    accuracy, base = sentiment_accuracy(judge.predict(written), classes), sentiment_base_rate(classes)
-    return {"acc5": accuracy["acc5"], "acc3": accuracy["acc3"], "base5": base["acc5"], "base3": base["acc3"]}
+    base = sentiment_base_rate(five_point(predicted, scale))
+    agreement = _agreement(judge, written, predicted, scale)
+    return {**{name: 100.0 * float(agrees.mean()) for name, agrees in agreement.items()},
+            "base5": base["acc5"], "base3": base["acc3"]}
+
+
+def _agreement(judge, written: list[str], predicted: np.ndarray, scale: tuple[float, float]) -> dict[str, np.ndarray]:
+    """Per explanation, whether the judge reads it as its predicted rating's class: ``acc5`` over
+    5 classes, ``acc3`` over 3 (:func:`whyrec.metrics.alignment.sentiment_agreement`)."""
+    from whyrec.data.scale import five_point
+    from whyrec.metrics.alignment import sentiment_agreement
+
+    return sentiment_agreement(judge.predict(written), five_point(predicted, scale))
 
 
 @dataclass
@@ -271,7 +281,8 @@ def output_label(texts: GeneratedTexts, name: str) -> str:
 
 
 def compare_with_first(read: list[GeneratedTexts], feature_set: set[str] | None = None, tokenize: bool = False,
-                       trials: int = 1000, seed: int = 0) -> list[PairedComparison]:
+                       trials: int = 1000, seed: int = 0, judge=None,
+                       scale: tuple[float, float] | None = None) -> list[PairedComparison]:
     """Every generated column after the first file's first, tested against it, record by record,
     by approximate randomization (:func:`whyrec.metrics.significance.randomization_test`, on the
     metrics :func:`score_texts` gives) over the records both wrote for. Files are paired record by
@@ -279,7 +290,9 @@ def compare_with_first(read: list[GeneratedTexts], feature_set: set[str] | None 
     PETER's and PEPLER's code and ``evaluate --records`` write them. Their reference texts may
     differ (PETER maps words outside its vocabulary to ``<unk>``; PEPLER writes its own tokens):
     each output is scored against its own, and ``references_differ`` counts where they do. FMR is
-    tested when the first file knows the records' true features."""
+    tested when the first file knows the records' true features; with a ``judge`` (and the data's
+    rating ``scale``), the sentiment alignment ``acc5``/``acc3`` of :func:`score_texts` when both
+    files hold predicted ratings."""
     from whyrec.metrics.significance import randomization_test
 
     split = whyrec_tokenize if tokenize else str.split
@@ -301,9 +314,15 @@ def compare_with_first(read: list[GeneratedTexts], feature_set: set[str] | None 
         else:
             true = [first_texts.features[n] for n in rows] if first_texts.features is not None else None
             entry.references_differ = sum(texts.references[n] != first_texts.references[n] for n in rows)
+            means = {}
+            if judge is not None and texts.predicted is not None and first_texts.predicted is not None:
+                mine, theirs = (_agreement(judge, [out[n] for n in rows],
+                                           np.clip([source.predicted[n] for n in rows], *scale), scale)
+                                for source, out in ((texts, written), (first_texts, first)))
+                means = {name: (100.0 * mine[name], 100.0 * theirs[name]) for name in mine}  # in %
             entry.tests = randomization_test(  # this output's scores minus the first's
                 [split(texts.references[n]) for n in rows], [split(written[n]) for n in rows],
                 [split(first[n]) for n in rows], true if feature_set else None, feature_set, trials, seed,
-                second_references=[split(first_texts.references[n]) for n in rows])
+                second_references=[split(first_texts.references[n]) for n in rows], record_means=means)
         out.append(entry)
     return out

@@ -107,3 +107,12 @@ def test_without_features_only_the_text_metrics_are_tested():
 def test_bad_arguments_are_refused(call):
     with pytest.raises(ValueError):
         call()
+
+
+def test_record_means_are_tested_with_the_text_metrics():
+    # the judge agrees with every one of the first system's explanations and none of the second's
+    references, first, second, _ = _perfect_and_bad(4)
+    result = randomization_test(references, first, second, trials=16, record_means={"acc5": ([100.0] * 4, [0.0] * 4)})
+    assert result["acc5"].difference == 100.0 and result["acc5"].p == pytest.approx(2 / 16) and result["acc5"].exact
+    with pytest.raises(ValueError, match="every record"):
+        randomization_test(references, first, second, record_means={"acc5": ([1.0] * 3, [0.0] * 4)})

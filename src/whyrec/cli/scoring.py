@@ -89,7 +89,7 @@ def score(
     tested = []
     if trials and sum(len(texts.generated) for texts in read) > 1:
         with status(console(), "testing each output against the first"):
-            tested = compare_with_first(read, feature_set, tokenize, trials)
+            tested = compare_with_first(read, feature_set, tokenize, trials, judge=judge, scale=scale)
         report["against_first"] = {"output": tested[0].against, "method": "approximate randomization",
                                    "trials": trials, "seed": 0, "outputs": [_tested_json(t) for t in tested]}
     if as_json:

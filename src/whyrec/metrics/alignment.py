@@ -133,14 +133,19 @@ def _csr(x: torch.Tensor) -> torch.Tensor:
 
 def sentiment_accuracy(judged: Sequence[int], ratings: Sequence[float]) -> dict[str, float]:
     """Share of explanations whose judged class equals the rating's class: 5-class and 3-class (%)."""
+    return {name: 100.0 * float(agrees.mean()) for name, agrees in sentiment_agreement(judged, ratings).items()}
+
+
+def sentiment_agreement(judged: Sequence[int], ratings: Sequence[float]) -> dict[str, np.ndarray]:
+    """Per explanation, whether its judged class (1..5) equals its rating's class: ``acc5`` over
+    5 classes, ``acc3`` over 3 (booleans; :func:`sentiment_accuracy` is their mean, in %)."""
     judged = np.asarray(judged, dtype=int) - 1
     target = one_hot_ratings(ratings).argmax(1)
     if len(judged) != len(target):
         raise ValueError(f"{len(judged)} judged classes for {len(target)} ratings")
     if len(target) == 0:
         raise ValueError("no explanations to judge")
-    return {"acc5": 100.0 * float((judged == target).mean()),
-            "acc3": 100.0 * float((THREE_CLASS[judged] == THREE_CLASS[target]).mean())}
+    return {"acc5": judged == target, "acc3": THREE_CLASS[judged] == THREE_CLASS[target]}
 
 
 def sentiment_base_rate(ratings: Sequence[float]) -> dict[str, float]:

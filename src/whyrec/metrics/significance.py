@@ -24,7 +24,7 @@ not by scoring texts again.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 from scipy import sparse
@@ -64,7 +64,9 @@ class PairedDifference:
 def randomization_test(references: Sequence[Tokens], first: Sequence[Tokens], second: Sequence[Tokens],
                        true_features: Sequence[str] | None = None, feature_set: set[str] | None = None,
                        trials: int = 1000, seed: int = 0,
-                       second_references: Sequence[Tokens] | None = None) -> dict[str, PairedDifference]:
+                       second_references: Sequence[Tokens] | None = None,
+                       record_means: Mapping[str, tuple[Sequence[float], Sequence[float]]] | None = None
+                       ) -> dict[str, PairedDifference]:
     """The difference between two systems' explanations ``first`` and ``second`` of the same
     records (their ``references``), and its approximate randomization p (see the module
     docstring), for each metric of :func:`whyrec.metrics.text.explanation_quality`: ``bleu1``,
@@ -74,7 +76,9 @@ def randomization_test(references: Sequence[Tokens], first: Sequence[Tokens], se
     more than ``trials``). ``second_references``: the second system's references of the same
     records, where its files hold them as it tokenized them (PETER's ``<unk>``s, PEPLER's own
     tokens); each system's explanation of a record is then scored against its own, and swapped
-    with that score."""
+    with that score. ``record_means``: other metrics that are a mean over the records, by name,
+    as each record's value for the first and for the second system (the sentiment alignment's
+    ``acc5``: 100 where the judge reads the explanation as its predicted rating, else 0)."""
     count = len(references)
     second_references = references if second_references is None else second_references
     if not count or len(first) != count or len(second) != count or len(second_references) != count:
@@ -83,6 +87,11 @@ def randomization_test(references: Sequence[Tokens], first: Sequence[Tokens], se
         raise ValueError("need one true feature per record")
     if trials < 1:
         raise ValueError("trials must be at least 1")
+    means = {}
+    for name, (a, b) in (record_means or {}).items():
+        if len(a) != count or len(b) != count:
+            raise ValueError(f"need {name}'s value for every record, for both systems")
+        means[name] = np.column_stack([np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)])
     ids: dict[tuple, int] = {}
     # the features either system uses: the others count 0 on both sides of every trial
     used = sorted(set().union(*detect_features(first, feature_set), *detect_features(second, feature_set))) \
@@ -90,11 +99,11 @@ def randomization_test(references: Sequence[Tokens], first: Sequence[Tokens], se
     columns = {feature: n for n, feature in enumerate(used)}
     systems = [_statistics(refs, hyps, true_features, feature_set, columns, ids)
                for refs, hyps in ((references, first), (second_references, second))]
-    observed = _differences(np.zeros((1, count), dtype=bool), *systems, feature_set)
+    observed = _differences(np.zeros((1, count), dtype=bool), *systems, feature_set, means)
     exact = count <= _MOST_EXACT and 2 ** count <= trials
     reached = {metric: 0 for metric in observed}
     for swaps in (_all_assignments(count) if exact else _random_assignments(count, trials, seed)):
-        for metric, differences in _differences(swaps, *systems, feature_set).items():
+        for metric, differences in _differences(swaps, *systems, feature_set, means).items():
             bar = abs(observed[metric][0])
             reached[metric] += int((np.abs(differences) >= bar - _TIE * max(1.0, bar)).sum())
     return {metric: PairedDifference(float(observed[metric][0]),
@@ -141,8 +150,10 @@ def _random_assignments(count: int, trials: int, seed: int) -> Iterator[np.ndarr
         yield rng.random((min(per_chunk, trials - start), count)) < 0.5
 
 
-def _differences(swaps: np.ndarray, a: _Explanations, b: _Explanations, feature_set) -> dict[str, np.ndarray]:
-    """``m(A′) − m(B′)`` for each row of ``swaps`` (True: that record's explanations exchanged)."""
+def _differences(swaps: np.ndarray, a: _Explanations, b: _Explanations, feature_set,
+                 means: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``m(A′) − m(B′)`` for each row of ``swaps`` (True: that record's explanations exchanged);
+    ``means``: metrics averaged over records, an (N, 2) array of the two systems' values each."""
     count = swaps.shape[1]
     weights = swaps.astype(np.float64)
 
@@ -170,6 +181,9 @@ def _differences(swaps: np.ndarray, a: _Explanations, b: _Explanations, feature_
         if count >= 2:
             pairs = count * (count - 1) / 2
             out["div"] = ((used_a * (used_a - 1)).sum(axis=0) - (used_b * (used_b - 1)).sum(axis=0)) / 2 / pairs
+    for name, values in means.items():
+        mean_a, mean_b = totals(values[:, 0], values[:, 1])
+        out[name] = (mean_a - mean_b) / count
     return out
 
 
