@@ -42,6 +42,22 @@ def test_a_kept_split_reads_back_as_it_was_and_combines_the_same(tmp_path, tiny_
     assert again.activity_markdown() == original.activity_markdown()
 
 
+def test_a_kept_single_split_keeps_its_explanation_tests(tmp_path, tiny_split):
+    """`--splits 1 --resume`: the one split's table is the run's, its tests against the first row with it."""
+    from whyrec.metrics.significance import PairedDifference
+
+    split = Split(tiny_split.train, tiny_split.valid, tiny_split.test, "toys/1")
+    table = _table(split, 0.0)
+    table.results[1].text_tests = {"bleu1": PairedDifference(-1.5, 0.02, 1000),
+                                   "acc5": PairedDifference(3.0, 1.0, 8, True)}
+    table.results[1].text_tested_records = 3
+    save_split_result(split_result_path(tmp_path, split), table, [], split, SETTINGS)
+    back = read_split_result(split_result_path(tmp_path, split), split, SETTINGS)[0]
+    assert back.results[1].text_tests == table.results[1].text_tests and back.results[1].text_tested_records == 3
+    assert back.text_significance_markdown() == table.text_significance_markdown() != ""
+    assert back.results[0].text_tests == {}
+
+
 def test_a_kept_split_is_not_read_back_for_other_settings_another_split_or_a_torn_file(tmp_path, tiny_split):
     split = Split(tiny_split.train, tiny_split.valid, tiny_split.test, "toys/1")
     path = split_result_path(tmp_path, split)

@@ -115,3 +115,27 @@ def test_empty_explanations_are_counted_apart(tiny_mt, tiny_split, monkeypatch):
     monkeypatch.setattr(pipeline, "explain_records", lambda model, known, feats, variant: [""] * len(known))
     _, scores = score_explanations(mt, split.test, features, split.train)
     assert all(s["empty"] == 100.0 for s in scores.values())
+
+
+def test_a_change_of_explanations_is_tested_against_the_records_sentences(tiny_split):
+    """align's test: the explanations after against those before, on the extracted sentences; an
+    explainer that writes each record's own sentence beats one that writes nothing."""
+    from whyrec.data.features import FeatureExtractor
+    from whyrec.explain.targets import explanation_targets
+    from whyrec.explanation_scores import tested_change
+    from whyrec.metrics.text import explanation_quality
+
+    test = tiny_split.test
+    features = FeatureExtractor(min_df=2).extract(Corpus.concat([tiny_split.train, tiny_split.valid, test]))
+    sentences = [" ".join(tokens) for tokens in explanation_targets(test, features, 15)]
+    before = ["the"] * len(test)
+    agreement = {"acc5": (np.ones(len(test), dtype=bool), np.zeros(len(test), dtype=bool))}
+    change = tested_change(test, features, 15, before, sentences, agreement, trials=200)
+    quality = [explanation_quality([t.split() for t in sentences], [t.split() for t in texts], [""] * len(test), set())
+               for texts in (sentences, before)]
+    assert change["bleu1"].difference == pytest.approx(quality[0]["bleu1"] - quality[1]["bleu1"])
+    assert change["bleu1"].difference > 50 and change["bleu1"].p == pytest.approx(1 / 201)
+    assert change["acc5"].difference == 100.0 and change["acc5"].p == pytest.approx(1 / 201)
+    assert {"fmr", "fcr", "div"} <= set(change)
+    unchanged = tested_change(test, features, 15, sentences, sentences, trials=50)
+    assert all(t.difference == 0.0 and t.p == 1.0 for t in unchanged.values())

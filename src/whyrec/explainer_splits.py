@@ -12,6 +12,7 @@ whole or not at all (a temporary file, then renamed), so a kill while writing le
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -22,6 +23,7 @@ import numpy as np
 
 from whyrec.data.split import Split, split_label
 from whyrec.explain.decoding import Decoding
+from whyrec.metrics.significance import PairedDifference
 from whyrec.provenance import kept_for_split, split_fingerprint
 from whyrec.results_table import ResultsTable, SystemResult
 from whyrec.strict_json import strict_dumps
@@ -42,7 +44,9 @@ def save_split_result(path: Path, table: ResultsTable, records: list[dict], spli
             "reference": table.reference, "panels": table.panels, "note": table.note,
             "rows": [{"system": r.system, "params": r.params, "per_fold": r.per_fold,
                       "squared_errors": [e.tolist() for e in r.squared_errors], "by_activity": r.by_activity,
-                      "activity_groups": [np.asarray(g).tolist() for g in r.activity_groups]}
+                      "activity_groups": [np.asarray(g).tolist() for g in r.activity_groups],
+                      "text_tests": {m: dataclasses.asdict(t) for m, t in r.text_tests.items()},
+                      "text_tested_records": r.text_tested_records}
                      for r in table.results],
             "records": records}
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -66,7 +70,9 @@ def read_split_result(path: Path, split: Split, settings: dict) -> tuple[Results
         rows = [SystemResult(row["system"], row["params"], [_floats(fold) for fold in row["per_fold"]],
                              [np.asarray(e, dtype=np.float64) for e in row["squared_errors"]],
                              by_activity=row["by_activity"],
-                             activity_groups=[np.asarray(g) for g in row["activity_groups"]])
+                             activity_groups=[np.asarray(g) for g in row["activity_groups"]],
+                             text_tests={m: PairedDifference(**t) for m, t in row.get("text_tests", {}).items()},
+                             text_tested_records=row.get("text_tested_records", 0))
                 for row in data["rows"]]
         table = ResultsTable(rows, data["metrics"], data["reference"], [split.name], data["panels"], data["note"])
         return table, data["records"]

@@ -139,3 +139,25 @@ def _reference_log_probs(model, variant: str, known, references, true_features) 
                                      model.item_map.lookup(known.items))
     fed = true_features if model.config.use_feature else None  # as explain_records feeds PETER+
     return model.token_log_probs(list(known.users), list(known.items), references, fed)
+
+
+def tested_change(known: Corpus, features, max_words: int, before: list[str], after: list[str],
+                  agreement: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+                  trials: int = 1000) -> dict:
+    """How an explainer's explanations of the ``known`` test records changed (``whyrec align``: the
+    aligned explainer's ``after`` against the one it was, ``before``): each explanation metric's
+    difference, after minus before, and its approximate randomization p
+    (:func:`whyrec.metrics.significance.randomization_test`), scored against the records'
+    extracted sentences cut at ``max_words`` and their feature words (``features``: the extracted
+    quadruples); ``agreement``: per sentiment-accuracy name, each record's agreement (booleans)
+    after and before, tested as a percentage."""
+    from whyrec.align.pipeline import feature_words
+    from whyrec.explain.targets import explanation_targets
+    from whyrec.metrics.significance import randomization_test
+
+    feature_set = set(features["feature"]) if features is not None and len(features) else set()
+    means = {name: (100.0 * np.asarray(now, dtype=np.float64), 100.0 * np.asarray(was, dtype=np.float64))
+             for name, (now, was) in (agreement or {}).items()}
+    return randomization_test(explanation_targets(known, features, max_words), [t.split() for t in after],
+                              [t.split() for t in before], feature_words(known, features), feature_set, trials,
+                              record_means=means)

@@ -430,6 +430,15 @@ def test_align_an_mt_bundle_with_the_default_decoder(tmp_path, planted):
     assert "MMI(rating): epoch 1/1, generator epoch" in proc.stdout + proc.stderr
     assert "epoch 2/" not in proc.stdout + proc.stderr
     assert "saved the aligned MT (planted) to" in proc.stdout and (tmp_path / "aligned" / "bundle.json").exists()
+    # what the alignment changed, tested: the difference of the accuracies printed before and after, with its p
+    tested = json.loads((tmp_path / "aligned" / "bundle.json").read_text())["alignments"][-1]["test"]
+    acc5 = tested["after_minus_before"]["acc5"]
+    assert acc5["difference"] == pytest.approx(tested["after"]["acc5"] - tested["before"]["acc5"])
+    assert 0 < acc5["p"] <= 1
+    assert f"after − before on the {tested['after']['explanations']:,} test records (approximate randomization" \
+        in proc.stdout
+    assert f"sentiment accuracy {acc5['difference']:+.1f} points (5 classes, p {acc5['p']:.3f}) and " in proc.stdout
+    assert f"(5 classes; p {acc5['p']:.3f})" in run_cli("show", str(tmp_path / "aligned")).stdout
     # data of other users: nothing to learn from, one line saying so (it was "0 texts for 0 ratings")
     strangers = tmp_path / "strangers.csv"
     planted.corpus.reviews.assign(user=lambda f: "new-" + f["user"]).to_csv(strangers, index=False)

@@ -12,7 +12,7 @@ from whyrec.cli.inputs import history_of, split_of, warn_if_not_held_out
 from whyrec.cli.option_checks import (check_data_read, check_decoding_given, check_given_once, check_new_bundle,
                                       check_out, decoding_of, given_on_command_line, parse_pairs)
 from whyrec.cli.options import (ColumnMap, DecodingMethod, DecodingSettings, ExplainerChoice, HistorySeed, HistorySplit,
-                                MaxRating, MetaFile, MinRating, Overwrite, ReaderFormat, SplitSeed)
+                                MaxRating, MetaFile, MinRating, Overwrite, ReaderFormat, SignificanceTrials, SplitSeed)
 from whyrec.cli.output import EpochProgress, Throttled, console, print_warning, status
 from whyrec.cli.pairs import check_pair_items, in_file_order, paired_options, read_pairs, without_unknown_items
 from whyrec.ids import stripped_id
@@ -51,6 +51,7 @@ def align(
     threads: int = typer.Option(1, min=1, help="torch CPU threads."),
     device: str = typer.Option("cpu", "--device", help="torch device of the explainer and the MI estimators: "
                                "cpu, cuda, cuda:N, mps, auto."),
+    trials: SignificanceTrials = 1000,
     min_rating: MinRating = 1.0,
     max_rating: MaxRating = 5.0,
     overwrite: Overwrite = False,
@@ -72,9 +73,9 @@ def align(
     from whyrec.data.scale import five_point
     from whyrec.devices import resolve_device
     from whyrec.errors import ConfigError, DataError
-    from whyrec.explanation_scores import sentiment_judge
+    from whyrec.explanation_scores import sentiment_judge, tested_change
     from whyrec.explanations import check_rating_scale, shown, system_label
-    from whyrec.metrics.alignment import sentiment_accuracy, sentiment_base_rate
+    from whyrec.metrics.alignment import sentiment_agreement, sentiment_base_rate
     from whyrec.metrics.rating import rmse
     from whyrec.systems.peter import Peter
 
@@ -117,12 +118,14 @@ def align(
         judge = sentiment_judge(train)
         encoders = pipeline.reward_encoders(reward_encoder, sentence, train, config.target, reward_members)
 
-        measured = {}  # kept in the aligned bundle beside the run's settings
+        measured, agreement = {}, {}  # kept in the aligned bundle beside the run's settings; read by the test
 
         def report(when: str) -> list[str]:
             texts, predicted = pipeline.explain_records(system, test, features, variant), system.predict_corpus(test)
             classes = five_point(predicted, test.rating_scale)
-            acc, base = sentiment_accuracy(judge.predict(texts), classes), sentiment_base_rate(classes)
+            agreement[when] = sentiment_agreement(judge.predict(texts), classes)
+            acc = {name: 100.0 * float(agrees.mean()) for name, agrees in agreement[when].items()}
+            base = sentiment_base_rate(classes)
             measured[when] = {"rmse": rmse(predicted, test.ratings), **acc, "base5": base["acc5"],
                               "base3": base["acc3"], "distinct": len(set(texts)), "explanations": len(texts)}
             con.print(f"{when}: test RMSE {measured[when]['rmse']:.4f}, sentiment accuracy "
@@ -143,6 +146,14 @@ def align(
               if run["kept_epoch"] else "kept the explainer as it was: no MMI epoch raised the estimated MI of its "
               "explanations", highlight=False)
     after = report("after")
+    if trials:
+        with status(con, "testing the change"):
+            change = tested_change(test, features, system.config.max_words, before, after,
+                                   {name: (agreement["after"][name], agreement["before"][name])
+                                    for name in agreement["after"]}, trials)
+        measured["after_minus_before"] = {metric: {"difference": t.difference, "p": t.p}
+                                          for metric, t in change.items()}
+        con.print(change_line(change, trials, len(test)), highlight=False)
     for user, item, old, new in list(zip(test.users, test.items, before, after))[:5]:
         con.print(f"  {user} → {item}: {shown(old)}  ⇒  {shown(new)}", highlight=False)
     run["test"] = {"split": parts.name, **measured}
@@ -153,6 +164,24 @@ def align(
     write_run_record(out, data, splits=[parts], aligned_from={"bundle": str(bundle.resolve()),
                                                              "made_by": read_run_record(bundle)})
     con.print(f"saved the aligned {system_label(system)} to {out}")
+
+
+CHANGE_SHOWN = (("bleu1", "BLEU-1", ".2f"), ("rougeL", "ROUGE-L", ".2f"), ("usr", "USR", ".3f"),
+                ("fmr", "FMR", ".3f"), ("div", "DIV", ".3f"))
+
+
+def change_line(change: dict, trials: int, records: int) -> str:
+    """``align``'s line of what the alignment changed: the sentiment accuracies' and a few other
+    metrics' differences, after minus before, each with its p
+    (:func:`whyrec.explanation_scores.tested_change`; the bundle records every metric's)."""
+    parts = [f"{title} {change[key].difference:+{spec}} (p {change[key].p:.3f})"
+             for key, title, spec in CHANGE_SHOWN if key in change]
+    if "acc5" in change:
+        five, three = change["acc5"], change["acc3"]
+        parts.insert(0, f"sentiment accuracy {five.difference:+.1f} points (5 classes, p {five.p:.3f}) and "
+                        f"{three.difference:+.1f} (3 classes, p {three.p:.3f})")
+    how = "every swap counted" if any(t.exact for t in change.values()) else f"{trials:,} random swaps"
+    return f"after − before on the {records:,} test records (approximate randomization, {how}): " + ", ".join(parts)
 
 
 @app.command("explain")

@@ -103,8 +103,10 @@ def bundle_text(d: dict) -> str:
                      f"; rating reward read by the rating-tuned encoder ({classifiers} classifier"
                      f"{'' if classifiers == 1 else 's'})")
         if "before" in test and "after" in test:
+            tested = (test.get("after_minus_before") or {}).get("acc5")
             line += (f"; test RMSE {test['before']['rmse']:.4f} → {test['after']['rmse']:.4f}, sentiment accuracy "
-                     f"{test['before']['acc5']:.1f}% → {test['after']['acc5']:.1f}% (5 classes)")
+                     f"{test['before']['acc5']:.1f}% → {test['after']['acc5']:.1f}% (5 classes"
+                     + (f"; p {tested['p']:.3f}" if tested else "") + ")")
         lines.append(line)
     if isinstance(d.get("tuning"), dict):
         from whyrec.rating.tuning import describe_tuning

@@ -37,11 +37,11 @@ Tuned = Annotated[bool, typer.Option(
 ByActivity = Annotated[bool, typer.Option(
     "--by-activity", help="Also the RMSE over the test records grouped by their user's number of training "
     "ratings (new users, 1–2, 3–5, 6–10, 11–20, 21+).")]
-# compare's and experiment explain's test of each explainer against the first, and score's of each output
+# compare's, experiment explain's and score's test of each explainer against the first; align's of after against before
 SignificanceTrials = Annotated[int, typer.Option(
-    "--trials", min=0, help="With several explainers (score: outputs), each is tested against the first on the "
-    "records both explain, by approximate randomization with this many random swaps of their explanations of "
-    "a record (0: no test).")]
+    "--trials", min=0, help="Each explainer compared is tested against the first (score: each output; align: "
+    "the aligned explainer against the one it was) on the records both explain, by approximate randomization "
+    "with this many random swaps of their explanations of a record (0: no test).")]
 # the ranking metrics of experiment rating and evaluate (whyrec.metrics.ranking)
 TopK = Annotated[Optional[int], typer.Option(
     "--top-k", min=1, help="Also rank the items each test user did not rate and report precision, recall, HR, "
