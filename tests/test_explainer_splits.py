@@ -4,6 +4,7 @@ import json
 import math
 
 import numpy as np
+import pytest
 
 from tests.conftest import traded_split
 from whyrec.data.split import Split
@@ -84,20 +85,28 @@ def test_compare_over_splits_keeps_each_split_and_a_resumed_run_trains_none_agai
 
     def unfitted() -> dict:
         built.append(1)
-        return {"PETER": Peter(PeterConfig(epochs=1, emsize=16, ffn=32, seed=len(built)))}
+        return {"PETER": Peter(PeterConfig(epochs=1, emsize=16, ffn=32, seed=len(built))),
+                "PETER+": Peter(PeterConfig(epochs=1, emsize=16, ffn=32, seed=len(built), use_feature=True))}
 
-    settings = {"systems": ["peter"], "peter": {"epochs": 1}}
+    settings = {"systems": ["peter", "peter+"], "peter": {"epochs": 1}}
     progress, logged = [], []
     table, records = compare_over_splits(splits, unfitted, keep_in=tmp_path, settings=settings,
-                                         on_progress=progress.append, log=logged.append)
+                                         on_progress=progress.append, log=logged.append, trials=200)
     assert len(built) == 2 and table.splits == ["toys/1", "toys/2"]
+    # PETER+ against PETER over the two splits: the mean of the splits' differences, records swapped within a split
+    first, second = table.results
+    assert second.text_tested_records > len(tiny_split.test) and "Explanations against PETER" in \
+        table.text_significance_title()
+    for metric in ("bleu1", "bleu4", "rougeL", "usr", "fmr", "fcr", "acc5"):
+        assert second.text_tests[metric].difference == pytest.approx(second.mean(metric) - first.mean(metric)), metric
+        assert second.text_tests[metric].assignments == 200
     assert "training PETER (split 2/2)" in progress and "extracting features (split 1/2)" in progress
     assert logged[0].startswith("split toys/1: train ") and not any("read back" in m for m in logged)
     assert [r["split"] for r in records].count("toys/2") == len(tiny_split.test)
     assert sorted(p.name for p in (tmp_path / "splits").iterdir()) == ["1.json", "2.json"]
 
     again, again_records = compare_over_splits(splits, unfitted, keep_in=tmp_path, settings=settings, resume=True,
-                                               log=logged.append)
+                                               log=logged.append, trials=200)
     assert len(built) == 2  # both splits read back, no system built or trained
     assert f"split toys/2: read back from {tmp_path / 'splits' / '2.json'}" in logged
     assert json.dumps(again.to_dict(), default=str) == json.dumps(table.to_dict(), default=str)

@@ -19,11 +19,12 @@ one rating model, so their rating columns are equal. With ``by_activity`` each r
 RMSE over the test records grouped by their user's number of train ratings
 (:func:`whyrec.experiment.rmse_by_activity`; :meth:`ResultsTable.activity_markdown`), and each
 row after the first its p-values against the first on every group's records
-(:func:`whyrec.experiment.group_p_values`). On one split, each explainer row after the first is
-also tested against the first explainer row on the test records both explain: each explanation
-metric's difference and its approximate randomization p (``trials`` random swaps;
+(:func:`whyrec.experiment.group_p_values`). Each explainer row after the first is also tested
+against the first explainer row on the test records both explain: each explanation metric's
+difference and its approximate randomization p (``trials`` random swaps;
 :func:`whyrec.metrics.significance.randomization_test`; :meth:`ResultsTable.text_significance_markdown`).
-:func:`combine_splits` makes one table of the tables of several splits (mean ± sd per row).
+:func:`combine_splits` makes one table of the tables of several splits (mean ± sd per row; the
+test of the mean difference over the splits).
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def compare_explainers(split: Split, systems: Mapping[str, object], features=Non
             on_progress(f"scoring {name}")
         rows += _scored_rows(name, system, split, features, judge, encoder, on_records, train_s, by_activity,
                              decoding)
-    return _table(rows, split, encoder, decoding, features=features, trials=trials)
+    return _table(rows, split, encoder, decoding, trials=trials)
 
 
 def compare_trained(split: Split, systems: Mapping[str, object], features=None, encoder=None,
@@ -102,16 +103,18 @@ def compare_trained(split: Split, systems: Mapping[str, object], features=None, 
             on_progress(f"scoring {name}")
         rows += _scored_rows(name, system, split, features, judge, encoder, on_records, float("nan"), by_activity,
                              decoding)
-    return _table(rows, split, encoder, decoding, text=explaining, features=features, trials=trials)
+    return _table(rows, split, encoder, decoding, text=explaining, trials=trials)
 
 
-def combine_splits(tables: Sequence[ResultsTable], splits: Sequence[Split]) -> ResultsTable:
+def combine_splits(tables: Sequence[ResultsTable], splits: Sequence[Split], trials: int = 0) -> ResultsTable:
     """One table from the :func:`compare_explainers` tables of several ``splits`` (the same systems
     on each, in the same order): each row's metrics per split (mean ± sd in the table), its RMSE
     by activity group pooled over the splits, and its p-values against the first row over the
     splits (:func:`whyrec.experiment.p_values_against_reference`: the paired t-test on every
     split's squared errors pooled, and the corrected resampled t-test on the splits' MSEs) — as
-    the PETER benchmark reports the mean over its five splits."""
+    the PETER benchmark reports the mean over its five splits. With ``trials``, each explainer
+    row's text metrics are tested against the first row's over the splits
+    (:func:`_text_tests`), when every split's rows hold their explanations."""
     if len(tables) != len(splits) or not tables:
         raise ValueError(f"{len(tables)} tables for {len(splits)} splits")
     names = [r.system for r in tables[0].results]
@@ -125,6 +128,8 @@ def combine_splits(tables: Sequence[ResultsTable], splits: Sequence[Split]) -> R
                                  by_activity=_pooled_activity([r.by_activity for r in parts]),
                                  activity_groups=[g for r in parts for g in r.activity_groups]))
     _against_first_row(rows, splits)
+    if trials:
+        _text_tests(rows, [t.results for t in tables], trials)
     first = tables[0]
     return ResultsTable(rows, first.metrics, first.reference, [s.name for s in splits], first.panels, first.note)
 
@@ -176,6 +181,7 @@ def _scored_rows(name: str, system, split: Split, features, judge, encoder, on_r
         for explainer in names}
     if on_records:
         on_records(name, relabel(prediction_records(system, test, predicted, written, judge), name, labels))
+    feature_set = set(features["feature"]) if features is not None and len(features) else set()
     known_classes = None  # the known records' predicted rating classes, which the judge's readings should match
     if names and judge is not None and len(written.known):
         from whyrec.data.scale import five_point
@@ -191,7 +197,7 @@ def _scored_rows(name: str, system, split: Split, features, judge, encoder, on_r
         rows.append(SystemResult(label, settings_of(system), [measured], [(predicted - test.ratings) ** 2],
                                  by_activity={group: dict(entry) for group, entry in activity.items()},
                                  activity_groups=[groups] if by_activity else [],
-                                 explained=ScoredTexts.of(written, explainer, judge, known_classes)
+                                 explained=ScoredTexts.of(written, explainer, feature_set, judge, known_classes)
                                  if explainer else None))
     return rows
 
@@ -212,16 +218,18 @@ class ScoredTexts:
     """One explainer's test explanations as they were scored: each record's ``position`` in the
     data, its reference tokens, the explanation's tokens and the record's feature word ("" for
     none); with a sentiment judge, ``agreement``: per record, 100 where the judge reads the
-    explanation as the system's predicted rating class, else 0 (``acc5``, ``acc3``)."""
+    explanation as the system's predicted rating class, else 0 (``acc5``, ``acc3``); and the
+    ``feature_set`` FMR, FCR and DIV looked for (the split's extracted features)."""
 
     positions: list[int]
     references: list[list[str]]
     hypotheses: list[list[str]]
     feature_words: list[str]
     agreement: dict[str, np.ndarray]
+    feature_set: set[str]
 
     @classmethod
-    def of(cls, written, explainer: str, judge=None, classes=None) -> "ScoredTexts":
+    def of(cls, written, explainer: str, feature_set: set[str], judge=None, classes=None) -> "ScoredTexts":
         """From :func:`whyrec.explanation_scores.write_explanations`' record of one ``explainer``;
         with a ``judge``, read against the records' predicted rating ``classes`` (1..5)."""
         from whyrec.metrics.alignment import sentiment_agreement
@@ -230,37 +238,48 @@ class ScoredTexts:
         agreement = {} if judge is None or classes is None else \
             {name: 100.0 * agrees for name, agrees in sentiment_agreement(judge.predict(texts), classes).items()}
         return cls(written.known.positions.tolist(), written.references, [text.split() for text in texts],
-                   written.feature_words, agreement)
+                   written.feature_words, agreement, feature_set)
 
 
-def _text_tests(rows: list[SystemResult], feature_set: set[str], trials: int) -> None:
-    """Each explainer row after the first explaining row: its explanation metrics against that
-    row's, on the test records both explain (by their position in the data), by approximate
-    randomization (:func:`whyrec.metrics.significance.randomization_test`: difference and p), the
-    sentiment alignment ``acc5``/``acc3`` too when a judge read them.
-    Rows are tested only against the table's reference (its first row), so a first row that
-    writes no explanations (a rating bundle) leaves them untested."""
-    from whyrec.metrics.significance import randomization_test
+def _paired(first: ScoredTexts, other: ScoredTexts):
+    """``other``'s explanations (as the first system) and ``first``'s (as the second) of the test
+    records both explain, paired by their position in the data; None when they share none."""
+    from whyrec.metrics.significance import PairedExplanations
 
-    first = rows[0].explained
-    if first is None or len(rows) < 2:
-        return
     at = {position: n for n, position in enumerate(first.positions)}
-    for row in rows[1:]:
-        other = row.explained
-        if other is None:
-            continue
-        pairs = [(at[position], n) for n, position in enumerate(other.positions) if position in at]
-        row.text_tested_records = len(pairs)
-        if not pairs:
-            continue
-        mine, theirs = [n for _, n in pairs], [n for n, _ in pairs]
-        means = {name: (other.agreement[name][mine], first.agreement[name][theirs])
-                 for name in other.agreement if name in first.agreement}
-        row.text_tests = randomization_test(  # this row's scores minus the first's
-            [other.references[n] for n in mine], [other.hypotheses[n] for n in mine],
-            [first.hypotheses[n] for n in theirs], [other.feature_words[n] for n in mine], feature_set, trials,
-            second_references=[first.references[n] for n in theirs], record_means=means)
+    pairs = [(at[position], n) for n, position in enumerate(other.positions) if position in at]
+    if not pairs:
+        return None
+    mine, theirs = [n for _, n in pairs], [n for n, _ in pairs]
+    means = {name: (other.agreement[name][mine], first.agreement[name][theirs])
+             for name in other.agreement if name in first.agreement}
+    return PairedExplanations(  # this row's scores minus the first's
+        [other.references[n] for n in mine], [other.hypotheses[n] for n in mine],
+        [first.hypotheses[n] for n in theirs], [other.feature_words[n] for n in mine],
+        second_references=[first.references[n] for n in theirs], record_means=means,
+        feature_set=first.feature_set)
+
+
+def _text_tests(rows: list[SystemResult], per_split: Sequence[list[SystemResult]], trials: int) -> None:
+    """Each explainer row after the first: its explanation metrics against the first row's, on the
+    test records both explain (paired by their position in the data), by approximate
+    randomization (:func:`whyrec.metrics.significance.stratified_randomization_test`: difference
+    and p), the sentiment alignment ``acc5``/``acc3`` too when a judge read them. ``rows``: the
+    table's rows; ``per_split``: each split's rows in the same order (``[rows]`` for one split).
+    Over several splits, the mean of the splits' differences is tested, records swapped within
+    their split, each split's features read in it. Rows are tested only against the table's
+    reference (its first row), so a first row that writes no explanations (a rating bundle), in
+    any split, leaves them untested."""
+    from whyrec.metrics.significance import stratified_randomization_test
+
+    if len(rows) < 2 or any(split_rows[0].explained is None for split_rows in per_split):
+        return
+    for n, row in enumerate(rows[1:], start=1):
+        parts = [_paired(split_rows[0].explained, split_rows[n].explained) if split_rows[n].explained else None
+                 for split_rows in per_split]
+        if all(parts):
+            row.text_tested_records = sum(len(part.references) for part in parts)
+            row.text_tests = stratified_randomization_test(parts, trials=trials)
 
 
 def _metrics(encoder) -> list[str]:
@@ -268,7 +287,7 @@ def _metrics(encoder) -> list[str]:
 
 
 def _table(rows: list[SystemResult], split: Split, encoder, decoding: Decoding | None = None,
-           text: bool = True, features=None, trials: int = 1000) -> ResultsTable:
+           text: bool = True, trials: int = 1000) -> ResultsTable:
     """The rows as a table; p-values of each row's squared rating errors against the first row's,
     and of its explanation metrics (:func:`_text_tests`); its note says how the explanations were
     decoded when not as the PETER benchmark does. Without ``text`` (no system explains: rating
@@ -276,7 +295,7 @@ def _table(rows: list[SystemResult], split: Split, encoder, decoding: Decoding |
     reference = rows[0].system if len(rows) > 1 else None
     _against_first_row(rows, [split])
     if text and trials:
-        _text_tests(rows, set(features["feature"]) if features is not None and len(features) else set(), trials)
+        _text_tests(rows, [rows], trials)
     if not text:
         return ResultsTable(rows, ["rmse", "mae"], reference, [split.name])
     panels = PLOTTED + (["mi_rating"] if encoder is not None else [])

@@ -46,7 +46,7 @@ def save_split_result(path: Path, table: ResultsTable, records: list[dict], spli
                       "squared_errors": [e.tolist() for e in r.squared_errors], "by_activity": r.by_activity,
                       "activity_groups": [np.asarray(g).tolist() for g in r.activity_groups],
                       "text_tests": {m: dataclasses.asdict(t) for m, t in r.text_tests.items()},
-                      "text_tested_records": r.text_tested_records}
+                      "text_tested_records": r.text_tested_records, "explained": _texts_json(r.explained)}
                      for r in table.results],
             "records": records}
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -72,7 +72,8 @@ def read_split_result(path: Path, split: Split, settings: dict) -> tuple[Results
                              by_activity=row["by_activity"],
                              activity_groups=[np.asarray(g) for g in row["activity_groups"]],
                              text_tests={m: PairedDifference(**t) for m, t in row.get("text_tests", {}).items()},
-                             text_tested_records=row.get("text_tested_records", 0))
+                             text_tested_records=row.get("text_tested_records", 0),
+                             explained=_texts_read(row.get("explained")))
                 for row in data["rows"]]
         table = ResultsTable(rows, data["metrics"], data["reference"], [split.name], data["panels"], data["note"])
         return table, data["records"]
@@ -98,8 +99,8 @@ def compare_over_splits(splits: Sequence[Split], unfitted: Callable[[], Mapping[
     ``encoder_for(split)``: the sentence encoder of MMI's scores on that split (None: no MI
     columns). ``log`` gets each split's sizes and each read-back; ``on_progress`` and ``on_step``
     are ``compare_explainers``'s, the split's place ("(split 2/5)") added over several splits.
-    ``trials``: its test of each explainer against the first, on one split (over several, the
-    table gives the mean and sd of the splits' scores, and no such test)."""
+    ``trials``: its test of each explainer against the first, on one split, or over several
+    (:func:`~whyrec.explainer_experiment.combine_splits`)."""
     from whyrec.data.features import split_features
     from whyrec.explainer_experiment import combine_splits, compare_explainers
     from whyrec.prediction_records import side_by_side
@@ -123,13 +124,35 @@ def compare_over_splits(splits: Sequence[Split], unfitted: Callable[[], Mapping[
                 on_progress=(lambda m: on_progress(m + where)) if on_progress else None,
                 on_step=(lambda m: on_step(m + where)) if on_step else None,
                 on_records=lambda name, system_rows: rows.append(system_rows), by_activity=by_activity,
-                decoding=decoding, trials=trials if len(splits) == 1 else 0)
+                decoding=decoding, trials=trials if len(splits) == 1 else 0)  # several: tested over them below
             split_records = side_by_side(rows)
             if kept_at is not None:
                 save_split_result(kept_at, table, split_records, split, settings)
         tables.append(table)
         records += [{"split": split.name, **row} if len(splits) > 1 else row for row in split_records]
-    return (tables[0] if len(splits) == 1 else combine_splits(tables, splits)), records
+    return (tables[0] if len(splits) == 1 else combine_splits(tables, splits, trials)), records
+
+
+def _texts_json(texts) -> dict | None:
+    """A row's scored explanations (:class:`whyrec.explainer_experiment.ScoredTexts`) as JSON, so
+    that a table combined from kept splits can test them over the splits."""
+    if texts is None:
+        return None
+    return {"positions": texts.positions, "references": texts.references, "hypotheses": texts.hypotheses,
+            "feature_words": texts.feature_words, "feature_set": sorted(texts.feature_set),
+            "agreement": {name: np.asarray(values).tolist() for name, values in texts.agreement.items()}}
+
+
+def _texts_read(kept: dict | None):
+    """:func:`_texts_json`'s record read back (None for a row without explanations, or a file kept
+    before whyrec kept them: that split's rows are then not tested over the splits)."""
+    from whyrec.explainer_experiment import ScoredTexts
+
+    if kept is None:
+        return None
+    return ScoredTexts(kept["positions"], kept["references"], kept["hypotheses"], kept["feature_words"],
+                       {name: np.asarray(values, dtype=np.float64) for name, values in kept["agreement"].items()},
+                       set(kept["feature_set"]))
 
 
 def _floats(fold: dict) -> dict:

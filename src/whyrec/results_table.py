@@ -192,6 +192,10 @@ class ResultsTable:
     def text_significance_title(self) -> str:
         sampled = [t.assignments for r in self.results for t in r.text_tests.values() if not t.exact]
         how = f"{sampled[0]:,} random swaps" if sampled else "every swap counted"
+        if self._several:
+            return (f"Explanations against {self.reference}, on the test records both explain: each metric's "
+                    f"mean difference over the {len(self.splits)} splits and its p (approximate randomization, {how} "
+                    "of two rows' explanations of a record within its split)")
         return (f"Explanations against {self.reference}, on the test records both explain: each metric's "
                 f"difference and its p (approximate randomization, {how} of two rows' explanations of a record)")
 

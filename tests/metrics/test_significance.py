@@ -116,3 +116,21 @@ def test_record_means_are_tested_with_the_text_metrics():
     assert result["acc5"].difference == 100.0 and result["acc5"].p == pytest.approx(2 / 16) and result["acc5"].exact
     with pytest.raises(ValueError, match="every record"):
         randomization_test(references, first, second, record_means={"acc5": ([1.0] * 3, [0.0] * 4)})
+
+
+def test_over_several_parts_the_mean_difference_is_tested_with_swaps_within_each_part():
+    from whyrec.metrics.significance import PairedExplanations, stratified_randomization_test
+
+    references, first, second, features = _perfect_and_bad(3)
+    parts = [PairedExplanations(references, first, second, features) for _ in range(2)]
+    result = stratified_randomization_test(parts, FEATURES, trials=64)
+    # |mean d| reaches 100 only when both parts are left whole, or both swapped whole: 2 of the 2^6 assignments
+    assert result["rouge1"].difference == pytest.approx(100.0) and result["rouge1"].p == pytest.approx(2 / 64)
+    assert result["rouge1"].exact and result["rouge1"].assignments == 64
+    one = stratified_randomization_test(parts[:1], FEATURES, trials=200, seed=4)
+    assert one == randomization_test(references, first, second, features, FEATURES, trials=200, seed=4)
+    # a part of one record has no DIV, so the mean over the parts has none
+    lone = PairedExplanations(references[:1], first[:1], second[:1], features[:1])
+    assert "div" not in stratified_randomization_test([parts[0], lone], FEATURES, trials=10)
+    with pytest.raises(ValueError):
+        stratified_randomization_test([], FEATURES)

@@ -61,6 +61,23 @@ class PairedDifference:
     exact: bool = False
 
 
+@dataclass
+class PairedExplanations:
+    """Two systems' explanations of the same records (one split's test part): the records'
+    ``references``, the ``first`` and ``second`` system's explanations, optionally the records'
+    ``true_features`` (for FMR), the second system's own ``second_references`` and
+    ``record_means`` (see :func:`randomization_test`), and the ``feature_set`` FCR, DIV and FMR
+    look for in this part when it is its own (each split's extracted features)."""
+
+    references: Sequence[Tokens]
+    first: Sequence[Tokens]
+    second: Sequence[Tokens]
+    true_features: Sequence[str] | None = None
+    second_references: Sequence[Tokens] | None = None
+    record_means: Mapping[str, tuple[Sequence[float], Sequence[float]]] | None = None
+    feature_set: set[str] | None = None
+
+
 def randomization_test(references: Sequence[Tokens], first: Sequence[Tokens], second: Sequence[Tokens],
                        true_features: Sequence[str] | None = None, feature_set: set[str] | None = None,
                        trials: int = 1000, seed: int = 0,
@@ -79,37 +96,74 @@ def randomization_test(references: Sequence[Tokens], first: Sequence[Tokens], se
     with that score. ``record_means``: other metrics that are a mean over the records, by name,
     as each record's value for the first and for the second system (the sentiment alignment's
     ``acc5``: 100 where the judge reads the explanation as its predicted rating, else 0)."""
-    count = len(references)
-    second_references = references if second_references is None else second_references
-    if not count or len(first) != count or len(second) != count or len(second_references) != count:
-        raise ValueError("need the two systems' explanations of the same records, at least one")
-    if true_features is not None and len(true_features) != count:
-        raise ValueError("need one true feature per record")
+    part = PairedExplanations(references, first, second, true_features, second_references, record_means)
+    return stratified_randomization_test([part], feature_set, trials, seed)
+
+
+def stratified_randomization_test(parts: Sequence[PairedExplanations], feature_set: set[str] | None = None,
+                                  trials: int = 1000, seed: int = 0) -> dict[str, PairedDifference]:
+    """:func:`randomization_test` over several ``parts`` (the test parts of several splits, each
+    explained by the two systems trained on that split): the statistic is the mean over the parts
+    of each part's difference, ``d = (1/S) Σ_s (m(A_s) − m(B_s))``, as a table of several splits
+    reports the mean of their scores, and each trial swaps records within their own part (a
+    split's explanations come from that split's systems). A metric is tested when every part has
+    it (``div``: two records or more; ``fmr``: true features; a record mean: given for each). A
+    part's own ``feature_set`` is read in place of ``feature_set``."""
+    if not parts:
+        raise ValueError("need at least one part of records")
     if trials < 1:
         raise ValueError("trials must be at least 1")
+    prepared = [_prepared(part, part.feature_set if part.feature_set is not None else feature_set)
+                for part in parts]
+    total = sum(a.sentence.size for a, _, _, _ in prepared)
+    observed = _mean_differences(np.zeros((1, total), dtype=bool), prepared)
+    exact = total <= _MOST_EXACT and 2 ** total <= trials
+    reached = {metric: 0 for metric in observed}
+    for swaps in (_all_assignments(total) if exact else _random_assignments(total, trials, seed)):
+        for metric, differences in _mean_differences(swaps, prepared).items():
+            bar = abs(observed[metric][0])
+            reached[metric] += int((np.abs(differences) >= bar - _TIE * max(1.0, bar)).sum())
+    return {metric: PairedDifference(float(observed[metric][0]),
+                                     hits / 2 ** total if exact else (1 + hits) / (1 + trials),
+                                     2 ** total if exact else trials, exact)
+            for metric, hits in reached.items()}
+
+
+def _prepared(part: PairedExplanations, feature_set) -> tuple:
+    """One part's two systems as per-record statistics, its record means as (N, 2) arrays, and
+    the ``feature_set`` read in it."""
+    count = len(part.references)
+    second_references = part.references if part.second_references is None else part.second_references
+    if not count or len(part.first) != count or len(part.second) != count or len(second_references) != count:
+        raise ValueError("need the two systems' explanations of the same records, at least one")
+    if part.true_features is not None and len(part.true_features) != count:
+        raise ValueError("need one true feature per record")
     means = {}
-    for name, (a, b) in (record_means or {}).items():
+    for name, (a, b) in (part.record_means or {}).items():
         if len(a) != count or len(b) != count:
             raise ValueError(f"need {name}'s value for every record, for both systems")
         means[name] = np.column_stack([np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)])
     ids: dict[tuple, int] = {}
     # the features either system uses: the others count 0 on both sides of every trial
-    used = sorted(set().union(*detect_features(first, feature_set), *detect_features(second, feature_set))) \
+    used = sorted(set().union(*detect_features(part.first, feature_set), *detect_features(part.second, feature_set))) \
         if feature_set else []
     columns = {feature: n for n, feature in enumerate(used)}
-    systems = [_statistics(refs, hyps, true_features, feature_set, columns, ids)
-               for refs, hyps in ((references, first), (second_references, second))]
-    observed = _differences(np.zeros((1, count), dtype=bool), *systems, feature_set, means)
-    exact = count <= _MOST_EXACT and 2 ** count <= trials
-    reached = {metric: 0 for metric in observed}
-    for swaps in (_all_assignments(count) if exact else _random_assignments(count, trials, seed)):
-        for metric, differences in _differences(swaps, *systems, feature_set, means).items():
-            bar = abs(observed[metric][0])
-            reached[metric] += int((np.abs(differences) >= bar - _TIE * max(1.0, bar)).sum())
-    return {metric: PairedDifference(float(observed[metric][0]),
-                                     hits / 2 ** count if exact else (1 + hits) / (1 + trials),
-                                     2 ** count if exact else trials, exact)
-            for metric, hits in reached.items()}
+    first, second = (_statistics(refs, hyps, part.true_features, feature_set, columns, ids)
+                     for refs, hyps in ((part.references, part.first), (second_references, part.second)))
+    return first, second, means, feature_set
+
+
+def _mean_differences(swaps: np.ndarray, prepared) -> dict[str, np.ndarray]:
+    """The mean over the parts of :func:`_differences`, each part swapped by its own columns of
+    ``swaps``; the metrics every part has."""
+    sums: dict[str, np.ndarray] = {}
+    start = 0
+    for n, (a, b, means, feature_set) in enumerate(prepared):
+        end = start + a.sentence.size
+        part = _differences(swaps[:, start:end], a, b, feature_set, means)
+        sums = part if n == 0 else {metric: sums[metric] + part[metric] for metric in sums if metric in part}
+        start = end
+    return {metric: total / len(prepared) for metric, total in sums.items()}
 
 
 def _statistics(references, hypotheses, true_features, feature_set, columns: dict[str, int],
