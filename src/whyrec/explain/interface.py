@@ -17,8 +17,11 @@ from it, scores given explanations, and has a teacher-forced loss of its own:
 * ``texts(tokens)``, ``explain(users, items, method)``, ``parameters()``, ``frozen_copy()``.
 
 :class:`GRUExplainer` adapts the MT system's GRU decoders (MT-U/I/P). The contexts Ũ/Ṽ come
-from MT's frozen document encoders, so fine-tuning changes the decoder only and MT's rating
-model is untouched.
+from MT's document encoders, whose GRUs are not tuned, and MT's rating model is untouched. But
+MT's word embeddings are one table, read by the encoders and by all three decoders (and tied to
+the decoders' output layers), and it is among the tuned decoder's parameters: fine-tuning one
+decoder moves the others' explanations and the contexts too (aligning MT-P on magazines changed
+78 of MT-U's 237 test explanations; ``docs/aligning.md``).
 
 MT's decoders never see the rating they should agree with: their context is the user's and
 item's review documents. Att2Seq+MMI feeds the rating to its encoder as an input attribute
