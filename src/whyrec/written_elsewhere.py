@@ -316,10 +316,10 @@ def compare_with_first(read: list[GeneratedTexts], feature_set: set[str] | None 
             entry.references_differ = sum(texts.references[n] != first_texts.references[n] for n in rows)
             means = {}
             if judge is not None and texts.predicted is not None and first_texts.predicted is not None:
-                mine, theirs = (_agreement(judge, [out[n] for n in rows],
+                mine, theirs = (_agreement(judge, [explanations[n] for n in rows],
                                            np.clip([source.predicted[n] for n in rows], *scale), scale)
-                                for source, out in ((texts, written), (first_texts, first)))
-                means = {name: (100.0 * mine[name], 100.0 * theirs[name]) for name in mine}  # in %
+                                for source, explanations in ((texts, written), (first_texts, first)))
+                means = {metric: (100.0 * mine[metric], 100.0 * theirs[metric]) for metric in mine}  # in %
             entry.tests = randomization_test(  # this output's scores minus the first's
                 [split(texts.references[n]) for n in rows], [split(written[n]) for n in rows],
                 [split(first[n]) for n in rows], true if feature_set else None, feature_set, trials, seed,

@@ -11,12 +11,15 @@ import torch
 from whyrec.align.mine import MINEConfig
 from whyrec.data.synthetic import make_planted_corpus
 from whyrec.metrics.alignment import (SentimentJudge, feature_mi, normalised_rating_mi, sentiment_accuracy,
-                                      sentiment_base_rate)
+                                      sentiment_agreement, sentiment_base_rate)
 
 
 def test_sentiment_accuracy_by_hand():
     # ratings 5, 4, 2, 3 ; judged 5, 5, 1, 4 → exact: 1/4; 3-class: pos=pos, pos=pos, neg=neg, neu≠pos → 3/4
     assert sentiment_accuracy([5, 5, 1, 4], [5.0, 4.2, 1.6, 3.0]) == {"acc5": 25.0, "acc3": 75.0}
+    agreement = sentiment_agreement([5, 5, 1, 4], [5.0, 4.2, 1.6, 3.0])  # the same, record by record
+    assert agreement["acc5"].tolist() == [True, False, False, False]
+    assert agreement["acc3"].tolist() == [True, True, True, False]
     with pytest.raises(ValueError, match="no explanations"):
         sentiment_accuracy([], [])
 
