@@ -317,8 +317,7 @@ def markdown(results: dict) -> str:
              "Sentiment accuracy: % of greedy test explanations whose class by the judge (tf-idf logistic regression "
              "trained on the train reviews) equals the system's predicted rating rounded; " + base_rates +
              "I(R;E)/H(R) by a fresh MINE "
-             "on (explanation, predicted rating) test pairs. MMI on MT-P changes its decoder and the word "
-             "embeddings MT's decoders and review encoders share, not MT's rating model, so MT's RMSE/MAE "
+             "on (explanation, predicted rating) test pairs. MMI on MT-P changes the decoder only, so MT's RMSE/MAE "
              "cannot move; PETER's rating shares the transformer and can. MT-P's decoder was trained without "
              "the rating, and PETER's words see it only through attention; *with rating input*, MMI also learns a "
              "shift per predicted-rating class (of MT-P's context, of PETER's word embeddings) that starts at zero, "

@@ -431,7 +431,9 @@ def test_align_an_mt_bundle_with_the_default_decoder(tmp_path, planted):
     assert "epoch 2/" not in proc.stdout + proc.stderr
     assert "saved the aligned MT (planted) to" in proc.stdout and (tmp_path / "aligned" / "bundle.json").exists()
     # what the alignment changed, tested: the difference of the accuracies printed before and after, with its p
-    tested = json.loads((tmp_path / "aligned" / "bundle.json").read_text())["alignments"][-1]["test"]
+    header = json.loads((tmp_path / "aligned" / "bundle.json").read_text())
+    assert header["own_embeddings"] == ["pair"]  # MT-P was tuned on a copy of the shared word embeddings
+    tested = header["alignments"][-1]["test"]
     acc5 = tested["after_minus_before"]["acc5"]
     assert acc5["difference"] == pytest.approx(tested["after"]["acc5"] - tested["before"]["acc5"])
     assert 0 < acc5["p"] <= 1

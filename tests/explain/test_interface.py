@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 import torch
@@ -97,3 +98,50 @@ def test_an_aligned_rating_input_stays_with_mt_through_explain_and_its_bundle(mt
     assert GRUExplainer.from_mt(loaded, "pair").explain(users, items) == mt.explain(users, items)
     base.save(tmp_path / "plain")
     assert len(load_bundle(tmp_path / "plain").rating_inputs) == 0
+
+
+def test_the_tuned_decoder_has_word_embeddings_of_its_own_through_its_bundle(mt_and_split, tmp_path):
+    """MT's encoders and decoders share one embedding table: tuning MT-P's decoder (its copy) leaves
+    MT-U's explanations and the encoded contexts as they were, and the saved bundle explains as the
+    tuned system did (before the copy, the table moved, and a reloaded MT-P read other contexts)."""
+    from whyrec.bundle import load_bundle
+
+    _, split = mt_and_split
+    base = MultiTask(**TINY).fit(split.train, split.valid)  # the fixture's may have been tuned by a test before
+    mt = copy.deepcopy(base)
+    users, items = list(split.test.users), list(split.test.items)
+    assert mt.own_embeddings == [] and mt.decoder("pair").embedding is mt.embedding
+    tuned = GRUExplainer.from_mt(mt, "pair")
+    assert mt.own_embeddings == ["pair"] and tuned.decoder.embedding is not mt.embedding
+    assert torch.equal(tuned.decoder.embedding.weight, mt.embedding.weight)  # a copy: the same values at first
+    assert mt.explain(users, items) == base.explain(users, items)
+    optimizer = torch.optim.SGD(tuned.parameters(), lr=5.0)  # as if MMI had tuned it
+    for _ in range(3):
+        optimizer.zero_grad()
+        ctx = tuned.contexts(users, items)
+        (-tuned.log_prob(ctx, tuned.sample(ctx, greedy=True).tokens).mean()).backward()
+        optimizer.step()
+    assert not torch.equal(tuned.decoder.embedding.weight, base.embedding.weight)
+    assert torch.equal(mt.embedding.weight, base.embedding.weight)  # the shared table did not move
+    for variant in ("user", "item"):
+        assert mt.explain(users, items, variant=variant) == base.explain(users, items, variant=variant)
+    mt.save(tmp_path / "aligned")
+    loaded = load_bundle(tmp_path / "aligned")
+    assert loaded.own_embeddings == ["pair"]
+    assert json.loads((tmp_path / "aligned" / "bundle.json").read_text())["own_embeddings"] == ["pair"]
+    for variant in ("user", "item", "pair"):
+        assert loaded.explain(users, items, variant=variant) == mt.explain(users, items, variant=variant)
+    assert torch.equal(loaded.decoder("pair").embedding.weight, tuned.decoder.embedding.weight)
+    assert GRUExplainer.from_mt(loaded, "pair").decoder is loaded.decoder("pair")  # no second copy
+
+
+def test_a_bundle_naming_a_decoder_it_lacks_as_having_its_own_embeddings_is_refused(mt_and_split, tmp_path):
+    from whyrec.bundle import load_bundle
+    from whyrec.errors import BundleError
+
+    base, _ = mt_and_split
+    base.save(tmp_path / "mt")
+    header = json.loads((tmp_path / "mt" / "bundle.json").read_text())
+    (tmp_path / "mt" / "bundle.json").write_text(json.dumps({**header, "own_embeddings": ["pairs"]}))
+    with pytest.raises(BundleError, match="'own_embeddings' names 'pairs', which is not one of its decoders"):
+        load_bundle(tmp_path / "mt")

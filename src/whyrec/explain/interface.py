@@ -17,11 +17,10 @@ from it, scores given explanations, and has a teacher-forced loss of its own:
 * ``texts(tokens)``, ``explain(users, items, method)``, ``parameters()``, ``frozen_copy()``.
 
 :class:`GRUExplainer` adapts the MT system's GRU decoders (MT-U/I/P). The contexts Ũ/Ṽ come
-from MT's document encoders, whose GRUs are not tuned, and MT's rating model is untouched. But
-MT's word embeddings are one table, read by the encoders and by all three decoders (and tied to
-the decoders' output layers), and it is among the tuned decoder's parameters: fine-tuning one
-decoder moves the others' explanations and the contexts too (aligning MT-P on magazines changed
-78 of MT-U's 237 test explanations; ``docs/aligning.md``).
+from MT's frozen document encoders, and the decoder tuned gets a copy of MT's word embeddings
+of its own first (:meth:`whyrec.systems.mt.MultiTask.own_word_embeddings`): the table is shared
+by the encoders and all three decoders, so fine-tuning changes that decoder only, and MT's
+rating model is untouched.
 
 MT's decoders never see the rating they should agree with: their context is the user's and
 item's review documents. Att2Seq+MMI feeds the rating to its encoder as an input attribute
@@ -109,13 +108,14 @@ class GRUExplainer:
 
     @classmethod
     def from_mt(cls, mt, variant: str = "pair", rating_input: bool = False) -> "GRUExplainer":
-        """The MT-U/I/P decoder of a trained :class:`~whyrec.systems.mt.MultiTask`, fine-tuned in place.
+        """The MT-U/I/P decoder of a trained :class:`~whyrec.systems.mt.MultiTask`, fine-tuned in place,
+        with word embeddings of its own (:meth:`~whyrec.systems.mt.MultiTask.own_word_embeddings`).
 
         With ``rating_input``, the decoder is also fed MT's predicted rating through a new
         :class:`RatingInput`, registered in ``mt.rating_inputs`` so that ``mt.explain`` and MT's
         bundle keep it. A variant that already has one (aligned before, or loaded from a bundle)
         always uses it: its decoder was tuned with it."""
-        decoder = mt.decoder(variant)
+        decoder = mt.own_word_embeddings(variant)
         if rating_input and variant not in mt.rating_inputs:
             mt.rating_inputs[variant] = RatingInput(decoder.context_dim).to(decoder.out_bias.device)
         adapter = mt.rating_inputs[variant] if variant in mt.rating_inputs else None

@@ -561,6 +561,26 @@ class MultiTask:
                               f"decoder={self.config.decoder})")
         return self.generator[f"decoder_{variant}"]
 
+    def own_word_embeddings(self, variant: str) -> ContextGRUDecoder:
+        """Give ``variant``'s decoder a copy of the word embeddings of its own, and return it.
+
+        MT's word embeddings are one table, read by the document encoders and by all three
+        decoders (and tied to the decoders' output layers). Tuning one decoder alone (an
+        alignment: :meth:`whyrec.explain.interface.GRUExplainer.from_mt`) would tune the table too,
+        moving the other decoders' explanations and, once the contexts are encoded again (a saved
+        bundle loaded), the tuned decoder's own contexts. With its own copy, only it changes."""
+        decoder = self.decoder(variant)
+        if decoder.embedding is self.embedding:
+            decoder.embedding = copy.deepcopy(self.embedding)  # the same values, padding row and device
+        return decoder
+
+    @property
+    def own_embeddings(self) -> list[str]:
+        """The variants whose decoder has word embeddings of its own (:meth:`own_word_embeddings`)."""
+        if not self.config.decoder or getattr(self, "generator", None) is None:  # not trained yet
+            return []
+        return [v for v in self.config.variants if self.decoder(v).embedding is not self.embedding]
+
     def get_params(self) -> dict:
         """The settings (the :class:`MTConfig` as a dict), as a rating model's ``get_params``."""
         return self.config.to_dict()

@@ -60,7 +60,8 @@ def save_mt(model, folder: str | Path) -> Path:
         "config": model.config.to_dict(), "vocab": model.vocab.words, "user_ids": model.user_map.ids,
         "item_ids": model.item_map.ids, "als_meta": model.als.state_meta(), "word_vectors": model.word_vector_info,
         "history": model.history, "item_titles": model.item_titles, "feature_words": model.feature_words,
-        "name": model.name, "rating_inputs": sorted(model.rating_inputs), "alignments": model.alignments,
+        "name": model.name, "rating_inputs": sorted(model.rating_inputs), "own_embeddings": model.own_embeddings,
+        "alignments": model.alignments,
         "unicode_folded": model.unicode_folded,
     }
     return write_torch_bundle(folder, tensors, header)
@@ -94,6 +95,11 @@ def load_mt(folder: str | Path, header: dict):
         model.config.word_vectors = "random"
         model._build_modules()
         model.config.word_vectors = header["config"]["word_vectors"]
+        for variant in header_field(folder, header, "own_embeddings", [], str):  # decoders aligned apart
+            if variant not in config.variants or not config.decoder:
+                raise BundleError(f"{folder}: bundle.json 'own_embeddings' names {variant!r}, which is not one of "
+                                  f"its decoders ({', '.join(config.variants) if config.decoder else 'none'})")
+            model.own_word_embeddings(variant)
         load_module_state("generator", model.generator, tensors)
         for variant in header_field(folder, header, "rating_inputs", [], str):  # decoders aligned with a rating input
             model.rating_inputs[variant] = RatingInput(model.generator[f"decoder_{variant}"].context_dim)
