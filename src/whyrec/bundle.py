@@ -301,6 +301,10 @@ def describe_bundle(folder: str | Path) -> dict:
         "settings": settings_of(model),
         "training": training_summary(history),
         "alignments": list(getattr(model, "alignments", None) or []),
+        # an MT aligned before the aligned decoder got word embeddings of its own: the alignment tuned the table
+        # every decoder and encoder reads (MultiTask.own_word_embeddings)
+        "aligned_shared_embeddings": bool(is_mt(model) and getattr(model, "alignments", None)
+                                          and "own_embeddings" not in header),
         "tuning": header.get("tuning"),  # a rating model's settings picked on validation (TunedModel)
         "made_by": read_run_record(folder),  # the command that saved it (run.json), when there is one
         "files": {p.name: p.stat().st_size for p in sorted(folder.iterdir()) if p.is_file()},

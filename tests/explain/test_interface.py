@@ -145,3 +145,22 @@ def test_a_bundle_naming_a_decoder_it_lacks_as_having_its_own_embeddings_is_refu
     (tmp_path / "mt" / "bundle.json").write_text(json.dumps({**header, "own_embeddings": ["pairs"]}))
     with pytest.raises(BundleError, match="'own_embeddings' names 'pairs', which is not one of its decoders"):
         load_bundle(tmp_path / "mt")
+
+
+def test_show_says_when_an_mt_was_aligned_on_the_shared_word_embeddings(mt_and_split, tmp_path):
+    from whyrec.bundle import describe_bundle
+    from whyrec.cli.inspecting import bundle_text
+
+    base, _ = mt_and_split
+    mt = copy.deepcopy(base)
+    mt.alignments.append({"method": "MMI", "target": "rating", "variant": "pair"})
+    mt.save(tmp_path / "aligned")
+    assert not describe_bundle(tmp_path / "aligned")["aligned_shared_embeddings"]
+    header = json.loads((tmp_path / "aligned" / "bundle.json").read_text())
+    del header["own_embeddings"]  # as an aligned bundle saved before the key was
+    (tmp_path / "aligned" / "bundle.json").write_text(json.dumps(header))
+    described = describe_bundle(tmp_path / "aligned")
+    assert described["aligned_shared_embeddings"]
+    assert "note: aligned before whyrec gave the aligned decoder word embeddings of its own" in bundle_text(described)
+    base.save(tmp_path / "plain")  # never aligned: nothing to say
+    assert not describe_bundle(tmp_path / "plain")["aligned_shared_embeddings"]

@@ -108,6 +108,10 @@ def bundle_text(d: dict) -> str:
                      f"{test['before']['acc5']:.1f}% → {test['after']['acc5']:.1f}% (5 classes"
                      + (f"; p {tested['p']:.3f}" if tested else "") + ")")
         lines.append(line)
+    if d.get("aligned_shared_embeddings"):
+        lines.append("  note: aligned before whyrec gave the aligned decoder word embeddings of its own, so the "
+                     "alignment also moved the other decoders' explanations and the encoded contexts; aligning the "
+                     "original bundle again keeps them")
     if isinstance(d.get("tuning"), dict):
         from whyrec.rating.tuning import describe_tuning
 
