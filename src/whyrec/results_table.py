@@ -6,6 +6,7 @@ written as markdown, CSV and JSON, and drawn as charts (:meth:`ResultsTable.save
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import textwrap
@@ -68,8 +69,8 @@ class SystemResult:
     activity_groups: list[np.ndarray] = field(default_factory=list, repr=False)
     # an explainer's test explanations as scored (whyrec.explainer_experiment.ScoredTexts), one split's
     explained: object = field(default=None, repr=False)
-    # its explanation metrics against the reference row's, on the records both explain (one split):
-    # metric -> whyrec.metrics.significance.PairedDifference, and how many records were paired
+    # its explanation metrics against the reference row's, on the records both explain (over the splits:
+    # the mean difference): metric -> whyrec.metrics.significance.PairedDifference, and the records paired
     text_tests: dict = field(default_factory=dict)
     text_tested_records: int = 0
 
@@ -228,8 +229,7 @@ class ResultsTable:
                  "std": {k: r.std(k) for k in [*self.metrics, "train_s", "test_s"]},
                  **({"rmse_by_activity": r.by_activity} if r.by_activity else {}),
                  **({"text_tests": {"records": r.text_tested_records,
-                                    "tests": {m: {"difference": t.difference, "p": t.p, "assignments": t.assignments,
-                                                  "exact": t.exact} for m, t in r.text_tests.items()}}}
+                                    "tests": {m: dataclasses.asdict(t) for m, t in r.text_tests.items()}}}
                     if r.text_tests else {})}
                 for r in self.results
             ],

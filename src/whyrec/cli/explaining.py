@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Optional
 
@@ -151,8 +152,7 @@ def align(
             change = tested_change(test, features, system.config.max_words, before, after,
                                    {name: (agreement["after"][name], agreement["before"][name])
                                     for name in agreement["after"]}, trials)
-        measured["after_minus_before"] = {metric: {"difference": t.difference, "p": t.p}
-                                          for metric, t in change.items()}
+        measured["after_minus_before"] = {metric: dataclasses.asdict(t) for metric, t in change.items()}
         con.print(change_line(change, trials, len(test)), highlight=False)
     for user, item, old, new in list(zip(test.users, test.items, before, after))[:5]:
         con.print(f"  {user} → {item}: {shown(old)}  ⇒  {shown(new)}", highlight=False)

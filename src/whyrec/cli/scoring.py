@@ -3,6 +3,7 @@ metrics (:mod:`whyrec.written_elsewhere`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 from typing import Optional
@@ -173,8 +174,7 @@ def comparison_table(files: list[dict]) -> str:
 def _tested_json(tested) -> dict:
     return {"output": tested.output, "records": tested.records, "references_differ": tested.references_differ,
             "unpaired": tested.unpaired or None,
-            "tests": {metric: {"difference": t.difference, "p": t.p, "assignments": t.assignments, "exact": t.exact}
-                      for metric, t in tested.tests.items()}}
+            "tests": {metric: dataclasses.asdict(t) for metric, t in tested.tests.items()}}
 
 
 def tested_table(tested: list) -> str:
