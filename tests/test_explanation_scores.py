@@ -139,3 +139,22 @@ def test_a_change_of_explanations_is_tested_against_the_records_sentences(tiny_s
     assert {"fmr", "fcr", "div"} <= set(change)
     unchanged = tested_change(test, features, 15, sentences, sentences, trials=50)
     assert all(t.difference == 0.0 and t.p == 1.0 for t in unchanged.values())
+
+
+def test_each_explainers_intervals_surround_its_scores(tiny_mt, tiny_split):
+    from whyrec.data.features import FeatureExtractor
+    from whyrec.explanation_scores import (explanation_intervals, score_explanations, sentiment_judge,
+                                           write_explanations)
+
+    test = tiny_split.test
+    features = FeatureExtractor(min_df=2).extract(Corpus.concat([tiny_split.train, tiny_split.valid, test]))
+    written = write_explanations(tiny_mt, test, features)
+    judge = sentiment_judge(tiny_split.train)
+    _, scores = score_explanations(tiny_mt, test, features, judge=judge, written=written)
+    intervals = explanation_intervals(tiny_mt, written, features, judge, resamples=200)
+    assert set(intervals) == {"user", "item", "pair"}
+    for name, bounds in intervals.items():
+        assert {"acc5", "acc3", "fmr", "bleu1"} <= set(bounds) and "usr" not in bounds
+        for metric, (low, high) in bounds.items():
+            assert low <= scores[name][metric] + 1e-9 and scores[name][metric] <= high + 1e-9, (name, metric)
+    assert explanation_intervals(tiny_mt, written, features, resamples=50)["pair"].keys().isdisjoint({"acc5"})

@@ -161,3 +161,26 @@ def tested_change(known: Corpus, features, max_words: int, before: list[str], af
     return randomization_test(explanation_targets(known, features, max_words), [t.split() for t in after],
                               [t.split() for t in before], feature_words(known, features), feature_set, trials,
                               record_means=means)
+
+
+def explanation_intervals(model, written: WrittenExplanations, features, judge=None,
+                          resamples: int = 1000) -> dict[str, dict[str, tuple[float, float]]]:
+    """Each explainer's 95% percentile bootstrap intervals of the scores :func:`score_explanations`
+    gives it on ``written``'s records (:func:`whyrec.metrics.significance.bootstrap_intervals`:
+    BLEU-1/4, ROUGE-1/2/L, FMR, and with a sentiment ``judge`` the accuracies ``acc5``/``acc3``
+    against the system's own predicted rating)."""
+    from whyrec.data.scale import five_point
+    from whyrec.metrics.alignment import sentiment_agreement
+    from whyrec.metrics.significance import bootstrap_intervals
+
+    if len(written.known) == 0:
+        return {}
+    feature_set = set(features["feature"]) if features is not None and len(features) else set()
+    classes = five_point(model.predict_corpus(written.known), written.known.rating_scale) if judge is not None else None
+    out = {}
+    for name, texts in written.texts.items():
+        agreement = {} if judge is None else \
+            {metric: 100.0 * agrees for metric, agrees in sentiment_agreement(judge.predict(texts), classes).items()}
+        out[name] = bootstrap_intervals(written.references, [t.split() for t in texts], written.feature_words,
+                                        feature_set, resamples, record_means=agreement)
+    return out

@@ -18,9 +18,13 @@ def test_scoring_evaluates_records_gives_what_evaluate_gave(tmp_path, planted):
     train = run_cli("train", "peter+", "--data", str(data), "--out", str(bundle), "--param", "emsize=16",
                     "--param", "ffn=32", "--param", "epochs=2")
     assert train.returncode == 0, train.stderr
-    evaluated = run_cli("evaluate", str(bundle), "--data", str(data), "--records", str(rows), "--json")
+    evaluated = run_cli("evaluate", str(bundle), "--data", str(data), "--records", str(rows), "--json", "--intervals")
     assert evaluated.returncode == 0, evaluated.stderr
     expected = json.loads(evaluated.stdout)
+    for metric, (low, high) in expected["intervals"]["peter+"].items():  # each holds the score it surrounds
+        assert low <= expected["explanations"]["peter+"][metric] <= high, metric
+    assert set(expected["intervals"]["peter+"]) == {"bleu1", "bleu4", "rouge1", "rouge2", "rougeL", "fmr", "acc5",
+                                                    "acc3"}
     scored = run_cli("score", str(rows), "--data", str(data), "--json")
     assert scored.returncode == 0, scored.stderr
     got = json.loads(scored.stdout)

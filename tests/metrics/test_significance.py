@@ -134,3 +134,28 @@ def test_over_several_parts_the_mean_difference_is_tested_with_swaps_within_each
     assert "div" not in stratified_randomization_test([parts[0], lone], FEATURES, trials=10)
     with pytest.raises(ValueError):
         stratified_randomization_test([], FEATURES)
+
+
+def test_bootstrap_intervals_hold_the_corpus_score_and_narrow_with_more_records():
+    from whyrec.metrics.significance import bootstrap_intervals
+
+    references, first, _, true = _noisy_corpus(60, seed=5)
+    scores = explanation_quality(references, first, true, FEATURES)
+    agree = [100.0 * (n % 3 == 0) for n in range(60)]
+    intervals = bootstrap_intervals(references, first, true, FEATURES, resamples=400, record_means={"acc5": agree})
+    assert set(intervals) == {"bleu1", "bleu4", "rouge1", "rouge2", "rougeL", "fmr", "acc5"}  # no USR, FCR, DIV
+    for metric, (low, high) in intervals.items():
+        point = 100.0 * sum(agree) / 6000 if metric == "acc5" else scores[metric]
+        assert low <= point <= high and low < high, metric
+    wider = bootstrap_intervals(references[:15], first[:15], true[:15], FEATURES, resamples=400)
+    assert wider["rouge1"][1] - wider["rouge1"][0] > intervals["rouge1"][1] - intervals["rouge1"][0]
+    assert bootstrap_intervals(references, first, true, FEATURES, resamples=400) == \
+        {k: v for k, v in intervals.items() if k != "acc5"}  # seeded
+    # every record alike: every resample scores the same
+    same = bootstrap_intervals([["a", "b"]] * 10, [["a", "b"]] * 10, resamples=50)
+    assert same["rouge1"] == pytest.approx((100.0, 100.0)) and same["bleu1"] == (100.0, 100.0)
+    assert "fmr" not in same
+    with pytest.raises(ValueError):
+        bootstrap_intervals(references, first, resamples=0)
+    with pytest.raises(ValueError):
+        bootstrap_intervals(references, first[:3])

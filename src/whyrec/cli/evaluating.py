@@ -32,6 +32,9 @@ def evaluate(
     encoder: SentenceEncoderName = None,
     top_k: TopK = None,
     relevant_at: RelevantAt = None,
+    intervals: bool = typer.Option(False, "--intervals", help="Also each explainer's 95% bootstrap intervals "
+                                   "(1,000 resamples of the test records) of BLEU, ROUGE, FMR and the sentiment "
+                                   "accuracies."),
     records: Optional[Path] = typer.Option(None, "--records", help="Also write one row per test record to this "
                                            ".jsonl or .csv file: user, item, rating, predicted rating; for MT and "
                                            "PETER also the reference sentence, its feature word, and each "
@@ -50,7 +53,7 @@ def evaluate(
     was predicted and written for each test record, as scored."""
     decoding = scored_decoding(method, decode)  # before the heavy imports and the data: refused at once
     from whyrec.bundle import load_bundle
-    from whyrec.explanation_scores import score_explanations, sentiment_judge, write_explanations
+    from whyrec.explanation_scores import explanation_intervals, score_explanations, sentiment_judge, write_explanations
     from whyrec.explanations import EXPLAINER_LABELS, check_decoding, check_rating_scale, explainers_of, system_label
     from whyrec.metrics.rating import mae, rmse
 
@@ -112,6 +115,8 @@ def evaluate(
             judge = sentiment_judge(parts.train) if len(parts.train) else None
             report["explained_records"], report["explanations"] = score_explanations(
                 estimator, test, features, judge=judge, encoder=sentences, written=written)
+            if intervals:
+                report["intervals"] = explanation_intervals(estimator, written, features, judge)
     if records is not None:
         from whyrec.prediction_records import prediction_records, save_records
 
@@ -156,12 +161,22 @@ def evaluate(
                      f"I(F;E) {_mi_value(sc['mi_feature'], 'under two records with a feature word')}"
                      if "mi_rating" in sc else ""),
                   highlight=False)
+        bounds = report.get("intervals", {}).get(name)
+        if bounds:
+            con.print("    95% bootstrap intervals: " + "  ".join(
+                f"{title} {bounds[key][0]:{spec}}–{bounds[key][1]:{spec}}" for key, title, spec in INTERVALS_SHOWN
+                if key in bounds), highlight=False)
         if sc.get("empty"):
             con.print(f"    {sc['empty']:.1f}% of these explanations have no words (the sentiment judge reads "
                       "those by its prior alone)", highlight=False)
     if records is not None:
         con.print(f"  each test record's prediction{' and explanations' if written else ''} written to {records}",
                   highlight=False)
+
+
+INTERVALS_SHOWN = (("bleu1", "BLEU-1", ".2f"), ("bleu4", "BLEU-4", ".2f"), ("rouge1", "ROUGE-1", ".2f"),
+                   ("rouge2", "ROUGE-2", ".2f"), ("rougeL", "ROUGE-L", ".2f"), ("fmr", "FMR", ".3f"),
+                   ("acc5", "sentiment accuracy (5 classes)", ".1f"), ("acc3", "(3 classes)", ".1f"))
 
 
 def _feature_scores(scores: dict) -> str:

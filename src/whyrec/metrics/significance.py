@@ -1,5 +1,6 @@
 """Is one explainer's score above another's by more than chance? A paired significance test of the
-PETER benchmark's explanation metrics (:func:`whyrec.metrics.text.explanation_quality`).
+PETER benchmark's explanation metrics (:func:`whyrec.metrics.text.explanation_quality`), and
+bootstrap intervals of one system's scores (:func:`bootstrap_intervals`).
 
 The test is approximate randomization (Noreen 1989, *Computer-Intensive Methods for Testing
 Hypotheses*; for text-generation metrics, Riezler & Maxwell 2005, "On some pitfalls in automatic
@@ -251,3 +252,54 @@ def _distinct(sentences: np.ndarray) -> np.ndarray:
     ordered = np.sort(sentences, axis=1)
     return 1 + (np.diff(ordered, axis=1) != 0).sum(axis=1)
 
+
+
+# the metrics a bootstrap resample can score: sums and means over records. USR, FCR and DIV count
+# distinct sentences and features over the corpus, which a resample's repeated records would bias
+BOOTSTRAPPED = ("bleu1", "bleu4", "rouge1", "rouge2", "rougeL", "fmr")
+
+
+def bootstrap_intervals(references: Sequence[Tokens], hypotheses: Sequence[Tokens],
+                        true_features: Sequence[str] | None = None, feature_set: set[str] | None = None,
+                        resamples: int = 1000, level: float = 0.95, seed: int = 0,
+                        record_means: Mapping[str, Sequence[float]] | None = None) -> dict[str, tuple[float, float]]:
+    """Percentile bootstrap intervals (Efron & Tibshirani 1993, ch. 13) of one system's corpus
+    scores: ``resamples`` test sets of N records drawn with replacement from the N records, each
+    scored as :func:`whyrec.metrics.text.explanation_quality` scores a corpus (corpus BLEU from the
+    resample's summed n-gram matches and lengths; ROUGE and FMR as means), and the interval
+    between the ``(1 − level)/2`` and ``(1 + level)/2`` quantiles of the resamples' scores. For
+    :data:`BOOTSTRAPPED` (FMR given the records' ``true_features`` and a ``feature_set``) and each
+    of ``record_means`` (a metric that is a mean over records, by name: each record's value, such
+    as the sentiment alignment's 100 or 0). USR, FCR and DIV have none: they count over the
+    corpus, and a resample's repeated records would count as repeated sentences and features."""
+    count = len(references)
+    if not count or len(hypotheses) != count:
+        raise ValueError("need one explanation per reference, and at least one")
+    if resamples < 1 or not 0.0 < level < 1.0:
+        raise ValueError("need at least one resample and a level between 0 and 1")
+    if true_features is not None and len(true_features) != count:
+        raise ValueError("need one true feature per record")
+    means = {name: np.asarray(values, dtype=np.float64) for name, values in (record_means or {}).items()}
+    if any(values.shape != (count,) for values in means.values()):
+        raise ValueError("need each record mean's value for every record")
+    used = sorted(set().union(*detect_features(hypotheses, feature_set))) if feature_set else []
+    stats = _statistics(references, hypotheses, true_features, feature_set, {f: n for n, f in enumerate(used)}, {})
+    rng = np.random.default_rng(seed)
+    scores: dict[str, list[np.ndarray]] = {}
+    per_chunk = max(1, _CHUNK_CELLS // count)
+    for start in range(0, resamples, per_chunk):
+        weights = rng.multinomial(count, np.full(count, 1.0 / count), size=min(per_chunk, resamples - start))
+        weights = weights.astype(np.float64)  # how often each record is drawn into each resample
+        bleu = np.rint(weights @ stats.bleu)
+        drawn = {"bleu1": np.array([_bleu(row, 1) for row in bleu]), "bleu4": np.array([_bleu(row, 4) for row in bleu])}
+        rouge = weights @ stats.rouge
+        drawn.update(rouge1=100.0 * rouge[:, 0] / count, rouge2=100.0 * rouge[:, 1] / count,
+                     rougeL=100.0 * rouge[:, 2] / count)
+        if stats.matched is not None:
+            drawn["fmr"] = weights @ stats.matched / count
+        drawn.update({name: weights @ values / count for name, values in means.items()})
+        for name, values in drawn.items():
+            scores.setdefault(name, []).append(values)
+    tail = (1.0 - level) / 2
+    return {name: tuple(float(q) for q in np.quantile(np.concatenate(chunks), [tail, 1.0 - tail]))
+            for name, chunks in scores.items()}
