@@ -129,7 +129,7 @@ def test_a_change_of_explanations_is_tested_against_the_records_sentences(tiny_s
     features = FeatureExtractor(min_df=2).extract(Corpus.concat([tiny_split.train, tiny_split.valid, test]))
     sentences = [" ".join(tokens) for tokens in explanation_targets(test, features, 15)]
     before = ["the"] * len(test)
-    agreement = {"acc5": (np.ones(len(test), dtype=bool), np.zeros(len(test), dtype=bool))}
+    agreement = {"acc5": (np.full(len(test), 100.0), np.zeros(len(test)))}  # the judge agrees after, not before
     change = tested_change(test, features, 15, before, sentences, agreement, trials=200)
     quality = [explanation_quality([t.split() for t in sentences], [t.split() for t in texts], [""] * len(test), set())
                for texts in (sentences, before)]

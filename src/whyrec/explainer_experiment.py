@@ -232,11 +232,10 @@ class ScoredTexts:
     def of(cls, written, explainer: str, feature_set: set[str], judge=None, classes=None) -> "ScoredTexts":
         """From :func:`whyrec.explanation_scores.write_explanations`' record of one ``explainer``;
         with a ``judge``, read against the records' predicted rating ``classes`` (1..5)."""
-        from whyrec.metrics.alignment import sentiment_agreement
+        from whyrec.explanation_scores import judged_agreement
 
         texts = written.texts[explainer]
-        agreement = {} if judge is None or classes is None else \
-            {name: 100.0 * agrees for name, agrees in sentiment_agreement(judge.predict(texts), classes).items()}
+        agreement = {} if judge is None or classes is None else judged_agreement(judge, texts, classes)
         return cls(written.known.positions.tolist(), written.references, [text.split() for text in texts],
                    written.feature_words, agreement, feature_set)
 

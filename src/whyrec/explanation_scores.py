@@ -26,6 +26,16 @@ def sentiment_judge(train):
     return SentimentJudge().fit(list(train.texts), five_point(train.ratings, train.rating_scale))
 
 
+def judged_agreement(judge, texts: list[str], classes) -> dict[str, np.ndarray]:
+    """Per explanation, 100 where ``judge`` reads it as its record's rating class (``classes``,
+    1..5), else 0: ``acc5`` over 5 classes, ``acc3`` over 3 — the per-record values whose mean is
+    the sentiment accuracy, as the significance tests and the bootstrap intervals take them
+    (:func:`whyrec.metrics.alignment.sentiment_agreement`)."""
+    from whyrec.metrics.alignment import sentiment_agreement
+
+    return {name: 100.0 * agrees for name, agrees in sentiment_agreement(judge.predict(texts), classes).items()}
+
+
 @dataclass
 class WrittenExplanations:
     """What an evaluation scores: the test records whose user and item the system knows
@@ -149,18 +159,16 @@ def tested_change(known: Corpus, features, max_words: int, before: list[str], af
     difference, after minus before, and its approximate randomization p
     (:func:`whyrec.metrics.significance.randomization_test`), scored against the records'
     extracted sentences cut at ``max_words`` and their feature words (``features``: the extracted
-    quadruples); ``agreement``: per sentiment-accuracy name, each record's agreement (booleans)
-    after and before, tested as a percentage."""
+    quadruples); ``agreement``: per sentiment-accuracy name, each record's
+    :func:`judged_agreement` after and before."""
     from whyrec.align.pipeline import feature_words
     from whyrec.explain.targets import explanation_targets
     from whyrec.metrics.significance import randomization_test
 
     feature_set = set(features["feature"]) if features is not None and len(features) else set()
-    means = {name: (100.0 * np.asarray(now, dtype=np.float64), 100.0 * np.asarray(was, dtype=np.float64))
-             for name, (now, was) in (agreement or {}).items()}
     return randomization_test(explanation_targets(known, features, max_words), [t.split() for t in after],
                               [t.split() for t in before], feature_words(known, features), feature_set, trials,
-                              record_means=means)
+                              record_means=agreement)
 
 
 def explanation_intervals(model, written: WrittenExplanations, features, judge=None,
@@ -170,7 +178,6 @@ def explanation_intervals(model, written: WrittenExplanations, features, judge=N
     BLEU-1/4, ROUGE-1/2/L, FMR, and with a sentiment ``judge`` the accuracies ``acc5``/``acc3``
     against the system's own predicted rating)."""
     from whyrec.data.scale import five_point
-    from whyrec.metrics.alignment import sentiment_agreement
     from whyrec.metrics.significance import bootstrap_intervals
 
     if len(written.known) == 0:
@@ -179,8 +186,7 @@ def explanation_intervals(model, written: WrittenExplanations, features, judge=N
     classes = five_point(model.predict_corpus(written.known), written.known.rating_scale) if judge is not None else None
     out = {}
     for name, texts in written.texts.items():
-        agreement = {} if judge is None else \
-            {metric: 100.0 * agrees for metric, agrees in sentiment_agreement(judge.predict(texts), classes).items()}
+        agreement = {} if judge is None else judged_agreement(judge, texts, classes)
         out[name] = bootstrap_intervals(written.references, [t.split() for t in texts], written.feature_words,
                                         feature_set, resamples, record_means=agreement)
     return out

@@ -241,21 +241,11 @@ def _alignment(judge, written: list[str], predicted: np.ndarray, scale: tuple[fl
     """``acc5``/``acc3``: how often the judge reads an explanation as its predicted rating's class;
     ``base5``/``base3``: what one sentence for every record would score."""
     from whyrec.data.scale import five_point
-    from whyrec.metrics.alignment import sentiment_base_rate
+    from whyrec.metrics.alignment import sentiment_accuracy, sentiment_base_rate
 
-    base = sentiment_base_rate(five_point(predicted, scale))
-    agreement = _agreement(judge, written, predicted, scale)
-    return {**{name: 100.0 * float(agrees.mean()) for name, agrees in agreement.items()},
-            "base5": base["acc5"], "base3": base["acc3"]}
-
-
-def _agreement(judge, written: list[str], predicted: np.ndarray, scale: tuple[float, float]) -> dict[str, np.ndarray]:
-    """Per explanation, whether the judge reads it as its predicted rating's class: ``acc5`` over
-    5 classes, ``acc3`` over 3 (:func:`whyrec.metrics.alignment.sentiment_agreement`)."""
-    from whyrec.data.scale import five_point
-    from whyrec.metrics.alignment import sentiment_agreement
-
-    return sentiment_agreement(judge.predict(written), five_point(predicted, scale))
+    classes = five_point(predicted, scale)
+    accuracy, base = sentiment_accuracy(judge.predict(written), classes), sentiment_base_rate(classes)
+    return {"acc5": accuracy["acc5"], "acc3": accuracy["acc3"], "base5": base["acc5"], "base3": base["acc3"]}
 
 
 @dataclass
@@ -316,13 +306,22 @@ def compare_with_first(read: list[GeneratedTexts], feature_set: set[str] | None 
             entry.references_differ = sum(texts.references[n] != first_texts.references[n] for n in rows)
             means = {}
             if judge is not None and texts.predicted is not None and first_texts.predicted is not None:
-                mine, theirs = (_agreement(judge, [explanations[n] for n in rows],
-                                           np.clip([source.predicted[n] for n in rows], *scale), scale)
+                mine, theirs = (_judged(judge, source, explanations, rows, scale)
                                 for source, explanations in ((texts, written), (first_texts, first)))
-                means = {metric: (100.0 * mine[metric], 100.0 * theirs[metric]) for metric in mine}  # in %
+                means = {metric: (mine[metric], theirs[metric]) for metric in mine}
             entry.tests = randomization_test(  # this output's scores minus the first's
                 [split(texts.references[n]) for n in rows], [split(written[n]) for n in rows],
                 [split(first[n]) for n in rows], true if feature_set else None, feature_set, trials, seed,
                 second_references=[split(first_texts.references[n]) for n in rows], record_means=means)
         out.append(entry)
     return out
+
+
+def _judged(judge, texts: GeneratedTexts, written: list[str], rows: list[int], scale) -> dict[str, np.ndarray]:
+    """The sentiment agreement of ``written``'s explanations at ``rows`` with ``texts``' predicted
+    ratings there, clamped to ``scale`` (:func:`whyrec.explanation_scores.judged_agreement`)."""
+    from whyrec.data.scale import five_point
+    from whyrec.explanation_scores import judged_agreement
+
+    classes = five_point(np.clip([texts.predicted[n] for n in rows], *scale), scale)
+    return judged_agreement(judge, [written[n] for n in rows], classes)

@@ -74,9 +74,9 @@ def align(
     from whyrec.data.scale import five_point
     from whyrec.devices import resolve_device
     from whyrec.errors import ConfigError, DataError
-    from whyrec.explanation_scores import sentiment_judge, tested_change
+    from whyrec.explanation_scores import judged_agreement, sentiment_judge, tested_change
     from whyrec.explanations import check_rating_scale, shown, system_label
-    from whyrec.metrics.alignment import sentiment_agreement, sentiment_base_rate
+    from whyrec.metrics.alignment import sentiment_base_rate
     from whyrec.metrics.rating import rmse
     from whyrec.systems.peter import Peter
 
@@ -124,8 +124,8 @@ def align(
         def report(when: str) -> list[str]:
             texts, predicted = pipeline.explain_records(system, test, features, variant), system.predict_corpus(test)
             classes = five_point(predicted, test.rating_scale)
-            agreement[when] = sentiment_agreement(judge.predict(texts), classes)
-            acc = {name: 100.0 * float(agrees.mean()) for name, agrees in agreement[when].items()}
+            agreement[when] = judged_agreement(judge, texts, classes)  # 100 or 0 per record
+            acc = {name: float(agrees.mean()) for name, agrees in agreement[when].items()}
             base = sentiment_base_rate(classes)
             measured[when] = {"rmse": rmse(predicted, test.ratings), **acc, "base5": base["acc5"],
                               "base3": base["acc3"], "distinct": len(set(texts)), "explanations": len(texts)}
