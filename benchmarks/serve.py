@@ -201,7 +201,8 @@ def served_users(port: int) -> list[str]:
 
 def serve_and_load(bundle: Path, cache: int, args) -> dict:
     port = free_port()
-    proc = start_server(bundle, port, "--cache", str(cache), "--workers", str(args.workers))
+    balance = [] if args.balance else ["--no-balance"]
+    proc = start_server(bundle, port, "--cache", str(cache), "--workers", str(args.workers), *balance)
     try:
         users = served_users(port) + [f"new-user-{n}" for n in range(10)]  # a few cold-start requests too
         if args.warmup > 0:  # not counted: every user once (filling the caches), then the load warms the allocator
@@ -236,11 +237,26 @@ def hit_rate(run: dict) -> str:
     return f"{100 * hits / (hits + misses):.1f}%" if hits + misses else "–"
 
 
-def workers_text(workers: int) -> str:
+def worker_split(run: dict) -> str:
+    """Each worker's requests in the measured window (``/metrics``' ``per_worker`` after it minus
+    before it) and, after a slash, the connections it closed to balance them; "–" for a run
+    recorded before /metrics had them."""
+    after = run.get("server_metrics", {}).get("worker", {}).get("per_worker", [])
+    before = run.get("server_metrics_before", {}).get("worker", {}).get("per_worker", [])
+    if len(after) != len(before) or not after or "balanced" not in after[0]:
+        return "–"
+    requests = " / ".join(f"{a['requests'] - b['requests']:,}" for a, b in zip(after, before))
+    closed = " / ".join(str(a["balanced"] - b["balanced"]) for a, b in zip(after, before))
+    return f"{requests} (closed {closed})"
+
+
+def workers_text(workers: int, balance: bool = True) -> str:
     if workers == 1:
         return "one uvicorn worker"
+    balancing = ("a worker holding two keep-alive connections more than the other closes one after its answer"
+                 if balance else "no balancing of connections (`--no-balance`)")
     return (f"{workers} server processes (`whyrec serve --workers {workers}`), each with its own caches, sharing "
-            "the port (the cache hits are theirs together)")
+            f"the port (the cache hits are theirs together); {balancing}")
 
 
 def main() -> None:
@@ -253,6 +269,10 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds of load before measuring (not counted)")
     parser.add_argument("--workers", type=int, default=1, help="server processes (`whyrec serve --workers`); "
                         "more than one writes serve_<n>_workers.{json,md}")
+    parser.add_argument("--caches", nargs="+", choices=["on", "off"], default=["on", "off"],
+                        help="the runs: caches on (20,000 entries), off, or both (the default)")
+    parser.add_argument("--no-balance", dest="balance", action="store_false",
+                        help="with --workers: `whyrec serve --no-balance` (connections stay where accepted)")
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args()
     if args.seconds > 600 or args.clients > 64:
@@ -268,10 +288,11 @@ def main() -> None:
     runs = {}
     for bundle, kind in zip(bundles, kinds):
         label = f"{bundle.name} ({EXPLAINER_OF.get(kind, kind)})"
-        runs[f"{label}, cache on"] = serve_and_load(bundle, 20000, args)
-        runs[f"{label}, cache off"] = serve_and_load(bundle, 0, args)
+        for cache in args.caches:
+            runs[f"{label}, cache {cache}"] = serve_and_load(bundle, 20000 if cache == "on" else 0, args)
     results = {"date": time.strftime("%Y-%m-%d"), "bundles": [b.name for b in bundles], "clients": args.clients,
                "seconds": args.seconds, "warmup_seconds": args.warmup, "k": args.k, "workers": args.workers,
+               "balance": args.balance,
                "machine": machine(), "provenance": provenance(),
                "runs": runs}
     args.out.mkdir(parents=True, exist_ok=True)
@@ -281,16 +302,18 @@ def main() -> None:
              f"{args.clients} concurrent keep-alive clients for {args.seconds:.0f} s each run after a warm-up that is not "
              f"counted: one request per user (with the cache on, this fills the caches: every user's first request "
              f"decodes), then {args.warmup:.0f} s of the same load; loopback only, "
-             f"{workers_text(args.workers)}, 1 torch thread; users drawn from 200 known + 10 unknown ids "
+             f"{workers_text(args.workers, args.balance)}, 1 torch thread; users drawn from 200 known + 10 unknown ids "
              f"(PETER answers unknown users without explanations). The load generator runs on the same 2 cores. "
              f"{results['machine']}. Measured {results['date']}. Target: p99 < 100 ms and no errors.", "",
              "| run | requests | errors | throughput (req/s) | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) "
-             "| explanation cache hits (measured window) |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| explanation cache hits (measured window) |" + (" requests per worker (connections closed) |"
+                                                               if args.workers > 1 else ""),
+             "|---|---|---|---|---|---|---|---|---|" + ("---|" if args.workers > 1 else "")]
     for name, r in runs.items():
         lat = r["latency_ms"]
+        split = f" {worker_split(r)} |" if args.workers > 1 else ""
         lines.append(f"| {name} | {r['requests']:,} | {r['errors']} | {r['throughput_rps']:.1f} | {lat['p50']:.1f} | "
-                     f"{lat['p95']:.1f} | {lat['p99']:.1f} | {lat['max']:.1f} | {hit_rate(r)} |")
+                     f"{lat['p95']:.1f} | {lat['p99']:.1f} | {lat['max']:.1f} | {hit_rate(r)} |{split}")
     (args.out / f"{stem}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 

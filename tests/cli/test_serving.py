@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import re
 import shutil
@@ -10,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections import Counter
 
 import pytest
 
@@ -77,9 +80,11 @@ def test_serve_answers_over_http_until_interrupted(tmp_path, planted):
         rated = set(planted.corpus.reviews.loc[planted.corpus.reviews["user"] == user, "item"])
         assert len(answer["items"]) == 3 and not {i["item"] for i in answer["items"]} & rated
         # one process answers; it answered /health (start_server), /api/bundles and the recommendations
-        only = {"number": 0, "pid": server.pid, "requests": 3, "in_flight": 0}
-        assert get("/metrics")["worker"] == {"pid": server.pid, "number": 0, "workers": 1, "max_in_flight": 3,
-                                             "per_worker": [only]}
+        only = {"number": 0, "pid": server.pid, "requests": 3, "in_flight": 0, "balanced": 0}  # one never balances
+        worker = get("/metrics")["worker"]
+        held = worker["per_worker"][0].pop("connections")  # the recommendations' own, and the last closing
+        assert worker == {"pid": server.pid, "number": 0, "workers": 1, "max_in_flight": 3, "per_worker": [only]}
+        assert 1 <= held <= 3
         with urllib.request.urlopen(f"{base}/docs", timeout=30) as docs:
             assert "url: '/lab/whyrec/openapi.json'" in docs.read().decode()
         assert get("/openapi.json")["servers"] == [{"url": "/lab/whyrec"}]
@@ -120,6 +125,49 @@ def test_serve_with_workers_answers_from_forked_processes_and_stops_them_all(tmp
     for pid in workers:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def _answered_by(connection: http.client.HTTPConnection) -> tuple[int, bool, dict]:
+    """GET /metrics on a keep-alive ``connection`` (opened again by http.client if the server closed
+    it): the answering worker's pid, whether the answer closes the connection, and the answer."""
+    connection.request("GET", "/metrics")
+    response = connection.getresponse()
+    answer = json.loads(response.read())
+    return answer["worker"]["pid"], response.getheader("connection") == "close", answer
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="reads the server's worker processes from /proc")
+def test_two_workers_even_out_the_keep_alive_connections_they_hold(tmp_path, planted):
+    """12 keep-alive clients that connect at once are split as the kernel hands them out (6/6 about
+    one time in four); the worker holding two or more than the other closes one after an answer
+    until each holds 6, and then none is closed."""
+    bundle, data = trained_bias_bundle(tmp_path, planted)
+    server, base, _ = start_server(str(bundle), "--data", str(data), "--workers", "2")
+    connections = [http.client.HTTPConnection("127.0.0.1", int(base.rsplit(":", 1)[1]), timeout=30)
+                   for _ in range(12)]
+    try:
+        workers = child_pids(server.pid)
+        for connection in connections:  # all connected before the first request, as a pool of clients
+            connection.connect()  # starting at once: a worker's accepting takes several at a time
+        closes, splits = 0, []
+        deadline = time.time() + 60
+        while True:
+            rounds = [_answered_by(c) for c in connections]
+            split = Counter(pid for pid, _, _ in rounds)
+            splits.append(sorted(split.values()))
+            closes += sum(closed for _, closed, _ in rounds)
+            if sorted(split.values()) == [6, 6] and not any(closed for _, closed, _ in rounds):
+                break
+            assert time.time() < deadline, f"still split {dict(split)} after a minute (rounds: {splits})"
+            time.sleep(0.15)  # past a worker's pause between two closes
+        assert set(split) == workers
+        per_worker = rounds[-1][2]["worker"]["per_worker"]
+        assert [w["connections"] for w in per_worker] == [6, 6]  # as each published at its last answer
+        assert sum(w["balanced"] for w in per_worker) == closes  # each counted close is one the client saw
+    finally:
+        for connection in connections:
+            connection.close()
+        interrupt(server)
 
 
 def test_a_root_path_or_an_origin_that_is_none_is_refused_before_loading(tmp_path):

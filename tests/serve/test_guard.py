@@ -28,7 +28,8 @@ class Counting:
 def _call(guard: GuardAndTime, server: Counting, path: str = "/users/u1/recommendations") -> list:
     """Run one GET through ``guard``; every message it sends, with what was counted when it was sent."""
     scope = {"type": "http", "method": "GET", "path": path, "root_path": "", "raw_path": path.encode(),
-             "query_string": b"", "headers": [], "app": SimpleNamespace(state=SimpleNamespace(server_metrics=server))}
+             "query_string": b"", "headers": [],
+             "app": SimpleNamespace(state=SimpleNamespace(server_metrics=server, connection_balance=None))}
     sent = []
 
     async def receive():

@@ -19,8 +19,9 @@ def _samples(text: str) -> dict:
 
 ANSWER = {
     "worker": {"pid": 11, "number": 1, "workers": 2,
-               "per_worker": [{"number": 0, "pid": 10, "requests": 5, "in_flight": 2},
-                              {"number": 1, "pid": 11, "requests": 3, "in_flight": 0}]},
+               "per_worker": [{"number": 0, "pid": 10, "requests": 5, "in_flight": 2, "connections": 7, "balanced": 4},
+                              {"number": 1, "pid": 11, "requests": 3, "in_flight": 0, "connections": 6,
+                               "balanced": 0}]},
     "routes": {"GET /health": {"requests": 8, "errors": 1, "seconds": 0.04,
                                "histogram": {"0.005": 5, "0.01": 7, "1": 8, "+Inf": 8},
                                "latency_ms": {"p50": 4.0, "p95": 9.0, "p99": 12.5}}},
@@ -52,6 +53,8 @@ def test_the_answer_is_written_as_prometheus_families():
     assert samples[("whyrec_worker_requests_total", (("worker", "1"),))] == 3
     assert samples[("whyrec_workers", ())] == 2
     assert samples[("whyrec_requests_in_flight", (("worker", "0"),))] == 2
+    assert samples[("whyrec_worker_connections", (("worker", "1"),))] == 6
+    assert samples[("whyrec_connections_balanced_total", (("worker", "0"),))] == 4
     assert "collections" not in text and "gc" not in text  # one process's own: would jump between workers
 
 

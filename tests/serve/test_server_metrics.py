@@ -59,7 +59,8 @@ def test_one_process_counts_requests_errors_and_the_latency_percentiles():
     assert routes[OTHER]["histogram"]["0.25"] == 1 and routes[OTHER]["histogram"]["0.5"] == 2
     assert routes[OTHER]["latency_ms"]["p50"] == pytest.approx(375.0)
     assert metrics.counters_summary([7, 9]) == [7, 9]  # the answering process's counters as they are now
-    assert metrics.per_worker() == [{"number": 0, "pid": os.getpid(), "requests": 102, "in_flight": 0}]
+    assert metrics.per_worker() == [{"number": 0, "pid": os.getpid(), "requests": 102, "in_flight": 0,
+                                     "connections": 0, "balanced": 0}]
 
 
 def test_the_latency_ring_keeps_each_routes_latest(monkeypatch):
@@ -93,17 +94,21 @@ def test_forked_workers_counts_are_summed_wherever_they_are_read():
     def second(m):
         m.record("GET /health", 0.030, 200, [2, 5])
         m.add_in_flight(3)  # as if it were still answering three
+        m.connections[m.slot], m.balanced[m.slot] = 4, 2  # as whyrec.serve.connection_balance writes them
 
     pids = [_in_worker(metrics, 0, first), _in_worker(metrics, 1, second)]
     health = metrics.routes_summary()["GET /health"]
     assert health["requests"] == 5 and health["errors"] == 1
     assert health["histogram"]["0.01"] == 4 and health["histogram"]["0.05"] == 5  # both workers' buckets
     assert health["latency_ms"]["p50"] == pytest.approx(10.0) and health["latency_ms"]["p99"] > 10.0
-    assert metrics.per_worker() == [{"number": 0, "pid": pids[0], "requests": 4, "in_flight": 0},
-                                    {"number": 1, "pid": pids[1], "requests": 1, "in_flight": 3}]
+    assert metrics.per_worker() == [
+        {"number": 0, "pid": pids[0], "requests": 4, "in_flight": 0, "connections": 0, "balanced": 0},
+        {"number": 1, "pid": pids[1], "requests": 1, "in_flight": 3, "connections": 4, "balanced": 2}]
     # each worker's counters as of its last request: read here in a process that replaces worker 1
     metrics.take_slot(1)
-    assert metrics.per_worker()[1]["in_flight"] == 0  # the dead one's requests died with it
+    replaced = metrics.per_worker()[1]
+    assert replaced["in_flight"] == replaced["connections"] == 0  # the dead one's requests and connections died with it
+    assert replaced["balanced"] == 2  # a count since the start, as its requests are
     assert metrics.counters_summary([0, 0]) == [6, 6]
     assert metrics.counters_summary([1, 0]) == [7, 6]  # and its own, as they are when it reads
 
@@ -114,7 +119,8 @@ def test_a_replaced_worker_carries_on_from_the_dead_ones_counts():
     _in_worker(metrics, 0, lambda m: [m.record("GET /health", 0.01, 200, [n + 1]) for n in range(5)])
     new = _in_worker(metrics, 0, lambda m: m.record("GET /health", 0.02, 200, [2]))  # a fresh process counts from 0
     assert metrics.routes_summary()["GET /health"]["requests"] == 6
-    assert metrics.per_worker() == [{"number": 0, "pid": new, "requests": 6, "in_flight": 0}]
+    assert metrics.per_worker() == [{"number": 0, "pid": new, "requests": 6, "in_flight": 0, "connections": 0,
+                                     "balanced": 0}]
     # the new process's 2 on top of the dead one's 5; the reading process (slot 0 here) adds its own 0
     metrics.take_slot(0)
     assert metrics.counters_summary([0]) == [7]

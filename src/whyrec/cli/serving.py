@@ -30,6 +30,11 @@ def serve(
                                 "(CPU only; each keeps its own caches, and /metrics counts them all): one "
                                 "process's threads share Python's lock, so under concurrent load more than one "
                                 "uses more cores."),
+    balance: bool = typer.Option(True, "--balance/--no-balance", help="With --workers: a worker holding two "
+                                 "keep-alive connections more than another closes one after its answer "
+                                 "(Connection: close), so that the client's next one may go to another worker; "
+                                 "clients that connect at once are otherwise split as the kernel hands them out, "
+                                 "and stay so."),
     max_in_flight: int = typer.Option(0, "--max-in-flight", min=0, help="The most requests for recommendations "
                                       "or explanations a worker answers at once; past it, a JSON 503 with "
                                       "Retry-After at once (0: no limit, every request waits its turn)."),
@@ -60,6 +65,7 @@ def serve(
 
     from whyrec.devices import resolve_device
     from whyrec.serve.app import create_app, freeze_startup_objects, listening_socket, server_config
+    from whyrec.serve.connection_balance import ConnectionBalance, uvicorn_connections
     from whyrec.serve.cross_origin import checked_origins
     from whyrec.serve.systems import ServedSystem
     from whyrec.serve.workers import check_workers, run_workers
@@ -92,7 +98,10 @@ def serve(
 
         def serve_one(number: int = 0) -> None:
             app.state.server_metrics.take_slot(number)
-            uvicorn.Server(server_config(app, host, port, root_path)).run(sockets=[sock])
+            server = uvicorn.Server(server_config(app, host, port, root_path))
+            app.state.connection_balance = ConnectionBalance(app.state.server_metrics, uvicorn_connections(server),
+                                                             closing=balance)
+            server.run(sockets=[sock])
 
         if workers == 1:
             serve_one()

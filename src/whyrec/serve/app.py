@@ -52,6 +52,7 @@ from whyrec.explanations import (check_explainer, check_feature_words, fed_featu
 from whyrec.ids import stripped_id
 from whyrec.serve import schemas
 from whyrec.serve.body_limit import BodySizeLimit
+from whyrec.serve.connection_balance import with_connection_close
 from whyrec.serve.cross_origin import allow_cross_origin, checked_origins
 from whyrec.serve.prometheus import CONTENT_TYPE, prometheus_text
 from whyrec.serve.requests import MAX_BEAM, MAX_ID, DecodingRequest, ExplainBatchRequest, ExplainRequest
@@ -106,7 +107,10 @@ class GuardAndTime:
     """The outermost of whyrec's own layers, as plain ASGI: it refuses a request for recommendations
     or explanations at once with a JSON 503 past ``max_in_flight`` (0: no bound), answers what the
     app raised with a JSON 500 (its traceback logged), and counts and times every request for
-    ``/metrics`` under its route's name (and logs it with ``access_log``). It was Starlette's
+    ``/metrics`` under its route's name (and logs it with ``access_log``). Under ``whyrec serve`` it
+    also publishes the process's connections and, with ``--workers N``, closes one after its answer
+    when the worker holds more than its share (the app's ``state.connection_balance``,
+    :mod:`whyrec.serve.connection_balance`). It was Starlette's
     ``BaseHTTPMiddleware`` (``@app.middleware("http")``) until 2026-12-05; with the layer taken out,
     PETER+ answered 5–8% more requests a second under load, which is what that wrapper cost."""
 
@@ -138,9 +142,13 @@ class GuardAndTime:
             name = getattr(route, "path", None) or ("static" if app_path(scope).startswith("/static") else "other")
             self._record(scope, f"{scope['method']} {route_name(name)}", started[0] if started else 500, start, server)
 
+        balance = scope["app"].state.connection_balance
+
         async def send_finishing(message) -> None:
             if message["type"] == "http.response.start":
                 started.append(message["status"])
+                if balance is not None and balance.close_this_one():
+                    message = with_connection_close(message)
             elif message["type"] == "http.response.body" and not message.get("more_body", False):
                 finish()  # before the client has its whole answer: a request it makes next finds this one done
             await send(message)
@@ -264,6 +272,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
     # inside the guard (added later, so outermost): refused bodies are counted and logged too
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.add_middleware(GuardAndTime, max_in_flight=max_in_flight, counted=counted, access_log=access_log)
+    app.state.connection_balance = None  # whyrec serve sets each process's, once its uvicorn server is made
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):

@@ -17,8 +17,11 @@ Families (labels in braces):
   ``whyrec_score_cache``; ``whyrec_explanation_batches_total{bundle}`` (decoding passes) and
   ``whyrec_explanation_batch_requests_total{bundle}`` (the jobs they decoded), the same for
   ``whyrec_score_batches`` (passes scoring every item for the users of queued requests);
-* ``whyrec_worker_requests_total{worker}``, and the gauges ``whyrec_requests_in_flight{worker}``
-  (requests for recommendations or explanations being answered) and ``whyrec_workers``.
+* ``whyrec_worker_requests_total{worker}``, ``whyrec_connections_balanced_total{worker}``
+  (connections a worker closed to balance the workers', :mod:`whyrec.serve.connection_balance`),
+  and the gauges ``whyrec_requests_in_flight{worker}`` (requests for recommendations or
+  explanations being answered), ``whyrec_worker_connections{worker}`` (connections it held when it
+  last started an answer) and ``whyrec_workers``.
 """
 
 from __future__ import annotations
@@ -73,10 +76,17 @@ class _AnswerCollector:
                                          labels=["worker"])
         in_flight = GaugeMetricFamily("whyrec_requests_in_flight", "Requests for recommendations or explanations "
                                       "each server process is answering now.", labels=["worker"])
+        connections = GaugeMetricFamily("whyrec_worker_connections", "Connections each server process held when "
+                                        "it last started an answer.", labels=["worker"])
+        balanced = CounterMetricFamily("whyrec_connections_balanced", "Connections each server process closed "
+                                       "after an answer to balance the processes' connections.", labels=["worker"])
         for entry in worker["per_worker"]:
-            per_worker.add_metric([str(entry["number"])], entry["requests"])
-            in_flight.add_metric([str(entry["number"])], entry["in_flight"])
-        yield from (per_worker, in_flight)
+            number = [str(entry["number"])]
+            per_worker.add_metric(number, entry["requests"])
+            in_flight.add_metric(number, entry["in_flight"])
+            connections.add_metric(number, entry["connections"])
+            balanced.add_metric(number, entry["balanced"])
+        yield from (per_worker, in_flight, connections, balanced)
         yield GaugeMetricFamily("whyrec_workers", "Server processes sharing the port.", value=worker["workers"])
 
 

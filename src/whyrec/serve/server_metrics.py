@@ -13,7 +13,9 @@ own threads; the answer to ``/metrics`` reads every slot:
 * the loaded systems' counters (cache hits and misses, decoding batches), summed. A worker's slot
   holds its counters as of its last finished request (:meth:`ServerMetrics.record`); the answering
   worker's, as they are;
-* each worker's requests in flight (:meth:`ServerMetrics.add_in_flight`).
+* each worker's requests in flight (:meth:`ServerMetrics.add_in_flight`), the connections it held
+  when it last started an answer, and how many it closed to balance them
+  (:mod:`whyrec.serve.connection_balance`, which writes ``connections`` and ``balanced``).
 
 A worker that dies and is replaced keeps its slot: the new process starts its counters from the
 slot's (its predecessor's traffic stays in the totals) and writes on after its latencies.
@@ -51,6 +53,7 @@ class ServerMetrics:
         self.counter_count = counters
         self.workers = workers
         shapes = {"pid": ((workers,), np.int64), "in_flight": ((workers,), np.int64),
+                  "connections": ((workers,), np.int64), "balanced": ((workers,), np.int64),
                   "requests": ((workers, len(self.routes)), np.int64),
                   "errors": ((workers, len(self.routes)), np.int64),
                   "seconds": ((workers, len(self.routes)), np.float64),  # time answering them, in all
@@ -79,6 +82,7 @@ class ServerMetrics:
             self.base = self.counters[number].copy()
             self.pid[number] = os.getpid()
             self.in_flight[number] = 0
+            self.connections[number] = 0  # a replaced worker's connections closed with it
 
     def record(self, route: str, seconds: float, status: int, counters: Sequence[int]) -> None:
         """One finished request to ``route`` (counted under ``OTHER`` when the table has no such
@@ -136,9 +140,12 @@ class ServerMetrics:
         return int(self.in_flight[self.slot])
 
     def per_worker(self) -> list[dict]:
-        """``[{"number", "pid", "requests", "in_flight"}]``: each worker's process (the latest to hold
-        the slot; 0 before it started), the requests it answered, all routes together, and those it
-        is answering now (:meth:`add_in_flight`)."""
+        """``[{"number", "pid", "requests", "in_flight", "connections", "balanced"}]``: each worker's
+        process (the latest to hold the slot; 0 before it started), the requests it answered, all
+        routes together, those it is answering now (:meth:`add_in_flight`), the connections it held
+        when it last started an answer, and those it closed to balance the workers' connections
+        (:mod:`whyrec.serve.connection_balance`; its predecessors' in the slot included)."""
         requests = self.requests.sum(axis=1)
         return [{"number": w, "pid": int(self.pid[w]), "requests": int(requests[w]),
-                 "in_flight": int(self.in_flight[w])} for w in range(self.workers)]
+                 "in_flight": int(self.in_flight[w]), "connections": int(self.connections[w]),
+                 "balanced": int(self.balanced[w])} for w in range(self.workers)]

@@ -1,0 +1,114 @@
+"""Keep-alive connections balanced over forked workers: when a worker closes one, and how the
+guard says so."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from types import SimpleNamespace
+
+from whyrec.serve.app import GuardAndTime
+from whyrec.serve.connection_balance import ConnectionBalance, process_alive, uvicorn_connections, with_connection_close
+from whyrec.serve.server_metrics import ServerMetrics
+
+LIVE, DEAD = 101, 102  # pids the tests' `alive` knows
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _balance(held: list[int], workers: int = 2, pids=None, closing: bool = True):
+    """Worker 0's balance, which holds ``held[-1]`` connections when asked; the other workers'
+    published counts are set by the caller."""
+    metrics = ServerMetrics(["GET /a"], counters=0, workers=workers)
+    metrics.pid[:] = pids or [LIVE] * workers
+    clock = Clock()
+    balance = ConnectionBalance(metrics, lambda: held[-1], closing=closing, pause=0.1, clock=clock,
+                                alive=lambda pid: pid == LIVE)
+    return balance, metrics, clock
+
+
+def test_a_worker_two_connections_over_another_closes_one_at_most_every_pause():
+    held = [10]
+    balance, metrics, clock = _balance(held)
+    metrics.connections[1] = 6
+    assert balance.close_this_one() and metrics.connections[0] == 10 and metrics.balanced[0] == 1
+    assert not balance.close_this_one()  # the one closing has not gone yet: none more within the pause
+    clock.now = 0.1
+    held.append(9)
+    metrics.connections[1] = 7
+    assert balance.close_this_one() and metrics.balanced[0] == 2
+    clock.now = 0.2
+    held.append(8)
+    metrics.connections[1] = 7  # one over: closing it could only move the excess to the other worker
+    assert not balance.close_this_one() and metrics.connections[0] == 8 and metrics.balanced[0] == 2
+
+
+def test_no_close_for_a_single_process_for_no_balance_or_against_a_dead_or_unstarted_worker():
+    held = [10]
+    single, metrics, _ = _balance(held, workers=1)
+    assert not single.close_this_one() and metrics.connections[0] == 10  # the count is still published
+    off, metrics, _ = _balance(held, closing=False)
+    metrics.connections[1] = 0
+    assert not off.close_this_one() and metrics.connections[0] == 10
+    dead, metrics, _ = _balance(held, workers=3, pids=[LIVE, DEAD, 0])  # worker 2 not started: pid 0
+    metrics.connections[1:] = 0  # a dead one's count is stale, and nobody takes its connections
+    assert not dead.close_this_one()
+    metrics.pid[2] = LIVE  # worker 2 has started: the least loaded live one
+    assert dead.close_this_one()
+
+
+def test_process_alive_knows_this_process_and_not_slot_zero():
+    assert process_alive(os.getpid())
+    assert not process_alive(0) and not process_alive(-1)
+
+
+def test_uvicorn_connections_counts_the_servers_set_and_a_server_without_one_counts_none():
+    connections = {object(), object()}
+    count = uvicorn_connections(SimpleNamespace(server_state=SimpleNamespace(connections=connections)))
+    assert count() == 2
+    connections.add(object())
+    assert count() == 3  # read each time, not copied
+    assert uvicorn_connections(SimpleNamespace())() == 0
+
+
+def test_connection_close_replaces_any_connection_header():
+    start = {"type": "http.response.start", "status": 200,
+             "headers": [(b"content-type", b"application/json"), (b"Connection", b"keep-alive")]}
+    closing = with_connection_close(start)
+    assert closing["headers"] == [(b"content-type", b"application/json"), (b"connection", b"close")]
+    assert start["headers"][1] == (b"Connection", b"keep-alive")  # the app's own message is left as it was
+
+
+def _answer_headers(balance) -> list:
+    """The headers the guard sends for one GET /health of an app answering 200 with none."""
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    metrics = ServerMetrics(["GET /health"], counters=0)
+    state = SimpleNamespace(server_metrics=metrics, connection_balance=balance)
+    scope = {"type": "http", "method": "GET", "path": "/health", "root_path": "", "raw_path": b"/health",
+             "query_string": b"", "headers": [], "app": SimpleNamespace(state=state)}
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    guard = GuardAndTime(app, max_in_flight=0, counted=SimpleNamespace(now=list), access_log=False)
+    asyncio.run(guard(scope, receive, send))
+    return sent[0]["headers"]
+
+
+def test_the_guard_closes_the_connection_when_the_balance_says_so():
+    assert _answer_headers(SimpleNamespace(close_this_one=lambda: True)) == [(b"connection", b"close")]
+    assert _answer_headers(SimpleNamespace(close_this_one=lambda: False)) == []
+    assert _answer_headers(None) == []  # an app not served by whyrec serve (a test client)
