@@ -161,7 +161,39 @@ def test_each_output_is_tested_against_the_first_on_the_records_both_wrote_for()
     assert pepler.tests["rouge1"].difference == pytest.approx(
         scored["rouge1"] - explanation_quality([r.split() for r in REFERENCES], [g.split() for g in GENERATED],
                                                first.features, set())["rouge1"])
-    assert unpaired.unpaired == "2 records, the first file 3" and not unpaired.tests
+    assert unpaired.unpaired.startswith("2 records, the first file 3") and not unpaired.tests
+    assert {t.paired_by for t in tested} == {"position"} and not any(t.unmatched for t in tested)
+
+
+def test_files_that_name_users_and_items_are_paired_by_them_not_by_position():
+    """Two files of as many records, of test sets that share two (user, item) pairs, listed in
+    another order: paired by position, the references would differ; by key, each record meets its
+    own. A (user, item) twice in both is paired in order; one only in the second file is left out."""
+    keys = [("u1", "i1"), ("u2", "i2"), ("u3", "i3")]
+    first = GeneratedTexts("a.csv", REFERENCES, {"x": GENERATED}, keys=keys)
+    second = GeneratedTexts("b.csv", [REFERENCES[2], "other text", REFERENCES[0]],
+                            {"y": ["nice tone", "never seen", "the sound"]}, keys=[keys[2], ("u9", "i9"), keys[0]])
+    tested = compare_with_first([first, second], trials=100)[0]
+    assert (tested.paired_by, tested.records, tested.unmatched, tested.references_differ) == ("user and item", 2, 1, 0)
+    from whyrec.metrics.significance import randomization_test
+
+    expected = randomization_test([REFERENCES[2].split(), REFERENCES[0].split()], ["nice tone".split(), "the sound".split()],
+                                  [GENERATED[2].split(), GENERATED[0].split()], trials=100)
+    assert tested.tests == expected
+    twice = GeneratedTexts("c.csv", ["a b", "c d"], {"z": ["a b", "c d"]}, keys=[("u1", "i1")] * 2)
+    again = GeneratedTexts("d.csv", ["a b", "c d", "e f"], {"w": ["a b", "c d", "e f"]}, keys=[("u1", "i1")] * 3)
+    repeated = compare_with_first([twice, again], trials=10)[0]
+    assert (repeated.records, repeated.unmatched, repeated.references_differ) == (2, 1, 0)  # 1st with 1st, 2nd with 2nd
+    none = GeneratedTexts("e.csv", REFERENCES, {"v": GENERATED}, keys=[("u7", "i7")] * 3)
+    assert compare_with_first([first, none], trials=10)[0].unpaired == "no (user, item) of the first file's records"
+
+
+def test_a_table_with_user_and_item_columns_keeps_them_as_keys(tmp_path):
+    (tmp_path / "records.csv").write_text("user,item,reference,explanation_x\nu1,i1,the sound,great\n"
+                                          "u2,i2,,none\nu3,i3,the strap,short\n", encoding="utf-8")
+    assert read_table_file(tmp_path / "records.csv").keys == [("u1", "i1"), ("u3", "i3")]  # the row without one: out
+    (tmp_path / "plain.csv").write_text("reference,generated\nthe sound,great\n", encoding="utf-8")
+    assert read_table_file(tmp_path / "plain.csv").keys is None
 
 
 class _ReadsGreatAsFive:

@@ -51,6 +51,7 @@ class GeneratedTexts:
     predicted: list[float] | None = None
     layout: str = "table"
     left_out: int = 0  # rows without a reference
+    keys: list[tuple[str, str]] | None = None  # each record's (user, item), when the table names them
 
 
 def read_generated_txt(path: Path, layout: str | None = None) -> GeneratedTexts:
@@ -95,7 +96,8 @@ def read_table_file(path: Path, generated: list[str] | None = None, reference: s
     """A table of references and generated explanations (:data:`TABLE_SUFFIXES`). ``generated``:
     the columns to score; None: ``generated`` if the table has it, else every ``explanation_*``
     column (``whyrec evaluate --records``). ``feature``: the true feature words' column, read
-    when present; ``rating`` and ``predicted`` likewise."""
+    when present; ``rating`` and ``predicted`` likewise, and ``user`` and ``item`` (the records'
+    keys, by which :func:`compare_with_first` pairs two files' records)."""
     rows = _table_rows(path)
     if not rows:
         raise DataError("the table has no rows", path=path)
@@ -120,6 +122,8 @@ def read_table_file(path: Path, generated: list[str] | None = None, reference: s
     if "rating" in columns and "predicted" in columns:
         texts.ratings = [_number(row.get("rating"), "rating", path, n) for n, row in enumerate(kept, start=1)]
         texts.predicted = [_number(row.get("predicted"), "predicted", path, n) for n, row in enumerate(kept, start=1)]
+    if "user" in columns and "item" in columns:
+        texts.keys = [(str(row.get("user")), str(row.get("item"))) for row in kept]
     return texts
 
 
@@ -255,7 +259,9 @@ class PairedComparison:
     ``tests``: metric → :class:`whyrec.metrics.significance.PairedDifference` (this output minus
     the first); ``references_differ``: of those records, how many have another reference text in
     this output's file than in the first's (each explanation is scored against its own file's);
-    ``unpaired``: why no record is paired."""
+    ``unpaired``: why no record is paired; ``paired_by``: ``"user and item"`` or ``"position"``
+    (:func:`paired_records`); ``unmatched``: this output's records with no record of the first
+    file's (user, item), when paired by them."""
 
     output: str
     against: str
@@ -263,6 +269,35 @@ class PairedComparison:
     tests: dict = field(default_factory=dict)
     references_differ: int = 0
     unpaired: str = ""
+    paired_by: str = ""
+    unmatched: int = 0
+
+
+def paired_records(first: GeneratedTexts, other: GeneratedTexts) -> tuple[list[tuple[int, int]], str, str]:
+    """Which record of ``other`` goes with which of ``first``: ``(pairs, by, why_none)``, ``pairs``
+    as (index in ``first``, index in ``other``).
+
+    * When both files give each record's user and item (``evaluate --records`` writes them), by
+      those: the k-th record of a (user, item) in ``other`` with the k-th of it in ``first``. Files
+      of other test sets, or one holding part of the other's, are then paired on what they share.
+    * Otherwise by position, when they hold as many records (those of one split's test part, in
+      its order, as PETER's and PEPLER's code write them); else none, and ``why_none`` says why."""
+    if first.keys is not None and other.keys is not None:
+        where: dict[tuple[str, str], list[int]] = {}
+        for n, key in enumerate(first.keys):
+            where.setdefault(key, []).append(n)
+        taken: dict[tuple[str, str], int] = {}
+        pairs = []
+        for n, key in enumerate(other.keys):
+            k = taken.get(key, 0)
+            if k < len(where.get(key, ())):
+                pairs.append((where[key][k], n))
+                taken[key] = k + 1
+        return pairs, "user and item", "" if pairs else "no (user, item) of the first file's records"
+    if len(other.references) != len(first.references):
+        return [], "position", (f"{len(other.references):,} records, the first file {len(first.references):,} "
+                                "(files with user and item columns are paired by them)")
+    return [(n, n) for n in range(len(first.references))], "position", ""
 
 
 def output_label(texts: GeneratedTexts, name: str) -> str:
@@ -276,8 +311,8 @@ def compare_with_first(read: list[GeneratedTexts], feature_set: set[str] | None 
     """Every generated column after the first file's first, tested against it, record by record,
     by approximate randomization (:func:`whyrec.metrics.significance.randomization_test`, on the
     metrics :func:`score_texts` gives) over the records both wrote for. Files are paired record by
-    record, in their order, when they hold as many records: those of one split's test part, as
-    PETER's and PEPLER's code and ``evaluate --records`` write them. Their reference texts may
+    record by :func:`paired_records`: by user and item when both name them, else in their order
+    when they hold as many records. Their reference texts may
     differ (PETER maps words outside its vocabulary to ``<unk>``; PEPLER writes its own tokens):
     each output is scored against its own, and ``references_differ`` counts where they do. FMR is
     tested when the first file knows the records' true features; with a ``judge`` (and the data's
@@ -292,27 +327,30 @@ def compare_with_first(read: list[GeneratedTexts], feature_set: set[str] | None 
     out = []
     for texts, name in outputs[1:]:
         entry = PairedComparison(output_label(texts, name), output_label(first_texts, first_name))
-        if len(texts.references) != len(first):
-            entry.unpaired = f"{len(texts.references):,} records, the first file {len(first):,}"
+        pairs, entry.paired_by, entry.unpaired = paired_records(first_texts, texts)
+        if entry.paired_by == "user and item":
+            entry.unmatched = len(texts.references) - len(pairs)
+        if entry.unpaired:
             out.append(entry)
             continue
         written = texts.generated[name]
-        rows = [n for n, (a, b) in enumerate(zip(first, written)) if a is not None and b is not None]
-        entry.records = len(rows)
-        if not rows:
+        pairs = [(a, b) for a, b in pairs if first[a] is not None and written[b] is not None]
+        theirs, mine = [a for a, _ in pairs], [b for _, b in pairs]
+        entry.records = len(pairs)
+        if not pairs:
             entry.unpaired = "no record both wrote for"
         else:
-            true = [first_texts.features[n] for n in rows] if first_texts.features is not None else None
-            entry.references_differ = sum(texts.references[n] != first_texts.references[n] for n in rows)
+            true = [first_texts.features[a] for a in theirs] if first_texts.features is not None else None
+            entry.references_differ = sum(texts.references[b] != first_texts.references[a] for a, b in pairs)
             means = {}
             if judge is not None and texts.predicted is not None and first_texts.predicted is not None:
-                mine, theirs = (_judged(judge, source, explanations, rows, scale)
-                                for source, explanations in ((texts, written), (first_texts, first)))
-                means = {metric: (mine[metric], theirs[metric]) for metric in mine}
+                this, that = (_judged(judge, source, explanations, rows, scale)
+                              for source, explanations, rows in ((texts, written, mine), (first_texts, first, theirs)))
+                means = {metric: (this[metric], that[metric]) for metric in this}
             entry.tests = randomization_test(  # this output's scores minus the first's
-                [split(texts.references[n]) for n in rows], [split(written[n]) for n in rows],
-                [split(first[n]) for n in rows], true if feature_set else None, feature_set, trials, seed,
-                second_references=[split(first_texts.references[n]) for n in rows], record_means=means)
+                [split(texts.references[b]) for b in mine], [split(written[b]) for b in mine],
+                [split(first[a]) for a in theirs], true if feature_set else None, feature_set, trials, seed,
+                second_references=[split(first_texts.references[a]) for a in theirs], record_means=means)
         out.append(entry)
     return out
 

@@ -83,6 +83,7 @@ def test_a_peter_generated_txt_is_scored_with_its_test_index_features(tmp_path):
     # pepler's against peter's: the differences of the scores above, each with its p (all 4 swaps counted)
     tested = got["against_first"]
     assert tested["output"] == "generated.txt · peter" and tested["trials"] == 1000
+    assert tested["outputs"][0]["paired_by"] == "position"  # generated.txt names no users or items
     usr = tested["outputs"][0]["tests"]["usr"]
     assert usr["difference"] == pytest.approx(-0.5) and usr["exact"] and 0 < usr["p"] <= 1
     assert tested["outputs"][0]["tests"]["div"]["difference"] == pytest.approx(1.0)
@@ -119,3 +120,22 @@ def test_options_that_do_not_fit_the_file_are_refused(tmp_path):
                           "not PETER's generated.txt: 3 lines are not groups of 4")
     scored = run_cli("score", str(generated))
     assert scored.returncode == 0 and "(pepler)" in scored.stdout and "BLEU-1 100.00" in scored.stdout, scored.stderr
+
+
+def test_record_files_are_paired_by_user_and_item_whatever_their_order(tmp_path):
+    """``evaluate --records`` files name each record's user and item: a second file listing the
+    same records in another order, and one the first lacks, is paired record for record."""
+    rows = [("u1", "i1", "the sound is great", "the sound is great"), ("u2", "i2", "a short strap", "bad strap"),
+            ("u3", "i3", "nice tone", "nice tone indeed")]
+    header = "user,item,reference,generated\n"
+    (tmp_path / "a.csv").write_text(header + "".join(",".join(row) + "\n" for row in rows), encoding="utf-8")
+    other = [rows[2], ("u9", "i9", "never seen", "never seen"), rows[0], rows[1]]
+    (tmp_path / "b.csv").write_text(header + "".join(",".join(row) + "\n" for row in other), encoding="utf-8")
+    scored = run_cli("score", str(tmp_path / "a.csv"), str(tmp_path / "b.csv"), "--json")
+    assert scored.returncode == 0, scored.stderr
+    tested = json.loads(scored.stdout)["against_first"]["outputs"][0]
+    assert (tested["paired_by"], tested["records"], tested["unmatched"]) == ("user and item", 3, 1)
+    assert tested["references_differ"] == 0  # by position, all three would differ
+    assert all(t["difference"] == 0.0 and t["p"] == 1.0 for t in tested["tests"].values())  # the same texts
+    printed = run_cli("score", str(tmp_path / "a.csv"), str(tmp_path / "b.csv")).stdout
+    assert "b.csv · generated: paired with the first by user and item; 1 of its records has no match there" in printed

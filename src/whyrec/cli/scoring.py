@@ -173,7 +173,7 @@ def comparison_table(files: list[dict]) -> str:
 
 def _tested_json(tested) -> dict:
     return {"output": tested.output, "records": tested.records, "references_differ": tested.references_differ,
-            "unpaired": tested.unpaired or None,
+            "unpaired": tested.unpaired or None, "paired_by": tested.paired_by, "unmatched": tested.unmatched,
             "tests": {metric: dataclasses.asdict(t) for metric, t in tested.tests.items()}}
 
 
@@ -193,6 +193,9 @@ def tested_table(tested: list) -> str:
         rows.append([entry.output, f"{entry.records:,}", *cells])
     table = markdown_table(["output", "records", *(title for title, _, _ in shown)], rows)
     notes = [f"{entry.output}: not tested, {entry.unpaired}" for entry in tested if entry.unpaired]
+    notes += [f"{entry.output}: paired with the first by user and item; {entry.unmatched:,} of its records "
+              f"{'has' if entry.unmatched == 1 else 'have'} no match there (left out)"
+              for entry in tested if entry.unmatched and not entry.unpaired]
     notes += [f"{entry.output}: {counted(entry.references_differ, 'reference')} of {entry.records:,} differ from "
               "the first's; each output is scored against its own" for entry in tested if entry.references_differ]
     notes += [f"{entry.output}: every one of the {2 ** entry.records:,} ways to swap its {entry.records:,} records "
