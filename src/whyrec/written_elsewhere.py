@@ -312,12 +312,11 @@ def compare_with_first(read: list[GeneratedTexts], feature_set: set[str] | None 
     by approximate randomization (:func:`whyrec.metrics.significance.randomization_test`, on the
     metrics :func:`score_texts` gives) over the records both wrote for. Files are paired record by
     record by :func:`paired_records`: by user and item when both name them, else in their order
-    when they hold as many records. Their reference texts may
-    differ (PETER maps words outside its vocabulary to ``<unk>``; PEPLER writes its own tokens):
-    each output is scored against its own, and ``references_differ`` counts where they do. FMR is
-    tested when the first file knows the records' true features; with a ``judge`` (and the data's
-    rating ``scale``), the sentiment alignment ``acc5``/``acc3`` of :func:`score_texts` when both
-    files hold predicted ratings."""
+    when they hold as many records. Their reference texts may differ (PETER maps words outside
+    its vocabulary to ``<unk>``; PEPLER writes its own tokens): each output is scored against its
+    own, and ``references_differ`` counts where they do. FMR is tested when the first file knows
+    the records' true features; with a ``judge`` (and the data's rating ``scale``), the sentiment
+    alignment ``acc5``/``acc3`` of :func:`score_texts` when both files hold predicted ratings."""
     from whyrec.metrics.significance import randomization_test
 
     split = whyrec_tokenize if tokenize else str.split
