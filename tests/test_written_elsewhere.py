@@ -8,6 +8,7 @@ import math
 import pytest
 
 from whyrec.errors import DataError
+from whyrec.metrics.significance import randomization_test
 from whyrec.metrics.text import explanation_quality
 from whyrec.written_elsewhere import (GeneratedTexts, compare_with_first, read_generated_txt, read_table_file,
                                       score_texts)
@@ -139,8 +140,6 @@ def test_files_that_are_not_utf8_or_whose_rows_do_not_fit_the_header_are_refused
 
 
 def test_each_output_is_tested_against_the_first_on_the_records_both_wrote_for():
-    from whyrec.metrics.significance import randomization_test
-
     first = GeneratedTexts("a/peter.csv", REFERENCES, {"peter": GENERATED, "mine": [None, "the strap", "nice tone"]},
                            features=["sound", "strap", "price"])
     unk = [r.replace("tone", "<unk>") for r in REFERENCES]  # the same records, written with another vocabulary
@@ -175,9 +174,9 @@ def test_files_that_name_users_and_items_are_paired_by_them_not_by_position():
                             {"y": ["nice tone", "never seen", "the sound"]}, keys=[keys[2], ("u9", "i9"), keys[0]])
     tested = compare_with_first([first, second], trials=100)[0]
     assert (tested.paired_by, tested.records, tested.unmatched, tested.references_differ) == ("user and item", 2, 1, 0)
-    from whyrec.metrics.significance import randomization_test
 
-    expected = randomization_test([REFERENCES[2].split(), REFERENCES[0].split()], ["nice tone".split(), "the sound".split()],
+    expected = randomization_test([REFERENCES[2].split(), REFERENCES[0].split()],
+                                  ["nice tone".split(), "the sound".split()],
                                   [GENERATED[2].split(), GENERATED[0].split()], trials=100)
     assert tested.tests == expected
     twice = GeneratedTexts("c.csv", ["a b", "c d"], {"z": ["a b", "c d"]}, keys=[("u1", "i1")] * 2)
