@@ -239,7 +239,7 @@ def hit_rate(run: dict) -> str:
 
 def worker_split(run: dict) -> str:
     """Each worker's requests in the measured window (``/metrics``' ``per_worker`` after it minus
-    before it) and, after a slash, the connections it closed to balance them; "–" for a run
+    before it) and, in brackets, the connections each closed in it to balance them; "–" for a run
     recorded before /metrics had them."""
     after = run.get("server_metrics", {}).get("worker", {}).get("per_worker", [])
     before = run.get("server_metrics_before", {}).get("worker", {}).get("per_worker", [])

@@ -4,7 +4,7 @@ The workers accept from one shared socket (:mod:`whyrec.serve.workers`), and a k
 connection stays with the worker that accepted it. Clients that connect at once are split as the
 kernel happens to hand them out, and stay split so: in a recorded run of ``benchmarks/serve.py``
 (16 clients, PETER+ with the caches off, 2026-12-05) the two workers answered 10,402 and 6,640
-requests, and the loaded one's queue took the p99 from the one-process 97 ms to 126 ms.
+requests, one worker loaded with more than the other could answer as fast.
 
 So each worker publishes how many connections it holds (in :class:`ServerMetrics`' shared memory,
 read when it starts an answer), and while it holds more than one more than the least loaded live
@@ -14,6 +14,10 @@ connection, which goes to whichever worker accepts it first; one that comes back
 worker is closed again after its next answer, so the counts end within one of each other. An
 HTTP/1.1 client opens the new connection by itself; nothing is lost, as the answer is complete.
 A worker holding no more than its share never closes one, and neither does a single process.
+
+In alternated runs of ``benchmarks/serve.py --workers 2`` (``docs/benchmarks.md``, *Speed*) the
+busier worker answered 50.1–50.5% of the requests with the balancing and 50.3–55.7% without; the
+p99 moved within the runs' spread: it removes uneven splits, it does not make a worker faster.
 """
 
 from __future__ import annotations

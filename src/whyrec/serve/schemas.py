@@ -194,8 +194,8 @@ class WorkerCount(_Answer):
     in_flight: int = Field(description="Requests for recommendations or explanations it is answering now.")
     connections: int = Field(description="Connections it held when it last started an answer.")
     balanced: int = Field(description="Connections it closed after an answer (`Connection: close`) while it held "
-                          "two or more than another worker, so that the client's next one may go to another "
-                          "(`whyrec serve --workers N`; not with --no-balance).")
+                          "two or more connections more than another worker, so that the client's next one may "
+                          "go to another (`whyrec serve --workers N`; not with --no-balance).")
 
 
 class Worker(_Answer):
