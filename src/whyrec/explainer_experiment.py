@@ -35,6 +35,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
+from whyrec.data.features import feature_set as quadruple_features
 from whyrec.data.split import Split
 from whyrec.errors import DataError
 from whyrec.explain.decoding import Decoding
@@ -181,7 +182,7 @@ def _scored_rows(name: str, system, split: Split, features, judge, encoder, on_r
         for explainer in names}
     if on_records:
         on_records(name, relabel(prediction_records(system, test, predicted, written, judge), name, labels))
-    feature_set = set(features["feature"]) if features is not None and len(features) else set()
+    feature_set = quadruple_features(features)
     known_classes = None  # the known records' predicted rating classes, which the judge's readings should match
     if names and judge is not None and len(written.known):
         from whyrec.data.scale import five_point

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from whyrec.data.corpus import Corpus
+from whyrec.data.features import feature_set as quadruple_features
 from whyrec.errors import ConfigError
 from whyrec.explain.decoding import Decoding
 from whyrec.explanations import check_decoding, explainers_of, generate, is_mt, steers_by_feature
@@ -112,7 +113,7 @@ def score_explanations(model, test, features, train=None, judge=None, encoder=No
     known, references, true_features = written.known, written.references, written.feature_words
     if len(known) == 0:
         return 0, {}
-    feature_set = set(features["feature"]) if features is not None and len(features) else set()
+    feature_set = quadruple_features(features)
     predicted = five_point(model.predict_corpus(known), known.rating_scale)  # the classes are 1–5
     if judge is None and train is not None and len(train):
         judge = sentiment_judge(train)
@@ -165,7 +166,7 @@ def tested_change(known: Corpus, features, max_words: int, before: list[str], af
     from whyrec.explain.targets import explanation_targets
     from whyrec.metrics.significance import randomization_test
 
-    feature_set = set(features["feature"]) if features is not None and len(features) else set()
+    feature_set = quadruple_features(features)
     return randomization_test(explanation_targets(known, features, max_words), [t.split() for t in after],
                               [t.split() for t in before], feature_words(known, features), feature_set, trials,
                               record_means=agreement)
@@ -182,7 +183,7 @@ def explanation_intervals(model, written: WrittenExplanations, features, judge=N
 
     if len(written.known) == 0:
         return {}
-    feature_set = set(features["feature"]) if features is not None and len(features) else set()
+    feature_set = quadruple_features(features)
     classes = five_point(model.predict_corpus(written.known), written.known.rating_scale) if judge is not None else None
     out = {}
     for name, texts in written.texts.items():

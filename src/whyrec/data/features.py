@@ -186,9 +186,9 @@ def coverage(features: pd.DataFrame, corpus: Corpus) -> float:
     return len(set(features["position"]) & set(corpus.positions.tolist())) / max(len(corpus), 1)
 
 
-def feature_set(features: pd.DataFrame) -> set[str]:
-    """All distinct feature strings (the denominator of the FCR metric)."""
-    return set(features["feature"])
+def feature_set(features: pd.DataFrame | None) -> set[str]:
+    """All distinct feature strings (the denominator of the FCR metric); none for no quadruples."""
+    return set(features["feature"]) if features is not None and len(features) else set()
 
 
 def save_features(features: pd.DataFrame, path: str | Path) -> None:

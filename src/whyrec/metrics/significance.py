@@ -146,12 +146,18 @@ def _prepared(part: PairedExplanations, feature_set) -> tuple:
         means[name] = np.column_stack([np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)])
     ids: dict[tuple, int] = {}
     # the features either system uses: the others count 0 on both sides of every trial
-    used = sorted(set().union(*detect_features(part.first, feature_set), *detect_features(part.second, feature_set))) \
-        if feature_set else []
-    columns = {feature: n for n, feature in enumerate(used)}
+    columns = _feature_columns(feature_set, part.first, part.second)
     first, second = (_statistics(refs, hyps, part.true_features, feature_set, columns, ids)
                      for refs, hyps in ((part.references, part.first), (second_references, part.second)))
     return first, second, means, feature_set
+
+
+def _feature_columns(feature_set, *systems: Sequence[Tokens]) -> dict[str, int]:
+    """A column per feature of ``feature_set`` that any of ``systems``' explanations mentions."""
+    if not feature_set:
+        return {}
+    used = sorted(set().union(*(found for hypotheses in systems for found in detect_features(hypotheses, feature_set))))
+    return {feature: n for n, feature in enumerate(used)}
 
 
 def _mean_differences(swaps: np.ndarray, prepared) -> dict[str, np.ndarray]:
@@ -282,8 +288,8 @@ def bootstrap_intervals(references: Sequence[Tokens], hypotheses: Sequence[Token
     means = {name: np.asarray(values, dtype=np.float64) for name, values in (record_means or {}).items()}
     if any(values.shape != (count,) for values in means.values()):
         raise ValueError("need each record mean's value for every record")
-    used = sorted(set().union(*detect_features(hypotheses, feature_set))) if feature_set else []
-    stats = _statistics(references, hypotheses, true_features, feature_set, {f: n for n, f in enumerate(used)}, {})
+    stats = _statistics(references, hypotheses, true_features, feature_set, _feature_columns(feature_set, hypotheses),
+                        {})
     rng = np.random.default_rng(seed)
     scores: dict[str, list[np.ndarray]] = {}
     per_chunk = max(1, _CHUNK_CELLS // count)

@@ -61,8 +61,7 @@ def save_mt(model, folder: str | Path) -> Path:
         "item_ids": model.item_map.ids, "als_meta": model.als.state_meta(), "word_vectors": model.word_vector_info,
         "history": model.history, "item_titles": model.item_titles, "feature_words": model.feature_words,
         "name": model.name, "rating_inputs": sorted(model.rating_inputs), "own_embeddings": model.own_embeddings,
-        "alignments": model.alignments,
-        "unicode_folded": model.unicode_folded,
+        "alignments": model.alignments, "unicode_folded": model.unicode_folded,
     }
     return write_torch_bundle(folder, tensors, header)
 
