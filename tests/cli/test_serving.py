@@ -82,7 +82,7 @@ def test_serve_answers_over_http_until_interrupted(tmp_path, planted):
         # one process answers; it answered /health (start_server), /api/bundles and the recommendations
         only = {"number": 0, "pid": server.pid, "requests": 3, "in_flight": 0, "balanced": 0}  # one never balances
         worker = get("/metrics")["worker"]
-        held = worker["per_worker"][0].pop("connections")  # the recommendations' own, and the last closing
+        held = worker["per_worker"][0].pop("connections")  # this request's own, and earlier ones still closing
         assert worker == {"pid": server.pid, "number": 0, "workers": 1, "max_in_flight": 3, "per_worker": [only]}
         assert 1 <= held <= 3
         with urllib.request.urlopen(f"{base}/docs", timeout=30) as docs:
@@ -162,7 +162,8 @@ def test_two_workers_even_out_the_keep_alive_connections_they_hold(tmp_path, pla
             time.sleep(0.15)  # past a worker's pause between two closes
         assert set(split) == workers
         per_worker = rounds[-1][2]["worker"]["per_worker"]
-        assert [w["connections"] for w in per_worker] == [6, 6]  # as each published at its last answer
+        # the answering worker's count as it is now, the other's as at its last answer
+        assert [w["connections"] for w in per_worker] == [6, 6]
         assert sum(w["balanced"] for w in per_worker) == closes  # each counted close is one the client saw
     finally:
         for connection in connections:

@@ -2,7 +2,6 @@
 
 import math
 import random
-import time
 
 import pytest
 
@@ -80,11 +79,6 @@ def test_div_hand_computed_and_matches_naive_loop():
     vocab = [f"f{k}" for k in range(40)]
     big = [set(rng.sample(vocab, rng.randint(0, 3))) for _ in range(1500)]
     assert feature_diversity(big) == pytest.approx(_naive_div(big))
-    # and it scales: 32k explanations in well under a second
-    huge = [set(rng.sample(vocab, rng.randint(0, 3))) for _ in range(32000)]
-    start = time.perf_counter()
-    feature_diversity(huge)
-    assert time.perf_counter() - start < 1.0
 
 
 def test_perplexity():

@@ -49,6 +49,15 @@ def test_a_worker_two_connections_over_another_closes_one_at_most_every_pause():
     assert not balance.close_this_one() and metrics.connections[0] == 8 and metrics.balanced[0] == 2
 
 
+def test_publish_writes_the_count_held_now_and_closes_nothing():
+    held = [10]
+    balance, metrics, _ = _balance(held)
+    metrics.connections[1] = 0
+    assert balance.publish() == 10 and metrics.connections[0] == 10 and metrics.balanced[0] == 0
+    held.append(11)  # a client connected since
+    assert balance.publish() == 11 and metrics.connections[0] == 11
+
+
 def test_no_close_for_a_single_process_for_no_balance_or_against_a_dead_or_unstarted_worker():
     held = [10]
     single, metrics, _ = _balance(held, workers=1)
@@ -88,6 +97,8 @@ def test_connection_close_replaces_any_connection_header():
 def _answer_headers(balance) -> list:
     """The headers the guard sends for one GET /health of an app answering 200 with none."""
     async def app(scope, receive, send):
+        if balance is not None:
+            balance.events.append("app")
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"{}"})
 
@@ -108,7 +119,25 @@ def _answer_headers(balance) -> list:
     return sent[0]["headers"]
 
 
+class FakeBalance:
+    """Says ``closing`` when asked, and notes when it was asked to publish or to decide."""
+
+    def __init__(self, closing: bool) -> None:
+        self.closing, self.events = closing, []
+
+    def publish(self) -> int:
+        self.events.append("publish")
+        return 0
+
+    def close_this_one(self) -> bool:
+        self.events.append("close?")
+        return self.closing
+
+
 def test_the_guard_closes_the_connection_when_the_balance_says_so():
-    assert _answer_headers(SimpleNamespace(close_this_one=lambda: True)) == [(b"connection", b"close")]
-    assert _answer_headers(SimpleNamespace(close_this_one=lambda: False)) == []
+    closing, keeping = FakeBalance(True), FakeBalance(False)
+    assert _answer_headers(closing) == [(b"connection", b"close")]
+    assert _answer_headers(keeping) == []
     assert _answer_headers(None) == []  # an app not served by whyrec serve (a test client)
+    # published before the app runs (so /metrics gives the count now), decided at the answer's start
+    assert closing.events == keeping.events == ["publish", "app", "close?"]

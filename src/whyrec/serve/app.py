@@ -143,6 +143,8 @@ class GuardAndTime:
             self._record(scope, f"{scope['method']} {route_name(name)}", started[0] if started else 500, start, server)
 
         balance = scope["app"].state.connection_balance
+        if balance is not None:
+            balance.publish()  # before the app runs: /metrics gives this worker's count as it is now
 
         async def send_finishing(message) -> None:
             if message["type"] == "http.response.start":

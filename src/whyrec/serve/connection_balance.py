@@ -7,13 +7,14 @@ kernel happens to hand them out, and stay split so: in a recorded run of ``bench
 requests, one worker loaded with more than the other could answer as fast.
 
 So each worker publishes how many connections it holds (in :class:`ServerMetrics`' shared memory,
-read when it starts an answer), and while it holds more than one more than the least loaded live
-worker, it answers a request with ``Connection: close``, at most one every ``PAUSE`` seconds
-(its count falls only once that connection has closed). The client's next request opens a new
-connection, which goes to whichever worker accepts it first; one that comes back to the same
-worker is closed again after its next answer, so the counts end within one of each other. An
-HTTP/1.1 client opens the new connection by itself; nothing is lost, as the answer is complete.
-A worker holding no more than its share never closes one, and neither does a single process.
+when a request comes in and again when it starts the answer), and while it holds more than one
+more than the least loaded live worker, it answers a request with ``Connection: close``, at most
+one every ``PAUSE`` seconds (its count falls only once that connection has closed). The client's
+next request opens a new connection, which goes to whichever worker accepts it first; one that
+comes back to the same worker is closed again after its next answer, so the counts end within one
+of each other. An HTTP/1.1 client opens the new connection by itself; nothing is lost, as the
+answer is complete. A worker holding no more than its share never closes one, and neither does a
+single process.
 
 In alternated runs of ``benchmarks/serve.py --workers 2`` (``docs/benchmarks.md``, *Speed*) the
 busier worker answered 50.1–50.5% of the requests with the balancing and 50.3–55.7% without; the
@@ -57,13 +58,20 @@ class ConnectionBalance:
         self.clock, self.alive = clock, alive
         self.next_close = float("-inf")
 
+    def publish(self) -> int:
+        """Write how many connections this worker holds now into its slot, and return it. The guard
+        calls it when a request comes in, so that ``/metrics`` gives the answering worker's count as
+        it is, not as it was at its previous answer (a client that reconnected since is counted)."""
+        mine = self.open_connections()
+        self.metrics.connections[self.metrics.slot] = mine
+        return mine
+
     def close_this_one(self) -> bool:
         """Publish this worker's connections, and say whether the answer being started should close
         its connection: this worker holds at least two more than another live worker, and closed
         none in the last ``pause`` seconds. Called from the worker's event loop only."""
         metrics = self.metrics
-        mine = self.open_connections()
-        metrics.connections[metrics.slot] = mine
+        mine = self.publish()
         if not self.closing or metrics.workers == 1 or mine < 2:
             return False
         now = self.clock()
