@@ -90,6 +90,46 @@ def test_a_tables_missing_columns_and_bad_numbers_are_named(tmp_path):
         read_table_file(tmp_path / "rows.jsonl")
 
 
+def test_a_json_array_table_and_blank_lines_read_as_rows(tmp_path):
+    rows = [{"reference": "the sound", "generated": "the sound", "feature": "sound"},
+            {"reference": "the strap", "generated": None}]  # a null: this system wrote nothing for it
+    (tmp_path / "rows.json").write_text(" \n" + json.dumps(rows, indent=1))
+    texts = read_table_file(tmp_path / "rows.json")
+    assert texts.references == ["the sound", "the strap"] and texts.generated == {"generated": ["the sound", None]}
+    assert texts.features == ["sound", ""]
+    lines = tmp_path / "rows.jsonl"  # JSON lines, one blank between them
+    lines.write_text("\n".join(json.dumps(row) for row in rows[:1]) + "\n\n" + json.dumps(rows[1]) + "\n")
+    assert read_table_file(lines).references == texts.references
+    csv = tmp_path / "rows.csv"  # a blank line in a CSV is no row
+    csv.write_text("reference,generated\nthe sound,the sound\n\nthe strap,the strap\n")
+    assert read_table_file(csv).references == texts.references
+
+
+def test_a_table_without_rows_an_unknown_layout_a_bad_json_line_or_an_infinite_rating_is_refused(tmp_path):
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(DataError, match="empty.csv: file is empty"):
+        read_table_file(tmp_path / "empty.csv")
+    (tmp_path / "header.csv").write_text("reference,generated\n")
+    with pytest.raises(DataError, match="header.csv: the table has no rows"):
+        read_table_file(tmp_path / "header.csv")
+    (tmp_path / "generated.txt").write_text("r1\ng1\n\n")
+    with pytest.raises(DataError, match="generated.txt: unknown layout 'peterr': peter or pepler"):
+        read_generated_txt(tmp_path / "generated.txt", "peterr")
+    (tmp_path / "rows.jsonl").write_text('{"reference": "a", "generated": "a"}\n{"reference": "b",\n')
+    with pytest.raises(DataError, match=r"rows.jsonl:2: not JSON: "):
+        read_table_file(tmp_path / "rows.jsonl")
+    (tmp_path / "rated.csv").write_text("reference,generated,rating,predicted\nthe sound,the sound,5,inf\n")
+    with pytest.raises(DataError, match=r"field 'predicted': row 1: 'inf' is not a finite number"):
+        read_table_file(tmp_path / "rated.csv")
+
+
+def test_an_output_that_wrote_for_none_of_the_first_files_records_is_not_tested():
+    first = GeneratedTexts("a/peter.csv", REFERENCES, {"peter": GENERATED})
+    silent = GeneratedTexts("b/mine.csv", REFERENCES, {"mine": [None, None, None]})
+    tested, = compare_with_first([first, silent], {"sound"}, trials=10)
+    assert tested.unpaired == "no record both wrote for" and tested.records == 0 and not tested.tests
+
+
 def test_scores_are_the_benchmark_metrics_of_the_texts_split_on_spaces_or_tokenized():
     texts = GeneratedTexts("memory", REFERENCES, {"peter": GENERATED}, features=["sound", "strap", "tone"])
     feature_set = {"sound", "strap", "price", "tone"}

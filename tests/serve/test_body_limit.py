@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi.testclient import TestClient
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -39,3 +41,33 @@ def test_a_length_that_is_not_a_number_is_refused():
     c = _client(100)
     response = c.post("/", content=b"xy", headers={"content-length": "2x"})
     assert response.status_code == 413
+
+
+def _chunked(messages: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Run the bound (100 bytes) over a chunked POST whose client sends ``messages``: what the app
+    was given to read, and what was sent back."""
+    given, sent, incoming = [], [], iter(messages)
+
+    async def app(scope, receive, send):
+        given.append(await receive())
+        given.append(await receive())  # past the body: what the server would say next
+
+    async def receive():
+        return next(incoming)
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": [(b"transfer-encoding", b"chunked")]}
+    asyncio.run(BodySizeLimit(app, max_bytes=100)(scope, receive, send))
+    return given, sent
+
+
+def test_a_client_gone_while_sending_reaches_no_app_and_one_after_its_body_is_told_on():
+    gone = {"type": "http.disconnect"}
+    given, sent = _chunked([{"type": "http.request", "body": b"a" * 40, "more_body": True}, gone])
+    assert given == [] and sent == []  # half a body: nothing to answer, nobody to answer to
+    given, sent = _chunked([{"type": "http.request", "body": b"a" * 40, "more_body": True},
+                            {"type": "http.request", "body": b"b" * 20, "more_body": False}, gone])
+    assert given == [{"type": "http.request", "body": b"a" * 40 + b"b" * 20, "more_body": False}, gone]
+    assert sent == []

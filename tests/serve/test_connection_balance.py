@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 from types import SimpleNamespace
 
 from whyrec.serve.app import GuardAndTime
@@ -72,9 +74,18 @@ def test_no_close_for_a_single_process_for_no_balance_or_against_a_dead_or_unsta
     assert dead.close_this_one()
 
 
-def test_process_alive_knows_this_process_and_not_slot_zero():
+def test_process_alive_knows_this_process_and_not_slot_zero_or_an_ended_one(monkeypatch):
     assert process_alive(os.getpid())
     assert not process_alive(0) and not process_alive(-1)
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()  # reaped: no process has its pid now
+    assert not process_alive(ended.pid)
+
+    def refused(pid, signal):  # another user's process: it exists, but may not be signalled
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "kill", refused)
+    assert process_alive(12345)
 
 
 def test_uvicorn_connections_counts_the_servers_set_and_a_server_without_one_counts_none():
