@@ -139,3 +139,25 @@ def test_a_run_timed_from_its_first_step_leaves_out_the_work_before_its_epochs()
     now[0] = 360.0
     progress({"epoch": 1}, "generator")
     assert lines[-1] == "MMI(rating) on MT-P: epoch 1/4, generator, at most 3m00s left"  # not 18m00s
+
+
+def test_a_results_table_is_boxed_on_a_terminal_and_markdown_elsewhere(monkeypatch, capsys):
+    import numpy as np
+
+    import whyrec.cli.output as output
+    from whyrec.cli.output import print_table
+    from whyrec.results_table import ResultsTable, SystemResult
+
+    fold = {"rmse": 0.91234, "mae": 0.7, "train_s": 1.0, "test_s": 0.1}
+    table = ResultsTable([SystemResult("MT [mess]", {}, [fold], [np.ones(2)])], ["rmse", "mae"], "MT [mess]", ["1"])
+    print_table(table, "rating prediction")  # captured: not a terminal
+    assert capsys.readouterr().out == f"rating prediction\n{table.to_markdown()}\n"
+    screen = Console(file=io.StringIO(), force_terminal=True, width=100, color_system=None, markup=False)
+    monkeypatch.setattr(output, "console", lambda: screen)
+    print_table(table, "rating prediction")
+    lines = screen.file.getvalue().splitlines()
+    assert lines[0].strip() == "rating prediction" and "|---" not in screen.file.getvalue()
+    header = next(line for line in lines if "system" in line)
+    row = next(line for line in lines if line.startswith("│ MT [mess]"))  # an id with brackets, shown as it is
+    assert header.startswith("┃") and [c.strip() for c in header.strip("┃").split("┃")][:2] == ["system", "rmse"]
+    assert [c.strip() for c in row.strip("│").split("│")][:3] == ["MT [mess]", "0.9123", "0.7000"]
