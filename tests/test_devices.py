@@ -31,6 +31,20 @@ def test_a_gpu_beyond_the_count_is_refused():
         resolve_device(f"cuda:{torch.cuda.device_count()}")
 
 
+def test_on_a_machine_torch_says_has_one_gpu_and_no_mps_the_names_are_checked_against_it(monkeypatch):
+    """The checks alone, on a CPU machine: torch's answers about its GPUs are faked."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert resolve_device("auto") == resolve_device("cuda") == "cuda" and resolve_device("cuda:0") == "cuda:0"
+    with pytest.raises(ConfigError, match=r"device 'cuda:1' asked for, but torch sees 1 CUDA GPU\(s\)"):
+        resolve_device("cuda:1")
+    with pytest.raises(ConfigError, match="device 'mps' asked for, but MPS is not available on this machine"):
+        resolve_device("mps")
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert resolve_device("mps") == "mps"
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_mt_and_peter_train_and_sample_on_a_gpu():
     """Adversarial MT training and sampled explanations draw with CPU generators from GPU tensors."""
