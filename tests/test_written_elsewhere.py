@@ -67,6 +67,13 @@ def test_a_table_leaves_out_rows_without_a_reference_and_finds_the_explanation_c
     assert read_table_file(path, ["explanation_user"]).generated == {"user": ["great", None]}
 
 
+def _refused(path, text: str, error: str, read=read_table_file) -> None:
+    """``path``, holding ``text``, is refused by ``read`` with an error that matches ``error``."""
+    path.write_text(text)
+    with pytest.raises(DataError, match=error):
+        read(path)
+
+
 def test_a_tables_missing_columns_and_bad_numbers_are_named(tmp_path):
     path = tmp_path / "rows.csv"
     path.write_text("ref,generated\nthe sound,the sound\n")
@@ -79,15 +86,11 @@ def test_a_tables_missing_columns_and_bad_numbers_are_named(tmp_path):
     path.write_text("reference,text\nthe sound,the sound\n")
     with pytest.raises(DataError, match=r"no column of generated explanations \('generated' or 'explanation_…'\)"):
         read_table_file(path)
-    path.write_text("reference,generated,rating,predicted\nthe sound,the sound,5,high\n")
-    with pytest.raises(DataError, match=r"rows.csv: field 'predicted': row 1: 'high' is not a number"):
-        read_table_file(path)
-    (tmp_path / "rows.xlsx").write_text("x")
-    with pytest.raises(DataError, match="a table is .csv, .tsv, .jsonl, .json"):
-        read_table_file(tmp_path / "rows.xlsx")
-    (tmp_path / "rows.jsonl").write_text('{"reference": "a", "generated": "a"}\n[1, 2]\n')
-    with pytest.raises(DataError, match="rows.jsonl:2: a line of a JSON lines table is an object"):
-        read_table_file(tmp_path / "rows.jsonl")
+    _refused(path, "reference,generated,rating,predicted\nthe sound,the sound,5,high\n",
+             r"rows.csv: field 'predicted': row 1: 'high' is not a number")
+    _refused(tmp_path / "rows.xlsx", "x", "a table is .csv, .tsv, .jsonl, .json")
+    _refused(tmp_path / "rows.jsonl", '{"reference": "a", "generated": "a"}\n[1, 2]\n',
+             "rows.jsonl:2: a line of a JSON lines table is an object")
 
 
 def test_a_json_array_table_and_blank_lines_read_as_rows(tmp_path):
@@ -106,21 +109,14 @@ def test_a_json_array_table_and_blank_lines_read_as_rows(tmp_path):
 
 
 def test_a_table_without_rows_an_unknown_layout_a_bad_json_line_or_an_infinite_rating_is_refused(tmp_path):
-    (tmp_path / "empty.csv").write_text("")
-    with pytest.raises(DataError, match="empty.csv: file is empty"):
-        read_table_file(tmp_path / "empty.csv")
-    (tmp_path / "header.csv").write_text("reference,generated\n")
-    with pytest.raises(DataError, match="header.csv: the table has no rows"):
-        read_table_file(tmp_path / "header.csv")
-    (tmp_path / "generated.txt").write_text("r1\ng1\n\n")
-    with pytest.raises(DataError, match="generated.txt: unknown layout 'peterr': peter or pepler"):
-        read_generated_txt(tmp_path / "generated.txt", "peterr")
-    (tmp_path / "rows.jsonl").write_text('{"reference": "a", "generated": "a"}\n{"reference": "b",\n')
-    with pytest.raises(DataError, match=r"rows.jsonl:2: not JSON: "):
-        read_table_file(tmp_path / "rows.jsonl")
-    (tmp_path / "rated.csv").write_text("reference,generated,rating,predicted\nthe sound,the sound,5,inf\n")
-    with pytest.raises(DataError, match=r"field 'predicted': row 1: 'inf' is not a finite number"):
-        read_table_file(tmp_path / "rated.csv")
+    _refused(tmp_path / "empty.csv", "", "empty.csv: file is empty")
+    _refused(tmp_path / "header.csv", "reference,generated\n", "header.csv: the table has no rows")
+    _refused(tmp_path / "generated.txt", "r1\ng1\n\n", "generated.txt: unknown layout 'peterr': peter or pepler",
+             lambda path: read_generated_txt(path, "peterr"))
+    _refused(tmp_path / "rows.jsonl", '{"reference": "a", "generated": "a"}\n{"reference": "b",\n',
+             r"rows.jsonl:2: not JSON: ")
+    _refused(tmp_path / "rated.csv", "reference,generated,rating,predicted\nthe sound,the sound,5,inf\n",
+             r"field 'predicted': row 1: 'inf' is not a finite number")
 
 
 def test_an_output_that_wrote_for_none_of_the_first_files_records_is_not_tested():
