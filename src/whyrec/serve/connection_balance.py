@@ -44,7 +44,8 @@ def process_alive(pid: int) -> bool:
 
 
 class ConnectionBalance:
-    """One server process's side of the balancing: :meth:`close_this_one` at the start of each answer.
+    """One server process's side of the balancing: :meth:`publish` when a request comes in,
+    :meth:`close_this_one` at the start of each answer.
 
     ``metrics``: the server's :class:`~whyrec.serve.server_metrics.ServerMetrics` (its ``connections``,
     ``pid`` and ``balanced`` arrays, this worker's ``slot``); ``open_connections``: how many
