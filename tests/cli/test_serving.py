@@ -84,7 +84,7 @@ def test_serve_answers_over_http_until_interrupted(tmp_path, planted):
         worker = get("/metrics")["worker"]
         held = worker["per_worker"][0].pop("connections")  # this request's own, and earlier ones still closing
         assert worker == {"pid": server.pid, "number": 0, "workers": 1, "max_in_flight": 3, "per_worker": [only]}
-        assert 1 <= held <= 3
+        assert 1 <= held <= 4  # its own, and at most the three answered before it
         with urllib.request.urlopen(f"{base}/docs", timeout=30) as docs:
             assert "url: '/lab/whyrec/openapi.json'" in docs.read().decode()
         assert get("/openapi.json")["servers"] == [{"url": "/lab/whyrec"}]
