@@ -142,8 +142,9 @@ def test_record_files_are_paired_by_user_and_item_whatever_their_order(tmp_path)
 
 
 def test_the_printed_scores_say_what_is_empty_missing_or_not_tested(tmp_path, planted):
-    """Printed, not as JSON: the share of empty explanations, FMR's missing feature column, and a
-    second file whose records cannot be paired with the first's, named in the tests' table."""
+    """Printed, not as JSON: the sentiment accuracy (as --json gives it), the share of empty
+    explanations, FMR's missing feature column, and a second file whose records cannot be paired
+    with the first's, named in the tests' table."""
     data, first, second = tmp_path / "planted.csv", tmp_path / "rows1.jsonl", tmp_path / "rows2.csv"
     planted.corpus.reviews.to_csv(data, index=False)
     rows = [{"reference": "the sound is great", "generated": "the sound is great", "rating": 5, "predicted": 4.6},
