@@ -21,7 +21,7 @@ Families (labels in braces):
   (connections a worker closed to balance the workers', :mod:`whyrec.serve.connection_balance`),
   and the gauges ``whyrec_requests_in_flight{worker}`` (requests for recommendations or
   explanations being answered), ``whyrec_worker_connections{worker}`` (connections it held when it
-  last started an answer) and ``whyrec_workers``.
+  last took a request) and ``whyrec_workers``.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ class _AnswerCollector:
         in_flight = GaugeMetricFamily("whyrec_requests_in_flight", "Requests for recommendations or explanations "
                                       "each server process is answering now.", labels=["worker"])
         connections = GaugeMetricFamily("whyrec_worker_connections", "Connections each server process held when "
-                                        "it last started an answer.", labels=["worker"])
+                                        "it last took a request.", labels=["worker"])
         balanced = CounterMetricFamily("whyrec_connections_balanced", "Connections each server process closed "
                                        "after an answer to balance the processes' connections.", labels=["worker"])
         for entry in worker["per_worker"]:

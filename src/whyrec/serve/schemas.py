@@ -192,7 +192,8 @@ class WorkerCount(_Answer):
     pid: int = Field(description="The worker's process (the latest, if one was replaced); 0 before it started.")
     requests: int = Field(description="Requests it answered, every route together.")
     in_flight: int = Field(description="Requests for recommendations or explanations it is answering now.")
-    connections: int = Field(description="Connections it held when it last started an answer.")
+    connections: int = Field(description="Connections it held when it last took a request (the answering "
+                             "worker: those it holds now).")
     balanced: int = Field(description="Connections it closed after an answer (`Connection: close`) while it held "
                           "two or more connections more than another worker, so that the client's next one may "
                           "go to another (`whyrec serve --workers N`; not with --no-balance).")

@@ -14,7 +14,7 @@ own threads; the answer to ``/metrics`` reads every slot:
   holds its counters as of its last finished request (:meth:`ServerMetrics.record`); the answering
   worker's, as they are;
 * each worker's requests in flight (:meth:`ServerMetrics.add_in_flight`), the connections it held
-  when it last started an answer, and how many it closed to balance them
+  when it last took a request, and how many it closed to balance them
   (:mod:`whyrec.serve.connection_balance`, which writes ``connections`` and ``balanced``).
 
 A worker that dies and is replaced keeps its slot: the new process starts its counters from the
@@ -143,7 +143,7 @@ class ServerMetrics:
         """``[{"number", "pid", "requests", "in_flight", "connections", "balanced"}]``: each worker's
         process (the latest to hold the slot; 0 before it started), the requests it answered, all
         routes together, those it is answering now (:meth:`add_in_flight`), the connections it held
-        when it last started an answer, and those it closed to balance the workers' connections
+        when it last took a request, and those it closed to balance the workers' connections
         (:mod:`whyrec.serve.connection_balance`; its predecessors' in the slot included)."""
         requests = self.requests.sum(axis=1)
         return [{"number": w, "pid": int(self.pid[w]), "requests": int(requests[w]),
