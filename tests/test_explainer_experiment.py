@@ -77,7 +77,8 @@ def test_the_command_compares_the_systems_it_is_given(tmp_path, tiny_split):
     assert "Explanations against MT-U, on the test records both explain" in proc.stdout
     tested = json.loads((tmp_path / "x" / "results.json").read_text())["systems"][3]
     assert tested["system"] == "PETER"
-    assert set(tested["text_tests"]["tests"]["rouge1"]) == {"difference", "p", "assignments", "exact"}
+    assert set(tested["text_tests"]["tests"]["rouge1"]) == {"difference", "p", "assignments", "exact", "p_holm"}
+    assert "Read together (Holm's adjustment of the table's " in proc.stdout  # MT-I, MT-P and PETER against MT-U
     assert "mi_rating" not in proc.stdout
     rows = [json.loads(line) for line in (tmp_path / "x" / "explanations.jsonl").read_text().splitlines()]
     assert len(rows) == len(tiny_split.test) and {"explanation_MT-P", "explanation_PETER", "reference"} <= set(rows[0])

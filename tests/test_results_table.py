@@ -59,14 +59,37 @@ def test_explanation_tests_against_the_reference_are_a_table_of_differences_and_
     second.text_tests = {"bleu1": PairedDifference(-6.774, 0.000999, 1000),
                          "usr": PairedDifference(0.0423, 0.064, 1000), "acc5": PairedDifference(-21.94, 0.0009, 1000)}
     second.text_tested_records = 237
+    # read together (Holm): 0.0009 × 3 = 0.0027; 0.000999 × 2 = 0.001998, raised to 0.0027; 0.064 × 1
     assert table.text_significance_markdown().splitlines() == [
         "| system | records | bleu1 | usr | acc5 |", "|---|---|---|---|---|",
-        "| PETER | 237 | -6.77 (p 0.001) | +0.042 (p 0.064) | -21.9 (p 0.001) |"]
+        "| PETER | 237 | -6.77 (p 0.001) | +0.042 (p 0.064) | -21.9 (p 0.001) |", "",
+        "Read together (Holm's adjustment of the table's 3 p-values), 2 of 3 differences keep an adjusted "
+        "p ≤ 0.05: PETER: bleu1, acc5"]
     assert "1,000 random swaps" in table.text_significance_title()
     saved = json.loads((table.save(tmp_path / "run") / "results.json").read_text())["systems"]
     assert "text_tests" not in saved[0]
     assert saved[1]["text_tests"] == {"records": 237, "tests": {
-        "bleu1": {"difference": -6.774, "p": 0.000999, "assignments": 1000, "exact": False},
-        "usr": {"difference": 0.0423, "p": 0.064, "assignments": 1000, "exact": False},
-        "acc5": {"difference": -21.94, "p": 0.0009, "assignments": 1000, "exact": False}}}
+        "bleu1": {"difference": -6.774, "p": 0.000999, "assignments": 1000, "exact": False, "p_holm": 0.0027},
+        "usr": {"difference": 0.0423, "p": 0.064, "assignments": 1000, "exact": False, "p_holm": 0.064},
+        "acc5": {"difference": -21.94, "p": 0.0009, "assignments": 1000, "exact": False, "p_holm": 0.0027}}}
     assert table.text_significance_title() in (tmp_path / "run" / "results.md").read_text()
+
+
+def test_the_note_under_tested_differences_says_when_none_can_keep_a_low_adjusted_p():
+    from whyrec.metrics.significance import PairedDifference
+    from whyrec.results_table import holm_note
+
+    sixty = {f"m{n}": PairedDifference(1.0, 1 / 1001, 1000) for n in range(60)}  # each at the smallest p of 1,000
+    assert holm_note([("A", sixty)]) == (
+        "Read together (Holm's adjustment of the table's 60 p-values), no difference can keep an adjusted p ≤ 0.05: "
+        "the smallest p these tests give is 0.000999, and 60 × 0.000999 is above 0.05 (more --trials lower it)")
+    exact = {m: PairedDifference(1.0, 0.5, 4, exact=True) for m in ("bleu1", "usr")}  # 2 records: 2 / 2² at least
+    assert holm_note([("A", exact)]).endswith("(an exact test of so few records gives none lower)")
+    weak = {"bleu1": PairedDifference(1.0, 0.03, 1000), "usr": PairedDifference(0.1, 0.04, 1000)}
+    assert holm_note([("A", weak)], str.upper) == (
+        "Read together (Holm's adjustment of the table's 2 p-values), no difference keeps an adjusted p ≤ 0.05")
+    one_test = [("A", {"usr": PairedDifference(0.1, 0.001, 1000)}), ("B", {})]
+    assert holm_note(one_test) == ""  # nothing to adjust
+    both = {"bleu1": PairedDifference(1.0, 0.01, 1000), "usr": PairedDifference(0.1, 0.02, 1000)}
+    assert holm_note([("A", both), ("B", {"fcr": PairedDifference(0.1, 0.5, 1000)})], str.upper).endswith(
+        "2 of 3 differences keep an adjusted p ≤ 0.05: A: BLEU1, USR")  # 0.01 × 3, 0.02 × 2, 0.5 × 1

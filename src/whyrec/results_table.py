@@ -12,7 +12,7 @@ import json
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -46,6 +46,41 @@ def markdown_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
         return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
 
     return "\n".join([line(head), "|" + "---|" * len(head)] + [line(row) for row in rows])
+
+
+HOLM_LEVEL = 0.05  # the family-wise error rate the note under a table of tested differences holds
+
+
+def holm_note(rows: Sequence[tuple[str, Mapping]], title: Callable[[str], str] = str) -> str:
+    """The line under a table of tested differences that reads its p-values together: Holm's
+    adjustment over every test in it (:func:`whyrec.metrics.significance.holm_by_test`; ``rows``:
+    each row's label and its tests by metric, ``title``: a metric's name in the table), and the
+    differences whose adjusted p stays at or below :data:`HOLM_LEVEL`, by row. When the smallest p
+    the tests can give (``1 / (trials + 1)``; ``2 / 2^N`` for an exact test of N records) times the
+    number of tests is above that level, none can stay below it, and the line says so, with the
+    remedy (more ``--trials``). Empty with fewer than two tests."""
+    from whyrec.metrics.significance import holm_by_test
+
+    adjusted = holm_by_test([tests for _, tests in rows])
+    count = sum(len(tests) for tests in adjusted)
+    if count < 2:
+        return ""
+    head = f"Read together (Holm's adjustment of the table's {count} p-values), "
+    # the smallest p any of the tests can give: 1 / (trials + 1), or 2 / 2^N counting every swap of N records
+    floor, exact = min(((2 / t.assignments, True) if t.exact else (1 / (t.assignments + 1), False))
+                       for _, tests in rows for t in tests.values())
+    if floor * count > HOLM_LEVEL:
+        remedy = "an exact test of so few records gives none lower" if exact else "more --trials lower it"
+        return head + (f"no difference can keep an adjusted p ≤ {HOLM_LEVEL}: the smallest p these tests give "
+                       f"is {floor:.3g}, and {count} × {floor:.3g} is above {HOLM_LEVEL} ({remedy})")
+    held = [(label, [title(m) for m, p in tests.items() if p <= HOLM_LEVEL])
+            for (label, _), tests in zip(rows, adjusted)]
+    held = [(label, metrics) for label, metrics in held if metrics]
+    if not held:
+        return head + f"no difference keeps an adjusted p ≤ {HOLM_LEVEL}"
+    kept = sum(len(metrics) for _, metrics in held)
+    return head + f"{kept} of {count} differences keep an adjusted p ≤ {HOLM_LEVEL}: " + "; ".join(
+        f"{label}: {', '.join(metrics)}" for label, metrics in held)
 
 
 ACTIVITY_TITLE = "RMSE by the user's number of training ratings (n: test records), over every split"
@@ -186,9 +221,11 @@ class ResultsTable:
             digits = 2 if metric.startswith(("bleu", "rouge")) else 1 if metric.startswith("acc") else 3
             return "n/a" if paired is None else f"{paired.difference:+.{digits}f} (p {paired.p:.3f})"
 
-        return markdown_table(["system", "records", *names],
-                              [[r.system, f"{r.text_tested_records:,}", *(cell(m, r.text_tests.get(m)) for m in names)]
-                               for r in tested])
+        table = markdown_table(["system", "records", *names],
+                               [[r.system, f"{r.text_tested_records:,}", *(cell(m, r.text_tests.get(m)) for m in names)]
+                                for r in tested])
+        together = holm_note([(r.system, r.text_tests) for r in tested])
+        return f"{table}\n\n{together}" if together else table
 
     def text_significance_title(self) -> str:
         sampled = [t.assignments for r in self.results for t in r.text_tests.values() if not t.exact]
@@ -216,6 +253,8 @@ class ResultsTable:
         return buffer.getvalue()
 
     def to_dict(self) -> dict:
+        from whyrec.metrics.significance import holm_by_test
+
         return {
             "splits": self.splits,
             "metrics": self.metrics,
@@ -229,9 +268,10 @@ class ResultsTable:
                  "std": {k: r.std(k) for k in [*self.metrics, "train_s", "test_s"]},
                  **({"rmse_by_activity": r.by_activity} if r.by_activity else {}),
                  **({"text_tests": {"records": r.text_tested_records,
-                                    "tests": {m: dataclasses.asdict(t) for m, t in r.text_tests.items()}}}
+                                    "tests": {m: {**dataclasses.asdict(t), "p_holm": adjusted[m]}
+                                              for m, t in r.text_tests.items()}}}
                     if r.text_tests else {})}
-                for r in self.results
+                for r, adjusted in zip(self.results, holm_by_test([r.text_tests for r in self.results]))
             ],
         }
 

@@ -93,6 +93,11 @@ def test_a_peter_generated_txt_is_scored_with_its_test_index_features(tmp_path):
         for m, spec in (("bleu1", ".2f"), ("bleu4", ".2f"), ("rouge1", ".2f"), ("rouge2", ".2f"), ("rougeL", ".2f"),
                         ("usr", ".3f"), ("fmr", ".3f"), ("fcr", ".3f"), ("div", ".3f"))) + " |"
     assert "every one of the 4 ways to swap its 2 records counted" in printed.stdout
+    # each p adjusted by Holm's method over the table's 9; with 2 records none can keep 0.05: 2 / 2² × 9
+    assert all(t["p"] <= t["p_holm"] <= 1 for t in tested["outputs"][0]["tests"].values())
+    assert ("Read together (Holm's adjustment of the table's 9 p-values), no difference can keep an adjusted "
+            "p ≤ 0.05: the smallest p these tests give is 0.5, and 9 × 0.5 is above 0.05 (an exact test of so few "
+            "records gives none lower)") in printed.stdout
     untested = json.loads(run_cli("score", str(generated), str(pepler), *args, "--json", "--trials", "0").stdout)
     assert "against_first" not in untested and untested["files"] == got["files"]
     (split / "train.index").write_text("0 1\n")

@@ -1,12 +1,14 @@
 """The approximate randomization test of explanation metrics: hand-counted exact p-values, the
-observed differences against explanation_quality, random trials against the exact test."""
+observed differences against explanation_quality, random trials against the exact test; and
+Holm's adjustment of a table's p-values, by hand."""
 
 import math
 import random
 
+import numpy as np
 import pytest
 
-from whyrec.metrics.significance import randomization_test
+from whyrec.metrics.significance import PairedDifference, holm_adjusted, holm_by_test, randomization_test
 from whyrec.metrics.text import explanation_quality
 
 FEATURES = {"sound", "price", "strings", "case", "cable", "tuner"}
@@ -159,3 +161,34 @@ def test_bootstrap_intervals_hold_the_corpus_score_and_narrow_with_more_records(
         bootstrap_intervals(references, first, resamples=0)
     with pytest.raises(ValueError):
         bootstrap_intervals(references, first[:3])
+
+
+def test_holm_adjusts_hand_computed_p_values_in_their_own_places():
+    # sorted: 0.005 × 4 = 0.02, 0.01 × 3 = 0.03, 0.03 × 2 = 0.06, 0.04 × 1 = 0.04 → raised to 0.06 (step-down)
+    assert holm_adjusted([0.01, 0.04, 0.03, 0.005]).tolist() == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert holm_adjusted([0.02, 0.5, 0.02]).tolist() == pytest.approx([0.06, 0.5, 0.06])  # ties: one value
+    assert holm_adjusted([0.3, 0.6]).tolist() == [0.6, 0.6]  # 0.3 × 2; then max(0.6, 0.6)
+    assert holm_adjusted([0.9, 0.8]).tolist() == [1.0, 1.0]  # capped at 1
+    assert holm_adjusted([0.04]).tolist() == [0.04]  # one test: its own p
+    assert holm_adjusted([]).size == 0
+
+
+def test_holm_is_never_below_the_raw_p_nor_above_bonferroni():
+    p = np.random.default_rng(0).random(40) ** 3
+    adjusted = holm_adjusted(p)
+    assert np.all(adjusted >= p) and np.all(adjusted <= np.minimum(1.0, 40 * p) + 1e-12)
+    order = np.argsort(p)
+    assert np.all(np.diff(adjusted[order]) >= 0)  # the adjustment keeps the p-values' order
+
+
+@pytest.mark.parametrize("bad", [[0.1, float("nan")], [1.5], [-0.01], [[0.1, 0.2]]])
+def test_holm_refuses_what_is_not_a_p_value(bad):
+    with pytest.raises(ValueError):
+        holm_adjusted(bad)
+
+
+def test_holm_by_test_reads_every_row_and_metric_as_one_family():
+    rows = [{"bleu1": PairedDifference(1.0, 0.01, 1000), "usr": PairedDifference(0.1, 0.04, 1000)},
+            {}, {"bleu1": PairedDifference(-2.0, 0.03, 1000), "fcr": PairedDifference(0.0, 0.005, 1000)}]
+    assert holm_by_test(rows) == [pytest.approx({"bleu1": 0.03, "usr": 0.06}), {},
+                                  pytest.approx({"bleu1": 0.06, "fcr": 0.02})]

@@ -55,6 +55,7 @@ def score(
     With several outputs (files, or a table's columns), each is tested against the first, record
     by record: the difference of each text metric and its p-value."""
     from whyrec.errors import ConfigError, DataError
+    from whyrec.metrics.significance import holm_by_test
     from whyrec.written_elsewhere import compare_with_first, read_generated_txt, read_table_file, score_texts
 
     for file in files:
@@ -92,7 +93,9 @@ def score(
         with status(console(), "testing each output against the first"):
             tested = compare_with_first(read, feature_set, tokenize, trials, judge=judge, scale=scale)
         report["against_first"] = {"output": tested[0].against, "method": "approximate randomization",
-                                   "trials": trials, "seed": 0, "outputs": [_tested_json(t) for t in tested]}
+                                   "trials": trials, "seed": 0,
+                                   "outputs": [_tested_json(t, holm) for t, holm in
+                                               zip(tested, holm_by_test([t.tests for t in tested]))]}
     if as_json:
         typer.echo(strict_dumps(report))
         return
@@ -155,7 +158,8 @@ TABLE_COLUMNS = (("records", "count", ",d"), ("BLEU-1", "bleu1", ".2f"), ("BLEU-
                  ("ROUGE-1", "rouge1", ".2f"), ("ROUGE-2", "rouge2", ".2f"), ("ROUGE-L", "rougeL", ".2f"),
                  ("USR", "usr", ".3f"), ("FMR", "fmr", ".3f"), ("FCR", "fcr", ".3f"), ("DIV", "div", ".3f"),
                  ("RMSE", "rmse", ".4f"), ("sentiment = rating (5 classes, %)", "acc5", ".1f"),
-                 ("one sentence for all (%)", "base5", ".1f"))
+                 ("sentiment = rating (3 classes, %)", "acc3", ".1f"),
+                 ("one sentence for all (5 classes, %)", "base5", ".1f"))
 
 
 def comparison_table(files: list[dict]) -> str:
@@ -171,16 +175,18 @@ def comparison_table(files: list[dict]) -> str:
                            for label, sc in rows])
 
 
-def _tested_json(tested) -> dict:
+def _tested_json(tested, holm: dict[str, float]) -> dict:
+    """One output's tests against the first, each with its p adjusted by Holm's method over every
+    test of every output (``holm``: this output's, by metric)."""
     return {"output": tested.output, "records": tested.records, "references_differ": tested.references_differ,
             "unpaired": tested.unpaired or None, "paired_by": tested.paired_by, "unmatched": tested.unmatched,
-            "tests": {metric: dataclasses.asdict(t) for metric, t in tested.tests.items()}}
+            "tests": {metric: {**dataclasses.asdict(t), "p_holm": holm[metric]} for metric, t in tested.tests.items()}}
 
 
 def tested_table(tested: list) -> str:
     """The outputs tested against the first (:func:`whyrec.written_elsewhere.compare_with_first`)
     as a markdown table: per metric, this output's score minus the first's, and its p."""
-    from whyrec.results_table import markdown_table
+    from whyrec.results_table import holm_note, markdown_table
 
     shown = [(title, key, spec) for title, key, spec in TABLE_COLUMNS[1:] if any(key in t.tests for t in tested)]
     rows = []
@@ -201,7 +207,9 @@ def tested_table(tested: list) -> str:
     notes += [f"{entry.output}: every one of the {2 ** entry.records:,} ways to swap its {entry.records:,} records "
               "counted (an exact test; the smallest p it can give is " + f"{2 / 2 ** entry.records:.3g})"
               for entry in tested if any(t.exact for t in entry.tests.values())]
-    return "\n".join([table, *notes])
+    titles = {key: title for title, key, _ in TABLE_COLUMNS}
+    together = holm_note([(entry.output, entry.tests) for entry in tested if entry.tests], titles.__getitem__)
+    return "\n".join([table, *notes, *([together] if together else [])])
 
 
 def _or_na(value: float, spec: str) -> str:

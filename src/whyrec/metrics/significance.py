@@ -1,6 +1,7 @@
 """Is one explainer's score above another's by more than chance? A paired significance test of the
-PETER benchmark's explanation metrics (:func:`whyrec.metrics.text.explanation_quality`), and
-bootstrap intervals of one system's scores (:func:`bootstrap_intervals`).
+PETER benchmark's explanation metrics (:func:`whyrec.metrics.text.explanation_quality`);
+bootstrap intervals of one system's scores (:func:`bootstrap_intervals`); and Holm's adjustment of
+a table's p-values, read together (:func:`holm_adjusted`, :func:`holm_by_test`).
 
 The test is approximate randomization (Noreen 1989, *Computer-Intensive Methods for Testing
 Hypotheses*; for text-generation metrics, Riezler & Maxwell 2005, "On some pitfalls in automatic
@@ -258,6 +259,42 @@ def _distinct(sentences: np.ndarray) -> np.ndarray:
     ordered = np.sort(sentences, axis=1)
     return 1 + (np.diff(ordered, axis=1) != 0).sum(axis=1)
 
+
+def holm_adjusted(p_values: Sequence[float]) -> np.ndarray:
+    """Holm's step-down adjusted p-values (S. Holm 1979, "A simple sequentially rejective multiple
+    test procedure", *Scandinavian Journal of Statistics* 6:65–70), for a family of ``m`` tests
+    read together. With the p-values in increasing order ``p_(1) ≤ … ≤ p_(m)``,
+
+        p̃_(i) = min(1, max_{j ≤ i} (m − j + 1) · p_(j)),
+
+    and each adjusted value goes back to its test's place. Rejecting the tests whose ``p̃ ≤ α``
+    keeps the chance of rejecting any true null hypothesis of the family at most ``α``, whatever
+    the tests' dependence, as Bonferroni's ``m · p`` does; and it rejects every test Bonferroni
+    rejects, sometimes more. Tied p-values get the same adjusted value. An empty family gives an
+    empty array; a p outside [0, 1] or NaN is refused."""
+    p = np.asarray(p_values, dtype=np.float64)
+    if p.ndim != 1:
+        raise ValueError("need a flat sequence of p-values")
+    if not np.all((p >= 0.0) & (p <= 1.0)):  # False for NaN too
+        raise ValueError("p-values must lie in [0, 1]")
+    count = p.size
+    order = np.argsort(p, kind="stable")
+    stepped = np.maximum.accumulate((count - np.arange(count)) * p[order])
+    adjusted = np.empty(count)
+    adjusted[order] = np.minimum(1.0, stepped)
+    return adjusted
+
+
+def holm_by_test(rows: Sequence[Mapping[str, PairedDifference]]) -> list[dict[str, float]]:
+    """:func:`holm_adjusted` over every test of a table read together: ``rows`` hold each row's
+    tests by metric (one explainer's against the first), and the family is all of them, every row's
+    every metric. The adjusted p of each, in the same shape."""
+    keys = [(n, metric) for n, tests in enumerate(rows) for metric in tests]
+    adjusted = holm_adjusted([rows[n][metric].p for n, metric in keys])
+    out: list[dict[str, float]] = [{} for _ in rows]
+    for (n, metric), value in zip(keys, adjusted):
+        out[n][metric] = float(value)
+    return out
 
 
 # the metrics a bootstrap resample can score: sums and means over records. USR, FCR and DIV count
