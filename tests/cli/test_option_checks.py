@@ -36,6 +36,19 @@ def test_an_output_that_could_not_be_written_is_refused_before_the_work(tmp_path
     check_writable(tmp_path / "run", "--out")
 
 
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_an_output_where_no_file_can_be_made_is_refused_though_permissions_allow_it(tmp_path):
+    """Root's permissions say yes in /proc, whose folders take no new file: the output was refused
+    only when the work was done. A file made and removed at once finds it first, and leaves nothing."""
+    from whyrec.cli.option_checks import check_writable
+
+    with pytest.raises(ConfigError, match=r"--out /proc/whyrec-run: (no permission to write|cannot write) in /proc"):
+        check_writable(Path("/proc/whyrec-run"), "--out")
+    (tmp_path / "kept.txt").write_text("x", encoding="utf-8")
+    check_writable(tmp_path / "run", "--out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.txt"]  # the check's file is gone
+
+
 def test_an_option_that_only_steers_another_is_refused_without_it():
     """--encoder is read by --mi only, --relevant-at by ranking only: alone, each was left unread."""
     assert mi_encoder(True, None) == "minilm" and mi_encoder(True, "words") == "words"

@@ -192,7 +192,11 @@ def check_writable(out: Path, option: str) -> None:
     """Refuse, before any work, an output that could not be written once the work is done: one
     under a path that is a file (``--out notes.txt/run``), or in a folder without write permission.
     What is checked is the folder it is written in (a folder output that exists: itself), or the
-    nearest existing folder it would be made in."""
+    nearest existing folder it would be made in: its permissions, then a file made there and
+    removed at once, which finds what permissions do not say (root, to whom they say yes, in a
+    folder of /proc or /sys, or on a file system mounted read-only)."""
+    import tempfile
+
     from whyrec.errors import ConfigError
 
     target = out.resolve()
@@ -203,6 +207,11 @@ def check_writable(out: Path, option: str) -> None:
         raise ConfigError(f"{option} {out}: {holder} is a file, so no folder can be made in it")
     if not os.access(holder, os.W_OK | os.X_OK):
         raise ConfigError(f"{option} {out}: no permission to write in {holder}")
+    try:
+        with tempfile.TemporaryFile(dir=holder, prefix=".whyrec-write-check-"):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"{option} {out}: cannot write in {holder} ({exc.strerror or exc})") from None
 
 
 def check_new_bundle(out: Path, overwrite: bool) -> None:
