@@ -193,8 +193,8 @@ def check_writable(out: Path, option: str) -> None:
     under a path that is a file (``--out notes.txt/run``), or in a folder without write permission.
     What is checked is the folder it is written in (a folder output that exists: itself), or the
     nearest existing folder it would be made in: its permissions, then a file made there and
-    removed at once, which finds what permissions do not say (root, to whom they say yes, in a
-    folder of /proc or /sys, or on a file system mounted read-only)."""
+    removed at once, which finds what permissions do not say (to root they say yes in the folders
+    of /proc and /sys, which take no new file)."""
     import tempfile
 
     from whyrec.errors import ConfigError
