@@ -247,6 +247,7 @@ def test_ranking_metrics_get_the_corrected_test_over_splits(planted, tmp_path):
     import pytest
 
     from whyrec.metrics.rating import corrected_resampled_t_test
+    from whyrec.metrics.significance import holm_adjusted
     from whyrec.rating import PMF
 
     folds = kfold_splits(planted.corpus, k=3, seed=0, valid_share=0.1)
@@ -260,7 +261,14 @@ def test_ranking_metrics_get_the_corrected_test_over_splits(planted, tmp_path):
     assert pmf.ranking_p_over_splits["ndcg@5"] == pytest.approx(expected) and 0 < expected <= 1
     md = table.ranking_significance_markdown()
     assert md.splitlines()[0] == "| system | precision@5 | recall@5 | hr@5 | mrr@5 | ndcg@5 |"
-    assert md.splitlines()[2].startswith("| pmf |") and len(md.splitlines()) == 3
+    assert md.splitlines()[2].startswith("| pmf |") and md.splitlines()[3] == ""
+    # the five read together (Holm), as the JSON's ranking_p_holm gives them
+    holm = table.to_dict()["systems"][1]["ranking_p_holm"]
+    assert holm == pytest.approx(dict(zip(holm, holm_adjusted(list(pmf.ranking_p_over_splits.values())))))
+    kept = [m for m, p in holm.items() if p <= 0.05]
+    assert md.splitlines()[4] == "Read together (Holm's adjustment of the table's 5 p-values), " + (
+        f"{len(kept)} of 5 differences keep an adjusted p ≤ 0.05: pmf: {', '.join(kept)}" if kept
+        else "no difference keeps an adjusted p ≤ 0.05")
     assert "corrected resampled t-test over the 3 splits" in (table.save(tmp_path / "r") / "results.md").read_text()
     titled = (table.save(tmp_path / "t", title="pmf against avg") / "results.md").read_text()
     assert titled.startswith("# pmf against avg\n\n| system |")

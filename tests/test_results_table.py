@@ -77,19 +77,20 @@ def test_explanation_tests_against_the_reference_are_a_table_of_differences_and_
 
 def test_the_note_under_tested_differences_says_when_none_can_keep_a_low_adjusted_p():
     from whyrec.metrics.significance import PairedDifference
-    from whyrec.results_table import holm_note
+    from whyrec.results_table import holm_note, randomization_holm_note
 
     sixty = {f"m{n}": PairedDifference(1.0, 1 / 1001, 1000) for n in range(60)}  # each at the smallest p of 1,000
-    assert holm_note([("A", sixty)]) == (
+    assert randomization_holm_note([("A", sixty)]) == (
         "Read together (Holm's adjustment of the table's 60 p-values), no difference can keep an adjusted p ≤ 0.05: "
         "the smallest p these tests give is 0.000999, and 60 × 0.000999 is above 0.05 (more --trials lower it)")
     exact = {m: PairedDifference(1.0, 0.5, 4, exact=True) for m in ("bleu1", "usr")}  # 2 records: 2 / 2² at least
-    assert holm_note([("A", exact)]).endswith("(an exact test of so few records gives none lower)")
-    weak = {"bleu1": PairedDifference(1.0, 0.03, 1000), "usr": PairedDifference(0.1, 0.04, 1000)}
+    assert randomization_holm_note([("A", exact)]).endswith("(an exact test of so few records gives none lower)")
+    assert randomization_holm_note([("A", {}), ("B", {})]) == ""
+    weak = {"bleu1": 0.03, "usr": 0.04}
     assert holm_note([("A", weak)], str.upper) == (
         "Read together (Holm's adjustment of the table's 2 p-values), no difference keeps an adjusted p ≤ 0.05")
-    one_test = [("A", {"usr": PairedDifference(0.1, 0.001, 1000)}), ("B", {})]
-    assert holm_note(one_test) == ""  # nothing to adjust
-    both = {"bleu1": PairedDifference(1.0, 0.01, 1000), "usr": PairedDifference(0.1, 0.02, 1000)}
-    assert holm_note([("A", both), ("B", {"fcr": PairedDifference(0.1, 0.5, 1000)})], str.upper).endswith(
+    assert holm_note([("A", {"usr": 0.001}), ("B", {})]) == ""  # one test: nothing to adjust
+    assert holm_note([("A", {"usr": 0.001, "fmr": float("nan")})]) == ""  # an untested metric is no test
+    both = {"bleu1": 0.01, "usr": 0.02}
+    assert holm_note([("A", both), ("B", {"fcr": 0.5})], str.upper).endswith(
         "2 of 3 differences keep an adjusted p ≤ 0.05: A: BLEU1, USR")  # 0.01 × 3, 0.02 × 2, 0.5 × 1

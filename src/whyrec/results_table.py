@@ -48,31 +48,30 @@ def markdown_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join([line(head), "|" + "---|" * len(head)] + [line(row) for row in rows])
 
 
-HOLM_LEVEL = 0.05  # the family-wise error rate the note under a table of tested differences holds
+HOLM_LEVEL = 0.05  # the family-wise error rate the note under a table of tested p-values holds
 
 
-def holm_note(rows: Sequence[tuple[str, Mapping]], title: Callable[[str], str] = str) -> str:
-    """The line under a table of tested differences that reads its p-values together: Holm's
-    adjustment over every test in it (:func:`whyrec.metrics.significance.holm_by_test`; ``rows``:
-    each row's label and its tests by metric, ``title``: a metric's name in the table), and the
-    differences whose adjusted p stays at or below :data:`HOLM_LEVEL`, by row. When the smallest p
-    the tests can give (``1 / (trials + 1)``; ``2 / 2^N`` for an exact test of N records) times the
-    number of tests is above that level, none can stay below it, and the line says so, with the
-    remedy (more ``--trials``). Empty with fewer than two tests."""
+def holm_note(rows: Sequence[tuple[str, Mapping[str, float]]], title: Callable[[str], str] = str,
+              floor: float = 0.0, remedy: str = "") -> str:
+    """The line under a table of p-values that reads them together: Holm's adjustment over every
+    test in it (:func:`whyrec.metrics.significance.holm_by_test`; ``rows``: each row's label and
+    its p-values by metric, NaN for an untested one, left out; ``title``: a metric's name in the
+    table), and the tests whose adjusted p stays at or below :data:`HOLM_LEVEL`, by row. ``floor``:
+    the smallest p the tests can give; when it times the number of tests is above that level, none
+    can stay below it, and the line says so, and how to lower it (``remedy``). Empty with fewer
+    than two tests."""
     from whyrec.metrics.significance import holm_by_test
 
+    rows = [(label, {m: p for m, p in tests.items() if not np.isnan(p)}) for label, tests in rows]
     adjusted = holm_by_test([tests for _, tests in rows])
     count = sum(len(tests) for tests in adjusted)
     if count < 2:
         return ""
     head = f"Read together (Holm's adjustment of the table's {count} p-values), "
-    # the smallest p any of the tests can give: 1 / (trials + 1), or 2 / 2^N counting every swap of N records
-    floor, exact = min(((2 / t.assignments, True) if t.exact else (1 / (t.assignments + 1), False))
-                       for _, tests in rows for t in tests.values())
     if floor * count > HOLM_LEVEL:
-        remedy = "an exact test of so few records gives none lower" if exact else "more --trials lower it"
         return head + (f"no difference can keep an adjusted p ≤ {HOLM_LEVEL}: the smallest p these tests give "
-                       f"is {floor:.3g}, and {count} × {floor:.3g} is above {HOLM_LEVEL} ({remedy})")
+                       f"is {floor:.3g}, and {count} × {floor:.3g} is above {HOLM_LEVEL}"
+                       + (f" ({remedy})" if remedy else ""))
     held = [(label, [title(m) for m, p in tests.items() if p <= HOLM_LEVEL])
             for (label, _), tests in zip(rows, adjusted)]
     held = [(label, metrics) for label, metrics in held if metrics]
@@ -81,6 +80,21 @@ def holm_note(rows: Sequence[tuple[str, Mapping]], title: Callable[[str], str] =
     kept = sum(len(metrics) for _, metrics in held)
     return head + f"{kept} of {count} differences keep an adjusted p ≤ {HOLM_LEVEL}: " + "; ".join(
         f"{label}: {', '.join(metrics)}" for label, metrics in held)
+
+
+def randomization_holm_note(rows: Sequence[tuple[str, Mapping]], title: Callable[[str], str] = str) -> str:
+    """:func:`holm_note` of a table of approximate randomization tests (``rows``: each row's label
+    and its :class:`~whyrec.metrics.significance.PairedDifference` by metric), whose floor is the
+    smallest p its trials can give (:func:`~whyrec.metrics.significance.smallest_p`)."""
+    from whyrec.metrics.significance import smallest_p
+
+    tests = [t for _, by_metric in rows for t in by_metric.values()]
+    if not tests:
+        return ""
+    floor, exact = smallest_p(tests)
+    remedy = "an exact test of so few records gives none lower" if exact else "more --trials lower it"
+    return holm_note([(label, {m: t.p for m, t in by_metric.items()}) for label, by_metric in rows], title,
+                     floor, remedy)
 
 
 ACTIVITY_TITLE = "RMSE by the user's number of training ratings (n: test records), over every split"
@@ -202,8 +216,10 @@ class ResultsTable:
         def cell(p: float) -> str:  # undefined when a split has no user to rank
             return "n/a" if np.isnan(p) else f"{p:.3g}"
 
-        return markdown_table(["system", *names], [[r.system, *(cell(r.ranking_p_over_splits[m]) for m in names)]
-                                                  for r in tested])
+        table = markdown_table(["system", *names], [[r.system, *(cell(r.ranking_p_over_splits[m]) for m in names)]
+                                                   for r in tested])
+        together = holm_note([(r.system, r.ranking_p_over_splits) for r in tested])
+        return f"{table}\n\n{together}" if together else table
 
     def ranking_significance_title(self) -> str:
         return (f"Ranking metrics against {self.reference}: p of the corrected resampled t-test over the "
@@ -224,7 +240,7 @@ class ResultsTable:
         table = markdown_table(["system", "records", *names],
                                [[r.system, f"{r.text_tested_records:,}", *(cell(m, r.text_tests.get(m)) for m in names)]
                                 for r in tested])
-        together = holm_note([(r.system, r.text_tests) for r in tested])
+        together = randomization_holm_note([(r.system, r.text_tests) for r in tested])
         return f"{table}\n\n{together}" if together else table
 
     def text_significance_title(self) -> str:
@@ -253,8 +269,6 @@ class ResultsTable:
         return buffer.getvalue()
 
     def to_dict(self) -> dict:
-        from whyrec.metrics.significance import holm_by_test
-
         return {
             "splits": self.splits,
             "metrics": self.metrics,
@@ -263,17 +277,34 @@ class ResultsTable:
             "systems": [
                 {"system": r.system, "params": r.params, "folds": r.per_fold, "p_value": r.p_value,
                  "p_value_over_splits": r.p_value_over_splits,
-                 **({"ranking_p_over_splits": r.ranking_p_over_splits} if r.ranking_p_over_splits else {}),
+                 **({"ranking_p_over_splits": r.ranking_p_over_splits,
+                     "ranking_p_holm": ranking_holm} if r.ranking_p_over_splits else {}),
                  "mean": {k: r.mean(k) for k in [*self.metrics, "train_s", "test_s"]},
                  "std": {k: r.std(k) for k in [*self.metrics, "train_s", "test_s"]},
                  **({"rmse_by_activity": r.by_activity} if r.by_activity else {}),
                  **({"text_tests": {"records": r.text_tested_records,
-                                    "tests": {m: {**dataclasses.asdict(t), "p_holm": adjusted[m]}
+                                    "tests": {m: {**dataclasses.asdict(t), "p_holm": text_holm[m]}
                                               for m, t in r.text_tests.items()}}}
                     if r.text_tests else {})}
-                for r, adjusted in zip(self.results, holm_by_test([r.text_tests for r in self.results]))
+                for r, text_holm, ranking_holm in zip(self.results, self._holm_of_text_tests(),
+                                                      self._holm_of_ranking_tests())
             ],
         }
+
+    def _holm_of_text_tests(self) -> list[dict[str, float]]:
+        """Each row's text tests' p adjusted by Holm's method over the table's (``p_holm``)."""
+        from whyrec.metrics.significance import holm_by_test
+
+        return holm_by_test([{m: t.p for m, t in r.text_tests.items()} for r in self.results])
+
+    def _holm_of_ranking_tests(self) -> list[dict[str, float | None]]:
+        """Each row's ranking p over the splits adjusted by Holm's method over the table's
+        (``ranking_p_holm``); None where the test gave none (a split without a user to rank)."""
+        from whyrec.metrics.significance import holm_by_test
+
+        tested = [{m: p for m, p in r.ranking_p_over_splits.items() if not np.isnan(p)} for r in self.results]
+        adjusted = holm_by_test(tested)
+        return [{m: adjusted[n].get(m) for m in r.ranking_p_over_splits} for n, r in enumerate(self.results)]
 
     def best(self, metric: str = "rmse") -> SystemResult:
         return min(self.results, key=lambda r: r.mean(metric))

@@ -8,7 +8,8 @@ import random
 import numpy as np
 import pytest
 
-from whyrec.metrics.significance import PairedDifference, holm_adjusted, holm_by_test, randomization_test
+from whyrec.metrics.significance import (PairedDifference, holm_adjusted, holm_by_test, randomization_test,
+                                         smallest_p)
 from whyrec.metrics.text import explanation_quality
 
 FEATURES = {"sound", "price", "strings", "case", "cable", "tuner"}
@@ -188,7 +189,14 @@ def test_holm_refuses_what_is_not_a_p_value(bad):
 
 
 def test_holm_by_test_reads_every_row_and_metric_as_one_family():
-    rows = [{"bleu1": PairedDifference(1.0, 0.01, 1000), "usr": PairedDifference(0.1, 0.04, 1000)},
-            {}, {"bleu1": PairedDifference(-2.0, 0.03, 1000), "fcr": PairedDifference(0.0, 0.005, 1000)}]
+    rows = [{"bleu1": 0.01, "usr": 0.04}, {}, {"bleu1": 0.03, "fcr": 0.005}]
     assert holm_by_test(rows) == [pytest.approx({"bleu1": 0.03, "usr": 0.06}), {},
                                   pytest.approx({"bleu1": 0.06, "fcr": 0.02})]
+
+
+def test_the_smallest_p_of_randomization_tests_is_their_trials_floor():
+    assert smallest_p([PairedDifference(1.0, 0.2, 1000), PairedDifference(1.0, 0.3, 99)]) == (1 / 1001, False)
+    assert smallest_p([PairedDifference(1.0, 0.5, 8, exact=True)]) == (0.25, True)  # 3 records: 2 of 8 swaps
+    references, first, second, features = _perfect_and_bad(3)
+    reached = randomization_test(references, first, second, features, FEATURES, trials=8)["bleu1"]
+    assert reached.exact and reached.p == smallest_p([reached])[0]  # the floor is reached

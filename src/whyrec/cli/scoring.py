@@ -95,7 +95,8 @@ def score(
         report["against_first"] = {"output": tested[0].against, "method": "approximate randomization",
                                    "trials": trials, "seed": 0,
                                    "outputs": [_tested_json(t, holm) for t, holm in
-                                               zip(tested, holm_by_test([t.tests for t in tested]))]}
+                                               zip(tested, holm_by_test([{m: test.p for m, test in t.tests.items()}
+                                                                         for t in tested]))]}
     if as_json:
         typer.echo(strict_dumps(report))
         return
@@ -186,7 +187,7 @@ def _tested_json(tested, holm: dict[str, float]) -> dict:
 def tested_table(tested: list) -> str:
     """The outputs tested against the first (:func:`whyrec.written_elsewhere.compare_with_first`)
     as a markdown table: per metric, this output's score minus the first's, and its p."""
-    from whyrec.results_table import holm_note, markdown_table
+    from whyrec.results_table import markdown_table, randomization_holm_note
 
     shown = [(title, key, spec) for title, key, spec in TABLE_COLUMNS[1:] if any(key in t.tests for t in tested)]
     rows = []
@@ -208,7 +209,8 @@ def tested_table(tested: list) -> str:
               "counted (an exact test; the smallest p it can give is " + f"{2 / 2 ** entry.records:.3g})"
               for entry in tested if any(t.exact for t in entry.tests.values())]
     titles = {key: title for title, key, _ in TABLE_COLUMNS}
-    together = holm_note([(entry.output, entry.tests) for entry in tested if entry.tests], titles.__getitem__)
+    together = randomization_holm_note([(entry.output, entry.tests) for entry in tested if entry.tests],
+                                       titles.__getitem__)
     return "\n".join([table, *notes, *([together] if together else [])])
 
 

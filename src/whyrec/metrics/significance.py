@@ -63,6 +63,13 @@ class PairedDifference:
     exact: bool = False
 
 
+def smallest_p(tests: Sequence[PairedDifference]) -> tuple[float, bool]:
+    """The smallest p any of ``tests`` could have given, and whether it is an exact test's: a test of
+    random swaps never gives less than ``1 / (trials + 1)``, one counting the ``2^N`` swaps of N
+    records less than ``2 / 2^N`` (swapping none and swapping all reach the same |d|)."""
+    return min((2 / t.assignments, True) if t.exact else (1 / (t.assignments + 1), False) for t in tests)
+
+
 @dataclass
 class PairedExplanations:
     """Two systems' explanations of the same records (one split's test part): the records'
@@ -285,12 +292,12 @@ def holm_adjusted(p_values: Sequence[float]) -> np.ndarray:
     return adjusted
 
 
-def holm_by_test(rows: Sequence[Mapping[str, PairedDifference]]) -> list[dict[str, float]]:
+def holm_by_test(rows: Sequence[Mapping[str, float]]) -> list[dict[str, float]]:
     """:func:`holm_adjusted` over every test of a table read together: ``rows`` hold each row's
-    tests by metric (one explainer's against the first), and the family is all of them, every row's
-    every metric. The adjusted p of each, in the same shape."""
+    p-values by metric (one system's against the first), and the family is all of them, every
+    row's every metric. The adjusted p of each, in the same shape."""
     keys = [(n, metric) for n, tests in enumerate(rows) for metric in tests]
-    adjusted = holm_adjusted([rows[n][metric].p for n, metric in keys])
+    adjusted = holm_adjusted([rows[n][metric] for n, metric in keys])
     out: list[dict[str, float]] = [{} for _ in rows]
     for (n, metric), value in zip(keys, adjusted):
         out[n][metric] = float(value)
