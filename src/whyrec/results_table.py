@@ -62,9 +62,8 @@ def holm_note(rows: Sequence[tuple[str, Mapping[str, float]]], title: Callable[[
     than two tests."""
     from whyrec.metrics.significance import holm_by_test
 
-    rows = [(label, {m: p for m, p in tests.items() if not np.isnan(p)}) for label, tests in rows]
     adjusted = holm_by_test([tests for _, tests in rows])
-    count = sum(len(tests) for tests in adjusted)
+    count = sum(p is not None for tests in adjusted for p in tests.values())
     if count < 2:
         return ""
     head = f"Read together (Holm's adjustment of the table's {count} p-values), "
@@ -72,7 +71,7 @@ def holm_note(rows: Sequence[tuple[str, Mapping[str, float]]], title: Callable[[
         return head + (f"no difference can keep an adjusted p ≤ {HOLM_LEVEL}: the smallest p these tests give "
                        f"is {floor:.3g}, and {count} × {floor:.3g} is above {HOLM_LEVEL}"
                        + (f" ({remedy})" if remedy else ""))
-    held = [(label, [title(m) for m, p in tests.items() if p <= HOLM_LEVEL])
+    held = [(label, [title(m) for m, p in tests.items() if p is not None and p <= HOLM_LEVEL])
             for (label, _), tests in zip(rows, adjusted)]
     held = [(label, metrics) for label, metrics in held if metrics]
     if not held:
@@ -302,9 +301,7 @@ class ResultsTable:
         (``ranking_p_holm``); None where the test gave none (a split without a user to rank)."""
         from whyrec.metrics.significance import holm_by_test
 
-        tested = [{m: p for m, p in r.ranking_p_over_splits.items() if not np.isnan(p)} for r in self.results]
-        adjusted = holm_by_test(tested)
-        return [{m: adjusted[n].get(m) for m in r.ranking_p_over_splits} for n, r in enumerate(self.results)]
+        return holm_by_test([r.ranking_p_over_splits for r in self.results])
 
     def best(self, metric: str = "rmse") -> SystemResult:
         return min(self.results, key=lambda r: r.mean(metric))

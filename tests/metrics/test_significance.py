@@ -200,3 +200,9 @@ def test_the_smallest_p_of_randomization_tests_is_their_trials_floor():
     references, first, second, features = _perfect_and_bad(3)
     reached = randomization_test(references, first, second, features, FEATURES, trials=8)["bleu1"]
     assert reached.exact and reached.p == smallest_p([reached])[0]  # the floor is reached
+
+
+def test_holm_by_test_leaves_a_nan_p_out_of_the_family():
+    # a ranking metric over a split without a user to rank has no p: two tests remain, 0.01 × 2 and 0.04 × 1
+    assert holm_by_test([{"ndcg@5": 0.01, "mrr@5": float("nan")}, {"ndcg@5": 0.04}]) == [
+        {"ndcg@5": pytest.approx(0.02), "mrr@5": None}, {"ndcg@5": pytest.approx(0.04)}]

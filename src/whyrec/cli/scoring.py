@@ -187,6 +187,7 @@ def _tested_json(tested, holm: dict[str, float]) -> dict:
 def tested_table(tested: list) -> str:
     """The outputs tested against the first (:func:`whyrec.written_elsewhere.compare_with_first`)
     as a markdown table: per metric, this output's score minus the first's, and its p."""
+    from whyrec.metrics.significance import smallest_p
     from whyrec.results_table import markdown_table, randomization_holm_note
 
     shown = [(title, key, spec) for title, key, spec in TABLE_COLUMNS[1:] if any(key in t.tests for t in tested)]
@@ -206,7 +207,7 @@ def tested_table(tested: list) -> str:
     notes += [f"{entry.output}: {counted(entry.references_differ, 'reference')} of {entry.records:,} differ from "
               "the first's; each output is scored against its own" for entry in tested if entry.references_differ]
     notes += [f"{entry.output}: every one of the {2 ** entry.records:,} ways to swap its {entry.records:,} records "
-              "counted (an exact test; the smallest p it can give is " + f"{2 / 2 ** entry.records:.3g})"
+              "counted (an exact test; the smallest p it can give is " + f"{smallest_p(entry.tests.values())[0]:.3g})"
               for entry in tested if any(t.exact for t in entry.tests.values())]
     titles = {key: title for title, key, _ in TABLE_COLUMNS}
     together = randomization_holm_note([(entry.output, entry.tests) for entry in tested if entry.tests],

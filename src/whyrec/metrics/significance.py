@@ -25,6 +25,7 @@ not by scoring texts again.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Iterator, Mapping, Sequence
 
@@ -292,13 +293,15 @@ def holm_adjusted(p_values: Sequence[float]) -> np.ndarray:
     return adjusted
 
 
-def holm_by_test(rows: Sequence[Mapping[str, float]]) -> list[dict[str, float]]:
+def holm_by_test(rows: Sequence[Mapping[str, float]]) -> list[dict[str, float | None]]:
     """:func:`holm_adjusted` over every test of a table read together: ``rows`` hold each row's
     p-values by metric (one system's against the first), and the family is all of them, every
-    row's every metric. The adjusted p of each, in the same shape."""
-    keys = [(n, metric) for n, tests in enumerate(rows) for metric in tests]
+    row's every metric. The adjusted p of each, in the same shape; a NaN p (a test that could not
+    be made, as a ranking metric over a split without a user to rank) is no test of the family,
+    and gets None."""
+    keys = [(n, metric) for n, tests in enumerate(rows) for metric, p in tests.items() if not math.isnan(p)]
     adjusted = holm_adjusted([rows[n][metric] for n, metric in keys])
-    out: list[dict[str, float]] = [{} for _ in rows]
+    out: list[dict[str, float | None]] = [dict.fromkeys(tests) for tests in rows]
     for (n, metric), value in zip(keys, adjusted):
         out[n][metric] = float(value)
     return out
