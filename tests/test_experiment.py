@@ -231,6 +231,14 @@ def test_activity_groups_get_a_p_value_against_the_reference(planted, tmp_path):
         in table.activity_title()
     table.save(tmp_path)
     assert "p: paired t-test against bias" in (tmp_path / "results.md").read_text()
+    # read together: Holm's adjustment over avg's tested groups (bias, the reference, has none)
+    from whyrec.metrics.significance import holm_adjusted
+
+    saved = json.loads((tmp_path / "results.json").read_text())["systems"][1]["rmse_by_activity"]
+    tested = [g for g, entry in avg.items() if entry["p_vs_reference"] is not None]
+    assert [saved[g]["p_holm"] for g in tested] == pytest.approx(list(holm_adjusted([avg[g]["p_vs_reference"]
+                                                                                    for g in tested])))
+    assert f"the first p of each cell, {len(tested)} paired t-tests" in table.activity_markdown()
 
 
 def test_activity_groups_of_one_split_get_only_the_paired_test(planted):

@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 
 
 def test_a_metric_without_data_is_saved_as_null(tmp_path):
@@ -24,7 +25,6 @@ def test_charts_of_several_metrics_wrap_into_rows_and_say_what_is_undefined(tmp_
     """metrics.png has a chart per panel metric, four to a row; NaN is "n/a" in the tables."""
     import math
 
-    import pytest
     from matplotlib.image import imread
 
     from whyrec.errors import ConfigError
@@ -94,3 +94,67 @@ def test_the_note_under_tested_differences_says_when_none_can_keep_a_low_adjuste
     both = {"bleu1": 0.01, "usr": 0.02}
     assert holm_note([("A", both), ("B", {"fcr": 0.5})], str.upper).endswith(
         "2 of 3 differences keep an adjusted p ≤ 0.05: A: BLEU1, USR")  # 0.01 × 3, 0.02 × 2, 0.5 × 1
+
+
+def test_the_rating_p_values_are_read_together_per_column(tmp_path):
+    """Each column of rating p-values against the reference is a family of its own (the pooled
+    test and the test over splits are two tests of the same differences): a line under the table
+    per column, and each row's adjusted p in results.json."""
+    from whyrec.results_table import ResultsTable, SystemResult
+
+    def row(name: str, pooled: float | None, over_splits: float | None) -> SystemResult:
+        folds = [{"rmse": 0.9, "train_s": 1.0, "test_s": 0.1}] * 2
+        return SystemResult(name, {}, folds, [np.ones(2)] * 2, pooled, over_splits)
+
+    rows = [row("ALS", None, None), row("PMF", 0.01, 0.04), row("SVD", 0.02, 0.2), row("mean", 0.3, float("nan"))]
+    table = ResultsTable(rows, ["rmse"], "ALS", ["1", "2"])
+    # pooled: 0.01 × 3 = 0.03, 0.02 × 2 = 0.04, 0.3 × 1; over splits (the NaN is no test): 0.04 × 2, 0.2 × 1
+    assert table.rating_holm_notes() == [
+        "Read together (Holm's adjustment of the 3 p-values in “p vs ALS”), 2 of 3 differences keep an adjusted "
+        "p ≤ 0.05: PMF; SVD",
+        "Read together (Holm's adjustment of the 2 p-values in “p vs ALS over splits”), no difference keeps an "
+        "adjusted p ≤ 0.05"]
+    folder = table.save(tmp_path / "run")
+    saved = json.loads((folder / "results.json").read_text())["systems"]
+    assert [(s["p_holm"], s["p_holm_over_splits"]) for s in saved] == [
+        (None, None), (pytest.approx(0.03), pytest.approx(0.08)), (pytest.approx(0.04), pytest.approx(0.2)),
+        (pytest.approx(0.3), None)]
+    assert (folder / "results.md").read_text().rstrip("\n").split("\n\n")[1:3] == table.rating_holm_notes()
+    one_split = ResultsTable(rows[:2] + [row("SVD", 0.5, None)], ["rmse"], "ALS", ["1"])
+    assert one_split.rating_holm_notes() == [
+        "Read together (Holm's adjustment of the 2 p-values in “p vs ALS”), 1 of 2 differences keep an adjusted "
+        "p ≤ 0.05: PMF"]  # 0.01 × 2; no column over splits
+    assert "p_holm_over_splits" not in one_split.to_dict()["systems"][1]
+    assert ResultsTable(rows[:2], ["rmse"], "ALS", ["1", "2"]).rating_holm_notes() == []  # one test each
+    no_reference = ResultsTable(rows, ["rmse"], None, ["1", "2"])
+    assert no_reference.rating_holm_notes() == [] and "p_holm" not in no_reference.to_dict()["systems"][1]
+
+
+def test_the_p_values_by_activity_group_are_read_together_per_kind():
+    """RMSE by activity: the first p of each cell (paired t-tests) is a family over every system's
+    every group, the second (over splits) another; a group without a test is none of either."""
+    from whyrec.results_table import ResultsTable, SystemResult
+
+    def row(name: str, tests: dict[str, tuple]) -> SystemResult:
+        groups = {g: {"rmse": 1.0, "count": 9, **({} if p is None else {"p_vs_reference": p[0], "p_over_splits": p[1]})}
+                  for g, p in tests.items()}
+        return SystemResult(name, {}, [{"rmse": 1.0, "train_s": 1.0, "test_s": 0.1}] * 2, by_activity=groups)
+
+    rows = [row("ALS", dict.fromkeys(["0", "1–2", "3+"])),
+            row("PMF", {"0": (0.004, 0.3), "1–2": (0.02, None), "3+": (None, None)}),
+            row("mean", {"0": (0.01, 0.02), "1–2": (0.5, 0.9), "3+": (0.011, 0.04)})]
+    table = ResultsTable(rows, ["rmse"], "ALS", ["1", "2"])
+    # first p: 0.004 × 5 = 0.02, 0.01 × 4 = 0.04, 0.011 × 3 = 0.033 → 0.04, 0.02 × 2 = 0.04, 0.5;
+    # second p: 0.02 × 4 = 0.08 and the rest higher
+    assert table.activity_markdown().split("\n\n")[1:] == [
+        "Read together (Holm's adjustment of the first p of each cell, 5 paired t-tests), 4 of 5 differences keep "
+        "an adjusted p ≤ 0.05: PMF: 0 ratings, 1–2 ratings; mean: 0 ratings, 3+ ratings",
+        "Read together (Holm's adjustment of the second p of each cell, 4 tests over the splits), no difference "
+        "keeps an adjusted p ≤ 0.05"]
+    saved = [s.get("rmse_by_activity") for s in table.to_dict()["systems"]]
+    assert all("p_holm" not in entry for entry in saved[0].values())  # the reference's own row
+    assert saved[1]["0"]["p_holm"] == pytest.approx(0.02) and saved[1]["1–2"]["p_holm_over_splits"] is None
+    assert saved[2]["3+"]["p_holm"] == pytest.approx(0.04)
+    assert saved[2]["0"]["p_holm_over_splits"] == pytest.approx(0.08)
+    assert saved[1]["3+"]["p_holm"] is None  # a group of too few records: no test
+    assert "p_holm" not in rows[2].by_activity["0"]  # the table's rows are left as they were

@@ -52,21 +52,23 @@ HOLM_LEVEL = 0.05  # the family-wise error rate the note under a table of tested
 
 
 def holm_note(rows: Sequence[tuple[str, Mapping[str, float]]], title: Callable[[str], str] = str,
-              floor: float = 0.0, remedy: str = "") -> str:
+              floor: float = 0.0, remedy: str = "", family: str = "the table's {count} p-values",
+              by_label: bool = False) -> str:
     """The line under a table of p-values that reads them together: Holm's adjustment over every
     test in it (:func:`whyrec.metrics.significance.holm_by_test`; ``rows``: each row's label and
     its p-values by metric, NaN for an untested one, left out; ``title``: a metric's name in the
-    table), and the tests whose adjusted p stays at or below :data:`HOLM_LEVEL`, by row. ``floor``:
-    the smallest p the tests can give; when it times the number of tests is above that level, none
-    can stay below it, and the line says so, and how to lower it (``remedy``). Empty with fewer
-    than two tests."""
+    table), and the tests whose adjusted p stays at or below :data:`HOLM_LEVEL`, by row (named by
+    the row's label alone with ``by_label``, for rows of one test each). ``floor``: the smallest p
+    the tests can give; when it times the number of tests is above that level, none can stay below
+    it, and the line says so, and how to lower it (``remedy``). ``family``: what was adjusted,
+    ``{count}`` its number of tests. Empty with fewer than two tests."""
     from whyrec.metrics.significance import holm_by_test
 
     adjusted = holm_by_test([tests for _, tests in rows])
     count = sum(p is not None for tests in adjusted for p in tests.values())
     if count < 2:
         return ""
-    head = f"Read together (Holm's adjustment of the table's {count} p-values), "
+    head = f"Read together (Holm's adjustment of {family.format(count=count)}), "
     if floor * count > HOLM_LEVEL:
         return head + (f"no difference can keep an adjusted p ≤ {HOLM_LEVEL}: the smallest p these tests give "
                        f"is {floor:.3g}, and {count} × {floor:.3g} is above {HOLM_LEVEL}"
@@ -78,7 +80,7 @@ def holm_note(rows: Sequence[tuple[str, Mapping[str, float]]], title: Callable[[
         return head + f"no difference keeps an adjusted p ≤ {HOLM_LEVEL}"
     kept = sum(len(metrics) for _, metrics in held)
     return head + f"{kept} of {count} differences keep an adjusted p ≤ {HOLM_LEVEL}: " + "; ".join(
-        f"{label}: {', '.join(metrics)}" for label, metrics in held)
+        label if by_label else f"{label}: {', '.join(metrics)}" for label, metrics in held)
 
 
 def randomization_holm_note(rows: Sequence[tuple[str, Mapping]], title: Callable[[str], str] = str) -> str:
@@ -174,6 +176,39 @@ class ResultsTable:
     def to_markdown(self) -> str:
         return markdown_table(self.columns, self.rows())
 
+    def _rating_tests(self) -> dict[str, list[dict[str, float]]]:
+        """The rating p-values against the reference by column (:attr:`columns`): each row's, as
+        one test named after the column, none for the reference's own row."""
+        if not self.reference:
+            return {}
+        column = f"p vs {self.reference}"
+        tests = {column: [r.p_value for r in self.results]}
+        if self._several:
+            tests[f"{column} over splits"] = [r.p_value_over_splits for r in self.results]
+        return {name: [{} if p is None else {name: p} for p in ps] for name, ps in tests.items()}
+
+    def rating_holm_notes(self) -> list[str]:
+        """A line under the table per column of rating p-values against the reference
+        (:func:`holm_note`): Holm's adjustment over that column's tests, one per system. The two
+        columns (pooled records, splits' MSEs) test the same differences two ways, so each is a
+        family of its own; none with fewer than two systems tested."""
+        notes = [holm_note(list(zip((r.system for r in self.results), tests)),
+                           family=f"the {{count}} p-values in “{name}”", by_label=True)
+                 for name, tests in self._rating_tests().items()]
+        return [note for note in notes if note]
+
+    def _holm_of_rating_tests(self) -> list[dict[str, float | None]]:
+        """Each row's rating p-values adjusted by Holm's method over their column (``p_holm``,
+        ``p_holm_over_splits``); None for the reference's row."""
+        from whyrec.metrics.significance import holm_by_test
+
+        out: list[dict[str, float | None]] = [{} for _ in self.results]
+        for name, tests in self._rating_tests().items():
+            key = "p_holm_over_splits" if name.endswith(" over splits") else "p_holm"
+            for row, adjusted in zip(out, holm_by_test(tests)):
+                row[key] = adjusted.get(name)
+        return out
+
     def activity_markdown(self) -> str:
         """RMSE by the user's number of training ratings (``Experiment(by_activity=True)``) as a
         markdown table: a column per group, with its number of test records; empty without it."""
@@ -190,7 +225,44 @@ class ResultsTable:
                 return f"{entry['rmse']:.4f}"
             return f"{entry['rmse']:.4f} (p {' / '.join('—' if v is None else f'{v:.2g}' for v in p)})"
 
-        return markdown_table(head, [[r.system, *(cell(r.by_activity[g]) for g in groups)] for r in with_groups])
+        table = markdown_table(head, [[r.system, *(cell(r.by_activity[g]) for g in groups)] for r in with_groups])
+        return "\n\n".join([table, *self._activity_holm_notes()])
+
+    # the p-values of an activity group's cell (RMSE by activity): each kind a family of Holm's method,
+    # with the words naming it
+    ACTIVITY_TESTS = {"p_vs_reference": "the first p of each cell, {count} paired t-tests",
+                      "p_over_splits": "the second p of each cell, {count} tests over the splits"}
+
+    def _activity_tests(self) -> dict[str, list[tuple[str, dict[str, float]]]]:
+        """Each kind of :attr:`ACTIVITY_TESTS`: each row's label and its p by activity group, for
+        the rows with groups (a group without a test left out)."""
+        rows = [r for r in self.results if r.by_activity]
+        return {key: [(r.system, {g: e[key] for g, e in r.by_activity.items() if e.get(key) is not None})
+                      for r in rows] for key in self.ACTIVITY_TESTS}
+
+    def _activity_holm_notes(self) -> list[str]:
+        """A line per kind of p-value in the RMSE-by-activity table (:func:`holm_note`): Holm's
+        adjustment over every system's every group of that kind. The two kinds test the same
+        differences two ways, so each is a family of its own."""
+        notes = [holm_note(rows, lambda group: f"{group} ratings", family=self.ACTIVITY_TESTS[key])
+                 for key, rows in self._activity_tests().items()]
+        return [note for note in notes if note]
+
+    def _activity_json(self) -> list[dict]:
+        """``rmse_by_activity`` of results.json, a dict per row (empty without groups): each group's
+        entry with its p-values adjusted by Holm's method over their kind (``p_holm`` for
+        ``p_vs_reference``, ``p_holm_over_splits`` for ``p_over_splits``; None where that p is)."""
+        from whyrec.metrics.significance import holm_by_test
+
+        out = [{g: dict(e) for g, e in r.by_activity.items()} for r in self.results]
+        with_groups = [row for row in out if row]
+        for key, rows in self._activity_tests().items():
+            name = "p_holm" if key == "p_vs_reference" else "p_holm_over_splits"
+            for row, adjusted in zip(with_groups, holm_by_test([by_group for _, by_group in rows])):
+                for group, entry in row.items():
+                    if key in entry:
+                        entry[name] = adjusted.get(group)
+        return out
 
     def activity_title(self) -> str:
         """The title of :meth:`activity_markdown`, saying what its p-values are when it has them."""
@@ -275,18 +347,19 @@ class ResultsTable:
             **({"note": self.note} if self.note else {}),
             "systems": [
                 {"system": r.system, "params": r.params, "folds": r.per_fold, "p_value": r.p_value,
-                 "p_value_over_splits": r.p_value_over_splits,
+                 "p_value_over_splits": r.p_value_over_splits, **rating_holm,
                  **({"ranking_p_over_splits": r.ranking_p_over_splits,
                      "ranking_p_holm": ranking_holm} if r.ranking_p_over_splits else {}),
                  "mean": {k: r.mean(k) for k in [*self.metrics, "train_s", "test_s"]},
                  "std": {k: r.std(k) for k in [*self.metrics, "train_s", "test_s"]},
-                 **({"rmse_by_activity": r.by_activity} if r.by_activity else {}),
+                 **({"rmse_by_activity": by_activity} if by_activity else {}),
                  **({"text_tests": {"records": r.text_tested_records,
                                     "tests": {m: {**dataclasses.asdict(t), "p_holm": text_holm[m]}
                                               for m, t in r.text_tests.items()}}}
                     if r.text_tests else {})}
-                for r, text_holm, ranking_holm in zip(self.results, self._holm_of_text_tests(),
-                                                      self._holm_of_ranking_tests())
+                for r, rating_holm, by_activity, text_holm, ranking_holm in zip(
+                    self.results, self._holm_of_rating_tests(), self._activity_json(), self._holm_of_text_tests(),
+                    self._holm_of_ranking_tests())
             ],
         }
 
@@ -390,7 +463,7 @@ class ResultsTable:
         text = self.text_significance_markdown()
         if text:
             text = f"\n\n{self.text_significance_title()}:\n\n{text}"
-        note = f"\n\n{self.note}" if self.note else ""
+        note = "".join(f"\n\n{line}" for line in [*self.rating_holm_notes(), self.note] if line)
         heading = f"# {title}\n\n" if title else ""
         (folder / "results.md").write_text(heading + self.to_markdown() + note + text + ranking + activity + picked
                                            + "\n", encoding="utf-8")

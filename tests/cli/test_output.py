@@ -161,3 +161,27 @@ def test_a_results_table_is_boxed_on_a_terminal_and_markdown_elsewhere(monkeypat
     row = next(line for line in lines if line.startswith("│ MT [mess]"))  # an id with brackets, shown as it is
     assert header.startswith("┃") and [c.strip() for c in header.strip("┃").split("┃")][:2] == ["system", "rmse"]
     assert [c.strip() for c in row.strip("│").split("│")][:3] == ["MT [mess]", "0.9123", "0.7000"]
+
+
+def test_the_lines_reading_the_rating_p_values_together_follow_the_table(monkeypatch, capsys):
+    import numpy as np
+
+    import whyrec.cli.output as output
+    from whyrec.cli.output import print_table
+    from whyrec.results_table import ResultsTable, SystemResult
+
+    fold = {"rmse": 0.9, "train_s": 1.0, "test_s": 0.1}
+    rows = [SystemResult(name, {}, [fold], [np.ones(2)], p) for name, p in [("ALS", None), ("PMF", 0.001),
+                                                                            ("mean", 0.04)]]
+    table = ResultsTable(rows, ["rmse"], "ALS", ["1"])
+    head = "Read together (Holm's adjustment of the 2 p-values in “p vs ALS”), "
+    print_table(table, "rating prediction")  # 0.001 × 2 and 0.04 × 1: both at most 0.05
+    assert capsys.readouterr().out == (f"rating prediction\n{table.to_markdown()}\n\n"  # an empty line ends the table
+                                       f"{head}2 of 2 differences keep an adjusted p ≤ 0.05: PMF; mean\n")
+    rows[2].p_value = 0.06
+    table.note = "Ranking: every item is in every list."
+    screen = Console(file=io.StringIO(), force_terminal=True, width=300, color_system=None, markup=False)
+    monkeypatch.setattr(output, "console", lambda: screen)
+    print_table(table, "rating prediction")
+    assert screen.file.getvalue().splitlines()[-3:] == [
+        f"{head}1 of 2 differences keep an adjusted p ≤ 0.05: PMF", "", "Ranking: every item is in every list."]

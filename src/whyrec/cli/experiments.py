@@ -177,9 +177,7 @@ def experiment_rating(
                            on_step=lambda msg: within(f"training: {msg}"), by_activity=by_activity).run()
     title = f"rating prediction on {corpus.name}, {len(parts)} split(s): " + ", ".join(p.name.split("/")[-1]
                                                                                       for p in parts)
-    print_table(table, title)
-    if table.note:  # a top-k no shorter than the catalogue
-        con.print(table.note, highlight=False)
+    print_table(table, title)  # with its note: a top-k no shorter than the catalogue
     ranking = table.ranking_significance_markdown()  # empty without --top-k over several splits
     if ranking:
         con.print(f"{table.ranking_significance_title()}:\n{ranking}", highlight=False)
@@ -345,9 +343,7 @@ def _save_comparison(con, table, records: list[dict], out: Path, title: str, dat
     made, with the digests of the ``data`` file and of the fixed ``splits``' folders)."""
     from whyrec.prediction_records import save_records
 
-    print_table(table, title)
-    if table.note:  # how the explanations were decoded, when not as the PETER benchmark does
-        con.print(table.note, highlight=False)
+    print_table(table, title)  # with its note: how the explanations were decoded, when not as PETER's benchmark does
     tested = table.text_significance_markdown()  # one split, several explainers
     if tested:
         con.print(f"{table.text_significance_title()}:\n{tested}", highlight=False)

@@ -190,18 +190,23 @@ class _LoggedStatus:
 
 def print_table(table, title: str) -> None:
     """A results table: boxed on a terminal; as markdown into a pipe or a file, where no width
-    squeezes the columns and the text can be pasted on."""
+    squeezes the columns and the text can be pasted on. Under it, each after an empty line (which
+    ends a markdown table), the lines reading its rating p-values together
+    (:meth:`whyrec.results_table.ResultsTable.rating_holm_notes`) and its note."""
     from rich.table import Table
 
     if not console().is_terminal:
         console().print(f"{title}\n{table.to_markdown()}", highlight=False)
-        return
-    view = Table(title=title, show_lines=False)
-    for col in table.columns:
-        view.add_column(col, justify="left" if col == "system" else "right")
-    for row in table.rows():
-        view.add_row(*row)
-    console().print(view)
+    else:
+        view = Table(title=title, show_lines=False)
+        for col in table.columns:
+            view.add_column(col, justify="left" if col == "system" else "right")
+        for row in table.rows():
+            view.add_row(*row)
+        console().print(view)
+    for note in [*table.rating_holm_notes(), table.note]:
+        if note:
+            console().print(f"\n{note}", highlight=False)
 
 
 def save_results(table, out: Path, title: str, data: Path, splits: list, also: tuple[str, ...] = ()) -> None:
