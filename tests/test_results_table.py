@@ -102,11 +102,12 @@ def test_the_rating_p_values_are_read_together_per_column(tmp_path):
     per column, and each row's adjusted p in results.json."""
     from whyrec.results_table import ResultsTable, SystemResult
 
-    def row(name: str, pooled: float | None, over_splits: float | None) -> SystemResult:
+    def row(name: str, pooled: float | None, over_splits: float | None, errors: float = 1.0) -> SystemResult:
         folds = [{"rmse": 0.9, "train_s": 1.0, "test_s": 0.1}] * 2
-        return SystemResult(name, {}, folds, [np.ones(2)] * 2, pooled, over_splits)
+        return SystemResult(name, {}, folds, [np.full(2, errors), np.full(3, errors)], pooled, over_splits)
 
-    rows = [row("ALS", None, None), row("PMF", 0.01, 0.04), row("SVD", 0.02, 0.2), row("mean", 0.3, float("nan"))]
+    rows = [row("ALS", None, None), row("PMF", 0.01, 0.04, 2.0), row("SVD", 0.02, 0.2, 3.0),
+            row("mean", 0.3, float("nan"), 4.0)]
     table = ResultsTable(rows, ["rmse"], "ALS", ["1", "2"])
     # pooled: 0.01 × 3 = 0.03, 0.02 × 2 = 0.04, 0.3 × 1; over splits (the NaN is no test): 0.04 × 2, 0.2 × 1
     assert table.rating_holm_notes() == [
@@ -120,7 +121,7 @@ def test_the_rating_p_values_are_read_together_per_column(tmp_path):
         (None, None), (pytest.approx(0.03), pytest.approx(0.08)), (pytest.approx(0.04), pytest.approx(0.2)),
         (pytest.approx(0.3), None)]
     assert (folder / "results.md").read_text().rstrip("\n").split("\n\n")[1:3] == table.rating_holm_notes()
-    one_split = ResultsTable(rows[:2] + [row("SVD", 0.5, None)], ["rmse"], "ALS", ["1"])
+    one_split = ResultsTable(rows[:2] + [row("SVD", 0.5, None, 3.0)], ["rmse"], "ALS", ["1"])
     assert one_split.rating_holm_notes() == [
         "Read together (Holm's adjustment of the 2 p-values in “p vs ALS”), 1 of 2 differences keep an adjusted "
         "p ≤ 0.05: PMF"]  # 0.01 × 2; no column over splits
@@ -128,6 +129,17 @@ def test_the_rating_p_values_are_read_together_per_column(tmp_path):
     assert ResultsTable(rows[:2], ["rmse"], "ALS", ["1", "2"]).rating_holm_notes() == []  # one test each
     no_reference = ResultsTable(rows, ["rmse"], None, ["1", "2"])
     assert no_reference.rating_holm_notes() == [] and "p_holm" not in no_reference.to_dict()["systems"][1]
+    # MT-I predicts as MT-U does (one rating model): its p of 1 tests nothing, and is left out of the family
+    same = ResultsTable([row("MT-U", None, None), row("MT-I", 1.0, 1.0), row("PETER", 0.03, 0.2, 2.0),
+                         row("PMF", 0.02, 0.4, 3.0)], ["rmse"], "MT-U", ["1", "2"])
+    assert same.rating_holm_notes()[0] == (
+        "Read together (Holm's adjustment of the 2 p-values in “p vs MT-U”; MT-I predicts as MT-U does: no test), "
+        "2 of 2 differences keep an adjusted p ≤ 0.05: PETER; PMF")  # with MT-I's 1 in the family: 0.06 and 0.06
+    # 0.02 × 2 = 0.04; 0.03 × 1, raised to the 0.04 before it
+    adjusted = [s.get("p_holm") for s in same.to_dict()["systems"]]
+    assert adjusted[:2] == [None, None] and adjusted[2:] == pytest.approx([0.04, 0.04])
+    same.results[1].squared_errors[1] = np.full(3, 1.5)  # one split's errors differ: another model
+    assert "no test" not in same.rating_holm_notes()[0] and same.to_dict()["systems"][1]["p_holm"] == 1.0
 
 
 def test_the_p_values_by_activity_group_are_read_together_per_kind():
@@ -136,9 +148,10 @@ def test_the_p_values_by_activity_group_are_read_together_per_kind():
     from whyrec.results_table import ResultsTable, SystemResult
 
     def row(name: str, tests: dict[str, tuple]) -> SystemResult:
-        groups = {g: {"rmse": 1.0, "count": 9, **({} if p is None else {"p_vs_reference": p[0], "p_over_splits": p[1]})}
-                  for g, p in tests.items()}
-        return SystemResult(name, {}, [{"rmse": 1.0, "train_s": 1.0, "test_s": 0.1}] * 2, by_activity=groups)
+        kinds = ("p_vs_reference", "p_over_splits")
+        groups = {g: {"rmse": 1.0, "count": 9, **({} if p is None else dict(zip(kinds, p)))} for g, p in tests.items()}
+        errors = [np.full(4, float(ord(name[0])))] * 2  # each row's own model
+        return SystemResult(name, {}, [{"rmse": 1.0, "train_s": 1.0, "test_s": 0.1}] * 2, errors, by_activity=groups)
 
     rows = [row("ALS", dict.fromkeys(["0", "1–2", "3+"])),
             row("PMF", {"0": (0.004, 0.3), "1–2": (0.02, None), "3+": (None, None)}),
@@ -158,3 +171,10 @@ def test_the_p_values_by_activity_group_are_read_together_per_kind():
     assert saved[2]["0"]["p_holm_over_splits"] == pytest.approx(0.08)
     assert saved[1]["3+"]["p_holm"] is None  # a group of too few records: no test
     assert "p_holm" not in rows[2].by_activity["0"]  # the table's rows are left as they were
+    # a row predicting as the reference does (an aligned bundle keeping its ratings): its groups' p of 1 are no tests
+    table.results.append(row("Aligned ALS", {"0": (1.0, 1.0), "1–2": (1.0, 1.0), "3+": (1.0, 1.0)}))
+    assert table.activity_markdown().split("\n\n")[1] == (
+        "Read together (Holm's adjustment of the first p of each cell, 5 paired t-tests; Aligned ALS predicts as ALS "
+        "does: no test), 4 of 5 differences keep an adjusted p ≤ 0.05: PMF: 0 ratings, 1–2 ratings; mean: 0 ratings, "
+        "3+ ratings")
+    assert table.to_dict()["systems"][3]["rmse_by_activity"]["0"]["p_holm"] is None

@@ -178,14 +178,26 @@ class ResultsTable:
 
     def _rating_tests(self) -> dict[str, list[dict[str, float]]]:
         """The rating p-values against the reference by column (:attr:`columns`): each row's, as
-        one test named after the column, none for the reference's own row."""
+        one test named after the column; none for the reference's own row nor for a row that
+        predicts as it does (:meth:`_predicts_as_reference`)."""
         if not self.reference:
             return {}
         column = f"p vs {self.reference}"
         tests = {column: [r.p_value for r in self.results]}
         if self._several:
             tests[f"{column} over splits"] = [r.p_value_over_splits for r in self.results]
-        return {name: [{} if p is None else {name: p} for p in ps] for name, ps in tests.items()}
+        return {name: [{} if p is None or self._predicts_as_reference(r) else {name: p}
+                       for r, p in zip(self.results, ps)] for name, ps in tests.items()}
+
+    def _predicts_as_reference(self, result: SystemResult) -> bool:
+        """Whether ``result``'s squared errors are the reference row's, record for record: the same
+        rating model (an experiment's MT-I and MT-P share MT-U's; an aligned bundle keeps its
+        ratings). Its tests against the reference (p = 1) test nothing, and are left out of
+        Holm's families, where they would only raise the other rows' adjusted p."""
+        base = next((r for r in self.results if r.system == self.reference), None)
+        if base is None or result is base or len(result.squared_errors) != len(base.squared_errors):
+            return False
+        return all(np.array_equal(a, b) for a, b in zip(result.squared_errors, base.squared_errors))
 
     def rating_holm_notes(self) -> list[str]:
         """A line under the table per column of rating p-values against the reference
@@ -193,13 +205,21 @@ class ResultsTable:
         columns (pooled records, splits' MSEs) test the same differences two ways, so each is a
         family of its own; none with fewer than two systems tested."""
         notes = [holm_note(list(zip((r.system for r in self.results), tests)),
-                           family=f"the {{count}} p-values in “{name}”", by_label=True)
+                           family=f"the {{count}} p-values in “{name}”{self._untested_rows()}", by_label=True)
                  for name, tests in self._rating_tests().items()]
         return [note for note in notes if note]
 
+    def _untested_rows(self) -> str:
+        """What a Holm line says of the rows left out of its family as predicting as the reference
+        does ("" when none is)."""
+        same = [r.system for r in self.results if self._predicts_as_reference(r)]
+        if not same:
+            return ""
+        return f"; {', '.join(same)} predict{'s' if len(same) == 1 else ''} as {self.reference} does: no test"
+
     def _holm_of_rating_tests(self) -> list[dict[str, float | None]]:
         """Each row's rating p-values adjusted by Holm's method over their column (``p_holm``,
-        ``p_holm_over_splits``); None for the reference's row."""
+        ``p_holm_over_splits``); None for the reference's row and those that predict as it does."""
         from whyrec.metrics.significance import holm_by_test
 
         out: list[dict[str, float | None]] = [{} for _ in self.results]
@@ -235,16 +255,19 @@ class ResultsTable:
 
     def _activity_tests(self) -> dict[str, list[tuple[str, dict[str, float]]]]:
         """Each kind of :attr:`ACTIVITY_TESTS`: each row's label and its p by activity group, for
-        the rows with groups (a group without a test left out)."""
+        the rows with groups (a group without a test left out, and every group of a row that
+        predicts as the reference does)."""
         rows = [r for r in self.results if r.by_activity]
-        return {key: [(r.system, {g: e[key] for g, e in r.by_activity.items() if e.get(key) is not None})
+        return {key: [(r.system, {} if self._predicts_as_reference(r) else
+                       {g: e[key] for g, e in r.by_activity.items() if e.get(key) is not None})
                       for r in rows] for key in self.ACTIVITY_TESTS}
 
     def _activity_holm_notes(self) -> list[str]:
         """A line per kind of p-value in the RMSE-by-activity table (:func:`holm_note`): Holm's
         adjustment over every system's every group of that kind. The two kinds test the same
         differences two ways, so each is a family of its own."""
-        notes = [holm_note(rows, lambda group: f"{group} ratings", family=self.ACTIVITY_TESTS[key])
+        untested = self._untested_rows()
+        notes = [holm_note(rows, lambda group: f"{group} ratings", family=self.ACTIVITY_TESTS[key] + untested)
                  for key, rows in self._activity_tests().items()]
         return [note for note in notes if note]
 

@@ -171,8 +171,8 @@ def test_the_lines_reading_the_rating_p_values_together_follow_the_table(monkeyp
     from whyrec.results_table import ResultsTable, SystemResult
 
     fold = {"rmse": 0.9, "train_s": 1.0, "test_s": 0.1}
-    rows = [SystemResult(name, {}, [fold], [np.ones(2)], p) for name, p in [("ALS", None), ("PMF", 0.001),
-                                                                            ("mean", 0.04)]]
+    rows = [SystemResult(name, {}, [fold], [np.full(2, errors)], p)
+            for name, p, errors in [("ALS", None, 1.0), ("PMF", 0.001, 2.0), ("mean", 0.04, 3.0)]]
     table = ResultsTable(rows, ["rmse"], "ALS", ["1"])
     head = "Read together (Holm's adjustment of the 2 p-values in “p vs ALS”), "
     print_table(table, "rating prediction")  # 0.001 × 2 and 0.04 × 1: both at most 0.05
