@@ -14,6 +14,7 @@ from whyrec.data.synthetic import make_planted_corpus
 from whyrec.errors import ConfigError, DataError
 from whyrec.experiment import activity_groups_of
 from whyrec.metrics.rating import paired_t_test
+from whyrec.metrics.significance import holm_adjusted
 from whyrec.rating import BiasBaseline, GlobalAverage
 from whyrec.systems.mt import MTConfig, MultiTask
 from whyrec.systems.mt_experiment import (epochs_cell, discriminator_accuracy, perplexity_cell, rating_by_activity,
@@ -35,6 +36,7 @@ def test_run_mt_experiment_writes_tables_and_plots(tmp_path):
     assert "## Test RMSE by the user's number of training ratings" in (tmp_path / "mt.md").read_text()
     assert all("p_vs_mt" not in g for g in by_activity["MT"].values())  # the others' p: tested by hand below
     assert " (p " in (tmp_path / "mt.md").read_text().split("## Test RMSE by")[1].split("## Explanations")[0]
+    assert "Read together (Holm's adjustment of the 4 p-values in “p vs MT”), " in (tmp_path / "mt.md").read_text()
     assert results["mt_adversarial_epochs"] == [2]  # TINY starts policy-gradient steps at epoch 2
     assert {r["system"] for r in results["text"]} == {"N-gram", "LSTM", "GRU LM", "GCN-U", "GCN-I", "GCN-P",
                                                       "MT-U", "MT-I", "MT-P"}
@@ -73,6 +75,25 @@ def test_rating_by_activity_tests_each_model_against_the_reference_on_every_grou
         expected = paired_t_test(errors["avg"][chosen], errors["MT"][chosen])[1] if chosen.sum() >= 2 else None
         assert entry["p_vs_mt"] == expected
     assert any(g["p_vs_mt"] is not None and g["p_vs_mt"] < 1 for g in by_activity["avg"].values())
+    tested = [g for g, entry in by_activity["avg"].items() if entry["p_vs_mt"] is not None]  # one model: its groups
+    assert [by_activity["avg"][g]["p_holm"] for g in tested] == pytest.approx(
+        list(holm_adjusted([by_activity["avg"][g]["p_vs_mt"] for g in tested])))
+    assert all(entry["p_holm"] is None for entry in by_activity["avg"].values() if entry["p_vs_mt"] is None)
+
+
+def test_the_rating_table_reads_its_p_values_against_mt_together():
+    from whyrec.systems.mt_experiment import markdown, rating_table
+
+    split = tiny_planted_split()
+    models = {"avg": GlobalAverage().fit(split.train), "user bias": BiasBaseline(reg_item=1e6).fit(split.train),
+              "MT": BiasBaseline().fit(split.train)}
+    rows = rating_table(split, models)
+    tested = [r["p_vs_mt"] for r in rows[:2]]
+    assert [r["p_holm"] for r in rows[:2]] == pytest.approx(list(holm_adjusted(tested))) and rows[2]["p_holm"] is None
+    results = {"split": "toys/1", "sizes": {"train": 1, "valid": 1, "test": 1}, "word_vectors": {}, "wall_seconds": 1,
+               "rating": rows, "test_records_scored_for_text": 1, "text": [], "discriminator": {}, "examples": []}
+    assert "Read together (Holm's adjustment of the 2 p-values in “p vs MT”), " in markdown(results)
+    assert "Read together" not in markdown({**results, "rating": rows[1:]})  # one test: nothing to adjust
 
 
 def test_training_end_says_which_epoch_was_kept_and_flags_a_model_the_cap_stopped_improving():

@@ -13,6 +13,7 @@ from whyrec.data.synthetic import make_planted_corpus
 from whyrec.errors import ConfigError
 from whyrec.explain.decoding import Decoding
 from whyrec.metrics.rating import corrected_resampled_t_test
+from whyrec.metrics.significance import holm_adjusted
 from whyrec.provenance import split_fingerprint
 from whyrec.systems.mt import MTConfig
 from whyrec.systems.mt_splits import (baseline_settings_of, combine_mt_runs, finished_run, run_mt_over_splits,
@@ -57,6 +58,19 @@ def test_summary_gives_each_model_its_mean_and_the_corrected_t_test_against_mt()
     assert "| plain ALS | 0.6667 ± 0.2082 | 0.5000 / 0.6000 / 0.9000 | +0.0333 | 2 of 3 |" in md
     assert "| MT-P | 40.00 ± 10.00 | 30.00 / 40.00 / 50.00 | 0.1000 ± 0.0000 |" in md
     assert "| pair | 0.600 ± 0.100 | 0.500 / 0.600 / 0.700 |" in md
+    assert plain["p_holm"] == pytest.approx(p) and "Read together" not in md  # one test: nothing to adjust
+
+
+def test_summary_reads_the_p_values_against_mt_together():
+    runs = {name: fake_run(name, {"PMF": pmf, "plain ALS": als, "MT": 0.16}, 30.0, 0.5)
+            for name, pmf, als in (("1", 0.30, 0.17), ("2", 0.31, 0.18), ("3", 0.29, 0.16))}
+    summary = combine_mt_runs(runs)
+    pmf, plain, _ = summary["rating"]
+    holm = holm_adjusted([pmf["p_vs_mt"], plain["p_vs_mt"]])
+    assert [pmf["p_holm"], plain["p_holm"]] == pytest.approx(list(holm)) and pmf["p_holm"] < plain["p_holm"]
+    assert pmf["p_holm"] < 0.05 < plain["p_holm"]  # PMF 0.3 to MT's 0.16 on every split; plain ALS near MT
+    assert ("Read together (Holm's adjustment of the 2 p-values in “p vs MT”), 1 of 2 differences keep an adjusted "
+            "p ≤ 0.05: PMF") in splits_markdown(summary)
 
 
 def test_summary_refuses_one_split_and_splits_comparing_other_models():

@@ -39,11 +39,13 @@ from whyrec.explain.recurrent_lm import RecurrentLanguageModel
 from whyrec.explain.targets import explanation_targets, pad_batch
 from whyrec.explanations import generate
 from whyrec.metrics.rating import paired_p_by_group, paired_t_test, rmse_by_group
+from whyrec.metrics.significance import holm_by_test
 from whyrec.metrics.text import corpus_bleu, perplexity, rouge, tfidf_similarity
 from whyrec.provenance import split_fingerprint
 from whyrec.rating.als import PMF, ContextAwareALS
 from whyrec.systems.mt import VARIANTS, MTConfig, MultiTask, adversarial_epochs, mean_valid_nll
 from whyrec.systems.mt_progress import mt_epoch_text
+from whyrec.systems.mt_splits import tested_against_mt
 
 
 def _known(model: MultiTask, corpus: Corpus) -> np.ndarray:
@@ -72,12 +74,17 @@ def plain_als_like(model: MultiTask) -> ContextAwareALS:
 
 
 def rating_table(split: Split, models: dict[str, object], reference: str = "MT") -> list[dict]:
+    """Each model's test MSE and RMSE, with ``p_vs_mt``, the paired t-test of its squared errors
+    against the ``reference``'s (None for the reference), and ``p_holm``, that p adjusted by
+    Holm's method over the table's (:func:`whyrec.metrics.significance.holm_by_test`)."""
     test = split.test
     errors = {name: (m.predict_corpus(test) - test.ratings) ** 2 for name, m in models.items()}
     rows = []
     for name, err in errors.items():
         p = None if name == reference else paired_t_test(err, errors[reference])[1]
         rows.append({"system": name, "mse": float(err.mean()), "rmse": float(np.sqrt(err.mean())), "p_vs_mt": p})
+    for row, adjusted in zip(rows, holm_by_test([tested_against_mt(row) for row in rows])):
+        row["p_holm"] = adjusted.get("p_vs_mt")
     return rows
 
 
@@ -86,7 +93,8 @@ def rating_by_activity(split: Split, models: dict[str, object], reference: str =
     help the users who have rated little): ``{model: {group: {"count", "rmse", "p_vs_mt"}}}``,
     ``p_vs_mt`` the paired t-test of the model's squared errors against the ``reference``'s on
     the group's records (:func:`whyrec.metrics.rating.paired_t_test`; absent for the reference,
-    None for a group of fewer than two records)."""
+    None for a group of fewer than two records), and ``p_holm``, that p adjusted by Holm's method
+    over every model's every group (None where there is no p)."""
     from whyrec.experiment import activity_groups_of, ordered_activity
 
     test, groups = split.test, activity_groups_of(split)
@@ -99,7 +107,16 @@ def rating_by_activity(split: Split, models: dict[str, object], reference: str =
             p_values = paired_p_by_group(errors[name], errors[reference], groups)
             for group, entry in out[name].items():
                 entry["p_vs_mt"] = p_values[group]
+    tested = [name for name in out if name != reference]
+    for name, adjusted in zip(tested, holm_by_test([_groupstested_against_mt(out[name]) for name in tested])):
+        for group, entry in out[name].items():
+            entry["p_holm"] = adjusted.get(group)
     return out
+
+
+def _groupstested_against_mt(groups: dict[str, dict]) -> dict[str, float]:
+    """A model's p against MT by activity group, as a family's tests (a group without one left out)."""
+    return {group: entry["p_vs_mt"] for group, entry in groups.items() if entry.get("p_vs_mt") is not None}
 
 
 @torch.no_grad()
@@ -367,6 +384,8 @@ def markdown(results: dict) -> str:
     for r in results["rating"]:
         p = "—" if r["p_vs_mt"] is None else f"{r['p_vs_mt']:.3g}"
         lines.append(f"| {r['system']} | {r['mse']:.4f} | {r['rmse']:.4f} | {p} |")
+    lines += _holm_lines([(r["system"], tested_against_mt(r)) for r in results["rating"]], by_label=True,
+                         family="the {count} p-values in “p vs MT”")
     by_activity = results.get("rating_by_activity")  # runs before it was recorded have none
     if by_activity:
         from whyrec.results_table import markdown_table
@@ -377,6 +396,8 @@ def markdown(results: dict) -> str:
                   markdown_table(["system", *(f"{g} (n={v['count']:,})" for g, v in first.items())],
                                  [[name, *(activity_cell(v) for v in groups.values())]
                                   for name, groups in by_activity.items()])]
+        lines += _holm_lines([(name, _groupstested_against_mt(groups)) for name, groups in by_activity.items()],
+                             lambda group: f"{group} ratings", family="the {count} p-values by group")
     lines += ["", f"## Explanations (test, {results['test_records_scored_for_text']:,} records)", ""]
     if results.get("decoding"):
         lines += [f"MT-U/I/P's explanations decoded by {results['decoding']}, as `whyrec explain` shows them, not by "
@@ -396,6 +417,16 @@ def markdown(results: dict) -> str:
         lines.append(f"- {e['user']} → {e['item']}: predicted {e['predicted']:.2f} (true {e['rating']:g}): "
                      f"“{e['mt_p']}” — truth: “{e['truth']}”")
     return "\n".join(lines) + "\n"
+
+
+def _holm_lines(rows: list[tuple[str, dict[str, float]]], title=str, family: str = "",
+                by_label: bool = False) -> list[str]:
+    """The line reading a table's p-values against MT together
+    (:func:`whyrec.results_table.holm_note`), after an empty line; none with fewer than two tests."""
+    from whyrec.results_table import holm_note
+
+    note = holm_note(rows, title, family=family, by_label=by_label)
+    return ["", note] if note else []
 
 
 def activity_cell(entry: dict) -> str:

@@ -29,7 +29,9 @@ from whyrec.errors import ConfigError
 from whyrec.experiment import test_to_train_of_sizes
 from whyrec.explain.decoding import Decoding
 from whyrec.metrics.rating import corrected_resampled_t_test
+from whyrec.metrics.significance import holm_by_test
 from whyrec.provenance import kept_for_split
+from whyrec.results_table import holm_note
 from whyrec.systems.mt_config import MTConfig
 
 REFERENCE = "MT"
@@ -154,6 +156,9 @@ def combine_mt_runs(runs: Mapping[str, dict]) -> dict:
                        mt_lower_on=int((reference_rmse < rmse).sum()), t_vs_mt=t, p_vs_mt=p,
                        p_vs_mt_per_split=[rows_of(s, "rating")[name]["p_vs_mt"] for s in labels])
         rating.append(row)
+    for row, adjusted in zip(rating, holm_by_test([tested_against_mt(row) for row in rating])):  # over the column p vs MT
+        if "p_vs_mt" in row:
+            row["p_holm"] = adjusted["p_vs_mt"]
     text = []
     for name in [r["system"] for r in first["text"]]:
         present = [rows_of(s, "text").get(name) for s in labels]
@@ -173,6 +178,12 @@ def combine_mt_runs(runs: Mapping[str, dict]) -> dict:
             "test_to_train": ratio, "config": first["config"], "decoding": first.get("decoding"),
             "rating": rating, "text": text, "discriminator": discriminator,
             "wall_seconds": float(sum(runs[s].get("wall_seconds", 0.0) for s in labels))}
+
+
+def tested_against_mt(row: dict) -> dict[str, float]:
+    """A rating row's p against MT (``p_vs_mt``) as one test of Holm's family (none for a row
+    without one: MT's own)."""
+    return {} if row.get("p_vs_mt") is None else {"p_vs_mt": row["p_vs_mt"]}
 
 
 def _mean_sd(values: np.ndarray) -> dict:
@@ -203,6 +214,9 @@ def splits_markdown(summary: dict) -> str:
                          + " / ".join(f"{p:.2g}" for p in r["p_vs_mt_per_split"]) + " |")
         else:
             lines.append(f"| {r['system']} | {r['mean']:.4f} ± {r['sd']:.4f} | {values} | — | — | — | — | — |")
+    together = holm_note([(r["system"], tested_against_mt(r)) for r in summary["rating"]], by_label=True,
+                         family="the {count} p-values in “p vs MT”")
+    lines += ["", together] if together else []
     lines += ["", "## Explanations (test)", ""]
     if summary.get("decoding"):
         lines += [f"MT-U/I/P's explanations decoded by {summary['decoding']}, as `whyrec explain` shows them.", ""]
