@@ -58,6 +58,26 @@ def test_duplicate_policies(tmp_path):
         quiet_load(path, duplicates="error")
 
 
+def test_dropping_a_repeated_pair_is_said_in_a_warning(tmp_path):
+    """A pair's other reviews are left out by keep-last and keep-first: a warning counts them, as
+    for skipped records; keep-all leaves nothing out, and says nothing."""
+    import warnings
+
+    from whyrec.data import load_corpus
+    from whyrec.errors import DataWarning
+
+    path = tmp_path / "d.json"
+    path.write_text("\n".join(amazon_lines([("a", "x", 1.0, "first"), ("a", "x", 5.0, "second"),
+                                             ("a", "x", 4.0, "third"), ("b", "x", 3.0, "other")])))
+    for policy, kept in (("keep-last", "latest"), ("keep-first", "earliest")):
+        with pytest.warns(DataWarning, match=rf"4 records read, 2 kept, 2 duplicate \(user, item\) pairs dropped "
+                                             rf"\(the {kept} review of each pair kept\)"):
+            load_corpus(path, duplicates=policy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(load_corpus(path, duplicates="keep-all")) == 4
+
+
 def test_keep_last_keeps_the_latest_review_by_time_not_by_place_in_the_file(tmp_path):
     """Amazon's 2018 dumps list an item's reviews newest first: the last in the file is the oldest.
     keep-last kept it; it now keeps the latest written (file order among equal or missing times)."""

@@ -223,7 +223,8 @@ def corpus_from_frame(
 
 
 def _warn_skipped(report: ValidationReport, stacklevel: int = 3) -> None:
-    """One :class:`DataWarning` with the report's counts when any record was skipped (or kept
-    without the time it gave)."""
-    if sum(report.skipped.values()) or report.unreadable_times:
+    """One :class:`DataWarning` with the report's counts when any record was skipped, dropped as
+    a repeated (user, item) pair (``duplicates``: keep-last or keep-first), or kept without the
+    time it gave: a record left out is never left out unsaid."""
+    if sum(report.skipped.values()) or report.duplicates_dropped or report.unreadable_times:
         warnings.warn(DataWarning(report.summary()), stacklevel=stacklevel)
