@@ -167,7 +167,8 @@ def test_a_written_split_of_a_file_with_duplicate_pairs_reads_back_without_a_war
     rows = [(f"u{n % 12}", f"i{n % 10}", 1 + n % 5, f"review number {n} of the file") for n in range(160)]
     path = tmp_path / "reviews.csv"
     pd.DataFrame(rows, columns=["user", "item", "rating", "text"]).to_csv(path, index=False)
-    deduplicated = load_corpus(path)
+    with pytest.warns(DataWarning, match="160 records read, 60 kept, 100 duplicate"):  # said when read
+        deduplicated = load_corpus(path)
     assert deduplicated.report.read == 160 and len(deduplicated) == 60
     write_index_split(ratio_split(deduplicated, seed=0), tmp_path / "1")
     everything = load_corpus(path, duplicates="keep-all")

@@ -43,6 +43,7 @@ from whyrec.metrics.significance import holm_by_test
 from whyrec.metrics.text import corpus_bleu, perplexity, rouge, tfidf_similarity
 from whyrec.provenance import split_fingerprint
 from whyrec.rating.als import PMF, ContextAwareALS
+from whyrec.results_table import holm_note, markdown_table
 from whyrec.systems.mt import VARIANTS, MTConfig, MultiTask, adversarial_epochs, mean_valid_nll
 from whyrec.systems.mt_progress import mt_epoch_text
 from whyrec.systems.mt_splits import tested_against_mt
@@ -108,13 +109,13 @@ def rating_by_activity(split: Split, models: dict[str, object], reference: str =
             for group, entry in out[name].items():
                 entry["p_vs_mt"] = p_values[group]
     tested = [name for name in out if name != reference]
-    for name, adjusted in zip(tested, holm_by_test([_groupstested_against_mt(out[name]) for name in tested])):
+    for name, adjusted in zip(tested, holm_by_test([_groups_against_mt(out[name]) for name in tested])):
         for group, entry in out[name].items():
             entry["p_holm"] = adjusted.get(group)
     return out
 
 
-def _groupstested_against_mt(groups: dict[str, dict]) -> dict[str, float]:
+def _groups_against_mt(groups: dict[str, dict]) -> dict[str, float]:
     """A model's p against MT by activity group, as a family's tests (a group without one left out)."""
     return {group: entry["p_vs_mt"] for group, entry in groups.items() if entry.get("p_vs_mt") is not None}
 
@@ -388,15 +389,13 @@ def markdown(results: dict) -> str:
                          family="the {count} p-values in “p vs MT”")
     by_activity = results.get("rating_by_activity")  # runs before it was recorded have none
     if by_activity:
-        from whyrec.results_table import markdown_table
-
         first = next(iter(by_activity.values()))
         lines += ["", "## Test RMSE by the user's number of training ratings (n: test records; p: paired t-test "
                   "against MT on the group's records)", "",
                   markdown_table(["system", *(f"{g} (n={v['count']:,})" for g, v in first.items())],
                                  [[name, *(activity_cell(v) for v in groups.values())]
                                   for name, groups in by_activity.items()])]
-        lines += _holm_lines([(name, _groupstested_against_mt(groups)) for name, groups in by_activity.items()],
+        lines += _holm_lines([(name, _groups_against_mt(groups)) for name, groups in by_activity.items()],
                              lambda group: f"{group} ratings", family="the {count} p-values by group")
     lines += ["", f"## Explanations (test, {results['test_records_scored_for_text']:,} records)", ""]
     if results.get("decoding"):
@@ -423,8 +422,6 @@ def _holm_lines(rows: list[tuple[str, dict[str, float]]], title=str, family: str
                 by_label: bool = False) -> list[str]:
     """The line reading a table's p-values against MT together
     (:func:`whyrec.results_table.holm_note`), after an empty line; none with fewer than two tests."""
-    from whyrec.results_table import holm_note
-
     note = holm_note(rows, title, family=family, by_label=by_label)
     return ["", note] if note else []
 

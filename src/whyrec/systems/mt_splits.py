@@ -156,7 +156,8 @@ def combine_mt_runs(runs: Mapping[str, dict]) -> dict:
                        mt_lower_on=int((reference_rmse < rmse).sum()), t_vs_mt=t, p_vs_mt=p,
                        p_vs_mt_per_split=[rows_of(s, "rating")[name]["p_vs_mt"] for s in labels])
         rating.append(row)
-    for row, adjusted in zip(rating, holm_by_test([tested_against_mt(row) for row in rating])):  # over the column p vs MT
+    # Holm's adjustment over the column p vs MT
+    for row, adjusted in zip(rating, holm_by_test([tested_against_mt(row) for row in rating])):
         if "p_vs_mt" in row:
             row["p_holm"] = adjusted["p_vs_mt"]
     text = []
