@@ -94,6 +94,9 @@ def test_the_note_under_tested_differences_says_when_none_can_keep_a_low_adjuste
     both = {"bleu1": 0.01, "usr": 0.02}
     assert holm_note([("A", both), ("B", {"fcr": 0.5})], str.upper).endswith(
         "2 of 3 differences keep an adjusted p ≤ 0.05: A: BLEU1, USR")  # 0.01 × 3, 0.02 × 2, 0.5 × 1
+    assert holm_note([("", both)], str.upper, family="the {count} p-values of every metric tested") == (
+        "Read together (Holm's adjustment of the 2 p-values of every metric tested), 2 of 2 differences keep an "
+        "adjusted p ≤ 0.05: BLEU1, USR")  # one unnamed row (align's change): its tests alone
 
 
 def test_the_rating_p_values_are_read_together_per_column(tmp_path):

@@ -58,7 +58,8 @@ def holm_note(rows: Sequence[tuple[str, Mapping[str, float]]], title: Callable[[
     test in it (:func:`whyrec.metrics.significance.holm_by_test`; ``rows``: each row's label and
     its p-values by metric, NaN for an untested one, left out; ``title``: a metric's name in the
     table), and the tests whose adjusted p stays at or below :data:`HOLM_LEVEL`, by row (named by
-    the row's label alone with ``by_label``, for rows of one test each). ``floor``: the smallest p
+    the row's label alone with ``by_label``, for rows of one test each; by its tests alone for an
+    empty label, as in a table of one row). ``floor``: the smallest p
     the tests can give; when it times the number of tests is above that level, none can stay below
     it, and the line says so, and how to lower it (``remedy``). ``family``: what was adjusted,
     ``{count}`` its number of tests. Empty with fewer than two tests."""
@@ -80,10 +81,12 @@ def holm_note(rows: Sequence[tuple[str, Mapping[str, float]]], title: Callable[[
         return head + f"no difference keeps an adjusted p ≤ {HOLM_LEVEL}"
     kept = sum(len(metrics) for _, metrics in held)
     return head + f"{kept} of {count} differences keep an adjusted p ≤ {HOLM_LEVEL}: " + "; ".join(
-        label if by_label else f"{label}: {', '.join(metrics)}" for label, metrics in held)
+        label if by_label else f"{label}: {', '.join(metrics)}" if label else ", ".join(metrics)
+        for label, metrics in held)
 
 
-def randomization_holm_note(rows: Sequence[tuple[str, Mapping]], title: Callable[[str], str] = str) -> str:
+def randomization_holm_note(rows: Sequence[tuple[str, Mapping]], title: Callable[[str], str] = str,
+                            family: str = "the table's {count} p-values") -> str:
     """:func:`holm_note` of a table of approximate randomization tests (``rows``: each row's label
     and its :class:`~whyrec.metrics.significance.PairedDifference` by metric), whose floor is the
     smallest p its trials can give (:func:`~whyrec.metrics.significance.smallest_p`)."""
@@ -95,7 +98,7 @@ def randomization_holm_note(rows: Sequence[tuple[str, Mapping]], title: Callable
     floor, exact = smallest_p(tests)
     remedy = "an exact test of so few records gives none lower" if exact else "more --trials lower it"
     return holm_note([(label, {m: t.p for m, t in by_metric.items()}) for label, by_metric in rows], title,
-                     floor, remedy)
+                     floor, remedy, family)
 
 
 ACTIVITY_TITLE = "RMSE by the user's number of training ratings (n: test records), over every split"

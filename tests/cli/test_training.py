@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import pytest
 import torch
 
 from tests.cli.invoke import assert_one_line_error, run_cli, unreadable_data
+from whyrec.metrics.significance import holm_adjusted
 
 
 def test_stats_and_train_evaluate_round_trip(tmp_path, planted):
@@ -440,6 +442,10 @@ def test_align_an_mt_bundle_with_the_default_decoder(tmp_path, planted):
     assert f"after − before on the {tested['after']['explanations']:,} test records (approximate randomization" \
         in proc.stdout
     assert f"sentiment accuracy {acc5['difference']:+.1f} points (5 classes, p {acc5['p']:.3f}) and " in proc.stdout
+    # read together: Holm's adjustment over every metric the bundle records, not only those printed
+    changed = [t for t in tested["after_minus_before"].values() if t["p"] is not None and not math.isnan(t["p"])]
+    assert [t["p_holm"] for t in changed] == pytest.approx(list(holm_adjusted([t["p"] for t in changed])))
+    assert f"Read together (Holm's adjustment of the {len(changed)} p-values of every metric tested), " in proc.stdout
     assert f"(5 classes; p {acc5['p']:.3f})" in run_cli("show", str(tmp_path / "aligned")).stdout
     # data of other users: nothing to learn from, one line saying so (it was "0 texts for 0 ratings")
     strangers = tmp_path / "strangers.csv"

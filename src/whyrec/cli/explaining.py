@@ -152,8 +152,17 @@ def align(
             change = tested_change(test, features, system.config.max_words, before, after,
                                    {name: (agreement["after"][name], agreement["before"][name])
                                     for name in agreement["after"]}, trials)
-        measured["after_minus_before"] = {metric: dataclasses.asdict(t) for metric, t in change.items()}
+        from whyrec.metrics.significance import holm_by_test
+        from whyrec.results_table import metric_title, randomization_holm_note
+
+        holm = holm_by_test([{metric: t.p for metric, t in change.items()}])[0]
+        measured["after_minus_before"] = {metric: {**dataclasses.asdict(t), "p_holm": holm[metric]}
+                                          for metric, t in change.items()}
         con.print(change_line(change, trials, len(test)), highlight=False)
+        # read together: every metric tested (the bundle's), not only those of the line
+        together = randomization_holm_note([("", change)], metric_title, "the {count} p-values of every metric tested")
+        if together:
+            con.print(together, highlight=False)
     for user, item, old, new in list(zip(test.users, test.items, before, after))[:5]:
         con.print(f"  {user} → {item}: {shown(old)}  ⇒  {shown(new)}", highlight=False)
     run["test"] = {"split": parts.name, **measured}
