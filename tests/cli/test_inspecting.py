@@ -39,3 +39,13 @@ def _top_level_pairs(text: str) -> list[str]:
             pairs.append(text[start:i].strip())
             start = i + 1
     return pairs + [text[start:].strip()]
+
+
+def test_show_gives_an_alignments_accuracy_p_and_its_holm_adjustment_when_recorded():
+    from whyrec.cli.inspecting import _tested_text
+
+    recorded = {"acc5": {"p": 0.000999, "p_holm": 0.010989}, "usr": {"p": 0.2, "p_holm": 0.4},
+                "fmr": {"p": float("nan"), "p_holm": None}}  # an untested metric is no test of the family
+    assert _tested_text(recorded) == "; p 0.001, 0.011 adjusted over the 2 metrics tested"
+    assert _tested_text({"acc5": {"p": 0.02}}) == "; p 0.020"  # aligned before align recorded p_holm
+    assert _tested_text({}) == ""  # align --trials 0

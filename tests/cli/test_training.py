@@ -446,7 +446,8 @@ def test_align_an_mt_bundle_with_the_default_decoder(tmp_path, planted):
     changed = [t for t in tested["after_minus_before"].values() if t["p"] is not None and not math.isnan(t["p"])]
     assert [t["p_holm"] for t in changed] == pytest.approx(list(holm_adjusted([t["p"] for t in changed])))
     assert f"Read together (Holm's adjustment of the {len(changed)} p-values of every metric tested), " in proc.stdout
-    assert f"(5 classes; p {acc5['p']:.3f})" in run_cli("show", str(tmp_path / "aligned")).stdout
+    shown = f"(5 classes; p {acc5['p']:.3f}, {acc5['p_holm']:.3f} adjusted over the {len(changed)} metrics tested)"
+    assert shown in run_cli("show", str(tmp_path / "aligned")).stdout
     # data of other users: nothing to learn from, one line saying so (it was "0 texts for 0 ratings")
     strangers = tmp_path / "strangers.csv"
     planted.corpus.reviews.assign(user=lambda f: "new-" + f["user"]).to_csv(strangers, index=False)

@@ -103,10 +103,9 @@ def bundle_text(d: dict) -> str:
                      f"; rating reward read by the rating-tuned encoder ({classifiers} classifier"
                      f"{'' if classifiers == 1 else 's'})")
         if "before" in test and "after" in test:
-            tested = (test.get("after_minus_before") or {}).get("acc5")
             line += (f"; test RMSE {test['before']['rmse']:.4f} → {test['after']['rmse']:.4f}, sentiment accuracy "
                      f"{test['before']['acc5']:.1f}% → {test['after']['acc5']:.1f}% (5 classes"
-                     + (f"; p {tested['p']:.3f}" if tested else "") + ")")
+                     + _tested_text(test.get("after_minus_before") or {}) + ")")
         lines.append(line)
     if d.get("aligned_shared_embeddings"):
         lines.append("  note: aligned before whyrec gave the aligned decoder word embeddings of its own, so the "
@@ -153,6 +152,20 @@ def _made_by_lines(view: dict | None) -> list[str]:
         else:
             lines.append(f"{aligned} (how that was made is not recorded)")
     return lines
+
+
+def _tested_text(change: dict) -> str:
+    """What ``show`` says of an alignment's tested change in the 5-class sentiment accuracy: its
+    p, and (aligned since align recorded it) that p adjusted by Holm's method over every metric
+    tested; "" for a run without tests."""
+    tested = change.get("acc5")
+    if not tested:
+        return ""
+    adjusted = tested.get("p_holm")
+    if adjusted is None:
+        return f"; p {tested['p']:.3f}"
+    count = sum(t.get("p_holm") is not None for t in change.values())
+    return f"; p {tested['p']:.3f}, {adjusted:.3f} adjusted over the {count} metrics tested"
 
 
 def _epochs_run(epochs) -> str:
