@@ -143,6 +143,9 @@ def test_the_rating_p_values_are_read_together_per_column(tmp_path):
     assert adjusted[:2] == [None, None] and adjusted[2:] == pytest.approx([0.04, 0.04])
     same.results[1].squared_errors[1] = np.full(3, 1.5)  # one split's errors differ: another model
     assert "no test" not in same.rating_holm_notes()[0] and same.to_dict()["systems"][1]["p_holm"] == 1.0
+    for r in same.results:  # a table whose rows kept no squared errors cannot tell: every row is tested
+        r.squared_errors = []
+    assert "no test" not in same.rating_holm_notes()[0] and "3 p-values" in same.rating_holm_notes()[0]
 
 
 def test_the_p_values_by_activity_group_are_read_together_per_kind():

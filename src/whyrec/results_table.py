@@ -198,7 +198,8 @@ class ResultsTable:
         ratings). Its tests against the reference (p = 1) test nothing, and are left out of
         Holm's families, where they would only raise the other rows' adjusted p."""
         base = next((r for r in self.results if r.system == self.reference), None)
-        if base is None or result is base or len(result.squared_errors) != len(base.squared_errors):
+        if base is None or result is base or not base.squared_errors \
+                or len(result.squared_errors) != len(base.squared_errors):  # no errors kept: nothing to tell
             return False
         return all(np.array_equal(a, b) for a, b in zip(result.squared_errors, base.squared_errors))
 
