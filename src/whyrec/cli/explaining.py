@@ -176,7 +176,7 @@ def align(
 
 
 CHANGE_SHOWN = (("bleu1", "BLEU-1", ".2f"), ("rougeL", "ROUGE-L", ".2f"), ("usr", "USR", ".3f"),
-                ("fmr", "FMR", ".3f"), ("div", "DIV", ".3f"))
+                ("fmr", "FMR", ".3f"), ("fcr", "FCR", ".3f"), ("div", "DIV", ".3f"))
 
 
 def change_line(change: dict, trials: int, records: int) -> str:
