@@ -126,7 +126,7 @@ def test_the_rating_p_values_are_read_together_per_column(tmp_path):
     assert (folder / "results.md").read_text().rstrip("\n").split("\n\n")[1:3] == table.rating_holm_notes()
     one_split = ResultsTable(rows[:2] + [row("SVD", 0.5, None, 3.0)], ["rmse"], "ALS", ["1"])
     assert one_split.rating_holm_notes() == [
-        "Read together (Holm's adjustment of the 2 p-values in “p vs ALS”), 1 of 2 differences keep an adjusted "
+        "Read together (Holm's adjustment of the 2 p-values in “p vs ALS”), 1 of 2 differences keeps an adjusted "
         "p ≤ 0.05: PMF"]  # 0.01 × 2; no column over splits
     assert "p_holm_over_splits" not in one_split.to_dict()["systems"][1]
     assert ResultsTable(rows[:2], ["rmse"], "ALS", ["1", "2"]).rating_holm_notes() == []  # one test each

@@ -80,7 +80,8 @@ def holm_note(rows: Sequence[tuple[str, Mapping[str, float]]], title: Callable[[
     if not held:
         return head + f"no difference keeps an adjusted p ≤ {HOLM_LEVEL}"
     kept = sum(len(metrics) for _, metrics in held)
-    return head + f"{kept} of {count} differences keep an adjusted p ≤ {HOLM_LEVEL}: " + "; ".join(
+    keeps = "keeps" if kept == 1 else "keep"
+    return head + f"{kept} of {count} differences {keeps} an adjusted p ≤ {HOLM_LEVEL}: " + "; ".join(
         label if by_label else f"{label}: {', '.join(metrics)}" if label else ", ".join(metrics)
         for label, metrics in held)
 

@@ -184,4 +184,4 @@ def test_the_lines_reading_the_rating_p_values_together_follow_the_table(monkeyp
     monkeypatch.setattr(output, "console", lambda: screen)
     print_table(table, "rating prediction")
     assert screen.file.getvalue().splitlines()[-3:] == [
-        f"{head}1 of 2 differences keep an adjusted p ≤ 0.05: PMF", "", "Ranking: every item is in every list."]
+        f"{head}1 of 2 differences keeps an adjusted p ≤ 0.05: PMF", "", "Ranking: every item is in every list."]

@@ -69,7 +69,7 @@ def test_summary_reads_the_p_values_against_mt_together():
     holm = holm_adjusted([pmf["p_vs_mt"], plain["p_vs_mt"]])
     assert [pmf["p_holm"], plain["p_holm"]] == pytest.approx(list(holm)) and pmf["p_holm"] < plain["p_holm"]
     assert pmf["p_holm"] < 0.05 < plain["p_holm"]  # PMF 0.3 to MT's 0.16 on every split; plain ALS near MT
-    assert ("Read together (Holm's adjustment of the 2 p-values in “p vs MT”), 1 of 2 differences keep an adjusted "
+    assert ("Read together (Holm's adjustment of the 2 p-values in “p vs MT”), 1 of 2 differences keeps an adjusted "
             "p ≤ 0.05: PMF") in splits_markdown(summary)
 
 
