@@ -46,6 +46,7 @@ def test_one_row_per_explainer_with_the_scores_of_each(tiny_split, tmp_path):
         assert paired.difference == pytest.approx(scores["pair"][metric] - scores["user"][metric], abs=1e-9)
         assert 0.0 < paired.p <= 1.0
     assert table.results[3].text_tests and 0 < table.results[3].text_tested_records <= len(split.test)
+    assert not any(r.text_as_reference for r in table.results)  # MT-I, MT-P and PETER+ each write their own
     assert "Explanations against MT-U, on the test records both explain" in table.save(tmp_path / "t").joinpath(
         "results.md").read_text()
     untested = compare_trained(split, systems, features, trials=0)

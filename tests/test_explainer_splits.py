@@ -52,9 +52,11 @@ def test_a_kept_single_split_keeps_its_explanation_tests(tmp_path, tiny_split):
     table.results[1].text_tests = {"bleu1": PairedDifference(-1.5, 0.02, 1000),
                                    "acc5": PairedDifference(3.0, 1.0, 8, True)}
     table.results[1].text_tested_records = 3
+    table.results[1].text_as_reference = True
     save_split_result(split_result_path(tmp_path, split), table, [], split, SETTINGS)
     back = read_split_result(split_result_path(tmp_path, split), split, SETTINGS)[0]
     assert back.results[1].text_tests == table.results[1].text_tests and back.results[1].text_tested_records == 3
+    assert back.results[1].text_as_reference and not back.results[0].text_as_reference
     assert back.text_significance_markdown() == table.text_significance_markdown() != ""
     assert back.results[0].text_tests == {}
 

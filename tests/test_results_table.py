@@ -73,6 +73,18 @@ def test_explanation_tests_against_the_reference_are_a_table_of_differences_and_
         "usr": {"difference": 0.0423, "p": 0.064, "assignments": 1000, "exact": False, "p_holm": 0.064},
         "acc5": {"difference": -21.94, "p": 0.0009, "assignments": 1000, "exact": False, "p_holm": 0.0027}}}
     assert table.text_significance_title() in (tmp_path / "run" / "results.md").read_text()
+    # a row writing as the reference does (an aligned bundle's untouched MT-U): its tests (p 1) are no tests
+    third = SystemResult("MT-U aligned", {}, [fold], [np.ones(2)], text_tested_records=237, text_as_reference=True,
+                         text_tests={m: PairedDifference(0.0, 1.0, 1000) for m in ("bleu1", "usr", "acc5")})
+    table.results.append(third)
+    assert table.text_significance_markdown().splitlines()[-1] == (
+        "Read together (Holm's adjustment of the table's 3 p-values; MT-U aligned writes as MT-U does: no test), "
+        "2 of 3 differences keep an adjusted p ≤ 0.05: PETER: bleu1, acc5")  # as before: 3 tests, not 6
+    saved = table.to_dict()["systems"]
+    assert saved[2]["text_tests"]["as_reference"] is True and "as_reference" not in saved[1]["text_tests"]
+    assert {m: t["p_holm"] for m, t in saved[2]["text_tests"]["tests"].items()} == dict.fromkeys(
+        ("bleu1", "usr", "acc5"))
+    assert saved[1]["text_tests"]["tests"]["bleu1"]["p_holm"] == pytest.approx(0.0027)
 
 
 def test_the_note_under_tested_differences_says_when_none_can_keep_a_low_adjusted_p():

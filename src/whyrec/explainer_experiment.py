@@ -280,6 +280,7 @@ def _text_tests(rows: list[SystemResult], per_split: Sequence[list[SystemResult]
         if all(parts):
             row.text_tested_records = sum(len(part.references) for part in parts)
             row.text_tests = stratified_randomization_test(parts, trials=trials)
+            row.text_as_reference = all(part.identical for part in parts)
 
 
 def _metrics(encoder) -> list[str]:

@@ -127,6 +127,8 @@ class SystemResult:
     # the mean difference): metric -> whyrec.metrics.significance.PairedDifference, and the records paired
     text_tests: dict = field(default_factory=dict)
     text_tested_records: int = 0
+    # its explanations are the reference row's, record for record: its text tests test nothing (p 1)
+    text_as_reference: bool = False
 
     def mean(self, key: str) -> float:
         return float(np.mean([f[key] for f in self.per_fold]))
@@ -339,7 +341,11 @@ class ResultsTable:
         table = markdown_table(["system", "records", *names],
                                [[r.system, f"{r.text_tested_records:,}", *(cell(m, r.text_tests.get(m)) for m in names)]
                                 for r in tested])
-        together = randomization_holm_note([(r.system, r.text_tests) for r in tested])
+        same = [r.system for r in tested if r.text_as_reference]
+        untested = f"; {', '.join(same)} write{'s' if len(same) == 1 else ''} as {self.reference} does: no test" \
+            if same else ""
+        together = randomization_holm_note([(r.system, {} if r.text_as_reference else r.text_tests) for r in tested],
+                                           family="the table's {count} p-values" + untested)
         return f"{table}\n\n{together}" if together else table
 
     def text_significance_title(self) -> str:
@@ -382,6 +388,7 @@ class ResultsTable:
                  "std": {k: r.std(k) for k in [*self.metrics, "train_s", "test_s"]},
                  **({"rmse_by_activity": by_activity} if by_activity else {}),
                  **({"text_tests": {"records": r.text_tested_records,
+                                    **({"as_reference": True} if r.text_as_reference else {}),
                                     "tests": {m: {**dataclasses.asdict(t), "p_holm": text_holm[m]}
                                               for m, t in r.text_tests.items()}}}
                     if r.text_tests else {})}
@@ -391,11 +398,14 @@ class ResultsTable:
             ],
         }
 
-    def _holm_of_text_tests(self) -> list[dict[str, float]]:
-        """Each row's text tests' p adjusted by Holm's method over the table's (``p_holm``)."""
+    def _holm_of_text_tests(self) -> list[dict[str, float | None]]:
+        """Each row's text tests' p adjusted by Holm's method over the table's (``p_holm``); None
+        for a row that writes as the reference does (:attr:`SystemResult.text_as_reference`)."""
         from whyrec.metrics.significance import holm_by_test
 
-        return holm_by_test([{m: t.p for m, t in r.text_tests.items()} for r in self.results])
+        adjusted = holm_by_test([{} if r.text_as_reference else {m: t.p for m, t in r.text_tests.items()}
+                                 for r in self.results])
+        return [{m: by_metric.get(m) for m in r.text_tests} for r, by_metric in zip(self.results, adjusted)]
 
     def _holm_of_ranking_tests(self) -> list[dict[str, float | None]]:
         """Each row's ranking p over the splits adjusted by Holm's method over the table's

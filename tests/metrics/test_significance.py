@@ -42,6 +42,25 @@ def test_identical_systems_have_p_one():
     assert all(r.difference == 0.0 and r.p == 1.0 for r in result.values())
 
 
+def test_two_systems_are_identical_only_when_every_record_is_written_and_scored_alike():
+    from whyrec.metrics.significance import PairedExplanations
+
+    references, first, _, features = _perfect_and_bad(3)
+    same = PairedExplanations(references, first, [list(h) for h in first], features)
+    assert same.identical
+    other_word = [list(h) for h in first]
+    other_word[2][1] = "was"
+    assert not PairedExplanations(references, first, other_word, features).identical
+    assert not PairedExplanations(references, first, [list(h) for h in first], features,
+                                  second_references=[["<unk>", *r[1:]] for r in references]).identical
+    assert PairedExplanations(references, first, [list(h) for h in first], features,
+                              second_references=[list(r) for r in references]).identical
+    judged = {"acc5": ([100.0, 0.0, 100.0], [100.0, 0.0, 100.0])}
+    assert PairedExplanations(references, first, [list(h) for h in first], record_means=judged).identical
+    judged_apart = {"acc5": ([100.0, 0.0, 100.0], [100.0, 100.0, 100.0])}  # read against other predicted ratings
+    assert not PairedExplanations(references, first, [list(h) for h in first], record_means=judged_apart).identical
+
+
 def test_a_difference_in_one_record_is_not_significant():
     # the one differing record's swap flips the sign of d and nothing else: every trial reaches |d|
     references = [["w%d" % n, "x", "y"] for n in range(40)]
