@@ -198,6 +198,20 @@ def test_each_output_is_tested_against_the_first_on_the_records_both_wrote_for()
                                                first.features, set())["rouge1"])
     assert unpaired.unpaired.startswith("2 records, the first file 3") and not unpaired.tests
     assert {t.paired_by for t in tested} == {"position"} and not any(t.unmatched for t in tested)
+    assert not any(t.as_first for t in tested)
+
+
+def test_an_output_that_wrote_as_the_first_did_is_marked_and_left_out_of_the_holm_line():
+    from whyrec.cli.scoring import tested_table
+
+    first = GeneratedTexts("a/peter.csv", REFERENCES, {"peter": GENERATED, "again": list(GENERATED),
+                                                      "other": ["the strap", "the strap", "the strap"]})
+    again, other = compare_with_first([first], {"sound", "strap", "price", "tone"}, trials=100)
+    assert again.as_first and all(t.difference == 0.0 and t.p == 1.0 for t in again.tests.values())
+    assert not other.as_first
+    together = tested_table([again, other]).splitlines()[-1]
+    assert together.startswith(f"Read together (Holm's adjustment of the table's {len(other.tests)} p-values; "
+                               "peter.csv · again writes as the first does: no test), ")
 
 
 def test_files_that_name_users_and_items_are_paired_by_them_not_by_position():

@@ -261,7 +261,9 @@ class PairedComparison:
     this output's file than in the first's (each explanation is scored against its own file's);
     ``unpaired``: why no record is paired; ``paired_by``: ``"user and item"`` or ``"position"``
     (:func:`paired_records`); ``unmatched``: this output's records with no record of the first
-    file's (user, item), when paired by them."""
+    file's (user, item), when paired by them; ``as_first``: it wrote the first's explanation of
+    every paired record, scored alike (its tests test nothing:
+    :attr:`whyrec.metrics.significance.PairedExplanations.identical`)."""
 
     output: str
     against: str
@@ -271,6 +273,7 @@ class PairedComparison:
     unpaired: str = ""
     paired_by: str = ""
     unmatched: int = 0
+    as_first: bool = False
 
 
 def paired_records(first: GeneratedTexts, other: GeneratedTexts) -> tuple[list[tuple[int, int]], str, str]:
@@ -317,7 +320,7 @@ def compare_with_first(read: list[GeneratedTexts], feature_set: set[str] | None 
     own, and ``references_differ`` counts where they do. FMR is tested when the first file knows
     the records' true features; with a ``judge`` (and the data's rating ``scale``), the sentiment
     alignment ``acc5``/``acc3`` of :func:`score_texts` when both files hold predicted ratings."""
-    from whyrec.metrics.significance import randomization_test
+    from whyrec.metrics.significance import PairedExplanations, stratified_randomization_test
 
     split = whyrec_tokenize if tokenize else str.split
     outputs = [(texts, name) for texts in read for name in texts.generated]
@@ -346,10 +349,12 @@ def compare_with_first(read: list[GeneratedTexts], feature_set: set[str] | None 
                 this, that = (_judged(judge, source, explanations, rows, scale)
                               for source, explanations, rows in ((texts, written, mine), (first_texts, first, theirs)))
                 means = {metric: (this[metric], that[metric]) for metric in this}
-            entry.tests = randomization_test(  # this output's scores minus the first's
+            part = PairedExplanations(  # this output's scores minus the first's
                 [split(texts.references[b]) for b in mine], [split(written[b]) for b in mine],
-                [split(first[a]) for a in theirs], true if feature_set else None, feature_set, trials, seed,
+                [split(first[a]) for a in theirs], true if feature_set else None,
                 second_references=[split(first_texts.references[a]) for a in theirs], record_means=means)
+            entry.tests = stratified_randomization_test([part], feature_set, trials, seed)
+            entry.as_first = part.identical
         out.append(entry)
     return out
 

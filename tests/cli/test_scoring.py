@@ -142,6 +142,7 @@ def test_record_files_are_paired_by_user_and_item_whatever_their_order(tmp_path)
     assert (tested["paired_by"], tested["records"], tested["unmatched"]) == ("user and item", 3, 1)
     assert tested["references_differ"] == 0  # by position, all three would differ
     assert all(t["difference"] == 0.0 and t["p"] == 1.0 for t in tested["tests"].values())  # the same texts
+    assert tested["as_first"] is True and all(t["p_holm"] is None for t in tested["tests"].values())  # no tests
     printed = run_cli("score", str(tmp_path / "a.csv"), str(tmp_path / "b.csv")).stdout
     assert "b.csv · generated: paired with the first by user and item; 1 of its records has no match there" in printed
 

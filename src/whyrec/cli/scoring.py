@@ -95,7 +95,8 @@ def score(
         report["against_first"] = {"output": tested[0].against, "method": "approximate randomization",
                                    "trials": trials, "seed": 0,
                                    "outputs": [_tested_json(t, holm) for t, holm in
-                                               zip(tested, holm_by_test([{m: test.p for m, test in t.tests.items()}
+                                               zip(tested, holm_by_test([{} if t.as_first else
+                                                                         {m: test.p for m, test in t.tests.items()}
                                                                          for t in tested]))]}
     if as_json:
         typer.echo(strict_dumps(report))
@@ -178,10 +179,13 @@ def comparison_table(files: list[dict]) -> str:
 
 def _tested_json(tested, holm: dict[str, float]) -> dict:
     """One output's tests against the first, each with its p adjusted by Holm's method over every
-    test of every output (``holm``: this output's, by metric)."""
+    test of every output (``holm``: this output's, by metric; None for an output that wrote as the
+    first did, whose tests are no tests)."""
     return {"output": tested.output, "records": tested.records, "references_differ": tested.references_differ,
             "unpaired": tested.unpaired or None, "paired_by": tested.paired_by, "unmatched": tested.unmatched,
-            "tests": {metric: {**dataclasses.asdict(t), "p_holm": holm[metric]} for metric, t in tested.tests.items()}}
+            **({"as_first": True} if tested.as_first else {}),
+            "tests": {metric: {**dataclasses.asdict(t), "p_holm": holm.get(metric)}
+                      for metric, t in tested.tests.items()}}
 
 
 def tested_table(tested: list) -> str:
@@ -210,8 +214,11 @@ def tested_table(tested: list) -> str:
               "counted (an exact test; the smallest p it can give is " + f"{smallest_p(entry.tests.values())[0]:.3g})"
               for entry in tested if any(t.exact for t in entry.tests.values())]
     titles = {key: title for title, key, _ in TABLE_COLUMNS}
-    together = randomization_holm_note([(entry.output, entry.tests) for entry in tested if entry.tests],
-                                       titles.__getitem__)
+    same = [entry.output for entry in tested if entry.as_first]
+    untested = f"; {', '.join(same)} write{'s' if len(same) == 1 else ''} as the first does: no test" if same else ""
+    together = randomization_holm_note([(entry.output, {} if entry.as_first else entry.tests)
+                                        for entry in tested if entry.tests], titles.__getitem__,
+                                       "the table's {count} p-values" + untested)
     return "\n".join([table, *notes, *([together] if together else [])])
 
 
