@@ -86,6 +86,14 @@ def holm_note(rows: Sequence[tuple[str, Mapping[str, float]]], title: Callable[[
         for label, metrics in held)
 
 
+def untested_clause(names: Sequence[str], verb: str, whom: str) -> str:
+    """What a :func:`holm_note`'s ``family`` adds for the rows left out of it as doing what the
+    row they are tested against does ("; MT-I, MT-P predict as MT-U does: no test"); "" for none."""
+    if not names:
+        return ""
+    return f"; {', '.join(names)} {verb}{'s' if len(names) == 1 else ''} as {whom} does: no test"
+
+
 def randomization_holm_note(rows: Sequence[tuple[str, Mapping]], title: Callable[[str], str] = str,
                             family: str = "the table's {count} p-values") -> str:
     """:func:`holm_note` of a table of approximate randomization tests (``rows``: each row's label
@@ -219,10 +227,8 @@ class ResultsTable:
     def _untested_rows(self) -> str:
         """What a Holm line says of the rows left out of its family as predicting as the reference
         does ("" when none is)."""
-        same = [r.system for r in self.results if self._predicts_as_reference(r)]
-        if not same:
-            return ""
-        return f"; {', '.join(same)} predict{'s' if len(same) == 1 else ''} as {self.reference} does: no test"
+        return untested_clause([r.system for r in self.results if self._predicts_as_reference(r)], "predict",
+                               self.reference)
 
     def _holm_of_rating_tests(self) -> list[dict[str, float | None]]:
         """Each row's rating p-values adjusted by Holm's method over their column (``p_holm``,
@@ -341,9 +347,7 @@ class ResultsTable:
         table = markdown_table(["system", "records", *names],
                                [[r.system, f"{r.text_tested_records:,}", *(cell(m, r.text_tests.get(m)) for m in names)]
                                 for r in tested])
-        same = [r.system for r in tested if r.text_as_reference]
-        untested = f"; {', '.join(same)} write{'s' if len(same) == 1 else ''} as {self.reference} does: no test" \
-            if same else ""
+        untested = untested_clause([r.system for r in tested if r.text_as_reference], "write", self.reference)
         together = randomization_holm_note([(r.system, {} if r.text_as_reference else r.text_tests) for r in tested],
                                            family="the table's {count} p-values" + untested)
         return f"{table}\n\n{together}" if together else table

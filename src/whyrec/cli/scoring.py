@@ -192,7 +192,7 @@ def tested_table(tested: list) -> str:
     """The outputs tested against the first (:func:`whyrec.written_elsewhere.compare_with_first`)
     as a markdown table: per metric, this output's score minus the first's, and its p."""
     from whyrec.metrics.significance import smallest_p
-    from whyrec.results_table import markdown_table, randomization_holm_note
+    from whyrec.results_table import markdown_table, randomization_holm_note, untested_clause
 
     shown = [(title, key, spec) for title, key, spec in TABLE_COLUMNS[1:] if any(key in t.tests for t in tested)]
     rows = []
@@ -214,8 +214,7 @@ def tested_table(tested: list) -> str:
               "counted (an exact test; the smallest p it can give is " + f"{smallest_p(entry.tests.values())[0]:.3g})"
               for entry in tested if any(t.exact for t in entry.tests.values())]
     titles = {key: title for title, key, _ in TABLE_COLUMNS}
-    same = [entry.output for entry in tested if entry.as_first]
-    untested = f"; {', '.join(same)} write{'s' if len(same) == 1 else ''} as the first does: no test" if same else ""
+    untested = untested_clause([entry.output for entry in tested if entry.as_first], "write", "the first")
     together = randomization_holm_note([(entry.output, {} if entry.as_first else entry.tests)
                                         for entry in tested if entry.tests], titles.__getitem__,
                                        "the table's {count} p-values" + untested)
