@@ -39,7 +39,8 @@ def data_stats(
     from whyrec.data.text import LETTERS_LOST_WARNING, characters_dropped, letters_lost, letters_lost_text
 
     path = data_path(path, data)
-    corpus = load_reviews(path, format, column, strict, duplicates, (min_rating, max_rating), fold_unicode, meta)
+    corpus = load_reviews(path, format, column, strict, duplicates, (min_rating, max_rating), fold_unicode, meta,
+                          summary_shown=True)  # printed below (and in --json's validation), not as a warning too
     report = corpus.report
     holding, dropped = characters_dropped(corpus.texts)
     lost = letters_lost(corpus.texts, dropped)

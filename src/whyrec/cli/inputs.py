@@ -13,26 +13,33 @@ from whyrec.cli.output import print_warning
 
 
 def load_reviews(path: Path, fmt: str | None, columns: list[str] | None, strict: bool, duplicates: str,
-                 scale: tuple[float, float] = (1.0, 5.0), fold_unicode: bool = False, meta: Path | None = None):
+                 scale: tuple[float, float] = (1.0, 5.0), fold_unicode: bool = False, meta: Path | None = None,
+                 summary_shown: bool = False):
     """Load a corpus, printing reader warnings (truncation, skipped records) as one line each;
     ``fold_unicode``: texts folded to ASCII (``--fold-unicode``, or a bundle trained so); ``meta``:
-    the item metadata file (``--meta``; by default the one beside the reviews)."""
+    the item metadata file (``--meta``; by default the one beside the reviews); ``summary_shown``:
+    the caller prints the reading's summary itself (``data stats``), so its warning is left out."""
     from whyrec.data import load_corpus
     from whyrec.data.corpus import DUPLICATE_POLICIES
     from whyrec.errors import ConfigError
 
     if duplicates not in DUPLICATE_POLICIES:
         raise ConfigError(f"--duplicates must be one of {', '.join(DUPLICATE_POLICIES)}, not '{duplicates}'")
-    with warnings_as_lines():
-        return load_corpus(path, format=fmt, columns={k: str(v) for k, v in parse_pairs(columns, "--column").items()},
-                           strict=strict, duplicates=duplicates, rating_scale=scale, fold_unicode=fold_unicode,
-                           meta_path=meta)
+    said: set[str] = set()
+    with warnings_as_lines(said):
+        corpus = load_corpus(path, format=fmt, columns={k: str(v) for k, v in parse_pairs(columns, "--column").items()},
+                             strict=strict, duplicates=duplicates, rating_scale=scale, fold_unicode=fold_unicode,
+                             meta_path=meta)
+        if summary_shown:
+            said.add(corpus.report.summary())
+    return corpus
 
 
 @contextmanager
-def warnings_as_lines():
+def warnings_as_lines(said: set[str] | None = None):
     """Print the warnings raised inside (truncated files, skipped records, a doubtful split) as one
-    ``warning: ...`` line each, from one process under torchrun."""
+    ``warning: ...`` line each, from one process under torchrun; those whose text the caller
+    puts in ``said`` before the block ends are left out (it prints them otherwise)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         yield
@@ -40,7 +47,7 @@ def warnings_as_lines():
 
     main_process = launched_main()
     for w in caught:
-        if issubclass(w.category, UserWarning) and main_process:
+        if issubclass(w.category, UserWarning) and main_process and str(w.message) not in (said or ()):
             print_warning(str(w.message))
 
 
