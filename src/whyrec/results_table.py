@@ -348,9 +348,16 @@ class ResultsTable:
                                [[r.system, f"{r.text_tested_records:,}", *(cell(m, r.text_tests.get(m)) for m in names)]
                                 for r in tested])
         untested = untested_clause([r.system for r in tested if r.text_as_reference], "write", self.reference)
-        together = randomization_holm_note([(r.system, {} if r.text_as_reference else r.text_tests) for r in tested],
+        together = randomization_holm_note([(r.system, tests) for r, tests in zip(tested, self._text_family(tested))],
                                            family="the table's {count} p-values" + untested)
         return f"{table}\n\n{together}" if together else table
+
+    @staticmethod
+    def _text_family(rows: Sequence[SystemResult]) -> list[dict]:
+        """Each row's text tests as Holm's family holds them (metric → PairedDifference): none for
+        a row that writes as the reference does (:attr:`SystemResult.text_as_reference`), whose
+        tests test nothing. The line under the table and results.json's ``p_holm`` both read it."""
+        return [{} if r.text_as_reference else r.text_tests for r in rows]
 
     def text_significance_title(self) -> str:
         sampled = [t.assignments for r in self.results for t in r.text_tests.values() if not t.exact]
@@ -407,8 +414,7 @@ class ResultsTable:
         for a row that writes as the reference does (:attr:`SystemResult.text_as_reference`)."""
         from whyrec.metrics.significance import holm_by_test
 
-        adjusted = holm_by_test([{} if r.text_as_reference else {m: t.p for m, t in r.text_tests.items()}
-                                 for r in self.results])
+        adjusted = holm_by_test([{m: t.p for m, t in tests.items()} for tests in self._text_family(self.results)])
         return [{m: by_metric.get(m) for m in r.text_tests} for r, by_metric in zip(self.results, adjusted)]
 
     def _holm_of_ranking_tests(self) -> list[dict[str, float | None]]:

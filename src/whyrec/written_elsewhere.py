@@ -275,6 +275,12 @@ class PairedComparison:
     unmatched: int = 0
     as_first: bool = False
 
+    @property
+    def family_tests(self) -> dict:
+        """Its tests as Holm's family over every output holds them: none when it wrote as the first
+        did (``as_first``), whose tests test nothing. ``score``'s line and its JSON both read it."""
+        return {} if self.as_first else self.tests
+
 
 def paired_records(first: GeneratedTexts, other: GeneratedTexts) -> tuple[list[tuple[int, int]], str, str]:
     """Which record of ``other`` goes with which of ``first``: ``(pairs, by, why_none)``, ``pairs``

@@ -95,9 +95,8 @@ def score(
         report["against_first"] = {"output": tested[0].against, "method": "approximate randomization",
                                    "trials": trials, "seed": 0,
                                    "outputs": [_tested_json(t, holm) for t, holm in
-                                               zip(tested, holm_by_test([{} if t.as_first else
-                                                                         {m: test.p for m, test in t.tests.items()}
-                                                                         for t in tested]))]}
+                                               zip(tested, holm_by_test([{m: test.p for m, test in
+                                                                          t.family_tests.items()} for t in tested]))]}
     if as_json:
         typer.echo(strict_dumps(report))
         return
@@ -215,8 +214,8 @@ def tested_table(tested: list) -> str:
               for entry in tested if any(t.exact for t in entry.tests.values())]
     titles = {key: title for title, key, _ in TABLE_COLUMNS}
     untested = untested_clause([entry.output for entry in tested if entry.as_first], "write", "the first")
-    together = randomization_holm_note([(entry.output, {} if entry.as_first else entry.tests)
-                                        for entry in tested if entry.tests], titles.__getitem__,
+    together = randomization_holm_note([(entry.output, entry.family_tests) for entry in tested if entry.tests],
+                                       titles.__getitem__,
                                        "the table's {count} p-values" + untested)
     return "\n".join([table, *notes, *([together] if together else [])])
 
