@@ -10,7 +10,10 @@ trained MT bundles to benchmarks/.cache/<dataset>/ (for `whyrec serve` and bench
 
 Datasets may run in separate processes (``--threads 1 --datasets X`` each, as the recorded run
 did: digital music in one, the other three in another); ``--report-only`` then rebuilds the
-summary from the per-dataset JSON files (each records its torch threads).
+summary from the per-dataset JSON files (each records its torch threads), and writes each
+dataset's ``mt.md``/``mt.json`` again from its JSON as this version writes them
+(:func:`whyrec.systems.mt_experiment.rewrite_report`: the numbers as measured, with what can be
+worked out from them, such as Holm's adjustment).
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from pathlib import Path
 import torch
 
 from whyrec.systems.mt import MTConfig
-from whyrec.systems.mt_experiment import adversarial_span, epochs_cell, perplexity_cell, run_mt_experiment
+from whyrec.systems.mt_experiment import (adversarial_span, epochs_cell, perplexity_cell, rewrite_report,
+                                          run_mt_experiment)
 
 from shared_data import DATA, DATASETS, load_split, machine, mt_bundle_dir, provenance
 
@@ -178,6 +182,9 @@ def main() -> None:
                         help="rebuild the summary, checks and markdown from the per-dataset JSON files")
     args = parser.parse_args()
     if args.report_only:
+        for name in DATASETS:
+            if (args.out / "mt" / name / "mt.json").exists():
+                rewrite_report(args.out / "mt" / name)
         summary = json.loads((args.out / "mt.json").read_text(encoding="utf-8"))
         rows = {**summary["datasets"], **per_dataset_rows(args.out)}  # runs on other datasets may be newer
         summary["datasets"] = {name: rows[name] for name in sorted(rows, key=dataset_order)}

@@ -30,6 +30,8 @@ from pathlib import Path
 from whyrec.bundle import load_bundle
 from whyrec.experiment import activity_groups_of
 from whyrec.metrics.rating import paired_p_by_group, rmse
+from whyrec.metrics.significance import holm_by_test
+from whyrec.results_table import HOLM_LEVEL, holm_note
 from whyrec.rating.als import PMF
 from whyrec.systems.mt import MTConfig, MultiTask
 from whyrec.systems.mt_experiment import baseline_als_settings, plain_als_like, rating_by_activity
@@ -96,15 +98,26 @@ def markdown(summary: dict) -> str:
             lines.append(f"| {system} | " + " | ".join(cells) + " |")
         lines.append("| p (MT vs plain ALS) | " + " | ".join(_number(r["p_mt_vs_plain_als"][g], ".3g") for g in groups)
                      + " |")
+        together = holm_note([("", _tested(r))], lambda group: f"{group} ratings",
+                             family="the dataset's {count} p-values, one per group")
+        lines += ["", together] if together else []
         lines.append("")
     lines += ["## Groups where MT is below plain ALS", ""]
     for name, r in summary["datasets"].items():
         below = [g for g in r["by_activity"]["MT"]
                  if r["by_activity"]["MT"][g]["rmse"] < r["by_activity"]["plain ALS"][g]["rmse"]]
         significant = [g for g in below if (r["p_mt_vs_plain_als"][g] or 1) < 0.05]
+        adjusted = holm_by_test([_tested(r)])[0]
+        kept = [g for g in significant if adjusted[g] <= HOLM_LEVEL]
         lines.append(f"- {name}: {len(below)} of {len(r['by_activity']['MT'])} groups ({', '.join(below) or 'none'}); "
-                     f"with p < 0.05: {', '.join(significant) or 'none'}")
+                     f"with p < 0.05: {', '.join(significant) or 'none'}; with Holm's adjusted p ≤ {HOLM_LEVEL} over "
+                     f"the dataset's {len(adjusted)} groups: {', '.join(kept) or 'none'}")
     return "\n".join(lines) + "\n"
+
+
+def _tested(result: dict) -> dict[str, float]:
+    """A dataset's p-values of MT against plain ALS by group, as one family (a group without one left out)."""
+    return {g: p for g, p in result["p_mt_vs_plain_als"].items() if p is not None}
 
 
 def _differs(result: dict) -> str:

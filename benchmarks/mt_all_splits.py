@@ -12,7 +12,10 @@ the dataset on which MT's split-1 RMSE is not below plain ALS's.
     python benchmarks/mt_all_splits.py [--datasets amazon-gift-cards] [--splits 1 2 3 4 5] [--threads 1]
 
 Finished splits (same settings) are read back from their folders, so an interrupted run resumes
-at the split it was on (``--checkpoint`` keeps MT's epochs in between).
+at the split it was on (``--checkpoint`` keeps MT's epochs in between). ``--report-only`` trains
+nothing: it writes every report of the datasets in ``results/mt_all_splits.json`` again from their
+JSON files, as this version writes them (:func:`whyrec.systems.mt_splits.rewrite_splits_report`:
+the numbers as measured, with what can be worked out from them, such as Holm's adjustment).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from pathlib import Path
 import torch
 
 from whyrec.systems.mt_config import MTConfig
-from whyrec.systems.mt_splits import run_mt_over_splits, splits_markdown
+from whyrec.systems.mt_splits import holm_over_splits, rewrite_splits_report, run_mt_over_splits, splits_markdown
 
 from shared_data import DATA, load_split, machine, provenance
 
@@ -41,7 +44,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads of this process")
     parser.add_argument("--out", type=Path, default=HERE / "results")
     parser.add_argument("--checkpoint", type=Path, default=HERE / ".cache" / "mt_all_splits")
+    parser.add_argument("--report-only", action="store_true",
+                        help="write the reports again from the JSON files; train nothing")
     args = parser.parse_args()
+    if args.report_only:
+        rewrite_all(args.out)
+        return
     torch.set_num_threads(args.threads)
     config = MTConfig(epochs=args.epochs)
     summary = {"date": time.strftime("%Y-%m-%d"), "machine": machine(), "threads": args.threads,
@@ -61,6 +69,18 @@ def main() -> None:
     report = markdown(summary)
     (args.out / "mt_all_splits.md").write_text(report, encoding="utf-8")
     print(report)
+
+
+def rewrite_all(out: Path) -> None:
+    """Every dataset's reports under ``out/mt_all_splits/`` and the whole, written again from their JSON."""
+    path = out / "mt_all_splits.json"
+    summary = json.loads(path.read_text(encoding="utf-8"))
+    for name, result in summary["datasets"].items():
+        rewrite_splits_report(out / "mt_all_splits" / name)
+        holm_over_splits(result["rating"])  # this file keeps its own copy of each dataset's summary
+    path.write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    (out / "mt_all_splits.md").write_text(markdown(summary), encoding="utf-8")
+    print(markdown(summary))
 
 
 def markdown(summary: dict) -> str:

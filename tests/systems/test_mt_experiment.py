@@ -96,6 +96,40 @@ def test_the_rating_table_reads_its_p_values_against_mt_together():
     assert "Read together" not in markdown({**results, "rating": rows[1:]})  # one test: nothing to adjust
 
 
+def without_holm(results):
+    """A copy of JSON-like ``results`` with every ``p_holm`` taken out: a report of a version before it."""
+    if isinstance(results, dict):
+        return {k: without_holm(v) for k, v in results.items() if k != "p_holm"}
+    return [without_holm(v) for v in results] if isinstance(results, list) else results
+
+
+def test_a_report_written_without_holm_is_written_again_with_it_and_its_numbers_as_they_were(tmp_path):
+    from whyrec.systems.mt_experiment import markdown, rating_table, rewrite_report
+
+    split = tiny_planted_split()
+    models = {"avg": GlobalAverage().fit(split.train), "user bias": BiasBaseline(reg_item=1e6).fit(split.train),
+              "MT": BiasBaseline().fit(split.train)}
+    fresh = {"split": "toys/1", "sizes": {"train": 1, "valid": 1, "test": 1}, "word_vectors": {}, "wall_seconds": 1,
+             "rating": rating_table(split, models), "rating_by_activity": rating_by_activity(split, models),
+             "test_records_scored_for_text": 1, "text": [], "discriminator": {}, "examples": []}
+    fresh = json.loads(json.dumps(fresh))  # as mt.json holds it
+    older = without_holm(fresh)
+    assert older != fresh
+    (tmp_path / "mt.json").write_text(json.dumps(older, indent=1), encoding="utf-8")
+    (tmp_path / "mt.md").write_text("# an older report\n", encoding="utf-8")
+    assert rewrite_report(tmp_path) == fresh
+    assert json.loads((tmp_path / "mt.json").read_text(encoding="utf-8")) == fresh  # every measured number kept
+    report = (tmp_path / "mt.md").read_text(encoding="utf-8")
+    assert report == markdown(fresh)
+    assert "Read together (Holm's adjustment of the 2 p-values in “p vs MT”), " in report
+    assert "p-values by group), " in report
+    older.pop("rating_by_activity")  # runs before it was recorded: the rating table alone
+    (tmp_path / "mt.json").write_text(json.dumps(older), encoding="utf-8")
+    assert "rating_by_activity" not in rewrite_report(tmp_path) and "p-values by group" not in markdown(older)
+    with pytest.raises(DataError, match=r"mt\.json: no such file"):
+        rewrite_report(tmp_path / "elsewhere")
+
+
 def test_training_end_says_which_epoch_was_kept_and_flags_a_model_the_cap_stopped_improving():
     stopped = training_end([5.0, 4.0, 4.2, 4.3, 4.1], cap=30)
     assert stopped == {"epochs": 5, "best_epoch": 2, "cap": 30}

@@ -10,14 +10,14 @@ from tests.systems.test_mt import TINY
 from whyrec.data import ratio_split
 from whyrec.data.split import Split
 from whyrec.data.synthetic import make_planted_corpus
-from whyrec.errors import ConfigError
+from whyrec.errors import ConfigError, DataError
 from whyrec.explain.decoding import Decoding
 from whyrec.metrics.rating import corrected_resampled_t_test
 from whyrec.metrics.significance import holm_adjusted
 from whyrec.provenance import split_fingerprint
 from whyrec.systems.mt import MTConfig
-from whyrec.systems.mt_splits import (baseline_settings_of, combine_mt_runs, finished_run, run_mt_over_splits,
-                                      splits_markdown)
+from whyrec.systems.mt_splits import (baseline_settings_of, combine_mt_runs, finished_run, rewrite_splits_report,
+                                      run_mt_over_splits, splits_markdown)
 
 
 def fake_run(name: str, mse: dict[str, float], ppl: float, accuracy: float, train: int = 800, test: int = 100) -> dict:
@@ -71,6 +71,39 @@ def test_summary_reads_the_p_values_against_mt_together():
     assert pmf["p_holm"] < 0.05 < plain["p_holm"]  # PMF 0.3 to MT's 0.16 on every split; plain ALS near MT
     assert ("Read together (Holm's adjustment of the 2 p-values in “p vs MT”), 1 of 2 differences keeps an adjusted "
             "p ≤ 0.05: PMF") in splits_markdown(summary)
+
+
+def test_reports_over_splits_are_written_again_with_holm_from_their_json_and_nothing_retrained(tmp_path):
+    from tests.systems.test_mt_experiment import without_holm
+    from whyrec.systems.mt_experiment import markdown
+
+    runs = {}
+    for name, pmf, als in (("1", 0.30, 0.17), ("2", 0.31, 0.18), ("3", 0.29, 0.16)):
+        run = fake_run(name, {"PMF": pmf, "plain ALS": als, "MT": 0.16}, 30.0, 0.5)
+        run["rating"][0]["p_vs_mt"] = 0.01  # two tests in each split's table
+        run["text"][1].update(bleu1=1.0, rouge_l=2.0)  # what a split's own report shows besides
+        run["discriminator"]["pair"]["learning_curve"] = [0.5, 0.6]
+        run.update(word_vectors={}, test_records_scored_for_text=100, examples=[])
+        runs[name] = run
+        (tmp_path / f"split-{name}").mkdir()
+        (tmp_path / f"split-{name}" / "mt.json").write_text(json.dumps(run), encoding="utf-8")
+    fresh = json.loads(json.dumps(combine_mt_runs(runs)))
+    (tmp_path / "mt_splits.json").write_text(json.dumps(without_holm(fresh)), encoding="utf-8")
+    assert rewrite_splits_report(tmp_path) == fresh
+    assert json.loads((tmp_path / "mt_splits.json").read_text(encoding="utf-8")) == fresh
+    assert (tmp_path / "mt_splits.md").read_text(encoding="utf-8") == splits_markdown(fresh)
+    assert "Read together (Holm's adjustment of the 2 p-values in “p vs MT”)" in splits_markdown(fresh)
+    for name, run in runs.items():  # each split's own report too, with its own family
+        written = json.loads((tmp_path / f"split-{name}" / "mt.json").read_text(encoding="utf-8"))
+        assert without_holm(written) == run
+        assert [r["p_holm"] for r in written["rating"][:2]] == pytest.approx([0.02, 0.5])  # 2 × 0.01; then 0.5
+        assert written["rating"][2]["p_holm"] is None  # MT's
+        assert (tmp_path / f"split-{name}" / "mt.md").read_text(encoding="utf-8") == markdown(written)
+    (tmp_path / "split-2" / "mt.json").unlink()
+    with pytest.raises(DataError, match=r"split-2.mt\.json: no such file"):
+        rewrite_splits_report(tmp_path)
+    with pytest.raises(DataError, match=r"mt_splits\.json: no such file"):
+        rewrite_splits_report(tmp_path / "split-1")
 
 
 def test_summary_refuses_one_split_and_splits_comparing_other_models():

@@ -84,6 +84,13 @@ def rating_table(split: Split, models: dict[str, object], reference: str = "MT")
     for name, err in errors.items():
         p = None if name == reference else paired_t_test(err, errors[reference])[1]
         rows.append({"system": name, "mse": float(err.mean()), "rmse": float(np.sqrt(err.mean())), "p_vs_mt": p})
+    return holm_of_rating_table(rows)
+
+
+def holm_of_rating_table(rows: list[dict]) -> list[dict]:
+    """Set each rating row's ``p_holm``: its ``p_vs_mt`` adjusted by Holm's method over the
+    table's (:func:`whyrec.metrics.significance.holm_by_test`; None for the reference's row).
+    Returns ``rows``."""
     for row, adjusted in zip(rows, holm_by_test([tested_against_mt(row) for row in rows])):
         row["p_holm"] = adjusted.get("p_vs_mt")
     return rows
@@ -108,11 +115,19 @@ def rating_by_activity(split: Split, models: dict[str, object], reference: str =
             p_values = paired_p_by_group(errors[name], errors[reference], groups)
             for group, entry in out[name].items():
                 entry["p_vs_mt"] = p_values[group]
-    tested = [name for name in out if name != reference]
-    for name, adjusted in zip(tested, holm_by_test([_groups_against_mt(out[name]) for name in tested])):
-        for group, entry in out[name].items():
+    return holm_by_activity(out)
+
+
+def holm_by_activity(by_activity: dict[str, dict]) -> dict[str, dict]:
+    """Set ``p_holm`` in every group entry of each model tested against MT (those with a
+    ``p_vs_mt``): its p adjusted by Holm's method over every such model's every group (None where
+    there is no p). Returns ``by_activity``."""
+    tested = [name for name, groups in by_activity.items() if any("p_vs_mt" in e for e in groups.values())]
+    family = [_groups_against_mt(by_activity[name]) for name in tested]
+    for name, adjusted in zip(tested, holm_by_test(family)):
+        for group, entry in by_activity[name].items():
             entry["p_holm"] = adjusted.get(group)
-    return out
+    return by_activity
 
 
 def _groups_against_mt(groups: dict[str, dict]) -> dict[str, float]:
@@ -353,10 +368,33 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
                "examples": examples, "decoding": decoding.describe() if decoding is not None else None,
                "seconds": timings, "wall_seconds": time.perf_counter() - began,
                "test_records_scored_for_text": len(test_targets), "torch_threads": torch.get_num_threads()}
-    (out / "mt.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
-    (out / "mt.md").write_text(markdown(results), encoding="utf-8")
+    write_report(results, out)
     plot_discriminator(results, out / "discriminator_curve.png")
     plot_training(results, out / "training.png")
+    return results
+
+
+def write_report(results: dict, out: Path) -> None:
+    """``out/mt.json`` and ``out/mt.md`` of one comparison's ``results``."""
+    (out / "mt.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
+    (out / "mt.md").write_text(markdown(results), encoding="utf-8")
+
+
+def rewrite_report(folder: str | Path) -> dict:
+    """Write ``folder``'s ``mt.md`` and ``mt.json`` again from its ``mt.json``, as this version
+    writes them, training and scoring nothing: what a report written by an earlier version lacks
+    and can be worked out from its numbers (so far Holm's adjustment of the p-values against MT,
+    ``p_holm``, and its lines) is added; every measured number stays as it was. The plots are not
+    touched. Returns the results."""
+    folder = Path(folder)
+    path = folder / "mt.json"
+    if not path.is_file():
+        raise DataError(f"{path}: no such file; rewrite_report reads the mt.json of `whyrec experiment mt`")
+    results = json.loads(path.read_text(encoding="utf-8"))
+    holm_of_rating_table(results["rating"])
+    if results.get("rating_by_activity"):  # runs before it was recorded have none
+        holm_by_activity(results["rating_by_activity"])
+    write_report(results, folder)
     return results
 
 

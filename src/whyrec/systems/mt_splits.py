@@ -25,7 +25,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from whyrec.data.split import Split, split_label
-from whyrec.errors import ConfigError
+from whyrec.errors import ConfigError, DataError
 from whyrec.experiment import test_to_train_of_sizes
 from whyrec.explain.decoding import Decoding
 from whyrec.metrics.rating import corrected_resampled_t_test
@@ -73,8 +73,7 @@ def run_mt_over_splits(splits: Sequence[Split], out: str | Path, config: MTConfi
             **experiment)
         log(f"split {label} done: {run_line(runs[label])}")
     summary = combine_mt_runs(runs)
-    (out / "mt_splits.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
-    (out / "mt_splits.md").write_text(splits_markdown(summary), encoding="utf-8")
+    write_splits_report(summary, out)
     plot_splits(summary, out / "splits.png")
     return summary
 
@@ -156,10 +155,7 @@ def combine_mt_runs(runs: Mapping[str, dict]) -> dict:
                        mt_lower_on=int((reference_rmse < rmse).sum()), t_vs_mt=t, p_vs_mt=p,
                        p_vs_mt_per_split=[rows_of(s, "rating")[name]["p_vs_mt"] for s in labels])
         rating.append(row)
-    # Holm's adjustment over the column p vs MT
-    for row, adjusted in zip(rating, holm_by_test([tested_against_mt(row) for row in rating])):
-        if "p_vs_mt" in row:
-            row["p_holm"] = adjusted["p_vs_mt"]
+    holm_over_splits(rating)
     text = []
     for name in [r["system"] for r in first["text"]]:
         present = [rows_of(s, "text").get(name) for s in labels]
@@ -179,6 +175,41 @@ def combine_mt_runs(runs: Mapping[str, dict]) -> dict:
             "test_to_train": ratio, "config": first["config"], "decoding": first.get("decoding"),
             "rating": rating, "text": text, "discriminator": discriminator,
             "wall_seconds": float(sum(runs[s].get("wall_seconds", 0.0) for s in labels))}
+
+
+def holm_over_splits(rating: list[dict]) -> list[dict]:
+    """Set ``p_holm`` in each summary rating row tested against MT: its ``p_vs_mt`` (the test over
+    splits) adjusted by Holm's method over the column's. Returns ``rating``."""
+    for row, adjusted in zip(rating, holm_by_test([tested_against_mt(row) for row in rating])):
+        if "p_vs_mt" in row:
+            row["p_holm"] = adjusted["p_vs_mt"]
+    return rating
+
+
+def write_splits_report(summary: dict, out: Path) -> None:
+    """``out/mt_splits.json`` and ``out/mt_splits.md`` of a summary over splits."""
+    (out / "mt_splits.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    (out / "mt_splits.md").write_text(splits_markdown(summary), encoding="utf-8")
+
+
+def rewrite_splits_report(folder: str | Path) -> dict:
+    """Write the reports of a comparison over splits again from their JSON, as this version writes
+    them, training nothing: each ``split-<name>/`` (:func:`whyrec.systems.mt_experiment.rewrite_report`)
+    and the summary, ``mt_splits.{md,json}``, with what can be worked out from the numbers already
+    there (Holm's adjustment, ``p_holm``); ``splits.png`` is not touched. Returns the summary."""
+    from whyrec.systems.mt_experiment import rewrite_report
+
+    folder = Path(folder)
+    path = folder / "mt_splits.json"
+    if not path.is_file():
+        raise DataError(f"{path}: no such file; rewrite_splits_report reads the mt_splits.json of "
+                        "`whyrec experiment mt --splits`")
+    summary = json.loads(path.read_text(encoding="utf-8"))
+    for label in summary["splits"]:
+        rewrite_report(folder / f"split-{label}")
+    holm_over_splits(summary["rating"])
+    write_splits_report(summary, folder)
+    return summary
 
 
 def tested_against_mt(row: dict) -> dict[str, float]:
