@@ -128,6 +128,12 @@ def test_a_report_written_without_holm_is_written_again_with_it_and_its_numbers_
     assert "rating_by_activity" not in rewrite_report(tmp_path) and "p-values by group" not in markdown(older)
     with pytest.raises(DataError, match=r"mt\.json: no such file"):
         rewrite_report(tmp_path / "elsewhere")
+    (tmp_path / "mt.json").write_text('{"rating": [', encoding="utf-8")
+    with pytest.raises(DataError, match=r"mt\.json: not readable JSON"):
+        rewrite_report(tmp_path)
+    (tmp_path / "mt.json").write_text('{"text": []}', encoding="utf-8")
+    with pytest.raises(DataError, match=r"mt\.json: not a report of `whyrec experiment mt`: no rating"):
+        rewrite_report(tmp_path)
 
 
 def test_training_end_says_which_epoch_was_kept_and_flags_a_model_the_cap_stopped_improving():

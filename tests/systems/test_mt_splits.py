@@ -100,8 +100,10 @@ def test_reports_over_splits_are_written_again_with_holm_from_their_json_and_not
         assert written["rating"][2]["p_holm"] is None  # MT's
         assert (tmp_path / f"split-{name}" / "mt.md").read_text(encoding="utf-8") == markdown(written)
     (tmp_path / "split-2" / "mt.json").unlink()
+    (tmp_path / "split-1" / "mt.md").write_text("kept", encoding="utf-8")
     with pytest.raises(DataError, match=r"split-2.mt\.json: no such file"):
         rewrite_splits_report(tmp_path)
+    assert (tmp_path / "split-1" / "mt.md").read_text(encoding="utf-8") == "kept"  # nothing written half-way
     with pytest.raises(DataError, match=r"mt_splits\.json: no such file"):
         rewrite_splits_report(tmp_path / "split-1")
 

@@ -387,15 +387,27 @@ def rewrite_report(folder: str | Path) -> dict:
     ``p_holm``, and its lines) is added; every measured number stays as it was. The plots are not
     touched. Returns the results."""
     folder = Path(folder)
-    path = folder / "mt.json"
-    if not path.is_file():
-        raise DataError(f"{path}: no such file; rewrite_report reads the mt.json of `whyrec experiment mt`")
-    results = json.loads(path.read_text(encoding="utf-8"))
+    results = read_report(folder / "mt.json", "rating")
     holm_of_rating_table(results["rating"])
     if results.get("rating_by_activity"):  # runs before it was recorded have none
         holm_by_activity(results["rating_by_activity"])
     write_report(results, folder)
     return results
+
+
+def read_report(path: Path, *keys: str) -> dict:
+    """The JSON object of a report ``path`` (``mt.json``, ``mt_splits.json``), which must hold
+    ``keys``; a :class:`~whyrec.errors.DataError` naming the file otherwise."""
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file (a report of `whyrec experiment mt` is read)") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"{path}: not readable JSON ({exc})") from None
+    missing = [key for key in keys if not isinstance(report, dict) or key not in report]
+    if missing:
+        raise DataError(f"{path}: not a report of `whyrec experiment mt`: no {', '.join(missing)}")
+    return report
 
 
 def adversarial_span(epochs: list[int] | None) -> str:

@@ -25,7 +25,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from whyrec.data.split import Split, split_label
-from whyrec.errors import ConfigError, DataError
+from whyrec.errors import ConfigError
 from whyrec.experiment import test_to_train_of_sizes
 from whyrec.explain.decoding import Decoding
 from whyrec.metrics.rating import corrected_resampled_t_test
@@ -197,14 +197,12 @@ def rewrite_splits_report(folder: str | Path) -> dict:
     them, training nothing: each ``split-<name>/`` (:func:`whyrec.systems.mt_experiment.rewrite_report`)
     and the summary, ``mt_splits.{md,json}``, with what can be worked out from the numbers already
     there (Holm's adjustment, ``p_holm``); ``splits.png`` is not touched. Returns the summary."""
-    from whyrec.systems.mt_experiment import rewrite_report
+    from whyrec.systems.mt_experiment import read_report, rewrite_report
 
     folder = Path(folder)
-    path = folder / "mt_splits.json"
-    if not path.is_file():
-        raise DataError(f"{path}: no such file; rewrite_splits_report reads the mt_splits.json of "
-                        "`whyrec experiment mt --splits`")
-    summary = json.loads(path.read_text(encoding="utf-8"))
+    summary = read_report(folder / "mt_splits.json", "splits", "rating")
+    for label in summary["splits"]:  # each split's, before anything is written
+        read_report(folder / f"split-{label}" / "mt.json", "rating")
     for label in summary["splits"]:
         rewrite_report(folder / f"split-{label}")
     holm_over_splits(summary["rating"])
