@@ -32,7 +32,7 @@ from whyrec.align.adversarial import ReviewDiscriminator, discriminator_loss
 from whyrec.data.corpus import Corpus
 from whyrec.data.features import split_features
 from whyrec.data.split import Split
-from whyrec.errors import ConfigError, DataError
+from whyrec.errors import ConfigError, DataError, one_line
 from whyrec.explain.decoding import Decoding
 from whyrec.explain.ngram import InterpolatedNgramLM
 from whyrec.explain.recurrent_lm import RecurrentLanguageModel
@@ -403,7 +403,7 @@ def read_report(path: Path, *keys: str) -> dict:
     except FileNotFoundError:
         raise DataError(f"{path}: no such file (a report of `whyrec experiment mt` is read)") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataError(f"{path}: not readable JSON ({exc})") from None
+        raise DataError(f"{path}: not readable JSON ({one_line(exc)})") from None
     missing = [key for key in keys if not isinstance(report, dict) or key not in report]
     if missing:
         raise DataError(f"{path}: not a report of `whyrec experiment mt`: no {', '.join(missing)}")
