@@ -171,12 +171,20 @@ def test_run_over_two_splits_writes_each_split_and_the_summary_and_reads_finishe
     assert plain["rmse"] == pytest.approx([next(r["rmse"] for r in run["rating"] if r["system"] == "plain ALS")
                                            for run in per_split])
     assert {r["system"] for r in written["text"]} >= {"MT-P", "LSTM", "N-gram"}
-    # run again, resuming: both splits are read back, nothing trains, the same summary
+    # run again, resuming: both splits are read back, nothing trains, the same summary; a split's tables
+    # written by a version before Holm's adjustment are written again with it
+    from tests.systems.test_mt_experiment import without_holm
+
+    (tmp_path / "out" / "split-1" / "mt.json").write_text(json.dumps(without_holm(per_split[0])), encoding="utf-8")
+    (tmp_path / "out" / "split-1" / "mt.md").write_text("# an older report\n", encoding="utf-8")
     lines.clear()
     again = run_mt_over_splits(splits, tmp_path / "out", config, resume=True, lm_epochs=1, curve_steps=2,
                                log=lines.append)
     assert lines == [f"split {n} ({n}/2): read back from {tmp_path / 'out' / f'split-{n}' / 'mt.json'}"
                      for n in ("1", "2")]
     assert json.loads(json.dumps(again)) == json.loads(json.dumps(summary))
+    assert json.loads((tmp_path / "out" / "split-1" / "mt.json").read_text()) == per_split[0]
+    assert "Read together (Holm's adjustment of the 4 p-values in “p vs MT”)" in \
+        (tmp_path / "out" / "split-1" / "mt.md").read_text()
     with pytest.raises(ConfigError, match="at least two splits"):
         run_mt_over_splits(splits[:1], tmp_path / "one", config)

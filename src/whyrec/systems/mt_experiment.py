@@ -387,7 +387,13 @@ def rewrite_report(folder: str | Path) -> dict:
     ``p_holm``, and its lines) is added; every measured number stays as it was. The plots are not
     touched. Returns the results."""
     folder = Path(folder)
-    results = read_report(folder / "mt.json", "rating")
+    return update_report(read_report(folder / "mt.json", "rating"), folder)
+
+
+def update_report(results: dict, folder: Path) -> dict:
+    """``results`` read back from ``folder``'s ``mt.json`` (:func:`rewrite_report`; a split that
+    ``--resume`` reads back), with what this version works out from their numbers (``p_holm``),
+    written again as ``mt.json`` and ``mt.md``. Returns them."""
     holm_of_rating_table(results["rating"])
     if results.get("rating_by_activity"):  # runs before it was recorded have none
         holm_by_activity(results["rating_by_activity"])

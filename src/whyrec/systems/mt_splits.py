@@ -48,7 +48,7 @@ def run_mt_over_splits(splits: Sequence[Split], out: str | Path, config: MTConfi
     trained again (:func:`finished_run`); with ``checkpoint_dir``, MT's epochs are checkpointed in
     ``checkpoint_dir/split-<name>/`` (and a split stopped midway resumes after its last epoch). ``lm_epochs``, ``lm_seeds``, ``curve_steps`` and the rest of
     ``experiment`` (``step_log``, …) go to ``run_mt_experiment``."""
-    from whyrec.systems.mt_experiment import run_mt_experiment
+    from whyrec.systems.mt_experiment import run_mt_experiment, update_report
 
     if len(splits) < 2:
         raise ConfigError("the MT comparison over splits needs at least two splits")
@@ -63,7 +63,7 @@ def run_mt_over_splits(splits: Sequence[Split], out: str | Path, config: MTConfi
         done = finished_run(folder, split, config, decoding, baselines) if resume else None
         if done is not None:
             log(f"split {label} ({n}/{len(splits)}): read back from {folder / 'mt.json'}")
-            runs[label] = done
+            runs[label] = update_report(done, folder)  # its tables as this version writes them
             continue
         log(f"split {label} ({n}/{len(splits)})")
         runs[label] = run_mt_experiment(
