@@ -46,7 +46,7 @@ from whyrec.rating.als import PMF, ContextAwareALS
 from whyrec.results_table import holm_note, markdown_table
 from whyrec.systems.mt import VARIANTS, MTConfig, MultiTask, adversarial_epochs, mean_valid_nll
 from whyrec.systems.mt_progress import mt_epoch_text
-from whyrec.systems.mt_splits import tested_against_mt
+from whyrec.systems.mt_splits import holm_against_mt, holm_line_against_mt
 
 
 def _known(model: MultiTask, corpus: Corpus) -> np.ndarray:
@@ -84,16 +84,7 @@ def rating_table(split: Split, models: dict[str, object], reference: str = "MT")
     for name, err in errors.items():
         p = None if name == reference else paired_t_test(err, errors[reference])[1]
         rows.append({"system": name, "mse": float(err.mean()), "rmse": float(np.sqrt(err.mean())), "p_vs_mt": p})
-    return holm_of_rating_table(rows)
-
-
-def holm_of_rating_table(rows: list[dict]) -> list[dict]:
-    """Set each rating row's ``p_holm``: its ``p_vs_mt`` adjusted by Holm's method over the
-    table's (:func:`whyrec.metrics.significance.holm_by_test`; None for the reference's row).
-    Returns ``rows``."""
-    for row, adjusted in zip(rows, holm_by_test([tested_against_mt(row) for row in rows])):
-        row["p_holm"] = adjusted.get("p_vs_mt")
-    return rows
+    return holm_against_mt(rows)
 
 
 def rating_by_activity(split: Split, models: dict[str, object], reference: str = "MT") -> dict[str, dict]:
@@ -394,7 +385,7 @@ def update_report(results: dict, folder: Path) -> dict:
     """``results`` read back from ``folder``'s ``mt.json`` (:func:`rewrite_report`; a split that
     ``--resume`` reads back), with what this version works out from their numbers (``p_holm``),
     written again as ``mt.json`` and ``mt.md``. Returns them."""
-    holm_of_rating_table(results["rating"])
+    holm_against_mt(results["rating"])
     if results.get("rating_by_activity"):  # runs before it was recorded have none
         holm_by_activity(results["rating_by_activity"])
     write_report(results, folder)
@@ -441,8 +432,7 @@ def markdown(results: dict) -> str:
     for r in results["rating"]:
         p = "—" if r["p_vs_mt"] is None else f"{r['p_vs_mt']:.3g}"
         lines.append(f"| {r['system']} | {r['mse']:.4f} | {r['rmse']:.4f} | {p} |")
-    lines += _holm_lines([(r["system"], tested_against_mt(r)) for r in results["rating"]], by_label=True,
-                         family="the {count} p-values in “p vs MT”")
+    lines += holm_line_against_mt(results["rating"])
     by_activity = results.get("rating_by_activity")  # runs before it was recorded have none
     if by_activity:
         first = next(iter(by_activity.values()))
@@ -451,8 +441,9 @@ def markdown(results: dict) -> str:
                   markdown_table(["system", *(f"{g} (n={v['count']:,})" for g, v in first.items())],
                                  [[name, *(activity_cell(v) for v in groups.values())]
                                   for name, groups in by_activity.items()])]
-        lines += _holm_lines([(name, _groups_against_mt(groups)) for name, groups in by_activity.items()],
-                             lambda group: f"{group} ratings", family="the {count} p-values by group")
+        note = holm_note([(name, _groups_against_mt(groups)) for name, groups in by_activity.items()],
+                         lambda group: f"{group} ratings", family="the {count} p-values by group")
+        lines += ["", note] if note else []
     lines += ["", f"## Explanations (test, {results['test_records_scored_for_text']:,} records)", ""]
     if results.get("decoding"):
         lines += [f"MT-U/I/P's explanations decoded by {results['decoding']}, as `whyrec explain` shows them, not by "
@@ -472,14 +463,6 @@ def markdown(results: dict) -> str:
         lines.append(f"- {e['user']} → {e['item']}: predicted {e['predicted']:.2f} (true {e['rating']:g}): "
                      f"“{e['mt_p']}” — truth: “{e['truth']}”")
     return "\n".join(lines) + "\n"
-
-
-def _holm_lines(rows: list[tuple[str, dict[str, float]]], title=str, family: str = "",
-                by_label: bool = False) -> list[str]:
-    """The line reading a table's p-values against MT together
-    (:func:`whyrec.results_table.holm_note`), after an empty line; none with fewer than two tests."""
-    note = holm_note(rows, title, family=family, by_label=by_label)
-    return ["", note] if note else []
 
 
 def activity_cell(entry: dict) -> str:

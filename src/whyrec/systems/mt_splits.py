@@ -155,7 +155,7 @@ def combine_mt_runs(runs: Mapping[str, dict]) -> dict:
                        mt_lower_on=int((reference_rmse < rmse).sum()), t_vs_mt=t, p_vs_mt=p,
                        p_vs_mt_per_split=[rows_of(s, "rating")[name]["p_vs_mt"] for s in labels])
         rating.append(row)
-    holm_over_splits(rating)
+    holm_against_mt(rating)
     text = []
     for name in [r["system"] for r in first["text"]]:
         present = [rows_of(s, "text").get(name) for s in labels]
@@ -177,13 +177,22 @@ def combine_mt_runs(runs: Mapping[str, dict]) -> dict:
             "wall_seconds": float(sum(runs[s].get("wall_seconds", 0.0) for s in labels))}
 
 
-def holm_over_splits(rating: list[dict]) -> list[dict]:
-    """Set ``p_holm`` in each summary rating row tested against MT: its ``p_vs_mt`` (the test over
-    splits) adjusted by Holm's method over the column's. Returns ``rating``."""
+def holm_against_mt(rating: list[dict]) -> list[dict]:
+    """Set ``p_holm`` in each rating row that has a ``p_vs_mt`` key (one split's table: every row,
+    None for MT's; a summary over splits: the rows tested, by the test over splits): that p
+    adjusted by Holm's method over the column's. Returns ``rating``."""
     for row, adjusted in zip(rating, holm_by_test([tested_against_mt(row) for row in rating])):
         if "p_vs_mt" in row:
-            row["p_holm"] = adjusted["p_vs_mt"]
+            row["p_holm"] = adjusted.get("p_vs_mt")
     return rating
+
+
+def holm_line_against_mt(rating: list[dict]) -> list[str]:
+    """The line under a rating table's ``p vs MT`` column reading its p-values together
+    (:func:`whyrec.results_table.holm_note`), after an empty line; none with fewer than two tests."""
+    note = holm_note([(r["system"], tested_against_mt(r)) for r in rating], by_label=True,
+                     family="the {count} p-values in “p vs MT”")
+    return ["", note] if note else []
 
 
 def write_splits_report(summary: dict, out: Path) -> None:
@@ -197,15 +206,15 @@ def rewrite_splits_report(folder: str | Path) -> dict:
     them, training nothing: each ``split-<name>/`` (:func:`whyrec.systems.mt_experiment.rewrite_report`)
     and the summary, ``mt_splits.{md,json}``, with what can be worked out from the numbers already
     there (Holm's adjustment, ``p_holm``); ``splits.png`` is not touched. Returns the summary."""
-    from whyrec.systems.mt_experiment import read_report, rewrite_report
+    from whyrec.systems.mt_experiment import read_report, update_report
 
     folder = Path(folder)
     summary = read_report(folder / "mt_splits.json", "splits", "rating")
-    for label in summary["splits"]:  # each split's, before anything is written
-        read_report(folder / f"split-{label}" / "mt.json", "rating")
-    for label in summary["splits"]:
-        rewrite_report(folder / f"split-{label}")
-    holm_over_splits(summary["rating"])
+    runs = {label: read_report(folder / f"split-{label}" / "mt.json", "rating")  # all read before any is written
+            for label in summary["splits"]}
+    for label, results in runs.items():
+        update_report(results, folder / f"split-{label}")
+    holm_against_mt(summary["rating"])
     write_splits_report(summary, folder)
     return summary
 
@@ -244,9 +253,7 @@ def splits_markdown(summary: dict) -> str:
                          + " / ".join(f"{p:.2g}" for p in r["p_vs_mt_per_split"]) + " |")
         else:
             lines.append(f"| {r['system']} | {r['mean']:.4f} ± {r['sd']:.4f} | {values} | — | — | — | — | — |")
-    together = holm_note([(r["system"], tested_against_mt(r)) for r in summary["rating"]], by_label=True,
-                         family="the {count} p-values in “p vs MT”")
-    lines += ["", together] if together else []
+    lines += holm_line_against_mt(summary["rating"])
     lines += ["", "## Explanations (test)", ""]
     if summary.get("decoding"):
         lines += [f"MT-U/I/P's explanations decoded by {summary['decoding']}, as `whyrec explain` shows them.", ""]
