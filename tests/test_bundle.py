@@ -145,6 +145,7 @@ def test_show_describes_a_rating_bundle(fitted, tmp_path):
     assert set(described["files"]) == {"arrays.safetensors", "bundle.json"}
     text = run_cli("show", str(folder)).stdout
     assert "a rating model: it writes no explanations" in text and "settings: factors=4, " in text
+    assert described["training"]["kept"] == [] and "kept:" not in text  # ALS keeps its last iteration
     assert f"arrays: sha256 {described['arrays_sha256'][:12]}…, checked on loading" in text
     assert_one_line_error(run_cli("show", str(tmp_path / "none")), "none")
 
@@ -253,3 +254,23 @@ def test_arrays_damaged_inside_are_refused_by_the_digest_saved_with_them(fitted,
     arrays.write_bytes(sound)
     (folder / "bundle.json").write_text(json.dumps(header))
     np.testing.assert_array_equal(load_bundle(folder).predict_corpus(split.test), model.predict_corpus(split.test))
+
+
+def test_show_names_the_kept_epoch_of_biased_mf_and_skips_a_hand_edited_history(tmp_path):
+    from whyrec.bundle import describe_bundle
+    from whyrec.cli.inspecting import bundle_text
+    from whyrec.data.synthetic import make_planted_corpus
+    from whyrec.rating import make_model
+
+    split = ratio_split(make_planted_corpus(n_users=40, n_items=15, reviews_per_user=6, seed=2).corpus, seed=0)
+    model = make_model("biased-mf", factors=2, epochs=4).fit(split.train, split.valid)
+    folder = save_bundle(model, tmp_path / "mf")
+    described = describe_bundle(folder)
+    assert described["training"]["kept"] == model.kept_epochs() and len(model.kept_epochs()) == 1
+    epoch = model.kept_epochs()[0]["epoch"]
+    assert f"  kept: the factors and biases of epoch {epoch} (lowest validation RMSE)" in bundle_text(described)
+    header = json.loads((folder / "bundle.json").read_text())
+    header["meta"]["history"][1]["valid_rmse"] = "low"  # scores that cannot be compared: no kept line, no failure
+    (folder / "bundle.json").write_text(json.dumps(header))
+    edited = describe_bundle(folder)
+    assert edited["training"]["kept"] == [] and "kept:" not in bundle_text(edited)

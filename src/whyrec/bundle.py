@@ -273,11 +273,11 @@ def _rebuild(folder: Path, header: dict):
 def describe_bundle(folder: str | Path) -> dict:
     """What a saved bundle holds, for people deciding what to serve or compare (``whyrec show``):
     the system and the data it was trained on, its users, items and rating scale, its explainers
-    and vocabulary, every setting, how training went (epochs run and each validation score at its
-    lowest, with its epoch), what MMI alignment did to it since (``alignments``), the command that
-    made it (``made_by``: its ``run.json``, with the data file's and split's SHA-256), and its files
-    with the arrays' SHA-256 (checked). The bundle is loaded whole, so a broken one is refused here
-    as everywhere."""
+    and vocabulary, every setting, how training went (epochs run, each validation score at its
+    lowest with its epoch, and the epoch whose state is kept), what MMI alignment did to it since
+    (``alignments``), the command that made it (``made_by``: its ``run.json``, with the data file's
+    and split's SHA-256), and its files with the arrays' SHA-256 (checked). The bundle is loaded
+    whole, so a broken one is refused here as everywhere."""
     from whyrec.explanations import EXPLAINER_LABELS, explainers_of, is_mt, system_label
     from whyrec.provenance import read_run_record
     from whyrec.settings import settings_of
@@ -299,7 +299,7 @@ def describe_bundle(folder: str | Path) -> dict:
         "unicode_folded": bool(getattr(model, "unicode_folded", False)),
         "feature_words": len(getattr(model, "feature_words", None) or []),
         "settings": settings_of(model),
-        "training": training_summary(history),
+        "training": {**training_summary(history), "kept": kept_epochs(model)},
         "alignments": list(getattr(model, "alignments", None) or []),
         # an MT aligned before the aligned decoder got word embeddings of its own: the alignment tuned the table
         # every decoder and encoder reads (MultiTask.own_word_embeddings)
@@ -310,6 +310,17 @@ def describe_bundle(folder: str | Path) -> dict:
         "files": {p.name: p.stat().st_size for p in sorted(folder.iterdir()) if p.is_file()},
         "arrays_sha256": header.get(DIGEST),  # checked on loading above; None: saved before it was recorded
     }
+
+
+def kept_epochs(model) -> list[dict]:
+    """Which epoch's state each part of a trained PETER or MT holds (``kept_epochs()`` of
+    :class:`~whyrec.systems.peter.Peter` and :class:`~whyrec.systems.mt.MultiTask`), read from the
+    history it saved; [] for a model without epochs to choose from, and for a hand-edited history
+    whose scores are not numbers."""
+    try:
+        return list(model.kept_epochs()) if hasattr(model, "kept_epochs") else []
+    except (TypeError, KeyError):
+        return []
 
 
 def training_summary(history: list[dict]) -> dict:

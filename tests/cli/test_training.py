@@ -128,6 +128,13 @@ def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, plant
     assert train.returncode == 0, train.stderr
     assert "test: RMSE" in train.stdout and (bundle / "bundle.json").exists() and "→" in train.stdout
     assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == ["epoch-0002"]
+    kept = re.search(r"^kept: the transformer of epoch ([12]) \(lowest validation text NLL \+ rating MSE\)$",
+                     train.stdout, re.M)
+    assert kept, train.stdout
+    shown = json.loads(run_cli("show", str(bundle), "--json").stdout)["training"]
+    assert shown["kept"] == [{"part": "transformer", "epoch": int(kept[1]),
+                              "by": "lowest validation text NLL + rating MSE"}]
+    assert kept[0] in run_cli("show", str(bundle)).stdout
     assert_one_line_error(run_cli("train", "peter+", "--data", str(path), "--out", str(bundle), "--param",
                                   "emsize=16", "--checkpoint", str(tmp_path / "ckpt"), "--overwrite"), "other settings")
     assert_one_line_error(run_cli("train", "bias-baseline", "--data", str(path), "--out", str(tmp_path / "b"),
@@ -330,6 +337,8 @@ def test_a_split_without_validation_or_test_records(tmp_path, planted):
                    "--param", "decoder_hidden=16", "--param", "vocab_size=300", "--param", "adversarial_from=5")
     assert proc.returncode == 0, proc.stderr  # the status line had formatted a missing validation RMSE
     assert "training MT: epoch 1/1, no validation part, train NLL" in proc.stderr  # a log gets the progress too
+    assert "kept: the rating model and the generators of epoch 1 (the last epoch: no validation scores)" \
+        in proc.stdout
     other = planted.corpus.reviews.assign(user=lambda f: "x" + f["user"], item=lambda f: "y" + f["item"])
     other.to_csv(tmp_path / "other.csv", index=False)
     strangers = run_cli("evaluate", str(tmp_path / "mt"), "--data", str(tmp_path / "other.csv"))

@@ -196,3 +196,16 @@ def test_sgd_that_diverges_says_which_setting_to_lower(planted_split):
                                             r"NaN or infinite\); lower lr \(now 100\) and train again"):
         make_model("biased-mf", lr=100.0, epochs=3).fit(planted_split.train, planted_split.valid)
 
+
+
+def test_biased_mf_names_the_epoch_it_keeps_and_holds_its_factors(planted_split):
+    """Early stopping keeps the best epoch: the held model scores that epoch's validation RMSE,
+    whatever later epochs scored (a large lr makes the validation RMSE rise again)."""
+    from whyrec.rating.base import validation_rmse
+
+    model = make_model("biased-mf", lr=0.2, epochs=30, patience=3).fit(planted_split.train, planted_split.valid)
+    (kept,) = model.kept_epochs()
+    scores = [r["valid_rmse"] for r in model.history]
+    assert kept["epoch"] == int(np.argmin(scores)) + 1 < len(scores) and kept["by"] == "lowest validation RMSE"
+    assert validation_rmse(model, planted_split.valid) == pytest.approx(scores[kept["epoch"] - 1], abs=1e-12)
+    assert make_model("biased-mf").kept_epochs() == []

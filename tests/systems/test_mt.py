@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from whyrec.errors import ConfigError, WhyrecError
+from whyrec.kept_epochs import NO_VALIDATION
 from whyrec.metrics.rating import rmse
 from whyrec.systems.mt import (ADVERSARIAL_FROM_WITHOUT_VALIDATION, MTConfig, MultiTask, adversarial_start,
                                epochs_without_improvement, mean_valid_nll, owner_folds)
@@ -438,3 +439,40 @@ def test_an_epoch_whose_mean_loss_is_not_finite_or_far_past_a_uniform_guess_is_a
                                             r"57\); lower lr \(now 0.003\) or decoder_lr"):
         _check_losses({"nll_user": 4.2, "nll_pair": 57.1}, 2, config, vocab_size=300)
     _check_losses({"nll_user": 56.9, "d_loss_user": 99.0, "coupling": 1e6}, 2, config, vocab_size=300)
+
+
+def test_the_epochs_named_as_kept_are_those_whose_states_are_held(tiny_split, monkeypatch):
+    """Scripted validation scores: RMSE 1.0, 0.9, 0.95, 0.9 keeps epoch 2's rating model (the tie
+    at 4 is no improvement); NLL 5.0, 4.8, 4.5, 4.6 keeps epoch 3's generators. One prior scale
+    each, so the ALS update scores no grid with the scripted RMSE."""
+    import copy
+
+    import whyrec.systems.mt as mt_module
+
+    rmse_of = iter([1.0, 0.9, 0.95, 0.9])
+    monkeypatch.setattr(mt_module, "validation_rmse", lambda als, valid: next(rmse_of))
+    calls = []
+
+    def scripted_nll(self, variant, *text):  # called once per variant each epoch
+        calls.append(variant)
+        return [5.0, 4.8, 4.5, 4.6][(len(calls) - 1) // 3]
+
+    monkeypatch.setattr(MultiTask, "_mean_nll", scripted_nll)
+    states = {}
+    mt = MultiTask(epochs=4, patience=0, prior_scales=(0.5,), bias_prior_scales=(0.5,), **TINY)
+
+    def capture(record):
+        states[record["epoch"]] = (mt._als_arrays(), copy.deepcopy(mt.generator.state_dict()))
+
+    mt.fit(tiny_split.train, tiny_split.valid, on_epoch=capture)
+    assert [p["epoch"] for p in mt.kept_epochs()] == [2, 3]
+    assert mt.kept_epochs()[1]["by"] == "lowest validation NLL, mean of MT-U, MT-I, MT-P"
+    als, generator = mt._als_arrays(), mt.generator.state_dict()
+    for epoch, (als_then, generator_then) in states.items():
+        assert all(torch.equal(als[k], als_then[k].to(als[k].dtype)) for k in als) == (epoch == 2), epoch
+        assert all(torch.equal(generator[k], generator_then[k]) for k in generator) == (epoch == 3), epoch
+    monkeypatch.undo()
+    rating_only = MultiTask(epochs=1, decoder=False, **TINY)
+    assert rating_only.kept_epochs() == []
+    rating_only.fit(tiny_split.train, None)
+    assert rating_only.kept_epochs() == [{"part": "rating model", "epoch": 1, "by": NO_VALIDATION}]

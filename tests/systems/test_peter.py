@@ -600,7 +600,7 @@ def test_the_epoch_line_shows_the_validation_scores_that_choose_the_epoch():
 
     assert peter_epoch_text({"text_nll": 5.9412}) == "train text NLL 5.941"
     assert peter_epoch_text({"text_nll": 5.9412, "valid_text_nll": 5.2, "valid_rating_mse": 0.25}) == \
-        "train text NLL 5.941, valid RMSE 0.5000, valid text NLL 5.200"
+        "train text NLL 5.941, valid unclipped RMSE 0.5000, valid text NLL 5.200"
 
 
 def test_work_within_each_epoch_is_reported_without_changing_the_run(planted):
@@ -613,3 +613,25 @@ def test_work_within_each_epoch_is_reported_without_changing_the_run(planted):
     batches = -(-len(split.train) // TINY["batch_size"])
     assert [what for e, what in steps if e == 1] == [f"batch {k}/{batches}" for k in range(batches)] + ["validation"]
     assert {e for e, _ in steps} == {1, 2}
+
+
+@pytest.mark.parametrize("rating_reg, kept", [(0.1, 2), (0.0, 3)])
+def test_the_epoch_named_as_kept_is_the_one_whose_weights_are_held(planted, monkeypatch, rating_reg, kept):
+    """Scripted validation losses (text NLL, rating MSE): with the rating loss the sums are 6, 4.5,
+    4.9, 4.5 (the tie at epoch 4 is no improvement), without it the text NLLs 5, 4, 3.9, 4."""
+    split, features = planted
+    scripted = iter([(5.0, 1.0), (4.0, 0.5), (3.9, 1.0), (4.0, 0.5)])
+    monkeypatch.setattr(Peter, "validation_losses", lambda self, data: next(scripted))
+    states = {}
+    model = Peter(**dict(TINY, epochs=4, patience=4, rating_reg=rating_reg))
+    model.fit(split.train, split.valid, features,
+              log=lambda r: states.__setitem__(r["epoch"], copy.deepcopy(model.model.state_dict())))
+    by = "lowest validation text NLL" + (" + rating MSE" if rating_reg else "")
+    assert model.kept_epochs() == [{"part": "transformer", "epoch": kept, "by": by}]
+    held = model.model.state_dict()
+    for epoch, state in states.items():
+        same = all(torch.equal(held[k], state[k]) for k in held)
+        assert same == (epoch == kept), epoch
+    assert Peter(**TINY).kept_epochs() == []
+    unvalidated = Peter(**dict(TINY, epochs=2)).fit(split.train, None, features)
+    assert unvalidated.kept_epochs()[0]["epoch"] == 2 and "no validation" in unvalidated.kept_epochs()[0]["by"]

@@ -70,6 +70,7 @@ def bundle_text(d: dict) -> str:
     """A bundle's description (:func:`whyrec.bundle.describe_bundle`) as a few lines of text."""
     from whyrec.explanations import EXPLAINER_LABELS
     from whyrec.provenance import record_view
+    from whyrec.kept_epochs import kept_text
 
     scale = f", ratings {d['rating_scale'][0]:g}–{d['rating_scale'][1]:g}" if d["rating_scale"] else ""
     lines = [f"{d['folder']}: {d['system']}, saved by whyrec {d['whyrec_version']}",
@@ -89,6 +90,8 @@ def bundle_text(d: dict) -> str:
     lowest = ", ".join(f"{name} {m['value']:.4f} ({unit} {m['epoch']})" for name, m in training["lowest"].items())
     lines.append(f"  training: {counted(training['epochs'], unit)}" + (f"; lowest {lowest}" if lowest else "")
                  if training["epochs"] else "  training: the bundle keeps no per-epoch history")
+    if training.get("kept"):
+        lines.append(f"  kept: {kept_text(training['kept'])}")
     for run in d["alignments"]:  # read with care: a hand-edited bundle.json may lack any key
         which = f" of {EXPLAINER_LABELS.get(run['variant'], run['variant'])}" if run.get("variant") else ""
         test = run.get("test") or {}

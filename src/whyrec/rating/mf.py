@@ -12,7 +12,10 @@ import numpy as np
 
 from whyrec.data.corpus import Corpus
 from whyrec.errors import DivergedError
+from whyrec.kept_epochs import kept_part
 from whyrec.rating.base import RatingModel, register, validation_rmse
+
+MIN_GAIN = 1e-6  # a validation RMSE lower than the best so far by no more than this is no improvement
 
 
 @register
@@ -53,6 +56,15 @@ class BiasedMF(RatingModel):
         self.factors, self.lr, self.reg, self.epochs = int(factors), float(lr), float(reg), int(epochs)
         self.batch_size, self.patience, self.init_std, self.seed = int(batch_size), int(patience), float(init_std), int(seed)
 
+    def kept_epochs(self) -> list[dict]:
+        """Which epoch's factors and biases this model holds (:func:`whyrec.kept_epochs.kept_part`),
+        as :meth:`fit` chose them: the first whose validation RMSE was below the best before by more
+        than :data:`MIN_GAIN`; [] untrained."""
+        if not self.history:
+            return []
+        return [kept_part("factors and biases", self.history, lambda r: r.get("valid_rmse"),
+                          "lowest validation RMSE", MIN_GAIN)]
+
     def _fit(self, users, items, ratings, valid: Corpus | None) -> None:
         import torch  # here, so that `whyrec models` and settings checks start without torch
 
@@ -88,7 +100,7 @@ class BiasedMF(RatingModel):
             self.history.append({"epoch": epoch + 1, "train_rmse": (total / len(r_all)) ** 0.5, "valid_rmse": rmse})
             if rmse is None:
                 continue
-            if rmse < best_rmse - 1e-6:
+            if rmse < best_rmse - MIN_GAIN:
                 best_rmse, waited = rmse, 0
                 best = (bu.clone(), bi.clone(), P.clone(), Q.clone())
             else:

@@ -68,6 +68,8 @@ from whyrec.explain.embeddings import init_word_vectors
 from whyrec.explain.pair_draws import PairDraws, for_rows
 from whyrec.explain.seq2seq import ContextGRUDecoder, ReviewDocumentEncoder, beam_search, sample
 from whyrec.explain.targets import explanation_targets, pad_batch, teacher_forcing_batch
+from whyrec.explanations import EXPLAINER_LABELS
+from whyrec.kept_epochs import kept_part
 from whyrec.rating.als import ContextAwareALS, TextPriors
 from whyrec.rating.base import validation_rmse
 from whyrec.systems.mt_checkpoint import TrainingState, resume_training_state, save_training_state
@@ -534,6 +536,21 @@ class MultiTask:
             setattr(self.als, k, value.to(torch.float64))
         self.als.user_factors, self.als.item_factors = self.als._U.numpy(), self.als._V.numpy()
         self.als.user_bias, self.als.item_bias = self.als._bu.numpy(), self.als._bi.numpy()
+
+    def kept_epochs(self) -> list[dict]:
+        """Which epochs' states this MT holds (:func:`whyrec.kept_epochs.kept_part`), as
+        :meth:`fit` chose them: the rating model (ALS arrays) of the first epoch with the lowest
+        validation RMSE, the generators of the first with the lowest :func:`mean_valid_nll`
+        (none without a decoder); [] untrained."""
+        if not self.history:
+            return []
+        parts = [kept_part("rating model", self.history, lambda r: r.get("valid_rmse"), "lowest validation RMSE")]
+        variants = self.config.variants if self.config.decoder else ()
+        if variants:
+            names = ", ".join(EXPLAINER_LABELS[v] for v in variants)
+            parts.append(kept_part("generators", self.history, lambda r: mean_valid_nll(r, variants),
+                                   f"lowest validation NLL, mean of {names}"))
+        return parts
 
     # --- saving --------------------------------------------------------------------------------------------
     def save(self, folder) -> None:

@@ -34,6 +34,7 @@ from whyrec.explain.pair_draws import PairDraws, for_rows
 from whyrec.explain.peter_model import PeterModel, PeterShape, select_rows
 from whyrec.explain.seq2seq import Samples, beam_decode, block_repeats, draw, first_max, held_back
 from whyrec.explain.targets import explanation_targets, pad_batch
+from whyrec.kept_epochs import kept_part
 from whyrec.systems.peter_checkpoint import TrainingState, resume_training_state, save_training_state
 from whyrec.systems.peter_config import PeterConfig
 
@@ -179,7 +180,7 @@ class Peter:
                 working("validation")
                 t, r = self.validation_losses(valid_data)
                 record.update(valid_text_nll=t, valid_rating_mse=r)
-                score = t + (r if cfg.rating_reg > 0 else 0.0)
+                score = validation_score(record, cfg.rating_reg)
                 if score < run.best:
                     run.best, run.best_state, run.waited = score, copy.deepcopy(self.model.state_dict()), 0
                 else:
@@ -197,6 +198,14 @@ class Peter:
             self.model.load_state_dict(run.best_state)
         self._eval_mode()
         return self
+
+    def kept_epochs(self) -> list[dict]:
+        """Which epoch's transformer this model holds (:func:`whyrec.kept_epochs.kept_part`),
+        as :meth:`fit` chose it: the first with the lowest :func:`validation_score`; [] untrained."""
+        if not self.history:
+            return []
+        by = "lowest validation text NLL" + (" + rating MSE" if self.config.rating_reg > 0 else "")
+        return [kept_part("transformer", self.history, lambda r: validation_score(r, self.config.rating_reg), by)]
 
     def losses(self, user, item, rating, text, feature, word_shift=None):
         """(text NLL, context NLL, rating MSE) of a batch; the MSE skips NaN ratings (pairs
@@ -554,10 +563,22 @@ class PeterExplainer:
         return PeterExplainer(ref, self.generator)
 
 
+def validation_score(record: dict, rating_reg: float) -> float | None:
+    """The score an epoch's state is kept by (lowest wins), as the reference code's ``val_loss``
+    (METHODS.md §P.2): validation text NLL + rating MSE, the text NLL alone when ``rating_reg`` is 0
+    (PETER trained without its rating loss); None for an epoch without validation scores."""
+    if "valid_text_nll" not in record:
+        return None
+    return record["valid_text_nll"] + (record["valid_rating_mse"] if rating_reg > 0 else 0.0)
+
+
 def peter_epoch_text(record: dict) -> str:
     """A PETER epoch for a status line: the train text NLL and, when there is a validation part,
-    the validation rating RMSE (the square root of its MSE) and text NLL, which choose the epoch kept."""
+    the validation rating RMSE (the square root of its MSE) and text NLL, which choose the epoch kept.
+    That RMSE is of the predictions before they are clipped to the rating scale, as the loss sees
+    them, so it is above (early in training, far above) the RMSE `whyrec train` reports after."""
     text = f"train text NLL {record['text_nll']:.3f}"
     if "valid_text_nll" in record:
-        text += f", valid RMSE {math.sqrt(record['valid_rating_mse']):.4f}, valid text NLL {record['valid_text_nll']:.3f}"
+        text += (f", valid unclipped RMSE {math.sqrt(record['valid_rating_mse']):.4f}, "
+                 f"valid text NLL {record['valid_text_nll']:.3f}")
     return text
