@@ -313,10 +313,9 @@ def describe_bundle(folder: str | Path) -> dict:
 
 
 def kept_epochs(model) -> list[dict]:
-    """Which epoch's state each part of a trained PETER or MT holds (``kept_epochs()`` of
-    :class:`~whyrec.systems.peter.Peter` and :class:`~whyrec.systems.mt.MultiTask`), read from the
-    history it saved; [] for a model without epochs to choose from, and for a hand-edited history
-    whose scores are not numbers."""
+    """Which epoch's state each part of a trained PETER, MT or biased MF holds (their
+    ``kept_epochs()``), read from the history it saved; [] for a model without epochs to choose
+    from, and for a hand-edited history whose scores are not numbers."""
     try:
         return list(model.kept_epochs()) if hasattr(model, "kept_epochs") else []
     except (TypeError, KeyError):

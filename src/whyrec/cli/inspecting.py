@@ -69,8 +69,8 @@ def show(
 def bundle_text(d: dict) -> str:
     """A bundle's description (:func:`whyrec.bundle.describe_bundle`) as a few lines of text."""
     from whyrec.explanations import EXPLAINER_LABELS
-    from whyrec.provenance import record_view
     from whyrec.kept_epochs import kept_text
+    from whyrec.provenance import record_view
 
     scale = f", ratings {d['rating_scale'][0]:g}–{d['rating_scale'][1]:g}" if d["rating_scale"] else ""
     lines = [f"{d['folder']}: {d['system']}, saved by whyrec {d['whyrec_version']}",

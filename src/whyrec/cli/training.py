@@ -194,10 +194,11 @@ def train(
                 estimator.fit(parts.train, valid)
         if isinstance(estimator, TunedModel):
             con.print(f"picked on validation: {describe_tuning(estimator.record())}", highlight=False)
-    if getattr(estimator, "kept_epochs", None) and estimator.kept_epochs():  # PETER, MT, biased MF
+    kept = estimator.kept_epochs() if hasattr(estimator, "kept_epochs") else []  # PETER, MT, biased MF
+    if kept:
         from whyrec.kept_epochs import kept_text
 
-        con.print(f"kept: {kept_text(estimator.kept_epochs())}", highlight=False)
+        con.print(f"kept: {kept_text(kept)}", highlight=False)
     for name, part in (("validation", parts.valid), ("test", parts.test)):
         if len(part):
             pred = estimator.predict_corpus(part)

@@ -575,8 +575,9 @@ def validation_score(record: dict, rating_reg: float) -> float | None:
 def peter_epoch_text(record: dict) -> str:
     """A PETER epoch for a status line: the train text NLL and, when there is a validation part,
     the validation rating RMSE (the square root of its MSE) and text NLL, which choose the epoch kept.
-    That RMSE is of the predictions before they are clipped to the rating scale, as the loss sees
-    them, so it is above (early in training, far above) the RMSE `whyrec train` reports after."""
+    That RMSE is of the predictions before they are clipped to the train ratings' range, as the loss
+    sees them, so it is mostly above the clipped predictions' RMSE of the same state (early in
+    training, far above it), which `whyrec train` reports for the state kept."""
     text = f"train text NLL {record['text_nll']:.3f}"
     if "valid_text_nll" in record:
         text += (f", valid unclipped RMSE {math.sqrt(record['valid_rating_mse']):.4f}, "
