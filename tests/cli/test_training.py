@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 
@@ -564,3 +565,23 @@ def test_more_processes_than_cpu_cores_are_said_to_slow_training(monkeypatch, ca
         warned = "warning: 4 processes on 2 CPU cores: they take turns" in capsys.readouterr().err
         assert warned == (processes == 4 and device == "cpu")
     assert launched == [4, 2, 4]
+
+
+def test_peter_trains_when_validation_has_users_the_train_part_lacks(tmp_path, planted):
+    """A split folder whose first user has records in validation and test only (a cold-start user):
+    PETER's training said IndexError; now it trains, and says how many validation records it left out."""
+    data = tmp_path / "data"
+    (data / "1").mkdir(parents=True)
+    reviews = planted.corpus.reviews
+    reviews.to_csv(data / "reviews.csv", index=False)
+    cold = np.flatnonzero(reviews["user"].to_numpy() == reviews["user"].iloc[0])
+    rest = np.random.default_rng(0).permutation(np.setdiff1d(np.arange(len(reviews)), cold))  # rows go by user
+    parts = {"train": rest[80:], "validation": np.r_[cold[:4], rest[:40]], "test": np.r_[cold[4:], rest[40:80]]}
+    for name, rows in parts.items():
+        (data / "1" / f"{name}.index").write_text(" ".join(map(str, sorted(rows))))
+    proc = run_cli("train", "peter", "--data", str(data), "--out", str(tmp_path / "peter"), "--set", "epochs=1",
+                   "--set", "emsize=16", "--set", "ffn=32")
+    assert proc.returncode == 0, proc.stderr
+    assert ("warning: PETER: 4 of 44 validation records have a user or an item the train part lacks; the "
+            "validation scores that choose the epoch kept leave them out\n") in proc.stderr
+    assert "kept: the transformer of epoch 1 (lowest validation text NLL + rating MSE)" in proc.stdout

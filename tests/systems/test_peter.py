@@ -635,3 +635,24 @@ def test_the_epoch_named_as_kept_is_the_one_whose_weights_are_held(planted, monk
     assert Peter(**TINY).kept_epochs() == []
     unvalidated = Peter(**dict(TINY, epochs=2)).fit(split.train, None, features)
     assert unvalidated.kept_epochs()[0]["epoch"] == 2 and "no validation" in unvalidated.kept_epochs()[0]["by"]
+
+
+def test_validation_records_the_train_part_lacks_are_left_out_and_said(planted):
+    """A validation user or item without a train record has no embedding: such records were an
+    IndexError from inside the transformer; now the validation scores leave them out, saying so."""
+    from whyrec.errors import DataWarning
+
+    split, features = planted
+    stranger = split.valid.users[0]
+    train = split.train.take([k for k, u in enumerate(split.train.users) if u != stranger])
+    left_out = sum(u == stranger for u in split.valid.users)
+    with pytest.warns(DataWarning, match=f"PETER: {left_out} of {len(split.valid)} validation records have a user "
+                                         "or an item the train part lacks; the validation scores .* leave them out$"):
+        model = Peter(**dict(TINY, epochs=1)).fit(train, split.valid, features)
+    known = split.valid.take([k for k, u in enumerate(split.valid.users) if u != stranger])
+    t, r = model.validation_losses(model._tensors(known, features))
+    assert model.history[-1]["valid_text_nll"] == pytest.approx(t) and model.history[-1]["valid_rating_mse"] == r
+    strangers = split.valid.take([k for k, u in enumerate(split.valid.users) if u == stranger])
+    with pytest.warns(DataWarning, match="so there are none, and the last epoch is kept"):
+        alone = Peter(**dict(TINY, epochs=2)).fit(train, strangers, features)
+    assert "valid_text_nll" not in alone.history[-1] and alone.kept_epochs()[0]["epoch"] == 2

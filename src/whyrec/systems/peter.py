@@ -15,6 +15,7 @@ import copy
 import itertools
 import math
 import time
+import warnings
 from dataclasses import asdict
 from typing import Sequence
 
@@ -27,7 +28,7 @@ from whyrec.data.corpus import Corpus, IdMap, paired_ids
 from whyrec.data.text import UNK, Vocabulary
 from whyrec.devices import resolve_device
 from whyrec.distributed import join, process_device
-from whyrec.errors import DivergedError, WhyrecError, require_fitted
+from whyrec.errors import DataWarning, DivergedError, WhyrecError, require_fitted
 from whyrec.explain.decoding import Decoding, check_min_words, truncated_logits
 from whyrec.explain.interface import RatingInput
 from whyrec.explain.pair_draws import PairDraws, for_rows
@@ -99,6 +100,24 @@ class Peter:
         return (torch.as_tensor(self.user_map.lookup(corpus.users)), torch.as_tensor(self.item_map.lookup(corpus.items)),
                 torch.as_tensor(np.array(corpus.ratings, dtype=np.float32)), text, feat)
 
+    def _validation_tensors(self, valid: Corpus | None, features: pd.DataFrame | None):
+        """:meth:`_tensors` of the validation records whose user and item the train part has (the
+        transformer has no embedding for the others), with a :class:`~whyrec.errors.DataWarning`
+        saying how many were left out; None when no record is left."""
+        if valid is None or len(valid) == 0:
+            return None
+        known = (self.user_map.lookup(valid.users) >= 0) & (self.item_map.lookup(valid.items) >= 0)
+        if not known.all():
+            warnings.warn(DataWarning(
+                f"PETER: {int((~known).sum()):,} of {len(valid):,} validation records have a user or an item "
+                "the train part lacks; the validation scores that choose the epoch kept leave them out"
+                + ("" if known.any() else ", so there are none, and the last epoch is kept")), stacklevel=3)
+        if not known.any():
+            return None
+        rows = np.flatnonzero(known)
+        data = self._tensors(valid, features)
+        return tuple(x[torch.as_tensor(rows)] for x in data) if len(rows) < len(valid) else data
+
     def _feature_ids(self, corpus: Corpus, features: pd.DataFrame | None) -> torch.Tensor:
         feature_at = dict(zip(features["position"], features["feature"])) if features is not None and len(features) else {}
         return torch.as_tensor([self.vocab.id(feature_at.get(p, UNK)) for p in corpus.positions.tolist()])
@@ -139,7 +158,7 @@ class Peter:
         cluster.broadcast_module(self.model)
         self.rating_input = None  # a new transformer: an earlier alignment no longer applies
         data = self._tensors(train, features)
-        valid_data = self._tensors(valid, features) if valid is not None and len(valid) else None
+        valid_data = self._validation_tensors(valid, features)
         opt = torch.optim.SGD(self.model.parameters(), lr=cfg.lr)
         run = TrainingState(torch.Generator().manual_seed(cfg.seed), lr=cfg.lr)
         start = resume_training_state(self, run, checkpoint_dir, cluster) + 1 if checkpoint_dir else 1
