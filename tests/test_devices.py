@@ -64,6 +64,23 @@ def test_mt_and_peter_train_and_sample_on_a_gpu():
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_the_mt_experiment_runs_on_a_gpu(tmp_path):
+    """The discriminator studies scored CPU tokens with MT's GPU discriminator and trained a fresh
+    one on the CPU with MT's GPU batches; the LSTM, GRU and GCN baselines ignored the device.
+    Found by reading the code: no GPU has run this test yet."""
+    from tests.conftest import tiny_planted_split
+    from tests.systems.test_mt import TINY
+    from whyrec.systems.mt import MTConfig
+    from whyrec.systems.mt_experiment import run_mt_experiment
+
+    results = run_mt_experiment(tiny_planted_split(), tmp_path, MTConfig(epochs=2, device="cuda", **TINY),
+                                lm_epochs=1, curve_steps=2, log=lambda m: None)
+    for study in results["discriminator"].values():
+        assert 0.0 <= study["shuffled_label_accuracy"] <= 1.0 and len(study["learning_curve"]) == 2
+    assert {r["system"] for r in results["text"]} >= {"LSTM", "GRU LM", "GCN-P", "MT-P"}
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_a_run_resumed_on_a_gpu_ends_as_the_uninterrupted_one(tmp_path):
     """The checkpoint keeps the CUDA random state too (dropout on the GPU draws from it)."""
     from tests.conftest import tiny_planted_split

@@ -26,15 +26,17 @@ from whyrec.explain.targets import teacher_forcing_batch
 class RecurrentLanguageModel(nn.Module):
     """LSTM/GRU LM; with ``owner_sizes`` it is a GCN conditioned on those owner vectors. The initial
     weights come from ``seed`` alone (not from whatever the process drew before), so a baseline's
-    score is a function of its seeds and data."""
+    score is a function of its seeds and data. They are drawn on the CPU and then moved to
+    ``device``, where it trains and scores (so on a GPU it starts from the same weights)."""
 
     def __init__(self, vocab: Vocabulary, word_dim: int = 50, hidden: int = 128, owner_sizes: Sequence[int] = (),
                  owner_dim: int = 32, cell: str = "lstm", dropout: float = 0.2,
-                 word_vectors: np.ndarray | None = None, seed: int = 0) -> None:
+                 word_vectors: np.ndarray | None = None, seed: int = 0, device: str = "cpu") -> None:
         super().__init__()
         with torch.random.fork_rng(devices=[]):  # the caller's random state is left as it was
             torch.manual_seed(seed)
             self._build(vocab, word_dim, hidden, owner_sizes, owner_dim, cell, dropout, word_vectors)
+        self.to(device)
 
     def _build(self, vocab, word_dim, hidden, owner_sizes, owner_dim, cell, dropout, word_vectors) -> None:
         self.vocab = vocab
@@ -63,8 +65,9 @@ class RecurrentLanguageModel(nn.Module):
         for start in range(0, len(texts), batch_size):
             idx = order[start:start + batch_size].tolist()
             inputs, targets = teacher_forcing_batch([texts[i] for i in idx], self.vocab)
-            own = torch.as_tensor(owners[idx], dtype=torch.long) if owners is not None else None
-            yield inputs, targets, own
+            device = self.embedding.weight.device
+            own = torch.as_tensor(owners[idx], dtype=torch.long, device=device) if owners is not None else None
+            yield inputs.to(device), targets.to(device), own
 
     def fit(self, texts: list[list[str]], owners: np.ndarray | None = None, valid_texts: list[list[str]] | None = None,
             valid_owners: np.ndarray | None = None, epochs: int = 10, batch_size: int = 64, lr: float = 2e-3,
@@ -102,7 +105,7 @@ class RecurrentLanguageModel(nn.Module):
         self.eval()
         out = []
         for inputs, targets, own in self._batches(texts, owners, batch_size, False, None):
-            logp = token_log_probs(self(inputs, own), targets, self.vocab.pad)
+            logp, targets = token_log_probs(self(inputs, own), targets, self.vocab.pad).cpu(), targets.cpu()
             for row, target in zip(logp, targets):
                 out.append(row[target != self.vocab.pad].numpy())
         return out

@@ -138,7 +138,7 @@ def shuffled_label_accuracy(model: MultiTask, corpus: Corpus, variant: str, seed
     items = model.item_map.lookup(corpus.items)[known]
     targets = [t for t, k in zip(explanation_targets(corpus, None, model.config.max_words), known) if k]
     v = model.vocab
-    tokens = pad_batch([v.encode(t) + [v.eos] for t in targets], v.pad)
+    tokens = pad_batch([v.encode(t) + [v.eos] for t in targets], v.pad).to(model.config.device)
     flip = rng.random(len(targets)) < 0.5
     wrong_u, wrong_i = users.copy(), items.copy()
     if variant in ("user", "pair"):
@@ -146,7 +146,7 @@ def shuffled_label_accuracy(model: MultiTask, corpus: Corpus, variant: str, seed
     if variant in ("item", "pair"):
         wrong_i[flip] = (items[flip] + rng.integers(1, len(model.item_map), flip.sum())) % len(model.item_map)
     owners = model._owners(variant, wrong_u, wrong_i)
-    says_original = disc.prob(tokens, owners).numpy() > 0.5
+    says_original = disc.prob(tokens, owners).cpu().numpy() > 0.5
     return float((says_original == ~flip).mean())
 
 
@@ -159,7 +159,7 @@ def discriminator_learning_curve(model: MultiTask, variant: str, steps: int = 60
     owner_sizes = {"user": [len(model.user_map)], "item": [len(model.item_map)],
                    "pair": [len(model.user_map), len(model.item_map)]}[variant]
     disc = ReviewDiscriminator(len(model.vocab), owner_sizes, word_dim=cfg.word_dim, filters=cfg.d_filters,
-                               widths=cfg.d_widths, pad=model.vocab.pad)
+                               widths=cfg.d_widths, pad=model.vocab.pad).to(cfg.device)  # where MT's batches are
     opt = torch.optim.Adam(disc.parameters(), lr=cfg.d_lr)
     rng = np.random.default_rng(seed)
     all_rows = rng.permutation(len(model.data.targets))
@@ -316,15 +316,17 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
         for seed in range(config.seed, config.seed + lm_seeds):
             lm = timed(f"{name} (seed {seed})", lambda: RecurrentLanguageModel(
                 mt.vocab, word_dim=config.word_dim, hidden=config.decoder_hidden, cell=cell, word_vectors=vectors,
-                seed=seed).fit(train_targets, None, va_targets, None, epochs=lm_epochs, seed=seed, patience=3))
+                seed=seed, device=config.device).fit(train_targets, None, va_targets, None, epochs=lm_epochs,
+                                                     seed=seed, patience=3))
             runs.append({"seed": seed, "perplexity": perplexity(lm.token_log_probs(test_targets)),
                          "training": training_end([h["valid_nll"] for h in lm.history], lm_epochs)})
         text_rows.append(seeded_row(name, runs))
     for variant in VARIANTS:
         gcn = timed(f"GCN-{variant[0].upper()}", lambda: RecurrentLanguageModel(
             mt.vocab, word_dim=config.word_dim, hidden=config.decoder_hidden, owner_sizes=sizes[variant],
-            word_vectors=vectors, seed=config.seed).fit(train_targets, tr_owners[variant], va_targets, va_owners[variant],
-                                      epochs=lm_epochs, seed=config.seed, patience=3))
+            word_vectors=vectors, seed=config.seed, device=config.device).fit(
+                train_targets, tr_owners[variant], va_targets, va_owners[variant], epochs=lm_epochs,
+                seed=config.seed, patience=3))
         add_text(f"GCN-{variant[0].upper()}", gcn.token_log_probs(test_targets, owners[variant]), None,
                  training_end([h["valid_nll"] for h in gcn.history], lm_epochs))
     test_users = [u for u, k in zip(test.users, known) if k]
