@@ -54,3 +54,28 @@ def test_recurrent_lm_initial_weights_come_from_its_seed_alone():
         assert torch.equal(a, b), name
         if name != "out_bias":  # zeros whatever the seed
             assert not torch.equal(a, c), name
+
+
+def test_the_epoch_the_mt_report_names_as_kept_is_the_one_whose_weights_the_lm_holds(monkeypatch):
+    """Scripted validation NLLs 5, 4, 3.99995, 4.5: the third is lower by less than the LM's
+    MIN_GAIN, so the second epoch's weights are kept, and the report's ``training_end`` says so
+    (it said 3, the plain minimum)."""
+    import copy
+
+    from whyrec.explain.recurrent_lm import MIN_GAIN
+    from whyrec.systems.mt_experiment import training_end
+
+    scripted, states = iter([5.0, 4.0, 3.99995, 4.5]), []
+
+    def mean_nll(self, texts, owners=None):
+        states.append(copy.deepcopy(self.state_dict()))
+        return next(scripted)
+
+    monkeypatch.setattr(RecurrentLanguageModel, "mean_nll", mean_nll)
+    vocab = Vocabulary.build(TEXTS)
+    lm = RecurrentLanguageModel(vocab, word_dim=8, hidden=16).fit(TEXTS, valid_texts=TEXTS, epochs=4, patience=5)
+    ended = training_end([h["valid_nll"] for h in lm.history], 4, MIN_GAIN)
+    assert ended == {"epochs": 4, "best_epoch": 2, "cap": 4}
+    held = lm.state_dict()
+    assert [all(torch.equal(held[k], s[k]) for k in held) for s in states] == [False, True, False, False]
+    assert training_end([], 4) == {"epochs": 0, "best_epoch": 0, "cap": 4}

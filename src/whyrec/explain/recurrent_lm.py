@@ -23,6 +23,9 @@ from whyrec.explain.seq2seq import sequence_nll, token_log_probs
 from whyrec.explain.targets import teacher_forcing_batch
 
 
+MIN_GAIN = 1e-4  # a validation NLL lower than the best so far by no more than this is no improvement
+
+
 class RecurrentLanguageModel(nn.Module):
     """LSTM/GRU LM; with ``owner_sizes`` it is a GCN conditioned on those owner vectors. The initial
     weights come from ``seed`` alone (not from whatever the process drew before), so a baseline's
@@ -88,7 +91,7 @@ class RecurrentLanguageModel(nn.Module):
             if valid_texts:
                 nll = self.mean_nll(valid_texts, valid_owners)
                 self.history.append({"epoch": epoch + 1, "valid_nll": nll})
-                if nll < best - 1e-4:
+                if nll < best - MIN_GAIN:
                     best, best_state, waited = nll, copy.deepcopy(self.state_dict()), 0
                 else:
                     waited += 1

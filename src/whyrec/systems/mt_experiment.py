@@ -35,9 +35,11 @@ from whyrec.data.split import Split
 from whyrec.errors import ConfigError, DataError, one_line
 from whyrec.explain.decoding import Decoding
 from whyrec.explain.ngram import InterpolatedNgramLM
+from whyrec.explain.recurrent_lm import MIN_GAIN as LM_MIN_GAIN
 from whyrec.explain.recurrent_lm import RecurrentLanguageModel
 from whyrec.explain.targets import explanation_targets, pad_batch
 from whyrec.explanations import generate
+from whyrec.kept_epochs import first_lowest_epoch
 from whyrec.metrics.rating import paired_p_by_group, paired_t_test, rmse_by_group
 from whyrec.metrics.significance import holm_by_test
 from whyrec.metrics.text import corpus_bleu, perplexity, rouge, tfidf_similarity
@@ -206,11 +208,15 @@ def seeded_row(name: str, runs: list[dict]) -> dict:
             "training": runs[0]["training"], "runs": runs}
 
 
-def training_end(valid_nll: list[float], cap: int) -> dict:
-    """How a text model's training ended: epochs run, the epoch whose state was kept (lowest
-    validation NLL) and the cap on epochs. ``best_epoch == epochs == cap`` means the validation
-    NLL was still falling when the cap stopped it."""
-    return {"epochs": len(valid_nll), "best_epoch": int(np.argmin(valid_nll)) + 1 if valid_nll else 0, "cap": cap}
+def training_end(valid_nll: list[float], cap: int, min_gain: float = 0.0) -> dict:
+    """How a text model's training ended: epochs run, the epoch whose state was kept (the first
+    with the lowest validation NLL, an epoch counting as lower only when below the best before by
+    more than ``min_gain``, as the model's training loop took it:
+    :func:`whyrec.kept_epochs.first_lowest_epoch`) and the cap on epochs. ``best_epoch == epochs
+    == cap`` means the validation NLL was still falling when the cap stopped it."""
+    kept = first_lowest_epoch([{"epoch": k, "nll": v} for k, v in enumerate(valid_nll, 1)], lambda r: r["nll"],
+                              min_gain)
+    return {"epochs": len(valid_nll), "best_epoch": kept or 0, "cap": cap}
 
 
 def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = None, lm_epochs: int = 60,
@@ -319,7 +325,7 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
                 seed=seed, device=config.device).fit(train_targets, None, va_targets, None, epochs=lm_epochs,
                                                      seed=seed, patience=3))
             runs.append({"seed": seed, "perplexity": perplexity(lm.token_log_probs(test_targets)),
-                         "training": training_end([h["valid_nll"] for h in lm.history], lm_epochs)})
+                         "training": training_end([h["valid_nll"] for h in lm.history], lm_epochs, LM_MIN_GAIN)})
         text_rows.append(seeded_row(name, runs))
     for variant in VARIANTS:
         gcn = timed(f"GCN-{variant[0].upper()}", lambda: RecurrentLanguageModel(
@@ -328,7 +334,7 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
                 train_targets, tr_owners[variant], va_targets, va_owners[variant], epochs=lm_epochs,
                 seed=config.seed, patience=3))
         add_text(f"GCN-{variant[0].upper()}", gcn.token_log_probs(test_targets, owners[variant]), None,
-                 training_end([h["valid_nll"] for h in gcn.history], lm_epochs))
+                 training_end([h["valid_nll"] for h in gcn.history], lm_epochs, LM_MIN_GAIN))
     test_users = [u for u, k in zip(test.users, known) if k]
     test_items = [i for i, k in zip(test.items, known) if k]
     # MT keeps the generators of the epoch with the lowest validation NLL averaged over its variants
