@@ -159,6 +159,21 @@ def test_the_rating_p_values_are_read_together_per_column(tmp_path):
         r.squared_errors = []
     assert "no test" not in same.rating_holm_notes()[0] and "3 p-values" in same.rating_holm_notes()[0]
 
+    # MT-U, MT-I and MT-P share one rating model, tested against PETER: one test, counted once, its
+    # adjusted p theirs (counted three times it made 0.01 × 4 = 0.04, and PMF's 0.02 × 3 = 0.06)
+    repeats = ResultsTable([row("PETER", None, None), row("MT-U", 0.01, 0.3, 2.0), row("MT-I", 0.01, 0.3, 2.0),
+                            row("PMF", 0.02, 0.4, 3.0), row("MT-P", 0.01, 0.3, 2.0)], ["rmse"], "PETER", ["1", "2"])
+    assert repeats.rating_holm_notes()[0] == (
+        "Read together (Holm's adjustment of the 2 p-values in “p vs PETER”; MT-I, MT-P predict as MT-U does: "
+        "MT-U's test, counted once), 2 of 2 differences keep an adjusted p ≤ 0.05: MT-U; PMF")
+    adjusted = [(s.get("p_holm"), s.get("p_holm_over_splits")) for s in repeats.to_dict()["systems"]]
+    assert adjusted[0] == (None, None) and adjusted[1] == adjusted[2] == adjusted[4]
+    assert [a[0] for a in adjusted[1:4]] == pytest.approx([0.02, 0.02, 0.02])  # 0.01 × 2; 0.02 × 1
+    assert [a[1] for a in adjusted[1:4]] == pytest.approx([0.6, 0.6, 0.6])  # 0.3 × 2; 0.4 × 1, raised to 0.6
+    repeats.results[4].squared_errors[0] = np.full(2, 2.5)  # MT-P's own model after all: a test of its own
+    assert "3 p-values" in repeats.rating_holm_notes()[0] and "MT-I predicts as MT-U does" in \
+        repeats.rating_holm_notes()[0]
+
 
 def test_the_p_values_by_activity_group_are_read_together_per_kind():
     """RMSE by activity: the first p of each cell (paired t-tests) is a family over every system's
@@ -196,3 +211,11 @@ def test_the_p_values_by_activity_group_are_read_together_per_kind():
         "does: no test), 4 of 5 differences keep an adjusted p ≤ 0.05: PMF: 0 ratings, 1–2 ratings; mean: 0 ratings, "
         "3+ ratings")
     assert table.to_dict()["systems"][3]["rmse_by_activity"]["0"]["p_holm"] is None
+    # a row repeating another's tests (the same rating model): its groups count once, with that row's adjusted p
+    table.results.append(row("PMF again", {"0": (0.004, 0.3), "1–2": (0.02, None), "3+": (None, None)}))
+    table.results[-1].squared_errors = table.results[1].squared_errors
+    assert table.activity_markdown().split("\n\n")[1].startswith(
+        "Read together (Holm's adjustment of the first p of each cell, 5 paired t-tests; Aligned ALS predicts as ALS "
+        "does: no test; PMF again predicts as PMF does: PMF's test, counted once), 4 of 5 differences keep")
+    saved = [s.get("rmse_by_activity") for s in table.to_dict()["systems"]]
+    assert saved[4] == saved[1] and saved[4]["0"]["p_holm"] == pytest.approx(0.02)

@@ -113,6 +113,14 @@ def randomization_holm_note(rows: Sequence[tuple[str, Mapping]], title: Callable
 ACTIVITY_TITLE = "RMSE by the user's number of training ratings (n: test records), over every split"
 
 
+def same_errors(a: "SystemResult", b: "SystemResult") -> bool:
+    """Whether two rows' squared errors are equal record for record over the same folds: the
+    same rating model's predictions. False when either kept none (nothing to tell by)."""
+    if not a.squared_errors or len(a.squared_errors) != len(b.squared_errors):
+        return False
+    return all(np.array_equal(x, y) for x, y in zip(a.squared_errors, b.squared_errors))
+
+
 @dataclass
 class SystemResult:
     """Measurements of one system over the folds it ran on."""
@@ -192,16 +200,17 @@ class ResultsTable:
 
     def _rating_tests(self) -> dict[str, list[dict[str, float]]]:
         """The rating p-values against the reference by column (:attr:`columns`): each row's, as
-        one test named after the column; none for the reference's own row nor for a row that
-        predicts as it does (:meth:`_predicts_as_reference`)."""
+        one test named after the column, for the rows :meth:`_counted_once` (none for the
+        reference's own row, a row that predicts as it does, or a repeat of an earlier row's)."""
         if not self.reference:
             return {}
         column = f"p vs {self.reference}"
         tests = {column: [r.p_value for r in self.results]}
         if self._several:
             tests[f"{column} over splits"] = [r.p_value_over_splits for r in self.results]
-        return {name: [{} if p is None or self._predicts_as_reference(r) else {name: p}
-                       for r, p in zip(self.results, ps)] for name, ps in tests.items()}
+        counted = self._counted_once()
+        return {name: [{name: p} if p is not None and counted[k] else {} for k, p in enumerate(ps)]
+                for name, ps in tests.items()}
 
     def _predicts_as_reference(self, result: SystemResult) -> bool:
         """Whether ``result``'s squared errors are the reference row's, record for record: the same
@@ -209,10 +218,27 @@ class ResultsTable:
         ratings). Its tests against the reference (p = 1) test nothing, and are left out of
         Holm's families, where they would only raise the other rows' adjusted p."""
         base = next((r for r in self.results if r.system == self.reference), None)
-        if base is None or result is base or not base.squared_errors \
-                or len(result.squared_errors) != len(base.squared_errors):  # no errors kept: nothing to tell
-            return False
-        return all(np.array_equal(a, b) for a, b in zip(result.squared_errors, base.squared_errors))
+        return base is not None and result is not base and same_errors(result, base)
+
+    def _repeats(self) -> list[int | None]:
+        """Per row, the earlier row whose rating tests against the reference it repeats: the first
+        with its squared errors, record for record (MT-I and MT-P of one MT tested against PETER;
+        a bundle and its aligned copy). The same errors against the same reference give the same
+        tests, so Holm's families count them once, and the row takes that row's adjusted p. None
+        for a row tested in its own right, the reference's and those predicting as it does."""
+        out: list[int | None] = []
+        for k, r in enumerate(self.results):
+            firsts = [j for j in range(k) if out[j] is None]
+            tested = r.system != self.reference and not self._predicts_as_reference(r)
+            out.append(next((j for j in firsts if same_errors(r, self.results[j])), None) if tested else None)
+        return out
+
+    def _counted_once(self) -> list[bool]:
+        """Per row, whether its rating tests belong to Holm's families: not the reference's row,
+        nor one predicting as it does (:meth:`_predicts_as_reference`), nor a repeat (:meth:`_repeats`)."""
+        repeats = self._repeats()
+        return [r.system != self.reference and not self._predicts_as_reference(r) and repeats[k] is None
+                for k, r in enumerate(self.results)]
 
     def rating_holm_notes(self) -> list[str]:
         """A line under the table per column of rating p-values against the reference
@@ -225,10 +251,16 @@ class ResultsTable:
         return [note for note in notes if note]
 
     def _untested_rows(self) -> str:
-        """What a Holm line says of the rows left out of its family as predicting as the reference
-        does ("" when none is)."""
-        return untested_clause([r.system for r in self.results if self._predicts_as_reference(r)], "predict",
-                               self.reference)
+        """What a Holm line says of the rows left out of its family: those predicting as the
+        reference does, and those repeating an earlier row's test ("" when none is)."""
+        repeated: dict[str, list[str]] = {}
+        for r, j in zip(self.results, self._repeats()):
+            if j is not None:
+                repeated.setdefault(self.results[j].system, []).append(r.system)
+        return (untested_clause([r.system for r in self.results if self._predicts_as_reference(r)], "predict",
+                                self.reference)
+                + "".join(f"; {', '.join(names)} predict{'s' if len(names) == 1 else ''} as {first} does: "
+                          f"{first}'s test, counted once" for first, names in repeated.items()))
 
     def _holm_of_rating_tests(self) -> list[dict[str, float | None]]:
         """Each row's rating p-values adjusted by Holm's method over their column (``p_holm``,
@@ -240,6 +272,9 @@ class ResultsTable:
             key = "p_holm_over_splits" if name.endswith(" over splits") else "p_holm"
             for row, adjusted in zip(out, holm_by_test(tests)):
                 row[key] = adjusted.get(name)
+        for row, first in zip(out, self._repeats()):
+            if first is not None:
+                row.update(out[first])
         return out
 
     def activity_markdown(self) -> str:
@@ -270,10 +305,10 @@ class ResultsTable:
         """Each kind of :attr:`ACTIVITY_TESTS`: each row's label and its p by activity group, for
         the rows with groups (a group without a test left out, and every group of a row that
         predicts as the reference does)."""
-        rows = [r for r in self.results if r.by_activity]
-        return {key: [(r.system, {} if self._predicts_as_reference(r) else
-                       {g: e[key] for g, e in r.by_activity.items() if e.get(key) is not None})
-                      for r in rows] for key in self.ACTIVITY_TESTS}
+        counted = self._counted_once()
+        rows = [(r, counted[k] or r.system == self.reference) for k, r in enumerate(self.results) if r.by_activity]
+        return {key: [(r.system, {g: e[key] for g, e in r.by_activity.items() if e.get(key) is not None}
+                       if tested else {}) for r, tested in rows] for key in self.ACTIVITY_TESTS}
 
     def _activity_holm_notes(self) -> list[str]:
         """A line per kind of p-value in the RMSE-by-activity table (:func:`holm_note`): Holm's
@@ -298,6 +333,12 @@ class ResultsTable:
                 for group, entry in row.items():
                     if key in entry:
                         entry[name] = adjusted.get(group)
+        for row, first in zip(out, self._repeats()):  # a repeat's groups take the first's adjusted p
+            if first is None:
+                continue
+            for group, entry in row.items():
+                entry.update({name: p for name, p in out[first].get(group, {}).items()
+                              if name in ("p_holm", "p_holm_over_splits")})
         return out
 
     def activity_title(self) -> str:
