@@ -35,8 +35,7 @@ from whyrec.data.split import Split
 from whyrec.errors import ConfigError, DataError, one_line
 from whyrec.explain.decoding import Decoding
 from whyrec.explain.ngram import InterpolatedNgramLM
-from whyrec.explain.recurrent_lm import MIN_GAIN as LM_MIN_GAIN
-from whyrec.explain.recurrent_lm import RecurrentLanguageModel
+from whyrec.explain.recurrent_lm import MIN_GAIN as LM_MIN_GAIN, RecurrentLanguageModel
 from whyrec.explain.targets import explanation_targets, pad_batch
 from whyrec.explanations import generate
 from whyrec.kept_epochs import first_lowest_epoch
@@ -322,15 +321,15 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
         for seed in range(config.seed, config.seed + lm_seeds):
             lm = timed(f"{name} (seed {seed})", lambda: RecurrentLanguageModel(
                 mt.vocab, word_dim=config.word_dim, hidden=config.decoder_hidden, cell=cell, word_vectors=vectors,
-                seed=seed, device=config.device).fit(train_targets, None, va_targets, None, epochs=lm_epochs,
-                                                     seed=seed, patience=3))
+                seed=seed, device=mt.config.device).fit(train_targets, None, va_targets, None, epochs=lm_epochs,
+                                                        seed=seed, patience=3))
             runs.append({"seed": seed, "perplexity": perplexity(lm.token_log_probs(test_targets)),
                          "training": training_end([h["valid_nll"] for h in lm.history], lm_epochs, LM_MIN_GAIN)})
         text_rows.append(seeded_row(name, runs))
     for variant in VARIANTS:
         gcn = timed(f"GCN-{variant[0].upper()}", lambda: RecurrentLanguageModel(
             mt.vocab, word_dim=config.word_dim, hidden=config.decoder_hidden, owner_sizes=sizes[variant],
-            word_vectors=vectors, seed=config.seed, device=config.device).fit(
+            word_vectors=vectors, seed=config.seed, device=mt.config.device).fit(
                 train_targets, tr_owners[variant], va_targets, va_owners[variant], epochs=lm_epochs,
                 seed=config.seed, patience=3))
         add_text(f"GCN-{variant[0].upper()}", gcn.token_log_probs(test_targets, owners[variant]), None,
