@@ -46,3 +46,24 @@ def test_a_seed_given_draws_a_random_split_even_beside_fixed_splits(tmp_path):
     assert list(split_of(folder, None, 3).test.reviews["position"]) == list(drawn.test.reviews["position"])
     with pytest.raises(ConfigError, match="--split names a fixed split and --seed draws a random one"):
         split_of(folder, folder / "1", 3)
+
+
+def test_around_training_data_warnings_are_lines_and_others_are_shown_as_python_shows_them(capsys, monkeypatch):
+    """A library's warning raised every step stays one warning (Python's filters hold), while
+    whyrec's DataWarning becomes a ``warning:`` line after the block."""
+    import warnings
+
+    from whyrec.cli.inputs import data_warnings_as_lines
+    from whyrec.errors import DataWarning
+
+    shown = []
+    monkeypatch.setattr(warnings, "showwarning", lambda message, category, *where: shown.append((category, message)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")  # Python's own filter for a UserWarning, as the command line has it
+        with data_warnings_as_lines():
+            warnings.warn(DataWarning("PETER: 4 of 44 validation records ..."))
+            for _ in range(5):  # one place, five times
+                warnings.warn("a library's own notice", UserWarning)
+            assert capsys.readouterr().err == "" and shown == []  # after the block, not over a status line
+    assert capsys.readouterr().err == "warning: PETER: 4 of 44 validation records ...\n"
+    assert [(category, str(message)) for category, message in shown] == [(UserWarning, "a library's own notice")]

@@ -8,8 +8,8 @@ from typing import Optional
 import typer
 
 from whyrec.cli.common import app, experiment_app
-from whyrec.cli.inputs import (load_reviews, read_split_folders, split_line, split_of, strangers_warning,
-                               warn_if_not_held_out, warnings_as_lines)
+from whyrec.cli.inputs import (data_warnings_as_lines, load_reviews, read_split_folders, split_line, split_of,
+                               strangers_warning, warn_if_not_held_out)
 from whyrec.cli.option_checks import (check_checkpoint, check_given_once, check_mi_read, check_out, check_relevant_at,
                                       check_text_settings, check_tune_on, checked_mt_config, mi_encoder, parse_pairs,
                                       scored_decoding)
@@ -262,7 +262,7 @@ def experiment_explain(
     run_settings = {"systems": chosen, "mt": mt_settings, "peter": peter_settings, "by_activity": by_activity,
                     "decoding": decoding.describe() if decoding is not None else None,
                     "mi": encoder, "fold_unicode": fold_unicode, "scale": [min_rating, max_rating]}
-    with warnings_as_lines(), status(con, "extracting features") as line:  # warnings after the status line
+    with data_warnings_as_lines(), status(con, "extracting features") as line:  # warnings after the status line
         table, records = compare_over_splits(
             every, unfitted, keep_in=out if splits is not None else None, settings=run_settings, resume=resume,
             encoder_for=(lambda parts: _shared_encoder(parts, encoder)) if mi else None, by_activity=by_activity,

@@ -51,6 +51,28 @@ def warnings_as_lines(said: set[str] | None = None):
             print_warning(str(w.message))
 
 
+@contextmanager
+def data_warnings_as_lines():
+    """Around training: print whyrec's :class:`~whyrec.errors.DataWarning` raised inside (PETER's
+    validation records the train part lacks) as ``warning: ...`` lines, from one process under
+    torchrun, and show any other warning as Python would have. Unlike :func:`warnings_as_lines`,
+    the others keep Python's filters (once per place): a library's warning repeated every step
+    would otherwise be a line every step."""
+    from whyrec.errors import DataWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        yield
+    from whyrec.distributed import launched_main
+
+    for w in caught:
+        if issubclass(w.category, DataWarning):
+            if launched_main():
+                print_warning(str(w.message))
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno, w.file, w.line)
+
+
 def data_path(argument: Path | None, option: Path | None) -> Path:
     """The review file a `data` command reads: its argument or its --data, exactly one of them."""
     from whyrec.errors import ConfigError

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from whyrec.cli.common import app
-from whyrec.cli.inputs import split_line, split_of, warnings_as_lines
+from whyrec.cli.inputs import data_warnings_as_lines, split_line, split_of
 from whyrec.cli.option_checks import (check_checkpoint, check_new_bundle, check_out, check_text_settings, check_tune_on,
                                       parse_pairs)
 from whyrec.cli.options import (TEXT_SYSTEMS, ColumnMap, FoldUnicode, MaxRating, MetaFile, MinRating, Overwrite,
@@ -172,7 +172,7 @@ def train(
         if lost >= LETTERS_LOST_WARNING and cluster.is_main:
             print_warning(letters_lost_text(lost))
 
-        with warnings_as_lines(), status(con, "extracting features") as line:  # warnings after the status line
+        with data_warnings_as_lines(), status(con, "extracting features") as line:  # warnings after the status line
             features = split_features(parts)
             progress = EpochProgress(line, f"training {model.upper()}", estimator.config.epochs,
                                      Throttled.every_for(con))
