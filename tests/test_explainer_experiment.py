@@ -51,6 +51,26 @@ def test_one_row_per_explainer_with_the_scores_of_each(tiny_split, tmp_path):
         "results.md").read_text()
     untested = compare_trained(split, systems, features, trials=0)
     assert not any(r.text_tests for r in untested.results)
+    # PETER+ first, and MT twice (a bundle and its copy): the copy's rows repeat the first MT's tests, text
+    # and rating, and Holm's families count each once; MT-I and MT-P repeat MT-U's rating test only
+    again = compare_trained(split, {"PETER+": systems["PETER+"], "MT": systems["MT"], "copy": systems["MT"]},
+                            features, trials=20)
+    names = [r.system for r in again.results]
+    assert [r.text_repeats for r in again.results] == [None] * 4 + names[1:4]
+    assert not any(r.text_as_reference for r in again.results)
+    holm = again.to_dict()["systems"]
+    assert [s["p_holm"] for s in holm[4:]] == [s["p_holm"] for s in holm[1:4]] and holm[1]["p_holm"] is not None
+    first, copy = holm[1]["text_tests"], holm[4]["text_tests"]
+    assert copy["repeats"] == names[1] and "repeats" not in first
+    assert {m: (t["difference"], t["p_holm"]) for m, t in copy["tests"].items()} == \
+        {m: (t["difference"], t["p_holm"]) for m, t in first["tests"].items()}
+    note = again.text_significance_markdown().splitlines()[-1]
+    assert f"; {names[4]} writes as {names[1]} does: {names[1]}'s tests, counted once" in note, note
+    # one rating model under six rows: one test against PETER+, so no Holm line (it needs two), and every
+    # MT row's adjusted p is that one test's p
+    assert again.rating_holm_notes() == [] and holm[1]["p_holm"] == pytest.approx(holm[1]["p_value"])
+    assert again._untested_rows() == f"; {', '.join(names[2:])} predict as {names[1]} does: {names[1]}'s test, " \
+        "counted once"
     assert [r.per_fold[0]["bleu1"] for r in untested.results] == [rows[r.system]["bleu1"] for r in untested.results]
     assert table.panels == ["rmse", "bleu1", "rougeL", "usr", "fmr", "div", "acc5"]  # no MI without an encoder
     saved = json.loads((table.save(tmp_path / "run") / "results.json").read_text())

@@ -53,10 +53,12 @@ def test_a_kept_single_split_keeps_its_explanation_tests(tmp_path, tiny_split):
                                    "acc5": PairedDifference(3.0, 1.0, 8, True)}
     table.results[1].text_tested_records = 3
     table.results[1].text_as_reference = True
+    table.results[0].text_repeats = "a row before"  # as a table of three rows would mark its third
     save_split_result(split_result_path(tmp_path, split), table, [], split, SETTINGS)
     back = read_split_result(split_result_path(tmp_path, split), split, SETTINGS)[0]
     assert back.results[1].text_tests == table.results[1].text_tests and back.results[1].text_tested_records == 3
     assert back.results[1].text_as_reference and not back.results[0].text_as_reference
+    assert back.results[0].text_repeats == "a row before" and back.results[1].text_repeats is None
     assert back.text_significance_markdown() == table.text_significance_markdown() != ""
     assert back.results[0].text_tests == {}
 

@@ -85,6 +85,17 @@ def test_explanation_tests_against_the_reference_are_a_table_of_differences_and_
     assert {m: t["p_holm"] for m, t in saved[2]["text_tests"]["tests"].items()} == dict.fromkeys(
         ("bleu1", "usr", "acc5"))
     assert saved[1]["text_tests"]["tests"]["bleu1"]["p_holm"] == pytest.approx(0.0027)
+    # a row writing as PETER does, not as the reference (PETER in a second bundle): PETER's tests, counted once
+    fourth = SystemResult("PETER again", {}, [fold], [np.ones(2)], text_tested_records=237, text_repeats="PETER",
+                          text_tests=dict(second.text_tests))
+    table.results.append(fourth)
+    assert table.text_significance_markdown().splitlines()[-1] == (
+        "Read together (Holm's adjustment of the table's 3 p-values; MT-U aligned writes as MT-U does: no test; "
+        "PETER again writes as PETER does: PETER's tests, counted once), 2 of 3 differences keep an adjusted "
+        "p ≤ 0.05: PETER: bleu1, acc5")
+    saved = table.to_dict()["systems"]
+    assert saved[3]["text_tests"]["repeats"] == "PETER" and "repeats" not in saved[1]["text_tests"]
+    assert saved[3]["text_tests"]["tests"] == saved[1]["text_tests"]["tests"]  # p_holm too: 0.0027, not 0.0036
 
 
 def test_the_note_under_tested_differences_says_when_none_can_keep_a_low_adjusted_p():

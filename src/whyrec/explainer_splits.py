@@ -47,6 +47,7 @@ def save_split_result(path: Path, table: ResultsTable, records: list[dict], spli
                       "activity_groups": [np.asarray(g).tolist() for g in r.activity_groups],
                       "text_tests": {m: dataclasses.asdict(t) for m, t in r.text_tests.items()},
                       "text_tested_records": r.text_tested_records, "text_as_reference": r.text_as_reference,
+                      "text_repeats": r.text_repeats,
                       "explained": _texts_json(r.explained)}
                      for r in table.results],
             "records": records}
@@ -75,6 +76,7 @@ def read_split_result(path: Path, split: Split, settings: dict) -> tuple[Results
                              text_tests={m: PairedDifference(**t) for m, t in row.get("text_tests", {}).items()},
                              text_tested_records=row.get("text_tested_records", 0),
                              text_as_reference=row.get("text_as_reference", False),  # kept before it was
+                             text_repeats=row.get("text_repeats"),
                              explained=_texts_read(row.get("explained")))
                 for row in data["rows"]]
         table = ResultsTable(rows, data["metrics"], data["reference"], [split.name], data["panels"], data["note"])

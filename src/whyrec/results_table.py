@@ -94,6 +94,17 @@ def untested_clause(names: Sequence[str], verb: str, whom: str) -> str:
     return f"; {', '.join(names)} {verb}{'s' if len(names) == 1 else ''} as {whom} does: no test"
 
 
+def repeated_clause(repeats: Sequence[tuple[str, str]], verb: str, what: str) -> str:
+    """What a :func:`holm_note`'s ``family`` adds for rows left out of it as repeating an earlier
+    row's tests (``repeats``: each such row and the row it repeats): "; MT-I, MT-P predict as MT-U
+    does: MT-U's test, counted once"; "" for none."""
+    by_first: dict[str, list[str]] = {}
+    for name, first in repeats:
+        by_first.setdefault(first, []).append(name)
+    return "".join(f"; {', '.join(names)} {verb}{'s' if len(names) == 1 else ''} as {first} does: {first}'s {what}, "
+                   "counted once" for first, names in by_first.items())
+
+
 def randomization_holm_note(rows: Sequence[tuple[str, Mapping]], title: Callable[[str], str] = str,
                             family: str = "the table's {count} p-values") -> str:
     """:func:`holm_note` of a table of approximate randomization tests (``rows``: each row's label
@@ -145,6 +156,9 @@ class SystemResult:
     text_tested_records: int = 0
     # its explanations are the reference row's, record for record: its text tests test nothing (p 1)
     text_as_reference: bool = False
+    # its explanations are those of this earlier row (its name), record for record, and not the
+    # reference's: its text tests repeat that row's, and Holm's family counts them once
+    text_repeats: str | None = None
 
     def mean(self, key: str) -> float:
         return float(np.mean([f[key] for f in self.per_fold]))
@@ -253,14 +267,10 @@ class ResultsTable:
     def _untested_rows(self) -> str:
         """What a Holm line says of the rows left out of its family: those predicting as the
         reference does, and those repeating an earlier row's test ("" when none is)."""
-        repeated: dict[str, list[str]] = {}
-        for r, j in zip(self.results, self._repeats()):
-            if j is not None:
-                repeated.setdefault(self.results[j].system, []).append(r.system)
+        repeats = [(r.system, self.results[j].system) for r, j in zip(self.results, self._repeats()) if j is not None]
         return (untested_clause([r.system for r in self.results if self._predicts_as_reference(r)], "predict",
                                 self.reference)
-                + "".join(f"; {', '.join(names)} predict{'s' if len(names) == 1 else ''} as {first} does: "
-                          f"{first}'s test, counted once" for first, names in repeated.items()))
+                + repeated_clause(repeats, "predict", "test"))
 
     def _holm_of_rating_tests(self) -> list[dict[str, float | None]]:
         """Each row's rating p-values adjusted by Holm's method over their column (``p_holm``,
@@ -389,6 +399,7 @@ class ResultsTable:
                                [[r.system, f"{r.text_tested_records:,}", *(cell(m, r.text_tests.get(m)) for m in names)]
                                 for r in tested])
         untested = untested_clause([r.system for r in tested if r.text_as_reference], "write", self.reference)
+        untested += repeated_clause([(r.system, r.text_repeats) for r in tested if r.text_repeats], "write", "tests")
         together = randomization_holm_note([(r.system, tests) for r, tests in zip(tested, self._text_family(tested))],
                                            family="the table's {count} p-values" + untested)
         return f"{table}\n\n{together}" if together else table
@@ -397,8 +408,10 @@ class ResultsTable:
     def _text_family(rows: Sequence[SystemResult]) -> list[dict]:
         """Each row's text tests as Holm's family holds them (metric → PairedDifference): none for
         a row that writes as the reference does (:attr:`SystemResult.text_as_reference`), whose
-        tests test nothing. The line under the table and results.json's ``p_holm`` both read it."""
-        return [{} if r.text_as_reference else r.text_tests for r in rows]
+        tests test nothing, nor for one repeating an earlier row's (:attr:`SystemResult.text_repeats`),
+        counted once under that row. The line under the table and results.json's ``p_holm`` both
+        read it."""
+        return [{} if r.text_as_reference or r.text_repeats else r.text_tests for r in rows]
 
     def text_significance_title(self) -> str:
         sampled = [t.assignments for r in self.results for t in r.text_tests.values() if not t.exact]
@@ -441,6 +454,7 @@ class ResultsTable:
                  **({"rmse_by_activity": by_activity} if by_activity else {}),
                  **({"text_tests": {"records": r.text_tested_records,
                                     **({"as_reference": True} if r.text_as_reference else {}),
+                                    **({"repeats": r.text_repeats} if r.text_repeats else {}),
                                     "tests": {m: {**dataclasses.asdict(t), "p_holm": text_holm[m]}
                                               for m, t in r.text_tests.items()}}}
                     if r.text_tests else {})}
@@ -452,11 +466,14 @@ class ResultsTable:
 
     def _holm_of_text_tests(self) -> list[dict[str, float | None]]:
         """Each row's text tests' p adjusted by Holm's method over the table's (``p_holm``); None
-        for a row that writes as the reference does (:attr:`SystemResult.text_as_reference`)."""
+        for a row that writes as the reference does (:attr:`SystemResult.text_as_reference`), and
+        the adjusted p of the row it repeats for a repeat (:attr:`SystemResult.text_repeats`)."""
         from whyrec.metrics.significance import holm_by_test
 
         adjusted = holm_by_test([{m: t.p for m, t in tests.items()} for tests in self._text_family(self.results)])
-        return [{m: by_metric.get(m) for m in r.text_tests} for r, by_metric in zip(self.results, adjusted)]
+        by_name = {r.system: by_metric for r, by_metric in zip(self.results, adjusted)}
+        return [{m: by_name.get(r.text_repeats, by_metric).get(m) for m in r.text_tests}  # a repeat: its first's
+                for r, by_metric in zip(self.results, adjusted)]
 
     def _holm_of_ranking_tests(self) -> list[dict[str, float | None]]:
         """Each row's ranking p over the splits adjusted by Holm's method over the table's
