@@ -212,6 +212,16 @@ def test_an_output_that_wrote_as_the_first_did_is_marked_and_left_out_of_the_hol
     together = tested_table([again, other]).splitlines()[-1]
     assert together.startswith(f"Read together (Holm's adjustment of the table's {len(other.tests)} p-values; "
                                "peter.csv · again writes as the first does: no test), ")
+    # an output that wrote as another output did, not as the first: that output's tests, counted once
+    twice = GeneratedTexts("a/peter.csv", REFERENCES, {"peter": GENERATED, "other": ["the strap"] * 3,
+                                                      "copy": ["the strap"] * 3, "third": ["nice"] * 3})
+    other, copy, third = compare_with_first([twice], {"sound", "strap", "price", "tone"}, trials=100)
+    assert (other.repeats, copy.repeats, third.repeats) == (None, "peter.csv · other", None)
+    assert copy.tests == other.tests and copy.family_tests == {} and not copy.as_first
+    together = tested_table([other, copy, third]).splitlines()[-1]
+    assert together.startswith(f"Read together (Holm's adjustment of the table's {2 * len(other.tests)} p-values; "
+                               "peter.csv · copy writes as peter.csv · other does: peter.csv · other's tests, "
+                               "counted once), ")
 
 
 def test_files_that_name_users_and_items_are_paired_by_them_not_by_position():

@@ -263,7 +263,9 @@ class PairedComparison:
     (:func:`paired_records`); ``unmatched``: this output's records with no record of the first
     file's (user, item), when paired by them; ``as_first``: it wrote the first's explanation of
     every paired record, scored alike (its tests test nothing:
-    :attr:`whyrec.metrics.significance.PairedExplanations.identical`)."""
+    :attr:`whyrec.metrics.significance.PairedExplanations.identical`); ``repeats``: the earlier
+    output (its label) whose explanations of the same records, scored alike, it wrote, not the
+    first's (its tests are that output's, counted once)."""
 
     output: str
     against: str
@@ -274,12 +276,14 @@ class PairedComparison:
     paired_by: str = ""
     unmatched: int = 0
     as_first: bool = False
+    repeats: str | None = None
 
     @property
     def family_tests(self) -> dict:
         """Its tests as Holm's family over every output holds them: none when it wrote as the first
-        did (``as_first``), whose tests test nothing. ``score``'s line and its JSON both read it."""
-        return {} if self.as_first else self.tests
+        did (``as_first``), whose tests test nothing, nor when it repeats an earlier output's
+        (``repeats``), counted there. ``score``'s line and its JSON both read it."""
+        return {} if self.as_first or self.repeats else self.tests
 
 
 def paired_records(first: GeneratedTexts, other: GeneratedTexts) -> tuple[list[tuple[int, int]], str, str]:
@@ -333,6 +337,7 @@ def compare_with_first(read: list[GeneratedTexts], feature_set: set[str] | None 
     first_texts, first_name = outputs[0]
     first = first_texts.generated[first_name]
     out = []
+    compared: list[tuple[PairedComparison, list[int], PairedExplanations]] = []  # tested in their own right
     for texts, name in outputs[1:]:
         entry = PairedComparison(output_label(texts, name), output_label(first_texts, first_name))
         pairs, entry.paired_by, entry.unpaired = paired_records(first_texts, texts)
@@ -361,8 +366,24 @@ def compare_with_first(read: list[GeneratedTexts], feature_set: set[str] | None 
                 second_references=[split(first_texts.references[a]) for a in theirs], record_means=means)
             entry.tests = stratified_randomization_test([part], feature_set, trials, seed)
             entry.as_first = part.identical
+            earlier = next((e for e, records, other in compared if records == theirs and _same_part(part, other)),
+                           None)
+            entry.repeats = earlier.output if earlier is not None and not entry.as_first else None
+            if not entry.as_first and earlier is None:
+                compared.append((entry, theirs, part))
         out.append(entry)
     return out
+
+
+def _same_part(a, b) -> bool:
+    """Whether two outputs' :class:`~whyrec.metrics.significance.PairedExplanations` against the
+    first, over the same records, hold the same explanations, references and record means: the
+    same tests, one repeating the other."""
+    same_means = (a.record_means or {}).keys() == (b.record_means or {}).keys() and all(
+        np.array_equal(np.asarray(a.record_means[k][0]), np.asarray(b.record_means[k][0]))
+        for k in a.record_means or {})
+    return same_means and [list(t) for t in a.first] == [list(t) for t in b.first] and \
+        [list(t) for t in a.references] == [list(t) for t in b.references]
 
 
 def _judged(judge, texts: GeneratedTexts, written: list[str], rows: list[int], scale) -> dict[str, np.ndarray]:

@@ -172,3 +172,21 @@ def test_the_printed_scores_say_what_is_empty_missing_or_not_tested(tmp_path, pl
     assert "| rows2.csv · generated | 0 |" in lines  # 2 records against 3, and no user or item to pair them by
     assert "rows2.csv · generated: not tested, 2 records, the first file 3 (files with user and item columns are " \
            "paired by them)" in lines
+
+
+def test_an_output_repeating_another_is_counted_once_with_its_adjusted_p(tmp_path):
+    """b.csv and c.csv hold the same explanations, not a.csv's: c's tests are b's, counted once."""
+    header = "user,item,reference,generated\n"
+    first = [("u1", "i1", "the sound is great", "the sound is great"), ("u2", "i2", "a short strap", "bad strap"),
+             ("u3", "i3", "nice tone", "nice tone indeed"), ("u4", "i4", "light and warm", "warm")]
+    other = [(u, i, reference, "the strap") for u, i, reference, _ in first]
+    for name, rows in (("a", first), ("b", other), ("c", other)):
+        (tmp_path / f"{name}.csv").write_text(header + "".join(",".join(r) + "\n" for r in rows), encoding="utf-8")
+    scored = run_cli("score", *(str(tmp_path / f"{name}.csv") for name in "abc"), "--json", "--trials", "50")
+    assert scored.returncode == 0, scored.stderr
+    b, c = json.loads(scored.stdout)["against_first"]["outputs"]
+    assert c["repeats"] == b["output"] == "b.csv · generated" and "repeats" not in b
+    assert {m: t["p_holm"] for m, t in c["tests"].items()} == {m: t["p_holm"] for m, t in b["tests"].items()}
+    assert b["tests"]["bleu1"]["p_holm"] is not None
+    printed = run_cli("score", *(str(tmp_path / f"{name}.csv") for name in "abc"), "--trials", "50").stdout
+    assert "c.csv · generated writes as b.csv · generated does: b.csv · generated's tests, counted once" in printed

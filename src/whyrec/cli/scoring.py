@@ -92,11 +92,12 @@ def score(
     if trials and sum(len(texts.generated) for texts in read) > 1:
         with status(console(), "testing each output against the first"):
             tested = compare_with_first(read, feature_set, tokenize, trials, judge=judge, scale=scale)
+        adjusted = holm_by_test([{m: test.p for m, test in t.family_tests.items()} for t in tested])
+        by_output = {t.output: holm for t, holm in zip(tested, adjusted)}  # a repeat takes its first's
         report["against_first"] = {"output": tested[0].against, "method": "approximate randomization",
                                    "trials": trials, "seed": 0,
-                                   "outputs": [_tested_json(t, holm) for t, holm in
-                                               zip(tested, holm_by_test([{m: test.p for m, test in
-                                                                          t.family_tests.items()} for t in tested]))]}
+                                   "outputs": [_tested_json(t, by_output[t.repeats] if t.repeats else holm)
+                                               for t, holm in zip(tested, adjusted)]}
     if as_json:
         typer.echo(strict_dumps(report))
         return
@@ -179,10 +180,11 @@ def comparison_table(files: list[dict]) -> str:
 def _tested_json(tested, holm: dict[str, float]) -> dict:
     """One output's tests against the first, each with its p adjusted by Holm's method over every
     test of every output (``holm``: this output's, by metric; None for an output that wrote as the
-    first did, whose tests are no tests)."""
+    first did, whose tests are no tests; for a repeat, the output's it repeats)."""
     return {"output": tested.output, "records": tested.records, "references_differ": tested.references_differ,
             "unpaired": tested.unpaired or None, "paired_by": tested.paired_by, "unmatched": tested.unmatched,
             **({"as_first": True} if tested.as_first else {}),
+            **({"repeats": tested.repeats} if tested.repeats else {}),
             "tests": {metric: {**dataclasses.asdict(t), "p_holm": holm.get(metric)}
                       for metric, t in tested.tests.items()}}
 
@@ -191,7 +193,7 @@ def tested_table(tested: list) -> str:
     """The outputs tested against the first (:func:`whyrec.written_elsewhere.compare_with_first`)
     as a markdown table: per metric, this output's score minus the first's, and its p."""
     from whyrec.metrics.significance import smallest_p
-    from whyrec.results_table import markdown_table, randomization_holm_note, untested_clause
+    from whyrec.results_table import markdown_table, randomization_holm_note, repeated_clause, untested_clause
 
     shown = [(title, key, spec) for title, key, spec in TABLE_COLUMNS[1:] if any(key in t.tests for t in tested)]
     rows = []
@@ -214,6 +216,7 @@ def tested_table(tested: list) -> str:
               for entry in tested if any(t.exact for t in entry.tests.values())]
     titles = {key: title for title, key, _ in TABLE_COLUMNS}
     untested = untested_clause([entry.output for entry in tested if entry.as_first], "write", "the first")
+    untested += repeated_clause([(entry.output, entry.repeats) for entry in tested if entry.repeats], "write", "tests")
     together = randomization_holm_note([(entry.output, entry.family_tests) for entry in tested if entry.tests],
                                        titles.__getitem__,
                                        "the table's {count} p-values" + untested)
