@@ -475,7 +475,7 @@ def test_a_damaged_bundle_is_refused_in_one_line(trained, tmp_path):
 @pytest.mark.parametrize("setting, value, message", [
     ("heads", 3, "multiple of heads"),
     ("dropout", 1.0, "dropout must be in"),
-    ("patience", 0, "patience must be at least 1"),
+    ("patience", -1, "patience must be at least 0"),
     ("anneal", 0.0, "anneal must be in"),
     ("lr", "high", "lr must be a finite number"),
 ])
@@ -656,3 +656,14 @@ def test_validation_records_the_train_part_lacks_are_left_out_and_said(planted):
     with pytest.warns(DataWarning, match="so there are none, and the last epoch is kept"):
         alone = Peter(**dict(TINY, epochs=2)).fit(train, strangers, features)
     assert "valid_text_nll" not in alone.history[-1] and alone.kept_epochs()[0]["epoch"] == 2
+
+
+def test_patience_stops_after_that_many_epochs_without_improvement_and_zero_never_does(planted, monkeypatch):
+    """Scripted validation losses that only rise after epoch 1: patience 1 stops after epoch 2;
+    patience 0 (as MT's) runs every epoch, keeping epoch 1's transformer either way."""
+    split, features = planted
+    for patience, epochs_run in ((1, 2), (0, 4)):
+        scripted = iter([(5.0, 1.0), (5.5, 1.0), (6.0, 1.0), (6.5, 1.0)])
+        monkeypatch.setattr(Peter, "validation_losses", lambda self, data: next(scripted))
+        model = Peter(**dict(TINY, epochs=4, patience=patience)).fit(split.train, split.valid, features)
+        assert len(model.history) == epochs_run and model.kept_epochs()[0]["epoch"] == 1

@@ -3,7 +3,7 @@
 Training follows the reference code (METHODS.md §P.2): loss = text NLL + context NLL +
 0.1 · rating MSE, SGD with lr 1.0 and gradient clipping at 1.0, the learning rate multiplied
 by 0.25 whenever the validation loss (text NLL + rating MSE) does not improve, early stop after
-``patience`` such epochs, and the best validation state kept. Explanation targets are the
+``patience`` such epochs (0: never), and the best validation state kept. Explanation targets are the
 extracted (feature, sentence) pairs of :mod:`whyrec.data.features`; PETER+ is fed the record's
 feature word (at test time the ground-truth one, as the reference does). Sizes default smaller
 than the paper's (emsize 512, FFN 2048) so that CPU training takes minutes.
@@ -171,7 +171,7 @@ class Peter:
                 on_step(epoch, what)
 
         for epoch in range(start, cfg.epochs + 1):
-            if run.waited >= cfg.patience:
+            if cfg.patience and run.waited >= cfg.patience:
                 break  # checked first, so a resumed run that had stopped stays stopped
             began = time.perf_counter()
             self.model.train()

@@ -43,9 +43,9 @@ class PeterConfig:
 
 
 _PETER_RULES = {
-    **{name: at_least(1) for name in ("emsize", "heads", "ffn", "layers", "max_words", "batch_size", "epochs",
-                                      "patience")},  # patience: validation epochs without improvement before stopping
-    **{name: at_least(0) for name in ("text_reg", "context_reg", "rating_reg")},
+    **{name: at_least(1) for name in ("emsize", "heads", "ffn", "layers", "max_words", "batch_size", "epochs")},
+    # patience: validation epochs without improvement before stopping; 0 never stops early, as MT's
+    **{name: at_least(0) for name in ("text_reg", "context_reg", "rating_reg", "patience")},
     **{name: above(0) for name in ("lr", "clip")},
     "anneal": Rule(lambda v: 0 < v <= 1, "in (0, 1]"),
     "vocab_size": at_least(5),  # four special tokens and a word
