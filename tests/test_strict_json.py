@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from whyrec.strict_json import strict_dumps
 
@@ -21,3 +22,16 @@ def test_non_finite_numbers_become_null_at_any_depth():
     assert _strict_loads(text) == {"rmse": 0.5, "fmr": None, "scores": [1.0, None, {"div": None}],
                                    "pair": [None, 2], "file": "a/b"}
     assert _strict_loads(strict_dumps([0.25], indent=1)) == [0.25]
+
+
+def test_a_json_file_read_back_is_parsed_or_named_in_one_error(tmp_path):
+    from whyrec.errors import DataError
+    from whyrec.strict_json import read_json_file
+
+    (tmp_path / "ok.json").write_text('{"a": null}', encoding="utf-8")
+    assert read_json_file(tmp_path / "ok.json", DataError, "unused") == {"a": None}
+    with pytest.raises(DataError, match="^nothing here$"):
+        read_json_file(tmp_path / "none.json", DataError, "nothing here")
+    (tmp_path / "bad.json").write_text('{"a":\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"bad.json: not readable JSON \(Expecting value: line 2 column 1"):
+        read_json_file(tmp_path / "bad.json", DataError, "unused")

@@ -12,12 +12,12 @@ before the digest was recorded load unchecked. Nothing is pickled.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from whyrec.bundle import write_tensors_with_record
 from whyrec.errors import BundleError, one_line
 from whyrec.provenance import file_digest
+from whyrec.strict_json import read_json_file
 
 DIGEST = "tensors_sha256"  # NAME.json's record of NAME.safetensors' SHA-256
 
@@ -43,12 +43,8 @@ def load_part(folder: str | Path, name: str) -> tuple[dict, dict]:
 
     folder = Path(folder).expanduser()
     settings_path, tensors_path = folder / f"{name}.json", folder / f"{name}.safetensors"
-    try:
-        settings = json.loads(settings_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise BundleError(f"{folder}: no {settings_path.name} (not a folder that {name} was saved to)") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BundleError(f"{settings_path}: not readable JSON ({one_line(exc)})") from None
+    settings = read_json_file(settings_path, BundleError,
+                              f"{folder}: no {settings_path.name} (not a folder that {name} was saved to)")
     if not isinstance(settings, dict):
         raise BundleError(f"{settings_path}: not a JSON object")
     recorded = settings.pop(DIGEST, None)

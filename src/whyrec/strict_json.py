@@ -3,12 +3,14 @@
 Python's ``json`` writes NaN and ±inf as the bare words ``NaN`` and ``Infinity``, which are not
 JSON (RFC 8259 §6) and which strict parsers (a browser's ``JSON.parse``, jq) refuse. A metric
 with nothing to measure is NaN here (FMR without a feature set, the mean rating of no reviews),
-so such values are written as ``null``."""
+so such values are written as ``null``. :func:`read_json_file` reads such a file back, with one
+clear error for a file that is missing or not JSON."""
 
 from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 
 def finite_or_none(value):
@@ -26,3 +28,16 @@ def strict_dumps(value, indent: int | None = None) -> str:
     """``json.dumps`` of :func:`finite_or_none` (``value``), refusing NaN; other objects (paths,
     numpy scalars) are written as their ``str``."""
     return json.dumps(finite_or_none(value), indent=indent, allow_nan=False, default=str)
+
+
+def read_json_file(path: Path, error: type[Exception], missing: str):
+    """The parsed JSON of the file ``path``. A missing file raises ``error(missing)``; one that
+    cannot be read or is not JSON, ``error("<path>: not readable JSON (<why>)")``, on one line."""
+    from whyrec.errors import one_line
+
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error(missing) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise error(f"{path}: not readable JSON ({one_line(exc)})") from None

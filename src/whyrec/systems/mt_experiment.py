@@ -32,7 +32,7 @@ from whyrec.align.adversarial import ReviewDiscriminator, discriminator_loss
 from whyrec.data.corpus import Corpus
 from whyrec.data.features import split_features
 from whyrec.data.split import Split
-from whyrec.errors import ConfigError, DataError, one_line
+from whyrec.errors import ConfigError, DataError
 from whyrec.explain.decoding import Decoding
 from whyrec.explain.ngram import InterpolatedNgramLM
 from whyrec.explain.recurrent_lm import MIN_GAIN as LM_MIN_GAIN, RecurrentLanguageModel
@@ -40,14 +40,14 @@ from whyrec.explain.targets import explanation_targets, pad_batch
 from whyrec.explanations import generate
 from whyrec.kept_epochs import first_lowest_epoch
 from whyrec.metrics.rating import paired_p_by_group, paired_t_test, rmse_by_group
-from whyrec.metrics.significance import holm_by_test
 from whyrec.metrics.text import corpus_bleu, perplexity, rouge, tfidf_similarity
 from whyrec.provenance import split_fingerprint
 from whyrec.rating.als import PMF, ContextAwareALS
-from whyrec.results_table import holm_note, markdown_table
+from whyrec.results_table import markdown_table
+from whyrec.strict_json import read_json_file
 from whyrec.systems.mt import VARIANTS, MTConfig, MultiTask, adversarial_epochs, mean_valid_nll
+from whyrec.systems.mt_holm import holm_against_mt, holm_by_activity, holm_line_against_mt, holm_line_by_activity
 from whyrec.systems.mt_progress import mt_epoch_text
-from whyrec.systems.mt_splits import holm_against_mt, holm_line_against_mt
 
 
 def _known(model: MultiTask, corpus: Corpus) -> np.ndarray:
@@ -108,23 +108,6 @@ def rating_by_activity(split: Split, models: dict[str, object], reference: str =
             for group, entry in out[name].items():
                 entry["p_vs_mt"] = p_values[group]
     return holm_by_activity(out)
-
-
-def holm_by_activity(by_activity: dict[str, dict]) -> dict[str, dict]:
-    """Set ``p_holm`` in every group entry of each model tested against MT (those with a
-    ``p_vs_mt``): its p adjusted by Holm's method over every such model's every group (None where
-    there is no p). Returns ``by_activity``."""
-    tested = [name for name, groups in by_activity.items() if any("p_vs_mt" in e for e in groups.values())]
-    family = [_groups_against_mt(by_activity[name]) for name in tested]
-    for name, adjusted in zip(tested, holm_by_test(family)):
-        for group, entry in by_activity[name].items():
-            entry["p_holm"] = adjusted.get(group)
-    return by_activity
-
-
-def _groups_against_mt(groups: dict[str, dict]) -> dict[str, float]:
-    """A model's p against MT by activity group, as a family's tests (a group without one left out)."""
-    return {group: entry["p_vs_mt"] for group, entry in groups.items() if entry.get("p_vs_mt") is not None}
 
 
 @torch.no_grad()
@@ -402,12 +385,7 @@ def update_report(results: dict, folder: Path) -> dict:
 def read_report(path: Path, *keys: str) -> dict:
     """The JSON object of a report ``path`` (``mt.json``, ``mt_splits.json``), which must hold
     ``keys``; a :class:`~whyrec.errors.DataError` naming the file otherwise."""
-    try:
-        report = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file (a report of `whyrec experiment mt` is read)") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataError(f"{path}: not readable JSON ({one_line(exc)})") from None
+    report = read_json_file(path, DataError, f"{path}: no such file (a report of `whyrec experiment mt` is read)")
     missing = [key for key in keys if not isinstance(report, dict) or key not in report]
     if missing:
         raise DataError(f"{path}: not a report of `whyrec experiment mt`: no {', '.join(missing)}")
@@ -448,9 +426,7 @@ def markdown(results: dict) -> str:
                   markdown_table(["system", *(f"{g} (n={v['count']:,})" for g, v in first.items())],
                                  [[name, *(activity_cell(v) for v in groups.values())]
                                   for name, groups in by_activity.items()])]
-        note = holm_note([(name, _groups_against_mt(groups)) for name, groups in by_activity.items()],
-                         lambda group: f"{group} ratings", family="the {count} p-values by group")
-        lines += ["", note] if note else []
+        lines += holm_line_by_activity(by_activity)
     lines += ["", f"## Explanations (test, {results['test_records_scored_for_text']:,} records)", ""]
     if results.get("decoding"):
         lines += [f"MT-U/I/P's explanations decoded by {results['decoding']}, as `whyrec explain` shows them, not by "

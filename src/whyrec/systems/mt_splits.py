@@ -29,10 +29,9 @@ from whyrec.errors import ConfigError
 from whyrec.experiment import test_to_train_of_sizes
 from whyrec.explain.decoding import Decoding
 from whyrec.metrics.rating import corrected_resampled_t_test
-from whyrec.metrics.significance import holm_by_test
 from whyrec.provenance import kept_for_split
-from whyrec.results_table import holm_note
 from whyrec.systems.mt_config import MTConfig
+from whyrec.systems.mt_holm import holm_against_mt, holm_line_against_mt
 
 REFERENCE = "MT"
 SUMMARY_FILES = ("mt_splits.md", "mt_splits.json", "splits.png")
@@ -177,24 +176,6 @@ def combine_mt_runs(runs: Mapping[str, dict]) -> dict:
             "wall_seconds": float(sum(runs[s].get("wall_seconds", 0.0) for s in labels))}
 
 
-def holm_against_mt(rating: list[dict]) -> list[dict]:
-    """Set ``p_holm`` in each rating row that has a ``p_vs_mt`` key (one split's table: every row,
-    None for MT's; a summary over splits: the rows tested, by the test over splits): that p
-    adjusted by Holm's method over the column's. Returns ``rating``."""
-    for row, adjusted in zip(rating, holm_by_test([tested_against_mt(row) for row in rating])):
-        if "p_vs_mt" in row:
-            row["p_holm"] = adjusted.get("p_vs_mt")
-    return rating
-
-
-def holm_line_against_mt(rating: list[dict]) -> list[str]:
-    """The line under a rating table's ``p vs MT`` column reading its p-values together
-    (:func:`whyrec.results_table.holm_note`), after an empty line; none with fewer than two tests."""
-    note = holm_note([(r["system"], tested_against_mt(r)) for r in rating], by_label=True,
-                     family="the {count} p-values in “p vs MT”")
-    return ["", note] if note else []
-
-
 def write_splits_report(summary: dict, out: Path) -> None:
     """``out/mt_splits.json`` and ``out/mt_splits.md`` of a summary over splits."""
     (out / "mt_splits.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
@@ -217,12 +198,6 @@ def rewrite_splits_report(folder: str | Path) -> dict:
     holm_against_mt(summary["rating"])
     write_splits_report(summary, folder)
     return summary
-
-
-def tested_against_mt(row: dict) -> dict[str, float]:
-    """A rating row's p against MT (``p_vs_mt``) as one test of Holm's family (none for a row
-    without one: MT's own)."""
-    return {} if row.get("p_vs_mt") is None else {"p_vs_mt": row["p_vs_mt"]}
 
 
 def _mean_sd(values: np.ndarray) -> dict:
