@@ -303,3 +303,52 @@ def test_several_splits_test_each_activity_group_over_them(tiny_split):
         assert b.by_activity[group]["p_over_splits"] == pytest.approx(corrected_resampled_t_test(*per_split, ratio)[1])
     assert b.by_activity["3–5"]["p_vs_reference"] is not None  # three records, one per split
     assert all("p_vs_reference" not in g for g in a.by_activity.values())
+
+
+
+WORDS = ["strap", "tone", "neck", "case", "price", "sound", "pick", "bag", "knob", "cable", "fret", "amp"]
+
+
+def _scored(positions: list[int], texts: list[str]):
+    """An explainer's scored texts of the records at ``positions``: each record's reference names its word."""
+    from whyrec.explainer_experiment import ScoredTexts
+
+    return ScoredTexts(positions, [f"the {WORDS[p]} is fine".split() for p in positions], [t.split() for t in texts],
+                       [""] * len(texts), {}, set())
+
+
+def test_text_tests_pair_records_by_their_position_and_leave_rows_sharing_none_untested():
+    from whyrec.explainer_experiment import _text_tests
+    from whyrec.metrics.text import corpus_bleu
+    from whyrec.results_table import SystemResult
+
+    first = _scored([0, 1, 2, 3, 4, 5], ["the strap", "tone", "neck", "case", "price", "sound"])
+    # the records at positions 5, 3 and 4, in another order, and one at 9, which the first row does not explain
+    shuffled = ([5, 9, 3, 4], ["the sound is", "the fret", "the case is fine", "a price"])
+    rows = [SystemResult(name, {}, explained=texts) for name, texts in (
+        ("first", first), ("shuffled", _scored(*shuffled)), ("elsewhere", _scored([10, 11], ["the amp", "a cable"])),
+        ("again", _scored(*shuffled)))]
+    _text_tests(rows, [rows], trials=50)
+    tested, elsewhere, again = rows[1:]
+    assert tested.text_tested_records == 3 and tested.text_tests and not tested.text_as_reference
+    references = [f"the {WORDS[p]} is fine".split() for p in (5, 3, 4)]
+    mine = [t.split() for t in ("the sound is", "the case is fine", "a price")]
+    theirs = [t.split() for t in ("sound", "case", "price")]  # the first row's, at the same positions
+    assert tested.text_tests["bleu1"].difference == pytest.approx(
+        corpus_bleu(references, mine, 1) - corpus_bleu(references, theirs, 1))
+    assert elsewhere.text_tests == {} and elsewhere.text_tested_records == 0  # no record in common: no test
+    assert again.text_repeats == "shuffled" and tested.text_repeats is None
+
+
+def test_a_split_without_test_records_is_refused_before_anything_is_scored(tiny_split):
+    from whyrec.data.split import Split
+    from whyrec.errors import DataError
+    from whyrec.rating import BiasBaseline
+
+    empty = Split(tiny_split.train, tiny_split.valid, tiny_split.test.take(np.arange(0)), "tiny/empty-test")
+    system = MultiTask(**MT_TINY)
+    with pytest.raises(DataError, match="split tiny/empty-test has no test records to score"):
+        compare_explainers(empty, {"MT": system})
+    assert system.history == []  # refused before training
+    with pytest.raises(DataError, match="has no test records"):
+        compare_trained(empty, {"bias": BiasBaseline().fit(tiny_split.train)})

@@ -67,3 +67,12 @@ def test_around_training_data_warnings_are_lines_and_others_are_shown_as_python_
             assert capsys.readouterr().err == "" and shown == []  # after the block, not over a status line
     assert capsys.readouterr().err == "warning: PETER: 4 of 44 validation records ...\n"
     assert [(category, str(message)) for category, message in shown] == [(UserWarning, "a library's own notice")]
+
+
+def test_an_unknown_duplicates_policy_is_refused_naming_the_known_ones(tmp_path):
+    from tests.cli.invoke import assert_one_line_error, run_cli
+
+    data = tmp_path / "reviews.csv"
+    data.write_text("user,item,rating,text\nu1,i1,5,great strap\n", encoding="utf-8")
+    assert_one_line_error(run_cli("data", "stats", str(data), "--duplicates", "keep-al"),
+                          "--duplicates must be one of keep-last, keep-first, keep-all, error, not 'keep-al'")

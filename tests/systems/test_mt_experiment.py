@@ -8,6 +8,7 @@ import torch
 
 from tests.conftest import tiny_planted_split
 from tests.systems.test_mt import TINY
+from whyrec.bundle import load_bundle
 from whyrec.data import ratio_split
 from whyrec.data.split import Split
 from whyrec.data.synthetic import make_planted_corpus
@@ -17,16 +18,20 @@ from whyrec.metrics.rating import paired_t_test
 from whyrec.metrics.significance import holm_adjusted
 from whyrec.rating import BiasBaseline, GlobalAverage
 from whyrec.systems.mt import MTConfig, MultiTask
-from whyrec.systems.mt_experiment import (epochs_cell, discriminator_accuracy, perplexity_cell, rating_by_activity,
-                                          real_and_generated, run_mt_experiment, seeded_row, shuffled_label_accuracy,
-                                          training_end)
+from whyrec.systems.mt_experiment import (adversarial_sentence, adversarial_span, discriminator_accuracy, epochs_cell,
+                                          perplexity_cell, rating_by_activity, real_and_generated, run_mt_experiment,
+                                          seeded_row, shuffled_label_accuracy, training_end)
 
 
 def test_run_mt_experiment_writes_tables_and_plots(tmp_path):
     split = tiny_planted_split()
     steps = []
     results = run_mt_experiment(split, tmp_path, MTConfig(epochs=2, **TINY), lm_epochs=2, lm_seeds=2, curve_steps=3,
-                                log=lambda m: None, step_log=steps.append)
+                                log=lambda m: None, step_log=steps.append, bundle_dir=tmp_path / "bundle")
+    saved = load_bundle(tmp_path / "bundle")  # the MT compared (benchmarks/mt.py keeps it for the others)
+    examples = results["examples"]
+    assert saved.predict([e["user"] for e in examples], [e["item"] for e in examples]) == pytest.approx(
+        [e["predicted"] for e in examples], abs=1e-9)
     assert {line.split(" epoch ")[0] for line in steps} == {"  MT", "  MT-encoder", "  MT-decoder"}
     assert "  MT epoch 2: validation" in steps
     assert [r["system"] for r in results["rating"]] == ["PMF", "plain ALS", "MT-encoder", "MT-decoder", "MT"]
@@ -223,3 +228,10 @@ def test_seeded_row_is_the_mean_of_its_runs_with_their_spread():
     assert perplexity_cell(row) == "92.00 ± 2.83 (2 runs: 90.00–94.00)"
     single = seeded_row("LSTM", runs[:1])
     assert single["perplexity_sd"] == 0.0 and perplexity_cell(single) == "90.00"
+
+
+def test_the_adversarial_epochs_are_said_as_a_span_none_or_unknown():
+    assert adversarial_span([3, 4, 5]) == "3–5" and adversarial_span([]) == "none"
+    assert adversarial_span(None) == "?"  # a report written before the epochs were recorded
+    assert adversarial_sentence([3, 4, 5]) == "; MT's adversarial (policy-gradient) epochs: 3–5"
+    assert adversarial_sentence([]) == "; MT ran no adversarial epoch" and adversarial_sentence(None) == ""

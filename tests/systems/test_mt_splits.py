@@ -61,6 +61,28 @@ def test_summary_gives_each_model_its_mean_and_the_corrected_t_test_against_mt()
     assert plain["p_holm"] == pytest.approx(p) and "Read together" not in md  # one test: nothing to adjust
 
 
+def test_summary_leaves_out_a_text_model_missing_on_a_split_and_names_the_decoding():
+    runs = {"1": fake_run("1", {"plain ALS": 0.25, "MT": 0.16}, 30.0, 0.5),
+            "2": fake_run("2", {"plain ALS": 0.36, "MT": 0.49}, 40.0, 0.6)}
+    runs["1"]["text"].append({"system": "MT-U", "perplexity": 35.0})  # trained on split 1 alone
+    runs["1"]["decoding"] = runs["2"]["decoding"] = "beam search (4 hypotheses)"
+    summary = combine_mt_runs(runs)
+    assert [r["system"] for r in summary["text"]] == ["N-gram", "MT-P"]  # no mean of one split's MT-U
+    md = splits_markdown(summary)
+    assert "| MT-U |" not in md
+    assert "MT-U/I/P's explanations decoded by beam search (4 hypotheses), as `whyrec explain` shows them." in md
+
+
+def test_a_run_over_splits_refuses_one_split_and_splits_sharing_a_name_before_training(tmp_path):
+    split = ratio_split(make_planted_corpus(n_users=20, n_items=10, reviews_per_user=4, seed=1).corpus, seed=0)
+    config = MTConfig(epochs=1, **TINY)
+    with pytest.raises(ConfigError, match="at least two splits"):
+        run_mt_over_splits([split], tmp_path, config, log=lambda m: None)
+    with pytest.raises(ConfigError, match="two splits share a name"):
+        run_mt_over_splits([split, traded_split(split)], tmp_path, config, log=lambda m: None)
+    assert list(tmp_path.iterdir()) == []  # refused before anything was written
+
+
 def test_summary_reads_the_p_values_against_mt_together():
     runs = {name: fake_run(name, {"PMF": pmf, "plain ALS": als, "MT": 0.16}, 30.0, 0.5)
             for name, pmf, als in (("1", 0.30, 0.17), ("2", 0.31, 0.18), ("3", 0.29, 0.16))}
@@ -133,6 +155,8 @@ def test_a_finished_split_is_read_back_only_with_the_same_split_settings_and_dec
     (tmp_path / "mt.json").write_text(json.dumps(results))  # kept before the fingerprint: name and sizes
     assert finished_run(tmp_path / "none", split, config, None) is None
     (tmp_path / "mt.json").write_text(json.dumps(results)[:40])  # cut short by the interruption
+    assert finished_run(tmp_path, split, config, None) is None
+    (tmp_path / "mt.json").write_text("[]")  # JSON, but not a run's results
     assert finished_run(tmp_path, split, config, None) is None
     # the baselines' settings, read from what the results show of them
     results.update(text=[{"system": "LSTM", "training": {"cap": 60}, "runs": [{}, {}]}],

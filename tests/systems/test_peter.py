@@ -51,6 +51,8 @@ def test_training_lowers_losses_and_beats_the_mean(trained, planted):
     assert trained.predict(["nobody"], [split.test.items[0]])[0] == pytest.approx(split.train.ratings.mean())
     with pytest.raises(WhyrecError, match="unknown users"):
         trained.explain(["nobody"], [split.test.items[0]])
+    with pytest.raises(WhyrecError, match="unknown decoding method 'topk' \\(greedy, sample, beam\\)"):
+        trained.explain(split.test.users[:1], split.test.items[:1], method="topk")
 
 
 def test_cached_greedy_decoding_equals_rerunning_the_prefix(trained, planted):
@@ -343,6 +345,8 @@ def test_explainer_interface_and_mmi_keep_the_backbone_loss(trained, planted):
     torch.testing.assert_close(reference.log_prob(ctx, samples.tokens), scored.detach())
     targets = explanation_targets(split.train, features, 8)
     assert float(explainer.nll(explainer.contexts(users, items), targets[:5]).detach()) > 0
+    with pytest.raises(WhyrecError, match="cannot explain unknown users or items"):  # MMI's data: known pairs only
+        explainer.contexts(users[:1], ["no such item"])
     encoder = MeanWordVectorEncoder(trained.vocab, np.random.default_rng(0).standard_normal((len(trained.vocab), 16)))
     data = MMIData(list(split.train.users), list(split.train.items), trained.predict_corpus(split.train), targets,
                    ["strap"] * len(split.train))
