@@ -305,7 +305,6 @@ def test_several_splits_test_each_activity_group_over_them(tiny_split):
     assert all("p_vs_reference" not in g for g in a.by_activity.values())
 
 
-
 WORDS = ["strap", "tone", "neck", "case", "price", "sound", "pick", "bag", "knob", "cable", "fret", "amp"]
 
 
