@@ -264,9 +264,10 @@ def _text_tests(rows: list[SystemResult], per_split: Sequence[list[SystemResult]
     """Each explainer row after the first: its explanation metrics against the first row's, on the
     test records both explain (paired by their position in the data), by approximate
     randomization (:func:`whyrec.metrics.significance.stratified_randomization_test`: difference
-    and p), the sentiment alignment ``acc5``/``acc3`` too when a judge read them; a row whose
-    texts are an earlier tested row's is marked as repeating it (``text_repeats``). ``rows``: the
-    table's rows; ``per_split``: each split's rows in the same order (``[rows]`` for one split).
+    and p), the sentiment alignment ``acc5``/``acc3`` too when a judge read them; a row whose paired
+    records are an earlier tested row's (``PairedExplanations.same_tests_as``) is marked as
+    repeating it (``text_repeats``). ``rows``: the table's rows; ``per_split``: each split's rows
+    in the same order (``[rows]`` for one split).
     Over several splits, the mean of the splits' differences is tested, records swapped within
     their split, each split's features read in it. Rows are tested only against the table's
     reference (its first row), so a first row that writes no explanations (a rating bundle), in
@@ -275,31 +276,22 @@ def _text_tests(rows: list[SystemResult], per_split: Sequence[list[SystemResult]
 
     if len(rows) < 2 or any(split_rows[0].explained is None for split_rows in per_split):
         return
+    firsts: list[tuple[SystemResult, list]] = []  # the rows tested in their own right so far, with their parts
     for n, row in enumerate(rows[1:], start=1):
         parts = [_paired(split_rows[0].explained, split_rows[n].explained) if split_rows[n].explained else None
                  for split_rows in per_split]
-        if all(parts):
-            row.text_tested_records = sum(len(part.references) for part in parts)
-            row.text_tests = stratified_randomization_test(parts, trials=trials)
-            row.text_as_reference = all(part.identical for part in parts)
-    firsts: list[int] = []  # the rows tested in their own right, so far
-    for n, row in enumerate(rows[1:], start=1):
-        if not row.text_tests or row.text_as_reference:
+        if not all(parts):
             continue
-        first = next((m for m in firsts if all(_same_texts(split_rows[m].explained, split_rows[n].explained)
-                                                for split_rows in per_split)), None)
+        row.text_tested_records = sum(len(part.references) for part in parts)
+        row.text_tests = stratified_randomization_test(parts, trials=trials)
+        row.text_as_reference = all(part.identical for part in parts)
+        if row.text_as_reference:
+            continue
+        first = next((earlier for earlier, theirs in firsts
+                      if all(a.same_tests_as(b) for a, b in zip(parts, theirs))), None)
         if first is None:
-            firsts.append(n)
-        row.text_repeats = rows[first].system if first is not None else None
-
-
-def _same_texts(a: ScoredTexts, b: ScoredTexts) -> bool:
-    """Whether two explainers' scored texts are the same, record for record: positions, references,
-    explanations, feature words and the judge's agreement (which also reads the predicted ratings).
-    Tested against one reference, two such rows get the same tests: one repeats the other's."""
-    return (a.positions == b.positions and a.references == b.references and a.hypotheses == b.hypotheses
-            and a.feature_words == b.feature_words and a.agreement.keys() == b.agreement.keys()
-            and all(np.array_equal(a.agreement[k], b.agreement[k]) for k in a.agreement))
+            firsts.append((row, parts))
+        row.text_repeats = first.system if first is not None else None
 
 
 def _metrics(encoder) -> list[str]:

@@ -337,7 +337,7 @@ def compare_with_first(read: list[GeneratedTexts], feature_set: set[str] | None 
     first_texts, first_name = outputs[0]
     first = first_texts.generated[first_name]
     out = []
-    compared: list[tuple[PairedComparison, list[int], PairedExplanations]] = []  # tested in their own right
+    compared: list[tuple[PairedComparison, PairedExplanations]] = []  # tested in their own right
     for texts, name in outputs[1:]:
         entry = PairedComparison(output_label(texts, name), output_label(first_texts, first_name))
         pairs, entry.paired_by, entry.unpaired = paired_records(first_texts, texts)
@@ -366,24 +366,12 @@ def compare_with_first(read: list[GeneratedTexts], feature_set: set[str] | None 
                 second_references=[split(first_texts.references[a]) for a in theirs], record_means=means)
             entry.tests = stratified_randomization_test([part], feature_set, trials, seed)
             entry.as_first = part.identical
-            earlier = next((e for e, records, other in compared if records == theirs and _same_part(part, other)),
-                           None)
+            earlier = next((e for e, other in compared if part.same_tests_as(other)), None)
             entry.repeats = earlier.output if earlier is not None and not entry.as_first else None
             if not entry.as_first and earlier is None:
-                compared.append((entry, theirs, part))
+                compared.append((entry, part))
         out.append(entry)
     return out
-
-
-def _same_part(a, b) -> bool:
-    """Whether two outputs' :class:`~whyrec.metrics.significance.PairedExplanations` against the
-    first, over the same records, hold the same explanations, references and record means: the
-    same tests, one repeating the other."""
-    same_means = (a.record_means or {}).keys() == (b.record_means or {}).keys() and all(
-        np.array_equal(np.asarray(a.record_means[k][0]), np.asarray(b.record_means[k][0]))
-        for k in a.record_means or {})
-    return same_means and [list(t) for t in a.first] == [list(t) for t in b.first] and \
-        [list(t) for t in a.references] == [list(t) for t in b.references]
 
 
 def _judged(judge, texts: GeneratedTexts, written: list[str], rows: list[int], scale) -> dict[str, np.ndarray]:

@@ -225,3 +225,20 @@ def test_holm_by_test_leaves_a_nan_p_out_of_the_family():
     # a ranking metric over a split without a user to rank has no p: two tests remain, 0.01 × 2 and 0.04 × 1
     assert holm_by_test([{"ndcg@5": 0.01, "mrr@5": float("nan")}, {"ndcg@5": 0.04}]) == [
         {"ndcg@5": pytest.approx(0.02), "mrr@5": None}, {"ndcg@5": pytest.approx(0.04)}]
+
+
+def test_paired_explanations_with_the_same_records_give_the_same_tests():
+    from whyrec.metrics.significance import PairedExplanations, stratified_randomization_test
+
+    refs, mine, theirs = [["a", "good", "strap"], ["the", "tone"]], [["good", "strap"], ["tone"]], [["a"], ["the"]]
+    means = {"acc5": (np.array([100.0, 0.0]), np.array([0.0, 0.0]))}
+    part = PairedExplanations(refs, mine, theirs, ["strap", "tone"], record_means=means)
+    same = PairedExplanations([tuple(t) for t in refs], list(mine), list(theirs), ("strap", "tone"),
+                              record_means={"acc5": ([100.0, 0.0], [0.0, 0.0])})
+    assert part.same_tests_as(same) and same.same_tests_as(part)
+    assert stratified_randomization_test([part], trials=8) == stratified_randomization_test([same], trials=8)
+    for other in (PairedExplanations(refs, [["good"], ["tone"]], theirs, ["strap", "tone"], record_means=means),
+                  PairedExplanations(refs, mine, theirs, ["strap", "neck"], record_means=means),
+                  PairedExplanations(refs, mine, theirs, ["strap", "tone"], record_means={}),
+                  PairedExplanations(refs, mine, theirs, ["strap", "tone"], record_means=means, feature_set={"strap"})):
+        assert not part.same_tests_as(other)

@@ -98,6 +98,24 @@ class PairedExplanations:
         same_means = all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in (self.record_means or {}).values())
         return same_references and same_means and all(list(a) == list(b) for a, b in zip(self.first, self.second))
 
+    def same_tests_as(self, other: "PairedExplanations") -> bool:
+        """Whether ``other`` holds the same records, field for field (references, both systems'
+        explanations, true features, the second's references, record means, feature set): every
+        test of the two then gives the same difference and p, so one repeats the other's (two
+        outputs or explainers writing alike, each tested against one first)."""
+        def tokens(texts):
+            return None if texts is None else [list(t) for t in texts]
+
+        def means(record_means):
+            return {k: [np.asarray(v).tolist() for v in pair] for k, pair in (record_means or {}).items()}
+
+        return (tokens(self.references) == tokens(other.references) and tokens(self.first) == tokens(other.first)
+                and tokens(self.second) == tokens(other.second)
+                and tokens(self.second_references) == tokens(other.second_references)
+                and (None if self.true_features is None else list(self.true_features))
+                == (None if other.true_features is None else list(other.true_features))
+                and means(self.record_means) == means(other.record_means) and self.feature_set == other.feature_set)
+
 
 def randomization_test(references: Sequence[Tokens], first: Sequence[Tokens], second: Sequence[Tokens],
                        true_features: Sequence[str] | None = None, feature_set: set[str] | None = None,
