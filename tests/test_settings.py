@@ -47,7 +47,7 @@ def test_good_settings_are_normalised():
     ("limit", True, "limit must be a finite number"),
     ("sizes", [2, float("inf")], "each at least 1"),
     ("limit", 1.5, r"limit must be in \[0, 1\]"),
-    ("mode", "c", "mode must be one of 'a', 'b'"),
+    ("mode", "c", "mode must be one of 'a', 'b', got 'c'$"),  # no choice is close to it: no guess
     ("mode", 1, "mode must be a string"),
     ("sizes", [], "sizes must be a non-empty list"),
     ("sizes", [0], "each at least 1"),
@@ -60,6 +60,14 @@ def test_good_settings_are_normalised():
 def test_bad_settings_name_the_setting(setting, value, message):
     with pytest.raises(ConfigError, match=message):
         Toy(**{setting: value})
+
+
+def test_a_mistyped_choice_is_told_the_close_one():
+    from whyrec.systems.mt_config import MTConfig
+
+    with pytest.raises(ConfigError, match=r"MT: encoder must be one of 'document', 'embedding', got 'documnet' "
+                                          r"\(did you mean 'document'\?\)"):
+        MTConfig(encoder="documnet")
 
 
 @pytest.mark.parametrize("given, stored", [

@@ -59,3 +59,12 @@ def test_a_name_from_the_fields_other_code_is_told_whyrecs_name_for_it():
     # only known names are offered: a rating model without epochs is told its iterations
     assert "(did you mean 'iterations'?)" in unknown_names("parameter", {"n_epochs"}, ["factors", "iterations"])
     assert "did you mean" not in unknown_names("parameter", {"n_epochs"}, ["factors"])
+
+
+def test_a_refused_choice_is_told_the_close_one_only_when_there_is_one():
+    from whyrec.wording import did_you_mean
+
+    policies = ["keep-last", "keep-first", "keep-all", "error"]
+    assert did_you_mean("keep-al", policies) == " (did you mean 'keep-all'?)"
+    assert did_you_mean("KEEP-FIRST", policies) == " (did you mean 'keep-first'?)"
+    assert did_you_mean("xyz", policies) == ""

@@ -24,15 +24,17 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from whyrec.errors import ConfigError
-from whyrec.wording import unknown_names
+from whyrec.wording import did_you_mean, unknown_names
 
 
 @dataclass(frozen=True)
 class Rule:
-    """A range a setting must lie in: ``test(value)`` and what it says when it fails."""
+    """A range a setting must lie in: ``test(value)`` and what it says when it fails, followed by
+    ``hint(value)`` when given (a close choice for a mistyped one: `` (did you mean 'pair'?)``)."""
 
     test: Callable[[Any], bool]
     wanted: str
+    hint: Callable[[Any], str] | None = None
 
 
 def at_least(low: float) -> Rule:
@@ -56,7 +58,8 @@ def whole_number(low: int) -> Rule:
 
 
 def one_of(*choices: str) -> Rule:
-    return Rule(lambda v: v in choices, "one of " + ", ".join(repr(c) for c in choices))
+    return Rule(lambda v: v in choices, "one of " + ", ".join(repr(c) for c in choices),
+                lambda v: did_you_mean(v, list(choices)) if isinstance(v, str) else "")
 
 
 def each(rule: Rule) -> Rule:
@@ -77,7 +80,8 @@ def check_settings(config, system: str, rules: dict[str, Rule]) -> None:
         object.__setattr__(config, f.name, value)
         rule = rules.get(f.name)
         if rule is not None and value is not None and not _obeys(rule, value):
-            raise ConfigError(f"{system}: {f.name} must be {rule.wanted}, got {value!r}")
+            hint = rule.hint(value) if rule.hint else ""
+            raise ConfigError(f"{system}: {f.name} must be {rule.wanted}, got {value!r}{hint}")
 
 
 def config_from_dict(cls, system: str, values: dict):

@@ -66,6 +66,13 @@ def closest_names(name: str, known: list[str]) -> list[str]:
     return known_as(name, known) or difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.6)
 
 
+def did_you_mean(name: str, known: list[str]) -> str:
+    """`` (did you mean 'keep-all'?)`` after a refused ``name`` when one of ``known`` is close to it
+    (:func:`closest_names`), else nothing: ``f"… not '{name}'{did_you_mean(name, known)}"``."""
+    close = closest_names(name, known)
+    return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+
+
 def unknown_names(what: str, unknown: set[str] | list[str], known: list[str]) -> str:
     """What a mistyped name is told: ``unknown setting(s) ['epoch'] (did you mean 'epochs'?); known:
     a, b, …``, each unknown name followed by the known names it goes by elsewhere

@@ -75,4 +75,5 @@ def test_an_unknown_duplicates_policy_is_refused_naming_the_known_ones(tmp_path)
     data = tmp_path / "reviews.csv"
     data.write_text("user,item,rating,text\nu1,i1,5,great strap\n", encoding="utf-8")
     assert_one_line_error(run_cli("data", "stats", str(data), "--duplicates", "keep-al"),
-                          "--duplicates must be one of keep-last, keep-first, keep-all, error, not 'keep-al'")
+                          "--duplicates must be one of keep-last, keep-first, keep-all, error, not 'keep-al' "
+                          "(did you mean 'keep-all'?)")

@@ -23,8 +23,11 @@ def load_reviews(path: Path, fmt: str | None, columns: list[str] | None, strict:
     from whyrec.data.corpus import DUPLICATE_POLICIES
     from whyrec.errors import ConfigError
 
+    from whyrec.wording import did_you_mean
+
     if duplicates not in DUPLICATE_POLICIES:
-        raise ConfigError(f"--duplicates must be one of {', '.join(DUPLICATE_POLICIES)}, not '{duplicates}'")
+        raise ConfigError(f"--duplicates must be one of {', '.join(DUPLICATE_POLICIES)}, not '{duplicates}'"
+                          + did_you_mean(duplicates, list(DUPLICATE_POLICIES)))
     said: set[str] = set()
     with warnings_as_lines(said):
         corpus = load_corpus(path, format=fmt, columns={k: str(v) for k, v in parse_pairs(columns, "--column").items()},

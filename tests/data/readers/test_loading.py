@@ -261,6 +261,8 @@ _JSON_LINE = json.dumps({"reviewerID": "alice", "asin": "guitar", "overall": 5, 
     ("reviews.pickle", b"\x80\x02not a pickle at all", {"format": "peter-pickle"}, "not a readable pickle"),
     ("r.csv", "user,item,rating,text\nalice,guitar,5,great\n", {"format": "xml"},
      r"unknown format 'xml'; known formats are amazon-json, "),
+    ("r.csv", "user,item,rating,text\nalice,guitar,5,great\n", {"format": "amazon-jsn"},
+     r"unknown format 'amazon-jsn' \(did you mean 'amazon-json'\?\); known formats are amazon-json, "),
 ])
 def test_each_reader_names_what_is_wrong_with_a_file(tmp_path, name, content, options, message):
     """The readers' own refusals, each naming the file (and line) and what is wrong."""

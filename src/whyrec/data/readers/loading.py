@@ -19,6 +19,7 @@ from whyrec.data.readers.json_reviews import read_amazon_json
 from whyrec.data.readers.tables import csv_separator, read_csv, read_parquet, table_columns, table_records
 from whyrec.data.readers.text_files import head_bytes, peek_text
 from whyrec.errors import DataError, DataWarning
+from whyrec.wording import did_you_mean
 
 FORMATS = ("amazon-json", "yelp-json", "yelp-ss", "csv", "tsv", "tsv-unquoted", "parquet", "peter-pickle",
            "movielens-dat")
@@ -146,7 +147,8 @@ def load_corpus(
         path = reviews_in(path)
     fmt = format or detect_format(path)
     if fmt not in FORMATS:
-        raise DataError(f"unknown format '{fmt}'; known formats are {', '.join(FORMATS)}", path=path)
+        raise DataError(f"unknown format '{fmt}'{did_you_mean(fmt, list(FORMATS))}; known formats are "
+                        f"{', '.join(FORMATS)}", path=path)
     if columns and fmt in ("yelp-ss", "peter-pickle", "movielens-dat"):
         raise DataError(f"a {fmt} file has fixed fields; --column (columns=) maps those of CSV, TSV, Parquet "
                         "and JSON files", path=path)
