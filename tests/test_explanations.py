@@ -164,7 +164,8 @@ def test_the_command_reads_pairs_from_options_or_a_file(mt, split, tmp_path):
     pairs.write_text(f"user,item\n{user},{item}\n{user},{item.upper()}\n{user},nothing\n")
     assert_one_line_error(run_cli("explain", str(tmp_path / "mt"), "--pairs", str(pairs), cwd=tmp_path),
                           f"pairs.csv:3: field 'item': unknown item '{item.upper()}'; did you mean '{item}'? "
-                          "(and 1 more of the 3 rows name items the bundle does not know)")
+                          "(and 1 more of the 3 rows name items the bundle does not know); "
+                          "--skip-unknown answers the other rows")
     # --skip-unknown answers the others: with --json every row in the file's order, the left-out ones by their error
     skip = run_cli("explain", str(tmp_path / "mt"), "--pairs", str(pairs), "--skip-unknown", "--json", cwd=tmp_path)
     assert skip.returncode == 0, skip.stderr

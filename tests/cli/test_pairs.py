@@ -155,11 +155,16 @@ def test_an_unknown_item_in_a_json_array_on_one_line_is_named_by_its_row(tmp_pat
     users, items, words, lines = read_pairs(path)
     kept_users, _, _, skipped = without_unknown_items(model, users, items, words, lines)
     assert kept_users == ["u1", "u3"] and skipped[1]["row"] == 2 and skipped[1]["line"] == 1
-    with pytest.raises(DataError, match=r"pairs\.json:1: field 'item': unknown item 'i9'.* \(row 2\)$"):
+    with pytest.raises(DataError, match=r"pairs\.json:1: field 'item': unknown item 'i9'.* \(row 2\); "
+                                        r"--skip-unknown answers the other rows$"):
         check_pair_items(model, path, users, items, lines)
     path.write_text('{"user": "u1", "item": "i1"}\n{"user": "u2", "item": "i9"}\n')  # a line each: the line says it
     users, items, _, lines = read_pairs(path)
     with pytest.raises(DataError, match=r"pairs\.json:2: field 'item': unknown item 'i9'[^(]*$"):
+        check_pair_items(model, path, users, items, lines)
+    path.write_text('{"user": "u2", "item": "i9"}\n')  # no other row to answer: --skip-unknown is not offered
+    users, items, _, lines = read_pairs(path)
+    with pytest.raises(DataError, match=r"unknown item 'i9'$"):
         check_pair_items(model, path, users, items, lines)
 
 

@@ -53,7 +53,8 @@ def in_file_order(rows: list[dict], skipped: dict[int, dict], count: int) -> lis
 
 def check_pair_items(model, path: Path, users: list[str], items: list[str], lines: list[int]) -> None:
     """Refuse a pairs file naming an item ``model`` does not know, with the file and line of the
-    first such row, the close known id when there is one, and how many rows there are like it."""
+    first such row, the close known id when there is one, how many rows there are like it, and
+    that ``--skip-unknown`` answers the others."""
     from whyrec.errors import DataError
 
     unknown = list(without_unknown_items(model, users, items, None, lines)[3].values())
@@ -64,6 +65,8 @@ def check_pair_items(model, path: Path, users: list[str], items: list[str], line
         problem += f" (row {unknown[0]['row']})"
     if len(unknown) > 1:
         problem += f" (and {len(unknown) - 1} more of the {len(items):,} rows name items the bundle does not know)"
+    if len(unknown) < len(items):
+        problem += "; --skip-unknown answers the other rows"
     raise DataError(problem, path=path, line=unknown[0]["line"], field="item")
 
 
