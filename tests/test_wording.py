@@ -68,3 +68,10 @@ def test_a_refused_choice_is_told_the_close_one_only_when_there_is_one():
     assert did_you_mean("keep-al", policies) == " (did you mean 'keep-all'?)"
     assert did_you_mean("KEEP-FIRST", policies) == " (did you mean 'keep-first'?)"
     assert did_you_mean("xyz", policies) == ""
+
+
+def test_a_report_cell_shows_a_dash_for_a_number_not_there():
+    from whyrec.wording import shown
+
+    assert shown(0.12345, ".3f") == "0.123" and shown(float("inf"), ".2f") == "inf" and shown(3, ",d") == "3"
+    assert shown(None, ".3f") == "—" and shown(float("nan"), ".3f") == "—"

@@ -87,6 +87,14 @@ def unknown_names(what: str, unknown: set[str] | list[str], known: list[str]) ->
     return f"unknown {what}(s) {names}{hint}; known: {', '.join(known)}"
 
 
+def shown(value, spec: str) -> str:
+    """``format(value, spec)`` for a report's cell, or "—" for a number not there: None (how strict
+    JSON writes a NaN, :mod:`whyrec.strict_json`, so a report read back shows it alike) or NaN."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    return format(value, spec)
+
+
 def shortened(text: str, limit: int = 40) -> str:
     """``text`` itself when it has at most ``limit`` characters, else its first ``limit - 1``
     and an ellipsis (so the result never exceeds ``limit``)."""

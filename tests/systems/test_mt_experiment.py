@@ -141,6 +141,41 @@ def test_a_report_written_without_holm_is_written_again_with_it_and_its_numbers_
         rewrite_report(tmp_path)
 
 
+def strict_json(text: str):
+    """``text`` parsed as JSON that a strict parser reads: a bare NaN or Infinity fails."""
+    def refuse(word):
+        raise ValueError(f"not JSON: {word}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_a_nan_in_a_report_is_written_as_null_shown_as_a_dash_and_read_back_alike(tmp_path):
+    """mt.json is read by jq and browsers, which refuse a bare NaN; the markdown shows "—" for it,
+    before and after the report is read back."""
+    from whyrec.systems.mt_experiment import markdown, rewrite_report, write_report
+
+    nan = float("nan")
+    results = {"split": "toys/1", "sizes": {"train": 1, "valid": 1, "test": 1}, "word_vectors": {}, "wall_seconds": 1,
+               "rating": [{"system": "PMF", "mse": nan, "rmse": nan, "p_vs_mt": None},
+                          {"system": "MT", "mse": 0.25, "rmse": 0.5, "p_vs_mt": None}],
+               "test_records_scored_for_text": 1,
+               "text": [{"system": "LSTM", "perplexity": nan, "perplexity_sd": nan, "training": None,
+                         "runs": [{"perplexity": nan}, {"perplexity": 30.0}]},
+                        {"system": "MT-P", "perplexity": 20.0, "tfidf": nan, "bleu1": 1.0, "rouge_l": 2.0,
+                         "training": None}],
+               "discriminator": {"pair": {"shuffled_label_accuracy": 0.6, "learning_curve": [nan, 0.5]}},
+               "examples": []}
+    write_report(results, tmp_path)
+    written = strict_json((tmp_path / "mt.json").read_text(encoding="utf-8"))
+    assert written["rating"][0]["rmse"] is None and written["text"][1]["tfidf"] is None
+    shown = (tmp_path / "mt.md").read_text(encoding="utf-8")
+    assert "| PMF | — | — | — |" in shown and "| MT | 0.2500 | 0.5000 | — |" in shown
+    assert "| LSTM | — ± — (2 runs: 30.00–30.00) |" in shown and "| MT-P | 20.00 | — | 1.00 | 2.00 |" in shown
+    assert "| pair | 0.600 | — / 0.500 |" in shown
+    assert rewrite_report(tmp_path)["rating"][0]["rmse"] is None
+    assert (tmp_path / "mt.md").read_text(encoding="utf-8") == shown == markdown(written)
+
+
 def test_training_end_says_which_epoch_was_kept_and_flags_a_model_the_cap_stopped_improving():
     stopped = training_end([5.0, 4.0, 4.2, 4.3, 4.1], cap=30)
     assert stopped == {"epochs": 5, "best_epoch": 2, "cap": 30}

@@ -20,7 +20,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Callable
@@ -44,10 +43,11 @@ from whyrec.metrics.text import corpus_bleu, perplexity, rouge, tfidf_similarity
 from whyrec.provenance import split_fingerprint
 from whyrec.rating.als import PMF, ContextAwareALS
 from whyrec.results_table import markdown_table
-from whyrec.strict_json import read_json_file
+from whyrec.strict_json import read_json_file, strict_dumps
 from whyrec.systems.mt import VARIANTS, MTConfig, MultiTask, adversarial_epochs, mean_valid_nll
 from whyrec.systems.mt_holm import holm_against_mt, holm_by_activity, holm_line_against_mt, holm_line_by_activity
 from whyrec.systems.mt_progress import mt_epoch_text
+from whyrec.wording import shown
 
 
 def _known(model: MultiTask, corpus: Corpus) -> np.ndarray:
@@ -357,7 +357,7 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
 
 def write_report(results: dict, out: Path) -> None:
     """``out/mt.json`` and ``out/mt.md`` of one comparison's ``results``."""
-    (out / "mt.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
+    (out / "mt.json").write_text(strict_dumps(results, indent=1), encoding="utf-8")
     (out / "mt.md").write_text(markdown(results), encoding="utf-8")
 
 
@@ -416,7 +416,7 @@ def markdown(results: dict) -> str:
              "## Rating (test)", "", "| system | MSE | RMSE | p vs MT |", "|---|---|---|---|"]
     for r in results["rating"]:
         p = "—" if r["p_vs_mt"] is None else f"{r['p_vs_mt']:.3g}"
-        lines.append(f"| {r['system']} | {r['mse']:.4f} | {r['rmse']:.4f} | {p} |")
+        lines.append(f"| {r['system']} | {shown(r['mse'], '.4f')} | {shown(r['rmse'], '.4f')} | {p} |")
     lines += holm_line_against_mt(results["rating"])
     by_activity = results.get("rating_by_activity")  # runs before it was recorded have none
     if by_activity:
@@ -434,16 +434,19 @@ def markdown(results: dict) -> str:
     lines += ["| system | perplexity | tf-idf | BLEU-1 | ROUGE-L F | epochs run / kept (cap; first run) |",
               "|---|---|---|---|---|---|"]
     for r in results["text"]:
-        extra = (f"{r['tfidf']:.4f} | {r['bleu1']:.2f} | {r['rouge_l']:.2f}" if "tfidf" in r else "— | — | —")
+        extra = (f"{shown(r['tfidf'], '.4f')} | {shown(r['bleu1'], '.2f')} | {shown(r['rouge_l'], '.2f')}"
+                 if "tfidf" in r else "— | — | —")
         lines.append(f"| {r['system']} | {perplexity_cell(r)} | {extra} | {epochs_cell(r.get('training'))} |")
     lines += ["", "## Discriminator", "", "| variant | shuffled-label accuracy | fresh-D accuracy after 1 / last step |",
               "|---|---|---|"]
     for v, d in results["discriminator"].items():
-        lines.append(f"| {v} | {d['shuffled_label_accuracy']:.3f} | {d['learning_curve'][0]:.3f} / {d['learning_curve'][-1]:.3f} |")
+        curve = d["learning_curve"]
+        lines.append(f"| {v} | {shown(d['shuffled_label_accuracy'], '.3f')} | {shown(curve[0], '.3f')} / "
+                     f"{shown(curve[-1], '.3f')} |")
     decoded = results.get("decoding")  # None: the paper's greedy decoding
     lines += ["", f"## Examples (MT-P, {decoded or 'greedy'})", ""]
     for e in results["examples"][:5]:
-        lines.append(f"- {e['user']} → {e['item']}: predicted {e['predicted']:.2f} (true {e['rating']:g}): "
+        lines.append(f"- {e['user']} → {e['item']}: predicted {shown(e['predicted'], '.2f')} (true {e['rating']:g}): "
                      f"“{e['mt_p']}” — truth: “{e['truth']}”")
     return "\n".join(lines) + "\n"
 
@@ -451,16 +454,17 @@ def markdown(results: dict) -> str:
 def activity_cell(entry: dict) -> str:
     """An activity group's RMSE, with its p against MT when it has one."""
     p = entry.get("p_vs_mt")
-    return f"{entry['rmse']:.4f}" + ("" if p is None else f" (p {p:.2g})")
+    return shown(entry["rmse"], ".4f") + ("" if p is None else f" (p {p:.2g})")
 
 
 def perplexity_cell(row: dict) -> str:
     """A text row's perplexity; for a row over several runs, ``mean ± sd (n runs: a–b)``."""
     runs = row.get("runs", [])
     if len(runs) < 2:
-        return f"{row['perplexity']:.2f}"
-    values = [r["perplexity"] for r in runs]
-    return f"{row['perplexity']:.2f} ± {row['perplexity_sd']:.2f} ({len(runs)} runs: {min(values):.2f}–{max(values):.2f})"
+        return shown(row["perplexity"], ".2f")
+    values = [v for v in (r["perplexity"] for r in runs) if v is not None and v == v]  # neither null nor NaN
+    spread = f"{min(values):.2f}–{max(values):.2f}" if values else "—"
+    return f"{shown(row['perplexity'], '.2f')} ± {shown(row['perplexity_sd'], '.2f')} ({len(runs)} runs: {spread})"
 
 
 def epochs_cell(training: dict | None) -> str:

@@ -30,8 +30,10 @@ from whyrec.experiment import test_to_train_of_sizes
 from whyrec.explain.decoding import Decoding
 from whyrec.metrics.rating import corrected_resampled_t_test
 from whyrec.provenance import kept_for_split
+from whyrec.strict_json import strict_dumps
 from whyrec.systems.mt_config import MTConfig
 from whyrec.systems.mt_holm import holm_against_mt, holm_line_against_mt
+from whyrec.wording import shown
 
 REFERENCE = "MT"
 SUMMARY_FILES = ("mt_splits.md", "mt_splits.json", "splits.png")
@@ -142,7 +144,8 @@ def combine_mt_runs(runs: Mapping[str, dict]) -> dict:
     def rows_of(label: str, part: str) -> dict[str, dict]:
         return {row["system"]: row for row in runs[label][part]}
 
-    mse = {name: np.array([rows_of(s, "rating")[name]["mse"] for s in labels]) for name in rating_names}
+    # dtype float: a NaN that strict JSON wrote as null is read back as NaN, not as an object array
+    mse = {name: np.array([rows_of(s, "rating")[name]["mse"] for s in labels], dtype=float) for name in rating_names}
     rating = []
     for name in rating_names:
         rmse = np.sqrt(mse[name])
@@ -161,9 +164,9 @@ def combine_mt_runs(runs: Mapping[str, dict]) -> dict:
         if any(r is None for r in present):
             continue  # a model not trained on every split (other variants) has no mean
         row = {"system": name, "perplexity": [r["perplexity"] for r in present],
-               **_mean_sd(np.array([r["perplexity"] for r in present]))}
+               **_mean_sd(np.array([r["perplexity"] for r in present], dtype=float))}
         if all("tfidf" in r for r in present):
-            row["tfidf"] = _mean_sd(np.array([r["tfidf"] for r in present]))
+            row["tfidf"] = _mean_sd(np.array([r["tfidf"] for r in present], dtype=float))
         text.append(row)
     discriminator = {}
     for variant in first["discriminator"]:
@@ -178,7 +181,7 @@ def combine_mt_runs(runs: Mapping[str, dict]) -> dict:
 
 def write_splits_report(summary: dict, out: Path) -> None:
     """``out/mt_splits.json`` and ``out/mt_splits.md`` of a summary over splits."""
-    (out / "mt_splits.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    (out / "mt_splits.json").write_text(strict_dumps(summary, indent=1), encoding="utf-8")
     (out / "mt_splits.md").write_text(splits_markdown(summary), encoding="utf-8")
 
 
@@ -221,27 +224,29 @@ def splits_markdown(summary: dict) -> str:
              f"| system | mean ± sd | per split ({per_split}) | minus MT's (mean) | MT lower on | t | p vs MT | "
              "per-split p |", "|---|---|---|---|---|---|---|---|"]
     for r in summary["rating"]:
-        values = " / ".join(f"{v:.4f}" for v in r["rmse"])
+        values = " / ".join(shown(v, ".4f") for v in r["rmse"])
+        spread = f"{shown(r['mean'], '.4f')} ± {shown(r['sd'], '.4f')}"
         if "p_vs_mt" in r:
-            lines.append(f"| {r['system']} | {r['mean']:.4f} ± {r['sd']:.4f} | {values} | {r['minus_mt']:+.4f} | "
-                         f"{r['mt_lower_on']} of {len(labels)} | {r['t_vs_mt']:+.2f} | {r['p_vs_mt']:.3g} | "
-                         + " / ".join(f"{p:.2g}" for p in r["p_vs_mt_per_split"]) + " |")
+            lines.append(f"| {r['system']} | {spread} | {values} | {shown(r['minus_mt'], '+.4f')} | "
+                         f"{r['mt_lower_on']} of {len(labels)} | {shown(r['t_vs_mt'], '+.2f')} | "
+                         f"{shown(r['p_vs_mt'], '.3g')} | "
+                         + " / ".join(shown(p, ".2g") for p in r["p_vs_mt_per_split"]) + " |")
         else:
-            lines.append(f"| {r['system']} | {r['mean']:.4f} ± {r['sd']:.4f} | {values} | — | — | — | — | — |")
+            lines.append(f"| {r['system']} | {spread} | {values} | — | — | — | — | — |")
     lines += holm_line_against_mt(summary["rating"])
     lines += ["", "## Explanations (test)", ""]
     if summary.get("decoding"):
         lines += [f"MT-U/I/P's explanations decoded by {summary['decoding']}, as `whyrec explain` shows them.", ""]
     lines += [f"| system | perplexity mean ± sd | per split ({per_split}) | tf-idf mean ± sd |", "|---|---|---|---|"]
     for r in summary["text"]:
-        tfidf = f"{r['tfidf']['mean']:.4f} ± {r['tfidf']['sd']:.4f}" if "tfidf" in r else "—"
-        lines.append(f"| {r['system']} | {r['mean']:.2f} ± {r['sd']:.2f} | "
-                     + " / ".join(f"{v:.2f}" for v in r["perplexity"]) + f" | {tfidf} |")
+        tfidf = f"{shown(r['tfidf']['mean'], '.4f')} ± {shown(r['tfidf']['sd'], '.4f')}" if "tfidf" in r else "—"
+        lines.append(f"| {r['system']} | {shown(r['mean'], '.2f')} ± {shown(r['sd'], '.2f')} | "
+                     + " / ".join(shown(v, ".2f") for v in r["perplexity"]) + f" | {tfidf} |")
     lines += ["", "## Discriminator: shuffled-label accuracy", "",
               f"| variant | mean ± sd | per split ({per_split}) |", "|---|---|---|"]
     for variant, d in summary["discriminator"].items():
-        lines.append(f"| {variant} | {d['mean']:.3f} ± {d['sd']:.3f} | "
-                     + " / ".join(f"{v:.3f}" for v in d["shuffled_label_accuracy"]) + " |")
+        lines.append(f"| {variant} | {shown(d['mean'], '.3f')} ± {shown(d['sd'], '.3f')} | "
+                     + " / ".join(shown(v, ".3f") for v in d["shuffled_label_accuracy"]) + " |")
     return "\n".join(lines) + "\n"
 
 
