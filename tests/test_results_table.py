@@ -21,6 +21,17 @@ def test_a_metric_without_data_is_saved_as_null(tmp_path):
     assert saved["systems"][0]["folds"][0]["fmr"] is None and saved["systems"][0]["mean"]["rmse"] == 0.9
 
 
+def test_a_cell_that_rounds_to_zero_is_not_printed_as_minus_zero():
+    """A MINE estimate of I(R;E)/H(R) just below 0 (it is a lower bound) shows as 0.0000; a clearly
+    negative one keeps its sign."""
+    from whyrec.results_table import ResultsTable, SystemResult
+
+    rows = [SystemResult("tiny", {}, [{"mi_rating": -4e-6, "train_s": 1.0, "test_s": 0.1}], [np.ones(3)]),
+            SystemResult("below", {}, [{"mi_rating": -0.0123, "train_s": 1.0, "test_s": 0.1}], [np.ones(3)])]
+    shown = ResultsTable(rows, ["mi_rating"], None, ["1"]).rows()
+    assert [row[1] for row in shown] == ["0.0000", "-0.0123"]
+
+
 def test_charts_of_several_metrics_wrap_into_rows_and_say_what_is_undefined(tmp_path):
     """metrics.png has a chart per panel metric, four to a row; NaN is "n/a" in the tables."""
     import math

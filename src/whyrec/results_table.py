@@ -193,9 +193,9 @@ class ResultsTable:
         mean = result.mean(key)
         if np.isnan(mean):  # undefined for this system (no feature words, one predicted class, ...)
             return "n/a"
-        if len(result.per_fold) > 1:
-            return f"{mean:.{digits}f} ± {result.std(key):.{digits}f}"
-        return f"{mean:.{digits}f}"
+        if len(result.per_fold) > 1:  # z: a mean that rounds to 0 (a MINE estimate just below it) as 0.0000
+            return f"{mean:z.{digits}f} ± {result.std(key):.{digits}f}"
+        return f"{mean:z.{digits}f}"
 
     def rows(self) -> list[list[str]]:
         out = []
@@ -393,7 +393,7 @@ class ResultsTable:
 
         def cell(metric: str, paired) -> str:  # BLEU and ROUGE are ×100, accuracies in %, the others ratios
             digits = 2 if metric.startswith(("bleu", "rouge")) else 1 if metric.startswith("acc") else 3
-            return "n/a" if paired is None else f"{paired.difference:+.{digits}f} (p {paired.p:.3f})"
+            return "n/a" if paired is None else f"{paired.difference:+z.{digits}f} (p {paired.p:.3f})"
 
         table = markdown_table(["system", "records", *names],
                                [[r.system, f"{r.text_tested_records:,}", *(cell(m, r.text_tests.get(m)) for m in names)]

@@ -9,6 +9,7 @@ def test_an_undefined_mi_is_said_with_its_reason():
     assert _mi_value(float("nan"), "every predicted rating in one class") == \
         "undefined (every predicted rating in one class)"
     assert _mi_value(0.12345, "unused") == "0.123"
+    assert _mi_value(-5.4e-06, "unused") == "0.000" and _mi_value(-0.0123, "unused") == "-0.012"  # no -0.000
 
 
 def test_evaluate_says_feature_scores_are_undefined_instead_of_printing_nan():

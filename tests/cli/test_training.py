@@ -356,7 +356,7 @@ def test_a_split_without_validation_or_test_records(tmp_path, planted):
 def test_the_align_progress_line_gives_each_mi_in_nats():
     from whyrec.cli.explaining import _mi_text
 
-    assert _mi_text({"rating": -5.4e-06, "feature": 0.04512}) == ", validation MI rating -0.000, feature 0.045 (nats)"
+    assert _mi_text({"rating": -5.4e-06, "feature": 0.04512}) == ", validation MI rating 0.000, feature 0.045 (nats)"
     assert _mi_text(None) == "" and _mi_text({}) == ""
     # a negative estimate (a lower bound on held-out pairs) is said to be one, not left to look like a fault
     assert _mi_text({"feature": -1.273}).endswith("feature -1.273 (nats); below 0: the estimator (a lower bound) "

@@ -188,5 +188,6 @@ def _feature_scores(scores: dict) -> str:
 
 
 def _mi_value(value: float, why_undefined: str) -> str:
-    """An MI estimate for the evaluate line; NaN (undefined) said with its reason."""
-    return f"undefined ({why_undefined})" if math.isnan(value) else f"{value:.3f}"
+    """An MI estimate for the evaluate line (one that rounds to 0 as 0.000, not -0.000); NaN
+    (undefined) said with its reason."""
+    return f"undefined ({why_undefined})" if math.isnan(value) else f"{value:z.3f}"

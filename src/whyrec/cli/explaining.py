@@ -183,12 +183,12 @@ def change_line(change: dict, trials: int, records: int) -> str:
     """``align``'s line of what the alignment changed: the sentiment accuracies' and a few other
     metrics' differences, after minus before, each with its p
     (:func:`whyrec.explanation_scores.tested_change`; the bundle records every metric's)."""
-    parts = [f"{title} {change[key].difference:+{spec}} (p {change[key].p:.3f})"
+    parts = [f"{title} {change[key].difference:+z{spec}} (p {change[key].p:.3f})"
              for key, title, spec in CHANGE_SHOWN if key in change]
     if "acc5" in change:
         five, three = change["acc5"], change["acc3"]
-        parts.insert(0, f"sentiment accuracy {five.difference:+.1f} points (5 classes, p {five.p:.3f}) and "
-                        f"{three.difference:+.1f} (3 classes, p {three.p:.3f})")
+        parts.insert(0, f"sentiment accuracy {five.difference:+z.1f} points (5 classes, p {five.p:.3f}) and "
+                        f"{three.difference:+z.1f} (3 classes, p {three.p:.3f})")
     how = "every swap counted" if any(t.exact for t in change.values()) else f"{trials:,} random swaps"
     return f"after − before on the {records:,} test records (approximate randomization, {how}): " + ", ".join(parts)
 
@@ -491,7 +491,8 @@ def _mi_text(valid_mi: dict | None) -> str:
     negative information to be read as a fault."""
     if not valid_mi:
         return ""
-    text = ", validation MI " + ", ".join(f"{name} {value:.3f}" for name, value in valid_mi.items()) + " (nats)"
+    # z: an estimate that rounds to 0 prints 0.000, not -0.000
+    text = ", validation MI " + ", ".join(f"{name} {value:z.3f}" for name, value in valid_mi.items()) + " (nats)"
     if any(value < -0.0005 for value in valid_mi.values()):  # negative as printed
         text += "; below 0: the estimator (a lower bound) found no dependence in the validation pairs"
     return text

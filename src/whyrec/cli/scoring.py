@@ -201,7 +201,7 @@ def tested_table(tested: list) -> str:
         if entry.unpaired:
             rows.append([entry.output, "0", *(["n/a"] * len(shown))])
             continue
-        cells = [f"{entry.tests[key].difference:+{spec}} (p {entry.tests[key].p:.3f})" if key in entry.tests
+        cells = [f"{entry.tests[key].difference:+z{spec}} (p {entry.tests[key].p:.3f})" if key in entry.tests
                  else "n/a" for _, key, spec in shown]
         rows.append([entry.output, f"{entry.records:,}", *cells])
     table = markdown_table(["output", "records", *(title for title, _, _ in shown)], rows)
