@@ -175,8 +175,10 @@ def test_the_rating_p_values_are_read_together_per_column(tmp_path):
     # 0.02 × 2 = 0.04; 0.03 × 1, raised to the 0.04 before it
     adjusted = [s.get("p_holm") for s in same.to_dict()["systems"]]
     assert adjusted[:2] == [None, None] and adjusted[2:] == pytest.approx([0.04, 0.04])
+    assert [r[-2:] for r in same.rows()] == [["—", "—"], ["no test", "no test"], ["0.03", "0.2"], ["0.02", "0.4"]]
     same.results[1].squared_errors[1] = np.full(3, 1.5)  # one split's errors differ: another model
     assert "no test" not in same.rating_holm_notes()[0] and same.to_dict()["systems"][1]["p_holm"] == 1.0
+    assert same.rows()[1][-2:] == ["1", "1"]
     for r in same.results:  # a table whose rows kept no squared errors cannot tell: every row is tested
         r.squared_errors = []
     assert "no test" not in same.rating_holm_notes()[0] and "3 p-values" in same.rating_holm_notes()[0]

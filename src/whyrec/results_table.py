@@ -203,11 +203,20 @@ class ResultsTable:
             row = [r.system, *(self._cell(r, m, 4) for m in self.metrics),
                    self._cell(r, "train_s", 2), self._cell(r, "test_s", 3)]
             if self.reference:
-                row.append("—" if r.p_value is None else f"{r.p_value:.3g}")
+                same = self._predicts_as_reference(r)  # its p of 1 tests nothing, as the Holm line says
+                row.append(self._p_cell(r.p_value, same))
                 if self._several:
-                    row.append("—" if r.p_value_over_splits is None else f"{r.p_value_over_splits:.3g}")
+                    row.append(self._p_cell(r.p_value_over_splits, same))
             out.append(row)
         return out
+
+    @staticmethod
+    def _p_cell(p: float | None, predicts_as_reference: bool) -> str:
+        """A p against the reference: "—" for none (the reference's row), "no test" for a row
+        that predicts as the reference does (its p of 1 compares a model with itself)."""
+        if p is None:
+            return "—"
+        return "no test" if predicts_as_reference else f"{p:.3g}"
 
     def to_markdown(self) -> str:
         return markdown_table(self.columns, self.rows())
