@@ -47,6 +47,8 @@ def test_the_record_holds_the_command_versions_and_data(tmp_path):
     try:
         torch.set_num_threads(1)
         assert run_record(None, [])["torch_threads"] == 1
+        # and the vector instructions its kernels use, which change how a float sum rounds
+        assert run_record(None, [])["machine"]["torch_cpu_capability"] == torch.backends.cpu.get_cpu_capability()
     finally:
         torch.set_num_threads(previous)
     written = write_run_record(tmp_path / "out", data, ["demo"])
@@ -54,6 +56,20 @@ def test_the_record_holds_the_command_versions_and_data(tmp_path):
     # a benchmark script names itself
     assert run_record(None, ["--datasets", "a b"], program="python benchmarks/mt.py")["command"] == \
         "python benchmarks/mt.py --datasets 'a b'"
+
+
+def test_the_cpu_is_named_by_vendor_family_model_and_name(tmp_path):
+    from whyrec.provenance import cpu_name
+
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 1\n"
+                    "model name\t: AMD EPYC\n\nprocessor\t: 1\nvendor_id\t: Other\nmodel\t\t: 9\n")
+    assert cpu_name(info) == "AuthenticAMD family 25 model 1 (AMD EPYC)"  # the first processor's
+    info.write_text("processor\t: 0\nmodel name\t: ARMv8 Processor\n")
+    assert cpu_name(info) == "ARMv8 Processor"
+    import platform
+
+    assert cpu_name(tmp_path / "none") == (platform.processor() or platform.machine())  # no /proc: the platform's
 
 
 def test_the_commit_is_that_of_the_checkout_when_there_is_one():

@@ -221,7 +221,7 @@ def run_record(data: str | Path | None = None, argv: list[str] | None = None, sp
         "whyrec_commit": source_commit(),
         "python": platform.python_version(),
         "libraries": {name: installed_version(name) for name in LIBRARIES},
-        "machine": {"platform": platform.platform(), "cores": os.cpu_count()},
+        "machine": machine_record(),
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
         "torch_threads": sys.modules["torch"].get_num_threads() if "torch" in sys.modules else None,
     }
@@ -233,6 +233,37 @@ def run_record(data: str | Path | None = None, argv: list[str] | None = None, sp
     if splits:
         record["split_fingerprints"] = [split_fingerprint(split) for split in splits]
     return record
+
+
+def machine_record() -> dict:
+    """The machine in ``run.json``: the platform, the cores, the CPU (vendor, family, model and
+    name, from /proc/cpuinfo where there is one; else ``platform.processor()``) and, once torch is
+    loaded, the instruction set its kernels dispatch to (``AVX2``, ``AVX512``): two runs on CPUs
+    of one name can differ there, and a float sum computed in other vector widths rounds otherwise."""
+    record = {"platform": platform.platform(), "cores": os.cpu_count(), "cpu": cpu_name()}
+    if "torch" in sys.modules:
+        record["torch_cpu_capability"] = sys.modules["torch"].backends.cpu.get_cpu_capability()
+    return record
+
+
+def cpu_name(cpuinfo: str | Path = "/proc/cpuinfo") -> str:
+    """``AuthenticAMD family 25 model 1 (AMD EPYC)``: the first processor of ``cpuinfo``; where
+    that file cannot be read, ``platform.processor()`` (or ``platform.machine()``)."""
+    try:
+        text = Path(cpuinfo).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return platform.processor() or platform.machine()
+    fields: dict[str, str] = {}
+    for line in text.split("\n\n", 1)[0].splitlines():  # the first processor's block
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    parts = [fields.get("vendor_id"), *(f"{name} {fields[key]}" for key, name in
+                                        (("cpu family", "family"), ("model", "model")) if fields.get(key))]
+    described = " ".join(part for part in parts if part)
+    name = fields.get("model name")
+    if name:
+        described = f"{described} ({name})" if described else name
+    return described or platform.processor() or platform.machine()
 
 
 def write_run_record(folder: str | Path, data: str | Path | None = None, argv: list[str] | None = None,
