@@ -22,7 +22,6 @@ def load_reviews(path: Path, fmt: str | None, columns: list[str] | None, strict:
     from whyrec.data import load_corpus
     from whyrec.data.corpus import DUPLICATE_POLICIES
     from whyrec.errors import ConfigError
-
     from whyrec.wording import did_you_mean
 
     if duplicates not in DUPLICATE_POLICIES:
