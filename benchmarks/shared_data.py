@@ -40,8 +40,11 @@ def split_features(split):
 
 
 def machine() -> str:
-    """The machine line of every benchmark report: architecture, cores, Python version."""
-    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    """The machine line of every benchmark report: architecture, the CPU
+    (:func:`whyrec.provenance.cpu_name`), cores, Python version."""
+    from whyrec.provenance import cpu_name
+
+    return f"{platform.machine()}, {cpu_name()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def provenance(data: Path | None = None, splits: list | None = None) -> dict:
