@@ -59,6 +59,8 @@ def test_the_record_holds_the_command_versions_and_data(tmp_path):
 
 
 def test_the_cpu_is_named_by_vendor_family_model_and_name(tmp_path):
+    import platform
+
     from whyrec.provenance import cpu_name
 
     info = tmp_path / "cpuinfo"
@@ -67,8 +69,6 @@ def test_the_cpu_is_named_by_vendor_family_model_and_name(tmp_path):
     assert cpu_name(info) == "AuthenticAMD family 25 model 1 (AMD EPYC)"  # the first processor's
     info.write_text("processor\t: 0\nmodel name\t: ARMv8 Processor\n")
     assert cpu_name(info) == "ARMv8 Processor"
-    import platform
-
     assert cpu_name(tmp_path / "none") == (platform.processor() or platform.machine())  # no /proc: the platform's
 
 
