@@ -63,8 +63,11 @@ def test_bad_requests_are_refused_by_name(mt, split):
     user = split.train.users[0]
     with pytest.raises(UnknownIdError, match="unknown item 'nothing'"):
         explain_pairs(mt, [user], ["nothing"])
-    with pytest.raises(ConfigError, match="unknown explainer 'peter'"):
+    with pytest.raises(ConfigError, match="unknown explainer 'peter'; this system has"):  # no MT explainer is close
         explain_pairs(mt, [user], [split.train.items[0]], explainer="peter")
+    with pytest.raises(ConfigError, match=r"unknown explainer 'piar' \(did you mean 'pair'\?\); this system has "
+                                          r"user, item, pair \(or all\)"):
+        explain_pairs(mt, [user], [split.train.items[0]], explainer="piar")
     with pytest.raises(ConfigError, match="decoding: method must be one of 'greedy', 'sample', 'beam'"):
         explain_pairs(mt, [user], [split.train.items[0]], method="top-k")
     assert explainers_of(BiasBaseline()) == []

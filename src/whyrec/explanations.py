@@ -24,6 +24,7 @@ from whyrec.data.corpus import paired_ids
 from whyrec.data.text import readable
 from whyrec.errors import ConfigError, UnknownIdError, WhyrecError
 from whyrec.explain.decoding import Decoding, check_min_words
+from whyrec.wording import did_you_mean
 
 EXPLAINER_LABELS = {"user": "MT-U", "item": "MT-I", "pair": "MT-P", "peter": "PETER", "peter+": "PETER+"}
 
@@ -108,12 +109,15 @@ NEW_USER_REASONS = {"user": "MT-U explains nothing for a new user: it writes fro
 
 
 def check_explainer(names: Sequence[str], explainer: str | None) -> None:
-    """Refuse an ``explainer`` that is not among ``names``, ``"all"`` or None; a rating model's
-    (no names) refuses every named one, rather than answer with no explanation as if it had one."""
+    """Refuse an ``explainer`` that is not among ``names``, ``"all"`` or None, with the one of them
+    it is close to, when one is (``piar``: ``(did you mean 'pair'?)``); a rating model's (no names)
+    refuses every named one, rather than answer with no explanation as if it had one."""
     if explainer in (None, "all", *names):
         return
-    has = f"has {', '.join(names)} (or all)" if names else "is a rating model: it writes no explanations"
-    raise ConfigError(f"unknown explainer '{explainer}'; this system {has}")
+    if not names:
+        raise ConfigError(f"unknown explainer '{explainer}'; this system is a rating model: it writes no explanations")
+    guess = did_you_mean(explainer, [*names, "all"])
+    raise ConfigError(f"unknown explainer '{explainer}'{guess}; this system has {', '.join(names)} (or all)")
 
 
 def chosen_explainers(names: Sequence[str], explainer: str | None, cold: bool) -> tuple[list[str], str | None]:
