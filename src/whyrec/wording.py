@@ -87,11 +87,11 @@ def unknown_names(what: str, unknown: set[str] | list[str], known: list[str]) ->
     return f"unknown {what}(s) {names}{hint}; known: {', '.join(known)}"
 
 
-def shown(value, spec: str) -> str:
-    """``format(value, spec)`` for a report's cell, or "—" for a number not there: None (how strict
-    JSON writes a NaN, :mod:`whyrec.strict_json`, so a report read back shows it alike) or NaN."""
+def shown(value, spec: str, missing: str = "—") -> str:
+    """``format(value, spec)`` for a report's cell, or ``missing`` for a number not there: None (how
+    strict JSON writes a NaN, :mod:`whyrec.strict_json`, so a report read back shows it alike) or NaN."""
     if value is None or (isinstance(value, float) and value != value):
-        return "—"
+        return missing
     return format(value, spec)
 
 

@@ -15,7 +15,7 @@ from whyrec.cli.options import (ColumnMap, DataOption, DataPath, FoldUnicode, Ma
 from whyrec.cli.output import console, labelled, print_warning, status
 from whyrec.errors import ConfigError
 from whyrec.strict_json import strict_dumps
-from whyrec.wording import counted, listed
+from whyrec.wording import counted, listed, shown
 
 DUPLICATES_HELP = ("A (user, item) pair reviewed more than once: keep-last (the latest by review time; the last in "
                    "the file among equal or missing times), keep-first (the earliest), keep-all or error.")
@@ -62,7 +62,7 @@ def data_stats(
     after = corpus.stats()
     con.print(f"after validation: {counted(after['reviews'], 'review')}, {counted(after['users'], 'user')}, "
               f"{counted(after['items'], 'item')}, "
-              f"density {after['density']:.4f}, mean rating {_number(after['mean_rating'], '.3f')}"
+              f"density {after['density']:.4f}, mean rating {shown(after['mean_rating'], '.3f')}"
               + ("" if corpus.ratings_only else f", {after['mean_words_per_review']:.1f} words per review"))
     con.print("ratings: " + (", ".join(f"{k}: {v:,}" for k, v in after["ratings"].items()) or "none"))
     if after["reviews"]:
@@ -85,10 +85,10 @@ def data_stats(
                      else "")
                   + (f"; {untitled:,} of them without a readable title, shown as brand (category)" if untitled else ""))
     if holding:
-        shown = ", ".join(f"{_visible(ch)} ×{n:,}" for ch, n in dropped.most_common(8))
+        counts = ", ".join(f"{_visible(ch)} ×{n:,}" for ch, n in dropped.most_common(8))
         con.print(f"note: {counted(holding, 'review')} {'holds' if holding == 1 else 'hold'} characters outside "
                   f"ASCII, which the tokenizer turns into spaces as the PETER benchmark's does (isn’t → isn t): "
-                  f"{shown}{', …' if len(dropped) > 8 else ''}"
+                  f"{counts}{', …' if len(dropped) > 8 else ''}"
                   + ("" if fold_unicode else "; --fold-unicode writes those that have an ASCII form in it first "
                      "(isn’t → isn't, café → cafe)"), highlight=False)
     if lost >= LETTERS_LOST_WARNING:
@@ -154,11 +154,6 @@ def _spread(counts: dict, owner: str) -> str:
 def _visible(character: str) -> str:
     """A character as the note shows it: itself, or its code point when it would not show."""
     return character if character.isprintable() and not character.isspace() else f"U+{ord(character):04X}"
-
-
-def _number(value: float, spec: str) -> str:
-    """``value`` formatted, or a dash for NaN (the mean rating of no reviews)."""
-    return "—" if value != value else format(value, spec)
 
 
 @data_app.command("features")

@@ -20,13 +20,9 @@ def load_reviews(path: Path, fmt: str | None, columns: list[str] | None, strict:
     the item metadata file (``--meta``; by default the one beside the reviews); ``summary_shown``:
     the caller prints the reading's summary itself (``data stats``), so its warning is left out."""
     from whyrec.data import load_corpus
-    from whyrec.data.corpus import DUPLICATE_POLICIES
-    from whyrec.errors import ConfigError
-    from whyrec.wording import did_you_mean
+    from whyrec.data.corpus import check_duplicate_policy
 
-    if duplicates not in DUPLICATE_POLICIES:
-        raise ConfigError(f"--duplicates must be one of {', '.join(DUPLICATE_POLICIES)}, not '{duplicates}'"
-                          + did_you_mean(duplicates, list(DUPLICATE_POLICIES)))
+    check_duplicate_policy(duplicates, "--duplicates")  # before the file is read
     said: set[str] = set()
     with warnings_as_lines(said):
         corpus = load_corpus(path, format=fmt, columns={k: str(v) for k, v in parse_pairs(columns, "--column").items()},

@@ -17,7 +17,7 @@ from whyrec.cli.options import (ColumnMap, HistorySeed, HistorySplit, MaxRating,
                                 SignificanceTrials)
 from whyrec.cli.output import console, status
 from whyrec.strict_json import strict_dumps
-from whyrec.wording import counted
+from whyrec.wording import counted, shown
 
 
 @app.command("score")
@@ -142,8 +142,8 @@ def _print_scores(report: dict, feature_set: int | None, with_features: bool) ->
         if feature_set is None:
             parts.append("FMR, FCR, DIV n/a (give --data: the features they look for)")
         else:
-            parts += [f"FMR {_or_na(sc['fmr'], '.3f')}", f"FCR {_or_na(sc['fcr'], '.3f')}",
-                      f"DIV {_or_na(sc['div'], '.3f')}"]
+            parts += [f"FMR {shown(sc['fmr'], '.3f', 'n/a')}", f"FCR {shown(sc['fcr'], '.3f', 'n/a')}",
+                      f"DIV {shown(sc['div'], '.3f', 'n/a')}"]
         if "rmse" in sc:
             parts.append(f"RMSE {sc['rmse']:.4f}  MAE {sc['mae']:.4f}")
         if "acc5" in sc:
@@ -171,9 +171,9 @@ def comparison_table(files: list[dict]) -> str:
 
     rows = [(f"{Path(entry['file']).name} · {name}", scores)
             for entry in files for name, scores in entry["scores"].items()]
-    shown = [(title, key, spec) for title, key, spec in TABLE_COLUMNS if any(key in sc for _, sc in rows)]
-    return markdown_table(["output", *(title for title, _, _ in shown)],
-                          [[label, *(_or_na(sc.get(key, math.nan), spec) for _, key, spec in shown)]
+    columns = [(title, key, spec) for title, key, spec in TABLE_COLUMNS if any(key in sc for _, sc in rows)]
+    return markdown_table(["output", *(title for title, _, _ in columns)],
+                          [[label, *(shown(sc.get(key, math.nan), spec, "n/a") for _, key, spec in columns)]
                            for label, sc in rows])
 
 
@@ -195,16 +195,16 @@ def tested_table(tested: list) -> str:
     from whyrec.metrics.significance import smallest_p
     from whyrec.results_table import markdown_table, randomization_holm_note, repeated_clause, untested_clause
 
-    shown = [(title, key, spec) for title, key, spec in TABLE_COLUMNS[1:] if any(key in t.tests for t in tested)]
+    columns = [(title, key, spec) for title, key, spec in TABLE_COLUMNS[1:] if any(key in t.tests for t in tested)]
     rows = []
     for entry in tested:
         if entry.unpaired:
-            rows.append([entry.output, "0", *(["n/a"] * len(shown))])
+            rows.append([entry.output, "0", *(["n/a"] * len(columns))])
             continue
         cells = [f"{entry.tests[key].difference:+z{spec}} (p {entry.tests[key].p:.3f})" if key in entry.tests
-                 else "n/a" for _, key, spec in shown]
+                 else "n/a" for _, key, spec in columns]
         rows.append([entry.output, f"{entry.records:,}", *cells])
-    table = markdown_table(["output", "records", *(title for title, _, _ in shown)], rows)
+    table = markdown_table(["output", "records", *(title for title, _, _ in columns)], rows)
     notes = [f"{entry.output}: not tested, {entry.unpaired}" for entry in tested if entry.unpaired]
     notes += [f"{entry.output}: paired with the first by user and item; {entry.unmatched:,} of its records "
               f"{'has' if entry.unmatched == 1 else 'have'} no match there (left out)"
@@ -221,7 +221,3 @@ def tested_table(tested: list) -> str:
                                        titles.__getitem__,
                                        "the table's {count} p-values" + untested)
     return "\n".join([table, *notes, *([together] if together else [])])
-
-
-def _or_na(value: float, spec: str) -> str:
-    return "n/a" if math.isnan(value) else format(value, spec)

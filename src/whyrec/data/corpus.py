@@ -20,10 +20,18 @@ import pandas as pd
 
 from whyrec.data.field_values import clean_id, clean_rating, clean_time, html_markup, is_id_value, is_missing
 from whyrec.errors import ConfigError, DataError, UnknownIdError, WhyrecError
-from whyrec.wording import counted, shortened
+from whyrec.wording import counted, did_you_mean, shortened
 
 DuplicatePolicy = Literal["keep-last", "keep-first", "keep-all", "error"]
 DUPLICATE_POLICIES = get_args(DuplicatePolicy)
+
+
+def check_duplicate_policy(duplicates: str, name: str = "duplicates") -> None:
+    """Refuse a ``duplicates`` policy that is none of :data:`DUPLICATE_POLICIES`, naming it as
+    ``name`` (the command line's ``--duplicates``) and the close one when there is one."""
+    if duplicates not in DUPLICATE_POLICIES:
+        raise ConfigError(f"{name} must be one of {', '.join(DUPLICATE_POLICIES)}, not '{duplicates}'"
+                          + did_you_mean(duplicates, list(DUPLICATE_POLICIES)))
 COLUMNS = ("user", "item", "rating", "text", "time", "summary", "position")
 
 
@@ -450,8 +458,7 @@ def build_corpus(
     low, high = rating_scale
     if not low < high:
         raise ConfigError(f"rating scale {low:g}..{high:g}: the lowest rating must be below the highest")
-    if duplicates not in DUPLICATE_POLICIES:
-        raise ConfigError(f"duplicates must be one of {', '.join(DUPLICATE_POLICIES)}, not '{duplicates}'")
+    check_duplicate_policy(duplicates)
     report = report or ValidationReport(source=source)
     report.unicode_folded, report.scale = fold_unicode, (low, high)
     if fold_unicode:

@@ -145,6 +145,8 @@ def test_an_inverted_rating_scale_or_unknown_duplicate_policy_is_refused(tmp_pat
         load_corpus(path, rating_scale=(5.0, 1.0))  # was: every review skipped as out of scale
     with pytest.raises(ConfigError, match="duplicates must be one of keep-last, keep-first, keep-all, error"):
         load_corpus(path, duplicates="newest")  # was: silently keep-first
+    with pytest.raises(ConfigError, match=r"^duplicates must be .*, not 'keep-al' \(did you mean 'keep-all'\?\)$"):
+        load_corpus(path, duplicates="keep-al")  # the library is told the close one, as the command line is
 
 
 def _zip(path, names):
