@@ -90,7 +90,7 @@ def unknown_names(what: str, unknown: set[str] | list[str], known: list[str]) ->
 def shown(value, spec: str, missing: str = "—") -> str:
     """``format(value, spec)`` for a report's cell, or ``missing`` for a number not there: None (how
     strict JSON writes a NaN, :mod:`whyrec.strict_json`, so a report read back shows it alike) or NaN."""
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or value != value:  # NaN, whatever its float type (numpy's float32 too)
         return missing
     return format(value, spec)
 
