@@ -9,7 +9,7 @@ import torch
 import torch.nn as nn
 
 from whyrec.errors import ConfigError
-from whyrec.explain.decoding import Decoding, check_min_words, truncated_logits
+from whyrec.explain.decoding import WIDEST_BEAM, Decoding, check_min_words, pairs_per_batch, truncated_logits
 from whyrec.explain.seq2seq import ContextGRUDecoder, beam_search, sample
 
 BOS, EOS, PAD = 0, 1, 2
@@ -159,8 +159,10 @@ def test_a_setting_of_another_method_is_refused_not_ignored():
     hottest = Decoding.of("sample", {"temperature": 100})  # 1e308 overflowed float32: NaN probabilities, a 500
     logits = torch.tensor([[3.0, -2.0, float("-inf")]])
     assert torch.isfinite(truncated_logits(logits, hottest.temperature)[:, :2]).all()
-    with pytest.raises(ConfigError, match="beam must be at least 1"):
-        Decoding.of("beam", {"beam": 0})
+    for width in (0, WIDEST_BEAM + 1, 10**5):  # 10⁵ took 12 GB and minutes for one pair
+        with pytest.raises(ConfigError, match=f"beam must be from 1 to {WIDEST_BEAM}, got {width}"):
+            Decoding.of("beam", {"beam": width})
+    assert Decoding.of("beam", {"beam": WIDEST_BEAM}).beam == WIDEST_BEAM == 64
     # min_words belongs to every method
     for method in ("greedy", "sample", "beam"):
         assert Decoding.of(method, {"min_words": 3}).min_words == 3
@@ -171,6 +173,17 @@ def test_a_setting_of_another_method_is_refused_not_ignored():
     check_min_words(15, 15, "PETER")
     with pytest.raises(ConfigError, match=r"min_words \(16\) is more than the 15 words PETER writes at most"):
         check_min_words(16, 15, "PETER")
+
+
+def test_a_wide_beam_decodes_fewer_pairs_at_once():
+    """Pairs decoded at once: batch_size, but a beam wider than the default (4) takes as many
+    pairs as keep the decoder rows (pairs × beam) at batch_size × 4, and at least one."""
+    for method in ("greedy", "sample"):
+        assert pairs_per_batch(method, 4, 256) == 256
+    assert pairs_per_batch("beam", 1, 256) == pairs_per_batch("beam", 4, 256) == 256
+    assert pairs_per_batch("beam", 5, 256) == 204
+    assert pairs_per_batch("beam", 64, 256) == 16
+    assert pairs_per_batch("beam", 64, 8) == 1
 
 
 def test_a_seed_gives_each_pair_a_stream_of_its_own():

@@ -49,6 +49,13 @@ def trained(request, data):
     return request.param, system
 
 
+def _explain(name, system, users, items, **how):
+    """The system's explanations of the pairs, PETER+ fed each item's own feature word."""
+    if name == "mt":
+        return system.explain(users, items, **how)
+    return system.explain(users, items, [system.item_feature[i] for i in items] if name == "peter+" else None, **how)
+
+
 def _explanations(name, system, known):
     return generate(system, EXPLAINER[name], list(known.users), list(known.items))
 
@@ -76,19 +83,49 @@ def test_a_decoding_object_decodes_as_its_settings_say(trained, data):
     name, system = trained
     _, _, known = data
     users, items = list(known.users[:3]), list(known.items[:3])
-
-    def explain(users, items, **how):  # PETER+ fed each item's own feature word
-        if name == "mt":
-            return system.explain(users, items, **how)
-        return system.explain(users, items, [system.item_feature[i] for i in items] if name == "peter+" else None,
-                              **how)
-
     beam = Decoding.of("beam", {"beam": 3, "min_words": 2})
-    assert explain(users, items, method=beam) == explain(users, items, method="beam", beam=3, min_words=2)
+    assert (_explain(name, system, users, items, method=beam)
+            == _explain(name, system, users, items, method="beam", beam=3, min_words=2))
     seeded = Decoding.of("sample", {"seed": 5, "top_p": 0.9})
-    assert explain(users, items, method=seeded)[1:] == explain(users[1:], items[1:], method=seeded)
+    assert (_explain(name, system, users, items, method=seeded)[1:]
+            == _explain(name, system, users[1:], items[1:], method=seeded))
     with pytest.raises(ConfigError, match="temperature is given beside a Decoding"):
-        explain(users, items, method=seeded, temperature=0.5)
+        _explain(name, system, users, items, method=seeded, temperature=0.5)
+
+
+def test_a_wide_beam_decodes_fewer_pairs_at_once_and_the_same_explanations(trained, data, monkeypatch):
+    """Beam search holds pairs × beam decoder rows, each with a vocabulary-wide score row: a beam
+    four times the default (4) decodes a quarter of ``batch_size`` pairs at once, so that a batch
+    holds as many rows as at the default width (a width of 10⁵ took 12 GB for one pair), and each
+    pair's explanation is the one it gets alone."""
+    name, system = trained
+    _, _, known = data
+    users, items = list(known.users[:6]), list(known.items[:6])
+    pairs_searched = []
+    if name == "mt":
+        import whyrec.systems.mt as mt_module
+
+        search = mt_module.beam_search
+
+        def counted(decoder, context, *args, **kwargs):
+            pairs_searched.append(context.shape[0])
+            return search(decoder, context, *args, **kwargs)
+
+        monkeypatch.setattr(mt_module, "beam_search", counted)
+    else:
+        search = system.beam_search
+
+        def counted(user, *args):
+            pairs_searched.append(user.shape[0])
+            return search(user, *args)
+
+        monkeypatch.setattr(system, "beam_search", counted)
+    together = _explain(name, system, users, items, method="beam", beam=16, batch_size=8)
+    assert pairs_searched == [2, 2, 2]
+    assert together == [_explain(name, system, [u], [i], method="beam", beam=16)[0] for u, i in zip(users, items)]
+    pairs_searched.clear()
+    _explain(name, system, users, items, method="beam", beam=4, batch_size=8)
+    assert pairs_searched == [6]  # the default width: batch_size pairs
 
 
 def test_ratings_beat_the_global_mean_and_explanations_are_bounded_text(trained, data):

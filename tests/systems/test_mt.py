@@ -65,7 +65,7 @@ def test_predict_and_explain(trained, tiny_split):
     # settings out of range are refused by name, not decoded into NaNs
     with pytest.raises(WhyrecError, match="temperature must be from 0.01 to 100"):
         trained.explain(test.users[:1], test.items[:1], method="sample", temperature=0.0)
-    with pytest.raises(WhyrecError, match="beam must be at least 1"):
+    with pytest.raises(WhyrecError, match="beam must be from 1 to 64"):
         trained.explain(test.users[:1], test.items[:1], method="beam", beam=0)
 
 

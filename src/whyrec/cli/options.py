@@ -80,7 +80,7 @@ DecodingMethod = Annotated[str, typer.Option("--method", help="Decoding: greedy,
 DecodingSettings = Annotated[Optional[list[str]], typer.Option(
     "--decode", help="A decoding setting NAME=VALUE (repeatable): with --method sample, temperature (default 1), "
     "top_k (0: every word), top_p (nucleus, default 1) and seed (the same seed, the same explanations); with "
-    "--method beam, beam (hypotheses, default 4) and length_penalty (default 0); with any method, min_words "
+    "--method beam, beam (hypotheses, 1 to 64, default 4) and length_penalty (default 0); with any method, min_words "
     "(the fewest words an explanation may have, default 0).")]
 # how the explanations that evaluate, compare and experiment explain score are written
 ScoredMethod = Annotated[Optional[str], typer.Option(

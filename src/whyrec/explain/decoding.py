@@ -26,6 +26,10 @@ METHODS = ("greedy", "sample", "beam")
 _SETTINGS_OF = {"greedy": (), "sample": ("temperature", "top_k", "top_p", "seed"),
                 "beam": ("beam", "length_penalty")}
 _EVERY_METHOD = ("min_words",)  # settings every method reads
+# the widest beam: a pair's beam holds that many decoder rows, each with a vocabulary-wide score row
+# at every step, so a width of 10⁵ took 12 GB and minutes for one pair; wider beams than a few dozen
+# also write worse text (they favour short, generic sentences: Koehn & Knowles, "Six Challenges for NMT", 2017)
+WIDEST_BEAM = 64
 
 
 @dataclass(frozen=True)
@@ -36,11 +40,11 @@ class Decoding:
     distribution ``sample`` draws from (:func:`truncated_logits`); ``seed`` gives each (user,
     item) pair a stream of draws of its own (:mod:`whyrec.explain.pair_draws`), so that a pair
     gets the same explanation again, whatever else is asked with it (None: the model's own
-    stream). ``beam`` hypotheses are kept by beam search, whose final choice divides
-    each hypothesis's summed log-probability by ``length ** length_penalty``. ``min_words``, of
-    every method, holds ``<eos>`` back until an explanation has that many words (0: none; a small
-    decoder's beam search otherwise often prefers the empty explanation). A setting of another
-    method than the one chosen is refused rather than silently ignored."""
+    stream). ``beam`` hypotheses (1 to :data:`WIDEST_BEAM`) are kept by beam search, whose final
+    choice divides each hypothesis's summed log-probability by ``length ** length_penalty``.
+    ``min_words``, of every method, holds ``<eos>`` back until an explanation has that many words
+    (0: none; a small decoder's beam search otherwise often prefers the empty explanation). A
+    setting of another method than the one chosen is refused rather than silently ignored."""
 
     method: str = "greedy"
     temperature: float = 1.0
@@ -111,7 +115,7 @@ _RULES = {
     "top_k": at_least(0),
     "top_p": Rule(lambda v: 0 < v <= 1, "in (0, 1]"),
     "seed": Rule(lambda v: 0 <= v < 2**63, "in 0 .. 2^63 − 1"),  # a non-negative 64-bit integer
-    "beam": at_least(1),
+    "beam": Rule(lambda v: 1 <= v <= WIDEST_BEAM, f"from 1 to {WIDEST_BEAM}"),
     "length_penalty": at_least(0),
     "min_words": at_least(0),
 }
@@ -120,6 +124,16 @@ _RULES = {
 # the decoding arguments of the explainers' explain, at their defaults (generator: None)
 _ARGUMENT_DEFAULTS = {name: Decoding.__dataclass_fields__[name].default
                       for name in ("temperature", "top_k", "top_p", "beam", "length_penalty", "min_words")}
+
+
+def pairs_per_batch(method: str, beam: int, batch_size: int) -> int:
+    """How many pairs an explainer decodes at once: ``batch_size``, or for beam search wider than
+    the default 4 hypotheses fewer, so that a batch holds no more decoder rows (pairs × beam)
+    than ``batch_size`` pairs do at the default width."""
+    default = Decoding.__dataclass_fields__["beam"].default
+    if method != "beam" or beam <= default:
+        return batch_size
+    return max(1, batch_size * default // beam)
 
 
 def check_min_words(min_words: int, max_words: int, system: str) -> None:

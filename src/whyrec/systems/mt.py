@@ -63,7 +63,7 @@ from whyrec.devices import resolve_device
 from whyrec.distributed import Cluster, join, process_device
 from whyrec.divergence import divergence_named
 from whyrec.errors import DivergedError, WhyrecError, require_fitted
-from whyrec.explain.decoding import Decoding, check_min_words
+from whyrec.explain.decoding import Decoding, check_min_words, pairs_per_batch
 from whyrec.explain.embeddings import init_word_vectors
 from whyrec.explain.pair_draws import PairDraws, for_rows
 from whyrec.explain.seq2seq import ContextGRUDecoder, ReviewDocumentEncoder, beam_search, sample
@@ -683,6 +683,7 @@ class MultiTask:
         Decoding(method, temperature, top_k, top_p, None, beam, length_penalty, min_words)
         check_min_words(min_words, self.config.max_words, "MT")
         out: list[str] = []
+        batch_size = pairs_per_batch(method, beam, batch_size)
         for s in range(0, len(users), batch_size):
             part_u, part_i = users[s:s + batch_size], items[s:s + batch_size]
             ctx = self._with_rating_input(variant, self._contexts_for(variant, part_u, part_i), part_u, part_i)

@@ -29,7 +29,7 @@ from whyrec.data.text import UNK, Vocabulary
 from whyrec.devices import resolve_device
 from whyrec.distributed import join, process_device
 from whyrec.errors import DataWarning, DivergedError, WhyrecError, require_fitted
-from whyrec.explain.decoding import Decoding, check_min_words, truncated_logits
+from whyrec.explain.decoding import Decoding, check_min_words, pairs_per_batch, truncated_logits
 from whyrec.explain.interface import RatingInput
 from whyrec.explain.pair_draws import PairDraws, for_rows
 from whyrec.explain.peter_model import PeterModel, PeterShape, select_rows
@@ -443,6 +443,7 @@ class Peter:
         if (u < 0).any() or (i < 0).any():
             raise WhyrecError("PETER: cannot explain unknown users or items (it has no embedding for them)")
         dev, out = self.config.device, []
+        batch_size = pairs_per_batch(method, beam, batch_size)
         for s in range(0, len(u), batch_size):
             sl = slice(s, s + batch_size)
             user, item = torch.as_tensor(u[sl], device=dev), torch.as_tensor(i[sl], device=dev)
