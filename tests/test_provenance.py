@@ -53,6 +53,9 @@ def test_the_record_holds_the_command_versions_and_data(tmp_path):
         torch.set_num_threads(previous)
     written = write_run_record(tmp_path / "out", data, ["demo"])
     assert written.name == RUN_FILE and json.loads(written.read_text())["command"] == "whyrec demo"
+    # strict JSON, as every results file: a NaN a caller records is null, not a bare NaN that jq refuses
+    nan = write_run_record(tmp_path / "nan", None, ["demo"], measured={"rmse": float("nan")})
+    assert json.loads(nan.read_text(), parse_constant=_refused)["measured"] == {"rmse": None}
     # a benchmark script names itself
     assert run_record(None, ["--datasets", "a b"], program="python benchmarks/mt.py")["command"] == \
         "python benchmarks/mt.py --datasets 'a b'"
@@ -191,3 +194,7 @@ def test_a_split_folder_without_a_record_is_taken_as_it_is(tmp_path):
     assert split_source_warning(folder, data) is None
     data.write_text(data.read_text().replace("fine", "good"))  # changed since
     assert "which this data is not, nor a copy of (changed since?)" in split_source_warning(folder, data)
+
+
+def _refused(word: str):
+    raise AssertionError(f"{word} is not JSON")

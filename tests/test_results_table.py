@@ -49,6 +49,12 @@ def test_charts_of_several_metrics_wrap_into_rows_and_say_what_is_undefined(tmp_
     assert wide.files == ["results.md", "results.csv", "results.json", "config.json", "rmse.png", "metrics.png"]
     folder = wide.save(tmp_path / "run")
     assert [name for name in wide.files if not (folder / name).exists()] == []
+    # config.json is strict JSON too: a NaN setting is null, not a bare NaN
+    import json
+
+    config = json.loads(wide.save(tmp_path / "nan", config={"MT": {"lambda_u": math.nan}}).joinpath("config.json")
+                        .read_text(), parse_constant=lambda word: pytest.fail(f"{word} is not JSON"))
+    assert config == {"MT": {"lambda_u": None}}
     assert "| n/a |" in wide.to_markdown() and ",n/a," in wide.to_csv()
     two_rows = imread(folder / "metrics.png").shape
     one_row = imread(ResultsTable(rows, metrics, None, ["1", "2"], metrics[:4]).plot_panels(tmp_path / "4.png")).shape

@@ -20,6 +20,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from whyrec.errors import WhyrecError
+from whyrec.strict_json import strict_dumps
 
 RUN_FILE = "run.json"
 LIBRARIES = ("torch", "numpy", "pandas", "transformers")
@@ -268,10 +269,11 @@ def cpu_name(cpuinfo: str | Path = "/proc/cpuinfo") -> str:
 
 def write_run_record(folder: str | Path, data: str | Path | None = None, argv: list[str] | None = None,
                      splits: list | None = None, **extra) -> Path:
-    """Write :func:`run_record` (and ``extra`` fields) as ``folder/run.json`` and return its path."""
+    """Write :func:`run_record` (and ``extra`` fields) as ``folder/run.json`` and return its path;
+    strict JSON, as every results file is (:mod:`whyrec.strict_json`: a NaN is written as null)."""
     path = Path(folder) / RUN_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({**run_record(data, argv, splits), **extra}, indent=1), encoding="utf-8")
+    path.write_text(strict_dumps({**run_record(data, argv, splits), **extra}, indent=1), encoding="utf-8")
     return path
 
 

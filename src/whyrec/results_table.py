@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import json
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -586,7 +585,7 @@ class ResultsTable:
         # NaN (no features) → null
         (folder / "results.json").write_text(strict_dumps(self.to_dict(), indent=1), encoding="utf-8")
         config = config or {r.system: r.params for r in self.results}
-        (folder / "config.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
+        (folder / "config.json").write_text(strict_dumps(config, indent=1), encoding="utf-8")
         for name, draw in self._charts().items():
             draw(folder / name)
         return folder
