@@ -24,6 +24,7 @@ from whyrec.wording import counted, did_you_mean, shortened
 
 DuplicatePolicy = Literal["keep-last", "keep-first", "keep-all", "error"]
 DUPLICATE_POLICIES = get_args(DuplicatePolicy)
+COLUMNS = ("user", "item", "rating", "text", "time", "summary", "position")
 
 
 def check_duplicate_policy(duplicates: str, name: str = "duplicates") -> None:
@@ -32,7 +33,6 @@ def check_duplicate_policy(duplicates: str, name: str = "duplicates") -> None:
     if duplicates not in DUPLICATE_POLICIES:
         raise ConfigError(f"{name} must be one of {', '.join(DUPLICATE_POLICIES)}, not '{duplicates}'"
                           + did_you_mean(duplicates, list(DUPLICATE_POLICIES)))
-COLUMNS = ("user", "item", "rating", "text", "time", "summary", "position")
 
 
 def paired_ids(users: Iterable[str], items: Iterable[str], who: str) -> tuple[list[str], list[str]]:

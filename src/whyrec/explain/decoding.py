@@ -28,7 +28,8 @@ _SETTINGS_OF = {"greedy": (), "sample": ("temperature", "top_k", "top_p", "seed"
 _EVERY_METHOD = ("min_words",)  # settings every method reads
 # the widest beam: a pair's beam holds that many decoder rows, each with a vocabulary-wide score row
 # at every step, so a width of 10⁵ took 12 GB and minutes for one pair; wider beams than a few dozen
-# also write worse text (they favour short, generic sentences: Koehn & Knowles, "Six Challenges for NMT", 2017)
+# also write worse text (they favour short, generic sentences: Koehn & Knowles, "Six Challenges for
+# Neural Machine Translation", 2017)
 WIDEST_BEAM = 64
 
 
@@ -130,7 +131,7 @@ def pairs_per_batch(method: str, beam: int, batch_size: int) -> int:
     """How many pairs an explainer decodes at once: ``batch_size``, or for beam search wider than
     the default 4 hypotheses fewer, so that a batch holds no more decoder rows (pairs × beam)
     than ``batch_size`` pairs do at the default width."""
-    default = Decoding.__dataclass_fields__["beam"].default
+    default = _ARGUMENT_DEFAULTS["beam"]
     if method != "beam" or beam <= default:
         return batch_size
     return max(1, batch_size * default // beam)
