@@ -28,6 +28,15 @@ REVIEWS = [
 ]
 
 
+def strict_loads(text: str):
+    """``text`` parsed as a strict parser (jq, a browser's ``JSON.parse``) reads it: a bare
+    ``NaN`` or ``Infinity`` fails, as whyrec's files must never hold one (:mod:`whyrec.strict_json`)."""
+    def refuse(word: str):
+        raise ValueError(f"not JSON: {word}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
 def child_pids(pid: int) -> set[int]:
     """The processes ``pid`` has forked and not yet reaped (Linux's /proc)."""
     with open(f"/proc/{pid}/task/{pid}/children") as f:

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 
+from tests.conftest import strict_loads
 from whyrec.data import fixed_index_split, ratio_split
 from whyrec.provenance import (RUN_FILE, data_record, file_digest, held_out_warning, run_record, source_commit,
                                split_fingerprint, split_record, write_run_record)
@@ -55,7 +56,7 @@ def test_the_record_holds_the_command_versions_and_data(tmp_path):
     assert written.name == RUN_FILE and json.loads(written.read_text())["command"] == "whyrec demo"
     # strict JSON, as every results file: a NaN a caller records is null, not a bare NaN that jq refuses
     nan = write_run_record(tmp_path / "nan", None, ["demo"], measured={"rmse": float("nan")})
-    assert json.loads(nan.read_text(), parse_constant=_refused)["measured"] == {"rmse": None}
+    assert strict_loads(nan.read_text())["measured"] == {"rmse": None}
     # a benchmark script names itself
     assert run_record(None, ["--datasets", "a b"], program="python benchmarks/mt.py")["command"] == \
         "python benchmarks/mt.py --datasets 'a b'"
@@ -194,7 +195,3 @@ def test_a_split_folder_without_a_record_is_taken_as_it_is(tmp_path):
     assert split_source_warning(folder, data) is None
     data.write_text(data.read_text().replace("fine", "good"))  # changed since
     assert "which this data is not, nor a copy of (changed since?)" in split_source_warning(folder, data)
-
-
-def _refused(word: str):
-    raise AssertionError(f"{word} is not JSON")

@@ -5,6 +5,8 @@ import json
 import numpy as np
 import pytest
 
+from tests.conftest import strict_loads
+
 
 def test_a_metric_without_data_is_saved_as_null(tmp_path):
     """FMR without a feature set is NaN; results.json stays JSON a strict parser reads."""
@@ -17,7 +19,7 @@ def test_a_metric_without_data_is_saved_as_null(tmp_path):
     row = SystemResult("MT-P", {}, [{"rmse": 0.9, "fmr": math.nan, "train_s": 1.0, "test_s": 0.1}], [np.ones(3)])
     folder = ResultsTable([row], ["rmse", "fmr"], None, ["1"]).save(tmp_path / "run")
     text = (folder / "results.json").read_text()
-    saved = json.loads(text, parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))
+    saved = strict_loads(text)
     assert saved["systems"][0]["folds"][0]["fmr"] is None and saved["systems"][0]["mean"]["rmse"] == 0.9
 
 
@@ -50,10 +52,8 @@ def test_charts_of_several_metrics_wrap_into_rows_and_say_what_is_undefined(tmp_
     folder = wide.save(tmp_path / "run")
     assert [name for name in wide.files if not (folder / name).exists()] == []
     # config.json is strict JSON too: a NaN setting is null, not a bare NaN
-    import json
-
-    config = json.loads(wide.save(tmp_path / "nan", config={"MT": {"lambda_u": math.nan}}).joinpath("config.json")
-                        .read_text(), parse_constant=lambda word: pytest.fail(f"{word} is not JSON"))
+    config = strict_loads(wide.save(tmp_path / "nan", config={"MT": {"lambda_u": math.nan}}).joinpath("config.json")
+                          .read_text())
     assert config == {"MT": {"lambda_u": None}}
     assert "| n/a |" in wide.to_markdown() and ",n/a," in wide.to_csv()
     two_rows = imread(folder / "metrics.png").shape

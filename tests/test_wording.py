@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from whyrec.wording import counted, rating_text, shortened
@@ -75,6 +76,4 @@ def test_a_report_cell_shows_a_dash_for_a_number_not_there():
 
     assert shown(0.12345, ".3f") == "0.123" and shown(float("inf"), ".2f") == "inf" and shown(3, ",d") == "3"
     assert shown(None, ".3f") == "—" and shown(float("nan"), ".3f") == "—"
-    import numpy as np
-
     assert shown(np.float32("nan"), ".3f", "n/a") == "n/a" and shown(np.float32(0.5), ".2f") == "0.50"

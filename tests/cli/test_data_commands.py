@@ -7,6 +7,7 @@ import json
 import pytest
 
 from tests.cli.invoke import assert_one_line_error, run_cli
+from tests.conftest import strict_loads
 
 
 @pytest.mark.parametrize("name,reviews,users,items,outside_ascii,metadata", [
@@ -167,15 +168,13 @@ def test_stats_list_the_fixed_splits_beside_the_reviews(tmp_path, planted):
 
 def test_stats_of_a_file_with_no_review_left(tmp_path):
     """Nothing survives validation: counts of zero, a dash for the mean rating, and strict JSON."""
-    import json
-
     path = tmp_path / "no_text.csv"
     path.write_text("user,item,rating,text\nu1,i1,3,\nu2,i2,4,\n")
     text = run_cli("data", "stats", str(path))
     assert text.returncode == 0 and "0 reviews" in text.stdout and "mean rating —" in text.stdout
     assert "nan" not in text.stdout and "ratings: none" in text.stdout
     as_json = run_cli("data", "stats", str(path), "--json")
-    after = json.loads(as_json.stdout, parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))
+    after = strict_loads(as_json.stdout)
     assert after["after_validation"]["mean_rating"] is None and after["records"] == 2
     assert after["characters_dropped"] == {"reviews": 0, "characters": {}}
 

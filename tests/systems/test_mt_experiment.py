@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.conftest import tiny_planted_split
+from tests.conftest import strict_loads, tiny_planted_split
 from tests.systems.test_mt import TINY
 from whyrec.bundle import load_bundle
 from whyrec.data import ratio_split
@@ -141,14 +141,6 @@ def test_a_report_written_without_holm_is_written_again_with_it_and_its_numbers_
         rewrite_report(tmp_path)
 
 
-def strict_json(text: str):
-    """``text`` parsed as JSON that a strict parser reads: a bare NaN or Infinity fails."""
-    def refuse(word):
-        raise ValueError(f"not JSON: {word}")
-
-    return json.loads(text, parse_constant=refuse)
-
-
 def test_a_nan_in_a_report_is_written_as_null_shown_as_a_dash_and_read_back_alike(tmp_path):
     """mt.json is read by jq and browsers, which refuse a bare NaN; the markdown shows "—" for it,
     before and after the report is read back."""
@@ -166,7 +158,7 @@ def test_a_nan_in_a_report_is_written_as_null_shown_as_a_dash_and_read_back_alik
                "discriminator": {"pair": {"shuffled_label_accuracy": 0.6, "learning_curve": [nan, 0.5]}},
                "examples": []}
     write_report(results, tmp_path)
-    written = strict_json((tmp_path / "mt.json").read_text(encoding="utf-8"))
+    written = strict_loads((tmp_path / "mt.json").read_text(encoding="utf-8"))
     assert written["rating"][0]["rmse"] is None and written["text"][1]["tfidf"] is None
     shown = (tmp_path / "mt.md").read_text(encoding="utf-8")
     assert "| PMF | — | — | — |" in shown and "| MT | 0.2500 | 0.5000 | — |" in shown

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from tests.conftest import traded_split
+from tests.conftest import strict_loads, traded_split
 from tests.systems.test_mt import TINY
 from whyrec.data import ratio_split
 from whyrec.data.split import Split
@@ -64,7 +64,6 @@ def test_summary_gives_each_model_its_mean_and_the_corrected_t_test_against_mt()
 def test_a_summary_of_runs_read_back_with_a_missing_number_shows_it_as_a_dash(tmp_path):
     """A NaN that strict JSON wrote as null in a split's mt.json: the summary's mean is NaN, written
     as null again, and the tables show "—" where a number is missing."""
-    from tests.systems.test_mt_experiment import strict_json
     from whyrec.systems.mt_splits import write_splits_report
 
     runs = {"1": fake_run("1", {"plain ALS": 0.25, "MT": 0.16}, 30.0, 0.5),
@@ -75,7 +74,7 @@ def test_a_summary_of_runs_read_back_with_a_missing_number_shows_it_as_a_dash(tm
     plain = summary["rating"][0]
     assert np.isnan(plain["mean"]) and plain["rmse"][0] == pytest.approx(0.5) and np.isnan(plain["rmse"][1])
     write_splits_report(summary, tmp_path)
-    written = strict_json((tmp_path / "mt_splits.json").read_text(encoding="utf-8"))
+    written = strict_loads((tmp_path / "mt_splits.json").read_text(encoding="utf-8"))
     assert written["rating"][0]["mean"] is None and written["rating"][0]["rmse"][1] is None
     md = (tmp_path / "mt_splits.md").read_text(encoding="utf-8")
     assert "| plain ALS | — ± — | 0.5000 / — | — | 1 of 2 | — | — |" in md  # split 2 compares as not lower
