@@ -47,6 +47,21 @@ def test_a_file_of_neither_layout_or_of_both_is_refused_with_what_to_give(tmp_pa
         read_generated_txt(tmp_path / "empty.txt")
 
 
+def test_a_generated_txt_record_without_a_reference_keeps_its_place_but_is_not_scored(tmp_path):
+    """As a table's row without a reference is: the empty reference would otherwise lengthen BLEU's
+    reference corpus by nothing and add a record ROUGE scores 0 against."""
+    path = tmp_path / "generated.txt"
+    references, generated = ["", *REFERENCES[:2]], ["stray words", *GENERATED[:2]]
+    path.write_text("".join(f"{r}\nctx\n{g}\n\n" for r, g in zip(references, generated)))
+    texts = read_generated_txt(path)
+    assert texts.references == references and texts.generated == {"peter": [None, *GENERATED[:2]]}
+    assert texts.left_out == 1 and texts.with_reference == 2
+    scored = score_texts(texts)["peter"]
+    expected = explanation_quality([r.split() for r in REFERENCES[:2]], [g.split() for g in GENERATED[:2]],
+                                   ["", ""], set())
+    assert scored["count"] == 2 and scored["rouge1"] == expected["rouge1"] and scored["bleu1"] == expected["bleu1"]
+
+
 def test_a_table_leaves_out_rows_without_a_reference_and_finds_the_explanation_columns(tmp_path):
     rows = [{"user": "u1", "reference": REFERENCES[0], "feature": "sound", "rating": 5, "predicted": 4.5,
              "explanation_pair": GENERATED[0], "explanation_user": "great"},

@@ -50,15 +50,22 @@ class GeneratedTexts:
     ratings: list[float] | None = None
     predicted: list[float] | None = None
     layout: str = "table"
-    left_out: int = 0  # rows without a reference
+    left_out: int = 0  # records without a reference: a table's rows dropped, a generated.txt's kept, unscored
     keys: list[tuple[str, str]] | None = None  # each record's (user, item), when the table names them
+
+    @property
+    def with_reference(self) -> int:
+        """How many records have a reference to be scored against (those ``left_out`` have none)."""
+        return sum(bool(reference.strip()) for reference in self.references)
 
 
 def read_generated_txt(path: Path, layout: str | None = None) -> GeneratedTexts:
     """PETER's (``layout="peter"``: reference, context, generated, empty) or PEPLER's
     (``"pepler"``: reference, generated, empty) ``generated.txt``; None: told by the empty lines,
     every 4th line in PETER's, every 3rd in PEPLER's. A file that fits neither, or both (a file
-    whose texts are all empty fits both), is refused, naming what to give."""
+    whose texts are all empty fits both), is refused, naming what to give. A record whose reference
+    line is empty is kept in its place (the records follow ``test.index``) but not scored: its
+    explanation is None and ``left_out`` counts it, as a table's row without a reference is."""
     lines = _utf8_text(path).split("\n")
     if lines and lines[-1] == "":
         lines.pop()  # the newline that ends the file
@@ -78,7 +85,9 @@ def read_generated_txt(path: Path, layout: str | None = None) -> GeneratedTexts:
         raise DataError(f"not {layout.upper()}'s generated.txt: {fits[layout]}", path=path)
     size = PETER_LINES if layout == "peter" else PEPLER_LINES
     groups = [lines[start:start + size] for start in range(0, len(lines), size)]
-    return GeneratedTexts(str(path), [g[0] for g in groups], {layout: [g[size - 2] for g in groups]}, layout=layout)
+    written = [g[size - 2] if g[0].strip() else None for g in groups]
+    return GeneratedTexts(str(path), [g[0] for g in groups], {layout: written}, layout=layout,
+                          left_out=written.count(None))
 
 
 def _fits(lines: list[str], size: int) -> str | None:

@@ -127,6 +127,16 @@ def test_options_that_do_not_fit_the_file_are_refused(tmp_path):
     assert scored.returncode == 0 and "(pepler)" in scored.stdout and "BLEU-1 100.00" in scored.stdout, scored.stderr
 
 
+def test_a_generated_txt_record_without_a_reference_is_counted_as_left_out(tmp_path):
+    generated = tmp_path / "generated.txt"  # PEPLER's layout; the second record's reference is empty
+    generated.write_text("the sound is great\nthe sound is great\n\n\nstray words\n\n")
+    printed = run_cli("score", str(generated))
+    assert printed.returncode == 0, printed.stderr
+    assert "generated.txt (pepler): 1 record with a reference (1 record without one left out)" in printed.stdout
+    assert "pepler on 1 record: BLEU-1 100.00" in printed.stdout
+    assert json.loads(run_cli("score", str(generated), "--json").stdout)["files"][0]["records"] == 1
+
+
 def test_record_files_are_paired_by_user_and_item_whatever_their_order(tmp_path):
     """``evaluate --records`` files name each record's user and item: a second file listing the
     same records in another order, and one the first lacks, is paired record for record."""

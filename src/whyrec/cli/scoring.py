@@ -85,7 +85,7 @@ def score(
             with status(console(), "training the sentiment judge on the train reviews"):
                 judge = sentiment_judge(parts.train)
     report = {"feature_set": len(feature_set) if feature_set is not None else None,
-              "files": [{"file": texts.source, "layout": texts.layout, "records": len(texts.references),
+              "files": [{"file": texts.source, "layout": texts.layout, "records": texts.with_reference,
                          "left_out": texts.left_out, "scores": score_texts(texts, feature_set, tokenize, scale, judge)}
                         for texts in read]}
     tested = []
@@ -134,7 +134,8 @@ def _print_scores(report: dict, feature_set: int | None, with_features: bool) ->
     con = console()
     where = f"{report['file']} ({report['layout']})" if report["layout"] != "table" else report["file"]
     con.print(f"{where}: {counted(report['records'], 'record')} with a reference"
-              + (f" ({counted(report['left_out'], 'row')} without one left out)" if report["left_out"] else ""),
+              + (f" ({counted(report['left_out'], 'row' if report['layout'] == 'table' else 'record')} without one "
+                 "left out)" if report["left_out"] else ""),
               highlight=False)
     for name, sc in report["scores"].items():
         parts = [f"BLEU-1 {sc['bleu1']:.2f}", f"BLEU-4 {sc['bleu4']:.2f}",
