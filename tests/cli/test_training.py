@@ -249,6 +249,9 @@ def test_settings_are_taken_as_param_or_set(tmp_path, planted):
         for flag in ("--param", "--set"):
             assert_one_line_error(run_cli(*command, "--data", str(path), flag, "bogus=1"),
                                   "MT: unknown setting(s) ['bogus']")
+            spellings = "--param/--set" if command[0] == "train" else "--set/--param"  # either was given
+            assert_one_line_error(run_cli(*command, "--data", str(path), flag, "=3"),
+                                  f"{spellings} '=3' must look like NAME=VALUE")
     assert not (tmp_path / "b").exists() and not (tmp_path / "r").exists()
 
 

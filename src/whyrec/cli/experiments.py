@@ -61,7 +61,7 @@ def experiment_mt(
     decoding = scored_decoding(method, decode)  # before the heavy imports: a bad setting is refused at once
     from whyrec.systems.mt_config import MTConfig
 
-    given = parse_pairs(setting, "--set")
+    given = parse_pairs(setting, "--set/--param")
     check_given_once(context, given, {"epochs": "epochs"})
     settings = {"epochs": epochs, **given}
     mt_config = checked_mt_config(settings)  # so are the MT settings

@@ -60,7 +60,7 @@ def align(
     """MMI: fine-tune a saved system's explanations to agree with its predicted ratings.
 
     Or with the item features (--target feature|joint); reports the change and saves the aligned bundle."""
-    given = parse_pairs(setting, "--set")  # --set epochs=N counts as --epochs N, patience included
+    given = parse_pairs(setting, "--set/--param")  # --set epochs=N counts as --epochs N, patience included
     check_given_once(context, given, {"target": "target", "epochs": "epochs", "samples": "samples",
                                       "max_batches_per_epoch": "batches", "lr": "lr",
                                       "estimator_replay": "estimator_replay"})

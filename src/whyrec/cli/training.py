@@ -119,7 +119,7 @@ def train(
     check_out(out, data)
     check_model_name(model)
     check_checkpoint(checkpoint, out, data)
-    params = parse_pairs(param, "--param")
+    params = parse_pairs(param, "--param/--set")
     text_system = model in TEXT_SYSTEMS
     if text_system:  # before the heavy imports: a mistyped setting is refused at once
         check_text_settings(model, params, tuned)
