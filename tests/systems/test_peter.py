@@ -467,7 +467,8 @@ def test_a_damaged_bundle_is_refused_in_one_line(trained, tmp_path):
     header = json.loads(header_file.read_text())
     for key, value, message in (("item_feature", {"i": 3}, "'item_feature' must be an object of strings"),
                                 ("global_mean", "x", "'global_mean' must be a finite number"),
-                                ("name", None, "bundle lacks 'name'")):
+                                ("name", None, "bundle lacks 'name'"),
+                                ("config", None, r"bundle lacks 'config'$")):  # was "broken PETER bundle ('config')"
         edited = {k: v for k, v in header.items() if k != key or value is not None}
         if value is not None:
             edited[key] = value

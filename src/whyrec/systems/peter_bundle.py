@@ -89,6 +89,8 @@ def load_peter(folder: str | Path, header: dict):
         users, items = tensors["records.user"].tolist(), tensors["records.item"].tolist()
         model.train_ratings = {(model.user_map.ids[u], model.item_map.ids[i]): float(r)
                                for u, i, r in zip(users, items, tensors["records.rating"].tolist())}
-    except (KeyError, FileNotFoundError, SafetensorError, OSError, RuntimeError) as exc:
+    except KeyError as exc:
+        raise BundleError(f"{folder}: bundle lacks {exc}") from None  # as MT's and a rating model's say it
+    except (FileNotFoundError, SafetensorError, OSError, RuntimeError) as exc:
         raise BundleError(f"{folder}: broken PETER bundle ({one_line(exc)})") from None
     return model
