@@ -183,7 +183,7 @@ def _what_it_is(folder: Path) -> str:
 _BROKEN = (KeyError, TypeError, ValueError, IndexError, RuntimeError, AttributeError)
 
 
-_JSON_KINDS = {dict: "an object", list: "a list", str: "a string"}
+_JSON_KINDS = {dict: "an object", list: "a list", str: "a string", bool: "true or false"}
 _JSON_PLURALS = {dict: "objects", str: "strings"}
 
 
@@ -202,6 +202,15 @@ def header_field(folder: Path, header: dict, key: str, default, of: type | None 
         raise BundleError(f"{folder}: bundle.json '{key}' must be {what}, not {type(value).__name__} "
                           f"{one_line(repr(value))[:60]}")
     return value
+
+
+def check_text_system_header(folder: Path, header: dict) -> None:
+    """The fields every text system's bundle.json (MT's, PETER's) holds, each of its JSON kind:
+    ``config`` an object, ``vocab``, ``user_ids`` and ``item_ids`` lists of strings. A hand-edited
+    one is refused naming the field, instead of as the ``TypeError`` rebuilding would meet."""
+    header_field(folder, header, "config", {}, required=True)
+    for key in ("vocab", "user_ids", "item_ids"):
+        header_field(folder, header, key, [], str, required=True)
 
 
 def load_bundle(folder: str | Path, device: str = "cpu"):

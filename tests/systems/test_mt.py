@@ -337,7 +337,11 @@ def _truncate_array(name):
     (_shorten("vocab", 10), None, "size mismatch for embedding.weight"),
     (None, _truncate_array("generator.decoder_pair.to_embedding.weight"), "size mismatch"),
     (lambda h: h["config"].__setitem__("factors", "many"), None, "factors must be a whole number"),
-    (lambda h: h.__setitem__("config", 5), None, "broken bundle"),
+    (lambda h: h.__setitem__("config", 5), None, "'config' must be an object, not int 5"),  # was a TypeError's
+    (lambda h: h.__setitem__("vocab", 5), None, "'vocab' must be a list of strings"),
+    (lambda h: h.__setitem__("item_ids", [1, 2]), None, "'item_ids' must be a list of strings"),
+    (lambda h: h.__setitem__("als_meta", []), None, "'als_meta' must be an object"),
+    (lambda h: h.__setitem__("unicode_folded", "no"), None, "'unicode_folded' must be true or false, not str"),
     (None, lambda t: t.pop("docs.lengths"), "lacks 'docs.lengths'"),
     # fields serving reads later: refused on loading, not as a traceback in the first request
     (lambda h: h.__setitem__("item_titles", []), None, "'item_titles' must be an object of strings"),
@@ -345,7 +349,7 @@ def _truncate_array(name):
     (lambda h: h.__setitem__("history", {}), None, "'history' must be a list of objects"),
     (lambda h: h.__setitem__("name", 5), None, "'name' must be a string"),
 ], ids=["fewer-users", "item-documents", "record-ids", "vocabulary", "weight-shape", "setting-type", "config-type",
-        "missing-array", "titles-type", "features-type", "history-type", "name-type"])
+        "vocabulary-type", "ids-type", "als-type", "folded-type", "missing-array", "titles-type", "features-type", "history-type", "name-type"])
 def test_a_damaged_bundle_is_refused_in_one_line(trained, tmp_path, header_edit, array_edit, message):
     from whyrec.bundle import load_bundle
     from whyrec.errors import BundleError

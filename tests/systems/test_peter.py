@@ -468,7 +468,10 @@ def test_a_damaged_bundle_is_refused_in_one_line(trained, tmp_path):
     for key, value, message in (("item_feature", {"i": 3}, "'item_feature' must be an object of strings"),
                                 ("global_mean", "x", "'global_mean' must be a finite number"),
                                 ("name", None, "bundle lacks 'name'"),
-                                ("config", None, r"bundle lacks 'config'$")):  # was "broken PETER bundle ('config')"
+                                ("config", None, r"bundle lacks 'config'$"),  # was "broken PETER bundle ('config')"
+                                ("vocab", 5, "'vocab' must be a list of strings, not int 5"),  # was a TypeError's
+                                ("user_ids", {"u": 1}, "'user_ids' must be a list of strings"),
+                                ("unicode_folded", "no", "'unicode_folded' must be true or false")):
         edited = {k: v for k, v in header.items() if k != key or value is not None}
         if value is not None:
             edited[key] = value

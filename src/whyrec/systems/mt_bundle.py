@@ -15,7 +15,8 @@ import numpy as np
 import torch
 
 from whyrec import __version__
-from whyrec.bundle import FORMAT, VERSION, header_field, read_torch_arrays, write_torch_bundle
+from whyrec.bundle import (FORMAT, VERSION, check_text_system_header, header_field, read_torch_arrays,
+                           write_torch_bundle)
 from whyrec.data.corpus import IdMap
 from whyrec.data.text import Vocabulary
 from whyrec.errors import BundleError
@@ -73,6 +74,8 @@ def load_mt(folder: str | Path, header: dict):
     from whyrec.systems.mt import MTConfig, MultiTask, _TextData
 
     folder = Path(folder)
+    check_text_system_header(folder, header)
+    header_field(folder, header, "als_meta", {}, required=True)
     tensors = read_torch_arrays(folder)
     try:
         # bundles written before cross-fitted priors had one encoder per side

@@ -15,7 +15,8 @@ import numpy as np
 import torch
 
 from whyrec import __version__
-from whyrec.bundle import FORMAT, VERSION, header_field, read_torch_arrays, write_torch_bundle
+from whyrec.bundle import (FORMAT, VERSION, check_text_system_header, header_field, read_torch_arrays,
+                           write_torch_bundle)
 from whyrec.data.corpus import IdMap, rating_bounds
 from whyrec.data.text import Vocabulary
 from whyrec.errors import BundleError, one_line
@@ -57,6 +58,7 @@ def load_peter(folder: str | Path, header: dict):
     from whyrec.systems.peter import Peter, PeterConfig
 
     folder = Path(folder)
+    check_text_system_header(folder, header)
     tensors = read_torch_arrays(folder)
     try:
         # rebuilt on the CPU whatever device it was trained on; load_bundle moves it where asked
