@@ -68,6 +68,7 @@ def test_broken_bundles_give_clear_errors(fitted, tmp_path):
     (lambda h: {**h, "version": 99}, "bundle version 99 is not supported"),
     (lambda h: {**h, "kind": "ranker"}, "unknown bundle kind 'ranker'"),
     (lambda h: {**h, "meta": {k: v for k, v in h["meta"].items() if k != "user_ids"}}, "bundle lacks 'user_ids'"),
+    (lambda h: {**h, "meta": {**h["meta"], "item_ids": 5}}, "'item_ids' must be a list of strings, not int 5"),
 ])
 def test_a_header_of_another_tool_version_or_kind_is_refused_by_name(fitted, tmp_path, edit, message):
     model, _ = fitted

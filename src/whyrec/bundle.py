@@ -268,6 +268,8 @@ def _rebuild(folder: Path, header: dict):
         raise BundleError(f"{folder}: cannot read arrays.safetensors ({exc})") from None
     meta = header_field(folder, header, "meta", {}, required=True)
     header_field(folder, meta, "history", [], dict)  # `show` summarises it: a list of records
+    for key in ("user_ids", "item_ids"):
+        header_field(folder, meta, key, [], str, required=True)
     try:
         model.load_state(arrays, meta)
     except KeyError as exc:
