@@ -48,8 +48,8 @@ def test_a_file_of_neither_layout_or_of_both_is_refused_with_what_to_give(tmp_pa
 
 
 def test_a_generated_txt_record_without_a_reference_keeps_its_place_but_is_not_scored(tmp_path):
-    """As a table's row without a reference is: the empty reference would otherwise lengthen BLEU's
-    reference corpus by nothing and add a record ROUGE scores 0 against."""
+    """As a table's row without a reference is: scored, its explanation would add words BLEU finds
+    nothing to match, and a record ROUGE scores 0."""
     path = tmp_path / "generated.txt"
     references, generated = ["", *REFERENCES[:2]], ["stray words", *GENERATED[:2]]
     path.write_text("".join(f"{r}\nctx\n{g}\n\n" for r, g in zip(references, generated)))
