@@ -61,6 +61,10 @@ def test_data_split_writes_folders_the_commands_then_use(tmp_path, planted):
     assert_one_line_error(run_cli("data", "split", str(data), "--count", "2", "--kfold", "3", "--out",
                                   str(tmp_path / "both")), "give --count (random splits) or --kfold (folds), not both")
     assert not (tmp_path / "both").exists()
+    for option in ("--count", "--kfold"):  # a mistyped count had held every split in memory before writing one
+        assert_one_line_error(run_cli("data", "split", str(data), option, "1001", "--out", str(tmp_path / "many")),
+                              f"{option} 1,001 asks for more splits than the 1,000 one command makes")
+    assert not (tmp_path / "many").exists()
     # by time: each user's latest review tests, the one before validates (the planted times are distinct)
     last = run_cli("data", "split", str(data), "--leave-last-out", "--out", str(tmp_path / "last"))
     assert last.returncode == 0 and "warning" not in last.stderr, last.stderr

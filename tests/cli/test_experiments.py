@@ -142,6 +142,8 @@ def test_experiment_rating_over_fixed_splits_and_random_folds(tmp_path, planted)
                           "--splits reads the fixed splits of a data folder")
     assert_one_line_error(run_cli("experiment", "rating", "--data", str(data), "--splits", "all", "--kfold", "3"),
                           "give one of --split, --splits and --kfold")
+    assert_one_line_error(run_cli("experiment", "rating", "--data", str(flat), "--kfold", "1001"),
+                          "--kfold 1,001 asks for more splits than the 1,000 one command makes")
     # --split: one split folder wherever `data split --out` wrote it (it had no way in before)
     assert run_cli("data", "split", str(flat), "--leave-last-out", "--out", str(tmp_path / "by-time")).returncode == 0
     by_time = run_cli("experiment", "rating", "--data", str(flat), "--split", str(tmp_path / "by-time" / "1"),

@@ -6,8 +6,8 @@ import warnings
 
 import pytest
 
-from whyrec.data import DataWarning, fixed_index_split, kfold_splits, leave_last_out, ratio_split
-from whyrec.errors import DataError
+from whyrec.data import DataWarning, fixed_index_split, iter_kfold_splits, kfold_splits, leave_last_out, ratio_split
+from whyrec.errors import ConfigError, DataError
 
 
 def _keys(corpus):
@@ -52,6 +52,19 @@ def test_kfold_partitions_the_corpus(planted):
     assert all(len(f.valid) > 0 for f in with_valid)
     for f in with_valid:
         assert set(f.test.users) <= set(f.train.users)
+
+
+def test_folds_drawn_one_at_a_time_are_the_listed_folds_and_a_bad_k_is_refused_at_the_call(planted):
+    corpus = planted.corpus
+    listed = kfold_splits(corpus, k=4, seed=3, valid_share=0.1)
+    drawn = iter_kfold_splits(corpus, k=4, seed=3, valid_share=0.1)
+    assert not isinstance(drawn, list)  # a fold at a time: `data split --kfold` writes each and lets it go
+    for one, other in zip(listed, drawn, strict=True):
+        for part in ("train", "valid", "test"):
+            assert getattr(one, part).reviews.equals(getattr(other, part).reviews)
+        assert one.moved_to_train == other.moved_to_train
+    with pytest.raises(ConfigError, match="k must be between 2 and the number of records"):
+        iter_kfold_splits(corpus, k=len(corpus) + 1)  # at the call, before any fold is asked for
 
 
 def test_leave_last_out_takes_latest_per_user(planted):

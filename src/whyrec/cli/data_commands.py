@@ -9,7 +9,7 @@ import typer
 
 from whyrec.cli.common import data_app
 from whyrec.cli.inputs import data_path, default_split_dir, load_reviews
-from whyrec.cli.option_checks import check_out, check_writable, given_on_command_line
+from whyrec.cli.option_checks import check_out, check_split_count, check_writable, given_on_command_line
 from whyrec.cli.options import (ColumnMap, DataOption, DataPath, FoldUnicode, MaxRating, MetaFile, MinRating,
                                 ReaderFormat)
 from whyrec.cli.output import console, labelled, print_warning, status
@@ -249,7 +249,7 @@ def data_split(
     With --leave-last-out, one split by time: each user's latest review tests (no repair: an item first
     reviewed there stays unknown to the models, as it would be in use)."""
     path = data_path(path, data)
-    from whyrec.data import kfold_splits, leave_last_out, ratio_split, write_index_split
+    from whyrec.data import iter_kfold_splits, leave_last_out, ratio_split, write_index_split
 
     if leave_last and (count is not None or kfold):
         raise ConfigError("give --leave-last-out alone: it makes one split, not --count or --kfold ones")
@@ -261,6 +261,7 @@ def data_split(
     count = 5 if count is None else count
     if count < 1 or kfold == 1 or kfold < 0:
         raise ConfigError("--count must be at least 1 and --kfold at least 2 (or 0)")
+    check_split_count("--kfold" if kfold else "--count", kfold or count)
     folder = out or (path if path.is_dir() else path.parent)
     if folder.is_file():
         raise ConfigError(f"--out {folder} is a file; the split folders 1..K go in a folder")
@@ -270,12 +271,13 @@ def data_split(
         undated = int(corpus.reviews["time"].isna().sum())
         if undated:  # said, not refused: a file in time order is common
             print_warning(f"{counted(undated, 'review')} without a time: file order stands for time there")
-        splits = [leave_last_out(corpus)]
+        splits = iter([leave_last_out(corpus)])
     elif kfold:
-        splits = kfold_splits(corpus, kfold, seed=seed, valid_share=0.1)
-    else:
-        splits = [ratio_split(corpus, seed=seed + k) for k in range(count)]
-    taken = [folder / str(k) for k in range(1, len(splits) + 1) if (folder / str(k) / "train.index").exists()]
+        splits = iter_kfold_splits(corpus, kfold, seed=seed, valid_share=0.1)
+    else:  # drawn one at a time as they are written: memory holds one split, not all of them
+        splits = (ratio_split(corpus, seed=seed + k) for k in range(count))
+    made = 1 if leave_last else kfold or count
+    taken = [folder / str(k) for k in range(1, made + 1) if (folder / str(k) / "train.index").exists()]
     if taken:  # checked for all before any is written
         raise ConfigError(f"{taken[0]} already holds a split; choose another --out")
     from whyrec.provenance import write_run_record

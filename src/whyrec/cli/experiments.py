@@ -11,8 +11,8 @@ from whyrec.cli.common import app, experiment_app
 from whyrec.cli.inputs import (data_warnings_as_lines, load_reviews, read_split_folders, split_line, split_of,
                                strangers_warning, warn_if_not_held_out)
 from whyrec.cli.option_checks import (check_checkpoint, check_given_once, check_mi_read, check_out, check_relevant_at,
-                                      check_text_settings, check_tune_on, checked_mt_config, mi_encoder, parse_pairs,
-                                      scored_decoding)
+                                      check_split_count, check_text_settings, check_tune_on, checked_mt_config,
+                                      mi_encoder, parse_pairs, scored_decoding)
 from whyrec.cli.options import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSettings, FoldUnicode, MaxRating, MiScores,
                                 MinRating, ReaderFormat, RelevantAt, ScoredMethod, SentenceEncoderName,
                                 SignificanceTrials, SplitSeed, TopK, TuneOn, Tuned)
@@ -152,6 +152,7 @@ def experiment_rating(
         raise ConfigError(f"--reference '{reference}' is not one of the models: {', '.join(systems)}")
     if sum([splits is not None, split is not None, bool(kfold)]) > 1:
         raise ConfigError("give one of --split, --splits and --kfold")
+    check_split_count("--kfold", kfold)
     if seed is not None and (splits is not None or split is not None):
         raise ConfigError("--seed draws random splits and --split or --splits names fixed ones; give one of them")
     if split is not None:

@@ -53,6 +53,20 @@ def check_given_once(context, settings: dict, options: dict[str, str]) -> None:
                                   f"--set {name}={settings[name]}; give it once")
 
 
+# The most splits one command makes (`data split --count/--kfold`, `experiment rating --kfold`).
+# Every split is a folder of index files the size of the data, or a model trained per split; a
+# mistyped --count 1000000 had run for minutes, holding every split in memory, before writing one.
+MOST_SPLITS = 1000
+
+
+def check_split_count(option: str, count: int) -> None:
+    """Refuse asking ``option`` (``--count``, ``--kfold``) for more than :data:`MOST_SPLITS` splits."""
+    from whyrec.errors import ConfigError
+
+    if count > MOST_SPLITS:
+        raise ConfigError(f"{option} {count:,} asks for more splits than the {MOST_SPLITS:,} one command makes")
+
+
 def check_tune_on(tune_on: str | None, models) -> None:
     """Refuse ``--tune-on`` where no model has a grid: it would pick nothing."""
     from whyrec.errors import ConfigError

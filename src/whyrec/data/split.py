@@ -15,6 +15,7 @@ shared benchmark splits were built with.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -216,19 +217,27 @@ def kfold_splits(corpus: Corpus, k: int = 10, seed: int = 0, valid_share: float 
 
     With ``valid_share`` > 0 that share of each fold's training records becomes validation.
     """
+    return list(iter_kfold_splits(corpus, k, seed, valid_share, warm_start))
+
+
+def iter_kfold_splits(corpus: Corpus, k: int = 10, seed: int = 0, valid_share: float = 0.0,
+                      warm_start: bool = True) -> Iterator[Split]:
+    """:func:`kfold_splits` one fold at a time (the same splits), for a caller that writes each
+    and lets it go; a ``k`` out of range is refused at the call, not at the first fold."""
     if k < 2 or k > len(corpus):
         raise ConfigError(f"k-fold: k must be between 2 and the number of records ({len(corpus)}), not {k}")
     rng = np.random.default_rng(seed)
     folds = np.array_split(rng.permutation(len(corpus)), k)
-    splits = []
-    for f in range(k):
-        test = folds[f]
-        rest = np.concatenate([folds[g] for g in range(k) if g != f])
-        n_valid = int(round(valid_share * len(rest)))
-        rest = rng.permutation(rest)
-        valid, train = rest[:n_valid], rest[n_valid:]
-        splits.append(_repaired_split(corpus, train, valid, test, warm_start, name=f"{corpus.name}/fold-{f + 1}of{k}"))
-    return splits
+
+    def each_fold() -> Iterator[Split]:
+        for f in range(k):
+            rest = np.concatenate(folds[:f] + folds[f + 1:])
+            n_valid = int(round(valid_share * len(rest)))
+            rest = rng.permutation(rest)
+            valid, train = rest[:n_valid], rest[n_valid:]
+            yield _repaired_split(corpus, train, valid, folds[f], warm_start, name=f"{corpus.name}/fold-{f + 1}of{k}")
+
+    return each_fold()
 
 
 def leave_last_out(corpus: Corpus) -> Split:
