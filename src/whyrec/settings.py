@@ -41,6 +41,10 @@ def at_least(low: float) -> Rule:
     return Rule(lambda v: v >= low, f"at least {low}")
 
 
+def at_most(high: float) -> Rule:
+    return Rule(lambda v: v <= high, f"at most {high}")
+
+
 def above(low: float) -> Rule:
     return Rule(lambda v: v > low, f"greater than {low}")
 

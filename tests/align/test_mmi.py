@@ -202,6 +202,9 @@ def test_config_errors(encoder):
         MMIConfig(target="style")
     with pytest.raises(ConfigError, match="2 samples"):
         MMIConfig(samples=1)
+    with pytest.raises(ConfigError, match="MMI: samples must be at most 64, got 65"):  # 10⁵ had filled 22 GB
+        MMIConfig(samples=65)
+    assert MMIConfig(samples=64).samples == 64
     with pytest.raises(ConfigError, match="MMI: batch_size must be at least 2"):  # was an IndexError in fit
         MMIConfig(batch_size=1)
     with pytest.raises(ConfigError, match="selection"):

@@ -94,6 +94,8 @@ def test_reward_encoders_and_what_cannot_be_aligned(setting):
     assert len(ensemble.members) == 2 and ensemble.dim == 2 * tuned["rating"].dim and ensemble.seed == 3
     with pytest.raises(ConfigError, match="at least one member, not 0"):
         pipeline.reward_encoders("rating-tuned", encoder, split.train, members=0)
+    with pytest.raises(ConfigError, match="at most 64 members, not 65"):  # refused before any is trained
+        pipeline.check_reward_members(65)
     with pytest.raises(ConfigError, match="rating-tuned"):
         pipeline.reward_encoders("bert", encoder, split.train)
     words = pipeline.sentence_encoder("words", encoder.vocab)

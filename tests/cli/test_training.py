@@ -352,8 +352,10 @@ def test_a_split_without_validation_or_test_records(tmp_path, planted):
                           "split data/1 has no test records to score")
     assert_one_line_error(run_cli("experiment", "rating", "--data", str(data), "--model", "pmf"),
                           "split data/1 has no test records")
-    assert_one_line_error(run_cli("data", "split", str(data / "reviews.csv"), "--kfold", str(n + 1), "--out",
-                                  str(tmp_path / "folds")), f"k must be between 2 and the number of records ({n})")
+    few = tmp_path / "few.csv"  # fewer records than folds asked for (and than the 1,000 folds one command makes)
+    planted.corpus.reviews.head(40).to_csv(few, index=False)
+    assert_one_line_error(run_cli("data", "split", str(few), "--kfold", "41", "--out", str(tmp_path / "folds")),
+                          "k must be between 2 and the number of records (40)")
 
 
 def test_the_align_progress_line_gives_each_mi_in_nats():
@@ -422,6 +424,8 @@ def test_a_setting_given_by_its_option_and_by_set_with_two_values_is_refused(tmp
                           "max_batches_per_epoch is given twice, as --batches 2")
     assert_one_line_error(run_cli("experiment", "mt", "--data", absent, "--epochs", "2", "--set", "epochs=3"),
                           "epochs is given twice, as --epochs 2 and as --set epochs=3; give it once")
+    assert_one_line_error(run_cli("align", str(tmp_path / "no-bundle"), "--data", absent, "--out", str(tmp_path / "a"),
+                                  "--reward-members", "65"), "the rating reward's classifier takes at most 64 members")
     same = run_cli("align", str(tmp_path / "no-bundle"), "--data", absent, "--out", str(tmp_path / "a"),
                    "--epochs", "2", "--set", "epochs=2")
     assert same.returncode == 2 and "given twice" not in same.stderr and "no-bundle" in same.stderr, same.stderr

@@ -46,6 +46,8 @@ def test_a_config_round_trips_through_a_dict_with_lists_for_tuples():
     ("epochs", 2.5, "epochs must be a whole number"),
     ("decoder", 1, "decoder must be true or false"),
     ("vocab_size", 4, "vocab_size must be at least 5"),
+    ("rollouts", -1, "rollouts must be from 0 to 64"),
+    ("rollouts", 65, "rollouts must be from 0 to 64, got 65"),  # pg_batch × rollouts decoded at once
 ])
 def test_each_setting_is_checked_by_type_and_range(setting, value, message):
     with pytest.raises(ConfigError, match=message):

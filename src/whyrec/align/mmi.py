@@ -47,9 +47,12 @@ from whyrec.align.mine import MINE, MINEConfig, one_hot_ratings
 from whyrec.divergence import divergence_named
 from whyrec.errors import ConfigError, DivergedError
 from whyrec.explain.interface import missing_methods
-from whyrec.settings import above, at_least, check_settings, config_from_dict
+from whyrec.settings import above, at_least, at_most, check_settings, config_from_dict
 
 TARGETS = ("rating", "feature", "joint")
+
+
+MOST_SAMPLES = 64  # the most explanations sampled per input (K)
 
 
 @dataclass
@@ -112,6 +115,9 @@ _MMI_RULES = {
     **{name: at_least(1) for name in ("epochs", "patience", "mine_hidden", "mine_batch_size")},
     # the MI reward scores each record's explanation against another record's target in its batch
     "batch_size": at_least(2),
+    # each step samples batch_size × K explanations and holds their word probabilities: K = 10⁵ had
+    # filled 22 GB within two minutes; the paper samples 5, and 64 took 3.4 GB on magazines
+    "samples": at_most(MOST_SAMPLES),
     **{name: at_least(0) for name in ("kl_weight", "entropy_weight", "backbone_weight", "max_batches_per_epoch",
                                       "mine_pretrain_epochs")},
     **{name: above(0) for name in ("lr", "mine_lr", "dwa_temperature")},

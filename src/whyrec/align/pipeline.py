@@ -86,10 +86,20 @@ def check_reward_encoder(kind: str) -> None:
         raise ConfigError(f"reward encoder must be 'rating-tuned' or 'generic', not '{kind}'")
 
 
+# each member is a classifier trained on the train reviews, and adds its hidden units to the
+# representation the estimators read for every sentence
+MOST_REWARD_MEMBERS = 64
+
+
 def check_reward_members(members: int) -> None:
-    """Refuse an ensemble of fewer than one classifier under the rating reward (before the data is read)."""
+    """Refuse an ensemble of fewer than one classifier, or more than :data:`MOST_REWARD_MEMBERS`,
+    under the rating reward (before the data is read)."""
     if members < 1:
         raise ConfigError(f"the rating reward's classifier needs at least one member, not {members}")
+    if members > MOST_REWARD_MEMBERS:
+        raise ConfigError(f"the rating reward's classifier takes at most {MOST_REWARD_MEMBERS} members, not "
+                          f"{members:,}: each is a classifier trained on the train reviews, and widens what the "
+                          "estimators read")
 
 
 def reward_encoders(kind: str, encoder, train: Corpus, target: str = "rating", members: int = 1,

@@ -83,6 +83,7 @@ def align(
     torch.set_num_threads(threads)
     if out.resolve() == bundle.resolve():
         raise ConfigError("--out must be a new folder: the input bundle is kept as it is")
+    pipeline.check_reward_members(reward_members)
     system = load_bundle(bundle, resolve_device(device))
     pipeline.check_alignable(system, variant)  # every setting is checked before the data is read
     check_rating_scale(system, (min_rating, max_rating))
@@ -97,7 +98,6 @@ def align(
                                   "mine_lr": 1e-3, "mine_batch_size": 512, "mine_pretrain_epochs": 30, **given})
     if config.target == "feature" and given_on_command_line(context, "reward_encoder"):
         raise ConfigError("--reward-encoder chooses what reads the rating reward, and --target feature has none")
-    pipeline.check_reward_members(reward_members)
     if given_on_command_line(context, "reward_members") and (config.target == "feature" or
                                                              reward_encoder != "rating-tuned"):
         raise ConfigError("--reward-members sizes the rating-tuned encoder, which "

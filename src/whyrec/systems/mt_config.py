@@ -8,7 +8,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from whyrec.errors import ConfigError
-from whyrec.settings import (above, at_least, check_settings, config_from_dict, each, fraction, one_of,
+from whyrec.settings import (Rule, above, at_least, check_settings, config_from_dict, each, fraction, one_of,
                              whole_number)
 
 VARIANTS = ("user", "item", "pair")
@@ -105,16 +105,21 @@ class MTConfig:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
 
 
+MOST_ROLLOUTS = 64  # Monte-Carlo rollouts per partial sequence
+
 _POSITIVE_INTS = ("factors", "als_sweeps", "max_words", "doc_words", "doc_reviews", "word_dim", "encoder_hidden",
                   "decoder_hidden", "epochs", "batch_size", "pg_batch", "d_samples", "d_filters", "prior_folds")
 _RULES = {
     **{name: at_least(1) for name in _POSITIVE_INTS},
     # patience 0 = never stop early; 0 rollouts = only finished sequences are rewarded
     # adversarial_from 0 = when maximum-likelihood training converges
-    **{name: at_least(0) for name in ("patience", "teacher_steps", "pg_steps", "d_steps", "rollouts", "coupling",
+    **{name: at_least(0) for name in ("patience", "teacher_steps", "pg_steps", "d_steps", "coupling",
                                       "lambda_bias", "adversarial_from")},
     **{name: above(0) for name in ("lambda_u", "lambda_v", "teacher_passes", "lr", "decoder_lr", "d_lr")},
     "vocab_size": at_least(5),  # four special tokens and a word
+    # each policy-gradient step decodes pg_batch × rollouts continuations of each prefix at once, and
+    # holds their word probabilities: 16 × 10⁵ of them would take about 26 GB at 4,000 words
+    "rollouts": Rule(lambda v: 0 <= v <= MOST_ROLLOUTS, f"from 0 to {MOST_ROLLOUTS}"),
     "dropout": fraction(),
     "word_vectors": one_of("auto", "glove", "random"),
     "encoder": one_of("document", "embedding"),
