@@ -349,7 +349,8 @@ def _truncate_array(name):
     (lambda h: h.__setitem__("history", {}), None, "'history' must be a list of objects"),
     (lambda h: h.__setitem__("name", 5), None, "'name' must be a string"),
 ], ids=["fewer-users", "item-documents", "record-ids", "vocabulary", "weight-shape", "setting-type", "config-type",
-        "vocabulary-type", "ids-type", "als-type", "folded-type", "missing-array", "titles-type", "features-type", "history-type", "name-type"])
+        "vocabulary-type", "ids-type", "als-type", "folded-type", "missing-array", "titles-type", "features-type",
+        "history-type", "name-type"])
 def test_a_damaged_bundle_is_refused_in_one_line(trained, tmp_path, header_edit, array_edit, message):
     from whyrec.bundle import load_bundle
     from whyrec.errors import BundleError
