@@ -410,6 +410,8 @@ def test_the_mi_encoder_is_checked_before_the_data_is_read(tmp_path):
                           "--encoder chooses what --mi's estimators read; give --mi too")
     assert_one_line_error(run_cli("evaluate", str(tmp_path / "no-bundle"), "--data", absent, "--relevant-at", "3"),
                           "--relevant-at says which test items count as relevant when ranking; give --top-k")
+    assert_one_line_error(run_cli("evaluate", str(tmp_path / "no-bundle"), "--data", absent, "--top-k", "5",
+                                  "--relevant-at", "inf"), "--relevant-at is a rating on the data's scale, not inf")
 
 
 def test_a_setting_given_by_its_option_and_by_set_with_two_values_is_refused(tmp_path):

@@ -4,6 +4,7 @@ data or a bundle, or could not be written; the path a proxy serves the service u
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -81,6 +82,8 @@ def check_relevant_at(relevant_at: float | None, top_k: int | None, tune_on: str
     ``--tune-on`` (ndcg@10) it would be left unread."""
     from whyrec.errors import ConfigError
 
+    if relevant_at is not None and not math.isfinite(relevant_at):
+        raise ConfigError(f"--relevant-at is a rating on the data's scale, not {relevant_at}")
     if relevant_at is not None and top_k is None and (tune_on or "rmse") in ("rmse", "mae"):
         raise ConfigError("--relevant-at says which test items count as relevant when ranking; give --top-k"
                           + (" or a ranking --tune-on such as ndcg@10" if tune_on is not None else ""))

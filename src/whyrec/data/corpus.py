@@ -456,6 +456,8 @@ def build_corpus(
     :func:`whyrec.data.text.fold_to_ascii` (``isn’t`` → ``isn't``, ``café`` → ``cafe``).
     """
     low, high = rating_scale
+    if not (math.isfinite(low) and math.isfinite(high)):  # 1..inf had trained a bundle that could not be loaded
+        raise ConfigError(f"rating scale {low:g}..{high:g}: the lowest and the highest rating must be finite numbers")
     if not low < high:
         raise ConfigError(f"rating scale {low:g}..{high:g}: the lowest rating must be below the highest")
     check_duplicate_policy(duplicates)

@@ -143,6 +143,10 @@ def test_an_inverted_rating_scale_or_unknown_duplicate_policy_is_refused(tmp_pat
     path.write_text("\n".join(amazon_lines(REVIEWS)))
     with pytest.raises(ConfigError, match="rating scale 5..1: the lowest rating must be below the highest"):
         load_corpus(path, rating_scale=(5.0, 1.0))  # was: every review skipped as out of scale
+    # 1..inf had trained a bundle that could not be loaded (a saved scale must be finite)
+    for scale in ((1.0, float("inf")), (float("-inf"), 5.0), (float("nan"), 5.0)):
+        with pytest.raises(ConfigError, match="the lowest and the highest rating must be finite numbers"):
+            load_corpus(path, rating_scale=scale)
     with pytest.raises(ConfigError, match="duplicates must be one of keep-last, keep-first, keep-all, error"):
         load_corpus(path, duplicates="newest")  # was: silently keep-first
     with pytest.raises(ConfigError, match=r"^duplicates must be .*, not 'keep-al' \(did you mean 'keep-all'\?\)$"):
