@@ -75,7 +75,8 @@ async function selectBundle(name) {
   $("status").textContent = "Choose a user to see their recommendations.";
   $("history").innerHTML = $("cards").innerHTML = $("past").innerHTML = "";
   $("history-title").hidden = $("recs-title").hidden = true;
-  const options = state.bundle.explainers.map((e) => `<option value="${escapeHtml(e.id)}">${escapeHtml(e.label)}</option>`);
+  const options = state.bundle.explainers.map(
+    (e) => `<option value="${escapeHtml(e.id)}">${escapeHtml(e.label)}</option>`);
   if (state.bundle.explainers.length > 1) options.unshift('<option value="all">all, side by side</option>');
   $("explainer").innerHTML = options.join("") || '<option value="">(ratings only)</option>';
   // PETER+ writes about the feature word it is fed: each item's own, or one chosen here
