@@ -462,6 +462,13 @@ def test_a_damaged_bundle_is_refused_in_one_line(trained, tmp_path):
     with pytest.raises(BundleError, match="size mismatch for users.weight") as caught:
         load_bundle(tmp_path / "peter")
     assert "\n" not in str(caught.value)
+    trained.save(tmp_path / "short")  # an array missing: named as MT's and a rating model's loaders name it
+    tensors = load_file(str(tmp_path / "short" / "arrays.safetensors"))
+    del tensors["records.user"]
+    save_file(tensors, str(tmp_path / "short" / "arrays.safetensors"))
+    forget_arrays_digest(tmp_path / "short")
+    with pytest.raises(BundleError, match=r"bundle lacks 'records.user'$"):  # was "broken PETER bundle (…)"
+        load_bundle(tmp_path / "short")
     trained.save(tmp_path / "edited")
     header_file = tmp_path / "edited" / "bundle.json"
     header = json.loads(header_file.read_text())
