@@ -50,8 +50,6 @@ from whyrec.explain.interface import missing_methods
 from whyrec.settings import above, at_least, at_most, check_settings, config_from_dict
 
 TARGETS = ("rating", "feature", "joint")
-
-
 MOST_SAMPLES = 64  # the most explanations sampled per input (K)
 
 
