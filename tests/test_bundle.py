@@ -67,6 +67,7 @@ def test_broken_bundles_give_clear_errors(fitted, tmp_path):
     (lambda h: [h], r"bundle\.json: not a whyrec bundle$"),
     (lambda h: {**h, "version": 99}, "bundle version 99 is not supported"),
     (lambda h: {**h, "kind": "ranker"}, "unknown bundle kind 'ranker'"),
+    (lambda h: {k: v for k, v in h.items() if k != "kind"}, r"bundle lacks 'kind' \(mt, peter or rating-model\)$"),
     (lambda h: {**h, "meta": {k: v for k, v in h["meta"].items() if k != "user_ids"}}, "bundle lacks 'user_ids'"),
     (lambda h: {**h, "meta": {**h["meta"], "item_ids": 5}}, "'item_ids' must be a list of strings, not int 5"),
 ])

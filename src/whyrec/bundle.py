@@ -253,8 +253,10 @@ def _rebuild(folder: Path, header: dict):
         from whyrec.systems.peter_bundle import load_peter
 
         return load_peter(folder, header)
-    if header.get("kind") != "rating-model":
-        raise BundleError(f"{folder}: unknown bundle kind {header.get('kind')!r}")
+    if "kind" not in header:
+        raise BundleError(f"{folder}: bundle lacks 'kind' (mt, peter or rating-model)")
+    if header["kind"] != "rating-model":
+        raise BundleError(f"{folder}: unknown bundle kind {header['kind']!r}")
     cls = RATING_MODELS.get(header.get("class"))
     if cls is None:
         raise BundleError(f"{folder}: unknown model class {header.get('class')!r}")
