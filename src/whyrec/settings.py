@@ -45,6 +45,11 @@ def at_most(high: float) -> Rule:
     return Rule(lambda v: v <= high, f"at most {high}")
 
 
+def from_to(low: float, high: float) -> Rule:
+    """In [``low``, ``high``]: a count bounded both ways (a beam's width, MT's rollouts)."""
+    return Rule(lambda v: low <= v <= high, f"from {low} to {high}")
+
+
 def above(low: float) -> Rule:
     return Rule(lambda v: v > low, f"greater than {low}")
 

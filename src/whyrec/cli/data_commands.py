@@ -271,7 +271,7 @@ def data_split(
         undated = int(corpus.reviews["time"].isna().sum())
         if undated:  # said, not refused: a file in time order is common
             print_warning(f"{counted(undated, 'review')} without a time: file order stands for time there")
-        splits = iter([leave_last_out(corpus)])
+        splits = [leave_last_out(corpus)]
     elif kfold:
         splits = iter_kfold_splits(corpus, kfold, seed=seed, valid_share=0.1)
     else:  # drawn one at a time as they are written: memory holds one split, not all of them

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
 from whyrec.errors import ConfigError
-from whyrec.settings import Rule, at_least, check_settings, config_from_dict, one_of
+from whyrec.settings import Rule, at_least, check_settings, config_from_dict, from_to, one_of
 
 if TYPE_CHECKING:  # torch is imported where it is used, so that the command line starts without it
     import torch
@@ -116,7 +116,7 @@ _RULES = {
     "top_k": at_least(0),
     "top_p": Rule(lambda v: 0 < v <= 1, "in (0, 1]"),
     "seed": Rule(lambda v: 0 <= v < 2**63, "in 0 .. 2^63 − 1"),  # a non-negative 64-bit integer
-    "beam": Rule(lambda v: 1 <= v <= WIDEST_BEAM, f"from 1 to {WIDEST_BEAM}"),
+    "beam": from_to(1, WIDEST_BEAM),
     "length_penalty": at_least(0),
     "min_words": at_least(0),
 }

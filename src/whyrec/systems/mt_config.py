@@ -8,7 +8,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from whyrec.errors import ConfigError
-from whyrec.settings import (Rule, above, at_least, check_settings, config_from_dict, each, fraction, one_of,
+from whyrec.settings import (above, at_least, check_settings, config_from_dict, each, fraction, from_to, one_of,
                              whole_number)
 
 VARIANTS = ("user", "item", "pair")
@@ -119,7 +119,7 @@ _RULES = {
     "vocab_size": at_least(5),  # four special tokens and a word
     # each policy-gradient step decodes pg_batch × rollouts continuations of each prefix at once, and
     # holds their word probabilities: 16 × 10⁵ of them would take about 26 GB at 4,000 words
-    "rollouts": Rule(lambda v: 0 <= v <= MOST_ROLLOUTS, f"from 0 to {MOST_ROLLOUTS}"),
+    "rollouts": from_to(0, MOST_ROLLOUTS),
     "dropout": fraction(),
     "word_vectors": one_of("auto", "glove", "random"),
     "encoder": one_of("document", "embedding"),
