@@ -209,8 +209,15 @@ def check_text_system_header(folder: Path, header: dict) -> None:
     ``config`` an object, ``vocab``, ``user_ids`` and ``item_ids`` lists of strings. A hand-edited
     one is refused naming the field, instead of as the ``TypeError`` rebuilding would meet."""
     header_field(folder, header, "config", {}, required=True)
-    for key in ("vocab", "user_ids", "item_ids"):
-        header_field(folder, header, key, [], str, required=True)
+    header_field(folder, header, "vocab", [], str, required=True)
+    _check_id_lists(folder, header)
+
+
+def _check_id_lists(folder: Path, fields: dict) -> None:
+    """``user_ids`` and ``item_ids`` in ``fields`` (bundle.json, or a rating model's ``meta``), each a
+    list of strings."""
+    for key in ("user_ids", "item_ids"):
+        header_field(folder, fields, key, [], str, required=True)
 
 
 def load_bundle(folder: str | Path, device: str = "cpu"):
@@ -270,8 +277,7 @@ def _rebuild(folder: Path, header: dict):
         raise BundleError(f"{folder}: cannot read arrays.safetensors ({exc})") from None
     meta = header_field(folder, header, "meta", {}, required=True)
     header_field(folder, meta, "history", [], dict)  # `show` summarises it: a list of records
-    for key in ("user_ids", "item_ids"):
-        header_field(folder, meta, key, [], str, required=True)
+    _check_id_lists(folder, meta)
     try:
         model.load_state(arrays, meta)
     except KeyError as exc:
