@@ -30,6 +30,7 @@ import numpy as np
 
 from whyrec import __version__
 from whyrec.errors import BundleError, WhyrecError, one_line
+from whyrec.file_modes import give_mode_of
 from whyrec.provenance import file_digest
 
 FORMAT, VERSION = "whyrec-bundle", 1
@@ -87,6 +88,7 @@ def save_bundle(model, folder: str | Path) -> Path:
     save_file(arrays, str(tmp_arrays))
     header[DIGEST] = file_digest(tmp_arrays)
     tmp_header.write_text(json.dumps(header, indent=1), encoding="utf-8")
+    give_mode_of(tmp_header, tmp_arrays)
     vocab = getattr(model, "vocab", None)
     if vocab is not None:
         vocab.save(folder / "vocab.json")
@@ -118,6 +120,7 @@ def write_tensors_with_record(tensors: dict, tensors_path: Path, record: dict, r
     tmp_record = record_path.with_name(record_path.name + ".tmp")
     save_file({name: value.contiguous() for name, value in tensors.items()}, str(tmp_tensors))
     tmp_record.write_text(json.dumps({**record, key: file_digest(tmp_tensors)}, indent=indent), encoding="utf-8")
+    give_mode_of(tmp_record, tmp_tensors)
     os.replace(tmp_tensors, tensors_path)
     os.replace(tmp_record, record_path)
 

@@ -21,6 +21,7 @@ import torch
 
 from whyrec.distributed import Cluster
 from whyrec.errors import WhyrecError, one_line
+from whyrec.file_modes import give_mode_of
 from whyrec.provenance import file_digest
 
 TENSORS_DIGEST = "tensors_sha256"  # state.json's record of tensors.safetensors' SHA-256
@@ -85,6 +86,7 @@ def save_checkpoint(root: str | Path, epoch: int, tensors: dict[str, torch.Tenso
     save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp / "tensors.safetensors"))
     digest = file_digest(tmp / "tensors.safetensors")  # safetensors keeps no checksum: checked on resuming
     (tmp / "state.json").write_text(json.dumps({**state, "epoch": epoch, TENSORS_DIGEST: digest}), encoding="utf-8")
+    give_mode_of(tmp / "state.json", tmp / "tensors.safetensors")
     with open(tmp / "state.json", "rb") as handle:
         os.fsync(handle.fileno())
     if final.exists():
