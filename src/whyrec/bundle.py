@@ -26,11 +26,10 @@ import os
 import re
 from pathlib import Path
 
-import numpy as np
 
 from whyrec import __version__
 from whyrec.errors import BundleError, WhyrecError, one_line
-from whyrec.file_modes import give_mode_of
+from whyrec.tensor_files import give_mode_of, write_safetensors
 from whyrec.provenance import file_digest
 
 FORMAT, VERSION = "whyrec-bundle", 1
@@ -60,8 +59,6 @@ def save_bundle(model, folder: str | Path) -> Path:
     """Write ``model`` (a fitted rating model) into ``folder`` (created if needed). A
     :class:`~whyrec.rating.tuning.TunedModel` is saved as the model it picked, with the record of
     its tuning (``tuning`` in ``bundle.json``; ``whyrec show`` prints it)."""
-    from safetensors.numpy import save_file
-
     from whyrec.rating.base import RATING_MODELS
     from whyrec.rating.tuning import TunedModel
 
@@ -82,18 +79,11 @@ def save_bundle(model, folder: str | Path) -> Path:
     }
     if tuning is not None:
         header["tuning"] = tuning
-    arrays = {k: np.ascontiguousarray(v) for k, v in model.state_arrays().items()}
-    # write to temporary names first so an interrupted save never leaves a half bundle
-    tmp_arrays, tmp_header = folder / "arrays.safetensors.tmp", folder / "bundle.json.tmp"
-    save_file(arrays, str(tmp_arrays))
-    header[DIGEST] = file_digest(tmp_arrays)
-    tmp_header.write_text(json.dumps(header, indent=1), encoding="utf-8")
-    give_mode_of(tmp_header, tmp_arrays)
     vocab = getattr(model, "vocab", None)
     if vocab is not None:
         vocab.save(folder / "vocab.json")
-    os.replace(tmp_arrays, folder / "arrays.safetensors")
-    os.replace(tmp_header, folder / "bundle.json")
+    write_tensors_with_record(model.state_arrays(), folder / "arrays.safetensors", header, folder / "bundle.json",
+                              DIGEST, indent=1)
     if vocab is None:  # a bundle saved over one with text (--overwrite) keeps no stale vocabulary
         (folder / "vocab.json").unlink(missing_ok=True)
     _forget_how_it_was_made(folder)
@@ -110,17 +100,22 @@ def _forget_how_it_was_made(folder: Path) -> None:
 
 def write_tensors_with_record(tensors: dict, tensors_path: Path, record: dict, record_path: Path, key: str,
                               indent: int | None = None) -> None:
-    """Write torch ``tensors`` (safetensors) to ``tensors_path`` and ``record`` (JSON, with the tensors'
-    SHA-256 under ``key``) to ``record_path``. Both are written under temporary names and renamed at
-    the end, the record last, so an interrupted save leaves the previous pair (or none), never new
-    tensors under an old record or half of a new pair."""
-    from safetensors.torch import save_file
-
+    """Write ``tensors`` (torch tensors or numpy arrays; safetensors) to ``tensors_path`` and ``record``
+    (JSON, with the tensors' SHA-256 under ``key``) to ``record_path``. Both are written under
+    temporary names and renamed at the end, the record last, so an interrupted or failed save (a full
+    disk: an ``OSError`` naming the file) leaves the previous pair (or none), never new tensors under
+    an old record or half of a new pair; a failed one leaves no temporary file either. The tensors
+    file gets the record's permission bits (:mod:`whyrec.tensor_files`)."""
     tmp_tensors = tensors_path.with_name(tensors_path.name + ".tmp")
     tmp_record = record_path.with_name(record_path.name + ".tmp")
-    save_file({name: value.contiguous() for name, value in tensors.items()}, str(tmp_tensors))
-    tmp_record.write_text(json.dumps({**record, key: file_digest(tmp_tensors)}, indent=indent), encoding="utf-8")
-    give_mode_of(tmp_record, tmp_tensors)
+    try:
+        write_safetensors(tensors, tmp_tensors, named=tensors_path)
+        tmp_record.write_text(json.dumps({**record, key: file_digest(tmp_tensors)}, indent=indent), encoding="utf-8")
+        give_mode_of(tmp_record, tmp_tensors)
+    except BaseException:
+        tmp_tensors.unlink(missing_ok=True)
+        tmp_record.unlink(missing_ok=True)
+        raise
     os.replace(tmp_tensors, tensors_path)
     os.replace(tmp_record, record_path)
 

@@ -21,7 +21,7 @@ import torch
 
 from whyrec.distributed import Cluster
 from whyrec.errors import WhyrecError, one_line
-from whyrec.file_modes import give_mode_of
+from whyrec.tensor_files import give_mode_of, write_safetensors
 from whyrec.provenance import file_digest
 
 TENSORS_DIGEST = "tensors_sha256"  # state.json's record of tensors.safetensors' SHA-256
@@ -74,8 +74,6 @@ def load_optimizer_state(prefix: str, optimizer: torch.optim.Optimizer, tensors:
 
 def save_checkpoint(root: str | Path, epoch: int, tensors: dict[str, torch.Tensor], state: dict, keep: int = 1) -> Path:
     """Write checkpoint ``epoch`` under ``root`` atomically; keep the newest ``keep`` ones."""
-    from safetensors.torch import save_file
-
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     final = root / f"epoch-{epoch:04d}"
@@ -83,12 +81,17 @@ def save_checkpoint(root: str | Path, epoch: int, tensors: dict[str, torch.Tenso
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir()
-    save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp / "tensors.safetensors"))
-    digest = file_digest(tmp / "tensors.safetensors")  # safetensors keeps no checksum: checked on resuming
-    (tmp / "state.json").write_text(json.dumps({**state, "epoch": epoch, TENSORS_DIGEST: digest}), encoding="utf-8")
-    give_mode_of(tmp / "state.json", tmp / "tensors.safetensors")
-    with open(tmp / "state.json", "rb") as handle:
-        os.fsync(handle.fileno())
+    try:  # a failed write (a full disk) leaves no half folder behind, and the checkpoints before
+        write_safetensors(tensors, tmp / "tensors.safetensors", named=final / "tensors.safetensors")
+        digest = file_digest(tmp / "tensors.safetensors")  # safetensors keeps no checksum: checked on resuming
+        (tmp / "state.json").write_text(json.dumps({**state, "epoch": epoch, TENSORS_DIGEST: digest}),
+                                        encoding="utf-8")
+        give_mode_of(tmp / "state.json", tmp / "tensors.safetensors")
+        with open(tmp / "state.json", "rb") as handle:
+            os.fsync(handle.fileno())
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     if final.exists():
         shutil.rmtree(final)
     os.replace(tmp, final)

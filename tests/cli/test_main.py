@@ -471,3 +471,19 @@ def test_ratings_only_data_serves_the_rating_models_and_is_refused_by_the_text_s
                                     + "\n" for row in rows), encoding="utf-8")
     trained = run_cli("train", "context-als", "--data", str(interactions), *scale, "--out", str(tmp_path / "json-als"))
     assert trained.returncode == 0 and "read as ratings only" in trained.stderr, trained.stderr
+
+
+def test_a_full_disk_without_a_file_named_is_told_as_the_output_options():
+    """A write's OSError names no file (Python knows it only when opening): a full disk or quota is
+    told as the command's outputs'; an error naming its file names it; another is told as it is."""
+    import errno
+
+    from whyrec.cli import os_error_message
+
+    full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    args = ["experiment", "rating", "--data", "d.csv", "--out", "runs/x", "--checkpoint=ck", "--records"]
+    assert os_error_message(full, args) == "--out runs/x, --checkpoint ck: No space left on device"
+    assert os_error_message(full, ["data", "stats", "d.csv"]) == "No space left on device"
+    named = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "b/arrays.safetensors")
+    assert os_error_message(named, args) == "b/arrays.safetensors: No space left on device"
+    assert os_error_message(OSError(errno.EIO, os.strerror(errno.EIO)), args) == "Input/output error"

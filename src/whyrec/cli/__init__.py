@@ -27,6 +27,7 @@ permission, a full disk), print one line (``error: ...``) and exit with status 2
 
 from __future__ import annotations
 
+import errno
 import re
 import sys
 
@@ -92,7 +93,7 @@ def main() -> None:
     import typer
 
     from whyrec.distributed import launched_main, launched_world, leave, leave_error, process_prefix
-    from whyrec.errors import ERROR_EXIT, INTERRUPTED_EXIT, WhyrecError, one_line
+    from whyrec.errors import ERROR_EXIT, INTERRUPTED_EXIT, WhyrecError
 
     def say_error(message: str) -> None:  # under --processes the launcher says it, once for all
         if not leave_error(message):
@@ -128,8 +129,7 @@ def main() -> None:
         say_error(message)
         sys.exit(ERROR_EXIT)
     except OSError as exc:  # a path that cannot be written or read: a full disk, no permission, no such folder
-        where = f"{exc.filename}: " if exc.filename else ""
-        say_error(f"{where}{exc.strerror or one_line(exc)}")
+        say_error(os_error_message(exc, sys.argv[1:]))
         sys.exit(ERROR_EXIT)
     except (typer.Abort, KeyboardInterrupt):  # older typer: click's Abort; or Ctrl-C outside the command
         if launched_main():
@@ -169,6 +169,30 @@ def home_expanded(args: list[str]) -> list[str]:
         else:
             out.append(expanded(arg))
     return out
+
+
+# the options naming what a command writes; a full disk is told as theirs when the error names no file
+OUTPUT_OPTIONS = ("--out", "--records", "--checkpoint")
+_DISK_FULL = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}  # no EDQUOT on Windows
+
+
+def os_error_message(exc: OSError, args: list[str]) -> str:
+    """One line for a file the system would not read or write: the file and the system's words. A
+    write's error names no file (Python knows it only when opening), so a full disk or quota with
+    none is told as the output options' (``--out runs/x: No space left on device``)."""
+    from whyrec.errors import one_line
+
+    reason = exc.strerror or one_line(exc)
+    if exc.filename:
+        return f"{exc.filename}: {reason}"
+    outputs = []
+    for n, arg in enumerate(args):
+        option, _, value = arg.partition("=")
+        if option in OUTPUT_OPTIONS and (value or n + 1 < len(args)):
+            outputs.append(f"{option} {value or args[n + 1]}")
+    if exc.errno in _DISK_FULL and outputs:
+        return f"{', '.join(outputs)}: {reason}"
+    return reason
 
 
 def out_of_memory(exc: BaseException) -> str | None:
