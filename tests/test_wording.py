@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from whyrec.wording import counted, rating_text, shortened
+from whyrec.wording import columns_shown, counted, rating_text, shortened
 
 
 def test_counted_is_singular_for_exactly_one_and_groups_thousands():
@@ -77,3 +77,10 @@ def test_a_report_cell_shows_a_dash_for_a_number_not_there():
     assert shown(0.12345, ".3f") == "0.123" and shown(float("inf"), ".2f") == "inf" and shown(3, ",d") == "3"
     assert shown(None, ".3f") == "—" and shown(float("nan"), ".3f") == "—"
     assert shown(np.float32("nan"), ".3f", "n/a") == "n/a" and shown(np.float32(0.5), ".2f") == "0.50"
+
+
+def test_an_errors_column_list_is_cut_to_a_line():
+    assert columns_shown(["user", "item"]) == "['user', 'item']"
+    assert columns_shown(["x" * 100]) == f"['{'x' * 39}…']"  # a file that is not a table: its line as one name
+    assert columns_shown([f"c{n}" for n in range(300)], most=3) == "['c0', 'c1', 'c2', …] (300 in all)"
+    assert columns_shown([f"c{n}" for n in range(3)], most=3) == "['c0', 'c1', 'c2']"

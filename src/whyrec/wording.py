@@ -103,6 +103,17 @@ def shortened(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
+def columns_shown(columns, most: int = 12, width: int = 40) -> str:
+    """A file's column names as an error lists them: ``['user', 'item', …]``, each cut to ``width``
+    characters (:func:`shortened`) and at most ``most`` of them, with how many there are in all.
+    A wide table, or a file that is not a table (its whole first line read as one name), would
+    otherwise fill the screen."""
+    names = [shortened(str(name), width) for name in columns]
+    if len(names) <= most:
+        return repr(names)
+    return f"{repr(names[:most])[:-1]}, …] ({len(names):,} in all)"
+
+
 def rating_text(rating: float, top: float | None = None, decimals: int | None = None) -> str:
     """A rating as whyrec prints it: ``4.20★`` on a scale up to 5 (or when the scale is not known),
     ``8.4/10`` on another, so that a 7 of 10 is not read as seven stars (the web page writes

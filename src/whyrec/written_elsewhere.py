@@ -31,7 +31,7 @@ from whyrec.data.text import tokenize as whyrec_tokenize
 from whyrec.errors import DataError
 from whyrec.metrics.rating import mae, rmse
 from whyrec.metrics.text import explanation_quality
-from whyrec.wording import counted
+from whyrec.wording import columns_shown, counted
 
 PETER_LINES, PEPLER_LINES = 4, 3  # lines per record of each code's generated.txt
 TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json")
@@ -112,16 +112,16 @@ def read_table_file(path: Path, generated: list[str] | None = None, reference: s
         raise DataError("the table has no rows", path=path)
     columns = list(dict.fromkeys(key for row in rows for key in row))
     if reference not in columns:
-        raise DataError(f"no column {reference!r} of reference texts; columns are {columns} "
+        raise DataError(f"no column {reference!r} of reference texts; columns are {columns_shown(columns)} "
                         "(--reference NAME names it)", path=path)
     if generated is None:
         generated = ["generated"] if "generated" in columns else [c for c in columns if c.startswith("explanation_")]
         if not generated:
             raise DataError(f"no column of generated explanations ('generated' or 'explanation_…'); columns are "
-                            f"{columns} (--generated NAME names one)", path=path)
+                            f"{columns_shown(columns)} (--generated NAME names one)", path=path)
     missing = [name for name in generated if name not in columns]
     if missing:
-        raise DataError(f"no column {missing[0]!r}; columns are {columns}", path=path)
+        raise DataError(f"no column {missing[0]!r}; columns are {columns_shown(columns)}", path=path)
     kept = [row for row in rows if _present(row.get(reference))]
     texts = GeneratedTexts(str(path), [str(row[reference]) for row in kept],
                            {name.removeprefix("explanation_"): [_text_or_none(row.get(name)) for row in kept]

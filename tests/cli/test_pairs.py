@@ -99,6 +99,11 @@ def test_a_bad_json_lines_pairs_file_is_named_with_what_is_wrong(tmp_path, conte
                                 r"file's names for them\): no column for 'user' or 'item' \(looked for user: user, "
                                 r"user_id.*\); columns are \['person', 'thing'\]$"),
     (b"reviewerID,thing\nu1,i1\n", r"pairs\.csv:1: .*no column for 'item' \(looked for item, item_id"),
+    # a split's index file (one line of row numbers) as one column: its name is cut, not printed whole
+    pytest.param(" ".join(map(str, range(2000))).encode() + b"\n",
+                 r"columns are \['0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 1…'\]$", id="an index file"),
+    pytest.param(",".join(f"c{n}" for n in range(500)).encode() + b"\n",
+                 r"columns are \['c0', 'c1', .*'c11', …\] \(500 in all\)$", id="500 columns"),
     (b"", r"pairs\.csv: is empty: a pairs file needs a header row with 'user' and 'item' columns, then a row per pair"),
     (b"\n\n", r"pairs\.csv: is empty: a pairs file needs a header row"),  # was told its columns are []
     (b"user,item\n", r"pairs\.csv: no \(user, item\) rows"),

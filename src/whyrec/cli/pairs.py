@@ -131,11 +131,12 @@ def _csv_pair_rows(handle, path: Path):
         keys = _pair_keys(reader.fieldnames)
         if keys is None:
             from whyrec.data.readers.fields import column_for, looked_for
+            from whyrec.wording import columns_shown
 
             missing = [field for field in ("user", "item") if column_for(field, reader.fieldnames) is None]
             raise DataError(f"needs a header row with 'user' and 'item' columns (or a review file's names for "
                             f"them): no column for {looked_for(missing or ['user', 'item'])}; columns are "
-                            f"{reader.fieldnames}", path=path, line=1)
+                            f"{columns_shown(reader.fieldnames)}", path=path, line=1)
         for row in reader:
             pair = {field: row[key] for field, key in keys.items()}
             spanned = [line for value in row.values() if isinstance(value, str) for line in value.split("\n")[1:]]

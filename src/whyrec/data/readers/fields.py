@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from whyrec.errors import DataError
-from whyrec.wording import listed
+from whyrec.wording import columns_shown, listed
 
 # Known names of each field across the formats whyrec reads, tried in order.
 # customer_id, star_rating, review_body, review_date, review_headline: the Amazon Customer Reviews
@@ -99,7 +99,7 @@ def resolve_columns(available: list[str], mapping: dict[str, str] | None, path: 
         if field_name in mapping:
             if mapping[field_name] not in available:
                 raise DataError(f"column '{mapping[field_name]}' for field '{field_name}' not found; "
-                                f"columns are {available}", path=path)
+                                f"columns are {columns_shown(available)}", path=path)
             resolved[field_name] = mapping[field_name]
             continue
         found = column_for(field_name, available)
@@ -128,5 +128,5 @@ def looked_for(missing: list[str]) -> str:
 def _no_columns_for(missing: list[str], available: list[str], command_line: bool) -> str:
     """The one error naming every required field no column was found for, so that they are mapped
     together rather than one run at a time."""
-    return (f"no column for {looked_for(missing)}; columns are {available}; "
+    return (f"no column for {looked_for(missing)}; columns are {columns_shown(available)}; "
             f"map {'one' if len(missing) == 1 else 'them'} with {mapping_hint(missing, command_line)}")

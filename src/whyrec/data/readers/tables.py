@@ -15,7 +15,7 @@ from whyrec.data.corpus import RawRecord, ValidationReport
 from whyrec.data.readers.fields import FIELD_ALIASES, RATINGS_ONLY_NOTE, mapping_hint, resolve_columns
 from whyrec.data.readers.text_files import iter_lines, peek_text
 from whyrec.errors import DataError, DataWarning
-from whyrec.wording import shortened
+from whyrec.wording import columns_shown, shortened
 
 
 def table_columns(available: list[str], mapping: dict[str, str] | None, path: str | Path,
@@ -30,7 +30,7 @@ def table_columns(available: list[str], mapping: dict[str, str] | None, path: st
         report.ratings_only = True
         warnings.warn(DataWarning(
             f"{path}: no column for 'text' (looked for {', '.join(FIELD_ALIASES['text'])}; columns are "
-            f"{available}): " + RATINGS_ONLY_NOTE.format("column", mapping_hint(["text"], command_line))), stacklevel=3)
+            f"{columns_shown(available)}): " + RATINGS_ONLY_NOTE.format("column", mapping_hint(["text"], command_line))), stacklevel=3)
     return resolved
 
 
