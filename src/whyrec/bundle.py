@@ -26,11 +26,10 @@ import os
 import re
 from pathlib import Path
 
-
 from whyrec import __version__
 from whyrec.errors import BundleError, WhyrecError, one_line
-from whyrec.tensor_files import give_mode_of, write_safetensors
 from whyrec.provenance import file_digest
+from whyrec.tensor_files import give_mode_of, write_safetensors
 
 FORMAT, VERSION = "whyrec-bundle", 1
 FILES = ("bundle.json", "arrays.safetensors", "vocab.json")  # a bundle folder's files (the layout above)

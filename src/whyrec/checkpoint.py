@@ -21,8 +21,8 @@ import torch
 
 from whyrec.distributed import Cluster
 from whyrec.errors import WhyrecError, one_line
-from whyrec.tensor_files import give_mode_of, write_safetensors
 from whyrec.provenance import file_digest
+from whyrec.tensor_files import give_mode_of, write_safetensors
 
 TENSORS_DIGEST = "tensors_sha256"  # state.json's record of tensors.safetensors' SHA-256
 _EPOCH_DIR = re.compile(r"^epoch-(\d{4,})$")

@@ -28,9 +28,10 @@ def table_columns(available: list[str], mapping: dict[str, str] | None, path: st
     report.columns_not_read = [str(c) for c in available if c not in resolved.values()]
     if "text" not in resolved:
         report.ratings_only = True
+        note = RATINGS_ONLY_NOTE.format("column", mapping_hint(["text"], command_line))
         warnings.warn(DataWarning(
             f"{path}: no column for 'text' (looked for {', '.join(FIELD_ALIASES['text'])}; columns are "
-            f"{columns_shown(available)}): " + RATINGS_ONLY_NOTE.format("column", mapping_hint(["text"], command_line))), stacklevel=3)
+            f"{columns_shown(available)}): {note}"), stacklevel=3)
     return resolved
 
 
