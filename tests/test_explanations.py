@@ -133,6 +133,35 @@ def test_peter_does_not_explain_a_user_it_has_never_seen_but_answers_the_other_p
     assert all(isinstance(r["explanations"]["peter"], str) for r in wide)
 
 
+def _explain_in_parts_of_two(*args: str, cwd) -> subprocess.CompletedProcess:
+    """``whyrec explain ARGS`` answering its pairs two at a time (a long file's parts, made small)."""
+    code = ("import sys, whyrec.cli.explaining as e; e.PAIRS_AT_A_TIME = 2; from whyrec.cli import main; "
+            "sys.argv = ['whyrec', *sys.argv[1:]]; main()")
+    return subprocess.run([sys.executable, "-c", code, "explain", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=300)
+
+
+def test_a_long_pairs_file_is_answered_in_parts_as_it_is_whole(mt, split, tmp_path):
+    mt.save(tmp_path / "mt")
+    users, items = list(split.test.users[:5]), list(split.test.items[:5])
+    rows = [f"{u},{i}" for u, i in zip(users, items)]
+    rows[2:2] = [f"{users[0]},nothing"]  # left out, in its place, between parts
+    rows.append(f"{users[1]},nothing")
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("user,item\n" + "\n".join(rows) + "\n")
+    args = [str(tmp_path / "mt"), "--pairs", str(pairs), "--skip-unknown", "--json", "--explainer", "all"]
+    whole, in_parts = run_cli("explain", *args, cwd=tmp_path), _explain_in_parts_of_two(*args, cwd=tmp_path)
+    assert whole.returncode == 0 and in_parts.returncode == 0, in_parts.stderr
+    assert in_parts.stdout == whole.stdout and len(whole.stdout.splitlines()) == 7
+    assert [json.loads(line)["item"] for line in whole.stdout.splitlines()][2] == "nothing"
+    assert "explaining" in in_parts.stderr.splitlines() and "explaining" not in whole.stderr.splitlines()
+    # a row the system cannot answer, last in the file, is refused before the first part is answered
+    pairs.write_text("user,item,feature_word\n" + "".join(f"{u},{i},\n" for u, i in zip(users, items))
+                     + f"{users[0]},{items[0]},price\n")
+    late = _explain_in_parts_of_two(str(tmp_path / "mt"), "--pairs", str(pairs), "--json", cwd=tmp_path)
+    assert late.returncode == 2 and late.stdout == "" and "a feature word steers PETER+ only" in late.stderr
+
+
 def test_the_command_reads_pairs_from_options_or_a_file(mt, split, tmp_path):
     mt.save(tmp_path / "mt")
     user, item = split.train.users[0], split.train.items[0]

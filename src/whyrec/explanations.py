@@ -185,6 +185,7 @@ def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: 
                   feature_words: Sequence[str | None] | None = None) -> list[dict]:
     """One row per pair: ``user``, ``item``, ``title`` (the item's, or None), ``predicted_rating``,
     ``cold_start`` (the user is unknown to the model) and ``explanations`` (explainer → text).
+    What cannot be answered is refused first, by :func:`check_pairs`.
 
     ``explainer`` is one of :func:`explainers_of`, ``"all"``, or None (MT-P; MT-I for an unseen
     user; PETER's own). MT-U and PETER write nothing for a user the system has never seen: that
@@ -199,21 +200,11 @@ def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: 
     A rating model writes no text: its rows have only the predicted ratings (and, given
     ``history``, the Corpus it was trained on, the items' titles); an ALS one (``context-als``,
     ``pmf``) still explains its ratings with ``why`` and ``history`` (:func:`splits_of_als`)."""
-    users, items = paired_ids(users, items, "explain_pairs")
-    if feature_words is not None and len(feature_words) != len(users):
-        raise ConfigError(f"give one feature word (or None) per pair: {len(feature_words)} for {len(users)} pairs")
-    if feature_words is not None:  # as the features are written: "Card" is card
-        feature_words = [feature_word_token(w) if w is not None else None for w in feature_words]
-    check_feature_words(model, feature_words or [])
+    users, items, feature_words = check_pairs(model, users, items, explainer, why, history, feature_words)
     names = explainers_of(model)
-    check_explainer(names, explainer)
     if not names:
         return _rated_pairs(model, users, items, why, history)
     decoding = method if isinstance(method, Decoding) else Decoding.of(method)
-    mt = is_mt(model)
-    if not mt and why:
-        raise ConfigError("the rating split is of MT's ALS ratings; PETER rates with its transformer")
-    _check_items(model, items)
     cold = [user not in model.user_map for user in users]
     ratings = model.predict(users, items)
     rows = [{"user": u, "item": i, "title": _title(model.item_titles.get(i)), "predicted_rating": float(r),
@@ -239,15 +230,37 @@ def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: 
     return rows
 
 
-def _rated_pairs(model, users: list[str], items: list[str], why: bool, history) -> list[dict]:
-    """:func:`explain_pairs` for a rating model: its ratings (no text), split over the user's
-    past ratings with ``why``; ``history``, when given, also supplies the items' titles."""
-    if why and history is None:
-        raise ConfigError(f"{type(model).__name__} keeps no training data: give the data it was trained on "
-                          "(--data) to split its ratings over the user's past ratings")
-    if history is not None:
-        check_rating_scale(model, history.rating_scale)
+def check_pairs(model, users: Sequence[str], items: Sequence[str], explainer: str | None = None, why: bool = False,
+                history=None, feature_words: Sequence[str | None] | None = None
+                ) -> tuple[list[str], list[str], list[str | None] | None]:
+    """Refuse what :func:`explain_pairs` cannot answer before any work (ids not paired, an unknown
+    item, explainer or feature word, ``why`` where there is no split to give), so that a caller
+    answering many pairs a part at a time learns of a bad one before the first part. Returns the
+    pairs' ids, and the feature words as the features are written (``Card`` is ``card``)."""
+    users, items = paired_ids(users, items, "explain_pairs")
+    if feature_words is not None and len(feature_words) != len(users):
+        raise ConfigError(f"give one feature word (or None) per pair: {len(feature_words)} for {len(users)} pairs")
+    if feature_words is not None:
+        feature_words = [feature_word_token(w) if w is not None else None for w in feature_words]
+    check_feature_words(model, feature_words or [])
+    names = explainers_of(model)
+    check_explainer(names, explainer)
+    if not names:
+        if why and history is None:
+            raise ConfigError(f"{type(model).__name__} keeps no training data: give the data it was trained on "
+                              "(--data) to split its ratings over the user's past ratings")
+        if history is not None:
+            check_rating_scale(model, history.rating_scale)
+    elif why and not is_mt(model):
+        raise ConfigError("the rating split is of MT's ALS ratings; PETER rates with its transformer")
     _check_items(model, items)
+    return users, items, feature_words
+
+
+def _rated_pairs(model, users: list[str], items: list[str], why: bool, history) -> list[dict]:
+    """:func:`explain_pairs` for a rating model (its pairs checked by :func:`check_pairs`): its
+    ratings (no text), split over the user's past ratings with ``why``; ``history``, when given,
+    also supplies the items' titles."""
     ratings = model.predict(users, items)
     rows = [{"user": user, "item": item, "title": _title(history.item_title(item)) if history is not None else None,
              "predicted_rating": float(rating), "cold_start": user not in model.user_map, "explanations": {}}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.cli.invoke import assert_one_line_error, run_cli
-from whyrec.cli.pairs import in_file_order, read_pairs
+from whyrec.cli.pairs import answered_in_parts, in_file_order, read_pairs
 from whyrec.errors import ConfigError, DataError
 
 
@@ -177,4 +177,23 @@ def test_rows_left_out_go_back_to_their_places_in_the_file():
     rows = [{"item": "a"}, {"item": "c"}]
     skipped = {1: {"item": "b", "error": "unknown"}, 3: {"item": "d", "error": "unknown"}}
     assert [r["item"] for r in in_file_order(rows, skipped, 4)] == ["a", "b", "c", "d"]
-    assert in_file_order([], {0: {"item": "z"}}, 1) == [{"item": "z"}]  # every row unknown
+    assert list(in_file_order([], {0: {"item": "z"}}, 1)) == [{"item": "z"}]  # every row unknown
+
+
+def test_pairs_are_answered_a_part_at_a_time_as_their_rows_are_read():
+    asked, told = [], []
+
+    def answer(start, stop):
+        asked.append((start, stop))
+        return [{"n": n} for n in range(start, stop)]
+
+    rows = answered_in_parts(answer, 7, 3, told.append)
+    assert asked == []  # nothing is answered before a row is read
+    assert next(rows) == {"n": 0} and asked == [(0, 3)]
+    assert [row["n"] for row in rows] == [1, 2, 3, 4, 5, 6] and asked == [(0, 3), (3, 6), (6, 7)]
+    assert told == ["explained 0/7 pairs", "explained 3/7 pairs", "explained 6/7 pairs"]
+    assert list(answered_in_parts(answer, 0, 3, told.append)) == [] and len(asked) == 3
+    # the rows left out go back to their places across the parts
+    skipped = {0: {"n": "x"}, 4: {"n": "y"}, 8: {"n": "z"}}
+    merged = in_file_order(answered_in_parts(answer, 7, 3, told.append), skipped, 10)
+    assert [row["n"] for row in merged] == ["x", 0, 1, 2, "y", 3, 4, 5, "z", 6]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Optional
 
@@ -14,8 +15,9 @@ from whyrec.cli.option_checks import (check_data_read, check_decoding_given, che
                                       check_out, decoding_of, given_on_command_line, parse_pairs)
 from whyrec.cli.options import (ColumnMap, DecodingMethod, DecodingSettings, ExplainerChoice, HistorySeed, HistorySplit,
                                 MaxRating, MetaFile, MinRating, Overwrite, ReaderFormat, SignificanceTrials, SplitSeed)
-from whyrec.cli.output import EpochProgress, Throttled, console, print_warning, status
-from whyrec.cli.pairs import check_pair_items, in_file_order, paired_options, read_pairs, without_unknown_items
+from whyrec.cli.output import EpochProgress, Throttled, console, print_warning, status, step_reporter
+from whyrec.cli.pairs import (PAIRS_AT_A_TIME, answered_in_parts, check_pair_items, in_file_order, paired_options,
+                               read_pairs, without_unknown_items)
 from whyrec.ids import stripped_id
 from whyrec.strict_json import strict_dumps
 from whyrec.wording import counted, rating_text, shortened
@@ -235,7 +237,7 @@ def explain(
     decoding = decoding_of(method, decode)  # before the heavy imports: a bad setting is refused at once
     from whyrec.devices import resolve_device
     from whyrec.errors import ConfigError
-    from whyrec.explanations import explain_pairs, explainers_of, rating_only
+    from whyrec.explanations import check_pairs, explain_pairs, explainers_of, rating_only
 
     device = resolve_device(device)
     words, feature_word = None, _feature_word(feature_word)
@@ -262,15 +264,28 @@ def explain(
         check_pair_items(model, pairs, users, items, lines)
     if words is None and feature_word is not None:
         words = [feature_word] * len(users)
-    rows = explain_pairs(model, users, items, explainer, decoding, why=why, history=history,
-                         feature_words=words) if users else []
-    if as_json and skipped:  # every row of the file answered in its order, the skipped ones by their error
-        rows = in_file_order(rows, skipped, len(lines))
+    users, items, words = check_pairs(model, users, items, explainer, why, history, words)  # before any answer
+
+    def answered(start: int, stop: int) -> list[dict]:
+        return explain_pairs(model, users[start:stop], items[start:stop], explainer, decoding, why=why,
+                             history=history, feature_words=words[start:stop] if words is not None else None)
+
     # a rating bundle answers with its ratings alone, and says so (the service's no_explanation)
     reason = None if explainers_of(model) else rating_only(bundle.resolve().name)
     con = console()
     if reason and not as_json:
         con.print(f"({reason})", highlight=False)
+    with ExitStack() as stack:  # a status line only for a file long enough to be answered in parts
+        line = stack.enter_context(status(con, "explaining")) if len(users) > PAIRS_AT_A_TIME else None
+        progress = step_reporter(line.update, Throttled.every_for(con)) if line else lambda message: None
+        rows = answered_in_parts(answered, len(users), PAIRS_AT_A_TIME, progress)
+        if as_json and skipped:  # every row of the file answered in its order, the skipped ones by their error
+            rows = in_file_order(rows, skipped, len(lines))
+        _print_explained(con, model, rows, as_json, reason, why)
+
+
+def _print_explained(con, model, rows, as_json: bool, reason: str | None, why: bool) -> None:
+    """Print `explain`'s rows as they come: a JSON object each, or a few lines each."""
     top = _scale_top(model)
     meant: dict[str, str | None] = {}  # each new user looked up once, however many rows name them
     for row in rows:

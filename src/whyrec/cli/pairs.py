@@ -6,6 +6,7 @@ bundle does not know refused, or (``--skip-unknown``) answered with its error in
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable, Iterable, Iterator
 
 from whyrec.ids import stripped_id
 
@@ -45,10 +46,27 @@ def without_unknown_items(model, users: list[str], items: list[str], words: list
             None if words is None else [words[n] for n in kept], skipped)
 
 
-def in_file_order(rows: list[dict], skipped: dict[int, dict], count: int) -> list[dict]:
-    """The answered ``rows`` and the ``skipped`` ones (by position) merged back into the file's order."""
+# the pairs answered at a time: each part is printed when done, so a long file shows its progress and
+# its first answers at once, keeps its memory to a part's, and an interrupted run keeps what was printed
+PAIRS_AT_A_TIME = 32768
+
+
+def answered_in_parts(answer: Callable[[int, int], list[dict]], count: int, part: int,
+                      progress: Callable[[str], None]) -> Iterator[dict]:
+    """The rows ``answer(start, stop)`` gives for pairs ``start``..``stop - 1`` of ``count``, asked
+    ``part`` pairs at a time as the rows are read; ``progress`` is told ``explained N/count``
+    pairs before each part."""
+    for start in range(0, count, part):
+        progress(f"explained {start:,}/{count:,} pairs")
+        yield from answer(start, min(start + part, count))
+
+
+def in_file_order(rows: Iterable[dict], skipped: dict[int, dict], count: int) -> Iterator[dict]:
+    """The answered ``rows`` and the ``skipped`` ones (by position) merged back into the file's order,
+    as the answered ones come."""
     answered = iter(rows)
-    return [skipped[n] if n in skipped else next(answered) for n in range(count)]
+    for n in range(count):
+        yield skipped[n] if n in skipped else next(answered)
 
 
 def check_pair_items(model, path: Path, users: list[str], items: list[str], lines: list[int]) -> None:
