@@ -20,9 +20,9 @@ from tests.systems.test_mt import TINY
 from whyrec.bundle import load_bundle, save_bundle, write_torch_bundle
 from whyrec.checkpoint import complete_checkpoints, latest_checkpoint, save_checkpoint
 from whyrec.data import ratio_split
-from whyrec.tensor_files import give_mode_of, write_safetensors
 from whyrec.rating import ContextAwareALS
 from whyrec.saved_parts import save_part
+from whyrec.tensor_files import give_mode_of, write_safetensors
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
 UMASKS = [0o022, 0o027, 0o077]

@@ -187,9 +187,9 @@ def os_error_message(exc: OSError, args: list[str]) -> str:
         return f"{exc.filename}: {reason}"
     outputs = []
     for n, arg in enumerate(args):
-        option, _, value = arg.partition("=")
-        if option in OUTPUT_OPTIONS and (value or n + 1 < len(args)):
-            outputs.append(f"{option} {value or args[n + 1]}")
+        option, joined, value = arg.partition("=")
+        if option in OUTPUT_OPTIONS and (joined or n + 1 < len(args)):
+            outputs.append(f"{option} {value if joined else args[n + 1]}")
     if exc.errno in _DISK_FULL and outputs:
         return f"{', '.join(outputs)}: {reason}"
     return reason
