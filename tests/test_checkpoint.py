@@ -1,8 +1,13 @@
+import os
+import subprocess
+import sys
+
 import pytest
 import torch
 
-from whyrec.checkpoint import (check_same_run, complete_checkpoints, latest_checkpoint, load_module_state,
-                               load_optimizer_state, module_state, optimizer_state, save_checkpoint)
+from tests.cli.invoke import assert_one_line_error, run_cli
+from whyrec.checkpoint import (check_same_run, claim_checkpoint_folder, complete_checkpoints, latest_checkpoint,
+                               load_module_state, load_optimizer_state, module_state, optimizer_state, save_checkpoint)
 from whyrec.errors import WhyrecError
 
 
@@ -111,3 +116,47 @@ def test_tensors_damaged_inside_a_checkpoint_are_refused_on_resuming(tmp_path):
     file.write_bytes(bytes(damaged))
     with pytest.raises(WhyrecError, match="damaged checkpoint .*delete it to start over"):
         latest_checkpoint(tmp_path)
+
+
+def _holding(root) -> subprocess.Popen:
+    """Another process that claims ``root`` and keeps it until killed."""
+    code = (f"from whyrec.checkpoint import claim_checkpoint_folder; claim_checkpoint_folder({str(root)!r}); "
+            "print('held', flush=True); import time; time.sleep(300)")
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+@pytest.mark.skipif(os.name != "posix", reason="flock")
+def test_a_checkpoint_folder_is_held_by_one_run_until_its_process_ends(tmp_path):
+    root = tmp_path / "ck"
+    holder = _holding(root)
+    try:
+        with pytest.raises(WhyrecError, match=rf"ck: another run is training with this checkpoint folder "
+                                              rf"\(process {holder.pid}\); let it end"):
+            claim_checkpoint_folder(root)
+    finally:
+        holder.kill()  # SIGKILL: the system lets the lock go with the process
+        holder.wait()
+    claim_checkpoint_folder(root)
+    claim_checkpoint_folder(root)  # held by this process already: nothing to do
+    save_checkpoint(root, 1, {"w": torch.ones(1)}, {})
+    assert complete_checkpoints(root) == [1]  # the lock file is not an epoch, nor a stranger in the folder
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(WhyrecError, match="a checkpoint folder was asked for, but this is a file"):
+        claim_checkpoint_folder(tmp_path / "file")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="flock")
+def test_train_given_a_checkpoint_folder_another_run_holds_is_refused_before_reading(planted, tmp_path):
+    data = tmp_path / "planted.csv"
+    planted.corpus.reviews.to_csv(data, index=False)
+    holder = _holding(tmp_path / "ck")
+    try:
+        proc = run_cli("train", "mt", "--data", str(data), "--out", str(tmp_path / "b"), "--checkpoint",
+                       str(tmp_path / "ck"))
+    finally:
+        holder.kill()
+        holder.wait()
+    assert_one_line_error(proc, f"another run is training with this checkpoint folder (process {holder.pid})")
+    assert "split" not in proc.stderr and not (tmp_path / "b").exists()  # refused before the data was read

@@ -100,6 +100,45 @@ def save_checkpoint(root: str | Path, epoch: int, tensors: dict[str, torch.Tenso
     return final
 
 
+LOCK_FILE = ".lock"  # in a checkpoint folder: held by the run training with it (its process id inside)
+_CLAIMED: dict[Path, object] = {}  # the folders this process holds, each with its open lock file
+
+
+def claim_checkpoint_folder(root: str | Path) -> None:
+    """Hold the checkpoint folder ``root`` for the rest of this process, so that a second run given
+    it while this one trains (the same command typed in another terminal, or rerun "to resume"
+    while the first still runs) is refused at once: both would write the same epochs, each removing
+    the other's half-written one. An advisory lock (``flock``) on ``root/.lock``, which the system
+    lets go when the process ends, however it ends (SIGKILL too): a killed run never leaves the
+    folder held. Claiming a folder this process holds already does nothing; where there is no
+    ``flock`` (Windows), nothing is held."""
+    try:
+        import fcntl
+    except ImportError:
+        return
+    root = Path(root).resolve()
+    if root in _CLAIMED:
+        return
+    if root.exists() and not root.is_dir():
+        raise WhyrecError(f"{root}: a checkpoint folder was asked for, but this is a file")
+    root.mkdir(parents=True, exist_ok=True)
+    handle = open(root / LOCK_FILE, "a+", encoding="utf-8")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip()
+        handle.close()
+        by = f" (process {holder})" if holder.isdigit() else ""
+        raise WhyrecError(f"{root}: another run is training with this checkpoint folder{by}; let it end (it "
+                          "resumes from here when rerun), or give another folder") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    _CLAIMED[root] = handle
+
+
 def complete_checkpoints(root: str | Path) -> list[int]:
     root = Path(root)
     if not root.exists():

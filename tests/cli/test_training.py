@@ -128,7 +128,7 @@ def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, plant
                     "--param", "ffn=64", "--param", "epochs=2", "--checkpoint", str(tmp_path / "ckpt"))
     assert train.returncode == 0, train.stderr
     assert "test: RMSE" in train.stdout and (bundle / "bundle.json").exists() and "→" in train.stdout
-    assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == ["epoch-0002"]
+    assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == [".lock", "epoch-0002"]  # .lock: the run's hold
     kept = re.search(r"^kept: the transformer of epoch ([12]) \(lowest validation text NLL \+ rating MSE\)$",
                      train.stdout, re.M)
     assert kept, train.stdout
