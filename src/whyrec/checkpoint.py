@@ -101,7 +101,7 @@ def save_checkpoint(root: str | Path, epoch: int, tensors: dict[str, torch.Tenso
 
 
 LOCK_FILE = ".lock"  # in a checkpoint folder: held by the run training with it (its process id inside)
-_CLAIMED: dict[Path, object] = {}  # the folders this process holds, each with its open lock file
+_CLAIMED: dict[Path, int] = {}  # the folders this process holds, each with its lock file's descriptor
 
 
 def claim_checkpoint_folder(root: str | Path) -> None:
@@ -122,21 +122,19 @@ def claim_checkpoint_folder(root: str | Path) -> None:
     if root.exists() and not root.is_dir():
         raise WhyrecError(f"{root}: a checkpoint folder was asked for, but this is a file")
     root.mkdir(parents=True, exist_ok=True)
-    handle = open(root / LOCK_FILE, "a+", encoding="utf-8")
+    # a bare descriptor, open for the process' life: a file object left open would be warned of at exit
+    fd = os.open(root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        handle.seek(0)
-        holder = handle.read().strip()
-        handle.close()
+        holder = os.read(fd, 32).decode("ascii", errors="replace").strip()
+        os.close(fd)
         by = f" (process {holder})" if holder.isdigit() else ""
         raise WhyrecError(f"{root}: another run is training with this checkpoint folder{by}; let it end (it "
                           "resumes from here when rerun), or give another folder") from None
-    handle.seek(0)
-    handle.truncate()
-    handle.write(str(os.getpid()))
-    handle.flush()
-    _CLAIMED[root] = handle
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode("ascii"))
+    _CLAIMED[root] = fd
 
 
 def complete_checkpoints(root: str | Path) -> list[int]:
