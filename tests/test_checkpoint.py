@@ -143,8 +143,17 @@ def test_a_checkpoint_folder_is_held_by_one_run_until_its_process_ends(tmp_path)
     save_checkpoint(root, 1, {"w": torch.ones(1)}, {})
     assert complete_checkpoints(root) == [1]  # the lock file is not an epoch, nor a stranger in the folder
     (tmp_path / "file").write_text("x")
-    with pytest.raises(WhyrecError, match="a checkpoint folder was asked for, but this is a file"):
-        claim_checkpoint_folder(tmp_path / "file")
+    for holds_epochs in (True, False):
+        with pytest.raises(WhyrecError, match="a checkpoint folder was asked for, but this is a file"):
+            claim_checkpoint_folder(tmp_path / "file", holds_epochs=holds_epochs)
+    # a folder of other things is refused before the lock is written in it, unless its epochs are in folders under it
+    other = tmp_path / "bundle"
+    (other / "split-1").mkdir(parents=True)
+    with pytest.raises(WhyrecError, match="not a checkpoint folder"):
+        claim_checkpoint_folder(other)
+    assert not (other / ".lock").exists()
+    claim_checkpoint_folder(other, holds_epochs=False)
+    assert (other / ".lock").read_text() == str(os.getpid())
 
 
 @pytest.mark.skipif(os.name != "posix", reason="flock")

@@ -104,14 +104,16 @@ LOCK_FILE = ".lock"  # in a checkpoint folder: held by the run training with it 
 _CLAIMED: dict[Path, int] = {}  # the folders this process holds, each with its lock file's descriptor
 
 
-def claim_checkpoint_folder(root: str | Path) -> None:
+def claim_checkpoint_folder(root: str | Path, holds_epochs: bool = True) -> None:
     """Hold the checkpoint folder ``root`` for the rest of this process, so that a second run given
     it while this one trains (the same command typed in another terminal, or rerun "to resume"
     while the first still runs) is refused at once: both would write the same epochs, each removing
     the other's half-written one. An advisory lock (``flock``) on ``root/.lock``, which the system
     lets go when the process ends, however it ends (SIGKILL too): a killed run never leaves the
-    folder held. Claiming a folder this process holds already does nothing; where there is no
-    ``flock`` (Windows), nothing is held."""
+    folder held. With ``holds_epochs`` (the epochs are written in ``root`` itself, not in folders
+    under it), a folder of other things is refused before the lock is written in it
+    (:func:`complete_checkpoints`). Claiming a folder this process holds already does nothing;
+    where there is no ``flock`` (Windows), nothing is held."""
     try:
         import fcntl
     except ImportError:
@@ -119,7 +121,9 @@ def claim_checkpoint_folder(root: str | Path) -> None:
     root = Path(root).resolve()
     if root in _CLAIMED:
         return
-    if root.exists() and not root.is_dir():
+    if holds_epochs:
+        complete_checkpoints(root)
+    elif root.exists() and not root.is_dir():
         raise WhyrecError(f"{root}: a checkpoint folder was asked for, but this is a file")
     root.mkdir(parents=True, exist_ok=True)
     # a bare descriptor, open for the process' life: a file object left open would be warned of at exit

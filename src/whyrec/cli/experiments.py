@@ -82,11 +82,10 @@ def experiment_mt(
     torch.set_num_threads(threads)
     config = MTConfig.from_dict({**settings, "device": resolve_device(device)})
     if checkpoint is not None:  # before the data is read: a second run given the folder is refused at once
-        from whyrec.checkpoint import claim_checkpoint_folder, complete_checkpoints
+        from whyrec.checkpoint import claim_checkpoint_folder
 
-        if splits is None:  # one split's MT epochs go in the folder itself (over splits: in split-NAME/)
-            complete_checkpoints(checkpoint)
-        claim_checkpoint_folder(checkpoint)
+        # one split's MT epochs go in the folder itself; over splits, in its split-NAME/ folders
+        claim_checkpoint_folder(checkpoint, holds_epochs=splits is None)
     every = _splits_of(data, splits, format, column, (min_rating, max_rating), fold_unicode) if splits is not None \
         else [split_of(data, split, seed, format, (min_rating, max_rating), column, fold_unicode)]
     con = console()

@@ -160,9 +160,8 @@ def train(
     if processes > 1:  # the device and settings are checked: once here, not once per process
         _train_in_processes(processes, device)
     if checkpoint is not None and cluster.is_main:  # before the data is read: a second run is refused at once
-        from whyrec.checkpoint import claim_checkpoint_folder, complete_checkpoints
+        from whyrec.checkpoint import claim_checkpoint_folder
 
-        complete_checkpoints(checkpoint)  # a folder of other things is refused before the lock is written in it
         claim_checkpoint_folder(checkpoint)
     parts = split_of(data, split, seed, format, (min_rating, max_rating), column, fold_unicode, meta)
     con = console(quiet=not cluster.is_main)  # the main process reports and saves for all
