@@ -22,14 +22,13 @@ loading (:func:`check_arrays_digest`). Bundles saved before it was recorded load
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
 from whyrec import __version__
 from whyrec.errors import BundleError, WhyrecError, one_line
 from whyrec.provenance import file_digest
-from whyrec.tensor_files import give_mode_of, write_safetensors
+from whyrec.tensor_files import write_tensors_with_record
 
 FORMAT, VERSION = "whyrec-bundle", 1
 FILES = ("bundle.json", "arrays.safetensors", "vocab.json")  # a bundle folder's files (the layout above)
@@ -97,31 +96,9 @@ def _forget_how_it_was_made(folder: Path) -> None:
     (folder / RUN_FILE).unlink(missing_ok=True)
 
 
-def write_tensors_with_record(tensors: dict, tensors_path: Path, record: dict, record_path: Path, key: str,
-                              indent: int | None = None) -> None:
-    """Write ``tensors`` (torch tensors or numpy arrays; safetensors) to ``tensors_path`` and ``record``
-    (JSON, with the tensors' SHA-256 under ``key``) to ``record_path``. Both are written under
-    temporary names and renamed at the end, the record last, so an interrupted or failed save (a full
-    disk: an ``OSError`` naming the file) leaves the previous pair (or none), never new tensors under
-    an old record or half of a new pair; a failed one leaves no temporary file either. The tensors
-    file gets the record's permission bits (:mod:`whyrec.tensor_files`)."""
-    tmp_tensors = tensors_path.with_name(tensors_path.name + ".tmp")
-    tmp_record = record_path.with_name(record_path.name + ".tmp")
-    try:
-        write_safetensors(tensors, tmp_tensors, named=tensors_path)
-        tmp_record.write_text(json.dumps({**record, key: file_digest(tmp_tensors)}, indent=indent), encoding="utf-8")
-        give_mode_of(tmp_record, tmp_tensors)
-    except BaseException:
-        tmp_tensors.unlink(missing_ok=True)
-        tmp_record.unlink(missing_ok=True)
-        raise
-    os.replace(tmp_tensors, tensors_path)
-    os.replace(tmp_record, record_path)
-
-
 def write_torch_bundle(folder: Path, tensors: dict, header: dict) -> Path:
     """Write torch ``tensors`` and the JSON ``header`` into ``folder`` atomically
-    (:func:`write_tensors_with_record`): an interrupted save leaves the previous bundle (or none)
+    (:func:`whyrec.tensor_files.write_tensors_with_record`): an interrupted save leaves the previous bundle (or none)
     rather than half of a new one. Used by the systems whose bundles hold torch modules (MT, PETER).
     """
     folder.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,7 @@ import torch
 from whyrec.distributed import Cluster
 from whyrec.errors import WhyrecError, one_line
 from whyrec.provenance import file_digest
-from whyrec.tensor_files import give_mode_of, write_safetensors
+from whyrec.tensor_files import write_tensors_with_record
 
 TENSORS_DIGEST = "tensors_sha256"  # state.json's record of tensors.safetensors' SHA-256
 _EPOCH_DIR = re.compile(r"^epoch-(\d{4,})$")
@@ -82,11 +82,9 @@ def save_checkpoint(root: str | Path, epoch: int, tensors: dict[str, torch.Tenso
         shutil.rmtree(tmp)
     tmp.mkdir()
     try:  # a failed write (a full disk) leaves no half folder behind, and the checkpoints before
-        write_safetensors(tensors, tmp / "tensors.safetensors", named=final / "tensors.safetensors")
-        digest = file_digest(tmp / "tensors.safetensors")  # safetensors keeps no checksum: checked on resuming
-        (tmp / "state.json").write_text(json.dumps({**state, "epoch": epoch, TENSORS_DIGEST: digest}),
-                                        encoding="utf-8")
-        give_mode_of(tmp / "state.json", tmp / "tensors.safetensors")
+        # safetensors keeps no checksum: the tensors' SHA-256 in state.json is checked on resuming
+        write_tensors_with_record(tensors, tmp / "tensors.safetensors", {**state, "epoch": epoch}, tmp / "state.json",
+                                  TENSORS_DIGEST, named=final / "tensors.safetensors")
         with open(tmp / "state.json", "rb") as handle:
             os.fsync(handle.fileno())
     except BaseException:

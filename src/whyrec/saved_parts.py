@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from whyrec.bundle import write_tensors_with_record
 from whyrec.errors import BundleError, one_line
 from whyrec.provenance import file_digest
 from whyrec.strict_json import read_json_file
+from whyrec.tensor_files import write_tensors_with_record
 
 DIGEST = "tensors_sha256"  # NAME.json's record of NAME.safetensors' SHA-256
 
@@ -25,7 +25,7 @@ DIGEST = "tensors_sha256"  # NAME.json's record of NAME.safetensors' SHA-256
 def save_part(folder: str | Path, name: str, settings: dict, tensors: dict) -> Path:
     """Write ``settings`` (JSON) and torch ``tensors`` (safetensors) as ``folder/NAME.*``, the
     tensors' SHA-256 recorded in the JSON, as a bundle's are written
-    (:func:`whyrec.bundle.write_tensors_with_record`: an interrupted save never pairs new settings
+    (:func:`whyrec.tensor_files.write_tensors_with_record`: an interrupted save never pairs new settings
     with old tensors)."""
     folder = Path(folder).expanduser()
     folder.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,7 @@
 """Writing safetensors files as Python writes any other file: with the permission bits the umask
-asks for, and, when the disk is full, an ``OSError`` naming the file.
+asks for, and, when the disk is full, an ``OSError`` naming the file. Every one whyrec writes (a
+bundle's arrays, a checkpoint's tensors, a saved part's) is written with the JSON record of its
+SHA-256 by :func:`write_tensors_with_record`, the pair renamed into place only when both are whole.
 
 - **Permissions.** safetensors (0.8) writes a file through a temporary file of its own, created
   readable and writable by its owner only (mode 0600) whatever the umask says, and renames it into
@@ -17,11 +19,14 @@ asks for, and, when the disk is full, an ``OSError`` naming the file.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import stat
 import sys
 from pathlib import Path
+
+from whyrec.provenance import file_digest
 
 _OS_ERROR = re.compile(r"\(os error (\d+)\)")  # how safetensors' Rust side quotes errno
 
@@ -53,3 +58,26 @@ def write_safetensors(tensors: dict, path: str | Path, named: str | Path | None 
 def give_mode_of(sibling: str | Path, path: str | Path) -> None:
     """Set ``path``'s permission bits to those of ``sibling`` (a file whyrec wrote with ``open``)."""
     os.chmod(path, stat.S_IMODE(os.stat(sibling).st_mode))
+
+
+def write_tensors_with_record(tensors: dict, tensors_path: Path, record: dict, record_path: Path, key: str,
+                              indent: int | None = None, named: Path | None = None) -> None:
+    """Write ``tensors`` (torch tensors or numpy arrays; safetensors) to ``tensors_path`` and ``record``
+    (JSON, with the tensors' SHA-256 under ``key``) to ``record_path``. Both are written under
+    temporary names and renamed at the end, the record last, so an interrupted or failed save (a full
+    disk: an ``OSError`` naming the file) leaves the previous pair (or none), never new tensors under
+    an old record or half of a new pair; a failed one leaves no temporary file either. The tensors
+    file gets the record's permission bits. ``named``: the path an error names for the tensors file
+    (a checkpoint's, written in a folder renamed afterwards); ``tensors_path`` by default."""
+    tmp_tensors = tensors_path.with_name(tensors_path.name + ".tmp")
+    tmp_record = record_path.with_name(record_path.name + ".tmp")
+    try:
+        write_safetensors(tensors, tmp_tensors, named=named or tensors_path)
+        tmp_record.write_text(json.dumps({**record, key: file_digest(tmp_tensors)}, indent=indent), encoding="utf-8")
+        give_mode_of(tmp_record, tmp_tensors)
+    except BaseException:
+        tmp_tensors.unlink(missing_ok=True)
+        tmp_record.unlink(missing_ok=True)
+        raise
+    os.replace(tmp_tensors, tensors_path)
+    os.replace(tmp_record, record_path)
