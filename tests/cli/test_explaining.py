@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+import io
 
-from whyrec.cli.explaining import _feature_word, rating_split_text
+import pytest
+from rich.console import Console
+
+from whyrec.cli.explaining import _feature_word, _print_recommendations, rating_split_text
 from whyrec.errors import ConfigError
 
 
@@ -38,3 +41,16 @@ def test_a_blank_feature_word_is_refused_and_a_padded_one_stripped():
     assert _feature_word(" sound ") == "sound" and _feature_word(None) is None
     with pytest.raises(ConfigError, match="--feature-word is empty"):
         _feature_word("  ")
+
+
+def test_a_recommended_items_shared_title_is_printed_after_its_id_without_the_id_again():
+    """The service tells items sharing a title apart by their id after it; a printed line already
+    starts with the id, so it is not written twice (it was: "m1 Hearst Magazines (Women) · m1")."""
+    rows = [{"item": "m1", "title": "Hearst Magazines (Women) · m1", "predicted_rating": 4.5, "explanations": {}},
+            {"item": "m2", "title": "Tidy · Home", "predicted_rating": 4.0, "explanations": {}},
+            {"item": "m3", "title": None, "predicted_rating": 3.0, "explanations": {}}]
+    out = io.StringIO()
+    _print_recommendations(Console(file=out, width=200), {"user": "u1", "cold_start": False, "history": True,
+                                                          "items": rows})
+    assert out.getvalue().splitlines()[1:] == ["  1. m1 Hearst Magazines (Women): 4.50★",
+                                               "  2. m2 Tidy · Home: 4.00★", "  3. m3: 3.00★"]

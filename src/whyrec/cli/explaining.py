@@ -300,8 +300,8 @@ def _print_explained(con, model, rows, as_json: bool, reason: str | None, why: b
             print(strict_dumps(_with_readable({**row, "no_explanation": reason} if reason else row)))
             continue
         cold = _new_user_mark(row["did_you_mean"]) if row["cold_start"] else ""
-        title = f" {shortened(row['title'], 60)}" if row.get("title") else ""
-        con.print(f"{row['user']}{cold} → {row['item']}{title}: {rating_text(row['predicted_rating'], top, 2)}",
+        con.print(f"{row['user']}{cold} → {row['item']}{_title_after_id(row)}: "
+                  f"{rating_text(row['predicted_rating'], top, 2)}",
                   highlight=False)
         _print_row_details(con, row, "  ", top)
         if why and row["cold_start"]:
@@ -441,9 +441,21 @@ def _print_recommendations(con, answer: dict, top: float | None = None, why: boo
     if why and answer["cold_start"]:
         con.print(f"  ({NO_SPLIT_FOR_A_NEW_USER})", highlight=False)
     for rank, row in enumerate(rows, 1):
-        title = f" {shortened(row['title'], 60)}" if row.get("title") else ""
-        con.print(f"  {rank}. {row['item']}{title}: {rating_text(row['predicted_rating'], top, 2)}", highlight=False)
+        con.print(f"  {rank}. {row['item']}{_title_after_id(row)}: {rating_text(row['predicted_rating'], top, 2)}",
+                  highlight=False)
         _print_row_details(con, row, "     ", top)
+
+
+def _title_after_id(row: dict) -> str:
+    """The row's title as printed after its item id (" " and the title, cut to 60 characters; ""
+    when it has none). A title several items share carries the item's id after it to tell them
+    apart (:func:`whyrec.serve.systems.distinct_titles`, as the service and ``--json`` give it);
+    printed after the id, the id is not written a second time."""
+    title = row.get("title")
+    if not title:
+        return ""
+    suffix = f" · {row['item']}"
+    return f" {shortened(title.removesuffix(suffix), 60)}"
 
 
 def _scale_top(model) -> float | None:
