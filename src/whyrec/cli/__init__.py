@@ -30,12 +30,14 @@ from __future__ import annotations
 import errno
 import re
 import sys
+from pathlib import Path
 
 # importing the command modules registers their commands, in the order `whyrec --help` lists them
 from whyrec.cli import inspecting, training, evaluating, scoring  # isort: skip
 from whyrec.cli import explaining, serving  # isort: skip
 from whyrec.cli import data_commands, experiments  # isort: skip
 from whyrec.cli.common import app, data_app, experiment_app
+from whyrec.cli.option_checks import CHECKED_OUTPUTS
 from whyrec.cli.output import err_console, print_error
 
 __all__ = ["app", "main", "data_commands", "evaluating", "experiments", "explaining", "inspecting", "scoring",
@@ -100,6 +102,7 @@ def main() -> None:
             print_error(f"{process_prefix()}{message}")
 
     finished = False
+    CHECKED_OUTPUTS.clear()  # a test may run several commands in one process
     sys.argv[1:] = home_expanded(sys.argv[1:])  # before a torchrun relaunch reads them too
     try:
         if launched_world() > 1:
@@ -129,7 +132,7 @@ def main() -> None:
         say_error(message)
         sys.exit(ERROR_EXIT)
     except OSError as exc:  # a path that cannot be written or read: a full disk, no permission, no such folder
-        say_error(os_error_message(exc, sys.argv[1:]))
+        say_error(os_error_message(exc, sys.argv[1:], CHECKED_OUTPUTS))
         sys.exit(ERROR_EXIT)
     except (typer.Abort, KeyboardInterrupt):  # older typer: click's Abort; or Ctrl-C outside the command
         if launched_main():
@@ -176,20 +179,24 @@ OUTPUT_OPTIONS = ("--out", "--records", "--checkpoint")
 _DISK_FULL = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}  # no EDQUOT on Windows
 
 
-def os_error_message(exc: OSError, args: list[str]) -> str:
+def os_error_message(exc: OSError, args: list[str], checked: dict[str, Path] | None = None) -> str:
     """One line for a file the system would not read or write: the file and the system's words. A
     write's error names no file (Python knows it only when opening), so a full disk or quota with
-    none is told as the output options' (``--out runs/x: No space left on device``)."""
+    none is told as the output options' (``--out runs/x: No space left on device``): those typed
+    in ``args``, then those of ``checked`` (the outputs the command checked before its work,
+    option → path) that were not typed, their defaults (``--out runs/demo (its default)``)."""
     from whyrec.errors import one_line
 
     reason = exc.strerror or one_line(exc)
     if exc.filename:
         return f"{exc.filename}: {reason}"
-    outputs = []
+    outputs, typed = [], set()
     for n, arg in enumerate(args):
         option, joined, value = arg.partition("=")
         if option in OUTPUT_OPTIONS and (joined or n + 1 < len(args)):
             outputs.append(f"{option} {value if joined else args[n + 1]}")
+            typed.add(option)
+    outputs += [f"{option} {path} (its default)" for option, path in (checked or {}).items() if option not in typed]
     if exc.errno in _DISK_FULL and outputs:
         return f"{', '.join(outputs)}: {reason}"
     return reason

@@ -205,6 +205,11 @@ def check_out(out: Path, data: Path | None, folder: bool = True, option: str = "
     check_writable(out, option)
 
 
+# the outputs the running command checked before its work, option → path (its default too, which
+# the command line does not show): a write error that names no file is told as theirs
+CHECKED_OUTPUTS: dict[str, Path] = {}
+
+
 def check_writable(out: Path, option: str) -> None:
     """Refuse, before any work, an output that could not be written once the work is done: one
     under a path that is a file (``--out notes.txt/run``), or in a folder without write permission.
@@ -216,6 +221,7 @@ def check_writable(out: Path, option: str) -> None:
 
     from whyrec.errors import ConfigError
 
+    CHECKED_OUTPUTS[option] = out
     target = out.resolve()
     holder = next(p for p in (target, *target.parents) if p.exists())
     if holder == target and not target.is_dir():  # a file output that is there already: overwritten
