@@ -6,8 +6,9 @@ import pytest
 import torch
 
 from tests.cli.invoke import assert_one_line_error, run_cli
-from whyrec.checkpoint import (check_same_run, claim_checkpoint_folder, complete_checkpoints, latest_checkpoint,
-                               load_module_state, load_optimizer_state, module_state, optimizer_state, save_checkpoint)
+from whyrec.checkpoint import (check_same_run, checkpoint_folder_held, claim_checkpoint_folder, complete_checkpoints,
+                               latest_checkpoint, load_module_state, load_optimizer_state, module_state,
+                               optimizer_state, save_checkpoint)
 from whyrec.errors import WhyrecError
 
 
@@ -169,3 +170,49 @@ def test_train_given_a_checkpoint_folder_another_run_holds_is_refused_before_rea
         holder.wait()
     assert_one_line_error(proc, f"another run is training with this checkpoint folder (process {holder.pid})")
     assert "split" not in proc.stderr and not (tmp_path / "b").exists()  # refused before the data was read
+
+
+def _claimable(root) -> bool:
+    """Whether another process could claim ``root`` now (it lets go at once)."""
+    code = f"from whyrec.checkpoint import claim_checkpoint_folder; claim_checkpoint_folder({str(root)!r})"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120).returncode == 0
+
+
+@pytest.mark.skipif(os.name != "posix", reason="flock")
+def test_a_checkpoint_folder_held_for_a_block_is_let_go_when_it_ends_however_it_ends(tmp_path):
+    root = tmp_path / "ck"
+    with checkpoint_folder_held(root):
+        assert not _claimable(root)
+    assert _claimable(root)
+    with pytest.raises(KeyboardInterrupt):  # Ctrl-C in a notebook: the folder is not left held
+        with checkpoint_folder_held(root):
+            raise KeyboardInterrupt
+    assert _claimable(root)
+    with checkpoint_folder_held(None), checkpoint_folder_held(""):  # no folder: nothing held
+        pass
+    claim_checkpoint_folder(root)  # held for the process (the command line's claim): a block keeps it held
+    with checkpoint_folder_held(root):
+        pass
+    assert not _claimable(root)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="flock")
+@pytest.mark.parametrize("system", ["mt", "peter"])
+def test_fit_holds_its_checkpoint_folder_while_it_trains_and_lets_it_go_after(system, tiny_split, tmp_path):
+    """A library caller's ``fit(checkpoint_dir=…)`` is kept from sharing its folder with another
+    run, as the command line's runs are; once ``fit`` returns, the folder is free."""
+    from tests.systems.test_mt import TINY as MT_TINY
+    from tests.systems.test_peter import TINY as PETER_TINY
+    from whyrec.systems.mt import MultiTask
+    from whyrec.systems.peter import Peter
+
+    root = tmp_path / "ck"
+    seen = []
+    model = MultiTask(**{**MT_TINY, "epochs": 1}) if system == "mt" else Peter(**{**PETER_TINY, "epochs": 1})
+    look = lambda record: seen.append(_claimable(root))  # noqa: E731 - after each epoch
+    if system == "mt":
+        model.fit(tiny_split.train, tiny_split.valid, None, str(root), on_epoch=look)  # by position too
+    else:
+        model.fit(tiny_split.train, tiny_split.valid, None, look, checkpoint_dir=str(root))
+    assert seen and not any(seen)  # held while it trained
+    assert complete_checkpoints(root) == [1] and _claimable(root)

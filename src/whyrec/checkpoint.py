@@ -9,6 +9,8 @@ named tensors plus JSON for their hyper-parameters.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import os
 import re
@@ -19,7 +21,7 @@ from typing import Iterator
 
 import torch
 
-from whyrec.distributed import Cluster
+from whyrec.distributed import Cluster, launched_main
 from whyrec.errors import WhyrecError, one_line
 from whyrec.provenance import file_digest
 from whyrec.tensor_files import write_tensors_with_record
@@ -137,6 +139,52 @@ def claim_checkpoint_folder(root: str | Path, holds_epochs: bool = True) -> None
     os.ftruncate(fd, 0)
     os.write(fd, str(os.getpid()).encode("ascii"))
     _CLAIMED[root] = fd
+
+
+def release_checkpoint_folder(root: str | Path) -> None:
+    """Let go of a folder :func:`claim_checkpoint_folder` holds (nothing when this process holds
+    none there). Its ``.lock`` file stays, held by nobody."""
+    fd = _CLAIMED.pop(Path(root).resolve(), None)
+    if fd is not None:
+        os.close(fd)  # closing the descriptor lets go of its flock
+
+
+@contextmanager
+def checkpoint_folder_held(root: str | Path | None) -> Iterator[None]:
+    """The checkpoint folder ``root`` held (:func:`claim_checkpoint_folder`) for the ``with`` block,
+    and let go when it ends, however it ends (an error, Ctrl-C in a notebook), unless this process
+    held it before: the command line holds its folder for the whole run. Of the processes a
+    launcher started, the main one (``RANK`` 0) holds it, as it is the one the command line's
+    claim is made in. Nothing when ``root`` is None or empty."""
+    if not root or not launched_main():
+        yield
+        return
+    held_before = Path(root).resolve() in _CLAIMED
+    claim_checkpoint_folder(root)
+    try:
+        yield
+    finally:
+        if not held_before:
+            release_checkpoint_folder(root)
+
+
+def holding_checkpoint_folder(fit):
+    """A ``fit(…, checkpoint_dir=…)`` method that holds its checkpoint folder while it trains
+    (:func:`checkpoint_folder_held`): the library's callers are kept from training two models into
+    one folder at once, as the command line's are, and the folder is free again once ``fit``
+    returns. Arguments ``fit`` would refuse are left for it to refuse."""
+    signature = inspect.signature(fit)
+
+    @functools.wraps(fit)
+    def holding(*args, **kwargs):
+        try:
+            root = signature.bind(*args, **kwargs).arguments.get("checkpoint_dir")
+        except TypeError:  # fit's own error, raised by calling it
+            return fit(*args, **kwargs)
+        with checkpoint_folder_held(root):
+            return fit(*args, **kwargs)
+
+    return holding
 
 
 def complete_checkpoints(root: str | Path) -> list[int]:

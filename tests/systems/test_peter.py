@@ -509,7 +509,7 @@ def test_a_resumed_run_ends_as_the_uninterrupted_one(planted, tmp_path):
     settings = {**TINY, "epochs": 6, "patience": 6, "use_feature": True}
     whole = Peter(**settings).fit(split.train, split.valid, features)
     first = Peter(**{**settings, "epochs": 4}).fit(split.train, split.valid, features, checkpoint_dir=str(tmp_path))
-    assert len(first.history) == 4 and sorted(p.name for p in tmp_path.iterdir()) == ["epoch-0004"]
+    assert len(first.history) == 4 and sorted(p.name for p in tmp_path.iterdir()) == [".lock", "epoch-0004"]
     resumed = Peter(**settings).fit(split.train, split.valid, features, checkpoint_dir=str(tmp_path))
     def without_time(history):
         return [{k: v for k, v in r.items() if k != "seconds"} for r in history]

@@ -57,6 +57,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from whyrec.align.adversarial import ReviewDiscriminator, discriminator_loss, reinforce_loss, rollout_rewards
+from whyrec.checkpoint import holding_checkpoint_folder
 from whyrec.data.corpus import Corpus, IdMap, paired_ids
 from whyrec.data.text import Vocabulary, tokenize
 from whyrec.devices import resolve_device
@@ -372,6 +373,7 @@ class MultiTask:
     def _rows(self, n: int) -> np.ndarray:
         return torch.randint(0, len(self.data.targets), (n,), generator=self._gen).numpy()
 
+    @holding_checkpoint_folder
     def fit(self, train: Corpus, valid: Corpus | None = None, features: pd.DataFrame | None = None,
             checkpoint_dir: str | None = None, on_epoch: Callable[[dict], None] | None = None,
             on_step: Callable[[int, str], None] | None = None) -> "MultiTask":

@@ -24,6 +24,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from whyrec.checkpoint import holding_checkpoint_folder
 from whyrec.data.corpus import Corpus, IdMap, paired_ids
 from whyrec.data.text import UNK, Vocabulary
 from whyrec.devices import resolve_device
@@ -122,6 +123,7 @@ class Peter:
         feature_at = dict(zip(features["position"], features["feature"])) if features is not None and len(features) else {}
         return torch.as_tensor([self.vocab.id(feature_at.get(p, UNK)) for p in corpus.positions.tolist()])
 
+    @holding_checkpoint_folder
     def fit(self, train: Corpus, valid: Corpus | None = None, features: pd.DataFrame | None = None,
             log=None, checkpoint_dir: str | None = None, on_step=None) -> "Peter":
         """Train on ``train``, keeping the epoch with the best validation score (text NLL, plus rating
