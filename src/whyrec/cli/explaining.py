@@ -168,12 +168,17 @@ def align(
     for user, item, old, new in list(zip(test.users, test.items, before, after))[:5]:
         con.print(f"  {user} → {item}: {shown(old)}  ⇒  {shown(new)}", highlight=False)
     run["test"] = {"split": parts.name, **measured}
-    system.save(out)
+    from whyrec.cli.saving import save_or_keep_elsewhere
     from whyrec.provenance import read_run_record, write_run_record
 
-    # this command's record, holding the one of the bundle it aligned (how that was trained)
-    write_run_record(out, data, splits=[parts], aligned_from={"bundle": str(bundle.resolve()),
-                                                             "made_by": read_run_record(bundle)})
+    aligned_from = {"bundle": str(bundle.resolve()), "made_by": read_run_record(bundle)}
+
+    def save(folder: Path) -> None:
+        system.save(folder)
+        # this command's record, holding the one of the bundle it aligned (how that was trained)
+        write_run_record(folder, data, splits=[parts], aligned_from=aligned_from)
+
+    save_or_keep_elsewhere(save, out, f"aligned {system_label(system)}")
     con.print(f"saved the aligned {system_label(system)} to {out}")
 
 

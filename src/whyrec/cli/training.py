@@ -215,8 +215,18 @@ def train(
                   "test): not measured", highlight=False)
     if not cluster.is_main:
         return
+    from whyrec.cli.saving import save_or_keep_elsewhere
+    from whyrec.provenance import write_run_record
+
+    def save(folder: Path) -> None:
+        if text_system:
+            estimator.save(folder)
+        else:
+            save_bundle(estimator, folder)
+        write_run_record(folder, data, splits=[parts])  # the command, the code, the data and split it was trained on
+
+    save_or_keep_elsewhere(save, out, f"trained {model}")
     if text_system:
-        estimator.save(out)
         users, items = parts.test.users[:3], parts.test.items[:3]
         known = [u in estimator.user_map and i in estimator.item_map for u, i in zip(users, items)]
         users, items = [u for u, k in zip(users, known) if k], [i for i, k in zip(items, known) if k]
@@ -225,9 +235,4 @@ def train(
             texts = generate(estimator, "pair" if "pair" in names else names[0], users, items)
             for user, item, text in zip(users, items, texts):
                 con.print(f"  {user} → {item}: {shown(text)}", highlight=False)
-    else:
-        save_bundle(estimator, out)
-    from whyrec.provenance import write_run_record
-
-    write_run_record(out, data, splits=[parts])  # the command, the code, the data and split it was trained on
     con.print(f"saved {model} to {out}")

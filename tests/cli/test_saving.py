@@ -1,0 +1,96 @@
+"""A bundle whose save is refused at the end of a long command is kept elsewhere, not lost."""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import pytest
+
+from tests.cli.invoke import assert_one_line_error
+from whyrec.cli.saving import UNSAVED_PREFIX, save_or_keep_elsewhere
+from whyrec.errors import WhyrecError
+
+FULL = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "runs/b/arrays.safetensors")
+
+
+@pytest.fixture
+def temporary(tmp_path, monkeypatch):
+    """The system's temporary folder, for the test: a folder of its own, empty."""
+    folder = tmp_path / "system-tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def test_a_save_that_works_goes_where_it_was_asked(tmp_path, temporary):
+    saved = []
+    save_or_keep_elsewhere(saved.append, tmp_path / "out", "trained pmf")
+    assert saved == [tmp_path / "out"] and not any(temporary.iterdir())
+
+
+def test_a_refused_save_is_made_in_the_temporary_folder_and_the_error_says_where(tmp_path, temporary):
+    tried = []
+
+    def save(folder):
+        tried.append(folder)
+        if folder == tmp_path / "out":
+            raise FULL
+        (folder / "bundle.json").write_text("{}")
+
+    with pytest.raises(WhyrecError) as refused:
+        save_or_keep_elsewhere(save, tmp_path / "out", "trained pmf")
+    [elsewhere] = list(temporary.iterdir())
+    assert elsewhere.name.startswith(UNSAVED_PREFIX) and tried == [tmp_path / "out", elsewhere]
+    assert str(refused.value) == (f"runs/b/arrays.safetensors: No space left on device; the trained pmf was saved "
+                                  f"in {elsewhere} instead: move it where it belongs")
+    assert (elsewhere / "bundle.json").exists()
+
+
+def test_a_save_refused_in_both_places_raises_the_first_refusal_and_leaves_nothing(tmp_path, temporary):
+    def save(folder):
+        (folder / "half").mkdir(parents=True)
+        raise FULL if folder == tmp_path / "out" else OSError(errno.EDQUOT, "Disk quota exceeded")
+
+    with pytest.raises(OSError) as refused:
+        save_or_keep_elsewhere(save, tmp_path / "out", "trained pmf")
+    assert refused.value is FULL and not any(temporary.iterdir())
+
+
+REFUSING = """
+import errno, os, sys
+import whyrec.tensor_files as tensor_files
+real = tensor_files.write_safetensors
+def write_safetensors(tensors, path, named=None):  # a full disk under --out, room elsewhere
+    if str(path).startswith(os.environ["REFUSE_UNDER"]):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(named or path))
+    return real(tensors, path, named=named)
+tensor_files.write_safetensors = write_safetensors
+from whyrec.cli import main
+main()
+"""
+
+
+def test_train_whose_bundle_cannot_be_written_keeps_it_in_the_temporary_folder(planted, tmp_path):
+    """The model trained is not lost with the save: it had been (a one-line error, and nothing kept)."""
+    from whyrec.bundle import load_bundle
+    from whyrec.data import load_corpus
+
+    data, out, temporary = tmp_path / "planted.csv", tmp_path / "out", tmp_path / "system-tmp"
+    planted.corpus.reviews.to_csv(data, index=False)
+    temporary.mkdir()
+    env = {**os.environ, "REFUSE_UNDER": str(out), "TMPDIR": str(temporary), "COLUMNS": "200"}
+    proc = subprocess.run([sys.executable, "-c", REFUSING, "train", "pmf", "--data", str(data), "--out", str(out)],
+                          capture_output=True, text=True, timeout=300, env=env)
+    [elsewhere] = list(temporary.iterdir())
+    assert_one_line_error(proc, f"{out / 'arrays.safetensors'}: No space left on device; the trained pmf was saved "
+                                f"in {elsewhere} instead")
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["arrays.safetensors", "bundle.json", "run.json"]
+    assert not out.exists() or not any(out.iterdir())  # nothing half-written where it was refused
+    corpus = load_corpus(data)
+    kept = load_bundle(elsewhere).predict(corpus.users[:5], corpus.items[:5])
+    assert np.isfinite(kept).all() and len(set(np.round(kept, 6))) > 1  # a trained model, not a blank
