@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
 import subprocess
 import sys
@@ -75,6 +76,14 @@ main()
 """
 
 
+def _refused_under(out, temporary, *args: str) -> subprocess.CompletedProcess:
+    """``whyrec ARGS`` where every safetensors file under ``out`` is refused as a full disk
+    refuses it, and ``temporary`` is the system's temporary folder."""
+    env = {**os.environ, "REFUSE_UNDER": str(out), "TMPDIR": str(temporary), "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-c", REFUSING, *args], capture_output=True, text=True, timeout=300,
+                          env=env)
+
+
 def test_train_whose_bundle_cannot_be_written_keeps_it_in_the_temporary_folder(planted, tmp_path):
     """The model trained is not lost with the save: it had been (a one-line error, and nothing kept)."""
     from whyrec.bundle import load_bundle
@@ -83,9 +92,7 @@ def test_train_whose_bundle_cannot_be_written_keeps_it_in_the_temporary_folder(p
     data, out, temporary = tmp_path / "planted.csv", tmp_path / "out", tmp_path / "system-tmp"
     planted.corpus.reviews.to_csv(data, index=False)
     temporary.mkdir()
-    env = {**os.environ, "REFUSE_UNDER": str(out), "TMPDIR": str(temporary), "COLUMNS": "200"}
-    proc = subprocess.run([sys.executable, "-c", REFUSING, "train", "pmf", "--data", str(data), "--out", str(out)],
-                          capture_output=True, text=True, timeout=300, env=env)
+    proc = _refused_under(out, temporary, "train", "pmf", "--data", str(data), "--out", str(out))
     [elsewhere] = list(temporary.iterdir())
     assert_one_line_error(proc, f"{out / 'arrays.safetensors'}: No space left on device; the trained pmf was saved "
                                 f"in {elsewhere} instead")
@@ -94,3 +101,22 @@ def test_train_whose_bundle_cannot_be_written_keeps_it_in_the_temporary_folder(p
     corpus = load_corpus(data)
     kept = load_bundle(elsewhere).predict(corpus.users[:5], corpus.items[:5])
     assert np.isfinite(kept).all() and len(set(np.round(kept, 6))) > 1  # a trained model, not a blank
+
+
+def test_align_whose_bundle_cannot_be_written_keeps_it_in_the_temporary_folder(planted, tmp_path):
+    from tests.cli.invoke import run_cli
+
+    data, out, temporary = tmp_path / "planted.csv", tmp_path / "aligned", tmp_path / "system-tmp"
+    planted.corpus.reviews.to_csv(data, index=False)
+    temporary.mkdir()
+    trained = run_cli("train", "peter", "--data", str(data), "--out", str(tmp_path / "peter"), "--param", "emsize=16",
+                      "--param", "ffn=32", "--param", "epochs=1")
+    assert trained.returncode == 0, trained.stderr
+    proc = _refused_under(out, temporary, "align", str(tmp_path / "peter"), "--data", str(data), "--out", str(out),
+                          "--encoder", "words", "--epochs", "2", "--samples", "2", "--batches", "1", "--set",
+                          "mine_pretrain_epochs=1", "--set", "mine_hidden=8")
+    [elsewhere] = [p for p in temporary.iterdir() if p.name.startswith(UNSAVED_PREFIX)]  # beside others' files
+    assert_one_line_error(proc, f"{out / 'arrays.safetensors'}: No space left on device; the aligned PETER "
+                                f"(planted) was saved in {elsewhere} instead")
+    shown = json.loads(run_cli("show", str(elsewhere), "--json").stdout)
+    assert len(shown["alignments"]) == 1 and shown["alignments"][0]["target"] == "rating"
