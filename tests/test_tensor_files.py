@@ -6,6 +6,7 @@ and leaves the previous bundle or checkpoint as it was, with no temporary file."
 from __future__ import annotations
 
 import errno
+import json
 import os
 import stat
 import subprocess
@@ -22,7 +23,7 @@ from whyrec.checkpoint import complete_checkpoints, latest_checkpoint, save_chec
 from whyrec.data import ratio_split
 from whyrec.rating import ContextAwareALS
 from whyrec.saved_parts import save_part
-from whyrec.tensor_files import give_mode_of, write_safetensors
+from whyrec.tensor_files import give_mode_of, write_safetensors, write_tensors_with_record
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
 UMASKS = [0o022, 0o027, 0o077]
@@ -139,6 +140,53 @@ def test_a_failed_save_keeps_the_bundle_and_checkpoint_before_and_leaves_no_temp
     assert not list(tmp_path.rglob("*.tmp")) and complete_checkpoints(tmp_path / "ck") == [1]
     assert latest_checkpoint(tmp_path / "ck")[1]["note"] == "first"
     np.testing.assert_array_equal(load_bundle(tmp_path / "b").predict(["u0"], ["i0"]), model.predict(["u0"], ["i0"]))
+
+
+def test_two_saves_into_one_folder_at_once_never_pair_one_runs_tensors_with_the_others_record(tmp_path,
+                                                                                            monkeypatch):
+    """Two processes (here two threads, each its own writer id) save into one folder at once, the
+    second writing its tensors between the first's write and its hash. With one temporary name for
+    both, the first hashed and renamed the second's tensors under its own record: a pair that
+    loaded as whole, one run's weights under the other's settings."""
+    import threading
+
+    from safetensors.torch import load_file
+
+    import whyrec.tensor_files as tensor_files
+    from whyrec.provenance import file_digest
+
+    real, me = tensor_files.write_safetensors, threading.local()
+    first_written, second_written, first_done = threading.Event(), threading.Event(), threading.Event()
+
+    def write_safetensors(tensors, path, named=None):
+        real(tensors, path, named)
+        if me.run == "first":  # the second writes its tensors now, before the first hashes its own
+            first_written.set()
+            second_written.wait(30)
+        else:
+            second_written.set()
+            first_done.wait(30)
+    monkeypatch.setattr(tensor_files, "write_safetensors", write_safetensors)
+    monkeypatch.setattr(tensor_files, "_writer", lambda: me.pid)
+
+    def save(run: str, pid: int, value: float) -> None:
+        me.run, me.pid = run, pid
+        write_tensors_with_record({"w": torch.full((2,), value)}, tmp_path / "arrays.safetensors", {"run": run},
+                                  tmp_path / "bundle.json", "arrays_sha256")
+
+    first = threading.Thread(target=save, args=("first", 1, 1.0))
+    first.start()
+    assert first_written.wait(30)
+    second = threading.Thread(target=save, args=("second", 2, 2.0))
+    second.start()
+    first.join(30)
+    first_done.set()
+    second.join(30)
+    record = json.loads((tmp_path / "bundle.json").read_text())
+    weights = load_file(tmp_path / "arrays.safetensors")["w"]
+    assert record["arrays_sha256"] == file_digest(tmp_path / "arrays.safetensors")
+    assert float(weights[0]) == {"first": 1.0, "second": 2.0}[record["run"]]  # one run's pair, whole
+    assert not list(tmp_path.glob("*.tmp"))
 
 
 def test_train_on_a_full_disk_says_so_in_one_line_naming_the_file(planted, tmp_path):

@@ -55,6 +55,11 @@ def write_safetensors(tensors: dict, path: str | Path, named: str | Path | None 
         raise OSError(errno, os.strerror(errno), str(named or path)) from None
 
 
+def _writer() -> int:
+    """Who is writing, in temporary names: this process's id."""
+    return os.getpid()
+
+
 def give_mode_of(sibling: str | Path, path: str | Path) -> None:
     """Set ``path``'s permission bits to those of ``sibling`` (a file whyrec wrote with ``open``)."""
     os.chmod(path, stat.S_IMODE(os.stat(sibling).st_mode))
@@ -68,9 +73,15 @@ def write_tensors_with_record(tensors: dict, tensors_path: Path, record: dict, r
     disk: an ``OSError`` naming the file) leaves the previous pair (or none), never new tensors under
     an old record or half of a new pair; a failed one leaves no temporary file either. The tensors
     file gets the record's permission bits. ``named``: the path an error names for the tensors file
-    (a checkpoint's, written in a folder renamed afterwards); ``tensors_path`` by default."""
-    tmp_tensors = tensors_path.with_name(tensors_path.name + ".tmp")
-    tmp_record = record_path.with_name(record_path.name + ".tmp")
+    (a checkpoint's, written in a folder renamed afterwards); ``tensors_path`` by default.
+
+    The temporary names carry the process id: two processes saving into one folder at once (the
+    same ``train --out`` run twice) each hash their own tensors. With one name, the second's
+    tensors could be written under the first's record between its write and its hash, and the
+    pair would load as whole, one run's weights under the other's settings; now the folder ends
+    with one run's pair, or with a record that does not match its tensors, which loading refuses."""
+    tmp_tensors = tensors_path.with_name(f"{tensors_path.name}.{_writer()}.tmp")
+    tmp_record = record_path.with_name(f"{record_path.name}.{_writer()}.tmp")
     try:
         write_safetensors(tensors, tmp_tensors, named=named or tensors_path)
         tmp_record.write_text(json.dumps({**record, key: file_digest(tmp_tensors)}, indent=indent), encoding="utf-8")
