@@ -192,18 +192,11 @@ def test_two_saves_into_one_folder_at_once_never_pair_one_runs_tensors_with_the_
 def test_train_on_a_full_disk_says_so_in_one_line_naming_the_file(planted, tmp_path):
     """A real refusal: the file-size limit (RLIMIT_FSIZE) makes the bundle's write fail with EFBIG,
     as a full disk fails with ENOSPC. It had been safetensors' traceback."""
-    import resource
-    import signal
+    from tests.cli.invoke import run_cli
 
     data = tmp_path / "planted.csv"
     planted.corpus.reviews.to_csv(data, index=False)
-
-    def small_files():
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write fails with EFBIG instead of killing
-        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
-
-    proc = subprocess.run([sys.executable, "-m", "whyrec.cli", "train", "pmf", "--data", str(data), "--out",
-                           str(tmp_path / "b")], capture_output=True, text=True, timeout=300, preexec_fn=small_files)
+    proc = run_cli("train", "pmf", "--data", str(data), "--out", str(tmp_path / "b"), file_size_limit=4096)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     assert proc.stderr.strip().splitlines()[-1] == f"error: {tmp_path / 'b' / 'arrays.safetensors'}: File too large"
     assert list((tmp_path / "b").iterdir()) == []

@@ -8,9 +8,24 @@ import sys
 from pathlib import Path
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+            file_size_limit: int | None = None) -> subprocess.CompletedProcess:
+    """``whyrec ARGS`` in a child process. With ``file_size_limit`` (bytes, RLIMIT_FSIZE), a write
+    past it fails with EFBIG, as a write to a full disk fails with ENOSPC: a real refusal."""
     return subprocess.run([sys.executable, "-m", "whyrec.cli", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=300, env={**os.environ, "COLUMNS": "200", **(env or {})})
+                          cwd=cwd, timeout=300, env={**os.environ, "COLUMNS": "200", **(env or {})},
+                          preexec_fn=None if file_size_limit is None else _small_files(file_size_limit))
+
+
+def _small_files(limit: int):
+    """What a child runs before whyrec so that it may write no file past ``limit`` bytes."""
+    def install() -> None:
+        import resource
+        import signal
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write fails with EFBIG instead of killing
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return install
 
 
 def assert_one_line_error(proc: subprocess.CompletedProcess, pattern: str) -> None:

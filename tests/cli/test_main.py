@@ -499,20 +499,11 @@ def test_a_full_disk_while_writing_results_to_the_default_out_names_it(tmp_path)
     """A real refusal with no file named: the file-size limit (RLIMIT_FSIZE) makes a results
     file's write fail with EFBIG, as a full disk fails with ENOSPC. The --out no one typed, the
     default runs/rating, is named; it had been "File too large" alone."""
-    import resource
-    import signal
-
     from whyrec.data.synthetic import make_planted_corpus
 
     data = tmp_path / "planted.csv"
     make_planted_corpus(n_users=60, n_items=30, reviews_per_user=8, seed=1).corpus.reviews.to_csv(data, index=False)
-
-    def small_files():
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write fails with EFBIG instead of killing
-        resource.setrlimit(resource.RLIMIT_FSIZE, (3000, 3000))
-
-    proc = subprocess.run([sys.executable, "-m", "whyrec.cli", "experiment", "rating", "--data", str(data), "--model",
-                           "bias-baseline"], capture_output=True, text=True, timeout=300, cwd=tmp_path,
-                          preexec_fn=small_files)
+    proc = run_cli("experiment", "rating", "--data", str(data), "--model", "bias-baseline", cwd=tmp_path,
+                   file_size_limit=3000)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     assert proc.stderr.strip().splitlines()[-1] == "error: --out runs/rating (its default): File too large"
