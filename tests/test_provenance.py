@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
+import pytest
 
 from tests.conftest import strict_loads
 from whyrec.data import fixed_index_split, ratio_split
-from whyrec.provenance import (RUN_FILE, data_record, file_digest, held_out_warning, run_record, source_commit,
-                               split_fingerprint, split_record, write_run_record)
+from whyrec.provenance import (RUN_FILE, data_record, file_digest, held_out_warning, run_record, run_record_after,
+                               source_commit, split_fingerprint, split_record, write_run_record)
 
 
 def test_the_digest_is_the_sha256_of_the_bytes_read_in_chunks(tmp_path):
@@ -195,3 +199,59 @@ def test_a_split_folder_without_a_record_is_taken_as_it_is(tmp_path):
     assert split_source_warning(folder, data) is None
     data.write_text(data.read_text().replace("fine", "good"))  # changed since
     assert "which this data is not, nor a copy of (changed since?)" in split_source_warning(folder, data)
+
+
+def _old_record(folder: Path) -> str:
+    """A folder holding a previous run's record; its text."""
+    write_run_record(folder, None, ["train", "pmf", "--param", "factors=4"])
+    return (folder / RUN_FILE).read_text(encoding="utf-8")
+
+
+def test_a_record_refused_by_a_full_disk_leaves_the_previous_one_whole(tmp_path, monkeypatch):
+    """It was written in place: a full disk left a record cut in half, which reads as no record."""
+    old = _old_record(tmp_path)
+    real = Path.write_text
+
+    def half_then_full(path, text, *args, **kwargs):
+        real(path, text[:len(text) // 2], *args, **kwargs)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(Path, "write_text", half_then_full)
+    with pytest.raises(OSError, match="No space left"):
+        write_run_record(tmp_path, None, ["train", "pmf", "--param", "factors=8"])
+    assert (tmp_path / RUN_FILE).read_text(encoding="utf-8") == old and os.listdir(tmp_path) == [RUN_FILE]
+
+
+def test_a_record_is_put_in_place_only_once_what_it_describes_is_saved(tmp_path):
+    old = _old_record(tmp_path)
+    with pytest.raises(OSError):
+        with run_record_after(tmp_path, None, ["train", "pmf", "--param", "factors=8"]):
+            (tmp_path / "bundle.json").write_text("{}", encoding="utf-8")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "arrays.safetensors")
+    # the save failed: the folder's record is the previous run's, and nothing is left of the new one
+    assert (tmp_path / RUN_FILE).read_text(encoding="utf-8") == old
+    assert sorted(os.listdir(tmp_path)) == ["bundle.json", RUN_FILE]
+    with run_record_after(tmp_path, None, ["train", "pmf", "--param", "factors=8"]):
+        assert (tmp_path / RUN_FILE).read_text(encoding="utf-8") == old  # not before the save has ended
+    assert json.loads((tmp_path / RUN_FILE).read_text())["command"] == "whyrec train pmf --param factors=8"
+    assert sorted(os.listdir(tmp_path)) == ["bundle.json", RUN_FILE]
+
+
+def test_a_refused_record_runs_no_save(tmp_path, monkeypatch):
+    """The record is written first: when the system refuses it, the bundle it would describe is
+    not saved over the previous one either (the two stay a pair)."""
+    old = _old_record(tmp_path)
+    real = Path.write_text
+
+    def refused(path, text, *args, **kwargs):
+        if path.name.startswith(RUN_FILE):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        return real(path, text, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", refused)
+    saved = []
+    with pytest.raises(OSError, match="No space left"):
+        with run_record_after(tmp_path, None, ["train", "pmf"]):
+            saved.append(True)
+    assert not saved and os.listdir(tmp_path) == [RUN_FILE]
+    assert (tmp_path / RUN_FILE).read_text(encoding="utf-8") == old

@@ -15,9 +15,11 @@ import os
 import platform
 import shlex
 import sys
+from contextlib import contextmanager, suppress
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Iterator
 
 from whyrec.errors import WhyrecError
 from whyrec.strict_json import strict_dumps
@@ -270,11 +272,42 @@ def cpu_name(cpuinfo: str | Path = "/proc/cpuinfo") -> str:
 def write_run_record(folder: str | Path, data: str | Path | None = None, argv: list[str] | None = None,
                      splits: list | None = None, **extra) -> Path:
     """Write :func:`run_record` (and ``extra`` fields) as ``folder/run.json`` and return its path;
-    strict JSON, as every results file is (:mod:`whyrec.strict_json`: a NaN is written as null)."""
+    strict JSON, as every results file is (:mod:`whyrec.strict_json`: a NaN is written as null).
+    It is written under a temporary name and renamed: a write the system refuses (a full disk)
+    leaves the folder's previous record whole, not cut short."""
+    with run_record_after(folder, data, argv, splits, **extra):
+        pass
+    return Path(folder) / RUN_FILE
+
+
+@contextmanager
+def run_record_after(folder: str | Path, data: str | Path | None = None, argv: list[str] | None = None,
+                     splits: list | None = None, **extra) -> Iterator[None]:
+    """The run record of :func:`write_run_record`, written before the block saves what it
+    describes (a bundle) and put in place as ``folder/run.json`` only once the block has ended
+    without an error: a bundle and its record are replaced together. A save that fails in the
+    block, or a record the system refuses before it (the block does not run then), leaves the
+    folder's previous bundle with its own record, never one run's files described by another's
+    record, and no temporary file."""
     path = Path(folder) / RUN_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(strict_dumps({**run_record(data, argv, splits), **extra}, indent=1), encoding="utf-8")
-    return path
+    staged = path.with_name(f"{RUN_FILE}.{os.getpid()}.tmp")
+    try:
+        _write_as(staged, strict_dumps({**run_record(data, argv, splits), **extra}, indent=1), path)
+        yield
+    except BaseException:
+        with suppress(OSError):  # the error to see is the one that stopped the save, not this
+            staged.unlink()
+        raise
+    os.replace(staged, path)
+
+
+def _write_as(staged: Path, text: str, path: Path) -> None:
+    """Write ``text`` to ``staged``; a refusal (a full disk) names ``path``, the file it is written for."""
+    try:
+        staged.write_text(text, encoding="utf-8")
+    except OSError as refused:
+        raise OSError(refused.errno, refused.strerror, str(path)) from None
 
 
 def read_run_record(folder: str | Path) -> dict | None:

@@ -63,23 +63,34 @@ def test_a_save_refused_in_both_places_raises_the_first_refusal_and_leaves_nothi
 
 
 REFUSING = """
-import errno, os, sys
+import errno, os, pathlib, sys
 import whyrec.tensor_files as tensor_files
+def refused(path):  # a full disk under --out for the files named so, room elsewhere
+    path = pathlib.Path(path)
+    return str(path).startswith(os.environ["REFUSE_UNDER"]) and path.name.startswith(os.environ["REFUSE_NAME"])
 real = tensor_files.write_safetensors
-def write_safetensors(tensors, path, named=None):  # a full disk under --out, room elsewhere
-    if str(path).startswith(os.environ["REFUSE_UNDER"]):
+def write_safetensors(tensors, path, named=None):
+    if refused(path):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(named or path))
     return real(tensors, path, named=named)
 tensor_files.write_safetensors = write_safetensors
+real_text = pathlib.Path.write_text
+def write_text(path, text, *args, **kwargs):
+    if refused(path):  # half of it written, as a disk filling up does
+        real_text(path, text[:len(text) // 2], *args, **kwargs)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+    return real_text(path, text, *args, **kwargs)
+pathlib.Path.write_text = write_text
 from whyrec.cli import main
 main()
 """
 
 
-def _refused_under(out, temporary, *args: str) -> subprocess.CompletedProcess:
-    """``whyrec ARGS`` where every safetensors file under ``out`` is refused as a full disk
-    refuses it, and ``temporary`` is the system's temporary folder."""
-    env = {**os.environ, "REFUSE_UNDER": str(out), "TMPDIR": str(temporary), "COLUMNS": "200"}
+def _refused_under(out, temporary, *args: str, name: str = "arrays.safetensors") -> subprocess.CompletedProcess:
+    """``whyrec ARGS`` where every file under ``out`` whose name begins with ``name`` (the
+    bundle's tensors by default) is refused as a full disk refuses it, and ``temporary`` is the
+    system's temporary folder."""
+    env = {**os.environ, "REFUSE_UNDER": str(out), "REFUSE_NAME": name, "TMPDIR": str(temporary), "COLUMNS": "200"}
     return subprocess.run([sys.executable, "-c", REFUSING, *args], capture_output=True, text=True, timeout=300,
                           env=env)
 
@@ -101,6 +112,27 @@ def test_train_whose_bundle_cannot_be_written_keeps_it_in_the_temporary_folder(p
     corpus = load_corpus(data)
     kept = load_bundle(elsewhere).predict(corpus.users[:5], corpus.items[:5])
     assert np.isfinite(kept).all() and len(set(np.round(kept, 6))) > 1  # a trained model, not a blank
+
+
+def test_a_refused_run_record_leaves_the_previous_bundle_with_its_own_record(planted, tmp_path):
+    """The record was written after the bundle: refused, it left the new bundle under --out
+    described by the previous run's record (its command, settings and data)."""
+    from tests.cli.invoke import run_cli
+
+    data, out, temporary = tmp_path / "planted.csv", tmp_path / "out", tmp_path / "system-tmp"
+    planted.corpus.reviews.to_csv(data, index=False)
+    temporary.mkdir()
+    first = run_cli("train", "pmf", "--data", str(data), "--out", str(out), "--param", "factors=4")
+    assert first.returncode == 0, first.stderr
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    proc = _refused_under(out, temporary, "train", "pmf", "--data", str(data), "--out", str(out), "--overwrite",
+                          "--param", "factors=8", name="run.json")
+    [elsewhere] = list(temporary.iterdir())
+    assert_one_line_error(proc, f"{out / 'run.json'}: No space left on device; the trained pmf was saved in "
+                                f"{elsewhere} instead")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # the first run's pair, untouched
+    assert json.loads((elsewhere / "run.json").read_text())["command"].endswith("--param factors=8")
+    assert json.loads((elsewhere / "bundle.json").read_text()) != json.loads(before["bundle.json"])
 
 
 def test_align_whose_bundle_cannot_be_written_keeps_it_in_the_temporary_folder(planted, tmp_path):

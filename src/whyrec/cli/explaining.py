@@ -169,14 +169,15 @@ def align(
         con.print(f"  {user} → {item}: {shown(old)}  ⇒  {shown(new)}", highlight=False)
     run["test"] = {"split": parts.name, **measured}
     from whyrec.cli.saving import save_or_keep_elsewhere
-    from whyrec.provenance import read_run_record, write_run_record
+    from whyrec.provenance import read_run_record, run_record_after
 
     aligned_from = {"bundle": str(bundle.resolve()), "made_by": read_run_record(bundle)}
 
     def save(folder: Path) -> None:
-        system.save(folder)
-        # this command's record, holding the one of the bundle it aligned (how that was trained)
-        write_run_record(folder, data, splits=[parts], aligned_from=aligned_from)
+        # this command's record, holding the one of the bundle it aligned (how that was trained),
+        # put in place with the aligned bundle only
+        with run_record_after(folder, data, splits=[parts], aligned_from=aligned_from):
+            system.save(folder)
 
     save_or_keep_elsewhere(save, out, f"aligned {system_label(system)}")
     con.print(f"saved the aligned {system_label(system)} to {out}")

@@ -216,14 +216,16 @@ def train(
     if not cluster.is_main:
         return
     from whyrec.cli.saving import save_or_keep_elsewhere
-    from whyrec.provenance import write_run_record
+    from whyrec.provenance import run_record_after
 
     def save(folder: Path) -> None:
-        if text_system:
-            estimator.save(folder)
-        else:
-            save_bundle(estimator, folder)
-        write_run_record(folder, data, splits=[parts])  # the command, the code, the data and split it was trained on
+        # the record (the command, the code, the data and split it was trained on) replaces the
+        # folder's old one only with the bundle it describes
+        with run_record_after(folder, data, splits=[parts]):
+            if text_system:
+                estimator.save(folder)
+            else:
+                save_bundle(estimator, folder)
 
     save_or_keep_elsewhere(save, out, f"trained {model}")
     if text_system:
