@@ -153,6 +153,7 @@ def test_two_saves_into_one_folder_at_once_never_pair_one_runs_tensors_with_the_
     from safetensors.torch import load_file
 
     import whyrec.tensor_files as tensor_files
+    import whyrec.temporary_names as temporary_names
     from whyrec.provenance import file_digest
 
     real, me = tensor_files.write_safetensors, threading.local()
@@ -167,7 +168,7 @@ def test_two_saves_into_one_folder_at_once_never_pair_one_runs_tensors_with_the_
             second_written.set()
             first_done.wait(30)
     monkeypatch.setattr(tensor_files, "write_safetensors", write_safetensors)
-    monkeypatch.setattr(tensor_files, "_writer", lambda: me.pid)
+    monkeypatch.setattr(temporary_names, "writer", lambda: me.pid)
 
     def save(run: str, pid: int, value: float) -> None:
         me.run, me.pid = run, pid

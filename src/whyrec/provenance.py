@@ -23,6 +23,7 @@ from typing import Iterator
 
 from whyrec.errors import WhyrecError
 from whyrec.strict_json import strict_dumps
+from whyrec.temporary_names import remove_abandoned, temporary_path
 
 RUN_FILE = "run.json"
 LIBRARIES = ("torch", "numpy", "pandas", "transformers")
@@ -291,7 +292,8 @@ def run_record_after(folder: str | Path, data: str | Path | None = None, argv: l
     record, and no temporary file."""
     path = Path(folder) / RUN_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    staged = path.with_name(f"{RUN_FILE}.{os.getpid()}.tmp")
+    remove_abandoned(path)  # a killed save's, from before
+    staged = temporary_path(path)
     try:
         _write_as(staged, strict_dumps({**run_record(data, argv, splits), **extra}, indent=1), path)
         yield

@@ -27,6 +27,7 @@ import sys
 from pathlib import Path
 
 from whyrec.provenance import file_digest
+from whyrec.temporary_names import remove_abandoned, temporary_path
 
 _OS_ERROR = re.compile(r"\(os error (\d+)\)")  # how safetensors' Rust side quotes errno
 
@@ -55,11 +56,6 @@ def write_safetensors(tensors: dict, path: str | Path, named: str | Path | None 
         raise OSError(errno, os.strerror(errno), str(named or path)) from None
 
 
-def _writer() -> int:
-    """Who is writing, in temporary names: this process's id."""
-    return os.getpid()
-
-
 def give_mode_of(sibling: str | Path, path: str | Path) -> None:
     """Set ``path``'s permission bits to those of ``sibling`` (a file whyrec wrote with ``open``)."""
     os.chmod(path, stat.S_IMODE(os.stat(sibling).st_mode))
@@ -79,9 +75,12 @@ def write_tensors_with_record(tensors: dict, tensors_path: Path, record: dict, r
     same ``train --out`` run twice) each hash their own tensors. With one name, the second's
     tensors could be written under the first's record between its write and its hash, and the
     pair would load as whole, one run's weights under the other's settings; now the folder ends
-    with one run's pair, or with a record that does not match its tensors, which loading refuses."""
-    tmp_tensors = tensors_path.with_name(f"{tensors_path.name}.{_writer()}.tmp")
-    tmp_record = record_path.with_name(f"{record_path.name}.{_writer()}.tmp")
+    with one run's pair, or with a record that does not match its tensors, which loading refuses.
+    Temporary files of this pair that a killed save left are removed first
+    (:func:`whyrec.temporary_names.remove_abandoned`)."""
+    for path in (tensors_path, record_path):  # a killed save's, from before
+        remove_abandoned(path)
+    tmp_tensors, tmp_record = temporary_path(tensors_path), temporary_path(record_path)
     try:
         write_safetensors(tensors, tmp_tensors, named=named or tensors_path)
         tmp_record.write_text(json.dumps({**record, key: file_digest(tmp_tensors)}, indent=indent), encoding="utf-8")

@@ -1,0 +1,72 @@
+"""The temporary names a file is written under before it is renamed into place, and the removal of
+those a killed process left behind.
+
+A bundle's arrays and record and a run's ``run.json`` are written as ``NAME.<pid>.tmp`` beside
+``NAME`` and renamed when whole (:func:`whyrec.tensor_files.write_tensors_with_record`,
+:func:`whyrec.provenance.run_record_after`). The process id keeps two processes saving into one
+folder apart. A failed save removes its own temporary file; a process killed while saving (SIGKILL,
+a power cut) cannot, and each such kill would leave one more. The next save of the same file
+removes them (:func:`remove_abandoned`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+ABANDONED_AFTER = 3600.0  # seconds without a write before a dead writer's temporary file is removed
+
+
+def writer() -> int:
+    """Who is writing, in temporary names: this process's id."""
+    return os.getpid()
+
+
+def temporary_path(path: str | Path) -> Path:
+    """Where this process writes ``path`` before renaming it into place: ``NAME.<pid>.tmp``."""
+    path = Path(path)
+    return path.with_name(f"{path.name}.{writer()}.tmp")
+
+
+def process_runs(pid: int) -> bool:
+    """Whether a process ``pid`` runs on this machine (signal 0: asks, sends nothing). One of
+    another account counts as running."""
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):  # no such process (or no such process id)
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_abandoned(path: str | Path, older_than: float = ABANDONED_AFTER) -> list[Path]:
+    """Remove the temporary files of ``path`` (``NAME.<pid>.tmp`` beside it) that a killed save
+    left: those whose process no longer runs and that nothing has written for ``older_than``
+    seconds. Both conditions, since a process id is only this machine's: on a folder other
+    machines share, another machine's process that is still writing its file (a running save
+    keeps its file's time recent) is not one that runs here. Returns the files removed. A file
+    that cannot be removed is left; where there is no signal 0 (Windows) nothing is removed."""
+    path = Path(path)
+    if os.name != "posix":
+        return []
+    pattern = re.compile(rf"^{re.escape(path.name)}\.(\d+)\.tmp$")
+    removed = []
+    try:
+        siblings = list(path.parent.iterdir())
+    except OSError:  # no folder yet: nothing left in it
+        return []
+    now = time.time()
+    for sibling in siblings:
+        found = pattern.match(sibling.name)
+        if not found or int(found.group(1)) == writer():
+            continue
+        try:
+            if now - sibling.stat().st_mtime >= older_than and not process_runs(int(found.group(1))):
+                sibling.unlink()
+                removed.append(sibling)
+        except OSError:  # gone meanwhile, or not ours to remove
+            continue
+    return removed

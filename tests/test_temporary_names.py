@@ -1,0 +1,74 @@
+"""Temporary names, and the removal of those a killed save left."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from whyrec.temporary_names import ABANDONED_AFTER, process_runs, remove_abandoned, temporary_path
+
+posix_only = pytest.mark.skipif(os.name != "posix", reason="a process is asked after with signal 0")
+
+
+def _dead_pid() -> int:
+    """The id of a process that has run and ended."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def _left(folder, name: str, pid: int, age: float):
+    """A temporary file of ``name`` as a save by ``pid`` left it, last written ``age`` seconds ago."""
+    path = folder / f"{name}.{pid}.tmp"
+    path.write_bytes(b"half written")
+    when = time.time() - age
+    os.utime(path, (when, when))
+    return path
+
+
+def test_a_temporary_name_carries_the_process_id(tmp_path):
+    assert temporary_path(tmp_path / "run.json") == tmp_path / f"run.json.{os.getpid()}.tmp"
+
+
+@posix_only
+def test_a_process_is_told_running_or_ended():
+    assert process_runs(os.getpid()) and not process_runs(_dead_pid())
+    assert not process_runs(10**12)  # no process could have that id
+
+
+@posix_only
+def test_only_old_files_of_ended_processes_are_removed(tmp_path):
+    dead, other_dead, hour = _dead_pid(), _dead_pid(), ABANDONED_AFTER
+    abandoned = _left(tmp_path, "arrays.safetensors", dead, 2 * hour)
+    kept = [_left(tmp_path, "arrays.safetensors", other_dead, 60),  # being written, maybe on another machine
+            _left(tmp_path, "arrays.safetensors", os.getppid(), 2 * hour),  # its writer runs
+            _left(tmp_path, "bundle.json", dead, 2 * hour),  # another file's
+            _left(tmp_path, "arrays.safetensors.old", dead, 2 * hour)]
+    (tmp_path / "arrays.safetensors.tmp").write_bytes(b"not one of ours")
+    assert remove_abandoned(tmp_path / "arrays.safetensors") == [abandoned]
+    assert not abandoned.exists() and all(path.exists() for path in kept)
+    assert (tmp_path / "arrays.safetensors.tmp").exists()
+    assert remove_abandoned(tmp_path / "missing-folder" / "x") == []
+
+
+@posix_only
+def test_a_save_removes_what_a_killed_save_of_the_same_files_left(tmp_path):
+    """A save killed partway left its temporary files, and each kill one more, that nothing read."""
+    from whyrec.provenance import RUN_FILE, write_run_record
+    from whyrec.tensor_files import write_tensors_with_record
+
+    dead = _dead_pid()
+    left = [_left(tmp_path, name, dead, 2 * ABANDONED_AFTER) for name in ("arrays.safetensors", "bundle.json",
+                                                                          RUN_FILE)]
+    write_tensors_with_record({"w": torch.ones(2)}, tmp_path / "arrays.safetensors", {"kind": "test"},
+                              tmp_path / "bundle.json", "arrays_sha256")
+    write_run_record(tmp_path, None, ["train", "pmf"])
+    assert not any(path.exists() for path in left)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["arrays.safetensors", "bundle.json", RUN_FILE]
+    assert json.loads((tmp_path / "bundle.json").read_text())["kind"] == "test"
