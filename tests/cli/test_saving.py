@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import stat
 import subprocess
 import sys
 import tempfile
@@ -43,9 +44,16 @@ def test_a_refused_save_is_made_in_the_temporary_folder_and_the_error_says_where
             raise FULL
         (folder / "bundle.json").write_text("{}")
 
-    with pytest.raises(WhyrecError) as refused:
-        save_or_keep_elsewhere(save, tmp_path / "out", "trained pmf")
+    mask = os.umask(0o022)
+    try:
+        with pytest.raises(WhyrecError) as refused:
+            save_or_keep_elsewhere(save, tmp_path / "out", "trained pmf")
+    finally:
+        os.umask(mask)
     [elsewhere] = list(temporary.iterdir())
+    # made as --out would have been (the umask's 0755), so that moved where it belongs another
+    # account (a service's) can read it: mkdtemp makes it its owner's alone (0700)
+    assert stat.S_IMODE(elsewhere.stat().st_mode) == 0o755
     assert elsewhere.name.startswith(UNSAVED_PREFIX) and tried == [tmp_path / "out", elsewhere]
     assert str(refused.value) == (f"runs/b/arrays.safetensors: No space left on device; the trained pmf was saved "
                                   f"in {elsewhere} instead: move it where it belongs")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -29,6 +30,7 @@ def save_or_keep_elsewhere(save: Callable[[Path], None], out: Path, what: str) -
     elsewhere = None
     try:
         elsewhere = Path(tempfile.mkdtemp(prefix=UNSAVED_PREFIX))
+        os.chmod(elsewhere, 0o777 & ~_umask())  # as --out would be made: mkdtemp's 0700 moves with it
         save(elsewhere)
     except OSError:
         if elsewhere is not None:
@@ -39,3 +41,10 @@ def save_or_keep_elsewhere(save: Callable[[Path], None], out: Path, what: str) -
 
     reason = os_error_message(first, sys.argv[1:], CHECKED_OUTPUTS)
     raise WhyrecError(f"{reason}; the {what} was saved in {elsewhere} instead: move it where it belongs") from None
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it, and setting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
