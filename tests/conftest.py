@@ -6,6 +6,7 @@ import gzip
 import json
 import os
 import socket
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -174,3 +175,12 @@ def traded_split(split):
                    Corpus.concat([rest_test, train.take([0])]), split.name)
     assert traded.sizes() == split.sizes()
     return traded
+
+
+@pytest.fixture
+def system_temporary(tmp_path, monkeypatch):
+    """The system's temporary folder, for the test: a folder of its own, empty."""
+    folder = tmp_path / "system-tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder

@@ -1,74 +1,17 @@
-"""A bundle whose save is refused at the end of a long command is kept elsewhere, not lost."""
+"""train and align: a bundle whose save is refused at the end is kept elsewhere, not lost
+(:mod:`whyrec.kept_elsewhere`), and a folder's bundle keeps its own run record."""
 
 from __future__ import annotations
 
-import errno
 import json
 import os
-import stat
 import subprocess
 import sys
-import tempfile
 
 import numpy as np
-import pytest
 
 from tests.cli.invoke import assert_one_line_error
-from whyrec.cli.saving import UNSAVED_PREFIX, save_or_keep_elsewhere
-from whyrec.errors import WhyrecError
-
-FULL = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "runs/b/arrays.safetensors")
-
-
-@pytest.fixture
-def temporary(tmp_path, monkeypatch):
-    """The system's temporary folder, for the test: a folder of its own, empty."""
-    folder = tmp_path / "system-tmp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
-
-
-def test_a_save_that_works_goes_where_it_was_asked(tmp_path, temporary):
-    saved = []
-    save_or_keep_elsewhere(saved.append, tmp_path / "out", "trained pmf")
-    assert saved == [tmp_path / "out"] and not any(temporary.iterdir())
-
-
-def test_a_refused_save_is_made_in_the_temporary_folder_and_the_error_says_where(tmp_path, temporary):
-    tried = []
-
-    def save(folder):
-        tried.append(folder)
-        if folder == tmp_path / "out":
-            raise FULL
-        (folder / "bundle.json").write_text("{}")
-
-    mask = os.umask(0o022)
-    try:
-        with pytest.raises(WhyrecError) as refused:
-            save_or_keep_elsewhere(save, tmp_path / "out", "trained pmf")
-    finally:
-        os.umask(mask)
-    [elsewhere] = list(temporary.iterdir())
-    # made as --out would have been (the umask's 0755), so that moved where it belongs another
-    # account (a service's) can read it: mkdtemp makes it its owner's alone (0700)
-    assert stat.S_IMODE(elsewhere.stat().st_mode) == 0o755
-    assert elsewhere.name.startswith(UNSAVED_PREFIX) and tried == [tmp_path / "out", elsewhere]
-    assert str(refused.value) == (f"runs/b/arrays.safetensors: No space left on device; the trained pmf was saved "
-                                  f"in {elsewhere} instead: move it where it belongs")
-    assert (elsewhere / "bundle.json").exists()
-
-
-def test_a_save_refused_in_both_places_raises_the_first_refusal_and_leaves_nothing(tmp_path, temporary):
-    def save(folder):
-        (folder / "half").mkdir(parents=True)
-        raise FULL if folder == tmp_path / "out" else OSError(errno.EDQUOT, "Disk quota exceeded")
-
-    with pytest.raises(OSError) as refused:
-        save_or_keep_elsewhere(save, tmp_path / "out", "trained pmf")
-    assert refused.value is FULL and not any(temporary.iterdir())
-
+from whyrec.kept_elsewhere import UNSAVED_PREFIX
 
 REFUSING = """
 import errno, os, pathlib, sys

@@ -262,3 +262,31 @@ def test_the_adversarial_epochs_are_said_as_a_span_none_or_unknown():
     assert adversarial_span(None) == "?"  # a report written before the epochs were recorded
     assert adversarial_sentence([3, 4, 5]) == "; MT's adversarial (policy-gradient) epochs: 3–5"
     assert adversarial_sentence([]) == "; MT ran no adversarial epoch" and adversarial_sentence(None) == ""
+
+
+def test_tables_a_full_disk_refuses_are_kept_elsewhere_not_lost_with_the_training(tmp_path, system_temporary,
+                                                                                   monkeypatch):
+    """They were written at the end of the run, after hours of training: a disk that had filled
+    meanwhile lost them all (the command prints its table from the file it writes)."""
+    import errno
+    import os
+
+    import whyrec.systems.mt_experiment as mt_experiment
+    from whyrec.kept_elsewhere import KeptElsewhere
+
+    out, real = tmp_path / "out", mt_experiment.write_report
+
+    def write_report(results, folder):
+        if folder == out:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(folder / "mt.json"))
+        real(results, folder)
+
+    monkeypatch.setattr(mt_experiment, "write_report", write_report)
+    with pytest.raises(KeptElsewhere) as kept:
+        run_mt_experiment(tiny_planted_split(), out, MTConfig(epochs=1, **TINY), lm_epochs=1, curve_steps=2,
+                          log=lambda m: None)
+    folder = kept.value.folder
+    assert folder.parent == system_temporary and str(kept.value).startswith(f"{out / 'mt.json'}: No space left")
+    assert sorted(p.name for p in folder.iterdir()) == ["discriminator_curve.png", "mt.json", "mt.md", "training.png"]
+    kept_results = strict_loads((folder / "mt.json").read_text())
+    assert [r["system"] for r in kept_results["rating"]] == ["PMF", "plain ALS", "MT-encoder", "MT-decoder", "MT"]

@@ -96,6 +96,7 @@ def main() -> None:
 
     from whyrec.distributed import launched_main, launched_world, leave, leave_error, process_prefix
     from whyrec.errors import ERROR_EXIT, INTERRUPTED_EXIT, WhyrecError
+    from whyrec.kept_elsewhere import KeptElsewhere
 
     def say_error(message: str) -> None:  # under --processes the launcher says it, once for all
         if not leave_error(message):
@@ -120,6 +121,9 @@ def main() -> None:
                 err_console().print("interrupted")
             sys.exit(code)
         finished = True
+    except KeptElsewhere as exc:  # the refusal told as every write's is (naming an output option)
+        say_error(exc.told(os_error_message(exc.refused, sys.argv[1:], CHECKED_OUTPUTS)))
+        sys.exit(ERROR_EXIT)
     except WhyrecError as exc:
         say_error(str(exc))
         sys.exit(ERROR_EXIT)

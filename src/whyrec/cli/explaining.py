@@ -168,7 +168,7 @@ def align(
     for user, item, old, new in list(zip(test.users, test.items, before, after))[:5]:
         con.print(f"  {user} → {item}: {shown(old)}  ⇒  {shown(new)}", highlight=False)
     run["test"] = {"split": parts.name, **measured}
-    from whyrec.cli.saving import save_or_keep_elsewhere
+    from whyrec.kept_elsewhere import write_or_keep_elsewhere
     from whyrec.provenance import read_run_record, run_record_after
 
     aligned_from = {"bundle": str(bundle.resolve()), "made_by": read_run_record(bundle)}
@@ -179,7 +179,7 @@ def align(
         with run_record_after(folder, data, splits=[parts], aligned_from=aligned_from):
             system.save(folder)
 
-    save_or_keep_elsewhere(save, out, f"aligned {system_label(system)}")
+    write_or_keep_elsewhere(save, out, f"aligned {system_label(system)}")
     con.print(f"saved the aligned {system_label(system)} to {out}")
 
 

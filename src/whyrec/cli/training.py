@@ -215,7 +215,7 @@ def train(
                   "test): not measured", highlight=False)
     if not cluster.is_main:
         return
-    from whyrec.cli.saving import save_or_keep_elsewhere
+    from whyrec.kept_elsewhere import write_or_keep_elsewhere
     from whyrec.provenance import run_record_after
 
     def save(folder: Path) -> None:
@@ -227,7 +227,7 @@ def train(
             else:
                 save_bundle(estimator, folder)
 
-    save_or_keep_elsewhere(save, out, f"trained {model}")
+    write_or_keep_elsewhere(save, out, f"trained {model}")
     if text_system:
         users, items = parts.test.users[:3], parts.test.items[:3]
         known = [u in estimator.user_map and i in estimator.item_map for u, i in zip(users, items)]

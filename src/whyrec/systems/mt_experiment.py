@@ -37,6 +37,7 @@ from whyrec.explain.ngram import InterpolatedNgramLM
 from whyrec.explain.recurrent_lm import MIN_GAIN as LM_MIN_GAIN, RecurrentLanguageModel
 from whyrec.explain.targets import explanation_targets, pad_batch
 from whyrec.explanations import generate
+from whyrec.kept_elsewhere import write_or_keep_elsewhere
 from whyrec.kept_epochs import first_lowest_epoch
 from whyrec.metrics.rating import paired_p_by_group, paired_t_test, rmse_by_group
 from whyrec.metrics.text import corpus_bleu, perplexity, rouge, tfidf_similarity
@@ -349,9 +350,14 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
                "examples": examples, "decoding": decoding.describe() if decoding is not None else None,
                "seconds": timings, "wall_seconds": time.perf_counter() - began,
                "test_records_scored_for_text": len(test_targets), "torch_threads": torch.get_num_threads()}
-    write_report(results, out)
-    plot_discriminator(results, out / "discriminator_curve.png")
-    plot_training(results, out / "training.png")
+
+    def write_outputs(folder: Path) -> None:
+        write_report(results, folder)
+        plot_discriminator(results, folder / "discriminator_curve.png")
+        plot_training(results, folder / "training.png")
+
+    # hours of training not lost to a disk that filled meanwhile: the tables go elsewhere, the error says where
+    write_or_keep_elsewhere(write_outputs, out, f"MT comparison of split {split.name}")
     return results
 
 
