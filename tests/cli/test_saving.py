@@ -66,8 +66,8 @@ def test_train_whose_bundle_cannot_be_written_keeps_it_in_the_temporary_folder(p
 
 
 def test_a_refused_run_record_leaves_the_previous_bundle_with_its_own_record(planted, tmp_path):
-    """The record was written after the bundle: refused, it left the new bundle under --out
-    described by the previous run's record (its command, settings and data)."""
+    """The record was written after the bundle: refused, it left the new bundle under --out with
+    half a record, which reads as none (how it was trained, on what data, lost)."""
     from tests.cli.invoke import run_cli
 
     data, out, temporary = tmp_path / "planted.csv", tmp_path / "out", tmp_path / "system-tmp"
