@@ -134,3 +134,28 @@ def test_side_by_side_keeps_each_systems_fields_and_the_first_known_reference():
                        "known_MT": True, "explanation_MT-P": "good price", "judged_MT-P": 4}]
     with pytest.raises(ValueError):  # systems scored on other test records cannot be merged
         side_by_side([mt, mt + mt])
+
+
+def test_records_a_full_disk_refuses_leave_the_file_as_it_was(tmp_path, monkeypatch):
+    """They were written in place: a disk that filled partway left half of the rows, the earlier
+    run's gone."""
+    import errno
+    import os
+
+    import whyrec.prediction_records as prediction_records_module
+
+    path = tmp_path / "records.jsonl"
+    save_records([{"user": "u", "item": "i", "rating": 4.0, "predicted": 3.5}], path)
+    before = path.read_bytes()
+    real = prediction_records_module._write_rows
+
+    def half_then_full(rows, staged, jsonl):
+        real(rows[:1], staged, jsonl)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # a write's error names no file
+
+    monkeypatch.setattr(prediction_records_module, "_write_rows", half_then_full)
+    rows = [{"user": f"u{n}", "item": "i", "rating": 5.0, "predicted": 4.0} for n in range(3)]
+    with pytest.raises(OSError) as refused:
+        save_records(rows, path)
+    assert refused.value.filename == str(path) and path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["records.jsonl"]

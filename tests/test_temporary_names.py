@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -72,3 +73,37 @@ def test_a_save_removes_what_a_killed_save_of_the_same_files_left(tmp_path):
     assert not any(path.exists() for path in left)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["arrays.safetensors", "bundle.json", RUN_FILE]
     assert json.loads((tmp_path / "bundle.json").read_text())["kind"] == "test"
+
+
+def test_a_staged_file_is_renamed_into_place_only_when_its_block_ends_well(tmp_path):
+    from whyrec.temporary_names import staged_file, write_whole
+
+    path = tmp_path / "run.json"
+    path.write_text("old")
+    with pytest.raises(ValueError):
+        with staged_file(path, lambda staged: staged.write_text("new")):
+            assert path.read_text() == "old"  # not before the block has ended
+            raise ValueError("the save beside it failed")
+    assert path.read_text() == "old" and os.listdir(tmp_path) == ["run.json"]
+    write_whole(path, lambda staged: staged.write_text("new"))
+    assert path.read_text() == "new" and os.listdir(tmp_path) == ["run.json"]
+
+
+def test_a_refused_write_is_told_naming_the_file_and_the_block_does_not_run(tmp_path):
+    """A full disk's error names no file (Python knows the name only when opening): it is told as
+    the file's the user knows, not as the temporary name or as nothing."""
+    from whyrec.temporary_names import staged_file
+
+    path = tmp_path / "records.jsonl"
+    path.write_text("old")
+
+    def half_then_full(staged):
+        staged.write_text("ne")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    ran = []
+    with pytest.raises(OSError) as refused:
+        with staged_file(path, half_then_full):
+            ran.append(True)
+    assert refused.value.filename == str(path) and refused.value.errno == errno.ENOSPC
+    assert not ran and path.read_text() == "old" and os.listdir(tmp_path) == ["records.jsonl"]

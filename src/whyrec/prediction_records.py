@@ -23,6 +23,7 @@ import numpy as np
 
 from whyrec.errors import ConfigError
 from whyrec.output_files import check_replaceable
+from whyrec.temporary_names import write_whole
 
 FORMATS = (".jsonl", ".csv")
 
@@ -99,14 +100,22 @@ def save_records(rows: list[dict], path: Path) -> None:
     """Write ``rows`` as JSON lines (``.jsonl``: one object per line, null for a missing field)
     or CSV (``.csv``: a header of every field, an empty cell for a missing one), by the name. What
     ``path`` held is replaced: the commands check it first (:func:`check_records_path`; the
-    explanations a comparison writes in its own ``--out``)."""
+    explanations a comparison writes in its own ``--out``). The rows are written under a temporary
+    name and renamed when whole: a write the system refuses (a full disk; the ``OSError`` names
+    ``path``) leaves what ``path`` held as it was."""
     _check_suffix(path)
     if path.is_dir():
         raise ConfigError(f"--records {path} is a folder; give a file name")
     path.parent.mkdir(parents=True, exist_ok=True)
+    jsonl = path.suffix.lower() == ".jsonl"
+    write_whole(path, lambda staged: _write_rows(rows, staged, jsonl))  # a full disk leaves what path held
+
+
+def _write_rows(rows: list[dict], path: Path, jsonl: bool) -> None:
+    """``rows`` written into ``path`` as JSON lines (``jsonl``) or CSV."""
     fields = list(dict.fromkeys(key for row in rows for key in row))
     with path.open("w", encoding="utf-8", newline="") as out:
-        if path.suffix.lower() == ".jsonl":
+        if jsonl:
             for row in rows:
                 out.write(json.dumps(row, ensure_ascii=False, allow_nan=False) + "\n")
             return

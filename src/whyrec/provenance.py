@@ -15,7 +15,7 @@ import os
 import platform
 import shlex
 import sys
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -23,7 +23,7 @@ from typing import Iterator
 
 from whyrec.errors import WhyrecError
 from whyrec.strict_json import strict_dumps
-from whyrec.temporary_names import remove_abandoned, temporary_path
+from whyrec.temporary_names import staged_file
 
 RUN_FILE = "run.json"
 LIBRARIES = ("torch", "numpy", "pandas", "transformers")
@@ -292,24 +292,9 @@ def run_record_after(folder: str | Path, data: str | Path | None = None, argv: l
     record, and no temporary file."""
     path = Path(folder) / RUN_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    remove_abandoned(path)  # a killed save's, from before
-    staged = temporary_path(path)
-    try:
-        _write_as(staged, strict_dumps({**run_record(data, argv, splits), **extra}, indent=1), path)
+    text = strict_dumps({**run_record(data, argv, splits), **extra}, indent=1)
+    with staged_file(path, lambda staged: staged.write_text(text, encoding="utf-8")):
         yield
-    except BaseException:
-        with suppress(OSError):  # the error to see is the one that stopped the save, not this
-            staged.unlink()
-        raise
-    os.replace(staged, path)
-
-
-def _write_as(staged: Path, text: str, path: Path) -> None:
-    """Write ``text`` to ``staged``; a refusal (a full disk) names ``path``, the file it is written for."""
-    try:
-        staged.write_text(text, encoding="utf-8")
-    except OSError as refused:
-        raise OSError(refused.errno, refused.strerror, str(path)) from None
 
 
 def read_run_record(folder: str | Path) -> dict | None:

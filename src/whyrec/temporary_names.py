@@ -14,7 +14,9 @@ from __future__ import annotations
 import os
 import re
 import time
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Callable, Iterator
 
 ABANDONED_AFTER = 3600.0  # seconds without a write before a dead writer's temporary file is removed
 
@@ -70,3 +72,33 @@ def remove_abandoned(path: str | Path, older_than: float = ABANDONED_AFTER) -> l
         except OSError:  # gone meanwhile, or not ours to remove
             continue
     return removed
+
+
+@contextmanager
+def staged_file(path: str | Path, write: Callable[[Path], None]) -> Iterator[None]:
+    """``write`` ``path`` under its temporary name, then run the block (what ``path`` describes,
+    saved beside it), then rename the file to ``path``: only once both ended without an error.
+    A failure of either leaves what ``path`` held as it was and no temporary file. The system's
+    refusal of ``write`` (a full disk, whose error names no file) is raised naming ``path``, the
+    file the user knows. A killed write's temporary files of ``path`` are removed first
+    (:func:`remove_abandoned`)."""
+    path = Path(path)
+    remove_abandoned(path)
+    staged = temporary_path(path)
+    try:
+        try:
+            write(staged)
+        except OSError as refused:
+            raise OSError(refused.errno, refused.strerror, str(path)) from None
+        yield
+    except BaseException:
+        with suppress(OSError):  # the error to see is the one that stopped the save, not this
+            staged.unlink()
+        raise
+    os.replace(staged, path)
+
+
+def write_whole(path: str | Path, write: Callable[[Path], None]) -> None:
+    """``write`` ``path`` whole or not at all (:func:`staged_file` with nothing beside it)."""
+    with staged_file(path, write):
+        pass

@@ -1,5 +1,6 @@
-"""train and align: a bundle whose save is refused at the end is kept elsewhere, not lost
-(:mod:`whyrec.kept_elsewhere`), and a folder's bundle keeps its own run record."""
+"""What a command made, kept elsewhere when the disk refuses it at the end, not lost
+(:mod:`whyrec.kept_elsewhere`): train's and align's bundles, evaluate's records, a comparison's
+tables; and a folder's bundle keeps its own run record."""
 
 from __future__ import annotations
 
@@ -32,6 +33,13 @@ def write_text(path, text, *args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
     return real_text(path, text, *args, **kwargs)
 pathlib.Path.write_text = write_text
+import whyrec.prediction_records as records
+real_rows = records._write_rows
+def _write_rows(rows, path, jsonl):
+    if refused(path):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # a write's error names no file
+    return real_rows(rows, path, jsonl)
+records._write_rows = _write_rows
 from whyrec.cli import main
 main()
 """
@@ -103,3 +111,38 @@ def test_align_whose_bundle_cannot_be_written_keeps_it_in_the_temporary_folder(p
                                 f"(planted) was saved in {elsewhere} instead")
     shown = json.loads(run_cli("show", str(elsewhere), "--json").stdout)
     assert len(shown["alignments"]) == 1 and shown["alignments"][0]["target"] == "rating"
+
+
+def test_evaluate_whose_records_cannot_be_written_prints_its_scores_and_keeps_the_records(planted, tmp_path):
+    """The records were written before the scores were printed: a full disk lost both."""
+    from tests.cli.invoke import run_cli
+
+    data, out, temporary = tmp_path / "planted.csv", tmp_path / "out", tmp_path / "system-tmp"
+    planted.corpus.reviews.to_csv(data, index=False)
+    temporary.mkdir()
+    trained = run_cli("train", "bias-baseline", "--data", str(data), "--out", str(tmp_path / "bias"))
+    assert trained.returncode == 0, trained.stderr
+    proc = _refused_under(out, temporary, "evaluate", str(tmp_path / "bias"), "--data", str(data), "--records",
+                          str(out / "records.jsonl"), name="records.jsonl")
+    [elsewhere] = list(temporary.iterdir())
+    assert_one_line_error(proc, f"{out / 'records.jsonl'}: No space left on device; the records file records.jsonl "
+                                f"was saved in {elsewhere} instead")
+    assert "RMSE" in proc.stdout and "written to" not in proc.stdout  # the scores, printed all the same
+    rows = [json.loads(line) for line in (elsewhere / "records.jsonl").read_text().splitlines()]
+    assert rows and {"user", "item", "rating", "predicted"} <= set(rows[0])
+    assert not (out / "records.jsonl").exists()
+
+
+def test_a_comparison_whose_tables_cannot_be_written_keeps_them_elsewhere(planted, tmp_path):
+    data, out, temporary = tmp_path / "planted.csv", tmp_path / "out", tmp_path / "system-tmp"
+    planted.corpus.reviews.to_csv(data, index=False)
+    temporary.mkdir()
+    proc = _refused_under(out, temporary, "experiment", "rating", "--data", str(data), "--model", "bias-baseline",
+                          "--model", "pmf", "--out", str(out), name="results.md")
+    [elsewhere] = list(temporary.iterdir())
+    assert_one_line_error(proc, f"{out / 'results.md'}: No space left on device; the comparison was saved in "
+                                f"{elsewhere} instead")
+    assert "pmf" in proc.stdout.lower()  # the table, printed before
+    names = {p.name for p in elsewhere.iterdir()}
+    assert {"results.md", "results.csv", "results.json", "config.json", "run.json"} <= names
+    assert "bias" in (elsewhere / "results.md").read_text()

@@ -117,14 +117,22 @@ def evaluate(
                 estimator, test, features, judge=judge, encoder=sentences, written=written)
             if intervals:
                 report["intervals"] = explanation_intervals(estimator, written, features, judge)
+    kept = None  # the records a full disk refused, kept elsewhere: told after the scores, which are not lost
     if records is not None:
+        from whyrec.kept_elsewhere import KeptElsewhere, write_or_keep_elsewhere
         from whyrec.prediction_records import prediction_records, save_records
 
         rows = prediction_records(estimator, test, pred, written, judge)
-        save_records(rows, records)
-        report["records_file"] = str(records)
+        try:
+            write_or_keep_elsewhere(lambda folder: save_records(rows, folder / records.name), records.parent,
+                                    f"records file {records.name}")
+            report["records_file"] = str(records)
+        except KeptElsewhere as refused:
+            kept, report["records_file"] = refused, str(refused.folder / records.name)
     if as_json:  # NaN (a metric without features) is null: JSON has no NaN
         print(strict_dumps(report, indent=1))
+        if kept:
+            raise kept
         return
     con = console()
     con.print(f"{system_label(estimator)} on split {parts.name}, {len(test):,} test ratings: "
@@ -169,6 +177,8 @@ def evaluate(
         if sc.get("empty"):
             con.print(f"    {sc['empty']:.1f}% of these explanations have no words (the sentiment judge reads "
                       "those by its prior alone)", highlight=False)
+    if kept:
+        raise kept
     if records is not None:
         con.print(f"  each test record's prediction{' and explanations' if written else ''} written to {records}",
                   highlight=False)

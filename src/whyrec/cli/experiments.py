@@ -356,9 +356,8 @@ def _save_comparison(con, table, records: list[dict], out: Path, title: str, dat
     activity = table.activity_markdown()  # empty without --by-activity
     if activity:
         con.print(f"{table.activity_title()}:\n{activity}", highlight=False)
-    out.mkdir(parents=True, exist_ok=True)
-    save_records(records, out / EXPLANATIONS_FILE)
-    save_results(table, out, title, data, splits, also=(EXPLANATIONS_FILE,))
+    save_results(table, out, title, data, splits,
+                 also={EXPLANATIONS_FILE: lambda folder: save_records(records, folder / EXPLANATIONS_FILE)})
 
 
 @app.command("compare")

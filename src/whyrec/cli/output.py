@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Callable
 
 
 def console(quiet: bool = False, stderr: bool = False):
@@ -209,12 +210,24 @@ def print_table(table, title: str) -> None:
             console().print(f"\n{note}", highlight=False)
 
 
-def save_results(table, out: Path, title: str, data: Path, splits: list, also: tuple[str, ...] = ()) -> None:
+def save_results(table, out: Path, title: str, data: Path, splits: list,
+                 also: dict[str, Callable[[Path], None]] | None = None) -> None:
     """Write a results table under ``out`` (its files, the title atop ``results.md``) with the
     ``run.json`` of the command that made it (the data's and ``splits``' digests), and say where;
-    ``also``: files the caller wrote there too, named in that line."""
-    from whyrec.provenance import write_run_record
+    ``also``: other files of the results, each name with the function writing it into a folder.
+    A folder the system refuses them in (a full disk) does not lose them: they are written in
+    another (:func:`whyrec.kept_elsewhere.write_or_keep_elsewhere`), and the error says where."""
+    from whyrec.kept_elsewhere import write_or_keep_elsewhere
+    from whyrec.provenance import RUN_FILE, write_run_record
 
-    folder = table.save(out, title=title)
-    run = write_run_record(folder, data, splits=splits)
-    console().print(f"written to {folder}/ ({', '.join([*table.files, *also, run.name])})", highlight=False)
+    also = also or {}
+
+    def write(folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for write_file in also.values():
+            write_file(folder)
+        table.save(folder, title=title)
+        write_run_record(folder, data, splits=splits)
+
+    write_or_keep_elsewhere(write, out, "comparison")
+    console().print(f"written to {out}/ ({', '.join([*table.files, *also, RUN_FILE])})", highlight=False)
