@@ -124,3 +124,41 @@ def test_a_files_own_quadruples_are_used_instead_of_extracted_ones(planted, tmp_
     table_split = ratio_split(load_corpus(tmp_path / "reviews.csv"), seed=0)
     assert given_features(table_split.train) is None
     assert "zqfeature" not in set(split_features(table_split)["feature"])  # extracted from the texts
+
+
+def test_quadruples_a_full_disk_refuses_leave_the_file_as_it_was(planted, tmp_path, monkeypatch):
+    import builtins
+    import errno
+    import os
+
+    table = FeatureExtractor(min_df=3).extract(planted.corpus)
+    path = tmp_path / "f.jsonl"
+    save_features(table.head(5), path)
+    before = path.read_bytes()
+    real_open = builtins.open
+
+    class FillsUp:  # a file whose disk fills after the first line
+        def __init__(self, handle):
+            self.handle, self.lines = handle, 0
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.handle.close()
+
+        def write(self, text):
+            self.lines += 1
+            if self.lines > 1:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return self.handle.write(text)
+
+    def opening(file, mode="r", *args, **kwargs):
+        handle = real_open(file, mode, *args, **kwargs)
+        return FillsUp(handle) if "w" in mode and str(file).startswith(str(path)) else handle
+
+    monkeypatch.setattr(builtins, "open", opening)
+    with pytest.raises(OSError) as refused:
+        save_features(table, path)
+    monkeypatch.undo()
+    assert refused.value.filename == str(path) and path.read_bytes() == before and os.listdir(tmp_path) == ["f.jsonl"]

@@ -169,6 +169,32 @@ def test_a_written_split_reads_back_as_the_same_records(planted, tmp_path):
         write_index_split(split, tmp_path / "1")
 
 
+def test_a_split_the_disk_refuses_partway_leaves_no_part_and_can_be_written_again(planted, tmp_path, monkeypatch):
+    """The parts were written one by one: a disk that filled at the test part left train and
+    validation, a folder the next try refused as already holding a split."""
+    import errno
+    import os
+    from pathlib import Path
+
+    from whyrec.data import write_index_split
+
+    real = Path.write_text
+
+    def full_at_test(path, text, *args, **kwargs):
+        if path.name.startswith("test.index"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(path, text, *args, **kwargs)
+
+    split = ratio_split(planted.corpus, seed=4)
+    with monkeypatch.context() as patched:
+        patched.setattr(Path, "write_text", full_at_test)
+        with pytest.raises(OSError) as refused:
+            write_index_split(split, tmp_path / "1")
+    assert refused.value.filename == str(tmp_path / "1" / "test.index") and os.listdir(tmp_path / "1") == []
+    write_index_split(split, tmp_path / "1")  # room again: the same split, written
+    assert fixed_index_split(planted.corpus, tmp_path / "1").test.reviews.equals(split.test.reviews)
+
+
 def test_a_written_split_of_a_file_with_duplicate_pairs_reads_back_without_a_warning(tmp_path):
     """`whyrec data split` lists one record of each user–item pair, and the commands read a split's
     file with every duplicate kept: a file with many duplicates (100 of 160 records here) was once

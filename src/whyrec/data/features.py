@@ -39,6 +39,7 @@ from whyrec.data.corpus import Corpus
 from whyrec.data.scale import five_point
 from whyrec.data.text import split_sentences, tokenize
 from whyrec.errors import ConfigError, DataError
+from whyrec.temporary_names import write_whole
 
 FEATURE_COLUMNS = ["position", "user", "item", "rating", "feature", "opinion", "sentence", "sentiment"]
 
@@ -192,10 +193,14 @@ def feature_set(features: pd.DataFrame | None) -> set[str]:
 
 
 def save_features(features: pd.DataFrame, path: str | Path) -> None:
-    """Write the quadruples as JSON lines (one object per review)."""
-    with open(path, "w", encoding="utf-8") as handle:
-        for row in features[FEATURE_COLUMNS].to_dict(orient="records"):
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    """Write the quadruples as JSON lines (one object per review), whole or not at all: a full
+    disk leaves what ``path`` held (:func:`whyrec.temporary_names.write_whole`)."""
+    def write(staged: Path) -> None:
+        with open(staged, "w", encoding="utf-8") as handle:
+            for row in features[FEATURE_COLUMNS].to_dict(orient="records"):
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+    write_whole(path, write)
 
 
 def load_features(path: str | Path) -> pd.DataFrame:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,7 @@ import numpy as np
 from whyrec.data.corpus import Corpus
 from whyrec.errors import DataWarning
 from whyrec.errors import ConfigError, DataError
+from whyrec.temporary_names import staged_file
 
 # a fixed split indexing fewer of the file's records than this share is probably another file's
 SPLIT_COVERAGE = 0.9
@@ -126,13 +128,18 @@ def split_folders(folder: str | Path, wanted: str = "all") -> list[Path]:
 def write_index_split(split: Split, folder: str | Path) -> Path:
     """Store ``split`` in ``folder`` as :func:`fixed_index_split` reads it: ``train``, ``validation``
     and ``test.index``, each one line of the records' 0-based positions in the source file. A
-    folder that already holds a split is refused (nothing is overwritten)."""
+    folder that already holds a split is refused (nothing is overwritten). The files are written
+    under temporary names and renamed when all three are whole: a full disk leaves none of them,
+    not a folder that holds half a split (which a second try would refuse as holding one)."""
     folder = Path(folder).expanduser()
     if any((folder / f"{part}.index").exists() for part in ("train", "validation", "test")):
         raise DataError("already holds a split; choose another folder", path=folder)
     folder.mkdir(parents=True, exist_ok=True)
-    for part, records in (("train", split.train), ("validation", split.valid), ("test", split.test)):
-        (folder / f"{part}.index").write_text(" ".join(map(str, records.positions.tolist())) + "\n", encoding="utf-8")
+    with ExitStack() as parts:  # the three renamed into place once all are written: no half split
+        for part, records in (("train", split.train), ("validation", split.valid), ("test", split.test)):
+            line = " ".join(map(str, records.positions.tolist())) + "\n"
+            parts.enter_context(staged_file(folder / f"{part}.index",
+                                            lambda staged, line=line: staged.write_text(line, encoding="utf-8")))
     return folder
 
 
