@@ -170,6 +170,7 @@ def _torchrun(*args: str, cwd: Path, attempts: int = 3) -> subprocess.CompletedP
     env = {**os.environ, "OMP_NUM_THREADS": "1", "COLUMNS": "200"}
     for _ in range(attempts):
         proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                               "--log-dir", str(cwd / "torchrun-logs"),  # not a /tmp/torchelastic_* per launch
                                *args], capture_output=True, text=True, cwd=cwd, timeout=600, env=env)
         if proc.returncode == 0 or GLOO_EXIT_ABORT not in proc.stderr:
             return proc
@@ -304,11 +305,13 @@ def test_processes_option_is_refused_where_it_cannot_apply(tmp_path, planted, mo
     ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", 1, "ended by signal 9 without an error message"),
     ("import sys; sys.exit(5)", 1, "ended with status 5"),
 ])
-def test_the_launcher_gives_the_processes_status(code, status, reported):
+def test_the_launcher_gives_the_processes_status(code, status, reported, system_temporary):
     from whyrec.distributed import launch
 
     said = []
     assert launch(2, [], report=said.append, program=(sys.executable, "-c", code)) == status
+    # nothing left in the system's temporary folder: each launch had left a torchelastic_* log folder
+    assert list(system_temporary.iterdir()) == []
     if reported is None:
         assert said == []
     else:
