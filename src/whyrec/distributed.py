@@ -298,12 +298,6 @@ def launch(processes: int, args: list[str], report=print, program: tuple[str, ..
 
     if launched_world() > 1:
         raise ConfigError("--processes starts the processes itself; under torchrun leave it out")
-    folder = tempfile.TemporaryDirectory(prefix="whyrec-errors-")
-    # the launcher's own logs (each process's error.json) go in that folder too, removed with it: by
-    # default they made a /tmp/torchelastic_* folder per run that nothing removed
-    config = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=processes, run_id=f"whyrec-{uuid.uuid4().hex}",
-                          rdzv_backend="c10d", rdzv_endpoint="localhost:0", max_restarts=0, monitor_interval=0.1,
-                          logs_specs=DefaultLogsSpecs(log_dir=str(Path(folder.name) / "launcher")))
     # "Received 2 death signal", "Sending process N closing signal", "failed (exitcode: 2)": each of the
     # launcher's modules sets its own logger's level, so each is quietened (and restored after)
     quiet = [logging.getLogger(name) for name in list(logging.Logger.manager.loggerDict)
@@ -311,8 +305,15 @@ def launch(processes: int, args: list[str], report=print, program: tuple[str, ..
     levels = [log.level for log in quiet]
     for log in quiet:
         log.setLevel(logging.CRITICAL)
+    folder = tempfile.TemporaryDirectory(prefix="whyrec-errors-")
     os.environ[ERRORS_FOLDER] = folder.name  # the processes inherit the launcher's environment
     try:
+        # the launcher's own logs (each process's error.json) go in that folder too, removed with it:
+        # by default they made a /tmp/torchelastic_* folder per run that nothing removed
+        config = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=processes,
+                              run_id=f"whyrec-{uuid.uuid4().hex}", rdzv_backend="c10d", rdzv_endpoint="localhost:0",
+                              max_restarts=0, monitor_interval=0.1,
+                              logs_specs=DefaultLogsSpecs(log_dir=str(Path(folder.name) / "launcher")))
         program = program or (sys.executable, "-m", "whyrec.cli")
         elastic_launch(config, program[0])(*program[1:], *args)
         return 0

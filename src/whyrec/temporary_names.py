@@ -89,6 +89,8 @@ def staged_file(path: str | Path, write: Callable[[Path], None]) -> Iterator[Non
         try:
             write(staged)
         except OSError as refused:
+            if refused.errno is None:  # not the system's refusal: nothing to name
+                raise
             raise OSError(refused.errno, refused.strerror, str(path)) from None
         yield
     except BaseException:
