@@ -27,6 +27,7 @@ from pathlib import Path
 
 from whyrec import __version__
 from whyrec.errors import BundleError, WhyrecError, one_line
+from whyrec.folder_lock import saving_into
 from whyrec.provenance import file_digest
 from whyrec.tensor_files import write_tensors_with_record
 
@@ -70,21 +71,21 @@ def save_bundle(model, folder: str | Path) -> Path:
         raise BundleError(f"{type(model).__name__} is not a registered model (whyrec.rating.RATING_MODELS) "
                           "and cannot be saved")
     model.require_fitted("saving")  # before the folder exists: a refused save leaves nothing behind
-    folder.mkdir(parents=True, exist_ok=True)
-    header = {
-        "format": FORMAT, "version": VERSION, "whyrec_version": __version__, "kind": "rating-model",
-        "class": type(model).name, "params": model.get_params(), "meta": model.state_meta(),
-    }
-    if tuning is not None:
-        header["tuning"] = tuning
-    vocab = getattr(model, "vocab", None)
-    if vocab is not None:
-        vocab.save(folder / "vocab.json")
-    write_tensors_with_record(model.state_arrays(), folder / "arrays.safetensors", header, folder / "bundle.json",
-                              DIGEST, indent=1)
-    if vocab is None:  # a bundle saved over one with text (--overwrite) keeps no stale vocabulary
-        (folder / "vocab.json").unlink(missing_ok=True)
-    _forget_how_it_was_made(folder)
+    with saving_into(folder):  # one save into the folder at a time (folder_lock)
+        header = {
+            "format": FORMAT, "version": VERSION, "whyrec_version": __version__, "kind": "rating-model",
+            "class": type(model).name, "params": model.get_params(), "meta": model.state_meta(),
+        }
+        if tuning is not None:
+            header["tuning"] = tuning
+        vocab = getattr(model, "vocab", None)
+        if vocab is not None:
+            vocab.save(folder / "vocab.json")
+        write_tensors_with_record(model.state_arrays(), folder / "arrays.safetensors", header, folder / "bundle.json",
+                                  DIGEST, indent=1)
+        if vocab is None:  # a bundle saved over one with text (--overwrite) keeps no stale vocabulary
+            (folder / "vocab.json").unlink(missing_ok=True)
+        _forget_how_it_was_made(folder)
     return folder
 
 
@@ -101,10 +102,10 @@ def write_torch_bundle(folder: Path, tensors: dict, header: dict) -> Path:
     (:func:`whyrec.tensor_files.write_tensors_with_record`): an interrupted save leaves the previous bundle (or none)
     rather than half of a new one. Used by the systems whose bundles hold torch modules (MT, PETER).
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    write_tensors_with_record(tensors, folder / "arrays.safetensors", header, folder / "bundle.json", DIGEST)
-    (folder / "vocab.json").unlink(missing_ok=True)  # the vocabulary is in the header: none stale beside it
-    _forget_how_it_was_made(folder)
+    with saving_into(folder):  # one save into the folder at a time (folder_lock)
+        write_tensors_with_record(tensors, folder / "arrays.safetensors", header, folder / "bundle.json", DIGEST)
+        (folder / "vocab.json").unlink(missing_ok=True)  # the vocabulary is in the header: none stale beside it
+        _forget_how_it_was_made(folder)
     return folder
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Iterator
 
 from whyrec.errors import WhyrecError
+from whyrec.folder_lock import saving_into
 from whyrec.strict_json import strict_dumps
 from whyrec.temporary_names import staged_file
 
@@ -289,11 +290,14 @@ def run_record_after(folder: str | Path, data: str | Path | None = None, argv: l
     without an error: a bundle and its record are replaced together. A save that fails in the
     block, or a record the system refuses before it (the block does not run then), leaves the
     folder's previous bundle with its own record, never one run's files described by another's
-    record, and no temporary file."""
+    record, and no temporary file. Another run saving into the folder meanwhile waits for this
+    save's end (:func:`whyrec.folder_lock.saving_into`)."""
     path = Path(folder) / RUN_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     text = strict_dumps({**run_record(data, argv, splits), **extra}, indent=1)
-    with staged_file(path, lambda staged: staged.write_text(text, encoding="utf-8")):
+    # one save into the folder at a time: two runs' renames interleaved could leave one's bundle
+    # under the other's record
+    with saving_into(path.parent), staged_file(path, lambda staged: staged.write_text(text, encoding="utf-8")):
         yield
 
 
