@@ -146,3 +146,19 @@ def test_a_comparison_whose_tables_cannot_be_written_keeps_them_elsewhere(plante
     names = {p.name for p in elsewhere.iterdir()}
     assert {"results.md", "results.csv", "results.json", "config.json", "run.json"} <= names
     assert "bias" in (elsewhere / "results.md").read_text()
+
+
+def test_evaluate_whose_records_no_folder_takes_still_prints_its_scores(planted, tmp_path):
+    """A real refusal everywhere (the file-size limit: EFBIG, as a full disk gives ENOSPC): the
+    records are lost, the scores computed before them are not."""
+    from tests.cli.invoke import run_cli
+
+    data = tmp_path / "planted.csv"
+    planted.corpus.reviews.to_csv(data, index=False)
+    trained = run_cli("train", "bias-baseline", "--data", str(data), "--out", str(tmp_path / "bias"))
+    assert trained.returncode == 0, trained.stderr
+    proc = run_cli("evaluate", str(tmp_path / "bias"), "--data", str(data), "--records", str(tmp_path / "r.jsonl"),
+                   env={"TMPDIR": str(tmp_path)}, file_size_limit=4096)
+    assert_one_line_error(proc, f"{tmp_path / 'r.jsonl'}: File too large")
+    assert "RMSE" in proc.stdout and not (tmp_path / "r.jsonl").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(UNSAVED_PREFIX)]  # nothing half-kept

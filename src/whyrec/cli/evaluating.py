@@ -117,7 +117,7 @@ def evaluate(
                 estimator, test, features, judge=judge, encoder=sentences, written=written)
             if intervals:
                 report["intervals"] = explanation_intervals(estimator, written, features, judge)
-    kept = None  # the records a full disk refused, kept elsewhere: told after the scores, which are not lost
+    unwritten = None  # why the records were not written where asked: told after the scores, which are not lost
     if records is not None:
         from whyrec.kept_elsewhere import KeptElsewhere, write_or_keep_elsewhere
         from whyrec.prediction_records import prediction_records, save_records
@@ -127,12 +127,14 @@ def evaluate(
             write_or_keep_elsewhere(lambda folder: save_records(rows, folder / records.name), records.parent,
                                     f"records file {records.name}")
             report["records_file"] = str(records)
-        except KeptElsewhere as refused:
-            kept, report["records_file"] = refused, str(refused.folder / records.name)
+        except KeptElsewhere as kept:
+            unwritten, report["records_file"] = kept, str(kept.folder / records.name)
+        except OSError as refused:  # refused in the temporary folder too: the records are lost, not the scores
+            unwritten, report["records_file"] = refused, None
     if as_json:  # NaN (a metric without features) is null: JSON has no NaN
         print(strict_dumps(report, indent=1))
-        if kept:
-            raise kept
+        if unwritten:
+            raise unwritten
         return
     con = console()
     con.print(f"{system_label(estimator)} on split {parts.name}, {len(test):,} test ratings: "
@@ -177,8 +179,8 @@ def evaluate(
         if sc.get("empty"):
             con.print(f"    {sc['empty']:.1f}% of these explanations have no words (the sentiment judge reads "
                       "those by its prior alone)", highlight=False)
-    if kept:
-        raise kept
+    if unwritten:
+        raise unwritten
     if records is not None:
         con.print(f"  each test record's prediction{' and explanations' if written else ''} written to {records}",
                   highlight=False)
