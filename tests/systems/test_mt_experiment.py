@@ -285,6 +285,13 @@ def test_tables_a_full_disk_refuses_are_kept_elsewhere_not_lost_with_the_trainin
     with pytest.raises(KeptElsewhere) as kept:
         run_mt_experiment(tiny_planted_split(), out, MTConfig(epochs=1, **TINY), lm_epochs=1, curve_steps=2,
                           log=lambda m: None)
+    # refused everywhere (the temporary folder's disk full too): the error, and the tables shown in the log
+    said = []
+    monkeypatch.setattr(mt_experiment, "write_report", lambda results, folder: write_report(results, out))
+    with pytest.raises(OSError, match="No space left"):
+        run_mt_experiment(tiny_planted_split(), out, MTConfig(epochs=1, **TINY), lm_epochs=1, curve_steps=2,
+                          log=said.append)
+    assert "| MT |" in said[-1] and "perplexity" in said[-1].lower()
     folder = kept.value.folder
     assert folder.parent == system_temporary and str(kept.value).startswith(f"{out / 'mt.json'}: No space left")
     assert sorted(p.name for p in folder.iterdir()) == ["discriminator_curve.png", "mt.json", "mt.md", "training.png"]

@@ -357,7 +357,11 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
         plot_training(results, folder / "training.png")
 
     # hours of training not lost to a disk that filled meanwhile: the tables go elsewhere, the error says where
-    write_or_keep_elsewhere(write_outputs, out, f"MT comparison of split {split.name}")
+    try:
+        write_or_keep_elsewhere(write_outputs, out, f"MT comparison of split {split.name}")
+    except OSError:  # written nowhere: the tables at least shown (log), not lost with the files
+        log(markdown(results))
+        raise
     return results
 
 
