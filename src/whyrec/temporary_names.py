@@ -1,12 +1,13 @@
 """The temporary names a file is written under before it is renamed into place, and the removal of
 those a killed process left behind.
 
-A bundle's arrays and record and a run's ``run.json`` are written as ``NAME.<pid>.tmp`` beside
-``NAME`` and renamed when whole (:func:`whyrec.tensor_files.write_tensors_with_record`,
-:func:`whyrec.provenance.run_record_after`). The process id keeps two processes saving into one
-folder apart. A failed save removes its own temporary file; a process killed while saving (SIGKILL,
-a power cut) cannot, and each such kill would leave one more. The next save of the same file
-removes them (:func:`remove_abandoned`).
+The files whyrec replaces (a bundle's arrays and record, a run's ``run.json``, a records or
+feature file, a split's index files) are written as ``NAME.<pid>.tmp`` beside ``NAME`` and renamed
+when whole (:func:`staged_file`, :func:`whyrec.tensor_files.write_tensors_with_record`), so a full
+disk or a kill leaves what ``NAME`` held, never half of it. The process id keeps two processes
+saving into one folder apart. A failed save removes its own temporary file; a process killed while
+saving (SIGKILL, a power cut) cannot, and each such kill would leave one more. The next save of the
+same file removes them (:func:`remove_abandoned`).
 """
 
 from __future__ import annotations
