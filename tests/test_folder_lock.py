@@ -75,3 +75,19 @@ def test_two_runs_records_and_bundles_are_not_interleaved(tmp_path):
         thread.join(10)
     factors = json.loads((tmp_path / "bundle.json").read_text())["factors"]
     assert json.loads((tmp_path / RUN_FILE).read_text())["command"].endswith(f"factors={factors}")
+
+
+def test_the_folder_is_made_even_where_there_is_no_flock(tmp_path, monkeypatch):
+    """The callers save into it at once (Windows has no fcntl)."""
+    import builtins
+
+    real_import = builtins.__import__
+
+    def without_fcntl(name, *args, **kwargs):
+        if name == "fcntl":
+            raise ImportError("No module named 'fcntl'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", without_fcntl)
+    with saving_into(tmp_path / "new" / "bundle"):
+        assert (tmp_path / "new" / "bundle").is_dir()

@@ -23,13 +23,13 @@ def saving_into(folder: str | Path) -> Iterator[None]:
     """Hold ``folder`` (made if missing) for the ``with`` block: another block saving into it, in
     this process or another, waits until this one ends. Where there is no ``flock`` (Windows, some
     network file systems) or the folder cannot be opened for it, the block runs without the lock."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     try:
         import fcntl
     except ImportError:
         yield
         return
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     held = _held_here()
     key = folder.resolve()
     if key in held:  # a save within a save of this thread's: it holds the folder already
