@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from pathlib import Path
 from typing import Optional
 
@@ -283,10 +284,32 @@ def data_split(
     from whyrec.provenance import write_run_record
 
     con = console()
-    for k, split in enumerate(splits, start=1):
-        write_index_split(split, folder / str(k))
-        write_run_record(folder / str(k), path, splits=[split])  # the data file its positions index
-        moved = (f" ({counted(split.moved_to_train, 'record')} drawn for validation or test moved to train by "
-                 "warm-start repair: their user or item had no train record)" if split.moved_to_train else "")
-        con.print(f"{folder / str(k)}: " + ", ".join(f"{n} {v:,}" for n, v in split.sizes().items()) + moved,
-                  highlight=False)
+    written: list[Path] = []
+    try:
+        for k, split in enumerate(splits, start=1):
+            written.append(folder / str(k))
+            write_index_split(split, folder / str(k))
+            write_run_record(folder / str(k), path, splits=[split])  # the data file its positions index
+            moved = (f" ({counted(split.moved_to_train, 'record')} drawn for validation or test moved to train by "
+                     "warm-start repair: their user or item had no train record)" if split.moved_to_train else "")
+            con.print(f"{folder / str(k)}: " + ", ".join(f"{n} {v:,}" for n, v in split.sizes().items()) + moved,
+                      highlight=False)
+    except BaseException:  # a full disk at split k, Ctrl-C: none of this run's splits kept, so a second try starts clean
+        if written:
+            _remove_splits(written)
+            print_warning(f"removed what this run had written of its splits ({written[0]}"
+                          f"{' to ' + str(written[-1]) if len(written) > 1 else ''})")
+        raise
+
+
+def _remove_splits(folders: list[Path]) -> None:
+    """Remove the split files ``data split`` wrote in ``folders`` (its index files and run.json),
+    and each folder left empty; anything else in them stays."""
+    from whyrec.provenance import RUN_FILE
+
+    for split_folder in folders:
+        for name in ("train.index", "validation.index", "test.index", RUN_FILE):
+            with suppress(OSError):
+                (split_folder / name).unlink()
+        with suppress(OSError):  # not empty: another's files, kept
+            split_folder.rmdir()
