@@ -294,7 +294,7 @@ def data_split(
                      "warm-start repair: their user or item had no train record)" if split.moved_to_train else "")
             con.print(f"{folder / str(k)}: " + ", ".join(f"{n} {v:,}" for n, v in split.sizes().items()) + moved,
                       highlight=False)
-    except BaseException:  # a full disk at split k, Ctrl-C: none of this run's splits kept, so a second try starts clean
+    except BaseException:  # a full disk at split k, Ctrl-C: none of its splits kept, a second try starts clean
         if written:
             _remove_splits(written)
             print_warning(f"removed what this run had written of its splits ({written[0]}"
