@@ -330,8 +330,12 @@ def test_data_split_stopped_partway_keeps_none_of_its_splits(tmp_path, planted):
     proc = subprocess.run([sys.executable, "-c", FULL_AT_SECOND_SPLIT, "data", "split", str(data), "--count", "3",
                            "--out", str(out)], capture_output=True, text=True, timeout=300, env=env)
     assert_one_line_error(proc, f"{out / '2' / 'train.index'}: No space left on device")
-    assert f"warning: removed what this run had written of its splits ({out / '1'} to {out / '2'})" in proc.stderr
+    assert f"warning: removed the 1 split this run had written ({out / '1'})" in proc.stderr
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == ["2", "2/notes.txt"]
+    (out / "2" / "notes.txt").unlink()
+    proc = subprocess.run([sys.executable, "-c", FULL_AT_SECOND_SPLIT, "data", "split", str(data), "--count", "3",
+                           "--out", str(out)], capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 2 and list(out.iterdir()) == []  # the empty folder made for split 2 too
     again = run_cli("data", "split", str(data), "--count", "3", "--out", str(out))  # room again: it starts clean
     assert again.returncode == 0, again.stderr
     assert all((out / str(k) / "test.index").exists() for k in (1, 2, 3))

@@ -287,17 +287,19 @@ def data_split(
     written: list[Path] = []
     try:
         for k, split in enumerate(splits, start=1):
-            written.append(folder / str(k))
             write_index_split(split, folder / str(k))
+            written.append(folder / str(k))  # after: a folder another run wrote a split in meanwhile is not ours
             write_run_record(folder / str(k), path, splits=[split])  # the data file its positions index
             moved = (f" ({counted(split.moved_to_train, 'record')} drawn for validation or test moved to train by "
                      "warm-start repair: their user or item had no train record)" if split.moved_to_train else "")
             con.print(f"{folder / str(k)}: " + ", ".join(f"{n} {v:,}" for n, v in split.sizes().items()) + moved,
                       highlight=False)
     except BaseException:  # a full disk at split k, Ctrl-C: none of its splits kept, a second try starts clean
+        _remove_splits(written)
+        with suppress(OSError):  # the folder the failed split was to go in, when it was made for it (empty)
+            (folder / str(len(written) + 1)).rmdir()
         if written:
-            _remove_splits(written)
-            print_warning(f"removed what this run had written of its splits ({written[0]}"
+            print_warning(f"removed the {counted(len(written), 'split')} this run had written ({written[0]}"
                           f"{' to ' + str(written[-1]) if len(written) > 1 else ''})")
         raise
 
