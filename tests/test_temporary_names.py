@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import stat
 import subprocess
 import sys
 import time
@@ -107,3 +108,30 @@ def test_a_refused_write_is_told_naming_the_file_and_the_block_does_not_run(tmp_
             ran.append(True)
     assert refused.value.filename == str(path) and refused.value.errno == errno.ENOSPC
     assert not ran and path.read_text() == "old" and os.listdir(tmp_path) == ["records.jsonl"]
+
+
+@posix_only
+def test_a_replaced_file_keeps_its_mode_and_a_link_stays_a_link(tmp_path):
+    """Renamed into place, the new file had the umask's mode (a records file the user had made
+    group-only readable became world-readable), and a symbolic link was replaced by a file."""
+    from whyrec.temporary_names import write_whole
+
+    mask = os.umask(0o022)
+    try:
+        kept = tmp_path / "records.jsonl"
+        kept.write_text("old")
+        kept.chmod(0o640)
+        write_whole(kept, lambda staged: staged.write_text("new"))
+        assert kept.read_text() == "new" and stat.S_IMODE(kept.stat().st_mode) == 0o640
+        fresh = tmp_path / "fresh.jsonl"
+        write_whole(fresh, lambda staged: staged.write_text("new"))
+        assert stat.S_IMODE(fresh.stat().st_mode) == 0o644  # a new file: as the umask says
+    finally:
+        os.umask(mask)
+    target, link = tmp_path / "data" / "features.jsonl", tmp_path / "features.jsonl"
+    target.parent.mkdir()
+    target.write_text("old")
+    link.symlink_to(target)
+    write_whole(link, lambda staged: staged.write_text("new"))
+    assert link.is_symlink() and target.read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "features.jsonl", "fresh.jsonl", "records.jsonl"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import time
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -82,8 +83,11 @@ def staged_file(path: str | Path, write: Callable[[Path], None]) -> Iterator[Non
     A failure of either leaves what ``path`` held as it was and no temporary file. The system's
     refusal of ``write`` (a full disk, whose error names no file) is raised naming ``path``, the
     file the user knows. A killed write's temporary files of ``path`` are removed first
-    (:func:`remove_abandoned`)."""
-    path = Path(path)
+    (:func:`remove_abandoned`). As a write in place would, the new file keeps the permission bits
+    of the one it replaces, and a symbolic link at ``path`` stays one: the file it points to is
+    the one replaced."""
+    named = Path(path)
+    path = Path(os.path.realpath(named)) if named.is_symlink() else named
     remove_abandoned(path)
     staged = temporary_path(path)
     try:
@@ -92,8 +96,10 @@ def staged_file(path: str | Path, write: Callable[[Path], None]) -> Iterator[Non
         except OSError as refused:
             if refused.errno is None:  # not the system's refusal: nothing to name
                 raise
-            raise OSError(refused.errno, refused.strerror, str(path)) from None
+            raise OSError(refused.errno, refused.strerror, str(named)) from None
         yield
+        with suppress(FileNotFoundError):  # a new file: the mode the umask gave it
+            os.chmod(staged, stat.S_IMODE(path.stat().st_mode))
     except BaseException:
         with suppress(OSError):  # the error to see is the one that stopped the save, not this
             staged.unlink()
