@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
@@ -27,6 +26,7 @@ from whyrec.metrics.significance import PairedDifference
 from whyrec.provenance import kept_for_split, split_fingerprint
 from whyrec.results_table import ResultsTable, SystemResult
 from whyrec.strict_json import strict_dumps
+from whyrec.temporary_names import write_whole
 
 SPLITS_FOLDER = "splits"
 
@@ -52,9 +52,8 @@ def save_split_result(path: Path, table: ResultsTable, records: list[dict], spli
                      for r in table.results],
             "records": records}
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(strict_dumps(data), encoding="utf-8")
-    os.replace(partial, path)
+    text = strict_dumps(data)
+    write_whole(path, lambda staged: staged.write_text(text, encoding="utf-8"))  # a killed run leaves no half file
 
 
 def read_split_result(path: Path, split: Split, settings: dict) -> tuple[ResultsTable, list[dict]] | None:

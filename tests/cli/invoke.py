@@ -28,6 +28,48 @@ def _small_files(limit: int):
     return install
 
 
+_REFUSING = """
+import errno, os, pathlib, sys
+import whyrec.tensor_files as tensor_files
+def refused(path):  # a full disk under --out for the files named so, room elsewhere
+    path = pathlib.Path(path)
+    return str(path).startswith(os.environ["REFUSE_UNDER"]) and path.name.startswith(os.environ["REFUSE_NAME"])
+real = tensor_files.write_safetensors
+def write_safetensors(tensors, path, named=None):
+    if refused(path):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(named or path))
+    return real(tensors, path, named=named)
+tensor_files.write_safetensors = write_safetensors
+real_text = pathlib.Path.write_text
+def write_text(path, text, *args, **kwargs):
+    if refused(path):  # half of it written, as a disk filling up does
+        real_text(path, text[:len(text) // 2], *args, **kwargs)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+    return real_text(path, text, *args, **kwargs)
+pathlib.Path.write_text = write_text
+import whyrec.prediction_records as records
+real_rows = records._write_rows
+def _write_rows(rows, path, jsonl):
+    if refused(path):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # a write's error names no file
+    return real_rows(rows, path, jsonl)
+records._write_rows = _write_rows
+from whyrec.cli import main
+main()
+"""
+
+
+def run_cli_refusing(under: Path, *args: str, name: str = "", env: dict[str, str] | None = None
+                     ) -> subprocess.CompletedProcess:
+    """``whyrec ARGS`` in a child process on a disk that is full under ``under`` for the files
+    whose name begins with ``name`` (every file by default): their writes fail with ENOSPC, a
+    text file's after half of it is written, and writes elsewhere (the system's temporary folder,
+    say) succeed. ``env``: more of the child's environment."""
+    env = {**os.environ, "REFUSE_UNDER": str(under), "REFUSE_NAME": name, "COLUMNS": "200", **(env or {})}
+    return subprocess.run([sys.executable, "-c", _REFUSING, *args], capture_output=True, text=True, timeout=300,
+                          env=env)
+
+
 def assert_one_line_error(proc: subprocess.CompletedProcess, pattern: str) -> None:
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout

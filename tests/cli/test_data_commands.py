@@ -303,38 +303,21 @@ def test_data_features_shows_a_pickles_own_quadruples_unless_told_to_extract(tmp
                           "--min-df steers extraction, and reviews.pickle carries its own quadruples")
 
 
-FULL_AT_SECOND_SPLIT = """
-import errno, os, pathlib, sys
-real = pathlib.Path.write_text
-def write_text(path, text, *args, **kwargs):  # the disk fills while the second split is written
-    if str(path).startswith(os.environ["FULL_UNDER"]):
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-    return real(path, text, *args, **kwargs)
-pathlib.Path.write_text = write_text
-from whyrec.cli import main
-main()
-"""
-
 
 def test_data_split_stopped_partway_keeps_none_of_its_splits(tmp_path, planted):
     """A disk that filled at split 2 left split 1 whole: a second try refused the folder as holding a split."""
-    import os
-    import subprocess
-    import sys
+    from tests.cli.invoke import run_cli_refusing
 
     data, out = tmp_path / "reviews.csv", tmp_path / "splits"
     planted.corpus.reviews.to_csv(data, index=False)
     (out / "2").mkdir(parents=True)
     (out / "2" / "notes.txt").write_text("mine")  # a file of the user's in a split folder: kept
-    env = {**os.environ, "FULL_UNDER": str(out / "2"), "COLUMNS": "200"}
-    proc = subprocess.run([sys.executable, "-c", FULL_AT_SECOND_SPLIT, "data", "split", str(data), "--count", "3",
-                           "--out", str(out)], capture_output=True, text=True, timeout=300, env=env)
+    proc = run_cli_refusing(out / "2", "data", "split", str(data), "--count", "3", "--out", str(out))
     assert_one_line_error(proc, f"{out / '2' / 'train.index'}: No space left on device")
     assert f"warning: removed the 1 split this run had written ({out / '1'})" in proc.stderr
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == ["2", "2/notes.txt"]
     (out / "2" / "notes.txt").unlink()
-    proc = subprocess.run([sys.executable, "-c", FULL_AT_SECOND_SPLIT, "data", "split", str(data), "--count", "3",
-                           "--out", str(out)], capture_output=True, text=True, timeout=300, env=env)
+    proc = run_cli_refusing(out / "2", "data", "split", str(data), "--count", "3", "--out", str(out))
     assert proc.returncode == 2 and list(out.iterdir()) == []  # the empty folder made for split 2 too
     again = run_cli("data", "split", str(data), "--count", "3", "--out", str(out))  # room again: it starts clean
     assert again.returncode == 0, again.stderr

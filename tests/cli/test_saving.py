@@ -5,53 +5,19 @@ tables; and a folder's bundle keeps its own run record."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 
 import numpy as np
 
-from tests.cli.invoke import assert_one_line_error
+from tests.cli.invoke import assert_one_line_error, run_cli_refusing
 from whyrec.kept_elsewhere import UNSAVED_PREFIX
-
-REFUSING = """
-import errno, os, pathlib, sys
-import whyrec.tensor_files as tensor_files
-def refused(path):  # a full disk under --out for the files named so, room elsewhere
-    path = pathlib.Path(path)
-    return str(path).startswith(os.environ["REFUSE_UNDER"]) and path.name.startswith(os.environ["REFUSE_NAME"])
-real = tensor_files.write_safetensors
-def write_safetensors(tensors, path, named=None):
-    if refused(path):
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(named or path))
-    return real(tensors, path, named=named)
-tensor_files.write_safetensors = write_safetensors
-real_text = pathlib.Path.write_text
-def write_text(path, text, *args, **kwargs):
-    if refused(path):  # half of it written, as a disk filling up does
-        real_text(path, text[:len(text) // 2], *args, **kwargs)
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-    return real_text(path, text, *args, **kwargs)
-pathlib.Path.write_text = write_text
-import whyrec.prediction_records as records
-real_rows = records._write_rows
-def _write_rows(rows, path, jsonl):
-    if refused(path):
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # a write's error names no file
-    return real_rows(rows, path, jsonl)
-records._write_rows = _write_rows
-from whyrec.cli import main
-main()
-"""
 
 
 def _refused_under(out, temporary, *args: str, name: str = "arrays.safetensors") -> subprocess.CompletedProcess:
     """``whyrec ARGS`` where every file under ``out`` whose name begins with ``name`` (the
     bundle's tensors by default) is refused as a full disk refuses it, and ``temporary`` is the
     system's temporary folder."""
-    env = {**os.environ, "REFUSE_UNDER": str(out), "REFUSE_NAME": name, "TMPDIR": str(temporary), "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-c", REFUSING, *args], capture_output=True, text=True, timeout=300,
-                          env=env)
+    return run_cli_refusing(out, *args, name=name, env={"TMPDIR": str(temporary)})
 
 
 def test_train_whose_bundle_cannot_be_written_keeps_it_in_the_temporary_folder(planted, tmp_path):
