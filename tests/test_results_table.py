@@ -23,6 +23,34 @@ def test_a_metric_without_data_is_saved_as_null(tmp_path):
     assert saved["systems"][0]["folds"][0]["fmr"] is None and saved["systems"][0]["mean"]["rmse"] == 0.9
 
 
+def test_a_save_the_disk_refuses_partway_leaves_the_folder_as_it_was(tmp_path, monkeypatch):
+    """The tables were written one by one: a disk full at the chart left this run's tables beside
+    the last run's chart and config. Now they are renamed into place together; and the charts
+    are PNGs, drawn under a temporary name."""
+    import errno
+    import os
+
+    from whyrec.results_table import ResultsTable, SystemResult
+
+    rows = [SystemResult(name, {"k": k}, [{"rmse": rmse, "train_s": 1.0, "test_s": 0.1}], [np.ones(3)])
+            for name, k, rmse in (("pmf", 8, 0.95), ("bias", 0, 0.97))]
+    table = ResultsTable(rows, ["rmse"], None, ["1"])
+    folder = table.save(tmp_path / "run", title="last run")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert sorted(before) == sorted(table.files) and before["rmse.png"].startswith(b"\x89PNG")
+
+    def refused(self, path, metric="rmse", format=None):
+        path.write_bytes(b"half")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(ResultsTable, "plot", refused)
+    rows[0].per_fold[0]["rmse"] = 0.90
+    with pytest.raises(OSError, match="No space left") as error:
+        table.save(folder, title="this run")
+    assert error.value.filename == str(folder / "rmse.png")
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
 def test_a_cell_that_rounds_to_zero_is_not_printed_as_minus_zero():
     """A MINE estimate of I(R;E)/H(R) just below 0 (it is a lower bound) shows as 0.0000; a clearly
     negative one keeps its sign."""

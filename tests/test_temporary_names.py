@@ -110,6 +110,33 @@ def test_a_refused_write_is_told_naming_the_file_and_the_block_does_not_run(tmp_
     assert not ran and path.read_text() == "old" and os.listdir(tmp_path) == ["records.jsonl"]
 
 
+def test_files_written_together_are_all_replaced_or_none_is(tmp_path):
+    """A comparison's tables and charts: a refusal of the last file left the first ones new among
+    the last run's."""
+    from whyrec.temporary_names import write_together
+
+    names = ["results.md", "results.json", "rmse.png"]
+    for name in names:
+        (tmp_path / name).write_text(f"last run's {name}")
+
+    def write(text, refused=False):
+        def to(staged):
+            staged.write_text(text[:3] if refused else text)
+            if refused:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return to
+
+    with pytest.raises(OSError) as refused:
+        write_together({tmp_path / "results.md": write("new md"), tmp_path / "results.json": write("new json"),
+                        tmp_path / "rmse.png": write("new png", refused=True)})
+    assert refused.value.filename == str(tmp_path / "rmse.png")
+    assert sorted(os.listdir(tmp_path)) == sorted(names)  # no temporary file left
+    assert [(tmp_path / name).read_text() for name in names] == [f"last run's {name}" for name in names]
+    write_together({tmp_path / name: write(f"new {name}") for name in [*names, "config.json"]})
+    assert sorted(os.listdir(tmp_path)) == sorted([*names, "config.json"])
+    assert (tmp_path / "rmse.png").read_text() == "new rmse.png"
+
+
 @posix_only
 def test_a_replaced_file_keeps_its_mode_and_a_link_stays_a_link(tmp_path):
     """Renamed into place, the new file had the umask's mode (a records file the user had made

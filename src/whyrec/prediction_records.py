@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -103,12 +104,20 @@ def save_records(rows: list[dict], path: Path) -> None:
     explanations a comparison writes in its own ``--out``). The rows are written under a temporary
     name and renamed when whole: a write the system refuses (a full disk; the ``OSError`` names
     ``path``) leaves what ``path`` held as it was."""
-    _check_suffix(path)
     if path.is_dir():
         raise ConfigError(f"--records {path} is a folder; give a file name")
+    write = records_writer(rows, path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    write_whole(path, write)  # a full disk leaves what path held
+
+
+def records_writer(rows: list[dict], path: Path) -> Callable[[Path], None]:
+    """What writes ``rows`` as :func:`save_records` writes them at ``path`` (its suffix picks the
+    format), into whatever file it is given: for a file written with others and renamed with them
+    (:func:`whyrec.temporary_names.write_together`)."""
+    _check_suffix(path)
     jsonl = path.suffix.lower() == ".jsonl"
-    write_whole(path, lambda staged: _write_rows(rows, staged, jsonl))  # a full disk leaves what path held
+    return lambda staged: _write_rows(rows, staged, jsonl)
 
 
 def _write_rows(rows: list[dict], path: Path, jsonl: bool) -> None:

@@ -18,6 +18,7 @@ import numpy as np
 from whyrec.errors import ConfigError
 from whyrec.metrics.rating import activity_labels
 from whyrec.strict_json import strict_dumps
+from whyrec.temporary_names import write_together
 
 
 # chart titles of the metrics whose column name is terse
@@ -493,19 +494,20 @@ class ResultsTable:
     def best(self, metric: str = "rmse") -> SystemResult:
         return min(self.results, key=lambda r: r.mean(metric))
 
-    def plot(self, path: str | Path, metric: str = "rmse") -> Path:
-        """A bar chart of ``metric`` per system (error bars: sd over folds, when there are several)."""
-        return self._draw(path, [metric], f"{metric.upper()} by system, {self._splits_text()}")
+    def plot(self, path: str | Path, metric: str = "rmse", format: str | None = None) -> Path:
+        """A bar chart of ``metric`` per system (error bars: sd over folds, when there are several);
+        ``format`` (``png``, ``svg``, ``pdf``…) is read from the file name unless given."""
+        return self._draw(path, [metric], f"{metric.upper()} by system, {self._splits_text()}", format)
 
-    def plot_panels(self, path: str | Path, metrics: Sequence[str] | None = None) -> Path:
+    def plot_panels(self, path: str | Path, metrics: Sequence[str] | None = None, format: str | None = None) -> Path:
         """One bar chart per metric of ``metrics`` (default: :attr:`panels`), side by side, with
         each bar's value written on it; a system without a value for a metric (NaN) gets "n/a"."""
-        return self._draw(path, list(metrics or self.panels), f"systems compared, {self._splits_text()}")
+        return self._draw(path, list(metrics or self.panels), f"systems compared, {self._splits_text()}", format)
 
     def _splits_text(self) -> str:
         return f"split {self.splits[0]}" if len(self.splits) == 1 else f"mean ± sd over {len(self.splits)} splits"
 
-    def _draw(self, path: str | Path, metrics: list[str], title: str) -> Path:
+    def _draw(self, path: str | Path, metrics: list[str], title: str, format: str | None) -> Path:
         import matplotlib
 
         matplotlib.use("Agg")
@@ -546,26 +548,46 @@ class ResultsTable:
         if len(metrics) > 1:
             fig.suptitle(wrapped, fontsize=10)
         fig.tight_layout()
-        fig.savefig(path, dpi=110)
+        fig.savefig(path, dpi=110, format=format)
         plt.close(fig)
         return Path(path)
 
     def _charts(self) -> dict[str, Callable[[Path], Path]]:
         """The charts :meth:`save` draws, by file name: rmse.png when the table has RMSE,
-        metrics.png when it has :attr:`panels`."""
-        charts = {"rmse.png": self.plot} if "rmse" in self.metrics else {}
-        return {**charts, **({"metrics.png": self.plot_panels} if self.panels else {})}
+        metrics.png when it has :attr:`panels`; each drawn as a PNG whatever the name it is given
+        (:meth:`save` draws it under a temporary one)."""
+        charts = {"rmse.png": lambda path: self.plot(path, format="png")} if "rmse" in self.metrics else {}
+        return {**charts, **({"metrics.png": lambda path: self.plot_panels(path, format="png")} if self.panels else {})}
 
     @property
     def files(self) -> list[str]:
         """The names :meth:`save` writes: the tables, the config and the charts."""
         return ["results.md", "results.csv", "results.json", "config.json", *self._charts()]
 
+    def file_writers(self, config: dict | None = None, title: str | None = None) -> dict[str, Callable[[Path], None]]:
+        """What :meth:`save` writes, by file name (:attr:`files`), each a function that writes its file
+        at the path given (:meth:`save` gives a temporary name, and renames the files together)."""
+        config = config or {r.system: r.params for r in self.results}
+        texts = {"results.md": self._report_markdown(title), "results.csv": self.to_csv(),
+                 "results.json": strict_dumps(self.to_dict(), indent=1),  # NaN (no features) → null
+                 "config.json": strict_dumps(config, indent=1)}
+        writers: dict[str, Callable[[Path], None]] = {
+            name: lambda path, text=text: path.write_text(text, encoding="utf-8") for name, text in texts.items()}
+        return {**writers, **self._charts()}
+
     def save(self, folder: str | Path, config: dict | None = None, title: str | None = None) -> Path:
         """Write :attr:`files` into ``folder`` (created if needed) and return it; ``title`` (what was
-        compared on which data and splits, as the command prints it) heads results.md."""
+        compared on which data and splits, as the command prints it) heads results.md. The files are
+        written under temporary names and renamed together once all are whole: a refusal of any (a
+        full disk) leaves what ``folder`` held as it was, not some new files among the old
+        (:func:`whyrec.temporary_names.write_together`)."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
+        write_together({folder / name: write for name, write in self.file_writers(config, title).items()})
+        return folder
+
+    def _report_markdown(self, title: str | None) -> str:
+        """results.md: ``title``, the table and its notes, then the tests and tuning notes it has."""
         notes = self.tuning_notes()
         picked = "\n\nSettings picked on validation:\n\n" + "\n".join(f"- {n}" for n in notes) if notes else ""
         activity = self.activity_markdown()
@@ -579,13 +601,4 @@ class ResultsTable:
             text = f"\n\n{self.text_significance_title()}:\n\n{text}"
         note = "".join(f"\n\n{line}" for line in [*self.rating_holm_notes(), self.note] if line)
         heading = f"# {title}\n\n" if title else ""
-        (folder / "results.md").write_text(heading + self.to_markdown() + note + text + ranking + activity + picked
-                                           + "\n", encoding="utf-8")
-        (folder / "results.csv").write_text(self.to_csv(), encoding="utf-8")
-        # NaN (no features) → null
-        (folder / "results.json").write_text(strict_dumps(self.to_dict(), indent=1), encoding="utf-8")
-        config = config or {r.system: r.params for r in self.results}
-        (folder / "config.json").write_text(strict_dumps(config, indent=1), encoding="utf-8")
-        for name, draw in self._charts().items():
-            draw(folder / name)
-        return folder
+        return heading + self.to_markdown() + note + text + ranking + activity + picked + "\n"

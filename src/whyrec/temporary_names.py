@@ -2,9 +2,10 @@
 those a killed process left behind.
 
 The files whyrec replaces (a bundle's arrays and record, a run's ``run.json``, a records or
-feature file, a split's index files) are written as ``NAME.<pid>.tmp`` beside ``NAME`` and renamed
-when whole (:func:`staged_file`, :func:`whyrec.tensor_files.write_tensors_with_record`), so a full
-disk or a kill leaves what ``NAME`` held, never half of it. The process id keeps two processes
+feature file, a split's index files, a comparison's tables and charts) are written as
+``NAME.<pid>.tmp`` beside ``NAME`` and renamed when whole (:func:`staged_file`,
+:func:`staged_files`, :func:`whyrec.tensor_files.write_tensors_with_record`), so a full disk or a
+kill leaves what ``NAME`` held, never half of it, and files that go together are renamed together. The process id keeps two processes
 saving into one folder apart. A failed save removes its own temporary file; a process killed while
 saving (SIGKILL, a power cut) cannot, and each such kill would leave one more. The next save of the
 same file removes them (:func:`remove_abandoned`).
@@ -16,9 +17,9 @@ import os
 import re
 import stat
 import time
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Mapping
 
 ABANDONED_AFTER = 3600.0  # seconds without a write before a dead writer's temporary file is removed
 
@@ -110,4 +111,22 @@ def staged_file(path: str | Path, write: Callable[[Path], None]) -> Iterator[Non
 def write_whole(path: str | Path, write: Callable[[Path], None]) -> None:
     """``write`` ``path`` whole or not at all (:func:`staged_file` with nothing beside it)."""
     with staged_file(path, write):
+        pass
+
+
+@contextmanager
+def staged_files(writes: Mapping[str | Path, Callable[[Path], None]]) -> Iterator[None]:
+    """:func:`staged_file` for files that go together (a comparison's tables, charts and config):
+    each path's ``write`` under its temporary name, then the block, and only once all of them and
+    the block ended without an error, every file renamed into place. A refusal of any leaves every
+    path as it was, not some files of this run beside the others of the last one."""
+    with ExitStack() as files:
+        for path, write in writes.items():
+            files.enter_context(staged_file(path, write))
+        yield
+
+
+def write_together(writes: Mapping[str | Path, Callable[[Path], None]]) -> None:
+    """Write each path with its ``write``, all or none of them (:func:`staged_files`)."""
+    with staged_files(writes):
         pass

@@ -100,18 +100,26 @@ def test_evaluate_whose_records_cannot_be_written_prints_its_scores_and_keeps_th
 
 
 def test_a_comparison_whose_tables_cannot_be_written_keeps_them_elsewhere(planted, tmp_path):
+    """And leaves the last comparison in ``--out`` whole: a refusal of its config (written after
+    the tables) left this run's tables beside the last run's config, chart and record."""
+    from tests.cli.invoke import run_cli
+
     data, out, temporary = tmp_path / "planted.csv", tmp_path / "out", tmp_path / "system-tmp"
     planted.corpus.reviews.to_csv(data, index=False)
     temporary.mkdir()
+    last = run_cli("experiment", "rating", "--data", str(data), "--model", "bias-baseline", "--out", str(out))
+    assert last.returncode == 0, last.stderr
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
     proc = _refused_under(out, temporary, "experiment", "rating", "--data", str(data), "--model", "bias-baseline",
-                          "--model", "pmf", "--out", str(out), name="results.md")
+                          "--model", "pmf", "--out", str(out), name="config.json")
     [elsewhere] = list(temporary.iterdir())
-    assert_one_line_error(proc, f"{out / 'results.md'}: No space left on device; the comparison was saved in "
+    assert_one_line_error(proc, f"{out / 'config.json'}: No space left on device; the comparison was saved in "
                                 f"{elsewhere} instead")
     assert "pmf" in proc.stdout.lower()  # the table, printed before
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     names = {p.name for p in elsewhere.iterdir()}
-    assert {"results.md", "results.csv", "results.json", "config.json", "run.json"} <= names
-    assert "bias" in (elsewhere / "results.md").read_text()
+    assert {"results.md", "results.csv", "results.json", "config.json", "run.json", "rmse.png"} == names
+    assert "pmf" in (elsewhere / "results.md").read_text()
 
 
 def test_evaluate_whose_records_no_folder_takes_still_prints_its_scores(planted, tmp_path):

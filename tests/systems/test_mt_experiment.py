@@ -1,6 +1,7 @@
 """The MT comparison end to end on a tiny planted corpus, and the discriminator studies."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -60,6 +61,9 @@ def test_run_mt_experiment_writes_tables_and_plots(tmp_path):
         assert 0 <= d["shuffled_label_accuracy"] <= 1 and len(d["learning_curve"]) == 3
     for name in ("mt.md", "mt.json", "training.png", "discriminator_curve.png"):
         assert (tmp_path / name).stat().st_size > 100
+    for name in ("training.png", "discriminator_curve.png"):  # drawn under a temporary name, as PNGs still
+        assert (tmp_path / name).read_bytes().startswith(b"\x89PNG")
+    assert not list(tmp_path.glob("*.tmp"))
     assert json.loads((tmp_path / "mt.json").read_text())["config"]["epochs"] == 2
     assert "| MT-P |" in (tmp_path / "mt.md").read_text() and "(2 runs: " in (tmp_path / "mt.md").read_text()
     assert "adversarial (policy-gradient) epochs: 2–2" in (tmp_path / "mt.md").read_text()
@@ -267,33 +271,43 @@ def test_the_adversarial_epochs_are_said_as_a_span_none_or_unknown():
 def test_tables_a_full_disk_refuses_are_kept_elsewhere_not_lost_with_the_training(tmp_path, system_temporary,
                                                                                    monkeypatch):
     """They were written at the end of the run, after hours of training: a disk that had filled
-    meanwhile lost them all (the command prints its table from the file it writes)."""
+    meanwhile lost them all (the command prints its table from the file it writes). And a refusal
+    of the last file left the others of this run among the last run's files in ``out``: now
+    ``out`` keeps the last run's set whole."""
     import errno
     import os
 
     import whyrec.systems.mt_experiment as mt_experiment
     from whyrec.kept_elsewhere import KeptElsewhere
 
-    out, real = tmp_path / "out", mt_experiment.write_report
+    out, real = tmp_path / "out", mt_experiment.plot_training
+    names = ["discriminator_curve.png", "mt.json", "mt.md", "training.png"]
+    out.mkdir()
+    for name in names:  # the last run's
+        (out / name).write_text(f"last run's {name}", encoding="utf-8")
 
-    def write_report(results, folder):
-        if folder == out:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(folder / "mt.json"))
-        real(results, folder)
+    def plot_training(results, path, everywhere=False):  # the last file written: the disk fills there
+        if everywhere or path.parent == out:
+            Path(path).write_text("half a PNG", encoding="utf-8")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(results, path)
 
-    monkeypatch.setattr(mt_experiment, "write_report", write_report)
+    monkeypatch.setattr(mt_experiment, "plot_training", plot_training)
     with pytest.raises(KeptElsewhere) as kept:
         run_mt_experiment(tiny_planted_split(), out, MTConfig(epochs=1, **TINY), lm_epochs=1, curve_steps=2,
                           log=lambda m: None)
+    assert sorted(p.name for p in out.iterdir()) == names  # no temporary file left
+    assert [(out / name).read_bytes() for name in names] == [f"last run's {name}".encode() for name in names]
     # refused everywhere (the temporary folder's disk full too): the error, and the tables shown in the log
     said = []
-    monkeypatch.setattr(mt_experiment, "write_report", lambda results, folder: write_report(results, out))
+    monkeypatch.setattr(mt_experiment, "plot_training", lambda results, path: plot_training(results, path, True))
     with pytest.raises(OSError, match="No space left"):
         run_mt_experiment(tiny_planted_split(), out, MTConfig(epochs=1, **TINY), lm_epochs=1, curve_steps=2,
                           log=said.append)
     assert "| MT |" in said[-1] and "perplexity" in said[-1].lower()
     folder = kept.value.folder
-    assert folder.parent == system_temporary and str(kept.value).startswith(f"{out / 'mt.json'}: No space left")
-    assert sorted(p.name for p in folder.iterdir()) == ["discriminator_curve.png", "mt.json", "mt.md", "training.png"]
+    assert folder.parent == system_temporary and str(kept.value).startswith(f"{out / 'training.png'}: No space left")
+    assert sorted(p.name for p in folder.iterdir()) == names
     kept_results = strict_loads((folder / "mt.json").read_text())
     assert [r["system"] for r in kept_results["rating"]] == ["PMF", "plain ALS", "MT-encoder", "MT-decoder", "MT"]
+    assert (folder / "training.png").read_bytes().startswith(b"\x89PNG")

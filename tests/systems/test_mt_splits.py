@@ -209,6 +209,8 @@ def test_run_over_two_splits_writes_each_split_and_the_summary_and_reads_finishe
         assert any((tmp_path / "ckpt" / f"split-{name}").iterdir())
     for name in ("mt_splits.md", "mt_splits.json", "splits.png"):
         assert (tmp_path / "out" / name).stat().st_size > 100
+    assert (tmp_path / "out" / "splits.png").read_bytes().startswith(b"\x89PNG")  # drawn under a temporary name
+    assert not list((tmp_path / "out").glob("*.tmp"))
     written = json.loads((tmp_path / "out" / "mt_splits.json").read_text())
     assert written["splits"] == ["1", "2"] and [r["system"] for r in written["rating"]][-1] == "MT"
     per_split = [json.loads((tmp_path / "out" / f"split-{n}" / "mt.json").read_text()) for n in ("1", "2")]

@@ -347,7 +347,7 @@ def _save_comparison(con, table, records: list[dict], out: Path, title: str, dat
     """Print a comparison's table, and write it (results.*, charts) with ``explanations.jsonl``
     (``records``: a row per test record, the systems side by side) and ``run.json`` (how it was
     made, with the digests of the ``data`` file and of the fixed ``splits``' folders)."""
-    from whyrec.prediction_records import save_records
+    from whyrec.prediction_records import records_writer
 
     print_table(table, title)  # with its note: how the explanations were decoded, when not as PETER's benchmark does
     tested = table.text_significance_markdown()  # one split, several explainers
@@ -357,7 +357,7 @@ def _save_comparison(con, table, records: list[dict], out: Path, title: str, dat
     if activity:
         con.print(f"{table.activity_title()}:\n{activity}", highlight=False)
     save_results(table, out, title, data, splits,
-                 also={EXPLANATIONS_FILE: lambda folder: save_records(records, folder / EXPLANATIONS_FILE)})
+                 also={EXPLANATIONS_FILE: records_writer(records, Path(EXPLANATIONS_FILE))})
 
 
 @app.command("compare")

@@ -214,20 +214,22 @@ def save_results(table, out: Path, title: str, data: Path, splits: list,
                  also: dict[str, Callable[[Path], None]] | None = None) -> None:
     """Write a results table under ``out`` (its files, the title atop ``results.md``) with the
     ``run.json`` of the command that made it (the data's and ``splits``' digests), and say where;
-    ``also``: other files of the results, each name with the function writing it into a folder.
-    A folder the system refuses them in (a full disk) does not lose them: they are written in
-    another (:func:`whyrec.kept_elsewhere.write_or_keep_elsewhere`), and the error says where."""
+    ``also``: other files of the results, each name with the function writing that file at the
+    path it is given. The files are renamed into place together, once all are whole, and the
+    record last: a refusal of any leaves ``out`` as it was. A folder the system refuses them in (a
+    full disk) does not lose them: they are written in another
+    (:func:`whyrec.kept_elsewhere.write_or_keep_elsewhere`), and the error says where."""
     from whyrec.kept_elsewhere import write_or_keep_elsewhere
-    from whyrec.provenance import RUN_FILE, write_run_record
+    from whyrec.provenance import RUN_FILE, run_record_after
+    from whyrec.temporary_names import write_together
 
     also = also or {}
 
     def write(folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        for write_file in also.values():
-            write_file(folder)
-        table.save(folder, title=title)
-        write_run_record(folder, data, splits=splits)
+        with run_record_after(folder, data, splits=splits):
+            write_together({folder / name: write_file
+                            for name, write_file in {**also, **table.file_writers(title=title)}.items()})
 
     write_or_keep_elsewhere(write, out, "comparison")
     console().print(f"written to {out}/ ({', '.join([*table.files, *also, RUN_FILE])})", highlight=False)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +24,7 @@ import numpy as np
 from whyrec.data.corpus import Corpus
 from whyrec.errors import DataWarning
 from whyrec.errors import ConfigError, DataError
-from whyrec.temporary_names import staged_file
+from whyrec.temporary_names import write_together
 
 # a fixed split indexing fewer of the file's records than this share is probably another file's
 SPLIT_COVERAGE = 0.9
@@ -135,11 +134,11 @@ def write_index_split(split: Split, folder: str | Path) -> Path:
     if any((folder / f"{part}.index").exists() for part in ("train", "validation", "test")):
         raise DataError("already holds a split; choose another folder", path=folder)
     folder.mkdir(parents=True, exist_ok=True)
-    with ExitStack() as parts:  # the three renamed into place once all are written: no half split
-        for part, records in (("train", split.train), ("validation", split.valid), ("test", split.test)):
-            line = " ".join(map(str, records.positions.tolist())) + "\n"
-            parts.enter_context(staged_file(folder / f"{part}.index",
-                                            lambda staged, line=line: staged.write_text(line, encoding="utf-8")))
+    lines = {part: " ".join(map(str, records.positions.tolist())) + "\n"
+             for part, records in (("train", split.train), ("validation", split.valid), ("test", split.test))}
+    # the three renamed into place once all are written: no half split
+    write_together({folder / f"{part}.index": lambda staged, line=line: staged.write_text(line, encoding="utf-8")
+                    for part, line in lines.items()})
     return folder
 
 

@@ -48,6 +48,7 @@ from whyrec.strict_json import read_json_file, strict_dumps
 from whyrec.systems.mt import VARIANTS, MTConfig, MultiTask, adversarial_epochs, mean_valid_nll
 from whyrec.systems.mt_holm import holm_against_mt, holm_by_activity, holm_line_against_mt, holm_line_by_activity
 from whyrec.systems.mt_progress import mt_epoch_text
+from whyrec.temporary_names import write_together
 from whyrec.wording import shown
 
 
@@ -351,10 +352,10 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
                "seconds": timings, "wall_seconds": time.perf_counter() - began,
                "test_records_scored_for_text": len(test_targets), "torch_threads": torch.get_num_threads()}
 
-    def write_outputs(folder: Path) -> None:
-        write_report(results, folder)
-        plot_discriminator(results, folder / "discriminator_curve.png")
-        plot_training(results, folder / "training.png")
+    def write_outputs(folder: Path) -> None:  # renamed into place together: a refusal leaves the last run's
+        write_together({folder / name: write for name, write in {
+            **report_writers(results), "discriminator_curve.png": lambda path: plot_discriminator(results, path),
+            "training.png": lambda path: plot_training(results, path)}.items()})
 
     # hours of training not lost to a disk that filled meanwhile: the tables go elsewhere, the error says where
     try:
@@ -366,9 +367,16 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
 
 
 def write_report(results: dict, out: Path) -> None:
-    """``out/mt.json`` and ``out/mt.md`` of one comparison's ``results``."""
-    (out / "mt.json").write_text(strict_dumps(results, indent=1), encoding="utf-8")
-    (out / "mt.md").write_text(markdown(results), encoding="utf-8")
+    """``out/mt.json`` and ``out/mt.md`` of one comparison's ``results``, renamed into place
+    together once both are whole (:func:`whyrec.temporary_names.write_together`)."""
+    write_together({out / name: write for name, write in report_writers(results).items()})
+
+
+def report_writers(results: dict) -> dict[str, Callable[[Path], None]]:
+    """``mt.json`` and ``mt.md`` of ``results``, by name, each a function writing its file at the
+    path it is given (a temporary name, renamed with the others)."""
+    texts = {"mt.json": strict_dumps(results, indent=1), "mt.md": markdown(results)}
+    return {name: lambda path, text=text: path.write_text(text, encoding="utf-8") for name, text in texts.items()}
 
 
 def rewrite_report(folder: str | Path) -> dict:
@@ -501,7 +509,7 @@ def plot_discriminator(results: dict, path: Path) -> None:
     ax.set_title("fresh discriminator vs trained generator")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, format="png")  # a PNG under its temporary name too
     plt.close(fig)
 
 
@@ -523,5 +531,5 @@ def plot_training(results: dict, path: Path) -> None:
         ax.set_xlabel("epoch")
         ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, format="png")  # a PNG under its temporary name too
     plt.close(fig)

@@ -33,6 +33,7 @@ from whyrec.provenance import kept_for_split
 from whyrec.strict_json import strict_dumps
 from whyrec.systems.mt_config import MTConfig
 from whyrec.systems.mt_holm import holm_against_mt, holm_line_against_mt
+from whyrec.temporary_names import write_together
 from whyrec.wording import shown
 
 REFERENCE = "MT"
@@ -74,8 +75,7 @@ def run_mt_over_splits(splits: Sequence[Split], out: str | Path, config: MTConfi
             **experiment)
         log(f"split {label} done: {run_line(runs[label])}")
     summary = combine_mt_runs(runs)
-    write_splits_report(summary, out)
-    plot_splits(summary, out / "splits.png")
+    write_splits_report(summary, out, plot=True)
     return summary
 
 
@@ -179,10 +179,16 @@ def combine_mt_runs(runs: Mapping[str, dict]) -> dict:
             "wall_seconds": float(sum(runs[s].get("wall_seconds", 0.0) for s in labels))}
 
 
-def write_splits_report(summary: dict, out: Path) -> None:
-    """``out/mt_splits.json`` and ``out/mt_splits.md`` of a summary over splits."""
-    (out / "mt_splits.json").write_text(strict_dumps(summary, indent=1), encoding="utf-8")
-    (out / "mt_splits.md").write_text(splits_markdown(summary), encoding="utf-8")
+def write_splits_report(summary: dict, out: Path, plot: bool = False) -> None:
+    """``out/mt_splits.json`` and ``out/mt_splits.md`` of a summary over splits, with ``plot``
+    ``out/splits.png`` (:func:`plot_splits`) too, renamed into place together once all are whole
+    (:func:`whyrec.temporary_names.write_together`): a refusal leaves the last ones as they were."""
+    texts = {"mt_splits.json": strict_dumps(summary, indent=1), "mt_splits.md": splits_markdown(summary)}
+    writers: dict[str, Callable[[Path], None]] = {
+        name: lambda path, text=text: path.write_text(text, encoding="utf-8") for name, text in texts.items()}
+    if plot:
+        writers["splits.png"] = lambda path: plot_splits(summary, path)
+    write_together({out / name: write for name, write in writers.items()})
 
 
 def rewrite_splits_report(folder: str | Path) -> dict:
@@ -275,5 +281,5 @@ def plot_splits(summary: dict, path: Path) -> None:
         ax.set_xlabel("split")
     left.legend(fontsize="small")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, format="png")  # a PNG under its temporary name too
     plt.close(fig)
