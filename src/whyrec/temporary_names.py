@@ -5,10 +5,10 @@ The files whyrec replaces (a bundle's arrays and record, a run's ``run.json``, a
 feature file, a split's index files, a comparison's tables and charts) are written as
 ``NAME.<pid>.tmp`` beside ``NAME`` and renamed when whole (:func:`staged_file`,
 :func:`staged_files`, :func:`whyrec.tensor_files.write_tensors_with_record`), so a full disk or a
-kill leaves what ``NAME`` held, never half of it, and files that go together are renamed together. The process id keeps two processes
-saving into one folder apart. A failed save removes its own temporary file; a process killed while
-saving (SIGKILL, a power cut) cannot, and each such kill would leave one more. The next save of the
-same file removes them (:func:`remove_abandoned`).
+kill leaves what ``NAME`` held, never half of it, and files that go together are renamed together.
+The process id keeps two processes saving into one folder apart. A failed save removes its own
+temporary file; a process killed while saving (SIGKILL, a power cut) cannot, and each such kill
+would leave one more. The next save of the same file removes them (:func:`remove_abandoned`).
 """
 
 from __future__ import annotations
