@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from whyrec.errors import WhyrecError
 from whyrec.folder_lock import saving_into
@@ -294,11 +294,20 @@ def run_record_after(folder: str | Path, data: str | Path | None = None, argv: l
     save's end (:func:`whyrec.folder_lock.saving_into`)."""
     path = Path(folder) / RUN_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = strict_dumps({**run_record(data, argv, splits), **extra}, indent=1)
+    write = run_record_writer(data, argv, splits, **extra)
     # one save into the folder at a time: two runs' renames interleaved could leave one's bundle
     # under the other's record
-    with saving_into(path.parent), staged_file(path, lambda staged: staged.write_text(text, encoding="utf-8")):
+    with saving_into(path.parent), staged_file(path, write):
         yield
+
+
+def run_record_writer(data: str | Path | None = None, argv: list[str] | None = None, splits: list | None = None,
+                      **extra) -> Callable[[Path], None]:
+    """The record of :func:`write_run_record`, made now, as a function writing it at the path it is
+    given: for a ``run.json`` renamed into place with the results it describes
+    (:func:`whyrec.temporary_names.write_together`)."""
+    text = strict_dumps({**run_record(data, argv, splits), **extra}, indent=1)
+    return lambda path: Path(path).write_text(text, encoding="utf-8")
 
 
 def read_run_record(folder: str | Path) -> dict | None:

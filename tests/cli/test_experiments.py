@@ -46,6 +46,9 @@ def test_experiment_mt_command(tmp_path, planted):
     assert "MT-U/I/P's explanations decoded by beam search (beam 2), as `whyrec explain` shows them" in proc.stdout
     assert json.loads((tmp_path / "mt" / "mt.json").read_text())["decoding"] == "beam search (beam 2)"
     assert "## Examples (MT-P, beam search (beam 2))" in (tmp_path / "mt" / "mt.md").read_text()
+    record = json.loads((tmp_path / "mt" / "run.json").read_text())  # written with the tables, renamed with them
+    assert "experiment mt" in record["command"] and len(record["split_fingerprints"]) == 1
+    assert not list((tmp_path / "mt").glob("*.tmp"))
     bad = run_cli("experiment", "mt", "--data", str(path), "--set", "epoch=3")
     assert_one_line_error(bad, "unknown setting(s) ['epoch']")
 
@@ -66,6 +69,7 @@ def test_experiment_mt_over_fixed_splits(tmp_path):
     assert second["split"] == "data/2"
     assert {r["training"]["cap"] for r in second["text"] if r["system"] in ("LSTM", "GRU LM", "GCN-P")} == {2}
     assert json.loads((out / "mt_splits.json").read_text())["splits"] == ["1", "2"]
+    assert len(json.loads((out / "run.json").read_text())["split_fingerprints"]) == 2
     summary = (out / "mt_splits.json").read_text()
     again = run_cli("experiment", "mt", "--data", str(data), "--splits", "1,2", "--out", str(out), *args, "--resume")
     assert again.returncode == 0, again.stderr

@@ -293,10 +293,10 @@ def test_tables_a_full_disk_refuses_are_kept_elsewhere_not_lost_with_the_trainin
         real(results, path)
 
     monkeypatch.setattr(mt_experiment, "plot_training", plot_training)
-    with pytest.raises(KeptElsewhere) as kept:
+    with pytest.raises(KeptElsewhere) as kept:  # with the command's record, kept with the tables it describes
         run_mt_experiment(tiny_planted_split(), out, MTConfig(epochs=1, **TINY), lm_epochs=1, curve_steps=2,
-                          log=lambda m: None)
-    assert sorted(p.name for p in out.iterdir()) == names  # no temporary file left
+                          log=lambda m: None, also={"run.json": lambda path: path.write_text('{"command": "x"}')})
+    assert sorted(p.name for p in out.iterdir()) == names  # no temporary file left, no record of this run
     assert [(out / name).read_bytes() for name in names] == [f"last run's {name}".encode() for name in names]
     # refused everywhere (the temporary folder's disk full too): the error, and the tables shown in the log
     said = []
@@ -307,7 +307,8 @@ def test_tables_a_full_disk_refuses_are_kept_elsewhere_not_lost_with_the_trainin
     assert "| MT |" in said[-1] and "perplexity" in said[-1].lower()
     folder = kept.value.folder
     assert folder.parent == system_temporary and str(kept.value).startswith(f"{out / 'training.png'}: No space left")
-    assert sorted(p.name for p in folder.iterdir()) == names
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*names, "run.json"])
+    assert json.loads((folder / "run.json").read_text()) == {"command": "x"}
     kept_results = strict_loads((folder / "mt.json").read_text())
     assert [r["system"] for r in kept_results["rating"]] == ["PMF", "plain ALS", "MT-encoder", "MT-decoder", "MT"]
     assert (folder / "training.png").read_bytes().startswith(b"\x89PNG")

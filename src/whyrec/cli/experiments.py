@@ -75,7 +75,7 @@ def experiment_mt(
     import torch
 
     from whyrec.devices import resolve_device
-    from whyrec.provenance import RUN_FILE, write_run_record
+    from whyrec.provenance import RUN_FILE, run_record_writer
     from whyrec.systems.mt_experiment import run_mt_experiment
     from whyrec.systems.mt_splits import SUMMARY_FILES, run_mt_over_splits
 
@@ -96,18 +96,18 @@ def experiment_mt(
         con.print(message, highlight=False)
 
     step_log = step_reporter(log, 30.0)  # a line every 30 s
+    # the command's record, made when the tables it describes are written (the run's end) and renamed with them
+    record = {RUN_FILE: lambda path: run_record_writer(data, splits=every)(path)}
     if len(every) > 1:
         run_mt_over_splits(every, out, config, resume=resume, checkpoint_dir=checkpoint, decoding=decoding, log=log,
-                           lm_seeds=lm_seeds, lm_epochs=lm_epochs, step_log=step_log)
+                           lm_seeds=lm_seeds, lm_epochs=lm_epochs, step_log=step_log, also=record)
         con.print((out / "mt_splits.md").read_text(encoding="utf-8"), highlight=False)
-        write_run_record(out, data, splits=every)
         con.print(f"written to {out}/ ({', '.join([*SUMMARY_FILES, RUN_FILE])}; each split's tables and plots in "
                   "split-NAME/)")
         return
     run_mt_experiment(every[0], out, config, lm_seeds=lm_seeds, lm_epochs=lm_epochs, checkpoint_dir=checkpoint,
-                      decoding=decoding, log=log, step_log=step_log)
+                      decoding=decoding, log=log, step_log=step_log, also=record)
     con.print((out / "mt.md").read_text(encoding="utf-8"), highlight=False)
-    write_run_record(out, data, splits=every)
     con.print(f"written to {out}/ (mt.md, mt.json, training.png, discriminator_curve.png, {RUN_FILE})")
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
 import numpy as np
 import torch
@@ -206,10 +206,13 @@ def training_end(valid_nll: list[float], cap: int, min_gain: float = 0.0) -> dic
 def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = None, lm_epochs: int = 60,
                       lm_seeds: int = 1, checkpoint_dir: str | Path | None = None, log: Callable[[str], None] = print,
                       curve_steps: int = 60, bundle_dir: str | Path | None = None,
-                      step_log: Callable[[str], None] | None = None, decoding: Decoding | None = None) -> dict:
+                      step_log: Callable[[str], None] | None = None, decoding: Decoding | None = None,
+                      also: Mapping[str, Callable[[Path], None]] | None = None) -> dict:
     """Train everything on ``split``, write tables/plots into ``out``, return the results dict.
     ``log`` gets the stages and epochs; ``step_log``, when given, the work within an MT epoch as
-    it goes ("  MT epoch 2: teacher forcing 120/3,750"), many times a second.
+    it goes ("  MT epoch 2: teacher forcing 120/3,750"), many times a second. ``also``: other
+    files of the results (the command's ``run.json``), each name with the function writing that
+    file at the path given; all are renamed into place together once whole.
 
     The LSTM, GRU and GCN language models stop when their validation NLL has not improved for 3
     epochs, or at ``lm_epochs``; MT and its ablations stop by their own rule (``config.patience``)
@@ -355,7 +358,7 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
     def write_outputs(folder: Path) -> None:  # renamed into place together: a refusal leaves the last run's
         write_together({folder / name: write for name, write in {
             **report_writers(results), "discriminator_curve.png": lambda path: plot_discriminator(results, path),
-            "training.png": lambda path: plot_training(results, path)}.items()})
+            "training.png": lambda path: plot_training(results, path), **(also or {})}.items()})
 
     # hours of training not lost to a disk that filled meanwhile: the tables go elsewhere, the error says where
     try:

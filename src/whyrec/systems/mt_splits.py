@@ -43,9 +43,11 @@ SUMMARY_FILES = ("mt_splits.md", "mt_splits.json", "splits.png")
 def run_mt_over_splits(splits: Sequence[Split], out: str | Path, config: MTConfig, *, resume: bool = False,
                        checkpoint_dir: str | Path | None = None, decoding: Decoding | None = None,
                        log: Callable[[str], None] = print, lm_epochs: int = 60, lm_seeds: int = 1,
-                       curve_steps: int = 60, **experiment) -> dict:
+                       curve_steps: int = 60, also: Mapping[str, Callable[[Path], None]] | None = None,
+                       **experiment) -> dict:
     """Run the MT comparison on each of ``splits`` into ``out/split-<name>/`` and write their
-    summary (:func:`combine_mt_runs`) into ``out``; returns it. With ``resume``, a split whose
+    summary (:func:`combine_mt_runs`) into ``out``, with the files of ``also`` (name: the function
+    writing it at the path given; the command's ``run.json``); returns it. With ``resume``, a split whose
     ``mt.json`` in ``out`` was written with the same settings and decoding is read back instead of
     trained again (:func:`finished_run`); with ``checkpoint_dir``, MT's epochs are checkpointed in
     ``checkpoint_dir/split-<name>/`` (and a split stopped midway resumes after its last epoch). ``lm_epochs``, ``lm_seeds``, ``curve_steps`` and the rest of
@@ -75,7 +77,7 @@ def run_mt_over_splits(splits: Sequence[Split], out: str | Path, config: MTConfi
             **experiment)
         log(f"split {label} done: {run_line(runs[label])}")
     summary = combine_mt_runs(runs)
-    write_splits_report(summary, out, plot=True)
+    write_splits_report(summary, out, plot=True, also=also)
     return summary
 
 
@@ -179,16 +181,18 @@ def combine_mt_runs(runs: Mapping[str, dict]) -> dict:
             "wall_seconds": float(sum(runs[s].get("wall_seconds", 0.0) for s in labels))}
 
 
-def write_splits_report(summary: dict, out: Path, plot: bool = False) -> None:
+def write_splits_report(summary: dict, out: Path, plot: bool = False,
+                        also: Mapping[str, Callable[[Path], None]] | None = None) -> None:
     """``out/mt_splits.json`` and ``out/mt_splits.md`` of a summary over splits, with ``plot``
-    ``out/splits.png`` (:func:`plot_splits`) too, renamed into place together once all are whole
-    (:func:`whyrec.temporary_names.write_together`): a refusal leaves the last ones as they were."""
+    ``out/splits.png`` (:func:`plot_splits`) too, and the files of ``also`` (name: writer), renamed
+    into place together once all are whole (:func:`whyrec.temporary_names.write_together`): a
+    refusal leaves the last ones as they were."""
     texts = {"mt_splits.json": strict_dumps(summary, indent=1), "mt_splits.md": splits_markdown(summary)}
     writers: dict[str, Callable[[Path], None]] = {
         name: lambda path, text=text: path.write_text(text, encoding="utf-8") for name, text in texts.items()}
     if plot:
         writers["splits.png"] = lambda path: plot_splits(summary, path)
-    write_together({out / name: write for name, write in writers.items()})
+    write_together({out / name: write for name, write in {**writers, **(also or {})}.items()})
 
 
 def rewrite_splits_report(folder: str | Path) -> dict:
