@@ -496,9 +496,11 @@ def test_a_full_disk_without_a_file_named_is_told_as_the_output_options():
 
 
 def test_a_full_disk_while_writing_results_to_the_default_out_names_it(tmp_path):
-    """A real refusal with no file named: the file-size limit (RLIMIT_FSIZE) makes a results
-    file's write fail with EFBIG, as a full disk fails with ENOSPC. The --out no one typed, the
-    default runs/rating, is named; it had been "File too large" alone."""
+    """A real refusal, whose error names no file: the file-size limit (RLIMIT_FSIZE) makes a
+    results file's write fail with EFBIG, as a full disk fails with ENOSPC. The file, in the --out
+    no one typed (the default runs/rating), is named; it had been "File too large" alone. (A
+    refusal that names no file at all is told as the output options' with "(its default)":
+    ``os_error_message``'s test above.)"""
     from whyrec.data.synthetic import make_planted_corpus
 
     data = tmp_path / "planted.csv"
@@ -506,4 +508,5 @@ def test_a_full_disk_while_writing_results_to_the_default_out_names_it(tmp_path)
     proc = run_cli("experiment", "rating", "--data", str(data), "--model", "bias-baseline", cwd=tmp_path,
                    file_size_limit=3000)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
-    assert proc.stderr.strip().splitlines()[-1] == "error: --out runs/rating (its default): File too large"
+    assert proc.stderr.strip().splitlines()[-1] == "error: runs/rating/rmse.png: File too large"
+    assert list((tmp_path / "runs" / "rating").iterdir()) == []  # no table of the set, no temporary file
