@@ -6,6 +6,8 @@ import errno
 import hashlib
 import json
 import os
+import shutil
+import subprocess
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -83,6 +85,32 @@ def test_the_cpu_is_named_by_vendor_family_model_and_name(tmp_path):
 def test_the_commit_is_that_of_the_checkout_when_there_is_one():
     commit = source_commit()  # the tests run from a git checkout, or from an installed copy without one
     assert commit is None or len(commit.split("+")[0]) == 40
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="reads a git checkout")
+def test_reading_the_commit_does_not_write_the_checkout(tmp_path):
+    """``git status`` refreshed the index of a checkout whose files had been touched, and so
+    wrote it, holding ``.git/index.lock`` meanwhile: a user committing at that moment was refused,
+    and a refused write (a full disk) left the lock, stopping every git command after it."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t", *args],
+                              capture_output=True, text=True, check=True).stdout.strip()
+
+    git("init", "-q")
+    (tmp_path / "a.py").write_text("x = 1\n")
+    git("add", "a.py")
+    git("commit", "-q", "-m", "one")
+    index = tmp_path / ".git" / "index"
+    past = time.time() - 100
+    os.utime(index, (past, past))  # the index older than the file's new time: status would refresh it
+    os.utime(tmp_path / "a.py", None)
+    before = (index.read_bytes(), index.stat().st_mtime_ns)
+    assert source_commit(tmp_path).split("+")[0] == git("rev-parse", "HEAD")
+    assert (index.read_bytes(), index.stat().st_mtime_ns) == before
+    assert not (tmp_path / ".git" / "index.lock").exists()
+    (tmp_path / "a.py").write_text("x = 2\n")
+    assert "+changes" in source_commit(tmp_path)  # still told
+    assert (index.read_bytes(), index.stat().st_mtime_ns) == before
 
 
 def test_source_changed_after_the_import_is_told(monkeypatch):

@@ -79,20 +79,26 @@ def changed_since_import() -> list[str]:
     return sorted(changed)
 
 
-def source_commit() -> str | None:
+def source_commit(root: str | Path | None = None) -> str | None:
     """The git commit whyrec runs from when it is a checkout (an editable install), with
     ``+changes`` when its files differ from it and ``+changed during the run`` when its source
     (or the running script) was modified after this process loaded it
-    (:func:`changed_since_import`); None for an installed package or without git."""
+    (:func:`changed_since_import`); None for an installed package or without git. ``root``: the
+    checkout to read (default whyrec's own).
+
+    The checkout is only read: git is run without its optional locks, so ``git status`` does not
+    rewrite the index (it would take ``.git/index.lock`` meanwhile, and a user's ``git commit`` at
+    that moment failed; a write refused, on a full disk, left the lock behind, and every git
+    command of the user's then failed until it was removed by hand)."""
     import subprocess
 
-    root = Path(__file__).resolve().parents[2]
+    root = Path(root) if root is not None else Path(__file__).resolve().parents[2]
     if not (root / ".git").exists():
         return None
     try:
         def git(*args: str) -> str:
-            return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10,
-                                  check=True).stdout.strip()
+            return subprocess.run(["git", "--no-optional-locks", "-C", str(root), *args], capture_output=True,
+                                  text=True, timeout=10, check=True).stdout.strip()
 
         commit = git("rev-parse", "HEAD")
         commit += "+changes" if git("status", "--porcelain", "--untracked-files=no") else ""
