@@ -191,7 +191,8 @@ def test_a_finished_split_is_read_back_only_with_the_same_split_settings_and_dec
     assert baseline_settings_of({"text": []}) is None
 
 
-def test_run_over_two_splits_writes_each_split_and_the_summary_and_reads_finished_splits_back(tmp_path):
+def test_run_over_two_splits_writes_each_split_and_the_summary_and_reads_finished_splits_back(tmp_path, monkeypatch,
+                                                                                          system_temporary):
     corpus = make_planted_corpus(n_users=40, n_items=20, reviews_per_user=8, seed=2).corpus
     splits = [Split(*(lambda s: (s.train, s.valid, s.test))(ratio_split(corpus, seed=seed)), name=f"planted/{seed + 1}")
               for seed in (0, 1)]
@@ -233,5 +234,30 @@ def test_run_over_two_splits_writes_each_split_and_the_summary_and_reads_finishe
     assert json.loads((tmp_path / "out" / "split-1" / "mt.json").read_text()) == per_split[0]
     assert "Read together (Holm's adjustment of the 4 p-values in “p vs MT”)" in \
         (tmp_path / "out" / "split-1" / "mt.md").read_text()
+    # a disk full at the summary's chart: the last summary stays whole in out, this one (and the
+    # command's record) is kept in the system's temporary folder, not lost with the training
+    import errno
+    import os
+
+    import whyrec.systems.mt_splits as mt_splits
+    from whyrec.kept_elsewhere import KeptElsewhere
+
+    out, real = tmp_path / "out", mt_splits.plot_splits
+
+    def plot_splits(summary, path):
+        if path.parent == out:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(summary, path)
+
+    monkeypatch.setattr(mt_splits, "plot_splits", plot_splits)
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    with pytest.raises(KeptElsewhere) as kept:
+        run_mt_over_splits(splits, out, config, resume=True, lm_epochs=1, curve_steps=2, log=lines.append,
+                           also={"run.json": lambda path: path.write_text("{}")})
+    assert str(kept.value).startswith(f"{out / 'splits.png'}: No space left on device; the MT summary over splits")
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert kept.value.folder.parent == system_temporary
+    assert sorted(p.name for p in kept.value.folder.iterdir()) == ["mt_splits.json", "mt_splits.md", "run.json",
+                                                                    "splits.png"]
     with pytest.raises(ConfigError, match="at least two splits"):
         run_mt_over_splits(splits[:1], tmp_path / "one", config)

@@ -28,6 +28,7 @@ from whyrec.data.split import Split, split_label
 from whyrec.errors import ConfigError
 from whyrec.experiment import test_to_train_of_sizes
 from whyrec.explain.decoding import Decoding
+from whyrec.kept_elsewhere import write_or_keep_elsewhere
 from whyrec.metrics.rating import corrected_resampled_t_test
 from whyrec.provenance import kept_for_split
 from whyrec.strict_json import strict_dumps
@@ -77,7 +78,9 @@ def run_mt_over_splits(splits: Sequence[Split], out: str | Path, config: MTConfi
             **experiment)
         log(f"split {label} done: {run_line(runs[label])}")
     summary = combine_mt_runs(runs)
-    write_splits_report(summary, out, plot=True, also=also)
+    # the summary of hours of training not lost to a disk that filled meanwhile: kept elsewhere, the error says where
+    write_or_keep_elsewhere(lambda folder: write_splits_report(summary, folder, plot=True, also=also), out,
+                            "MT summary over splits")
     return summary
 
 
