@@ -44,6 +44,20 @@ def test_a_refused_save_is_made_in_the_temporary_folder_and_the_error_says_where
     assert (elsewhere / "bundle.json").exists()
 
 
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="Linux gives the umask there")
+def test_the_umask_is_read_without_changing_it(monkeypatch):
+    """Setting it and setting it back gave another thread's new files, in between, the wrong mode."""
+    from whyrec.kept_elsewhere import _umask
+
+    mask = os.umask(0o027)
+    try:
+        monkeypatch.setattr(os, "umask", lambda _: pytest.fail("the umask was changed to be read"))
+        assert _umask() == 0o027
+    finally:
+        monkeypatch.undo()
+        os.umask(mask)
+
+
 def test_a_save_refused_in_both_places_raises_the_first_refusal_and_leaves_nothing(tmp_path, system_temporary):
     def save(folder):
         (folder / "half").mkdir(parents=True)
