@@ -137,6 +137,21 @@ def test_files_written_together_are_all_replaced_or_none_is(tmp_path):
     assert (tmp_path / "rmse.png").read_text() == "new rmse.png"
 
 
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root gives a file away")
+def test_a_replaced_file_keeps_its_owner_and_group(tmp_path):
+    """A run as root replacing a service account's file made it root's: the service could no
+    longer replace it."""
+    from whyrec.temporary_names import write_whole
+
+    kept = tmp_path / "results.json"
+    kept.write_text("old")
+    os.chown(kept, 4321, 5432)
+    kept.chmod(0o664)
+    write_whole(kept, lambda staged: staged.write_text("new"))
+    assert kept.read_text() == "new"
+    assert (kept.stat().st_uid, kept.stat().st_gid, stat.S_IMODE(kept.stat().st_mode)) == (4321, 5432, 0o664)
+
+
 @posix_only
 def test_a_replaced_file_keeps_its_mode_and_a_link_stays_a_link(tmp_path):
     """Renamed into place, the new file had the umask's mode (a records file the user had made

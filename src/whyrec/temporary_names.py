@@ -85,8 +85,9 @@ def staged_file(path: str | Path, write: Callable[[Path], None]) -> Iterator[Non
     refusal of ``write`` (a full disk, whose error names no file) is raised naming ``path``, the
     file the user knows. A killed write's temporary files of ``path`` are removed first
     (:func:`remove_abandoned`). As a write in place would, the new file keeps the permission bits
-    of the one it replaces, and a symbolic link at ``path`` stays one: the file it points to is
-    the one replaced."""
+    of the one it replaces, and its owner and group where the system lets this process give them
+    (:func:`_keep_owner_and_mode`), and a symbolic link at ``path`` stays one: the file it points
+    to is the one replaced."""
     named = Path(path)
     path = Path(os.path.realpath(named)) if named.is_symlink() else named
     remove_abandoned(path)
@@ -100,12 +101,25 @@ def staged_file(path: str | Path, write: Callable[[Path], None]) -> Iterator[Non
             raise OSError(refused.errno, refused.strerror, str(named)) from None
         yield
         with suppress(FileNotFoundError):  # a new file: the mode the umask gave it
-            os.chmod(staged, stat.S_IMODE(path.stat().st_mode))
+            _keep_owner_and_mode(path.stat(), staged)
     except BaseException:
         with suppress(OSError):  # the error to see is the one that stopped the save, not this
             staged.unlink()
         raise
     os.replace(staged, path)
+
+
+def _keep_owner_and_mode(old: os.stat_result, staged: Path) -> None:
+    """Give ``staged`` the permission bits, and where the system lets this process, the owner and
+    group of the file it replaces (a root run replacing a service's results file had made it
+    root's). A ``chown`` refused (another's file: only root may give a file away) leaves the new
+    file this process's, and its group as the folder gives it."""
+    if hasattr(os, "chown"):
+        mine = staged.stat()
+        if (mine.st_uid, mine.st_gid) != (old.st_uid, old.st_gid):
+            with suppress(OSError):
+                os.chown(staged, old.st_uid, old.st_gid)
+    os.chmod(staged, stat.S_IMODE(old.st_mode))  # after chown, which clears the setuid and setgid bits
 
 
 def write_whole(path: str | Path, write: Callable[[Path], None]) -> None:
