@@ -213,6 +213,33 @@ def test_a_bundle_saved_over_another_keeps_none_of_its_files(fitted, tmp_path):
     assert not (folder / "run.json").exists()
 
 
+def test_a_refused_save_leaves_the_old_bundle_with_its_own_vocabulary(fitted, tmp_path, monkeypatch):
+    """The vocabulary was written first, in place: arrays refused by a full disk left the old
+    bundle beside the new vocabulary, and it loaded with words it was not trained with."""
+    import errno
+    import os
+
+    import whyrec.tensor_files as tensor_files
+
+    model, _ = fitted
+    model.vocab = Vocabulary(["good", "bad"])
+    folder = save_bundle(model, tmp_path / "b")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+
+    def refused(tensors, path, named=None):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(named or path))
+
+    monkeypatch.setattr(tensor_files, "write_safetensors", refused)
+    model.vocab = Vocabulary(["other", "words", "entirely"])
+    with pytest.raises(OSError, match="No space left"):
+        save_bundle(model, folder)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    monkeypatch.undo()
+    save_bundle(model, folder)
+    assert load_bundle(folder).vocab.words == Vocabulary(["other", "words", "entirely"]).words
+    assert sorted(p.name for p in folder.iterdir()) == ["arrays.safetensors", "bundle.json", "vocab.json"]
+
+
 def test_paths_from_the_home_folder_are_read_and_written_there(tmp_path, monkeypatch):
     """The Python API takes "~/…" as pandas does: it had looked for a folder named "~"."""
     import pandas as pd

@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import nullcontext
 from pathlib import Path
 
 from whyrec import __version__
 from whyrec.errors import BundleError, WhyrecError, one_line
 from whyrec.folder_lock import saving_into
 from whyrec.provenance import file_digest
+from whyrec.temporary_names import staged_file
 from whyrec.tensor_files import write_tensors_with_record
 
 FORMAT, VERSION = "whyrec-bundle", 1
@@ -79,10 +81,10 @@ def save_bundle(model, folder: str | Path) -> Path:
         if tuning is not None:
             header["tuning"] = tuning
         vocab = getattr(model, "vocab", None)
-        if vocab is not None:
-            vocab.save(folder / "vocab.json")
-        write_tensors_with_record(model.state_arrays(), folder / "arrays.safetensors", header, folder / "bundle.json",
-                                  DIGEST, indent=1)
+        # the vocabulary renamed into place once the arrays and header are: a refused save leaves the old bundle's
+        with staged_file(folder / "vocab.json", vocab.save) if vocab is not None else nullcontext():
+            write_tensors_with_record(model.state_arrays(), folder / "arrays.safetensors", header,
+                                      folder / "bundle.json", DIGEST, indent=1)
         if vocab is None:  # a bundle saved over one with text (--overwrite) keeps no stale vocabulary
             (folder / "vocab.json").unlink(missing_ok=True)
         _forget_how_it_was_made(folder)
