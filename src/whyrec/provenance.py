@@ -97,8 +97,9 @@ def source_commit(root: str | Path | None = None) -> str | None:
         return None
     try:
         def git(*args: str) -> str:
-            return subprocess.run(["git", "--no-optional-locks", "-C", str(root), *args], capture_output=True,
-                                  text=True, timeout=10, check=True).stdout.strip()
+            # GIT_OPTIONAL_LOCKS=0 is --no-optional-locks, which a git older than 2.15 would refuse
+            return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10,
+                                  check=True, env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"}).stdout.strip()
 
         commit = git("rev-parse", "HEAD")
         commit += "+changes" if git("status", "--porcelain", "--untracked-files=no") else ""
