@@ -272,7 +272,7 @@ def test_tables_a_full_disk_refuses_are_kept_elsewhere_not_lost_with_the_trainin
                                                                                    monkeypatch):
     """They were written at the end of the run, after hours of training: a disk that had filled
     meanwhile lost them all (the command prints its table from the file it writes). And a refusal
-    of the last file left the others of this run among the last run's files in ``out``: now
+    of a plot, written last, left this run's tables among the last run's files in ``out``: now
     ``out`` keeps the last run's set whole."""
     import errno
     import os
@@ -286,7 +286,7 @@ def test_tables_a_full_disk_refuses_are_kept_elsewhere_not_lost_with_the_trainin
     for name in names:  # the last run's
         (out / name).write_text(f"last run's {name}", encoding="utf-8")
 
-    def plot_training(results, path, everywhere=False):  # the last file written: the disk fills there
+    def plot_training(results, path, everywhere=False):  # after the tables and the other plot: the disk fills
         if everywhere or path.parent == out:
             Path(path).write_text("half a PNG", encoding="utf-8")
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
