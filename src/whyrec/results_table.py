@@ -31,6 +31,8 @@ METRIC_TITLES = {"rmse": "RMSE", "mae": "MAE", "bleu1": "BLEU-1", "bleu4": "BLEU
                  "mi_feature": "I(F;E) (nats)"}
 
 
+CHART_FILES = ("rmse.png", "metrics.png")  # every chart a table's save may draw (ResultsTable._charts)
+
 RANKING_TITLES = {"precision": "precision", "recall": "recall", "hr": "hit rate", "mrr": "MRR", "ndcg": "nDCG"}
 
 

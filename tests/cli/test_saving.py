@@ -136,3 +136,24 @@ def test_evaluate_whose_records_no_folder_takes_still_prints_its_scores(planted,
     assert_one_line_error(proc, f"{tmp_path / 'r.jsonl'}: File too large")
     assert "RMSE" in proc.stdout and not (tmp_path / "r.jsonl").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(UNSAVED_PREFIX)]  # nothing half-kept
+
+
+def test_a_comparison_saved_over_another_kind_says_which_of_its_files_describe_the_other(planted, tmp_path):
+    """A rating comparison saved into an explainer comparison's --out left its explanations and
+    metrics chart beside the new tables, read as this run's; they are kept (they may be the
+    user's), and said."""
+    from tests.cli.invoke import run_cli
+
+    data, out = tmp_path / "planted.csv", tmp_path / "out"
+    planted.corpus.reviews.to_csv(data, index=False)
+    out.mkdir()
+    (out / "explanations.jsonl").write_text('{"user": "u1", "item": "i1"}\n')
+    (out / "metrics.png").write_bytes(b"an earlier chart")
+    proc = run_cli("experiment", "rating", "--data", str(data), "--model", "bias-baseline", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert (f"warning: {out} also holds metrics.png, explanations.jsonl, which this comparison does not write: they "
+            "describe an earlier run saved there, not this one") in " ".join(proc.stderr.split())
+    assert (out / "metrics.png").read_bytes() == b"an earlier chart" and (out / "explanations.jsonl").exists()
+    again = run_cli("experiment", "rating", "--data", str(data), "--model", "bias-baseline",
+                    "--out", str(tmp_path / "new"))
+    assert again.returncode == 0 and "warning" not in again.stderr, again.stderr

@@ -16,10 +16,8 @@ from whyrec.cli.option_checks import (check_checkpoint, check_given_once, check_
 from whyrec.cli.options import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSettings, FoldUnicode, MaxRating, MiScores,
                                 MinRating, ReaderFormat, RelevantAt, ScoredMethod, SentenceEncoderName,
                                 SignificanceTrials, SplitSeed, TopK, TuneOn, Tuned)
-from whyrec.cli.output import Throttled, console, print_table, save_results, status, step_reporter
-
-# experiment explain: every system's explanation of each test record, side by side
-EXPLANATIONS_FILE = "explanations.jsonl"
+from whyrec.cli.output import (EXPLANATIONS_FILE, Throttled, console, print_table, save_results, status,
+                               step_reporter)
 
 
 @experiment_app.command("mt")

@@ -210,6 +210,10 @@ def print_table(table, title: str) -> None:
             console().print(f"\n{note}", highlight=False)
 
 
+# experiment explain and compare: every system's explanation of each test record, side by side
+EXPLANATIONS_FILE = "explanations.jsonl"
+
+
 def save_results(table, out: Path, title: str, data: Path, splits: list,
                  also: dict[str, Callable[[Path], None]] | None = None) -> None:
     """Write a results table under ``out`` (its files, the title atop ``results.md``) with the
@@ -218,9 +222,13 @@ def save_results(table, out: Path, title: str, data: Path, splits: list,
     path it is given. The files are renamed into place together, once all are whole, and the
     record last: a refusal of any leaves ``out`` as it was. A folder the system refuses them in (a
     full disk) does not lose them: they are written in another
-    (:func:`whyrec.kept_elsewhere.write_or_keep_elsewhere`), and the error says where."""
+    (:func:`whyrec.kept_elsewhere.write_or_keep_elsewhere`), and the error says where. A results
+    file of an earlier comparison saved there that this one does not write (a rating comparison
+    saved over an explainers' one: ``explanations.jsonl``, ``metrics.png``) is kept, since it may
+    be the user's, and a warning says it describes the other run."""
     from whyrec.kept_elsewhere import write_or_keep_elsewhere
     from whyrec.provenance import RUN_FILE, run_record_after
+    from whyrec.results_table import CHART_FILES
     from whyrec.temporary_names import write_together
 
     also = also or {}
@@ -232,4 +240,10 @@ def save_results(table, out: Path, title: str, data: Path, splits: list,
                             for name, write_file in {**also, **table.file_writers(title=title)}.items()})
 
     write_or_keep_elsewhere(write, out, "comparison")
-    console().print(f"written to {out}/ ({', '.join([*table.files, *also, RUN_FILE])})", highlight=False)
+    written = [*table.files, *also, RUN_FILE]
+    console().print(f"written to {out}/ ({', '.join(written)})", highlight=False)
+    earlier = [name for name in (*CHART_FILES, EXPLANATIONS_FILE) if name not in written and (out / name).is_file()]
+    if earlier:
+        print_warning(f"{out} also holds {', '.join(earlier)}, which this comparison does not write: "
+                      f"{'they describe' if len(earlier) > 1 else 'it describes'} an earlier run saved there, "
+                      "not this one")
