@@ -93,7 +93,7 @@ def read_generated_txt(path: Path, layout: str | None = None) -> GeneratedTexts:
 def _fits(lines: list[str], size: int) -> str | None:
     """Why ``lines`` are not groups of ``size`` lines each ending with an empty one (None: they are)."""
     if len(lines) % size:
-        return f"{len(lines):,} lines are not groups of {size}"
+        return f"{counted(len(lines), 'line')} {'is not a group' if len(lines) == 1 else 'are not groups'} of {size}"
     for number in range(size - 1, len(lines), size):
         if lines[number].strip():
             return f"line {number + 1} should be the empty line that ends a record"

@@ -123,6 +123,10 @@ def test_options_that_do_not_fit_the_file_are_refused(tmp_path):
     assert_one_line_error(run_cli("score", str(tmp_path / "none.csv")), "none.csv: no such file")
     assert_one_line_error(run_cli("score", str(generated), "--layout", "peter"),
                           "not PETER's generated.txt: 3 lines are not groups of 4")
+    one_line = tmp_path / "one_line.txt"
+    one_line.write_text("a reference alone\n")
+    assert_one_line_error(run_cli("score", str(one_line)), "as PETER's: 1 line is not a group of 4; as PEPLER's: "
+                                                           "1 line is not a group of 3")
     scored = run_cli("score", str(generated))
     assert scored.returncode == 0 and "(pepler)" in scored.stdout and "BLEU-1 100.00" in scored.stdout, scored.stderr
 
