@@ -39,6 +39,25 @@ def test_a_second_save_into_a_folder_waits_for_the_first(tmp_path):
     assert os.listdir(tmp_path / "out") == []  # nothing written into the folder for the lock
 
 
+@flock_only
+def test_a_save_that_has_to_wait_says_so_once(tmp_path):
+    """A second run's save waited without a word: a silent pause after its work."""
+    told, entered = [], threading.Event()
+
+    def second() -> None:
+        with saving_into(tmp_path / "out", waiting=told.append):
+            entered.set()
+
+    with saving_into(tmp_path / "out", waiting=told.append):  # free: nothing to say
+        assert told == []
+        thread = threading.Thread(target=second)
+        thread.start()
+        assert not entered.wait(0.5)
+    assert entered.wait(10)
+    thread.join(10)
+    assert told == [tmp_path / "out"]
+
+
 def test_a_save_within_a_save_of_the_same_folder_does_not_wait_for_itself(tmp_path):
     with saving_into(tmp_path), saving_into(tmp_path / "."):
         pass

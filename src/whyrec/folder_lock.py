@@ -15,14 +15,16 @@ import os
 import threading
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 
 @contextmanager
-def saving_into(folder: str | Path) -> Iterator[None]:
+def saving_into(folder: str | Path, waiting: Callable[[Path], None] | None = None) -> Iterator[None]:
     """Hold ``folder`` (made if missing) for the ``with`` block: another block saving into it, in
-    this process or another, waits until this one ends. Where there is no ``flock`` (Windows, some
-    network file systems) or the folder cannot be opened for it, the block runs without the lock."""
+    this process or another, waits until this one ends. ``waiting(folder)`` is called once when
+    this one has to wait (the command line says so: a wait is otherwise a silent pause). Where
+    there is no ``flock`` (Windows, some network file systems) or the folder cannot be opened for
+    it, the block runs without the lock."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     try:
@@ -41,8 +43,15 @@ def saving_into(folder: str | Path) -> Iterator[None]:
         yield
         return
     try:
-        with suppress(OSError):  # a file system without such locks (some network ones): saved without it
-            fcntl.flock(fd, fcntl.LOCK_EX)  # waits for another save's end
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another save holds it: said, then waited for
+            if waiting is not None:
+                waiting(folder)
+            with suppress(OSError):
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:  # a file system without such locks (some network ones): saved without it
+            pass
         held.add(key)
         yield
     finally:

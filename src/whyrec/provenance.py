@@ -291,20 +291,22 @@ def write_run_record(folder: str | Path, data: str | Path | None = None, argv: l
 
 @contextmanager
 def run_record_after(folder: str | Path, data: str | Path | None = None, argv: list[str] | None = None,
-                     splits: list | None = None, **extra) -> Iterator[None]:
+                     splits: list | None = None, waiting: Callable[[Path], None] | None = None,
+                     **extra) -> Iterator[None]:
     """The run record of :func:`write_run_record`, written before the block saves what it
     describes (a bundle) and put in place as ``folder/run.json`` only once the block has ended
     without an error: a bundle and its record are replaced together. A save that fails in the
     block, or a record the system refuses before it (the block does not run then), leaves the
     folder's previous bundle with its own record, never one run's files described by another's
     record, and no temporary file. Another run saving into the folder meanwhile waits for this
-    save's end (:func:`whyrec.folder_lock.saving_into`)."""
+    save's end (:func:`whyrec.folder_lock.saving_into`; ``waiting(folder)`` is called when this one
+    has to wait)."""
     path = Path(folder) / RUN_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     write = run_record_writer(data, argv, splits, **extra)
     # one save into the folder at a time: two runs' renames interleaved could leave one's bundle
     # under the other's record
-    with saving_into(path.parent), staged_file(path, write):
+    with saving_into(path.parent, waiting), staged_file(path, write):
         yield
 
 

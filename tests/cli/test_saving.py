@@ -5,9 +5,11 @@ tables; and a folder's bundle keeps its own run record."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 
 import numpy as np
+import pytest
 
 from tests.cli.invoke import assert_one_line_error, run_cli_refusing
 from whyrec.kept_elsewhere import UNSAVED_PREFIX
@@ -157,3 +159,34 @@ def test_a_comparison_saved_over_another_kind_says_which_of_its_files_describe_t
     again = run_cli("experiment", "rating", "--data", str(data), "--model", "bias-baseline",
                     "--out", str(tmp_path / "new"))
     assert again.returncode == 0 and "warning" not in again.stderr, again.stderr
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the folder is held with flock")
+def test_a_run_whose_save_waits_for_another_says_so(planted, tmp_path):
+    """Two runs trained into one --out: the second waited for the first's save without a word."""
+    import fcntl
+    import queue
+    import sys
+    import threading
+
+    data, out = tmp_path / "planted.csv", tmp_path / "out"
+    planted.corpus.reviews.to_csv(data, index=False)
+    out.mkdir()
+    held = os.open(out, os.O_RDONLY)
+    fcntl.flock(held, fcntl.LOCK_EX)  # another run's save, in progress
+    try:
+        run = subprocess.Popen([sys.executable, "-m", "whyrec.cli", "train", "bias-baseline", "--data", str(data),
+                                "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "COLUMNS": "200"})
+        lines: queue.Queue = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(line) for line in run.stderr], daemon=True).start()
+        told = f"warning: another run is saving into {out}; this one saves there once that save ends"
+        said = []
+        while not any(told in line for line in said):  # its progress, then: it waits, and says so
+            said.append(lines.get(timeout=120))
+        assert run.poll() is None and not (out / "bundle.json").exists()
+    finally:
+        os.close(held)  # the other save ends
+    stdout = run.stdout.read()
+    assert run.wait(timeout=120) == 0, said
+    assert "saved bias-baseline" in stdout and (out / "bundle.json").exists()

@@ -15,7 +15,8 @@ from whyrec.cli.option_checks import (check_data_read, check_decoding_given, che
                                       check_out, decoding_of, given_on_command_line, parse_pairs)
 from whyrec.cli.options import (ColumnMap, DecodingMethod, DecodingSettings, ExplainerChoice, HistorySeed, HistorySplit,
                                 MaxRating, MetaFile, MinRating, Overwrite, ReaderFormat, SignificanceTrials, SplitSeed)
-from whyrec.cli.output import EpochProgress, Throttled, console, print_warning, status, step_reporter
+from whyrec.cli.output import (EpochProgress, Throttled, console, print_warning, status, step_reporter,
+                               tell_waiting)
 from whyrec.cli.pairs import (PAIRS_AT_A_TIME, answered_in_parts, check_pair_items, in_file_order, paired_options,
                                read_pairs, without_unknown_items)
 from whyrec.ids import stripped_id
@@ -176,7 +177,7 @@ def align(
     def save(folder: Path) -> None:
         # this command's record, holding the one of the bundle it aligned (how that was trained),
         # put in place with the aligned bundle only
-        with run_record_after(folder, data, splits=[parts], aligned_from=aligned_from):
+        with run_record_after(folder, data, splits=[parts], waiting=tell_waiting, aligned_from=aligned_from):
             system.save(folder)
 
     write_or_keep_elsewhere(save, out, f"aligned {system_label(system)}")

@@ -36,6 +36,12 @@ def print_error(message: str) -> None:
     err_console().print(labelled("error:", "red", f" {message}"), highlight=False)
 
 
+def tell_waiting(folder: Path) -> None:
+    """Said when a save waits for another run's save into the same folder to end
+    (:func:`whyrec.folder_lock.saving_into`): otherwise a silent pause after the work."""
+    print_warning(f"another run is saving into {folder}; this one saves there once that save ends")
+
+
 def status(con, message: str):
     """A status line for long work: rich's spinner line on a terminal, updated in place. When the
     output is a log file, a pipe or torchrun's, the spinner would show nothing at all, so each
@@ -235,7 +241,7 @@ def save_results(table, out: Path, title: str, data: Path, splits: list,
 
     def write(folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        with run_record_after(folder, data, splits=splits):
+        with run_record_after(folder, data, splits=splits, waiting=tell_waiting):
             write_together({folder / name: write_file
                             for name, write_file in {**also, **table.file_writers(title=title)}.items()})
 

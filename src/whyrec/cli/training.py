@@ -14,7 +14,8 @@ from whyrec.cli.option_checks import (check_checkpoint, check_new_bundle, check_
                                       parse_pairs)
 from whyrec.cli.options import (TEXT_SYSTEMS, ColumnMap, FoldUnicode, MaxRating, MetaFile, MinRating, Overwrite,
                                 ReaderFormat, SplitSeed, TuneOn, Tuned)
-from whyrec.cli.output import EpochProgress, Throttled, console, print_error, print_warning, status
+from whyrec.cli.output import (EpochProgress, Throttled, console, print_error, print_warning, status,
+                               tell_waiting)
 from whyrec.systems.mt_progress import mt_epoch_text
 from whyrec.wording import counted
 
@@ -221,7 +222,7 @@ def train(
     def save(folder: Path) -> None:
         # the record (the command, the code, the data and split it was trained on) replaces the
         # folder's old one only with the bundle it describes
-        with run_record_after(folder, data, splits=[parts]):
+        with run_record_after(folder, data, splits=[parts], waiting=tell_waiting):
             if text_system:
                 estimator.save(folder)
             else:
