@@ -152,6 +152,27 @@ def test_a_replaced_file_keeps_its_owner_and_group(tmp_path):
     assert (kept.stat().st_uid, kept.stat().st_gid, stat.S_IMODE(kept.stat().st_mode)) == (4321, 5432, 0o664)
 
 
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="root makes the other's file")
+def test_a_process_that_may_not_give_a_file_away_keeps_at_least_its_group(tmp_path, monkeypatch):
+    """Not root: the owner cannot be given back (chown refused), the group can be when it is one of
+    the process's; the new file had neither."""
+    from whyrec.temporary_names import write_whole
+
+    kept = tmp_path / "results.json"
+    kept.write_text("old")
+    os.chown(kept, 4321, 5432)
+    real = os.chown
+
+    def as_a_user(path, uid, gid):  # what the system lets a process other than root do
+        if uid != -1:
+            raise PermissionError(errno.EPERM, os.strerror(errno.EPERM), str(path))
+        real(path, uid, gid)
+
+    monkeypatch.setattr(os, "chown", as_a_user)
+    write_whole(kept, lambda staged: staged.write_text("new"))
+    assert kept.read_text() == "new" and (kept.stat().st_uid, kept.stat().st_gid) == (os.geteuid(), 5432)
+
+
 @posix_only
 def test_a_replaced_file_keeps_its_mode_and_a_link_stays_a_link(tmp_path):
     """Renamed into place, the new file had the umask's mode (a records file the user had made

@@ -112,13 +112,16 @@ def staged_file(path: str | Path, write: Callable[[Path], None]) -> Iterator[Non
 def _keep_owner_and_mode(old: os.stat_result, staged: Path) -> None:
     """Give ``staged`` the permission bits, and where the system lets this process, the owner and
     group of the file it replaces (a root run replacing a service's results file had made it
-    root's). A ``chown`` refused (another's file: only root may give a file away) leaves the new
-    file this process's, and its group as the folder gives it."""
+    root's). Only root may give a file away: another process keeps the new file its own, with the
+    old file's group where it is one of its groups, else the group the folder gives it."""
     if hasattr(os, "chown"):
         mine = staged.stat()
         if (mine.st_uid, mine.st_gid) != (old.st_uid, old.st_gid):
-            with suppress(OSError):
+            try:
                 os.chown(staged, old.st_uid, old.st_gid)
+            except OSError:
+                with suppress(OSError):
+                    os.chown(staged, -1, old.st_gid)  # the group alone
     os.chmod(staged, stat.S_IMODE(old.st_mode))  # after chown, which clears the setuid and setgid bits
 
 
