@@ -26,7 +26,7 @@ from whyrec.metrics.significance import PairedDifference
 from whyrec.provenance import kept_for_split, split_fingerprint
 from whyrec.results_table import ResultsTable, SystemResult
 from whyrec.strict_json import strict_dumps
-from whyrec.temporary_names import write_whole
+from whyrec.temporary_names import text_writer, write_whole
 
 SPLITS_FOLDER = "splits"
 
@@ -53,7 +53,7 @@ def save_split_result(path: Path, table: ResultsTable, records: list[dict], spli
             "records": records}
     path.parent.mkdir(parents=True, exist_ok=True)
     text = strict_dumps(data)
-    write_whole(path, lambda staged: staged.write_text(text, encoding="utf-8"))  # a killed run leaves no half file
+    write_whole(path, text_writer(text))  # a killed run leaves no half file
 
 
 def read_split_result(path: Path, split: Split, settings: dict) -> tuple[ResultsTable, list[dict]] | None:

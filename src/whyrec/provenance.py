@@ -24,7 +24,7 @@ from typing import Callable, Iterator
 from whyrec.errors import WhyrecError
 from whyrec.folder_lock import saving_into
 from whyrec.strict_json import strict_dumps
-from whyrec.temporary_names import staged_file
+from whyrec.temporary_names import staged_file, text_writer
 
 RUN_FILE = "run.json"
 LIBRARIES = ("torch", "numpy", "pandas", "transformers")
@@ -316,7 +316,7 @@ def run_record_writer(data: str | Path | None = None, argv: list[str] | None = N
     given: for a ``run.json`` renamed into place with the results it describes
     (:func:`whyrec.temporary_names.write_together`)."""
     text = strict_dumps({**run_record(data, argv, splits), **extra}, indent=1)
-    return lambda path: Path(path).write_text(text, encoding="utf-8")
+    return text_writer(text)
 
 
 def read_run_record(folder: str | Path) -> dict | None:

@@ -18,7 +18,7 @@ import numpy as np
 from whyrec.errors import ConfigError
 from whyrec.metrics.rating import activity_labels
 from whyrec.strict_json import strict_dumps
-from whyrec.temporary_names import write_together
+from whyrec.temporary_names import text_writer, write_together
 
 
 # chart titles of the metrics whose column name is terse
@@ -573,8 +573,7 @@ class ResultsTable:
         texts = {"results.md": self._report_markdown(title), "results.csv": self.to_csv(),
                  "results.json": strict_dumps(self.to_dict(), indent=1),  # NaN (no features) → null
                  "config.json": strict_dumps(config, indent=1)}
-        writers: dict[str, Callable[[Path], None]] = {
-            name: lambda path, text=text: path.write_text(text, encoding="utf-8") for name, text in texts.items()}
+        writers: dict[str, Callable[[Path], None]] = {name: text_writer(text) for name, text in texts.items()}
         return {**writers, **self._charts()}
 
     def save(self, folder: str | Path, config: dict | None = None, title: str | None = None) -> Path:

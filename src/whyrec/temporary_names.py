@@ -125,6 +125,12 @@ def _keep_owner_and_mode(old: os.stat_result, staged: Path) -> None:
     os.chmod(staged, stat.S_IMODE(old.st_mode))  # after chown, which clears the setuid and setgid bits
 
 
+def text_writer(text: str) -> Callable[[Path], None]:
+    """What writes ``text`` (UTF-8) into the file it is given: the ``write`` of :func:`staged_file`,
+    :func:`write_whole` and :func:`write_together` for a text file (a table, a record, an index)."""
+    return lambda path: Path(path).write_text(text, encoding="utf-8")
+
+
 def write_whole(path: str | Path, write: Callable[[Path], None]) -> None:
     """``write`` ``path`` whole or not at all (:func:`staged_file` with nothing beside it)."""
     with staged_file(path, write):

@@ -48,7 +48,7 @@ from whyrec.strict_json import read_json_file, strict_dumps
 from whyrec.systems.mt import VARIANTS, MTConfig, MultiTask, adversarial_epochs, mean_valid_nll
 from whyrec.systems.mt_holm import holm_against_mt, holm_by_activity, holm_line_against_mt, holm_line_by_activity
 from whyrec.systems.mt_progress import mt_epoch_text
-from whyrec.temporary_names import write_together
+from whyrec.temporary_names import text_writer, write_together
 from whyrec.wording import shown
 
 
@@ -379,7 +379,7 @@ def report_writers(results: dict) -> dict[str, Callable[[Path], None]]:
     """``mt.json`` and ``mt.md`` of ``results``, by name, each a function writing its file at the
     path it is given (a temporary name, renamed with the others)."""
     texts = {"mt.json": strict_dumps(results, indent=1), "mt.md": markdown(results)}
-    return {name: lambda path, text=text: path.write_text(text, encoding="utf-8") for name, text in texts.items()}
+    return {name: text_writer(text) for name, text in texts.items()}
 
 
 def rewrite_report(folder: str | Path) -> dict:
