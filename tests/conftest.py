@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import gzip
 import json
 import os
@@ -36,6 +37,12 @@ def strict_loads(text: str):
         raise ValueError(f"not JSON: {word}")
 
     return json.loads(text, parse_constant=refuse)
+
+
+def disk_full(filename: str | None = None) -> OSError:
+    """The error a write to a full disk raises (ENOSPC): naming no file, as a write's does, or
+    ``filename``, as whyrec's own refusals do."""
+    return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), *([] if filename is None else [filename]))
 
 
 def child_pids(pid: int) -> set[int]:

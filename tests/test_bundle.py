@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from tests.conftest import forget_arrays_digest
+from tests.conftest import disk_full, forget_arrays_digest
 from whyrec.bundle import DIGEST, load_bundle, save_bundle
 from whyrec.data import ratio_split
 from whyrec.data.text import Vocabulary
@@ -216,9 +216,6 @@ def test_a_bundle_saved_over_another_keeps_none_of_its_files(fitted, tmp_path):
 def test_a_refused_save_leaves_the_old_bundle_with_its_own_vocabulary(fitted, tmp_path, monkeypatch):
     """The vocabulary was written first, in place: arrays refused by a full disk left the old
     bundle beside the new vocabulary, and it loaded with words it was not trained with."""
-    import errno
-    import os
-
     import whyrec.tensor_files as tensor_files
 
     model, _ = fitted
@@ -227,7 +224,7 @@ def test_a_refused_save_leaves_the_old_bundle_with_its_own_vocabulary(fitted, tm
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
 
     def refused(tensors, path, named=None):
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(named or path))
+        raise disk_full(str(named or path))
 
     monkeypatch.setattr(tensor_files, "write_safetensors", refused)
     model.vocab = Vocabulary(["other", "words", "entirely"])

@@ -8,9 +8,10 @@ import stat
 
 import pytest
 
+from tests.conftest import disk_full
 from whyrec.kept_elsewhere import UNSAVED_PREFIX, KeptElsewhere, write_or_keep_elsewhere
 
-FULL = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "runs/b/arrays.safetensors")
+FULL = disk_full("runs/b/arrays.safetensors")
 
 
 def test_a_save_that_works_goes_where_it_was_asked(tmp_path, system_temporary):
@@ -72,7 +73,7 @@ def test_the_refusal_can_be_told_in_other_words_and_without_a_file(tmp_path, sys
     """The command line tells it naming its output option (a write's error may name no file)."""
     def save(folder):
         if folder == tmp_path / "out":
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            raise disk_full()
 
     with pytest.raises(KeptElsewhere) as kept:
         write_or_keep_elsewhere(save, tmp_path / "out", "aligned MT")

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from tests.systems.test_mt import TINY
+from tests.conftest import disk_full
 from whyrec.data import Corpus
 from whyrec.errors import ConfigError
 from whyrec.explanation_scores import score_explanations, sentiment_judge, write_explanations
@@ -139,7 +140,6 @@ def test_side_by_side_keeps_each_systems_fields_and_the_first_known_reference():
 def test_records_a_full_disk_refuses_leave_the_file_as_it_was(tmp_path, monkeypatch):
     """They were written in place: a disk that filled partway left half of the rows, the earlier
     run's gone."""
-    import errno
     import os
 
     import whyrec.prediction_records as prediction_records_module
@@ -151,7 +151,7 @@ def test_records_a_full_disk_refuses_leave_the_file_as_it_was(tmp_path, monkeypa
 
     def half_then_full(rows, staged, jsonl):
         real(rows[:1], staged, jsonl)
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # a write's error names no file
+        raise disk_full()  # a write's error names no file
 
     monkeypatch.setattr(prediction_records_module, "_write_rows", half_then_full)
     rows = [{"user": f"u{n}", "item": "i", "rating": 5.0, "predicted": 4.0} for n in range(3)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import os
@@ -15,7 +14,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from tests.conftest import strict_loads
+from tests.conftest import disk_full, strict_loads
 from whyrec.data import fixed_index_split, ratio_split
 from whyrec.provenance import (RUN_FILE, data_record, file_digest, held_out_warning, run_record, run_record_after,
                                source_commit, split_fingerprint, split_record, write_run_record)
@@ -242,7 +241,7 @@ def test_a_record_refused_by_a_full_disk_leaves_the_previous_one_whole(tmp_path,
 
     def half_then_full(path, text, *args, **kwargs):
         real(path, text[:len(text) // 2], *args, **kwargs)
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        raise disk_full(str(path))
 
     monkeypatch.setattr(Path, "write_text", half_then_full)
     with pytest.raises(OSError, match="No space left"):
@@ -255,7 +254,7 @@ def test_a_record_is_put_in_place_only_once_what_it_describes_is_saved(tmp_path)
     with pytest.raises(OSError):
         with run_record_after(tmp_path, None, ["train", "pmf", "--param", "factors=8"]):
             (tmp_path / "bundle.json").write_text("{}", encoding="utf-8")
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "arrays.safetensors")
+            raise disk_full("arrays.safetensors")
     # the save failed: the folder's record is the previous run's, and nothing is left of the new one
     assert (tmp_path / RUN_FILE).read_text(encoding="utf-8") == old
     assert sorted(os.listdir(tmp_path)) == ["bundle.json", RUN_FILE]
@@ -273,7 +272,7 @@ def test_a_refused_record_runs_no_save(tmp_path, monkeypatch):
 
     def refused(path, text, *args, **kwargs):
         if path.name.startswith(RUN_FILE):
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+            raise disk_full(str(path))
         return real(path, text, *args, **kwargs)
 
     monkeypatch.setattr(Path, "write_text", refused)

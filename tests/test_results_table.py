@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from tests.conftest import strict_loads
+from tests.conftest import disk_full, strict_loads
 
 
 def test_a_metric_without_data_is_saved_as_null(tmp_path):
@@ -27,9 +27,6 @@ def test_a_save_the_disk_refuses_partway_leaves_the_folder_as_it_was(tmp_path, m
     """The tables were written one by one: a disk full at the chart left this run's tables beside
     the last run's chart and config. Now they are renamed into place together; and the charts
     are PNGs, drawn under a temporary name."""
-    import errno
-    import os
-
     from whyrec.results_table import ResultsTable, SystemResult
 
     rows = [SystemResult(name, {"k": k}, [{"rmse": rmse, "train_s": 1.0, "test_s": 0.1}], [np.ones(3)])
@@ -41,7 +38,7 @@ def test_a_save_the_disk_refuses_partway_leaves_the_folder_as_it_was(tmp_path, m
 
     def refused(self, path, metric="rmse", format=None):
         path.write_bytes(b"half")
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        raise disk_full()
 
     monkeypatch.setattr(ResultsTable, "plot", refused)
     rows[0].per_fold[0]["rmse"] = 0.90

@@ -13,6 +13,7 @@ import time
 import pytest
 import torch
 
+from tests.conftest import disk_full
 from whyrec.temporary_names import ABANDONED_AFTER, process_runs, remove_abandoned, temporary_path
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="a process is asked after with signal 0")
@@ -100,7 +101,7 @@ def test_a_refused_write_is_told_naming_the_file_and_the_block_does_not_run(tmp_
 
     def half_then_full(staged):
         staged.write_text("ne")
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        raise disk_full()
 
     ran = []
     with pytest.raises(OSError) as refused:
@@ -123,7 +124,7 @@ def test_files_written_together_are_all_replaced_or_none_is(tmp_path):
         def to(staged):
             staged.write_text(text[:3] if refused else text)
             if refused:
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                raise disk_full()
         return to
 
     with pytest.raises(OSError) as refused:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from tests.cli.invoke import assert_one_line_error, run_cli
-from tests.conftest import REVIEWS, amazon_lines, hostile_pickle
+from tests.conftest import disk_full, REVIEWS, amazon_lines, hostile_pickle
 
 
 def test_a_path_from_the_home_folder_is_written_out(tmp_path):
@@ -480,11 +480,11 @@ def test_a_full_disk_without_a_file_named_is_told_as_the_output_options():
 
     from whyrec.cli import os_error_message
 
-    full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    full = disk_full()
     args = ["experiment", "rating", "--data", "d.csv", "--out", "runs/x", "--checkpoint=ck", "--records"]
     assert os_error_message(full, args) == "--out runs/x, --checkpoint ck: No space left on device"
     assert os_error_message(full, ["data", "stats", "d.csv"]) == "No space left on device"
-    named = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "b/arrays.safetensors")
+    named = disk_full("b/arrays.safetensors")
     assert os_error_message(named, args) == "b/arrays.safetensors: No space left on device"
     assert os_error_message(OSError(errno.EIO, os.strerror(errno.EIO)), args) == "Input/output error"
     # the outputs the command checked: a typed one as typed, one left at its default said so

@@ -128,8 +128,9 @@ def test_a_files_own_quadruples_are_used_instead_of_extracted_ones(planted, tmp_
 
 def test_quadruples_a_full_disk_refuses_leave_the_file_as_it_was(planted, tmp_path, monkeypatch):
     import builtins
-    import errno
     import os
+
+    from tests.conftest import disk_full
 
     table = FeatureExtractor(min_df=3).extract(planted.corpus)
     path = tmp_path / "f.jsonl"
@@ -150,7 +151,7 @@ def test_quadruples_a_full_disk_refuses_leave_the_file_as_it_was(planted, tmp_pa
         def write(self, text):
             self.lines += 1
             if self.lines > 1:
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                raise disk_full()
             return self.handle.write(text)
 
     def opening(file, mode="r", *args, **kwargs):

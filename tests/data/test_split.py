@@ -6,6 +6,7 @@ import warnings
 
 import pytest
 
+from tests.conftest import disk_full
 from whyrec.data import DataWarning, fixed_index_split, iter_kfold_splits, kfold_splits, leave_last_out, ratio_split
 from whyrec.errors import ConfigError, DataError
 
@@ -172,7 +173,6 @@ def test_a_written_split_reads_back_as_the_same_records(planted, tmp_path):
 def test_a_split_the_disk_refuses_partway_leaves_no_part_and_can_be_written_again(planted, tmp_path, monkeypatch):
     """The parts were written one by one: a disk that filled at the test part left train and
     validation, a folder the next try refused as already holding a split."""
-    import errno
     import os
     from pathlib import Path
 
@@ -182,7 +182,7 @@ def test_a_split_the_disk_refuses_partway_leaves_no_part_and_can_be_written_agai
 
     def full_at_test(path, text, *args, **kwargs):
         if path.name.startswith("test.index"):
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            raise disk_full()
         return real(path, text, *args, **kwargs)
 
     split = ratio_split(planted.corpus, seed=4)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.conftest import strict_loads, tiny_planted_split
+from tests.conftest import disk_full, strict_loads, tiny_planted_split
 from tests.systems.test_mt import TINY
 from whyrec.bundle import load_bundle
 from whyrec.data import ratio_split
@@ -274,9 +274,6 @@ def test_tables_a_full_disk_refuses_are_kept_elsewhere_not_lost_with_the_trainin
     meanwhile lost them all (the command prints its table from the file it writes). And a refusal
     of a plot, written last, left this run's tables among the last run's files in ``out``: now
     ``out`` keeps the last run's set whole."""
-    import errno
-    import os
-
     import whyrec.systems.mt_experiment as mt_experiment
     from whyrec.kept_elsewhere import KeptElsewhere
 
@@ -289,7 +286,7 @@ def test_tables_a_full_disk_refuses_are_kept_elsewhere_not_lost_with_the_trainin
     def plot_training(results, path, everywhere=False):  # after the tables and the other plot: the disk fills
         if everywhere or path.parent == out:
             Path(path).write_text("half a PNG", encoding="utf-8")
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            raise disk_full()
         real(results, path)
 
     monkeypatch.setattr(mt_experiment, "plot_training", plot_training)

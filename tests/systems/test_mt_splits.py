@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from tests.conftest import strict_loads, traded_split
+from tests.conftest import disk_full, strict_loads, traded_split
 from tests.systems.test_mt import TINY
 from whyrec.data import ratio_split
 from whyrec.data.split import Split
@@ -236,9 +236,6 @@ def test_run_over_two_splits_writes_each_split_and_the_summary_and_reads_finishe
         (tmp_path / "out" / "split-1" / "mt.md").read_text()
     # a disk full at the summary's chart: the last summary stays whole in out, this one (and the
     # command's record) is kept in the system's temporary folder, not lost with the training
-    import errno
-    import os
-
     import whyrec.systems.mt_splits as mt_splits
     from whyrec.kept_elsewhere import KeptElsewhere
 
@@ -246,7 +243,7 @@ def test_run_over_two_splits_writes_each_split_and_the_summary_and_reads_finishe
 
     def plot_splits(summary, path):
         if path.parent == out:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            raise disk_full()
         real(summary, path)
 
     monkeypatch.setattr(mt_splits, "plot_splits", plot_splits)
