@@ -94,5 +94,13 @@ def one_line(exc: Exception, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
+def os_error_text(exc: OSError) -> str:
+    """A system refusal on one line: the file it names, when it names one, and the system's words
+    (``runs/x/mt.json: No space left on device``); an error without ``strerror`` gives its
+    message (:func:`one_line`)."""
+    reason = exc.strerror or one_line(exc)
+    return f"{exc.filename}: {reason}" if exc.filename else reason
+
+
 class DataWarning(UserWarning):
     """Something in the input was wrong but reading went on (e.g. a truncated gzip)."""

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-from whyrec.errors import WhyrecError
+from whyrec.errors import WhyrecError, os_error_text
 
 UNSAVED_PREFIX = "whyrec-unsaved-"  # the folder under the system's temporary one a refused save goes to
 
@@ -21,9 +21,7 @@ class KeptElsewhere(WhyrecError):
 
     def __init__(self, refused: OSError, folder: Path, what: str) -> None:
         self.refused, self.folder, self.what = refused, folder, what
-        said = refused.strerror or str(refused)
-        reason = f"{refused.filename}: {said}" if refused.filename else said
-        super().__init__(self.told(reason))
+        super().__init__(self.told(os_error_text(refused)))
 
     def told(self, reason: str) -> str:
         return f"{reason}; the {self.what} was saved in {self.folder} instead: move it where it belongs"

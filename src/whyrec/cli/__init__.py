@@ -189,11 +189,10 @@ def os_error_message(exc: OSError, args: list[str], checked: dict[str, Path] | N
     none is told as the output options' (``--out runs/x: No space left on device``): those typed
     in ``args``, then those of ``checked`` (the outputs the command checked before its work,
     option → path) that were not typed, their defaults (``--out runs/demo (its default)``)."""
-    from whyrec.errors import one_line
+    from whyrec.errors import os_error_text
 
-    reason = exc.strerror or one_line(exc)
     if exc.filename:
-        return f"{exc.filename}: {reason}"
+        return os_error_text(exc)
     outputs, typed = [], set()
     for n, arg in enumerate(args):
         option, joined, value = arg.partition("=")
@@ -201,6 +200,7 @@ def os_error_message(exc: OSError, args: list[str], checked: dict[str, Path] | N
             outputs.append(f"{option} {value if joined else args[n + 1]}")
             typed.add(option)
     outputs += [f"{option} {path} (its default)" for option, path in (checked or {}).items() if option not in typed]
+    reason = os_error_text(exc)  # the system's words alone: the error names no file
     if exc.errno in _DISK_FULL and outputs:
         return f"{', '.join(outputs)}: {reason}"
     return reason
