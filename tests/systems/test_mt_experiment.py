@@ -152,7 +152,7 @@ def test_a_nan_in_a_report_is_written_as_null_shown_as_a_dash_and_read_back_alik
 
     nan = float("nan")
     results = {"split": "toys/1", "sizes": {"train": 1, "valid": 1, "test": 1}, "word_vectors": {}, "wall_seconds": 1,
-               "rating": [{"system": "PMF", "mse": nan, "rmse": nan, "p_vs_mt": None},
+               "rating": [{"system": "PMF", "mse": nan, "rmse": nan, "p_vs_mt": nan},
                           {"system": "MT", "mse": 0.25, "rmse": 0.5, "p_vs_mt": None}],
                "test_records_scored_for_text": 1,
                "text": [{"system": "LSTM", "perplexity": nan, "perplexity_sd": nan, "training": None,

@@ -436,8 +436,8 @@ def markdown(results: dict) -> str:
              + adversarial_sentence(results.get("mt_adversarial_epochs")), "",
              "## Rating (test)", "", "| system | MSE | RMSE | p vs MT |", "|---|---|---|---|"]
     for r in results["rating"]:
-        p = "—" if r["p_vs_mt"] is None else f"{r['p_vs_mt']:.3g}"
-        lines.append(f"| {r['system']} | {shown(r['mse'], '.4f')} | {shown(r['rmse'], '.4f')} | {p} |")
+        lines.append(f"| {r['system']} | {shown(r['mse'], '.4f')} | {shown(r['rmse'], '.4f')} | "
+                     f"{shown(r['p_vs_mt'], '.3g')} |")
     lines += holm_line_against_mt(results["rating"])
     by_activity = results.get("rating_by_activity")  # runs before it was recorded have none
     if by_activity:
