@@ -223,6 +223,26 @@ def test_the_command_reads_pairs_from_options_or_a_file(mt, split, tmp_path):
     assert again.returncode == 0 and again.stdout.splitlines() == skip.stdout.splitlines()[:1], again.stderr
 
 
+def test_the_command_reads_pairs_piped_to_it_as_it_reads_a_file(mt, split, tmp_path):
+    """``--pairs -``: what another program pipes in (``jq -c``, an earlier ``--json``) is answered as
+    the same file would be, and its errors and warnings name ``<stdin>`` and the line."""
+    mt.save(tmp_path / "mt")
+    user, item = split.train.users[0], split.train.items[0]
+    piped = f'{{"user": "{user}", "item": "{item}"}}\n{{"user": "{user}", "item": "nothing"}}\n'
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(piped)
+    args = [str(tmp_path / "mt"), "--skip-unknown", "--json", "--explainer", "all"]
+    from_file = run_cli("explain", *args, "--pairs", str(pairs), cwd=tmp_path)
+    from_pipe = run_cli("explain", *args, "--pairs", "-", cwd=tmp_path, stdin=piped)
+    assert from_pipe.returncode == 0 and from_file.returncode == 0, from_pipe.stderr
+    assert from_pipe.stdout == from_file.stdout and len(from_pipe.stdout.splitlines()) == 2
+    assert "warning: <stdin>: 1 of 2 rows left out, their items unknown to the bundle" in " ".join(from_pipe.stderr.split())
+    assert_one_line_error(run_cli("explain", str(tmp_path / "mt"), "--pairs", "-", cwd=tmp_path, stdin=piped),
+                          "<stdin>:2: field 'item': unknown item 'nothing'; --skip-unknown answers the other rows")
+    as_csv = run_cli("explain", str(tmp_path / "mt"), "--pairs", "-", cwd=tmp_path, stdin=f"user,item\n{user},{item}\n")
+    assert as_csv.returncode == 0 and f"{user} → {item}" in as_csv.stdout, as_csv.stderr
+
+
 def test_explanations_are_decoded_as_asked_and_a_seed_repeats_them(mt, split, tmp_path):
     users, items = list(split.test.users[:8]), list(split.test.items[:8])
 

@@ -9,10 +9,11 @@ from pathlib import Path
 
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-            file_size_limit: int | None = None) -> subprocess.CompletedProcess:
-    """``whyrec ARGS`` in a child process. With ``file_size_limit`` (bytes, RLIMIT_FSIZE), a write
-    past it fails with EFBIG, as a write to a full disk fails with ENOSPC: a real refusal."""
-    return subprocess.run([sys.executable, "-m", "whyrec.cli", *args], capture_output=True, text=True,
+            file_size_limit: int | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
+    """``whyrec ARGS`` in a child process, fed the text ``stdin`` (None: it reads this process's). With
+    ``file_size_limit`` (bytes, RLIMIT_FSIZE), a write past it fails with EFBIG, as a write to a
+    full disk fails with ENOSPC: a real refusal."""
+    return subprocess.run([sys.executable, "-m", "whyrec.cli", *args], capture_output=True, text=True, input=stdin,
                           cwd=cwd, timeout=300, env={**os.environ, "COLUMNS": "200", **(env or {})},
                           preexec_fn=None if file_size_limit is None else _small_files(file_size_limit))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.cli.invoke import assert_one_line_error, run_cli
@@ -197,3 +199,51 @@ def test_pairs_are_answered_a_part_at_a_time_as_their_rows_are_read():
     skipped = {0: {"n": "x"}, 4: {"n": "y"}, 8: {"n": "z"}}
     merged = in_file_order(answered_in_parts(answer, 7, 3, told.append), skipped, 10)
     assert [row["n"] for row in merged] == ["x", 0, 1, 2, "y", 3, 4, 5, "z", 6]
+
+
+@pytest.mark.parametrize("content", ["user,item\nu1,i1\nu2,i2\n", "\ufeffuser\titem\nu1\ti1\nu2\ti2\n",
+                                     '{"user": "u1", "item": "i1"}\n\n{"user": "u2", "item": "i2"}\n',
+                                     ' [{"user": "u1", "item": "i1"},\n {"user": "u2", "item": "i2"}]'])
+def test_pairs_from_standard_input_are_read_as_a_file_of_the_kind_they_start_as(content):
+    """``--pairs -``: a pipe's CSV or TSV by its header, JSON lines or a JSON array by their first
+    character, each pair at its line, as the same file would be read."""
+    import io
+
+    from whyrec.cli.pairs import read_pairs_given
+
+    users, items, words, lines = read_pairs_given(Path("-"), io.BytesIO(content.encode("utf-8")))
+    assert (users, items, words) == (["u1", "u2"], ["i1", "i2"], None)
+    assert lines == ([1, 3] if content.startswith("{") else [1, 2] if content.startswith(" [") else [2, 3])
+
+
+def test_a_bad_pair_from_standard_input_is_named_by_its_line_of_stdin(tmp_path):
+    import io
+
+    from whyrec.cli.pairs import pairs_shown, read_pairs_given
+
+    with pytest.raises(DataError, match=r"^<stdin>:3: field 'user': missing user id$"):
+        read_pairs_given(Path("-"), io.BytesIO(b"user,item\nu1,i1\n,i2\n"))
+    with pytest.raises(DataError, match=r"^<stdin>:2: not JSON"):
+        read_pairs_given(Path("-"), io.BytesIO(b'{"user": "u1", "item": "i1"}\nuser,item\n'))
+    with pytest.raises(DataError, match=r"^<stdin>: is empty"):
+        read_pairs_given(Path("-"), io.BytesIO(b""))
+    assert pairs_shown(Path("-")) == "<stdin>" and pairs_shown(tmp_path / "p.csv") == str(tmp_path / "p.csv")
+    path = tmp_path / "pairs.csv"  # a file is read as it always was
+    path.write_text("user,item\nu1,i1\n")
+    assert read_pairs_given(path, io.BytesIO(b"not read")) == read_pairs(path)
+
+
+def test_pairs_typed_at_the_terminal_are_told_how_to_end(monkeypatch, capsys):
+    """Standard input at a terminal waits for what is typed: the command says so, and how to end it;
+    a pipe is read without a word."""
+    import io
+    from types import SimpleNamespace
+
+    from whyrec.cli.pairs import read_pairs_given
+
+    for terminal in (True, False):
+        monkeypatch.setattr("sys.stdin", SimpleNamespace(isatty=lambda: terminal,
+                                                         buffer=io.BytesIO(b"user,item\nu1,i1\n")))
+        assert read_pairs_given(Path("-"))[:2] == (["u1"], ["i1"])
+        said = capsys.readouterr().err
+        assert ("end with Ctrl-D" in said) is terminal

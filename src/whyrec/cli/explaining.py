@@ -18,7 +18,7 @@ from whyrec.cli.options import (ColumnMap, DecodingMethod, DecodingSettings, Exp
 from whyrec.cli.output import (EpochProgress, Throttled, console, print_warning, status, step_reporter,
                                tell_waiting)
 from whyrec.cli.pairs import (PAIRS_AT_A_TIME, answered_in_parts, check_pair_items, in_file_order, paired_options,
-                               read_pairs, without_unknown_items)
+                               pairs_shown, read_pairs_given, without_unknown_items)
 from whyrec.ids import stripped_id
 from whyrec.strict_json import strict_dumps
 from whyrec.wording import counted, rating_text, shortened
@@ -215,7 +215,7 @@ def explain(
     pairs: Optional[Path] = typer.Option(None, "--pairs", help="CSV/TSV file with 'user' and 'item' columns "
                                          "(and, for PETER+, an optional 'feature_word' one), or JSON lines "
                                          "(.jsonl) of objects with those keys, as --json writes them, or one "
-                                         "JSON array of them."),
+                                         "JSON array of them; - reads them from standard input."),
     feature_word: Optional[str] = typer.Option(None, "--feature-word", help="PETER+: the feature word every "
                                                "explanation is to be about (default: each item's most frequent "
                                                "training feature)."),
@@ -253,7 +253,7 @@ def explain(
     if pairs is not None:
         if user or item:
             raise ConfigError("give pairs either with --pairs or with --user/--item, not both")
-        users, items, words, lines = read_pairs(pairs)
+        users, items, words, lines = read_pairs_given(pairs)
         if words is not None and feature_word is not None:
             raise ConfigError("give the feature word with --feature-word or in the pairs file's 'feature_word' "
                               "column, not both")
@@ -265,10 +265,10 @@ def explain(
         users, items, words, skipped = without_unknown_items(model, users, items, words, lines)
         if skipped:
             first = next(iter(skipped.values()))
-            print_warning(f"{pairs}: {len(skipped):,} of {len(lines):,} rows left out, their items unknown to "
+            print_warning(f"{pairs_shown(pairs)}: {len(skipped):,} of {len(lines):,} rows left out, their items unknown to "
                           f"the bundle (first: row {first['row']} at line {first['line']}, {first['error']})")
     elif pairs is not None:
-        check_pair_items(model, pairs, users, items, lines)
+        check_pair_items(model, pairs_shown(pairs), users, items, lines)
     if words is None and feature_word is not None:
         words = [feature_word] * len(users)
     users, items, words = check_pairs(model, users, items, explainer, why, history, words)  # before any answer

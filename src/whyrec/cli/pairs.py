@@ -1,10 +1,12 @@
 """The (user, item) pairs ``whyrec explain`` answers: ``--user``/``--item`` paired, or a
 ``--pairs`` file (CSV/TSV with a header, JSON lines, or one JSON array, of pair objects; a
-review file's id columns are read too), each row kept with its line; a row naming an item the
-bundle does not know refused, or (``--skip-unknown``) answered with its error in the file's order."""
+review file's id columns are read too; ``-``: the same from standard input), each row kept with
+its line; a row naming an item the bundle does not know refused, or (``--skip-unknown``) answered
+with its error in the file's order."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -69,7 +71,7 @@ def in_file_order(rows: Iterable[dict], skipped: dict[int, dict], count: int) ->
         yield skipped[n] if n in skipped else next(answered)
 
 
-def check_pair_items(model, path: Path, users: list[str], items: list[str], lines: list[int]) -> None:
+def check_pair_items(model, path: Path | str, users: list[str], items: list[str], lines: list[int]) -> None:
     """Refuse a pairs file naming an item ``model`` does not know, with the file and line of the
     first such row, the close known id when there is one, how many rows there are like it, and
     that ``--skip-unknown`` answers the others."""
@@ -89,6 +91,40 @@ def check_pair_items(model, path: Path, users: list[str], items: list[str], line
 
 
 PAIR_JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
+STDIN = "-"  # --pairs -: the pairs are read from standard input
+STDIN_SHOWN = "<stdin>"  # how an error or warning names standard input, as Python's own do
+
+
+def pairs_shown(path: Path) -> str:
+    """How errors and warnings name a ``--pairs`` source: its path, or ``<stdin>`` for ``-``."""
+    return STDIN_SHOWN if str(path) == STDIN else str(path)
+
+
+def read_pairs_given(path: Path, stdin=None) -> tuple[list[str], list[str], list[str | None] | None, list[int]]:
+    """:func:`read_pairs` of a ``--pairs`` source: a file, or ``-`` for standard input (``stdin``:
+    a binary stream, by default the process's), read whole as a file of the kind its first
+    character says (``{`` or ``[``: JSON lines or a JSON array, else CSV/TSV by its header), so
+    that a pipe (``jq -c … | whyrec explain B --pairs -``) is read as a file would be. An error
+    names ``<stdin>`` and its line."""
+    if str(path) != STDIN:
+        return read_pairs(path)
+    import tempfile
+
+    from whyrec.errors import DataError
+
+    if stdin is None and sys.stdin.isatty():  # typed at the terminal: say what it waits for
+        print("reading the pairs from standard input: a header row, then a pair a line; end with Ctrl-D",
+              file=sys.stderr)
+    data = (stdin if stdin is not None else sys.stdin.buffer).read()
+    first = data.removeprefix(b"\xef\xbb\xbf").lstrip()[:1]
+    suffix = ".jsonl" if first in (b"{", b"[") else ".csv"
+    with tempfile.TemporaryDirectory(prefix="whyrec-pairs-") as folder:
+        copy = Path(folder) / f"stdin{suffix}"
+        copy.write_bytes(data)
+        try:
+            return read_pairs(copy)
+        except DataError as exc:  # told of standard input, not of the copy
+            raise DataError(exc.problem, path=STDIN_SHOWN, line=exc.line, field=exc.field) from None
 
 
 def read_pairs(path: Path) -> tuple[list[str], list[str], list[str | None] | None, list[int]]:
