@@ -236,7 +236,8 @@ def test_the_command_reads_pairs_piped_to_it_as_it_reads_a_file(mt, split, tmp_p
     from_pipe = run_cli("explain", *args, "--pairs", "-", cwd=tmp_path, stdin=piped)
     assert from_pipe.returncode == 0 and from_file.returncode == 0, from_pipe.stderr
     assert from_pipe.stdout == from_file.stdout and len(from_pipe.stdout.splitlines()) == 2
-    assert "warning: <stdin>: 1 of 2 rows left out, their items unknown to the bundle" in " ".join(from_pipe.stderr.split())
+    said = " ".join(from_pipe.stderr.split())
+    assert "warning: <stdin>: 1 of 2 rows left out, their items unknown to the bundle" in said
     assert_one_line_error(run_cli("explain", str(tmp_path / "mt"), "--pairs", "-", cwd=tmp_path, stdin=piped),
                           "<stdin>:2: field 'item': unknown item 'nothing'; --skip-unknown answers the other rows")
     as_csv = run_cli("explain", str(tmp_path / "mt"), "--pairs", "-", cwd=tmp_path, stdin=f"user,item\n{user},{item}\n")

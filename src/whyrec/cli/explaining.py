@@ -265,8 +265,9 @@ def explain(
         users, items, words, skipped = without_unknown_items(model, users, items, words, lines)
         if skipped:
             first = next(iter(skipped.values()))
-            print_warning(f"{pairs_shown(pairs)}: {len(skipped):,} of {len(lines):,} rows left out, their items unknown to "
-                          f"the bundle (first: row {first['row']} at line {first['line']}, {first['error']})")
+            print_warning(f"{pairs_shown(pairs)}: {len(skipped):,} of {len(lines):,} rows left out, their items "
+                          f"unknown to the bundle (first: row {first['row']} at line {first['line']}, "
+                          f"{first['error']})")
     elif pairs is not None:
         check_pair_items(model, pairs_shown(pairs), users, items, lines)
     if words is None and feature_word is not None:
