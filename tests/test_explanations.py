@@ -525,6 +525,29 @@ def test_recommend_lists_a_users_unrated_items_with_their_explanations(mt, split
     assert_one_line_error(run_cli("recommend", str(tmp_path / "mt"), "--user", "\ufeff "), "a --user id is empty")
 
 
+def test_recommend_answers_a_file_of_users_as_it_answers_them_one_by_one(mt, split, tmp_path):
+    """``--users``: each user of the file once, in its order (a review file names a user on every
+    row of theirs), as ``--user`` given for each; from standard input too."""
+    mt.save(tmp_path / "mt")
+    first, second = split.train.users[0], next(u for u in split.train.users if u != split.train.users[0])
+    users = tmp_path / "users.csv"
+    users.write_text(f"user,item\n{first},x\nnew-user,y\n{first},z\n{second},x\n")
+    args = [str(tmp_path / "mt"), "-k", "2", "--json"]
+    one_by_one = run_cli("recommend", *args, "--user", first, "--user", "new-user", "--user", second, cwd=tmp_path)
+    from_file = run_cli("recommend", *args, "--users", str(users), cwd=tmp_path)
+    assert from_file.returncode == 0 and one_by_one.returncode == 0, from_file.stderr
+    assert from_file.stdout == one_by_one.stdout
+    assert [json.loads(line)["user"] for line in from_file.stdout.splitlines()] == [first, "new-user", second]
+    piped = run_cli("recommend", *args, "--users", "-", cwd=tmp_path, stdin=f'{{"user": "{second}"}}\n')
+    assert piped.returncode == 0 and piped.stdout == one_by_one.stdout.splitlines(keepends=True)[2], piped.stderr
+    assert_one_line_error(run_cli("recommend", *args, "--users", str(users), "--user", first),
+                          "give users either with --user or with --users, not both")
+    assert_one_line_error(run_cli("recommend", *args), "give a user with --user (repeatable), or a file of them "
+                                                       "with --users")
+    assert_one_line_error(run_cli("recommend", *args, "--users", "-", stdin="id\nu1\n"),
+                          "<stdin>:1: needs a header row with a 'user' column")
+
+
 def test_recommend_with_a_rating_bundle_says_it_writes_no_explanations(split, tmp_path):
     data = tmp_path / "reviews.csv"
     Corpus.concat([split.train, split.valid, split.test]).reviews.to_csv(data, index=False)

@@ -1,7 +1,9 @@
-"""The pairs ``whyrec explain`` answers: ``--user``/``--item`` and ``--pairs`` files."""
+"""The pairs ``whyrec explain`` answers: ``--user``/``--item`` and ``--pairs`` files; and the users
+``whyrec recommend --users`` answers."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -247,3 +249,49 @@ def test_pairs_typed_at_the_terminal_are_told_how_to_end(monkeypatch, capsys):
         assert read_pairs_given(Path("-"))[:2] == (["u1"], ["i1"])
         said = capsys.readouterr().err
         assert ("end with Ctrl-D" in said) is terminal
+
+
+def test_a_users_file_gives_each_user_once_in_order_at_its_first_line(tmp_path):
+    """``recommend --users``: a review file, ``evaluate --records``' rows or a list with a 'user'
+    header; a user of several rows is answered once."""
+    from whyrec.cli.pairs import read_users
+
+    reviews = tmp_path / "reviews.csv"
+    reviews.write_text("reviewerID,asin,overall\nu2,i1,5\nu1,i1,4\n u2 ,i2,3\n")
+    assert read_users(reviews) == (["u2", "u1"], [2, 3])
+    records = tmp_path / "records.jsonl"
+    records.write_text('{"user": "u1", "item": "i1"}\n\n{"user": 7}\n{"user": "u1"}\n')
+    assert read_users(records) == (["u1", "7"], [1, 3])
+    listed = tmp_path / "users.json"
+    listed.write_text('[{"user": "u3"}, {"customer_id": "u4"}]')
+    assert read_users(listed) == (["u3", "u4"], [1, 1])
+
+
+@pytest.mark.parametrize("content, message", [
+    ("", "is empty: a users file needs a header row with a 'user' column, then a row per user"),
+    ("user\n", "no user rows"),
+    ("item\ni1\n", ":1: needs a header row with a 'user' column (or a review file's names for it): no column "
+                   "for 'user'"),
+    ("user,item\nu1,i1\n,i2\n", ":3: field 'user': missing user id"),
+    ('["u1"]', "not a JSON object"),
+])
+def test_a_bad_users_file_is_named_with_what_is_wrong(tmp_path, content, message):
+    from whyrec.cli.pairs import read_users
+
+    path = tmp_path / "users.csv" if not content.startswith("[") else tmp_path / "users.json"
+    path.write_text(content)
+    with pytest.raises(DataError, match=re.escape(message)):
+        read_users(path)
+    with pytest.raises(DataError, match="is a folder; --users takes a CSV/TSV or JSON lines file"):
+        read_users(tmp_path)
+
+
+def test_users_from_standard_input_are_read_as_a_file(tmp_path):
+    import io
+
+    from whyrec.cli.pairs import read_users_given
+
+    assert read_users_given(Path("-"), io.BytesIO(b'{"user": "u1"}\n{"user": "u2"}\n')) == (["u1", "u2"], [1, 2])
+    assert read_users_given(Path("-"), io.BytesIO(b"user\nu1\nu1\n")) == (["u1"], [2])
+    with pytest.raises(DataError, match=r"^<stdin>:1: needs a header row with a 'user' column"):
+        read_users_given(Path("-"), io.BytesIO(b"u1\nu2\n"))

@@ -18,7 +18,7 @@ from whyrec.cli.options import (ColumnMap, DecodingMethod, DecodingSettings, Exp
 from whyrec.cli.output import (EpochProgress, Throttled, console, print_warning, status, step_reporter,
                                tell_waiting)
 from whyrec.cli.pairs import (PAIRS_AT_A_TIME, answered_in_parts, check_pair_items, in_file_order, paired_options,
-                               pairs_shown, read_pairs_given, without_unknown_items)
+                               pairs_shown, read_pairs_given, read_users_given, without_unknown_items)
 from whyrec.ids import stripped_id
 from whyrec.strict_json import strict_dumps
 from whyrec.wording import counted, rating_text, shortened
@@ -320,7 +320,12 @@ def _print_explained(con, model, rows, as_json: bool, reason: str | None, why: b
 def recommend(
     context: typer.Context,
     bundle: Path = typer.Argument(..., help="Any bundle written by `whyrec train` or `align`."),
-    user: list[str] = typer.Option(..., "--user", help="User id (repeatable)."),
+    user: Optional[list[str]] = typer.Option(None, "--user", help="User id (repeatable)."),
+    users_file: Optional[Path] = typer.Option(None, "--users", help="A file of users to answer, each once in "
+                                              "its order: CSV/TSV with a 'user' column (or a review file's name "
+                                              "for it), JSON lines or one JSON array of objects with that key, as "
+                                              "--json and `evaluate --records` write them; - reads it from "
+                                              "standard input."),
     top_k: int = typer.Option(10, "--top-k", "-k", min=1, help="Items per user."),
     explainer: ExplainerChoice = None,
     feature_word: Optional[str] = typer.Option(None, "--feature-word", help="PETER+: the feature word every "
@@ -352,9 +357,7 @@ def recommend(
     from whyrec.explanations import check_explainer
     from whyrec.serve.systems import ServedSystem
 
-    users = [stripped_id(u) for u in user]
-    if not all(users):
-        raise ConfigError("a --user id is empty")
+    users = _users_asked(user, users_file)  # before the bundle is loaded: a bad file is refused at once
     model, history = _answering_bundle(context, bundle, resolve_device(device), decoding)
     served = ServedSystem(bundle.resolve().name, model, cache_size=0, history=history)
     feature_word = _feature_word(feature_word)
@@ -366,12 +369,33 @@ def recommend(
     if why and not served.splits_ratings:
         raise ConfigError("--why splits the ratings of MT or of an ALS rating model (context-als, pmf) given --data")
     con = console()
-    for name in users:
-        answer = _recommendations(served, name, top_k, explainer, decoding, why, history, feature_word)
-        if as_json:
-            print(strict_dumps({**answer, "items": [_with_readable(row) for row in answer["items"]]}))
-        else:
-            _print_recommendations(con, answer, _scale_top(model), why)
+    with ExitStack() as stack:  # a status line for a file of users, which may take a while
+        line = stack.enter_context(status(con, "recommending")) if users_file is not None else None
+        progress = step_reporter(line.update, Throttled.every_for(con)) if line else lambda message: None
+        for done, name in enumerate(users):
+            progress(f"answered {done:,}/{len(users):,} users")
+            answer = _recommendations(served, name, top_k, explainer, decoding, why, history, feature_word)
+            if as_json:
+                print(strict_dumps({**answer, "items": [_with_readable(row) for row in answer["items"]]}))
+            else:
+                _print_recommendations(con, answer, _scale_top(model), why)
+
+
+def _users_asked(user: list[str] | None, users_file: Path | None) -> list[str]:
+    """The users ``recommend`` answers: its ``--user`` ids, or those of its ``--users`` file (each
+    once, :func:`whyrec.cli.pairs.read_users`), one way or the other."""
+    from whyrec.errors import ConfigError
+
+    if users_file is not None:
+        if user:
+            raise ConfigError("give users either with --user or with --users, not both")
+        return read_users_given(users_file)[0]
+    users = [stripped_id(u) for u in user or []]
+    if not users:
+        raise ConfigError("give a user with --user (repeatable), or a file of them with --users")
+    if not all(users):
+        raise ConfigError("a --user id is empty")
+    return users
 
 
 def _answering_bundle(context, bundle: Path, device: str, decoding):

@@ -2,7 +2,8 @@
 ``--pairs`` file (CSV/TSV with a header, JSON lines, or one JSON array, of pair objects; a
 review file's id columns are read too; ``-``: the same from standard input), each row kept with
 its line; a row naming an item the bundle does not know refused, or (``--skip-unknown``) answered
-with its error in the file's order."""
+with its error in the file's order. The users ``whyrec recommend --users`` answers are read from
+such a file too, by its user column alone."""
 
 from __future__ import annotations
 
@@ -91,12 +92,14 @@ def check_pair_items(model, path: Path | str, users: list[str], items: list[str]
 
 
 PAIR_JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
-STDIN = "-"  # --pairs -: the pairs are read from standard input
+STDIN = "-"  # --pairs -, --users -: the rows are read from standard input
 STDIN_SHOWN = "<stdin>"  # how an error or warning names standard input, as Python's own do
+PAIR = ("user", "item")  # the ids of a --pairs file's row
+USER = ("user",)  # the id of a --users file's row
 
 
 def pairs_shown(path: Path) -> str:
-    """How errors and warnings name a ``--pairs`` source: its path, or ``<stdin>`` for ``-``."""
+    """How errors and warnings name a ``--pairs`` (``--users``) source: its path, or ``<stdin>`` for ``-``."""
     return STDIN_SHOWN if str(path) == STDIN else str(path)
 
 
@@ -106,65 +109,103 @@ def read_pairs_given(path: Path, stdin=None) -> tuple[list[str], list[str], list
     character says (``{`` or ``[``: JSON lines or a JSON array, else CSV/TSV by its header), so
     that a pipe (``jq -c … | whyrec explain B --pairs -``) is read as a file would be. An error
     names ``<stdin>`` and its line."""
+    return _read_given(read_pairs, path, stdin, "a pair")
+
+
+def read_users_given(path: Path, stdin=None) -> tuple[list[str], list[int]]:
+    """:func:`read_users` of a ``--users`` source: a file, or ``-`` for standard input, read as
+    :func:`read_pairs_given` reads one."""
+    return _read_given(read_users, path, stdin, "a user")
+
+
+def _read_given(read: Callable, path: Path, stdin, each: str):
+    """``read(path)``, or, for ``-``, ``read`` of a copy of ``stdin`` (by default the process's
+    standard input) named by its first character (:func:`read_pairs_given`), its errors naming
+    ``<stdin>``; at a terminal, first a line saying what it waits for (``each`` a line) and how to end."""
     if str(path) != STDIN:
-        return read_pairs(path)
+        return read(path)
     import tempfile
 
     from whyrec.errors import DataError
 
     if stdin is None and sys.stdin.isatty():  # typed at the terminal: say what it waits for
-        print("reading the pairs from standard input: a header row, then a pair a line; end with Ctrl-D",
-              file=sys.stderr)
+        print(f"reading from standard input: a header row, then {each} a line; end with Ctrl-D", file=sys.stderr)
     data = (stdin if stdin is not None else sys.stdin.buffer).read()
     first = data.removeprefix(b"\xef\xbb\xbf").lstrip()[:1]
     suffix = ".jsonl" if first in (b"{", b"[") else ".csv"
-    with tempfile.TemporaryDirectory(prefix="whyrec-pairs-") as folder:
+    with tempfile.TemporaryDirectory(prefix="whyrec-stdin-") as folder:
         copy = Path(folder) / f"stdin{suffix}"
         copy.write_bytes(data)
         try:
-            return read_pairs(copy)
+            return read(copy)
         except DataError as exc:  # told of standard input, not of the copy
             raise DataError(exc.problem, path=STDIN_SHOWN, line=exc.line, field=exc.field) from None
 
 
 def read_pairs(path: Path) -> tuple[list[str], list[str], list[str | None] | None, list[int]]:
     """(users, items, feature words, line numbers) of a pairs file: CSV/TSV (or ; or | separated, by
-    its header) with 'user' and 'item' columns (or a review file's: :func:`_pair_keys`) and an
+    its header) with 'user' and 'item' columns (or a review file's: :func:`_id_keys`) and an
     optional 'feature_word' one, or JSON lines (``.jsonl``, ``.ndjson``, ``.json``) of objects with
     those keys, such as `explain --json` and `evaluate --records` write, or one JSON array of them
     (other columns and keys are ignored). A blank feature word is None (the item's own), and so are
     all of them when no row has one. A bad file or row is a one-line DataError naming the file and line."""
-    from whyrec.errors import DataError
-
-    json_lines = path.suffix.lower() in PAIR_JSON_SUFFIXES
     users, items, words, lines, has_word = [], [], [], [], False
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: a spreadsheet's byte-order mark
-            for line, row in (_json_pair_rows(handle, path) if json_lines else _csv_pair_rows(handle, path)):
-                user, item, word = (_pair_cell(row.get(field), path, line, field)
-                                    for field in ("user", "item", "feature_word"))
-                for field, value in (("user", user), ("item", item)):
-                    if not value:
-                        raise DataError(f"missing {field} id", path=path, line=line, field=field)
-                users.append(user)
-                items.append(item)
-                words.append(word or None)  # read as the features are written by explain_pairs
-                has_word = has_word or "feature_word" in row
-                lines.append(line)
-    except FileNotFoundError:
-        raise DataError("no such file", path=path) from None
-    except IsADirectoryError:
-        raise DataError("is a folder; --pairs takes a CSV/TSV or JSON lines file", path=path) from None
-    except UnicodeDecodeError as exc:
-        raise DataError(f"cannot read as {'JSON lines' if json_lines else 'CSV'}: {exc}", path=path) from None
-    if not users:
-        raise DataError("no (user, item) rows", path=path)
+    for line, row, with_word in _id_rows(path, PAIR, "--pairs"):
+        users.append(row["user"])
+        items.append(row["item"])
+        words.append(row["feature_word"] or None)  # read as the features are written by explain_pairs
+        has_word = has_word or with_word
+        lines.append(line)
     return users, items, words if has_word else None, lines
 
 
-def _csv_pair_rows(handle, path: Path):
-    """(line, row) of a CSV/TSV pairs file; the header's names are read without the spaces around
-    them (``user, item``), as the cells are."""
+def read_users(path: Path) -> tuple[list[str], list[int]]:
+    """(users, line numbers) of a users file, read as :func:`read_pairs` reads a pairs file but by
+    its user column alone (``user``, or a review file's: ``reviewerID``, ``customer_id`` …), so
+    that a file of reviews, ``evaluate --records``' rows or another command's ``--json`` are asked
+    as they are: each user once, in the order of first appearance, at the line of its first row."""
+    first_line: dict[str, int] = {}
+    for line, row, _ in _id_rows(path, USER, "--users"):
+        first_line.setdefault(row["user"], line)
+    return list(first_line), list(first_line.values())
+
+
+def _id_rows(path: Path, ids: tuple[str, ...], option: str) -> Iterator[tuple[int, dict, bool]]:
+    """(line, row, whether the row has a 'feature_word') of a file of ``ids`` rows (:data:`PAIR`,
+    :data:`USER`): the row's ids and feature word read as cells (:func:`_pair_cell`), each id
+    required. A bad file or row is a one-line DataError naming the file and line."""
+    from whyrec.errors import DataError
+
+    json_lines = path.suffix.lower() in PAIR_JSON_SUFFIXES
+    count = 0
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: a spreadsheet's byte-order mark
+            for line, row in (_json_pair_rows(handle, path, ids) if json_lines else _csv_pair_rows(handle, path, ids)):
+                cells = {field: _pair_cell(row.get(field), path, line, field) for field in (*ids, "feature_word")}
+                for field in ids:
+                    if not cells[field]:
+                        raise DataError(f"missing {field} id", path=path, line=line, field=field)
+                count += 1
+                yield line, cells, "feature_word" in row
+    except FileNotFoundError:
+        raise DataError("no such file", path=path) from None
+    except IsADirectoryError:
+        raise DataError(f"is a folder; {option} takes a CSV/TSV or JSON lines file", path=path) from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"cannot read as {'JSON lines' if json_lines else 'CSV'}: {exc}", path=path) from None
+    if not count:
+        raise DataError(f"no ({', '.join(ids)}) rows" if len(ids) > 1 else f"no {ids[0]} rows", path=path)
+
+
+def _id_columns(ids: tuple[str, ...]) -> str:
+    """What a file of ``ids`` rows must have: "'user' and 'item' columns", "a 'user' column"."""
+    named = " and ".join(f"'{field}'" for field in ids)
+    return f"{named} columns" if len(ids) > 1 else f"a {named} column"
+
+
+def _csv_pair_rows(handle, path: Path, ids: tuple[str, ...] = PAIR):
+    """(line, row) of a CSV/TSV file of ``ids`` rows; the header's names are read without the spaces
+    around them (``user, item``), as the cells are."""
     import csv
 
     from whyrec.data.readers.tables import csv_separator, quote_swallowed, quotes_are_text
@@ -179,22 +220,24 @@ def _csv_pair_rows(handle, path: Path):
                             quoting=csv.QUOTE_NONE if tabs and quotes_are_text(path) else csv.QUOTE_MINIMAL)
     try:
         if not reader.fieldnames:
-            raise DataError("is empty: a pairs file needs a header row with 'user' and 'item' columns, then a row per "
-                            "pair", path=path)
+            kind, each = ("a pairs file", "pair") if ids == PAIR else ("a users file", "user")
+            raise DataError(f"is empty: {kind} needs a header row with {_id_columns(ids)}, then a row per {each}",
+                            path=path)
         reader.fieldnames = [name.strip() for name in reader.fieldnames]
-        keys = _pair_keys(reader.fieldnames)
+        keys = _id_keys(reader.fieldnames, ids)
         if keys is None:
             from whyrec.data.readers.fields import column_for, looked_for
             from whyrec.wording import columns_shown
 
-            missing = [field for field in ("user", "item") if column_for(field, reader.fieldnames) is None]
-            raise DataError(f"needs a header row with 'user' and 'item' columns (or a review file's names for "
-                            f"them): no column for {looked_for(missing or ['user', 'item'])}; columns are "
+            missing = [field for field in ids if column_for(field, reader.fieldnames) is None]
+            them = "them" if len(ids) > 1 else "it"
+            raise DataError(f"needs a header row with {_id_columns(ids)} (or a review file's names for {them}): no "
+                            f"column for {looked_for(missing or list(ids))}; columns are "
                             f"{columns_shown(reader.fieldnames)}", path=path, line=1)
         for row in reader:
             pair = {field: row[key] for field, key in keys.items()}
             spanned = [line for value in row.values() if isinstance(value, str) for line in value.split("\n")[1:]]
-            inside = next((k for k, line in enumerate(spanned, 1) if _reads_as_a_pair(line, reader, keys)), None)
+            inside = next((k for k, line in enumerate(spanned, 1) if _reads_as_a_row(line, reader, keys, ids)), None)
             if inside is not None:  # an unbalanced quote took the rows after it into one text
                 start = reader.line_num - len(spanned)
                 raise DataError(quote_swallowed(f"closes only on line {reader.line_num},", start + inside, "row"),
@@ -205,10 +248,11 @@ def _csv_pair_rows(handle, path: Path):
         raise DataError(f"cannot read as CSV: {exc}", path=path, line=reader.line_num + 1) from None
 
 
-def _reads_as_a_pair(line: str, reader, keys: dict[str, str]) -> bool:
-    """Whether one physical line inside a pairs file's row would be a row of its own: the header's
-    number of fields, read as ``reader`` (a :class:`csv.DictReader`) reads them, with a user and an
-    item cell (``keys``' columns) that look like ids, not words of a text: non-empty, no spaces."""
+def _reads_as_a_row(line: str, reader, keys: dict[str, str], ids: tuple[str, ...] = PAIR) -> bool:
+    """Whether one physical line inside a pairs (users) file's row would be a row of its own: the
+    header's number of fields, read as ``reader`` (a :class:`csv.DictReader`) reads them, with the
+    cells of ``ids`` (``keys``' columns: a user and an item) that look like ids, not words of a
+    text: non-empty, no spaces."""
     import csv
 
     try:
@@ -217,26 +261,27 @@ def _reads_as_a_pair(line: str, reader, keys: dict[str, str]) -> bool:
         return False
     if len(fields) != len(reader.fieldnames):
         return False
-    ids = [fields[reader.fieldnames.index(keys[field])] for field in ("user", "item")]
-    return all(value and not any(ch.isspace() for ch in value) for value in ids)
+    values = [fields[reader.fieldnames.index(keys[field])] for field in ids]
+    return all(value and not any(ch.isspace() for ch in value) for value in values)
 
 
-def _pair_keys(names: list[str]) -> dict[str, str] | None:
-    """Which of a pairs file's columns (a JSON object's keys) hold the user, the item and the
-    feature word: ``user`` and ``item``, else the names a review file's are found by
-    (``reviewerID``, ``asin``, ``customer_id``, ``User ID`` …: :func:`~whyrec.data.readers.fields.
-    column_for`), so that a file of test reviews is asked as it is. None without both ids."""
+def _id_keys(names: list[str], ids: tuple[str, ...] = PAIR) -> dict[str, str] | None:
+    """Which of a pairs (users) file's columns (a JSON object's keys) hold ``ids`` (the user and
+    the item) and the feature word: ``user`` and ``item``, else the names a review file's are found
+    by (``reviewerID``, ``asin``, ``customer_id``, ``User ID`` …: :func:`~whyrec.data.readers.fields.
+    column_for`), so that a file of test reviews is asked as it is. None without every id."""
     from whyrec.data.readers.fields import column_for
 
-    keys = {field: column_for(field, names) for field in ("user", "item")}
+    keys = {field: column_for(field, names) for field in ids}
     if None in keys.values():
         return None
     return {**keys, "feature_word": "feature_word"} if "feature_word" in names else keys
 
 
-def _json_pair_rows(handle, path: Path):
-    """(line, object) of a JSON lines pairs file, blank lines passed over, or of one JSON array of
-    pair objects (``[{"user": …, "item": …}, …]``, on one line or pretty-printed), each at its line."""
+def _json_pair_rows(handle, path: Path, ids: tuple[str, ...] = PAIR):
+    """(line, object) of a JSON lines file of ``ids`` rows, blank lines passed over, or of one JSON
+    array of such objects (``[{"user": …, "item": …}, …]``, on one line or pretty-printed), each at
+    its line."""
     import json
 
     from whyrec.data.readers.json_reviews import json_array_objects
@@ -247,7 +292,7 @@ def _json_pair_rows(handle, path: Path):
         if not text.strip():
             continue
         if first and text.lstrip().startswith("["):
-            yield from ((at, _pair_object(obj)) for at, obj in json_array_objects(path))
+            yield from ((at, _id_object(obj, ids)) for at, obj in json_array_objects(path))
             return
         first = False
         try:
@@ -255,13 +300,14 @@ def _json_pair_rows(handle, path: Path):
         except ValueError as exc:
             raise DataError(f"not JSON: {exc}", path=path, line=line) from None
         if not isinstance(row, dict):
-            raise DataError("not a JSON object with 'user' and 'item'", path=path, line=line)
-        yield line, _pair_object(row)
+            raise DataError(f"not a JSON object with {' and '.join(repr(field) for field in ids)}", path=path,
+                            line=line)
+        yield line, _id_object(row, ids)
 
 
-def _pair_object(row: dict) -> dict:
-    """A JSON pair object with its ids under 'user' and 'item' (found as :func:`_pair_keys` finds them)."""
-    keys = _pair_keys(list(row))
+def _id_object(row: dict, ids: tuple[str, ...] = PAIR) -> dict:
+    """A JSON object with its ``ids`` under 'user' (and 'item'), found as :func:`_id_keys` finds them."""
+    keys = _id_keys(list(row), ids)
     return {field: row[key] for field, key in keys.items()} if keys else row
 
 
