@@ -172,7 +172,7 @@ def read_users(path: Path) -> tuple[list[str], list[int]]:
 
 def _id_rows(path: Path, ids: tuple[str, ...], option: str) -> Iterator[tuple[int, dict, bool]]:
     """(line, row, whether the row has a 'feature_word') of a file of ``ids`` rows (:data:`PAIR`,
-    :data:`USER`): the row's ids and feature word read as cells (:func:`_pair_cell`), each id
+    :data:`USER`): the row's ids and feature word read as cells (:func:`_id_cell`), each id
     required. A bad file or row is a one-line DataError naming the file and line."""
     from whyrec.errors import DataError
 
@@ -180,8 +180,8 @@ def _id_rows(path: Path, ids: tuple[str, ...], option: str) -> Iterator[tuple[in
     count = 0
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: a spreadsheet's byte-order mark
-            for line, row in (_json_pair_rows(handle, path, ids) if json_lines else _csv_pair_rows(handle, path, ids)):
-                cells = {field: _pair_cell(row.get(field), path, line, field) for field in (*ids, "feature_word")}
+            for line, row in (_json_id_rows(handle, path, ids) if json_lines else _csv_id_rows(handle, path, ids)):
+                cells = {field: _id_cell(row.get(field), path, line, field) for field in (*ids, "feature_word")}
                 for field in ids:
                     if not cells[field]:
                         raise DataError(f"missing {field} id", path=path, line=line, field=field)
@@ -203,7 +203,7 @@ def _id_columns(ids: tuple[str, ...]) -> str:
     return f"{named} columns" if len(ids) > 1 else f"a {named} column"
 
 
-def _csv_pair_rows(handle, path: Path, ids: tuple[str, ...] = PAIR):
+def _csv_id_rows(handle, path: Path, ids: tuple[str, ...] = PAIR):
     """(line, row) of a CSV/TSV file of ``ids`` rows; the header's names are read without the spaces
     around them (``user, item``), as the cells are."""
     import csv
@@ -278,7 +278,7 @@ def _id_keys(names: list[str], ids: tuple[str, ...] = PAIR) -> dict[str, str] | 
     return {**keys, "feature_word": "feature_word"} if "feature_word" in names else keys
 
 
-def _json_pair_rows(handle, path: Path, ids: tuple[str, ...] = PAIR):
+def _json_id_rows(handle, path: Path, ids: tuple[str, ...] = PAIR):
     """(line, object) of a JSON lines file of ``ids`` rows, blank lines passed over, or of one JSON
     array of such objects (``[{"user": …, "item": …}, …]``, on one line or pretty-printed), each at
     its line."""
@@ -311,8 +311,8 @@ def _id_object(row: dict, ids: tuple[str, ...] = PAIR) -> dict:
     return {field: row[key] for field, key in keys.items()} if keys else row
 
 
-def _pair_cell(value, path: Path, line: int, field: str) -> str:
-    """A pairs file's id or feature word, stripped as the readers strip ids ('' when absent); a
+def _id_cell(value, path: Path, line: int, field: str) -> str:
+    """A pairs (users) file's id or feature word, stripped as the readers strip ids ('' when absent); a
     JSON number is read as its digits, anything else but text is a DataError."""
     from whyrec.errors import DataError
 
