@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import re
 import subprocess
 import sys
@@ -14,7 +13,6 @@ import pytest
 import torch
 
 from tests.cli.invoke import assert_one_line_error, run_cli, unreadable_data
-from whyrec.metrics.significance import holm_adjusted
 
 
 def test_stats_and_train_evaluate_round_trip(tmp_path, planted):
@@ -358,16 +356,6 @@ def test_a_split_without_validation_or_test_records(tmp_path, planted):
                           "k must be between 2 and the number of records (40)")
 
 
-def test_the_align_progress_line_gives_each_mi_in_nats():
-    from whyrec.cli.explaining import _mi_text
-
-    assert _mi_text({"rating": -5.4e-06, "feature": 0.04512}) == ", validation MI rating 0.000, feature 0.045 (nats)"
-    assert _mi_text(None) == "" and _mi_text({}) == ""
-    # a negative estimate (a lower bound on held-out pairs) is said to be one, not left to look like a fault
-    assert _mi_text({"feature": -1.273}).endswith("feature -1.273 (nats); below 0: the estimator (a lower bound) "
-                                                  "found no dependence in the validation pairs")
-
-
 def test_every_data_command_takes_the_rating_scale(tmp_path, planted):
     """Ratings on 0–10 (twice the planted ones): read whole with --min/--max-rating, which train,
     evaluate, explain, the experiments and the data commands all take; without them, skipped."""
@@ -431,48 +419,6 @@ def test_a_setting_given_by_its_option_and_by_set_with_two_values_is_refused(tmp
     same = run_cli("align", str(tmp_path / "no-bundle"), "--data", absent, "--out", str(tmp_path / "a"),
                    "--epochs", "2", "--set", "epochs=2")
     assert same.returncode == 2 and "given twice" not in same.stderr and "no-bundle" in same.stderr, same.stderr
-
-
-def test_align_an_mt_bundle_with_the_default_decoder(tmp_path, planted):
-    """Without --variant, align tunes MT-P (the option's default became None so that PETER can
-    refuse a variant, and MT then read it as a decoder named 'None')."""
-    path = tmp_path / "planted.csv"
-    planted.corpus.reviews.to_csv(path, index=False)
-    assert run_cli("train", "mt", "--data", str(path), "--out", str(tmp_path / "mt"), "--param", "epochs=1",
-                   "--param", "decoder_hidden=16", "--param", "vocab_size=300",
-                   "--param", "adversarial_from=5").returncode == 0
-    proc = run_cli("align", str(tmp_path / "mt"), "--data", str(path), "--out", str(tmp_path / "aligned"),
-                   "--encoder", "words", "--set", "epochs=1", "--batches", "1", "--samples", "2",
-                   "--set", "mine_pretrain_epochs=1", "--seed", "3")
-    assert proc.returncode == 0, proc.stderr
-    # another seed's split: its test records include ones MT trained on, and align says so
-    assert "warning: mt: this split is not the one the bundle was trained with" in proc.stderr
-    # --set epochs=1 is --epochs 1: the progress counted to the --epochs default (6) before
-    assert "MMI(rating): epoch 1/1, generator epoch" in proc.stdout + proc.stderr
-    assert "epoch 2/" not in proc.stdout + proc.stderr
-    assert "saved the aligned MT (planted) to" in proc.stdout and (tmp_path / "aligned" / "bundle.json").exists()
-    # what the alignment changed, tested: the difference of the accuracies printed before and after, with its p
-    header = json.loads((tmp_path / "aligned" / "bundle.json").read_text())
-    assert header["own_embeddings"] == ["pair"]  # MT-P was tuned on a copy of the shared word embeddings
-    tested = header["alignments"][-1]["test"]
-    acc5 = tested["after_minus_before"]["acc5"]
-    assert acc5["difference"] == pytest.approx(tested["after"]["acc5"] - tested["before"]["acc5"])
-    assert 0 < acc5["p"] <= 1
-    assert f"after − before on the {tested['after']['explanations']:,} test records (approximate randomization" \
-        in proc.stdout
-    assert f"sentiment accuracy {acc5['difference']:+.1f} points (5 classes, p {acc5['p']:.3f}) and " in proc.stdout
-    # read together: Holm's adjustment over every metric the bundle records, not only those printed
-    changed = [t for t in tested["after_minus_before"].values() if t["p"] is not None and not math.isnan(t["p"])]
-    assert [t["p_holm"] for t in changed] == pytest.approx(list(holm_adjusted([t["p"] for t in changed])))
-    assert f"Read together (Holm's adjustment of the {len(changed)} p-values of every metric tested), " in proc.stdout
-    shown = f"(5 classes; p {acc5['p']:.3f}, {acc5['p_holm']:.3f} adjusted over the {len(changed)} metrics tested)"
-    assert shown in run_cli("show", str(tmp_path / "aligned")).stdout
-    # data of other users: nothing to learn from, one line saying so (it was "0 texts for 0 ratings")
-    strangers = tmp_path / "strangers.csv"
-    planted.corpus.reviews.assign(user=lambda f: "new-" + f["user"]).to_csv(strangers, index=False)
-    assert_one_line_error(run_cli("align", str(tmp_path / "mt"), "--data", str(strangers), "--out",
-                                  str(tmp_path / "a2"), "--encoder", "words"),
-                          "mt knows the user and the item of 0 of the ")
 
 
 def test_train_names_every_model_it_takes_when_the_name_is_unknown(tmp_path):

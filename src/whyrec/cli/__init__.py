@@ -17,8 +17,8 @@
     whyrec experiment explain --data P explanation systems side by side on one split
     whyrec demo [--data PATH]         the main job: compare rating models, train MT, show explanations
 
-One module per group of commands (``inspecting``, ``training``, ``evaluating``, ``scoring``, ``explaining``,
-``serving``, ``data_commands``, ``experiments``), sharing ``options`` (the options several commands
+One module per group of commands (``inspecting``, ``training``, ``evaluating``, ``scoring``, ``aligning``,
+``explaining``, ``serving``, ``data_commands``, ``experiments``), sharing ``options`` (the options several commands
 take), ``option_checks``, ``inputs`` and ``output``; ``common`` holds the Typer apps. Heavy
 libraries (torch, pandas) are imported inside the commands so ``whyrec --help`` is instant.
 Errors from bad input, and paths that cannot be read or written (no such folder, no
@@ -34,14 +34,14 @@ from pathlib import Path
 
 # importing the command modules registers their commands, in the order `whyrec --help` lists them
 from whyrec.cli import inspecting, training, evaluating, scoring  # isort: skip
-from whyrec.cli import explaining, serving  # isort: skip
+from whyrec.cli import aligning, explaining, serving  # isort: skip
 from whyrec.cli import data_commands, experiments  # isort: skip
 from whyrec.cli.common import app, data_app, experiment_app
 from whyrec.cli.option_checks import CHECKED_OUTPUTS
 from whyrec.cli.output import err_console, print_error
 
-__all__ = ["app", "main", "data_commands", "evaluating", "experiments", "explaining", "inspecting", "scoring",
-           "serving", "training"]
+__all__ = ["app", "main", "aligning", "data_commands", "evaluating", "experiments", "explaining", "inspecting",
+           "scoring", "serving", "training"]
 
 
 def _join_help_paragraphs(*apps) -> None:
