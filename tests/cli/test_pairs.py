@@ -295,3 +295,13 @@ def test_users_from_standard_input_are_read_as_a_file(tmp_path):
     assert read_users_given(Path("-"), io.BytesIO(b"user\nu1\nu1\n")) == (["u1"], [2])
     with pytest.raises(DataError, match=r"^<stdin>:1: needs a header row with a 'user' column"):
         read_users_given(Path("-"), io.BytesIO(b"u1\nu2\n"))
+
+
+def test_a_closed_standard_input_is_said_to_be_closed(monkeypatch):
+    """A command started with standard input closed (``<&-``) has none: one line, not a traceback."""
+    from whyrec.cli.pairs import read_pairs_given, read_users_given
+
+    monkeypatch.setattr("sys.stdin", None)
+    for read in (read_pairs_given, read_users_given):
+        with pytest.raises(DataError, match=r"^<stdin>: is closed: pipe the rows in, or give a file$"):
+            read(Path("-"))

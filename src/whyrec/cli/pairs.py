@@ -128,9 +128,13 @@ def _read_given(read: Callable, path: Path, stdin, each: str):
 
     from whyrec.errors import DataError
 
-    if stdin is None and sys.stdin.isatty():  # typed at the terminal: say what it waits for
-        print(f"reading from standard input: a header row, then {each} a line; end with Ctrl-D", file=sys.stderr)
-    data = (stdin if stdin is not None else sys.stdin.buffer).read()
+    if stdin is None:
+        if sys.stdin is None:  # started with it closed (<&-): Python then has none
+            raise DataError("is closed: pipe the rows in, or give a file", path=STDIN_SHOWN)
+        if sys.stdin.isatty():  # typed at the terminal: say what it waits for
+            print(f"reading from standard input: a header row, then {each} a line; end with Ctrl-D", file=sys.stderr)
+        stdin = sys.stdin.buffer
+    data = stdin.read()
     first = data.removeprefix(b"\xef\xbb\xbf").lstrip()[:1]
     suffix = ".jsonl" if first in (b"{", b"[") else ".csv"
     with tempfile.TemporaryDirectory(prefix="whyrec-stdin-") as folder:
