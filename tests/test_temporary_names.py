@@ -199,3 +199,10 @@ def test_a_replaced_file_keeps_its_mode_and_a_link_stays_a_link(tmp_path):
     write_whole(link, lambda staged: staged.write_text("new"))
     assert link.is_symlink() and target.read_text() == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "features.jsonl", "fresh.jsonl", "records.jsonl"]
+
+
+def test_files_of_one_folder_are_written_together_by_name(tmp_path):
+    from whyrec.temporary_names import text_writer, write_together_in
+
+    write_together_in(tmp_path, {"a.md": text_writer("a"), "b.json": text_writer("{}")})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.md", "b.json"] and (tmp_path / "a.md").read_text() == "a"

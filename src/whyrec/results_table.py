@@ -18,7 +18,7 @@ import numpy as np
 from whyrec.errors import ConfigError
 from whyrec.metrics.rating import activity_labels
 from whyrec.strict_json import strict_dumps
-from whyrec.temporary_names import text_writer, write_together
+from whyrec.temporary_names import text_writer, write_together_in
 
 
 # chart titles of the metrics whose column name is terse
@@ -581,10 +581,10 @@ class ResultsTable:
         compared on which data and splits, as the command prints it) heads results.md. The files are
         written under temporary names and renamed together once all are whole: a refusal of any (a
         full disk) leaves what ``folder`` held as it was, not some new files among the old
-        (:func:`whyrec.temporary_names.write_together`)."""
+        (:func:`whyrec.temporary_names.write_together_in`)."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        write_together({folder / name: write for name, write in self.file_writers(config, title).items()})
+        write_together_in(folder, self.file_writers(config, title))
         return folder
 
     def _report_markdown(self, title: str | None) -> str:

@@ -153,3 +153,9 @@ def write_together(writes: Mapping[str | Path, Callable[[Path], None]]) -> None:
     """Write each path with its ``write``, all or none of them (:func:`staged_files`)."""
     with staged_files(writes):
         pass
+
+
+def write_together_in(folder: str | Path, writes: Mapping[str, Callable[[Path], None]]) -> None:
+    """:func:`write_together` of files of ``folder``, each by its name (a results folder's tables,
+    charts and record)."""
+    write_together({Path(folder) / name: write for name, write in writes.items()})

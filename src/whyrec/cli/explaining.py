@@ -14,7 +14,7 @@ from whyrec.cli.inputs import history_of
 from whyrec.cli.option_checks import check_data_read, check_decoding_given, decoding_of
 from whyrec.cli.options import (ColumnMap, DecodingMethod, DecodingSettings, ExplainerChoice, HistorySeed, HistorySplit,
                                 MaxRating, MetaFile, MinRating, ReaderFormat)
-from whyrec.cli.output import Throttled, console, print_warning, status, step_reporter
+from whyrec.cli.output import console, print_warning, progress_line
 from whyrec.cli.pairs import (PAIRS_AT_A_TIME, answered_in_parts, check_pair_items, in_file_order, paired_options,
                                pairs_shown, read_pairs_given, read_users_given, without_unknown_items)
 from whyrec.ids import stripped_id
@@ -104,8 +104,7 @@ def explain(
     if reason and not as_json:
         con.print(f"({reason})", highlight=False)
     with ExitStack() as stack:  # a status line only for a file long enough to be answered in parts
-        line = stack.enter_context(status(con, "explaining")) if len(users) > PAIRS_AT_A_TIME else None
-        progress = step_reporter(line.update, Throttled.every_for(con)) if line else lambda message: None
+        progress = progress_line(stack, con, "explaining", len(users) > PAIRS_AT_A_TIME)
         rows = answered_in_parts(answered, len(users), PAIRS_AT_A_TIME, progress)
         if as_json and skipped:  # every row of the file answered in its order, the skipped ones by their error
             rows = in_file_order(rows, skipped, len(lines))
@@ -190,8 +189,7 @@ def recommend(
         raise ConfigError("--why splits the ratings of MT or of an ALS rating model (context-als, pmf) given --data")
     con = console()
     with ExitStack() as stack:  # a status line for a file of users, which may take a while
-        line = stack.enter_context(status(con, "recommending")) if users_file is not None else None
-        progress = step_reporter(line.update, Throttled.every_for(con)) if line else lambda message: None
+        progress = progress_line(stack, con, "recommending", users_file is not None)
         for done, name in enumerate(users):
             progress(f"answered {done:,}/{len(users):,} users")
             answer = _recommendations(served, name, top_k, explainer, decoding, why, history, feature_word)

@@ -42,6 +42,16 @@ def tell_waiting(folder: Path) -> None:
     print_warning(f"another run is saving into {folder}; this one saves there once that save ends")
 
 
+def progress_line(stack, con, message: str, shown: bool = True):
+    """For work told in steps: when ``shown``, a :func:`status` line entered on ``stack`` (an
+    ``ExitStack``) and the function giving it each step's progress with the time left
+    (:func:`step_reporter`); otherwise a function that says nothing."""
+    if not shown:
+        return lambda message: None
+    line = stack.enter_context(status(con, message))
+    return step_reporter(line.update, Throttled.every_for(con))
+
+
 def status(con, message: str):
     """A status line for long work: rich's spinner line on a terminal, updated in place. When the
     output is a log file, a pipe or torchrun's, the spinner would show nothing at all, so each
@@ -235,15 +245,14 @@ def save_results(table, out: Path, title: str, data: Path, splits: list,
     from whyrec.kept_elsewhere import write_or_keep_elsewhere
     from whyrec.provenance import RUN_FILE, run_record_after
     from whyrec.results_table import CHART_FILES
-    from whyrec.temporary_names import write_together
+    from whyrec.temporary_names import write_together_in
 
     also = also or {}
 
     def write(folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         with run_record_after(folder, data, splits=splits, waiting=tell_waiting):
-            write_together({folder / name: write_file
-                            for name, write_file in {**also, **table.file_writers(title=title)}.items()})
+            write_together_in(folder, {**also, **table.file_writers(title=title)})
 
     write_or_keep_elsewhere(write, out, "comparison")
     written = [*table.files, *also, RUN_FILE]

@@ -24,7 +24,7 @@ import numpy as np
 from whyrec.data.corpus import Corpus
 from whyrec.errors import DataWarning
 from whyrec.errors import ConfigError, DataError
-from whyrec.temporary_names import text_writer, write_together
+from whyrec.temporary_names import text_writer, write_together_in
 
 # a fixed split indexing fewer of the file's records than this share is probably another file's
 SPLIT_COVERAGE = 0.9
@@ -137,7 +137,7 @@ def write_index_split(split: Split, folder: str | Path) -> Path:
     lines = {part: " ".join(map(str, records.positions.tolist())) + "\n"
              for part, records in (("train", split.train), ("validation", split.valid), ("test", split.test))}
     # the three renamed into place once all are written: no half split
-    write_together({folder / f"{part}.index": text_writer(line) for part, line in lines.items()})
+    write_together_in(folder, {f"{part}.index": text_writer(line) for part, line in lines.items()})
     return folder
 
 

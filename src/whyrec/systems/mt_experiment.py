@@ -48,7 +48,7 @@ from whyrec.strict_json import read_json_file, strict_dumps
 from whyrec.systems.mt import VARIANTS, MTConfig, MultiTask, adversarial_epochs, mean_valid_nll
 from whyrec.systems.mt_holm import holm_against_mt, holm_by_activity, holm_line_against_mt, holm_line_by_activity
 from whyrec.systems.mt_progress import mt_epoch_text
-from whyrec.temporary_names import text_writer, write_together
+from whyrec.temporary_names import text_writer, write_together_in
 from whyrec.wording import shown
 
 
@@ -356,9 +356,9 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
                "test_records_scored_for_text": len(test_targets), "torch_threads": torch.get_num_threads()}
 
     def write_outputs(folder: Path) -> None:  # renamed into place together: a refusal leaves the last run's
-        write_together({folder / name: write for name, write in {
-            **report_writers(results), "discriminator_curve.png": lambda path: plot_discriminator(results, path),
-            "training.png": lambda path: plot_training(results, path), **(also or {})}.items()})
+        write_together_in(folder, {**report_writers(results),
+                                   "discriminator_curve.png": lambda path: plot_discriminator(results, path),
+                                   "training.png": lambda path: plot_training(results, path), **(also or {})})
 
     # hours of training not lost to a disk that filled meanwhile: the tables go elsewhere, the error says where
     try:
@@ -371,8 +371,8 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
 
 def write_report(results: dict, out: Path) -> None:
     """``out/mt.json`` and ``out/mt.md`` of one comparison's ``results``, renamed into place
-    together once both are whole (:func:`whyrec.temporary_names.write_together`)."""
-    write_together({out / name: write for name, write in report_writers(results).items()})
+    together once both are whole (:func:`whyrec.temporary_names.write_together_in`)."""
+    write_together_in(out, report_writers(results))
 
 
 def report_writers(results: dict) -> dict[str, Callable[[Path], None]]:

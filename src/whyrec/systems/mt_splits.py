@@ -34,7 +34,7 @@ from whyrec.provenance import kept_for_split
 from whyrec.strict_json import strict_dumps
 from whyrec.systems.mt_config import MTConfig
 from whyrec.systems.mt_holm import holm_against_mt, holm_line_against_mt
-from whyrec.temporary_names import text_writer, write_together
+from whyrec.temporary_names import text_writer, write_together_in
 from whyrec.wording import shown
 
 REFERENCE = "MT"
@@ -188,13 +188,13 @@ def write_splits_report(summary: dict, out: Path, plot: bool = False,
                         also: Mapping[str, Callable[[Path], None]] | None = None) -> None:
     """``out/mt_splits.json`` and ``out/mt_splits.md`` of a summary over splits, with ``plot``
     ``out/splits.png`` (:func:`plot_splits`) too, and the files of ``also`` (name: writer), renamed
-    into place together once all are whole (:func:`whyrec.temporary_names.write_together`): a
+    into place together once all are whole (:func:`whyrec.temporary_names.write_together_in`): a
     refusal leaves the last ones as they were."""
     texts = {"mt_splits.json": strict_dumps(summary, indent=1), "mt_splits.md": splits_markdown(summary)}
     writers: dict[str, Callable[[Path], None]] = {name: text_writer(text) for name, text in texts.items()}
     if plot:
         writers["splits.png"] = lambda path: plot_splits(summary, path)
-    write_together({out / name: write for name, write in {**writers, **(also or {})}.items()})
+    write_together_in(out, {**writers, **(also or {})})
 
 
 def rewrite_splits_report(folder: str | Path) -> dict:
