@@ -17,10 +17,11 @@
     whyrec experiment explain --data P explanation systems side by side on one split
     whyrec demo [--data PATH]         the main job: compare rating models, train MT, show explanations
 
-One module per group of commands (``inspecting``, ``training``, ``evaluating``, ``scoring``, ``aligning``,
-``explaining``, ``serving``, ``data_commands``, ``experiments``), sharing ``options`` (the options several commands
-take), ``option_checks``, ``inputs`` and ``output``; ``common`` holds the Typer apps. Heavy
-libraries (torch, pandas) are imported inside the commands so ``whyrec --help`` is instant.
+One module per group of commands (``inspecting``, ``training``, ``evaluating``, ``scoring``,
+``aligning``, ``explaining``, ``serving``, ``data_commands``, ``experiments``), sharing ``options``
+(the options several commands take), ``option_checks``, ``inputs`` and ``output``; ``common``
+holds the Typer apps. Heavy libraries (torch, pandas) are imported inside the commands so
+``whyrec --help`` is instant.
 Errors from bad input, and paths that cannot be read or written (no such folder, no
 permission, a full disk), print one line (``error: ...``) and exit with status 2.
 """
@@ -191,8 +192,9 @@ def os_error_message(exc: OSError, args: list[str], checked: dict[str, Path] | N
     option → path) that were not typed, their defaults (``--out runs/demo (its default)``)."""
     from whyrec.errors import os_error_text
 
+    reason = os_error_text(exc)  # with the file, when the error names one
     if exc.filename:
-        return os_error_text(exc)
+        return reason
     outputs, typed = [], set()
     for n, arg in enumerate(args):
         option, joined, value = arg.partition("=")
@@ -200,7 +202,6 @@ def os_error_message(exc: OSError, args: list[str], checked: dict[str, Path] | N
             outputs.append(f"{option} {value if joined else args[n + 1]}")
             typed.add(option)
     outputs += [f"{option} {path} (its default)" for option, path in (checked or {}).items() if option not in typed]
-    reason = os_error_text(exc)  # the system's words alone: the error names no file
     if exc.errno in _DISK_FULL and outputs:
         return f"{', '.join(outputs)}: {reason}"
     return reason
