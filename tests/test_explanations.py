@@ -540,6 +540,9 @@ def test_recommend_answers_a_file_of_users_as_it_answers_them_one_by_one(mt, spl
     assert [json.loads(line)["user"] for line in from_file.stdout.splitlines()] == [first, "new-user", second]
     piped = run_cli("recommend", *args, "--users", "-", cwd=tmp_path, stdin=f'{{"user": "{second}"}}\n')
     assert piped.returncode == 0 and piped.stdout == one_by_one.stdout.splitlines(keepends=True)[2], piped.stderr
+    assert any(ch.isdigit() for ch in first)  # a bare list (jq -r .user): its first line is a user, not a header
+    bare = run_cli("recommend", *args, "--users", "-", cwd=tmp_path, stdin=f"{first}\nnew-user\n{second}\n")
+    assert bare.returncode == 0 and bare.stdout == one_by_one.stdout, bare.stderr
     assert_one_line_error(run_cli("recommend", *args, "--users", str(users), "--user", first),
                           "give users either with --user or with --users, not both")
     assert_one_line_error(run_cli("recommend", *args), "give a user with --user (repeatable), or a file of them "

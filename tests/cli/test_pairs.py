@@ -294,7 +294,59 @@ def test_users_from_standard_input_are_read_as_a_file(tmp_path):
     assert read_users_given(Path("-"), io.BytesIO(b'{"user": "u1"}\n{"user": "u2"}\n')) == (["u1", "u2"], [1, 2])
     assert read_users_given(Path("-"), io.BytesIO(b"user\nu1\nu1\n")) == (["u1"], [2])
     with pytest.raises(DataError, match=r"^<stdin>:1: needs a header row with a 'user' column"):
-        read_users_given(Path("-"), io.BytesIO(b"u1\nu2\n"))
+        read_users_given(Path("-"), io.BytesIO(b"person,item\nu1,i1\n"))
+    assert read_users_given(Path("-"), io.BytesIO(b"u1\nu2\n")) == (["u1", "u2"], [1, 2])  # a bare list
+
+
+def test_a_bare_list_of_user_ids_is_read_from_its_first_line(tmp_path):
+    """What ``jq -r .user`` or ``cut -f1`` write: one id a line, no header; each user once, as from
+    a file with a header."""
+    from whyrec.cli.pairs import read_users
+
+    listed = tmp_path / "users.txt"
+    listed.write_bytes(b'\xef\xbb\xbfA1SYEK\n\n"A2OTUW"\nA1SYEK\n 123 \nbob\n')  # a byte-order mark, jq's quotes
+    assert read_users(listed) == (["A1SYEK", "A2OTUW", "123", "bob"], [1, 3, 5, 6])
+
+
+@pytest.mark.parametrize("first", ["usr", "id", "item", "Rating", "user name", "user 2", "person,item"])
+def test_a_first_line_that_reads_as_a_header_is_not_answered_as_a_user(tmp_path, first):
+    """A one-column file headed by a word (a misspelt ``user``, ``id``, another field's name) is
+    refused as before, naming its columns, not answered as if its header were a new user; the
+    error says how a bare list is read."""
+    from whyrec.cli.pairs import read_users
+
+    path = tmp_path / "users.csv"
+    path.write_text(f"{first}\nu1\n")
+    with pytest.raises(DataError, match=r":1: needs a header row with a 'user' column") as refused:
+        read_users(path)
+    alone = "a list of ids alone is read without a header when its first id has a digit, else begin it with a line"
+    assert (alone in str(refused.value)) is ("," not in first)
+
+
+def test_blank_lines_before_the_header_are_passed_over(tmp_path):
+    """A file that begins with blank lines (spaces, tabs) is read from its header on, its rows at
+    their own lines; it was told it was empty. A header naming no id is told at its own line."""
+    from whyrec.cli.pairs import read_users
+
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("\n \t \nuser\titem\nu1\ti1\n")
+    assert read_pairs(pairs) == (["u1"], ["i1"], None, [4])
+    users = tmp_path / "users.csv"
+    users.write_text("\n\nuser\nu1\n")
+    assert read_users(users) == (["u1"], [4])
+    users.write_text("\n\nA1\nu1\n")  # a bare list
+    assert read_users(users) == (["A1", "u1"], [3, 4])
+    users.write_text("\n\nperson,item\nu1,i1\n")
+    with pytest.raises(DataError, match=r"users\.csv:3: needs a header row with a 'user' column"):
+        read_users(users)
+
+
+def test_a_pairs_file_without_a_header_is_still_refused(tmp_path):
+    """Two ids on a line do not say which is the user: a pairs file keeps needing its header."""
+    path = tmp_path / "pairs.csv"
+    path.write_text("u1\nu2\n")
+    with pytest.raises(DataError, match=r":1: needs a header row with 'user' and 'item' columns"):
+        read_pairs(path)
 
 
 def test_a_closed_standard_input_is_said_to_be_closed(monkeypatch):

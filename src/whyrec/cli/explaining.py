@@ -143,8 +143,9 @@ def recommend(
     users_file: Optional[Path] = typer.Option(None, "--users", help="A file of users to answer, each once in "
                                               "its order: CSV/TSV with a 'user' column (or a review file's name "
                                               "for it), JSON lines or one JSON array of objects with that key, as "
-                                              "--json and `evaluate --records` write them; - reads it from "
-                                              "standard input."),
+                                              "--json and `evaluate --records` write them, or a bare list of "
+                                              "ids, one a line (its first id with a digit: else first a line "
+                                              "'user'); - reads it from standard input."),
     top_k: int = typer.Option(10, "--top-k", "-k", min=1, help="Items per user."),
     explainer: ExplainerChoice = None,
     feature_word: Optional[str] = typer.Option(None, "--feature-word", help="PETER+: the feature word every "

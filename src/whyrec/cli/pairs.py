@@ -3,7 +3,7 @@
 review file's id columns are read too; ``-``: the same from standard input), each row kept with
 its line; a row naming an item the bundle does not know refused, or (``--skip-unknown``) answered
 with its error in the file's order. The users ``whyrec recommend --users`` answers are read from
-such a file too, by its user column alone."""
+such a file too, by its user column alone, or from a bare list of ids, one a line."""
 
 from __future__ import annotations
 
@@ -109,19 +109,19 @@ def read_pairs_given(path: Path, stdin=None) -> tuple[list[str], list[str], list
     character says (``{`` or ``[``: JSON lines or a JSON array, else CSV/TSV by its header), so
     that a pipe (``jq -c … | whyrec explain B --pairs -``) is read as a file would be. An error
     names ``<stdin>`` and its line."""
-    return _read_given(read_pairs, path, stdin, "a pair")
+    return _read_given(read_pairs, path, stdin, "a header row, then a pair a line")
 
 
 def read_users_given(path: Path, stdin=None) -> tuple[list[str], list[int]]:
     """:func:`read_users` of a ``--users`` source: a file, or ``-`` for standard input, read as
     :func:`read_pairs_given` reads one."""
-    return _read_given(read_users, path, stdin, "a user")
+    return _read_given(read_users, path, stdin, "a user id a line (after a header row, for several columns)")
 
 
-def _read_given(read: Callable, path: Path, stdin, each: str):
+def _read_given(read: Callable, path: Path, stdin, waits_for: str):
     """``read(path)``, or, for ``-``, ``read`` of a copy of ``stdin`` (by default the process's
     standard input) named by its first character (:func:`read_pairs_given`), its errors naming
-    ``<stdin>``; at a terminal, first a line saying what it waits for (``each`` a line) and how to end."""
+    ``<stdin>``; at a terminal, first a line saying what it waits for and how to end."""
     if str(path) != STDIN:
         return read(path)
     import tempfile
@@ -132,7 +132,7 @@ def _read_given(read: Callable, path: Path, stdin, each: str):
         if sys.stdin is None:  # started with it closed (<&-): Python then has none
             raise DataError("is closed: pipe the rows in, or give a file", path=STDIN_SHOWN)
         if sys.stdin.isatty():  # typed at the terminal: say what it waits for
-            print(f"reading from standard input: a header row, then {each} a line; end with Ctrl-D", file=sys.stderr)
+            print(f"reading from standard input: {waits_for}; end with Ctrl-D", file=sys.stderr)
         stdin = sys.stdin.buffer
     data = stdin.read()
     first = data.removeprefix(b"\xef\xbb\xbf").lstrip()[:1]
@@ -167,7 +167,9 @@ def read_users(path: Path) -> tuple[list[str], list[int]]:
     """(users, line numbers) of a users file, read as :func:`read_pairs` reads a pairs file but by
     its user column alone (``user``, or a review file's: ``reviewerID``, ``customer_id`` …), so
     that a file of reviews, ``evaluate --records``' rows or another command's ``--json`` are asked
-    as they are: each user once, in the order of first appearance, at the line of its first row."""
+    as they are: each user once, in the order of first appearance, at the line of its first row. A
+    file of one column whose first line reads as an id, not as a column's name, is a bare list of
+    ids, its first line one of them (:func:`_bare_id_list`: ``jq -r .user`` writes one)."""
     first_line: dict[str, int] = {}
     for line, row, _ in _id_rows(path, USER, "--users"):
         first_line.setdefault(row["user"], line)
@@ -223,21 +225,28 @@ def _csv_id_rows(handle, path: Path, ids: tuple[str, ...] = PAIR):
     reader = csv.DictReader(handle, delimiter=separator, strict=True,  # strict: a quote never closed
                             quoting=csv.QUOTE_NONE if tabs and quotes_are_text(path) else csv.QUOTE_MINIMAL)
     try:
+        while reader.fieldnames is not None and not "".join(reader.fieldnames).strip():
+            reader.fieldnames = next(reader.reader, None)  # blank lines before the header, passed over as csv_separator does
         if not reader.fieldnames:
             kind, each = ("a pairs file", "pair") if ids == PAIR else ("a users file", "user")
             raise DataError(f"is empty: {kind} needs a header row with {_id_columns(ids)}, then a row per {each}",
                             path=path)
         reader.fieldnames = [name.strip() for name in reader.fieldnames]
         keys = _id_keys(reader.fieldnames, ids)
+        if keys is None and _bare_id_list(reader.fieldnames, ids):  # jq -r .user …: no header, its first line an id
+            yield reader.line_num, {"user": reader.fieldnames[0]}
+            keys = {"user": reader.fieldnames[0]}
         if keys is None:
             from whyrec.data.readers.fields import column_for, looked_for
             from whyrec.wording import columns_shown
 
             missing = [field for field in ids if column_for(field, reader.fieldnames) is None]
             them = "them" if len(ids) > 1 else "it"
+            alone = ("; a list of ids alone is read without a header when its first id has a digit, else begin it "
+                     "with a line 'user'") if ids == USER and len(reader.fieldnames) == 1 else ""
             raise DataError(f"needs a header row with {_id_columns(ids)} (or a review file's names for {them}): no "
                             f"column for {looked_for(missing or list(ids))}; columns are "
-                            f"{columns_shown(reader.fieldnames)}", path=path, line=1)
+                            f"{columns_shown(reader.fieldnames)}{alone}", path=path, line=reader.line_num)
         for row in reader:
             pair = {field: row[key] for field, key in keys.items()}
             spanned = [line for value in row.values() if isinstance(value, str) for line in value.split("\n")[1:]]
@@ -250,6 +259,17 @@ def _csv_id_rows(handle, path: Path, ids: tuple[str, ...] = PAIR):
     except csv.Error as exc:
         # line_num: the last line of the last row read, so the row that failed starts on the next
         raise DataError(f"cannot read as CSV: {exc}", path=path, line=reader.line_num + 1) from None
+
+
+def _bare_id_list(names: list[str], ids: tuple[str, ...]) -> bool:
+    """Whether a users file (:data:`USER`) whose header row ``names`` no user column is a bare list of
+    ids, one a line, as ``jq -r .user`` or ``cut`` write it: its first line is one cell that reads as
+    an id, no spaces and a digit in it (``A1SYEK1CRS9FAA``, ``1024``), not as a column's name
+    (``usr``, ``id``, ``item``: a header misspelt, or a file of something else, would otherwise be
+    answered as a new user). A pairs file always needs its header: two ids on a line do not say
+    which is the user's."""
+    first = names[0] if ids == USER and len(names) == 1 else ""
+    return any(ch.isdigit() for ch in first) and not any(ch.isspace() for ch in first)
 
 
 def _reads_as_a_row(line: str, reader, keys: dict[str, str], ids: tuple[str, ...] = PAIR) -> bool:
