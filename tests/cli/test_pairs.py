@@ -306,6 +306,10 @@ def test_a_bare_list_of_user_ids_is_read_from_its_first_line(tmp_path):
     listed = tmp_path / "users.txt"
     listed.write_bytes(b'\xef\xbb\xbfA1SYEK\n\n"A2OTUW"\nA1SYEK\n 123 \nbob\n')  # a byte-order mark, jq's quotes
     assert read_users(listed) == (["A1SYEK", "A2OTUW", "123", "bob"], [1, 3, 5, 6])
+    listed.write_text("A1SYEK\nA2OTUW,i1\n")  # not a list of ids: which cell would be the user's?
+    with pytest.raises(DataError, match=r"users\.txt:2: 2 cells where a bare list of user ids has one a line; a "
+                                        r"file of several columns needs a header row with a 'user' column"):
+        read_users(listed)
 
 
 @pytest.mark.parametrize("first", ["usr", "id", "item", "Rating", "user name", "user 2", "person,item"])

@@ -233,7 +233,8 @@ def _csv_id_rows(handle, path: Path, ids: tuple[str, ...] = PAIR):
                             path=path)
         reader.fieldnames = [name.strip() for name in reader.fieldnames]
         keys = _id_keys(reader.fieldnames, ids)
-        if keys is None and _bare_id_list(reader.fieldnames, ids):  # jq -r .user …: no header, its first line an id
+        bare = keys is None and _bare_id_list(reader.fieldnames, ids)
+        if bare:  # jq -r .user …: no header, its first line an id
             yield reader.line_num, {"user": reader.fieldnames[0]}
             keys = {"user": reader.fieldnames[0]}
         if keys is None:
@@ -248,6 +249,10 @@ def _csv_id_rows(handle, path: Path, ids: tuple[str, ...] = PAIR):
                             f"column for {looked_for(missing or list(ids))}; columns are "
                             f"{columns_shown(reader.fieldnames)}{alone}", path=path, line=reader.line_num)
         for row in reader:
+            if bare and None in row:  # DictReader's key for the cells past the header's
+                raise DataError(f"{len(row[None]) + 1} cells where a bare list of user ids has one a line; a file "
+                                "of several columns needs a header row with a 'user' column", path=path,
+                                line=reader.line_num)
             pair = {field: row[key] for field, key in keys.items()}
             spanned = [line for value in row.values() if isinstance(value, str) for line in value.split("\n")[1:]]
             inside = next((k for k, line in enumerate(spanned, 1) if _reads_as_a_row(line, reader, keys, ids)), None)
