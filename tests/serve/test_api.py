@@ -126,6 +126,32 @@ def test_the_user_search_falls_back_to_close_ids(client):
     assert c.get("/api/bundles/planted/users", params={"query": " u3\u200b"}).json() == holding
 
 
+def test_the_item_search_finds_ids_and_titles_most_rated_first(client):
+    """``/api/bundles/{name}/items``: what the page's item box lists, to explain the chosen user with
+    any item. Ids or titles holding the query (any case), the most rated first; close ids when
+    none does; the number of train ratings, null for a rating bundle served without its data."""
+    c, split = client
+    counts = split.train.reviews["item"].value_counts()
+    every = c.get("/api/bundles/planted/items", params={"limit": 200}).json()
+    assert sorted(i["item"] for i in every) == sorted(counts.index)
+    assert [i["ratings"] for i in every] == sorted(counts, reverse=True)  # the most rated first
+    assert all(i["ratings"] == counts[i["item"]] and "similar" not in i for i in every)
+    assert every[0]["title"].startswith("Planted item ")
+    by_title = c.get("/api/bundles/planted/items", params={"query": "ITEM 1"}).json()  # held by "Planted item 1…"
+    assert by_title and all(i["title"].startswith("Planted item 1") for i in by_title)
+    assert {i["item"] for i in by_title} == {i for i in counts.index if i.startswith("i1")}
+    assert [i["item"] for i in c.get("/api/bundles/planted/items", params={"query": " i12\u200b"}).json()] == ["i12"]
+    close = c.get("/api/bundles/planted/items", params={"query": "i9x"}).json()  # no id or title holds it
+    assert close and close[0]["item"] == "i9" and all(i["similar"] is True for i in close)
+    assert c.get("/api/bundles/planted/items", params={"query": "zzzz"}).json() == []
+    assert len(c.get("/api/bundles/planted/items", params={"limit": 2}).json()) == 2
+    assert c.get("/api/bundles/planted/items", params={"limit": 0}).status_code == 422
+    missing = c.get("/api/bundles/nothing/items")
+    assert missing.status_code == 404 and "nothing" in missing.json()["error"]
+    rating_only = c.get("/api/bundles/planted-bias/items").json()  # a rating model saved without its data
+    assert rating_only and {i["ratings"] for i in rating_only} == {None} and {i["title"] for i in rating_only} == {None}
+
+
 def test_explain_endpoint(client):
     c, split = client
     user, item = split.test.users[0], split.test.items[0]

@@ -94,6 +94,7 @@ def test_page_shows_explanation_cards(server):
     from playwright.sync_api import sync_playwright
 
     url, split = server
+    trained_items = list(dict.fromkeys(split.train.items))
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = launch_chromium(p)
@@ -103,6 +104,7 @@ def test_page_shows_explanation_cards(server):
             page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
             page.goto(url + "/")
             page.wait_for_selector("#users li", timeout=30000)
+            assert page.locator("#item-choice").is_hidden()  # no user chosen: no item to ask about for them
             # search narrows the list, then a click shows that user's recommendations
             user = split.train.users[0]
             search_user(page, user)
@@ -151,6 +153,34 @@ def test_page_shows_explanation_cards(server):
                                        timeout=30000)
                 page.wait_for_timeout(300)  # the first click's answer, if late, must not replace it
                 assert page.locator("#past .item-id").inner_text() == wanted
+            # any item, found in the item box by its title: one the user has not rated is explained for them
+            assert page.locator("#item-choice").is_visible()
+            rated = dict(page.evaluate("[...state.rated]"))
+            assert rated == {li.get_attribute("data-item"): float(li.get_attribute("data-rating"))
+                             for li in page.locator("#history li").all()}
+            unrated = next(i for i in trained_items if i not in rated)
+            found = request_json(url, "GET", f"/api/bundles/planted/items?query={unrated}")[1]
+            title = next(i["title"] for i in found if i["item"] == unrated)
+            page.fill("#item-search", title)
+            page.wait_for_selector(f'#items li[data-item="{unrated}"]', timeout=30000)
+            page.click(f'#items li[data-item="{unrated}"]')
+            page.wait_for_function(f"document.querySelector('#past .item-id')?.textContent === '{unrated}'",
+                                   timeout=30000)
+            assert page.locator("#past .given").inner_text() == f"not rated by {user}"
+            assert page.locator("#past .card .explanation").count() >= 1
+            assert page.locator("#items li.active").count() == 1 and page.locator("#history li.active").count() == 0
+            # one they rated, found by its id and chosen from the keyboard: the rating they gave, as from their history
+            item, given = next(iter(rated.items()))
+            page.fill("#item-search", item)
+            page.wait_for_selector(f'#items li[data-item="{item}"]', timeout=30000)
+            page.focus(f'#items li[data-item="{item}"]')
+            page.keyboard.press("Enter")
+            page.wait_for_function(f"document.querySelector('#past .item-id')?.textContent === '{item}'", timeout=30000)
+            assert page.locator("#past .given").inner_text() == f"rated {given:g}★ by {user}"
+            page.fill("#item-search", "zzzz")
+            page.wait_for_function("document.querySelector('#items li.note')?.textContent === "
+                                   "'no item id or title holds that'", timeout=30000)
+            page.fill("#item-search", "")
             # every explainer side by side
             page.select_option("#explainer", "all")
             page.wait_for_function("document.querySelectorAll('.card .explanations.side-by-side').length > 0",
@@ -204,6 +234,7 @@ def test_page_shows_explanation_cards(server):
             page.wait_for_function("document.querySelectorAll('.card').length === 0", timeout=30000)
             assert page.locator("#history li").count() == 0
             assert page.locator("#status").inner_text().startswith("Choose a user")
+            assert page.locator("#item-choice").is_hidden()
             search_user(page, user)
             page.click(f'#users li[data-user="{user}"]')
             page.wait_for_function("document.getElementById('status').textContent.includes('rating model only')",

@@ -38,6 +38,9 @@ def test_every_answer_has_its_documented_shape(client):
         _ok(c.get(f"/api/bundles/{bundle}/users", params={"query": user[:2]}), list[schemas.UserMatch])
         assert _ok(c.get(f"/api/bundles/{bundle}/users", params={"query": user + "x"}),
                    list[schemas.UserMatch])[0].similar
+        assert _ok(c.get(f"/api/bundles/{bundle}/items", params={"query": item}), list[schemas.ItemMatch])
+        assert _ok(c.get(f"/api/bundles/{bundle}/items", params={"query": item + "x"}),
+                   list[schemas.ItemMatch])[0].similar
         for who in (user, "somebody-new", user.upper()):  # known, new, new but close to a known id
             _ok(c.get(f"/users/{who}/history", params={"bundle": bundle}), schemas.History)
             for explainer in (None, "all"):

@@ -13,7 +13,8 @@ Routes (OpenAPI docs at ``/docs``):
   ``requests.MAX_PAIRS`` pairs answered as ``/explain`` answers each, in order, each explainer writing all
   its pairs' explanations in one batch; a pair with an unknown item gets ``{"user", "item",
   "error"}`` in its place, and the other pairs are answered;
-* ``GET /users/{user}/history``, ``GET /api/bundles``, ``GET /api/bundles/{name}/users?query=``;
+* ``GET /users/{user}/history``, ``GET /api/bundles``, ``GET /api/bundles/{name}/users?query=``,
+  ``GET /api/bundles/{name}/items?query=`` (by id or title, the most rated first);
 * ``GET /health``, ``GET /metrics`` (request counts and latency percentiles per route, cache and
   batch counts: the whole server's, every worker's of ``whyrec serve --workers`` together,
   :mod:`whyrec.serve.server_metrics`), and ``GET /metrics/prometheus``, the same in Prometheus' text
@@ -373,6 +374,10 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
     @app.get("/api/bundles/{name}/users", **documented(list[schemas.UserMatch], 404, 422))
     def users(name: str, query: str = Query("", max_length=MAX_ID), limit: int = Query(30, ge=1, le=200)) -> Response:
         return answer(system(name).search_users(query, limit))
+
+    @app.get("/api/bundles/{name}/items", **documented(list[schemas.ItemMatch], 404, 422))
+    def items(name: str, query: str = Query("", max_length=MAX_ID), limit: int = Query(30, ge=1, le=200)) -> Response:
+        return answer(system(name).search_items(query, limit))
 
     @app.get("/users/{user:id}/history", **documented(schemas.History, 404, 422))
     def history(user: str, bundle: str | None = Query(None, max_length=MAX_ID)) -> Response:

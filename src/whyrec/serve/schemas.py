@@ -156,6 +156,15 @@ class UserMatch(_Answer):
                                  "to it (the answer lists only such ids).")
 
 
+class ItemMatch(_Answer):
+    item: str
+    title: str | None = Field(description="null: the bundle knows no title for it.")
+    ratings: int | None = Field(description="Its ratings in the train part; null: a rating bundle served without "
+                                "its data.")
+    similar: bool | None = Field(None, description="true: no item id or title holds the query, and this id is "
+                                 "close to it (the answer lists only such ids).")
+
+
 class Health(_Answer):
     status: str
     version: str

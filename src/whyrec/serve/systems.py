@@ -268,6 +268,7 @@ class ServedSystem:
         self.scorer = BatchingScorer(self._score_users)
         self.user_ids = self.rating.user_map.ids
         self.item_ids = self.rating.item_map.ids
+        self._item_order: np.ndarray | None = None  # the item search's order, made at its first search
         # the range predict() clips to: PETER's is the train ratings', a rating model's its scale
         self.bounds = self.rating.rating_range if self.is_peter else self.rating.rating_scale
         # the data's rating scale, out of whose top the page draws its stars (a PETER bundle
@@ -352,6 +353,36 @@ class ServedSystem:
             found = [user_map.index(uid) for uid in user_map.close(query, limit, SIMILAR_SEARCH)]
         return [{"user": self.user_ids[u], "reviews": int(len(self.history_items[u])) if self.has_history else None,
                  **({"similar": True} if similar else {})} for u in found]
+
+    def search_items(self, query: str, limit: int) -> list[dict]:
+        """Up to ``limit`` items whose id or title holds ``query`` (any case), the most rated in the
+        train part first (in the bundle's order without its data); when none does, those whose id
+        is close to it, marked ``similar``, as :meth:`search_users` answers. Each with its title
+        and how many train ratings it has (None without the data)."""
+        query = stripped_id(query)
+        q = query.lower()
+        found = []
+        for i in self._items_by_ratings():
+            item = self.item_ids[i]
+            if q in item.lower() or q in (self.titles.get(item) or "").lower():
+                found.append(i)
+                if len(found) >= limit:
+                    break
+        similar = not found and bool(q)
+        if similar:
+            item_map = self.rating.item_map
+            found = [item_map.index(iid) for iid in item_map.close(query, limit, SIMILAR_SEARCH)]
+        return [{"item": self.item_ids[i], "title": self.titles.get(self.item_ids[i]),
+                 "ratings": int(self.popularity[i]) if self.has_history else None,
+                 **({"similar": True} if similar else {})} for i in found]
+
+    def _items_by_ratings(self) -> np.ndarray:
+        """The items' positions, the most rated first (ties in the bundle's order); without the
+        data (``popularity`` then holds predicted ratings, not counts), the bundle's order."""
+        if self._item_order is None:
+            self._item_order = (np.argsort(-self.popularity, kind="stable") if self.has_history
+                                else np.arange(len(self.item_ids)))
+        return self._item_order
 
     def did_you_mean(self, user: str) -> str | None:
         """For a user the bundle does not know: the known id most like it, when one is that close."""

@@ -4,7 +4,8 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { bundle: null, bundles: [], user: null, request: 0, pastClick: 0, search: 0 };
+const state = { bundle: null, bundles: [], user: null, request: 0, pastClick: 0, search: 0, itemSearch: 0,
+                rated: new Map() };
 
 // fetch, and while the server answers 503 (busy: whyrec serve --max-in-flight), wait the
 // Retry-After it gives (1 s unless it says) and ask again, at most `tries` times in all
@@ -75,6 +76,8 @@ async function selectBundle(name) {
   $("status").textContent = "Choose a user to see their recommendations.";
   $("history").innerHTML = $("cards").innerHTML = $("past").innerHTML = "";
   $("history-title").hidden = $("recs-title").hidden = true;
+  $("item-choice").hidden = true; // asked about once a user is chosen
+  state.rated = new Map();
   const options = state.bundle.explainers.map(
     (e) => `<option value="${escapeHtml(e.id)}">${escapeHtml(e.label)}</option>`);
   if (state.bundle.explainers.length > 1) options.unshift('<option value="all">all, side by side</option>');
@@ -88,7 +91,7 @@ async function selectBundle(name) {
   $("seed").disabled = $("decoding").disabled;
   $("min-words").disabled = $("decoding").disabled;
   $("min-words").max = state.bundle.max_words ?? 0;
-  await searchUsers();
+  await Promise.all([searchUsers(), searchItems()]);
 }
 
 async function searchUsers() {
@@ -108,6 +111,22 @@ async function searchUsers() {
       `<span>${escapeHtml(typed)}</span><span class="count">as a new user</span></li>`);
   }
   $("users").innerHTML = rows.join("");
+}
+
+// the items whose id or title holds what is typed in the item box, the most rated first (close ids when
+// none does); one clicked is explained for the chosen user, as a rated item of their history is
+async function searchItems() {
+  const typed = $("item-search").value.trim();
+  const search = ++state.itemSearch; // only the latest answer is shown
+  const items = await getJSON(`api/bundles/${encodeURIComponent(state.bundle.name)}/items?query=${encodeURIComponent(typed)}&limit=50`);
+  if (search !== state.itemSearch) return;
+  const entry = (i) => `<li tabindex="0" role="button" data-item="${escapeHtml(i.item)}"${i.similar ? ' class="similar"' : ""} ` +
+    `title="${escapeHtml(i.item)}${i.ratings === null ? "" : `: ${i.ratings} rating${i.ratings === 1 ? "" : "s"} in training`}">` +
+    `<span>${escapeHtml(i.title || i.item)}</span><span class="count">${i.ratings ?? ""}</span></li>`;
+  const rows = items.map(entry);
+  if (items.length > 0 && items[0].similar) rows.unshift('<li class="note">no item id or title holds that; close ids:</li>');
+  if (typed && items.length === 0) rows.push('<li class="note">no item id or title holds that</li>');
+  $("items").innerHTML = rows.join("");
 }
 
 // the decodings the page offers, as the API's "decoding" object; sampled anew on each request unless a
@@ -146,6 +165,8 @@ async function showUser(user) {
   state.user = user;
   const request = ++state.request; // answers to older requests are dropped
   document.querySelectorAll("#users li").forEach((li) => li.classList.toggle("active", li.dataset.user === user));
+  document.querySelectorAll("#items li").forEach((li) => li.classList.remove("active")); // its card goes too
+  $("item-choice").hidden = false;
   $("status").textContent = `Loading recommendations for ${user}…`;
   const bundle = encodeURIComponent(state.bundle.name);
   const { explainer, word, decoding } = chosen();
@@ -178,11 +199,13 @@ async function showUser(user) {
 
 function renderHistory(history) {
   const past = history.history || []; // null: a rating bundle served without its data knows no past ratings
+  state.rated = new Map(past.map((h) => [h.item, h.rating])); // an item asked about may be one of them
   $("history-title").hidden = past.length === 0;
   $("history").innerHTML = past.map((h) => `<li tabindex="0" role="button" data-item="${escapeHtml(h.item)}" data-rating="${h.rating}" title="${escapeHtml(h.item)}: click for what the system predicts and writes for it">${escapeHtml(h.title || h.item)} · ${ratingText(h.rating, scaleTop())}</li>`).join("");
 }
 
-// a rated item, explained: the rating the user gave beside the one the system predicts, and why
+// an item explained for the chosen user: one they rated (``rating``), the rating they gave beside the
+// one the system predicts, and why; one they did not (null), what the system predicts and writes
 async function showPast(item, rating) {
   const request = state.request; // dropped if the user or bundle changes meanwhile,
   const click = ++state.pastClick; // or if another item was clicked since
@@ -190,13 +213,13 @@ async function showPast(item, rating) {
   const body = { user: state.user, item, bundle: state.bundle.name };
   if (explainer) { body.explainer = explainer; body.decoding = decoding; }
   if (word) body.feature_word = word;
-  document.querySelectorAll("#history li").forEach((li) => li.classList.toggle("active", li.dataset.item === item));
+  document.querySelectorAll("#history li, #items li").forEach((li) => li.classList.toggle("active", li.dataset.item === item));
   try {
     const response = await politeFetch("explain", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
     const answer = await response.json();
     if (!response.ok) throw new Error(answer.error || response.statusText);
     if (request !== state.request || click !== state.pastClick) return;
-    const given = `<div class="given">rated ${ratingText(rating, scaleTop())} by ${escapeHtml(state.user)}</div>`;
+    const given = `<div class="given">${rating === null ? "not rated" : `rated ${ratingText(rating, scaleTop())}`} by ${escapeHtml(state.user)}</div>`;
     const why = answer.no_explanation ? `<div class="why">${escapeHtml(answer.no_explanation)}.</div>` : "";
     $("past").innerHTML = cardHtml(answer, given + why);
   } catch (error) {
@@ -242,6 +265,7 @@ function renderCards(recs) {
 
 $("bundle").addEventListener("change", (event) => selectBundle(event.target.value));
 $("user-search").addEventListener("input", () => searchUsers());
+$("item-search").addEventListener("input", () => searchItems());
 $("explainer").addEventListener("change", () => state.user && showUser(state.user));
 $("feature-word").addEventListener("change", () => state.user && showUser(state.user));
 $("decoding").addEventListener("change", () => {
@@ -255,7 +279,7 @@ $("users").addEventListener("click", (event) => {
   if (li) showUser(li.dataset.user);
 });
 // the lists answer the keyboard as they answer the mouse: Tab to an entry, Enter or Space to choose it
-for (const list of ["users", "history"]) {
+for (const list of ["users", "history", "items"]) {
   $(list).addEventListener("keydown", (event) => {
     if ((event.key === "Enter" || event.key === " ") && event.target.matches("li[tabindex]")) {
       event.preventDefault();
@@ -266,6 +290,10 @@ for (const list of ["users", "history"]) {
 $("history").addEventListener("click", (event) => {
   const li = event.target.closest("li[data-item]");
   if (li && state.user) showPast(li.dataset.item, Number(li.dataset.rating));
+});
+$("items").addEventListener("click", (event) => {
+  const li = event.target.closest("li[data-item]");
+  if (li && state.user) showPast(li.dataset.item, state.rated.get(li.dataset.item) ?? null);
 });
 $("status").addEventListener("click", (event) => {
   const link = event.target.closest("a.suggestion");
