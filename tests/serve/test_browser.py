@@ -302,6 +302,66 @@ def test_page_shows_explanation_cards(server):
     assert (ARTIFACTS / "serve-page.png").stat().st_size > 10000
 
 
+def address(page) -> dict[str, str]:
+    """What the page's address (``#bundle=…&user=…``) says it shows."""
+    from urllib.parse import parse_qs, urlsplit
+
+    return {name: values[0] for name, values in parse_qs(urlsplit(page.url).fragment).items()}
+
+
+def test_the_pages_address_says_what_it_shows_and_a_link_to_it_opens_the_same(server):
+    """The bundle, explainer, user and item card shown are kept in the page's address (#…), so that
+    a link copied from it opens them again; one naming what is not there opens what is."""
+    from playwright.sync_api import sync_playwright
+
+    url, split = server
+    user = split.train.users[0]
+    rated = {i for u, i in zip(split.train.users, split.train.items) if u == user}
+    item = next(i for i in split.train.items if i not in rated)
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_page()
+            page.goto(url + "/")
+            page.wait_for_selector("#users li", timeout=30000)
+            assert address(page) == {"bundle": "planted", "explainer": "all"}
+            page.select_option("#explainer", "pair")
+            search_user(page, user)
+            page.click(f'#users li[data-user="{user}"]')
+            page.wait_for_selector(".card .explanation", timeout=30000)
+            assert address(page) == {"bundle": "planted", "explainer": "pair", "user": user}
+            page.fill("#item-search", item)
+            page.click(f'#items li[data-item="{item}"]')
+            page.wait_for_selector("#past .card", timeout=30000)
+            assert address(page) == {"bundle": "planted", "explainer": "pair", "user": user, "item": item}
+            link = page.url
+            # the link, opened in a new page: the same explainer, user and card
+            other = browser.new_page()
+            other.goto(link)
+            other.wait_for_function(f"document.querySelector('#past .item-id')?.textContent === '{item}'",
+                                    timeout=30000)
+            assert other.locator("#past .given").inner_text() == f"not rated by {user}"
+            assert other.locator(f'#users li.active[data-user="{user}"]').count() == 1
+            assert other.input_value("#explainer") == "pair"
+            assert [w.inner_text() for w in other.locator("#past .who").all()] == ["MT-P"]
+            # another bundle's link (PETER+), pasted into the same page; then a new user named by one
+            other.goto(url + f"/#bundle=planted-peter&user={user}")
+            other.wait_for_function("document.getElementById('status').textContent.includes('recommendations for')"
+                                    " && state.bundle.name === 'planted-peter'", timeout=30000)
+            assert other.locator("#past .card").count() == 0 and other.input_value("#bundle") == "planted-peter"
+            other.goto(url + "/#bundle=no-such-bundle&explainer=nothing&user=somebody-new")
+            other.wait_for_function("document.getElementById('status').textContent.includes('is new here')",
+                                    timeout=30000)
+            assert other.input_value("#bundle") == "planted-peter"  # no such bundle: the one shown stays
+            assert address(other)["user"] == "somebody-new"
+            # choosing another bundle drops the user and the item from the address
+            page.select_option("#bundle", "planted-bias")
+            page.wait_for_function("!window.location.hash.includes('user=')", timeout=30000)
+            assert address(page) == {"bundle": "planted-bias"}
+        finally:
+            browser.close()
+
+
 def test_the_page_waits_out_a_busy_server_and_asks_again(served_bundles, monkeypatch):
     """Served with --max-in-flight 1 while another client's request holds the one place, the page's
     first requests are refused (503, Retry-After: 1); it waits and asks again, and loads."""

@@ -5,7 +5,7 @@
 
 const $ = (id) => document.getElementById(id);
 const state = { bundle: null, bundles: [], user: null, request: 0, pastClick: 0, search: 0, itemSearch: 0,
-                rated: new Map() };
+                rated: new Map(), item: null };
 
 // fetch, and while the server answers 503 (busy: whyrec serve --max-in-flight), wait the
 // Retry-After it gives (1 s unless it says) and ask again, at most `tries` times in all
@@ -66,6 +66,38 @@ async function loadBundles() {
   $("bundle").innerHTML = state.bundles.map((b) => `<option value="${escapeHtml(b.name)}" ` +
     `title="${escapeHtml(bundleTitle(b))}">${escapeHtml(b.name)} (${escapeHtml(about(b))})</option>`).join("");
   await selectBundle(state.bundles[0].name);
+  await openAddress();
+}
+
+// what the page shows, in its address (#bundle=…&explainer=…&user=…&item=…): a link copied from it
+// opens the same bundle, explainer, user and item card
+function saveAddress() {
+  const at = new URLSearchParams();
+  if (state.bundle) at.set("bundle", state.bundle.name);
+  if ($("explainer").value) at.set("explainer", $("explainer").value);
+  if (state.user !== null) at.set("user", state.user);
+  if (state.item !== null) at.set("item", state.item);
+  window.history.replaceState(null, "", `#${at}`);
+}
+
+// show what the address names (on load, and when another address is pasted into this tab); a bundle,
+// explainer or user it names that is not there is passed over, as a new user is shown as one
+async function openAddress() {
+  const at = new URLSearchParams(window.location.hash.slice(1));
+  const name = at.get("bundle");
+  if (name && name !== state.bundle.name && state.bundles.some((b) => b.name === name)) {
+    $("bundle").value = name;
+    await selectBundle(name);
+  }
+  const explainer = at.get("explainer");
+  if (explainer && [...$("explainer").options].some((o) => o.value === explainer)) $("explainer").value = explainer;
+  const user = at.get("user");
+  if (!user) return saveAddress();
+  $("user-search").value = user;
+  await searchUsers();
+  await showUser(user);
+  const item = at.get("item");
+  if (item && state.user === user) await showPast(item, state.rated.get(item) ?? null);
 }
 
 async function selectBundle(name) {
@@ -78,6 +110,7 @@ async function selectBundle(name) {
   $("history-title").hidden = $("recs-title").hidden = true;
   $("item-choice").hidden = true; // asked about once a user is chosen
   state.rated = new Map();
+  state.item = null;
   const options = state.bundle.explainers.map(
     (e) => `<option value="${escapeHtml(e.id)}">${escapeHtml(e.label)}</option>`);
   if (state.bundle.explainers.length > 1) options.unshift('<option value="all">all, side by side</option>');
@@ -167,6 +200,8 @@ async function showUser(user) {
   document.querySelectorAll("#users li").forEach((li) => li.classList.toggle("active", li.dataset.user === user));
   document.querySelectorAll("#items li").forEach((li) => li.classList.remove("active")); // its card goes too
   $("item-choice").hidden = false;
+  state.item = null;
+  saveAddress();
   $("status").textContent = `Loading recommendations for ${user}…`;
   const bundle = encodeURIComponent(state.bundle.name);
   const { explainer, word, decoding } = chosen();
@@ -219,6 +254,8 @@ async function showPast(item, rating) {
     const answer = await response.json();
     if (!response.ok) throw new Error(answer.error || response.statusText);
     if (request !== state.request || click !== state.pastClick) return;
+    state.item = item;
+    saveAddress();
     const given = `<div class="given">${rating === null ? "not rated" : `rated ${ratingText(rating, scaleTop())}`} by ${escapeHtml(state.user)}</div>`;
     const why = answer.no_explanation ? `<div class="why">${escapeHtml(answer.no_explanation)}.</div>` : "";
     $("past").innerHTML = cardHtml(answer, given + why);
@@ -263,10 +300,11 @@ function renderCards(recs) {
   $("cards").innerHTML = recs.items.map((item) => cardHtml(item)).join("");
 }
 
-$("bundle").addEventListener("change", (event) => selectBundle(event.target.value));
+$("bundle").addEventListener("change", (event) => selectBundle(event.target.value).then(saveAddress));
+window.addEventListener("hashchange", () => openAddress());
 $("user-search").addEventListener("input", () => searchUsers());
 $("item-search").addEventListener("input", () => searchItems());
-$("explainer").addEventListener("change", () => state.user && showUser(state.user));
+$("explainer").addEventListener("change", () => (state.user ? showUser(state.user) : saveAddress()));
 $("feature-word").addEventListener("change", () => state.user && showUser(state.user));
 $("decoding").addEventListener("change", () => {
   $("seed-choice").hidden = $("decoding").value !== "sample"; // a seed steers sampling only
