@@ -344,6 +344,22 @@ def test_the_pages_address_says_what_it_shows_and_a_link_to_it_opens_the_same(se
             assert other.locator(f'#users li.active[data-user="{user}"]').count() == 1
             assert other.input_value("#explainer") == "pair"
             assert [w.inner_text() for w in other.locator("#past .who").all()] == ["MT-P"]
+            # sampled with a seed and at least 3 words: the link draws the same explanations
+            page.select_option("#decoding", "sample")
+            page.fill("#seed", "3")
+            page.fill("#min-words", "3")
+            with page.expect_response(lambda r: "/recommendations?" in r.url and r.url.endswith("seed=3&min_words=3")):
+                page.dispatch_event("#min-words", "change")
+            page.wait_for_selector(".card .explanation", timeout=30000)
+            assert address(page) == {"bundle": "planted", "explainer": "pair", "decoding": "sample", "seed": "3",
+                                     "min_words": "3", "user": user}
+            drawn = page.locator(".card .explanation").all_inner_texts()
+            other.goto(page.url)
+            other.wait_for_function("document.getElementById('status').textContent.includes('recommendations for')"
+                                    " && !document.querySelector('#past .card')", timeout=30000)
+            assert other.locator(".card .explanation").all_inner_texts() == drawn
+            assert (other.input_value("#decoding"), other.input_value("#seed"), other.is_visible("#seed")) == \
+                ("sample", "3", True)
             # another bundle's link (PETER+), pasted into the same page; then a new user named by one
             other.goto(url + f"/#bundle=planted-peter&user={user}")
             other.wait_for_function("document.getElementById('status').textContent.includes('recommendations for')"

@@ -69,12 +69,19 @@ async function loadBundles() {
   await openAddress();
 }
 
-// what the page shows, in its address (#bundle=…&explainer=…&user=…&item=…): a link copied from it
-// opens the same bundle, explainer, user and item card
+// what the page shows, in its address (#bundle=…&explainer=…&user=…&item=…, and the decoding, seed,
+// fewest words and feature word when chosen): a link copied from it opens the same view, the same
+// explanations (a sampled one with its seed)
 function saveAddress() {
   const at = new URLSearchParams();
   if (state.bundle) at.set("bundle", state.bundle.name);
-  if ($("explainer").value) at.set("explainer", $("explainer").value);
+  if ($("explainer").value) {
+    at.set("explainer", $("explainer").value);
+    if ($("decoding").value !== "greedy") at.set("decoding", $("decoding").value);
+    if ($("decoding").value === "sample" && typedSeed() !== null) at.set("seed", typedSeed());
+    if (typedMinWords() !== null) at.set("min_words", typedMinWords());
+    if (chosen().word) at.set("feature_word", chosen().word);
+  }
   if (state.user !== null) at.set("user", state.user);
   if (state.item !== null) at.set("item", state.item);
   window.history.replaceState(null, "", `#${at}`);
@@ -91,6 +98,12 @@ async function openAddress() {
   }
   const explainer = at.get("explainer");
   if (explainer && [...$("explainer").options].some((o) => o.value === explainer)) $("explainer").value = explainer;
+  const decoding = at.get("decoding") || "greedy";
+  if (decoding in DECODINGS) $("decoding").value = decoding;
+  $("seed-choice").hidden = $("decoding").value !== "sample";
+  $("seed").value = at.get("seed") || "";
+  $("min-words").value = at.get("min_words") || "";
+  $("feature-word").value = at.get("feature_word") || "";
   const user = at.get("user");
   if (!user) return saveAddress();
   $("user-search").value = user;
@@ -305,13 +318,14 @@ window.addEventListener("hashchange", () => openAddress());
 $("user-search").addEventListener("input", () => searchUsers());
 $("item-search").addEventListener("input", () => searchItems());
 $("explainer").addEventListener("change", () => (state.user ? showUser(state.user) : saveAddress()));
-$("feature-word").addEventListener("change", () => state.user && showUser(state.user));
+$("feature-word").addEventListener("change", () => (state.user ? showUser(state.user) : saveAddress()));
 $("decoding").addEventListener("change", () => {
   $("seed-choice").hidden = $("decoding").value !== "sample"; // a seed steers sampling only
   if (state.user) showUser(state.user);
+  else saveAddress();
 });
-$("seed").addEventListener("change", () => state.user && showUser(state.user));
-$("min-words").addEventListener("change", () => state.user && showUser(state.user));
+$("seed").addEventListener("change", () => (state.user ? showUser(state.user) : saveAddress()));
+$("min-words").addEventListener("change", () => (state.user ? showUser(state.user) : saveAddress()));
 $("users").addEventListener("click", (event) => {
   const li = event.target.closest("li[data-user]");
   if (li) showUser(li.dataset.user);
