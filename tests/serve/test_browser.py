@@ -365,6 +365,18 @@ def test_the_pages_address_says_what_it_shows_and_a_link_to_it_opens_the_same(se
             other.wait_for_function("document.getElementById('status').textContent.includes('recommendations for')"
                                     " && state.bundle.name === 'planted-peter'", timeout=30000)
             assert other.locator("#past .card").count() == 0 and other.input_value("#bundle") == "planted-peter"
+            word = other.evaluate("state.bundle.feature_words[0]")  # PETER+ about a chosen feature word
+            other.fill("#feature-word", word)
+            other.dispatch_event("#feature-word", "change")
+            other.wait_for_function(f"[...document.querySelectorAll('.card .who')].every((e) => "
+                                    f"e.textContent === 'PETER+ · about {word}')", timeout=30000)
+            assert address(other)["feature_word"] == word and address(other)["explainer"] == "peter+"
+            linked = browser.new_page()
+            linked.goto(other.url)
+            linked.wait_for_function(f"document.querySelectorAll('.card .who').length > 0 && [...document."
+                                     f"querySelectorAll('.card .who')].every((e) => e.textContent === "
+                                     f"'PETER+ · about {word}')", timeout=30000)
+            assert linked.input_value("#feature-word") == word
             other.goto(url + "/#bundle=no-such-bundle&explainer=nothing&user=somebody-new")
             other.wait_for_function("document.getElementById('status').textContent.includes('is new here')",
                                     timeout=30000)
