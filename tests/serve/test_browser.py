@@ -241,6 +241,13 @@ def test_page_shows_explanation_cards(server):
                                    timeout=30000)
             assert "writes no explanations" in page.locator("#status").inner_text()
             assert page.locator(".card .explanation").count() == 0
+            # an item asked about: its predicted rating, and no word of whether the user rated it, which a
+            # rating bundle served without its data does not know
+            page.fill("#item-search", "")
+            page.wait_for_selector("#items li[data-item]", timeout=30000)
+            page.click("#items li[data-item] >> nth=0")
+            page.wait_for_selector("#past .card .stars", timeout=30000)
+            assert page.locator("#past .given").count() == 0 and page.evaluate("state.rated") is None
             assert page.locator("#feature-choice").is_hidden()  # only PETER+ is steered by a feature word
             # PETER+: each item's own feature word, or the one typed in
             page.select_option("#bundle", "planted-peter")

@@ -110,7 +110,7 @@ async function openAddress() {
   await searchUsers();
   await showUser(user);
   const item = at.get("item");
-  if (item && state.user === user) await showPast(item, state.rated.get(item) ?? null);
+  if (item && state.user === user) await showPast(item, ratingGiven(item));
 }
 
 async function selectBundle(name) {
@@ -247,13 +247,20 @@ async function showUser(user) {
 
 function renderHistory(history) {
   const past = history.history || []; // null: a rating bundle served without its data knows no past ratings
-  state.rated = new Map(past.map((h) => [h.item, h.rating])); // an item asked about may be one of them
+  // an item asked about may be one of them; null: not known
+  state.rated = history.history === null ? null : new Map(past.map((h) => [h.item, h.rating]));
   $("history-title").hidden = past.length === 0;
   $("history").innerHTML = past.map((h) => `<li tabindex="0" role="button" data-item="${escapeHtml(h.item)}" data-rating="${h.rating}" title="${escapeHtml(h.item)}: click for what the system predicts and writes for it">${escapeHtml(h.title || h.item)} · ${ratingText(h.rating, scaleTop())}</li>`).join("");
 }
 
-// an item explained for the chosen user: one they rated (``rating``), the rating they gave beside the
-// one the system predicts, and why; one they did not (null), what the system predicts and writes
+// what the chosen user gave ``item``: their rating, null when they did not rate it, undefined when the
+// bundle does not know what they rated (a rating bundle served without its data)
+function ratingGiven(item) {
+  return state.rated === null ? undefined : state.rated.get(item) ?? null;
+}
+
+// an item explained for the chosen user: the rating they gave (``rating``: see ratingGiven) beside the
+// one the system predicts, and why
 async function showPast(item, rating) {
   const request = state.request; // dropped if the user or bundle changes meanwhile,
   const click = ++state.pastClick; // or if another item was clicked since
@@ -269,7 +276,7 @@ async function showPast(item, rating) {
     if (request !== state.request || click !== state.pastClick) return;
     state.item = item;
     saveAddress();
-    const given = `<div class="given">${rating === null ? "not rated" : `rated ${ratingText(rating, scaleTop())}`} by ${escapeHtml(state.user)}</div>`;
+    const given = rating === undefined ? "" : `<div class="given">${rating === null ? "not rated" : `rated ${ratingText(rating, scaleTop())}`} by ${escapeHtml(state.user)}</div>`;
     const why = answer.no_explanation ? `<div class="why">${escapeHtml(answer.no_explanation)}.</div>` : "";
     $("past").innerHTML = cardHtml(answer, given + why);
   } catch (error) {
@@ -345,7 +352,7 @@ $("history").addEventListener("click", (event) => {
 });
 $("items").addEventListener("click", (event) => {
   const li = event.target.closest("li[data-item]");
-  if (li && state.user) showPast(li.dataset.item, state.rated.get(li.dataset.item) ?? null);
+  if (li && state.user) showPast(li.dataset.item, ratingGiven(li.dataset.item));
 });
 $("status").addEventListener("click", (event) => {
   const link = event.target.closest("a.suggestion");
