@@ -327,6 +327,21 @@ def test_a_first_line_that_reads_as_a_header_is_not_answered_as_a_user(tmp_path,
     assert (alone in str(refused.value)) is ("," not in first)
 
 
+def test_a_users_file_of_reviews_checks_its_item_cell_too_before_taking_a_text_line_for_a_row(tmp_path):
+    """A line inside a review's quoted text is taken for a row of its own only when its user cell and,
+    in a file with an item column, its item cell both look like ids: a line of text whose first
+    word alone does so is read as text, as a pairs file reads it."""
+    from whyrec.cli.pairs import read_users
+
+    reviews = tmp_path / "reviews.csv"
+    reviews.write_text('user,item,text\nu1,i1,"Loud,\nGreat,cheap and small, really"\nu2,i2,ok\n')
+    assert read_users(reviews) == (["u1", "u2"], [3, 4])
+    swallowed = tmp_path / "swallowed.csv"  # a quote never closed until later: a row inside it is still found
+    swallowed.write_text('user,item,text\nu1,i1,"Loud\nu2,i2,ok\nu3,i3,fine"\n')
+    with pytest.raises(DataError, match=r"swallowed\.csv:2: a quote opened on this line closes only on line 4,"):
+        read_users(swallowed)
+
+
 def test_blank_lines_before_the_header_are_passed_over(tmp_path):
     """A file that begins with blank lines (spaces, tabs) is read from its header on, its rows at
     their own lines; it was told it was empty. A header naming no id is told at its own line."""

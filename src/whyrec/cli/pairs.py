@@ -248,6 +248,10 @@ def _csv_id_rows(handle, path: Path, ids: tuple[str, ...] = PAIR):
             raise DataError(f"needs a header row with {_id_columns(ids)} (or a review file's names for {them}): no "
                             f"column for {looked_for(missing or list(ids))}; columns are "
                             f"{columns_shown(reader.fieldnames)}{alone}", path=path, line=reader.line_num)
+        # a line inside a row's quoted text reads as a row of its own when its id cells look like ids: a
+        # users file's user cell, and its item cell too when it has one (a review file), lest a line of
+        # text that happens to start with a word be taken for one
+        looks = {**keys, **_item_key(reader.fieldnames, ids)}
         for row in reader:
             if bare and None in row:  # DictReader's key for the cells past the header's
                 raise DataError(f"{len(row[None]) + 1} cells where a bare list of user ids has one a line; a file "
@@ -255,7 +259,8 @@ def _csv_id_rows(handle, path: Path, ids: tuple[str, ...] = PAIR):
                                 line=reader.line_num)
             pair = {field: row[key] for field, key in keys.items()}
             spanned = [line for value in row.values() if isinstance(value, str) for line in value.split("\n")[1:]]
-            inside = next((k for k, line in enumerate(spanned, 1) if _reads_as_a_row(line, reader, keys, ids)), None)
+            inside = next((k for k, line in enumerate(spanned, 1) if _reads_as_a_row(line, reader, looks, tuple(looks))),
+                          None)
             if inside is not None:  # an unbalanced quote took the rows after it into one text
                 start = reader.line_num - len(spanned)
                 raise DataError(quote_swallowed(f"closes only on line {reader.line_num},", start + inside, "row"),
@@ -275,6 +280,16 @@ def _bare_id_list(names: list[str], ids: tuple[str, ...]) -> bool:
     which is the user's."""
     first = names[0] if ids == USER and len(names) == 1 else ""
     return any(ch.isdigit() for ch in first) and not any(ch.isspace() for ch in first)
+
+
+def _item_key(names: list[str], ids: tuple[str, ...]) -> dict[str, str]:
+    """``{"item": column}`` of a users file (:data:`USER`) that has an item column, else nothing."""
+    if ids != USER:
+        return {}
+    from whyrec.data.readers.fields import column_for
+
+    column = column_for("item", names)
+    return {"item": column} if column else {}
 
 
 def _reads_as_a_row(line: str, reader, keys: dict[str, str], ids: tuple[str, ...] = PAIR) -> bool:
