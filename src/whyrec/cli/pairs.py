@@ -225,8 +225,9 @@ def _csv_id_rows(handle, path: Path, ids: tuple[str, ...] = PAIR):
     reader = csv.DictReader(handle, delimiter=separator, strict=True,  # strict: a quote never closed
                             quoting=csv.QUOTE_NONE if tabs and quotes_are_text(path) else csv.QUOTE_MINIMAL)
     try:
+        # blank lines before the header, passed over as csv_separator passes them
         while reader.fieldnames is not None and not "".join(reader.fieldnames).strip():
-            reader.fieldnames = next(reader.reader, None)  # blank lines before the header, passed over as csv_separator does
+            reader.fieldnames = next(reader.reader, None)
         if not reader.fieldnames:
             kind, each = ("a pairs file", "pair") if ids == PAIR else ("a users file", "user")
             raise DataError(f"is empty: {kind} needs a header row with {_id_columns(ids)}, then a row per {each}",
@@ -259,8 +260,8 @@ def _csv_id_rows(handle, path: Path, ids: tuple[str, ...] = PAIR):
                                 line=reader.line_num)
             pair = {field: row[key] for field, key in keys.items()}
             spanned = [line for value in row.values() if isinstance(value, str) for line in value.split("\n")[1:]]
-            inside = next((k for k, line in enumerate(spanned, 1) if _reads_as_a_row(line, reader, looks, tuple(looks))),
-                          None)
+            inside = next((k for k, line in enumerate(spanned, 1)
+                           if _reads_as_a_row(line, reader, looks, tuple(looks))), None)
             if inside is not None:  # an unbalanced quote took the rows after it into one text
                 start = reader.line_num - len(spanned)
                 raise DataError(quote_swallowed(f"closes only on line {reader.line_num},", start + inside, "row"),

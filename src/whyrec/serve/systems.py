@@ -211,6 +211,26 @@ class BatchingScorer(SharedPasses):
         self.jobs += len(jobs)
 
 
+def _search(query: str, limit: int, id_map, order, names: dict[str, str] | None = None) -> tuple[list[int], bool]:
+    """The positions in ``id_map`` of up to ``limit`` ids, taken in ``order``, that hold ``query``
+    (stripped as ids are, :func:`whyrec.ids.stripped_id`; any case), or whose name in ``names``
+    (an item's title) does; when none does, those whose id is close to it
+    (:meth:`whyrec.data.IdMap.close`, at :data:`SIMILAR_SEARCH`); and whether they are the close ones."""
+    query = stripped_id(query)
+    q = query.lower()
+    names = names or {}
+    found = []
+    for n in order:
+        key = id_map.ids[n]
+        if q in key.lower() or q in names.get(key, "").lower():
+            found.append(int(n))
+            if len(found) >= limit:
+                break
+    if found or not q:
+        return found, False
+    return [id_map.index(key) for key in id_map.close(query, limit, SIMILAR_SEARCH)], True
+
+
 class ServedSystem:
     """One loaded bundle and the operations the API needs."""
 
@@ -339,18 +359,7 @@ class ServedSystem:
         """Up to ``limit`` users whose id holds ``query`` (any case), in the bundle's order; when
         none does, those whose id is close to it (:mod:`whyrec.close_ids`), marked ``similar``.
         ``query`` is stripped as ids are (:func:`whyrec.ids.stripped_id`)."""
-        query = stripped_id(query)
-        q = query.lower()
-        found = []
-        for u, uid in enumerate(self.user_ids):
-            if q in uid.lower():
-                found.append(u)
-                if len(found) >= limit:
-                    break
-        similar = not found and bool(q)
-        if similar:
-            user_map = self.rating.user_map
-            found = [user_map.index(uid) for uid in user_map.close(query, limit, SIMILAR_SEARCH)]
+        found, similar = _search(query, limit, self.rating.user_map, range(len(self.user_ids)))
         return [{"user": self.user_ids[u], "reviews": int(len(self.history_items[u])) if self.has_history else None,
                  **({"similar": True} if similar else {})} for u in found]
 
@@ -359,19 +368,7 @@ class ServedSystem:
         train part first (in the bundle's order without its data); when none does, those whose id
         is close to it, marked ``similar``, as :meth:`search_users` answers. Each with its title
         and how many train ratings it has (None without the data)."""
-        query = stripped_id(query)
-        q = query.lower()
-        found = []
-        for i in self._items_by_ratings():
-            item = self.item_ids[i]
-            if q in item.lower() or q in (self.titles.get(item) or "").lower():
-                found.append(i)
-                if len(found) >= limit:
-                    break
-        similar = not found and bool(q)
-        if similar:
-            item_map = self.rating.item_map
-            found = [item_map.index(iid) for iid in item_map.close(query, limit, SIMILAR_SEARCH)]
+        found, similar = _search(query, limit, self.rating.item_map, self._items_by_ratings(), self.titles)
         return [{"item": self.item_ids[i], "title": self.titles.get(self.item_ids[i]),
                  "ratings": int(self.popularity[i]) if self.has_history else None,
                  **({"similar": True} if similar else {})} for i in found]
