@@ -160,9 +160,12 @@ def test_page_shows_explanation_cards(server):
                              for li in page.locator("#history li").all()}
             unrated = next(i for i in trained_items if i not in rated)
             found = request_json(url, "GET", f"/api/bundles/planted/items?query={unrated}")[1]
-            title = next(i["title"] for i in found if i["item"] == unrated)
+            title, count = next((i["title"], i["ratings"]) for i in found if i["item"] == unrated)
             page.fill("#item-search", title)
             page.wait_for_selector(f'#items li[data-item="{unrated}"]', timeout=30000)
+            # a title cut short in the narrow list is whole in the entry's tooltip, with its id and ratings
+            assert page.get_attribute(f'#items li[data-item="{unrated}"]', "title") == \
+                f"{title} ({unrated}): {count} rating{'' if count == 1 else 's'} in training"
             page.click(f'#items li[data-item="{unrated}"]')
             page.wait_for_function(f"document.querySelector('#past .item-id')?.textContent === '{unrated}'",
                                    timeout=30000)

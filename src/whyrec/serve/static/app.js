@@ -167,7 +167,7 @@ async function searchItems() {
   const items = await getJSON(`api/bundles/${encodeURIComponent(state.bundle.name)}/items?query=${encodeURIComponent(typed)}&limit=50`);
   if (search !== state.itemSearch) return;
   const entry = (i) => `<li tabindex="0" role="button" data-item="${escapeHtml(i.item)}"${i.similar ? ' class="similar"' : ""} ` +
-    `title="${escapeHtml(i.item)}${i.ratings === null ? "" : `: ${i.ratings} rating${i.ratings === 1 ? "" : "s"} in training`}">` +
+    `title="${escapeHtml(i.title ? `${i.title} (${i.item})` : i.item)}${i.ratings === null ? "" : `: ${i.ratings} rating${i.ratings === 1 ? "" : "s"} in training`}">` +
     `<span>${escapeHtml(i.title || i.item)}</span><span class="count">${i.ratings ?? ""}</span></li>`;
   const rows = items.map(entry);
   if (items.length > 0 && items[0].similar) rows.unshift('<li class="note">no item id or title holds that; close ids:</li>');
