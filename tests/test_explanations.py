@@ -4,6 +4,7 @@ default, PETER's refusal of unseen users, unknown items, and the command line.""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -30,6 +31,32 @@ def split(tiny_split):
 @pytest.fixture(scope="module")
 def mt(tiny_mt):
     return tiny_mt
+
+
+def test_an_items_title_given_for_its_id_is_told_the_id(mt, split):
+    """An item named by its title (copied from the page or a shop) is refused as an unknown id, and
+    told the id of the item it titles; a title several items share lists them."""
+    from whyrec.explanations import item_index, titled_items
+
+    user, item = split.train.users[0], split.train.items[0]
+    title = mt.item_titles[item]
+    with pytest.raises(UnknownIdError, match=re.escape(f"unknown item ' {title.upper()}'; that is the title of "
+                                                       f"'{item}': give its id")):
+        explain_pairs(mt, [user], [f" {title.upper()}"])
+    with pytest.raises(UnknownIdError, match=r"^unknown item 'planted'$"):  # a word of a title is no title
+        explain_pairs(mt, [user], ["planted"])
+    from whyrec.cli.pairs import without_unknown_items  # a pairs file's row, left out with --skip-unknown
+
+    assert without_unknown_items(mt, [user], [title], None, [2])[3][0]["error"] == \
+        f"unknown item '{title}'; that is the title of '{item}': give its id"
+    assert item_index(mt, item) == mt.item_map.index(item)
+    shared = {"a1": "<b>Cable</b> &amp; strap", "a2": "Cable & strap · a2", "a3": "Cable & strap", "a4": "Other"}
+    assert titled_items(shared, "cable & STRAP") == ["a1", "a2", "a3"]  # HTML cleaned, the page's " · id" too
+    assert titled_items(shared, "cable & strap · a2") == ["a2"] and titled_items(shared, " ") == []
+    many = {f"b{n}": "Same" for n in range(5)}
+    with pytest.raises(UnknownIdError, match=re.escape("that is the title of 'b0', 'b1', 'b2' and 2 more: give one "
+                                                       "of their ids")):
+        item_index(mt, "same", many)
 
 
 def test_mt_gives_the_pair_explanation_and_the_item_side_to_a_new_user(mt, split):

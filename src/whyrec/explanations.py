@@ -16,7 +16,7 @@ show ``<unk>``, as the service's do.
 from __future__ import annotations
 
 import sys
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -288,7 +288,34 @@ def _title(raw: str | None) -> str | None:
 
 def _check_items(model, items: list[str]) -> None:
     for item in items:
-        model.item_map.index(item, "item")  # an unknown one: an error naming the close known item
+        item_index(model, item)  # an unknown one: an error naming the close known item, or the one it titles
+
+
+def item_index(model, item: str, titles: Mapping[str, str] | None = None) -> int:
+    """``model.item_map.index(item)``. An unknown item is a :class:`UnknownIdError` naming the known
+    id most like it; one that is a known item's title (``titles``, by default the model's own:
+    copied from the page or a shop, not its id) is told that item's id as well."""
+    try:
+        return model.item_map.index(item, "item")
+    except UnknownIdError as exc:
+        ids = titled_items(getattr(model, "item_titles", None) or {} if titles is None else titles, item)
+        if not ids:
+            raise
+        shown = ", ".join(f"'{i}'" for i in ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
+        them = "its id" if len(ids) == 1 else "one of their ids"
+        raise UnknownIdError(f"{exc}; that is the title of {shown}: give {them}") from None
+
+
+def titled_items(titles: Mapping[str, str], text: str) -> list[str]:
+    """The ids whose title (HTML cleaned, as the page shows it, with or without the `` · id`` that
+    follows a title several items share) is ``text``, but for case and the spaces around it."""
+    from whyrec.data.readers.item_metadata import clean_html
+
+    wanted = text.strip().casefold()
+    if not wanted:
+        return []
+    return [item for item, title in titles.items()
+            if wanted in {(clean := clean_html(title)).casefold(), clean.removesuffix(f" · {item}").casefold()}]
 
 
 def rating_split(mt, user: str, item: str, top: int = 3) -> dict:

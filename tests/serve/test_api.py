@@ -112,6 +112,12 @@ def test_a_new_user_close_to_a_known_one_is_answered_with_did_you_mean(client):
     wrong = c.post("/explain", json={"user": "u12", "item": item.upper()})
     assert wrong.status_code == 404 and wrong.json() == {"error": f"unknown item '{item.upper()}'; did you mean '{item}'?"}
     assert c.post("/explain", json={"user": "u12", "item": "zzzz"}).json() == {"error": "unknown item 'zzzz'"}
+    # an item named by the title the page shows for it: told its id, in /explain and in a batch
+    titled = c.post("/explain", json={"user": "u12", "item": "planted ITEM 3"})
+    assert titled.status_code == 404
+    assert titled.json() == {"error": "unknown item 'planted ITEM 3'; that is the title of 'i3': give its id"}
+    batch = c.post("/explain/batch", json={"pairs": [{"user": "u12", "item": "Planted item 3"}]}).json()
+    assert batch["answers"][0]["error"] == "unknown item 'Planted item 3'; that is the title of 'i3': give its id"
     assert "did_you_mean" not in c.post("/explain", json={"user": "u12", "item": item}).json()
 
 

@@ -37,11 +37,12 @@ def without_unknown_items(model, users: list[str], items: list[str], words: list
     ``{user, item, row, line, error}``: its pair's number in the file (a JSON array on one line holds
     many on a line), its line, and the error naming the known id most like it, when one is close."""
     from whyrec.errors import UnknownIdError
+    from whyrec.explanations import item_index
 
     kept, skipped = [], {}
     for n, item in enumerate(items):
         try:
-            model.item_map.index(item, "item")
+            item_index(model, item)
             kept.append(n)
         except UnknownIdError as exc:
             skipped[n] = {"user": users[n], "item": item, "row": n + 1, "line": lines[n], "error": str(exc)}

@@ -21,7 +21,7 @@ from whyrec.data.readers import clean_html
 from whyrec.errors import ConfigError
 from whyrec.explain.decoding import Decoding
 from whyrec.explanations import (EXPLAINER_LABELS, askable_feature_words, check_rating_scale, chosen_explainers,
-                                 explainers_of, generate, is_mt, is_peter, rating_only, splits_over)
+                                 explainers_of, generate, is_mt, is_peter, item_index, rating_only, splits_over)
 from whyrec.ids import stripped_id
 from whyrec.rating import ContextAwareALS
 
@@ -391,8 +391,9 @@ class ServedSystem:
                 for i, r in zip(self.history_items[u].tolist(), self.history_ratings[u].tolist())]
 
     def check_item(self, item: str) -> None:
-        """Refuse an item the bundle does not know, naming the known id most like it when one is close."""
-        self.rating.item_map.index(item, "item")
+        """Refuse an item the bundle does not know, naming the known id most like it when one is close,
+        and the item whose title it is, when it is one (:func:`whyrec.explanations.item_index`)."""
+        item_index(self.rating, item, self.titles)
 
     def recommend(self, user: str, k: int) -> tuple[list[str], np.ndarray, bool]:
         """Top-k unseen items and their predicted ratings (one batched call); cold start: popular
