@@ -36,7 +36,7 @@ def mt(tiny_mt):
 def test_an_items_title_given_for_its_id_is_told_the_id(mt, split):
     """An item named by its title (copied from the page or a shop) is refused as an unknown id, and
     told the id of the item it titles; a title several items share lists them."""
-    from whyrec.explanations import item_index, titled_items
+    from whyrec.explanations import TitledItems, item_index
 
     user, item = split.train.users[0], split.train.items[0]
     title = mt.item_titles[item]
@@ -51,9 +51,10 @@ def test_an_items_title_given_for_its_id_is_told_the_id(mt, split):
         f"unknown item '{title}'; that is the title of '{item}': give its id"
     assert item_index(mt, item) == mt.item_map.index(item)
     shared = {"a1": "<b>Cable</b> &amp; strap", "a2": "Cable & strap · a2", "a3": "Cable & strap", "a4": "Other"}
-    assert titled_items(shared, "cable & STRAP") == ["a1", "a2", "a3"]  # HTML cleaned, the page's " · id" too
-    assert titled_items(shared, "cable & strap · a2") == ["a2"] and titled_items(shared, " ") == []
-    many = {f"b{n}": "Same" for n in range(5)}
+    titled = TitledItems(shared)
+    assert titled.named("cable & STRAP ") == ["a1", "a2", "a3"]  # HTML cleaned, the page's " · id" too
+    assert titled.named("cable & strap · a2") == ["a2"] and titled.named(" ") == []
+    many = TitledItems({f"b{n}": "Same" for n in range(5)})
     with pytest.raises(UnknownIdError, match=re.escape("that is the title of 'b0', 'b1', 'b2' and 2 more: give one "
                                                        "of their ids")):
         item_index(mt, "same", many)

@@ -287,18 +287,21 @@ def _title(raw: str | None) -> str | None:
 
 
 def _check_items(model, items: list[str]) -> None:
+    titled = TitledItems(getattr(model, "item_titles", None) or {})  # one index, made at the first unknown item
     for item in items:
-        item_index(model, item)  # an unknown one: an error naming the close known item, or the one it titles
+        item_index(model, item, titled)  # an unknown one: an error naming the close known item, or the one it titles
 
 
-def item_index(model, item: str, titles: Mapping[str, str] | None = None) -> int:
+def item_index(model, item: str, titled: TitledItems | None = None) -> int:
     """``model.item_map.index(item)``. An unknown item is a :class:`UnknownIdError` naming the known
-    id most like it; one that is a known item's title (``titles``, by default the model's own:
-    copied from the page or a shop, not its id) is told that item's id as well."""
+    id most like it; one that is a known item's title (``titled``, by default the model's own
+    titles: copied from the page or a shop, not its id) is told that item's id as well."""
     try:
         return model.item_map.index(item, "item")
     except UnknownIdError as exc:
-        ids = titled_items(getattr(model, "item_titles", None) or {} if titles is None else titles, item)
+        if titled is None:
+            titled = TitledItems(getattr(model, "item_titles", None) or {})
+        ids = titled.named(item)
         if not ids:
             raise
         shown = ", ".join(f"'{i}'" for i in ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
@@ -306,16 +309,26 @@ def item_index(model, item: str, titles: Mapping[str, str] | None = None) -> int
         raise UnknownIdError(f"{exc}; that is the title of {shown}: give {them}") from None
 
 
-def titled_items(titles: Mapping[str, str], text: str) -> list[str]:
-    """The ids whose title (HTML cleaned, as the page shows it, with or without the `` · id`` that
-    follows a title several items share) is ``text``, but for case and the spaces around it."""
-    from whyrec.data.readers.item_metadata import clean_html
+class TitledItems:
+    """The items each title names, as the page shows titles (HTML cleaned; with or without the
+    `` · id`` that follows a title several items share), but for case: made at the first
+    :meth:`named`, so that a file of many unknown items reads the titles once."""
 
-    wanted = text.strip().casefold()
-    if not wanted:
-        return []
-    return [item for item, title in titles.items()
-            if wanted in {(clean := clean_html(title)).casefold(), clean.removesuffix(f" · {item}").casefold()}]
+    def __init__(self, titles: Mapping[str, str]) -> None:
+        self._titles = titles
+        self._by_title: dict[str, list[str]] | None = None
+
+    def named(self, text: str) -> list[str]:
+        """The ids whose title is ``text``, but for case and the spaces around it."""
+        if self._by_title is None:
+            from whyrec.data.readers.item_metadata import clean_html
+
+            self._by_title = {}
+            for item, title in self._titles.items():
+                clean = clean_html(title)
+                for form in {clean.casefold(), clean.removesuffix(f" · {item}").casefold()} - {""}:
+                    self._by_title.setdefault(form, []).append(item)
+        return self._by_title.get(text.strip().casefold(), [])
 
 
 def rating_split(mt, user: str, item: str, top: int = 3) -> dict:

@@ -37,12 +37,13 @@ def without_unknown_items(model, users: list[str], items: list[str], words: list
     ``{user, item, row, line, error}``: its pair's number in the file (a JSON array on one line holds
     many on a line), its line, and the error naming the known id most like it, when one is close."""
     from whyrec.errors import UnknownIdError
-    from whyrec.explanations import item_index
+    from whyrec.explanations import TitledItems, item_index
 
     kept, skipped = [], {}
+    titled = TitledItems(getattr(model, "item_titles", None) or {})  # read at the first unknown item
     for n, item in enumerate(items):
         try:
-            item_index(model, item)
+            item_index(model, item, titled)
             kept.append(n)
         except UnknownIdError as exc:
             skipped[n] = {"user": users[n], "item": item, "row": n + 1, "line": lines[n], "error": str(exc)}

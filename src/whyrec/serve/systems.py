@@ -20,8 +20,9 @@ from whyrec.bundle import load_bundle
 from whyrec.data.readers import clean_html
 from whyrec.errors import ConfigError
 from whyrec.explain.decoding import Decoding
-from whyrec.explanations import (EXPLAINER_LABELS, askable_feature_words, check_rating_scale, chosen_explainers,
-                                 explainers_of, generate, is_mt, is_peter, item_index, rating_only, splits_over)
+from whyrec.explanations import (EXPLAINER_LABELS, TitledItems, askable_feature_words, check_rating_scale,
+                                 chosen_explainers, explainers_of, generate, is_mt, is_peter, item_index, rating_only,
+                                 splits_over)
 from whyrec.ids import stripped_id
 from whyrec.rating import ContextAwareALS
 
@@ -289,6 +290,7 @@ class ServedSystem:
         self.user_ids = self.rating.user_map.ids
         self.item_ids = self.rating.item_map.ids
         self._item_order: np.ndarray | None = None  # the item search's order, made at its first search
+        self.titled = TitledItems(self.titles)  # the items a title names (an item asked for by its title)
         # the range predict() clips to: PETER's is the train ratings', a rating model's its scale
         self.bounds = self.rating.rating_range if self.is_peter else self.rating.rating_scale
         # the data's rating scale, out of whose top the page draws its stars (a PETER bundle
@@ -393,7 +395,7 @@ class ServedSystem:
     def check_item(self, item: str) -> None:
         """Refuse an item the bundle does not know, naming the known id most like it when one is close,
         and the item whose title it is, when it is one (:func:`whyrec.explanations.item_index`)."""
-        item_index(self.rating, item, self.titles)
+        item_index(self.rating, item, self.titled)
 
     def recommend(self, user: str, k: int) -> tuple[list[str], np.ndarray, bool]:
         """Top-k unseen items and their predicted ratings (one batched call); cold start: popular
