@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import threading
 import time
@@ -310,6 +311,61 @@ def test_page_shows_explanation_cards(server):
         finally:
             browser.close()
     assert (ARTIFACTS / "serve-page.png").stat().st_size > 10000
+
+
+def test_an_items_card_is_set_beside_another_bundles_for_the_same_user(server):
+    """"Compare an item with": the item card shown (a rated item of the history, or one asked about)
+    gets the chosen bundle's card for the same user and item beside it, every explainer of that
+    bundle's own, each card headed by its bundle; "none" takes it away. The choice is in the address."""
+    from playwright.sync_api import sync_playwright
+
+    url, split = server
+    user = split.train.users[0]
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(url + "/")
+            page.wait_for_selector("#users li", timeout=30000)
+            assert page.is_visible("#compare-choice")  # three bundles served: two to compare with
+            assert [o.get_attribute("value") for o in page.locator("#compare option").all()] == \
+                ["", "planted-bias", "planted-peter"]
+            search_user(page, user)
+            page.click(f'#users li[data-user="{user}"]')
+            page.wait_for_selector(".card .explanation", timeout=30000)
+            past = page.locator("#history li").first
+            item, given = past.get_attribute("data-item"), float(past.get_attribute("data-rating"))
+            past.click()
+            page.wait_for_selector("#past .card .explanation", timeout=30000)
+            assert page.locator("#past .card").count() == 1 and page.locator("#past .from").count() == 0
+            page.select_option("#compare", "planted-peter")
+            page.wait_for_selector("#past .compared", timeout=30000)
+            cards = page.locator("#past .compared .card")
+            assert cards.count() == 2
+            # each card headed by its bundle (shown in capitals by the style sheet)
+            assert [c.locator(".from").inner_text() for c in cards.all()] == ["PLANTED", "PLANTED-PETER"]
+            assert [c.locator(".item-id").inner_text() for c in cards.all()] == [item, item]
+            assert [c.locator(".given").inner_text() for c in cards.all()] == [f"rated {given:g}★ by {user}"] * 2
+            assert [w.inner_text().split(" · ")[0] for w in cards.nth(1).locator(".who").all()] == ["PETER+"]
+            assert cards.nth(0).locator(".who").count() == 3  # this bundle's explainers: all, side by side
+            asked = {"user": user, "item": item, "bundle": "planted-peter", "explainer": "peter+"}
+            peter = request_json(url, "POST", "/explain", json.dumps(asked).encode(),
+                                 {"content-type": "application/json"})
+            assert cards.nth(1).locator(".explanation").inner_text().split("\n", 1)[1] == \
+                peter[1]["explanations"][0]["readable"]
+            assert address(page)["compare"] == "planted-peter" and address(page)["item"] == item
+            # a rating bundle beside: its predicted rating, and why it writes no explanation
+            page.select_option("#compare", "planted-bias")
+            page.wait_for_function("document.querySelector('#past .compared .card:nth-child(2) .from')?.textContent "
+                                   "=== 'planted-bias'", timeout=30000)
+            assert page.locator("#past .compared .card").nth(1).locator(".stars .value").inner_text()
+            assert "rating model only" in page.locator("#past .compared .card").nth(1).locator(".why").inner_text()
+            page.select_option("#compare", "")
+            page.wait_for_function("!document.querySelector('#past .compared') && "
+                                   "document.querySelectorAll('#past .card').length === 1", timeout=30000)
+            assert "compare" not in address(page)
+        finally:
+            browser.close()
 
 
 def address(page) -> dict[str, str]:

@@ -82,6 +82,7 @@ function saveAddress() {
     if (typedMinWords() !== null) at.set("min_words", typedMinWords());
     if (chosen().word) at.set("feature_word", chosen().word);
   }
+  if ($("compare").value) at.set("compare", $("compare").value);
   if (state.user !== null) at.set("user", state.user);
   if (state.item !== null) at.set("item", state.item);
   window.history.replaceState(null, "", `#${at}`);
@@ -104,6 +105,8 @@ async function openAddress() {
   $("seed").value = at.get("seed") || "";
   $("min-words").value = at.get("min_words") || "";
   $("feature-word").value = at.get("feature_word") || "";
+  const compare = at.get("compare");
+  $("compare").value = compare && [...$("compare").options].some((o) => o.value === compare) ? compare : "";
   const user = at.get("user");
   if (!user) return saveAddress();
   $("user-search").value = user;
@@ -137,6 +140,13 @@ async function selectBundle(name) {
   $("seed").disabled = $("decoding").disabled;
   $("min-words").disabled = $("decoding").disabled;
   $("min-words").max = state.bundle.max_words ?? 0;
+  // another bundle to set an item's card beside, for the same user (kept when it is still another)
+  const others = state.bundles.filter((b) => b.name !== name);
+  const kept = others.some((b) => b.name === $("compare").value) ? $("compare").value : "";
+  $("compare").innerHTML = ['<option value="">none</option>', ...others.map(
+    (b) => `<option value="${escapeHtml(b.name)}">${escapeHtml(b.name)}</option>`)].join("");
+  $("compare").value = kept;
+  $("compare-choice").hidden = others.length === 0;
   await Promise.all([searchUsers(), searchItems()]);
 }
 
@@ -259,8 +269,24 @@ function ratingGiven(item) {
   return state.rated === null ? undefined : state.rated.get(item) ?? null;
 }
 
+// the answer of the bundle chosen to compare with for the chosen user and ``item``: every explainer of
+// its own, with the decoding chosen (its fewest words capped at its max_words); null when none is chosen
+async function comparedAnswer(item) {
+  const other = state.bundles.find((b) => b.name === $("compare").value);
+  if (!other) return null;
+  const body = { user: state.user, item, bundle: other.name };
+  if (other.explainers.length) {
+    body.explainer = other.explainers.length > 1 ? "all" : other.explainers[0].id;
+    body.decoding = { ...chosen().decoding };
+    if (body.decoding.min_words) body.decoding.min_words = Math.min(body.decoding.min_words, other.max_words);
+  }
+  const response = await politeFetch("explain", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const answer = await response.json();
+  return response.ok ? { name: other.name, answer } : { name: other.name, error: answer.error || response.statusText };
+}
+
 // an item explained for the chosen user: the rating they gave (``rating``: see ratingGiven) beside the
-// one the system predicts, and why
+// one the system predicts, and why; beside it, when one is chosen, another bundle's card for the same pair
 async function showPast(item, rating) {
   const request = state.request; // dropped if the user or bundle changes meanwhile,
   const click = ++state.pastClick; // or if another item was clicked since
@@ -270,15 +296,27 @@ async function showPast(item, rating) {
   if (word) body.feature_word = word;
   document.querySelectorAll("#history li, #items li").forEach((li) => li.classList.toggle("active", li.dataset.item === item));
   try {
-    const response = await politeFetch("explain", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const [response, compared] = await Promise.all([
+      politeFetch("explain", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+      comparedAnswer(item)]);
     const answer = await response.json();
     if (!response.ok) throw new Error(answer.error || response.statusText);
     if (request !== state.request || click !== state.pastClick) return;
     state.item = item;
     saveAddress();
     const given = rating === undefined ? "" : `<div class="given">${rating === null ? "not rated" : `rated ${ratingText(rating, scaleTop())}`} by ${escapeHtml(state.user)}</div>`;
-    const why = answer.no_explanation ? `<div class="why">${escapeHtml(answer.no_explanation)}.</div>` : "";
-    $("past").innerHTML = cardHtml(answer, given + why);
+    const why = (a) => (a.no_explanation ? `<div class="why">${escapeHtml(a.no_explanation)}.</div>` : "");
+    const from = (name) => (compared ? `<div class="from">${escapeHtml(name)}</div>` : "");
+    const mine = cardHtml(answer, given + why(answer), from(state.bundle.name));
+    $("past").classList.toggle("wide", compared !== null);
+    if (!compared) {
+      $("past").innerHTML = mine;
+      return;
+    }
+    const theirs = compared.error
+      ? `<article class="card">${from(compared.name)}<div class="status">Error: ${escapeHtml(compared.error)}</div></article>`
+      : cardHtml(compared.answer, given + why(compared.answer), from(compared.name));
+    $("past").innerHTML = `<div class="compared">${mine}${theirs}</div>`;
   } catch (error) {
     if (request === state.request && click === state.pastClick) $("past").innerHTML = `<div class="status">Error: ${escapeHtml(error.message)}</div>`;
   }
@@ -299,13 +337,14 @@ function whyRating(split) {
   return `<div class="why" title="the predicted rating: the item's baseline, what your past ratings add, and the rest (text prior, solver lag)">${baseline} ${split.baseline.toFixed(2)} · ${parts.join(" · ")} · rest ${signed(split.rest)}</div>`;
 }
 
-// one item's card: title, predicted stars, the rating's split and each explanation (``extra``: HTML under the stars)
-function cardHtml(item, extra = "") {
+// one item's card: title, predicted stars, the rating's split and each explanation (``extra``: HTML under the
+// stars; ``head``: above the title)
+function cardHtml(item, extra = "", head = "") {
   const explanations = item.explanations || [];
   const about = item.feature_word && item.feature_word !== "<unk>" ? ` · about ${escapeHtml(item.feature_word)}` : "";
   const blocks = explanations.map((e) => `<div class="explanation"><span class="who">${escapeHtml(e.label)}${about}</span>${highlight(e.readable, e.features)}</div>`).join("");
   const layout = explanations.length > 1 ? "explanations side-by-side" : "explanations";
-  return `<article class="card">
+  return `<article class="card">${head}
       <h3>${escapeHtml(item.title || item.item)}</h3>
       ${item.title && !item.title.endsWith(` · ${item.item}`) ? `<div class="item-id">${escapeHtml(item.item)}</div>` : ""}
       <div class="stars" title="predicted rating">${stars(item.predicted_rating, scaleTop())}<span class="value">${item.predicted_rating.toFixed(2)}${scaleTop() === 5 ? "" : ` / ${scaleTop()}`}</span></div>
@@ -332,6 +371,9 @@ $("decoding").addEventListener("change", () => {
   else saveAddress();
 });
 $("seed").addEventListener("change", () => (state.user ? showUser(state.user) : saveAddress()));
+// another bundle to compare with: the item card shown is asked again, beside that bundle's
+$("compare").addEventListener("change", () => (state.item !== null ? showPast(state.item, ratingGiven(state.item))
+  : saveAddress()));
 $("min-words").addEventListener("change", () => (state.user ? showUser(state.user) : saveAddress()));
 $("users").addEventListener("click", (event) => {
   const li = event.target.closest("li[data-user]");
