@@ -49,6 +49,14 @@ def test_an_items_title_given_for_its_id_is_told_the_id(mt, split):
 
     assert without_unknown_items(mt, [user], [title], None, [2])[3][0]["error"] == \
         f"unknown item '{title}'; that is the title of '{item}': give its id"
+    # a rating model keeps no titles: those of the data it was given (--data), when it is given
+    rating = BiasBaseline().fit(split.train)
+    with pytest.raises(UnknownIdError, match=f"^unknown item '{title}'$"):
+        explain_pairs(rating, [user], [title])
+    with pytest.raises(UnknownIdError, match=re.escape(f"that is the title of '{item}': give its id")):
+        explain_pairs(rating, [user], [title], history=split.train)
+    assert without_unknown_items(rating, [user], [title], None, [2], split.train)[3][0]["error"].endswith(
+        f"that is the title of '{item}': give its id")
     assert item_index(mt, item) == mt.item_map.index(item)
     shared = {"a1": "<b>Cable</b> &amp; strap", "a2": "Cable & strap · a2", "a3": "Cable & strap", "a4": "Other"}
     titled = TitledItems(shared)

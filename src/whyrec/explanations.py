@@ -16,7 +16,7 @@ show ``<unk>``, as the service's do.
 from __future__ import annotations
 
 import sys
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -253,7 +253,7 @@ def check_pairs(model, users: Sequence[str], items: Sequence[str], explainer: st
             check_rating_scale(model, history.rating_scale)
     elif why and not is_mt(model):
         raise ConfigError("the rating split is of MT's ALS ratings; PETER rates with its transformer")
-    _check_items(model, items)
+    _check_items(model, items, history)
     return users, items, feature_words
 
 
@@ -286,8 +286,8 @@ def _title(raw: str | None) -> str | None:
     return clean_html(raw) or None if raw else None
 
 
-def _check_items(model, items: list[str]) -> None:
-    titled = TitledItems(getattr(model, "item_titles", None) or {})  # one index, made at the first unknown item
+def _check_items(model, items: list[str], history=None) -> None:
+    titled = TitledItems.of(model, history)  # one index, made at the first unknown item
     for item in items:
         item_index(model, item, titled)  # an unknown one: an error naming the close known item, or the one it titles
 
@@ -300,7 +300,7 @@ def item_index(model, item: str, titled: TitledItems | None = None) -> int:
         return model.item_map.index(item, "item")
     except UnknownIdError as exc:
         if titled is None:
-            titled = TitledItems(getattr(model, "item_titles", None) or {})
+            titled = TitledItems.of(model)
         ids = titled.named(item)
         if not ids:
             raise
@@ -312,11 +312,21 @@ def item_index(model, item: str, titled: TitledItems | None = None) -> int:
 class TitledItems:
     """The items each title names, as the page shows titles (HTML cleaned; with or without the
     `` · id`` that follows a title several items share), but for case: made at the first
-    :meth:`named`, so that a file of many unknown items reads the titles once."""
+    :meth:`named`, so that a file of many unknown items reads the titles once. ``titles``: item →
+    title, or what gives it when first needed."""
 
-    def __init__(self, titles: Mapping[str, str]) -> None:
+    def __init__(self, titles: Mapping[str, str] | Callable[[], Mapping[str, str]]) -> None:
         self._titles = titles
         self._by_title: dict[str, list[str]] | None = None
+
+    @classmethod
+    def of(cls, model, history=None) -> "TitledItems":
+        """The titles of ``model``'s items: its own (MT's, PETER's), else, for a rating model given
+        the data it was trained on (``history``, a :class:`~whyrec.data.Corpus`), the data's."""
+        own = getattr(model, "item_titles", None)
+        if own or history is None:
+            return cls(own or {})
+        return cls(lambda: {item: title for item in model.item_map.ids if (title := history.item_title(item))})
 
     def named(self, text: str) -> list[str]:
         """The ids whose title is ``text``, but for case and the spaces around it."""
@@ -324,7 +334,8 @@ class TitledItems:
             from whyrec.data.readers.item_metadata import clean_html
 
             self._by_title = {}
-            for item, title in self._titles.items():
+            titles = self._titles() if callable(self._titles) else self._titles
+            for item, title in titles.items():
                 clean = clean_html(title)
                 for form in {clean.casefold(), clean.removesuffix(f" · {item}").casefold()} - {""}:
                     self._by_title.setdefault(form, []).append(item)

@@ -82,14 +82,14 @@ def explain(
     model, history = _answering_bundle(context, bundle, device, decoding)
     skipped: dict[int, dict] = {}  # --skip-unknown: the rows left out, by position, each with its line and why
     if pairs is not None and skip_unknown:
-        users, items, words, skipped = without_unknown_items(model, users, items, words, lines)
+        users, items, words, skipped = without_unknown_items(model, users, items, words, lines, history)
         if skipped:
             first = next(iter(skipped.values()))
             print_warning(f"{pairs_shown(pairs)}: {len(skipped):,} of {len(lines):,} rows left out, their items "
                           f"unknown to the bundle (first: row {first['row']} at line {first['line']}, "
                           f"{first['error']})")
     elif pairs is not None:
-        check_pair_items(model, pairs_shown(pairs), users, items, lines)
+        check_pair_items(model, pairs_shown(pairs), users, items, lines, history)
     if words is None and feature_word is not None:
         words = [feature_word] * len(users)
     users, items, words = check_pairs(model, users, items, explainer, why, history, words)  # before any answer

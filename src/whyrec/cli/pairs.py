@@ -32,15 +32,17 @@ def paired_options(users: list[str], items: list[str]) -> tuple[list[str], list[
 
 
 def without_unknown_items(model, users: list[str], items: list[str], words: list[str | None] | None,
-                           lines: list[int]) -> tuple[list[str], list[str], list[str | None] | None, dict[int, dict]]:
+                          lines: list[int], history=None
+                          ) -> tuple[list[str], list[str], list[str | None] | None, dict[int, dict]]:
     """The pairs whose item ``model`` knows, and for each other one, by its position in the file,
     ``{user, item, row, line, error}``: its pair's number in the file (a JSON array on one line holds
-    many on a line), its line, and the error naming the known id most like it, when one is close."""
+    many on a line), its line, and the error naming the known id most like it, when one is close,
+    or the item whose title it is (the model's titles, else those of ``history``, its data)."""
     from whyrec.errors import UnknownIdError
     from whyrec.explanations import TitledItems, item_index
 
     kept, skipped = [], {}
-    titled = TitledItems(getattr(model, "item_titles", None) or {})  # read at the first unknown item
+    titled = TitledItems.of(model, history)  # read at the first unknown item
     for n, item in enumerate(items):
         try:
             item_index(model, item, titled)
@@ -74,13 +76,14 @@ def in_file_order(rows: Iterable[dict], skipped: dict[int, dict], count: int) ->
         yield skipped[n] if n in skipped else next(answered)
 
 
-def check_pair_items(model, path: Path | str, users: list[str], items: list[str], lines: list[int]) -> None:
+def check_pair_items(model, path: Path | str, users: list[str], items: list[str], lines: list[int],
+                     history=None) -> None:
     """Refuse a pairs file naming an item ``model`` does not know, with the file and line of the
     first such row, the close known id when there is one, how many rows there are like it, and
     that ``--skip-unknown`` answers the others."""
     from whyrec.errors import DataError
 
-    unknown = list(without_unknown_items(model, users, items, None, lines)[3].values())
+    unknown = list(without_unknown_items(model, users, items, None, lines, history)[3].values())
     if not unknown:
         return
     problem = unknown[0]["error"]
