@@ -354,6 +354,11 @@ def test_an_items_card_is_set_beside_another_bundles_for_the_same_user(server):
             assert cards.nth(1).locator(".explanation").inner_text().split("\n", 1)[1] == \
                 peter[1]["explanations"][0]["readable"]
             assert address(page)["compare"] == "planted-peter" and address(page)["item"] == item
+            # a card is drawn on its own bundle's scale: another's on 1-10 is out of 10, whatever the one shown's
+            answer = {"item": "i9", "title": None, "predicted_rating": 8.0, "explanations": []}
+            assert "★★★★☆" in page.evaluate("(a) => cardHtml(a, '', '', {rating_scale: [1, 10]})", answer)
+            assert "8.00 / 10" in page.evaluate("(a) => cardHtml(a, '', '', {rating_scale: [1, 10]})", answer)
+            assert "★★★★★" in page.evaluate("(a) => cardHtml(a)", answer)  # on the shown one's 1-5
             # a rating bundle beside: its predicted rating, and why it writes no explanation
             page.select_option("#compare", "planted-bias")
             page.wait_for_function("document.querySelector('#past .compared .card:nth-child(2) .from')?.textContent "

@@ -36,8 +36,9 @@ function ratingText(rating, top = 5) {
   return top === 5 ? `${rating}★` : `${rating}/${top}`;
 }
 
-function scaleTop() {
-  return state.bundle && state.bundle.rating_scale ? state.bundle.rating_scale[1] : 5;
+// the top of a bundle's rating scale (by default the bundle shown's): what its stars are out of
+function scaleTop(bundle = state.bundle) {
+  return bundle && bundle.rating_scale ? bundle.rating_scale[1] : 5;
 }
 
 function escapeHtml(text) {
@@ -282,7 +283,7 @@ async function comparedAnswer(item) {
   }
   const response = await politeFetch("explain", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   const answer = await response.json();
-  return response.ok ? { name: other.name, answer } : { name: other.name, error: answer.error || response.statusText };
+  return response.ok ? { bundle: other, answer } : { bundle: other, error: answer.error || response.statusText };
 }
 
 // an item explained for the chosen user: the rating they gave (``rating``: see ratingGiven) beside the
@@ -314,8 +315,8 @@ async function showPast(item, rating) {
       return;
     }
     const theirs = compared.error
-      ? `<article class="card">${from(compared.name)}<div class="status">Error: ${escapeHtml(compared.error)}</div></article>`
-      : cardHtml(compared.answer, given + why(compared.answer), from(compared.name));
+      ? `<article class="card">${from(compared.bundle.name)}<div class="status">Error: ${escapeHtml(compared.error)}</div></article>`
+      : cardHtml(compared.answer, given + why(compared.answer), from(compared.bundle.name), compared.bundle);
     $("past").innerHTML = `<div class="compared">${mine}${theirs}</div>`;
   } catch (error) {
     if (request === state.request && click === state.pastClick) $("past").innerHTML = `<div class="status">Error: ${escapeHtml(error.message)}</div>`;
@@ -323,14 +324,14 @@ async function showPast(item, rating) {
 }
 
 // the predicted rating itself: the item's baseline plus what the user's own past ratings add
-function whyRating(split) {
+function whyRating(split, top = scaleTop()) {
   if (!split) return "";
   const signed = (x) => {  // rounded first, so that a part that rounds to zero reads +0.00, not −0.00
     const shown = Number(x.toFixed(2));
     return `${shown >= 0 ? "+" : "−"}${Math.abs(shown).toFixed(2)}`;
   };
   const parts = split.because.map(
-    (b) => `${escapeHtml(b.title || b.item)} ${ratingText(b.rating, scaleTop())} ${signed(b.contribution)}`);
+    (b) => `${escapeHtml(b.title || b.item)} ${ratingText(b.rating, top)} ${signed(b.contribution)}`);
   if (split.n_other) parts.push(`${split.n_other} other rating${split.n_other === 1 ? "" : "s"} ${signed(split.other_ratings)}`);
   // named by the service, as the CLI names it (PMF's baseline is the mean rating: it has no item bias)
   const baseline = escapeHtml(split.baseline_label || "baseline");
@@ -338,8 +339,9 @@ function whyRating(split) {
 }
 
 // one item's card: title, predicted stars, the rating's split and each explanation (``extra``: HTML under the
-// stars; ``head``: above the title)
-function cardHtml(item, extra = "", head = "") {
+// stars; ``head``: above the title; ``bundle``: the bundle that answered, whose scale the stars are out of)
+function cardHtml(item, extra = "", head = "", bundle = state.bundle) {
+  const top = scaleTop(bundle);
   const explanations = item.explanations || [];
   const about = item.feature_word && item.feature_word !== "<unk>" ? ` · about ${escapeHtml(item.feature_word)}` : "";
   const blocks = explanations.map((e) => `<div class="explanation"><span class="who">${escapeHtml(e.label)}${about}</span>${highlight(e.readable, e.features)}</div>`).join("");
@@ -347,9 +349,9 @@ function cardHtml(item, extra = "", head = "") {
   return `<article class="card">${head}
       <h3>${escapeHtml(item.title || item.item)}</h3>
       ${item.title && !item.title.endsWith(` · ${item.item}`) ? `<div class="item-id">${escapeHtml(item.item)}</div>` : ""}
-      <div class="stars" title="predicted rating">${stars(item.predicted_rating, scaleTop())}<span class="value">${item.predicted_rating.toFixed(2)}${scaleTop() === 5 ? "" : ` / ${scaleTop()}`}</span></div>
+      <div class="stars" title="predicted rating">${stars(item.predicted_rating, top)}<span class="value">${item.predicted_rating.toFixed(2)}${top === 5 ? "" : ` / ${top}`}</span></div>
       ${extra}
-      ${whyRating(item.rating_split)}
+      ${whyRating(item.rating_split, top)}
       <div class="${layout}">${blocks}</div>
     </article>`;
 }
