@@ -373,6 +373,29 @@ def test_an_items_card_is_set_beside_another_bundles_for_the_same_user(server):
             browser.close()
 
 
+def test_on_a_narrow_screen_the_choices_stand_above_the_answers(server):
+    """A phone's width: the choices take the whole width above the answers, and two compared cards
+    stand one above the other, not squeezed side by side."""
+    from playwright.sync_api import sync_playwright
+
+    url, split = server
+    user = split.train.users[0]
+    item = split.train.items[0]
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_page(viewport={"width": 400, "height": 800})
+            page.goto(url + f"/#bundle=planted&compare=planted-peter&user={user}&item={item}")
+            page.wait_for_selector("#past .compared .card .explanation", timeout=30000)
+            aside, section = page.locator("aside").bounding_box(), page.locator("section").bounding_box()
+            assert section["y"] >= aside["y"] + aside["height"] and aside["width"] > 300
+            first, second = (c.bounding_box() for c in page.locator("#past .compared .card").all())
+            assert second["y"] >= first["y"] + first["height"] and first["width"] > 300
+            assert page.evaluate("document.documentElement.scrollWidth") <= 400  # nothing wider than the screen
+        finally:
+            browser.close()
+
+
 def address(page) -> dict[str, str]:
     """What the page's address (``#bundle=…&user=…``) says it shows."""
     from urllib.parse import parse_qs, urlsplit
