@@ -482,10 +482,11 @@ def test_the_pages_address_says_what_it_shows_and_a_link_to_it_opens_the_same(se
                                      f"querySelectorAll('.card .who')].every((e) => e.textContent === "
                                      f"'PETER+ · about {word}')", timeout=30000)
             assert linked.input_value("#feature-word") == word
-            other.goto(url + "/#bundle=no-such-bundle&explainer=nothing&user=somebody-new")
+            other.goto(url + "/#bundle=no-such-bundle&explainer=nothing&decoding=constructor&user=somebody-new")
             other.wait_for_function("document.getElementById('status').textContent.includes('is new here')",
                                     timeout=30000)
             assert other.input_value("#bundle") == "planted-peter"  # no such bundle: the one shown stays
+            assert other.input_value("#decoding") == "greedy"  # no such decoding (an object's own name too)
             assert address(other)["user"] == "somebody-new"
             # choosing another bundle drops the user and the item from the address
             page.select_option("#bundle", "planted-bias")

@@ -71,8 +71,8 @@ async function loadBundles() {
 }
 
 // what the page shows, in its address (#bundle=…&explainer=…&user=…&item=…, and the decoding, seed,
-// fewest words and feature word when chosen): a link copied from it opens the same view, the same
-// explanations (a sampled one with its seed)
+// fewest words, feature word and bundle compared with when chosen): a link copied from it opens the
+// same view, the same explanations (a sampled one with its seed)
 function saveAddress() {
   const at = new URLSearchParams();
   if (state.bundle) at.set("bundle", state.bundle.name);
@@ -101,7 +101,7 @@ async function openAddress() {
   const explainer = at.get("explainer");
   if (explainer && [...$("explainer").options].some((o) => o.value === explainer)) $("explainer").value = explainer;
   const decoding = at.get("decoding") || "greedy";
-  if (decoding in DECODINGS) $("decoding").value = decoding;
+  $("decoding").value = Object.hasOwn(DECODINGS, decoding) ? decoding : "greedy";
   $("seed-choice").hidden = $("decoding").value !== "sample";
   $("seed").value = at.get("seed") || "";
   $("min-words").value = at.get("min_words") || "";
