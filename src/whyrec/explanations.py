@@ -333,12 +333,13 @@ class TitledItems:
         if self._by_title is None:
             from whyrec.data.readers.item_metadata import clean_html
 
-            self._by_title = {}
+            by_title: dict[str, list[str]] = {}  # made whole before it is kept: the service's threads share it
             titles = self._titles() if callable(self._titles) else self._titles
             for item, title in titles.items():
                 clean = clean_html(title)
                 for form in {clean.casefold(), clean.removesuffix(f" · {item}").casefold()} - {""}:
-                    self._by_title.setdefault(form, []).append(item)
+                    by_title.setdefault(form, []).append(item)
+            self._by_title = by_title
         return self._by_title.get(text.strip().casefold(), [])
 
 
