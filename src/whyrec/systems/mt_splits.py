@@ -50,8 +50,9 @@ def run_mt_over_splits(splits: Sequence[Split], out: str | Path, config: MTConfi
     summary (:func:`combine_mt_runs`) into ``out``, with the files of ``also`` (name: the function
     writing it at the path given; the command's ``run.json``); returns it. With ``resume``, a
     split whose ``mt.json`` in ``out`` was written with the same settings and decoding is read
-    back instead of trained again (:func:`finished_run`); with ``checkpoint_dir``, MT's epochs are checkpointed in
-    ``checkpoint_dir/split-<name>/`` (and a split stopped midway resumes after its last epoch). ``lm_epochs``, ``lm_seeds``, ``curve_steps`` and the rest of
+    back instead of trained again (:func:`finished_run`); with ``checkpoint_dir``, MT's epochs
+    are checkpointed in ``checkpoint_dir/split-<name>/`` (and a split stopped midway resumes
+    after its last epoch). ``lm_epochs``, ``lm_seeds``, ``curve_steps`` and the rest of
     ``experiment`` (``step_log``, …) go to ``run_mt_experiment``."""
     from whyrec.systems.mt_experiment import run_mt_experiment, update_report
 

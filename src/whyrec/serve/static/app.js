@@ -77,11 +77,12 @@ function saveAddress() {
   const at = new URLSearchParams();
   if (state.bundle) at.set("bundle", state.bundle.name);
   if ($("explainer").value) {
+    const { word, decoding } = chosen();
     at.set("explainer", $("explainer").value);
-    if ($("decoding").value !== "greedy") at.set("decoding", $("decoding").value);
-    if ($("decoding").value === "sample" && typedSeed() !== null) at.set("seed", typedSeed());
-    if (typedMinWords() !== null) at.set("min_words", typedMinWords());
-    if (chosen().word) at.set("feature_word", chosen().word);
+    if (decoding.method !== "greedy") at.set("decoding", $("decoding").value);
+    if (decoding.seed !== undefined) at.set("seed", decoding.seed);
+    if (decoding.min_words !== undefined) at.set("min_words", decoding.min_words);
+    if (word) at.set("feature_word", word);
   }
   if ($("compare").value) at.set("compare", $("compare").value);
   if (state.user !== null) at.set("user", state.user);
