@@ -25,6 +25,7 @@ from whyrec.explanations import (EXPLAINER_LABELS, TitledItems, askable_feature_
                                  splits_over)
 from whyrec.ids import stripped_id
 from whyrec.rating import ContextAwareALS
+from whyrec.serve.id_search import IdSearch
 
 SCORE_CACHE_BYTES = 256 * 2**20
 # the page's user search, when no id holds the query: ids this close to it (a partial id scores lower than a typo)
@@ -212,26 +213,6 @@ class BatchingScorer(SharedPasses):
         self.jobs += len(jobs)
 
 
-def _search(query: str, limit: int, id_map, order, names: dict[str, str] | None = None) -> tuple[list[int], bool]:
-    """The positions in ``id_map`` of up to ``limit`` ids, taken in ``order``, that hold ``query``
-    (stripped as ids are, :func:`whyrec.ids.stripped_id`; any case), or whose name in ``names``
-    (an item's title) does; when none does, those whose id is close to it
-    (:meth:`whyrec.data.IdMap.close`, at :data:`SIMILAR_SEARCH`); and whether they are the close ones."""
-    query = stripped_id(query)
-    q = query.lower()
-    names = names or {}
-    found = []
-    for n in order:
-        key = id_map.ids[n]
-        if q in key.lower() or q in names.get(key, "").lower():
-            found.append(int(n))
-            if len(found) >= limit:
-                break
-    if found or not q:
-        return found, False
-    return [id_map.index(key) for key in id_map.close(query, limit, SIMILAR_SEARCH)], True
-
-
 class ServedSystem:
     """One loaded bundle and the operations the API needs."""
 
@@ -289,7 +270,7 @@ class ServedSystem:
         self.scorer = BatchingScorer(self._score_users)
         self.user_ids = self.rating.user_map.ids
         self.item_ids = self.rating.item_map.ids
-        self._item_order: np.ndarray | None = None  # the item search's order, made at its first search
+        self._searches: dict[str, IdSearch] = {}  # the user and item boxes' searches, made at their first
         self.titled = TitledItems(self.titles)  # the items a title names (an item asked for by its title)
         # the range predict() clips to: PETER's is the train ratings', a rating model's its scale
         self.bounds = self.rating.rating_range if self.is_peter else self.rating.rating_scale
@@ -361,7 +342,7 @@ class ServedSystem:
         """Up to ``limit`` users whose id holds ``query`` (any case), in the bundle's order; when
         none does, those whose id is close to it (:mod:`whyrec.close_ids`), marked ``similar``.
         ``query`` is stripped as ids are (:func:`whyrec.ids.stripped_id`)."""
-        found, similar = _search(query, limit, self.rating.user_map, range(len(self.user_ids)))
+        found, similar = self._search(query, limit, "users")
         return [{"user": self.user_ids[u], "reviews": int(len(self.history_items[u])) if self.has_history else None,
                  **({"similar": True} if similar else {})} for u in found]
 
@@ -370,18 +351,31 @@ class ServedSystem:
         train part first (in the bundle's order without its data); when none does, those whose id
         is close to it, marked ``similar``, as :meth:`search_users` answers. Each with its title
         and how many train ratings it has (None without the data)."""
-        found, similar = _search(query, limit, self.rating.item_map, self._items_by_ratings(), self.titles)
+        found, similar = self._search(query, limit, "items")
         return [{"item": self.item_ids[i], "title": self.titles.get(self.item_ids[i]),
                  "ratings": int(self.popularity[i]) if self.has_history else None,
                  **({"similar": True} if similar else {})} for i in found]
 
-    def _items_by_ratings(self) -> np.ndarray:
-        """The items' positions, the most rated first (ties in the bundle's order); without the
-        data (``popularity`` then holds predicted ratings, not counts), the bundle's order."""
-        if self._item_order is None:
-            self._item_order = (np.argsort(-self.popularity, kind="stable") if self.has_history
-                                else np.arange(len(self.item_ids)))
-        return self._item_order
+    def _search(self, query: str, limit: int, kind: str) -> tuple[list[int], bool]:
+        """The positions of up to ``limit`` users or items (``kind``) whose id, or item's title,
+        holds ``query`` (:class:`~whyrec.serve.id_search.IdSearch`); when none does, those whose id
+        is close to it (:meth:`whyrec.data.IdMap.close`, at :data:`SIMILAR_SEARCH`); and whether
+        they are the close ones."""
+        search = self._searches.get(kind)
+        if search is None:  # made at the kind's first search; a thread making it too makes the same
+            if kind == "users":
+                search = IdSearch(self.user_ids, range(len(self.user_ids)))
+            else:  # the most rated first; without the data (popularity then holds predicted ratings) the bundle's order
+                order = (np.argsort(-self.popularity, kind="stable") if self.has_history
+                         else np.arange(len(self.item_ids)))
+                search = IdSearch(self.item_ids, order, self.titles)
+            self._searches[kind] = search
+        found = search.holding(query, limit)
+        query = stripped_id(query)
+        if found or not query:
+            return found, False
+        id_map = self.rating.user_map if kind == "users" else self.rating.item_map
+        return [id_map.index(key) for key in id_map.close(query, limit, SIMILAR_SEARCH)], True
 
     def did_you_mean(self, user: str) -> str | None:
         """For a user the bundle does not know: the known id most like it, when one is that close."""
