@@ -324,6 +324,18 @@ def test_explanations_are_decoded_as_asked_and_a_seed_repeats_them(mt, split, tm
     held = run_cli("explain", str(tmp_path / "mt"), *pair, "--decode", "min_words=5")
     assert held.returncode == 0, held.stderr
     assert len(json.loads(held.stdout)["explanations"]["pair"].split()) >= 5
+    # at the system's most words, an explanation is printed with " …" (it may have been cut there)
+    most = mt.config.max_words
+    full = run_cli("explain", str(tmp_path / "mt"), *pair, "--decode", f"min_words={most}")
+    row = json.loads(full.stdout)
+    assert len(row["explanations"]["pair"].split()) == most and row["at_word_limit"] == {"pair": True}
+    assert row["readable"]["pair"] == readable(row["explanations"]["pair"])  # the mark is not in the text
+    printed = run_cli("explain", str(tmp_path / "mt"), *pair[:4], "--decode", f"min_words={most}")
+    assert printed.stdout.rstrip().endswith(f"MT-P: {row['readable']['pair']} …"), printed.stdout
+    assert json.loads(held.stdout)["at_word_limit"] == {"pair": len(json.loads(held.stdout)["explanations"]["pair"]
+                                                                    .split()) == most}
+    short = run_cli("explain", str(tmp_path / "mt"), *pair[:4])
+    assert short.returncode == 0 and not short.stdout.rstrip().endswith("…"), short.stdout
     assert_one_line_error(run_cli("explain", str(tmp_path / "mt"), *pair, "--method", "beam", "--decode",
                                   f"min_words={mt.config.max_words + 1}"),
                           f"min_words ({mt.config.max_words + 1}) is more than the {mt.config.max_words} words MT")
@@ -505,6 +517,24 @@ def test_an_empty_explanation_is_said_to_be_empty():
     from whyrec.serve.app import STATIC
 
     assert EMPTY_SHOWN in (STATIC / "app.js").read_text()
+
+
+def test_an_explanation_at_its_systems_word_limit_is_shown_as_perhaps_cut():
+    """Decoding stops at ``max_words``: an explanation that long may have been cut mid-sentence, and
+    is printed with " …" after it; a shorter one, an empty one, or one of no known limit is not."""
+    from whyrec.explanations import CUT_SHOWN, EMPTY_SHOWN, at_word_limit, shown, word_limit
+    from whyrec.systems.mt_config import MTConfig
+
+    cut = "i love this magazine , and the"
+    assert at_word_limit(cut, 7) and not at_word_limit(cut, 8) and not at_word_limit(cut, None)
+    assert shown(cut, 7) == "I love this magazine, and the …" == shown(cut) + CUT_SHOWN
+    assert shown(cut, 8) == shown(cut) == "I love this magazine, and the"
+    assert shown("", 7) == EMPTY_SHOWN and not at_word_limit("", 1)
+    assert word_limit(MultiTask(MTConfig(max_words=6))) == 6 and word_limit(BiasBaseline()) is None
+    # the web page marks it too (its script reads the answer's at_word_limit)
+    from whyrec.serve.app import STATIC
+
+    assert "at_word_limit" in (STATIC / "app.js").read_text()
 
 
 def test_data_on_another_rating_scale_than_the_model_is_refused(split, mt):

@@ -407,12 +407,31 @@ def default_explainer(names: list[str], cold: bool) -> str:
 EMPTY_SHOWN = "(no words: the decoder ended the explanation at once)"
 
 
-def shown(text: str) -> str:
+def at_word_limit(text: str, max_words: int | None) -> bool:
+    """Whether an explanation has as many words as its system writes at most (``max_words``;
+    None: no limit known). Decoding stops there, so one the decoder had not ended was cut, often
+    mid-sentence ("… and the magazine is a"); one it ended at exactly that length reads the same."""
+    return max_words is not None and len(text.split()) >= max_words
+
+
+def word_limit(model) -> int | None:
+    """The most words ``model``'s explanations have (its setting ``max_words``); None for a model
+    that writes none."""
+    return getattr(getattr(model, "config", None), "max_words", None) if explainers_of(model) else None
+
+
+CUT_SHOWN = " …"  # after an explanation at its system's word limit, as it is printed and shown
+
+
+def shown(text: str, max_words: int | None = None) -> str:
     """An explanation as the command line prints it: its tokens joined back for reading
-    (:func:`whyrec.data.text.readable`: ``i do n't like it ,`` → ``I don't like it,``), and an empty
-    one (a decoder that emits ``<eos>`` first, as an undertrained one does) said to be empty
-    instead of printed as nothing."""
-    return readable(text) if text.strip() else EMPTY_SHOWN
+    (:func:`whyrec.data.text.readable`: ``i do n't like it ,`` → ``I don't like it,``), followed by
+    " …" when it is at its system's ``max_words`` (:func:`at_word_limit`: it may have been cut
+    there); an empty one (a decoder that emits ``<eos>`` first, as an undertrained one does)
+    said to be empty instead of printed as nothing."""
+    if not text.strip():
+        return EMPTY_SHOWN
+    return readable(text) + (CUT_SHOWN if at_word_limit(text, max_words) else "")
 
 
 def generate(model, explainer: str, users: list[str], items: list[str], method: str | Decoding = "greedy",

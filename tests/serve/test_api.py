@@ -243,6 +243,13 @@ def test_explanations_are_decoded_as_the_request_asks(client):
     assert all(len(a["explanation"].split()) >= 5 for a in held["answers"])
     long = c.get(route, params={"k": 3, "min_words": 6}).json()
     assert all(len(i["explanation"].split()) >= 6 for i in long["items"])
+    # an explanation with as many words as the system writes is said to be at that limit (cut there, perhaps)
+    most = {b["name"]: b for b in c.get("/api/bundles").json()}["planted"]["max_words"]
+    full = c.post("/explain/batch", json={"pairs": pairs, "decoding": {"min_words": most}}).json()["answers"]
+    assert all(e["at_word_limit"] and len(e["text"].split()) == most for a in full for e in a["explanations"])
+    shorter = c.post("/explain/batch", json={"pairs": pairs, "decoding": {"min_words": 1}}).json()["answers"]
+    said = [(e["at_word_limit"], len(e["text"].split()) == most) for a in shorter for e in a["explanations"]]
+    assert all(limit == at_most for limit, at_most in said) and not all(limit for limit, _ in said)
     for params, fragment in (({"temperature": 0.5}, "temperature is a setting of sample decoding"),
                              ({"method": "beam", "beam": 99}, "beam"), ({"method": "sample", "top_p": 3}, "top_p"),
                              ({"min_words": 99}, "min_words (99) is more than the"), ({"min_words": -1}, "min_words")):

@@ -236,6 +236,10 @@ def test_page_shows_explanation_cards(server):
                     page.dispatch_event("#min-words", "change")
                 page.wait_for_selector(".card .explanation", timeout=30000)
                 assert page.locator(".card .explanation").count() >= 3
+            # written to the most words: each explanation marked as perhaps cut there
+            page.wait_for_function("document.querySelectorAll('.card .explanation').length === "
+                                   "document.querySelectorAll('.card .explanation .cut').length", timeout=30000)
+            assert f"limit ({most} words" in page.locator(".card .explanation .cut").first.get_attribute("title")
             page.fill("#min-words", "")
             page.select_option("#decoding", "greedy")
             page.wait_for_function("document.getElementById('status').textContent.includes('recommendations for')",

@@ -162,7 +162,8 @@ def align(
         if together:
             con.print(together, highlight=False)
     for user, item, old, new in list(zip(test.users, test.items, before, after))[:5]:
-        con.print(f"  {user} → {item}: {shown(old)}  ⇒  {shown(new)}", highlight=False)
+        limit = system.config.max_words
+        con.print(f"  {user} → {item}: {shown(old, limit)}  ⇒  {shown(new, limit)}", highlight=False)
     run["test"] = {"split": parts.name, **measured}
     from whyrec.kept_elsewhere import write_or_keep_elsewhere
     from whyrec.provenance import read_run_record, run_record_after

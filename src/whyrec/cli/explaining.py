@@ -113,7 +113,9 @@ def explain(
 
 def _print_explained(con, model, rows, as_json: bool, reason: str | None, why: bool) -> None:
     """Print `explain`'s rows as they come: a JSON object each, or a few lines each."""
-    top = _scale_top(model)
+    from whyrec.explanations import word_limit
+
+    top, limit = _scale_top(model), word_limit(model)
     meant: dict[str, str | None] = {}  # each new user looked up once, however many rows name them
     for row in rows:
         if "error" in row:  # --skip-unknown --json: a row left out
@@ -124,13 +126,13 @@ def _print_explained(con, model, rows, as_json: bool, reason: str | None, why: b
                 meant[row["user"]] = model.user_map.closest(row["user"])
             row["did_you_mean"] = meant[row["user"]]
         if as_json:
-            print(strict_dumps(_with_readable({**row, "no_explanation": reason} if reason else row)))
+            print(strict_dumps(_with_readable({**row, "no_explanation": reason} if reason else row, limit)))
             continue
         cold = _new_user_mark(row["did_you_mean"]) if row["cold_start"] else ""
         con.print(f"{row['user']}{cold} → {row['item']}{_title_after_id(row)}: "
                   f"{rating_text(row['predicted_rating'], top, 2)}",
                   highlight=False)
-        _print_row_details(con, row, "  ", top)
+        _print_row_details(con, row, "  ", top, limit)
         if why and row["cold_start"]:
             con.print(f"  ({NO_SPLIT_FOR_A_NEW_USER})", highlight=False)
 
@@ -174,7 +176,7 @@ def recommend(
     decoding = decoding_of(method, decode)  # before the heavy imports: a bad setting is refused at once
     from whyrec.devices import resolve_device
     from whyrec.errors import ConfigError
-    from whyrec.explanations import check_explainer
+    from whyrec.explanations import check_explainer, word_limit
     from whyrec.serve.systems import ServedSystem
 
     users = _users_asked(user, users_file)  # before the bundle is loaded: a bad file is refused at once
@@ -195,9 +197,10 @@ def recommend(
             progress(f"answered {done:,}/{len(users):,} users")
             answer = _recommendations(served, name, top_k, explainer, decoding, why, history, feature_word)
             if as_json:
-                print(strict_dumps({**answer, "items": [_with_readable(row) for row in answer["items"]]}))
+                print(strict_dumps({**answer, "items": [_with_readable(row, word_limit(model))
+                                                        for row in answer["items"]]}))
             else:
-                _print_recommendations(con, answer, _scale_top(model), why)
+                _print_recommendations(con, answer, _scale_top(model), why, word_limit(model))
 
 
 def _users_asked(user: list[str] | None, users_file: Path | None) -> list[str]:
@@ -230,13 +233,17 @@ def _answering_bundle(context, bundle: Path, device: str, decoding):
     return model, history_of(context)
 
 
-def _with_readable(row: dict) -> dict:
-    """A ``--json`` row with ``readable`` beside ``explanations``: each explanation as it is shown
-    (:func:`whyrec.data.text.readable`), as the service's answers carry it; ``explanations`` keeps
-    the tokens the metrics read."""
+def _with_readable(row: dict, max_words: int | None = None) -> dict:
+    """A ``--json`` row with ``readable`` and ``at_word_limit`` beside ``explanations``, as the
+    service's answers carry them: each explanation as it is shown (:func:`whyrec.data.text.readable`),
+    and whether it has the system's ``max_words`` words (:func:`whyrec.explanations.at_word_limit`:
+    it may have been cut there); ``explanations`` keeps the tokens the metrics read."""
     from whyrec.data.text import readable
+    from whyrec.explanations import at_word_limit
 
-    return {**row, "readable": {name: readable(text) for name, text in row["explanations"].items()}}
+    texts = row["explanations"]
+    return {**row, "readable": {name: readable(text) for name, text in texts.items()},
+            "at_word_limit": {name: at_word_limit(text, max_words) for name, text in texts.items()}}
 
 
 def _recommendations(served, user: str, k: int, explainer: str | None, decoding, why: bool, history,
@@ -271,10 +278,11 @@ def _recommendations(served, user: str, k: int, explainer: str | None, decoding,
 NO_SPLIT_FOR_A_NEW_USER = "--why: no rating split, a new user has no past ratings to split it over"
 
 
-def _print_recommendations(con, answer: dict, top: float | None = None, why: bool = False) -> None:
+def _print_recommendations(con, answer: dict, top: float | None = None, why: bool = False,
+                           max_words: int | None = None) -> None:
     """One user's answer as text: a heading that says which items these are, then one numbered
-    line per item with its explanations and, with --why, its rating split (ratings written on the
-    scale up to ``top``)."""
+    line per item with its explanations (" …" after those at ``max_words``) and, with --why, its
+    rating split (ratings written on the scale up to ``top``)."""
     rows = answer["items"]
     if answer["cold_start"]:
         head = f"{answer['user']}{_new_user_mark(answer['did_you_mean'])}: the {answer['cold_start_items']} items"
@@ -294,7 +302,7 @@ def _print_recommendations(con, answer: dict, top: float | None = None, why: boo
     for rank, row in enumerate(rows, 1):
         con.print(f"  {rank}. {row['item']}{_title_after_id(row)}: {rating_text(row['predicted_rating'], top, 2)}",
                   highlight=False)
-        _print_row_details(con, row, "     ", top)
+        _print_row_details(con, row, "     ", top, max_words)
 
 
 def _title_after_id(row: dict) -> str:
@@ -317,15 +325,15 @@ def _scale_top(model) -> float | None:
     return None if scale is None else scale[1]
 
 
-def _print_row_details(con, row: dict, indent: str, top: float | None = None) -> None:
-    """The lines under a row of :func:`whyrec.explanations.explain_pairs`: each explanation, why
-    there is none when a row says so, and with --why the rating's split (ratings written on the
-    scale up to ``top``)."""
+def _print_row_details(con, row: dict, indent: str, top: float | None = None, max_words: int | None = None) -> None:
+    """The lines under a row of :func:`whyrec.explanations.explain_pairs`: each explanation (" …"
+    after one at the system's ``max_words``: :func:`whyrec.explanations.shown`), why there is none
+    when a row says so, and with --why the rating's split (ratings written on the scale up to ``top``)."""
     from whyrec.explanations import EXPLAINER_LABELS, shown
 
     about = f" (about '{row['feature_word']}')" if row.get("feature_word") not in (None, "<unk>") else ""
     for name, text in row["explanations"].items():
-        con.print(f"{indent}{EXPLAINER_LABELS[name]}{about}: {shown(text)}", highlight=False)
+        con.print(f"{indent}{EXPLAINER_LABELS[name]}{about}: {shown(text, max_words)}", highlight=False)
     if row.get("no_explanation"):
         con.print(f"{indent}({row['no_explanation']})", highlight=False)
     if row.get("rating_split"):

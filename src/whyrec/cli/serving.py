@@ -253,7 +253,7 @@ def _demo_mt(parts, features, con, als_params: dict, als_rmse: float) -> None:
             at = sorted({0, len(users) - 1})
             texts = generate(mt, variant, [users[k] for k in at], [items[k] for k in at])
         for k, text in zip(at, texts):
-            quoted = f"“{shown(text)}”" if text.strip() else shown(text)
+            quoted = f"“{shown(text, mt.config.max_words)}”" if text.strip() else shown(text)
             con.print(f"  {label} {users[k]} → {items[k]}: predicted {rating_text(predicted[k], top, 2)} "
                       f"(true {rating_text(truth[k], top)}) {quoted}", highlight=False)
     con.print(f"  MT-P's greedy explanations of the {counted(len(test), 'test record')}: "

@@ -237,5 +237,5 @@ def train(
         if names and users:  # as `whyrec explain` shows them: MT-P (or the one trained), never <unk>
             texts = generate(estimator, "pair" if "pair" in names else names[0], users, items)
             for user, item, text in zip(users, items, texts):
-                con.print(f"  {user} → {item}: {shown(text)}", highlight=False)
+                con.print(f"  {user} → {item}: {shown(text, estimator.config.max_words)}", highlight=False)
     con.print(f"saved {model} to {out}")

@@ -48,8 +48,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from whyrec import __version__
 from whyrec.data.text import readable
 from whyrec.errors import ConfigError, UnknownIdError, WhyrecError
-from whyrec.explanations import (check_explainer, check_feature_words, fed_feature_words, feature_word_token,
-                                 steers_by_feature)
+from whyrec.explanations import (at_word_limit, check_explainer, check_feature_words, fed_feature_words,
+                                 feature_word_token, steers_by_feature)
 from whyrec.ids import stripped_id
 from whyrec.serve import schemas
 from whyrec.serve.body_limit import BodySizeLimit
@@ -335,7 +335,8 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
         """An answer's explanation fields for one item: each chosen explainer's text and the item
         features it mentions, the first's also at the top level, and the word PETER+ was fed."""
         entry = {"explanations": [{"explainer": e, "label": EXPLAINER_LABELS[e], "text": texts[e][n],
-                                   "readable": readable(texts[e][n]), "features": s.mentioned_features(texts[e][n])}
+                                   "readable": readable(texts[e][n]), "features": s.mentioned_features(texts[e][n]),
+                                   "at_word_limit": at_word_limit(texts[e][n], s.model.config.max_words)}
                                   for e in chosen]}
         entry.update(explanation=entry["explanations"][0]["text"], features=entry["explanations"][0]["features"])
         if steers_by_feature(s.model):

@@ -29,6 +29,9 @@ class Explanation(_Answer):
     readable: str = Field(description="The same tokens joined back for reading, as the web page and the command "
                           "line show them: \"i do n't like it ,\" → \"I don't like it,\".")
     features: list[str] = Field(description="The item features the explanation mentions.")
+    at_word_limit: bool = Field(description="Whether it has as many words as the system writes at most (its "
+                                "max_words): decoding stops there, so it may have been cut mid-sentence. The web "
+                                "page and the command line show \" …\" after it.")
 
 
 class PastRating(_Answer):

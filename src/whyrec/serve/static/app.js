@@ -54,6 +54,15 @@ function highlight(readable, features) {
   return readable.split(/([^A-Za-z0-9]+)/).map(marked).join("");
 }
 
+// after an explanation with as many words as its bundle writes at most: decoding stopped there,
+// perhaps mid-sentence
+function cutMark(explanation, bundle) {
+  if (!explanation.at_word_limit) return "";
+  const limit = bundle && bundle.max_words ? `${bundle.max_words} words, ` : "";
+  return ` <span class="cut" title="at the system's limit (${limit}its setting max_words): ` +
+    `it may have been cut here">…</span>`;
+}
+
 // a bundle's tooltip in the menu: its system, its data and, when its run.json says, the command that made it
 function bundleTitle(b) {
   const made = b.made_by && b.made_by.command ? `; made by ${b.made_by.command}` +
@@ -345,7 +354,7 @@ function cardHtml(item, extra = "", head = "", bundle = state.bundle) {
   const top = scaleTop(bundle);
   const explanations = item.explanations || [];
   const about = item.feature_word && item.feature_word !== "<unk>" ? ` · about ${escapeHtml(item.feature_word)}` : "";
-  const blocks = explanations.map((e) => `<div class="explanation"><span class="who">${escapeHtml(e.label)}${about}</span>${highlight(e.readable, e.features)}</div>`).join("");
+  const blocks = explanations.map((e) => `<div class="explanation"><span class="who">${escapeHtml(e.label)}${about}</span>${highlight(e.readable, e.features)}${cutMark(e, bundle)}</div>`).join("");
   const layout = explanations.length > 1 ? "explanations side-by-side" : "explanations";
   return `<article class="card">${head}
       <h3>${escapeHtml(item.title || item.item)}</h3>
