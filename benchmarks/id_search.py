@@ -2,7 +2,7 @@
 
 Makes a catalogue of ``--items`` items (200,000 by default) with Amazon-like ids (``B0`` and
 eight capitals or digits) and titles of five words, in a random order (the item box's: the
-most rated first), and times :class:`whyrec.serve.id_search.IdSearch` against the search it
+most rated first), and times :class:`whyrec.id_search.IdSearch` against the search it
 replaced, which lower-cased and tested each id and title in turn (kept here as the reference),
 for queries that many, few and no items hold, asking for the page's 20 answers. Each query is
 timed ``--repeats`` times (median), after the first search that makes the joined text (timed
@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from whyrec.ids import stripped_id
-from whyrec.serve.id_search import IdSearch
+from whyrec.id_search import IdSearch
 
 from shared_data import RESULTS, machine, provenance
 

@@ -43,8 +43,12 @@ def test_an_items_title_given_for_its_id_is_told_the_id(mt, split):
     with pytest.raises(UnknownIdError, match=re.escape(f"unknown item ' {title.upper()}'; that is the title of "
                                                        f"'{item}': give its id")):
         explain_pairs(mt, [user], [f" {title.upper()}"])
-    with pytest.raises(UnknownIdError, match=r"^unknown item 'planted'$"):  # a word of a title is no title
+    # a word of titles is no title: the items whose titles hold it are named, three of them
+    with pytest.raises(UnknownIdError) as word:
         explain_pairs(mt, [user], ["planted"])
+    holding = [i for i, t in mt.item_titles.items() if "planted" in t.lower()][:3]
+    assert str(word.value) == ("unknown item 'planted'; the titles of " + ", ".join(
+        f"'{i}' (“{mt.item_titles[i]}”)" for i in holding) + " and more hold it: give one of their ids")
     from whyrec.cli.pairs import without_unknown_items  # a pairs file's row, left out with --skip-unknown
 
     assert without_unknown_items(mt, [user], [title], None, [2])[3][0]["error"] == \
@@ -66,6 +70,18 @@ def test_an_items_title_given_for_its_id_is_told_the_id(mt, split):
     with pytest.raises(UnknownIdError, match=re.escape("that is the title of 'b0', 'b1', 'b2' and 2 more: give one "
                                                        "of their ids")):
         item_index(mt, "same", many)
+    # part of one title: that item's id; a number, or fewer than three characters, is not looked for
+    long = "A Very Long Title " + "of Many Words " * 8
+    parts = TitledItems({"d1": "<i>Discovery</i> Girls (Ages 9-12)", "d2": "Other", "d3": long, "d4": "Cable 2000"})
+    with pytest.raises(UnknownIdError, match=re.escape("unknown item ' discovery GIRLS'; the title of 'd1' "
+                                                       "(“Discovery Girls (Ages 9-12)”) holds it: give its id")):
+        item_index(mt, " discovery GIRLS", parts)
+    with pytest.raises(UnknownIdError, match=re.escape(f"the title of 'd3' (“{long[:59].rstrip()}…”) holds it")):
+        item_index(mt, "many words", parts)
+    for unheld in ("2000", "ot", "nothing like it"):
+        with pytest.raises(UnknownIdError, match=f"^unknown item '{unheld}'$"):
+            item_index(mt, unheld, parts)
+    assert parts.holding("cable", 5) == [("d4", "Cable 2000")] and len(parts.holding("e", 2)) == 2
 
 
 def test_mt_gives_the_pair_explanation_and_the_item_side_to_a_new_user(mt, split):

@@ -295,29 +295,59 @@ def _check_items(model, items: list[str], history=None) -> None:
 def item_index(model, item: str, titled: TitledItems | None = None) -> int:
     """``model.item_map.index(item)``. An unknown item is a :class:`UnknownIdError` naming the known
     id most like it; one that is a known item's title (``titled``, by default the model's own
-    titles: copied from the page or a shop, not its id) is told that item's id as well."""
+    titles: copied from the page or a shop, not its id) is told that item's id as well, and one
+    that is part of titles (of at least :data:`TITLE_PART_AT_LEAST` characters: "discovery
+    girls") the ids of up to :data:`TITLES_TOLD` items whose titles hold it, with the titles."""
     try:
         return model.item_map.index(item, "item")
     except UnknownIdError as exc:
-        if titled is None:
-            titled = TitledItems.of(model)
-        ids = titled.named(item)
-        if not ids:
+        told = _titles_told(item, TitledItems.of(model) if titled is None else titled)
+        if told is None:
             raise
+        raise UnknownIdError(f"{exc}; {told}") from None
+
+
+TITLES_TOLD = 3  # the items an unknown item's error names whose titles hold it
+TITLE_PART_AT_LEAST = 3  # the fewest characters looked for in the titles ("a" is in most)
+
+
+def _titles_told(item: str, titled: TitledItems) -> str | None:
+    """What an unknown ``item``'s error adds of the titles: the ids of the items it is the title
+    of, else of those whose titles hold it (when it has a letter and at least
+    :data:`TITLE_PART_AT_LEAST` characters: a number is an id more often than part of a title)."""
+    ids = titled.named(item)
+    if ids:
         shown = ", ".join(f"'{i}'" for i in ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
-        them = "its id" if len(ids) == 1 else "one of their ids"
-        raise UnknownIdError(f"{exc}; that is the title of {shown}: give {them}") from None
+        return f"that is the title of {shown}: give {'its id' if len(ids) == 1 else 'one of their ids'}"
+    part = item.strip()
+    if len(part) < TITLE_PART_AT_LEAST or not any(c.isalpha() for c in part):
+        return None
+    held = titled.holding(part, TITLES_TOLD + 1)
+    if not held:
+        return None
+    shown = ", ".join(f"'{i}' ({_short(title)})" for i, title in held[:TITLES_TOLD])
+    if len(held) == 1:
+        return f"the title of {shown} holds it: give its id"
+    more = " and more" if len(held) > TITLES_TOLD else ""
+    return f"the titles of {shown}{more} hold it: give one of their ids"
+
+
+def _short(title: str, most: int = 60) -> str:
+    """``title`` quoted, cut to ``most`` characters: an Amazon title can run to hundreds."""
+    return f"“{title if len(title) <= most else title[:most - 1].rstrip() + '…'}”"
 
 
 class TitledItems:
     """The items each title names, as the page shows titles (HTML cleaned; with or without the
-    `` · id`` that follows a title several items share), but for case: made at the first
-    :meth:`named`, so that a file of many unknown items reads the titles once. ``titles``: item →
-    title, or what gives it when first needed."""
+    `` · id`` that follows a title several items share), but for case, and those whose title holds
+    a text: each made at its first use (:meth:`named`, :meth:`holding`), so that a file of many
+    unknown items reads the titles once. ``titles``: item → title, or what gives it when first
+    needed."""
 
     def __init__(self, titles: Mapping[str, str] | Callable[[], Mapping[str, str]]) -> None:
         self._titles = titles
         self._by_title: dict[str, list[str]] | None = None
+        self._search = None  # (item, title) pairs and the search of their titles, made at the first holding()
 
     @classmethod
     def of(cls, model, history=None) -> "TitledItems":
@@ -341,6 +371,20 @@ class TitledItems:
                     by_title.setdefault(form, []).append(item)
             self._by_title = by_title
         return self._by_title.get(text.strip().casefold(), [])
+
+    def holding(self, text: str, limit: int) -> list[tuple[str, str]]:
+        """Up to ``limit`` (id, title) of the items whose title (HTML cleaned) holds ``text``, but
+        for case and the spaces around it, in the titles' order
+        (:class:`whyrec.id_search.IdSearch`, made at the first call)."""
+        if self._search is None:
+            from whyrec.data.readers.item_metadata import clean_html
+            from whyrec.id_search import IdSearch
+
+            titles = self._titles() if callable(self._titles) else self._titles
+            pairs = [(item, clean) for item, title in titles.items() if (clean := clean_html(title))]
+            self._search = (pairs, IdSearch([title for _, title in pairs], range(len(pairs))))
+        pairs, search = self._search
+        return [pairs[n] for n in search.holding(text, limit)]
 
 
 def rating_split(mt, user: str, item: str, top: int = 3) -> dict:

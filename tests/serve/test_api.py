@@ -119,6 +119,10 @@ def test_a_new_user_close_to_a_known_one_is_answered_with_did_you_mean(client):
     batch = c.post("/explain/batch", json={"pairs": [{"user": "u12", "item": "Planted item 3"}]}).json()
     assert batch["answers"][0]["error"] == "unknown item 'Planted item 3'; that is the title of 'i3': give its id"
     assert "did_you_mean" not in c.post("/explain", json={"user": "u12", "item": item}).json()
+    part = c.post("/explain", json={"user": "u12", "item": "lanted item 1"})  # part of items 1's and 10-19's titles
+    told = part.json()["error"]
+    assert part.status_code == 404 and told.startswith("unknown item 'lanted item 1'; the titles of 'i1")
+    assert told.endswith(" and more hold it: give one of their ids") and "(“Planted item 1" in told
 
 
 def test_the_user_search_falls_back_to_close_ids(client):

@@ -25,7 +25,7 @@ from whyrec.explanations import (EXPLAINER_LABELS, TitledItems, askable_feature_
                                  splits_over)
 from whyrec.ids import stripped_id
 from whyrec.rating import ContextAwareALS
-from whyrec.serve.id_search import IdSearch
+from whyrec.id_search import IdSearch
 
 SCORE_CACHE_BYTES = 256 * 2**20
 # the page's user search, when no id holds the query: ids this close to it (a partial id scores lower than a typo)
@@ -358,7 +358,7 @@ class ServedSystem:
 
     def _search(self, query: str, limit: int, kind: str) -> tuple[list[int], bool]:
         """The positions of up to ``limit`` users or items (``kind``) whose id, or item's title,
-        holds ``query`` (:class:`~whyrec.serve.id_search.IdSearch`); when none does, those whose id
+        holds ``query`` (:class:`~whyrec.id_search.IdSearch`); when none does, those whose id
         is close to it (:meth:`whyrec.data.IdMap.close`, at :data:`SIMILAR_SEARCH`); and whether
         they are the close ones."""
         search = self._searches.get(kind)

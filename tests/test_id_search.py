@@ -3,7 +3,7 @@ import random
 import pytest
 
 from whyrec.ids import stripped_id
-from whyrec.serve.id_search import IdSearch
+from whyrec.id_search import IdSearch
 
 
 def holding_one_by_one(ids, order, names, query, limit):
