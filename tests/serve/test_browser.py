@@ -492,6 +492,13 @@ def test_the_pages_address_says_what_it_shows_and_a_link_to_it_opens_the_same(se
             assert other.input_value("#bundle") == "planted-peter"  # no such bundle: the one shown stays
             assert other.input_value("#decoding") == "greedy"  # no such decoding (an object's own name too)
             assert address(other)["user"] == "somebody-new"
+            # an address naming no user, pasted over one that did: no user is shown, nor kept in the address
+            other.goto(url + "/#bundle=planted-peter")
+            other.wait_for_function("document.getElementById('status').textContent.startsWith('Choose a user')",
+                                    timeout=30000)
+            assert other.locator(".card").count() == 0 and other.locator("#history li").count() == 0
+            assert other.locator("#item-choice").is_hidden() and address(other) == {"bundle": "planted-peter",
+                                                                                     "explainer": "peter+"}
             # choosing another bundle drops the user and the item from the address
             page.select_option("#bundle", "planted-bias")
             page.wait_for_function("!window.location.hash.includes('user=')", timeout=30000)

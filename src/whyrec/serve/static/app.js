@@ -119,7 +119,10 @@ async function openAddress() {
   const compare = at.get("compare");
   $("compare").value = compare && [...$("compare").options].some((o) => o.value === compare) ? compare : "";
   const user = at.get("user");
-  if (!user) return saveAddress();
+  if (!user) { // an address naming no user, pasted over one that did: none is shown
+    if (state.user !== null) clearUser();
+    return saveAddress();
+  }
   $("user-search").value = user;
   await searchUsers();
   await showUser(user);
@@ -127,17 +130,22 @@ async function openAddress() {
   if (item && state.user === user) await showPast(item, ratingGiven(item));
 }
 
-async function selectBundle(name) {
-  state.bundle = state.bundles.find((b) => b.name === name);
-  // another bundle's answer must not stay on screen under this one's name
+// no user shown: their history, cards and item card go, and an answer still on its way is dropped
+function clearUser() {
   state.user = null;
-  state.request++; // an answer still on its way is dropped
+  state.request++;
   $("status").textContent = "Choose a user to see their recommendations.";
   $("history").innerHTML = $("cards").innerHTML = $("past").innerHTML = "";
   $("history-title").hidden = $("recs-title").hidden = true;
   $("item-choice").hidden = true; // asked about once a user is chosen
+  document.querySelectorAll("#users li").forEach((li) => li.classList.remove("active"));
   state.rated = new Map();
   state.item = null;
+}
+
+async function selectBundle(name) {
+  state.bundle = state.bundles.find((b) => b.name === name);
+  clearUser(); // another bundle's answer must not stay on screen under this one's name
   const options = state.bundle.explainers.map(
     (e) => `<option value="${escapeHtml(e.id)}">${escapeHtml(e.label)}</option>`);
   if (state.bundle.explainers.length > 1) options.unshift('<option value="all">all, side by side</option>');
