@@ -408,6 +408,43 @@ def test_on_a_narrow_screen_the_choices_stand_above_the_answers(server):
             browser.close()
 
 
+def test_enter_in_a_search_box_chooses_from_its_list(server):
+    """Enter in the user box shows the user of the id typed, else the first that holds it, else the
+    id typed as a new user (never a merely close one); in the item box, the item's card."""
+    from playwright.sync_api import sync_playwright
+
+    url, split = server
+    users = sorted(set(split.train.users))
+    user = users[0]
+    shown = "document.getElementById('status').textContent"
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_page()
+            page.goto(url + "/")
+            page.wait_for_selector("#users li", timeout=30000)
+            page.fill("#user-search", user)
+            page.press("#user-search", "Enter")  # without waiting for the list: Enter waits for its answer
+            page.wait_for_function(f"{shown} === '9 recommendations for {user}.'", timeout=30000)
+            other = next(u for u in users if u.lower() not in user.lower())
+            page.fill("#user-search", other.upper())  # no id is that, some hold it (any case): the first of them
+            page.press("#user-search", "Enter")
+            page.wait_for_function(f"state.user !== '{user}' && {shown}.startsWith('9 recommendations for')",
+                                   timeout=30000)
+            assert page.evaluate("state.user") in [u for u in users if other.lower() in u.lower()]
+            page.fill("#user-search", f"{user}x")  # only close ids: the one typed, as a new user
+            page.press("#user-search", "Enter")
+            page.wait_for_function(f"{shown}.startsWith('{user}x is new here')", timeout=30000)
+            item = sorted(set(split.train.items))[0]
+            title = page.evaluate(f"fetch('api/bundles/planted/items?query={item}').then((r) => r.json())")[0]["title"]
+            page.fill("#item-search", title.lower())
+            page.press("#item-search", "Enter")
+            page.wait_for_function(f"document.querySelector('#past .item-id')?.textContent === '{item}'",
+                                   timeout=30000)
+        finally:
+            browser.close()
+
+
 def address(page) -> dict[str, str]:
     """What the page's address (``#bundle=…&user=…``) says it shows."""
     from urllib.parse import parse_qs, urlsplit

@@ -408,6 +408,26 @@ for (const list of ["users", "history", "items"]) {
     }
   });
 }
+// Enter in a search box chooses from its list, once the list answers what is typed: the entry of that very
+// id, else the first that holds it; never a merely close id, for which a user box chooses the new user typed
+function firstChoice(list, key) {
+  const typed = $(list === "users" ? "user-search" : "item-search").value.trim();
+  const known = [...$(list).querySelectorAll(`li[data-${key}]:not(.new-user)`)];
+  return known.find((li) => li.dataset[key] === typed) || known.find((li) => !li.classList.contains("similar")) ||
+    $(list).querySelector("li.new-user");
+}
+$("user-search").addEventListener("keydown", async (event) => {
+  if (event.key !== "Enter") return;
+  event.preventDefault();
+  await searchUsers();
+  firstChoice("users", "user")?.click();
+});
+$("item-search").addEventListener("keydown", async (event) => {
+  if (event.key !== "Enter" || !state.user) return;
+  event.preventDefault();
+  await searchItems();
+  firstChoice("items", "item")?.click();
+});
 $("history").addEventListener("click", (event) => {
   const li = event.target.closest("li[data-item]");
   if (li && state.user) showPast(li.dataset.item, Number(li.dataset.rating));
