@@ -1,11 +1,11 @@
 """The ids (and an item's title) that hold a text: what the web page's user and item boxes list,
 and the titles an unknown item's error names (:meth:`whyrec.explanations.TitledItems.holding`).
 
-The page makes one search per keystroke, so a scan in Python over every id (lower-casing each as it went)
-took about 200 ms at 200,000 items when few or none held the query. :class:`IdSearch` lower-cases
-the texts once, into one string in the search's order, each id and its name ended by a NUL,
-and asks ``str.find`` (C) for the query from one hit's end to the next: the same answers, a
-few milliseconds at that size (``benchmarks/id_search.py``).
+The page makes one search per keystroke, so a scan in Python over every id (lower-casing each
+as it went) took about 200 ms at 200,000 items when few or none held the query. :class:`IdSearch`
+lower-cases the texts once, into one string in the search's order, each id and its name ended by
+a NUL, and asks ``str.find`` (C) for the query from one hit's end to the next: the same answers,
+a few milliseconds at that size (``benchmarks/id_search.py``).
 """
 
 from __future__ import annotations

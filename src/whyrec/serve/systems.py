@@ -23,9 +23,9 @@ from whyrec.explain.decoding import Decoding
 from whyrec.explanations import (EXPLAINER_LABELS, TitledItems, askable_feature_words, check_rating_scale,
                                  chosen_explainers, explainers_of, generate, is_mt, is_peter, item_index, rating_only,
                                  splits_over)
+from whyrec.id_search import IdSearch
 from whyrec.ids import stripped_id
 from whyrec.rating import ContextAwareALS
-from whyrec.id_search import IdSearch
 
 SCORE_CACHE_BYTES = 256 * 2**20
 # the page's user search, when no id holds the query: ids this close to it (a partial id scores lower than a typo)
