@@ -336,6 +336,9 @@ def test_explanations_are_decoded_as_asked_and_a_seed_repeats_them(mt, split, tm
     assert beam.returncode == 0, beam.stderr
     greedy = run_cli("recommend", str(tmp_path / "mt"), "--user", users[0], "-k", "2", "--json")
     assert json.loads(beam.stdout) == json.loads(greedy.stdout)
+    assert all(row["at_word_limit"] == {name: len(text.split()) == mt.config.max_words
+                                        for name, text in row["explanations"].items()}
+               for row in json.loads(greedy.stdout)["items"])
     # --decode min_words=N alone refines greedy search, as every method takes it
     held = run_cli("explain", str(tmp_path / "mt"), *pair, "--decode", "min_words=5")
     assert held.returncode == 0, held.stderr

@@ -161,8 +161,8 @@ def align(
         together = randomization_holm_note([("", change)], metric_title, "the {count} p-values of every metric tested")
         if together:
             con.print(together, highlight=False)
+    limit = system.config.max_words  # an explanation that long is shown as perhaps cut there
     for user, item, old, new in list(zip(test.users, test.items, before, after))[:5]:
-        limit = system.config.max_words
         con.print(f"  {user} → {item}: {shown(old, limit)}  ⇒  {shown(new, limit)}", highlight=False)
     run["test"] = {"split": parts.name, **measured}
     from whyrec.kept_elsewhere import write_or_keep_elsewhere

@@ -190,17 +190,16 @@ def recommend(
     check_explainer(served.explainers, explainer)
     if why and not served.splits_ratings:
         raise ConfigError("--why splits the ratings of MT or of an ALS rating model (context-als, pmf) given --data")
-    con = console()
+    con, limit = console(), word_limit(model)
     with ExitStack() as stack:  # a status line for a file of users, which may take a while
         progress = progress_line(stack, con, "recommending", users_file is not None)
         for done, name in enumerate(users):
             progress(f"answered {done:,}/{len(users):,} users")
             answer = _recommendations(served, name, top_k, explainer, decoding, why, history, feature_word)
             if as_json:
-                print(strict_dumps({**answer, "items": [_with_readable(row, word_limit(model))
-                                                        for row in answer["items"]]}))
+                print(strict_dumps({**answer, "items": [_with_readable(row, limit) for row in answer["items"]]}))
             else:
-                _print_recommendations(con, answer, _scale_top(model), why, word_limit(model))
+                _print_recommendations(con, answer, _scale_top(model), why, limit)
 
 
 def _users_asked(user: list[str] | None, users_file: Path | None) -> list[str]:
