@@ -445,6 +445,43 @@ def test_enter_in_a_search_box_chooses_from_its_list(server):
             browser.close()
 
 
+def test_a_long_history_shows_its_first_ratings_and_a_chip_for_all(server):
+    """A history longer than the page shows at first (60 ratings; 2 here) ends with a chip that
+    shows them all; each, the last too, explains its item as the first ones do."""
+    from playwright.sync_api import sync_playwright
+
+    url, split = server
+    counts = split.train.reviews["user"].value_counts()
+    user, rated = counts.index[0], int(counts.iloc[0])
+    assert rated > 2
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_page()
+            page.goto(url + "/")
+            page.wait_for_selector("#users li", timeout=30000)
+            page.evaluate("state.historyShown = 2")
+            search_user(page, user)
+            page.click(f'#users li[data-user="{user}"]')
+            page.wait_for_selector("#history li.more", timeout=30000)
+            assert page.locator("#history li[data-item]").count() == 2
+            assert page.locator("#history li.more").inner_text() == f"all {rated} ratings ({rated - 2} more)"
+            page.focus("#history li.more")
+            page.keyboard.press("Enter")  # as a click
+            page.wait_for_function(f"document.querySelectorAll('#history li[data-item]').length === {rated}",
+                                   timeout=30000)
+            assert page.locator("#history li.more").count() == 0
+            last = page.locator("#history li[data-item]").last
+            item = last.get_attribute("data-item")
+            last.click()
+            page.wait_for_function(f"document.querySelector('#past .item-id')?.textContent === '{item}'",
+                                   timeout=30000)
+            assert page.locator("#past .given").inner_text().startswith("rated ")
+            assert "active" in last.get_attribute("class")
+        finally:
+            browser.close()
+
+
 def address(page) -> dict[str, str]:
     """What the page's address (``#bundle=…&user=…``) says it shows."""
     from urllib.parse import parse_qs, urlsplit

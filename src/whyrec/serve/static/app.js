@@ -4,8 +4,10 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
+// historyShown: a history longer than this (a MovieLens user's thousands of ratings) shows its first ones, then
+// a chip for all
 const state = { bundle: null, bundles: [], user: null, request: 0, pastClick: 0, search: 0, itemSearch: 0,
-                rated: new Map(), item: null };
+                rated: new Map(), past: [], item: null, historyShown: 60 };
 
 // fetch, and while the server answers 503 (busy: whyrec serve --max-in-flight), wait the
 // Retry-After it gives (1 s unless it says) and ask again, at most `tries` times in all
@@ -140,6 +142,7 @@ function clearUser() {
   $("item-choice").hidden = true; // asked about once a user is chosen
   document.querySelectorAll("#users li").forEach((li) => li.classList.remove("active"));
   state.rated = new Map();
+  state.past = [];
   state.item = null;
 }
 
@@ -278,8 +281,20 @@ function renderHistory(history) {
   const past = history.history || []; // null: a rating bundle served without its data knows no past ratings
   // an item asked about may be one of them; null: not known
   state.rated = history.history === null ? null : new Map(past.map((h) => [h.item, h.rating]));
+  state.past = past;
   $("history-title").hidden = past.length === 0;
-  $("history").innerHTML = past.map((h) => `<li tabindex="0" role="button" data-item="${escapeHtml(h.item)}" data-rating="${h.rating}" title="${escapeHtml(h.item)}: click for what the system predicts and writes for it">${escapeHtml(h.title || h.item)} · ${ratingText(h.rating, scaleTop())}</li>`).join("");
+  showHistory(Math.min(past.length, state.historyShown));
+}
+
+// the first ``count`` of the chosen user's past ratings as chips, and one for the rest when some are not shown
+function showHistory(count) {
+  const past = state.past;
+  const chips = past.slice(0, count).map((h) => `<li tabindex="0" role="button" data-item="${escapeHtml(h.item)}" data-rating="${h.rating}" title="${escapeHtml(h.item)}: click for what the system predicts and writes for it"${h.item === state.item ? ' class="active"' : ""}>${escapeHtml(h.title || h.item)} · ${ratingText(h.rating, scaleTop())}</li>`);
+  if (count < past.length) {
+    chips.push(`<li tabindex="0" role="button" class="more" title="show every rating of this user">` +
+      `all ${past.length} ratings (${past.length - count} more)</li>`);
+  }
+  $("history").innerHTML = chips.join("");
 }
 
 // what the chosen user gave ``item``: their rating, null when they did not rate it, undefined when the
@@ -429,6 +444,7 @@ $("item-search").addEventListener("keydown", async (event) => {
   firstChoice("items", "item")?.click();
 });
 $("history").addEventListener("click", (event) => {
+  if (event.target.closest("li.more")) return showHistory(state.past.length);
   const li = event.target.closest("li[data-item]");
   if (li && state.user) showPast(li.dataset.item, Number(li.dataset.rating));
 });
