@@ -39,6 +39,23 @@ def running(app):
         thread.join(timeout=10)
 
 
+@contextlib.contextmanager
+def page_listing_users(url: str, **options):
+    """A new page of the service at ``url`` in Chromium (``options``: its viewport and so on), once it
+    lists users: the bundles and the first users have been answered."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_page(**options)
+            page.goto(url + "/")
+            page.wait_for_selector("#users li", timeout=30000)
+            yield page
+        finally:
+            browser.close()
+
+
 def launch_chromium(playwright):
     """Debian's Chromium, headless (skipped where it is missing; CI must have it)."""
     if not Path(CHROMIUM).exists():
@@ -411,75 +428,57 @@ def test_on_a_narrow_screen_the_choices_stand_above_the_answers(server):
 def test_enter_in_a_search_box_chooses_from_its_list(server):
     """Enter in the user box shows the user of the id typed, else the first that holds it, else the
     id typed as a new user (never a merely close one); in the item box, the item's card."""
-    from playwright.sync_api import sync_playwright
-
     url, split = server
     users = sorted(set(split.train.users))
     user = users[0]
     shown = "document.getElementById('status').textContent"
-    with sync_playwright() as p:
-        browser = launch_chromium(p)
-        try:
-            page = browser.new_page()
-            page.goto(url + "/")
-            page.wait_for_selector("#users li", timeout=30000)
-            page.fill("#user-search", user)
-            page.press("#user-search", "Enter")  # without waiting for the list: Enter waits for its answer
-            page.wait_for_function(f"{shown} === '9 recommendations for {user}.'", timeout=30000)
-            other = next(u for u in users if u.lower() not in user.lower())
-            page.fill("#user-search", other.upper())  # no id is that, some hold it (any case): the first of them
-            page.press("#user-search", "Enter")
-            page.wait_for_function(f"state.user !== '{user}' && {shown}.startsWith('9 recommendations for')",
-                                   timeout=30000)
-            assert page.evaluate("state.user") in [u for u in users if other.lower() in u.lower()]
-            page.fill("#user-search", f"{user}x")  # only close ids: the one typed, as a new user
-            page.press("#user-search", "Enter")
-            page.wait_for_function(f"{shown}.startsWith('{user}x is new here')", timeout=30000)
-            item = sorted(set(split.train.items))[0]
-            title = page.evaluate(f"fetch('api/bundles/planted/items?query={item}').then((r) => r.json())")[0]["title"]
-            page.fill("#item-search", title.lower())
-            page.press("#item-search", "Enter")
-            page.wait_for_function(f"document.querySelector('#past .item-id')?.textContent === '{item}'",
-                                   timeout=30000)
-        finally:
-            browser.close()
+    with page_listing_users(url) as page:
+        page.fill("#user-search", user)
+        page.press("#user-search", "Enter")  # without waiting for the list: Enter waits for its answer
+        page.wait_for_function(f"{shown} === '9 recommendations for {user}.'", timeout=30000)
+        other = next(u for u in users if u.lower() not in user.lower())
+        page.fill("#user-search", other.upper())  # no id is that, some hold it (any case): the first of them
+        page.press("#user-search", "Enter")
+        page.wait_for_function(f"state.user !== '{user}' && {shown}.startsWith('9 recommendations for')",
+                               timeout=30000)
+        assert page.evaluate("state.user") in [u for u in users if other.lower() in u.lower()]
+        page.fill("#user-search", f"{user}x")  # only close ids: the one typed, as a new user
+        page.press("#user-search", "Enter")
+        page.wait_for_function(f"{shown}.startsWith('{user}x is new here')", timeout=30000)
+        item = sorted(set(split.train.items))[0]
+        title = page.evaluate(f"fetch('api/bundles/planted/items?query={item}').then((r) => r.json())")[0]["title"]
+        page.fill("#item-search", title.lower())
+        page.press("#item-search", "Enter")
+        page.wait_for_function(f"document.querySelector('#past .item-id')?.textContent === '{item}'",
+                               timeout=30000)
 
 
 def test_a_long_history_shows_its_first_ratings_and_a_chip_for_all(server):
     """A history longer than the page shows at first (60 ratings; 2 here) ends with a chip that
     shows them all; each, the last too, explains its item as the first ones do."""
-    from playwright.sync_api import sync_playwright
-
     url, split = server
     counts = split.train.reviews["user"].value_counts()
     user, rated = counts.index[0], int(counts.iloc[0])
     assert rated > 2
-    with sync_playwright() as p:
-        browser = launch_chromium(p)
-        try:
-            page = browser.new_page()
-            page.goto(url + "/")
-            page.wait_for_selector("#users li", timeout=30000)
-            page.evaluate("state.historyShown = 2")
-            search_user(page, user)
-            page.click(f'#users li[data-user="{user}"]')
-            page.wait_for_selector("#history li.more", timeout=30000)
-            assert page.locator("#history li[data-item]").count() == 2
-            assert page.locator("#history li.more").inner_text() == f"all {rated} ratings ({rated - 2} more)"
-            page.focus("#history li.more")
-            page.keyboard.press("Enter")  # as a click
-            page.wait_for_function(f"document.querySelectorAll('#history li[data-item]').length === {rated}",
-                                   timeout=30000)
-            assert page.locator("#history li.more").count() == 0
-            last = page.locator("#history li[data-item]").last
-            item = last.get_attribute("data-item")
-            last.click()
-            page.wait_for_function(f"document.querySelector('#past .item-id')?.textContent === '{item}'",
-                                   timeout=30000)
-            assert page.locator("#past .given").inner_text().startswith("rated ")
-            assert "active" in last.get_attribute("class")
-        finally:
-            browser.close()
+    with page_listing_users(url) as page:
+        page.evaluate("state.historyShown = 2")
+        search_user(page, user)
+        page.click(f'#users li[data-user="{user}"]')
+        page.wait_for_selector("#history li.more", timeout=30000)
+        assert page.locator("#history li[data-item]").count() == 2
+        assert page.locator("#history li.more").inner_text() == f"all {rated} ratings ({rated - 2} more)"
+        page.focus("#history li.more")
+        page.keyboard.press("Enter")  # as a click
+        page.wait_for_function(f"document.querySelectorAll('#history li[data-item]').length === {rated}",
+                               timeout=30000)
+        assert page.locator("#history li.more").count() == 0
+        last = page.locator("#history li[data-item]").last
+        item = last.get_attribute("data-item")
+        last.click()
+        page.wait_for_function(f"document.querySelector('#past .item-id')?.textContent === '{item}'",
+                               timeout=30000)
+        assert page.locator("#past .given").inner_text().startswith("rated ")
+        assert "active" in last.get_attribute("class")
 
 
 def address(page) -> dict[str, str]:

@@ -289,7 +289,10 @@ function renderHistory(history) {
 // the first ``count`` of the chosen user's past ratings as chips, and one for the rest when some are not shown
 function showHistory(count) {
   const past = state.past;
-  const chips = past.slice(0, count).map((h) => `<li tabindex="0" role="button" data-item="${escapeHtml(h.item)}" data-rating="${h.rating}" title="${escapeHtml(h.item)}: click for what the system predicts and writes for it"${h.item === state.item ? ' class="active"' : ""}>${escapeHtml(h.title || h.item)} · ${ratingText(h.rating, scaleTop())}</li>`);
+  const chips = past.slice(0, count).map((h) => `<li tabindex="0" role="button" data-item="${escapeHtml(h.item)}" ` +
+    `data-rating="${h.rating}" title="${escapeHtml(h.item)}: click for what the system predicts and writes for it"` +
+    `${h.item === state.item ? ' class="active"' : ""}>${escapeHtml(h.title || h.item)} · ` +
+    `${ratingText(h.rating, scaleTop())}</li>`);
   if (count < past.length) {
     chips.push(`<li tabindex="0" role="button" class="more" title="show every rating of this user">` +
       `all ${past.length} ratings (${past.length - count} more)</li>`);
