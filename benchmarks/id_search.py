@@ -25,8 +25,8 @@ import string
 import time
 from pathlib import Path
 
-from whyrec.ids import stripped_id
 from whyrec.id_search import IdSearch
+from whyrec.ids import stripped_id
 
 from shared_data import RESULTS, machine, provenance
 

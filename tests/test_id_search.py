@@ -2,8 +2,8 @@ import random
 
 import pytest
 
-from whyrec.ids import stripped_id
 from whyrec.id_search import IdSearch
+from whyrec.ids import stripped_id
 
 
 def holding_one_by_one(ids, order, names, query, limit):
