@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from whyrec.serve.app import create_app
 from whyrec.serve.systems import ServedSystem
 
-FUZZ = settings(max_examples=60, deadline=None, database=None,  # no example database kept
+# the same examples on every run (CI never fails by the draw); raise max_examples to search further
+FUZZ = settings(max_examples=60, deadline=None, database=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
 ANSWERED = {200, 404, 413, 422}
 

@@ -22,7 +22,8 @@ from whyrec.errors import WhyrecError
 
 # lenient reading warns of the records it skips (a DataWarning each file): expected of such files
 pytestmark = pytest.mark.filterwarnings("ignore::whyrec.errors.DataWarning")
-FUZZ = settings(max_examples=200, deadline=None, database=None)
+# the same examples on every run (CI never fails by the draw); raise max_examples to search further
+FUZZ = settings(max_examples=200, deadline=None, database=None, derandomize=True)
 pieces = st.sampled_from(list(',;\t|"{}[]:\n \\.-0159') + ["user", "item", "rating", "text", "reviewerID", "asin",
                                                            "overall", "reviewText", "null", "true", "é", "\u200b"])
 contents = st.one_of(st.binary(max_size=80), st.lists(pieces, max_size=50).map("".join).map(str.encode),
