@@ -20,8 +20,9 @@ pieces = st.sampled_from(list(STRUCTURE) + ["user", "item", "feature_word", "rev
                                              "x", "\u200b", "é"])
 texts = st.one_of(
     st.lists(pieces, max_size=40).map("".join),
-    st.builds(lambda head, body: head + body, st.sampled_from(["user,item\n", "user\n", '{"user": ', "[", "user\titem\n",
-                                                               "\ufeffuser,item\n", "\n\nuser;item\n"]),
+    st.builds(lambda head, body: head + body,
+              st.sampled_from(["user,item\n", "user\n", '{"user": ', "[", "user\titem\n", "\ufeffuser,item\n",
+                               "\n\nuser;item\n"]),
               st.text(max_size=60)))
 contents = st.one_of(texts.map(lambda t: t.encode("utf-8")), st.binary(max_size=60))
 

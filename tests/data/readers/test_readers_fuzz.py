@@ -81,7 +81,8 @@ def test_a_well_written_review_table_is_read_as_written(rows, kind):
         writer.writerows(rows)
         data = out.getvalue().encode()
     else:
-        data = "".join(json.dumps({"user": u, "item": i, "rating": r, "text": t}) + "\n" for u, i, r, t in rows).encode()
+        objects = ({"user": u, "item": i, "rating": r, "text": t} for u, i, r, t in rows)
+        data = "".join(json.dumps(o) + "\n" for o in objects).encode()
     corpus = loaded(data, f"reviews.{kind}")
     assert corpus is not None
     read = {(u, i): r for u, i, r in zip(corpus.users, corpus.items, corpus.ratings)}
