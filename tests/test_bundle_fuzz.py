@@ -9,15 +9,13 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.properties import fuzz, made_or_refused
 from whyrec.bundle import load_bundle, save_bundle
-from whyrec.errors import WhyrecError
 
-# the same examples on every run (CI never fails by the draw); raise max_examples to search further
-FUZZ = settings(max_examples=150, deadline=None, database=None, derandomize=True,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = fuzz(150, fixtures=True)
 json_values = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12), st.floats(allow_nan=False),
                                      st.text(max_size=6)),
                            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner,
@@ -40,10 +38,8 @@ def bundles(tiny_split, tiny_mt, tmp_path_factory):
 def loaded_or_refused(folder: Path):
     """The bundle in ``folder``, or None when refused as it should be. One that loads rates its
     first user and item (a setting given a wrong value must be refused on loading, not fail there)."""
-    try:
-        model = load_bundle(folder)
-    except WhyrecError as refused:
-        assert str(refused).strip()
+    model = made_or_refused(lambda: load_bundle(folder))
+    if model is None:
         return None
     rating_model = getattr(model, "als", model)  # MT rates with its ALS
     user, item = rating_model.user_map.ids[0], rating_model.item_map.ids[0]

@@ -347,7 +347,8 @@ class TitledItems:
     def __init__(self, titles: Mapping[str, str] | Callable[[], Mapping[str, str]]) -> None:
         self._titles = titles
         self._by_title: dict[str, list[str]] | None = None
-        self._search = None  # (item, title) pairs and the search of their titles, made at the first holding()
+        self._pairs: list[tuple[str, str]] | None = None  # (item, cleaned title), read at the first lookup
+        self._search = None  # the search of those titles, made at the first holding()
 
     @classmethod
     def of(cls, model, history=None) -> "TitledItems":
@@ -358,15 +359,20 @@ class TitledItems:
             return cls(own or {})
         return cls(lambda: {item: title for item in model.item_map.ids if (title := history.item_title(item))})
 
+    def _cleaned(self) -> list[tuple[str, str]]:
+        """(item, title) of the items with a title, HTML cleaned: the titles read once for both lookups."""
+        if self._pairs is None:
+            from whyrec.data.readers.item_metadata import clean_html
+
+            titles = self._titles() if callable(self._titles) else self._titles
+            self._pairs = [(item, clean) for item, title in titles.items() if (clean := clean_html(title))]
+        return self._pairs
+
     def named(self, text: str) -> list[str]:
         """The ids whose title is ``text``, but for case and the spaces around it."""
         if self._by_title is None:
-            from whyrec.data.readers.item_metadata import clean_html
-
             by_title: dict[str, list[str]] = {}  # made whole before it is kept: the service's threads share it
-            titles = self._titles() if callable(self._titles) else self._titles
-            for item, title in titles.items():
-                clean = clean_html(title)
+            for item, clean in self._cleaned():
                 for form in {clean.casefold(), clean.removesuffix(f" · {item}").casefold()} - {""}:
                     by_title.setdefault(form, []).append(item)
             self._by_title = by_title
@@ -377,14 +383,10 @@ class TitledItems:
         for case and the spaces around it, in the titles' order
         (:class:`whyrec.id_search.IdSearch`, made at the first call)."""
         if self._search is None:
-            from whyrec.data.readers.item_metadata import clean_html
             from whyrec.id_search import IdSearch
 
-            titles = self._titles() if callable(self._titles) else self._titles
-            pairs = [(item, clean) for item, title in titles.items() if (clean := clean_html(title))]
-            self._search = (pairs, IdSearch([title for _, title in pairs], range(len(pairs))))
-        pairs, search = self._search
-        return [pairs[n] for n in search.holding(text, limit)]
+            self._search = IdSearch([title for _, title in self._cleaned()], range(len(self._cleaned())))
+        return [self._cleaned()[n] for n in self._search.holding(text, limit)]
 
 
 def rating_split(mt, user: str, item: str, top: int = 3) -> dict:

@@ -9,11 +9,11 @@ fails by the draw; raise ``max_examples`` to search further), and no example dat
 import tempfile
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.properties import fuzz, made_or_refused
 from whyrec.cli.pairs import read_pairs_given, read_users_given
-from whyrec.errors import WhyrecError
 
 STRUCTURE = ',;\t|"\'{}[]:\n\r \\u0.-5e'
 pieces = st.sampled_from(list(STRUCTURE) + ["user", "item", "feature_word", "reviewerID", "asin", "null", "true", "1",
@@ -32,14 +32,10 @@ def read_or_refuse(read, data: bytes, suffix: str):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"given{suffix}"
         path.write_bytes(data)
-        try:
-            return read(path)
-        except WhyrecError as refused:
-            assert str(refused).strip() and "\n" not in str(refused).strip(), str(refused)
-            return None
+        return made_or_refused(lambda: read(path), one_line=True)
 
 
-@settings(max_examples=300, deadline=None, database=None, derandomize=True)
+@fuzz(300)
 @given(data=contents, suffix=st.sampled_from([".csv", ".tsv", ".txt", ".jsonl", ".json"]))
 def test_a_pairs_file_gives_pairs_or_one_clear_error(data, suffix):
     read = read_or_refuse(read_pairs_given, data, suffix)
@@ -49,7 +45,7 @@ def test_a_pairs_file_gives_pairs_or_one_clear_error(data, suffix):
         assert all(isinstance(i, str) and i for i in users + items)
 
 
-@settings(max_examples=300, deadline=None, database=None, derandomize=True)
+@fuzz(300)
 @given(data=contents, suffix=st.sampled_from([".csv", ".tsv", ".txt", ".jsonl", ".json"]))
 def test_a_users_file_gives_users_or_one_clear_error(data, suffix):
     read = read_or_refuse(read_users_given, data, suffix)
@@ -82,7 +78,7 @@ def written(rows: list[tuple[str, str]], kind: str) -> bytes:
     return json.dumps(objects).encode("utf-8")
 
 
-@settings(max_examples=300, deadline=None, database=None, derandomize=True)
+@fuzz(300)
 @given(rows=st.lists(st.tuples(ids, ids), min_size=1, max_size=6), kind=st.sampled_from(["csv", "jsonl", "json"]))
 def test_a_well_written_file_is_read_as_written(rows, kind):
     """The pairs of a file a program wrote, whatever characters the ids hold, are read back as they are;

@@ -3,17 +3,16 @@ model's spec ``pmf:factors=8``), they become a checked decoding, configuration o
 clear error (:class:`whyrec.errors.WhyrecError`), never another exception: Hypothesis draws the
 names (known and not) and the values (numbers out of range, NaN, inf, lists, text)."""
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.properties import fuzz, made_or_refused
 from whyrec.cli.option_checks import decoding_of, parse_pairs
-from whyrec.errors import WhyrecError
 from whyrec.experiment import models_from_specs
 from whyrec.systems.mt_config import MTConfig
 from whyrec.systems.peter_config import PeterConfig
 
-# the same examples on every run (CI never fails by the draw); raise max_examples to search further
-FUZZ = settings(max_examples=300, deadline=None, database=None, derandomize=True)
+FUZZ = fuzz(300)
 values = st.one_of(st.sampled_from(["0", "-1", "1", "0.5", "1e999", "-1e999", "nan", "inf", "[1,2]", "[]", "true",
                                     "null", "", "x", "3|4", "1|nan", '"a"', "{}", "99999999999999999999"]),
                    st.integers(-10**6, 10**6).map(str), st.floats().map(repr), st.text(max_size=6))
@@ -23,14 +22,6 @@ def assignments(names: list[str]):
     """``NAME=VALUE`` strings of the known ``names`` and others, now and then without the ``=``."""
     name = st.one_of(st.sampled_from(names), st.text(max_size=6))
     return st.lists(st.one_of(st.builds(lambda n, v: f"{n}={v}", name, values), st.text(max_size=8)), max_size=3)
-
-
-def made_or_refused(make):
-    try:
-        return make()
-    except WhyrecError as refused:
-        assert str(refused).strip()
-        return None
 
 
 @FUZZ

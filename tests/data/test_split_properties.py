@@ -8,14 +8,14 @@ import tempfile
 
 import numpy as np
 import pandas as pd
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.properties import fuzz
 from whyrec.data import corpus_from_frame, fixed_index_split, kfold_splits, leave_last_out, ratio_split, \
     write_index_split
 
-# the same examples on every run (CI never fails by the draw); raise max_examples to search further
-FUZZ = settings(max_examples=100, deadline=None, database=None, derandomize=True)
+FUZZ = fuzz(100)
 records = st.lists(st.tuples(st.integers(0, 8), st.integers(0, 6), st.integers(1, 5), st.integers(0, 5)),
                    min_size=3, max_size=60, unique_by=lambda r: (r[0], r[1]))
 

@@ -7,14 +7,14 @@ MSE and at least the MAE."""
 import math
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.properties import fuzz
 from whyrec.metrics.rating import mae, mse, rmse
 from whyrec.metrics.ranking import RANKING_METRICS, roc_auc
 
-# the same examples on every run (CI never fails by the draw); raise max_examples to search further
-FUZZ = settings(max_examples=300, deadline=None, database=None, derandomize=True)
+FUZZ = fuzz(300)
 ITEMS = [f"i{n}" for n in range(12)]
 users = st.lists(st.tuples(st.permutations(ITEMS), st.sets(st.sampled_from(ITEMS), max_size=6)), min_size=1,
                  max_size=6).filter(lambda rows: any(rel for _, rel in rows))

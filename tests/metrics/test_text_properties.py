@@ -7,14 +7,14 @@ equal to a plain recursive one."""
 import math
 from functools import lru_cache
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.properties import fuzz
 from whyrec.metrics.text import (_lcs_length, bleu_from_totals, bleu_statistics, corpus_bleu, perplexity, rouge,
                                  tfidf_similarity, unique_sentence_ratio)
 
-# the same examples on every run (CI never fails by the draw); raise max_examples to search further
-FUZZ = settings(max_examples=300, deadline=None, database=None, derandomize=True)
+FUZZ = fuzz(300)
 tokens = st.lists(st.sampled_from(["great", "price", "the", "it", "is", ",", "not", "good", "strap", "a"]), max_size=12)
 corpora = st.lists(st.tuples(tokens, tokens), min_size=1, max_size=8)
 

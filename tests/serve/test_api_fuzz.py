@@ -8,15 +8,14 @@ from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.properties import fuzz
 from whyrec.serve.app import create_app
 from whyrec.serve.systems import ServedSystem
 
-# the same examples on every run (CI never fails by the draw); raise max_examples to search further
-FUZZ = settings(max_examples=60, deadline=None, database=None, derandomize=True,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = fuzz(60, fixtures=True)
 ANSWERED = {200, 404, 413, 422}
 
 anything = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20), st.floats(), st.text(max_size=8),

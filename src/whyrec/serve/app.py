@@ -336,7 +336,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
         features it mentions, the first's also at the top level, and the word PETER+ was fed."""
         entry = {"explanations": [{"explainer": e, "label": EXPLAINER_LABELS[e], "text": texts[e][n],
                                    "readable": readable(texts[e][n]), "features": s.mentioned_features(texts[e][n]),
-                                   "at_word_limit": at_word_limit(texts[e][n], s.model.config.max_words)}
+                                   "at_word_limit": at_word_limit(texts[e][n], s.max_words)}
                                   for e in chosen]}
         entry.update(explanation=entry["explanations"][0]["text"], features=entry["explanations"][0]["features"])
         if steers_by_feature(s.model):

@@ -22,7 +22,7 @@ from whyrec.errors import ConfigError
 from whyrec.explain.decoding import Decoding
 from whyrec.explanations import (EXPLAINER_LABELS, TitledItems, askable_feature_words, check_rating_scale,
                                  chosen_explainers, explainers_of, generate, is_mt, is_peter, item_index, rating_only,
-                                 splits_over)
+                                 splits_over, word_limit)
 from whyrec.id_search import IdSearch
 from whyrec.ids import stripped_id
 from whyrec.rating import ContextAwareALS
@@ -230,6 +230,7 @@ class ServedSystem:
         self.is_mt = is_mt(model)
         self.is_peter = is_peter(model)
         self.explainers = explainers_of(model)
+        self.max_words = word_limit(model)  # the most words an explanation has (None: a rating model)
         if self.is_mt:
             self.rating = model.als
             data = model.data
@@ -323,7 +324,7 @@ class ServedSystem:
                 "kind": "mt" if self.is_mt else ("peter" if self.is_peter else type(self.model).__name__),
                 "history": self.has_history, "rating_scale": [float(b) for b in self.scale],
                 "feature_words": askable_feature_words(self.model),
-                "max_words": self.model.config.max_words if self.explainers else None,
+                "max_words": self.max_words,
                 "trained_on": self.model.name if self.explainers else None,
                 "aligned": [f"{run.get('method', 'MMI')}({run.get('target', '?')})"
                             for run in getattr(self.model, "alignments", [])],

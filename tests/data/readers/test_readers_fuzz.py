@@ -14,16 +14,15 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.properties import fuzz, made_or_refused
 from whyrec.data import load_corpus
-from whyrec.errors import WhyrecError
 
 # lenient reading warns of the records it skips (a DataWarning each file): expected of such files
 pytestmark = pytest.mark.filterwarnings("ignore::whyrec.errors.DataWarning")
-# the same examples on every run (CI never fails by the draw); raise max_examples to search further
-FUZZ = settings(max_examples=200, deadline=None, database=None, derandomize=True)
+FUZZ = fuzz(200)
 pieces = st.sampled_from(list(',;\t|"{}[]:\n \\.-0159') + ["user", "item", "rating", "text", "reviewerID", "asin",
                                                            "overall", "reviewText", "null", "true", "é", "\u200b"])
 contents = st.one_of(st.binary(max_size=80), st.lists(pieces, max_size=50).map("".join).map(str.encode),
@@ -39,11 +38,7 @@ def loaded(data: bytes, name: str, **options):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / name
         path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
-        try:
-            return load_corpus(path, **options)
-        except WhyrecError as refused:
-            assert str(refused).strip(), "an error with nothing to say"
-            return None
+        return made_or_refused(lambda: load_corpus(path, **options))
 
 
 @FUZZ
