@@ -52,3 +52,12 @@ def test_a_blank_query_gives_the_first_in_the_search_order_and_a_nul_is_searched
 @pytest.mark.parametrize("limit", [0, 1])
 def test_the_limit_holds(limit):
     assert len(IdSearch(["a1", "a2"], [0, 1]).holding("a", limit)) == limit
+
+
+def test_a_prepared_search_has_its_text_and_answers_as_one_made_at_its_first_search():
+    ids, names = ["b7", "a7", "c1"], {"a7": "Seven Seas"}
+    search = IdSearch(ids, [2, 0, 1], names)
+    assert not search.prepared
+    assert search.prepare() is search and search.prepared
+    for query in ("7", "SEAS", "c", "", "zz"):
+        assert search.holding(query, 5) == IdSearch(ids, [2, 0, 1], names).holding(query, 5)

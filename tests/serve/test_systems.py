@@ -133,6 +133,20 @@ def test_a_rating_bundles_history_must_be_read_on_its_scale(served_bundles):
         ServedSystem.from_folder(bias_folder, history=Corpus(split.train.reviews, rating_scale=(0, 10)))
 
 
+def test_searches_prepared_before_serving_answer_as_those_made_at_the_first_search(served_bundles):
+    """``whyrec serve`` prepares them before it forks its workers (:meth:`ServedSystem.prepare_searches`)."""
+    from whyrec.serve.systems import ServedSystem
+
+    mt_folder, _, _ = served_bundles
+    prepared, lazy = ServedSystem.from_folder(mt_folder), ServedSystem.from_folder(mt_folder)
+    prepared.prepare_searches()
+    assert prepared.id_search("users").prepared and prepared.id_search("items").prepared
+    assert not lazy.id_search("users").prepared and not lazy.id_search("items").prepared
+    for query in ("u1", "I1", "item 1", "", "u99"):
+        assert prepared.search_users(query, 50) == lazy.search_users(query, 50)
+        assert prepared.search_items(query, 50) == lazy.search_items(query, 50)
+
+
 def test_titles_several_items_share_are_told_apart_by_the_item_id():
     from whyrec.serve.systems import distinct_titles
 

@@ -92,6 +92,8 @@ def serve(
                          cors_origins=origins)
         if access_log:
             show_access_log()
+        for system in systems:  # made once here, not in each worker at its first search
+            system.prepare_searches()
         # the collector's full passes over them made the latency's tail; frozen, they are not written
         # either, so forked workers keep sharing their pages
         freeze_startup_objects()

@@ -271,7 +271,7 @@ class ServedSystem:
         self.scorer = BatchingScorer(self._score_users)
         self.user_ids = self.rating.user_map.ids
         self.item_ids = self.rating.item_map.ids
-        self._searches: dict[str, IdSearch] = {}  # the user and item boxes' searches, made at their first
+        self._searches: dict[str, IdSearch] = {}  # the user and item boxes' searches (id_search)
         self.titled = TitledItems(self.titles)  # the items a title names (an item asked for by its title)
         # the range predict() clips to: PETER's is the train ratings', a rating model's its scale
         self.bounds = self.rating.rating_range if self.is_peter else self.rating.rating_scale
@@ -362,8 +362,18 @@ class ServedSystem:
         holds ``query`` (:class:`~whyrec.id_search.IdSearch`); when none does, those whose id
         is close to it (:meth:`whyrec.data.IdMap.close`, at :data:`SIMILAR_SEARCH`); and whether
         they are the close ones."""
+        found = self.id_search(kind).holding(query, limit)
+        query = stripped_id(query)
+        if found or not query:
+            return found, False
+        id_map = self.rating.user_map if kind == "users" else self.rating.item_map
+        return [id_map.index(key) for key in id_map.close(query, limit, SIMILAR_SEARCH)], True
+
+    def id_search(self, kind: str) -> IdSearch:
+        """The search of the users' or the items' (``kind``) ids, made at its first use (a thread
+        making it too makes the same) or by :meth:`prepare_searches`."""
         search = self._searches.get(kind)
-        if search is None:  # made at the kind's first search; a thread making it too makes the same
+        if search is None:
             if kind == "users":
                 search = IdSearch(self.user_ids, range(len(self.user_ids)))
             else:  # the most rated first; without the data (popularity then holds predicted ratings) the bundle's order
@@ -371,12 +381,13 @@ class ServedSystem:
                          else np.arange(len(self.item_ids)))
                 search = IdSearch(self.item_ids, order, self.titles)
             self._searches[kind] = search
-        found = search.holding(query, limit)
-        query = stripped_id(query)
-        if found or not query:
-            return found, False
-        id_map = self.rating.user_map if kind == "users" else self.rating.item_map
-        return [id_map.index(key) for key in id_map.close(query, limit, SIMILAR_SEARCH)], True
+        return search
+
+    def prepare_searches(self) -> None:
+        """Make the user and item searches' texts (:meth:`whyrec.id_search.IdSearch.prepare`) before
+        serving: forked workers then share them, and the page's first keystrokes do not wait."""
+        for kind in ("users", "items"):
+            self.id_search(kind).prepare()
 
     def did_you_mean(self, user: str) -> str | None:
         """For a user the bundle does not know: the known id most like it, when one is that close."""
