@@ -46,7 +46,8 @@ def test_an_items_title_given_for_its_id_is_told_the_id(mt, split):
     # a word of titles is no title: the items whose titles hold it are named, three of them
     with pytest.raises(UnknownIdError) as word:
         explain_pairs(mt, [user], ["planted"])
-    holding = [i for i, t in mt.item_titles.items() if "planted" in t.lower()][:3]
+    counts = split.train.reviews["item"].value_counts()  # MT's training records: the most rated first
+    holding = sorted((i for i, t in mt.item_titles.items() if "planted" in t.lower()), key=lambda i: -counts[i])[:3]
     assert str(word.value) == ("unknown item 'planted'; the titles of " + ", ".join(
         f"'{i}' (“{mt.item_titles[i]}”)" for i in holding) + " and more hold it: give one of their ids")
     from whyrec.cli.pairs import without_unknown_items  # a pairs file's row, left out with --skip-unknown
@@ -82,6 +83,23 @@ def test_an_items_title_given_for_its_id_is_told_the_id(mt, split):
         with pytest.raises(UnknownIdError, match=f"^unknown item '{unheld}'$"):
             item_index(mt, unheld, parts)
     assert parts.holding("cable", 5) == [("d4", "Cable 2000")] and len(parts.holding("e", 2)) == 2
+    # with the items' numbers of ratings: the most rated first, ties in the titles' order
+    rated = TitledItems({"c1": "Cable", "c2": "Cable · c2", "c3": "Cable kit", "c4": "Cable"}, {"c3": 9, "c4": 5})
+    assert rated.named("cable") == ["c4", "c1", "c2"] and [i for i, _ in rated.holding("cable", 9)] == ["c3", "c4",
+                                                                                                      "c1", "c2"]
+    assert [i for i, _ in TitledItems(lambda: {"x": "T", "y": "T"}, lambda: {"y": 1}).holding("t", 2)] == ["y", "x"]
+
+
+def test_the_training_ratings_per_item_are_counted_from_what_each_model_keeps(mt, split):
+    from whyrec.explanations import train_ratings_per_item
+
+    counts = split.train.reviews["item"].value_counts().to_dict()
+    assert train_ratings_per_item(mt) == counts
+    rating = BiasBaseline().fit(split.train)
+    assert train_ratings_per_item(rating) == {}  # a rating model keeps no records: none without its data
+    assert train_ratings_per_item(rating, split.train) == counts
+    other = split.train.reviews.assign(item=split.train.reviews["item"].where(split.train.reviews.index % 2 == 0, "zz"))
+    assert "zz" not in train_ratings_per_item(rating, Corpus(other))  # an item the model does not know is left out
 
 
 def test_mt_gives_the_pair_explanation_and_the_item_side_to_a_new_user(mt, split):
@@ -153,6 +171,9 @@ def test_peter_does_not_explain_a_user_it_has_never_seen_but_answers_the_other_p
     row = explain_pairs(peter, [user], [item])[0]
     assert list(row["explanations"]) == ["peter"] and isinstance(row["explanations"]["peter"], str)
     assert "no_explanation" not in row
+    from whyrec.explanations import train_ratings_per_item  # what tells the items a title part names, most rated first
+
+    assert train_ratings_per_item(peter) == split.train.reviews["item"].value_counts().to_dict()
     # a new user among the pairs used to refuse them all
     known, new = explain_pairs(peter, [user, "someone-new"], [item, item], explainer="all")
     assert known["explanations"] == row["explanations"] and new["explanations"] == {} and new["cold_start"]

@@ -16,6 +16,8 @@ show ``<unk>``, as the service's do.
 from __future__ import annotations
 
 import sys
+from collections import Counter
+from functools import partial
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -342,10 +344,13 @@ class TitledItems:
     `` · id`` that follows a title several items share), but for case, and those whose title holds
     a text: each made at its first use (:meth:`named`, :meth:`holding`), so that a file of many
     unknown items reads the titles once. ``titles``: item → title, or what gives it when first
-    needed."""
+    needed; ``ratings``: item → its number of training ratings (or what gives it), by which the
+    items are told the most rated first (none: in the titles' order)."""
 
-    def __init__(self, titles: Mapping[str, str] | Callable[[], Mapping[str, str]]) -> None:
+    def __init__(self, titles: Mapping[str, str] | Callable[[], Mapping[str, str]],
+                 ratings: Mapping[str, int] | Callable[[], Mapping[str, int]] | None = None) -> None:
         self._titles = titles
+        self._ratings = ratings
         self._by_title: dict[str, list[str]] | None = None
         self._pairs: list[tuple[str, str]] | None = None  # (item, cleaned title), read at the first lookup
         self._search = None  # the search of those titles, made at the first holding()
@@ -353,23 +358,30 @@ class TitledItems:
     @classmethod
     def of(cls, model, history=None) -> "TitledItems":
         """The titles of ``model``'s items: its own (MT's, PETER's), else, for a rating model given
-        the data it was trained on (``history``, a :class:`~whyrec.data.Corpus`), the data's."""
+        the data it was trained on (``history``, a :class:`~whyrec.data.Corpus`), the data's; the
+        most rated first (:func:`train_ratings_per_item`)."""
         own = getattr(model, "item_titles", None)
+        ratings = partial(train_ratings_per_item, model, history)  # counted at the first lookup
         if own or history is None:
-            return cls(own or {})
-        return cls(lambda: {item: title for item in model.item_map.ids if (title := history.item_title(item))})
+            return cls(own or {}, ratings)
+        return cls(lambda: {item: title for item in model.item_map.ids if (title := history.item_title(item))}, ratings)
 
     def _cleaned(self) -> list[tuple[str, str]]:
-        """(item, title) of the items with a title, HTML cleaned: the titles read once for both lookups."""
+        """(item, title) of the items with a title, HTML cleaned, the most rated first: the titles
+        read once for both lookups."""
         if self._pairs is None:
             from whyrec.data.readers.item_metadata import clean_html
 
             titles = self._titles() if callable(self._titles) else self._titles
-            self._pairs = [(item, clean) for item, title in titles.items() if (clean := clean_html(title))]
+            pairs = [(item, clean) for item, title in titles.items() if (clean := clean_html(title))]
+            ratings = self._ratings() if callable(self._ratings) else self._ratings
+            if ratings:
+                pairs.sort(key=lambda pair: -ratings.get(pair[0], 0))  # stable: ties in the titles' order
+            self._pairs = pairs
         return self._pairs
 
     def named(self, text: str) -> list[str]:
-        """The ids whose title is ``text``, but for case and the spaces around it."""
+        """The ids whose title is ``text``, but for case and the spaces around it, the most rated first."""
         if self._by_title is None:
             by_title: dict[str, list[str]] = {}  # made whole before it is kept: the service's threads share it
             for item, clean in self._cleaned():
@@ -380,13 +392,27 @@ class TitledItems:
 
     def holding(self, text: str, limit: int) -> list[tuple[str, str]]:
         """Up to ``limit`` (id, title) of the items whose title (HTML cleaned) holds ``text``, but
-        for case and the spaces around it, in the titles' order
+        for case and the spaces around it, the most rated first
         (:class:`whyrec.id_search.IdSearch`, made at the first call)."""
         if self._search is None:
             from whyrec.id_search import IdSearch
 
             self._search = IdSearch([title for _, title in self._cleaned()], range(len(self._cleaned())))
         return [self._cleaned()[n] for n in self._search.holding(text, limit)]
+
+
+def train_ratings_per_item(model, history=None) -> dict[str, int]:
+    """Each item's number of training ratings: MT's and PETER's own training records, else, for a
+    rating model, those of ``history`` (the data it was trained on) whose item it knows; empty
+    when neither is known."""
+    if is_mt(model):
+        counts = np.bincount(model.data.rec_item, minlength=len(model.item_map))
+        return dict(zip(model.item_map.ids, counts.tolist()))
+    if is_peter(model):
+        return dict(Counter(item for _, item in model.train_ratings))
+    if history is None:
+        return {}
+    return {item: n for item, n in Counter(history.items).items() if item in model.item_map}
 
 
 def rating_split(mt, user: str, item: str, top: int = 3) -> dict:

@@ -123,6 +123,9 @@ def test_a_new_user_close_to_a_known_one_is_answered_with_did_you_mean(client):
     told = part.json()["error"]
     assert part.status_code == 404 and told.startswith("unknown item 'lanted item 1'; the titles of 'i1")
     assert told.endswith(" and more hold it: give one of their ids") and "(“Planted item 1" in told
+    # the most rated first, as the item box lists them
+    box = [i["item"] for i in c.get("/api/bundles/planted/items", params={"query": "lanted item 1"}).json()][:3]
+    assert re.findall(r"'(i\d+)' \(", told) == box
 
 
 def test_the_user_search_falls_back_to_close_ids(client):
