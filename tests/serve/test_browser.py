@@ -266,7 +266,8 @@ def test_page_shows_explanation_cards(server):
             # the other bundle's cards, history and status are cleared, not left under this bundle's name
             page.wait_for_function("document.querySelectorAll('.card').length === 0", timeout=30000)
             assert page.locator("#history li").count() == 0
-            assert page.locator("#status").inner_text().startswith("Choose a user")
+            # found by its role: a live region, which a screen reader reads out as it changes
+            assert page.get_by_role("status").inner_text().startswith("Choose a user")
             assert page.locator("#item-choice").is_hidden()
             search_user(page, user)
             page.click(f'#users li[data-user="{user}"]')
