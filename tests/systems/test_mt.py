@@ -255,6 +255,26 @@ def test_decoder_learning_rate_applies_to_the_decoders_own_weights(tiny_split):
     assert len(shared["params"]) + len(decoder["params"]) == len(list(mt.generator.parameters()))
 
 
+def test_a_bundle_loaded_to_explain_makes_no_optimiser(tiny_mt, tiny_split, tmp_path):
+    """Making a process's first torch optimiser imports ``torch._dynamo`` (1.3 s), which every
+    ``explain``, ``recommend``, ``show`` and ``serve`` of an MT bundle paid when loading made them."""
+    import subprocess
+    import sys
+
+    tiny_mt.save(tmp_path / "mt")
+    user, item = tiny_split.train.users[0], tiny_split.train.items[0]
+    code = ("import sys\nfrom whyrec.bundle import load_bundle\n"
+            f"mt = load_bundle({str(tmp_path / 'mt')!r})\n"
+            f"assert mt.explain([{user!r}], [{item!r}])\n"
+            "print(mt._g_opt is None and mt._d_opt is None, 'torch._dynamo' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["True", "False"]
+    # made at the first use, then kept: a training step and a checkpoint see the same one
+    assert tiny_mt.g_opt is tiny_mt.g_opt and tiny_mt.d_opt is tiny_mt.d_opt and tiny_mt.d_opt is not None
+    assert MultiTask(**{**TINY, "decoder": False}).fit(tiny_split.train, tiny_split.valid).d_opt is None
+
+
 def test_bundle_written_before_cross_fitting_loads_with_one_encoder_per_side(tiny_split, tmp_path):
     import json
 

@@ -189,10 +189,28 @@ class MultiTask:
         if decoder_own:
             groups.append({"params": [p for p in self.generator.parameters() if id(p) in decoder_own],
                            "lr": cfg.decoder_lr if cfg.decoder_lr is not None else cfg.lr})
-        self.g_opt = torch.optim.Adam(groups)
-        self.d_opt = torch.optim.Adam(self.discriminators.parameters(), lr=cfg.d_lr) if len(self.discriminators) else None
+        # the optimisers are made at their first use (a training step, a checkpoint), from these
+        self._g_groups, self._d_params = groups, list(self.discriminators.parameters())
+        self._g_opt: torch.optim.Adam | None = None
+        self._d_opt: torch.optim.Adam | None = None
         self._gen = torch.Generator().manual_seed(cfg.seed)
         self._sample_gen = self._gen  # fit() gives each process of a distributed run its own
+
+    @property
+    def g_opt(self) -> torch.optim.Adam:
+        """The generator's optimiser (the decoders' own weights at ``decoder_lr``, the rest at
+        ``lr``), made at its first use: a bundle loaded to explain never makes one, since making
+        the first optimiser of a process imports ``torch._dynamo`` (1.3 s of each command)."""
+        if self._g_opt is None:
+            self._g_opt = torch.optim.Adam(self._g_groups)
+        return self._g_opt
+
+    @property
+    def d_opt(self) -> torch.optim.Adam | None:
+        """The discriminators' optimiser (``d_lr``), made at its first use; None without discriminators."""
+        if self._d_opt is None and self._d_params:
+            self._d_opt = torch.optim.Adam(self._d_params, lr=self.config.d_lr)
+        return self._d_opt
 
     @property
     def n_folds(self) -> int:
