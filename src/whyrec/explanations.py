@@ -412,7 +412,8 @@ def train_ratings_per_item(model, history=None) -> dict[str, int]:
         return dict(Counter(item for _, item in model.train_ratings))
     if history is None:
         return {}
-    return {item: n for item, n in Counter(history.items).items() if item in model.item_map}
+    return {item: int(n) for item, n in history.reviews["item"].value_counts(sort=False).items()
+            if item in model.item_map}
 
 
 def rating_split(mt, user: str, item: str, top: int = 3) -> dict:
