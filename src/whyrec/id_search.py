@@ -53,8 +53,8 @@ class IdSearch:
 
     def prepare(self) -> "IdSearch":
         """Make the joined text now rather than at the first search: ``whyrec serve`` does so
-        before it forks its workers, which then share one copy, and no first keystroke waits for
-        it (0.27 s at 200,000 items)."""
+        before it forks its workers, which then share it, and no first keystroke waits for it
+        (0.27 s at 200,000 items)."""
         self._joined()
         return self
 
