@@ -402,9 +402,10 @@ class TitledItems:
 
 
 def train_ratings_per_item(model, history=None) -> dict[str, int]:
-    """Each item's number of training ratings: MT's and PETER's own training records, else, for a
-    rating model, those of ``history`` (the data it was trained on) whose item it knows; empty
-    when neither is known."""
+    """Each item's number of training ratings: those of MT's own training records, of PETER's
+    (user, item) training pairs (one per pair, as PETER keeps them), else, for a rating model,
+    of the records of ``history`` (the data it was trained on) whose item it knows; empty when
+    neither is known."""
     if is_mt(model):
         counts = np.bincount(model.data.rec_item, minlength=len(model.item_map))
         return dict(zip(model.item_map.ids, counts.tolist()))
