@@ -374,7 +374,7 @@ class TitledItems:
 
             titles = self._titles() if callable(self._titles) else self._titles
             pairs = [(item, clean) for item, title in titles.items() if (clean := clean_html(title))]
-            ratings = self._ratings() if callable(self._ratings) else self._ratings
+            ratings = (self._ratings() if callable(self._ratings) else self._ratings) if pairs else None
             if ratings:
                 pairs.sort(key=lambda pair: -ratings.get(pair[0], 0))  # stable: ties in the titles' order
             self._pairs = pairs

@@ -272,8 +272,9 @@ class ServedSystem:
         self.user_ids = self.rating.user_map.ids
         self.item_ids = self.rating.item_map.ids
         self._searches: dict[str, IdSearch] = {}  # the user and item boxes' searches (id_search)
-        # the items a title names (an item asked for by its title), the most rated first
-        self.titled = TitledItems(self.titles, dict(zip(self.item_ids, self.popularity.tolist()))
+        # the items a title names (an item asked for by its title), the most rated first; the counts
+        # read at the first unknown item, not kept for every served catalogue
+        self.titled = TitledItems(self.titles, (lambda: dict(zip(self.item_ids, self.popularity.tolist())))
                                   if self.has_history else None)
         # the range predict() clips to: PETER's is the train ratings', a rating model's its scale
         self.bounds = self.rating.rating_range if self.is_peter else self.rating.rating_scale
