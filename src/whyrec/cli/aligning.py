@@ -73,7 +73,7 @@ def align(
     from whyrec.devices import resolve_device
     from whyrec.errors import ConfigError, DataError
     from whyrec.explanation_scores import judged_agreement, sentiment_judge, tested_change
-    from whyrec.explanations import check_rating_scale, shown, system_label
+    from whyrec.explanations import check_rating_scale, shown, system_label, word_limit
     from whyrec.metrics.alignment import sentiment_base_rate
     from whyrec.metrics.rating import rmse
     from whyrec.systems.peter import Peter
@@ -161,7 +161,7 @@ def align(
         together = randomization_holm_note([("", change)], metric_title, "the {count} p-values of every metric tested")
         if together:
             con.print(together, highlight=False)
-    limit = system.config.max_words  # an explanation that long is shown as perhaps cut there
+    limit = word_limit(system)  # an explanation that long is shown as perhaps cut there
     for user, item, old, new in list(zip(test.users, test.items, before, after))[:5]:
         con.print(f"  {user} → {item}: {shown(old, limit)}  ⇒  {shown(new, limit)}", highlight=False)
     run["test"] = {"split": parts.name, **measured}

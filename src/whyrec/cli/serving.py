@@ -227,7 +227,7 @@ def _demo_mt(parts, features, con, als_params: dict, als_rmse: float) -> None:
     RMSEs differ by what the review text adds), and show its explanations next to its ratings."""
     import torch
 
-    from whyrec.explanations import generate, shown
+    from whyrec.explanations import generate, shown, word_limit
     from whyrec.metrics.rating import rmse
     from whyrec.systems.mt import MultiTask
 
@@ -247,7 +247,7 @@ def _demo_mt(parts, features, con, als_params: dict, als_rmse: float) -> None:
     shown_at = demo_examples(every)  # the highest and the lowest predictions: does the text follow them?
     users, items = [test.users[k] for k in shown_at], [test.items[k] for k in shown_at]
     predicted, truth = every[shown_at], test.ratings[shown_at]
-    top = test.rating_scale[1]
+    top, limit = test.rating_scale[1], word_limit(mt)
     for variant, label in (("pair", "MT-P"), ("user", "MT-U"), ("item", "MT-I")):
         if variant == "pair":
             at, texts = list(range(len(users))), [written[k] for k in shown_at]
@@ -255,7 +255,7 @@ def _demo_mt(parts, features, con, als_params: dict, als_rmse: float) -> None:
             at = sorted({0, len(users) - 1})
             texts = generate(mt, variant, [users[k] for k in at], [items[k] for k in at])
         for k, text in zip(at, texts):
-            quoted = f"“{shown(text, mt.config.max_words)}”" if text.strip() else shown(text)
+            quoted = f"“{shown(text, limit)}”" if text.strip() else shown(text)
             con.print(f"  {label} {users[k]} → {items[k]}: predicted {rating_text(predicted[k], top, 2)} "
                       f"(true {rating_text(truth[k], top)}) {quoted}", highlight=False)
     con.print(f"  MT-P's greedy explanations of the {counted(len(test), 'test record')}: "

@@ -128,7 +128,7 @@ def train(
     from whyrec.metrics.rating import mae, rmse
     from whyrec.distributed import Cluster, join, launched_world
     from whyrec.errors import ConfigError
-    from whyrec.explanations import explainers_of, generate, shown
+    from whyrec.explanations import explainers_of, generate, shown, word_limit
     from whyrec.rating.tuning import TunedModel, describe_tuning, model_or_tuned
 
     if processes > 1 and not text_system:
@@ -236,6 +236,7 @@ def train(
         names = explainers_of(estimator)  # none for MT without its decoder
         if names and users:  # as `whyrec explain` shows them: MT-P (or the one trained), never <unk>
             texts = generate(estimator, "pair" if "pair" in names else names[0], users, items)
+            limit = word_limit(estimator)
             for user, item, text in zip(users, items, texts):
-                con.print(f"  {user} → {item}: {shown(text, estimator.config.max_words)}", highlight=False)
+                con.print(f"  {user} → {item}: {shown(text, limit)}", highlight=False)
     con.print(f"saved {model} to {out}")
