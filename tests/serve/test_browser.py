@@ -504,6 +504,8 @@ def test_the_pages_address_says_what_it_shows_and_a_link_to_it_opens_the_same(se
             page = browser.new_page()
             page.goto(url + "/")
             page.wait_for_selector("#users li", timeout=30000)
+            # the user list is filled as the bundle is chosen, and the address written just after
+            page.wait_for_function("() => window.location.hash.includes('bundle=')", timeout=30000)
             assert address(page) == {"bundle": "planted", "explainer": "all"}
             page.select_option("#explainer", "pair")
             search_user(page, user)
