@@ -22,8 +22,8 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from whyrec.data.corpus import paired_ids
-from whyrec.data.text import readable
+from whyrec.data.ids import paired_ids
+from whyrec.data.text import clean_html, readable
 from whyrec.errors import ConfigError, UnknownIdError, WhyrecError
 from whyrec.explain.decoding import Decoding, check_min_words
 from whyrec.wording import did_you_mean
@@ -283,8 +283,6 @@ def _rated_pairs(model, users: list[str], items: list[str], why: bool, history) 
 def _title(raw: str | None) -> str | None:
     """An item's title as shown (None when it has none): cleaned again, since bundles written
     before the reader dropped cut-off HTML tags carry them."""
-    from whyrec.data.readers import clean_html
-
     return clean_html(raw) or None if raw else None
 
 
@@ -370,8 +368,6 @@ class TitledItems:
         """(item, title) of the items with a title, HTML cleaned, the most rated first: the titles
         read once for both lookups."""
         if self._pairs is None:
-            from whyrec.data.readers.item_metadata import clean_html
-
             titles = self._titles() if callable(self._titles) else self._titles
             pairs = [(item, clean) for item, title in titles.items() if (clean := clean_html(title))]
             ratings = (self._ratings() if callable(self._ratings) else self._ratings) if pairs else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 
 import pytest
 from rich.console import Console
@@ -54,3 +55,52 @@ def test_a_recommended_items_shared_title_is_printed_after_its_id_without_the_id
                                                           "items": rows})
     assert out.getvalue().splitlines()[1:] == ["  1. m1 Hearst Magazines (Women): 4.50★",
                                                "  2. m2 Tidy · Home: 4.00★", "  3. m3: 3.00★"]
+
+
+
+_LOAD_AND_ANSWER = """
+import sys
+from whyrec.cli import main
+for args, fails in {commands!r}:
+    sys.argv = ["whyrec", *args]
+    try:
+        main()
+    except SystemExit as exc:
+        assert bool(exc.code) == fails, (args, exc.code)
+    else:
+        assert not fails, args
+print("pandas imported:", "pandas" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize("kind", ["mt", "peter", "rating"])
+def test_answering_from_a_saved_bundle_does_not_import_pandas(kind, tiny_split, tmp_path, request):
+    """pandas takes 0.3 s of every command to import, and only reading review data needs it:
+    ``explain`` (an item's title and an unknown item's hint included), ``recommend`` and ``show``
+    of a saved bundle do without it."""
+    import subprocess
+    import sys
+
+    from whyrec.bundle import save_bundle
+    from whyrec.rating import BiasBaseline
+    from whyrec.systems.peter import Peter
+
+    train = tiny_split.train
+    model = {"mt": lambda: request.getfixturevalue("tiny_mt"),
+             "peter": lambda: Peter(emsize=16, heads=2, ffn=32, layers=1, max_words=8, epochs=1).fit(train),
+             "rating": lambda: BiasBaseline().fit(train)}[kind]()
+    bundle, user, item = str(tmp_path / "bundle"), train.users[0], train.items[0]
+    if kind == "rating":
+        save_bundle(model, bundle)
+    else:
+        model.save(bundle)
+    commands = [(["explain", bundle, "--user", user, "--item", item], False),
+                (["recommend", bundle, "--user", user, "-k", "2"], False), (["show", bundle], False),
+                (["explain", bundle, "--user", user, "--item", "Planted item"], True)]  # unknown: hinted by titles
+    done = subprocess.run([sys.executable, "-c", _LOAD_AND_ANSWER.format(commands=commands)], capture_output=True,
+                          text=True, timeout=300, env={**os.environ, "COLUMNS": "200"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "unknown item 'Planted item'" in done.stderr
+    if kind != "rating":  # the systems keep their items' titles, shown beside the ids
+        assert "Planted item" in done.stdout and "the titles of" in done.stderr
+    assert done.stdout.rstrip().endswith("pandas imported: False"), done.stdout[-2000:]

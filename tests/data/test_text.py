@@ -1,5 +1,5 @@
-from whyrec.data.text import (Vocabulary, characters_dropped, normalize, review_documents, split_sentences,
-                              tokenize)
+from whyrec.data.text import (Vocabulary, characters_dropped, clean_html, normalize, review_documents,
+                              split_sentences, tokenize)
 
 
 def test_tokenize_splits_clitics_and_punctuation_like_the_benchmark():
@@ -104,3 +104,11 @@ def test_readable_keeps_the_tokens_of_any_sequence():
     for _ in range(3000):
         tokens = [rng.choice(pieces) for _ in range(rng.randint(1, 10))]
         assert tokenize(readable(" ".join(tokens))) == tokens, tokens
+
+
+def test_clean_html_drops_whole_and_cut_off_tags_but_keeps_comparisons():
+    assert clean_html('<span class="a-size-medium a-color-secondary"') == ""  # a real title in the 2018 metadata
+    assert clean_html("<b>Wired</b> &amp; Co") == "Wired & Co"
+    assert clean_html("Ages < 5 and <i>up") == "Ages < 5 and up"
+    assert clean_html(["Books", None]) == "Books None"
+    assert clean_html(None) == ""

@@ -1,12 +1,33 @@
-"""Data layer: the review corpus, file readers, splits, text processing and features."""
+"""Data layer: the review corpus, file readers, splits, text processing and features.
 
-from whyrec.data.corpus import Corpus, IdMap, RawRecord, ValidationReport, build_corpus
-from whyrec.data.readers import DataWarning, corpus_from_frame, detect_format, load_corpus, read_item_metadata
-from whyrec.data.split import (Split, fixed_index_split, iter_kfold_splits, kfold_splits, leave_last_out, ratio_split,
-                               split_folders, write_index_split)
+The names below are loaded on first use (PEP 562), not when the package is imported: reading
+data needs pandas, which takes about 0.3 s to import, and a command that only loads a saved
+model and explains (``whyrec explain``, ``recommend``, ``show``) reaches this package through
+small modules such as :mod:`whyrec.data.ids` and :mod:`whyrec.data.text` without reading data.
+"""
 
-__all__ = [
-    "Corpus", "IdMap", "RawRecord", "ValidationReport", "build_corpus", "DataWarning", "corpus_from_frame",
-    "detect_format", "load_corpus", "read_item_metadata", "Split", "fixed_index_split", "iter_kfold_splits",
-    "kfold_splits", "leave_last_out", "ratio_split", "split_folders", "write_index_split",
-]
+from importlib import import_module
+
+_HOMES = {
+    "whyrec.data.corpus": ("Corpus", "RawRecord", "ValidationReport", "build_corpus"),
+    "whyrec.data.ids": ("IdMap",),
+    "whyrec.data.readers": ("DataWarning", "corpus_from_frame", "detect_format", "load_corpus", "read_item_metadata"),
+    "whyrec.data.split": ("Split", "fixed_index_split", "iter_kfold_splits", "kfold_splits", "leave_last_out",
+                          "ratio_split", "split_folders", "write_index_split"),
+}
+_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+__all__ = [name for names in _HOMES.values() for name in names]
+
+
+def __getattr__(name: str):
+    """Import the submodule that defines ``name`` and return the name from it."""
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module 'whyrec.data' has no attribute {name!r}")
+    value = getattr(import_module(_MODULE_OF[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -16,10 +16,12 @@ import string
 import unicodedata
 from collections import Counter
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
-from whyrec.data.corpus import Corpus
 from whyrec.errors import DataError
+
+if TYPE_CHECKING:  # pandas, which the corpus needs, is not imported to load a model
+    from whyrec.data.corpus import Corpus
 
 _NOT_KEPT = re.compile(r"[^a-z0-9(),!?'`]")
 _CLITICS = re.compile(r"(n't|'s|'ve|'re|'d|'ll)\b")
@@ -257,3 +259,15 @@ def review_documents(corpus: Corpus, by: str = "user", max_reviews: int | None =
     if max_reviews is not None:
         docs = {k: v[-max_reviews:] for k, v in docs.items()}
     return docs
+
+
+_TAG = re.compile(r"<[a-zA-Z/!][^<>]*(?:>|$)")  # whole tags, and a tag cut off at the end of the string
+
+
+def clean_html(text: object) -> str:
+    """Strip tags and unescape entities (meta titles and descriptions contain HTML)."""
+    if isinstance(text, list):
+        text = " ".join(str(t) for t in text)
+    if not isinstance(text, str):
+        return ""
+    return re.sub(r"\s+", " ", html.unescape(_TAG.sub(" ", text))).strip()

@@ -7,11 +7,16 @@ the benchmark convention) when it has one, else its first sentence; both tokeniz
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
 import torch
 
-from whyrec.data.corpus import Corpus
 from whyrec.data.text import Vocabulary, split_sentences, tokenize
+
+if TYPE_CHECKING:  # the corpus needs pandas, which loading a saved model does not import
+    import pandas as pd
+
+    from whyrec.data.corpus import Corpus
 
 
 def explanation_targets(corpus: Corpus, features: pd.DataFrame | None = None, max_words: int = 20) -> list[list[str]]:

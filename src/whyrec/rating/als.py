@@ -34,7 +34,9 @@ import numpy as np
 if TYPE_CHECKING:  # torch is imported where it is used: `whyrec models` and settings checks start without it
     import torch
 
-from whyrec.data.corpus import Corpus, IdMap
+    from whyrec.data.corpus import Corpus  # it needs pandas, which loading a saved model does not import
+
+from whyrec.data.ids import IdMap
 from whyrec.devices import resolve_device
 from whyrec.errors import ConfigError
 from whyrec.rating.base import RatingModel, register, validation_rmse

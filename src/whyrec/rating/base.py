@@ -15,14 +15,18 @@ rating scale and saves its state. A subclass only implements :meth:`_fit`.
 from __future__ import annotations
 
 import inspect
-from typing import ClassVar, Iterable, Sequence
+from typing import TYPE_CHECKING, ClassVar, Iterable, Sequence
 
 import numpy as np
 
-from whyrec.data.corpus import Corpus, IdMap, paired_ids, rating_bounds
+from whyrec.data.ids import IdMap, paired_ids
+from whyrec.data.scale import rating_bounds
 from whyrec.errors import ConfigError, WhyrecError, require_fitted
 from whyrec.settings import typed_value
 from whyrec.wording import closest_names, unknown_names
+
+if TYPE_CHECKING:  # the corpus needs pandas, which loading a saved model does not import
+    from whyrec.data.corpus import Corpus
 
 RATING_MODELS: dict[str, type["RatingModel"]] = {}
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from whyrec.data.corpus import Corpus
 from whyrec.rating.base import RatingModel, register, validation_rmse
+
+if TYPE_CHECKING:  # the corpus needs pandas, which loading a saved model does not import
+    from whyrec.data.corpus import Corpus
 
 
 @register

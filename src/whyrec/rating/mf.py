@@ -8,12 +8,16 @@ with early stopping on validation RMSE when validation data is given.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from whyrec.data.corpus import Corpus
 from whyrec.errors import DivergedError
 from whyrec.kept_epochs import kept_part
 from whyrec.rating.base import RatingModel, register, validation_rmse
+
+if TYPE_CHECKING:  # the corpus needs pandas, which loading a saved model does not import
+    from whyrec.data.corpus import Corpus
 
 MIN_GAIN = 1e-6  # a validation RMSE lower than the best so far by no more than this is no improvement
 

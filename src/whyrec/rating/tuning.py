@@ -24,12 +24,14 @@ import itertools
 import math
 import time
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
-from whyrec.data.corpus import Corpus
 from whyrec.errors import ConfigError, DataError, DivergedError, require_fitted
 from whyrec.rating.base import RatingModel, make_model, validation_rmse
 from whyrec.settings import GRID_SEPARATOR, is_grid_value
+
+if TYPE_CHECKING:  # the corpus needs pandas, which loading a saved model does not import
+    from whyrec.data.corpus import Corpus
 
 MAX_COMBINATIONS = 1000  # a typo such as factors=1|2|...|500 times another axis should not run for days
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from whyrec.bundle import load_bundle
-from whyrec.data.readers import clean_html
+from whyrec.data.text import clean_html
 from whyrec.errors import ConfigError
 from whyrec.explain.decoding import Decoding
 from whyrec.explanations import (EXPLAINER_LABELS, TitledItems, askable_feature_words, check_rating_scale,

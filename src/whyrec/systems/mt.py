@@ -48,17 +48,16 @@ import copy
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
-import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from whyrec.align.adversarial import ReviewDiscriminator, discriminator_loss, reinforce_loss, rollout_rewards
 from whyrec.checkpoint import holding_checkpoint_folder
-from whyrec.data.corpus import Corpus, IdMap, paired_ids
+from whyrec.data.ids import IdMap, paired_ids
 from whyrec.data.text import Vocabulary, tokenize
 from whyrec.devices import resolve_device
 from whyrec.distributed import Cluster, join, process_device
@@ -75,6 +74,11 @@ from whyrec.rating.als import ContextAwareALS, TextPriors
 from whyrec.rating.base import validation_rmse
 from whyrec.systems.mt_checkpoint import TrainingState, resume_training_state, save_training_state
 from whyrec.systems.mt_config import VARIANTS, MTConfig
+
+if TYPE_CHECKING:  # the corpus needs pandas, which loading a saved model does not import
+    import pandas as pd
+
+    from whyrec.data.corpus import Corpus
 
 __all__ = ["VARIANTS", "MTConfig", "MultiTask", "mean_valid_nll", "epochs_without_improvement", "owner_folds"]
 

@@ -17,15 +17,14 @@ import math
 import time
 import warnings
 from dataclasses import asdict
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-import pandas as pd
 import torch
 import torch.nn.functional as F
 
 from whyrec.checkpoint import holding_checkpoint_folder
-from whyrec.data.corpus import Corpus, IdMap, paired_ids
+from whyrec.data.ids import IdMap, paired_ids
 from whyrec.data.text import UNK, Vocabulary
 from whyrec.devices import resolve_device
 from whyrec.distributed import join, process_device
@@ -39,6 +38,11 @@ from whyrec.explain.targets import explanation_targets, pad_batch
 from whyrec.kept_epochs import kept_part
 from whyrec.systems.peter_checkpoint import TrainingState, resume_training_state, save_training_state
 from whyrec.systems.peter_config import PeterConfig
+
+if TYPE_CHECKING:  # the corpus needs pandas, which loading a saved model does not import
+    import pandas as pd
+
+    from whyrec.data.corpus import Corpus
 
 
 SCORE_PAIRS_PER_PASS = 16384  # (user, item) pairs per transformer pass when scoring (Peter.predict_unclipped)

@@ -120,16 +120,6 @@ def test_shared_magazines_items_are_named(shared_data):
     assert len(raw) < 0.1 * len(items) and len(named) > 0.9 * len(items)
 
 
-def test_clean_html_drops_whole_and_cut_off_tags_but_keeps_comparisons():
-    from whyrec.data.readers import clean_html
-
-    assert clean_html('<span class="a-size-medium a-color-secondary"') == ""  # a real title in the 2018 metadata
-    assert clean_html("<b>Wired</b> &amp; Co") == "Wired & Co"
-    assert clean_html("Ages < 5 and <i>up") == "Ages < 5 and up"
-    assert clean_html(["Books", None]) == "Books None"
-    assert clean_html(None) == ""
-
-
 def test_item_metadata_that_is_not_there_is_named(tmp_path):
     with pytest.raises(DataError, match=r"meta\.json\.gz: no such metadata file"):
         read_item_metadata(tmp_path / "meta.json.gz")

@@ -11,13 +11,13 @@ fields by their usual names or a column mapping (``fields``); all read text file
 """
 
 from whyrec.data.readers.fields import FIELD_ALIASES, REQUIRED_FIELDS, mapping_hint, resolve_columns
-from whyrec.data.readers.item_metadata import clean_html, metadata_beside, read_item_metadata, read_movielens_movies
+from whyrec.data.readers.item_metadata import metadata_beside, read_item_metadata, read_movielens_movies
 from whyrec.data.readers.loading import FORMATS, corpus_from_frame, detect_format, load_corpus, reviews_in
 from whyrec.data.readers.text_files import iter_lines
 from whyrec.errors import DataWarning
 
 __all__ = [
-    "FIELD_ALIASES", "REQUIRED_FIELDS", "mapping_hint", "resolve_columns", "clean_html", "metadata_beside",
+    "FIELD_ALIASES", "REQUIRED_FIELDS", "mapping_hint", "resolve_columns", "metadata_beside",
     "read_item_metadata", "read_movielens_movies", "FORMATS", "corpus_from_frame", "detect_format", "load_corpus",
     "reviews_in", "iter_lines", "DataWarning",
 ]

@@ -4,28 +4,16 @@ each is found beside a review file."""
 from __future__ import annotations
 
 import csv
-import html
 import re
 from pathlib import Path
 
 from whyrec.data.corpus import ValidationReport
 from whyrec.data.readers.json_reviews import parsed_objects
 from whyrec.data.readers.text_files import iter_lines
+from whyrec.data.text import clean_html
 from whyrec.errors import DataError
 from whyrec.ids import stripped_id
 from whyrec.wording import counted
-
-
-_TAG = re.compile(r"<[a-zA-Z/!][^<>]*(?:>|$)")  # whole tags, and a tag cut off at the end of the string
-
-
-def clean_html(text: object) -> str:
-    """Strip tags and unescape entities (meta titles and descriptions contain HTML)."""
-    if isinstance(text, list):
-        text = " ".join(str(t) for t in text)
-    if not isinstance(text, str):
-        return ""
-    return re.sub(r"\s+", " ", html.unescape(_TAG.sub(" ", text))).strip()
 
 
 def read_item_metadata(path: str | Path, items: set[str] | None = None) -> dict[str, dict]:

@@ -1,0 +1,30 @@
+"""``whyrec.data``'s names, loaded on first use so that loading a saved model imports no pandas."""
+
+import subprocess
+import sys
+
+import pytest
+
+
+def test_every_listed_name_is_found_where_the_package_says():
+    import whyrec.data as data
+    from whyrec.data.corpus import Corpus as from_its_module
+
+    star: dict = {}
+    exec("from whyrec.data import *", star)  # every name of __all__ must load
+    assert set(data.__all__) <= set(star)
+
+    assert data.Corpus is from_its_module and set(data.__all__) <= set(dir(data))
+    assert all(callable(getattr(data, name)) for name in data.__all__)
+    with pytest.raises(AttributeError, match="no attribute 'Corpse'"):
+        data.Corpse
+
+
+def test_importing_the_package_or_its_ids_imports_no_pandas():
+    code = ("import sys, whyrec.data, whyrec.data.ids, whyrec.data.text, whyrec.data.scale\n"
+            "print('pandas' in sys.modules)\n"
+            "whyrec.data.load_corpus\n"
+            "print('pandas' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True"]  # until a reader is asked for
