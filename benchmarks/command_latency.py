@@ -4,11 +4,12 @@ Times ``whyrec show``, ``whyrec explain`` (one pair) and ``whyrec recommend`` (o
 items) on each bundle, ``--repeats`` times (median), beside ``python -c "import torch"``: the
 floor of any command that loads a model. With ``--before REV`` the same commands also run from
 the code of git revision REV (``git archive`` into a temporary folder, put first on
-PYTHONPATH), on the same machine and bundles, so that a change is measured against what it
-changed; each command's output is compared between the two. Writes
+PYTHONPATH), on the same machine and bundles, taking turns with the runs of the current code,
+so that a change is measured against what it changed; each command's output is compared
+between the two. Writes
 benchmarks/results/command_latency.{json,md}.
 
-    python benchmarks/command_latency.py [--bundle FOLDER ...] [--repeats 5] [--before REV]
+    python benchmarks/command_latency.py [--bundle FOLDER ...] [--repeats 6] [--before REV]
 
 Without ``--bundle`` it times the two bundles of serve.py (MT and PETER+ on
 amazon-magazine-subscriptions, trained into benchmarks/.cache/ when missing).
@@ -43,19 +44,24 @@ def commands(bundle: Path) -> dict[str, list[str]]:
             "recommend 5 items": ["recommend", str(bundle), "--user", user, "-k", "5"]}
 
 
-def timed(argv: list[str], source: Path, repeats: int) -> tuple[float, str]:
-    """The median wall time (s) of ``repeats`` runs of ``argv`` with whyrec read from ``source``,
-    and the output of the last run. A run that fails stops the script."""
-    env = {**os.environ, "PYTHONPATH": str(source)}
-    times, output = [], ""
-    for _ in range(repeats):
-        start = time.perf_counter()
-        done = subprocess.run(argv, capture_output=True, text=True, env=env)
-        times.append(time.perf_counter() - start)
-        if done.returncode != 0:
-            raise SystemExit(f"{' '.join(argv)} failed:\n{done.stderr[-2000:]}")
-        output = done.stdout
-    return statistics.median(times), output
+def timed(argv: list[str], sources: dict[str, Path], repeats: int) -> dict[str, tuple[float, str]]:
+    """For each named source: the median wall time (s) of ``repeats`` runs of ``argv`` with whyrec
+    read from it, and the output of its last run. The sources take turns, in one order and then
+    the other (now, before, before, now, ...), so that whatever favours the first or the second
+    run of a pair (the disk cache, a neighbour's load) favours neither. A run that fails stops the
+    script."""
+    times: dict[str, list[float]] = {name: [] for name in sources}
+    outputs: dict[str, str] = {}
+    for turn in range(repeats):
+        for name in (list(sources) if turn % 2 == 0 else list(sources)[::-1]):
+            env = {**os.environ, "PYTHONPATH": str(sources[name])}
+            start = time.perf_counter()
+            done = subprocess.run(argv, capture_output=True, text=True, env=env)
+            times[name].append(time.perf_counter() - start)
+            if done.returncode != 0:
+                raise SystemExit(f"{' '.join(argv)} failed:\n{done.stderr[-2000:]}")
+            outputs[name] = done.stdout
+    return {name: (statistics.median(times[name]), outputs[name]) for name in sources}
 
 
 def code_of(revision: str, into: Path) -> Path:
@@ -79,7 +85,8 @@ def whyrec_read_from(source: Path) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bundle", type=Path, nargs="*", default=None)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=6,
+                        help="runs of each command (even: each code goes first equally often)")
     parser.add_argument("--before", default=None, help="git revision whose code is timed too")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
@@ -90,17 +97,15 @@ def main() -> None:
             sources[args.before] = code_of(args.before, Path(scratch))
         for source in sources.values():
             whyrec_read_from(source)
-        floor, _ = timed([sys.executable, "-c", "import torch"], ROOT / "src", args.repeats)
+        floor, _ = timed([sys.executable, "-c", "import torch"], {"now": ROOT / "src"}, args.repeats)["now"]
         rows = []
         for bundle in bundles:
             for what, words in commands(bundle).items():
                 row = {"bundle": bundle.name, "command": what, "argv": ["whyrec", *words]}
-                outputs = {}
-                for name, source in sources.items():
-                    row[f"{name}_s"], outputs[name] = timed([sys.executable, "-m", "whyrec.cli", *words], source,
-                                                            args.repeats)
+                measured = timed([sys.executable, "-m", "whyrec.cli", *words], sources, args.repeats)
+                row.update({f"{name}_s": seconds for name, (seconds, _) in measured.items()})
                 if args.before:
-                    row["same_output"] = outputs["now"] == outputs[args.before]
+                    row["same_output"] = measured["now"][1] == measured[args.before][1]
                 rows.append(row)
                 print(json.dumps(row), flush=True)
     summary = {"date": time.strftime("%Y-%m-%d", time.gmtime()), "machine": machine(), "repeats": args.repeats,
@@ -115,7 +120,8 @@ def markdown(summary: dict) -> str:
     before = summary["before"]
     lines = ["# How long one command takes", "",
              f"Measured {summary['date']} on {summary['machine']}; median of {summary['repeats']} runs of each "
-             f"command, start to end. `python -c \"import torch\"` alone took {summary['import_torch_s']:.2f} s.", ""]
+             f"command, start to end{', the two codes taking turns' if before else ''}. "
+             f"`python -c \"import torch\"` alone took {summary['import_torch_s']:.2f} s.", ""]
     if before:
         lines += [f"*{before}*: the same commands run from the code of {before}; *same output*: whether "
                   "both printed the same.", "",
