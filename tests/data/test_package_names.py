@@ -20,6 +20,14 @@ def test_every_listed_name_is_found_where_the_package_says():
         data.Corpse
 
 
+def test_a_submodule_is_reached_from_the_package_alone():
+    code = ("import whyrec.data\n"
+            "print(whyrec.data.split.ratio_split.__module__, whyrec.data.readers.load_corpus.__module__)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["whyrec.data.split", "whyrec.data.readers.loading"]
+
+
 def test_importing_the_package_or_its_ids_imports_no_pandas():
     code = ("import sys, whyrec.data, whyrec.data.ids, whyrec.data.text, whyrec.data.scale\n"
             "print('pandas' in sys.modules)\n"

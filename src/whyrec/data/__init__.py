@@ -7,6 +7,7 @@ small modules such as :mod:`whyrec.data.ids` and :mod:`whyrec.data.text` without
 """
 
 from importlib import import_module
+from pkgutil import iter_modules
 
 _HOMES = {
     "whyrec.data.corpus": ("Corpus", "RawRecord", "ValidationReport", "build_corpus"),
@@ -18,13 +19,18 @@ _HOMES = {
 _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = [name for names in _HOMES.values() for name in names]
+_SUBMODULES = frozenset(module.name for module in iter_modules(__path__))
 
 
 def __getattr__(name: str):
-    """Import the submodule that defines ``name`` and return the name from it."""
-    if name not in _MODULE_OF:
+    """Import the submodule that defines ``name`` and return the name from it; a submodule's own
+    name (``whyrec.data.split``) gives the submodule, as when this package imported them all."""
+    if name in _MODULE_OF:
+        value = getattr(import_module(_MODULE_OF[name]), name)
+    elif name in _SUBMODULES:
+        value = import_module(f"{__name__}.{name}")
+    else:
         raise AttributeError(f"module 'whyrec.data' has no attribute {name!r}")
-    value = getattr(import_module(_MODULE_OF[name]), name)
     globals()[name] = value
     return value
 
