@@ -1,5 +1,6 @@
-"""Rating scales: ratings on any scale read on the 1–5 one that sentiment classes, MMI's rating
-classes and the feature extractor's expected sentiment are defined on."""
+"""Rating scales: a scale read back from a saved file as two checked bounds (:func:`rating_bounds`),
+and ratings on any scale read on the 1–5 one that sentiment classes, MMI's rating classes and the
+feature extractor's expected sentiment are defined on (:func:`five_point`)."""
 
 from __future__ import annotations
 

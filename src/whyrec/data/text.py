@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 from whyrec.errors import DataError
 
-if TYPE_CHECKING:  # pandas, which the corpus needs, is not imported to load a model
+if TYPE_CHECKING:  # the corpus needs pandas, which loading a saved model does not import
     from whyrec.data.corpus import Corpus
 
 _NOT_KEPT = re.compile(r"[^a-z0-9(),!?'`]")
