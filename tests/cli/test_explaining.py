@@ -1,9 +1,12 @@
-"""``whyrec explain``'s text output (its end-to-end runs are in tests/test_explanations.py)."""
+"""``whyrec explain``'s text output (its end-to-end runs are in tests/test_explanations.py), and
+what answering from a saved bundle imports."""
 
 from __future__ import annotations
 
 import io
 import os
+import subprocess
+import sys
 
 import pytest
 from rich.console import Console
@@ -57,7 +60,6 @@ def test_a_recommended_items_shared_title_is_printed_after_its_id_without_the_id
                                                "  2. m2 Tidy · Home: 4.00★", "  3. m3: 3.00★"]
 
 
-
 _LOAD_AND_ANSWER = """
 import sys
 from whyrec.cli import main
@@ -78,9 +80,6 @@ def test_answering_from_a_saved_bundle_does_not_import_pandas(kind, tiny_split, 
     """pandas takes 0.3 s of every command to import, and only reading review data needs it:
     ``explain`` (an item's title and an unknown item's hint included), ``recommend`` and ``show``
     of a saved bundle do without it."""
-    import subprocess
-    import sys
-
     from whyrec.bundle import save_bundle
     from whyrec.rating import BiasBaseline
     from whyrec.systems.peter import Peter
