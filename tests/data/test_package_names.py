@@ -1,7 +1,9 @@
 """``whyrec.data``'s names, loaded on first use so that loading a saved model imports no pandas."""
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +28,17 @@ def test_a_submodule_is_reached_from_the_package_alone():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["whyrec.data.split", "whyrec.data.readers.loading"]
+
+
+def test_type_checkers_read_the_names_the_package_loads_from_the_same_modules():
+    """The imports under ``TYPE_CHECKING`` (what editors and type checkers read), ``__all__`` and
+    the table the package loads names by are written apart; they must list the same names."""
+    import whyrec.data as data
+
+    tree = ast.parse(Path(data.__file__).read_text(encoding="utf-8"))
+    checked = next(node for node in tree.body if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING")
+    typed = {alias.name: node.module for node in checked.body for alias in node.names}
+    assert typed == data._MODULE_OF and sorted(data.__all__) == sorted(typed)
 
 
 def test_importing_the_package_or_its_ids_imports_no_pandas():

@@ -4,10 +4,20 @@ The names below are loaded on first use (PEP 562), not when the package is impor
 data needs pandas, which takes about 0.3 s to import, and a command that only loads a saved
 model and explains (``whyrec explain``, ``recommend``, ``show``) reaches this package through
 small modules such as :mod:`whyrec.data.ids` and :mod:`whyrec.data.text` without reading data.
+Type checkers and editors read the same names from the imports under ``TYPE_CHECKING``, which
+``tests/data/test_package_names.py`` keeps equal to :data:`_HOMES`.
 """
 
 from importlib import import_module
 from pkgutil import iter_modules
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from whyrec.data.corpus import Corpus, RawRecord, ValidationReport, build_corpus
+    from whyrec.data.ids import IdMap
+    from whyrec.data.readers import DataWarning, corpus_from_frame, detect_format, load_corpus, read_item_metadata
+    from whyrec.data.split import (Split, fixed_index_split, iter_kfold_splits, kfold_splits, leave_last_out,
+                                   ratio_split, split_folders, write_index_split)
 
 _HOMES = {
     "whyrec.data.corpus": ("Corpus", "RawRecord", "ValidationReport", "build_corpus"),
@@ -17,9 +27,13 @@ _HOMES = {
                           "ratio_split", "split_folders", "write_index_split"),
 }
 _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
-
-__all__ = [name for names in _HOMES.values() for name in names]
 _SUBMODULES = frozenset(module.name for module in iter_modules(__path__))
+
+__all__ = [
+    "Corpus", "RawRecord", "ValidationReport", "build_corpus", "IdMap", "DataWarning", "corpus_from_frame",
+    "detect_format", "load_corpus", "read_item_metadata", "Split", "fixed_index_split", "iter_kfold_splits",
+    "kfold_splits", "leave_last_out", "ratio_split", "split_folders", "write_index_split",
+]
 
 
 def __getattr__(name: str):
