@@ -147,6 +147,20 @@ def test_searches_prepared_before_serving_answer_as_those_made_at_the_first_sear
         assert prepared.search_items(query, 50) == lazy.search_items(query, 50)
 
 
+def test_the_title_hint_lists_items_in_the_item_boxs_order_ties_included(served_bundles):
+    """Both say "the most rated first", each sorting by itself: the item box over the popularity
+    array, the hint of an unknown item's title (:class:`~whyrec.explanations.TitledItems`) over
+    the same counts. Ties (items of one count) must come in one order too."""
+    from whyrec.serve.systems import ServedSystem
+
+    mt_folder, _, _ = served_bundles
+    served = ServedSystem.from_folder(mt_folder)
+    box = served.search_items("planted item", 50)
+    counts = [row["ratings"] for row in box]
+    assert len(box) == 20 and len(set(counts)) < len(counts)  # the planted data has ties to order
+    assert [item for item, _ in served.titled.holding("planted item", 50)] == [row["item"] for row in box]
+
+
 def test_titles_several_items_share_are_told_apart_by_the_item_id():
     from whyrec.serve.systems import distinct_titles
 
