@@ -38,7 +38,7 @@ def test_the_threshold_keeps_what_difflib_at_0_85_kept():
 def test_the_message_of_a_refused_id_names_the_close_one_when_there_is_one():
     import pytest
 
-    from whyrec.data.ids import IdMap
+    from whyrec.ids import IdMap
     from whyrec.errors import UnknownIdError
 
     ids = IdMap(AMAZON)
@@ -56,7 +56,7 @@ def test_an_id_with_whitespace_or_invisible_marks_around_it_finds_the_id_the_rea
     (its similarity to "u1" is 80, under the typo threshold)."""
     import pytest
 
-    from whyrec.data.ids import IdMap
+    from whyrec.ids import IdMap
     from whyrec.errors import UnknownIdError
 
     ids = IdMap(["u1", "u2", "alice"])
@@ -73,7 +73,7 @@ def test_an_id_that_lost_its_leading_zeros_finds_the_padded_one_first():
     and is found all the same, ahead of closer-looking ids; zeros added are found too."""
     import pytest
 
-    from whyrec.data.ids import IdMap
+    from whyrec.ids import IdMap
     from whyrec.errors import UnknownIdError
 
     index = IdIndex(["0007", "0017", "0070", "A7", "107"])
@@ -91,7 +91,7 @@ def test_an_id_written_as_a_whole_float_finds_its_whole_number():
     import pytest
 
     from whyrec.close_ids import number_key
-    from whyrec.data.ids import IdMap
+    from whyrec.ids import IdMap
     from whyrec.errors import UnknownIdError
 
     assert [number_key(t) for t in ("7", "0007", "7.0", "07.00", "7.5", "a7.0", "7.", "0.0", "0")] == \

@@ -1,6 +1,11 @@
-"""Ids as every entry point reads them: stripped of whitespace and invisible format characters."""
+"""Ids as every entry point reads them: stripped of whitespace and invisible format characters;
+and as the corpus keeps them (the close-id hints are in test_close_ids.py)."""
 
-from whyrec.ids import stripped_id
+import numpy as np
+import pytest
+
+from whyrec.errors import UnknownIdError, WhyrecError
+from whyrec.ids import IdMap, as_id, paired_ids, stripped_id
 
 
 def test_whitespace_and_format_characters_at_either_end_are_stripped():
@@ -21,3 +26,23 @@ def test_an_id_of_invisible_characters_only_is_empty():
     assert stripped_id("\u200b") == ""
     assert stripped_id(" \ufeff \u200b ") == ""
     assert stripped_id("") == ""
+
+
+def test_a_number_is_looked_up_by_the_text_the_readers_keep():
+    assert [as_id(k) for k in ("u1", 7, np.int64(7), 3.0, 2.5, float(2 ** 60))] == \
+        ["u1", "7", "7", "3", "2.5", str(float(2 ** 60))]
+    ids = IdMap(["a", "7", "b"])
+    assert len(ids) == 3 and 7 in ids and "c" not in ids and ids.index(7.0) == 1
+    assert ids.lookup(["b", "c", "a"]).tolist() == [2, -1, 0]
+    with pytest.raises(UnknownIdError, match="unknown item 'c'"):
+        ids.index("c", "item")
+    with pytest.raises(ValueError, match="unique"):
+        IdMap(["a", "a"])
+
+
+def test_pairs_are_two_lists_of_one_length_and_never_one_bare_string():
+    assert paired_ids(("u1", "u2"), iter(["i1", "i2"]), "explain") == (["u1", "u2"], ["i1", "i2"])
+    with pytest.raises(WhyrecError, match=r"explain: items must be a list of ids, not one string; wrap it: \['i1'\]"):
+        paired_ids(["u1"], "i1", "explain")
+    with pytest.raises(WhyrecError, match=r"explain needs as many users as items \(2 != 1\)"):
+        paired_ids(["u1", "u2"], ["i1"], "explain")

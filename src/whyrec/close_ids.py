@@ -10,7 +10,7 @@ computes it in C++, about 1 ms per 20,000 ids: cheap enough for the service's an
     index = IdIndex(user_ids)
     index.closest("A2SUAM1J3GNN3X")      # "A2SUAM1J3GNN3B" when that is known, else None
 
-:class:`whyrec.data.ids.IdMap` keeps one, built at the first unknown id, and names the close
+:class:`whyrec.ids.IdMap` keeps one, built at the first unknown id, and names the close
 id in its error; the service and the CLI ask it for ``did_you_mean``.
 """
 

@@ -22,7 +22,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from whyrec.data.ids import paired_ids
+from whyrec.ids import paired_ids
 from whyrec.data.text import clean_html, readable
 from whyrec.errors import ConfigError, UnknownIdError, WhyrecError
 from whyrec.explain.decoding import Decoding, check_min_words
@@ -390,11 +390,12 @@ class TitledItems:
         """Up to ``limit`` (id, title) of the items whose title (HTML cleaned) holds ``text``, but
         for case and the spaces around it, the most rated first
         (:class:`whyrec.id_search.IdSearch`, made at the first call)."""
+        pairs = self._cleaned()
         if self._search is None:
             from whyrec.id_search import IdSearch
 
-            self._search = IdSearch([title for _, title in self._cleaned()], range(len(self._cleaned())))
-        return [self._cleaned()[n] for n in self._search.holding(text, limit)]
+            self._search = IdSearch([title for _, title in pairs], range(len(pairs)))
+        return [pairs[n] for n in self._search.holding(text, limit)]
 
 
 def train_ratings_per_item(model, history=None) -> dict[str, int]:

@@ -1,6 +1,7 @@
 """How a user or item id is read wherever one comes in: the data readers, the command line, a
 pairs file and the service all strip an id the same way, so the id a request names is the id the
-data gave.
+data gave. Ids are kept as strings (:func:`as_id`), each given its 0-based index by an
+:class:`IdMap`; this module imports no pandas, so loading a saved model does not.
 
     stripped_id(" A2SUAM1J3GNN3B\\u200b")   # "A2SUAM1J3GNN3B"
     stripped_id("\\ufeff")                  # "" (an empty id, refused as missing)
@@ -9,6 +10,11 @@ data gave.
 from __future__ import annotations
 
 import unicodedata
+from typing import Iterable
+
+import numpy as np
+
+from whyrec.errors import UnknownIdError, WhyrecError
 
 
 def _invisible(character: str) -> bool:
@@ -33,3 +39,75 @@ def stripped_id(text: str) -> str:
     while end > start and _invisible(text[end - 1]):
         end -= 1
     return text[start:end]
+
+
+def as_id(key: object) -> str:
+    """An id as the corpus keeps it: a string. Readers keep ids as text, so a DataFrame's integer
+    user ids become "1", "2", ...; a key given as a number (``df.user.values``, a numpy int) is
+    looked up by its text instead of being an unknown id, which would have given every such
+    user the cold-start prediction without a word. A whole number given as a float (``3.0``) is
+    looked up as the readers keep it (``"3"``)."""
+    if isinstance(key, str):
+        return key
+    if isinstance(key, float) and key.is_integer() and abs(key) < 2 ** 53:
+        return str(int(key))
+    return str(key)
+
+
+class IdMap:
+    """A fixed, ordered list of string ids with a lookup from id to 0-based index. Keys that are
+    not strings (numbers) are looked up by their text (:func:`as_id`)."""
+
+    def __init__(self, ids: Iterable[str]) -> None:
+        self.ids: list[str] = list(ids)
+        self._index = {key: i for i, key in enumerate(self.ids)}
+        if len(self._index) != len(self.ids):
+            raise ValueError("IdMap ids must be unique")
+        self._close = None  # the index of close ids, built at the first unknown id asked about
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __contains__(self, key: object) -> bool:
+        return as_id(key) in self._index
+
+    def index(self, key: str, kind: str = "id") -> int:
+        """The index of ``key``; an unknown one is an :class:`UnknownIdError` naming the known id
+        most like it, when one is close ("unknown item 'x'; did you mean 'X'?")."""
+        key = as_id(key)
+        try:
+            return self._index[key]
+        except KeyError:
+            close = self.closest(key)
+            raise UnknownIdError(f"unknown {kind} '{key}'" + (f"; did you mean '{close}'?" if close else "")) from None
+
+    def close(self, key: str, limit: int = 3, at_least: float | None = None) -> list[str]:
+        """Up to ``limit`` known ids like ``key`` (:meth:`whyrec.close_ids.IdIndex.close`; by
+        default at its typo similarity), most alike first."""
+        from whyrec.close_ids import TYPO_SIMILARITY, IdIndex
+
+        if self._close is None:
+            self._close = IdIndex(self.ids)
+        return self._close.close(key, limit, TYPO_SIMILARITY if at_least is None else at_least)
+
+    def closest(self, key: str) -> str | None:
+        """The known id most like ``key`` when one is close enough to be a typo of it, else None."""
+        found = self.close(key, 1)
+        return found[0] if found else None
+
+    def lookup(self, keys: Iterable[str]) -> np.ndarray:
+        """Indices of ``keys``; -1 marks an unknown id (callers decide how to fall back)."""
+        get = self._index.get
+        return np.fromiter((get(k if isinstance(k, str) else str(k), -1) for k in keys), dtype=np.int64)
+
+
+def paired_ids(users: Iterable[str], items: Iterable[str], who: str) -> tuple[list[str], list[str]]:
+    """``users`` and ``items`` as lists of ids of one (user, item) pair each, for ``who`` (named in
+    the error). One bare string is refused: iterated, it would be read as one id per character."""
+    for name, ids in (("users", users), ("items", items)):
+        if isinstance(ids, (str, bytes)):
+            raise WhyrecError(f"{who}: {name} must be a list of ids, not one string; wrap it: [{ids!r}]")
+    users, items = list(users), list(items)
+    if len(users) != len(items):
+        raise WhyrecError(f"{who} needs as many users as items ({len(users)} != {len(items)})")
+    return users, items

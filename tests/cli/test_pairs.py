@@ -155,7 +155,7 @@ def test_an_unknown_item_in_a_json_array_on_one_line_is_named_by_its_row(tmp_pat
     from types import SimpleNamespace
 
     from whyrec.cli.pairs import check_pair_items, without_unknown_items
-    from whyrec.data.ids import IdMap
+    from whyrec.ids import IdMap
     from whyrec.errors import DataError
 
     path = tmp_path / "pairs.json"

@@ -112,7 +112,7 @@ def test_whole_number_ids_stored_as_floats_read_as_the_whole_numbers(tmp_path):
 
     assert [clean_id(v) for v in (12.0, np.float64(7.0), 1.5, -3.0, " 0012 ", 2.0 ** 60)] == \
         ["12", "7", "1.5", "-3", "0012", str(2.0 ** 60)]
-    from whyrec.data.ids import IdMap
+    from whyrec.ids import IdMap
 
     ids = IdMap(["1", "2", "3"])  # and a float key is looked up as the whole number (np.float64 from a column)
     assert 3.0 in ids and ids.index(np.float64(2.0), "user") == 1 and 3.5 not in ids

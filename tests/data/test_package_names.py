@@ -42,7 +42,7 @@ def test_type_checkers_read_the_names_the_package_loads_from_the_same_modules():
 
 
 def test_importing_the_package_or_its_ids_imports_no_pandas():
-    code = ("import sys, whyrec.data, whyrec.data.ids, whyrec.data.text, whyrec.data.scale\n"
+    code = ("import sys, whyrec.data, whyrec.ids, whyrec.data.text, whyrec.data.scale\n"
             "print('pandas' in sys.modules)\n"
             "whyrec.data.load_corpus\n"
             "print('pandas' in sys.modules)")

@@ -3,7 +3,7 @@
 The names below are loaded on first use (PEP 562), not when the package is imported: reading
 data needs pandas, which takes about 0.3 s to import, and a command that only loads a saved
 model and explains (``whyrec explain``, ``recommend``, ``show``) reaches this package through
-small modules such as :mod:`whyrec.data.ids` and :mod:`whyrec.data.text` without reading data.
+small modules such as :mod:`whyrec.ids` and :mod:`whyrec.data.text` without reading data.
 Type checkers and editors read the same names from the imports under ``TYPE_CHECKING``, which
 ``tests/data/test_package_names.py`` keeps equal to :data:`_HOMES`.
 """
@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from whyrec.data.corpus import Corpus, RawRecord, ValidationReport, build_corpus
-    from whyrec.data.ids import IdMap
+    from whyrec.ids import IdMap
     from whyrec.data.readers import DataWarning, corpus_from_frame, detect_format, load_corpus, read_item_metadata
     from whyrec.data.split import (Split, fixed_index_split, iter_kfold_splits, kfold_splits, leave_last_out,
                                    ratio_split, split_folders, write_index_split)
 
 _HOMES = {
     "whyrec.data.corpus": ("Corpus", "RawRecord", "ValidationReport", "build_corpus"),
-    "whyrec.data.ids": ("IdMap",),
+    "whyrec.ids": ("IdMap",),
     "whyrec.data.readers": ("DataWarning", "corpus_from_frame", "detect_format", "load_corpus", "read_item_metadata"),
     "whyrec.data.split": ("Split", "fixed_index_split", "iter_kfold_splits", "kfold_splits", "leave_last_out",
                           "ratio_split", "split_folders", "write_index_split"),

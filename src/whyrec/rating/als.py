@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # torch is imported where it is used: `whyrec models` and set
 
     from whyrec.data.corpus import Corpus  # it needs pandas, which loading a saved model does not import
 
-from whyrec.data.ids import IdMap
+from whyrec.ids import IdMap
 from whyrec.devices import resolve_device
 from whyrec.errors import ConfigError
 from whyrec.rating.base import RatingModel, register, validation_rmse

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, ClassVar, Iterable, Sequence
 
 import numpy as np
 
-from whyrec.data.ids import IdMap, paired_ids
+from whyrec.ids import IdMap, paired_ids
 from whyrec.data.scale import rating_bounds
 from whyrec.errors import ConfigError, WhyrecError, require_fitted
 from whyrec.settings import typed_value

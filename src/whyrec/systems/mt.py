@@ -57,7 +57,7 @@ import torch.nn.functional as F
 
 from whyrec.align.adversarial import ReviewDiscriminator, discriminator_loss, reinforce_loss, rollout_rewards
 from whyrec.checkpoint import holding_checkpoint_folder
-from whyrec.data.ids import IdMap, paired_ids
+from whyrec.ids import IdMap, paired_ids
 from whyrec.data.text import Vocabulary, tokenize
 from whyrec.devices import resolve_device
 from whyrec.distributed import Cluster, join, process_device

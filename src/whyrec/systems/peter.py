@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from whyrec.checkpoint import holding_checkpoint_folder
-from whyrec.data.ids import IdMap, paired_ids
+from whyrec.ids import IdMap, paired_ids
 from whyrec.data.text import UNK, Vocabulary
 from whyrec.devices import resolve_device
 from whyrec.distributed import join, process_device
