@@ -191,6 +191,15 @@ def test_show_reads_a_hand_edited_alignment_record_without_failing(fitted, tmp_p
     assert "made by `whyrec train mt` on 2026-12-03 (whyrec commit abc, 2 torch threads)" in bundle_text(described)
     described["made_by"]["torch_threads"] = "2"  # hand-edited: not shown
     assert "made by `whyrec train mt` on 2026-12-03 (whyrec commit abc)\n" in bundle_text(described) + "\n"
+    # an MT bundle's word vectors, however its record reads
+    described.update(explainers=["user"], vocabulary=40, feature_words=3)
+    for record, shown in (({"source": "glove-6b-50d", "coverage": 0.5}, ", word vectors glove-6b-50d for 50.0% "),
+                          ({"source": "random", "glove_installed": False}, ", word vectors random, as GloVe 6B was "
+                                                                           "not installed; 3 feature words"),
+                          ({"source": "random", "coverage": "most"}, ", word vectors random; 3 feature words"),
+                          ({}, "vocabulary 40 words; 3 feature words"), ("glove", "vocabulary 40 words; 3 feature")):
+        described["word_vectors"] = record
+        assert shown in bundle_text(described), record
 
 
 def test_a_bundle_saved_over_another_keeps_none_of_its_files(fitted, tmp_path):

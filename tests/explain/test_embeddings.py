@@ -10,7 +10,8 @@ import pytest
 from whyrec.data.text import Vocabulary
 from whyrec.errors import ConfigError
 from whyrec.explain import embeddings
-from whyrec.explain.embeddings import check_word_vectors, init_word_vectors
+from whyrec.explain.embeddings import (check_word_vectors, init_word_vectors, random_for_want_of_glove,
+                                       word_vectors_text)
 
 
 @pytest.fixture
@@ -54,3 +55,22 @@ def test_impossible_word_vectors_are_a_config_error(monkeypatch):
         init_word_vectors(Vocabulary(["good"]), 50, "glove")
     check_word_vectors("auto", 50)  # auto falls back to random vectors
     assert init_word_vectors(Vocabulary(["good"]), 50, "auto")[1]["source"] == "random"
+
+
+def test_random_vectors_for_want_of_glove_are_recorded_and_said_so(monkeypatch, small_glove):
+    """MT's default (auto, 50 dimensions) starts from GloVe when its package is installed; without
+    it the vectors start random, and the record and the reports (show, the demo, mt.md) say why:
+    the README's install leaves GloVe out."""
+    vocab = Vocabulary(["good"])
+    assert not random_for_want_of_glove("auto", 50)  # installed (the fixture's folder)
+    glove = init_word_vectors(vocab, 50, "auto")[1]
+    assert word_vectors_text(glove) == f"glove-6b-50d for {100 * glove['coverage']:.1f}% of the words"
+    monkeypatch.setattr(embeddings, "glove_folder", lambda: None)
+    assert random_for_want_of_glove("auto", 50)
+    assert not random_for_want_of_glove("random", 50) and not random_for_want_of_glove("auto", 16)
+    wanting = init_word_vectors(vocab, 50, "auto")[1]
+    assert wanting == {"source": "random", "dim": 50, "glove_installed": False}
+    assert word_vectors_text(wanting) == "random, as GloVe 6B was not installed"
+    for asked in (init_word_vectors(vocab, 50, "random")[1], init_word_vectors(vocab, 16, "auto")[1]):
+        assert "glove_installed" not in asked and word_vectors_text(asked) == "random"  # random by choice or size
+    assert word_vectors_text({}) == "unknown"  # a bundle saved before the record was kept

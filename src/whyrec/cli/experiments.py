@@ -16,8 +16,8 @@ from whyrec.cli.option_checks import (check_checkpoint, check_given_once, check_
 from whyrec.cli.options import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSettings, FoldUnicode, MaxRating, MiScores,
                                 MinRating, ReaderFormat, RelevantAt, ScoredMethod, SentenceEncoderName,
                                 SignificanceTrials, SplitSeed, TopK, TuneOn, Tuned)
-from whyrec.cli.output import (EXPLANATIONS_FILE, Throttled, console, print_table, save_results, status,
-                               step_reporter)
+from whyrec.cli.output import (EXPLANATIONS_FILE, Throttled, console, note_random_word_vectors, print_table,
+                               save_results, status, step_reporter)
 
 
 @experiment_app.command("mt")
@@ -84,6 +84,7 @@ def experiment_mt(
 
         # one split's MT epochs go in the folder itself; over splits, in its split-NAME/ folders
         claim_checkpoint_folder(checkpoint, holds_epochs=splits is None)
+    note_random_word_vectors(config.word_vectors, config.word_dim)
     every = _splits_of(data, splits, format, column, (min_rating, max_rating), fold_unicode) if splits is not None \
         else [split_of(data, split, seed, format, (min_rating, max_rating), column, fold_unicode)]
     con = console()
@@ -259,6 +260,9 @@ def experiment_explain(
     for built in unfitted().values():  # settings are checked before any data is read
         check_decoding(built, decoding)
     encoder = mi_encoder(mi, encoder)
+    if "mt" in chosen:
+        mt_config = MTConfig.from_dict(mt_settings)
+        note_random_word_vectors(mt_config.word_vectors, mt_config.word_dim)
     every = _splits_of(data, splits, format, column, (min_rating, max_rating), fold_unicode) if splits is not None \
         else [split_of(data, split, seed, format, (min_rating, max_rating), column, fold_unicode)]
     con = console()

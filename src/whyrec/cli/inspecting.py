@@ -68,6 +68,7 @@ def show(
 
 def bundle_text(d: dict) -> str:
     """A bundle's description (:func:`whyrec.bundle.describe_bundle`) as a few lines of text."""
+    from whyrec.explain.embeddings import word_vectors_text
     from whyrec.explanations import EXPLAINER_LABELS
     from whyrec.kept_epochs import kept_text
     from whyrec.provenance import record_view
@@ -77,8 +78,7 @@ def bundle_text(d: dict) -> str:
              f"  {counted(d['users'], 'user')}, {counted(d['items'], 'item')}{scale}"]
     if d["explainers"]:
         words = d["word_vectors"]
-        vectors = (f", word vectors {words['source']} ({100 * words['coverage']:.1f}% of the words)"
-                   if words and "coverage" in words else "")
+        vectors = f", word vectors {word_vectors_text(words)}" if isinstance(words, dict) and words else ""
         folded = ", texts folded to ASCII (--fold-unicode)" if d.get("unicode_folded") else ""
         lines.append(f"  explainers {', '.join(d['explainers'])}; "
                      f"vocabulary {counted(d['vocabulary'], 'word')}{vectors}"

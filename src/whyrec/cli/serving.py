@@ -12,7 +12,7 @@ from whyrec.cli.common import app
 from whyrec.cli.inputs import chosen_split_dir, history_of, load_reviews, make_split, split_line
 from whyrec.cli.option_checks import check_data_read, check_out, checked_root_path, given_on_command_line
 from whyrec.cli.options import ColumnMap, HistorySeed, HistorySplit, MaxRating, MetaFile, MinRating, ReaderFormat
-from whyrec.cli.output import console, print_table, save_results, status
+from whyrec.cli.output import console, note_random_word_vectors, print_table, save_results, status
 from whyrec.systems.mt_progress import mt_epoch_text
 from whyrec.wording import counted, rating_text
 
@@ -227,6 +227,7 @@ def _demo_mt(parts, features, con, als_params: dict, als_rmse: float) -> None:
     RMSEs differ by what the review text adds), and show its explanations next to its ratings."""
     import torch
 
+    from whyrec.explain.embeddings import word_vectors_text
     from whyrec.explanations import generate, shown, word_limit
     from whyrec.metrics.rating import rmse
     from whyrec.systems.mt import MultiTask
@@ -236,13 +237,15 @@ def _demo_mt(parts, features, con, als_params: dict, als_rmse: float) -> None:
               "lambda_bias": als_params["lambda_bias"], "als_sweeps": als_params["iterations"]}
     mt = MultiTask(epochs=4, adversarial_from=3, vocab_size=2000, encoder_hidden=32, decoder_hidden=64,
                    pg_steps=2, d_steps=4, **rating)
+    note_random_word_vectors(mt.config.word_vectors, mt.config.word_dim, settable=False)
     with status(con, "training MT (context-aware ALS + adversarial GRU explanations)") as line:
         mt.fit(parts.train, parts.valid if len(parts.valid) else None, features,
                on_epoch=lambda r: line.update(f"training MT: epoch {r['epoch']}/4, {mt_epoch_text(r)}"))
     test = parts.test
     every = mt.predict_corpus(test)
     con.print(f"MT test RMSE {rmse(every, test.ratings):.4f}, context-aware ALS with the same "
-              f"settings and no text {als_rmse:.4f} (word vectors: {mt.word_vector_info.get('source')})")
+              f"settings and no text {als_rmse:.4f} (word vectors: {word_vectors_text(mt.word_vector_info)})",
+              highlight=False)
     written = generate(mt, "pair", list(test.users), list(test.items))  # as `whyrec explain` shows them
     shown_at = demo_examples(every)  # the highest and the lowest predictions: does the text follow them?
     users, items = [test.users[k] for k in shown_at], [test.items[k] for k in shown_at]

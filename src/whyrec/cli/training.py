@@ -14,8 +14,8 @@ from whyrec.cli.option_checks import (check_checkpoint, check_new_bundle, check_
                                       parse_pairs)
 from whyrec.cli.options import (TEXT_SYSTEMS, ColumnMap, FoldUnicode, MaxRating, MetaFile, MinRating, Overwrite,
                                 ReaderFormat, SplitSeed, TuneOn, Tuned)
-from whyrec.cli.output import (EpochProgress, Throttled, console, print_error, print_warning, status,
-                               tell_waiting)
+from whyrec.cli.output import (EpochProgress, Throttled, console, note_random_word_vectors, print_error,
+                               print_warning, status, tell_waiting)
 from whyrec.systems.mt_progress import mt_epoch_text
 from whyrec.wording import counted
 
@@ -164,6 +164,8 @@ def train(
         from whyrec.checkpoint import claim_checkpoint_folder
 
         claim_checkpoint_folder(checkpoint)
+    if model == "mt" and cluster.is_main:
+        note_random_word_vectors(estimator.config.word_vectors, estimator.config.word_dim)
     parts = split_of(data, split, seed, format, (min_rating, max_rating), column, fold_unicode, meta)
     con = console(quiet=not cluster.is_main)  # the main process reports and saves for all
     con.print(split_line(parts), highlight=False)

@@ -33,6 +33,7 @@ from whyrec.data.features import split_features
 from whyrec.data.split import Split
 from whyrec.errors import ConfigError, DataError
 from whyrec.explain.decoding import Decoding
+from whyrec.explain.embeddings import word_vectors_text
 from whyrec.explain.ngram import InterpolatedNgramLM
 from whyrec.explain.recurrent_lm import MIN_GAIN as LM_MIN_GAIN, RecurrentLanguageModel
 from whyrec.explain.targets import explanation_targets, pad_batch
@@ -432,7 +433,7 @@ def adversarial_sentence(epochs: list[int] | None) -> str:
 def markdown(results: dict) -> str:
     lines = [f"# MT on {results['split']}", "",
              f"train {results['sizes']['train']:,} · valid {results['sizes']['valid']:,} · test {results['sizes']['test']:,}; "
-             f"word vectors: {results['word_vectors'].get('source')}; wall time {results['wall_seconds']:.0f}s"
+             f"word vectors: {word_vectors_text(results['word_vectors'])}; wall time {results['wall_seconds']:.0f}s"
              + adversarial_sentence(results.get("mt_adversarial_epochs")), "",
              "## Rating (test)", "", "| system | MSE | RMSE | p vs MT |", "|---|---|---|---|"]
     for r in results["rating"]:
