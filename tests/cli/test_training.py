@@ -277,7 +277,7 @@ def test_mt_says_its_word_vectors_start_random_for_want_of_glove(tmp_path):
         for installed, settings in ((False, ()), (False, ("word_vectors=random",)), (True, ())):
             flag = "--mt" if command[1] == "explain" else "--set"
             asked = [part for setting in settings for part in (flag, setting)]
-            proc = _without_glove(installed, *command, "--data", data, *asked)
+            proc = _run_with_glove_found(installed, *command, "--data", data, *asked)
             assert_one_line_error(proc, "no column for 'rating'")  # the data, read after the note
             told = not installed and not settings
             assert proc.stderr.count(note) == (1 if told else 0), (command, settings, proc.stderr)
@@ -286,8 +286,9 @@ def test_mt_says_its_word_vectors_start_random_for_want_of_glove(tmp_path):
                 assert proc.stderr.index(note) < proc.stderr.index("error:")
 
 
-def _without_glove(installed: bool, *args: str):
-    """``whyrec ARGS`` in a child process that finds GloVe 6B installed or not, whichever this one finds."""
+def _run_with_glove_found(installed: bool, *args: str):
+    """``whyrec ARGS`` in a child process that finds GloVe 6B installed or not, as ``installed`` says,
+    whether or not this machine has it."""
     code = ("import pathlib, sys; import whyrec.explain.embeddings as e; "
             f"e.glove_folder = lambda: {'pathlib.Path(sys.prefix)' if installed else 'None'}; "
             "from whyrec.cli import main; main()")
