@@ -6,8 +6,7 @@ floor of any command that loads a model. With ``--before REV`` the same commands
 the code of git revision REV (``git archive`` into a temporary folder, put first on
 PYTHONPATH), on the same machine and bundles, taking turns with the runs of the current code,
 so that a change is measured against what it changed; each command's output is compared
-between the two. Writes
-benchmarks/results/command_latency.{json,md}.
+between the two. Writes benchmarks/results/command_latency.{json,md}.
 
     python benchmarks/command_latency.py [--bundle FOLDER ...] [--repeats 6] [--before REV]
 

@@ -22,10 +22,10 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from whyrec.ids import paired_ids
 from whyrec.data.text import clean_html, readable
 from whyrec.errors import ConfigError, UnknownIdError, WhyrecError
 from whyrec.explain.decoding import Decoding, check_min_words
+from whyrec.ids import paired_ids
 from whyrec.wording import did_you_mean
 
 EXPLAINER_LABELS = {"user": "MT-U", "item": "MT-I", "pair": "MT-P", "peter": "PETER", "peter+": "PETER+"}

@@ -84,7 +84,7 @@ def experiment_mt(
 
         # one split's MT epochs go in the folder itself; over splits, in its split-NAME/ folders
         claim_checkpoint_folder(checkpoint, holds_epochs=splits is None)
-    note_random_word_vectors(config.word_vectors, config.word_dim)
+    note_random_word_vectors(config)
     every = _splits_of(data, splits, format, column, (min_rating, max_rating), fold_unicode) if splits is not None \
         else [split_of(data, split, seed, format, (min_rating, max_rating), column, fold_unicode)]
     con = console()
@@ -257,12 +257,11 @@ def experiment_explain(
                 built["PETER+" if use_feature else "PETER"] = Peter(config)
         return built
 
-    for built in unfitted().values():  # settings are checked before any data is read
+    for name, built in unfitted().items():  # settings are checked before any data is read
         check_decoding(built, decoding)
+        if name == "MT":
+            note_random_word_vectors(built.config)
     encoder = mi_encoder(mi, encoder)
-    if "mt" in chosen:
-        mt_config = MTConfig.from_dict(mt_settings)
-        note_random_word_vectors(mt_config.word_vectors, mt_config.word_dim)
     every = _splits_of(data, splits, format, column, (min_rating, max_rating), fold_unicode) if splits is not None \
         else [split_of(data, split, seed, format, (min_rating, max_rating), column, fold_unicode)]
     con = console()

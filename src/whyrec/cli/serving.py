@@ -237,7 +237,7 @@ def _demo_mt(parts, features, con, als_params: dict, als_rmse: float) -> None:
               "lambda_bias": als_params["lambda_bias"], "als_sweeps": als_params["iterations"]}
     mt = MultiTask(epochs=4, adversarial_from=3, vocab_size=2000, encoder_hidden=32, decoder_hidden=64,
                    pg_steps=2, d_steps=4, **rating)
-    note_random_word_vectors(mt.config.word_vectors, mt.config.word_dim, settable=False)
+    note_random_word_vectors(mt.config, settable=False)
     with status(con, "training MT (context-aware ALS + adversarial GRU explanations)") as line:
         mt.fit(parts.train, parts.valid if len(parts.valid) else None, features,
                on_epoch=lambda r: line.update(f"training MT: epoch {r['epoch']}/4, {mt_epoch_text(r)}"))

@@ -165,7 +165,7 @@ def train(
 
         claim_checkpoint_folder(checkpoint)
     if model == "mt" and cluster.is_main:
-        note_random_word_vectors(estimator.config.word_vectors, estimator.config.word_dim)
+        note_random_word_vectors(estimator.config)
     parts = split_of(data, split, seed, format, (min_rating, max_rating), column, fold_unicode, meta)
     con = console(quiet=not cluster.is_main)  # the main process reports and saves for all
     con.print(split_line(parts), highlight=False)

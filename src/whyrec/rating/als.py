@@ -36,9 +36,9 @@ if TYPE_CHECKING:  # torch is imported where it is used: `whyrec models` and set
 
     from whyrec.data.corpus import Corpus  # it needs pandas, which loading a saved model does not import
 
-from whyrec.ids import IdMap
 from whyrec.devices import resolve_device
 from whyrec.errors import ConfigError
+from whyrec.ids import IdMap
 from whyrec.rating.base import RatingModel, register, validation_rmse
 
 

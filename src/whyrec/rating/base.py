@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, ClassVar, Iterable, Sequence
 
 import numpy as np
 
-from whyrec.ids import IdMap, paired_ids
 from whyrec.data.scale import rating_bounds
 from whyrec.errors import ConfigError, WhyrecError, require_fitted
+from whyrec.ids import IdMap, paired_ids
 from whyrec.settings import typed_value
 from whyrec.wording import closest_names, unknown_names
 

@@ -57,7 +57,6 @@ import torch.nn.functional as F
 
 from whyrec.align.adversarial import ReviewDiscriminator, discriminator_loss, reinforce_loss, rollout_rewards
 from whyrec.checkpoint import holding_checkpoint_folder
-from whyrec.ids import IdMap, paired_ids
 from whyrec.data.text import Vocabulary, tokenize
 from whyrec.devices import resolve_device
 from whyrec.distributed import Cluster, join, process_device
@@ -69,6 +68,7 @@ from whyrec.explain.pair_draws import PairDraws, for_rows
 from whyrec.explain.seq2seq import ContextGRUDecoder, ReviewDocumentEncoder, beam_search, sample
 from whyrec.explain.targets import explanation_targets, pad_batch, teacher_forcing_batch
 from whyrec.explanations import EXPLAINER_LABELS
+from whyrec.ids import IdMap, paired_ids
 from whyrec.kept_epochs import kept_part
 from whyrec.rating.als import ContextAwareALS, TextPriors
 from whyrec.rating.base import validation_rmse

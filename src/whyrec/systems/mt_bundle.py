@@ -17,9 +17,9 @@ import torch
 from whyrec import __version__
 from whyrec.bundle import (FORMAT, VERSION, check_text_system_header, header_field, read_torch_arrays,
                            write_torch_bundle)
-from whyrec.ids import IdMap
 from whyrec.data.text import Vocabulary
 from whyrec.errors import BundleError
+from whyrec.ids import IdMap
 from whyrec.rating.als import ContextAwareALS
 
 KIND = "mt"

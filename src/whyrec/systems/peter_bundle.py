@@ -17,10 +17,10 @@ import torch
 from whyrec import __version__
 from whyrec.bundle import (FORMAT, VERSION, check_text_system_header, header_field, read_torch_arrays,
                            write_torch_bundle)
-from whyrec.ids import IdMap
 from whyrec.data.scale import rating_bounds
 from whyrec.data.text import Vocabulary
 from whyrec.errors import BundleError, one_line
+from whyrec.ids import IdMap
 
 KIND = "peter"
 
