@@ -40,6 +40,15 @@ def test_a_number_is_looked_up_by_the_text_the_readers_keep():
         IdMap(["a", "a"])
 
 
+def test_lookup_reads_a_number_as_index_does():
+    """A float column of whole numbers (pandas makes one of integer ids with a gap) was looked up
+    by ``str()``: 7.0 became "7.0", an unknown id, and the user got the cold-start prediction."""
+    ids = IdMap(["a", "7", "b"])
+    keys = [7.0, np.float64(7.0), np.int64(7), 7, "7", 7.5, "b"]
+    assert ids.lookup(keys).tolist() == [1, 1, 1, 1, 1, -1, 2]
+    assert ids.lookup(keys).tolist() == [ids.index(k) if k in ids else -1 for k in keys]
+
+
 def test_pairs_are_two_lists_of_one_length_and_never_one_bare_string():
     assert paired_ids(("u1", "u2"), iter(["i1", "i2"]), "explain") == (["u1", "u2"], ["i1", "i2"])
     with pytest.raises(WhyrecError, match=r"explain: items must be a list of ids, not one string; wrap it: \['i1'\]"):

@@ -96,9 +96,10 @@ class IdMap:
         return found[0] if found else None
 
     def lookup(self, keys: Iterable[str]) -> np.ndarray:
-        """Indices of ``keys``; -1 marks an unknown id (callers decide how to fall back)."""
+        """Indices of ``keys``; -1 marks an unknown id (callers decide how to fall back). A key that
+        is not a string is read by :func:`as_id`, as :meth:`index` reads it."""
         get = self._index.get
-        return np.fromiter((get(k if isinstance(k, str) else str(k), -1) for k in keys), dtype=np.int64)
+        return np.fromiter((get(k if isinstance(k, str) else as_id(k), -1) for k in keys), dtype=np.int64)
 
 
 def paired_ids(users: Iterable[str], items: Iterable[str], who: str) -> tuple[list[str], list[str]]:

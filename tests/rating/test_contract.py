@@ -142,7 +142,8 @@ def test_scores_past_the_scale_keep_their_order_where_predictions_tie(planted_sp
 @pytest.mark.parametrize("name", sorted(RATING_MODELS))
 def test_integer_ids_of_a_frame_are_looked_up_by_their_text(name):
     """Readers keep ids as text, so a DataFrame's integer ids become "0", "1", ...; asking with the
-    frame's own integer column (numpy ints) must find them, not answer every pair as a cold start."""
+    frame's own integer column (numpy ints, or floats of whole numbers) must find them, not answer
+    every pair as a cold start."""
     import pandas as pd
 
     from whyrec.data import corpus_from_frame
@@ -157,6 +158,8 @@ def test_integer_ids_of_a_frame_are_looked_up_by_their_text(name):
     by_text = model.predict([str(u) for u in users], [str(i) for i in items])
     np.testing.assert_array_equal(model.predict(users, items), by_text)
     np.testing.assert_array_equal(model.predict(list(map(int, users)), list(map(int, items))), by_text)
+    # a column with a gap is read as floats (7.0): looked up as "7", as the readers keep it
+    np.testing.assert_array_equal(model.predict(users.astype(float), items.astype(float)), by_text)
     assert int(users[0]) in model.user_map
     if name != "global-average":  # the cold-start answer differs from the known pairs'
         assert not np.allclose(by_text, model.predict(["nobody"] * 20, ["nothing"] * 20))
