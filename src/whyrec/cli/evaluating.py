@@ -14,7 +14,7 @@ from whyrec.cli.inputs import split_of, strangers_warning, warn_if_not_held_out
 from whyrec.cli.option_checks import check_mi_read, check_out, check_relevant_at, mi_encoder, scored_decoding
 from whyrec.cli.options import (ByActivity, ColumnMap, DecodingSettings, MaxRating, MiScores, MinRating, ReaderFormat,
                                 RelevantAt, ScoredMethod, SentenceEncoderName, SplitSeed, TopK)
-from whyrec.cli.output import console, status
+from whyrec.cli.output import console, note_random_sentence_words, status
 from whyrec.strict_json import strict_dumps
 from whyrec.wording import counted
 
@@ -68,6 +68,7 @@ def evaluate(
     check_rating_scale(estimator, (min_rating, max_rating))
     check_decoding(estimator, decoding)
     check_mi_read(mi, {estimator.name: estimator})
+    note_random_sentence_words(encoder)
     # the texts read as the system was trained on them (a rating model reads none)
     parts = split_of(data, split, seed, format, (min_rating, max_rating), column,
                      getattr(estimator, "unicode_folded", False))

