@@ -76,7 +76,8 @@ def rewrite_all(out: Path) -> None:
     path = out / "mt_all_splits.json"
     summary = json.loads(path.read_text(encoding="utf-8"))
     for name, result in summary["datasets"].items():  # this file keeps its own copy of each dataset's summary
-        result["rating"] = rewrite_splits_report(out / "mt_all_splits" / name)["rating"]
+        rewritten = rewrite_splits_report(out / "mt_all_splits" / name)
+        result.update(rating=rewritten["rating"], word_vectors=rewritten["word_vectors"])
     path.write_text(json.dumps(summary, indent=1), encoding="utf-8")
     (out / "mt_all_splits.md").write_text(markdown(summary), encoding="utf-8")
     print(markdown(summary))

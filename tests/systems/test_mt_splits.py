@@ -94,6 +94,30 @@ def test_summary_leaves_out_a_text_model_missing_on_a_split_and_names_the_decodi
     assert "MT-U/I/P's explanations decoded by beam search (4 hypotheses), as `whyrec explain` shows them." in md
 
 
+def test_summary_says_which_word_vectors_mt_started_from_on_the_splits():
+    """Each split's mt.md named MT's word vectors and the summary did not: a summary over splits
+    run without GloVe read like one with it."""
+    glove = {"source": "glove-6b-50d", "dim": 50}
+    runs = {"1": fake_run("1", {"plain ALS": 0.25, "MT": 0.16}, 30.0, 0.5),
+            "2": fake_run("2", {"plain ALS": 0.36, "MT": 0.49}, 40.0, 0.6)}
+    runs["1"]["word_vectors"], runs["2"]["word_vectors"] = {**glove, "coverage": 0.957}, {**glove, "coverage": 0.9551}
+    summary = combine_mt_runs(runs)
+    assert summary["word_vectors"] == [runs["1"]["word_vectors"], runs["2"]["word_vectors"]]
+    assert "(test/train 0.125); word vectors: glove-6b-50d for 95.7% / 95.5% of the words; wall time 20s." \
+        in splits_markdown(summary)
+    wanting = {"source": "random", "dim": 50, "glove_installed": False}
+    for run in runs.values():
+        run["word_vectors"] = wanting
+    assert "; word vectors: random, as GloVe 6B was not installed; wall time" in splits_markdown(combine_mt_runs(runs))
+    runs["2"]["word_vectors"] = {**glove, "coverage": 0.96}
+    assert "; word vectors: random, as GloVe 6B was not installed / glove-6b-50d for 96.0% of the words; wall" \
+        in splits_markdown(combine_mt_runs(runs))
+    runs["2"]["word_vectors"] = "hand-edited"
+    assert "word vectors: random, as GloVe 6B was not installed / unknown;" in splits_markdown(combine_mt_runs(runs))
+    older = {key: value for key, value in combine_mt_runs(runs).items() if key != "word_vectors"}
+    assert "(test/train 0.125); wall time 20s." in splits_markdown(older)  # written before they were kept
+
+
 def test_a_run_over_splits_refuses_one_split_and_splits_sharing_a_name_before_training(tmp_path):
     split = ratio_split(make_planted_corpus(n_users=20, n_items=10, reviews_per_user=4, seed=1).corpus, seed=0)
     config = MTConfig(epochs=1, **TINY)

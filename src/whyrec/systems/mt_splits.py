@@ -28,6 +28,7 @@ from whyrec.data.split import Split, split_label
 from whyrec.errors import ConfigError
 from whyrec.experiment import test_to_train_of_sizes
 from whyrec.explain.decoding import Decoding
+from whyrec.explain.embeddings import word_vectors_text
 from whyrec.kept_elsewhere import write_or_keep_elsewhere
 from whyrec.metrics.rating import corrected_resampled_t_test
 from whyrec.provenance import kept_for_split
@@ -182,6 +183,7 @@ def combine_mt_runs(runs: Mapping[str, dict]) -> dict:
     return {"splits": labels, "split_names": [runs[s]["split"] for s in labels], "sizes": sizes,
             "test_to_train": ratio, "config": first["config"], "decoding": first.get("decoding"),
             "rating": rating, "text": text, "discriminator": discriminator,
+            "word_vectors": [runs[s].get("word_vectors", {}) for s in labels],
             "wall_seconds": float(sum(runs[s].get("wall_seconds", 0.0) for s in labels))}
 
 
@@ -212,6 +214,7 @@ def rewrite_splits_report(folder: str | Path) -> dict:
     for label, results in runs.items():
         update_report(results, folder / f"split-{label}")
     holm_against_mt(summary["rating"])
+    summary["word_vectors"] = [runs[label].get("word_vectors", {}) for label in summary["splits"]]
     write_splits_report(summary, folder)
     return summary
 
@@ -221,15 +224,33 @@ def _mean_sd(values: np.ndarray) -> dict:
     return {"mean": float(values.mean()), "sd": float(values.std(ddof=1))}
 
 
+def splits_word_vectors_text(records: list[dict]) -> str:
+    """What MT's word vectors were on the splits (one record of
+    :func:`whyrec.explain.embeddings.init_word_vectors` per split): one text when every split's
+    reads the same (:func:`word_vectors_text`), the coverage of each split when only it differs
+    ("glove-6b-50d for 95.7% / 95.5% of the words"), else each split's text."""
+    records = [record if isinstance(record, dict) else {} for record in records]  # even hand-edited
+    texts = [word_vectors_text(record) for record in records]
+    if len(set(texts)) <= 1:
+        return texts[0] if texts else "unknown"
+    sources = {record.get("source") for record in records}
+    coverages = [record.get("coverage") for record in records]
+    if len(sources) == 1 and all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in coverages):
+        return f"{sources.pop()} for " + " / ".join(f"{100 * c:.1f}%" for c in coverages) + " of the words"
+    return " / ".join(texts)
+
+
 def splits_markdown(summary: dict) -> str:
     """The summary as markdown: a table each for rating, text and the discriminator."""
     labels = summary["splits"]
     dataset = summary["split_names"][0].rsplit("/", 1)[0]
     per_split = " / ".join(labels)
+    vectors = summary.get("word_vectors")  # not in a summary written before they were kept
+    vectors = f"word vectors: {splits_word_vectors_text(vectors)}; " if isinstance(vectors, list) else ""
     lines = [f"# MT on {dataset}, {len(labels)} splits ({', '.join(labels)})", "",
              f"mean train {summary['sizes']['train']:,.0f} · test {summary['sizes']['test']:,.0f} records "
-             f"(test/train {summary['test_to_train']:.3f}); wall time {summary['wall_seconds']:.0f}s. Each split's "
-             "tables and plots: `split-<name>/`.", "",
+             f"(test/train {summary['test_to_train']:.3f}); {vectors}wall time {summary['wall_seconds']:.0f}s. "
+             "Each split's tables and plots: `split-<name>/`.", "",
              "## Rating (test RMSE)", "",
              "p vs MT: the corrected resampled t-test of the splits' test MSEs against MT's (Nadeau & Bengio "
              "2003), which allows for the splits' overlapping train parts; per-split p: the paired t-test of "
