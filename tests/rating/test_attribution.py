@@ -69,3 +69,23 @@ def test_a_text_prior_shows_as_the_rest_and_bad_ids_are_refused(planted):
         attribute_rating(model, user, "nothing", items, ratings)
     with pytest.raises(UnknownIdError, match="new user"):
         attribute_rating(model, "someone-new", items[0], items, ratings)
+
+
+def test_ids_given_as_numbers_are_named_as_they_were_looked_up(planted):
+    """7.0 finds item "7" (IdMap.lookup reads it by as_id); the attribution named it "7.0", an id
+    the model does not know."""
+    import pandas as pd
+
+    from whyrec.data import corpus_from_frame
+
+    reviews = planted.corpus.reviews
+    number = {key: n for n, key in enumerate(sorted(set(reviews["user"]) | set(reviews["item"])))}
+    frame = reviews.assign(user=reviews["user"].map(number), item=reviews["item"].map(number))
+    train = corpus_from_frame(frame)
+    model = ContextAwareALS(factors=3, iterations=2).fit(train)
+    user = train.users[0]
+    items, ratings = _history(train, user)
+    by_text = attribute_rating(model, user, items[-1], items, ratings)
+    by_number = attribute_rating(model, float(user), float(items[-1]), [float(i) for i in items], ratings)
+    assert (by_number.user, by_number.item) == (user, items[-1]) and by_number.item in model.item_map
+    assert by_number.contributions == by_text.contributions and by_number.predicted == by_text.predicted

@@ -25,6 +25,7 @@ from typing import Sequence
 import numpy as np
 
 from whyrec.errors import UnknownIdError, WhyrecError
+from whyrec.ids import as_id
 
 
 @dataclass
@@ -90,8 +91,8 @@ def attribute_ratings(model, user: str, items: Sequence[str], rated_items: Seque
     for n, (item, i) in enumerate(zip(items, targets.tolist())):
         col = parts[:, n]
         order = np.argsort(-np.abs(col), kind="stable")
-        contributions = [(str(rated_items[k]), float(ratings[k]), float(col[k])) for k in order]
-        baseline = mu + float(b_item[i])
-        out.append(RatingAttribution(user, str(item), float(scores[n]), baseline, contributions,
+        contributions = [(as_id(rated_items[k]), float(ratings[k]), float(col[k])) for k in order]
+        baseline = mu + float(b_item[i])  # ids named as they were looked up: 7.0 is item "7"
+        out.append(RatingAttribution(as_id(user), as_id(item), float(scores[n]), baseline, contributions,
                                      float(scores[n]) - baseline - float(col.sum()), kind))
     return out
