@@ -74,8 +74,6 @@ def test_a_text_prior_shows_as_the_rest_and_bad_ids_are_refused(planted):
 def test_ids_given_as_numbers_are_named_as_they_were_looked_up(planted):
     """7.0 finds item "7" (IdMap.lookup reads it by as_id); the attribution named it "7.0", an id
     the model does not know."""
-    import pandas as pd
-
     from whyrec.data import corpus_from_frame
 
     reviews = planted.corpus.reviews
