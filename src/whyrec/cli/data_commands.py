@@ -281,15 +281,16 @@ def data_split(
     taken = [folder / str(k) for k in range(1, made + 1) if (folder / str(k) / "train.index").exists()]
     if taken:  # checked for all before any is written
         raise ConfigError(f"{taken[0]} already holds a split; choose another --out")
-    from whyrec.provenance import write_run_record
+    from whyrec.provenance import RUN_FILE, run_record_writer
 
     con = console()
     written: list[Path] = []
     try:
         for k, split in enumerate(splits, start=1):
-            write_index_split(split, folder / str(k))
+            # with the record of the data file its positions index, put in place together: a run
+            # killed at any point leaves no split without its run.json
+            write_index_split(split, folder / str(k), also={RUN_FILE: run_record_writer(path, splits=[split])})
             written.append(folder / str(k))  # after: a folder another run wrote a split in meanwhile is not ours
-            write_run_record(folder / str(k), path, splits=[split])  # the data file its positions index
             moved = (f" ({counted(split.moved_to_train, 'record')} drawn for validation or test moved to train by "
                      "warm-start repair: their user or item had no train record)" if split.moved_to_train else "")
             con.print(f"{folder / str(k)}: " + ", ".join(f"{n} {v:,}" for n, v in split.sizes().items()) + moved,

@@ -15,15 +15,14 @@ shared benchmark splits were built with.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from whyrec.data.corpus import Corpus
-from whyrec.errors import DataWarning
-from whyrec.errors import ConfigError, DataError
+from whyrec.errors import ConfigError, DataError, DataWarning
 from whyrec.temporary_names import text_writer, write_together_in
 
 # a fixed split indexing fewer of the file's records than this share is probably another file's
@@ -124,20 +123,23 @@ def split_folders(folder: str | Path, wanted: str = "all") -> list[Path]:
     return [by_name[n] for n in names]
 
 
-def write_index_split(split: Split, folder: str | Path) -> Path:
+def write_index_split(split: Split, folder: str | Path,
+                      also: Mapping[str, Callable[[Path], None]] | None = None) -> Path:
     """Store ``split`` in ``folder`` as :func:`fixed_index_split` reads it: ``train``, ``validation``
-    and ``test.index``, each one line of the records' 0-based positions in the source file. A
-    folder that already holds a split is refused (nothing is overwritten). The files are written
-    under temporary names and renamed when all three are whole: a full disk leaves none of them,
-    not a folder that holds half a split (which a second try would refuse as holding one)."""
+    and ``test.index``, each one line of the records' 0-based positions in the source file, with
+    the files of ``also`` (name: writer; ``data split`` gives its ``run.json``). A folder that
+    already holds a split is refused (nothing is overwritten). The files are written under
+    temporary names and renamed when all are whole: a full disk leaves none of them, not a folder
+    that holds half a split (which a second try would refuse as holding one)."""
     folder = Path(folder).expanduser()
     if any((folder / f"{part}.index").exists() for part in ("train", "validation", "test")):
         raise DataError("already holds a split; choose another folder", path=folder)
     folder.mkdir(parents=True, exist_ok=True)
     lines = {part: " ".join(map(str, records.positions.tolist())) + "\n"
              for part, records in (("train", split.train), ("validation", split.valid), ("test", split.test))}
-    # the three renamed into place once all are written: no half split
-    write_together_in(folder, {f"{part}.index": text_writer(line) for part, line in lines.items()})
+    # renamed into place once all are written: no half split, no split without its record
+    write_together_in(folder, {**{f"{part}.index": text_writer(line) for part, line in lines.items()},
+                               **(also or {})})
     return folder
 
 
