@@ -18,14 +18,20 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
                           preexec_fn=None if file_size_limit is None else _small_files(file_size_limit))
 
 
+def run_cli_after(prelude: str, *args: str) -> subprocess.CompletedProcess:
+    """``whyrec ARGS`` in a child process that first runs the Python code ``prelude`` (which
+    replaces a function of whyrec's, say)."""
+    code = f"{prelude}\nfrom whyrec.cli import main\nmain()\n"
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "COLUMNS": "200"})
+
+
 def run_with_glove_found(glove: Path | None, *args: str) -> subprocess.CompletedProcess:
     """``whyrec ARGS`` in a child process that finds GloVe 6B in the folder ``glove`` (one of
     :func:`small_glove`), or not installed for None, whether or not this machine has it."""
-    code = ("import pathlib; import whyrec.explain.embeddings as e; "
-            f"e.glove_folder = lambda: {'None' if glove is None else f'pathlib.Path({str(glove)!r})'}; "
-            "from whyrec.cli import main; main()")
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "COLUMNS": "200"})
+    found = "None" if glove is None else f"pathlib.Path({str(glove)!r})"
+    return run_cli_after(f"import pathlib; import whyrec.explain.embeddings as e; e.glove_folder = lambda: {found}",
+                         *args)
 
 
 def small_glove(folder: Path) -> Path:

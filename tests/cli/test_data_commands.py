@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.cli.invoke import assert_one_line_error, run_cli
+from tests.cli.invoke import assert_one_line_error, run_cli, run_cli_after
 from tests.conftest import strict_loads
 
 
@@ -328,20 +328,19 @@ def test_data_split_killed_while_recording_leaves_no_split_without_its_record(tm
     """Each split's run.json was written after its index files, and the record reads the data file
     (its digest) and git: a run killed in between left a split that no record described. Killed
     while making split 2's record, the run now leaves split 1 whole and nothing of split 2."""
-    import subprocess
-    import sys
-
     data, out = tmp_path / "reviews.csv", tmp_path / "splits"
     planted.corpus.reviews.to_csv(data, index=False)
-    code = ("import os, signal; import whyrec.provenance as p; real = p.run_record; made = []\n"
-            "def run_record(*args, **kwargs):\n"
-            "    made.append(1)\n"
-            "    if len(made) == 2: os.kill(os.getpid(), signal.SIGKILL)\n"
-            "    return real(*args, **kwargs)\n"
-            "p.run_record = run_record\n"
-            "from whyrec.cli import main; main()")
-    proc = subprocess.run([sys.executable, "-c", code, "data", "split", str(data), "--count", "3", "--out", str(out)],
-                          capture_output=True, text=True, timeout=300)
+    killed_at_the_second_record = """
+import os, signal
+import whyrec.provenance as provenance
+real, made = provenance.run_record, []
+def run_record(*args, **kwargs):
+    made.append(1)
+    if len(made) == 2:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(*args, **kwargs)
+provenance.run_record = run_record"""
+    proc = run_cli_after(killed_at_the_second_record, "data", "split", str(data), "--count", "3", "--out", str(out))
     assert proc.returncode == -9, proc.stderr
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert files == ["1/run.json", "1/test.index", "1/train.index", "1/validation.index"]
