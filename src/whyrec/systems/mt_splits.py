@@ -183,7 +183,7 @@ def combine_mt_runs(runs: Mapping[str, dict]) -> dict:
     return {"splits": labels, "split_names": [runs[s]["split"] for s in labels], "sizes": sizes,
             "test_to_train": ratio, "config": first["config"], "decoding": first.get("decoding"),
             "rating": rating, "text": text, "discriminator": discriminator,
-            "word_vectors": [runs[s].get("word_vectors", {}) for s in labels],
+            "word_vectors": _word_vectors_of(runs, labels),
             "wall_seconds": float(sum(runs[s].get("wall_seconds", 0.0) for s in labels))}
 
 
@@ -214,9 +214,14 @@ def rewrite_splits_report(folder: str | Path) -> dict:
     for label, results in runs.items():
         update_report(results, folder / f"split-{label}")
     holm_against_mt(summary["rating"])
-    summary["word_vectors"] = [runs[label].get("word_vectors", {}) for label in summary["splits"]]
+    summary["word_vectors"] = _word_vectors_of(runs, summary["splits"])
     write_splits_report(summary, folder)
     return summary
+
+
+def _word_vectors_of(runs: Mapping[str, dict], labels: Sequence[str]) -> list[dict]:
+    """Each split's record of MT's word vectors, in the order of ``labels`` ({} where a run has none)."""
+    return [runs[label].get("word_vectors", {}) for label in labels]
 
 
 def _mean_sd(values: np.ndarray) -> dict:
