@@ -689,3 +689,33 @@ def test_a_method_a_route_does_not_take_keeps_the_allow_header(client):
     refused = c.put("/users/u1/recommendations")
     assert refused.status_code == 405 and refused.headers["allow"] == "GET"
     assert refused.json()["error"] == "PUT is not allowed on /users/u1/recommendations; it takes GET"
+
+
+def test_ids_sent_as_json_numbers_are_the_ids_the_readers_make_of_them():
+    """Readers keep ids as text, so a data file's user 7 is "7"; a client that sends it as the
+    JSON number 7 (or 7.0) asks for that user, as the Python API's lookup does, not for a 422.
+    A number that is no whole number, and true, stay refused as not text."""
+    import pandas as pd
+
+    from whyrec.data import corpus_from_frame
+    from whyrec.data.synthetic import make_planted_corpus
+    from whyrec.rating import BiasBaseline
+
+    planted = make_planted_corpus(n_users=30, n_items=15, reviews_per_user=6, seed=4).corpus
+    number = {key: n for n, key in enumerate(sorted(set(planted.users) | set(planted.items)))}
+    frame = pd.DataFrame({"user": [number[u] for u in planted.users], "item": [number[i] for i in planted.items],
+                          "rating": planted.ratings, "text": planted.texts})
+    corpus = corpus_from_frame(frame)
+    c = TestClient(create_app([ServedSystem("numbers", BiasBaseline().fit(corpus), history=corpus)]))
+    user, item = int(frame.user[0]), int(frame.item[0])
+    as_text = c.post("/explain", json={"user": str(user), "item": str(item)}).json()
+    assert as_text["cold_start"] is False
+    for sent_user, sent_item in ((user, item), (float(user), float(item)), (str(user), item)):
+        answer = c.post("/explain", json={"user": sent_user, "item": sent_item})
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == as_text
+    batch = c.post("/explain/batch", json={"pairs": [{"user": user, "item": item}]})
+    assert batch.status_code == 200 and batch.json()["answers"][0] == as_text
+    for bad in (user + 0.5, True, [user]):
+        refused = c.post("/explain", json={"user": bad, "item": item})
+        assert refused.status_code == 422 and "user" in refused.json()["error"], refused.text

@@ -1,7 +1,7 @@
 """The JSON bodies the service reads (``POST /explain``, ``POST /explain/batch``) and the decoding
 settings of a request, validated by pydantic: unknown keys refused, ids stripped as the data
-readers strip them, and the limits (``MAX_ID``, ``MAX_PAIRS``, ``MAX_BEAM``) that bound what one
-request may cost."""
+readers strip them (and a whole number read as the text they keep), and the limits (``MAX_ID``,
+``MAX_PAIRS``, ``MAX_BEAM``) that bound what one request may cost."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from whyrec.errors import ConfigError
 from whyrec.explain.decoding import Decoding
 from whyrec.explanations import check_decoding, refuse_rating_model
-from whyrec.ids import stripped_id
+from whyrec.ids import as_id, stripped_id
 from whyrec.serve.systems import ServedSystem
 
 MAX_ID = 200  # characters of a user or item id
@@ -23,7 +23,8 @@ MAX_BEAM = 16  # beam search hypotheses per pair: 100 pairs hold 1,600 decoder r
 
 class PairRequest(BaseModel):
     # ids are stripped, as the data readers strip them (whyrec.ids.stripped_id), so " u1" and
-    # "u1\u200b" are the user "u1", and " " is empty
+    # "u1\u200b" are the user "u1", and " " is empty; a whole number is the id the readers make of it
+    # (whyrec.ids.as_id), so {"user": 7} and {"user": 7.0} are the user "7", as the Python API reads them
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     user: str = Field(min_length=1, max_length=MAX_ID)
     item: str = Field(min_length=1, max_length=MAX_ID)
@@ -31,7 +32,18 @@ class PairRequest(BaseModel):
     @field_validator("user", "item", mode="before")
     @classmethod
     def _stripped(cls, value: object) -> object:
-        return stripped_id(value) if isinstance(value, str) else value  # anything else: refused as not text
+        if isinstance(value, str):
+            return stripped_id(value)
+        if _whole_number(value):
+            return as_id(value)
+        return value  # anything else (true, 7.5, a list): refused as not text
+
+
+def _whole_number(value: object) -> bool:
+    """An int (not a bool), or a float that holds a whole number exactly (below 2^53)."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or isinstance(value, float) and value.is_integer() and abs(value) < 2 ** 53
 
 
 class DecodingRequest(BaseModel):
