@@ -166,6 +166,28 @@ def test_a_rating_model_answers_with_its_ratings_alone(split):
         explain_pairs(model, [user], [item], history=elsewhere)
 
 
+def test_pairs_given_as_numbers_are_answered_under_the_ids_the_readers_keep():
+    """A frame's integer ids are kept as text ("7"); asked with the frame's own numbers (7, or 7.0
+    where a gap made the column floats), the answer names "7" and finds its title, as it does
+    asked with "7"; before, the rows named 7.0 and had no title."""
+    import pandas as pd
+
+    from whyrec.data import corpus_from_frame
+    from whyrec.data.synthetic import make_planted_corpus
+
+    planted = make_planted_corpus(n_users=30, n_items=15, reviews_per_user=6, seed=4).corpus
+    number = {key: n for n, key in enumerate(sorted(set(planted.users) | set(planted.items)))}
+    frame = pd.DataFrame({"user": [number[u] for u in planted.users], "item": [number[i] for i in planted.items],
+                          "rating": planted.ratings, "text": planted.texts})
+    corpus = corpus_from_frame(frame, item_meta={str(n): {"title": f"Item number {n}"} for n in frame.item})
+    model = BiasBaseline().fit(corpus)
+    user, item = int(frame.user[0]), int(frame.item[0])
+    as_text = explain_pairs(model, [str(user)], [str(item)], history=corpus)
+    assert as_text[0]["title"] == f"Item number {item}" and as_text[0]["cold_start"] is False
+    for users, items in (([user], [item]), ([float(user)], [float(item)]), (frame.user[:1].to_numpy(), [item])):
+        assert explain_pairs(model, users, items, history=corpus) == as_text
+
+
 def test_peter_does_not_explain_a_user_it_has_never_seen_but_answers_the_other_pairs(split, tmp_path):
     peter = Peter(emsize=16, heads=2, ffn=32, layers=1, max_words=8, epochs=1).fit(split.train, split.valid)
     user, item = split.train.users[0], split.train.items[0]

@@ -55,3 +55,11 @@ def test_pairs_are_two_lists_of_one_length_and_never_one_bare_string():
         paired_ids(["u1"], "i1", "explain")
     with pytest.raises(WhyrecError, match=r"explain needs as many users as items \(2 != 1\)"):
         paired_ids(["u1", "u2"], ["i1"], "explain")
+
+
+def test_pairs_given_as_numbers_are_the_ids_the_readers_keep():
+    """A frame's integer column (or floats of whole numbers, where it has a gap) names ids as the
+    readers keep them, so that the answers to those pairs name "7", not 7 or 7.0."""
+    users, items = paired_ids(np.array([7, 8]), [np.float64(3.0), 4.5], "explain")
+    assert (users, items) == (["7", "8"], ["3", "4.5"])
+    assert all(type(key) is str for key in users + items)

@@ -104,11 +104,18 @@ class IdMap:
 
 def paired_ids(users: Iterable[str], items: Iterable[str], who: str) -> tuple[list[str], list[str]]:
     """``users`` and ``items`` as lists of ids of one (user, item) pair each, for ``who`` (named in
-    the error). One bare string is refused: iterated, it would be read as one id per character."""
+    the error), each id as the readers keep it (:func:`as_id`: the number 7, or 7.0, is "7"), so
+    that what answers a pair names it as the data does. One bare string is refused: iterated, it
+    would be read as one id per character."""
     for name, ids in (("users", users), ("items", items)):
         if isinstance(ids, (str, bytes)):
             raise WhyrecError(f"{who}: {name} must be a list of ids, not one string; wrap it: [{ids!r}]")
-    users, items = list(users), list(items)
+    users, items = _as_ids(users), _as_ids(items)
     if len(users) != len(items):
         raise WhyrecError(f"{who} needs as many users as items ({len(users)} != {len(items)})")
     return users, items
+
+
+def _as_ids(keys: Iterable[object]) -> list[str]:
+    # strings as they are (no call for each: a million pairs are predicted at once), others by as_id
+    return [key if isinstance(key, str) else as_id(key) for key in keys]
