@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from whyrec.errors import UnknownIdError, WhyrecError
-from whyrec.ids import IdMap, as_id, paired_ids, stripped_id
+from whyrec.ids import IdMap, as_id, is_whole_number, paired_ids, stripped_id
 
 
 def test_whitespace_and_format_characters_at_either_end_are_stripped():
@@ -63,3 +63,13 @@ def test_pairs_given_as_numbers_are_the_ids_the_readers_keep():
     users, items = paired_ids(np.array([7, 8]), [np.float64(3.0), 4.5], "explain")
     assert (users, items) == (["7", "8"], ["3", "4.5"])
     assert all(type(key) is str for key in users + items)
+
+
+def test_whole_numbers_are_those_as_id_reads_as_digits():
+    """What the service and the pairs files read as ids when they come as numbers: integers of any
+    kind and floats that hold one exactly; not a bool (JSON true), 7.5, NaN, infinity, or a float
+    past 2^53, whose digits would not be the ones written."""
+    for whole in (7, -3, 0, np.int64(7), 7.0, np.float64(12.0), 2.0 ** 52):
+        assert is_whole_number(whole) and as_id(whole) == str(int(whole))
+    for other in (True, np.bool_(False), 7.5, float("nan"), float("inf"), 2.0 ** 60, "7", None):
+        assert not is_whole_number(other)

@@ -9,6 +9,7 @@ data gave. Ids are kept as strings (:func:`as_id`), each given its 0-based index
 
 from __future__ import annotations
 
+import numbers
 import unicodedata
 from typing import Iterable
 
@@ -49,9 +50,19 @@ def as_id(key: object) -> str:
     looked up as the readers keep it (``"3"``)."""
     if isinstance(key, str):
         return key
-    if isinstance(key, float) and key.is_integer() and abs(key) < 2 ** 53:
+    if isinstance(key, float) and is_whole_number(key):
         return str(int(key))
     return str(key)
+
+
+def is_whole_number(value: object) -> bool:
+    """Whether ``value`` is a number that :func:`as_id` reads as the digits of a whole one: an
+    integer (Python's or numpy's; not a bool), or a float that holds one exactly (below 2^53).
+    Where ids come as JSON or in a table, these are read as ids and other numbers (7.5) refused."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    return isinstance(value, numbers.Integral) or isinstance(value, float) and value.is_integer() \
+        and abs(value) < 2 ** 53
 
 
 class IdMap:

@@ -45,6 +45,8 @@ def test_a_pairs_file_may_be_json_lines_as_explain_json_writes_them(tmp_path):
     assert read_pairs(path) == (["u1", "u2"], ["i1", "17"], [None, "sound"], [1, 3])
     path.write_text('{"user": "u1", "item": "i1"}\n')
     assert read_pairs(path) == (["u1"], ["i1"], None, [1])  # no feature word in any row: None for all
+    path.write_text('{"user": 7.0, "item": 3}\n')  # pandas writes an integer column with a gap as floats
+    assert read_pairs(path) == (["7"], ["3"], None, [1])
 
 
 def test_a_pairs_file_may_be_one_json_array_of_pair_objects(tmp_path):
@@ -89,6 +91,7 @@ def test_a_file_of_reviews_is_a_pairs_file_by_its_id_columns(tmp_path):
     ('{"user": "u1"}\n', r"pairs\.jsonl:1: .*missing item id"),
     ('{"user": "u1", "item": true}\n', r"pairs\.jsonl:1: .*item is not text: True"),
     ('{"user": ["u1"], "item": "i1"}\n', r"pairs\.jsonl:1: .*user is not text"),
+    ('{"user": 7.5, "item": "i1"}\n', r"pairs\.jsonl:1: .*user is not text: 7\.5"),
     ('\n\n', r"pairs\.jsonl: no \(user, item\) rows"),
 ])
 def test_a_bad_json_lines_pairs_file_is_named_with_what_is_wrong(tmp_path, content, message):
@@ -282,7 +285,7 @@ def test_a_bad_users_file_is_named_with_what_is_wrong(tmp_path, content, message
     path.write_text(content)
     with pytest.raises(DataError, match=re.escape(message)):
         read_users(path)
-    with pytest.raises(DataError, match="is a folder; --users takes a CSV/TSV or JSON lines file"):
+    with pytest.raises(DataError, match="is a folder; --users takes a CSV/TSV, JSON lines or Parquet file"):
         read_users(tmp_path)
 
 
@@ -376,3 +379,93 @@ def test_a_closed_standard_input_is_said_to_be_closed(monkeypatch):
     for read in (read_pairs_given, read_users_given):
         with pytest.raises(DataError, match=r"^<stdin>: is closed: pipe the rows in, or give a file$"):
             read(Path("-"))
+
+
+@pytest.mark.parametrize("name, content, lines", [
+    ("pairs.csv.gz", "user,item\nu1,i1\nu2,i2\n", [2, 3]),
+    ("pairs.tsv.gz", "user\titem\nu1\ti1\nu2\ti2\n", [2, 3]),
+    ("pairs.jsonl.gz", '{"user": "u1", "item": "i1"}\n{"user": "u2", "item": "i2"}\n', [1, 2]),
+    ("reviews.json.gz", '[{"reviewerID": "u1", "asin": "i1"},\n {"reviewerID": "u2", "asin": "i2"}]\n', [1, 2]),
+    ("pairs.gz", '{"user": "u1", "item": "i1"}\n{"user": "u2", "item": "i2"}\n', [1, 2]),
+    ("pairs.gz", "user,item\nu1,i1\nu2,i2\n", [2, 3]),
+])
+def test_a_gzipped_pairs_file_is_read_as_the_file_inside_it(tmp_path, name, content, lines):
+    """A review file as it is downloaded and kept (the shared data's ``reviews.json.gz``) is asked as
+    it is: of the kind its name gives before ``.gz``, or, named without one, its first character
+    (as standard input's); piped in, it is read so too. It was read as CSV: "cannot read as CSV:
+    'utf-8' codec can't decode byte 0x8b"."""
+    import gzip
+    import io
+
+    from whyrec.cli.pairs import read_pairs_given
+
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(content.encode("utf-8")))
+    assert read_pairs(path) == (["u1", "u2"], ["i1", "i2"], None, lines)
+    assert read_pairs_given(Path("-"), io.BytesIO(path.read_bytes())) == read_pairs(path)
+
+
+def test_a_gzip_cut_short_or_damaged_is_refused_whole(tmp_path):
+    """No pair of a gzip that does not decompress whole is answered: its last line read may be half
+    a pair, and a damaged one's text cannot be trusted."""
+    import gzip
+
+    whole = gzip.compress("".join(f'{{"user": "u{n}", "item": "i{n}"}}\n' for n in range(5000)).encode())
+    cut = tmp_path / "pairs.jsonl.gz"
+    cut.write_bytes(whole[:len(whole) // 2])
+    with pytest.raises(DataError, match=r"pairs\.jsonl\.gz: the gzip is cut short \(.*\); download or compress"):
+        read_pairs(cut)
+    damaged = tmp_path / "damaged.jsonl.gz"
+    damaged.write_bytes(whole[:-8] + bytes(8))  # its CRC and length: checked at the end
+    with pytest.raises(DataError, match=r"damaged\.jsonl\.gz: the gzip data is damaged: .*; download or compress"):
+        read_pairs(damaged)
+
+
+def test_a_parquet_table_is_a_pairs_or_users_file_by_its_id_columns(tmp_path):
+    """A table of test reviews kept as Parquet is asked as it is, each row numbered from 1 where a
+    file's line would be; an integer id column with a gap (floats in pandas) reads as the readers
+    keep ids ("7"), and a missing id is refused at its row. It was read as CSV."""
+    import io
+
+    import pandas as pd
+
+    from whyrec.cli.pairs import read_pairs_given, read_users
+
+    path = tmp_path / "test.parquet"
+    pd.DataFrame({"reviewerID": [7, 8, 7], "asin": ["B1", "B2", "B3"], "feature_word": ["ink", None, ""],
+                  "overall": [5, 4, 3]}).astype({"reviewerID": float}).to_parquet(path)
+    assert read_pairs(path) == (["7", "8", "7"], ["B1", "B2", "B3"], ["ink", None, None], [1, 2, 3])
+    assert read_users(path) == (["7", "8"], [1, 2])
+    assert read_pairs_given(Path("-"), io.BytesIO(path.read_bytes())) == read_pairs(path)
+    pd.DataFrame({"user": pd.array([7, None], dtype="Int64"), "item": ["B1", "B2"]}).to_parquet(path)
+    with pytest.raises(DataError, match=r"test\.parquet:2: field 'user': missing user id$"):
+        read_pairs(path)
+    pd.DataFrame({"user": [7.0, float("nan")], "item": ["B1", "B2"]}).to_parquet(path)
+    with pytest.raises(DataError, match=r"test\.parquet:2: field 'user': missing user id$"):
+        read_pairs(path)
+    pd.DataFrame({"person": ["u1"], "thing": ["i1"]}).to_parquet(path)
+    with pytest.raises(DataError, match=r"test\.parquet: needs 'user' and 'item' columns .*columns are "
+                                        r"\['person', 'thing'\]$"):
+        read_pairs(path)
+    path.write_bytes(b"PAR1 but not a table")
+    with pytest.raises(DataError, match=r"test\.parquet: cannot read as Parquet"):
+        read_pairs(path)
+
+
+def test_the_shared_datas_review_file_is_a_pairs_file_as_it_is(shared_data):
+    """``--pairs reviews.json.gz``: every review of the downloaded file is a pair, the reviewer's
+    and the product's ids, at its line, as the review reader reads them."""
+    import warnings
+
+    from whyrec.data import load_corpus
+    from whyrec.errors import DataWarning
+
+    path = shared_data / "amazon-magazine-subscriptions" / "reviews.json.gz"
+    users, items, words, lines = read_pairs(path)
+    with warnings.catch_warnings():  # the reader's count of the reviews without text it leaves out
+        warnings.simplefilter("ignore", DataWarning)
+        corpus = load_corpus(path, duplicates="keep-all")
+    assert len(users) == len(lines) >= len(corpus) > 1000 and words is None
+    assert lines[:3] == [1, 2, 3] and lines == sorted(lines)
+    pairs = set(zip(users, items))
+    assert set(zip(corpus.users, corpus.items)) <= pairs

@@ -35,7 +35,8 @@ def explain(
     pairs: Optional[Path] = typer.Option(None, "--pairs", help="CSV/TSV file with 'user' and 'item' columns "
                                          "(and, for PETER+, an optional 'feature_word' one), or JSON lines "
                                          "(.jsonl) of objects with those keys, as --json writes them, or one "
-                                         "JSON array of them; - reads them from standard input."),
+                                         "JSON array of them, or a Parquet table; any of them gzipped "
+                                         "(reviews.json.gz); - reads them from standard input."),
     feature_word: Optional[str] = typer.Option(None, "--feature-word", help="PETER+: the feature word every "
                                                "explanation is to be about (default: each item's most frequent "
                                                "training feature)."),
@@ -145,9 +146,10 @@ def recommend(
     users_file: Optional[Path] = typer.Option(None, "--users", help="A file of users to answer, each once in "
                                               "its order: CSV/TSV with a 'user' column (or a review file's name "
                                               "for it), JSON lines or one JSON array of objects with that key, as "
-                                              "--json and `evaluate --records` write them, or a bare list of "
-                                              "ids, one a line (its first id with a digit: else first a line "
-                                              "'user'); - reads it from standard input."),
+                                              "--json and `evaluate --records` write them, a Parquet table (any "
+                                              "of them gzipped), or a bare list of ids, one a line (its first id "
+                                              "with a digit: else first a line 'user'); - reads it from standard "
+                                              "input."),
     top_k: int = typer.Option(10, "--top-k", "-k", min=1, help="Items per user."),
     explainer: ExplainerChoice = None,
     feature_word: Optional[str] = typer.Option(None, "--feature-word", help="PETER+: the feature word every "

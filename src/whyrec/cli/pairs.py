@@ -1,8 +1,8 @@
 """The (user, item) pairs ``whyrec explain`` answers: ``--user``/``--item`` paired, or a
-``--pairs`` file (CSV/TSV with a header, JSON lines, or one JSON array, of pair objects; a
-review file's id columns are read too; ``-``: the same from standard input), each row kept with
-its line; a row naming an item the bundle does not know refused, or (``--skip-unknown``) answered
-with its error in the file's order. The users ``whyrec recommend --users`` answers are read from
+``--pairs`` file (CSV/TSV with a header, JSON lines, or one JSON array, of pair objects, or a
+Parquet table, any of them gzipped; a review file's id columns are read too; ``-``: the same from
+standard input), each row kept with its line; a row naming an item the bundle does not know
+refused, or (``--skip-unknown``) answered with its error in the file's order. The users ``whyrec recommend --users`` answers are read from
 such a file too, by its user column alone, or from a bare list of ids, one a line."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from whyrec.ids import stripped_id
+from whyrec.ids import as_id, is_whole_number, stripped_id
 
 
 def paired_options(users: list[str], items: list[str]) -> tuple[list[str], list[str]]:
@@ -141,7 +141,8 @@ def _read_given(read: Callable, path: Path, stdin, waits_for: str):
         stdin = sys.stdin.buffer
     data = stdin.read()
     first = data.removeprefix(b"\xef\xbb\xbf").lstrip()[:1]
-    suffix = ".jsonl" if first in (b"{", b"[") else ".csv"
+    # a gzip is named without a kind, which its decompressed first character then tells
+    suffix = ".gz" if data[:2] == b"\x1f\x8b" else ".jsonl" if first in (b"{", b"[") else ".csv"
     with tempfile.TemporaryDirectory(prefix="whyrec-stdin-") as folder:
         copy = Path(folder) / f"stdin{suffix}"
         copy.write_bytes(data)
@@ -155,9 +156,11 @@ def read_pairs(path: Path) -> tuple[list[str], list[str], list[str | None] | Non
     """(users, items, feature words, line numbers) of a pairs file: CSV/TSV (or ; or | separated, by
     its header) with 'user' and 'item' columns (or a review file's: :func:`_id_keys`) and an
     optional 'feature_word' one, or JSON lines (``.jsonl``, ``.ndjson``, ``.json``) of objects with
-    those keys, such as `explain --json` and `evaluate --records` write, or one JSON array of them
-    (other columns and keys are ignored). A blank feature word is None (the item's own), and so are
-    all of them when no row has one. A bad file or row is a one-line DataError naming the file and line."""
+    those keys, such as `explain --json` and `evaluate --records` write, or one JSON array of them,
+    or a Parquet table, its rows numbered from 1 for lines; any of them gzipped
+    (:func:`_pairs_file_kind`). Other columns and keys are ignored. A blank feature word is None
+    (the item's own), and so are all of them when no row has one. A bad file or row is a one-line
+    DataError naming the file and line."""
     users, items, words, lines, has_word = [], [], [], [], False
     for line, row, with_word in _id_rows(path, PAIR, "--pairs"):
         users.append(row["user"])
@@ -185,27 +188,101 @@ def _id_rows(path: Path, ids: tuple[str, ...], option: str) -> Iterator[tuple[in
     """(line, row, whether the row has a 'feature_word') of a file of ``ids`` rows (:data:`PAIR`,
     :data:`USER`): the row's ids and feature word read as cells (:func:`_id_cell`), each id
     required. A bad file or row is a one-line DataError naming the file and line."""
+    import gzip
+    import zlib
+
     from whyrec.errors import DataError
 
-    json_lines = path.suffix.lower() in PAIR_JSON_SUFFIXES
     count = 0
     try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: a spreadsheet's byte-order mark
-            for line, row in (_json_id_rows(handle, path, ids) if json_lines else _csv_id_rows(handle, path, ids)):
-                cells = {field: _id_cell(row.get(field), path, line, field) for field in (*ids, "feature_word")}
-                for field in ids:
-                    if not cells[field]:
-                        raise DataError(f"missing {field} id", path=path, line=line, field=field)
-                count += 1
-                yield line, cells, "feature_word" in row
+        kind = _pairs_file_kind(path)
+        for line, row in _raw_id_rows(path, kind, ids):
+            cells = {field: _id_cell(row.get(field), path, line, field) for field in (*ids, "feature_word")}
+            for field in ids:
+                if not cells[field]:
+                    raise DataError(f"missing {field} id", path=path, line=line, field=field)
+            count += 1
+            yield line, cells, "feature_word" in row
     except FileNotFoundError:
         raise DataError("no such file", path=path) from None
     except IsADirectoryError:
-        raise DataError(f"is a folder; {option} takes a CSV/TSV or JSON lines file", path=path) from None
+        raise DataError(f"is a folder; {option} takes a CSV/TSV, JSON lines or Parquet file (maybe gzipped)",
+                        path=path) from None
     except UnicodeDecodeError as exc:
-        raise DataError(f"cannot read as {'JSON lines' if json_lines else 'CSV'}: {exc}", path=path) from None
+        raise DataError(f"cannot read as {kind}: {exc}", path=path) from None
+    except EOFError as exc:  # a gzip cut short: no pair of it is answered, lest its last be half a line
+        raise DataError(f"the gzip is cut short ({exc}); download or compress the whole file again",
+                        path=path) from None
+    except (gzip.BadGzipFile, zlib.error) as exc:
+        raise DataError(f"the gzip data is damaged: {exc}; download or compress the file again", path=path) from None
     if not count:
         raise DataError(f"no ({', '.join(ids)}) rows" if len(ids) > 1 else f"no {ids[0]} rows", path=path)
+
+
+def _raw_id_rows(path: Path, kind: str, ids: tuple[str, ...]) -> Iterator[tuple[int, dict]]:
+    """(line, row as read) of a pairs (users) file of ``kind`` (:func:`_pairs_file_kind`), plain or gzipped."""
+    import gzip
+
+    from whyrec.data.readers.text_files import is_gzip
+
+    if kind == "Parquet":
+        yield from _parquet_id_rows(path, ids)
+        return
+    opener = gzip.open if is_gzip(path) else open
+    with opener(path, "rt", newline="", encoding="utf-8-sig") as handle:  # -sig: a spreadsheet's byte-order mark
+        yield from _json_id_rows(handle, path, ids) if kind == "JSON lines" else _csv_id_rows(handle, path, ids)
+
+
+def _pairs_file_kind(path: Path) -> str:
+    """How a pairs (users) file is read: "Parquet" by its first bytes, "JSON lines" (or a JSON array)
+    by its name's suffix (the one before ``.gz`` for a gzip: ``reviews.json.gz``), else "CSV" (or
+    TSV); a gzip named without a kind (``pairs.gz``) by its first character, as standard input is."""
+    from whyrec.data.readers.text_files import is_gzip, peek_text
+
+    with open(path, "rb") as handle:
+        if handle.read(4) == b"PAR1":
+            return "Parquet"
+    name = path.name.lower().removesuffix(".gz") if is_gzip(path) else path.name.lower()
+    suffix = Path(name).suffix
+    if suffix in PAIR_JSON_SUFFIXES:
+        return "JSON lines"
+    if name != path.name.lower() and suffix not in (".csv", ".tsv", ".tab", ".txt"):
+        return "JSON lines" if peek_text(path).lstrip()[:1] in ("{", "[") else "CSV"
+    return "CSV"
+
+
+def _parquet_id_rows(path: Path, ids: tuple[str, ...] = PAIR) -> Iterator[tuple[int, dict]]:
+    """(row number from 1, row) of a Parquet table of ``ids`` rows, its columns found as a CSV's
+    header's are (:func:`_id_keys`); a missing value (null, NaN) is an empty cell."""
+    import pandas as pd
+
+    from whyrec.errors import DataError
+
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+        raise DataError(f"cannot read as Parquet: {exc}", path=path) from None
+    names = [str(name).strip() for name in frame.columns]
+    keys = _id_keys(names, ids)
+    if keys is None:
+        from whyrec.data.readers.fields import column_for, looked_for
+        from whyrec.wording import columns_shown
+
+        missing = [field for field in ids if column_for(field, names) is None]
+        them = "them" if len(ids) > 1 else "it"
+        raise DataError(f"needs {_id_columns(ids)} (or a review file's names for {them}): no column for "
+                        f"{looked_for(missing)}; columns are {columns_shown(names)}", path=path)
+    frame.columns = names
+    columns = {field: frame[key].tolist() for field, key in keys.items()}
+    for row in range(len(frame)):
+        yield row + 1, {field: _present(values[row]) for field, values in columns.items()}
+
+
+def _present(value: object) -> object:
+    """A table's cell, None where it is missing (null, NaN, pandas' NA)."""
+    import pandas as pd
+
+    return None if value is None or value is pd.NA or isinstance(value, float) and value != value else value
 
 
 def _id_columns(ids: tuple[str, ...]) -> str:
@@ -363,11 +440,12 @@ def _id_object(row: dict, ids: tuple[str, ...] = PAIR) -> dict:
 
 def _id_cell(value, path: Path, line: int, field: str) -> str:
     """A pairs (users) file's id or feature word, stripped as the readers strip ids ('' when absent); a
-    JSON number is read as its digits, anything else but text is a DataError."""
+    number that is whole (a JSON 7, or 7.0 as pandas writes an integer column with a gap) is read as
+    the readers keep it (:func:`~whyrec.ids.as_id`: "7"); anything else but text is a DataError."""
     from whyrec.errors import DataError
 
     if value is None:
         return ""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
+    if not (isinstance(value, str) or is_whole_number(value)):
         raise DataError(f"{field} is not text: {value!r}", path=path, line=line, field=field)
-    return stripped_id(str(value))
+    return stripped_id(as_id(value))

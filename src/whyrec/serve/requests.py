@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from whyrec.errors import ConfigError
 from whyrec.explain.decoding import Decoding
 from whyrec.explanations import check_decoding, refuse_rating_model
-from whyrec.ids import as_id, stripped_id
+from whyrec.ids import as_id, is_whole_number, stripped_id
 from whyrec.serve.systems import ServedSystem
 
 MAX_ID = 200  # characters of a user or item id
@@ -34,16 +34,9 @@ class PairRequest(BaseModel):
     def _stripped(cls, value: object) -> object:
         if isinstance(value, str):
             return stripped_id(value)
-        if _whole_number(value):
+        if is_whole_number(value):
             return as_id(value)
         return value  # anything else (true, 7.5, a list): refused as not text
-
-
-def _whole_number(value: object) -> bool:
-    """An int (not a bool), or a float that holds a whole number exactly (below 2^53)."""
-    if isinstance(value, bool):
-        return False
-    return isinstance(value, int) or isinstance(value, float) and value.is_integer() and abs(value) < 2 ** 53
 
 
 class DecodingRequest(BaseModel):

@@ -44,7 +44,8 @@ def _text_encoding(head: bytes) -> str:
     return "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8"
 
 
-def _is_gzip(path: Path) -> bool:
+def is_gzip(path: Path) -> bool:
+    """Whether the file starts as a gzip does (its magic bytes 1f 8b), whatever its name."""
     with open(path, "rb") as handle:
         return handle.read(2) == b"\x1f\x8b"
 
@@ -83,7 +84,7 @@ def iter_lines(path: Path, report: ValidationReport | None = None) -> Iterator[t
     among UTF-8 ones) are read as Windows-1252 rather than replaced by �, and a warning says
     how many there were.
     """
-    opener = gzip.open if _is_gzip(path) else open
+    opener = gzip.open if is_gzip(path) else open
     count = 0
     pending = None
     not_utf8_before = getattr(_NOT_UTF8, "count", 0)
