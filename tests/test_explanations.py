@@ -287,7 +287,8 @@ def test_the_command_reads_pairs_from_options_or_a_file(mt, split, tmp_path):
     proc = run_cli("explain", str(tmp_path / "mt"), "--user", " \u200b", "--item", item, cwd=tmp_path)
     assert proc.returncode == 2 and "a --user or --item id is empty" in proc.stderr  # not a "new user" named ""
     proc = run_cli("explain", str(tmp_path / "mt"), "--pairs", str(tmp_path), cwd=tmp_path)
-    assert proc.returncode == 2 and "is a folder; --pairs takes a CSV/TSV, JSON lines or Parquet file (maybe gzipped)" in proc.stderr
+    assert proc.returncode == 2
+    assert "is a folder; --pairs takes a CSV/TSV, JSON lines or Parquet file (maybe gzipped)" in proc.stderr
     # an unknown item: the file and line of the first such row, a close id, and how many more there are
     pairs.write_text(f"user,item\n{user},{item}\n{user},{item.upper()}\n{user},nothing\n")
     assert_one_line_error(run_cli("explain", str(tmp_path / "mt"), "--pairs", str(pairs), cwd=tmp_path),

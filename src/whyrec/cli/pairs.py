@@ -2,8 +2,9 @@
 ``--pairs`` file (CSV/TSV with a header, JSON lines, or one JSON array, of pair objects, or a
 Parquet table, any of them gzipped; a review file's id columns are read too; ``-``: the same from
 standard input), each row kept with its line; a row naming an item the bundle does not know
-refused, or (``--skip-unknown``) answered with its error in the file's order. The users ``whyrec recommend --users`` answers are read from
-such a file too, by its user column alone, or from a bare list of ids, one a line."""
+refused, or (``--skip-unknown``) answered with its error in the file's order. The users
+``whyrec recommend --users`` answers are read from such a file too, by its user column alone, or
+from a bare list of ids, one a line."""
 
 from __future__ import annotations
 
