@@ -112,6 +112,13 @@ def planted():
     return make_planted_corpus(n_users=120, n_items=50, reviews_per_user=10, seed=3)
 
 
+def with_numbered_ids(reviews):
+    """A corpus' reviews (a DataFrame with user and item columns) with integer ids instead, as a
+    data set numbered by its users and items gives them: each id its rank among them all, from 0."""
+    number = {key: n for n, key in enumerate(sorted(set(reviews["user"]) | set(reviews["item"])))}
+    return reviews.assign(user=reviews["user"].map(number), item=reviews["item"].map(number))
+
+
 def write_peter_pickle(corpus, path: Path, feature: str = "zqfeature") -> list[str]:
     """``corpus`` as the PETER benchmark's ``reviews.pickle``: a template per review whose feature
     word is ``feature`` (in no review's text, so no extraction could find it) and whose sentence is

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from tests.cli.invoke import assert_one_line_error, run_cli
+from tests.conftest import with_numbered_ids
 from tests.systems.test_mt import TINY
 from whyrec.data import Corpus
 from whyrec.data.text import readable
@@ -170,15 +171,10 @@ def test_pairs_given_as_numbers_are_answered_under_the_ids_the_readers_keep():
     """A frame's integer ids are kept as text ("7"); asked with the frame's own numbers (7, or 7.0
     where a gap made the column floats), the answer names "7" and finds its title, as it does
     asked with "7"; before, the rows named 7.0 and had no title."""
-    import pandas as pd
-
     from whyrec.data import corpus_from_frame
     from whyrec.data.synthetic import make_planted_corpus
 
-    planted = make_planted_corpus(n_users=30, n_items=15, reviews_per_user=6, seed=4).corpus
-    number = {key: n for n, key in enumerate(sorted(set(planted.users) | set(planted.items)))}
-    frame = pd.DataFrame({"user": [number[u] for u in planted.users], "item": [number[i] for i in planted.items],
-                          "rating": planted.ratings, "text": planted.texts})
+    frame = with_numbered_ids(make_planted_corpus(n_users=30, n_items=15, reviews_per_user=6, seed=4).corpus.reviews)
     corpus = corpus_from_frame(frame, item_meta={str(n): {"title": f"Item number {n}"} for n in frame.item})
     model = BiasBaseline().fit(corpus)
     user, item = int(frame.user[0]), int(frame.item[0])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.conftest import with_numbered_ids
 from whyrec.data import ratio_split
 from whyrec.errors import UnknownIdError
 from whyrec.rating import PMF, ContextAwareALS
@@ -76,10 +77,7 @@ def test_ids_given_as_numbers_are_named_as_they_were_looked_up(planted):
     the model does not know."""
     from whyrec.data import corpus_from_frame
 
-    reviews = planted.corpus.reviews
-    number = {key: n for n, key in enumerate(sorted(set(reviews["user"]) | set(reviews["item"])))}
-    frame = reviews.assign(user=reviews["user"].map(number), item=reviews["item"].map(number))
-    train = corpus_from_frame(frame)
+    train = corpus_from_frame(with_numbered_ids(planted.corpus.reviews))
     model = ContextAwareALS(factors=3, iterations=2).fit(train)
     user = train.users[0]
     items, ratings = _history(train, user)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.conftest import with_numbered_ids
 from whyrec.bundle import load_bundle, save_bundle
 from whyrec.data import ratio_split
 from whyrec.errors import ConfigError, WhyrecError
@@ -144,15 +145,10 @@ def test_integer_ids_of_a_frame_are_looked_up_by_their_text(name):
     """Readers keep ids as text, so a DataFrame's integer ids become "0", "1", ...; asking with the
     frame's own integer column (numpy ints, or floats of whole numbers) must find them, not answer
     every pair as a cold start."""
-    import pandas as pd
-
     from whyrec.data import corpus_from_frame
     from whyrec.data.synthetic import make_planted_corpus
 
-    planted = make_planted_corpus(n_users=60, n_items=30, reviews_per_user=10, seed=2).corpus
-    as_number = {key: n for n, key in enumerate(sorted(set(planted.users) | set(planted.items)))}
-    frame = pd.DataFrame({"user": [as_number[u] for u in planted.users], "item": [as_number[i] for i in planted.items],
-                          "rating": planted.ratings, "text": planted.texts})
+    frame = with_numbered_ids(make_planted_corpus(n_users=60, n_items=30, reviews_per_user=10, seed=2).corpus.reviews)
     model = make_model(name).fit(corpus_from_frame(frame))
     users, items = frame["user"].to_numpy()[:20], frame["item"].to_numpy()[:20]
     by_text = model.predict([str(u) for u in users], [str(i) for i in items])

@@ -5,6 +5,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import with_numbered_ids
 from tests.systems.test_mt import TINY
 from whyrec.data.text import readable
 from whyrec.errors import ConfigError
@@ -695,16 +696,11 @@ def test_ids_sent_as_json_numbers_are_the_ids_the_readers_make_of_them():
     """Readers keep ids as text, so a data file's user 7 is "7"; a client that sends it as the
     JSON number 7 (or 7.0) asks for that user, as the Python API's lookup does, not for a 422.
     A number that is no whole number, and true, stay refused as not text."""
-    import pandas as pd
-
     from whyrec.data import corpus_from_frame
     from whyrec.data.synthetic import make_planted_corpus
     from whyrec.rating import BiasBaseline
 
-    planted = make_planted_corpus(n_users=30, n_items=15, reviews_per_user=6, seed=4).corpus
-    number = {key: n for n, key in enumerate(sorted(set(planted.users) | set(planted.items)))}
-    frame = pd.DataFrame({"user": [number[u] for u in planted.users], "item": [number[i] for i in planted.items],
-                          "rating": planted.ratings, "text": planted.texts})
+    frame = with_numbered_ids(make_planted_corpus(n_users=30, n_items=15, reviews_per_user=6, seed=4).corpus.reviews)
     corpus = corpus_from_frame(frame)
     c = TestClient(create_app([ServedSystem("numbers", BiasBaseline().fit(corpus), history=corpus)]))
     user, item = int(frame.user[0]), int(frame.item[0])
