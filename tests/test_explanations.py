@@ -14,6 +14,7 @@ import pytest
 from tests.cli.invoke import assert_one_line_error, run_cli
 from tests.conftest import with_numbered_ids
 from tests.systems.test_mt import TINY
+from whyrec.cli.pairs import read_pairs
 from whyrec.data import Corpus
 from whyrec.data.text import readable
 from whyrec.errors import ConfigError, UnknownIdError
@@ -635,6 +636,11 @@ def test_recommend_lists_a_users_unrated_items_with_their_explanations(mt, split
         assert row["explanations"]["pair"] == mt.explain([user], [row["item"]], no_repeat=True)[0]
     assert new["cold_start"] and new["cold_start_items"] == "most rated"
     assert all(list(row["explanations"]) == ["item"] for row in new["items"])
+    # what it wrote is a pairs file: another bundle can be asked about the same recommendations
+    (tmp_path / "top.jsonl").write_text(proc.stdout)
+    users, items_read, _, lines = read_pairs(tmp_path / "top.jsonl")
+    assert list(zip(users, items_read)) == [(a["user"], row["item"]) for a in (known, new) for row in a["items"]]
+    assert lines == [1] * 4 + [2] * 4
     text = run_cli("recommend", str(tmp_path / "mt"), "--user", user, "--user", "new-user", "-k", "2", "--why",
                    "--explainer", "all", cwd=tmp_path)
     assert text.returncode == 0, text.stderr

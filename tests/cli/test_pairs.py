@@ -381,6 +381,29 @@ def test_a_closed_standard_input_is_said_to_be_closed(monkeypatch):
             read(Path("-"))
 
 
+def test_a_users_recommendations_as_recommend_json_writes_them_are_pairs(tmp_path):
+    """``recommend --json`` writes a line a user with its items (the service's answer too): read as a
+    pairs file, each item is a pair at the user's line, so that another bundle can be asked about
+    the same recommendations. It was "missing item id"; a users file still reads the users."""
+    from whyrec.cli.pairs import read_users
+
+    path = tmp_path / "top.jsonl"
+    path.write_text('{"user": "u1", "k": 2, "items": [{"user": "u1", "item": "i1", "predicted_rating": 4.5}, '
+                    '{"user": "u1", "item": "i2"}]}\n{"user": "u2", "k": 2, "items": []}\n'
+                    '{"user": "u3", "item": "i3"}\n')
+    assert read_pairs(path) == (["u1", "u1", "u3"], ["i1", "i2", "i3"], None, [1, 1, 3])
+    assert read_users(path) == (["u1", "u2", "u3"], [1, 2, 3])
+    path.write_text('[{"user": "u1", "items": [{"user": "u1", "item": "i1"}]},\n {"user": "u2", "items": '
+                    '[{"user": "u2", "item": "i2"}]}]')  # the service's answers gathered in an array
+    assert read_pairs(path) == (["u1", "u2"], ["i1", "i2"], None, [1, 2])
+    path.write_text('{"user": "u1", "items": ["i1"]}\n')
+    with pytest.raises(DataError, match=r"top\.jsonl:1: an element of 'items' is not a JSON object"):
+        read_pairs(path)
+    path.write_text('{"user": "u1", "items": [{"user": "u1"}]}\n')
+    with pytest.raises(DataError, match=r"top\.jsonl:1: field 'item': missing item id"):
+        read_pairs(path)
+
+
 @pytest.mark.parametrize("name, content, lines", [
     ("pairs.csv.gz", "user,item\nu1,i1\nu2,i2\n", [2, 3]),
     ("pairs.tsv.gz", "user\titem\nu1\ti1\nu2\ti2\n", [2, 3]),

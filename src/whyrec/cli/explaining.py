@@ -34,9 +34,10 @@ def explain(
                                              "--item goes with every --user)."),
     pairs: Optional[Path] = typer.Option(None, "--pairs", help="CSV/TSV file with 'user' and 'item' columns "
                                          "(and, for PETER+, an optional 'feature_word' one), or JSON lines "
-                                         "(.jsonl) of objects with those keys, as --json writes them, or one "
-                                         "JSON array of them, or a Parquet table; any of them gzipped "
-                                         "(reviews.json.gz); - reads them from standard input."),
+                                         "(.jsonl) of objects with those keys, as --json writes them (of "
+                                         "recommend --json, each item a pair), or one JSON array of them, or "
+                                         "a Parquet table; any of them gzipped (reviews.json.gz); - reads "
+                                         "them from standard input."),
     feature_word: Optional[str] = typer.Option(None, "--feature-word", help="PETER+: the feature word every "
                                                "explanation is to be about (default: each item's most frequent "
                                                "training feature)."),

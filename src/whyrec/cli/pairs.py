@@ -157,11 +157,11 @@ def read_pairs(path: Path) -> tuple[list[str], list[str], list[str | None] | Non
     """(users, items, feature words, line numbers) of a pairs file: CSV/TSV (or ; or | separated, by
     its header) with 'user' and 'item' columns (or a review file's: :func:`_id_keys`) and an
     optional 'feature_word' one, or JSON lines (``.jsonl``, ``.ndjson``, ``.json``) of objects with
-    those keys, such as `explain --json` and `evaluate --records` write, or one JSON array of them,
-    or a Parquet table, its rows numbered from 1 for lines; any of them gzipped
-    (:func:`_pairs_file_kind`). Other columns and keys are ignored. A blank feature word is None
-    (the item's own), and so are all of them when no row has one. A bad file or row is a one-line
-    DataError naming the file and line."""
+    those keys, such as `explain --json` and `evaluate --records` write (`recommend --json`'s lines
+    give each of their items), or one JSON array of them, or a Parquet table, its rows numbered
+    from 1 for lines; any of them gzipped (:func:`_pairs_file_kind`). Other columns and keys are
+    ignored. A blank feature word is None (the item's own), and so are all of them when no row has
+    one. A bad file or row is a one-line DataError naming the file and line."""
     users, items, words, lines, has_word = [], [], [], [], False
     for line, row, with_word in _id_rows(path, PAIR, "--pairs"):
         users.append(row["user"])
@@ -409,7 +409,7 @@ def _id_keys(names: list[str], ids: tuple[str, ...] = PAIR) -> dict[str, str] | 
 def _json_id_rows(handle, path: Path, ids: tuple[str, ...] = PAIR):
     """(line, object) of a JSON lines file of ``ids`` rows, blank lines passed over, or of one JSON
     array of such objects (``[{"user": …, "item": …}, …]``, on one line or pretty-printed), each at
-    its line."""
+    its line; a recommendation's answer gives its items' pairs (:func:`_recommended_pairs`)."""
     import json
 
     from whyrec.data.readers.json_reviews import json_array_objects
@@ -420,7 +420,8 @@ def _json_id_rows(handle, path: Path, ids: tuple[str, ...] = PAIR):
         if not text.strip():
             continue
         if first and text.lstrip().startswith("["):
-            yield from ((at, _id_object(obj, ids)) for at, obj in json_array_objects(path))
+            for at, obj in json_array_objects(path):
+                yield from ((at, _id_object(pair, ids)) for pair in _recommended_pairs(obj, ids, path, at))
             return
         first = False
         try:
@@ -430,7 +431,22 @@ def _json_id_rows(handle, path: Path, ids: tuple[str, ...] = PAIR):
         if not isinstance(row, dict):
             raise DataError(f"not a JSON object with {' and '.join(repr(field) for field in ids)}", path=path,
                             line=line)
-        yield line, _id_object(row, ids)
+        yield from ((line, _id_object(pair, ids)) for pair in _recommended_pairs(row, ids, path, line))
+
+
+def _recommended_pairs(row: dict, ids: tuple[str, ...], path: Path, line: int) -> list[dict]:
+    """The pair objects of a JSON row of a pairs file: the row itself, or, for a user's
+    recommendations as ``recommend --json`` writes them a line each and the service answers them
+    (``{"user": …, "items": [{"user": …, "item": …}, …]}``, no item of its own), each of its
+    items, so that another bundle can be asked about the same pairs. A users file reads the row's user."""
+    from whyrec.errors import DataError
+
+    items = row.get("items")
+    if ids != PAIR or not isinstance(items, list) or _id_keys(list(row), ids) is not None:
+        return [row]
+    if not all(isinstance(item, dict) for item in items):
+        raise DataError("an element of 'items' is not a JSON object with 'user' and 'item'", path=path, line=line)
+    return items
 
 
 def _id_object(row: dict, ids: tuple[str, ...] = PAIR) -> dict:
