@@ -57,11 +57,13 @@ def as_id(key: object) -> str:
 
 def is_whole_number(value: object) -> bool:
     """Whether ``value`` is a number that :func:`as_id` reads as the digits of a whole one: an
-    integer (Python's or numpy's; not a bool), or a float that holds one exactly (below 2^53).
-    Where ids come as JSON or in a table, these are read as ids and other numbers (7.5) refused."""
+    integer (Python's or numpy's; not a bool), or a float (Python's or numpy's) that holds one
+    exactly (below 2^53). Where ids come as JSON or in a table, these are read as ids and other
+    numbers (7.5) refused; the review readers read such a float as its whole number too
+    (:func:`whyrec.data.field_values.clean_id`)."""
     if isinstance(value, (bool, np.bool_)):
         return False
-    return isinstance(value, numbers.Integral) or isinstance(value, float) and value.is_integer() \
+    return isinstance(value, numbers.Integral) or isinstance(value, (float, np.floating)) and value.is_integer() \
         and abs(value) < 2 ** 53
 
 

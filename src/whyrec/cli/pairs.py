@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from whyrec.ids import as_id, is_whole_number, stripped_id
+from whyrec.ids import is_whole_number
 
 
 def paired_options(users: list[str], items: list[str]) -> tuple[list[str], list[str]]:
@@ -238,31 +238,28 @@ def _pairs_file_kind(path: Path) -> str:
     """How a pairs (users) file is read: "Parquet" by its first bytes, "JSON lines" (or a JSON array)
     by its name's suffix (the one before ``.gz`` for a gzip: ``reviews.json.gz``), else "CSV" (or
     TSV); a gzip named without a kind (``pairs.gz``) by its first character, as standard input is."""
-    from whyrec.data.readers.text_files import is_gzip, peek_text
+    from whyrec.data.readers.text_files import peek_text
 
     with open(path, "rb") as handle:
-        if handle.read(4) == b"PAR1":
-            return "Parquet"
-    name = path.name.lower().removesuffix(".gz") if is_gzip(path) else path.name.lower()
-    suffix = Path(name).suffix
+        head = handle.read(4)
+    if head == b"PAR1":
+        return "Parquet"
+    gzipped = head[:2] == b"\x1f\x8b"
+    suffix = Path(path.name.lower().removesuffix(".gz") if gzipped else path.name.lower()).suffix
     if suffix in PAIR_JSON_SUFFIXES:
         return "JSON lines"
-    if name != path.name.lower() and suffix not in (".csv", ".tsv", ".tab", ".txt"):
+    if gzipped and path.name.lower().endswith(".gz") and suffix not in (".csv", ".tsv", ".tab", ".txt"):
         return "JSON lines" if peek_text(path).lstrip()[:1] in ("{", "[") else "CSV"
     return "CSV"
 
 
 def _parquet_id_rows(path: Path, ids: tuple[str, ...] = PAIR) -> Iterator[tuple[int, dict]]:
     """(row number from 1, row) of a Parquet table of ``ids`` rows, its columns found as a CSV's
-    header's are (:func:`_id_keys`); a missing value (null, NaN) is an empty cell."""
-    import pandas as pd
-
+    header's are (:func:`_id_keys`)."""
+    from whyrec.data.readers.tables import parquet_frame
     from whyrec.errors import DataError
 
-    try:
-        frame = pd.read_parquet(path)
-    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
-        raise DataError(f"cannot read as Parquet: {exc}", path=path) from None
+    frame = parquet_frame(path)
     names = [str(name).strip() for name in frame.columns]
     keys = _id_keys(names, ids)
     if keys is None:
@@ -276,14 +273,7 @@ def _parquet_id_rows(path: Path, ids: tuple[str, ...] = PAIR) -> Iterator[tuple[
     frame.columns = names
     columns = {field: frame[key].tolist() for field, key in keys.items()}
     for row in range(len(frame)):
-        yield row + 1, {field: _present(values[row]) for field, values in columns.items()}
-
-
-def _present(value: object) -> object:
-    """A table's cell, None where it is missing (null, NaN, pandas' NA)."""
-    import pandas as pd
-
-    return None if value is None or value is pd.NA or isinstance(value, float) and value != value else value
+        yield row + 1, {field: values[row] for field, values in columns.items()}
 
 
 def _id_columns(ids: tuple[str, ...]) -> str:
@@ -456,13 +446,15 @@ def _id_object(row: dict, ids: tuple[str, ...] = PAIR) -> dict:
 
 
 def _id_cell(value, path: Path, line: int, field: str) -> str:
-    """A pairs (users) file's id or feature word, stripped as the readers strip ids ('' when absent); a
-    number that is whole (a JSON 7, or 7.0 as pandas writes an integer column with a gap) is read as
-    the readers keep it (:func:`~whyrec.ids.as_id`: "7"); anything else but text is a DataError."""
+    """A pairs (users) file's id or feature word, read as the review readers read an id
+    (:func:`~whyrec.data.field_values.clean_id`: stripped; a whole number stored as a float, as
+    pandas writes an integer column with a gap, as the whole number), '' when absent (null, NaN, a
+    table's NA); a number that is not whole, and anything else but text, is a DataError."""
+    from whyrec.data.field_values import clean_id, is_missing
     from whyrec.errors import DataError
 
-    if value is None:
+    if is_missing(value):
         return ""
     if not (isinstance(value, str) or is_whole_number(value)):
         raise DataError(f"{field} is not text: {value!r}", path=path, line=line, field=field)
-    return stripped_id(as_id(value))
+    return clean_id(value) or ""

@@ -14,7 +14,7 @@ from datetime import date, datetime, timezone
 import numpy as np
 import pandas as pd
 
-from whyrec.ids import stripped_id
+from whyrec.ids import is_whole_number, stripped_id
 
 
 def _as_seconds(number: float) -> float:
@@ -29,7 +29,7 @@ def clean_id(value: object) -> str | None:
     the "12" the other files give."""
     if is_missing(value):
         return None
-    if isinstance(value, (float, np.floating)) and value.is_integer() and abs(value) < 2 ** 53:
+    if isinstance(value, (float, np.floating)) and is_whole_number(value):
         return str(int(value))
     text = stripped_id(str(value))
     return text or None

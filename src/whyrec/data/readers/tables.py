@@ -226,11 +226,16 @@ def _csv_records(rows, feed: _LineFeed, path: Path, report: ValidationReport, st
         position += 1
 
 
+def parquet_frame(path: Path) -> pd.DataFrame:
+    """A Parquet file's table; a file pyarrow cannot read is a :class:`DataError` naming it."""
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+        raise DataError(f"cannot read as Parquet: {exc}", path=path) from None
+
+
 def read_parquet(path: Path, report: ValidationReport, strict: bool = False, *,
                  columns: dict[str, str] | None = None) -> Iterator[RawRecord]:
     """A Parquet table with one review per row (column names as for CSV)."""
-    try:
-        frame = pd.read_parquet(path)
-    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
-        raise DataError(f"cannot read as Parquet: {exc}", path=path) from None
+    frame = parquet_frame(path)
     return table_records(frame, table_columns(list(frame.columns), columns, path, report), line_offset=1)
