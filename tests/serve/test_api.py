@@ -715,3 +715,9 @@ def test_ids_sent_as_json_numbers_are_the_ids_the_readers_make_of_them():
     for bad in (user + 0.5, True, [user]):
         refused = c.post("/explain", json={"user": bad, "item": item})
         assert refused.status_code == 422 and "user" in refused.json()["error"], refused.text
+    # and the OpenAPI schema says so, for a client generated from it
+    schemas = c.get("/openapi.json").json()["components"]["schemas"]
+    for request in ("ExplainRequest", "PairRequest"):
+        for field in ("user", "item"):
+            allowed = schemas[request]["properties"][field]["anyOf"]
+            assert {"type": "integer"} in allowed and {"type": "string", "minLength": 1, "maxLength": 200} in allowed

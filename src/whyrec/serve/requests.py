@@ -5,10 +5,10 @@ readers strip them (and a whole number read as the text they keep), and the limi
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import HTTPException
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from whyrec.errors import ConfigError
 from whyrec.explain.decoding import Decoding
@@ -20,14 +20,20 @@ MAX_ID = 200  # characters of a user or item id
 MAX_PAIRS = 100  # (user, item) pairs of one /explain/batch request
 MAX_BEAM = 16  # beam search hypotheses per pair: 100 pairs hold 1,600 decoder rows
 
+# what the OpenAPI schema says an id may be: the text, or the whole number a client's data holds
+# (the validator below reads 7 and 7.0 as "7"), so a client generated from /openapi.json may send either
+_ID_SCHEMA = {"anyOf": [{"type": "string", "minLength": 1, "maxLength": MAX_ID}, {"type": "integer"}],
+              "description": "the id as the data names it; a whole number is read as its digits (7 is \"7\")"}
+Id = Annotated[str, Field(min_length=1, max_length=MAX_ID), WithJsonSchema(_ID_SCHEMA)]
+
 
 class PairRequest(BaseModel):
     # ids are stripped, as the data readers strip them (whyrec.ids.stripped_id), so " u1" and
     # "u1\u200b" are the user "u1", and " " is empty; a whole number is the id the readers make of it
     # (whyrec.ids.as_id), so {"user": 7} and {"user": 7.0} are the user "7", as the Python API reads them
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    user: str = Field(min_length=1, max_length=MAX_ID)
-    item: str = Field(min_length=1, max_length=MAX_ID)
+    user: Id
+    item: Id
 
     @field_validator("user", "item", mode="before")
     @classmethod
