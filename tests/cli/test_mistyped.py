@@ -76,3 +76,24 @@ def test_the_command_line_says_it_in_the_usage_error(tmp_path):
     assert "Possible options" not in proc.stderr
     other = run_cli("train", "mt", "--data", str(tmp_path / "r.csv"), "--out", str(tmp_path / "b"), "--bogus", "2")
     assert other.returncode == 2 and "No such option: --bogus" in other.stderr and "setting" not in other.stderr
+    wrong = run_cli("recommend", str(tmp_path / "b"), "--user", "u", "--set", "beam=3")
+    assert wrong.returncode == 2 and "No such option: --set (recommend takes no --set; beam is a setting: give it " \
+        "as --decode beam=3)" in wrong.stderr, wrong.stderr
+
+
+def test_a_settings_option_the_command_does_not_take_names_the_one_that_takes_the_setting():
+    """recommend's decoding settings go to --decode, train's to --set, experiment explain's to
+    --mt or --peter: a setting given to another of those options is told where it goes."""
+    decoding = {"--user", "--method", "--decode"}
+    assert setting_hint("--set", decoding, ["recommend", "b", "--set", "beam=3"]) == \
+        "recommend takes no --set; beam is a setting: give it as --decode beam=3"
+    assert setting_hint("--set", decoding, ["explain", "b", "--set=top_p=0.9"]) == \
+        "explain takes no --set; top_p is a setting: give it as --decode top_p=0.9"
+    assert setting_hint("--mt", {"--data", "--set"}, ["train", "mt", "--mt", "epochs=2"]) == \
+        "train takes no --mt; epochs is a setting: give it as --set epochs=2"
+    assert setting_hint("--set", {"--mt", "--peter"}, ["experiment", "explain", "--set", "epochs=3"]) == \
+        "experiment explain takes no --set; epochs is a setting: give it as --mt epochs=3 or --peter epochs=3"
+    assert setting_hint("--set", decoding, ["recommend", "b", "--set", "bogus=1"]) is None  # click's guess then
+    assert setting_hint("--set", decoding, ["recommend", "b", "--set", "beam"]) is None  # no NAME=VALUE
+    assert setting_hint("--set", decoding, ["recommend", "b", "--set"]) is None
+    assert setting_hint("--decode", {"--set"}, ["train", "mt", "--decode", "beam=3"]) is None  # no setting of train

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 
+_SETTINGS_OPTIONS = ("--set", "--mt", "--peter", "--decode", "--model")  # the options taking NAME=VALUE
+
 
 def _settings_of(option: str, argv: list[str]) -> dict[str, set[str]]:
     """The names an option taking ``NAME=VALUE`` accepts, by what takes them (``""``: the option
@@ -51,6 +53,8 @@ def setting_hint(option_name: str, options: set[str], argv: list[str]) -> str | 
     setting heads here: give it as --set heads=4``; :func:`whyrec.wording.known_as`)."""
     from whyrec.wording import known_as, listed
 
+    if option_name in _SETTINGS_OPTIONS:
+        return _other_settings_option_hint(option_name, options, argv)
     if not option_name.startswith("--"):
         return None
     given_name = option_name[2:].replace("-", "_")
@@ -61,7 +65,7 @@ def setting_hint(option_name: str, options: set[str], argv: list[str]) -> str | 
         elif arg == option_name and k + 1 < len(argv) and not argv[k + 1].startswith("--"):
             value = argv[k + 1]
     exact, other = [], []  # (way, name): where the name is a setting, else where it is known as another
-    for option in ("--set", "--mt", "--peter", "--decode", "--model"):
+    for option in _SETTINGS_OPTIONS:
         if option not in options:
             continue
         for owner, settings in _settings_of(option, argv).items():
@@ -74,6 +78,25 @@ def setting_hint(option_name: str, options: set[str], argv: list[str]) -> str | 
     names = list(dict.fromkeys(name for _, name in exact or other))
     what = "a setting" if names == [given_name] else f"the setting {listed(names)} here"
     return f"{given_name} is {what}: give it as {' or '.join(ways)}"
+
+
+def _other_settings_option_hint(option_name: str, options: set[str], argv: list[str]) -> str | None:
+    """What a settings option the command does not take is told (``recommend --set beam=3``: the
+    decoding's beam is given with ``--decode``): :func:`setting_hint` of the setting it was given
+    (``--beam 3``), after "the command takes no --set"; None when that is no setting of the command."""
+    given = [argv[k + 1] for k, arg in enumerate(argv[:-1]) if arg == option_name]
+    given += [arg.split("=", 1)[1] for arg in argv if arg.startswith(option_name + "=")]
+    for value in given:
+        name, equals, setting = value.partition("=")
+        if not equals or not name or name.startswith("-"):
+            continue
+        as_own_option = [arg for arg in argv if arg != option_name and not arg.startswith(option_name + "=")
+                         and arg != value] + [f"--{name}", setting]
+        hint = setting_hint(f"--{name}", options, as_own_option)
+        if hint:
+            command = " ".join(argv[:2] if argv[:1] == ["experiment"] else argv[:1]) or "this command"
+            return f"{command} takes no {option_name}; {hint}"
+    return None
 
 
 def _trained_model(argv: list[str]) -> str | None:
