@@ -14,6 +14,9 @@ from whyrec.serve.app import create_app, listening_socket
 from whyrec.serve.systems import ServedSystem
 
 
+IN_DEFAULT = "(bundle 'planted', the default; loaded: planted, planted-bias)"  # the client's refusals end so
+
+
 @pytest.fixture(scope="module")
 def client(served_bundles):
     mt_folder, bias_folder, split = served_bundles
@@ -110,20 +113,28 @@ def test_a_new_user_close_to_a_known_one_is_answered_with_did_you_mean(client):
     assert c.get("/users/U12/history").json() == {"user": "U12", "known": False, "history": [], "did_you_mean": "u12"}
     assert "did_you_mean" not in c.get("/users/u12/history").json()
     # an unknown item is refused, naming the known one it is most like
+    # (two bundles are served, so each refusal names the one that refused)
     wrong = c.post("/explain", json={"user": "u12", "item": item.upper()})
-    assert wrong.status_code == 404 and wrong.json() == {"error": f"unknown item '{item.upper()}'; did you mean '{item}'?"}
-    assert c.post("/explain", json={"user": "u12", "item": "zzzz"}).json() == {"error": "unknown item 'zzzz'"}
+    assert wrong.status_code == 404 and wrong.json() == {"error": f"unknown item '{item.upper()}'; did you mean "
+                                                         f"'{item}'? {IN_DEFAULT}"}
+    assert c.post("/explain", json={"user": "u12", "item": "zzzz"}).json() == {"error": f"unknown item 'zzzz' {IN_DEFAULT}"}
+    named = c.post("/explain", json={"user": "u12", "item": "zzzz", "bundle": "planted-bias"}).json()
+    assert named == {"error": "unknown item 'zzzz' (bundle 'planted-bias'; loaded: planted, planted-bias)"}
+    no_explainer = c.post("/explain", json={"user": "u12", "item": item, "explainer": "nope"})
+    assert no_explainer.status_code == 404 and no_explainer.json()["error"].startswith("unknown explainer 'nope'")
+    assert no_explainer.json()["error"].endswith(IN_DEFAULT)
     # an item named by the title the page shows for it: told its id, in /explain and in a batch
     titled = c.post("/explain", json={"user": "u12", "item": "planted ITEM 3"})
     assert titled.status_code == 404
-    assert titled.json() == {"error": "unknown item 'planted ITEM 3'; that is the title of 'i3': give its id"}
+    assert titled.json() == {"error": f"unknown item 'planted ITEM 3'; that is the title of 'i3': give its id {IN_DEFAULT}"}
     batch = c.post("/explain/batch", json={"pairs": [{"user": "u12", "item": "Planted item 3"}]}).json()
-    assert batch["answers"][0]["error"] == "unknown item 'Planted item 3'; that is the title of 'i3': give its id"
+    assert batch["answers"][0]["error"] == f"unknown item 'Planted item 3'; that is the title of 'i3': give its id " \
+        f"{IN_DEFAULT}"
     assert "did_you_mean" not in c.post("/explain", json={"user": "u12", "item": item}).json()
     part = c.post("/explain", json={"user": "u12", "item": "lanted item 1"})  # part of items 1's and 10-19's titles
     told = part.json()["error"]
     assert part.status_code == 404 and told.startswith("unknown item 'lanted item 1'; the titles of 'i1")
-    assert told.endswith(" and more hold it: give one of their ids") and "(“Planted item 1" in told
+    assert told.endswith(f" and more hold it: give one of their ids {IN_DEFAULT}") and "(“Planted item 1" in told
     # the most rated first, as the item box lists them
     box = [i["item"] for i in c.get("/api/bundles/planted/items", params={"query": "lanted item 1"}).json()][:3]
     assert re.findall(r"'(i\d+)' \(", told) == box
@@ -712,6 +723,8 @@ def test_ids_sent_as_json_numbers_are_the_ids_the_readers_make_of_them():
         assert answer.json() == as_text
     batch = c.post("/explain/batch", json={"pairs": [{"user": user, "item": item}]})
     assert batch.status_code == 200 and batch.json()["answers"][0] == as_text
+    # one bundle served: a refusal needs no bundle named
+    assert c.post("/explain", json={"user": user, "item": "zzzz"}).json() == {"error": "unknown item 'zzzz'"}
     for bad in (user + 0.5, True, [user]):
         refused = c.post("/explain", json={"user": bad, "item": item})
         assert refused.status_code == 422 and "user" in refused.json()["error"], refused.text

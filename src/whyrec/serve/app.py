@@ -303,6 +303,15 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
             raise HTTPException(404, f"unknown bundle '{key[:MAX_ID]}'; loaded: {', '.join(by_name)}")
         return by_name[key]
 
+    def refusal(s: ServedSystem, error: object) -> str:
+        """The message of a refusal by ``s``; with several bundles loaded it names the bundle, so
+        that a request that named none learns it asked the default one: ``unknown item 'x'
+        (bundle 'mt', the default; loaded: mt, peter)``."""
+        if len(by_name) == 1:
+            return str(error)
+        default_mark = ", the default" if s.name == default else ""
+        return f"{error} (bundle '{s.name}'{default_mark}; loaded: {', '.join(by_name)})"
+
     def path_user(user: str) -> str:
         """The user id of a route's path, stripped as the readers strip ids; empty or too long: 422."""
         user = stripped_id(user)
@@ -318,7 +327,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
         try:
             check_explainer(s.explainers, explainer)
         except ConfigError as exc:
-            raise HTTPException(404, str(exc)) from None
+            raise HTTPException(404, refusal(s, exc)) from None
         return s.chosen_explainers(explainer, cold)
 
     def checked_feature_word(s: ServedSystem, feature_word: str | None) -> str | None:
@@ -328,7 +337,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
         try:
             check_feature_words(s.model, [word])
         except ConfigError as exc:
-            raise HTTPException(422, str(exc)) from None
+            raise HTTPException(422, refusal(s, exc)) from None
         return word
 
     def explained(s: ServedSystem, chosen: list[str], texts: dict, n: int, item: str, feature_word: str | None) -> dict:
@@ -458,7 +467,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
             elif s.splits_ratings:  # the predicted rating itself, split over the user's past ratings
                 out[n]["rating_split"] = s.rating_splits(user, [item], top=3)[0]
         for n in sorted(set(range(len(pairs))) - set(known)):
-            out[n]["error"] = unknown_item(s, pairs[n][1])
+            out[n]["error"] = refusal(s, unknown_item(s, pairs[n][1]))
         return out
 
     @app.post("/explain", **documented(schemas.ExplainAnswer, 404, 413, 422))
@@ -467,7 +476,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
         try:
             s.check_item(request.item)
         except UnknownIdError as exc:
-            raise HTTPException(404, str(exc)) from None
+            raise HTTPException(404, refusal(s, exc)) from None
         return answer(pair_answers(s, [(request.user, request.item)], request.explainer, request.feature_word,
                                    request.decoding)[0])
 
