@@ -77,3 +77,27 @@ def test_an_unknown_duplicates_policy_is_refused_naming_the_known_ones(tmp_path)
     assert_one_line_error(run_cli("data", "stats", str(data), "--duplicates", "keep-al"),
                           "--duplicates must be one of keep-last, keep-first, keep-all, error, not 'keep-al' "
                           "(did you mean 'keep-all'?)")
+
+
+def test_a_file_of_which_no_review_is_kept_is_refused_before_any_work(tmp_path):
+    """A file whose every record is skipped (ratings out of scale) had gone on to a 0/0/0 split,
+    feature extraction and "the training data is empty", and `data split` wrote five empty
+    splits; it is refused as read, with what reading it skipped. `data stats` still reports it."""
+    from tests.cli.invoke import assert_one_line_error, run_cli
+    from whyrec.cli.inputs import load_reviews
+    from whyrec.errors import DataError
+
+    skipped = tmp_path / "ten.csv"
+    skipped.write_text("user,item,rating,text\nu1,i1,9,great strap\nu2,i1,10,fine\n", encoding="utf-8")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("user,item,rating,text\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"ten\.csv: no review left to work on \(2 records read, 0 kept, 2 skipped "
+                                        r"\(rating out of scale: 9 to 10, outside 1 to 5"):
+        load_reviews(skipped, None, None, False, "keep-last")
+    with pytest.raises(DataError, match=r"empty\.csv: no review left to work on \(0 records read, 0 kept\)"):
+        load_reviews(empty, None, None, False, "keep-last")
+    assert len(load_reviews(skipped, None, None, False, "keep-last", scale=(1.0, 10.0))) == 2  # in its scale
+    assert len(load_reviews(skipped, None, None, False, "keep-last", summary_shown=True)) == 0  # data stats reports it
+    proc = run_cli("data", "split", str(skipped), "--out", str(tmp_path / "splits"))
+    assert_one_line_error(proc, "ten.csv: no review left to work on")
+    assert not (tmp_path / "splits").exists()

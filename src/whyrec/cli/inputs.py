@@ -18,9 +18,11 @@ def load_reviews(path: Path, fmt: str | None, columns: list[str] | None, strict:
     """Load a corpus, printing reader warnings (truncation, skipped records) as one line each;
     ``fold_unicode``: texts folded to ASCII (``--fold-unicode``, or a bundle trained so); ``meta``:
     the item metadata file (``--meta``; by default the one beside the reviews); ``summary_shown``:
-    the caller prints the reading's summary itself (``data stats``), so its warning is left out."""
+    the caller prints the reading's summary itself (``data stats``), so its warning is left out;
+    else a file of which no review is kept (all skipped, or none in it) is refused with that summary."""
     from whyrec.data import load_corpus
     from whyrec.data.corpus import check_duplicate_policy
+    from whyrec.errors import DataError
 
     check_duplicate_policy(duplicates, "--duplicates")  # before the file is read
     said: set[str] = set()
@@ -30,6 +32,9 @@ def load_reviews(path: Path, fmt: str | None, columns: list[str] | None, strict:
                              meta_path=meta)
         if summary_shown:
             said.add(corpus.report.summary())
+        elif len(corpus) == 0:  # nothing to train, split or serve: refused before any of it (and its warning)
+            read = corpus.report.summary().removeprefix(f"{corpus.report.source}: ")
+            raise DataError(f"no review left to work on ({read})", path=corpus.report.source)
     return corpus
 
 
