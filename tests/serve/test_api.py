@@ -14,7 +14,7 @@ from whyrec.serve.app import create_app, listening_socket
 from whyrec.serve.systems import ServedSystem
 
 
-IN_DEFAULT = "(bundle 'planted', the default; loaded: planted, planted-bias)"  # the client's refusals end so
+IN_DEFAULT = "(asked of bundle 'planted', the default; loaded: planted, planted-bias)"  # the client's refusals end so
 
 
 @pytest.fixture(scope="module")
@@ -113,16 +113,21 @@ def test_a_new_user_close_to_a_known_one_is_answered_with_did_you_mean(client):
     assert c.get("/users/U12/history").json() == {"user": "U12", "known": False, "history": [], "did_you_mean": "u12"}
     assert "did_you_mean" not in c.get("/users/u12/history").json()
     # an unknown item is refused, naming the known one it is most like
-    # (two bundles are served, so each refusal names the one that refused)
+    # (two bundles are served, so a refusal to a request that names none says the default one refused)
     wrong = c.post("/explain", json={"user": "u12", "item": item.upper()})
     assert wrong.status_code == 404 and wrong.json() == {"error": f"unknown item '{item.upper()}'; did you mean "
                                                          f"'{item}'? {IN_DEFAULT}"}
     assert c.post("/explain", json={"user": "u12", "item": "zzzz"}).json() == {"error": f"unknown item 'zzzz' {IN_DEFAULT}"}
-    named = c.post("/explain", json={"user": "u12", "item": "zzzz", "bundle": "planted-bias"}).json()
-    assert named == {"error": "unknown item 'zzzz' (bundle 'planted-bias'; loaded: planted, planted-bias)"}
+    for bundle in ("planted", "planted-bias"):  # named: the request knows which refused
+        named = c.post("/explain", json={"user": "u12", "item": "zzzz", "bundle": bundle})
+        assert named.status_code == 404 and named.json() == {"error": "unknown item 'zzzz'"}
     no_explainer = c.post("/explain", json={"user": "u12", "item": item, "explainer": "nope"})
     assert no_explainer.status_code == 404 and no_explainer.json()["error"].startswith("unknown explainer 'nope'")
     assert no_explainer.json()["error"].endswith(IN_DEFAULT)
+    listed = c.get("/users/u12/recommendations", params={"explainer": "nope"}).json()["error"]
+    assert listed == no_explainer.json()["error"]
+    named = c.get("/users/u12/recommendations", params={"explainer": "nope", "bundle": "planted"}).json()["error"]
+    assert named == listed.removesuffix(f" {IN_DEFAULT}") and named.startswith("unknown explainer 'nope'")
     # an item named by the title the page shows for it: told its id, in /explain and in a batch
     titled = c.post("/explain", json={"user": "u12", "item": "planted ITEM 3"})
     assert titled.status_code == 404

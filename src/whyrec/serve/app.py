@@ -303,14 +303,13 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
             raise HTTPException(404, f"unknown bundle '{key[:MAX_ID]}'; loaded: {', '.join(by_name)}")
         return by_name[key]
 
-    def refusal(s: ServedSystem, error: object) -> str:
-        """The message of a refusal by ``s``; with several bundles loaded it names the bundle, so
-        that a request that named none learns it asked the default one: ``unknown item 'x'
-        (bundle 'mt', the default; loaded: mt, peter)``."""
-        if len(by_name) == 1:
+    def refusal(s: ServedSystem, error: object, named: bool) -> str:
+        """The message of a refusal by ``s``; when the request ``named`` no bundle and several are
+        loaded, it says the default one refused, so that the request learns where it was asked:
+        ``unknown item 'x' (asked of bundle 'mt', the default; loaded: mt, peter)``."""
+        if named or len(by_name) == 1:
             return str(error)
-        default_mark = ", the default" if s.name == default else ""
-        return f"{error} (bundle '{s.name}'{default_mark}; loaded: {', '.join(by_name)})"
+        return f"{error} (asked of bundle '{s.name}', the default; loaded: {', '.join(by_name)})"
 
     def path_user(user: str) -> str:
         """The user id of a route's path, stripped as the readers strip ids; empty or too long: 422."""
@@ -321,23 +320,24 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
             raise HTTPException(422, f"user id longer than {MAX_ID} characters")
         return user
 
-    def explainers_for(s: ServedSystem, explainer: str | None, cold: bool) -> tuple[list[str], str | None]:
+    def explainers_for(s: ServedSystem, explainer: str | None, cold: bool,
+                       named: bool) -> tuple[list[str], str | None]:
         """The explainers that answer, and why those asked for that write nothing do (a rating
         model; MT-U or PETER for a new user)."""
         try:
             check_explainer(s.explainers, explainer)
         except ConfigError as exc:
-            raise HTTPException(404, refusal(s, exc)) from None
+            raise HTTPException(404, refusal(s, exc, named)) from None
         return s.chosen_explainers(explainer, cold)
 
-    def checked_feature_word(s: ServedSystem, feature_word: str | None) -> str | None:
+    def checked_feature_word(s: ServedSystem, feature_word: str | None, named: bool) -> str | None:
         """The feature word asked for as the features are written ("Card": card), or 422 for one
         given to a system other than PETER+, or one PETER+ was not trained with."""
         word = feature_word_token(feature_word) if feature_word is not None else None
         try:
             check_feature_words(s.model, [word])
         except ConfigError as exc:
-            raise HTTPException(422, refusal(s, exc)) from None
+            raise HTTPException(422, refusal(s, exc, named)) from None
         return word
 
     def explained(s: ServedSystem, chosen: list[str], texts: dict, n: int, item: str, feature_word: str | None) -> dict:
@@ -409,13 +409,13 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
         s, user = system(bundle), path_user(user)
         if feature_word is not None and not feature_word.strip():  # blank, as /explain's body fields may not be
             raise HTTPException(422, "feature_word is empty")
-        feature_word = checked_feature_word(s, feature_word)
+        feature_word = checked_feature_word(s, feature_word, bundle is not None)
         # the decoding of /explain's body, as query parameters
         decoding = DecodingRequest(method=method, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed,
                                    beam=beam, length_penalty=length_penalty, min_words=min_words).checked(
             s, given=not set(DecodingRequest.model_fields).isdisjoint(request.query_params))
         items, scores, cold = s.recommend(user, k)
-        chosen, reason = explainers_for(s, explainer, cold)
+        chosen, reason = explainers_for(s, explainer, cold, bundle is not None)
         texts = {e: s.explain(e, [user] * len(items), items, feature_word, decoding) for e in chosen}
         splits = s.rating_splits(user, items) if s.splits_ratings and not cold and items else None
         out = []
@@ -435,13 +435,14 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
         return answer(body)
 
     def pair_answers(s: ServedSystem, pairs: list[tuple[str, str]], explainer: str | None,
-                     feature_word: str | None, asked: DecodingRequest | None = None) -> list[dict]:
+                     feature_word: str | None, asked: DecodingRequest | None, named: bool) -> list[dict]:
         """The answer of /explain for each (user, item) pair, in order; a pair whose item ``s``
         does not know gets ``{"user", "item", "error"}``. The ratings are predicted in one call,
         and each explainer writes the explanations of all the pairs it answers in one batch,
-        decoded as ``asked`` says (None: greedy)."""
-        feature_word = checked_feature_word(s, feature_word)
-        explainers_for(s, explainer, False)  # an unknown explainer: 404 before any work
+        decoded as ``asked`` says (None: greedy); ``named``: the request named the bundle ``s``
+        (:func:`refusal`)."""
+        feature_word = checked_feature_word(s, feature_word, named)
+        explainers_for(s, explainer, False, named)  # an unknown explainer: 404 before any work
         decoding = asked.checked(s) if asked is not None else GREEDY
         known = [n for n, (_, item) in enumerate(pairs) if item in s.rating.item_map]
         cold = {n: pairs[n][0] not in s.rating.user_map for n in known}
@@ -467,7 +468,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
             elif s.splits_ratings:  # the predicted rating itself, split over the user's past ratings
                 out[n]["rating_split"] = s.rating_splits(user, [item], top=3)[0]
         for n in sorted(set(range(len(pairs))) - set(known)):
-            out[n]["error"] = refusal(s, unknown_item(s, pairs[n][1]))
+            out[n]["error"] = refusal(s, unknown_item(s, pairs[n][1]), named)
         return out
 
     @app.post("/explain", **documented(schemas.ExplainAnswer, 404, 413, 422))
@@ -476,16 +477,16 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
         try:
             s.check_item(request.item)
         except UnknownIdError as exc:
-            raise HTTPException(404, refusal(s, exc)) from None
+            raise HTTPException(404, refusal(s, exc, request.bundle is not None)) from None
         return answer(pair_answers(s, [(request.user, request.item)], request.explainer, request.feature_word,
-                                   request.decoding)[0])
+                                   request.decoding, request.bundle is not None)[0])
 
     @app.post("/explain/batch", **documented(schemas.ExplainBatchAnswer, 404, 413, 422))
     def explain_batch(request: ExplainBatchRequest) -> Response:
         s = system(request.bundle)
         pairs = [(p.user, p.item) for p in request.pairs]
         return answer({"bundle": s.name, "answers": pair_answers(s, pairs, request.explainer, request.feature_word,
-                                                                 request.decoding)})
+                                                                 request.decoding, request.bundle is not None)})
 
     @app.get("/", include_in_schema=False)
     def page():
