@@ -93,6 +93,8 @@ def test_a_settings_option_the_command_does_not_take_names_the_one_that_takes_th
         "train takes no --mt; epochs is a setting: give it as --set epochs=2"
     assert setting_hint("--set", {"--mt", "--peter"}, ["experiment", "explain", "--set", "epochs=3"]) == \
         "experiment explain takes no --set; epochs is a setting: give it as --mt epochs=3 or --peter epochs=3"
+    assert setting_hint("--param", decoding, ["explain", "b", "--param", "min_words=3"]) == \
+        "explain takes no --param; min_words is a setting: give it as --decode min_words=3"
     assert setting_hint("--set", decoding, ["recommend", "b", "--set", "bogus=1"]) is None  # click's guess then
     assert setting_hint("--set", decoding, ["recommend", "b", "--set", "beam"]) is None  # no NAME=VALUE
     assert setting_hint("--set", decoding, ["recommend", "b", "--set"]) is None

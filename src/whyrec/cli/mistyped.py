@@ -53,7 +53,7 @@ def setting_hint(option_name: str, options: set[str], argv: list[str]) -> str | 
     setting heads here: give it as --set heads=4``; :func:`whyrec.wording.known_as`)."""
     from whyrec.wording import known_as, listed
 
-    if option_name in _SETTINGS_OPTIONS:
+    if option_name in (*_SETTINGS_OPTIONS, "--param"):  # --param: --set's other name, where --set is taken
         return _other_settings_option_hint(option_name, options, argv)
     if not option_name.startswith("--"):
         return None
