@@ -115,7 +115,6 @@ def test_a_bad_json_lines_pairs_file_is_named_with_what_is_wrong(tmp_path, conte
     (b"\n\n", r"pairs\.csv: is empty: a pairs file needs a header row"),  # was told its columns are []
     (b"user,item\n", r"pairs\.csv: no \(user, item\) rows"),
     (b"user,item\nu1,\n", r"pairs\.csv:2: .*missing item id"),
-    (b"user,item\n\xff\xfe\x00u1,i1\n", r"pairs\.csv: cannot read as CSV"),
     (b'user,item,text\nu1,i1,"never closed\nu2,i2,fine\n', r"pairs\.csv:2: cannot read as CSV: unexpected end of data"),
     (b'user,item,text\nu1,i1,"Fine" I guess\nu2,i2,fine\n', r"pairs\.csv:2: cannot read as CSV: ',' expected"),
     (b'user,item,text\nu1,i1,"opens here\nu2,i2,fine\nu3,i3,closes"\nu4,i4,ok\n',
@@ -492,3 +491,40 @@ def test_the_shared_datas_review_file_is_a_pairs_file_as_it_is(shared_data):
     assert lines[:3] == [1, 2, 3] and lines == sorted(lines)
     pairs = set(zip(users, items))
     assert set(zip(corpus.users, corpus.items)) <= pairs
+
+
+def test_a_spreadsheets_windows_1252_or_utf16_export_is_read_as_the_review_readers_read_it(tmp_path, capsys):
+    """A pairs file saved as Windows-1252 (a spreadsheet on Western Windows) had been refused with
+    Python's codec error, and a UTF-16 one ("Unicode text") as having no 'user' column; each is read
+    as the review readers read a file so saved, so "café" is the user they keep, with a warning
+    line for the bytes that are not UTF-8 (naming <stdin> for a pipe)."""
+    import warnings
+
+    from whyrec.cli.pairs import read_pairs_given, read_users
+    from whyrec.data import load_corpus
+    from whyrec.errors import DataWarning
+
+    rows = "user,item,rating,text\ncafé,i1,5,fine\nzoë,i2,4,ok\n"
+    windows = tmp_path / "windows.csv"
+    windows.write_bytes(rows.encode("cp1252"))
+    unicode_text = tmp_path / "unicode.tsv"
+    unicode_text.write_bytes(rows.replace(",", "\t").encode("utf-16"))
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        kept = [list(load_corpus(path).reviews.user) for path in (windows, unicode_text)]
+    assert kept == [["café", "zoë"], ["café", "zoë"]]
+    with pytest.warns(DataWarning, match=r"windows\.csv: 2 byte sequences not UTF-8, read as Windows-1252"):
+        assert read_pairs(windows)[:2] == (["café", "zoë"], ["i1", "i2"])
+    assert read_pairs(unicode_text)[:2] == (["café", "zoë"], ["i1", "i2"])  # UTF-16 is no warning
+    assert read_users(unicode_text) == (["café", "zoë"], [2, 3])
+    proc = run_cli("explain", str(tmp_path / "no-bundle"), "--pairs", str(windows))
+    assert "warning: " + str(windows) + ": 2 byte sequences not UTF-8" in proc.stderr, proc.stderr
+    import io
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # printed as a line, not left to Python's warning machinery
+        assert read_pairs_given(Path("-"), io.BytesIO(windows.read_bytes()))[:2] == (["café", "zoë"], ["i1", "i2"])
+        assert "warning: <stdin>: 2 byte sequences not UTF-8" in capsys.readouterr().err
+        assert read_pairs_given(Path("-"), io.BytesIO(unicode_text.read_bytes()))[0] == ["café", "zoë"]
+        as_json = '{"user": "café", "item": "i1"}\n'.encode("utf-16")  # a pipe's kind, told after its mark
+        assert read_pairs_given(Path("-"), io.BytesIO(as_json))[:2] == (["café"], ["i1"])

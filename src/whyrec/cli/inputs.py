@@ -39,10 +39,11 @@ def load_reviews(path: Path, fmt: str | None, columns: list[str] | None, strict:
 
 
 @contextmanager
-def warnings_as_lines(said: set[str] | None = None):
+def warnings_as_lines(said: set[str] | None = None, renamed: tuple[str, str] | None = None):
     """Print the warnings raised inside (truncated files, skipped records, a doubtful split) as one
     ``warning: ...`` line each, from one process under torchrun; those whose text the caller
-    puts in ``said`` before the block ends are left out (it prints them otherwise)."""
+    puts in ``said`` before the block ends are left out (it prints them otherwise). ``renamed``:
+    (a path, how the lines name it), for a copy read in place of what the user gave (``<stdin>``)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         yield
@@ -50,8 +51,9 @@ def warnings_as_lines(said: set[str] | None = None):
 
     main_process = launched_main()
     for w in caught:
+        message = str(w.message).replace(*renamed) if renamed else str(w.message)
         if issubclass(w.category, UserWarning) and main_process and str(w.message) not in (said or ()):
-            print_warning(str(w.message))
+            print_warning(message)
 
 
 @contextmanager

@@ -128,10 +128,14 @@ def _read_given(read: Callable, path: Path, stdin, waits_for: str):
     """``read(path)``, or, for ``-``, ``read`` of a copy of ``stdin`` (by default the process's
     standard input) named by its first character (:func:`read_pairs_given`), its errors naming
     ``<stdin>``; at a terminal, first a line saying what it waits for and how to end."""
+    from whyrec.cli.inputs import warnings_as_lines  # a Windows-1252 file's warning, as a line
+
     if str(path) != STDIN:
-        return read(path)
+        with warnings_as_lines():
+            return read(path)
     import tempfile
 
+    from whyrec.data.readers.text_files import peek_text
     from whyrec.errors import DataError
 
     if stdin is None:
@@ -141,14 +145,17 @@ def _read_given(read: Callable, path: Path, stdin, waits_for: str):
             print(f"reading from standard input: {waits_for}; end with Ctrl-D", file=sys.stderr)
         stdin = sys.stdin.buffer
     data = stdin.read()
-    first = data.removeprefix(b"\xef\xbb\xbf").lstrip()[:1]
-    # a gzip is named without a kind, which its decompressed first character then tells
-    suffix = ".gz" if data[:2] == b"\x1f\x8b" else ".jsonl" if first in (b"{", b"[") else ".csv"
     with tempfile.TemporaryDirectory(prefix="whyrec-stdin-") as folder:
-        copy = Path(folder) / f"stdin{suffix}"
+        copy = Path(folder) / "stdin"
         copy.write_bytes(data)
+        # a gzip is named without a kind, which its decompressed first character then tells; text by
+        # its first character, read as the file will be (after a byte order mark, in UTF-16 too)
+        first = peek_text(copy).lstrip()[:1]
+        suffix = ".gz" if data[:2] == b"\x1f\x8b" else ".jsonl" if first in ("{", "[") else ".csv"
+        copy = copy.rename(copy.with_suffix(suffix))
         try:
-            return read(copy)
+            with warnings_as_lines(renamed=(str(copy), STDIN_SHOWN)):
+                return read(copy)
         except DataError as exc:  # told of standard input, not of the copy
             raise DataError(exc.problem, path=STDIN_SHOWN, line=exc.line, field=exc.field) from None
 
@@ -221,17 +228,18 @@ def _id_rows(path: Path, ids: tuple[str, ...], option: str) -> Iterator[tuple[in
 
 
 def _raw_id_rows(path: Path, kind: str, ids: tuple[str, ...]) -> Iterator[tuple[int, dict]]:
-    """(line, row as read) of a pairs (users) file of ``kind`` (:func:`_pairs_file_kind`), plain or gzipped."""
-    import gzip
-
-    from whyrec.data.readers.text_files import is_gzip
+    """(line, row as read) of a pairs (users) file of ``kind`` (:func:`_pairs_file_kind`), plain or
+    gzipped, its text read as the review readers read theirs (a spreadsheet's UTF-16 or Windows-1252
+    export too, with a warning for the latter: :func:`whyrec.data.readers.text_files.open_text`)."""
+    from whyrec.data.readers.text_files import not_utf8_read, open_text, warn_not_utf8
 
     if kind == "Parquet":
         yield from _parquet_id_rows(path, ids)
         return
-    opener = gzip.open if is_gzip(path) else open
-    with opener(path, "rt", newline="", encoding="utf-8-sig") as handle:  # -sig: a spreadsheet's byte-order mark
+    before = not_utf8_read()
+    with open_text(path, newline="") as handle:
         yield from _json_id_rows(handle, path, ids) if kind == "JSON lines" else _csv_id_rows(handle, path, ids)
+    warn_not_utf8(path, not_utf8_read() - before)
 
 
 def _pairs_file_kind(path: Path) -> str:

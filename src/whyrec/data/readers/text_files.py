@@ -10,7 +10,7 @@ import threading
 import warnings
 import zlib
 from pathlib import Path
-from typing import Iterator
+from typing import IO, Iterator
 
 from whyrec.data.corpus import ValidationReport
 from whyrec.errors import DataError, DataWarning
@@ -40,8 +40,8 @@ def _damaged(path: Path, exc: Exception, lines: int = 0) -> DataError:
 
 def _text_encoding(head: bytes) -> str:
     """``utf-16`` for text that starts with its byte order mark (Excel's "Unicode text" export),
-    else ``utf-8``."""
-    return "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8"
+    else ``utf-8-sig``: UTF-8, without the byte order mark Windows tools write before it."""
+    return "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
 
 
 def is_gzip(path: Path) -> bool:
@@ -73,6 +73,29 @@ def _as_windows_1252(error: UnicodeError) -> tuple[str, int]:
 codecs.register_error("whyrec-windows-1252", _as_windows_1252)
 
 
+def open_text(path: Path, newline: str | None = None) -> IO[str]:
+    """``path``, gzip or plain, open as text as the review readers read it: UTF-8 (UTF-16 when it
+    starts with that encoding's byte order mark; a UTF-8 one is no text), bytes that are not UTF-8
+    read as Windows-1252 and counted (:func:`not_utf8_read`, :func:`warn_not_utf8`)."""
+    opener = gzip.open if is_gzip(path) else open
+    encoding = _text_encoding(head_bytes(path, 4096))  # a gzip's first kilobytes hold its first bytes
+    return opener(path, "rt", encoding=encoding, errors="whyrec-windows-1252", newline=newline)
+
+
+def not_utf8_read() -> int:
+    """How many byte sequences this thread has read as Windows-1252 (:func:`open_text`) so far: the
+    difference over a reading is its count."""
+    return getattr(_NOT_UTF8, "count", 0)
+
+
+def warn_not_utf8(path: Path | str, count: int) -> None:
+    """Warn (a :class:`DataWarning`) that ``count`` byte sequences of ``path`` were not UTF-8."""
+    if count:
+        warnings.warn(DataWarning(f"{path}: {counted(count, 'byte sequence')} not UTF-8, read as Windows-1252 "
+                                  "(é, ’); if the file is in another encoding, convert it to UTF-8 first"),
+                      stacklevel=3)
+
+
 def iter_lines(path: Path, report: ValidationReport | None = None) -> Iterator[tuple[int, str]]:
     """Yield (0-based line number, line) of a text file, gzip or plain, in UTF-8 (UTF-16 when it
     starts with that encoding's byte order mark).
@@ -84,16 +107,12 @@ def iter_lines(path: Path, report: ValidationReport | None = None) -> Iterator[t
     among UTF-8 ones) are read as Windows-1252 rather than replaced by �, and a warning says
     how many there were.
     """
-    opener = gzip.open if is_gzip(path) else open
     count = 0
     pending = None
-    not_utf8_before = getattr(_NOT_UTF8, "count", 0)
+    not_utf8_before = not_utf8_read()
     try:
-        encoding = _text_encoding(head_bytes(path, 4096))  # a gzip's first kilobytes hold its first bytes
-        with opener(path, "rt", encoding=encoding, errors="whyrec-windows-1252") as handle:
+        with open_text(path) as handle:
             for number, line in enumerate(handle):
-                if number == 0:  # a byte order mark, as Windows tools write before UTF-8, is no text
-                    line = line.removeprefix("\ufeff")
                 if pending is not None:
                     yield pending
                 pending = (number, line)
@@ -112,13 +131,10 @@ def iter_lines(path: Path, report: ValidationReport | None = None) -> Iterator[t
                         f"using the {kept:,} complete lines read before the break"),
             stacklevel=2,
         )
-    not_utf8 = getattr(_NOT_UTF8, "count", 0) - not_utf8_before
-    if not_utf8:
-        if report is not None:
-            report.not_utf8 += not_utf8
-        warnings.warn(DataWarning(f"{path}: {counted(not_utf8, 'byte sequence')} not UTF-8, read as Windows-1252 "
-                                  "(é, ’); if the file is in another encoding, convert it to UTF-8 first"),
-                      stacklevel=2)
+    not_utf8 = not_utf8_read() - not_utf8_before
+    if not_utf8 and report is not None:
+        report.not_utf8 += not_utf8
+    warn_not_utf8(path, not_utf8)
 
 
 def peek_text(path: Path, size: int = 65536) -> str:
