@@ -498,6 +498,7 @@ def test_a_spreadsheets_windows_1252_or_utf16_export_is_read_as_the_review_reade
     Python's codec error, and a UTF-16 one ("Unicode text") as having no 'user' column; each is read
     as the review readers read a file so saved, so "café" is the user they keep, with a warning
     line for the bytes that are not UTF-8 (naming <stdin> for a pipe)."""
+    import io
     import warnings
 
     from whyrec.cli.pairs import read_pairs_given, read_users
@@ -519,8 +520,6 @@ def test_a_spreadsheets_windows_1252_or_utf16_export_is_read_as_the_review_reade
     assert read_users(unicode_text) == (["café", "zoë"], [2, 3])
     proc = run_cli("explain", str(tmp_path / "no-bundle"), "--pairs", str(windows))
     assert "warning: " + str(windows) + ": 2 byte sequences not UTF-8" in proc.stderr, proc.stderr
-    import io
-
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # printed as a line, not left to Python's warning machinery
         assert read_pairs_given(Path("-"), io.BytesIO(windows.read_bytes()))[:2] == (["café", "zoë"], ["i1", "i2"])

@@ -117,7 +117,9 @@ def test_a_new_user_close_to_a_known_one_is_answered_with_did_you_mean(client):
     wrong = c.post("/explain", json={"user": "u12", "item": item.upper()})
     assert wrong.status_code == 404 and wrong.json() == {"error": f"unknown item '{item.upper()}'; did you mean "
                                                          f"'{item}'? {IN_DEFAULT}"}
-    assert c.post("/explain", json={"user": "u12", "item": "zzzz"}).json() == {"error": f"unknown item 'zzzz' {IN_DEFAULT}"}
+    for unnamed in ({}, {"bundle": ""}):  # an empty name asks the default too
+        unknown = c.post("/explain", json={"user": "u12", "item": "zzzz", **unnamed})
+        assert unknown.json() == {"error": f"unknown item 'zzzz' {IN_DEFAULT}"}
     for bundle in ("planted", "planted-bias"):  # named: the request knows which refused
         named = c.post("/explain", json={"user": "u12", "item": "zzzz", "bundle": bundle})
         assert named.status_code == 404 and named.json() == {"error": "unknown item 'zzzz'"}
@@ -131,7 +133,8 @@ def test_a_new_user_close_to_a_known_one_is_answered_with_did_you_mean(client):
     # an item named by the title the page shows for it: told its id, in /explain and in a batch
     titled = c.post("/explain", json={"user": "u12", "item": "planted ITEM 3"})
     assert titled.status_code == 404
-    assert titled.json() == {"error": f"unknown item 'planted ITEM 3'; that is the title of 'i3': give its id {IN_DEFAULT}"}
+    assert titled.json() == {"error": "unknown item 'planted ITEM 3'; that is the title of 'i3': give its id "
+                                      f"{IN_DEFAULT}"}
     batch = c.post("/explain/batch", json={"pairs": [{"user": "u12", "item": "Planted item 3"}]}).json()
     assert batch["answers"][0]["error"] == f"unknown item 'Planted item 3'; that is the title of 'i3': give its id " \
         f"{IN_DEFAULT}"

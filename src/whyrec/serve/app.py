@@ -409,13 +409,13 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
         s, user = system(bundle), path_user(user)
         if feature_word is not None and not feature_word.strip():  # blank, as /explain's body fields may not be
             raise HTTPException(422, "feature_word is empty")
-        feature_word = checked_feature_word(s, feature_word, bundle is not None)
+        feature_word = checked_feature_word(s, feature_word, bool(bundle))
         # the decoding of /explain's body, as query parameters
         decoding = DecodingRequest(method=method, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed,
                                    beam=beam, length_penalty=length_penalty, min_words=min_words).checked(
             s, given=not set(DecodingRequest.model_fields).isdisjoint(request.query_params))
         items, scores, cold = s.recommend(user, k)
-        chosen, reason = explainers_for(s, explainer, cold, bundle is not None)
+        chosen, reason = explainers_for(s, explainer, cold, bool(bundle))
         texts = {e: s.explain(e, [user] * len(items), items, feature_word, decoding) for e in chosen}
         splits = s.rating_splits(user, items) if s.splits_ratings and not cold and items else None
         out = []
@@ -477,16 +477,16 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
         try:
             s.check_item(request.item)
         except UnknownIdError as exc:
-            raise HTTPException(404, refusal(s, exc, request.bundle is not None)) from None
+            raise HTTPException(404, refusal(s, exc, bool(request.bundle))) from None
         return answer(pair_answers(s, [(request.user, request.item)], request.explainer, request.feature_word,
-                                   request.decoding, request.bundle is not None)[0])
+                                   request.decoding, bool(request.bundle))[0])
 
     @app.post("/explain/batch", **documented(schemas.ExplainBatchAnswer, 404, 413, 422))
     def explain_batch(request: ExplainBatchRequest) -> Response:
         s = system(request.bundle)
         pairs = [(p.user, p.item) for p in request.pairs]
         return answer({"bundle": s.name, "answers": pair_answers(s, pairs, request.explainer, request.feature_word,
-                                                                 request.decoding, request.bundle is not None)})
+                                                                 request.decoding, bool(request.bundle))})
 
     @app.get("/", include_in_schema=False)
     def page():
