@@ -25,6 +25,9 @@ def test_scoring_evaluates_records_gives_what_evaluate_gave(tmp_path, planted):
         assert low <= expected["explanations"]["peter+"][metric] <= high, metric
     assert set(expected["intervals"]["peter+"]) == {"bleu1", "bleu4", "rouge1", "rouge2", "rougeL", "fmr", "acc5",
                                                     "acc3"}
+    for metric in ("rmse", "mae"):  # and the ratings' errors, each system's
+        low, high = expected["rating_intervals"][metric]
+        assert low < expected[metric] < high, metric
     scored = run_cli("score", str(rows), "--data", str(data), "--json")
     assert scored.returncode == 0, scored.stderr
     got = json.loads(scored.stdout)

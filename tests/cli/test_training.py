@@ -27,10 +27,13 @@ def test_stats_and_train_evaluate_round_trip(tmp_path, planted):
     assert train.returncode == 0, train.stderr
     assert "test: RMSE" in train.stdout and (bundle / "arrays.safetensors").exists()
     assert "split planted/ratio-0: train " in train.stdout  # which split it trained on, as --seed now chooses
-    evaluate = run_cli("evaluate", str(bundle), "--data", str(path))
+    evaluate = run_cli("evaluate", str(bundle), "--data", str(path), "--intervals")
     assert evaluate.returncode == 0, evaluate.stderr
     rmse_train = train.stdout.split("test: RMSE ")[1].split()[0]
     assert f"RMSE {rmse_train}" in evaluate.stdout
+    # a rating model has no explanations, but its RMSE and MAE have their intervals
+    low, high = map(float, evaluate.stdout.split("95% bootstrap intervals: RMSE ")[1].split()[0].split("–"))
+    assert low < float(rmse_train) < high
     assert "on split planted/ratio-0" in evaluate.stdout and "warning" not in evaluate.stdout
     strangers = tmp_path / "strangers.csv"  # the same reviews by users the model never saw
     planted.corpus.reviews.assign(user=lambda f: "new-" + f["user"]).to_csv(strangers, index=False)

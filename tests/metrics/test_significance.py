@@ -183,6 +183,38 @@ def test_bootstrap_intervals_hold_the_corpus_score_and_narrow_with_more_records(
         bootstrap_intervals(references, first[:3])
 
 
+def test_rating_error_intervals_score_each_resample_as_rmse_and_mae_score_it():
+    """Each resample's RMSE and MAE, from the records it draws, are those of the metrics over the
+    drawn records written out one by one; the intervals hold the test's own RMSE and MAE."""
+    from whyrec.metrics.rating import mae, rmse
+    from whyrec.metrics.significance import rating_error_intervals
+
+    rng = np.random.default_rng(3)
+    ratings = rng.integers(1, 6, size=80).astype(float)
+    predicted = np.clip(ratings + rng.normal(0.0, 0.8, size=80), 1, 5)
+    intervals = rating_error_intervals(predicted, ratings, resamples=300, seed=7)
+    # the same draws, each resample's records listed and scored by the metrics themselves
+    draws = np.random.default_rng(7).multinomial(80, np.full(80, 1 / 80), size=300)
+    naive = {"rmse": [], "mae": []}
+    for counts in draws:
+        drawn = np.repeat(np.arange(80), counts)
+        naive["rmse"].append(rmse(predicted[drawn], ratings[drawn]))
+        naive["mae"].append(mae(predicted[drawn], ratings[drawn]))
+    for metric, point in (("rmse", rmse(predicted, ratings)), ("mae", mae(predicted, ratings))):
+        assert intervals[metric] == pytest.approx(tuple(np.quantile(naive[metric], [0.025, 0.975])), rel=1e-12)
+        low, high = intervals[metric]
+        assert low < point < high, metric
+    narrower = rating_error_intervals(predicted, ratings, resamples=300, level=0.5, seed=7)
+    assert intervals["rmse"][0] < narrower["rmse"][0] < narrower["rmse"][1] < intervals["rmse"][1]
+    # every error alike (0.5): every resample scores 0.5
+    assert rating_error_intervals([3.5] * 6, [3.0] * 6, resamples=20) == {"rmse": (0.5, 0.5), "mae": (0.5, 0.5)}
+    for bad in (dict(predictions=[], references=[]), dict(predictions=[1, 2], references=[1]),
+                dict(predictions=[1.0], references=[2.0], resamples=0), dict(predictions=[1.0], references=[2.0],
+                                                                             level=1.0)):
+        with pytest.raises(ValueError):
+            rating_error_intervals(**bad)
+
+
 def test_holm_adjusts_hand_computed_p_values_in_their_own_places():
     # sorted: 0.005 × 4 = 0.02, 0.01 × 3 = 0.03, 0.03 × 2 = 0.06, 0.04 × 1 = 0.04 → raised to 0.06 (step-down)
     assert holm_adjusted([0.01, 0.04, 0.03, 0.005]).tolist() == pytest.approx([0.03, 0.06, 0.06, 0.02])

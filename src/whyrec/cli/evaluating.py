@@ -32,9 +32,9 @@ def evaluate(
     encoder: SentenceEncoderName = None,
     top_k: TopK = None,
     relevant_at: RelevantAt = None,
-    intervals: bool = typer.Option(False, "--intervals", help="Also each explainer's 95% bootstrap intervals "
-                                   "(1,000 resamples of the test records) of BLEU, ROUGE, FMR and the sentiment "
-                                   "accuracies."),
+    intervals: bool = typer.Option(False, "--intervals", help="Also 95% bootstrap intervals (1,000 resamples of "
+                                   "the test records) of RMSE and MAE, and of each explainer's BLEU, ROUGE, FMR and "
+                                   "sentiment accuracies."),
     records: Optional[Path] = typer.Option(None, "--records", help="Also write one row per test record to this "
                                            ".jsonl or .csv file: user, item, rating, predicted rating; for MT and "
                                            "PETER also the reference sentence, its feature word, and each "
@@ -87,6 +87,10 @@ def evaluate(
     strangers = strangers_warning("the system", estimator, test)
     if strangers:  # trained on other data?
         report["strangers_warning"] = strangers
+    if intervals:
+        from whyrec.metrics.significance import rating_error_intervals
+
+        report["rating_intervals"] = rating_error_intervals(pred, test.ratings)
     if by_activity:
         from whyrec.experiment import rmse_by_activity
 
@@ -140,6 +144,10 @@ def evaluate(
     con = console()
     con.print(f"{system_label(estimator)} on split {parts.name}, {len(test):,} test ratings: "
               f"RMSE {report['rmse']:.4f}  MAE {report['mae']:.4f}  ({unknown:,} with unknown users)", highlight=False)
+    if "rating_intervals" in report:
+        bounds = report["rating_intervals"]
+        con.print(f"  95% bootstrap intervals: RMSE {bounds['rmse'][0]:.4f}–{bounds['rmse'][1]:.4f}  "
+                  f"MAE {bounds['mae'][0]:.4f}–{bounds['mae'][1]:.4f}", highlight=False)
     if strangers:
         con.print(f"  {strangers}", highlight=False)
     if "rmse_by_activity" in report:

@@ -385,3 +385,32 @@ def bootstrap_intervals(references: Sequence[Tokens], hypotheses: Sequence[Token
     tail = (1.0 - level) / 2
     return {name: tuple(float(q) for q in np.quantile(np.concatenate(chunks), [tail, 1.0 - tail]))
             for name, chunks in scores.items()}
+
+
+def rating_error_intervals(predictions, references, resamples: int = 1000, level: float = 0.95,
+                           seed: int = 0) -> dict[str, tuple[float, float]]:
+    """Percentile bootstrap intervals (Efron & Tibshirani 1993, ch. 13) of a rating model's test
+    RMSE, ``√((1/N) Σ (r − r̂)²)``, and MAE, ``(1/N) Σ |r − r̂|``: ``resamples`` test sets of N
+    records drawn with replacement from the N records (each a multinomial count of draws per
+    record, as :func:`bootstrap_intervals` draws them), each scored, and the interval between the
+    ``(1 − level)/2`` and ``(1 + level)/2`` quantiles of the resamples' scores:
+    ``{"rmse": (low, high), "mae": (low, high)}``. Two models are compared by the paired test of
+    their errors (:func:`whyrec.metrics.rating.paired_t_test`), not by whether these overlap."""
+    predicted, rated = np.asarray(predictions, dtype=np.float64), np.asarray(references, dtype=np.float64)
+    if predicted.ndim != 1 or predicted.shape != rated.shape or not predicted.size:
+        raise ValueError("need one prediction per reference, and at least one")
+    errors, count = predicted - rated, predicted.size
+    if resamples < 1 or not 0.0 < level < 1.0:
+        raise ValueError("need at least one resample and a level between 0 and 1")
+    squared, absolute = errors ** 2, np.abs(errors)
+    rng = np.random.default_rng(seed)
+    drawn: dict[str, list[np.ndarray]] = {"rmse": [], "mae": []}
+    per_chunk = max(1, _CHUNK_CELLS // count)
+    for start in range(0, resamples, per_chunk):
+        weights = rng.multinomial(count, np.full(count, 1.0 / count), size=min(per_chunk, resamples - start))
+        weights = weights.astype(np.float64)  # how often each record is drawn into each resample
+        drawn["rmse"].append(np.sqrt(weights @ squared / count))
+        drawn["mae"].append(weights @ absolute / count)
+    tail = (1.0 - level) / 2
+    return {name: tuple(float(q) for q in np.quantile(np.concatenate(chunks), [tail, 1.0 - tail]))
+            for name, chunks in drawn.items()}
