@@ -518,6 +518,12 @@ def test_a_spreadsheets_windows_1252_or_utf16_export_is_read_as_the_review_reade
         assert read_pairs(windows)[:2] == (["café", "zoë"], ["i1", "i2"])
     assert read_pairs(unicode_text)[:2] == (["café", "zoë"], ["i1", "i2"])  # UTF-16 is no warning
     assert read_users(unicode_text) == (["café", "zoë"], [2, 3])
+    array = tmp_path / "windows.json"  # one JSON array: read once, so told once
+    array.write_bytes('[{"user": "café", "item": "i1"}]'.encode("cp1252"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert read_pairs(array)[:2] == (["café"], ["i1"])
+    assert [str(w.message).split(", read as")[0] for w in caught] == [f"{array}: 1 byte sequence not UTF-8"]
     proc = run_cli("explain", str(tmp_path / "no-bundle"), "--pairs", str(windows))
     assert "warning: " + str(windows) + ": 2 byte sequences not UTF-8" in proc.stderr, proc.stderr
     with warnings.catch_warnings():

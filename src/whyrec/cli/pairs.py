@@ -230,11 +230,17 @@ def _id_rows(path: Path, ids: tuple[str, ...], option: str) -> Iterator[tuple[in
 def _raw_id_rows(path: Path, kind: str, ids: tuple[str, ...]) -> Iterator[tuple[int, dict]]:
     """(line, row as read) of a pairs (users) file of ``kind`` (:func:`_pairs_file_kind`), plain or
     gzipped, its text read as the review readers read theirs (a spreadsheet's UTF-16 or Windows-1252
-    export too, with a warning for the latter: :func:`whyrec.data.readers.text_files.open_text`)."""
-    from whyrec.data.readers.text_files import not_utf8_read, open_text, warn_not_utf8
+    export too, with a warning for the latter: :func:`whyrec.data.readers.text_files.open_text`);
+    one JSON array of rows (on one line or pretty-printed) each at its line, as a review file's."""
+    from whyrec.data.readers.json_reviews import json_array_objects
+    from whyrec.data.readers.text_files import not_utf8_read, open_text, peek_text, warn_not_utf8
 
     if kind == "Parquet":
         yield from _parquet_id_rows(path, ids)
+        return
+    if kind == "JSON lines" and peek_text(path).lstrip().startswith("["):  # one JSON array, read as a review file's
+        for at, obj in json_array_objects(path):  # (which says itself what was not UTF-8)
+            yield from ((at, _id_object(pair, ids)) for pair in _recommended_pairs(obj, ids, path, at))
         return
     before = not_utf8_read()
     with open_text(path, newline="") as handle:
@@ -405,23 +411,16 @@ def _id_keys(names: list[str], ids: tuple[str, ...] = PAIR) -> dict[str, str] | 
 
 
 def _json_id_rows(handle, path: Path, ids: tuple[str, ...] = PAIR):
-    """(line, object) of a JSON lines file of ``ids`` rows, blank lines passed over, or of one JSON
-    array of such objects (``[{"user": …, "item": …}, …]``, on one line or pretty-printed), each at
-    its line; a recommendation's answer gives its items' pairs (:func:`_recommended_pairs`)."""
+    """(line, object) of a JSON lines file of ``ids`` rows, blank lines passed over (one JSON array
+    of them, ``[{"user": …, "item": …}, …]``, is read by :func:`_raw_id_rows`); a recommendation's
+    answer gives its items' pairs (:func:`_recommended_pairs`)."""
     import json
 
-    from whyrec.data.readers.json_reviews import json_array_objects
     from whyrec.errors import DataError
 
-    first = True
     for line, text in enumerate(handle, start=1):
         if not text.strip():
             continue
-        if first and text.lstrip().startswith("["):
-            for at, obj in json_array_objects(path):
-                yield from ((at, _id_object(pair, ids)) for pair in _recommended_pairs(obj, ids, path, at))
-            return
-        first = False
         try:
             row = json.loads(text)
         except ValueError as exc:

@@ -366,12 +366,8 @@ def bootstrap_intervals(references: Sequence[Tokens], hypotheses: Sequence[Token
         raise ValueError("need each record mean's value for every record")
     stats = _statistics(references, hypotheses, true_features, feature_set, _feature_columns(feature_set, hypotheses),
                         {})
-    rng = np.random.default_rng(seed)
     scores: dict[str, list[np.ndarray]] = {}
-    per_chunk = max(1, _CHUNK_CELLS // count)
-    for start in range(0, resamples, per_chunk):
-        weights = rng.multinomial(count, np.full(count, 1.0 / count), size=min(per_chunk, resamples - start))
-        weights = weights.astype(np.float64)  # how often each record is drawn into each resample
+    for weights in _resample_weights(count, resamples, seed):
         bleu = np.rint(weights @ stats.bleu)
         drawn = {"bleu1": np.array([_bleu(row, 1) for row in bleu]), "bleu4": np.array([_bleu(row, 4) for row in bleu])}
         rouge = weights @ stats.rouge
@@ -382,6 +378,23 @@ def bootstrap_intervals(references: Sequence[Tokens], hypotheses: Sequence[Token
         drawn.update({name: weights @ values / count for name, values in means.items()})
         for name, values in drawn.items():
             scores.setdefault(name, []).append(values)
+    return _percentile_intervals(scores, level)
+
+
+def _resample_weights(count: int, resamples: int, seed: int) -> Iterator[np.ndarray]:
+    """The bootstrap's ``resamples`` test sets of ``count`` records drawn with replacement, as
+    weights: how often each record is drawn into each resample (a multinomial draw of ``count``
+    over the records, seeded), in chunks of rows that keep :data:`_CHUNK_CELLS` cells at once."""
+    rng = np.random.default_rng(seed)
+    per_chunk = max(1, _CHUNK_CELLS // count)
+    for start in range(0, resamples, per_chunk):
+        weights = rng.multinomial(count, np.full(count, 1.0 / count), size=min(per_chunk, resamples - start))
+        yield weights.astype(np.float64)
+
+
+def _percentile_intervals(scores: Mapping[str, list[np.ndarray]], level: float) -> dict[str, tuple[float, float]]:
+    """Each metric's percentile interval: the ``(1 − level)/2`` and ``(1 + level)/2`` quantiles of
+    its resamples' scores (given in chunks)."""
     tail = (1.0 - level) / 2
     return {name: tuple(float(q) for q in np.quantile(np.concatenate(chunks), [tail, 1.0 - tail]))
             for name, chunks in scores.items()}
@@ -403,14 +416,8 @@ def rating_error_intervals(predictions, references, resamples: int = 1000, level
     if resamples < 1 or not 0.0 < level < 1.0:
         raise ValueError("need at least one resample and a level between 0 and 1")
     squared, absolute = errors ** 2, np.abs(errors)
-    rng = np.random.default_rng(seed)
     drawn: dict[str, list[np.ndarray]] = {"rmse": [], "mae": []}
-    per_chunk = max(1, _CHUNK_CELLS // count)
-    for start in range(0, resamples, per_chunk):
-        weights = rng.multinomial(count, np.full(count, 1.0 / count), size=min(per_chunk, resamples - start))
-        weights = weights.astype(np.float64)  # how often each record is drawn into each resample
+    for weights in _resample_weights(count, resamples, seed):
         drawn["rmse"].append(np.sqrt(weights @ squared / count))
         drawn["mae"].append(weights @ absolute / count)
-    tail = (1.0 - level) / 2
-    return {name: tuple(float(q) for q in np.quantile(np.concatenate(chunks), [tail, 1.0 - tail]))
-            for name, chunks in drawn.items()}
+    return _percentile_intervals(drawn, level)
