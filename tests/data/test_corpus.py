@@ -6,6 +6,7 @@ import pickle
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from tests.conftest import REVIEWS
 from whyrec.data import load_corpus
@@ -160,3 +161,21 @@ def test_the_gaps_of_nullable_columns_are_missing_values_not_ids():
     assert corpus.reviews["user"].tolist() == ["1", "2", "3"]
     assert corpus.reviews["time"].isna().tolist() == [False, True, True]  # no time, not an unreadable one
     assert "1 skipped (missing user)" in str(said[-1].message)
+
+
+def test_a_corpus_and_a_split_show_their_sizes_and_scale(tmp_path, planted):
+    from whyrec.data import DataWarning, corpus_from_frame, fixed_index_split, ratio_split, write_index_split
+
+    frame = pd.DataFrame(REVIEWS, columns=["user", "item", "rating", "text"])
+    corpus = corpus_from_frame(frame, name="shop")
+    assert repr(corpus) == "<Corpus 'shop': 6 reviews, 3 users, 3 items, ratings 1 to 5>"
+    with pytest.warns(DataWarning, match="read as ratings only"):
+        ten = corpus_from_frame(frame.drop(columns="text").assign(rating=frame["rating"] * 2), name="ten",
+                                rating_scale=(0.5, 10))
+    assert repr(ten.take([0])) == "<Corpus 'ten': 1 review, 1 user, 1 item, ratings 0.5 to 10, no text>"
+    split = ratio_split(planted.corpus, seed=0)
+    sizes = f"train {len(split.train):,}, valid {len(split.valid):,}, test {len(split.test):,} reviews"
+    assert repr(split) == f"<Split {split.name!r}: {sizes}>" and repr(split.test).startswith("<Corpus 'planted/test': ")
+    write_index_split(split, tmp_path / "1")
+    fixed = fixed_index_split(planted.corpus, tmp_path / "1")
+    assert repr(fixed).endswith(f" (index files in '{tmp_path / '1'}'): {sizes}>")

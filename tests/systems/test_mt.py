@@ -310,6 +310,18 @@ def test_a_trained_mt_moves_between_devices_and_refuses_one_it_lacks(trained, ti
             MultiTask(epochs=1, device="cuda", **TINY).fit(tiny_split.train, tiny_split.valid)
 
 
+def test_a_fitted_system_shows_what_it_was_fitted_on_and_its_bundle_shows_the_same(trained, tiny_split, tmp_path):
+    from whyrec.bundle import load_bundle
+
+    train = tiny_split.train
+    shown = repr(trained)
+    assert shown.startswith("<MultiTask(factors=3, ") and "epochs=3, " in shown
+    assert shown.endswith(f", fitted on 'planted': {len(set(train.users))} users, {len(set(train.items))} items, "
+                          f"{len(train):,} ratings, a vocabulary of {len(trained.vocab):,} words, 3 epochs trained>")
+    trained.save(tmp_path / "mt")
+    assert repr(load_bundle(tmp_path / "mt")) == shown
+
+
 def test_bundle_round_trip_gives_same_predictions_and_explanations(trained, tiny_split, tmp_path):
     from whyrec.bundle import load_bundle
 

@@ -360,6 +360,18 @@ def test_explainer_interface_and_mmi_keep_the_backbone_loss(trained, planted):
     assert np.isfinite(trained.predict_corpus(split.test)).all() and len(before) == len(split.test)
 
 
+def test_a_fitted_system_shows_what_it_was_fitted_on_and_an_alignment_is_counted(trained, planted):
+    split, _ = planted
+    name = "Peter(use_feature=True, " if trained.config.use_feature else "Peter("
+    shown = repr(trained)
+    assert shown.startswith(f"<{name}emsize=32, ") and ", fitted on 'planted': 50 users, 20 items, " in shown
+    assert f", {len(trained.train_ratings):,} ratings, a vocabulary of {len(trained.vocab):,} words, " in shown
+    assert shown.endswith(f", {len(trained.history)} epochs trained>") and "aligned" not in shown
+    aligned = copy.copy(trained)
+    aligned.alignments = [{}, {}]
+    assert repr(aligned).endswith(" epochs trained, aligned by MMI 2 times>")
+
+
 def test_bundle_round_trip_gives_same_predictions_and_explanations(trained, planted, tmp_path):
     from whyrec.bundle import load_bundle
 

@@ -222,6 +222,14 @@ class Corpus:
     def __len__(self) -> int:
         return len(self.reviews)
 
+    def __repr__(self) -> str:
+        low, high = self.rating_scale
+        parts = [counted(len(self), "review"), counted(self.reviews["user"].nunique(), "user"),
+                 counted(self.reviews["item"].nunique(), "item"), f"ratings {low:g} to {high:g}"]
+        if self.ratings_only:
+            parts.append("no text")
+        return f"<Corpus {self.name!r}: {', '.join(parts)}>"
+
     @property
     def users(self) -> np.ndarray:
         return self.reviews["user"].to_numpy(dtype=object)

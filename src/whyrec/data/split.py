@@ -47,6 +47,11 @@ class Split:
     def sizes(self) -> dict[str, int]:
         return {"train": len(self.train), "valid": len(self.valid), "test": len(self.test)}
 
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{part} {n:,}" for part, n in self.sizes().items())
+        origin = f" (index files in {str(self.folder)!r})" if self.folder else ""
+        return f"<Split {self.name!r}{origin}: {sizes} reviews>"
+
 
 def _make_split(corpus: Corpus, train: np.ndarray, valid: np.ndarray, test: np.ndarray, name: str) -> Split:
     return Split(corpus.take(np.sort(train), name=f"{corpus.name}/train"),

@@ -72,6 +72,7 @@ from whyrec.ids import IdMap, paired_ids
 from whyrec.kept_epochs import kept_part
 from whyrec.rating.als import ContextAwareALS, TextPriors
 from whyrec.rating.base import validation_rmse
+from whyrec.settings import system_repr
 from whyrec.systems.mt_checkpoint import TrainingState, resume_training_state, save_training_state
 from whyrec.systems.mt_config import VARIANTS, MTConfig
 
@@ -624,6 +625,9 @@ class MultiTask:
         if not self.config.decoder or getattr(self, "generator", None) is None:  # not trained yet
             return []
         return [v for v in self.config.variants if self.decoder(v).embedding is not self.embedding]
+
+    def __repr__(self) -> str:
+        return system_repr(self, fitted=self.als is not None)
 
     def get_params(self) -> dict:
         """The settings (the :class:`MTConfig` as a dict), as a rating model's ``get_params``."""

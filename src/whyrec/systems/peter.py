@@ -36,6 +36,7 @@ from whyrec.explain.seq2seq import Samples, beam_decode, block_repeats, draw, fi
 from whyrec.explain.targets import explanation_targets, pad_batch
 from whyrec.ids import IdMap, paired_ids
 from whyrec.kept_epochs import kept_part
+from whyrec.settings import system_repr
 from whyrec.systems.peter_checkpoint import TrainingState, resume_training_state, save_training_state
 from whyrec.systems.peter_config import PeterConfig
 
@@ -308,6 +309,9 @@ class Peter:
 
         self.require_fitted("saving")
         save_peter(self, folder)
+
+    def __repr__(self) -> str:
+        return system_repr(self, fitted=self.model is not None)
 
     def get_params(self) -> dict:
         """The settings (the :class:`PeterConfig` as a dict), as a rating model's ``get_params``."""
