@@ -48,6 +48,18 @@ def test_a_save_the_disk_refuses_partway_leaves_the_folder_as_it_was(tmp_path, m
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
 
 
+def test_a_printed_table_and_a_notebooks_view_of_it_are_the_report_results_md_holds(tmp_path):
+    """print(table) had given the dataclass' fields, per-fold floats and all, not the table."""
+    from whyrec.results_table import ResultsTable, SystemResult
+
+    rows = [SystemResult(name, {}, [{"rmse": rmse, "train_s": 1.0, "test_s": 0.1}], [np.ones(3)])
+            for name, rmse in (("bias", 0.97), ("pmf", 0.95))]
+    table = ResultsTable(rows, ["rmse"], None, ["1"], note="Measured on split 1.")
+    saved = (table.save(tmp_path / "run") / "results.md").read_text()
+    assert str(table) + "\n" == table._repr_markdown_() == saved
+    assert str(table).splitlines()[2].startswith("| bias | 0.9700 |") and str(table).endswith("Measured on split 1.")
+
+
 def test_a_cell_that_rounds_to_zero_is_not_printed_as_minus_zero():
     """A MINE estimate of I(R;E)/H(R) just below 0 (it is a lower bound) shows as 0.0000; a clearly
     negative one keeps its sign."""

@@ -223,6 +223,14 @@ class ResultsTable:
     def to_markdown(self) -> str:
         return markdown_table(self.columns, self.rows())
 
+    def __str__(self) -> str:
+        """What ``print(table)`` shows: the report results.md holds, without its title."""
+        return self._report_markdown(None).rstrip("\n")
+
+    def _repr_markdown_(self) -> str:
+        """What a Jupyter notebook shows for a table: the same report, rendered."""
+        return self._report_markdown(None)
+
     def _rating_tests(self) -> dict[str, list[dict[str, float]]]:
         """The rating p-values against the reference by column (:attr:`columns`): each row's, as
         one test named after the column, for the rows :meth:`_counted_once` (none for the
