@@ -49,6 +49,17 @@ def test_lookup_reads_a_number_as_index_does():
     assert ids.lookup(keys).tolist() == [ids.index(k) if k in ids else -1 for k in keys]
 
 
+def test_unknown_ids_are_refused_by_the_first_with_its_close_id_and_the_count_of_the_others():
+    ids = IdMap(["guitar", "cable"])
+    keys = ["guitar", "gitar", "drum", "gitar", "cable"]
+    ids.require_known(["cable", "guitar"], ids.lookup(["cable", "guitar"]), "item", "nothing to refuse")
+    with pytest.raises(UnknownIdError, match=r"^cannot do it: unknown item 'gitar'; did you mean 'guitar'\? "
+                                             r"\(1 other unknown item too\)$"):
+        ids.require_known(keys, ids.lookup(keys), "item", "cannot do it")
+    with pytest.raises(UnknownIdError, match=r"^no: unknown user 'drum' \(2 other unknown users too\)$"):
+        ids.require_known(["drum", "x", "y"], np.array([-1, -1, -1]), "user", "no")
+
+
 def test_pairs_are_two_lists_of_one_length_and_never_one_bare_string():
     assert paired_ids(("u1", "u2"), iter(["i1", "i2"]), "explain") == (["u1", "u2"], ["i1", "i2"])
     with pytest.raises(WhyrecError, match=r"explain: items must be a list of ids, not one string; wrap it: \['i1'\]"):

@@ -16,6 +16,7 @@ from typing import Iterable
 import numpy as np
 
 from whyrec.errors import UnknownIdError, WhyrecError
+from whyrec.wording import counted
 
 
 def _invisible(character: str) -> bool:
@@ -107,6 +108,22 @@ class IdMap:
         """The known id most like ``key`` when one is close enough to be a typo of it, else None."""
         found = self.close(key, 1)
         return found[0] if found else None
+
+    def require_known(self, keys: list[str], indices: np.ndarray, kind: str, refusal: str) -> None:
+        """Raise :class:`UnknownIdError` when one of ``keys`` (``indices``: their :meth:`lookup`) is
+        unknown: ``refusal`` (what cannot be done for it), then the first such id in
+        :meth:`index`'s words (with the known id most like it) and how many other unknown ``kind``
+        ids there are: "PETER cannot explain a pair it has no embedding for: unknown item 'zzz';
+        did you mean 'ZZ1'? (2 other unknown items too)"."""
+        missing = np.flatnonzero(indices < 0)
+        if not len(missing):
+            return
+        first, others = keys[missing[0]], len({keys[k] for k in missing}) - 1
+        try:
+            self.index(first, kind)
+        except UnknownIdError as exc:
+            more = f" ({counted(others, f'other unknown {kind}')} too)" if others else ""
+            raise UnknownIdError(f"{refusal}: {exc}{more}") from None
 
     def lookup(self, keys: Iterable[str]) -> np.ndarray:
         """Indices of ``keys``; -1 marks an unknown id (callers decide how to fall back). A key that

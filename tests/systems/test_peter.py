@@ -12,7 +12,7 @@ import torch
 from whyrec.data import Corpus, ratio_split
 from whyrec.data.features import FeatureExtractor
 from whyrec.data.synthetic import make_planted_corpus
-from whyrec.errors import ConfigError, WhyrecError
+from whyrec.errors import ConfigError, UnknownIdError, WhyrecError
 from whyrec.explain.peter_model import PeterModel, PeterShape, peter_mask
 from whyrec.metrics.rating import rmse
 from whyrec.systems.peter import Peter, context_nll
@@ -49,7 +49,7 @@ def test_training_lowers_losses_and_beats_the_mean(trained, planted):
     texts = trained.explain(split.test.users[:4], split.test.items[:4], features=["strap"] * 4)
     assert len(texts) == 4 and all(len(t.split()) <= TINY["max_words"] + 1 for t in texts)
     assert trained.predict(["nobody"], [split.test.items[0]])[0] == pytest.approx(split.train.ratings.mean())
-    with pytest.raises(WhyrecError, match="unknown users"):
+    with pytest.raises(UnknownIdError, match="no embedding for: unknown user 'nobody'$"):
         trained.explain(["nobody"], [split.test.items[0]])
     with pytest.raises(WhyrecError, match="unknown decoding method 'topk' \\(greedy, sample, beam\\)"):
         trained.explain(split.test.users[:1], split.test.items[:1], method="topk")
@@ -345,7 +345,8 @@ def test_explainer_interface_and_mmi_keep_the_backbone_loss(trained, planted):
     torch.testing.assert_close(reference.log_prob(ctx, samples.tokens), scored.detach())
     targets = explanation_targets(split.train, features, 8)
     assert float(explainer.nll(explainer.contexts(users, items), targets[:5]).detach()) > 0
-    with pytest.raises(WhyrecError, match="cannot explain unknown users or items"):  # MMI's data: known pairs only
+    with pytest.raises(UnknownIdError, match="^PETER cannot explain a pair it has no embedding for: unknown item "
+                                             "'no such item'$"):  # MMI's data: known pairs only
         explainer.contexts(users[:1], ["no such item"])
     encoder = MeanWordVectorEncoder(trained.vocab, np.random.default_rng(0).standard_normal((len(trained.vocab), 16)))
     data = MMIData(list(split.train.users), list(split.train.items), trained.predict_corpus(split.train), targets,
@@ -567,8 +568,13 @@ def test_token_log_probs_average_to_the_training_text_loss(trained, planted):
     with torch.no_grad():
         text_nll, _, _ = trained.losses(*trained._tensors(part, features))
     assert -np.concatenate(logps).mean() == pytest.approx(float(text_nll), rel=1e-5)
-    with pytest.raises(WhyrecError, match="unknown users or items"):
+    with pytest.raises(UnknownIdError, match="^PETER cannot score the explanation of a pair it has no embedding for: "
+                                             "unknown user 'nobody'$"):
         trained.token_log_probs(["nobody"], [part.items[0]], [["good"]])
+    known = trained.item_map.ids[0]
+    with pytest.raises(UnknownIdError, match=f"^PETER cannot explain a pair .*: unknown item '{known.upper()}'; "
+                                             f"did you mean '{known}'\\? \\(1 other unknown item too\\)$"):
+        trained.explain([part.users[0]] * 4, [known.upper(), known, "nothing", known.upper()])
 
 
 def test_pairs_must_pair_and_an_id_is_not_a_list_of_characters(trained, planted):

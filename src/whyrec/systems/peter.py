@@ -263,12 +263,18 @@ class Peter:
         return nll_sum / words, squared_sum / rated if rated else 0.0
 
     # --- inference --------------------------------------------------------------------------------
-    def _ids(self, users: Sequence[str], items: Sequence[str], features: Sequence[str] | None):
+    def _ids(self, users: Sequence[str], items: Sequence[str], features: Sequence[str] | None, known_for: str = ""):
+        """The users', items' and feature words' indices (−1: an unknown id); with ``known_for``
+        (what PETER cannot do without an embedding), an unknown user or item is refused, named."""
         self.require_fitted("predicting or explaining")
         users, items = paired_ids(users, items, "PETER")
         if features is not None and (isinstance(features, str) or len(features) != len(users)):
             raise WhyrecError(f"PETER: give one feature word per (user, item) pair ({len(users)} pairs)")
         u, i = self.user_map.lookup(users), self.item_map.lookup(items)
+        if known_for:
+            refusal = f"PETER cannot {known_for} a pair it has no embedding for"
+            self.user_map.require_known(users, u, "user", refusal)
+            self.item_map.require_known(items, i, "item", refusal)
         f = [self.vocab.id(w) for w in features] if features is not None else [self.vocab.unk] * len(u)
         return u, i, torch.as_tensor(f)
 
@@ -449,9 +455,7 @@ class Peter:
         # checked: a clear error, not NaNs
         Decoding(method, temperature, top_k, top_p, None, beam, length_penalty, min_words)
         check_min_words(min_words, self.config.max_words, "PETER")
-        u, i, f = self._ids(users, items, features)
-        if (u < 0).any() or (i < 0).any():
-            raise WhyrecError("PETER: cannot explain unknown users or items (it has no embedding for them)")
+        u, i, f = self._ids(users, items, features, known_for="explain")
         dev, out = self.config.device, []
         batch_size = pairs_per_batch(method, beam, batch_size)
         for s in range(0, len(u), batch_size):
@@ -485,9 +489,7 @@ class Peter:
                         features: Sequence[str] | None = None, batch_size: int = 256) -> list[np.ndarray]:
         """Teacher-forced log-probabilities of each word of each target explanation (cut to
         ``max_words``) and of its ``<eos>``, for perplexity; PETER+ is fed ``features``."""
-        u, i, f = self._ids(users, items, features)
-        if (u < 0).any() or (i < 0).any():
-            raise WhyrecError("PETER: cannot score explanations of unknown users or items")
+        u, i, f = self._ids(users, items, features, known_for="score the explanation of")
         self._eval_mode()
         v, dev, out = self.vocab, self.config.device, []
         for s in range(0, len(u), batch_size):
@@ -539,9 +541,7 @@ class PeterExplainer:
 
     def contexts(self, users, items, features=None) -> dict:
         p = self.peter
-        u, i, f = p._ids(users, items, features if p.config.use_feature else None)
-        if (u < 0).any() or (i < 0).any():
-            raise WhyrecError("PETER: cannot explain unknown users or items")
+        u, i, f = p._ids(users, items, features if p.config.use_feature else None, known_for="explain")
         rating = [p.train_ratings.get((a, b), float("nan")) for a, b in zip(users, items)]
         dev = p.config.device
         ctx = {"user": torch.as_tensor(u, device=dev), "item": torch.as_tensor(i, device=dev), "feature": f.to(dev),
