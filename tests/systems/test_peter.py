@@ -361,6 +361,24 @@ def test_explainer_interface_and_mmi_keep_the_backbone_loss(trained, planted):
     assert np.isfinite(trained.predict_corpus(split.test)).all() and len(before) == len(split.test)
 
 
+def test_peter_plus_fitted_without_any_feature_word_says_it_trains_as_peter(planted):
+    """PETER+ fitted without its features had trained silently on <unk> feature inputs alone."""
+    import warnings
+
+    from whyrec.errors import DataWarning
+
+    split, features = planted
+    small = dict(TINY, epochs=1, layers=1)
+    for given, words in (("no features", None), ("features of none of its records", features.assign(position=-1))):
+        told = f"^PETER\\+: no train record has a feature word \\(fit was given {given}\\), so every feature input"
+        with pytest.warns(DataWarning, match=told + " is <unk> and it trains as PETER does"):
+            Peter(use_feature=True, **small).fit(split.train, None, words)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)
+        Peter(use_feature=True, **small).fit(split.train, None, features)
+        Peter(**small).fit(split.train, None)  # PETER reads no feature word
+
+
 def test_a_fitted_system_shows_what_it_was_fitted_on_and_an_alignment_is_counted(trained, planted):
     split, _ = planted
     name = "Peter(use_feature=True, " if trained.config.use_feature else "Peter("

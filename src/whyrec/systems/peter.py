@@ -165,6 +165,12 @@ class Peter:
         cluster.broadcast_module(self.model)
         self.rating_input = None  # a new transformer: an earlier alignment no longer applies
         data = self._tensors(train, features)
+        if cfg.use_feature and not bool((data[4] != self.vocab.unk).any()):
+            given = "no features" if features is None or not len(features) else "features of none of its records"
+            warnings.warn(DataWarning(
+                f"PETER+: no train record has a feature word (fit was given {given}), so every feature input "
+                "is <unk> and it trains as PETER does; pass fit the features that "
+                "whyrec.data.features.FeatureExtractor().extract(corpus) finds"), stacklevel=3)
         valid_data = self._validation_tensors(valid, features)
         opt = torch.optim.SGD(self.model.parameters(), lr=cfg.lr)
         run = TrainingState(torch.Generator().manual_seed(cfg.seed), lr=cfg.lr)
