@@ -422,8 +422,15 @@ def test_a_decoder_that_was_not_trained_is_named(tiny_split):
 
     mt = MultiTask(epochs=1, **{**TINY, "variants": ("pair",)}).fit(tiny_split.train)
     for call in (lambda: mt.decoder("user"), lambda: GRUExplainer.from_mt(mt, "user"), lambda: mt.explain([], [], "user")):
-        with pytest.raises(WhyrecError, match="MT: no 'user' decoder was trained"):
+        with pytest.raises(WhyrecError, match=r"^MT: no 'user' decoder was trained: this MT has pair only "
+                                              r"\(variants=\['pair'\]\)$"):
             call()
+    with pytest.raises(WhyrecError, match=r"^MT: no variant 'pairs' \(did you mean 'pair'\?\): give user, "
+                                          r"item or pair$"):
+        mt.explain([], [], "pairs")
+    mt.config.decoder = False  # as MT−decoder is trained
+    with pytest.raises(WhyrecError, match=r"^MT: no 'pair' decoder was trained: this MT has none \(decoder=False\)$"):
+        mt.decoder("pair")
 
 
 def test_training_that_diverges_stops_with_the_learning_rates_to_lower(tiny_split, tmp_path):

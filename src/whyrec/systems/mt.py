@@ -75,6 +75,7 @@ from whyrec.rating.base import validation_rmse
 from whyrec.settings import system_repr
 from whyrec.systems.mt_checkpoint import TrainingState, resume_training_state, save_training_state
 from whyrec.systems.mt_config import VARIANTS, MTConfig
+from whyrec.wording import did_you_mean, listed
 
 if TYPE_CHECKING:  # the corpus needs pandas, which loading a saved model does not import
     import pandas as pd
@@ -601,9 +602,15 @@ class MultiTask:
 
     def decoder(self, variant: str) -> ContextGRUDecoder:
         """The trained GRU decoder of MT-U (``"user"``), MT-I (``"item"``) or MT-P (``"pair"``)."""
-        if not self.config.decoder or variant not in self.config.variants:
-            raise WhyrecError(f"MT: no '{variant}' decoder was trained (variants: {self.config.variants}, "
-                              f"decoder={self.config.decoder})")
+        cfg = self.config
+        if variant not in VARIANTS:
+            raise WhyrecError(f"MT: no variant '{variant}'{did_you_mean(str(variant), list(VARIANTS))}: "
+                              f"give {listed(list(VARIANTS))}")
+        if not cfg.decoder:
+            raise WhyrecError(f"MT: no '{variant}' decoder was trained: this MT has none (decoder=False)")
+        if variant not in cfg.variants:
+            raise WhyrecError(f"MT: no '{variant}' decoder was trained: this MT has {listed(list(cfg.variants))} "
+                              f"only (variants={list(cfg.variants)})")
         return self.generator[f"decoder_{variant}"]
 
     def own_word_embeddings(self, variant: str) -> ContextGRUDecoder:
