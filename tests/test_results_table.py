@@ -60,6 +60,30 @@ def test_a_printed_table_and_a_notebooks_view_of_it_are_the_report_results_md_ho
     assert str(table).splitlines()[2].startswith("| bias | 0.9700 |") and str(table).endswith("Measured on split 1.")
 
 
+def test_errors_are_dots_on_an_axis_that_holds_their_whiskers_and_other_metrics_bars_from_zero():
+    """RMSE was a bar on an axis from 0.9 × the lowest mean: a bar twice another's height for an
+    error a fifth larger, and the whiskers cut off below the axis."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    from whyrec.results_table import ResultsTable, SystemResult
+
+    rmse = {"mean": [0.5249, 0.4051, 0.4388], "sd": [0.1154, 0.1095, 0.1112]}
+    rows = [SystemResult(name, {}, [{"rmse": mean + sign * sd, "bleu1": 10.0 + sign + n, "train_s": 1.0,
+                                     "test_s": 0.1} for sign in (-1, 1)], [np.ones(3)])
+            for n, (name, mean, sd) in enumerate(zip(["average", "mf", "als"], rmse["mean"], rmse["sd"]))]
+    figure = ResultsTable(rows, ["rmse", "bleu1"], None, ["1", "2"])._figure(["rmse", "bleu1"], "compared")
+    dots, bars = figure.axes
+    sds = [row.std("rmse") for row in rows]
+    assert not [p for p in dots.patches if isinstance(p, Rectangle)]  # no bar
+    low, high = dots.get_ylim()
+    whiskers = [(m - sd, m + sd) for m, sd in zip(rmse["mean"], sds)]
+    assert low < min(w[0] for w in whiskers) and high > max(w[1] for w in whiskers)
+    assert [t.get_text() for t in dots.texts] == ["0.5249", "0.4051", "0.4388"]
+    assert len([p for p in bars.patches if isinstance(p, Rectangle)]) == 3 and bars.get_ylim()[0] == 0.0
+    plt.close(figure)
+
+
 def test_a_cell_that_rounds_to_zero_is_not_printed_as_minus_zero():
     """A MINE estimate of I(R;E)/H(R) just below 0 (it is a lower bound) shows as 0.0000; a clearly
     negative one keeps its sign."""

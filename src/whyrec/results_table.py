@@ -16,7 +16,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from whyrec.errors import ConfigError
-from whyrec.metrics.rating import activity_labels
+from whyrec.metrics.rating import ERROR_METRICS, activity_labels
 from whyrec.strict_json import strict_dumps
 from whyrec.temporary_names import text_writer, write_together_in
 
@@ -505,19 +505,31 @@ class ResultsTable:
         return min(self.results, key=lambda r: r.mean(metric))
 
     def plot(self, path: str | Path, metric: str = "rmse", format: str | None = None) -> Path:
-        """A bar chart of ``metric`` per system (error bars: sd over folds, when there are several);
-        ``format`` (``png``, ``svg``, ``pdf``…) is read from the file name unless given."""
+        """A chart of ``metric`` per system (:meth:`_figure`: dots for RMSE and MAE, else bars; sd over
+        folds, when there are several); ``format`` (``png``, ``svg``, ``pdf``…) is read from the file name unless given."""
         return self._draw(path, [metric], f"{metric.upper()} by system, {self._splits_text()}", format)
 
     def plot_panels(self, path: str | Path, metrics: Sequence[str] | None = None, format: str | None = None) -> Path:
-        """One bar chart per metric of ``metrics`` (default: :attr:`panels`), side by side, with
-        each bar's value written on it; a system without a value for a metric (NaN) gets "n/a"."""
+        """One chart per metric of ``metrics`` (default: :attr:`panels`), side by side, with each
+        value written beside its dot or on its bar; a system without a value (NaN) gets "n/a"."""
         return self._draw(path, list(metrics or self.panels), f"systems compared, {self._splits_text()}", format)
 
     def _splits_text(self) -> str:
         return f"split {self.splits[0]}" if len(self.splits) == 1 else f"mean ± sd over {len(self.splits)} splits"
 
     def _draw(self, path: str | Path, metrics: list[str], title: str, format: str | None) -> Path:
+        import matplotlib.pyplot as plt
+
+        fig = self._figure(metrics, title)
+        fig.savefig(path, dpi=110, format=format)
+        plt.close(fig)
+        return Path(path)
+
+    def _figure(self, metrics: list[str], title: str):
+        """The chart of ``metrics``, a panel each. An error (RMSE, MAE) is a dot per system with its
+        sd over folds: its axis spans the values, as differences of a hundredth matter, and a bar
+        on such an axis would draw one system several times another. Every other metric is a bar
+        from zero. Each value is written beside its dot or on its bar."""
         import matplotlib
 
         matplotlib.use("Agg")
@@ -537,30 +549,19 @@ class ResultsTable:
         several = any(len(r.per_fold) > 1 for r in self.results)  # folds, so error bars
         for ax, metric in zip(axes.flat, metrics):
             means = np.array([r.mean(metric) for r in self.results])
-            errors = [r.std(metric) for r in self.results] if several else None
-            bars = ax.bar(names, np.nan_to_num(means), yerr=errors, color="#4c72b0", capsize=3 if several else 0)
-            digits = 4 if metric in ("rmse", "mae") else 3
-            ax.bar_label(bars, labels=["n/a" if np.isnan(v) else f"{v:.{digits}g}" for v in means], fontsize=7,
-                         padding=2, **({"label_type": "center", "zorder": 5,  # drawn over the error bar
-                                        "bbox": {"facecolor": "white", "edgecolor": "none", "pad": 1}}
-                                       if several else {}))
-            reach = means + (np.array(errors) if several else 0.0)  # the top of each error bar
-            known = means[~np.isnan(means)]
-            low, high = (float(known.min()), float(np.nanmax(reach))) if known.size else (0.0, 1.0)
-            if metric in ("rmse", "mae"):  # differences of a few hundredths matter: start near the lowest
-                ax.set_ylim(bottom=max(0.0, low * 0.9), top=high * 1.06)
-            else:  # a lower bound of MI can be negative
-                span = max(high, 0.0) - min(low, 0.0) or 1.0
-                ax.set_ylim(bottom=min(low, 0.0) - (0.1 * span if low < 0 else 0.0), top=max(high, 0.0) + 0.15 * span)
-            ax.axhline(0.0, color="#999999", linewidth=0.6)
+            errors = np.array([r.std(metric) for r in self.results]) if several else np.zeros(len(means))
+            digits = 4 if metric in ERROR_METRICS else 3
+            labels = ["n/a" if np.isnan(v) else f"{v:.{digits}g}" for v in means]
+            if metric in ERROR_METRICS:
+                _error_dots(ax, names, means, errors, labels)
+            else:
+                _bars_from_zero(ax, names, means, errors if several else None, labels)
             ax.set_title(metric_title(metric) if len(metrics) > 1 else wrapped, fontsize=9)
             ax.tick_params(axis="x", rotation=35, labelsize=8)
         if len(metrics) > 1:
             fig.suptitle(wrapped, fontsize=10)
         fig.tight_layout()
-        fig.savefig(path, dpi=110, format=format)
-        plt.close(fig)
-        return Path(path)
+        return fig
 
     def _charts(self) -> dict[str, Callable[[Path], Path]]:
         """The charts :meth:`save` draws, by file name: rmse.png when the table has RMSE,
@@ -611,3 +612,37 @@ class ResultsTable:
         note = "".join(f"\n\n{line}" for line in [*self.rating_holm_notes(), self.note] if line)
         heading = f"# {title}\n\n" if title else ""
         return heading + self.to_markdown() + note + text + ranking + activity + picked + "\n"
+
+
+def _error_dots(ax, names: list[str], means: np.ndarray, errors: np.ndarray, labels: list[str]) -> None:
+    """RMSE or MAE per system as a dot with its sd, on an axis spanning every dot and whisker (a
+    system without a value: "n/a" at the axis' foot)."""
+    x = np.arange(len(names))
+    ax.errorbar(x, means, yerr=errors, fmt="o", color="#4c72b0", ecolor="#333333", capsize=3, markersize=5)
+    known = ~np.isnan(means)
+    low, high = (float(np.min((means - errors)[known])), float(np.max((means + errors)[known]))) if known.any() \
+        else (0.0, 1.0)
+    margin = 0.08 * (high - low) or 0.05 * abs(high) or 0.05
+    ax.set_ylim(low - margin, high + margin)
+    for n, (mean, label) in enumerate(zip(means, labels)):
+        at = low - margin / 2 if np.isnan(mean) else mean
+        ax.annotate(label, (n, at), xytext=(5, 0), textcoords="offset points", va="center", fontsize=7)
+    ax.set_xticks(x, names)
+    ax.set_xlim(-0.5, len(names) - 0.3)  # room for the last label
+    ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+
+
+def _bars_from_zero(ax, names: list[str], means: np.ndarray, errors: np.ndarray | None, labels: list[str]) -> None:
+    """A metric per system as a bar from zero (a lower bound of MI may go below it), with its sd
+    when there are folds, and its value on the bar ("n/a" for none)."""
+    bars = ax.bar(names, np.nan_to_num(means), yerr=errors, color="#4c72b0", capsize=3 if errors is not None else 0)
+    ax.bar_label(bars, labels=labels, fontsize=7, padding=2,
+                 **({"label_type": "center", "zorder": 5,  # drawn over the error bar
+                     "bbox": {"facecolor": "white", "edgecolor": "none", "pad": 1}} if errors is not None else {}))
+    reach = means + (errors if errors is not None else 0.0)  # the top of each error bar
+    known = means[~np.isnan(means)]
+    low, high = (float(known.min()), float(np.nanmax(reach))) if known.size else (0.0, 1.0)
+    span = max(high, 0.0) - min(low, 0.0) or 1.0
+    ax.set_ylim(bottom=min(low, 0.0) - (0.1 * span if low < 0 else 0.0), top=max(high, 0.0) + 0.15 * span)
+    ax.axhline(0.0, color="#999999", linewidth=0.6)

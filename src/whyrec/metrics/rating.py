@@ -112,6 +112,7 @@ def _two_sided_t(d: np.ndarray, scale: float) -> tuple[float, float]:
 
 
 RATING_METRICS = {"mse": mse, "rmse": rmse, "mae": mae}
+ERROR_METRICS = ("rmse", "mae")  # lower is better; the ranking metrics at k, higher
 
 # a user's number of training ratings, cut at these counts: 0 (a new user), 1–2, 3–5, 6–10, 11–20, 21+
 ACTIVITY_EDGES = (1, 3, 6, 11, 21)

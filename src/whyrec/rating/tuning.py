@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 from whyrec.errors import ConfigError, DataError, DivergedError, require_fitted
+from whyrec.metrics.rating import ERROR_METRICS
 from whyrec.rating.base import RatingModel, make_model, validation_rmse
 from whyrec.settings import GRID_SEPARATOR, is_grid_value
 
@@ -45,7 +46,6 @@ class Trial:
     fit_s: float
 
 
-ERROR_METRICS = ("rmse", "mae")  # lower is better; the ranking metrics at k, higher
 
 
 def tuning_metric(metric: str) -> tuple[str, int | None]:
