@@ -505,8 +505,9 @@ class ResultsTable:
         return min(self.results, key=lambda r: r.mean(metric))
 
     def plot(self, path: str | Path, metric: str = "rmse", format: str | None = None) -> Path:
-        """A chart of ``metric`` per system (:meth:`_figure`: dots for RMSE and MAE, else bars; sd over
-        folds, when there are several); ``format`` (``png``, ``svg``, ``pdf``…) is read from the file name unless given."""
+        """A chart of ``metric`` per system (:meth:`_figure`: dots for RMSE and MAE, else bars; sd
+        over folds, when there are several); ``format`` (``png``, ``svg``, ``pdf``…) is read from
+        the file name unless given."""
         return self._draw(path, [metric], f"{metric.upper()} by system, {self._splits_text()}", format)
 
     def plot_panels(self, path: str | Path, metrics: Sequence[str] | None = None, format: str | None = None) -> Path:

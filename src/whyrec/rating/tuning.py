@@ -46,8 +46,6 @@ class Trial:
     fit_s: float
 
 
-
-
 def tuning_metric(metric: str) -> tuple[str, int | None]:
     """``"rmse"`` → ("rmse", None); ``"ndcg@10"`` → ("ndcg", 10); anything else is a ConfigError
     naming what is taken."""
