@@ -127,6 +127,11 @@ def read_bundle_header(folder: str | Path) -> dict:
     path = folder / "bundle.json"
     if not folder.exists():
         raise BundleError(f"{folder}: no such bundle folder")
+    if folder.is_file():
+        inside = (folder.parent / "bundle.json").is_file()
+        raise BundleError(f"{folder}: a file, and a bundle is a folder" + (
+            f": give the bundle this file is in, {folder.parent}" if inside else
+            " (the one `whyrec train --out` writes)"))
     if not path.exists():
         raise BundleError(f"{folder}: not a whyrec bundle (no bundle.json){_what_it_is(folder)}")
     try:
@@ -152,6 +157,16 @@ def _what_it_is(folder: Path) -> str:
     if inside:
         shown = ", ".join(inside[:5]) + (", …" if len(inside) > 5 else "")
         return f"; the bundles are in its sub-folders: {shown}"
+    return _review_data_hint(folder)
+
+
+def _review_data_hint(folder: Path) -> str:
+    """What a data folder (a reviews file, or split folders of index files) or a split folder given
+    where a bundle goes is told: the option it goes in."""
+    if any(folder.glob("reviews.*")) or any(folder.glob("*/train.index")):
+        return "; it holds review data, which goes in --data: train a bundle on it with `whyrec train`"
+    if (folder / "train.index").is_file():
+        return "; it is a split (train/validation/test.index), which goes in --split"
     return ""
 
 
