@@ -28,6 +28,7 @@ from pathlib import Path
 
 from whyrec import __version__
 from whyrec.errors import BundleError, WhyrecError, one_line
+from whyrec.folder_kinds import misplaced
 from whyrec.folder_lock import saving_into
 from whyrec.provenance import file_digest
 from whyrec.temporary_names import staged_file
@@ -133,7 +134,7 @@ def read_bundle_header(folder: str | Path) -> dict:
             f": give the bundle this file is in, {folder.parent}" if inside else
             " (the one `whyrec train --out` writes)"))
     if not path.exists():
-        raise BundleError(f"{folder}: not a whyrec bundle (no bundle.json){_what_it_is(folder)}")
+        raise BundleError(f"{folder}: not a whyrec bundle (no bundle.json){misplaced(folder, 'bundle')}")
     try:
         header = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:  # damaged, or not the file whyrec wrote
@@ -143,31 +144,6 @@ def read_bundle_header(folder: str | Path) -> dict:
     if header.get("version") != VERSION:
         raise BundleError(f"{path}: bundle version {header.get('version')} is not supported (expected {VERSION})")
     return header
-
-
-def _what_it_is(folder: Path) -> str:
-    """What a folder given as a bundle holds instead, when it is a folder whyrec wrote otherwise: a
-    training checkpoint (``train --checkpoint``), or a folder of bundles."""
-    if not folder.is_dir():
-        return ""
-    if any(folder.glob("epoch-*/state.json")):
-        return "; it is a training checkpoint: rerun the same `whyrec train` with --checkpoint to resume, " \
-               "and give the bundle it writes in --out"
-    inside = sorted(p.name for p in folder.iterdir() if (p / "bundle.json").is_file())
-    if inside:
-        shown = ", ".join(inside[:5]) + (", …" if len(inside) > 5 else "")
-        return f"; the bundles are in its sub-folders: {shown}"
-    return _review_data_hint(folder)
-
-
-def _review_data_hint(folder: Path) -> str:
-    """What a data folder (a reviews file, or split folders of index files) or a split folder given
-    where a bundle goes is told: the option it goes in."""
-    if any(folder.glob("reviews.*")) or any(folder.glob("*/train.index")):
-        return "; it holds review data, which goes in --data: train a bundle on it with `whyrec train`"
-    if (folder / "train.index").is_file():
-        return "; it is a split (train/validation/test.index), which goes in --split"
-    return ""
 
 
 # what a damaged or hand-edited bundle makes the rebuilding code raise (a missing array, a

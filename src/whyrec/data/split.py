@@ -23,6 +23,7 @@ import numpy as np
 
 from whyrec.data.corpus import Corpus
 from whyrec.errors import ConfigError, DataError, DataWarning
+from whyrec.folder_kinds import misplaced
 from whyrec.temporary_names import text_writer, write_together_in
 
 # a fixed split indexing fewer of the file's records than this share is probably another file's
@@ -121,7 +122,7 @@ def split_folders(folder: str | Path, wanted: str = "all") -> list[Path]:
     missing = [n for n in names if n not in by_name]
     if missing or not names:
         raise DataError(f"no split folder {', '.join(missing) or repr(wanted)} with a train.index; found: "
-                        f"{', '.join(by_name) or 'none'}", path=folder)
+                        f"{', '.join(by_name) or 'none'}{'' if by_name else misplaced(folder, 'data')}", path=folder)
     twice = next((n for k, n in enumerate(names) if n in names[:k]), None)
     if twice is not None:  # 1,1 is more likely a slip for 1,2 than a wish to score split 1 twice
         raise DataError(f"split {twice} is named twice in {wanted!r}", path=folder)
@@ -162,6 +163,8 @@ def fixed_index_split(corpus: Corpus, folder: str | Path) -> Split:
     folder = Path(folder).expanduser()
     if folder.is_file():
         raise DataError("a split is a folder of index files, not a file", path=folder)
+    if not (folder / "train.index").exists() and (elsewhere := misplaced(folder, "split")):
+        raise DataError(f"not a split folder (no train.index){elsewhere}", path=folder)
     row_of = {int(p): r for r, p in enumerate(corpus.positions)}
     max_pos = int(corpus.report.read) if corpus.report is not None else None
     parts, dropped = [], 0

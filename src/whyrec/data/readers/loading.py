@@ -19,6 +19,7 @@ from whyrec.data.readers.json_reviews import read_amazon_json
 from whyrec.data.readers.tables import csv_separator, read_csv, read_parquet, table_columns, table_records
 from whyrec.data.readers.text_files import head_bytes, peek_text
 from whyrec.errors import DataError, DataWarning
+from whyrec.folder_kinds import misplaced
 from whyrec.wording import did_you_mean
 
 FORMATS = ("amazon-json", "yelp-json", "yelp-ss", "csv", "tsv", "tsv-unquoted", "parquet", "peter-pickle",
@@ -48,6 +49,9 @@ def reviews_in(folder: Path) -> Path:
     named_reviews = [p for p in others if "review" in p.name.lower()]
     if len(named_reviews) == 1:
         return named_reviews[0]
+    elsewhere = misplaced(folder, "data")  # a bundle, a split, a results folder: not data
+    if elsewhere:
+        raise DataError(f"not a data folder{elsewhere}", path=folder)
     if not others:
         raise DataError("folder holds no review file (reviews.json.gz, MovieLens' ratings.csv or ratings.dat, or "
                         "one .jsonl/.json/.csv/.tsv/.parquet file, maybe gzipped, that is not meta*)", path=folder)

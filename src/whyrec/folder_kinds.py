@@ -1,0 +1,70 @@
+"""What a folder whyrec reads or writes is, told by the files it holds, so that one given in the
+wrong place is told where it goes: a bundle given as ``--data``, a data folder given as the
+bundle, a split folder given as ``--data``, a dataset's folder given as ``--split``.
+
+    misplaced(Path("bundles/music"), "data")
+    # "; it is a whyrec bundle (what `whyrec train --out` writes), not review data: --data takes
+    #   the reviews it was trained on"
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_NOT = {"bundle": "a bundle", "data": "review data", "split": "a split"}
+
+
+def folder_kind(folder: Path) -> str:
+    """``bundle`` (it holds bundle.json), ``checkpoint`` (``epoch-*/state.json``: ``train
+    --checkpoint``), ``bundles`` (sub-folders that are bundles), ``split`` (train.index),
+    ``data`` (a reviews file, or split sub-folders), ``results`` (an experiment's results.json), or
+    ``""`` for a folder of none of these (or no folder)."""
+    if not folder.is_dir():
+        return ""
+    if (folder / "bundle.json").is_file():
+        return "bundle"
+    if any(folder.glob("epoch-*/state.json")):
+        return "checkpoint"
+    if any((p / "bundle.json").is_file() for p in folder.iterdir()):
+        return "bundles"
+    if (folder / "train.index").is_file():
+        return "split"
+    if any(folder.glob("reviews.*")) or any(folder.glob("*/train.index")):
+        return "data"
+    if (folder / "results.json").is_file():
+        return "results"
+    return ""
+
+
+def misplaced(folder: Path, wanted: str) -> str:
+    """What ``folder``, given where ``wanted`` (``bundle``, ``data`` or ``split``) goes, is told it
+    is and where it goes instead: ``"; it is …"`` to end an error's message, or ``""`` when it is
+    of the kind wanted or of no kind whyrec knows."""
+    kind = folder_kind(folder)
+    if kind == wanted or not kind:
+        return ""
+    if kind == "bundle":
+        trained_on = ": --data takes the reviews it was trained on" if wanted == "data" else ""
+        return f"; it is a whyrec bundle (what `whyrec train --out` writes), not {_NOT[wanted]}{trained_on}"
+    if kind == "checkpoint":
+        if wanted == "bundle":
+            return "; it is a training checkpoint: rerun the same `whyrec train` with --checkpoint to resume, " \
+                   "and give the bundle it writes in --out"
+        return f"; it is a training checkpoint (`whyrec train --checkpoint`), not {_NOT[wanted]}"
+    if kind == "bundles":
+        inside = sorted(p.name for p in folder.iterdir() if (p / "bundle.json").is_file())
+        shown = ", ".join(inside[:5]) + (", …" if len(inside) > 5 else "")
+        if wanted == "bundle":
+            return f"; the bundles are in its sub-folders: {shown}"
+        return f"; it is a folder of whyrec bundles ({shown}), not {_NOT[wanted]}"
+    if kind == "split":
+        parent = folder.resolve().parent
+        data = f"; the data is in {folder.parent}" if wanted == "data" and folder_kind(parent) == "data" else ""
+        return f"; it is a split (train/validation/test.index), which goes in --split{data}"
+    if kind == "data":
+        if wanted == "bundle":
+            return "; it holds review data, which goes in --data: train a bundle on it with `whyrec train`"
+        names = sorted(p.parent.name for p in folder.glob("*/train.index"))
+        split = f"; give one of its splits, as --split {folder / names[0]}" if names else ""
+        return f"; it is a data folder, which goes in --data{split}"
+    return f"; it is the results folder of a whyrec experiment (results.json), not {_NOT[wanted]}"

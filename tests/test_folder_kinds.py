@@ -1,0 +1,87 @@
+"""A folder given in the wrong place is told what it is and where it goes: a bundle as --data, a
+data folder as the bundle or as --split, a split as --data, a results folder as either."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REVIEWS
+from whyrec.errors import DataError
+from whyrec.folder_kinds import folder_kind, misplaced
+
+CSV = "user,item,rating,text\n" + "".join(f'{u},{i},{r},"{t}"\n' for u, i, r, t in REVIEWS)
+
+
+def _folders(root: Path) -> dict[str, Path]:
+    """One folder of each kind whyrec writes or reads, as it lays them out."""
+    made = {kind: root / kind for kind in ("bundle", "checkpoint", "bundles", "data", "split", "results", "other")}
+    (made["bundle"]).mkdir()
+    (made["bundle"] / "bundle.json").write_text("{}")
+    (made["bundle"] / "run.json").write_text("{}")
+    (made["checkpoint"] / "epoch-0003").mkdir(parents=True)
+    (made["checkpoint"] / "epoch-0003" / "state.json").write_text("{}")
+    (made["bundles"] / "gift-als").mkdir(parents=True)
+    (made["bundles"] / "gift-als" / "bundle.json").write_text("{}")
+    made["split"] = made["data"] / "2"
+    made["split"].mkdir(parents=True)
+    for part, rows in (("train", "0 1 2 3"), ("validation", "4"), ("test", "5")):
+        (made["split"] / f"{part}.index").write_text(rows + "\n")
+    (made["data"] / "reviews.csv").write_text(CSV)
+    made["results"].mkdir()
+    for name in ("results.json", "results.csv", "run.json"):
+        (made["results"] / name).write_text("{}")
+    made["other"].mkdir()
+    return made
+
+
+def test_each_kind_of_folder_is_told_by_what_it_holds(tmp_path):
+    folders = _folders(tmp_path)
+    assert {kind: folder_kind(path) for kind, path in folders.items()} == {
+        "bundle": "bundle", "checkpoint": "checkpoint", "bundles": "bundles", "data": "data", "split": "split",
+        "results": "results", "other": ""}
+    assert folder_kind(tmp_path / "absent") == folder_kind(folders["data"] / "reviews.csv") == ""
+
+
+def test_a_folder_where_another_kind_goes_is_told_where_it_goes(tmp_path):
+    f = _folders(tmp_path)
+    assert misplaced(f["bundle"], "bundle") == misplaced(f["data"], "data") == misplaced(f["other"], "data") == ""
+    assert misplaced(f["bundle"], "data") == ("; it is a whyrec bundle (what `whyrec train --out` writes), not review "
+                                              "data: --data takes the reviews it was trained on")
+    assert misplaced(f["bundle"], "split").endswith(", not a split")
+    assert misplaced(f["split"], "data") == (f"; it is a split (train/validation/test.index), which goes in --split; "
+                                             f"the data is in {f['data']}")
+    assert misplaced(f["data"], "split") == f"; it is a data folder, which goes in --data; give one of its splits, " \
+                                            f"as --split {f['data'] / '2'}"
+    assert misplaced(f["data"], "bundle").startswith("; it holds review data, which goes in --data")
+    assert misplaced(f["results"], "bundle").endswith("experiment (results.json), not a bundle")
+    assert misplaced(f["bundles"], "data") == "; it is a folder of whyrec bundles (gift-als), not review data"
+    assert misplaced(f["checkpoint"], "split") == "; it is a training checkpoint (`whyrec train --checkpoint`), not a split"
+
+
+def test_the_readers_refuse_a_misplaced_folder_with_where_it_goes_and_read_a_data_folder_as_before(tmp_path):
+    """A bundle given as --data had been 'folder holds several review files (bundle.json, run.json);
+    give the file', a split as --data 'holds no review file', a data folder as --split
+    'train.index: split index file not found'."""
+    from whyrec.data import fixed_index_split, load_corpus, split_folders
+
+    f = _folders(tmp_path)
+    with pytest.raises(DataError, match="not a data folder; it is a whyrec bundle .*, not review data: --data takes"):
+        load_corpus(f["bundle"])
+    with pytest.raises(DataError, match="not a data folder; it is a split .*; the data is in "):
+        load_corpus(f["split"])
+    with pytest.raises(DataError, match="not a data folder; it is the results folder of a whyrec experiment"):
+        load_corpus(f["results"])
+    corpus = load_corpus(f["data"])
+    with pytest.raises(DataError, match=r"not a split folder \(no train.index\); it is a data folder, which goes in "
+                                        r"--data; give one of its splits, as --split"):
+        fixed_index_split(corpus, f["data"])
+    with pytest.raises(DataError, match="found: none; it is a whyrec bundle"):
+        split_folders(f["bundle"], "1")
+    assert fixed_index_split(corpus, f["split"]).sizes() == {"train": 4, "valid": 1, "test": 1}
+    # a folder of a review file and a command's run.json is still asked which file it means
+    (f["other"] / "shop.csv").write_text(CSV)
+    (f["other"] / "run.json").write_text("{}")
+    with pytest.raises(DataError, match=r"folder holds several review files \(run.json, shop.csv\); give the file$"):
+        load_corpus(f["other"])
