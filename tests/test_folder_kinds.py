@@ -48,7 +48,7 @@ def test_a_folder_where_another_kind_goes_is_told_where_it_goes(tmp_path):
     f = _folders(tmp_path)
     assert misplaced(f["bundle"], "bundle") == misplaced(f["data"], "data") == misplaced(f["other"], "data") == ""
     assert misplaced(f["bundle"], "data") == ("; it is a whyrec bundle (what `whyrec train --out` writes), not review "
-                                              "data: --data takes the reviews it was trained on")
+                                              "data: give the reviews it was trained on")
     assert misplaced(f["bundle"], "split").endswith(", not a split")
     assert misplaced(f["split"], "data") == (f"; it is a split (train/validation/test.index), which goes in --split; "
                                              f"the data is in {f['data']}")
@@ -67,7 +67,7 @@ def test_the_readers_refuse_a_misplaced_folder_with_where_it_goes_and_read_a_dat
     from whyrec.data import fixed_index_split, load_corpus, split_folders
 
     f = _folders(tmp_path)
-    with pytest.raises(DataError, match="not a data folder; it is a whyrec bundle .*, not review data: --data takes"):
+    with pytest.raises(DataError, match="not a data folder; it is a whyrec bundle .*, not review data: give the reviews"):
         load_corpus(f["bundle"])
     with pytest.raises(DataError, match="not a data folder; it is a split .*; the data is in "):
         load_corpus(f["split"])

@@ -3,8 +3,8 @@ wrong place is told where it goes: a bundle given as ``--data``, a data folder g
 bundle, a split folder given as ``--data``, a dataset's folder given as ``--split``.
 
     misplaced(Path("bundles/music"), "data")
-    # "; it is a whyrec bundle (what `whyrec train --out` writes), not review data: --data takes
-    #   the reviews it was trained on"
+    # "; it is a whyrec bundle (what `whyrec train --out` writes), not review data: give the
+    #   reviews it was trained on"
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def misplaced(folder: Path, wanted: str) -> str:
     if kind == wanted or not kind:
         return ""
     if kind == "bundle":
-        trained_on = ": --data takes the reviews it was trained on" if wanted == "data" else ""
+        trained_on = ": give the reviews it was trained on" if wanted == "data" else ""
         return f"; it is a whyrec bundle (what `whyrec train --out` writes), not {_NOT[wanted]}{trained_on}"
     if kind == "checkpoint":
         if wanted == "bundle":
