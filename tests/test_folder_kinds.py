@@ -67,7 +67,7 @@ def test_the_readers_refuse_a_misplaced_folder_with_where_it_goes_and_read_a_dat
     from whyrec.data import fixed_index_split, load_corpus, split_folders
 
     f = _folders(tmp_path)
-    with pytest.raises(DataError, match="not a data folder; it is a whyrec bundle .*, not review data: give the reviews"):
+    with pytest.raises(DataError, match="not a data folder; it is a whyrec bundle .*, not review data: give the"):
         load_corpus(f["bundle"])
     with pytest.raises(DataError, match="not a data folder; it is a split .*; the data is in "):
         load_corpus(f["split"])
