@@ -352,7 +352,11 @@ def test_a_bad_batch_is_refused_whole(client, body, status, fragment):
     ("post", "/explain", {"json": {"user": "u1", "item": "i1", "explainer": "user", "bundle": "planted-bias"}}, 404,
      "unknown explainer 'user'"),
     ("get", "/users/u1/recommendations", {"params": {"bundle": "nope"}}, 404, "unknown bundle"),
-    ("get", "/no/such/route", {}, 404, "no route"),
+    ("get", "/no/such/route", {}, 404, "no route GET /no/such/route; the API's routes: GET /health, GET /metrics, "),
+    # a path like a route's is told that route; every route is listed, as /docs documents them
+    ("get", "/bundles", {}, 404, "no route GET /bundles (did you mean '/api/bundles'?); the API's routes: GET /health"),
+    ("get", "/user/u1/history", {}, 404, "(did you mean '/users/{user}/history'?); the API's routes: "),
+    ("delete", "/nothing", {}, 404, ", POST /explain, POST /explain/batch (documented at /docs; the web page is at /)"),
     # a misspelt query parameter is refused, not ignored with an answer that looks as asked
     ("get", "/users/u1/recommendations", {"params": {"method": "sample", "top-p": 0.9}}, 422,
      "unknown query parameter 'top-p' for GET /users/{user}/recommendations; it takes beam, bundle,"),

@@ -59,6 +59,7 @@ from whyrec.serve.prometheus import CONTENT_TYPE, prometheus_text
 from whyrec.serve.requests import MAX_BEAM, MAX_ID, DecodingRequest, ExplainBatchRequest, ExplainRequest
 from whyrec.serve.server_metrics import ServerMetrics
 from whyrec.serve.systems import EXPLAINER_LABELS, GREEDY, ServedSystem
+from whyrec.wording import did_you_mean
 
 STATIC = Path(__file__).parent / "static"
 MAX_K = 100
@@ -195,6 +196,15 @@ def _error(status: int, message: str, headers: dict | None = None, **extra) -> J
     return JSONResponse(status_code=status, content={"error": message, **extra}, headers=headers)
 
 
+def _routes_hint(request: Request) -> str:
+    """After "no route GET /bundles": the API route most like the path asked, when one is close
+    (" (did you mean '/api/bundles'?)"), and the API's routes, as /docs documents them."""
+    routes = [r for r in request.app.routes if isinstance(r, APIRoute) and r.include_in_schema]
+    close = did_you_mean(request.url.path[:100], sorted({r.path_format for r in routes}))
+    listed_routes = ", ".join(f"{'/'.join(sorted(r.methods))} {r.path_format}" for r in routes)
+    return f"{close}; the API's routes: {listed_routes} (documented at /docs; the web page is at /)"
+
+
 def known_query_only(request: Request) -> None:
     """Refuse (422) a query parameter the API route does not take: misspelt (``top-p`` for
     ``top_p``, ``q`` for ``query``), it would otherwise be ignored and the answer look as asked,
@@ -290,7 +300,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         if exc.status_code == 404 and exc.detail == "Not Found":  # no such route
-            return _error(404, f"no route {request.method} {request.url.path[:100]}")
+            return _error(404, f"no route {request.method} {request.url.path[:100]}{_routes_hint(request)}")
         if exc.status_code == 405:  # the route is there, for other methods
             allowed = (exc.headers or {}).get("Allow", "")
             return _error(405, f"{request.method} is not allowed on {request.url.path[:100]}; it takes {allowed}",
