@@ -79,6 +79,8 @@ def test_div_hand_computed_and_matches_naive_loop():
     vocab = [f"f{k}" for k in range(40)]
     big = [set(rng.sample(vocab, rng.randint(0, 3))) for _ in range(1500)]
     assert feature_diversity(big) == pytest.approx(_naive_div(big))
+    # as the benchmark defines it, explanations that name no feature share none: DIV 0, its best
+    assert feature_diversity([set(), set(), set()]) == 0.0 == _naive_div([set(), set(), set()])
 
 
 def test_perplexity():

@@ -169,7 +169,8 @@ def feature_coverage_ratio(detected: Sequence[set[str]], feature_set: set[str]) 
 
 
 def feature_diversity(detected: Sequence[set[str]]) -> float:
-    """DIV = (2 / (N(N−1))) Σ_{i<j} |F_i ∩ F_j| (lower = more diverse).
+    """DIV = (2 / (N(N−1))) Σ_{i<j} |F_i ∩ F_j| (lower = more diverse; PETER, Li et al., ACL 2021).
+    Explanations that name no feature score 0, its best: read it with FCR.
 
     Vectorised: Σ_{i<j} |F_i ∩ F_j| = Σ_f c_f (c_f − 1) / 2 where c_f is the number of
     samples whose explanation contains feature f — O(total features) instead of O(N²).
