@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import threading
 import time
 from pathlib import Path
@@ -153,7 +154,8 @@ def test_page_shows_explanation_cards(server):
             # five stars out of the top of the scale: 4 of 5 and 8 of 10 both fill four
             assert page.evaluate("[stars(4), stars(8, 10), stars(12, 10), ratingText(4), ratingText(8, 10)]") == \
                 ["★★★★☆", "★★★★☆", "★★★★★", "4★", "8/10"]
-            assert page.locator(".card .why").first.inner_text().startswith("item baseline ")  # the rating's own split
+            first_why = page.locator(".card .why").first.inner_text()  # the rating's own split
+            assert re.match(r"(score \d\.\d\d \(clipped to \d\.\d\d\) = )?item baseline ", first_why)
             split = {"baseline": 6.5, "rest": 0.01, "n_other": 0, "other_ratings": 0.0,
                      "because": [{"item": "i9", "title": None, "rating": 8, "contribution": 0.4}]}
             on_ten = page.evaluate("(s) => { const kept = state.bundle; state.bundle = {rating_scale: [1, 10]}; "
@@ -164,6 +166,10 @@ def test_page_shows_explanation_cards(server):
             tiny = page.evaluate("(s) => whyRating(s)", {**split, "rest": -0.001})
             assert tiny.endswith("rest +0.00</div>") and "−0.00" not in tiny  # rounds to zero: no minus sign
             assert page.evaluate("(s) => whyRating(s)", {**split, "rest": -0.006}).endswith("rest −0.01</div>")
+            # a sum past the scale's end is said to be clipped to the rating the stars show, as --why says it
+            past_top = page.evaluate("(s) => whyRating(s, 5, 5)", {**split, "score": 5.0937})
+            assert '">score 5.09 (clipped to 5.00) = baseline 6.50 · ' in past_top
+            assert '">baseline 6.50 · ' in page.evaluate("(s) => whyRating(s, 5, 4.2)", {**split, "score": 4.2})
             # a rated item, clicked: the rating given beside the one predicted, and the explanation
             past = page.locator("#history li").first
             given = past.get_attribute("data-rating")

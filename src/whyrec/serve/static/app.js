@@ -359,9 +359,12 @@ async function showPast(item, rating) {
   }
 }
 
-// the predicted rating itself: the item's baseline plus what the user's own past ratings add
-function whyRating(split, top = scaleTop()) {
+// the predicted rating itself: the item's baseline plus what the user's own past ratings add; a
+// sum past the scale's end, which the stars show clipped, is said so, as `explain --why` says it
+function whyRating(split, top = scaleTop(), predicted = null) {
   if (!split) return "";
+  const clipped = predicted !== null && split.score.toFixed(2) !== predicted.toFixed(2)
+    ? `score ${split.score.toFixed(2)} (clipped to ${predicted.toFixed(2)}) = ` : "";
   const signed = (x) => {  // rounded first, so that a part that rounds to zero reads +0.00, not −0.00
     const shown = Number(x.toFixed(2));
     return `${shown >= 0 ? "+" : "−"}${Math.abs(shown).toFixed(2)}`;
@@ -371,7 +374,7 @@ function whyRating(split, top = scaleTop()) {
   if (split.n_other) parts.push(`${split.n_other} other rating${split.n_other === 1 ? "" : "s"} ${signed(split.other_ratings)}`);
   // named by the service, as the CLI names it (PMF's baseline is the mean rating: it has no item bias)
   const baseline = escapeHtml(split.baseline_label || "baseline");
-  return `<div class="why" title="the predicted rating: the item's baseline, what your past ratings add, and the rest (text prior, solver lag)">${baseline} ${split.baseline.toFixed(2)} · ${parts.join(" · ")} · rest ${signed(split.rest)}</div>`;
+  return `<div class="why" title="the predicted rating: the item's baseline, what your past ratings add, and the rest (text prior, solver lag)">${clipped}${baseline} ${split.baseline.toFixed(2)} · ${parts.join(" · ")} · rest ${signed(split.rest)}</div>`;
 }
 
 // one item's card: title, predicted stars, the rating's split and each explanation (``extra``: HTML under the
@@ -387,7 +390,7 @@ function cardHtml(item, extra = "", head = "", bundle = state.bundle) {
       ${item.title && !item.title.endsWith(` · ${item.item}`) ? `<div class="item-id">${escapeHtml(item.item)}</div>` : ""}
       <div class="stars" title="predicted rating">${stars(item.predicted_rating, top)}<span class="value">${item.predicted_rating.toFixed(2)}${top === 5 ? "" : ` / ${top}`}</span></div>
       ${extra}
-      ${whyRating(item.rating_split, top)}
+      ${whyRating(item.rating_split, top, item.predicted_rating)}
       <div class="${layout}">${blocks}</div>
     </article>`;
 }
