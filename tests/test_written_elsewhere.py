@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 
 import pytest
 
@@ -176,10 +177,30 @@ def test_alignment_is_the_judges_reading_against_each_predicted_rating_on_the_da
         score_texts(texts, judge=AlwaysFive())
 
 
-def test_files_that_are_not_utf8_or_whose_rows_do_not_fit_the_header_are_refused_at_their_line(tmp_path):
-    (tmp_path / "bytes.txt").write_bytes(b"\xff\xfe a reference\n")
-    with pytest.raises(DataError, match=r"bytes.txt: not UTF-8 text \(byte 0\): write it as UTF-8"):
-        read_generated_txt(tmp_path / "bytes.txt")
+def test_a_spreadsheets_windows_1252_or_utf16_export_is_read_as_the_review_readers_read_it(tmp_path):
+    """Both had been refused ("not UTF-8 text (byte 18): write it as UTF-8"), while --pairs and the
+    review files read them: a table of explanations exported from a spreadsheet is scored too."""
+    from whyrec.errors import DataWarning
+
+    table = "reference,generated\r\ngreat café gift,great café\r\nnice card,nice gift\r\n"
+    (tmp_path / "cp1252.csv").write_bytes(table.encode("cp1252"))
+    (tmp_path / "utf16.csv").write_bytes(table.encode("utf-16"))
+    (tmp_path / "utf8.csv").write_bytes(table.encode("utf-8-sig"))
+    with pytest.warns(DataWarning, match="cp1252.csv: 2 byte sequences not UTF-8, read as Windows-1252"):
+        windows = read_table_file(tmp_path / "cp1252.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)
+        unicode, utf8 = read_table_file(tmp_path / "utf16.csv"), read_table_file(tmp_path / "utf8.csv")
+    for texts in (windows, unicode, utf8):
+        assert texts.references == ["great café gift", "nice card"]
+        assert texts.generated == {"generated": ["great café", "nice gift"]}
+    (tmp_path / "generated.txt").write_bytes("café\r\n<context>\r\ngreat café\r\n\r\n".encode("cp1252"))
+    with pytest.warns(DataWarning, match="generated.txt: 2 byte sequences not UTF-8"):
+        peter = read_generated_txt(tmp_path / "generated.txt")
+    assert peter.references == ["café"] and peter.generated == {"peter": ["great café"]}
+
+
+def test_files_whose_rows_do_not_fit_the_header_are_refused_at_their_line(tmp_path):
     (tmp_path / "short.csv").write_text('reference,generated\nthe sound,the sound\n"unclosed,x\n')
     with pytest.raises(DataError, match=r"short.csv:3: 1 cell under a header of 2: an unclosed quote, or a short row"):
         read_table_file(tmp_path / "short.csv")

@@ -66,7 +66,7 @@ def read_generated_txt(path: Path, layout: str | None = None) -> GeneratedTexts:
     whose texts are all empty fits both), is refused, naming what to give. A record whose reference
     line is empty is kept in its place (the records follow ``test.index``) but not scored: its
     explanation is None and ``left_out`` counts it, as a table's row without a reference is."""
-    lines = _utf8_text(path).split("\n")
+    lines = _file_text(path).split("\n")
     if lines and lines[-1] == "":
         lines.pop()  # the newline that ends the file
     if not lines:
@@ -143,7 +143,7 @@ def _table_rows(path: Path) -> list[dict]:
     if suffix not in TABLE_SUFFIXES:
         raise DataError(f"a table is {', '.join(TABLE_SUFFIXES)} (or give PETER's or PEPLER's generated.txt)",
                         path=path)
-    text = _utf8_text(path)
+    text = _file_text(path)
     if suffix in (".csv", ".tsv"):
         return _csv_rows(text, "\t" if suffix == ".tsv" else ",", path)
     if text.lstrip().startswith("["):  # one JSON array of objects, read as review files' arrays are
@@ -187,11 +187,18 @@ def _csv_rows(text: str, delimiter: str, path: Path) -> list[dict]:
     return rows
 
 
-def _utf8_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")  # a byte-order mark is no part of the first name
-    except UnicodeDecodeError as exc:
-        raise DataError(f"not UTF-8 text (byte {exc.start:,}): write it as UTF-8", path=path) from None
+def _file_text(path: Path) -> str:
+    """The file's text as the review readers read theirs (:func:`~whyrec.data.readers.text_files.
+    open_text`): UTF-8 without a byte-order mark (no part of the first name), UTF-16 by its mark (a
+    spreadsheet's "Unicode text"), bytes that are not UTF-8 as Windows-1252, with a warning; a
+    gzip's too. Line ends are read as ``\n`` whatever the system that wrote them."""
+    from whyrec.data.readers.text_files import not_utf8_read, open_text, warn_not_utf8
+
+    before = not_utf8_read()
+    with open_text(path) as handle:
+        text = handle.read()
+    warn_not_utf8(path, not_utf8_read() - before)
+    return text
 
 
 def _present(value) -> bool:

@@ -144,6 +144,16 @@ def test_a_generated_txt_record_without_a_reference_is_counted_as_left_out(tmp_p
     assert json.loads(run_cli("score", str(generated), "--json").stdout)["files"][0]["records"] == 1
 
 
+def test_a_windows_1252_table_is_scored_with_one_warning_line(tmp_path):
+    table = tmp_path / "excel.csv"
+    table.write_bytes("reference,generated\ngreat café gift,great café gift\n".encode("cp1252"))
+    printed = run_cli("score", str(table))
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stderr.splitlines() == [f"warning: {table}: 2 byte sequences not UTF-8, read as Windows-1252 "
+                                           "(é, ’); if the file is in another encoding, convert it to UTF-8 first"]
+    assert "generated on 1 record: BLEU-1 100.00" in printed.stdout
+
+
 def test_record_files_are_paired_by_user_and_item_whatever_their_order(tmp_path):
     """``evaluate --records`` files name each record's user and item: a second file listing the
     same records in another order, and one the first lacks, is paired record for record."""

@@ -11,7 +11,7 @@ from typing import Optional
 import typer
 
 from whyrec.cli.common import app
-from whyrec.cli.inputs import chosen_split_dir, split_of
+from whyrec.cli.inputs import chosen_split_dir, split_of, warnings_as_lines
 from whyrec.cli.option_checks import refuse_unread_data_options
 from whyrec.cli.options import (ColumnMap, HistorySeed, HistorySplit, MaxRating, MinRating, ReaderFormat,
                                 SignificanceTrials)
@@ -67,8 +67,9 @@ def score(
     if any(txt) and (generated or reference != "reference"):
         raise ConfigError("--generated and --reference name a table's columns; a generated.txt has none")
     refuse_unread_data_options(context, "split", "seed", "format", "column", "min_rating", "max_rating")
-    read = [read_generated_txt(file, layout) if is_txt else read_table_file(file, generated, reference)
-            for file, is_txt in zip(files, txt)]  # every file read before the data is
+    with warnings_as_lines():  # a file not in UTF-8, read as Windows-1252
+        read = [read_generated_txt(file, layout) if is_txt else read_table_file(file, generated, reference)
+                for file, is_txt in zip(files, txt)]  # every file read before the data is
     feature_set = scale = judge = None
     if data is not None:
         from whyrec.data.features import split_features
