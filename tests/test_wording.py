@@ -84,3 +84,11 @@ def test_an_errors_column_list_is_cut_to_a_line():
     assert columns_shown(["x" * 100]) == f"['{'x' * 39}…']"  # a file that is not a table: its line as one name
     assert columns_shown([f"c{n}" for n in range(300)], most=3) == "['c0', 'c1', 'c2', …] (300 in all)"
     assert columns_shown([f"c{n}" for n in range(3)], most=3) == "['c0', 'c1', 'c2']"
+
+
+def test_the_unique_sentence_ratio_is_shown_with_the_count_it_stands_for():
+    from whyrec.wording import usr_text
+
+    assert usr_text(3 / 297, 297) == "USR 0.010 (3 distinct sentences)"
+    assert usr_text(1 / 237, 237) == "USR 0.004 (1 distinct sentence)"
+    assert usr_text(1.0, 2) == "USR 1.000 (2 distinct sentences)"

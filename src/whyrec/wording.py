@@ -10,6 +10,13 @@ def counted(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
+def usr_text(usr: float, records: int) -> str:
+    """``USR 0.010 (3 distinct sentences)``: the unique sentence ratio (distinct explanations over
+    the ``records`` explained) beside the count it stands for, which says more of a system that
+    writes one sentence for all than a ratio near zero."""
+    return f"USR {usr:.3f} ({counted(round(usr * records), 'distinct sentence')})"
+
+
 def listed(names: list[str]) -> str:
     """``a``, ``a or b``, ``a, b or c``: alternatives as a sentence names them."""
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"

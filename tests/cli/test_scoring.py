@@ -152,6 +152,7 @@ def test_a_windows_1252_table_is_scored_with_one_warning_line(tmp_path):
     assert printed.stderr.splitlines() == [f"warning: {table}: 2 byte sequences not UTF-8, read as Windows-1252 "
                                            "(é, ’); if the file is in another encoding, convert it to UTF-8 first"]
     assert "generated on 1 record: BLEU-1 100.00" in printed.stdout
+    assert "USR 1.000 (1 distinct sentence)" in printed.stdout
 
 
 def test_record_files_are_paired_by_user_and_item_whatever_their_order(tmp_path):

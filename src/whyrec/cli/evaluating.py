@@ -16,7 +16,7 @@ from whyrec.cli.options import (ByActivity, ColumnMap, DecodingSettings, MaxRati
                                 RelevantAt, ScoredMethod, SentenceEncoderName, SplitSeed, TopK)
 from whyrec.cli.output import console, note_random_sentence_words, status
 from whyrec.strict_json import strict_dumps
-from whyrec.wording import counted
+from whyrec.wording import counted, usr_text
 
 
 @app.command("evaluate")
@@ -172,7 +172,8 @@ def evaluate(
     for name, sc in report.get("explanations", {}).items():
         con.print(f"  {EXPLAINER_LABELS[name]} on {counted(report['explained_records'], 'record')} with a known user "
                   f"and item: BLEU-1 {sc['bleu1']:.2f}  BLEU-4 {sc['bleu4']:.2f}  ROUGE-1/2/L {sc['rouge1']:.2f}/"
-                  f"{sc['rouge2']:.2f}/{sc['rougeL']:.2f}  USR {sc['usr']:.3f}  {_feature_scores(sc)}  "
+                  f"{sc['rouge2']:.2f}/{sc['rougeL']:.2f}  {usr_text(sc['usr'], report['explained_records'])}  "
+                  f"{_feature_scores(sc)}  "
                   f"perplexity {sc['ppl']:.2f}  sentiment "
                   f"accuracy {sc['acc5']:.1f}% / {sc['acc3']:.1f}% (5 / 3 classes; one sentence for all would score "
                   f"{sc['base5']:.1f}% / {sc['base3']:.1f}%)"

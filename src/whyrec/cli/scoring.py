@@ -17,7 +17,7 @@ from whyrec.cli.options import (ColumnMap, HistorySeed, HistorySplit, MaxRating,
                                 SignificanceTrials)
 from whyrec.cli.output import console, status
 from whyrec.strict_json import strict_dumps
-from whyrec.wording import counted, shown
+from whyrec.wording import counted, shown, usr_text
 
 
 @app.command("score")
@@ -140,7 +140,8 @@ def _print_scores(report: dict, feature_set: int | None, with_features: bool) ->
               highlight=False)
     for name, sc in report["scores"].items():
         parts = [f"BLEU-1 {sc['bleu1']:.2f}", f"BLEU-4 {sc['bleu4']:.2f}",
-                 f"ROUGE-1/2/L {sc['rouge1']:.2f}/{sc['rouge2']:.2f}/{sc['rougeL']:.2f}", f"USR {sc['usr']:.3f}"]
+                 f"ROUGE-1/2/L {sc['rouge1']:.2f}/{sc['rouge2']:.2f}/{sc['rougeL']:.2f}",
+                 usr_text(sc["usr"], sc["count"])]
         if feature_set is None:
             parts.append("FMR, FCR, DIV n/a (give --data: the features they look for)")
         else:
