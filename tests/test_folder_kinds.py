@@ -54,6 +54,9 @@ def test_a_folder_where_another_kind_goes_is_told_where_it_goes(tmp_path):
                                              f"the data is in {f['data']}")
     assert misplaced(f["data"], "split") == f"; it is a data folder, which goes in --data; give one of its splits, " \
                                             f"as --split {f['data'] / '2'}"
+    (f["data"] / "10").mkdir()
+    (f["data"] / "10" / "train.index").write_text("0\n")
+    assert misplaced(f["data"], "split").endswith(f"--split {f['data'] / '2'}")  # in the order of their numbers
     assert misplaced(f["data"], "bundle").startswith("; it holds review data, which goes in --data")
     assert misplaced(f["results"], "bundle").endswith("experiment (results.json), not a bundle")
     assert misplaced(f["bundles"], "data") == "; it is a folder of whyrec bundles (gift-als), not review data"

@@ -18,7 +18,14 @@ def folder_kind(folder: Path) -> str:
     """``bundle`` (it holds bundle.json), ``checkpoint`` (``epoch-*/state.json``: ``train
     --checkpoint``), ``bundles`` (sub-folders that are bundles), ``split`` (train.index),
     ``data`` (a reviews file, or split sub-folders), ``results`` (an experiment's results.json), or
-    ``""`` for a folder of none of these (or no folder)."""
+    ``""`` for a folder of none of these (or no folder, or one that cannot be read)."""
+    try:
+        return _kind(folder)
+    except OSError:  # a folder without read permission: the error it is called for says enough
+        return ""
+
+
+def _kind(folder: Path) -> str:
     if not folder.is_dir():
         return ""
     if (folder / "bundle.json").is_file():
@@ -64,7 +71,8 @@ def misplaced(folder: Path, wanted: str) -> str:
     if kind == "data":
         if wanted == "bundle":
             return "; it holds review data, which goes in --data: train a bundle on it with `whyrec train`"
-        names = sorted(p.parent.name for p in folder.glob("*/train.index"))
+        names = sorted((p.parent.name for p in folder.glob("*/train.index")),
+                       key=lambda name: (not name.isdigit(), int(name) if name.isdigit() else 0, name))
         split = f"; give one of its splits, as --split {folder / names[0]}" if names else ""
         return f"; it is a data folder, which goes in --data{split}"
     return f"; it is the results folder of a whyrec experiment (results.json), not {_NOT[wanted]}"
