@@ -32,6 +32,9 @@ def test_a_rating_split_reads_as_one_line_with_counted_nouns():
                               "because": [{**account["because"][0], "contribution": -0.0049}]}, has_text=False)
     assert "-0.00" not in tiny and tiny.endswith("5★ (+0.00); your 1 other rating +0.00; rest +0.00")
     assert rating_split_text({**account, "rest": -0.006}, has_text=False).endswith("rest -0.01")
+    # an item without a title is named as an item: MovieLens' "22 1★" read as two ratings
+    untitled = {**account, "because": [{**account["because"][0], "item": "22", "title": None, "rating": 1.0}]}
+    assert "your ratings of item 22 1★ (+0.24); " in rating_split_text(untitled, has_text=False)
 
 
 def test_a_split_past_the_scale_names_the_clipped_rating_beside_the_score():

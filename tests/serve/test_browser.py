@@ -160,7 +160,7 @@ def test_page_shows_explanation_cards(server):
                      "because": [{"item": "i9", "title": None, "rating": 8, "contribution": 0.4}]}
             on_ten = page.evaluate("(s) => { const kept = state.bundle; state.bundle = {rating_scale: [1, 10]}; "
                                    "const html = whyRating(s); state.bundle = kept; return html; }", split)
-            assert "i9 8/10 +0.40" in on_ten and "★" not in on_ten  # the user's ratings on their own scale
+            assert "item i9 8/10 +0.40" in on_ten and "★" not in on_ten  # the user's ratings on their own scale
             no_bias = page.evaluate("(s) => whyRating(s)", {**split, "baseline_label": "mean rating"})
             assert ">mean rating 6.50 · " in no_bias  # PMF's baseline is the mean rating, not the item's
             tiny = page.evaluate("(s) => whyRating(s)", {**split, "rest": -0.001})

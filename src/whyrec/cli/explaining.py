@@ -359,7 +359,9 @@ def rating_split_text(account: dict, has_text: bool, predicted: float | None = N
     ``top`` (:func:`whyrec.wording.rating_text`)."""
     from whyrec.rating.attribution import BASELINE_LABELS  # imported when used: whyrec.rating loads torch
 
-    because = ", ".join(f"{shortened(b['title'] or b['item'])} {rating_text(b['rating'], top)} "
+    # an item without a title is named "item 22": MovieLens' bare numbers read as ratings ("22 1★")
+    because = ", ".join(f"{shortened(b['title']) if b['title'] else 'item ' + shortened(b['item'])} "
+                        f"{rating_text(b['rating'], top)} "
                         f"({b['contribution']:+z.2f})" for b in account["because"])
     n = account["n_other"]
     others = f"; your {counted(n, 'other rating')} {account['other_ratings']:+z.2f}" if n else ""

@@ -370,7 +370,8 @@ function whyRating(split, top = scaleTop(), predicted = null) {
     return `${shown >= 0 ? "+" : "−"}${Math.abs(shown).toFixed(2)}`;
   };
   const parts = split.because.map(
-    (b) => `${escapeHtml(b.title || b.item)} ${ratingText(b.rating, top)} ${signed(b.contribution)}`);
+    // an item without a title is named "item 22": MovieLens' bare numbers read as ratings ("22 1★")
+    (b) => `${b.title ? escapeHtml(b.title) : `item ${escapeHtml(b.item)}`} ${ratingText(b.rating, top)} ${signed(b.contribution)}`);
   if (split.n_other) parts.push(`${split.n_other} other rating${split.n_other === 1 ? "" : "s"} ${signed(split.other_ratings)}`);
   // named by the service, as the CLI names it (PMF's baseline is the mean rating: it has no item bias)
   const baseline = escapeHtml(split.baseline_label || "baseline");
