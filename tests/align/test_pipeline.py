@@ -105,8 +105,10 @@ def test_reward_encoders_and_what_cannot_be_aligned(setting):
     with pytest.raises(ConfigError, match="explanation generator"):
         pipeline.check_alignable(ContextAwareALS(factors=2).fit(split.train))
     mt = MultiTask(**{**TINY_MT, "variants": ("pair",)})
-    with pytest.raises(ConfigError, match="no 'user' decoder"):
+    with pytest.raises(ConfigError, match=r"^MT: no 'user' decoder was trained: this MT has pair only"):
         pipeline.check_alignable(mt, "user")
+    with pytest.raises(ConfigError, match=r"^MT: no variant 'pairs' \(did you mean 'pair'\?\)"):
+        pipeline.check_alignable(mt, "pairs")  # mistyped, not untrained
     pipeline.check_alignable(mt, None)  # no variant given: MT-P (`whyrec align` without --variant)
     # a system that never saw one user: that user's records are left out, the rest kept
     absent = split.train.users[0]

@@ -136,10 +136,7 @@ def check_alignable(system, variant: str | None = "pair") -> None:
     if isinstance(system, Peter) and variant not in (None, "pair"):
         raise ConfigError(f"PETER has a single explainer: a variant ('{variant}') chooses among MT's decoders")
     if isinstance(system, MultiTask):
-        variant = variant or "pair"  # None: the default decoder, MT-P
-        if not system.config.decoder or variant not in system.config.variants:
-            raise ConfigError(f"MT: no '{variant}' decoder to align (trained: {list(system.config.variants)}, "
-                              f"decoder={system.config.decoder})")
+        system.require_variant(variant or "pair")  # None: the default decoder, MT-P
     elif not isinstance(system, Peter):
         raise ConfigError(f"MMI aligns an explanation generator (MT or PETER), not '{type(system).__name__}'")
 

@@ -61,7 +61,7 @@ from whyrec.data.text import Vocabulary, tokenize
 from whyrec.devices import resolve_device
 from whyrec.distributed import Cluster, join, process_device
 from whyrec.divergence import divergence_named
-from whyrec.errors import DivergedError, WhyrecError, require_fitted
+from whyrec.errors import ConfigError, DivergedError, WhyrecError, require_fitted
 from whyrec.explain.decoding import Decoding, check_min_words, pairs_per_batch
 from whyrec.explain.embeddings import init_word_vectors
 from whyrec.explain.pair_draws import PairDraws, for_rows
@@ -602,16 +602,21 @@ class MultiTask:
 
     def decoder(self, variant: str) -> ContextGRUDecoder:
         """The trained GRU decoder of MT-U (``"user"``), MT-I (``"item"``) or MT-P (``"pair"``)."""
+        self.require_variant(variant)
+        return self.generator[f"decoder_{variant}"]
+
+    def require_variant(self, variant: str) -> None:
+        """Refuse (a :class:`~whyrec.errors.ConfigError`) a variant this MT has no decoder for: a
+        mistyped one (with the variant most like it), or one its settings did not train."""
         cfg = self.config
         if variant not in VARIANTS:
-            raise WhyrecError(f"MT: no variant '{variant}'{did_you_mean(str(variant), list(VARIANTS))}: "
+            raise ConfigError(f"MT: no variant '{variant}'{did_you_mean(str(variant), list(VARIANTS))}: "
                               f"give {listed(list(VARIANTS))}")
         if not cfg.decoder:
-            raise WhyrecError(f"MT: no '{variant}' decoder was trained: this MT has none (decoder=False)")
+            raise ConfigError(f"MT: no '{variant}' decoder was trained: this MT has none (decoder=False)")
         if variant not in cfg.variants:
-            raise WhyrecError(f"MT: no '{variant}' decoder was trained: this MT has {listed(list(cfg.variants))} "
+            raise ConfigError(f"MT: no '{variant}' decoder was trained: this MT has {listed(list(cfg.variants))} "
                               f"only (variants={list(cfg.variants)})")
-        return self.generator[f"decoder_{variant}"]
 
     def own_word_embeddings(self, variant: str) -> ContextGRUDecoder:
         """Give ``variant``'s decoder a copy of the word embeddings of its own, and return it.
