@@ -99,6 +99,7 @@ def test_a_folder_without_a_bundle_and_models_that_cannot_be_saved_are_named(tmp
     (tmp_path / "notes.txt").write_text("x")
     (tmp_path / "data" / "1").mkdir(parents=True)
     (tmp_path / "data" / "1" / "train.index").write_text("0\n")
+    (tmp_path / "data" / "shop.csv").write_text("user,item,rating,text\n")
     bundle = tmp_path / "all" / "gift-als"
     for given, told in ((bundle / "bundle.json", f": a file, and a bundle is a folder: give the bundle this file is "
                                                  f"in, {bundle}"),

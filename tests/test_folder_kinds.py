@@ -16,7 +16,8 @@ CSV = "user,item,rating,text\n" + "".join(f'{u},{i},{r},"{t}"\n' for u, i, r, t 
 
 def _folders(root: Path) -> dict[str, Path]:
     """One folder of each kind whyrec writes or reads, as it lays them out."""
-    made = {kind: root / kind for kind in ("bundle", "checkpoint", "bundles", "data", "split", "results", "other")}
+    made = {kind: root / kind for kind in ("bundle", "checkpoint", "bundles", "data", "split", "splits", "results",
+                                           "other")}
     (made["bundle"]).mkdir()
     (made["bundle"] / "bundle.json").write_text("{}")
     (made["bundle"] / "run.json").write_text("{}")
@@ -29,6 +30,8 @@ def _folders(root: Path) -> dict[str, Path]:
     for part, rows in (("train", "0 1 2 3"), ("validation", "4"), ("test", "5")):
         (made["split"] / f"{part}.index").write_text(rows + "\n")
     (made["data"] / "reviews.csv").write_text(CSV)
+    (made["splits"] / "1").mkdir(parents=True)  # as `whyrec data split --out` writes them, without the reviews
+    (made["splits"] / "1" / "train.index").write_text("0\n")
     made["results"].mkdir()
     for name in ("results.json", "results.csv", "run.json"):
         (made["results"] / name).write_text("{}")
@@ -40,7 +43,7 @@ def test_each_kind_of_folder_is_told_by_what_it_holds(tmp_path):
     folders = _folders(tmp_path)
     assert {kind: folder_kind(path) for kind, path in folders.items()} == {
         "bundle": "bundle", "checkpoint": "checkpoint", "bundles": "bundles", "data": "data", "split": "split",
-        "results": "results", "other": ""}
+        "splits": "splits", "results": "results", "other": ""}
     assert folder_kind(tmp_path / "absent") == folder_kind(folders["data"] / "reviews.csv") == ""
 
 
@@ -58,6 +61,9 @@ def test_a_folder_where_another_kind_goes_is_told_where_it_goes(tmp_path):
     (f["data"] / "10" / "train.index").write_text("0\n")
     assert misplaced(f["data"], "split").endswith(f"--split {f['data'] / '2'}")  # in the order of their numbers
     assert misplaced(f["data"], "bundle").startswith("; it holds review data, which goes in --data")
+    # a folder of splits alone (`data split --out`) is not called data
+    assert misplaced(f["splits"], "split") == misplaced(f["splits"], "data") == \
+        f"; it holds splits, each of which goes in --split: give one, as --split {f['splits'] / '1'}"
     assert misplaced(f["results"], "bundle").endswith("experiment (results.json), not a bundle")
     assert misplaced(f["bundles"], "data") == "; it is a folder of whyrec bundles (gift-als), not review data"
     assert misplaced(f["checkpoint"], "split") == "; it is a training checkpoint (`whyrec train --checkpoint`), not a split"

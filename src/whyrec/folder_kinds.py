@@ -17,7 +17,8 @@ _NOT = {"bundle": "a bundle", "data": "review data", "split": "a split"}
 def folder_kind(folder: Path) -> str:
     """``bundle`` (it holds bundle.json), ``checkpoint`` (``epoch-*/state.json``: ``train
     --checkpoint``), ``bundles`` (sub-folders that are bundles), ``split`` (train.index),
-    ``data`` (a reviews file, or split sub-folders), ``results`` (an experiment's results.json), or
+    ``data`` (a reviews file, or split sub-folders beside a file), ``splits`` (split sub-folders
+    alone, as ``data split --out`` writes them), ``results`` (an experiment's results.json), or
     ``""`` for a folder of none of these (or no folder, or one that cannot be read)."""
     try:
         return _kind(folder)
@@ -36,8 +37,10 @@ def _kind(folder: Path) -> str:
         return "bundles"
     if (folder / "train.index").is_file():
         return "split"
-    if any(folder.glob("reviews.*")) or any(folder.glob("*/train.index")):
+    if any(folder.glob("reviews.*")):
         return "data"
+    if any(folder.glob("*/train.index")):  # a dataset's folder holds its reviews beside its splits
+        return "data" if any(p.is_file() and not p.name.startswith(".") for p in folder.iterdir()) else "splits"
     if (folder / "results.json").is_file():
         return "results"
     return ""
@@ -68,11 +71,19 @@ def misplaced(folder: Path, wanted: str) -> str:
         parent = folder.resolve().parent
         data = f"; the data is in {folder.parent}" if wanted == "data" and folder_kind(parent) == "data" else ""
         return f"; it is a split (train/validation/test.index), which goes in --split{data}"
+    if kind == "splits":
+        return f"; it holds splits, each of which goes in --split: give one, as --split {_first_split(folder)}"
     if kind == "data":
         if wanted == "bundle":
             return "; it holds review data, which goes in --data: train a bundle on it with `whyrec train`"
-        names = sorted((p.parent.name for p in folder.glob("*/train.index")),
-                       key=lambda name: (not name.isdigit(), int(name) if name.isdigit() else 0, name))
-        split = f"; give one of its splits, as --split {folder / names[0]}" if names else ""
+        first = _first_split(folder)
+        split = f"; give one of its splits, as --split {first}" if first else ""
         return f"; it is a data folder, which goes in --data{split}"
     return f"; it is the results folder of a whyrec experiment (results.json), not {_NOT[wanted]}"
+
+
+def _first_split(folder: Path) -> Path | None:
+    """The first of the split folders in ``folder``, in the order of their numbers (2 before 10)."""
+    names = sorted((p.parent.name for p in folder.glob("*/train.index")),
+                   key=lambda name: (not name.isdigit(), int(name) if name.isdigit() else 0, name))
+    return folder / names[0] if names else None
