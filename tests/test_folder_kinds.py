@@ -66,7 +66,8 @@ def test_a_folder_where_another_kind_goes_is_told_where_it_goes(tmp_path):
         f"; it holds splits, each of which goes in --split: give one, as --split {f['splits'] / '1'}"
     assert misplaced(f["results"], "bundle").endswith("experiment (results.json), not a bundle")
     assert misplaced(f["bundles"], "data") == "; it is a folder of whyrec bundles (gift-als), not review data"
-    assert misplaced(f["checkpoint"], "split") == "; it is a training checkpoint (`whyrec train --checkpoint`), not a split"
+    assert misplaced(f["checkpoint"], "split") == \
+        "; it is a training checkpoint (`whyrec train --checkpoint`), not a split"
 
 
 def test_the_readers_refuse_a_misplaced_folder_with_where_it_goes_and_read_a_data_folder_as_before(tmp_path):
