@@ -61,7 +61,8 @@ def test_a_folder_where_another_kind_goes_is_told_where_it_goes(tmp_path):
     (f["data"] / "10" / "train.index").write_text("0\n")
     assert misplaced(f["data"], "split").endswith(f"--split {f['data'] / '2'}")  # in the order of their numbers
     assert misplaced(f["data"], "bundle").startswith("; it holds review data, which goes in --data")
-    # a folder of splits alone (`data split --out`) is not called data
+    # a folder of splits alone (`data split --out`) is not called data, even with a note beside them
+    (f["splits"] / "README.md").write_text("split by time")
     assert misplaced(f["splits"], "split") == misplaced(f["splits"], "data") == \
         f"; it holds splits, each of which goes in --split: give one, as --split {f['splits'] / '1'}"
     assert misplaced(f["results"], "bundle").endswith("experiment (results.json), not a bundle")

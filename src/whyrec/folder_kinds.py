@@ -12,14 +12,18 @@ from __future__ import annotations
 from pathlib import Path
 
 _NOT = {"bundle": "a bundle", "data": "review data", "split": "a split"}
+# the names a review file may end with (a data folder's one file of reviews is found by them)
+REVIEW_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".json.gz", ".csv", ".csv.gz", ".tsv", ".tsv.gz", ".parquet", ".ss",
+                   ".pickle")
 
 
 def folder_kind(folder: Path) -> str:
     """``bundle`` (it holds bundle.json), ``checkpoint`` (``epoch-*/state.json``: ``train
     --checkpoint``), ``bundles`` (sub-folders that are bundles), ``split`` (train.index),
-    ``data`` (a reviews file, or split sub-folders beside a file), ``splits`` (split sub-folders
-    alone, as ``data split --out`` writes them), ``results`` (an experiment's results.json), or
-    ``""`` for a folder of none of these (or no folder, or one that cannot be read)."""
+    ``data`` (a reviews file, or split sub-folders beside a file of review data's suffixes),
+    ``splits`` (split sub-folders alone, as ``data split --out`` writes them), ``results`` (an
+    experiment's results.json), or ``""`` for a folder of none of these (or no folder, or one that
+    cannot be read)."""
     try:
         return _kind(folder)
     except OSError:  # a folder without read permission: the error it is called for says enough
@@ -40,7 +44,8 @@ def _kind(folder: Path) -> str:
     if any(folder.glob("reviews.*")):
         return "data"
     if any(folder.glob("*/train.index")):  # a dataset's folder holds its reviews beside its splits
-        return "data" if any(p.is_file() and not p.name.startswith(".") for p in folder.iterdir()) else "splits"
+        reviews = any(p.is_file() and p.name.lower().endswith(REVIEW_SUFFIXES) for p in folder.iterdir())
+        return "data" if reviews else "splits"
     if (folder / "results.json").is_file():
         return "results"
     return ""

@@ -19,15 +19,13 @@ from whyrec.data.readers.json_reviews import read_amazon_json
 from whyrec.data.readers.tables import csv_separator, read_csv, read_parquet, table_columns, table_records
 from whyrec.data.readers.text_files import head_bytes, peek_text
 from whyrec.errors import DataError, DataWarning
-from whyrec.folder_kinds import misplaced
+from whyrec.folder_kinds import REVIEW_SUFFIXES, misplaced
 from whyrec.wording import did_you_mean
 
 FORMATS = ("amazon-json", "yelp-json", "yelp-ss", "csv", "tsv", "tsv-unquoted", "parquet", "peter-pickle",
            "movielens-dat")
 
 
-REVIEW_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".json.gz", ".csv", ".csv.gz", ".tsv", ".tsv.gz", ".parquet", ".ss",
-                   ".pickle")
 
 
 def reviews_in(folder: Path) -> Path:
