@@ -813,3 +813,15 @@ def test_asking_a_rating_model_what_it_explains_imports_no_system():
             "print(sorted(m for m in sys.modules if m.startswith('whyrec.systems.')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_an_unfitted_system_shows_the_call_that_makes_it():
+    from whyrec.explanations import system_repr
+    from whyrec.systems.mt import MultiTask
+    from whyrec.systems.peter import Peter
+
+    assert repr(MultiTask()) == "MultiTask()"
+    assert repr(MultiTask(epochs=2, variants=["pair"])) == "MultiTask(variants=('pair',), epochs=2)"
+    assert repr(Peter(use_feature=True, lr=0.5)) == "Peter(use_feature=True, lr=0.5)"
+    assert eval(repr(Peter(emsize=64, heads=4)), {"Peter": Peter}).config == Peter(emsize=64, heads=4).config
+    assert system_repr(Peter(), fitted=False) == "Peter()"

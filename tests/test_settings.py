@@ -7,8 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from whyrec.errors import ConfigError
-from whyrec.settings import (above, at_least, changed_settings, check_settings, config_from_dict, each, fraction,
-                             one_of, system_repr)
+from whyrec.settings import above, at_least, changed_settings, check_settings, config_from_dict, each, fraction, one_of
 
 
 @dataclass
@@ -106,14 +105,3 @@ def test_a_setting_given_twice_is_refused_not_overwritten():
 def test_a_config_shows_only_the_settings_that_differ_from_the_defaults():
     assert changed_settings(Toy()) == {}
     assert changed_settings(Toy(rate=0.5, sizes=[1, 2], mode="b")) == {"rate": 0.5, "mode": "b"}  # [1, 2] is (1, 2)
-
-
-def test_an_unfitted_system_shows_the_call_that_makes_it():
-    from whyrec.systems.mt import MultiTask
-    from whyrec.systems.peter import Peter
-
-    assert repr(MultiTask()) == "MultiTask()"
-    assert repr(MultiTask(epochs=2, variants=["pair"])) == "MultiTask(variants=('pair',), epochs=2)"
-    assert repr(Peter(use_feature=True, lr=0.5)) == "Peter(use_feature=True, lr=0.5)"
-    assert eval(repr(Peter(emsize=64, heads=4)), {"Peter": Peter}).config == Peter(emsize=64, heads=4).config
-    assert system_repr(Peter(), fitted=False) == "Peter()"

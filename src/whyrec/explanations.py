@@ -26,7 +26,8 @@ from whyrec.data.text import clean_html, readable
 from whyrec.errors import ConfigError, UnknownIdError, WhyrecError
 from whyrec.explain.decoding import Decoding, check_min_words
 from whyrec.ids import paired_ids
-from whyrec.wording import did_you_mean
+from whyrec.settings import changed_settings
+from whyrec.wording import counted, did_you_mean
 
 EXPLAINER_LABELS = {"user": "MT-U", "item": "MT-I", "pair": "MT-P", "peter": "PETER", "peter+": "PETER+"}
 
@@ -55,6 +56,23 @@ def system_label(model) -> str:
     what an MT or PETER system's ``name`` holds ("MT (amazon-gift-cards)"); a rating model's
     own name ("context-als")."""
     return f"{explaining_kind(model)} ({model.name})" if explainers_of(model) else model.name
+
+
+def system_repr(system, fitted: bool) -> str:
+    """How an explanation system (MT, PETER) shows itself in a notebook: its constructor call with
+    the settings that differ from the defaults (``Peter(use_feature=True, epochs=2)``) while
+    unfitted; once fitted (or loaded), in angle brackets with what it was fitted on:
+    ``<Peter(use_feature=True), fitted on 'amazon-gift-cards': 457 users, 134 items, …>``."""
+    settings = ", ".join(f"{k}={v!r}" for k, v in changed_settings(system.config).items())
+    call = f"{type(system).__name__}({settings})"
+    if not fitted:
+        return call
+    parts = [counted(len(system.user_map), "user"), counted(len(system.item_map), "item"),
+             counted(len(system.train_ratings), "rating"), f"a vocabulary of {counted(len(system.vocab), 'word')}",
+             f"{counted(len(system.history), 'epoch')} trained"]
+    if runs := len(system.alignments):
+        parts.append("aligned by MMI " + ("once" if runs == 1 else f"{runs} times"))
+    return f"<{call}, fitted on {system.name!r}: {', '.join(parts)}>"
 
 
 def explaining_kind(model) -> str:

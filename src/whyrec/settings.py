@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from whyrec.errors import ConfigError
-from whyrec.wording import counted, did_you_mean, unknown_names
+from whyrec.wording import did_you_mean, unknown_names
 
 
 @dataclass(frozen=True)
@@ -238,20 +238,3 @@ def changed_settings(config) -> dict:
         if value != default:
             changed[f.name] = value
     return changed
-
-
-def system_repr(system, fitted: bool) -> str:
-    """How an explanation system (MT, PETER) shows itself in a notebook: its constructor call with
-    the settings that differ from the defaults (``Peter(use_feature=True, epochs=2)``) while
-    unfitted; once fitted (or loaded), in angle brackets with what it was fitted on:
-    ``<Peter(use_feature=True), fitted on 'amazon-gift-cards': 457 users, 134 items, …>``."""
-    settings = ", ".join(f"{k}={v!r}" for k, v in changed_settings(system.config).items())
-    call = f"{type(system).__name__}({settings})"
-    if not fitted:
-        return call
-    parts = [counted(len(system.user_map), "user"), counted(len(system.item_map), "item"),
-             counted(len(system.train_ratings), "rating"), f"a vocabulary of {counted(len(system.vocab), 'word')}",
-             f"{counted(len(system.history), 'epoch')} trained"]
-    if runs := len(system.alignments):
-        parts.append("aligned by MMI " + ("once" if runs == 1 else f"{runs} times"))
-    return f"<{call}, fitted on {system.name!r}: {', '.join(parts)}>"

@@ -191,14 +191,11 @@ def _file_text(path: Path) -> str:
     """The file's text as the review readers read theirs (:func:`~whyrec.data.readers.text_files.
     open_text`): UTF-8 without a byte-order mark (no part of the first name), UTF-16 by its mark (a
     spreadsheet's "Unicode text"), bytes that are not UTF-8 as Windows-1252, with a warning; a
-    gzip's too. Line ends are read as ``\n`` whatever the system that wrote them."""
-    from whyrec.data.readers.text_files import not_utf8_read, open_text, warn_not_utf8
+    gzip's too. Line ends are read as line feeds, whatever the system that wrote them."""
+    from whyrec.data.readers.text_files import reading_text
 
-    before = not_utf8_read()
-    with open_text(path) as handle:
-        text = handle.read()
-    warn_not_utf8(path, not_utf8_read() - before)
-    return text
+    with reading_text(path) as handle:
+        return handle.read()
 
 
 def _present(value) -> bool:

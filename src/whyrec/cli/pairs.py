@@ -233,7 +233,7 @@ def _raw_id_rows(path: Path, kind: str, ids: tuple[str, ...]) -> Iterator[tuple[
     export too, with a warning for the latter: :func:`whyrec.data.readers.text_files.open_text`);
     one JSON array of rows (on one line or pretty-printed) each at its line, as a review file's."""
     from whyrec.data.readers.json_reviews import json_array_objects
-    from whyrec.data.readers.text_files import not_utf8_read, open_text, peek_text, warn_not_utf8
+    from whyrec.data.readers.text_files import peek_text, reading_text
 
     if kind == "Parquet":
         yield from _parquet_id_rows(path, ids)
@@ -242,10 +242,8 @@ def _raw_id_rows(path: Path, kind: str, ids: tuple[str, ...]) -> Iterator[tuple[
         for at, obj in json_array_objects(path):  # (which says itself what was not UTF-8)
             yield from ((at, _id_object(pair, ids)) for pair in _recommended_pairs(obj, ids, path, at))
         return
-    before = not_utf8_read()
-    with open_text(path, newline="") as handle:
+    with reading_text(path, newline="") as handle:
         yield from _json_id_rows(handle, path, ids) if kind == "JSON lines" else _csv_id_rows(handle, path, ids)
-    warn_not_utf8(path, not_utf8_read() - before)
 
 
 def _pairs_file_kind(path: Path) -> str:

@@ -67,12 +67,11 @@ from whyrec.explain.embeddings import init_word_vectors
 from whyrec.explain.pair_draws import PairDraws, for_rows
 from whyrec.explain.seq2seq import ContextGRUDecoder, ReviewDocumentEncoder, beam_search, sample
 from whyrec.explain.targets import explanation_targets, pad_batch, teacher_forcing_batch
-from whyrec.explanations import EXPLAINER_LABELS
+from whyrec.explanations import EXPLAINER_LABELS, system_repr
 from whyrec.ids import IdMap, paired_ids
 from whyrec.kept_epochs import kept_part
 from whyrec.rating.als import ContextAwareALS, TextPriors
 from whyrec.rating.base import validation_rmse
-from whyrec.settings import system_repr
 from whyrec.systems.mt_checkpoint import TrainingState, resume_training_state, save_training_state
 from whyrec.systems.mt_config import VARIANTS, MTConfig
 from whyrec.wording import did_you_mean, listed

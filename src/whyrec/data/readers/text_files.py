@@ -9,6 +9,7 @@ import gzip
 import threading
 import warnings
 import zlib
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Iterator
 
@@ -94,6 +95,17 @@ def warn_not_utf8(path: Path | str, count: int) -> None:
         warnings.warn(DataWarning(f"{path}: {counted(count, 'byte sequence')} not UTF-8, read as Windows-1252 "
                                   "(é, ’); if the file is in another encoding, convert it to UTF-8 first"),
                       stacklevel=3)
+
+
+@contextmanager
+def reading_text(path: Path, newline: str | None = None) -> Iterator[IO[str]]:
+    """:func:`open_text` for a ``with`` block, and once the block has read what it wanted the
+    warning of how many byte sequences of it were not UTF-8 (:func:`warn_not_utf8`): what a reader
+    of a whole file (a pairs file, a table of explanations) wants."""
+    before = not_utf8_read()
+    with open_text(path, newline) as handle:
+        yield handle
+    warn_not_utf8(path, not_utf8_read() - before)
 
 
 def iter_lines(path: Path, report: ValidationReport | None = None) -> Iterator[tuple[int, str]]:
