@@ -107,6 +107,38 @@ def test_mmi_fine_tuning_runs_alternates_and_keeps_the_best_state(planted, encod
     assert len(explainer.explain(split.test.users[:3], split.test.items[:3])) == 3
 
 
+def test_a_fit_from_a_script_records_the_alignment_on_the_system_it_tuned(planted, encoder, tmp_path):
+    """An MT aligned by the README's own MMI steps (not ``whyrec align``) had saved a bundle that
+    ``whyrec show`` and the service called never aligned: only the pipeline recorded alignments."""
+    from whyrec.bundle import describe_bundle
+
+    split = ratio_split(planted, seed=0)
+    mt = MultiTask(epochs=1, **TINY_MT).fit(split.train, split.valid)
+    small = MMIConfig(samples=2, epochs=2, batch_size=32, mine_hidden=8, mine_pretrain_epochs=1,
+                      max_batches_per_epoch=2)
+    train = _data(split.train, mt.predict_corpus(split.train))
+    by_hand = GRUExplainer(mt.decoder("user"), mt.vocab, lambda u, i: mt._contexts_for("user", u, i).detach(), 9)
+    MMITrainer(by_hand, encoder, small).fit(train)  # a decoder taken out by hand: no system to tell
+    assert mt.alignments == []
+    trainer = MMITrainer(GRUExplainer.from_mt(mt, "item", rating_input=True), encoder, small)
+    trainer.pretrain(list(split.train.texts), train)
+    trainer.fit(train)
+    assert len(mt.alignments) == 1
+    run = mt.alignments[0]
+    assert {k: run[k] for k in ("method", "target", "variant", "rating_input", "data", "train_records",
+                                "epochs_run", "kept_epoch", "rating_reward_encoder")} == {
+        "method": "MMI", "target": "rating", "variant": "item", "rating_input": True, "data": None,
+        "train_records": len(train), "epochs_run": 2, "kept_epoch": trainer.selection["kept_epoch"],
+        "rating_reward_encoder": {"kind": "generic"}}
+    assert run["settings"]["samples"] == 2
+    # a second fit is a second alignment; its explainer uses the rating input the first one left
+    MMITrainer(GRUExplainer.from_mt(mt, "item"), encoder, small).fit(train, data_name="planted/train")
+    assert [(r["data"], r["rating_input"]) for r in mt.alignments] == [(None, True), ("planted/train", True)]
+    assert "aligned by MMI 2 times" in repr(mt)
+    mt.save(tmp_path / "aligned")
+    assert describe_bundle(tmp_path / "aligned")["alignments"] == mt.alignments
+
+
 def test_a_reward_or_loss_that_is_not_finite_stops_mmi_before_the_explainer_changes(planted, encoder):
     """NaN rewards from a diverged estimator used to be stepped into the explainer."""
     from whyrec.errors import DivergedError

@@ -334,6 +334,7 @@ def test_explainer_interface_and_mmi_keep_the_backbone_loss(trained, planted):
     from whyrec.systems.peter import PeterExplainer
 
     split, features = planted
+    trained = copy.deepcopy(trained)  # MMI tunes it in place, and records that it did: other tests share it
     explainer = PeterExplainer(trained)
     users, items = list(split.train.users[:5]), list(split.train.items[:5])
     ctx = explainer.repeat(explainer.contexts(users, items, ["strap"] * 5), 2)
@@ -358,6 +359,9 @@ def test_explainer_interface_and_mmi_keep_the_backbone_loss(trained, planted):
     mmi.pretrain(list(split.train.texts), data)
     mmi.fit(data, data)
     assert [h["phase"] for h in mmi.history] == ["generator", "estimator"]
+    # what MMI did is kept with the PETER it tuned, as after `whyrec align`
+    assert len(trained.alignments) == 1
+    assert trained.alignments[-1]["variant"] is None and trained.alignments[-1]["train_records"] == len(data)
     assert np.isfinite(trained.predict_corpus(split.test)).all() and len(before) == len(split.test)
 
 

@@ -42,6 +42,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from whyrec.align.alignment_records import alignment_record
 from whyrec.align.dwa import DynamicWeightAverage
 from whyrec.align.mine import MINE, MINEConfig, one_hot_ratings
 from whyrec.divergence import divergence_named
@@ -322,9 +323,13 @@ class MMITrainer:
         return mi[self.config.target]
 
     # --- the loop ----------------------------------------------------------------------------------------
-    def fit(self, train: MMIData, valid: MMIData | None = None, log=None, on_step=None) -> "MMITrainer":
+    def fit(self, train: MMIData, valid: MMIData | None = None, log=None, on_step=None,
+            data_name: str | None = None) -> "MMITrainer":
         """Alternate generator and estimator epochs; keep the best generator state (see ``selection``).
-        ``log(record)`` after each epoch; ``on_step(epoch, what)`` as its work goes (``generator batch 3/50``)."""
+        ``log(record)`` after each epoch; ``on_step(epoch, what)`` as its work goes (``generator batch 3/50``).
+        An explainer of a system (``explainer.system``: an MT's or PETER's) has what was done
+        appended to that system's ``alignments``, with ``data_name`` as the data's name, so that
+        its bundle and ``whyrec show`` tell it was aligned."""
         on_step = on_step or (lambda epoch, what: None)
         if len(train) < 2:
             raise ConfigError(f"MMI: at least 2 training records are needed, got {len(train)}")
@@ -383,4 +388,7 @@ class MMITrainer:
         self.selection = {"rule": self.config.selection, "epochs": [c[0] for c in candidates], "scores": scores,
                           "running_scores": running, "kept_epoch": candidates[kept][0]}
         self.best_valid_score = scores[kept]
+        system = getattr(self.explainer, "system", None)
+        if isinstance(getattr(system, "alignments", None), list):
+            system.alignments.append(alignment_record(self, len(train), data_name))
         return self

@@ -17,8 +17,6 @@ the aligned explainer with it.
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict
 from typing import Callable
 
 import numpy as np
@@ -31,7 +29,6 @@ from whyrec.errors import ConfigError
 from whyrec.explain.interface import GRUExplainer
 from whyrec.explain.sentence import RatingTunedEncoder
 from whyrec.explain.targets import explanation_targets
-from whyrec.strict_json import strict_dumps
 
 
 def feature_words(part: Corpus, features: pd.DataFrame | None) -> list[str]:
@@ -192,37 +189,7 @@ def align(system, train: Corpus, valid: Corpus | None, features: pd.DataFrame | 
                        data.features)
     trainer.pretrain([train.texts[k] for k in keep], observed)
     held_out = mmi_data(system, valid, features, max_words, with_feature) if valid is not None and len(valid) else None
+    # the fit appends what it did to system.alignments (whyrec.align.alignment_records)
     trainer.fit(data, held_out if held_out is not None and len(held_out) >= 2 else None, log=log,
-                on_step=on_step)
-    from whyrec.systems.mt import MultiTask
-
-    mt = isinstance(system, MultiTask)
-    system.alignments.append(alignment_record(trainer, train, len(data), variant if mt else None, rating_input))
+                on_step=on_step, data_name=train.name)
     return trainer
-
-
-def rating_reward_encoder(trainer: MMITrainer) -> dict | None:
-    """What read the rating reward: ``{"kind": "rating-tuned", ...its settings}``, ``{"kind":
-    "generic"}``, or None when the target reads no rating reward."""
-    if trainer.config.target == "feature":
-        return None
-    encoder = trainer.encoders["rating"]
-    if not isinstance(encoder, RatingTunedEncoder):
-        return {"kind": "generic"}
-    return {"kind": "rating-tuned", "members": len(encoder.members), "hidden": encoder.hidden,
-            "epochs": encoder.epochs, "seed": encoder.seed, "balanced": encoder.balanced}
-
-
-def alignment_record(trainer: MMITrainer, train: Corpus, records: int, variant: str | None,
-                     rating_input: bool) -> dict:
-    """What one MMI run did, as the system's bundle keeps it (``alignments``): the target, the
-    decoder (MT), the data and its size, every setting, and the epochs run and kept."""
-    from whyrec import __version__
-
-    selection = getattr(trainer, "selection", None) or {}
-    return json.loads(strict_dumps({
-        "method": "MMI", "target": trainer.config.target, "variant": variant, "rating_input": bool(rating_input),
-        "data": train.name, "train_records": int(records), "epochs_run": len(trainer.history),
-        "kept_epoch": selection.get("kept_epoch"), "settings": asdict(trainer.config),
-        "rating_reward_encoder": rating_reward_encoder(trainer),
-        "whyrec_version": __version__}))  # plain JSON values, as the bundle header writes them

@@ -95,7 +95,12 @@ class GRUExplainer:
     """A :class:`ContextGRUDecoder` with a context function, seen through the explainer interface.
 
     With ``rating_input`` (a :class:`RatingInput`) and ``rating_fn`` ((users, items) → predicted
-    ratings), the context is shifted by the predicted rating's class."""
+    ratings), the context is shifted by the predicted rating's class. ``system`` and ``variant``
+    name the MT whose decoder it is (set by :meth:`from_mt`): an MMI fit records what it did
+    in that system's ``alignments``."""
+
+    system = None  # the MultiTask whose decoder this is (None: a decoder built by hand)
+    variant: str | None = None  # which of its decoders: "user", "item" or "pair"
 
     def __init__(self, decoder: ContextGRUDecoder, vocab, context_fn, max_len: int,
                  generator: torch.Generator | None = None, rating_input: RatingInput | None = None,
@@ -119,8 +124,11 @@ class GRUExplainer:
         if rating_input and variant not in mt.rating_inputs:
             mt.rating_inputs[variant] = RatingInput(decoder.context_dim).to(decoder.out_bias.device)
         adapter = mt.rating_inputs[variant] if variant in mt.rating_inputs else None
-        return cls(decoder, mt.vocab, lambda users, items: mt._contexts_for(variant, users, items).detach(),
-                   mt.config.max_words + 1, rating_input=adapter, rating_fn=mt.predict if adapter is not None else None)
+        explainer = cls(decoder, mt.vocab, lambda users, items: mt._contexts_for(variant, users, items).detach(),
+                        mt.config.max_words + 1, rating_input=adapter,
+                        rating_fn=mt.predict if adapter is not None else None)
+        explainer.system, explainer.variant = mt, variant
+        return explainer
 
     def contexts(self, users, items, features=None) -> torch.Tensor:
         users, items = list(users), list(items)

@@ -541,6 +541,13 @@ class PeterExplainer:
         if rating_input and peter.rating_input is None:
             peter.rating_input = RatingInput(peter.config.emsize).to(peter.config.device)
 
+    variant = None  # PETER has a single explainer
+
+    @property
+    def system(self) -> Peter:
+        """The PETER whose explainer this is: an MMI fit records what it did in its ``alignments``."""
+        return self.peter
+
     @property
     def rating_input(self) -> RatingInput | None:
         return self.peter.rating_input
