@@ -87,8 +87,15 @@ def test_predict_before_fit_and_bad_params():
         make_model("svd++")
     with pytest.raises(ConfigError, match=r"unknown rating model 'pfm' \(did you mean 'pmf'\?\); known: "):
         make_model("pfm")
-    with pytest.raises(ConfigError):
+    # each refusal names the setting and the value it got (it had been "factors and iterations must be positive")
+    with pytest.raises(ConfigError, match=r"^context-als: lambda_u must be greater than 0, got 0\.0$"):
         make_model("context-als", lambda_u=0)
+    with pytest.raises(ConfigError, match="^context-als: iterations must be at least 1, got 0$"):
+        make_model("context-als", iterations=0)
+    with pytest.raises(ConfigError, match="^pmf: factors must be at least 1, got 0$"):
+        make_model("pmf", factors=0)
+    with pytest.raises(ConfigError, match="^biased-mf: batch_size must be at least 1, got 0$"):
+        make_model("biased-mf", batch_size=0)
     with pytest.raises(ConfigError, match="pmf: factors must be a whole number, got 'x'"):
         make_model("pmf", factors="x")
     with pytest.raises(ConfigError, match="context-als: use_biases must be true or false, got 1"):
@@ -97,17 +104,18 @@ def test_predict_before_fit_and_bad_params():
     # settings that train nothing or diverge (biased-mf took lr=0 and reg=-1 and "trained")
     for name, bad, says in (("biased-mf", {"lr": 0}, "lr must be greater than 0"),
                             ("biased-mf", {"lr": float("nan")}, "lr must be a finite number"),
-                            ("biased-mf", {"reg": -1}, "reg, init_std and patience must be at least 0"),
+                            ("biased-mf", {"reg": -1}, "reg must be at least 0, got -1"),
+                            ("biased-mf", {"patience": -1}, "patience must be at least 0, got -1"),
                             ("context-als", {"lambda_v": float("inf")}, "lambda_v must be a finite number"),
                             ("pmf", {"init_std": -0.1}, "init_std must be at least 0"),
-                            ("bias-baseline", {"reg_item": -2}, "regularisation must be non-negative"),
+                            ("bias-baseline", {"reg_item": -2}, "reg_item must be at least 0, got -2"),
                             ("bias-baseline", {"iterations": 0}, "iterations must be at least 1")):
         with pytest.raises(ConfigError, match=f"{name}: {says}"):
             make_model(name, **bad)
     for cls, bad in ((RATING_MODELS["context-als"], {"lambda_v": float("nan")}),  # built directly: no type check
                      (RATING_MODELS["biased-mf"], {"reg": float("nan")}),
                      (RATING_MODELS["bias-baseline"], {"reg_user": float("nan")})):
-        with pytest.raises(ValueError, match="regularisation|reg"):
+        with pytest.raises(ValueError, match=f"^{next(iter(bad))} must be .*, got nan$"):
             cls(**bad)
 
 

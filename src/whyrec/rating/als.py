@@ -40,6 +40,7 @@ from whyrec.devices import resolve_device
 from whyrec.errors import ConfigError
 from whyrec.ids import IdMap
 from whyrec.rating.base import RatingModel, register, validation_rmse
+from whyrec.settings import above, at_least, check_values
 
 
 @dataclass
@@ -119,12 +120,10 @@ class ContextAwareALS(RatingModel):
                  iterations: int = 15, use_biases: bool = True, center: bool = True, weighted_reg: bool = False,
                  init_std: float = 0.1, seed: int = 0, device: str = "cpu") -> None:
         super().__init__()
-        if factors < 1 or iterations < 1:
-            raise ValueError("factors and iterations must be positive")
-        if not all(w > 0 for w in (lambda_u, lambda_v, lambda_bias)):  # written so that NaN fails too
-            raise ValueError("regularisation weights must be positive (the solves need them)")
-        if not init_std >= 0:
-            raise ValueError(f"init_std must be at least 0, got {init_std}")
+        # the regularisation weights must be positive for the solves; the rules fail on NaN too
+        check_values({"factors": (factors, at_least(1)), "iterations": (iterations, at_least(1)),
+                      "lambda_u": (lambda_u, above(0)), "lambda_v": (lambda_v, above(0)),
+                      "lambda_bias": (lambda_bias, above(0)), "init_std": (init_std, at_least(0))})
         self.factors, self.lambda_u, self.lambda_v, self.lambda_bias = int(factors), float(lambda_u), float(lambda_v), float(lambda_bias)
         self.iterations, self.use_biases, self.center = int(iterations), bool(use_biases), bool(center)
         self.weighted_reg, self.init_std, self.seed, self.device = bool(weighted_reg), float(init_std), int(seed), str(device)

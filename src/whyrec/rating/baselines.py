@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from whyrec.rating.base import RatingModel, register, validation_rmse
+from whyrec.settings import at_least, check_values
 
 if TYPE_CHECKING:  # the corpus needs pandas, which loading a saved model does not import
     from whyrec.data.corpus import Corpus
@@ -44,10 +45,8 @@ class BiasBaseline(RatingModel):
 
     def __init__(self, reg_user: float = 5.0, reg_item: float = 5.0, iterations: int = 10) -> None:
         super().__init__()
-        if not (reg_user >= 0 and reg_item >= 0):  # written so that NaN fails too
-            raise ValueError("regularisation must be non-negative")
-        if iterations < 1:
-            raise ValueError(f"iterations must be at least 1, got {iterations}")
+        check_values({"reg_user": (reg_user, at_least(0)), "reg_item": (reg_item, at_least(0)),
+                      "iterations": (iterations, at_least(1))})  # NaN fails too
         self.reg_user, self.reg_item, self.iterations = float(reg_user), float(reg_item), int(iterations)
 
     def _fit(self, users, items, ratings, valid: Corpus | None) -> None:

@@ -15,6 +15,7 @@ import numpy as np
 from whyrec.errors import DivergedError
 from whyrec.kept_epochs import kept_part
 from whyrec.rating.base import RatingModel, register, validation_rmse
+from whyrec.settings import above, at_least, check_values
 
 if TYPE_CHECKING:  # the corpus needs pandas, which loading a saved model does not import
     from whyrec.data.corpus import Corpus
@@ -51,12 +52,9 @@ class BiasedMF(RatingModel):
     def __init__(self, factors: int = 16, lr: float = 0.01, reg: float = 0.05, epochs: int = 60,
                  batch_size: int = 32, patience: int = 5, init_std: float = 0.1, seed: int = 0) -> None:
         super().__init__()
-        if factors < 1 or epochs < 1 or batch_size < 1:
-            raise ValueError("factors, epochs and batch_size must be positive")
-        if not lr > 0:  # written so that NaN fails too
-            raise ValueError(f"lr must be greater than 0, got {lr}")
-        if not (reg >= 0 and init_std >= 0 and patience >= 0):
-            raise ValueError(f"reg, init_std and patience must be at least 0, got {reg}, {init_std}, {patience}")
+        check_values({"factors": (factors, at_least(1)), "epochs": (epochs, at_least(1)),
+                      "batch_size": (batch_size, at_least(1)), "lr": (lr, above(0)), "reg": (reg, at_least(0)),
+                      "init_std": (init_std, at_least(0)), "patience": (patience, at_least(0))})  # NaN fails too
         self.factors, self.lr, self.reg, self.epochs = int(factors), float(lr), float(reg), int(epochs)
         self.batch_size, self.patience, self.init_std, self.seed = int(batch_size), int(patience), float(init_std), int(seed)
 
