@@ -188,6 +188,8 @@ def test_show_reads_a_hand_edited_alignment_record_without_failing(fitted, tmp_p
     described = describe_bundle(save_bundle(model, tmp_path / "als"))
     described["alignments"] = [{"target": "rating"}]  # every other key missing
     assert "aligned: ?(rating) on ?, epochs run not recorded, epoch ? kept" in bundle_text(described)
+    described["alignments"] = [{"method": "MMI", "target": "rating", "data": None, "epochs_run": 2, "kept_epoch": 1}]
+    assert "aligned: MMI(rating) on unnamed data, 2 epochs run, epoch 1 kept" in bundle_text(described)  # not "on None"
     for reward, encoder in (({"kind": "rating-tuned", "members": 5}, "rating-tuned encoder (5 classifiers)"),
                             ({"kind": "rating-tuned", "members": 1}, "rating-tuned encoder (1 classifier)"),
                             ({"kind": "rating-tuned"}, "rating-tuned encoder (? classifiers)"),

@@ -97,8 +97,9 @@ def bundle_text(d: dict) -> str:
         test = run.get("test") or {}
         kept = ("the explainer as it was kept (no epoch raised the estimated MI)" if run.get("kept_epoch") == 0
                 else f"epoch {run.get('kept_epoch', '?')} kept")
+        data = test.get("split", run.get("data", "?"))  # None: an MMITrainer.fit not told the data's name
         line = (f"  aligned: {run.get('method', '?')}({run.get('target', '?')}){which} on "
-                f"{test.get('split', run.get('data', '?'))}, {_epochs_run(run.get('epochs_run'))}, {kept}")
+                f"{'unnamed data' if data is None else data}, {_epochs_run(run.get('epochs_run'))}, {kept}")
         reward = run.get("rating_reward_encoder")
         if isinstance(reward, dict):  # recorded since ensembles could read it
             classifiers = reward.get("members", "?")
