@@ -92,3 +92,22 @@ def test_the_unique_sentence_ratio_is_shown_with_the_count_it_stands_for():
     assert usr_text(3 / 297, 297) == "USR 0.010 (3 distinct sentences)"
     assert usr_text(1 / 237, 237) == "USR 0.004 (1 distinct sentence)"
     assert usr_text(1.0, 2) == "USR 1.000 (2 distinct sentences)"
+
+
+def test_a_model_named_as_another_library_names_it_is_told_whyrecs_name():
+    """`whyrec train als` had been told no likely model: no spelling of 'als' is close to 'context-als'."""
+    from whyrec.cli.options import TEXT_SYSTEMS
+    from whyrec.cli.training import check_model_name
+    from whyrec.errors import ConfigError
+    from whyrec.rating import RATING_MODELS, make_model
+    from whyrec.wording import MODEL_SYNONYMS, closest_names
+
+    models = sorted(RATING_MODELS) + list(TEXT_SYSTEMS)
+    assert set(MODEL_SYNONYMS) <= set(models)  # each is listed under a name whyrec has
+    assert closest_names("als", models) == ["context-als"] and closest_names("SVD", models) == ["biased-mf"]
+    assert closest_names("pfm", models) == ["pmf"]  # a close spelling still counts
+    assert closest_names("word2vec", models) == []
+    with pytest.raises(ConfigError, match=r"unknown model 'peterplus'; .* Did you mean 'peter\+'\?$"):
+        check_model_name("peterplus")
+    with pytest.raises(ConfigError, match=r"^unknown rating model 'baseline' \(did you mean 'bias-baseline'\?\)"):
+        make_model("baseline")

@@ -53,14 +53,25 @@ SETTING_SYNONYMS: dict[str, tuple[str, ...]] = {
     "reg_item": ("lambda_v", "item_reg", "reg_i"),
     "samples": ("k", "num_samples", "n_samples"),
 }
+# The names a model goes by in the libraries and papers a user comes from (Surprise's SVD and
+# BaselineOnly, implicit's ALS, PETER's code), under whyrec's name for it, as for settings above.
+MODEL_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "context-als": ("als", "cmf", "alternating-least-squares"),
+    "biased-mf": ("mf", "svd", "funk-svd", "funksvd", "matrix-factorization", "matrix-factorisation"),
+    "bias-baseline": ("baseline", "baselineonly", "baseline-only", "biases"),
+    "global-average": ("mean", "average", "global-mean"),
+    "peter+": ("peter-plus", "peterplus"),
+    "mt": ("multitask", "multi-task", "mt-u", "mt-i", "mt-p"),
+}
 _NAMES_FOR: dict[str, tuple[str, ...]] = {}
-for _name, _others in SETTING_SYNONYMS.items():
+for _name, _others in (*SETTING_SYNONYMS.items(), *MODEL_SYNONYMS.items()):
     for _other in _others:
         _NAMES_FOR[_other] = (*_NAMES_FOR.get(_other, ()), _name)
 
 
 def known_as(name: str, known) -> list[str]:
-    """The names of ``known`` that ``name`` goes by elsewhere (:data:`SETTING_SYNONYMS`), in its order:
+    """The names of ``known`` that ``name`` goes by elsewhere (:data:`SETTING_SYNONYMS`,
+    :data:`MODEL_SYNONYMS`), in their order:
     ``known_as("nhead", PETER's settings)`` is ``["heads"]``; none when it is no such name."""
     return [known_name for known_name in _NAMES_FOR.get(name.lower(), ()) if known_name in known]
 

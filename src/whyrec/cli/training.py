@@ -17,13 +17,12 @@ from whyrec.cli.options import (TEXT_SYSTEMS, ColumnMap, FoldUnicode, MaxRating,
 from whyrec.cli.output import (EpochProgress, Throttled, console, note_random_word_vectors, print_error,
                                print_warning, status, tell_waiting)
 from whyrec.systems.mt_progress import mt_epoch_text
-from whyrec.wording import counted
+from whyrec.wording import closest_names, counted
 
 
 def check_model_name(model: str) -> None:
-    """Refuse a name `whyrec train` does not know, naming every one it does (and the likely one)."""
-    import difflib
-
+    """Refuse a name `whyrec train` does not know, naming every one it does (and the likely one:
+    the closest spelling, or whyrec's name for another library's, ``als`` → ``context-als``)."""
     from whyrec.errors import ConfigError
 
     if model in TEXT_SYSTEMS:  # known without importing the rating models (and torch with them)
@@ -33,8 +32,8 @@ def check_model_name(model: str) -> None:
     known = sorted(RATING_MODELS) + list(TEXT_SYSTEMS)
     if model in known:
         return
-    close = difflib.get_close_matches(model.lower(), known, n=1, cutoff=0.6)
-    hint = f" Did you mean '{close[0]}'?" if close else ""
+    close = closest_names(model, known)
+    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     raise ConfigError(f"unknown model '{model}'; train takes a rating model ({', '.join(sorted(RATING_MODELS))}) "
                       f"or an explanation system ({', '.join(TEXT_SYSTEMS)}); see `whyrec models`.{hint}")
 
