@@ -90,3 +90,38 @@ def test_the_words_encoder_says_its_vectors_are_random_for_want_of_glove(tmp_pat
     refused = run_with_glove_found(None, *commands[0], "--data", data, "--encoder", "words", "--target", "style")
     assert_one_line_error(refused, "target must be one of")
     assert note not in refused.stderr
+
+
+def test_align_says_when_the_explainer_keeps_a_rating_input_it_was_not_asked_for(tmp_path, tiny_mt):
+    """A rating input left by an earlier alignment is used and tuned again without --rating-input
+    (even with --no-rating-input), as the explainer was tuned with it; align had done so silently."""
+    import copy
+
+    from whyrec.explain.interface import GRUExplainer
+
+    mt = copy.deepcopy(tiny_mt)
+    GRUExplainer.from_mt(mt, "item", rating_input=True)  # as an earlier alignment of MT-I left it
+    mt.save(tmp_path / "mt")
+    data = unreadable_data(tmp_path)
+    note = "note: MT-I was aligned with a rating input before, and its explanations were tuned with it"
+    for options, told in ((["--variant", "item"], True), (["--variant", "item", "--no-rating-input"], True),
+                          (["--variant", "item", "--rating-input"], False), (["--variant", "pair"], False)):
+        proc = run_cli("align", str(tmp_path / "mt"), "--data", data, "--out", str(tmp_path / "a"), "--encoder",
+                       "words", *options)
+        assert_one_line_error(proc, "no column for 'rating'")  # the data, read after the note
+        assert proc.stderr.count(note) == (1 if told else 0), (options, proc.stderr)
+
+
+def test_the_kept_rating_input_note_names_peter_and_peter_plus(capsys):
+    from whyrec.cli.aligning import note_kept_rating_input
+    from whyrec.systems.peter import Peter
+
+    for use_feature, label in ((False, "PETER"), (True, "PETER+")):
+        peter = Peter(use_feature=use_feature)
+        note_kept_rating_input(peter, "pair", asked=False)  # none kept: nothing to say
+        assert capsys.readouterr().err == ""
+        peter.rating_input = object()  # as an earlier alignment with --rating-input left it
+        note_kept_rating_input(peter, "pair", asked=True)
+        assert capsys.readouterr().err == ""
+        note_kept_rating_input(peter, "pair", asked=False)
+        assert f"note: {label} was aligned with a rating input before" in " ".join(capsys.readouterr().err.split())

@@ -15,7 +15,8 @@ from whyrec.cli.option_checks import (check_given_once, check_new_bundle, check_
                                       parse_pairs)
 from whyrec.cli.options import (ColumnMap, MaxRating, MinRating, Overwrite, ReaderFormat, SignificanceTrials,
                                 SplitSeed)
-from whyrec.cli.output import EpochProgress, Throttled, console, note_random_sentence_words, status, tell_waiting
+from whyrec.cli.output import (EpochProgress, Throttled, console, note_random_sentence_words, print_note, status,
+                               tell_waiting)
 
 
 @app.command("align")
@@ -103,6 +104,7 @@ def align(
                              f"--reward-encoder {reward_encoder} does not train"))
     check_new_bundle(out, overwrite)  # after the settings: their errors come first, as for a new folder
     note_random_sentence_words(encoder)  # once every setting is taken, before the data is read
+    note_kept_rating_input(system, variant, rating_input)
     parts = split_of(data, split, seed, format, (min_rating, max_rating), column, system.unicode_folded)
     warn_if_not_held_out(bundle, data, parts)  # its test records would be ones the system was trained on
     train, valid, test = (pipeline.known_records(system, p) for p in (parts.train, parts.valid, parts.test))
@@ -211,3 +213,21 @@ def _mi_text(valid_mi: dict | None) -> str:
     if any(value < -0.0005 for value in valid_mi.values()):  # negative as printed
         text += "; below 0: the estimator (a lower bound) found no dependence in the validation pairs"
     return text
+
+
+def note_kept_rating_input(system, variant: str, asked: bool) -> None:
+    """Say (a note) that the explainer to align has a rating input from an earlier alignment when
+    this run did not ask for one: it is used and tuned again all the same, since the explainer
+    was tuned with it (``--no-rating-input`` cannot take it away)."""
+    from whyrec.explanations import EXPLAINER_LABELS
+    from whyrec.systems.peter import Peter
+
+    if isinstance(system, Peter):
+        kept, label = system.rating_input is not None, "PETER+" if system.config.use_feature else "PETER"
+    else:
+        kept, label = variant in system.rating_inputs, EXPLAINER_LABELS[variant]
+    if kept and not asked:
+        print_note(f"{label} was aligned with a rating input before, and its explanations were tuned with it: this "
+                   "run feeds it the predicted rating too, and records that it did (a rating input is kept once "
+                   "added; align the bundle it was aligned from to go without one)")
+
