@@ -190,6 +190,8 @@ def test_show_reads_a_hand_edited_alignment_record_without_failing(fitted, tmp_p
     assert "aligned: ?(rating) on ?, epochs run not recorded, epoch ? kept" in bundle_text(described)
     described["alignments"] = [{"method": "MMI", "target": "rating", "data": None, "epochs_run": 2, "kept_epoch": 1}]
     assert "aligned: MMI(rating) on unnamed data, 2 epochs run, epoch 1 kept" in bundle_text(described)  # not "on None"
+    described["alignments"][0].update(variant="item", rating_input=True)
+    assert "aligned: MMI(rating) of MT-I with a rating input on unnamed data, 2 epochs run" in bundle_text(described)
     for reward, encoder in (({"kind": "rating-tuned", "members": 5}, "rating-tuned encoder (5 classifiers)"),
                             ({"kind": "rating-tuned", "members": 1}, "rating-tuned encoder (1 classifier)"),
                             ({"kind": "rating-tuned"}, "rating-tuned encoder (? classifiers)"),

@@ -199,7 +199,7 @@ def test_train_peter_plus_saves_a_bundle_that_evaluates_the_same(tmp_path, plant
     base = run["test"]["before"]["base5"]  # the share of the commonest predicted class, printed beside the accuracy
     assert 0 < base <= 100 and f"one sentence for all would score {base:.1f}%" in proc.stdout
     text = run_cli("show", str(aligned)).stdout
-    assert "PETER+ (planted), saved by whyrec" in text and "aligned: MMI(rating) on " in text
+    assert "PETER+ (planted), saved by whyrec" in text and "aligned: MMI(rating) with a rating input on " in text
     assert "; rating reward read by the rating-tuned encoder (2 classifiers)" in text
     # how each was made: the align command, then the training of the bundle it aligned, with the data's digest
     from whyrec.provenance import file_digest

@@ -94,6 +94,7 @@ def bundle_text(d: dict) -> str:
         lines.append(f"  kept: {kept_text(training['kept'])}")
     for run in d["alignments"]:  # read with care: a hand-edited bundle.json may lack any key
         which = f" of {EXPLAINER_LABELS.get(run['variant'], run['variant'])}" if run.get("variant") else ""
+        which += " with a rating input" if run.get("rating_input") is True else ""
         test = run.get("test") or {}
         kept = ("the explainer as it was kept (no epoch raised the estimated MI)" if run.get("kept_epoch") == 0
                 else f"epoch {run.get('kept_epoch', '?')} kept")
