@@ -27,7 +27,9 @@ from whyrec.results_table import ResultsTable, SystemResult
 
 
 class Experiment:
-    """Run rating systems on one or more splits.
+    """Run rating systems on one or more splits. An MT or PETER among ``systems`` is scored on its
+    ratings alone; :func:`whyrec.explainer_experiment.compare_explainers` scores the explanations
+    of each of its explainers too (text metrics, perplexity, sentiment alignment).
 
     Parameters
     ----------
