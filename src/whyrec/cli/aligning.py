@@ -230,4 +230,3 @@ def note_kept_rating_input(system, variant: str, asked: bool) -> None:
         print_note(f"{label} was aligned with a rating input before, and its explanations were tuned with it: this "
                    "run feeds it the predicted rating too, and records that it did (a rating input is kept once "
                    "added; align the bundle it was aligned from to go without one)")
-

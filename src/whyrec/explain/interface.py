@@ -14,7 +14,10 @@ from it, scores given explanations, and has a teacher-forced loss of its own:
 * ``log_prob(ctx, tokens)`` → (B,) log π(e | ctx) = Σ_t log π(w_t | w_<t, ctx) up to and
   including ``<eos>``, *with* gradients;
 * ``nll(ctx, targets)`` → the explainer's own teacher-forced loss on reference explanations;
-* ``texts(tokens)``, ``explain(users, items, method)``, ``parameters()``, ``frozen_copy()``.
+* ``texts(tokens)``, ``explain(users, items, method)``, ``parameters()``, ``frozen_copy()``;
+* optionally ``system`` (the MT or PETER it explains for) and ``variant`` (MT's decoder, None
+  for PETER): :meth:`~whyrec.align.mmi.MMITrainer.fit` then appends what it did to
+  ``system.alignments``.
 
 :class:`GRUExplainer` adapts the MT system's GRU decoders (MT-U/I/P). The contexts Ũ/Ṽ come
 from MT's frozen document encoders, and the decoder tuned gets a copy of MT's word embeddings

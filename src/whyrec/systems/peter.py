@@ -535,13 +535,13 @@ class PeterExplainer:
     PETER that already has one (aligned before, or loaded from a bundle) always uses it.
     """
 
+    variant = None  # PETER has a single explainer (an MT's explainer names its decoder here)
+
     def __init__(self, peter: Peter, generator: torch.Generator | None = None, rating_input: bool = False) -> None:
         self.peter = peter
         self.generator = generator or torch.Generator().manual_seed(0)
         if rating_input and peter.rating_input is None:
             peter.rating_input = RatingInput(peter.config.emsize).to(peter.config.device)
-
-    variant = None  # PETER has a single explainer
 
     @property
     def system(self) -> Peter:
