@@ -56,7 +56,7 @@ SETTING_SYNONYMS: dict[str, tuple[str, ...]] = {
 # The names a model goes by in the libraries and papers a user comes from (Surprise's SVD and
 # BaselineOnly, implicit's ALS, PETER's code), under whyrec's name for it, as for settings above.
 MODEL_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "context-als": ("als", "cmf", "alternating-least-squares"),
+    "context-als": ("als", "alternating-least-squares"),
     "biased-mf": ("mf", "svd", "funk-svd", "funksvd", "matrix-factorization", "matrix-factorisation"),
     "bias-baseline": ("baseline", "baselineonly", "baseline-only", "biases"),
     "global-average": ("mean", "average", "global-mean"),
