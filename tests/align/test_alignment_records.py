@@ -28,7 +28,7 @@ def _generic() -> MeanWordVectorEncoder:
 def test_the_record_reads_the_trainer_and_the_explainer_as_used():
     generic = _generic()
     mt_decoder = SimpleNamespace(variant="item", rating_input=object())  # an adapter an earlier run left
-    record = alignment_record(_trainer("rating", mt_decoder, {"rating": generic}), 120, "music/train")
+    record = alignment_record(_trainer("rating", mt_decoder, {"rating": generic}), 120, "music/train", 3)
     assert {k: record[k] for k in ("method", "target", "variant", "rating_input", "data", "train_records",
                                    "epochs_run", "kept_epoch", "rating_reward_encoder")} == {
         "method": "MMI", "target": "rating", "variant": "item", "rating_input": True, "data": "music/train",
@@ -37,9 +37,9 @@ def test_the_record_reads_the_trainer_and_the_explainer_as_used():
     assert json.loads(json.dumps(record)) == record  # plain JSON values, as the bundle header writes them
     # PETER's explainer has no variant and, here, no rating input; a fit stopped before choosing keeps None
     peter = SimpleNamespace(variant=None, rating_input=None)
-    record = alignment_record(_trainer("feature", peter, {"feature": generic}, epochs_run=0, kept=None), 5, None)
-    assert (record["variant"], record["rating_input"], record["data"], record["kept_epoch"]) == (None, False, None,
-                                                                                                None)
+    stopped = _trainer("feature", peter, {"feature": generic}, epochs_run=0, kept=None)
+    record = alignment_record(stopped, 5, None, 0)
+    assert [record[k] for k in ("variant", "rating_input", "data", "kept_epoch")] == [None, False, None, None]
 
 
 def test_the_rating_reward_encoder_is_named_with_its_settings():

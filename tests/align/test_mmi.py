@@ -134,7 +134,9 @@ def test_a_fit_from_a_script_records_the_alignment_on_the_system_it_tuned(plante
     # a second fit is a second alignment; its explainer uses the rating input the first one left
     MMITrainer(GRUExplainer.from_mt(mt, "item"), encoder, small).fit(train, data_name="planted/train")
     assert [(r["data"], r["rating_input"]) for r in mt.alignments] == [(None, True), ("planted/train", True)]
-    assert "aligned by MMI 2 times" in repr(mt)
+    trainer.fit(train, data_name="again")  # the first trainer once more: its own epochs, not its history's
+    assert len(trainer.history) == 4 and mt.alignments[-1]["epochs_run"] == 2
+    assert "aligned by MMI 3 times" in repr(mt)
     mt.save(tmp_path / "aligned")
     assert describe_bundle(tmp_path / "aligned")["alignments"] == mt.alignments
 

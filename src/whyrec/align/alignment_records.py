@@ -25,11 +25,12 @@ def rating_reward_encoder(trainer) -> dict | None:
             "epochs": encoder.epochs, "seed": encoder.seed, "balanced": encoder.balanced}
 
 
-def alignment_record(trainer, records: int, data_name: str | None) -> dict:
+def alignment_record(trainer, records: int, data_name: str | None, epochs_run: int) -> dict:
     """The record of ``trainer``'s finished fit on ``records`` training records of the data named
-    ``data_name`` (None: not told), in plain JSON values, as the bundle header writes them. The
-    rating input is recorded as the explainer used it (one kept from an earlier alignment is
-    used whether or not this run asked for one)."""
+    ``data_name`` (None: not told), which ran ``epochs_run`` epochs (the last ones of
+    ``trainer.history``, which a second fit of the same trainer adds to), in plain JSON values, as
+    the bundle header writes them. The rating input is recorded as the explainer used it (one kept
+    from an earlier alignment is used whether or not this run asked for one)."""
     from whyrec import __version__
 
     explainer = trainer.explainer
@@ -37,7 +38,7 @@ def alignment_record(trainer, records: int, data_name: str | None) -> dict:
     return json.loads(strict_dumps({
         "method": "MMI", "target": trainer.config.target, "variant": getattr(explainer, "variant", None),
         "rating_input": getattr(explainer, "rating_input", None) is not None,
-        "data": data_name, "train_records": int(records), "epochs_run": len(trainer.history),
+        "data": data_name, "train_records": int(records), "epochs_run": int(epochs_run),
         "kept_epoch": selection.get("kept_epoch"), "settings": asdict(trainer.config),
         "rating_reward_encoder": rating_reward_encoder(trainer),
         "whyrec_version": __version__}))

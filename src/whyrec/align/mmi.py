@@ -331,6 +331,7 @@ class MMITrainer:
         appended to that system's ``alignments``, with ``data_name`` as the data's name, so that
         its bundle and ``whyrec show`` tell it was aligned."""
         on_step = on_step or (lambda epoch, what: None)
+        history_before = len(self.history)  # a second fit of the same trainer adds to its history
         if len(train) < 2:
             raise ConfigError(f"MMI: at least 2 training records are needed, got {len(train)}")
         valid = valid if valid is not None else train
@@ -390,5 +391,6 @@ class MMITrainer:
         self.best_valid_score = scores[kept]
         system = getattr(self.explainer, "system", None)
         if isinstance(getattr(system, "alignments", None), list):
-            system.alignments.append(alignment_record(self, len(train), data_name))
+            system.alignments.append(alignment_record(self, len(train), data_name,
+                                                      len(self.history) - history_before))
         return self
