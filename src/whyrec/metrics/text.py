@@ -9,6 +9,9 @@ Inputs are token lists (use ``whyrec.data.text.tokenize`` on raw text). Sources:
 
 These definitions differ from sacrebleu/rouge-score (tokenisation, smoothing, n-gram *sets*
 in ROUGE-N), which is why whyrec implements them itself; tests pin them to hand-computed values.
+Corpus BLEU equals NLTK's unsmoothed ``corpus_bleu`` whenever every hypothesis has at least N
+words; NLTK counts a shorter one as offering one n-gram, the benchmark none
+(``tests/metrics/test_bleu_against_nltk.py``).
 """
 
 from __future__ import annotations
