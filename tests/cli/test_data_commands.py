@@ -28,8 +28,11 @@ def test_stats_on_shared_data(shared_data, name, reviews, users, items, outside_
     else:
         assert "outside ASCII" not in proc.stdout
     if name == "amazon-digital-music":  # how active its users are, and when they wrote
-        assert "reviews per user: median 2, mean 2.8, most 90 (1,160 users with one); per item: median 11" \
-            in proc.stdout and "review dates: 1998-04-28 to 2014-07-07\n" in proc.stdout
+        assert "reviews per user: fewest 1, median 2, mean 2.8, most 90 (1,160 users with one); per item: fewest 5, " \
+            "median 11" in proc.stdout and "review dates: 1998-04-28 to 2014-07-07\n" in proc.stdout
+        assert "-core" not in proc.stdout  # users with one review: no k-core
+    if name == "amazon-gift-cards":  # Amazon's 5-core, a 4-core once empty texts and repeated pairs are dropped
+        assert "\na 4-core: every user and every item has at least 4 reviews (user: 4, item: 4)\n" in proc.stdout
     if name == "amazon-gift-cards":  # the fixed splits the commands read, with their sizes
         assert "fixed splits beside it (records listed for train / validation / test): 1, 2, 3, 4, 5: 2,372 / 297 / " \
             "297 each; the commands use 1 unless --split names another" in proc.stdout
@@ -190,7 +193,8 @@ def test_stats_count_one_thing_in_the_singular(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "in the file: 1 record, 1 user, 1 item" in proc.stdout and "1 record read, 1 kept" in proc.stdout
     assert "after validation: 1 review, 1 user, 1 item," in proc.stdout
-    assert "reviews per user: median 1, mean 1.0, most 1 (1 user with one); per item: median 1" in proc.stdout
+    assert "reviews per user: fewest 1, median 1, mean 1.0, most 1 (1 user with one); per item: fewest 1, median 1" \
+        in proc.stdout and "-core" not in proc.stdout
     assert "review dates: none given" in proc.stdout
     features = run_cli("data", "features", str(path))  # nothing to show: said, not an empty table
     assert "coverage: 0.0% of the 1 review received a quadruple; 0 distinct features" in features.stdout
@@ -345,3 +349,14 @@ provenance.run_record = run_record"""
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert files == ["1/run.json", "1/test.index", "1/train.index", "1/validation.index"]
     assert strict_loads((out / "1" / "run.json").read_text(encoding="utf-8"))["command"].startswith("whyrec data split")
+
+
+def test_stats_say_when_the_data_is_a_k_core(tmp_path):
+    """Recommendation data is often filtered to a k-core (Amazon's 5-core); stats read it off the
+    fewest reviews of a user and of an item, which they had computed and not shown."""
+    path = tmp_path / "core.csv"
+    rows = [f"u{u},i{i},{1 + (u + i) % 5},fine" for u in range(4) for i in range(3)]  # 3 items each; 4 users each
+    path.write_text("user,item,rating,text\n" + "\n".join(rows + ["u4,i0,5,good", "u4,i1,4,ok"]) + "\n")
+    out = run_cli("data", "stats", str(path)).stdout
+    assert "reviews per user: fewest 2, median 3, mean 2.8, most 3 (0 users with one); per item: fewest 4, " in out
+    assert "\na 2-core: every user and every item has at least 2 reviews (user: 2, item: 4)\n" in out

@@ -69,6 +69,8 @@ def data_stats(
     if after["reviews"]:
         con.print("reviews per user: " + _spread(after["reviews_per_user"], "user") + "; per item: "
                   + _spread(after["reviews_per_item"], "item"), highlight=False)
+        if core := _core_text(after["reviews_per_user"], after["reviews_per_item"]):
+            con.print(core, highlight=False)
         without = after["reviews_without_time"]
         con.print(f"review dates: {after['first_review']} to {after['last_review']}"
                   + (f" ({counted(without, 'review')} without a time)" if without else "")
@@ -148,8 +150,16 @@ def _splits_text(splits: dict, read: Path | None) -> str:
 
 def _spread(counts: dict, owner: str) -> str:
     """How many reviews the users (items) have, as ``data stats`` prints it."""
-    return (f"median {counts['median']:g}, mean {counts['mean']:.1f}, most {counts['max']:,} "
-            f"({counted(counts['with_one'], owner)} with one)")
+    return (f"fewest {counts['min']:,}, median {counts['median']:g}, mean {counts['mean']:.1f}, most "
+            f"{counts['max']:,} ({counted(counts['with_one'], owner)} with one)")
+
+
+def _core_text(per_user: dict, per_item: dict) -> str:
+    """Whether the data is a k-core, as recommendation datasets are filtered (Amazon's "5-core":
+    every user and every item has at least 5 reviews), read off the fewest of each; "" for k < 2."""
+    k = min(per_user["min"], per_item["min"])
+    return (f"a {k}-core: every user and every item has at least {k} reviews (user: {per_user['min']:,}, "
+            f"item: {per_item['min']:,})") if k >= 2 else ""
 
 
 def _visible(character: str) -> str:
