@@ -360,3 +360,42 @@ def test_stats_say_when_the_data_is_a_k_core(tmp_path):
     out = run_cli("data", "stats", str(path)).stdout
     assert "reviews per user: fewest 2, median 3, mean 2.8, most 3 (0 users with one); per item: fewest 4, " in out
     assert "\na 2-core: every user and every item has at least 2 reviews (user: 2, item: 4)\n" in out
+
+
+def test_data_split_of_the_k_core_is_read_as_one(tmp_path, planted):
+    """--k-core K splits only the K-core's records. Read on the whole file, such a split indexes
+    less than the file holds, which the commands take for another file's split unless its run.json
+    says it is of the K-core."""
+    import pandas as pd
+
+    from whyrec.data import fixed_index_split, k_core, load_corpus
+
+    reviews = planted.corpus.reviews
+    lone = pd.DataFrame({"user": [f"lone-{k}" for k in range(300)], "item": reviews["item"].iloc[:300].to_list(),
+                         "rating": 3, "text": "it was fine"})  # 300 users with one review each: a fifth of the file
+    data = tmp_path / "reviews.csv"
+    pd.concat([reviews[["user", "item", "rating", "text"]], lone]).to_csv(data, index=False)
+    proc = run_cli("data", "split", str(data), "--count", "1", "--k-core", "3")  # beside the data: its split 1
+    assert proc.returncode == 0, proc.stderr
+    corpus = load_corpus(data)
+    core = k_core(corpus, 3)
+    assert not any(u.startswith("lone-") for u in core.users) and len(core) > len(reviews) // 2
+    assert f"3-core: {len(core):,} reviews of {len(corpus):,}, " in proc.stdout
+    assert json.loads((tmp_path / "1" / "run.json").read_text())["k_core"] == 3
+    split = fixed_index_split(corpus, tmp_path / "1")
+    listed = {int(p) for part in (split.train, split.valid, split.test) for p in part.positions}
+    assert listed == {int(p) for p in core.positions}  # the core's records, each in one part
+    assert f"1: {len(split.train):,} / " in (stats := run_cli("data", "stats", str(data)).stdout)
+    assert ", of the 3-core; the commands use 1" in stats
+    trained = run_cli("train", "bias-baseline", "--data", str(data), "--out", str(tmp_path / "b"))
+    assert trained.returncode == 0 and "is it a split of this data?" not in trained.stderr, trained.stderr
+    record = json.loads((tmp_path / "1" / "run.json").read_text())
+    del record["k_core"]  # a split that does not say it is of the core: the coverage check speaks
+    (tmp_path / "1" / "run.json").write_text(json.dumps(record))
+    warned = run_cli("train", "bias-baseline", "--data", str(data), "--out", str(tmp_path / "c"))
+    assert f"the split indexes {len(core):,} of the {len(corpus):,} valid records" in warned.stderr
+    below = run_cli("data", "split", str(data), "--k-core", "1", "--out", str(tmp_path / "x"))  # every pair's core
+    assert below.returncode == 2 and "Invalid value for '--k-core'" in below.stderr
+    assert_one_line_error(run_cli("data", "split", str(data), "--k-core", "500", "--out", str(tmp_path / "x")),
+                          "its 500-core is empty")
+    assert not (tmp_path / "x").exists()

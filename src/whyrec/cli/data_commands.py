@@ -120,8 +120,9 @@ def _no_time_hint(report) -> str:
 
 def _fixed_splits(path: Path) -> dict:
     """The fixed split folders beside the reviews (those the commands would read): each one's number
-    of records per part, or what is wrong with its index files."""
-    from whyrec.data.split import read_index_file, split_folders
+    of records per part (and ``k_core``: the K of a split of the data's K-core), or what is wrong
+    with its index files."""
+    from whyrec.data.split import read_index_file, recorded_k_core, split_folders
     from whyrec.errors import DataError
 
     splits = {}
@@ -129,6 +130,8 @@ def _fixed_splits(path: Path) -> dict:
         try:
             splits[folder.name] = {part: len(read_index_file(folder / f"{part}.index"))
                                    for part in ("train", "validation", "test")}
+            if (core := recorded_k_core(folder)) is not None:
+                splits[folder.name]["k_core"] = core
         except DataError as exc:  # a broken folder among good ones: said, the stats still shown
             splits[folder.name] = exc.problem
     return splits
@@ -138,11 +141,14 @@ def _splits_text(splits: dict, read: Path | None) -> str:
     """The fixed splits line of ``data stats``: the folders of each size together (the shared data's
     five splits are one size), a broken folder with its problem, and which one the commands read
     (``read``: :func:`whyrec.cli.inputs.default_split_dir`)."""
-    groups: dict[str, list[str]] = {}
+    groups: dict[tuple[str, str], list[str]] = {}
     for name, parts in splits.items():
-        what = " / ".join(f"{n:,}" for n in parts.values()) if isinstance(parts, dict) else f"unreadable ({parts})"
-        groups.setdefault(what, []).append(name)
-    said = "; ".join(f"{', '.join(names)}: {what}{' each' if len(names) > 1 else ''}" for what, names in groups.items())
+        what = (" / ".join(f"{parts[p]:,}" for p in ("train", "validation", "test"))
+                if isinstance(parts, dict) else f"unreadable ({parts})")
+        core = f", of the {parts['k_core']}-core" if isinstance(parts, dict) and "k_core" in parts else ""
+        groups.setdefault((what, core), []).append(name)
+    said = "; ".join(f"{', '.join(names)}: {what}{' each' if len(names) > 1 else ''}{core}"
+                     for (what, core), names in groups.items())
     used = (f"{read.name} unless --split names another (or --seed draws a random split)" if read
             else "none of them unless --split names one")
     return f"fixed splits beside it (records listed for train / validation / test): {said}; the commands use {used}"
@@ -248,6 +254,9 @@ def data_split(
                                     "order); a user's only review trains."),
     seed: Optional[int] = typer.Option(None, min=0, help="Seed of the first split (default 0); --leave-last-out "
                                        "draws nothing."),
+    k_core: Optional[int] = typer.Option(None, "--k-core", min=2, help="Split only the K-core: the largest part of "
+                                         "the data in which every user rated at least K items and every item was "
+                                         "rated by at least K users (Amazon's 5-core: 5)."),
     format: ReaderFormat = None,
     column: ColumnMap = None,
     duplicates: str = typer.Option("keep-last", help=DUPLICATES_HELP),
@@ -258,7 +267,8 @@ def data_split(
 
     Each split k goes to OUT/k/ as train.index, validation.index and test.index (the PETER benchmark's format).
     With --leave-last-out, one split by time: each user's latest review tests (no repair: an item first
-    reviewed there stays unknown to the models, as it would be in use)."""
+    reviewed there stays unknown to the models, as it would be in use). With --k-core K, the splits hold the
+    K-core's records only; each split's run.json records K, and the commands read them as a split of it."""
     path = data_path(path, data)
     from whyrec.data import iter_kfold_splits, leave_last_out, ratio_split, write_index_split
 
@@ -278,6 +288,14 @@ def data_split(
         raise ConfigError(f"--out {folder} is a file; the split folders 1..K go in a folder")
     check_writable(folder, "--out")
     corpus = load_reviews(path, format, column, False, duplicates, (min_rating, max_rating))
+    if k_core is not None:
+        from whyrec.data.cores import k_core as core_of
+
+        whole = corpus
+        corpus = core_of(whole, k_core)
+        console().print(f"{k_core}-core: {counted(len(corpus), 'review')} of {len(whole):,}, "
+                        f"{counted(len(corpus.user_ids()), 'user')} of {len(whole.user_ids()):,}, "
+                        f"{counted(len(corpus.item_ids()), 'item')} of {len(whole.item_ids()):,}", highlight=False)
     if leave_last:
         undated = int(corpus.reviews["time"].isna().sum())
         if undated:  # said, not refused: a file in time order is common
@@ -299,7 +317,8 @@ def data_split(
         for k, split in enumerate(splits, start=1):
             # with the record of the data file its positions index, put in place together: a run
             # killed at any point leaves no split without its run.json
-            write_index_split(split, folder / str(k), also={RUN_FILE: run_record_writer(path, splits=[split])})
+            core = {"k_core": k_core} if k_core is not None else {}  # read by fixed_index_split's coverage check
+            write_index_split(split, folder / str(k), also={RUN_FILE: run_record_writer(path, splits=[split], **core)})
             written.append(folder / str(k))  # after: a folder another run wrote a split in meanwhile is not ours
             moved = (f" ({counted(split.moved_to_train, 'record')} drawn for validation or test moved to train by "
                      "warm-start repair: their user or item had no train record)" if split.moved_to_train else "")

@@ -13,6 +13,7 @@ from pkgutil import iter_modules
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from whyrec.data.cores import k_core
     from whyrec.data.corpus import Corpus, RawRecord, ValidationReport, build_corpus
     from whyrec.data.readers import DataWarning, corpus_from_frame, detect_format, load_corpus, read_item_metadata
     from whyrec.data.split import (Split, fixed_index_split, iter_kfold_splits, kfold_splits, leave_last_out,
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
 _HOMES = {
     "whyrec.data.corpus": ("Corpus", "RawRecord", "ValidationReport", "build_corpus"),
+    "whyrec.data.cores": ("k_core",),
     "whyrec.ids": ("IdMap",),
     "whyrec.data.readers": ("DataWarning", "corpus_from_frame", "detect_format", "load_corpus", "read_item_metadata"),
     "whyrec.data.split": ("Split", "fixed_index_split", "iter_kfold_splits", "kfold_splits", "leave_last_out",
@@ -32,7 +34,7 @@ _SUBMODULES = frozenset(module.name for module in iter_modules(__path__))
 __all__ = [
     "Corpus", "RawRecord", "ValidationReport", "build_corpus", "IdMap", "DataWarning", "corpus_from_frame",
     "detect_format", "load_corpus", "read_item_metadata", "Split", "fixed_index_split", "iter_kfold_splits",
-    "kfold_splits", "leave_last_out", "ratio_split", "split_folders", "write_index_split",
+    "kfold_splits", "leave_last_out", "ratio_split", "split_folders", "write_index_split", "k_core",
 ]
 
 

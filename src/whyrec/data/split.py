@@ -14,6 +14,7 @@ shared benchmark splits were built with.
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from whyrec.data.cores import k_core_rows
 from whyrec.data.corpus import Corpus
 from whyrec.errors import ConfigError, DataError, DataWarning
 from whyrec.folder_kinds import misplaced
@@ -189,15 +191,30 @@ def fixed_index_split(corpus: Corpus, folder: str | Path) -> Split:
             else "the index file is empty"
         raise DataError(f"the split's train part holds no record of the file ({why})", path=folder / "train.index")
     indexed = sum(len(p) for p in parts)
-    pairs = len(corpus.reviews.drop_duplicates(["user", "item"]))
+    core = recorded_k_core(folder)  # a split of the data's k-core (data split --k-core) covers that
+    covered = corpus if core is None else corpus.take(k_core_rows(corpus.users, corpus.items, core))
+    pairs = len(covered.reviews.drop_duplicates(["user", "item"]))
     if indexed < SPLIT_COVERAGE * pairs:  # e.g. another dataset's split: it still fits
-        of_pairs = f" ({pairs:,} user–item pairs)" if pairs < len(corpus) else ""
-        warnings.warn(DataWarning(f"{folder}: the split indexes {indexed:,} of the {len(corpus):,} valid records"
-                                  f"{of_pairs} of {corpus.report.source if corpus.report is not None else corpus.name}"
+        of_pairs = f" ({pairs:,} user–item pairs)" if pairs < len(covered) else ""
+        in_core = f" in the {core}-core" if core is not None else ""
+        warnings.warn(DataWarning(f"{folder}: the split indexes {indexed:,} of the {len(covered):,} valid records"
+                                  f"{of_pairs}{in_core} of "
+                                  f"{corpus.report.source if corpus.report is not None else corpus.name}"
                                   "; is it a split of this data?"), stacklevel=2)
     split = _make_split(corpus, *parts, name=f"{corpus.name}/{folder.name}")
     split.dropped, split.folder = dropped, folder
     return split
+
+
+def recorded_k_core(folder: Path) -> int | None:
+    """The K of a split written by ``whyrec data split --k-core K``, as its ``run.json`` records it;
+    None for any other split (and for a record that is not a whole number of at least 1)."""
+    try:
+        record = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    k = record.get("k_core") if isinstance(record, dict) else None
+    return k if isinstance(k, int) and not isinstance(k, bool) and k >= 1 else None
 
 
 def ratio_split(corpus: Corpus, ratios: tuple[float, float, float] = (0.8, 0.1, 0.1), seed: int = 0,
