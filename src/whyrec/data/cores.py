@@ -1,9 +1,9 @@
 """k-core filtering: the largest part of the data in which every user has rated at least ``k``
 items and every item has been rated by at least ``k`` users.
 
-Recommendation datasets are commonly filtered so (Amazon's "5-core" files, He & McAuley, WWW
-2016; the PETER benchmark's and the MT paper's datasets are built from them): a user or item with
-one or two ratings gives a model almost nothing to learn and a test almost nothing to measure.
+Recommendation datasets are commonly filtered so (Amazon's "5-core" review files, He & McAuley,
+WWW 2016, which the shared datasets are taken from): a user or item with one or two ratings gives a
+model almost nothing to learn and a test almost nothing to measure.
 Removing a user's reviews can take an item below ``k``, and that item's removal another user,
 so the filter repeats until nothing changes. What it keeps is unique: the union of any two
 k-cores is a k-core, so repeated removal ends at the largest one, whatever the order.
@@ -50,8 +50,9 @@ def k_core(corpus: Corpus, k_users: int, k_items: int | None = None) -> Corpus:
     rows = k_core_rows(corpus.users, corpus.items, k_users, k_items)
     if not len(rows):
         k_items = k_users if k_items is None else k_items
-        most_u = int(corpus.reviews.drop_duplicates(["user", "item"])["user"].value_counts().max()) if len(corpus) else 0
-        raise ConfigError(f"{corpus.name}: its {k_users}-core" + (f" (items: {k_items})" if k_items != k_users else "")
-                          + f" is empty: no set of its users and items has that many ratings each (the most "
-                          f"items a user rated: {most_u:,})")
+        pairs = corpus.reviews.drop_duplicates(["user", "item"])
+        most = int(pairs["user"].value_counts().max()) if len(pairs) else 0
+        items = f" (items: {k_items})" if k_items != k_users else ""
+        raise ConfigError(f"{corpus.name}: its {k_users}-core{items} is empty: no set of its users and items has "
+                          f"that many ratings each (the most items a user rated: {most:,})")
     return corpus.take(rows)
