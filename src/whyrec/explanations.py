@@ -212,8 +212,9 @@ def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: 
     row's ``no_explanation`` says why (:func:`chosen_explainers`). ``method`` is greedy, sample
     or beam, or a :class:`~whyrec.explain.decoding.Decoding` with its settings (temperature,
     top_k, top_p and seed of sampling; beam and length_penalty of beam search). With ``why``
-    (MT), ``rating_split`` gives the predicted rating as the item's baseline plus the contributions of the user's past ratings
-    (:mod:`whyrec.rating.attribution`; None for a new user). PETER+ is fed ``feature_words`` (one
+    (MT), ``rating_split`` gives the predicted rating as the item's baseline plus the
+    contributions of the user's past ratings (:mod:`whyrec.rating.attribution`; None for a new
+    user). PETER+ is fed ``feature_words`` (one
     per pair; None: the item's most frequent training feature; each read as the features are
     written, :func:`feature_word_token`), and its rows give the word fed as ``feature_word``.
 
