@@ -69,7 +69,7 @@ def data_stats(
     if after["reviews"]:
         con.print("reviews per user: " + _spread(after["reviews_per_user"], "user") + "; per item: "
                   + _spread(after["reviews_per_item"], "item"), highlight=False)
-        if core := _core_text(after["reviews_per_user"], after["reviews_per_item"]):
+        if core := _core_text(corpus):
             con.print(core, highlight=False)
         without = after["reviews_without_time"]
         con.print(f"review dates: {after['first_review']} to {after['last_review']}"
@@ -160,12 +160,17 @@ def _spread(counts: dict, owner: str) -> str:
             f"{counts['max']:,} ({counted(counts['with_one'], owner)} with one)")
 
 
-def _core_text(per_user: dict, per_item: dict) -> str:
-    """Whether the data is a k-core, as recommendation datasets are filtered (Amazon's "5-core":
-    every user and every item has at least 5 reviews), read off the fewest of each; "" for k < 2."""
-    k = min(per_user["min"], per_item["min"])
-    return (f"a {k}-core: every user and every item has at least {k} reviews (user: {per_user['min']:,}, "
-            f"item: {per_item['min']:,})") if k >= 2 else ""
+def _core_text(corpus) -> str:
+    """Whether the data is a k-core, as recommendation datasets are filtered (Amazon's "5-core"), in
+    the sense of :mod:`whyrec.data.cores`: every user rated at least k distinct items and every item
+    was rated by at least k distinct users (a pair reviewed twice counts once); "" for k < 2."""
+    pairs = corpus.reviews.drop_duplicates(["user", "item"])
+    if not len(pairs):
+        return ""
+    users, items = int(pairs["user"].value_counts().min()), int(pairs["item"].value_counts().min())
+    k = min(users, items)
+    return (f"a {k}-core: every user rated at least {k} items and every item was rated by at least {k} users "
+            f"(fewest: {users:,} items of a user, {items:,} users of an item)") if k >= 2 else ""
 
 
 def _visible(character: str) -> str:
