@@ -30,10 +30,12 @@ def test_stats_on_shared_data(shared_data, name, reviews, users, items, outside_
     if name == "amazon-digital-music":  # how active its users are, and when they wrote
         assert "reviews per user: fewest 1, median 2, mean 2.8, most 90 (1,160 users with one); per item: fewest 5, " \
             "median 11" in proc.stdout and "review dates: 1998-04-28 to 2014-07-07\n" in proc.stdout
-        assert "-core" not in proc.stdout  # users with one review: no k-core
+        # users with one review: no k-core, and what Amazon's 5-core filter would keep of it
+        assert "\nits 5-core (`data split --k-core 5`) keeps 2,480 of 6,907 user–item pairs, 268 of 2,489 users " \
+            "and 206 of 382 items\n" in proc.stdout
     if name == "amazon-gift-cards":  # Amazon's 5-core, a 4-core once empty texts and repeated pairs are dropped
         assert "\na 4-core: every user rated at least 4 items and every item was rated by at least 4 users (fewest: " \
-            "4 items of a user, 4 users of an item)\n" in proc.stdout
+            "4 items of a user, 4 users of an item); its 5-core (`data split --k-core 5`) keeps " in proc.stdout
     if name == "amazon-gift-cards":  # the fixed splits the commands read, with their sizes
         assert "fixed splits beside it (records listed for train / validation / test): 1, 2, 3, 4, 5: 2,372 / 297 / " \
             "297 each; the commands use 1 unless --split names another" in proc.stdout
@@ -195,7 +197,7 @@ def test_stats_count_one_thing_in_the_singular(tmp_path):
     assert "in the file: 1 record, 1 user, 1 item" in proc.stdout and "1 record read, 1 kept" in proc.stdout
     assert "after validation: 1 review, 1 user, 1 item," in proc.stdout
     assert "reviews per user: fewest 1, median 1, mean 1.0, most 1 (1 user with one); per item: fewest 1, median 1" \
-        in proc.stdout and "-core" not in proc.stdout
+        in proc.stdout and "\nits 5-core is empty\n" in proc.stdout and "a 1-core" not in proc.stdout
     assert "review dates: none given" in proc.stdout
     features = run_cli("data", "features", str(path))  # nothing to show: said, not an empty table
     assert "coverage: 0.0% of the 1 review received a quadruple; 0 distinct features" in features.stdout
@@ -361,12 +363,12 @@ def test_stats_say_when_the_data_is_a_k_core(tmp_path):
     out = run_cli("data", "stats", str(path)).stdout
     assert "reviews per user: fewest 2, median 3, mean 2.8, most 3 (0 users with one); per item: fewest 4, " in out
     assert "\na 2-core: every user rated at least 2 items and every item was rated by at least 2 users (fewest: 2 " \
-        "items of a user, 4 users of an item)\n" in out
+        "items of a user, 4 users of an item); its 5-core is empty\n" in out
     # a pair reviewed twice counts once, as whyrec.data.k_core counts it: u4's two reviews of i0 are one item
     path.write_text("user,item,rating,text\n" + "\n".join(rows + ["u4,i0,5,good", "u4,i0,3,again"]) + "\n")
     kept = run_cli("data", "stats", str(path), "--duplicates", "keep-all")
     assert kept.returncode == 0, kept.stderr
-    assert "reviews per user: fewest 2, " in kept.stdout and "-core" not in kept.stdout
+    assert "reviews per user: fewest 2, " in kept.stdout and "a 2-core" not in kept.stdout
 
 
 def test_data_split_of_the_k_core_is_read_as_one(tmp_path, planted):

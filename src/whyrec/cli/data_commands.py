@@ -160,17 +160,32 @@ def _spread(counts: dict, owner: str) -> str:
             f"{counts['max']:,} ({counted(counts['with_one'], owner)} with one)")
 
 
+# the k of the k-core the Amazon review datasets are filtered to ("5-core"), which stats measure the data against
+AMAZON_CORE = 5
+
+
 def _core_text(corpus) -> str:
     """Whether the data is a k-core, as recommendation datasets are filtered (Amazon's "5-core"), in
     the sense of :mod:`whyrec.data.cores`: every user rated at least k distinct items and every item
-    was rated by at least k distinct users (a pair reviewed twice counts once); "" for k < 2."""
+    was rated by at least k distinct users (a pair reviewed twice counts once), and, for data that
+    is not a 5-core, how much of it its 5-core keeps."""
     pairs = corpus.reviews.drop_duplicates(["user", "item"])
     if not len(pairs):
         return ""
     users, items = int(pairs["user"].value_counts().min()), int(pairs["item"].value_counts().min())
     k = min(users, items)
-    return (f"a {k}-core: every user rated at least {k} items and every item was rated by at least {k} users "
+    said = (f"a {k}-core: every user rated at least {k} items and every item was rated by at least {k} users "
             f"(fewest: {users:,} items of a user, {items:,} users of an item)") if k >= 2 else ""
+    if k < AMAZON_CORE:  # what the usual filter would keep, before anyone splits it
+        from whyrec.data.cores import k_core_rows
+
+        kept = pairs.iloc[k_core_rows(pairs["user"], pairs["item"], AMAZON_CORE)]
+        five = (f"its {AMAZON_CORE}-core (`data split --k-core {AMAZON_CORE}`) keeps {len(kept):,} of "
+                f"{counted(len(pairs), 'user–item pair')}, {kept['user'].nunique():,} of "
+                f"{counted(pairs['user'].nunique(), 'user')} and {kept['item'].nunique():,} of "
+                f"{counted(pairs['item'].nunique(), 'item')}" if len(kept) else f"its {AMAZON_CORE}-core is empty")
+        said = f"{said}; {five}" if said else five
+    return said
 
 
 def _visible(character: str) -> str:
