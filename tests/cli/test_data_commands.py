@@ -36,7 +36,7 @@ def test_stats_on_shared_data(shared_data, name, reviews, users, items, outside_
     if name == "amazon-gift-cards":  # Amazon's 5-core, a 4-core once empty texts and repeated pairs are dropped
         assert "\na 4-core: every user rated at least 4 items and every item was rated by at least 4 users (fewest: " \
             "4 items of a user, 4 users of an item); its 5-core (`data split --k-core 5`) keeps " in proc.stdout
-    if name == "amazon-gift-cards":  # the fixed splits the commands read, with their sizes
+        # the fixed splits the commands read, with their sizes
         assert "fixed splits beside it (records listed for train / validation / test): 1, 2, 3, 4, 5: 2,372 / 297 / " \
             "297 each; the commands use 1 unless --split names another" in proc.stdout
     if metadata:  # and how many items have no readable title of their own
