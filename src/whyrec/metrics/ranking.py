@@ -16,6 +16,10 @@ and, for scores of labelled pairs (a click model's), the area under the ROC curv
 
 * AUC = P(s⁺ > s⁻) + ½ P(s⁺ = s⁻) over all (positive, negative) pairs — the Mann–Whitney U
   statistic divided by n⁺·n⁻ (Hanley & McNeil, Radiology 1982).
+
+``tests/metrics/test_ranking_against_sklearn.py`` checks nDCG@k and AUC against scikit-learn's
+``ndcg_score`` (on whole rankings without tied scores, which it averages over) and
+``roc_auc_score``.
 """
 
 from __future__ import annotations
