@@ -219,13 +219,12 @@ def note_kept_rating_input(system, variant: str, asked: bool) -> None:
     """Say (a note) that the explainer to align has a rating input from an earlier alignment when
     this run did not ask for one: it is used and tuned again all the same, since the explainer
     was tuned with it (``--no-rating-input`` cannot take it away)."""
-    from whyrec.explanations import EXPLAINER_LABELS
-    from whyrec.systems.peter import Peter
+    from whyrec.explanations import EXPLAINER_LABELS, explaining_kind, is_mt
 
-    if isinstance(system, Peter):
-        kept, label = system.rating_input is not None, "PETER+" if system.config.use_feature else "PETER"
-    else:
+    if is_mt(system):
         kept, label = variant in system.rating_inputs, EXPLAINER_LABELS[variant]
+    else:
+        kept, label = system.rating_input is not None, explaining_kind(system)
     if kept and not asked:
         print_note(f"{label} was aligned with a rating input before, and its explanations were tuned with it: this "
                    "run feeds it the predicted rating too, and records that it did (a rating input is kept once "

@@ -14,7 +14,6 @@ shared benchmark splits were built with.
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -192,8 +191,8 @@ def fixed_index_split(corpus: Corpus, folder: str | Path) -> Split:
         raise DataError(f"the split's train part holds no record of the file ({why})", path=folder / "train.index")
     indexed = sum(len(p) for p in parts)
     core = recorded_k_core(folder)  # a split of the data's k-core (data split --k-core) covers that
-    covered = corpus if core is None else corpus.take(k_core_rows(corpus.users, corpus.items, core))
-    pairs = len(covered.reviews.drop_duplicates(["user", "item"]))
+    covered = corpus.reviews if core is None else corpus.reviews.iloc[k_core_rows(corpus.users, corpus.items, core)]
+    pairs = len(covered.drop_duplicates(["user", "item"]))
     if indexed < SPLIT_COVERAGE * pairs:  # e.g. another dataset's split: it still fits
         of_pairs = f" ({pairs:,} user–item pairs)" if pairs < len(covered) else ""
         in_core = f" in the {core}-core" if core is not None else ""
@@ -209,11 +208,9 @@ def fixed_index_split(corpus: Corpus, folder: str | Path) -> Split:
 def recorded_k_core(folder: Path) -> int | None:
     """The K of a split written by ``whyrec data split --k-core K``, as its ``run.json`` records it;
     None for any other split (and for a record that is not a whole number of at least 1)."""
-    try:
-        record = json.loads((folder / "run.json").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        return None
-    k = record.get("k_core") if isinstance(record, dict) else None
+    from whyrec.provenance import read_run_record
+
+    k = (read_run_record(folder) or {}).get("k_core")
     return k if isinstance(k, int) and not isinstance(k, bool) and k >= 1 else None
 
 

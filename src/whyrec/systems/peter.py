@@ -34,8 +34,8 @@ from whyrec.explain.pair_draws import PairDraws, for_rows
 from whyrec.explain.peter_model import PeterModel, PeterShape, select_rows
 from whyrec.explain.seq2seq import Samples, beam_decode, block_repeats, draw, first_max, held_back
 from whyrec.explain.targets import explanation_targets, pad_batch
-from whyrec.ids import IdMap, paired_ids
 from whyrec.explanations import system_repr
+from whyrec.ids import IdMap, paired_ids
 from whyrec.kept_epochs import kept_part
 from whyrec.systems.peter_checkpoint import TrainingState, resume_training_state, save_training_state
 from whyrec.systems.peter_config import PeterConfig

@@ -26,8 +26,6 @@ FORMATS = ("amazon-json", "yelp-json", "yelp-ss", "csv", "tsv", "tsv-unquoted", 
            "movielens-dat")
 
 
-
-
 def reviews_in(folder: Path) -> Path:
     """The review file of a data folder: ``reviews.json.gz`` (``.json``, ``.csv``, ``.pickle``),
     as whyrec's data folders and the PETER benchmark name it, or MovieLens' ``ratings.csv`` or
