@@ -3,6 +3,7 @@ data folder as the bundle or as --split, a split as --data, a results folder as 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,53 @@ def test_the_readers_refuse_a_misplaced_folder_with_where_it_goes_and_read_a_dat
     (f["other"] / "run.json").write_text("{}")
     with pytest.raises(DataError, match=r"folder holds several review files \(run.json, shop.csv\); give the file$"):
         load_corpus(f["other"])
+
+
+def _split_of(folder: Path, data: Path | None) -> None:
+    """A split in ``folder`` whose run.json records ``data`` as what it split (none: no run.json)."""
+    folder.mkdir(parents=True)
+    (folder / "train.index").write_text("0\n")
+    if data is not None:
+        (folder / "run.json").write_text(json.dumps({"command": "whyrec data split", "data": {"path": str(data)}}))
+
+
+def test_a_note_beside_splits_written_elsewhere_does_not_make_their_folder_data(tmp_path):
+    """A folder of splits with a notes.json beside it had been a data folder: --data read the note as
+    reviews ("no record has a key for 'user', …") and --split said "it is a data folder"."""
+    from whyrec.data import load_corpus
+
+    splits = tmp_path / "splits"
+    _split_of(splits / "1", tmp_path / "shop" / "reviews.csv")
+    (splits / "notes.json").write_text('{"why": "split by time"}')
+    assert folder_kind(splits) == "splits"
+    with pytest.raises(DataError, match=r"not a data folder; it holds splits, each of which goes in --split: give "
+                                        r"one, as --split .*1$"):
+        load_corpus(splits)
+    # the file the splits record, beside them (`data split` with no --out; or the folder copied): data
+    (splits / "shop.csv").write_text(CSV)
+    (splits / "1" / "run.json").write_text(json.dumps({"data": {"path": "/elsewhere/shop.csv"}}))
+    assert folder_kind(splits) == "data"
+    with pytest.raises(DataError, match=r"several review files \(notes.json, shop.csv\); give the file$"):
+        load_corpus(splits)
+    assert len(load_corpus(splits / "shop.csv")) == len(REVIEWS)
+
+
+@pytest.mark.parametrize("name", ["reviews.csv", "ratings.csv", "book_reviews.csv"])
+def test_a_file_named_as_reviews_beside_splits_is_data_whatever_the_splits_record(tmp_path, name):
+    """Splits drawn from another file (a raw export, cleaned since) do not make the folder of the
+    cleaned reviews anything but a data folder."""
+    folder = tmp_path / "shop"
+    _split_of(folder / "1", tmp_path / "raw.csv")
+    (folder / name).write_text(CSV)
+    assert folder_kind(folder) == "data"
+
+
+def test_splits_that_record_no_data_beside_a_review_like_file_are_data_as_the_benchmarks_lay_them_out(tmp_path):
+    """The PETER benchmark's folders (and the shared data) hold reviews.pickle or a .json.gz beside
+    splits 1..5 that have no run.json: any file of a review file's suffixes makes them data."""
+    folder = tmp_path / "peter"
+    _split_of(folder / "1", None)
+    (folder / "shop.jsonl").write_text("")
+    assert folder_kind(folder) == "data"
+    (folder / "shop.jsonl").unlink()
+    assert folder_kind(folder) == "splits"

@@ -20,7 +20,7 @@ REVIEW_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".json.gz", ".csv", ".csv.gz"
 def folder_kind(folder: Path) -> str:
     """``bundle`` (it holds bundle.json), ``checkpoint`` (``epoch-*/state.json``: ``train
     --checkpoint``), ``bundles`` (sub-folders that are bundles), ``split`` (train.index),
-    ``data`` (a reviews file, or split sub-folders beside a file of review data's suffixes),
+    ``data`` (a reviews file, or split sub-folders beside the review data they split),
     ``splits`` (split sub-folders alone, as ``data split --out`` writes them), ``results`` (an
     experiment's results.json), or ``""`` for a folder of none of these (or no folder, or one that
     cannot be read)."""
@@ -44,11 +44,27 @@ def _kind(folder: Path) -> str:
     if any(folder.glob("reviews.*")):
         return "data"
     if any(folder.glob("*/train.index")):  # a dataset's folder holds its reviews beside its splits
-        reviews = any(p.is_file() and p.name.lower().endswith(REVIEW_SUFFIXES) for p in folder.iterdir())
-        return "data" if reviews else "splits"
+        return "data" if _holds_the_split_data(folder) else "splits"
     if (folder / "results.json").is_file():
         return "results"
     return ""
+
+
+def _holds_the_split_data(folder: Path) -> bool:
+    """Whether a folder of split sub-folders holds review data beside them: a file named as reviews
+    (``reviews.json.gz``, ``ratings.csv``, ``yelp_…_review.json``); else the file their ``run.json``
+    records as the data they split (``whyrec data split`` writes it; by name, so that a copied
+    folder is still one); else, where no split records one (the PETER benchmark's folders), any
+    file of a review file's suffixes. So a note beside splits written elsewhere (``notes.json``)
+    does not make their folder a data folder."""
+    from whyrec.provenance import read_run_record, record_view
+
+    files = [p.name for p in folder.iterdir() if p.is_file() and p.name.lower().endswith(REVIEW_SUFFIXES)]
+    if any(name.lower().startswith("ratings.") or "review" in name.lower() for name in files):
+        return True
+    views = (record_view(read_run_record(split.parent)) for split in folder.glob("*/train.index"))
+    recorded = {Path(view["data_path"]).name for view in views if view and view["data_path"]}
+    return bool(recorded & set(files)) if recorded else bool(files)
 
 
 def misplaced(folder: Path, wanted: str) -> str:

@@ -19,7 +19,7 @@ from whyrec.data.readers.json_reviews import read_amazon_json
 from whyrec.data.readers.tables import csv_separator, read_csv, read_parquet, table_columns, table_records
 from whyrec.data.readers.text_files import head_bytes, peek_text
 from whyrec.errors import DataError, DataWarning
-from whyrec.folder_kinds import REVIEW_SUFFIXES, misplaced
+from whyrec.folder_kinds import REVIEW_SUFFIXES, folder_kind, misplaced
 from whyrec.wording import did_you_mean
 
 FORMATS = ("amazon-json", "yelp-json", "yelp-ss", "csv", "tsv", "tsv-unquoted", "parquet", "peter-pickle",
@@ -38,6 +38,8 @@ def reviews_in(folder: Path) -> Path:
     found = next((p for p in named if p.is_file()), None)
     if found:
         return found
+    if folder_kind(folder) == "splits":  # its one .json beside splits written elsewhere is a note, not reviews
+        raise DataError(f"not a data folder{misplaced(folder, 'data')}", path=folder)
     others = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("meta")
                     and p.name.lower().endswith(REVIEW_SUFFIXES))
     if len(others) == 1:
