@@ -17,7 +17,7 @@ from whyrec.cli.options import (TEXT_SYSTEMS, ColumnMap, FoldUnicode, MaxRating,
 from whyrec.cli.output import (EpochProgress, Throttled, console, note_random_word_vectors, print_error,
                                print_warning, status, tell_waiting)
 from whyrec.systems.mt_progress import mt_epoch_text
-from whyrec.wording import closest_names, counted
+from whyrec.wording import counted, did_you_mean
 
 
 def check_model_name(model: str) -> None:
@@ -32,10 +32,9 @@ def check_model_name(model: str) -> None:
     known = sorted(RATING_MODELS) + list(TEXT_SYSTEMS)
     if model in known:
         return
-    close = closest_names(model, known)
-    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-    raise ConfigError(f"unknown model '{model}'; train takes a rating model ({', '.join(sorted(RATING_MODELS))}) "
-                      f"or an explanation system ({', '.join(TEXT_SYSTEMS)}); see `whyrec models`.{hint}")
+    raise ConfigError(f"unknown model '{model}'{did_you_mean(model, known)}; train takes a rating model "
+                      f"({', '.join(sorted(RATING_MODELS))}) or an explanation system ({', '.join(TEXT_SYSTEMS)}); "
+                      "see `whyrec models`")
 
 
 def _rating_params_on(model: str, params: dict, device: str) -> dict:

@@ -23,7 +23,7 @@ from whyrec.data.scale import rating_bounds
 from whyrec.errors import ConfigError, WhyrecError, require_fitted
 from whyrec.ids import IdMap, paired_ids
 from whyrec.settings import typed_value
-from whyrec.wording import closest_names, unknown_names
+from whyrec.wording import did_you_mean, unknown_names
 
 if TYPE_CHECKING:  # the corpus needs pandas, which loading a saved model does not import
     from whyrec.data.corpus import Corpus
@@ -43,9 +43,8 @@ def make_model(name: str, **params) -> "RatingModel":
         cls = RATING_MODELS[name]
     except KeyError:
         known = sorted(RATING_MODELS)
-        close = " or ".join(f"'{c}'" for c in closest_names(name, known))
-        hint = f" (did you mean {close}?)" if close else ""
-        raise ConfigError(f"unknown rating model '{name}'{hint}; known: {', '.join(known)}") from None
+        raise ConfigError(f"unknown rating model '{name}'{did_you_mean(name, known)}; known: {', '.join(known)}") \
+            from None
     return cls.from_params(params)
 
 
