@@ -52,3 +52,6 @@ def test_auc_counts_ordered_pairs_and_half_the_ties():
     assert roc_auc(scores, labels) == pytest.approx(naive)
     with pytest.raises(ValueError, match="at least one positive and one negative"):
         roc_auc([0.1, 0.2], [1, 1])
+    for scores, labels in (([0.1, 0.2, 0.3], [1, 0]), ([[0.1, 0.2]], [[1, 0]])):  # a label short; a table
+        with pytest.raises(ValueError, match="1-d arrays of the same length"):
+            roc_auc(scores, labels)
