@@ -9,7 +9,12 @@ import torch.nn as nn
 def test_discriminator_shapes_and_short_inputs():
     d = ReviewDiscriminator(30, [5, 7], word_dim=6, owner_dim=3, filters=4, pad=2)
     tokens = torch.randint(3, 30, (4, 2))  # shorter than the widest filter
-    assert d(tokens, torch.tensor([[0, 1], [1, 2], [4, 6], [3, 0]])).shape == (4,)
+    owners = torch.tensor([[0, 1], [1, 2], [4, 6], [3, 0]])
+    assert d(tokens, owners).shape == (4,)
+    # it is read as the same words followed by padding up to the widest filter (5)
+    d.eval()
+    padded = torch.cat([tokens, torch.full((4, 3), 2)], dim=1)
+    torch.testing.assert_close(d(tokens, owners), d(padded, owners))
 
 
 def test_discriminator_loss_is_balanced_bce():
@@ -29,6 +34,20 @@ def test_discriminator_loss_is_balanced_bce():
     assert acc == pytest.approx(0.5 * (1 / 2 + 1 / 3))
 
 
+def test_discriminator_loss_pads_the_narrower_side_to_the_wider():
+    class CountsWords(nn.Module):
+        pad = 0
+
+        def forward(self, tokens, owners):
+            return (tokens != self.pad).sum(1).float() - 2  # logit = words − 2
+
+    real, fake = torch.tensor([[5, 5, 5, 5]]), torch.tensor([[5]])  # widths 4 and 1: logits 2 and −1
+    loss, acc = discriminator_loss(CountsWords(), real, torch.zeros(1, 1), fake, torch.zeros(1, 1))
+    sp = torch.nn.functional.softplus
+    torch.testing.assert_close(loss, 0.5 * (sp(torch.tensor(-2.0)) + sp(torch.tensor(-1.0))))
+    assert acc == 1.0
+
+
 def test_reinforce_loss_hand_computed():
     logp = torch.tensor([[-1.0, -2.0], [-0.5, -0.1]], requires_grad=True)
     rewards = torch.tensor([[1.0, 0.4], [0.0, 0.0]])
@@ -39,6 +58,12 @@ def test_reinforce_loss_hand_computed():
     assert loss.item() == pytest.approx(expected)
     loss.backward()
     torch.testing.assert_close(logp.grad, torch.tensor([[-0.25, 0.0], [0.25, 0.0]]))
+    # three sequences of two steps: the sum is divided by the batch, B = 3, not by the steps
+    logp = torch.tensor([[-1.0, -2.0], [-0.5, -0.1], [-3.0, -1.0]])
+    rewards = torch.tensor([[1.0, 0.4], [0.0, 0.0], [0.5, 0.1]])
+    # step 0 baseline 0.5: advantages 0.5, −0.5, 0; step 1 rows 0 and 2, baseline 0.25: 0.15, −0.15
+    expected = -(0.5 * -1.0 + -0.5 * -0.5 + 0.0 * -3.0 + 0.15 * -2.0 + -0.15 * -1.0) / 3
+    assert reinforce_loss(logp, rewards, torch.tensor([2, 1, 2])).item() == pytest.approx(expected)
 
 
 def test_rollout_rewards_final_step_is_discriminator():
@@ -54,6 +79,15 @@ def test_rollout_rewards_final_step_is_discriminator():
     assert ((r >= 0) & (r <= 1)).all()
     after = torch.arange(r.shape[1])[None, :] >= s.lengths[:, None]
     assert (r[after] == 0).all()
+    # every prefix before the last token, the first word's too, is scored by its rollouts: D > 0
+    before = torch.arange(r.shape[1])[None, :] < (s.lengths - 1)[:, None]
+    assert before.any() and (r[before] > 0).all()
+    one = rollout_rewards(dec, disc, ctx, owners, s, n_rollouts=1, bos=0, eos=1, pad=2, generator=gen)
+    assert (one[before] > 0).all()  # a single rollout is a rollout
+    # no rollouts: the final D alone, nothing before it
+    alone = rollout_rewards(dec, disc, ctx, owners, s, n_rollouts=0, bos=0, eos=1, pad=2, generator=gen)
+    torch.testing.assert_close(alone[torch.arange(5), s.lengths - 1], final)
+    assert (alone[before] == 0).all()
 
 
 def test_discriminator_learns_a_separable_task():

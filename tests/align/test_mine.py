@@ -29,6 +29,37 @@ def test_donsker_varadhan_and_bias_corrected_loss_by_hand():
     assert float(bias_corrected_loss(joint, marginal, moving_average=4.0)) == pytest.approx(-1.0)
 
 
+def test_a_step_updates_the_moving_average_from_1_and_returns_the_batch_estimate_before_it():
+    """m ← (1 − α) m + α · mean exp T(marginal), from m = 1 (Belghazi et al. 2018, §3.2; the MMI
+    code's α); the step returns the batch's I_θ of the network it was given, before the update."""
+    x, y, _ = correlated_gaussians(64, dims=2, rho=0.5)
+    mine = MINE(2, 2, MINEConfig(hidden=8, lr=1e-2, batch_size=64, ma_rate=0.25))
+    torch.nn.init.constant_(mine.network.net[-1].bias, 1.0)  # T ≈ 1, so that mean exp T ≈ e, not ≈ 1
+    xt, yt = torch.tensor(x), torch.tensor(y)
+    expected_average = 1.0
+    assert mine.moving_average == expected_average
+    for _ in range(2):
+        same_shuffle = torch.Generator()
+        same_shuffle.set_state(mine.generator.get_state())
+        with torch.no_grad():
+            joint, marginal = mine.network(xt, yt), mine.network(xt, yt[torch.randperm(64, generator=same_shuffle)])
+        estimate = mine.step(xt, yt)
+        assert estimate == pytest.approx(float(donsker_varadhan(joint, marginal)), rel=1e-5)
+        expected_average = 0.75 * expected_average + 0.25 * float(marginal.exp().mean())
+        assert mine.moving_average == pytest.approx(expected_average, rel=1e-6)
+        with torch.no_grad():  # and the network moved
+            assert not torch.allclose(mine.network(xt, yt), joint)
+
+
+def test_mine_fits_two_pairs_the_fewest_with_a_shuffle_and_takes_ma_rate_in_0_1():
+    mine = MINE(1, 1, MINEConfig(hidden=4, batch_size=2, epochs=3)).fit([[0.0], [1.0]], [[1.0], [0.0]])
+    assert len(mine.history) == 3 and all(math.isfinite(v) for v in mine.history)
+    assert MINEConfig(ma_rate=1.0).ma_rate == 1.0  # the batch's mean alone
+    for wrong in (0.0, 1.5, -0.1):
+        with pytest.raises(ConfigError, match=r"ma_rate must be in \(0, 1\]"):
+            MINEConfig(ma_rate=wrong)
+
+
 def test_mine_recovers_the_mutual_information_of_correlated_gaussians():
     x, y, truth = correlated_gaussians(20000, dims=2, rho=0.8)
     mine = MINE(2, 2, MINEConfig(hidden=64, lr=2e-3, batch_size=500, epochs=25, seed=1)).fit(x, y)
@@ -58,7 +89,9 @@ def test_reward_prefers_the_true_pairing_and_state_round_trip():
 
 def test_one_hot_ratings_entropy_and_shape_errors():
     assert one_hot_ratings([1, 4.6, 7]).argmax(1).tolist() == [0, 4, 4]
+    assert one_hot_ratings([1, 4.6, 7]).tolist() == [[1, 0, 0, 0, 0], [0, 0, 0, 0, 1], [0, 0, 0, 0, 1]]
     assert rating_entropy([1, 2, 1, 2]) == pytest.approx(math.log(2))
+    assert rating_entropy([1, 2, 3]) == pytest.approx(math.log(3))  # classes seen once count too
     assert rating_entropy([5, 5, 5]) == 0.0
     with pytest.raises(ValueError, match="no ratings"):
         rating_entropy([])  # was: 0.0, a constant for no data

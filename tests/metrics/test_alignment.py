@@ -61,6 +61,27 @@ def test_judge_learns_planted_sentiment_and_round_trips(tmp_path):
 
 
 
+def test_judge_keeps_the_grams_of_two_texts_or_more_weighs_them_by_tf_idf_and_adds_its_bias():
+    texts, ratings = ["good sound", "good sound quality", "good strap", "bad sound"], [5.0, 4.0, 4.0, 2.0]
+    judge = SentimentJudge(epochs=30).fit(texts, ratings)
+    # df: good 3, sound 3, the bigram "good sound" 2, every other gram 1 → those three are kept, by df
+    # then name, with idf log(N/df): log(4/3), log(4/3), log(2)
+    assert judge.index == {"good": 0, "sound": 1, "good sound": 2}
+    torch.testing.assert_close(judge.idf, torch.tensor([math.log(4 / 3), math.log(4 / 3), math.log(2.0)]))
+    # a text's features: (1 + log tf)·idf of each kept gram, L2-normalised ("good" twice)
+    row = torch.tensor([(1 + math.log(2.0)) * math.log(4 / 3), math.log(4 / 3), math.log(2.0)])
+    torch.testing.assert_close(judge._features(["good good sound"]).to_dense()[0], row / row.norm())
+    # logits = x Wᵀ + b: a text with no kept gram is judged by the bias alone
+    weight, bias = judge.linear.weight.detach(), judge.linear.bias.detach().clone()
+    with torch.no_grad():
+        judge.linear.bias.copy_(torch.tensor([0.0, 0.0, 0.0, 0.0, 5.0]))
+    assert judge.predict(["awful", "nothing kept here"]).tolist() == [5, 5]
+    with torch.no_grad():
+        judge.linear.bias.copy_(bias)
+    x = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])  # "good" alone, "sound" alone: one unit feature
+    assert judge.predict(["good", "sound"]).tolist() == ((x @ weight.t() + bias).argmax(1) + 1).tolist()
+
+
 def test_a_saved_judge_with_damaged_or_mismatched_files_is_refused_not_scored_with(tmp_path):
     import json
 
@@ -101,3 +122,23 @@ def test_normalised_mi_is_high_for_informative_and_low_for_random_embeddings():
     assert math.isnan(normalised_rating_mi(noise, np.full(3000, 4.0), cfg))  # H(R) = 0: 0/0, undefined
     f = torch.tensor(np.eye(4)[rng.integers(0, 4, 3000)], dtype=torch.float32)
     assert feature_mi(f + 0.05 * torch.randn_like(f), f, cfg) == pytest.approx(math.log(4), abs=0.25)
+
+
+def test_the_mine_settings_given_are_the_ones_trained_with(monkeypatch):
+    """Each MI metric trains a fresh MINE with the MINEConfig it is given (its own defaults only
+    without one)."""
+    import whyrec.metrics.alignment as alignment
+
+    used = []
+
+    class Recording(alignment.MINE):
+        def __post_init__(self) -> None:
+            used.append(self.config)
+            super().__post_init__()
+
+    monkeypatch.setattr(alignment, "MINE", Recording)
+    cfg = MINEConfig(hidden=4, lr=1e-3, batch_size=16, epochs=1, seed=3)
+    embeddings = torch.randn(32, 3)
+    normalised_rating_mi(embeddings, [1.0, 5.0] * 16, cfg)
+    feature_mi(embeddings, torch.randn(32, 2), cfg)
+    assert used == [cfg, cfg]

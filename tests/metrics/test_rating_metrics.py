@@ -69,8 +69,9 @@ def test_activity_groups_cut_at_the_users_training_counts():
     assert activity_labels((1, 2, 5)) == ["0", "1", "2–4", "5+"]
     groups = activity_groups([0, 1, 2, 3, 5, 6, 10, 11, 20, 21, 500])
     assert list(groups) == ["0", "1–2", "1–2", "3–5", "3–5", "6–10", "6–10", "11–20", "11–20", "21+", "21+"]
-    with pytest.raises(ValueError, match="increasing"):
-        activity_labels((3, 3))
+    for edges in ((3, 3), (0, 2), (), (-1,)):  # not increasing; a count below 1 (first, or the only one)
+        with pytest.raises(ValueError, match="increasing counts from 1"):
+            activity_labels(edges)
 
 
 def test_rmse_by_group_by_hand():
