@@ -183,6 +183,54 @@ def test_bootstrap_intervals_hold_the_corpus_score_and_narrow_with_more_records(
         bootstrap_intervals(references, first[:3])
 
 
+def test_bootstrap_scores_each_resample_as_explanation_quality_scores_its_records():
+    """Each resample's BLEU-1/4, ROUGE-1/2/L and FMR are explanation_quality's over the drawn
+    records written out one by one (the same seeded draws); the intervals are their quantiles."""
+    from whyrec.metrics.significance import bootstrap_intervals
+
+    references, first, _, true = _noisy_corpus(30, seed=8)
+    intervals = bootstrap_intervals(references, first, true, FEATURES, resamples=60, level=0.8, seed=3)
+    draws = np.random.default_rng(3).multinomial(30, np.full(30, 1 / 30), size=60)
+    naive = {metric: [] for metric in intervals}
+    for counts in draws:
+        drawn = np.repeat(np.arange(30), counts)
+        scores = explanation_quality([references[n] for n in drawn], [first[n] for n in drawn],
+                                     [true[n] for n in drawn], FEATURES)
+        for metric in naive:
+            naive[metric].append(scores[metric])
+    assert set(intervals) == {"bleu1", "bleu4", "rouge1", "rouge2", "rougeL", "fmr"}
+    for metric, values in naive.items():
+        assert intervals[metric] == pytest.approx(tuple(np.quantile(values, [0.1, 0.9])), rel=1e-9), metric
+
+
+@pytest.mark.parametrize("settings, accepted", [
+    (dict(resamples=1), True), (dict(resamples=0), False),
+    (dict(level=0.0), False), (dict(level=1.0), False), (dict(level=1.5), False), (dict(level=0.01), True)])
+def test_the_bootstraps_take_one_resample_or_more_and_a_level_inside_0_1(settings, accepted):
+    from whyrec.metrics.significance import bootstrap_intervals, rating_error_intervals
+
+    calls = (lambda: bootstrap_intervals([["a", "b"]] * 3, [["a"]] * 3, **settings),
+             lambda: rating_error_intervals([1.0, 2.0], [1.5, 2.5], **settings))
+    for call in calls:
+        if accepted:
+            assert set(call())
+        else:
+            with pytest.raises(ValueError, match="at least one resample and a level between 0 and 1"):
+                call()
+
+
+def test_the_records_must_pair_up_one_by_one():
+    from whyrec.metrics.significance import PairedExplanations, bootstrap_intervals, stratified_randomization_test
+
+    with pytest.raises(ValueError, match="one explanation per reference"):
+        bootstrap_intervals([["a"], ["b"]], [["a"]])
+    for first, second in (([["a"]], [["b"], ["c"]]), ([["a"], ["b"]], [["c"]])):
+        with pytest.raises(ValueError, match="the two systems' explanations of the same records"):
+            stratified_randomization_test([PairedExplanations([["a"], ["b"]], first, second)])
+    # one trial is a test (p = 1/2 or 1); the smallest it can report
+    assert randomization_test([["a"]] * 30, [["a"]] * 30, [["b"]] * 30, trials=1)["bleu1"].assignments == 1
+
+
 def test_rating_error_intervals_score_each_resample_as_rmse_and_mae_score_it():
     """Each resample's RMSE and MAE, from the records it draws, are those of the metrics over the
     drawn records written out one by one; the intervals hold the test's own RMSE and MAE."""
@@ -222,6 +270,7 @@ def test_holm_adjusts_hand_computed_p_values_in_their_own_places():
     assert holm_adjusted([0.3, 0.6]).tolist() == [0.6, 0.6]  # 0.3 × 2; then max(0.6, 0.6)
     assert holm_adjusted([0.9, 0.8]).tolist() == [1.0, 1.0]  # capped at 1
     assert holm_adjusted([0.04]).tolist() == [0.04]  # one test: its own p
+    assert holm_adjusted([0.0, 1.0]).tolist() == [0.0, 1.0]  # both ends are p-values
     assert holm_adjusted([]).size == 0
 
 
@@ -274,3 +323,26 @@ def test_paired_explanations_with_the_same_records_give_the_same_tests():
                   PairedExplanations(refs, mine, theirs, ["strap", "tone"], record_means={}),
                   PairedExplanations(refs, mine, theirs, ["strap", "tone"], record_means=means, feature_set={"strap"})):
         assert not part.same_tests_as(other)
+
+
+@pytest.mark.parametrize("chunk_cells", [1 << 22, 4, 1])
+def test_assignments_and_resamples_come_whole_whatever_the_chunks(monkeypatch, chunk_cells):
+    """The exact test enumerates each of the 2^N assignments once; the random test and the
+    bootstrap give as many rows as asked, chunked however :data:`_CHUNK_CELLS` cuts them."""
+    from whyrec.metrics import significance
+
+    monkeypatch.setattr(significance, "_CHUNK_CELLS", chunk_cells)
+    rows = np.concatenate(list(significance._all_assignments(3)))
+    assert sorted(map(tuple, rows.tolist())) == sorted((a, b, c) for a in (0, 1) for b in (0, 1) for c in (0, 1))
+    swaps = np.concatenate(list(significance._random_assignments(2, 51, seed=1)))  # an odd count: a short last chunk
+    assert swaps.shape == (51, 2) and 0.3 < swaps.mean() < 0.7  # each record swapped with probability ½
+    weights = np.concatenate(list(significance._resample_weights(2, 31, seed=1)))
+    assert weights.shape == (31, 2) and (weights.sum(axis=1) == 2).all()
+
+
+def test_the_test_is_exact_only_when_the_trials_cover_every_assignment():
+    references, first, second, _ = _noisy_corpus(10, seed=2)
+    sampled = randomization_test(references, first, second, trials=100)["bleu1"]
+    assert not sampled.exact and sampled.assignments == 100  # 2^10 = 1,024 assignments > 100 trials
+    exact = randomization_test(references, first, second, trials=1024)["bleu1"]
+    assert exact.exact and exact.assignments == 1024
