@@ -122,6 +122,21 @@ def test_coupling_pulls_text_features_to_factors(tiny_split):
     assert couplings[-1] < couplings[0]
 
 
+def test_the_coupling_loss_is_the_squared_distance_to_the_als_rows_averaged_over_the_batch(trained):
+    """‖U_i − Ũ_i‖² + ‖V_j − Ṽ_j‖² averaged over the batch's rows, each row the ALS factors and
+    then the bias (``bias_priors``), by hand."""
+    als = trained.als
+    users, items = np.array([0, 1, 1]), np.array([2, 0, 3])
+    k = als.user_factors.shape[1]
+    cu, cv = torch.randn(3, k + 1), torch.randn(3, k + 1)
+    U = np.concatenate([als.user_factors[users], als.user_bias[users][:, None]], axis=1)
+    V = np.concatenate([als.item_factors[items], als.item_bias[items][:, None]], axis=1)
+    rows = [((cu[n].numpy() - U[n]) ** 2).sum() + ((cv[n].numpy() - V[n]) ** 2).sum() for n in range(3)]
+    by_hand = float(sum(rows)) / 3
+    assert trained.config.bias_priors
+    assert float(trained._coupling(cu, cv, users, items)) == pytest.approx(by_hand, rel=1e-5)
+
+
 def test_embedding_ablation_trains(tiny_split):
     enc = MultiTask(epochs=1, encoder="embedding", **TINY).fit(tiny_split.train, tiny_split.valid)
     assert enc.history[0]["valid_rmse"] is not None
