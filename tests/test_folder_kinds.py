@@ -128,7 +128,7 @@ def test_a_note_beside_splits_written_elsewhere_does_not_make_their_folder_data(
     assert len(load_corpus(splits / "shop.csv")) == len(REVIEWS)
 
 
-@pytest.mark.parametrize("name", ["reviews.csv", "ratings.csv", "book_reviews.csv"])
+@pytest.mark.parametrize("name", ["reviews.csv", "ratings.csv", "ratings.dat", "book_reviews.csv"])
 def test_a_file_named_as_reviews_beside_splits_is_data_whatever_the_splits_record(tmp_path, name):
     """Splits drawn from another file (a raw export, cleaned since) do not make the folder of the
     cleaned reviews anything but a data folder."""

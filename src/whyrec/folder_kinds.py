@@ -52,19 +52,20 @@ def _kind(folder: Path) -> str:
 
 def _holds_the_split_data(folder: Path) -> bool:
     """Whether a folder of split sub-folders holds review data beside them: a file named as reviews
-    (``reviews.json.gz``, ``ratings.csv``, ``yelp_…_review.json``); else the file their ``run.json``
-    records as the data they split (``whyrec data split`` writes it; by name, so that a copied
-    folder is still one); else, where no split records one (the PETER benchmark's folders), any
-    file of a review file's suffixes. So a note beside splits written elsewhere (``notes.json``)
-    does not make their folder a data folder."""
+    (``reviews.json.gz``, ``yelp_…_review.json``, MovieLens' ``ratings.csv`` or ``ratings.dat``);
+    else the file their ``run.json`` records as the data they split (``whyrec data split`` writes
+    it; by name, so that a copied folder is still one); else, where no split records one (the
+    PETER benchmark's folders), any file of a review file's suffixes. So a note beside splits
+    written elsewhere (``notes.json``) does not make their folder a data folder."""
     from whyrec.provenance import read_run_record, record_view
 
-    files = [p.name for p in folder.iterdir() if p.is_file() and p.name.lower().endswith(REVIEW_SUFFIXES)]
-    if any(name.lower().startswith("ratings.") or "review" in name.lower() for name in files):
+    files = {p.name for p in folder.iterdir() if p.is_file()}
+    review_like = [name for name in files if name.lower().endswith(REVIEW_SUFFIXES)]
+    if {"ratings.csv", "ratings.dat"} & files or any("review" in name.lower() for name in review_like):
         return True
     views = (record_view(read_run_record(split.parent)) for split in folder.glob("*/train.index"))
     recorded = {Path(view["data_path"]).name for view in views if view and view["data_path"]}
-    return bool(recorded & set(files)) if recorded else bool(files)
+    return bool(recorded & files) if recorded else bool(review_like)
 
 
 def misplaced(folder: Path, wanted: str) -> str:

@@ -43,8 +43,8 @@ def make_model(name: str, **params) -> "RatingModel":
         cls = RATING_MODELS[name]
     except KeyError:
         known = sorted(RATING_MODELS)
-        raise ConfigError(f"unknown rating model '{name}'{did_you_mean(name, known)}; known: {', '.join(known)}") \
-            from None
+        hint = did_you_mean(name, known)
+        raise ConfigError(f"unknown rating model '{name}'{hint}; known: {', '.join(known)}") from None
     return cls.from_params(params)
 
 
