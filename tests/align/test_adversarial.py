@@ -41,10 +41,12 @@ def test_discriminator_loss_pads_the_narrower_side_to_the_wider():
         def forward(self, tokens, owners):
             return (tokens != self.pad).sum(1).float() - 2  # logit = words − 2
 
-    real, fake = torch.tensor([[5, 5, 5, 5]]), torch.tensor([[5]])  # widths 4 and 1: logits 2 and −1
-    loss, acc = discriminator_loss(CountsWords(), real, torch.zeros(1, 1), fake, torch.zeros(1, 1))
+    real, fake = torch.tensor([[5, 5, 5]]), torch.tensor([[5, 0], [5, 5]])  # widths 3 and 2: logits 1; −1, 0
+    loss, acc = discriminator_loss(CountsWords(), real, torch.zeros(1, 1), fake, torch.zeros(2, 1))
     sp = torch.nn.functional.softplus
-    torch.testing.assert_close(loss, 0.5 * (sp(torch.tensor(-2.0)) + sp(torch.tensor(-1.0))))
+    real_loss, fake_loss = sp(torch.tensor(-1.0)), (sp(torch.tensor(-1.0)) + sp(torch.tensor(0.0))) / 2
+    torch.testing.assert_close(loss, 0.5 * (real_loss + fake_loss))
+    # a real review is told when D > ½, a generated one when D ≤ ½ (the undecided logit 0 counts for it)
     assert acc == 1.0
 
 
@@ -88,6 +90,33 @@ def test_rollout_rewards_final_step_is_discriminator():
     alone = rollout_rewards(dec, disc, ctx, owners, s, n_rollouts=0, bos=0, eos=1, pad=2, generator=gen)
     torch.testing.assert_close(alone[torch.arange(5), s.lengths - 1], final)
     assert (alone[before] == 0).all()
+
+
+def test_rollouts_continue_each_prefix_from_the_decoder_state_after_it():
+    """Q_{b,t} for t before the last token: the mean D of rollouts sampled on from the prefix
+    y_1..y_t with the GRU state that has read <bos>, y_1..y_{t−1} (computed here step by step,
+    with the same draws)."""
+    torch.manual_seed(2)
+    dec = ContextGRUDecoder(nn.Embedding(15, 4, padding_idx=2), 3, 6, dropout=0.0).eval()
+    disc = ReviewDiscriminator(15, [4], word_dim=4, filters=3, pad=2).eval()
+    ctx, owners = torch.randn(4, 3), torch.tensor([[0], [1], [2], [3]])
+    s = sample(dec, ctx, 0, 1, 2, max_len=5, keep_hidden=True, generator=torch.Generator().manual_seed(3))
+    rewards = rollout_rewards(dec, disc, ctx, owners, s, n_rollouts=2, bos=0, eos=1, pad=2,
+                              generator=torch.Generator().manual_seed(4))
+    draws = torch.Generator().manual_seed(4)
+    hidden, fed = None, torch.zeros(4, dtype=torch.long)  # <bos>
+    for t in range(1, s.tokens.shape[1]):
+        live = s.lengths > t
+        if not live.any():
+            break
+        with torch.no_grad():
+            _, hidden = dec.step(ctx, fed, hidden)  # has now read <bos>, y_1..y_{t−1}
+        fed = s.tokens[:, t - 1]
+        done = sample(dec, ctx.repeat_interleave(2, dim=0), 0, 1, 2, max_len=5,
+                      prefix=s.tokens[:, :t].repeat_interleave(2, dim=0),
+                      prefix_hidden=hidden.repeat_interleave(2, dim=1), generator=draws)
+        q = disc.prob(done.tokens, owners.repeat_interleave(2, dim=0)).reshape(4, 2).mean(dim=1)
+        torch.testing.assert_close(rewards[live, t - 1], q[live])
 
 
 def test_discriminator_learns_a_separable_task():
