@@ -40,6 +40,16 @@ def test_the_nucleus_is_the_smallest_set_of_likeliest_words_holding_p():
     torch.testing.assert_close(probs, torch.tensor([0.0, 0.625, 0.0, 0.375]))
 
 
+def test_a_word_after_words_already_holding_p_is_outside_the_nucleus():
+    """V⁽ᵖ⁾ is the smallest set holding p (Holtzman et al. 2020, Eq. 2): with p = 0.75 and
+    probabilities 0.5, 0.25, 0.25 the first two hold it, so the third is out."""
+    from whyrec.explain.decoding import _inside
+
+    ordered = torch.tensor([[0.5, 0.25, 0.25]])
+    assert _inside(ordered, 0.75).tolist() == [[True, True, False]]
+    assert _inside(ordered, 0.76).tolist() == [[True, True, True]]
+
+
 def test_top_k_keeps_the_k_likeliest_words_and_their_ties():
     logits = torch.tensor([[0.1, 2.0, -1.0, 1.5, 2.0]])
     assert _kept(truncated_logits(logits, top_k=1)) == [1, 4]  # a tie with the k-th is kept
@@ -61,6 +71,8 @@ def test_temperature_divides_the_logits_and_the_nucleus_is_taken_after_it():
 def test_the_defaults_cut_nothing_and_words_already_banned_stay_banned():
     logits = torch.tensor([[0.3, NEG, 1.2, -0.4], [NEG, 0.0, 0.0, 5.0]])
     assert truncated_logits(logits) is logits  # what training samples from, untouched
+    plain = Decoding(method="sample")  # and what `--decode sample` draws from when given no setting
+    assert truncated_logits(logits, plain.temperature, plain.top_k, plain.top_p) is logits
     cut = truncated_logits(logits, temperature=2.0, top_k=2, top_p=0.99)
     assert torch.isneginf(cut[0, 1]) and torch.isneginf(cut[1, 0])
     assert all(torch.isfinite(row).sum() >= 1 for row in cut)

@@ -30,6 +30,12 @@ def test_document_vector_is_mean_of_review_vectors():
     torch.testing.assert_close(out[0], enc.project(reviews[:2].mean(0)))
     torch.testing.assert_close(out[1], enc.project(reviews[2:].mean(0)))
     torch.testing.assert_close(out[2], enc.project(torch.zeros(6)))  # empty document
+    alone = enc(tokens[4:5], lengths[4:5], torch.tensor([0]), n_owners=1)  # a document of one review is that review
+    torch.testing.assert_close(alone[0], enc.project(reviews[4]))
+    # a review's vector: the forward GRU's state after its last word, the backward one's after its first
+    for k in range(5):
+        states, _ = enc.gru(enc.embedding(tokens[k, :lengths[k]])[None])  # (1, L, 2H), no padding to skip
+        torch.testing.assert_close(reviews[k], torch.cat([states[0, -1, :3], states[0, 0, 3:]]))
     # shared reviews encoded once give the same vectors
     dedup = enc(tokens[[0, 1]], lengths[[0, 1]], torch.tensor([0, 1, 1]), 2, review_of=torch.tensor([0, 1, 0]))
     torch.testing.assert_close(dedup[1], enc.project(reviews[[1, 0]].mean(0)))
@@ -117,6 +123,64 @@ def test_sampling_lengths_eos_and_log_probs():
     cont = sample(dec, ctx, BOS, EOS, PAD, max_len=10, prefix=s.tokens[:, :2], prefix_hidden=s.hidden[:, 1][None],
                   generator=gen)
     assert torch.equal(cont.tokens[:, :2], s.tokens[:, :2])
+
+
+def test_sampled_rows_are_as_wide_as_the_longest_and_a_prefix_counts_toward_max_len():
+    dec = _decoder(seed=2)
+    ctx = torch.randn(8, 3)
+    gen = torch.Generator().manual_seed(5)
+    s = sample(dec, ctx, BOS, EOS, PAD, max_len=6, generator=gen, keep_hidden=True)
+    assert s.tokens.shape[1] == int(s.lengths.max())  # no column of padding alone
+    cont = sample(dec, ctx, BOS, EOS, PAD, max_len=6, prefix=s.tokens[:, :3], prefix_hidden=s.hidden[:, 2][None],
+                  generator=gen)
+    assert cont.tokens.shape[1] <= 6 and int(cont.lengths.max()) <= 6
+    # a prefix that is already finished (it ends in <eos>, or is max_len long) comes back as it is
+    done = torch.tensor([[5, EOS, PAD], [6, 7, EOS]])
+    again = sample(dec, ctx[:2], BOS, EOS, PAD, max_len=5, prefix=done, prefix_hidden=torch.zeros(1, 2, 7),
+                   generator=gen)
+    assert torch.equal(again.tokens, done) and again.lengths.tolist() == [2, 3]
+    # greedy decoding continued from its own prefix and state writes what it wrote
+    greedy = sample(dec, ctx, BOS, EOS, PAD, max_len=6, greedy=True, keep_hidden=True)
+    for t in (1, 2, 3):
+        on = sample(dec, ctx, BOS, EOS, PAD, max_len=6, greedy=True, prefix=greedy.tokens[:, :t],
+                    prefix_hidden=greedy.hidden[:, t - 1][None])
+        assert torch.equal(on.tokens, greedy.tokens), t
+    full = torch.tensor([[5, 6, 7]])
+    assert torch.equal(sample(dec, ctx[:1], BOS, EOS, PAD, max_len=3, prefix=full, prefix_hidden=torch.zeros(1, 1, 7),
+                              generator=gen).tokens, full)
+
+
+def test_a_finished_beam_hypothesis_keeps_its_score():
+    """A hypothesis that has emitted <eos> extends with padding at log-probability 0: its score
+    stays what it was, and a longer one that scores higher wins."""
+    from whyrec.explain.seq2seq import beam_decode
+
+    first = torch.log(torch.tensor([1e-9, 0.3, 1e-9, 0.7, 1e-9]))  # <eos> 0.3, "a" 0.7
+    later = torch.log(torch.tensor([1e-9, 0.9, 1e-9, 0.1, 1e-9]))  # then <eos> 0.9
+
+    def step(last, t):
+        return (first if t == 0 else later).expand(last.shape[0], -1)
+
+    # "<eos>": log 0.3 = −1.20; "a <eos>": log 0.7 + log 0.9 = −0.46, the best
+    best = beam_decode(step, lambda origin: None, batch=1, bos=BOS, eos=EOS, pad=PAD, max_len=4, beam=2)
+    assert best.tolist() == [[3, EOS]]
+
+
+def test_the_length_penalty_divides_each_finished_score_by_its_length():
+    """score / length ** α: "a <eos>" (log 0.7 + log 0.5 = −1.050, 2 words) beats "a a <eos>"
+    (−1.060, 3 words) without a penalty, and loses to it with α = 1 (−0.525 against −0.353)."""
+    from whyrec.explain.seq2seq import beam_decode
+
+    probs = {0: [1e-9, 0.3, 1e-9, 0.7, 1e-9], 1: [1e-9, 0.5, 1e-9, 0.5, 1e-9], 2: [1e-9, 0.99, 1e-9, 0.01, 1e-9]}
+
+    def step(last, t):
+        return torch.log(torch.tensor(probs[min(t, 2)])).expand(last.shape[0], -1)
+
+    def best(penalty):
+        return beam_decode(step, lambda origin: None, batch=1, bos=BOS, eos=EOS, pad=PAD, max_len=5, beam=2,
+                           length_penalty=penalty).tolist()[0]
+
+    assert best(0.0) == [3, EOS, PAD] and best(1.0) == [3, 3, EOS]
 
 
 def test_first_max_is_argmax_with_its_value_ties_going_to_the_first():
