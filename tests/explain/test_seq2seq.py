@@ -3,8 +3,8 @@
 import torch
 import torch.nn as nn
 
-from whyrec.explain.seq2seq import (ContextGRUDecoder, ReviewDocumentEncoder, beam_search, draw, first_max, sample,
-                                    sequence_nll, token_log_probs)
+from whyrec.explain.seq2seq import (ContextGRUDecoder, ReviewDocumentEncoder, beam_decode, beam_search, draw,
+                                    first_max, sample, sequence_nll, token_log_probs)
 
 BOS, EOS, PAD = 0, 1, 2
 
@@ -153,8 +153,6 @@ def test_sampled_rows_are_as_wide_as_the_longest_and_a_prefix_counts_toward_max_
 def test_a_finished_beam_hypothesis_keeps_its_score():
     """A hypothesis that has emitted <eos> extends with padding at log-probability 0: its score
     stays what it was, and a longer one that scores higher wins."""
-    from whyrec.explain.seq2seq import beam_decode
-
     first = torch.log(torch.tensor([1e-9, 0.3, 1e-9, 0.7, 1e-9]))  # <eos> 0.3, "a" 0.7
     later = torch.log(torch.tensor([1e-9, 0.9, 1e-9, 0.1, 1e-9]))  # then <eos> 0.9
 
@@ -169,8 +167,6 @@ def test_a_finished_beam_hypothesis_keeps_its_score():
 def test_the_length_penalty_divides_each_finished_score_by_its_length():
     """score / length ** α: "a <eos>" (log 0.7 + log 0.5 = −1.050, 2 words) beats "a a <eos>"
     (−1.060, 3 words) without a penalty, and loses to it with α = 1 (−0.525 against −0.353)."""
-    from whyrec.explain.seq2seq import beam_decode
-
     probs = {0: [1e-9, 0.3, 1e-9, 0.7, 1e-9], 1: [1e-9, 0.5, 1e-9, 0.5, 1e-9], 2: [1e-9, 0.99, 1e-9, 0.01, 1e-9]}
 
     def step(last, t):
