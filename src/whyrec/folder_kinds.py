@@ -15,6 +15,9 @@ _NOT = {"bundle": "a bundle", "data": "review data", "split": "a split"}
 # the names a review file may end with (a data folder's one file of reviews is found by them)
 REVIEW_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".json.gz", ".csv", ".csv.gz", ".tsv", ".tsv.gz", ".parquet", ".ss",
                    ".pickle")
+# the names a data folder's review file is looked for by first, in this order (whyrec's data folders
+# and the PETER benchmark's; MovieLens')
+REVIEW_FILE_NAMES = ("reviews.json.gz", "reviews.json", "reviews.csv", "reviews.pickle", "ratings.csv", "ratings.dat")
 
 
 def folder_kind(folder: Path) -> str:
@@ -61,7 +64,7 @@ def _holds_the_split_data(folder: Path) -> bool:
 
     files = {p.name for p in folder.iterdir() if p.is_file()}
     review_like = [name for name in files if name.lower().endswith(REVIEW_SUFFIXES)]
-    if {"ratings.csv", "ratings.dat"} & files or any("review" in name.lower() for name in review_like):
+    if set(REVIEW_FILE_NAMES) & files or any("review" in name.lower() for name in review_like):
         return True
     views = (record_view(read_run_record(split.parent)) for split in folder.glob("*/train.index"))
     recorded = {Path(view["data_path"]).name for view in views if view and view["data_path"]}

@@ -19,7 +19,7 @@ from whyrec.data.readers.json_reviews import read_amazon_json
 from whyrec.data.readers.tables import csv_separator, read_csv, read_parquet, table_columns, table_records
 from whyrec.data.readers.text_files import head_bytes, peek_text
 from whyrec.errors import DataError, DataWarning
-from whyrec.folder_kinds import REVIEW_SUFFIXES, folder_kind, misplaced
+from whyrec.folder_kinds import REVIEW_FILE_NAMES, REVIEW_SUFFIXES, folder_kind, misplaced
 from whyrec.wording import did_you_mean
 
 FORMATS = ("amazon-json", "yelp-json", "yelp-ss", "csv", "tsv", "tsv-unquoted", "parquet", "peter-pickle",
@@ -33,8 +33,7 @@ def reviews_in(folder: Path) -> Path:
     is not item metadata (``meta*``), as an Amazon Reviews 2023 download holds ``X.jsonl`` beside
     ``meta_X.jsonl``; of several, the one named as reviews (Yelp's ``yelp_academic_dataset_review.json``
     beside its business, user, tip and check-in files). Several others are an error naming them."""
-    named = [folder / n for n in ("reviews.json.gz", "reviews.json", "reviews.csv", "reviews.pickle",
-                                  "ratings.csv", "ratings.dat")]
+    named = [folder / name for name in REVIEW_FILE_NAMES]
     found = next((p for p in named if p.is_file()), None)
     if found:
         return found
