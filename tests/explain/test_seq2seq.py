@@ -3,6 +3,7 @@
 import torch
 import torch.nn as nn
 
+from whyrec.explain.pair_draws import PairDraws
 from whyrec.explain.seq2seq import (ContextGRUDecoder, ReviewDocumentEncoder, beam_decode, beam_search, draw,
                                     first_max, sample, sequence_nll, token_log_probs)
 
@@ -150,6 +151,29 @@ def test_sampled_rows_are_as_wide_as_the_longest_and_a_prefix_counts_toward_max_
                               generator=gen).tokens, full)
 
 
+def test_rows_that_all_end_early_leave_no_column_of_padding():
+    dec = _decoder(seed=4)
+    with torch.no_grad():
+        dec.out_bias[EOS] = 3.0  # <eos> likely at every step: every row ends well before max_len
+    s = sample(dec, torch.randn(8, 3), BOS, EOS, PAD, max_len=40, generator=torch.Generator().manual_seed(1))
+    assert (s.tokens == EOS).any(dim=1).all() and int(s.lengths.max()) < 40
+    assert s.tokens.shape[1] == int(s.lengths.max()) and s.log_probs.shape == s.tokens.shape
+
+
+def test_pair_draws_continued_from_a_prefix_take_the_draws_after_it():
+    """A pair's k-th word takes its stream's k-th number whether or not the words before it were
+    a prefix: sampling continued from its own prefix and state writes what it wrote."""
+    dec = _decoder(seed=3)
+    ctx = torch.randn(6, 3)
+    users, items = [f"u{n}" for n in range(6)], ["i"] * 6
+    whole = sample(dec, ctx, BOS, EOS, PAD, max_len=8, generator=PairDraws.of(9, users, items), keep_hidden=True)
+    assert int(whole.lengths.max()) >= 4  # words to continue past the prefix
+    for t in (1, 2):
+        on = sample(dec, ctx, BOS, EOS, PAD, max_len=8, generator=PairDraws.of(9, users, items),
+                    prefix=whole.tokens[:, :t], prefix_hidden=whole.hidden[:, t - 1][None])
+        assert torch.equal(on.tokens, whole.tokens), t
+
+
 def test_a_finished_beam_hypothesis_keeps_its_score():
     """A hypothesis that has emitted <eos> extends with padding at log-probability 0: its score
     stays what it was, and a longer one that scores higher wins."""
@@ -165,9 +189,12 @@ def test_a_finished_beam_hypothesis_keeps_its_score():
 
 
 def test_the_length_penalty_divides_each_finished_score_by_its_length():
-    """score / length ** α: "a <eos>" (log 0.7 + log 0.5 = −1.050, 2 words) beats "a a <eos>"
-    (−1.060, 3 words) without a penalty, and loses to it with α = 1 (−0.525 against −0.353)."""
-    probs = {0: [1e-9, 0.3, 1e-9, 0.7, 1e-9], 1: [1e-9, 0.5, 1e-9, 0.5, 1e-9], 2: [1e-9, 0.99, 1e-9, 0.01, 1e-9]}
+    """score / length ** α: "a <eos>" (log 0.7 + log 0.52 = −1.011, 2 words) against "a a <eos>"
+    (log 0.7 + log 0.48 + log 0.72 = −1.419, 3 words). The shorter wins without a penalty and at
+    α = ½ (−0.715 against −0.819), the longer at α = 1 (−0.505 against −0.473): a penalty that
+    scaled score / length by α would rank every α > 0 as α = 1."""
+    probs = {0: [1e-9, 0.3, 1e-9, 0.7, 1e-9], 1: [1e-9, 0.52, 1e-9, 0.48, 1e-9],
+             2: [1e-9, 0.72, 1e-9, 0.28, 1e-9]}
 
     def step(last, t):
         return torch.log(torch.tensor(probs[min(t, 2)])).expand(last.shape[0], -1)
@@ -176,7 +203,7 @@ def test_the_length_penalty_divides_each_finished_score_by_its_length():
         return beam_decode(step, lambda origin: None, batch=1, bos=BOS, eos=EOS, pad=PAD, max_len=5, beam=2,
                            length_penalty=penalty).tolist()[0]
 
-    assert best(0.0) == [3, EOS, PAD] and best(1.0) == [3, 3, EOS]
+    assert best(0.0) == [3, EOS, PAD] and best(0.5) == [3, EOS, PAD] and best(1.0) == [3, 3, EOS]
 
 
 def test_first_max_is_argmax_with_its_value_ties_going_to_the_first():

@@ -346,3 +346,23 @@ def test_the_test_is_exact_only_when_the_trials_cover_every_assignment():
     assert not sampled.exact and sampled.assignments == 100  # 2^10 = 1,024 assignments > 100 trials
     exact = randomization_test(references, first, second, trials=1024)["bleu1"]
     assert exact.exact and exact.assignments == 1024
+
+
+@pytest.mark.parametrize("count, exact", [(20, True), (21, False)])
+def test_up_to_twenty_records_are_enumerated_and_more_are_sampled_whatever_the_trials(monkeypatch, count, exact):
+    """2^20 assignments are the most counted one by one; with 21 records even 2^21 trials are drawn
+    at random. (Each kind of assignment is stubbed to a single row here: only the choice is tested.)"""
+    from whyrec.metrics import significance
+
+    def one_row(kind):
+        def assignments(records, *rest, **settings):
+            chosen.append(kind)
+            yield np.zeros((1, records), dtype=bool)
+        return assignments
+
+    chosen = []
+    monkeypatch.setattr(significance, "_all_assignments", one_row("all"))
+    monkeypatch.setattr(significance, "_random_assignments", one_row("random"))
+    references, first, second, _ = _noisy_corpus(count, seed=3)
+    result = randomization_test(references, first, second, trials=2 ** count)["bleu1"]
+    assert chosen == ["all" if exact else "random"] and result.exact is exact and result.assignments == 2 ** count
