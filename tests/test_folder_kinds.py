@@ -147,3 +147,45 @@ def test_splits_that_record_no_data_beside_a_review_like_file_are_data_as_the_be
     assert folder_kind(folder) == "data"
     (folder / "shop.jsonl").unlink()
     assert folder_kind(folder) == "splits"
+
+
+def _bundle_in(folder: Path, name: str = "shop-mt") -> None:
+    (folder / name).mkdir(parents=True)
+    (folder / name / "bundle.json").write_text("{}")
+
+
+@pytest.mark.parametrize("name", ["reviews.csv", "ratings.dat"])
+def test_a_data_folder_keeping_the_bundles_trained_on_it_is_still_data(tmp_path, name):
+    """It had been "a folder of bundles": asked for its splits, a data folder holding ``train --out
+    shop/shop-mt`` was told "it is a folder of whyrec bundles (shop-mt), not review data"."""
+    from whyrec.data import load_corpus, split_folders
+
+    folder = tmp_path / "shop"
+    folder.mkdir()
+    (folder / name).write_text(CSV if name.endswith(".csv") else "")
+    _bundle_in(folder)
+    assert folder_kind(folder) == "data" and misplaced(folder, "data") == ""
+    with pytest.raises(DataError, match=r"no split folder 1 with a train.index; found: none$"):
+        split_folders(folder, "1")
+    if name == "reviews.csv":
+        assert len(load_corpus(folder)) == len(REVIEWS)
+    # given where a bundle goes, it is told the bundles it holds, not to train one
+    assert misplaced(folder, "bundle") == "; the bundles are in its sub-folders: shop-mt"
+
+
+def test_folders_of_splits_and_splits_keeping_bundles_stay_what_they_are(tmp_path):
+    recorded = tmp_path / "shop"  # a data folder told by the file its splits record, not by its name
+    _split_of(recorded / "1", tmp_path / "elsewhere" / "shop.csv")
+    (recorded / "shop.csv").write_text(CSV)
+    _bundle_in(recorded)
+    splits = tmp_path / "splits"
+    _split_of(splits / "1", tmp_path / "shop.csv")
+    _bundle_in(splits)
+    _bundle_in(splits / "1")
+    assert [folder_kind(f) for f in (recorded, splits, splits / "1")] == ["data", "splits", "split"]
+    assert misplaced(splits, "bundle") == misplaced(splits / "1", "bundle") == \
+        "; the bundles are in its sub-folders: shop-mt"
+    bundles = tmp_path / "bundles"  # bundles beside a note: still a folder of bundles
+    _bundle_in(bundles)
+    (bundles / "notes.json").write_text("{}")
+    assert folder_kind(bundles) == "bundles" and misplaced(bundles, "data").startswith("; it is a folder of whyrec")

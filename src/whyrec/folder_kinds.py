@@ -22,11 +22,12 @@ REVIEW_FILE_NAMES = ("reviews.json.gz", "reviews.json", "reviews.csv", "reviews.
 
 def folder_kind(folder: Path) -> str:
     """``bundle`` (it holds bundle.json), ``checkpoint`` (``epoch-*/state.json``: ``train
-    --checkpoint``), ``bundles`` (sub-folders that are bundles), ``split`` (train.index),
-    ``data`` (a reviews file, or split sub-folders beside the review data they split),
-    ``splits`` (split sub-folders alone, as ``data split --out`` writes them), ``results`` (an
+    --checkpoint``), ``split`` (train.index), ``data`` (a file named as reviews, or split
+    sub-folders beside the review data they split), ``splits`` (split sub-folders alone, as ``data
+    split --out`` writes them), ``bundles`` (sub-folders that are bundles), ``results`` (an
     experiment's results.json), or ``""`` for a folder of none of these (or no folder, or one that
-    cannot be read)."""
+    cannot be read). The first of these that fits is the kind, so a data folder keeping the bundles
+    trained on it is still a data folder."""
     try:
         return _kind(folder)
     except OSError:  # a folder without read permission: the error it is called for says enough
@@ -40,14 +41,14 @@ def _kind(folder: Path) -> str:
         return "bundle"
     if any(folder.glob("epoch-*/state.json")):
         return "checkpoint"
-    if any((p / "bundle.json").is_file() for p in folder.iterdir()):
-        return "bundles"
     if (folder / "train.index").is_file():
         return "split"
-    if any(folder.glob("reviews.*")):
+    if any(folder.glob("reviews.*")) or any((folder / name).is_file() for name in REVIEW_FILE_NAMES):
         return "data"
     if any(folder.glob("*/train.index")):  # a dataset's folder holds its reviews beside its splits
         return "data" if _holds_the_split_data(folder) else "splits"
+    if any((p / "bundle.json").is_file() for p in folder.iterdir()):
+        return "bundles"
     if (folder / "results.json").is_file():
         return "results"
     return ""
@@ -78,6 +79,9 @@ def misplaced(folder: Path, wanted: str) -> str:
     kind = folder_kind(folder)
     if kind == wanted or not kind:
         return ""
+    inside = _bundles_inside(folder)
+    if wanted == "bundle" and inside:  # a folder of bundles, or data kept with the bundles trained on it
+        return f"; the bundles are in its sub-folders: {inside}"
     if kind == "bundle":
         trained_on = ": give the reviews it was trained on" if wanted == "data" else ""
         return f"; it is a whyrec bundle (what `whyrec train --out` writes), not {_NOT[wanted]}{trained_on}"
@@ -87,11 +91,7 @@ def misplaced(folder: Path, wanted: str) -> str:
                    "and give the bundle it writes in --out"
         return f"; it is a training checkpoint (`whyrec train --checkpoint`), not {_NOT[wanted]}"
     if kind == "bundles":
-        inside = sorted(p.name for p in folder.iterdir() if (p / "bundle.json").is_file())
-        shown = ", ".join(inside[:5]) + (", …" if len(inside) > 5 else "")
-        if wanted == "bundle":
-            return f"; the bundles are in its sub-folders: {shown}"
-        return f"; it is a folder of whyrec bundles ({shown}), not {_NOT[wanted]}"
+        return f"; it is a folder of whyrec bundles ({inside}), not {_NOT[wanted]}"
     if kind == "split":
         parent = folder.resolve().parent
         data = f"; the data is in {folder.parent}" if wanted == "data" and folder_kind(parent) == "data" else ""
@@ -112,3 +112,9 @@ def _first_split(folder: Path) -> Path | None:
     names = sorted((p.parent.name for p in folder.glob("*/train.index")),
                    key=lambda name: (not name.isdigit(), int(name) if name.isdigit() else 0, name))
     return folder / names[0] if names else None
+
+
+def _bundles_inside(folder: Path) -> str:
+    """The names of the bundles among ``folder``'s sub-folders, the first five shown ("" for none)."""
+    inside = sorted(p.name for p in folder.iterdir() if (p / "bundle.json").is_file())
+    return ", ".join(inside[:5]) + (", …" if len(inside) > 5 else "")
