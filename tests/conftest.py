@@ -112,6 +112,16 @@ def planted():
     return make_planted_corpus(n_users=120, n_items=50, reviews_per_user=10, seed=3)
 
 
+def small_rated_corpus():
+    """Eight ratings written out: dave rated one item, alice three; each item has two or three raters."""
+    from whyrec.data.corpus import RawRecord, build_corpus
+
+    rows = [("alice", "guitar", 5), ("alice", "cable", 4), ("alice", "strap", 2), ("bob", "guitar", 2),
+            ("bob", "strap", 3), ("carol", "cable", 1), ("carol", "strap", 4), ("dave", "guitar", 3)]
+    return build_corpus([RawRecord(user=u, item=i, rating=r, text="fine", position=n, line=n + 1)
+                         for n, (u, i, r) in enumerate(rows)], source="small.csv")
+
+
 def with_numbered_ids(reviews):
     """A corpus' reviews (a DataFrame with user and item columns) with integer ids instead, as a
     data set numbered by its users and items gives them: each id its rank among them all, from 0."""

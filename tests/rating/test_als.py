@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.conftest import small_rated_corpus
 from whyrec.data import ratio_split
 from whyrec.metrics.rating import rmse
 from whyrec.rating import ContextAwareALS, TextPriors
@@ -93,16 +94,6 @@ def test_with_biases_and_bias_priors_each_sweep_still_lowers_eq_10(planted):
     assert TextPriors.from_mapping({}).vectors.shape == (0, 0)
 
 
-def _small_corpus():
-    """dave rated one item, alice three; every item has one to three raters."""
-    from whyrec.data.corpus import RawRecord, build_corpus
-
-    rows = [("alice", "guitar", 5), ("alice", "cable", 4), ("alice", "strap", 2), ("bob", "guitar", 2),
-            ("bob", "strap", 3), ("carol", "cable", 1), ("carol", "strap", 4), ("dave", "guitar", 3)]
-    return build_corpus([RawRecord(user=u, item=i, rating=r, text="fine", position=n, line=n + 1)
-                         for n, (u, i, r) in enumerate(rows)], source="small.csv")
-
-
 def _hand_user_solves(model, corpus, lam, weighted):
     """Eq. 11 for every user from the model's current V: (VᵀV + λ·s_i I)⁻¹ Vᵀ r_i, s_i the user's
     count of ratings under ALS-WR and 1 otherwise."""
@@ -119,7 +110,7 @@ def _hand_user_solves(model, corpus, lam, weighted):
 def test_als_wr_scales_each_rows_lambda_by_its_count_of_ratings(weighted):
     """ALS-WR (Zhou et al. 2008): λ·n_i in row i's solve, so a user with one rating has λ, one
     with three 3λ; without it every row has λ."""
-    corpus = _small_corpus()
+    corpus = small_rated_corpus()
     model = ContextAwareALS(factors=2, lambda_u=0.7, lambda_v=0.7, use_biases=False, center=False,
                             weighted_reg=weighted, iterations=1).fit(corpus)
     expected = _hand_user_solves(model, corpus, 0.7, weighted)
@@ -135,7 +126,7 @@ def test_als_wr_scales_each_rows_lambda_by_its_count_of_ratings(weighted):
 def test_the_first_user_solve_starts_from_v_drawn_with_init_std_and_the_seed():
     """U is solved first, from V₀ = init_std · N(0, 1) drawn with ``seed``; with init_std 0 every
     factor stays 0 and every prediction is the global mean."""
-    corpus = _small_corpus()
+    corpus = small_rated_corpus()
     model = ContextAwareALS(factors=2, lambda_u=0.7, use_biases=False, center=False, init_std=0.3, seed=4,
                             iterations=1).fit(corpus)
     V0 = torch.randn(len(model.item_map), 2, generator=torch.Generator().manual_seed(4), dtype=torch.float64) * 0.3
@@ -154,7 +145,7 @@ def test_train_rmse_history_and_eq_10_by_hand():
     """train_rmse = √(mean (r − r̂)²) over the training ratings, recorded after each sweep
     (iterations 1, 2, …); objective() = ½ Σ (r − r̂)² + λ_U/2 ‖U − Ũ‖² + λ_V/2 ‖V − Ṽ‖²
     + λ_b/2 (‖b_u − b̃_u‖² + ‖b_i − b̃_i‖²), with three different λ so that none stands for another."""
-    corpus = _small_corpus()
+    corpus = small_rated_corpus()
     rng = np.random.default_rng(1)
     users, items = sorted(set(corpus.users)), sorted(set(corpus.items))
     uprior = TextPriors.from_mapping({u: rng.normal(size=3) for u in users})  # K + 1: the last is b̃
@@ -176,7 +167,7 @@ def test_train_rmse_history_and_eq_10_by_hand():
 
 
 def test_a_bias_prior_needs_biases_and_priors_must_match_the_factors():
-    corpus = _small_corpus()
+    corpus = small_rated_corpus()
     prior = TextPriors.from_mapping({"alice": np.zeros(3)})
     with pytest.raises(ValueError, match=r"text features have dimension 3, the model has 2 factors$"):
         ContextAwareALS(factors=2, use_biases=False).fit(corpus, user_priors=prior)
