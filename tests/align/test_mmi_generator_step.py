@@ -1,0 +1,131 @@
+"""One MMI generator step against the loss of METHODS.md §A written out by hand, on an explainer
+small enough to differentiate by hand: a softmax over four fixed sentences."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from whyrec.align.mine import one_hot_ratings
+from whyrec.align.mmi import MMIConfig, MMIData, MMITrainer
+from whyrec.explain.seq2seq import Samples
+
+SENTENCES = ["great sound", "poor strings", "fine price", "bad cable"]
+FEATURES = ["sound", "strings", "price"]
+
+
+class SentencePolicy:
+    """π(e) = softmax(θ)[e] over :data:`SENTENCES`, whatever the input: the explainer interface with
+    nothing in it but the policy. It keeps the sentences it samples."""
+
+    system = None
+
+    def __init__(self, theta: torch.Tensor, generator: torch.Generator | None = None) -> None:
+        self.theta = nn.Parameter(theta.clone())
+        self.generator = generator or torch.Generator()
+        self.drawn: list[torch.Tensor] = []
+
+    def contexts(self, users, items, features=None):
+        return torch.zeros(len(users), 1)
+
+    def repeat(self, ctx, k):
+        return ctx.repeat_interleave(k, dim=0)
+
+    def sample(self, ctx, greedy=False):
+        probs = torch.softmax(self.theta.detach(), 0).expand(len(ctx), -1)
+        tokens = probs.argmax(1, keepdim=True) if greedy else torch.multinomial(probs, 1, generator=self.generator)
+        self.drawn.append(tokens)
+        return Samples(tokens, None, torch.ones(len(ctx), dtype=torch.long))
+
+    def seed_sampling(self, seed):
+        self.generator.manual_seed(seed)
+
+    def log_prob(self, ctx, tokens):
+        return torch.log_softmax(self.theta, 0)[tokens[:, 0]]
+
+    def nll(self, ctx, targets):
+        return -torch.log_softmax(self.theta, 0)[[SENTENCES.index(" ".join(t)) for t in targets]].mean()
+
+    def texts(self, tokens):
+        return [SENTENCES[t] for t in tokens[:, 0].tolist()]
+
+    def explain(self, users, items, method="greedy", features=None):
+        return self.texts(self.sample(self.contexts(users, items), greedy=method == "greedy").tokens)
+
+    def parameters(self):
+        return iter([self.theta])
+
+    def frozen_copy(self):
+        copy = SentencePolicy(self.theta.detach(), self.generator)
+        copy.theta.requires_grad_(False)
+        return copy
+
+
+class TableEncoder:
+    """A fixed random vector per sentence and per feature word."""
+
+    dim = 3
+
+    def __init__(self) -> None:
+        table = torch.randn(len(SENTENCES) + len(FEATURES), self.dim, generator=torch.Generator().manual_seed(7))
+        self.table = dict(zip(SENTENCES + FEATURES, table))
+
+    def encode(self, texts):
+        return torch.stack([self.table[t] for t in texts])
+
+
+def _advantage_loss(reward, log_prob, k):
+    """−mean[(r − r̄)·log π(e)], r̄ the mean of the same input's K rewards (§A.5)."""
+    r = reward.reshape(-1, k)
+    return -((r - r.mean(1, keepdim=True)).reshape(-1) * log_prob).mean()
+
+
+@pytest.mark.parametrize("target", ["joint", "rating", "feature"])
+def test_a_generator_step_descends_the_mmi_loss_written_out_by_hand(target):
+    """L = λ_MI·L_MI + λ_KL·c_KL·L_KL + λ_H·c_H·L_H + w_b·L_backbone with
+    r_MI = T(x, y) − T(x, y_π) (π one permutation of the batch, the same for its K samples; joint:
+    (1 − ε)·r_MI^R + ε·r_MI^F), r_KL = log π − log π_ref and r_H = −log π; L_KL enters with the
+    opposite sign of the other two. Every weight differs from every other, so that none can stand
+    for another; plain SGD at lr 1 makes the step the gradient itself."""
+    k, encoder = 3, TableEncoder()
+    policy = SentencePolicy(torch.tensor([0.3, -0.2, 0.1, 0.5]))
+    trainer = MMITrainer(policy, encoder, MMIConfig(target=target, epsilon=0.3, samples=k, kl_weight=0.5,
+                                                    entropy_weight=0.25, backbone_weight=0.4, mine_hidden=6, seed=2))
+    scale = torch.Generator().manual_seed(3)
+    with torch.no_grad():
+        for estimator in trainer.estimators.values():  # untrained T is ≈ 0 everywhere: give it a slope
+            for weight in estimator.network.parameters():
+                weight.copy_(torch.randn(weight.shape, generator=scale))
+        policy.theta.add_(torch.tensor([0.4, -0.3, 0.2, 0.1]))  # π moves away from π_ref
+    trainer.optimizer = torch.optim.SGD([policy.theta], lr=1.0)
+    batch = MMIData(["a", "b", "c"], ["x", "y", "z"], [1.0, 4.0, 5.0],
+                    [["great", "sound"], ["poor", "strings"], ["fine", "price"]], FEATURES)
+    weights = {"mi": 0.7, "kl": 1.3, "entropy": 2.1}
+    before = policy.theta.detach().clone()
+    permutation = torch.randperm(3, generator=torch.Generator().manual_seed(2))  # the trainer's first
+    stats = trainer._generator_step(batch, weights)
+
+    tokens = policy.drawn[-1][:, 0]
+    assert len(tokens) == 3 * k and len(set(tokens.tolist())) > 1 and permutation.tolist() != [0, 1, 2]
+    theta = before.clone().requires_grad_(True)
+    log_prob = torch.log_softmax(theta, 0)[tokens]
+    x = encoder.encode([SENTENCES[t] for t in tokens.tolist()])
+    targets = {"rating": torch.as_tensor(one_hot_ratings(batch.ratings)), "feature": encoder.encode(FEATURES)}
+
+    def mi_reward(name):
+        statistics = trainer.estimators[name].network
+        y = targets[name]
+        return (statistics(x, y.repeat_interleave(k, 0)) - statistics(x, y[permutation].repeat_interleave(k, 0))).detach()
+
+    r_mi = 0.7 * mi_reward("rating") + 0.3 * mi_reward("feature") if target == "joint" else mi_reward(target)
+    r_kl = (log_prob - torch.log_softmax(before - torch.tensor([0.4, -0.3, 0.2, 0.1]), 0)[tokens]).detach()
+    r_h = -log_prob.detach()
+    backbone = -torch.log_softmax(theta, 0)[:3].mean()  # the references are sentences 0, 1 and 2
+    loss = (0.7 * _advantage_loss(r_mi, log_prob, k) - 1.3 * 0.5 * _advantage_loss(r_kl, log_prob, k)
+            + 2.1 * 0.25 * _advantage_loss(r_h, log_prob, k) + 0.4 * backbone)
+    loss.backward()
+    assert 1e-3 < float(theta.grad.norm()) < 5.0  # below the clipping norm: the step is the gradient
+    torch.testing.assert_close(policy.theta.detach(), before - theta.grad, atol=1e-6, rtol=1e-6)
+    assert stats == pytest.approx({"reward_mi": float(r_mi.mean()), "kl": float(r_kl.mean()),
+                                   "entropy": float(r_h.mean()), "backbone": float(backbone.detach())}, abs=1e-6)
