@@ -116,7 +116,8 @@ def test_a_generator_step_descends_the_mmi_loss_written_out_by_hand(target):
     def mi_reward(name):
         statistics = trainer.estimators[name].network
         y = targets[name]
-        return (statistics(x, y.repeat_interleave(k, 0)) - statistics(x, y[permutation].repeat_interleave(k, 0))).detach()
+        joint, shuffled = y.repeat_interleave(k, 0), y[permutation].repeat_interleave(k, 0)
+        return (statistics(x, joint) - statistics(x, shuffled)).detach()
 
     r_mi = 0.7 * mi_reward("rating") + 0.3 * mi_reward("feature") if target == "joint" else mi_reward(target)
     r_kl = (log_prob - torch.log_softmax(before - torch.tensor([0.4, -0.3, 0.2, 0.1]), 0)[tokens]).detach()
