@@ -9,6 +9,7 @@ from torch import nn
 
 from whyrec.align.mine import one_hot_ratings
 from whyrec.align.mmi import MMIConfig, MMIData, MMITrainer
+from whyrec.errors import ConfigError
 from whyrec.explain.seq2seq import Samples
 
 SENTENCES = ["great sound", "poor strings", "fine price", "bad cable"]
@@ -81,17 +82,19 @@ def _advantage_loss(reward, log_prob, k):
     return -((r - r.mean(1, keepdim=True)).reshape(-1) * log_prob).mean()
 
 
-@pytest.mark.parametrize("target", ["joint", "rating", "feature"])
-def test_a_generator_step_descends_the_mmi_loss_written_out_by_hand(target):
+@pytest.mark.parametrize("target, backbone_weight", [("joint", 0.4), ("rating", 0.4), ("feature", 0.0)])
+def test_a_generator_step_descends_the_mmi_loss_written_out_by_hand(target, backbone_weight):
     """L = λ_MI·L_MI + λ_KL·c_KL·L_KL + λ_H·c_H·L_H + w_b·L_backbone with
     r_MI = T(x, y) − T(x, y_π) (π one permutation of the batch, the same for its K samples; joint:
     (1 − ε)·r_MI^R + ε·r_MI^F), r_KL = log π − log π_ref and r_H = −log π; L_KL enters with the
     opposite sign of the other two. Every weight differs from every other, so that none can stand
-    for another; plain SGD at lr 1 makes the step the gradient itself."""
+    for another; plain SGD at lr 1 makes the step the gradient itself. With w_b = 0 the backbone
+    loss is neither taken nor reported."""
     k, encoder = 3, TableEncoder()
     policy = SentencePolicy(torch.tensor([0.3, -0.2, 0.1, 0.5]))
     trainer = MMITrainer(policy, encoder, MMIConfig(target=target, epsilon=0.3, samples=k, kl_weight=0.5,
-                                                    entropy_weight=0.25, backbone_weight=0.4, mine_hidden=6, seed=2))
+                                                    entropy_weight=0.25, backbone_weight=backbone_weight, mine_hidden=6,
+                                                    seed=2))
     scale = torch.Generator().manual_seed(3)
     with torch.no_grad():
         for estimator in trainer.estimators.values():  # untrained T is ≈ 0 everywhere: give it a slope
@@ -124,9 +127,26 @@ def test_a_generator_step_descends_the_mmi_loss_written_out_by_hand(target):
     r_h = -log_prob.detach()
     backbone = -torch.log_softmax(theta, 0)[:3].mean()  # the references are sentences 0, 1 and 2
     loss = (0.7 * _advantage_loss(r_mi, log_prob, k) - 1.3 * 0.5 * _advantage_loss(r_kl, log_prob, k)
-            + 2.1 * 0.25 * _advantage_loss(r_h, log_prob, k) + 0.4 * backbone)
+            + 2.1 * 0.25 * _advantage_loss(r_h, log_prob, k) + backbone_weight * backbone)
     loss.backward()
     assert 1e-3 < float(theta.grad.norm()) < 5.0  # below the clipping norm: the step is the gradient
     torch.testing.assert_close(policy.theta.detach(), before - theta.grad, atol=1e-6, rtol=1e-6)
     assert stats == pytest.approx({"reward_mi": float(r_mi.mean()), "kl": float(r_kl.mean()),
-                                   "entropy": float(r_h.mean()), "backbone": float(backbone.detach())}, abs=1e-6)
+                                   "entropy": float(r_h.mean()), "backbone": float(backbone.detach()) if backbone_weight else 0.0},
+                                  abs=1e-6)
+
+
+def test_any_explainer_of_the_interface_is_fine_tuned_from_two_records_up():
+    """The whole loop on the sentence policy: generator and estimator epochs alternate, the kept
+    state is one of those scored, and two records are enough (the reward needs another record's
+    target); one is refused."""
+    data = MMIData(["a", "b"], ["x", "y"], [1.0, 5.0], [["great", "sound"], ["bad", "cable"]], ["sound", "price"])
+    policy = SentencePolicy(torch.zeros(4))
+    trainer = MMITrainer(policy, TableEncoder(), MMIConfig(samples=2, epochs=3, batch_size=2, lr=0.1, mine_hidden=6,
+                                                            mine_batch_size=2, mine_pretrain_epochs=2, patience=3))
+    trainer.pretrain(["great sound", "bad cable"], data)
+    trainer.fit(data)
+    assert [r["phase"] for r in trainer.history] == ["generator", "estimator", "generator"]
+    assert trainer.selection["epochs"] == [0, 1, 3] and trainer.selection["kept_epoch"] in (0, 1, 3)
+    with pytest.raises(ConfigError, match="at least 2 training records are needed, got 1"):
+        trainer.fit(data.take([0]))
