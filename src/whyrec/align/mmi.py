@@ -258,11 +258,10 @@ class MMITrainer:
         samples = self.explainer.sample(rep)
         x = self._embed(self.explainer.texts(samples.tokens))
         perm = torch.randperm(len(batch), generator=self.perm_gen)
-        rewards = {}
-        for name, y in self._targets(batch).items():
-            y_rep, y_shuffled = y.repeat_interleave(k, dim=0), y[perm].repeat_interleave(k, dim=0)
-            est = self.estimators[name]
-            rewards[name] = est.network(x[name], y_rep).detach() - est.network(x[name], y_shuffled).detach()
+        # one π for an input's K samples: row i·K + j (input i's j-th sample) meets the target of input π(i)
+        shuffled = (perm[:, None] * k + torch.arange(k)).reshape(-1).to(self.device)
+        rewards = {name: self.estimators[name].reward(x[name], y.repeat_interleave(k, dim=0), shuffled)
+                   for name, y in self._targets(batch).items()}
         if cfg.target == "joint":
             r_mi = (1 - cfg.epsilon) * rewards["rating"] + cfg.epsilon * rewards["feature"]
         else:
