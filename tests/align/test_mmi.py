@@ -243,6 +243,10 @@ def test_config_errors(encoder):
         MMIConfig(batch_size=1)
     with pytest.raises(ConfigError, match="selection"):
         MMIConfig(selection="best")
+    for epsilon in (-0.1, 1.1):  # the feature reward's share of the joint reward
+        with pytest.raises(ConfigError, match=rf"MMI: epsilon must be in \[0, 1\], got {epsilon}"):
+            MMIConfig(target="joint", epsilon=epsilon)
+    assert [MMIConfig(target="joint", epsilon=e).epsilon for e in (0.0, 1.0)] == [0.0, 1.0]  # either reward alone
     with pytest.raises(ConfigError, match="estimator_replay"):
         MMIConfig(estimator_replay=-0.5)
     with pytest.raises(ConfigError, match="adapter_lr"):
