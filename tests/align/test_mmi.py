@@ -419,3 +419,20 @@ def test_mmi_data_refuses_lists_of_different_lengths_and_missing_ratings():
         MMIData(["a"], ["c"], np.array([np.nan]), [["x"]])
     data = MMIData(["a", "b"], ["c", "d"], [4, 5], [["x"], ["y"]])
     assert data.ratings.dtype == np.float64 and len(data.take(np.array([1]))) == 1
+
+
+def test_the_defaults_are_the_published_settings(encoder):
+    """METHODS.md §A: K = 5 samples and Adam at 1e-4 (§A.5), ε = 0.2 (§A.8, the paper's Table 11),
+    the fixed weights 0.16 and 0.0005 of KL and entropy (the code's mode, §A.6 note), DWA's T = 2
+    (Liu et al. 2019); the estimators as the MMI code's MINE trains them (§A.3: hidden 100, Adam
+    1e-4, batches of 1024, 50 epochs, moving-average rate 0.01)."""
+    from whyrec.align.mine import MINEConfig
+
+    config = MMIConfig()
+    assert (config.samples, config.lr, config.epsilon, config.kl_weight, config.entropy_weight,
+            config.dwa_temperature) == (5, 1e-4, 0.2, 0.16, 0.0005, 2.0)
+    mine = MINEConfig()
+    assert (mine.hidden, mine.lr, mine.batch_size, mine.epochs, mine.ma_rate) == (100, 1e-4, 1024, 50, 0.01)
+    built = MMITrainer(Stub(), encoder).estimators["rating"].config
+    assert (built.hidden, built.lr, built.batch_size, built.epochs, built.ma_rate) == \
+        (mine.hidden, mine.lr, mine.batch_size, mine.epochs, mine.ma_rate)
