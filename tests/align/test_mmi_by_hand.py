@@ -1,5 +1,6 @@
-"""One MMI generator step against the loss of METHODS.md §A written out by hand, on an explainer
-small enough to differentiate by hand: a softmax over four fixed sentences."""
+"""MMI's rules checked by hand (METHODS.md §A) on an explainer small enough to differentiate by
+hand, a softmax over four fixed sentences: a generator step's loss and its clipping, the batches
+of an epoch, patience, the joint score, and the features each input is explained with."""
 
 from __future__ import annotations
 
@@ -25,9 +26,11 @@ class SentencePolicy:
     def __init__(self, theta: torch.Tensor, generator: torch.Generator | None = None) -> None:
         self.theta = nn.Parameter(theta.clone())
         self.generator = generator or torch.Generator()
-        self.drawn: list[torch.Tensor] = []
+        self.drawn: list[torch.Tensor] = []  # the sampled sentences of each call (greedy ones not)
+        self.features_seen: list[list[str] | None] = []
 
     def contexts(self, users, items, features=None):
+        self.features_seen.append(None if features is None else list(features))
         return torch.zeros(len(users), 1)
 
     def repeat(self, ctx, k):
@@ -35,7 +38,9 @@ class SentencePolicy:
 
     def sample(self, ctx, greedy=False):
         probs = torch.softmax(self.theta.detach(), 0).expand(len(ctx), -1)
-        tokens = probs.argmax(1, keepdim=True) if greedy else torch.multinomial(probs, 1, generator=self.generator)
+        if greedy:
+            return Samples(probs.argmax(1, keepdim=True), None, torch.ones(len(ctx), dtype=torch.long))
+        tokens = torch.multinomial(probs, 1, generator=self.generator)
         self.drawn.append(tokens)
         return Samples(tokens, None, torch.ones(len(ctx), dtype=torch.long))
 
@@ -150,3 +155,67 @@ def test_any_explainer_of_the_interface_is_fine_tuned_from_two_records_up():
     assert trainer.selection["epochs"] == [0, 1, 3] and trainer.selection["kept_epoch"] in (0, 1, 3)
     with pytest.raises(ConfigError, match="at least 2 training records are needed, got 1"):
         trainer.fit(data.take([0]))
+
+
+def test_a_gradient_beyond_norm_5_is_clipped_to_it():
+    """§A.5: gradient clipping at 5.0. A backbone weight of 100 makes the gradient far longer."""
+    policy = SentencePolicy(torch.tensor([3.0, -3.0, 0.0, 0.0]))
+    trainer = MMITrainer(policy, TableEncoder(), MMIConfig(samples=2, backbone_weight=100.0, mine_hidden=6))
+    trainer.optimizer = torch.optim.SGD([policy.theta], lr=1.0)
+    before = policy.theta.detach().clone()
+    trainer._generator_step(MMIData(["a", "b"], ["x", "y"], [1.0, 5.0], [["poor", "strings"]] * 2),
+                            {"mi": 1.0, "kl": 1.0, "entropy": 1.0})
+    assert float((policy.theta.detach() - before).norm()) == pytest.approx(5.0, rel=1e-5)
+
+
+def _scripted_fit(scores, patience, records=4, batch_size=2, **settings):
+    """A fit whose validation scores are ``scores`` in turn (the starting state's first), kept by the
+    running rule; returns the trainer and its policy."""
+    names = [f"u{n}" for n in range(records)]
+    data = MMIData(names, names, [1.0 + n % 5 for n in range(records)], [["fine", "price"]] * records)
+    policy = SentencePolicy(torch.zeros(4))
+    trainer = MMITrainer(policy, TableEncoder(), MMIConfig(samples=2, epochs=2 * len(scores), batch_size=batch_size,
+                                                            patience=patience, selection="running", mine_hidden=6,
+                                                            mine_batch_size=2, **settings))
+    script = iter(scores)
+    trainer._score = lambda mi: next(script)
+    return trainer.fit(data), policy
+
+
+@pytest.mark.parametrize("scores, patience, generator_epochs, kept", [
+    ([1.0, 0.5, 0.4, 9.0], 2, 2, 0),  # two generator epochs without a gain: stop after the second
+    ([1.0, 0.5, 2.0, 0.1, 0.1, 9.0], 2, 4, 3),  # a gain starts the count again
+    ([1.0, 0.5, 9.0], 1, 1, 0),
+])
+def test_patience_counts_generator_epochs_without_a_better_validation_score(scores, patience, generator_epochs,
+                                                                          kept):
+    trainer, _ = _scripted_fit(scores, patience)
+    phases = [r["phase"] for r in trainer.history]
+    assert phases == ["generator", "estimator"] * (generator_epochs - 1) + ["generator"]
+    assert trainer.selection["running_scores"] == scores[:generator_epochs + 1]
+    assert trainer.selection["kept_epoch"] == kept
+
+
+def test_an_epoch_takes_every_batch_of_two_or_more_and_max_batches_cuts_them():
+    """Four records in batches of 2 are two generator steps, each of its 2 inputs × K samples;
+    five records are too (the batch of one left over is dropped: its reward would need another
+    record's target); ``max_batches_per_epoch`` 1 keeps one (its default, 0, keeps them all)."""
+    for records, cut, steps in ((4, 0, 2), (5, 0, 2), (4, 1, 1)):
+        cut_setting = {"max_batches_per_epoch": cut} if cut else {}  # 0: the default
+        _, policy = _scripted_fit([1.0, 0.5], patience=1, records=records, **cut_setting)
+        assert [len(drawn) for drawn in policy.drawn] == [4] * steps, (records, cut)
+
+
+def test_the_joint_score_is_the_joint_rewards_mix_of_the_two_estimates():
+    trainer = MMITrainer(SentencePolicy(torch.zeros(4)), TableEncoder(),
+                         MMIConfig(target="joint", epsilon=0.3, mine_hidden=6))
+    assert trainer._score({"rating": 2.0, "feature": 10.0}) == pytest.approx(0.7 * 2.0 + 0.3 * 10.0)
+
+
+def test_greedy_explanations_are_made_in_chunks_each_with_its_own_features():
+    policy = SentencePolicy(torch.tensor([0.0, 0.0, 1.0, 0.0]))
+    trainer = MMITrainer(policy, TableEncoder(), MMIConfig(target="feature", mine_hidden=6))
+    data = MMIData(["a", "b", "c"], ["x", "y", "z"], [1.0, 2.0, 3.0], [["fine", "price"]] * 3, FEATURES)
+    policy.features_seen.clear()
+    assert trainer.greedy_texts(data, batch_size=2) == ["fine price"] * 3
+    assert policy.features_seen == [["sound", "strings"], ["price"]]
