@@ -81,6 +81,15 @@ class TableEncoder:
         return torch.stack([self.table[t] for t in texts])
 
 
+def _give_a_slope(trainer) -> None:
+    """Untrained, T is ≈ 0 everywhere (exactly 0 at a small width, its ReLUs all off): N(0, 1) weights."""
+    scale = torch.Generator().manual_seed(3)
+    with torch.no_grad():
+        for estimator in trainer.estimators.values():
+            for weight in estimator.network.parameters():
+                weight.copy_(torch.randn(weight.shape, generator=scale))
+
+
 def _advantage_loss(reward, log_prob, k):
     """−mean[(r − r̄)·log π(e)], r̄ the mean of the same input's K rewards (§A.5)."""
     r = reward.reshape(-1, k)
@@ -100,11 +109,8 @@ def test_a_generator_step_descends_the_mmi_loss_written_out_by_hand(target, back
     trainer = MMITrainer(policy, encoder, MMIConfig(target=target, epsilon=0.3, samples=k, kl_weight=0.5,
                                                     entropy_weight=0.25, backbone_weight=backbone_weight, mine_hidden=6,
                                                     seed=2))
-    scale = torch.Generator().manual_seed(3)
+    _give_a_slope(trainer)
     with torch.no_grad():
-        for estimator in trainer.estimators.values():  # untrained T is ≈ 0 everywhere: give it a slope
-            for weight in estimator.network.parameters():
-                weight.copy_(torch.randn(weight.shape, generator=scale))
         policy.theta.add_(torch.tensor([0.4, -0.3, 0.2, 0.1]))  # π moves away from π_ref
     trainer.optimizer = torch.optim.SGD([policy.theta], lr=1.0)
     batch = MMIData(["a", "b", "c"], ["x", "y", "z"], [1.0, 4.0, 5.0],
@@ -177,6 +183,7 @@ def _scripted_fit(scores, patience, records=4, batch_size=2, **settings):
     trainer = MMITrainer(policy, TableEncoder(), MMIConfig(samples=2, epochs=2 * len(scores), batch_size=batch_size,
                                                             patience=patience, selection="running", mine_hidden=6,
                                                             mine_batch_size=2, **settings))
+    _give_a_slope(trainer)
     script = iter(scores)
     trainer._score = lambda mi: next(script)
     return trainer.fit(data), policy
@@ -185,6 +192,7 @@ def _scripted_fit(scores, patience, records=4, batch_size=2, **settings):
 @pytest.mark.parametrize("scores, patience, generator_epochs, kept", [
     ([1.0, 0.5, 0.4, 9.0], 2, 2, 0),  # two generator epochs without a gain: stop after the second
     ([1.0, 0.5, 2.0, 0.1, 0.1, 9.0], 2, 4, 3),  # a gain starts the count again
+    ([1.0, 0.5, 0.7, 9.0], 2, 2, 0),  # above an earlier score but not above the best: no gain
     ([1.0, 0.5, 9.0], 1, 1, 0),
 ])
 def test_patience_counts_generator_epochs_without_a_better_validation_score(scores, patience, generator_epochs,
@@ -194,6 +202,7 @@ def test_patience_counts_generator_epochs_without_a_better_validation_score(scor
     assert phases == ["generator", "estimator"] * (generator_epochs - 1) + ["generator"]
     assert trainer.selection["running_scores"] == scores[:generator_epochs + 1]
     assert trainer.selection["kept_epoch"] == kept
+    assert all(0 <= record["seconds"] < 60 for record in trainer.history)
 
 
 def test_an_epoch_takes_every_batch_of_two_or_more_and_max_batches_cuts_them():
@@ -204,6 +213,14 @@ def test_an_epoch_takes_every_batch_of_two_or_more_and_max_batches_cuts_them():
         cut_setting = {"max_batches_per_epoch": cut} if cut else {}  # 0: the default
         _, policy = _scripted_fit([1.0, 0.5], patience=1, records=records, **cut_setting)
         assert [len(drawn) for drawn in policy.drawn] == [4] * steps, (records, cut)
+
+
+def test_dwa_is_given_the_epochs_mean_losses():
+    """−r̄_MI, r̄_KL and −r̄_H of the generator epoch (seed 2: a batch permutation that moves)."""
+    trainer, _ = _scripted_fit([1.0, 0.5], patience=1, records=3, batch_size=3, seed=2)
+    (epoch,) = trainer.history
+    assert epoch["reward_mi"] != 0 and epoch["kl"] == 0  # π is π_ref until its first step
+    assert trainer.dwa.epoch_losses == [{"mi": -epoch["reward_mi"], "kl": epoch["kl"], "entropy": -epoch["entropy"]}]
 
 
 def test_the_joint_score_is_the_joint_rewards_mix_of_the_two_estimates():
