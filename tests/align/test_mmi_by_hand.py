@@ -193,6 +193,7 @@ def _scripted_fit(scores, patience, records=4, batch_size=2, **settings):
     ([1.0, 0.5, 0.4, 9.0], 2, 2, 0),  # two generator epochs without a gain: stop after the second
     ([1.0, 0.5, 2.0, 0.1, 0.1, 9.0], 2, 4, 3),  # a gain starts the count again
     ([1.0, 0.5, 0.7, 9.0], 2, 2, 0),  # above an earlier score but not above the best: no gain
+    ([1.0, 1.0, 1.0, 9.0], 2, 2, 0),  # nor is equalling it
     ([1.0, 0.5, 9.0], 1, 1, 0),
 ])
 def test_patience_counts_generator_epochs_without_a_better_validation_score(scores, patience, generator_epochs,
@@ -203,6 +204,8 @@ def test_patience_counts_generator_epochs_without_a_better_validation_score(scor
     assert trainer.selection["running_scores"] == scores[:generator_epochs + 1]
     assert trainer.selection["kept_epoch"] == kept
     assert all(0 <= record["seconds"] < 60 for record in trainer.history)
+    # each estimator epoch trains the estimator one epoch further on the generator's explanations
+    assert len(trainer.estimators["rating"].history) == generator_epochs - 1
 
 
 def test_an_epoch_takes_every_batch_of_two_or_more_and_max_batches_cuts_them():
