@@ -231,3 +231,52 @@ def test_split_label_is_the_split_folder_name():
     from whyrec.data.split import split_label
 
     assert split_label("amazon-gift-cards/3") == "3" and split_label("split") == "split"
+
+
+def test_ratios_are_three_non_negative_numbers_normalised_to_sum_one(planted):
+    corpus = planted.corpus
+    for bad in ((0.8, -0.1, 0.3), (0.0, 0.0, 0.0), (0.5, 0.5), (0.8, 0.1, 0.05, 0.05)):
+        with pytest.raises(ConfigError, match=r"ratios must be three non-negative numbers, not \("):
+            ratio_split(corpus, ratios=bad)
+    # weights, not shares: 8 : 1 : 1 is the default 0.8 / 0.1 / 0.1
+    for part in ("train", "valid", "test"):
+        assert getattr(ratio_split(corpus, ratios=(8, 1, 1)), part).reviews.equals(
+            getattr(ratio_split(corpus), part).reviews)
+    assert len(ratio_split(corpus, ratios=(1, 0, 0), warm_start=False).train) == len(corpus)
+
+
+def test_k_may_be_anything_from_2_to_the_number_of_records(planted):
+    corpus = planted.corpus.take(range(12))
+    assert len(kfold_splits(corpus, k=2, warm_start=False)) == 2
+    each = kfold_splits(corpus, k=12, warm_start=False)
+    assert [len(fold.test) for fold in each] == [1] * 12  # leave one out
+    for k in (1, 13):
+        with pytest.raises(ConfigError, match=rf"between 2 and the number of records \(12\), not {k}$"):
+            kfold_splits(corpus, k=k)
+
+
+def test_leave_last_out_at_two_and_three_records_of_a_user():
+    """Two records: the later is the test record and the earlier stays in train; three: the one
+    before the last is the validation record."""
+    from whyrec.data.corpus import RawRecord, build_corpus
+
+    rows = [("one", "a", 1), ("two", "a", 1), ("two", "b", 2), ("three", "a", 1), ("three", "b", 2), ("three", "c", 3)]
+    corpus = build_corpus([RawRecord(user=u, item=i, rating=4, text="fine", time=t, position=n, line=n + 1)
+                           for n, (u, i, t) in enumerate(rows)], source="r.csv")
+    split = leave_last_out(corpus)
+    assert sorted(zip(split.test.users, split.test.items)) == [("three", "c"), ("two", "b")]
+    assert list(zip(split.valid.users, split.valid.items)) == [("three", "b")]
+    assert sorted(zip(split.train.users, split.train.items)) == [("one", "a"), ("three", "a"), ("two", "a")]
+
+
+def test_a_recorded_k_core_is_a_whole_number_of_at_least_one(tmp_path):
+    """What ``data split --k-core K`` writes in run.json, read back; anything else (hand-edited) is no record."""
+    import json
+
+    from whyrec.data.split import recorded_k_core
+
+    for value, read in ((5, 5), (1, 1), (0, None), (True, None), (2.5, None), ("5", None)):
+        (tmp_path / "run.json").write_text(json.dumps({"k_core": value}))
+        assert recorded_k_core(tmp_path) == read, value
+    (tmp_path / "run.json").unlink()
+    assert recorded_k_core(tmp_path) is None
