@@ -104,6 +104,9 @@ def test_fixed_index_split(tmp_path, planted):
     with pytest.raises(DataError, match=rf"test\.index: index {len(corpus) + 5} is outside the {len(corpus):,} records "
                        rf"of planted \(0 to {len(corpus) - 1:,}\)"):
         fixed_index_split(corpus, tmp_path)
+    (tmp_path / "test.index").write_text(f"103 {len(corpus)}")  # one past the last record
+    with pytest.raises(DataError, match=rf"test\.index: index {len(corpus)} is outside"):
+        fixed_index_split(corpus, tmp_path)
     (tmp_path / "test.index").write_text("103 -1 104")  # was reported as index 104, the largest
     with pytest.raises(DataError, match=r"test\.index: index -1 is outside"):
         fixed_index_split(corpus, tmp_path)
@@ -280,3 +283,22 @@ def test_a_recorded_k_core_is_a_whole_number_of_at_least_one(tmp_path):
         assert recorded_k_core(tmp_path) == read, value
     (tmp_path / "run.json").unlink()
     assert recorded_k_core(tmp_path) is None
+
+
+@pytest.mark.parametrize("valid_share, warm_start", [(0.0, False), (0.2, False), (0.2, True)])
+def test_each_folds_train_valid_and_test_are_disjoint_and_the_whole_corpus(planted, valid_share, warm_start):
+    """No record of a fold's test part is trained on (or validated on) in that fold."""
+    corpus = planted.corpus
+    folds = kfold_splits(corpus, k=4, seed=2, valid_share=valid_share, warm_start=warm_start)
+    assert [fold.name for fold in folds] == [f"planted/fold-{f}of4" for f in range(1, 5)]
+    for fold in folds:
+        parts = [set(part.positions) for part in (fold.train, fold.valid, fold.test)]
+        assert not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
+        assert set().union(*parts) == set(corpus.positions)
+
+
+def test_ratio_split_sizes_follow_each_ratio(planted):
+    corpus = planted.corpus
+    split = ratio_split(corpus, ratios=(0.6, 0.3, 0.1), seed=4, warm_start=False)
+    assert split.sizes() == {"train": round(0.6 * len(corpus)), "valid": round(0.3 * len(corpus)),
+                             "test": len(corpus) - round(0.6 * len(corpus)) - round(0.3 * len(corpus))}
