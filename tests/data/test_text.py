@@ -1,3 +1,5 @@
+import pytest
+
 from whyrec.data.text import (Vocabulary, characters_dropped, clean_html, normalize, review_documents,
                               split_sentences, tokenize)
 
@@ -26,6 +28,7 @@ def test_letters_lost_counts_the_letters_outside_ascii():
     assert letters_lost(["Отличный звук"]) == 1.0 and letters_lost([fold_to_ascii("Отличный звук")]) == 0.0
     assert letters_lost(["abcd", "日本"]) == 2 / 6  # two CJK letters of six letters in all
     assert letters_lost(["", "123 !? 😀"]) == 0.0  # no letters at all
+    assert letters_lost(["éa"]) == 0.5  # as many lost as kept
 
 
 def test_folding_transliterates_other_scripts_and_spaces_cjk_characters_as_words():
@@ -112,3 +115,28 @@ def test_clean_html_drops_whole_and_cut_off_tags_but_keeps_comparisons():
     assert clean_html("Ages < 5 and <i>up") == "Ages < 5 and up"
     assert clean_html(["Books", None]) == "Books None"
     assert clean_html(None) == ""
+
+
+def test_vocabulary_min_count_max_size_and_order():
+    """Words seen at least ``min_count`` times, the most frequent first and ties by name, up to
+    ``max_size`` entries with the four specials counted; by default every word, up to 20,000
+    (the PETER benchmark's vocabulary size)."""
+    texts = [["b", "a", "c"], ["a", "b", "d"], ["a"]]  # a ×3, b ×2, c and d once
+    assert Vocabulary.build(texts).words[4:] == ["a", "b", "c", "d"]
+    assert Vocabulary.build(texts, min_count=2).words[4:] == ["a", "b"]
+    assert Vocabulary.build(texts, max_size=5).words[4:] == ["a"]
+    assert Vocabulary.build(texts, max_size=2).words == ["<bos>", "<eos>", "<pad>", "<unk>"]
+    many = [[f"w{n}" for n in range(20_100)]]
+    assert len(Vocabulary.build(many)) == 20_000
+
+
+def test_a_saved_vocabulary_is_its_words_under_a_format_name():
+    from whyrec.errors import DataError
+
+    vocab = Vocabulary(["good"])
+    assert vocab.to_dict() == {"format": "whyrec-vocabulary", "version": 1,
+                               "words": ["<bos>", "<eos>", "<pad>", "<unk>", "good"]}
+    assert Vocabulary.from_dict(vocab.to_dict()).words == vocab.words
+    for bad in ({"format": "other", "words": ["good"]}, {"format": "whyrec-vocabulary", "words": "good"}, {}):
+        with pytest.raises(DataError, match="not a whyrec vocabulary"):
+            Vocabulary.from_dict(bad)

@@ -216,3 +216,14 @@ def test_biased_mf_names_the_epoch_it_keeps_and_holds_its_factors(planted_split)
     assert kept["epoch"] == int(np.argmin(scores)) + 1 < len(scores) and kept["by"] == "lowest validation RMSE"
     assert validation_rmse(model, planted_split.valid) == pytest.approx(scores[kept["epoch"] - 1], abs=1e-12)
     assert make_model("biased-mf").kept_epochs() == []
+
+
+def test_validation_rmse_is_of_the_clipped_predictions_from_one_record_up(planted_split):
+    """None without validation records; otherwise the RMSE of the predictions clipped to the scale."""
+    from whyrec.rating.base import validation_rmse
+
+    model = make_model("context-als", iterations=2).fit(planted_split.train)
+    assert validation_rmse(model, None) is None and validation_rmse(model, planted_split.valid.take([])) is None
+    for rows in ([0], [0, 1, 2]):
+        part = planted_split.valid.take(rows)
+        assert validation_rmse(model, part) == pytest.approx(rmse(model.predict_corpus(part), part.ratings), abs=1e-12)
