@@ -65,7 +65,7 @@ def summary_markdown(summary: dict) -> str:
         lines.append(
             f"| {name} | {rating['PMF']['rmse']:.4f} | {rating['plain ALS']['rmse']:.4f} | "
             f"{rating['MT-encoder']['rmse']:.4f} | {rating['MT-decoder']['rmse']:.4f} | "
-            f"{rating['MT']['rmse']:.4f} ({r['p_mt_vs_plain_als']:.3g}) | {text['N-gram']['perplexity']:.2f} | "
+            f"{rating['MT']['rmse']:.4f} ({r['p_mt_vs_plain_als']:.3g}) | {perplexity_cell(text['N-gram'])} | "
             f"{perplexity_cell(text['LSTM'])} | {perplexity_cell(text['GRU LM']) if 'GRU LM' in text else '?'} | "
             f"{text['GCN-P']['perplexity']:.2f} | {text['MT-P']['perplexity']:.2f} | "
             f"{text['MT-P']['tfidf']:.4f} | {acc} | {r['wall_seconds']:.0f} | {r.get('decoder_lr', '?')} | "
@@ -145,6 +145,21 @@ def per_dataset_rows(out: Path) -> dict:
     return rows
 
 
+def rewrite_reports(out: Path) -> str:
+    """``--report-only``: every per-dataset report and the summary under ``out`` written again from
+    their JSON files, training nothing. Returns the summary's markdown."""
+    for name in DATASETS:
+        if (out / "mt" / name / "mt.json").exists():
+            rewrite_report(out / "mt" / name)
+    summary = json.loads((out / "mt.json").read_text(encoding="utf-8"))
+    rows = {**summary["datasets"], **per_dataset_rows(out)}  # runs on other datasets may be newer
+    summary["datasets"] = {name: rows[name] for name in sorted(rows, key=dataset_order)}
+    finish_summary(summary, out)
+    (out / "mt.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    (out / "mt.md").write_text(summary_markdown(summary), encoding="utf-8")
+    return summary_markdown(summary)
+
+
 def finish_summary(summary: dict, out: Path) -> None:
     summary["checks"] = {name: target_checks(r) for name, r in summary["datasets"].items()}
     summary["seed_checks"] = seed_checks(out / "mt_seeds.json")
@@ -182,16 +197,7 @@ def main() -> None:
                         help="rebuild the summary, checks and markdown from the per-dataset JSON files")
     args = parser.parse_args()
     if args.report_only:
-        for name in DATASETS:
-            if (args.out / "mt" / name / "mt.json").exists():
-                rewrite_report(args.out / "mt" / name)
-        summary = json.loads((args.out / "mt.json").read_text(encoding="utf-8"))
-        rows = {**summary["datasets"], **per_dataset_rows(args.out)}  # runs on other datasets may be newer
-        summary["datasets"] = {name: rows[name] for name in sorted(rows, key=dataset_order)}
-        finish_summary(summary, args.out)
-        (args.out / "mt.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
-        (args.out / "mt.md").write_text(summary_markdown(summary), encoding="utf-8")
-        print(summary_markdown(summary))
+        print(rewrite_reports(args.out))
         return
     torch.set_num_threads(args.threads)
     overrides = {"epochs": args.epochs}

@@ -79,3 +79,19 @@ def test_the_epoch_the_mt_report_names_as_kept_is_the_one_whose_weights_the_lm_h
     held = lm.state_dict()
     assert [all(torch.equal(held[k], s[k]) for k in held) for s in states] == [False, True, False, False]
     assert training_end([], 4) == {"epochs": 0, "best_epoch": 0, "cap": 4}
+
+
+def test_ngram_contexts_never_seen_take_the_order_below_and_still_sum_to_one():
+    """(sound, great) never occurs, so P_ML(w | sound, great) is P_ML(w | great); after <eos>
+    nothing follows, so P_ML(w | <eos>) is P_ML(w). They had counted as 0: the distribution
+    after (sound, great) summed to 1 − λ₃ = 0.5, after (price, <eos>) to λ₁ + λ₀ = 0.2."""
+    vocab = Vocabulary.build(TEXTS)
+    lm = InterpolatedNgramLM(vocab).fit(TEXTS)
+    lm.weights = (0.5, 0.3, 0.19, 0.01)
+    for u, v in (("sound", "great"), ("price", "<eos>"), ("<unk>", "<unk>")):
+        assert sum(lm.prob(u, v, w) for w in vocab.words) == pytest.approx(1.0), (u, v)
+    # P(sound | sound, great) = .5·(2/3) + .3·(2/3) + .19·(3/12) + .01/|V|: the bigram twice
+    assert lm.prob("sound", "great", "sound") == pytest.approx(0.8 * 2 / 3 + 0.19 * 3 / 12 + 0.01 / len(vocab))
+    assert lm.prob("price", "<eos>", "sound") == pytest.approx(0.99 * 3 / 12 + 0.01 / len(vocab))
+    untrained = InterpolatedNgramLM(vocab).fit([])
+    assert sum(untrained.prob("<bos>", "<bos>", w) for w in vocab.words) == pytest.approx(1.0)

@@ -309,3 +309,30 @@ def test_tables_a_full_disk_refuses_are_kept_elsewhere_not_lost_with_the_trainin
     kept_results = strict_loads((folder / "mt.json").read_text())
     assert [r["system"] for r in kept_results["rating"]] == ["PMF", "plain ALS", "MT-encoder", "MT-decoder", "MT"]
     assert (folder / "training.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_row_measured_again_says_when_why_and_what_it_was():
+    """``benchmarks/mt_ngram.py`` measures the n-gram rows again; reports show the value it replaced."""
+    from whyrec.systems.mt_splits import splits_markdown
+
+    row = {"system": "N-gram", "perplexity": 102.588, "training": None,
+           "remeasured": {"date": "2026-12-07", "why": "unseen contexts fixed", "before": 117.029}}
+    assert perplexity_cell(row) == "102.59 (re-measured 2026-12-07, unseen contexts fixed; was 117.03)"
+    assert perplexity_cell({**row, "remeasured": None}) == "102.59"
+    summary = {"splits": ["1", "2"], "split_names": ["d/1", "d/2"], "sizes": {"train": 8.0, "test": 2.0},
+               "test_to_train": 0.25, "config": {}, "wall_seconds": 1.0, "rating": [],
+               "text": [{"system": "N-gram", "perplexity": [100.0, 104.0], "mean": 102.0, "sd": 2.83,
+                         "remeasured": {"date": "2026-12-07", "why": "fixed", "before": 110.6}}],
+               "discriminator": {}}
+    assert "| N-gram | 102.00 ± 2.83 (re-measured 2026-12-07, fixed; was 110.60) | 100.00 / 104.00 |" in \
+        splits_markdown(summary)
+
+
+def test_the_text_baselines_vocabulary_is_mts_own_rebuilt_from_the_split(tiny_mt, tiny_split):
+    """What the experiment's n-gram and LMs share with MT, and what benchmarks/mt_ngram.py rebuilds."""
+    from whyrec.explain.targets import explanation_targets
+    from whyrec.systems.mt import mt_vocabulary, review_token_lists
+
+    targets = explanation_targets(tiny_split.train, None, tiny_mt.config.max_words)
+    rebuilt = mt_vocabulary(targets, review_token_lists(tiny_split.train, tiny_mt.config), tiny_mt.config)
+    assert rebuilt.words == tiny_mt.vocab.words and len(rebuilt) > 4

@@ -2,7 +2,10 @@
 
 ``P(w | u, v) = λ₃ P_ML(w | u, v) + λ₂ P_ML(w | v) + λ₁ P_ML(w) + λ₀ / |V|``
 (Jelinek & Mercer 1980): maximum-likelihood tri-, bi- and unigram estimates mixed with a
-uniform floor so that no token has zero probability. The weights are chosen on validation
+uniform floor so that no token has zero probability. The maximum-likelihood estimate of a
+context never seen in training is undefined; the next lower order's stands in for it (P_ML(w | v)
+for an unseen (u, v), P_ML(w) for an unseen v), so that every context's distribution sums to 1.
+The weights are chosen on validation
 text from a grid over the simplex (step 0.1, λ₀ ≥ 0.01), maximising log-likelihood.
 Sentences are padded with two ``<bos>`` and end with ``<eos>``; out-of-vocabulary words are
 ``<unk>``, as for the neural models, so perplexities are comparable.
@@ -58,10 +61,11 @@ class InterpolatedNgramLM:
         return self
 
     def prob(self, u: str, v: str, w: str) -> float:
+        """P(w | u, v), the estimate of a context never seen replaced by the order below's."""
         l3, l2, l1, l0 = self.weights
-        p3 = self.tri[(u, v, w)] / self.tri_ctx[(u, v)] if self.tri_ctx[(u, v)] else 0.0
-        p2 = self.bi[(v, w)] / self.bi_ctx[v] if self.bi_ctx[v] else 0.0
-        p1 = self.uni[w] / self.total if self.total else 0.0
+        p1 = self.uni[w] / self.total if self.total else 1.0 / len(self.vocab)
+        p2 = self.bi[(v, w)] / self.bi_ctx[v] if self.bi_ctx[v] else p1
+        p3 = self.tri[(u, v, w)] / self.tri_ctx[(u, v)] if self.tri_ctx[(u, v)] else p2
         return l3 * p3 + l2 * p2 + l1 * p1 + l0 / len(self.vocab)
 
     def token_log_probs(self, tokens: Sequence[str]) -> list[float]:

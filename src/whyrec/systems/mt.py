@@ -140,8 +140,8 @@ class MultiTask:
         self.folds = {"user": owner_folds(len(self.user_map), self.n_folds, cfg.seed),
                       "item": owner_folds(len(self.item_map), self.n_folds, cfg.seed + 1)}
         targets = explanation_targets(train, features, cfg.max_words)
-        doc_token_lists = [tokenize(t)[: cfg.doc_words] for t in train.texts]
-        self.vocab = Vocabulary.build(targets + doc_token_lists, max_size=cfg.vocab_size)
+        doc_token_lists = review_token_lists(train, cfg)
+        self.vocab = mt_vocabulary(targets, doc_token_lists, cfg)
         rec_user, rec_item = self.user_map.lookup(train.users), self.item_map.lookup(train.items)
         doc_ids = [self.vocab.encode(t) or [self.vocab.unk] for t in doc_token_lists]
         order = np.lexsort((train.positions, np.nan_to_num(train.reviews["time"].to_numpy(), nan=-1.0)))
@@ -808,6 +808,18 @@ def _scaled(priors: TextPriors, scale: float, bias_scale: float, has_bias: bool)
 def _encoder_name(side: str, fold: int) -> str:
     """Module name of a side's fold encoder (fold 0 keeps the single-encoder name)."""
     return f"{side}_encoder" if fold == 0 else f"{side}_encoder_{fold}"
+
+
+def review_token_lists(train: Corpus, cfg: MTConfig) -> list[list[str]]:
+    """Each training review's first ``doc_words`` tokens, as the review-document encoders read them."""
+    return [tokenize(t)[: cfg.doc_words] for t in train.texts]
+
+
+def mt_vocabulary(targets: list[list[str]], doc_token_lists: list[list[str]], cfg: MTConfig) -> Vocabulary:
+    """MT's vocabulary: the ``vocab_size`` most frequent words of the training explanation targets
+    and review documents (:func:`review_token_lists`). The MT experiment's text baselines share it,
+    so that their perplexities are comparable."""
+    return Vocabulary.build(targets + doc_token_lists, max_size=cfg.vocab_size)
 
 
 def owner_folds(n: int, folds: int, seed: int) -> np.ndarray:

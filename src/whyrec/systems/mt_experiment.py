@@ -480,13 +480,24 @@ def activity_cell(entry: dict) -> str:
 
 
 def perplexity_cell(row: dict) -> str:
-    """A text row's perplexity; for a row over several runs, ``mean ± sd (n runs: a–b)``."""
+    """A text row's perplexity; for a row over several runs, ``mean ± sd (n runs: a–b)``; for a row
+    measured again since (``remeasured``: date, why, the value before), when and what it was."""
     runs = row.get("runs", [])
+    if row.get("remeasured"):
+        return shown(row["perplexity"], ".2f") + remeasured_note(row)
     if len(runs) < 2:
         return shown(row["perplexity"], ".2f")
     values = [v for v in (r["perplexity"] for r in runs) if v is not None and v == v]  # neither null nor NaN
     spread = f"{min(values):.2f}–{max(values):.2f}" if values else "—"
     return f"{shown(row['perplexity'], '.2f')} ± {shown(row['perplexity_sd'], '.2f')} ({len(runs)} runs: {spread})"
+
+
+def remeasured_note(row: dict) -> str:
+    """`` (re-measured <date>, <why>; was <value>)`` for a row whose number was measured again
+    after its run (``row["remeasured"]``: date, why, the value before; ``benchmarks/mt_ngram.py``
+    writes it), else ``""``."""
+    again = row.get("remeasured")
+    return f" (re-measured {again['date']}, {again['why']}; was {again['before']:.2f})" if again else ""
 
 
 def epochs_cell(training: dict | None) -> str:

@@ -276,10 +276,12 @@ def splits_markdown(summary: dict) -> str:
     lines += ["", "## Explanations (test)", ""]
     if summary.get("decoding"):
         lines += [f"MT-U/I/P's explanations decoded by {summary['decoding']}, as `whyrec explain` shows them.", ""]
+    from whyrec.systems.mt_experiment import remeasured_note
+
     lines += [f"| system | perplexity mean ± sd | per split ({per_split}) | tf-idf mean ± sd |", "|---|---|---|---|"]
     for r in summary["text"]:
         tfidf = f"{shown(r['tfidf']['mean'], '.4f')} ± {shown(r['tfidf']['sd'], '.4f')}" if "tfidf" in r else "—"
-        lines.append(f"| {r['system']} | {shown(r['mean'], '.2f')} ± {shown(r['sd'], '.2f')} | "
+        lines.append(f"| {r['system']} | {shown(r['mean'], '.2f')} ± {shown(r['sd'], '.2f')}{remeasured_note(r)} | "
                      + " / ".join(shown(v, ".2f") for v in r["perplexity"]) + f" | {tfidf} |")
     lines += ["", "## Discriminator: shuffled-label accuracy", "",
               f"| variant | mean ± sd | per split ({per_split}) |", "|---|---|---|"]
