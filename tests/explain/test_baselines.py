@@ -95,3 +95,45 @@ def test_ngram_contexts_never_seen_take_the_order_below_and_still_sum_to_one():
     assert lm.prob("price", "<eos>", "sound") == pytest.approx(0.99 * 3 / 12 + 0.01 / len(vocab))
     untrained = InterpolatedNgramLM(vocab).fit([])
     assert sum(untrained.prob("<bos>", "<bos>", w) for w in vocab.words) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("scores, patience, epochs_run, kept", [
+    ([5.0, 4.0, 4.5, 4.6, 3.0], 2, 4, 2),  # two epochs without a gain: stop
+    ([5.0, 4.0, 4.5, 3.5, 3.6, 3.7, 1.0], 2, 6, 4),  # a gain starts the count again
+    ([5.0, 5.5, 1.0], 1, 2, 1),
+])
+def test_lm_early_stopping_waits_patience_epochs_and_keeps_the_best(monkeypatch, scores, patience, epochs_run, kept):
+    import copy
+
+    scripted, states = iter(scores), []
+
+    def mean_nll(self, texts, owners=None):
+        states.append(copy.deepcopy(self.state_dict()))
+        return next(scripted)
+
+    monkeypatch.setattr(RecurrentLanguageModel, "mean_nll", mean_nll)
+    lm = RecurrentLanguageModel(Vocabulary.build(TEXTS), word_dim=8, hidden=16).fit(
+        TEXTS, valid_texts=TEXTS, epochs=len(scores), patience=patience)
+    assert lm.history == [{"epoch": n + 1, "valid_nll": scores[n]} for n in range(epochs_run)]
+    held = lm.state_dict()
+    assert all(torch.equal(held[k], states[kept - 1][k]) for k in held)
+
+
+def test_lm_a_gain_of_min_gain_exactly_is_none(monkeypatch):
+    from whyrec.explain.recurrent_lm import MIN_GAIN
+
+    scripted = iter([5.0, 5.0 - MIN_GAIN, 9.0])
+    monkeypatch.setattr(RecurrentLanguageModel, "mean_nll", lambda self, texts, owners=None: next(scripted))
+    lm = RecurrentLanguageModel(Vocabulary.build(TEXTS), word_dim=8, hidden=16).fit(
+        TEXTS, valid_texts=TEXTS, epochs=3, patience=1)
+    assert [h["epoch"] for h in lm.history] == [1, 2]
+
+
+def test_lm_token_log_probs_give_every_text_its_words_and_eos_in_order():
+    texts = [["great"], ["bad", "sound"], ["great", "price", "sound"]] * 3
+    lm = RecurrentLanguageModel(Vocabulary.build(TEXTS), word_dim=8, hidden=16)
+    for batch_size in (2, 256):
+        logps = lm.token_log_probs(texts, batch_size=batch_size)
+        assert [len(lp) for lp in logps] == [len(t) + 1 for t in texts]
+        assert all((lp < 0).all() for lp in logps)
+    np.testing.assert_allclose(np.concatenate(lm.token_log_probs(texts[:3])), np.concatenate(logps[:3]), rtol=1e-6)
