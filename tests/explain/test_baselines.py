@@ -137,3 +137,40 @@ def test_lm_token_log_probs_give_every_text_its_words_and_eos_in_order():
         assert [len(lp) for lp in logps] == [len(t) + 1 for t in texts]
         assert all((lp < 0).all() for lp in logps)
     np.testing.assert_allclose(np.concatenate(lm.token_log_probs(texts[:3])), np.concatenate(logps[:3]), rtol=1e-6)
+
+
+def test_ngram_counts_and_each_tokens_context_by_hand():
+    from collections import Counter
+
+    lm = InterpolatedNgramLM(Vocabulary.build(TEXTS)).fit(TEXTS)
+    b, e = "<bos>", "<eos>"
+    assert lm.tri == Counter({(b, b, "great"): 3, (b, b, "bad"): 1, (b, "great", "sound"): 2, (b, "great", "price"): 1,
+                              (b, "bad", "sound"): 1, ("great", "sound", e): 2, ("great", "price", e): 1,
+                              ("bad", "sound", e): 1})
+    assert lm.uni == Counter({"great": 3, "sound": 3, "price": 1, "bad": 1, e: 4}) and lm.total == 12
+    # each token is scored in the context of the two before it: after (a, b) c is certain, after b alone not
+    three = [["a", "b", "c"], ["x", "b", "d"]]
+    lm = InterpolatedNgramLM(Vocabulary.build(three)).fit(three)
+    lm.weights = (0.5, 0.3, 0.19, 0.01)
+    assert lm.token_log_probs(["a", "b", "c"]) == pytest.approx(
+        [math.log(lm.prob(b, b, "a")), math.log(lm.prob(b, "a", "b")), math.log(lm.prob("a", "b", "c")),
+         math.log(lm.prob("b", "c", e))])
+    assert lm.prob("a", "b", "c") == pytest.approx(0.5 * 1 + 0.3 * 0.5 + 0.19 * 1 / 8 + 0.01 / len(lm.vocab))
+
+
+def test_ngram_weights_are_the_grid_point_of_highest_validation_likelihood():
+    """λ₃, λ₂ on the 0.1 grid, λ₀ = 0.01, λ₁ the rest: a point of the simplex, and no other grid
+    point gives the validation texts a higher log-likelihood."""
+    vocab = Vocabulary.build(TEXTS)
+    valid = [["great", "price"], ["bad", "sound"], ["bad", "price"], ["great", "great"]]
+    tuned = InterpolatedNgramLM(vocab).fit(TEXTS, valid)
+    l3, l2, l1, l0 = tuned.weights
+    assert l0 == 0.01 and min(l3, l2, l1) >= 0 and l3 + l2 + l1 + l0 == pytest.approx(1.0)
+    assert (round(l3 * 10, 9), round(l2 * 10, 9)) == (round(l3 * 10), round(l2 * 10))
+    best = sum(sum(tuned.token_log_probs(t)) for t in valid)
+    probe = InterpolatedNgramLM(vocab).fit(TEXTS)
+    for a in range(11):
+        for c in range(11 - a):
+            probe.weights = (a / 10, c / 10, 1 - a / 10 - c / 10 - 0.01, 0.01)
+            if probe.weights[2] >= 0:
+                assert sum(sum(probe.token_log_probs(t)) for t in valid) <= best + 1e-9, probe.weights
