@@ -5,8 +5,8 @@
 uniform floor so that no token has zero probability. The maximum-likelihood estimate of a
 context never seen in training is undefined; the next lower order's stands in for it (P_ML(w | v)
 for an unseen (u, v), P_ML(w) for an unseen v), so that every context's distribution sums to 1.
-The weights are chosen on validation
-text from a grid over the simplex (step 0.1, λ₀ ≥ 0.01), maximising log-likelihood.
+The weights are chosen on validation text from a grid over the simplex (step 0.1, λ₀ ≥ 0.01),
+maximising log-likelihood.
 Sentences are padded with two ``<bos>`` and end with ``<eos>``; out-of-vocabulary words are
 ``<unk>``, as for the neural models, so perplexities are comparable.
 """

@@ -483,13 +483,12 @@ def perplexity_cell(row: dict) -> str:
     """A text row's perplexity; for a row over several runs, ``mean ± sd (n runs: a–b)``; for a row
     measured again since (``remeasured``: date, why, the value before), when and what it was."""
     runs = row.get("runs", [])
-    if row.get("remeasured"):
-        return shown(row["perplexity"], ".2f") + remeasured_note(row)
     if len(runs) < 2:
-        return shown(row["perplexity"], ".2f")
+        return shown(row["perplexity"], ".2f") + remeasured_note(row)
     values = [v for v in (r["perplexity"] for r in runs) if v is not None and v == v]  # neither null nor NaN
     spread = f"{min(values):.2f}–{max(values):.2f}" if values else "—"
-    return f"{shown(row['perplexity'], '.2f')} ± {shown(row['perplexity_sd'], '.2f')} ({len(runs)} runs: {spread})"
+    return (f"{shown(row['perplexity'], '.2f')} ± {shown(row['perplexity_sd'], '.2f')} ({len(runs)} runs: {spread})"
+            + remeasured_note(row))
 
 
 def remeasured_note(row: dict) -> str:

@@ -247,6 +247,8 @@ def splits_word_vectors_text(records: list[dict]) -> str:
 
 def splits_markdown(summary: dict) -> str:
     """The summary as markdown: a table each for rating, text and the discriminator."""
+    from whyrec.systems.mt_experiment import remeasured_note
+
     labels = summary["splits"]
     dataset = summary["split_names"][0].rsplit("/", 1)[0]
     per_split = " / ".join(labels)
@@ -276,8 +278,6 @@ def splits_markdown(summary: dict) -> str:
     lines += ["", "## Explanations (test)", ""]
     if summary.get("decoding"):
         lines += [f"MT-U/I/P's explanations decoded by {summary['decoding']}, as `whyrec explain` shows them.", ""]
-    from whyrec.systems.mt_experiment import remeasured_note
-
     lines += [f"| system | perplexity mean ± sd | per split ({per_split}) | tf-idf mean ± sd |", "|---|---|---|---|"]
     for r in summary["text"]:
         tfidf = f"{shown(r['tfidf']['mean'], '.4f')} ± {shown(r['tfidf']['sd'], '.4f')}" if "tfidf" in r else "—"
