@@ -423,9 +423,9 @@ def test_mmi_data_refuses_lists_of_different_lengths_and_missing_ratings():
 
 def test_the_defaults_are_the_published_settings(encoder):
     """METHODS.md §A: K = 5 samples and Adam at 1e-4 (§A.5), ε = 0.2 (§A.8, the paper's Table 11),
-    the fixed weights 0.16 and 0.0005 of KL and entropy (the code's mode, §A.6 note), DWA's T = 2
-    (Liu et al. 2019); the estimators as the MMI code's MINE trains them (§A.3: hidden 100, Adam
-    1e-4, batches of 1024, 50 epochs, moving-average rate 0.01)."""
+    the fixed weights 0.16 and 0.0005 of KL and entropy (the code's fixed-weight mode, §F.2), DWA's
+    T = 2 (Liu et al. 2019); the estimators as the MMI code's MINE trains them (§A.3: hidden 100,
+    Adam 1e-4, batches of 1024, 50 epochs, moving-average rate 0.01)."""
     from whyrec.align.mine import MINEConfig
 
     config = MMIConfig()

@@ -1,4 +1,4 @@
-"""Biased MF by SGD (whyrec.rating.mf): one epoch's updates by hand, and early stopping's rules."""
+"""Biased MF by SGD (whyrec.rating.mf): two epochs' updates by hand, and early stopping's rules."""
 
 from __future__ import annotations
 
