@@ -55,17 +55,17 @@ def _kind(folder: Path) -> str:
 
 
 def _holds_the_split_data(folder: Path) -> bool:
-    """Whether a folder of split sub-folders holds review data beside them: a file named as reviews
-    (``reviews.json.gz``, ``yelp_…_review.json``, MovieLens' ``ratings.csv`` or ``ratings.dat``);
-    else the file their ``run.json`` records as the data they split (``whyrec data split`` writes
-    it; by name, so that a copied folder is still one); else, where no split records one (the
-    PETER benchmark's folders), any file of a review file's suffixes. So a note beside splits
-    written elsewhere (``notes.json``) does not make their folder a data folder."""
+    """Whether a folder of split sub-folders holds review data beside them (one holding a file of
+    :data:`REVIEW_FILE_NAMES` is data before this is asked): a review-like file named as reviews
+    (``yelp_…_review.json``); else the file their ``run.json`` records as the data they split
+    (``whyrec data split`` writes it; by name, so that a copied folder is still one); else, where
+    no split records one (the PETER benchmark's folders), any file of a review file's suffixes. So
+    a note beside splits written elsewhere (``notes.json``) does not make their folder a data folder."""
     from whyrec.provenance import read_run_record, record_view
 
     files = {p.name for p in folder.iterdir() if p.is_file()}
     review_like = [name for name in files if name.lower().endswith(REVIEW_SUFFIXES)]
-    if set(REVIEW_FILE_NAMES) & files or any("review" in name.lower() for name in review_like):
+    if any("review" in name.lower() for name in review_like):
         return True
     views = (record_view(read_run_record(split.parent)) for split in folder.glob("*/train.index"))
     recorded = {Path(view["data_path"]).name for view in views if view and view["data_path"]}
