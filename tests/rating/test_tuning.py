@@ -212,3 +212,93 @@ def test_a_combination_that_diverges_is_never_picked_and_all_diverging_is_the_er
                                           r"last: biased-mf: training diverged in epoch 1 .*lower lr \(now 1000\)"):
         TunedModel("biased-mf", {"lr": [100.0, 1000.0], "epochs": [3]}).fit(split.train, split.valid)
 
+
+
+def scripted_scores(monkeypatch, scores: dict) -> None:
+    """Each combination's validation score from ``scores`` (keyed by the combination's values, in
+    grid order), in the place of fitting's measured one."""
+    monkeypatch.setattr("whyrec.rating.tuning.validation_score",
+                        lambda model, train, valid, metric, relevant_at=None: scores[
+                            tuple(model.get_params()[key] for key in ("reg_user", "reg_item"))])
+
+
+@pytest.mark.parametrize("metric, scores, chosen", [
+    ("rmse", {(1.0, 1.0): 0.9, (2.0, 1.0): 0.7, (3.0, 1.0): 0.7}, 2.0),  # the lowest; of equals the first
+    ("rmse", {(1.0, 1.0): 0.6, (2.0, 1.0): 0.7, (3.0, 1.0): 0.6}, 1.0),
+    ("ndcg@5", {(1.0, 1.0): 0.1, (2.0, 1.0): 0.3, (3.0, 1.0): 0.3}, 2.0),  # the highest; of equals the first
+    ("mae", {(1.0, 1.0): 0.8, (2.0, 1.0): 0.9, (3.0, 1.0): 0.5}, 3.0),
+])
+def test_the_best_score_is_chosen_and_ties_go_to_the_first(split, monkeypatch, metric, scores, chosen):
+    scripted_scores(monkeypatch, scores)
+    tuned = TunedModel("bias-baseline", {"reg_user": [1.0, 2.0, 3.0], "reg_item": [1.0], "iterations": [1]},
+                       metric=metric).fit(split.train, split.valid)
+    assert tuned.chosen["reg_user"] == chosen
+    assert [t.score for t in tuned.trials] == list(scores.values())
+    assert tuned.at_edge() == ({} if chosen == 2.0 else {"reg_user": chosen})  # either end of the axis
+
+
+def test_settings_that_are_not_numbers_are_never_at_the_edge(split, monkeypatch):
+    """True and False are ints to Python; an axis of them has no ends to widen."""
+    tuned = TunedModel("context-als", {"factors": [2], "center": [True, False], "iterations": [2]})
+    tuned.fit(split.train, split.valid)
+    assert tuned.at_edge() == {}
+
+
+def test_each_trial_records_its_fitting_time(split):
+    import time
+
+    start = time.perf_counter()
+    tuned = TunedModel("biased-mf", {"lr": [100.0, 0.01], "epochs": [2]}).fit(split.train, split.valid)
+    elapsed = time.perf_counter() - start
+    assert tuned.trials[0].score is None  # diverged, and timed too
+    assert all(0 < t.fit_s < elapsed for t in tuned.trials)
+
+
+def test_a_grid_of_exactly_the_most_combinations_is_taken():
+    from whyrec.rating.tuning import MAX_COMBINATIONS
+
+    assert MAX_COMBINATIONS == 1000
+    axes = {"reg_user": [float(v) for v in range(1, 11)], "reg_item": [float(v) for v in range(1, 101)]}
+    assert len(TunedModel("bias-baseline", axes).candidates) == 1000
+    with pytest.raises(ConfigError, match="1,001 combinations, more than 1,000"):
+        TunedModel("bias-baseline", {**axes, "reg_user": [float(v) for v in range(1, 8)],
+                                     "reg_item": [float(v) for v in range(1, 144)]})
+
+
+def test_an_empty_validation_part_and_the_smallest_ranking_cut_off(split):
+    with pytest.raises(ConfigError, match="picked on validation data, and this split has none"):
+        TunedModel("pmf", {"factors": [2, 4]}).fit(split.train, split.valid.take([]))
+    from whyrec.rating.tuning import tuning_metric
+
+    assert tuning_metric("ndcg@1") == ("ndcg", 1)
+
+
+def test_a_validation_rating_exactly_at_the_relevance_threshold_is_relevant(split):
+    at_most_four = split.valid.take(np.flatnonzero(split.valid.ratings <= 4))
+    assert at_most_four.ratings.max() == 4  # nothing above 4: relevant only if 4 itself counts
+    tuned = TunedModel("pmf", {"factors": [2, 4], "iterations": [2]}, metric="ndcg@5").fit(split.train, at_most_four)
+    assert tuned.record()["valid_score"] > 0
+
+
+def test_describe_tuning_names_only_the_settings_that_were_picked():
+    record = {"grid": {"factors": [2, 4], "lambda_u": [0.5]}, "chosen": {"factors": 4, "lambda_u": 0.5},
+              "metric": "rmse", "valid_score": 0.91234, "trials": [{}, {}]}
+    assert describe_tuning(record) == "factors=4 (validation RMSE 0.9123, best of 2 combinations)"
+
+
+def test_the_recorded_rating_benchmark_tried_todays_default_grids():
+    """benchmarks/results/rating.json's whyrec rows were tuned over DEFAULT_GRIDS (what --tuned tries,
+    and what the README's rating table reports): a grid changed since would leave them stale."""
+    import math
+    from pathlib import Path
+
+    from whyrec.rating.tuning import DEFAULT_GRIDS
+
+    recorded = json.loads((Path(__file__).parents[2] / "benchmarks/results/rating.json").read_text())
+    rows = [row for dataset in recorded["datasets"].values() for row in dataset["rows"]
+            if row["system"].removeprefix("whyrec ") in DEFAULT_GRIDS]
+    assert len(rows) == 4 * len(DEFAULT_GRIDS)
+    for row in rows:
+        grid = DEFAULT_GRIDS[row["system"].removeprefix("whyrec ")]
+        assert row["configs"] == math.prod(len(values) for values in grid.values())
+        assert set(row["params"]) == set(grid) and all(row["params"][k] in grid[k] for k in grid), row
