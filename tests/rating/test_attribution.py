@@ -85,3 +85,27 @@ def test_ids_given_as_numbers_are_named_as_they_were_looked_up(planted):
     by_number = attribute_rating(model, float(user), float(items[-1]), [float(i) for i in items], ratings)
     assert (by_number.user, by_number.item) == (user, items[-1]) and by_number.item in model.item_map
     assert by_number.contributions == by_text.contributions and by_number.predicted == by_text.predicted
+
+
+def test_past_ratings_are_refused_unless_one_rating_per_item_and_the_first_ids_taken(planted):
+    from whyrec.errors import WhyrecError
+    from whyrec.rating.attribution import attribute_ratings
+
+    train = ratio_split(planted.corpus, seed=0).train
+    model = ContextAwareALS(factors=3, iterations=2).fit(train)
+    user = train.users[0]
+    items, ratings = _history(train, user)
+    for past, rated in ((items, ratings[:-1]), ([], [])):
+        with pytest.raises(WhyrecError, match="needs at least one past rating, as many items as ratings"):
+            attribute_rating(model, user, items[0], past, rated)
+    with pytest.raises(WhyrecError, match="name items the model does not know"):
+        attribute_rating(model, user, items[0], [*items, "nothing"], [*ratings, 4.0])
+    first_item = model.item_map.ids[0]  # the item and the user at index 0 are known ones
+    first_user = model.user_map.ids[0]
+    for asked in ([first_item, "nothing"], ["nothing", first_item]):  # the unknown one named, wherever it is
+        with pytest.raises(UnknownIdError, match="unknown item 'nothing'"):
+            attribute_ratings(model, user, asked, items, ratings)
+    past = [i for u, i in zip(train.users, train.items) if u == first_user]
+    a = attribute_rating(model, first_user, first_item, [first_item, *past], [3.0] + [4.0] * len(past))
+    assert len(past) >= 3 and len(a.contributions) == len(past) + 1
+    assert a.top() == a.contributions[:3]  # three by default
