@@ -29,6 +29,17 @@ def test_random_vectors_are_seeded_and_recorded_as_random():
     assert record == {"source": "random", "dim": 8}
     assert np.array_equal(matrix, init_word_vectors(vocab, 8, "random", seed=3)[0])
     assert not np.array_equal(matrix, init_word_vectors(vocab, 8, "random", seed=4)[0])
+    # N(0, 0.1²), as the docstring says, drawn with the seed (0 unless given)
+    expected = np.random.default_rng(3).normal(0.0, 0.1, (len(vocab), 8)).astype(np.float32)
+    assert np.array_equal(matrix, expected)
+    assert np.array_equal(init_word_vectors(vocab, 8, "random")[0], init_word_vectors(vocab, 8, "random", seed=0)[0])
+
+
+def test_glove_is_not_found_where_its_package_is_not(monkeypatch):
+    from whyrec.explain import embeddings
+
+    monkeypatch.setattr(embeddings, "GLOVE_PACKAGE", "no_such_glove_package")
+    assert embeddings.glove_folder() is None
 
 
 def test_glove_rows_are_copied_for_the_words_it_has_and_its_coverage_recorded(small_glove):
