@@ -158,3 +158,39 @@ def test_each_explainers_intervals_surround_its_scores(tiny_mt, tiny_split):
         for metric, (low, high) in bounds.items():
             assert low <= scores[name][metric] + 1e-9 and scores[name][metric] <= high + 1e-9, (name, metric)
     assert explanation_intervals(tiny_mt, written, features, resamples=50)["pair"].keys().isdisjoint({"acc5"})
+
+
+def test_a_test_part_of_one_known_record_is_scored_and_two_feature_words_measured(tiny_mt, tiny_split):
+    """One known record is a test part to score, not an empty one; I(F;E) needs two records with a
+    feature word, and two are enough."""
+    from whyrec.align.pipeline import sentence_encoder
+    from whyrec.data.features import FeatureExtractor
+    from whyrec.explanation_scores import explanation_intervals, score_explanations, write_explanations
+
+    mt, test = tiny_mt, tiny_split.test
+    features = FeatureExtractor(min_df=2).extract(Corpus.concat([tiny_split.train, tiny_split.valid, test]))
+    with_feature = set(features["position"])
+    known = [n for n, (u, i, p) in enumerate(zip(test.users, test.items, test.positions))
+             if u in mt.user_map and i in mt.item_map and p in with_feature]
+    one = test.take(known[:1])
+    written = write_explanations(mt, one, features)
+    assert len(written.known) == 1 and all(len(texts) == 1 for texts in written.texts.values())
+    scored, scores = score_explanations(mt, one, features, written=written)
+    assert scored == 1 and sorted(scores) == ["item", "pair", "user"]
+    assert score_explanations(mt, test.take([]), features) == (0, {})
+    assert set(explanation_intervals(mt, written, features, resamples=20)) == {"item", "pair", "user"}
+    two = test.take(known[:2])
+    _, scores = score_explanations(mt, two, features, encoder=sentence_encoder("words", mt.vocab))
+    assert np.isfinite(scores["pair"]["mi_feature"])
+
+
+def test_judged_agreement_is_100_where_the_judge_reads_the_records_class_and_0_elsewhere():
+    from whyrec.explanation_scores import judged_agreement
+
+    class ReadsAsGiven:
+        def predict(self, texts):
+            return np.array([int(t) for t in texts])
+
+    agreement = judged_agreement(ReadsAsGiven(), ["5", "4", "1", "3"], np.array([5, 5, 2, 3]))
+    assert agreement["acc5"].tolist() == [100.0, 0.0, 0.0, 100.0]
+    assert agreement["acc3"].tolist() == [100.0, 100.0, 100.0, 100.0]  # 4 and 5 positive, 1 and 2 negative

@@ -50,3 +50,23 @@ def test_the_default_relevance_threshold_follows_the_scale():
 
     assert relevance_threshold((1.0, 5.0)) == 4.0 and relevance_threshold((0.0, 10.0)) == 7.5
     assert relevance_threshold((0.5, 5.0)) == 3.875
+
+
+def test_a_test_rating_exactly_at_the_threshold_is_relevant_and_chunking_changes_nothing(planted):
+    from whyrec.ranking_evaluation import top_k_lists
+
+    split = ratio_split(planted.corpus, seed=0)
+    model = BiasBaseline().fit(split.train)
+    users, ranked, relevant = top_k_lists(model, split, 5)
+    fours = {(u, i) for u, i, r in zip(split.test.users, split.test.items, split.test.ratings) if r == 4}
+    assert fours and all(i in relevant[users.index(u)] for u, i in fours)  # 4 on 1–5 is relevant
+    # one user per predict call: the same lists (each user's tie-break draw is taken in order)
+    assert top_k_lists(model, split, 5, pairs_per_call=1) == (users, ranked, relevant)
+
+
+def test_a_list_as_long_as_the_catalogue_is_said_to_hold_it_all():
+    from whyrec.ranking_evaluation import whole_list_note
+
+    assert whole_list_note(9, 10) is None
+    for k in (10, 11):
+        assert whole_list_note(k, 10).startswith(f"top {k}: no fewer than the 10 items the model knows")
