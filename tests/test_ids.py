@@ -14,6 +14,7 @@ def test_whitespace_and_format_characters_at_either_end_are_stripped():
     assert stripped_id("\ufeffu1\u200b") == "u1"
     assert stripped_id("\u200eA2SUAM1J3GNN3B \u00ad\u2060") == "A2SUAM1J3GNN3B"
     assert stripped_id("\u200b u1 \t") == "u1"  # spaces and format characters mixed
+    assert stripped_id("u1\u200b") == "u1" and stripped_id("\u200bu1") == "u1"  # at one end only
 
 
 def test_characters_inside_an_id_are_kept():
@@ -84,3 +85,10 @@ def test_whole_numbers_are_those_as_id_reads_as_digits():
         assert is_whole_number(whole) and as_id(whole) == str(int(whole))
     for other in (True, np.bool_(False), 7.5, float("nan"), float("inf"), 2.0 ** 60, "7", None):
         assert not is_whole_number(other)
+    assert is_whole_number(2.0 ** 53 - 1) and not is_whole_number(2.0 ** 53)  # below 2^53, not at it
+
+
+def test_close_ids_are_at_most_three_unless_asked():
+    known = IdMap([f"guitar-strings-{n}" for n in range(1, 5)])
+    assert known.close("guitar-strings-5") == ["guitar-strings-1", "guitar-strings-2", "guitar-strings-3"]
+    assert len(known.close("guitar-strings-5", 4)) == 4

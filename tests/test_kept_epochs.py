@@ -22,6 +22,7 @@ def test_without_scores_the_last_epoch_is_kept():
     history = [{"epoch": 5}, {"epoch": 6}]  # as resumed: epochs need not start at 1
     assert kept_part("transformer", history, lambda r: r.get("v"), "lowest v") == \
         {"part": "transformer", "epoch": 6, "by": NO_VALIDATION}
+    assert kept_part("transformer", [*history, {"epoch": 9}], lambda r: r.get("v"), "lowest v")["epoch"] == 9
     assert kept_part("transformer", history + [{"epoch": 7, "v": 1.0}], lambda r: r.get("v"), "lowest v") == \
         {"part": "transformer", "epoch": 7, "by": "lowest v"}
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from whyrec.data.field_values import clean_rating, clean_time
+from whyrec.data.field_values import MILLISECONDS_FROM, clean_id, clean_rating, clean_time
 
 
 @pytest.mark.parametrize("value, rating", [
@@ -45,3 +45,17 @@ def test_a_rating_is_read_as_files_spell_it_or_not_at_all(value, rating):
 def test_a_review_time_is_a_number_an_iso_date_no_time_or_unreadable(value, seconds):
     got = clean_time(value)
     assert (math.isnan(got) if isinstance(seconds, float) and math.isnan(seconds) else got == seconds)
+
+
+def test_a_review_time_from_1e11_on_is_milliseconds():
+    assert MILLISECONDS_FROM == 1e11  # as seconds, after the year 5000
+    assert clean_time(1e11) == 1e8 and clean_time(1e11 - 1) == 1e11 - 1
+
+
+@pytest.mark.parametrize("value, text", [
+    ("u1", "u1"), (" u1\u200b", "u1"), (12, "12"), (12.0, "12"), (np.float64(12.0), "12"),  # a float column's 12
+    (7.5, "7.5"), ("12.0", "12.0"),  # not a whole number, or written as text: kept as it is
+    (None, None), (float("nan"), None), (pd.NA, None), ("", None), (" \u200b ", None),  # no id
+])
+def test_an_id_is_read_as_text_a_whole_float_as_its_whole_number(value, text):
+    assert clean_id(value) == text
