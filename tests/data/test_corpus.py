@@ -179,3 +179,61 @@ def test_a_corpus_and_a_split_show_their_sizes_and_scale(tmp_path, planted):
     write_index_split(split, tmp_path / "1")
     fixed = fixed_index_split(planted.corpus, tmp_path / "1")
     assert repr(fixed).endswith(f" (index files in '{tmp_path / '1'}'): {sizes}>")
+
+
+def test_stats_counts_and_density_by_hand_and_of_nothing():
+    from whyrec.data.corpus import RawRecord, build_corpus
+
+    rows = [("a", "x"), ("a", "y"), ("b", "x"), ("c", "z"), ("a", "z")]  # 3 users, 3 items, 5 of 9 pairs
+    meta = {"x": {"title": "Strings"}, "y": {"brand": "Acme"}, "elsewhere": {"title": "Not reviewed"}}
+    corpus = build_corpus([RawRecord(user=u, item=i, rating=4, text="fine words", position=n, line=n + 1)
+                           for n, (u, i) in enumerate(rows)], source="r.csv", item_meta=meta)
+    stats = corpus.stats()
+    assert (stats["reviews"], stats["users"], stats["items"], stats["density"]) == (5, 3, 3, 5 / 9)
+    assert (stats["items_with_metadata"], stats["items_with_title"], stats["mean_words_per_review"]) == (2, 1, 2.0)
+    empty = corpus.take([]).stats()
+    assert (empty["reviews"], empty["density"], empty["mean_words_per_review"]) == (0, 0.0, 0.0)
+    nothing = {"min": 0, "median": 0.0, "mean": 0.0, "max": 0, "with_one": 0}
+    assert empty["reviews_per_user"] == nothing and empty["reviews_per_item"] == nothing
+
+
+def test_the_range_outside_the_scale_spans_every_rating_skipped():
+    from whyrec.data.corpus import RawRecord, build_corpus
+
+    records = [RawRecord(user="u", item=f"i{n}", rating=r, text="fine", position=n, line=n + 1)
+               for n, r in enumerate([0.5, 7, 9, 4])]
+    assert build_corpus(records, source="r.csv").report.outside_scale == (0.5, 9.0)
+
+
+def test_a_scale_of_one_rating_is_refused():
+    from whyrec.data.corpus import RawRecord, build_corpus
+    from whyrec.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="rating scale 3..3: the lowest rating must be below the highest"):
+        build_corpus([RawRecord(user="u", item="i", rating=3, text="fine", position=0, line=1)], source="r.csv",
+                     rating_scale=(3, 3))
+
+
+def test_the_first_duplicate_pair_is_the_one_refused():
+    from whyrec.data.corpus import RawRecord, build_corpus
+    from whyrec.errors import DataError
+
+    pairs = [("u", "i"), ("v", "j"), ("u", "i"), ("v", "j")]
+    records = [RawRecord(user=u, item=i, rating=4, text="fine", position=n, line=n + 2) for n, (u, i) in enumerate(pairs)]
+    with pytest.raises(DataError, match=r"r\.csv:2.*duplicate \(user, item\) pair \(u, i\)"):
+        build_corpus(records, source="r.csv", duplicates="error")
+
+
+def test_parts_joined_keep_the_first_parts_scale_and_name():
+    import warnings
+
+    from whyrec.data import Corpus, corpus_from_frame
+
+    frame = pd.DataFrame({"user": ["a", "b"], "item": ["x", "y"], "rating": [2.0, 8.0], "text": ["ok", "fine"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ten = corpus_from_frame(frame, rating_scale=(1, 10), name="ten")
+    joined = Corpus.concat([ten.take([0]), ten.take([1], name="second")])
+    assert joined.rating_scale == (1.0, 10.0) and joined.name == "ten" and len(joined) == 2
+    assert Corpus.concat([ten], name="both").name == "both"
+    assert Corpus(ten.reviews).rating_scale == (1.0, 5.0)  # a corpus made without a scale is on 1–5
