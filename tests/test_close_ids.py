@@ -102,3 +102,11 @@ def test_an_id_written_as_a_whole_float_finds_its_whole_number():
     assert IdIndex(["3", "4"]).closest("3.0") == "3"
     with pytest.raises(UnknownIdError, match=r"unknown user '3'; did you mean '3.0'\?"):
         IdMap(["3.0", "4.0"]).index("3", "user")
+
+
+def test_a_typo_at_85_is_close_and_three_are_given_unless_asked():
+    """abcdefx against abcdefg: 2·6/14 = 85.7, just above the threshold."""
+    index = IdIndex(["abcdefg", "abcdefh", "abcdefi", "abcdefj"])
+    assert TYPO_SIMILARITY == 85.0
+    assert index.close("abcdefx") == ["abcdefg", "abcdefh", "abcdefi"]
+    assert index.close("abcdefx", at_least=86) == [] and len(index.close("abcdefx", limit=4)) == 4

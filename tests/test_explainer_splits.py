@@ -93,9 +93,10 @@ def test_compare_over_splits_keeps_each_split_and_a_resumed_run_trains_none_agai
                 "PETER+": Peter(PeterConfig(epochs=1, emsize=16, ffn=32, seed=len(built), use_feature=True))}
 
     settings = {"systems": ["peter", "peter+"], "peter": {"epochs": 1}}
-    progress, logged = [], []
+    progress, steps, logged = [], [], []
     table, records = compare_over_splits(splits, unfitted, keep_in=tmp_path, settings=settings,
-                                         on_progress=progress.append, log=logged.append, trials=200)
+                                         on_progress=progress.append, on_step=steps.append, log=logged.append,
+                                         trials=200)
     assert len(built) == 2 and table.splits == ["toys/1", "toys/2"]
     # PETER+ against PETER over the two splits: the mean of the splits' differences, records swapped within a split
     first, second = table.results
@@ -105,6 +106,7 @@ def test_compare_over_splits_keeps_each_split_and_a_resumed_run_trains_none_agai
         assert second.text_tests[metric].difference == pytest.approx(second.mean(metric) - first.mean(metric)), metric
         assert second.text_tests[metric].assignments == 200
     assert "training PETER (split 2/2)" in progress and "extracting features (split 1/2)" in progress
+    assert steps and all(step.endswith(("(split 1/2)", "(split 2/2)")) for step in steps)
     assert logged[0].startswith("split toys/1: train ") and not any("read back" in m for m in logged)
     assert [r["split"] for r in records].count("toys/2") == len(tiny_split.test)
     assert sorted(p.name for p in (tmp_path / "splits").iterdir()) == ["1.json", "2.json"]
@@ -119,6 +121,13 @@ def test_compare_over_splits_keeps_each_split_and_a_resumed_run_trains_none_agai
     compare_over_splits(splits[1:], unfitted, keep_in=tmp_path, settings={**settings, "peter": {"epochs": 2}},
                         resume=True)
     assert len(built) == 3  # other settings: that split trains again
-    one, one_records = compare_over_splits(splits[:1], unfitted)  # nothing kept without keep_in
+    compare_over_splits(splits[1:], unfitted, keep_in=tmp_path, settings={**settings, "peter": {"epochs": 2}},
+                        trials=20)
+    assert len(built) == 4  # kept with these settings just above, but not asked to resume: trained again
+    one_progress = []
+    one, one_records = compare_over_splits(splits[:1], unfitted, on_progress=one_progress.append,
+                                           trials=50)  # nothing kept without keep_in
     assert one.splits == ["toys/1"] and "split" not in one_records[0]
+    assert one_progress and not any("(split" in line for line in one_progress)  # one split: no place to say
+    assert one.results[1].text_tests["bleu1"].assignments == 50  # one split: tested on its own records
 
