@@ -310,3 +310,40 @@ def test_the_p_values_by_activity_group_are_read_together_per_kind():
         "does: no test; PMF again predicts as PMF does: PMF's test, counted once), 4 of 5 differences keep")
     saved = [s.get("rmse_by_activity") for s in table.to_dict()["systems"]]
     assert saved[4] == saved[1] and saved[4]["0"]["p_holm"] == pytest.approx(0.02)
+
+
+def test_a_rows_cells_are_the_mean_and_over_several_folds_its_sample_sd():
+    from whyrec.results_table import ResultsTable, SystemResult
+
+    one = SystemResult("one", {}, [{"rmse": 0.9, "train_s": 1.234, "test_s": 0.1234}])
+    two = SystemResult("two", {}, [{"rmse": 1.0, "train_s": 1.0, "test_s": 0.1}, {"rmse": 3.0, "train_s": 3.0,
+                                                                                   "test_s": 0.3}])
+    assert one.std("rmse") == 0.0 and two.std("rmse") == pytest.approx(2 ** 0.5)  # ddof 1: √((1 + 1) / 1)
+    table = ResultsTable([one, two], ["rmse"], None, ["1", "2"])
+    assert table.rows() == [["one", "0.9000", "1.23", "0.123"],
+                            ["two", "2.0000 ± 1.4142", "2.00 ± 1.41", "0.200 ± 0.141"]]
+    assert table.best("rmse").system == "one" and table.best("train_s").system == "one"
+
+
+def test_holms_note_at_exactly_the_level():
+    """A floor whose product with the count is exactly 0.05 still lets a test keep p ≤ 0.05, and
+    an adjusted p of exactly 0.05 keeps it (0.025 × 2 tests)."""
+    from whyrec.results_table import holm_note
+
+    assert holm_note([("A", {"a": 0.025, "b": 0.5})], floor=0.025).endswith(
+        "1 of 2 differences keeps an adjusted p ≤ 0.05: A: a")
+
+
+def test_the_activity_tables_title_says_what_its_p_values_are():
+    from whyrec.results_table import ACTIVITY_TITLE, ResultsTable, SystemResult
+
+    def table(entry: dict) -> ResultsTable:
+        row = SystemResult("MT", {}, [{"rmse": 1.0, "train_s": 1.0, "test_s": 0.1}],
+                           by_activity={"1–2": {"count": 4, "rmse": 1.1, **entry}})
+        return ResultsTable([row], ["rmse"], "PMF", ["1"])
+
+    pooled = "; p: paired t-test against PMF on the group's records"
+    assert table({}).activity_title() == ACTIVITY_TITLE
+    assert table({"p_vs_reference": 0.2}).activity_title() == ACTIVITY_TITLE + pooled
+    assert table({"p_vs_reference": 0.2, "p_over_splits": 0.4}).activity_title().startswith(
+        ACTIVITY_TITLE + pooled + " of all splits / corrected resampled t-test over the splits' group MSEs")
