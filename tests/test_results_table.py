@@ -316,8 +316,8 @@ def test_a_rows_cells_are_the_mean_and_over_several_folds_its_sample_sd():
     from whyrec.results_table import ResultsTable, SystemResult
 
     one = SystemResult("one", {}, [{"rmse": 0.9, "train_s": 1.234, "test_s": 0.1234}])
-    two = SystemResult("two", {}, [{"rmse": 1.0, "train_s": 1.0, "test_s": 0.1}, {"rmse": 3.0, "train_s": 3.0,
-                                                                                   "test_s": 0.3}])
+    two = SystemResult("two", {}, [{"rmse": 1.0, "train_s": 1.0, "test_s": 0.1},
+                                   {"rmse": 3.0, "train_s": 3.0, "test_s": 0.3}])
     assert one.std("rmse") == 0.0 and two.std("rmse") == pytest.approx(2 ** 0.5)  # ddof 1: √((1 + 1) / 1)
     table = ResultsTable([one, two], ["rmse"], None, ["1", "2"])
     assert table.rows() == [["one", "0.9000", "1.23", "0.123"],

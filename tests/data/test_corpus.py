@@ -219,7 +219,8 @@ def test_the_first_duplicate_pair_is_the_one_refused():
     from whyrec.errors import DataError
 
     pairs = [("u", "i"), ("v", "j"), ("u", "i"), ("v", "j")]
-    records = [RawRecord(user=u, item=i, rating=4, text="fine", position=n, line=n + 2) for n, (u, i) in enumerate(pairs)]
+    records = [RawRecord(user=u, item=i, rating=4, text="fine", position=n, line=n + 2)
+               for n, (u, i) in enumerate(pairs)]
     with pytest.raises(DataError, match=r"r\.csv:2.*duplicate \(user, item\) pair \(u, i\)"):
         build_corpus(records, source="r.csv", duplicates="error")
 

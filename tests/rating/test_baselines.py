@@ -50,7 +50,7 @@ def test_bias_baseline_settings_and_defaults():
     BiasBaseline(reg_user=0, reg_item=0, iterations=1)  # no shrinkage, one alternation: taken
     for bad, says in (({"iterations": 0}, "iterations must be at least 1"), ({"reg_user": -0.5}, "reg_user must be at"),
                       ({"reg_item": float("nan")}, "reg_item must be")):
-        with pytest.raises(ValueError, match=says):  # as make_model reads it, a ConfigError naming the model:
+        with pytest.raises(ValueError, match=says):  # the constructor's; make_model's names the model
             BiasBaseline(**bad)
         with pytest.raises(ConfigError, match=f"bias-baseline: {says}"):
             make_model("bias-baseline", **bad)

@@ -213,7 +213,6 @@ def test_a_combination_that_diverges_is_never_picked_and_all_diverging_is_the_er
         TunedModel("biased-mf", {"lr": [100.0, 1000.0], "epochs": [3]}).fit(split.train, split.valid)
 
 
-
 def scripted_scores(monkeypatch, scores: dict) -> None:
     """Each combination's validation score from ``scores`` (keyed by the combination's values, in
     grid order), in the place of fitting's measured one."""
@@ -237,7 +236,7 @@ def test_the_best_score_is_chosen_and_ties_go_to_the_first(split, monkeypatch, m
     assert tuned.at_edge() == ({} if chosen == 2.0 else {"reg_user": chosen})  # either end of the axis
 
 
-def test_settings_that_are_not_numbers_are_never_at_the_edge(split, monkeypatch):
+def test_settings_that_are_not_numbers_are_never_at_the_edge(split):
     """True and False are ints to Python; an axis of them has no ends to widen."""
     tuned = TunedModel("context-als", {"factors": [2], "center": [True, False], "iterations": [2]})
     tuned.fit(split.train, split.valid)
