@@ -151,3 +151,20 @@ def test_workers_recording_at_once_from_many_threads_lose_no_count():
     assert routes["GET /a"]["errors"] + routes["POST /b"]["errors"] == 2 * 4 * 200
     assert routes["GET /a"]["seconds"] == pytest.approx(2 * 4 * 1000 * 0.001)
     assert [w["requests"] for w in metrics.per_worker()] == [8000, 8000]
+
+
+def test_a_400_is_an_error_and_a_request_slower_than_every_bucket_counts_under_inf_alone():
+    metrics = ServerMetrics(["POST /explain"], counters=1)
+    metrics.record("POST /explain", 0.01, 399, [0])
+    metrics.record("POST /explain", 0.01, 400, [0])  # the first client error
+    metrics.record("POST /explain", 60.0, 200, [0])  # past the last bound, 10 s
+    explain = metrics.routes_summary()["POST /explain"]
+    assert explain["errors"] == 1 and explain["requests"] == 3
+    assert explain["histogram"]["10"] == 2 and explain["histogram"]["+Inf"] == 3
+
+
+def test_a_worker_number_outside_the_servers_is_refused_by_its_range():
+    metrics = ServerMetrics(["GET /health"], counters=1, workers=2)
+    for number in (-1, 2):
+        with pytest.raises(ValueError, match=f"worker {number} of 2: numbers run from 0 to 1"):
+            metrics.take_slot(number)
