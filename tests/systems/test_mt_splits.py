@@ -282,3 +282,20 @@ def test_run_over_two_splits_writes_each_split_and_the_summary_and_reads_finishe
                                                                     "splits.png"]
     with pytest.raises(ConfigError, match="at least two splits"):
         run_mt_over_splits(splits[:1], tmp_path / "one", config)
+
+
+def test_a_tie_is_no_split_where_mt_is_lower_and_mixed_word_vectors_are_named_each():
+    from whyrec.systems.mt_splits import splits_word_vectors_text
+
+    runs = {"1": fake_run("1", {"plain ALS": 0.25, "MT": 0.25}, 30.0, 0.5),  # a tie
+            "2": fake_run("2", {"plain ALS": 0.36, "MT": 0.16}, 40.0, 0.6)}
+    for run in runs.values():
+        run["split"] = "shared/toys/" + run["split"].rsplit("/", 1)[1]
+    summary = combine_mt_runs(runs)
+    assert summary["rating"][0]["mt_lower_on"] == 1
+    assert splits_markdown(summary).startswith("# MT on shared/toys, 2 splits (1, 2)")  # the name before the split's
+    glove = {"source": "glove-6b-50d", "dim": 50, "coverage": 0.957}
+    assert splits_word_vectors_text([glove, {**glove, "source": "other", "coverage": 0.9}]) == (
+        "glove-6b-50d for 95.7% of the words / other for 90.0% of the words")  # not one source's coverages
+    assert splits_word_vectors_text([glove, {"source": "glove-6b-50d", "dim": 50}]) == (
+        "glove-6b-50d for 95.7% of the words / glove-6b-50d")  # a split that kept no coverage
