@@ -105,3 +105,35 @@ def test_a_setting_given_twice_is_refused_not_overwritten():
 def test_a_config_shows_only_the_settings_that_differ_from_the_defaults():
     assert changed_settings(Toy()) == {}
     assert changed_settings(Toy(rate=0.5, sizes=[1, 2], mode="b")) == {"rate": 0.5, "mode": "b"}  # [1, 2] is (1, 2)
+
+
+def test_each_rule_at_its_bounds():
+    from whyrec.settings import at_most, from_to, whole_number
+
+    assert at_most(3).test(3) and not at_most(3).test(3.5)
+    assert from_to(1, 4).test(1) and from_to(1, 4).test(4) and not from_to(1, 4).test(0) and not from_to(1, 4).test(5)
+    assert fraction().test(0) and fraction().test(0.99) and not fraction().test(1) and not fraction().test(1.5)
+    assert fraction(closed_top=True).test(0) and fraction(closed_top=True).test(1)
+    assert not fraction(closed_top=True).test(-0.1) and not fraction(closed_top=True).test(1.01)
+    assert whole_number(1).test(1) and not whole_number(1).test(True) and not whole_number(1).test(2.0)
+    assert each(at_least(0)).test((1.0, 2)) and not each(at_least(0)).test((1.0, float("nan")))
+    assert not each(at_least(0)).test(())
+
+
+def test_a_float_setting_is_taken_up_to_float32s_largest_and_command_line_text_is_read():
+    from whyrec.settings import FLOAT32_MAX, is_grid_value, parse_assignment
+
+    @dataclass
+    class Rate:
+        lr: float = 0.1
+
+    largest = Rate(lr=FLOAT32_MAX)
+    check_settings(largest, "toy", {})
+    assert largest.lr == FLOAT32_MAX
+    with pytest.raises(ConfigError, match="within float32's range"):
+        check_settings(Rate(lr=1e39), "toy", {})
+    assert is_grid_value("4|8") and not is_grid_value(4) and not is_grid_value("4")
+    assert parse_assignment("factors=8", "--param") == ("factors", 8)
+    for bad in ("factors", "=8", " =8"):
+        with pytest.raises(ConfigError, match=f"--param '{bad}' must look like NAME=VALUE"):
+            parse_assignment(bad, "--param")

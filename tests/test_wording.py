@@ -14,6 +14,7 @@ def test_shortened_never_exceeds_the_limit():
     assert shortened("abc", 3) == "abc"
     assert shortened("abcd", 3) == "ab…"
     assert len(shortened("x" * 100)) == 40
+    assert shortened("abc", 1) == "…" and shortened("a", 1) == "a"  # the smallest limit
     with pytest.raises(ValueError):
         shortened("abc", 0)
 
