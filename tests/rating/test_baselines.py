@@ -10,9 +10,9 @@ from tests.conftest import small_rated_corpus
 from whyrec.errors import ConfigError
 from whyrec.rating import BiasBaseline, GlobalAverage, make_model
 
-RATINGS = {("alice", "guitar"): 5, ("alice", "cable"): 4, ("alice", "strap"): 2, ("bob", "guitar"): 2,
-           ("bob", "strap"): 3, ("carol", "cable"): 1, ("carol", "strap"): 4, ("dave", "guitar"): 3}
-MEAN = 24 / 8
+_CORPUS = small_rated_corpus()
+RATINGS = {(u, i): float(r) for u, i, r in zip(_CORPUS.users, _CORPUS.items, _CORPUS.ratings)}
+MEAN = sum(RATINGS.values()) / len(RATINGS)  # 24 / 8
 
 
 def bias_steps(iterations: int, reg_user: float, reg_item: float) -> tuple[dict, dict]:
