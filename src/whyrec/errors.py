@@ -7,6 +7,10 @@ line or row, and the field. The command line prints the message without a traceb
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+import warnings
 from pathlib import Path
 
 
@@ -104,3 +108,19 @@ def os_error_text(exc: OSError) -> str:
 
 class DataWarning(UserWarning):
     """Something in the input was wrong but reading went on (e.g. a truncated gzip)."""
+
+
+_PACKAGE_FOLDER = str(Path(__file__).parent) + os.sep
+
+
+def warn_data(message: str) -> None:
+    """Warn (a :class:`DataWarning`) at the line outside whyrec that led here: the user's
+    ``load_corpus(...)`` or ``model.fit(...)``, however many of whyrec's functions, generators
+    and ``with`` blocks lie between, so that Python shows the warning under the user's own line
+    (a fixed ``stacklevel`` pointed inside whyrec when a reader was reached another way)."""
+    frame, level = sys._getframe(1), 2  # warn_data's caller is stacklevel 2
+    while frame is not None and (frame.f_code.co_filename.startswith(_PACKAGE_FOLDER)
+                                 or frame.f_code.co_filename == contextlib.__file__):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(DataWarning(message), stacklevel=level)
+

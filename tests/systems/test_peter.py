@@ -375,8 +375,9 @@ def test_peter_plus_fitted_without_any_feature_word_says_it_trains_as_peter(plan
     small = dict(TINY, epochs=1, layers=1)
     for given, words in (("no features", None), ("features of none of its records", features.assign(position=-1))):
         told = f"^PETER\\+: no train record has a feature word \\(fit was given {given}\\), so every feature input"
-        with pytest.warns(DataWarning, match=told + " is <unk> and it trains as PETER does"):
+        with pytest.warns(DataWarning, match=told + " is <unk> and it trains as PETER does") as caught:
             Peter(use_feature=True, **small).fit(split.train, None, words)
+        assert caught[0].filename == __file__  # shown under the caller's line
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataWarning)
         Peter(use_feature=True, **small).fit(split.train, None, features)
@@ -702,8 +703,10 @@ def test_validation_records_the_train_part_lacks_are_left_out_and_said(planted):
     train = split.train.take([k for k, u in enumerate(split.train.users) if u != stranger])
     left_out = sum(u == stranger for u in split.valid.users)
     with pytest.warns(DataWarning, match=f"PETER: {left_out} of {len(split.valid)} validation records have a user "
-                                         "or an item the train part lacks; the validation scores .* leave them out$"):
+                                         "or an item the train part lacks; the validation scores .* leave them out$") \
+            as caught:
         model = Peter(**dict(TINY, epochs=1)).fit(train, split.valid, features)
+    assert caught[0].filename == __file__
     known = split.valid.take([k for k, u in enumerate(split.valid.users) if u != stranger])
     t, r = model.validation_losses(model._tensors(known, features))
     assert model.history[-1]["valid_text_nll"] == pytest.approx(t) and model.history[-1]["valid_rating_mse"] == r

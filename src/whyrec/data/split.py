@@ -14,7 +14,6 @@ shared benchmark splits were built with.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ import numpy as np
 
 from whyrec.data.cores import k_core_rows
 from whyrec.data.corpus import Corpus
-from whyrec.errors import ConfigError, DataError, DataWarning
+from whyrec.errors import ConfigError, DataError, warn_data
 from whyrec.folder_kinds import misplaced
 from whyrec.temporary_names import text_writer, write_together_in
 
@@ -196,10 +195,10 @@ def fixed_index_split(corpus: Corpus, folder: str | Path) -> Split:
     if indexed < SPLIT_COVERAGE * pairs:  # e.g. another dataset's split: it still fits
         of_pairs = f" ({pairs:,} user–item pairs)" if pairs < len(covered) else ""
         in_core = f" in the {core}-core" if core is not None else ""
-        warnings.warn(DataWarning(f"{folder}: the split indexes {indexed:,} of the {len(covered):,} valid records"
+        warn_data(f"{folder}: the split indexes {indexed:,} of the {len(covered):,} valid records"
                                   f"{of_pairs}{in_core} of "
                                   f"{corpus.report.source if corpus.report is not None else corpus.name}"
-                                  "; is it a split of this data?"), stacklevel=2)
+                                  "; is it a split of this data?")
     split = _make_split(corpus, *parts, name=f"{corpus.name}/{folder.name}")
     split.dropped, split.folder = dropped, folder
     return split

@@ -15,7 +15,6 @@ import copy
 import itertools
 import math
 import time
-import warnings
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Sequence
 
@@ -27,7 +26,7 @@ from whyrec.checkpoint import holding_checkpoint_folder
 from whyrec.data.text import UNK, Vocabulary
 from whyrec.devices import resolve_device
 from whyrec.distributed import join, process_device
-from whyrec.errors import DataWarning, DivergedError, WhyrecError, require_fitted
+from whyrec.errors import DivergedError, WhyrecError, require_fitted, warn_data
 from whyrec.explain.decoding import Decoding, check_min_words, pairs_per_batch, truncated_logits
 from whyrec.explain.interface import RatingInput
 from whyrec.explain.pair_draws import PairDraws, for_rows
@@ -114,10 +113,10 @@ class Peter:
             return None
         known = (self.user_map.lookup(valid.users) >= 0) & (self.item_map.lookup(valid.items) >= 0)
         if not known.all():
-            warnings.warn(DataWarning(
+            warn_data(
                 f"PETER: {int((~known).sum()):,} of {len(valid):,} validation records have a user or an item "
                 "the train part lacks; the validation scores that choose the epoch kept leave them out"
-                + ("" if known.any() else ", so there are none, and the last epoch is kept")), stacklevel=3)
+                + ("" if known.any() else ", so there are none, and the last epoch is kept"))
         if not known.any():
             return None
         rows = np.flatnonzero(known)
@@ -167,10 +166,10 @@ class Peter:
         data = self._tensors(train, features)
         if cfg.use_feature and not bool((data[4] != self.vocab.unk).any()):
             given = "no features" if features is None or not len(features) else "features of none of its records"
-            warnings.warn(DataWarning(
+            warn_data(
                 f"PETER+: no train record has a feature word (fit was given {given}), so every feature input "
                 "is <unk> and it trains as PETER does; pass fit the features that "
-                "whyrec.data.features.FeatureExtractor().extract(corpus) finds"), stacklevel=3)
+                "whyrec.data.features.FeatureExtractor().extract(corpus) finds")
         valid_data = self._validation_tensors(valid, features)
         opt = torch.optim.SGD(self.model.parameters(), lr=cfg.lr)
         run = TrainingState(torch.Generator().manual_seed(cfg.seed), lr=cfg.lr)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import gzip
+import inspect
 import json
 import pickle
 import re
+import warnings
 
 import pandas as pd
 import pytest
 
 from tests.conftest import REVIEWS, amazon_lines
 from tests.data.readers import quiet_load
-from whyrec.data import DataWarning, load_corpus
+from whyrec.data import DataWarning, corpus_from_frame, detect_format, load_corpus
 from whyrec.errors import ConfigError, DataError
 
 
@@ -311,3 +313,99 @@ def test_a_folder_of_a_download_is_read_by_its_review_file(tmp_path):
     (amazon / "amazon_reviews_us_Guitars_v1_00.tsv.gz").write_bytes(b"")
     with pytest.raises(DataError, match="several review files"):
         load_corpus(amazon)
+
+
+def test_a_corpus_is_named_by_its_folder_when_its_file_is_named_reviews_and_else_by_its_file(tmp_path):
+    """The name tables and charts show: whyrec's and PETER's data folders hold ``reviews.*``, so the
+    folder names the data; a download's file (``Musical_Instruments.jsonl.gz``) names it by itself."""
+    for folder, name, expected in (("digital_music", "reviews.json.gz", "digital_music"),
+                                   ("downloads", "Musical_Instruments.jsonl.gz", "Musical_Instruments"),
+                                   ("downloads", "ratings.v2.csv", "ratings")):
+        (tmp_path / folder).mkdir(exist_ok=True)
+        path = tmp_path / folder / name
+        with (gzip.open if name.endswith(".gz") else open)(path, "wt") as handle:
+            handle.write("\n".join(amazon_lines()) + "\n")
+        assert quiet_load(path).name == expected
+        path.unlink()
+
+
+def test_metadata_naming_the_reviewed_items_is_read_without_a_warning(tmp_path, amazon_file):
+    meta = tmp_path / "meta.jsonl"
+    meta.write_text(json.dumps({"asin": "guitar", "title": "A guitar"}) + "\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)
+        corpus = load_corpus(amazon_file, meta_path=meta)
+    assert corpus.item_title("guitar") == "A guitar"
+
+
+def test_a_zip_is_an_excel_workbook_by_its_xl_folder_or_by_its_name(tmp_path):
+    workbook = "an Excel workbook: save the sheet as CSV"
+    for name, entries, said in (("book.zip", ["xl/workbook.xml"], workbook),
+                                ("book.xlsx", ["data.csv"], workbook), ("book.xlsm", ["data.csv"], workbook),
+                                ("book.zip", ["data.csv"], "a zip archive: unpack it")):
+        _zip(tmp_path / name, entries)
+        with pytest.raises(DataError, match=re.escape(said)):
+            load_corpus(tmp_path / name)
+
+
+def test_a_text_with_a_few_control_characters_is_still_text(tmp_path):
+    """Up to 1% of the characters may be control characters (a stray \\x1a or \\x00 in a pasted
+    review) before a file is taken for binary content."""
+    header = "user,item,rating,text\n"
+    body = "".join(f"u{k},i{k},5,good sound and strings {k:04d}\n" for k in range(200))
+    for share, binary in ((0.006, False), (0.02, True)):
+        count = round(share * (len(header) + len(body)))
+        path = tmp_path / f"stray_{share}.csv"
+        path.write_text(header + body[:-1] + "\x1a" * count + "\n")
+        if binary:
+            with pytest.raises(DataError, match="binary content"):
+                detect_format(path)
+        else:
+            assert detect_format(path) == "csv"
+
+
+@pytest.mark.parametrize("files, listed", [(5, "r0.csv, r1.csv, r2.csv, r3.csv, r4.csv)"),
+                                           (7, "r0.csv, r1.csv, r2.csv, r3.csv, r4.csv, ...)")])
+def test_a_folder_of_several_review_files_names_the_first_five(tmp_path, files, listed):
+    for k in range(files):
+        (tmp_path / f"r{k}.csv").write_text("user,item,rating,text\n")
+    with pytest.raises(DataError, match=re.escape(f"several review files ({listed}; give the file")):
+        load_corpus(tmp_path)
+
+
+def _truncated_gzip(path):
+    path.write_bytes(gzip.compress(b"user,item,rating,text\n" + b"u1,i1,5,good sound\n" * 500)[:-12])
+
+
+@pytest.mark.parametrize("name, write, says", [
+    ("skipped.csv", lambda p: p.write_text("user,item,rating,text\nu1,i1,5,good\nu2,i2,9,bad\n"), "1 skipped"),
+    ("ratings.csv", lambda p: p.write_text("user,item,rating\nu1,i1,5\n"), "no column for 'text'"),
+    ("ratings.jsonl", lambda p: p.write_text(json.dumps({"reviewerID": "u1", "asin": "i1", "overall": 5}) + "\n"),
+     "no record has a key for 'text'"),
+    ("latin.csv", lambda p: p.write_bytes("user,item,rating,text\nu1,i1,5,très bon\n".encode("latin-1")),
+     "not UTF-8"),
+    ("cut.csv.gz", _truncated_gzip, "compressed file is truncated"),
+])
+def test_a_reading_warning_is_shown_at_the_line_that_called_load_corpus(tmp_path, name, write, says):
+    """Python shows a warning under a line of code: the user's, not one inside whyrec (the
+    ratings-only and not-UTF-8 warnings were shown under lines of whyrec's readers)."""
+    write(tmp_path / name)
+    for given in (tmp_path / name, tmp_path):  # a file, or the folder holding it
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            called_on = inspect.currentframe().f_lineno + 1
+            load_corpus(given)
+        said = [w for w in caught if says in str(w.message)]
+        assert said and all((w.filename, w.lineno) == (__file__, called_on) for w in said), said
+
+
+def test_a_frames_and_a_metadata_files_warnings_are_shown_at_the_callers_line(tmp_path, amazon_file):
+    frame = pd.DataFrame({"user": ["a", "b"], "item": ["x", "y"], "rating": [5, 9]})
+    (tmp_path / "other.jsonl").write_text(json.dumps({"asin": "B0OTHER", "title": "Another"}) + "\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        framed_on = inspect.currentframe().f_lineno + 1
+        corpus_from_frame(frame)
+        loaded_on = inspect.currentframe().f_lineno + 1
+        load_corpus(amazon_file, meta_path=tmp_path / "other.jsonl")
+    assert [(w.filename, w.lineno) for w in caught] == [(__file__, framed_on)] * 2 + [(__file__, loaded_on)]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import ast
 import json
 import shlex
-import warnings
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -15,7 +14,7 @@ from whyrec.data.corpus import RawRecord, ValidationReport
 from whyrec.data.readers.fields import (FIELD_ALIASES, RATINGS_ONLY_NOTE, REQUIRED_FIELDS, check_distinct_columns,
                                         check_mapping, loosely_named, looked_for, mapping_hint)
 from whyrec.data.readers.text_files import iter_lines, peek_text
-from whyrec.errors import DataError, DataWarning
+from whyrec.errors import DataError, warn_data
 
 
 def _json_lines(path: Path, report: ValidationReport, strict: bool) -> Iterator[tuple[int, dict]]:
@@ -298,10 +297,10 @@ def _ratings_only_when_textless(objects: Iterator[tuple[int, int, dict]], pick: 
     report.ratings_only = True
     pick.missing.discard("text")
     looked = ", ".join(FIELD_ALIASES["text"])
-    warnings.warn(DataWarning(
+    warn_data(
         f"{path}: {'no record' if len(ahead) < RATINGS_ONLY_AFTER else f'none of the first {len(ahead):,} records'} "
         f"has a key for 'text' (looked for {looked}; the first record's keys are {list(ahead[0][2])}): "
-        + RATINGS_ONLY_NOTE.format("key", mapping_hint(["text"]))), stacklevel=4)
+        + RATINGS_ONLY_NOTE.format("key", mapping_hint(["text"])))
     yield from ahead
     for position, line, obj in objects:
         if pick.has(obj, "text"):

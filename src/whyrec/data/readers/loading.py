@@ -5,7 +5,6 @@ validate what a reader yields into a :class:`Corpus`."""
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 from typing import Iterable
 
@@ -18,7 +17,7 @@ from whyrec.data.readers.item_metadata import metadata_beside, read_item_metadat
 from whyrec.data.readers.json_reviews import read_amazon_json
 from whyrec.data.readers.tables import csv_separator, read_csv, read_parquet, table_columns, table_records
 from whyrec.data.readers.text_files import head_bytes, peek_text
-from whyrec.errors import DataError, DataWarning
+from whyrec.errors import DataError, warn_data
 from whyrec.folder_kinds import REVIEW_FILE_NAMES, REVIEW_SUFFIXES, folder_kind, misplaced
 from whyrec.wording import did_you_mean
 
@@ -180,9 +179,8 @@ def load_corpus(
         reviewed = set(corpus.reviews["item"])
         described = read_item_metadata(meta_path, reviewed)
         if reviewed and not described:  # another category's file, or ids written otherwise
-            warnings.warn(DataWarning(f"{meta_path}: the item metadata names none of the {len(reviewed):,} reviewed "
-                                      f"items (such as {next(iter(sorted(reviewed)))!r}): no titles from it"),
-                          stacklevel=2)
+            warn_data(f"{meta_path}: the item metadata names none of the {len(reviewed):,} reviewed items (such "
+                      f"as {next(iter(sorted(reviewed)))!r}): no titles from it")
         corpus.item_meta = with_titles(described, given)
     if fmt == "peter-pickle":
         feats = peter_features(path, fold_unicode)
@@ -221,13 +219,13 @@ def corpus_from_frame(
     corpus = build_corpus(records, source=source, rating_scale=rating_scale, strict=strict,
                           duplicates=duplicates, item_meta=item_meta, report=report, name=name,
                           fold_unicode=fold_unicode)
-    _warn_skipped(report, stacklevel=3)
+    _warn_skipped(report)
     return corpus
 
 
-def _warn_skipped(report: ValidationReport, stacklevel: int = 3) -> None:
+def _warn_skipped(report: ValidationReport) -> None:
     """One :class:`DataWarning` with the report's counts when any record was skipped, dropped as
     a repeated (user, item) pair (``duplicates``: keep-last or keep-first), or kept without the
     time it gave: a record left out is never left out unsaid."""
     if sum(report.skipped.values()) or report.duplicates_dropped or report.unreadable_times:
-        warnings.warn(DataWarning(report.summary()), stacklevel=stacklevel)
+        warn_data(report.summary())

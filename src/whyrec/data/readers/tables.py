@@ -5,7 +5,6 @@ without a text column holds ratings only."""
 from __future__ import annotations
 
 import csv
-import warnings
 from pathlib import Path
 from typing import Iterator
 
@@ -14,7 +13,7 @@ import pandas as pd
 from whyrec.data.corpus import RawRecord, ValidationReport
 from whyrec.data.readers.fields import FIELD_ALIASES, RATINGS_ONLY_NOTE, mapping_hint, resolve_columns
 from whyrec.data.readers.text_files import iter_lines, peek_text
-from whyrec.errors import DataError, DataWarning
+from whyrec.errors import DataError, warn_data
 from whyrec.wording import columns_shown, shortened
 
 
@@ -29,9 +28,9 @@ def table_columns(available: list[str], mapping: dict[str, str] | None, path: st
     if "text" not in resolved:
         report.ratings_only = True
         note = RATINGS_ONLY_NOTE.format("column", mapping_hint(["text"], command_line))
-        warnings.warn(DataWarning(
+        warn_data(
             f"{path}: no column for 'text' (looked for {', '.join(FIELD_ALIASES['text'])}; columns are "
-            f"{columns_shown(available)}): {note}"), stacklevel=3)
+            f"{columns_shown(available)}): {note}")
     return resolved
 
 

@@ -7,14 +7,13 @@ from __future__ import annotations
 import codecs
 import gzip
 import threading
-import warnings
 import zlib
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Iterator
 
 from whyrec.data.corpus import ValidationReport
-from whyrec.errors import DataError, DataWarning
+from whyrec.errors import DataError, warn_data
 from whyrec.wording import counted
 
 
@@ -92,9 +91,8 @@ def not_utf8_read() -> int:
 def warn_not_utf8(path: Path | str, count: int) -> None:
     """Warn (a :class:`DataWarning`) that ``count`` byte sequences of ``path`` were not UTF-8."""
     if count:
-        warnings.warn(DataWarning(f"{path}: {counted(count, 'byte sequence')} not UTF-8, read as Windows-1252 "
-                                  "(é, ’); if the file is in another encoding, convert it to UTF-8 first"),
-                      stacklevel=3)
+        warn_data(f"{path}: {counted(count, 'byte sequence')} not UTF-8, read as Windows-1252 (é, ’); if the "
+                  "file is in another encoding, convert it to UTF-8 first")
 
 
 @contextmanager
@@ -138,11 +136,8 @@ def iter_lines(path: Path, report: ValidationReport | None = None) -> Iterator[t
         if report is not None:
             report.truncated = True
         kept = max(count - 1, 0)
-        warnings.warn(
-            DataWarning(f"{path}: compressed file is truncated ({exc.__class__.__name__}); "
-                        f"using the {kept:,} complete lines read before the break"),
-            stacklevel=2,
-        )
+        warn_data(f"{path}: compressed file is truncated ({exc.__class__.__name__}); "
+                  f"using the {kept:,} complete lines read before the break")
     not_utf8 = not_utf8_read() - not_utf8_before
     if not_utf8 and report is not None:
         report.not_utf8 += not_utf8
