@@ -119,20 +119,25 @@ def test_a_json_array_of_reviews_is_read(tmp_path, indent):
         load_corpus(path, strict=True)
 
 
+@pytest.mark.parametrize("user_column", ["reviewerID", "User ID"])  # a usual name, or one but for case and spaces
 @pytest.mark.parametrize("orient", ["columns", "index", "split", "table"])
-def test_a_table_pandas_wrote_as_one_json_object_is_read_row_by_row(tmp_path, orient):
+def test_a_table_pandas_wrote_as_one_json_object_is_read_row_by_row(tmp_path, orient, user_column):
     """``DataFrame.to_json(path)`` writes {column: {index: value}} by default: it was read as one
     record whose ids were objects, and every review was lost."""
     import pandas as pd
 
-    frame = pd.DataFrame({"reviewerID": ["u1", "u2", "u1"], "asin": ["i1", "i1", "i2"], "overall": [5, 4, 2],
+    frame = pd.DataFrame({user_column: ["u1", "u2", "u1"], "asin": ["i1", "i1", "i2"], "overall": [5, 4, 2],
                           "reviewText": ["good", "fine", "poor"]}, index=[10, 11, 12])
     path = tmp_path / "frame.json"
     frame.to_json(path, orient=orient)
     corpus = quiet_load(path)
     assert corpus.reviews[["user", "item", "rating", "text"]].values.tolist() == [
         ["u1", "i1", 5.0, "good"], ["u2", "i1", 4.0, "fine"], ["u1", "i2", 2.0, "poor"]]
-    assert corpus.report.columns["user"] == "reviewerID"
+    assert corpus.report.columns["user"] == user_column
+    frame.iloc[1, 2] = 9  # a rating past the scale, on the second row: named as its line
+    frame.to_json(path, orient=orient)
+    with pytest.raises(DataError, match=r"frame\.json:2: field 'rating'"):
+        load_corpus(path, strict=True)
 
 
 def test_a_lone_review_whose_fields_are_objects_is_still_one_record(tmp_path):
@@ -152,13 +157,17 @@ def test_a_broken_json_array_names_its_line(tmp_path):
     path.write_text('[\n  {"user": "u1", "item": "i1", "rating": 5, "text": "good"},\n  {"user": "u2", oops}\n]')
     with pytest.raises(DataError, match=r"reviews\.json:3: not JSON inside the array"):
         load_corpus(path)
+    path.write_text('\n\n[\n  {"user": "u1", "item": "i1", "rating": 5, "text": "good"},\n  7\n]')  # blank lines first
+    with pytest.raises(DataError, match=r"reviews\.json:5: array element is not a JSON object"):
+        load_corpus(path, strict=True)
     path.write_text('[{"user": "u1", "item": "i1", "rating": 5, "text": "good"},')
     with pytest.raises(DataError, match="the JSON array is never closed"):
         load_corpus(path)
     packed = gzip.compress(json.dumps([{"user": "u1", "item": "i1", "rating": 5, "text": "good " * 500}]).encode())
     cut = tmp_path / "cut.json.gz"  # a one-line array whose gzip ends inside that line (found by fuzzing)
     cut.write_bytes(packed[:len(packed) // 2])
-    with pytest.warns(DataWarning, match="truncated"), pytest.raises(DataError, match="never closed"):
+    with pytest.warns(DataWarning, match="truncated"), pytest.raises(DataError, match=r"cut\.json\.gz:1: the JSON "
+                                                                                       "array is never closed"):
         load_corpus(cut)
 
 
@@ -174,7 +183,7 @@ def test_a_json_array_is_read_as_it_is_parsed_with_the_same_lines_and_elements(t
     corpus = quiet_load(path)
     assert list(corpus.reviews["user"]) == [r["user"] for r in reviews] and list(corpus.positions) == list(range(60))
     # an error deep in the file still names its line, counted over every read
-    text = path.read_text().splitlines()
+    text = path.read_text().replace("\n  },\n", "\n  },\n\n").splitlines()  # a blank line after each element
     broken = next(n for n, line in enumerate(text) if '"u41"' in line)
     text[broken] = text[broken].replace('"u41"', "u41")
     path.write_text("\n".join(text))
@@ -333,3 +342,15 @@ def test_keys_no_record_has_are_named_together_with_one_mapping(tmp_path):
     with pytest.raises(DataError, match=r"no record has a key for 'item' \(looked for item, item_id.*\), nor the "
                        r"key 'whom' given for 'user'; .*map them with --column user=NAME --column item=NAME"):
         load_corpus(path, columns={"user": "whom"})
+
+
+def test_a_mapped_field_is_read_from_its_mapped_key_alone(tmp_path):
+    """A key named like a usual one (``UserId``), or like the mapped key but for case (``Customer``),
+    is not taken for a field the user mapped to another key: records lacking the mapped key lack the
+    field."""
+    path = tmp_path / "r.jsonl"
+    path.write_text("\n".join(json.dumps({"UserId": u, "Customer": u, "asin": i, "overall": r, "reviewText": t})
+                              for u, i, r, t in REVIEWS) + "\n")
+    assert quiet_load(path).users.tolist()[0] == REVIEWS[0][0]  # unmapped: found though named loosely
+    with pytest.raises(DataError, match=r"no record has the key 'customer' given for 'user'"):
+        load_corpus(path, columns={"user": "customer"})

@@ -365,7 +365,7 @@ def test_a_text_with_a_few_control_characters_is_still_text(tmp_path):
 
 
 @pytest.mark.parametrize("files, listed", [(5, "r0.csv, r1.csv, r2.csv, r3.csv, r4.csv)"),
-                                           (7, "r0.csv, r1.csv, r2.csv, r3.csv, r4.csv, ...)")])
+                                           (6, "r0.csv, r1.csv, r2.csv, r3.csv, r4.csv, ...)")])
 def test_a_folder_of_several_review_files_names_the_first_five(tmp_path, files, listed):
     for k in range(files):
         (tmp_path / f"r{k}.csv").write_text("user,item,rating,text\n")

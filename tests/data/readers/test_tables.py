@@ -79,8 +79,14 @@ def test_csv_unbalanced_quote_that_swallows_reviews_is_an_error(tmp_path):
         load_corpus(path)
     long = write_csv(tmp_path, 'u0,i0,5,"starts here', *(f"u{k},i{k},4,fine {'x' * 60}" for k in range(1, 3000)),
                      'u9,i9,3,"closed" late', name="long.csv")
-    with pytest.raises(DataError, match=r"long\.csv:2: a quote opened on this line is still open on line \d+, where "
-                                        r"the text outgrew the csv module's field limit, and line 3"):
+    import csv
+
+    outgrew, size = 2, len("starts here\n")  # the line on which the quoted text passes the csv module's limit
+    while size <= csv.field_size_limit():
+        outgrew += 1
+        size += len(f"u{outgrew - 2},i{outgrew - 2},4,fine {'x' * 60}\n")
+    with pytest.raises(DataError, match=rf"long\.csv:2: a quote opened on this line is still open on line {outgrew}, "
+                                        r"where the text outgrew the csv module's field limit, and line 3"):
         load_corpus(long)
     never_closed = write_csv(tmp_path, "u1,i1,5,good", 'u2,i2,4,"fine thing', "u3,i3,3,ok", name="open.csv")
     with pytest.raises(DataError, match=r"open\.csv:3: a quote opened on this line is never closed"):
@@ -365,3 +371,66 @@ def test_a_tsv_whose_text_quotes_show_only_past_its_head_is_told_the_format_that
     csv_path.write_text("user,item,rating,text\nu1,i1,5,\"never closed\n", encoding="utf-8")
     with pytest.raises(DataError, match=r"never closed; nothing after it can be read as CSV$"):
         load_corpus(csv_path)
+
+
+@pytest.mark.parametrize("rows, as_text", [
+    # the quote on the first row, of three lines, or of two
+    (['1\tB1\t5\t"Best strings ever\tGreat tone', "2\tB1\t4\tGood\tfine"], True),
+    (['1\tB1\t5\t"Best strings ever\tGreat tone'], True),
+    # an empty quoted field, and a field quoted whole, are RFC 4180 quoting
+    (['1\tB1\t5\t""\tGreat tone', '2\tB1\t4\t"Good"\tfine', "3\tB2\t4\tOK\tok"], False),
+    # quotes doubled inside a quoted field, at its start or its end: RFC 4180 quoting
+    (['1\tB1\t5\t"""Best"" strings"\tGreat tone', '2\tB1\t4\t"Good, I said ""wow"""\tfine', "3\tB2\t4\tOK\tok"],
+     False),
+    # a field that opens and ends with a quote, with a lone one between: text
+    (['1\tB1\t5\t"Best" and "worst"\tGreat tone', "2\tB1\t4\tGood\tfine", "3\tB2\t4\tOK\tok"], True),
+    # the first row's fields differ from the header's: a tab inside a quoted field, so quoting is in use
+    (['1\tB1\t"Best strings ever', '2\tB1\t4\tGood\t"Fine" I guess', "3\tB2\t4\tOK\tok"], False),
+    # every row's fields differ from the header's, alike
+    (['1\tB1\t5\t"Best strings ever', '2\tB1\t4\t"Fine" I guess', "3\tB2\t4\tok"], False),
+])
+def test_quotes_are_text_by_the_first_rows_against_the_header(tmp_path, rows, as_text):
+    from whyrec.data.readers.tables import quotes_are_text
+
+    path = tmp_path / "r.tsv"
+    path.write_text(AMAZON_TSV_HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    assert quotes_are_text(path) is as_text
+
+
+@pytest.mark.parametrize("name, header, tabs, sep", [
+    ("r.tsv", "user,item,rating,text", False, ","),  # not asked to look for tabs: the header says
+    ("r.tsv", "user\titem\trating\ttext, in words", True, "\t"),  # a .tsv is one whatever its header holds
+    ("r.TAB", "user;item;rating;text", True, "\t"),
+    ("r.txt", "user\titem\trating\ttext", True, "\t"),
+    ("r.txt", "user\titem\trating\ttext,words", True, ","),  # tabs and a comma: a CSV
+    ("r.txt", "user", True, ","),  # no separator at all: a one-column CSV
+    ("r.txt", "user|item|rating|text; words", True, ";"),  # ; before |
+])
+def test_csv_separator_by_name_and_header(tmp_path, name, header, tabs, sep):
+    from whyrec.data.readers.tables import csv_separator
+
+    path = tmp_path / name
+    path.write_text(f"\n\n{header}\nu1\n", encoding="utf-8")  # blank lines before the header are passed over
+    assert csv_separator(path, tabs=tabs) == sep
+
+
+def test_a_parquet_row_is_named_by_its_row_number(tmp_path):
+    path = tmp_path / "r.parquet"
+    pd.DataFrame([("u1", "i1", 5, "good"), ("u2", "i2", 9, "too high")],
+                 columns=["user", "item", "rating", "text"]).to_parquet(path)
+    with pytest.raises(DataError, match=r"r\.parquet:2: field 'rating'"):
+        load_corpus(path, strict=True)
+
+
+def test_a_tsv_longer_than_what_is_peeked_at_is_judged_without_its_cut_off_line(tmp_path):
+    """Past the first 64 KiB the last line looked at may be cut off mid-row, its fields fewer than
+    the header's: it is left out, so a TSV quoting its fields is still judged by the whole rows."""
+    from whyrec.data.readers.tables import quotes_are_text
+
+    rows = [f'{k}\tB1\t5\t"Best strings ever"\tGreat tone number {k}' for k in range(3000)]
+    path = tmp_path / "long.tsv"
+    path.write_text(AMAZON_TSV_HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    assert path.stat().st_size > 1 << 16 and not quotes_are_text(path)
+    rows[0] = '0\tB1\t5\t"Best strings ever\tGreat tone'
+    path.write_text(AMAZON_TSV_HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    assert quotes_are_text(path)

@@ -80,5 +80,52 @@ def test_a_damaged_gzip_is_refused_not_read_as_cut_short_or_empty(tmp_path):
         load_corpus(damaged)
     header_only = tmp_path / "header.csv.gz"
     header_only.write_bytes(b"\x1f\x8b" + b"not deflate data at all")
-    with pytest.raises(DataError, match=r"header\.csv\.gz: the gzip data is damaged"):
-        load_corpus(header_only)
+    with pytest.raises(DataError, match=r"header\.csv\.gz: the gzip data is damaged: [^(]*; download or compress"):
+        load_corpus(header_only)  # found before any line was read: no count of lines read
+
+
+def test_a_cut_short_gzip_says_how_many_lines_it_kept(tmp_path):
+    from whyrec.data.readers.text_files import iter_lines
+
+    lines = [f"line {k} of the file\n" for k in range(2000)]
+    cut = tmp_path / "cut.txt.gz"
+    packed = gzip.compress("".join(lines).encode())
+    cut.write_bytes(packed[:len(packed) // 2])
+    with pytest.warns(DataWarning) as caught:
+        read = list(iter_lines(cut))
+    assert 0 < len(read) < len(lines) and [line for _, line in read] == lines[:len(read)]
+    assert str(caught[0].message).endswith(f"using the {len(read):,} complete lines read before the break")
+    packed = gzip.compress(("a first line longer than what is left of it " * 500).encode())
+    cut.write_bytes(packed[:len(packed) // 2])  # cut within the first line: nothing is complete
+    with pytest.warns(DataWarning, match="using the 0 complete lines read before the break$"):
+        assert list(iter_lines(cut)) == []
+
+
+def test_bytes_that_are_not_utf8_are_counted_per_reading_and_per_thread(tmp_path):
+    """The count is the thread's own, so two readings at once (the service's threads) each count
+    theirs, and a reading with no report to add to is still said."""
+    import threading
+
+    from whyrec.data.readers.text_files import iter_lines, reading_text
+
+    one, three = tmp_path / "one.txt", tmp_path / "three.txt"
+    one.write_bytes("café\n".encode("latin-1"))
+    three.write_bytes("café crème naïve\n".encode("latin-1"))
+    said = {}
+
+    def read(path, where):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with reading_text(path) as handle:
+                handle.read()
+            list(iter_lines(path))  # no report
+        said[where, path.name] = [str(w.message).split(": ", 1)[1].split(" not")[0] for w in caught]
+
+    for path in (three, one):  # each in a thread of its own, which has read nothing before
+        thread = threading.Thread(target=read, args=(path, "thread"))
+        thread.start()
+        thread.join()
+    read(three, "here")  # and here, after other readings
+    read(one, "here")
+    assert said == {(where, "three.txt"): ["3 byte sequences"] * 2 for where in ("thread", "here")} | \
+        {(where, "one.txt"): ["1 byte sequence"] * 2 for where in ("thread", "here")}

@@ -132,7 +132,10 @@ def quotes_are_text(path: Path) -> bool:
     64 KiB every line splits at its tabs alone into the header's number of fields, and some field
     opens with a quote that RFC 4180 quoting would not close at the field's end, so that read as
     quoting it would swallow the lines after it, or leave its row malformed."""
-    lines = peek_text(path).splitlines()[:-1]  # the last may be cut off
+    text = peek_text(path)
+    lines = text.splitlines()
+    if not text.endswith(("\n", "\r")):  # the file goes on past what was peeked at: its last line may be cut off
+        lines = lines[:-1]
     if len(lines) < 2:
         return False
     width = lines[0].count("\t") + 1
