@@ -85,3 +85,45 @@ def test_peter_pickle_refuses_code(tmp_path):
     path = hostile_pickle(tmp_path / "reviews.pickle")
     with pytest.raises(UnsafePickleError, match=r"refers to (os|posix)\.system"):
         load_corpus(path)
+
+
+def test_yelp_ss_fields_in_order_and_lines_named(tmp_path):
+    """``user\\t\\tproduct\\t\\trating\\t\\ttext``; the text's ``<sssss>`` sentence marks read as spaces,
+    and double tabs inside a text kept; a record is named by its physical line."""
+    path = tmp_path / "yelp13.ss"
+    path.write_text("alice\t\tguitar\t\t5\t\tgreat sound <sssss> loud\n\nbob\t\tstrap\t\t4\t\tfine\t\tstrap\n"
+                    "carol\t\tcable\t\t9\t\ttoo high\n", encoding="utf-8")
+    with pytest.warns(DataWarning, match="rating out of scale"):
+        corpus = load_corpus(path)
+    assert list(zip(corpus.users, corpus.items, corpus.ratings)) == [("alice", "guitar", 5.0), ("bob", "strap", 4.0)]
+    assert corpus.texts == ["great sound   loud", "fine\t\tstrap"] and list(corpus.positions) == [0, 2]
+    with pytest.raises(DataError, match=r"yelp13\.ss:4: field 'rating'"):
+        load_corpus(path, strict=True)
+
+
+def test_a_movielens_record_is_named_by_its_line(tmp_path):
+    path = tmp_path / "ratings.dat"
+    path.write_text("1::1193::5::978300760\n\n1::661::7::978302109\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"ratings\.dat:3: field 'rating'"):
+        load_corpus(path, strict=True)
+
+
+def test_a_peter_template_gives_its_sentence_and_a_record_is_named_by_its_place(tmp_path):
+    """The sentence is the template's third element, whether it holds three (feature, adjective,
+    sentence), four (and the sentiment, as PETER's do) or more; without a template, the record's
+    text. A record is named by its place in the list, from 1."""
+    records = [{"user": "u1", "item": "i1", "rating": 5, "text": "the whole review", "template": ("tone", "warm",
+                                                                                                   "warm tone")},
+               {"user": "u2", "item": "i1", "rating": 4, "text": "the whole review",
+                "template": ("strap", "soft", "soft strap", -1, "extra")},
+               {"user": "u3", "item": "i1", "rating": 3, "text": "no template here"},
+               {"user": "u4", "item": "i1", "rating": 8, "text": "too high", "template": ("a", "b", "too high", 1)}]
+    path = tmp_path / "reviews.pickle"
+    path.write_bytes(pickle.dumps(records, protocol=2))
+    with pytest.warns(DataWarning, match="rating out of scale"):
+        corpus = load_corpus(path)
+    assert corpus.texts == ["warm tone", "soft strap", "no template here"]
+    assert corpus.features[["position", "feature", "opinion", "sentence", "sentiment"]].values.tolist() == [
+        [1, "strap", "soft", "soft strap", -1]]  # a quadruple needs all four; the one of a skipped record is left out
+    with pytest.raises(DataError, match=r"reviews\.pickle:4: field 'rating'"):
+        load_corpus(path, strict=True)

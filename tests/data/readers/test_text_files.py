@@ -129,3 +129,13 @@ def test_bytes_that_are_not_utf8_are_counted_per_reading_and_per_thread(tmp_path
     read(one, "here")
     assert said == {(where, "three.txt"): ["3 byte sequences"] * 2 for where in ("thread", "here")} | \
         {(where, "one.txt"): ["1 byte sequence"] * 2 for where in ("thread", "here")}
+
+
+def test_a_utf16_head_cut_at_an_odd_byte_keeps_only_whole_characters(tmp_path):
+    from whyrec.data.readers.text_files import peek_text
+
+    text = "user\titem\trating\ttext\nu1\ti1\t5\tcafé crème\n" * 3
+    path = tmp_path / "excel.txt"
+    path.write_text(text, encoding="utf-16")  # a byte order mark, then two bytes a character
+    assert peek_text(path, size=101) == text[:49]  # 2 + 49 × 2 bytes; the 101st, half a character, left out
+    assert peek_text(path) == text
