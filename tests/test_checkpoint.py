@@ -83,6 +83,12 @@ def test_a_folder_holding_other_files_is_not_taken_for_a_checkpoint_folder(tmp_p
     (data / "reviews.json.gz").write_bytes(b"")
     with pytest.raises(WhyrecError, match=r"not a checkpoint folder \(it holds 1, reviews.json.gz\)"):
         latest_checkpoint(data)
+    (data / "2").mkdir()  # three: each named
+    with pytest.raises(WhyrecError, match=r"\(it holds 1, 2, reviews.json.gz\); a checkpoint folder"):
+        latest_checkpoint(data)
+    (data / "3").mkdir()  # four: the first three, then "…"
+    with pytest.raises(WhyrecError, match=r"\(it holds 1, 2, 3, …\); a checkpoint folder"):
+        latest_checkpoint(data)
     run = tmp_path / "run"
     save_checkpoint(run, 1, {"w": torch.zeros(2)}, {"note": "x"})
     (run / "epoch-0002.tmp").mkdir()
@@ -104,6 +110,13 @@ def test_a_run_of_other_settings_or_data_is_refused_naming_what_differs():
         check_same_run("ck", {}, many, "MT", written_by_system=True)
     with pytest.raises(WhyrecError, match="written by another system's training, not PETER's"):
         check_same_run("ck", saved, saved, "PETER", written_by_system=False)
+    three = {f"s{k}": k + 1 for k in range(3)}  # three are all named: no "more"
+    with pytest.raises(WhyrecError, match=r"s2: unset in the checkpoint, 3 now\); use a new"):
+        check_same_run("ck", {}, three, "MT", written_by_system=True)
+    # a value is shown by its repr up to 40 characters, cut to 39 and "…" past them
+    for text, shown in (("x" * 38, "'" + "x" * 38 + "'"), ("x" * 39, "'" + "x" * 38 + "…")):
+        with pytest.raises(WhyrecError, match=rf"\(path: {shown} in the checkpoint, unset now\)"):
+            check_same_run("ck", {"path": text}, {}, "MT", written_by_system=True)
 
 
 def test_tensors_damaged_inside_a_checkpoint_are_refused_on_resuming(tmp_path):
@@ -216,3 +229,34 @@ def test_fit_holds_its_checkpoint_folder_while_it_trains_and_lets_it_go_after(sy
         model.fit(tiny_split.train, tiny_split.valid, None, look, checkpoint_dir=str(root))
     assert seen and not any(seen)  # held while it trained
     assert complete_checkpoints(root) == [1] and _claimable(root)
+
+
+def test_random_states_come_back_as_saved_each_process_its_own():
+    """The draws after a restore are those after the save; a GPU run's CUDA state is passed over
+    when resuming on the CPU; a process of a resumed cluster takes its own states when the
+    checkpoint holds one per process, the main process's when it was written by one alone."""
+    from whyrec.checkpoint import random_states, restore_random_states
+    from whyrec.distributed import Cluster
+
+    sampler = torch.Generator().manual_seed(5)
+    torch.manual_seed(3)
+    saved = random_states(Cluster(), "cpu", sampler=sampler)
+    assert set(saved) == {"rng.torch", "rng.sampler"}
+    after = (torch.rand(3), torch.rand(3, generator=sampler))
+    torch.rand(10), torch.rand(10, generator=sampler)  # drawn on past the save
+    restore_random_states({**saved, "rng.cuda": torch.zeros(16, dtype=torch.uint8)}, Cluster(), "cpu",
+                          sampler=sampler)
+    assert torch.equal(torch.rand(3), after[0]) and torch.equal(torch.rand(3, generator=sampler), after[1])
+    with pytest.raises(KeyError):  # a damaged checkpoint that lost a state
+        restore_random_states({"rng.torch": saved["rng.torch"]}, Cluster(), "cpu", sampler=sampler)
+
+    def state_after(seed):
+        return torch.Generator().manual_seed(seed).get_state()
+
+    per_process = {"rng.torch": saved["rng.torch"], "rng.sampler": state_after(1),
+                   "rng.sampler.rank0": state_after(1), "rng.sampler.rank1": state_after(2)}
+    restore_random_states(per_process, Cluster(rank=1, world=2), "cpu", sampler=sampler)
+    assert torch.equal(sampler.get_state(), state_after(2))
+    restore_random_states({"rng.torch": saved["rng.torch"], "rng.sampler": state_after(1)},
+                          Cluster(rank=1, world=2), "cpu", sampler=sampler)
+    assert torch.equal(sampler.get_state(), state_after(1))

@@ -81,6 +81,9 @@ def test_align_tunes_the_chosen_mt_decoder_in_place_and_keeps_its_rating_input(s
     (tmp_path / "aligned" / "bundle.json").write_text(json.dumps({**header, "alignments": ["MMI"]}))
     with pytest.raises(BundleError, match="'alignments' must be a list of objects"):
         load_bundle(tmp_path / "aligned")
+    # without validation records (the train records choose the epoch kept)
+    alone = pipeline.align(mt, split.train, None, features, encoders, MMIConfig(**SMALL_MMI))
+    assert alone.selection["epochs"] == [0, 1] and len(mt.alignments) == 2
 
 
 def test_reward_encoders_and_what_cannot_be_aligned(setting):
@@ -96,6 +99,7 @@ def test_reward_encoders_and_what_cannot_be_aligned(setting):
         pipeline.reward_encoders("rating-tuned", encoder, split.train, members=0)
     with pytest.raises(ConfigError, match="at most 64 members, not 65"):  # refused before any is trained
         pipeline.check_reward_members(65)
+    pipeline.check_reward_members(64)  # the most
     with pytest.raises(ConfigError, match="rating-tuned"):
         pipeline.reward_encoders("bert", encoder, split.train)
     words = pipeline.sentence_encoder("words", encoder.vocab)
@@ -139,3 +143,12 @@ def test_a_ten_point_scale_is_read_on_the_five_rating_classes(setting):
     with pytest.raises(ConfigError, match="rating class 1–5; this data's scale is 0–10"):
         pipeline.align(mt, train, valid, features, {"rating": encoder, "feature": encoder},
                        MMIConfig(**SMALL_MMI), rating_input=True)
+
+
+def test_only_the_words_encoder_is_said_to_read_random_vectors_for_want_of_glove(monkeypatch):
+    from whyrec.explain import embeddings
+
+    for installed in (True, False):
+        monkeypatch.setattr(embeddings, "glove_folder", lambda: "glove" if installed else None)
+        assert [pipeline.words_without_glove(kind) for kind in ("words", "minilm", None)] == [not installed,
+                                                                                             False, False]

@@ -55,7 +55,7 @@ def test_each_review_follows_the_generative_story():
     planted = make_planted_corpus(n_users=150, n_items=60, reviews_per_user=8, filler_rate=0.5, seed=6)
     frame = planted.corpus.reviews
     fillers = styled = 0
-    counts, fillers_per_review = set(), set()
+    counts, fillers_per_review, filler_places = set(), set(), set()
     for row in frame.itertuples():
         sentences = _sentences(row.text)
         style = planted.user_style[row.user]
@@ -64,12 +64,13 @@ def test_each_review_follows_the_generative_story():
         filler = [s for s in sentences if s in FILLERS]
         fillers += len(filler)
         fillers_per_review.add(len(filler))
+        filler_places.update(k for k, s in enumerate(sentences) if s in FILLERS)
         featured = [s for s in sentences if s not in FILLERS]
         counts.add(len(featured))
         for sentence in featured:
             assert any(f in sentence.split() for f in planted.item_features[row.item]), sentence
             assert any(o in sentence.split() for o in OPINIONS[int(row.rating)]), (sentence, row.rating)
-    assert counts == {1, 2, 3} and fillers_per_review == {0, 1}
+    assert counts == {1, 2, 3} and fillers_per_review == {0, 1} and filler_places == {0, 1, 2, 3}
     assert 0.45 < fillers / len(frame) < 0.55 and 0.75 < styled / len(frame) < 0.85
     assert frame["position"].tolist() == list(range(len(frame)))
     assert frame["time"].tolist() == [1_500_000_000.0 + 3600 * k for k in range(len(frame))]
@@ -78,6 +79,7 @@ def test_each_review_follows_the_generative_story():
     assert not frame.duplicated(["user", "item"]).any()
     assert planted.corpus.item_title("i7") == "Planted item 7" and planted.corpus.name == "planted"
     assert planted.corpus.report.kept == len(frame) == planted.corpus.report.read
+    assert planted.corpus.rating_scale == (1.0, 5.0)
 
 
 def test_popular_items_are_reviewed_more_often():

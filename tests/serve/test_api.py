@@ -199,6 +199,7 @@ def test_explain_endpoint(client):
     assert min(max(parts["score"], 1.0), 5.0) == pytest.approx(body["predicted_rating"], abs=1e-4)
     cold = c.post("/explain", json={"user": "somebody-new", "item": item}).json()
     assert cold["cold_start"] and "rating_split" not in cold
+    assert c.post("/explain", json={"user": "7", "item": item}).json()["cold_start"]  # one character is an id
     every = c.post("/explain", json={"user": user, "item": item, "explainer": "all"}).json()  # was: the first only
     assert [e["label"] for e in every["explanations"]] == ["MT-U", "MT-I", "MT-P"]
     assert every["explanations"][2]["text"] == body["explanation"] and every["explainer"] == "user"
@@ -317,6 +318,12 @@ def test_a_bad_decoding_is_refused(client, decoding, fragment):
     ({"pairs": [{"user": "u1", "item": "i1"}], "explainer": "poetry"}, 404, "unknown explainer"),
     ({"pairs": [{"user": "u1", "item": "i1"}], "bundle": "nope"}, 404, "unknown bundle"),
     ({"pairs": [{"user": "u1", "item": "i1"}], "feature_word": "sound"}, 422, "feature"),
+    ({"pairs": [{"user": "u1", "item": "i1"}], "explainer": "x" * 16}, 404, "unknown explainer"),
+    ({"pairs": [{"user": "u1", "item": "i1"}], "explainer": "x" * 17}, 422, "body.explainer: String should have at "
+     "most 16 characters"),
+    ({"pairs": [{"user": "u1", "item": "i1"}], "feature_word": ""}, 422, "body.feature_word: String should have at "
+     "least 1 character"),
+    ({"pairs": [{"user": "u1", "item": "i1"}], "feature_word": "s"}, 422, "PETER+"),
 ])
 def test_a_bad_batch_is_refused_whole(client, body, status, fragment):
     c, _ = client
@@ -341,6 +348,12 @@ def test_a_bad_batch_is_refused_whole(client, body, status, fragment):
     ("post", "/explain", {"json": {"user": "u1", "item": "i1", "min_words": 3}}, 422,
      'body.min_words: Extra inputs are not permitted (a decoding setting: send it inside "decoding"'),
     ("post", "/explain", {"json": {"user": "u" * 300, "item": "i1"}}, 422, "user"),
+    ("post", "/explain", {"json": {"user": "u1", "item": "i1", "explainer": "x" * 16}}, 404, "unknown explainer"),
+    ("post", "/explain", {"json": {"user": "u1", "item": "i1", "explainer": "x" * 17}}, 422,
+     "body.explainer: String should have at most 16 characters"),
+    ("post", "/explain", {"json": {"user": "u1", "item": "i1", "feature_word": ""}}, 422,
+     "body.feature_word: String should have at least 1 character"),
+    ("post", "/explain", {"json": {"user": "u1", "item": "i1", "feature_word": "s"}}, 422, "PETER+"),
     ("post", "/explain", {"content": b"x" * (1 << 20), "headers": {"content-type": "application/json"}}, 413, "bytes"),
     ("get", "/users/" + "u" * 300 + "/recommendations", {}, 422, "longer"),
     ("get", "/users//recommendations", {}, 422, "user id is empty"),  # was a cold start for the user ""
