@@ -123,4 +123,3 @@ def warn_data(message: str) -> None:
                                  or frame.f_code.co_filename == contextlib.__file__):
         frame, level = frame.f_back, level + 1
     warnings.warn(DataWarning(message), stacklevel=level)
-

@@ -195,10 +195,9 @@ def fixed_index_split(corpus: Corpus, folder: str | Path) -> Split:
     if indexed < SPLIT_COVERAGE * pairs:  # e.g. another dataset's split: it still fits
         of_pairs = f" ({pairs:,} user–item pairs)" if pairs < len(covered) else ""
         in_core = f" in the {core}-core" if core is not None else ""
-        warn_data(f"{folder}: the split indexes {indexed:,} of the {len(covered):,} valid records"
-                                  f"{of_pairs}{in_core} of "
-                                  f"{corpus.report.source if corpus.report is not None else corpus.name}"
-                                  "; is it a split of this data?")
+        warn_data(f"{folder}: the split indexes {indexed:,} of the {len(covered):,} valid records{of_pairs}{in_core} "
+                  f"of {corpus.report.source if corpus.report is not None else corpus.name}; is it a split of this "
+                  "data?")
     split = _make_split(corpus, *parts, name=f"{corpus.name}/{folder.name}")
     split.dropped, split.folder = dropped, folder
     return split
