@@ -24,6 +24,7 @@ def test_bundle_is_json_and_safetensors_only(fitted, tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == ["arrays.safetensors", "bundle.json", "vocab.json"]
     header = json.loads((folder / "bundle.json").read_text())
     assert header["class"] == "context-als" and header["params"]["factors"] == 4
+    assert (header["format"], header["version"]) == ("whyrec-bundle", 1)  # what every bundle saved so far says
     again = load_bundle(folder)
     assert again.vocab.words == model.vocab.words
     np.testing.assert_array_equal(again.predict_corpus(split.test), model.predict_corpus(split.test))
@@ -158,6 +159,7 @@ def test_show_describes_a_rating_bundle(fitted, tmp_path):
     described = describe_bundle(folder)
     assert described["system"] == "context-als" and described["explainers"] == [] and described["vocabulary"] is None
     assert (described["users"], described["items"]) == (len(model.user_map), len(model.item_map))
+    assert described["aligned_shared_embeddings"] is False  # nothing aligned, and no MT
     assert described["settings"] == model.get_params() and described["rating_scale"] == [1.0, 5.0]
     assert set(described["files"]) == {"arrays.safetensors", "bundle.json"}
     text = run_cli("show", str(folder)).stdout
@@ -178,6 +180,11 @@ def test_the_training_summary_gives_each_validation_score_at_its_lowest():
     als = training_summary([{"iteration": 1, "valid_rmse": 1.0}, {"iteration": 2, "valid_rmse": 0.9}])
     assert als["unit"] == "iteration" and als["lowest"]["valid_rmse"]["epoch"] == 2
     assert training_summary([]) == {"epochs": 0, "unit": "epoch", "lowest": {}}
+    unnumbered = training_summary([{"valid_rmse": 1.0}, {"valid_rmse": 0.9}])  # records counted from 1
+    assert unnumbered["lowest"]["valid_rmse"] == {"value": 0.9, "epoch": 2}
+    tied = training_summary([{"iteration": 1, "valid_rmse": 0.9}, {"iteration": 2, "valid_rmse": 0.9}])
+    assert tied["lowest"]["valid_rmse"]["epoch"] == 1  # a tie: the first epoch that reached it
+    assert training_summary([{"iteration": 1, "valid_rmse": 0.9}])["unit"] == "iteration"
 
 
 def test_show_reads_a_hand_edited_alignment_record_without_failing(fitted, tmp_path):
@@ -328,3 +335,14 @@ def test_show_names_the_kept_epoch_of_biased_mf_and_skips_a_hand_edited_history(
     (folder / "bundle.json").write_text(json.dumps(header))
     edited = describe_bundle(folder)
     assert edited["training"]["kept"] == [] and "kept:" not in bundle_text(edited)
+
+
+def test_show_describes_an_mt_bundle_by_its_history_and_word_vectors(tiny_mt, tmp_path):
+    from whyrec.bundle import describe_bundle
+
+    tiny_mt.save(tmp_path / "mt")
+    described = describe_bundle(tmp_path / "mt")
+    assert described["training"]["epochs"] == len(tiny_mt.history) == 2
+    assert described["word_vectors"] == tiny_mt.word_vector_info and described["word_vectors"]["source"] == "random"
+    assert described["vocabulary"] == len(tiny_mt.vocab) and described["trained_on"] == tiny_mt.name
+    assert described["aligned_shared_embeddings"] is False  # not aligned

@@ -113,6 +113,8 @@ def test_a_run_of_other_settings_or_data_is_refused_naming_what_differs():
     three = {f"s{k}": k + 1 for k in range(3)}  # three are all named: no "more"
     with pytest.raises(WhyrecError, match=r"s2: unset in the checkpoint, 3 now\); use a new"):
         check_same_run("ck", {}, three, "MT", written_by_system=True)
+    with pytest.raises(WhyrecError, match=r"s2: unset in the checkpoint, 3 now; and 1 more\)"):
+        check_same_run("ck", {}, {**three, "s3": 4}, "MT", written_by_system=True)
     # a value is shown by its repr up to 40 characters, cut to 39 and "…" past them
     for text, shown in (("x" * 38, "'" + "x" * 38 + "'"), ("x" * 39, "'" + "x" * 38 + "…")):
         with pytest.raises(WhyrecError, match=rf"\(path: {shown} in the checkpoint, unset now\)"):
@@ -231,7 +233,7 @@ def test_fit_holds_its_checkpoint_folder_while_it_trains_and_lets_it_go_after(sy
     assert complete_checkpoints(root) == [1] and _claimable(root)
 
 
-def test_random_states_come_back_as_saved_each_process_its_own():
+def test_random_states_come_back_as_saved_each_process_its_own(monkeypatch):
     """The draws after a restore are those after the save; a GPU run's CUDA state is passed over
     when resuming on the CPU; a process of a resumed cluster takes its own states when the
     checkpoint holds one per process, the main process's when it was written by one alone."""
@@ -244,8 +246,11 @@ def test_random_states_come_back_as_saved_each_process_its_own():
     assert set(saved) == {"rng.torch", "rng.sampler"}
     after = (torch.rand(3), torch.rand(3, generator=sampler))
     torch.rand(10), torch.rand(10, generator=sampler)  # drawn on past the save
+    cuda_set = []  # torch sets a CUDA state lazily, so a CPU machine would not fail on one: count the calls
+    monkeypatch.setattr(torch.cuda, "set_rng_state", lambda *args: cuda_set.append(args))
     restore_random_states({**saved, "rng.cuda": torch.zeros(16, dtype=torch.uint8)}, Cluster(), "cpu",
                           sampler=sampler)
+    assert cuda_set == []
     assert torch.equal(torch.rand(3), after[0]) and torch.equal(torch.rand(3, generator=sampler), after[1])
     with pytest.raises(KeyError):  # a damaged checkpoint that lost a state
         restore_random_states({"rng.torch": saved["rng.torch"]}, Cluster(), "cpu", sampler=sampler)
