@@ -284,3 +284,64 @@ def test_ranking_metrics_get_the_corrected_test_over_splits(planted, tmp_path):
     # one split: nothing to test over
     single = Experiment(folds[0], {"avg": GlobalAverage(), "pmf": PMF(factors=4)}, top_k=5).run()
     assert single.ranking_significance_markdown() == "" and single.results[1].ranking_p_over_splits == {}
+
+
+def test_an_experiment_says_where_it_is_and_times_each_fit(planted):
+    """Progress names the fold (from 1) and the model; a tuned model's grid alone reports steps; two
+    splits are enough for the corrected test over splits."""
+    from whyrec.rating.tuning import TunedModel
+
+    folds = kfold_splits(planted.corpus, k=2, seed=0)
+    said, steps = [], []
+    table = Experiment(folds, {"avg": GlobalAverage(), "bias": BiasBaseline()}, on_progress=said.append,
+                       on_step=steps.append).run()
+    assert said == ["fold 1/2 · avg", "fold 1/2 · bias", "fold 2/2 · avg", "fold 2/2 · bias"] and steps == []
+    assert all(0 <= f["train_s"] < 60 and 0 <= f["test_s"] < 60 for r in table.results for f in r.per_fold)
+    assert table.results[1].p_value_over_splits is not None
+    split = ratio_split(planted.corpus, seed=0)
+    tuned = TunedModel("bias-baseline", {"reg_user": [1.0, 5.0]})
+    Experiment(split, {"tuned": tuned}).run()  # without on_step: no step to report
+    Experiment(split, {"tuned": tuned}, on_step=steps.append).run()
+    assert steps == ["fold 1/1 · tuned · combination 1/2", "fold 1/1 · tuned · combination 2/2"]
+
+
+def test_one_model_has_no_reference_and_a_split_without_test_or_validation_records_is_refused(planted):
+    import dataclasses
+
+    from whyrec.errors import DataError
+    from whyrec.rating.tuning import TunedModel
+
+    split = ratio_split(planted.corpus, seed=0)
+    alone = Experiment(split, {"bias": BiasBaseline()}).run()
+    assert alone.reference is None and alone.results[0].p_value is None
+    no_test = dataclasses.replace(split, test=split.test.take([]), name="s1")
+    with pytest.raises(DataError, match="split s1 has no test records"):
+        Experiment(no_test, {"bias": BiasBaseline()}).run()
+    one_test = dataclasses.replace(split, test=split.test.take([0]))
+    assert len(Experiment(one_test, {"bias": BiasBaseline()}).run().results[0].squared_errors[0]) == 1
+    no_valid = dataclasses.replace(split, valid=split.valid.take([]), name="s2")
+    assert Experiment(no_valid, {"bias": BiasBaseline()}).run().results[0].per_fold  # a plain model needs none
+    tuned = TunedModel("bias-baseline", {"reg_user": [1.0, 5.0]})
+    with pytest.raises(DataError, match="split s2 has no validation records, on which 'tuned' picks its settings"):
+        Experiment(no_valid, {"tuned": tuned}).run()
+    one_valid = dataclasses.replace(split, valid=split.valid.take([0]))
+    assert Experiment(one_valid, {"tuned": tuned}).run().results[0].per_fold[0]["tuning"]
+
+
+def test_test_to_train_counts_a_train_size_below_one_as_one():
+    from whyrec.experiment import test_to_train_of_sizes
+
+    assert test_to_train_of_sizes([1.0], [0.5]) == 1.0 and test_to_train_of_sizes([2, 4], [10, 20]) == 0.2
+
+
+def test_a_test_user_without_train_ratings_is_in_the_group_of_none(planted):
+    import dataclasses
+
+    from whyrec.experiment import activity_groups_of
+
+    split = ratio_split(planted.corpus, seed=0)
+    stranger = split.test.users[0]
+    cold = dataclasses.replace(split, train=split.train.take(np.flatnonzero(split.train.users != stranger)))
+    groups = activity_groups_of(cold)
+    assert set(groups[split.test.users == stranger]) == {"0"}  # no train rating
+    assert "0" not in set(groups[split.test.users != stranger])
