@@ -152,3 +152,21 @@ def test_the_guard_closes_the_connection_when_the_balance_says_so():
     assert _answer_headers(None) == []  # an app not served by whyrec serve (a test client)
     # published before the app runs (so /metrics gives the count now), decided at the answer's start
     assert closing.events == keeping.events == ["publish", "app", "close?"]
+
+
+def test_a_worker_of_two_connections_closes_one_when_another_holds_none():
+    held = [2]
+    balance, metrics, _ = _balance(held)
+    metrics.connections[1] = 0
+    assert balance.close_this_one()
+
+
+def test_the_least_loaded_live_worker_is_the_one_compared_with():
+    held = [3]
+    balance, metrics, _ = _balance(held, workers=3)
+    metrics.connections[1], metrics.connections[2] = 5, 0  # two over the idle one, under the busy one
+    assert balance.close_this_one()
+
+
+def test_pid_one_is_a_process():
+    assert process_alive(1)  # the system's first process: only 0 and below are slots no worker took
