@@ -84,8 +84,8 @@ def test_fixed_index_split(tmp_path, planted):
     (tmp_path / "validation.index").write_text("100 101 102")
     (tmp_path / "test.index").write_text("103 104")
     # 105 of the file's records: as another (smaller) dataset's split would fit this one
-    with pytest.warns(DataWarning, match=f"the split indexes 105 of the {len(corpus):,} valid records of planted; is it") \
-            as caught:
+    told = f"the split indexes 105 of the {len(corpus):,} valid records of planted; is it"
+    with pytest.warns(DataWarning, match=told) as caught:
         split = fixed_index_split(corpus, tmp_path)
     assert caught[0].filename == __file__  # shown under the caller's line
     assert split.sizes() == {"train": 100, "valid": 3, "test": 2}
