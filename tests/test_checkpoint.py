@@ -240,28 +240,29 @@ def test_random_states_come_back_as_saved_each_process_its_own(monkeypatch):
     from whyrec.checkpoint import random_states, restore_random_states
     from whyrec.distributed import Cluster
 
-    sampler = torch.Generator().manual_seed(5)
-    torch.manual_seed(3)
-    saved = random_states(Cluster(), "cpu", sampler=sampler)
-    assert set(saved) == {"rng.torch", "rng.sampler"}
-    after = (torch.rand(3), torch.rand(3, generator=sampler))
-    torch.rand(10), torch.rand(10, generator=sampler)  # drawn on past the save
-    cuda_set = []  # torch sets a CUDA state lazily, so a CPU machine would not fail on one: count the calls
-    monkeypatch.setattr(torch.cuda, "set_rng_state", lambda *args: cuda_set.append(args))
-    restore_random_states({**saved, "rng.cuda": torch.zeros(16, dtype=torch.uint8)}, Cluster(), "cpu",
-                          sampler=sampler)
-    assert cuda_set == []
-    assert torch.equal(torch.rand(3), after[0]) and torch.equal(torch.rand(3, generator=sampler), after[1])
-    with pytest.raises(KeyError):  # a damaged checkpoint that lost a state
-        restore_random_states({"rng.torch": saved["rng.torch"]}, Cluster(), "cpu", sampler=sampler)
-
-    def state_after(seed):
+    def seeded_state(seed):
         return torch.Generator().manual_seed(seed).get_state()
 
-    per_process = {"rng.torch": saved["rng.torch"], "rng.sampler": state_after(1),
-                   "rng.sampler.rank0": state_after(1), "rng.sampler.rank1": state_after(2)}
-    restore_random_states(per_process, Cluster(rank=1, world=2), "cpu", sampler=sampler)
-    assert torch.equal(sampler.get_state(), state_after(2))
-    restore_random_states({"rng.torch": saved["rng.torch"], "rng.sampler": state_after(1)},
-                          Cluster(rank=1, world=2), "cpu", sampler=sampler)
-    assert torch.equal(sampler.get_state(), state_after(1))
+    sampler = torch.Generator().manual_seed(5)
+    cuda_set = []  # torch sets a CUDA state lazily, so a CPU machine would not fail on one: count the calls
+    monkeypatch.setattr(torch.cuda, "set_rng_state", lambda *args: cuda_set.append(args))
+    with torch.random.fork_rng(devices=[]):  # the global generator is as it was for the other tests after
+        torch.manual_seed(3)
+        saved = random_states(Cluster(), "cpu", sampler=sampler)
+        assert set(saved) == {"rng.torch", "rng.sampler"}
+        after = (torch.rand(3), torch.rand(3, generator=sampler))
+        torch.rand(10), torch.rand(10, generator=sampler)  # drawn on past the save
+        restore_random_states({**saved, "rng.cuda": torch.zeros(16, dtype=torch.uint8)}, Cluster(), "cpu",
+                              sampler=sampler)
+        assert torch.equal(torch.rand(3), after[0]) and torch.equal(torch.rand(3, generator=sampler), after[1])
+    assert cuda_set == []
+    per_process = {"rng.torch": saved["rng.torch"], "rng.sampler": seeded_state(1),
+                   "rng.sampler.rank0": seeded_state(1), "rng.sampler.rank1": seeded_state(2)}
+    with torch.random.fork_rng(devices=[]):
+        with pytest.raises(KeyError):  # a damaged checkpoint that lost a state
+            restore_random_states({"rng.torch": saved["rng.torch"]}, Cluster(), "cpu", sampler=sampler)
+        restore_random_states(per_process, Cluster(rank=1, world=2), "cpu", sampler=sampler)
+        assert torch.equal(sampler.get_state(), seeded_state(2))
+        restore_random_states({"rng.torch": saved["rng.torch"], "rng.sampler": seeded_state(1)},
+                              Cluster(rank=1, world=2), "cpu", sampler=sampler)
+        assert torch.equal(sampler.get_state(), seeded_state(1))

@@ -102,8 +102,9 @@ def test_a_cut_short_gzip_says_how_many_lines_it_kept(tmp_path):
 
 
 def test_bytes_that_are_not_utf8_are_counted_per_reading_and_per_thread(tmp_path):
-    """The count is the thread's own, so two readings at once (the service's threads) each count
-    theirs, and a reading with no report to add to is still said."""
+    """The count is kept per thread (the service reads in several): a new thread, which has read
+    nothing before, and this one, after other readings, each count a file's own sequences exactly;
+    a reading with no report to add to is still said."""
     import threading
 
     from whyrec.data.readers.text_files import iter_lines, reading_text
