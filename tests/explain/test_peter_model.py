@@ -29,7 +29,7 @@ def test_positional_encodings_are_vaswanis_sines_and_cosines():
 
 
 def test_the_peter_mask_is_causal_and_lets_the_user_see_the_item():
-    allowed = peter_mask(2, 4)
+    allowed = peter_mask(4)
     expected = torch.tensor([[1, 1, 0, 0], [1, 1, 0, 0], [1, 1, 1, 0], [1, 1, 1, 1]], dtype=torch.bool)
     assert torch.equal(allowed, expected)
 

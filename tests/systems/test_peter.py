@@ -33,12 +33,6 @@ def trained(request, planted):
     return Peter(use_feature=request.param, **TINY).fit(split.train, split.valid, features)
 
 
-def test_peter_mask():
-    m = peter_mask(2, 4)
-    assert m.tolist() == [[True, True, False, False], [True, True, False, False],
-                          [True, True, True, False], [True, True, True, True]]
-
-
 def test_training_lowers_losses_and_beats_the_mean(trained, planted):
     split, _ = planted
     h = trained.history
@@ -230,7 +224,7 @@ def test_a_layer_on_the_user_and_item_alone_equals_the_general_layer_under_the_p
     torch.manual_seed(0)
     model = PeterModel(PeterShape(5, 4, 20, emsize=16, heads=2, ffn=32, layers=1, dropout=0.0), pad=2).eval()
     layer, x = model.layers[0], torch.randn(6, 2, 16)
-    general = layer(x, peter_mask(2, 2)[None, None])
+    general = layer(x, peter_mask(2)[None, None])
     torch.testing.assert_close(layer.pair(x), general)
     torch.testing.assert_close(layer.pair(x, user_only=True), general[:, :1])
     assert not torch.allclose(layer.pair(x.flip(1))[:, :1], general[:, :1])  # the user position sees the item
@@ -272,7 +266,7 @@ def test_the_rating_in_training_mode_goes_through_the_general_layers_with_their_
     torch.manual_seed(1)
     x = model._embed([model.users(user)[:, None], model.items(item)[:, None]], 0)
     for layer in model.layers:
-        x = layer(x, peter_mask(2, 2)[None, None])
+        x = layer(x, peter_mask(2)[None, None])
     general = model.rating_mlp(x[:, 0])[:, 0]
     torch.manual_seed(1)  # the same dropout draws
     torch.testing.assert_close(model.rate(user, item), general)

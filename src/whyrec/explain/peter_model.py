@@ -125,8 +125,10 @@ def sinusoidal_positions(n: int, dim: int) -> torch.Tensor:
     return pe
 
 
-def peter_mask(src_len: int, total: int) -> torch.Tensor:
-    """(total, total) boolean, True = may attend: causal, plus user (0) → item (1)."""
+def peter_mask(total: int) -> torch.Tensor:
+    """(total, total) boolean, True = may attend: causal, plus user (0) → item (1): PETER's mask (Li
+    et al., ACL 2021; METHODS.md §P), whatever follows the user and item (PETER+'s feature word, the
+    words)."""
     allowed = torch.ones(total, total, dtype=torch.bool).tril()
     allowed[0, 1] = True
     return allowed
@@ -181,7 +183,7 @@ class PeterModel(nn.Module):
         context log-probs (B, V) and word log-probs (B, T, V) for the next token at each text position."""
         x = self._embed(self._prefix(user, item, feature) + [self._words(text, word_shift)], 0)
         total = x.shape[1]
-        allowed = peter_mask(self.src_len, total).to(x.device)[None, None]
+        allowed = peter_mask(total).to(x.device)[None, None]
         keep = torch.cat([torch.zeros(text.shape[0], self.src_len, dtype=torch.bool, device=x.device),
                           text == self.pad], dim=1)  # padded keys are blocked
         mask = allowed & ~keep[:, None, None, :]
@@ -209,7 +211,7 @@ class PeterModel(nn.Module):
         layers."""
         x = self._embed([self.users(user)[:, None], self.items(item)[:, None]], 0)
         if self.training:
-            mask = peter_mask(2, 2).to(x.device)[None, None]
+            mask = peter_mask(2).to(x.device)[None, None]
             for layer in self.layers:
                 x = layer(x, mask)
         else:
@@ -223,7 +225,7 @@ class PeterModel(nn.Module):
         b = user.shape[0]
         first = torch.full((b, 1), bos, dtype=torch.long, device=user.device)
         x = self._embed(self._prefix(user, item, feature) + [self._words(first, word_shift)], 0)
-        mask = peter_mask(self.src_len, x.shape[1]).to(x.device)[None, None]
+        mask = peter_mask(x.shape[1]).to(x.device)[None, None]
         caches = [dict() for _ in self.layers]
         for layer, cache in zip(self.layers, caches):
             x = layer(x, mask, cache)
