@@ -90,6 +90,18 @@ def test_an_items_title_given_for_its_id_is_told_the_id(mt, split):
     assert rated.named("cable") == ["c4", "c1", "c2"] and [i for i, _ in rated.holding("cable", 9)] == ["c3", "c4",
                                                                                                       "c1", "c2"]
     assert [i for i, _ in TitledItems(lambda: {"x": "T", "y": "T"}, lambda: {"y": 1}).holding("t", 2)] == ["y", "x"]
+    # at the bounds: three items of one title all named, a fourth "1 more"; three holding a part named with no
+    # "and more"; a part of three letters looked for; a title of 60 characters shown whole
+    for count, told in ((3, "'b0', 'b1', 'b2': give"), (4, "'b0', 'b1', 'b2' and 1 more: give")):
+        with pytest.raises(UnknownIdError, match=re.escape(f"that is the title of {told}")):
+            item_index(mt, "same", TitledItems({f"b{n}": "Same" for n in range(count)}))
+    sixty = "Sixty " + "x" * 54
+    three = TitledItems({"e1": "Strap one", "e2": "Strap two", "e3": sixty, "e4": "Strap three"})
+    with pytest.raises(UnknownIdError, match=re.escape("the titles of 'e1' (“Strap one”), 'e2' (“Strap two”), 'e4' "
+                                                       "(“Strap three”) hold it: give one of their ids")):
+        item_index(mt, "strap", three)
+    with pytest.raises(UnknownIdError, match=re.escape(f"the title of 'e3' (“{sixty}”) holds it")):
+        item_index(mt, "six", three)
 
 
 def test_the_training_ratings_per_item_are_counted_from_what_each_model_keeps(mt, split):
@@ -609,12 +621,16 @@ def test_data_on_another_rating_scale_than_the_model_is_refused(split, mt):
     als = make_model("bias-baseline").fit(split.train)
     for model in (als, mt):
         check_rating_scale(model, (1, 5))
-        with pytest.raises(ConfigError, match="trained on ratings 1..5 and the data is read on 0..10"):
+        with pytest.raises(ConfigError, match="trained on ratings 1..5 and the data is read on 0..10: give "
+                                              "--min-rating 1 --max-rating 5$"):
             check_rating_scale(model, (0, 10))
     peter_like = SimpleNamespace(rating_range=(2.0, 9.0))  # PETER keeps its train ratings' range
     check_rating_scale(peter_like, (0, 10))
     with pytest.raises(ConfigError, match="outside the scale 1..5"):
         check_rating_scale(peter_like, (1, 5))
+    check_rating_scale(SimpleNamespace(rating_range=(1.0, 5.0)), (1, 5))  # the range at both ends of the scale
+    with pytest.raises(ConfigError, match=r"up to 0\.5\.\.4, outside the scale 1\.\.5"):  # below it only
+        check_rating_scale(SimpleNamespace(rating_range=(0.5, 4.0)), (1, 5))
 
 
 def test_recommend_lists_a_users_unrated_items_with_their_explanations(mt, split, tmp_path):
@@ -825,3 +841,31 @@ def test_an_unfitted_system_shows_the_call_that_makes_it():
     assert repr(Peter(use_feature=True, lr=0.5)) == "Peter(use_feature=True, lr=0.5)"
     assert eval(repr(Peter(emsize=64, heads=4)), {"Peter": Peter}).config == Peter(emsize=64, heads=4).config
     assert system_repr(Peter(), fitted=False) == "Peter()"
+
+
+def test_a_fitted_system_shows_how_often_mmi_aligned_it():
+    from types import SimpleNamespace
+
+    from whyrec.explanations import system_repr
+    from whyrec.systems.peter_config import PeterConfig
+
+    class Peter(SimpleNamespace):  # shown by its class's name
+        pass
+
+    system = Peter(config=PeterConfig(epochs=2), user_map=[1, 2], item_map=[1], train_ratings=[5.0, 4.0], vocab=[1],
+                   history=[{}], alignments=[], name="gifts")
+    assert system_repr(system, fitted=False) == "Peter(epochs=2)"
+    assert system_repr(system, fitted=True) == ("<Peter(epochs=2), fitted on 'gifts': 2 users, 1 item, 2 ratings, a "
+                                                "vocabulary of 1 word, 1 epoch trained>")
+    for runs, said in ((1, "aligned by MMI once>"), (2, "aligned by MMI 2 times>")):
+        system.alignments = [{}] * runs
+        assert system_repr(system, fitted=True).endswith(", 1 epoch trained, " + said)
+
+
+def test_feature_words_are_given_one_per_pair(mt, split):
+    from whyrec.explanations import check_pairs
+
+    user, item = split.train.users[0], split.train.items[0]
+    with pytest.raises(ConfigError, match=r"^give one feature word \(or None\) per pair: 1 for 2 pairs$"):
+        check_pairs(mt, [user, user], [item, item], feature_words=["sound"])
+    assert check_pairs(mt, [user], [item], feature_words=[None])[2] == [None]  # as many: read on
