@@ -869,3 +869,19 @@ def test_feature_words_are_given_one_per_pair(mt, split):
     with pytest.raises(ConfigError, match=r"^give one feature word \(or None\) per pair: 1 for 2 pairs$"):
         check_pairs(mt, [user, user], [item, item], feature_words=["sound"])
     assert check_pairs(mt, [user], [item], feature_words=[None])[2] == [None]  # as many: read on
+
+
+def test_a_rating_split_names_its_past_items_by_their_titles(mt, split):
+    """MT's titles; a rating model's, from the data it was given; none when no titles are given, and
+    an empty title is none. Three past items are named, the rest summed."""
+    from whyrec.explanations import rating_splits, splits_over
+
+    user, item = split.train.users[0], split.train.items[0]
+    because = rating_splits(mt, user, [item])[0]["because"]
+    assert 0 < len(because) <= 3 and all(b["title"] == mt.item_titles.get(b["item"]) for b in because)
+    rated = [b["item"] for b in because]
+    ratings = [b["rating"] for b in because]
+    untitled = splits_over(mt.als, user, [item], rated, ratings)[0]["because"]
+    assert [b["title"] for b in untitled] == [None] * len(rated)
+    empty = splits_over(mt.als, user, [item], rated, ratings, {rated[0]: ""})[0]["because"]
+    assert next(b for b in empty if b["item"] == rated[0])["title"] is None
