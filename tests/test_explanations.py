@@ -92,16 +92,16 @@ def test_an_items_title_given_for_its_id_is_told_the_id(mt, split):
     assert [i for i, _ in TitledItems(lambda: {"x": "T", "y": "T"}, lambda: {"y": 1}).holding("t", 2)] == ["y", "x"]
     # at the bounds: three items of one title all named, a fourth "1 more"; three holding a part named with no
     # "and more"; a part of three letters looked for; a title of 60 characters shown whole
-    for count, told in ((3, "'b0', 'b1', 'b2': give"), (4, "'b0', 'b1', 'b2' and 1 more: give")):
-        with pytest.raises(UnknownIdError, match=re.escape(f"that is the title of {told}")):
-            item_index(mt, "same", TitledItems({f"b{n}": "Same" for n in range(count)}))
     sixty = "Sixty " + "x" * 54
-    three = TitledItems({"e1": "Strap one", "e2": "Strap two", "e3": sixty, "e4": "Strap three"})
-    with pytest.raises(UnknownIdError, match=re.escape("the titles of 'e1' (“Strap one”), 'e2' (“Strap two”), 'e4' "
-                                                       "(“Strap three”) hold it: give one of their ids")):
-        item_index(mt, "strap", three)
-    with pytest.raises(UnknownIdError, match=re.escape(f"the title of 'e3' (“{sixty}”) holds it")):
-        item_index(mt, "six", three)
+    three = {"e1": "Strap one", "e2": "Strap two", "e3": sixty, "e4": "Strap three"}
+    for titles, asked, told in (
+            ({f"b{n}": "Same" for n in range(3)}, "same", "that is the title of 'b0', 'b1', 'b2': give"),
+            ({f"b{n}": "Same" for n in range(4)}, "same", "that is the title of 'b0', 'b1', 'b2' and 1 more: give"),
+            (three, "strap", "the titles of 'e1' (“Strap one”), 'e2' (“Strap two”), 'e4' (“Strap three”) hold it: "
+                             "give one of their ids"),
+            (three, "six", f"the title of 'e3' (“{sixty}”) holds it")):
+        with pytest.raises(UnknownIdError, match=re.escape(told)):
+            item_index(mt, asked, TitledItems(titles))
 
 
 def test_the_training_ratings_per_item_are_counted_from_what_each_model_keeps(mt, split):
