@@ -140,6 +140,48 @@ def test_a_table_pandas_wrote_as_one_json_object_is_read_row_by_row(tmp_path, or
         load_corpus(path, strict=True)
 
 
+@pytest.mark.parametrize("wrapper", [lambda rows: {"data": rows}, lambda rows: {"count": len(rows), "reviews": rows}])
+def test_an_object_wrapping_a_list_of_reviews_is_read_as_those_reviews(tmp_path, wrapper):
+    """Such a file was read as one record with a single key, refused as having no user key."""
+    rows = [{"reviewerID": "u1", "asin": "i1", "overall": 5, "reviewText": "good"}, "not a review",
+            {"reviewerID": "u2", "asin": "i1", "overall": 4, "reviewText": "fine"}]
+    path = tmp_path / "wrapped.json"
+    path.write_text(json.dumps(wrapper(rows)))
+    corpus = quiet_load(path)
+    assert corpus.reviews[["user", "text"]].values.tolist() == [["u1", "good"], ["u2", "fine"]]
+    assert list(corpus.positions) == [0, 2] and corpus.report.skipped["malformed line"] == 1
+    with pytest.raises(DataError, match=r"wrapped\.json:2: table row 2 is not a record \(str\)"):
+        load_corpus(path, strict=True)
+
+
+@pytest.mark.parametrize("orient", ["split", "table"])
+def test_a_pandas_table_row_that_is_no_row_is_counted_not_dropped_unseen(tmp_path, orient):
+    columns = ["reviewerID", "asin", "overall", "reviewText"]
+    good = [["u1", "i1", 5, "good"], ["u2", "i1", 4, "fine"]]
+    rows = [good[0], 7, good[1]] if orient == "split" else [dict(zip(columns, good[0])), 7, dict(zip(columns, good[1]))]
+    path = tmp_path / "frame.json"
+    path.write_text(json.dumps({"columns": columns, "data": rows} if orient == "split" else {"schema": {}, "data": rows}))
+    corpus = quiet_load(path)
+    assert corpus.reviews["user"].tolist() == ["u1", "u2"] and corpus.report.skipped["malformed line"] == 1
+    with pytest.raises(DataError, match=r"frame\.json:2: table row 2 is not a record \(int\)"):
+        load_corpus(path, strict=True)
+
+
+@pytest.mark.parametrize("not_a_wrapper", [
+    {"reviewerID": "u1", "asin": "i1", "overall": 5, "reviewText": "good", "votes": [{"reviewerID": "u2"}]},
+    {"first": [{"reviewerID": "u1"}], "second": [{"reviewerID": "u2"}]},  # two lists: which holds the reviews?
+    {"data": [{"id": 1, "body": "no user here"}]},
+])
+def test_an_object_holding_lists_that_are_no_wrapper_is_read_as_one_record(tmp_path, not_a_wrapper):
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps(not_a_wrapper))
+    if "reviewerID" in not_a_wrapper:  # a review with a list of objects in it
+        assert quiet_load(path).reviews["user"].tolist() == ["u1"]
+    else:
+        with pytest.raises(DataError, match=r"no record has a key for 'user'.*the first record's keys are \['"):
+            quiet_load(path)
+
+
 def test_a_lone_review_whose_fields_are_objects_is_still_one_record(tmp_path):
     path = tmp_path / "one.json"  # no table: no key names a user, nor do the inner objects' keys
     path.write_text(json.dumps({"a": {"x": 1}, "b": {"y": 2}}) + "\n")

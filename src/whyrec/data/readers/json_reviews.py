@@ -225,7 +225,7 @@ def read_amazon_json(path: Path, report: ValidationReport, strict: bool = False,
     check_mapping(columns, path)
     report.column_word = "key"
     pick = _JsonFields(columns, path)
-    objects = _records_of_a_table(_json_objects(path, report, strict), pick.keys["user"])
+    objects = _records_of_a_table(_json_objects(path, report, strict), pick.keys["user"], report, strict)
     if not (columns and "text" in columns):
         objects = _ratings_only_when_textless(objects, pick, path, report)
     for position, line, obj in objects:
@@ -237,12 +237,14 @@ def read_amazon_json(path: Path, report: ValidationReport, strict: bool = False,
     pick.record_columns(report)
 
 
-def _records_of_a_table(objects: Iterator[tuple[int, int, dict]],
-                        user_keys: tuple[str, ...]) -> Iterator[tuple[int, int, dict]]:
+def _records_of_a_table(objects: Iterator[tuple[int, int, dict]], user_keys: tuple[str, ...],
+                        report: ValidationReport, strict: bool) -> Iterator[tuple[int, int, dict]]:
     """``objects`` unchanged, unless the file is one JSON object holding a table as pandas'
-    ``DataFrame.to_json`` writes it by default or with ``orient`` "split", "index" or "table":
-    then its rows, as (position, position + 1, row), the row's number standing for its line (the
-    file is one line). Such a file had been read as one record, whose ids were objects."""
+    ``DataFrame.to_json`` writes it by default or with ``orient`` "split", "index" or "table", or
+    wrapping a list of records (:func:`_table_rows`): then its rows, as (position, position + 1,
+    row), the row's number standing for its line (the file is one line). Such a file had been read
+    as one record, whose ids were objects. A row that is not one is skipped and counted as an
+    array's element is (``strict``: an error)."""
     first = next(objects, None)
     if first is None:
         return
@@ -255,25 +257,36 @@ def _records_of_a_table(objects: Iterator[tuple[int, int, dict]],
         yield from objects
         return
     for position, row in enumerate(rows):
-        yield position, position + 1, row
+        if isinstance(row, dict):
+            yield position, position + 1, row
+        else:
+            report.unreadable(f"table row {position + 1} is not a record ({type(row).__name__})", "malformed line",
+                              strict=strict, line=position + 1)
 
 
-def _table_rows(obj: dict, user_keys: tuple[str, ...]) -> list[dict] | None:
-    """The rows of a table written as one JSON object by pandas (None for any other object):
+def _table_rows(obj: dict, user_keys: tuple[str, ...]) -> list | None:
+    """The rows of a table written as one JSON object by pandas (None for any other object), a row
+    that is not one (no list under "split", no object otherwise) left as it is for the caller to count:
     "split" ``{"columns": [...], "data": [[...], ...]}``; "table" ``{"schema": ..., "data": [{...}]}``;
     "columns" (the default) ``{column: {index: value}}``; "index" ``{index: {column: value}}``. The
-    last two are told apart by which keys name the user (``user_keys``, or so but for case)."""
+    last two are told apart by which keys name the user (``user_keys``, or so but for case). Also
+    the records of a wrapper, an object whose one list holds them: ``{"reviews": [{...}, ...]}``,
+    ``{"count": 2, "data": [...]}`` (its first record names the user; the object itself does not)."""
     data = obj.get("data")
     if isinstance(data, list) and isinstance(obj.get("columns"), list):
-        return [dict(zip(obj["columns"], row)) for row in data if isinstance(row, list)]
+        return [dict(zip(obj["columns"], row)) if isinstance(row, list) else row for row in data]
     if isinstance(data, list) and isinstance(obj.get("schema"), dict):
-        return [row for row in data if isinstance(row, dict)]
-    if not obj or not all(isinstance(value, dict) for value in obj.values()):
-        return None
+        return data
 
     def names_user(names: list[str]) -> bool:
         return any(key in names for key in user_keys) or loosely_named(user_keys, names) is not None
 
+    lists = [value for value in obj.values() if isinstance(value, list)]
+    if len(lists) == 1 and lists[0] and isinstance(lists[0][0], dict) and names_user(list(lists[0][0])) \
+            and not names_user(list(obj)):
+        return lists[0]
+    if not obj or not all(isinstance(value, dict) for value in obj.values()):
+        return None
     if names_user(list(obj)):  # {column: {index: value}}
         index = list(dict.fromkeys(label for column in obj.values() for label in column))
         return [{name: column.get(label) for name, column in obj.items()} for label in index]
