@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 
 import numpy as np
 import pytest
@@ -26,11 +27,14 @@ def test_one_row_per_explainer_with_the_scores_of_each(tiny_split, tmp_path):
     features = FeatureExtractor(min_df=2).extract(Corpus.concat([split.train, split.valid, split.test]))
     systems = {"MT": MultiTask(epochs=2, **MT_TINY), "PETER+": Peter(**{**PETER_TINY, "epochs": 3, "use_feature": True})}
     steps, records = [], {}
+    began = time.perf_counter()
     table = compare_explainers(split, systems, features, on_step=steps.append,
                                on_records=lambda name, rows: records.update({name: rows}))
+    elapsed = time.perf_counter() - began
     assert "training MT: epoch 1, teacher forcing 0/" in steps[0] and "training PETER+: epoch 3, validation" in steps
     rows = {r.system: r.per_fold[0] for r in table.results}
     assert list(rows) == ["MT-U", "MT-I", "MT-P", "PETER+"] and table.reference == "MT-U"
+    assert 0.0 < rows["MT-U"]["train_s"] + rows["PETER+"]["train_s"] < elapsed  # each system's fit, timed
     assert rows["MT-U"]["rmse"] == rows["MT-P"]["rmse"] != rows["PETER+"]["rmse"]  # one rating model per system
     expected_rmse = rmse(np.clip(systems["PETER+"].predict_corpus(split.test), 1, 5), split.test.ratings)
     assert rows["PETER+"]["rmse"] == pytest.approx(expected_rmse)
@@ -351,3 +355,82 @@ def test_a_split_without_test_records_is_refused_before_anything_is_scored(tiny_
     assert system.history == []  # refused before training
     with pytest.raises(DataError, match="has no test records"):
         compare_trained(empty, {"bias": BiasBaseline().fit(tiny_split.train)})
+
+
+def test_rating_bundles_side_by_side_test_their_squared_errors_against_the_first(tiny_split):
+    """compare_trained of rating models alone: each row's squared errors are those of its clipped
+    predictions, its p-value the paired t-test of them against the first row's, its test time
+    within the call's; the reference is the first row, when there is a second to test."""
+    from whyrec.metrics.rating import paired_t_test
+    from whyrec.rating import BiasBaseline, GlobalAverage
+
+    systems = {"bias": BiasBaseline().fit(tiny_split.train), "mean": GlobalAverage().fit(tiny_split.train)}
+    began = time.perf_counter()
+    table = compare_trained(tiny_split, systems)
+    elapsed = time.perf_counter() - began
+    test = tiny_split.test
+    squared = {name: (np.clip(s.predict_corpus(test), 1, 5) - test.ratings) ** 2 for name, s in systems.items()}
+    bias, mean = table.results
+    for row in (bias, mean):
+        np.testing.assert_allclose(row.squared_errors[0], squared[row.system])
+        assert 0.0 < row.per_fold[0]["test_s"] <= elapsed and np.isnan(row.per_fold[0]["train_s"])
+    assert mean.p_value == pytest.approx(paired_t_test(squared["mean"], squared["bias"])[1]) and mean.p_value < 1.0
+    assert table.reference == "bias" and bias.p_value is None
+    alone = compare_trained(tiny_split, {"mean": systems["mean"]})
+    assert alone.reference is None and alone.results[0].p_value is None
+
+
+def test_text_tests_need_the_first_row_explained_and_test_every_later_row_that_is():
+    from whyrec.explainer_experiment import _text_tests
+    from whyrec.results_table import SystemResult
+
+    def rows(*explained):
+        return [SystemResult(f"r{n}", {}, explained=e) for n, e in enumerate(explained)]
+
+    first, other = _scored([0, 1, 2], ["the strap", "tone", "neck"]), _scored([0, 1, 2], ["a strap", "the tone", "fine"])
+    two = rows(first, other)
+    _text_tests(two, [two], trials=20)  # two rows: the second tested against the first
+    assert two[1].text_tests and two[1].text_tested_records == 3
+    unexplained_first = rows(None, other)  # a rating bundle first: no reference to test texts against
+    _text_tests(unexplained_first, [unexplained_first], trials=20)
+    assert not unexplained_first[1].text_tests and unexplained_first[1].text_tested_records == 0
+    gap = rows(first, None, other)  # a rating bundle between explainers: the explainer after it is tested
+    _text_tests(gap, [gap], trials=20)
+    assert not gap[1].text_tests and gap[2].text_tests and gap[2].text_tested_records == 3
+
+
+def test_scored_texts_are_read_by_the_judge_only_with_the_predicted_classes_to_match():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from whyrec.explainer_experiment import ScoredTexts
+
+    written = SimpleNamespace(texts={"pair": ["great tone", "poor strap"]}, references=[["a"], ["b"]],
+                              feature_words=["tone", ""], known=SimpleNamespace(positions=pd.Index([4, 7])))
+
+    class Judge:  # reads every explanation as a 5
+        def predict(self, texts):
+            return np.full(len(texts), 5)
+
+    assert ScoredTexts.of(written, "pair", set(), judge=None, classes=np.array([5, 1])).agreement == {}
+    assert ScoredTexts.of(written, "pair", set(), judge=Judge(), classes=None).agreement == {}
+    read = ScoredTexts.of(written, "pair", {"tone"}, judge=Judge(), classes=np.array([5, 1]))
+    assert read.positions == [4, 7] and read.hypotheses == [["great", "tone"], ["poor", "strap"]]
+    assert read.agreement and list(read.agreement["acc5"]) == [100, 0]
+
+
+def test_split_tables_combine_their_text_tests_only_when_asked(tiny_split):
+    from whyrec.explainer_experiment import combine_splits
+    from whyrec.results_table import ResultsTable
+
+    def table(s: int) -> ResultsTable:
+        rows = [_row(name, 1.0 + s, [1.0, 0.0, 4.0], {}) for name in ("A", "B")]
+        rows[0].explained = _scored([0, 1, 2], ["the strap", "tone", "neck"])
+        rows[1].explained = _scored([0, 1, 2], ["a strap", "the tone is fine", "neck"])
+        return ResultsTable(rows, ["rmse", "bleu1"], "A", [f"s{s}"])
+
+    plain = combine_splits([table(0), table(1)], [tiny_split] * 2)
+    assert not plain.results[1].text_tests and plain.results[1].text_tested_records == 0
+    tested = combine_splits([table(0), table(1)], [tiny_split] * 2, trials=20)
+    assert tested.results[1].text_tests and tested.results[1].text_tested_records == 6  # 3 records in each split
