@@ -141,7 +141,8 @@ def test_a_table_pandas_wrote_as_one_json_object_is_read_row_by_row(tmp_path, or
         load_corpus(path, strict=True)
 
 
-@pytest.mark.parametrize("wrapper", [lambda rows: {"data": rows}, lambda rows: {"count": len(rows), "reviews": rows}])
+@pytest.mark.parametrize("wrapper", [lambda rows: {"data": rows}, lambda rows: {"count": len(rows), "reviews": rows},
+                                     lambda rows: {"tags": ["new"], "pages": [{"page": 1}], "reviews": rows}])
 def test_an_object_wrapping_a_list_of_reviews_is_read_as_those_reviews(tmp_path, wrapper):
     """Such a file was read as one record with a single key, refused as having no user key."""
     rows = [{"reviewerID": "u1", "asin": "i1", "overall": 5, "reviewText": "good"}, "not a review",

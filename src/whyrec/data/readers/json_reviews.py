@@ -270,8 +270,9 @@ def _table_rows(obj: dict, user_keys: tuple[str, ...]) -> list | None:
     "split" ``{"columns": [...], "data": [[...], ...]}``; "table" ``{"schema": ..., "data": [{...}]}``;
     "columns" (the default) ``{column: {index: value}}``; "index" ``{index: {column: value}}``. The
     last two are told apart by which keys name the user (``user_keys``, or so but for case). Also
-    the records of a wrapper, an object whose one list holds them: ``{"reviews": [{...}, ...]}``,
-    ``{"count": 2, "data": [...]}`` (its first record names the user; the object itself does not)."""
+    the records of a wrapper, an object with one list of records: ``{"reviews": [{...}, ...]}``,
+    ``{"count": 2, "tags": ["new"], "data": [...]}`` (the list whose first record names the user;
+    the object itself names none)."""
     data = obj.get("data")
     if isinstance(data, list) and isinstance(obj.get("columns"), list):
         return [dict(zip(obj["columns"], row)) if isinstance(row, list) else row for row in data]
@@ -281,10 +282,10 @@ def _table_rows(obj: dict, user_keys: tuple[str, ...]) -> list | None:
     def names_user(names: list[str]) -> bool:
         return any(key in names for key in user_keys) or loosely_named(user_keys, names) is not None
 
-    lists = [value for value in obj.values() if isinstance(value, list)]
-    if len(lists) == 1 and lists[0] and isinstance(lists[0][0], dict) and names_user(list(lists[0][0])) \
-            and not names_user(list(obj)):
-        return lists[0]
+    held = [value for value in obj.values() if isinstance(value, list) and value and isinstance(value[0], dict)
+            and names_user(list(value[0]))]
+    if len(held) == 1 and not names_user(list(obj)):
+        return held[0]
     if not obj or not all(isinstance(value, dict) for value in obj.values()):
         return None
     if names_user(list(obj)):  # {column: {index: value}}
