@@ -34,7 +34,8 @@ def test_one_row_per_explainer_with_the_scores_of_each(tiny_split, tmp_path):
     assert "training MT: epoch 1, teacher forcing 0/" in steps[0] and "training PETER+: epoch 3, validation" in steps
     rows = {r.system: r.per_fold[0] for r in table.results}
     assert list(rows) == ["MT-U", "MT-I", "MT-P", "PETER+"] and table.reference == "MT-U"
-    assert 0.0 < rows["MT-U"]["train_s"] + rows["PETER+"]["train_s"] < elapsed  # each system's fit, timed
+    fits = [rows["MT-U"]["train_s"], rows["PETER+"]["train_s"]]  # each system's fit, timed within the call
+    assert min(fits) > 0.0 and sum(fits) < elapsed
     assert rows["MT-U"]["rmse"] == rows["MT-P"]["rmse"] != rows["PETER+"]["rmse"]  # one rating model per system
     expected_rmse = rmse(np.clip(systems["PETER+"].predict_corpus(split.test), 1, 5), split.test.ratings)
     assert rows["PETER+"]["rmse"] == pytest.approx(expected_rmse)
@@ -387,7 +388,8 @@ def test_text_tests_need_the_first_row_explained_and_test_every_later_row_that_i
     def rows(*explained):
         return [SystemResult(f"r{n}", {}, explained=e) for n, e in enumerate(explained)]
 
-    first, other = _scored([0, 1, 2], ["the strap", "tone", "neck"]), _scored([0, 1, 2], ["a strap", "the tone", "fine"])
+    first = _scored([0, 1, 2], ["the strap", "tone", "neck"])
+    other = _scored([0, 1, 2], ["a strap", "the tone", "fine"])
     two = rows(first, other)
     _text_tests(two, [two], trials=20)  # two rows: the second tested against the first
     assert two[1].text_tests and two[1].text_tested_records == 3

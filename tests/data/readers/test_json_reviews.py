@@ -144,7 +144,8 @@ def test_a_table_pandas_wrote_as_one_json_object_is_read_row_by_row(tmp_path, or
 @pytest.mark.parametrize("wrapper", [lambda rows: {"data": rows}, lambda rows: {"count": len(rows), "reviews": rows},
                                      lambda rows: {"tags": ["new"], "pages": [{"page": 1}], "reviews": rows}])
 def test_an_object_wrapping_a_list_of_reviews_is_read_as_those_reviews(tmp_path, wrapper):
-    """Such a file was read as one record with a single key, refused as having no user key."""
+    """Such a file was read as one record, refused as having no user key; lists beside the reviews'
+    (tags, pages) do not stand in the way."""
     rows = [{"reviewerID": "u1", "asin": "i1", "overall": 5, "reviewText": "good"}, "not a review",
             {"reviewerID": "u2", "asin": "i1", "overall": 4, "reviewText": "fine"}]
     path = tmp_path / "wrapped.json"
@@ -162,7 +163,8 @@ def test_a_pandas_table_row_that_is_no_row_is_counted_not_dropped_unseen(tmp_pat
     good = [["u1", "i1", 5, "good"], ["u2", "i1", 4, "fine"]]
     rows = [good[0], 7, good[1]] if orient == "split" else [dict(zip(columns, good[0])), 7, dict(zip(columns, good[1]))]
     path = tmp_path / "frame.json"
-    path.write_text(json.dumps({"columns": columns, "data": rows} if orient == "split" else {"schema": {}, "data": rows}))
+    table = {"columns": columns, "data": rows} if orient == "split" else {"schema": {}, "data": rows}
+    path.write_text(json.dumps(table))
     corpus = quiet_load(path)
     assert corpus.reviews["user"].tolist() == ["u1", "u2"] and corpus.report.skipped["malformed line"] == 1
     with pytest.raises(DataError, match=r"frame\.json:2: table row 2 is not a record \(int\)"):
@@ -171,7 +173,7 @@ def test_a_pandas_table_row_that_is_no_row_is_counted_not_dropped_unseen(tmp_pat
 
 @pytest.mark.parametrize("not_a_wrapper", [
     {"reviewerID": "u1", "asin": "i1", "overall": 5, "reviewText": "good", "votes": [{"reviewerID": "u2"}]},
-    {"first": [{"reviewerID": "u1"}], "second": [{"reviewerID": "u2"}]},  # two lists: which holds the reviews?
+    {"first": [{"reviewerID": "u1"}], "second": [{"reviewerID": "u2"}]},  # two lists of reviews: which is meant?
     {"data": [{"id": 1, "body": "no user here"}]},
 ])
 def test_an_object_holding_lists_that_are_no_wrapper_is_read_as_one_record(tmp_path, not_a_wrapper):
