@@ -105,8 +105,10 @@ def test_a_tables_missing_columns_and_bad_numbers_are_named(tmp_path):
     _refused(path, "reference,generated,rating,predicted\nthe sound,the sound,5,high\n",
              r"rows.csv: field 'predicted': row 1: 'high' is not a number")
     _refused(tmp_path / "rows.xlsx", "x", "a table is .csv, .tsv, .jsonl, .json")
-    _refused(tmp_path / "rows.jsonl", '{"reference": "a", "generated": "a"}\n[1, 2]\n',
-             "rows.jsonl:2: a line of a JSON lines table is an object")
+    for line, kind in (("[1, 2]", "array"), ('"a"', "string"), ("7.5", "number"), ("false", "true/false"),
+                       ("null", "null")):
+        _refused(tmp_path / "rows.jsonl", '{"reference": "a", "generated": "a"}\n' + line + "\n",
+                 f"rows.jsonl:2: each line of a JSON lines table must be an object; this one is a JSON {kind}$")
 
 
 def test_a_json_array_table_and_blank_lines_read_as_rows(tmp_path):
