@@ -42,6 +42,23 @@ def test_sample_log_prob_and_reference_agree(mt_and_split):
     assert nll.requires_grad and float(nll.detach()) > 0
 
 
+@pytest.mark.parametrize("training", [True, False])
+def test_beam_explanations_are_mts_and_leave_the_decoder_in_the_mode_it_was_in(mt_and_split, training):
+    """explain(method="beam") had left a decoder in training mode in eval mode (its dropout off), where
+    sample() puts it back as it found it; and beam search through the interface is MT's own."""
+    mt, split = mt_and_split
+    explainer = GRUExplainer.from_mt(mt, "user")
+    users, items = list(split.test.users[:5]), list(split.test.items[:5])
+    explainer.decoder.train(training)
+    assert explainer.explain(users, items, method="beam") == mt.explain(users, items, variant="user", method="beam")
+    assert explainer.decoder.training is training
+    explainer.seed_sampling(3)
+    drawn = explainer.explain(users, items, method="sample")
+    explainer.seed_sampling(3)
+    assert explainer.explain(users, items, method="sample") == drawn and len(drawn) == 5
+    assert explainer.decoder.training is training
+
+
 def test_rating_input_starts_as_the_trained_explainer_and_learns_a_shift_per_class(mt_and_split):
     mt, split = mt_and_split
     plain, adapted = GRUExplainer.from_mt(mt, "pair"), GRUExplainer.from_mt(copy.deepcopy(mt), "pair", rating_input=True)

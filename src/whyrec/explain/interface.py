@@ -173,9 +173,11 @@ class GRUExplainer:
     def explain(self, users, items, method: str = "greedy", features=None) -> list[str]:
         ctx = self.contexts(users, items, features)
         if method == "beam":
-            v = self.vocab
+            v, was_training = self.vocab, self.decoder.training
             self.decoder.eval()
-            return self.texts(beam_search(self.decoder, ctx, v.bos, v.eos, v.pad, self.max_len))
+            tokens = beam_search(self.decoder, ctx, v.bos, v.eos, v.pad, self.max_len)
+            self.decoder.train(was_training)  # as sample() leaves it: a fine-tuning run goes on with its dropout
+            return self.texts(tokens)
         return self.texts(self.sample(ctx, greedy=method == "greedy").tokens)
 
     def parameters(self):
