@@ -63,6 +63,30 @@ def test_a_recommended_items_shared_title_is_printed_after_its_id_without_the_id
                                                "  2. m2 Tidy · Home: 4.00★", "  3. m3: 3.00★"]
 
 
+def test_a_user_who_rated_every_item_is_told_none_is_left(tmp_path):
+    """recommend --data: the items a user rated in the train part are left out, and a user who rated
+    them all is told so, not shown an empty list under "the 0 items they have not rated"."""
+    import json
+
+    from tests.cli.invoke import run_cli
+
+    lines = ["user,item,rating,text"] + [f"u{u},i{i},{1 + (u + i) % 5},a fine strap and a good sound"
+                                         for u in range(4) for i in range(4)]
+    (tmp_path / "r.csv").write_text("\n".join(lines) + "\n")
+    split = tmp_path / "s"  # u0's four ratings all in train; each other user's fourth item held out
+    split.mkdir()
+    held = [7, 11, 15]
+    (split / "train.index").write_text(" ".join(str(n) for n in range(16) if n not in held) + "\n")
+    (split / "validation.index").write_text("7\n")
+    (split / "test.index").write_text("11 15\n")
+    data = ["--data", str(tmp_path / "r.csv"), "--split", str(split)]
+    assert run_cli("train", "bias-baseline", *data, "--out", str(tmp_path / "b")).returncode == 0
+    told = run_cli("recommend", str(tmp_path / "b"), "--user", "u0", *data)
+    assert told.returncode == 0 and told.stdout.startswith("u0: no item left that they have not rated\n"), told.stdout
+    answer = json.loads(run_cli("recommend", str(tmp_path / "b"), "--user", "u1", *data, "--json").stdout)
+    assert [row["item"] for row in answer["items"]] == ["i3"] and answer["history"]  # the one u1 has not rated
+
+
 _LOAD_AND_ANSWER = """
 import sys
 from whyrec.cli import main

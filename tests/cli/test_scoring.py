@@ -28,6 +28,12 @@ def test_scoring_evaluates_records_gives_what_evaluate_gave(tmp_path, planted):
     for metric in ("rmse", "mae"):  # and the ratings' errors, each system's
         low, high = expected["rating_intervals"][metric]
         assert low < expected[metric] < high, metric
+    shown = run_cli("evaluate", str(bundle), "--data", str(data), "--intervals")  # the same intervals, printed
+    assert shown.returncode == 0, shown.stderr
+    bounds = expected["intervals"]["peter+"]
+    assert (f"    95% bootstrap intervals: BLEU-1 {bounds['bleu1'][0]:.2f}–{bounds['bleu1'][1]:.2f}  BLEU-4 "
+            f"{bounds['bleu4'][0]:.2f}–{bounds['bleu4'][1]:.2f}") in shown.stdout
+    assert f"FMR {bounds['fmr'][0]:.3f}–{bounds['fmr'][1]:.3f}" in shown.stdout
     scored = run_cli("score", str(rows), "--data", str(data), "--json")
     assert scored.returncode == 0, scored.stderr
     got = json.loads(scored.stdout)

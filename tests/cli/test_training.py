@@ -45,8 +45,11 @@ def test_stats_and_train_evaluate_round_trip(tmp_path, planted):
                                 "--json").stdout)
     assert ranked["ranking"]["k"] == 5 and ranked["ranking"]["users"] > 0 and 0 <= ranked["ranking"]["ndcg"] <= 1
     assert ranked["ranking"]["items"] == planted.corpus.reviews["item"].nunique()
-    whole = run_cli("evaluate", str(bundle), "--data", str(path), "--top-k", "100000")  # precision: hits / 100000
+    whole = run_cli("evaluate", str(bundle), "--data", str(path), "--top-k", "100000",  # precision: hits / 100000
+                    "--by-activity")
     assert f"(top 100000: no fewer than the {ranked['ranking']['items']} items the model knows" in whole.stdout
+    groups = "  ".join(f"{group} {g['rmse']:.4f} (n={g['count']:,})" for group, g in ranked["rmse_by_activity"].items())
+    assert f"  RMSE by the user's number of training ratings: {groups}" in whole.stdout
     assert "no fewer than" not in run_cli("evaluate", str(bundle), "--data", str(path), "--top-k", "5").stdout
     by_activity = ranked["rmse_by_activity"]  # the test records by their user's number of training ratings
     assert sum(g["count"] for g in by_activity.values()) == ranked["test_ratings"] and len(by_activity) >= 2

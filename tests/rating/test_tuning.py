@@ -46,6 +46,10 @@ def test_picks_the_lowest_validation_rmse_and_predicts_with_it(split):
     np.testing.assert_array_equal(tuned.predict_unclipped(split.test.users, split.test.items),
                                   expected.predict_unclipped(split.test.users, split.test.items))
     assert tuned.user_map.ids == expected.user_map.ids  # the rest is the chosen model's
+    user = split.test.users[0]  # the service ranks a user's items by score_items: the chosen model's too
+    for items in (None, list(split.test.items[:3])):
+        mine, theirs = tuned.score_items(user, items), expected.score_items(user, items)
+        assert mine[0] == theirs[0] and np.array_equal(mine[1], theirs[1])
     # a grid that holds the best value beats its worst corner on validation
     assert min(scores.values()) < max(scores.values())
 
@@ -77,6 +81,8 @@ def test_needs_validation_data_and_a_fit(split):
     tuned = TunedModel("pmf", {"factors": [2, 4]})
     with pytest.raises(NotFittedError):
         tuned.predict(["u"], ["i"])
+    with pytest.raises(NotFittedError, match="before scoring items"):
+        tuned.score_items("u")
     with pytest.raises(AttributeError):
         tuned.user_map
     with pytest.raises(ConfigError, match="validation"):

@@ -331,3 +331,23 @@ def test_concurrent_recommendations_are_those_asked_one_at_a_time(peter_bundle):
         assert together[user][0] == alone[user][0], user
         assert abs(together[user][1] - alone[user][1]).max() < 1e-4
     assert system.scorer.jobs == 2 * len(users) and system.scorer.batches < 2 * len(users)  # some shared a pass
+
+
+def test_the_cache_keeps_its_size_by_dropping_the_least_recently_used():
+    """A served system's texts and item scores are cached up to ``--cache-size`` entries: past it, the
+    entry used longest ago goes, a read counting as a use; size 0 keeps nothing."""
+    from whyrec.serve.systems import LRUCache
+
+    cache = LRUCache(size=3)
+    for key in "abc":
+        cache.put(key, key.upper())
+    assert cache.get("a") == "A"  # a is now the most recently used: b goes first
+    cache.put("d", "D")
+    assert [cache.get(k) for k in "abcd"] == ["A", None, "C", "D"]
+    cache.put("c", "C2")  # a key put again is replaced and used, not added twice
+    cache.put("e", "E")  # the least recently used now is a (read before c, d were)
+    assert [cache.get(k) for k in "acde"] == [None, "C2", "D", "E"] and len(cache._data) == 3
+    assert (cache.hits, cache.misses) == (7, 2)
+    off = LRUCache(size=0)
+    off.put("a", "A")
+    assert off.get("a") is None and off.misses == 1
