@@ -159,21 +159,12 @@ def _table_rows(path: Path) -> list[dict]:
         except json.JSONDecodeError as exc:
             raise DataError(f"not JSON: {exc.msg}", path=path, line=number) from None
         if not isinstance(row, dict):
+            from whyrec.data.readers.json_reviews import json_kind
+
             raise DataError(f"each line of a JSON lines table must be an object; this one is a JSON "
-                            f"{_json_kind(row)}", path=path, line=number)
+                            f"{json_kind(row)}", path=path, line=number)
         rows.append(row)
     return rows
-
-
-def _json_kind(value) -> str:
-    """What JSON calls ``value``'s type: array, string, number, true/false or null."""
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "true/false"
-    return "null" if value is None else "number"
 
 
 def _csv_rows(text: str, delimiter: str, path: Path) -> list[dict]:

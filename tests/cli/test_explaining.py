@@ -4,6 +4,7 @@ what answering from a saved bundle imports."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import sys
 import pytest
 from rich.console import Console
 
+from tests.cli.invoke import run_cli
 from whyrec.cli.explaining import _feature_word, _print_recommendations, rating_split_text
 from whyrec.errors import ConfigError
 
@@ -66,10 +68,6 @@ def test_a_recommended_items_shared_title_is_printed_after_its_id_without_the_id
 def test_a_user_who_rated_every_item_is_told_none_is_left(tmp_path):
     """recommend --data: the items a user rated in the train part are left out, and a user who rated
     them all is told so, not shown an empty list under "the 0 items they have not rated"."""
-    import json
-
-    from tests.cli.invoke import run_cli
-
     lines = ["user,item,rating,text"] + [f"u{u},i{i},{1 + (u + i) % 5},a fine strap and a good sound"
                                          for u in range(4) for i in range(4)]
     (tmp_path / "r.csv").write_text("\n".join(lines) + "\n")

@@ -153,7 +153,7 @@ def test_an_object_wrapping_a_list_of_reviews_is_read_as_those_reviews(tmp_path,
     corpus = quiet_load(path)
     assert corpus.reviews[["user", "text"]].values.tolist() == [["u1", "good"], ["u2", "fine"]]
     assert list(corpus.positions) == [0, 2] and corpus.report.skipped["malformed line"] == 1
-    with pytest.raises(DataError, match=r"wrapped\.json:2: table row 2 is not a record \(str\)"):
+    with pytest.raises(DataError, match=r"wrapped\.json:2: table row 2 is a JSON string, not a record"):
         load_corpus(path, strict=True)
 
 
@@ -167,7 +167,7 @@ def test_a_pandas_table_row_that_is_no_row_is_counted_not_dropped_unseen(tmp_pat
     path.write_text(json.dumps(table))
     corpus = quiet_load(path)
     assert corpus.reviews["user"].tolist() == ["u1", "u2"] and corpus.report.skipped["malformed line"] == 1
-    with pytest.raises(DataError, match=r"frame\.json:2: table row 2 is not a record \(int\)"):
+    with pytest.raises(DataError, match=r"frame\.json:2: table row 2 is a JSON number, not a record"):
         load_corpus(path, strict=True)
 
 

@@ -260,8 +260,20 @@ def _records_of_a_table(objects: Iterator[tuple[int, int, dict]], user_keys: tup
         if isinstance(row, dict):
             yield position, position + 1, row
         else:
-            report.unreadable(f"table row {position + 1} is not a record ({type(row).__name__})", "malformed line",
+            report.unreadable(f"table row {position + 1} is a JSON {json_kind(row)}, not a record", "malformed line",
                               strict=strict, line=position + 1)
+
+
+def json_kind(value) -> str:
+    """What JSON calls the type of ``value`` (decoded, not an object): array, string, number,
+    true/false or null, for an error that names what stood where an object should."""
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "true/false"
+    return "null" if value is None else "number"
 
 
 def _table_rows(obj: dict, user_keys: tuple[str, ...]) -> list | None:
