@@ -294,13 +294,14 @@ def _table_rows(obj: dict, user_keys: tuple[str, ...]) -> list | None:
     def names_user(names: list[str]) -> bool:
         return any(key in names for key in user_keys) or loosely_named(user_keys, names) is not None
 
+    by_column = names_user(list(obj))  # the object's own keys name the user: a review, or {column: {index: value}}
     held = [value for value in obj.values() if isinstance(value, list) and value and isinstance(value[0], dict)
             and names_user(list(value[0]))]
-    if len(held) == 1 and not names_user(list(obj)):
+    if len(held) == 1 and not by_column:
         return held[0]
     if not obj or not all(isinstance(value, dict) for value in obj.values()):
         return None
-    if names_user(list(obj)):  # {column: {index: value}}
+    if by_column:  # {column: {index: value}}
         index = list(dict.fromkeys(label for column in obj.values() for label in column))
         return [{name: column.get(label) for name, column in obj.items()} for label in index]
     inner = next(iter(obj.values()))
