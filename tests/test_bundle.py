@@ -46,7 +46,7 @@ def test_broken_bundles_give_clear_errors(fitted, tmp_path):
             load_bundle(folder)
     for history in ("x", [1, 2], [{"iteration": 1}, ""]):  # `show` summarises the records: was a traceback
         (folder / "bundle.json").write_text(json.dumps({**header, "meta": {**header["meta"], "history": history}}))
-        with pytest.raises(BundleError, match="'history' must be a list of objects"):
+        with pytest.raises(BundleError, match="'history' must be an array of objects"):
             load_bundle(folder)
     (folder / "bundle.json").write_text(json.dumps(header))
     (folder / "arrays.safetensors").write_bytes(b"garbage")
@@ -70,7 +70,8 @@ def test_broken_bundles_give_clear_errors(fitted, tmp_path):
     (lambda h: {**h, "kind": "ranker"}, "unknown bundle kind 'ranker'"),
     (lambda h: {k: v for k, v in h.items() if k != "kind"}, r"bundle lacks 'kind' \(mt, peter or rating-model\)$"),
     (lambda h: {**h, "meta": {k: v for k, v in h["meta"].items() if k != "user_ids"}}, "bundle lacks 'user_ids'"),
-    (lambda h: {**h, "meta": {**h["meta"], "item_ids": 5}}, "'item_ids' must be a list of strings, not int 5"),
+    (lambda h: {**h, "meta": {**h["meta"], "item_ids": 5}},
+     "'item_ids' must be an array of strings, not a JSON number: 5"),
 ])
 def test_a_header_of_another_tool_version_or_kind_is_refused_by_name(fitted, tmp_path, edit, message):
     model, _ = fitted

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import strict_loads
-from whyrec.strict_json import strict_dumps
+from whyrec.strict_json import json_kind, strict_dumps
 
 
 def test_non_finite_numbers_become_null_at_any_depth():
@@ -31,3 +31,17 @@ def test_a_json_file_read_back_is_parsed_or_named_in_one_error(tmp_path):
     (tmp_path / "bad.json").write_text('{"a":\n', encoding="utf-8")
     with pytest.raises(DataError, match=r"bad.json: not readable JSON \(Expecting value: line 2 column 1"):
         read_json_file(tmp_path / "bad.json", DataError, "unused")
+
+
+@pytest.mark.parametrize("text, named", [('{"a": 1}', "a JSON object"), ("[1]", "a JSON array"),
+                                         ('"x"', "a JSON string"), ("7", "a JSON number"), ("7.5", "a JSON number"),
+                                         ("NaN", "a JSON number"), ("true", "JSON true"), ("false", "JSON false"),
+                                         ("null", "JSON null")])
+def test_json_kind_names_a_decoded_value_as_json_does(text, named):
+    import json
+
+    assert json_kind(json.loads(text)) == named
+
+
+def test_json_kind_names_what_json_cannot_hold_by_its_python_type():
+    assert json_kind((1, 2)) == "a Python tuple" and json_kind({1}) == "a Python set"

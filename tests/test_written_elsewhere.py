@@ -105,10 +105,10 @@ def test_a_tables_missing_columns_and_bad_numbers_are_named(tmp_path):
     _refused(path, "reference,generated,rating,predicted\nthe sound,the sound,5,high\n",
              r"rows.csv: field 'predicted': row 1: 'high' is not a number")
     _refused(tmp_path / "rows.xlsx", "x", "a table is .csv, .tsv, .jsonl, .json")
-    for line, kind in (("[1, 2]", "array"), ('"a"', "string"), ("7.5", "number"), ("false", "true/false"),
-                       ("null", "null")):
+    for line, kind in (("[1, 2]", "a JSON array"), ('"a"', "a JSON string"), ("7.5", "a JSON number"),
+                       ("false", "JSON false"), ("null", "JSON null")):
         _refused(tmp_path / "rows.jsonl", '{"reference": "a", "generated": "a"}\n' + line + "\n",
-                 f"rows.jsonl:2: each line of a JSON lines table must be an object; this one is a JSON {kind}$")
+                 f"rows.jsonl:2: each line of a JSON lines table must be an object; this one is {kind}$")
 
 
 def test_a_json_array_table_and_blank_lines_read_as_rows(tmp_path):

@@ -31,6 +31,7 @@ from whyrec.errors import BundleError, WhyrecError, one_line
 from whyrec.folder_kinds import misplaced
 from whyrec.folder_lock import saving_into
 from whyrec.provenance import file_digest
+from whyrec.strict_json import json_kind
 from whyrec.temporary_names import staged_file
 from whyrec.tensor_files import write_tensors_with_record
 
@@ -151,30 +152,40 @@ def read_bundle_header(folder: str | Path) -> dict:
 _BROKEN = (KeyError, TypeError, ValueError, IndexError, RuntimeError, AttributeError)
 
 
-_JSON_KINDS = {dict: "an object", list: "a list", str: "a string", bool: "true or false"}
+_JSON_KINDS = {dict: "an object", list: "an array", str: "a string", bool: "true or false"}
 _JSON_PLURALS = {dict: "objects", str: "strings"}
 
 
 def header_field(folder: Path, header: dict, key: str, default, of: type | None = None, required: bool = False):
     """``header[key]`` (``default`` when absent, unless ``required``) checked to be of ``default``'s
-    JSON kind, and with every element (of a list) or value (of an object) of type ``of``: a
+    JSON kind, and with every element (of an array) or value (of an object) of type ``of``: a
     bundle.json edited by hand is refused here, naming the field, instead of failing in a later
     request."""
     if required and key not in header:
         raise BundleError(f"{folder}: bundle lacks '{key}'")
     value = header.get(key, default)
     kind = type(default)
-    elements = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
-    if not isinstance(value, kind) or (of is not None and not all(isinstance(v, of) for v in elements)):
-        what = _JSON_KINDS[kind] + (f" of {_JSON_PLURALS[of]}" if of is not None else "")
-        raise BundleError(f"{folder}: bundle.json '{key}' must be {what}, not {type(value).__name__} "
-                          f"{one_line(repr(value))[:60]}")
+    what = _JSON_KINDS[kind] + (f" of {_JSON_PLURALS[of]}" if of is not None else "")
+    if not isinstance(value, kind):
+        raise BundleError(f"{folder}: bundle.json '{key}' must be {what}, not {_shown_json(value)}")
+    if of is not None:
+        elements = value.items() if isinstance(value, dict) else enumerate(value, start=1)
+        for name, element in elements:
+            if not isinstance(element, of):
+                where = f"'{name}'" if isinstance(value, dict) else f"element {name}"
+                raise BundleError(f"{folder}: bundle.json '{key}' must be {what}; its {where} is "
+                                  f"{_shown_json(element)}")
     return value
+
+
+def _shown_json(value) -> str:
+    """``value``'s JSON type and, cut short, the value as bundle.json has it: 'a JSON number: 5'."""
+    return f"{json_kind(value)}: {one_line(json.dumps(value, ensure_ascii=False))[:60]}"
 
 
 def check_text_system_header(folder: Path, header: dict) -> None:
     """The fields every text system's bundle.json (MT's, PETER's) holds, each of its JSON kind:
-    ``config`` an object, ``vocab``, ``user_ids`` and ``item_ids`` lists of strings. A hand-edited
+    ``config`` an object, ``vocab``, ``user_ids`` and ``item_ids`` arrays of strings. A hand-edited
     one is refused naming the field, instead of as the ``TypeError`` rebuilding would meet."""
     header_field(folder, header, "config", {}, required=True)
     header_field(folder, header, "vocab", [], str, required=True)
@@ -237,7 +248,7 @@ def _rebuild(folder: Path, header: dict):
         raise BundleError(f"{folder}: unknown model class {header.get('class')!r}")
     params = header.get("params", {})
     if not isinstance(params, dict):
-        raise BundleError(f"{folder}: bundle.json 'params' must be an object, not {type(params).__name__}")
+        raise BundleError(f"{folder}: bundle.json 'params' must be an object, not {_shown_json(params)}")
     model = cls.from_params(params)
     try:
         arrays = load_file(str(folder / "arrays.safetensors"))

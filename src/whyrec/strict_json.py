@@ -30,6 +30,26 @@ def strict_dumps(value, indent: int | None = None) -> str:
     return json.dumps(finite_or_none(value), indent=indent, allow_nan=False, default=str)
 
 
+def json_kind(value) -> str:
+    """What JSON calls ``value``'s type (as ``json.loads`` decodes it), with its article, for an
+    error that names what stood where something else should: "a JSON object", "a JSON array",
+    "a JSON string", "a JSON number", "JSON true", "JSON false" or "JSON null". A value JSON
+    cannot hold is named by its Python type ("a Python tuple")."""
+    if isinstance(value, dict):
+        return "a JSON object"
+    if isinstance(value, list):
+        return "a JSON array"
+    if isinstance(value, str):
+        return "a JSON string"
+    if isinstance(value, bool):
+        return f"JSON {str(value).lower()}"
+    if value is None:
+        return "JSON null"
+    if isinstance(value, (int, float)):
+        return "a JSON number"
+    return f"a Python {type(value).__name__}"
+
+
 def read_json_file(path: Path, error: type[Exception], missing: str):
     """The parsed JSON of the file ``path``. A missing file raises ``error(missing)``; one that
     cannot be read or is not JSON, ``error("<path>: not readable JSON (<why>)")``, on one line."""

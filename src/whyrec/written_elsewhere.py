@@ -31,6 +31,7 @@ from whyrec.data.text import tokenize as whyrec_tokenize
 from whyrec.errors import DataError
 from whyrec.metrics.rating import mae, rmse
 from whyrec.metrics.text import explanation_quality
+from whyrec.strict_json import json_kind
 from whyrec.wording import columns_shown, counted
 
 PETER_LINES, PEPLER_LINES = 4, 3  # lines per record of each code's generated.txt
@@ -159,10 +160,8 @@ def _table_rows(path: Path) -> list[dict]:
         except json.JSONDecodeError as exc:
             raise DataError(f"not JSON: {exc.msg}", path=path, line=number) from None
         if not isinstance(row, dict):
-            from whyrec.data.readers.json_reviews import json_kind
-
-            raise DataError(f"each line of a JSON lines table must be an object; this one is a JSON "
-                            f"{json_kind(row)}", path=path, line=number)
+            raise DataError(f"each line of a JSON lines table must be an object; this one is {json_kind(row)}",
+                            path=path, line=number)
         rows.append(row)
     return rows
 

@@ -79,7 +79,8 @@ def test_align_tunes_the_chosen_mt_decoder_in_place_and_keeps_its_rating_input(s
     (tmp_path / "aligned" / "bundle.json").write_text(json.dumps(header))
     assert load_bundle(tmp_path / "aligned").alignments == []
     (tmp_path / "aligned" / "bundle.json").write_text(json.dumps({**header, "alignments": ["MMI"]}))
-    with pytest.raises(BundleError, match="'alignments' must be a list of objects"):
+    with pytest.raises(BundleError, match="'alignments' must be an array of objects; its element 1 is a JSON "
+                                          "string: \"MMI\"$"):
         load_bundle(tmp_path / "aligned")
     # without validation records (the train records choose the epoch kept)
     alone = pipeline.align(mt, split.train, None, features, encoders, MMIConfig(**SMALL_MMI))

@@ -83,11 +83,12 @@ def test_a_file_of_reviews_is_a_pairs_file_by_its_id_columns(tmp_path):
 
 
 @pytest.mark.parametrize("content, message", [
-    ('[{"user": "u1", "item": "i1"}, ["u2", "i2"]]\n', r"pairs\.jsonl:1: array element is not a JSON object"),
+    ('[{"user": "u1", "item": "i1"}, ["u2", "i2"]]\n', r"pairs\.jsonl:1: array element is a JSON array, not an object"),
     ('[{"user": "u1", "item": "i1"},\n{"user": "u2" "item": "i2"}]\n', r"pairs\.jsonl:2: not JSON inside the array"),
     ('[\n{"user": "u1"}]\n', r"pairs\.jsonl:2: .*missing item id"),
     ('{"user": "u1", "item": "i1"}\n{"user": "u2", \n', r"pairs\.jsonl:2: not JSON"),
-    ('{"user": "u1", "item": "i1"}\n["u2", "i2"]\n', r"pairs\.jsonl:2: not a JSON object with 'user' and 'item'"),
+    ('{"user": "u1", "item": "i1"}\n["u2", "i2"]\n',
+     r"pairs\.jsonl:2: the line is a JSON array, not an object with 'user' and 'item'"),
     ('{"user": "u1"}\n', r"pairs\.jsonl:1: .*missing item id"),
     ('{"user": "u1", "item": true}\n', r"pairs\.jsonl:1: .*item is not text: True"),
     ('{"user": ["u1"], "item": "i1"}\n', r"pairs\.jsonl:1: .*user is not text"),
@@ -275,7 +276,7 @@ def test_a_users_file_gives_each_user_once_in_order_at_its_first_line(tmp_path):
     ("item\ni1\n", ":1: needs a header row with a 'user' column (or a review file's names for it): no column "
                    "for 'user'"),
     ("user,item\nu1,i1\n,i2\n", ":3: field 'user': missing user id"),
-    ('["u1"]', "not a JSON object"),
+    ('["u1"]', "users.json:1: array element is a JSON string, not an object"),
 ])
 def test_a_bad_users_file_is_named_with_what_is_wrong(tmp_path, content, message):
     from whyrec.cli.pairs import read_users
@@ -396,7 +397,8 @@ def test_a_users_recommendations_as_recommend_json_writes_them_are_pairs(tmp_pat
                     '[{"user": "u2", "item": "i2"}]}]')  # the service's answers gathered in an array
     assert read_pairs(path) == (["u1", "u2"], ["i1", "i2"], None, [1, 2])
     path.write_text('{"user": "u1", "items": ["i1"]}\n')
-    with pytest.raises(DataError, match=r"top\.jsonl:1: an element of 'items' is not a JSON object"):
+    with pytest.raises(DataError, match=r"top\.jsonl:1: element 1 of 'items' is a JSON string, not an object "
+                                        r"with 'user' and 'item'$"):
         read_pairs(path)
     path.write_text('{"user": "u1", "items": [{"user": "u1"}]}\n')
     with pytest.raises(DataError, match=r"top\.jsonl:1: field 'item': missing item id"):

@@ -506,8 +506,10 @@ def test_a_damaged_bundle_is_refused_in_one_line(trained, tmp_path):
                                 ("global_mean", "x", "'global_mean' must be a finite number"),
                                 ("name", None, "bundle lacks 'name'"),
                                 ("config", None, r"bundle lacks 'config'$"),  # was "broken PETER bundle ('config')"
-                                ("vocab", 5, "'vocab' must be a list of strings, not int 5"),  # was a TypeError's
-                                ("user_ids", {"u": 1}, "'user_ids' must be a list of strings"),
+                                # was a TypeError's
+                                ("vocab", 5, "'vocab' must be an array of strings, not a JSON number: 5$"),
+                                ("user_ids", {"u": 1},
+                                 r"'user_ids' must be an array of strings, not a JSON object: \{\"u\": 1\}$"),
                                 ("unicode_folded", "no", "'unicode_folded' must be true or false")):
         edited = {k: v for k, v in header.items() if k != key or value is not None}
         if value is not None:

@@ -415,6 +415,7 @@ def _json_id_rows(handle, path: Path, ids: tuple[str, ...] = PAIR):
     import json
 
     from whyrec.errors import DataError
+    from whyrec.strict_json import json_kind
 
     for line, text in enumerate(handle, start=1):
         if not text.strip():
@@ -424,8 +425,8 @@ def _json_id_rows(handle, path: Path, ids: tuple[str, ...] = PAIR):
         except ValueError as exc:
             raise DataError(f"not JSON: {exc}", path=path, line=line) from None
         if not isinstance(row, dict):
-            raise DataError(f"not a JSON object with {' and '.join(repr(field) for field in ids)}", path=path,
-                            line=line)
+            wanted = " and ".join(repr(field) for field in ids)
+            raise DataError(f"the line is {json_kind(row)}, not an object with {wanted}", path=path, line=line)
         yield from ((line, _id_object(pair, ids)) for pair in _recommended_pairs(row, ids, path, line))
 
 
@@ -435,12 +436,15 @@ def _recommended_pairs(row: dict, ids: tuple[str, ...], path: Path, line: int) -
     (``{"user": …, "items": [{"user": …, "item": …}, …]}``, no item of its own), each of its
     items, so that another bundle can be asked about the same pairs. A users file reads the row's user."""
     from whyrec.errors import DataError
+    from whyrec.strict_json import json_kind
 
     items = row.get("items")
     if ids != PAIR or not isinstance(items, list) or _id_keys(list(row), ids) is not None:
         return [row]
-    if not all(isinstance(item, dict) for item in items):
-        raise DataError("an element of 'items' is not a JSON object with 'user' and 'item'", path=path, line=line)
+    for position, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            raise DataError(f"element {position} of 'items' is {json_kind(item)}, not an object with 'user' and "
+                            "'item'", path=path, line=line)
     return items
 
 

@@ -116,7 +116,7 @@ def test_a_json_array_of_reviews_is_read(tmp_path, indent):
     corpus = quiet_load(path)
     assert corpus.texts == ["good", "fine"] and list(corpus.positions) == [0, 2]  # positions count elements
     assert corpus.report.skipped["malformed line"] == 1 and corpus.reviews["time"].notna().tolist() == [False, True]
-    with pytest.raises(DataError, match=r"reviews\.json:\d+: array element is not a JSON object"):
+    with pytest.raises(DataError, match=r"reviews\.json:\d+: array element is a JSON string, not an object"):
         load_corpus(path, strict=True)
 
 
@@ -205,7 +205,7 @@ def test_a_broken_json_array_names_its_line(tmp_path):
     with pytest.raises(DataError, match=r"reviews\.json:3: not JSON inside the array"):
         load_corpus(path)
     path.write_text('\n\n[\n  {"user": "u1", "item": "i1", "rating": 5, "text": "good"},\n  7\n]')  # blank lines first
-    with pytest.raises(DataError, match=r"reviews\.json:5: array element is not a JSON object"):
+    with pytest.raises(DataError, match=r"reviews\.json:5: array element is a JSON number, not an object"):
         load_corpus(path, strict=True)
     path.write_text('[{"user": "u1", "item": "i1", "rating": 5, "text": "good"},')
     with pytest.raises(DataError, match="the JSON array is never closed"):

@@ -259,7 +259,8 @@ _JSON_LINE = json.dumps({"reviewerID": "alice", "asin": "guitar", "overall": 5, 
 @pytest.mark.parametrize("name, content, options, message", [
     ("r.ss", f"{_SS_LINE}\nbob\t\tstrap 3 okay\n", {"strict": True}, r"r\.ss:2: expected 4 fields separated by "
      "double tabs, found 2"),
-    ("r.jsonl", f"{_JSON_LINE}\n[1, 2]\n", {"strict": True}, r"r\.jsonl:2: line is not a JSON object"),
+    ("r.jsonl", f"{_JSON_LINE}\n[1, 2]\n", {"strict": True}, r"r\.jsonl:2: line is a JSON array, not an object"),
+    ("r.jsonl", f"{_JSON_LINE}\n(1, 2)\n", {"strict": True}, r"r\.jsonl:2: line is not a JSON object"),  # Python
     ("r.csv", "user,item,rating,text\nalice,guitar,5,great\n", {"columns": {"user": "customer"}},
      r"r\.csv: column 'customer' for field 'user' not found; columns are \['user', 'item', 'rating', 'text'\]"),
     ("r.csv", '"user,item,rating,text\n', {"format": "csv"}, r"r\.csv:1: cannot parse the CSV header"),

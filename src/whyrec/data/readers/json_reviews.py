@@ -15,6 +15,7 @@ from whyrec.data.readers.fields import (FIELD_ALIASES, RATINGS_ONLY_NOTE, REQUIR
                                         check_mapping, loosely_named, looked_for, mapping_hint)
 from whyrec.data.readers.text_files import iter_lines, peek_text
 from whyrec.errors import DataError, warn_data
+from whyrec.strict_json import json_kind
 
 
 def _json_lines(path: Path, report: ValidationReport, strict: bool) -> Iterator[tuple[int, dict]]:
@@ -36,8 +37,11 @@ def parsed_objects(lines: Iterable[tuple[int, str]], report: ValidationReport,
                 obj = ast.literal_eval(line)
             except (ValueError, SyntaxError):
                 obj = None
+            what = "not a JSON object"  # neither JSON nor a Python literal, or a literal of another type
+        else:
+            what = f"{json_kind(obj)}, not an object"
         if not isinstance(obj, dict):
-            report.unreadable("line is not a JSON object", "malformed line", strict=strict, line=number + 1)
+            report.unreadable(f"line is {what}", "malformed line", strict=strict, line=number + 1)
             continue
         yield number, obj
 
@@ -173,8 +177,8 @@ def _json_array(path: Path, report: ValidationReport, strict: bool) -> Iterator[
                 if isinstance(obj, dict):
                     yield position, line, obj
                 else:
-                    report.unreadable("array element is not a JSON object", "malformed line", strict=strict,
-                                      line=line)
+                    report.unreadable(f"array element is {json_kind(obj)}, not an object", "malformed line",
+                                      strict=strict, line=line)
                 position, at = position + 1, end
                 continue
         elif ended:
@@ -260,20 +264,8 @@ def _records_of_a_table(objects: Iterator[tuple[int, int, dict]], user_keys: tup
         if isinstance(row, dict):
             yield position, position + 1, row
         else:
-            report.unreadable(f"table row {position + 1} is a JSON {json_kind(row)}, not a record", "malformed line",
+            report.unreadable(f"table row {position + 1} is {json_kind(row)}, not a record", "malformed line",
                               strict=strict, line=position + 1)
-
-
-def json_kind(value) -> str:
-    """What JSON calls the type of ``value`` (decoded, not an object): array, string, number,
-    true/false or null, for an error that names what stood where an object should."""
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "true/false"
-    return "null" if value is None else "number"
 
 
 def _table_rows(obj: dict, user_keys: tuple[str, ...]) -> list | None:
