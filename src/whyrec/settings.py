@@ -105,10 +105,13 @@ def config_from_dict(cls, system: str, values: dict):
 
 def check_values(values: dict[str, tuple[Any, Rule]]) -> None:
     """Raise a ValueError naming the first of ``values`` (name → (value, rule)) that breaks its
-    rule and the value it has: "factors must be at least 1, got 0". For the keyword arguments of
-    a rating model's constructor, which :meth:`~whyrec.rating.base.RatingModel.from_params`
+    rule and the value it has: "factors must be at least 1, got 0"; a NaN or infinite float breaks
+    every rule, as "must be a finite number", the words of :func:`typed_value`. For the keyword
+    arguments of a rating model's constructor, which :meth:`~whyrec.rating.base.RatingModel.from_params`
     reports as a :class:`~whyrec.errors.ConfigError` naming the model."""
     for name, (value, rule) in values.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{name} must be a finite number, got {value!r}")
         if not _obeys(rule, value):
             raise ValueError(f"{name} must be {rule.wanted}, got {value!r}")
 

@@ -113,9 +113,12 @@ def test_predict_before_fit_and_bad_params():
         with pytest.raises(ConfigError, match=f"{name}: {says}"):
             make_model(name, **bad)
     for cls, bad in ((RATING_MODELS["context-als"], {"lambda_v": float("nan")}),  # built directly: no type check
+                     (RATING_MODELS["context-als"], {"lambda_bias": float("inf")}),
                      (RATING_MODELS["biased-mf"], {"reg": float("nan")}),
+                     (RATING_MODELS["pmf"], {"init_std": float("-inf")}),
                      (RATING_MODELS["bias-baseline"], {"reg_user": float("nan")})):
-        with pytest.raises(ValueError, match=f"^{next(iter(bad))} must be .*, got nan$"):
+        (name, value), = bad.items()  # the words make_model's type check uses, not "at least 0, got nan"
+        with pytest.raises(ValueError, match=f"^{name} must be a finite number, got {value}$"):
             cls(**bad)
 
 
