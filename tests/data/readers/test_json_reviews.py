@@ -157,6 +157,18 @@ def test_an_object_wrapping_a_list_of_reviews_is_read_as_those_reviews(tmp_path,
         load_corpus(path, strict=True)
 
 
+def test_a_wrapper_whose_list_starts_with_no_record_is_still_found_by_its_first_record(tmp_path):
+    """Was refused as one record, its keys named: the list was looked at by its first element only."""
+    rows = [None, {"reviewerID": "u1", "asin": "i1", "overall": 5, "reviewText": "good"},
+            {"reviewerID": "u2", "asin": "i1", "overall": 4, "reviewText": "fine"}]
+    path = tmp_path / "wrapped.json"
+    path.write_text(json.dumps({"count": 3, "tags": ["a", "b"], "reviews": rows}))
+    corpus = quiet_load(path)
+    assert corpus.reviews["user"].tolist() == ["u1", "u2"] and corpus.report.skipped["malformed line"] == 1
+    with pytest.raises(DataError, match=r"wrapped\.json:1: table row 1 is JSON null, not a record"):
+        load_corpus(path, strict=True)
+
+
 @pytest.mark.parametrize("orient", ["split", "table"])
 def test_a_pandas_table_row_that_is_no_row_is_counted_not_dropped_unseen(tmp_path, orient):
     columns = ["reviewerID", "asin", "overall", "reviewText"]

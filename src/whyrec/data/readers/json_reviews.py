@@ -275,8 +275,8 @@ def _table_rows(obj: dict, user_keys: tuple[str, ...]) -> list | None:
     "columns" (the default) ``{column: {index: value}}``; "index" ``{index: {column: value}}``. The
     last two are told apart by which keys name the user (``user_keys``, or so but for case). Also
     the records of a wrapper, an object with one list of records: ``{"reviews": [{...}, ...]}``,
-    ``{"count": 2, "tags": ["new"], "data": [...]}`` (the list whose first record names the user;
-    the object itself names none)."""
+    ``{"count": 2, "tags": ["new"], "data": [...]}`` (the list whose first record, the first of
+    its elements that is an object, names the user; the object itself names none)."""
     data = obj.get("data")
     if isinstance(data, list) and isinstance(obj.get("columns"), list):
         return [dict(zip(obj["columns"], row)) if isinstance(row, list) else row for row in data]
@@ -287,8 +287,9 @@ def _table_rows(obj: dict, user_keys: tuple[str, ...]) -> list | None:
         return any(key in names for key in user_keys) or loosely_named(user_keys, names) is not None
 
     by_column = names_user(list(obj))  # the object's own keys name the user: a review, or {column: {index: value}}
-    held = [value for value in obj.values() if isinstance(value, list) and value and isinstance(value[0], dict)
-            and names_user(list(value[0]))]
+    firsts = [next((row for row in value if isinstance(row, dict)), None) if isinstance(value, list) else None
+              for value in obj.values()]
+    held = [value for value, first in zip(obj.values(), firsts) if first is not None and names_user(list(first))]
     if len(held) == 1 and not by_column:
         return held[0]
     if not obj or not all(isinstance(value, dict) for value in obj.values()):
