@@ -53,16 +53,19 @@ from whyrec.temporary_names import text_writer, write_together_in
 from whyrec.wording import shown
 
 
-def _known(model: MultiTask, corpus: Corpus) -> np.ndarray:
-    return (model.user_map.lookup(corpus.users) >= 0) & (model.item_map.lookup(corpus.items) >= 0)
+def known_records(model: MultiTask, corpus: Corpus,
+                  targets: list[list[str]]) -> tuple[list[list[str]], np.ndarray, np.ndarray, np.ndarray]:
+    """Of ``corpus``'s records and their explanation ``targets``, those whose user and item MT
+    knows: (their targets, user indices, item indices) and the mask of them among all records."""
+    users, items = model.user_map.lookup(corpus.users), model.item_map.lookup(corpus.items)
+    known = (users >= 0) & (items >= 0)
+    return [t for t, k in zip(targets, known) if k], users[known], items[known], known
 
 
 def known_texts(model: MultiTask, corpus: Corpus, features) -> tuple[list[list[str]], np.ndarray, np.ndarray]:
     """The explanation targets of ``corpus``'s records whose user and item MT knows, with their
     user and item indices: what the text rows are scored on."""
-    known = _known(model, corpus)
-    targets = [t for t, k in zip(explanation_targets(corpus, features, model.config.max_words), known) if k]
-    return targets, model.user_map.lookup(corpus.users)[known], model.item_map.lookup(corpus.items)[known]
+    return known_records(model, corpus, explanation_targets(corpus, features, model.config.max_words))[:3]
 
 
 def baseline_als_settings(model: MultiTask) -> dict:
@@ -120,10 +123,7 @@ def shuffled_label_accuracy(model: MultiTask, corpus: Corpus, variant: str, seed
     disc = model.discriminators[variant]
     disc.eval()
     rng = np.random.default_rng(seed)
-    known = _known(model, corpus)
-    users = model.user_map.lookup(corpus.users)[known]
-    items = model.item_map.lookup(corpus.items)[known]
-    targets = [t for t, k in zip(explanation_targets(corpus, None, model.config.max_words), known) if k]
+    targets, users, items = known_texts(model, corpus, None)
     v = model.vocab
     tokens = pad_batch([v.encode(t) + [v.eos] for t in targets], v.pad).to(model.config.device)
     flip = rng.random(len(targets)) < 0.5
@@ -276,17 +276,14 @@ def run_mt_experiment(split: Split, out: str | Path, config: MTConfig | None = N
 
     # --- text ---------------------------------------------------------------------------------------
     test = split.test
-    known = _known(mt, test)
-    test_targets, users, items = known_texts(mt, test, features)
+    test_targets, users, items, known = known_records(mt, test, explanation_targets(test, features, config.max_words))
     train_targets = explanation_targets(split.train, features, config.max_words)
     valid_targets = explanation_targets(split.valid, features, config.max_words)
     owners = {"user": users[:, None], "item": items[:, None], "pair": np.stack([users, items], 1)}
     tr_u, tr_i = mt.user_map.lookup(split.train.users), mt.item_map.lookup(split.train.items)
     tr_owners = {"user": tr_u[:, None], "item": tr_i[:, None], "pair": np.stack([tr_u, tr_i], 1)}
-    v_known = (mt.user_map.lookup(split.valid.users) >= 0) & (mt.item_map.lookup(split.valid.items) >= 0)
-    va_u, va_i = mt.user_map.lookup(split.valid.users)[v_known], mt.item_map.lookup(split.valid.items)[v_known]
+    va_targets, va_u, va_i, _ = known_records(mt, split.valid, valid_targets)
     va_owners = {"user": va_u[:, None], "item": va_i[:, None], "pair": np.stack([va_u, va_i], 1)}
-    va_targets = [t for t, k in zip(valid_targets, v_known) if k]
     sizes = {"user": [len(mt.user_map)], "item": [len(mt.item_map)], "pair": [len(mt.user_map), len(mt.item_map)]}
 
     text_rows = []
