@@ -85,11 +85,17 @@ def test_a_file_of_reviews_is_a_pairs_file_by_its_id_columns(tmp_path):
 @pytest.mark.parametrize("content, message", [
     ('[{"user": "u1", "item": "i1"}, ["u2", "i2"]]\n', r"pairs\.jsonl:1: array element is a JSON array, not an object"),
     ('[{"user": "u1", "item": "i1"},\n{"user": "u2" "item": "i2"}]\n', r"pairs\.jsonl:2: not JSON inside the array"),
-    ('[\n{"user": "u1"}]\n', r"pairs\.jsonl:2: .*missing item id"),
+    ('[\n{"user": "u1"}]\n', r"pairs\.jsonl:2: needs 'user' and 'item' keys .*: no key for 'item' \(looked for item, "
+                            r"item_id, .*\); the object's keys are \['user'\]$"),
     ('{"user": "u1", "item": "i1"}\n{"user": "u2", \n', r"pairs\.jsonl:2: not JSON"),
     ('{"user": "u1", "item": "i1"}\n["u2", "i2"]\n',
      r"pairs\.jsonl:2: the line is a JSON array, not an object with 'user' and 'item'"),
-    ('{"user": "u1"}\n', r"pairs\.jsonl:1: .*missing item id"),
+    ('{"user": "u1"}\n', r"pairs\.jsonl:1: needs 'user' and 'item' keys .*: no key for 'item' "),
+    # was "field 'user': missing user id", though the object has no key for it, only one wrapping the pairs
+    ('{"pairs": [{"user": "u1", "item": "i1"}]}\n',
+     r"pairs\.jsonl:1: needs .*: no key for 'user' or 'item' \(looked for user: user, .*\); the object's keys are "
+     r"\['pairs'\]$"),
+    ('{"user": "u1", "item": null}\n', r"pairs\.jsonl:1: field 'item': missing item id$"),  # the key, no id
     ('{"user": "u1", "item": true}\n', r"pairs\.jsonl:1: .*item is not text: True"),
     ('{"user": ["u1"], "item": "i1"}\n', r"pairs\.jsonl:1: .*user is not text"),
     ('{"user": 7.5, "item": "i1"}\n', r"pairs\.jsonl:1: .*user is not text: 7\.5"),
@@ -277,6 +283,9 @@ def test_a_users_file_gives_each_user_once_in_order_at_its_first_line(tmp_path):
                    "for 'user'"),
     ("user,item\nu1,i1\n,i2\n", ":3: field 'user': missing user id"),
     ('["u1"]', "users.json:1: array element is a JSON string, not an object"),
+    ('[{"name": "u1"}]', "users.json:1: needs a 'user' key (or a review file's names for it): no key for 'user' "
+                         "(looked for user, user_id, userId, reviewerID, reviewer_id, customer_id, in any case, with "
+                         "or without spaces and underscores); the object's keys are ['name']"),
 ])
 def test_a_bad_users_file_is_named_with_what_is_wrong(tmp_path, content, message):
     from whyrec.cli.pairs import read_users
@@ -401,7 +410,8 @@ def test_a_users_recommendations_as_recommend_json_writes_them_are_pairs(tmp_pat
                                         r"with 'user' and 'item'$"):
         read_pairs(path)
     path.write_text('{"user": "u1", "items": [{"user": "u1"}]}\n')
-    with pytest.raises(DataError, match=r"top\.jsonl:1: field 'item': missing item id"):
+    with pytest.raises(DataError, match=r"top\.jsonl:1: needs 'user' and 'item' keys .*: no key for 'item' .*the "
+                                        r"object's keys are \['user'\]$"):
         read_pairs(path)
 
 

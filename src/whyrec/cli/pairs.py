@@ -205,6 +205,9 @@ def _id_rows(path: Path, ids: tuple[str, ...], option: str) -> Iterator[tuple[in
     try:
         kind = _pairs_file_kind(path)
         for line, row in _raw_id_rows(path, kind, ids):
+            absent = [field for field in ids if field not in row]  # a JSON object's (a table's header is checked)
+            if absent:
+                raise DataError(_no_id_keys(ids, absent, list(row)), path=path, line=line)
             cells = {field: _id_cell(row.get(field), path, line, field) for field in (*ids, "feature_word")}
             for field in ids:
                 if not cells[field]:
@@ -288,10 +291,22 @@ def _parquet_id_rows(path: Path, ids: tuple[str, ...] = PAIR) -> Iterator[tuple[
         yield row + 1, {field: values[row] for field, values in columns.items()}
 
 
-def _id_columns(ids: tuple[str, ...]) -> str:
-    """What a file of ``ids`` rows must have: "'user' and 'item' columns", "a 'user' column"."""
+def _no_id_keys(ids: tuple[str, ...], absent: list[str], keys: list[str]) -> str:
+    """Why a JSON row of a pairs (users) file is refused that lacks a key for the ids ``absent``,
+    as a table lacking their columns is: what it needs, the names looked for, the keys it has."""
+    from whyrec.data.readers.fields import looked_for
+    from whyrec.wording import columns_shown
+
+    them = "them" if len(ids) > 1 else "it"
+    return (f"needs {_id_columns(ids, 'key')} (or a review file's names for {them}): no key for {looked_for(absent)}; "
+            f"the object's keys are {columns_shown(keys)}")
+
+
+def _id_columns(ids: tuple[str, ...], noun: str = "column") -> str:
+    """What a file of ``ids`` rows must have: "'user' and 'item' columns", "a 'user' column" (of a
+    JSON object, ``noun`` "key": "'user' and 'item' keys")."""
     named = " and ".join(f"'{field}'" for field in ids)
-    return f"{named} columns" if len(ids) > 1 else f"a {named} column"
+    return f"{named} {noun}s" if len(ids) > 1 else f"a {named} {noun}"
 
 
 def _csv_id_rows(handle, path: Path, ids: tuple[str, ...] = PAIR):
