@@ -41,7 +41,8 @@ def test_a_config_round_trips_through_a_dict_with_lists_for_tuples():
     ("d_widths", [], "d_widths must be a non-empty list"),
     ("d_widths", [2, "3"], "d_widths must be a non-empty list"),
     ("word_vectors", "fasttext", "one of 'auto', 'glove', 'random'"),
-    ("variants", ["pair", "pair"], "distinct"),
+    ("variants", ["pair", "pair"], r"distinct names among \('user', 'item', 'pair'\), got \['pair', 'pair'\]$"),
+    ("variants", ["user", "pear"], r"got \['user', 'pear'\] \(did you mean 'pair'\?\)$"),  # a typo, as elsewhere
     ("factors", "many", "factors must be a whole number"),  # as `--param factors=many` arrives
     ("epochs", 2.5, "epochs must be a whole number"),
     ("decoder", 1, "decoder must be true or false"),

