@@ -48,6 +48,33 @@ def test_a_seed_given_draws_a_random_split_even_beside_fixed_splits(tmp_path):
         split_of(folder, folder / "1", 3)
 
 
+def test_a_split_folder_that_is_not_there_is_refused_before_reading_and_pointed_at_the_data_folders(tmp_path):
+    """--split 1 given from another folder had read the whole review file, then said '1/train.index:
+    split index file not found' (experiment rating alike, which does not go through split_of)."""
+    from pathlib import Path
+
+    from tests.cli.invoke import run_cli
+    from whyrec.cli.inputs import chosen_split_dir
+    from whyrec.errors import DataError
+
+    data = tmp_path / "data"
+    (data / "1").mkdir(parents=True)
+    (data / "1" / "train.index").write_text("0\n")
+    (data / "reviews.csv").write_text("not read")
+    with pytest.raises(DataError, match=rf"^1: no such split folder; the data folder has a split of that name: "
+                                        rf"--split {data / '1'}$"):
+        chosen_split_dir(data, Path("1"), None)
+    with pytest.raises(DataError, match=r"^9: no such split folder$"):
+        chosen_split_dir(data / "reviews.csv", Path("9"), None)  # a file's folder is looked in, as --data's
+    assert chosen_split_dir(data, data / "1", None) == data / "1" and chosen_split_dir(data, None, None) == data / "1"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for command in (("train", "bias-baseline", "--out", "b"), ("experiment", "rating", "--out", "r")):
+        proc = run_cli(*command, "--data", str(data), "--split", "1", cwd=elsewhere)
+        assert proc.returncode == 2 and proc.stderr == (f"error: 1: no such split folder; the data folder has a "
+                                                        f"split of that name: --split {data / '1'}\n"), proc.stderr
+
+
 def test_around_training_data_warnings_are_lines_and_others_are_shown_as_python_shows_them(capsys, monkeypatch):
     """A library's warning raised every step stays one warning (Python's filters hold), while
     whyrec's DataWarning becomes a ``warning:`` line after the block."""

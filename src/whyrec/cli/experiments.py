@@ -8,8 +8,8 @@ from typing import Optional
 import typer
 
 from whyrec.cli.common import app, experiment_app
-from whyrec.cli.inputs import (data_warnings_as_lines, load_reviews, read_split_folders, split_line, split_of,
-                               strangers_warning, warn_if_not_held_out)
+from whyrec.cli.inputs import (data_warnings_as_lines, given_split_folder, load_reviews, read_split_folders,
+                               split_line, split_of, strangers_warning, warn_if_not_held_out)
 from whyrec.cli.option_checks import (check_checkpoint, check_given_once, check_mi_read, check_out, check_relevant_at,
                                       check_split_count, check_text_settings, check_tune_on, checked_mt_config,
                                       mi_encoder, parse_pairs, scored_decoding)
@@ -160,7 +160,7 @@ def experiment_rating(
     if seed is not None and (splits is not None or split is not None):
         raise ConfigError("--seed draws random splits and --split or --splits names fixed ones; give one of them")
     if split is not None:
-        folders = [split]
+        folders = [given_split_folder(split, data)]
     elif splits is not None:
         folders = _fixed_split_folders(data, splits)
     else:  # the data folder's fixed splits, unless a seed asks for a random split (none: seed 0's)

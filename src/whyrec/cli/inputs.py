@@ -103,7 +103,24 @@ def chosen_split_dir(data: Path | None, split: Path | None, seed: int | None) ->
 
     if split is not None and seed is not None:
         raise ConfigError("--split names a fixed split and --seed draws a random one; give one of them")
-    return split or (default_split_dir(data) if seed is None and data is not None else None)
+    if split is not None:
+        return given_split_folder(split, data)
+    return default_split_dir(data) if seed is None and data is not None else None
+
+
+def given_split_folder(split: Path, data: Path | None) -> Path:
+    """``--split`` as given, when there is such a path. One that is not is refused before the data
+    are read, pointing at the ``data`` folder's split of that name when it has one: ``--split 1``
+    given from another folder (it was "1/train.index: split index file not found", after reading)."""
+    from whyrec.errors import DataError
+
+    if split.expanduser().exists():
+        return split
+    beside = (data if data.is_dir() else data.parent) / split if data is not None else None
+    hint = ""
+    if beside is not None and not split.expanduser().is_absolute() and (beside / "train.index").exists():
+        hint = f"; the data folder has a split of that name: --split {beside}"
+    raise DataError(f"no such split folder{hint}", path=split)
 
 
 def make_split(corpus, split_dir: Path | None, seed: int, data: Path):
