@@ -76,6 +76,18 @@ def test_a_kept_split_is_not_read_back_for_other_settings_another_split_or_a_tor
     # one test record traded
     assert read_split_result(path, traded_split(split), SETTINGS) is None
     assert read_split_result(path, split, SETTINGS) is not None
+    kept = json.loads(path.read_text())
+    for edit in ({"metrics": ["rmse", "bleu"]},  # a value changed by hand, which parses
+                 {"rows": [{**kept["rows"][0], "per_fold": [{"rmse": "1.0"}]}]},  # was a traceback on combining
+                 {"rows": [{**kept["rows"][0], "by_activity": []}]},  # AttributeError, uncaught, before the digest
+                 {"sha256": "0" * 64}):
+        path.write_text(json.dumps({**kept, **edit}))
+        assert read_split_result(path, split, SETTINGS) is None, edit
+    path.write_text(json.dumps(kept))  # re-spaced, as an editor might save it: the content is what is digested
+    assert read_split_result(path, split, SETTINGS) is not None
+    del kept["sha256"]  # kept before the digest was: read as it is
+    path.write_text(json.dumps(kept))
+    assert read_split_result(path, split, SETTINGS)[0].metrics == ["rmse", "fmr"]
     path.write_text(path.read_text()[:100])
     assert read_split_result(path, split, SETTINGS) is None
 

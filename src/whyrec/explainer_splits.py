@@ -6,13 +6,17 @@ A split's file (``<out>/splits/<name>.json``) holds what :func:`whyrec.explainer
 needs of its table — every row's metrics, the squared rating error of each test record and, with
 ``--by-activity``, each record's activity group — with the test records' explanations side by
 side, the split's name and sizes, and the settings of the run. It is read back only by a run with
-the same settings on the same split; otherwise that split is trained again. Files are written
-whole or not at all (a temporary file, then renamed), so a kill while writing leaves no torn file.
+the same settings on the same split, and only as it was written: it records the SHA-256 of the rest
+of its content, so that a file changed since (by hand, or damaged) is not read into the combined
+table, where its values would stop the run with a traceback. Otherwise that split is trained
+again. Files are written whole or not at all (a temporary file, then renamed), so a kill while
+writing leaves no torn file.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
 from pathlib import Path
@@ -52,8 +56,18 @@ def save_split_result(path: Path, table: ResultsTable, records: list[dict], spli
                      for r in table.results],
             "records": records}
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = strict_dumps(data)
+    text = strict_dumps({**data, DIGEST: _content_digest(json.loads(strict_dumps(data)))})
     write_whole(path, text_writer(text))  # a killed run leaves no half file
+
+
+# the key of a kept split's file that holds the SHA-256 of the rest of it (files kept before it was
+# recorded have none, and are read as they are)
+DIGEST = "sha256"
+
+
+def _content_digest(data: dict) -> str:
+    """The SHA-256 of ``data`` (parsed JSON, without its digest) written as :func:`strict_dumps` writes it."""
+    return hashlib.sha256(strict_dumps(data).encode("utf-8")).hexdigest()
 
 
 def read_split_result(path: Path, split: Split, settings: dict) -> tuple[ResultsTable, list[dict]] | None:
@@ -63,6 +77,9 @@ def read_split_result(path: Path, split: Split, settings: dict) -> tuple[Results
     then trained again."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
+        recorded = data.pop(DIGEST, None)
+        if recorded is not None and recorded != _content_digest(data):
+            return None  # changed since it was written
         same = (data["split"] == split.name and data["sizes"] == split.sizes()
                 and kept_for_split(data.get("fingerprint"), split)
                 and data["settings"] == json.loads(json.dumps(settings)))
@@ -80,7 +97,7 @@ def read_split_result(path: Path, split: Split, settings: dict) -> tuple[Results
                 for row in data["rows"]]
         table = ResultsTable(rows, data["metrics"], data["reference"], [split.name], data["panels"], data["note"])
         return table, data["records"]
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError):
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
         return None
 
 

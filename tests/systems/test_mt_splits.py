@@ -203,6 +203,8 @@ def test_a_finished_split_is_read_back_only_with_the_same_split_settings_and_dec
     assert finished_run(tmp_path, split, config, None) is None
     (tmp_path / "mt.json").write_text("[]")  # JSON, but not a run's results
     assert finished_run(tmp_path, split, config, None) is None
+    (tmp_path / "mt.json").write_text(json.dumps({**results, "config": [1]}))  # was an AttributeError's traceback
+    assert finished_run(tmp_path, split, config, None) is None
     # the baselines' settings, read from what the results show of them
     results.update(text=[{"system": "LSTM", "training": {"cap": 60}, "runs": [{}, {}]}],
                    discriminator={"pair": {"learning_curve": [0.5] * 3}})

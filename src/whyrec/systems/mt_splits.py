@@ -107,10 +107,10 @@ def finished_run(folder: Path, split: Split, config: MTConfig, decoding: Decodin
         results = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return None  # a file cut short by the interruption: that split runs again
-    if not isinstance(results, dict):
-        return None
+    if not isinstance(results, dict) or not isinstance(results.get("config"), dict):
+        return None  # not a run's results (or one edited by hand): that split runs again
     wanted = {k: v for k, v in json.loads(json.dumps(config.to_dict())).items() if k != "device"}
-    stored = {k: v for k, v in (results.get("config") or {}).items() if k != "device"}
+    stored = {k: v for k, v in results["config"].items() if k != "device"}
     described = decoding.describe() if decoding is not None else None
     same = (results.get("split") == split.name and results.get("sizes") == split.sizes() and stored == wanted
             and results.get("decoding") == described and kept_for_split(results.get("split_fingerprint"), split))
