@@ -51,9 +51,10 @@ class UnseenAsZero(InterpolatedNgramLM):
         return l3 * p3 + l2 * p2 + l1 * p1 + l0 / len(self.vocab)
 
 
-def ngram_perplexity(split, config: MTConfig, model=InterpolatedNgramLM) -> tuple[float, int]:
-    """The MT experiment's n-gram perplexity on ``split`` under MT settings ``config``, and the
-    number of test records it scores (those whose user and item MT knows)."""
+def ngram_perplexities(split, config: MTConfig, models: tuple[type, ...]) -> tuple[list[float], int]:
+    """The MT experiment's n-gram perplexity on ``split`` under MT settings ``config``, of each of
+    ``models`` (n-gram classes) fitted on the same vocabulary and targets, built once, and the
+    number of test records they score (those whose user and item MT knows)."""
     features = split_features(split)
     train_targets = explanation_targets(split.train, features, config.max_words)
     vocab = mt_vocabulary(train_targets, review_token_lists(split.train, config), config)
@@ -61,8 +62,11 @@ def ngram_perplexity(split, config: MTConfig, model=InterpolatedNgramLM) -> tupl
     known = (users.lookup(split.test.users) >= 0) & (items.lookup(split.test.items) >= 0)
     test_targets = [t for t, k in zip(explanation_targets(split.test, features, config.max_words), known) if k]
     valid_targets = explanation_targets(split.valid, features, config.max_words)
-    ngram = model(vocab).fit(train_targets, valid_targets)
-    return perplexity([ngram.token_log_probs(t) for t in test_targets]), len(test_targets)
+    values = []
+    for model in models:
+        ngram = model(vocab).fit(train_targets, valid_targets)
+        values.append(perplexity([ngram.token_log_probs(t) for t in test_targets]))
+    return values, len(test_targets)
 
 
 def remeasure(path: Path, split, note: dict) -> dict:
@@ -74,11 +78,10 @@ def remeasure(path: Path, split, note: dict) -> dict:
     row = next(r for r in report["text"] if r["system"] == "N-gram")
     before = row.get("remeasured", {}).get("before", row["perplexity"])  # the value of the run itself
     config = MTConfig.from_dict(report["config"])
-    reproduced, scored = ngram_perplexity(split, config, UnseenAsZero)
+    (reproduced, value), scored = ngram_perplexities(split, config, (UnseenAsZero, InterpolatedNgramLM))
     if scored != report["test_records_scored_for_text"] or abs(reproduced - before) > 1e-6 * before:
         sys.exit(f"{path}: its run is not reproduced (the old n-gram gives {reproduced:.4f} on {scored} records, "
                  f"the report {before:.4f} on {report['test_records_scored_for_text']}): left as it is")
-    value, _ = ngram_perplexity(split, config)
     row.update(perplexity=value, remeasured={**note, "before": before})
     path.write_text(json.dumps(report, indent=1), encoding="utf-8")
     print(f"{path.parent}: n-gram perplexity {before:.2f} → {value:.2f}", flush=True)
