@@ -4,12 +4,16 @@ A checkpoint is a folder ``<root>/epoch-NNNN/`` holding ``tensors.safetensors`` 
 ``state.json``. It is written as ``epoch-NNNN.tmp`` and renamed when complete, so a run killed
 at any moment (SIGKILL included) leaves either the new checkpoint or none — never half of one;
 :func:`latest_checkpoint` only sees complete folders. Optimizer states are flattened into
-named tensors plus JSON for their hyper-parameters.
+named tensors plus JSON for their hyper-parameters. ``state.json`` records the SHA-256 of the
+tensors file and of its own content, so that resuming refuses a checkpoint either of whose files
+changed since (damaged, or edited: a learning rate made a string would otherwise stop training
+with a traceback an epoch later).
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import inspect
 import json
 import os
@@ -27,6 +31,7 @@ from whyrec.provenance import file_digest
 from whyrec.tensor_files import write_tensors_with_record
 
 TENSORS_DIGEST = "tensors_sha256"  # state.json's record of tensors.safetensors' SHA-256
+STATE_DIGEST = "state_sha256"  # and of its own content, the two records aside (state_digest)
 _EPOCH_DIR = re.compile(r"^epoch-(\d{4,})$")
 _EPOCH_PART = re.compile(r"^epoch-\d{4,}(\.tmp)?$")  # what a checkpoint folder may hold
 
@@ -85,7 +90,9 @@ def save_checkpoint(root: str | Path, epoch: int, tensors: dict[str, torch.Tenso
     tmp.mkdir()
     try:  # a failed write (a full disk) leaves no half folder behind, and the checkpoints before
         # safetensors keeps no checksum: the tensors' SHA-256 in state.json is checked on resuming
-        write_tensors_with_record(tensors, tmp / "tensors.safetensors", {**state, "epoch": epoch}, tmp / "state.json",
+        record = {**state, "epoch": epoch}
+        record[STATE_DIGEST] = state_digest(json.loads(json.dumps(record)))  # as it reads back
+        write_tensors_with_record(tensors, tmp / "tensors.safetensors", record, tmp / "state.json",
                                   TENSORS_DIGEST, named=final / "tensors.safetensors")
         with open(tmp / "state.json", "rb") as handle:
             os.fsync(handle.fileno())
@@ -202,6 +209,13 @@ def complete_checkpoints(root: str | Path) -> list[int]:
                   and (p / "state.json").exists() and (p / "tensors.safetensors").exists())
 
 
+def state_digest(state: dict) -> str:
+    """The SHA-256 of a checkpoint's ``state`` (parsed JSON, without its two digests) as JSON with
+    its keys sorted: the same for the state written and the state read back."""
+    content = {key: value for key, value in state.items() if key not in (TENSORS_DIGEST, STATE_DIGEST)}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode("utf-8")).hexdigest()
+
+
 def latest_checkpoint(root: str | Path) -> tuple[dict[str, torch.Tensor], dict] | None:
     """(tensors, state) of the newest complete checkpoint under ``root``, or None."""
     from safetensors import SafetensorError
@@ -219,6 +233,11 @@ def latest_checkpoint(root: str | Path) -> tuple[dict[str, torch.Tensor], dict] 
                           "delete it to start over, or use a new checkpoint folder") from None
     if not isinstance(state, dict):
         raise WhyrecError(f"{folder}: unreadable checkpoint (state.json is not an object)")
+    own = state.pop(STATE_DIGEST, None)  # none in a checkpoint written before it was recorded
+    if own is not None and own != state_digest(state):
+        raise WhyrecError(f"{folder}: damaged checkpoint (state.json changed since it was written: its SHA-256 is "
+                          "not the one it records); delete it to start over (or to resume from an earlier epoch "
+                          "kept beside it), or use a new checkpoint folder")
     recorded = state.pop(TENSORS_DIGEST, None)  # none in a checkpoint written before it was recorded
     if recorded is not None and recorded != file_digest(folder / "tensors.safetensors"):
         raise WhyrecError(f"{folder}: damaged checkpoint (tensors.safetensors is not the file written with "
@@ -298,6 +317,6 @@ def restoring(root) -> Iterator[None]:
         yield
     except WhyrecError:
         raise
-    except (KeyError, TypeError, ValueError, IndexError, RuntimeError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, RuntimeError, AttributeError) as exc:
         raise WhyrecError(f"{root}: the checkpoint is damaged or from another version of whyrec "
                           f"({type(exc).__name__}: {one_line(exc)}); use a new checkpoint folder") from None

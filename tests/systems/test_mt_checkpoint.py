@@ -108,13 +108,45 @@ def test_a_damaged_checkpoint_is_refused(tiny_split, tmp_path):
         MultiTask(epochs=2, **TINY).fit(tiny_split.train, tiny_split.valid, checkpoint_dir=str(tmp_path))
 
 
+@pytest.mark.parametrize("edit, without_digest", [
+    (lambda state: state["g_opt"]["param_groups"][0].__setitem__("lr", "0.01"), None),  # a TypeError an epoch on
+    (lambda state: state.__setitem__("best_als_rmse", None), None),  # a TypeError at the first comparison
+    (lambda state: state.__setitem__("config", []), r"damaged or from another version of whyrec \(AttributeError"),
+])
+def test_a_checkpoint_whose_state_was_changed_since_it_was_written_is_refused(tiny_split, tmp_path, edit,
+                                                                                without_digest):
+    """Those edits had stopped the resumed run with a traceback; the state's own SHA-256 refuses them all.
+    A checkpoint written before it was recorded is restored as before: an AttributeError there is now
+    one line too (the other two are met only in training, which is what the digest is for)."""
+    import json
+
+    from whyrec.checkpoint import STATE_DIGEST
+
+    MultiTask(epochs=1, patience=0, **TINY).fit(tiny_split.train, tiny_split.valid, checkpoint_dir=str(tmp_path))
+    state_file = tmp_path / "epoch-0001" / "state.json"
+    state = json.loads(state_file.read_text())
+    edit(state)
+    state_file.write_text(json.dumps(state))
+    with pytest.raises(WhyrecError, match=r"epoch-0001: damaged checkpoint \(state.json changed since it was "
+                                          r"written: its SHA-256 is not the one it records\); delete it"):
+        MultiTask(epochs=2, **TINY).fit(tiny_split.train, tiny_split.valid, checkpoint_dir=str(tmp_path))
+    if without_digest:
+        del state[STATE_DIGEST]
+        state_file.write_text(json.dumps(state))
+        with pytest.raises(WhyrecError, match=without_digest):
+            MultiTask(epochs=2, **TINY).fit(tiny_split.train, tiny_split.valid, checkpoint_dir=str(tmp_path))
+
+
 def test_a_checkpoint_written_on_another_device_resumes_here(tiny_split, tmp_path):
     import json
+
+    from whyrec.checkpoint import STATE_DIGEST, state_digest
 
     MultiTask(epochs=1, patience=0, **TINY).fit(tiny_split.train, tiny_split.valid, checkpoint_dir=str(tmp_path))
     state_file = tmp_path / "epoch-0001" / "state.json"
     state = json.loads(state_file.read_text())
     state["config"]["device"] = "cuda:0"  # as a run on a GPU writes it (tensors are always saved on the CPU)
+    state[STATE_DIGEST] = state_digest(state)  # and records it
     state_file.write_text(json.dumps(state))
     more = MultiTask(epochs=2, patience=0, **TINY).fit(tiny_split.train, tiny_split.valid, checkpoint_dir=str(tmp_path))
     assert more.resumed_from == 1 and [h["epoch"] for h in more.history] == [1, 2]
