@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import strict_loads
-from whyrec.strict_json import json_kind, strict_dumps
+from whyrec.strict_json import content_digest, json_kind, strict_dumps
 
 
 def test_non_finite_numbers_become_null_at_any_depth():
@@ -45,3 +45,18 @@ def test_json_kind_names_a_decoded_value_as_json_does(text, named):
 
 def test_json_kind_names_what_json_cannot_hold_by_its_python_type():
     assert json_kind((1, 2)) == "a Python tuple" and json_kind({1}) == "a Python set"
+
+
+def test_a_content_digest_is_of_the_values_not_of_their_spacing_or_key_order():
+    import json
+
+    value = {"b": [1, 2.5, None], "a": {"lr": 0.01, "best": math.inf}, "c": "x"}
+    digest = content_digest(value)
+    assert len(digest) == 64 and int(digest, 16) >= 0
+    reread = json.loads(json.dumps(value, indent=3))  # as written (inf as Infinity) and read back
+    reordered = {"c": "x", "a": {"best": math.inf, "lr": 0.01}, "b": [1, 2.5, None]}
+    assert content_digest(reread) == content_digest(reordered)
+    assert content_digest(reread) == digest
+    for changed in ({**value, "c": "y"}, {**value, "a": {"lr": "0.01", "best": math.inf}}, {**value, "b": [2, 1, None]},
+                    {**value, "d": None}):
+        assert content_digest(changed) != digest, changed

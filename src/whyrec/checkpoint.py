@@ -13,7 +13,6 @@ with a traceback an epoch later).
 from __future__ import annotations
 
 import functools
-import hashlib
 import inspect
 import json
 import os
@@ -28,6 +27,7 @@ import torch
 from whyrec.distributed import Cluster, launched_main
 from whyrec.errors import WhyrecError, one_line
 from whyrec.provenance import file_digest
+from whyrec.strict_json import content_digest
 from whyrec.tensor_files import write_tensors_with_record
 
 TENSORS_DIGEST = "tensors_sha256"  # state.json's record of tensors.safetensors' SHA-256
@@ -210,10 +210,9 @@ def complete_checkpoints(root: str | Path) -> list[int]:
 
 
 def state_digest(state: dict) -> str:
-    """The SHA-256 of a checkpoint's ``state`` (parsed JSON, without its two digests) as JSON with
-    its keys sorted: the same for the state written and the state read back."""
-    content = {key: value for key, value in state.items() if key not in (TENSORS_DIGEST, STATE_DIGEST)}
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode("utf-8")).hexdigest()
+    """The SHA-256 of a checkpoint's ``state`` (parsed JSON) without its two digests
+    (:func:`whyrec.strict_json.content_digest`)."""
+    return content_digest({key: value for key, value in state.items() if key not in (TENSORS_DIGEST, STATE_DIGEST)})
 
 
 def latest_checkpoint(root: str | Path) -> tuple[dict[str, torch.Tensor], dict] | None:

@@ -16,7 +16,6 @@ writing leaves no torn file.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import math
 from pathlib import Path
@@ -29,7 +28,7 @@ from whyrec.explain.decoding import Decoding
 from whyrec.metrics.significance import PairedDifference
 from whyrec.provenance import kept_for_split, split_fingerprint
 from whyrec.results_table import ResultsTable, SystemResult
-from whyrec.strict_json import strict_dumps
+from whyrec.strict_json import content_digest, strict_dumps
 from whyrec.temporary_names import text_writer, write_whole
 
 SPLITS_FOLDER = "splits"
@@ -56,18 +55,13 @@ def save_split_result(path: Path, table: ResultsTable, records: list[dict], spli
                      for r in table.results],
             "records": records}
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = strict_dumps({**data, DIGEST: _content_digest(json.loads(strict_dumps(data)))})
+    text = strict_dumps({**data, DIGEST: content_digest(json.loads(strict_dumps(data)))})
     write_whole(path, text_writer(text))  # a killed run leaves no half file
 
 
 # the key of a kept split's file that holds the SHA-256 of the rest of it (files kept before it was
 # recorded have none, and are read as they are)
 DIGEST = "sha256"
-
-
-def _content_digest(data: dict) -> str:
-    """The SHA-256 of ``data`` (parsed JSON, without its digest) written as :func:`strict_dumps` writes it."""
-    return hashlib.sha256(strict_dumps(data).encode("utf-8")).hexdigest()
 
 
 def read_split_result(path: Path, split: Split, settings: dict) -> tuple[ResultsTable, list[dict]] | None:
@@ -78,7 +72,7 @@ def read_split_result(path: Path, split: Split, settings: dict) -> tuple[Results
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         recorded = data.pop(DIGEST, None)
-        if recorded is not None and recorded != _content_digest(data):
+        if recorded is not None and recorded != content_digest(data):
             return None  # changed since it was written
         same = (data["split"] == split.name and data["sizes"] == split.sizes()
                 and kept_for_split(data.get("fingerprint"), split)

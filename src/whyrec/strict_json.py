@@ -8,6 +8,7 @@ clear error for a file that is missing or not JSON."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from pathlib import Path
@@ -28,6 +29,15 @@ def strict_dumps(value, indent: int | None = None) -> str:
     """``json.dumps`` of :func:`finite_or_none` (``value``), refusing NaN; other objects (paths,
     numpy scalars) are written as their ``str``."""
     return json.dumps(finite_or_none(value), indent=indent, allow_nan=False, default=str)
+
+
+def content_digest(value) -> str:
+    """The SHA-256 of ``value`` (parsed JSON) written as strict JSON with its keys sorted: the same
+    for what a file was written from and for what it reads back as, however it is spaced or its
+    keys ordered, and different once any value in it changed. For files whyrec writes and reads
+    back itself (a checkpoint's state, a kept split), which record it to refuse an edited copy."""
+    text = json.dumps(finite_or_none(value), sort_keys=True, allow_nan=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def json_kind(value) -> str:
