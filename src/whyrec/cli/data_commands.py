@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from whyrec.cli.common import data_app
-from whyrec.cli.inputs import data_path, default_split_dir, load_reviews
+from whyrec.cli.inputs import data_folder, data_path, default_split_dir, load_reviews
 from whyrec.cli.option_checks import check_out, check_split_count, check_writable, given_on_command_line
 from whyrec.cli.options import (ColumnMap, DataOption, DataPath, FoldUnicode, MaxRating, MetaFile, MinRating,
                                 ReaderFormat)
@@ -126,7 +126,7 @@ def _fixed_splits(path: Path) -> dict:
     from whyrec.errors import DataError
 
     splits = {}
-    for folder in split_folders(path if path.is_dir() else path.parent):
+    for folder in split_folders(data_folder(path)):
         try:
             splits[folder.name] = {part: len(read_index_file(folder / f"{part}.index"))
                                    for part in ("train", "validation", "test")}
@@ -303,7 +303,7 @@ def data_split(
     if count < 1 or kfold == 1 or kfold < 0:
         raise ConfigError("--count must be at least 1 and --kfold at least 2 (or 0)")
     check_split_count("--kfold" if kfold else "--count", kfold or count)
-    folder = out or (path if path.is_dir() else path.parent)
+    folder = out or data_folder(path)
     if folder.is_file():
         raise ConfigError(f"--out {folder} is a file; the split folders 1..K go in a folder")
     check_writable(folder, "--out")

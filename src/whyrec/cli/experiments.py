@@ -8,8 +8,8 @@ from typing import Optional
 import typer
 
 from whyrec.cli.common import app, experiment_app
-from whyrec.cli.inputs import (data_warnings_as_lines, given_split_folder, load_reviews, read_split_folders,
-                               split_line, split_of, strangers_warning, warn_if_not_held_out)
+from whyrec.cli.inputs import (data_folder, data_warnings_as_lines, given_split_folder, load_reviews,
+                               read_split_folders, split_line, split_of, strangers_warning, warn_if_not_held_out)
 from whyrec.cli.option_checks import (check_checkpoint, check_given_once, check_mi_read, check_out, check_relevant_at,
                                       check_split_count, check_text_settings, check_tune_on, checked_mt_config,
                                       mi_encoder, parse_pairs, scored_decoding)
@@ -164,7 +164,7 @@ def experiment_rating(
     elif splits is not None:
         folders = _fixed_split_folders(data, splits)
     else:  # the data folder's fixed splits, unless a seed asks for a random split (none: seed 0's)
-        folders = split_folders(data if data.is_dir() else data.parent) if seed is None else []
+        folders = split_folders(data_folder(data)) if seed is None else []
     seed = seed or 0
     corpus = load_reviews(data, format, column, False, "keep-all" if folders and not kfold else "keep-last",
                           (min_rating, max_rating))
@@ -321,7 +321,7 @@ def _fixed_split_folders(data: Path, wanted: str) -> list[Path]:
     from whyrec.data import split_folders
     from whyrec.errors import DataError
 
-    folders = split_folders(data if data.is_dir() else data.parent, wanted)
+    folders = split_folders(data_folder(data), wanted)
     if not folders:
         raise DataError("--splits reads the fixed splits of a data folder (sub-folders 1, 2, … with a "
                         "train.index); there are none", path=data)

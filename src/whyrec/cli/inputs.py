@@ -89,8 +89,14 @@ def data_path(argument: Path | None, option: Path | None) -> Path:
     return argument if argument is not None else option
 
 
+def data_folder(data: Path) -> Path:
+    """The folder of ``--data``: the path itself, or the folder of a review file; where its fixed
+    splits are looked for."""
+    return data if data.is_dir() else data.parent
+
+
 def default_split_dir(data: Path) -> Path | None:
-    folder = data if data.is_dir() else data.parent
+    folder = data_folder(data)
     return folder / "1" if (folder / "1" / "train.index").exists() else None
 
 
@@ -116,7 +122,7 @@ def given_split_folder(split: Path, data: Path | None) -> Path:
 
     if split.expanduser().exists():
         return split
-    beside = (data if data.is_dir() else data.parent) / split if data is not None else None
+    beside = data_folder(data) / split if data is not None else None
     hint = ""
     if beside is not None and not split.expanduser().is_absolute() and (beside / "train.index").exists():
         hint = f"; the data folder has a split of that name: --split {beside}"

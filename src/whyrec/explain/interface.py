@@ -37,7 +37,8 @@ from __future__ import annotations
 
 import copy
 import itertools
-from typing import Protocol, Sequence
+from contextlib import contextmanager
+from typing import Iterator, Protocol, Sequence
 
 import numpy as np
 import torch
@@ -143,14 +144,22 @@ class GRUExplainer:
     def repeat(self, ctx: torch.Tensor, k: int) -> torch.Tensor:
         return ctx.repeat_interleave(k, dim=0)
 
-    @torch.no_grad()
-    def sample(self, ctx: torch.Tensor, greedy: bool = False) -> Samples:
+    @contextmanager
+    def _decoding(self) -> Iterator[None]:
+        """The decoder in eval mode (no dropout) while decoding, then back in the mode it was in:
+        a fine-tuning run that samples between its steps goes on with its dropout."""
         was_training = self.decoder.training
         self.decoder.eval()
+        try:
+            yield
+        finally:
+            self.decoder.train(was_training)
+
+    @torch.no_grad()
+    def sample(self, ctx: torch.Tensor, greedy: bool = False) -> Samples:
         v = self.vocab
-        out = sample(self.decoder, ctx, v.bos, v.eos, v.pad, self.max_len, greedy=greedy, generator=self.generator)
-        self.decoder.train(was_training)
-        return out
+        with self._decoding():
+            return sample(self.decoder, ctx, v.bos, v.eos, v.pad, self.max_len, greedy=greedy, generator=self.generator)
 
     def seed_sampling(self, seed: int) -> None:
         self.generator.manual_seed(seed)
@@ -173,11 +182,9 @@ class GRUExplainer:
     def explain(self, users, items, method: str = "greedy", features=None) -> list[str]:
         ctx = self.contexts(users, items, features)
         if method == "beam":
-            v, was_training = self.vocab, self.decoder.training
-            self.decoder.eval()
-            tokens = beam_search(self.decoder, ctx, v.bos, v.eos, v.pad, self.max_len)
-            self.decoder.train(was_training)  # as sample() leaves it: a fine-tuning run goes on with its dropout
-            return self.texts(tokens)
+            v = self.vocab
+            with self._decoding():
+                return self.texts(beam_search(self.decoder, ctx, v.bos, v.eos, v.pad, self.max_len))
         return self.texts(self.sample(ctx, greedy=method == "greedy").tokens)
 
     def parameters(self):
