@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import strict_loads
-from whyrec.strict_json import content_digest, json_kind, strict_dumps
+from whyrec.strict_json import SEAL, content_digest, json_kind, sealed, strict_dumps, unsealed
 
 
 def test_non_finite_numbers_become_null_at_any_depth():
@@ -60,3 +60,24 @@ def test_a_content_digest_is_of_the_values_not_of_their_spacing_or_key_order():
     for changed in ({**value, "c": "y"}, {**value, "a": {"lr": "0.01", "best": math.inf}}, {**value, "b": [2, 1, None]},
                     {**value, "d": None}):
         assert content_digest(changed) != digest, changed
+
+
+def test_a_sealed_file_reads_back_whole_and_is_refused_once_a_value_changed():
+    import json
+
+    data = {"rating": [{"system": "MT", "mse": np.float64(0.5), "p": math.nan}], "split": Path("toys/1")}
+    text = strict_dumps(sealed(data), indent=1)  # NaN as null, a path as its text
+    read = json.loads(text)
+    assert set(read) == {"rating", "split", SEAL}
+    assert unsealed(read) == {"rating": [{"system": "MT", "mse": 0.5, "p": None}], "split": "toys/1"}
+    for path, value in ((("split",), "toys/2"), (("rating", 0, "mse"), "0.5"), (("rating", 0, "p"), 0.0)):
+        changed = json.loads(text)
+        node = changed
+        for step in path[:-1]:
+            node = node[step]
+        node[path[-1]] = value
+        assert unsealed(changed) is None, path
+    assert unsealed({**data, SEAL: "0" * 64}) is None
+    assert unsealed(data) == data  # written before its digest was recorded: read as it is
+    own = json.loads(strict_dumps(sealed(data, "own")))  # another key: the default one is none of its business
+    assert unsealed(own, "own") == unsealed(read) and unsealed(own) == own

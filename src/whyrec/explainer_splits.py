@@ -28,7 +28,7 @@ from whyrec.explain.decoding import Decoding
 from whyrec.metrics.significance import PairedDifference
 from whyrec.provenance import kept_for_split, split_fingerprint
 from whyrec.results_table import ResultsTable, SystemResult
-from whyrec.strict_json import content_digest, strict_dumps
+from whyrec.strict_json import sealed, strict_dumps, unsealed
 from whyrec.temporary_names import text_writer, write_whole
 
 SPLITS_FOLDER = "splits"
@@ -55,13 +55,8 @@ def save_split_result(path: Path, table: ResultsTable, records: list[dict], spli
                      for r in table.results],
             "records": records}
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = strict_dumps({**data, DIGEST: content_digest(json.loads(strict_dumps(data)))})
+    text = strict_dumps(sealed(data))  # the SHA-256 of its content: an edited copy is trained again
     write_whole(path, text_writer(text))  # a killed run leaves no half file
-
-
-# the key of a kept split's file that holds the SHA-256 of the rest of it (files kept before it was
-# recorded have none, and are read as they are)
-DIGEST = "sha256"
 
 
 def read_split_result(path: Path, split: Split, settings: dict) -> tuple[ResultsTable, list[dict]] | None:
@@ -70,10 +65,9 @@ def read_split_result(path: Path, split: Split, settings: dict) -> tuple[Results
     otherwise (no file, another split or settings, a file that does not parse), and that split is
     then trained again."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        recorded = data.pop(DIGEST, None)
-        if recorded is not None and recorded != content_digest(data):
-            return None  # changed since it was written
+        data = unsealed(json.loads(Path(path).read_text(encoding="utf-8")))
+        if data is None:
+            return None  # changed since it was written (one kept before its digest was recorded is read as it is)
         same = (data["split"] == split.name and data["sizes"] == split.sizes()
                 and kept_for_split(data.get("fingerprint"), split)
                 and data["settings"] == json.loads(json.dumps(settings)))

@@ -40,6 +40,26 @@ def content_digest(value) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+# the key under which a file whyrec reads back records its own content's SHA-256 (:func:`sealed`)
+SEAL = "sha256"
+
+
+def sealed(data: dict, key: str = SEAL) -> dict:
+    """``data`` with ``key`` added: the :func:`content_digest` of ``data`` as it reads back from
+    :func:`strict_dumps` (NaN as null, a path as its text). What :func:`unsealed` checks."""
+    return {**data, key: content_digest(json.loads(strict_dumps(data)))}
+
+
+def unsealed(data: dict, key: str = SEAL) -> dict | None:
+    """``data`` read back from a file written :func:`sealed`, without ``key``; None when a value in
+    it changed since (its digest is not the one recorded). A file written before its digest was
+    recorded has no ``key`` and is returned as it is."""
+    rest = {k: v for k, v in data.items() if k != key}
+    if key in data and data[key] != content_digest(rest):
+        return None
+    return rest
+
+
 def json_kind(value) -> str:
     """What JSON calls ``value``'s type (as ``json.loads`` decodes it), with its article, for an
     error that names what stood where something else should: "a JSON object", "a JSON array",

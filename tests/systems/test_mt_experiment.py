@@ -22,6 +22,7 @@ from whyrec.systems.mt import MTConfig, MultiTask
 from whyrec.systems.mt_experiment import (adversarial_sentence, adversarial_span, discriminator_accuracy, epochs_cell,
                                           perplexity_cell, rating_by_activity, real_and_generated, run_mt_experiment,
                                           seeded_row, shuffled_label_accuracy, training_end)
+from whyrec.strict_json import SEAL, unsealed
 
 
 def test_run_mt_experiment_writes_tables_and_plots(tmp_path):
@@ -127,11 +128,21 @@ def test_a_report_written_without_holm_is_written_again_with_it_and_its_numbers_
     (tmp_path / "mt.json").write_text(json.dumps(older, indent=1), encoding="utf-8")
     (tmp_path / "mt.md").write_text("# an older report\n", encoding="utf-8")
     assert rewrite_report(tmp_path) == fresh
-    assert json.loads((tmp_path / "mt.json").read_text(encoding="utf-8")) == fresh  # every measured number kept
+    written = json.loads((tmp_path / "mt.json").read_text(encoding="utf-8"))
+    assert unsealed(written) == fresh and SEAL in written  # every measured number kept, and their digest
     report = (tmp_path / "mt.md").read_text(encoding="utf-8")
     assert report == markdown(fresh)
     assert "Read together (Holm's adjustment of the 2 p-values in “p vs MT”), " in report
     assert "p-values by group), " in report
+    # changed since it was written: refused, not written again; without its digest, read as it is
+    (tmp_path / "mt.json").write_text(json.dumps({**written, "wall_seconds": 2}), encoding="utf-8")
+    with pytest.raises(DataError, match=r"mt\.json: changed since `whyrec experiment mt` wrote it \(its 'sha256' is "
+                                        r"not the SHA-256 of what it holds now\); run the comparison again, or "
+                                        r"delete 'sha256' to have it read as it is"):
+        rewrite_report(tmp_path)
+    assert (tmp_path / "mt.md").read_text(encoding="utf-8") == report
+    (tmp_path / "mt.json").write_text(json.dumps({**fresh, "wall_seconds": 2}), encoding="utf-8")
+    assert rewrite_report(tmp_path) == {**fresh, "wall_seconds": 2}
     older.pop("rating_by_activity")  # runs before it was recorded: the rating table alone
     (tmp_path / "mt.json").write_text(json.dumps(older), encoding="utf-8")
     assert "rating_by_activity" not in rewrite_report(tmp_path) and "p-values by group" not in markdown(older)

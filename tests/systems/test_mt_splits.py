@@ -15,6 +15,7 @@ from whyrec.explain.decoding import Decoding
 from whyrec.metrics.rating import corrected_resampled_t_test
 from whyrec.metrics.significance import holm_adjusted
 from whyrec.provenance import split_fingerprint
+from whyrec.strict_json import SEAL, sealed, strict_dumps, unsealed
 from whyrec.systems.mt import MTConfig
 from whyrec.systems.mt_splits import (baseline_settings_of, combine_mt_runs, finished_run, rewrite_splits_report,
                                       run_mt_over_splits, splits_markdown)
@@ -157,11 +158,11 @@ def test_reports_over_splits_are_written_again_with_holm_from_their_json_and_not
     fresh = json.loads(json.dumps(combine_mt_runs(runs)))
     (tmp_path / "mt_splits.json").write_text(json.dumps(without_holm(fresh)), encoding="utf-8")
     assert rewrite_splits_report(tmp_path) == fresh
-    assert json.loads((tmp_path / "mt_splits.json").read_text(encoding="utf-8")) == fresh
+    assert unsealed(json.loads((tmp_path / "mt_splits.json").read_text(encoding="utf-8"))) == fresh
     assert (tmp_path / "mt_splits.md").read_text(encoding="utf-8") == splits_markdown(fresh)
     assert "Read together (Holm's adjustment of the 2 p-values in “p vs MT”)" in splits_markdown(fresh)
     for name, run in runs.items():  # each split's own report too, with its own family
-        written = json.loads((tmp_path / f"split-{name}" / "mt.json").read_text(encoding="utf-8"))
+        written = unsealed(json.loads((tmp_path / f"split-{name}" / "mt.json").read_text(encoding="utf-8")))
         assert without_holm(written) == run
         assert [r["p_holm"] for r in written["rating"][:2]] == pytest.approx([0.02, 0.5])  # 2 × 0.01; then 0.5
         assert written["rating"][2]["p_holm"] is None  # MT's
@@ -205,6 +206,15 @@ def test_a_finished_split_is_read_back_only_with_the_same_split_settings_and_dec
     assert finished_run(tmp_path, split, config, None) is None
     (tmp_path / "mt.json").write_text(json.dumps({**results, "config": [1]}))  # was an AttributeError's traceback
     assert finished_run(tmp_path, split, config, None) is None
+    # as run_mt_experiment writes it, with the digest of its content: read back whole (the digest
+    # aside); once a value changed, that split runs again, where a wrong one had stopped the summary
+    # with a traceback
+    written = json.loads(strict_dumps(sealed({**results, "wall_seconds": 10.0})))
+    (tmp_path / "mt.json").write_text(json.dumps(written))
+    assert finished_run(tmp_path, split, config, None) == {**results, "wall_seconds": 10.0}
+    for changed in ({**written, "wall_seconds": [1]}, {**written, "rating": "x"}, {**written, SEAL: "0" * 64}):
+        (tmp_path / "mt.json").write_text(json.dumps(changed))
+        assert finished_run(tmp_path, split, config, None) is None
     # the baselines' settings, read from what the results show of them
     results.update(text=[{"system": "LSTM", "training": {"cap": 60}, "runs": [{}, {}]}],
                    discriminator={"pair": {"learning_curve": [0.5] * 3}})
@@ -249,7 +259,8 @@ def test_run_over_two_splits_writes_each_split_and_the_summary_and_reads_finishe
     # written by a version before Holm's adjustment are written again with it
     from tests.systems.test_mt_experiment import without_holm
 
-    (tmp_path / "out" / "split-1" / "mt.json").write_text(json.dumps(without_holm(per_split[0])), encoding="utf-8")
+    older = without_holm(unsealed(per_split[0]))  # as a version before Holm's adjustment (and the digest) wrote it
+    (tmp_path / "out" / "split-1" / "mt.json").write_text(json.dumps(older), encoding="utf-8")
     (tmp_path / "out" / "split-1" / "mt.md").write_text("# an older report\n", encoding="utf-8")
     lines.clear()
     again = run_mt_over_splits(splits, tmp_path / "out", config, resume=True, lm_epochs=1, curve_steps=2,

@@ -45,7 +45,7 @@ from whyrec.metrics.text import corpus_bleu, perplexity, rouge, tfidf_similarity
 from whyrec.provenance import split_fingerprint
 from whyrec.rating.als import PMF, ContextAwareALS
 from whyrec.results_table import markdown_table
-from whyrec.strict_json import read_json_file, strict_dumps
+from whyrec.strict_json import SEAL, read_json_file, sealed, strict_dumps, unsealed
 from whyrec.systems.mt import VARIANTS, MTConfig, MultiTask, adversarial_epochs, mean_valid_nll
 from whyrec.systems.mt_holm import holm_against_mt, holm_by_activity, holm_line_against_mt, holm_line_by_activity
 from whyrec.systems.mt_progress import mt_epoch_text
@@ -375,8 +375,9 @@ def write_report(results: dict, out: Path) -> None:
 
 def report_writers(results: dict) -> dict[str, Callable[[Path], None]]:
     """``mt.json`` and ``mt.md`` of ``results``, by name, each a function writing its file at the
-    path it is given (a temporary name, renamed with the others)."""
-    texts = {"mt.json": strict_dumps(results, indent=1), "mt.md": markdown(results)}
+    path it is given (a temporary name, renamed with the others). ``mt.json`` records the SHA-256
+    of its content (:func:`whyrec.strict_json.sealed`): a copy changed since is not read back."""
+    texts = {"mt.json": strict_dumps(sealed(results), indent=1), "mt.md": markdown(results)}
     return {name: text_writer(text) for name, text in texts.items()}
 
 
@@ -403,12 +404,19 @@ def update_report(results: dict, folder: Path) -> dict:
 
 def read_report(path: Path, *keys: str) -> dict:
     """The JSON object of a report ``path`` (``mt.json``, ``mt_splits.json``), which must hold
-    ``keys``; a :class:`~whyrec.errors.DataError` naming the file otherwise."""
+    ``keys`` and, when it records one, the SHA-256 of its content
+    (:func:`whyrec.strict_json.unsealed`; not returned); a :class:`~whyrec.errors.DataError`
+    naming the file otherwise."""
     report = read_json_file(path, DataError, f"{path}: no such file (a report of `whyrec experiment mt` is read)")
     missing = [key for key in keys if not isinstance(report, dict) or key not in report]
     if missing:
         raise DataError(f"{path}: not a report of `whyrec experiment mt`: no {', '.join(missing)}")
-    return report
+    whole = unsealed(report)
+    if whole is None:
+        raise DataError(f"{path}: changed since `whyrec experiment mt` wrote it (its '{SEAL}' is not the SHA-256 "
+                        f"of what it holds now); run the comparison again, or delete '{SEAL}' to have it read as "
+                        "it is")
+    return whole
 
 
 def adversarial_span(epochs: list[int] | None) -> str:

@@ -32,7 +32,7 @@ from whyrec.explain.embeddings import word_vectors_text
 from whyrec.kept_elsewhere import write_or_keep_elsewhere
 from whyrec.metrics.rating import corrected_resampled_t_test
 from whyrec.provenance import kept_for_split
-from whyrec.strict_json import strict_dumps
+from whyrec.strict_json import sealed, strict_dumps, unsealed
 from whyrec.systems.mt_config import MTConfig
 from whyrec.systems.mt_holm import holm_against_mt, holm_line_against_mt
 from whyrec.temporary_names import text_writer, write_together_in
@@ -99,7 +99,9 @@ def finished_run(folder: Path, split: Split, config: MTConfig, decoding: Decodin
     :func:`whyrec.provenance.kept_for_split`), ``config`` (the device aside: it changes where MT
     trains, not what), ``decoding`` and, when given,
     ``baselines``' ``lm_epochs``, ``lm_seeds`` and ``curve_steps`` (read from the results:
-    :func:`baseline_settings_of`); otherwise None."""
+    :func:`baseline_settings_of`), and not changed since they were written (the SHA-256 that
+    ``mt.json`` records of its content, :func:`whyrec.strict_json.unsealed`, not returned);
+    otherwise None."""
     path = folder / "mt.json"
     if not path.is_file():
         return None
@@ -107,8 +109,11 @@ def finished_run(folder: Path, split: Split, config: MTConfig, decoding: Decodin
         results = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return None  # a file cut short by the interruption: that split runs again
-    if not isinstance(results, dict) or not isinstance(results.get("config"), dict):
-        return None  # not a run's results (or one edited by hand): that split runs again
+    if not isinstance(results, dict):
+        return None  # not a run's results: that split runs again
+    results = unsealed(results)
+    if results is None or not isinstance(results.get("config"), dict):
+        return None  # changed since it was written, or (written before its digest was) edited: it runs again
     wanted = {k: v for k, v in json.loads(json.dumps(config.to_dict())).items() if k != "device"}
     stored = {k: v for k, v in results["config"].items() if k != "device"}
     described = decoding.describe() if decoding is not None else None
@@ -193,7 +198,7 @@ def write_splits_report(summary: dict, out: Path, plot: bool = False,
     ``out/splits.png`` (:func:`plot_splits`) too, and the files of ``also`` (name: writer), renamed
     into place together once all are whole (:func:`whyrec.temporary_names.write_together_in`): a
     refusal leaves the last ones as they were."""
-    texts = {"mt_splits.json": strict_dumps(summary, indent=1), "mt_splits.md": splits_markdown(summary)}
+    texts = {"mt_splits.json": strict_dumps(sealed(summary), indent=1), "mt_splits.md": splits_markdown(summary)}
     writers: dict[str, Callable[[Path], None]] = {name: text_writer(text) for name, text in texts.items()}
     if plot:
         writers["splits.png"] = lambda path: plot_splits(summary, path)
