@@ -9,7 +9,8 @@ import pytest
 from tests.conftest import traded_split
 from whyrec.data.split import Split
 from whyrec.explainer_experiment import combine_splits
-from whyrec.explainer_splits import read_split_result, save_split_result, split_result_path
+from whyrec.explainer_splits import (flattened, kept_or_why_not, read_split_result, save_split_result,
+                                     split_result_path)
 from whyrec.results_table import ResultsTable, SystemResult
 
 SETTINGS = {"systems": ["mt"], "mt": {"epochs": 2, "variants": ("pair",)}, "decoding": None}
@@ -92,6 +93,38 @@ def test_a_kept_split_is_not_read_back_for_other_settings_another_split_or_a_tor
     assert read_split_result(path, split, SETTINGS) is None
 
 
+def test_a_kept_split_not_read_back_says_why(tmp_path, tiny_split):
+    split = Split(tiny_split.train, tiny_split.valid, tiny_split.test, "toys/1")
+    path = split_result_path(tmp_path, split)
+    assert kept_or_why_not(path, split, SETTINGS) == (None, None)  # nothing kept: nothing to tell
+    save_split_result(path, _table(split, 0.0), [], split, SETTINGS)
+    assert kept_or_why_not(path, split, SETTINGS)[1] is None
+    for other_split, settings, why in (
+            (split, {**SETTINGS, "mt": {"epochs": 3, "variants": ("pair",)}},
+             "was made with other settings (mt.epochs: 2 there, 3 now)"),
+            (split, {**SETTINGS, "decoding": "beam search (beam 4)", "mi": True},
+             "was made with other settings (decoding: None there, 'beam search (beam 4)' now; mi: unset there, True "
+             "now)"),
+            (Split(split.train, split.valid, split.test, "toys/2"), SETTINGS, "holds split toys/1, not toys/2"),
+            (traded_split(split), SETTINGS, "holds other records under the name toys/1")):
+        assert kept_or_why_not(path, other_split, settings) == (None, why)
+    kept = json.loads(path.read_text())
+    path.write_text(json.dumps({**kept, "note": "edited"}))
+    assert kept_or_why_not(path, split, SETTINGS) == (None, "changed since it was written")
+    del kept["sha256"], kept["rows"]  # kept before the digest was, and damaged
+    path.write_text(json.dumps(kept))
+    assert kept_or_why_not(path, split, SETTINGS) == (None, "holds no kept split (KeyError: 'rows')")
+    for text, why in (("[1]", "holds no kept split"), ("{", "is not readable JSON")):
+        path.write_text(text)
+        assert kept_or_why_not(path, split, SETTINGS) == (None, why)
+    assert kept_or_why_not(tmp_path, split, SETTINGS)[1].startswith("cannot be read (")  # a folder, say
+
+
+def test_nested_settings_are_flattened_to_name_the_one_that_differs():
+    assert flattened({"mt": {"epochs": 3, "lr": {"d": 1}}, "peter": {}, "mi": None}) == \
+        {"mt.epochs": 3, "mt.lr.d": 1, "peter": {}, "mi": None}
+
+
 def test_compare_over_splits_keeps_each_split_and_a_resumed_run_trains_none_again(tmp_path, tiny_split):
     from whyrec.explainer_splits import compare_over_splits
     from whyrec.systems.peter import Peter, PeterConfig
@@ -130,9 +163,12 @@ def test_compare_over_splits_keeps_each_split_and_a_resumed_run_trains_none_agai
     assert json.dumps(again.to_dict(), default=str) == json.dumps(table.to_dict(), default=str)
     assert again_records == records
 
+    logged.clear()
     compare_over_splits(splits[1:], unfitted, keep_in=tmp_path, settings={**settings, "peter": {"epochs": 2}},
-                        resume=True)
-    assert len(built) == 3  # other settings: that split trains again
+                        resume=True, log=logged.append)
+    assert len(built) == 3  # other settings: that split trains again, and the log says why
+    assert logged[1] == (f"split toys/2: {tmp_path / 'splits' / '2.json'} was made with other settings "
+                         "(peter.epochs: 1 there, 2 now); trained again")
     compare_over_splits(splits[1:], unfitted, keep_in=tmp_path, settings={**settings, "peter": {"epochs": 2}},
                         trials=20)
     assert len(built) == 4  # kept with these settings just above, but not asked to resume: trained again

@@ -113,3 +113,13 @@ def test_a_model_named_as_another_library_names_it_is_told_whyrecs_name():
         check_model_name("peterplus")
     with pytest.raises(ConfigError, match=r"^unknown rating model 'baseline' \(did you mean 'bias-baseline'\?\)"):
         make_model("baseline")
+
+
+def test_differences_name_what_changed_where_it_was_kept_and_nothing_when_all_is_the_same():
+    from whyrec.wording import differences
+
+    then = {"epochs": 30, "lr": 0.003, "variants": ["user", "pair"]}
+    assert differences(then, dict(then), "in mt.json") == ""
+    assert differences(then, {**then, "epochs": 20}, "in mt.json") == "epochs: 30 in mt.json, 20 now"
+    assert differences(then, {"lr": 0.003, "variants": ["pair"], "seed": 1}, "in mt.json", most=2) == \
+        "epochs: 30 in mt.json, unset now; seed: unset in mt.json, 1 now; and 1 more"

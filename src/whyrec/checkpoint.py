@@ -29,6 +29,7 @@ from whyrec.errors import WhyrecError, one_line
 from whyrec.provenance import file_digest
 from whyrec.strict_json import content_digest
 from whyrec.tensor_files import write_tensors_with_record
+from whyrec.wording import differences
 
 TENSORS_DIGEST = "tensors_sha256"  # state.json's record of tensors.safetensors' SHA-256
 STATE_DIGEST = "state_sha256"  # and of its own content, the two records aside (state_digest)
@@ -278,34 +279,19 @@ def restore_random_states(tensors: dict[str, torch.Tensor], cluster: Cluster, de
         generator.set_state(saved(name))
 
 
-_UNSET = object()
-
-
 def check_same_run(root, saved: dict, now: dict, system: str, written_by_system: bool) -> None:
     """Refuse to resume under ``root`` a run whose settings or data (``now``: name → value, such as
     the config's fields and the vocabulary) differ from those the checkpoint was written with
-    (``saved``), naming the first differences, so the user sees which setting or what data changed;
-    or a checkpoint another ``system`` wrote (``written_by_system`` False)."""
+    (``saved``), naming the first differences (:func:`whyrec.wording.differences`), so the user
+    sees which setting or what data changed; or a checkpoint another ``system`` wrote
+    (``written_by_system`` False)."""
     if not written_by_system:
         raise WhyrecError(f"{root}: the checkpoint was written by another system's training, not {system}'s; "
                           "use a new checkpoint folder")
-    differing = [name for name in sorted(set(saved) | set(now)) if saved.get(name, _UNSET) != now.get(name, _UNSET)]
-    if not differing:
-        return
-    said = [f"{name}: {_described(saved.get(name, _UNSET))} in the checkpoint, {_described(now.get(name, _UNSET))} now"
-            for name in differing[:3]]
-    more = f"; and {len(differing) - 3} more" if len(differing) > 3 else ""
-    raise WhyrecError(f"{root}: the checkpoint was written with other settings or data ({'; '.join(said)}{more}); "
-                      "use a new checkpoint folder")
-
-
-def _described(value) -> str:
-    """A short account of a setting's value (a list, such as a vocabulary, by its length)."""
-    if value is _UNSET:
-        return "unset"
-    if isinstance(value, (list, tuple)):
-        return f"{len(value):,} entries"
-    return repr(value) if len(repr(value)) <= 40 else repr(value)[:39] + "…"
+    differing = differences(saved, now, "in the checkpoint")
+    if differing:
+        raise WhyrecError(f"{root}: the checkpoint was written with other settings or data ({differing}); "
+                          "use a new checkpoint folder")
 
 
 @contextmanager

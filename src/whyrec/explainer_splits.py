@@ -24,12 +24,14 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from whyrec.data.split import Split, split_label
+from whyrec.errors import one_line
 from whyrec.explain.decoding import Decoding
 from whyrec.metrics.significance import PairedDifference
 from whyrec.provenance import kept_for_split, split_fingerprint
 from whyrec.results_table import ResultsTable, SystemResult
 from whyrec.strict_json import sealed, strict_dumps, unsealed
 from whyrec.temporary_names import text_writer, write_whole
+from whyrec.wording import differences, shortened
 
 SPLITS_FOLDER = "splits"
 
@@ -60,19 +62,40 @@ def save_split_result(path: Path, table: ResultsTable, records: list[dict], spli
 
 
 def read_split_result(path: Path, split: Split, settings: dict) -> tuple[ResultsTable, list[dict]] | None:
-    """The table and records kept in ``path`` when they are of ``split`` (its name, sizes and
-    records: :func:`whyrec.provenance.kept_for_split`) and were made with ``settings``; None
-    otherwise (no file, another split or settings, a file that does not parse), and that split is
-    then trained again."""
+    """The table and records kept in ``path`` when they can be read back for ``split`` with
+    ``settings`` (:func:`kept_or_why_not`); None otherwise, and that split is then trained again."""
+    return kept_or_why_not(path, split, settings)[0]
+
+
+def kept_or_why_not(path: Path, split: Split,
+                    settings: dict) -> tuple[tuple[ResultsTable, list[dict]] | None, str | None]:
+    """The table and records kept in ``path``, and None, when they are of ``split`` (its name,
+    sizes and records: :func:`whyrec.provenance.kept_for_split`), were made with ``settings`` and
+    did not change since they were written (the SHA-256 the file records of its content). Otherwise
+    None and why not, for the log of a ``--resume`` that trains the split again ("was made with other
+    settings (mt.epochs: 30 there, 20 now)"); (None, None) when nothing is kept there."""
     try:
-        data = unsealed(json.loads(Path(path).read_text(encoding="utf-8")))
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None, None
+    except OSError as exc:
+        return None, f"cannot be read ({one_line(exc)})"
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None, "is not readable JSON"
+    if not isinstance(data, dict):
+        return None, "holds no kept split"
+    try:
+        data = unsealed(data)
         if data is None:
-            return None  # changed since it was written (one kept before its digest was recorded is read as it is)
-        same = (data["split"] == split.name and data["sizes"] == split.sizes()
-                and kept_for_split(data.get("fingerprint"), split)
-                and data["settings"] == json.loads(json.dumps(settings)))
-        if not same:
-            return None
+            return None, "changed since it was written"  # (one kept before its digest was recorded is read as it is)
+        if data["split"] != split.name:
+            return None, f"holds split {shortened(str(data['split']), 60)}, not {split.name}"
+        if data["sizes"] != split.sizes() or not kept_for_split(data.get("fingerprint"), split):
+            return None, f"holds other records under the name {split.name}"
+        wanted = json.loads(json.dumps(settings))
+        if data["settings"] != wanted:
+            kept = data["settings"] if isinstance(data["settings"], dict) else {"settings": data["settings"]}
+            return None, f"was made with other settings ({differences(flattened(kept), flattened(wanted), 'there')})"
         rows = [SystemResult(row["system"], row["params"], [_floats(fold) for fold in row["per_fold"]],
                              [np.asarray(e, dtype=np.float64) for e in row["squared_errors"]],
                              by_activity=row["by_activity"],
@@ -84,9 +107,21 @@ def read_split_result(path: Path, split: Split, settings: dict) -> tuple[Results
                              explained=_texts_read(row.get("explained")))
                 for row in data["rows"]]
         table = ResultsTable(rows, data["metrics"], data["reference"], [split.name], data["panels"], data["note"])
-        return table, data["records"]
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
-        return None
+        return (table, data["records"]), None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # kept before its digest was, and edited
+        return None, f"holds no kept split ({type(exc).__name__}: {shortened(str(exc), 80)})"
+
+
+def flattened(settings: dict, prefix: str = "") -> dict:
+    """``settings`` with each nested object's keys written ``outer.inner``: {"mt": {"epochs": 3}}
+    → {"mt.epochs": 3}, so that a difference names the one setting that differs."""
+    flat = {}
+    for key, value in settings.items():
+        if isinstance(value, dict) and value:
+            flat.update(flattened(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def compare_over_splits(splits: Sequence[Split], unfitted: Callable[[], Mapping[str, object]], *,
@@ -119,11 +154,13 @@ def compare_over_splits(splits: Sequence[Split], unfitted: Callable[[], Mapping[
         where = f" (split {n}/{len(splits)})" if len(splits) > 1 else ""
         tell(f"split {split.name}: " + ", ".join(f"{k} {v:,}" for k, v in split.sizes().items()))
         kept_at = split_result_path(keep_in, split) if keep_in is not None else None
-        kept = read_split_result(kept_at, split, settings) if resume and kept_at is not None else None
+        kept, why_not = kept_or_why_not(kept_at, split, settings) if resume and kept_at is not None else (None, None)
         if kept is not None:
             tell(f"split {split.name}: read back from {kept_at}")
             table, split_records = kept
         else:
+            if why_not:
+                tell(f"split {split.name}: {kept_at} {why_not}; trained again")
             if on_progress:
                 on_progress(f"extracting features{where}")
             rows = []  # each system's rows of the test records, merged below

@@ -138,3 +138,23 @@ def rating_text(rating: float, top: float | None = None, decimals: int | None = 
     ratings the same way). ``decimals``: a predicted rating's fixed places; a given rating as it is."""
     value = f"{rating:.{decimals}f}" if decimals is not None else f"{rating:g}"
     return f"{value}★" if top is None or float(top) == 5.0 else f"{value}/{float(top):g}"
+
+
+def differences(then: dict, now: dict, where: str, most: int = 3) -> str:
+    """The names whose values differ between ``then`` (what ``where`` holds: "in the checkpoint")
+    and ``now``, sorted, the first ``most`` with both values: "lr: 0.003 in the checkpoint, 0.01
+    now; vocabulary: 3 entries in the checkpoint, 2 entries now; and 2 more". "" when none
+    differ. A name one side lacks is "unset" there; a list is told by its length."""
+    unset = object()
+    differing = [name for name in sorted(set(then) | set(now)) if then.get(name, unset) != now.get(name, unset)]
+
+    def described(value) -> str:
+        if value is unset:
+            return "unset"
+        if isinstance(value, (list, tuple)):
+            return f"{len(value):,} entries"
+        return shortened(repr(value), 40)
+
+    said = [f"{name}: {described(then.get(name, unset))} {where}, {described(now.get(name, unset))} now"
+            for name in differing[:most]]
+    return "; ".join(said) + (f"; and {len(differing) - most} more" if len(differing) > most else "")

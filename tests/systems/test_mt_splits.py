@@ -17,8 +17,8 @@ from whyrec.metrics.significance import holm_adjusted
 from whyrec.provenance import split_fingerprint
 from whyrec.strict_json import SEAL, sealed, strict_dumps, unsealed
 from whyrec.systems.mt import MTConfig
-from whyrec.systems.mt_splits import (baseline_settings_of, combine_mt_runs, finished_run, rewrite_splits_report,
-                                      run_mt_over_splits, splits_markdown)
+from whyrec.systems.mt_splits import (baseline_settings_of, combine_mt_runs, finished_run, read_back,
+                                      rewrite_splits_report, run_mt_over_splits, splits_markdown)
 
 
 def fake_run(name: str, mse: dict[str, float], ppl: float, accuracy: float, train: int = 800, test: int = 100) -> dict:
@@ -206,6 +206,22 @@ def test_a_finished_split_is_read_back_only_with_the_same_split_settings_and_dec
     assert finished_run(tmp_path, split, config, None) is None
     (tmp_path / "mt.json").write_text(json.dumps({**results, "config": [1]}))  # was an AttributeError's traceback
     assert finished_run(tmp_path, split, config, None) is None
+    # why a file is not read back, for the log of a --resume that runs the split again
+    assert read_back(tmp_path / "none", split, config, None) == (None, None)  # no file: nothing to tell
+    for results_now, why in (
+            ({**results, "config": [1]}, "holds no run's results (its config is not an object)"),
+            (results, "was made with other MT settings (epochs: 2 in mt.json, 3 now)"),
+            ({**results, "split": "toys/9"}, f"holds the results of split toys/9, not {split.name}"),
+            ({**results, "sizes": {}}, f"holds the results of other records under the name {split.name}"),
+            ({**results, "decoding": "beam search (beam 4)"},
+             "was made with other decoding: beam search (beam 4) in mt.json, the default now")):
+        (tmp_path / "mt.json").write_text(json.dumps(results_now))
+        assert read_back(tmp_path, split, MTConfig(epochs=3, **TINY) if "epochs" in why else config, None) == \
+            (None, why)
+    (tmp_path / "mt.json").write_text("[]")
+    assert read_back(tmp_path, split, config, None) == (None, "holds no run's results")
+    (tmp_path / "mt.json").write_text("{")
+    assert read_back(tmp_path, split, config, None)[1] == "is not readable JSON (cut short by the interruption?)"
     # as run_mt_experiment writes it, with the digest of its content: read back whole (the digest
     # aside); once a value changed, that split runs again, where a wrong one had stopped the summary
     # with a traceback
@@ -214,7 +230,7 @@ def test_a_finished_split_is_read_back_only_with_the_same_split_settings_and_dec
     assert finished_run(tmp_path, split, config, None) == {**results, "wall_seconds": 10.0}
     for changed in ({**written, "wall_seconds": [1]}, {**written, "rating": "x"}, {**written, SEAL: "0" * 64}):
         (tmp_path / "mt.json").write_text(json.dumps(changed))
-        assert finished_run(tmp_path, split, config, None) is None
+        assert read_back(tmp_path, split, config, None) == (None, "changed since it was written")
     # the baselines' settings, read from what the results show of them
     results.update(text=[{"system": "LSTM", "training": {"cap": 60}, "runs": [{}, {}]}],
                    discriminator={"pair": {"learning_curve": [0.5] * 3}})
@@ -271,6 +287,24 @@ def test_run_over_two_splits_writes_each_split_and_the_summary_and_reads_finishe
     assert json.loads((tmp_path / "out" / "split-1" / "mt.json").read_text()) == per_split[0]
     assert "Read together (Holm's adjustment of the 4 p-values in “p vs MT”)" in \
         (tmp_path / "out" / "split-1" / "mt.md").read_text()
+    # a split not read back is run again, and the log says why (the run stands in for the training)
+    import whyrec.systems.mt_experiment as mt_experiment
+
+    second_file = tmp_path / "out" / "split-2" / "mt.json"
+    second_text = second_file.read_text()
+    second_file.write_text(second_text.replace('"wall_seconds": ', '"wall_seconds": 1'))
+    with monkeypatch.context() as patched:
+        patched.setattr(mt_experiment, "run_mt_experiment", lambda split, folder, *a, **k: unsealed(per_split[1]))
+        lines.clear()
+        run_mt_over_splits(splits, tmp_path / "out", config, resume=True, lm_epochs=1, curve_steps=2,
+                           log=lines.append)
+        assert lines[1] == f"split 2 (2/2): {second_file} changed since it was written; run again"
+        lines.clear()
+        run_mt_over_splits(splits, tmp_path / "out", config, resume=True, lm_epochs=2, curve_steps=2,
+                           log=lines.append)
+        assert lines[0] == (f"split 1 (1/2): {tmp_path / 'out' / 'split-1' / 'mt.json'} was made with other "
+                            "baselines (lm_epochs: 1 in mt.json, 2 now); run again")
+    second_file.write_text(second_text)  # as it was: read back below, not trained again
     # a disk full at the summary's chart: the last summary stays whole in out, this one (and the
     # command's record) is kept in the system's temporary folder, not lost with the training
     import whyrec.systems.mt_splits as mt_splits

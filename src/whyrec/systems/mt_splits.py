@@ -36,7 +36,7 @@ from whyrec.strict_json import sealed, strict_dumps, unsealed
 from whyrec.systems.mt_config import MTConfig
 from whyrec.systems.mt_holm import holm_against_mt, holm_line_against_mt
 from whyrec.temporary_names import text_writer, write_together_in
-from whyrec.wording import shown
+from whyrec.wording import differences, shortened, shown
 
 REFERENCE = "MT"
 SUMMARY_FILES = ("mt_splits.md", "mt_splits.json", "splits.png")
@@ -67,12 +67,12 @@ def run_mt_over_splits(splits: Sequence[Split], out: str | Path, config: MTConfi
     runs = {}
     for n, (label, split) in enumerate(zip(labels, splits), start=1):
         folder = out / f"split-{label}"
-        done = finished_run(folder, split, config, decoding, baselines) if resume else None
+        done, why_not = read_back(folder, split, config, decoding, baselines) if resume else (None, None)
         if done is not None:
             log(f"split {label} ({n}/{len(splits)}): read back from {folder / 'mt.json'}")
             runs[label] = update_report(done, folder)  # its tables as this version writes them
             continue
-        log(f"split {label} ({n}/{len(splits)})")
+        log(f"split {label} ({n}/{len(splits)})" + (f": {folder / 'mt.json'} {why_not}; run again" if why_not else ""))
         runs[label] = run_mt_experiment(
             split, folder, config, decoding=decoding, log=log, lm_epochs=lm_epochs, lm_seeds=lm_seeds,
             curve_steps=curve_steps,
@@ -95,33 +95,53 @@ def run_line(results: dict) -> str:
 
 def finished_run(folder: Path, split: Split, config: MTConfig, decoding: Decoding | None,
                  baselines: dict | None = None) -> dict | None:
-    """The results in ``folder/mt.json`` when they are of ``split`` (its name, sizes and records:
-    :func:`whyrec.provenance.kept_for_split`), ``config`` (the device aside: it changes where MT
-    trains, not what), ``decoding`` and, when given,
-    ``baselines``' ``lm_epochs``, ``lm_seeds`` and ``curve_steps`` (read from the results:
-    :func:`baseline_settings_of`), and not changed since they were written (the SHA-256 that
-    ``mt.json`` records of its content, :func:`whyrec.strict_json.unsealed`, not returned);
+    """The results in ``folder/mt.json`` when they can be read back for ``split`` (:func:`read_back`);
     otherwise None."""
+    return read_back(folder, split, config, decoding, baselines)[0]
+
+
+def read_back(folder: Path, split: Split, config: MTConfig, decoding: Decoding | None,
+              baselines: dict | None = None) -> tuple[dict | None, str | None]:
+    """The results in ``folder/mt.json`` and None when they are of ``split`` (its name, sizes and
+    records: :func:`whyrec.provenance.kept_for_split`), ``config`` (the device aside: it changes
+    where MT trains, not what), ``decoding`` and, when given, ``baselines``' ``lm_epochs``,
+    ``lm_seeds`` and ``curve_steps`` (read from the results: :func:`baseline_settings_of`), and not
+    changed since they were written (the SHA-256 that ``mt.json`` records of its content,
+    :func:`whyrec.strict_json.unsealed`, not returned). Otherwise None and why not, for the log of a
+    ``--resume`` that runs the split again ("was made with other MT settings (epochs: 30 in
+    mt.json, 20 now)"); (None, None) when there is no ``mt.json``."""
     path = folder / "mt.json"
     if not path.is_file():
-        return None
+        return None, None
     try:
         results = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return None  # a file cut short by the interruption: that split runs again
+        return None, "is not readable JSON (cut short by the interruption?)"
     if not isinstance(results, dict):
-        return None  # not a run's results: that split runs again
+        return None, "holds no run's results"
     results = unsealed(results)
-    if results is None or not isinstance(results.get("config"), dict):
-        return None  # changed since it was written, or (written before its digest was) edited: it runs again
+    if results is None:
+        return None, "changed since it was written"
+    if not isinstance(results.get("config"), dict):
+        return None, "holds no run's results (its config is not an object)"  # one written before the digest, edited
+    if results.get("split") != split.name:
+        return None, f"holds the results of split {shortened(str(results.get('split')), 60)}, not {split.name}"
+    if results.get("sizes") != split.sizes() or not kept_for_split(results.get("split_fingerprint"), split):
+        return None, f"holds the results of other records under the name {split.name}"
     wanted = {k: v for k, v in json.loads(json.dumps(config.to_dict())).items() if k != "device"}
     stored = {k: v for k, v in results["config"].items() if k != "device"}
+    if stored != wanted:
+        return None, f"was made with other MT settings ({differences(stored, wanted, 'in mt.json')})"
     described = decoding.describe() if decoding is not None else None
-    same = (results.get("split") == split.name and results.get("sizes") == split.sizes() and stored == wanted
-            and results.get("decoding") == described and kept_for_split(results.get("split_fingerprint"), split))
-    if same and baselines is not None:
-        same = baseline_settings_of(results) == {k: baselines[k] for k in ("lm_epochs", "lm_seeds", "curve_steps")}
-    return results if same else None
+    if results.get("decoding") != described:
+        then = shortened(str(results.get("decoding") or "the default"), 60)
+        return None, f"was made with other decoding: {then} in mt.json, {described or 'the default'} now"
+    if baselines is not None:
+        wanted = {k: baselines[k] for k in ("lm_epochs", "lm_seeds", "curve_steps")}
+        stored = baseline_settings_of(results)
+        if stored != wanted:
+            return None, f"was made with other baselines ({differences(stored or {}, wanted, 'in mt.json')})"
+    return results, None
 
 
 def baseline_settings_of(results: dict) -> dict | None:
