@@ -169,9 +169,12 @@ def test_compare_over_splits_keeps_each_split_and_a_resumed_run_trains_none_agai
     assert len(built) == 3  # other settings: that split trains again, and the log says why
     assert logged[1] == (f"split toys/2: {tmp_path / 'splits' / '2.json'} was made with other settings "
                          "(peter.epochs: 1 there, 2 now); trained again")
+    logged.clear()
     compare_over_splits(splits[1:], unfitted, keep_in=tmp_path, settings={**settings, "peter": {"epochs": 2}},
-                        trials=20)
+                        trials=20, log=logged.append)
     assert len(built) == 4  # kept with these settings just above, but not asked to resume: trained again
+    assert logged[1] == (f"split toys/2: {tmp_path / 'splits' / '2.json'} holds this split's part with these "
+                         "settings (--resume reads it back); trained again")
     one_progress = []
     one, one_records = compare_over_splits(splits[:1], unfitted, on_progress=one_progress.append,
                                            trials=50)  # nothing kept without keep_in

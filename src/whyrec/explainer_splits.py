@@ -138,7 +138,9 @@ def compare_over_splits(splits: Sequence[Split], unfitted: Callable[[], Mapping[
 
     With a ``keep_in`` folder, each split's part is kept there as it ends
     (:func:`split_result_path`), with the run's ``settings``; with ``resume`` too, a part kept by a
-    run with the same ``settings`` on the same split is read back instead of trained again.
+    run with the same ``settings`` on the same split is read back instead of trained again. A split
+    trained again where ``keep_in`` holds its file has ``log`` say why (without ``resume``, that it
+    could have been read back).
     ``encoder_for(split)``: the sentence encoder of MMI's scores on that split (None: no MI
     columns). ``log`` gets each split's sizes and each read-back; ``on_progress`` and ``on_step``
     are ``compare_explainers``'s, the split's place ("(split 2/5)") added over several splits.
@@ -154,11 +156,13 @@ def compare_over_splits(splits: Sequence[Split], unfitted: Callable[[], Mapping[
         where = f" (split {n}/{len(splits)})" if len(splits) > 1 else ""
         tell(f"split {split.name}: " + ", ".join(f"{k} {v:,}" for k, v in split.sizes().items()))
         kept_at = split_result_path(keep_in, split) if keep_in is not None else None
-        kept, why_not = kept_or_why_not(kept_at, split, settings) if resume and kept_at is not None else (None, None)
-        if kept is not None:
+        kept, why_not = kept_or_why_not(kept_at, split, settings) if kept_at is not None else (None, None)
+        if kept is not None and resume:
             tell(f"split {split.name}: read back from {kept_at}")
             table, split_records = kept
         else:
+            if kept is not None:  # what a forgotten --resume would not have trained again
+                why_not = "holds this split's part with these settings (--resume reads it back)"
             if why_not:
                 tell(f"split {split.name}: {kept_at} {why_not}; trained again")
             if on_progress:

@@ -304,6 +304,10 @@ def test_run_over_two_splits_writes_each_split_and_the_summary_and_reads_finishe
                            log=lines.append)
         assert lines[0] == (f"split 1 (1/2): {tmp_path / 'out' / 'split-1' / 'mt.json'} was made with other "
                             "baselines (lm_epochs: 1 in mt.json, 2 now); run again")
+        lines.clear()  # not asked to resume: run again, and told that it could have been read back
+        run_mt_over_splits(splits, tmp_path / "out", config, lm_epochs=1, curve_steps=2, log=lines.append)
+        assert lines[0] == (f"split 1 (1/2): {tmp_path / 'out' / 'split-1' / 'mt.json'} holds this split's results "
+                            "with these settings (--resume reads them back); run again")
     second_file.write_text(second_text)  # as it was: read back below, not trained again
     # a disk full at the summary's chart: the last summary stays whole in out, this one (and the
     # command's record) is kept in the system's temporary folder, not lost with the training

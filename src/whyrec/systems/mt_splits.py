@@ -51,7 +51,9 @@ def run_mt_over_splits(splits: Sequence[Split], out: str | Path, config: MTConfi
     summary (:func:`combine_mt_runs`) into ``out``, with the files of ``also`` (name: the function
     writing it at the path given; the command's ``run.json``); returns it. With ``resume``, a
     split whose ``mt.json`` in ``out`` was written with the same settings and decoding is read
-    back instead of trained again (:func:`finished_run`); with ``checkpoint_dir``, MT's epochs
+    back instead of trained again (:func:`read_back`); a split run again where ``out`` holds an
+    ``mt.json`` has the log say why (without ``resume``, that it could have been read back); with
+    ``checkpoint_dir``, MT's epochs
     are checkpointed in ``checkpoint_dir/split-<name>/`` (and a split stopped midway resumes
     after its last epoch). ``lm_epochs``, ``lm_seeds``, ``curve_steps`` and the rest of
     ``experiment`` (``step_log``, …) go to ``run_mt_experiment``."""
@@ -67,11 +69,13 @@ def run_mt_over_splits(splits: Sequence[Split], out: str | Path, config: MTConfi
     runs = {}
     for n, (label, split) in enumerate(zip(labels, splits), start=1):
         folder = out / f"split-{label}"
-        done, why_not = read_back(folder, split, config, decoding, baselines) if resume else (None, None)
-        if done is not None:
+        done, why_not = read_back(folder, split, config, decoding, baselines)
+        if done is not None and resume:
             log(f"split {label} ({n}/{len(splits)}): read back from {folder / 'mt.json'}")
             runs[label] = update_report(done, folder)  # its tables as this version writes them
             continue
+        if done is not None:  # hours of training, which a forgotten --resume would not lose
+            why_not = "holds this split's results with these settings (--resume reads them back)"
         log(f"split {label} ({n}/{len(splits)})" + (f": {folder / 'mt.json'} {why_not}; run again" if why_not else ""))
         runs[label] = run_mt_experiment(
             split, folder, config, decoding=decoding, log=log, lm_epochs=lm_epochs, lm_seeds=lm_seeds,
