@@ -9,8 +9,7 @@ import pytest
 from tests.conftest import traded_split
 from whyrec.data.split import Split
 from whyrec.explainer_experiment import combine_splits
-from whyrec.explainer_splits import (flattened, kept_or_why_not, read_split_result, save_split_result,
-                                     split_result_path)
+from whyrec.explainer_splits import flattened, kept_or_why_not, save_split_result, split_result_path
 from whyrec.results_table import ResultsTable, SystemResult
 
 SETTINGS = {"systems": ["mt"], "mt": {"epochs": 2, "variants": ("pair",)}, "decoding": None}
@@ -33,7 +32,7 @@ def test_a_kept_split_reads_back_as_it_was_and_combines_the_same(tmp_path, tiny_
     for split, table in zip(splits, tables):
         save_split_result(split_result_path(tmp_path, split), table, records, split, SETTINGS)
     assert sorted(p.name for p in (tmp_path / "splits").iterdir()) == ["1.json", "2.json"]  # no partial file left
-    back = [read_split_result(split_result_path(tmp_path, split), split, SETTINGS) for split in splits]
+    back = [kept_or_why_not(split_result_path(tmp_path, split), split, SETTINGS)[0] for split in splits]
     assert all(b is not None and b[1] == records for b in back)
     first = back[0][0].results[1]
     assert first.per_fold[0]["rmse"] == 2.0 and math.isnan(first.per_fold[0]["fmr"])  # NaN, written null
@@ -56,7 +55,7 @@ def test_a_kept_single_split_keeps_its_explanation_tests(tmp_path, tiny_split):
     table.results[1].text_as_reference = True
     table.results[0].text_repeats = "a row before"  # as a table of three rows would mark its third
     save_split_result(split_result_path(tmp_path, split), table, [], split, SETTINGS)
-    back = read_split_result(split_result_path(tmp_path, split), split, SETTINGS)[0]
+    back = kept_or_why_not(split_result_path(tmp_path, split), split, SETTINGS)[0][0]
     assert back.results[1].text_tests == table.results[1].text_tests and back.results[1].text_tested_records == 3
     assert back.results[1].text_as_reference and not back.results[0].text_as_reference
     assert back.results[0].text_repeats == "a row before" and back.results[1].text_repeats is None
@@ -67,30 +66,30 @@ def test_a_kept_single_split_keeps_its_explanation_tests(tmp_path, tiny_split):
 def test_a_kept_split_is_not_read_back_for_other_settings_another_split_or_a_torn_file(tmp_path, tiny_split):
     split = Split(tiny_split.train, tiny_split.valid, tiny_split.test, "toys/1")
     path = split_result_path(tmp_path, split)
-    assert read_split_result(path, split, SETTINGS) is None  # nothing kept yet
+    assert kept_or_why_not(path, split, SETTINGS)[0] is None  # nothing kept yet
     save_split_result(path, _table(split, 0.0), [], split, SETTINGS)
-    assert read_split_result(path, split, {**SETTINGS, "mt": {"epochs": 3}}) is None
-    assert read_split_result(path, Split(split.train, split.valid, split.test, "toys/2"), SETTINGS) is None
+    assert kept_or_why_not(path, split, {**SETTINGS, "mt": {"epochs": 3}})[0] is None
+    assert kept_or_why_not(path, Split(split.train, split.valid, split.test, "toys/2"), SETTINGS)[0] is None
     fewer = Split(split.train, split.valid, split.test.take(np.arange(len(split.test) - 1)), "toys/1")
-    assert read_split_result(path, fewer, SETTINGS) is None  # the same name, other records
+    assert kept_or_why_not(path, fewer, SETTINGS)[0] is None  # the same name, other records
     # the same name and sizes, other records (as from a data file changed in place): one train and
     # one test record traded
-    assert read_split_result(path, traded_split(split), SETTINGS) is None
-    assert read_split_result(path, split, SETTINGS) is not None
+    assert kept_or_why_not(path, traded_split(split), SETTINGS)[0] is None
+    assert kept_or_why_not(path, split, SETTINGS)[0] is not None
     kept = json.loads(path.read_text())
     for edit in ({"metrics": ["rmse", "bleu"]},  # a value changed by hand, which parses
                  {"rows": [{**kept["rows"][0], "per_fold": [{"rmse": "1.0"}]}]},  # was a traceback on combining
                  {"rows": [{**kept["rows"][0], "by_activity": []}]},  # AttributeError, uncaught, before the digest
                  {"sha256": "0" * 64}):
         path.write_text(json.dumps({**kept, **edit}))
-        assert read_split_result(path, split, SETTINGS) is None, edit
+        assert kept_or_why_not(path, split, SETTINGS)[0] is None, edit
     path.write_text(json.dumps(kept))  # re-spaced, as an editor might save it: the content is what is digested
-    assert read_split_result(path, split, SETTINGS) is not None
+    assert kept_or_why_not(path, split, SETTINGS)[0] is not None
     del kept["sha256"]  # kept before the digest was: read as it is
     path.write_text(json.dumps(kept))
-    assert read_split_result(path, split, SETTINGS)[0].metrics == ["rmse", "fmr"]
+    assert kept_or_why_not(path, split, SETTINGS)[0][0].metrics == ["rmse", "fmr"]
     path.write_text(path.read_text()[:100])
-    assert read_split_result(path, split, SETTINGS) is None
+    assert kept_or_why_not(path, split, SETTINGS)[0] is None
 
 
 def test_a_kept_split_not_read_back_says_why(tmp_path, tiny_split):

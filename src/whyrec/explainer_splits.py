@@ -61,12 +61,6 @@ def save_split_result(path: Path, table: ResultsTable, records: list[dict], spli
     write_whole(path, text_writer(text))  # a killed run leaves no half file
 
 
-def read_split_result(path: Path, split: Split, settings: dict) -> tuple[ResultsTable, list[dict]] | None:
-    """The table and records kept in ``path`` when they can be read back for ``split`` with
-    ``settings`` (:func:`kept_or_why_not`); None otherwise, and that split is then trained again."""
-    return kept_or_why_not(path, split, settings)[0]
-
-
 def kept_or_why_not(path: Path, split: Split,
                     settings: dict) -> tuple[tuple[ResultsTable, list[dict]] | None, str | None]:
     """The table and records kept in ``path``, and None, when they are of ``split`` (its name,
@@ -108,7 +102,7 @@ def kept_or_why_not(path: Path, split: Split,
                 for row in data["rows"]]
         table = ResultsTable(rows, data["metrics"], data["reference"], [split.name], data["panels"], data["note"])
         return (table, data["records"]), None
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # kept before its digest was, and edited
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:  # kept before its digest, edited
         return None, f"holds no kept split ({type(exc).__name__}: {shortened(str(exc), 80)})"
 
 

@@ -17,7 +17,7 @@ from whyrec.metrics.significance import holm_adjusted
 from whyrec.provenance import split_fingerprint
 from whyrec.strict_json import SEAL, sealed, strict_dumps, unsealed
 from whyrec.systems.mt import MTConfig
-from whyrec.systems.mt_splits import (baseline_settings_of, combine_mt_runs, finished_run, read_back,
+from whyrec.systems.mt_splits import (baseline_settings_of, combine_mt_runs, read_back,
                                       rewrite_splits_report, run_mt_over_splits, splits_markdown)
 
 
@@ -191,21 +191,22 @@ def test_a_finished_split_is_read_back_only_with_the_same_split_settings_and_dec
     results = {"split": split.name, "sizes": split.sizes(), "config": {**config.to_dict(), "device": "cuda"},
                "decoding": None}
     (tmp_path / "mt.json").write_text(json.dumps(results))
-    assert finished_run(tmp_path, split, config, None) == json.loads(json.dumps(results))  # the device aside
-    assert finished_run(tmp_path, split, MTConfig(epochs=3, **TINY), None) is None
-    assert finished_run(tmp_path, split, config, Decoding("beam", beam=2)) is None
-    assert finished_run(tmp_path, Split(split.train, split.valid, split.test, "other"), config, None) is None
+    assert read_back(tmp_path, split, config, None)[0] == json.loads(json.dumps(results))  # the device aside
+    assert read_back(tmp_path, split, MTConfig(epochs=3, **TINY), None)[0] is None
+    assert read_back(tmp_path, split, config, Decoding("beam", beam=2))[0] is None
+    assert read_back(tmp_path, Split(split.train, split.valid, split.test, "other"), config, None)[0] is None
     (tmp_path / "mt.json").write_text(json.dumps({**results, "split_fingerprint": split_fingerprint(split)}))
-    assert finished_run(tmp_path, split, config, None) is not None
-    assert finished_run(tmp_path, traded_split(split), config, None) is None  # the same name and sizes, other records
+    assert read_back(tmp_path, split, config, None)[0] is not None
+    assert read_back(tmp_path, traded_split(split), config, None)[0] is None  # the same name and sizes, other
+    # records
     (tmp_path / "mt.json").write_text(json.dumps(results))  # kept before the fingerprint: name and sizes
-    assert finished_run(tmp_path / "none", split, config, None) is None
+    assert read_back(tmp_path / "none", split, config, None)[0] is None
     (tmp_path / "mt.json").write_text(json.dumps(results)[:40])  # cut short by the interruption
-    assert finished_run(tmp_path, split, config, None) is None
+    assert read_back(tmp_path, split, config, None)[0] is None
     (tmp_path / "mt.json").write_text("[]")  # JSON, but not a run's results
-    assert finished_run(tmp_path, split, config, None) is None
+    assert read_back(tmp_path, split, config, None)[0] is None
     (tmp_path / "mt.json").write_text(json.dumps({**results, "config": [1]}))  # was an AttributeError's traceback
-    assert finished_run(tmp_path, split, config, None) is None
+    assert read_back(tmp_path, split, config, None)[0] is None
     # why a file is not read back, for the log of a --resume that runs the split again
     assert read_back(tmp_path / "none", split, config, None) == (None, None)  # no file: nothing to tell
     for results_now, why in (
@@ -227,7 +228,7 @@ def test_a_finished_split_is_read_back_only_with_the_same_split_settings_and_dec
     # with a traceback
     written = json.loads(strict_dumps(sealed({**results, "wall_seconds": 10.0})))
     (tmp_path / "mt.json").write_text(json.dumps(written))
-    assert finished_run(tmp_path, split, config, None) == {**results, "wall_seconds": 10.0}
+    assert read_back(tmp_path, split, config, None)[0] == {**results, "wall_seconds": 10.0}
     for changed in ({**written, "wall_seconds": [1]}, {**written, "rating": "x"}, {**written, SEAL: "0" * 64}):
         (tmp_path / "mt.json").write_text(json.dumps(changed))
         assert read_back(tmp_path, split, config, None) == (None, "changed since it was written")
@@ -237,9 +238,9 @@ def test_a_finished_split_is_read_back_only_with_the_same_split_settings_and_dec
     (tmp_path / "mt.json").write_text(json.dumps(results))
     assert baseline_settings_of(results) == {"lm_epochs": 60, "lm_seeds": 2, "curve_steps": 3}
     same = {"lm_epochs": 60, "lm_seeds": 2, "curve_steps": 3}
-    assert finished_run(tmp_path, split, config, None, same) is not None
+    assert read_back(tmp_path, split, config, None, same)[0] is not None
     for other in ({"lm_epochs": 5}, {"lm_seeds": 1}, {"curve_steps": 60}):
-        assert finished_run(tmp_path, split, config, None, {**same, **other}) is None
+        assert read_back(tmp_path, split, config, None, {**same, **other})[0] is None
     assert baseline_settings_of({"text": []}) is None
 
 

@@ -52,10 +52,9 @@ def run_mt_over_splits(splits: Sequence[Split], out: str | Path, config: MTConfi
     writing it at the path given; the command's ``run.json``); returns it. With ``resume``, a
     split whose ``mt.json`` in ``out`` was written with the same settings and decoding is read
     back instead of trained again (:func:`read_back`); a split run again where ``out`` holds an
-    ``mt.json`` has the log say why (without ``resume``, that it could have been read back); with
-    ``checkpoint_dir``, MT's epochs
-    are checkpointed in ``checkpoint_dir/split-<name>/`` (and a split stopped midway resumes
-    after its last epoch). ``lm_epochs``, ``lm_seeds``, ``curve_steps`` and the rest of
+    ``mt.json`` has the log say why (without ``resume``, that it could have been read back). With
+    ``checkpoint_dir``, MT's epochs are checkpointed in ``checkpoint_dir/split-<name>/`` (and a
+    split stopped midway resumes after its last epoch). ``lm_epochs``, ``lm_seeds``, ``curve_steps`` and the rest of
     ``experiment`` (``step_log``, …) go to ``run_mt_experiment``."""
     from whyrec.systems.mt_experiment import run_mt_experiment, update_report
 
@@ -95,13 +94,6 @@ def run_line(results: dict) -> str:
     rmse = ", ".join(f"{r['system']} {r['rmse']:.4f}" for r in results["rating"])
     ppl = ", ".join(f"{r['system']} {r['perplexity']:.2f}" for r in results["text"] if r["system"].startswith("MT-"))
     return f"test RMSE {rmse}; perplexity {ppl}"
-
-
-def finished_run(folder: Path, split: Split, config: MTConfig, decoding: Decoding | None,
-                 baselines: dict | None = None) -> dict | None:
-    """The results in ``folder/mt.json`` when they can be read back for ``split`` (:func:`read_back`);
-    otherwise None."""
-    return read_back(folder, split, config, decoding, baselines)[0]
 
 
 def read_back(folder: Path, split: Split, config: MTConfig, decoding: Decoding | None,
