@@ -151,8 +151,14 @@ def test_bad_requests_are_refused_by_name(mt, split):
     with pytest.raises(ConfigError, match="unknown explainer 'peter'; this system has"):  # no MT explainer is close
         explain_pairs(mt, [user], [split.train.items[0]], explainer="peter")
     with pytest.raises(ConfigError, match=r"unknown explainer 'piar' \(did you mean 'pair'\?\); this system has "
-                                          r"user, item, pair \(or all\)"):
+                                          r"user \(MT-U\), item \(MT-I\), pair \(MT-P\) \(or all\)"):
         explain_pairs(mt, [user], [split.train.items[0]], explainer="piar")
+    with pytest.raises(ConfigError, match=r"unknown explainer 'MTP' \(did you mean 'MT-P'\?\)"):  # close to a label
+        explain_pairs(mt, [user], [split.train.items[0]], explainer="MTP")
+    # an explainer by the label whyrec prints beside its explanation, in any case
+    by_label = explain_pairs(mt, [user], [split.train.items[0]], explainer="MT-I")[0]
+    assert by_label["explanations"] == explain_pairs(mt, [user], [split.train.items[0]], explainer="item")[0][
+        "explanations"]
     with pytest.raises(ConfigError, match="decoding: method must be one of 'greedy', 'sample', 'beam'"):
         explain_pairs(mt, [user], [split.train.items[0]], method="top-k")
     assert explainers_of(BiasBaseline()) == []
@@ -670,6 +676,8 @@ def test_recommend_lists_a_users_unrated_items_with_their_explanations(mt, split
     assert "no rating split" not in mine
     assert_one_line_error(run_cli("recommend", str(tmp_path / "mt"), "--user", user, "--explainer", "peter"),
                           "unknown explainer 'peter'")
+    labelled = run_cli("recommend", str(tmp_path / "mt"), "--user", user, "-k", "1", "--explainer", "mt-u")
+    assert labelled.returncode == 0 and "MT-U: " in labelled.stdout and "MT-P: " not in labelled.stdout  # as printed
     assert_one_line_error(run_cli("recommend", str(tmp_path / "mt"), "--user", "\ufeff "), "a --user id is empty")
 
 
@@ -885,3 +893,13 @@ def test_a_rating_split_names_its_past_items_by_their_titles(mt, split):
     assert [b["title"] for b in untitled] == [None] * len(rated)
     empty = splits_over(mt.als, user, [item], rated, ratings, {rated[0]: ""})[0]["because"]
     assert next(b for b in empty if b["item"] == rated[0])["title"] is None
+
+
+def test_an_explainer_is_taken_by_its_name_or_its_label_in_any_case():
+    from whyrec.explanations import explainer_asked
+
+    for asked, name in (("MT-P", "pair"), ("mt-u", "user"), (" MT-I ", "item"), ("Pair", "pair"), ("PETER+", "peter+"),
+                        ("Peter", "peter"), ("ALL", "all"), ("pair", "pair")):
+        assert explainer_asked(asked) == name, asked
+    for other in (None, "MT-X", "pear", "peter plus", ""):
+        assert explainer_asked(other) == other  # for check_explainer to refuse, with the name it is close to

@@ -41,6 +41,11 @@ def test_a_mistyped_name_is_told_the_known_name_closest_to_it():
         "unknown parameter(s) ['Factor', 'lamda_u', 'zzz'] (did you mean 'factors' for 'Factor' or 'lambda_u' for "
         "'lamda_u'?); known: ")
     assert unknown_names("setting", {"zzz"}, known) == "unknown setting(s) ['zzz']; known: " + ", ".join(known)
+    from whyrec.wording import did_you_mean  # in any case, told as the known name is spelled
+
+    assert did_you_mean("EPOCH", known) == " (did you mean 'epochs'?)"
+    assert did_you_mean("mtp", ["pair", "MT-P"]) == " (did you mean 'MT-P'?)"
+    assert did_you_mean("MT-X", ["MT-U", "MT-I", "MT-P", "pair"]) == " (did you mean 'MT-U', 'MT-I' or 'MT-P'?)"  # tied
 
 
 def test_a_name_from_the_fields_other_code_is_told_whyrecs_name_for_it():

@@ -128,16 +128,32 @@ NEW_USER_REASONS = {"user": "MT-U explains nothing for a new user: it writes fro
                     "peter": PETER_NEW_USER, "peter+": PETER_NEW_USER}
 
 
+def explainer_asked(explainer: str | None) -> str | None:
+    """``explainer`` as whyrec names it, when it is a name or a label of :data:`EXPLAINER_LABELS`
+    or ``all``, in any case and spacing: what the CLI and the service print beside an explanation
+    ("MT-P") is also what they take ("pair"). Anything else is returned as it is, for
+    :func:`check_explainer` to refuse."""
+    if explainer is None:
+        return None
+    known = {"all": "all", **{name: name for name in EXPLAINER_LABELS},
+             **{label.casefold(): name for name, label in EXPLAINER_LABELS.items()}}
+    return known.get(explainer.strip().casefold(), explainer)
+
+
 def check_explainer(names: Sequence[str], explainer: str | None) -> None:
     """Refuse an ``explainer`` that is not among ``names``, ``"all"`` or None, with the one of them
-    it is close to, when one is (``piar``: ``(did you mean 'pair'?)``); a rating model's (no names)
-    refuses every named one, rather than answer with no explanation as if it had one."""
+    (or of their labels, MT-P) it is close to, when one is (``piar``: ``(did you mean 'pair'?)``); a
+    rating model's (no names) refuses every named one, rather than answer with no explanation as if
+    it had one. ``explainer`` is as :func:`explainer_asked` names it."""
     if explainer in (None, "all", *names):
         return
     if not names:
         raise ConfigError(f"unknown explainer '{explainer}'; this system is a rating model: it writes no explanations")
-    guess = did_you_mean(explainer, [*names, "all"])
-    raise ConfigError(f"unknown explainer '{explainer}'{guess}; this system has {', '.join(names)} (or all)")
+    labels = [EXPLAINER_LABELS[name] for name in names if name in EXPLAINER_LABELS]
+    guess = did_you_mean(explainer, [*names, *labels, "all"])
+    listed_names = ", ".join(f"{name} ({EXPLAINER_LABELS[name]})" if name in EXPLAINER_LABELS else name
+                             for name in names)
+    raise ConfigError(f"unknown explainer '{explainer}'{guess}; this system has {listed_names} (or all)")
 
 
 def chosen_explainers(names: Sequence[str], explainer: str | None, cold: bool) -> tuple[list[str], str | None]:
@@ -207,8 +223,8 @@ def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: 
     ``cold_start`` (the user is unknown to the model) and ``explanations`` (explainer → text).
     What cannot be answered is refused first, by :func:`check_pairs`.
 
-    ``explainer`` is one of :func:`explainers_of`, ``"all"``, or None (MT-P; MT-I for an unseen
-    user; PETER's own). MT-U and PETER write nothing for a user the system has never seen: that
+    ``explainer`` is one of :func:`explainers_of` (or its label, "MT-P": :func:`explainer_asked`),
+    ``"all"``, or None (MT-P; MT-I for an unseen user; PETER's own). MT-U and PETER write nothing for a user the system has never seen: that
     row's ``no_explanation`` says why (:func:`chosen_explainers`). ``method`` is greedy, sample
     or beam, or a :class:`~whyrec.explain.decoding.Decoding` with its settings (temperature,
     top_k, top_p and seed of sampling; beam and length_penalty of beam search). With ``why``
@@ -221,6 +237,7 @@ def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: 
     A rating model writes no text: its rows have only the predicted ratings (and, given
     ``history``, the Corpus it was trained on, the items' titles); an ALS one (``context-als``,
     ``pmf``) still explains its ratings with ``why`` and ``history`` (:func:`splits_of_als`)."""
+    explainer = explainer_asked(explainer)
     users, items, feature_words = check_pairs(model, users, items, explainer, why, history, feature_words)
     names = explainers_of(model)
     if not names:

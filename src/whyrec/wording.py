@@ -78,17 +78,23 @@ def known_as(name: str, known) -> list[str]:
 
 def closest_names(name: str, known: list[str]) -> list[str]:
     """The ``known`` names a mistyped ``name`` may have meant: those it goes by elsewhere
-    (:func:`known_as`), else the closest by difflib's ratio (at least 0.6, any case), else none."""
+    (:func:`known_as`), else the closest by difflib's ratio (at least 0.6, any case; those tied
+    for closest, up to three, as none of them is likelier), else none."""
     import difflib
 
-    return known_as(name, known) or difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.6)
+    elsewhere = known_as(name, known)
+    if elsewhere:
+        return elsewhere
+    scored = [(difflib.SequenceMatcher(None, name.lower(), k.lower()).ratio(), k) for k in known]  # told as spelled
+    best = max((ratio for ratio, _ in scored), default=0.0)
+    return [k for ratio, k in scored if ratio == best][:3] if best >= 0.6 else []
 
 
 def did_you_mean(name: str, known: list[str]) -> str:
     """`` (did you mean 'keep-all'?)`` after a refused ``name`` when one of ``known`` is close to it
     (:func:`closest_names`), else nothing: ``f"… not '{name}'{did_you_mean(name, known)}"``."""
     close = closest_names(name, known)
-    return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+    return f" (did you mean {listed([repr(c) for c in close])}?)" if close else ""
 
 
 def unknown_names(what: str, unknown: set[str] | list[str], known: list[str]) -> str:

@@ -192,6 +192,18 @@ def test_explain_endpoint(client):
     assert body["explainer"] == "pair" and 1 <= body["predicted_rating"] <= 5 and body["explanation"]
     again = c.post("/explain", json={"user": user, "item": item, "explainer": "pair"}).json()
     assert again["explanation"] == body["explanation"]  # served from the cache the second time
+    # an explainer asked for by the label the answers give it, in any case: MT-P is pair
+    for label, name in (("MT-P", "pair"), ("mt-i", "item"), (" Mt-U ", "user"), ("ALL", "user")):  # all: the first
+        labelled = c.post("/explain", json={"user": user, "item": item, "explainer": label}).json()
+        assert labelled["explainer"] == name, label
+    batch = c.post("/explain/batch", json={"pairs": [{"user": user, "item": item}], "explainer": "MT-I"}).json()
+    assert batch["answers"][0]["explainer"] == "item"
+    listed = c.get(f"/users/{user}/recommendations", params={"k": 1, "explainer": "mt-u"}).json()
+    assert [e["explainer"] for e in listed["items"][0]["explanations"]] == ["user"]
+    refused = c.post("/explain", json={"user": user, "item": item, "explainer": "MT-X"})
+    assert refused.status_code == 404 and refused.json()["error"].startswith(  # no one label closer than the others
+        "unknown explainer 'MT-X' (did you mean 'MT-U', 'MT-I' or 'MT-P'?); this system has user (MT-U), item "
+        "(MT-I), pair (MT-P) (or all)")
     assert c.get("/metrics").json()["explanation_cache"]["planted"]["hits"] >= 1
     parts = body["rating_split"]  # the predicted rating over the user's past ratings
     assert parts["baseline"] + sum(b["contribution"] for b in parts["because"]) + parts["other_ratings"] + \

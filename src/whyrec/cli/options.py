@@ -72,9 +72,20 @@ SplitSeed = Annotated[Optional[int], typer.Option(
 HistorySeed = Annotated[Optional[int], typer.Option(
     "--seed", min=0, help="With --data: draw a random 80/10/10 split with this seed, even where the data folder "
     "has fixed splits (default: its split 1, else seed 0); not with --split.")]
+
+
+def _explainer_asked(value: str | None) -> str | None:
+    """``--explainer`` as whyrec names it (:func:`whyrec.explanations.explainer_asked`: MT-P is pair)."""
+    from whyrec.explanations import explainer_asked
+
+    return explainer_asked(value)
+
+
 # which of a system's explainers speaks, and how it decodes
 ExplainerChoice = Annotated[Optional[str], typer.Option(
-    "--explainer", help="MT: user, item, pair or all (default: pair; item for a user the model has never seen).")]
+    "--explainer", callback=_explainer_asked,
+    help="MT: user, item, pair or all, or as the output labels them: MT-U, MT-I, MT-P (default: pair; item for a "
+    "user the model has never seen).")]
 DecodingMethod = Annotated[str, typer.Option("--method", help="Decoding: greedy, sample, or beam (settings with "
                                              "--decode).")]
 DecodingSettings = Annotated[Optional[list[str]], typer.Option(

@@ -48,8 +48,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from whyrec import __version__
 from whyrec.data.text import readable
 from whyrec.errors import ConfigError, UnknownIdError, WhyrecError
-from whyrec.explanations import (at_word_limit, check_explainer, check_feature_words, fed_feature_words,
-                                 feature_word_token, steers_by_feature)
+from whyrec.explanations import (at_word_limit, check_explainer, check_feature_words, explainer_asked,
+                                 fed_feature_words, feature_word_token, steers_by_feature)
 from whyrec.ids import stripped_id
 from whyrec.serve import schemas
 from whyrec.serve.body_limit import BodySizeLimit
@@ -416,7 +416,7 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
                         temperature: float | None = None, top_k: int | None = None, top_p: float | None = None,
                         seed: int | None = None, beam: int | None = Query(None, le=MAX_BEAM),
                         length_penalty: float | None = None, min_words: int | None = None) -> Response:
-        s, user = system(bundle), path_user(user)
+        s, user, explainer = system(bundle), path_user(user), explainer_asked(explainer)
         if feature_word is not None and not feature_word.strip():  # blank, as /explain's body fields may not be
             raise HTTPException(422, "feature_word is empty")
         feature_word = checked_feature_word(s, feature_word, bool(bundle))

@@ -8,11 +8,11 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import HTTPException
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from whyrec.errors import ConfigError
 from whyrec.explain.decoding import Decoding
-from whyrec.explanations import check_decoding, refuse_rating_model
+from whyrec.explanations import check_decoding, explainer_asked, refuse_rating_model
 from whyrec.ids import as_id, is_whole_number, stripped_id
 from whyrec.serve.systems import ServedSystem
 
@@ -25,6 +25,8 @@ MAX_BEAM = 16  # beam search hypotheses per pair: 100 pairs hold 1,600 decoder r
 _ID_SCHEMA = {"anyOf": [{"type": "string", "minLength": 1, "maxLength": MAX_ID}, {"type": "integer"}],
               "description": "the id as the data names it; a whole number is read as its digits (7 is \"7\")"}
 Id = Annotated[str, Field(min_length=1, max_length=MAX_ID), WithJsonSchema(_ID_SCHEMA)]
+# an explainer by its name or by its label in the answers, in any case ("MT-P" is "pair": explainer_asked)
+Explainer = Annotated[str | None, Field(max_length=16), AfterValidator(explainer_asked)]
 
 
 class PairRequest(BaseModel):
@@ -78,7 +80,7 @@ class DecodingRequest(BaseModel):
 
 
 class ExplainRequest(PairRequest):
-    explainer: str | None = Field(default=None, max_length=16)
+    explainer: Explainer = None
     bundle: str | None = Field(default=None, max_length=MAX_ID)
     # PETER+ only: the feature word its explanation is to be about (default: the item's own)
     feature_word: str | None = Field(default=None, min_length=1, max_length=MAX_ID)
@@ -88,7 +90,7 @@ class ExplainRequest(PairRequest):
 class ExplainBatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     pairs: list[PairRequest] = Field(min_length=1, max_length=MAX_PAIRS)
-    explainer: str | None = Field(default=None, max_length=16)
+    explainer: Explainer = None
     bundle: str | None = Field(default=None, max_length=MAX_ID)
     feature_word: str | None = Field(default=None, min_length=1, max_length=MAX_ID)  # PETER+: for every pair
     decoding: DecodingRequest | None = None  # for every pair
