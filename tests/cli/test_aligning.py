@@ -105,7 +105,8 @@ def test_align_says_when_the_explainer_keeps_a_rating_input_it_was_not_asked_for
     data = unreadable_data(tmp_path)
     note = "note: MT-I was aligned with a rating input before, and its explanations were tuned with it"
     for options, told in ((["--variant", "item"], True), (["--variant", "item", "--no-rating-input"], True),
-                          (["--variant", "item", "--rating-input"], False), (["--variant", "pair"], False)):
+                          (["--variant", "item", "--rating-input"], False), (["--variant", "pair"], False),
+                          (["--variant", "mt-i"], True)):  # by the label the output gives it
         proc = run_cli("align", str(tmp_path / "mt"), "--data", data, "--out", str(tmp_path / "a"), "--encoder",
                        "words", *options)
         assert_one_line_error(proc, "no column for 'rating'")  # the data, read after the note

@@ -14,7 +14,7 @@ from whyrec.cli.inputs import split_of, warn_if_not_held_out
 from whyrec.cli.option_checks import (check_given_once, check_new_bundle, check_out, given_on_command_line,
                                       parse_pairs)
 from whyrec.cli.options import (ColumnMap, MaxRating, MinRating, Overwrite, ReaderFormat, SignificanceTrials,
-                                SplitSeed)
+                                SplitSeed, asked_explainer)
 from whyrec.cli.output import (EpochProgress, Throttled, console, note_random_sentence_words, print_note, status,
                                tell_waiting)
 
@@ -32,7 +32,8 @@ def align(
     target: str = typer.Option("rating", help="rating, feature, or joint: (1 − ε)·I(R;E) + ε·I(F;E)."),
     rating_input: bool = typer.Option(False, "--rating-input/--no-rating-input", help="Also feed the predicted "
                                       "rating to the explainer (a zero-initialised shift per rating class)."),
-    variant: Optional[str] = typer.Option(None, help="MT's decoder to align: user, item or pair (default: pair)."),
+    variant: Optional[str] = typer.Option(None, callback=asked_explainer, help="MT's decoder to align: user, item or "
+                                          "pair, or as the output labels them: MT-U, MT-I, MT-P (default: pair)."),
     encoder: str = typer.Option("minilm", help="Sentence encoder the rewards read: minilm (the mmi "
                                 "extra) or words (mean word vectors: GloVe when installed, else random)."),
     reward_encoder: str = typer.Option("rating-tuned", help="rating-tuned (a layer trained on the train reviews' "

@@ -74,7 +74,7 @@ HistorySeed = Annotated[Optional[int], typer.Option(
     "has fixed splits (default: its split 1, else seed 0); not with --split.")]
 
 
-def _explainer_asked(value: str | None) -> str | None:
+def asked_explainer(value: str | None) -> str | None:
     """``--explainer`` as whyrec names it (:func:`whyrec.explanations.explainer_asked`: MT-P is pair)."""
     from whyrec.explanations import explainer_asked
 
@@ -83,7 +83,7 @@ def _explainer_asked(value: str | None) -> str | None:
 
 # which of a system's explainers speaks, and how it decodes
 ExplainerChoice = Annotated[Optional[str], typer.Option(
-    "--explainer", callback=_explainer_asked,
+    "--explainer", callback=asked_explainer,
     help="MT: user, item, pair or all, or as the output labels them: MT-U, MT-I, MT-P (default: pair; item for a "
     "user the model has never seen).")]
 DecodingMethod = Annotated[str, typer.Option("--method", help="Decoding: greedy, sample, or beam (settings with "
