@@ -532,6 +532,11 @@ def test_the_pages_address_says_what_it_shows_and_a_link_to_it_opens_the_same(se
             assert other.locator(f'#users li.active[data-user="{user}"]').count() == 1
             assert other.input_value("#explainer") == "pair"
             assert [w.inner_text() for w in other.locator("#past .who").all()] == ["MT-P"]
+            labelled = browser.new_page()  # a link naming the explainer by its label, as the API takes it
+            labelled.goto(url + f"/#bundle=planted&explainer=mt-i&user={user}")
+            labelled.wait_for_selector(".card .explanation", timeout=30000)
+            assert labelled.input_value("#explainer") == "item" and address(labelled)["explainer"] == "item"
+            labelled.close()
             # sampled with a seed and at least 3 words: the link draws the same explanations
             page.select_option("#decoding", "sample")
             page.fill("#seed", "3")

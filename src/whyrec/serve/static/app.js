@@ -102,7 +102,8 @@ function saveAddress() {
 }
 
 // show what the address names (on load, and when another address is pasted into this tab); a bundle,
-// explainer or user it names that is not there is passed over, as a new user is shown as one
+// explainer or user it names that is not there is passed over, as a new user is shown as one; an explainer
+// may be named by its label too, in any case (explainer=MT-P), as the API takes it
 async function openAddress() {
   const at = new URLSearchParams(window.location.hash.slice(1));
   const name = at.get("bundle");
@@ -110,8 +111,10 @@ async function openAddress() {
     $("bundle").value = name;
     await selectBundle(name);
   }
-  const explainer = at.get("explainer");
-  if (explainer && [...$("explainer").options].some((o) => o.value === explainer)) $("explainer").value = explainer;
+  const explainer = (at.get("explainer") || "").trim().toLowerCase();
+  const named = [...$("explainer").options].find(
+    (o) => explainer && (o.value.toLowerCase() === explainer || o.textContent.toLowerCase() === explainer));
+  if (named) $("explainer").value = named.value;
   const decoding = at.get("decoding") || "greedy";
   $("decoding").value = Object.hasOwn(DECODINGS, decoding) ? decoding : "greedy";
   $("seed-choice").hidden = $("decoding").value !== "sample";
