@@ -297,13 +297,13 @@ def check_split_options(split: Path | None, splits: str | None, seed: int | None
 
 
 def chosen_text_systems(system: list[str] | None, mt_settings: dict, peter_settings: dict) -> list[str]:
-    """The systems ``--system`` names (each once; none named: all three), refusing a name that is
-    none of them, and settings given for no system compared (``--mt`` without mt), which would
-    otherwise be dropped unread."""
+    """The systems ``--system`` names (each once, in any case: PETER+ is peter+; none named: all
+    three), refusing a name that is none of them, and settings given for no system compared
+    (``--mt`` without mt), which would otherwise be dropped unread."""
     from whyrec.errors import ConfigError
     from whyrec.wording import unknown_names
 
-    chosen = list(dict.fromkeys(system or TEXT_SYSTEMS))
+    chosen = list(dict.fromkeys([s.strip().casefold() for s in system] if system else TEXT_SYSTEMS))
     unknown = [s for s in chosen if s not in TEXT_SYSTEMS]
     if unknown:
         raise ConfigError(unknown_names("system", unknown, list(TEXT_SYSTEMS)))

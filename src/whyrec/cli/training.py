@@ -20,18 +20,20 @@ from whyrec.systems.mt_progress import mt_epoch_text
 from whyrec.wording import counted, did_you_mean
 
 
-def check_model_name(model: str) -> None:
-    """Refuse a name `whyrec train` does not know, naming every one it does (and the likely one:
-    the closest spelling, or whyrec's name for another library's, ``als`` → ``context-als``)."""
+def check_model_name(model: str) -> str:
+    """``model`` as `whyrec train` knows it, in any case (``MT``, ``PMF``: as the tables spell
+    them); a name it does not know is refused, naming every one it does (and the likely one: the
+    closest spelling, or whyrec's name for another library's, ``als`` → ``context-als``)."""
     from whyrec.errors import ConfigError
 
-    if model in TEXT_SYSTEMS:  # known without importing the rating models (and torch with them)
-        return
+    if model.strip().casefold() in TEXT_SYSTEMS:  # known without importing the rating models (and torch with them)
+        return model.strip().casefold()
     from whyrec.rating import RATING_MODELS
+    from whyrec.rating.base import registered_name
 
     known = sorted(RATING_MODELS) + list(TEXT_SYSTEMS)
-    if model in known:
-        return
+    if registered_name(model) in known:
+        return registered_name(model)
     raise ConfigError(f"unknown model '{model}'{did_you_mean(model, known)}; train takes a rating model "
                       f"({', '.join(sorted(RATING_MODELS))}) or an explanation system ({', '.join(TEXT_SYSTEMS)}); "
                       "see `whyrec models`")
@@ -116,7 +118,7 @@ def train(
     field), or `peter` / `peter+` (PETER without / with the feature word; --param sets PeterConfig).
     """
     check_out(out, data)
-    check_model_name(model)
+    model = check_model_name(model)  # "MT" is mt
     check_checkpoint(checkpoint, out, data)
     params = parse_pairs(param, "--param/--set")
     text_system = model in TEXT_SYSTEMS

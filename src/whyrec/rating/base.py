@@ -37,10 +37,18 @@ def register(cls: type["RatingModel"]) -> type["RatingModel"]:
     return cls
 
 
+def registered_name(name: str) -> str:
+    """``name`` as a model is registered, when it names one in another case or with spaces around
+    it (``PMF``, the tables' spelling, is ``pmf``); otherwise ``name`` as it is."""
+    folded = name.strip().casefold()
+    return next((known for known in RATING_MODELS if known.casefold() == folded), name)
+
+
 def make_model(name: str, **params) -> "RatingModel":
-    """Build a registered model; an unknown name or parameter is a :class:`ConfigError`."""
+    """Build a registered model (its name in any case: :func:`registered_name`); an unknown name
+    or parameter is a :class:`ConfigError`."""
     try:
-        cls = RATING_MODELS[name]
+        cls = RATING_MODELS[registered_name(name)]
     except KeyError:
         known = sorted(RATING_MODELS)
         hint = did_you_mean(name, known)

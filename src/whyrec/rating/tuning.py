@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 from whyrec.errors import ConfigError, DataError, DivergedError, require_fitted
 from whyrec.metrics.rating import ERROR_METRICS
-from whyrec.rating.base import RatingModel, make_model, validation_rmse
+from whyrec.rating.base import RatingModel, make_model, registered_name, validation_rmse
 from whyrec.settings import GRID_SEPARATOR, is_grid_value
 
 if TYPE_CHECKING:  # the corpus needs pandas, which loading a saved model does not import
@@ -125,7 +125,9 @@ def with_default_grid(name: str, axes: Mapping) -> dict:
 def model_or_tuned(name: str, params: Mapping, metric: str = "rmse", relevant_at: float | None = None,
                    tuned: bool = False) -> "RatingModel | TunedModel":
     """A registered model with ``params``, or a :class:`TunedModel` picking by ``metric`` when a
-    value names several (``"4|8|16"``) or, with ``tuned``, over :data:`DEFAULT_GRIDS` too."""
+    value names several (``"4|8|16"``) or, with ``tuned``, over :data:`DEFAULT_GRIDS` too.
+    ``name`` may be in any case (:func:`whyrec.rating.base.registered_name`)."""
+    name = registered_name(name)
     axes = {k: grid_values(v) for k, v in params.items()}
     if tuned:
         axes = with_default_grid(name, axes)
