@@ -151,9 +151,11 @@ def test_experiment_rating_over_fixed_splits_and_random_folds(tmp_path, planted)
     # --split: one split folder wherever `data split --out` wrote it (it had no way in before)
     assert run_cli("data", "split", str(flat), "--leave-last-out", "--out", str(tmp_path / "by-time")).returncode == 0
     by_time = run_cli("experiment", "rating", "--data", str(flat), "--split", str(tmp_path / "by-time" / "1"),
-                      "--model", "bias-baseline", "--out", str(tmp_path / "t"))
+                      "--model", "Bias-Baseline", "--model", "global-average", "--reference", "Global-Average",
+                      "--out", str(tmp_path / "t"))  # models named in any case, as the tables spell them
     assert by_time.returncode == 0, by_time.stderr
-    assert json.loads((tmp_path / "t" / "results.json").read_text())["splits"] == ["flat/1"]
+    written = json.loads((tmp_path / "t" / "results.json").read_text())
+    assert written["splits"] == ["flat/1"] and written["reference"] == "global-average"
     assert_one_line_error(run_cli("experiment", "rating", "--data", str(flat), "--split", str(tmp_path / "by-time" / "1"),
                                   "--kfold", "3"), "give one of --split, --splits and --kfold")
     assert_one_line_error(run_cli("experiment", "rating", "--data", str(data), "--splits", "7"),

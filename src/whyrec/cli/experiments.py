@@ -152,6 +152,8 @@ def experiment_rating(
     check_relevant_at(relevant_at, top_k, tune_on)
     systems = models_from_specs(model or [], tune_on or "rmse", relevant_at, tuned)  # bad ones fail before any reading
     check_tune_on(tune_on, systems.values())
+    if reference is not None and reference not in systems:  # as a model is named, in any case (PMF: pmf)
+        reference = next((name for name in systems if name.casefold() == reference.strip().casefold()), reference)
     if reference is not None and reference not in systems:
         raise ConfigError(f"--reference '{reference}' is not one of the models: {', '.join(systems)}")
     if sum([splits is not None, split is not None, bool(kfold)]) > 1:
