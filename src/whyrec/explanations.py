@@ -224,8 +224,9 @@ def explain_pairs(model, users: Sequence[str], items: Sequence[str], explainer: 
     What cannot be answered is refused first, by :func:`check_pairs`.
 
     ``explainer`` is one of :func:`explainers_of` (or its label, "MT-P": :func:`explainer_asked`),
-    ``"all"``, or None (MT-P; MT-I for an unseen user; PETER's own). MT-U and PETER write nothing for a user the system has never seen: that
-    row's ``no_explanation`` says why (:func:`chosen_explainers`). ``method`` is greedy, sample
+    ``"all"``, or None (MT-P; MT-I for an unseen user; PETER's own). MT-U and PETER write nothing
+    for a user the system has never seen: that row's ``no_explanation`` says why
+    (:func:`chosen_explainers`). ``method`` is greedy, sample
     or beam, or a :class:`~whyrec.explain.decoding.Decoding` with its settings (temperature,
     top_k, top_p and seed of sampling; beam and length_penalty of beam search). With ``why``
     (MT), ``rating_split`` gives the predicted rating as the item's baseline plus the

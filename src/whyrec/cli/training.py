@@ -32,8 +32,8 @@ def check_model_name(model: str) -> str:
     from whyrec.rating.base import registered_name
 
     known = sorted(RATING_MODELS) + list(TEXT_SYSTEMS)
-    if registered_name(model) in known:
-        return registered_name(model)
+    if (registered := registered_name(model)) in known:
+        return registered
     raise ConfigError(f"unknown model '{model}'{did_you_mean(model, known)}; train takes a rating model "
                       f"({', '.join(sorted(RATING_MODELS))}) or an explanation system ({', '.join(TEXT_SYSTEMS)}); "
                       "see `whyrec models`")
