@@ -25,7 +25,7 @@ def folder_kind(folder: Path) -> str:
     --checkpoint``), ``split`` (train.index), ``data`` (a file named as reviews, or split
     sub-folders beside the review data they split), ``splits`` (split sub-folders alone, as ``data
     split --out`` writes them), ``bundles`` (sub-folders that are bundles), ``results`` (an
-    experiment's results.json), or ``""`` for a folder of none of these (or no folder, or one that
+    experiment's results.json, or ``experiment mt``'s mt.json or mt_splits.json), or ``""`` for a folder of none of these (or no folder, or one that
     cannot be read). The first of these that fits is the kind, so a data folder keeping the bundles
     trained on it is still a data folder."""
     try:
@@ -49,9 +49,19 @@ def _kind(folder: Path) -> str:
         return "data" if _holds_the_split_data(folder) else "splits"
     if any((p / "bundle.json").is_file() for p in folder.iterdir()):
         return "bundles"
-    if (folder / "results.json").is_file():
+    if _results_file(folder):
         return "results"
     return ""
+
+
+# the file an experiment's results folder holds: `experiment rating|explain` and `compare`'s, `experiment
+# mt`'s on one split, and its summary over several
+RESULTS_FILES = ("results.json", "mt.json", "mt_splits.json")
+
+
+def _results_file(folder: Path) -> str:
+    """The first of :data:`RESULTS_FILES` that ``folder`` holds ("" for none)."""
+    return next((name for name in RESULTS_FILES if (folder / name).is_file()), "")
 
 
 def _holds_the_split_data(folder: Path) -> bool:
@@ -104,7 +114,7 @@ def misplaced(folder: Path, wanted: str) -> str:
         first = _first_split(folder)
         split = f"; give one of its splits, as --split {first}" if first else ""
         return f"; it is a data folder, which goes in --data{split}"
-    return f"; it is the results folder of a whyrec experiment (results.json), not {_NOT[wanted]}"
+    return f"; it is the results folder of a whyrec experiment ({_results_file(folder)}), not {_NOT[wanted]}"
 
 
 def _first_split(folder: Path) -> Path | None:
