@@ -67,10 +67,15 @@ def test_a_folder_where_another_kind_goes_is_told_where_it_goes(tmp_path):
     assert misplaced(f["splits"], "split") == misplaced(f["splits"], "data") == \
         f"; it holds splits, each of which goes in --split: give one, as --split {f['splits'] / '1'}"
     assert misplaced(f["results"], "bundle").endswith("experiment (results.json), not a bundle")
+    from whyrec.data import load_corpus
+
     for name in ("mt.json", "mt_splits.json"):  # experiment mt's, on one split and over several
         (tmp_path / name).mkdir()
         (tmp_path / name / name).write_text("{}")
         assert misplaced(tmp_path / name, "data").endswith(f"experiment ({name}), not review data")
+        with pytest.raises(DataError, match=rf"not a data folder; it is the results folder of a whyrec experiment "
+                                            rf"\({name}\)"):  # its one .json file is not read as reviews
+            load_corpus(tmp_path / name)
     assert misplaced(f["bundles"], "data") == "; it is a folder of whyrec bundles (gift-als), not review data"
     assert misplaced(f["checkpoint"], "split") == \
         "; it is a training checkpoint (`whyrec train --checkpoint`), not a split"

@@ -36,7 +36,8 @@ def reviews_in(folder: Path) -> Path:
     found = next((p for p in named if p.is_file()), None)
     if found:
         return found
-    if folder_kind(folder) == "splits":  # its one .json beside splits written elsewhere is a note, not reviews
+    # its one .json beside splits written elsewhere is a note, and an experiment's mt.json its results: not reviews
+    if folder_kind(folder) in ("splits", "results"):
         raise DataError(f"not a data folder{misplaced(folder, 'data')}", path=folder)
     others = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("meta")
                     and p.name.lower().endswith(REVIEW_SUFFIXES))
