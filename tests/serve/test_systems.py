@@ -346,8 +346,8 @@ def test_the_cache_keeps_its_size_by_dropping_the_least_recently_used():
     assert [cache.get(k) for k in "abcd"] == ["A", None, "C", "D"]
     cache.put("c", "C2")  # a key put again is replaced and used, not added twice
     cache.put("e", "E")  # the least recently used now is a (read before c, d were)
-    assert [cache.get(k) for k in "acde"] == [None, "C2", "D", "E"] and len(cache._data) == 3
+    assert [cache.get(k) for k in "acde"] == [None, "C2", "D", "E"] and len(cache) == 3
     assert (cache.hits, cache.misses) == (7, 2)
     off = LRUCache(size=0)
     off.put("a", "A")
-    assert off.get("a") is None and off.misses == 1
+    assert off.get("a") is None and off.misses == 1 and len(off) == 0

@@ -60,6 +60,10 @@ class LRUCache:
             self.misses += 1
             return None
 
+    def __len__(self) -> int:
+        """How many entries the cache holds (at most ``size``)."""
+        return len(self._data)
+
     def put(self, key, value) -> None:
         if self.size <= 0:
             return
