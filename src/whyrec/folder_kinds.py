@@ -24,10 +24,11 @@ def folder_kind(folder: Path) -> str:
     """``bundle`` (it holds bundle.json), ``checkpoint`` (``epoch-*/state.json``: ``train
     --checkpoint``), ``split`` (train.index), ``data`` (a file named as reviews, or split
     sub-folders beside the review data they split), ``splits`` (split sub-folders alone, as ``data
-    split --out`` writes them), ``bundles`` (sub-folders that are bundles), ``results`` (an
-    experiment's results.json, or ``experiment mt``'s mt.json or mt_splits.json), or ``""`` for a folder of none of these (or no folder, or one that
-    cannot be read). The first of these that fits is the kind, so a data folder keeping the bundles
-    trained on it is still a data folder."""
+    split --out`` writes them), ``bundles`` (sub-folders that are bundles), ``results`` (one of
+    :data:`RESULTS_FILES`: an experiment's results.json, ``experiment mt``'s mt.json or
+    mt_splits.json), or ``""`` for a folder of none of these (or no folder, or one that cannot be
+    read). The first of these that fits is the kind, so a data folder keeping the bundles trained
+    on it is still a data folder."""
     try:
         return _kind(folder)
     except OSError:  # a folder without read permission: the error it is called for says enough
