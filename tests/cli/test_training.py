@@ -451,10 +451,13 @@ def test_a_setting_given_by_its_option_and_by_set_with_two_values_is_refused(tmp
 
 
 def test_train_names_every_model_it_takes_when_the_name_is_unknown(tmp_path):
-    out = run_cli("train", "MT", "--data", unreadable_data(tmp_path), "--out", str(tmp_path / "b"))
-    assert_one_line_error(out, "unknown model 'MT' (did you mean 'mt'?); train takes")
+    out = run_cli("train", "MTX", "--data", unreadable_data(tmp_path), "--out", str(tmp_path / "b"))
+    assert_one_line_error(out, "unknown model 'MTX' (did you mean 'mt'?); train takes")
     assert "mt, peter, peter+" in out.stderr and "context-als" in out.stderr
     assert not (tmp_path / "b").exists()
+    # the name as the tables spell it (MT) is taken: the data is read next, and refused
+    assert_one_line_error(run_cli("train", "MT", "--data", unreadable_data(tmp_path), "--out", str(tmp_path / "b")),
+                          "no column for 'rating'")
 
 
 def test_a_system_trained_on_folded_texts_is_evaluated_on_them(tmp_path, planted):
