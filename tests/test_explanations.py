@@ -901,5 +901,5 @@ def test_an_explainer_is_taken_by_its_name_or_its_label_in_any_case():
     for asked, name in (("MT-P", "pair"), ("mt-u", "user"), (" MT-I ", "item"), ("Pair", "pair"), ("PETER+", "peter+"),
                         ("Peter", "peter"), ("ALL", "all"), ("pair", "pair")):
         assert explainer_asked(asked) == name, asked
-    for other in (None, "MT-X", "pear", "peter plus", ""):
+    for other in (None, "MT-X", "pear", "peter plus", "", 5):
         assert explainer_asked(other) == other  # for check_explainer to refuse, with the name it is close to

@@ -123,12 +123,15 @@ def test_a_model_named_as_another_library_names_it_is_told_whyrecs_name():
 def test_a_model_or_system_is_taken_in_the_case_the_tables_spell_it():
     from whyrec.cli.experiments import chosen_text_systems
     from whyrec.cli.training import check_model_name
+    from whyrec.errors import ConfigError
     from whyrec.rating import make_model
     from whyrec.rating.tuning import TunedModel, model_or_tuned
 
     assert [check_model_name(name) for name in ("MT", "PETER+", "PMF", " Context-ALS ", "pmf")] == \
         ["mt", "peter+", "pmf", "context-als", "pmf"]
     assert make_model("PMF", factors=3).factors == 3
+    with pytest.raises(ConfigError, match="unknown rating model '5'"):  # not a name at all: refused as before
+        make_model(5)
     tuned = model_or_tuned("Context-ALS", {"factors": "2|4"}, tuned=True)  # its default grid found by its name
     assert isinstance(tuned, TunedModel) and tuned.model == "context-als"
     assert chosen_text_systems(["PETER+", "MT", "mt"], {}, {}) == ["peter+", "mt"]

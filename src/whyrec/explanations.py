@@ -133,8 +133,8 @@ def explainer_asked(explainer: str | None) -> str | None:
     or ``all``, in any case and spacing: what the CLI and the service print beside an explanation
     ("MT-P") is also what they take ("pair"). Anything else is returned as it is, for
     :func:`check_explainer` to refuse."""
-    if explainer is None:
-        return None
+    if not isinstance(explainer, str):  # None, or what check_explainer refuses as it is
+        return explainer
     known = {"all": "all", **{name: name for name in EXPLAINER_LABELS},
              **{label.casefold(): name for name, label in EXPLAINER_LABELS.items()}}
     return known.get(explainer.strip().casefold(), explainer)

@@ -82,6 +82,7 @@ def closest_names(name: str, known: list[str]) -> list[str]:
     for closest, up to three, as none of them is likelier), else none."""
     import difflib
 
+    name = str(name)  # a name given as another type (5) is compared as it is written
     elsewhere = known_as(name, known)
     if elsewhere:
         return elsewhere

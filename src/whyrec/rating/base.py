@@ -40,6 +40,8 @@ def register(cls: type["RatingModel"]) -> type["RatingModel"]:
 def registered_name(name: str) -> str:
     """``name`` as a model is registered, when it names one in another case or with spaces around
     it (``PMF``, the tables' spelling, is ``pmf``); otherwise ``name`` as it is."""
+    if not isinstance(name, str):  # refused by make_model as it is
+        return name
     folded = name.strip().casefold()
     return next((known for known in RATING_MODELS if known.casefold() == folded), name)
 
