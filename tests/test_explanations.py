@@ -155,6 +155,8 @@ def test_bad_requests_are_refused_by_name(mt, split):
         explain_pairs(mt, [user], [split.train.items[0]], explainer="piar")
     with pytest.raises(ConfigError, match=r"unknown explainer 'MTP' \(did you mean 'MT-P'\?\)"):  # close to a label
         explain_pairs(mt, [user], [split.train.items[0]], explainer="MTP")
+    with pytest.raises(ConfigError, match=r"unknown explainer '5'; this system has"):  # was an AttributeError
+        explain_pairs(mt, [user], [split.train.items[0]], explainer=5)
     # an explainer by the label whyrec prints beside its explanation, in any case
     by_label = explain_pairs(mt, [user], [split.train.items[0]], explainer="MT-I")[0]
     assert by_label["explanations"] == explain_pairs(mt, [user], [split.train.items[0]], explainer="item")[0][
