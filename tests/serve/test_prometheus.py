@@ -25,8 +25,8 @@ ANSWER = {
     "routes": {"GET /health": {"requests": 8, "errors": 1, "seconds": 0.04,
                                "histogram": {"0.005": 5, "0.01": 7, "1": 8, "+Inf": 8},
                                "latency_ms": {"p50": 4.0, "p95": 9.0, "p99": 12.5}}},
-    "explanation_cache": {"mags": {"hits": 7, "misses": 2}},
-    "score_cache": {"mags": {"hits": 3, "misses": 4}},
+    "explanation_cache": {"mags": {"hits": 7, "misses": 2, "entries": 2}},
+    "score_cache": {"mags": {"hits": 3, "misses": 4, "entries": 1}},
     "explanation_batches": {"mags": {"batches": 2, "requests": 9}},
     "score_batches": {"mags": {"batches": 4, "requests": 6}},
     "garbage_collector": {"frozen_objects": 100, "collections": [1, 2, 3]},
@@ -47,6 +47,9 @@ def test_the_answer_is_written_as_prometheus_families():
     mags = (("bundle", "mags"),)
     assert samples[("whyrec_explanation_cache_hits_total", mags)] == 7
     assert samples[("whyrec_score_cache_misses_total", mags)] == 4
+    assert samples[("whyrec_explanation_cache_entries", mags)] == 2  # a gauge: no _total
+    assert samples[("whyrec_score_cache_entries", mags)] == 1
+    assert "# TYPE whyrec_explanation_cache_entries gauge" in text
     assert samples[("whyrec_explanation_batch_requests_total", mags)] == 9
     assert samples[("whyrec_score_batches_total", mags)] == 4
     assert samples[("whyrec_score_batch_requests_total", mags)] == 6
@@ -83,3 +86,7 @@ def test_the_route_agrees_with_metrics(served_bundles):
     scored = answer["score_batches"]["planted"]
     assert scored["requests"] == answer["score_cache"]["planted"]["misses"] > 0 and 0 < scored["batches"] <= 3
     assert samples[("whyrec_score_batch_requests_total", (("bundle", "planted"),))] == scored["requests"]
+    # what the caches hold: each score and explanation they missed, computed and kept (none dropped yet)
+    for cache in ("score_cache", "explanation_cache"):
+        assert answer[cache]["planted"]["entries"] == answer[cache]["planted"]["misses"] > 0
+        assert samples[(f"whyrec_{cache}_entries", (("bundle", "planted"),))] == answer[cache]["planted"]["entries"]

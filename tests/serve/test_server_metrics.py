@@ -127,6 +127,20 @@ def test_a_replaced_worker_carries_on_from_the_dead_ones_counts():
 
 
 @needs_fork
+def test_a_replaced_worker_starts_its_gauges_afresh_and_gauges_are_summed_over_the_workers():
+    """A gauge (what a cache holds now) is the process's own: a worker replacing a dead one does not
+    carry the dead one's on, as it carries its counts on."""
+    metrics = ServerMetrics(["GET /health"], counters=2, workers=2, gauges=[1])
+    _in_worker(metrics, 0, lambda m: m.record("GET /health", 0.01, 200, [5, 9]))  # 5 hits so far, 9 entries
+    _in_worker(metrics, 1, lambda m: m.record("GET /health", 0.01, 200, [1, 4]))
+    _in_worker(metrics, 0, lambda m: m.record("GET /health", 0.01, 200, [2, 3]))  # worker 0 replaced
+    metrics.take_slot(1)  # reading as a worker replacing worker 1: its hit carried on, its 4 entries not
+    assert metrics.counters_summary([0, 6]) == [5 + 2 + 1, 3 + 6]
+    with pytest.raises(ValueError, match="gauges must be places among the 2 counters"):
+        ServerMetrics(["GET /health"], counters=2, gauges=[2])
+
+
+@needs_fork
 def test_workers_recording_at_once_from_many_threads_lose_no_count():
     import threading
 

@@ -505,7 +505,8 @@ def create_app(systems: list[ServedSystem], max_body_bytes: int = 16384, workers
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     routes = [f"{method} {route_name(route.path)}" for route in app.routes
               for method in sorted(getattr(route, "methods", None) or ()) if isinstance(route, APIRoute)]
-    app.state.server_metrics = ServerMetrics([*routes, "GET static", "HEAD static", BUSY], len(counted.names), workers)
+    app.state.server_metrics = ServerMetrics([*routes, "GET static", "HEAD static", BUSY], len(counted.names), workers,
+                                             gauges=counted.gauges)
     allow_cross_origin(app, origins)  # added last, so outermost: the refusals above carry its headers too
     return app
 
@@ -516,14 +517,20 @@ class SystemCounters:
 
     # (section of /metrics, the system's attribute, its counter, the name /metrics gives it)
     COUNTED = (("explanation_cache", "cache", "hits", "hits"), ("explanation_cache", "cache", "misses", "misses"),
+               ("explanation_cache", "cache", "entries", "entries"),
                ("score_cache", "score_cache", "hits", "hits"), ("score_cache", "score_cache", "misses", "misses"),
+               ("score_cache", "score_cache", "entries", "entries"),
                ("explanation_batches", "batcher", "batches", "batches"),
                ("explanation_batches", "batcher", "jobs", "requests"),
                ("score_batches", "scorer", "batches", "batches"), ("score_batches", "scorer", "jobs", "requests"))
 
+    # the levels among them (what a cache holds now), not counts since the start: ServerMetrics' gauges
+    LEVELS = ("entries",)
+
     def __init__(self, systems: list[ServedSystem]) -> None:
         self.systems = systems
         self.names = [(section, s.name, shown) for s in systems for section, _, _, shown in self.COUNTED]
+        self.gauges = [n for n, (_, _, shown) in enumerate(self.names) if shown in self.LEVELS]
 
     def now(self) -> list[int]:
         """This process's counters, in the order of :attr:`names`."""

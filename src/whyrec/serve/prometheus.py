@@ -16,7 +16,9 @@ Families (labels in braces):
 * ``whyrec_explanation_cache_hits_total{bundle}`` and ``_misses_total``, the same for
   ``whyrec_score_cache``; ``whyrec_explanation_batches_total{bundle}`` (decoding passes) and
   ``whyrec_explanation_batch_requests_total{bundle}`` (the jobs they decoded), the same for
-  ``whyrec_score_batches`` (passes scoring every item for the users of queued requests);
+  ``whyrec_score_batches`` (passes scoring every item for the users of queued requests); the
+  gauges ``whyrec_explanation_cache_entries{bundle}`` and ``whyrec_score_cache_entries{bundle}``
+  (what the caches hold now, every worker's together);
 * ``whyrec_worker_requests_total{worker}``, ``whyrec_connections_balanced_total{worker}``
   (connections a worker closed to balance the workers', :mod:`whyrec.serve.connection_balance`),
   and the gauges ``whyrec_requests_in_flight{worker}`` (requests for recommendations or
@@ -46,6 +48,15 @@ COUNTERS = {
 }
 
 
+# /metrics' levels in those sections: (section, field) -> (family name, help)
+GAUGES = {
+    ("explanation_cache", "entries"): ("whyrec_explanation_cache_entries",
+                                       "Explanations the caches hold now, every worker's together."),
+    ("score_cache", "entries"): ("whyrec_score_cache_entries", "Users' item scores the caches hold now, every "
+                                 "worker's together."),
+}
+
+
 class _AnswerCollector:
     """A ``prometheus_client`` collector of one ``/metrics`` answer dict."""
 
@@ -71,6 +82,11 @@ class _AnswerCollector:
             for bundle, counts in self.answer[section].items():
                 family.add_metric([bundle], counts[field])
             yield family
+        for (section, field), (name, text) in GAUGES.items():
+            level = GaugeMetricFamily(name, text, labels=["bundle"])
+            for bundle, counts in self.answer[section].items():
+                level.add_metric([bundle], counts[field])
+            yield level
         worker = self.answer["worker"]
         per_worker = CounterMetricFamily("whyrec_worker_requests", "Requests each server process answered.",
                                          labels=["worker"])

@@ -186,6 +186,8 @@ class RouteLatency(_Answer):
 class CacheCount(_Answer):
     hits: int
     misses: int
+    entries: int = Field(description="What the cache holds now, every worker's together (each worker has its own; "
+                         "another worker's as it last took a request).")
 
 
 class BatchCount(_Answer):

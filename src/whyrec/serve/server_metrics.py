@@ -43,11 +43,16 @@ OTHER = "other"  # every request no route of the table names
 class ServerMetrics:
     """Requests, errors and recent latencies per route, and ``counters`` integers (counts of the
     caller's, as :meth:`record` is given them), for ``workers`` processes. ``routes``: the names
-    requests are recorded under (``"GET /health"``)."""
+    requests are recorded under (``"GET /health"``). ``gauges``: the places among the counters of
+    levels rather than counts (how many entries a cache holds): summed over the workers as the
+    counts are, but a worker replacing a dead one starts them afresh, the dead one's having gone
+    with it."""
 
-    def __init__(self, routes: Sequence[str], counters: int, workers: int = 1) -> None:
+    def __init__(self, routes: Sequence[str], counters: int, workers: int = 1, gauges: Sequence[int] = ()) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
+        if any(not 0 <= g < counters for g in gauges):
+            raise ValueError(f"gauges must be places among the {counters} counters, got {list(gauges)}")
         self.routes = list(dict.fromkeys([*routes, OTHER]))
         self.index = {route: n for n, route in enumerate(self.routes)}
         self.counter_count = counters
@@ -70,16 +75,21 @@ class ServerMetrics:
         self.lock = threading.Lock()  # this process's threads; other processes write other slots
         self.slot = 0
         self.base = np.zeros(counters, np.int64)
+        self.gauges = np.zeros(counters, bool)
+        self.gauges[list(gauges)] = True
         self.pid[0] = os.getpid()
 
     def take_slot(self, number: int) -> None:
         """In worker ``number`` (from 0), after the fork: write to its slot from now on. A worker
-        replacing a dead one carries on from that one's counters (and answers nothing yet)."""
+        replacing a dead one carries on from that one's counters (and answers nothing yet), its
+        gauges aside."""
         if not 0 <= number < self.workers:
             raise ValueError(f"worker {number} of {self.workers}: numbers run from 0 to {self.workers - 1}")
         with self.lock:
             self.slot = number
             self.base = self.counters[number].copy()
+            self.base[self.gauges] = 0  # a level is this process's own: the dead one's cache died with it
+            self.counters[number, self.gauges] = 0
             self.pid[number] = os.getpid()
             self.in_flight[number] = 0
             self.connections[number] = 0  # a replaced worker's connections closed with it

@@ -64,6 +64,11 @@ class LRUCache:
         """How many entries the cache holds (at most ``size``)."""
         return len(self._data)
 
+    @property
+    def entries(self) -> int:
+        """``len(cache)``, by the name ``/metrics`` gives it."""
+        return len(self._data)
+
     def put(self, key, value) -> None:
         if self.size <= 0:
             return
