@@ -26,8 +26,9 @@ def check_model_name(model: str) -> str:
     closest spelling, or whyrec's name for another library's, ``als`` → ``context-als``)."""
     from whyrec.errors import ConfigError
 
-    if model.strip().casefold() in TEXT_SYSTEMS:  # known without importing the rating models (and torch with them)
-        return model.strip().casefold()
+    folded = model.strip().casefold()
+    if folded in TEXT_SYSTEMS:  # known without importing the rating models (and torch with them)
+        return folded
     from whyrec.rating import RATING_MODELS
     from whyrec.rating.base import registered_name
 

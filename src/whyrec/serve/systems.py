@@ -64,10 +64,7 @@ class LRUCache:
         """How many entries the cache holds (at most ``size``)."""
         return len(self._data)
 
-    @property
-    def entries(self) -> int:
-        """``len(cache)``, by the name ``/metrics`` gives it."""
-        return len(self._data)
+    entries = property(__len__, doc="``len(cache)``, by the name ``/metrics`` gives it.")
 
     def put(self, key, value) -> None:
         if self.size <= 0:

@@ -133,10 +133,10 @@ def read_back(folder: Path, split: Split, config: MTConfig, decoding: Decoding |
         then = shortened(str(results.get("decoding") or "the default"), 60)
         return None, f"was made with other decoding: {then} in mt.json, {described or 'the default'} now"
     if baselines is not None:
-        wanted = {k: baselines[k] for k in ("lm_epochs", "lm_seeds", "curve_steps")}
-        stored = baseline_settings_of(results)
-        if stored != wanted:
-            return None, f"was made with other baselines ({differences(stored or {}, wanted, 'in mt.json')})"
+        asked = {k: baselines[k] for k in ("lm_epochs", "lm_seeds", "curve_steps")}
+        trained = baseline_settings_of(results)
+        if trained != asked:
+            return None, f"was made with other baselines ({differences(trained or {}, asked, 'in mt.json')})"
     return results, None
 
 
